@@ -1,0 +1,51 @@
+"""The ``emr-export`` command line: a thin adapter over the core.
+
+Each command group lives in its own module here and registers itself on :data:`main`. Commands
+import heavy modules (cryptography, pyodbc, requests) inside their functions so that
+``emr-export --help`` answers fast. Errors are :class:`~emr_exporter.errors.EmrExporterError`;
+:func:`run_command` turns them into a one-line message and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from emr_exporter import __version__
+from emr_exporter.errors import EmrExporterError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="emr-export")
+def main() -> None:
+    """Export a closing clinic's medical records to the national storage system.
+
+    Start with `emr-export demo` to see the whole pipeline on a synthetic clinic.
+    """
+
+
+def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
+    """Run ``fn``; turn an EmrExporterError into a readable message and its exit code."""
+    try:
+        return fn()
+    except EmrExporterError as exc:
+        if as_json:
+            click.echo(json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False))
+        else:
+            click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Cancelled. Nothing was lost; run the same command again to continue.", err=True)
+        sys.exit(130)
+
+
+def _register_commands() -> None:
+    # Each module adds its commands to `main` when imported.
+    from emr_exporter.cli import export_commands  # noqa: F401
+
+
+_register_commands()

@@ -1,0 +1,142 @@
+"""The one exception tree of emr-exporter.
+
+Every error a user can meet is an ``EmrExporterError``. Its message is written for the person who
+has to act on it (a clinic founder or an IT contractor): what went wrong and what to do next.
+Messages never contain patient data, resident registration numbers, passwords or keys; they name
+files, settings, tables and row keys instead.
+
+    EmrExporterError
+    ├── ConfigError                 bad command-line option, setting or environment
+    ├── ConnectorError
+    │   ├── ConnectorSpecError      a connector.toml that is not valid (names file, line, field)
+    │   └── ConnectorNotFound
+    ├── SourceError                 the clinic database
+    │   ├── SourceUnavailable       cannot connect / driver missing / login failed
+    │   └── SourceQueryError        a query failed while reading
+    ├── ExportError                 the export pipeline
+    │   ├── ExportCancelled
+    │   └── ReconciliationError     a row would have been lost (never expected; a bug guard)
+    ├── CryptoError
+    │   ├── CertificateError        wrong password, expired, no signing key usage, key mismatch
+    │   └── BundleError             a sealed bundle that does not verify (names the attack)
+    └── TransportError              upload
+        ├── RetryableTransportError timeouts, 429, 5xx
+        └── RejectedByStore         the store refused the bundle
+"""
+
+from __future__ import annotations
+
+
+class EmrExporterError(Exception):
+    """Base of every error emr-exporter raises on purpose."""
+
+    #: A short, stable machine-readable code (shown in --json output, used by tests).
+    code: str = "error"
+    #: Process exit code used by the CLI for this class of error.
+    exit_code: int = 1
+
+
+class ConfigError(EmrExporterError):
+    """A setting or option is missing or wrong."""
+
+    code = "config"
+    exit_code = 2
+
+
+class ConnectorError(EmrExporterError):
+    """A problem with a connector."""
+
+    code = "connector"
+
+
+class ConnectorSpecError(ConnectorError):
+    """A connector.toml is not valid; the message names the file, line and field."""
+
+    code = "connector-spec"
+
+    def __init__(self, path: str, field: str, problem: str, line: int | None = None) -> None:
+        self.path = path
+        self.field = field
+        self.problem = problem
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {field}: {problem}")
+
+
+class ConnectorNotFound(ConnectorError):
+    """No installed connector has that name."""
+
+    code = "connector-not-found"
+
+
+class SourceError(EmrExporterError):
+    """A problem with the clinic database."""
+
+    code = "source"
+
+
+class SourceUnavailable(SourceError):
+    """The clinic database cannot be opened."""
+
+    code = "source-unavailable"
+
+
+class SourceQueryError(SourceError):
+    """A query against the clinic database failed."""
+
+    code = "source-query"
+
+
+class ExportError(EmrExporterError):
+    """The export could not finish."""
+
+    code = "export"
+
+
+class ExportCancelled(ExportError):
+    """The user cancelled the export; nothing was lost, it can be run again."""
+
+    code = "cancelled"
+    exit_code = 130
+
+
+class ReconciliationError(ExportError):
+    """Source rows and exported + quarantined rows do not add up."""
+
+    code = "reconciliation"
+
+
+class CryptoError(EmrExporterError):
+    """Signing, encryption or key handling failed."""
+
+    code = "crypto"
+
+
+class CertificateError(CryptoError):
+    """A certificate or private key cannot be used."""
+
+    code = "certificate"
+
+
+class BundleError(CryptoError):
+    """A sealed bundle failed verification."""
+
+    code = "bundle"
+
+
+class TransportError(EmrExporterError):
+    """Uploading to the store failed."""
+
+    code = "transport"
+
+
+class RetryableTransportError(TransportError):
+    """A temporary upload failure (timeout, 429, 5xx); retrying may succeed."""
+
+    code = "transport-retryable"
+
+
+class RejectedByStore(TransportError):
+    """The store refused the bundle."""
+
+    code = "rejected-by-store"

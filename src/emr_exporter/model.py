@@ -1,0 +1,356 @@
+"""The canonical model: what a Korean clinic keeps, independent of any EMR product.
+
+Connectors turn source rows into these records; the FHIR mapper turns these records into FHIR R4
+(KR Core) resources. Every record carries
+
+* ``id``: a deterministic identifier (:func:`record_id` of connector, source table and source key), so
+  re-exports and resumes are idempotent and references between records are stable;
+* ``provenance``: where the row came from (source table and key), kept in the output;
+* ``retention``: the retention class of Medical Service Act enforcement rule art. 15(1).
+
+Text is kept exactly as recorded (decoded to Unicode NFC); codes are kept as recorded, never re-mapped.
+Resident registration numbers (RRN) live only in :attr:`Patient.rrn`; they are masked by
+:func:`mask_rrn` wherever a person can see them and never reach a log or an error message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+class RetentionClass(enum.Enum):
+    """Retention classes of the enforcement rule art. 15(1), with their minimum years."""
+
+    PATIENT_ROSTER = ("patient-roster", 5)  # 환자 명부
+    MEDICAL_RECORD = ("medical-record", 10)  # 진료기록부
+    PRESCRIPTION = ("prescription", 2)  # 처방전
+    OPERATION_RECORD = ("operation-record", 10)  # 수술기록
+    TEST_RECORD = ("test-record", 5)  # 검사내용 및 검사소견기록
+    IMAGING = ("imaging", 5)  # 방사선 사진(영상물 포함) 및 그 소견서
+    NURSING_RECORD = ("nursing-record", 5)  # 간호기록부
+    CERTIFICATE_COPY = ("certificate-copy", 3)  # 진단서 등의 부본
+    # Not in art. 15: claims documents kept under the NHI Act (5 years; see korea.md §3.2, unverified).
+    CLAIMS_DOCUMENT = ("claims-document", 5)
+
+    def __init__(self, slug: str, years: int) -> None:
+        self.slug = slug
+        self.years = years
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a record came from in the clinic database."""
+
+    connector: str
+    table: str
+    key: str
+
+
+def record_id(connector: str, table: str, key: str) -> str:
+    """Deterministic id of the record from ``table`` row ``key`` read by ``connector``.
+
+    32 lowercase hex characters (128 bits of SHA-256): a valid FHIR id, the same on every run.
+    """
+    digest = hashlib.sha256(f"{connector}\x1f{table}\x1f{key}".encode()).hexdigest()
+    return digest[:32]
+
+
+def mask_rrn(rrn: str | None) -> str:
+    """Mask a resident registration number for display: ``800101-1******``."""
+    if not rrn:
+        return ""
+    digits = rrn.replace("-", "")
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:6]}-{digits[6]}******"
+
+
+# --- records -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    """The clinic (요양기관). One per export."""
+
+    code: str  # 요양기관기호, 8 digits
+    name: str
+    address: str | None = None
+    phone: str | None = None
+    kind: str | None = None  # 요양종별, e.g. 의원
+    departments: tuple[str, ...] = ()
+    founder: str | None = None  # 개설자
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    id: str
+    provenance: Provenance
+    name: str
+    licence_kind: str | None = None  # 의사, 치과의사, 한의사, 간호사 …
+    licence_number: str | None = None
+    department: str | None = None
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: str
+    provenance: Provenance
+    chart_number: str  # 환자등록번호
+    name: str
+    sex: str | None = None  # FHIR administrative gender: male | female | other | unknown
+    birth_date: dt.date | None = None
+    rrn: str | None = None  # 주민등록번호 / 외국인등록번호, digits with a hyphen; only inside the bundle
+    rrn_missing_reason: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    first_visit: dt.date | None = None
+    retention: RetentionClass = RetentionClass.PATIENT_ROSTER
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    id: str
+    provenance: Provenance
+    patient_id: str
+    start: dt.date | dt.datetime
+    kind: str = "outpatient"  # outpatient | inpatient
+    end: dt.date | dt.datetime | None = None  # discharge date for inpatient stays
+    practitioner_id: str | None = None
+    department: str | None = None
+    payer_type: str | None = None  # 건강보험 | 의료급여 | 자보 | 산재 | 일반 (as recorded)
+    night_or_holiday: bool = False
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    code: str  # as recorded
+    kcd_edition: str | None  # "kcd-6" | "kcd-7" | "kcd-8" | "kcd-9", by service date
+    text: str | None = None  # display text as recorded
+    primary: bool = False
+    onset: dt.date | None = None
+    recorded: dt.date | None = None
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class ChartNote:
+    """진료기록부 narrative: kept verbatim."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    recorded: dt.date | dt.datetime
+    author_id: str | None = None
+    chief_complaint: str | None = None
+    history: str | None = None
+    course: str | None = None
+    plan: str | None = None
+    amends_id: str | None = None  # the record this one corrects (art. 22(2): keep both)
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """An order or prescription line: drug, procedure or material."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    ordered: dt.date
+    local_code: str | None = None
+    edi_code: str | None = None
+    code_type: str | None = None  # drug | procedure | material (코드구분)
+    name: str | None = None
+    dose: Decimal | None = None
+    dose_unit: str | None = None
+    frequency: int | None = None  # times per day
+    days: int | None = None
+    route: str | None = None
+    prescriber_id: str | None = None
+    outside_prescription: bool = False  # 원외처방 (a 처방전 was issued)
+    retention: RetentionClass = RetentionClass.PRESCRIPTION
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureRecord:
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    performed: dt.date
+    edi_code: str | None = None
+    name: str | None = None
+    performer_id: str | None = None
+    is_operation: bool = False
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class LabResult:
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    observed: dt.date | dt.datetime
+    code: str | None = None
+    name: str | None = None
+    value: str | None = None  # as recorded
+    unit: str | None = None
+    reference_range: str | None = None
+    flag: str | None = None  # H | L | N | A as recorded
+    retention: RetentionClass = RetentionClass.TEST_RECORD
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingReport:
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    performed: dt.date
+    modality: str | None = None
+    edi_code: str | None = None
+    text: str | None = None
+    reader_id: str | None = None
+    retention: RetentionClass = RetentionClass.IMAGING
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A copy of an issued certificate (진단서 등의 부본), kept by type."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    kind: str  # 진단서 | 상해진단서 | 소견서 | 진료확인서 | 통원확인서 | 입퇴원확인서 …
+    number: str | None
+    issued: dt.date
+    doctor_id: str | None = None
+    text: str | None = None
+    retention: RetentionClass = RetentionClass.CERTIFICATE_COPY
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """진료비 계산서·영수증 (standard form, NHI benefit rules form 6)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    number: str | None  # 영수증번호 YYYYMM-serial
+    issued: dt.date
+    covered_patient: Decimal | None = None  # 급여 일부본인부담 본인부담금
+    covered_insurer: Decimal | None = None  # 급여 일부본인부담 공단부담금
+    covered_full_self: Decimal | None = None  # 급여 전액본인부담
+    non_covered: Decimal | None = None  # 비급여
+    total: Decimal | None = None  # 진료비 총액
+    paid: Decimal | None = None  # 납부한 금액
+    retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLine:
+    """A line of the 진료비 세부산정내역."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    receipt_id: str | None
+    service_date: dt.date
+    category: str | None = None  # 항목, e.g. 진찰료
+    code: str | None = None  # EDI code as recorded
+    name: str | None = None
+    unit_price: Decimal | None = None
+    count: Decimal | None = None
+    days: int | None = None
+    total: Decimal | None = None
+    patient_share: Decimal | None = None
+    insurer_share: Decimal | None = None
+    non_covered: Decimal | None = None
+    retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentContent:
+    """Where an attachment's bytes are. Exactly one of ``blob`` and ``path`` is set."""
+
+    blob: bytes | None = None
+    path: str | None = None  # absolute, already checked to lie under the attachment root
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A scan, PDF or image. The bytes go into the bag as data/attachments/<id>.<ext>."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None
+    created: dt.date
+    media_type: str
+    title: str | None
+    content: AttachmentContent = field(default_factory=AttachmentContent)
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+#: Canonical entity name → record class. Connector specs use these names.
+ENTITY_TYPES: dict[str, type] = {
+    "practitioner": Practitioner,
+    "patient": Patient,
+    "encounter": Encounter,
+    "diagnosis": Diagnosis,
+    "chart_note": ChartNote,
+    "order_line": OrderLine,
+    "procedure": ProcedureRecord,
+    "lab_result": LabResult,
+    "imaging_report": ImagingReport,
+    "certificate": Certificate,
+    "receipt": Receipt,
+    "fee_line": FeeLine,
+    "attachment": Attachment,
+}
+
+#: Export order: parents before children, so references can be checked while streaming.
+ENTITY_ORDER: tuple[str, ...] = tuple(ENTITY_TYPES)
+
+Record = (
+    Practitioner
+    | Patient
+    | Encounter
+    | Diagnosis
+    | ChartNote
+    | OrderLine
+    | ProcedureRecord
+    | LabResult
+    | ImagingReport
+    | Certificate
+    | Receipt
+    | FeeLine
+    | Attachment
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    """A source row that could not be mapped; carried verbatim into data/raw/ with the reason."""
+
+    entity: str
+    provenance: Provenance
+    reason_code: str  # stable, e.g. "invalid-date", "orphan", "duplicate-key", "required-missing"
+    reason: str  # human readable; names the field, never the value
+    raw: dict[str, object]  # column → value as read (bytes kept as bytes)
