@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# System packages the tests need on a fresh Debian machine. Idempotent.
+set -euo pipefail
+PACKAGES=(
+  # Qt offscreen (PySide6 wizard tests) and Korean glyphs
+  libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libglib2.0-0 libxkbcommon0 fonts-nanum
+  # ODBC: driver manager and the drivers users have (SQLite, MariaDB, PostgreSQL, FreeTDS for SQL Server)
+  unixodbc unixodbc-dev libsqliteodbc odbc-mariadb odbc-postgresql tdsodbc
+  # Real database servers the tests start on 127.0.0.1
+  mariadb-server mariadb-client postgresql
+  # openssl CLI: an independent CMS verifier in the bundle tests
+  openssl
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive TMPDIR=/var/tmp
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
