@@ -1,0 +1,413 @@
+"""A BagIt (RFC 8493) bag written as a deterministic PAX tar byte stream, entirely in memory.
+
+The export pipeline pushes records in and pulls tar bytes out (``yield from bag.add_ndjson(...)``);
+the bytes go straight into encryption. Nothing is written to disk, and memory stays bounded by the
+open NDJSON segments (one per group, at most ``segment_bytes`` each) plus one output chunk and one
+caller chunk.
+
+Member layout (``root`` defaults to ``bag``)::
+
+    bag/bagit.txt                         always the first member
+    bag/data/<group>.<NNNN>.ndjson        NDJSON segments, NNNN from 0001 per group
+    bag/data/<path>                       add_file / add_bytes payload (attachments, reports)
+    bag/data/fhir/manifest.json           FHIR Bulk Data manifest (written by finish)
+    bag/bag-info.txt
+    bag/manifest-sha256.txt
+    bag/tagmanifest-sha256.txt            covers bagit.txt, bag-info.txt, manifest-sha256.txt
+    bag/tagmanifest-sha256.txt.p7s        only with sign_tagmanifest; not listed in the tagmanifest
+
+Determinism: the same calls produce byte-identical output (fixed mtime = ``created``, uid/gid 0,
+empty user/group names, mode 0o644, PAX records only where tarfile needs them for the name/size).
+
+Every public method is a generator and does nothing until it is iterated; iterate each one to the
+end before calling the next (``yield from``). A generator abandoned half-way or failing leaves a
+broken tar, and the bag then refuses further calls. Output is coalesced into chunks of
+``OUTPUT_CHUNK_BYTES``: ``add_*`` may keep up to that much pending, ``flush()`` and ``finish()``
+emit everything added so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from emr_exporter.errors import ExportError
+
+#: Size of the chunks handed downstream (encryption works best with large buffers).
+OUTPUT_CHUNK_BYTES = 256 * 1024
+BLOCK = tarfile.BLOCKSIZE  # 512
+RECORD = tarfile.RECORDSIZE  # 10240, tarfile pads the archive end to this
+
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+FHIR_MANIFEST_PATH = "fhir/manifest.json"
+COMPUTED_BAG_INFO_LABELS = ("Payload-Oxum", "Bagging-Date", "Bag-Size")
+
+
+@dataclass
+class _Segment:
+    """The NDJSON lines buffered for one group's current segment."""
+
+    data: bytearray = field(default_factory=bytearray)
+    lines: int = 0
+    number: int = 0  # segments of this group already emitted
+
+
+def canonical_json_line(obj: Mapping[str, Any]) -> bytes:
+    """One canonical NDJSON line: sorted keys, no spaces, UTF-8, LF."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode("utf-8") + b"\n"
+
+
+def normalise_bag_path(path: str) -> str:
+    """NFC-normalise a relative bag path and reject anything that is unsafe to extract.
+
+    Rejected (``ValueError``): empty, absolute, backslashes, empty / ``.`` / ``..`` components,
+    control characters, and ``%`` (RFC 8493 would need percent-encoding in manifests, which
+    common validators do not decode).
+    """
+    if not isinstance(path, str) or not path:
+        raise ValueError("bag path must be a non-empty string")
+    path = unicodedata.normalize("NFC", path)
+    if "\\" in path:
+        raise ValueError(f"bag path must not contain a backslash: {path!r}")
+    if path.startswith("/"):
+        raise ValueError(f"bag path must be relative: {path!r}")
+    if "%" in path:
+        raise ValueError(f"bag path must not contain '%': {path!r}")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
+        raise ValueError(f"bag path must not contain control characters: {path!r}")
+    for component in path.split("/"):
+        if component in ("", ".", ".."):
+            raise ValueError(f"bag path has an empty, '.' or '..' component: {path!r}")
+    return path
+
+
+def _fold(path: str) -> str:
+    """The key under which two names collide on a case-insensitive, normalising file system."""
+    return unicodedata.normalize("NFC", path.casefold())
+
+
+def _human_size(octets: int) -> str:
+    """Bag-Size: an approximate size with a decimal unit, e.g. '1.5 GB'."""
+    size = float(octets)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{octets} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def _check_bag_info(items: Mapping[str, str]) -> None:
+    for label, value in items.items():
+        if (
+            not isinstance(label, str)
+            or not label
+            or label != label.strip()
+            or ":" in label
+            or any(ord(ch) < 0x20 for ch in label)
+        ):
+            raise ValueError(f"bag-info label is not valid: {label!r}")
+        if not isinstance(value, str) or "\n" in value or "\r" in value:
+            raise ValueError(f"bag-info value for {label!r} must be a single-line string")
+        if label in COMPUTED_BAG_INFO_LABELS:
+            raise ValueError(f"bag-info label {label!r} is computed by the bag and cannot be given")
+
+
+class BagStream:
+    """Write one BagIt bag as a deterministic PAX tar stream (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        bag_info: Mapping[str, str],
+        created: datetime,
+        root: str = "bag",
+        segment_bytes: int = 4 * 1024 * 1024,
+        sign_tagmanifest: Callable[[bytes], bytes] | None = None,
+    ) -> None:
+        if created.tzinfo is None or created.utcoffset() is None:
+            raise ValueError("created must be a timezone-aware datetime")
+        if segment_bytes < 1:
+            raise ValueError("segment_bytes must be positive")
+        _check_bag_info(bag_info)
+        self._bag_info = dict(bag_info)
+        self._created = created
+        self._mtime = int(created.timestamp())
+        self._root = normalise_bag_path(root)
+        self._segment_bytes = segment_bytes
+        self._sign_tagmanifest = sign_tagmanifest
+
+        self._segments: dict[str, _Segment] = {}
+        self._out = bytearray()
+        self._started = False  # bagit.txt written
+        self._busy = False  # a public generator is running (or died half-way)
+        self._finished = False
+        # Name bookkeeping for duplicate / file-vs-directory collisions (keys are folded).
+        self._file_keys: set[str] = {_fold("data/" + FHIR_MANIFEST_PATH)}
+        self._dir_keys: set[str] = {_fold("data"), _fold("data/fhir")}
+        self._payload: list[tuple[str, str]] = []  # (sha256 hex, "data/<path>") for the manifest
+        self._fhir_outputs: list[dict[str, Any]] = []
+        self._members: list[tuple[str, int, str]] = []
+        self._payload_files = 0
+        self._payload_bytes = 0
+        self._tar_bytes = 0
+
+    # ------------------------------------------------------------------ read-only results
+
+    @property
+    def payload_files(self) -> int:
+        return self._payload_files
+
+    @property
+    def payload_bytes(self) -> int:
+        return self._payload_bytes
+
+    @property
+    def tar_bytes(self) -> int:
+        """Bytes of tar produced so far (after finish: the whole archive, a multiple of 10240)."""
+        return self._tar_bytes
+
+    @property
+    def members(self) -> list[tuple[str, int, str]]:
+        """Every member in tar order as (path relative to the bag root, size, sha256 hex)."""
+        return list(self._members)
+
+    # ------------------------------------------------------------------ public generators
+
+    def add_ndjson(self, group: str, obj: Mapping[str, Any]) -> Iterator[bytes]:
+        """Append ``obj`` as one canonical line to ``group``'s segment; emit the segment when full."""
+        group = normalise_bag_path(group)
+        line = canonical_json_line(obj)
+        self._enter()
+        segment = self._segments.get(group)
+        if segment is None:
+            segment = self._segments[group] = _Segment()
+        if segment.lines and len(segment.data) + len(line) > self._segment_bytes:
+            yield from self._emit_segment(group, segment)
+        segment.data += line
+        segment.lines += 1
+        if len(segment.data) >= self._segment_bytes:
+            # Full (or one oversized line): nothing more can join it.
+            yield from self._emit_segment(group, segment)
+        self._leave()
+
+    def flush(self, group: str | None = None) -> Iterator[bytes]:
+        """Emit the partial segment of ``group`` (or of every group, sorted) and all pending bytes."""
+        groups = sorted(self._segments) if group is None else [normalise_bag_path(group)]
+        self._enter()
+        for name in groups:
+            segment = self._segments.get(name)
+            if segment is not None and segment.lines:
+                yield from self._emit_segment(name, segment)
+        yield from self._drain()
+        self._leave()
+
+    def add_file(self, path: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Stream a payload file ``data/<path>`` of known ``size`` without holding it whole."""
+        rel = "data/" + normalise_bag_path(path)
+        if size < 0:
+            raise ValueError("size must not be negative")
+        self._claim(rel)  # before _enter: a rejected name leaves the bag usable
+        self._enter()
+        yield from self._start()
+        yield from self._write(self._header(rel, size))
+        digest = hashlib.sha256()
+        written = 0
+        for chunk in chunks:
+            if written + len(chunk) > size:
+                raise ExportError(
+                    f"The file {rel} grew while it was being exported (expected {size} bytes, got more). "
+                    "Make sure nothing is changing the clinic's files, then run the export again."
+                )
+            digest.update(chunk)
+            written += len(chunk)
+            yield from self._write(chunk)
+        if written != size:
+            raise ExportError(
+                f"The file {rel} shrank while it was being exported (expected {size} bytes, got "
+                f"{written}). Make sure nothing is changing the clinic's files, then run the export again."
+            )
+        yield from self._write(self._padding(size))
+        self._record(rel, size, digest.hexdigest(), payload=True)
+        self._leave()
+
+    def add_bytes(self, path: str, data: bytes) -> Iterator[bytes]:
+        """Add a small payload file ``data/<path>`` held in memory."""
+        rel = "data/" + normalise_bag_path(path)
+        self._claim(rel)
+        self._enter()
+        yield from self._member(rel, data, payload=True)
+        self._leave()
+
+    def finish(self, extra_bag_info: Mapping[str, str] | None = None) -> Iterator[bytes]:
+        """Flush all segments, write the manifests and tag files, and end the archive."""
+        extra = dict(extra_bag_info or {})
+        _check_bag_info(extra)
+        clash = sorted(set(extra) & set(self._bag_info))
+        if clash:
+            raise ValueError(f"bag-info labels given twice: {clash}")
+        self._enter()
+        for name in sorted(self._segments):
+            segment = self._segments[name]
+            if segment.lines:
+                yield from self._emit_segment(name, segment)
+        self._segments.clear()
+
+        yield from self._member("data/" + FHIR_MANIFEST_PATH, self._fhir_manifest(), payload=True)
+
+        info = {**self._bag_info, **extra}
+        info["Payload-Oxum"] = f"{self._payload_bytes}.{self._payload_files}"
+        info["Bagging-Date"] = self._created.date().isoformat()
+        info["Bag-Size"] = _human_size(self._payload_bytes)
+        bag_info_txt = "".join(f"{label}: {value}\n" for label, value in info.items()).encode("utf-8")
+        yield from self._member("bag-info.txt", bag_info_txt)
+
+        manifest = "".join(f"{hexdigest}  {rel}\n" for hexdigest, rel in sorted(self._payload, key=_by_path))
+        manifest_txt = manifest.encode("utf-8")
+        yield from self._member("manifest-sha256.txt", manifest_txt)
+
+        tag_files = {
+            "bagit.txt": BAGIT_TXT,
+            "bag-info.txt": bag_info_txt,
+            "manifest-sha256.txt": manifest_txt,
+        }
+        tagmanifest_txt = "".join(
+            f"{hashlib.sha256(tag_files[name]).hexdigest()}  {name}\n" for name in sorted(tag_files)
+        ).encode("utf-8")
+        yield from self._member("tagmanifest-sha256.txt", tagmanifest_txt)
+        if self._sign_tagmanifest is not None:
+            yield from self._member("tagmanifest-sha256.txt.p7s", self._sign_tagmanifest(tagmanifest_txt))
+
+        end = 2 * BLOCK
+        remainder = (self._tar_bytes + end) % RECORD
+        if remainder:
+            end += RECORD - remainder
+        yield from self._write(bytes(end))
+        yield from self._drain()
+        self._payload.clear()  # the manifest is written; free the per-file list
+        self._finished = True
+        self._leave()
+
+    # ------------------------------------------------------------------ internals
+
+    def _enter(self) -> None:
+        if self._finished:
+            raise ExportError("Internal error: the bag is already finished; nothing more can be added.")
+        if self._busy:
+            raise ExportError(
+                "Internal error: an earlier step writing the bag did not complete, so the bag is "
+                "incomplete. Run the export again."
+            )
+        self._busy = True
+
+    def _leave(self) -> None:
+        self._busy = False
+
+    def _claim(self, rel: str) -> None:
+        """Reserve a member name; reject duplicates (incl. case/normalisation) and file/dir clashes."""
+        key = _fold(rel)
+        parts = key.split("/")
+        parents = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        if key in self._file_keys or key in self._dir_keys:
+            raise ValueError(f"bag path is used twice (case and Unicode form are ignored): {rel!r}")
+        if any(parent in self._file_keys for parent in parents):
+            raise ValueError(f"bag path lies under a file of the same name: {rel!r}")
+        self._file_keys.add(key)
+        self._dir_keys.update(parents)
+
+    def _start(self) -> Iterator[bytes]:
+        if not self._started:
+            self._started = True
+            yield from self._member("bagit.txt", BAGIT_TXT)
+
+    def _emit_segment(self, group: str, segment: _Segment) -> Iterator[bytes]:
+        segment.number += 1
+        rel = f"data/{group}.{segment.number:04d}.ndjson"
+        self._claim(rel)
+        if group.startswith("fhir/"):
+            self._fhir_outputs.append(
+                {
+                    "type": group.rsplit("/", 1)[1],
+                    "url": rel[len("data/fhir/") :],  # relative to manifest.json's own location
+                    "count": segment.lines,
+                }
+            )
+        data, segment.data, segment.lines = segment.data, bytearray(), 0
+        yield from self._member(rel, data, payload=True)
+
+    def _fhir_manifest(self) -> bytes:
+        manifest = {
+            "transactionTime": self._created.isoformat(timespec="seconds"),
+            "requiresAccessToken": False,
+            "output": self._fhir_outputs,
+            "error": [],
+        }
+        return canonical_json_line(manifest)
+
+    def _member(self, rel: str, data: bytes | bytearray, *, payload: bool = False) -> Iterator[bytes]:
+        if rel != "bagit.txt":
+            yield from self._start()
+        yield from self._write(self._header(rel, len(data)))
+        yield from self._write(data)
+        yield from self._write(self._padding(len(data)))
+        self._record(rel, len(data), hashlib.sha256(data).hexdigest(), payload=payload)
+
+    def _record(self, rel: str, size: int, hexdigest: str, *, payload: bool) -> None:
+        self._members.append((rel, size, hexdigest))
+        if payload:
+            self._payload.append((hexdigest, rel))
+            self._payload_files += 1
+            self._payload_bytes += size
+
+    def _header(self, rel: str, size: int) -> bytes:
+        info = tarfile.TarInfo(f"{self._root}/{rel}")
+        info.size = size
+        info.mtime = self._mtime
+        info.mode = 0o644
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.type = tarfile.REGTYPE
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+    @staticmethod
+    def _padding(size: int) -> bytes:
+        return bytes(-size % BLOCK)
+
+    def _write(self, data: bytes | bytearray) -> Iterator[bytes]:
+        """Append to the output, yielding exactly OUTPUT_CHUNK_BYTES-sized chunks as they fill."""
+        size = len(data)
+        self._tar_bytes += size
+        out = self._out
+        if not out and size == OUTPUT_CHUNK_BYTES and isinstance(data, bytes):
+            yield data  # already the right size: no copy
+            return
+        view = memoryview(data)
+        pos = 0
+        while pos < size:
+            if not out and size - pos >= OUTPUT_CHUNK_BYTES:
+                yield bytes(view[pos : pos + OUTPUT_CHUNK_BYTES])
+                pos += OUTPUT_CHUNK_BYTES
+                continue
+            take = min(OUTPUT_CHUNK_BYTES - len(out), size - pos)
+            out += view[pos : pos + take]
+            pos += take
+            if len(out) >= OUTPUT_CHUNK_BYTES:
+                yield bytes(out)
+                out.clear()
+        view.release()
+
+    def _drain(self) -> Iterator[bytes]:
+        if self._out:
+            chunk = bytes(self._out)
+            self._out.clear()
+            yield chunk
+
+
+def _by_path(entry: tuple[str, str]) -> str:
+    return entry[1]
