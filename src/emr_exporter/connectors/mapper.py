@@ -1,0 +1,169 @@
+"""Turning one source row into one canonical record, or into a quarantined row with its reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, FieldSpec
+from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext, is_empty
+from emr_exporter.errors import ConnectorSpecError
+
+#: Prefix of the extra columns the pipeline's LEFT JOINs add to tell whether a referenced row exists.
+REF_COLUMN_PREFIX = "_ref_"
+
+Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def key_text(value: Any) -> str:
+    """The stable text form of a source key, the same on every engine."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value).strip() if isinstance(value, str) else str(value)
+
+
+def load_hooks(spec: ConnectorSpec) -> Hook | None:
+    path = spec.path / "hooks.py"
+    if not path.is_file():
+        return None
+    module_spec = importlib.util.spec_from_file_location(f"emr_exporter_hooks_{spec.name}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ConnectorSpecError(str(path), "hooks.py", "cannot be loaded")
+    module: ModuleType = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    hook = getattr(module, "map_row", None)
+    if hook is not None and not callable(hook):
+        raise ConnectorSpecError(str(path), "map_row", "must be a function")
+    return hook
+
+
+@functools.cache
+def _required_fields(record_type: type) -> tuple[str, ...]:
+    """Fields of a record class without a default (other than the ones the framework fills in)."""
+    return tuple(
+        f.name
+        for f in dataclasses.fields(record_type)
+        if f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+        and f.name not in ("id", "provenance")
+    )
+
+
+class EntityMapper:
+    """Maps the rows of one entity. Holds only small per-export state (quarantined parent keys)."""
+
+    def __init__(
+        self,
+        spec: ConnectorSpec,
+        entity: EntitySpec,
+        *,
+        attachments_root: Path | None,
+        quarantined_keys: Mapping[str, set[str]],
+        duplicate_values: Mapping[str, set[Any]] | None = None,
+        hook: Hook | None = None,
+    ) -> None:
+        self.spec = spec
+        self.entity = entity
+        self.ctx = TransformContext(spec=spec, attachments_root=attachments_root)
+        self.quarantined_keys = quarantined_keys
+        self.duplicate_values = duplicate_values or {}
+        self._seen_duplicates: dict[str, dict[Any, str]] = {name: {} for name in self.duplicate_values}
+        self.hook = hook
+
+    def ref_table(self, entity_name: str) -> str:
+        return self.spec.entities[entity_name].table
+
+    def _provenance(self, row: Mapping[str, Any]) -> model.Provenance:
+        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self.entity.key]))
+
+    def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
+        provenance = self._provenance(row)
+        try:
+            values = self._values(row)
+            self._check_unique(row, provenance.key)
+            if self.hook is not None:
+                values = self.hook(self.entity.name, row, values)
+            return self._build(values, provenance)
+        except RowRejected as rejected:
+            raw = {k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)}
+            return model.QuarantinedRow(
+                entity=self.entity.name,
+                provenance=provenance,
+                reason_code=rejected.reason_code,
+                reason=rejected.reason,
+                raw=raw,
+            )
+
+    def _values(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.entity.fields.items():
+            values[name] = self._field_value(row, field)
+        return values
+
+    def _field_value(self, row: Mapping[str, Any], field: FieldSpec) -> Any:
+        if field.column is None:
+            return field.value
+        raw = row.get(field.column)
+        if is_empty(raw):
+            if field.default is not None:
+                return field.default
+            if field.required:
+                raise RowRejected("required-missing", f"required field '{field.name}' is empty")
+            return None
+        if field.type == "ref":
+            return self._ref(row, field, raw)
+        return TRANSFORMS[field.type](raw, field, self.ctx)
+
+    def _ref(self, row: Mapping[str, Any], field: FieldSpec, raw: Any) -> str:
+        assert field.ref is not None
+        key = key_text(raw)
+        exists_column = REF_COLUMN_PREFIX + field.name
+        if exists_column in row and row[exists_column] is None:
+            raise RowRejected("orphan", f"field '{field.name}' refers to a {field.ref} that does not exist")
+        if key in self.quarantined_keys.get(field.ref, ()):
+            raise RowRejected(
+                "orphan", f"field '{field.name}' refers to a {field.ref} that was quarantined"
+            )
+        return model.record_id(self.spec.name, self.ref_table(field.ref), key)
+
+    def _check_unique(self, row: Mapping[str, Any], key: str) -> None:
+        for name, duplicated in self.duplicate_values.items():
+            column = self.entity.fields[name].column
+            value = row.get(column) if column else None
+            if value is None or value not in duplicated:
+                continue
+            first = self._seen_duplicates[name].setdefault(value, key)
+            if first != key:
+                raise RowRejected(
+                    "duplicate", f"field '{name}' repeats the value of {self.entity.name} row {first}"
+                )
+
+    def _build(self, values: dict[str, Any], provenance: model.Provenance) -> model.Record:
+        record_type = self.entity.record_type
+        if self.entity.name == "attachment":
+            blob = values.pop("content_blob", None)
+            path = values.pop("content_path", None)
+            if blob is None and path is None:
+                raise RowRejected("required-missing", "attachment has neither stored bytes nor a file path")
+            values["content"] = model.AttachmentContent(blob=blob, path=path)
+        values = {k: v for k, v in values.items() if v is not None}
+        for name in _required_fields(record_type):
+            if name not in values:
+                raise RowRejected("required-missing", f"required field '{name}' is empty")
+        record_id = model.record_id(provenance.connector, provenance.table, provenance.key)
+        try:
+            return record_type(id=record_id, provenance=provenance, **values)
+        except TypeError as exc:  # a hook returned a field the record does not have
+            raise ConnectorSpecError(
+                str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"
+            ) from None

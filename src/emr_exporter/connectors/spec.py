@@ -1,0 +1,343 @@
+"""Loading and validating ``connector.toml`` (the format is documented in docs/connectors.md).
+
+Validation is strict so that a contractor writing a connector for an unknown EMR learns about a typo
+before an export runs: every error names the file, the line (where it can be found) and the field.
+Identifiers that end up in SQL (tables, keys, columns) must be plain SQL identifiers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.errors import ConnectorSpecError
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+FIELD_TYPES = frozenset(
+    {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file"}
+)
+#: Fields every record has that the framework fills in itself.
+FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention"})
+#: The attachment's content is given by these two pseudo-fields.
+ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
+
+_SECTION_KEYS = {
+    "connector": {"name", "version", "vendor", "product", "description", "engines"},
+    "detect": {"tables", "version_query"},
+    "source": {"encoding", "date_formats", "datetime_formats"},
+    "institution": {"query"},
+    "attachments": {"root"},
+}
+_ENTITY_KEYS = {"table", "key", "query", "unique", "fields", "page_size"}
+_FIELD_KEYS = {"column", "value", "type", "required", "default", "map", "ref", "root"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    type: str = "text"
+    column: str | None = None
+    value: Any = None
+    required: bool = False
+    default: Any = None
+    map: Mapping[str, Any] | None = None
+    ref: str | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpec:
+    name: str
+    table: str
+    key: str
+    fields: Mapping[str, FieldSpec]
+    query: str | None = None
+    unique: tuple[str, ...] = ()
+    page_size: int | None = None
+
+    @property
+    def inner_sql(self) -> str:
+        """The entity's row source as a SELECT (the declared query, or the whole table)."""
+        return self.query if self.query else f"SELECT * FROM {self.table}"
+
+    @property
+    def record_type(self) -> type:
+        return model.ENTITY_TYPES[self.name]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSpec:
+    name: str
+    version: str
+    path: Path  # the connector folder
+    vendor: str = ""
+    product: str = ""
+    description: str = ""
+    engines: tuple[str, ...] = ()
+    detect_tables: tuple[str, ...] = ()
+    version_query: str | None = None
+    encoding: str = "utf-8"
+    date_formats: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d")
+    datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
+    institution_query: str | None = None
+    attachments_root: str | None = None
+    entities: Mapping[str, EntitySpec] = field(default_factory=dict)
+    origin: str = ""  # where it was found: "entry point <pkg>" or "folder <dir>"
+
+    @property
+    def spec_file(self) -> Path:
+        return self.path / "connector.toml"
+
+
+class _Locator:
+    """Finds the line of a key inside a TOML table, for error messages (tomllib has no positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line_of(self, table: str, key: str | None = None) -> int | None:
+        header = re.compile(r"^\s*\[\s*" + re.escape(table).replace(r"\.", r"\s*\.\s*") + r"\s*\]\s*$")
+        start = None
+        for number, line in enumerate(self.lines, 1):
+            if header.match(line):
+                start = number
+                break
+        if start is None:
+            # Dotted or inline definitions: fall back to the first mention of the key.
+            needle = key or table.rsplit(".", 1)[-1]
+            for number, line in enumerate(self.lines, 1):
+                if re.match(r"^\s*" + re.escape(needle) + r"\s*=", line):
+                    return number
+            return None
+        if key is None:
+            return start
+        for number in range(start + 1, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if re.match(r"^\s*\[", line):
+                break
+            if re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
+                return number
+        return start
+
+
+def load_spec(folder: Path, origin: str = "") -> ConnectorSpec:
+    """Load and validate ``folder/connector.toml``."""
+    path = folder / "connector.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConnectorSpecError(str(path), "connector.toml", "file not found") from None
+    except UnicodeDecodeError:
+        raise ConnectorSpecError(str(path), "connector.toml", "is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConnectorSpecError(str(path), "syntax", f"not valid TOML ({exc})", line) from None
+    return _Validator(path, text, data, origin).spec()
+
+
+class _Validator:
+    def __init__(self, path: Path, text: str, data: dict[str, Any], origin: str) -> None:
+        self.path = path
+        self.where = _Locator(text)
+        self.data = data
+        self.origin = origin
+
+    def fail(self, table: str, key: str | None, problem: str) -> ConnectorSpecError:
+        field_name = f"{table}.{key}" if key else table
+        return ConnectorSpecError(str(self.path), field_name, problem, self.where.line_of(table, key))
+
+    def _check_keys(self, table: str, found: Mapping[str, Any], allowed: set[str]) -> None:
+        for key in found:
+            if key not in allowed:
+                raise self.fail(table, key, f"unknown setting; allowed: {', '.join(sorted(allowed))}")
+
+    def _str(self, table: str, section: Mapping[str, Any], key: str, required: bool = False) -> str | None:
+        value = section.get(key)
+        if value is None:
+            if required:
+                raise self.fail(table, None, f"missing required setting '{key}'")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(table, key, "must be a non-empty string")
+        return value
+
+    def _str_list(self, table: str, section: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = section.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(table, key, "must be a list of strings")
+        return tuple(value)
+
+    def _identifier(self, table: str, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not IDENTIFIER.match(value):
+            raise self.fail(
+                table, key, f"{value!r} is not a plain SQL identifier (letters, digits and _ only)"
+            )
+        return value
+
+    def spec(self) -> ConnectorSpec:
+        for section in self.data:
+            if section not in _SECTION_KEYS and section != "entities":
+                raise self.fail(section, None, f"unknown section [{section}]")
+        for section, allowed in _SECTION_KEYS.items():
+            value = self.data.get(section, {})
+            if not isinstance(value, dict):
+                raise self.fail(section, None, "must be a table")
+            self._check_keys(section, value, allowed)
+        meta = self.data.get("connector")
+        if not meta:
+            raise self.fail("connector", None, "missing section [connector]")
+        name = self._str("connector", meta, "name", required=True)
+        assert name is not None
+        if not NAME.match(name):
+            raise self.fail("connector", "name", "must be lowercase letters, digits, '-' or '_'")
+        version = self._str("connector", meta, "version", required=True)
+        detect = self.data.get("detect", {})
+        source = self.data.get("source", {})
+        encoding = self._str("source", source, "encoding") or "utf-8"
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise self.fail("source", "encoding", f"unknown text encoding {encoding!r}") from None
+        defaults = ConnectorSpec(name=name, version=version or "", path=self.path.parent)
+        date_formats = self._str_list("source", source, "date_formats") or defaults.date_formats
+        datetime_formats = self._str_list("source", source, "datetime_formats") or defaults.datetime_formats
+        for table in self._str_list("detect", detect, "tables"):
+            self._identifier("detect", "tables", table)
+        entities = self._entities()
+        return ConnectorSpec(
+            name=name,
+            version=version or "",
+            path=self.path.parent,
+            vendor=self._str("connector", meta, "vendor") or "",
+            product=self._str("connector", meta, "product") or "",
+            description=self._str("connector", meta, "description") or "",
+            engines=self._str_list("connector", meta, "engines"),
+            detect_tables=self._str_list("detect", detect, "tables"),
+            version_query=self._str("detect", detect, "version_query"),
+            encoding=encoding,
+            date_formats=date_formats,
+            datetime_formats=datetime_formats,
+            institution_query=self._str("institution", self.data.get("institution", {}), "query"),
+            attachments_root=self._str("attachments", self.data.get("attachments", {}), "root"),
+            entities=entities,
+            origin=self.origin,
+        )
+
+    def _entities(self) -> dict[str, EntitySpec]:
+        raw = self.data.get("entities", {})
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail("entities", None, "at least one [entities.<name>] table is required")
+        entities: dict[str, EntitySpec] = {}
+        for name in model.ENTITY_ORDER:  # validated in dependency order so refs point backwards
+            if name in raw:
+                entities[name] = self._entity(name, raw[name], entities)
+        for name in raw:
+            if name not in model.ENTITY_TYPES:
+                raise self.fail(
+                    f"entities.{name}", None,
+                    f"unknown entity; known: {', '.join(model.ENTITY_ORDER)}",
+                )
+        return entities
+
+    def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec]) -> EntitySpec:
+        table_path = f"entities.{name}"
+        if not isinstance(section, dict):
+            raise self.fail(table_path, None, "must be a table")
+        self._check_keys(table_path, section, _ENTITY_KEYS)
+        table = self._identifier(table_path, "table", section.get("table"))
+        key = self._identifier(table_path, "key", section.get("key"))
+        query = self._str(table_path, section, "query")
+        page_size = section.get("page_size")
+        if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 100_000):
+            raise self.fail(table_path, "page_size", "must be a whole number from 1 to 100000")
+        record_type = model.ENTITY_TYPES[name]
+        allowed = {f.name for f in dataclasses.fields(record_type)} - FRAMEWORK_FIELDS
+        if name == "attachment":
+            allowed = (allowed - {"content"}) | set(ATTACHMENT_CONTENT_FIELDS)
+        fields_section = section.get("fields")
+        if not isinstance(fields_section, dict) or not fields_section:
+            raise self.fail(table_path, "fields", "missing [" + table_path + ".fields]")
+        fields: dict[str, FieldSpec] = {}
+        for field_name, raw_field in fields_section.items():
+            if field_name not in allowed:
+                raise self.fail(
+                    f"{table_path}.fields", field_name,
+                    f"{record_type.__name__} has no field '{field_name}'; fields: {', '.join(sorted(allowed))}",
+                )
+            fields[field_name] = self._field(f"{table_path}.fields", field_name, raw_field, earlier)
+        for f in dataclasses.fields(record_type):
+            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            if f.name not in FRAMEWORK_FIELDS and not has_default and f.name not in fields:
+                raise self.fail(
+                    f"{table_path}.fields", None,
+                    f"field '{f.name}' is required by {record_type.__name__} but not mapped",
+                )
+        if name == "attachment" and not any(n in fields for n in ATTACHMENT_CONTENT_FIELDS):
+            raise self.fail(f"{table_path}.fields", None, "map content_blob or content_path")
+        unique = self._str_list(table_path, section, "unique")
+        for field_name in unique:
+            if field_name not in fields or fields[field_name].column is None:
+                raise self.fail(table_path, "unique", f"'{field_name}' is not a field mapped from a column")
+        return EntitySpec(
+            name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size
+        )
+
+    def _field(self, table: str, name: str, raw: Any, earlier: Mapping[str, EntitySpec]) -> FieldSpec:
+        if isinstance(raw, str):  # shorthand: field = "column"
+            raw = {"column": raw}
+        if not isinstance(raw, dict):
+            raise self.fail(table, name, "must be a column name or an inline table { column = … }")
+        for key in raw:
+            if key not in _FIELD_KEYS:
+                raise self.fail(table, name, f"unknown key '{key}'; allowed: {', '.join(sorted(_FIELD_KEYS))}")
+        if ("column" in raw) == ("value" in raw):
+            raise self.fail(table, name, "give exactly one of 'column' or 'value'")
+        column = self._identifier(table, name, raw["column"]) if "column" in raw else None
+        kind = raw.get("type", "text")
+        if name == "content_blob":
+            kind = raw.get("type", "blob")
+        if name == "content_path":
+            kind = raw.get("type", "file")
+        if kind not in FIELD_TYPES:
+            raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
+        mapping = raw.get("map")
+        if mapping is not None and (not isinstance(mapping, dict) or kind not in {"code", "bool"}):
+            raise self.fail(table, name, "'map' must be a table and needs type 'code' or 'bool'")
+        if kind == "code" and mapping is None:
+            raise self.fail(table, name, "type 'code' needs a 'map'")
+        ref = raw.get("ref")
+        if kind == "ref":
+            if ref not in model.ENTITY_TYPES:
+                raise self.fail(table, name, f"'ref' must name an entity, got {ref!r}")
+            if ref not in earlier:
+                raise self.fail(table, name, f"refers to entity '{ref}', which this connector does not define")
+        elif ref is not None:
+            raise self.fail(table, name, "'ref' needs type 'ref'")
+        required = raw.get("required", False)
+        if not isinstance(required, bool):
+            raise self.fail(table, name, "'required' must be true or false")
+        root = raw.get("root")
+        if root is not None and (kind != "file" or not isinstance(root, str)):
+            raise self.fail(table, name, "'root' needs type 'file' and a folder name")
+        return FieldSpec(
+            name=name,
+            type=kind,
+            column=column,
+            value=raw.get("value"),
+            required=required,
+            default=raw.get("default"),
+            map=mapping,
+            ref=ref,
+            root=root,
+        )
