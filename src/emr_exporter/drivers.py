@@ -1,0 +1,481 @@
+"""Per-driver capabilities, in one place.
+
+Connectors and the source layer never hard-code an engine's SQL dialect or a driver's quirks; they ask
+:func:`caps_for` (or :func:`detect_engine` on a live connection) and build their SQL with the helpers
+here. What was measured on this project's CI (see ``docs/databases.md``):
+
+* psqlODBC, MariaDB Connector/ODBC 3.1.15 and sqliteodbc all **materialise the whole result set** in
+  the client on ``execute()`` by default (170–340 MiB for 10⁶ rows). psqlODBC streams with
+  ``UseDeclareFetch=1;Fetch=N`` in the connection string; for the others only **keyset pagination**
+  (``WHERE key > ? ORDER BY key`` + a row limit) keeps memory flat. Keyset paging is also what makes an
+  export resumable from a checkpoint, so the source layer uses it for every engine.
+* MariaDB returns ``0000-00-00`` dates as ``None`` without a warning; ``CAST(col AS CHAR)`` keeps the raw
+  text. MariaDB's text protocol (a validated integer key inlined as a literal) is ~30 % faster than a
+  ``?`` parameter (binary protocol).
+* SQL Server ``varchar`` columns come back converted by the *server's* collation; Korean text in a
+  non-Korean collation needs ``CAST(col AS NVARCHAR(...))`` or the raw bytes (``VARBINARY``).
+
+Connection-string helpers (parse, build, merge a password, redact) live here too, because every module
+that touches a connection string needs the same rules: ``KEY=value;`` pairs, values in ``{...}`` may
+contain ``;`` and escape ``}`` as ``}}``. A password is merged in memory only and is scrubbed from every
+text that may reach a person (:func:`redact_connection_string`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from emr_exporter.errors import ConfigError
+
+Engine = Literal["sqlite", "sqlite-odbc", "mariadb", "postgresql", "mssql", "firebird"]
+Paging = Literal["limit", "top", "offset-fetch", "first"]
+Streaming = Literal["cursor", "declare-fetch", "keyset"]
+
+ENGINES: tuple[str, ...] = ("sqlite", "sqlite-odbc", "mariadb", "postgresql", "mssql", "firebird")
+
+
+def _quote_with(open_char: str, close_char: str) -> Callable[[str], str]:
+    def quote(identifier: str) -> str:
+        if not identifier or "\x00" in identifier:
+            raise ConfigError(f"Not a valid table or column name: {identifier!r}.")
+        return open_char + identifier.replace(close_char, close_char * 2) + close_char
+
+    return quote
+
+
+@dataclass(frozen=True)
+class DriverCaps:
+    """What one database engine (through its usual driver) can do and needs."""
+
+    engine: str
+    #: Human name for messages and ``doctor``.
+    display_name: str
+    #: Quote one identifier (table or column name), escaping the closing quote character.
+    quote: Callable[[str], str] = field(repr=False, compare=False)
+    #: Row-limit syntax: ``LIMIT n`` / ``SELECT TOP n`` / ``OFFSET 0 ROWS FETCH NEXT n ROWS ONLY`` /
+    #: ``SELECT FIRST n``.
+    paging: Paging
+    #: How to read a big table with flat memory: a plain cursor (stdlib sqlite3 steps lazily),
+    #: a server-side cursor switched on in the connection string, or keyset pages.
+    streaming: Streaming
+    #: True when the driver pulls the whole result of one ``execute()`` into client memory.
+    buffers_whole_result: bool
+    #: Connection-string options that make the driver stream (``{Fetch}`` is replaced by the page size).
+    streaming_options: tuple[tuple[str, str], ...] = ()
+    #: Inline a validated integer keyset value as a literal instead of a ``?`` (faster protocol).
+    inline_integer_keys: bool = False
+    #: The driver returns invalid "zero" dates (``0000-00-00``) as None: read such columns raw.
+    zero_dates_as_none: bool = False
+    #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
+    raw_text_expr: str = "{col}"
+    #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
+    unicode_text_expr: str = "{col}"
+    #: SQL expression template that reads a text column's raw bytes (for CP949 decoding in Python).
+    raw_bytes_expr: str = "{col}"
+    #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
+    binary_type: str = "BLOB"
+    #: Statement that makes the session read-only, where the engine has one (run right after connect).
+    read_only_statement: str | None = None
+    #: pyodbc 5 only uses the ODBC "W" (UTF-16) API; False where the usual Linux driver breaks on it.
+    unicode_api: bool = True
+    #: Notes for ``doctor`` and ``docs/databases.md``.
+    notes: str = ""
+
+    def quote_qualified(self, name: str) -> str:
+        """Quote a possibly schema-qualified name (``dbo.patients`` → ``[dbo].[patients]``)."""
+        return ".".join(self.quote(part) for part in name.split("."))
+
+    def raw_text(self, column: str) -> str:
+        return self.raw_text_expr.format(col=column)
+
+    def unicode_text(self, column: str) -> str:
+        return self.unicode_text_expr.format(col=column)
+
+    def raw_bytes(self, column: str) -> str:
+        return self.raw_bytes_expr.format(col=column)
+
+
+_CAPS: dict[str, DriverCaps] = {
+    "sqlite": DriverCaps(
+        engine="sqlite",
+        display_name="SQLite file (Python sqlite3)",
+        quote=_quote_with('"', '"'),
+        paging="limit",
+        streaming="cursor",
+        buffers_whole_result=False,
+        raw_text_expr="CAST({col} AS TEXT)",
+        read_only_statement="PRAGMA query_only = 1",
+        notes="Opened read-only (URI mode=ro); the stdlib cursor steps lazily.",
+    ),
+    "sqlite-odbc": DriverCaps(
+        engine="sqlite-odbc",
+        display_name="SQLite over ODBC (sqliteodbc)",
+        quote=_quote_with('"', '"'),
+        paging="limit",
+        streaming="keyset",
+        buffers_whole_result=True,
+        raw_text_expr="CAST({col} AS TEXT)",
+        read_only_statement="PRAGMA query_only = 1",
+        notes="sqliteodbc materialises each result; read in keyset pages. NoCreat=1 avoids creating "
+        "an empty file when the path is wrong.",
+    ),
+    "mariadb": DriverCaps(
+        engine="mariadb",
+        display_name="MariaDB / MySQL",
+        quote=_quote_with("`", "`"),
+        paging="limit",
+        streaming="keyset",
+        buffers_whole_result=True,
+        inline_integer_keys=True,
+        zero_dates_as_none=True,
+        raw_text_expr="CAST({col} AS CHAR)",
+        raw_bytes_expr="CAST({col} AS BINARY)",
+        binary_type="LONGBLOB",
+        read_only_statement="SET SESSION TRANSACTION READ ONLY",
+        notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
+        "as None, so date columns are read with CAST(col AS CHAR).",
+    ),
+    "postgresql": DriverCaps(
+        engine="postgresql",
+        display_name="PostgreSQL",
+        quote=_quote_with('"', '"'),
+        paging="limit",
+        streaming="declare-fetch",
+        buffers_whole_result=True,  # unless the streaming options below are in the connection string
+        streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
+        raw_text_expr="CAST({col} AS TEXT)",
+        binary_type="BYTEA",
+        read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        notes="psqlODBC pulls whole results unless UseDeclareFetch=1;Fetch=N is set.",
+    ),
+    "mssql": DriverCaps(
+        engine="mssql",
+        display_name="Microsoft SQL Server",
+        quote=_quote_with("[", "]"),
+        paging="top",
+        streaming="keyset",
+        buffers_whole_result=False,  # TDS streams rows; keyset still needed for resume
+        raw_text_expr="CAST({col} AS NVARCHAR(4000))",
+        unicode_text_expr="CAST({col} AS NVARCHAR(MAX))",
+        raw_bytes_expr="CAST({col} AS VARBINARY(MAX))",
+        binary_type="VARBINARY(MAX)",
+        read_only_statement=None,  # no session-level switch; use a read-only login (db_datareader)
+        notes="Korean varchar columns decode by the server collation (Korean_Wansung_CI_AS = CP949); "
+        "read them as NVARCHAR or VARBINARY. Verified only to the driver/error level (no server here).",
+    ),
+    "firebird": DriverCaps(
+        engine="firebird",
+        display_name="Firebird",
+        quote=_quote_with('"', '"'),
+        paging="first",
+        streaming="keyset",
+        buffers_whole_result=False,
+        raw_text_expr="CAST({col} AS VARCHAR(32))",
+        raw_bytes_expr="CAST({col} AS VARCHAR(8191) CHARACTER SET OCTETS)",
+        read_only_statement=None,  # read-only is a transaction parameter, not a session statement
+        unicode_api=False,
+        notes="The Linux Firebird ODBC driver breaks on the W API pyodbc 5 uses (wchar_t != SQLWCHAR); "
+        "on Windows it should work. Native `firebird-driver` is the fallback.",
+    ),
+}
+
+
+def caps_for(engine: str) -> DriverCaps:
+    """The capabilities of ``engine`` (one of :data:`ENGINES`)."""
+    try:
+        return _CAPS[engine]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown database engine {engine!r}. Known engines: {', '.join(ENGINES)}."
+        ) from None
+
+
+# --- engine detection ----------------------------------------------------------------------------
+
+_DBMS_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"sqlite", "sqlite-odbc"),
+    (r"mariadb|mysql", "mariadb"),
+    (r"postgres", "postgresql"),
+    (r"microsoft sql server|sql server|sqlserver|azure sql", "mssql"),
+    (r"firebird|interbase", "firebird"),
+)
+
+_DRIVER_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"sqlite", "sqlite-odbc"),
+    (r"maodbc|mariadb|myodbc|mysql", "mariadb"),
+    (r"psqlodbc|postgres", "postgresql"),
+    (r"tdsodbc|freetds|msodbcsql|sqlncli|sql server|sqlsrv32", "mssql"),
+    (r"odbcfb|firebird|interbase", "firebird"),
+)
+
+
+def _match(text: str, patterns: tuple[tuple[str, str], ...]) -> str | None:
+    lowered = text.lower()
+    for pattern, engine in patterns:
+        if re.search(pattern, lowered):
+            return engine
+    return None
+
+
+def detect_engine(dbms_name: str, driver_name: str = "") -> str:
+    """Engine from ``SQLGetInfo(SQL_DBMS_NAME)``, falling back to the driver (file) name.
+
+    FreeTDS reports the server's name (``Microsoft SQL Server``); Sybase ASE is not supported.
+    """
+    engine = _match(dbms_name, _DBMS_PATTERNS) or _match(driver_name, _DRIVER_PATTERNS)
+    if engine is None:
+        raise ConfigError(
+            f"This database ({dbms_name or 'unknown'}, driver {driver_name or 'unknown'}) is not one "
+            f"emr-exporter knows. Supported: SQLite, MariaDB/MySQL, PostgreSQL, SQL Server, Firebird."
+        )
+    return engine
+
+
+def detect_engine_of_connection(connection: object) -> str:
+    """Engine of an open pyodbc connection (uses ``getinfo``)."""
+    import pyodbc
+
+    getinfo = connection.getinfo  # type: ignore[attr-defined]
+    return detect_engine(str(getinfo(pyodbc.SQL_DBMS_NAME)), str(getinfo(pyodbc.SQL_DRIVER_NAME)))
+
+
+def engine_from_connection_string(conn_str: str) -> str | None:
+    """Best guess from the ``DRIVER=`` of a connection string, before connecting (None if no DRIVER)."""
+    driver = get_option(conn_str, "DRIVER")
+    return _match(driver, _DRIVER_PATTERNS) if driver else None
+
+
+# --- SQL generation ------------------------------------------------------------------------------
+
+
+def _key_columns(key: str | Sequence[str]) -> list[str]:
+    columns = [key] if isinstance(key, str) else list(key)
+    if not columns:
+        raise ConfigError("A keyset query needs at least one key column.")
+    return columns
+
+
+def keyset_predicate(caps: DriverCaps, key: str | Sequence[str]) -> str:
+    """``k > ?`` or, for a composite key, the portable expanded form (no row-value comparison, which
+    SQL Server and Firebird lack): ``(a > ?) OR (a = ? AND b > ?)``."""
+    columns = [caps.quote(c) for c in _key_columns(key)]
+    if len(columns) == 1:
+        return f"{columns[0]} > ?"
+    terms = []
+    for i, column in enumerate(columns):
+        equal = [f"{prior} = ?" for prior in columns[:i]]
+        terms.append("(" + " AND ".join([*equal, f"{column} > ?"]) + ")")
+    return " OR ".join(terms)
+
+
+def keyset_params(last_key: Sequence[object]) -> list[object]:
+    """Parameters for :func:`keyset_predicate`, in marker order, for the last key of the previous page."""
+    params: list[object] = []
+    for i in range(len(last_key)):
+        params.extend(last_key[: i + 1])
+    return params
+
+
+def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, page_size: int) -> str:
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
+        raise ConfigError(f"A page size must be a positive whole number, not {page_size!r}.")
+    if caps.paging == "limit":
+        return f"SELECT {columns} {rest} ORDER BY {order_by} LIMIT {page_size}"
+    if caps.paging == "top":
+        return f"SELECT TOP {page_size} {columns} {rest} ORDER BY {order_by}"
+    if caps.paging == "first":
+        return f"SELECT FIRST {page_size} {columns} {rest} ORDER BY {order_by}"
+    return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
+
+
+def keyset_page_sql(
+    caps: DriverCaps,
+    inner_sql: str,
+    key: str | Sequence[str],
+    columns: str = "*",
+    *,
+    page_size: int,
+    first: bool,
+) -> str:
+    """One keyset page over ``inner_sql`` (a SELECT without ORDER BY, wrapped as a derived table):
+    ``SELECT <columns> FROM (<inner_sql>) AS page_src [WHERE key > ?] ORDER BY key <limit>``.
+
+    The first page has no key predicate; later pages take :func:`keyset_params` of the last key seen.
+    """
+    inner = inner_sql.strip().rstrip(";")
+    order_by = ", ".join(caps.quote(c) for c in _key_columns(key))
+    rest = f"FROM ({inner}) AS page_src"
+    if not first:
+        rest += f" WHERE {keyset_predicate(caps, key)}"
+    return _limited_select(caps, columns, rest, order_by, page_size)
+
+
+def _is_plain_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def keyset_page_query(
+    caps: DriverCaps,
+    inner_sql: str,
+    key: str | Sequence[str],
+    after: Sequence[object] | None,
+    *,
+    page_size: int,
+    columns: str = "*",
+) -> tuple[str, list[object]]:
+    """SQL and parameters of the page after ``after`` (None: the first page).
+
+    On engines with :attr:`DriverCaps.inline_integer_keys` an all-integer key is inlined as literals
+    (they are Python ints, so there is nothing to inject); anything else stays a ``?`` parameter.
+    """
+    key_columns = _key_columns(key)
+    if after is None:
+        return keyset_page_sql(caps, inner_sql, key_columns, columns, page_size=page_size, first=True), []
+    if len(after) != len(key_columns):
+        raise ConfigError(f"A keyset checkpoint has {len(after)} values for {len(key_columns)} key columns.")
+    sql = keyset_page_sql(caps, inner_sql, key_columns, columns, page_size=page_size, first=False)
+    params = keyset_params(after)
+    if caps.inline_integer_keys and all(_is_plain_int(v) for v in params):
+        for value in params:
+            sql = sql.replace("?", str(int(value)), 1)
+        return sql, []
+    return sql, params
+
+
+def limit_sql(caps: DriverCaps, table: str, columns: Sequence[str] | None, order_by: Sequence[str], n: int) -> str:
+    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans)."""
+    column_sql = ", ".join(caps.quote(c) for c in columns) if columns else "*"
+    order_sql = ", ".join(caps.quote(c) for c in order_by)
+    return _limited_select(caps, column_sql, f"FROM {caps.quote_qualified(table)}", order_sql, n)
+
+
+def with_paging(caps: DriverCaps, paging: Paging) -> DriverCaps:
+    """The same capabilities with another paging syntax (e.g. SQL Server 2012+ ``OFFSET FETCH``)."""
+    return replace(caps, paging=paging)
+
+
+# --- connection strings --------------------------------------------------------------------------
+
+
+def parse_connection_string(conn_str: str) -> list[tuple[str, str]]:
+    """``KEY=value`` pairs in order; braces are removed from ``{...}`` values (``}}`` → ``}``)."""
+    pairs: list[tuple[str, str]] = []
+    i, n = 0, len(conn_str)
+    while i < n:
+        while i < n and conn_str[i] in "; \t\r\n":
+            i += 1
+        if i >= n:
+            break
+        eq = conn_str.find("=", i)
+        if eq < 0:
+            raise ConfigError("The connection string is not KEY=value pairs separated by ';'.")
+        key = conn_str[i:eq].strip()
+        i = eq + 1
+        if i < n and conn_str[i] == "{":
+            i += 1
+            value_chars: list[str] = []
+            while True:
+                if i >= n:
+                    raise ConfigError(f"The value of {key} in the connection string has no closing '}}'.")
+                if conn_str[i] == "}":
+                    if i + 1 < n and conn_str[i + 1] == "}":
+                        value_chars.append("}")
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                value_chars.append(conn_str[i])
+                i += 1
+            value = "".join(value_chars)
+            while i < n and conn_str[i] != ";":
+                i += 1
+        else:
+            end = conn_str.find(";", i)
+            end = n if end < 0 else end
+            value = conn_str[i:end].strip()
+            i = end
+        pairs.append((key, value))
+    return pairs
+
+
+def _format_value(value: str) -> str:
+    if value == "" or any(ch in value for ch in ";{}=") or value != value.strip():
+        return "{" + value.replace("}", "}}") + "}"
+    return value
+
+
+def build_connection_string(pairs: Sequence[tuple[str, str]]) -> str:
+    """Inverse of :func:`parse_connection_string`; DRIVER values are always braced."""
+    parts = []
+    for key, value in pairs:
+        formatted = "{" + value.replace("}", "}}") + "}" if key.upper() == "DRIVER" else _format_value(value)
+        parts.append(f"{key}={formatted}")
+    return ";".join(parts)
+
+
+def get_option(conn_str: str, key: str) -> str | None:
+    """The value of ``key`` (case-insensitive), or None."""
+    wanted = key.upper()
+    for k, v in parse_connection_string(conn_str):
+        if k.upper() == wanted:
+            return v
+    return None
+
+
+def set_options(conn_str: str, options: Sequence[tuple[str, str]], *, override: bool = True) -> str:
+    """Set ``options`` (case-insensitive keys); existing keys are replaced (or kept if not ``override``)."""
+    pairs = parse_connection_string(conn_str)
+    index = {k.upper(): i for i, (k, _) in enumerate(pairs)}
+    for key, value in options:
+        at = index.get(key.upper())
+        if at is None:
+            index[key.upper()] = len(pairs)
+            pairs.append((key, value))
+        elif override:
+            pairs[at] = (pairs[at][0], value)
+    return build_connection_string(pairs)
+
+
+PASSWORD_KEYS = ("PWD", "PASSWORD")
+
+
+def with_password(conn_str: str, password: str) -> str:
+    """The connection string with ``PWD`` set (in memory only; never log the result)."""
+    pairs = [(k, v) for k, v in parse_connection_string(conn_str) if k.upper() not in PASSWORD_KEYS]
+    pairs.append(("PWD", password))
+    return build_connection_string(pairs)
+
+
+def has_password(conn_str: str) -> bool:
+    return any(k.upper() in PASSWORD_KEYS for k, _ in parse_connection_string(conn_str))
+
+
+_SECRET_VALUE_RE = re.compile(
+    r"(?i)\b(pwd|password|passwd|pass|secret|access_?token)(\s*=\s*)(\{(?:[^}]|\}\})*\}?|[^;\s'\")]*)"
+)
+
+
+def redact_connection_string(text: str, *secrets: str | None) -> str:
+    """``text`` with every ``PWD=...``/``Password=...`` value replaced by ``***``, and every known
+    secret (e.g. the password the user typed) removed wherever it appears, even outside ``KEY=``."""
+    redacted = _SECRET_VALUE_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    for secret in secrets:
+        if secret:
+            redacted = redacted.replace(secret, "***")
+    return redacted
+
+
+def connection_string_for_streaming(engine: str, conn_str: str, fetch_rows: int = 10_000) -> str:
+    """Add the options that make the driver stream results (psqlODBC ``UseDeclareFetch=1;Fetch=N``).
+
+    Options the user already set are kept. Engines without such an option are returned unchanged
+    (they are read in keyset pages instead).
+    """
+    caps = caps_for(engine)
+    if not caps.streaming_options:
+        return conn_str
+    options = [(k, v.replace("{Fetch}", str(int(fetch_rows)))) for k, v in caps.streaming_options]
+    return set_options(conn_str, options, override=False)

@@ -1,0 +1,45 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+# --- real database servers over ODBC (started by `.ci/dbservers.sh start`; .ci/run does it) ----------
+# The `db` tests never skip: a server that does not answer is a failure with the command that fixes it.
+_DEFAULT_TEST_DSN = {
+    "EMR_TEST_MARIADB": (
+        "DRIVER={MariaDB Unicode};SERVER=127.0.0.1;PORT=33306;DATABASE=emr_test;UID=emr;PWD=emr_test_pw"
+    ),
+    "EMR_TEST_POSTGRES": (
+        "DRIVER={PostgreSQL Unicode};SERVER=127.0.0.1;PORT=55432;DATABASE=emr_test;UID=emr;PWD=emr_test_pw"
+    ),
+}
+
+
+def _reachable_odbc(env_var: str) -> str:
+    import os
+
+    import pyodbc
+
+    conn_str = os.environ.get(env_var, _DEFAULT_TEST_DSN[env_var])
+    try:
+        pyodbc.connect(conn_str, timeout=5).close()
+    except pyodbc.Error as exc:
+        pytest.fail(
+            f"{env_var}: the test database server is not reachable ({exc.args[0]}: {exc.args[-1][:200]}). "
+            "Start it with `bash .ci/dbservers.sh start`, or point the variable at a running server.",
+            pytrace=False,
+        )
+    return conn_str
+
+
+@pytest.fixture(scope="session")
+def mariadb_conn_str() -> str:
+    """ODBC connection string of the test MariaDB (a user that may create databases)."""
+    return _reachable_odbc("EMR_TEST_MARIADB")
+
+
+@pytest.fixture(scope="session")
+def postgres_conn_str() -> str:
+    """ODBC connection string of the test PostgreSQL (a role with CREATEDB)."""
+    return _reachable_odbc("EMR_TEST_POSTGRES")
