@@ -15,13 +15,15 @@ files, settings, tables and row keys instead.
     │   └── SourceQueryError        a query failed while reading
     ├── ExportError                 the export pipeline
     │   ├── ExportCancelled
-    │   └── ReconciliationError     a row would have been lost (never expected; a bug guard)
+    │   ├── ReconciliationError     a row would have been lost (never expected; a bug guard)
+    │   └── MappingError            one record cannot become FHIR (the row is quarantined, not lost)
     ├── CryptoError
     │   ├── CertificateError        wrong password, expired, no signing key usage, key mismatch
     │   └── BundleError             a sealed bundle that does not verify (names the attack)
     └── TransportError              upload
         ├── RetryableTransportError timeouts, 429, 5xx
-        └── RejectedByStore         the store refused the bundle
+        ├── RejectedByStore         the store refused the bundle
+        └── UploadCancelled         the user cancelled the upload (resumable)
 """
 
 from __future__ import annotations
@@ -106,6 +108,12 @@ class ReconciliationError(ExportError):
     code = "reconciliation"
 
 
+class MappingError(ExportError):
+    """One canonical record cannot be written as FHIR; names the table, key and field, never values."""
+
+    code = "mapping"
+
+
 class CryptoError(EmrExporterError):
     """Signing, encryption or key handling failed."""
 
@@ -140,3 +148,10 @@ class RejectedByStore(TransportError):
     """The store refused the bundle."""
 
     code = "rejected-by-store"
+
+
+class UploadCancelled(TransportError):
+    """The user cancelled the upload; what the store holds is kept and the next run continues."""
+
+    code = "cancelled"
+    exit_code = 130

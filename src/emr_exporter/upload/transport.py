@@ -1,0 +1,105 @@
+"""The small interface every upload protocol implements (tus 1.0 today; S3 multipart or the national Open
+API could be added beside it).
+
+A transport does single requests and classifies their outcome. It does not retry, sleep or keep state
+between runs: :class:`~emr_exporter.upload.uploader.Uploader` does that, the same way for every transport.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+from emr_exporter.errors import RetryableTransportError, UploadCancelled
+
+#: Called with the store's offset plus the bytes sent so far in the current request.
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class StoreCapabilities:
+    """What the store said about itself (tus: the OPTIONS answer)."""
+
+    versions: tuple[str, ...] = ("1.0.0",)
+    extensions: frozenset[str] = frozenset()
+    max_size: int | None = None
+    checksum_algorithms: tuple[str, ...] = ()
+
+    @property
+    def sha256_checksums(self) -> bool:
+        return "checksum" in self.extensions and "sha256" in self.checksum_algorithms
+
+
+@dataclass(frozen=True)
+class ReceiptAnswer:
+    """The store's answer to "what became of my bundle?" after the last byte."""
+
+    state: str  # "accepted" (document is set) | "pending" | "rejected" (reason is set) | "unsupported"
+    document: dict[str, Any] | None = None
+    reason: str | None = None
+    retry_after: float | None = None
+
+
+@dataclass
+class SendOptions:
+    """Knobs for streaming one request body."""
+
+    block_size: int = 64 * 1024
+    rate_limit_bytes_per_second: float | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    on_progress: ProgressCallback | None = None
+
+
+class UploadGone(Exception):
+    """The store no longer knows this upload (404/410/403, expired or terminated): start a new one."""
+
+
+class OffsetConflict(Exception):
+    """The store's offset is not ours (409) or it discarded the chunk (460): ask it where it is."""
+
+
+class NeedsAuthentication(Exception):
+    """The store answered 401: a (new) bearer token is needed."""
+
+
+class RetryLater(RetryableTransportError):
+    """A temporary failure; ``retry_after`` is the store's Retry-After in seconds, if it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UploadTransport(Protocol):
+    """One protocol's requests. Every method raises UploadGone, OffsetConflict, NeedsAuthentication,
+    RetryLater, RejectedByStore or UploadCancelled; anything else is a bug."""
+
+    def discover(self) -> StoreCapabilities: ...
+
+    def create(self, size: int, metadata: dict[str, str]) -> str:
+        """Start a new upload of ``size`` bytes; return its URL."""
+        ...
+
+    def offset(self, upload_url: str, expected_size: int) -> int:
+        """How many bytes of the upload the store holds."""
+        ...
+
+    def send(self, upload_url: str, source: BinaryIO, offset: int, length: int, options: SendOptions) -> int:
+        """Send ``length`` bytes of ``source`` starting at ``offset``; return the store's new offset."""
+        ...
+
+    def terminate(self, upload_url: str) -> None: ...
+
+    def fetch_receipt(self, upload_url: str) -> ReceiptAnswer: ...
+
+    def close(self) -> None: ...
+
+
+def raise_if_cancelled(cancel: threading.Event) -> None:
+    if cancel.is_set():
+        raise UploadCancelled(
+            "Upload paused. Nothing is lost: run the same command again (on this or another PC with the "
+            "bundle and its .upload-journal file) to continue."
+        )

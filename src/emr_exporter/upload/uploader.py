@@ -1,0 +1,377 @@
+"""The resilient upload loop: journal, retries with backoff, resync, new upload when the old one is gone,
+then the store's signed receipt. Protocol-neutral: it drives any :class:`UploadTransport`.
+
+What survives what:
+* a dropped connection, a 5xx/429, a stalled store: back off (exponential, jittered, ``Retry-After`` wins),
+  ask the store where it is (HEAD), continue from there;
+* the program being killed or the PC rebooting: the journal beside the bundle holds the upload URL, so the
+  next run asks the store for its offset and continues; at most the chunk in flight is re-sent;
+* the upload expiring or being deleted on the store (404/410): a new upload is started;
+* a finished bundle: the journal says "accepted" and nothing is sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransportError
+from emr_exporter.upload.journal import JournalEntry, UploadJournal
+from emr_exporter.upload.receipt import PublicKey, save_receipt, verify_receipt
+from emr_exporter.upload.transport import (
+    NeedsAuthentication,
+    OffsetConflict,
+    RetryLater,
+    SendOptions,
+    UploadGone,
+    UploadTransport,
+    raise_if_cancelled,
+)
+
+T = TypeVar("T")
+
+#: An event for logs / progress displays: (name, details). Never carries patient data.
+EventCallback = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, capped, and bounded both in time and in attempts without progress."""
+
+    base_delay: float = 1.0
+    max_delay: float = 300.0
+    #: Give up after this many seconds without any byte of progress (the run can simply be started again).
+    stall_budget: float = 2 * 3600.0
+    #: ... or after this many failed attempts in a row without progress.
+    max_attempts_without_progress: int = 30
+    #: How many times one run may start a new upload because the store forgot the old one.
+    max_new_uploads: int = 3
+
+    def backoff(self, attempt: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never 0, never in lock-step
+
+
+@dataclass
+class UploadProgress:
+    position: int
+    size: int
+
+
+@dataclass
+class UploadResult:
+    bundle_id: str
+    size: int
+    sha256: str
+    upload_url: str | None
+    already_uploaded: bool = False
+    receipt_number: str | None = None
+    receipt: dict[str, Any] | None = None
+    receipt_path: Path | None = None
+    resumed_from: int = 0
+    bytes_sent: int = 0
+    retries: int = 0
+    new_uploads: int = 0
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "size": self.size,
+            "sha256": self.sha256,
+            "upload_url": self.upload_url,
+            "already_uploaded": self.already_uploaded,
+            "receipt_number": self.receipt_number,
+            "receipt_path": str(self.receipt_path) if self.receipt_path else None,
+            "resumed_from": self.resumed_from,
+            "bytes_sent": self.bytes_sent,
+            "retries": self.retries,
+            "new_uploads": self.new_uploads,
+        }
+
+
+def sha256_of_file(path: Path, cancel: threading.Event | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            if cancel is not None:
+                raise_if_cancelled(cancel)
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Attempts:
+    """Counts failures since the last progress and decides how long to wait, or to give up."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.failures = 0
+        self.total_retries = 0
+        self.last_progress = time.monotonic()
+
+    def progressed(self) -> None:
+        self.failures = 0
+        self.last_progress = time.monotonic()
+
+    def next_delay(self, error: RetryableTransportError) -> float:
+        retry_after = getattr(error, "retry_after", None)
+        delay = min(retry_after, self.policy.max_delay) if retry_after is not None else self.policy.backoff(
+            self.failures
+        )
+        self.failures += 1
+        self.total_retries += 1
+        stalled_for = time.monotonic() - self.last_progress + delay
+        if self.failures > self.policy.max_attempts_without_progress or stalled_for > self.policy.stall_budget:
+            raise RetryableTransportError(
+                f"The store could not be reached for {int(stalled_for // 60)} minutes ({error}). Nothing is "
+                "lost: check the internet connection and run the same command again to continue."
+            ) from error
+        return delay
+
+
+class Uploader:
+    """Uploads one bundle file to one store, resumably. See the module docstring."""
+
+    def __init__(
+        self,
+        transport: UploadTransport,
+        *,
+        store_url: str,
+        store_public_keys: list[PublicKey] | None = None,
+        require_receipt: bool = True,
+        chunk_size: int = 8 * 1024 * 1024,
+        retry: RetryPolicy | None = None,
+        rate_limit_bytes_per_second: float | None = None,
+        cancel: threading.Event | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        on_event: EventCallback | None = None,
+        token_provider: Callable[[], str | None] | None = None,
+    ) -> None:
+        if require_receipt and not store_public_keys:
+            raise ConfigError(
+                "No store certificate to check the store's receipt with. Give it with --store-cert "
+                "(the PEM file the store publishes)."
+            )
+        if chunk_size <= 0:
+            raise ConfigError("The chunk size must be a positive number of bytes.")
+        self.transport = transport
+        self.store_url = store_url
+        self.store_public_keys = store_public_keys or []
+        self.require_receipt = require_receipt
+        self.chunk_size = chunk_size
+        self.retry = retry or RetryPolicy()
+        self.rate_limit = rate_limit_bytes_per_second
+        self.cancel = cancel or threading.Event()
+        self.on_progress = on_progress
+        self.on_event = on_event
+        self.token_provider = token_provider
+        self._asked_for_token = False
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _event(self, name: str, **details: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(name, details)
+
+    def _wait(self, delay: float, reason: str) -> None:
+        self._event("wait", seconds=delay, reason=reason)
+        if self.cancel.wait(delay):
+            raise_if_cancelled(self.cancel)
+
+    def _authenticate(self) -> None:
+        token = self.token_provider() if (self.token_provider and not self._asked_for_token) else None
+        self._asked_for_token = True
+        if not token:
+            raise RejectedByStore(
+                "The store asks for a login token. Set the environment variable EMR_EXPORTER_STORE_TOKEN to "
+                "the token the store gave you (or run the command in a window so it can ask), then run it again."
+            )
+        setter = getattr(self.transport, "set_token", None)
+        if setter is None:
+            raise RejectedByStore("The store asks for a login token, which this kind of store cannot take.")
+        setter(token)
+
+    def _call(self, attempts: _Attempts, what: str, fn: Callable[[], T]) -> T:
+        """Run one request, retrying temporary failures. UploadGone/OffsetConflict pass through."""
+        while True:
+            raise_if_cancelled(self.cancel)
+            try:
+                return fn()
+            except RetryLater as error:
+                delay = attempts.next_delay(error)
+                self._event("retry", what=what, error=str(error), seconds=delay)
+                self._wait(delay, what)
+            except NeedsAuthentication:
+                self._authenticate()
+
+    # -- the upload --------------------------------------------------------------------------------------
+
+    def upload(self, bundle_path: Path, *, bundle_id: str, institution: str = "") -> UploadResult:
+        bundle_path = Path(bundle_path)
+        if not bundle_path.is_file():
+            raise ConfigError(f"The bundle file {bundle_path} does not exist.")
+        journal = UploadJournal.beside(bundle_path)
+        entry = journal.get(bundle_id, self.store_url)
+        size = bundle_path.stat().st_size
+
+        if entry is not None and entry.state == "accepted":
+            self._event("already-uploaded", receipt_number=entry.receipt_number)
+            from emr_exporter.upload.receipt import load_saved_receipt, receipt_path_for
+
+            saved = load_saved_receipt(bundle_path)
+            return UploadResult(
+                bundle_id=bundle_id, size=entry.size, sha256=entry.sha256, upload_url=entry.upload_url,
+                already_uploaded=True, receipt_number=entry.receipt_number,
+                receipt=saved.get("receipt") if saved else None,
+                receipt_path=receipt_path_for(bundle_path) if saved else None, resumed_from=entry.size,
+            )
+        if entry is not None and entry.size != size:
+            raise ConfigError(
+                f"{bundle_path.name} is not the same size as when its upload began ({entry.size} bytes, now "
+                f"{size}). The file was changed or damaged; copy it again from the original."
+            )
+        sha256 = entry.sha256 if entry is not None else sha256_of_file(bundle_path, self.cancel)
+        entry = journal.start(bundle_id, self.store_url, bundle_path.name, size, sha256)
+
+        attempts = _Attempts(self.retry)
+        result = UploadResult(bundle_id=bundle_id, size=size, sha256=sha256, upload_url=entry.upload_url)
+        self._call(attempts, "capability query", self.transport.discover)
+        metadata = {"filename": bundle_path.name, "bundle_id": bundle_id, "sha256": sha256}
+        if institution:
+            metadata["institution"] = institution
+
+        with open(bundle_path, "rb") as source:
+            upload_url, offset = self._resume_or_create(attempts, journal, entry, size, metadata, result)
+            result.resumed_from = offset
+            self._event("start", offset=offset, size=size)
+            while offset < size:
+                raise_if_cancelled(self.cancel)
+                length = min(self.chunk_size, size - offset)
+                chunk_start = offset
+                sent_in_request = 0
+
+                def progress(position: int, chunk_start: int = chunk_start) -> None:
+                    nonlocal sent_in_request
+                    sent_in_request = position - chunk_start
+                    if self.on_progress is not None:
+                        self.on_progress(UploadProgress(position=position, size=size))
+
+                options = SendOptions(
+                    rate_limit_bytes_per_second=self.rate_limit, cancel=self.cancel, on_progress=progress
+                )
+                try:
+                    new_offset = self.transport.send(upload_url, source, offset, length, options)
+                except UploadGone:
+                    result.bytes_sent += sent_in_request
+                    upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)
+                    continue
+                except OffsetConflict:
+                    result.bytes_sent += sent_in_request
+                    self._event("resync", offset=offset)
+                except RetryLater as error:
+                    result.bytes_sent += sent_in_request
+                    delay = attempts.next_delay(error)
+                    self._event("retry", what="send", error=str(error), seconds=delay)
+                    self._wait(delay, "send")
+                except NeedsAuthentication:
+                    result.bytes_sent += sent_in_request
+                    self._authenticate()
+                else:
+                    result.bytes_sent += sent_in_request
+                    if new_offset > offset:
+                        attempts.progressed()
+                    offset = new_offset
+                    journal.update(bundle_id, self.store_url, offset_seen=offset)
+                    continue
+                # After any failure: the store's offset is the truth.
+                try:
+                    offset = self._call(
+                        attempts, "progress query", lambda url=upload_url: self.transport.offset(url, size)
+                    )
+                except UploadGone:
+                    upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)
+                if offset > chunk_start:
+                    attempts.progressed()
+
+        journal.update(bundle_id, self.store_url, state="complete", offset_seen=size)
+        result.upload_url = upload_url
+        result.retries = attempts.total_retries
+        self._event("sent", size=size)
+        self._collect_receipt(attempts, journal, bundle_path, upload_url, result)
+        return result
+
+    def _resume_or_create(
+        self,
+        attempts: _Attempts,
+        journal: UploadJournal,
+        entry: JournalEntry,
+        size: int,
+        metadata: dict[str, str],
+        result: UploadResult,
+    ) -> tuple[str, int]:
+        if entry.upload_url:
+            upload_url = entry.upload_url
+            try:
+                offset = self._call(attempts, "progress query", lambda: self.transport.offset(upload_url, size))
+                return upload_url, offset
+            except UploadGone:
+                self._event("upload-gone", upload_url=upload_url)
+        return self._new_upload(attempts, journal, size, metadata, result)
+
+    def _new_upload(
+        self, attempts: _Attempts, journal: UploadJournal, size: int, metadata: dict[str, str], result: UploadResult
+    ) -> tuple[str, int]:
+        result.new_uploads += 1
+        if result.new_uploads > self.retry.max_new_uploads:
+            raise RejectedByStore(
+                "The store keeps forgetting this upload. Wait a while and run the command again, or contact the "
+                "store's help desk."
+            )
+        upload_url = self._call(attempts, "upload start", lambda: self.transport.create(size, metadata))
+        # Durable before the first byte goes out, so a crash right after still resumes this upload.
+        journal.update(metadata["bundle_id"], self.store_url, upload_url=upload_url, state="sending", offset_seen=0)
+        result.upload_url = upload_url
+        self._event("created", upload_url=upload_url)
+        return upload_url, 0
+
+    def _collect_receipt(
+        self, attempts: _Attempts, journal: UploadJournal, bundle_path: Path, upload_url: str, result: UploadResult
+    ) -> None:
+        bundle_id = result.bundle_id
+        while True:
+            answer = self._call(attempts, "receipt", lambda: self.transport.fetch_receipt(upload_url))
+            if answer.state == "pending":
+                delay = attempts.next_delay(RetryLater("The store is still checking the bundle.", answer.retry_after))
+                self._event("verifying", seconds=delay)
+                self._wait(delay, "store verification")
+                continue
+            break
+        if answer.state == "rejected":
+            journal.update(bundle_id, self.store_url, state="rejected", reason=answer.reason)
+            raise RejectedByStore(
+                f"The store received the whole bundle but rejected it: {answer.reason}. "
+                "Do not delete the bundle; contact the store's help desk with this message."
+            )
+        if answer.state == "unsupported":
+            if self.require_receipt:
+                raise RejectedByStore(
+                    "The store received the bundle but gives no receipt. Contact the store's help desk before "
+                    "deleting anything."
+                )
+            journal.update(bundle_id, self.store_url, state="accepted")
+            return
+        receipt = verify_receipt(
+            answer.document, self.store_public_keys, bundle_id=bundle_id, sha256=result.sha256, size=result.size
+        ) if self.store_public_keys else (answer.document or {}).get("receipt", {})
+        assert answer.document is not None
+        result.receipt = receipt
+        result.receipt_number = str(receipt.get("receipt_number"))
+        result.receipt_path = save_receipt(bundle_path, answer.document)
+        journal.update(bundle_id, self.store_url, state="accepted", receipt_number=result.receipt_number)
+        self._event("accepted", receipt_number=result.receipt_number)
