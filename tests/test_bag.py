@@ -337,3 +337,47 @@ def test_streaming_a_200_mb_file_keeps_memory_flat() -> None:
     assert consumed == bag.tar_bytes
     assert bag.members[1] == ("data/attachments/big.bin", file_size, expected_digest.hexdigest())
     assert peak < 4 * 1024 * 1024, f"peak traced memory {peak} bytes"
+
+
+def test_a_step_that_was_never_run_stops_the_bag() -> None:
+    bag = BagStream(bag_info={}, created=CREATED)
+    bag.add_bytes("report/a.txt", b"a")  # forgotten `yield from`: nothing was written
+    with pytest.raises(ExportError) as skipped:
+        drain(bag.add_bytes("report/b.txt", b"b"))
+    assert str(skipped.value) == (
+        "Internal error: an earlier step writing the bag was skipped or did not complete, so "
+        "the bag is incomplete. Run the export again."
+    )
+    with pytest.raises(ExportError, match="skipped or did not complete"):
+        drain(bag.finish())
+
+
+def test_bad_names_are_rejected_when_called_not_only_when_iterated() -> None:
+    bag = BagStream(bag_info={}, created=CREATED)
+    with pytest.raises(ValueError, match="has an empty"):
+        bag.add_file("../x", 1, [b"x"])  # not iterated
+    with pytest.raises(ValueError, match="used twice"):
+        bag.add_bytes("fhir/manifest.json", b"{}")
+
+
+def test_ndjson_memory_is_bounded_by_the_open_segments() -> None:
+    segment_bytes = 256 * 1024
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=segment_bytes)
+    record = {"resourceType": "Observation", "note": "검사 결과 " * 50}
+    produced = 0
+    tracemalloc.start()
+    try:
+        for group in ("fhir/Observation", "raw/lab_result"):
+            for i in range(10_000):  # ~7.5 MB per group
+                for piece in bag.add_ndjson(group, {**record, "id": str(i)}):
+                    produced += len(piece)
+            for piece in bag.flush(group):
+                produced += len(piece)
+        for piece in bag.finish():
+            produced += len(piece)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert produced == bag.tar_bytes > 15_000_000
+    # One open segment, one output chunk and one yielded copy, plus the per-file bookkeeping.
+    assert peak < 2 * 1024 * 1024, f"peak traced memory {peak} bytes"

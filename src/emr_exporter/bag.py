@@ -19,9 +19,10 @@ Member layout (``root`` defaults to ``bag``)::
 Determinism: the same calls produce byte-identical output (fixed mtime = ``created``, uid/gid 0,
 empty user/group names, mode 0o644, PAX records only where tarfile needs them for the name/size).
 
-Every public method is a generator and does nothing until it is iterated; iterate each one to the
-end before calling the next (``yield from``). A generator abandoned half-way or failing leaves a
-broken tar, and the bag then refuses further calls. Output is coalesced into chunks of
+Every public method checks its arguments at once (``ValueError``: bad or duplicate name) and
+returns a generator that writes only when iterated; iterate each one to the end, in call order
+(``yield from``). A step skipped, abandoned half-way or failing leaves a hole in the tar, and the
+bag then refuses to write further (``ExportError``). Output is coalesced into chunks of
 ``OUTPUT_CHUNK_BYTES``: ``add_*`` may keep up to that much pending, ``flush()`` and ``finish()``
 emit everything added so far.
 """
@@ -146,8 +147,9 @@ class BagStream:
         self._segments: dict[str, _Segment] = {}
         self._out = bytearray()
         self._started = False  # bagit.txt written
-        self._busy = False  # a public generator is running (or died half-way)
-        self._finished = False
+        self._issued = 0  # steps handed out by the public methods
+        self._completed = 0  # steps that ran to their end (they must run in order)
+        self._finish_called = False
         # Name bookkeeping for duplicate / file-vs-directory collisions (keys are folded).
         self._file_keys: set[str] = {_fold("data/" + FHIR_MANIFEST_PATH)}
         self._dir_keys: set[str] = {_fold("data"), _fold("data/fhir")}
@@ -179,12 +181,51 @@ class BagStream:
         return list(self._members)
 
     # ------------------------------------------------------------------ public generators
+    # Each public method checks its arguments and reserves names when called (ValueError then,
+    # bag still usable) and returns a generator that does the writing when iterated.
 
     def add_ndjson(self, group: str, obj: Mapping[str, Any]) -> Iterator[bytes]:
         """Append ``obj`` as one canonical line to ``group``'s segment; emit the segment when full."""
         group = normalise_bag_path(group)
         line = canonical_json_line(obj)
-        self._enter()
+        return self._sequenced(self._add_ndjson(group, line))
+
+    def flush(self, group: str | None = None) -> Iterator[bytes]:
+        """Emit the partial segment of ``group`` (or of every group, sorted) and all pending bytes."""
+        only = None if group is None else normalise_bag_path(group)
+        return self._sequenced(self._flush(only))
+
+    def add_file(self, path: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Stream a payload file ``data/<path>`` of known ``size`` without holding it whole.
+
+        Raises ExportError (while iterating) if the chunks add up to more or less than ``size``.
+        """
+        rel = "data/" + normalise_bag_path(path)
+        if size < 0:
+            raise ValueError("size must not be negative")
+        self._claim(rel)
+        return self._sequenced(self._add_file(rel, size, chunks))
+
+    def add_bytes(self, path: str, data: bytes) -> Iterator[bytes]:
+        """Add a small payload file ``data/<path>`` held in memory."""
+        rel = "data/" + normalise_bag_path(path)
+        self._claim(rel)
+        return self._sequenced(self._member(rel, data, payload=True))
+
+    def finish(self, extra_bag_info: Mapping[str, str] | None = None) -> Iterator[bytes]:
+        """Flush all segments, write the manifests and tag files, and end the archive."""
+        extra = dict(extra_bag_info or {})
+        _check_bag_info(extra)
+        clash = sorted(set(extra) & set(self._bag_info))
+        if clash:
+            raise ValueError(f"bag-info labels given twice: {clash}")
+        steps = self._sequenced(self._finish(extra))
+        self._finish_called = True
+        return steps
+
+    # ------------------------------------------------------------------ generator bodies
+
+    def _add_ndjson(self, group: str, line: bytes) -> Iterator[bytes]:
         segment = self._segments.get(group)
         if segment is None:
             segment = self._segments[group] = _Segment()
@@ -195,26 +236,15 @@ class BagStream:
         if len(segment.data) >= self._segment_bytes:
             # Full (or one oversized line): nothing more can join it.
             yield from self._emit_segment(group, segment)
-        self._leave()
 
-    def flush(self, group: str | None = None) -> Iterator[bytes]:
-        """Emit the partial segment of ``group`` (or of every group, sorted) and all pending bytes."""
-        groups = sorted(self._segments) if group is None else [normalise_bag_path(group)]
-        self._enter()
-        for name in groups:
+    def _flush(self, only: str | None) -> Iterator[bytes]:
+        for name in sorted(self._segments) if only is None else [only]:
             segment = self._segments.get(name)
             if segment is not None and segment.lines:
                 yield from self._emit_segment(name, segment)
         yield from self._drain()
-        self._leave()
 
-    def add_file(self, path: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Stream a payload file ``data/<path>`` of known ``size`` without holding it whole."""
-        rel = "data/" + normalise_bag_path(path)
-        if size < 0:
-            raise ValueError("size must not be negative")
-        self._claim(rel)  # before _enter: a rejected name leaves the bag usable
-        self._enter()
+    def _add_file(self, rel: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield from self._start()
         yield from self._write(self._header(rel, size))
         digest = hashlib.sha256()
@@ -235,24 +265,8 @@ class BagStream:
             )
         yield from self._write(self._padding(size))
         self._record(rel, size, digest.hexdigest(), payload=True)
-        self._leave()
 
-    def add_bytes(self, path: str, data: bytes) -> Iterator[bytes]:
-        """Add a small payload file ``data/<path>`` held in memory."""
-        rel = "data/" + normalise_bag_path(path)
-        self._claim(rel)
-        self._enter()
-        yield from self._member(rel, data, payload=True)
-        self._leave()
-
-    def finish(self, extra_bag_info: Mapping[str, str] | None = None) -> Iterator[bytes]:
-        """Flush all segments, write the manifests and tag files, and end the archive."""
-        extra = dict(extra_bag_info or {})
-        _check_bag_info(extra)
-        clash = sorted(set(extra) & set(self._bag_info))
-        if clash:
-            raise ValueError(f"bag-info labels given twice: {clash}")
-        self._enter()
+    def _finish(self, extra: dict[str, str]) -> Iterator[bytes]:
         for name in sorted(self._segments):
             segment = self._segments[name]
             if segment.lines:
@@ -291,23 +305,29 @@ class BagStream:
         yield from self._write(bytes(end))
         yield from self._drain()
         self._payload.clear()  # the manifest is written; free the per-file list
-        self._finished = True
-        self._leave()
 
     # ------------------------------------------------------------------ internals
 
-    def _enter(self) -> None:
-        if self._finished:
-            raise ExportError("Internal error: the bag is already finished; nothing more can be added.")
-        if self._busy:
-            raise ExportError(
-                "Internal error: an earlier step writing the bag did not complete, so the bag is "
-                "incomplete. Run the export again."
-            )
-        self._busy = True
+    def _sequenced(self, body: Iterator[bytes]) -> Iterator[bytes]:
+        """Wrap a body so that bodies run strictly in call order, each to its end.
 
-    def _leave(self) -> None:
-        self._busy = False
+        A step that was never iterated (a forgotten ``yield from``), abandoned half-way or that
+        failed leaves a hole in the tar; the next step then refuses to run.
+        """
+        if self._finish_called:
+            raise ExportError("Internal error: the bag is already finished; nothing more can be added.")
+        ticket = self._issued
+        self._issued += 1
+        return self._run(ticket, body)
+
+    def _run(self, ticket: int, body: Iterator[bytes]) -> Iterator[bytes]:
+        if ticket != self._completed:
+            raise ExportError(
+                "Internal error: an earlier step writing the bag was skipped or did not complete, so "
+                "the bag is incomplete. Run the export again."
+            )
+        yield from body
+        self._completed += 1
 
     def _claim(self, rel: str) -> None:
         """Reserve a member name; reject duplicates (incl. case/normalisation) and file/dir clashes."""
