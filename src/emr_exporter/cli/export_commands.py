@@ -1,5 +1,193 @@
-"""Commands: demo, export, connectors."""
+"""Commands: ``demo``, ``export``, ``connectors``."""
 
 from __future__ import annotations
 
-from emr_exporter.cli import main  # noqa: F401
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from emr_exporter.cli import main, run_command
+
+PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
+CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
+
+
+class TerminalProgress:
+    """One updating line per entity on a terminal; silent when output is not a terminal or is JSON."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.entity: str | None = None
+
+    def __call__(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        if event.stage == "export" and event.entity:
+            if event.entity != self.entity:
+                self.entity, self.started = event.entity, time.monotonic()
+            rate = event.done / max(time.monotonic() - self.started, 1e-6)
+            left = (event.total - event.done) / rate if rate and event.total else 0
+            click.echo(
+                f"\r  {event.entity:<15} {event.done:>9}/{event.total:<9} {rate:>9.0f} rows/s  ~{left:.0f}s left",
+                err=True, nl=False,
+            )
+            if event.done >= event.total:
+                click.echo("", err=True)
+        elif event.stage == "count" and event.entity:
+            click.echo(f"\r  counting {event.entity:<30}", err=True, nl=False)
+        elif event.stage == "finish":
+            click.echo("\r  writing manifests and reports" + " " * 30, err=True)
+
+
+def _print_outcome(outcome: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    click.echo("")
+    click.echo("Reconciliation (source rows = exported + quarantined):")
+    click.echo(outcome.reconciliation.table())
+    click.echo("")
+    click.echo(f"Bag stream: {outcome.bag_bytes} bytes, SHA-256 {outcome.bag_sha256}")
+    click.echo(str(outcome))
+
+
+def _run_with_cancel(job: Any) -> Any:
+    """Run a job; Ctrl+C sets the cancel event so the job stops cleanly at the next page."""
+    cancel = threading.Event()
+    try:
+        return job(cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True,
+              help="Folder for the demo clinic database, the demo keys and the sealed bundle.")
+@click.option("--patients", type=click.IntRange(1, 10_000_000), default=200, show_default=True,
+              help="Size of the synthetic clinic (used only when the database is created).")
+@click.option("--dry-run", is_flag=True, help="Stream and hash the bag in memory; write no bundle.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def demo(out_dir: Path, patients: int, dry_run: bool, as_json: bool) -> None:
+    """Create the synthetic demo clinic (if absent) and export it end to end."""
+    from emr_exporter.service import DEMO_P12_PASSWORD, DemoRequest, run_demo
+
+    progress = TerminalProgress(not as_json)
+
+    def job() -> Any:
+        if not as_json:
+            click.echo(f"Demo clinic: {out_dir / 'demo-clinic.sqlite'} (synthetic data only)", err=True)
+        return _run_with_cancel(
+            lambda cancel: run_demo(DemoRequest(out_dir, patients=patients, dry_run=dry_run), progress, cancel)
+        )
+
+    outcome = run_command(job, as_json=as_json)
+    _print_outcome(outcome, as_json)
+    if not as_json and outcome.bundle_path is not None:
+        click.echo(
+            f"Demo keys (throwaway, demo only): {outcome.extra.get('demo_keys')} "
+            f"(institution.p12 password: {DEMO_P12_PASSWORD})"
+        )
+        click.echo(f"Check it:  emr-export verify {outcome.bundle_path}")
+        click.echo(
+            f"Open it:   emr-export open {outcome.bundle_path} --key {outcome.extra.get('store_key')} "
+            f"--out {out_dir / 'opened'}"
+        )
+
+
+def _password_from_env_or_prompt(env: str, prompt: str, needed: bool) -> str | None:
+    value = os.environ.get(env)
+    if value is None and needed and sys.stdin.isatty():
+        value = click.prompt(prompt, hide_input=True, default="", show_default=False) or None
+    return value
+
+
+@main.command()
+@click.option("--connector", required=True, help="Connector name (see `emr-export connectors`).")
+@click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
+@click.option("--odbc", help="An ODBC connection string (without the password; see below).")
+@click.option("--dsn", help="An ODBC data source name.")
+@click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder that attachment file paths in the database are relative to.")
+@click.option("--institution-code", help="요양기관기호 (8 digits), if the database does not hold it.")
+@click.option("--institution-name", help="The clinic's name, if the database does not hold it.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write the sealed bundle into this folder.")
+@click.option("--dry-run", is_flag=True, help="Stream and hash the bag in memory; write nothing.")
+@click.option("--cert", "signer_path", type=click.Path(path_type=Path, exists=True),
+              help="The institution's certificate: a .p12/.pfx file or a 공동인증서 folder "
+                   "(signCert.der + signPri.key).")
+@click.option("--store-cert", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="The national store's encryption certificate (PEM).")
+@click.option("--connectors-dir", "connectors_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Extra folder to search for connectors (repeatable).")
+@click.option("--part-size", type=click.IntRange(16384), help="Bytes of plaintext per encrypted part.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (includes the bag SHA-256).")
+def export(connector: str, database: Path | None, odbc: str | None, dsn: str | None,
+           attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
+           out_dir: Path | None, dry_run: bool, signer_path: Path | None, store_cert: Path | None,
+           connectors_dirs: tuple[Path, ...], part_size: int | None, as_json: bool) -> None:
+    """Export a clinic database through a connector.
+
+    The database password (for --odbc/--dsn) is read from the environment variable
+    EMR_EXPORTER_DB_PASSWORD or asked for; it is never taken from the command line. The certificate
+    password comes from EMR_EXPORTER_CERT_PASSWORD or a prompt.
+    """
+    from emr_exporter.errors import ConfigError
+    from emr_exporter.service import ExportRequest, run_export
+
+    progress = TerminalProgress(not as_json)
+
+    def job() -> Any:
+        if not dry_run and out_dir is None:
+            raise ConfigError("Give --out DIR for the sealed bundle, or --dry-run to try the export first.")
+        request = ExportRequest(
+            connector=connector, database=database, odbc=odbc, dsn=dsn,
+            password=_password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn)),
+            attachments_root=attachments_root, institution_code=institution_code,
+            institution_name=institution_name, out_dir=None if dry_run else out_dir,
+            signer_path=signer_path,
+            signer_password=None if dry_run else _password_from_env_or_prompt(
+                CERT_PASSWORD_ENV, "Certificate password", signer_path is not None),
+            recipient_cert=store_cert, connectors_dirs=connectors_dirs, part_size=part_size,
+        )
+        return _run_with_cancel(lambda cancel: run_export(request, progress, cancel))
+
+    outcome = run_command(job, as_json=as_json)
+    _print_outcome(outcome, as_json)
+    if not outcome.reconciliation.balanced:
+        sys.exit(3)
+
+
+@main.command("connectors")
+@click.option("--connectors-dir", "connectors_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Extra folder to search for connectors (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def connectors_command(connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
+    """List the installed connectors, their versions and where they came from."""
+    from emr_exporter.connectors import list_connectors
+    from emr_exporter.errors import ConnectorSpecError
+
+    found = run_command(lambda: list_connectors(connectors_dirs), as_json=as_json)
+    rows = []
+    for item in found:
+        if isinstance(item, ConnectorSpecError):
+            rows.append({"name": Path(item.path).parent.name, "error": str(item)})
+        else:
+            rows.append({"name": item.name, "version": item.version, "product": item.product,
+                         "engines": list(item.engines), "origin": item.origin})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        if "error" in row:
+            click.echo(f"{row['name']:<12} BROKEN: {row['error']}")
+        else:
+            click.echo(f"{row['name']:<12} {row['version']:<8} {row['product']}  [{row['origin']}]")

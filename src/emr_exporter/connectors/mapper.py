@@ -60,7 +60,11 @@ def _required_fields(record_type: type) -> tuple[str, ...]:
 
 
 class EntityMapper:
-    """Maps the rows of one entity. Holds only small per-export state (quarantined parent keys)."""
+    """Maps the rows of one entity.
+
+    Row dicts have lowercase column names, as every source yields them. Holds only small per-export
+    state (the keys of quarantined parent rows, the values of duplicated unique fields).
+    """
 
     def __init__(
         self,
@@ -84,7 +88,7 @@ class EntityMapper:
         return self.spec.entities[entity_name].table
 
     def _provenance(self, row: Mapping[str, Any]) -> model.Provenance:
-        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self.entity.key]))
+        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self.entity.key.lower()]))
 
     def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
         provenance = self._provenance(row)
@@ -113,7 +117,7 @@ class EntityMapper:
     def _field_value(self, row: Mapping[str, Any], field: FieldSpec) -> Any:
         if field.column is None:
             return field.value
-        raw = row.get(field.column)
+        raw = row.get(field.column.lower())
         if is_empty(raw):
             if field.default is not None:
                 return field.default
@@ -139,7 +143,7 @@ class EntityMapper:
     def _check_unique(self, row: Mapping[str, Any], key: str) -> None:
         for name, duplicated in self.duplicate_values.items():
             column = self.entity.fields[name].column
-            value = row.get(column) if column else None
+            value = row.get(column.lower()) if column else None
             if value is None or value not in duplicated:
                 continue
             first = self._seen_duplicates[name].setdefault(value, key)

@@ -1,0 +1,500 @@
+"""The export pipeline: clinic database → canonical records → FHIR + raw rows → bag tar stream.
+
+Everything is an iterator. :meth:`ExportRun.stream` yields the bytes of the deterministic bag tar; what
+consumes them decides where they go — a hash only (dry run) or the sealed-bundle writer, which encrypts
+them before they touch the disk. Plaintext patient data is never written anywhere by this module.
+
+Nothing is lost: for every entity the number of rows in the source table must equal exported +
+quarantined rows. A quarantined row goes verbatim into ``data/raw/<entity>`` with its reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import __version__, fhir, model
+from emr_exporter.bag import BagStream
+from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
+from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
+from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, ReconciliationError
+from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset
+
+#: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
+BLOB_PAGE_SIZE = 16
+FILE_CHUNK = 1024 * 1024
+
+
+@dataclass
+class EntityReconciliation:
+    entity: str
+    table: str
+    source_rows: int
+    exported: int = 0
+    quarantined: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def balanced(self) -> bool:
+        return self.source_rows == self.exported + self.quarantined
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "table": self.table,
+            "source_rows": self.source_rows,
+            "exported": self.exported,
+            "quarantined": self.quarantined,
+            "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "balanced": self.balanced,
+        }
+
+
+@dataclass
+class Reconciliation:
+    entities: list[EntityReconciliation] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return all(e.balanced for e in self.entities)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "source_rows": sum(e.source_rows for e in self.entities),
+            "exported": sum(e.exported for e in self.entities),
+            "quarantined": sum(e.quarantined for e in self.entities),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"balanced": self.balanced, "totals": self.totals, "entities": [e.to_dict() for e in self.entities]}
+
+    def table(self) -> str:
+        """A plain-text table for the terminal (no patient data: counts and reason codes only)."""
+        lines = [f"{'entity':<16}{'source':>10}{'exported':>10}{'quarantined':>13}  reasons"]
+        for e in self.entities:
+            reasons = ", ".join(f"{code} {n}" for code, n in sorted(e.reasons.items()))
+            mark = "" if e.balanced else "  NOT BALANCED"
+            lines.append(f"{e.entity:<16}{e.source_rows:>10}{e.exported:>10}{e.quarantined:>13}  {reasons}{mark}")
+        t = self.totals
+        lines.append(f"{'total':<16}{t['source_rows']:>10}{t['exported']:>10}{t['quarantined']:>13}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Progress of one stage; ``total`` is the source row count of the entity (0 when unknown)."""
+
+    stage: str  # "count" | "export" | "finish"
+    entity: str | None
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def jsonable(value: Any) -> Any:
+    """A raw database value as deterministic JSON (bytes kept exactly, as base64)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def quarantine_line(row: model.QuarantinedRow) -> dict[str, Any]:
+    return {
+        "entity": row.entity,
+        "table": row.provenance.table,
+        "key": row.provenance.key,
+        "reason_code": row.reason_code,
+        "reason": row.reason,
+        "row": {name: jsonable(value) for name, value in sorted(row.raw.items())},
+    }
+
+
+def read_institution(
+    spec: ConnectorSpec, source: Source, overrides: Mapping[str, str | None] | None = None
+) -> model.Institution:
+    """The clinic's own data: the connector's institution query, overridden by explicit values."""
+    values: dict[str, Any] = {}
+    if spec.institution_query:
+        ctx = TransformContext(spec=spec, attachments_root=None)
+        from emr_exporter.connectors.spec import FieldSpec
+
+        for row in source.rows(spec.institution_query):
+            for name in ("code", "name", "address", "phone", "kind", "founder"):
+                raw = row.get(name)
+                if raw is not None:
+                    try:
+                        values[name] = to_text(raw, FieldSpec(name=f"institution.{name}"), ctx)
+                    except RowRejected as exc:
+                        raise ExportError(f"The clinic's own record cannot be read: {exc.reason}.") from None
+            break
+    for name, value in (overrides or {}).items():
+        if value:
+            values[name] = value
+    if not values.get("code") or not values.get("name"):
+        raise ConfigError(
+            "The clinic's institution code (요양기관기호) and name are needed: give --institution-code and "
+            "--institution-name."
+        )
+    code = values["code"]
+    if not (len(code) == 8 and code.isdigit()):
+        raise ConfigError("The institution code (요양기관기호) must be 8 digits.")
+    return model.Institution(
+        code=code,
+        name=values["name"],
+        address=values.get("address"),
+        phone=values.get("phone"),
+        kind=values.get("kind"),
+        founder=values.get("founder"),
+    )
+
+
+class ExportRun:
+    """One export of one connector over one source. Iterate :meth:`stream` exactly once."""
+
+    def __init__(
+        self,
+        spec: ConnectorSpec,
+        source: Source,
+        *,
+        institution: model.Institution,
+        created: dt.datetime,
+        attachments_root: Path | None = None,
+        bag_info: Mapping[str, str] | None = None,
+        sign_tagmanifest: Callable[[bytes], bytes] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        segment_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        self.spec = spec
+        self.source = source
+        self.institution = institution
+        self.created = created.replace(microsecond=0)
+        self.attachments_root = attachments_root
+        self.progress = progress
+        self.cancel = cancel
+        self.page_size = page_size
+        self.reconciliation = Reconciliation()
+        self.hook = load_hooks(spec)
+        self._quarantined_keys: dict[str, set[str]] = {}
+        info = {
+            "Source-Organization": institution.name,
+            "Organization-Identifier": f"hira-krnpi:{institution.code}",
+            "Export-Software": f"emr-exporter {__version__}",
+            "Export-Connector": f"{spec.name} {spec.version}",
+            "Export-Reason": "closure",
+            "Source-Engine": source.engine,
+        }
+        info.update(bag_info or {})
+        self.bag = BagStream(
+            bag_info=info, created=self.created, sign_tagmanifest=sign_tagmanifest, segment_bytes=segment_bytes
+        )
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _emit(self, stage: str, entity: str | None, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(stage, entity, done, total))
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise ExportCancelled("The export was cancelled. Nothing was written; run it again to start over.")
+
+    def _joined_sql(self, entity: EntitySpec) -> str:
+        """The entity's query plus one LEFT JOIN per reference, telling whether the referenced row exists."""
+        selects = ["q.*"]
+        joins = []
+        for number, (name, fld) in enumerate(sorted(entity.fields.items()), 1):
+            if fld.type != "ref" or fld.column is None or fld.ref is None:
+                continue
+            parent = self.spec.entities[fld.ref]
+            alias = f"r{number}"
+            selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
+            joins.append(f"LEFT JOIN {parent.table} {alias} ON {alias}.{parent.key} = q.{fld.column}")
+        if not joins:
+            return entity.inner_sql
+        return f"SELECT {', '.join(selects)} FROM ({entity.inner_sql}) q {' '.join(joins)}"
+
+    def _duplicate_values(self, entity: EntitySpec) -> dict[str, set[Any]]:
+        duplicates: dict[str, set[Any]] = {}
+        for name in entity.unique:
+            column = entity.fields[name].column
+            sql = (
+                f"SELECT q.{column} FROM ({entity.inner_sql}) q WHERE q.{column} IS NOT NULL "
+                f"GROUP BY q.{column} HAVING COUNT(*) > 1"
+            )
+            duplicates[name] = {next(iter(row.values())) for row in self.source.rows(sql)}
+        return duplicates
+
+    def _count(self, entity: EntitySpec) -> tuple[int, int]:
+        """(rows the entity's query yields, rows among them whose key is NULL)."""
+        stats = next(
+            self.source.rows(
+                f"SELECT COUNT(*) AS n, COUNT(DISTINCT q.{entity.key}) AS n_keys, "
+                f"SUM(CASE WHEN q.{entity.key} IS NULL THEN 1 ELSE 0 END) AS n_null FROM ({entity.inner_sql}) q"
+            )
+        )
+        query_rows, keys, nulls = int(stats["n"]), int(stats["n_keys"]), int(stats["n_null"] or 0)
+        if keys != query_rows - nulls:
+            raise ExportError(
+                f"The key column {entity.key} of table {entity.table} is not unique "
+                f"({query_rows - nulls - keys} repeated keys). Declare a unique key for '{entity.name}' "
+                f"in {self.spec.spec_file}."
+            )
+        return query_rows, nulls
+
+    def count_all(self) -> dict[str, tuple[int, int]]:
+        """Count every entity before anything is exported, and prove no source row is left behind.
+
+        Several entities may read one table (e.g. problems, allergies and medications in one list
+        table); their queries together must cover every row of it, or the export stops here.
+        """
+        counts: dict[str, tuple[int, int]] = {}
+        per_table: dict[str, int] = {}
+        for name in model.ENTITY_ORDER:
+            entity = self.spec.entities.get(name)
+            if entity is None:
+                continue
+            self._check_cancel()
+            self._emit("count", name, 0, 0)
+            counts[name] = self._count(entity)
+            per_table[entity.table] = per_table.get(entity.table, 0) + counts[name][0]
+        for table, covered in sorted(per_table.items()):
+            table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)
+            if covered != table_rows:
+                raise ReconciliationError(
+                    f"Table {table} holds {table_rows} rows but the connector's queries read {covered}; "
+                    f"rows would be left behind. Fix the queries in {self.spec.spec_file} "
+                    "(use LEFT JOIN, and make the filters of entities sharing a table cover every row)."
+                )
+        return counts
+
+    # --- the stream ------------------------------------------------------------------------------
+
+    def stream(self) -> Iterator[bytes]:
+        """The bag tar stream. Raises ExportCancelled / ExportError; never yields a partial lie."""
+        counts = self.count_all()
+        yield from self.bag.add_ndjson("fhir/Organization", fhir.organization_resource(self.institution))
+        yield from self.bag.flush("fhir/Organization")
+        for name, (total, null_keys) in counts.items():
+            yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+        report = json.dumps(
+            {
+                "connector": {"name": self.spec.name, "version": self.spec.version},
+                "institution": {"code": self.institution.code, "name": self.institution.name},
+                "created": self.created.isoformat(),
+                "reconciliation": self.reconciliation.to_dict(),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            indent=1,
+        ).encode("utf-8")
+        yield from self.bag.add_bytes("report/reconciliation.json", report + b"\n")
+        self._emit("finish", None, 0, 0)
+        yield from self.bag.finish()
+
+    def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
+        self._check_cancel()
+        counts = EntityReconciliation(entity=entity.name, table=entity.table, source_rows=total)
+        self.reconciliation.entities.append(counts)
+        quarantined_keys: set[str] = set()
+        self._quarantined_keys[entity.name] = quarantined_keys
+        mapper = EntityMapper(
+            self.spec,
+            entity,
+            attachments_root=self.attachments_root,
+            quarantined_keys=self._quarantined_keys,
+            duplicate_values=self._duplicate_values(entity),
+            hook=self.hook,
+        )
+        has_blobs = any(f.type == "blob" for f in entity.fields.values())
+        page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
+        joined = self._joined_sql(entity)
+        groups: set[str] = set()
+        done = 0
+        for page in iter_keyset(self.source, joined, entity.key, page_size):
+            self._check_cancel()
+            for row in page:
+                yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups)
+            done += len(page)
+            self._emit("export", entity.name, done, total)
+        if null_keys:
+            for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
+                yield from self._quarantine_null_key(entity, row, counts, groups)
+        for group in sorted(groups):
+            yield from self.bag.flush(group)
+        if not counts.balanced:
+            raise ReconciliationError(
+                f"'{entity.name}': {counts.source_rows} source rows but {counts.exported} exported and "
+                f"{counts.quarantined} quarantined. The export was stopped so that nothing is lost; "
+                "was the clinic database changed during the export?"
+            )
+
+    def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:
+        groups.add(group)
+        yield from self.bag.add_ndjson(group, obj)
+
+    def _quarantine(
+        self, row: model.QuarantinedRow, counts: EntityReconciliation, keys: set[str], groups: set[str]
+    ) -> Iterator[bytes]:
+        counts.quarantined += 1
+        counts.reasons[row.reason_code] += 1
+        keys.add(row.provenance.key)
+        yield from self._add(f"raw/{row.entity}", quarantine_line(row), groups)
+
+    def _quarantine_null_key(
+        self, entity: EntitySpec, row: dict[str, Any], counts: EntityReconciliation, groups: set[str]
+    ) -> Iterator[bytes]:
+        counts.quarantined += 1
+        counts.reasons["null-key"] += 1
+        raw = {k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)}
+        line = quarantine_line(
+            model.QuarantinedRow(
+                entity=entity.name,
+                provenance=model.Provenance(self.spec.name, entity.table, ""),
+                reason_code="null-key",
+                reason=f"the key column {entity.key} is empty",
+                raw=raw,
+            )
+        )
+        yield from self._add(f"raw/{entity.name}", line, groups)
+
+    def _handle_row(
+        self,
+        entity: EntitySpec,
+        mapper: EntityMapper,
+        row: dict[str, Any],
+        counts: EntityReconciliation,
+        quarantined_keys: set[str],
+        groups: set[str],
+    ) -> Iterator[bytes]:
+        result = mapper.map_row(row)
+        if isinstance(result, model.QuarantinedRow):
+            yield from self._quarantine(result, counts, quarantined_keys, groups)
+            return
+        if isinstance(result, model.Attachment):
+            yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
+            if result.provenance.key in quarantined_keys:
+                return
+        for resource in fhir.to_fhir(result, institution=self.institution):
+            yield from self._add(f"fhir/{resource['resourceType']}", resource, groups)
+        if isinstance(result, model.Patient):
+            yield from self._add("report/roster", roster_line(result), groups)
+        yield from self._add(f"report/lists/{entity.name}", list_line(result), groups)
+        counts.exported += 1
+
+    def _attachment_bytes(
+        self,
+        record: model.Attachment,
+        row: dict[str, Any],
+        entity: EntitySpec,
+        mapper: EntityMapper,
+        counts: EntityReconciliation,
+        quarantined_keys: set[str],
+        groups: set[str],
+    ) -> Iterator[bytes]:
+        member = fhir.attachment_member_name(record)
+        content = record.content
+        if content.blob is not None:
+            yield from self.bag.add_file(member, len(content.blob), [content.blob])
+            return
+        assert content.path is not None
+        path = Path(content.path)
+        try:
+            size = path.stat().st_size
+            handle = path.open("rb")
+        except OSError:
+            rejected = model.QuarantinedRow(
+                entity=entity.name, provenance=record.provenance, reason_code="file-unreadable",
+                reason="the attachment file cannot be read", raw={k: v for k, v in row.items()
+                                                                  if not k.startswith(REF_COLUMN_PREFIX)},
+            )
+            yield from self._quarantine(rejected, counts, quarantined_keys, groups)
+            return
+        with handle:
+            yield from self.bag.add_file(member, size, iter(lambda: handle.read(FILE_CHUNK), b""))
+
+
+def roster_line(patient: model.Patient) -> dict[str, Any]:
+    """A line of the patient roster (환자 명부). The RRN is masked: the Patient resource has it in full."""
+    return {
+        "id": patient.id,
+        "chart_number": patient.chart_number,
+        "name": patient.name,
+        "sex": patient.sex,
+        "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+        "rrn_masked": model.mask_rrn(patient.rrn),
+        "first_visit": patient.first_visit.isoformat() if patient.first_visit else None,
+    }
+
+
+def list_line(record: model.Record) -> dict[str, Any]:
+    """A line of the per-type list (종류별 목록): which record, whose, when, what kind."""
+    when = None
+    for name in ("start", "recorded", "ordered", "performed", "observed", "issued", "service_date", "created"):
+        value = getattr(record, name, None)
+        if value is not None:
+            when = value.isoformat()
+            break
+    line: dict[str, Any] = {
+        "id": record.id,
+        "source_key": record.provenance.key,
+        "retention": record.retention.slug,
+        "date": when,
+    }
+    patient_id = getattr(record, "patient_id", None)
+    if patient_id is not None:
+        line["patient_id"] = patient_id
+    kind = getattr(record, "kind", None)
+    if kind is not None:
+        line["kind"] = kind
+    return line
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDigest:
+    sha256: str
+    size: int
+
+
+def digest_stream(chunks: Iterator[bytes]) -> StreamDigest:
+    """Consume a stream keeping only its SHA-256 and size (the dry run: nothing is written)."""
+    hasher = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        hasher.update(chunk)
+        size += len(chunk)
+    return StreamDigest(hasher.hexdigest(), size)
+
+
+__all__ = [
+    "EntityReconciliation",
+    "ExportRun",
+    "ProgressEvent",
+    "Reconciliation",
+    "StreamDigest",
+    "digest_stream",
+    "key_text",
+    "read_institution",
+]

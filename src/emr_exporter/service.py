@@ -1,0 +1,224 @@
+"""The jobs a user runs, as plain functions: the CLI and the wizard are thin adapters over these.
+
+Each job takes a request (a dataclass), a progress callback and a cancel event, and returns an outcome
+dataclass whose ``str()`` reads as a sentence. Nothing here prints or imports Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.connectors import load_connector
+from emr_exporter.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
+from emr_exporter.source import open_source
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+DEMO_DB_NAME = "demo-clinic.sqlite"
+DEMO_P12_PASSWORD = "demo"  # throwaway demo material, printed by `emr-export demo`
+
+
+@dataclass
+class ExportRequest:
+    connector: str
+    database: Path | None = None  # a SQLite file
+    odbc: str | None = None  # an ODBC connection string (password given separately)
+    dsn: str | None = None
+    password: str | None = None
+    attachments_root: Path | None = None
+    institution_code: str | None = None
+    institution_name: str | None = None
+    out_dir: Path | None = None  # None: dry run
+    signer_path: Path | None = None  # PKCS#12 file or 공동인증서 folder
+    signer_password: str | None = None
+    recipient_cert: Path | None = None  # the store's encryption certificate
+    connectors_dirs: tuple[Path, ...] = ()
+    created: dt.datetime | None = None
+    page_size: int = 5000
+    part_size: int | None = None
+
+
+@dataclass
+class ExportOutcome:
+    reconciliation: Reconciliation
+    bag_sha256: str
+    bag_bytes: int
+    institution: model.Institution
+    connector: str
+    dry_run: bool
+    created: dt.datetime
+    bundle_path: Path | None = None
+    bundle_id: str | None = None
+    bundle_bytes: int | None = None
+    resumed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "institution": {"code": self.institution.code, "name": self.institution.name},
+            "dry_run": self.dry_run,
+            "created": self.created.isoformat(),
+            "bag": {"sha256": self.bag_sha256, "bytes": self.bag_bytes},
+            "bundle": None
+            if self.bundle_path is None
+            else {
+                "path": str(self.bundle_path),
+                "bundle_id": self.bundle_id,
+                "bytes": self.bundle_bytes,
+                "resumed": self.resumed,
+            },
+            "reconciliation": self.reconciliation.to_dict(),
+            **self.extra,
+        }
+
+    def __str__(self) -> str:
+        totals = self.reconciliation.totals
+        where = (
+            "Dry run: nothing was written (the bag was streamed and hashed in memory)."
+            if self.bundle_path is None
+            else f"Sealed bundle: {self.bundle_path}"
+        )
+        return (
+            f"{totals['source_rows']} source rows: {totals['exported']} exported, "
+            f"{totals['quarantined']} quarantined. {where}"
+        )
+
+
+def default_created() -> dt.datetime:
+    """Today at midnight UTC: a dry run of an unchanged database gives the same bag all day."""
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+
+
+def run_export(
+    request: ExportRequest,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportOutcome:
+    """Export one clinic database: a dry run (hash only) or a sealed bundle in ``request.out_dir``."""
+    spec = load_connector(request.connector, request.connectors_dirs)
+    source = open_source(
+        database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password
+    )
+    try:
+        institution = read_institution(
+            spec, source, {"code": request.institution_code, "name": request.institution_name}
+        )
+        attachments_root = request.attachments_root
+        if attachments_root is None and spec.attachments_root and request.database is not None:
+            attachments_root = Path(request.database).parent / spec.attachments_root
+        if request.out_dir is None:
+            created = request.created or default_created()
+            run = ExportRun(
+                spec, source, institution=institution, created=created, attachments_root=attachments_root,
+                progress=progress, cancel=cancel, page_size=request.page_size,
+            )
+            digest = digest_stream(run.stream())
+            return ExportOutcome(
+                reconciliation=run.reconciliation, bag_sha256=digest.sha256, bag_bytes=digest.size,
+                institution=institution, connector=spec.name, dry_run=True, created=run.created,
+            )
+        return _sealed_export(request, spec, source, institution, attachments_root, progress, cancel)
+    finally:
+        source.close()
+
+
+def _sealed_export(request, spec, source, institution, attachments_root, progress, cancel) -> ExportOutcome:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    from emr_exporter.bundle.keys import load_recipient, load_signer
+    from emr_exporter.bundle.writer import BundleWriter
+    from emr_exporter.errors import ConfigError
+
+    if request.signer_path is None or request.recipient_cert is None:
+        raise ConfigError(
+            "A sealed export needs the institution's certificate (--cert) and the store's certificate "
+            "(--store-cert). Use --dry-run to try the export without them."
+        )
+    signer = load_signer(request.signer_path, request.signer_password)
+    recipient = load_recipient(request.recipient_cert)
+    out_dir = Path(request.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    export_key = f"{spec.name}|{source.label}|{institution.code}"
+    writer_kwargs: dict[str, Any] = {}
+    if request.part_size:
+        writer_kwargs["part_size"] = request.part_size
+    writer = BundleWriter.open(
+        out_dir, signer=signer, recipient=recipient, institution_code=institution.code,
+        export_key=export_key, **writer_kwargs,
+    )
+    run = ExportRun(
+        spec, source, institution=institution, created=writer.created, attachments_root=attachments_root,
+        bag_info={"External-Identifier": writer.bundle_id, **getattr(writer, "bag_info", {})},
+        sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
+    )
+    hasher = hashlib.sha256()
+    size = 0
+
+    def hashed() -> Any:
+        nonlocal size
+        for chunk in run.stream():
+            hasher.update(chunk)
+            size += len(chunk)
+            yield chunk
+
+    sealed = writer.write(hashed(), cancel=cancel)
+    return ExportOutcome(
+        reconciliation=run.reconciliation, bag_sha256=hasher.hexdigest(), bag_bytes=size,
+        institution=institution, connector=spec.name, dry_run=False, created=run.created,
+        bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
+        resumed=writer.resumed,
+    )
+
+
+@dataclass
+class DemoRequest:
+    out_dir: Path
+    patients: int = 200
+    seed: int = 20260701
+    dry_run: bool = False
+
+
+def prepare_demo(request: DemoRequest) -> tuple[Path, Path]:
+    """Create the demo clinic database (if absent); return (database, attachments root)."""
+    from emr_exporter.demo import create_demo_clinic
+
+    out_dir = Path(request.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    database = out_dir / DEMO_DB_NAME
+    attachments = out_dir / "demo-attachments"
+    if not database.exists():
+        create_demo_clinic(database, patients=request.patients, seed=request.seed, attachments_dir=attachments)
+    return database, attachments
+
+
+def run_demo(
+    request: DemoRequest,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportOutcome:
+    """The whole pipeline on the synthetic demo clinic, sealed for a demo store key made on the spot."""
+    database, attachments = prepare_demo(request)
+    export = ExportRequest(connector="demo", database=database, attachments_root=attachments)
+    keys: dict[str, str] = {}
+    if not request.dry_run:
+        from emr_exporter.bundle.keys import make_demo_keys
+
+        key_dir = Path(request.out_dir) / "demo-keys"
+        paths = make_demo_keys(key_dir)
+        export.out_dir = Path(request.out_dir)
+        export.signer_path = Path(paths["institution.p12"]) if isinstance(paths, dict) else key_dir / "institution.p12"
+        export.signer_password = DEMO_P12_PASSWORD
+        export.recipient_cert = key_dir / "store-cert.pem"
+        keys = {"demo_keys": str(key_dir), "store_key": str(key_dir / "store-key.pem")}
+    outcome = run_export(export, progress=progress, cancel=cancel)
+    outcome.extra.update(keys)
+    outcome.extra["database"] = str(database)
+    return outcome

@@ -1,0 +1,127 @@
+"""The clinic database, read-only: a SQLite file through the standard library, anything else over ODBC.
+
+Rows are read in keyset pages (``WHERE key > ? ORDER BY key``) so that no driver ever buffers a whole
+table and an export is deterministic: the same database gives the same rows in the same order.
+Rows are dicts with lowercase column names, whatever the engine folds identifiers to.
+
+Connection strings may hold a password: :func:`redact` removes it from everything shown to a person,
+and :func:`open_source` never puts it in an error message.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from emr_exporter.errors import SourceQueryError, SourceUnavailable
+
+DEFAULT_PAGE_SIZE = 5000
+_PASSWORD = re.compile(r"(?i)\b(pwd|password)\s*=\s*(\{[^}]*\}|[^;]*)")
+
+
+def redact(connection_string: str) -> str:
+    """The connection string with any password replaced by ***."""
+    return _PASSWORD.sub(lambda m: f"{m.group(1)}=***", connection_string)
+
+
+class Source(Protocol):
+    """What the pipeline needs from a database."""
+
+    engine: str  # sqlite | mariadb | postgresql | mssql | firebird | …
+    label: str  # safe to show: no password
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]: ...
+    def table_exists(self, name: str) -> bool: ...
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str: ...
+    def close(self) -> None: ...
+
+
+def iter_keyset(
+    source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of rows of ``inner_sql`` ordered by ``key`` (unique, not NULL), ``page_size`` rows at most."""
+    last: Any = None
+    key_name = key.lower()
+    while True:
+        sql = source.keyset_sql(inner_sql, key, page_size, first=last is None)
+        page = list(source.rows(sql, () if last is None else (last,)))
+        if not page:
+            return
+        yield page
+        if len(page) < page_size:
+            return
+        last = page[-1][key_name]
+
+
+def _sqlite_text(raw: bytes) -> str | bytes:
+    # Legacy EMRs store CP949 bytes in TEXT columns: hand undecodable values on as bytes so the
+    # connector's encoding decides, instead of failing the whole query.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+class SqliteFileSource:
+    """A SQLite database file opened read-only with the standard library."""
+
+    engine = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.label = f"SQLite file {self.path.name}"
+        if not self.path.is_file():
+            raise SourceUnavailable(f"The database file {self.path} does not exist.")
+        try:
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            self.conn.text_factory = _sqlite_text  # type: ignore[assignment]
+            self.conn.execute("PRAGMA query_only = 1")
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise SourceUnavailable(f"{self.path.name} is not a readable SQLite database ({exc}).") from None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        try:
+            cursor = self.conn.execute(sql, tuple(params))
+        except sqlite3.Error as exc:
+            raise SourceQueryError(f"A query on {self.label} failed: {exc}") from None
+        names = [d[0].lower() for d in cursor.description or ()]
+        while batch := cursor.fetchmany(1000):
+            for row in batch:
+                yield dict(zip(names, row, strict=True))
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        for row in self.rows(sql, params):
+            return next(iter(row.values()))
+        return None
+
+    def table_exists(self, name: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND lower(name) = lower(?)", (name,)
+        ).fetchone()
+        return found is not None
+
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str:
+        where = "" if first else f" WHERE q.{key} > ?"
+        return f"SELECT * FROM ({inner_sql}) q{where} ORDER BY q.{key} LIMIT {int(page_size)}"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
+                password: str | None = None) -> Source:
+    """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN."""
+    given = [x for x in (database, odbc, dsn) if x]
+    if len(given) != 1:
+        raise SourceUnavailable("Give exactly one of a database file, an ODBC connection string or a DSN.")
+    if database is not None:
+        return SqliteFileSource(Path(database))
+    from emr_exporter.odbc_source import OdbcSource
+
+    connection_string = odbc if odbc else f"DSN={dsn}"
+    return OdbcSource(connection_string, password=password)
