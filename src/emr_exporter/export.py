@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from emr_exporter import __version__, fhir, model
 from emr_exporter.bag import BagStream
@@ -102,6 +102,19 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class RecordObserver(Protocol):
+    """Sees every exported record while the bag streams; adds its own report files at the end.
+
+    Used for reports computed in one pass (document readiness). Must keep bounded state.
+    """
+
+    def observe(self, record: model.Record) -> None: ...
+
+    def report_members(self) -> list[tuple[str, bytes]]:
+        """(path under data/, bytes) to add to the bag, e.g. ("report/readiness.json", b"...")."""
+        ...
 
 
 def jsonable(value: Any) -> Any:
@@ -186,6 +199,7 @@ class ExportRun:
         cancel: threading.Event | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         segment_bytes: int = 4 * 1024 * 1024,
+        observers: list[RecordObserver] | None = None,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -196,6 +210,7 @@ class ExportRun:
         self.cancel = cancel
         self.page_size = page_size
         self.reconciliation = Reconciliation()
+        self.observers = list(observers or [])
         self.hook = load_hooks(spec)
         self._quarantined_keys: dict[str, set[str]] = {}
         info = {
@@ -311,6 +326,9 @@ class ExportRun:
             indent=1,
         ).encode("utf-8")
         yield from self.bag.add_bytes("report/reconciliation.json", report + b"\n")
+        for observer in self.observers:
+            for path, data in observer.report_members():
+                yield from self.bag.add_bytes(path, data)
         self._emit("finish", None, 0, 0)
         yield from self.bag.finish()
 
@@ -402,6 +420,8 @@ class ExportRun:
         if isinstance(result, model.Patient):
             yield from self._add("report/roster", roster_line(result), groups)
         yield from self._add(f"report/lists/{entity.name}", list_line(result), groups)
+        for observer in self.observers:
+            observer.observe(result)
         counts.exported += 1
 
     def _attachment_bytes(
@@ -493,6 +513,7 @@ __all__ = [
     "ExportRun",
     "ProgressEvent",
     "Reconciliation",
+    "RecordObserver",
     "StreamDigest",
     "digest_stream",
     "key_text",
