@@ -1,0 +1,25 @@
+"""What the demo connector's declarative mapping cannot say.
+
+``CHART_REC.ORG_REC_NO`` names the chart note an amendment corrects (Medical Service Act art. 22(2):
+both versions are kept). A ``ref`` field may only point at an entity exported earlier, not at its own
+entity, so the reference id is built here the same way the framework builds every record id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from emr_exporter.connectors.mapper import key_text
+from emr_exporter.model import record_id
+
+_CONNECTOR = "demo"
+_CHART_NOTE_TABLE = "CHART_REC"
+
+
+def map_row(entity: str, row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    if entity == "chart_note":
+        amended_key = row.get("org_rec_no")
+        if amended_key is not None:
+            values = {**values, "amends_id": record_id(_CONNECTOR, _CHART_NOTE_TABLE, key_text(amended_key))}
+    return values
