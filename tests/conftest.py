@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+# Qt tests run offscreen everywhere (CI has no display).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def demo_clinic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The default synthetic demo clinic, built once per test session (read-only for tests)."""
+    from emr_exporter.demo import create_demo_clinic
+
+    folder: Path = tmp_path_factory.mktemp("demo-clinic")
+    return create_demo_clinic(folder / "demo-clinic.sqlite", attachments_dir=folder / "demo-attachments")
 
 # --- real database servers over ODBC (started by `.ci/dbservers.sh start`; .ci/run does it) ----------
 # The `db` tests never skip: a server that does not answer is a failure with the command that fixes it.
