@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     created_at     REAL NOT NULL,
     updated_at     REAL NOT NULL,
     PRIMARY KEY (bundle_id, store_url)
-);
+)
 """
 
 
@@ -69,7 +69,7 @@ class UploadJournal:
         self.path = path
         try:
             with self._connect() as db:
-                db.executescript(_SCHEMA)
+                db.execute(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"The upload journal {path} is damaged. Move it away and run the upload again; the store "
