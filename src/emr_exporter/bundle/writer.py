@@ -1,0 +1,452 @@
+"""Seal a deterministic bag tar stream into one `.emrx` file: signed, encrypted in parts, resumable.
+
+The file is written as ``<name>.emrx.partial`` beside a journal (see :mod:`.journal`); each finished
+part is fsynced and journaled; at the end the trailer is appended and the file renamed to ``<name>.emrx``.
+A kill at any point followed by the same call resumes the same bundle: journaled parts are only
+re-hashed (their plaintext must be identical, or the export must start over), everything after them is
+encrypted again with fresh Cobblestone instances (fresh random salt: no nonce is ever reused).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from emr_exporter.bundle import format as fmt
+from emr_exporter.bundle.cms import sign_detached
+from emr_exporter.bundle.journal import Journal, JournalPart, JournalState, fsync_dir
+from emr_exporter.bundle.keys import Recipient, Signer, check_signing_certificate, describe_certificate
+from emr_exporter.bundle.keywrap import unwrap_key, wrap_key
+from emr_exporter.errors import BundleError, ExportCancelled
+
+# The Cobblestone API is imported lazily by the functions using it: see _encryptor().
+
+
+@dataclass(frozen=True)
+class SealedBundle:
+    path: Path
+    bundle_id: str
+    size: int
+    parts: int
+    plaintext_sha256: str
+    plaintext_size: int
+
+
+def bundle_file_name(institution_code: str, created: dt.datetime, bundle_id: str) -> str:
+    safe_code = "".join(c for c in institution_code if c.isalnum() or c in "-_") or "institution"
+    return f"{safe_code}-{created:%Y%m%d}-{bundle_id[:8]}.emrx"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class BundleWriter:
+    """Use :meth:`open`, then optionally :meth:`sign_tagmanifest` (from the bag stream), then :meth:`write`."""
+
+    def __init__(
+        self, out_dir: Path, signer: Signer, journal: Journal, data_key: bytes, *, resumed: bool
+    ) -> None:
+        self.out_dir = out_dir
+        self.signer = signer
+        self._journal = journal
+        self._data_key = data_key
+        self.resumed = resumed
+        state = journal.state
+        self.bundle_id: str = state.bundle_id
+        self.created: dt.datetime = dt.datetime.strptime(state.created, "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=dt.UTC
+        )
+        self.part_size: int = state.part_size
+        self.path: Path = out_dir / state.file_name
+        self.spool_path: Path = out_dir / (state.file_name + ".partial")
+
+    # ------------------------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        out_dir: Path,
+        *,
+        signer: Signer,
+        recipient: Recipient,
+        institution_code: str,
+        export_key: str,
+        part_size: int = 64 * 2**20,
+        header_info: dict[str, Any] | None = None,
+        restart: bool = False,
+    ) -> BundleWriter:
+        """Start a bundle in ``out_dir``, or resume the unfinished one of the same ``export_key``.
+
+        ``header_info`` (optional, JSON) is signed into the header under ``"info"``; it is visible to
+        anyone holding the file, so it must never contain patient data. ``restart=True`` discards an
+        unfinished bundle of this export and starts a new one.
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fmt.check_part_size(part_size)
+        check_signing_certificate(signer.certificate, signer.private_key)
+        journal = Journal.load(out_dir, export_key)
+        if journal is not None and restart:
+            cls.discard(out_dir, export_key)
+            journal = None
+        if journal is not None:
+            return cls._resume(out_dir, journal, signer=signer, recipient=recipient, part_size=part_size)
+        return cls._start(
+            out_dir, signer=signer, recipient=recipient, institution_code=institution_code,
+            export_key=export_key, part_size=part_size, header_info=header_info,
+        )
+
+    @classmethod
+    def discard(cls, out_dir: Path, export_key: str) -> None:
+        """Delete the unfinished bundle (spool file and journal) of ``export_key``, if any."""
+        journal = Journal.load(Path(out_dir), export_key)
+        if journal is None:
+            return
+        (Path(out_dir) / (journal.state.file_name + ".partial")).unlink(missing_ok=True)
+        journal.remove()
+
+    @classmethod
+    def _start(
+        cls,
+        out_dir: Path,
+        *,
+        signer: Signer,
+        recipient: Recipient,
+        institution_code: str,
+        export_key: str,
+        part_size: int,
+        header_info: dict[str, Any] | None,
+    ) -> BundleWriter:
+        from cryptography.cobblestone import Cobblestone256Encryptor
+
+        bundle_id = str(uuid.uuid4())
+        created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        data_key = Cobblestone256Encryptor.generate_key()
+        info = fmt.hpke_info(bundle_id)
+        store_alg, store_wrapped = wrap_key(recipient.public_key, data_key, info=info)
+        self_alg, self_wrapped = wrap_key(signer.certificate.public_key(), data_key, info=info)  # type: ignore[arg-type]
+        header: dict[str, Any] = {
+            "format": fmt.FORMAT,
+            "bundle_id": bundle_id,
+            "created": _iso(created),
+            "institution": {
+                "code": institution_code,
+                "certificate_subject": describe_certificate(signer.certificate),
+                "certificate_sha256": signer.cert_sha256,
+            },
+            "recipient": {"key_id": recipient.key_id, "name": recipient.name},
+            "key_wrap": {"alg": store_alg, "wrapped_key": _b64(store_wrapped)},
+            "payload": {
+                "enc": fmt.PAYLOAD_ENC,
+                "part_size": part_size,
+                "context": "emrx/v1 NUL || bundle_id (16 bytes) || uint64be(part index)",
+                "content_type": "application/x-tar; bagit",
+            },
+        }
+        if header_info:
+            header["info"] = header_info
+        header_bytes = fmt.canonical_json(header)
+        header_signature = sign_detached(signer, header_bytes)
+        file_name = bundle_file_name(institution_code, created, bundle_id)
+        header_end = len(fmt.MAGIC) + 2 * fmt.RECORD_HEADER.size + len(header_bytes) + len(header_signature)
+        state = JournalState(
+            export_key=export_key,
+            bundle_id=bundle_id,
+            created=_iso(created),
+            institution_code=institution_code,
+            file_name=file_name,
+            part_size=part_size,
+            signer_cert_sha256=signer.cert_sha256,
+            recipient_key_id=recipient.key_id,
+            self_wrap_alg=self_alg,
+            self_wrapped_key=_b64(self_wrapped),
+            header_b64=_b64(header_bytes),
+            header_signature_b64=_b64(header_signature),
+            header_end_offset=header_end,
+        )
+        journal = Journal.create(out_dir, state)  # journal first: the spool can always be rebuilt from it
+        return cls(out_dir, signer, journal, data_key, resumed=False)
+
+    @classmethod
+    def _resume(
+        cls, out_dir: Path, journal: Journal, *, signer: Signer, recipient: Recipient, part_size: int
+    ) -> BundleWriter:
+        state = journal.state
+        files = f"'{state.file_name}.partial' and the hidden '{journal.state_path.name}'"
+        start_over = (
+            f"To start over, delete {files} in '{out_dir}' and run the export again."
+        )
+        if state.signer_cert_sha256 != signer.cert_sha256:
+            raise BundleError(
+                "An unfinished bundle of this export was started with a different institution certificate, "
+                f"so it cannot be continued. Use the same certificate, or start over. {start_over}"
+            )
+        if state.recipient_key_id != recipient.key_id:
+            raise BundleError(
+                "An unfinished bundle of this export was encrypted for a different store certificate. "
+                f"{start_over}"
+            )
+        if state.part_size != part_size:
+            raise BundleError(
+                f"An unfinished bundle of this export uses parts of {state.part_size} bytes, not {part_size}. "
+                f"Run it with the same settings, or start over. {start_over}"
+            )
+        data_key = unwrap_key(
+            signer.private_key,  # type: ignore[arg-type]
+            state.self_wrap_alg,
+            base64.b64decode(state.self_wrapped_key),
+            info=fmt.hpke_info(state.bundle_id),
+        )
+        if data_key is None:
+            raise BundleError(
+                f"The unfinished bundle's key cannot be recovered with this certificate. {start_over}"
+            )
+        return cls(out_dir, signer, journal, data_key, resumed=True)
+
+    # ------------------------------------------------------------------------------ inner signature
+
+    def sign_tagmanifest(self, data: bytes) -> bytes:
+        """Detached CMS signature over the bag's tag manifest; the same bytes again on a resume."""
+        digest = hashlib.sha256(data).hexdigest()
+        cached = self._journal.state.inner_signatures.get(digest)
+        if cached is not None:
+            return base64.b64decode(cached)
+        signature = sign_detached(self.signer, data)
+        self._journal.state.inner_signatures[digest] = _b64(signature)
+        self._journal.save_state()  # before the signature enters the stream, so a resume replays it
+        return signature
+
+    # ------------------------------------------------------------------------------------- writing
+
+    def write(
+        self,
+        stream: Iterable[bytes],
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+        *,
+        summary: dict[str, Any] | None = None,
+    ) -> SealedBundle:
+        """Encrypt ``stream`` into the bundle file and seal it.
+
+        ``progress`` is called with the total plaintext bytes handled so far. ``summary`` (optional,
+        JSON, no patient data: e.g. resource counts) is signed into the trailer and shown by ``verify``.
+        """
+        state = self._journal.state
+        if state.state == "sealed":
+            return self._finish_sealed()
+        spool = self._open_spool()
+        try:
+            total_hash = hashlib.sha256()
+            pieces = _Pieces(stream, cancel)
+            position = 0
+            index = 0
+            while True:
+                if index < len(self._journal.parts):
+                    entry = self._journal.parts[index]
+                    plaintext_size = self._replay_part(pieces, entry, total_hash)
+                else:
+                    entry = self._encrypt_part(spool, pieces, index, total_hash)
+                    plaintext_size = entry.plaintext_size
+                position += plaintext_size
+                if progress is not None:
+                    progress(position)
+                index += 1
+                if plaintext_size < self.part_size:
+                    break  # the final part is the first short one
+            if pieces.has_more():
+                self._source_changed("the data is now longer than when the export was interrupted")
+            return self._seal(spool, total_hash.hexdigest(), position, summary)
+        finally:
+            spool.close()
+
+    def _open_spool(self) -> Any:
+        """Open the spool file positioned after the last journaled part (rebuilding it if needed)."""
+        state = self._journal.state
+        size = self.spool_path.stat().st_size if self.spool_path.exists() else 0
+        header_ok = size >= state.header_end_offset
+        if header_ok:
+            with open(self.spool_path, "rb") as fh:
+                header_ok = fh.read(len(fmt.MAGIC)) == fmt.MAGIC
+        if not header_ok:
+            with open(self.spool_path, "wb") as fh:
+                fh.write(fmt.MAGIC)
+                fmt.write_record(fh, fmt.HEAD, base64.b64decode(state.header_b64))
+                fmt.write_record(fh, fmt.HSIG, base64.b64decode(state.header_signature_b64))
+                fh.flush()
+                os.fsync(fh.fileno())
+            fsync_dir(self.out_dir)
+            size = state.header_end_offset
+        kept = [p for p in self._journal.parts if p.end_offset <= size]
+        if len(kept) != len(self._journal.parts) or self.resumed:
+            self._journal.truncate_parts(len(kept))  # also drops a torn line in the log
+        end = kept[-1].end_offset if kept else state.header_end_offset
+        spool = open(self.spool_path, "r+b")  # noqa: SIM115 - closed by write()
+        spool.truncate(end)  # a half-written part is thrown away and encrypted again, with a fresh salt
+        spool.seek(end)
+        return spool
+
+    def _replay_part(self, pieces: _Pieces, entry: JournalPart, total_hash: Any) -> int:
+        part_hash = hashlib.sha256()
+        size = 0
+        while size < self.part_size:
+            piece = pieces.take(self.part_size - size)
+            if piece is None:
+                break
+            part_hash.update(piece)
+            total_hash.update(piece)
+            size += len(piece)
+        if size != entry.plaintext_size or part_hash.hexdigest() != entry.plaintext_sha256:
+            self._source_changed(f"part {entry.index} no longer has the same content")
+        return size
+
+    def _encrypt_part(self, spool: Any, pieces: _Pieces, index: int, total_hash: Any) -> JournalPart:
+        from cryptography.cobblestone import Cobblestone256Encryptor
+
+        record_start = spool.tell()
+        # Length is patched once the part is complete: the final part's size is not known in advance.
+        spool.write(fmt.RECORD_HEADER.pack(fmt.PART, 0))
+        spool.write(fmt.PART_PREFIX.pack(index, uuid.UUID(self.bundle_id).bytes))
+        encryptor = Cobblestone256Encryptor(self._data_key, fmt.part_context(self.bundle_id, index))
+        plaintext_hash, ciphertext_hash = hashlib.sha256(), hashlib.sha256()
+        plaintext_size = ciphertext_size = 0
+        while plaintext_size < self.part_size:
+            piece = pieces.take(self.part_size - plaintext_size)
+            if piece is None:
+                break
+            plaintext_hash.update(piece)
+            total_hash.update(piece)
+            plaintext_size += len(piece)
+            ciphertext = encryptor.update(piece)
+            if ciphertext:
+                ciphertext_hash.update(ciphertext)
+                spool.write(ciphertext)
+                ciphertext_size += len(ciphertext)
+        ciphertext = encryptor.finalize()
+        ciphertext_hash.update(ciphertext)
+        spool.write(ciphertext)
+        ciphertext_size += len(ciphertext)
+        end = spool.tell()
+        spool.seek(record_start)
+        spool.write(fmt.RECORD_HEADER.pack(fmt.PART, fmt.PART_PREFIX.size + ciphertext_size))
+        spool.seek(end)
+        spool.flush()
+        os.fsync(spool.fileno())
+        entry = JournalPart(
+            index=index,
+            plaintext_size=plaintext_size,
+            plaintext_sha256=plaintext_hash.hexdigest(),
+            ciphertext_size=ciphertext_size,
+            ciphertext_sha256=ciphertext_hash.hexdigest(),
+            end_offset=end,
+        )
+        self._journal.add_part(entry)
+        return entry
+
+    def _source_changed(self, detail: str) -> None:
+        raise BundleError(
+            f"The records changed since this export was interrupted ({detail}), so the unfinished bundle "
+            f"'{self.path.name}' cannot be continued. Start the export over: delete "
+            f"'{self.spool_path.name}' and the hidden '{self._journal.state_path.name}' in '{self.out_dir}' "
+            "and run the export again."
+        )
+
+    def _seal(self, spool: Any, plaintext_sha256: str, plaintext_size: int, summary: dict[str, Any] | None) -> (
+        SealedBundle
+    ):
+        state = self._journal.state
+        header_bytes = base64.b64decode(state.header_b64)
+        trailer: dict[str, Any] = {
+            "format": fmt.FORMAT,
+            "bundle_id": self.bundle_id,
+            "header_sha256": hashlib.sha256(header_bytes).hexdigest(),
+            "n_parts": len(self._journal.parts),
+            "plaintext_size": plaintext_size,
+            "parts": [
+                {"index": p.index, "size": p.ciphertext_size, "sha256": p.ciphertext_sha256}
+                for p in self._journal.parts
+            ],
+        }
+        if summary:
+            trailer["summary"] = summary
+        trailer_bytes = fmt.canonical_json(trailer)
+        fmt.write_record(spool, fmt.TRLR, trailer_bytes)
+        fmt.write_record(spool, fmt.TSIG, sign_detached(self.signer, trailer_bytes))
+        spool.flush()
+        os.fsync(spool.fileno())
+        spool.close()
+        state.state = "sealed"
+        state.plaintext_sha256 = plaintext_sha256
+        state.plaintext_size = plaintext_size
+        self._journal.save_state()
+        return self._finish_sealed()
+
+    def _finish_sealed(self) -> SealedBundle:
+        """Rename the sealed spool to its final name and drop the journal (idempotent)."""
+        state = self._journal.state
+        if self.spool_path.exists():
+            os.replace(self.spool_path, self.path)
+            fsync_dir(self.out_dir)
+        if not self.path.exists():
+            raise BundleError(
+                f"The finished bundle '{self.path}' is missing (moved or deleted). Run the export again "
+                "after deleting the hidden journal files in that folder."
+            )
+        result = SealedBundle(
+            path=self.path,
+            bundle_id=self.bundle_id,
+            size=self.path.stat().st_size,
+            parts=len(self._journal.parts),
+            plaintext_sha256=state.plaintext_sha256,
+            plaintext_size=state.plaintext_size,
+        )
+        self._journal.remove()
+        return result
+
+
+class _Pieces:
+    """Cut an iterable of byte strings into pieces of at most n bytes without copying."""
+
+    def __init__(self, stream: Iterable[bytes], cancel: threading.Event | None) -> None:
+        self._iterator: Iterator[bytes] = iter(stream)
+        self._pending = memoryview(b"")
+        self._cancel = cancel
+        self._exhausted = False
+
+    def _fill(self) -> bool:
+        while not self._pending:
+            if self._cancel is not None and self._cancel.is_set():
+                raise ExportCancelled(
+                    "The export was cancelled. Nothing was lost: run the same export again to continue."
+                )
+            if self._exhausted:
+                return False
+            try:
+                chunk = next(self._iterator)
+            except StopIteration:
+                self._exhausted = True
+                return False
+            self._pending = memoryview(chunk).cast("B")
+        return True
+
+    def take(self, n: int) -> memoryview | None:
+        if not self._fill():
+            return None
+        piece, self._pending = self._pending[:n], self._pending[n:]
+        return piece
+
+    def has_more(self) -> bool:
+        return self._fill()
+
