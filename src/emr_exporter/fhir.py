@@ -1,0 +1,941 @@
+"""FHIR R4 (HL7 Korea KR Core 2.0.0) resources from canonical records.
+
+One function per record type turns a :mod:`emr_exporter.model` record into plain JSON-able dicts
+(``str``/``int``/``float``/``bool``/``list``/``dict``, nothing else), the same dict for the same record
+on every run. ``docs/fhir-mapping.md`` is the table of what becomes what and why.
+
+Conventions that hold for every resource written here:
+
+* ``id`` is the record's deterministic id; references use the referenced record's id
+  (``Patient/<patient_id>``), so nothing has to be looked up while streaming.
+* Where the record came from is an ``identifier`` with ``use`` = ``secondary``, system
+  ``urn:emr-exporter:source:<connector>:<table>`` (percent-encoded) and value = the source key.
+* The retention class is a ``meta.tag`` with system :data:`RETENTION_TAG_SYSTEM`, code = its slug.
+* ``meta.profile`` names a KR Core profile only where the resource meets that profile's constraints
+  as far as the record allows (see the doc for the ones we cannot meet and why).
+* Decimals: a whole value becomes a JSON integer (every KRW amount); a fractional value becomes a
+  float only when that float's JSON text denotes exactly the same number; otherwise (and for lab
+  values whose recorded text is not the JSON text, e.g. ``5.60``) the element also carries the exact
+  text in a primitive extension :data:`EXACT_DECIMAL_URL` (``"_value": {"extension": [...]}``).
+* Date-times without a zone are clinic wall-clock time: they are written with ``+09:00`` (KST).
+
+The RRN appears in the Patient resource only (as an identifier); no other resource carries it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from emr_exporter import model
+from emr_exporter.errors import MappingError
+
+# --- URIs: every system, profile and extension URL the mapper writes lives here --------------------
+
+#: HL7 Korea KR Core 2.0.0 profile canonical base (hl7korea/krocre, input/fsh/profiles).
+KRCORE_PROFILE_BASE = "http://www.hl7korea.or.kr/fhir/krcore/StructureDefinition/"
+PROFILE_PATIENT = KRCORE_PROFILE_BASE + "krcore-patient"
+PROFILE_PRACTITIONER = KRCORE_PROFILE_BASE + "krcore-practitioner"
+PROFILE_MEDICAL_DOCTOR = KRCORE_PROFILE_BASE + "krcore-medical-doctor"
+PROFILE_HEALTHCARE_ORGANIZATION = KRCORE_PROFILE_BASE + "krcore-healthcare-organization"
+PROFILE_ENCOUNTER = KRCORE_PROFILE_BASE + "krcore-encounter"
+PROFILE_PROCEDURE = KRCORE_PROFILE_BASE + "krcore-procedure"
+PROFILE_DIAGNOSTIC_IMAGING = KRCORE_PROFILE_BASE + "krcore-diagnosticreport-diagnostic-imaging"
+
+#: KR Core code systems and identifier systems.
+KCD_SYSTEM_PREFIX = "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-"  # + edition number
+EDI_PROCEDURE_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-procedure"
+EDI_MEDICATION_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-medication"
+EDI_MATERIAL_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-material"
+HIRA_KRNPI_SYSTEM = "http://www.hl7korea.or.kr/Identifier/hira-krnpi"
+MOHW_MD_LICENSE_SYSTEM = "http://www.hl7korea.or.kr/Identifier/mohw-md-license-id"
+KRCORE_CONDITION_CATEGORY_SYSTEM = "http://www.hl7korea.or.kr/fhir/krcore/CodeSystem/krcore-condition-category-types"
+#: KR Core 2.0.0 defines no RRN identifier system (its Patient profile has no RRN slice); this URI is
+#: the one the project brief names, kept provisional until KHIS publishes what the store expects.
+RRN_SYSTEM = "http://www.hl7korea.or.kr/Identifier/rrn"
+
+#: HL7 terminology.
+V2_0203_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"  # identifier types
+V2_0074_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0074"  # diagnostic service sections
+V3_ACTCODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+V3_INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+CONDITION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-category"
+OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONTACT_ENTITY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/contactentity-type"
+LOINC_SYSTEM = "http://loinc.org"
+SNOMED_SYSTEM = "http://snomed.info/sct"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+
+#: emr-exporter's own namespace, for what neither FHIR nor KR Core has a home for.
+PROJECT_URN = "urn:emr-exporter"
+RETENTION_TAG_SYSTEM = f"{PROJECT_URN}:retention"
+SOURCE_SYSTEM_PREFIX = f"{PROJECT_URN}:source:"  # + connector ":" table
+KCD_UNKNOWN_EDITION_SYSTEM = f"{PROJECT_URN}:kcd-edition-unknown"
+EDI_UNSPECIFIED_SYSTEM = f"{PROJECT_URN}:hira-edi-unspecified"  # EDI code whose kind was not recorded
+PAYER_TYPE_SYSTEM = f"{PROJECT_URN}:payer-type"  # 건강보험 | 의료급여 | 자보 | 산재 | 일반, as recorded
+ORDER_CODE_TYPE_SYSTEM = f"{PROJECT_URN}:order-code-type"  # drug | procedure | material (코드구분)
+DOCUMENT_CATEGORY_SYSTEM = f"{PROJECT_URN}:document-category"  # chart-note | certificate | attachment
+CERTIFICATE_KIND_SYSTEM = f"{PROJECT_URN}:certificate-kind"  # 진단서, 소견서 … as recorded
+RECEIPT_COMPONENT_SYSTEM = f"{PROJECT_URN}:receipt-component"
+LICENCE_SYSTEM_PREFIX = f"{PROJECT_URN}:mohw-licence:"  # + licence kind, for non-doctor licences
+
+_EXTENSION = f"{PROJECT_URN}:fhir:extension:"
+EXACT_DECIMAL_URL = _EXTENSION + "exact-decimal"
+RRN_MISSING_REASON_URL = _EXTENSION + "rrn-missing-reason"
+FIRST_VISIT_URL = _EXTENSION + "first-visit"
+DEPARTMENT_URL = _EXTENSION + "department"
+INSTITUTION_KIND_URL = _EXTENSION + "institution-kind"
+NIGHT_OR_HOLIDAY_URL = _EXTENSION + "night-or-holiday"
+PRIMARY_DIAGNOSIS_URL = _EXTENSION + "primary-diagnosis"
+OUTSIDE_PRESCRIPTION_URL = _EXTENSION + "outside-prescription"
+ENCOUNTER_URL = _EXTENSION + "encounter"
+RECEIPT_URL = _EXTENSION + "receipt"
+FEE_CATEGORY_URL = _EXTENSION + "fee-category"
+FEE_DAYS_URL = _EXTENSION + "fee-days"
+FEE_AMOUNTS_URL = _EXTENSION + "fee-amounts"  # complex: unit-price, total, patient-share, …
+
+#: Institution-scoped identifier/code systems: ``urn:emr-exporter:hira-krnpi:<요양기관기호>:<what>``.
+INSTITUTION_SYSTEM_TEMPLATE = PROJECT_URN + ":hira-krnpi:{code}:{what}"
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+CURRENCY = "KRW"
+
+# Licence kinds whose numbers are MOHW physician licences (KR Core "진료의 면허").
+_MEDICAL_DOCTOR_LICENCE = "의사"
+_LICENCE_SLUGS = {
+    "의사": "physician",
+    "치과의사": "dentist",
+    "한의사": "korean-medicine-doctor",
+    "간호사": "nurse",
+    "조산사": "midwife",
+    "약사": "pharmacist",
+}
+_GENDERS = frozenset({"male", "female", "other", "unknown"})
+_ENCOUNTER_CLASS = {
+    "outpatient": ("AMB", "ambulatory"),
+    "inpatient": ("IMP", "inpatient encounter"),
+}
+_INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal"}
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_FHIR_CODE = re.compile(r"[^\s]+( [^\s]+)*")
+_KCD_EDITION = re.compile(r"kcd-(\d+)")
+
+#: Media type → file extension of attachments in the bag. A fixed table (not :mod:`mimetypes`,
+#: which reads the platform's registry) so member names are the same on every machine.
+ATTACHMENT_EXTENSIONS: dict[str, str] = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/tiff": "tif",
+    "image/gif": "gif",
+    "image/bmp": "bmp",
+    "image/webp": "webp",
+    "application/dicom": "dcm",
+    "text/plain": "txt",
+    "text/html": "html",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "application/rtf": "rtf",
+    "application/msword": "doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/x-hwp": "hwp",
+    "application/haansofthwp": "hwp",
+    "application/zip": "zip",
+}
+_TEXT_PLAIN_UTF8 = "text/plain; charset=utf-8"
+
+#: Canonical entity name → FHIR resource types written for it.
+RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
+    "institution": ("Organization",),
+    "practitioner": ("Practitioner",),
+    "patient": ("Patient",),
+    "encounter": ("Encounter",),
+    "diagnosis": ("Condition",),
+    "chart_note": ("DocumentReference",),
+    "order_line": ("MedicationRequest", "ServiceRequest"),  # drug → MedicationRequest, else ServiceRequest
+    "procedure": ("Procedure",),
+    "lab_result": ("Observation",),
+    "imaging_report": ("DiagnosticReport",),
+    "certificate": ("DocumentReference",),
+    "receipt": ("Invoice",),
+    "fee_line": ("ChargeItem",),
+    "attachment": ("DocumentReference",),
+}
+
+
+def resource_types_of(entity: str) -> tuple[str, ...]:
+    """Every FHIR resource type ``to_fhir`` can write for records of canonical ``entity``."""
+    try:
+        return RESOURCE_TYPES[entity]
+    except KeyError:
+        raise ValueError(f"unknown canonical entity {entity!r}") from None
+
+
+def resource_type_of(entity: str) -> str:
+    """The FHIR resource type written for canonical ``entity``.
+
+    ``order_line`` has two (drug lines are MedicationRequest, procedure/material lines ServiceRequest):
+    asking for one is a programming error, so it raises ``ValueError``; use :func:`resource_types_of`.
+    """
+    types = resource_types_of(entity)
+    if len(types) != 1:
+        raise ValueError(f"entity {entity!r} maps to several resource types {types}; use resource_types_of")
+    return types[0]
+
+
+def organization_id(institution: model.Institution) -> str:
+    """Deterministic id of the Organization resource written for ``institution``."""
+    return model.record_id("institution", "institution", institution.code)
+
+
+def institution_system(institution: model.Institution, what: str) -> str:
+    """An identifier/code system scoped to one clinic, e.g. its chart numbers or local codes."""
+    return INSTITUTION_SYSTEM_TEMPLATE.format(code=quote(institution.code, safe=""), what=what)
+
+
+def attachment_member_name(record: model.Attachment) -> str:
+    """Path of the attachment's bytes inside the bag's ``data/`` folder: ``attachments/<id>.<ext>``."""
+    media_type = record.media_type.split(";", 1)[0].strip().lower()
+    return f"attachments/{record.id}.{ATTACHMENT_EXTENSIONS.get(media_type, 'bin')}"
+
+
+# --- small builders --------------------------------------------------------------------------------
+
+
+def _fail(record: Any, field: str, problem: str) -> MappingError:
+    """A mapping error naming the entity, source table, key and field, never a value."""
+    where = f"{type(record).__name__} from table {record.provenance.table!r} key {record.provenance.key!r}"
+    return MappingError(
+        f"{where}: {field}: {problem}. The row is kept as a raw row; check the connector's mapping of this field."
+    )
+
+
+def fhir_date(value: dt.date) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def fhir_datetime(value: dt.date | dt.datetime) -> str:
+    """A FHIR dateTime: a date stays a date; a naive date-time is clinic time (KST)."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=KST)
+        return value.isoformat()
+    return value.isoformat()
+
+
+def fhir_number(value: Decimal) -> int | float:
+    """A JSON number for ``value``: int when whole, else the float (possibly inexact; see decimal_element)."""
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def decimal_element(name: str, value: Decimal, recorded_text: str | None = None) -> dict[str, Any]:
+    """``{name: number}``, plus ``_name`` with the exact text when the JSON number cannot carry it.
+
+    The exact text is added when the float's JSON text denotes a different number than ``value``, or
+    when the value was recorded as text (lab values) and that text differs from the JSON text.
+    """
+    number = fhir_number(value)
+    element: dict[str, Any] = {name: number}
+    json_text = repr(number)
+    exact_text = recorded_text if recorded_text is not None else str(value)
+    inexact = Decimal(json_text) != value
+    if inexact or (recorded_text is not None and recorded_text != json_text):
+        element["_" + name] = {"extension": [{"url": EXACT_DECIMAL_URL, "valueString": exact_text}]}
+    return element
+
+
+def money(value: Decimal) -> dict[str, Any]:
+    return {**decimal_element("value", value), "currency": CURRENCY}
+
+
+def _ref(resource_type: str, resource_id: str) -> dict[str, str]:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def _meta(record: Any, profile: str | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if profile:
+        meta["profile"] = [profile]
+    retention: model.RetentionClass = record.retention
+    meta["tag"] = [{"system": RETENTION_TAG_SYSTEM, "code": retention.slug, "display": f"{retention.years} years"}]
+    return meta
+
+
+def source_identifier(provenance: model.Provenance) -> dict[str, str]:
+    """The identifier saying which source table and key a resource came from."""
+    system = f"{SOURCE_SYSTEM_PREFIX}{quote(provenance.connector, safe='')}:{quote(provenance.table, safe='')}"
+    return {"use": "secondary", "system": system, "value": provenance.key}
+
+
+def _base(resource_type: str, record: Any, profile: str | None = None) -> dict[str, Any]:
+    return {
+        "resourceType": resource_type,
+        "id": record.id,
+        "meta": _meta(record, profile),
+        "identifier": [source_identifier(record.provenance)],
+    }
+
+
+def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return coding
+
+
+def _concept(codings: list[dict[str, str]], text: str | None) -> dict[str, Any]:
+    concept: dict[str, Any] = {}
+    if codings:
+        concept["coding"] = codings
+    if text:
+        concept["text"] = text
+    return concept
+
+
+def _text_attachment(text: str, title: str | None, created: dt.date | dt.datetime) -> dict[str, Any]:
+    attachment: dict[str, Any] = {
+        "contentType": _TEXT_PLAIN_UTF8,
+        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+    }
+    if title:
+        attachment["title"] = title
+    attachment["creation"] = fhir_datetime(created)
+    return attachment
+
+
+def _document_category(code: str, display: str) -> list[dict[str, Any]]:
+    return [_concept([_coding(DOCUMENT_CATEGORY_SYSTEM, code, display)], display)]
+
+
+def _document_context(encounter_id: str | None, when: dt.date | dt.datetime) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    if encounter_id:
+        context["encounter"] = [_ref("Encounter", encounter_id)]
+    context["period"] = {"start": fhir_datetime(when)}
+    return context
+
+
+def _instant(when: dt.date | dt.datetime) -> str | None:
+    """An R4 ``instant`` needs a time: only a date-time can be one."""
+    return fhir_datetime(when) if isinstance(when, dt.datetime) else None
+
+
+# --- the institution -------------------------------------------------------------------------------
+
+
+def organization_resource(institution: model.Institution) -> dict[str, Any]:
+    """The clinic as a KR Core Healthcare Organization (요양기관기호 as the HIRA identifier)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Organization",
+        "id": organization_id(institution),
+        "meta": {"profile": [PROFILE_HEALTHCARE_ORGANIZATION]},
+    }
+    extensions = []
+    if institution.kind:
+        # KR Core's type binding needs HIRA 요양종별 codes; the kind is recorded as text only.
+        extensions.append({"url": INSTITUTION_KIND_URL, "valueString": institution.kind})
+    extensions.extend({"url": DEPARTMENT_URL, "valueString": d} for d in institution.departments)
+    if extensions:
+        resource["extension"] = extensions
+    resource["identifier"] = [{"system": HIRA_KRNPI_SYSTEM, "value": institution.code}]
+    resource["name"] = institution.name
+    if institution.phone:
+        resource["telecom"] = [{"system": "phone", "value": institution.phone}]
+    if institution.address:
+        resource["address"] = [{"text": institution.address}]
+    if institution.founder:
+        resource["contact"] = [
+            {
+                "purpose": _concept([_coding(CONTACT_ENTITY_TYPE_SYSTEM, "ADMIN", "Administrative")], "개설자"),
+                "name": {"text": institution.founder},
+            }
+        ]
+    return resource
+
+
+# --- persons -----------------------------------------------------------------------------------------
+
+
+def _practitioner(record: model.Practitioner, institution: model.Institution) -> list[dict[str, Any]]:
+    is_doctor = record.licence_kind == _MEDICAL_DOCTOR_LICENCE
+    if is_doctor and record.licence_number:
+        profile: str | None = PROFILE_MEDICAL_DOCTOR
+    elif is_doctor:
+        profile = None  # the doctor profile needs the licence number; the general one excludes doctors
+    else:
+        profile = PROFILE_PRACTITIONER
+    resource = _base("Practitioner", record, profile)
+    if record.department:
+        resource["extension"] = [{"url": DEPARTMENT_URL, "valueString": record.department}]
+    resource["name"] = [{"text": record.name}]
+    if record.licence_kind or record.licence_number:
+        qualification: dict[str, Any] = {}
+        if record.licence_number:
+            if is_doctor:
+                system = MOHW_MD_LICENSE_SYSTEM
+            else:
+                kind = record.licence_kind or "unknown"
+                system = LICENCE_SYSTEM_PREFIX + _LICENCE_SLUGS.get(kind, quote(kind, safe=""))
+            qualification["identifier"] = [{"system": system, "value": record.licence_number}]
+        qualification["code"] = {"text": record.licence_kind or "면허"}
+        resource["qualification"] = [qualification]
+    return [resource]
+
+
+def _patient(record: model.Patient, institution: model.Institution) -> list[dict[str, Any]]:
+    if record.sex is not None and record.sex not in _GENDERS:
+        raise _fail(record, "sex", "is not one of male, female, other, unknown")
+    # KR Core Patient needs identifier, name.text, gender and birthDate.
+    resource = _base("Patient", record, PROFILE_PATIENT if record.birth_date else None)
+    extensions: list[dict[str, Any]] = []
+    if not record.rrn and record.rrn_missing_reason:
+        extensions.append({"url": RRN_MISSING_REASON_URL, "valueString": record.rrn_missing_reason})
+    if record.first_visit:
+        extensions.append({"url": FIRST_VISIT_URL, "valueDate": fhir_date(record.first_visit)})
+    if extensions:
+        resource["extension"] = extensions
+    identifiers = [
+        {
+            "use": "usual",
+            "type": _concept([_coding(V2_0203_SYSTEM, "MR", "Medical record number")], "환자등록번호"),
+            "system": institution_system(institution, "chart-number"),
+            "value": record.chart_number,
+        }
+    ]
+    if record.rrn:
+        identifiers.append(
+            {
+                "use": "official",
+                "type": _concept(
+                    [_coding(V2_0203_SYSTEM, "NI", "National unique individual identifier")], "주민등록번호"
+                ),
+                "system": RRN_SYSTEM,
+                "value": record.rrn,
+            }
+        )
+    resource["identifier"] = identifiers + resource["identifier"]
+    resource["name"] = [{"text": record.name}]
+    if record.phone:
+        resource["telecom"] = [{"system": "phone", "value": record.phone}]
+    resource["gender"] = record.sex or "unknown"
+    if record.birth_date:
+        resource["birthDate"] = fhir_date(record.birth_date)
+    if record.address:
+        resource["address"] = [{"text": record.address}]
+    resource["managingOrganization"] = _ref("Organization", organization_id(institution))
+    return [resource]
+
+
+# --- clinical ----------------------------------------------------------------------------------------
+
+
+def _encounter(record: model.Encounter, institution: model.Institution) -> list[dict[str, Any]]:
+    if record.kind not in _ENCOUNTER_CLASS:
+        raise _fail(record, "kind", "is neither outpatient nor inpatient")
+    class_code, class_display = _ENCOUNTER_CLASS[record.kind]
+    resource = _base("Encounter", record, PROFILE_ENCOUNTER)
+    resource["extension"] = [{"url": NIGHT_OR_HOLIDAY_URL, "valueBoolean": record.night_or_holiday}]
+    resource["status"] = "finished"  # the clinic is closed: every visit is over
+    resource["class"] = _coding(V3_ACTCODE_SYSTEM, class_code, class_display)
+    if record.payer_type:
+        codings = [_coding(PAYER_TYPE_SYSTEM, record.payer_type)] if _FHIR_CODE.fullmatch(record.payer_type) else []
+        resource["type"] = [_concept(codings, record.payer_type)]
+    if record.department:
+        resource["serviceType"] = {"text": record.department}
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.practitioner_id:
+        resource["participant"] = [{"individual": _ref("Practitioner", record.practitioner_id)}]
+    period = {"start": fhir_datetime(record.start)}
+    if record.end is not None:
+        period["end"] = fhir_datetime(record.end)
+    resource["period"] = period
+    resource["serviceProvider"] = _ref("Organization", organization_id(institution))
+    return [resource]
+
+
+def kcd_system(edition: str | None) -> str:
+    """The KR Core code system of a KCD edition (``kcd-8`` → ``…/kostat-kcd-8``)."""
+    if edition is None:
+        return KCD_UNKNOWN_EDITION_SYSTEM
+    match = _KCD_EDITION.fullmatch(edition)
+    if not match:
+        raise ValueError("KCD edition must look like kcd-8")
+    return KCD_SYSTEM_PREFIX + match.group(1)
+
+
+def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[dict[str, Any]]:
+    try:
+        system = kcd_system(record.kcd_edition)
+    except ValueError:
+        raise _fail(record, "kcd_edition", "must look like kcd-7, kcd-8 …") from None
+    # No KR Core profile: its encounter-diagnosis profile requires clinicalStatus (not recorded) and a
+    # KCD-8 coding (archives mix editions); the shape follows it anyway.
+    resource = _base("Condition", record)
+    resource["extension"] = [{"url": PRIMARY_DIAGNOSIS_URL, "valueBoolean": record.primary}]
+    resource["category"] = [
+        _concept(
+            [
+                _coding(KRCORE_CONDITION_CATEGORY_SYSTEM, "진단"),
+                _coding(CONDITION_CATEGORY_SYSTEM, "encounter-diagnosis", "Encounter Diagnosis"),
+            ],
+            None,
+        )
+    ]
+    resource["code"] = _concept([_coding(system, record.code)], record.text)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    if record.onset:
+        resource["onsetDateTime"] = fhir_date(record.onset)
+    if record.recorded:
+        resource["recordedDate"] = fhir_date(record.recorded)
+    return [resource]
+
+
+_CHART_SECTIONS = (
+    ("chief_complaint", "주호소"),
+    ("history", "현병력"),
+    ("course", "경과"),
+    ("plan", "계획"),
+)
+
+
+def _chart_note(record: model.ChartNote, institution: model.Institution) -> list[dict[str, Any]]:
+    resource = _base("DocumentReference", record)
+    resource["status"] = "current"
+    resource["type"] = _concept([_coding(LOINC_SYSTEM, "11506-3", "Progress note")], "진료기록부")
+    resource["category"] = _document_category("chart-note", "진료기록")
+    resource["subject"] = _ref("Patient", record.patient_id)
+    instant = _instant(record.recorded)
+    if instant:
+        resource["date"] = instant
+    if record.author_id:
+        resource["author"] = [_ref("Practitioner", record.author_id)]
+    if record.amends_id:
+        resource["relatesTo"] = [{"code": "replaces", "target": _ref("DocumentReference", record.amends_id)}]
+    # One attachment per section, each verbatim; a note with no text still has its (empty) content.
+    content = [
+        {"attachment": _text_attachment(text, title, record.recorded)}
+        for field_name, title in _CHART_SECTIONS
+        if (text := getattr(record, field_name))
+    ]
+    resource["content"] = content or [
+        {"attachment": {"contentType": _TEXT_PLAIN_UTF8, "creation": fhir_datetime(record.recorded)}}
+    ]
+    resource["context"] = _document_context(record.encounter_id, record.recorded)
+    return [resource]
+
+
+def _order_codings(record: model.OrderLine, institution: model.Institution, edi_system: str) -> list[dict[str, str]]:
+    codings = []
+    if record.edi_code:
+        codings.append(_coding(edi_system, record.edi_code, record.name))
+    if record.local_code:
+        codings.append(_coding(institution_system(institution, "local-code"), record.local_code, record.name))
+    return codings
+
+
+def _order_line(record: model.OrderLine, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.edi_code or record.local_code or record.name):
+        raise _fail(record, "edi_code/local_code/name", "an order line needs a code or a name")
+    if record.code_type == "drug":
+        return [_medication_request(record, institution)]
+    return [_service_request(record, institution)]
+
+
+def _code_type_category(record: model.OrderLine) -> list[dict[str, Any]]:
+    if not record.code_type:
+        return []
+    return [_concept([_coding(ORDER_CODE_TYPE_SYSTEM, record.code_type)], None)]
+
+
+def _days(days: int) -> dict[str, Any]:
+    return {"value": days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
+
+
+def _medication_request(record: model.OrderLine, institution: model.Institution) -> dict[str, Any]:
+    # No KR Core profile: it requires a medication-ingredient extension the source does not record.
+    resource = _base("MedicationRequest", record)
+    resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": record.outside_prescription}]
+    resource["status"] = "unknown"  # whether it was taken/dispensed is not recorded
+    resource["intent"] = "order"
+    resource["category"] = _code_type_category(record)
+    resource["medicationCodeableConcept"] = _concept(
+        _order_codings(record, institution, EDI_MEDICATION_SYSTEM), record.name
+    )
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["authoredOn"] = fhir_date(record.ordered)
+    if record.prescriber_id:
+        resource["requester"] = _ref("Practitioner", record.prescriber_id)
+    dosage: dict[str, Any] = {}
+    if record.frequency is not None:
+        dosage["timing"] = {"repeat": {"frequency": record.frequency, "period": 1, "periodUnit": "d"}}
+    if record.route:
+        dosage["route"] = {"text": record.route}
+    if record.dose is not None:
+        quantity = decimal_element("value", record.dose)
+        if record.dose_unit:
+            quantity["unit"] = record.dose_unit
+        dosage["doseAndRate"] = [{"doseQuantity": quantity}]
+    if dosage:
+        resource["dosageInstruction"] = [dosage]
+    if record.days is not None:
+        resource["dispenseRequest"] = {"expectedSupplyDuration": _days(record.days)}
+    if not resource["category"]:
+        del resource["category"]
+    return resource
+
+
+def _service_request(record: model.OrderLine, institution: model.Institution) -> dict[str, Any]:
+    edi_system = {"procedure": EDI_PROCEDURE_SYSTEM, "material": EDI_MATERIAL_SYSTEM}.get(
+        record.code_type or "", EDI_UNSPECIFIED_SYSTEM
+    )
+    resource = _base("ServiceRequest", record)
+    if record.outside_prescription:
+        resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": True}]
+    resource["status"] = "unknown"
+    resource["intent"] = "order"
+    category = _code_type_category(record)
+    if category:
+        resource["category"] = category
+    resource["code"] = _concept(_order_codings(record, institution, edi_system), record.name)
+    if record.route:
+        resource["orderDetail"] = [{"text": record.route}]
+    if record.dose is not None:
+        quantity = decimal_element("value", record.dose)
+        if record.dose_unit:
+            quantity["unit"] = record.dose_unit
+        resource["quantityQuantity"] = quantity
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    if record.frequency is not None or record.days is not None:
+        repeat: dict[str, Any] = {}
+        if record.days is not None:
+            repeat["boundsDuration"] = _days(record.days)
+        if record.frequency is not None:
+            repeat.update({"frequency": record.frequency, "period": 1, "periodUnit": "d"})
+        resource["occurrenceTiming"] = {"repeat": repeat}
+    resource["authoredOn"] = fhir_date(record.ordered)
+    if record.prescriber_id:
+        resource["requester"] = _ref("Practitioner", record.prescriber_id)
+    return resource
+
+
+def _procedure(record: model.ProcedureRecord, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.edi_code or record.name):
+        raise _fail(record, "edi_code/name", "a procedure needs a code or a name")
+    resource = _base("Procedure", record, PROFILE_PROCEDURE)
+    resource["status"] = "completed"  # it is a record of what was performed
+    if record.is_operation:
+        resource["category"] = _concept([_coding(SNOMED_SYSTEM, "387713003", "Surgical procedure")], "수술")
+    codings = [_coding(EDI_PROCEDURE_SYSTEM, record.edi_code, record.name)] if record.edi_code else []
+    resource["code"] = _concept(codings, record.name)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["performedDateTime"] = fhir_date(record.performed)
+    if record.performer_id:
+        resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
+    return [resource]
+
+
+def _lab_value(record: model.LabResult) -> dict[str, Any]:
+    """valueQuantity when the recorded value is a plain number with a unit, else valueString."""
+    value = record.value
+    if value is None:
+        return {}
+    if record.unit and _NUMERIC_TEXT.fullmatch(value):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            number = None
+        if number is not None:
+            quantity = decimal_element("value", number, recorded_text=value)
+            quantity["unit"] = record.unit
+            return {"valueQuantity": quantity}
+    return {"valueString": value}
+
+
+def _lab_result(record: model.LabResult, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.code or record.name):
+        raise _fail(record, "code/name", "a lab result needs a test code or name")
+    # No KR Core profile: its laboratory-result profile requires `issued` (report time, not recorded).
+    resource = _base("Observation", record)
+    resource["status"] = "final"  # the value the closed clinic holds is its last word
+    resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "laboratory", "Laboratory")], None)]
+    codings = [_coding(institution_system(institution, "lab-code"), record.code, record.name)] if record.code else []
+    resource["code"] = _concept(codings, record.name)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["effectiveDateTime"] = fhir_datetime(record.observed)
+    resource.update(_lab_value(record))
+    if record.flag:
+        display = _INTERPRETATION_FLAGS.get(record.flag)
+        codings = [_coding(V3_INTERPRETATION_SYSTEM, record.flag, display)] if display else []
+        resource["interpretation"] = [_concept(codings, record.flag)]
+    if record.reference_range:
+        resource["referenceRange"] = [{"text": record.reference_range}]
+    return [resource]
+
+
+def _imaging_report(record: model.ImagingReport, institution: model.Institution) -> list[dict[str, Any]]:
+    resource = _base("DiagnosticReport", record, PROFILE_DIAGNOSTIC_IMAGING)
+    resource["status"] = "final"
+    resource["category"] = [_concept([_coding(V2_0074_SYSTEM, "IMG", "Diagnostic Imaging")], None)]
+    codings = [_coding(EDI_PROCEDURE_SYSTEM, record.edi_code)] if record.edi_code else []
+    # code is 1..1 in FHIR: with neither an EDI code nor a modality, say only that it is an imaging test.
+    resource["code"] = _concept(codings, record.modality or ("진단영상검사" if not codings else None))
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["effectiveDateTime"] = fhir_date(record.performed)
+    if record.reader_id:
+        resource["resultsInterpreter"] = [_ref("Practitioner", record.reader_id)]
+    if record.text:
+        resource["conclusion"] = record.text
+    return [resource]
+
+
+def _certificate(record: model.Certificate, institution: model.Institution) -> list[dict[str, Any]]:
+    resource = _base("DocumentReference", record)
+    if record.number:
+        resource["identifier"].insert(
+            0,
+            {
+                "use": "official",
+                "system": institution_system(institution, "certificate-number"),
+                "value": record.number,
+            },
+        )
+    resource["status"] = "current"
+    codings = [_coding(CERTIFICATE_KIND_SYSTEM, record.kind)] if _FHIR_CODE.fullmatch(record.kind) else []
+    resource["type"] = _concept(codings, record.kind)
+    resource["category"] = _document_category("certificate", "진단서 등의 부본")
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.doctor_id:
+        resource["author"] = [_ref("Practitioner", record.doctor_id)]
+    resource["custodian"] = _ref("Organization", organization_id(institution))
+    if record.text:
+        attachment = _text_attachment(record.text, record.kind, record.issued)
+    else:
+        attachment = {"contentType": _TEXT_PLAIN_UTF8, "title": record.kind, "creation": fhir_date(record.issued)}
+    resource["content"] = [{"attachment": attachment}]
+    resource["context"] = _document_context(record.encounter_id, record.issued)
+    return [resource]
+
+
+def _attachment_size(record: model.Attachment) -> int:
+    if record.content.blob is not None:
+        return len(record.content.blob)
+    if record.content.path is not None:
+        try:
+            return os.stat(record.content.path).st_size
+        except OSError:
+            raise _fail(record, "content.path", "the attachment file cannot be read") from None
+    raise _fail(record, "content", "has neither bytes nor a file")
+
+
+def _attachment(record: model.Attachment, institution: model.Institution) -> list[dict[str, Any]]:
+    resource = _base("DocumentReference", record)
+    resource["status"] = "current"
+    if record.title:
+        resource["type"] = {"text": record.title}
+    resource["category"] = _document_category("attachment", "첨부")
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.title:
+        resource["description"] = record.title
+    attachment: dict[str, Any] = {
+        "contentType": record.media_type,
+        "url": "../" + attachment_member_name(record),  # relative to data/fhir/ inside the bag
+        "size": _attachment_size(record),
+    }
+    if record.title:
+        attachment["title"] = record.title
+    attachment["creation"] = fhir_date(record.created)
+    resource["content"] = [{"attachment": attachment}]
+    resource["context"] = _document_context(record.encounter_id, record.created)
+    return [resource]
+
+
+# --- billing -----------------------------------------------------------------------------------------
+
+_RECEIPT_COMPONENTS = (
+    ("covered_patient", "covered-patient", "급여 일부본인부담 본인부담금"),
+    ("covered_insurer", "covered-insurer", "급여 일부본인부담 공단부담금"),
+    ("covered_full_self", "covered-full-self", "급여 전액본인부담"),
+    ("non_covered", "non-covered", "비급여"),
+    ("paid", "paid", "납부한 금액"),
+)
+
+_FEE_AMOUNTS = (
+    ("unit_price", "unit-price"),
+    ("total", "total"),
+    ("patient_share", "patient-share"),
+    ("insurer_share", "insurer-share"),
+    ("non_covered", "non-covered"),
+)
+
+
+def _amount(record: Any, field_name: str) -> dict[str, Any] | None:
+    value: Decimal | None = getattr(record, field_name)
+    if value is None:
+        return None
+    try:
+        return money(value)
+    except ValueError:
+        raise _fail(record, field_name, "is not a finite amount") from None
+
+
+def _receipt(record: model.Receipt, institution: model.Institution) -> list[dict[str, Any]]:
+    resource = _base("Invoice", record)
+    if record.encounter_id:
+        resource["extension"] = [{"url": ENCOUNTER_URL, "valueReference": _ref("Encounter", record.encounter_id)}]
+    if record.number:
+        resource["identifier"].insert(
+            0, {"use": "official", "system": institution_system(institution, "receipt-number"), "value": record.number}
+        )
+    resource["status"] = "issued"
+    resource["type"] = {"text": "진료비 계산서·영수증"}
+    resource["subject"] = _ref("Patient", record.patient_id)
+    resource["date"] = fhir_date(record.issued)
+    resource["issuer"] = _ref("Organization", organization_id(institution))
+    components = []
+    for field_name, code, display in _RECEIPT_COMPONENTS:
+        amount = _amount(record, field_name)
+        if amount is not None:
+            components.append(
+                {
+                    "type": "informational",
+                    "code": _concept([_coding(RECEIPT_COMPONENT_SYSTEM, code, display)], display),
+                    "amount": amount,
+                }
+            )
+    if components:
+        resource["totalPriceComponent"] = components
+    total = _amount(record, "total")
+    if total is not None:
+        resource["totalGross"] = total
+    return [resource]
+
+
+def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.code or record.name):
+        raise _fail(record, "code/name", "a fee line needs a code or a name")
+    resource = _base("ChargeItem", record)
+    extensions: list[dict[str, Any]] = []
+    if record.receipt_id:
+        extensions.append({"url": RECEIPT_URL, "valueReference": _ref("Invoice", record.receipt_id)})
+    if record.category:
+        extensions.append({"url": FEE_CATEGORY_URL, "valueString": record.category})
+    if record.days is not None:
+        extensions.append({"url": FEE_DAYS_URL, "valueInteger": record.days})
+    amounts = []
+    for field_name, url in _FEE_AMOUNTS:
+        amount = _amount(record, field_name)
+        if amount is not None:
+            amounts.append({"url": url, "valueMoney": amount})
+    if amounts:
+        extensions.append({"url": FEE_AMOUNTS_URL, "extension": amounts})
+    if extensions:
+        resource["extension"] = extensions
+    resource["status"] = "billed"
+    codings = [_coding(EDI_UNSPECIFIED_SYSTEM, record.code, record.name)] if record.code else []
+    resource["code"] = _concept(codings, record.name)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["context"] = _ref("Encounter", record.encounter_id)
+    resource["occurrenceDateTime"] = fhir_date(record.service_date)
+    if record.count is not None:
+        try:
+            resource["quantity"] = decimal_element("value", record.count)
+        except ValueError:
+            raise _fail(record, "count", "is not a finite number") from None
+    return [resource]
+
+
+# --- dispatch ----------------------------------------------------------------------------------------
+
+_MAPPERS: dict[type, Callable[[Any, model.Institution], list[dict[str, Any]]]] = {
+    model.Practitioner: _practitioner,
+    model.Patient: _patient,
+    model.Encounter: _encounter,
+    model.Diagnosis: _diagnosis,
+    model.ChartNote: _chart_note,
+    model.OrderLine: _order_line,
+    model.ProcedureRecord: _procedure,
+    model.LabResult: _lab_result,
+    model.ImagingReport: _imaging_report,
+    model.Certificate: _certificate,
+    model.Receipt: _receipt,
+    model.FeeLine: _fee_line,
+    model.Attachment: _attachment,
+}
+
+
+def to_fhir(record: model.Record, *, institution: model.Institution) -> list[dict[str, Any]]:
+    """The FHIR resources for one canonical record (one, for every record type today).
+
+    Raises :class:`~emr_exporter.errors.MappingError` for a record that cannot be written; the
+    caller quarantines its row with that reason.
+    """
+    try:
+        mapper = _MAPPERS[type(record)]
+    except KeyError:
+        raise TypeError(f"no FHIR mapping for {type(record).__name__}") from None
+    return mapper(record, institution)
+
+
+# --- verification ------------------------------------------------------------------------------------
+
+
+def validation_available() -> bool:
+    """True when ``fhir.resources`` (a test/verification dependency) is installed."""
+    try:
+        import fhir.resources  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def validate_resource(resource: dict[str, Any]) -> None:
+    """Check ``resource`` against the FHIR structure with ``fhir.resources`` (R4B models).
+
+    R4B is structurally R4 for every resource type written here. Raises ``ValueError`` naming the
+    resource type, id and the first failing path; the message never contains the offending value.
+    """
+    import pydantic
+    from fhir.resources.R4B import get_fhir_model_class
+
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str):
+        raise ValueError("not a FHIR resource: resourceType is missing")
+    try:
+        model_class = get_fhir_model_class(resource_type)
+    except (KeyError, ValueError):
+        raise ValueError(f"{resource_type}: not a FHIR resource type") from None
+    try:
+        model_class.model_validate(resource)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        first = errors[0]
+        path = ".".join(str(part) for part in first["loc"]) or "(resource)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ValueError(
+            f"{resource_type}/{resource.get('id', '?')} is not valid FHIR: {path}: {first['msg']}{more}"
+        ) from None
