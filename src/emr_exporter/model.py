@@ -72,7 +72,7 @@ def mask_rrn(rrn: str | None) -> str:
 # --- records -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Institution:
     """The clinic (요양기관). One per export."""
 
@@ -85,7 +85,7 @@ class Institution:
     founder: str | None = None  # 개설자
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Practitioner:
     id: str
     provenance: Provenance
@@ -96,7 +96,7 @@ class Practitioner:
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Patient:
     id: str
     provenance: Provenance
@@ -112,7 +112,7 @@ class Patient:
     retention: RetentionClass = RetentionClass.PATIENT_ROSTER
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Encounter:
     id: str
     provenance: Provenance
@@ -127,14 +127,14 @@ class Encounter:
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnosis:
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     code: str  # as recorded
-    kcd_edition: str | None  # "kcd-6" | "kcd-7" | "kcd-8" | "kcd-9", by service date
+    kcd_edition: str | None = None  # "kcd-6" | "kcd-7" | "kcd-8" | "kcd-9", by service date
     text: str | None = None  # display text as recorded
     primary: bool = False
     onset: dt.date | None = None
@@ -142,14 +142,14 @@ class Diagnosis:
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChartNote:
     """진료기록부 narrative: kept verbatim."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     recorded: dt.date | dt.datetime
     author_id: str | None = None
     chief_complaint: str | None = None
@@ -160,14 +160,14 @@ class ChartNote:
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderLine:
     """An order or prescription line: drug, procedure or material."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     ordered: dt.date
     local_code: str | None = None
     edi_code: str | None = None
@@ -183,12 +183,12 @@ class OrderLine:
     retention: RetentionClass = RetentionClass.PRESCRIPTION
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProcedureRecord:
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     performed: dt.date
     edi_code: str | None = None
     name: str | None = None
@@ -197,12 +197,12 @@ class ProcedureRecord:
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabResult:
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     observed: dt.date | dt.datetime
     code: str | None = None
     name: str | None = None
@@ -213,12 +213,12 @@ class LabResult:
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImagingReport:
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     performed: dt.date
     modality: str | None = None
     edi_code: str | None = None
@@ -227,31 +227,31 @@ class ImagingReport:
     retention: RetentionClass = RetentionClass.IMAGING
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Certificate:
     """A copy of an issued certificate (진단서 등의 부본), kept by type."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     kind: str  # 진단서 | 상해진단서 | 소견서 | 진료확인서 | 통원확인서 | 입퇴원확인서 …
-    number: str | None
+    number: str | None = None
     issued: dt.date
     doctor_id: str | None = None
     text: str | None = None
     retention: RetentionClass = RetentionClass.CERTIFICATE_COPY
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Receipt:
     """진료비 계산서·영수증 (standard form, NHI benefit rules form 6)."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
-    number: str | None  # 영수증번호 YYYYMM-serial
+    encounter_id: str | None = None
+    number: str | None = None  # 영수증번호 YYYYMM-serial
     issued: dt.date
     covered_patient: Decimal | None = None  # 급여 일부본인부담 본인부담금
     covered_insurer: Decimal | None = None  # 급여 일부본인부담 공단부담금
@@ -262,15 +262,15 @@ class Receipt:
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeeLine:
     """A line of the 진료비 세부산정내역."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
-    receipt_id: str | None
+    encounter_id: str | None = None
+    receipt_id: str | None = None
     service_date: dt.date
     category: str | None = None  # 항목, e.g. 진찰료
     code: str | None = None  # EDI code as recorded
@@ -285,7 +285,7 @@ class FeeLine:
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AttachmentContent:
     """Where an attachment's bytes are. Exactly one of ``blob`` and ``path`` is set."""
 
@@ -293,17 +293,17 @@ class AttachmentContent:
     path: str | None = None  # absolute, already checked to lie under the attachment root
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Attachment:
     """A scan, PDF or image. The bytes go into the bag as data/attachments/<id>.<ext>."""
 
     id: str
     provenance: Provenance
     patient_id: str
-    encounter_id: str | None
+    encounter_id: str | None = None
     created: dt.date
     media_type: str
-    title: str | None
+    title: str | None = None
     content: AttachmentContent = field(default_factory=AttachmentContent)
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
@@ -345,7 +345,7 @@ Record = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuarantinedRow:
     """A source row that could not be mapped; carried verbatim into data/raw/ with the reason."""
 
