@@ -50,6 +50,8 @@ class RetryPolicy:
     stall_budget: float = 2 * 3600.0
     #: ... or after this many failed attempts in a row without progress.
     max_attempts_without_progress: int = 30
+    #: The store's Retry-After is obeyed up to this many seconds (a bogus huge value must not park us for days).
+    max_retry_after: float = 3600.0
     #: How many times one run may start a new upload because the store forgot the old one.
     max_new_uploads: int = 3
 
@@ -121,9 +123,10 @@ class _Attempts:
 
     def next_delay(self, error: RetryableTransportError) -> float:
         retry_after = getattr(error, "retry_after", None)
-        delay = min(retry_after, self.policy.max_delay) if retry_after is not None else self.policy.backoff(
-            self.failures
-        )
+        if retry_after is not None:
+            delay = min(retry_after, self.policy.max_retry_after)
+        else:
+            delay = self.policy.backoff(self.failures)
         self.failures += 1
         self.total_retries += 1
         stalled_for = time.monotonic() - self.last_progress + delay

@@ -1,0 +1,225 @@
+"""The uploader against a misbehaving store (real HTTP on 127.0.0.1).
+
+Faults we cannot provoke from outside a real store (a 500, a hang, a corrupted chunk, an expired upload, a
+forged receipt) are injected with the reference store's ``fault_hook``: a small wrapper around the real
+server that answers a request itself or alters it before the store handles it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from upload_testkit import make_uploader, random_file
+
+from emr_exporter.errors import RejectedByStore
+from emr_exporter.upload.receipt import sign_receipt
+from emr_exporter.upload.store import ReferenceStore, StoreServer
+
+
+def _stored(store: ReferenceStore, upload_url: str) -> bytes:
+    return store.data_path(upload_url.rsplit("/", 1)[1]).read_bytes()
+
+
+def _fail_first(n: int, method: str, answer: Any) -> Any:
+    seen = {"count": 0}
+
+    def hook(handler: Any, m: str, upload_id: str | None) -> bool:
+        if m != method or seen["count"] >= n:
+            return False
+        seen["count"] += 1
+        handler._discard_body()
+        answer(handler)
+        return True
+
+    hook.seen = seen  # type: ignore[attr-defined]
+    return hook
+
+
+def test_store_answering_500_a_few_times_then_recovering(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 700_000)
+    store.fault_hook = _fail_first(3, "PATCH", lambda h: h.answer_error(500, "boom"))
+    events: list[tuple[str, dict[str, Any]]] = []
+    result = make_uploader(server.url, store_public_pem, on_event=lambda n, d: events.append((n, d))).upload(
+        bundle, bundle_id="F-500"
+    )
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+    assert result.retries == 3
+    assert [d["what"] for n, d in events if n == "retry"] == ["send", "send", "send"]
+
+
+def test_hanging_store_read_timeout_then_retry(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 600_000)
+    release = threading.Event()
+    hung = {"count": 0}
+
+    def hang_first_patch(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method == "PATCH" and hung["count"] == 0:
+            hung["count"] += 1
+            release.wait(10)  # never answers while the client waits
+            handler.close_connection = True
+            return True
+        return False
+
+    store.fault_hook = hang_first_patch
+    try:
+        result = make_uploader(server.url, store_public_pem, read_timeout=0.5).upload(bundle, bundle_id="F-hang")
+    finally:
+        release.set()
+    assert hung["count"] == 1
+    assert result.retries >= 1
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+
+
+def test_corrupted_chunk_gets_460_and_is_resent(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 600_000)
+    corrupted = {"count": 0}
+
+    def corrupt_second_patch(handler: Any, method: str, upload_id: str | None) -> bool:
+        # Equivalent to a flipped bit on the way: the digest no longer matches the body the store reads.
+        if method == "PATCH" and corrupted["count"] < 1 and store.offset_of(upload_id or "") > 0:
+            corrupted["count"] += 1
+            handler.headers.replace_header("Upload-Checksum", "sha256 " + base64.b64encode(b"\0" * 32).decode())
+        return False
+
+    store.fault_hook = corrupt_second_patch
+    events: list[tuple[str, dict[str, Any]]] = []
+    result = make_uploader(server.url, store_public_pem, on_event=lambda n, d: events.append((n, d))).upload(
+        bundle, bundle_id="F-460"
+    )
+    assert corrupted["count"] == 1
+    assert ("resync", {"offset": 256 * 1024}) in events
+    assert result.bytes_sent == 600_000 + 256 * 1024  # exactly the rejected chunk went twice
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+
+
+@pytest.mark.parametrize("how", ["expired", "terminated"])
+def test_gone_upload_starts_a_new_one(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path, how: str
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 600_000)
+    done = {"count": 0}
+
+    def forget_after_first_chunk(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method == "PATCH" and done["count"] == 0 and store.offset_of(upload_id or "") > 0:
+            done["count"] += 1
+            if how == "expired":
+                store.expire_now(upload_id or "")  # 410 from now on
+            else:
+                for path in store.uploads_dir.glob(f"{upload_id}.*"):
+                    path.unlink()  # the store lost it: 404
+        return False
+
+    store.fault_hook = forget_after_first_chunk
+    result = make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-gone")
+    assert result.new_uploads == 2
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+
+
+def test_retry_after_is_honoured(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 100_000)
+    store.fault_hook = _fail_first(
+        1, "PATCH", lambda h: h.answer(503, {"Retry-After": "1"})
+    )
+    waits: list[float] = []
+    result = make_uploader(
+        server.url, store_public_pem, on_event=lambda n, d: waits.append(d["seconds"]) if n == "wait" else None
+    ).upload(bundle, bundle_id="F-ra")
+    assert waits == [1.0]  # the store's value, not the (0.01-0.05 s) backoff
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+
+
+def test_forged_and_tampered_receipts_are_rejected(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 50_000)
+    impostor = ed25519.Ed25519PrivateKey.generate()
+    mode = {"value": "forged"}
+
+    def fake_receipt(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method != "GET":
+            return False
+        info = store.load(upload_id or "")
+        while info and info["state"] == "verifying":
+            time.sleep(0.01)
+            info = store.load(upload_id or "")
+        assert info is not None and info["state"] == "accepted"
+        genuine = info["receipt"]
+        if mode["value"] == "forged":
+            document = sign_receipt(genuine["receipt"], impostor)
+        else:
+            document = json.loads(json.dumps(genuine))
+            document["receipt"]["receipt_number"] = "R-FAKE"
+        handler.answer_json(200, document)
+        return True
+
+    store.fault_hook = fake_receipt
+    with pytest.raises(RejectedByStore, match="the signature does not match the store's certificate"):
+        make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-rc")
+    mode["value"] = "tampered"
+    with pytest.raises(RejectedByStore, match="the signature does not match the store's certificate"):
+        make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-rc")
+    assert not (tmp_path / "b.emrx.receipt.json").exists()
+    store.fault_hook = None
+    result = make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-rc")
+    assert result.receipt_number and result.new_uploads == 0 and result.bytes_sent == 0
+
+
+CLIENT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from emr_exporter.upload.receipt import load_store_public_keys
+    from emr_exporter.upload.tus import TusTransport
+    from emr_exporter.upload.uploader import Uploader
+    url, bundle, pem = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    Uploader(TusTransport(url), store_url=url, store_public_keys=load_store_public_keys(pem),
+             chunk_size=1 << 20, rate_limit_bytes_per_second=4_000_000).upload(bundle, bundle_id="K-1")
+    """
+)
+
+
+def test_client_killed_mid_patch_resumes_resending_at_most_one_chunk(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    size, chunk = 6 * (1 << 20), 1 << 20
+    bundle = random_file(tmp_path / "b.emrx", size)
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT_SCRIPT)
+    kills = 0
+    for kill_at in (int(1.5 * chunk), int(3.4 * chunk)):
+        client = subprocess.Popen([sys.executable, str(script), server.url, str(bundle), str(store_public_pem)])
+        deadline = time.monotonic() + 60
+        while store.bytes_received < kill_at and client.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert client.poll() is None, "client finished before it could be killed"
+        os.kill(client.pid, signal.SIGKILL)
+        client.wait()
+        kills += 1
+    received_before_resume = store.bytes_received
+    result = make_uploader(server.url, store_public_pem, chunk_size=chunk).upload(bundle, bundle_id="K-1")
+    assert kills == 2 and result.new_uploads == 0
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+    # Each kill lost at most the chunk in flight (the store discards an unverified partial chunk).
+    assert store.bytes_received - size <= kills * chunk
+    assert received_before_resume - result.resumed_from <= kills * chunk
+    assert result.receipt_number
