@@ -171,7 +171,8 @@ def test_a_query_that_drops_rows_stops_the_export(demo_clinic, tmp_path) -> None
     def drop_rows(text: str) -> str:
         return text.replace(
             '[entities.practitioner]\ntable = "DOCTOR"\nkey = "DR_ID"',
-            '[entities.practitioner]\ntable = "DOCTOR"\nkey = "DR_ID"\nquery = "SELECT * FROM DOCTOR WHERE DR_ID > \'D1\'"',
+            '[entities.practitioner]\ntable = "DOCTOR"\nkey = "DR_ID"\n'
+            'query = "SELECT * FROM DOCTOR WHERE DR_ID > \'D1\'"',
         )
 
     spec = load_connector("demo", [_spec_copy(tmp_path, drop_rows)])
