@@ -1,0 +1,313 @@
+"""Look before exporting: which EMR is on this PC, and what an export of it will find.
+
+:func:`detect_connectors` tries every installed connector's fingerprint (``[detect].tables`` and
+``version_query``) against a database. :func:`scan` runs the connector's row mapper over every row —
+exactly as the export will, with the same counts, LEFT JOIN orphan checks and duplicate checks — but
+builds no FHIR and no bag, so the founder sees counts, the date range and which rows will be
+quarantined and why before anything is written.
+
+Used by the wizard's EMR and Scan pages and by the CLI. Nothing here prints, logs or imports Qt.
+A :class:`ScanReport` shows one sample patient (RRN masked) on screen; it is never written to disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.connectors import ConnectorSpec, list_connectors
+from emr_exporter.connectors.mapper import EntityMapper
+from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
+from emr_exporter.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
+from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset, open_source
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+#: Row keys kept per entity as examples of quarantined rows (keys only: no values, no patient data).
+EXAMPLE_KEYS = 5
+
+
+# ----------------------------------------------------------------------------------------- detection
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """How well one installed connector matches a database."""
+
+    connector: str
+    product: str
+    confidence: float  # 0..1: the share of the connector's fingerprint tables present
+    version: str | None  # the EMR schema version reported by the database, if the connector can ask
+    tables_found: int
+    tables_expected: int
+    engine_supported: bool
+
+    @property
+    def percent(self) -> int:
+        return round(self.confidence * 100)
+
+
+def detect_in_source(source: Source, specs: Iterable[ConnectorSpec]) -> list[Detection]:
+    """Score every connector against an open source; best first, non-matching ones (0%) dropped."""
+    found: list[Detection] = []
+    for spec in specs:
+        expected = spec.detect_tables or tuple(sorted({e.table for e in spec.entities.values()}))
+        present = sum(1 for table in expected if source.table_exists(table))
+        if not expected or present == 0:
+            continue
+        engine_supported = not spec.engines or source.engine in spec.engines
+        confidence = present / len(expected)
+        if not engine_supported:
+            confidence *= 0.5  # right tables on an engine the connector was never written for
+        version = None
+        if spec.version_query and present == len(expected):
+            try:
+                value = source.scalar(spec.version_query)
+            except SourceError:
+                value = None
+            if value is not None:
+                version = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+        found.append(
+            Detection(
+                connector=spec.name, product=spec.product or spec.name, confidence=confidence,
+                version=version, tables_found=present, tables_expected=len(expected),
+                engine_supported=engine_supported,
+            )
+        )
+    return sorted(found, key=lambda d: (-d.confidence, d.connector))
+
+
+def detect_connectors(
+    source_kwargs: Mapping[str, Any], connectors_dirs: Iterable[Path] = ()
+) -> list[Detection]:
+    """Open the database given by ``source_kwargs`` (as for :func:`open_source`) and score every connector.
+
+    Broken connectors are skipped here (``emr-export connectors`` lists their errors).
+    """
+    specs = [s for s in list_connectors(tuple(connectors_dirs)) if not isinstance(s, ConnectorSpecError)]
+    source = open_source(**dict(source_kwargs))
+    try:
+        return detect_in_source(source, specs)  # type: ignore[arg-type]
+    finally:
+        source.close()
+
+
+def test_connection(source_kwargs: Mapping[str, Any]) -> str:
+    """Open and close the database once; return its safe label (no password). Raises SourceError."""
+    source = open_source(**dict(source_kwargs))
+    try:
+        source.scalar("SELECT 1")
+        return source.label
+    finally:
+        source.close()
+
+
+test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+# ---------------------------------------------------------------------------------------------- scan
+
+
+@dataclass
+class EntityScan:
+    """What the export will find for one record type."""
+
+    entity: str
+    table: str
+    source_rows: int = 0
+    will_export: int = 0
+    will_quarantine: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    example_keys: dict[str, list[str]] = field(default_factory=dict)  # reason code -> a few row keys
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "table": self.table,
+            "source_rows": self.source_rows,
+            "will_export": self.will_export,
+            "will_quarantine": self.will_quarantine,
+            "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "example_keys": {k: list(v) for k, v in sorted(self.example_keys.items())},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePatient:
+    """One patient shown on screen so the founder recognises the data. The RRN is masked."""
+
+    chart_number: str
+    name: str
+    sex: str | None
+    birth_date: dt.date | None
+    rrn_masked: str
+
+
+@dataclass
+class ScanReport:
+    connector: str
+    source_label: str
+    entities: list[EntityScan] = field(default_factory=list)
+    first_encounter: dt.date | None = None
+    last_encounter: dt.date | None = None
+    sample_patient: SamplePatient | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "source_rows": sum(e.source_rows for e in self.entities),
+            "will_export": sum(e.will_export for e in self.entities),
+            "will_quarantine": sum(e.will_quarantine for e in self.entities),
+        }
+
+    @property
+    def warnings(self) -> list[tuple[str, str, int]]:
+        """(entity, reason code, rows) for every kind of row that will be quarantined."""
+        return [(e.entity, code, n) for e in self.entities for code, n in sorted(e.reasons.items())]
+
+    def to_dict(self) -> dict[str, Any]:
+        """For --json output; leaves out the sample patient (patient data stays on screen only)."""
+        return {
+            "connector": self.connector,
+            "source": self.source_label,
+            "totals": self.totals,
+            "encounters": {
+                "first": self.first_encounter.isoformat() if self.first_encounter else None,
+                "last": self.last_encounter.isoformat() if self.last_encounter else None,
+            },
+            "entities": [e.to_dict() for e in self.entities],
+        }
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def scan(
+    spec: ConnectorSpec,
+    source: Source,
+    attachments_root: Path | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ScanReport:
+    """Run the export's mapping over every row without building anything; see the module docstring.
+
+    Progress events have stage ``"scan"`` (per entity, rows done of the entity's total). Raises the
+    same errors the export's counting step raises (a non-unique key, rows a query would leave behind).
+    """
+    placeholder = model.Institution(code="00000000", name="scan")  # counting and mapping never read it
+    run = ExportRun(
+        spec, source, institution=placeholder, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        attachments_root=attachments_root, cancel=cancel, page_size=page_size,
+    )
+    report = ScanReport(connector=spec.name, source_label=source.label)
+    counts = run.count_all()
+    quarantined_keys: dict[str, set[str]] = {}
+    for name, (total, null_keys) in counts.items():
+        entity = spec.entities[name]
+        result = EntityScan(entity=name, table=entity.table, source_rows=total)
+        report.entities.append(result)
+        keys = quarantined_keys.setdefault(name, set())
+        # The same mapper, joined SQL and duplicate detection the export uses (export.ExportRun).
+        mapper = EntityMapper(
+            spec, entity, attachments_root=attachments_root, quarantined_keys=quarantined_keys,
+            duplicate_values=run._duplicate_values(entity), hook=run.hook,
+        )
+        has_blobs = any(f.type == "blob" for f in entity.fields.values())
+        entity_page = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else page_size)
+        done = 0
+        for page in iter_keyset(source, run._joined_sql(entity), entity.key, entity_page):
+            if cancel is not None and cancel.is_set():
+                raise ExportCancelled("The scan was cancelled. Nothing was written.")
+            for row in page:
+                _scan_row(mapper.map_row(row), report, result, keys)
+            done += len(page)
+            if progress is not None:
+                progress(ProgressEvent("scan", name, done, total))
+        if null_keys:
+            result.will_quarantine += null_keys
+            result.reasons["null-key"] += null_keys
+        if progress is not None:
+            progress(ProgressEvent("scan", name, total, total))
+    return report
+
+
+def _scan_row(
+    mapped: model.Record | model.QuarantinedRow, report: ScanReport, result: EntityScan, keys: set[str]
+) -> None:
+    unreadable = (
+        isinstance(mapped, model.Attachment)
+        and mapped.content.path is not None
+        and not os.access(mapped.content.path, os.R_OK)  # the export quarantines it when opening fails
+    )
+    if unreadable:
+        assert isinstance(mapped, model.Attachment)
+        mapped = model.QuarantinedRow(
+            entity=result.entity, provenance=mapped.provenance, reason_code="file-unreadable",
+            reason="the attachment file cannot be read", raw={},
+        )
+    if isinstance(mapped, model.QuarantinedRow):
+        result.will_quarantine += 1
+        result.reasons[mapped.reason_code] += 1
+        keys.add(mapped.provenance.key)
+        examples = result.example_keys.setdefault(mapped.reason_code, [])
+        if len(examples) < EXAMPLE_KEYS:
+            examples.append(mapped.provenance.key)
+        return
+    result.will_export += 1
+    if isinstance(mapped, model.Encounter):
+        day = _as_date(mapped.start)
+        if report.first_encounter is None or day < report.first_encounter:
+            report.first_encounter = day
+        if report.last_encounter is None or day > report.last_encounter:
+            report.last_encounter = day
+    elif isinstance(mapped, model.Patient) and report.sample_patient is None:
+        report.sample_patient = SamplePatient(
+            chart_number=mapped.chart_number, name=mapped.name, sex=mapped.sex, birth_date=mapped.birth_date,
+            rrn_masked=model.mask_rrn(mapped.rrn),
+        )
+
+
+def scan_database(
+    connector: str,
+    source_kwargs: Mapping[str, Any],
+    attachments_root: Path | None = None,
+    *,
+    connectors_dirs: Iterable[Path] = (),
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ScanReport:
+    """Load a connector, open the database, :func:`scan` it, close it (the wizard's and CLI's entry)."""
+    from emr_exporter.connectors import load_connector
+
+    spec = load_connector(connector, tuple(connectors_dirs))
+    source = open_source(**dict(source_kwargs))
+    try:
+        database = source_kwargs.get("database")
+        if attachments_root is None and spec.attachments_root and database:
+            attachments_root = Path(database).parent / spec.attachments_root
+        return scan(spec, source, attachments_root, progress=progress, cancel=cancel)
+    finally:
+        source.close()
+
+
+__all__ = [
+    "Detection",
+    "EntityScan",
+    "SamplePatient",
+    "ScanReport",
+    "detect_connectors",
+    "detect_in_source",
+    "scan",
+    "scan_database",
+    "test_connection",
+]
