@@ -141,7 +141,8 @@ def load_spec(folder: Path, origin: str = "") -> ConnectorSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
         raise ConnectorSpecError(str(path), "syntax", f"not valid TOML ({exc})", line) from None
     return _Validator(path, text, data, origin).spec()
 
@@ -238,16 +239,16 @@ class _Validator:
         raw = self.data.get("entities", {})
         if not isinstance(raw, dict) or not raw:
             raise self.fail("entities", None, "at least one [entities.<name>] table is required")
-        entities: dict[str, EntitySpec] = {}
-        for name in model.ENTITY_ORDER:  # validated in dependency order so refs point backwards
-            if name in raw:
-                entities[name] = self._entity(name, raw[name], entities)
         for name in raw:
             if name not in model.ENTITY_TYPES:
                 raise self.fail(
                     f"entities.{name}", None,
                     f"unknown entity; known: {', '.join(model.ENTITY_ORDER)}",
                 )
+        entities: dict[str, EntitySpec] = {}
+        for name in model.ENTITY_ORDER:  # validated in dependency order so refs point backwards
+            if name in raw:
+                entities[name] = self._entity(name, raw[name], entities)
         return entities
 
     def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec]) -> EntitySpec:

@@ -1,0 +1,192 @@
+"""connector.toml validation: every error names the file, the line and the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from emr_exporter.connectors import load_connector, load_spec, locate_connectors
+from emr_exporter.connectors.discovery import list_connectors
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext
+from emr_exporter.errors import ConnectorNotFound, ConnectorSpecError
+
+MINIMAL = """\
+[connector]
+name = "tiny"
+version = "0.1"
+
+[source]
+encoding = "cp949"
+date_formats = ["%Y%m%d"]
+
+[entities.patient]
+table = "PT"
+key = "PT_ID"
+
+[entities.patient.fields]
+chart_number = { column = "CHART" }
+name = { column = "NM", type = "text" }
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "tiny") -> Path:
+    folder = tmp_path / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "connector.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_minimal_spec_loads(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINIMAL))
+    assert spec.name == "tiny"
+    assert spec.encoding == "cp949"
+    assert spec.entities["patient"].fields["name"].type == "text"
+    assert spec.entities["patient"].inner_sql == "SELECT * FROM PT"
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "line", "problem"),
+    [
+        (('name = { column = "NM", type = "text" }', 'nmae = { column = "NM" }'),
+         "entities.patient.fields.nmae", 15, "Patient has no field 'nmae'"),
+        (('key = "PT_ID"', 'key = "PT_ID; DROP TABLE PT"'),
+         "entities.patient.key", 11, "is not a plain SQL identifier"),
+        (('type = "text"', 'type = "txet"'),
+         "entities.patient.fields.name", 15, "unknown type 'txet'"),
+        (('chart_number = { column = "CHART" }\n', ''),
+         "entities.patient.fields", 13, "field 'chart_number' is required by Patient but not mapped"),
+        (('encoding = "cp949"', 'encoding = "klingon"'),
+         "source.encoding", 6, "unknown text encoding 'klingon'"),
+        (('[entities.patient]', '[entities.patients]'),
+         "entities.patients", 9, "unknown entity"),
+        (('version = "0.1"', 'version = "0.1"\nauthor = "x"'),
+         "connector.author", 4, "unknown setting"),
+    ],
+)
+def test_errors_name_file_line_and_field(tmp_path: Path, edit, field, line, problem) -> None:  # type: ignore[no-untyped-def]
+    folder = write(tmp_path, MINIMAL.replace(*edit))
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(folder)
+    error = caught.value
+    assert error.path == str(folder / "connector.toml")
+    assert error.field == field
+    assert error.line == line
+    assert problem in error.problem
+    assert str(error).startswith(f"{folder / 'connector.toml'}:{line}: {field}: ")
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    folder = write(tmp_path, MINIMAL.replace('version = "0.1"', 'version = 0.1.2'))
+    with pytest.raises(ConnectorSpecError, match=r"connector\.toml:3: syntax: not valid TOML"):
+        load_spec(folder)
+
+
+def test_ref_to_an_entity_not_defined(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[entities.encounter]
+table = "VISIT"
+key = "V_ID"
+
+[entities.encounter.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "practitioner" }
+start = { column = "YMD", type = "date" }
+"""
+    with pytest.raises(ConnectorSpecError, match="refers to entity 'practitioner', which this connector does not define"):
+        load_spec(write(tmp_path, text))
+
+
+def test_builtin_demo_is_found_through_the_entry_point() -> None:
+    names = {loc.name: loc for loc in locate_connectors()}
+    assert "demo" in names
+    assert names["demo"].origin.startswith("entry point emr_exporter_connectors.demo")
+    spec = load_connector("demo")
+    assert spec.version and spec.encoding == "cp949"
+
+
+def test_folder_connectors_and_the_environment_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "a", MINIMAL)
+    write(tmp_path / "b", MINIMAL.replace('name = "tiny"', 'name = "broken"').replace('key = "PT_ID"', 'key = 1'),
+          name="broken")
+    monkeypatch.setenv("EMR_EXPORTER_CONNECTORS", str(tmp_path / "b"))
+    found = list_connectors([tmp_path / "a"])
+    by_name = {(x.name if isinstance(x, ConnectorSpec) else Path(x.path).parent.name): x for x in found}
+    assert isinstance(by_name["tiny"], ConnectorSpec)
+    assert by_name["tiny"].origin == f"folder {tmp_path / 'a' / 'tiny'}"
+    assert isinstance(by_name["broken"], ConnectorSpecError)
+    assert "demo" in by_name
+    with pytest.raises(ConnectorNotFound, match="No connector named 'nope' is installed"):
+        load_connector("nope")
+
+
+# --- transforms ----------------------------------------------------------------------------------
+
+CTX = TransformContext(
+    spec=ConnectorSpec(name="t", version="1", path=Path("."), encoding="cp949", date_formats=("%Y%m%d",)),
+    attachments_root=None,
+)
+
+
+def apply(kind: str, value, **extra):  # type: ignore[no-untyped-def]
+    return TRANSFORMS[kind](value, FieldSpec(name="f", type=kind, **extra), CTX)
+
+
+@pytest.mark.parametrize("value", ["20230230", "00000000", "2023-02-01", "abc"])
+def test_impossible_dates_are_rejected(value: str) -> None:
+    with pytest.raises(RowRejected) as caught:
+        apply("date", value)
+    assert caught.value.reason_code == "invalid-date"
+    assert value not in caught.value.reason  # messages never carry the value
+
+
+def test_values() -> None:
+    assert apply("date", "20240229") == dt.date(2024, 2, 29)
+    assert apply("text", "똠방각하".encode("cp949")) == "똠방각하"
+    assert apply("decimal", "1,234.50") == Decimal("1234.50")
+    assert apply("rrn", "8001011234567") == "800101-1234567"
+    assert apply("kcd_edition", "20151231") == "kcd-6"
+    assert apply("kcd_edition", "20160101") == "kcd-7"
+    assert apply("kcd_edition", "20210101") == "kcd-8"
+    assert apply("kcd_edition", "20260101") == "kcd-9"
+    assert apply("bool", "Y") is True
+    assert apply("code", "M", map={"M": "male"}) == "male"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "code"),
+    [
+        ("text", b"\xff\xfe\xfd", "bad-encoding"),
+        ("text", "????", "lossy-text"),
+        ("rrn", "80010112345", "invalid-rrn"),
+        ("int", "12.5", "invalid-number"),
+        ("bool", "maybe", "invalid-bool"),
+    ],
+)
+def test_rejections(kind: str, value, code: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RowRejected) as caught:
+        apply(kind, value)
+    assert caught.value.reason_code == code
+
+
+def test_file_paths_cannot_leave_the_attachment_root(tmp_path: Path) -> None:
+    root = tmp_path / "att"
+    (root / "2024").mkdir(parents=True)
+    (root / "2024" / "a.pdf").write_bytes(b"%PDF")
+    (tmp_path / "secret.txt").write_text("x")
+    ctx = TransformContext(spec=CTX.spec, attachments_root=root)
+    field = FieldSpec(name="content_path", type="file")
+    assert TRANSFORMS["file"]("2024/a.pdf", field, ctx) == str((root / "2024" / "a.pdf").resolve())
+    for bad in ("../secret.txt", "/etc/passwd", "2024/../../secret.txt", "C:\\Windows\\win.ini", "..\\secret.txt"):
+        with pytest.raises(RowRejected) as caught:
+            TRANSFORMS["file"](bad, field, ctx)
+        assert caught.value.reason_code == "path-outside-root", bad
+    (root / "link.pdf").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(RowRejected) as caught:
+        TRANSFORMS["file"]("link.pdf", field, ctx)
+    assert caught.value.reason_code == "path-outside-root"
+    with pytest.raises(RowRejected) as caught:
+        TRANSFORMS["file"]("2024/missing.pdf", field, ctx)
+    assert caught.value.reason_code == "file-missing"
