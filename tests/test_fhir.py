@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -637,11 +639,9 @@ def test_attachments(records: dict[str, Any], resources: dict[str, dict[str, Any
 
 
 def test_unknown_media_type_gets_bin(records: dict[str, Any]) -> None:
-    odd = records["attachment_blob"]
-    odd = model.Attachment(
-        odd.id, odd.provenance, odd.patient_id, None, odd.created, "application/x-vendor", None, odd.content
-    )
+    odd = dataclasses.replace(records["attachment_blob"], media_type="application/x-vendor")
     assert fhir.attachment_member_name(odd) == f"attachments/{odd.id}.bin"
+    assert fhir.to_fhir(odd, institution=INSTITUTION)[0]["content"][0]["attachment"]["url"].endswith(".bin")
 
 
 def test_receipt_is_invoice_with_shares(resources: dict[str, dict[str, Any]]) -> None:
@@ -714,18 +714,46 @@ def test_resource_types_of_entities() -> None:
 
 
 def test_unmappable_record_names_field_not_value(records: dict[str, Any]) -> None:
-    bad = records["diagnosis"]
-    bad = model.Diagnosis(bad.id, bad.provenance, bad.patient_id, bad.encounter_id, "J00", "KCD8 2021")
+    bad = dataclasses.replace(records["diagnosis"], kcd_edition="KCD8 2021")
     with pytest.raises(MappingError) as caught:
         fhir.to_fhir(bad, institution=INSTITUTION)
     assert str(caught.value).startswith("Diagnosis from table 'DIAG' key 'V0001-1': kcd_edition: must look like kcd-7")
     assert "KCD8 2021" not in str(caught.value)
+    assert caught.value.code == "mapping"
 
-    patient = records["patient"]
-    bad_sex = model.Patient(patient.id, patient.provenance, "1", "홍길동", sex="M", rrn=RRN)
+    bad_sex = dataclasses.replace(records["patient"], sex="M")
     with pytest.raises(MappingError, match="sex: is not one of") as caught:
         fhir.to_fhir(bad_sex, institution=INSTITUTION)
     assert RRN not in str(caught.value) and "홍길동" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "message"),
+    [
+        ("patient", {"chart_number": " "}, "chart_number: is empty"),
+        ("doctor", {"name": ""}, "name: is empty"),
+        ("certificate", {"kind": ""}, "kind: is empty"),
+        ("drug", {"frequency": 0}, "frequency: must be at least once a day"),
+        ("drug", {"edi_code": "6445 01820 "}, "edi_code: is not a usable code"),
+        ("diagnosis", {"code": ""}, "code: is not a usable code"),
+        ("fee_line", {"code": None, "name": None}, "code/name: a fee line needs a code or a name"),
+        ("fee_line", {"total": Decimal("Infinity")}, "total: is not a finite amount"),
+        (
+            "procedure_order",
+            {"edi_code": None, "local_code": None, "name": None},
+            "an order line needs a code or a name",
+        ),
+        ("attachment_file", {"content": model.AttachmentContent(path="/nonexistent/scan.pdf")}, "content.path: "),
+    ],
+)
+def test_records_fhir_cannot_hold_are_mapping_errors(
+    records: dict[str, Any], name: str, changes: dict[str, Any], message: str
+) -> None:
+    bad = dataclasses.replace(records[name], **changes)
+    with pytest.raises(MappingError, match=re.escape(message)) as caught:
+        fhir.to_fhir(bad, institution=INSTITUTION)
+    assert f"key {bad.provenance.key!r}" in str(caught.value)
+    assert "/nonexistent" not in str(caught.value)
 
 
 def test_validate_resource_names_type_and_path_without_value(resources: dict[str, dict[str, Any]]) -> None:

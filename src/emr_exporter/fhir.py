@@ -216,6 +216,27 @@ def _fail(record: Any, field: str, problem: str) -> MappingError:
     )
 
 
+def _require_text(record: Any, *field_names: str) -> None:
+    """FHIR strings cannot be empty: a required text field that is empty makes the record unmappable."""
+    for field_name in field_names:
+        value = getattr(record, field_name)
+        if not value or not value.strip():
+            raise _fail(record, field_name, "is empty")
+
+
+def _recorded_coding(record: Any, field_name: str, system: str, display: str | None = None) -> dict[str, str]:
+    """A coding of the code in ``record.<field_name>``, kept as recorded; a code FHIR cannot hold is an error."""
+    code = getattr(record, field_name)
+    if not isinstance(code, str) or not _FHIR_CODE.fullmatch(code):
+        raise _fail(record, field_name, "is not a usable code (empty, or with leading, trailing or double spaces)")
+    return _coding(system, code, display)
+
+
+def _check_frequency(record: model.OrderLine) -> None:
+    if record.frequency is not None and record.frequency < 1:
+        raise _fail(record, "frequency", "must be at least once a day")
+
+
 def fhir_date(value: dt.date) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -369,6 +390,7 @@ def organization_resource(institution: model.Institution) -> dict[str, Any]:
 
 
 def _practitioner(record: model.Practitioner, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "name")
     is_doctor = record.licence_kind == _MEDICAL_DOCTOR_LICENCE
     if is_doctor and record.licence_number:
         profile: str | None = PROFILE_MEDICAL_DOCTOR
@@ -395,6 +417,7 @@ def _practitioner(record: model.Practitioner, institution: model.Institution) ->
 
 
 def _patient(record: model.Patient, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "chart_number", "name")
     if record.sex is not None and record.sex not in _GENDERS:
         raise _fail(record, "sex", "is not one of male, female, other, unknown")
     # KR Core Patient needs identifier, name.text, gender and birthDate.
@@ -493,7 +516,7 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
             None,
         )
     ]
-    resource["code"] = _concept([_coding(system, record.code)], record.text)
+    resource["code"] = _concept([_recorded_coding(record, "code", system)], record.text)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)
@@ -541,15 +564,18 @@ def _chart_note(record: model.ChartNote, institution: model.Institution) -> list
 def _order_codings(record: model.OrderLine, institution: model.Institution, edi_system: str) -> list[dict[str, str]]:
     codings = []
     if record.edi_code:
-        codings.append(_coding(edi_system, record.edi_code, record.name))
+        codings.append(_recorded_coding(record, "edi_code", edi_system, record.name))
     if record.local_code:
-        codings.append(_coding(institution_system(institution, "local-code"), record.local_code, record.name))
+        codings.append(
+            _recorded_coding(record, "local_code", institution_system(institution, "local-code"), record.name)
+        )
     return codings
 
 
 def _order_line(record: model.OrderLine, institution: model.Institution) -> list[dict[str, Any]]:
     if not (record.edi_code or record.local_code or record.name):
         raise _fail(record, "edi_code/local_code/name", "an order line needs a code or a name")
+    _check_frequency(record)
     if record.code_type == "drug":
         return [_medication_request(record, institution)]
     return [_service_request(record, institution)]
@@ -558,7 +584,7 @@ def _order_line(record: model.OrderLine, institution: model.Institution) -> list
 def _code_type_category(record: model.OrderLine) -> list[dict[str, Any]]:
     if not record.code_type:
         return []
-    return [_concept([_coding(ORDER_CODE_TYPE_SYSTEM, record.code_type)], None)]
+    return [_concept([_recorded_coding(record, "code_type", ORDER_CODE_TYPE_SYSTEM)], None)]
 
 
 def _days(days: int) -> dict[str, Any]:
@@ -643,7 +669,7 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     resource["status"] = "completed"  # it is a record of what was performed
     if record.is_operation:
         resource["category"] = _concept([_coding(SNOMED_SYSTEM, "387713003", "Surgical procedure")], "수술")
-    codings = [_coding(EDI_PROCEDURE_SYSTEM, record.edi_code, record.name)] if record.edi_code else []
+    codings = [_recorded_coding(record, "edi_code", EDI_PROCEDURE_SYSTEM, record.name)] if record.edi_code else []
     resource["code"] = _concept(codings, record.name)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
@@ -678,7 +704,11 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
     resource = _base("Observation", record)
     resource["status"] = "final"  # the value the closed clinic holds is its last word
     resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "laboratory", "Laboratory")], None)]
-    codings = [_coding(institution_system(institution, "lab-code"), record.code, record.name)] if record.code else []
+    codings = (
+        [_recorded_coding(record, "code", institution_system(institution, "lab-code"), record.name)]
+        if record.code
+        else []
+    )
     resource["code"] = _concept(codings, record.name)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
@@ -698,7 +728,7 @@ def _imaging_report(record: model.ImagingReport, institution: model.Institution)
     resource = _base("DiagnosticReport", record, PROFILE_DIAGNOSTIC_IMAGING)
     resource["status"] = "final"
     resource["category"] = [_concept([_coding(V2_0074_SYSTEM, "IMG", "Diagnostic Imaging")], None)]
-    codings = [_coding(EDI_PROCEDURE_SYSTEM, record.edi_code)] if record.edi_code else []
+    codings = [_recorded_coding(record, "edi_code", EDI_PROCEDURE_SYSTEM)] if record.edi_code else []
     # code is 1..1 in FHIR: with neither an EDI code nor a modality, say only that it is an imaging test.
     resource["code"] = _concept(codings, record.modality or ("진단영상검사" if not codings else None))
     resource["subject"] = _ref("Patient", record.patient_id)
@@ -713,6 +743,7 @@ def _imaging_report(record: model.ImagingReport, institution: model.Institution)
 
 
 def _certificate(record: model.Certificate, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "kind")
     resource = _base("DocumentReference", record)
     if record.number:
         resource["identifier"].insert(
@@ -752,6 +783,7 @@ def _attachment_size(record: model.Attachment) -> int:
 
 
 def _attachment(record: model.Attachment, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "media_type")
     resource = _base("DocumentReference", record)
     resource["status"] = "current"
     if record.title:
@@ -855,7 +887,7 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
     if extensions:
         resource["extension"] = extensions
     resource["status"] = "billed"
-    codings = [_coding(EDI_UNSPECIFIED_SYSTEM, record.code, record.name)] if record.code else []
+    codings = [_recorded_coding(record, "code", EDI_UNSPECIFIED_SYSTEM, record.name)] if record.code else []
     resource["code"] = _concept(codings, record.name)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
