@@ -142,7 +142,9 @@ class TusTransport:
     ) -> None:
         self.endpoint = check_store_url(endpoint)
         self.session = session or requests.Session()
-        self.session.verify = verify
+        # Passed on every request: a Session-level verify is silently replaced by REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE from the environment, which would undo the pin.
+        self.verify = verify
         self.session.headers["Tus-Resumable"] = TUS_VERSION
         self.session.headers["User-Agent"] = "emr-exporter-uploader"
         self.timeout = (connect_timeout, read_timeout)
@@ -162,7 +164,9 @@ class TusTransport:
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
-            return self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            return self.session.request(
+                method, url, timeout=self.timeout, allow_redirects=False, verify=self.verify, **kwargs
+            )
         except requests.exceptions.SSLError as exc:
             raise RejectedByStore(
                 "The store's certificate could not be verified, so nothing was sent. Check the store address "
