@@ -219,7 +219,6 @@ class ExportRun:
             "Export-Software": f"emr-exporter {__version__}",
             "Export-Connector": f"{spec.name} {spec.version}",
             "Export-Reason": "closure",
-            "Source-Engine": source.engine,
         }
         info.update(bag_info or {})
         self.bag = BagStream(

@@ -4,13 +4,12 @@ Rows are read in keyset pages (``WHERE key > ? ORDER BY key``) so that no driver
 table and an export is deterministic: the same database gives the same rows in the same order.
 Rows are dicts with lowercase column names, whatever the engine folds identifiers to.
 
-Connection strings may hold a password: :func:`redact` removes it from everything shown to a person,
-and :func:`open_source` never puts it in an error message.
+Connection strings may hold a password: ``drivers.redact_connection_string`` removes it from
+everything shown to a person; the password itself is passed separately and never logged.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,12 +18,6 @@ from typing import Any, Protocol
 from emr_exporter.errors import SourceQueryError, SourceUnavailable
 
 DEFAULT_PAGE_SIZE = 5000
-_PASSWORD = re.compile(r"(?i)\b(pwd|password)\s*=\s*(\{[^}]*\}|[^;]*)")
-
-
-def redact(connection_string: str) -> str:
-    """The connection string with any password replaced by ***."""
-    return _PASSWORD.sub(lambda m: f"{m.group(1)}=***", connection_string)
 
 
 class Source(Protocol):

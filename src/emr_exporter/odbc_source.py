@@ -1,0 +1,84 @@
+"""A clinic database over ODBC (pyodbc), read-only, read in keyset pages with the engine's paging syntax.
+
+Connecting, read-only sessions, readable connection errors and password handling live in
+:mod:`emr_exporter.odbc_doctor`; per-engine knowledge (paging, streaming options) in
+:mod:`emr_exporter.drivers`. This module only adapts them to the :class:`~emr_exporter.source.Source`
+protocol the export pipeline reads through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from emr_exporter.drivers import (
+    caps_for,
+    connection_string_for_streaming,
+    detect_engine_of_connection,
+    engine_from_connection_string,
+    keyset_page_sql,
+    redact_connection_string,
+)
+from emr_exporter.errors import SourceQueryError
+
+_FETCH_ROWS = 1000
+
+
+def _unquoted(identifier: str) -> str:
+    # Connector identifiers are validated plain identifiers; left unquoted, every engine applies its
+    # own case folding the same way to the DDL and to our queries (PostgreSQL lowercases both).
+    return identifier
+
+
+class OdbcSource:
+    """A read-only pyodbc connection shaped as a :class:`~emr_exporter.source.Source`."""
+
+    def __init__(self, connection_string: str, password: str | None = None) -> None:
+        from emr_exporter.odbc_doctor import connect_odbc
+
+        self._secrets = (password,)
+        engine_hint = engine_from_connection_string(connection_string)
+        if engine_hint:
+            connection_string = connection_string_for_streaming(engine_hint, connection_string)
+        self.label = redact_connection_string(connection_string, password)
+        self.conn = connect_odbc(connection_string, password, read_only=True)
+        self.engine = detect_engine_of_connection(self.conn)
+        self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        import pyodbc
+
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, *params)
+            names = [d[0].lower() for d in cursor.description or ()]
+            while batch := cursor.fetchmany(_FETCH_ROWS):
+                for row in batch:
+                    yield dict(zip(names, row, strict=True))
+        except pyodbc.Error as exc:
+            detail = redact_connection_string(str(exc.args[-1] if exc.args else exc), *self._secrets)
+            raise SourceQueryError(f"A query on the clinic database failed: {detail}") from None
+        finally:
+            cursor.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        for row in self.rows(sql, params):
+            return next(iter(row.values()))
+        return None
+
+    def table_exists(self, name: str) -> bool:
+        cursor = self.conn.cursor()
+        try:
+            for candidate in (name, name.lower(), name.upper()):
+                if cursor.tables(table=candidate).fetchone() is not None:
+                    return True
+            return False
+        finally:
+            cursor.close()
+
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str:
+        return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first)
+
+    def close(self) -> None:
+        self.conn.close()
