@@ -422,9 +422,19 @@ institution's 공동인증서 and the real store certificate shipped with the pr
 
 
 def make_demo_keys(folder: Path) -> DemoKeys:
-    """Generate a demo CA, institution certificate (.p12, password 'demo') and store key pair."""
+    """Generate a demo CA, institution certificate (.p12, password 'demo') and store key pair.
+
+    If ``folder`` already holds a complete demo key set it is loaded, not replaced: an interrupted demo
+    export can then resume with the same certificate.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    names = ("institution.p12", "demo-ca.pem", "store-cert.pem", "store-key.pem")
+    if all((folder / n).is_file() for n in names):
+        try:
+            return _load_demo_keys(folder)
+        except CertificateError:
+            pass  # damaged or expired: make a new set
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name.from_rfc4514_string("CN=DEMO ONLY emr-exporter demo CA,O=DEMO,C=KR")
@@ -467,6 +477,22 @@ def make_demo_keys(folder: Path) -> DemoKeys:
         store_key=folder / "store-key.pem",
         signer=Signer(certificate=institution_cert, private_key=institution_key, chain=(ca_cert,)),
         recipient=Recipient(public_key=store_key.public_key(), certificate=store_cert),
+    )
+
+
+def _load_demo_keys(folder: Path) -> DemoKeys:
+    signer = load_pkcs12_signer(folder / "institution.p12", DEMO_P12_PASSWORD)
+    recipient = load_recipient(folder / "store-cert.pem")
+    load_store_private_key(folder / "store-key.pem")
+    return DemoKeys(
+        folder=folder,
+        institution_p12=folder / "institution.p12",
+        institution_password=DEMO_P12_PASSWORD,
+        ca_cert=folder / "demo-ca.pem",
+        store_cert=folder / "store-cert.pem",
+        store_key=folder / "store-key.pem",
+        signer=signer,
+        recipient=recipient,
     )
 
 

@@ -57,7 +57,8 @@ class BundleWriter:
     """Use :meth:`open`, then optionally :meth:`sign_tagmanifest` (from the bag stream), then :meth:`write`."""
 
     def __init__(
-        self, out_dir: Path, signer: Signer, journal: Journal, data_key: bytes, *, resumed: bool
+        self, out_dir: Path, signer: Signer, recipient: Recipient, journal: Journal, data_key: bytes, *,
+        resumed: bool,
     ) -> None:
         self.out_dir = out_dir
         self.signer = signer
@@ -72,6 +73,13 @@ class BundleWriter:
         self.part_size: int = state.part_size
         self.path: Path = out_dir / state.file_name
         self.spool_path: Path = out_dir / (state.file_name + ".partial")
+        #: Labels for bag-info.txt: the signed content names its addressee (against surreptitious
+        #: forwarding) and its bundle.
+        self.bag_info: dict[str, str] = {
+            "Recipient": recipient.name,
+            "Recipient-Key-Id": recipient.key_id,
+            "Bundle-Id": self.bundle_id,
+        }
 
     # ------------------------------------------------------------------------------------ opening
 
@@ -178,7 +186,7 @@ class BundleWriter:
             header_end_offset=header_end,
         )
         journal = Journal.create(out_dir, state)  # journal first: the spool can always be rebuilt from it
-        return cls(out_dir, signer, journal, data_key, resumed=False)
+        return cls(out_dir, signer, recipient, journal, data_key, resumed=False)
 
     @classmethod
     def _resume(
@@ -214,7 +222,7 @@ class BundleWriter:
             raise BundleError(
                 f"The unfinished bundle's key cannot be recovered with this certificate. {start_over}"
             )
-        return cls(out_dir, signer, journal, data_key, resumed=True)
+        return cls(out_dir, signer, recipient, journal, data_key, resumed=True)
 
     # ------------------------------------------------------------------------------ inner signature
 
