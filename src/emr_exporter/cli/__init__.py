@@ -47,6 +47,7 @@ def _register_commands() -> None:
     # Each module adds its commands to `main` when imported.
     from emr_exporter.cli import export_commands  # noqa: F401
     from emr_exporter.cli import odbc_commands  # noqa: F401
+    from emr_exporter.cli import upload_commands  # noqa: F401
 
 
 _register_commands()

@@ -15,7 +15,6 @@ Not part of tus: ``GET <upload-url>/receipt`` answers 202 (+Retry-After) while t
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -495,9 +494,7 @@ def tls_context_for(cert_path: Path, key_path: Path, password: bytes | None = No
     return context
 
 
-def bundle_reader_verifier(
-    store_key: Any, opened_dir: Path, trust_anchors: Any = None
-) -> BundleVerifier:
+def bundle_reader_verifier(store_key: Any, opened_dir: Path, trust_anchors: Any = None) -> BundleVerifier:
     """Verify with the bundle package (signatures, parts, trailer), then open it with the store key, which
     fails for a bundle addressed to another store; also checks the announced bundle id."""
 
@@ -507,14 +504,11 @@ def bundle_reader_verifier(
         report = verify_bundle(path, trust_anchors=trust_anchors)
         if str(report.bundle_id) != metadata.get("bundle_id"):
             raise StoreRejection("the bundle id inside the file is not the one announced when the upload began")
-        out_dir = opened_dir / str(report.bundle_id)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        opened = open_bundle(path, store_key, out_dir)
-        extra: dict[str, Any] = {"institution": str(getattr(report, "institution", "") or "")}
-        counts = getattr(opened, "counts", None) or getattr(report, "counts", None)
-        if counts:
-            with contextlib.suppress(TypeError, ValueError):
-                extra["counts"] = dict(counts)
+        opened_dir.mkdir(parents=True, exist_ok=True)
+        open_bundle(path, store_key, opened_dir, trust_anchors=trust_anchors)
+        extra: dict[str, Any] = {"institution": report.institution_code, "institution_name": report.institution_name}
+        if report.counts:
+            extra["counts"] = report.counts
         return extra
 
     return verify
