@@ -476,6 +476,10 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> None:
             raise BundleError(
                 f"The bag inside '{name}' contains a link or special file ({member.name!r}); refused."
             )
+        if member.name.startswith(("/", "\\")) or ".." in member.name.replace("\\", "/").split("/"):
+            raise BundleError(
+                f"The bag inside '{name}' tries to write outside its folder ({member.name!r}); refused."
+            )
         return tarfile.data_filter(member, dest)
 
     try:
