@@ -171,12 +171,13 @@ _DOCTORS = (
     ("D001", "한가상", "의사", "990101", "가정의학과"),
     ("D002", "오예시", "의사", "990202", "내과"),
     ("D003", "문데모", "의사", "990303", "소아청소년과"),
-    ("D004", "강샘플", "의사", "990404", "내과"),  # part-time until 2019
+    # part-time until 2019; her licence number was never entered: a planted readiness gap (처방전, 진단서)
+    ("D004", "강샘플", "의사", None, "내과"),
 )
 _SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
 _GIVEN = "민서지현수영준우하은도윤예진성호경아태희승연채유동혁"
 # Hangul syllables in CP949 (UHC extension) but not in EUC-KR (KS X 1001): the reason for cp949.
-_CP949_ONLY = "똠햏뷁쀍놔"
+_CP949_ONLY = "똠햏뷁쀍쌰"
 _ROADS = ("가상로", "예시길", "샘플대로", "데모로", "시험길")
 _DISTRICTS = ("서울특별시 가상구", "서울특별시 예시구", "경기도 샘플시 데모구", "인천광역시 가상군")
 
@@ -410,7 +411,7 @@ class _Builder:
         if len(self.chart_numbers) < 16:
             self.chart_numbers.append(chart_no)
         first_offset = rng.randrange(self.span_days - 30)
-        n_visits = 1 + min(int(rng.expovariate(1 / 7)), 60)
+        n_visits = 1 + min(int(rng.expovariate(1 / 11)), 80)
         visit_days = sorted(first_offset + rng.randrange(self.span_days - first_offset) for _ in range(n_visits))
         visit_days[0] = first_offset
         first_visit = _FIRST_DAY + dt.timedelta(days=first_offset)
@@ -535,7 +536,7 @@ class _Builder:
             "위 환자는 상기 일자에 본원에서 진료를 받았음을 확인합니다.\n"
             "향후 치료 의견: 증상 호전 시까지 외래 추적 관찰 요함.\n"
             f"발행일: {when:%Y년 %m월 %d일}\n의료기관: {_CLINIC[1]} ({_CLINIC[0]})\n주소: {_CLINIC[2]}\n"
-            f"의사: {doctor[1]} (면허번호 제{doctor[3]}호)"
+            f"의사: {doctor[1]}" + (f" (면허번호 제{doctor[3]}호)" if doctor[3] else "")
         )
         self.add("CERT_ISSUE", (self.key("CERT_ISSUE"), visit_no, pt_no, kind, number, f"{when:%Y%m%d}", dr_id, text))
 
@@ -565,9 +566,12 @@ class _Builder:
             rows.append((item, edi or None, name, price, qty, days, total, *shares))
         total = sum(sums)
         medical_aid_copay = 1000 if payer == "M" else 0
+        # Receipts before 2016 came from the clinic's previous EMR, which kept no 공단부담금 split:
+        # a planted readiness gap (진료비 계산서·영수증), not a quarantine reason.
+        insurer_share: int | None = sums[1] - medical_aid_copay if when.year >= 2016 else None
         self.add("RCPT", (
             rcpt_seq, visit_no, pt_no, f"{month}-{serial:05d}", date_text or ymd, sums[0] + medical_aid_copay,
-            sums[1] - medical_aid_copay, sums[2], sums[3], total, total - sums[1] + medical_aid_copay,
+            insurer_share, sums[2], sums[3], total, total - sums[1] + medical_aid_copay,
         ))
         if with_lines:
             for item, edi, name, price, qty, days, line_total, own, corp, full, non_cov in rows:
@@ -640,7 +644,7 @@ class _Builder:
                 "12.0-16.0", "N",
             ))
         elif kind == "imaging-lossy":
-            self.add(table, (self.key(table), visit_no, pt_no, ymd, "CR", "G2101", "????", dr_id))
+            self.add(table, (self.key(table), visit_no, pt_no, ymd, "CR", "G2101", b"????", dr_id))
         elif kind == "receipt-bad-date":
             fee = [("진찰료", "AA254", "재진진찰료-의원", 12590, 1, 1, True)]
             key = self.receipt(visit_no, pt_no, when, "H", fee, with_lines=False, date_text="20210931")
@@ -682,7 +686,8 @@ def create_demo_clinic(
 ) -> DemoClinic:
     """Build the synthetic clinic database at ``path`` (replaced if it exists) and its attachment files.
 
-    Deterministic for a given ``seed`` and ``patients``. About 100 source rows per patient.
+    Deterministic for a given ``seed`` and ``patients``. About 100 source rows per patient (10^5 patients
+    ≈ 10^7 rows, about a minute); memory stays flat because rows are inserted in batches.
     """
     if patients < 1:
         raise ValueError("patients must be at least 1")
