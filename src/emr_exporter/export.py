@@ -27,7 +27,7 @@ from emr_exporter.bag import BagStream
 from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
 from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
-from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, ReconciliationError
+from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, MappingError, ReconciliationError
 from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
@@ -410,11 +410,20 @@ class ExportRun:
         if isinstance(result, model.QuarantinedRow):
             yield from self._quarantine(result, counts, quarantined_keys, groups)
             return
+        try:
+            resources = fhir.to_fhir(result, institution=self.institution)
+        except MappingError as exc:
+            unmappable = model.QuarantinedRow(
+                entity=entity.name, provenance=result.provenance, reason_code="unmappable", reason=str(exc),
+                raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+            )
+            yield from self._quarantine(unmappable, counts, quarantined_keys, groups)
+            return
         if isinstance(result, model.Attachment):
             yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
             if result.provenance.key in quarantined_keys:
                 return
-        for resource in fhir.to_fhir(result, institution=self.institution):
+        for resource in resources:
             yield from self._add(f"fhir/{resource['resourceType']}", resource, groups)
         if isinstance(result, model.Patient):
             yield from self._add("report/roster", roster_line(result), groups)
