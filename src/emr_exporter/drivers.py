@@ -81,6 +81,10 @@ class DriverCaps:
     read_only_statement: str | None = None
     #: pyodbc 5 only uses the ODBC "W" (UTF-16) API; False where the usual Linux driver breaks on it.
     unicode_api: bool = True
+    #: Encoding for text *parameters* (``connection.setencoding(encoding=...)``); None = pyodbc default
+    #: (UTF-16). MariaDB Connector/ODBC 3.1.15 fails on some UTF-16 parameters of >= 128 characters
+    #: (HY001 "Memory allocation error" in SQLPutData); UTF-8 works.
+    text_parameter_encoding: str | None = None
     #: Notes for ``doctor`` and ``docs/databases.md``.
     notes: str = ""
 
@@ -135,6 +139,7 @@ _CAPS: dict[str, DriverCaps] = {
         raw_bytes_expr="CAST({col} AS BINARY)",
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
+        text_parameter_encoding="utf-8",
         notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
         "as None, so date columns are read with CAST(col AS CHAR).",
     ),
@@ -181,6 +186,12 @@ _CAPS: dict[str, DriverCaps] = {
         "on Windows it should work. Native `firebird-driver` is the fallback.",
     ),
 }
+
+
+def apply_connection_settings(connection: object, caps: DriverCaps) -> None:
+    """Per-driver pyodbc settings for a fresh connection (text parameter encoding)."""
+    if caps.text_parameter_encoding:
+        connection.setencoding(encoding=caps.text_parameter_encoding)  # type: ignore[attr-defined]
 
 
 def caps_for(engine: str) -> DriverCaps:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emr_exporter.drivers import (
+    apply_connection_settings,
     caps_for,
     detect_engine,
     engine_from_connection_string,
@@ -246,9 +247,12 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
             engine = detect_engine(
                 str(connection.getinfo(pyodbc.SQL_DBMS_NAME)), str(connection.getinfo(pyodbc.SQL_DRIVER_NAME))
             )
-            statement = caps_for(engine).read_only_statement
+            caps = caps_for(engine)
         except ConfigError:
-            statement = None
+            caps = None
+        statement = caps.read_only_statement if caps else None
+        if caps is not None:
+            apply_connection_settings(connection, caps)
         if statement:
             connection.execute(statement)
     return connection
