@@ -358,7 +358,7 @@ class Uploader:
         if answer.state == "rejected":
             journal.update(bundle_id, self.store_url, state="rejected", reason=answer.reason)
             raise RejectedByStore(
-                f"The store received the whole bundle but rejected it: {answer.reason}. "
+                f"The store received the whole bundle but rejected it: {(answer.reason or '').rstrip('.')}. "
                 "Do not delete the bundle; contact the store's help desk with this message."
             )
         if answer.state == "unsupported":
