@@ -221,3 +221,15 @@ def _copy_table(
         cursor.execute(sql, params)
         copied += len(batch)
     return copied
+
+
+def load_demo_clinic(
+    out_dir: Path, conn_str: str, *, patients: int = 200, password: str | None = None, replace: bool = False,
+    progress: Callable[[str, int], None] | None = None,
+) -> LoadResult:
+    """``emr-export demo --load-into``: make the demo clinic file in ``out_dir`` (if absent, as ``demo``
+    does) and copy it into ``conn_str``. Attachments stored as files stay in ``out_dir/attachments``."""
+    from emr_exporter.service import DemoRequest, prepare_demo
+
+    database, _attachments = prepare_demo(DemoRequest(Path(out_dir), patients=patients))
+    return load_demo_into(database, conn_str, password=password, replace=replace, progress=progress)

@@ -74,9 +74,17 @@ def _run_with_cancel(job: Any) -> Any:
 @click.option("--patients", type=click.IntRange(1, 10_000_000), default=200, show_default=True,
               help="Size of the synthetic clinic (used only when the database is created).")
 @click.option("--dry-run", is_flag=True, help="Stream and hash the bag in memory; write no bundle.")
+@click.option("--load-into", "load_into", metavar="ODBC", help="Instead of exporting: copy the demo clinic into "
+              "this ODBC database (MariaDB, PostgreSQL, SQLite); password from EMR_EXPORTER_DB_PASSWORD.")
+@click.option("--replace", is_flag=True, help="With --load-into: drop and reload demo tables that exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def demo(out_dir: Path, patients: int, dry_run: bool, as_json: bool) -> None:
+def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, replace: bool, as_json: bool) -> None:
     """Create the synthetic demo clinic (if absent) and export it end to end."""
+    if load_into:
+        from emr_exporter.cli.odbc_commands import load_demo_command
+
+        load_demo_command(out_dir, patients, load_into, replace, as_json)
+        return
     from emr_exporter.service import DEMO_P12_PASSWORD, DemoRequest, run_demo
 
     progress = TerminalProgress(not as_json)

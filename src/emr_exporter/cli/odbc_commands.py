@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -69,3 +71,31 @@ def _print_report(report: object) -> None:
         click.echo(f"  FAILED ({problem.get('kind')}, SQLSTATE {problem.get('sqlstate')})")
         click.echo(f"  {problem.get('hint')}")
         click.echo(f"  driver said: {problem.get('detail')}")
+
+
+def load_demo_command(out_dir: Path, patients: int, conn_str: str, replace: bool, as_json: bool) -> None:
+    """``emr-export demo --load-into CONN`` (the option lives on the demo command)."""
+
+    def run() -> Any:
+        from emr_exporter.demo_load import load_demo_clinic
+        from emr_exporter.odbc_doctor import resolve_password
+
+        def progress(table: str, rows: int) -> None:
+            if not as_json:
+                click.echo(f"  {table}: {rows} rows", err=True)
+
+        return load_demo_clinic(
+            out_dir, conn_str, patients=patients, password=resolve_password(conn_str), replace=replace,
+            progress=progress,
+        )
+
+    result = run_command(run, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps(
+            {"engine": result.engine, "target": result.target, "rows": result.rows, "total_rows": result.total_rows},
+            ensure_ascii=False,
+        ))
+    else:
+        click.echo(f"Loaded the demo clinic ({result.total_rows} rows) into {result.engine}: {result.target}")
+        click.echo("Export it:  emr-export export --connector demo --odbc \"<same connection>\" "
+                   f"--attachments-root {Path(out_dir) / 'attachments'} --dry-run")
