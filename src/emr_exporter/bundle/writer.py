@@ -266,6 +266,7 @@ class BundleWriter:
                     entry = self._journal.parts[index]
                     plaintext_size = self._replay_part(pieces, entry, total_hash)
                 else:
+                    pieces.check_cancel()  # between parts: stop promptly, the finished ones are journaled
                     entry = self._encrypt_part(spool, pieces, index, total_hash)
                     plaintext_size = entry.plaintext_size
                 position += plaintext_size
@@ -433,12 +434,15 @@ class _Pieces:
         self._cancel = cancel
         self._exhausted = False
 
+    def check_cancel(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise ExportCancelled(
+                "The export was cancelled. Nothing was lost: run the same export again to continue."
+            )
+
     def _fill(self) -> bool:
         while not self._pending:
-            if self._cancel is not None and self._cancel.is_set():
-                raise ExportCancelled(
-                    "The export was cancelled. Nothing was lost: run the same export again to continue."
-                )
+            self.check_cancel()
             if self._exhausted:
                 return False
             try:
