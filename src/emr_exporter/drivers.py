@@ -85,6 +85,10 @@ class DriverCaps:
     #: (UTF-16). MariaDB Connector/ODBC 3.1.15 fails on some UTF-16 parameters of >= 128 characters
     #: (HY001 "Memory allocation error" in SQLPutData); UTF-8 works.
     text_parameter_encoding: str | None = None
+    #: Encoding to fetch text results in (``connection.setdecoding(SQL_CHAR/SQL_WCHAR, ...)``); None =
+    #: pyodbc default. MariaDB Connector/ODBC 3.1.15 silently drops the last characters of multi-byte
+    #: (Korean) text in long-text columns when fetched as UTF-16; fetched as UTF-8 the text is whole.
+    text_result_encoding: str | None = None
     #: Notes for ``doctor`` and ``docs/databases.md``.
     notes: str = ""
 
@@ -140,6 +144,7 @@ _CAPS: dict[str, DriverCaps] = {
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
         text_parameter_encoding="utf-8",
+        text_result_encoding="utf-8",
         notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
         "as None, so date columns are read with CAST(col AS CHAR).",
     ),
@@ -189,9 +194,14 @@ _CAPS: dict[str, DriverCaps] = {
 
 
 def apply_connection_settings(connection: object, caps: DriverCaps) -> None:
-    """Per-driver pyodbc settings for a fresh connection (text parameter encoding)."""
+    """Per-driver pyodbc settings for a fresh connection (text parameter and result encodings)."""
     if caps.text_parameter_encoding:
         connection.setencoding(encoding=caps.text_parameter_encoding)  # type: ignore[attr-defined]
+    if caps.text_result_encoding:
+        import pyodbc
+
+        for sql_type in (pyodbc.SQL_CHAR, pyodbc.SQL_WCHAR):
+            connection.setdecoding(sql_type, encoding=caps.text_result_encoding)  # type: ignore[attr-defined]
 
 
 def caps_for(engine: str) -> DriverCaps:

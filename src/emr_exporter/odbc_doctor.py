@@ -29,6 +29,9 @@ from emr_exporter.drivers import (
 from emr_exporter.errors import ConfigError, SourceUnavailable
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
+#: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT): long enough
+#: for one keyset page on a slow clinic PC, short enough that a dead connection is noticed.
+QUERY_READ_TIMEOUT = 600
 
 # Problem kinds, stable for --json and tests.
 DRIVER_NOT_FOUND = "driver-not-found"
@@ -222,11 +225,13 @@ def resolve_password(conn_str: str, *, ask: bool = False, prompt: Any = None) ->
     return os.environ.get(PASSWORD_ENV) or None
 
 
-def _with_connect_timeout(conn_str: str, timeout: int) -> str:
+def _with_connect_timeout(conn_str: str, timeout: int, read_timeout: int | None = None) -> str:
     # MariaDB Connector/ODBC ignores the ODBC login timeout during the handshake; its own options work.
+    # READ_TIMEOUT also bounds every later query, so an export passes a generous one.
     if engine_from_connection_string(conn_str) == "mariadb":
+        read = read_timeout if read_timeout is not None else timeout
         return set_options(
-            conn_str, [("CONN_TIMEOUT", str(timeout)), ("READ_TIMEOUT", str(timeout))], override=False
+            conn_str, [("CONN_TIMEOUT", str(timeout)), ("READ_TIMEOUT", str(read))], override=False
         )
     return conn_str
 
@@ -238,7 +243,9 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
 
     full = with_password(conn_str, password) if password else conn_str
     try:
-        connection = pyodbc.connect(_with_connect_timeout(full, timeout), timeout=timeout, autocommit=True)
+        connection = pyodbc.connect(
+            _with_connect_timeout(full, timeout, QUERY_READ_TIMEOUT), timeout=timeout, autocommit=True
+        )
     except pyodbc.Error as exc:
         problem = problem_from_exception(exc, conn_str, password)
         raise SourceUnavailable(f"{problem.hint} (ODBC {problem.sqlstate}: {problem.detail})") from None
