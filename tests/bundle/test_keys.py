@@ -105,7 +105,7 @@ def test_not_yet_valid_certificate(tmp_path: Path, ca, rsa_key) -> None:  # type
 
 def test_certificate_without_signing_key_usage(tmp_path: Path, ca, rsa_key) -> None:  # type: ignore[no-untyped-def]
     cert = issue(ca, rsa_key, "kmCert", sign=False, encipher=True)
-    with pytest.raises(CertificateError, match="is not a signing certificate .*digitalSignature nor nonRepudiation"):
+    with pytest.raises(CertificateError, match=r"is not a signing certificate .*digitalSignature nor nonRepudiation"):
         load_signer(write_npki(tmp_path, cert, rsa_key), PASSWORD)
 
 

@@ -46,6 +46,7 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
 def _register_commands() -> None:
     # Each module adds its commands to `main` when imported.
     from emr_exporter.cli import export_commands  # noqa: F401
+    from emr_exporter.cli import bundle_commands  # noqa: F401
     from emr_exporter.cli import odbc_commands  # noqa: F401
     from emr_exporter.cli import upload_commands  # noqa: F401
 

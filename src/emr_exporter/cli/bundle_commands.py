@@ -1,0 +1,111 @@
+"""Commands: verify (anyone holding the file) and open (the store, or an auditor with the store key)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from emr_exporter.cli import main, run_command
+from emr_exporter.errors import ConfigError
+
+_EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _load_anchors(paths: tuple[Path, ...]) -> list[Any] | None:
+    if not paths:
+        return None
+    from cryptography import x509
+
+    anchors = []
+    for path in paths:
+        data = path.read_bytes()
+        try:
+            if b"-----BEGIN" in data:
+                anchors.extend(x509.load_pem_x509_certificates(data))
+            else:
+                anchors.append(x509.load_der_x509_certificate(data))
+        except ValueError:
+            raise ConfigError(f"--trust-anchor '{path}' is not a certificate file (PEM or DER).") from None
+    return anchors
+
+
+def _print_report(report: Any) -> None:
+    click.echo(f"Bundle:       {report.path}")
+    click.echo(f"Bundle id:    {report.bundle_id}")
+    click.echo(f"Institution:  {report.institution_code} ({report.institution_name})")
+    click.echo(f"Created:      {report.created}")
+    click.echo(f"Recipient:    {report.recipient_name} (key {report.recipient_key_id[:16]}…)")
+    click.echo(f"Size:         {report.size:,} bytes in {report.parts} part(s); {report.plaintext_size:,} bytes inside")
+    for label, count in sorted(report.counts.items()):
+        click.echo(f"  {label}: {count}")
+    if report.trusted:
+        click.echo("Signatures:   valid; the institution certificate chains to the trust anchor.")
+    else:
+        click.echo("Signatures:   valid. The certificate chain was NOT checked: give --trust-anchor CA.pem.")
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trust-anchor", "trust_anchors", multiple=True, type=_EXISTING_FILE,
+              help="CA certificate (PEM/DER) the institution's certificate must chain to. Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify_command(bundle: Path, trust_anchors: tuple[Path, ...], as_json: bool) -> None:
+    """Check a sealed bundle without the store's key: signatures, parts, completeness."""
+
+    def run() -> None:
+        from emr_exporter.bundle.reader import verify_bundle
+
+        report = verify_bundle(bundle, _load_anchors(trust_anchors))
+        if as_json:
+            click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
+        else:
+            _print_report(report)
+            click.echo("Result:       OK, the bundle is complete and unaltered.")
+
+    run_command(run, as_json=as_json)
+
+
+@main.command("open")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The store's private key (PEM or DER).")
+@click.option("--key-password-env", metavar="VAR",
+              help="Name of an environment variable holding the key's password (never the password itself). "
+                   "Without it, an encrypted key asks for the password.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to extract the bag into (as OUT/<bundle id>/).")
+@click.option("--trust-anchor", "trust_anchors", multiple=True, type=_EXISTING_FILE,
+              help="CA certificate the institution's certificate must chain to. Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out_dir: Path,
+                 trust_anchors: tuple[Path, ...], as_json: bool) -> None:
+    """Verify every layer, decrypt and extract a sealed bundle (for the store or an auditor)."""
+
+    def run() -> None:
+        from emr_exporter.bundle.keys import load_store_private_key
+        from emr_exporter.bundle.reader import open_bundle
+
+        password: str | None = None
+        if key_password_env:
+            password = os.environ.get(key_password_env)
+            if password is None:
+                raise ConfigError(f"The environment variable {key_password_env} is not set.")
+        elif b"ENCRYPTED" in key_path.read_bytes()[:200]:
+            password = click.prompt("Store key password", hide_input=True, err=True)
+        store_key = load_store_private_key(key_path, password)
+        report = open_bundle(bundle, store_key, out_dir, _load_anchors(trust_anchors))
+        if as_json:
+            click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
+            return
+        _print_report(report.verify)
+        click.echo(f"Bag:          {report.bag_dir} ({report.payload_files} payload files, manifests valid)")
+        click.echo(f"Inner signature: valid, by {report.inner_signer}")
+        if report.reconciliation is not None:
+            click.echo("Reconciliation: data/report/reconciliation.json")
+        click.echo("Result:       OK, opened and verified.")
+
+    run_command(run, as_json=as_json)
