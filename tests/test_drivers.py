@@ -195,3 +195,17 @@ def test_redact_keeps_everything_else() -> None:
     )
     # A password that appears on its own (e.g. echoed by a driver) is removed when it is known.
     assert redact_connection_string("user emr with hunter2 refused", "hunter2") == "user emr with *** refused"
+
+
+@pytest.mark.parametrize(("engine", "dialect"), [("mariadb", "mysql"), ("postgresql", "postgres"), ("mssql", "tsql")])
+def test_demo_load_ddl_parses_and_stores_cp949_as_binary(engine: str, dialect: str) -> None:
+    from emr_exporter.demo_load import _Column, create_table_sql
+
+    columns = [_Column("PT_NO", "INTEGER", True), _Column("CHART_NO", "TEXT", False), _Column("PT_NM", "BLOB", False)]
+    sql = create_table_sql(engine, "PT_MASTER", columns)
+    tree = sqlglot.parse_one(sql, read=dialect)
+    types = {c.name: c.args["kind"].this for c in tree.find_all(exp.ColumnDef)}
+    binary = {"mariadb": exp.DataType.Type.LONGBLOB, "postgresql": exp.DataType.Type.VARBINARY,
+              "mssql": exp.DataType.Type.VARBINARY}[engine]
+    assert types["PT_NM"] == binary
+    assert types["PT_NO"] == exp.DataType.Type.BIGINT
