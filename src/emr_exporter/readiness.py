@@ -1,0 +1,743 @@
+"""Document readiness: which of the portal's documents the exported data can produce, and what is missing.
+
+The national issuance portal gives patients 17 kinds of documents (``resources/documents/catalogue.toml``
+lists them with the canonical-model data each needs). A bundle that is complete row by row can still be
+useless for, say, receipts without the 공단부담금 split; the founder should learn that while the EMR is
+still running. :class:`ReadinessObserver` watches the export stream (an
+:class:`~emr_exporter.export.RecordObserver`) and writes ``data/report/readiness.json`` into the bag:
+per document type, how many units (patients, visits, receipts, kept copies) it can be issued for, and
+per missing requirement how many units lack it **with the affected chart numbers** — those lists exist
+only inside the bag; :meth:`Readiness.to_dict` leaves them out unless asked, and logs never see them.
+
+Memory: one compact entry per patient and per visit (a 64-bit id prefix and 32 bits of flags in flat
+arrays, at most ~48 bytes per visit), one int per practitioner, and one bitmap over patients per gap.
+No record is kept; nothing grows with the number of diagnoses, orders or fee lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import tomllib
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.errors import ConfigError
+
+READINESS_MEMBER = "report/readiness.json"
+
+
+def resources_dir() -> Path:
+    """``resources/`` of the project, or of the frozen app (PyInstaller puts it under ``sys._MEIPASS``)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def default_catalogue_path() -> Path:
+    return resources_dir() / "documents" / "catalogue.toml"
+
+
+# --- flags ---------------------------------------------------------------------------------------------
+
+# Patient flags ("NO_x": something is missing; "HAS_x": something was seen).
+P_NO_NAME, P_NO_RRN, P_NO_ADDRESS, P_NO_BIRTH, P_NO_SEX = 1, 2, 4, 8, 16
+P_HAS_VISIT, P_HAS_NOTE, P_NOTE_NO_CC, P_HAS_DIAG = 32, 64, 128, 256
+P_AUTHOR_SHIFT = 9  # practitioner flags of the chart notes' authors, shifted
+# Practitioner flags (also shifted into patient / visit / record flags).
+PR_NO_NAME, PR_NO_KIND, PR_NO_LICENCE = 1, 2, 4
+PR_UNKNOWN = PR_NO_NAME | PR_NO_KIND | PR_NO_LICENCE
+# Visit flags.
+E_INPATIENT, E_INJURY, E_NO_END, E_NO_DEPT, E_NO_PAYER = 1, 2, 4, 8, 16
+E_DOCTOR_SHIFT = 5  # bits 5-7: the visit's doctor
+E_HAS_DIAG, E_DIAG_NO_EDITION, E_DIAG_NO_ONSET = 1 << 8, 1 << 9, 1 << 10
+E_HAS_RX = 1 << 11
+E_PRESCRIBER_SHIFT = 12  # bits 12-14: the prescribers of the prescription lines
+E_RX_NO_NAME, E_RX_NO_DOSE, E_RX_NO_FREQ, E_RX_NO_DAYS = 1 << 15, 1 << 16, 1 << 17, 1 << 18
+E_HAS_RECEIPT, E_HAS_FEE, E_FEE_NO_NAME, E_FEE_NO_TOTAL, E_FEE_NO_SPLIT = 1 << 19, 1 << 20, 1 << 21, 1 << 22, 1 << 23
+E_HAS_LAB, E_LAB_NO_VALUE = 1 << 24, 1 << 25
+# Record flags (receipt, kept certificate copy, operation).
+R_NO_NUMBER, R_NO_PATIENT_SHARE, R_NO_INSURER_SHARE, R_NO_TOTAL, R_NO_PAID = 1, 2, 4, 8, 16
+R_NO_TEXT, R_NO_PROCEDURE_NAME = 32, 64
+R_PRACTITIONER_SHIFT = 7
+# Institution flags.
+I_NO_NAME, I_NO_ADDRESS, I_NO_PHONE, I_NO_CODE = 1, 2, 4, 8
+
+INJURY_PAYERS = frozenset({"자보", "산재"})
+VISIT_SELECTORS: dict[str, int] = {
+    "diagnosed": E_HAS_DIAG,
+    "injury": E_INJURY | E_HAS_DIAG,
+    "inpatient": E_INPATIENT,
+    "prescription": E_HAS_RX,
+    "billed": E_HAS_RECEIPT,
+    "lab": E_HAS_LAB,
+}
+UNITS = ("patient", "visit", "receipt", "certificate-copy", "operation")
+
+# (scope, mask, present): scope P patient, E visit, R record, I institution. present=True means the
+# requirement is met when the bit is set ("at least one"), else it is missing when the bit is set.
+_Check = tuple[str, int, bool]
+_COMMON: dict[str, _Check] = {
+    "patient.name": ("P", P_NO_NAME, False),
+    "patient.rrn": ("P", P_NO_RRN, False),
+    "patient.address": ("P", P_NO_ADDRESS, False),
+    "patient.birth_date": ("P", P_NO_BIRTH, False),
+    "patient.sex": ("P", P_NO_SEX, False),
+    "institution.name": ("I", I_NO_NAME, False),
+    "institution.address": ("I", I_NO_ADDRESS, False),
+    "institution.phone": ("I", I_NO_PHONE, False),
+    "institution.code": ("I", I_NO_CODE, False),
+}
+
+
+def _practitioner_checks(scope: str, shift: int) -> dict[str, _Check]:
+    return {
+        "practitioner.name": (scope, PR_NO_NAME << shift, False),
+        "practitioner.licence_kind": (scope, PR_NO_KIND << shift, False),
+        "practitioner.licence_number": (scope, PR_NO_LICENCE << shift, False),
+    }
+
+
+_VISIT_CHECKS: dict[str, _Check] = {
+    "encounter.end": ("E", E_NO_END, False),
+    "encounter.department": ("E", E_NO_DEPT, False),
+    "encounter.payer_type": ("E", E_NO_PAYER, False),
+    "diagnosis": ("E", E_HAS_DIAG, True),
+    "diagnosis.kcd_edition": ("E", E_DIAG_NO_EDITION, False),
+    "diagnosis.onset": ("E", E_DIAG_NO_ONSET, False),
+    "order_line.name": ("E", E_RX_NO_NAME, False),
+    "order_line.dose": ("E", E_RX_NO_DOSE, False),
+    "order_line.frequency": ("E", E_RX_NO_FREQ, False),
+    "order_line.days": ("E", E_RX_NO_DAYS, False),
+    "fee_line": ("E", E_HAS_FEE, True),
+    "fee_line.name": ("E", E_FEE_NO_NAME, False),
+    "fee_line.total": ("E", E_FEE_NO_TOTAL, False),
+    "fee_line.split": ("E", E_FEE_NO_SPLIT, False),
+    "lab_result.value": ("E", E_LAB_NO_VALUE, False),
+}
+
+#: Which requirement keys each unit understands, and how each is checked.
+CHECKS: dict[str, dict[str, _Check]] = {
+    "patient": {
+        **_COMMON,
+        "encounter": ("P", P_HAS_VISIT, True),
+        "chart_note": ("P", P_HAS_NOTE, True),
+        "chart_note.chief_complaint": ("P", P_NOTE_NO_CC, False),
+        "diagnosis": ("P", P_HAS_DIAG, True),
+        **_practitioner_checks("P", P_AUTHOR_SHIFT),
+    },
+    "visit": {**_COMMON, **_VISIT_CHECKS, **_practitioner_checks("E", E_DOCTOR_SHIFT)},
+    "receipt": {
+        **_COMMON,
+        "receipt.number": ("R", R_NO_NUMBER, False),
+        "receipt.covered_patient": ("R", R_NO_PATIENT_SHARE, False),
+        "receipt.covered_insurer": ("R", R_NO_INSURER_SHARE, False),
+        "receipt.total": ("R", R_NO_TOTAL, False),
+        "receipt.paid": ("R", R_NO_PAID, False),
+        "encounter.payer_type": ("E", E_NO_PAYER, False),
+        "encounter.department": ("E", E_NO_DEPT, False),
+    },
+    "certificate-copy": {
+        **_COMMON,
+        "certificate.text": ("R", R_NO_TEXT, False),
+        "certificate.number": ("R", R_NO_NUMBER, False),
+        **_practitioner_checks("R", R_PRACTITIONER_SHIFT),
+    },
+    "operation": {
+        **_COMMON,
+        "procedure.name": ("R", R_NO_PROCEDURE_NAME, False),
+        **_practitioner_checks("R", R_PRACTITIONER_SHIFT),
+    },
+}
+# A prescription's clinician is the prescriber of its lines, not the visit's doctor.
+_PRESCRIPTION_CHECKS = {**CHECKS["visit"], **_practitioner_checks("E", E_PRESCRIBER_SHIFT)}
+
+
+# --- the catalogue -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    key: str
+    en: str
+    ko: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentType:
+    id: str
+    ko: str
+    en: str
+    status: str  # confirmed | unconfirmed
+    unit: str
+    requires: tuple[str, ...]
+    visits: str | None = None
+    certificate_kinds: tuple[str, ...] = ()
+    basis: str | None = None
+
+    @property
+    def unit_key(self) -> str:
+        return f"visit.{self.visits}" if self.unit == "visit" else self.unit
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    version: str
+    sha256: str
+    documents: tuple[DocumentType, ...]
+    requirements: dict[str, Requirement]
+    units: dict[str, tuple[str, str]]  # unit key → (en plural, ko)
+
+    def document(self, document_id: str) -> DocumentType:
+        for document in self.documents:
+            if document.id == document_id:
+                return document
+        known = ", ".join(d.id for d in self.documents)
+        raise ConfigError(f"There is no document type '{document_id}'. Known types: {known}.")
+
+
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Read and check the document catalogue; a mistake names the file, the document and the field."""
+    path = Path(path) if path is not None else default_catalogue_path()
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError:
+        raise ConfigError(f"The document catalogue {path} cannot be read. Reinstall emr-exporter.") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"The document catalogue {path} is not valid TOML: {exc}.") from None
+
+    def fail(where: str, problem: str) -> ConfigError:
+        return ConfigError(f"The document catalogue {path}: {where}: {problem}.")
+
+    requirements = {
+        key: Requirement(key, str(value.get("en", "")), str(value.get("ko", "")))
+        for key, value in data.get("requirements", {}).items()
+    }
+    units = {key: (str(value["en"]), str(value["ko"])) for key, value in data.get("units", {}).items()}
+    documents: list[DocumentType] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(data.get("document", []), 1):
+        doc_id = str(entry.get("id", ""))
+        where = f"document {number} ({doc_id or 'no id'})"
+        for name in ("id", "ko", "en", "unit", "requires"):
+            if not entry.get(name):
+                raise fail(where, f"'{name}' is missing")
+        if doc_id in seen:
+            raise fail(where, "the id is used twice")
+        seen.add(doc_id)
+        unit = entry["unit"]
+        if unit not in UNITS:
+            raise fail(where, f"unit '{unit}' is not one of {', '.join(UNITS)}")
+        status = entry.get("status", "unconfirmed")
+        if status not in ("confirmed", "unconfirmed"):
+            raise fail(where, "status must be 'confirmed' or 'unconfirmed'")
+        visits = entry.get("visits")
+        if (unit == "visit") != (visits is not None) or (visits is not None and visits not in VISIT_SELECTORS):
+            raise fail(where, f"a visit document needs visits = one of {', '.join(VISIT_SELECTORS)}")
+        kinds = tuple(entry.get("certificate_kinds", ()))
+        if (unit == "certificate-copy") != bool(kinds):
+            raise fail(where, "certificate_kinds goes with unit = 'certificate-copy' (and only there)")
+        document = DocumentType(
+            id=doc_id, ko=entry["ko"], en=entry["en"], status=status, unit=unit,
+            requires=tuple(entry["requires"]), visits=visits, certificate_kinds=kinds, basis=entry.get("basis"),
+        )
+        for key in document.requires:
+            if key not in requirements:
+                raise fail(where, f"requirement '{key}' has no entry in [requirements]")
+            if key not in CHECKS[unit]:
+                raise fail(where, f"requirement '{key}' cannot be checked for unit '{unit}'")
+        if document.unit_key not in units:
+            raise fail(where, f"unit '{document.unit_key}' has no entry in [units]")
+        documents.append(document)
+    if not documents:
+        raise fail("[[document]]", "no document types")
+    version = str(data.get("catalogue", {}).get("version", ""))
+    if not version:
+        raise fail("[catalogue]", "'version' is missing")
+    return Catalogue(version, hashlib.sha256(raw).hexdigest(), tuple(documents), requirements, units)
+
+
+# --- compact per-record state --------------------------------------------------------------------------
+
+
+def _id_key(record_id: str) -> int:
+    """A non-zero 64-bit key for a record id (ids are hex SHA-256 prefixes; others are hashed)."""
+    try:
+        key = int(record_id[:16], 16)
+    except ValueError:
+        key = int.from_bytes(hashlib.sha256(record_id.encode()).digest()[:8], "big")
+    return key or 1
+
+
+class IdIndex:
+    """Record id → dense index, in flat arrays (open addressing): ~24 bytes per id, no Python objects."""
+
+    def __init__(self) -> None:
+        self._keys = array("Q", bytes(8 * 1024))
+        self._slots = array("I", bytes(4 * 1024))  # dense index + 1; 0 = empty
+        self._mask = 1023
+        self.size = 0
+
+    def _find(self, key: int) -> int:
+        keys, i = self._keys, key & self._mask
+        while keys[i] and keys[i] != key:
+            i = (i + 1) & self._mask
+        return i
+
+    def get(self, record_id: str | None) -> int | None:
+        if record_id is None:
+            return None
+        slot = self._slots[self._find(_id_key(record_id))]
+        return slot - 1 if slot else None
+
+    def add(self, record_id: str) -> int:
+        key = _id_key(record_id)
+        i = self._find(key)
+        if self._slots[i]:
+            return self._slots[i] - 1
+        self._keys[i] = key
+        self._slots[i] = self.size + 1
+        self.size += 1
+        if self.size * 2 > self._mask:
+            self._grow()
+        return self.size - 1
+
+    def _grow(self) -> None:
+        old_keys, old_slots = self._keys, self._slots
+        capacity = (self._mask + 1) * 2
+        self._keys = array("Q", bytes(8 * capacity))
+        self._slots = array("I", bytes(4 * capacity))
+        self._mask = capacity - 1
+        for key, slot in zip(old_keys, old_slots, strict=True):
+            if slot:
+                i = self._find(key)
+                self._keys[i], self._slots[i] = key, slot
+
+
+class _Bitmap:
+    """A growable set of small ints (patient indices)."""
+
+    __slots__ = ("bits",)
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, n: int) -> None:
+        byte = n >> 3
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(byte + 1 - len(self.bits) + 64))
+        self.bits[byte] |= 1 << (n & 7)
+
+    def __iter__(self) -> Iterator[int]:
+        for byte_index, byte in enumerate(self.bits):
+            if byte:
+                for bit in range(8):
+                    if byte & (1 << bit):
+                        yield byte_index * 8 + bit
+
+
+# --- results -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Gap:
+    requirement: str
+    count: int
+    message_en: str
+    message_ko: str
+    chart_numbers: list[str] = field(default_factory=list)
+
+    def to_dict(self, with_chart_numbers: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "requirement": self.requirement, "count": self.count,
+            "message_en": self.message_en, "message_ko": self.message_ko,
+        }
+        if with_chart_numbers:
+            out["chart_numbers"] = self.chart_numbers
+        else:
+            out["patients"] = len(self.chart_numbers)
+        return out
+
+
+@dataclass
+class DocumentReadiness:
+    document: DocumentType
+    unit_en: str
+    unit_ko: str
+    candidates: int
+    issuable: int
+    gaps: list[Gap]
+
+    def to_dict(self, with_chart_numbers: bool) -> dict[str, Any]:
+        d = self.document
+        return {
+            "id": d.id, "ko": d.ko, "en": d.en, "status": d.status, "unit": d.unit_key,
+            "unit_en": self.unit_en, "unit_ko": self.unit_ko,
+            "candidates": self.candidates, "issuable": self.issuable,
+            "gaps": [gap.to_dict(with_chart_numbers) for gap in self.gaps],
+        }
+
+
+@dataclass
+class Readiness:
+    catalogue_version: str
+    catalogue_sha256: str
+    documents: list[DocumentReadiness]
+    unlinked: dict[str, int]
+
+    def document(self, document_id: str) -> DocumentReadiness:
+        for entry in self.documents:
+            if entry.document.id == document_id:
+                return entry
+        raise KeyError(document_id)
+
+    def to_dict(self, *, with_chart_numbers: bool = False) -> dict[str, Any]:
+        """JSON-ready. Chart numbers only when asked (the in-bundle report); never for logs or terminals."""
+        return {
+            "catalogue": {"version": self.catalogue_version, "sha256": self.catalogue_sha256},
+            "documents": [entry.to_dict(with_chart_numbers) for entry in self.documents],
+            "records_not_linked_to_a_visit": dict(sorted(self.unlinked.items())),
+        }
+
+    def table(self) -> str:
+        """Plain text for the terminal: counts and messages, no patient data."""
+        lines = [f"{'document':<34}{'issuable':>10}{'of':>8}  unit"]
+        for entry in self.documents:
+            d = entry.document
+            mark = "" if d.status == "confirmed" else " (unconfirmed)"
+            lines.append(f"{d.ko + ' / ' + d.id:<34}{entry.issuable:>10}{entry.candidates:>8}  {entry.unit_en}{mark}")
+            for gap in entry.gaps:
+                lines.append(f"    - {gap.message_en}")
+        return "\n".join(lines)
+
+
+# --- the observer --------------------------------------------------------------------------------------
+
+
+class _DocumentTally:
+    __slots__ = ("candidates", "checks", "document", "gap_counts", "gap_patients", "issuable")
+
+    def __init__(self, document: DocumentType) -> None:
+        self.document = document
+        table = _PRESCRIPTION_CHECKS if document.visits == "prescription" else CHECKS[document.unit]
+        self.checks = [table[key] for key in document.requires]
+        self.candidates = 0
+        self.issuable = 0
+        self.gap_counts = [0] * len(document.requires)
+        self.gap_patients: list[_Bitmap | None] = [None] * len(document.requires)
+
+    def tally(self, p: int, e: int, r: int, i: int, patient_index: int | None) -> None:
+        self.candidates += 1
+        flags = {"P": p, "E": e, "R": r, "I": i}
+        complete = True
+        for n, (scope, mask, present) in enumerate(self.checks):
+            if bool(flags[scope] & mask) == present:
+                continue
+            complete = False
+            self.gap_counts[n] += 1
+            if patient_index is not None:
+                bitmap = self.gap_patients[n]
+                if bitmap is None:
+                    bitmap = self.gap_patients[n] = _Bitmap()
+                bitmap.add(patient_index)
+        if complete:
+            self.issuable += 1
+
+
+class ReadinessObserver:
+    """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``."""
+
+    def __init__(self, institution: model.Institution, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue or load_catalogue()
+        self.institution_flags = (
+            (0 if institution.name else I_NO_NAME) | (0 if institution.address else I_NO_ADDRESS)
+            | (0 if institution.phone else I_NO_PHONE) | (0 if institution.code else I_NO_CODE)
+        )
+        self._lock = threading.Lock()  # the wizard may ask for the result from another thread
+        self.practitioners: dict[str, int] = {}
+        self.patients = IdIndex()
+        self.patient_flags = array("I")
+        self.chart_numbers: list[str] = []
+        self.visits = IdIndex()
+        self.visit_flags = array("I")
+        self.visit_patient = array("i")  # patient index, -1 when unknown
+        self.unlinked: dict[str, int] = {}
+        self.tallies = [_DocumentTally(d) for d in self.catalogue.documents]
+        self._certificate_tallies: dict[str, list[_DocumentTally]] = {}
+        for tally in self.tallies:
+            for kind in tally.document.certificate_kinds:
+                self._certificate_tallies.setdefault(kind, []).append(tally)
+        self._result: Readiness | None = None
+
+    # -- lookups --
+    def _practitioner(self, practitioner_id: str | None) -> int:
+        if practitioner_id is None:
+            return PR_UNKNOWN
+        return self.practitioners.get(practitioner_id, PR_UNKNOWN)
+
+    def _patient(self, patient_id: str | None) -> tuple[int | None, int]:
+        index = self.patients.get(patient_id)
+        if index is None:
+            return None, P_NO_NAME | P_NO_RRN | P_NO_ADDRESS | P_NO_BIRTH | P_NO_SEX
+        return index, self.patient_flags[index]
+
+    def _visit(self, record: Any) -> int | None:
+        index = self.visits.get(record.encounter_id)
+        if index is None:
+            name = type(record).__name__
+            self.unlinked[name] = self.unlinked.get(name, 0) + 1
+        return index
+
+    def _mark_patient(self, patient_id: str, flags: int) -> None:
+        index = self.patients.get(patient_id)
+        if index is not None:
+            self.patient_flags[index] |= flags
+
+    # -- the stream --
+    def observe(self, record: model.Record) -> None:
+        handler = _HANDLERS.get(type(record))
+        if handler is not None:
+            handler(self, record)
+
+    def _on_practitioner(self, r: model.Practitioner) -> None:
+        self.practitioners[r.id] = (
+            (0 if r.name else PR_NO_NAME) | (0 if r.licence_kind else PR_NO_KIND)
+            | (0 if r.licence_number else PR_NO_LICENCE)
+        )
+
+    def _on_patient(self, r: model.Patient) -> None:
+        index = self.patients.add(r.id)
+        if index == len(self.patient_flags):
+            self.chart_numbers.append(r.chart_number)
+            self.patient_flags.append(
+                (0 if r.name else P_NO_NAME) | (0 if (r.rrn or r.rrn_missing_reason) else P_NO_RRN)
+                | (0 if r.address else P_NO_ADDRESS) | (0 if r.birth_date else P_NO_BIRTH)
+                | (0 if r.sex and r.sex != "unknown" else P_NO_SEX)
+            )
+
+    def _on_encounter(self, r: model.Encounter) -> None:
+        index = self.visits.add(r.id)
+        if index != len(self.visit_flags):
+            return
+        flags = (self._practitioner(r.practitioner_id) << E_DOCTOR_SHIFT) | (0 if r.department else E_NO_DEPT)
+        flags |= 0 if r.payer_type else E_NO_PAYER
+        if r.kind == "inpatient":
+            flags |= E_INPATIENT | (0 if r.end else E_NO_END)
+        if r.payer_type in INJURY_PAYERS:
+            flags |= E_INJURY
+        self.visit_flags.append(flags)
+        patient_index = self.patients.get(r.patient_id)
+        self.visit_patient.append(-1 if patient_index is None else patient_index)
+        self._mark_patient(r.patient_id, P_HAS_VISIT)
+
+    def _on_diagnosis(self, r: model.Diagnosis) -> None:
+        self._mark_patient(r.patient_id, P_HAS_DIAG)
+        index = self._visit(r)
+        if index is not None:
+            self.visit_flags[index] |= (
+                E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
+            )
+
+    def _on_chart_note(self, r: model.ChartNote) -> None:
+        self._mark_patient(
+            r.patient_id,
+            P_HAS_NOTE | (0 if r.chief_complaint else P_NOTE_NO_CC)
+            | (self._practitioner(r.author_id) << P_AUTHOR_SHIFT),
+        )
+
+    def _on_order_line(self, r: model.OrderLine) -> None:
+        if not r.outside_prescription or r.code_type not in ("drug", None):
+            return
+        index = self._visit(r)
+        if index is not None:
+            self.visit_flags[index] |= (
+                E_HAS_RX | (self._practitioner(r.prescriber_id) << E_PRESCRIBER_SHIFT)
+                | (0 if r.name else E_RX_NO_NAME) | (0 if r.dose is not None else E_RX_NO_DOSE)
+                | (0 if r.frequency else E_RX_NO_FREQ) | (0 if r.days else E_RX_NO_DAYS)
+            )
+
+    def _on_lab_result(self, r: model.LabResult) -> None:
+        index = self._visit(r)
+        if index is not None:
+            self.visit_flags[index] |= E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE)
+
+    def _on_procedure(self, r: model.ProcedureRecord) -> None:
+        if not r.is_operation:
+            return
+        patient_index, p = self._patient(r.patient_id)
+        flags = (0 if (r.name or r.edi_code) else R_NO_PROCEDURE_NAME)
+        flags |= self._practitioner(r.performer_id) << R_PRACTITIONER_SHIFT
+        for tally in self.tallies:
+            if tally.document.unit == "operation":
+                tally.tally(p, 0, flags, self.institution_flags, patient_index)
+
+    def _on_certificate(self, r: model.Certificate) -> None:
+        tallies = self._certificate_tallies.get(r.kind.strip())
+        if not tallies:
+            return
+        patient_index, p = self._patient(r.patient_id)
+        flags = (0 if r.text else R_NO_TEXT) | (0 if r.number else R_NO_NUMBER)
+        flags |= self._practitioner(r.doctor_id) << R_PRACTITIONER_SHIFT
+        for tally in tallies:
+            tally.tally(p, 0, flags, self.institution_flags, patient_index)
+
+    def _on_receipt(self, r: model.Receipt) -> None:
+        patient_index, p = self._patient(r.patient_id)
+        visit = self._visit(r)
+        e = E_NO_PAYER | E_NO_DEPT
+        if visit is not None:
+            e = self.visit_flags[visit]
+            self.visit_flags[visit] |= E_HAS_RECEIPT
+        flags = (
+            (0 if r.number else R_NO_NUMBER) | (0 if r.covered_patient is not None else R_NO_PATIENT_SHARE)
+            | (0 if r.covered_insurer is not None else R_NO_INSURER_SHARE)
+            | (0 if r.total is not None else R_NO_TOTAL) | (0 if r.paid is not None else R_NO_PAID)
+        )
+        for tally in self.tallies:
+            if tally.document.unit == "receipt":
+                tally.tally(p, e, flags, self.institution_flags, patient_index)
+
+    def _on_fee_line(self, r: model.FeeLine) -> None:
+        index = self._visit(r)
+        if index is None:
+            return
+        covered = not r.non_covered
+        split_missing = covered and (r.patient_share is None or r.insurer_share is None)
+        self.visit_flags[index] |= (
+            E_HAS_FEE | (0 if (r.name or r.code) else E_FEE_NO_NAME) | (0 if r.total is not None else E_FEE_NO_TOTAL)
+            | (E_FEE_NO_SPLIT if split_missing else 0)
+        )
+
+    # -- the end --
+    def result(self) -> Readiness:
+        """The readiness figures (computed once, when the stream has ended)."""
+        with self._lock:
+            if self._result is None:
+                self._result = self._compute()
+            return self._result
+
+    def _compute(self) -> Readiness:
+        i = self.institution_flags
+        for tally in self.tallies:
+            document = tally.document
+            if document.unit == "patient":
+                for index, p in enumerate(self.patient_flags):
+                    tally.tally(p, 0, 0, i, index)
+            elif document.unit == "visit":
+                wanted = VISIT_SELECTORS[document.visits or ""]
+                for index, e in enumerate(self.visit_flags):
+                    if e & wanted == wanted:
+                        patient_index = self.visit_patient[index]
+                        p = self.patient_flags[patient_index] if patient_index >= 0 else P_NO_NAME | P_NO_RRN
+                        tally.tally(p, e, 0, i, patient_index if patient_index >= 0 else None)
+        documents = []
+        for tally in self.tallies:
+            document = tally.document
+            unit_en, unit_ko = self.catalogue.units[document.unit_key]
+            gaps = []
+            for n, key in enumerate(document.requires):
+                count = tally.gap_counts[n]
+                if not count:
+                    continue
+                requirement = self.catalogue.requirements[key]
+                bitmap = tally.gap_patients[n]
+                charts = sorted(self.chart_numbers[k] for k in bitmap) if bitmap is not None else []
+                gaps.append(Gap(
+                    requirement=key, count=count,
+                    message_en=f"{count} {unit_en} lack {requirement.en}",
+                    message_ko=f"{unit_ko} {count}건: {requirement.ko} 없음",
+                    chart_numbers=charts,
+                ))
+            documents.append(DocumentReadiness(document, unit_en, unit_ko, tally.candidates, tally.issuable, gaps))
+        return Readiness(self.catalogue.version, self.catalogue.sha256, documents, dict(self.unlinked))
+
+    def report_members(self) -> list[tuple[str, bytes]]:
+        data = json.dumps(self.result().to_dict(with_chart_numbers=True), ensure_ascii=False, sort_keys=True, indent=1)
+        return [(READINESS_MEMBER, data.encode("utf-8") + b"\n")]
+
+
+_HANDLERS: dict[type, Any] = {
+    model.Practitioner: ReadinessObserver._on_practitioner,
+    model.Patient: ReadinessObserver._on_patient,
+    model.Encounter: ReadinessObserver._on_encounter,
+    model.Diagnosis: ReadinessObserver._on_diagnosis,
+    model.ChartNote: ReadinessObserver._on_chart_note,
+    model.OrderLine: ReadinessObserver._on_order_line,
+    model.ProcedureRecord: ReadinessObserver._on_procedure,
+    model.LabResult: ReadinessObserver._on_lab_result,
+    model.Certificate: ReadinessObserver._on_certificate,
+    model.Receipt: ReadinessObserver._on_receipt,
+    model.FeeLine: ReadinessObserver._on_fee_line,
+}
+
+
+# --- readiness straight from a source -------------------------------------------------------------------
+
+
+def readiness_for(
+    spec: Any,
+    source: Any,
+    *,
+    institution: model.Institution | None = None,
+    attachments_root: Path | None = None,
+    catalogue: Catalogue | None = None,
+    progress: Any = None,
+    cancel: threading.Event | None = None,
+) -> Readiness:
+    """Readiness of a clinic database without writing anything: the export stream, hashed and dropped."""
+    import datetime as dt
+
+    from emr_exporter.export import ExportRun, digest_stream, read_institution
+
+    institution = institution or read_institution(spec, source)
+    observer = ReadinessObserver(institution, catalogue)
+    run = ExportRun(
+        spec, source, institution=institution, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        attachments_root=attachments_root, progress=progress, cancel=cancel, observers=[observer],
+    )
+    digest_stream(run.stream())
+    return observer.result()
+
+
+def run_readiness(request: Any, progress: Any = None, cancel: threading.Event | None = None) -> Readiness:
+    """The ``readiness`` job for an :class:`~emr_exporter.service.ExportRequest` (source fields only)."""
+    from emr_exporter.connectors import load_connector
+    from emr_exporter.export import read_institution
+    from emr_exporter.source import open_source
+
+    spec = load_connector(request.connector, request.connectors_dirs)
+    source = open_source(database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password)
+    try:
+        institution = read_institution(
+            spec, source, {"code": request.institution_code, "name": request.institution_name}
+        )
+        attachments_root = request.attachments_root
+        if attachments_root is None and spec.attachments_root and request.database is not None:
+            attachments_root = Path(request.database).parent / spec.attachments_root
+        return readiness_for(
+            spec, source, institution=institution, attachments_root=attachments_root, progress=progress, cancel=cancel
+        )
+    finally:
+        source.close()
+
+
+__all__ = [
+    "READINESS_MEMBER",
+    "Catalogue",
+    "DocumentReadiness",
+    "DocumentType",
+    "Gap",
+    "Readiness",
+    "ReadinessObserver",
+    "load_catalogue",
+    "readiness_for",
+    "run_readiness",
+]
