@@ -48,6 +48,7 @@ def _register_commands() -> None:
     from emr_exporter.cli import export_commands  # noqa: F401
     from emr_exporter.cli import bundle_commands  # noqa: F401
     from emr_exporter.cli import odbc_commands  # noqa: F401
+    from emr_exporter.cli import document_commands  # noqa: F401
     from emr_exporter.cli import upload_commands  # noqa: F401
 
 
