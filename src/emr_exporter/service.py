@@ -16,6 +16,7 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.connectors import load_connector
 from emr_exporter.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
+from emr_exporter.readiness import ReadinessObserver
 from emr_exporter.source import open_source
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -116,14 +117,16 @@ def run_export(
             attachments_root = Path(request.database).parent / spec.attachments_root
         if request.out_dir is None:
             created = request.created or default_created()
+            readiness = ReadinessObserver(institution)
             run = ExportRun(
                 spec, source, institution=institution, created=created, attachments_root=attachments_root,
-                progress=progress, cancel=cancel, page_size=request.page_size,
+                progress=progress, cancel=cancel, page_size=request.page_size, observers=[readiness],
             )
             digest = digest_stream(run.stream())
             return ExportOutcome(
                 reconciliation=run.reconciliation, bag_sha256=digest.sha256, bag_bytes=digest.size,
                 institution=institution, connector=spec.name, dry_run=True, created=run.created,
+                extra={"readiness": readiness.result().to_dict()},  # counts only: no chart numbers
             )
         return _sealed_export(request, spec, source, institution, attachments_root, progress, cancel)
     finally:
@@ -154,10 +157,12 @@ def _sealed_export(request, spec, source, institution, attachments_root, progres
         out_dir, signer=signer, recipient=recipient, institution_code=institution.code,
         export_key=export_key, **writer_kwargs,
     )
+    readiness = ReadinessObserver(institution)
     run = ExportRun(
         spec, source, institution=institution, created=writer.created, attachments_root=attachments_root,
         bag_info={"External-Identifier": writer.bundle_id, **getattr(writer, "bag_info", {})},
         sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
+        observers=[readiness],
     )
     hasher = hashlib.sha256()
     size = 0
@@ -174,7 +179,7 @@ def _sealed_export(request, spec, source, institution, attachments_root, progres
         reconciliation=run.reconciliation, bag_sha256=hasher.hexdigest(), bag_bytes=size,
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
-        resumed=writer.resumed,
+        resumed=writer.resumed, extra={"readiness": readiness.result().to_dict()},  # counts only
     )
 
 
