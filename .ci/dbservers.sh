@@ -55,6 +55,7 @@ SQL
 start_postgres() {
   mkdir -p "$BASE"
   chmod 755 "$BASE"
+  chmod o+x "$(dirname "$BASE")"  # postgres must traverse into $BASE even under a strict umask
   if ! pg_up; then
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
       mkdir -p "$PGDATA"; chown postgres:postgres "$PGDATA"; chmod 700 "$PGDATA"
