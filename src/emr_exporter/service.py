@@ -175,12 +175,18 @@ def _sealed_export(request, spec, source, institution, attachments_root, progres
             yield chunk
 
     sealed = writer.write(hashed(), cancel=cancel)
-    return ExportOutcome(
+    outcome = ExportOutcome(
         reconciliation=run.reconciliation, bag_sha256=hasher.hexdigest(), bag_bytes=size,
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
-        resumed=writer.resumed, extra={"readiness": readiness.result().to_dict()},  # counts only
+        resumed=writer.resumed,
+        extra={"readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string()},
     )
+    # <bundle>.summary.json: the transfer report's inputs (no patient data), for `emr-export report`.
+    from emr_exporter.report import write_summary
+
+    outcome.extra["summary"] = str(write_summary(outcome))
+    return outcome
 
 
 @dataclass

@@ -59,3 +59,41 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
     click.echo(result.table())
     click.echo("")
     click.echo("The chart numbers of the affected patients are listed in the bundle: data/report/readiness.json.")
+
+
+@main.command("report")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
+              help="Language of the report.")
+@click.option("--closing-date", help="The clinic's closing (휴·폐업) date, YYYY-MM-DD.")
+@click.option("--receipt-number", help="The store's receipt number, once the bundle is uploaded.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the PDF (default: next to the bundle, <bundle>.report.pdf / .report.en.pdf).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_number: str | None,
+                   out_path: Path | None, as_json: bool) -> None:
+    """Print the transfer report (이관 보고서) of a sealed bundle as PDF, for the health centre.
+
+    Needs <bundle>.summary.json, which the export writes next to the bundle. The report holds counts
+    and digests only: no patient data.
+    """
+    import datetime as dt
+
+    from emr_exporter.errors import ConfigError
+    from emr_exporter.report import load_summary, write_transfer_report
+
+    def job() -> Path:
+        if closing_date is not None:
+            try:
+                dt.date.fromisoformat(closing_date)
+            except ValueError:
+                raise ConfigError("--closing-date must be a date written as YYYY-MM-DD, e.g. 2026-06-30.") from None
+        summary = load_summary(bundle)
+        target = out_path or bundle.with_name(bundle.name + (".report.pdf" if lang == "ko" else ".report.en.pdf"))
+        return write_transfer_report(summary, target, lang, closing_date=closing_date, receipt_number=receipt_number)
+
+    written = run_command(job, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps({"report": str(written), "lang": lang}, ensure_ascii=False))
+    else:
+        click.echo(f"Transfer report: {written}")

@@ -1,0 +1,144 @@
+"""The transfer report PDF: text extracted with pypdf and compared with the source and the sealed bundle."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+
+from emr_exporter import model
+from emr_exporter.cli import main
+from emr_exporter.report import (
+    TransferReport,
+    file_sha256,
+    load_summary,
+    render_transfer_report,
+    summary_path,
+    write_transfer_report,
+)
+from emr_exporter.service import DemoRequest, ExportOutcome, run_demo
+
+
+def pdf_text(path_or_bytes: Path | bytes) -> str:
+    import io
+
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(source).pages)
+
+
+@pytest.fixture(scope="module")
+def sealed(tmp_path_factory: pytest.TempPathFactory) -> ExportOutcome:
+    out = tmp_path_factory.mktemp("sealed-demo")
+    return run_demo(DemoRequest(out_dir=out, patients=40))
+
+
+def demo_rows(outcome: ExportOutcome, query: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(outcome.extra["database"]) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, tmp_path: Path) -> None:
+    path = write_transfer_report(sealed, tmp_path / "report.pdf", "ko", closing_date="2026-06-30")
+    text = pdf_text(path)
+    [(name, code, address)] = demo_rows(sealed, "SELECT HOSP_NM, YKIHO, ADDR FROM CLINIC_INFO")
+    assert "휴·폐업 의료기관 진료기록 이관 보고서" in text
+    assert f"명칭 {name}" in text and f"요양기관기호 {code}" in text and f"주소 {address}" in text
+    assert "휴·폐업일 2026-06-30" in text
+    assert f"서명 인증서 {sealed.extra['signer']}" in text
+    assert f"번들 ID {sealed.bundle_id}" in text
+    assert f"파일 SHA-256 {file_sha256(sealed.bundle_path)}" in text  # type: ignore[arg-type]
+    assert f"내용(평문) SHA-256 {sealed.bag_sha256}" in text
+    assert "보관시스템 접수번호 아직 전송하지 않음" in text
+    # counts per record type with the retention class, straight from the source tables
+    [(patients_in_source,)] = demo_rows(sealed, "SELECT COUNT(*) FROM PT_MASTER")
+    patients = next(e for e in sealed.reconciliation.entities if e.entity == "patient")
+    assert patients.source_rows == patients_in_source
+    assert f"환자 환자 명부 (5) {patients_in_source:,} {patients.exported:,} {patients.quarantined:,}" in text
+    [(receipts_in_source,)] = demo_rows(sealed, "SELECT COUNT(*) FROM RCPT")
+    assert re.search(rf"진료비 영수증 청구 서류 \(5\) {receipts_in_source:,} ", text)
+    totals = sealed.reconciliation.totals
+    assert f"합계 {totals['source_rows']:,} {totals['exported']:,} {totals['quarantined']:,}" in text
+    assert "원본 = 이관 + 격리: 모두 일치" in text
+    assert f"환자 명부에 {patients.exported:,}명" in text
+    assert "환자 duplicate 2" in text  # two planted duplicate chart numbers
+    # readiness: the figures and the Korean gap message of the receipts
+    receipt = next(d for d in sealed.extra["readiness"]["documents"] if d["id"] == "receipt")
+    assert f"진료비 계산서·영수증 {receipt['issuable']:,} / {receipt['candidates']:,} 영수증" in text
+    assert receipt["gaps"][0]["message_ko"] in " ".join(text.split())  # table cells wrap lines
+    assert "소견서 (미확정)" in text
+
+
+def test_english_report_and_the_embedded_korean_font(sealed: ExportOutcome, tmp_path: Path) -> None:
+    path = write_transfer_report(sealed, tmp_path / "report-en.pdf", "en", receipt_number="KHIS-2026-000123")
+    text = pdf_text(path)
+    assert "Transfer report: medical records of a closing clinic" in text
+    assert f"Name {sealed.institution.name}" in text
+    assert "Store receipt number KHIS-2026-000123" in text
+    prescription = next(d for d in sealed.extra["readiness"]["documents"] if d["id"] == "prescription")
+    assert prescription["gaps"][0]["message_en"] in " ".join(text.split())  # table cells wrap lines
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in pypdf.PdfReader(path).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all(re.fullmatch(r"/[A-Z]{6}\+NanumGothic(-?Bold)?", f) for f in fonts), fonts
+
+
+def test_no_resident_registration_number_in_the_report_or_its_summary(sealed: ExportOutcome, tmp_path: Path) -> None:
+    rrns = [rrn for (rrn,) in demo_rows(sealed, "SELECT JUMIN_NO FROM PT_MASTER") if rrn]
+    assert len(rrns) >= 40
+    texts = [
+        pdf_text(write_transfer_report(sealed, tmp_path / f"r-{lang}.pdf", lang)) for lang in ("ko", "en")
+    ]
+    texts.append(summary_path(sealed.bundle_path).read_text("utf-8"))  # type: ignore[arg-type]
+    for text in texts:
+        flat = text.replace("-", "").replace(" ", "")
+        for rrn in rrns:
+            assert rrn not in flat
+            assert model.mask_rrn(rrn) not in text  # not even masked: the report holds no patient rows
+            assert rrn[:6] + "-" + rrn[6] not in text
+    names = [bytes(n).decode("cp949") for (n,) in demo_rows(sealed, "SELECT PT_NM FROM PT_MASTER WHERE PT_NO < 20")]
+    assert not [n for n in names if n in texts[0] or n in texts[2]]
+
+
+def test_report_command_reprints_from_the_summary(sealed: ExportOutcome, tmp_path: Path) -> None:
+    bundle = sealed.bundle_path
+    assert bundle is not None
+    out = tmp_path / "again.pdf"
+    result = CliRunner().invoke(main, ["report", str(bundle), "--closing-date", "2026-06-30",
+                                       "--receipt-number", "R-77", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Transfer report: {out}\n"
+    text = pdf_text(out)
+    assert "휴·폐업일 2026-06-30" in text and "보관시스템 접수번호 R-77" in text
+    assert f"번들 ID {sealed.bundle_id}" in text
+    # the same inputs give the same document as the in-process call
+    summary = load_summary(bundle)
+    direct = render_transfer_report(
+        TransferReport(**{**summary.__dict__, "closing_date": "2026-06-30", "receipt_number": "R-77"}), "ko"
+    )
+    assert pdf_text(direct) == text
+
+
+def test_report_command_errors_are_readable(sealed: ExportOutcome, tmp_path: Path) -> None:
+    runner = CliRunner()
+    lonely = tmp_path / "other.emrx"
+    lonely.write_bytes(b"x")
+    result = runner.invoke(main, ["report", str(lonely)])
+    assert result.exit_code != 0
+    assert "other.emrx.summary.json is missing" in result.output
+    # a summary copied next to the wrong bundle
+    summary_path(lonely).write_text(summary_path(sealed.bundle_path).read_text("utf-8"), "utf-8")  # type: ignore[arg-type]
+    result = runner.invoke(main, ["report", str(lonely), "--json"])
+    assert result.exit_code != 0
+    assert json.loads(result.output)["error"]["message"] == (
+        "other.emrx.summary.json does not belong to other.emrx (its SHA-256 differs)."
+    )
+    result = runner.invoke(main, ["report", str(sealed.bundle_path), "--closing-date", "30.06.2026"])
+    assert "--closing-date must be a date written as YYYY-MM-DD" in result.output
