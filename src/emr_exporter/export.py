@@ -286,10 +286,7 @@ class ExportRun:
         """
         counts: dict[str, tuple[int, int]] = {}
         per_table: dict[str, int] = {}
-        for name in model.ENTITY_ORDER:
-            entity = self.spec.entities.get(name)
-            if entity is None:
-                continue
+        for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
             counts[name] = self._count(entity)

@@ -99,6 +99,10 @@ RECEIPT_URL = _EXTENSION + "receipt"
 FEE_CATEGORY_URL = _EXTENSION + "fee-category"
 FEE_DAYS_URL = _EXTENSION + "fee-days"
 FEE_AMOUNTS_URL = _EXTENSION + "fee-amounts"  # complex: unit-price, total, patient-share, …
+SOURCE_ENCRYPTED_URL = _EXTENSION + "source-encrypted"  # attachment bytes encrypted by the source EMR
+RECORDED_CODE_SYSTEM = f"{PROJECT_URN}:recorded-code"  # a further code kept verbatim, e.g. "ICD10:R05"
+CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 
 #: Institution-scoped identifier/code systems: ``urn:emr-exporter:hira-krnpi:<요양기관기호>:<what>``.
 INSTITUTION_SYSTEM_TEMPLATE = PROJECT_URN + ":hira-krnpi:{code}:{what}"
@@ -235,6 +239,18 @@ def _recorded_coding(record: Any, field_name: str, system: str, display: str | N
 def _check_frequency(record: model.OrderLine) -> None:
     if record.frequency is not None and record.frequency < 1:
         raise _fail(record, "frequency", "must be at least once a day")
+
+
+def _status(record: Any, usual: str, inactive: str | None = None) -> str:
+    """The FHIR status of a record: ``usual``, or what its source-recorded ``status`` says."""
+    status = getattr(record, "status", None)
+    if status is None:
+        return usual
+    if status == "entered-in-error":
+        return "entered-in-error"
+    if status == "inactive":
+        return inactive or usual
+    raise _fail(record, "status", "is not a known record status")
 
 
 def fhir_date(value: dt.date) -> str:
@@ -516,7 +532,15 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
             None,
         )
     ]
-    resource["code"] = _concept([_recorded_coding(record, "code", system)], record.text)
+    status = _status(record, "", "inactive")  # no clinicalStatus unless recorded
+    if status == "entered-in-error":  # clinicalStatus must then be absent (con-5)
+        resource["verificationStatus"] = _concept(
+            [_coding(CONDITION_VERIFICATION_SYSTEM, "entered-in-error", "Entered in Error")], None
+        )
+    elif status == "inactive":
+        resource["clinicalStatus"] = _concept([_coding(CONDITION_CLINICAL_SYSTEM, "inactive", "Inactive")], None)
+    extra = [_coding(RECORDED_CODE_SYSTEM, code) for code in record.other_codes if _FHIR_CODE.fullmatch(code)]
+    resource["code"] = _concept([_recorded_coding(record, "code", system), *extra], record.text)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)
@@ -537,7 +561,7 @@ _CHART_SECTIONS = (
 
 def _chart_note(record: model.ChartNote, institution: model.Institution) -> list[dict[str, Any]]:
     resource = _base("DocumentReference", record)
-    resource["status"] = "current"
+    resource["status"] = _status(record, "current")
     resource["type"] = _concept([_coding(LOINC_SYSTEM, "11506-3", "Progress note")], "진료기록부")
     resource["category"] = _document_category("chart-note", "진료기록")
     resource["subject"] = _ref("Patient", record.patient_id)
@@ -595,7 +619,7 @@ def _medication_request(record: model.OrderLine, institution: model.Institution)
     # No KR Core profile: it requires a medication-ingredient extension the source does not record.
     resource = _base("MedicationRequest", record)
     resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": record.outside_prescription}]
-    resource["status"] = "unknown"  # whether it was taken/dispensed is not recorded
+    resource["status"] = _status(record, "unknown", "stopped")  # taken/dispensed is not recorded
     resource["intent"] = "order"
     resource["category"] = _code_type_category(record)
     resource["medicationCodeableConcept"] = _concept(
@@ -633,7 +657,7 @@ def _service_request(record: model.OrderLine, institution: model.Institution) ->
     resource = _base("ServiceRequest", record)
     if record.outside_prescription:
         resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": True}]
-    resource["status"] = "unknown"
+    resource["status"] = _status(record, "unknown", "revoked")
     resource["intent"] = "order"
     category = _code_type_category(record)
     if category:
@@ -666,7 +690,7 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     if not (record.edi_code or record.name):
         raise _fail(record, "edi_code/name", "a procedure needs a code or a name")
     resource = _base("Procedure", record, PROFILE_PROCEDURE)
-    resource["status"] = "completed"  # it is a record of what was performed
+    resource["status"] = _status(record, "completed")  # it is a record of what was performed
     if record.is_operation:
         resource["category"] = _concept([_coding(SNOMED_SYSTEM, "387713003", "Surgical procedure")], "수술")
     codings = [_recorded_coding(record, "edi_code", EDI_PROCEDURE_SYSTEM, record.name)] if record.edi_code else []
@@ -702,7 +726,7 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
         raise _fail(record, "code/name", "a lab result needs a test code or name")
     # No KR Core profile: its laboratory-result profile requires `issued` (report time, not recorded).
     resource = _base("Observation", record)
-    resource["status"] = "final"  # the value the closed clinic holds is its last word
+    resource["status"] = _status(record, "final")  # the value the closed clinic holds is its last word
     resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "laboratory", "Laboratory")], None)]
     codings = (
         [_recorded_coding(record, "code", institution_system(institution, "lab-code"), record.name)]
@@ -785,7 +809,9 @@ def _attachment_size(record: model.Attachment) -> int:
 def _attachment(record: model.Attachment, institution: model.Institution) -> list[dict[str, Any]]:
     _require_text(record, "media_type")
     resource = _base("DocumentReference", record)
-    resource["status"] = "current"
+    if record.encrypted:
+        resource["extension"] = [{"url": SOURCE_ENCRYPTED_URL, "valueBoolean": True}]
+    resource["status"] = _status(record, "current")
     if record.title:
         resource["type"] = {"text": record.title}
     resource["category"] = _document_category("attachment", "첨부")
@@ -842,7 +868,7 @@ def _receipt(record: model.Receipt, institution: model.Institution) -> list[dict
         resource["identifier"].insert(
             0, {"use": "official", "system": institution_system(institution, "receipt-number"), "value": record.number}
         )
-    resource["status"] = "issued"
+    resource["status"] = _status(record, "issued")
     resource["type"] = {"text": "진료비 계산서·영수증"}
     resource["subject"] = _ref("Patient", record.patient_id)
     resource["date"] = fhir_date(record.issued)
@@ -886,7 +912,7 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
         extensions.append({"url": FEE_AMOUNTS_URL, "extension": amounts})
     if extensions:
         resource["extension"] = extensions
-    resource["status"] = "billed"
+    resource["status"] = _status(record, "billed")
     codings = [_recorded_coding(record, "code", EDI_UNSPECIFIED_SYSTEM, record.name)] if record.code else []
     resource["code"] = _concept(codings, record.name)
     resource["subject"] = _ref("Patient", record.patient_id)

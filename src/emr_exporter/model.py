@@ -71,6 +71,11 @@ def mask_rrn(rrn: str | None) -> str:
 
 # --- records -------------------------------------------------------------------------------------
 
+#: Record status as the source EMR kept it (the optional ``status`` field of clinical records): None is
+#: an ordinary record; "inactive" is no longer current (a resolved problem, a stopped drug); and
+#: "entered-in-error" was deleted or marked erroneous in the EMR but is exported, never dropped.
+RECORD_STATUSES: frozenset[str] = frozenset({"inactive", "entered-in-error"})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Institution:
@@ -139,6 +144,8 @@ class Diagnosis:
     primary: bool = False
     onset: dt.date | None = None
     recorded: dt.date | None = None
+    other_codes: tuple[str, ...] = ()  # further codes recorded with it, verbatim (e.g. "ICD10:R05")
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -157,6 +164,7 @@ class ChartNote:
     course: str | None = None
     plan: str | None = None
     amends_id: str | None = None  # the record this one corrects (art. 22(2): keep both)
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -180,6 +188,7 @@ class OrderLine:
     route: str | None = None
     prescriber_id: str | None = None
     outside_prescription: bool = False  # 원외처방 (a 처방전 was issued)
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.PRESCRIPTION
 
 
@@ -194,6 +203,7 @@ class ProcedureRecord:
     name: str | None = None
     performer_id: str | None = None
     is_operation: bool = False
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -210,6 +220,7 @@ class LabResult:
     unit: str | None = None
     reference_range: str | None = None
     flag: str | None = None  # H | L | N | A as recorded
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
@@ -259,6 +270,7 @@ class Receipt:
     non_covered: Decimal | None = None  # 비급여
     total: Decimal | None = None  # 진료비 총액
     paid: Decimal | None = None  # 납부한 금액
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -282,6 +294,7 @@ class FeeLine:
     patient_share: Decimal | None = None
     insurer_share: Decimal | None = None
     non_covered: Decimal | None = None
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -305,6 +318,8 @@ class Attachment:
     media_type: str
     title: str | None = None
     content: AttachmentContent = field(default_factory=AttachmentContent)
+    encrypted: bool = False  # the bytes are encrypted by the source EMR and carried as they are
+    status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 

@@ -154,7 +154,7 @@ class EntityMapper:
 
     def _build(self, values: dict[str, Any], provenance: model.Provenance) -> model.Record:
         record_type = self.entity.record_type
-        if self.entity.name == "attachment":
+        if self.entity.canonical == "attachment":
             blob = values.pop("content_blob", None)
             path = values.pop("content_path", None)
             if blob is None and path is None:

@@ -37,7 +37,7 @@ _SECTION_KEYS = {
     "institution": {"query"},
     "attachments": {"root"},
 }
-_ENTITY_KEYS = {"table", "key", "query", "unique", "fields", "page_size"}
+_ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size"}
 _FIELD_KEYS = {"column", "value", "type", "required", "default", "map", "ref", "root"}
 
 
@@ -63,6 +63,14 @@ class EntitySpec:
     query: str | None = None
     unique: tuple[str, ...] = ()
     page_size: int | None = None
+    # The canonical entity the rows become. Empty: the section name is the canonical entity. A section
+    # with another name (``[entities.allergy]`` with ``entity = "diagnosis"``) lets several source tables,
+    # or several row kinds of one table, feed one canonical entity.
+    kind: str = ""
+
+    @property
+    def canonical(self) -> str:
+        return self.kind or self.name
 
     @property
     def inner_sql(self) -> str:
@@ -71,7 +79,7 @@ class EntitySpec:
 
     @property
     def record_type(self) -> type:
-        return model.ENTITY_TYPES[self.name]
+        return model.ENTITY_TYPES[self.canonical]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,19 +247,27 @@ class _Validator:
         raw = self.data.get("entities", {})
         if not isinstance(raw, dict) or not raw:
             raise self.fail("entities", None, "at least one [entities.<name>] table is required")
-        for name in raw:
-            if name not in model.ENTITY_TYPES:
+        kinds: dict[str, str] = {}
+        for name, section in raw.items():
+            kind = section.get("entity", name) if isinstance(section, dict) else name
+            kind = kind if isinstance(kind, str) else ""
+            if kind not in model.ENTITY_TYPES:
+                where = "entity" if isinstance(section, dict) and "entity" in section else None
                 raise self.fail(
-                    f"entities.{name}", None,
-                    f"unknown entity; known: {', '.join(model.ENTITY_ORDER)}",
+                    f"entities.{name}", where,
+                    f"unknown entity; known: {', '.join(model.ENTITY_ORDER)}"
+                    + ("" if where else " (or name one with entity = \"…\")"),
                 )
+            if not NAME.match(name):
+                raise self.fail(f"entities.{name}", None, "section names are lowercase letters, digits, '-' or '_'")
+            kinds[name] = kind
         entities: dict[str, EntitySpec] = {}
-        for name in model.ENTITY_ORDER:  # validated in dependency order so refs point backwards
-            if name in raw:
-                entities[name] = self._entity(name, raw[name], entities)
+        # Validated in dependency order (then in file order) so refs point backwards.
+        for name in sorted(raw, key=lambda n: model.ENTITY_ORDER.index(kinds[n])):
+            entities[name] = self._entity(name, raw[name], entities, kinds[name])
         return entities
 
-    def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec]) -> EntitySpec:
+    def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec], kind: str) -> EntitySpec:
         table_path = f"entities.{name}"
         if not isinstance(section, dict):
             raise self.fail(table_path, None, "must be a table")
@@ -262,9 +278,9 @@ class _Validator:
         page_size = section.get("page_size")
         if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 100_000):
             raise self.fail(table_path, "page_size", "must be a whole number from 1 to 100000")
-        record_type = model.ENTITY_TYPES[name]
+        record_type = model.ENTITY_TYPES[kind]
         allowed = {f.name for f in dataclasses.fields(record_type)} - FRAMEWORK_FIELDS
-        if name == "attachment":
+        if kind == "attachment":
             allowed = (allowed - {"content"}) | set(ATTACHMENT_CONTENT_FIELDS)
         fields_section = section.get("fields")
         if not isinstance(fields_section, dict) or not fields_section:
@@ -284,14 +300,15 @@ class _Validator:
                     f"{table_path}.fields", None,
                     f"field '{f.name}' is required by {record_type.__name__} but not mapped",
                 )
-        if name == "attachment" and not any(n in fields for n in ATTACHMENT_CONTENT_FIELDS):
+        if kind == "attachment" and not any(n in fields for n in ATTACHMENT_CONTENT_FIELDS):
             raise self.fail(f"{table_path}.fields", None, "map content_blob or content_path")
         unique = self._str_list(table_path, section, "unique")
         for field_name in unique:
             if field_name not in fields or fields[field_name].column is None:
                 raise self.fail(table_path, "unique", f"'{field_name}' is not a field mapped from a column")
         return EntitySpec(
-            name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size
+            name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size,
+            kind="" if kind == name else kind,
         )
 
     def _field(self, table: str, name: str, raw: Any, earlier: Mapping[str, EntitySpec]) -> FieldSpec:
@@ -319,7 +336,7 @@ class _Validator:
             raise self.fail(table, name, "type 'code' needs a 'map'")
         ref = raw.get("ref")
         if kind == "ref":
-            if ref not in model.ENTITY_TYPES:
+            if not isinstance(ref, str) or (ref not in model.ENTITY_TYPES and ref not in earlier):
                 raise self.fail(table, name, f"'ref' must name an entity, got {ref!r}")
             if ref not in earlier:
                 raise self.fail(table, name, f"refers to entity '{ref}', which this connector does not define")
