@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -310,9 +311,15 @@ def _meta(record: Any, profile: str | None) -> dict[str, Any]:
     return meta
 
 
+@functools.lru_cache(maxsize=256)
+def _source_system(connector: str, table: str) -> str:
+    # One per source table: cached because it is needed for every resource (a profile hot spot).
+    return f"{SOURCE_SYSTEM_PREFIX}{quote(connector, safe='')}:{quote(table, safe='')}"
+
+
 def source_identifier(provenance: model.Provenance) -> dict[str, str]:
     """The identifier saying which source table and key a resource came from."""
-    system = f"{SOURCE_SYSTEM_PREFIX}{quote(provenance.connector, safe='')}:{quote(provenance.table, safe='')}"
+    system = _source_system(provenance.connector, provenance.table)
     return {"use": "secondary", "system": system, "value": provenance.key}
 
 
