@@ -142,3 +142,50 @@ def test_report_command_errors_are_readable(sealed: ExportOutcome, tmp_path: Pat
     )
     result = runner.invoke(main, ["report", str(sealed.bundle_path), "--closing-date", "30.06.2026"])
     assert "--closing-date must be a date written as YYYY-MM-DD" in result.output
+
+
+def test_preview_from_the_sealed_bundle_shows_the_source_receipts(sealed: ExportOutcome, tmp_path: Path) -> None:
+    # a patient with a pre-2016 receipt (no 공단부담금 recorded) and later ones
+    [(chart, pt_no)] = demo_rows(
+        sealed, "SELECT P.CHART_NO, P.PT_NO FROM PT_MASTER P WHERE EXISTS (SELECT 1 FROM RCPT R WHERE R.PT_NO = P.PT_NO"
+                " AND R.INS_CORP_AMT IS NULL) ORDER BY P.PT_NO LIMIT 1",
+    )
+    out = tmp_path / "receipt.pdf"
+    result = CliRunner().invoke(main, [
+        "preview", str(sealed.bundle_path), "--key", sealed.extra["store_key"], "--patient", chart,
+        "--document", "receipt", "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    receipts = demo_rows(sealed, "SELECT RCPT_NO, TOT_AMT, INS_SELF_AMT + FULL_SELF_AMT + NONINS_AMT, INS_SELF_AMT,"
+                                 f" INS_CORP_AMT, PAID_AMT FROM RCPT WHERE PT_NO = {pt_no} ORDER BY RCPT_YMD")
+    assert result.output == f"Preview ({len(receipts)} page{'s' if len(receipts) != 1 else ''}): {out}\n"
+    pages = [page.extract_text() for page in pypdf.PdfReader(out).pages]
+    assert len(pages) == len(receipts)
+    for text, (number, total, patient_total, own, insurer, paid) in zip(pages, receipts, strict=True):
+        assert "진료비 계산서·영수증" in text and "미리보기 (PREVIEW)" in text
+        assert f"{chart} " in text and number in text
+        assert f"{total:,} {patient_total:,} {paid:,}" in text  # 진료비 총액, 환자부담 총액, 납부한 금액
+        assert ("(기록 없음)" in text) == (insurer is None)
+        if insurer is not None:
+            assert f"합계 {own:,} {insurer:,}" in text
+    assert not list(tmp_path.glob("emr-preview-*"))
+
+
+def test_preview_diagnosis_certificate_masks_the_rrn(sealed: ExportOutcome, tmp_path: Path) -> None:
+    opened = tmp_path / "opened"
+    result = CliRunner().invoke(main, ["open", str(sealed.bundle_path), "--key", sealed.extra["store_key"],
+                                       "--out", str(opened)])
+    assert result.exit_code == 0, result.output
+    [(chart, rrn, address)] = demo_rows(sealed, "SELECT CHART_NO, JUMIN_NO, ADDR FROM PT_MASTER WHERE PT_NO = 3")
+    out = tmp_path / "dx.pdf"
+    result = CliRunner().invoke(main, ["preview", str(opened), "--patient", chart, "--document",
+                                       "diagnosis-certificate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out)
+    assert model.mask_rrn(rrn) in text and rrn not in text.replace("-", "")
+    assert address in text
+    codes = demo_rows(sealed, "SELECT DISTINCT KCD_CD FROM DIAG WHERE PT_NO = 3")
+    assert all(code in text for (code,) in codes)
+    result = CliRunner().invoke(main, ["preview", str(opened), "--patient", "NOPE", "--document", "receipt",
+                                       "--out", str(out)])
+    assert result.exit_code != 0 and "No patient with chart number NOPE is in this bundle." in result.output

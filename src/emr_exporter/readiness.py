@@ -503,6 +503,9 @@ class ReadinessObserver:
 
     # -- the stream --
     def observe(self, record: model.Record) -> None:
+        # A record the EMR marked as erroneous is exported, but no document is issued from it.
+        if getattr(record, "status", None) == "entered-in-error":
+            return
         handler = _HANDLERS.get(type(record))
         if handler is not None:
             handler(self, record)

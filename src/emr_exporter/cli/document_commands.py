@@ -97,3 +97,62 @@ def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_nu
         click.echo(json.dumps({"report": str(written), "lang": lang}, ensure_ascii=False))
     else:
         click.echo(f"Transfer report: {written}")
+
+
+@main.command("preview")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The store's private key (PEM or DER), to open a sealed bundle (not for an opened bag folder).")
+@click.option("--key-password-env", metavar="VAR",
+              help="Name of an environment variable holding the key's password (never the password itself).")
+@click.option("--patient", "chart_number", required=True, help="The patient's chart number (환자등록번호).")
+@click.option("--document", required=True,
+              type=click.Choice(["receipt", "diagnosis-certificate", "outpatient-confirmation"]),
+              help="Which document to draw.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the PDF.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def preview_command(file: Path, key_path: Path | None, key_password_env: str | None, chart_number: str,
+                    document: str, out_path: Path, as_json: bool) -> None:
+    """Draw a portal document for one patient from a bundle's FHIR data (store side / audit).
+
+    FILE is a sealed bundle (with --key: it is verified and opened into a temporary folder that is
+    deleted afterwards) or a bag folder opened before with `emr-export open`. The PDF is marked as a
+    preview; it shows the RRN masked.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from emr_exporter.errors import ConfigError
+    from emr_exporter.preview import render_preview
+
+    def job() -> int:
+        if file.is_dir():
+            bag_dir = file if (file / "data").is_dir() else next(file.glob("*/bag"), file)
+            data, count = render_preview(bag_dir, chart_number, document)
+        else:
+            if key_path is None:
+                raise ConfigError("To preview from a sealed bundle, give the store's key with --key.")
+            from emr_exporter.bundle.keys import load_store_private_key
+            from emr_exporter.bundle.reader import open_bundle
+
+            password = os.environ.get(key_password_env) if key_password_env else None
+            if key_password_env and password is None:
+                raise ConfigError(f"The environment variable {key_password_env} is not set.")
+            store_key = load_store_private_key(key_path, password)
+            scratch = Path(tempfile.mkdtemp(prefix="emr-preview-"))
+            try:
+                opened = open_bundle(file, store_key, scratch)
+                data, count = render_preview(opened.bag_dir, chart_number, document)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(data)
+        return count
+
+    count = run_command(job, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps({"preview": str(out_path), "document": document, "pages": count}))
+    else:
+        click.echo(f"Preview ({count} page{'s' if count != 1 else ''}): {out_path}")
