@@ -10,6 +10,8 @@ PACKAGES=(
   mariadb-server mariadb-client postgresql
   # openssl CLI: an independent CMS verifier in the bundle tests
   openssl
+  # makensis: tests/test_installer.py compiles the Windows installer script (installer/emr-exporter.nsi)
+  nsis
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
