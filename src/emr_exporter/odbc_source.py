@@ -68,10 +68,14 @@ class OdbcSource:
         return None
 
     def table_exists(self, name: str) -> bool:
+        import pyodbc
+
+        # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
+        catalog = self.conn.getinfo(pyodbc.SQL_DATABASE_NAME) if self.engine in ("mariadb", "mysql") else None
         cursor = self.conn.cursor()
         try:
             for candidate in (name, name.lower(), name.upper()):
-                if cursor.tables(table=candidate).fetchone() is not None:
+                if cursor.tables(table=candidate, catalog=catalog or None).fetchone() is not None:
                     return True
             return False
         finally:
