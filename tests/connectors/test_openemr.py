@@ -261,3 +261,41 @@ def test_service_dry_run_gives_the_same_bag(openemr: OpenEmrDatabase, exported: 
     assert outcome.reconciliation.to_dict() == exported.reconciliation.to_dict()
     assert outcome.created == CREATED.replace(microsecond=0)
     assert isinstance(outcome.created, dt.datetime)
+
+
+def test_cli_sealed_export_then_open_gives_every_document_back_byte_identical(
+    openemr: OpenEmrDatabase, exported: ConformantExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from emr_exporter.bundle.keys import make_demo_keys
+    from emr_exporter.cli import main
+
+    keys = tmp_path / "keys"
+    make_demo_keys(keys)  # throwaway CA, institution .p12 (password "demo") and store key pair
+    monkeypatch.setenv("EMR_EXPORTER_DB_PASSWORD", openemr.password)
+    monkeypatch.setenv("EMR_EXPORTER_CERT_PASSWORD", "demo")
+    runner = CliRunner()
+    common = ["export", "--connector", "openemr", "--odbc", openemr.conn_str,
+              "--attachments-root", str(openemr.documents), "--institution-code", "12345678", "--json"]
+    dry = runner.invoke(main, [*common, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    sealed = runner.invoke(main, [*common, "--out", str(tmp_path / "out"), "--cert", str(keys / "institution.p12"),
+                                  "--store-cert", str(keys / "store-cert.pem")])
+    assert sealed.exit_code == 0, sealed.output
+    outcome = json.loads(sealed.output)
+    assert outcome["reconciliation"] == exported.reconciliation.to_dict()
+
+    opened = runner.invoke(main, ["open", outcome["bundle"]["path"], "--key", str(keys / "store-key.pem"),
+                                  "--out", str(tmp_path / "opened"), "--json"])
+    assert opened.exit_code == 0, opened.output
+    result = json.loads(opened.output)
+    assert result["plaintext_sha256"] == outcome["bag"]["sha256"]
+    bag = Path(result["bag_dir"])
+    references = _by_source_key(exported.resources("DocumentReference"), "documents")
+    for doc_id, content in openemr.expected.documents.items():
+        url = references[str(doc_id)]["content"][0]["attachment"]["url"]
+        assert (bag / "data" / url[3:]).read_bytes() == content
+    assert len(list((bag / "data" / "attachments").iterdir())) == len(openemr.expected.documents)
