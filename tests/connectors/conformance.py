@@ -85,14 +85,14 @@ def _references(node: Any) -> Iterator[str]:
 
 def export_once(
     connector: str, open_source: Callable[[], Source], attachments_root: Path | None,
-    institution: dict[str, str | None] | None = None,
+    institution: dict[str, str | None] | None = None, page_size: int = 7,
 ) -> ConformantExport:
     spec = load_connector(connector)
     source = open_source()
     try:
         run = ExportRun(
             spec, source, institution=read_institution(spec, source, institution), created=CREATED,
-            attachments_root=attachments_root, page_size=7,  # small pages: keyset paging crosses many pages
+            attachments_root=attachments_root, page_size=page_size,  # small pages: many keyset page turns
         )
         data = b"".join(run.stream())
     finally:
@@ -102,10 +102,10 @@ def export_once(
 
 def check_conformance(
     connector: str, open_source: Callable[[], Source], attachments_root: Path | None,
-    institution: dict[str, str | None] | None = None,
+    institution: dict[str, str | None] | None = None, page_size: int = 7,
 ) -> ConformantExport:
     """Run the export twice and assert every conformance property; returns the first export."""
-    export = export_once(connector, open_source, attachments_root, institution)
+    export = export_once(connector, open_source, attachments_root, institution, page_size)
     assert export.spec.name == connector
 
     reconciliation = export.reconciliation
@@ -140,6 +140,6 @@ def check_conformance(
             else:
                 assert reference in ids, f"{resource['resourceType']}/{resource['id']} → {reference}"
 
-    again = export_once(connector, open_source, attachments_root, institution)
+    again = export_once(connector, open_source, attachments_root, institution, page_size)
     assert again.stream == export.stream, "two exports of the same database differ"
     return export

@@ -9,6 +9,8 @@ from emr_exporter.source import SqliteFileSource
 
 
 def test_demo_connector_conforms(demo_clinic) -> None:  # type: ignore[no-untyped-def]
-    export = check_conformance("demo", lambda: SqliteFileSource(demo_clinic.path), demo_clinic.attachments_root)
+    export = check_conformance(
+        "demo", lambda: SqliteFileSource(demo_clinic.path), demo_clinic.attachments_root, page_size=97
+    )
     assert export.reconciliation.totals["exported"] > 0
     assert export.reconciliation.totals["quarantined"] > 0  # the demo clinic plants dirty rows

@@ -299,3 +299,16 @@ def test_cli_sealed_export_then_open_gives_every_document_back_byte_identical(
         url = references[str(doc_id)]["content"][0]["attachment"]["url"]
         assert (bag / "data" / url[3:]).read_bytes() == content
     assert len(list((bag / "data" / "attachments").iterdir())) == len(openemr.expected.documents)
+
+
+def test_pre_export_scan_predicts_the_reconciliation(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    from emr_exporter.scan import scan
+
+    source = openemr.source()
+    try:
+        report = scan(load_connector("openemr"), source, openemr.documents)
+    finally:
+        source.close()
+    predicted = {e.entity: (e.source_rows, e.will_export, e.will_quarantine, dict(e.reasons)) for e in report.entities}
+    assert predicted == exported.counts()
+    assert report.first_encounter == dt.date(2024, 1, 10) and report.last_encounter == dt.date(2024, 8, 11)
