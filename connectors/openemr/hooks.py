@@ -145,7 +145,7 @@ def _problem(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         raise RowRejected("required-missing", "the problem has no diagnosis code (field 'code')")
     code, others = split_codes(recorded)
     values = {**values, "code": code, "other_codes": others}
-    if _inactive_flag(row, "activity"):
+    if _inactive_flag(row, "activity") or _ended(row):
         values["status"] = INACTIVE
     return values
 
@@ -178,8 +178,14 @@ def _prescription(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
     return values
 
 
+def _ended(row: Mapping[str, Any]) -> bool:
+    """An issue with an end date is no longer active (OpenEMR's own notion of an active issue)."""
+    end = row.get("enddate")
+    return end is not None and not _is_zero_date(end)
+
+
 def _listed_activity(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    if _inactive_flag(row, "activity"):
+    if _inactive_flag(row, "activity") or _ended(row):
         return {**values, "status": INACTIVE}
     return values
 

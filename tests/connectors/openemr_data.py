@@ -163,11 +163,12 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         list_id += 1
         diagnosis = "ICD10:J20.9;ICD10:R05" if pid % 2 else "ICD10:I10"
         ins("lists", id=list_id, pid=pid, type="medical_problem", title="Acute bronchitis" if pid % 2 else "Hypertension",
-            diagnosis=diagnosis, begdate="2024-01-05 00:00:00", activity=0 if pid == 2 else 1, date=first_date)
+            diagnosis=diagnosis, begdate="2024-01-05 00:00:00", activity=0 if pid == 2 else 1, date=first_date,
+            enddate="2024-03-01 00:00:00" if pid == 4 else ("0000-00-00 00:00:00" if pid == 6 else None))
         exp.ok("problem")
         if pid % 2 and not exp.multi_code_problem:
             exp.multi_code_problem = list_id
-        if pid == 2:
+        if pid in (2, 4):  # activity 0; ended (a zero end date is no end)
             exp.statuses[("problem", list_id)] = "inactive"
         list_id += 1
         ins("lists", id=list_id, pid=pid, type="allergy", title="Penicillin", reaction="hives", activity=1,

@@ -151,8 +151,10 @@ def test_problems_split_type_code_lists_and_keep_status(openemr: OpenEmrDatabase
     assert multi["code"]["coding"][0]["code"] == "J20.9"
     assert multi["code"]["coding"][1] == {"system": fhir.RECORDED_CODE_SYSTEM, "code": "ICD10:R05"}
     assert multi["code"]["text"] == "Acute bronchitis"
-    inactive = [c for c in conditions.values() if "clinicalStatus" in c]
-    assert [c["clinicalStatus"]["coding"][0]["code"] for c in inactive] == ["inactive"]
+    inactive = {key for key, c in conditions.items() if "clinicalStatus" in c}
+    planted = {str(key) for (section, key), status in openemr.expected.statuses.items() if section == "problem"}
+    assert inactive == planted and len(planted) == 2
+    assert {conditions[key]["clinicalStatus"]["coding"][0]["code"] for key in inactive} == {"inactive"}
     fatigue = next(c for c in conditions.values() if c["code"]["text"] == "Fatigue")
     assert "onsetDateTime" not in fatigue  # begdate 0000-00-00
     reasons = Counter(line["reason"] for line in exported.raw("problem"))
