@@ -1,0 +1,61 @@
+"""``emr-exporter``: start the founder's wizard (Korean by default on a Korean system, ``--lang ko|en``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from emr_exporter.gui.qt import QApplication, QLibraryInfo, QLocale, Qt, QTranslator
+
+I18N_DOMAIN = "emr_exporter"
+
+
+def translations_dir() -> Path:
+    """``resources/i18n`` in a source tree or editable install; ``<bundle>/resources/i18n`` when frozen."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources" / "i18n"
+    return Path(__file__).resolve().parents[3] / "resources" / "i18n"
+
+
+def install_translators(app: QApplication, lang: str | None) -> QLocale:
+    """Our strings and Qt's own (wizard buttons, dialogs). Must run before any widget is built."""
+    locale = QLocale(lang) if lang else QLocale.system()
+    QLocale.setDefault(locale)
+    qt_translator = QTranslator(app)
+    if qt_translator.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt_translator)
+    app_translator = QTranslator(app)
+    if app_translator.load(locale, I18N_DOMAIN, "_", str(translations_dir())):
+        app.installTranslator(app_translator)
+    return locale
+
+
+def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv or sys.argv[:1])
+    app.setApplicationName("emr-exporter")
+    install_translators(app, lang)  # type: ignore[arg-type]
+    return app  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="emr-exporter", description="The founder's export wizard.")
+    parser.add_argument("--lang", choices=["ko", "en"], help="language (default: the system's)")
+    parser.add_argument("--demo", action="store_true", help="start with the demo clinic selected")
+    args = parser.parse_args(argv)
+    app = make_app(sys.argv[:1], args.lang)
+    from emr_exporter.gui.wizard import ExportWizard
+
+    wizard = ExportWizard()
+    if args.demo:
+        wizard.start_page.demo_radio.setChecked(True)
+    wizard.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

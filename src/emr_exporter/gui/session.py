@@ -1,0 +1,204 @@
+"""What the wizard has learned so far, and the core calls its pages make (no widgets here).
+
+Every long call below runs inside a :class:`~emr_exporter.gui.workers.JobRunner` thread; they are plain
+functions over the same core the CLI uses (service, scan, bundle, upload).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import resume
+from emr_exporter.errors import ConfigError
+
+DEMO_FOLDER = "demo"
+STORE_URL_ENV = "EMR_EXPORTER_STORE_URL"
+
+
+@dataclass
+class DemoMaterial:
+    database: Path
+    attachments_root: Path
+    institution_p12: Path
+    institution_password: str
+    store_cert: Path
+    store_key: Path
+    institution_code: str
+    institution_name: str
+
+
+def prepare_demo_material(folder: Path) -> DemoMaterial:
+    """The demo clinic database and demo keys in ``folder``, created once and then reused.
+
+    Reusing the keys matters: an interrupted demo export resumes only with the same certificates.
+    """
+    from emr_exporter.connectors import load_connector
+    from emr_exporter.export import read_institution
+    from emr_exporter.service import DEMO_P12_PASSWORD, DemoRequest, prepare_demo
+    from emr_exporter.source import open_source
+
+    database, attachments = prepare_demo(DemoRequest(out_dir=folder))
+    key_dir = folder / "demo-keys"
+    if not ((key_dir / "institution.p12").is_file() and (key_dir / "store-cert.pem").is_file()
+            and (key_dir / "store-key.pem").is_file()):
+        from emr_exporter.bundle.keys import make_demo_keys
+
+        make_demo_keys(key_dir)
+    source = open_source(database=database)
+    try:
+        institution = read_institution(load_connector("demo"), source)
+    finally:
+        source.close()
+    return DemoMaterial(
+        database=database, attachments_root=attachments, institution_p12=key_dir / "institution.p12",
+        institution_password=DEMO_P12_PASSWORD, store_cert=key_dir / "store-cert.pem",
+        store_key=key_dir / "store-key.pem", institution_code=institution.code, institution_name=institution.name,
+    )
+
+
+def default_out_dir() -> Path:
+    """A folder in the user's documents (or under EMR_EXPORTER_HOME, for tests and portable use)."""
+    if os.environ.get(resume.ENV_HOME):
+        return resume.app_data_dir() / "exports"
+    from emr_exporter.gui.qt import QStandardPaths
+
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents or Path.home()) / "EMR export"
+
+
+def folder_bytes(folder: Path | None) -> int:
+    """Total size of the files under ``folder`` (attachments), 0 when there is none."""
+    if folder is None or not Path(folder).is_dir():
+        return 0
+    total = 0
+    for path in Path(folder).rglob("*"):
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+@dataclass
+class Session:
+    """The wizard's memory. Passwords live only here, in memory, and are never saved."""
+
+    demo: bool = False
+    demo_material: DemoMaterial | None = None
+    institution_code: str = ""
+    institution_name: str = ""
+    closing_date: dt.date | None = None
+    certificate_path: Path | None = None
+    certificate_password: str = field(default="", repr=False)
+    signer: Any = None  # emr_exporter.bundle.keys.Signer
+    connector: str = ""
+    source_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    attachments_root: Path | None = None
+    scan_report: Any = None  # emr_exporter.scan.ScanReport
+    out_dir: Path | None = None
+    part_size: int | None = None  # None: the writer's default (tests use small parts to exercise resume)
+    outcome: Any = None  # emr_exporter.service.ExportOutcome
+    verify_report: Any = None  # emr_exporter.bundle.reader.VerifyReport
+    upload_result: Any = None  # emr_exporter.upload.uploader.UploadResult
+    store_url: str = field(default_factory=lambda: os.environ.get(STORE_URL_ENV, ""))
+    resumed_from_state: bool = False
+
+    # --- the store's certificate ---------------------------------------------------------------
+
+    def store_certificate(self) -> Path:
+        if self.demo and self.demo_material is not None:
+            return self.demo_material.store_cert
+        from emr_exporter.upload.policy import default_store_certificate
+
+        shipped = default_store_certificate()
+        if shipped is None:
+            raise ConfigError(
+                "The national store's certificate is not installed with this program, so the bundle cannot "
+                "be sealed for it. Reinstall emr-exporter, or ask your IT contractor."
+            )
+        return shipped
+
+    # --- remembered state (no patient data, no passwords) ----------------------------------------
+
+    def save(self, step: str) -> None:
+        state = resume.WizardState(
+            step=step, demo=self.demo, institution_code=self.institution_code,
+            institution_name=self.institution_name,
+            closing_date=self.closing_date.isoformat() if self.closing_date else "",
+            certificate_path=str(self.certificate_path or ""), connector=self.connector,
+            database=str(self.source_kwargs.get("database") or ""), odbc=str(self.source_kwargs.get("odbc") or ""),
+            attachments_root=str(self.attachments_root or ""), out_dir=str(self.out_dir or ""),
+            bundle_id=str(getattr(self.outcome, "bundle_id", "") or ""),
+            bundle_path=str(getattr(self.outcome, "bundle_path", "") or ""),
+            receipt_number=str(getattr(self.upload_result, "receipt_number", "") or ""),
+        )
+        resume.save_state(state)
+
+    def restore(self, state: resume.WizardState) -> None:
+        self.resumed_from_state = True
+        self.demo = state.demo
+        self.institution_code = state.institution_code
+        self.institution_name = state.institution_name
+        self.closing_date = dt.date.fromisoformat(state.closing_date) if state.closing_date else None
+        self.certificate_path = Path(state.certificate_path) if state.certificate_path else None
+        self.connector = state.connector
+        if state.database:
+            self.source_kwargs = {"database": Path(state.database)}
+        elif state.odbc:
+            self.source_kwargs = {"odbc": state.odbc}
+        self.attachments_root = Path(state.attachments_root) if state.attachments_root else None
+        self.out_dir = Path(state.out_dir) if state.out_dir else None
+
+    # --- the jobs (run in worker threads) ------------------------------------------------------
+
+    def export_request(self) -> Any:
+        from emr_exporter.service import ExportRequest
+
+        assert self.out_dir is not None and self.certificate_path is not None
+        return ExportRequest(
+            connector=self.connector, database=self.source_kwargs.get("database"),
+            odbc=self.source_kwargs.get("odbc"), dsn=self.source_kwargs.get("dsn"),
+            password=self.source_kwargs.get("password"), attachments_root=self.attachments_root,
+            institution_code=self.institution_code, institution_name=self.institution_name,
+            out_dir=self.out_dir, signer_path=self.certificate_path, signer_password=self.certificate_password,
+            recipient_cert=self.store_certificate(), part_size=self.part_size,
+        )
+
+    def run_export(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
+        from emr_exporter.service import run_export
+
+        return run_export(self.export_request(), progress=progress, cancel=cancel)
+
+    def verify(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
+        from emr_exporter.bundle.reader import verify_bundle
+
+        assert self.outcome is not None and self.outcome.bundle_path is not None
+        return verify_bundle(Path(self.outcome.bundle_path))
+
+    def upload(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
+        """Upload the sealed bundle to ``store_url``; progress gets ("progress", pos, size) / ("event", name)."""
+        from emr_exporter.upload.receipt import load_store_public_keys
+        from emr_exporter.upload.tus import TusTransport
+        from emr_exporter.upload.uploader import Uploader
+
+        assert self.outcome is not None and self.outcome.bundle_path is not None
+        if not self.store_url:
+            raise ConfigError("No store address is set. Type the address of the national store.")
+        transport = TusTransport(self.store_url)
+        uploader = Uploader(
+            transport, store_url=self.store_url,
+            store_public_keys=load_store_public_keys(self.store_certificate()),
+            cancel=cancel, chunk_size=1024 * 1024,
+            on_progress=lambda p: progress(("progress", p.position, p.size)),
+            on_event=lambda name, details: progress(("event", name)),
+        )
+        return uploader.upload(
+            Path(self.outcome.bundle_path), bundle_id=str(self.outcome.bundle_id), institution=self.institution_code
+        )

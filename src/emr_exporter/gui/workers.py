@@ -1,0 +1,119 @@
+"""Running core jobs off the GUI thread.
+
+A :class:`JobRunner` lives in the GUI thread. :meth:`JobRunner.start` moves a :class:`_Job` (which calls
+one core function) into a fresh QThread. The job's signals arrive in the runner's slots through queued
+connections and are re-emitted there, so pages and tests only ever see signals emitted in the GUI thread
+(desktop.md §1.3: pytest-qt must wait on those).
+
+Rules kept here (desktop.md §1.3): no ``deleteLater`` on the Python-owned job (Python's GC frees it once
+the thread has finished); a running QThread is never destroyed — :meth:`JobRunner.stop` cancels and waits.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from emr_exporter.errors import EmrExporterError
+from emr_exporter.gui.qt import QObject, QThread, Signal, Slot
+
+#: A job: called in the worker thread with (report progress, cancel event); returns the result.
+JobFunction = Callable[[Callable[[Any], None], threading.Event], Any]
+
+
+class _Job(QObject):
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)  # the exception
+
+    def __init__(self, function: JobFunction, cancel: threading.Event) -> None:
+        super().__init__()
+        self._function = function
+        self._cancel = cancel
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            outcome = self._function(self.progressed.emit, self._cancel)
+        except EmrExporterError as exc:
+            self.failed.emit(exc)
+        except Exception as exc:  # a bug: show it instead of dying silently in a thread
+            traceback.print_exc()
+            self.failed.emit(exc)
+        else:
+            self.succeeded.emit(outcome)
+
+
+class JobRunner(QObject):
+    """Runs one job at a time in its own QThread; re-emits its signals in the GUI thread."""
+
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    ended = Signal()  # after succeeded/failed, once the thread has stopped
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker_thread: QThread | None = None
+        self._job: _Job | None = None
+        self._cancel = threading.Event()
+        self._active = False
+
+    @property
+    def running(self) -> bool:
+        """True from start() until the job's outcome (succeeded/failed) has been delivered here."""
+        return self._active
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def start(self, function: JobFunction) -> None:
+        if self._active:
+            raise RuntimeError("a job is already running")
+        if self._worker_thread is not None:
+            self._worker_thread.wait()  # the previous job has reported; its thread is only quitting
+        self._cancel = threading.Event()
+        job = _Job(function, self._cancel)
+        worker_thread = QThread(self)
+        job.moveToThread(worker_thread)
+        worker_thread.started.connect(job.run)
+        job.progressed.connect(self._on_progress)
+        job.succeeded.connect(self._on_success)
+        job.failed.connect(self._on_failure)
+        job.succeeded.connect(worker_thread.quit)
+        job.failed.connect(worker_thread.quit)
+        worker_thread.finished.connect(self._on_thread_finished)
+        self._job, self._worker_thread = job, worker_thread
+        self._active = True
+        worker_thread.start()
+
+    def request_cancel(self) -> None:
+        self._cancel.set()
+
+    def stop(self, wait_ms: int = 30_000) -> None:
+        """Cancel and wait for the thread (used when the window closes: nothing half-done is left)."""
+        self._cancel.set()
+        if self._worker_thread is not None:
+            self._worker_thread.quit()
+            self._worker_thread.wait(wait_ms)
+
+    @Slot(object)
+    def _on_progress(self, event: Any) -> None:
+        self.progressed.emit(event)
+
+    @Slot(object)
+    def _on_success(self, outcome: Any) -> None:
+        self._active = False
+        self.succeeded.emit(outcome)
+
+    @Slot(object)
+    def _on_failure(self, error: Any) -> None:
+        self._active = False
+        self.failed.emit(error)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self.ended.emit()

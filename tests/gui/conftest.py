@@ -1,0 +1,37 @@
+"""Fixtures for driving the wizard offscreen (tests/conftest.py sets QT_QPA_PLATFORM=offscreen)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private app-data folder: the demo clinic, demo keys, saved state and exports go there."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("EMR_EXPORTER_HOME", str(home))
+    monkeypatch.delenv("EMR_EXPORTER_STORE_URL", raising=False)
+    return home
+
+
+@pytest.fixture
+def make_wizard(qtbot: Any, app_home: Path) -> Iterator[Any]:
+    from emr_exporter.gui.wizard import ExportWizard
+
+    made: list[ExportWizard] = []
+
+    def make() -> ExportWizard:
+        wizard = ExportWizard()
+        qtbot.addWidget(wizard)  # closed (done() stops every job) at teardown
+        wizard.show()
+        made.append(wizard)
+        return wizard
+
+    yield make
+    for wizard in made:
+        for page in wizard.all_pages():
+            page.stop_jobs()

@@ -1,0 +1,261 @@
+"""The founder's wizard, driven offscreen through the real core on the synthetic demo clinic."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter import resume
+from emr_exporter.gui.qt import QLocale, Qt, QWizard
+
+pytestmark = pytest.mark.gui
+
+
+def click_next(qtbot: Any, wizard: Any) -> None:
+    """Click Next once it is enabled (it is re-checked when a job's thread has stopped, just after its signal)."""
+    button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(button.isEnabled, timeout=10_000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def walk_demo_to_export_page(qtbot: Any, wizard: Any) -> None:
+    """Start → Institution (demo clinic + demo certificate) → EMR (detected) → Scan → Export page."""
+    wizard.start_page.demo_radio.setChecked(True)
+    with qtbot.waitSignal(wizard.institution_page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.emr_page.jobFinished, timeout=30_000):
+        click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.scan_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    assert wizard.currentPage() is wizard.export_page
+
+
+def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
+    from emr_exporter.bundle.keys import load_store_private_key
+    from emr_exporter.bundle.reader import verify_bundle
+    from emr_exporter.upload.receipt import load_saved_receipt
+    from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
+
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    session = wizard.session
+    # EMR page: the demo connector was detected with full confidence and its schema version.
+    assert wizard.emr_page.connector_combo.currentData() == "demo"
+    assert "100%" in wizard.emr_page.connector_combo.currentText()
+    assert "3.2.1" in wizard.emr_page.connector_combo.currentText()
+    # Scan page: every record type, the date range, and a masked sample patient.
+    scan_page = wizard.scan_page
+    assert scan_page.table.rowCount() == 13
+    assert session.scan_report.totals["will_quarantine"] > 0
+    assert "******" in scan_page.sample_label.text()
+    assert "Visits from 20" in scan_page.range_label.text()
+
+    export_page = wizard.export_page
+    out_dir = app_home / "exports"
+    assert export_page.destination_edit.text() == str(out_dir)  # default under the app folder in tests
+    assert "free there" in export_page.space_label.text()
+    with qtbot.waitSignal(export_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
+        assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # while it runs
+    outcome = session.outcome
+    assert outcome.bundle_path.parent == out_dir and outcome.bundle_path.is_file()
+    assert outcome.reconciliation.balanced
+
+    with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    verify_page = wizard.verify_page
+    totals = outcome.reconciliation.totals
+    assert f"all {QLocale().toString(totals['source_rows'])} records" in verify_page.summary_label.text()
+    assert "Sealed file verified" in verify_page.bundle_label.text()
+    assert verify_page.table.rowCount() == 13
+    assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
+
+    # Upload to an in-process reference store on 127.0.0.1 that verifies and opens the bundle.
+    material = session.demo_material
+    store_key = load_store_private_key(material.store_key)
+    store = ReferenceStore(app_home / "store", store_key, verifier=bundle_reader_verifier(store_key, app_home / "opened"))
+    server = store.serve().start()
+    try:
+        click_next(qtbot, wizard)
+        upload_page = wizard.upload_page
+        upload_page.store_edit.setText(server.url)
+        assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # not sent, not "carry"
+        with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
+            qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
+    finally:
+        server.stop()
+    receipt = load_saved_receipt(outcome.bundle_path)
+    assert receipt is not None
+    number = session.upload_result.receipt_number
+    assert number and number in upload_page.state_label.text()
+    assert resume.load_state().receipt_number == number
+
+    click_next(qtbot, wizard)
+    assert wizard.currentPage() is wizard.done_page
+    assert number in wizard.done_page.receipt_label.text()
+    assert str(outcome.bundle_path) in wizard.done_page.file_label.text()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
+    assert wizard.result() == QWizard.DialogCode.Accepted
+    assert resume.load_state() is None  # finished: nothing to offer next time
+
+
+def test_saved_state_has_no_patient_data_or_password(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    text = resume.state_path().read_text(encoding="utf-8")
+    state = json.loads(text)
+    assert state["step"] == "export" and state["demo"] is True and state["connector"] == "demo"
+    assert set(state) == {f.name for f in dataclasses.fields(resume.WizardState)}  # no password field
+    assert wizard.session.certificate_password not in state.values()
+    sample = wizard.session.scan_report.sample_patient
+    assert sample.name not in text and sample.chart_number not in text
+
+
+def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    wizard.session.part_size = 16384  # many small parts, so the first run leaves sealed parts behind
+    export_page = wizard.export_page
+    cancelled: list[str] = []
+    export_page.jobFailed.connect(cancelled.append)
+    stop_at = {"rows": 0}
+
+    def stop_midway(event: Any) -> None:
+        if event.stage == "export" and event.entity == "chart_note" and not stop_at["rows"]:
+            stop_at["rows"] = event.done
+            qtbot.mouseClick(export_page.cancel_button, Qt.MouseButton.LeftButton)
+
+    export_page.export_runner.progressed.connect(stop_midway)
+    with qtbot.waitSignal(export_page.jobFailed, timeout=120_000):
+        qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
+    assert "cancelled" in cancelled[0]
+    assert "Nothing is lost: press Start to continue" in export_page.error_label.text()
+    assert wizard.session.outcome is None
+    qtbot.waitUntil(export_page.start_button.isEnabled, timeout=10_000)
+    out_dir = app_home / "exports"
+    assert list(out_dir.glob("*.emrx.partial")), "the sealed parts so far are kept"
+    assert resume.load_state().step == "export"
+
+    # Close the window mid-way, start again: the start page offers to continue.
+    wizard.close()
+    again = make_wizard()
+    assert again.start_page.resume_radio.isChecked()
+    assert "was not finished" in again.start_page.resume_label.text()
+    with qtbot.waitSignal(again.institution_page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, again)
+    assert again.institution_page.code_edit.text() == wizard.session.institution_code
+    with qtbot.waitSignal(again.emr_page.jobFinished, timeout=30_000):
+        click_next(qtbot, again)
+    with qtbot.waitSignal(again.scan_page.jobFinished, timeout=60_000):
+        click_next(qtbot, again)
+    click_next(qtbot, again)
+    again.session.part_size = 16384
+    assert again.export_page.destination_edit.text() == str(out_dir)
+    with qtbot.waitSignal(again.export_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(again.export_page.start_button, Qt.MouseButton.LeftButton)
+    outcome = again.session.outcome
+    assert outcome.resumed is True
+    assert outcome.reconciliation.balanced
+    assert not list(out_dir.glob("*.partial"))
+    with qtbot.waitSignal(again.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, again)
+    assert "Sealed file verified" in again.verify_page.bundle_label.text()
+
+
+def test_wrong_certificate_password_shows_message_and_allows_retry(qtbot: Any, make_wizard: Any) -> None:
+    wizard = make_wizard()
+    wizard.start_page.demo_radio.setChecked(True)
+    page = wizard.institution_page
+    with qtbot.waitSignal(page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, wizard)
+    page.password_edit.clear()
+    qtbot.keyClicks(page.password_edit, "wrong-password")
+    assert not page.isComplete()  # changing the password forgets the loaded certificate
+    with qtbot.waitSignal(page.jobFailed, timeout=30_000):
+        qtbot.keyClick(page.password_edit, Qt.Key.Key_Return)
+    assert page.error_label.text().startswith("The certificate password is wrong. Type it again")
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert wizard.button(QWizard.WizardButton.BackButton).isEnabled()
+    page.password_edit.clear()
+    qtbot.keyClicks(page.password_edit, "demo")
+    with qtbot.waitSignal(page.jobFinished, timeout=30_000):
+        qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert page.error_label.text() == ""
+    assert "DEMO ONLY" in page.cert_info_label.text()
+    qtbot.waitUntil(wizard.button(QWizard.WizardButton.NextButton).isEnabled, timeout=10_000)
+
+
+def test_failed_connection_shows_message_and_allows_retry(
+    qtbot: Any, make_wizard: Any, tmp_path: Path
+) -> None:
+    wizard = make_wizard()
+    wizard.start_page.demo_radio.setChecked(True)
+    with qtbot.waitSignal(wizard.institution_page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.emr_page.jobFinished, timeout=30_000):
+        click_next(qtbot, wizard)
+    page = wizard.emr_page
+    good = page.database_edit.text()
+    page.database_edit.setText(str(tmp_path / "missing.sqlite"))
+    assert not page.isComplete()  # the tested connection no longer matches what is typed
+    with qtbot.waitSignal(page.jobFailed, timeout=30_000):
+        qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    assert page.error_label.text().startswith("The EMR database cannot be opened.")
+    assert "missing.sqlite does not exist" in page.error_label.text()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    page.database_edit.setText(good)
+    with qtbot.waitSignal(page.jobFinished, timeout=30_000):
+        qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(wizard.button(QWizard.WizardButton.NextButton).isEnabled, timeout=10_000)
+
+
+def test_full_disk_blocks_the_export_with_a_message(
+    qtbot: Any, make_wizard: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    page = wizard.export_page
+    # A fake: a full disk cannot be made here without root; shutil.disk_usage is what resume.free_bytes asks.
+    real_usage = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real_usage(path)._replace(free=1024 * 1024))
+    page.check_space()
+    assert page.space_label.text().startswith("Not enough free space: needs about")
+    assert "Free up space or choose another drive." in page.space_label.text()
+    assert not page.start_button.isEnabled()
+    assert wizard.button(QWizard.WizardButton.BackButton).isEnabled()
+    monkeypatch.setattr(shutil, "disk_usage", real_usage)
+    page.check_space()
+    assert page.start_button.isEnabled()  # no job ran on this page yet
+
+
+def test_carry_the_file_instead_of_uploading(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(wizard.export_page.start_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    page = wizard.upload_page
+    page.carry_radio.setChecked(True)
+    name = wizard.session.outcome.bundle_path.name
+    assert name in page.carry_label.text()
+    click_next(qtbot, wizard)
+    assert "Not sent yet" in wizard.done_page.receipt_label.text()
+
+
+def test_no_attribute_shadows_a_qt_method(make_wizard: Any) -> None:
+    """desktop.md §1.3: an attribute named like a Qt virtual segfaults PySide when Qt calls it."""
+    from emr_exporter.gui.qt import QWizard, QWizardPage
+
+    wizard = make_wizard()
+    for obj, qt_class in [(wizard, QWizard), *[(p, QWizardPage) for p in wizard.all_pages()]]:
+        for name, value in vars(obj).items():
+            if hasattr(qt_class, name):
+                assert callable(value), f"{type(obj).__name__}.{name} shadows {qt_class.__name__}.{name}"
