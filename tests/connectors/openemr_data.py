@@ -19,6 +19,7 @@ from typing import Any
 import pyodbc
 
 PATIENTS = 8
+PID_BASE = 100  # generated patients are pid 101…108; OpenEMR's own example patients keep their pids (1…41)
 PROVIDER_IDS = (1, 2)
 STAFF_ID = 3  # a front-desk user: not a provider
 ADDRESS_BOOK_ID = 4  # an address-book entry (no username)
@@ -87,13 +88,13 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         dob = f"19{50 + pid:02d}-0{1 + pid % 9}-1{pid % 10}"
         if pid == 3:
             dob = "0000-00-00"
-            exp.zero_dob_pid = pid
-        ins("patient_data", pid=pid, id=pid, pubpid="" if pid == 5 else f"C-{pid:04d}",
+            exp.zero_dob_pid = PID_BASE + pid
+        ins("patient_data", pid=PID_BASE + pid, id=PID_BASE + pid, pubpid="" if pid == 5 else f"C-{pid:04d}",
             fname=FIRST_NAMES[pid - 1], lname=LAST_NAMES[pid - 1], DOB=dob, sex=sexes[pid - 1],
             street=f"{pid} Sample-ro", city="Seoul", postal_code=f"0{pid}000", phone_cell=f"010-0000-{pid:04d}",
             regdate="2020-01-0" + str(pid % 9 + 1))
         exp.ok("patient")
-        ins("insurance_data", pid=pid, type="primary", provider="1", policy_number=f"POL{pid}", date="2020-01-01")
+        ins("insurance_data", pid=PID_BASE + pid, type="primary", provider="1", policy_number=f"POL{pid}", date="2020-01-01")
         exp.bad("insurance", "no-canonical-entity")
 
         encounters = []
@@ -101,24 +102,24 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             encounter_no += 1
             provider = PROVIDER_IDS[visit % 2] if pid != 2 else STAFF_ID  # a staff user as provider: no practitioner
             visit_date = f"2024-{pid:02d}-1{visit} 09:30:00"
-            ins("form_encounter", pid=pid, encounter=encounter_no, date=visit_date, provider_id=provider,
+            ins("form_encounter", pid=PID_BASE + pid, encounter=encounter_no, date=visit_date, provider_id=provider,
                 facility="Generated Family Clinic", facility_id=3, class_code="AMB" if visit == 0 else "IMP",
                 reason="check-up")
             exp.ok("encounter")
             encounters.append((encounter_no, visit_date))
 
             # billing: a procedure line with a fee, a diagnosis line; one line deleted from the fee sheet
-            ins("billing", pid=pid, encounter=encounter_no, date=visit_date, code_type="CPT4", code="99213",
+            ins("billing", pid=PID_BASE + pid, encounter=encounter_no, date=visit_date, code_type="CPT4", code="99213",
                 code_text="Office visit", units=1, fee=75.5 + pid, activity=1, authorized=1, provider_id=1)
-            ins("billing", pid=pid, encounter=encounter_no, date=visit_date, code_type="ICD10", code="J20.9",
+            ins("billing", pid=PID_BASE + pid, encounter=encounter_no, date=visit_date, code_type="ICD10", code="J20.9",
                 code_text="Acute bronchitis", units=1, fee=0, activity=0 if (pid, visit) == (1, 0) else 1)
             exp.ok("fee_line", 2)
 
             # vitals through the forms registry
-            ins("form_vitals", pid=pid, date=visit_date, bps="12" + str(pid), bpd="80", weight=150 + pid, height=66,
+            ins("form_vitals", pid=PID_BASE + pid, date=visit_date, bps="12" + str(pid), bpd="80", weight=150 + pid, height=66,
                 temperature=98.6, pulse=70 + visit, respiration=16, activity=1, oxygen_saturation=98)
             vitals_id = _last_id(ins)
-            ins("forms", date=visit_date, encounter=encounter_no, form_name="Vitals", form_id=vitals_id, pid=pid,
+            ins("forms", date=visit_date, encounter=encounter_no, form_name="Vitals", form_id=vitals_id, pid=PID_BASE + pid,
                 formdir="vitals", deleted=1 if (pid, visit) == (2, 1) else 0)
             exp.ok("vitals")
             if (pid, visit) == (2, 1):
@@ -127,7 +128,7 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         # a visit whose date is the zero date: quarantined with its raw text, nothing hangs on it
         if pid == 4:
             encounter_no += 1
-            ins("form_encounter", pid=pid, encounter=encounter_no, date="0000-00-00 00:00:00", provider_id=1,
+            ins("form_encounter", pid=PID_BASE + pid, encounter=encounter_no, date="0000-00-00 00:00:00", provider_id=1,
                 facility_id=3)
             exp.bad("encounter", "invalid-date")
             exp.zero_date_encounter = encounter_no
@@ -135,34 +136,34 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         first_encounter, first_date = encounters[0]
 
         # SOAP note on the first visit; patient 6's SOAP form was deleted
-        ins("form_soap", pid=pid, date=first_date, user="drkim", activity=1, subjective="Cough for 3 days, 기침",
+        ins("form_soap", pid=PID_BASE + pid, date=first_date, user="drkim", activity=1, subjective="Cough for 3 days, 기침",
             objective="Lungs: scattered wheeze", assessment="Acute bronchitis", plan="Rest, fluids")
         soap_id = _last_id(ins)
-        ins("forms", date=first_date, encounter=first_encounter, form_name="SOAP", form_id=soap_id, pid=pid,
+        ins("forms", date=first_date, encounter=first_encounter, form_name="SOAP", form_id=soap_id, pid=PID_BASE + pid,
             formdir="soap", deleted=1 if pid == 6 else 0)
         exp.ok("soap_note")
         if pid == 6:
             exp.statuses[("soap_note", soap_id)] = "entered-in-error"
 
         # clinical note (encounter kept as text in this table); one deleted (activity 0)
-        ins("form_clinical_notes", form_id=pid, pid=pid, date=first_date[:10], encounter=str(first_encounter),
+        ins("form_clinical_notes", form_id=pid, pid=PID_BASE + pid, date=first_date[:10], encounter=str(first_encounter),
             user="drpark", activity=0 if pid == 7 else 1, code="LOINC:11506-3", codetext="Progress note",
             description=f"Follow-up in {pid} weeks", clinical_notes_type="progress_note")
         exp.ok("clinical_note")
 
         # patient notes: one ordinary, one deleted
-        ins("pnotes", pid=pid, date=first_date, title="Other", body=f"Called patient {pid} about results",
+        ins("pnotes", pid=PID_BASE + pid, date=first_date, title="Other", body=f"Called patient {pid} about results",
             user="frontdesk", activity=1, deleted=0)
         exp.ok("patient_note")
         if pid in (1, 8):
-            ins("pnotes", pid=pid, date=first_date, title="Other", body="Wrong chart", user="drkim", activity=1,
+            ins("pnotes", pid=PID_BASE + pid, date=first_date, title="Other", body="Wrong chart", user="drkim", activity=1,
                 deleted=1)
             exp.ok("patient_note")
 
         # lists: problems (TYPE:CODE lists), allergy, medication, surgery, device
         list_id += 1
         diagnosis = "ICD10:J20.9;ICD10:R05" if pid % 2 else "ICD10:I10"
-        ins("lists", id=list_id, pid=pid, type="medical_problem", title="Acute bronchitis" if pid % 2 else "Hypertension",
+        ins("lists", id=list_id, pid=PID_BASE + pid, type="medical_problem", title="Acute bronchitis" if pid % 2 else "Hypertension",
             diagnosis=diagnosis, begdate="2024-01-05 00:00:00", activity=0 if pid == 2 else 1, date=first_date,
             enddate="2024-03-01 00:00:00" if pid == 4 else ("0000-00-00 00:00:00" if pid == 6 else None))
         exp.ok("problem")
@@ -171,40 +172,40 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         if pid in (2, 4):  # activity 0; ended (a zero end date is no end)
             exp.statuses[("problem", list_id)] = "inactive"
         list_id += 1
-        ins("lists", id=list_id, pid=pid, type="allergy", title="Penicillin", reaction="hives", activity=1,
+        ins("lists", id=list_id, pid=PID_BASE + pid, type="allergy", title="Penicillin", reaction="hives", activity=1,
             begdate="2010-01-01 00:00:00", date=first_date)
         exp.bad("problem", "no-canonical-entity")
         list_id += 1
-        ins("lists", id=list_id, pid=pid, type="medication", title="Amlodipine 5 mg", diagnosis="RXCUI:197361",
+        ins("lists", id=list_id, pid=PID_BASE + pid, type="medication", title="Amlodipine 5 mg", diagnosis="RXCUI:197361",
             begdate="2023-05-01 00:00:00", activity=1 if pid != 3 else 0, date=first_date)
         exp.ok("medication_list")
         if pid in (1, 5):
             list_id += 1
-            ins("lists", id=list_id, pid=pid, type="surgery", title="Appendectomy", diagnosis="CPT4:44950",
+            ins("lists", id=list_id, pid=PID_BASE + pid, type="surgery", title="Appendectomy", diagnosis="CPT4:44950",
                 begdate="2001-07-01 00:00:00", activity=1, date=first_date)
             exp.ok("surgery")
         if pid == 1:
             list_id += 1  # a problem with a zero onset date: the onset is left out, the problem exported
-            ins("lists", id=list_id, pid=pid, type="health_concern", title="Fatigue", diagnosis="ICD10:R53.83",
+            ins("lists", id=list_id, pid=PID_BASE + pid, type="health_concern", title="Fatigue", diagnosis="ICD10:R53.83",
                 begdate="0000-00-00 00:00:00", activity=1, date=first_date)
             exp.ok("problem")
             list_id += 1  # a problem nobody coded
-            ins("lists", id=list_id, pid=pid, type="medical_problem", title="Back pain", diagnosis="", activity=1,
+            ins("lists", id=list_id, pid=PID_BASE + pid, type="medical_problem", title="Back pain", diagnosis="", activity=1,
                 date=first_date)
             exp.bad("problem", "required-missing")
             list_id += 1
-            ins("lists", id=list_id, pid=pid, type="medical_device", title="Pacemaker", activity=1, date=first_date)
+            ins("lists", id=list_id, pid=PID_BASE + pid, type="medical_device", title="Pacemaker", activity=1, date=first_date)
             exp.bad("problem", "no-canonical-entity")
 
         # prescription (one stopped; one with a dosage that is not a number)
-        ins("prescriptions", patient_id=pid, encounter=first_encounter, provider_id=1, start_date=first_date[:10],
+        ins("prescriptions", patient_id=PID_BASE + pid, encounter=first_encounter, provider_id=1, start_date=first_date[:10],
             date_added=first_date, drug="Amoxicillin 500 mg", rxnorm_drugcode="308182",
             dosage="1" if pid != 4 else "one to two", unit=1, route="PO", active=0 if pid == 3 else 1,
             quantity="21", refills=0, txDate=first_date[:10])
         exp.ok("prescription")
 
         # immunizations: one per patient, one added erroneously
-        ins("immunizations", patient_id=pid, administered_date=first_date, cvx_code="140", manufacturer="Generated",
+        ins("immunizations", patient_id=PID_BASE + pid, administered_date=first_date, cvx_code="140", manufacturer="Generated",
             lot_number=f"LOT{pid}", administered_by_id=2, amount_administered=0.5, amount_administered_unit="mL",
             route="intramuscular", added_erroneously=1 if pid == 5 else 0, update_date=first_date,
             encounter_id=first_encounter)
@@ -213,7 +214,7 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         # lab order with two codes, a report and results (abnormal flags from list_options)
         if pid <= 4:
             order_id += 1
-            ins("procedure_order", procedure_order_id=order_id, patient_id=pid, encounter_id=first_encounter,
+            ins("procedure_order", procedure_order_id=order_id, patient_id=PID_BASE + pid, encounter_id=first_encounter,
                 provider_id=2, date_ordered=first_date, order_status="complete", activity=0 if pid == 4 else 1,
                 lab_id=1)
             for seq, (code, name) in enumerate((("24323-8", "Comprehensive metabolic panel"),
@@ -240,7 +241,7 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         for seq, (pay, adj, deleted) in enumerate(((20, 0, None), (0, 5, None), (15, 0, "2024-06-02 10:00:00")), 1):
             if seq == 3 and pid % 3:
                 continue
-            ins("ar_activity", pid=pid, encounter=first_encounter, sequence_no=seq, code_type="CPT4", code="99213",
+            ins("ar_activity", pid=PID_BASE + pid, encounter=first_encounter, sequence_no=seq, code_type="CPT4", code="99213",
                 payer_type=0, post_time="2024-06-01 12:00:00", post_user=1, session_id=pid, pay_amount=pay,
                 adj_amount=adj, modified_time="2024-06-01 12:00:00", follow_up="", account_code="PP",
                 deleted=deleted)
@@ -253,32 +254,32 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         # a web link and a CouchDB one
         doc_id += 1
         content = _document_bytes(rng, pid)
-        _write_document(documents_root, exp, doc_id, pid, f"scan-{pid}.pdf", content)
-        _insert_document(ins, doc_id, pid, f"scan-{pid}.pdf", "application/pdf", first_encounter)
+        _write_document(documents_root, exp, doc_id, PID_BASE + pid, f"scan-{pid}.pdf", content)
+        _insert_document(ins, doc_id, PID_BASE + pid, f"scan-{pid}.pdf", "application/pdf", first_encounter)
         exp.ok("attachment")
         if pid == 1:
             doc_id += 1
-            _insert_document(ins, doc_id, pid, "lost.pdf", "application/pdf", first_encounter)  # no file on disk
+            _insert_document(ins, doc_id, PID_BASE + pid, "lost.pdf", "application/pdf", first_encounter)  # no file on disk
             exp.bad("attachment", "file-missing")
             doc_id += 1
             secret = rng.randbytes(333)
-            _write_document(documents_root, exp, doc_id, pid, "secret.jpg", secret)
-            _insert_document(ins, doc_id, pid, "secret.jpg", "image/jpeg", 0, encrypted=1)
+            _write_document(documents_root, exp, doc_id, PID_BASE + pid, "secret.jpg", secret)
+            _insert_document(ins, doc_id, PID_BASE + pid, "secret.jpg", "image/jpeg", 0, encrypted=1)
             exp.ok("attachment")
             exp.encrypted_document = doc_id
             doc_id += 1
             old = _document_bytes(rng, 99)
-            _write_document(documents_root, exp, doc_id, pid, "old.pdf", old)
-            _insert_document(ins, doc_id, pid, "old.pdf", "application/pdf", 0, deleted=1)
+            _write_document(documents_root, exp, doc_id, PID_BASE + pid, "old.pdf", old)
+            _insert_document(ins, doc_id, PID_BASE + pid, "old.pdf", "application/pdf", 0, deleted=1)
             exp.ok("attachment")
             exp.deleted_document = doc_id
             doc_id += 1
             ins("documents", id=doc_id, type="web_url", url="https://example.invalid/report", mimetype="text/html",
-                foreign_id=pid, docdate="2024-02-02", revision="2024-02-02 00:00:00")
+                foreign_id=PID_BASE + pid, docdate="2024-02-02", revision="2024-02-02 00:00:00")
             exp.bad("attachment", "unsupported-storage")
             doc_id += 1
             ins("documents", id=doc_id, type="file_url", url="", storagemethod=1, couch_docid="abc",
-                mimetype="application/pdf", foreign_id=pid, docdate="2024-02-02", revision="2024-02-02 00:00:00")
+                mimetype="application/pdf", foreign_id=PID_BASE + pid, docdate="2024-02-02", revision="2024-02-02 00:00:00")
             exp.bad("attachment", "unsupported-storage")
 
     # a note for a patient who does not exist: an orphan

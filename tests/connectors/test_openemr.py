@@ -30,7 +30,9 @@ from emr_exporter.service import ExportRequest, run_export
 
 pytestmark = pytest.mark.db
 
-SCHEMA_SQL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "openemr" / "database.sql"
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "openemr"
+SCHEMA_SQL = FIXTURES / "database.sql"
+EXAMPLE_PATIENTS_SQL = FIXTURES / "example_patient_data.sql"  # OpenEMR's own 14 example patients
 DATABASE = "openemr_conntest"
 INSTITUTION = {"code": "12345678", "name": None}
 
@@ -68,8 +70,9 @@ def openemr(mariadb_conn_str: str, tmp_path_factory: pytest.TempPathFactory) -> 
     assert SCHEMA_SQL.is_file(), f"OpenEMR schema fixture missing: {SCHEMA_SQL}"
     _mariadb(mariadb_conn_str, "-e",
              f"DROP DATABASE IF EXISTS {DATABASE}; CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4")
-    with SCHEMA_SQL.open("rb") as schema:
-        _mariadb(mariadb_conn_str, DATABASE, stdin=schema)
+    for sql in (SCHEMA_SQL, EXAMPLE_PATIENTS_SQL):
+        with sql.open("rb") as statements:
+            _mariadb(mariadb_conn_str, DATABASE, stdin=statements)
     documents = tmp_path_factory.mktemp("openemr") / "sites" / "default" / "documents"
     conn_str = _with_database(mariadb_conn_str, DATABASE)
     password = get_option(mariadb_conn_str, "PWD") or ""
@@ -77,6 +80,7 @@ def openemr(mariadb_conn_str: str, tmp_path_factory: pytest.TempPathFactory) -> 
     apply_connection_settings(conn, caps_for("mariadb"))  # UTF-8 text parameters (Connector/ODBC 3.1.15)
     try:
         expected = populate(conn, documents)
+        expected.ok("patient", 14)  # the example patients: ordinary rows, all exported
     finally:
         conn.close()
     return OpenEmrDatabase(conn_str, password, documents, expected)
@@ -119,15 +123,24 @@ def test_patients_keep_chart_numbers_names_sex_and_zero_birth_dates_are_left_out
     openemr: OpenEmrDatabase, exported: ConformantExport
 ) -> None:
     patients = _by_source_key(exported.resources("Patient"), "patient_data")
-    assert len(patients) == 8
-    first = patients["1"]
-    assert {"value": "C-0001"} .items() <= next(i for i in first["identifier"] if i.get("use") == "usual").items()
+    assert len(patients) == 8 + 14
+
+    def chart_number(pid: str) -> str:
+        return next(i["value"] for i in patients[pid]["identifier"] if i.get("use") == "usual")
+
+    first = patients["101"]
+    assert chart_number("101") == "C-0001"
     assert first["name"][0]["text"] == "민준 김"
     assert first["gender"] == "female" and first["birthDate"] == "1951-02-11"
-    assert patients["2"]["gender"] == "male" and patients["3"]["gender"] == "unknown"
-    assert patients["8"]["gender"] == "unknown"  # sex not recorded
+    assert patients["102"]["gender"] == "male" and patients["103"]["gender"] == "unknown"
+    assert patients["108"]["gender"] == "unknown"  # sex not recorded
     assert "birthDate" not in patients[str(openemr.expected.zero_dob_pid)]  # DOB 0000-00-00
-    assert any(i["value"] == "5" for i in patients["5"]["identifier"] if i.get("use") == "usual")  # no pubpid
+    assert chart_number("105") == "105"  # no pubpid: the pid is the chart number
+    # OpenEMR's own example rows, as its installer writes them.
+    example = patients["5"]
+    assert (chart_number("5"), example["gender"], example["birthDate"]) == ("10", "female", "1973-10-11")
+    assert example["name"][0]["text"] == "Farrah A. Rolle"
+    assert patients["18"]["gender"] == "unknown"
 
 
 def test_zero_date_visit_is_quarantined_with_its_raw_value(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
@@ -209,7 +222,7 @@ def test_notes_from_soap_clinical_notes_and_patient_notes(exported: ConformantEx
     titles = [c["attachment"]["title"] for c in soap["1"]["content"]]
     assert titles == ["현병력", "경과", "계획"]
     (orphan,) = exported.raw("patient_note")
-    assert orphan["reason_code"] == "orphan" and orphan["row"]["pid"] == 999
+    assert orphan["reason_code"] == "orphan" and orphan["row"]["pid"] == 999  # no such patient
 
 
 def test_billing_and_payments(exported: ConformantExport) -> None:
