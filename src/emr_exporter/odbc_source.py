@@ -59,6 +59,14 @@ class OdbcSource:
         except pyodbc.Error as exc:
             detail = redact_connection_string(str(exc.args[-1] if exc.args else exc), *self._secrets)
             raise SourceQueryError(f"A query on the clinic database failed: {detail}") from None
+        except ValueError as exc:
+            # pyodbc cannot turn an impossible stored date (MySQL-family zero dates like 2019-00-10)
+            # into a Python date. The connector must read such a column as text so the value is kept.
+            raise SourceQueryError(
+                f"The clinic database returned a value that cannot be read as a date or number ({exc}). "
+                "Read that column as text in the connector's query, e.g. CAST(col AS CHAR), so the raw value "
+                "is kept and the row is quarantined instead."
+            ) from None
         finally:
             cursor.close()
 
