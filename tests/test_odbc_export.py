@@ -19,6 +19,7 @@ from emr_exporter.cli import main
 from emr_exporter.demo import create_demo_clinic
 from emr_exporter.demo_load import load_demo_into
 from emr_exporter.drivers import get_option, parse_connection_string
+from emr_exporter.errors import SourceQueryError
 from emr_exporter.odbc_doctor import PASSWORD_ENV
 from emr_exporter.service import ExportRequest, run_export
 
@@ -171,7 +172,7 @@ def test_mariadb_zero_dates_are_kept_raw_through_the_source(mariadb_zero_dates: 
         # lost), and a zero month makes pyodbc's date conversion fail outright.
         plain = [r["birth"] for r in source.rows("SELECT BIRTH FROM ZERO_DATES WHERE ID <= 2 ORDER BY ID")]
         assert plain == [None, dt.date(1980, 2, 3)]
-        with pytest.raises(ValueError, match=r"month must be in 1\.\.12"):
+        with pytest.raises(SourceQueryError, match=r"cannot be read as a date or number \(month must be in 1\.\.12\)\. Read that column as text"):
             list(source.rows("SELECT BIRTH FROM ZERO_DATES WHERE ID = 3"))
         raw_sql = (f"SELECT ID, {caps.raw_text('BIRTH')} AS BIRTH, {caps.raw_text('SEEN')} AS SEEN "
                    "FROM ZERO_DATES")
