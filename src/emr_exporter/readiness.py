@@ -712,24 +712,12 @@ def readiness_for(
 
 def run_readiness(request: Any, progress: Any = None, cancel: threading.Event | None = None) -> Readiness:
     """The ``readiness`` job for an :class:`~emr_exporter.service.ExportRequest` (source fields only)."""
-    from emr_exporter.connectors import load_connector
-    from emr_exporter.export import read_institution
-    from emr_exporter.source import open_source
+    from emr_exporter.service import open_export_source
 
-    spec = load_connector(request.connector, request.connectors_dirs)
-    source = open_source(database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password)
-    try:
-        institution = read_institution(
-            spec, source, {"code": request.institution_code, "name": request.institution_name}
-        )
-        attachments_root = request.attachments_root
-        if attachments_root is None and spec.attachments_root and request.database is not None:
-            attachments_root = Path(request.database).parent / spec.attachments_root
+    with open_export_source(request) as (spec, source, institution, attachments_root):
         return readiness_for(
             spec, source, institution=institution, attachments_root=attachments_root, progress=progress, cancel=cancel
         )
-    finally:
-        source.close()
 
 
 __all__ = [

@@ -6,18 +6,19 @@ dataclass whose ``str()`` reads as a sentence. Nothing here prints or imports Qt
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
-from emr_exporter.connectors import load_connector
+from emr_exporter.connectors import ConnectorSpec, load_connector
 from emr_exporter.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
 from emr_exporter.readiness import ReadinessObserver
-from emr_exporter.source import open_source
+from emr_exporter.source import Source, open_source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -98,12 +99,11 @@ def default_created() -> dt.datetime:
     return dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
 
 
-def run_export(
+@contextlib.contextmanager
+def open_export_source(
     request: ExportRequest,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> ExportOutcome:
-    """Export one clinic database: a dry run (hash only) or a sealed bundle in ``request.out_dir``."""
+) -> Iterator[tuple[ConnectorSpec, Source, model.Institution, Path | None]]:
+    """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
     source = open_source(
         database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password
@@ -115,6 +115,18 @@ def run_export(
         attachments_root = request.attachments_root
         if attachments_root is None and spec.attachments_root and request.database is not None:
             attachments_root = Path(request.database).parent / spec.attachments_root
+        yield spec, source, institution, attachments_root
+    finally:
+        source.close()
+
+
+def run_export(
+    request: ExportRequest,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportOutcome:
+    """Export one clinic database: a dry run (hash only) or a sealed bundle in ``request.out_dir``."""
+    with open_export_source(request) as (spec, source, institution, attachments_root):
         if request.out_dir is None:
             created = request.created or default_created()
             readiness = ReadinessObserver(institution)
@@ -129,13 +141,17 @@ def run_export(
                 extra={"readiness": readiness.result().to_dict()},  # counts only: no chart numbers
             )
         return _sealed_export(request, spec, source, institution, attachments_root, progress, cancel)
-    finally:
-        source.close()
 
 
-def _sealed_export(request, spec, source, institution, attachments_root, progress, cancel) -> ExportOutcome:  # type: ignore[no-untyped-def]
-    import hashlib
-
+def _sealed_export(
+    request: ExportRequest,
+    spec: ConnectorSpec,
+    source: Source,
+    institution: model.Institution,
+    attachments_root: Path | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> ExportOutcome:
     from emr_exporter.bundle.keys import load_recipient, load_signer
     from emr_exporter.bundle.writer import BundleWriter
     from emr_exporter.errors import ConfigError
@@ -164,19 +180,22 @@ def _sealed_export(request, spec, source, institution, attachments_root, progres
         sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
         observers=[readiness],
     )
-    hasher = hashlib.sha256()
-    size = 0
+    # Counts (no patient data) signed into the trailer, so `verify` shows them without the store's key.
+    # The writer reads the summary when it seals, after the stream has ended and the counts are final.
+    summary: dict[str, Any] = {}
 
-    def hashed() -> Any:
-        nonlocal size
-        for chunk in run.stream():
-            hasher.update(chunk)
-            size += len(chunk)
-            yield chunk
+    def stream_then_summarise() -> Iterator[bytes]:
+        yield from run.stream()
+        totals = run.reconciliation.totals
+        summary.update({
+            "source_rows": totals["source_rows"],
+            "exported": {e.entity: e.exported for e in run.reconciliation.entities},
+            "quarantined": {e.entity: e.quarantined for e in run.reconciliation.entities},
+        })
 
-    sealed = writer.write(hashed(), cancel=cancel)
+    sealed = writer.write(stream_then_summarise(), cancel=cancel, summary=summary)
     outcome = ExportOutcome(
-        reconciliation=run.reconciliation, bag_sha256=hasher.hexdigest(), bag_bytes=size,
+        reconciliation=run.reconciliation, bag_sha256=sealed.plaintext_sha256, bag_bytes=sealed.plaintext_size,
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
         resumed=writer.resumed,
