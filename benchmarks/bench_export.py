@@ -13,7 +13,7 @@ Targets: export rows/s ≥ 50% of raw rows/s; peak RSS flat (within 50 MB) acros
 
 Run: ``.venv/bin/python benchmarks/bench_export.py [--work DIR] [--include-10m] [--sizes 4,5,6]``
 Demo clinics are cached under ``--work`` (default /var/tmp/emr-bench) and rebuilt only if absent.
-Results: a table on stdout and ``benchmarks/results/export-<date>.json``.
+Results: a table on stdout and ``benchmarks/results/export-<date>-<sizes>.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import sqlite3
 import subprocess
@@ -208,7 +209,8 @@ def main() -> None:
             from emr_exporter.demo_load import load_demo_into
 
             load_demo_into(database, connection_string, replace=True)
-            targets.append(("odbc", connection_string.split(";", 1)[0], connection_string))
+            driver_name = re.search(r"DRIVER=\{?([^};]*)", connection_string, re.IGNORECASE)
+            targets.append(("odbc", driver_name.group(1) if driver_name else "odbc", connection_string))
         attachments = str(database.parent / "demo-attachments")
         for driver, label, target in targets:
             raw = _child(f"raw-{driver}", target)
@@ -225,7 +227,7 @@ def main() -> None:
             }
             results.append(row)
             print(
-                f"1e{exponent:<3} {label:<8} rows {export['rows']:>10}  raw {raw['rows_per_s']:>10.0f} rows/s  "
+                f"1e{exponent:<3} {label:<16} rows {export['rows']:>10}  raw {raw['rows_per_s']:>10.0f} rows/s  "
                 f"export {export['rows_per_s']:>8.0f} rows/s ({row['export_vs_raw']:.0%}, "
                 f"CPU {row['export_vs_raw_cpu']:.0%})  "
                 f"{export['seconds']:>7.1f} s  peak RSS {export['peak_rss_mb']:.0f} MB",
@@ -240,7 +242,8 @@ def main() -> None:
     summary["rss_target_met"] = summary["rss_spread_mb"] <= 50 and summary["rss_max_mb"] < 300
     print(json.dumps(summary))
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"export-{dt.date.today().isoformat()}.json"
+    sizes = "-".join(f"1e{e}" for e in exponents) + ("-odbc" if args.odbc else "")
+    out = RESULTS_DIR / f"export-{dt.date.today().isoformat()}-{sizes}.json"
     out.write_text(json.dumps({"machine": _machine(), "results": results, "summary": summary}, indent=1) + "\n")
     print(f"results written to {out}")
 
