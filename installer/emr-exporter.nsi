@@ -126,12 +126,19 @@ Section "emr-exporter" SecMain
 SectionEnd
 
 ; PATH: HKCU\Environment\Path, appended (never replaced). NSIS strings are at most NSIS_MAX_STRLEN
-; characters; a longer PATH would come back truncated and writing it would destroy the user's PATH,
-; so a PATH near that limit is left alone and the user is told.
+; (1024) characters: ReadRegStr of a longer value fails with an EMPTY result, and writing "$0;$INSTDIR"
+; back would wipe the user's PATH (seen under wine with a 1507-character PATH). So a failed read of an
+; existing value, or a PATH near the limit, is left alone and the user is told.
 Function AddInstDirToUserPath
   ClearErrors
   ReadRegStr $0 HKCU "Environment" "Path"
   ${If} ${Errors}
+    Call UserPathValueExists
+    ${If} $R9 == 1
+      DetailPrint "$(PATH_TOO_LONG)"
+      MessageBox MB_OK|MB_ICONINFORMATION "$(PATH_TOO_LONG)" /SD IDOK
+      Return
+    ${EndIf}
     StrCpy $0 ""
   ${EndIf}
   ${StrStr} $1 ";$0;" ";$INSTDIR;"
@@ -156,13 +163,36 @@ Function AddInstDirToUserPath
   DetailPrint "$(PATH_ADDED)"
 FunctionEnd
 
+; $R9 = 1 if HKCU\Environment has a value named Path (whatever its length), else 0.
+Function UserPathValueExists
+  StrCpy $R9 0
+  StrCpy $R8 0
+  ${Do}
+    ClearErrors
+    EnumRegValue $R7 HKCU "Environment" $R8
+    ${If} ${Errors}
+    ${OrIf} $R7 == ""
+      ${Break}
+    ${EndIf}
+    ${If} $R7 == "Path"  ; StrCmp is case-insensitive, like the registry
+      StrCpy $R9 1
+      ${Break}
+    ${EndIf}
+    IntOp $R8 $R8 + 1
+  ${Loop}
+FunctionEnd
+
 Function un.RemoveInstDirFromUserPath
   ClearErrors
   ReadRegStr $1 HKCU "${UNINSTALL_KEY}" "AddedToPath"
   ${If} ${Errors}
     Return  ; the installer did not touch PATH
   ${EndIf}
+  ClearErrors
   ReadRegStr $0 HKCU "Environment" "Path"
+  ${If} ${Errors}
+    Return  ; gone, or too long to read: never write back what could not be read
+  ${EndIf}
   StrLen $2 $0
   IntOp $3 ${NSIS_MAX_STRLEN} - 2
   ${If} $2 >= $3
@@ -178,7 +208,11 @@ Function un.RemoveInstDirFromUserPath
   ${If} $4 == ";"
     StrCpy $0 $0 -1
   ${EndIf}
-  WriteRegExpandStr HKCU "Environment" "Path" "$0"
+  ${If} $0 == ""
+    DeleteRegValue HKCU "Environment" "Path"  ; the installer created it
+  ${Else}
+    WriteRegExpandStr HKCU "Environment" "Path" "$0"
+  ${EndIf}
   SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=5000
 FunctionEnd
 
