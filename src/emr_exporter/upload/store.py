@@ -8,8 +8,16 @@ internet. Standard library HTTP server, one thread per connection, state in file
     DIR/uploads/<id>.json    length, metadata, state, expiry, receipt or rejection reason
     DIR/opened/<bundle id>/  what open_bundle() decrypted (store side only)
 
-Not part of tus: ``GET <upload-url>/receipt`` answers 202 (+Retry-After) while the bundle is being checked,
-200 with the signed receipt when accepted, 422 with ``{"error": {"message": ...}}`` when rejected.
+Not part of tus (our protocol on top of it, docs/upload.md):
+
+* ``GET <upload-url>/receipt`` answers 202 (+Retry-After) while the bundle is being checked, 200 with the
+  signed receipt when accepted, 422 with ``{"error": {"message": ...}}`` when rejected.
+* ``GET <base>/bundles/<bundle id>`` says what the store holds of a bundle id: 200 with
+  ``{"bundle_id", "state": receiving|verifying|accepted|rejected, "upload_url", "length", "sha256", "offset",
+  "receipt" (accepted), "reason" (rejected)}``, 404 when it knows nothing.
+* A creation POST for a bundle id the store has accepted (or is receiving/verifying with the same length and
+  SHA-256) is refused with 409 and ``Upload-Bundle-State: <state>``; the body is the lookup answer. The store
+  keeps every receipt in ``DIR/receipts/`` so it never accepts one bundle id twice.
 """
 
 from __future__ import annotations
@@ -28,11 +36,11 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.upload.receipt import PrivateKey, public_key_sha256, sign_receipt
-from emr_exporter.upload.tus import TUS_VERSION, decode_metadata
+from emr_exporter.upload.tus import BUNDLE_STATE_HEADER, TUS_VERSION, decode_metadata
 
 #: verify(bundle_path, metadata) -> extra receipt fields (institution, counts...); raises to reject.
 BundleVerifier = Callable[[Path, dict[str, str]], dict[str, Any]]
@@ -70,6 +78,8 @@ class ReferenceStore:
         self.data_dir = Path(data_dir)
         self.uploads_dir = self.data_dir / "uploads"
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        self.receipts_dir = self.data_dir / "receipts"
+        self.receipts_dir.mkdir(parents=True, exist_ok=True)
         self.signing_key = signing_key
         self.verifier = verifier
         self.checksum_algorithms = tuple(a for a in checksum_algorithms if a in SUPPORTED_CHECKSUMS)
@@ -84,6 +94,8 @@ class ReferenceStore:
         self.requests: list[tuple[str, str]] = []
         self._state_lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
+        #: Serialises acceptances, so one bundle id never gets two receipts.
+        self._accept_lock = threading.Lock()
 
     # -- persistence ------------------------------------------------------------------------------------
 
@@ -130,6 +142,57 @@ class ReferenceStore:
             info["expires_at"] = 0
             self.expire_if_due(upload_id, info)
 
+    # -- bundles by id -----------------------------------------------------------------------------------
+
+    def _accepted_path(self, bundle_id: str) -> Path:
+        # Hashed: a bundle id is sender-chosen text and must not become a path.
+        return self.receipts_dir / (hashlib.sha256(bundle_id.encode("utf-8")).hexdigest() + ".json")
+
+    def accepted(self, bundle_id: str) -> dict[str, Any] | None:
+        """``{"bundle_id", "upload_id", "receipt"}`` if this bundle id was accepted, else None."""
+        try:
+            record = json.loads(self._accepted_path(bundle_id).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) and record.get("bundle_id") == bundle_id else None
+
+    def lookup(self, bundle_id: str) -> dict[str, Any] | None:
+        """What the store holds of ``bundle_id`` (the ``/bundles/<id>`` answer), or None.
+
+        Accepted wins; else an upload being verified; else the newest unfinished one; else the newest rejection.
+        """
+        record = self.accepted(bundle_id)
+        if record is not None:
+            upload_id = str(record["upload_id"])
+            receipt = record["receipt"]["receipt"]
+            return {"bundle_id": bundle_id, "state": "accepted", "upload_url": self.base_path + upload_id,
+                    "length": receipt.get("size"), "sha256": receipt.get("sha256"), "offset": receipt.get("size"),
+                    "receipt": record["receipt"]}
+        rank = {"verifying": 3, "receiving": 2, "rejected": 1}
+        best: tuple[int, float, str, dict[str, Any]] | None = None
+        for info_path in self.uploads_dir.glob("*.json"):
+            upload_id = info_path.stem
+            info = self.load(upload_id)
+            if info is None or info.get("metadata", {}).get("bundle_id") != bundle_id:
+                continue
+            info = self.expire_if_due(upload_id, info)
+            if info["state"] not in rank:
+                continue
+            key = (rank[info["state"]], float(info.get("created_at", 0)), upload_id, info)
+            if best is None or key[:2] > best[:2]:
+                best = key
+        if best is None:
+            return None
+        _, _, upload_id, info = best
+        answer: dict[str, Any] = {
+            "bundle_id": bundle_id, "state": info["state"], "upload_url": self.base_path + upload_id,
+            "length": info["length"], "sha256": info["metadata"].get("sha256", "").lower(),
+            "offset": self.offset_of(upload_id),
+        }
+        if info["state"] == "rejected":
+            answer["reason"] = info.get("reason", "")
+        return answer
+
     # -- completion ---------------------------------------------------------------------------------------
 
     def complete(self, upload_id: str) -> None:
@@ -173,8 +236,25 @@ class ReferenceStore:
             "store_key_sha256": public_key_sha256(self.signing_key.public_key()),
         }
         receipt.update({k: v for k, v in extra.items() if k not in receipt})
-        info["state"], info["receipt"] = "accepted", sign_receipt(receipt, self.signing_key)
-        self.save(upload_id, info)
+        bundle_id = receipt["bundle_id"]
+        with self._accept_lock:
+            earlier = self.accepted(bundle_id)
+            if earlier is not None:
+                # Two uploads of one bundle finished (e.g. from two PCs): one receipt, never two.
+                if earlier["receipt"]["receipt"].get("sha256") == receipt["sha256"]:
+                    info["state"], info["receipt"] = "accepted", earlier["receipt"]
+                else:
+                    info["state"] = "rejected"
+                    info["reason"] = "a different file with this bundle id was already accepted"
+                self.save(upload_id, info)
+                return
+            info["state"], info["receipt"] = "accepted", sign_receipt(receipt, self.signing_key)
+            record = {"bundle_id": bundle_id, "upload_id": upload_id, "receipt": info["receipt"]}
+            target = self._accepted_path(bundle_id)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+            os.replace(tmp, target)
+            self.save(upload_id, info)
 
     # -- serving -----------------------------------------------------------------------------------------
 
@@ -324,6 +404,15 @@ class _TusHandler(BaseHTTPRequestHandler):
         if not metadata.get("bundle_id") or len(metadata.get("sha256", "")) != 64:
             self.answer_error(400, "Upload-Metadata must carry bundle_id and sha256")
             return
+        known = self.store.lookup(metadata["bundle_id"])
+        if known is not None and (
+            known["state"] == "accepted"
+            or (known["state"] in ("receiving", "verifying") and known["length"] == length
+                and known["sha256"] == metadata["sha256"].lower())
+        ):
+            # Never a second upload of a bundle the store holds: say where it is (our protocol, not tus).
+            self.answer_json(409, known, {BUNDLE_STATE_HEADER: known["state"]})
+            return
         upload_id = secrets.token_hex(16)
         now = self.store.clock()
         info = {"length": length, "metadata": metadata, "state": "receiving", "created_at": now,
@@ -470,6 +559,13 @@ class _TusHandler(BaseHTTPRequestHandler):
         if context is None:
             return
         upload_id, rest = context
+        if upload_id == "bundles" and rest:
+            known = self.store.lookup(unquote(rest))
+            if known is None:
+                self.answer_error(404, "the store holds no upload of this bundle")
+            else:
+                self.answer_json(200, known)
+            return
         if rest != "receipt":
             self.answer(405)
             return

@@ -42,6 +42,24 @@ class ReceiptAnswer:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True)
+class BundleLookup:
+    """What the store knows about a bundle id (our protocol on top of tus, docs/upload.md).
+
+    ``state`` is "unknown" (never seen, or the store has no lookup), "receiving" (an unfinished upload at
+    ``upload_url``), "verifying" (all bytes in, being checked), "accepted" (``document`` is the signed receipt)
+    or "rejected" (``reason``).
+    """
+
+    state: str
+    upload_url: str | None = None
+    length: int | None = None
+    sha256: str | None = None
+    offset: int | None = None
+    document: dict[str, Any] | None = None
+    reason: str | None = None
+
+
 @dataclass
 class SendOptions:
     """Knobs for streaming one request body."""
@@ -58,6 +76,14 @@ class UploadGone(Exception):
 
 class OffsetConflict(Exception):
     """The store's offset is not ours (409) or it discarded the chunk (460): ask it where it is."""
+
+
+class BundleKnownToStore(Exception):
+    """The store refused to start a second upload of a bundle it already holds; ``lookup`` says what it has."""
+
+    def __init__(self, lookup: BundleLookup) -> None:
+        super().__init__(lookup.state)
+        self.lookup = lookup
 
 
 class NeedsAuthentication(Exception):
@@ -79,7 +105,12 @@ class UploadTransport(Protocol):
     def discover(self) -> StoreCapabilities: ...
 
     def create(self, size: int, metadata: dict[str, str]) -> str:
-        """Start a new upload of ``size`` bytes; return its URL."""
+        """Start a new upload of ``size`` bytes; return its URL. Raises BundleKnownToStore when the store
+        already holds (or is receiving) this bundle id and refuses a second upload."""
+        ...
+
+    def lookup_bundle(self, bundle_id: str) -> BundleLookup:
+        """What the store knows of ``bundle_id``; state "unknown" when it knows nothing or cannot say."""
         ...
 
     def offset(self, upload_url: str, expected_size: int) -> int:

@@ -13,13 +13,15 @@ import time
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import requests
 
 from emr_exporter.errors import ConfigError, RejectedByStore
 from emr_exporter.upload.policy import check_store_url, same_origin
 from emr_exporter.upload.transport import (
+    BundleKnownToStore,
+    BundleLookup,
     NeedsAuthentication,
     OffsetConflict,
     ReceiptAnswer,
@@ -31,6 +33,9 @@ from emr_exporter.upload.transport import (
 )
 
 TUS_VERSION = "1.0.0"
+#: Our header on top of tus: a creation POST refused because the store already holds this bundle id.
+BUNDLE_STATE_HEADER = "Upload-Bundle-State"
+BUNDLE_STATES = ("receiving", "verifying", "accepted", "rejected")
 RETRYABLE_STATUSES = frozenset({408, 423, 425, 429, 500, 502, 503, 504})
 
 
@@ -236,6 +241,8 @@ class TusTransport:
             self.endpoint,
             headers={"Upload-Length": str(size), "Upload-Metadata": encode_metadata(metadata)},
         )
+        if response.status_code == 409 and response.headers.get(BUNDLE_STATE_HEADER) in BUNDLE_STATES:
+            raise BundleKnownToStore(self._parse_lookup(response))
         if response.status_code != 201:
             self._classify(response, "the start of the upload (POST)")
         location = response.headers.get("Location")
@@ -247,6 +254,54 @@ class TusTransport:
                 "The store sent the upload to a different server, which this program does not allow. Contact the store."
             )
         return upload_url
+
+    def bundle_lookup_url(self, bundle_id: str) -> str:
+        return self.endpoint.rstrip("/") + "/bundles/" + quote(bundle_id, safe="")
+
+    def lookup_bundle(self, bundle_id: str) -> BundleLookup:
+        """``GET <endpoint>/bundles/<bundle id>`` (our protocol, not tus): 200 with what the store holds, 404
+        when it knows nothing. A store without the lookup (404/405/501) is treated as knowing nothing."""
+        response = self._request("GET", self.bundle_lookup_url(bundle_id), headers={"Accept": "application/json"})
+        if response.status_code in (404, 405, 501):
+            return BundleLookup(state="unknown")
+        if response.status_code != 200:
+            self._classify(response, "the question whether the store already has this bundle")
+        lookup = self._parse_lookup(response)
+        return lookup
+
+    def _parse_lookup(self, response: requests.Response) -> BundleLookup:
+        """The JSON body of a lookup answer (or of a POST refused with Upload-Bundle-State)."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or data.get("state") not in BUNDLE_STATES:
+            raise RejectedByStore("The store's answer about this bundle is not readable. Contact the store.")
+        upload_url = data.get("upload_url")
+        if isinstance(upload_url, str) and upload_url:
+            upload_url = urljoin(self.endpoint, upload_url)
+            if not same_origin(upload_url, self.endpoint):
+                raise RejectedByStore(
+                    "The store pointed to an upload on a different server, which this program does not allow. "
+                    "Contact the store."
+                )
+        else:
+            upload_url = None
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        document = data.get("receipt")
+        return BundleLookup(
+            state=str(data["state"]),
+            upload_url=upload_url,
+            length=number("length"),
+            sha256=str(data["sha256"]).lower() if isinstance(data.get("sha256"), str) else None,
+            offset=number("offset"),
+            document=document if isinstance(document, dict) else None,
+            reason=str(data["reason"]) if data.get("reason") else None,
+        )
 
     def offset(self, upload_url: str, expected_size: int) -> int:
         response = self._request("HEAD", upload_url, headers={"Cache-Control": "no-store"})

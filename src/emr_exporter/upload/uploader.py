@@ -7,7 +7,10 @@ What survives what:
 * the program being killed or the PC rebooting: the journal beside the bundle holds the upload URL, so the
   next run asks the store for its offset and continues; at most the chunk in flight is re-sent;
 * the upload expiring or being deleted on the store (404/410): a new upload is started;
-* a finished bundle: the journal says "accepted" and nothing is sent again.
+* a finished bundle: the journal says "accepted" and nothing is sent again;
+* only the bundle file carried to another PC (no journal): before starting a new upload the store is asked
+  what it holds of this bundle id (``lookup_bundle``); an accepted bundle is not sent again (its signed receipt
+  is verified and saved), an unfinished upload of the same file continues at the store's offset.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransport
 from emr_exporter.upload.journal import JournalEntry, UploadJournal
 from emr_exporter.upload.receipt import PublicKey, save_receipt, verify_receipt
 from emr_exporter.upload.transport import (
+    BundleKnownToStore,
+    BundleLookup,
     NeedsAuthentication,
     OffsetConflict,
     RetryLater,
@@ -108,6 +113,14 @@ def sha256_of_file(path: Path, cancel: threading.Event | None = None) -> str:
     return digest.hexdigest()
 
 
+class _AcceptedByStore(Exception):
+    """Internal: the store already accepted this bundle; ``lookup.document`` is its signed receipt."""
+
+    def __init__(self, lookup: BundleLookup) -> None:
+        super().__init__("accepted")
+        self.lookup = lookup
+
+
 class _Attempts:
     """Counts failures since the last progress and decides how long to wait, or to give up."""
 
@@ -155,6 +168,7 @@ class Uploader:
         on_progress: Callable[[UploadProgress], None] | None = None,
         on_event: EventCallback | None = None,
         token_provider: Callable[[], str | None] | None = None,
+        check_before_new_upload: Callable[[], None] | None = None,
     ) -> None:
         if require_receipt and not store_public_keys:
             raise ConfigError(
@@ -174,6 +188,10 @@ class Uploader:
         self.on_progress = on_progress
         self.on_event = on_event
         self.token_provider = token_provider
+        #: Runs once, right before the store is asked to start a brand-new upload (the CLI verifies the whole
+        #: bundle there: a resume needs only the signed header, a first send must not carry a damaged file).
+        self.check_before_new_upload = check_before_new_upload
+        self._checked_before_new_upload = False
         self._asked_for_token = False
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -249,6 +267,29 @@ class Uploader:
         if institution:
             metadata["institution"] = institution
 
+        try:
+            upload_url = self._send_all(attempts, journal, entry, bundle_path, size, metadata, result)
+        except _AcceptedByStore as known:
+            return self._adopt_receipt(journal, bundle_path, known.lookup, result)
+        journal.update(bundle_id, self.store_url, state="complete", offset_seen=size)
+        result.upload_url = upload_url
+        result.retries = attempts.total_retries
+        self._event("sent", size=size)
+        self._collect_receipt(attempts, journal, bundle_path, upload_url, result)
+        return result
+
+    def _send_all(
+        self,
+        attempts: _Attempts,
+        journal: UploadJournal,
+        entry: JournalEntry,
+        bundle_path: Path,
+        size: int,
+        metadata: dict[str, str],
+        result: UploadResult,
+    ) -> str:
+        """Send every byte the store does not have yet; return the upload URL that holds them all."""
+        bundle_id = result.bundle_id
         with open(bundle_path, "rb") as source:
             upload_url, offset = self._resume_or_create(attempts, journal, entry, size, metadata, result)
             result.resumed_from = offset
@@ -301,12 +342,35 @@ class Uploader:
                     upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)
                 if offset > chunk_start:
                     attempts.progressed()
+        return upload_url
 
-        journal.update(bundle_id, self.store_url, state="complete", offset_seen=size)
-        result.upload_url = upload_url
-        result.retries = attempts.total_retries
-        self._event("sent", size=size)
-        self._collect_receipt(attempts, journal, bundle_path, upload_url, result)
+    def _adopt_receipt(
+        self, journal: UploadJournal, bundle_path: Path, lookup: BundleLookup, result: UploadResult
+    ) -> UploadResult:
+        """The store accepted this bundle before (from another PC, or a journal that was lost): verify and
+        keep its receipt; nothing is sent."""
+        document = lookup.document
+        stored = document.get("receipt") if isinstance(document, dict) else None
+        if isinstance(stored, dict) and (stored.get("sha256") != result.sha256 or stored.get("size") != result.size):
+            raise RejectedByStore(
+                "The store already accepted a bundle with this id, but not this exact file (its size or SHA-256 "
+                "differs). Do not delete anything; contact the store's help desk with this message."
+            )
+        if not self.store_public_keys and self.require_receipt:
+            raise ConfigError("No store certificate to check the store's receipt with.")
+        receipt = verify_receipt(
+            document, self.store_public_keys, bundle_id=result.bundle_id, sha256=result.sha256, size=result.size
+        ) if self.store_public_keys else (stored or {})
+        result.already_uploaded = True
+        result.upload_url = lookup.upload_url
+        result.receipt = receipt
+        result.receipt_number = str(receipt.get("receipt_number")) if receipt.get("receipt_number") else None
+        if document is not None:
+            result.receipt_path = save_receipt(bundle_path, document)
+        result.resumed_from = result.size
+        journal.update(result.bundle_id, self.store_url, state="accepted", receipt_number=result.receipt_number,
+                       upload_url=lookup.upload_url, offset_seen=result.size)
+        self._event("already-uploaded", receipt_number=result.receipt_number)
         return result
 
     def _resume_or_create(
@@ -327,16 +391,71 @@ class Uploader:
                 self._event("upload-gone", upload_url=upload_url)
         return self._new_upload(attempts, journal, size, metadata, result)
 
+    def _lookup(self, attempts: _Attempts, bundle_id: str) -> BundleLookup:
+        lookup_bundle = getattr(self.transport, "lookup_bundle", None)
+        if lookup_bundle is None:
+            return BundleLookup(state="unknown")
+        return self._call(attempts, "bundle lookup", lambda: lookup_bundle(bundle_id))  # type: ignore[no-any-return]
+
+    def _adopt_upload(
+        self,
+        attempts: _Attempts,
+        journal: UploadJournal,
+        lookup: BundleLookup,
+        size: int,
+        metadata: dict[str, str],
+        result: UploadResult,
+    ) -> tuple[str, int] | None:
+        """Continue the store's own upload of this very file (same length and SHA-256), if it still has one."""
+        if lookup.state == "accepted":
+            raise _AcceptedByStore(lookup)
+        if (
+            lookup.state not in ("receiving", "verifying")
+            or not lookup.upload_url
+            or lookup.length != size
+            or lookup.sha256 != metadata["sha256"]
+        ):
+            return None
+        upload_url = lookup.upload_url
+        try:
+            offset = self._call(attempts, "progress query", lambda: self.transport.offset(upload_url, size))
+        except UploadGone:
+            return None
+        journal.update(metadata["bundle_id"], self.store_url, upload_url=upload_url, state="sending",
+                       offset_seen=offset)
+        result.upload_url = upload_url
+        self._event("found-on-store", upload_url=upload_url, offset=offset)
+        return upload_url, offset
+
     def _new_upload(
         self, attempts: _Attempts, journal: UploadJournal, size: int, metadata: dict[str, str], result: UploadResult
     ) -> tuple[str, int]:
+        # Ask the store first: it may hold this bundle already (accepted, or unfinished from another PC).
+        adopted = self._adopt_upload(attempts, journal, self._lookup(attempts, metadata["bundle_id"]), size,
+                                     metadata, result)
+        if adopted is not None:
+            return adopted
+        if self.check_before_new_upload is not None and not self._checked_before_new_upload:
+            self.check_before_new_upload()
+            self._checked_before_new_upload = True
         result.new_uploads += 1
         if result.new_uploads > self.retry.max_new_uploads:
             raise RejectedByStore(
                 "The store keeps forgetting this upload. Wait a while and run the command again, or contact the "
                 "store's help desk."
             )
-        upload_url = self._call(attempts, "upload start", lambda: self.transport.create(size, metadata))
+        try:
+            upload_url = self._call(attempts, "upload start", lambda: self.transport.create(size, metadata))
+        except BundleKnownToStore as known:
+            # Someone started or finished this bundle between our question and the POST.
+            result.new_uploads -= 1
+            adopted = self._adopt_upload(attempts, journal, known.lookup, size, metadata, result)
+            if adopted is None:
+                raise RejectedByStore(
+                    "The store already holds another upload of this bundle and refuses a second one. Wait a "
+                    "while and run the command again, or contact the store's help desk."
+                ) from None
+            return adopted
         # Durable before the first byte goes out, so a crash right after still resumes this upload.
         journal.update(metadata["bundle_id"], self.store_url, upload_url=upload_url, state="sending", offset_seen=0)
         result.upload_url = upload_url
