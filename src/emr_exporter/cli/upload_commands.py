@@ -1,4 +1,4 @@
-"""Commands: upload, status, store serve."""
+"""Commands: upload, status, store serve, store demo-certs."""
 
 from __future__ import annotations
 
@@ -32,20 +32,21 @@ def parse_rate(text: str | None) -> float | None:
     return rate
 
 
-def _bundle_identity(path: Path, store_url: str) -> tuple[str, str]:
-    """(bundle id, institution code): from the journal if this file was already started, else by verifying
-    the bundle (which also stops a damaged file from being sent at all)."""
-    from emr_exporter.upload.journal import UploadJournal, journal_path_for
+def _bundle_identity(path: Path) -> tuple[str, str]:
+    """(bundle id, institution code) from the signed header alone: the first kilobytes of the file."""
+    from emr_exporter.upload.bundle_identity import read_bundle_identity
 
-    if journal_path_for(path).exists():
-        size = path.stat().st_size
-        for entry in UploadJournal.beside(path).entries():
-            if entry.store_url == store_url and entry.size == size:
-                return entry.bundle_id, ""
+    identity = read_bundle_identity(path)
+    return identity.bundle_id, identity.institution_code
+
+
+def _verify_whole_bundle(path: Path, bundle_id: str) -> None:
+    """Before the store is asked to start a brand-new upload: a damaged file is never sent."""
     from emr_exporter.bundle.reader import verify_bundle
+    from emr_exporter.errors import BundleError
 
-    report = verify_bundle(path)
-    return report.bundle_id, report.institution_code
+    if verify_bundle(path).bundle_id != bundle_id:
+        raise BundleError(f"'{path.name}' changed while it was being prepared for upload. Copy it again.")
 
 
 def _prompt_token() -> str | None:
@@ -59,12 +60,16 @@ def _prompt_token() -> str | None:
 @click.option("--store", "store_url", required=True, help="The store's upload address (https://...).")
 @click.option("--limit-rate", default=None, help="Cap the upload speed, e.g. 500K or 1M (bytes per second).")
 @click.option("--store-cert", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The store's certificate (PEM): pins the HTTPS connection and checks the receipt. "
-                   "Default: the one shipped in resources/store/.")
+              help="The store's certificate (PEM): pins the HTTPS connection (and checks the receipt unless "
+                   "--receipt-cert is given). Default: the one shipped in resources/store/.")
+@click.option("--receipt-cert", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The store's receipt-signing certificate (PEM): receipts must be signed by it. "
+                   "Default: the --store-cert file.")
 @click.option("--chunk-size", default="8M", show_default=True, help="Bytes per request (e.g. 8M).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def upload_command(
-    file: Path, store_url: str, limit_rate: str | None, store_cert: Path | None, chunk_size: str, as_json: bool
+    file: Path, store_url: str, limit_rate: str | None, store_cert: Path | None, receipt_cert: Path | None,
+    chunk_size: str, as_json: bool,
 ) -> None:
     """Send a sealed bundle to the store; run again to continue after any interruption.
 
@@ -83,8 +88,9 @@ def upload_command(
         rate = parse_rate(limit_rate)
         chunk = int(parse_rate(chunk_size) or 0)
         cert = resolve_store_certificate(store_cert)
-        keys = load_store_public_keys(cert) if cert is not None else None
-        bundle_id, institution = _bundle_identity(file, store_url)
+        receipt_source = resolve_store_certificate(receipt_cert) if receipt_cert is not None else cert
+        keys = load_store_public_keys(receipt_source) if receipt_source is not None else None
+        bundle_id, institution = _bundle_identity(file)
         transport = TusTransport(store_url, verify=str(cert) if cert is not None else True,
                                  token=token_from_environment())
         last_shown = [0.0]
@@ -98,7 +104,8 @@ def upload_command(
                            err=True)
 
         uploader = Uploader(transport, store_url=store_url, store_public_keys=keys, chunk_size=chunk,
-                            rate_limit_bytes_per_second=rate, on_progress=show, token_provider=_prompt_token)
+                            rate_limit_bytes_per_second=rate, on_progress=show, token_provider=_prompt_token,
+                            check_before_new_upload=lambda: _verify_whole_bundle(file, bundle_id))
         try:
             result = uploader.upload(file, bundle_id=bundle_id, institution=institution)
         finally:
@@ -115,44 +122,68 @@ def upload_command(
     run_command(run, as_json=as_json)
 
 
+#: Which journal row tells the most about a bundle: a store's final word, then how far bytes got.
+_STATE_RANK = {"accepted": 5, "rejected": 4, "complete": 3, "sending": 2, "new": 1}
+
+
+def bundle_status_rows(directory: Path) -> list[dict[str, Any]]:
+    """One row per bundle in ``directory``: its best-known upload state (over every store its journal names)."""
+    from emr_exporter.upload.journal import JOURNAL_SUFFIX, UploadJournal, find_journals
+
+    rows: list[dict[str, Any]] = []
+    journaled: set[str] = set()
+    for journal_path in find_journals(directory):
+        bundle_name = journal_path.name[: -len(JOURNAL_SUFFIX)]
+        entries = UploadJournal(journal_path).entries()
+        if not entries:
+            continue
+        journaled.add(bundle_name)
+        by_bundle: dict[str, list[Any]] = {}
+        for entry in entries:
+            by_bundle.setdefault(entry.bundle_id, []).append(entry)
+        for bundle_id, attempts in by_bundle.items():
+            best = max(attempts, key=lambda e: (_STATE_RANK.get(e.state, 0), e.offset_seen, e.updated_at))
+            rows.append({"bundle": bundle_name, "bundle_id": bundle_id, "store": best.store_url,
+                         "state": best.state, "bytes_confirmed": best.offset_seen, "size": best.size,
+                         "receipt_number": best.receipt_number, "reason": best.reason,
+                         "other_stores": sorted({e.store_url for e in attempts} - {best.store_url})})
+    for bundle in sorted(directory.glob("*.emrx")):
+        if bundle.name not in journaled:
+            rows.append({"bundle": bundle.name, "bundle_id": None, "store": None, "state": "not uploaded",
+                         "bytes_confirmed": 0, "size": bundle.stat().st_size, "receipt_number": None,
+                         "reason": None, "other_stores": []})
+    return sorted(rows, key=lambda row: row["bundle"])
+
+
+def status_line(row: dict[str, Any]) -> str:
+    line = f"{row['bundle']}: {row['state']}"
+    if row["store"]:
+        line += f" at {row['store']}"
+    if row["state"] in ("new", "sending"):
+        percent = 100 * row["bytes_confirmed"] / row["size"] if row["size"] else 100.0
+        line += f" ({percent:.1f}% confirmed by the store)"
+    if row["receipt_number"]:
+        line += f", receipt {row['receipt_number']}"
+    if row["reason"]:
+        line += f" - {row['reason']}"
+    return line
+
+
 @main.command("status")
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def status_command(directory: Path, as_json: bool) -> None:
-    """List the bundles in DIRECTORY with their upload state."""
+    """List the bundles in DIRECTORY with their upload state (one line each: the best-known state and store)."""
 
     def run() -> None:
-        from emr_exporter.upload.journal import JOURNAL_SUFFIX, UploadJournal, find_journals
-
-        rows: list[dict[str, Any]] = []
-        journaled: set[str] = set()
-        for journal_path in find_journals(directory):
-            bundle_name = journal_path.name[: -len(JOURNAL_SUFFIX)]
-            journaled.add(bundle_name)
-            for entry in UploadJournal(journal_path).entries():
-                rows.append({"bundle": bundle_name, "bundle_id": entry.bundle_id, "store": entry.store_url,
-                             "state": entry.state, "bytes_confirmed": entry.offset_seen, "size": entry.size,
-                             "receipt_number": entry.receipt_number, "reason": entry.reason})
-        for bundle in sorted(directory.glob("*.emrx")):
-            if bundle.name not in journaled:
-                rows.append({"bundle": bundle.name, "bundle_id": None, "store": None, "state": "not uploaded",
-                             "bytes_confirmed": 0, "size": bundle.stat().st_size, "receipt_number": None,
-                             "reason": None})
+        rows = bundle_status_rows(directory)
         if as_json:
             click.echo(json.dumps(rows, ensure_ascii=False))
             return
         if not rows:
             click.echo(f"No bundles in {directory}.")
         for row in rows:
-            percent = 100 * row["bytes_confirmed"] / row["size"] if row["size"] else 100.0
-            line = f"{row['bundle']}: {row['state']}"
-            if row["state"] in ("new", "sending"):
-                line += f" ({percent:.1f}% confirmed by the store)"
-            if row["receipt_number"]:
-                line += f", receipt {row['receipt_number']}"
-            if row["reason"]:
-                line += f" - {row['reason']}"
-            click.echo(line)
+            click.echo(status_line(row))
 
     run_command(run, as_json=as_json)
 
@@ -165,41 +196,85 @@ def store_group() -> None:
 @store_group.command("serve")
 @click.option("--dir", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The store's private key (PEM/DER); password from EMR_EXPORTER_STORE_KEY_PASSWORD.")
+              help="The store's encryption private key (opens bundles; PEM/DER); password from "
+                   "EMR_EXPORTER_STORE_KEY_PASSWORD.")
+@click.option("--receipt-key", "receipt_key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The key receipts are signed with (Ed25519/EC/RSA). Default: --key (trials only).")
 @click.option("--listen", default="127.0.0.1:1080", show_default=True, help="HOST:PORT to listen on.")
-@click.option("--cert", "cert_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The store's certificate for --key: serve HTTPS with it.")
+@click.option("--tls-cert", "tls_cert_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Serve HTTPS with this server certificate (PEM, with the host in subjectAltName).")
+@click.option("--tls-key", "tls_key_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The private key of --tls-cert.")
 @click.option("--expiry-hours", default=168.0, show_default=True, help="Unfinished uploads expire after this.")
-def store_serve_command(data_dir: Path, key_path: Path, listen: str, cert_path: Path | None,
-                        expiry_hours: float) -> None:
+def store_serve_command(data_dir: Path, key_path: Path, receipt_key_path: Path | None, listen: str,
+                        tls_cert_path: Path | None, tls_key_path: Path | None, expiry_hours: float) -> None:
     """Run the reference store: tus uploads, bundle verification, signed receipts.
 
     If EMR_EXPORTER_STORE_SERVE_TOKEN is set, clients must send it as their bearer token.
+    `emr-export store demo-certs` writes a demo TLS certificate and receipt key for trials on this PC.
     """
 
     def run() -> None:
         from emr_exporter.bundle.keys import load_store_private_key
         from emr_exporter.upload.policy import LOOPBACK_HOSTS
+        from emr_exporter.upload.receipt import load_receipt_signing_key
         from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier, tls_context_for
 
         host, _, port_text = listen.rpartition(":")
         host = host.strip("[]")
         if not host or not port_text.isdigit():
             raise ConfigError(f"--listen {listen!r} should look like 127.0.0.1:1080.")
-        if cert_path is None and host not in LOOPBACK_HOSTS:
-            raise ConfigError("Without --cert the store speaks plain HTTP, so it only listens on 127.0.0.1.")
+        if (tls_cert_path is None) != (tls_key_path is None):
+            raise ConfigError("Give both --tls-cert and --tls-key to serve HTTPS (or neither for plain HTTP).")
+        if tls_cert_path is None and host not in LOOPBACK_HOSTS:
+            raise ConfigError("Without --tls-cert the store speaks plain HTTP, so it only listens on 127.0.0.1.")
         password = os.environ.get("EMR_EXPORTER_STORE_KEY_PASSWORD") or None
         key = load_store_private_key(key_path, password)
+        receipt_key = load_receipt_signing_key(receipt_key_path, password) if receipt_key_path else key
+        tls = None
+        if tls_cert_path is not None and tls_key_path is not None:
+            try:
+                tls = tls_context_for(tls_cert_path, tls_key_path, password.encode() if password else None)
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise ConfigError(
+                    f"The TLS certificate {tls_cert_path} and key {tls_key_path} cannot be used together "
+                    f"({exc.__class__.__name__}). Check that the key belongs to the certificate."
+                ) from exc
         store = ReferenceStore(
-            data_dir, key, verifier=bundle_reader_verifier(key, data_dir / "opened"),
+            data_dir, receipt_key, verifier=bundle_reader_verifier(key, data_dir / "opened"),
             expiry_seconds=expiry_hours * 3600, token=os.environ.get("EMR_EXPORTER_STORE_SERVE_TOKEN") or None,
         )
-        tls = tls_context_for(cert_path, key_path, password.encode() if password else None) if cert_path else None
         server = store.serve(host, int(port_text), tls_context=tls)
         click.echo(f"Reference store listening on {server.url} (data in {data_dir}). Ctrl+C stops it.", err=True)
+        if receipt_key_path is None:
+            click.echo("Receipts are signed with the encryption key (--key); a real store uses --receipt-key.",
+                       err=True)
         try:
             server.serve_forever()
         finally:
             server.server_close()
 
     run_command(run)
+
+
+@store_group.command("demo-certs")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the demo files (e.g. the demo-keys folder of `emr-export demo`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the file paths as JSON.")
+def store_demo_certs_command(out_dir: Path, as_json: bool) -> None:
+    """Write DEMO-ONLY store certificates: a TLS server pair for 127.0.0.1/localhost and a receipt-signing pair."""
+
+    def run() -> None:
+        from emr_exporter.upload.demo_store_keys import make_demo_store_service_keys
+
+        keys = make_demo_store_service_keys(out_dir)
+        paths = {"tls_cert": str(keys.tls_cert), "tls_key": str(keys.tls_key),
+                 "receipt_cert": str(keys.receipt_cert), "receipt_key": str(keys.receipt_key)}
+        if as_json:
+            click.echo(json.dumps(paths, ensure_ascii=False))
+        else:
+            click.echo(f"Demo store certificates (NOT for real records) written to {out_dir}:")
+            for label, path in paths.items():
+                click.echo(f"  {label}: {path}")
+
+    run_command(run, as_json=as_json)

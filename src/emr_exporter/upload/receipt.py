@@ -67,6 +67,26 @@ def sign_receipt(receipt: dict[str, Any], key: PrivateKey) -> dict[str, Any]:
     }
 
 
+def load_receipt_signing_key(path: Path, password: str | None = None) -> PrivateKey:
+    """The store's receipt-signing private key (PEM or DER PKCS#8; Ed25519, EC or RSA)."""
+    data = Path(path).read_bytes()
+    loader = (
+        serialization.load_pem_private_key if data.lstrip().startswith(b"-----") else serialization.load_der_private_key
+    )
+    try:
+        key = loader(data, password=password.encode("utf-8") if password else None)
+    except TypeError:
+        raise ConfigError(
+            f"The receipt key {path} is protected by a password: set EMR_EXPORTER_STORE_KEY_PASSWORD."
+            if not password else f"The receipt key {path} is not password-protected; unset the password."
+        ) from None
+    except ValueError:
+        raise ConfigError(f"{path} is not a private key file (or the password is wrong).") from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ConfigError(f"The receipt key {path} must be an Ed25519, EC or RSA key.")
+    return key
+
+
 def load_store_public_keys(pem_path: Path) -> list[PublicKey]:
     """Every public key in a PEM file: certificates and/or bare public keys."""
     data = pem_path.read_bytes()
