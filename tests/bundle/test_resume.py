@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -137,3 +138,36 @@ def test_resume_with_other_certificate_is_refused(tmp_path: Path, signer, store,
     with pytest.raises(BundleError, match="started with a different institution certificate"):
         BundleWriter.open(tmp_path, signer=make_signer(ca, "ec"), recipient=store[0], institution_code="1",
                           export_key="k", part_size=PART)
+
+
+def test_resume_refuses_a_damaged_spool_part(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+    """A journaled part is read back and decrypted on resume: a changed byte in the spool is caught."""
+    out = tmp_path / "out"
+    cancel = threading.Event()
+    writer = BundleWriter.open(out, signer=signer, recipient=store[0], institution_code="1", export_key="k",
+                               part_size=PART)
+    with pytest.raises(ExportCancelled):
+        writer.write(bag_stream(writer.bundle_id, writer.sign_tagmanifest),
+                     lambda n: cancel.set() if n >= 2 * PART else None, cancel)
+    first = Journal.load(out, "k").parts[0]  # type: ignore[union-attr]
+    with open(writer.spool_path, "r+b") as fh:
+        fh.seek(first.end_offset - 1000)
+        byte = fh.read(1)
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([byte[0] ^ 1]))
+    again = BundleWriter.open(out, signer=signer, recipient=store[0], institution_code="1", export_key="k",
+                              part_size=PART)
+    with pytest.raises(BundleError, match=r"The unfinished bundle '.*\.emrx\.partial' was damaged \(part 0 no "
+                                          r"longer reads back as written\).*Start the export over: delete"):
+        again.write(bag_stream(again.bundle_id, again.sign_tagmanifest))
+
+
+def test_plaintext_digest_can_be_left_to_the_caller(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+    writer = BundleWriter.open(tmp_path, signer=signer, recipient=store[0], institution_code="1", export_key="k",
+                               part_size=PART)
+    sealed = writer.write(bag_stream(writer.bundle_id, writer.sign_tagmanifest), digest_plaintext=False)
+    assert sealed.plaintext_sha256 is None
+    plaintext = b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest))
+    opened = open_bundle(sealed.path, store[1], tmp_path / "o")
+    assert opened.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    assert sealed.plaintext_size == len(plaintext)

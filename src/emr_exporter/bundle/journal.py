@@ -6,8 +6,9 @@ Two files beside the bundle, named after a hash of the export key (so the same e
   when an inner signature is added or the bundle is sealed. Holds bundle id, created time, the header
   and its signature, the data key *wrapped to the institution's own certificate* (so only the signer,
   with the same password, can resume), cached inner signatures, and the state.
-- ``.emrx-<key>.parts.jsonl``: one fsynced JSON line per finished part (index, sizes, SHA-256 of
-  plaintext and ciphertext, end offset in the spool file). A torn last line is ignored.
+- ``.emrx-<key>.parts.jsonl``: one fsynced JSON line per finished part (index, sizes, SHA-256 of the
+  ciphertext, end offset in the spool file). A torn last line is ignored. No plaintext digest: a resume
+  checks a journaled part by decrypting it from the spool and comparing it with the regenerated stream.
 
 Nothing here is plaintext record data: only sizes, digests, signatures and the wrapped key.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from typing import Any
 class JournalPart:
     index: int
     plaintext_size: int
-    plaintext_sha256: str
     ciphertext_size: int
     ciphertext_sha256: str
     end_offset: int  # file offset just after this part's record in the spool file
@@ -50,7 +50,7 @@ class JournalState:
     state: str = "writing"  # "writing" → "sealed"
     inner_signatures: dict[str, str] = field(default_factory=dict)  # sha256(data) hex → base64 CMS
     # Filled when sealed, so a rerun after a crash between "sealed" and cleanup can report the result.
-    plaintext_sha256: str = ""
+    plaintext_sha256: str = ""  # "" when the writer was asked not to digest the plaintext
     plaintext_size: int = 0
 
 
@@ -92,13 +92,13 @@ class Journal:
         if not state_path.exists():
             return None
         raw: dict[str, Any] = json.loads(state_path.read_text("utf-8"))
-        state = JournalState(**raw)
+        state = JournalState(**_known(JournalState, raw))
         parts: list[JournalPart] = []
         if parts_path.exists():
             for line in parts_path.read_bytes().split(b"\n"):
                 try:
-                    entry = JournalPart(**json.loads(line))
-                except (ValueError, TypeError):
+                    entry = JournalPart(**_known(JournalPart, json.loads(line)))
+                except (ValueError, TypeError, AttributeError):
                     break  # torn write at the end of the log: that part is not finished
                 if entry.index != len(parts):
                     break
@@ -131,6 +131,12 @@ class Journal:
     def remove(self) -> None:
         self.parts_path.unlink(missing_ok=True)
         self.state_path.unlink(missing_ok=True)
+
+
+def _known(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields ``cls`` has: a journal left by an older version (extra keys) still loads."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in raw.items() if key in names}
 
 
 def _line(part: JournalPart) -> bytes:

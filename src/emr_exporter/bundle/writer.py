@@ -13,12 +13,15 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.cms import sign_detached
@@ -36,8 +39,10 @@ class SealedBundle:
     bundle_id: str
     size: int
     parts: int
-    plaintext_sha256: str
     plaintext_size: int
+    #: SHA-256 of the whole tar stream (the bag's digest, shown in the transfer report); None when the
+    #: caller asked ``write(digest_plaintext=False)``.
+    plaintext_sha256: str | None
 
 
 def bundle_file_name(institution_code: str, created: dt.datetime, bundle_id: str) -> str:
@@ -246,29 +251,33 @@ class BundleWriter:
         cancel: threading.Event | None = None,
         *,
         summary: dict[str, Any] | None = None,
+        digest_plaintext: bool = True,
     ) -> SealedBundle:
         """Encrypt ``stream`` into the bundle file and seal it.
 
-        ``progress`` is called with the total plaintext bytes handled so far. ``summary`` (optional,
-        JSON, no patient data: e.g. resource counts) is signed into the trailer and shown by ``verify``.
+        ``progress`` is called with the total plaintext bytes handled so far, after each part is on disk
+        and journaled. ``summary`` (optional, JSON, no patient data: e.g. resource counts) is signed into
+        the trailer and shown by ``verify``. The format itself needs one SHA-256 pass, over the
+        ciphertext; ``digest_plaintext`` adds the bag's own SHA-256 (``SealedBundle.plaintext_sha256``)
+        in a second thread, so it costs nothing extra with two free cores and a full SHA-256 pass on one.
+        The stream's chunks must not be modified after they are yielded (``bytes`` never are).
         """
         state = self._journal.state
         if state.state == "sealed":
             return self._finish_sealed()
         spool = self._open_spool()
+        digest = _PlaintextDigest() if digest_plaintext else None
+        sink = _SpoolSink(spool, self._journal)
         try:
-            total_hash = hashlib.sha256()
-            pieces = _Pieces(stream, cancel)
+            pieces = _Pieces(stream, cancel, digest)
             position = 0
             index = 0
             while True:
                 if index < len(self._journal.parts):
-                    entry = self._journal.parts[index]
-                    plaintext_size = self._replay_part(pieces, entry, total_hash)
+                    plaintext_size = self._replay_part(pieces, self._journal.parts[index])
                 else:
                     pieces.check_cancel()  # between parts: stop promptly, the finished ones are journaled
-                    entry = self._encrypt_part(spool, pieces, index, total_hash)
-                    plaintext_size = entry.plaintext_size
+                    plaintext_size = self._encrypt_part(sink, pieces, index)
                 position += plaintext_size
                 if progress is not None:
                     progress(position)
@@ -277,8 +286,12 @@ class BundleWriter:
                     break  # the final part is the first short one
             if pieces.has_more():
                 self._source_changed("the data is now longer than when the export was interrupted")
-            return self._seal(spool, total_hash.hexdigest(), position, summary)
+            sink.close()
+            return self._seal(spool, position, summary, digest.hexdigest() if digest is not None else None)
         finally:
+            sink.close(raise_error=False)
+            if digest is not None:
+                digest.close()
             spool.close()
 
     def _open_spool(self) -> Any:
@@ -307,62 +320,80 @@ class BundleWriter:
         spool.seek(end)
         return spool
 
-    def _replay_part(self, pieces: _Pieces, entry: JournalPart, total_hash: Any) -> int:
-        part_hash = hashlib.sha256()
+    def _replay_part(self, pieces: _Pieces, entry: JournalPart) -> int:
+        """Check a journaled part against the regenerated stream: decrypt it from the spool and compare.
+
+        Only a resume pays for this (one read, decryption and SHA-256 of the finished parts); a normal
+        write never hashes the plaintext. Byte-for-byte comparison is exact, and decryption also proves
+        the spool still holds the very part the journal describes.
+        """
+        from cryptography.cobblestone import Cobblestone256Decryptor
+
+        decryptor = Cobblestone256Decryptor(self._data_key, fmt.part_context(self.bundle_id, entry.index))
+        ciphertext_hash = hashlib.sha256()
         size = 0
-        while size < self.part_size:
-            piece = pieces.take(self.part_size - size)
-            if piece is None:
-                break
-            part_hash.update(piece)
-            total_hash.update(piece)
-            size += len(piece)
-        if size != entry.plaintext_size or part_hash.hexdigest() != entry.plaintext_sha256:
+        with open(self.spool_path, "rb") as fh:
+            fh.seek(entry.end_offset - entry.ciphertext_size)
+            remaining = entry.ciphertext_size
+            try:
+                while remaining:
+                    ciphertext = fh.read(min(_HANDOFF_PLAINTEXT, remaining))
+                    if not ciphertext:
+                        break
+                    remaining -= len(ciphertext)
+                    ciphertext_hash.update(ciphertext)
+                    size += self._compare(pieces, entry, decryptor.update(ciphertext))
+                size += self._compare(pieces, entry, decryptor.finalize())
+            except InvalidTag:
+                remaining = -1
+        if remaining or ciphertext_hash.hexdigest() != entry.ciphertext_sha256:
+            raise BundleError(
+                f"The unfinished bundle '{self.spool_path.name}' was damaged (part {entry.index} no longer reads "
+                f"back as written), so it cannot be continued. Start the export over: delete "
+                f"'{self.spool_path.name}' and the hidden '{self._journal.state_path.name}' in "
+                f"'{self.out_dir}' and run the export again."
+            )
+        if size != entry.plaintext_size:
             self._source_changed(f"part {entry.index} no longer has the same content")
         return size
 
-    def _encrypt_part(self, spool: Any, pieces: _Pieces, index: int, total_hash: Any) -> JournalPart:
+    def _compare(self, pieces: _Pieces, entry: JournalPart, plaintext: bytes) -> int:
+        """Consume ``len(plaintext)`` bytes of the stream; they must be exactly ``plaintext``."""
+        view = memoryview(plaintext)
+        while view:
+            piece = pieces.take(len(view))
+            if piece is None or piece != view[: len(piece)]:
+                self._source_changed(f"part {entry.index} no longer has the same content")
+            view = view[len(piece) :]  # type: ignore[arg-type]
+        return len(plaintext)
+
+    def _encrypt_part(self, sink: _SpoolSink, pieces: _Pieces, index: int) -> int:
+        """Encrypt and hash one part; the sink thread writes it. Returns once the part is journaled."""
         from cryptography.cobblestone import Cobblestone256Encryptor
 
-        record_start = spool.tell()
-        # Length is patched once the part is complete: the final part's size is not known in advance.
-        spool.write(fmt.RECORD_HEADER.pack(fmt.PART, 0))
-        spool.write(fmt.PART_PREFIX.pack(index, uuid.UUID(self.bundle_id).bytes))
         encryptor = Cobblestone256Encryptor(self._data_key, fmt.part_context(self.bundle_id, index))
-        plaintext_hash, ciphertext_hash = hashlib.sha256(), hashlib.sha256()
-        plaintext_size = ciphertext_size = 0
+        ciphertext_hash = hashlib.sha256()
+        sink.start_part(index)
+        plaintext_size = 0
+        buffer, fed, filled = sink.free_buffer(), 0, 0
         while plaintext_size < self.part_size:
-            piece = pieces.take(self.part_size - plaintext_size)
+            piece = pieces.take(min(self.part_size - plaintext_size, _HANDOFF_PLAINTEXT - fed))
             if piece is None:
                 break
-            plaintext_hash.update(piece)
-            total_hash.update(piece)
+            filled += encryptor.update_into(piece, memoryview(buffer)[filled:])
+            fed += len(piece)
             plaintext_size += len(piece)
-            ciphertext = encryptor.update(piece)
-            if ciphertext:
-                ciphertext_hash.update(ciphertext)
-                spool.write(ciphertext)
-                ciphertext_size += len(ciphertext)
-        ciphertext = encryptor.finalize()
-        ciphertext_hash.update(ciphertext)
-        spool.write(ciphertext)
-        ciphertext_size += len(ciphertext)
-        end = spool.tell()
-        spool.seek(record_start)
-        spool.write(fmt.RECORD_HEADER.pack(fmt.PART, fmt.PART_PREFIX.size + ciphertext_size))
-        spool.seek(end)
-        spool.flush()
-        os.fsync(spool.fileno())
-        entry = JournalPart(
-            index=index,
-            plaintext_size=plaintext_size,
-            plaintext_sha256=plaintext_hash.hexdigest(),
-            ciphertext_size=ciphertext_size,
-            ciphertext_sha256=ciphertext_hash.hexdigest(),
-            end_offset=end,
-        )
-        self._journal.add_part(entry)
-        return entry
+            if fed == _HANDOFF_PLAINTEXT:
+                ciphertext_hash.update(memoryview(buffer)[:filled])  # releases the GIL: the sink writes meanwhile
+                sink.write(buffer, filled)
+                buffer, fed, filled = sink.free_buffer(), 0, 0
+        ciphertext_hash.update(memoryview(buffer)[:filled])
+        sink.write(buffer, filled)
+        final = encryptor.finalize()
+        ciphertext_hash.update(final)
+        sink.write_bytes(final)
+        sink.end_part(plaintext_size, ciphertext_hash.hexdigest())
+        return plaintext_size
 
     def _source_changed(self, detail: str) -> None:
         raise BundleError(
@@ -372,9 +403,9 @@ class BundleWriter:
             "and run the export again."
         )
 
-    def _seal(self, spool: Any, plaintext_sha256: str, plaintext_size: int, summary: dict[str, Any] | None) -> (
-        SealedBundle
-    ):
+    def _seal(
+        self, spool: Any, plaintext_size: int, summary: dict[str, Any] | None, plaintext_sha256: str | None
+    ) -> SealedBundle:
         state = self._journal.state
         header_bytes = base64.b64decode(state.header_b64)
         trailer: dict[str, Any] = {
@@ -397,7 +428,7 @@ class BundleWriter:
         os.fsync(spool.fileno())
         spool.close()
         state.state = "sealed"
-        state.plaintext_sha256 = plaintext_sha256
+        state.plaintext_sha256 = plaintext_sha256 or ""
         state.plaintext_size = plaintext_size
         self._journal.save_state()
         return self._finish_sealed()
@@ -418,7 +449,7 @@ class BundleWriter:
             bundle_id=self.bundle_id,
             size=self.path.stat().st_size,
             parts=len(self._journal.parts),
-            plaintext_sha256=state.plaintext_sha256,
+            plaintext_sha256=state.plaintext_sha256 or None,
             plaintext_size=state.plaintext_size,
         )
         self._journal.remove()
@@ -428,11 +459,14 @@ class BundleWriter:
 class _Pieces:
     """Cut an iterable of byte strings into pieces of at most n bytes without copying."""
 
-    def __init__(self, stream: Iterable[bytes], cancel: threading.Event | None) -> None:
+    def __init__(
+        self, stream: Iterable[bytes], cancel: threading.Event | None, digest: _PlaintextDigest | None = None
+    ) -> None:
         self._iterator: Iterator[bytes] = iter(stream)
         self._pending = memoryview(b"")
         self._cancel = cancel
         self._exhausted = False
+        self._digest = digest
 
     def check_cancel(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
@@ -451,6 +485,8 @@ class _Pieces:
                 self._exhausted = True
                 return False
             self._pending = memoryview(chunk).cast("B")
+            if self._digest is not None and len(self._pending):
+                self._digest.update(self._pending)
         return True
 
     def take(self, n: int) -> memoryview | None:
@@ -462,3 +498,154 @@ class _Pieces:
     def has_more(self) -> bool:
         return self._fill()
 
+
+
+# Plaintext handed to the encryptor per buffer: large enough that the thread hand-off costs nothing,
+# small enough that the buffers (see _SpoolSink) keep memory flat.
+_HANDOFF_PLAINTEXT = 1 << 20
+# Room for the ciphertext of one hand-off: salt + commitment, one carried-over chunk and every tag.
+_BUFFER_SIZE = (
+    fmt.MESSAGE_OVERHEAD + _HANDOFF_PLAINTEXT + fmt.CHUNK + (_HANDOFF_PLAINTEXT // fmt.CHUNK + 2) * fmt.CHUNK_OVERHEAD
+)
+_BUFFERS = 4  # in flight between the encrypting thread and the sink: at most 4 MiB
+
+
+class _SpoolSink:
+    """A worker thread that owns the spool file while parts are written.
+
+    The calling thread encrypts (Cobblestone holds the GIL) into preallocated buffers and hashes them;
+    this thread writes them (hashlib and file writes release the GIL, so on two cores the kernel's copy
+    into the page cache, as costly as half a SHA-256 pass, runs beside the hashing), then closes each
+    part: patches its record length, fsyncs once, and journals it. ``end_part`` waits for that, so a
+    part counts as finished only once it is on disk and journaled. After an error the thread keeps
+    returning buffers, so the caller never blocks; the error is raised in the caller at its next call.
+    """
+
+    def __init__(self, spool: Any, journal: Journal) -> None:
+        self._spool = spool
+        self._journal = journal
+        self._todo: queue.SimpleQueue[tuple[str, Any, Any]] = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(_BUFFERS):
+            self._free.put(bytearray(_BUFFER_SIZE))
+        self._done: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="emrx-spool-sink", daemon=True)
+        self._thread.start()
+
+    # --------------------------------------------------------------- called by the encrypting thread
+
+    def start_part(self, index: int) -> None:
+        self._check()
+        self._todo.put(("start", index, None))
+
+    def free_buffer(self) -> bytearray:
+        buffer = self._free.get()  # blocks while all buffers are in flight: memory stays flat
+        self._check()
+        return buffer
+
+    def write(self, buffer: bytearray, length: int) -> None:
+        self._todo.put(("data", buffer, length))
+
+    def write_bytes(self, data: bytes) -> None:
+        self._todo.put(("bytes", data, None))
+
+    def end_part(self, plaintext_size: int, ciphertext_sha256: str) -> None:
+        self._todo.put(("end", plaintext_size, ciphertext_sha256))
+        self._done.get()
+        self._check()
+
+    def close(self, *, raise_error: bool = True) -> None:
+        """Stop the thread after everything queued is handled; raise its error unless told not to."""
+        if not self._closed:
+            self._closed = True
+            self._todo.put(("stop", None, None))
+            self._thread.join()
+        if raise_error:
+            self._check()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    # ------------------------------------------------------------------------------- worker thread
+
+    def _run(self) -> None:
+        spool = self._spool
+        index = record_start = ciphertext_size = 0
+        while True:
+            kind, value, length = self._todo.get()
+            try:
+                if kind == "stop":
+                    return
+                if kind == "data":
+                    if self._error is None and length:
+                        spool.write(memoryview(value)[:length])
+                        ciphertext_size += length
+                    self._free.put(value)
+                elif self._error is not None:
+                    if kind == "end":
+                        self._done.put(None)
+                elif kind == "start":
+                    index, record_start, ciphertext_size = value, spool.tell(), 0
+                    # The length is patched in "end": the final part's size is not known in advance.
+                    spool.write(fmt.RECORD_HEADER.pack(fmt.PART, 0))
+                    spool.write(fmt.PART_PREFIX.pack(index, uuid.UUID(self._journal.state.bundle_id).bytes))
+                elif kind == "bytes":
+                    spool.write(value)
+                    ciphertext_size += len(value)
+                elif kind == "end":
+                    end = spool.tell()
+                    spool.seek(record_start)
+                    spool.write(fmt.RECORD_HEADER.pack(fmt.PART, fmt.PART_PREFIX.size + ciphertext_size))
+                    spool.seek(end)
+                    spool.flush()
+                    os.fsync(spool.fileno())
+                    self._journal.add_part(
+                        JournalPart(
+                            index=index,
+                            plaintext_size=value,
+                            ciphertext_size=ciphertext_size,
+                            ciphertext_sha256=length,
+                            end_offset=end,
+                        )
+                    )
+                    self._done.put(None)
+            except BaseException as exc:  # handed to the caller; keep draining so it never blocks
+                self._error = exc
+                if kind == "data":
+                    self._free.put(value)
+                if kind == "end":
+                    self._done.put(None)
+
+
+class _PlaintextDigest:
+    """SHA-256 of the whole plaintext stream, computed in its own thread (hashlib releases the GIL)."""
+
+    _QUEUED = 8  # chunks of the stream held for hashing at most: memory stays flat
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._todo: queue.Queue[memoryview | None] = queue.Queue(maxsize=self._QUEUED)
+        self._thread = threading.Thread(target=self._run, name="emrx-plaintext-digest", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def update(self, chunk: memoryview) -> None:
+        self._todo.put(chunk)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._hash.hexdigest()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._todo.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (chunk := self._todo.get()) is not None:
+            self._hash.update(chunk)
