@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emr_exporter.errors import EmrExporterError
-from emr_exporter.gui.qt import QObject, QThread, Signal, Slot
+from emr_exporter.gui.qt import QObject, Qt, QThread, Signal, Slot
 
 #: A job: called in the worker thread with (report progress, cancel event); returns the result.
 JobFunction = Callable[[Callable[[Any], None], threading.Event], Any]
@@ -74,6 +74,7 @@ class JobRunner(QObject):
         if self._active:
             raise RuntimeError("a job is already running")
         if self._worker_thread is not None:
+            self._worker_thread.quit()
             self._worker_thread.wait()  # the previous job has reported; its thread is only quitting
         self._cancel = threading.Event()
         job = _Job(function, self._cancel)
@@ -83,8 +84,10 @@ class JobRunner(QObject):
         job.progressed.connect(self._on_progress)
         job.succeeded.connect(self._on_success)
         job.failed.connect(self._on_failure)
-        job.succeeded.connect(worker_thread.quit)
-        job.failed.connect(worker_thread.quit)
+        # Direct: quit() is thread-safe, and a queued quit would wait for the GUI thread, which may itself
+        # be waiting for this thread in start()/stop().
+        job.succeeded.connect(worker_thread.quit, Qt.ConnectionType.DirectConnection)
+        job.failed.connect(worker_thread.quit, Qt.ConnectionType.DirectConnection)
         worker_thread.finished.connect(self._on_thread_finished)
         self._job, self._worker_thread = job, worker_thread
         self._active = True
