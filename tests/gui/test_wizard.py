@@ -96,9 +96,14 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     assert number and number in upload_page.state_label.text()
     assert resume.load_state().receipt_number == number
 
-    click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.done_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
     assert wizard.currentPage() is wizard.done_page
     assert number in wizard.done_page.receipt_label.text()
+    report_pdf = wizard.done_page.report_path
+    assert report_pdf == outcome.bundle_path.with_name(outcome.bundle_path.name + ".report.pdf")
+    assert report_pdf.read_bytes().startswith(b"%PDF-")
+    assert str(report_pdf) in wizard.done_page.report_label.text()
     assert str(outcome.bundle_path) in wizard.done_page.file_label.text()
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
     assert wizard.result() == QWizard.DialogCode.Accepted
@@ -245,8 +250,10 @@ def test_carry_the_file_instead_of_uploading(qtbot: Any, make_wizard: Any, app_h
     page.carry_radio.setChecked(True)
     name = wizard.session.outcome.bundle_path.name
     assert name in page.carry_label.text()
-    click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.done_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
     assert "Not sent yet" in wizard.done_page.receipt_label.text()
+    assert wizard.done_page.report_path.read_bytes().startswith(b"%PDF-")
 
 
 def test_no_attribute_shadows_a_qt_method(make_wizard: Any) -> None:

@@ -27,6 +27,7 @@ from emr_exporter.gui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QLocale,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -1120,21 +1121,28 @@ class DonePage(WizardPageBase):
         self.receipt_label = _message_label(self.tr("Receipt"))
         self.file_label = _message_label(self.tr("Where the file is"))
         self.open_folder_button = QPushButton(self.tr("&Open the folder"))
-        self.report_button = QPushButton(self.tr("Save the transfer &report (PDF)…"))
+        self.open_report_button = QPushButton(self.tr("Open the &report to print"))
+        self.save_report_button = QPushButton(self.tr("&Save a copy of the report…"))
         self.report_label = _message_label(self.tr("Transfer report"))
+        self.report_runner = self.new_runner()
+        self.report_path: Path | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.receipt_label)
         layout.addWidget(self.file_label)
+        layout.addWidget(self.report_label)
         row = QHBoxLayout()
         row.addWidget(self.open_folder_button)
-        row.addWidget(self.report_button)
+        row.addWidget(self.open_report_button)
+        row.addWidget(self.save_report_button)
         row.addStretch(1)
         layout.addLayout(row)
-        layout.addWidget(self.report_label)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
         self.open_folder_button.clicked.connect(self._open_folder)
-        self.report_button.clicked.connect(self._save_report)
+        self.open_report_button.clicked.connect(self._open_report)
+        self.save_report_button.clicked.connect(self._save_report)
+        self.report_runner.succeeded.connect(self._on_report)
+        self.report_runner.failed.connect(self._on_failure)
 
     def initializePage(self) -> None:  # Qt override
         session = self.session
@@ -1146,42 +1154,59 @@ class DonePage(WizardPageBase):
             self.receipt_label.setText(self.tr(
                 "Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number."
             ))
-        path = Path(session.outcome.bundle_path)
-        self.file_label.setText(self.tr("The sealed file: {path}").format(path=str(path)))
-        self.report_button.setEnabled(_report_module() is not None)
-        if _report_module() is None:
-            self.report_label.setText(self.tr("The transfer report is not available in this version."))
+        bundle = Path(session.outcome.bundle_path)
+        self.file_label.setText(self.tr("The sealed file: {path}").format(path=str(bundle)))
+        self.open_report_button.setEnabled(False)
+        self.save_report_button.setEnabled(False)
+        self.write_report(bundle.with_name(bundle.name + ".report.pdf"))
+
+    def write_report(self, target: Path) -> None:
+        """Write the transfer report PDF (no patient data: counts, digests, the receipt number)."""
+        session = self.session
+        outcome = session.outcome
+        lang = "ko" if self.locale().language() == QLocale.Language.Korean else "en"
+        signer = session.signer
+        overrides = {
+            "closing_date": session.closing_date.isoformat() if session.closing_date else None,
+            "receipt_number": getattr(session.upload_result, "receipt_number", None),
+            "signer": signer.certificate.subject.rfc4514_string() if signer is not None else None,
+        }
+        self.report_label.setText(self.tr("Writing the transfer report…"))
+
+        def write(progress: Any, cancel: Any) -> Path:
+            from emr_exporter.report import write_transfer_report
+
+            return write_transfer_report(outcome, target, lang, **overrides)
+
+        self.report_runner.start(write)
+
+    def _on_report(self, path: Any) -> None:
+        self.report_path = Path(path)
+        self.report_label.setText(self.tr("Transfer report (PDF): {path}").format(path=str(path)))
+        self.open_report_button.setEnabled(True)
+        self.save_report_button.setEnabled(True)
+        self.jobFinished.emit()
+
+    def _on_failure(self, error: Any) -> None:
+        self.report_label.clear()
+        self.show_error(error)
+        self.jobFailed.emit(str(error))
 
     def _open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.session.outcome.bundle_path).parent)))
 
+    def _open_report(self) -> None:
+        if self.report_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report_path)))
+
     def _save_report(self) -> None:
-        module = _report_module()
-        if module is None:
+        if self.report_path is None:
             return
         target, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Save the transfer report"), str(Path(self.session.outcome.bundle_path).with_suffix(".pdf")),
-            self.tr("PDF (*.pdf)"),
+            self, self.tr("Save a copy of the transfer report"), str(self.report_path), self.tr("PDF (*.pdf)")
         )
-        if target:
-            self.save_report_to(Path(target))
+        if target and Path(target) != self.report_path:
+            import shutil
 
-    def save_report_to(self, target: Path) -> None:
-        module = _report_module()
-        try:
-            writer = getattr(module, "write_transfer_report_pdf", None)
-            if writer is None:
-                raise RuntimeError("report module has no write_transfer_report_pdf")
-            writer(self.session.outcome, target, receipt=getattr(self.session.upload_result, "receipt", None))
-        except Exception as exc:
-            self.show_error(exc)
-            return
-        self.report_label.setText(self.tr("Saved: {path}").format(path=str(target)))
-
-
-def _report_module() -> Any:
-    try:
-        from emr_exporter import report  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return report
+            shutil.copyfile(self.report_path, target)
+            self.report_label.setText(self.tr("Saved: {path}").format(path=target))
