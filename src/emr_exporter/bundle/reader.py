@@ -5,7 +5,7 @@ anchors are given), that header and trailer belong together, and every part's si
 against the signed trailer. ``open_bundle`` (the store) does all of that first, then checks the key
 id, unwraps the data key, authenticates every part by decrypting it to nowhere, and only then decrypts
 a third time into a tar extraction (no links, nothing outside the folder), validates the BagIt
-manifests and the inner signature, and moves the bag into place.
+manifests, the inner signature and the FHIR output (:mod:`.fhir_check`), and moves the bag into place.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from cryptography.exceptions import InvalidTag
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.cms import verify_detached
+from emr_exporter.bundle.fhir_check import ENABLE_HINT, FhirCheckReport, check_fhir_output, structure_validator
 from emr_exporter.bundle.keys import RecipientPrivateKey, cert_sha256, describe_certificate, spki_sha256
 from emr_exporter.bundle.keywrap import unwrap_key
-from emr_exporter.errors import BundleError
+from emr_exporter.errors import BundleError, ConfigError
 
 READ_CHUNK = 1 << 20
 INNER_SIGNATURE = "tagmanifest-sha256.txt.p7s"
@@ -90,6 +91,7 @@ class OpenReport:
     payload_files: int
     inner_signer: str
     reconciliation: dict[str, Any] | None
+    fhir: FhirCheckReport = field(default_factory=FhirCheckReport)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class OpenReport:
             "payload_files": self.payload_files,
             "inner_signer": self.inner_signer,
             "reconciliation": self.reconciliation,
+            "fhir": self.fhir.to_json(),
         }
 
 
@@ -355,9 +358,20 @@ def open_bundle(
     store_key: RecipientPrivateKey,
     out_dir: Path,
     trust_anchors: list[x509.Certificate] | None = None,
+    *,
+    require_fhir_validation: bool = False,
 ) -> OpenReport:
-    """Verify every layer, decrypt, extract the bag into ``out_dir/<bundle_id>/`` and validate it."""
+    """Verify every layer, decrypt, extract the bag into ``out_dir/<bundle_id>/`` and validate it.
+
+    The FHIR structure is validated when ``fhir.resources`` is installed (the ``verify`` extra); without
+    it ``OpenReport.fhir.structure_validated`` is False, or, with ``require_fhir_validation``, nothing is
+    opened and a :class:`ConfigError` says how to install it.
+    """
     path, out_dir = Path(path), Path(out_dir)
+    if require_fhir_validation and structure_validator() is None:
+        raise ConfigError(
+            f"FHIR structure validation was required, but fhir.resources is not installed: {ENABLE_HINT}"
+        )
     verified = _verify(path, trust_anchors)
     report, header = verified.report, verified.report.header
     name = path.name
@@ -400,6 +414,7 @@ def open_bundle(
         bag_root = _find_bag_root(staging, name)
         payload_files = _validate_bag(bag_root, name)
         inner = _verify_inner_signature(bag_root, name, report, trust_anchors)
+        fhir = check_fhir_output(bag_root, name)
         os.replace(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -416,6 +431,7 @@ def open_bundle(
         payload_files=payload_files,
         inner_signer=inner,
         reconciliation=reconciliation,
+        fhir=fhir,
     )
 
 

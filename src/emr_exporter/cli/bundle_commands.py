@@ -80,9 +80,11 @@ def verify_command(bundle: Path, trust_anchors: tuple[Path, ...], as_json: bool)
               help="Folder to extract the bag into (as OUT/<bundle id>/).")
 @click.option("--trust-anchor", "trust_anchors", multiple=True, type=_EXISTING_FILE,
               help="CA certificate the institution's certificate must chain to. Repeatable.")
+@click.option("--require-fhir-validation", is_flag=True,
+              help="Fail unless the FHIR structure can be validated (needs: pip install 'emr-exporter[verify]').")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out_dir: Path,
-                 trust_anchors: tuple[Path, ...], as_json: bool) -> None:
+                 trust_anchors: tuple[Path, ...], require_fhir_validation: bool, as_json: bool) -> None:
     """Verify every layer, decrypt and extract a sealed bundle (for the store or an auditor)."""
 
     def run() -> None:
@@ -97,13 +99,26 @@ def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out
         elif b"ENCRYPTED" in key_path.read_bytes()[:200]:
             password = click.prompt("Store key password", hide_input=True, err=True)
         store_key = load_store_private_key(key_path, password)
-        report = open_bundle(bundle, store_key, out_dir, _load_anchors(trust_anchors))
+        report = open_bundle(bundle, store_key, out_dir, _load_anchors(trust_anchors),
+                             require_fhir_validation=require_fhir_validation)
         if as_json:
             click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
             return
         _print_report(report.verify)
         click.echo(f"Bag:          {report.bag_dir} ({report.payload_files} payload files, manifests valid)")
         click.echo(f"Inner signature: valid, by {report.inner_signer}")
+        fhir = report.fhir
+        total = sum(fhir.counts.values())
+        click.echo(f"FHIR output:  {total:,} resources in {fhir.files} file(s); ids unique, "
+                   f"{fhir.references_checked:,} references resolved, Bulk Data manifest counts match")
+        for resource_type, count in sorted(fhir.counts.items()):
+            click.echo(f"  {resource_type}: {count:,}")
+        if fhir.structure_validated:
+            click.echo("FHIR structure: valid (FHIR R4 structure, every resource).")
+        else:
+            from emr_exporter.bundle.fhir_check import ENABLE_HINT
+
+            click.echo(f"FHIR structure: NOT validated, skipped because fhir.resources is not installed; {ENABLE_HINT}")
         if report.reconciliation is not None:
             click.echo("Reconciliation: data/report/reconciliation.json")
         click.echo("Result:       OK, opened and verified.")
