@@ -265,3 +265,60 @@ def test_no_attribute_shadows_a_qt_method(make_wizard: Any) -> None:
         for name, value in vars(obj).items():
             if hasattr(qt_class, name):
                 assert callable(value), f"{type(obj).__name__}.{name} shadows {qt_class.__name__}.{name}"
+
+
+@pytest.fixture
+def korean(qapp: Any) -> Any:
+    """The Korean UI (our .qm and Qt's own qtbase_ko.qm), removed again after the test."""
+    from emr_exporter.gui.app import install_translators
+    from emr_exporter.gui.qt import QLocale
+
+    translators = install_translators(qapp, "ko")
+    yield translators
+    for translator in translators:
+        qapp.removeTranslator(translator)
+    QLocale.setDefault(QLocale.c())
+
+
+def test_korean_ui_strings_and_qt_buttons(qtbot: Any, korean: Any, make_wizard: Any, app_home: Path) -> None:
+    assert len(korean) == 2, "both qtbase_ko.qm and emr_exporter_ko.qm must load"
+    wizard = make_wizard()
+    assert wizard.start_page.title() == "시작"
+    assert wizard.start_page.demo_radio.text() == "데모 의원으로 전체 과정 연습하기 — 가상 환자(&D)"
+    assert wizard.button(QWizard.WizardButton.NextButton).text().startswith("다음")
+    assert wizard.button(QWizard.WizardButton.CancelButton).text() == "취소"
+    assert wizard.institution_page.title() == "기관 정보와 인증서"
+    assert wizard.export_page.start_button.text() == "내보내기 시작(&S)"
+    # A wrong password reads in Korean too (the core's English detail follows on the next line).
+    wizard.start_page.demo_radio.setChecked(True)
+    page = wizard.institution_page
+    with qtbot.waitSignal(page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, wizard)
+    page.password_edit.setText("틀린비밀번호")
+    with qtbot.waitSignal(page.jobFailed, timeout=30_000):
+        qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert page.error_label.text().startswith("인증서 비밀번호가 틀렸습니다.")
+
+
+def test_every_message_has_a_korean_translation(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    root = Path(__file__).resolve().parents[2]
+    ts = root / "resources" / "i18n" / "emr_exporter_ko.ts"
+    # The committed .ts holds exactly the strings the code has now (else: scripts/update_translations.py).
+    fresh = tmp_path / "fresh.ts"
+    sources = sorted(str(p) for p in (root / "src" / "emr_exporter" / "gui").glob("*.py"))
+    lupdate = Path(sys.executable).parent / "pyside6-lupdate"
+    subprocess.run([str(lupdate), *sources, "-ts", str(fresh)], check=True, capture_output=True)
+    in_code = {m.findtext("source") for m in ET.parse(fresh).getroot().iter("message")}
+    in_ts = {m.findtext("source") for m in ET.parse(ts).getroot().iter("message")}
+    assert in_code == in_ts
+    qm = ts.with_suffix(".qm")
+    assert qm.is_file() and qm.stat().st_mtime >= ts.stat().st_mtime - 5, "rebuild: scripts/update_translations.py"
+    unfinished = [
+        m.findtext("source") for m in ET.parse(ts).getroot().iter("message")
+        if m.find("translation").get("type") in ("unfinished", "obsolete", "vanished")
+    ]
+    assert unfinished == []

@@ -19,17 +19,24 @@ def translations_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "resources" / "i18n"
 
 
-def install_translators(app: QApplication, lang: str | None) -> QLocale:
-    """Our strings and Qt's own (wizard buttons, dialogs). Must run before any widget is built."""
+def install_translators(app: QApplication, lang: str | None) -> list[QTranslator]:
+    """Our strings and Qt's own (wizard buttons, dialogs). Must run before any widget is built.
+
+    Korean (or English) follows the system language unless ``lang`` is given; the default QLocale is set
+    too, so numbers and sizes are formatted the same way. Returns the installed translators.
+    """
     locale = QLocale(lang) if lang else QLocale.system()
     QLocale.setDefault(locale)
+    installed = []
     qt_translator = QTranslator(app)
     if qt_translator.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt_translator)
+        installed.append(qt_translator)
     app_translator = QTranslator(app)
     if app_translator.load(locale, I18N_DOMAIN, "_", str(translations_dir())):
         app.installTranslator(app_translator)
-    return locale
+        installed.append(app_translator)
+    return installed
 
 
 def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplication:

@@ -133,7 +133,7 @@ class StartPage(WizardPageBase):
             self.resume_label.setText(self.tr(
                 "An export of {name} was not finished (it stopped at the {step} step). Nothing was lost: "
                 "continue it, or start again."
-            ).format(name=name, step=self.saved_state.step))
+            ).format(name=name, step=texts.step_name(self.saved_state.step)))
             self.resume_radio.setChecked(True)
         else:
             self.resume_radio.hide()
