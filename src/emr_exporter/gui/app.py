@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from emr_exporter.gui.qt import QApplication, QLibraryInfo, QLocale, Qt, QTranslator
+from emr_exporter.gui.qt import QApplication, QFont, QFontDatabase, QLibraryInfo, QLocale, Qt, QTranslator
 
 I18N_DOMAIN = "emr_exporter"
 
@@ -39,11 +39,31 @@ def install_translators(app: QApplication, lang: str | None) -> list[QTranslator
     return installed
 
 
+def use_bundled_font(app: QApplication) -> None:
+    """On Linux, use the shipped NanumGothic (OFL) so Hangul never renders as empty boxes.
+
+    Windows (맑은 고딕) and macOS (Apple SD Gothic Neo) have Korean system fonts and keep them.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    font_file = translations_dir().parent / "fonts" / "NanumGothic.ttf"
+    if not font_file.is_file():
+        return
+    font_id = QFontDatabase.addApplicationFont(str(font_file))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if families:
+        font = QFont(families[0])
+        font.setPointSize(app.font().pointSize())
+        app.setFont(font)
+
+
 def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
+        # Fractional scaling (125%, 150% on Windows laptops) without rounding blur; Qt 6 is DPI-aware already.
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or sys.argv[:1])
+        use_bundled_font(app)  # type: ignore[arg-type]
     app.setApplicationName("emr-exporter")
     install_translators(app, lang)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]

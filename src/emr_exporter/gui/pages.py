@@ -550,6 +550,7 @@ class ScanPage(WizardPageBase):
             [self.tr("Record type"), self.tr("Records"), self.tr("Set aside"), self.tr("Why set aside")]
         )
         self.table.setAccessibleName(self.tr("Records per type"))
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
@@ -881,6 +882,7 @@ class VerifyPage(WizardPageBase):
             [self.tr("Record type"), self.tr("In the EMR"), self.tr("Exported"), self.tr("Set aside")]
         )
         self.table.setAccessibleName(self.tr("Reconciliation per type"))
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -1090,6 +1092,8 @@ class UploadPage(WizardPageBase):
         self.pause_button.setEnabled(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
+        self.rate_label.setText(self.tr("{done} of {size}").format(
+            done=texts.data_size(uploaded.size), size=texts.data_size(uploaded.size)))
         self.state_label.setText(self.tr("Accepted by the store. Receipt number: {number}").format(
             number=uploaded.receipt_number or "?"))
         self.state_label.setStyleSheet(OK_STYLE)
