@@ -94,6 +94,8 @@ class ReferenceStore:
         self.requests: list[tuple[str, str]] = []
         self._state_lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
+        #: upload id -> offset before the verified chunk now being appended (HEAD must not see half a chunk).
+        self._appending: dict[str, int] = {}
         #: Serialises acceptances, so one bundle id never gets two receipts.
         self._accept_lock = threading.Lock()
 
@@ -125,6 +127,10 @@ class ReferenceStore:
             return self._upload_locks.setdefault(upload_id, threading.Lock())
 
     def offset_of(self, upload_id: str) -> int:
+        # While a verified chunk is being appended, the offset stays where it was until the append is durable.
+        appending = self._appending.get(upload_id)
+        if appending is not None:
+            return appending
         path = self.data_path(upload_id)
         return path.stat().st_size if path.exists() else 0
 
@@ -456,9 +462,12 @@ class _TusHandler(BaseHTTPRequestHandler):
             self.answer_error(400, "Content-Length and Upload-Offset are required")
             return
         lock = self.store.lock_for(upload_id)
-        if not lock.acquire(blocking=False):
-            self._discard_body()
-            self.answer(423, {"Retry-After": "1"})
+        # A resumed client often arrives while the handler of its broken connection is still letting go: wait a
+        # moment rather than refuse. If it stays busy, answer 423 at once and close, instead of reading a body
+        # that will be thrown away.
+        if not lock.acquire(timeout=2):
+            self.close_connection = True
+            self.answer(423, {"Retry-After": "1", "Connection": "close"})
             return
         try:
             self._patch(upload_id, info, int(offset_header), int(length_header))
@@ -522,11 +531,15 @@ class _TusHandler(BaseHTTPRequestHandler):
                 target.unlink(missing_ok=True)
                 self.answer(460, {"Upload-Offset": str(current)})
                 return
-            with open(data_path, "ab") as out, open(target, "rb") as chunk:
-                while block := chunk.read(1 << 20):
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
+            store._appending[upload_id] = current
+            try:
+                with open(data_path, "ab") as out, open(target, "rb") as chunk:
+                    while block := chunk.read(1 << 20):
+                        out.write(block)
+                    out.flush()
+                    os.fsync(out.fileno())
+            finally:
+                del store._appending[upload_id]
             target.unlink(missing_ok=True)
         new_offset = store.offset_of(upload_id)
         headers = {"Upload-Offset": str(new_offset)}
