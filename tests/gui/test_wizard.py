@@ -146,8 +146,23 @@ def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard:
     assert list(out_dir.glob("*.emrx.partial")), "the sealed parts so far are kept"
     assert resume.load_state().step == "export"
 
-    # Close the window mid-way, start again: the start page offers to continue.
-    wizard.close()
+    # Start again and close the window mid-way: done() cancels the job and waits for it to stop safely.
+    closed = {"done": False}
+
+    def close_midway(event: Any) -> None:
+        if event.stage == "export" and event.entity == "order_line" and not closed["done"]:
+            closed["done"] = True
+            wizard.close()
+
+    export_page.export_runner.progressed.disconnect(stop_midway)
+    export_page.export_runner.progressed.connect(close_midway)
+    qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: closed["done"] and not wizard.isVisible(), timeout=120_000)
+    assert not export_page.export_runner._worker_thread.isRunning()
+    assert wizard.session.outcome is None
+    assert list(out_dir.glob("*.emrx.partial")), "the sealed parts so far are kept"
+
+    # Start the program again: the start page offers to continue.
     again = make_wizard()
     assert again.start_page.resume_radio.isChecked()
     assert "was not finished" in again.start_page.resume_label.text()
@@ -322,3 +337,43 @@ def test_every_message_has_a_korean_translation(tmp_path: Path) -> None:
         if m.find("translation").get("type") in ("unfinished", "obsolete", "vanished")
     ]
     assert unfinished == []
+
+
+def _expired_p12(folder: Path, password: str) -> Path:
+    """A signing certificate that expired yesterday, as a password-protected PKCS#12 file."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name.from_rfc4514_string("CN=만료된의원 (12345678),O=TEST,C=KR")
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=400)).not_valid_after(now - dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    path = folder / "expired.p12"
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"expired", key, certificate, None, serialization.BestAvailableEncryption(password.encode())
+    ))
+    return path
+
+
+def test_expired_certificate_is_refused_with_a_clear_message(qtbot: Any, make_wizard: Any, tmp_path: Path) -> None:
+    wizard = make_wizard()
+    click_next(qtbot, wizard)  # "Export this clinic's records" is preselected
+    page = wizard.institution_page
+    qtbot.keyClicks(page.code_edit, "12345678")
+    page.name_edit.setText("만료된의원")  # QTest cannot type Hangul (it aborts on non-Latin-1 keys)
+    page.cert_path_edit.setText(str(_expired_p12(tmp_path, "pw")))
+    qtbot.keyClicks(page.password_edit, "pw")
+    with qtbot.waitSignal(page.jobFailed, timeout=30_000):
+        qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert page.error_label.text().startswith("This certificate has expired. Renew the institution's certificate")
+    assert "expired on" in page.error_label.text()  # the core's detail names the date
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
