@@ -37,7 +37,7 @@ class Expected:
     documents: dict[int, bytes] = field(default_factory=dict)  # documents.id → bytes of exported files
     encrypted_document: int = 0
     deleted_document: int = 0
-    zero_date_encounter: int = 0
+    zero_date_encounter: int = 0  # its form_encounter.id
     zero_dob_pid: int = 0
     multi_code_problem: int = 0
     statuses: dict[tuple[str, int], str] = field(default_factory=dict)  # (section, key) → status
@@ -114,6 +114,10 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             ins("billing", pid=PID_BASE + pid, encounter=encounter_no, date=visit_date, code_type="ICD10", code="J20.9",
                 code_text="Acute bronchitis", units=1, fee=0, activity=0 if (pid, visit) == (1, 0) else 1)
             exp.ok("fee_line", 2)
+            if (pid, visit) == (1, 1):  # a line whose visit number does not exist for this patient
+                ins("billing", pid=PID_BASE + pid, encounter=99999, date=visit_date, code_type="CPT4", code="99000",
+                    code_text="Handling", units=1, fee=5, activity=1)
+                exp.bad("fee_line", "orphan")
 
             # vitals through the forms registry
             ins("form_vitals", pid=PID_BASE + pid, date=visit_date, bps="12" + str(pid), bpd="80", weight=150 + pid, height=66,
@@ -131,7 +135,7 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             ins("form_encounter", pid=PID_BASE + pid, encounter=encounter_no, date="0000-00-00 00:00:00", provider_id=1,
                 facility_id=3)
             exp.bad("encounter", "invalid-date")
-            exp.zero_date_encounter = encounter_no
+            exp.zero_date_encounter = _last_id(ins)  # form_encounter.id: the key visits are exported by
 
         first_encounter, first_date = encounters[0]
 

@@ -151,9 +151,10 @@ def test_zero_date_visit_is_quarantined_with_its_raw_value(openemr: OpenEmrDatab
     encounters = _by_source_key(exported.resources("Encounter"), "form_encounter")
     assert len(encounters) == 16
     assert {e["class"]["code"] for e in encounters.values()} == {"AMB", "IMP"}
-    staff_visit = encounters["1003"]  # patient 2's visit was entered under a front-desk user
+    # Keyed by form_encounter.id: 1 and 2 are patient 101's visits, 3 is patient 102's first.
+    staff_visit = encounters["3"]  # patient 102's visit was entered under a front-desk user
     assert "participant" not in staff_visit
-    assert encounters["1001"]["participant"][0]["individual"]["reference"] == (
+    assert encounters["1"]["participant"][0]["individual"]["reference"] == (
         "Practitioner/" + model.record_id("openemr", "users", "1")
     )
 
@@ -234,6 +235,10 @@ def test_billing_and_payments(exported: ConformantExport) -> None:
     assert Counter(i["status"] for i in invoices) == {"issued": 8, "entered-in-error": 2}
     raw = exported.raw("receipt")
     assert len(raw) == 8 and {line["reason_code"] for line in raw} == {"adjustment-not-representable"}
+    (orphan,) = exported.raw("fee_line")  # visit number 99999 does not exist: an orphan, not a lost link
+    assert (orphan["reason_code"], orphan["row"]["encounter"]) == ("orphan", -99999)
+    # Every other line refers to its visit.
+    assert all(c["context"]["reference"].startswith("Encounter/") for c in charges)
 
 
 def test_documents_bytes_missing_encrypted_deleted(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
