@@ -103,3 +103,28 @@ def test_test_connection_names_the_missing_file(tmp_path: Path, demo_clinic: Dem
     missing = tmp_path / "nope.sqlite"
     with pytest.raises(SourceUnavailable, match="does not exist"):
         test_connection({"database": missing})
+
+
+def test_cli_detect_and_scan(demo_clinic: DemoClinic) -> None:
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+
+    runner = CliRunner()
+    detected = runner.invoke(main, ["detect", "--source", str(demo_clinic.path), "--json"])
+    assert detected.exit_code == 0, detected.output
+    assert json.loads(detected.output)[0] == {
+        "connector": "demo", "product": "Demo clinic (synthetic, 가상 의원)", "confidence": 1.0, "version": "3.2.1",
+        "tables_found": 11, "tables_expected": 11, "engine_supported": True,
+    }
+    scanned = runner.invoke(main, ["scan", "--connector", "demo", "--source", str(demo_clinic.path),
+                                   "--attachments-root", str(demo_clinic.attachments_root)])
+    assert scanned.exit_code == 0, scanned.output
+    report = scan_database("demo", {"database": demo_clinic.path}, demo_clinic.attachments_root)
+    assert report.sample_patient is not None
+    assert report.sample_patient.name not in scanned.output  # no patient data on the terminal
+    assert "duplicate 2 (" in scanned.output
+    assert f"Visits from {report.first_encounter} to {report.last_encounter}." in scanned.output
+    missing = runner.invoke(main, ["scan", "--connector", "demo", "--source", "/nonexistent.sqlite"])
+    assert missing.exit_code == 1
+    assert "The database file /nonexistent.sqlite does not exist." in missing.output

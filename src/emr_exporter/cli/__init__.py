@@ -50,6 +50,7 @@ def _register_commands() -> None:
     from emr_exporter.cli import odbc_commands  # noqa: F401
     from emr_exporter.cli import document_commands  # noqa: F401
     from emr_exporter.cli import upload_commands  # noqa: F401
+    from emr_exporter.cli import scan_commands  # noqa: F401
 
 
 _register_commands()

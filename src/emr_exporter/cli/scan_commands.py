@@ -1,0 +1,96 @@
+"""``emr-export detect`` and ``emr-export scan``: look at a clinic database before exporting it.
+
+Both read only. ``scan`` prints counts, the visit date range and the rows that will be quarantined with
+their reason codes and source keys; it never prints patient data (the wizard shows a masked sample
+patient on screen, the command line does not, because its output ends up in logs).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from emr_exporter.cli import main, run_command
+from emr_exporter.cli.export_commands import PASSWORD_ENV, TerminalProgress, _password_from_env_or_prompt
+
+
+def _source_kwargs(database: Path | None, odbc: str | None, dsn: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"database": database, "odbc": odbc, "dsn": dsn}
+    password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
+    if password:
+        kwargs["password"] = password
+    return kwargs
+
+
+_source_options = [
+    click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file."),
+    click.option("--odbc", help="An ODBC connection string (without the password)."),
+    click.option("--dsn", help="An ODBC data source name."),
+    click.option("--connectors-dir", "connectors_dirs", multiple=True,
+                 type=click.Path(path_type=Path, file_okay=False), help="Extra folder to search for connectors."),
+    click.option("--json", "as_json", is_flag=True, help="Print as JSON."),
+]
+
+
+def _with_source_options(command: Any) -> Any:
+    for option in reversed(_source_options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@_with_source_options
+def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_dirs: tuple[Path, ...],
+           as_json: bool) -> None:
+    """Which installed connector matches this database (fingerprint tables and schema version)."""
+    from emr_exporter.scan import detect_connectors
+
+    found = run_command(lambda: detect_connectors(_source_kwargs(database, odbc, dsn), connectors_dirs),
+                        as_json=as_json)
+    rows = [{"connector": d.connector, "product": d.product, "confidence": round(d.confidence, 3),
+             "version": d.version, "tables_found": d.tables_found, "tables_expected": d.tables_expected,
+             "engine_supported": d.engine_supported} for d in found]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("No installed connector recognises this database. See `emr-export connectors`.")
+    for row in rows:
+        click.echo(f"{row['connector']:<12} {round(row['confidence'] * 100):>3}%  version {row['version'] or '?':<10} "
+                   f"{row['tables_found']}/{row['tables_expected']} tables  {row['product']}")
+
+
+@main.command()
+@click.option("--connector", required=True, help="Connector name (see `emr-export detect`).")
+@click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder that attachment file paths in the database are relative to.")
+@_with_source_options
+def scan(connector: str, attachments_root: Path | None, database: Path | None, odbc: str | None, dsn: str | None,
+         connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
+    """What an export will find: counts, visit date range, rows that will be quarantined and why."""
+    from emr_exporter.cli.export_commands import _run_with_cancel
+    from emr_exporter.scan import scan_database
+
+    progress = TerminalProgress(False)  # scan events are per page; the summary is printed at the end
+
+    def job() -> Any:
+        kwargs = _source_kwargs(database, odbc, dsn)
+        return _run_with_cancel(lambda cancel: scan_database(
+            connector, kwargs, attachments_root, connectors_dirs=connectors_dirs, progress=progress, cancel=cancel))
+
+    report = run_command(job, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    click.echo(f"{'entity':<16}{'source':>10}{'export':>10}{'quarantine':>12}  reasons (example source keys)")
+    for e in report.entities:
+        reasons = "; ".join(f"{code} {n} ({', '.join(e.example_keys.get(code, []))})"
+                            for code, n in sorted(e.reasons.items()))
+        click.echo(f"{e.entity:<16}{e.source_rows:>10}{e.will_export:>10}{e.will_quarantine:>12}  {reasons}")
+    t = report.totals
+    click.echo(f"{'total':<16}{t['source_rows']:>10}{t['will_export']:>10}{t['will_quarantine']:>12}")
+    if report.first_encounter and report.last_encounter:
+        click.echo(f"Visits from {report.first_encounter} to {report.last_encounter}.")
