@@ -86,8 +86,22 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         upload_page = wizard.upload_page
         upload_page.store_edit.setText(server.url)
         assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # not sent, not "carry"
+
+        # Pause after a few 1 MiB chunks, then resume: the upload continues from where the store stopped.
+        def pause_once(item: Any) -> None:
+            if item[0] == "progress" and item[1] >= 3 * 2**20 and upload_page.pause_button.isEnabled():
+                qtbot.mouseClick(upload_page.pause_button, Qt.MouseButton.LeftButton)
+
+        upload_page.upload_runner.progressed.connect(pause_once)
+        with qtbot.waitSignal(upload_page.jobFailed, timeout=120_000):
+            qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
+        upload_page.upload_runner.progressed.disconnect(pause_once)
+        assert upload_page.error_label.text().startswith("Upload paused. Press Resume")
+        assert upload_page.upload_button.text() == "&Resume"
+        qtbot.waitUntil(upload_page.upload_button.isEnabled, timeout=10_000)
         with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
+        assert session.upload_result.resumed_from > 0
     finally:
         server.stop()
     receipt = load_saved_receipt(outcome.bundle_path)

@@ -103,6 +103,10 @@ class WizardPageBase(QWizardPage):
     def busy(self) -> bool:
         return any(r.running for r in self.runners())
 
+    def cleanupPage(self) -> None:  # Qt override: Back
+        # Leaving a page stops its work at a safe point (an export keeps its sealed parts and journal).
+        self.stop_jobs()
+
 
 # --------------------------------------------------------------------------------------------- start
 
@@ -576,9 +580,6 @@ class ScanPage(WizardPageBase):
             self.start_scan()
         else:
             self._show(self.session.scan_report)
-
-    def cleanupPage(self) -> None:  # Qt override (Back)
-        self.stop_jobs()
 
     def start_scan(self) -> None:
         if self.scan_runner.running:
