@@ -391,3 +391,33 @@ def test_expired_certificate_is_refused_with_a_clear_message(qtbot: Any, make_wi
     assert page.error_label.text().startswith("This certificate has expired. Renew the institution's certificate")
     assert "expired on" in page.error_label.text()  # the core's detail names the date
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_restart_after_sealing_continues_at_the_check_without_a_second_bundle(
+    qtbot: Any, make_wizard: Any, app_home: Path
+) -> None:
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(wizard.export_page.start_button, Qt.MouseButton.LeftButton)
+    first = wizard.session.outcome
+    with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    assert resume.load_state().step == "upload"
+    wizard.close()  # e.g. the PC was switched off before sending
+
+    again = make_wizard()
+    assert again.start_page.resume_radio.isChecked()
+    with qtbot.waitSignal(again.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, again)
+    assert again.currentPage() is again.verify_page
+    restored = again.session.outcome
+    assert restored.bundle_path == first.bundle_path and restored.bundle_id == first.bundle_id
+    assert restored.reconciliation.to_dict() == first.reconciliation.to_dict()
+    assert "Sealed file verified" in again.verify_page.bundle_label.text()
+    assert [p.name for p in (app_home / "exports").glob("*.emrx")] == [first.bundle_path.name]
+    click_next(qtbot, again)
+    again.upload_page.carry_radio.setChecked(True)
+    with qtbot.waitSignal(again.done_page.jobFinished, timeout=60_000):
+        click_next(qtbot, again)
+    assert again.done_page.report_path.read_bytes().startswith(b"%PDF-")

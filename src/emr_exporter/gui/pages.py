@@ -42,7 +42,7 @@ from emr_exporter.gui.qt import (
     QWizardPage,
     Signal,
 )
-from emr_exporter.gui.session import Session, default_out_dir, folder_bytes, prepare_demo_material
+from emr_exporter.gui.session import DEMO_FOLDER, Session, default_out_dir, folder_bytes, prepare_demo_material
 from emr_exporter.gui.workers import JobRunner
 
 ERROR_STYLE = "color: #b00020;"
@@ -151,6 +151,13 @@ class StartPage(WizardPageBase):
         note.setWordWrap(True)
         layout.addWidget(note)
 
+    def nextId(self) -> int:  # Qt override
+        # A bundle sealed in an earlier run: continue at the check, do not export a second one.
+        if self.resume_radio.isChecked() and self.session.outcome is not None:
+            wizard = self.wizard()
+            return wizard.verify_page_id() if hasattr(wizard, "verify_page_id") else super().nextId()
+        return super().nextId()
+
     def validatePage(self) -> bool:  # Qt override
         session = self.session
         if self.resume_radio.isChecked() and self.saved_state is not None:
@@ -158,6 +165,7 @@ class StartPage(WizardPageBase):
         else:
             session.demo = self.demo_radio.isChecked()
             session.resumed_from_state = False
+            session.outcome = None
         return True
 
 
@@ -236,7 +244,7 @@ class InstitutionPage(WizardPageBase):
         if session.demo and session.demo_material is None:
             self.cert_info_label.setText(self.tr("Preparing the demo clinic…"))
             self.prepare_runner.start(lambda progress, cancel: prepare_demo_material(
-                resume.app_data_dir() / "demo"
+                resume.app_data_dir() / DEMO_FOLDER
             ))
         elif session.demo and session.demo_material is not None:
             self._on_demo_ready(session.demo_material)

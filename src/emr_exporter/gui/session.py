@@ -62,6 +62,39 @@ def prepare_demo_material(folder: Path) -> DemoMaterial:
     )
 
 
+def outcome_from_summary(bundle_path: Path) -> Any:
+    """The outcome of an export sealed in an earlier run, from ``<bundle>.summary.json`` (no patient data).
+
+    Lets the wizard continue at the check / send step after a restart instead of exporting a second
+    bundle (the writer's journal is gone once a bundle is sealed).
+    """
+    from collections import Counter
+
+    from emr_exporter import model
+    from emr_exporter.export import EntityReconciliation, Reconciliation
+    from emr_exporter.report import load_summary
+    from emr_exporter.service import ExportOutcome
+
+    summary = load_summary(bundle_path)
+    reconciliation = Reconciliation([
+        EntityReconciliation(
+            entity=e["entity"], table=e["table"], source_rows=e["source_rows"], exported=e["exported"],
+            quarantined=e["quarantined"], reasons=Counter(e.get("quarantine_reasons", {})),
+        )
+        for e in summary.reconciliation.get("entities", [])
+    ])
+    institution = model.Institution(
+        code=summary.institution_code, name=summary.institution_name, address=summary.institution_address,
+        founder=summary.institution_founder,
+    )
+    return ExportOutcome(
+        reconciliation=reconciliation, bag_sha256=summary.bag_sha256 or "", bag_bytes=0, institution=institution,
+        connector="", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
+        bundle_path=Path(bundle_path), bundle_id=summary.bundle_id, bundle_bytes=summary.bundle_bytes,
+        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer},
+    )
+
+
 def default_out_dir() -> Path:
     """A folder in the user's documents (or under EMR_EXPORTER_HOME, for tests and portable use)."""
     if os.environ.get(resume.ENV_HOME):
@@ -115,6 +148,10 @@ class Session:
     def store_certificate(self) -> Path:
         if self.demo and self.demo_material is not None:
             return self.demo_material.store_cert
+        if self.demo:  # restored after a restart: the demo keys stay in the app-data folder
+            demo_cert = resume.app_data_dir() / DEMO_FOLDER / "demo-keys" / "store-cert.pem"
+            if demo_cert.is_file():
+                return demo_cert
         from emr_exporter.upload.policy import default_store_certificate
 
         shipped = default_store_certificate()
@@ -155,6 +192,15 @@ class Session:
             self.source_kwargs = {"odbc": state.odbc}
         self.attachments_root = Path(state.attachments_root) if state.attachments_root else None
         self.out_dir = Path(state.out_dir) if state.out_dir else None
+        self.outcome = None
+        sealed = Path(state.bundle_path) if state.bundle_path else None
+        if state.step in ("verify", "upload", "done") and sealed is not None and sealed.is_file():
+            from emr_exporter.errors import EmrExporterError
+
+            try:
+                self.outcome = outcome_from_summary(sealed)
+            except EmrExporterError:
+                self.outcome = None  # no usable summary: export again (a new bundle)
 
     # --- the jobs (run in worker threads) ------------------------------------------------------
 
