@@ -93,6 +93,20 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
                 qtbot.mouseClick(upload_page.pause_button, Qt.MouseButton.LeftButton)
 
         upload_page.upload_runner.progressed.connect(pause_once)
+        # The store answers the first PATCH with 503: the retrying state is shown, then it goes on.
+        failed_once = {"done": False}
+
+        def busy_once(handler: Any, method: str, upload_id: str | None) -> bool:
+            if method != "PATCH" or failed_once["done"]:
+                return False
+            failed_once["done"] = True
+            handler._discard_body()
+            handler.answer_error(503, "busy")
+            return True
+
+        store.fault_hook = busy_once
+        states: list[str] = []
+        upload_page.upload_runner.progressed.connect(lambda item: states.append(upload_page.state_label.text()))
         with qtbot.waitSignal(upload_page.jobFailed, timeout=120_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
         upload_page.upload_runner.progressed.disconnect(pause_once)
@@ -102,6 +116,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
         assert session.upload_result.resumed_from > 0
+        assert "Connection problem: retrying automatically…" in states
     finally:
         server.stop()
     receipt = load_saved_receipt(outcome.bundle_path)
