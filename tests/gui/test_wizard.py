@@ -436,3 +436,31 @@ def test_restart_after_sealing_continues_at_the_check_without_a_second_bundle(
     with qtbot.waitSignal(again.done_page.jobFinished, timeout=60_000):
         click_next(qtbot, again)
     assert again.done_page.report_path.read_bytes().startswith(b"%PDF-")
+
+
+def test_keyboard_navigation_and_screen_reader_names(qtbot: Any, make_wizard: Any) -> None:
+    from emr_exporter.gui.qt import QApplication, QComboBox, QDateEdit, QLineEdit, QProgressBar, QTableWidget
+
+    wizard = make_wizard()
+    # Every field, table and progress bar has a name a screen reader can announce.
+    for page in wizard.all_pages():
+        for kind in (QLineEdit, QComboBox, QDateEdit, QTableWidget, QProgressBar):
+            for widget in page.findChildren(kind):
+                if widget.parent() is not None and isinstance(widget.parent(), QDateEdit | QComboBox):
+                    continue  # the line edit inside a date edit / combo box is part of it
+                assert widget.accessibleName(), f"{type(page).__name__}: a {kind.__name__} has no accessible name"
+    # Keyboard only: Alt+mnemonic jumps to a field (the label is its buddy); Tab follows the form.
+    wizard.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is wizard, timeout=5_000)
+    click_next(qtbot, wizard)
+    page = wizard.institution_page
+    qtbot.keyClick(wizard, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.password_edit
+    qtbot.keyClick(wizard, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.code_edit
+    qtbot.keyClick(page.code_edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.name_edit
+    qtbot.keyClick(page.name_edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.closing_date_edit or page.closing_date_edit.isAncestorOf(
+        QApplication.focusWidget()
+    )
