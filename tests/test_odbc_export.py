@@ -189,3 +189,52 @@ def test_mariadb_zero_dates_are_kept_raw_through_the_source(mariadb_zero_dates: 
         [(1, "0000-00-00", "0000-00-00 00:00:00"), (2, "1980-02-03", "2020-01-02 03:04:05")],
         [(3, "2019-00-10", None)],
     ]
+
+
+_KILL_OTHER_SESSIONS = {
+    # Real faults caused on the real servers: the export's own session is terminated from another one.
+    "mariadb": (
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'emr' AND ID <> CONNECTION_ID() "
+        "AND DB = DATABASE()",
+        "KILL CONNECTION {}",
+    ),
+    "postgresql": (
+        "SELECT pid FROM pg_stat_activity WHERE usename = 'emr' AND pid <> pg_backend_pid() "
+        "AND datname = current_database()",
+        "SELECT pg_terminate_backend({})",
+    ),
+}
+
+
+@pytest.mark.parametrize("engine", ["mariadb", "postgresql"])
+def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpoint(
+    engine: str, loaded_clinic: LoadedClinic, file_export: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    conn_str = loaded_clinic.targets[engine]
+    find_sql, kill_sql = _KILL_OTHER_SESSIONS[engine]
+    killed: list[Any] = []
+
+    def kill_after_first_encounter_page(event: Any) -> None:
+        if killed or event.stage != "export" or event.entity != "encounter":
+            return
+        admin = pyodbc.connect(conn_str, autocommit=True)
+        try:
+            sessions = [row[0] for row in admin.execute(find_sql).fetchall()]
+            assert sessions, "the export's session must be visible to the admin session"
+            for session in sessions:
+                admin.execute(kill_sql.format(int(session)))
+            killed.extend(sessions)
+        finally:
+            admin.close()
+
+    request = ExportRequest(
+        connector="demo", attachments_root=loaded_clinic.attachments, created=CREATED, page_size=97,
+        odbc=_without_password(conn_str), password=get_option(conn_str, "PWD"),
+    )
+    with caplog.at_level("WARNING", logger="emr_exporter.source"):
+        outcome = run_export(request, progress=kill_after_first_encounter_page)
+    assert killed, "the fault was injected"
+    assert any("connection to the clinic database lost; reconnecting" in r.getMessage() for r in caplog.records)
+    # Nothing lost, nothing repeated: the same bytes as the export that was never interrupted.
+    assert outcome.reconciliation.to_dict() == file_export.reconciliation.to_dict()
+    assert outcome.bag_sha256 == file_export.bag_sha256

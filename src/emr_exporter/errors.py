@@ -13,6 +13,7 @@ files, settings, tables and row keys instead.
     ├── SourceError                 the clinic database
     │   ├── SourceUnavailable       cannot connect / driver missing / login failed
     │   └── SourceQueryError        a query failed while reading
+    │       └── SourceConnectionLost    the connection dropped mid-export (retried from the checkpoint)
     ├── ExportError                 the export pipeline
     │   ├── ExportCancelled
     │   ├── ReconciliationError     a row would have been lost (never expected; a bug guard)
@@ -87,6 +88,12 @@ class SourceQueryError(SourceError):
     """A query against the clinic database failed."""
 
     code = "source-query"
+
+
+class SourceConnectionLost(SourceQueryError):
+    """The connection to the clinic database dropped; the export reconnects and resumes its page."""
+
+    code = "source-connection-lost"
 
 
 class ExportError(EmrExporterError):

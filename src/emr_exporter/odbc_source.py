@@ -8,6 +8,7 @@ protocol the export pipeline reads through.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -20,9 +21,24 @@ from emr_exporter.drivers import (
     keyset_page_sql,
     redact_connection_string,
 )
-from emr_exporter.errors import SourceQueryError
+from emr_exporter.errors import SourceConnectionLost, SourceQueryError
 
 _FETCH_ROWS = 1000
+# What drivers say when the server or the network dropped the connection (as opposed to a bad query).
+_CONNECTION_STATES = {"08S01", "08003", "08007", "08001", "HYT01"}
+_CONNECTION_MESSAGES = (
+    "lost connection", "server has gone away", "connection was killed", "terminating connection",
+    "server closed the connection", "no connection to the server", "communication link failure",
+    "connection reset", "broken pipe", "could not send data", "could not receive data",
+)
+
+
+def is_connection_lost(exc: Exception) -> bool:
+    """True when a pyodbc error means the connection is gone, not that the query was wrong."""
+    args = getattr(exc, "args", ())
+    state = args[0] if args and isinstance(args[0], str) else ""
+    text = str(args[-1] if args else exc).lower()
+    return state in _CONNECTION_STATES or any(message in text for message in _CONNECTION_MESSAGES)
 
 
 def _unquoted(identifier: str) -> str:
@@ -38,10 +54,12 @@ class OdbcSource:
         from emr_exporter.odbc_doctor import connect_odbc
 
         self._secrets = (password,)
+        self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
             connection_string = connection_string_for_streaming(engine_hint, connection_string)
         self.label = redact_connection_string(connection_string, password)
+        self._connection_string = connection_string
         self.conn = connect_odbc(connection_string, password, read_only=True)
         self.engine = detect_engine_of_connection(self.conn)
         self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
@@ -58,6 +76,8 @@ class OdbcSource:
                     yield dict(zip(names, row, strict=True))
         except pyodbc.Error as exc:
             detail = redact_connection_string(str(exc.args[-1] if exc.args else exc), *self._secrets)
+            if is_connection_lost(exc):
+                raise SourceConnectionLost(f"The connection to the clinic database was lost: {detail}") from None
             raise SourceQueryError(f"A query on the clinic database failed: {detail}") from None
         except ValueError as exc:
             # pyodbc cannot turn an impossible stored date (MySQL-family zero dates like 2019-00-10)
@@ -69,6 +89,15 @@ class OdbcSource:
             ) from None
         finally:
             cursor.close()
+
+    def reconnect(self) -> None:
+        """Open a fresh read-only connection (after :class:`SourceConnectionLost`)."""
+        from emr_exporter.odbc_doctor import connect_odbc
+
+        # The old connection is already broken: closing it is best effort.
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         for row in self.rows(sql, params):

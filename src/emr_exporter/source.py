@@ -10,14 +10,17 @@ everything shown to a person; the password itself is passed separately and never
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from emr_exporter.errors import SourceQueryError, SourceUnavailable
+from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
 
 DEFAULT_PAGE_SIZE = 5000
+log = logging.getLogger(__name__)
 
 
 class Source(Protocol):
@@ -33,6 +36,35 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+RECONNECT_ATTEMPTS = 5
+RECONNECT_FIRST_WAIT = 0.5  # seconds; doubles on each attempt
+
+
+def _read_page(source: Source, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """One whole page; if the connection drops, reconnect and read the same page again.
+
+    A page is only handed on once it is complete, so a retry never repeats or skips a row: the export
+    resumes from its keyset checkpoint (the last key of the previous page).
+    """
+    wait = RECONNECT_FIRST_WAIT
+    for attempt in range(RECONNECT_ATTEMPTS + 1):
+        try:
+            return list(source.rows(sql, params))
+        except SourceConnectionLost:
+            reconnect = getattr(source, "reconnect", None)
+            if reconnect is None or attempt == RECONNECT_ATTEMPTS:
+                raise
+            log.warning("connection to the clinic database lost; reconnecting (attempt %d)", attempt + 1)
+            time.sleep(wait)
+            wait *= 2
+            try:
+                reconnect()
+            except SourceUnavailable:
+                if attempt + 1 == RECONNECT_ATTEMPTS:
+                    raise
+    raise AssertionError("unreachable")
+
+
 def iter_keyset(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
@@ -41,7 +73,7 @@ def iter_keyset(
     key_name = key.lower()
     while True:
         sql = source.keyset_sql(inner_sql, key, page_size, first=last is None)
-        page = list(source.rows(sql, () if last is None else (last,)))
+        page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
         yield page
