@@ -58,7 +58,9 @@ KO: dict[str, str] = {
     "Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.":
         "EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.",
     "A database file on this PC": "이 PC에 있는 데이터베이스 파일",
-    "A database server (ODBC)": "데이터베이스 서버 (ODBC)",
+    "An ODBC data source set up on this PC (DSN)": "이 PC에 설정된 ODBC 데이터 원본 (DSN)",
+    "A database server (ODBC connection string)": "데이터베이스 서버 (ODBC 연결 문자열)",
+    "Data &source:": "데이터 원본(&S):",
     "&Browse…": "찾아보기(&B)…",
     "&Test connection": "연결 확인(&T)",
     "Connection result": "연결 결과",

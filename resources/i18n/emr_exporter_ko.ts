@@ -4,82 +4,82 @@
     <context>
         <name>DonePage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1119" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1161" />
             <source>Done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1120" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1162" />
             <source>Keep the receipt number and the transfer report with the clinic's closing papers.</source>
             <translation>접수번호와 이관 보고서를 폐업 서류와 함께 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1121" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1163" />
             <source>Receipt</source>
             <translation>접수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1122" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1164" />
             <source>Where the file is</source>
             <translation>파일 위치</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1123" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1165" />
             <source>&amp;Open the folder</source>
             <translation>폴더 열기(&amp;O)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1124" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1166" />
             <source>Open the &amp;report to print</source>
             <translation>보고서 열어서 인쇄하기(&amp;R)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1125" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1167" />
             <source>&amp;Save a copy of the report…</source>
             <translation>보고서 사본 저장(&amp;S)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1126" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1168" />
             <source>Transfer report</source>
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1151" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1193" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1155" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1197" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1158" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1200" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1174" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1216" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1185" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1227" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1206" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1248" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1206" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1248" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1212" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1254" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -87,102 +87,112 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="349" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="361" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="351" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="363" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="354" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="366" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="355" />
-            <source>A database server (ODBC)</source>
-            <translation>데이터베이스 서버 (ODBC)</translation>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="367" />
+            <source>An ODBC data source set up on this PC (DSN)</source>
+            <translation>이 PC에 설정된 ODBC 데이터 원본 (DSN)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="357" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="368" />
+            <source>A database server (ODBC connection string)</source>
+            <translation>데이터베이스 서버 (ODBC 연결 문자열)</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="371" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="363" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="377" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="365" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="379" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="370" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="384" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="374" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="388" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="375" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="389" />
+            <source>Data &amp;source:</source>
+            <translation>데이터 원본(&amp;S):</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="390" />
             <source>&amp;ODBC connection:</source>
             <translation>ODBC 연결(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="376" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="391" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="377" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="392" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="383" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="398" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="407" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="425" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="445" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="486" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="450" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="491" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="480" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="521" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — 일치도 {percent}%, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="488" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="529" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="493" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="534" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="497" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="538" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 설치된 EMR 커넥터 중 맞는 것이 없습니다. 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -190,132 +200,132 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="670" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="709" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="672" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="711" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="675" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="714" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="677" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="716" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="678" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="717" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="679" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="718" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="681" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="720" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="683" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="722" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="684" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="723" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="695" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="734" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="696" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="735" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="723" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="762" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="732" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="771" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="746" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="785" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="759" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="798" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="765" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="804" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="771" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="810" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="776" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="815" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="794" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="833" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="809" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="848" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="817" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="856" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="820" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="859" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="832" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="871" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="837" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="876" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="848" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="887" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="850" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="889" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
@@ -331,124 +341,124 @@
     <context>
         <name>InstitutionPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="166" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="178" />
             <source>Institution and certificate</source>
             <translation>기관 정보와 인증서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="168" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="180" />
             <source>The clinic's 요양기관기호 and name, the closing date, and the certificate that signs the records.</source>
             <translation>의원의 요양기관기호와 이름, 폐업(휴업) 일자, 그리고 기록에 서명할 인증서입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="179" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="191" />
             <source>&amp;File…</source>
             <translation>파일(&amp;F)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="180" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="192" />
             <source>F&amp;older…</source>
             <translation>폴더(&amp;O)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="183" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="195" />
             <source>&amp;Load certificate</source>
             <translation>인증서 불러오기(&amp;L)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="184" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="196" />
             <source>Certificate</source>
             <translation>인증서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="185" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="197" />
             <source>Institution code check</source>
             <translation>요양기관기호 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="190" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="202" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="192" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="204" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="193" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="205" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="198" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="210" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="202" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="214" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="208" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="220" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="209" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="221" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="233" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="245" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="248" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="260" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="253" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="265" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="264" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="276" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="264" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="276" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="270" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="282" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (signCert.der가 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="279" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="291" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="284" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="296" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="307" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="319" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="312" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="324" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
         </message>
@@ -456,87 +466,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="543" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="584" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="544" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="585" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="546" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="587" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="547" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="588" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="550" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="550" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="550" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="550" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="552" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="556" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="598" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="557" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="599" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="558" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="600" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="630" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="608" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="647" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="623" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="662" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="642" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="681" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="648" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="687" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -544,42 +554,42 @@ Valid from {start} to {end}</source>
     <context>
         <name>StartPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="115" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="119" />
             <source>Welcome</source>
             <translation>시작</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="117" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="121" />
             <source>This program copies every medical record of the clinic, seals it with the clinic's certificate and hands it to the national record storage system (진료기록보관시스템).</source>
             <translation>이 프로그램은 의원의 모든 진료기록을 복사하여 기관 인증서로 서명·봉인한 뒤 휴·폐업 의료기관 진료기록보관시스템에 넘겨 드립니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="121" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="125" />
             <source>&amp;Export this clinic's records</source>
             <translation>이 의원의 진료기록 내보내기(&amp;E)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="122" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="126" />
             <source>Try everything with the &amp;demo clinic (made-up patients)</source>
             <translation>데모 의원으로 전체 과정 연습하기 — 가상 환자(&amp;D)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="123" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="127" />
             <source>&amp;Continue the unfinished export</source>
             <translation>끝나지 않은 이관 이어서 하기(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="129" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="133" />
             <source>Unfinished export</source>
             <translation>끝나지 않은 이관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="134" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="138" />
             <source>An export of {name} was not finished (it stopped at the {step} step). Nothing was lost: continue it, or start again.</source>
             <translation>{name}의 이관이 끝나지 않았습니다({step} 단계에서 멈춤). 잃어버린 것은 없습니다. 이어서 하거나 처음부터 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="144" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="148" />
             <source>You will need: the clinic's certificate (공동인증서 or .p12 file) and its password, and access to the EMR database on this PC.</source>
             <translation>준비물: 기관 인증서(공동인증서 또는 .p12 파일)와 그 비밀번호, 그리고 이 PC에서 EMR 데이터베이스에 접근할 수 있어야 합니다.</translation>
         </message>
@@ -851,62 +861,62 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="969" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1009" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="970" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="971" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1011" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="972" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="978" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1018" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="979" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1019" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="982" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1022" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="983" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1023" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="984" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1024" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="985" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1025" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="991" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1031" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1020" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1060" />
             <source>1. Copy {file} (in {folder}) to a USB stick.
 2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -915,62 +925,63 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1043" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1083" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1054" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1094" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1060" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1100" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1061" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1101" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1062" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1102" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1063" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1103" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1064" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1104" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1065" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1105" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1080" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1120" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1084" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1124" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1133" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1093" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1135" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1103" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1145" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -978,82 +989,82 @@ Valid from {start} to {end}</source>
     <context>
         <name>VerifyPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="876" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="915" />
             <source>Check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="877" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="916" />
             <source>Nothing left behind, and the sealed file is intact and correctly signed.</source>
             <translation>빠진 기록이 없는지, 봉인 파일이 온전하고 올바르게 서명되었는지 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="878" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="917" />
             <source>Reconciliation</source>
             <translation>건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="881" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="881" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
             <source>In the EMR</source>
             <translation>EMR 원본</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="881" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
             <source>Exported</source>
             <translation>내보냄</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="881" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="883" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="922" />
             <source>Reconciliation per type</source>
             <translation>종류별 건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="887" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="927" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="888" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="928" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="905" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="945" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="911" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="951" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="928" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="968" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="931" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="971" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="933" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="973" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="941" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="981" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}</translation>
         </message>

@@ -49,6 +49,7 @@ class WizardState:
     certificate_path: str = ""
     connector: str = ""
     database: str = ""
+    dsn: str = ""  # an ODBC data source name
     odbc: str = ""  # redacted: the password is asked again
     attachments_root: str = ""
     out_dir: str = ""

@@ -464,3 +464,32 @@ def test_keyboard_navigation_and_screen_reader_names(qtbot: Any, make_wizard: An
     assert QApplication.focusWidget() is page.closing_date_edit or page.closing_date_edit.isAncestorOf(
         QApplication.focusWidget()
     )
+
+
+def test_odbc_data_source_is_listed_tested_and_recognised(
+    qtbot: Any, make_wizard: Any, app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user DSN (unixODBC's ODBCINI) over the SQLite3 ODBC driver, pointing at the demo clinic."""
+    wizard = make_wizard()
+    wizard.start_page.demo_radio.setChecked(True)
+    with qtbot.waitSignal(wizard.institution_page.cert_runner.succeeded, timeout=60_000):
+        click_next(qtbot, wizard)
+    database = wizard.session.demo_material.database
+    odbc_ini = tmp_path / "odbc.ini"
+    odbc_ini.write_text(f"[clinic_emr]\nDriver=SQLite3\nDatabase={database}\n", encoding="utf-8")
+    monkeypatch.setenv("ODBCINI", str(odbc_ini))
+    with qtbot.waitSignal(wizard.emr_page.jobFinished, timeout=30_000):
+        click_next(qtbot, wizard)
+    page = wizard.emr_page
+    assert page.dsn_combo.findData("clinic_emr") >= 0
+    page.kind_combo.setCurrentIndex(page.kind_combo.findData("dsn"))
+    page.dsn_combo.setCurrentIndex(page.dsn_combo.findData("clinic_emr"))
+    assert not page.isComplete()  # the file was tested, not this data source
+    with qtbot.waitSignal(page.jobFinished, timeout=60_000):
+        qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    assert page.status_label.text().startswith("Connected to DSN=clinic_emr. Recognised: Demo clinic")
+    assert page.connector_combo.currentData() == "demo"
+    click_next(qtbot, wizard)
+    assert wizard.session.source_kwargs == {"dsn": "clinic_emr"}
+    assert resume.load_state().dsn == "clinic_emr"
+    wizard.scan_page.stop_jobs()

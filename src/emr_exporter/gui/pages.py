@@ -364,7 +364,9 @@ class EmrPage(WizardPageBase):
         ))
         self.kind_combo = QComboBox()
         self.kind_combo.addItem(self.tr("A database file on this PC"), "file")
-        self.kind_combo.addItem(self.tr("A database server (ODBC)"), "odbc")
+        self.kind_combo.addItem(self.tr("An ODBC data source set up on this PC (DSN)"), "dsn")
+        self.kind_combo.addItem(self.tr("A database server (ODBC connection string)"), "odbc")
+        self.dsn_combo = QComboBox()
         self.database_edit = QLineEdit()
         self.browse_button = QPushButton(self.tr("&Browse…"))
         self.odbc_edit = QLineEdit()
@@ -384,6 +386,7 @@ class EmrPage(WizardPageBase):
         file_row.addWidget(self.database_edit, 1)
         file_row.addWidget(self.browse_button)
         form.addRow(_buddy(self.tr("Database &file:"), self.database_edit), file_row)
+        form.addRow(_buddy(self.tr("Data &source:"), self.dsn_combo), self.dsn_combo)
         form.addRow(_buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
         form.addRow(_buddy(self.tr("Database pass&word:"), self.db_password_edit), self.db_password_edit)
         form.addRow(_buddy(self.tr("&Attachments folder:"), self.attachments_edit), self.attachments_edit)
@@ -398,6 +401,7 @@ class EmrPage(WizardPageBase):
         layout.addStretch(1)
 
         self.kind_combo.currentIndexChanged.connect(self._on_kind)
+        self.dsn_combo.currentIndexChanged.connect(self.completeChanged)
         self.browse_button.clicked.connect(self._browse)
         self.test_button.clicked.connect(self.test_connection)
         self.connector_combo.currentIndexChanged.connect(self.completeChanged)
@@ -408,10 +412,12 @@ class EmrPage(WizardPageBase):
         self._on_kind()
 
     def _on_kind(self) -> None:
-        is_file = self.kind_combo.currentData() == "file"
+        kind = self.kind_combo.currentData()
+        is_file = kind == "file"
+        self.dsn_combo.setEnabled(kind == "dsn")
         self.database_edit.setEnabled(is_file)
         self.browse_button.setEnabled(is_file)
-        self.odbc_edit.setEnabled(not is_file)
+        self.odbc_edit.setEnabled(kind == "odbc")
         self.db_password_edit.setEnabled(not is_file)
         self.completeChanged.emit()
 
@@ -420,7 +426,21 @@ class EmrPage(WizardPageBase):
         if path:
             self.database_edit.setText(path)
 
+    def _fill_dsns(self) -> None:
+        """The ODBC data sources configured on this PC (names only; quick, no connection is made)."""
+        if self.dsn_combo.count():
+            return
+        try:
+            from emr_exporter.odbc_doctor import list_dsns
+
+            sources = list_dsns()
+        except Exception:  # no ODBC driver manager on this PC: the DSN choice simply stays empty
+            sources = {}
+        for name, driver in sorted(sources.items()):
+            self.dsn_combo.addItem(f"{name} ({driver})", name)
+
     def initializePage(self) -> None:  # Qt override
+        self._fill_dsns()
         session = self.session
         if session.demo and session.demo_material is not None and not self.database_edit.text():
             self.database_edit.setText(str(session.demo_material.database))
@@ -428,20 +448,29 @@ class EmrPage(WizardPageBase):
         elif session.source_kwargs and not self.database_edit.text() and not self.odbc_edit.text():
             if session.source_kwargs.get("database"):
                 self.database_edit.setText(str(session.source_kwargs["database"]))
+            elif session.source_kwargs.get("dsn"):
+                self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
+                self.dsn_combo.setCurrentIndex(max(0, self.dsn_combo.findData(session.source_kwargs["dsn"])))
             elif session.source_kwargs.get("odbc"):
-                self.kind_combo.setCurrentIndex(1)
+                self.kind_combo.setCurrentIndex(self.kind_combo.findData("odbc"))
                 self.odbc_edit.setText(str(session.source_kwargs["odbc"]))
             if session.attachments_root:
                 self.attachments_edit.setText(str(session.attachments_root))
-        if (self.database_edit.text() or self.odbc_edit.text()) and self._tested_key is None:
+        if self.source_kwargs() and self._tested_key is None:
             self.test_connection()
 
     def source_kwargs(self) -> dict[str, Any]:
         if self.kind_combo.currentData() == "file":
             text = self.database_edit.text().strip()
             return {"database": Path(text)} if text else {}
+        if self.kind_combo.currentData() == "dsn":
+            dsn = self.dsn_combo.currentData()
+            kwargs: dict[str, Any] = {"dsn": dsn} if dsn else {}
+            if dsn and self.db_password_edit.text():
+                kwargs["password"] = self.db_password_edit.text()
+            return kwargs
         text = self.odbc_edit.text().strip()
-        kwargs: dict[str, Any] = {"odbc": text} if text else {}
+        kwargs = {"odbc": text} if text else {}
         if text and self.db_password_edit.text():
             kwargs["password"] = self.db_password_edit.text()
         return kwargs

@@ -171,6 +171,7 @@ class Session:
             closing_date=self.closing_date.isoformat() if self.closing_date else "",
             certificate_path=str(self.certificate_path or ""), connector=self.connector,
             database=str(self.source_kwargs.get("database") or ""), odbc=str(self.source_kwargs.get("odbc") or ""),
+            dsn=str(self.source_kwargs.get("dsn") or ""),
             attachments_root=str(self.attachments_root or ""), out_dir=str(self.out_dir or ""),
             bundle_id=str(getattr(self.outcome, "bundle_id", "") or ""),
             bundle_path=str(getattr(self.outcome, "bundle_path", "") or ""),
@@ -190,6 +191,8 @@ class Session:
             self.source_kwargs = {"database": Path(state.database)}
         elif state.odbc:
             self.source_kwargs = {"odbc": state.odbc}
+        elif state.dsn:
+            self.source_kwargs = {"dsn": state.dsn}
         self.attachments_root = Path(state.attachments_root) if state.attachments_root else None
         self.out_dir = Path(state.out_dir) if state.out_dir else None
         self.outcome = None
