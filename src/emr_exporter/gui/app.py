@@ -13,10 +13,9 @@ I18N_DOMAIN = "emr_exporter"
 
 def translations_dir() -> Path:
     """``resources/i18n`` in a source tree or editable install; ``<bundle>/resources/i18n`` when frozen."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources" / "i18n"
-    return Path(__file__).resolve().parents[3] / "resources" / "i18n"
+    from emr_exporter.readiness import resources_dir
+
+    return resources_dir() / "i18n"
 
 
 def install_translators(app: QApplication, lang: str | None) -> list[QTranslator]:
