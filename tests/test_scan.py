@@ -58,6 +58,8 @@ def test_scan_predicts_exactly_what_the_export_quarantines(demo_clinic: DemoClin
         "will_quarantine": outcome.reconciliation.totals["quarantined"],
     }
     assert report.totals["will_quarantine"] > 0  # the demo clinic has planted defects
+    # Attachment bytes (files and BLOBs) feed the free-space check; the export carries them all.
+    assert 0 < report.attachment_bytes < outcome.bag_bytes
     # Every warning names an entity, a reason code and a row count; example keys are source keys.
     patient = next(e for e in report.entities if e.entity == "patient")
     assert sum(len(v) for v in patient.example_keys.values()) == patient.will_quarantine

@@ -158,6 +158,7 @@ class ScanReport:
     first_encounter: dt.date | None = None
     last_encounter: dt.date | None = None
     sample_patient: SamplePatient | None = None
+    attachment_bytes: int = 0  # bytes of the attachments that will be exported (for the free-space check)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -183,6 +184,7 @@ class ScanReport:
                 "last": self.last_encounter.isoformat() if self.last_encounter else None,
             },
             "entities": [e.to_dict() for e in self.entities],
+            "attachment_bytes": self.attachment_bytes,
         }
 
 
@@ -241,20 +243,31 @@ def scan(
     return report
 
 
+def _attachment_size(attachment: model.Attachment) -> int | None:
+    """Bytes of an attachment, or None when its file cannot be read."""
+    content = attachment.content
+    if content.blob is not None:
+        return len(content.blob)
+    assert content.path is not None
+    try:
+        size = os.stat(content.path).st_size
+    except OSError:
+        return None
+    return size if os.access(content.path, os.R_OK) else None
+
+
 def _scan_row(
     mapped: model.Record | model.QuarantinedRow, report: ScanReport, result: EntityScan, keys: set[str]
 ) -> None:
-    unreadable = (
-        isinstance(mapped, model.Attachment)
-        and mapped.content.path is not None
-        and not os.access(mapped.content.path, os.R_OK)  # the export quarantines it when opening fails
-    )
-    if unreadable:
-        assert isinstance(mapped, model.Attachment)
-        mapped = model.QuarantinedRow(
-            entity=result.entity, provenance=mapped.provenance, reason_code="file-unreadable",
-            reason="the attachment file cannot be read", raw={},
-        )
+    if isinstance(mapped, model.Attachment):
+        size = _attachment_size(mapped)
+        if size is None:  # the export quarantines it when opening the file fails
+            mapped = model.QuarantinedRow(
+                entity=result.entity, provenance=mapped.provenance, reason_code="file-unreadable",
+                reason="the attachment file cannot be read", raw={},
+            )
+        else:
+            report.attachment_bytes += size
     if isinstance(mapped, model.QuarantinedRow):
         result.will_quarantine += 1
         result.reasons[mapped.reason_code] += 1

@@ -42,7 +42,7 @@ from emr_exporter.gui.qt import (
     QWizardPage,
     Signal,
 )
-from emr_exporter.gui.session import DEMO_FOLDER, Session, default_out_dir, folder_bytes, prepare_demo_material
+from emr_exporter.gui.session import DEMO_FOLDER, Session, default_out_dir, prepare_demo_material
 from emr_exporter.gui.workers import JobRunner
 
 ERROR_STYLE = "color: #b00020;"
@@ -777,7 +777,8 @@ class ExportPage(WizardPageBase):
             self.destination_edit.setText(str(session.out_dir or default_out_dir()))
         report = session.scan_report
         rows = report.totals["source_rows"] if report is not None else 0
-        self._needed_bytes = resume.estimate_bundle_bytes(rows, folder_bytes(session.attachments_root))
+        attachments = report.attachment_bytes if report is not None else 0
+        self._needed_bytes = resume.estimate_bundle_bytes(rows, attachments)
         self.check_space()
         session.save("export")
 

@@ -105,20 +105,6 @@ def default_out_dir() -> Path:
     return Path(documents or Path.home()) / "EMR export"
 
 
-def folder_bytes(folder: Path | None) -> int:
-    """Total size of the files under ``folder`` (attachments), 0 when there is none."""
-    if folder is None or not Path(folder).is_dir():
-        return 0
-    total = 0
-    for path in Path(folder).rglob("*"):
-        try:
-            if path.is_file():
-                total += path.stat().st_size
-        except OSError:
-            continue
-    return total
-
-
 @dataclass
 class Session:
     """The wizard's memory. Passwords live only here, in memory, and are never saved."""
