@@ -223,7 +223,7 @@ def prepare_demo(request: DemoRequest) -> tuple[Path, Path]:
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     database = out_dir / DEMO_DB_NAME
-    attachments = out_dir / "demo-attachments"
+    attachments = out_dir / "attachments"  # the demo connector's default attachment root
     if not database.exists():
         create_demo_clinic(database, patients=request.patients, seed=request.seed, attachments_dir=attachments)
     return database, attachments
