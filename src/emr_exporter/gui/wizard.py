@@ -54,6 +54,8 @@ class ExportWizard(QWizard):
     def done(self, code: int) -> None:  # QDialog.done: Finish, Cancel, Esc and closing the window
         # Stop every job and wait for it: an export stops at a safe point and its journal lets the next
         # start continue. A running QThread is never destroyed (desktop.md §1.3).
+        if self.busy():
+            self.hide()  # the window goes away at once; the job stops at its next safe point
         for wizard_page in self.all_pages():
             wizard_page.stop_jobs()
         if code == QWizard.DialogCode.Accepted and self.currentPage() is self.done_page:

@@ -96,12 +96,16 @@ class JobRunner(QObject):
     def request_cancel(self) -> None:
         self._cancel.set()
 
-    def stop(self, wait_ms: int = 30_000) -> None:
-        """Cancel and wait for the thread (used when the window closes: nothing half-done is left)."""
+    def stop(self) -> None:
+        """Cancel and wait until the thread has ended (when the window closes: nothing half-done is left).
+
+        Waits without a time limit: destroying a running QThread aborts the process. Core jobs check the
+        cancel event between pages of rows / parts / upload blocks, so this is short.
+        """
         self._cancel.set()
         if self._worker_thread is not None:
             self._worker_thread.quit()
-            self._worker_thread.wait(wait_ms)
+            self._worker_thread.wait()
 
     @Slot(object)
     def _on_progress(self, event: Any) -> None:
