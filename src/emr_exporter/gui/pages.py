@@ -566,7 +566,9 @@ class EmrPage(WizardPageBase):
         connector = str(self.connector_combo.currentData())
         kwargs = self.source_kwargs()
         if (connector, self._key_for(kwargs)) != (session.connector, self._key_for(session.source_kwargs)):
+            # Another database or EMR: what was scanned, sealed and sent belongs to the previous one.
             session.scan_report = None
+            session.outcome = session.verify_report = session.upload_result = None
         session.connector = connector
         session.source_kwargs = kwargs
         text = self.attachments_edit.text().strip()
