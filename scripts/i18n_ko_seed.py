@@ -171,6 +171,8 @@ KO: dict[str, str] = {
         "다음을 실행합니다: emr-export upload <파일>\n3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 "
         "암호화되어 있어 보관시스템만 열 수 있습니다.",
     "Connecting to the store…": "보관시스템에 연결하는 중…",
+    "Demo: a practice storage system is running on this PC. Press Upload to send the file to it.":
+        "데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.",
     "Pausing…": "일시 정지하는 중…",
     "Connection problem: retrying automatically…": "연결 문제: 자동으로 다시 시도하는 중…",
     "Waiting before the next try…": "다음 시도를 기다리는 중…",

@@ -42,11 +42,9 @@ def shoot(wizard: object, app: object, path: Path) -> None:
 
 
 def run_language(app: object, lang: str, out: Path, home: Path) -> None:
-    from emr_exporter.bundle.keys import load_store_private_key
     from emr_exporter.gui.app import install_translators
     from emr_exporter.gui.qt import QLocale, QWizard
     from emr_exporter.gui.wizard import ExportWizard
-    from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
 
     translators = install_translators(app, lang)  # type: ignore[arg-type]
     os.environ["EMR_EXPORTER_HOME"] = str(home / lang)
@@ -83,20 +81,11 @@ def run_language(app: object, lang: str, out: Path, home: Path) -> None:
     go_next()
     wait_until(app, wizard.verify_page.isComplete, "bundle verified")
     shoot(wizard, app, name("verify"))
-    material = wizard.session.demo_material
-    store_key = load_store_private_key(material.store_key)
-    store = ReferenceStore(home / lang / "store", store_key,
-                           verifier=bundle_reader_verifier(store_key, home / lang / "opened"))
-    server = store.serve().start()
-    try:
-        go_next()
-        wizard.upload_page.store_edit.setText(server.url)
-        wizard.upload_page.upload_button.click()
-        wait_until(app, lambda: wizard.session.upload_result is not None and wizard.upload_page.isComplete(),
-                   "upload accepted")
-        shoot(wizard, app, name("upload"))
-    finally:
-        server.stop()
+    go_next()  # in demo mode the wizard runs its own reference store on 127.0.0.1
+    wizard.upload_page.upload_button.click()
+    wait_until(app, lambda: wizard.session.upload_result is not None and wizard.upload_page.isComplete(),
+               "upload accepted")
+    shoot(wizard, app, name("upload"))
     go_next()
     wait_until(app, lambda: wizard.done_page.report_path is not None, "transfer report written")
     shoot(wizard, app, name("done"))

@@ -4,82 +4,82 @@
     <context>
         <name>DonePage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1161" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1172" />
             <source>Done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1162" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1173" />
             <source>Keep the receipt number and the transfer report with the clinic's closing papers.</source>
             <translation>접수번호와 이관 보고서를 폐업 서류와 함께 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1163" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1174" />
             <source>Receipt</source>
             <translation>접수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1164" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1175" />
             <source>Where the file is</source>
             <translation>파일 위치</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1165" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1176" />
             <source>&amp;Open the folder</source>
             <translation>폴더 열기(&amp;O)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1166" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1177" />
             <source>Open the &amp;report to print</source>
             <translation>보고서 열어서 인쇄하기(&amp;R)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1167" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1178" />
             <source>&amp;Save a copy of the report…</source>
             <translation>보고서 사본 저장(&amp;S)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1168" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1179" />
             <source>Transfer report</source>
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1193" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1204" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1197" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1208" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1200" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1211" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1216" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1227" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1227" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1238" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1248" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1248" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1254" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1265" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -200,132 +200,132 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="709" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="711" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="711" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="713" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="714" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="716" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="716" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="718" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="717" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="719" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="718" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="720" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="720" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="722" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="722" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="724" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="723" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="725" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="734" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="736" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="735" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="737" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="762" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="764" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="771" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="773" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="785" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="788" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="798" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="801" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="804" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="807" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="810" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="813" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="815" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="818" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="833" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="836" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="848" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="851" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="856" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="859" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="859" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="862" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="871" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="874" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="876" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="879" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="887" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="890" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="889" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="892" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
@@ -466,87 +466,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="584" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="586" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="585" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="587" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="587" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="589" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="588" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="590" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="591" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="595" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="598" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="600" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="599" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="601" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="600" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="602" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="630" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="632" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="647" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="649" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="662" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="664" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="681" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="683" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="687" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="689" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -861,62 +861,67 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1009" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1013" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1011" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1014" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1015" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1018" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1021" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1019" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1022" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1022" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1025" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1023" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1026" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1024" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1027" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1025" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1028" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1031" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1034" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1060" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1065" />
+            <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
+            <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1071" />
             <source>1. Copy {file} (in {folder}) to a USB stick.
 2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -925,63 +930,63 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1083" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1094" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1094" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1105" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1100" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1111" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1101" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1112" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1102" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1113" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1103" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1114" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1104" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1115" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1105" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1116" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1120" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1131" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1124" />
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1133" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1135" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1144" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1135" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1146" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1145" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1156" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -989,82 +994,82 @@ Valid from {start} to {end}</source>
     <context>
         <name>VerifyPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="915" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="918" />
             <source>Check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="916" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="919" />
             <source>Nothing left behind, and the sealed file is intact and correctly signed.</source>
             <translation>빠진 기록이 없는지, 봉인 파일이 온전하고 올바르게 서명되었는지 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="917" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
             <source>Reconciliation</source>
             <translation>건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
             <source>In the EMR</source>
             <translation>EMR 원본</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
             <source>Exported</source>
             <translation>내보냄</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="922" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="925" />
             <source>Reconciliation per type</source>
             <translation>종류별 건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="927" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="930" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="928" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="931" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="945" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="948" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="951" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="954" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="968" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="971" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="971" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="974" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="973" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="976" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="981" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="984" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}</translation>
         </message>

@@ -37,10 +37,8 @@ def walk_demo_to_export_page(qtbot: Any, wizard: Any) -> None:
 
 
 def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
-    from emr_exporter.bundle.keys import load_store_private_key
     from emr_exporter.bundle.reader import verify_bundle
     from emr_exporter.upload.receipt import load_saved_receipt
-    from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
 
     wizard = make_wizard()
     walk_demo_to_export_page(qtbot, wizard)
@@ -76,15 +74,15 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     assert verify_page.table.rowCount() == 13
     assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
 
-    # Upload to an in-process reference store on 127.0.0.1 that verifies and opens the bundle.
-    material = session.demo_material
-    store_key = load_store_private_key(material.store_key)
-    store = ReferenceStore(app_home / "store", store_key, verifier=bundle_reader_verifier(store_key, app_home / "opened"))
-    server = store.serve().start()
+    # Upload: in demo mode the wizard runs a reference store in-process on 127.0.0.1 (demo store key), which
+    # verifies and opens what it receives, and signs a receipt.
+    click_next(qtbot, wizard)
+    upload_page = wizard.upload_page
+    server = session.demo_server
+    store = server.store
+    assert upload_page.store_edit.text() == server.url and server.url.startswith("http://127.0.0.1:")
+    assert upload_page.state_label.text().startswith("Demo: a practice storage system is running on this PC.")
     try:
-        click_next(qtbot, wizard)
-        upload_page = wizard.upload_page
-        upload_page.store_edit.setText(server.url)
         assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # not sent, not "carry"
 
         # Pause after a few 1 MiB chunks, then resume: the upload continues from where the store stopped.
@@ -118,7 +116,8 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         assert session.upload_result.resumed_from > 0
         assert "Connection problem: retrying automatically…" in states
     finally:
-        server.stop()
+        store.fault_hook = None
+    assert any(m == "PATCH" for m, _ in store.requests)
     receipt = load_saved_receipt(outcome.bundle_path)
     assert receipt is not None
     number = session.upload_result.receipt_number
@@ -137,6 +136,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
     assert wizard.result() == QWizard.DialogCode.Accepted
     assert resume.load_state() is None  # finished: nothing to offer next time
+    assert session.demo_server is None  # the demo store stopped with the wizard
 
 
 def test_saved_state_has_no_patient_data_or_password(qtbot: Any, make_wizard: Any, app_home: Path) -> None:

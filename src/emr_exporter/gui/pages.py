@@ -1058,6 +1058,14 @@ class UploadPage(WizardPageBase):
     def initializePage(self) -> None:  # Qt override
         if not self.store_edit.text():
             self.store_edit.setText(self.session.store_url)
+        if self.session.demo and not self.store_edit.text():
+            try:
+                self.store_edit.setText(self.session.start_demo_store())
+                self.state_label.setText(self.tr(
+                    "Demo: a practice storage system is running on this PC. Press Upload to send the file to it."
+                ))
+            except Exception as exc:  # the demo can still be carried instead
+                self.show_error(exc)
         path = Path(self.session.outcome.bundle_path)
         self.carry_label.setText(self.tr(
             "1. Copy {file} (in {folder}) to a USB stick.\n"

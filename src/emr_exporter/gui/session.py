@@ -128,6 +128,32 @@ class Session:
     upload_result: Any = None  # emr_exporter.upload.uploader.UploadResult
     store_url: str = field(default_factory=lambda: os.environ.get(STORE_URL_ENV, ""))
     resumed_from_state: bool = False
+    demo_server: Any = None  # emr_exporter.upload.store.StoreServer: the demo's local reference store
+
+    # --- the demo's own store ----------------------------------------------------------------------
+
+    def start_demo_store(self) -> str:
+        """Start a reference store on 127.0.0.1 holding the demo store key; return its address.
+
+        So that a new user can walk the demo through the upload and get a real signed receipt. It verifies
+        and opens what it receives, like the national store; it lives only while the wizard runs.
+        """
+        if self.demo_server is None:
+            from emr_exporter.bundle.keys import load_store_private_key
+            from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
+
+            folder = resume.app_data_dir() / DEMO_FOLDER
+            key = load_store_private_key(folder / "demo-keys" / "store-key.pem")
+            store = ReferenceStore(
+                folder / "demo-store", key, verifier=bundle_reader_verifier(key, folder / "demo-store-opened")
+            )
+            self.demo_server = store.serve("127.0.0.1", 0).start()
+        return str(self.demo_server.url)
+
+    def stop_demo_store(self) -> None:
+        if self.demo_server is not None:
+            self.demo_server.stop()
+            self.demo_server = None
 
     # --- the store's certificate ---------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class ExportWizard(QWizard):
             self.hide()  # the window goes away at once; the job stops at its next safe point
         for wizard_page in self.all_pages():
             wizard_page.stop_jobs()
+        self.session.stop_demo_store()
         if code == QWizard.DialogCode.Accepted and self.currentPage() is self.done_page:
             from emr_exporter import resume
 
