@@ -38,7 +38,8 @@ def walk_demo_to_export_page(qtbot: Any, wizard: Any) -> None:
 
 def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
     from emr_exporter.bundle.reader import verify_bundle
-    from emr_exporter.upload.receipt import load_saved_receipt
+    from emr_exporter.report import file_sha256
+    from emr_exporter.upload.receipt import load_saved_receipt, load_store_public_keys, verify_receipt
 
     wizard = make_wizard()
     walk_demo_to_export_page(qtbot, wizard)
@@ -120,6 +121,12 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     assert any(m == "PATCH" for m, _ in store.requests)
     receipt = load_saved_receipt(outcome.bundle_path)
     assert receipt is not None
+    # The receipt is signed by the store's key and names this exact bundle (id, size, SHA-256).
+    uploaded = session.upload_result
+    inner = verify_receipt(receipt, load_store_public_keys(session.demo_material.store_cert),
+                           bundle_id=outcome.bundle_id, sha256=file_sha256(outcome.bundle_path),
+                           size=outcome.bundle_path.stat().st_size)
+    assert inner == receipt["receipt"] and uploaded.sha256 == file_sha256(outcome.bundle_path)
     number = session.upload_result.receipt_number
     assert number and number in upload_page.state_label.text()
     assert resume.load_state().receipt_number == number
