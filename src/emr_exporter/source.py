@@ -68,11 +68,17 @@ def _read_page(source: Source, sql: str, params: Sequence[Any]) -> list[dict[str
 def iter_keyset(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages of rows of ``inner_sql`` ordered by ``key`` (unique, not NULL), ``page_size`` rows at most."""
+    """Pages of rows of ``inner_sql`` ordered by ``key`` (unique), ``page_size`` rows at most.
+
+    Rows whose key is NULL are left out (the caller reads and quarantines them separately): they sort
+    first or last depending on the engine, would be read twice, and a NULL as the last key of a full
+    page would restart the paging from the first page forever.
+    """
     last: Any = None
     key_name = key.lower()
+    keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
     while True:
-        sql = source.keyset_sql(inner_sql, key, page_size, first=last is None)
+        sql = source.keyset_sql(keyed_sql, key, page_size, first=last is None)
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
