@@ -217,10 +217,17 @@ def to_file(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     root = root.resolve()
     if relative.startswith("/") or re.match(r"^[A-Za-z]:", relative) or ".." in relative.split("/"):
         raise RowRejected("path-outside-root", f"field '{field.name}' points outside the attachment folder")
-    candidate = (root / relative).resolve()
-    if candidate != root and root not in candidate.parents:
+    if "\x00" in relative:
+        raise RowRejected("file-missing", f"field '{field.name}': the stored file name contains a NUL character")
+    try:
+        candidate = (root / relative).resolve()
+        inside = candidate == root or root in candidate.parents
+        exists = inside and candidate.is_file()
+    except OSError:  # e.g. a name too long for the file system; the message would show the file name
+        raise RowRejected("file-unreadable", f"field '{field.name}': the attachment file cannot be read") from None
+    if not inside:
         raise RowRejected("path-outside-root", f"field '{field.name}' points outside the attachment folder")
-    if not candidate.is_file():
+    if not exists:
         raise RowRejected("file-missing", f"field '{field.name}': the attachment file does not exist")
     if not os.access(candidate, os.R_OK):
         raise RowRejected("file-unreadable", f"field '{field.name}': the attachment file cannot be read")
