@@ -171,6 +171,26 @@ def test_preview_from_the_sealed_bundle_shows_the_source_receipts(sealed: Export
     assert not list(tmp_path.glob("emr-preview-*"))
 
 
+def test_preview_from_a_sealed_bundle_writes_nothing_but_the_pdf(
+    sealed: ExportOutcome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out_dir = tmp_path / "out"
+    [(chart,)] = demo_rows(sealed, "SELECT CHART_NO FROM PT_MASTER WHERE PT_NO = 3")
+    result = CliRunner().invoke(main, [
+        "preview", str(sealed.bundle_path), "--key", sealed.extra["store_key"], "--patient", chart,
+        "--document", "outpatient-confirmation", "--out", str(out_dir / "visits.pdf"),
+    ])
+    assert result.exit_code == 0, result.output
+    assert list(scratch.iterdir()) == []  # no temporary folder, no plaintext
+    assert [p.name for p in out_dir.iterdir()] == ["visits.pdf"]
+    assert chart in pdf_text(out_dir / "visits.pdf")
+
+
 def test_preview_diagnosis_certificate_masks_the_rrn(sealed: ExportOutcome, tmp_path: Path) -> None:
     opened = tmp_path / "opened"
     result = CliRunner().invoke(main, ["open", str(sealed.bundle_path), "--key", sealed.extra["store_key"],

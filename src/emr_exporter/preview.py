@@ -9,7 +9,7 @@ Every page says it is a preview, not an issued document. The RRN is shown masked
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,28 +49,36 @@ def _won(value: Any) -> str:
     return f"{int(float(value)):,}"
 
 
-class BagView:
-    """The resources of one patient in an opened bag."""
+ResourceSource = Callable[[str], Iterable[dict[str, Any]]]
 
-    def __init__(self, bag_dir: Path, chart_number: str) -> None:
-        self.bag_dir = Path(bag_dir)
-        if not (self.bag_dir / "data" / "fhir").is_dir():
-            raise ConfigError(f"{self.bag_dir} is not an opened bundle (it has no data/fhir folder).")
-        self.patient = next(
-            (p for p in _resources(self.bag_dir, "Patient") if _identifier(p, ":chart-number") == chart_number), None
-        )
+
+def _is_patient(resource: dict[str, Any], chart_number: str) -> bool:
+    return _identifier(resource, ":chart-number") == chart_number
+
+
+class BagView:
+    """The resources of one patient, from an opened bag folder or collected from a bundle in memory."""
+
+    def __init__(self, resources: ResourceSource | Path, chart_number: str) -> None:
+        if isinstance(resources, Path):
+            bag_dir = resources
+            if not (bag_dir / "data" / "fhir").is_dir():
+                raise ConfigError(f"{bag_dir} is not an opened bundle (it has no data/fhir folder).")
+            resources = lambda resource_type: _resources(bag_dir, resource_type)  # noqa: E731
+        self._resources = resources
+        self.patient = next((p for p in resources("Patient") if _is_patient(p, chart_number)), None)
         if self.patient is None:
             raise ConfigError(f"No patient with chart number {chart_number} is in this bundle.")
-        self.organization = next(_resources(self.bag_dir, "Organization"), {})
+        self.organization = next(iter(resources("Organization")), {})
         self.patient_id = self.patient["id"]
 
     def of_patient(self, resource_type: str) -> list[dict[str, Any]]:
-        return [r for r in _resources(self.bag_dir, resource_type) if _ref_id(r.get("subject")) == self.patient_id]
+        return [r for r in self._resources(resource_type) if _ref_id(r.get("subject")) == self.patient_id]
 
     def practitioner(self, practitioner_id: str | None) -> dict[str, Any]:
         if practitioner_id is None:
             return {}
-        return next((p for p in _resources(self.bag_dir, "Practitioner") if p["id"] == practitioner_id), {})
+        return next((p for p in self._resources("Practitioner") if p["id"] == practitioner_id), {})
 
     @property
     def name(self) -> str:
@@ -254,14 +262,67 @@ _RENDERERS = {
 }
 
 
-def render_preview(bag_dir: Path, chart_number: str, document: str) -> tuple[bytes, int]:
-    """(PDF bytes, number of documents on it) for one patient of an opened bag."""
+def _fhir_lines(rel: str, chunks: Iterator[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource type, resource) of an NDJSON payload file streamed out of a bundle."""
+    if not (rel.startswith("data/fhir/") and rel.endswith(".ndjson")):
+        return
+    resource_type = rel[len("data/fhir/"):].split(".", 1)[0]
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield resource_type, json.loads(line)
+    if pending.strip():
+        yield resource_type, json.loads(pending)
+
+
+def _references_patient(resource: dict[str, Any], patient_id: str) -> bool:
+    return any(_ref_id(resource.get(name)) == patient_id for name in ("subject", "patient"))
+
+
+def collect_patient_from_bundle(
+    bundle: Path, store_key: Any, chart_number: str, trust_anchors: list[Any] | None = None
+) -> BagView:
+    """The patient's resources from a sealed bundle, decrypted in memory only (never onto the disk).
+
+    Two streaming passes over the verified bundle: the first finds the patient's id, the second keeps
+    that patient's resources plus the institution and the practitioners. Each pass verifies every layer
+    (:func:`~emr_exporter.bundle.reader.stream_bag`) before anything it collected is used.
+    """
+    from emr_exporter.bundle.reader import stream_bag
+
+    found: list[str] = []
+
+    def find_patient(rel: str, chunks: Iterator[bytes]) -> None:
+        if rel.startswith("data/fhir/Patient."):
+            found.extend(r["id"] for _, r in _fhir_lines(rel, chunks) if _is_patient(r, chart_number))
+
+    stream_bag(bundle, store_key, find_patient, trust_anchors)
+    if not found:
+        raise ConfigError(f"No patient with chart number {chart_number} is in this bundle.")
+    patient_id = found[0]
+    kept: dict[str, list[dict[str, Any]]] = {}
+
+    def keep_patient(rel: str, chunks: Iterator[bytes]) -> None:
+        for resource_type, resource in _fhir_lines(rel, chunks):
+            if (resource_type in ("Organization", "Practitioner") or resource.get("id") == patient_id
+                    or _references_patient(resource, patient_id)):
+                kept.setdefault(resource_type, []).append(resource)
+
+    stream_bag(bundle, store_key, keep_patient, trust_anchors)
+    return BagView(lambda resource_type: kept.get(resource_type, []), chart_number)
+
+
+def render_preview(source: Path | BagView, chart_number: str, document: str) -> tuple[bytes, int]:
+    """(PDF bytes, number of documents on it) for one patient of an opened bag folder or a BagView."""
     renderer = _RENDERERS.get(document)
     if renderer is None:
         raise ConfigError(
             f"A preview of '{document}' cannot be drawn yet. Previews exist for: {', '.join(PREVIEW_DOCUMENTS)}."
         )
-    view = BagView(bag_dir, chart_number)
+    view = source if isinstance(source, BagView) else BagView(Path(source), chart_number)
     pdf = new_pdf(f"preview {document}")
     count = renderer(pdf, view)
     if count == 0:
@@ -272,4 +333,4 @@ def render_preview(bag_dir: Path, chart_number: str, document: str) -> tuple[byt
     return bytes(pdf.output()), count
 
 
-__all__ = ["PREVIEW_DOCUMENTS", "BagView", "render_preview"]
+__all__ = ["PREVIEW_DOCUMENTS", "BagView", "collect_patient_from_bundle", "render_preview"]

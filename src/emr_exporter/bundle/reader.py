@@ -19,6 +19,7 @@ import os
 import shutil
 import tarfile
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -353,25 +354,10 @@ def _parse_created(value: Any, name: str) -> dt.datetime:
 # ------------------------------------------------------------------------------------------ open
 
 
-def open_bundle(
-    path: Path,
-    store_key: RecipientPrivateKey,
-    out_dir: Path,
-    trust_anchors: list[x509.Certificate] | None = None,
-    *,
-    require_fhir_validation: bool = False,
-) -> OpenReport:
-    """Verify every layer, decrypt, extract the bag into ``out_dir/<bundle_id>/`` and validate it.
-
-    The FHIR structure is validated when ``fhir.resources`` is installed (the ``verify`` extra); without
-    it ``OpenReport.fhir.structure_validated`` is False, or, with ``require_fhir_validation``, nothing is
-    opened and a :class:`ConfigError` says how to install it.
-    """
-    path, out_dir = Path(path), Path(out_dir)
-    if require_fhir_validation and structure_validator() is None:
-        raise ConfigError(
-            f"FHIR structure validation was required, but fhir.resources is not installed: {ENABLE_HINT}"
-        )
+def _unlock(
+    path: Path, store_key: RecipientPrivateKey, trust_anchors: list[x509.Certificate] | None
+) -> tuple[_Verified, bytes]:
+    """Verify the outer layers, unwrap the data key and authenticate every part (nothing kept)."""
     verified = _verify(path, trust_anchors)
     report, header = verified.report, verified.report.header
     name = path.name
@@ -396,6 +382,31 @@ def open_bundle(
     for loc in verified.locations:
         for _ in _decrypt_part(path, loc, data_key, report.bundle_id):
             pass
+    return verified, data_key
+
+
+def open_bundle(
+    path: Path,
+    store_key: RecipientPrivateKey,
+    out_dir: Path,
+    trust_anchors: list[x509.Certificate] | None = None,
+    *,
+    require_fhir_validation: bool = False,
+) -> OpenReport:
+    """Verify every layer, decrypt, extract the bag into ``out_dir/<bundle_id>/`` and validate it.
+
+    The FHIR structure is validated when ``fhir.resources`` is installed (the ``verify`` extra); without
+    it ``OpenReport.fhir.structure_validated`` is False, or, with ``require_fhir_validation``, nothing is
+    opened and a :class:`ConfigError` says how to install it.
+    """
+    path, out_dir = Path(path), Path(out_dir)
+    if require_fhir_validation and structure_validator() is None:
+        raise ConfigError(
+            f"FHIR structure validation was required, but fhir.resources is not installed: {ENABLE_HINT}"
+        )
+    verified, data_key = _unlock(path, store_key, trust_anchors)
+    report = verified.report
+    name = path.name
 
     # Pass 3: decrypt into the tar extraction, in a staging folder.
     final_dir = out_dir / report.bundle_id
@@ -520,14 +531,18 @@ def _find_bag_root(staging: Path, name: str) -> Path:
 
 
 def _read_manifest(path: Path, bag_name: str) -> dict[str, str]:
+    return _parse_manifest(path.read_text("utf-8"), path.name, bag_name)
+
+
+def _parse_manifest(text: str, manifest_name: str, bag_name: str) -> dict[str, str]:
     entries: dict[str, str] = {}
-    for line in path.read_text("utf-8").splitlines():
+    for line in text.splitlines():
         if not line.strip():
             continue
         digest, _, rel = line.partition(" ")
         rel = rel.lstrip(" *").replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
         if not rel or rel.startswith("/") or ".." in Path(rel).parts:
-            raise BundleError(f"The bag in '{bag_name}' lists an unsafe path in {path.name}.")
+            raise BundleError(f"The bag in '{bag_name}' lists an unsafe path in {manifest_name}.")
         entries[rel] = digest.lower()
     return entries
 
@@ -579,3 +594,84 @@ def _verify_inner_signature(
     if cert_sha256(info.certificate) != report.signer_cert_sha256:
         raise BundleError(f"The bag inside '{name}' was signed by a different institution than the bundle.")
     return describe_certificate(info.certificate)
+
+
+TAG_FILES = frozenset({"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", INNER_SIGNATURE})
+BagVisitor = Callable[[str, Iterator[bytes]], None]
+
+
+def stream_bag(
+    path: Path,
+    store_key: RecipientPrivateKey,
+    visit: BagVisitor,
+    trust_anchors: list[x509.Certificate] | None = None,
+) -> VerifyReport:
+    """Verify and decrypt a bundle in memory, handing each payload file to ``visit`` — nothing on disk.
+
+    For readers that need a few records, not the whole bag (a document preview): every outer layer is
+    verified and every part authenticated first (as :func:`open_bundle` does); then the tar is decrypted
+    as a stream and ``visit(path_in_bag, chunks)`` sees each payload file (e.g. ``data/fhir/...``) while
+    its SHA-256 is taken. Tag files are kept in memory. At the end the BagIt manifests and the inner
+    signature are checked; the visitor's results must not be used unless this returns without error.
+    """
+    path = Path(path)
+    verified, data_key = _unlock(path, store_key, trust_anchors)
+    report, name = verified.report, path.name
+    plaintext = _PlaintextReader(path, verified.locations, data_key, report.bundle_id)
+    digests: dict[str, str] = {}
+    tags: dict[str, bytes] = {}
+    root: str | None = None
+    try:
+        with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK) as tar:  # type: ignore[call-overload]
+            for member in tar:
+                if member.isdir():
+                    continue
+                parts = member.name.replace("\\", "/").split("/")
+                if not member.isfile() or member.name.startswith("/") or ".." in parts or len(parts) < 2:
+                    raise BundleError(f"The bag inside '{name}' holds an unsafe entry ({member.name!r}); refused.")
+                if root is None:
+                    root = parts[0]
+                if parts[0] != root:
+                    raise BundleError(f"The bag inside '{name}' has more than one top folder; refused.")
+                rel = "/".join(parts[1:])
+                handle = tar.extractfile(member)
+                assert handle is not None
+                digest = hashlib.sha256()
+
+                def chunks(handle: Any = handle, digest: Any = digest) -> Iterator[bytes]:
+                    while chunk := handle.read(READ_CHUNK):
+                        digest.update(chunk)
+                        yield chunk
+
+                if rel in TAG_FILES:
+                    tags[rel] = b"".join(chunks())
+                else:
+                    stream = chunks()
+                    visit(rel, stream)
+                    for _ in stream:  # what the visitor did not read still counts for the manifest
+                        pass
+                digests[rel] = digest.hexdigest()
+    except tarfile.TarError as exc:
+        raise BundleError(f"The bag inside '{name}' is not a valid tar archive ({exc}).") from None
+    if plaintext.read(1):
+        raise BundleError(f"'{name}' has data after the end of its tar archive.")
+    for required in ("bagit.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", INNER_SIGNATURE):
+        if required not in tags:
+            raise BundleError(f"The bag in '{name}' has no {required}.")
+    manifest = _parse_manifest(tags["manifest-sha256.txt"].decode("utf-8"), "manifest-sha256.txt", name)
+    payload = {rel for rel in digests if rel not in TAG_FILES}
+    if payload != set(manifest):
+        raise BundleError(f"The payload files in the bag of '{name}' do not match its manifest.")
+    if any(digests[rel] != digest for rel, digest in manifest.items()):
+        raise BundleError(f"A payload file in the bag of '{name}' does not match its manifest checksum.")
+    tag_manifest = _parse_manifest(tags["tagmanifest-sha256.txt"].decode("utf-8"), "tagmanifest-sha256.txt", name)
+    for rel, digest in tag_manifest.items():
+        if digests.get(rel) != digest:
+            raise BundleError(f"The tag file '{rel}' of the bag in '{name}' does not match its tag manifest.")
+    info = verify_detached(
+        tags[INNER_SIGNATURE], tags["tagmanifest-sha256.txt"], what="bag tag manifest",
+        at=_parse_created(report.created, name), trust_anchors=trust_anchors,
+    )
+    if cert_sha256(info.certificate) != report.signer_cert_sha256:
+        raise BundleError(f"The bag inside '{name}' was signed by a different institution than the bundle.")
+    return report

@@ -116,16 +116,14 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
                     document: str, out_path: Path, as_json: bool) -> None:
     """Draw a portal document for one patient from a bundle's FHIR data (store side / audit).
 
-    FILE is a sealed bundle (with --key: it is verified and opened into a temporary folder that is
-    deleted afterwards) or a bag folder opened before with `emr-export open`. The PDF is marked as a
+    FILE is a sealed bundle (with --key: it is verified and decrypted in memory only; nothing but the
+    PDF is written) or a bag folder opened before with `emr-export open`. The PDF is marked as a
     preview; it shows the RRN masked.
     """
     import os
-    import shutil
-    import tempfile
 
     from emr_exporter.errors import ConfigError
-    from emr_exporter.preview import render_preview
+    from emr_exporter.preview import collect_patient_from_bundle, render_preview
 
     def job() -> int:
         if file.is_dir():
@@ -135,18 +133,13 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
             if key_path is None:
                 raise ConfigError("To preview from a sealed bundle, give the store's key with --key.")
             from emr_exporter.bundle.keys import load_store_private_key
-            from emr_exporter.bundle.reader import open_bundle
 
             password = os.environ.get(key_password_env) if key_password_env else None
             if key_password_env and password is None:
                 raise ConfigError(f"The environment variable {key_password_env} is not set.")
             store_key = load_store_private_key(key_path, password)
-            scratch = Path(tempfile.mkdtemp(prefix="emr-preview-"))
-            try:
-                opened = open_bundle(file, store_key, scratch)
-                data, count = render_preview(opened.bag_dir, chart_number, document)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            view = collect_patient_from_bundle(file, store_key, chart_number)
+            data, count = render_preview(view, chart_number, document)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_bytes(data)
         return count
