@@ -426,6 +426,14 @@ def test_restart_after_sealing_continues_at_the_check_without_a_second_bundle(
     with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
         click_next(qtbot, wizard)
     assert resume.load_state().step == "upload"
+    back = wizard.button(QWizard.WizardButton.BackButton)
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is wizard.scan_page
+    click_next(qtbot, wizard)  # the export page again: the bundle is already sealed
+    assert wizard.currentPage() is wizard.export_page
+    assert not wizard.export_page.start_button.isEnabled()
+    assert resume.load_state().step == "verify"  # going back does not forget the sealed bundle
     wizard.close()  # e.g. the PC was switched off before sending
 
     again = make_wizard()

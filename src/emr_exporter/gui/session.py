@@ -18,6 +18,7 @@ from emr_exporter import resume
 from emr_exporter.errors import ConfigError
 
 DEMO_FOLDER = "demo"
+STEPS = ("institution", "emr", "scan", "export", "verify", "upload", "done")
 STORE_URL_ENV = "EMR_EXPORTER_STORE_URL"
 
 
@@ -177,6 +178,8 @@ class Session:
     # --- remembered state (no patient data, no passwords) ----------------------------------------
 
     def save(self, step: str) -> None:
+        if self.outcome is not None and STEPS.index(step) < STEPS.index("verify"):
+            step = "verify"  # a sealed bundle exists: a restart continues with it, never exports again
         state = resume.WizardState(
             step=step, demo=self.demo, institution_code=self.institution_code,
             institution_name=self.institution_name,
