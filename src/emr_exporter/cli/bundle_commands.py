@@ -40,8 +40,17 @@ def _print_report(report: Any) -> None:
     click.echo(f"Created:      {report.created}")
     click.echo(f"Recipient:    {report.recipient_name} (key {report.recipient_key_id[:16]}…)")
     click.echo(f"Size:         {report.size:,} bytes in {report.parts} part(s); {report.plaintext_size:,} bytes inside")
-    for label, count in sorted(report.counts.items()):
-        click.echo(f"  {label}: {count}")
+    counts = report.counts or {}
+    exported, quarantined = counts.get("exported"), counts.get("quarantined")
+    if isinstance(exported, dict) and isinstance(quarantined, dict):
+        # The export's signed summary: records per type (no patient data).
+        click.echo(f"Records:      {counts.get('source_rows', 0):,} source rows, "
+                   f"{sum(exported.values()):,} exported, {sum(quarantined.values()):,} quarantined")
+        for entity in sorted(exported):
+            click.echo(f"  {entity:<16}{exported[entity]:>10,} exported{quarantined.get(entity, 0):>8,} quarantined")
+    else:
+        for label, count in sorted(counts.items()):
+            click.echo(f"  {label}: {count}")
     if report.trusted:
         click.echo("Signatures:   valid; the institution certificate chains to the trust anchor.")
     else:
