@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
+import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -42,11 +43,27 @@ def load_hooks(spec: ConnectorSpec) -> Hook | None:
     if module_spec is None or module_spec.loader is None:
         raise ConnectorSpecError(str(path), "hooks.py", "cannot be loaded")
     module: ModuleType = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the connector author's code: say where, never a traceback
+        raise ConnectorSpecError(
+            str(path), "hooks.py", f"cannot be loaded: {type(exc).__name__}: {exc}", _hook_line(exc, path)
+        ) from None
     hook = getattr(module, "map_row", None)
     if hook is not None and not callable(hook):
         raise ConnectorSpecError(str(path), "map_row", "must be a function")
     return hook
+
+
+def _hook_line(exc: BaseException, path: Path) -> int | None:
+    """The line of hooks.py where ``exc`` was raised (the innermost frame in that file)."""
+    if isinstance(exc, SyntaxError) and exc.filename == str(path):
+        return exc.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename == str(path):
+            line = lineno
+    return line
 
 
 #: Record ids of referenced rows: consecutive rows mostly point at the same patient / encounter /
@@ -109,7 +126,7 @@ class EntityMapper:
             values = self._values(row)
             self._check_unique(row, provenance.key)
             if self.hook is not None:
-                values = self.hook(self.entity.name, row, values)
+                values = self._run_hook(row, values, provenance.key)
             return self._build(values, provenance)
         except RowRejected as rejected:
             raw = {k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)}
@@ -120,6 +137,22 @@ class EntityMapper:
                 reason=rejected.reason,
                 raw=raw,
             )
+
+    def _run_hook(self, row: Mapping[str, Any], values: dict[str, Any], key: str) -> dict[str, Any]:
+        assert self.hook is not None
+        try:
+            return self.hook(self.entity.name, row, values)
+        except RowRejected:
+            raise
+        except Exception as exc:
+            # The exception's text may quote the row's values (a name, an RRN): only its type is shown.
+            path = self.spec.path / "hooks.py"
+            raise ConnectorSpecError(
+                str(path), "map_row",
+                f"failed on {self.entity.name} row {key} with {type(exc).__name__} (its message is not shown "
+                "because it may contain patient data); fix the hook and export again",
+                _hook_line(exc, path),
+            ) from None
 
     def _values(self, row: Mapping[str, Any]) -> dict[str, Any]:
         # Same steps as _field_value, unrolled over the precomputed plan (hot loop).
