@@ -9,8 +9,11 @@ import heavy modules (cryptography, pyodbc, requests) inside their functions so 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -41,6 +44,30 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
     except KeyboardInterrupt:
         click.echo("Cancelled. Nothing was lost; run the same command again to continue.", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug: its text may quote patient data (a driver's or a library's message)
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = unexpected_error_text(exc)
+        if as_json:
+            click.echo(json.dumps({"error": {"code": "internal", "message": message}}, ensure_ascii=False))
+        else:
+            click.echo(f"Error: {message}", err=True)
+        sys.exit(1)
+
+
+#: Set to 1 to see an unexpected error's full traceback and message (they may contain patient data).
+DEBUG_ENV = "EMR_EXPORTER_DEBUG"
+
+
+def unexpected_error_text(exc: BaseException) -> str:
+    """An unexpected error's type and where it happened, without its message."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = "; ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))
+    return (
+        f"an unexpected problem ({type(exc).__name__}) stopped emr-exporter at {where or 'an unknown place'}. "
+        f"This is a bug: please report these lines. The details are not shown because they may contain "
+        f"patient data; to see them, run the same command again with {DEBUG_ENV}=1 and do not share the output."
+    )
 
 
 def _register_commands() -> None:
