@@ -67,7 +67,12 @@ class OdbcSource:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
 
-        cursor = self.conn.cursor()
+        try:
+            cursor = self.conn.cursor()
+        except pyodbc.Error:
+            # The connection is closed: a reconnect after a dropped connection failed. Say so, so that
+            # the page reader tries to reconnect again instead of stopping the export.
+            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
             cursor.execute(sql, *params)
             names = [d[0].lower() for d in cursor.description or ()]
