@@ -474,8 +474,10 @@ def has_password(conn_str: str) -> bool:
     return any(k.upper() in PASSWORD_KEYS for k, _ in parse_connection_string(conn_str))
 
 
+# An unbraced ODBC value runs to the next ';' and may contain spaces ("PWD=my pass"): redact up to
+# ';' or the end of the line, even if that also hides the rest of a driver's message.
 _SECRET_VALUE_RE = re.compile(
-    r"(?i)\b(pwd|password|passwd|pass|secret|access_?token)(\s*=\s*)(\{(?:[^}]|\}\})*\}?|[^;\s'\")]*)"
+    r"(?i)\b(pwd|password|passwd|pass|secret|access_?token)(\s*=\s*)(\{(?:[^}]|\}\})*\}?|[^;\r\n]*)"
 )
 
 
