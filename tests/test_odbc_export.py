@@ -211,6 +211,8 @@ def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpo
     engine: str, loaded_clinic: LoadedClinic, file_export: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     conn_str = loaded_clinic.targets[engine]
+    # Other tests in this module load other clinics into the same server: load this one again.
+    load_demo_into(loaded_clinic.sqlite_file, conn_str, replace=True)
     find_sql, kill_sql = _KILL_OTHER_SESSIONS[engine]
     killed: list[Any] = []
 
