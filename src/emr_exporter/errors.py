@@ -29,6 +29,12 @@ files, settings, tables and row keys instead.
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
+#: Set to 1 to see an unexpected error's full traceback and message (they may contain patient data).
+DEBUG_ENV = "EMR_EXPORTER_DEBUG"
+
 
 class EmrExporterError(Exception):
     """Base of every error emr-exporter raises on purpose."""
@@ -162,3 +168,25 @@ class UploadCancelled(TransportError):
 
     code = "cancelled"
     exit_code = 130
+
+
+class InternalError(EmrExporterError):
+    """A bug: an unexpected exception, shown without its text (which may quote patient data)."""
+
+    code = "internal"
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, how_to_see_details: str = "") -> InternalError:
+        return cls(unexpected_error_text(exc, how_to_see_details))
+
+
+def unexpected_error_text(exc: BaseException, how_to_see_details: str = "") -> str:
+    """An unexpected error's type and where it happened, without its message."""
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    where = "; ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))
+    details = how_to_see_details or f"to see them, run it again with {DEBUG_ENV}=1 and do not share the output"
+    return (
+        f"an unexpected problem ({type(exc).__name__}) stopped emr-exporter at {where or 'an unknown place'}. "
+        f"This is a bug: please report these lines. The details are not shown because they may contain "
+        f"patient data; {details}."
+    )

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from emr_exporter import __version__
-from emr_exporter.errors import EmrExporterError
+from emr_exporter.errors import DEBUG_ENV, EmrExporterError, unexpected_error_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +45,9 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
     except Exception as exc:  # a bug: its text may quote patient data (a driver's or a library's message)
         if os.environ.get(DEBUG_ENV):
             raise
-        message = unexpected_error_text(exc)
+        message = unexpected_error_text(
+            exc, f"to see them, run the same command again with {DEBUG_ENV}=1 and do not share the output"
+        )
         if as_json:
             click.echo(json.dumps({"error": {"code": "internal", "message": message}}, ensure_ascii=False))
         else:
@@ -55,29 +55,16 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
         sys.exit(1)
 
 
-#: Set to 1 to see an unexpected error's full traceback and message (they may contain patient data).
-DEBUG_ENV = "EMR_EXPORTER_DEBUG"
-
-
-def unexpected_error_text(exc: BaseException) -> str:
-    """An unexpected error's type and where it happened, without its message."""
-    frames = traceback.extract_tb(exc.__traceback__)[-3:]
-    where = "; ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))
-    return (
-        f"an unexpected problem ({type(exc).__name__}) stopped emr-exporter at {where or 'an unknown place'}. "
-        f"This is a bug: please report these lines. The details are not shown because they may contain "
-        f"patient data; to see them, run the same command again with {DEBUG_ENV}=1 and do not share the output."
-    )
-
-
 def _register_commands() -> None:
     # Each module adds its commands to `main` when imported.
-    from emr_exporter.cli import export_commands  # noqa: F401
-    from emr_exporter.cli import bundle_commands  # noqa: F401
-    from emr_exporter.cli import odbc_commands  # noqa: F401
-    from emr_exporter.cli import document_commands  # noqa: F401
-    from emr_exporter.cli import upload_commands  # noqa: F401
-    from emr_exporter.cli import scan_commands  # noqa: F401
+    from emr_exporter.cli import (
+        bundle_commands,  # noqa: F401
+        document_commands,  # noqa: F401
+        export_commands,  # noqa: F401
+        odbc_commands,  # noqa: F401
+        scan_commands,  # noqa: F401
+        upload_commands,  # noqa: F401
+    )
 
 
 _register_commands()

@@ -11,12 +11,13 @@ the thread has finished); a running QThread is never destroyed — :meth:`JobRun
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from emr_exporter.errors import EmrExporterError
+from emr_exporter.errors import DEBUG_ENV, EmrExporterError, InternalError
 from emr_exporter.gui.qt import QObject, Qt, QThread, Signal, Slot
 
 #: A job: called in the worker thread with (report progress, cancel event); returns the result.
@@ -39,9 +40,11 @@ class _Job(QObject):
             outcome = self._function(self.progressed.emit, self._cancel)
         except EmrExporterError as exc:
             self.failed.emit(exc)
-        except Exception as exc:  # a bug: show it instead of dying silently in a thread
-            traceback.print_exc()
-            self.failed.emit(exc)
+        except Exception as exc:  # a bug: show where it happened, never its text (it may quote patient data)
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            self.failed.emit(InternalError.from_exception(exc, "to see them, start the program again with "
+                                                                f"{DEBUG_ENV}=1 from a terminal"))
         else:
             self.succeeded.emit(outcome)
 
