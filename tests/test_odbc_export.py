@@ -240,3 +240,19 @@ def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpo
     # Nothing lost, nothing repeated: the same bytes as the export that was never interrupted.
     assert outcome.reconciliation.to_dict() == file_export.reconciliation.to_dict()
     assert outcome.bag_sha256 == file_export.bag_sha256
+
+
+def test_a_data_error_never_quotes_the_stored_value(postgres_conn_str: str) -> None:
+    from emr_exporter.odbc_source import OdbcSource
+
+    source = OdbcSource(_without_password(postgres_conn_str), password=get_option(postgres_conn_str, "PWD"))
+    try:
+        # PostgreSQL's own message would be: invalid input syntax for type integer: "홍길동"
+        with pytest.raises(SourceQueryError) as caught:
+            list(source.rows("SELECT CAST('홍길동' AS integer) AS n"))
+    finally:
+        source.close()
+    assert str(caught.value) == (
+        "A query on the clinic database failed: SQLSTATE 22P02: a stored value could not be read "
+        "(the value is not shown)"
+    )

@@ -457,8 +457,16 @@ class ExportRun:
             )
             yield from self._quarantine(rejected, counts, quarantined_keys, groups)
             return
-        with handle:
-            yield from self.bag.add_file(member, size, iter(lambda: handle.read(FILE_CHUNK), b""))
+        try:
+            with handle:
+                yield from self.bag.add_file(member, size, iter(lambda: handle.read(FILE_CHUNK), b""))
+        except OSError as exc:
+            # Half a file is already in the bag stream: the export cannot go on, but it can say why.
+            raise ExportError(
+                f"The attachment file of {entity.name} row {record.provenance.key} could not be read to the end "
+                f"({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder and run the "
+                "export again; nothing was written."
+            ) from None
 
 
 def roster_line(patient: model.Patient) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class OdbcSource:
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
         except pyodbc.Error as exc:
-            detail = redact_connection_string(str(exc.args[-1] if exc.args else exc), *self._secrets)
+            detail = self._safe_detail(exc)
             if is_connection_lost(exc):
                 raise SourceConnectionLost(f"The connection to the clinic database was lost: {detail}") from None
             raise SourceQueryError(f"A query on the clinic database failed: {detail}") from None
@@ -94,6 +94,19 @@ class OdbcSource:
             ) from None
         finally:
             cursor.close()
+
+    def _safe_detail(self, exc: Exception) -> str:
+        """The driver's message, without passwords, and without values for data errors.
+
+        Conversion and constraint errors (SQLSTATE classes 22 and 23) quote the offending value, which
+        may be patient data: for those only the SQLSTATE is shown.
+        """
+        args = getattr(exc, "args", ())
+        state = args[0] if args and isinstance(args[0], str) else ""
+        if state[:2] in ("22", "23"):
+            return f"SQLSTATE {state}: a stored value could not be read (the value is not shown)"
+        detail = redact_connection_string(str(args[-1] if args else exc), *self._secrets)
+        return detail if len(detail) <= 300 else detail[:300] + "…"
 
     def reconnect(self) -> None:
         """Open a fresh read-only connection (after :class:`SourceConnectionLost`)."""

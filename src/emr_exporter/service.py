@@ -161,7 +161,7 @@ def _sealed_export(
             "A sealed export needs the institution's certificate (--cert) and the store's certificate "
             "(--store-cert). Use --dry-run to try the export without them."
         )
-    signer = load_signer(request.signer_path, request.signer_password)
+    signer = load_signer(request.signer_path, request.signer_password or "")
     recipient = load_recipient(request.recipient_cert)
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

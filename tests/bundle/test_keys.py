@@ -138,3 +138,19 @@ def test_demo_keys_are_labelled_and_reused(tmp_path: Path) -> None:
     assert load_signer(keys.institution_p12, "demo").certificate == keys.signer.certificate
     again = make_demo_keys(tmp_path / "demo-keys")  # an interrupted demo resumes with the same certificate
     assert again.signer.certificate == keys.signer.certificate
+
+
+def test_a_certificate_without_its_key_says_what_to_give(tmp_path: Path, ca) -> None:  # type: ignore[no-untyped-def]
+    from bundle_testkit import pem
+
+    from emr_exporter.bundle.keys import load_signer
+    from emr_exporter.errors import CertificateError
+
+    cert_file = tmp_path / "institution.pem"
+    cert_file.write_bytes(pem(ca.cert))
+    with pytest.raises(CertificateError) as caught:
+        load_signer(cert_file, "")
+    assert str(caught.value) == (
+        f"'{cert_file}' is a certificate without its private key. Give the institution's .p12/.pfx file, "
+        "or a 공동인증서 folder holding signCert.der and signPri.key."
+    )

@@ -151,7 +151,13 @@ def load_signer(path: Path, password: str, *, key_path: Path | None = None) -> S
     if not path.exists():
         raise CertificateError(f"The certificate file '{path}' does not exist. Check the path.")
     if path.suffix.lower() in (".der", ".cer", ".crt", ".pem"):
-        return load_npki_signer(path, key_path or path.with_name("signPri.key"), password)
+        key_file = key_path or path.with_name("signPri.key")
+        if not key_file.exists():
+            raise CertificateError(
+                f"'{path}' is a certificate without its private key. Give the institution's .p12/.pfx file, "
+                "or a 공동인증서 folder holding signCert.der and signPri.key."
+            )
+        return load_npki_signer(path, key_file, password)
     return load_pkcs12_signer(path, password)
 
 

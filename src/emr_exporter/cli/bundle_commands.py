@@ -33,6 +33,20 @@ def _load_anchors(paths: tuple[Path, ...]) -> list[Any] | None:
     return anchors
 
 
+def load_store_key_for_cli(key_path: Path, key_password_env: str | None) -> Any:
+    """The store's private key; its password from the named environment variable or a hidden prompt."""
+    from emr_exporter.bundle.keys import load_store_private_key
+
+    password: str | None = None
+    if key_password_env:
+        password = os.environ.get(key_password_env)
+        if password is None:
+            raise ConfigError(f"The environment variable {key_password_env} is not set.")
+    elif b"ENCRYPTED" in key_path.read_bytes()[:200]:
+        password = click.prompt("Store key password", hide_input=True, err=True)
+    return load_store_private_key(key_path, password)
+
+
 def _print_report(report: Any) -> None:
     click.echo(f"Bundle:       {report.path}")
     click.echo(f"Bundle id:    {report.bundle_id}")
@@ -97,17 +111,9 @@ def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out
     """Verify every layer, decrypt and extract a sealed bundle (for the store or an auditor)."""
 
     def run() -> None:
-        from emr_exporter.bundle.keys import load_store_private_key
         from emr_exporter.bundle.reader import open_bundle
 
-        password: str | None = None
-        if key_password_env:
-            password = os.environ.get(key_password_env)
-            if password is None:
-                raise ConfigError(f"The environment variable {key_password_env} is not set.")
-        elif b"ENCRYPTED" in key_path.read_bytes()[:200]:
-            password = click.prompt("Store key password", hide_input=True, err=True)
-        store_key = load_store_private_key(key_path, password)
+        store_key = load_store_key_for_cli(key_path, key_password_env)
         report = open_bundle(bundle, store_key, out_dir, _load_anchors(trust_anchors),
                              require_fhir_validation=require_fhir_validation)
         if as_json:

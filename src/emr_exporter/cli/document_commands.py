@@ -120,7 +120,6 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
     PDF is written) or a bag folder opened before with `emr-export open`. The PDF is marked as a
     preview; it shows the RRN masked.
     """
-    import os
 
     from emr_exporter.errors import ConfigError
     from emr_exporter.preview import collect_patient_from_bundle, render_preview
@@ -132,12 +131,9 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
         else:
             if key_path is None:
                 raise ConfigError("To preview from a sealed bundle, give the store's key with --key.")
-            from emr_exporter.bundle.keys import load_store_private_key
+            from emr_exporter.cli.bundle_commands import load_store_key_for_cli
 
-            password = os.environ.get(key_password_env) if key_password_env else None
-            if key_password_env and password is None:
-                raise ConfigError(f"The environment variable {key_password_env} is not set.")
-            store_key = load_store_private_key(key_path, password)
+            store_key = load_store_key_for_cli(key_path, key_password_env)
             view = collect_patient_from_bundle(file, store_key, chart_number)
             data, count = render_preview(view, chart_number, document)
         out_path.parent.mkdir(parents=True, exist_ok=True)
