@@ -463,8 +463,8 @@ class ExportRun:
         except OSError as exc:
             # Half a file is already in the bag stream: the export cannot go on, but it can say why.
             raise ExportError(
-                f"The attachment file of {entity.name} row {record.provenance.key} could not be read to the end "
-                f"({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder and run the "
+                f"The attachment file of {entity.name} row {model.display_key(record.provenance.key)} could not "
+                f"be read to the end ({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder and run the "
                 "export again; nothing was written."
             ) from None
 

@@ -215,7 +215,8 @@ def attachment_member_name(record: model.Attachment) -> str:
 
 def _fail(record: Any, field: str, problem: str) -> MappingError:
     """A mapping error naming the entity, source table, key and field, never a value."""
-    where = f"{type(record).__name__} from table {record.provenance.table!r} key {record.provenance.key!r}"
+    key = model.display_key(record.provenance.key)
+    where = f"{type(record).__name__} from table {record.provenance.table!r} key {key!r}"
     return MappingError(
         f"{where}: {field}: {problem}. The row is kept as a raw row; check the connector's mapping of this field."
     )

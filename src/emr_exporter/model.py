@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -67,6 +68,14 @@ def mask_rrn(rrn: str | None) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:6]}-{digits[6]}******"
+
+
+_RRN_LIKE = re.compile(r"(\d{6})-?([1-8])\d{6}")
+
+
+def display_key(key: str) -> str:
+    """A source key as shown to a person: a key that looks like an RRN is masked (legacy EMRs key by it)."""
+    return _RRN_LIKE.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", key)
 
 
 # --- records -------------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ def _scan_row(
         keys.add(mapped.provenance.key)
         examples = result.example_keys.setdefault(mapped.reason_code, [])
         if len(examples) < EXAMPLE_KEYS:
-            examples.append(mapped.provenance.key)
+            examples.append(model.display_key(mapped.provenance.key))
         return
     result.will_export += 1
     if isinstance(mapped, model.Encounter):

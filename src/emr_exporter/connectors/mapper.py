@@ -149,7 +149,8 @@ class EntityMapper:
             path = self.spec.path / "hooks.py"
             raise ConnectorSpecError(
                 str(path), "map_row",
-                f"failed on {self.entity.name} row {key} with {type(exc).__name__} (its message is not shown "
+                f"failed on {self.entity.name} row {model.display_key(key)} with {type(exc).__name__} "
+                "(its message is not shown "
                 "because it may contain patient data); fix the hook and export again",
                 _hook_line(exc, path),
             ) from None
