@@ -464,8 +464,8 @@ class ExportRun:
             # Half a file is already in the bag stream: the export cannot go on, but it can say why.
             raise ExportError(
                 f"The attachment file of {entity.name} row {model.display_key(record.provenance.key)} could not "
-                f"be read to the end ({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder and run the "
-                "export again; nothing was written."
+                f"be read to the end ({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder "
+                "and run the export again; nothing was written."
             ) from None
 
 
