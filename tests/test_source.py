@@ -47,3 +47,20 @@ def test_export_with_null_keys_balances_and_quarantines_each_once(demo_clinic, t
     assert practitioner.exported == doctors
     assert practitioner.quarantined == 3 and practitioner.reasons == {"null-key": 3}
     assert run.reconciliation.balanced
+
+
+def test_text_keys_holding_cp949_bytes_page_in_order(tmp_path: Path) -> None:
+    """Legacy text keys that are not UTF-8 come back as bytes; paging past one must not stop early."""
+    path = tmp_path / "t.sqlite"
+    keys = ["가나" + str(i) for i in range(7)]
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)")
+        # CAST(blob AS TEXT) stores the CP949 bytes as TEXT, as a legacy EMR writing cp949 would.
+        conn.executemany("INSERT INTO t VALUES (CAST(? AS TEXT), ?)", [(k.encode("cp949"), i) for i, k in enumerate(keys)])
+    source = SqliteFileSource(path)
+    pages = list(iter_keyset(source, "SELECT * FROM t", "k", page_size=2))
+    source.close()
+    read = [row["k"] for page in pages for row in page]
+    assert all(isinstance(k, bytes) for k in read)
+    assert sorted(k.decode("cp949") for k in read) == sorted(keys)
+    assert len(read) == len(keys) and [len(p) for p in pages] == [2, 2, 2, 1]

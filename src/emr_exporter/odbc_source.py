@@ -136,7 +136,7 @@ class OdbcSource:
         finally:
             cursor.close()
 
-    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str:
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
         return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first)
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ class Source(Protocol):
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]: ...
     def table_exists(self, name: str) -> bool: ...
-    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str: ...
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str: ...
     def close(self) -> None: ...
 
 
@@ -78,7 +78,7 @@ def iter_keyset(
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
     while True:
-        sql = source.keyset_sql(keyed_sql, key, page_size, first=last is None)
+        sql = source.keyset_sql(keyed_sql, key, page_size, first=last is None, after=last)
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
@@ -136,8 +136,11 @@ class SqliteFileSource:
         ).fetchone()
         return found is not None
 
-    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool) -> str:
-        where = "" if first else f" WHERE q.{key} > ?"
+    def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
+        # A text key holding legacy CP949 bytes comes back as bytes (see _sqlite_text); bound as a BLOB it
+        # would compare greater than every TEXT value and end the paging early. Compare it as TEXT.
+        marker = "CAST(? AS TEXT)" if isinstance(after, bytes) else "?"
+        where = "" if first else f" WHERE q.{key} > {marker}"
         return f"SELECT * FROM ({inner_sql}) q{where} ORDER BY q.{key} LIMIT {int(page_size)}"
 
     def close(self) -> None:
