@@ -103,3 +103,9 @@ def test_top_level(args: list[str]) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0
     assert ("emr-export, version" in result.output) or ("Usage: emr-export" in result.output.replace("main", "emr-export"))
+
+
+def test_a_password_in_the_connection_string_is_warned_about() -> None:
+    result = CliRunner().invoke(main, ["doctor", "--odbc", "DRIVER={Nope};SERVER=127.0.0.1;PWD=hunter2", "--json"])
+    assert "Warning: --odbc contains a password, which other users of this PC can see in the process list." in result.output
+    assert "hunter2" not in result.output

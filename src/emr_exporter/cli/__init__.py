@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,18 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
         else:
             click.echo(f"Error: {message}", err=True)
         sys.exit(1)
+
+
+def warn_password_in_argv(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for options holding an ODBC connection string: a PWD= in it is visible to every user
+    of the PC (process list, shell history). It still works, with a warning saying what to do instead."""
+    if value and re.search(r"(?i)(^|;)\s*(pwd|password)\s*=", value):
+        click.echo(
+            f"Warning: {param.opts[0]} contains a password, which other users of this PC can see in the process "
+            "list. Leave PWD out and set EMR_EXPORTER_DB_PASSWORD instead (or let the command ask for it).",
+            err=True,
+        )
+    return value
 
 
 def _register_commands() -> None:

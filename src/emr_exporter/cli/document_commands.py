@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command
+from emr_exporter.cli import main, run_command, warn_password_in_argv
 from emr_exporter.cli.export_commands import (
     PASSWORD_ENV,
     TerminalProgress,
@@ -21,7 +21,8 @@ from emr_exporter.cli.export_commands import (
 @main.command()
 @click.option("--connector", required=True, help="Connector name (see `emr-export connectors`).")
 @click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
-@click.option("--odbc", help="An ODBC connection string (without the password; see `export --help`).")
+@click.option("--odbc", callback=warn_password_in_argv,
+              help="An ODBC connection string (without the password; see `export --help`).")
 @click.option("--dsn", help="An ODBC data source name.")
 @click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder that attachment file paths in the database are relative to.")

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command
+from emr_exporter.cli import main, run_command, warn_password_in_argv
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
@@ -74,7 +74,8 @@ def _run_with_cancel(job: Any) -> Any:
 @click.option("--patients", type=click.IntRange(1, 10_000_000), default=200, show_default=True,
               help="Size of the synthetic clinic (used only when the database is created).")
 @click.option("--dry-run", is_flag=True, help="Stream and hash the bag in memory; write no bundle.")
-@click.option("--load-into", "load_into", metavar="ODBC", help="Instead of exporting: copy the demo clinic into "
+@click.option("--load-into", "load_into", metavar="ODBC", callback=warn_password_in_argv,
+              help="Instead of exporting: copy the demo clinic into "
               "this ODBC database (MariaDB, PostgreSQL, SQLite); password from EMR_EXPORTER_DB_PASSWORD.")
 @click.option("--replace", is_flag=True, help="With --load-into: drop and reload demo tables that exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
@@ -120,7 +121,8 @@ def _password_from_env_or_prompt(env: str, prompt: str, needed: bool) -> str | N
 @main.command()
 @click.option("--connector", required=True, help="Connector name (see `emr-export connectors`).")
 @click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
-@click.option("--odbc", help="An ODBC connection string (without the password; see below).")
+@click.option("--odbc", callback=warn_password_in_argv,
+              help="An ODBC connection string (without the password; see below).")
 @click.option("--dsn", help="An ODBC data source name.")
 @click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder that attachment file paths in the database are relative to.")

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command
+from emr_exporter.cli import main, run_command, warn_password_in_argv
 
 
 @main.command()
-@click.option("--odbc", "conn_str", metavar="CONN", help="ODBC connection string to check (no password in it).")
+@click.option("--odbc", "conn_str", metavar="CONN", callback=warn_password_in_argv,
+              help="ODBC connection string to check (no password in it).")
 @click.option("--dsn", metavar="NAME", help="ODBC data source name to check.")
 @click.option("--ask-password", is_flag=True, help="Prompt for the database password (hidden).")
 @click.option("--timeout", default=10, show_default=True, type=click.IntRange(1, 600), help="Seconds to wait.")

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command
+from emr_exporter.cli import main, run_command, warn_password_in_argv
 from emr_exporter.cli.export_commands import PASSWORD_ENV, TerminalProgress, _password_from_env_or_prompt
 
 
@@ -27,7 +27,7 @@ def _source_kwargs(database: Path | None, odbc: str | None, dsn: str | None) -> 
 
 _source_options = [
     click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file."),
-    click.option("--odbc", help="An ODBC connection string (without the password)."),
+    click.option("--odbc", callback=warn_password_in_argv, help="An ODBC connection string (without the password)."),
     click.option("--dsn", help="An ODBC data source name."),
     click.option("--connectors-dir", "connectors_dirs", multiple=True,
                  type=click.Path(path_type=Path, file_okay=False), help="Extra folder to search for connectors."),
