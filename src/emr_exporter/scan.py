@@ -1,7 +1,8 @@
 """Look before exporting: which EMR is on this PC, and what an export of it will find.
 
 :func:`detect_connectors` tries every installed connector's fingerprint (``[detect].tables`` and
-``version_query``) against a database. :func:`scan` runs the connector's row mapper over every row —
+``version_query``) against a database. :func:`search_this_pc` first looks for databases where the
+connectors say their EMR keeps one (``[detect].files`` and ``dsn_names``), then scores each. :func:`scan` runs the connector's row mapper over every row —
 exactly as the export will, with the same counts, LEFT JOIN orphan checks and duplicate checks — but
 builds no FHIR and no bag, so the founder sees counts, the date range and which rows will be
 quarantined and why before anything is written.
@@ -12,8 +13,12 @@ A :class:`ScanReport` shows one sample patient (RRN masked) on screen; it is nev
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import glob
+import itertools
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -97,6 +102,217 @@ def detect_connectors(
         return detect_in_source(source, specs)  # type: ignore[arg-type]
     finally:
         source.close()
+
+
+# ------------------------------------------------------------------------------- search on this PC
+
+#: Most files one ``[detect].files`` pattern may yield: a pattern matching more is a mistake, not an EMR.
+MAX_MATCHES_PER_PATTERN = 20
+#: How sure a file or data source is on its name or place alone, before it is opened: a hint, not proof.
+NAME_MATCH_CONFIDENCE = 0.3
+#: Seconds to wait for a data source's server while searching: a switched-off server must not stall the wizard.
+DSN_TIMEOUT = 5
+
+# Candidate states.
+FOUND = "found"  # matched by place or name, not opened yet
+RECOGNISED = "recognised"  # opened; the connector's fingerprint tables are there
+NOT_RECOGNISED = "not-recognised"  # opened; the connector's tables are not there
+NEEDS_PASSWORD = "needs-password"  # a data source that asks for a password; confidence from its name only
+UNAVAILABLE = "unavailable"  # could not be opened (locked, not a database, server switched off)
+
+#: Placeholder → environment variables tried in order (Windows names; ``Home`` falls back to the profile).
+_PLACEHOLDER_VARIABLES: dict[str, tuple[str, ...]] = {
+    "ProgramData": ("PROGRAMDATA",),
+    "ProgramFiles": ("PROGRAMFILES",),
+    "ProgramFiles(x86)": ("PROGRAMFILES(X86)",),
+    "UserProfile": ("USERPROFILE",),
+    "Home": ("HOME", "USERPROFILE"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A place on this PC where an installed connector's EMR database may be. Holds no patient data."""
+
+    connector: str
+    product: str
+    kind: str  # "file" or "dsn"
+    where: str  # the file's path or the data source's name
+    confidence: float  # 0..1
+    reason: str  # why, in words a founder understands
+    status: str = FOUND
+    version: str | None = None
+
+    @property
+    def percent(self) -> int:
+        return round(self.confidence * 100)
+
+    @property
+    def needs_password(self) -> bool:
+        return self.status == NEEDS_PASSWORD
+
+    def source_kwargs(self) -> dict[str, Any]:
+        """What :func:`open_source` needs to open it (without a password)."""
+        return {"database": Path(self.where)} if self.kind == "file" else {"dsn": self.where}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector, "product": self.product, "kind": self.kind, "where": self.where,
+            "confidence": round(self.confidence, 3), "status": self.status, "version": self.version,
+            "reason": self.reason,
+        }
+
+
+def expand_file_pattern(pattern: str, env: Mapping[str, str] = os.environ) -> str | None:
+    """``{ProgramData}/Vendor/*.db`` → a glob pattern; None when a placeholder's variable is not set here.
+
+    Environment names are compared without case (Windows keeps them so). The variable's value is escaped,
+    so a folder such as ``C:\\Program Files (x86)`` or ``[clinic]`` is taken literally.
+    """
+    upper = {k.upper(): v for k, v in env.items()}
+    missing = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal missing
+        for variable in _PLACEHOLDER_VARIABLES.get(match.group(1), ()):
+            value = upper.get(variable)
+            if value:
+                return glob.escape(value)
+        missing = True
+        return ""
+
+    expanded = re.sub(r"\{([^{}]*)\}", replace, pattern)
+    return None if missing else expanded
+
+
+def _matching_files(pattern: str, env: Mapping[str, str]) -> list[Path]:
+    expanded = expand_file_pattern(pattern, env)
+    if expanded is None:
+        return []
+    # iglob walks only the folders the pattern names ('**' is refused by the spec), and stops early.
+    matches = itertools.islice(glob.iglob(expanded), MAX_MATCHES_PER_PATTERN)
+    return sorted(Path(m) for m in matches if os.path.isfile(m))
+
+
+def _data_sources() -> dict[str, str]:
+    """The ODBC data sources configured on this PC; none when there is no ODBC driver manager."""
+    try:
+        import pyodbc
+    except ImportError:
+        return {}
+    try:
+        return dict(pyodbc.dataSources())
+    except pyodbc.Error:
+        return {}
+
+
+def _usable_specs(connectors_dirs: Iterable[Path]) -> list[ConnectorSpec]:
+    return [s for s in list_connectors(tuple(connectors_dirs)) if isinstance(s, ConnectorSpec)]
+
+
+def find_candidates(
+    connectors_dirs: Iterable[Path] = (), env: Mapping[str, str] = os.environ
+) -> list[Candidate]:
+    """Files at the places each installed connector declares and data sources named as it declares.
+
+    Nothing is opened here: every candidate has status ``found`` and the name-match confidence.
+    """
+    found: dict[tuple[str, str, str], Candidate] = {}
+    sources: dict[str, str] | None = None
+    for spec in _usable_specs(connectors_dirs):
+        product = spec.product or spec.name
+        for pattern in spec.detect_files:
+            for path in _matching_files(pattern, env):
+                found.setdefault((spec.name, "file", str(path)), Candidate(
+                    spec.name, product, "file", str(path), NAME_MATCH_CONFIDENCE,
+                    f"the file is where {product} keeps its database",
+                ))
+        if spec.detect_dsn_names:
+            sources = _data_sources() if sources is None else sources
+            for name in sorted(sources):
+                if any(re.fullmatch(p, name) for p in spec.detect_dsn_names):
+                    found.setdefault((spec.name, "dsn", name), Candidate(
+                        spec.name, product, "dsn", name, NAME_MATCH_CONFIDENCE,
+                        f"the ODBC data source's name is one {product} uses",
+                    ))
+    return list(found.values())
+
+
+def _open_candidate(kind: str, where: str) -> tuple[Source | None, str | None, str]:
+    """Open a place without a password: (source, None, "") or (None, status, reason)."""
+    if kind == "dsn":
+        from emr_exporter.odbc_doctor import LOGIN_FAILED, check_connection
+
+        report = check_connection(f"DSN={where}", timeout=DSN_TIMEOUT)
+        if not report.ok:
+            problem = report.problem or {}
+            if problem.get("kind") == LOGIN_FAILED:
+                return None, NEEDS_PASSWORD, "the data source needs a password: type it and press Test connection"
+            return None, UNAVAILABLE, f"cannot connect: {problem.get('hint', 'unknown problem')}"
+    try:
+        source = open_source(**({"database": Path(where)} if kind == "file" else {"dsn": where}))
+    except SourceError as exc:
+        return None, UNAVAILABLE, f"cannot be opened: {exc}"
+    return source, None, ""
+
+
+def detect_candidates(
+    candidates: Iterable[Candidate],
+    connectors_dirs: Iterable[Path] = (),
+    cancel: threading.Event | None = None,
+) -> list[Candidate]:
+    """Open each candidate place (read-only, no password) and score every connector there; best first.
+
+    A place that cannot be opened keeps its name-match confidence (halved when it is unavailable, as a
+    data source whose server is off is less likely the EMR in use). Stops early when ``cancel`` is set.
+    """
+    specs = _usable_specs(connectors_dirs)
+    places: dict[tuple[str, str], list[Candidate]] = {}
+    for candidate in candidates:
+        places.setdefault((candidate.kind, candidate.where), []).append(candidate)
+    result: list[Candidate] = []
+    for (kind, where), named in places.items():
+        if cancel is not None and cancel.is_set():
+            break
+        source, status, reason = _open_candidate(kind, where)
+        if source is None:
+            factor = 1.0 if status == NEEDS_PASSWORD else 0.5
+            result.extend(dataclasses.replace(c, status=status or UNAVAILABLE, reason=reason,
+                                              confidence=c.confidence * factor) for c in named)
+            continue
+        try:
+            detections = detect_in_source(source, specs)
+        except SourceError as exc:
+            detections = []
+            result.extend(dataclasses.replace(c, status=UNAVAILABLE, confidence=c.confidence * 0.5,
+                                              reason=f"cannot be read: {exc}") for c in named)
+            named = []
+        finally:
+            source.close()
+        declared = {c.connector: c for c in named}
+        for detection in detections:
+            place = f"; {declared[detection.connector].reason}" if detection.connector in declared else ""
+            result.append(Candidate(
+                detection.connector, detection.product, kind, where, detection.confidence,
+                f"{detection.tables_found} of {detection.tables_expected} fingerprint tables found{place}",
+                RECOGNISED, detection.version,
+            ))
+        recognised = {d.connector for d in detections}
+        result.extend(dataclasses.replace(c, status=NOT_RECOGNISED, confidence=0.0,
+                                          reason=f"opened, but the {c.product} tables are not there")
+                      for c in named if c.connector not in recognised)
+    order = {RECOGNISED: 0, NEEDS_PASSWORD: 1, UNAVAILABLE: 2, FOUND: 3, NOT_RECOGNISED: 4}
+    return sorted(result, key=lambda c: (-c.confidence, order.get(c.status, 9), c.connector, c.where))
+
+
+def search_this_pc(
+    connectors_dirs: Iterable[Path] = (),
+    env: Mapping[str, str] = os.environ,
+    cancel: threading.Event | None = None,
+) -> list[Candidate]:
+    """:func:`find_candidates` then :func:`detect_candidates`: which EMR is on this PC, best first."""
+    dirs = tuple(connectors_dirs)
+    return detect_candidates(find_candidates(dirs, env), dirs, cancel)
 
 
 def test_connection(source_kwargs: Mapping[str, Any]) -> str:
@@ -314,13 +530,18 @@ def scan_database(
 
 
 __all__ = [
+    "Candidate",
     "Detection",
     "EntityScan",
     "SamplePatient",
     "ScanReport",
+    "detect_candidates",
     "detect_connectors",
     "detect_in_source",
+    "expand_file_pattern",
+    "find_candidates",
     "scan",
     "scan_database",
+    "search_this_pc",
     "test_connection",
 ]

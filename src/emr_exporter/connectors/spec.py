@@ -21,6 +21,10 @@ from emr_exporter.errors import ConnectorSpecError
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: Placeholders a ``[detect].files`` pattern may start from, each an environment variable (see
+#: :func:`emr_exporter.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
+FILE_PLACEHOLDERS = ("ProgramData", "ProgramFiles", "ProgramFiles(x86)", "UserProfile", "Home")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 FIELD_TYPES = frozenset(
     {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file"}
@@ -32,7 +36,7 @@ ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 
 _SECTION_KEYS = {
     "connector": {"name", "version", "vendor", "product", "description", "engines"},
-    "detect": {"tables", "version_query"},
+    "detect": {"tables", "version_query", "files", "dsn_names"},
     "source": {"encoding", "date_formats", "datetime_formats"},
     "institution": {"query"},
     "attachments": {"root"},
@@ -93,6 +97,10 @@ class ConnectorSpec:
     engines: tuple[str, ...] = ()
     detect_tables: tuple[str, ...] = ()
     version_query: str | None = None
+    # Where the EMR's database usually is on a clinic PC: glob patterns of files (with placeholders
+    # such as {ProgramData}) and regular expressions matching the ODBC DSNs its installer creates.
+    detect_files: tuple[str, ...] = ()
+    detect_dsn_names: tuple[str, ...] = ()
     encoding: str = "utf-8"
     date_formats: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d")
     datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
@@ -223,6 +231,8 @@ class _Validator:
         datetime_formats = self._str_list("source", source, "datetime_formats") or defaults.datetime_formats
         for table in self._str_list("detect", detect, "tables"):
             self._identifier("detect", "tables", table)
+        detect_files = self._file_patterns(detect)
+        detect_dsn_names = self._dsn_names(detect)
         entities = self._entities()
         return ConnectorSpec(
             name=name,
@@ -234,6 +244,8 @@ class _Validator:
             engines=self._str_list("connector", meta, "engines"),
             detect_tables=self._str_list("detect", detect, "tables"),
             version_query=self._str("detect", detect, "version_query"),
+            detect_files=detect_files,
+            detect_dsn_names=detect_dsn_names,
             encoding=encoding,
             date_formats=date_formats,
             datetime_formats=datetime_formats,
@@ -242,6 +254,36 @@ class _Validator:
             entities=entities,
             origin=self.origin,
         )
+
+    def _file_patterns(self, detect: Mapping[str, Any]) -> tuple[str, ...]:
+        patterns = self._str_list("detect", detect, "files")
+        for pattern in patterns:
+            for name in _PLACEHOLDER.findall(pattern):
+                if name not in FILE_PLACEHOLDERS:
+                    raise self.fail(
+                        "detect", "files",
+                        f"unknown placeholder {{{name}}} in {pattern!r}; known: "
+                        + ", ".join("{" + p + "}" for p in FILE_PLACEHOLDERS),
+                    )
+            if "**" in pattern:
+                # A recursive pattern could walk the whole disk of a clinic PC.
+                raise self.fail("detect", "files", f"{pattern!r}: '**' is not allowed; name the folders")
+            absolute = pattern.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", pattern) is not None
+            if not _PLACEHOLDER.match(pattern) and not absolute:
+                raise self.fail(
+                    "detect", "files", f"{pattern!r} must start with a placeholder such as {{ProgramData}} "
+                    "or be an absolute path",
+                )
+        return patterns
+
+    def _dsn_names(self, detect: Mapping[str, Any]) -> tuple[str, ...]:
+        names = self._str_list("detect", detect, "dsn_names")
+        for name in names:
+            try:
+                re.compile(name)
+            except re.error as exc:
+                raise self.fail("detect", "dsn_names", f"{name!r} is not a valid regular expression ({exc})") from None
+        return names
 
     def _entities(self) -> dict[str, EntitySpec]:
         raw = self.data.get("entities", {})
