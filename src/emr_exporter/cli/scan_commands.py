@@ -45,7 +45,14 @@ def _with_source_options(command: Any) -> Any:
 @_with_source_options
 def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_dirs: tuple[Path, ...],
            as_json: bool) -> None:
-    """Which installed connector matches this database (fingerprint tables and schema version)."""
+    """Which installed connector matches this database; with no database given, search this PC for one.
+
+    The search looks where each connector says its EMR keeps its database (files, ODBC data source
+    names), opens each place read-only without a password, and scores it (fingerprint tables, version).
+    """
+    if not (database or odbc or dsn):
+        _search_this_pc(connectors_dirs, as_json)
+        return
     from emr_exporter.scan import detect_connectors
 
     found = run_command(lambda: detect_connectors(_source_kwargs(database, odbc, dsn), connectors_dirs),
@@ -61,6 +68,23 @@ def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_
     for row in rows:
         click.echo(f"{row['connector']:<12} {round(row['confidence'] * 100):>3}%  version {row['version'] or '?':<10} "
                    f"{row['tables_found']}/{row['tables_expected']} tables  {row['product']}")
+
+
+def _search_this_pc(connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
+    from emr_exporter.scan import search_this_pc
+
+    found = run_command(lambda: search_this_pc(connectors_dirs), as_json=as_json)
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("No EMR database found where the installed connectors look. Give it with --source, "
+                   "--dsn or --odbc.")
+        return
+    for c in found:
+        place = c.where if c.kind == "file" else f"DSN={c.where}"
+        click.echo(f"{c.connector:<12} {c.percent:>3}%  {c.status:<15} version {c.version or '?':<10} {place}")
+        click.echo(f"{'':<18}{c.reason}")
 
 
 @main.command()
