@@ -75,6 +75,7 @@ def _register_commands() -> None:
         document_commands,  # noqa: F401
         export_commands,  # noqa: F401
         odbc_commands,  # noqa: F401
+        scaffold_commands,  # noqa: F401
         scan_commands,  # noqa: F401
         upload_commands,  # noqa: F401
     )

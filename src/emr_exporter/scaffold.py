@@ -1,0 +1,990 @@
+"""A starting connector for a database nobody has seen: profile it, then guess a ``connector.toml``.
+
+``profile_database`` reads the clinic database read-only (in the spirit of OHDSI WhiteRabbit's scan
+report): tables, row counts, columns and types, primary keys, and per column the share of empty values,
+a bounded distinct count and *shape flags* (looks like a ``YYYYMMDD`` date, a 13-digit RRN, a KCD code,
+an EDI code, an amount; text that is UTF-8 or only CP949). At most ``sample_rows`` rows per table are
+read. **No stored value leaves this module**: the profile holds counts and flags only, never a value, not
+even masked, so ``PROFILE.md`` can be mailed to an EMR vendor.
+
+``guess_connector`` turns a profile into ``connector.toml`` text: each canonical entity gets the table
+whose name and columns fit it best (Korean EMR abbreviations such as PT/JUMIN/JUBSU/SANG/SUNAP and
+English names), every guess carries a ``# GUESS (why)`` comment, and entities with no plausible table (or
+without their required fields) are written commented out. The file loads with
+:func:`emr_exporter.connectors.load_spec` as written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import __version__, model
+from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME
+from emr_exporter.errors import ConfigError
+from emr_exporter.source import Source, open_source
+
+DEFAULT_SAMPLE_ROWS = 1000
+#: Distinct values are counted up to this many per column (then reported as "more than").
+DISTINCT_CAP = 1000
+#: How many of the largest tables go into ``[detect] tables``.
+DETECT_TABLES = 5
+
+# --- shape flags -----------------------------------------------------------------------------------
+
+SHAPES: dict[str, str] = {
+    "yyyymmdd": "text date YYYYMMDD",
+    "yyyymmddhhmmss": "text date-time YYYYMMDDHHMMSS",
+    "iso_date": "text date YYYY-MM-DD",
+    "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
+    "rrn": "13-digit resident registration number",
+    "kcd": "KCD diagnosis code",
+    "edi": "HIRA EDI code",
+    "amount": "amount of money (whole won)",
+    "number": "number written as text",
+    "yn": "Y/N or 1/0 flag",
+    "binary": "binary data",
+}
+_KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
+# EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
+_EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,3})$")
+_RRN = re.compile(r"^(\d{6})-?([1-8]\d{6})$")
+_YN = {"Y", "N", "0", "1", "y", "n"}
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+
+
+def _valid_date(text: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def _text_shapes(text: str) -> set[str]:
+    shapes: set[str] = set()
+    text = text.strip()
+    if text.isdigit():
+        if len(text) == 8 and _valid_date(text, "%Y%m%d"):
+            shapes.add("yyyymmdd")
+        if len(text) == 14 and _valid_date(text, "%Y%m%d%H%M%S"):
+            shapes.add("yyyymmddhhmmss")
+    if len(text) == 10 and _valid_date(text, "%Y-%m-%d"):
+        shapes.add("iso_date")
+    if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
+        shapes.add("iso_datetime")
+    rrn = _RRN.match(text)
+    if rrn and _valid_date(rrn.group(1), "%y%m%d"):
+        shapes.add("rrn")
+    if _KCD.match(text):
+        shapes.add("kcd")
+    if _EDI.match(text):
+        shapes.add("edi")
+    if text in _YN:
+        shapes.add("yn")
+    if _NUMBER.match(text):
+        shapes.add("number")
+    if text.isdigit() and len(text) <= 12 and int(text) % 10 == 0:
+        shapes.add("amount")
+    return shapes
+
+
+def _number_shapes(value: int | float | Decimal) -> set[str]:
+    shapes: set[str] = set()
+    if value in (0, 1):
+        shapes.add("yn")
+    if value >= 0 and value == int(value) and int(value) % 10 == 0:
+        shapes.add("amount")
+    return shapes
+
+
+# --- the profile -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ColumnProfile:
+    """Statistics of one column over the sampled rows. Never a value."""
+
+    name: str
+    type_name: str
+    primary_key: bool = False
+    non_empty: int = 0
+    empty: int = 0  # NULL or blank text
+    distinct: int = 0
+    distinct_capped: bool = False  # more than DISTINCT_CAP distinct values
+    max_length: int = 0
+    #: shape flag → number of non-empty sampled values that have it
+    shapes: dict[str, int] = field(default_factory=dict)
+    utf8_text: int = 0  # non-ASCII text that is valid UTF-8 (or arrived decoded)
+    cp949_only_text: int = 0  # bytes that are not UTF-8 but are valid CP949
+    undecodable: int = 0  # bytes that are neither (binary data or another encoding)
+    numeric: int = 0  # values that arrived as numbers
+
+    @property
+    def sampled(self) -> int:
+        return self.non_empty + self.empty
+
+    def share(self, shape: str) -> float:
+        """Share of non-empty sampled values with ``shape`` (0 when the column was empty)."""
+        return self.shapes.get(shape, 0) / self.non_empty if self.non_empty else 0.0
+
+    def has(self, shape: str, at_least: float = 0.9) -> bool:
+        return self.non_empty > 0 and self.share(shape) >= at_least
+
+    @property
+    def unique_in_sample(self) -> bool:
+        return self.empty == 0 and self.non_empty > 0 and self.distinct == self.non_empty
+
+    @property
+    def is_binary(self) -> bool:
+        return self.type_name.upper() in ("BLOB", "BINARY", "VARBINARY", "LONGBLOB", "IMAGE", "BYTEA") and (
+            self.has("binary", 0.5)
+        )
+
+    def flags(self) -> list[str]:
+        found = [shape for shape in SHAPES if self.has(shape, 0.8)]
+        if self.cp949_only_text:
+            found.append("cp949-text")
+        if self.utf8_text:
+            found.append("utf8-text")
+        return found
+
+
+@dataclass(slots=True)
+class TableProfile:
+    name: str
+    row_count: int
+    columns: list[ColumnProfile]
+    sampled_rows: int = 0
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.primary_key)
+
+    def column(self, name: str) -> ColumnProfile | None:
+        for c in self.columns:
+            if c.name.lower() == name.lower():
+                return c
+        return None
+
+
+@dataclass(slots=True)
+class DatabaseProfile:
+    engine: str
+    label: str  # safe to show (no password)
+    sample_rows: int
+    tables: list[TableProfile]
+
+    @property
+    def cp949_seen(self) -> bool:
+        return any(c.cp949_only_text for t in self.tables for c in t.columns)
+
+
+class _ColumnCounter:
+    """Accumulates one column's statistics; the values it sees stay in memory and are dropped after."""
+
+    def __init__(self, profile: ColumnProfile) -> None:
+        self.profile = profile
+        self.seen: set[Any] = set()
+
+    def add(self, value: Any) -> None:
+        p = self.profile
+        if value is None or (isinstance(value, str) and not value.strip()):
+            p.empty += 1
+            return
+        p.non_empty += 1
+        if not p.distinct_capped:
+            self.seen.add(value)
+            if len(self.seen) > DISTINCT_CAP:
+                p.distinct_capped = True
+                self.seen.clear()
+        shapes: set[str] = set()
+        if isinstance(value, bool):
+            shapes = {"yn"}
+        elif isinstance(value, int | float | Decimal):
+            p.numeric += 1
+            shapes = _number_shapes(value)
+            p.max_length = max(p.max_length, len(str(value)))
+        elif isinstance(value, str):
+            p.max_length = max(p.max_length, len(value))
+            if not value.isascii():
+                p.utf8_text += 1
+            shapes = _text_shapes(value)
+        elif isinstance(value, bytes | bytearray | memoryview):
+            raw = bytes(value)
+            p.max_length = max(p.max_length, len(raw))
+            if _CONTROL.search(raw):
+                shapes = {"binary"}
+            else:
+                try:
+                    text = raw.decode("utf-8")
+                    if not text.isascii():
+                        p.utf8_text += 1
+                    shapes = _text_shapes(text)
+                except UnicodeDecodeError:
+                    try:
+                        text = raw.decode("cp949")
+                        p.cp949_only_text += 1
+                        shapes = _text_shapes(text)
+                    except UnicodeDecodeError:
+                        p.undecodable += 1
+                        shapes = {"binary"}
+        elif isinstance(value, dt.datetime):
+            shapes = {"iso_datetime"}
+        elif isinstance(value, dt.date):
+            shapes = {"iso_date"}
+        for shape in shapes:
+            p.shapes[shape] = p.shapes.get(shape, 0) + 1
+
+    def finish(self) -> None:
+        if not self.profile.distinct_capped:
+            self.profile.distinct = len(self.seen)
+        else:
+            self.profile.distinct = DISTINCT_CAP
+        self.seen.clear()
+
+
+def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
+    """Tables and their columns (name, declared type, primary key) from the database's catalogue."""
+    conn: Any = getattr(source, "conn", None)
+    found: list[tuple[str, list[ColumnProfile]]] = []
+    if source.engine == "sqlite":
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        for name in names:
+            quoted = '"' + name.replace('"', '""') + '"'
+            columns = [ColumnProfile(name=r[1], type_name=(r[2] or "").upper(), primary_key=bool(r[5]))
+                       for r in conn.execute(f"PRAGMA table_info({quoted})")]
+            found.append((name, columns))
+        return found
+    import pyodbc
+
+    # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
+    catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
+    cursor = conn.cursor()
+    try:
+        names = sorted({row.table_name for row in cursor.tables(tableType="TABLE", catalog=catalog or None)})
+        for name in names:
+            columns = [ColumnProfile(name=row.column_name, type_name=(row.type_name or "").upper())
+                       for row in cursor.columns(table=name, catalog=catalog or None)]
+            try:
+                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)}
+            except pyodbc.Error:  # not every driver answers SQLPrimaryKeys
+                keys = set()
+            for column in columns:
+                column.primary_key = column.name in keys
+            found.append((name, columns))
+    finally:
+        cursor.close()
+    return found
+
+
+def _sample_sql(source: Source, table: str, order_by: str, n: int) -> str:
+    from emr_exporter.drivers import caps_for, limit_sql
+
+    caps = getattr(source, "caps", None) or caps_for(source.engine)
+    return limit_sql(caps, table, None, [order_by], n)
+
+
+def profile_table(source: Source, name: str, columns: list[ColumnProfile], sample_rows: int) -> TableProfile:
+    """Count the rows of one table and profile at most ``sample_rows`` of them (first in key order)."""
+    row_count = int(source.scalar(f"SELECT COUNT(*) FROM {name}") or 0)
+    table = TableProfile(name=name, row_count=row_count, columns=columns)
+    if not columns or sample_rows <= 0 or row_count == 0:
+        return table
+    order_by = (table.primary_key or (columns[0].name,))[0]
+    counters = {c.name.lower(): _ColumnCounter(c) for c in columns}
+    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, order_by, sample_rows))
+    try:
+        for row in rows:
+            table.sampled_rows += 1
+            for column_name, value in row.items():
+                counter = counters.get(column_name)
+                if counter is not None:
+                    counter.add(value)
+            if table.sampled_rows >= sample_rows:
+                break
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+    for counter in counters.values():
+        counter.finish()
+    return table
+
+
+def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> DatabaseProfile:
+    """Profile every table of an open (read-only) source. Holds statistics only, never a value."""
+    if sample_rows < 1:
+        raise ConfigError("--sample-rows must be at least 1.")
+    tables = [profile_table(source, name, columns, sample_rows) for name, columns in _list_tables(source)]
+    return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables)
+
+
+# --- guessing the mapping --------------------------------------------------------------------------
+
+#: Table-name patterns (uppercase, matched against the whole name or one of its ``_`` parts).
+TABLE_HINTS: dict[str, tuple[str, ...]] = {
+    "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "의사", "STAFF"),
+    "patient": ("PT", "PAT", "PATIENT", "PTNT", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
+    "encounter": ("VISIT", "JUBSU", "JEOPSU", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수", "내원"),
+    "diagnosis": ("DIAG", "DIAGNOSIS", "SANG", "SANGBYEONG", "DX", "상병", "PROBLEM"),
+    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "PROGRESS", "EMR", "경과", "진료기록"),
+    "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "처방", "MED"),
+    "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
+    "lab_result": ("LAB", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
+    "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
+    "certificate": ("CERT", "CERTIFICATE", "JINDAN", "진단서", "증명서"),
+    "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAYMENT"),
+    "fee_line": ("FEE", "BILL", "MYEONGSE", "명세", "CHARGE", "SUGA"),
+    "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부"),
+}
+
+# Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
+_DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
+_REF_PATTERNS: dict[str, tuple[str, ...]] = {
+    "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PID", r"CHART_?NO", r"환자번호"),
+    "encounter": (r"VISIT_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"ENC(OUNTER)?_?(NO|ID)", r"RCV_?NO"),
+    "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)", r"USER_?ID"),
+    "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
+}
+_REF_TARGET = {
+    "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
+    "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
+    "reader_id": "practitioner", "doctor_id": "practitioner", "receipt_id": "receipt",
+}
+FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "practitioner": {
+        "name": (r"DR_?NM", r"DOC(TOR)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름"),
+        "licence_kind": (r"LIC(ENSE|ENCE)?_?(KIND|GB|TYPE)",),
+        "licence_number": (r"LIC(ENSE|ENCE)?_?(NO|NUM|NUMBER)", r"MYUNHEO.*"),
+        "department": (r"DEPT.*", r"진료과"),
+    },
+    "patient": {
+        "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호"),
+        "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름|환자명"),
+        "sex": (r"SEX.*", r"GENDER.*", r"성별"),
+        "birth_date": (r"BIRTH.*", r"DOB", r"생년월일"),
+        "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
+        "address": (r"ADDR.*", r"주소"),
+        "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
+        "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
+    },
+    "encounter": {
+        "start": (r"VISIT_?(YMD|DT|DATE|DTTM)", r"JUBSU_?(YMD|DT|DATE)", r"(IN|ADM|START)_?(YMD|DT|DATE)",
+                  r"내원일.*"),
+        "end": (r"DISCH.*", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
+        "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"VISIT_?(GB|TYPE)"),
+        "department": (r"DEPT.*", r"진료과"),
+        "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
+        "night_or_holiday": (r"NIGHT.*", r"HOLI.*"),
+    },
+    "diagnosis": {
+        "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
+        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명"),
+        "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"주상병.*"),
+        "onset": (r"ONSET.*", r"발병.*"),
+    },
+    "chart_note": {
+        "recorded": (r"REC_?(DTTM|DT|YMD|DATE)", r"(WRITE|WRT|CRE|REG)_?(DTTM|DT|YMD|DATE)", r"NOTE_?(DT|DATE)"),
+        "chief_complaint": (r"CC", r"CHIEF.*", r"주호소", r"S(UBJ(ECTIVE)?)?"),
+        "history": (r"HPI", r"HIST.*", r"PI", r"현병력"),
+        "course": (r"COURSE.*", r"PROGRESS.*", r"O(BJ(ECTIVE)?)?", r"경과.*"),
+        "plan": (r"PLAN.*", r"P", r"계획"),
+    },
+    "order_line": {
+        "ordered": (r"ORD_?(YMD|DT|DATE)", r"RX_?(YMD|DT|DATE)", r"PRESC.*_(YMD|DT|DATE)"),
+        "local_code": (r"LOCAL_?CD", r"ORD_?CD", r"SUGA_?CD", r"ITEM_?CD"),
+        "edi_code": (r"EDI.*", r"INS_?CD", r"BOHUM_?CD"),
+        "name": (r"ORD_?NM", r"(DRUG|MED|ITEM)_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
+        "dose": (r"DOSE", r"(ONCE|1HOE)_?(QTY|AMT)", r"투여량"),
+        "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
+        "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL)_?CNT", r"횟수"),
+        "days": (r"DAYS?", r"ILSU", r"일수"),
+        "route": (r"ROUTE.*", r"용법"),
+        "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"원외.*"),
+    },
+    "procedure": {
+        "performed": (r"PROC_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)"),
+        "edi_code": (r"EDI.*",),
+        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
+        "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
+    },
+    "lab_result": {
+        "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM"),
+        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?"),
+        "unit": (r"UNIT",),
+        "reference_range": (r"REF.*", r"NORMAL.*"),
+        "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
+    },
+    "imaging_report": {
+        "performed": (r"EXAM_?(YMD|DT|DATE)", r"(IMG|RAD|SHOOT)_?(YMD|DT|DATE)"),
+        "modality": (r"MODALITY", r"MOD"),
+        "edi_code": (r"EDI.*",),
+        "text": (r"RPT_?TXT", r"(REPORT|RPT|READ).*", r"판독.*"),
+    },
+    "certificate": {
+        "kind": (r"CERT_?(KIND|GB|TYPE|NM)", r"KIND", r"(.*_)?GB"),
+        "number": (r"CERT_?NO", r"ISSUE_?NO"),
+        "issued": (r"ISSUE_?(YMD|DT|DATE)", r"CERT_?(YMD|DT|DATE)", r"발급일.*"),
+        "text": (r"CERT_?TXT", r"(.*_)?TXT", r"CONTENT.*"),
+    },
+    "receipt": {
+        "number": (r"RCPT_?NO", r"RECEIPT_?NO", r"SUNAP_?NO"),
+        "issued": (r"RCPT_?(YMD|DT|DATE)", r"SUNAP_?(YMD|DT|DATE)", r"(PAY|ISSUE)_?(YMD|DT|DATE)"),
+        "covered_patient": (r"INS_?SELF.*", r"(BON|BONIN)_?.*AMT", r"본인부담.*"),
+        "covered_insurer": (r"(INS_)?CORP.*", r"GONG.*", r"공단부담.*"),
+        "covered_full_self": (r"FULL_?SELF.*", r"전액본인.*"),
+        "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
+        "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"총액"),
+        "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*"),
+    },
+    "fee_line": {
+        "service_date": (r"SVC_?(YMD|DT|DATE)", r"(SERVICE|TREAT|JINRYO)_?(YMD|DT|DATE)"),
+        "category": (r"ITEM_?NM", r"CATEGORY", r"HANGMOK.*", r"항목"),
+        "code": (r"EDI.*", r"SUGA_?CD", r"FEE_?CD"),
+        "name": (r"FEE_?NM", r"SUGA_?NM", r"(.*_)?NM"),
+        "unit_price": (r"UNIT_?PR.*", r"PRICE", r"DANGA", r"단가"),
+        "count": (r"QTY", r"CNT", r"COUNT", r"수량"),
+        "days": (r"DAYS?", r"ILSU", r"일수"),
+        "total": (r"TOT(AL)?_?AMT", r"AMT", r"금액"),
+        "patient_share": (r"SELF_?AMT", r"BON.*AMT", r"본인부담.*"),
+        "insurer_share": (r"CORP_?AMT", r"GONG.*AMT", r"공단부담.*"),
+        "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
+    },
+    "attachment": {
+        "created": (r"(CRE|REG|SCAN|UPLOAD)_?(YMD|DT|DATE|DTTM)", r"CREATED.*"),
+        "media_type": (r"MIME.*", r"(CONTENT|FILE|MEDIA)_?(TYPE|TP)"),
+        "title": (r"TITLE", r"(FILE|DOC)_?NM", r"(.*_)?NAME"),
+        "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
+        "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)"),
+    },
+}
+
+# Code maps written for common Korean EMR conventions (constants, not values read from the database):
+# a field is written only when every sampled value is one of the map's keys.
+_CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
+    ("patient", "sex"): {"M": "male", "F": "female", "1": "male", "2": "female", "3": "male", "4": "female",
+                          "남": "male", "여": "female"},
+    ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
+}
+_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime")
+
+
+@dataclass(slots=True)
+class FieldGuess:
+    field: str
+    column: str
+    type: str
+    why: str
+    required: bool = False
+    ref: str | None = None
+    map: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
+class EntityGuess:
+    entity: str
+    table: str | None
+    key: str | None = None
+    why: str = ""
+    key_why: str = ""
+    fields: list[FieldGuess] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # required fields no column was found for
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.table and self.key and not self.missing and not self.problems)
+
+
+def _parts(name: str) -> list[str]:
+    upper = name.upper()
+    return [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
+
+
+def _table_hint(entity: str, table: str) -> str | None:
+    parts = _parts(table)
+    for hint in TABLE_HINTS[entity]:
+        if hint.upper() in parts or (not hint.isascii() and hint in table):
+            return hint
+    return None
+
+
+def _date_like(column: ColumnProfile) -> bool:
+    declared = column.type_name
+    return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP"))
+
+
+def _time_type(column: ColumnProfile, field_type: Any) -> str:
+    """``date`` or ``datetime`` for a column that holds a date."""
+    allows_datetime = "datetime" in str(field_type)
+    holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or (
+        column.type_name.startswith(("DATETIME", "TIMESTAMP")))
+    return "datetime" if allows_datetime and holds_time else "date"
+
+
+def _record_fields(entity: str) -> list[tuple[str, Any, bool]]:
+    """(field name, annotation, required) of a canonical record, in declaration order."""
+    record = model.ENTITY_TYPES[entity]
+    hints = typing.get_type_hints(record)
+    out = []
+    for f in dataclasses.fields(record):
+        if f.name in FRAMEWORK_FIELDS or f.name in ("status", "rrn_missing_reason", "amends_id", "other_codes",
+                                                     "encrypted", "kcd_edition"):
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if entity == "attachment" and f.name == "content":
+            out += [("content_blob", bytes, False), ("content_path", str, False)]
+            continue
+        out.append((f.name, hints[f.name], required))
+    return out
+
+
+def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) -> str:
+    text = str(annotation)
+    if name == "rrn":
+        return "rrn"
+    if name == "content_blob":
+        return "blob"
+    if name == "content_path":
+        return "file"
+    if "datetime.date" in text or "dt.date" in text or annotation is dt.date:
+        return _time_type(column, annotation)
+    if annotation is bool or text == "bool":
+        return "bool"
+    if "Decimal" in text:
+        return "decimal"
+    if annotation is int or "int" in text.split("|")[0]:
+        return "int"
+    return "text"
+
+
+def _fits(column: ColumnProfile, field_type: str) -> bool:
+    """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
+    if column.non_empty == 0:
+        return True
+    if field_type in ("date", "datetime"):
+        return _date_like(column)
+    if field_type == "bool":
+        return column.has("yn", 0.99)
+    if field_type in ("int", "decimal"):
+        return column.numeric == column.non_empty or column.has("number", 1.0) or column.type_name.startswith(
+            ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT"))
+    if field_type == "rrn":
+        return column.has("rrn", 0.5)
+    if field_type == "blob":
+        return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE")
+    return not column.is_binary
+
+
+class _Guesser:
+    def __init__(self, profile: DatabaseProfile, sampled_codes: dict[tuple[str, str], set[str]]) -> None:
+        self.profile = profile
+        self.sampled_codes = sampled_codes  # (table, column) → sampled values of short code columns
+        self.guesses: dict[str, EntityGuess] = {}
+
+    def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
+        best: tuple[float, TableProfile | None, str] = (0.0, None, "")
+        hints = FIELD_HINTS[entity]
+        for table in self.profile.tables:
+            if table.name in taken or table.row_count == 0:
+                continue
+            hint = _table_hint(entity, table.name)
+            matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
+            score = (5.0 if hint else 0.0) + matched
+            if hint is None and matched < 3:
+                continue
+            if score > best[0]:
+                why = (f"table name matches '{hint}'" if hint else "no name match") + (
+                    f", {matched} of {len(hints)} column names fit")
+                best = (score, table, why)
+        return best[1], best[2]
+
+    @staticmethod
+    def _match(table: TableProfile, patterns: Sequence[str], used: set[str]) -> tuple[ColumnProfile, str] | None:
+        for pattern in patterns:
+            for column in table.columns:
+                if column.name in used:
+                    continue
+                if re.fullmatch(pattern, column.name.upper()) or re.fullmatch(pattern, column.name):
+                    return column, pattern
+        return None
+
+    def key_for(self, table: TableProfile) -> tuple[str | None, str]:
+        if len(table.primary_key) == 1:
+            return table.primary_key[0], "the table's primary key"
+        for column in table.columns:
+            if column.unique_in_sample and re.fullmatch(r".*(NO|ID|SEQ|KEY|CD)", column.name.upper()):
+                return column.name, "unique in the sample and named like a key; check it is unique in the table"
+        for column in table.columns:
+            if column.unique_in_sample and not column.is_binary:
+                return column.name, "unique in the sample; check it is unique in the table"
+        return None, ""
+
+    def guess(self, entity: str, taken: set[str]) -> EntityGuess:
+        table, why = self.table_for(entity, taken)
+        if table is None:
+            return EntityGuess(entity=entity, table=None, why="no table name or columns look like it")
+        key, key_why = self.key_for(table)
+        guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
+        if not IDENTIFIER.match(table.name):
+            guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
+        if key is None:
+            guess.problems.append("no unique column found for keyset paging: name one as key")
+        used: set[str] = set()
+        refs: list[FieldGuess] = []
+        others: list[FieldGuess] = []
+        for name, annotation, required in _record_fields(entity):
+            target = _REF_TARGET.get(name)
+            if target is not None:
+                ref = self._ref_field(table, name, target, required, used)
+                if ref is not None:
+                    refs.append(ref)
+                elif required:
+                    guess.missing.append(name)
+                continue
+            found = self._plain_field(entity, table, name, annotation, required, used, key)
+            if found is not None:
+                others.append(found)
+            elif required:
+                guess.missing.append(name)
+        if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
+            guess.missing.append("content_blob or content_path")
+        guess.fields = refs + others
+        return guess
+
+    def _ref_field(self, table: TableProfile, name: str, target: str, required: bool,
+                   used: set[str]) -> FieldGuess | None:
+        parent = self.guesses.get(target)
+        if parent is None or not parent.usable or parent.table == table.name:
+            return None
+        patterns = [re.escape(parent.key.upper())] if parent.key else []
+        patterns += _REF_PATTERNS.get(target, ())
+        match = self._match(table, patterns, used)
+        if match is None:
+            return None
+        column, pattern = match
+        used.add(column.name)
+        why = (f"same name as {target}'s key" if parent.key and column.name.upper() == parent.key.upper()
+               else f"column name matches {pattern}")
+        return FieldGuess(field=name, column=column.name, type="ref", ref=target, required=required,
+                          why=f"{why}; rows whose {target} is missing are quarantined as orphans")
+
+    def _plain_field(self, entity: str, table: TableProfile, name: str, annotation: Any, required: bool,
+                     used: set[str], key: str | None) -> FieldGuess | None:
+        patterns = FIELD_HINTS[entity].get(name, ())
+        candidates: list[tuple[ColumnProfile, str]] = []
+        remaining = set(used)
+        while (match := self._match(table, patterns, remaining)) is not None:
+            candidates.append(match)
+            remaining.add(match[0].name)
+        for column, pattern in candidates:
+            if column.name == key and name != "chart_number":
+                continue
+            field_type = _field_type(entity, name, annotation, column)
+            if not _fits(column, field_type):
+                continue
+            why = f"column name matches {pattern}"
+            shape = self._shape_note(column, field_type)
+            return self._finish(entity, table, name, column, field_type, required, used, why + shape)
+        # By shape only, for fields whose values say what they are.
+        shape_of = {"rrn": "rrn", "code": "kcd" if entity == "diagnosis" else "", "edi_code": "edi"}
+        shape = shape_of.get(name, "")
+        if shape:
+            for column in table.columns:
+                if column.name not in used and column.name != key and column.has(shape, 0.8):
+                    field_type = _field_type(entity, name, annotation, column)
+                    return self._finish(entity, table, name, column, field_type, required, used,
+                                        f"values look like {SHAPES[shape]}s")
+        if required and "date" in str(annotation):
+            for column in table.columns:
+                if column.name not in used and _date_like(column):
+                    field_type = _field_type(entity, name, annotation, column)
+                    return self._finish(entity, table, name, column, field_type, required, used,
+                                        "first unused column whose values look like dates")
+        return None
+
+    @staticmethod
+    def _shape_note(column: ColumnProfile, field_type: str) -> str:
+        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "rrn", "kcd", "edi", "amount"):
+            if column.has(shape, 0.8):
+                return f"; values look like {SHAPES[shape]}s"
+        if column.cp949_only_text:
+            return "; CP949 text"
+        return ""
+
+    def _finish(self, entity: str, table: TableProfile, name: str, column: ColumnProfile, field_type: str,
+                required: bool, used: set[str], why: str) -> FieldGuess | None:
+        mapping = _CODE_MAPS.get((entity, name))
+        if mapping is not None:
+            values = self.sampled_codes.get((table.name, column.name))
+            if values is None or not values <= set(mapping):
+                return None  # values the map does not know: left for the contractor (see PROFILE.md)
+            field_type = "code"
+            why += "; every sampled value is a key of this map"
+        used.add(column.name)
+        return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
+                          map=mapping)
+
+    def run(self) -> dict[str, EntityGuess]:
+        taken: set[str] = set()
+        for entity in model.ENTITY_ORDER:
+            guess = self.guess(entity, taken)
+            self.guesses[entity] = guess
+            if guess.table and guess.usable:
+                taken.add(guess.table)
+        return self.guesses
+
+
+def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple[str, str], set[str]]:
+    """Distinct values of short, low-cardinality columns (sex, visit kind), kept in memory only to check a
+    code map's keys against them; they are never written anywhere."""
+    out: dict[tuple[str, str], set[str]] = {}
+    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
+    for table in profile.tables:
+        wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 4
+                  and any(re.fullmatch(p, c.name.upper()) for p in patterns) and IDENTIFIER.match(c.name)]
+        if not wanted or not IDENTIFIER.match(table.name):
+            continue
+        for column in wanted:
+            order_by = (table.primary_key or (column.name,))[0]
+            values: set[str] = set()
+            rows = source.rows(_sample_sql(source, table.name, order_by, profile.sample_rows))
+            for row in rows:
+                value = row.get(column.name.lower())
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                values.add(value.decode("cp949", "replace") if isinstance(value, bytes) else str(value))
+            out[(table.name, column.name)] = values
+    return out
+
+
+def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
+    """Guess a table, key and fields for every canonical entity."""
+    return _Guesser(profile, _sampled_code_values(source, profile)).run()
+
+
+# --- writing the files -----------------------------------------------------------------------------
+
+
+def _toml_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _field_line(f: FieldGuess) -> str:
+    parts = [f"column = {_toml_str(f.column)}"]
+    if f.type != "text":
+        parts.append(f"type = {_toml_str(f.type)}")
+    if f.ref:
+        parts.append(f"ref = {_toml_str(f.ref)}")
+    if f.map:
+        parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in f.map.items()) + " }")
+    if f.required:
+        parts.append("required = true")
+    return f"{f.field} = {{ {', '.join(parts)} }}"
+
+
+def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
+    seen = {shape for t in profile.tables for c in t.columns for shape in _DATE_SHAPES if c.has(shape, 0.8)}
+    dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d")) if shape in seen]
+    times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"))
+             if shape in seen]
+    notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen]
+    return dates or ["%Y-%m-%d", "%Y%m%d"], times or ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"], notes
+
+
+def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
+    """A one-row clinic table with a code and a name column, as ``SELECT … AS code, … AS name``."""
+    for table in profile.tables:
+        if table.row_count != 1 or not IDENTIFIER.match(table.name):
+            continue
+        if not re.search(r"CLINIC|HOSP|INST|YOYANG|기관|병원|의원", table.name.upper()):
+            continue
+        pick: dict[str, str] = {}
+        for alias, patterns in (("code", r"YKIHO|HOSP_?CD|INST_?CD|(CLINIC|HOSP)_?(CODE|NO)|YOYANG.*"),
+                                ("name", r"(HOSP|CLINIC|INST)_?(NM|NAME)|NAME"),
+                                ("address", r"ADDR.*"), ("phone", r"TEL.*|PHONE.*"),
+                                ("kind", r"JONGBYUL|KIND|TYPE"), ("founder", r"FOUNDER.*|OWNER.*|CEO.*")):
+            for column in table.columns:
+                if re.fullmatch(patterns, column.name.upper()) and column.name not in pick.values():
+                    pick[alias] = column.name
+                    break
+        if "code" in pick and "name" in pick:
+            columns = ", ".join(f"{column} AS {alias}" for alias, column in pick.items())
+            return f"SELECT {columns} FROM {table.name}", f"one-row table {table.name}"
+    return None
+
+
+def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
+    """The guessed ``connector.toml`` (valid as written; every guess commented)."""
+    lines: list[str] = [
+        f"# Scaffold written by `emr-export scaffold` (emr-exporter {__version__}) from {profile.label}.",
+        "# Every mapping below is a GUESS from table and column names and from value shapes in a sample of",
+        f"# at most {profile.sample_rows} rows per table. Check each one against PROFILE.md and the EMR itself,",
+        "# then run `emr-export scan` and a dry-run `emr-export export` before a real export.",
+        "# Format: docs/connectors.md.",
+        "",
+        "[connector]",
+        f"name = {_toml_str(name)}",
+        'version = "0.1.0"',
+        'vendor = "unknown"',
+        f"product = {_toml_str(f'Unknown EMR (scaffold for {name})')}",
+        'description = "Scaffold guessed from a profile of the database; review every GUESS comment."',
+        f"engines = [{_toml_str(profile.engine)}]",
+        "",
+    ]
+    largest = sorted((t for t in profile.tables if IDENTIFIER.match(t.name)), key=lambda t: (-t.row_count, t.name))
+    detect = [t.name for t in largest[:DETECT_TABLES]]
+    lines += ["[detect]", "# GUESS (the largest tables; keep those that only this EMR has)",
+              "tables = [" + ", ".join(_toml_str(t) for t in detect) + "]", ""]
+    dates, times, notes = _source_formats(profile)
+    encoding = "cp949" if profile.cp949_seen else "utf-8"
+    why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
+                    else "no CP949-only text was seen in the sample")
+    lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
+              f"# GUESS ({', '.join(notes) if notes else 'no text dates seen; defaults'})",
+              "date_formats = [" + ", ".join(_toml_str(f) for f in dates) + "]",
+              "datetime_formats = [" + ", ".join(_toml_str(f) for f in times) + "]", ""]
+    institution = _institution_query(profile)
+    if institution:
+        lines += ["[institution]", f"# GUESS ({institution[1]}; the code must be the 8-digit 요양기관기호)",
+                  f"query = {_toml_str(institution[0])}", ""]
+    else:
+        lines += ["# [institution]   # no clinic table found: give --institution-code and --institution-name",
+                  '# query = "SELECT … AS code, … AS name FROM …"', ""]
+    if any(g.usable and any(f.type == "file" for f in g.fields) for g in guesses.values()):
+        lines += ["[attachments]", "# GUESS (file paths are relative to this folder next to a database file; "
+                  "or give --attachments-root)", 'root = "attachments"', ""]
+    for entity in model.ENTITY_ORDER:
+        lines += _entity_block(guesses[entity])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _entity_block(guess: EntityGuess) -> list[str]:
+    title = f"# --- {guess.entity} "
+    lines = [title + "-" * max(3, 100 - len(title)), ""]
+    body: list[str] = []
+    if guess.table is None:
+        return [*lines, f"# No table guessed for {guess.entity}: {guess.why}.",
+                f"# [entities.{guess.entity}]", '# table = "…"', '# key = "…"', ""]
+    body.append(f"[entities.{guess.entity}]")
+    body.append(f"# GUESS ({guess.why})")
+    body.append(f"table = {_toml_str(guess.table)}")
+    if guess.key:
+        body.append(f"# GUESS ({guess.key_why})")
+        body.append(f"key = {_toml_str(guess.key)}")
+    else:
+        body.append('key = "…"')
+    if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
+        body.append('unique = ["chart_number"]')
+    body.append("")
+    body.append(f"[entities.{guess.entity}.fields]")
+    for f in guess.fields:
+        body.append(f"# GUESS ({f.why})")
+        body.append(_field_line(f))
+    if guess.usable:
+        return [*lines, *body, ""]
+    reasons = guess.problems + [f"no column found for required field '{m}'" for m in guess.missing]
+    out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
+    out += [("# " + line) if line else "#" for line in body]
+    return [*out, ""]
+
+
+def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
+    """``PROFILE.md``: tables, counts, column types and shape flags. Statistics only, never a value."""
+    out = [
+        f"# Database profile for connector `{name}`",
+        "",
+        f"Source: {profile.label} (engine `{profile.engine}`). At most {profile.sample_rows} rows per table were "
+        f"sampled (first in key order); distinct counts stop at {DISTINCT_CAP}. This file holds counts and "
+        "shape flags only, never a stored value, so it can be shared with the EMR vendor.",
+        "",
+        "Shape flags (≥ 80 % of the sampled non-empty values): "
+        + "; ".join(f"`{k}` {v}" for k, v in SHAPES.items())
+        + "; `cp949-text` bytes that are CP949 but not UTF-8; `utf8-text` non-ASCII UTF-8 text.",
+        "",
+        "## Guessed entities",
+        "",
+        "| entity | table | key | fields guessed | status |",
+        "|---|---|---|---|---|",
+    ]
+    for entity in model.ENTITY_ORDER:
+        g = guesses[entity]
+        status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
+            g.problems + [f"missing {m}" for m in g.missing]))
+        out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
+    out += ["", "## Tables", "", "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
+    for t in sorted(profile.tables, key=lambda t: (-t.row_count, t.name)):
+        out.append(f"| {t.name} | {t.row_count} | {t.sampled_rows} | {len(t.columns)} | "
+                   f"{', '.join(t.primary_key) or '—'} |")
+    for t in profile.tables:
+        out += ["", f"### {t.name}", "", f"{t.row_count} rows, {t.sampled_rows} sampled.", "",
+                "| column | type | PK | empty % | distinct | max length | flags |",
+                "|---|---|---|---:|---:|---:|---|"]
+        for c in t.columns:
+            empty = f"{100 * c.empty / c.sampled:.1f}" if c.sampled else "—"
+            distinct = f">{DISTINCT_CAP}" if c.distinct_capped else str(c.distinct)
+            flags = ", ".join(c.flags())
+            if c.undecodable and "binary" not in flags:
+                flags = ", ".join(filter(None, [flags, f"{c.undecodable} undecodable"]))
+            out.append(f"| {c.name} | {c.type_name or '?'} | {'yes' if c.primary_key else ''} | {empty} | "
+                       f"{distinct} | {c.max_length} | {flags} |")
+    return "\n".join(out) + "\n"
+
+
+@dataclass(slots=True)
+class ScaffoldOutcome:
+    folder: Path
+    connector_toml: Path
+    profile_md: Path
+    profile: DatabaseProfile
+    guesses: dict[str, EntityGuess]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "connector_toml": str(self.connector_toml),
+            "profile_md": str(self.profile_md),
+            "tables": len(self.profile.tables),
+            "encoding": "cp949" if self.profile.cp949_seen else "utf-8",
+            "entities": {e: {"table": g.table, "key": g.key, "fields": [f.field for f in g.fields],
+                             "usable": g.usable} for e, g in self.guesses.items()},
+        }
+
+
+def write_scaffold(name: str, out_dir: Path, *, database: Path | None = None, odbc: str | None = None,
+                   dsn: str | None = None, password: str | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
+                   overwrite: bool = False) -> ScaffoldOutcome:
+    """Profile the database and write ``out_dir/<name>/connector.toml`` and ``PROFILE.md``."""
+    if not NAME.match(name):
+        raise ConfigError(f"The connector name {name!r} must be lowercase letters, digits, '-' or '_'.")
+    folder = Path(out_dir) / name
+    toml_path, profile_path = folder / "connector.toml", folder / "PROFILE.md"
+    if toml_path.exists() and not overwrite:
+        raise ConfigError(f"{toml_path} already exists: choose another --name or --out (or give --force).")
+    source = open_source(database=database, odbc=odbc, dsn=dsn, password=password)
+    try:
+        profile = profile_database(source, sample_rows)
+        guesses = guess_entities(source, profile)
+    finally:
+        source.close()
+    if not any(g.usable for g in guesses.values()):
+        raise ConfigError(
+            "No table of this database looks like a patient, visit or other record table, so no connector could "
+            "be guessed. Write connector.toml by hand (docs/connectors.md)."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    toml_path.write_text(render_connector_toml(name, profile, guesses), encoding="utf-8")
+    profile_path.write_text(render_profile_md(name, profile, guesses), encoding="utf-8")
+    return ScaffoldOutcome(folder, toml_path, profile_path, profile, guesses)
