@@ -267,4 +267,17 @@ KO: dict[str, str] = {
     "%n s": "%n초",
     "%n min": "%n분",
     "%n h": "%n시간",
+    "Search result": "검색 결과",
+    "Fo&und on this PC:": "이 PC에서 찾음(&U):",
+    "Looking for the EMR on this PC…": "이 PC에서 EMR을 찾는 중…",
+    "{product} — {place} (needs the database password)": "{product} — {place} (데이터베이스 비밀번호 필요)",
+    "{product} — {percent}% sure — {place}": "{product} — {percent}% 확실 — {place}",
+    "No EMR database was found where the installed connectors look. Choose the file or data source below.":
+        "설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.",
+    "Found {count} possible EMR database(s) on this PC.": "이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.",
+    "Found {product} at {place}. It needs the database password: type it and press Test connection.":
+        "{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.",
+    "Found {product} at {place} ({percent}% sure).": "{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).",
+    "The search of this PC did not finish. Choose the file or data source below.":
+        "이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,7 +13,17 @@ import pytest
 from emr_exporter.demo import DemoClinic
 from emr_exporter.errors import ExportCancelled, SourceUnavailable
 from emr_exporter.export import ProgressEvent
-from emr_exporter.scan import detect_connectors, scan_database, test_connection
+from emr_exporter.scan import (
+    MAX_MATCHES_PER_PATTERN,
+    NAME_MATCH_CONFIDENCE,
+    detect_candidates,
+    detect_connectors,
+    expand_file_pattern,
+    find_candidates,
+    scan_database,
+    search_this_pc,
+    test_connection,
+)
 from emr_exporter.service import ExportRequest, run_export
 
 
@@ -130,3 +141,137 @@ def test_cli_detect_and_scan(demo_clinic: DemoClinic) -> None:
     missing = runner.invoke(main, ["scan", "--connector", "demo", "--source", "/nonexistent.sqlite"])
     assert missing.exit_code == 1
     assert "The database file /nonexistent.sqlite does not exist." in missing.output
+
+
+# --------------------------------------------------------------------------------- search on this PC
+
+
+@pytest.fixture
+def private_odbc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """unixODBC reads user DSNs from $ODBCINI and system ones from $ODBCSYSINI: both private to the test
+    (the system's drivers are copied so DSNs can name them)."""
+    system = tmp_path / "odbc-system"
+    system.mkdir()
+    shutil.copy("/etc/odbcinst.ini", system / "odbcinst.ini")
+    (system / "odbc.ini").write_text("", encoding="utf-8")
+    user_ini = tmp_path / "odbc.ini"
+    user_ini.write_text("", encoding="utf-8")
+    monkeypatch.setenv("ODBCSYSINI", str(system))
+    monkeypatch.setenv("ODBCINI", str(user_ini))
+    return user_ini
+
+
+def test_file_patterns_expand_placeholders_and_leave_out_what_this_pc_lacks() -> None:
+    env = {"HOME": "/home/원장", "ProgramData": "C:\\ProgramData", "PROGRAMFILES(X86)": "C:\\Program Files [x86]"}
+    assert expand_file_pattern("{Home}/demo-output/*.sqlite", env) == "/home/원장/demo-output/*.sqlite"
+    assert expand_file_pattern("{ProgramData}/EMR/db.mdb", env) == "C:\\ProgramData/EMR/db.mdb"
+    # Environment names are compared without case (Windows); glob characters in a value are literal.
+    assert expand_file_pattern("{ProgramFiles(x86)}/EMR/*.db", env) == "C:\\Program Files [[]x86]/EMR/*.db"
+    assert expand_file_pattern("{UserProfile}/Documents/x.db", env) is None  # not on this PC
+    assert expand_file_pattern("{Home}/x.db", {"USERPROFILE": "C:\\Users\\원장"}) == "C:\\Users\\원장/x.db"
+
+
+def test_search_finds_declared_files_and_data_sources_and_scores_them(
+    tmp_path: Path, demo_clinic: DemoClinic, private_odbc: Path
+) -> None:
+    home, profile = tmp_path / "home", tmp_path / "profile"
+    (home / "demo-output").mkdir(parents=True)
+    shutil.copy(demo_clinic.path, home / "demo-output" / "demo-clinic.sqlite")
+    (profile / "Documents" / "emr-exporter").mkdir(parents=True)
+    (profile / "Documents" / "emr-exporter" / "demo-clinic.sqlite").write_bytes(b"not a database at all" * 100)
+    # A DSN named as the demo connector declares, over the real SQLite3 ODBC driver, and one that is not.
+    private_odbc.write_text(
+        f"[Demo_Clinic]\nDriver=SQLite3\nDatabase={demo_clinic.path}\n\n"
+        f"[payroll]\nDriver=SQLite3\nDatabase={demo_clinic.path}\n", encoding="utf-8")
+    env = {"HOME": str(home), "USERPROFILE": str(profile)}
+
+    found = find_candidates(env=env)
+    assert sorted((c.connector, c.kind, c.where, c.status, c.confidence) for c in found) == [
+        ("demo", "dsn", "Demo_Clinic", "found", NAME_MATCH_CONFIDENCE),
+        ("demo", "file", str(home / "demo-output" / "demo-clinic.sqlite"), "found", NAME_MATCH_CONFIDENCE),
+        ("demo", "file", str(profile / "Documents" / "emr-exporter" / "demo-clinic.sqlite"), "found",
+         NAME_MATCH_CONFIDENCE),
+    ]
+    scored = search_this_pc(env=env)
+    assert [(c.kind, c.where, c.status, c.percent, c.version) for c in scored] == [
+        ("file", str(home / "demo-output" / "demo-clinic.sqlite"), "recognised", 100, "3.2.1"),
+        # Every table, but through an engine the demo connector does not list (SQLite over ODBC): halved.
+        ("dsn", "Demo_Clinic", "recognised", 50, "3.2.1"),
+        ("file", str(profile / "Documents" / "emr-exporter" / "demo-clinic.sqlite"), "unavailable", 15, None),
+    ]
+    assert scored[0].reason == ("11 of 11 fingerprint tables found; "
+                                "the file is where Demo clinic (synthetic, 가상 의원) keeps its database")
+    assert scored[2].reason == "cannot be opened: demo-clinic.sqlite is not a readable SQLite database (file is not a database)."
+    assert scored[1].source_kwargs() == {"dsn": "Demo_Clinic"}
+    assert scored[0].source_kwargs() == {"database": home / "demo-output" / "demo-clinic.sqlite"}
+    # Nothing from the clinic's records is in what the search reports.
+    text = json.dumps([c.to_dict() for c in scored], ensure_ascii=False)
+    with sqlite3.connect(demo_clinic.path) as conn:
+        names = [row[0] for row in conn.execute("SELECT PT_NM FROM PT_MASTER LIMIT 20")]
+    assert not any(isinstance(n, str) and n in text for n in names)
+
+
+def test_search_is_bounded_per_pattern_and_a_place_without_the_tables_is_not_recognised(
+    tmp_path: Path, private_odbc: Path
+) -> None:
+    connectors = tmp_path / "connectors"
+    (connectors / "tiny").mkdir(parents=True)
+    (connectors / "tiny" / "connector.toml").write_text(
+        '[connector]\nname = "tiny"\nversion = "0.1"\n\n[detect]\ntables = ["PT"]\n'
+        'files = ["{Home}/tiny/*.db"]\n\n[entities.patient]\ntable = "PT"\nkey = "ID"\n\n'
+        '[entities.patient.fields]\nchart_number = { column = "CHART" }\nname = { column = "NM" }\n',
+        encoding="utf-8")
+    (tmp_path / "tiny").mkdir()
+    for number in range(MAX_MATCHES_PER_PATTERN + 5):
+        with sqlite3.connect(tmp_path / "tiny" / f"{number:02}.db") as conn:
+            conn.execute("CREATE TABLE OTHER (ID INTEGER)")
+    env = {"HOME": str(tmp_path)}
+    found = [c for c in find_candidates([connectors], env) if c.connector == "tiny"]
+    assert len(found) == MAX_MATCHES_PER_PATTERN
+    scored = [c for c in detect_candidates(found[:2], [connectors]) if c.connector == "tiny"]
+    assert [(c.status, c.confidence) for c in scored] == [("not-recognised", 0.0)] * 2
+    assert scored[0].reason == "opened, but the tiny tables are not there"
+
+
+@pytest.mark.db
+def test_a_data_source_that_asks_for_a_password_is_listed_as_needing_one(
+    mariadb_conn_str: str, private_odbc: Path
+) -> None:
+    from emr_exporter.drivers import get_option
+
+    private_odbc.write_text(
+        "[OpenEMR]\nDriver=MariaDB Unicode\nSERVER=127.0.0.1\n"
+        f"PORT={get_option(mariadb_conn_str, 'PORT')}\nDATABASE=emr_test\nUID=emr\n", encoding="utf-8")
+    found = [c for c in search_this_pc(env={}) if c.where == "OpenEMR"]
+    assert [(c.connector, c.kind, c.status, c.confidence) for c in found] == [
+        ("openemr", "dsn", "needs-password", NAME_MATCH_CONFIDENCE)
+    ]
+    assert found[0].reason == "the data source needs a password: type it and press Test connection"
+    assert found[0].needs_password
+
+
+def test_cli_detect_without_a_database_searches_this_pc(
+    tmp_path: Path, demo_clinic: DemoClinic, private_odbc: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+
+    (tmp_path / "demo-output").mkdir()
+    database = tmp_path / "demo-output" / "demo-clinic.sqlite"
+    shutil.copy(demo_clinic.path, database)
+    runner = CliRunner()
+    as_json = runner.invoke(main, ["detect", "--json"], env={"HOME": str(tmp_path), "USERPROFILE": None})
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == [{
+        "connector": "demo", "product": "Demo clinic (synthetic, 가상 의원)", "kind": "file", "where": str(database),
+        "confidence": 1.0, "status": "recognised", "version": "3.2.1",
+        "reason": "11 of 11 fingerprint tables found; the file is where Demo clinic (synthetic, 가상 의원) keeps "
+                  "its database",
+    }]
+    shown = runner.invoke(main, ["detect"], env={"HOME": str(tmp_path), "USERPROFILE": None})
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[0] == f"demo         100%  recognised      version 3.2.1      {database}"
+    nothing = runner.invoke(main, ["detect"], env={"HOME": str(tmp_path / "empty"), "USERPROFILE": None})
+    assert nothing.exit_code == 0, nothing.output
+    assert nothing.output.startswith("No EMR database found where the installed connectors look.")

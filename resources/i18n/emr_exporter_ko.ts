@@ -4,82 +4,82 @@
     <context>
         <name>DonePage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1172" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
             <source>Done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1173" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1260" />
             <source>Keep the receipt number and the transfer report with the clinic's closing papers.</source>
             <translation>접수번호와 이관 보고서를 폐업 서류와 함께 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1174" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1261" />
             <source>Receipt</source>
             <translation>접수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1175" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1262" />
             <source>Where the file is</source>
             <translation>파일 위치</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1176" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1263" />
             <source>&amp;Open the folder</source>
             <translation>폴더 열기(&amp;O)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1177" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1264" />
             <source>Open the &amp;report to print</source>
             <translation>보고서 열어서 인쇄하기(&amp;R)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1178" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1265" />
             <source>&amp;Save a copy of the report…</source>
             <translation>보고서 사본 저장(&amp;S)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1179" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1266" />
             <source>Transfer report</source>
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1204" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1291" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1208" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1295" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1211" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1298" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1227" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1314" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1238" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1325" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1346" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1346" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1265" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1352" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -87,112 +87,162 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="361" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="363" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="363" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="365" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="366" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="369" />
+            <source>Search result</source>
+            <translation>검색 결과</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="374" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="367" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="375" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 설정된 ODBC 데이터 원본 (DSN)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="368" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="376" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (ODBC 연결 문자열)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="371" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="379" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="377" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="385" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="379" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="387" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="384" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="392" />
+            <source>Fo&amp;und on this PC:</source>
+            <translation>이 PC에서 찾음(&amp;U):</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="394" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="388" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="398" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="389" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="399" />
             <source>Data &amp;source:</source>
             <translation>데이터 원본(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="390" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="400" />
             <source>&amp;ODBC connection:</source>
             <translation>ODBC 연결(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="391" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="401" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="392" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="402" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="398" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="408" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="425" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="438" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="486" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="484" />
+            <source>Looking for the EMR on this PC…</source>
+            <translation>이 PC에서 EMR을 찾는 중…</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="496" />
+            <source>{product} — {place} (needs the database password)</source>
+            <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="498" />
+            <source>{product} — {percent}% sure — {place}</source>
+            <translation>{product} — {percent}% 확실 — {place}</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="510" />
+            <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
+            <translation>설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="514" />
+            <source>Found {count} possible EMR database(s) on this PC.</source>
+            <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="535" />
+            <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
+            <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="539" />
+            <source>Found {product} at {place} ({percent}% sure).</source>
+            <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="545" />
+            <source>The search of this PC did not finish. Choose the file or data source below.</source>
+            <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
+        </message>
+        <message>
+            <location filename="../../src/emr_exporter/gui/pages.py" line="573" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="491" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="578" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="521" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="608" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — 일치도 {percent}%, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="529" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="616" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="534" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="621" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="538" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="625" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 설치된 EMR 커넥터 중 맞는 것이 없습니다. 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -200,132 +250,132 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="711" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="798" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="713" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="800" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="716" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="803" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="718" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="805" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="719" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="806" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="720" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="807" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="722" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="809" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="724" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="811" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="725" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="812" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="736" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="823" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="737" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="824" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="764" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="851" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="773" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="860" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="788" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="875" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="801" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="888" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="807" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="894" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="813" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="900" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="818" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="905" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="836" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="851" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="938" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="859" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="946" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="862" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="949" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="874" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="961" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="879" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="966" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="890" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="977" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="892" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="979" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
@@ -466,87 +516,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="586" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="673" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="587" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="674" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="589" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="676" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="590" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="677" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="593" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="595" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="682" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="600" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="687" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="601" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="688" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="602" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="689" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="632" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="719" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="649" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="736" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="664" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="751" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="683" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="770" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="689" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="776" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -861,67 +911,67 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1099" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1013" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1100" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1014" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1101" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1015" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1102" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1021" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1108" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1022" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1109" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1025" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1112" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1026" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1113" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1027" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1114" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1028" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1115" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1034" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1121" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1065" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1152" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1071" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1158" />
             <source>1. Copy {file} (in {folder}) to a USB stick.
 2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -930,63 +980,63 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1094" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1181" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1105" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1192" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1111" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1198" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1112" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1199" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1113" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1200" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1114" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1201" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1115" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1202" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1116" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1203" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1131" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1218" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1135" />
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1144" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1222" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1231" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1146" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1233" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1156" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1243" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -994,82 +1044,82 @@ Valid from {start} to {end}</source>
     <context>
         <name>VerifyPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="918" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1005" />
             <source>Check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="919" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1006" />
             <source>Nothing left behind, and the sealed file is intact and correctly signed.</source>
             <translation>빠진 기록이 없는지, 봉인 파일이 온전하고 올바르게 서명되었는지 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="920" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1007" />
             <source>Reconciliation</source>
             <translation>건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
             <source>In the EMR</source>
             <translation>EMR 원본</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
             <source>Exported</source>
             <translation>내보냄</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="925" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
             <source>Reconciliation per type</source>
             <translation>종류별 건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="930" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1017" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="931" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1018" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="948" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1035" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="954" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1041" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="971" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1058" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="974" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1061" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="976" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1063" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="984" />
+            <location filename="../../src/emr_exporter/gui/pages.py" line="1071" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}</translation>
         </message>

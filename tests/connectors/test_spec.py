@@ -190,3 +190,32 @@ def test_file_paths_cannot_leave_the_attachment_root(tmp_path: Path) -> None:
     with pytest.raises(RowRejected) as caught:
         TRANSFORMS["file"]("2024/missing.pdf", field, ctx)
     assert caught.value.reason_code == "file-missing"
+
+
+def test_detect_files_and_dsn_names_load(tmp_path: Path) -> None:
+    text = MINIMAL.replace("[source]", '[detect]\nfiles = ["{ProgramData}/Tiny/*.db", "/opt/tiny/data.db"]\n'
+                                       'dsn_names = ["(?i)tiny.*", "TINYEMR"]\n\n[source]')
+    spec = load_spec(write(tmp_path, text))
+    assert spec.detect_files == ("{ProgramData}/Tiny/*.db", "/opt/tiny/data.db")
+    assert spec.detect_dsn_names == ("(?i)tiny.*", "TINYEMR")
+
+
+@pytest.mark.parametrize(
+    ("detect", "field", "problem"),
+    [
+        ('files = ["{AppData}/x.db"]', "detect.files",
+         "unknown placeholder {AppData} in '{AppData}/x.db'; known: {ProgramData}, {ProgramFiles}, "
+         "{ProgramFiles(x86)}, {UserProfile}, {Home}"),
+        ('files = ["{Home}/**/x.db"]', "detect.files", "'{Home}/**/x.db': '**' is not allowed; name the folders"),
+        ('files = ["data/x.db"]', "detect.files",
+         "'data/x.db' must start with a placeholder such as {ProgramData} or be an absolute path"),
+        ('files = "x.db"', "detect.files", "must be a list of strings"),
+        ('dsn_names = ["(unclosed"]', "detect.dsn_names", "'(unclosed' is not a valid regular expression"),
+    ],
+)
+def test_detect_place_errors_name_file_line_and_field(tmp_path: Path, detect: str, field: str, problem: str) -> None:
+    folder = write(tmp_path, MINIMAL.replace("[source]", f"[detect]\ntables = [\"PT\"]\n{detect}\n\n[source]"))
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(folder)
+    assert (caught.value.field, caught.value.line) == (field, 7)
+    assert caught.value.problem.startswith(problem)

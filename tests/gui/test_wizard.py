@@ -508,3 +508,33 @@ def test_odbc_data_source_is_listed_tested_and_recognised(
     assert wizard.session.source_kwargs == {"dsn": "clinic_emr"}
     assert resume.load_state().dsn == "clinic_emr"
     wizard.scan_page.stop_jobs()
+
+
+def test_emr_page_finds_the_demo_clinic_on_this_pc_and_preselects_it(
+    qtbot: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo connector declares {Home}/demo-output/demo-clinic.sqlite: a clinic there is found unasked."""
+    from emr_exporter.demo import create_demo_clinic
+
+    home = tmp_path / "user"
+    database = home / "demo-output" / "demo-clinic.sqlite"
+    database.parent.mkdir(parents=True)
+    create_demo_clinic(database)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("ODBCINI", str(tmp_path / "no-odbc.ini"))  # no data sources to try
+    wizard = make_wizard()
+    page = wizard.emr_page
+    assert page.source_kwargs() == {}  # a real clinic (not the demo): nothing chosen yet
+    with qtbot.waitSignal(page.searchFinished, timeout=30_000), qtbot.waitSignal(page.jobFinished, timeout=30_000):
+        page.initializePage()  # what the wizard calls when the page opens
+    assert page.found_combo.count() == 1
+    assert page.found_combo.currentText() == f"Demo clinic (synthetic, 가상 의원) — 100% sure — {database}"
+    assert page.search_label.text() == f"Found Demo clinic (synthetic, 가상 의원) at {database} (100% sure)."
+    # Preselected and tested: the file, the connector with its version, and the page is complete.
+    assert page.kind_combo.currentData() == "file" and page.database_edit.text() == str(database)
+    assert page.connector_combo.currentData() == "demo" and "3.2.1" in page.connector_combo.currentText()
+    assert page.isComplete()
+    # The founder can still choose another file by hand.
+    page.database_edit.setText(str(tmp_path / "other.sqlite"))
+    assert not page.isComplete()

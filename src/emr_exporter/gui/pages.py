@@ -356,12 +356,20 @@ class InstitutionPage(WizardPageBase):
 
 
 class EmrPage(WizardPageBase):
+    searchFinished = Signal()  # the search of this PC has ended (its candidates are listed)
+
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         self.setTitle(self.tr("Which EMR"))
         self.setSubTitle(self.tr(
             "Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself."
         ))
+        # Found on this PC: the places the installed connectors declare, opened and scored in a worker.
+        self.found_combo = QComboBox()
+        self.search_label = _message_label(self.tr("Search result"))
+        self.search_runner = self.new_runner()
+        self._candidates: list[Any] = []
+        self._searched = False
         self.kind_combo = QComboBox()
         self.kind_combo.addItem(self.tr("A database file on this PC"), "file")
         self.kind_combo.addItem(self.tr("An ODBC data source set up on this PC (DSN)"), "dsn")
@@ -381,6 +389,8 @@ class EmrPage(WizardPageBase):
         self._tested_key: tuple[Any, ...] | None = None
 
         form = QFormLayout()
+        form.addRow(_buddy(self.tr("Fo&und on this PC:"), self.found_combo), self.found_combo)
+        form.addRow(self.search_label)
         form.addRow(_buddy(self.tr("&Kind:"), self.kind_combo), self.kind_combo)
         file_row = QHBoxLayout()
         file_row.addWidget(self.database_edit, 1)
@@ -409,6 +419,9 @@ class EmrPage(WizardPageBase):
             edit.textChanged.connect(self.completeChanged)
         self.test_runner.succeeded.connect(self._on_tested)
         self.test_runner.failed.connect(self._on_failure)
+        self.found_combo.activated.connect(self._on_candidate_chosen)
+        self.search_runner.succeeded.connect(self._on_searched)
+        self.search_runner.failed.connect(self._on_search_failed)
         self._on_kind()
 
     def _on_kind(self) -> None:
@@ -458,6 +471,80 @@ class EmrPage(WizardPageBase):
                 self.attachments_edit.setText(str(session.attachments_root))
         if self.source_kwargs() and self._tested_key is None:
             self.test_connection()
+        if not self._searched:
+            self.search_pc()
+
+    def search_pc(self) -> None:
+        """Look where the installed connectors say their EMR lives (files, DSN names) and score each place."""
+        if self.search_runner.running:
+            return
+        self._searched = True
+        self.found_combo.clear()
+        self.found_combo.setEnabled(False)
+        self.search_label.setText(self.tr("Looking for the EMR on this PC…"))
+
+        def search(progress: Any, cancel: Any) -> Any:
+            from emr_exporter.scan import search_this_pc
+
+            return search_this_pc(cancel=cancel)
+
+        self.search_runner.start(search)
+
+    def _candidate_text(self, candidate: Any) -> str:
+        place = candidate.where if candidate.kind == "file" else f"DSN {candidate.where}"
+        if candidate.needs_password:
+            return self.tr("{product} — {place} (needs the database password)").format(
+                product=candidate.product, place=place)
+        return self.tr("{product} — {percent}% sure — {place}").format(
+            product=candidate.product, percent=candidate.percent, place=place)
+
+    def _on_searched(self, candidates: Any) -> None:
+        # Only places worth offering: a place the connector's tables were not found in is left out.
+        self._candidates = [c for c in candidates if c.confidence > 0]
+        self.found_combo.clear()
+        for index, candidate in enumerate(self._candidates):
+            self.found_combo.addItem(self._candidate_text(candidate), index)
+        self.found_combo.setEnabled(bool(self._candidates))
+        if not self._candidates:
+            self.search_label.setText(self.tr(
+                "No EMR database was found where the installed connectors look. Choose the file or data "
+                "source below."))
+        elif self.source_kwargs() or self.test_runner.running:
+            # The founder (or the saved session) already chose a database: only offer what was found.
+            self.search_label.setText(self.tr("Found {count} possible EMR database(s) on this PC.").format(
+                count=len(self._candidates)))
+        else:
+            self.found_combo.setCurrentIndex(0)
+            self._on_candidate_chosen(0)
+        self.searchFinished.emit()
+
+    def _on_candidate_chosen(self, index: int) -> None:
+        if not 0 <= index < len(self._candidates):
+            return
+        candidate = self._candidates[index]
+        if candidate.kind == "file":
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("file"))
+            self.database_edit.setText(candidate.where)
+        else:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
+            if self.dsn_combo.findData(candidate.where) < 0:
+                self.dsn_combo.addItem(candidate.where, candidate.where)
+            self.dsn_combo.setCurrentIndex(self.dsn_combo.findData(candidate.where))
+        if candidate.needs_password:
+            self.search_label.setText(self.tr(
+                "Found {product} at {place}. It needs the database password: type it and press Test "
+                "connection.").format(product=candidate.product, place=candidate.where))
+            self.db_password_edit.setFocus()
+            return
+        self.search_label.setText(self.tr("Found {product} at {place} ({percent}% sure).").format(
+            product=candidate.product, place=candidate.where, percent=candidate.percent))
+        self.test_connection()
+
+    def _on_search_failed(self, error: Any) -> None:
+        # The search is a convenience: the founder can still choose the database by hand.
+        self.search_label.setText(self.tr("The search of this PC did not finish. Choose the file or data "
+                                          "source below."))
+        self.searchFinished.emit()
 
     def source_kwargs(self) -> dict[str, Any]:
         if self.kind_combo.currentData() == "file":
