@@ -1,0 +1,192 @@
+"""`emr-export scaffold` on the demo clinic: the guessed connector loads, maps the obvious tables, exports and
+reconciles, and neither written file holds a patient's name, RRN or phone number."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emr_exporter.cli import main
+from emr_exporter.connectors import load_spec
+from emr_exporter.errors import ConfigError
+from emr_exporter.scaffold import ScaffoldOutcome, write_scaffold
+from emr_exporter.service import ExportRequest, run_export
+
+NAME = "guessed"
+
+
+@pytest.fixture(scope="module")
+def scaffolded(demo_clinic, tmp_path_factory: pytest.TempPathFactory) -> ScaffoldOutcome:  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("scaffold")
+    return write_scaffold(NAME, out, database=Path(demo_clinic.path), sample_rows=500)
+
+
+def _demo_patients(path: Path) -> list[tuple[str, str, str]]:
+    """(name, RRN, phone) of every demo patient, names decoded from CP949 as the EMR stores them."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.text_factory = bytes
+    try:
+        rows = conn.execute("SELECT PT_NM, JUMIN_NO, TEL FROM PT_MASTER").fetchall()
+    finally:
+        conn.close()
+    out = []
+    for name, rrn, phone in rows:
+        out.append((
+            (name or b"").decode("cp949", "replace").strip(),
+            (rrn or b"").decode("ascii", "replace").strip(),
+            (phone or b"").decode("utf-8", "replace").strip(),
+        ))
+    return out
+
+
+def test_scaffold_loads_and_guesses_the_demo_tables(scaffolded: ScaffoldOutcome) -> None:
+    spec = load_spec(scaffolded.folder)
+    assert spec.name == NAME
+    assert spec.encoding == "cp949"
+    assert spec.date_formats == ("%Y%m%d",)
+    assert spec.datetime_formats == ("%Y%m%d%H%M%S",)
+    patient = spec.entities["patient"]
+    assert (patient.table, patient.key) == ("PT_MASTER", "PT_NO")
+    assert patient.fields["chart_number"].column == "CHART_NO"
+    assert (patient.fields["rrn"].column, patient.fields["rrn"].type) == ("JUMIN_NO", "rrn")
+    assert (patient.fields["birth_date"].column, patient.fields["birth_date"].type) == ("BIRTH_YMD", "date")
+    assert patient.unique == ("chart_number",)
+    encounter = spec.entities["encounter"]
+    assert (encounter.table, encounter.key) == ("VISIT", "VISIT_NO")
+    assert (encounter.fields["patient_id"].column, encounter.fields["patient_id"].ref) == ("PT_NO", "patient")
+    assert spec.entities["diagnosis"].fields["code"].column == "KCD_CD"
+    assert spec.entities["fee_line"].fields["receipt_id"].ref == "receipt"
+    assert spec.entities["chart_note"].fields["recorded"].type == "datetime"
+    assert spec.institution_query is not None and "CLINIC_INFO" in spec.institution_query
+    # The largest tables fingerprint the EMR.
+    assert spec.detect_tables[:2] == ("FEE_DTL", "ORD_DTL")
+
+
+def test_every_mapping_in_the_scaffold_says_why(scaffolded: ScaffoldOutcome) -> None:
+    lines = scaffolded.connector_toml.read_text(encoding="utf-8").splitlines()
+    mapping = re.compile(r"^(table|key|\w+ = \{ column)")
+    for number, line in enumerate(lines):
+        if mapping.match(line):
+            assert lines[number - 1].startswith("# GUESS ("), f"line {number + 1} has no GUESS comment: {line}"
+
+
+def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+    outcome = run_export(ExportRequest(
+        connector=NAME, database=Path(demo_clinic.path), connectors_dirs=(scaffolded.folder.parent,),
+        attachments_root=demo_clinic.attachments_root,
+    ))
+    assert outcome.dry_run and outcome.reconciliation.balanced
+    totals = outcome.reconciliation.totals
+    assert totals["source_rows"] == sum(
+        n for table, n in demo_clinic.source_rows.items() if table not in ("EMR_META", "CLINIC_INFO"))
+    assert totals["exported"] + totals["quarantined"] == totals["source_rows"]
+    # Every planted dirty row is still caught (the scaffold may quarantine more, never fewer).
+    assert totals["quarantined"] >= len(demo_clinic.planted_defects)
+    assert outcome.institution.code == "99350017"
+
+
+def test_written_files_hold_no_patient_data(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+    written = "\n".join(p.read_text(encoding="utf-8") for p in (scaffolded.connector_toml, scaffolded.profile_md))
+    digits_only = re.sub(r"\D", "", written)
+    patients = _demo_patients(Path(demo_clinic.path))
+    assert len(patients) == demo_clinic.source_rows["PT_MASTER"]
+    checked_names = 0
+    for name, rrn, phone in patients:
+        if len(name) >= 2 and "\ufffd" not in name:
+            assert name not in written
+            checked_names += 1
+        if len(rrn) == 13 and rrn.isdigit():
+            assert rrn not in digits_only
+            assert f"{rrn[:6]}-{rrn[6]}" not in written  # not even masked (800101-1******)
+        if phone:
+            assert phone not in written
+    assert checked_names > 150
+
+
+def test_profile_lists_tables_counts_and_shapes(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+    profile = scaffolded.profile_md.read_text(encoding="utf-8")
+    assert f"| PT_MASTER | {demo_clinic.source_rows['PT_MASTER']} |" in profile
+    assert re.search(r"\| JUMIN_NO \| TEXT \|  \| [\d.]+ \| \d+ \| 13 \| .*\brrn\b", profile)
+    assert re.search(r"\| PT_NM \| BLOB \|.*cp949-text", profile)
+    assert re.search(r"\| KCD_CD \| TEXT \|.*\bkcd\b", profile)
+    table = next(t for t in scaffolded.profile.tables if t.name == "FEE_DTL")
+    assert table.row_count == demo_clinic.source_rows["FEE_DTL"] > 500
+    assert table.sampled_rows == 500  # never the whole table
+
+
+def test_scaffold_refuses_to_overwrite(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="already exists"):
+        write_scaffold(NAME, scaffolded.folder.parent, database=Path(demo_clinic.path))
+
+
+def test_unknown_database_with_nothing_recognisable(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE WIDGETS (A INTEGER PRIMARY KEY, B TEXT)")
+    conn.execute("INSERT INTO WIDGETS VALUES (1, 'x')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ConfigError, match="no connector could be guessed"):
+        write_scaffold("other", tmp_path / "out", database=path)
+    assert not (tmp_path / "out" / "other" / "connector.toml").exists()
+
+
+def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
+    path = tmp_path / "small.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE PATIENT (PAT_ID INTEGER PRIMARY KEY, CHART_NO TEXT, PAT_NAME TEXT)")
+    conn.execute("CREATE TABLE VISIT (VISIT_ID INTEGER PRIMARY KEY, PAT_ID INTEGER, MEMO TEXT)")  # no date
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(1, "A1", "x"), (2, "A2", "y")])
+    conn.execute("INSERT INTO VISIT VALUES (1, 1, 'z')")
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("small", tmp_path / "out", database=path)
+    spec = load_spec(outcome.folder)
+    assert set(spec.entities) == {"patient"}
+    assert spec.encoding == "utf-8"
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'start'." in text
+    assert "# [entities.encounter]" in text
+
+
+def test_cli_scaffold_json(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["scaffold", "--source", str(demo_clinic.path), "--name", "cli-guess",
+                                       "--out", str(tmp_path), "--sample-rows", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["encoding"] == "cp949"
+    assert data["entities"]["patient"] == {
+        "table": "PT_MASTER", "key": "PT_NO", "usable": True,
+        "fields": ["chart_number", "name", "sex", "birth_date", "rrn", "address", "phone", "first_visit"],
+    }
+    assert load_spec(tmp_path / "cli-guess").entities["encounter"].table == "VISIT"
+    again = CliRunner().invoke(main, ["scaffold", "--source", str(demo_clinic.path), "--name", "cli-guess",
+                                      "--out", str(tmp_path)])
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldOutcome, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pyodbc
+
+    if "SQLite3" not in pyodbc.drivers():
+        pytest.skip("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
+    conn_str = f"DRIVER={{SQLite3}};Database={Path(demo_clinic.path)}"
+    outcome = write_scaffold("via-odbc", tmp_path, odbc=conn_str, sample_rows=500)
+    spec = load_spec(outcome.folder)
+    assert spec.encoding == "cp949"
+    patient = spec.entities["patient"]
+    assert (patient.table, patient.key, patient.fields["rrn"].type) == ("PT_MASTER", "PT_NO", "rrn")
+    # The catalogue over ODBC (SQLTables/SQLColumns/SQLPrimaryKeys) gives the same guesses as sqlite_master.
+    by_file = load_spec(scaffolded.folder)
+    assert {n: (e.table, e.key, dict(e.fields)) for n, e in spec.entities.items()} == {
+        n: (e.table, e.key, dict(e.fields)) for n, e in by_file.entities.items()}
+    outcome_export = run_export(ExportRequest(
+        connector="via-odbc", odbc=conn_str, connectors_dirs=(tmp_path,),
+        attachments_root=demo_clinic.attachments_root,
+    ))
+    assert outcome_export.reconciliation.balanced
