@@ -274,7 +274,8 @@ KO: dict[str, str] = {
     "{product} — {percent}% sure — {place}": "{product} — {percent}% 확실 — {place}",
     "No EMR database was found where the installed connectors look. Choose the file or data source below.":
         "설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.",
-    "Found {count} possible EMR database(s) on this PC.": "이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.",
+    "Found {count} possible EMR database(s) on this PC.":
+        "이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.",
     "Found {product} at {place}. It needs the database password: type it and press Test connection.":
         "{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.",
     "Found {product} at {place} ({percent}% sure).": "{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).",

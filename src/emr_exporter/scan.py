@@ -2,10 +2,11 @@
 
 :func:`detect_connectors` tries every installed connector's fingerprint (``[detect].tables`` and
 ``version_query``) against a database. :func:`search_this_pc` first looks for databases where the
-connectors say their EMR keeps one (``[detect].files`` and ``dsn_names``), then scores each. :func:`scan` runs the connector's row mapper over every row —
-exactly as the export will, with the same counts, LEFT JOIN orphan checks and duplicate checks — but
-builds no FHIR and no bag, so the founder sees counts, the date range and which rows will be
-quarantined and why before anything is written.
+connectors say their EMR keeps one (``[detect].files`` and ``dsn_names``), then scores each.
+:func:`scan` runs the connector's row mapper over every row — exactly as the export will, with the
+same counts, LEFT JOIN orphan checks and duplicate checks — but builds no FHIR and no bag, so the
+founder sees counts, the date range and which rows will be quarantined and why before anything is
+written.
 
 Used by the wizard's EMR and Scan pages and by the CLI. Nothing here prints, logs or imports Qt.
 A :class:`ScanReport` shows one sample patient (RRN masked) on screen; it is never written to disk.
