@@ -62,6 +62,11 @@ def test_scaffold_loads_and_guesses_the_demo_tables(scaffolded: ScaffoldOutcome)
     assert spec.entities["diagnosis"].fields["code"].column == "KCD_CD"
     assert spec.entities["fee_line"].fields["receipt_id"].ref == "receipt"
     assert spec.entities["chart_note"].fields["recorded"].type == "datetime"
+    assert spec.engines == ("sqlite", "sqlite-odbc")
+    # DIAG has no date of its own: the visit's date is joined in (LEFT JOIN, every row kept) for the KCD edition.
+    diagnosis = spec.entities["diagnosis"]
+    assert diagnosis.query is not None and "LEFT JOIN VISIT" in diagnosis.query
+    assert diagnosis.fields["kcd_edition"].type == "kcd_edition"
     assert spec.institution_query is not None and "CLINIC_INFO" in spec.institution_query
     # The largest tables fingerprint the EMR.
     assert spec.detect_tables[:2] == ("FEE_DTL", "ORD_DTL")
@@ -69,7 +74,7 @@ def test_scaffold_loads_and_guesses_the_demo_tables(scaffolded: ScaffoldOutcome)
 
 def test_every_mapping_in_the_scaffold_says_why(scaffolded: ScaffoldOutcome) -> None:
     lines = scaffolded.connector_toml.read_text(encoding="utf-8").splitlines()
-    mapping = re.compile(r"^(table|key|\w+ = \{ column)")
+    mapping = re.compile(r"^(table|key|query|encoding|date_formats|tables|\w+ = \{ column)")
     for number, line in enumerate(lines):
         if mapping.match(line):
             assert lines[number - 1].startswith("# GUESS ("), f"line {number + 1} has no GUESS comment: {line}"

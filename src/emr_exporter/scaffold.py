@@ -28,7 +28,7 @@ from typing import Any
 
 from emr_exporter import __version__, model
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME
-from emr_exporter.errors import ConfigError
+from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.source import Source, open_source
 
 DEFAULT_SAMPLE_ROWS = 1000
@@ -164,6 +164,7 @@ class TableProfile:
     row_count: int
     columns: list[ColumnProfile]
     sampled_rows: int = 0
+    unreadable: bool = False  # the count query failed (no permission?)
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -287,16 +288,28 @@ def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
     return found
 
 
+def _quote(source: Source, identifier: str) -> str:
+    # Names come from the catalogue exactly as stored: quoted, they match whatever the case or the script
+    # (a Korean table name), where a connector's own SQL leaves them unquoted.
+    from emr_exporter.drivers import caps_for
+
+    return caps_for(source.engine).quote(identifier)
+
+
 def _sample_sql(source: Source, table: str, order_by: str, n: int) -> str:
     from emr_exporter.drivers import caps_for, limit_sql
 
-    caps = getattr(source, "caps", None) or caps_for(source.engine)
-    return limit_sql(caps, table, None, [order_by], n)
+    return limit_sql(caps_for(source.engine), table, None, [order_by], n)
 
 
 def profile_table(source: Source, name: str, columns: list[ColumnProfile], sample_rows: int) -> TableProfile:
     """Count the rows of one table and profile at most ``sample_rows`` of them (first in key order)."""
-    row_count = int(source.scalar(f"SELECT COUNT(*) FROM {name}") or 0)
+    try:
+        row_count = int(source.scalar(f"SELECT COUNT(*) FROM {_quote(source, name)}") or 0)
+    except SourceQueryError:
+        # No read permission on one table must not stop the profile of the others. The driver's message
+        # is left out: PROFILE.md is meant to be shared.
+        return TableProfile(name=name, row_count=0, columns=columns, unreadable=True)
     table = TableProfile(name=name, row_count=row_count, columns=columns)
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
@@ -499,6 +512,8 @@ class EntityGuess:
     key: str | None = None
     why: str = ""
     key_why: str = ""
+    query: str | None = None
+    query_why: str = ""
     fields: list[FieldGuess] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields no column was found for
     problems: list[str] = field(default_factory=list)
@@ -662,7 +677,33 @@ class _Guesser:
         if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
             guess.missing.append("content_blob or content_path")
         guess.fields = refs + others
+        if entity == "diagnosis":
+            self._service_date(guess, table, used)
         return guess
+
+    def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """The date the KCD edition follows: a date column of the diagnosis table, or its visit's date."""
+        own = self._match(table, (r"(DIAG|SANG|DX|SVC|JINRYO|VISIT|REC|REG)_?(YMD|DT|DATE)",), used)
+        if own is not None and _date_like(own[0]) and _time_type(own[0], dt.date) == "date":
+            column = own[0].name
+            why = f"column name matches {own[1]}; the KCD edition follows the service date"
+            guess.fields += [FieldGuess("kcd_edition", column, "kcd_edition", why),
+                             FieldGuess("recorded", column, "date", why)]
+            return
+        encounter = self.guesses.get("encounter")
+        visit_ref = next((f for f in guess.fields if f.field == "encounter_id"), None)
+        start = next((f for f in encounter.fields if f.field == "start"), None) if encounter else None
+        if (encounter is None or not encounter.usable or visit_ref is None or start is None
+                or start.type != "date" or guess.key is None):
+            return
+        alias = "SCAFFOLD_SVC_DATE"
+        guess.query = (f"SELECT D.*, V.{start.column} AS {alias} FROM {table.name} D "
+                       f"LEFT JOIN {encounter.table} V ON V.{encounter.key} = D.{visit_ref.column}")
+        guess.query_why = ("the diagnosis table has no date: the visit's date is joined in for kcd_edition "
+                           "(LEFT JOIN keeps every row)")
+        why = "the visit's date (see query); the KCD edition follows the service date"
+        guess.fields += [FieldGuess("kcd_edition", alias, "kcd_edition", why),
+                         FieldGuess("recorded", alias, "date", why)]
 
     def _ref_field(self, table: TableProfile, name: str, target: str, required: bool,
                    used: set[str]) -> FieldGuess | None:
@@ -826,6 +867,11 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
     return None
 
 
+def _engines(engine: str) -> list[str]:
+    # A SQLite file is read by the standard library or, on a PC set up for ODBC, by the SQLite ODBC driver.
+    return ["sqlite", "sqlite-odbc"] if engine in ("sqlite", "sqlite-odbc") else [engine]
+
+
 def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """The guessed ``connector.toml`` (valid as written; every guess commented)."""
     lines: list[str] = [
@@ -841,7 +887,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         'vendor = "unknown"',
         f"product = {_toml_str(f'Unknown EMR (scaffold for {name})')}",
         'description = "Scaffold guessed from a profile of the database; review every GUESS comment."',
-        f"engines = [{_toml_str(profile.engine)}]",
+        "engines = [" + ", ".join(_toml_str(e) for e in _engines(profile.engine)) + "]",
         "",
     ]
     largest = sorted((t for t in profile.tables if IDENTIFIER.match(t.name)), key=lambda t: (-t.row_count, t.name))
@@ -886,6 +932,9 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"key = {_toml_str(guess.key)}")
     else:
         body.append('key = "…"')
+    if guess.query:
+        body.append(f"# GUESS ({guess.query_why})")
+        body.append(f"query = {_toml_str(guess.query)}")
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
     body.append("")
@@ -926,7 +975,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
     out += ["", "## Tables", "", "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
     for t in sorted(profile.tables, key=lambda t: (-t.row_count, t.name)):
-        out.append(f"| {t.name} | {t.row_count} | {t.sampled_rows} | {len(t.columns)} | "
+        rows = "unreadable" if t.unreadable else str(t.row_count)
+        out.append(f"| {t.name} | {rows} | {t.sampled_rows} | {len(t.columns)} | "
                    f"{', '.join(t.primary_key) or '—'} |")
     for t in profile.tables:
         out += ["", f"### {t.name}", "", f"{t.row_count} rows, {t.sampled_rows} sampled.", "",
