@@ -68,6 +68,27 @@ def warn_password_in_argv(ctx: click.Context, param: click.Parameter, value: str
     return value
 
 
+def clinic_database_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that name a clinic database and how to read it (export, readiness)."""
+    from pathlib import Path
+
+    options = [
+        click.option("--connector", required=True, help="Connector name (see `emr-export connectors`)."),
+        click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file."),
+        click.option("--odbc", callback=warn_password_in_argv,
+                     help="An ODBC connection string (without the password: it comes from "
+                          "EMR_EXPORTER_DB_PASSWORD or a prompt)."),
+        click.option("--dsn", help="An ODBC data source name."),
+        click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
+                     help="Folder that attachment file paths in the database are relative to."),
+        click.option("--institution-code", help="요양기관기호 (8 digits), if the database does not hold it."),
+        click.option("--institution-name", help="The clinic's name, if the database does not hold it."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _register_commands() -> None:
     # Each module adds its commands to `main` when imported.
     from emr_exporter.cli import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command, warn_password_in_argv
+from emr_exporter.cli import clinic_database_options, main, run_command
 from emr_exporter.cli.export_commands import (
     PASSWORD_ENV,
     TerminalProgress,
@@ -19,15 +19,7 @@ from emr_exporter.cli.export_commands import (
 
 
 @main.command()
-@click.option("--connector", required=True, help="Connector name (see `emr-export connectors`).")
-@click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
-@click.option("--odbc", callback=warn_password_in_argv,
-              help="An ODBC connection string (without the password; see `export --help`).")
-@click.option("--dsn", help="An ODBC data source name.")
-@click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder that attachment file paths in the database are relative to.")
-@click.option("--institution-code", help="요양기관기호 (8 digits), if the database does not hold it.")
-@click.option("--institution-name", help="The clinic's name, if the database does not hold it.")
+@clinic_database_options
 @click.option("--connectors-dir", "connectors_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Extra folder to search for connectors (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")

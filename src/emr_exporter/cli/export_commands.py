@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from emr_exporter.cli import main, run_command, warn_password_in_argv
+from emr_exporter.cli import clinic_database_options, main, run_command, warn_password_in_argv
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
@@ -119,15 +119,7 @@ def _password_from_env_or_prompt(env: str, prompt: str, needed: bool) -> str | N
 
 
 @main.command()
-@click.option("--connector", required=True, help="Connector name (see `emr-export connectors`).")
-@click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
-@click.option("--odbc", callback=warn_password_in_argv,
-              help="An ODBC connection string (without the password; see below).")
-@click.option("--dsn", help="An ODBC data source name.")
-@click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder that attachment file paths in the database are relative to.")
-@click.option("--institution-code", help="요양기관기호 (8 digits), if the database does not hold it.")
-@click.option("--institution-name", help="The clinic's name, if the database does not hold it.")
+@clinic_database_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write the sealed bundle into this folder.")
 @click.option("--dry-run", is_flag=True, help="Stream and hash the bag in memory; write nothing.")
