@@ -209,3 +209,27 @@ def test_preview_diagnosis_certificate_masks_the_rrn(sealed: ExportOutcome, tmp_
     result = CliRunner().invoke(main, ["preview", str(opened), "--patient", "NOPE", "--document", "receipt",
                                        "--out", str(out)])
     assert result.exit_code != 0 and "No patient with chart number NOPE is in this bundle." in result.output
+
+
+def test_report_takes_the_receipt_number_saved_beside_the_bundle(sealed: ExportOutcome, tmp_path: Path) -> None:
+    import hashlib
+    import shutil
+
+    bundle = tmp_path / sealed.bundle_path.name
+    shutil.copy(sealed.bundle_path, bundle)
+    shutil.copy(sealed.bundle_path.with_name(sealed.bundle_path.name + ".summary.json"),
+                bundle.with_name(bundle.name + ".summary.json"))
+    digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    receipt_file = bundle.with_name(bundle.name + ".receipt.json")
+
+    def report_text(receipt: dict) -> str:  # type: ignore[type-arg]
+        receipt_file.write_text(json.dumps({"receipt": receipt, "signature": {}}), encoding="utf-8")
+        out = tmp_path / "report.pdf"
+        result = CliRunner().invoke(main, ["report", str(bundle), "--lang", "en", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        return pdf_text(out)
+
+    mine = {"receipt_number": "R-20261126-ABCDEF1234", "bundle_id": sealed.bundle_id, "sha256": digest}
+    assert "R-20261126-ABCDEF1234" in report_text(mine)
+    # A receipt for another file (another SHA-256) is not taken.
+    assert "R-20261126-ABCDEF1234" not in report_text({**mine, "sha256": "0" * 64})

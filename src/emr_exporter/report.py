@@ -204,6 +204,20 @@ def load_summary(bundle_path: Path) -> TransferReport:
     return report
 
 
+def receipt_number_beside(bundle_path: Path, report: TransferReport) -> str | None:
+    """The receipt number of ``<bundle>.receipt.json`` (saved by `upload` after it verified the store's
+    signature), if that receipt is for this very file (same bundle id and SHA-256)."""
+    path = Path(bundle_path).with_name(Path(bundle_path).name + ".receipt.json")
+    try:
+        receipt = json.loads(path.read_text("utf-8"))["receipt"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if receipt.get("bundle_id") != report.bundle_id or receipt.get("sha256") != report.bundle_sha256:
+        return None
+    number = receipt.get("receipt_number")
+    return str(number) if number else None
+
+
 # --- the PDF ---------------------------------------------------------------------------------------------
 
 

@@ -59,7 +59,8 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
               help="Language of the report.")
 @click.option("--closing-date", help="The clinic's closing (휴·폐업) date, YYYY-MM-DD.")
-@click.option("--receipt-number", help="The store's receipt number, once the bundle is uploaded.")
+@click.option("--receipt-number", help="The store's receipt number (default: from <bundle>.receipt.json, "
+              "which `upload` saves).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the PDF (default: next to the bundle, <bundle>.report.pdf / .report.en.pdf).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -73,7 +74,7 @@ def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_nu
     import datetime as dt
 
     from emr_exporter.errors import ConfigError
-    from emr_exporter.report import load_summary, write_transfer_report
+    from emr_exporter.report import load_summary, receipt_number_beside, write_transfer_report
 
     def job() -> Path:
         if closing_date is not None:
@@ -83,7 +84,8 @@ def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_nu
                 raise ConfigError("--closing-date must be a date written as YYYY-MM-DD, e.g. 2026-06-30.") from None
         summary = load_summary(bundle)
         target = out_path or bundle.with_name(bundle.name + (".report.pdf" if lang == "ko" else ".report.en.pdf"))
-        return write_transfer_report(summary, target, lang, closing_date=closing_date, receipt_number=receipt_number)
+        number = receipt_number or receipt_number_beside(bundle, summary)
+        return write_transfer_report(summary, target, lang, closing_date=closing_date, receipt_number=number)
 
     written = run_command(job, as_json=as_json)
     if as_json:
