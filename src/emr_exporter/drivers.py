@@ -79,6 +79,14 @@ class DriverCaps:
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
     read_only_statement: str | None = None
+    #: Statements that give a whole export one consistent snapshot, run in order right after connecting
+    #: with autocommit switched off (one transaction for the life of the connection); the last one reads,
+    #: so the snapshot is taken before the first count. Empty: the engine has no snapshot here (each query
+    #: then sees the database as it is at that moment). See "Consistent reads" in docs/databases.md.
+    snapshot_statements: tuple[str, ...] = ()
+    #: A query answering 1 when the database allows the snapshot (SQL Server: ALLOW_SNAPSHOT_ISOLATION is
+    #: ON); anything else means: no snapshot, fall back to one statement at a time. None: always allowed.
+    snapshot_precondition: str | None = None
     #: pyodbc 5 only uses the ODBC "W" (UTF-16) API; False where the usual Linux driver breaks on it.
     unicode_api: bool = True
     #: Encoding for text *parameters* (``connection.setencoding(encoding=...)``); None = pyodbc default
@@ -116,6 +124,8 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=False,
         raw_text_expr="CAST({col} AS TEXT)",
         read_only_statement="PRAGMA query_only = 1",
+        # A deferred BEGIN takes its read lock (and WAL snapshot) at the first read, hence the count.
+        snapshot_statements=("BEGIN DEFERRED", "SELECT count(*) FROM sqlite_master"),
         notes="Opened read-only (URI mode=ro); the stdlib cursor steps lazily.",
     ),
     "sqlite-odbc": DriverCaps(
@@ -127,6 +137,8 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=True,
         raw_text_expr="CAST({col} AS TEXT)",
         read_only_statement="PRAGMA query_only = 1",
+        # sqliteodbc opens a transaction before the first statement once autocommit is off.
+        snapshot_statements=("SELECT count(*) FROM sqlite_master",),
         notes="sqliteodbc materialises each result; read in keyset pages. NoCreat=1 avoids creating "
         "an empty file when the path is wrong.",
     ),
@@ -143,6 +155,11 @@ _CAPS: dict[str, DriverCaps] = {
         raw_bytes_expr="CAST({col} AS BINARY)",
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
+        snapshot_statements=(
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+            "SELECT 1",
+        ),
         text_parameter_encoding="utf-8",
         text_result_encoding="utf-8",
         notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
@@ -159,6 +176,9 @@ _CAPS: dict[str, DriverCaps] = {
         raw_text_expr="CAST({col} AS TEXT)",
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
+        # a transaction anyway); SET TRANSACTION must come before any read in it, which takes the snapshot.
+        snapshot_statements=("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SELECT 1"),
         notes="psqlODBC pulls whole results unless UseDeclareFetch=1;Fetch=N is set.",
     ),
     "mssql": DriverCaps(
@@ -173,6 +193,13 @@ _CAPS: dict[str, DriverCaps] = {
         raw_bytes_expr="CAST({col} AS VARBINARY(MAX))",
         binary_type="VARBINARY(MAX)",
         read_only_statement=None,  # no session-level switch; use a read-only login (db_datareader)
+        # SNAPSHOT isolation only where the DBA allowed it (ALTER DATABASE ... SET ALLOW_SNAPSHOT_ISOLATION
+        # ON); otherwise each query reads committed data as it is then. Not run against a server here.
+        snapshot_statements=(
+            "SET TRANSACTION ISOLATION LEVEL SNAPSHOT",
+            "SELECT COUNT(*) FROM sys.objects",
+        ),
+        snapshot_precondition="SELECT snapshot_isolation_state FROM sys.databases WHERE database_id = DB_ID()",
         notes="Korean varchar columns decode by the server collation (Korean_Wansung_CI_AS = CP949); "
         "read them as NVARCHAR or VARBINARY. Verified only to the driver/error level (no server here).",
     ),

@@ -28,7 +28,7 @@ from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_
 from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
 from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, MappingError, ReconciliationError
-from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset
+from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset, snapshot_generation
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -213,6 +213,7 @@ class ExportRun:
         self.observers = list(observers or [])
         self.hook = load_hooks(spec)
         self._quarantined_keys: dict[str, set[str]] = {}
+        self._counted_generation = 0  # the source's snapshot the counts were taken in
         info = {
             "Source-Organization": institution.name,
             "Organization-Identifier": f"hira-krnpi:{institution.code}",
@@ -286,6 +287,7 @@ class ExportRun:
         """
         counts: dict[str, tuple[int, int]] = {}
         per_table: dict[str, int] = {}
+        self._counted_generation = snapshot_generation(self.source)
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
@@ -363,6 +365,23 @@ class ExportRun:
                 f"'{entity.name}': {counts.source_rows} source rows but {counts.exported} exported and "
                 f"{counts.quarantined} quarantined. The export was stopped so that nothing is lost; "
                 "was the clinic database changed during the export?"
+            )
+        if snapshot_generation(self.source) != self._counted_generation:
+            self._recheck_after_reconnect(entity, counts)
+
+    def _recheck_after_reconnect(self, entity: EntitySpec, counts: EntityReconciliation) -> None:
+        """After a reconnect the rows came (partly) from a newer snapshot than the counts: count again.
+
+        Catches rows added or removed meanwhile; it cannot catch an UPDATE that moved a row across the
+        read position (see "Consistent reads" in docs/databases.md).
+        """
+        recount, _ = self._count(entity)
+        if recount != counts.source_rows:
+            raise ReconciliationError(
+                f"'{entity.name}': the connection to the clinic database was lost and re-opened during the "
+                f"export, and the table {entity.table} changed meanwhile ({counts.source_rows} rows counted "
+                f"first, {recount} now). The export was stopped so that nothing is lost; close the EMR "
+                "program on every PC and run the export again."
             )
 
     def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:

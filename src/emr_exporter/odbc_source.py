@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -21,7 +22,9 @@ from emr_exporter.drivers import (
     keyset_page_sql,
     redact_connection_string,
 )
-from emr_exporter.errors import SourceConnectionLost, SourceQueryError
+from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
+
+log = logging.getLogger(__name__)
 
 _FETCH_ROWS = 1000
 # What drivers say when the server or the network dropped the connection (as opposed to a bad query).
@@ -48,9 +51,16 @@ def _unquoted(identifier: str) -> str:
 
 
 class OdbcSource:
-    """A read-only pyodbc connection shaped as a :class:`~emr_exporter.source.Source`."""
+    """A read-only pyodbc connection shaped as a :class:`~emr_exporter.source.Source`.
 
-    def __init__(self, connection_string: str, password: str | None = None) -> None:
+    With ``snapshot`` (the export's connection) every query reads one consistent snapshot: the engine's
+    :attr:`~emr_exporter.drivers.DriverCaps.snapshot_statements` run right after connecting, in one
+    transaction held until :meth:`close`. ``consistent`` says whether a snapshot is actually held (SQL
+    Server without ALLOW_SNAPSHOT_ISOLATION, Firebird: no). A reconnect starts a *new* snapshot and adds
+    one to ``snapshot_generation``, so the export can re-check its counts afterwards.
+    """
+
+    def __init__(self, connection_string: str, password: str | None = None, *, snapshot: bool = False) -> None:
         from emr_exporter.odbc_doctor import connect_odbc
 
         self._secrets = (password,)
@@ -63,6 +73,42 @@ class OdbcSource:
         self.conn = connect_odbc(connection_string, password, read_only=True)
         self.engine = detect_engine_of_connection(self.conn)
         self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
+        self.snapshot = snapshot
+        self.consistent = False
+        self.snapshot_generation = 0
+        if snapshot:
+            self._begin_snapshot()
+
+    def _begin_snapshot(self) -> None:
+        """One read transaction for the life of this connection (see the class docstring)."""
+        import pyodbc
+
+        caps = self.caps
+        self.consistent = False
+        if not caps.snapshot_statements:
+            log.warning("%s cannot hold one snapshot; each query reads the database as it is then",
+                        caps.display_name)
+            return
+        try:
+            if caps.snapshot_precondition is not None:
+                allowed = self.conn.execute(caps.snapshot_precondition).fetchone()
+                if not allowed or allowed[0] != 1:
+                    log.warning("the database does not allow snapshot reads (ALLOW_SNAPSHOT_ISOLATION is OFF); "
+                                "each query reads the database as it is then")
+                    return
+            self.conn.autocommit = False
+            for statement in caps.snapshot_statements:
+                cursor = self.conn.execute(statement)
+                if cursor.description:
+                    cursor.fetchall()
+                cursor.close()
+        except pyodbc.Error as exc:
+            raise SourceUnavailable(
+                "The clinic database could not start a consistent read of all its tables "
+                f"({self._safe_detail(exc)}). Ask the database administrator to check the database version "
+                "and the export login's rights."
+            ) from None
+        self.consistent = True
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
@@ -109,13 +155,20 @@ class OdbcSource:
         return detail if len(detail) <= 300 else detail[:300] + "…"
 
     def reconnect(self) -> None:
-        """Open a fresh read-only connection (after :class:`SourceConnectionLost`)."""
+        """Open a fresh read-only connection (after :class:`SourceConnectionLost`).
+
+        With ``snapshot`` the new connection reads a new snapshot: rows committed since the first one
+        are visible from here on, which is why ``snapshot_generation`` goes up.
+        """
         from emr_exporter.odbc_doctor import connect_odbc
 
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):
             self.conn.close()
         self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
+        if self.snapshot:
+            self.snapshot_generation += 1
+            self._begin_snapshot()
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         for row in self.rows(sql, params):

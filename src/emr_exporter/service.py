@@ -106,7 +106,8 @@ def open_export_source(
     """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
     source = open_source(
-        database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password
+        database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password,
+        snapshot=True,  # counts and rows from one snapshot, even if the EMR writes meanwhile
     )
     try:
         institution = read_institution(

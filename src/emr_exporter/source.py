@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from emr_exporter.drivers import caps_for
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
 
 DEFAULT_PAGE_SIZE = 5000
@@ -34,6 +35,11 @@ class Source(Protocol):
     def table_exists(self, name: str) -> bool: ...
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str: ...
     def close(self) -> None: ...
+
+
+def snapshot_generation(source: Source) -> int:
+    """How many times the source's snapshot was started anew (after reconnects); 0 for sources without."""
+    return int(getattr(source, "snapshot_generation", 0))
 
 
 RECONNECT_ATTEMPTS = 5
@@ -98,20 +104,32 @@ def _sqlite_text(raw: bytes) -> str | bytes:
 
 
 class SqliteFileSource:
-    """A SQLite database file opened read-only with the standard library."""
+    """A SQLite database file opened read-only with the standard library.
+
+    With ``snapshot`` (the export's source) one read transaction is held for the life of the source, so
+    every query sees the file as it was at the first read. In WAL mode the EMR keeps writing meanwhile
+    (we just do not see it); in rollback-journal mode its writes wait until :meth:`close` — which is why
+    the founder is asked to close the EMR program before exporting.
+    """
 
     engine = "sqlite"
+    snapshot_generation = 0  # a local file never reconnects
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, snapshot: bool = False) -> None:
         self.path = Path(path)
         self.label = f"SQLite file {self.path.name}"
         if not self.path.is_file():
             raise SourceUnavailable(f"The database file {self.path} does not exist.")
         try:
-            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            # isolation_level=None: the sqlite3 module never opens or ends a transaction behind our back.
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
             self.conn.text_factory = _sqlite_text  # type: ignore[assignment]
             self.conn.execute("PRAGMA query_only = 1")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if snapshot:
+                for statement in caps_for("sqlite").snapshot_statements:
+                    self.conn.execute(statement).fetchall()
+            self.consistent = snapshot
         except sqlite3.DatabaseError as exc:
             raise SourceUnavailable(f"{self.path.name} is not a readable SQLite database ({exc}).") from None
 
@@ -148,14 +166,18 @@ class SqliteFileSource:
 
 
 def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
-                password: str | None = None) -> Source:
-    """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN."""
+                password: str | None = None, snapshot: bool = False) -> Source:
+    """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN.
+
+    ``snapshot``: read one consistent snapshot for the life of the source (the export does; a scan,
+    which may carry on after a failed query, does not — a failed query ends a PostgreSQL transaction).
+    """
     given = [x for x in (database, odbc, dsn) if x]
     if len(given) != 1:
         raise SourceUnavailable("Give exactly one of a database file, an ODBC connection string or a DSN.")
     if database is not None:
-        return SqliteFileSource(Path(database))
+        return SqliteFileSource(Path(database), snapshot=snapshot)
     from emr_exporter.odbc_source import OdbcSource
 
     connection_string = odbc if odbc else f"DSN={dsn}"
-    return OdbcSource(connection_string, password=password)
+    return OdbcSource(connection_string, password=password, snapshot=snapshot)
