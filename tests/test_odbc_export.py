@@ -256,3 +256,21 @@ def test_a_data_error_never_quotes_the_stored_value(postgres_conn_str: str) -> N
         "A query on the clinic database failed: SQLSTATE 22P02: a stored value could not be read "
         "(the value is not shown)"
     )
+
+
+def test_loading_into_an_empty_mariadb_database_ignores_other_databases(
+    loaded_clinic: LoadedClinic, mariadb_conn_str: str
+) -> None:
+    """emr_test already holds the demo tables; a fresh database on the same server must load without --replace."""
+    admin = pyodbc.connect(mariadb_conn_str, autocommit=True)
+    try:
+        admin.execute("DROP DATABASE IF EXISTS emr_fresh_load")
+        admin.execute("CREATE DATABASE emr_fresh_load CHARACTER SET utf8mb4")
+    finally:
+        admin.close()
+    fresh = ";".join(f"{k}={v}" if k.upper() != "DATABASE" else "DATABASE=emr_fresh_load"
+                     for k, v in parse_connection_string(mariadb_conn_str))
+    fresh = fresh.replace("DRIVER=MariaDB Unicode", "DRIVER={MariaDB Unicode}")
+    result = load_demo_into(loaded_clinic.sqlite_file, fresh, replace=False)
+    assert result.engine == "mariadb"
+    assert sum(result.rows.values()) > 0

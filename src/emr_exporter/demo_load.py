@@ -163,7 +163,9 @@ def load_demo_into(
             )
         ]
         cursor = target.cursor()
-        existing = {row.table_name.lower() for row in cursor.tables(tableType="TABLE")}
+        # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
+        catalog = target.getinfo(pyodbc.SQL_DATABASE_NAME) if engine in ("mariadb", "mysql") else None
+        existing = {row.table_name.lower() for row in cursor.tables(tableType="TABLE", catalog=catalog or None)}
         clashes = [t for t in tables if t.lower() in existing]
         if clashes and not replace:
             raise ConfigError(
