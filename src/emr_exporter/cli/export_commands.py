@@ -136,7 +136,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
            attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
            out_dir: Path | None, dry_run: bool, signer_path: Path | None, store_cert: Path | None,
            connectors_dirs: tuple[Path, ...], part_size: int | None, as_json: bool) -> None:
-    """Export a clinic database through a connector.
+    """Export a clinic database through a connector. Close the EMR program first.
 
     The database password (for --odbc/--dsn) is read from the environment variable
     EMR_EXPORTER_DB_PASSWORD or asked for; it is never taken from the command line. The certificate
