@@ -19,6 +19,16 @@ TEST_PASSWORD=emr_test_pw
 TEST_DB=emr_test
 
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+
+# PostgreSQL runs as `postgres`, which must be able to reach its data dir. A checkout under a private
+# folder (e.g. /root, mode 700) is not reachable: keep the data under /var/tmp instead, one folder per
+# checkout, unless EMR_TEST_DB_BASE says where.
+if [ -z "${EMR_TEST_DB_BASE:-}" ] && [ "${1:-}" != "env" ]; then
+  mkdir -p "$BASE"; chmod 755 "$BASE"; chmod o+x "$(dirname "$BASE")"
+  if ! su postgres -s /bin/sh -c "test -x '$BASE'" 2>/dev/null; then
+    BASE="/var/tmp/emr-exporter-db-$(printf %s "$PWD" | md5sum | cut -c1-12)"
+  fi
+fi
 MDATA="$BASE/maria"
 MSOCK="$BASE/maria.sock"
 PGDATA="$BASE/pg"
