@@ -34,7 +34,7 @@ MSOCK="$BASE/maria.sock"
 PGDATA="$BASE/pg"
 PGSOCK="$BASE/pgsock"  # owned by postgres: the server writes its socket and lock file here
 
-as_postgres() { su postgres -s /bin/sh -c "$*"; }
+as_postgres() { (cd / && su postgres -s /bin/sh -c "$*"); }
 maria_up() { mariadb-admin --socket="$MSOCK" -uroot ping >/dev/null 2>&1; }
 pg_up() { "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; }
 
@@ -78,6 +78,7 @@ start_postgres() {
     as_postgres "$PGBIN/pg_ctl -D '$PGDATA' -l '$BASE/pg.log' -w -t 60 -o \"-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PGSOCK'\" start" >/dev/null \
       || { echo "PostgreSQL did not start; see $BASE/pg.log" >&2; tail -n 20 "$BASE/pg.log" >&2; exit 1; }
   fi
+  cd /  # psql runs as postgres, which may not be able to enter the checkout
   local psql=(su postgres -s /bin/sh -c)
   "${psql[@]}" "psql -h '$PGSOCK' -p $PG_PORT -U postgres -qAt -v ON_ERROR_STOP=1 -d postgres" <<SQL >/dev/null
 DO \$\$ BEGIN
