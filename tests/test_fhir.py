@@ -16,8 +16,6 @@ import pytest
 from emr_exporter import fhir, model
 from emr_exporter.errors import MappingError
 
-pytest.importorskip("fhir.resources")
-
 CONNECTOR = "demo"
 RRN = "800101-1234567"
 RRN_DIGITS = "8001011234567"

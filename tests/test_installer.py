@@ -176,8 +176,8 @@ def test_frozen_wizard_shows_its_first_page_in_korean(
     assert Path(str(frozen["qt_translations"])).resolve() == (frozen_app / "_internal" / "PySide6" / "Qt" / "translations").resolve()
 
 
-@pytest.mark.skipif(shutil.which("makensis") is None, reason="makensis (Debian package nsis) is installed by .ci/install-system.sh")
 def test_nsis_script_compiles_on_the_linux_payload(frozen_app: Path, tmp_path: Path) -> None:
+    assert shutil.which("makensis"), "makensis (Debian package nsis) is missing: .ci/install-system.sh installs it"
     installer = tmp_path / "emr-exporter-0.0.0-setup.exe"
     result = subprocess.run(
         [

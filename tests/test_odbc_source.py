@@ -18,7 +18,7 @@ def odbc_source(demo_clinic):  # type: ignore[no-untyped-def]
     import pyodbc
 
     if "SQLite3" not in pyodbc.drivers():
-        pytest.skip("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
+        pytest.fail("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
     source = OdbcSource(f"DRIVER={{SQLite3}};Database={Path(demo_clinic.path)}")
     yield source
     with contextlib.suppress(pyodbc.ProgrammingError):  # the first test leaves it closed

@@ -179,7 +179,7 @@ def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldO
     import pyodbc
 
     if "SQLite3" not in pyodbc.drivers():
-        pytest.skip("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
+        pytest.fail("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
     conn_str = f"DRIVER={{SQLite3}};Database={Path(demo_clinic.path)}"
     outcome = write_scaffold("via-odbc", tmp_path, odbc=conn_str, sample_rows=500)
     spec = load_spec(outcome.folder)
