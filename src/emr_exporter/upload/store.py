@@ -365,6 +365,17 @@ class _TusHandler(BaseHTTPRequestHandler):
             return None
         return info
 
+    def _existing_upload(self, method: str) -> tuple[str, dict[str, Any]] | None:
+        """The preamble plus the lookup of an existing, live upload; None if an answer was already sent."""
+        context = self._preamble(method)
+        if context is None:
+            return None
+        upload_id = context[0]
+        info = self._known(upload_id)
+        if info is None or upload_id is None:
+            return None
+        return upload_id, info
+
     def _discard_body(self) -> None:
         remaining = int(self.headers.get("Content-Length") or 0)
         while remaining > 0:
@@ -431,28 +442,21 @@ class _TusHandler(BaseHTTPRequestHandler):
                           "Upload-Expires": _http_date(info["expires_at"])})
 
     def do_HEAD(self) -> None:
-        context = self._preamble("HEAD")
-        if context is None:
+        found = self._existing_upload("HEAD")
+        if found is None:
             return
-        info = self._known(context[0])
-        if info is None:
-            return
-        assert context[0] is not None
-        headers = {"Upload-Offset": str(self.store.offset_of(context[0])), "Upload-Length": str(info["length"]),
+        upload_id, info = found
+        headers = {"Upload-Offset": str(self.store.offset_of(upload_id)), "Upload-Length": str(info["length"]),
                    "Cache-Control": "no-store"}
         if info["state"] == "receiving":
             headers["Upload-Expires"] = _http_date(info["expires_at"])
         self.answer(200, headers)
 
     def do_PATCH(self) -> None:
-        context = self._preamble("PATCH")
-        if context is None:
+        found = self._existing_upload("PATCH")
+        if found is None:
             return
-        upload_id = context[0]
-        info = self._known(upload_id)
-        if info is None:
-            return
-        assert upload_id is not None
+        upload_id, info = found
         if self.headers.get("Content-Type") != "application/offset+octet-stream":
             self.answer(415)
             return
@@ -550,14 +554,10 @@ class _TusHandler(BaseHTTPRequestHandler):
         self.answer(204, headers)
 
     def do_DELETE(self) -> None:
-        context = self._preamble("DELETE")
-        if context is None:
+        found = self._existing_upload("DELETE")
+        if found is None:
             return
-        upload_id = context[0]
-        info = self._known(upload_id)
-        if info is None:
-            return
-        assert upload_id is not None
+        upload_id, info = found
         if info["state"] != "receiving":
             self.answer_error(403, "a completed upload cannot be deleted")
             return
