@@ -46,7 +46,7 @@ def _peak_rss_mb() -> float:
 
 def clinic_for(work: Path, exponent: int) -> Path:
     """The cached demo clinic of about 10^exponent source rows (built if absent or stale)."""
-    from emr_exporter.demo import create_demo_clinic
+    from emr_exporter.demo.clinic import create_demo_clinic
 
     patients = max(1, round(10**exponent / ROWS_PER_PATIENT))
     folder = work / f"clinic-1e{exponent}"
@@ -75,7 +75,7 @@ def _demo_tables() -> list[str]:
 
 
 def measure_raw_sqlite(database: Path) -> dict[str, Any]:
-    from emr_exporter.source import SqliteFileSource
+    from emr_exporter.sources.base import SqliteFileSource
 
     source = SqliteFileSource(database)  # same connection settings and text factory as the export
     tables = _demo_tables()
@@ -94,7 +94,7 @@ def measure_raw_sqlite(database: Path) -> dict[str, Any]:
 def measure_raw_odbc(connection_string: str) -> dict[str, Any]:
     import pyodbc  # type: ignore[import-not-found]
 
-    from emr_exporter.odbc_source import OdbcSource
+    from emr_exporter.sources.odbc import OdbcSource
 
     source = OdbcSource(connection_string)
     tables = _demo_tables()
@@ -115,8 +115,8 @@ def measure_raw_odbc(connection_string: str) -> dict[str, Any]:
 
 def measure_export(database: Path | None, odbc: str | None = None, attachments: Path | None = None) -> dict[str, Any]:
     from emr_exporter.connectors import load_connector
-    from emr_exporter.export import ExportRun, digest_stream, read_institution
-    from emr_exporter.source import open_source
+    from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+    from emr_exporter.sources.base import open_source
 
     spec = load_connector("demo", ())
     source = open_source(database=database, odbc=odbc)
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="4,5,6", help="exponents of the source row counts (default 4,5,6)")
     parser.add_argument(
         "--odbc", action="append", default=[], metavar="CONNECTION_STRING",
-        help="also measure a copy of each clinic loaded into this ODBC database (needs emr_exporter.demo_load)",
+        help="also measure a copy of each clinic loaded into this ODBC database (needs emr_exporter.demo.load)",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -206,7 +206,7 @@ def main() -> None:
         database = clinic_for(args.work, exponent)
         targets = [("sqlite", "sqlite", str(database))]
         for connection_string in args.odbc:
-            from emr_exporter.demo_load import load_demo_into
+            from emr_exporter.demo.load import load_demo_into
 
             load_demo_into(database, connection_string, replace=True)
             driver_name = re.search(r"DRIVER=\{?([^};]*)", connection_string, re.IGNORECASE)

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TS = ROOT / "resources" / "i18n" / "emr_exporter_ko.ts"
+TS = ROOT / "src" / "emr_exporter" / "resources" / "i18n" / "emr_exporter_ko.ts"
 BIN = Path(sys.executable).parent
 
 

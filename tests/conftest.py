@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(scope="session")
 def demo_clinic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The default synthetic demo clinic, built once per test session (read-only for tests)."""
-    from emr_exporter.demo import create_demo_clinic
+    from emr_exporter.demo.clinic import create_demo_clinic
 
     folder: Path = tmp_path_factory.mktemp("demo-clinic")
     return create_demo_clinic(folder / "demo-clinic.sqlite", attachments_dir=folder / "demo-attachments")

@@ -16,8 +16,8 @@ import bagit
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from emr_exporter.bag import OUTPUT_CHUNK_BYTES, BagStream
 from emr_exporter.errors import ExportError
+from emr_exporter.pipeline.bag import OUTPUT_CHUNK_BYTES, BagStream
 
 KST = timezone(timedelta(hours=9))
 CREATED = datetime(2026, 11, 26, 8, 30, 0, tzinfo=KST)

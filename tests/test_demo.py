@@ -13,7 +13,7 @@ import pytest
 from emr_exporter import model
 from emr_exporter.connectors.mapper import EntityMapper, key_text, load_hooks
 from emr_exporter.connectors.spec import load_spec
-from emr_exporter.demo import DemoClinic, create_demo_clinic
+from emr_exporter.demo.clinic import DemoClinic, create_demo_clinic
 
 CONNECTOR_DIR = Path(__file__).resolve().parents[1] / "connectors" / "demo"
 

@@ -7,8 +7,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from emr_exporter import drivers
-from emr_exporter.drivers import (
+from emr_exporter.errors import ConfigError
+from emr_exporter.sources import drivers
+from emr_exporter.sources.drivers import (
     caps_for,
     connection_string_for_streaming,
     detect_engine,
@@ -20,7 +21,6 @@ from emr_exporter.drivers import (
     with_paging,
     with_password,
 )
-from emr_exporter.errors import ConfigError
 
 SQLGLOT_DIALECT = {
     "sqlite": "sqlite",
@@ -199,7 +199,7 @@ def test_redact_keeps_everything_else() -> None:
 
 @pytest.mark.parametrize(("engine", "dialect"), [("mariadb", "mysql"), ("postgresql", "postgres"), ("mssql", "tsql")])
 def test_demo_load_ddl_parses_and_stores_cp949_as_binary(engine: str, dialect: str) -> None:
-    from emr_exporter.demo_load import _Column, create_table_sql
+    from emr_exporter.demo.load import _Column, create_table_sql
 
     columns = [_Column("PT_NO", "INTEGER", True), _Column("CHART_NO", "TEXT", False), _Column("PT_NM", "BLOB", False)]
     sql = create_table_sql(engine, "PT_MASTER", columns)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from emr_exporter import fhir, model
+from emr_exporter import model
 from emr_exporter.connectors import load_connector
 from emr_exporter.errors import ExportCancelled, ExportError, ReconciliationError
-from emr_exporter.export import ExportRun, digest_stream, read_institution
-from emr_exporter.source import SqliteFileSource
+from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.base import SqliteFileSource
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from emr_exporter import fhir, model
+from emr_exporter import model
 from emr_exporter.errors import MappingError
+from emr_exporter.pipeline import fhir
 
 CONNECTOR = "demo"
 RRN = "800101-1234567"

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from emr_exporter import fhir, model
+from emr_exporter import model
 from emr_exporter.errors import MappingError
+from emr_exporter.pipeline import fhir
 
 INSTITUTION = model.Institution(code="12345678", name="Test clinic")
 DAY = dt.date(2024, 3, 1)

@@ -69,9 +69,12 @@ def test_folder_holds_two_launchers_connectors_resources_and_korean_qt(frozen_ap
     internal = frozen_app / "_internal"
     assert (frozen_app / f"emr-exporter{EXE_SUFFIX}").is_file()
     assert (frozen_app / f"emr-export{EXE_SUFFIX}").is_file()
-    for source in [*(ROOT / "connectors").rglob("*"), *(ROOT / "resources").rglob("*")]:
+    for source in [*(ROOT / "connectors").rglob("*"), *(ROOT / "src" / "emr_exporter" / "resources").rglob("*")]:
         if source.is_file() and "__pycache__" not in source.parts:
-            shipped = internal / source.relative_to(ROOT)
+            relative = source.relative_to(ROOT)
+            if relative.parts[0] == "src":  # packaged resources keep their package path
+                relative = relative.relative_to("src")
+            shipped = internal / relative
             assert shipped.read_bytes() == source.read_bytes(), shipped
     assert (internal / "connectors" / "demo" / "hooks.py").is_file()
     qt = internal / "PySide6" / "Qt"

@@ -21,7 +21,7 @@ def _core_modules() -> list[str]:
 
 def test_no_core_module_imports_qt() -> None:
     modules = _core_modules()
-    assert "emr_exporter.export" in modules and "emr_exporter.cli" in modules
+    assert "emr_exporter.pipeline.export" in modules and "emr_exporter.cli" in modules
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"

@@ -17,9 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from emr_exporter.cli import main
-from emr_exporter.drivers import get_option, set_options
 from emr_exporter.errors import SourceUnavailable
-from emr_exporter.odbc_doctor import (
+from emr_exporter.sources.connect import (
     ARCHITECTURE_MISMATCH,
     DATABASE_NOT_FOUND,
     DRIVER_NOT_FOUND,
@@ -28,10 +27,11 @@ from emr_exporter.odbc_doctor import (
     PASSWORD_ENV,
     SERVER_UNREACHABLE,
     TIMEOUT,
-    check_connection,
     classify_odbc_error,
     connect_odbc,
 )
+from emr_exporter.sources.doctor import check_connection
+from emr_exporter.sources.drivers import get_option, set_options
 
 pytestmark = pytest.mark.db
 

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from emr_exporter.cli import main
-from emr_exporter.demo import create_demo_clinic
-from emr_exporter.demo_load import load_demo_into
-from emr_exporter.drivers import get_option, parse_connection_string
+from emr_exporter.demo.clinic import create_demo_clinic
+from emr_exporter.demo.load import load_demo_into
 from emr_exporter.errors import SourceQueryError
-from emr_exporter.odbc_doctor import PASSWORD_ENV
-from emr_exporter.service import ExportRequest, run_export
+from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.sources.connect import PASSWORD_ENV
+from emr_exporter.sources.drivers import get_option, parse_connection_string
 
 pytestmark = pytest.mark.db
 
@@ -162,7 +162,7 @@ def mariadb_zero_dates(mariadb_conn_str: str) -> Iterator[str]:
 
 
 def test_mariadb_zero_dates_are_kept_raw_through_the_source(mariadb_zero_dates: str) -> None:
-    from emr_exporter.odbc_source import OdbcSource
+    from emr_exporter.sources.odbc import OdbcSource
 
     source = OdbcSource(mariadb_zero_dates)
     try:
@@ -233,7 +233,7 @@ def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpo
         connector="demo", attachments_root=loaded_clinic.attachments, created=CREATED, page_size=97,
         odbc=_without_password(conn_str), password=get_option(conn_str, "PWD"),
     )
-    with caplog.at_level("WARNING", logger="emr_exporter.source"):
+    with caplog.at_level("WARNING", logger="emr_exporter.sources.base"):
         outcome = run_export(request, progress=kill_after_first_encounter_page)
     assert killed, "the fault was injected"
     assert any("connection to the clinic database lost; reconnecting" in r.getMessage() for r in caplog.records)
@@ -243,7 +243,7 @@ def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpo
 
 
 def test_a_data_error_never_quotes_the_stored_value(postgres_conn_str: str) -> None:
-    from emr_exporter.odbc_source import OdbcSource
+    from emr_exporter.sources.odbc import OdbcSource
 
     source = OdbcSource(_without_password(postgres_conn_str), password=get_option(postgres_conn_str, "PWD"))
     try:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from emr_exporter.errors import SourceConnectionLost
-from emr_exporter.odbc_source import OdbcSource
-from emr_exporter.source import iter_keyset
+from emr_exporter.sources.base import iter_keyset
+from emr_exporter.sources.odbc import OdbcSource
 
 
 @pytest.fixture

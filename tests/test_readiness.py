@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from emr_exporter import model
 from emr_exporter.cli import main
 from emr_exporter.connectors import load_connector
-from emr_exporter.demo import DemoClinic
+from emr_exporter.demo.clinic import DemoClinic
 from emr_exporter.errors import ConfigError
-from emr_exporter.export import ExportRun, read_institution
-from emr_exporter.readiness import (
+from emr_exporter.pipeline.export import ExportRun, read_institution
+from emr_exporter.reports.readiness import (
     READINESS_MEMBER,
     IdIndex,
     Readiness,
@@ -27,7 +27,7 @@ from emr_exporter.readiness import (
     load_catalogue,
     readiness_for,
 )
-from emr_exporter.source import open_source
+from emr_exporter.sources.base import open_source
 
 
 def sql(clinic: DemoClinic, query: str) -> list[tuple[Any, ...]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from emr_exporter.drivers import redact_connection_string
+from emr_exporter.sources.drivers import redact_connection_string
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from emr_exporter import model
 from emr_exporter.cli import main
-from emr_exporter.report import (
+from emr_exporter.jobs.service import DemoRequest, ExportOutcome, run_demo
+from emr_exporter.reports.transfer import (
     TransferReport,
     file_sha256,
     load_summary,
@@ -22,7 +23,6 @@ from emr_exporter.report import (
     summary_path,
     write_transfer_report,
 )
-from emr_exporter.service import DemoRequest, ExportOutcome, run_demo
 
 
 def pdf_text(path_or_bytes: Path | bytes) -> str:

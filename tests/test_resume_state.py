@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emr_exporter import resume
+from emr_exporter.jobs import resume
 
 
 def test_state_round_trip_redacts_the_odbc_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

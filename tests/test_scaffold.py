@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from emr_exporter.authoring.scaffold import ScaffoldOutcome, write_scaffold
 from emr_exporter.cli import main
 from emr_exporter.connectors import load_spec
 from emr_exporter.errors import ConfigError
-from emr_exporter.scaffold import ScaffoldOutcome, write_scaffold
-from emr_exporter.service import ExportRequest, run_export
+from emr_exporter.jobs.service import ExportRequest, run_export
 
 NAME = "guessed"
 

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from emr_exporter.demo import DemoClinic
-from emr_exporter.errors import ExportCancelled, SourceUnavailable
-from emr_exporter.export import ProgressEvent
-from emr_exporter.scan import (
+from emr_exporter.authoring.scan import (
     MAX_MATCHES_PER_PATTERN,
     NAME_MATCH_CONFIDENCE,
     detect_candidates,
@@ -24,7 +21,10 @@ from emr_exporter.scan import (
     search_this_pc,
     test_connection,
 )
-from emr_exporter.service import ExportRequest, run_export
+from emr_exporter.demo.clinic import DemoClinic
+from emr_exporter.errors import ExportCancelled, SourceUnavailable
+from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.pipeline.export import ProgressEvent
 
 
 def test_detects_the_demo_emr_with_its_schema_version(demo_clinic: DemoClinic) -> None:
@@ -237,7 +237,7 @@ def test_search_is_bounded_per_pattern_and_a_place_without_the_tables_is_not_rec
 def test_a_data_source_that_asks_for_a_password_is_listed_as_needing_one(
     mariadb_conn_str: str, private_odbc: Path
 ) -> None:
-    from emr_exporter.drivers import get_option
+    from emr_exporter.sources.drivers import get_option
 
     private_odbc.write_text(
         "[OpenEMR]\nDriver=MariaDB Unicode\nSERVER=127.0.0.1\n"

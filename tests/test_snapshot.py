@@ -22,13 +22,13 @@ from typing import Any
 import pyodbc
 import pytest
 
-from emr_exporter import drivers
-from emr_exporter.demo import create_demo_clinic
-from emr_exporter.demo_load import load_demo_into
-from emr_exporter.drivers import get_option, parse_connection_string
+from emr_exporter.demo.clinic import create_demo_clinic
+from emr_exporter.demo.load import load_demo_into
 from emr_exporter.errors import ReconciliationError
-from emr_exporter.export import ProgressEvent
-from emr_exporter.service import ExportOutcome, ExportRequest, run_export
+from emr_exporter.jobs.service import ExportOutcome, ExportRequest, run_export
+from emr_exporter.pipeline.export import ProgressEvent
+from emr_exporter.sources import drivers
+from emr_exporter.sources.drivers import get_option, parse_connection_string
 
 CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 PATIENTS = 12
@@ -132,7 +132,7 @@ def test_sqlite_wal_without_the_snapshot_the_same_writes_are_caught(
 
 
 def test_sqlite_snapshot_source_holds_a_read_transaction(clinic: Clinic) -> None:
-    from emr_exporter.source import SqliteFileSource
+    from emr_exporter.sources.base import SqliteFileSource
 
     source = SqliteFileSource(clinic.sqlite_file, snapshot=True)
     try:

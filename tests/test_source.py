@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from emr_exporter.connectors import load_connector
-from emr_exporter.export import ExportRun, digest_stream, read_institution
-from emr_exporter.source import SqliteFileSource, iter_keyset
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.base import SqliteFileSource, iter_keyset
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 

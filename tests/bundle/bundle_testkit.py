@@ -13,9 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from emr_exporter.bag import BagStream
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.keys import Recipient, Signer
+from emr_exporter.pipeline.bag import BagStream
 
 # Plaintext markers: must never be found on disk outside the opened bag.
 PATIENT_NAME = "김마커환자"

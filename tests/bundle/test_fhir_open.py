@@ -12,13 +12,13 @@ import pytest
 from bundle_testkit import CREATED, PATIENT_RRN
 from click.testing import CliRunner
 
-from emr_exporter import fhir
-from emr_exporter.bag import BagStream
 from emr_exporter.bundle.fhir_check import check_fhir_output
 from emr_exporter.bundle.reader import open_bundle
 from emr_exporter.bundle.writer import BundleWriter
 from emr_exporter.cli import main
 from emr_exporter.errors import BundleError
+from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.bag import BagStream
 
 PATIENT = {"resourceType": "Patient", "id": "p1", "birthDate": "1980-01-02", "identifier": [{"value": PATIENT_RRN}]}
 ENCOUNTER = {"resourceType": "Encounter", "id": "e1", "status": "finished",

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emr_exporter import fhir
 from emr_exporter.connectors import ConnectorSpec, load_connector
-from emr_exporter.export import ExportRun, Reconciliation, read_institution
-from emr_exporter.source import Source
+from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.export import ExportRun, Reconciliation, read_institution
+from emr_exporter.sources.base import Source
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 

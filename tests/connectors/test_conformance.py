@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conformance import check_conformance
 
-from emr_exporter.source import SqliteFileSource
+from emr_exporter.sources.base import SqliteFileSource
 
 
 def test_demo_connector_conforms(demo_clinic) -> None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ import pytest
 from emr_exporter.connectors import load_connector
 from emr_exporter.connectors.mapper import load_hooks
 from emr_exporter.errors import ConnectorSpecError
-from emr_exporter.export import ExportRun, digest_stream, read_institution
-from emr_exporter.source import SqliteFileSource
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.base import SqliteFileSource
 
 DEMO = Path(__file__).resolve().parents[2] / "connectors" / "demo" / "connector.toml"
 

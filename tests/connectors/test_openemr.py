@@ -21,12 +21,13 @@ import pytest
 from conformance import CREATED, ConformantExport, check_conformance
 from openemr_data import Expected, populate
 
-from emr_exporter import fhir, model
+from emr_exporter import model
+from emr_exporter.authoring.scan import detect_in_source
 from emr_exporter.connectors import load_connector
-from emr_exporter.drivers import apply_connection_settings, caps_for, get_option, parse_connection_string
-from emr_exporter.odbc_source import OdbcSource
-from emr_exporter.scan import detect_in_source
-from emr_exporter.service import ExportRequest, run_export
+from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.pipeline import fhir
+from emr_exporter.sources.drivers import apply_connection_settings, caps_for, get_option, parse_connection_string
+from emr_exporter.sources.odbc import OdbcSource
 
 pytestmark = pytest.mark.db
 
@@ -322,7 +323,7 @@ def test_cli_sealed_export_then_open_gives_every_document_back_byte_identical(
 
 
 def test_pre_export_scan_predicts_the_reconciliation(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
-    from emr_exporter.scan import scan
+    from emr_exporter.authoring.scan import scan
 
     source = openemr.source()
     try:

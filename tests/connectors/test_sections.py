@@ -12,8 +12,8 @@ import pytest
 from emr_exporter import model
 from emr_exporter.connectors import load_spec
 from emr_exporter.errors import ConnectorSpecError, ReconciliationError
-from emr_exporter.export import ExportRun
-from emr_exporter.source import SqliteFileSource
+from emr_exporter.pipeline.export import ExportRun
+from emr_exporter.sources.base import SqliteFileSource
 
 SPEC = """\
 [connector]

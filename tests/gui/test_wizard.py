@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from emr_exporter import resume
 from emr_exporter.gui.qt import QLocale, Qt, QWizard
+from emr_exporter.jobs import resume
 
 pytestmark = pytest.mark.gui
 
@@ -38,7 +38,7 @@ def walk_demo_to_export_page(qtbot: Any, wizard: Any) -> None:
 
 def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
     from emr_exporter.bundle.reader import verify_bundle
-    from emr_exporter.report import file_sha256
+    from emr_exporter.reports.transfer import file_sha256
     from emr_exporter.upload.receipt import load_saved_receipt, load_store_public_keys, verify_receipt
 
     wizard = make_wizard()
@@ -357,7 +357,7 @@ def test_every_message_has_a_korean_translation(tmp_path: Path) -> None:
     import xml.etree.ElementTree as ET
 
     root = Path(__file__).resolve().parents[2]
-    ts = root / "resources" / "i18n" / "emr_exporter_ko.ts"
+    ts = root / "src" / "emr_exporter" / "resources" / "i18n" / "emr_exporter_ko.ts"
     # The committed .ts holds exactly the strings the code has now (else: scripts/update_translations.py).
     fresh = tmp_path / "fresh.ts"
     sources = sorted(str(p) for p in (root / "src" / "emr_exporter" / "gui").glob("*.py"))
@@ -514,7 +514,7 @@ def test_emr_page_finds_the_demo_clinic_on_this_pc_and_preselects_it(
     qtbot: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The demo connector declares {Home}/demo-output/demo-clinic.sqlite: a clinic there is found unasked."""
-    from emr_exporter.demo import create_demo_clinic
+    from emr_exporter.demo.clinic import create_demo_clinic
 
     home = tmp_path / "user"
     database = home / "demo-output" / "demo-clinic.sqlite"

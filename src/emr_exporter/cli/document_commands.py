@@ -31,8 +31,8 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
     Reads the database exactly as an export would (nothing is written). Counts only: the chart
     numbers of affected patients are listed inside the sealed bundle (data/report/readiness.json).
     """
-    from emr_exporter.readiness import run_readiness
-    from emr_exporter.service import ExportRequest
+    from emr_exporter.jobs.service import ExportRequest
+    from emr_exporter.reports.readiness import run_readiness
 
     progress = TerminalProgress(not as_json)
 
@@ -74,7 +74,7 @@ def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_nu
     import datetime as dt
 
     from emr_exporter.errors import ConfigError
-    from emr_exporter.report import load_summary, receipt_number_beside, write_transfer_report
+    from emr_exporter.reports.transfer import load_summary, receipt_number_beside, write_transfer_report
 
     def job() -> Path:
         if closing_date is not None:
@@ -117,7 +117,7 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
     """
 
     from emr_exporter.errors import ConfigError
-    from emr_exporter.preview import collect_patient_from_bundle, render_preview
+    from emr_exporter.reports.preview import collect_patient_from_bundle, render_preview
 
     def job() -> int:
         if file.is_dir():

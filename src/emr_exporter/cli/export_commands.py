@@ -86,7 +86,7 @@ def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, rep
 
         load_demo_command(out_dir, patients, load_into, replace, as_json)
         return
-    from emr_exporter.service import DEMO_P12_PASSWORD, DemoRequest, run_demo
+    from emr_exporter.jobs.service import DEMO_P12_PASSWORD, DemoRequest, run_demo
 
     progress = TerminalProgress(not as_json)
 
@@ -143,7 +143,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
     password comes from EMR_EXPORTER_CERT_PASSWORD or a prompt.
     """
     from emr_exporter.errors import ConfigError
-    from emr_exporter.service import ExportRequest, run_export
+    from emr_exporter.jobs.service import ExportRequest, run_export
 
     progress = TerminalProgress(not as_json)
 

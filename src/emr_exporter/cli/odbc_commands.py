@@ -26,7 +26,8 @@ def doctor(conn_str: str | None, dsn: str | None, ask_password: bool, timeout: i
 
     def run() -> int:
         from emr_exporter.errors import ConfigError
-        from emr_exporter.odbc_doctor import resolve_password, run_doctor
+        from emr_exporter.sources.connect import resolve_password
+        from emr_exporter.sources.doctor import run_doctor
 
         if conn_str and dsn:
             raise ConfigError("Give either --odbc or --dsn, not both.")
@@ -45,7 +46,7 @@ def doctor(conn_str: str | None, dsn: str | None, ask_password: bool, timeout: i
 
 
 def _print_report(report: object) -> None:
-    from emr_exporter.odbc_doctor import DoctorReport
+    from emr_exporter.sources.doctor import DoctorReport
 
     assert isinstance(report, DoctorReport)
     click.echo(f"emr-exporter is {report.python_bits}; ODBC drivers must be {report.python_bits} too.")
@@ -78,8 +79,8 @@ def load_demo_command(out_dir: Path, patients: int, conn_str: str, replace: bool
     """``emr-export demo --load-into CONN`` (the option lives on the demo command)."""
 
     def run() -> Any:
-        from emr_exporter.demo_load import load_demo_clinic
-        from emr_exporter.odbc_doctor import resolve_password
+        from emr_exporter.demo.load import load_demo_clinic
+        from emr_exporter.sources.connect import resolve_password
 
         def progress(table: str, rows: int) -> None:
             if not as_json:

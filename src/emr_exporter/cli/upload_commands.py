@@ -265,7 +265,7 @@ def store_demo_certs_command(out_dir: Path, as_json: bool) -> None:
     """Write DEMO-ONLY store certificates: a TLS server pair for 127.0.0.1/localhost and a receipt-signing pair."""
 
     def run() -> None:
-        from emr_exporter.upload.demo_store_keys import make_demo_store_service_keys
+        from emr_exporter.demo.store_keys import make_demo_store_service_keys
 
         keys = make_demo_store_service_keys(out_dir)
         paths = {"tls_cert": str(keys.tls_cert), "tls_key": str(keys.tls_key),

@@ -22,7 +22,7 @@ from emr_exporter.errors import ConnectorSpecError
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 #: Placeholders a ``[detect].files`` pattern may start from, each an environment variable (see
-#: :func:`emr_exporter.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
+#: :func:`emr_exporter.authoring.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
 FILE_PLACEHOLDERS = ("ProgramData", "ProgramFiles", "ProgramFiles(x86)", "UserProfile", "Home")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 

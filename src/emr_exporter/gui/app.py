@@ -12,10 +12,10 @@ I18N_DOMAIN = "emr_exporter"
 
 
 def translations_dir() -> Path:
-    """``resources/i18n`` in a source tree or editable install; ``<bundle>/resources/i18n`` when frozen."""
-    from emr_exporter.readiness import resources_dir
+    """The packaged translations (``emr_exporter/resources/i18n``), the same way in every install."""
+    from emr_exporter.resources import resource_path
 
-    return resources_dir() / "i18n"
+    return resource_path("i18n")
 
 
 def install_translators(app: QApplication, lang: str | None) -> list[QTranslator]:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from emr_exporter import resume
 from emr_exporter.gui import texts
 from emr_exporter.gui.qt import (
     QAbstractItemView,
@@ -44,6 +43,7 @@ from emr_exporter.gui.qt import (
 )
 from emr_exporter.gui.session import DEMO_FOLDER, Session, default_out_dir, prepare_demo_material
 from emr_exporter.gui.workers import JobRunner
+from emr_exporter.jobs import resume
 
 ERROR_STYLE = "color: #b00020;"
 OK_STYLE = "color: #1b5e20;"
@@ -444,7 +444,7 @@ class EmrPage(WizardPageBase):
         if self.dsn_combo.count():
             return
         try:
-            from emr_exporter.odbc_doctor import list_dsns
+            from emr_exporter.sources.connect import list_dsns
 
             sources = list_dsns()
         except Exception:  # no ODBC driver manager on this PC: the DSN choice simply stays empty
@@ -484,7 +484,7 @@ class EmrPage(WizardPageBase):
         self.search_label.setText(self.tr("Looking for the EMR on this PC…"))
 
         def search(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.scan import search_this_pc
+            from emr_exporter.authoring.scan import search_this_pc
 
             return search_this_pc(cancel=cancel)
 
@@ -581,9 +581,9 @@ class EmrPage(WizardPageBase):
         self.completeChanged.emit()
 
         def test(progress: Any, cancel: Any) -> Any:
+            from emr_exporter.authoring.scan import detect_connectors, test_connection
             from emr_exporter.connectors import list_connectors
             from emr_exporter.errors import ConnectorSpecError
-            from emr_exporter.scan import detect_connectors, test_connection
 
             label = test_connection(kwargs)
             detections = detect_connectors(kwargs)
@@ -721,7 +721,7 @@ class ScanPage(WizardPageBase):
         connector, kwargs, attachments = session.connector, dict(session.source_kwargs), session.attachments_root
 
         def run(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.scan import scan_database
+            from emr_exporter.authoring.scan import scan_database
 
             return scan_database(connector, kwargs, attachments, progress=progress, cancel=cancel)
 
@@ -1314,7 +1314,7 @@ class DonePage(WizardPageBase):
         self.report_label.setText(self.tr("Writing the transfer report…"))
 
         def write(progress: Any, cancel: Any) -> Path:
-            from emr_exporter.report import write_transfer_report
+            from emr_exporter.reports.transfer import write_transfer_report
 
             return write_transfer_report(outcome, target, lang, **overrides)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emr_exporter import resume
 from emr_exporter.errors import ConfigError
+from emr_exporter.jobs import resume
 
 DEMO_FOLDER = "demo"
 STEPS = ("institution", "emr", "scan", "export", "verify", "upload", "done")
@@ -40,9 +40,9 @@ def prepare_demo_material(folder: Path) -> DemoMaterial:
     Reusing the keys matters: an interrupted demo export resumes only with the same certificates.
     """
     from emr_exporter.connectors import load_connector
-    from emr_exporter.export import read_institution
-    from emr_exporter.service import DEMO_P12_PASSWORD, DemoRequest, prepare_demo
-    from emr_exporter.source import open_source
+    from emr_exporter.jobs.service import DEMO_P12_PASSWORD, DemoRequest, prepare_demo
+    from emr_exporter.pipeline.export import read_institution
+    from emr_exporter.sources.base import open_source
 
     database, attachments = prepare_demo(DemoRequest(out_dir=folder))
     key_dir = folder / "demo-keys"
@@ -72,9 +72,9 @@ def outcome_from_summary(bundle_path: Path) -> Any:
     from collections import Counter
 
     from emr_exporter import model
-    from emr_exporter.export import EntityReconciliation, Reconciliation
-    from emr_exporter.report import load_summary
-    from emr_exporter.service import ExportOutcome
+    from emr_exporter.jobs.service import ExportOutcome
+    from emr_exporter.pipeline.export import EntityReconciliation, Reconciliation
+    from emr_exporter.reports.transfer import load_summary
 
     summary = load_summary(bundle_path)
     reconciliation = Reconciliation([
@@ -121,10 +121,10 @@ class Session:
     connector: str = ""
     source_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
     attachments_root: Path | None = None
-    scan_report: Any = None  # emr_exporter.scan.ScanReport
+    scan_report: Any = None  # emr_exporter.authoring.scan.ScanReport
     out_dir: Path | None = None
     part_size: int | None = None  # None: the writer's default (tests use small parts to exercise resume)
-    outcome: Any = None  # emr_exporter.service.ExportOutcome
+    outcome: Any = None  # emr_exporter.jobs.service.ExportOutcome
     verify_report: Any = None  # emr_exporter.bundle.reader.VerifyReport
     upload_result: Any = None  # emr_exporter.upload.uploader.UploadResult
     store_url: str = field(default_factory=lambda: os.environ.get(STORE_URL_ENV, ""))
@@ -223,7 +223,7 @@ class Session:
     # --- the jobs (run in worker threads) ------------------------------------------------------
 
     def export_request(self) -> Any:
-        from emr_exporter.service import ExportRequest
+        from emr_exporter.jobs.service import ExportRequest
 
         assert self.out_dir is not None and self.certificate_path is not None
         return ExportRequest(
@@ -236,7 +236,7 @@ class Session:
         )
 
     def run_export(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
-        from emr_exporter.service import run_export
+        from emr_exporter.jobs.service import run_export
 
         return run_export(self.export_request(), progress=progress, cancel=cancel)
 

@@ -60,7 +60,7 @@ class ExportWizard(QWizard):
             wizard_page.stop_jobs()
         self.session.stop_demo_store()
         if code == QWizard.DialogCode.Accepted and self.currentPage() is self.done_page:
-            from emr_exporter import resume
+            from emr_exporter.jobs import resume
 
             resume.clear_state()
         super().done(code)

@@ -43,15 +43,12 @@ def same_origin(a: str, b: str) -> bool:
     return (pa.scheme, (pa.hostname or "").lower(), pa.port) == (pb.scheme, (pb.hostname or "").lower(), pb.port)
 
 
-def _project_resources_dir() -> Path:
-    # src/emr_exporter/upload/policy.py -> repository root / resources
-    return Path(__file__).resolve().parents[3] / "resources"
-
-
 def default_store_certificate() -> Path | None:
     """The store certificate shipped in ``resources/store/`` (first ``*.pem``), or None if none ships yet."""
-    store_dir = _project_resources_dir() / "store"
-    if not store_dir.is_dir():
+    from emr_exporter.resources import optional_resource_path
+
+    store_dir = optional_resource_path("store")
+    if store_dir is None or not store_dir.is_dir():
         return None
     pems = sorted(store_dir.glob("*.pem"))
     return pems[0] if pems else None

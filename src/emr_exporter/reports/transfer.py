@@ -26,7 +26,7 @@ from typing import Any
 
 from emr_exporter import __version__, model
 from emr_exporter.errors import ConfigError
-from emr_exporter.readiness import resources_dir
+from emr_exporter.resources import resource_path
 
 SUMMARY_SUFFIX = ".summary.json"
 FONT_FAMILY = "NanumGothic"
@@ -225,7 +225,7 @@ def new_pdf(title: str) -> Any:
     """An A4 fpdf2 document with NanumGothic (regular and bold) embedded as subsets."""
     from fpdf import FPDF
 
-    fonts = resources_dir() / "fonts"
+    fonts = resource_path("fonts")
     pdf = FPDF(format="A4")
     pdf.set_title(title)
     pdf.set_creator(f"emr-exporter {__version__}")

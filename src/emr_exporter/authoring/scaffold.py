@@ -29,7 +29,7 @@ from typing import Any
 from emr_exporter import __version__, model
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME
 from emr_exporter.errors import ConfigError, SourceQueryError
-from emr_exporter.source import Source, open_source
+from emr_exporter.sources.base import Source, open_source
 
 DEFAULT_SAMPLE_ROWS = 1000
 #: Distinct values are counted up to this many per column (then reported as "more than").
@@ -291,13 +291,13 @@ def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
 def _quote(source: Source, identifier: str) -> str:
     # Names come from the catalogue exactly as stored: quoted, they match whatever the case or the script
     # (a Korean table name), where a connector's own SQL leaves them unquoted.
-    from emr_exporter.drivers import caps_for
+    from emr_exporter.sources.drivers import caps_for
 
     return caps_for(source.engine).quote(identifier)
 
 
 def _sample_sql(source: Source, table: str, order_by: str, n: int) -> str:
-    from emr_exporter.drivers import caps_for, limit_sql
+    from emr_exporter.sources.drivers import caps_for, limit_sql
 
     return limit_sql(caps_for(source.engine), table, None, [order_by], n)
 

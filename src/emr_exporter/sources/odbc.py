@@ -1,8 +1,8 @@
 """A clinic database over ODBC (pyodbc), read-only, read in keyset pages with the engine's paging syntax.
 
 Connecting, read-only sessions, readable connection errors and password handling live in
-:mod:`emr_exporter.odbc_doctor`; per-engine knowledge (paging, streaming options) in
-:mod:`emr_exporter.drivers`. This module only adapts them to the :class:`~emr_exporter.source.Source`
+:mod:`emr_exporter.sources.doctor`; per-engine knowledge (paging, streaming options) in
+:mod:`emr_exporter.sources.drivers`. This module only adapts them to the :class:`~emr_exporter.sources.base.Source`
 protocol the export pipeline reads through.
 """
 
@@ -14,7 +14,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from emr_exporter.drivers import (
+from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
+from emr_exporter.sources.drivers import (
     caps_for,
     connection_string_for_streaming,
     detect_engine_of_connection,
@@ -22,7 +23,6 @@ from emr_exporter.drivers import (
     keyset_page_sql,
     redact_connection_string,
 )
-from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +51,17 @@ def _unquoted(identifier: str) -> str:
 
 
 class OdbcSource:
-    """A read-only pyodbc connection shaped as a :class:`~emr_exporter.source.Source`.
+    """A read-only pyodbc connection shaped as a :class:`~emr_exporter.sources.base.Source`.
 
     With ``snapshot`` (the export's connection) every query reads one consistent snapshot: the engine's
-    :attr:`~emr_exporter.drivers.DriverCaps.snapshot_statements` run right after connecting, in one
+    :attr:`~emr_exporter.sources.drivers.DriverCaps.snapshot_statements` run right after connecting, in one
     transaction held until :meth:`close`. ``consistent`` says whether a snapshot is actually held (SQL
     Server without ALLOW_SNAPSHOT_ISOLATION, Firebird: no). A reconnect starts a *new* snapshot and adds
     one to ``snapshot_generation``, so the export can re-check its counts afterwards.
     """
 
     def __init__(self, connection_string: str, password: str | None = None, *, snapshot: bool = False) -> None:
-        from emr_exporter.odbc_doctor import connect_odbc
+        from emr_exporter.sources.connect import connect_odbc
 
         self._secrets = (password,)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
@@ -160,7 +160,7 @@ class OdbcSource:
         With ``snapshot`` the new connection reads a new snapshot: rows committed since the first one
         are visible from here on, which is why ``snapshot_generation`` goes up.
         """
-        from emr_exporter.odbc_doctor import connect_odbc
+        from emr_exporter.sources.connect import connect_odbc
 
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):

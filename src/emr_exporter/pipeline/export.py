@@ -22,13 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from emr_exporter import __version__, fhir, model
-from emr_exporter.bag import BagStream
+from emr_exporter import __version__, model
 from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
 from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
 from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, MappingError, ReconciliationError
-from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset, snapshot_generation
+from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.bag import BagStream
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset, snapshot_generation
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16

@@ -1,10 +1,8 @@
-"""``emr-export doctor``: which ODBC drivers and DSNs are installed, and does this connection work?
+"""Opening an ODBC connection, and turning its failures into one readable hint each.
 
-The usual failures are turned into one readable hint each, from the SQLSTATE and the driver's message
-(drivers disagree on SQLSTATEs: psqlODBC reports a wrong password as 08001, unixODBC a missing driver
-as 01000 "Can't open lib"). Passwords come from ``EMR_EXPORTER_DB_PASSWORD`` or a prompt, are merged
-into the connection string in memory only, and are scrubbed from every message
-(:func:`~emr_exporter.drivers.redact_connection_string`).
+The hint comes from the SQLSTATE and the driver's message (drivers disagree on SQLSTATEs: psqlODBC reports a
+wrong password as 08001, unixODBC a missing driver as 01000 "Can't open lib"). Passwords are merged into
+the connection string in memory only and scrubbed from every message.
 """
 
 from __future__ import annotations
@@ -12,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from emr_exporter.drivers import (
+from emr_exporter.errors import ConfigError, SourceUnavailable
+from emr_exporter.sources.drivers import (
     apply_connection_settings,
     caps_for,
     detect_engine,
@@ -26,7 +25,6 @@ from emr_exporter.drivers import (
     set_options,
     with_password,
 )
-from emr_exporter.errors import ConfigError, SourceUnavailable
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 #: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT): long enough
@@ -264,77 +262,3 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
             connection.execute(statement)
     return connection
 
-
-@dataclass
-class ConnectionReport:
-    ok: bool
-    connection: str  # redacted
-    engine: str | None = None
-    dbms_name: str | None = None
-    dbms_version: str | None = None
-    driver_name: str | None = None
-    driver_version: str | None = None
-    read_only_session: bool | None = None
-    problem: dict[str, str] | None = None
-
-
-@dataclass
-class DoctorReport:
-    python_bits: str
-    drivers: list[str]
-    dsns: dict[str, str]
-    connection: ConnectionReport | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def check_connection(conn_str: str, password: str | None = None, *, timeout: int = 10) -> ConnectionReport:
-    """Connect once, identify the engine, try the read-only session; never raises for ODBC failures."""
-    import pyodbc
-
-    full = with_password(conn_str, password) if password else conn_str
-    shown = redact_connection_string(conn_str, password)
-    try:
-        connection = pyodbc.connect(_with_connect_timeout(full, timeout), timeout=timeout, autocommit=True)
-    except pyodbc.Error as exc:
-        problem = problem_from_exception(exc, conn_str, password)
-        return ConnectionReport(ok=False, connection=shown, problem=asdict(problem))
-    try:
-        dbms_name = str(connection.getinfo(pyodbc.SQL_DBMS_NAME))
-        driver_name = str(connection.getinfo(pyodbc.SQL_DRIVER_NAME))
-        report = ConnectionReport(
-            ok=True,
-            connection=shown,
-            dbms_name=dbms_name,
-            dbms_version=str(connection.getinfo(pyodbc.SQL_DBMS_VER)),
-            driver_name=driver_name,
-            driver_version=str(connection.getinfo(pyodbc.SQL_DRIVER_VER)),
-        )
-        try:
-            report.engine = detect_engine(dbms_name, driver_name)
-        except ConfigError:
-            report.engine = None
-        statement = caps_for(report.engine).read_only_statement if report.engine else None
-        if statement:
-            try:
-                connection.execute(statement)
-                report.read_only_session = True
-            except pyodbc.Error:
-                report.read_only_session = False
-        return report
-    finally:
-        connection.close()
-
-
-def run_doctor(conn_str: str | None = None, password: str | None = None, *, timeout: int = 10) -> DoctorReport:
-    report = DoctorReport(python_bits=_bitness(), drivers=list_drivers(), dsns=list_dsns())
-    if not report.drivers:
-        report.notes.append(
-            "No ODBC drivers are installed. Install the driver of your EMR's database "
-            f"({_bitness()} version) and run doctor again."
-        )
-    if conn_str is not None:
-        report.connection = check_connection(conn_str, password, timeout=timeout)
-    return report

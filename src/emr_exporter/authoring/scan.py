@@ -31,8 +31,8 @@ from emr_exporter import model
 from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.connectors.mapper import EntityMapper
 from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
-from emr_exporter.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
-from emr_exporter.source import DEFAULT_PAGE_SIZE, Source, iter_keyset, open_source
+from emr_exporter.pipeline.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset, open_source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -242,7 +242,8 @@ def find_candidates(
 def _open_candidate(kind: str, where: str) -> tuple[Source | None, str | None, str]:
     """Open a place without a password: (source, None, "") or (None, status, reason)."""
     if kind == "dsn":
-        from emr_exporter.odbc_doctor import LOGIN_FAILED, check_connection
+        from emr_exporter.sources.connect import LOGIN_FAILED
+        from emr_exporter.sources.doctor import check_connection
 
         report = check_connection(f"DSN={where}", timeout=DSN_TIMEOUT)
         if not report.ok:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from emr_exporter import fhir, model
+from emr_exporter import model
 from emr_exporter.errors import ConfigError
-from emr_exporter.report import FONT_FAMILY, new_pdf
+from emr_exporter.pipeline import fhir
+from emr_exporter.reports.transfer import FONT_FAMILY, new_pdf
 
 PREVIEW_DOCUMENTS = ("receipt", "diagnosis-certificate", "outpatient-confirmation")
 PREVIEW_MARK = "미리보기 (PREVIEW) - 발급 문서 아님 / not an issued document"

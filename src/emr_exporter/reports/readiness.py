@@ -4,7 +4,7 @@ The national issuance portal gives patients 17 kinds of documents (``resources/d
 lists them with the canonical-model data each needs). A bundle that is complete row by row can still be
 useless for, say, receipts without the 공단부담금 split; the founder should learn that while the EMR is
 still running. :class:`ReadinessObserver` watches the export stream (an
-:class:`~emr_exporter.export.RecordObserver`) and writes ``data/report/readiness.json`` into the bag:
+:class:`~emr_exporter.pipeline.export.RecordObserver`) and writes ``data/report/readiness.json`` into the bag:
 per document type, how many units (patients, visits, receipts, kept copies) it can be issued for, and
 per missing requirement how many units lack it **with the affected chart numbers** — those lists exist
 only inside the bag; :meth:`Readiness.to_dict` leaves them out unless asked, and logs never see them.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import threading
 import tomllib
 from array import array
@@ -29,20 +28,13 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.errors import ConfigError
+from emr_exporter.resources import resource_path
 
 READINESS_MEMBER = "report/readiness.json"
 
 
-def resources_dir() -> Path:
-    """``resources/`` of the project, or of the frozen app (PyInstaller puts it under ``sys._MEIPASS``)."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
 def default_catalogue_path() -> Path:
-    return resources_dir() / "documents" / "catalogue.toml"
+    return resource_path("documents", "catalogue.toml")
 
 
 # --- flags ---------------------------------------------------------------------------------------------
@@ -698,7 +690,7 @@ def readiness_for(
     """Readiness of a clinic database without writing anything: the export stream, hashed and dropped."""
     import datetime as dt
 
-    from emr_exporter.export import ExportRun, digest_stream, read_institution
+    from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 
     institution = institution or read_institution(spec, source)
     observer = ReadinessObserver(institution, catalogue)
@@ -711,8 +703,8 @@ def readiness_for(
 
 
 def run_readiness(request: Any, progress: Any = None, cancel: threading.Event | None = None) -> Readiness:
-    """The ``readiness`` job for an :class:`~emr_exporter.service.ExportRequest` (source fields only)."""
-    from emr_exporter.service import open_export_source
+    """The ``readiness`` job for an :class:`~emr_exporter.jobs.service.ExportRequest` (source fields only)."""
+    from emr_exporter.jobs.service import open_export_source
 
     with open_export_source(request) as (spec, source, institution, attachments_root):
         return readiness_for(

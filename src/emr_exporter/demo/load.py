@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emr_exporter.drivers import (
+from emr_exporter.errors import ConfigError, SourceError, SourceQueryError
+from emr_exporter.sources.drivers import (
     apply_connection_settings,
     caps_for,
     detect_engine,
     redact_connection_string,
     with_password,
 )
-from emr_exporter.errors import ConfigError, SourceError, SourceQueryError
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Parameters per INSERT statement (SQL Server allows 2100, the others far more).
@@ -143,7 +143,7 @@ def load_demo_into(
     try:
         target = pyodbc.connect(full, autocommit=False, timeout=15)
     except pyodbc.Error as exc:
-        from emr_exporter.odbc_doctor import problem_from_exception
+        from emr_exporter.sources.connect import problem_from_exception
 
         problem = problem_from_exception(exc, conn_str, password)
         raise SourceError(f"Cannot load the demo into {shown}: {problem.hint} ({problem.detail})") from None
@@ -231,7 +231,7 @@ def load_demo_clinic(
 ) -> LoadResult:
     """``emr-export demo --load-into``: make the demo clinic file in ``out_dir`` (if absent, as ``demo``
     does) and copy it into ``conn_str``. Attachments stored as files stay in ``out_dir/attachments``."""
-    from emr_exporter.service import DemoRequest, prepare_demo
+    from emr_exporter.jobs.service import DemoRequest, prepare_demo
 
     database, _attachments = prepare_demo(DemoRequest(Path(out_dir), patients=patients))
     return load_demo_into(database, conn_str, password=password, replace=replace, progress=progress)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from emr_exporter.drivers import redact_connection_string
+from emr_exporter.sources.drivers import redact_connection_string
 
 ENV_HOME = "EMR_EXPORTER_HOME"  # overrides the app-data folder (tests, portable installs)
 STATE_FILE = "wizard-state.json"

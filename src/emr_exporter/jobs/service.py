@@ -16,9 +16,9 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.connectors import ConnectorSpec, load_connector
-from emr_exporter.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
-from emr_exporter.readiness import ReadinessObserver
-from emr_exporter.source import Source, open_source
+from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
+from emr_exporter.reports.readiness import ReadinessObserver
+from emr_exporter.sources.base import Source, open_source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -203,7 +203,7 @@ def _sealed_export(
         extra={"readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string()},
     )
     # <bundle>.summary.json: the transfer report's inputs (no patient data), for `emr-export report`.
-    from emr_exporter.report import write_summary
+    from emr_exporter.reports.transfer import write_summary
 
     outcome.extra["summary"] = str(write_summary(outcome))
     return outcome
@@ -219,7 +219,7 @@ class DemoRequest:
 
 def prepare_demo(request: DemoRequest) -> tuple[Path, Path]:
     """Create the demo clinic database (if absent); return (database, attachments root)."""
-    from emr_exporter.demo import create_demo_clinic
+    from emr_exporter.demo.clinic import create_demo_clinic
 
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

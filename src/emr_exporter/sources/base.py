@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from emr_exporter.drivers import caps_for
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
+from emr_exporter.sources.drivers import caps_for
 
 DEFAULT_PAGE_SIZE = 5000
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: s
         raise SourceUnavailable("Give exactly one of a database file, an ODBC connection string or a DSN.")
     if database is not None:
         return SqliteFileSource(Path(database), snapshot=snapshot)
-    from emr_exporter.odbc_source import OdbcSource
+    from emr_exporter.sources.odbc import OdbcSource
 
     connection_string = odbc if odbc else f"DSN={dsn}"
     return OdbcSource(connection_string, password=password, snapshot=snapshot)

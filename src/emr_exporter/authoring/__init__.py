@@ -1,0 +1,1 @@
+"""For people writing connectors: scan, detect, scaffold."""

@@ -1,0 +1,1 @@
+"""The synthetic demo clinic, its loader into other engines, and throwaway demo keys."""

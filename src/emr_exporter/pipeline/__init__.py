@@ -1,0 +1,1 @@
+"""The export run: source rows -> canonical records -> FHIR + raw rows -> BagIt tar stream."""

@@ -1,0 +1,1 @@
+"""What people read: portal-document readiness, the transfer report PDF, document previews."""

@@ -1,0 +1,1 @@
+"""Reading a clinic database: SQLite files, ODBC, per-driver capabilities, connection doctor."""
