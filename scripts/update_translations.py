@@ -22,7 +22,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "scripts"))
     from i18n_ko_seed import KO
 
-    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src" / "emr_exporter" / "gui").glob("*.py"))
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src" / "emr_exporter" / "gui").rglob("*.py"))
     subprocess.run([str(BIN / "pyside6-lupdate"), *sources, "-no-obsolete", "-ts", str(TS)], cwd=ROOT, check=True)
     tree = ET.parse(TS)
     missing = []

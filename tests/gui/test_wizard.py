@@ -360,7 +360,7 @@ def test_every_message_has_a_korean_translation(tmp_path: Path) -> None:
     ts = root / "src" / "emr_exporter" / "resources" / "i18n" / "emr_exporter_ko.ts"
     # The committed .ts holds exactly the strings the code has now (else: scripts/update_translations.py).
     fresh = tmp_path / "fresh.ts"
-    sources = sorted(str(p) for p in (root / "src" / "emr_exporter" / "gui").glob("*.py"))
+    sources = sorted(str(p) for p in (root / "src" / "emr_exporter" / "gui").rglob("*.py"))
     lupdate = Path(sys.executable).parent / "pyside6-lupdate"
     subprocess.run([str(lupdate), *sources, "-ts", str(fresh)], check=True, capture_output=True)
     in_code = {m.findtext("source") for m in ET.parse(fresh).getroot().iter("message")}

@@ -1,4 +1,4 @@
-"""The founder's wizard: a QWizard over the pages in :mod:`emr_exporter.gui.pages`."""
+"""The founder's wizard: a QWizard over the pages in :mod:`emr_exporter.gui.pages` (one module per page)."""
 
 from __future__ import annotations
 

@@ -4,82 +4,82 @@
     <context>
         <name>DonePage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1259" />
+            <location filename="../../gui/pages/done.py" line="24" />
             <source>Done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1260" />
+            <location filename="../../gui/pages/done.py" line="25" />
             <source>Keep the receipt number and the transfer report with the clinic's closing papers.</source>
             <translation>접수번호와 이관 보고서를 폐업 서류와 함께 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1261" />
+            <location filename="../../gui/pages/done.py" line="26" />
             <source>Receipt</source>
             <translation>접수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1262" />
+            <location filename="../../gui/pages/done.py" line="27" />
             <source>Where the file is</source>
             <translation>파일 위치</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1263" />
+            <location filename="../../gui/pages/done.py" line="28" />
             <source>&amp;Open the folder</source>
             <translation>폴더 열기(&amp;O)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1264" />
+            <location filename="../../gui/pages/done.py" line="29" />
             <source>Open the &amp;report to print</source>
             <translation>보고서 열어서 인쇄하기(&amp;R)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1265" />
+            <location filename="../../gui/pages/done.py" line="30" />
             <source>&amp;Save a copy of the report…</source>
             <translation>보고서 사본 저장(&amp;S)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1266" />
+            <location filename="../../gui/pages/done.py" line="31" />
             <source>Transfer report</source>
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1291" />
+            <location filename="../../gui/pages/done.py" line="56" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1295" />
+            <location filename="../../gui/pages/done.py" line="60" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1298" />
+            <location filename="../../gui/pages/done.py" line="63" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1314" />
+            <location filename="../../gui/pages/done.py" line="79" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1325" />
+            <location filename="../../gui/pages/done.py" line="90" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1346" />
+            <location filename="../../gui/pages/done.py" line="109" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1346" />
+            <location filename="../../gui/pages/done.py" line="109" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1352" />
+            <location filename="../../gui/pages/done.py" line="115" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -87,162 +87,162 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="363" />
+            <location filename="../../gui/pages/emr.py" line="28" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="365" />
+            <location filename="../../gui/pages/emr.py" line="30" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="369" />
+            <location filename="../../gui/pages/emr.py" line="34" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="374" />
+            <location filename="../../gui/pages/emr.py" line="39" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="375" />
+            <location filename="../../gui/pages/emr.py" line="40" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 설정된 ODBC 데이터 원본 (DSN)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="376" />
+            <location filename="../../gui/pages/emr.py" line="41" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (ODBC 연결 문자열)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="379" />
+            <location filename="../../gui/pages/emr.py" line="44" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="385" />
+            <location filename="../../gui/pages/emr.py" line="50" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="387" />
+            <location filename="../../gui/pages/emr.py" line="52" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="392" />
+            <location filename="../../gui/pages/emr.py" line="57" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="394" />
+            <location filename="../../gui/pages/emr.py" line="59" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="398" />
+            <location filename="../../gui/pages/emr.py" line="63" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="399" />
+            <location filename="../../gui/pages/emr.py" line="64" />
             <source>Data &amp;source:</source>
             <translation>데이터 원본(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="400" />
+            <location filename="../../gui/pages/emr.py" line="65" />
             <source>&amp;ODBC connection:</source>
             <translation>ODBC 연결(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="401" />
+            <location filename="../../gui/pages/emr.py" line="66" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="402" />
+            <location filename="../../gui/pages/emr.py" line="67" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="408" />
+            <location filename="../../gui/pages/emr.py" line="73" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="438" />
+            <location filename="../../gui/pages/emr.py" line="103" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="484" />
+            <location filename="../../gui/pages/emr.py" line="149" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="496" />
+            <location filename="../../gui/pages/emr.py" line="161" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="498" />
+            <location filename="../../gui/pages/emr.py" line="163" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="510" />
+            <location filename="../../gui/pages/emr.py" line="175" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="514" />
+            <location filename="../../gui/pages/emr.py" line="179" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="535" />
+            <location filename="../../gui/pages/emr.py" line="200" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="539" />
+            <location filename="../../gui/pages/emr.py" line="204" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="545" />
+            <location filename="../../gui/pages/emr.py" line="210" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="573" />
+            <location filename="../../gui/pages/emr.py" line="238" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="578" />
+            <location filename="../../gui/pages/emr.py" line="243" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="608" />
+            <location filename="../../gui/pages/emr.py" line="273" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — 일치도 {percent}%, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="616" />
+            <location filename="../../gui/pages/emr.py" line="281" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="621" />
+            <location filename="../../gui/pages/emr.py" line="286" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="625" />
+            <location filename="../../gui/pages/emr.py" line="290" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 설치된 EMR 커넥터 중 맞는 것이 없습니다. 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -250,132 +250,132 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="798" />
+            <location filename="../../gui/pages/export.py" line="29" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="800" />
+            <location filename="../../gui/pages/export.py" line="31" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="803" />
+            <location filename="../../gui/pages/export.py" line="34" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="805" />
+            <location filename="../../gui/pages/export.py" line="36" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="806" />
+            <location filename="../../gui/pages/export.py" line="37" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="807" />
+            <location filename="../../gui/pages/export.py" line="38" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="809" />
+            <location filename="../../gui/pages/export.py" line="40" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="811" />
+            <location filename="../../gui/pages/export.py" line="42" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="812" />
+            <location filename="../../gui/pages/export.py" line="43" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="823" />
+            <location filename="../../gui/pages/export.py" line="54" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="824" />
+            <location filename="../../gui/pages/export.py" line="55" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="851" />
+            <location filename="../../gui/pages/export.py" line="82" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="860" />
+            <location filename="../../gui/pages/export.py" line="91" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="875" />
+            <location filename="../../gui/pages/export.py" line="106" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="888" />
+            <location filename="../../gui/pages/export.py" line="119" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="894" />
+            <location filename="../../gui/pages/export.py" line="125" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="900" />
+            <location filename="../../gui/pages/export.py" line="131" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="905" />
+            <location filename="../../gui/pages/export.py" line="136" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="923" />
+            <location filename="../../gui/pages/export.py" line="154" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="938" />
+            <location filename="../../gui/pages/export.py" line="169" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="946" />
+            <location filename="../../gui/pages/export.py" line="177" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="949" />
+            <location filename="../../gui/pages/export.py" line="180" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="961" />
+            <location filename="../../gui/pages/export.py" line="192" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="966" />
+            <location filename="../../gui/pages/export.py" line="197" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="977" />
+            <location filename="../../gui/pages/export.py" line="208" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="979" />
+            <location filename="../../gui/pages/export.py" line="210" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
@@ -383,7 +383,7 @@
     <context>
         <name>ExportWizard</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/wizard.py" line="26" />
+            <location filename="../../gui/wizard.py" line="26" />
             <source>EMR records export — 진료기록 이관</source>
             <translation>진료기록 이관 — EMR 기록 내보내기</translation>
         </message>
@@ -391,124 +391,124 @@
     <context>
         <name>InstitutionPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="178" />
+            <location filename="../../gui/pages/institution.py" line="28" />
             <source>Institution and certificate</source>
             <translation>기관 정보와 인증서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="180" />
+            <location filename="../../gui/pages/institution.py" line="30" />
             <source>The clinic's 요양기관기호 and name, the closing date, and the certificate that signs the records.</source>
             <translation>의원의 요양기관기호와 이름, 폐업(휴업) 일자, 그리고 기록에 서명할 인증서입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="191" />
+            <location filename="../../gui/pages/institution.py" line="41" />
             <source>&amp;File…</source>
             <translation>파일(&amp;F)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="192" />
+            <location filename="../../gui/pages/institution.py" line="42" />
             <source>F&amp;older…</source>
             <translation>폴더(&amp;O)…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="195" />
+            <location filename="../../gui/pages/institution.py" line="45" />
             <source>&amp;Load certificate</source>
             <translation>인증서 불러오기(&amp;L)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="196" />
+            <location filename="../../gui/pages/institution.py" line="46" />
             <source>Certificate</source>
             <translation>인증서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="197" />
+            <location filename="../../gui/pages/institution.py" line="47" />
             <source>Institution code check</source>
             <translation>요양기관기호 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="202" />
+            <location filename="../../gui/pages/institution.py" line="52" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="204" />
+            <location filename="../../gui/pages/institution.py" line="54" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="205" />
+            <location filename="../../gui/pages/institution.py" line="55" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="210" />
+            <location filename="../../gui/pages/institution.py" line="60" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="214" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="220" />
+            <location filename="../../gui/pages/institution.py" line="70" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="221" />
+            <location filename="../../gui/pages/institution.py" line="71" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="245" />
+            <location filename="../../gui/pages/institution.py" line="95" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="260" />
+            <location filename="../../gui/pages/institution.py" line="110" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="265" />
+            <location filename="../../gui/pages/institution.py" line="115" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="276" />
+            <location filename="../../gui/pages/institution.py" line="126" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="276" />
+            <location filename="../../gui/pages/institution.py" line="126" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="282" />
+            <location filename="../../gui/pages/institution.py" line="132" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (signCert.der가 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="291" />
+            <location filename="../../gui/pages/institution.py" line="141" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="296" />
+            <location filename="../../gui/pages/institution.py" line="146" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="319" />
+            <location filename="../../gui/pages/institution.py" line="169" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="324" />
+            <location filename="../../gui/pages/institution.py" line="174" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
         </message>
@@ -516,87 +516,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="673" />
+            <location filename="../../gui/pages/scan.py" line="25" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="674" />
+            <location filename="../../gui/pages/scan.py" line="26" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="676" />
+            <location filename="../../gui/pages/scan.py" line="28" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="677" />
+            <location filename="../../gui/pages/scan.py" line="29" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="680" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="682" />
+            <location filename="../../gui/pages/scan.py" line="34" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="687" />
+            <location filename="../../gui/pages/scan.py" line="39" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="688" />
+            <location filename="../../gui/pages/scan.py" line="40" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="689" />
+            <location filename="../../gui/pages/scan.py" line="41" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="719" />
+            <location filename="../../gui/pages/scan.py" line="71" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="736" />
+            <location filename="../../gui/pages/scan.py" line="88" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="751" />
+            <location filename="../../gui/pages/scan.py" line="103" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="770" />
+            <location filename="../../gui/pages/scan.py" line="122" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="776" />
+            <location filename="../../gui/pages/scan.py" line="128" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -604,42 +604,42 @@ Valid from {start} to {end}</source>
     <context>
         <name>StartPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="119" />
+            <location filename="../../gui/pages/start.py" line="22" />
             <source>Welcome</source>
             <translation>시작</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="121" />
+            <location filename="../../gui/pages/start.py" line="24" />
             <source>This program copies every medical record of the clinic, seals it with the clinic's certificate and hands it to the national record storage system (진료기록보관시스템).</source>
             <translation>이 프로그램은 의원의 모든 진료기록을 복사하여 기관 인증서로 서명·봉인한 뒤 휴·폐업 의료기관 진료기록보관시스템에 넘겨 드립니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="125" />
+            <location filename="../../gui/pages/start.py" line="28" />
             <source>&amp;Export this clinic's records</source>
             <translation>이 의원의 진료기록 내보내기(&amp;E)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="126" />
+            <location filename="../../gui/pages/start.py" line="29" />
             <source>Try everything with the &amp;demo clinic (made-up patients)</source>
             <translation>데모 의원으로 전체 과정 연습하기 — 가상 환자(&amp;D)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="127" />
+            <location filename="../../gui/pages/start.py" line="30" />
             <source>&amp;Continue the unfinished export</source>
             <translation>끝나지 않은 이관 이어서 하기(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="133" />
+            <location filename="../../gui/pages/start.py" line="36" />
             <source>Unfinished export</source>
             <translation>끝나지 않은 이관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="138" />
+            <location filename="../../gui/pages/start.py" line="41" />
             <source>An export of {name} was not finished (it stopped at the {step} step). Nothing was lost: continue it, or start again.</source>
             <translation>{name}의 이관이 끝나지 않았습니다({step} 단계에서 멈춤). 잃어버린 것은 없습니다. 이어서 하거나 처음부터 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="148" />
+            <location filename="../../gui/pages/start.py" line="51" />
             <source>You will need: the clinic's certificate (공동인증서 or .p12 file) and its password, and access to the EMR database on this PC.</source>
             <translation>준비물: 기관 인증서(공동인증서 또는 .p12 파일)와 그 비밀번호, 그리고 이 PC에서 EMR 데이터베이스에 접근할 수 있어야 합니다.</translation>
         </message>
@@ -647,261 +647,261 @@ Valid from {start} to {end}</source>
     <context>
         <name>Texts</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="16" />
+            <location filename="../../gui/texts.py" line="16" />
             <source>Doctors and staff</source>
             <translation>의료인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="17" />
+            <location filename="../../gui/texts.py" line="17" />
             <source>Patients</source>
             <translation>환자</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="18" />
+            <location filename="../../gui/texts.py" line="18" />
             <source>Visits</source>
             <translation>내원</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="19" />
+            <location filename="../../gui/texts.py" line="19" />
             <source>Diagnoses</source>
             <translation>상병</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="20" />
+            <location filename="../../gui/texts.py" line="20" />
             <source>Chart notes</source>
             <translation>진료기록</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="21" />
+            <location filename="../../gui/texts.py" line="21" />
             <source>Orders and prescriptions</source>
             <translation>처방·오더</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="22" />
+            <location filename="../../gui/texts.py" line="22" />
             <source>Procedures</source>
             <translation>처치·수술</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="23" />
+            <location filename="../../gui/texts.py" line="23" />
             <source>Lab results</source>
             <translation>검사 결과</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="24" />
+            <location filename="../../gui/texts.py" line="24" />
             <source>Imaging reports</source>
             <translation>영상 판독</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="25" />
+            <location filename="../../gui/texts.py" line="25" />
             <source>Certificates issued</source>
             <translation>발급한 증명서</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="26" />
+            <location filename="../../gui/texts.py" line="26" />
             <source>Receipts</source>
             <translation>영수증</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="27" />
+            <location filename="../../gui/texts.py" line="27" />
             <source>Fee details</source>
             <translation>진료비 세부내역</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="28" />
+            <location filename="../../gui/texts.py" line="28" />
             <source>Attached files</source>
             <translation>첨부파일</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="35" />
+            <location filename="../../gui/texts.py" line="35" />
             <source>refers to a record that does not exist</source>
             <translation>없는 기록을 가리킴</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="36" />
+            <location filename="../../gui/texts.py" line="36" />
             <source>repeats another record's number</source>
             <translation>다른 기록과 번호가 중복됨</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="37" />
+            <location filename="../../gui/texts.py" line="37" />
             <source>has an impossible date</source>
             <translation>있을 수 없는 날짜</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="38" />
+            <location filename="../../gui/texts.py" line="38" />
             <source>a required value is empty</source>
             <translation>꼭 필요한 값이 비어 있음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="39" />
+            <location filename="../../gui/texts.py" line="39" />
             <source>text that cannot be read (damaged characters)</source>
             <translation>읽을 수 없는 글자(깨진 문자)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="40" />
+            <location filename="../../gui/texts.py" line="40" />
             <source>text that would lose characters</source>
             <translation>글자가 손실될 수 있는 텍스트</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="41" />
+            <location filename="../../gui/texts.py" line="41" />
             <source>the attached file is missing</source>
             <translation>첨부파일이 없음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="42" />
+            <location filename="../../gui/texts.py" line="42" />
             <source>the attached file cannot be read</source>
             <translation>첨부파일을 읽을 수 없음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="43" />
+            <location filename="../../gui/texts.py" line="43" />
             <source>the file is outside the attachments folder</source>
             <translation>첨부파일 폴더 밖의 파일</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="44" />
+            <location filename="../../gui/texts.py" line="44" />
             <source>the record has no number</source>
             <translation>기록 번호가 없음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="45" />
+            <location filename="../../gui/texts.py" line="45" />
             <source>a number that is not valid</source>
             <translation>올바르지 않은 숫자</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="46" />
+            <location filename="../../gui/texts.py" line="46" />
             <source>a code the EMR connector does not know</source>
             <translation>EMR 커넥터가 모르는 코드</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="47" />
+            <location filename="../../gui/texts.py" line="47" />
             <source>a yes/no value that is not valid</source>
             <translation>올바르지 않은 예/아니오 값</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="48" />
+            <location filename="../../gui/texts.py" line="48" />
             <source>stored data that is not valid</source>
             <translation>올바르지 않은 저장 데이터</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="49" />
+            <location filename="../../gui/texts.py" line="49" />
             <source>cannot be written in the national format</source>
             <translation>표준 형식으로 옮길 수 없음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="56" />
+            <location filename="../../gui/texts.py" line="56" />
             <source>institution</source>
             <translation>기관 정보</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="57" />
+            <location filename="../../gui/texts.py" line="57" />
             <source>EMR</source>
             <translation>EMR</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="58" />
+            <location filename="../../gui/texts.py" line="58" />
             <source>scan</source>
             <translation>살펴보기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="59" />
+            <location filename="../../gui/texts.py" line="59" />
             <source>export</source>
             <translation>내보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="60" />
+            <location filename="../../gui/texts.py" line="60" />
             <source>check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="61" />
+            <location filename="../../gui/texts.py" line="61" />
             <source>sending</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="62" />
+            <location filename="../../gui/texts.py" line="62" />
             <source>done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="72" />
+            <location filename="../../gui/texts.py" line="72" />
             <source>The certificate password is wrong. Type it again (capital letters matter).</source>
             <translation>인증서 비밀번호가 틀렸습니다. 다시 입력하세요(대소문자를 구분합니다).</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="76" />
+            <location filename="../../gui/texts.py" line="76" />
             <source>This certificate has expired. Renew the institution's certificate (공동인증서) and load it.</source>
             <translation>인증서 유효기간이 지났습니다. 기관 인증서(공동인증서)를 갱신한 뒤 다시 불러오세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="80" />
+            <location filename="../../gui/texts.py" line="80" />
             <source>This certificate is not valid yet. Check the computer's date and time.</source>
             <translation>아직 사용할 수 없는 인증서입니다. 컴퓨터의 날짜와 시간을 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="83" />
+            <location filename="../../gui/texts.py" line="83" />
             <source>This certificate cannot be used for signing.</source>
             <translation>이 인증서로는 서명할 수 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="85" />
+            <location filename="../../gui/texts.py" line="85" />
             <source>The EMR database cannot be opened. Check the file or the connection details.</source>
             <translation>EMR 데이터베이스를 열 수 없습니다. 파일이나 연결 정보를 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="89" />
+            <location filename="../../gui/texts.py" line="89" />
             <source>Reading the EMR database failed.</source>
             <translation>EMR 데이터베이스를 읽지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="91" />
+            <location filename="../../gui/texts.py" line="91" />
             <source>Stopped. Nothing is lost: press Start to continue where it stopped.</source>
             <translation>멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="95" />
+            <location filename="../../gui/texts.py" line="95" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="97" />
+            <location filename="../../gui/texts.py" line="97" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="101" />
+            <location filename="../../gui/texts.py" line="101" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="105" />
+            <location filename="../../gui/texts.py" line="105" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="107" />
+            <location filename="../../gui/texts.py" line="107" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/texts.py" line="108" />
+            <location filename="../../gui/texts.py" line="108" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../src/emr_exporter/gui/texts.py" line="124" />
+            <location filename="../../gui/texts.py" line="124" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../src/emr_exporter/gui/texts.py" line="127" />
+            <location filename="../../gui/texts.py" line="127" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../src/emr_exporter/gui/texts.py" line="128" />
+            <location filename="../../gui/texts.py" line="128" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
@@ -911,67 +911,67 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1099" />
+            <location filename="../../gui/pages/upload.py" line="27" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1100" />
+            <location filename="../../gui/pages/upload.py" line="28" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1101" />
+            <location filename="../../gui/pages/upload.py" line="29" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1102" />
+            <location filename="../../gui/pages/upload.py" line="30" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1108" />
+            <location filename="../../gui/pages/upload.py" line="36" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1109" />
+            <location filename="../../gui/pages/upload.py" line="37" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1112" />
+            <location filename="../../gui/pages/upload.py" line="40" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1113" />
+            <location filename="../../gui/pages/upload.py" line="41" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1114" />
+            <location filename="../../gui/pages/upload.py" line="42" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1115" />
+            <location filename="../../gui/pages/upload.py" line="43" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1121" />
+            <location filename="../../gui/pages/upload.py" line="49" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1152" />
+            <location filename="../../gui/pages/upload.py" line="80" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1158" />
+            <location filename="../../gui/pages/upload.py" line="86" />
             <source>1. Copy {file} (in {folder}) to a USB stick.
 2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -980,63 +980,63 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1181" />
+            <location filename="../../gui/pages/upload.py" line="109" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1192" />
+            <location filename="../../gui/pages/upload.py" line="120" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1198" />
+            <location filename="../../gui/pages/upload.py" line="126" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1199" />
+            <location filename="../../gui/pages/upload.py" line="127" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1200" />
+            <location filename="../../gui/pages/upload.py" line="128" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1201" />
+            <location filename="../../gui/pages/upload.py" line="129" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1202" />
+            <location filename="../../gui/pages/upload.py" line="130" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1203" />
+            <location filename="../../gui/pages/upload.py" line="131" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1218" />
+            <location filename="../../gui/pages/upload.py" line="146" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1222" />
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1231" />
+            <location filename="../../gui/pages/upload.py" line="150" />
+            <location filename="../../gui/pages/upload.py" line="159" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1233" />
+            <location filename="../../gui/pages/upload.py" line="161" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1243" />
+            <location filename="../../gui/pages/upload.py" line="170" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -1044,82 +1044,82 @@ Valid from {start} to {end}</source>
     <context>
         <name>VerifyPage</name>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1005" />
+            <location filename="../../gui/pages/verify.py" line="23" />
             <source>Check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1006" />
+            <location filename="../../gui/pages/verify.py" line="24" />
             <source>Nothing left behind, and the sealed file is intact and correctly signed.</source>
             <translation>빠진 기록이 없는지, 봉인 파일이 온전하고 올바르게 서명되었는지 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1007" />
+            <location filename="../../gui/pages/verify.py" line="25" />
             <source>Reconciliation</source>
             <translation>건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
+            <location filename="../../gui/pages/verify.py" line="28" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
+            <location filename="../../gui/pages/verify.py" line="28" />
             <source>In the EMR</source>
             <translation>EMR 원본</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
+            <location filename="../../gui/pages/verify.py" line="28" />
             <source>Exported</source>
             <translation>내보냄</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1010" />
+            <location filename="../../gui/pages/verify.py" line="28" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1012" />
+            <location filename="../../gui/pages/verify.py" line="30" />
             <source>Reconciliation per type</source>
             <translation>종류별 건수 대조</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1017" />
+            <location filename="../../gui/pages/verify.py" line="35" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1018" />
+            <location filename="../../gui/pages/verify.py" line="36" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1035" />
+            <location filename="../../gui/pages/verify.py" line="53" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1041" />
+            <location filename="../../gui/pages/verify.py" line="59" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1058" />
+            <location filename="../../gui/pages/verify.py" line="76" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1061" />
+            <location filename="../../gui/pages/verify.py" line="79" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1063" />
+            <location filename="../../gui/pages/verify.py" line="81" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../src/emr_exporter/gui/pages.py" line="1071" />
+            <location filename="../../gui/pages/verify.py" line="89" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}</translation>
         </message>

@@ -1,0 +1,97 @@
+"""What every wizard page shares: the session, job runners that re-check the page, and failure display.
+
+Naming rule (desktop.md §1.3): no attribute may shadow a Qt method (``done``, ``next``, ``result``,
+``thread``, ``page``, ``field``...); widgets end in ``_edit``, ``_button``, ``_label``, runners in ``_runner``.
+Signals a test can wait on (``jobFinished``, ``jobFailed``) are emitted in the GUI thread.
+"""
+
+from __future__ import annotations
+
+from emr_exporter.gui import texts
+from emr_exporter.gui.qt import (
+    QLabel,
+    Qt,
+    QWidget,
+    QWizardPage,
+    Signal,
+)
+from emr_exporter.gui.session import Session
+from emr_exporter.gui.workers import JobRunner
+
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+
+
+def message_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(name)
+    return label
+
+
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A form label with a mnemonic that moves keyboard focus to its field (and names it for screen readers)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    widget.setAccessibleName(text.replace("&", ""))
+    return label
+
+
+class WizardPageBase(QWizardPage):
+    jobFinished = Signal()  # Qt naming for signals
+    jobFailed = Signal(str)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.error_label = message_label("error")
+        self.error_label.setStyleSheet(ERROR_STYLE)
+
+    def show_error(self, error: BaseException | None) -> None:
+        if error is None:
+            self.error_label.clear()
+            return
+        summary = texts.error_summary(error)
+        detail = str(error)
+        self.error_label.setText(summary if not detail or detail == summary else f"{summary}\n{detail}")
+
+    def show_failure(self, error: BaseException) -> None:
+        """A job failed (connect a runner's ``failed`` here): the page puts its widgets back, then the message.
+
+        The one failure display for every page: :meth:`on_job_failed` first (re-enable buttons, clear progress),
+        then the founder's summary and the core's detail in ``error_label``, then ``jobFailed`` for tests.
+        """
+        self.on_job_failed(error)
+        self.show_error(error)
+        self.completeChanged.emit()
+        self.jobFailed.emit(str(error))
+
+    def on_job_failed(self, error: BaseException) -> None:
+        """Called by :meth:`show_failure` before the message is shown; pages reset their own widgets here."""
+
+    def new_runner(self) -> JobRunner:
+        """A runner whose end re-checks the page: isComplete() is false while any job's thread runs."""
+        runner = JobRunner(self)
+        runner.ended.connect(self.completeChanged)
+        runner.ended.connect(self.on_job_ended)
+        return runner
+
+    def on_job_ended(self) -> None:
+        """Called in the GUI thread once a job's thread has stopped; pages re-enable their buttons here."""
+
+    def runners(self) -> list[JobRunner]:
+        return [v for v in vars(self).values() if isinstance(v, JobRunner)]
+
+    def stop_jobs(self) -> None:
+        for runner in self.runners():
+            runner.stop()
+
+    def busy(self) -> bool:
+        return any(r.running for r in self.runners())
+
+    def cleanupPage(self) -> None:  # Qt override: Back
+        # Leaving a page stops its work at a safe point (an export keeps its sealed parts and journal).
+        self.stop_jobs()
+
+

@@ -1,0 +1,115 @@
+"""Done: receipt number, where the file is, the transfer report PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emr_exporter.gui.pages.base import OK_STYLE, WizardPageBase, message_label
+from emr_exporter.gui.qt import (
+    QDesktopServices,
+    QFileDialog,
+    QHBoxLayout,
+    QLocale,
+    QPushButton,
+    QUrl,
+    QVBoxLayout,
+)
+from emr_exporter.gui.session import Session
+
+
+class DonePage(WizardPageBase):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.setTitle(self.tr("Done"))
+        self.setSubTitle(self.tr("Keep the receipt number and the transfer report with the clinic's closing papers."))
+        self.receipt_label = message_label(self.tr("Receipt"))
+        self.file_label = message_label(self.tr("Where the file is"))
+        self.open_folder_button = QPushButton(self.tr("&Open the folder"))
+        self.open_report_button = QPushButton(self.tr("Open the &report to print"))
+        self.save_report_button = QPushButton(self.tr("&Save a copy of the report…"))
+        self.report_label = message_label(self.tr("Transfer report"))
+        self.report_runner = self.new_runner()
+        self.report_path: Path | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.receipt_label)
+        layout.addWidget(self.file_label)
+        layout.addWidget(self.report_label)
+        row = QHBoxLayout()
+        row.addWidget(self.open_folder_button)
+        row.addWidget(self.open_report_button)
+        row.addWidget(self.save_report_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+        self.open_folder_button.clicked.connect(self._open_folder)
+        self.open_report_button.clicked.connect(self._open_report)
+        self.save_report_button.clicked.connect(self._save_report)
+        self.report_runner.succeeded.connect(self._on_report)
+        self.report_runner.failed.connect(self.show_failure)
+
+    def initializePage(self) -> None:  # Qt override
+        session = self.session
+        uploaded = session.upload_result
+        if uploaded is not None and uploaded.receipt_number:
+            self.receipt_label.setText(self.tr("Receipt number: {number}").format(number=uploaded.receipt_number))
+            self.receipt_label.setStyleSheet(OK_STYLE)
+        else:
+            self.receipt_label.setText(self.tr(
+                "Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number."
+            ))
+        bundle = Path(session.outcome.bundle_path)
+        self.file_label.setText(self.tr("The sealed file: {path}").format(path=str(bundle)))
+        self.open_report_button.setEnabled(False)
+        self.save_report_button.setEnabled(False)
+        self.write_report(bundle.with_name(bundle.name + ".report.pdf"))
+
+    def write_report(self, target: Path) -> None:
+        """Write the transfer report PDF (no patient data: counts, digests, the receipt number)."""
+        session = self.session
+        outcome = session.outcome
+        lang = "ko" if self.locale().language() == QLocale.Language.Korean else "en"
+        signer = session.signer
+        overrides = {
+            "closing_date": session.closing_date.isoformat() if session.closing_date else None,
+            "receipt_number": getattr(session.upload_result, "receipt_number", None),
+            "signer": signer.certificate.subject.rfc4514_string() if signer is not None else None,
+        }
+        self.report_label.setText(self.tr("Writing the transfer report…"))
+
+        def write(progress: Any, cancel: Any) -> Path:
+            from emr_exporter.reports.transfer import write_transfer_report
+
+            return write_transfer_report(outcome, target, lang, **overrides)
+
+        self.report_runner.start(write)
+
+    def _on_report(self, path: Any) -> None:
+        self.report_path = Path(path)
+        self.report_label.setText(self.tr("Transfer report (PDF): {path}").format(path=str(path)))
+        self.open_report_button.setEnabled(True)
+        self.save_report_button.setEnabled(True)
+        self.jobFinished.emit()
+
+    def on_job_failed(self, error: BaseException) -> None:
+        self.report_label.clear()
+
+    def _open_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.session.outcome.bundle_path).parent)))
+
+    def _open_report(self) -> None:
+        if self.report_path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report_path)))
+
+    def _save_report(self) -> None:
+        if self.report_path is None:
+            return
+        target, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Save a copy of the transfer report"), str(self.report_path), self.tr("PDF (*.pdf)")
+        )
+        if target and Path(target) != self.report_path:
+            import shutil
+
+            shutil.copyfile(self.report_path, target)
+            self.report_label.setText(self.tr("Saved: {path}").format(path=target))

@@ -1,0 +1,326 @@
+"""Which EMR database: search this PC, test the connection, recognise the connector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emr_exporter.gui.pages.base import OK_STYLE, WizardPageBase, buddy, message_label
+from emr_exporter.gui.qt import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    Signal,
+)
+from emr_exporter.gui.session import Session
+
+
+class EmrPage(WizardPageBase):
+    searchFinished = Signal()  # the search of this PC has ended (its candidates are listed)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.setTitle(self.tr("Which EMR"))
+        self.setSubTitle(self.tr(
+            "Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself."
+        ))
+        # Found on this PC: the places the installed connectors declare, opened and scored in a worker.
+        self.found_combo = QComboBox()
+        self.search_label = message_label(self.tr("Search result"))
+        self.search_runner = self.new_runner()
+        self._candidates: list[Any] = []
+        self._searched = False
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem(self.tr("A database file on this PC"), "file")
+        self.kind_combo.addItem(self.tr("An ODBC data source set up on this PC (DSN)"), "dsn")
+        self.kind_combo.addItem(self.tr("A database server (ODBC connection string)"), "odbc")
+        self.dsn_combo = QComboBox()
+        self.database_edit = QLineEdit()
+        self.browse_button = QPushButton(self.tr("&Browse…"))
+        self.odbc_edit = QLineEdit()
+        self.odbc_edit.setPlaceholderText("DRIVER={...};SERVER=...;DATABASE=...;UID=...")
+        self.db_password_edit = QLineEdit()
+        self.db_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.attachments_edit = QLineEdit()
+        self.test_button = QPushButton(self.tr("&Test connection"))
+        self.connector_combo = QComboBox()
+        self.status_label = message_label(self.tr("Connection result"))
+        self.test_runner = self.new_runner()
+        self._tested_key: tuple[Any, ...] | None = None
+
+        form = QFormLayout()
+        form.addRow(buddy(self.tr("Fo&und on this PC:"), self.found_combo), self.found_combo)
+        form.addRow(self.search_label)
+        form.addRow(buddy(self.tr("&Kind:"), self.kind_combo), self.kind_combo)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.database_edit, 1)
+        file_row.addWidget(self.browse_button)
+        form.addRow(buddy(self.tr("Database &file:"), self.database_edit), file_row)
+        form.addRow(buddy(self.tr("Data &source:"), self.dsn_combo), self.dsn_combo)
+        form.addRow(buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
+        form.addRow(buddy(self.tr("Database pass&word:"), self.db_password_edit), self.db_password_edit)
+        form.addRow(buddy(self.tr("&Attachments folder:"), self.attachments_edit), self.attachments_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.status_label)
+        connector_form = QFormLayout()
+        connector_form.addRow(buddy(self.tr("&EMR program:"), self.connector_combo), self.connector_combo)
+        layout.addLayout(connector_form)
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+
+        self.kind_combo.currentIndexChanged.connect(self._on_kind)
+        self.dsn_combo.currentIndexChanged.connect(self.completeChanged)
+        self.browse_button.clicked.connect(self._browse)
+        self.test_button.clicked.connect(self.test_connection)
+        self.connector_combo.currentIndexChanged.connect(self.completeChanged)
+        for edit in (self.database_edit, self.odbc_edit, self.db_password_edit):
+            edit.textChanged.connect(self.completeChanged)
+        self.test_runner.succeeded.connect(self._on_tested)
+        self.test_runner.failed.connect(self.show_failure)
+        self.found_combo.activated.connect(self._on_candidate_chosen)
+        self.search_runner.succeeded.connect(self._on_searched)
+        self.search_runner.failed.connect(self._on_search_failed)
+        self._on_kind()
+
+    def _on_kind(self) -> None:
+        kind = self.kind_combo.currentData()
+        is_file = kind == "file"
+        self.dsn_combo.setEnabled(kind == "dsn")
+        self.database_edit.setEnabled(is_file)
+        self.browse_button.setEnabled(is_file)
+        self.odbc_edit.setEnabled(kind == "odbc")
+        self.db_password_edit.setEnabled(not is_file)
+        self.completeChanged.emit()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the EMR database file"))
+        if path:
+            self.database_edit.setText(path)
+
+    def _fill_dsns(self) -> None:
+        """The ODBC data sources configured on this PC (names only; quick, no connection is made)."""
+        if self.dsn_combo.count():
+            return
+        try:
+            from emr_exporter.sources.connect import list_dsns
+
+            sources = list_dsns()
+        except Exception:  # no ODBC driver manager on this PC: the DSN choice simply stays empty
+            sources = {}
+        for name, driver in sorted(sources.items()):
+            self.dsn_combo.addItem(f"{name} ({driver})", name)
+
+    def initializePage(self) -> None:  # Qt override
+        self._fill_dsns()
+        session = self.session
+        if session.demo and session.demo_material is not None and not self.database_edit.text():
+            self.database_edit.setText(str(session.demo_material.database))
+            self.attachments_edit.setText(str(session.demo_material.attachments_root))
+        elif session.source_kwargs and not self.database_edit.text() and not self.odbc_edit.text():
+            if session.source_kwargs.get("database"):
+                self.database_edit.setText(str(session.source_kwargs["database"]))
+            elif session.source_kwargs.get("dsn"):
+                self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
+                self.dsn_combo.setCurrentIndex(max(0, self.dsn_combo.findData(session.source_kwargs["dsn"])))
+            elif session.source_kwargs.get("odbc"):
+                self.kind_combo.setCurrentIndex(self.kind_combo.findData("odbc"))
+                self.odbc_edit.setText(str(session.source_kwargs["odbc"]))
+            if session.attachments_root:
+                self.attachments_edit.setText(str(session.attachments_root))
+        if self.source_kwargs() and self._tested_key is None:
+            self.test_connection()
+        if not self._searched:
+            self.search_pc()
+
+    def search_pc(self) -> None:
+        """Look where the installed connectors say their EMR lives (files, DSN names) and score each place."""
+        if self.search_runner.running:
+            return
+        self._searched = True
+        self.found_combo.clear()
+        self.found_combo.setEnabled(False)
+        self.search_label.setText(self.tr("Looking for the EMR on this PC…"))
+
+        def search(progress: Any, cancel: Any) -> Any:
+            from emr_exporter.authoring.scan import search_this_pc
+
+            return search_this_pc(cancel=cancel)
+
+        self.search_runner.start(search)
+
+    def _candidate_text(self, candidate: Any) -> str:
+        place = candidate.where if candidate.kind == "file" else f"DSN {candidate.where}"
+        if candidate.needs_password:
+            return self.tr("{product} — {place} (needs the database password)").format(
+                product=candidate.product, place=place)
+        return self.tr("{product} — {percent}% sure — {place}").format(
+            product=candidate.product, percent=candidate.percent, place=place)
+
+    def _on_searched(self, candidates: Any) -> None:
+        # Only places worth offering: a place the connector's tables were not found in is left out.
+        self._candidates = [c for c in candidates if c.confidence > 0]
+        self.found_combo.clear()
+        for index, candidate in enumerate(self._candidates):
+            self.found_combo.addItem(self._candidate_text(candidate), index)
+        self.found_combo.setEnabled(bool(self._candidates))
+        if not self._candidates:
+            self.search_label.setText(self.tr(
+                "No EMR database was found where the installed connectors look. Choose the file or data "
+                "source below."))
+        elif self.source_kwargs() or self.test_runner.running:
+            # The founder (or the saved session) already chose a database: only offer what was found.
+            self.search_label.setText(self.tr("Found {count} possible EMR database(s) on this PC.").format(
+                count=len(self._candidates)))
+        else:
+            self.found_combo.setCurrentIndex(0)
+            self._on_candidate_chosen(0)
+        self.searchFinished.emit()
+
+    def _on_candidate_chosen(self, index: int) -> None:
+        if not 0 <= index < len(self._candidates):
+            return
+        candidate = self._candidates[index]
+        if candidate.kind == "file":
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("file"))
+            self.database_edit.setText(candidate.where)
+        else:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
+            if self.dsn_combo.findData(candidate.where) < 0:
+                self.dsn_combo.addItem(candidate.where, candidate.where)
+            self.dsn_combo.setCurrentIndex(self.dsn_combo.findData(candidate.where))
+        if candidate.needs_password:
+            self.search_label.setText(self.tr(
+                "Found {product} at {place}. It needs the database password: type it and press Test "
+                "connection.").format(product=candidate.product, place=candidate.where))
+            self.db_password_edit.setFocus()
+            return
+        self.search_label.setText(self.tr("Found {product} at {place} ({percent}% sure).").format(
+            product=candidate.product, place=candidate.where, percent=candidate.percent))
+        self.test_connection()
+
+    def _on_search_failed(self, error: Any) -> None:
+        # The search is a convenience: the founder can still choose the database by hand.
+        self.search_label.setText(self.tr("The search of this PC did not finish. Choose the file or data "
+                                          "source below."))
+        self.searchFinished.emit()
+
+    def source_kwargs(self) -> dict[str, Any]:
+        if self.kind_combo.currentData() == "file":
+            text = self.database_edit.text().strip()
+            return {"database": Path(text)} if text else {}
+        if self.kind_combo.currentData() == "dsn":
+            dsn = self.dsn_combo.currentData()
+            kwargs: dict[str, Any] = {"dsn": dsn} if dsn else {}
+            if dsn and self.db_password_edit.text():
+                kwargs["password"] = self.db_password_edit.text()
+            return kwargs
+        text = self.odbc_edit.text().strip()
+        kwargs = {"odbc": text} if text else {}
+        if text and self.db_password_edit.text():
+            kwargs["password"] = self.db_password_edit.text()
+        return kwargs
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(sorted((k, str(v)) for k, v in self.source_kwargs().items()))
+
+    def test_connection(self) -> None:
+        if self.test_runner.running:
+            return
+        kwargs = self.source_kwargs()
+        if not kwargs:
+            self.error_label.setText(self.tr("Choose the database file or type the connection first."))
+            return
+        self.show_error(None)
+        self._tested_key = None
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(self.tr("Connecting…"))
+        self.test_button.setEnabled(False)
+        self.connector_combo.clear()
+        self.completeChanged.emit()
+
+        def test(progress: Any, cancel: Any) -> Any:
+            from emr_exporter.authoring.scan import detect_connectors, test_connection
+            from emr_exporter.connectors import list_connectors
+            from emr_exporter.errors import ConnectorSpecError
+
+            label = test_connection(kwargs)
+            detections = detect_connectors(kwargs)
+            installed = [s for s in list_connectors() if not isinstance(s, ConnectorSpecError)]
+            return self._key_for(kwargs), label, detections, installed
+
+        self.test_runner.start(test)
+
+    @staticmethod
+    def _key_for(kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(sorted((k, str(v)) for k, v in kwargs.items()))
+
+    def _on_tested(self, found: Any) -> None:
+        key, label, detections, installed = found
+        self.test_button.setEnabled(True)
+        self._tested_key = key
+        self.connector_combo.clear()
+        detected = {d.connector for d in detections}
+        for detection in detections:
+            version = detection.version or "?"
+            self.connector_combo.addItem(
+                self.tr("{product} — {percent}% match, version {version}").format(
+                    product=detection.product, percent=detection.percent, version=version
+                ),
+                detection.connector,
+            )
+        for spec in installed:
+            if spec.name not in detected:
+                self.connector_combo.addItem(
+                    self.tr("{product} — not recognised in this database").format(product=spec.product or spec.name),
+                    spec.name,
+                )
+        if detections:
+            best = detections[0]
+            message = self.tr("Connected to {label}. Recognised: {product} ({percent}% sure).").format(
+                label=label, product=best.product, percent=best.percent
+            )
+        else:
+            message = self.tr("Connected to {label}, but no installed EMR connector recognises it. "
+                              "Choose one, or ask your IT contractor.").format(label=label)
+        if self.session.connector:
+            index = self.connector_combo.findData(self.session.connector)
+            if index >= 0:
+                self.connector_combo.setCurrentIndex(index)
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet(OK_STYLE)
+        self.completeChanged.emit()
+        self.jobFinished.emit()
+
+    def on_job_failed(self, error: BaseException) -> None:
+        self.test_button.setEnabled(True)
+        self.status_label.clear()
+
+    def isComplete(self) -> bool:  # Qt override
+        return (
+            self._tested_key is not None
+            and self._tested_key == self._key()
+            and self.connector_combo.currentData() is not None
+            and not self.test_runner.running
+        )
+
+    def validatePage(self) -> bool:  # Qt override
+        session = self.session
+        connector = str(self.connector_combo.currentData())
+        kwargs = self.source_kwargs()
+        if (connector, self._key_for(kwargs)) != (session.connector, self._key_for(session.source_kwargs)):
+            # Another database or EMR: what was scanned, sealed and sent belongs to the previous one.
+            session.scan_report = None
+            session.outcome = session.verify_report = session.upload_result = None
+        session.connector = connector
+        session.source_kwargs = kwargs
+        text = self.attachments_edit.text().strip()
+        session.attachments_root = Path(text) if text else None
+        session.save("scan")
+        return True

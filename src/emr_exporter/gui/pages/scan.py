@@ -1,0 +1,139 @@
+"""What will be exported: a read-only scan of the whole database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emr_exporter.gui import texts
+from emr_exporter.gui.pages.base import WizardPageBase, message_label
+from emr_exporter.gui.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    QProgressBar,
+    QPushButton,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+from emr_exporter.gui.session import Session
+
+
+class ScanPage(WizardPageBase):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.setTitle(self.tr("What will be exported"))
+        self.setSubTitle(self.tr("The program reads the whole database once, without changing it."))
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setAccessibleName(self.tr("Scan progress"))
+        self.progress_label = message_label(self.tr("Scan status"))
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Record type"), self.tr("Records"), self.tr("Set aside"), self.tr("Why set aside")]
+        )
+        self.table.setAccessibleName(self.tr("Records per type"))
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.range_label = message_label(self.tr("Date range"))
+        self.sample_label = message_label(self.tr("Sample patient"))
+        self.rescan_button = QPushButton(self.tr("&Scan again"))
+        self.scan_runner = self.new_runner()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.range_label)
+        layout.addWidget(self.sample_label)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.rescan_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.rescan_button.clicked.connect(self.start_scan)
+        self.scan_runner.progressed.connect(self._on_progress)
+        self.scan_runner.succeeded.connect(self._on_scanned)
+        self.scan_runner.failed.connect(self.show_failure)
+
+    def initializePage(self) -> None:  # Qt override
+        if self.session.scan_report is None:
+            self.start_scan()
+        else:
+            self._show(self.session.scan_report)
+
+    def start_scan(self) -> None:
+        if self.scan_runner.running:
+            return
+        session = self.session
+        self.show_error(None)
+        self.table.setRowCount(0)
+        self.range_label.clear()
+        self.sample_label.clear()
+        self.progress_bar.setRange(0, 0)
+        self.progress_label.setText(self.tr("Reading the database…"))
+        self.rescan_button.setEnabled(False)
+        connector, kwargs, attachments = session.connector, dict(session.source_kwargs), session.attachments_root
+
+        def run(progress: Any, cancel: Any) -> Any:
+            from emr_exporter.authoring.scan import scan_database
+
+            return scan_database(connector, kwargs, attachments, progress=progress, cancel=cancel)
+
+        self.completeChanged.emit()
+        self.scan_runner.start(run)
+
+    def _on_progress(self, event: Any) -> None:
+        if event.total:
+            self.progress_bar.setRange(0, event.total)
+            self.progress_bar.setValue(event.done)
+        if event.entity:
+            self.progress_label.setText(self.tr("Reading {what}: {done} of {total}").format(
+                what=texts.entity_name(event.entity), done=texts.number(event.done), total=texts.number(event.total)
+            ))
+
+    def _on_scanned(self, report: Any) -> None:
+        self.session.scan_report = report
+        self.rescan_button.setEnabled(True)
+        self._show(report)
+        self.completeChanged.emit()
+        self.jobFinished.emit()
+
+    def _show(self, report: Any) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(1)
+        totals = report.totals
+        found = self.tr("{rows} records found; {aside} will be set aside with their reason.")
+        self.progress_label.setText(found.format(
+            rows=texts.number(totals["source_rows"]), aside=texts.number(totals["will_quarantine"])
+        ))
+        self.table.setRowCount(len(report.entities))
+        for row, entity in enumerate(report.entities):
+            reasons = ", ".join(
+                f"{texts.reason_text(code)} ({texts.number(n)})" for code, n in sorted(entity.reasons.items())
+            )
+            cells = [texts.entity_name(entity.entity), texts.number(entity.source_rows),
+                     texts.number(entity.will_quarantine), reasons]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column in (1, 2):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        if report.first_encounter and report.last_encounter:
+            self.range_label.setText(self.tr("Visits from {first} to {last}.").format(
+                first=report.first_encounter.isoformat(), last=report.last_encounter.isoformat()
+            ))
+        sample = report.sample_patient
+        if sample is not None:
+            self.sample_label.setText(self.tr(
+                "Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}"
+            ).format(chart=sample.chart_number, name=sample.name,
+                     born=sample.birth_date.isoformat() if sample.birth_date else "?", rrn=sample.rrn_masked))
+
+    def on_job_failed(self, error: BaseException) -> None:
+        self.rescan_button.setEnabled(True)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_label.clear()
+
+    def isComplete(self) -> bool:  # Qt override
+        return self.session.scan_report is not None and not self.scan_runner.running

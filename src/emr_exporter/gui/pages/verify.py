@@ -1,0 +1,106 @@
+"""Check: reconciliation (nothing left behind) and the sealed file's verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emr_exporter.gui import texts
+from emr_exporter.gui.pages.base import ERROR_STYLE, OK_STYLE, WizardPageBase, message_label
+from emr_exporter.gui.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+from emr_exporter.gui.session import Session
+
+
+class VerifyPage(WizardPageBase):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.setTitle(self.tr("Check"))
+        self.setSubTitle(self.tr("Nothing left behind, and the sealed file is intact and correctly signed."))
+        self.summary_label = message_label(self.tr("Reconciliation"))
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Record type"), self.tr("In the EMR"), self.tr("Exported"), self.tr("Set aside")]
+        )
+        self.table.setAccessibleName(self.tr("Reconciliation per type"))
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.quarantine_label = message_label(self.tr("Records set aside"))
+        self.bundle_label = message_label(self.tr("Sealed file check"))
+        self.verify_runner = self.new_runner()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.quarantine_label)
+        layout.addWidget(self.bundle_label)
+        layout.addWidget(self.error_label)
+        self.verify_runner.succeeded.connect(self._on_verified)
+        self.verify_runner.failed.connect(self.show_failure)
+
+    def initializePage(self) -> None:  # Qt override
+        outcome = self.session.outcome
+        reconciliation = outcome.reconciliation
+        totals = reconciliation.totals
+        if reconciliation.balanced:
+            self.summary_label.setText(self.tr(
+                "Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, "
+                "{aside} set aside."
+            ).format(rows=texts.number(totals["source_rows"]), exported=texts.number(totals["exported"]),
+                     aside=texts.number(totals["quarantined"])))
+            self.summary_label.setStyleSheet(OK_STYLE)
+        else:
+            self.summary_label.setText(self.tr("The counts do not add up. Do not send this file; export again."))
+            self.summary_label.setStyleSheet(ERROR_STYLE)
+        self.table.setRowCount(len(reconciliation.entities))
+        reasons: dict[str, int] = {}
+        for row, entity in enumerate(reconciliation.entities):
+            cells = [texts.entity_name(entity.entity), texts.number(entity.source_rows),
+                     texts.number(entity.exported), texts.number(entity.quarantined)]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+            for code, count in entity.reasons.items():
+                reasons[code] = reasons.get(code, 0) + count
+        if reasons:
+            lines = [f"• {texts.reason_text(code)}: {texts.number(n)}" for code, n in sorted(reasons.items())]
+            self.quarantine_label.setText(self.tr(
+                "Set aside records are kept, unchanged, inside the sealed file with their reason:"
+            ) + "\n" + "\n".join(lines))
+        else:
+            self.quarantine_label.setText(self.tr("No record had to be set aside."))
+        if self.session.verify_report is None:
+            self.bundle_label.setText(self.tr("Checking the sealed file…"))
+            self.verify_runner.start(self.session.verify)
+        else:
+            self._on_verified(self.session.verify_report)
+
+    def _on_verified(self, report: Any) -> None:
+        self.session.verify_report = report
+        self.bundle_label.setText(self.tr(
+            "Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}"
+        ).format(parts=report.parts, size=texts.data_size(report.size), path=str(report.path)))
+        self.bundle_label.setStyleSheet(OK_STYLE)
+        self.session.save("upload")
+        self.completeChanged.emit()
+        self.jobFinished.emit()
+
+    def on_job_failed(self, error: BaseException) -> None:
+        self.bundle_label.clear()
+
+    def isComplete(self) -> bool:  # Qt override
+        outcome = self.session.outcome
+        return (
+            self.session.verify_report is not None
+            and outcome is not None
+            and outcome.reconciliation.balanced
+            and not self.verify_runner.running
+        )
