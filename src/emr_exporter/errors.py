@@ -7,6 +7,7 @@ files, settings, tables and row keys instead.
 
     EmrExporterError
     ├── ConfigError                 bad command-line option, setting or environment
+    │   └── SignerMismatchError     the signing certificate belongs to another institution
     ├── ConnectorError
     │   ├── ConnectorSpecError      a connector.toml that is not valid (names file, line, field)
     │   └── ConnectorNotFound
@@ -50,6 +51,17 @@ class ConfigError(EmrExporterError):
 
     code = "config"
     exit_code = 2
+
+
+class SignerMismatchError(ConfigError):
+    """The signing certificate names another institution than the one the bundle is labelled with."""
+
+    code = "signer-mismatch"
+
+    def __init__(self, message: str, check: object = None) -> None:
+        super().__init__(message)
+        #: The :class:`emr_exporter.bundle.signer_check.SignerCheck` (status, evidence) for callers.
+        self.check = check
 
 
 class ConnectorError(EmrExporterError):

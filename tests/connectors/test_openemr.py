@@ -295,7 +295,9 @@ def test_cli_sealed_export_then_open_gives_every_document_back_byte_identical(
     from emr_exporter.cli import main
 
     keys = tmp_path / "keys"
-    make_demo_keys(keys)  # throwaway CA, institution .p12 (password "demo") and store key pair
+    # throwaway CA, institution .p12 (password "demo", naming the 요양기관기호 the export is labelled with:
+    # the signer check) and store key pair
+    make_demo_keys(keys, institution_code="12345678", institution_name="OpenEMR test clinic")
     monkeypatch.setenv("EMR_EXPORTER_DB_PASSWORD", openemr.password)
     monkeypatch.setenv("EMR_EXPORTER_CERT_PASSWORD", "demo")
     runner = CliRunner()

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 from emr_exporter.errors import CertificateError
 
@@ -427,18 +428,41 @@ institution's 공동인증서 and the real store certificate shipped with the pr
 """
 
 
-def make_demo_keys(folder: Path) -> DemoKeys:
+def demo_institution_subject(code: str, name: str) -> x509.Name:
+    """The demo institution certificate's subject: names the clinic and its 요양기관기호, as the signer
+    check (bundle/signer_check.py) expects of a real institution certificate."""
+    return x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, f"DEMO ONLY {name} ({code})"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "DEMO"),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "KR"),
+    ])
+
+
+def make_demo_keys(
+    folder: Path, *, institution_code: str | None = None, institution_name: str | None = None
+) -> DemoKeys:
     """Generate a demo CA, institution certificate (.p12, password 'demo') and store key pair.
 
-    If ``folder`` already holds a complete demo key set it is loaded, not replaced: an interrupted demo
-    export can then resume with the same certificate.
+    The institution certificate names ``institution_code``/``institution_name`` (default: the demo
+    clinic, 햇살가정의원(가상) 99350017), so a demo export passes the signer check. If ``folder``
+    already holds a complete demo key set for that institution it is loaded, not replaced: an
+    interrupted demo export can then resume with the same certificate.
     """
+    if institution_code is None or institution_name is None:
+        from emr_exporter.demo.clinic import DEMO_INSTITUTION_CODE, DEMO_INSTITUTION_NAME
+
+        institution_code = institution_code or DEMO_INSTITUTION_CODE
+        institution_name = institution_name or DEMO_INSTITUTION_NAME
+    subject = demo_institution_subject(institution_code, institution_name)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = ("institution.p12", "demo-ca.pem", "store-cert.pem", "store-key.pem")
     if all((folder / n).is_file() for n in names):
         try:
-            return _load_demo_keys(folder)
+            loaded = _load_demo_keys(folder)
+            if loaded.signer.certificate.subject == subject:
+                return loaded
+            # A set from an older version (or for another institution) would fail the signer check.
         except CertificateError:
             pass  # damaged or expired: make a new set
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -447,7 +471,7 @@ def make_demo_keys(folder: Path) -> DemoKeys:
     ca_cert = _build_cert(ca_name, ca_name, ca_key.public_key(), ca_key, now, ca=True)
     institution_key = rsa.generate_private_key(65537, 2048)
     institution_cert = _build_cert(
-        x509.Name.from_rfc4514_string("CN=DEMO ONLY 데모의원 (12345678),O=DEMO,C=KR"),
+        subject,
         ca_name, institution_key.public_key(), ca_key, now, ca=False, signing=True,
     )
     store_key = rsa.generate_private_key(65537, 3072)

@@ -131,11 +131,17 @@ def _password_from_env_or_prompt(env: str, prompt: str, needed: bool) -> str | N
 @click.option("--connectors-dir", "connectors_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Extra folder to search for connectors (repeatable).")
 @click.option("--part-size", type=click.IntRange(16384), help="Bytes of plaintext per encrypted part.")
+@click.option("--business-number", "business_number", metavar="NNN-NN-NNNNN",
+              help="The clinic's 사업자등록번호, compared with the one the certificate carries (if any).")
+@click.option("--accept-signer-mismatch", is_flag=True,
+              help="Seal even if the certificate names another institution; the override is recorded "
+                   "in the bundle.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (includes the bag SHA-256).")
 def export(connector: str, database: Path | None, odbc: str | None, dsn: str | None,
            attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
            out_dir: Path | None, dry_run: bool, signer_path: Path | None, store_cert: Path | None,
-           connectors_dirs: tuple[Path, ...], part_size: int | None, as_json: bool) -> None:
+           connectors_dirs: tuple[Path, ...], part_size: int | None, business_number: str | None,
+           accept_signer_mismatch: bool, as_json: bool) -> None:
     """Export a clinic database through a connector. Close the EMR program first.
 
     The database password (for --odbc/--dsn) is read from the environment variable
@@ -159,6 +165,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
             signer_password=None if dry_run else _password_from_env_or_prompt(
                 CERT_PASSWORD_ENV, "Certificate password", signer_path is not None),
             recipient_cert=store_cert, connectors_dirs=connectors_dirs, part_size=part_size,
+            institution_business_number=business_number, accept_signer_mismatch=accept_signer_mismatch,
         )
         return _run_with_cancel(lambda cancel: run_export(request, progress, cancel))
 

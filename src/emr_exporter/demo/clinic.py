@@ -158,9 +158,13 @@ class DemoClinic:
 
 # --- synthetic vocabulary --------------------------------------------------------------------------
 
+#: The demo clinic's 요양기관기호 and name (the demo keys' certificate names them too: bundle/keys.py).
+DEMO_INSTITUTION_CODE = "99350017"
+DEMO_INSTITUTION_NAME = "햇살가정의원(가상)"
+
 _CLINIC = (
-    "99350017",
-    "햇살가정의원(가상)",
+    DEMO_INSTITUTION_CODE,
+    DEMO_INSTITUTION_NAME,
     "서울특별시 가상구 예시로 17, 2층",
     "02-0000-1717",
     "의원",

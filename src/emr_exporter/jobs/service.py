@@ -36,9 +36,12 @@ class ExportRequest:
     attachments_root: Path | None = None
     institution_code: str | None = None
     institution_name: str | None = None
+    institution_business_number: str | None = None  # 사업자등록번호, compared with the certificate
     out_dir: Path | None = None  # None: dry run
     signer_path: Path | None = None  # PKCS#12 file or 공동인증서 folder
     signer_password: str | None = None
+    # The signer check refuses a certificate of another institution; True records the override instead.
+    accept_signer_mismatch: bool = False
     recipient_cert: Path | None = None  # the store's encryption certificate
     connectors_dirs: tuple[Path, ...] = ()
     created: dt.datetime | None = None
@@ -154,6 +157,7 @@ def _sealed_export(
     cancel: threading.Event | None,
 ) -> ExportOutcome:
     from emr_exporter.bundle.keys import load_recipient, load_signer
+    from emr_exporter.bundle.signer_check import SignerCheckReport, enforce_signer
     from emr_exporter.bundle.writer import BundleWriter
     from emr_exporter.errors import ConfigError
 
@@ -163,6 +167,10 @@ def _sealed_export(
             "(--store-cert). Use --dry-run to try the export without them."
         )
     signer = load_signer(request.signer_path, request.signer_password or "")
+    signer_check = enforce_signer(
+        signer.certificate, institution, business_number=request.institution_business_number,
+        allow_mismatch=request.accept_signer_mismatch,
+    )
     recipient = load_recipient(request.recipient_cert)
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,9 +185,12 @@ def _sealed_export(
     readiness = ReadinessObserver(institution)
     run = ExportRun(
         spec, source, institution=institution, created=writer.created, attachments_root=attachments_root,
-        bag_info={"External-Identifier": writer.bundle_id, **getattr(writer, "bag_info", {})},
+        bag_info={
+            "External-Identifier": writer.bundle_id, **getattr(writer, "bag_info", {}),
+            "Signer-Check": signer_check.bag_info_value(),
+        },
         sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
-        observers=[readiness],
+        observers=[readiness, SignerCheckReport(signer_check)],
     )
     # Counts (no patient data) signed into the trailer, so `verify` shows them without the store's key.
     # The writer reads the summary when it seals, after the stream has ended and the counts are final.
@@ -200,7 +211,10 @@ def _sealed_export(
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
         resumed=writer.resumed,
-        extra={"readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string()},
+        extra={
+            "readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string(),
+            "signer_check": signer_check.to_dict(),
+        },
     )
     # <bundle>.summary.json: the transfer report's inputs (no patient data), for `emr-export report`.
     from emr_exporter.reports.transfer import write_summary
