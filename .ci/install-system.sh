@@ -10,6 +10,8 @@ PACKAGES=(
   mariadb-server mariadb-client postgresql
   # openssl CLI: an independent CMS verifier in the bundle tests
   openssl
+  # Locale data: the GUI and CLI tests also run under ko_KR.UTF-8, the founder's desktop (see below)
+  locales
   # makensis: tests/test_installer.py compiles the Windows installer script (installer/emr-exporter.nsi)
   nsis
 )
@@ -21,4 +23,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive TMPDIR=/var/tmp
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# ko_KR.UTF-8: what a Korean desktop runs the program in. strftime, Qt's setlocale and the default file
+# encoding follow it, so the GUI and CLI tests run under it too (.ci/run, tests/conftest.py korean_locale).
+if ! locale -a 2>/dev/null | grep -qi '^ko_KR\.utf-\?8$'; then
+  sed -i 's/^# *\(ko_KR.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  grep -q '^ko_KR.UTF-8 UTF-8' /etc/locale.gen || echo 'ko_KR.UTF-8 UTF-8' >> /etc/locale.gen
+  locale-gen >/dev/null
 fi

@@ -58,3 +58,25 @@ def mariadb_conn_str() -> str:
 def postgres_conn_str() -> str:
     """ODBC connection string of the test PostgreSQL (a role with CREATEDB)."""
     return _reachable_odbc("EMR_TEST_POSTGRES")
+
+
+# --- the founder's desktop locale -------------------------------------------------------------------
+KOREAN_LOCALE = "ko_KR.UTF-8"
+
+
+@pytest.fixture
+def korean_locale() -> object:
+    """The process runs under ko_KR.UTF-8, as the wizard does on a Korean desktop (QApplication calls
+    setlocale(LC_ALL, "") from the environment). Restored afterwards. Fails, never skips, without the locale."""
+    import locale
+
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        locale.setlocale(locale.LC_ALL, KOREAN_LOCALE)
+    except locale.Error:
+        pytest.fail(f"The {KOREAN_LOCALE} locale is not installed: run `bash .ci/install-system.sh` "
+                    "(Debian: apt-get install locales; locale-gen ko_KR.UTF-8).", pytrace=False)
+    try:
+        yield KOREAN_LOCALE
+    finally:
+        locale.setlocale(locale.LC_ALL, saved)

@@ -169,6 +169,12 @@ class RetryableTransportError(TransportError):
     code = "transport-retryable"
 
 
+class StoreFailing(TransportError):
+    """The store is reached but fails on every request (a broken store): retrying was given up within minutes."""
+
+    code = "store-failing"
+
+
 class RejectedByStore(TransportError):
     """The store refused the bundle."""
 

@@ -510,7 +510,7 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> None:
         return tarfile.data_filter(member, dest)
 
     try:
-        with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK) as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK, encoding="utf-8") as tar:  # type: ignore[call-overload]
             tar.extractall(staging, filter=only_plain_files)
     except tarfile.FilterError as exc:
         raise BundleError(
@@ -622,7 +622,7 @@ def stream_bag(
     tags: dict[str, bytes] = {}
     root: str | None = None
     try:
-        with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK) as tar:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK, encoding="utf-8") as tar:  # type: ignore[call-overload]
             for member in tar:
                 if member.isdir():
                     continue

@@ -33,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ class StoreRejection(Exception):
 
 
 def _http_date(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    # RFC 7231 IMF-fixdate. Not strftime("%a, %d %b"): that follows the process locale (Qt sets it from the
+    # desktop), and under ko_KR.UTF-8 it wrote "화, 01 12월 2026", which no HTTP header may carry.
+    return formatdate(timestamp, usegmt=True)
 
 
 class ReferenceStore:

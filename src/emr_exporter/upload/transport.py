@@ -91,11 +91,17 @@ class NeedsAuthentication(Exception):
 
 
 class RetryLater(RetryableTransportError):
-    """A temporary failure; ``retry_after`` is the store's Retry-After in seconds, if it gave one."""
+    """A temporary failure; ``retry_after`` is the store's Retry-After in seconds, if it gave one.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    ``store_fault``: the store was reached but failed (a 500/502/504 without Retry-After, or it closed the
+    connection without answering). A network outage can last hours and is worth waiting for; a store that
+    fails on every request is broken, and the uploader gives up on it within minutes (RetryPolicy).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, store_fault: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.store_fault = store_fault
 
 
 class UploadTransport(Protocol):

@@ -37,6 +37,19 @@ TUS_VERSION = "1.0.0"
 BUNDLE_STATE_HEADER = "Upload-Bundle-State"
 BUNDLE_STATES = ("receiving", "verifying", "accepted", "rejected")
 RETRYABLE_STATUSES = frozenset({408, 423, 425, 429, 500, 502, 503, 504})
+#: Retryable answers that mean the store itself is failing (unless it sends Retry-After).
+STORE_FAULT_STATUSES = frozenset({500, 502, 504})
+
+
+def _answered_nothing(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection was made and then closed before any answer (a store crashing on the request),
+    as opposed to a connection that could not be made at all (network, DNS, store down)."""
+    from http.client import RemoteDisconnected
+
+    from urllib3.exceptions import ProtocolError
+
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, ProtocolError) and any(isinstance(a, RemoteDisconnected) for a in reason.args)
 
 
 def encode_metadata(metadata: dict[str, str]) -> str:
@@ -180,15 +193,25 @@ class TusTransport:
         except requests.exceptions.Timeout as exc:
             raise RetryLater("The store did not answer in time.") from exc
         except requests.exceptions.ConnectionError as exc:
+            # A body-less request that the store reads and then hangs up on is a store failing on it; a cut
+            # in the middle of a PATCH body looks the same from here but is usually the network.
+            if method != "PATCH" and _answered_nothing(exc):
+                raise RetryLater(
+                    "The store accepted the connection but closed it without answering.", store_fault=True
+                ) from exc
             raise RetryLater("The connection to the store failed.") from exc
 
     def _classify(self, response: requests.Response, what: str) -> None:
         """Raise the right signal for a non-success answer."""
         status = response.status_code
         if status in RETRYABLE_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            detail = _short_body(response)
             raise RetryLater(
-                f"The store answered {status} to {what}; will try again.",
-                parse_retry_after(response.headers.get("Retry-After")),
+                f"The store answered {status} to {what}{': ' + detail if detail else ''}.",
+                retry_after,
+                # A busy store (429/503, or any Retry-After) asks us to come back; a 500 is a broken store.
+                store_fault=retry_after is None and status in STORE_FAULT_STATUSES,
             )
         if status == 401:
             raise NeedsAuthentication()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransportError
+from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransportError, StoreFailing
 from emr_exporter.upload.journal import JournalEntry, UploadJournal
 from emr_exporter.upload.receipt import PublicKey, save_receipt, verify_receipt
 from emr_exporter.upload.transport import (
@@ -59,6 +59,11 @@ class RetryPolicy:
     max_retry_after: float = 3600.0
     #: How many times one run may start a new upload because the store forgot the old one.
     max_new_uploads: int = 3
+    #: A store that is reached but fails (500 without Retry-After, connection closed without an answer) is
+    #: given up on after this many such failures in a row, or this many seconds, without progress: retrying
+    #: for hours cannot repair a broken store, and the founder must see why it stopped.
+    max_store_faults_without_progress: int = 8
+    store_fault_budget: float = 300.0
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * (2**attempt))
@@ -129,9 +134,13 @@ class _Attempts:
         self.failures = 0
         self.total_retries = 0
         self.last_progress = time.monotonic()
+        self.store_faults = 0
+        self.store_fault_seconds = 0.0
 
     def progressed(self) -> None:
         self.failures = 0
+        self.store_faults = 0
+        self.store_fault_seconds = 0.0
         self.last_progress = time.monotonic()
 
     def next_delay(self, error: RetryableTransportError) -> float:
@@ -142,6 +151,18 @@ class _Attempts:
             delay = self.policy.backoff(self.failures)
         self.failures += 1
         self.total_retries += 1
+        if getattr(error, "store_fault", False):
+            self.store_faults += 1
+            if (
+                self.store_faults > self.policy.max_store_faults_without_progress
+                or self.store_fault_seconds + delay > self.policy.store_fault_budget
+            ):
+                raise StoreFailing(
+                    f"The store keeps failing ({str(error).rstrip('.')}; {self.store_faults} times in a row), so "
+                    "the upload stopped: trying again cannot fix this. Nothing is lost. Contact the store's "
+                    "help desk with this message, or try again later."
+                ) from error
+            self.store_fault_seconds += delay
         stalled_for = time.monotonic() - self.last_progress + delay
         if self.failures > self.policy.max_attempts_without_progress or stalled_for > self.policy.stall_budget:
             raise RetryableTransportError(
