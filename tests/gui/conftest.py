@@ -14,7 +14,9 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private app-data folder: the demo clinic, demo keys, saved state and exports go there."""
     home = tmp_path / "home"
     monkeypatch.setenv("EMR_EXPORTER_HOME", str(home))
-    monkeypatch.delenv("EMR_EXPORTER_STORE_URL", raising=False)
+    for name in ("EMR_EXPORTER_STORE_URL", "EMR_EXPORTER_STORE_CERT", "EMR_EXPORTER_STORE_RECEIPT_CERT",
+                 "EMR_EXPORTER_STORE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # the store settings a contractor may have set on this PC
     return home
 
 

@@ -206,7 +206,8 @@ def test_https_trial_with_demo_tls_certificate_and_separate_receipt_key(
 def test_bundle_alone_on_another_pc_resumes_from_its_signed_header_without_full_verify(
     tmp_path: Path, demo_bundle: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from emr_exporter.cli import main, upload_commands
+    from emr_exporter.cli import main
+    from emr_exporter.jobs import upload as upload_job
 
     original, keys = demo_bundle
     store = _store_for(tmp_path, keys / "store-key.pem")
@@ -224,13 +225,13 @@ def test_bundle_alone_on_another_pc_resumes_from_its_signed_header_without_full_
     store.fault_hook = refuse_second_patch
     server = store.serve().start()
     full_verifies: list[Path] = []
-    real_verify = upload_commands._verify_whole_bundle
+    real_verify = upload_job._verify_whole_bundle
 
     def counting_verify(path: Path, bundle_id: str) -> None:
         full_verifies.append(path)
         real_verify(path, bundle_id)
 
-    monkeypatch.setattr(upload_commands, "_verify_whole_bundle", counting_verify)
+    monkeypatch.setattr(upload_job, "_verify_whole_bundle", counting_verify)
     cert = str(keys / "store-cert.pem")
     runner = CliRunner()
     try:

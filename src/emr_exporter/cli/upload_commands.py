@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from emr_exporter.cli import main, run_command
 from emr_exporter.errors import ConfigError
+
+if TYPE_CHECKING:
+    from emr_exporter.jobs.upload import UploadProgress
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:i?[bB](?:/s)?)?\s*$")
 
@@ -30,23 +32,6 @@ def parse_rate(text: str | None) -> float | None:
     if rate <= 0:
         raise ConfigError("--limit-rate must be more than zero.")
     return rate
-
-
-def _bundle_identity(path: Path) -> tuple[str, str]:
-    """(bundle id, institution code) from the signed header alone: the first kilobytes of the file."""
-    from emr_exporter.upload.bundle_identity import read_bundle_identity
-
-    identity = read_bundle_identity(path)
-    return identity.bundle_id, identity.institution_code
-
-
-def _verify_whole_bundle(path: Path, bundle_id: str) -> None:
-    """Before the store is asked to start a brand-new upload: a damaged file is never sent."""
-    from emr_exporter.bundle.reader import verify_bundle
-    from emr_exporter.errors import BundleError
-
-    if verify_bundle(path).bundle_id != bundle_id:
-        raise BundleError(f"'{path.name}' changed while it was being prepared for upload. Copy it again.")
 
 
 def _prompt_token() -> str | None:
@@ -77,22 +62,10 @@ def upload_command(
     """
 
     def run() -> None:
-        from emr_exporter.upload.policy import check_store_url, resolve_store_certificate, token_from_environment
-        from emr_exporter.upload.receipt import load_store_public_keys
-        from emr_exporter.upload.tus import TusTransport
-        from emr_exporter.upload.uploader import Uploader, UploadProgress
+        from emr_exporter.jobs.upload import UploadRequest, run_upload
 
-        check_store_url(store_url)
-        if not file.is_file():
-            raise ConfigError(f"The bundle file {file} does not exist.")
         rate = parse_rate(limit_rate)
         chunk = int(parse_rate(chunk_size) or 0)
-        cert = resolve_store_certificate(store_cert)
-        receipt_source = resolve_store_certificate(receipt_cert) if receipt_cert is not None else cert
-        keys = load_store_public_keys(receipt_source) if receipt_source is not None else None
-        bundle_id, institution = _bundle_identity(file)
-        transport = TusTransport(store_url, verify=str(cert) if cert is not None else True,
-                                 token=token_from_environment())
         last_shown = [0.0]
 
         def show(progress: UploadProgress) -> None:
@@ -103,13 +76,9 @@ def upload_command(
                 click.echo(f"\r  {percent:5.1f}%  {progress.position:,} / {progress.size:,} bytes", nl=False,
                            err=True)
 
-        uploader = Uploader(transport, store_url=store_url, store_public_keys=keys, chunk_size=chunk,
-                            rate_limit_bytes_per_second=rate, on_progress=show, token_provider=_prompt_token,
-                            check_before_new_upload=lambda: _verify_whole_bundle(file, bundle_id))
-        try:
-            result = uploader.upload(file, bundle_id=bundle_id, institution=institution)
-        finally:
-            transport.close()
+        request = UploadRequest(bundle=file, store_url=store_url, store_cert=store_cert, receipt_cert=receipt_cert,
+                                chunk_size=chunk, rate_limit=rate)
+        result = run_upload(request, on_progress=show, token_prompt=_prompt_token)
         if as_json:
             click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         elif result.already_uploaded:
@@ -120,39 +89,6 @@ def upload_command(
             click.echo(f"The signed receipt is saved in {result.receipt_path}. Keep it with your records.")
 
     run_command(run, as_json=as_json)
-
-
-#: Which journal row tells the most about a bundle: a store's final word, then how far bytes got.
-_STATE_RANK = {"accepted": 5, "rejected": 4, "complete": 3, "sending": 2, "new": 1}
-
-
-def bundle_status_rows(directory: Path) -> list[dict[str, Any]]:
-    """One row per bundle in ``directory``: its best-known upload state (over every store its journal names)."""
-    from emr_exporter.upload.journal import JOURNAL_SUFFIX, UploadJournal, find_journals
-
-    rows: list[dict[str, Any]] = []
-    journaled: set[str] = set()
-    for journal_path in find_journals(directory):
-        bundle_name = journal_path.name[: -len(JOURNAL_SUFFIX)]
-        entries = UploadJournal(journal_path).entries()
-        if not entries:
-            continue
-        journaled.add(bundle_name)
-        by_bundle: dict[str, list[Any]] = {}
-        for entry in entries:
-            by_bundle.setdefault(entry.bundle_id, []).append(entry)
-        for bundle_id, attempts in by_bundle.items():
-            best = max(attempts, key=lambda e: (_STATE_RANK.get(e.state, 0), e.offset_seen, e.updated_at))
-            rows.append({"bundle": bundle_name, "bundle_id": bundle_id, "store": best.store_url,
-                         "state": best.state, "bytes_confirmed": best.offset_seen, "size": best.size,
-                         "receipt_number": best.receipt_number, "reason": best.reason,
-                         "other_stores": sorted({e.store_url for e in attempts} - {best.store_url})})
-    for bundle in sorted(directory.glob("*.emrx")):
-        if bundle.name not in journaled:
-            rows.append({"bundle": bundle.name, "bundle_id": None, "store": None, "state": "not uploaded",
-                         "bytes_confirmed": 0, "size": bundle.stat().st_size, "receipt_number": None,
-                         "reason": None, "other_stores": []})
-    return sorted(rows, key=lambda row: row["bundle"])
 
 
 def status_line(row: dict[str, Any]) -> str:
@@ -176,6 +112,8 @@ def status_command(directory: Path, as_json: bool) -> None:
     """List the bundles in DIRECTORY with their upload state (one line each: the best-known state and store)."""
 
     def run() -> None:
+        from emr_exporter.jobs.upload import bundle_status_rows
+
         rows = bundle_status_rows(directory)
         if as_json:
             click.echo(json.dumps(rows, ensure_ascii=False))
@@ -215,36 +153,16 @@ def store_serve_command(data_dir: Path, key_path: Path, receipt_key_path: Path |
     """
 
     def run() -> None:
-        from emr_exporter.bundle.keys import load_store_private_key
-        from emr_exporter.upload.policy import LOOPBACK_HOSTS
-        from emr_exporter.upload.receipt import load_receipt_signing_key
-        from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier, tls_context_for
+        from emr_exporter.jobs.upload import StoreServeRequest, open_reference_store
 
         host, _, port_text = listen.rpartition(":")
         host = host.strip("[]")
         if not host or not port_text.isdigit():
             raise ConfigError(f"--listen {listen!r} should look like 127.0.0.1:1080.")
-        if (tls_cert_path is None) != (tls_key_path is None):
-            raise ConfigError("Give both --tls-cert and --tls-key to serve HTTPS (or neither for plain HTTP).")
-        if tls_cert_path is None and host not in LOOPBACK_HOSTS:
-            raise ConfigError("Without --tls-cert the store speaks plain HTTP, so it only listens on 127.0.0.1.")
-        password = os.environ.get("EMR_EXPORTER_STORE_KEY_PASSWORD") or None
-        key = load_store_private_key(key_path, password)
-        receipt_key = load_receipt_signing_key(receipt_key_path, password) if receipt_key_path else key
-        tls = None
-        if tls_cert_path is not None and tls_key_path is not None:
-            try:
-                tls = tls_context_for(tls_cert_path, tls_key_path, password.encode() if password else None)
-            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-                raise ConfigError(
-                    f"The TLS certificate {tls_cert_path} and key {tls_key_path} cannot be used together "
-                    f"({exc.__class__.__name__}). Check that the key belongs to the certificate."
-                ) from exc
-        store = ReferenceStore(
-            data_dir, receipt_key, verifier=bundle_reader_verifier(key, data_dir / "opened"),
-            expiry_seconds=expiry_hours * 3600, token=os.environ.get("EMR_EXPORTER_STORE_SERVE_TOKEN") or None,
-        )
-        server = store.serve(host, int(port_text), tls_context=tls)
+        server = open_reference_store(StoreServeRequest(
+            data_dir=data_dir, key_path=key_path, receipt_key_path=receipt_key_path, host=host, port=int(port_text),
+            tls_cert=tls_cert_path, tls_key=tls_key_path, expiry_hours=expiry_hours,
+        ))
         click.echo(f"Reference store listening on {server.url} (data in {data_dir}). Ctrl+C stops it.", err=True)
         if receipt_key_path is None:
             click.echo("Receipts are signed with the encryption key (--key); a real store uses --receipt-key.",
@@ -265,9 +183,9 @@ def store_demo_certs_command(out_dir: Path, as_json: bool) -> None:
     """Write DEMO-ONLY store certificates: a TLS server pair for 127.0.0.1/localhost and a receipt-signing pair."""
 
     def run() -> None:
-        from emr_exporter.demo.store_keys import make_demo_store_service_keys
+        from emr_exporter.jobs.upload import make_demo_store_certificates
 
-        keys = make_demo_store_service_keys(out_dir)
+        keys = make_demo_store_certificates(out_dir)
         paths = {"tls_cert": str(keys.tls_cert), "tls_key": str(keys.tls_key),
                  "receipt_cert": str(keys.receipt_cert), "receipt_key": str(keys.receipt_key)}
         if as_json:

@@ -16,10 +16,10 @@ from typing import Any
 
 from emr_exporter.errors import ConfigError
 from emr_exporter.jobs import resume
+from emr_exporter.jobs.upload import store_settings_from_environment
 
 DEMO_FOLDER = "demo"
 STEPS = ("institution", "emr", "scan", "export", "verify", "upload", "done")
-STORE_URL_ENV = "EMR_EXPORTER_STORE_URL"
 
 
 @dataclass
@@ -127,7 +127,11 @@ class Session:
     outcome: Any = None  # emr_exporter.jobs.service.ExportOutcome
     verify_report: Any = None  # emr_exporter.bundle.reader.VerifyReport
     upload_result: Any = None  # emr_exporter.upload.uploader.UploadResult
-    store_url: str = field(default_factory=lambda: os.environ.get(STORE_URL_ENV, ""))
+    # The store: its address and, for a trial store, its TLS and receipt certificates (set by the IT contractor
+    # in the environment; by default the TLS connection is pinned to the certificate shipped in resources/store/).
+    store_url: str = field(default_factory=lambda: store_settings_from_environment()[0])
+    store_tls_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[1])
+    store_receipt_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[2])
     resumed_from_state: bool = False
     demo_server: Any = None  # emr_exporter.upload.store.StoreServer: the demo's local reference store
 
@@ -246,23 +250,25 @@ class Session:
         assert self.outcome is not None and self.outcome.bundle_path is not None
         return verify_bundle(Path(self.outcome.bundle_path))
 
+    def receipt_certificate(self) -> Path:
+        """The certificate the store's receipts must be signed by: the one set by the IT contractor, else the
+        store's own certificate (the demo store signs with its demo key)."""
+        return self.store_receipt_cert or self.store_certificate()
+
     def upload(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
-        """Upload the sealed bundle to ``store_url``; progress gets ("progress", pos, size) / ("event", name)."""
-        from emr_exporter.upload.receipt import load_store_public_keys
-        from emr_exporter.upload.tus import TusTransport
-        from emr_exporter.upload.uploader import Uploader
+        """Upload the sealed bundle to ``store_url`` through the one upload job (the CLI's): TLS pinned to the
+        store's certificate, the token from EMR_EXPORTER_STORE_TOKEN, the store asked what it already holds
+        before a new upload. ``progress`` gets ("progress", pos, size) / ("event", name)."""
+        from emr_exporter.jobs.upload import UploadRequest, run_upload
 
         assert self.outcome is not None and self.outcome.bundle_path is not None
         if not self.store_url:
             raise ConfigError("No store address is set. Type the address of the national store.")
-        transport = TusTransport(self.store_url)
-        uploader = Uploader(
-            transport, store_url=self.store_url,
-            store_public_keys=load_store_public_keys(self.store_certificate()),
-            cancel=cancel, chunk_size=1024 * 1024,
-            on_progress=lambda p: progress(("progress", p.position, p.size)),
-            on_event=lambda name, details: progress(("event", name)),
+        request = UploadRequest(
+            bundle=Path(self.outcome.bundle_path), store_url=self.store_url, store_cert=self.store_tls_cert,
+            receipt_cert=self.receipt_certificate(), chunk_size=1024 * 1024,
         )
-        return uploader.upload(
-            Path(self.outcome.bundle_path), bundle_id=str(self.outcome.bundle_id), institution=self.institution_code
+        return run_upload(
+            request, cancel=cancel, on_progress=lambda p: progress(("progress", p.position, p.size)),
+            on_event=lambda name, details: progress(("event", name)),
         )

@@ -4,7 +4,7 @@ The uploader needs a bundle's id before it can ask the store or the journal abou
 bundle (every part's SHA-256, both signatures) costs a full read of a multi-gigabyte file; the header record
 and its detached CMS signature sit at the very start of the file (docs/bundle-format.md), so checking that
 signature is enough to trust the id. The full verify still runs once, right before a brand-new upload is
-started (see ``upload_commands``), so a damaged file is never sent.
+started (see :mod:`emr_exporter.jobs.upload`), so a damaged file is never sent.
 """
 
 from __future__ import annotations
