@@ -48,12 +48,12 @@ def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, 
     text = pdf_text(path)
     [(name, code, address)] = demo_rows(sealed, "SELECT HOSP_NM, YKIHO, ADDR FROM CLINIC_INFO")
     assert "휴·폐업 의료기관 진료기록 이관 보고서" in text
-    assert f"명칭 {name}" in text and f"요양기관기호 {code}" in text and f"주소 {address}" in text
-    assert "휴·폐업일 2026-06-30" in text
-    assert f"서명 인증서 {sealed.extra['signer']}" in text
-    assert f"번들 ID {sealed.bundle_id}" in text
-    assert f"파일 SHA-256 {file_sha256(sealed.bundle_path)}" in text  # type: ignore[arg-type]
-    assert f"내용(평문) SHA-256 {sealed.bag_sha256}" in text
+    assert f"의료기관 명칭 {name}" in text and f"요양기관기호 {code}" in text and f"주소 {address}" in text
+    assert "휴·폐업일 2026년 6월 30일" in text
+    assert f"전자서명 인증서 {sealed.extra['signer']}" in text
+    assert f"이관 파일 번호 {sealed.bundle_id}" in text
+    assert f"파일 지문 (SHA-256) {file_sha256(sealed.bundle_path)}" in text  # type: ignore[arg-type]
+    assert f"내용 지문 (SHA-256) {sealed.bag_sha256}" in text
     assert "보관시스템 접수번호 아직 전송하지 않음" in text
     # counts per record type with the retention class, straight from the source tables
     [(patients_in_source,)] = demo_rows(sealed, "SELECT COUNT(*) FROM PT_MASTER")
@@ -64,9 +64,11 @@ def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, 
     assert re.search(rf"진료비 영수증 청구 서류 \(5\) {receipts_in_source:,} ", text)
     totals = sealed.reconciliation.totals
     assert f"합계 {totals['source_rows']:,} {totals['exported']:,} {totals['quarantined']:,}" in text
-    assert "원본 = 이관 + 격리: 모두 일치" in text
-    assert f"환자 명부에 {patients.exported:,}명" in text
-    assert "환자 duplicate 2" in text  # two planted duplicate chart numbers
+    assert (f"기록 수 원본 {totals['source_rows']:,}건 = 이관 {totals['exported']:,}건 + 별도 보관 "
+            f"{totals['quarantined']:,}건 — 모두 일치") in text
+    assert (f"환자 수 {patients.source_rows:,}명 = 환자 명부 {patients.exported:,}명 + 별도 보관 "
+            f"{patients.quarantined:,}명") in text
+    assert "환자 번호가 다른 기록과 겹침 2" in text  # two planted duplicate chart numbers
     # readiness: the figures and the Korean gap message of the receipts
     receipt = next(d for d in sealed.extra["readiness"]["documents"] if d["id"] == "receipt")
     assert f"진료비 계산서·영수증 {receipt['issuable']:,} / {receipt['candidates']:,} 영수증" in text
@@ -78,7 +80,7 @@ def test_english_report_and_the_embedded_korean_font(sealed: ExportOutcome, tmp_
     path = write_transfer_report(sealed, tmp_path / "report-en.pdf", "en", receipt_number="KHIS-2026-000123")
     text = pdf_text(path)
     assert "Transfer report: medical records of a closing clinic" in text
-    assert f"Name {sealed.institution.name}" in text
+    assert f"Institution {sealed.institution.name}" in text
     assert "Store receipt number KHIS-2026-000123" in text
     prescription = next(d for d in sealed.extra["readiness"]["documents"] if d["id"] == "prescription")
     assert prescription["gaps"][0]["message_en"] in " ".join(text.split())  # table cells wrap lines
@@ -116,14 +118,18 @@ def test_report_command_reprints_from_the_summary(sealed: ExportOutcome, tmp_pat
     assert result.exit_code == 0, result.output
     assert result.output == f"Transfer report: {out}\n"
     text = pdf_text(out)
-    assert "휴·폐업일 2026-06-30" in text and "보관시스템 접수번호 R-77" in text
-    assert f"번들 ID {sealed.bundle_id}" in text
-    # the same inputs give the same document as the in-process call
+    assert "휴·폐업일 2026년 6월 30일" in text and "보관시스템 접수번호 R-77" in text
+    assert f"이관 파일 번호 {sealed.bundle_id}" in text
+    # the same inputs give the same document as the in-process call (but for the minute it was printed)
     summary = load_summary(bundle)
     direct = render_transfer_report(
         TransferReport(**{**summary.__dict__, "closing_date": "2026-06-30", "receipt_number": "R-77"}), "ko"
     )
-    assert pdf_text(direct) == text
+
+    def unprinted(value: str) -> str:
+        return re.sub(r"인쇄: .*?\(한국 시각\)", "", value)
+
+    assert unprinted(pdf_text(direct)) == unprinted(text)
 
 
 def test_report_command_errors_are_readable(sealed: ExportOutcome, tmp_path: Path) -> None:
@@ -140,8 +146,10 @@ def test_report_command_errors_are_readable(sealed: ExportOutcome, tmp_path: Pat
     assert json.loads(result.output)["error"]["message"] == (
         "other.emrx.summary.json does not belong to other.emrx (its SHA-256 differs)."
     )
-    result = runner.invoke(main, ["report", str(sealed.bundle_path), "--closing-date", "30.06.2026"])
-    assert "--closing-date must be a date written as YYYY-MM-DD" in result.output
+    result = runner.invoke(main, ["report", str(sealed.bundle_path), "--closing-date", "30.06.2026",
+                                  "--out", str(tmp_path / "bad-date.pdf")])
+    assert "The closing date must be written as YYYY-MM-DD" in result.output
+    assert not (tmp_path / "bad-date.pdf").exists()
 
 
 def test_preview_from_the_sealed_bundle_shows_the_source_receipts(sealed: ExportOutcome, tmp_path: Path) -> None:
@@ -225,7 +233,7 @@ def test_report_takes_the_receipt_number_saved_beside_the_bundle(sealed: ExportO
     def report_text(receipt: dict) -> str:  # type: ignore[type-arg]
         receipt_file.write_text(json.dumps({"receipt": receipt, "signature": {}}), encoding="utf-8")
         out = tmp_path / "report.pdf"
-        result = CliRunner().invoke(main, ["report", str(bundle), "--lang", "en", "--out", str(out)])
+        result = CliRunner().invoke(main, ["report", str(bundle), "--lang", "en", "--out", str(out), "--overwrite"])
         assert result.exit_code == 0, result.output
         return pdf_text(out)
 

@@ -78,6 +78,17 @@ def display_key(key: str) -> str:
     return _RRN_LIKE.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", key)
 
 
+def mask_chart_number(key: str) -> str:
+    """A chart number (환자등록번호) on paper: enough to find the chart, not enough to name the patient
+    (``C000123`` -> ``C0***23``; a key that looks like an RRN is masked as one first)."""
+    shown = display_key(key)
+    if shown != key:
+        return shown
+    if len(key) <= 4:
+        return key[:1] + "*" * (len(key) - 1)
+    return key[:2] + "*" * (len(key) - 4) + key[-2:]
+
+
 # --- records -------------------------------------------------------------------------------------
 
 #: Record status as the source EMR kept it (the optional ``status`` field of clinical records): None is

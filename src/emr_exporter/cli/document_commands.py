@@ -4,6 +4,7 @@ bundle, store side) and ``report`` (the printable transfer report)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,34 +59,39 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
 @click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
               help="Language of the report.")
-@click.option("--closing-date", help="The clinic's closing (휴·폐업) date, YYYY-MM-DD.")
+@click.option("--closing-date", help="The clinic's closing (휴·폐업) date, YYYY-MM-DD (default: what the wizard "
+              "or an earlier `report` recorded).")
+@click.option("--custodian", help="The records custodian (보관 책임자) named on the report.")
+@click.option("--contact", "custodian_contact", help="How to reach the custodian (phone), printed on the report.")
 @click.option("--receipt-number", help="The store's receipt number (default: from <bundle>.receipt.json, "
               "which `upload` saves).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the PDF (default: next to the bundle, <bundle>.report.pdf / .report.en.pdf).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def report_command(bundle: Path, lang: str, closing_date: str | None, receipt_number: str | None,
-                   out_path: Path | None, as_json: bool) -> None:
+def report_command(bundle: Path, lang: str, closing_date: str | None, custodian: str | None,
+                   custodian_contact: str | None, receipt_number: str | None, out_path: Path | None,
+                   overwrite: bool, as_json: bool) -> None:
     """Print the transfer report (이관 보고서) of a sealed bundle as PDF, for the health centre.
 
     Needs <bundle>.summary.json, which the export writes next to the bundle. The report holds counts
-    and digests only: no patient data.
+    and digests only (patients kept separately are listed by partly hidden chart numbers). An existing
+    report is not replaced without asking (or --overwrite).
     """
-    import datetime as dt
+    from emr_exporter.jobs.report import default_report_path, write_report_for_bundle
 
-    from emr_exporter.errors import ConfigError
-    from emr_exporter.reports.transfer import load_summary, receipt_number_beside, write_transfer_report
+    target = out_path or default_report_path(bundle, lang)
+    if target.exists() and not overwrite and not as_json and sys.stdin.isatty():
+        overwrite = click.confirm(f"{target} already exists. Replace it?", default=False)
+        if not overwrite:
+            click.echo("Left as it is.")
+            return
 
     def job() -> Path:
-        if closing_date is not None:
-            try:
-                dt.date.fromisoformat(closing_date)
-            except ValueError:
-                raise ConfigError("--closing-date must be a date written as YYYY-MM-DD, e.g. 2026-06-30.") from None
-        summary = load_summary(bundle)
-        target = out_path or bundle.with_name(bundle.name + (".report.pdf" if lang == "ko" else ".report.en.pdf"))
-        number = receipt_number or receipt_number_beside(bundle, summary)
-        return write_transfer_report(summary, target, lang, closing_date=closing_date, receipt_number=number)
+        return write_report_for_bundle(
+            bundle, lang, out=target, overwrite=overwrite, closing_date=closing_date, custodian=custodian,
+            custodian_contact=custodian_contact, receipt_number=receipt_number,
+        )
 
     written = run_command(job, as_json=as_json)
     if as_json:

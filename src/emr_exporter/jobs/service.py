@@ -214,6 +214,8 @@ def _sealed_export(
         extra={
             "readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string(),
             "signer_check": signer_check.to_dict(),
+            # For the transfer report: which patients are not on the roster, masked (C0***23).
+            "quarantined_patients": [model.mask_chart_number(k) for k in run.quarantined_keys("patient")],
         },
     )
     # <bundle>.summary.json: the transfer report's inputs (no patient data), for `emr-export report`.

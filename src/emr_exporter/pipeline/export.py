@@ -227,6 +227,10 @@ class ExportRun:
             bag_info=info, created=self.created, sign_tagmanifest=sign_tagmanifest, segment_bytes=segment_bytes
         )
 
+    def quarantined_keys(self, entity: str) -> list[str]:
+        """Source keys of the rows of ``entity`` that were quarantined (for the masked list in the report)."""
+        return sorted(self._quarantined_keys.get(entity, ()))
+
     # --- helpers ---------------------------------------------------------------------------------
 
     def _emit(self, stage: str, entity: str | None, done: int, total: int) -> None:

@@ -58,52 +58,203 @@ RETENTION_NAMES: dict[str, tuple[str, str]] = {
     "claims-document": ("청구 서류", "Claims documents"),
 }
 
+#: Quarantine reason codes as a health-centre officer reads them: (Korean name, English name, Korean advice,
+#: English advice). The wizard says "별도 보관" for quarantined rows; the report uses the same words.
+QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
+    "orphan": ("연결된 기록이 없음", "refers to a record that does not exist",
+               "EMR에서 연결된 환자·내원 기록이 지워졌는지 확인하세요. 원본 그대로 보관 파일에 들어 있습니다.",
+               "Check in the EMR whether the linked patient or visit was deleted. The row is kept verbatim."),
+    "duplicate": ("번호가 다른 기록과 겹침", "repeats another record's number",
+                  "EMR 업체에 같은 번호의 기록이 두 개인 이유를 물어보세요. 두 기록 모두 보관되어 있습니다.",
+                  "Ask the EMR vendor why two records share a number. Both are kept."),
+    "duplicate-key": ("번호가 다른 기록과 겹침", "repeats another record's number",
+                      "EMR 업체에 같은 번호의 기록이 두 개인 이유를 물어보세요. 두 기록 모두 보관되어 있습니다.",
+                      "Ask the EMR vendor why two records share a number. Both are kept."),
+    "invalid-date": ("날짜가 올바르지 않음", "has an impossible date",
+                     "EMR에서 해당 기록의 날짜를 고친 뒤 다시 내보내거나, 이대로 제출하세요(원본 보관됨).",
+                     "Correct the date in the EMR and export again, or hand over as is (kept verbatim)."),
+    "required-missing": ("꼭 필요한 값이 비어 있음", "a required value is empty",
+                         "EMR에서 빈 칸(예: 환자 성명)을 채운 뒤 다시 내보내세요.",
+                         "Fill in the empty value (e.g. the patient's name) in the EMR and export again."),
+    "bad-encoding": ("글자가 깨져 읽을 수 없음", "damaged characters",
+                     "EMR 화면에서 글자가 깨져 보이는지 확인하세요. 원본 바이트 그대로 보관되어 있습니다.",
+                     "Check whether the text looks broken in the EMR too. The original bytes are kept."),
+    "lossy-text": ("글자 일부가 바뀔 수 있음", "text that would lose characters",
+                   "원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
+                   "Kept verbatim; nothing to do."),
+    "file-missing": ("첨부 파일이 없음", "the attached file is missing",
+                     "EMR의 첨부(스캔) 폴더가 이 PC에 모두 있는지 확인하고 다시 내보내세요.",
+                     "Check that the EMR's attachment (scan) folder is complete on this PC, then export again."),
+    "file-unreadable": ("첨부 파일을 읽을 수 없음", "the attached file cannot be read",
+                        "파일이 다른 프로그램에서 열려 있거나 손상되었는지 확인하고 다시 내보내세요.",
+                        "Check that the file is not open elsewhere or damaged, then export again."),
+    "path-outside-root": ("첨부 파일이 첨부 폴더 밖에 있음", "the file is outside the attachments folder",
+                          "EMR 업체에 첨부 파일 위치를 물어보고, 필요하면 첨부 폴더로 옮긴 뒤 다시 내보내세요.",
+                          "Ask the EMR vendor where the file belongs; move it into the attachments folder "
+                          "and export again if needed."),
+    "null-key": ("기록 번호가 없음", "the record has no number",
+                 "EMR 업체에 번호 없는 기록이 생긴 이유를 물어보세요. 원본 그대로 보관되어 있습니다.",
+                 "Ask the EMR vendor why the record has no number. It is kept verbatim."),
+    "invalid-number": ("숫자 값이 올바르지 않음", "a number that is not valid",
+                       "EMR에서 해당 금액·수치를 확인하세요. 원본 그대로 보관되어 있습니다.",
+                       "Check the amount or value in the EMR. It is kept verbatim."),
+    "invalid-rrn": ("주민등록번호 형식이 올바르지 않음", "a resident registration number that is not valid",
+                    "EMR의 환자 정보에서 주민등록번호를 확인해 고친 뒤 다시 내보내세요.",
+                    "Check the resident registration number in the EMR and export again."),
+    "unmapped-code": ("프로그램이 모르는 코드", "a code the program does not know",
+                      "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
+                      "Tell your IT contractor. The row is kept verbatim."),
+    "invalid-bool": ("예/아니오 값이 올바르지 않음", "a yes/no value that is not valid",
+                     "원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.", "Kept verbatim; nothing to do."),
+    "invalid-blob": ("저장된 데이터가 올바르지 않음", "stored data that is not valid",
+                     "EMR 업체에 손상된 데이터인지 물어보세요. 원본 그대로 보관되어 있습니다.",
+                     "Ask the EMR vendor whether the data is damaged. It is kept verbatim."),
+    "mapping": ("국가 표준 형식으로 옮길 수 없음", "cannot be written in the national format",
+                "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
+                "Tell your IT contractor. The row is kept verbatim."),
+    "unmappable": ("국가 표준 형식으로 옮길 수 없음", "cannot be written in the national format",
+                   "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
+                   "Tell your IT contractor. The row is kept verbatim."),
+}
+#: Any other code: a plain name and advice, never the raw code.
+UNKNOWN_REASON = ("기타 사유", "other reason", "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
+                  "Tell your IT contractor. The row is kept verbatim.")
+
+#: Advice for a document-readiness gap, by the first part of the requirement key (catalogue.toml).
+GAP_ADVICE: dict[str, tuple[str, str]] = {
+    "practitioner": ("EMR의 의사·직원 정보에 빠진 항목(면허번호 등)을 입력한 뒤 다시 내보내세요. "
+                     "입력할 수 없으면 사유를 적어 이 보고서와 함께 제출하세요.",
+                     "Enter the missing doctor details (e.g. licence number) in the EMR and export again; if "
+                     "that is impossible, write the reason on this report."),
+    "patient": ("EMR의 환자 정보에서 빈 항목을 채운 뒤 다시 내보내세요. 알 수 없는 항목은 그대로 두어도 "
+                "기록은 보관됩니다.", "Fill in the missing patient details in the EMR and export again; "
+                "unknown details may stay empty, the records are kept."),
+    "institution": ("EMR의 병원 정보(명칭·주소·전화번호)를 채운 뒤 다시 내보내세요.",
+                    "Fill in the clinic's details (name, address, phone) in the EMR and export again."),
+}
+DEFAULT_GAP_ADVICE = ("기록이 없는 경우 그대로 제출하세요. 해당 서류는 발급이 제한될 수 있습니다.",
+                      "If the records do not exist, hand over as is; that document may not be issuable.")
+
 LABELS: dict[str, dict[str, str]] = {
     "title": {"ko": "휴·폐업 의료기관 진료기록 이관 보고서",
               "en": "Transfer report: medical records of a closing clinic"},
-    "institution": {"ko": "1. 의료기관", "en": "1. Institution"},
-    "name": {"ko": "명칭", "en": "Name"},
+    "demo": {"ko": "연습용 — 제출되지 않음 (가상의 데모 의원)",
+             "en": "PRACTICE ONLY — NOT SUBMITTED (made-up demo clinic)"},
+    "summary": {"ko": "1. 이관 요약", "en": "1. Summary"},
+    "name": {"ko": "의료기관 명칭", "en": "Institution"},
     "code": {"ko": "요양기관기호", "en": "Institution code (요양기관기호)"},
     "address": {"ko": "주소", "en": "Address"},
     "founder": {"ko": "개설자", "en": "Founder"},
     "closing": {"ko": "휴·폐업일", "en": "Closing date"},
-    "signer": {"ko": "서명 인증서", "en": "Signed by"},
-    "bundle": {"ko": "2. 이관 파일", "en": "2. Bundle"},
-    "bundle_id": {"ko": "번들 ID", "en": "Bundle id"},
-    "file": {"ko": "파일", "en": "File"},
-    "size": {"ko": "크기", "en": "Size"},
-    "file_sha": {"ko": "파일 SHA-256", "en": "File SHA-256"},
-    "bag_sha": {"ko": "내용(평문) SHA-256", "en": "Content (plaintext) SHA-256"},
-    "created": {"ko": "생성 일시", "en": "Created"},
+    "custodian": {"ko": "보관 책임자", "en": "Records custodian"},
+    "contact": {"ko": "연락처", "en": "Contact"},
+    "patients": {"ko": "환자 수", "en": "Patients"},
+    "patients_text": {"ko": "{total}명 = 환자 명부 {roster}명 + 별도 보관 {held}명",
+                      "en": "{total} = {roster} on the roster + {held} kept separately"},
+    "records": {"ko": "기록 수", "en": "Records"},
+    "records_text": {"ko": "원본 {source}건 = 이관 {exported}건 + 별도 보관 {held}건",
+                     "en": "source {source} = exported {exported} + kept separately {held}"},
+    "balanced": {"ko": "모두 일치", "en": "balanced"},
+    "unbalanced": {"ko": "불일치 — 확인 필요", "en": "NOT balanced — check"},
     "receipt": {"ko": "보관시스템 접수번호", "en": "Store receipt number"},
     "not_uploaded": {"ko": "아직 전송하지 않음", "en": "not uploaded yet"},
-    "counts": {"ko": "3. 종류별 수량 (보존 구분)", "en": "3. Counts per record type and retention class"},
+    "exported_on": {"ko": "내보낸 날", "en": "Exported on"},
+    "signer": {"ko": "전자서명 인증서", "en": "Signed with"},
+    "warnings": {"ko": "확인할 사항", "en": "Things to check"},
+    "warnings_none": {"ko": "없음", "en": "none"},
+    "warn_held": {"ko": "별도 보관된 기록 {n}건: '별도 보관된 기록' 표의 안내를 확인하세요.",
+                  "en": "{n} records kept separately: see the table below and follow its advice."},
+    "warn_gaps": {"ko": "발급에 필요한 항목이 빠진 서류 {n}종: '발급 가능 서류' 표의 안내를 확인하세요.",
+                  "en": "{n} document types lack items: see the advice in the document table."},
+    "warn_unbalanced": {"ko": "원본과 이관 건수가 맞지 않습니다. 제출하지 말고 설치 업체에 문의하세요.",
+                        "en": "Source and exported counts differ. Do not submit; contact your IT contractor."},
+    "warn_not_uploaded": {"ko": "아직 보관시스템에 전송하지 않았습니다. 접수번호를 받은 뒤 다시 인쇄하세요.",
+                          "en": "Not uploaded yet. Print again once you have the receipt number."},
+    "confirm": {"ko": "위와 같이 진료기록을 진료기록보관시스템으로 이관하였음을 확인합니다.",
+                "en": "I confirm that the medical records above were transferred to the national store."},
+    "date_line": {"ko": "제출일:        년      월      일", "en": "Date:"},
+    "sign_founder": {"ko": "개설자", "en": "Founder"},
+    "sign_custodian": {"ko": "보관 책임자", "en": "Records custodian"},
+    "sign_mark": {"ko": "(서명 또는 인)", "en": "(signature or seal)"},
+    "addressee": {"ko": "관할 보건소장 귀하", "en": "To the head of the local health centre"},
+    "counts": {"ko": "2. 종류별 수량 (보존 구분)", "en": "2. Counts per record type and retention class"},
     "type": {"ko": "종류", "en": "Record type"},
     "retention": {"ko": "보존 구분 (연)", "en": "Retention (years)"},
     "source": {"ko": "원본", "en": "Source"},
     "exported": {"ko": "이관", "en": "Exported"},
-    "quarantined": {"ko": "격리", "en": "Quarantined"},
+    "quarantined": {"ko": "별도 보관", "en": "Kept separately"},
     "total": {"ko": "합계", "en": "Total"},
-    "balanced": {"ko": "원본 = 이관 + 격리: 모두 일치", "en": "Source = exported + quarantined: balanced"},
-    "unbalanced": {"ko": "원본 = 이관 + 격리: 불일치 (확인 필요)",
-                   "en": "Source = exported + quarantined: NOT balanced"},
-    "roster": {"ko": "4. 환자 명부", "en": "4. Patient roster"},
-    "roster_text": {"ko": "환자 명부에 {n}명 (번들 안 data/report/roster)",
-                    "en": "{n} patients on the roster (inside the bundle: data/report/roster)"},
-    "quarantine": {"ko": "5. 격리된 행 (원본 그대로 번들에 보관)",
-                   "en": "5. Quarantined rows (kept verbatim in the bundle)"},
+    "quarantine": {"ko": "3. 별도 보관된 기록 (원본 그대로 이관 파일에 들어 있음)",
+                   "en": "3. Records kept separately (verbatim, inside the transfer file)"},
     "no_quarantine": {"ko": "없음", "en": "none"},
     "reason": {"ko": "사유", "en": "Reason"},
-    "readiness": {"ko": "6. 발급 가능 서류", "en": "6. Document readiness"},
+    "count": {"ko": "건수", "en": "Count"},
+    "advice": {"ko": "할 일", "en": "What to do"},
+    "held_patients": {"ko": "명부에 오르지 못한 환자 (차트번호 일부 가림): {list}",
+                      "en": "Patients not on the roster (chart numbers partly hidden): {list}"},
+    "readiness": {"ko": "4. 발급 가능 서류", "en": "4. Document readiness"},
     "document": {"ko": "서류", "en": "Document"},
     "issuable": {"ko": "발급 가능 / 대상", "en": "Issuable / units"},
+    "gap": {"ko": "빠진 항목과 할 일", "en": "Missing items and what to do"},
     "unconfirmed": {"ko": "(미확정)", "en": "(unconfirmed)"},
     "no_readiness": {"ko": "정보 없음", "en": "not available"},
-    "privacy": {"ko": "이 보고서에는 환자 개인정보(주민등록번호 등)가 들어 있지 않습니다.",
-                "en": "This report holds no patient data (no resident registration numbers)."},
-    "software": {"ko": "작성", "en": "Made by"},
-    "page": {"ko": "쪽", "en": "page"},
+    "technical": {"ko": "5. 이관 파일 확인 정보", "en": "5. Transfer file details"},
+    "bundle_id": {"ko": "이관 파일 번호", "en": "Bundle id"},
+    "file": {"ko": "파일 이름", "en": "File"},
+    "size": {"ko": "크기", "en": "Size"},
+    "file_sha": {"ko": "파일 지문 (SHA-256)", "en": "File SHA-256"},
+    "bag_sha": {"ko": "내용 지문 (SHA-256)", "en": "Content SHA-256"},
+    "privacy": {"ko": "이 보고서에는 환자 개인정보(성명·주민등록번호 등)가 들어 있지 않습니다.",
+                "en": "This report holds no patient data (no names, no resident registration numbers)."},
+    "printed": {"ko": "인쇄", "en": "Printed"},
+    "software": {"ko": "작성 프로그램", "en": "Made by"},
+    "page": {"ko": "{page} / {pages} 쪽", "en": "page {page} of {pages}"},
 }
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+
+
+def kst_date(value: str | dt.date | dt.datetime | None, lang: str) -> str:
+    """A date as people read it: 2026년 12월 1일 / 1 December 2026 (a time given in UTC becomes KST first)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value or " " in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(KST).date()
+    if lang == "ko":
+        return f"{value.year}년 {value.month}월 {value.day}일"
+    months = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")  # not strftime("%B"): that follows the process locale
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def kst_datetime(value: dt.datetime, lang: str) -> str:
+    """Date and time in Korean Standard Time, never UTC: 2026년 12월 2일 08:40 (한국 시각)."""
+    local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(KST)
+    suffix = " (한국 시각)" if lang == "ko" else " KST"
+    return f"{kst_date(local.date(), lang)} {local:%H:%M}{suffix}"
+
+
+def size_text(value: int | None, lang: str) -> str:
+    """Bytes as MB/GB (decimal, as Windows Explorer and USB sticks are labelled)."""
+    if value is None:
+        return "—"
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if value >= factor:
+            return f"{value / factor:,.1f} {unit}"
+    return f"{value:,} " + ("바이트" if lang == "ko" else "bytes")
+
+
+def reason_names(code: str, lang: str) -> tuple[str, str]:
+    """(name, advice) of a quarantine reason code in ``lang``; never the raw code."""
+    entry = QUARANTINE_REASONS.get(code, UNKNOWN_REASON)
+    return (entry[0], entry[2]) if lang == "ko" else (entry[1], entry[3])
+
+
+def gap_advice(requirement: str, lang: str) -> str:
+    entry = GAP_ADVICE.get(requirement.split(".", 1)[0], DEFAULT_GAP_ADVICE)
+    return entry[0] if lang == "ko" else entry[1]
 
 
 @dataclass
@@ -125,6 +276,13 @@ class TransferReport:
     bag_sha256: str | None = None
     readiness: dict[str, Any] | None = None  # Readiness.to_dict() (without chart numbers)
     receipt_number: str | None = None
+    #: 보관 책임자 and how to reach them: who keeps answering for the records after the closure.
+    custodian: str | None = None
+    custodian_contact: str | None = None
+    #: The synthetic demo clinic: the report is marked "연습용 — 제출되지 않음" on every page.
+    demo: bool = False
+    #: Masked chart numbers (C0***23) of the patients whose row was kept separately (not on the roster).
+    quarantined_patients: list[str] = field(default_factory=list)
     software: str = f"emr-exporter {__version__}"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -164,10 +322,42 @@ def report_from_outcome(outcome: Any, **overrides: Any) -> TransferReport:
         bundle_sha256=file_sha256(bundle_path) if bundle_path and bundle_path.is_file() else None,
         bag_sha256=outcome.bag_sha256,
         readiness=outcome.extra.get("readiness"),
+        demo=is_demo(outcome.connector, institution.code),
+        quarantined_patients=list(outcome.extra.get("quarantined_patients", [])),
     )
     for name, value in overrides.items():
         if value is not None:
             setattr(report, name, value)
+    return report
+
+
+def is_demo(connector: str | None, institution_code: str | None) -> bool:
+    from emr_exporter.demo.clinic import DEMO_INSTITUTION_CODE
+
+    return connector == "demo" or institution_code == DEMO_INSTITUTION_CODE
+
+
+#: What the wizard (or a `report` run) learnt that the export did not know; kept in the summary so that a
+#: later `emr-export report` prints the same facts.
+REMEMBERED_FIELDS = ("closing_date", "custodian", "custodian_contact", "receipt_number", "signer")
+
+
+def remember_in_summary(bundle_path: Path, **known: str | None) -> TransferReport | None:
+    """Merge ``known`` (non-empty values of :data:`REMEMBERED_FIELDS`) into ``<bundle>.summary.json``."""
+    path = summary_path(bundle_path)
+    try:
+        report = TransferReport.from_json(path.read_text("utf-8"))
+    except (OSError, ValueError, TypeError):
+        return None
+    changed = False
+    for name, value in known.items():
+        if name in REMEMBERED_FIELDS and value and getattr(report, name) != value:
+            setattr(report, name, value)
+            changed = True
+    if changed:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(report.to_json() + "\n", encoding="utf-8")
+        tmp.replace(path)
     return report
 
 
@@ -221,19 +411,31 @@ def receipt_number_beside(bundle_path: Path, report: TransferReport) -> str | No
 # --- the PDF ---------------------------------------------------------------------------------------------
 
 
-def new_pdf(title: str) -> Any:
-    """An A4 fpdf2 document with NanumGothic (regular and bold) embedded as subsets."""
+def new_pdf(title: str, footer: Any = None, header: Any = None) -> Any:
+    """An A4 fpdf2 document with NanumGothic (regular and bold) embedded as subsets.
+
+    ``header(pdf)`` / ``footer(pdf)``, if given, draw every page's header and footer (marks, page numbers).
+    """
     from fpdf import FPDF
 
+    class _Pdf(FPDF):  # type: ignore[misc]
+        def header(self) -> None:
+            if header is not None:
+                header(self)
+
+        def footer(self) -> None:
+            if footer is not None:
+                footer(self)
+
     fonts = resource_path("fonts")
-    pdf = FPDF(format="A4")
+    pdf = _Pdf(format="A4")
     pdf.set_title(title)
     pdf.set_creator(f"emr-exporter {__version__}")
     pdf.set_producer("fpdf2")
     pdf.add_font(FONT_FAMILY, "", str(fonts / "NanumGothic.ttf"))
     pdf.add_font(FONT_FAMILY, "B", str(fonts / "NanumGothicBold.ttf"))
     pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(True, margin=16)
+    pdf.set_auto_page_break(True, margin=20)
     pdf.set_font(FONT_FAMILY, size=10)
     return pdf
 
@@ -256,22 +458,37 @@ def _heading(pdf: Any, text: str) -> None:
 def _pairs(pdf: Any, rows: list[tuple[str, str]]) -> None:
     for label, value in rows:
         pdf.set_font(FONT_FAMILY, "B", 9)
-        pdf.cell(48, 6, label)
+        pdf.cell(42, 6, label)
         pdf.set_font(FONT_FAMILY, "", 9)
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(pdf: Any, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
     pdf.set_font(FONT_FAMILY, "", 9)
-    with pdf.table(col_widths=widths, line_height=6, text_align="LEFT", first_row_as_headings=True) as table:
+    with pdf.table(col_widths=widths, line_height=5.5, text_align="LEFT", first_row_as_headings=True) as table:
         for values in [header, *rows]:
             row = table.row()
             for value in values:
                 row.cell(value)
 
 
-def render_transfer_report(report: TransferReport, lang: str = "ko") -> bytes:
-    """The transfer report as PDF bytes (``lang``: "ko" or "en")."""
+def _demo_banner(pdf: Any, text: str) -> None:
+    pdf.set_font(FONT_FAMILY, "B", 13)
+    pdf.set_text_color(200, 0, 0)
+    pdf.set_draw_color(200, 0, 0)
+    pdf.cell(0, 10, text, border=1, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.ln(2)
+
+
+def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt.datetime | None = None) -> bytes:
+    """The transfer report as PDF bytes (``lang``: "ko" or "en").
+
+    Page 1 is what a health-centre officer checks: who closed, when, who keeps answering for the records,
+    that every patient and record is accounted for, the store's receipt number, what still needs doing, and
+    the signature/seal block. Details follow. Dates are in Korean Standard Time, never UTC.
+    """
     if lang not in ("ko", "en"):
         raise ConfigError("The report language must be 'ko' (한국어) or 'en' (English).")
 
@@ -279,37 +496,88 @@ def render_transfer_report(report: TransferReport, lang: str = "ko") -> bytes:
         return LABELS[key][lang]
 
     pick = 0 if lang == "ko" else 1
-    pdf = new_pdf(t("title"))
+    printed = printed or dt.datetime.now(dt.UTC)
+
+    def footer(pdf: Any) -> None:
+        pdf.set_y(-14)
+        pdf.set_font(FONT_FAMILY, "", 8)
+        left = f"{report.institution_name} ({report.institution_code})"
+        if report.demo:
+            left += " · " + t("demo")
+        pdf.cell(120, 5, left)
+        pdf.cell(0, 5, t("page").format(page=pdf.page_no(), pages="{nb}"), align="R")
+
+    def header(pdf: Any) -> None:
+        if report.demo:  # on every page: a practice report must never pass for a real one
+            _demo_banner(pdf, t("demo"))
+
+    pdf = new_pdf(t("title"), footer, header)
+    pdf.alias_nb_pages("{nb}")
     created = dt.datetime.fromisoformat(report.created)
     pdf.set_creation_date(created if created.tzinfo else created.replace(tzinfo=dt.UTC))
     pdf.add_page()
     pdf.set_font(FONT_FAMILY, "B", 15)
-    pdf.multi_cell(0, 9, t("title"), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, t("title"), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT_FAMILY, "", 10)
 
-    _heading(pdf, t("institution"))
+    entities = report.reconciliation.get("entities", [])
+    totals = report.reconciliation.get("totals", {})
+    patient = next((e for e in entities if e["entity"] == "patient"), None)
+    roster = patient["exported"] if patient else 0
+    held_patients = patient["quarantined"] if patient else 0
+    balanced = bool(report.reconciliation.get("balanced"))
+    gap_documents = [d for d in (report.readiness or {}).get("documents", []) if d.get("gaps")]
+
+    _heading(pdf, t("summary"))
     _pairs(pdf, [
         (t("name"), report.institution_name),
         (t("code"), report.institution_code),
         (t("address"), report.institution_address or "—"),
         (t("founder"), report.institution_founder or "—"),
-        (t("closing"), report.closing_date or "—"),
+        (t("closing"), kst_date(report.closing_date, lang)),
+        (t("custodian"), report.custodian or "—"),
+        (t("contact"), report.custodian_contact or "—"),
+        (t("patients"), t("patients_text").format(
+            total=f"{roster + held_patients:,}", roster=f"{roster:,}", held=f"{held_patients:,}")),
+        (t("records"), t("records_text").format(
+            source=f"{totals.get('source_rows', 0):,}", exported=f"{totals.get('exported', 0):,}",
+            held=f"{totals.get('quarantined', 0):,}") + " — " + (t("balanced") if balanced else t("unbalanced"))),
+        (t("receipt"), report.receipt_number or t("not_uploaded")),
+        (t("exported_on"), kst_date(report.created, lang)),
         (t("signer"), report.signer or "—"),
     ])
 
-    _heading(pdf, t("bundle"))
-    _pairs(pdf, [
-        (t("bundle_id"), report.bundle_id or "—"),
-        (t("file"), report.bundle_file or "—"),
-        (t("size"), f"{report.bundle_bytes:,} bytes" if report.bundle_bytes is not None else "—"),
-        (t("file_sha"), report.bundle_sha256 or "—"),
-        (t("bag_sha"), report.bag_sha256 or "—"),
-        (t("created"), report.created),
-        (t("receipt"), report.receipt_number or t("not_uploaded")),
-    ])
+    warnings = []
+    if not balanced:
+        warnings.append(t("warn_unbalanced"))
+    if totals.get("quarantined"):
+        warnings.append(t("warn_held").format(n=f"{totals['quarantined']:,}"))
+    if gap_documents:
+        warnings.append(t("warn_gaps").format(n=len(gap_documents)))
+    if not report.receipt_number:
+        warnings.append(t("warn_not_uploaded"))
+    _heading(pdf, t("warnings"))
+    pdf.set_font(FONT_FAMILY, "", 9)
+    for line in warnings or [t("warnings_none")]:
+        pdf.multi_cell(0, 5.5, "· " + line, new_x="LMARGIN", new_y="NEXT")
 
+    # The signature/seal block: what the officer files.
+    pdf.ln(4)
+    pdf.set_font(FONT_FAMILY, "", 10)
+    pdf.multi_cell(0, 6, t("confirm"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.cell(0, 7, t("date_line"), align="R", new_x="LMARGIN", new_y="NEXT")
+    for role, person in ((t("sign_founder"), report.institution_founder), (t("sign_custodian"), report.custodian)):
+        pdf.cell(40, 9, role)
+        pdf.cell(80, 9, person or "", border="B")
+        pdf.cell(0, 9, t("sign_mark"), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font(FONT_FAMILY, "B", 11)
+    pdf.cell(0, 8, t("addressee"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, "", 10)
+
+    pdf.add_page()
     _heading(pdf, t("counts"))
-    entities = report.reconciliation.get("entities", [])
     rows = []
     for entity in entities:
         name = ENTITY_NAMES.get(entity["entity"], (entity["entity"], entity["entity"]))[pick]
@@ -319,27 +587,27 @@ def render_transfer_report(report: TransferReport, lang: str = "ko") -> bytes:
         )
         rows.append([name, retention_text, f"{entity['source_rows']:,}", f"{entity['exported']:,}",
                      f"{entity['quarantined']:,}"])
-    totals = report.reconciliation.get("totals", {})
     rows.append([t("total"), "", f"{totals.get('source_rows', 0):,}", f"{totals.get('exported', 0):,}",
                  f"{totals.get('quarantined', 0):,}"])
-    _table(pdf, [t("type"), t("retention"), t("source"), t("exported"), t("quarantined")], rows, (40, 52, 26, 26, 26))
-    pdf.ln(1)
-    pdf.cell(0, 6, t("balanced") if report.reconciliation.get("balanced") else t("unbalanced"),
-             new_x="LMARGIN", new_y="NEXT")
-
-    _heading(pdf, t("roster"))
-    patients = next((e["exported"] for e in entities if e["entity"] == "patient"), 0)
-    pdf.cell(0, 6, t("roster_text").format(n=f"{patients:,}"), new_x="LMARGIN", new_y="NEXT")
+    _table(pdf, [t("type"), t("retention"), t("source"), t("exported"), t("quarantined")], rows, (40, 52, 26, 26, 30))
 
     _heading(pdf, t("quarantine"))
-    quarantine_rows = [
-        [ENTITY_NAMES.get(e["entity"], (e["entity"], e["entity"]))[pick], code, f"{count:,}"]
-        for e in entities for code, count in sorted(e.get("quarantine_reasons", {}).items())
-    ]
+    quarantine_rows = []
+    for e in entities:
+        for code, count in sorted(e.get("quarantine_reasons", {}).items()):
+            reason, advice = reason_names(code, lang)
+            quarantine_rows.append(
+                [ENTITY_NAMES.get(e["entity"], (e["entity"], e["entity"]))[pick], reason, f"{count:,}", advice]
+            )
     if quarantine_rows:
-        _table(pdf, [t("type"), t("reason"), t("quarantined")], quarantine_rows, (50, 80, 40))
+        _table(pdf, [t("type"), t("reason"), t("count"), t("advice")], quarantine_rows, (30, 44, 16, 84))
     else:
         pdf.cell(0, 6, t("no_quarantine"), new_x="LMARGIN", new_y="NEXT")
+    if report.quarantined_patients:
+        pdf.ln(2)
+        pdf.set_font(FONT_FAMILY, "", 9)
+        pdf.multi_cell(0, 5.5, t("held_patients").format(list=", ".join(report.quarantined_patients)),
+                       new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, t("readiness"))
     if report.readiness:
@@ -349,15 +617,28 @@ def render_transfer_report(report: TransferReport, lang: str = "ko") -> bytes:
             if entry["status"] != "confirmed":
                 title += " " + t("unconfirmed")
             unit = entry["unit_ko"] if lang == "ko" else entry["unit_en"]
-            gaps = "\n".join(g["message_ko"] if lang == "ko" else g["message_en"] for g in entry["gaps"])
+            gaps = "\n".join(
+                f"{g['message_ko'] if lang == 'ko' else g['message_en']}. {gap_advice(g['requirement'], lang)}"
+                for g in entry["gaps"]
+            )
             doc_rows.append([title, f"{entry['issuable']:,} / {entry['candidates']:,} {unit}", gaps or "-"])
-        _table(pdf, [t("document"), t("issuable"), ""], doc_rows, (52, 46, 72))
+        _table(pdf, [t("document"), t("issuable"), t("gap")], doc_rows, (44, 34, 96))
     else:
         pdf.cell(0, 6, t("no_readiness"), new_x="LMARGIN", new_y="NEXT")
 
+    _heading(pdf, t("technical"))
+    _pairs(pdf, [
+        (t("bundle_id"), report.bundle_id or "—"),
+        (t("file"), report.bundle_file or "—"),
+        (t("size"), size_text(report.bundle_bytes, lang)),
+        (t("file_sha"), report.bundle_sha256 or "—"),
+        (t("bag_sha"), report.bag_sha256 or "—"),
+    ])
+
     pdf.ln(4)
     pdf.set_font(FONT_FAMILY, "", 8)
-    pdf.multi_cell(0, 5, f"{t('privacy')}\n{t('software')}: {report.software}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, f"{t('privacy')}\n{t('printed')}: {kst_datetime(printed, lang)} · "
+                   f"{t('software')}: {report.software}", new_x="LMARGIN", new_y="NEXT")
     # fontTools reports the hinting tables it drops while subsetting; that is expected, not a problem.
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
     return bytes(pdf.output())

@@ -79,9 +79,9 @@ class DonePage(WizardPageBase):
         self.report_label.setText(self.tr("Writing the transfer report…"))
 
         def write(progress: Any, cancel: Any) -> Path:
-            from emr_exporter.reports.transfer import write_transfer_report
+            from emr_exporter.jobs.report import write_report_for_outcome
 
-            return write_transfer_report(outcome, target, lang, **overrides)
+            return write_report_for_outcome(outcome, target, lang, **overrides)
 
         self.report_runner.start(write)
 
