@@ -15,6 +15,11 @@ PACKAGES=(
   # makensis: tests/test_installer.py compiles the Windows installer script (installer/emr-exporter.nsi)
   nsis
 )
+# Node.js + npm: the upload interop tests run two independent tus servers from npm (.ci/node/package.json).
+# A node already on the machine (>= 20.19, which @tus/server needs) is used as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

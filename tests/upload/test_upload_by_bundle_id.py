@@ -148,7 +148,7 @@ def test_second_creation_while_receiving_points_to_the_first_upload(
     transport = TusTransport(server.url)
     transport.discover()
     # PC A started the upload; PC B (bundle only, asking nothing) tries to start another one.
-    url_a = transport.create(100_000, {"bundle_id": "ID-5", "sha256": sha256})
+    url_a, _ = transport.create(100_000, {"bundle_id": "ID-5", "sha256": sha256})
     with pytest.raises(BundleKnownToStore) as caught:
         transport.create(100_000, {"bundle_id": "ID-5", "sha256": sha256})
     assert (caught.value.lookup.state, caught.value.lookup.upload_url) == ("receiving", url_a)

@@ -32,18 +32,23 @@ def main() -> None:
 
 def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
     """Run ``fn``; turn an EmrExporterError into a readable message and its exit code."""
+    from emr_exporter.cli.progress import end_line
+
     try:
         return fn()
     except EmrExporterError as exc:
+        end_line()  # an open progress bar line is finished first: progress and errors never share a line
         if as_json:
             click.echo(json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False))
         else:
             click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        end_line()
         click.echo("Cancelled. Nothing was lost; run the same command again to continue.", err=True)
         sys.exit(130)
     except Exception as exc:  # a bug: its text may quote patient data (a driver's or a library's message)
+        end_line()
         if os.environ.get(DEBUG_ENV):
             raise
         message = unexpected_error_text(

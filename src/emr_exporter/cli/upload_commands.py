@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from emr_exporter.cli import main, run_command
 from emr_exporter.errors import ConfigError
 
 if TYPE_CHECKING:
-    from emr_exporter.jobs.upload import UploadProgress
+    from emr_exporter.jobs.upload import UploadResult
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(?:i?[bB](?:/s)?)?\s*$")
 
@@ -40,6 +39,13 @@ def _prompt_token() -> str | None:
     return click.prompt("Store login token", hide_input=True, err=True, default="", show_default=False) or None
 
 
+def parse_chunk_size(text: str) -> int | None:
+    """'auto' (sized to the link) or a byte count like 8M."""
+    if text.strip().lower() == "auto":
+        return None
+    return int(parse_rate(text) or 0) or None
+
+
 @main.command("upload")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--store", "store_url", required=True, help="The store's upload address (https://...).")
@@ -50,7 +56,8 @@ def _prompt_token() -> str | None:
 @click.option("--receipt-cert", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The store's receipt-signing certificate (PEM): receipts must be signed by it. "
                    "Default: the --store-cert file.")
-@click.option("--chunk-size", default="8M", show_default=True, help="Bytes per request (e.g. 8M).")
+@click.option("--chunk-size", default="auto", show_default=True,
+              help="Bytes per request (e.g. 8M), or auto: a few seconds of the measured link, 256K to 32M.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def upload_command(
     file: Path, store_url: str, limit_rate: str | None, store_cert: Path | None, receipt_cert: Path | None,
@@ -58,41 +65,38 @@ def upload_command(
 ) -> None:
     """Send a sealed bundle to the store; run again to continue after any interruption.
 
-    The login token is read from the environment variable EMR_EXPORTER_STORE_TOKEN, or asked for.
+    Works with any tus 1.0 store. Exit code 0: the store signed a receipt; 4: stored, unconfirmed (the store
+    holds every byte but gives no receipt). The login token is read from the environment variable
+    EMR_EXPORTER_STORE_TOKEN, or asked for.
     """
+    from emr_exporter.cli.progress import Progress
+    from emr_exporter.jobs.upload import STORED_UNCONFIRMED_EXIT, UploadRequest, describe_result, run_upload
 
-    def run() -> None:
-        from emr_exporter.jobs.upload import UploadRequest, run_upload
+    progress = Progress(f"upload {file.name}", unit="bytes", mode="off" if as_json else "auto")
 
-        rate = parse_rate(limit_rate)
-        chunk = int(parse_rate(chunk_size) or 0)
-        last_shown = [0.0]
-
-        def show(progress: UploadProgress) -> None:
-            now = time.monotonic()
-            if not as_json and (now - last_shown[0] > 1 or progress.position == progress.size):
-                last_shown[0] = now
-                percent = 100 * progress.position / progress.size if progress.size else 100
-                click.echo(f"\r  {percent:5.1f}%  {progress.position:,} / {progress.size:,} bytes", nl=False,
-                           err=True)
-
+    def run() -> UploadResult:
         request = UploadRequest(bundle=file, store_url=store_url, store_cert=store_cert, receipt_cert=receipt_cert,
-                                chunk_size=chunk, rate_limit=rate)
-        result = run_upload(request, on_progress=show, token_prompt=_prompt_token)
-        if as_json:
-            click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
-        elif result.already_uploaded:
-            click.echo(f"{file.name} was already uploaded. Receipt number: {result.receipt_number}")
-        else:
-            click.echo("", err=True)
-            click.echo(f"Uploaded {file.name}. Receipt number: {result.receipt_number}")
-            click.echo(f"The signed receipt is saved in {result.receipt_path}. Keep it with your records.")
+                                chunk_size=parse_chunk_size(chunk_size), rate_limit=parse_rate(limit_rate))
+        try:
+            return run_upload(request, on_progress=lambda p: progress.update(p.position, p.size),
+                              token_prompt=_prompt_token)
+        finally:
+            progress.close()
 
-    run_command(run, as_json=as_json)
+    result = run_command(run, as_json=as_json)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        for line in describe_result(file.name, result):
+            click.echo(line)
+    if result.unconfirmed:
+        sys.exit(STORED_UNCONFIRMED_EXIT)
 
 
 def status_line(row: dict[str, Any]) -> str:
-    line = f"{row['bundle']}: {row['state']}"
+    state = "stored, unconfirmed (the store holds every byte but gives no receipt)" if row["state"] == "stored" \
+        else row["state"]
+    line = f"{row['bundle']}: {state}"
     if row["store"]:
         line += f" at {row['store']}"
     if row["state"] in ("new", "sending"):

@@ -8,7 +8,11 @@ There is one upload path, so the founder's wizard and the contractor's command l
 * the **bundle identity** from the signed header, and the store asked what it already holds of this bundle
   before a new upload starts (the uploader's lookup): a bundle the store accepted is never sent twice;
 * the **whole bundle verified** once, right before a brand-new upload: a damaged file is never sent;
-* the store's **receipt verified** against its receipt certificate and saved beside the bundle.
+* the store's **receipt verified** against its receipt certificate and saved beside the bundle;
+* **any tus 1.0 store**: where the store has no receipt (any plain tus server), the job ends "stored,
+  unconfirmed": every byte is on the store by the store's own word (HEAD after the last byte: offset = size),
+  each piece checksummed where the store offered it, but nobody signed for it. That outcome has its own exit
+  code (:data:`STORED_UNCONFIRMED_EXIT`) and ``status`` line.
 
 Heavy modules (requests, cryptography) load only when a job runs: ``emr-export --help`` stays light.
 """
@@ -38,7 +42,10 @@ RECEIPT_CERT_ENV = "EMR_EXPORTER_STORE_RECEIPT_CERT"
 STORE_KEY_PASSWORD_ENV = "EMR_EXPORTER_STORE_KEY_PASSWORD"
 STORE_SERVE_TOKEN_ENV = "EMR_EXPORTER_STORE_SERVE_TOKEN"
 
-DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024
+#: None: each request is sized to the measured link (a few seconds, 256 KiB to 32 MiB; uploader.ChunkSizer).
+DEFAULT_CHUNK_SIZE: int | None = None
+#: Exit code of ``upload`` (and of ``batch`` for such a clinic) for "stored, unconfirmed".
+STORED_UNCONFIRMED_EXIT = 4
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class UploadRequest:
     receipt_cert: Path | None = None
     #: The bearer token; ``None``: ``EMR_EXPORTER_STORE_TOKEN`` from the environment.
     token: str | None = None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_size: int | None = DEFAULT_CHUNK_SIZE
     rate_limit: float | None = None  # bytes per second
 
 
@@ -90,8 +97,11 @@ def run_upload(
     identity = read_bundle_identity(bundle)  # the signed header only: a resume needs no full read
     token = request.token or token_from_environment()
     transport = TusTransport(request.store_url, verify=str(pin) if pin is not None else True, token=token)
+    # Without a store certificate a receipt cannot be checked: the upload still runs (any tus store), and a
+    # store that then offers a receipt stops the job asking for --store-cert (nothing is sent again).
     uploader = Uploader(
-        transport, store_url=request.store_url, store_public_keys=keys, chunk_size=request.chunk_size,
+        transport, store_url=request.store_url, store_public_keys=keys, require_receipt=keys is not None,
+        chunk_size=request.chunk_size,
         rate_limit_bytes_per_second=request.rate_limit, cancel=cancel, on_progress=on_progress,
         on_event=on_event, token_provider=token_prompt,
         check_before_new_upload=lambda: _verify_whole_bundle(bundle, identity.bundle_id),
@@ -111,10 +121,29 @@ def _verify_whole_bundle(path: Path, bundle_id: str) -> None:
         raise BundleError(f"'{path.name}' changed while it was being prepared for upload. Copy it again.")
 
 
+def describe_result(name: str, result: UploadResult) -> list[str]:
+    """The outcome as sentences for a person (CLI text output, batch summary)."""
+    if result.unconfirmed:
+        proof = f"the store's own answer after the last byte says it holds all {result.size:,} bytes"
+        proof += (f"; every piece went with a {result.checksum} checksum the store verified" if result.checksum
+                  else "; the store offers no checksum, so pieces were not checked one by one")
+        return [
+            f"Stored, unconfirmed: {name} is on the store, but the store gives no receipt.",
+            f"What was checked: {proof}. The bundle's SHA-256 ({result.sha256}) was sent with it.",
+            "Keep the bundle until the store's operator confirms in writing that they have it.",
+        ]
+    if result.already_uploaded:
+        return [f"{name} was already uploaded. Receipt number: {result.receipt_number}"]
+    return [
+        f"Uploaded {name}. Receipt number: {result.receipt_number}",
+        f"The signed receipt is saved in {result.receipt_path}. Keep it with your records.",
+    ]
+
+
 # --------------------------------------------------------------------------------------------- status
 
 #: Which journal row tells the most about a bundle: a store's final word, then how far bytes got.
-_STATE_RANK = {"accepted": 5, "rejected": 4, "complete": 3, "sending": 2, "new": 1}
+_STATE_RANK = {"accepted": 6, "rejected": 5, "stored": 4, "complete": 3, "sending": 2, "new": 1}
 
 
 def bundle_status_rows(directory: Path) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ from emr_exporter.errors import ConfigError
 JOURNAL_SUFFIX = ".upload-journal"
 
 # States, in order: created -> sending -> complete (all bytes in) -> accepted (receipt) | rejected
-STATES = ("new", "sending", "complete", "accepted", "rejected")
+# | stored (a store without receipts holds every byte, by its own HEAD answer: "stored, unconfirmed")
+STATES = ("new", "sending", "complete", "stored", "accepted", "rejected")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS uploads (

@@ -29,7 +29,19 @@ class StoreCapabilities:
 
     @property
     def sha256_checksums(self) -> bool:
-        return "checksum" in self.extensions and "sha256" in self.checksum_algorithms
+        return self.checksum_algorithm == "sha256"
+
+    @property
+    def checksum_algorithm(self) -> str | None:
+        """The strongest per-request checksum the store verifies (tus ``checksum``), or None if it offers none.
+        sha1 is the one the tus spec makes mandatory; md5 is the last resort (still catches a damaged chunk)."""
+        if "checksum" not in self.extensions:
+            return None
+        return next((a for a in ("sha256", "sha1", "md5") if a in self.checksum_algorithms), None)
+
+    @property
+    def creation_with_upload(self) -> bool:
+        return "creation-with-upload" in self.extensions
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,15 @@ class SendOptions:
     rate_limit_bytes_per_second: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     on_progress: ProgressCallback | None = None
+
+
+@dataclass
+class FirstChunk:
+    """The first bytes to send with the creation request itself (tus ``creation-with-upload``)."""
+
+    source: BinaryIO
+    length: int
+    options: SendOptions
 
 
 class UploadGone(Exception):
@@ -110,17 +131,20 @@ class UploadTransport(Protocol):
 
     def discover(self) -> StoreCapabilities: ...
 
-    def create(self, size: int, metadata: dict[str, str]) -> str:
-        """Start a new upload of ``size`` bytes; return its URL. Raises BundleKnownToStore when the store
-        already holds (or is receiving) this bundle id and refuses a second upload."""
+    def create(
+        self, size: int, metadata: dict[str, str], first: FirstChunk | None = None
+    ) -> tuple[str, int]:
+        """Start a new upload of ``size`` bytes; return its URL and the store's offset (0, or what ``first``
+        carried when the store offers creation-with-upload). Raises BundleKnownToStore when the store already
+        holds (or is receiving) this bundle id and refuses a second upload."""
         ...
 
     def lookup_bundle(self, bundle_id: str) -> BundleLookup:
         """What the store knows of ``bundle_id``; state "unknown" when it knows nothing or cannot say."""
         ...
 
-    def offset(self, upload_url: str, expected_size: int) -> int:
-        """How many bytes of the upload the store holds."""
+    def offset(self, upload_url: str, expected_size: int | None) -> int:
+        """How many bytes of the upload the store holds (UploadGone if its length is not ``expected_size``)."""
         ...
 
     def send(self, upload_url: str, source: BinaryIO, offset: int, length: int, options: SendOptions) -> int:

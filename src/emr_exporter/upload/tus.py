@@ -1,5 +1,9 @@
-"""tus 1.0 client transport on one ``requests.Session`` (core + creation + expiration + termination, and the
-checksum extension with sha256 when the store advertises it).
+"""tus 1.0 client transport on one ``requests.Session``: core + creation + expiration, and only what the store's
+OPTIONS answer offers of termination, creation-with-upload and checksum (sha256, else sha1, else md5).
+
+Any tus 1.0 store: 201 or 200 on creation, 204 or 200 on PATCH, and the store's ``Upload-Offset`` (or its HEAD
+answer) as the only truth about how many bytes it holds. The receipt and the bundle lookup are this project's
+extensions (docs/upload.md); a plain tus server answers them 404, which means "not offered".
 
 Each method is one request. Bodies are streamed from the file in small blocks (memory stays flat whatever the
 chunk size), which is also where progress, cancel and the bandwidth cap act. Retrying is the Uploader's job.
@@ -22,6 +26,7 @@ from emr_exporter.upload.policy import check_store_url, same_origin
 from emr_exporter.upload.transport import (
     BundleKnownToStore,
     BundleLookup,
+    FirstChunk,
     NeedsAuthentication,
     OffsetConflict,
     ReceiptAnswer,
@@ -118,8 +123,9 @@ class _FileSliceBody:
                     options.cancel.wait(ahead)
 
 
-def _checksum_of(source: BinaryIO, offset: int, length: int, cancel_block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def _checksum_of(source: BinaryIO, offset: int, length: int, algorithm: str = "sha256",
+                 cancel_block: int = 1 << 20) -> str:
+    digest = hashlib.new(algorithm)
     source.seek(offset)
     remaining = length
     while remaining:
@@ -253,20 +259,24 @@ class TusTransport:
             raise RejectedByStore("The store does not accept new uploads (no tus 'creation'). Contact the store.")
         return self.capabilities
 
-    def create(self, size: int, metadata: dict[str, str]) -> str:
+    def create(self, size: int, metadata: dict[str, str], first: FirstChunk | None = None) -> tuple[str, int]:
+        """POST a new upload; with ``first`` (only if the store offers creation-with-upload) the body already
+        carries the first bytes. Success is 201, or 200 from stores that answer a POST which carried bytes
+        (or completed the upload) that way (@uploadx/core)."""
         max_size = self.capabilities.max_size
         if max_size is not None and size > max_size:
             raise RejectedByStore(
                 f"The bundle ({size} bytes) is larger than the store accepts ({max_size} bytes). Contact the store."
             )
-        response = self._request(
-            "POST",
-            self.endpoint,
-            headers={"Upload-Length": str(size), "Upload-Metadata": encode_metadata(metadata)},
-        )
+        headers = {"Upload-Length": str(size), "Upload-Metadata": encode_metadata(metadata)}
+        body: _FileSliceBody | None = None
+        if first is not None and first.length > 0 and self.capabilities.creation_with_upload:
+            headers.update(self._chunk_headers(first.source, 0, first.length))
+            body = _FileSliceBody(first.source, 0, first.length, first.options)
+        response = self._request("POST", self.endpoint, data=body, headers=headers)
         if response.status_code == 409 and response.headers.get(BUNDLE_STATE_HEADER) in BUNDLE_STATES:
             raise BundleKnownToStore(self._parse_lookup(response))
-        if response.status_code != 201:
+        if response.status_code not in (200, 201):
             self._classify(response, "the start of the upload (POST)")
         location = response.headers.get("Location")
         if not location:
@@ -276,7 +286,11 @@ class TusTransport:
             raise RejectedByStore(
                 "The store sent the upload to a different server, which this program does not allow. Contact the store."
             )
-        return upload_url
+        offset_header = response.headers.get("Upload-Offset", "")
+        if body is None:
+            return upload_url, 0
+        # The store's offset is the truth; without one, ask it (HEAD) rather than guess.
+        return upload_url, int(offset_header) if offset_header.isdigit() else self.offset(upload_url, size)
 
     def bundle_lookup_url(self, bundle_id: str) -> str:
         return self.endpoint.rstrip("/") + "/bundles/" + quote(bundle_id, safe="")
@@ -326,7 +340,7 @@ class TusTransport:
             reason=str(data["reason"]) if data.get("reason") else None,
         )
 
-    def offset(self, upload_url: str, expected_size: int) -> int:
+    def offset(self, upload_url: str, expected_size: int | None) -> int:
         response = self._request("HEAD", upload_url, headers={"Cache-Control": "no-store"})
         if response.status_code in (403, 404, 410):
             raise UploadGone()
@@ -335,22 +349,29 @@ class TusTransport:
         offset_header = response.headers.get("Upload-Offset", "")
         if not offset_header.isdigit():
             raise RetryLater("The store's progress answer had no Upload-Offset.")
-        length_header = response.headers.get("Upload-Length")
-        if length_header and length_header.isdigit() and int(length_header) != expected_size:
+        length_header = response.headers.get("Upload-Length", "")
+        if expected_size is not None and length_header.isdigit() and int(length_header) != expected_size:
             raise UploadGone()  # not our file any more: start afresh
         return int(offset_header)
 
+    def _chunk_headers(self, source: BinaryIO, offset: int, length: int) -> dict[str, str]:
+        headers = {"Content-Type": "application/offset+octet-stream"}
+        algorithm = self.capabilities.checksum_algorithm
+        if algorithm is not None:
+            headers["Upload-Checksum"] = f"{algorithm} " + _checksum_of(source, offset, length, algorithm)
+        return headers
+
     def send(self, upload_url: str, source: BinaryIO, offset: int, length: int, options: SendOptions) -> int:
-        headers = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}
-        if self.capabilities.sha256_checksums:
-            headers["Upload-Checksum"] = "sha256 " + _checksum_of(source, offset, length)
+        headers = {**self._chunk_headers(source, offset, length), "Upload-Offset": str(offset)}
         body = _FileSliceBody(source, offset, length, options)
         response = self._request("PATCH", upload_url, data=body, headers=headers)
-        if response.status_code != 204:
+        # 204 is the spec's answer; 200 (often with a JSON body) is what some stores give for the last PATCH.
+        if response.status_code not in (200, 204):
             self._classify(response, "a piece of the upload (PATCH)")
         new_offset = response.headers.get("Upload-Offset", "")
         if not new_offset.isdigit():
-            raise RetryLater("The store's answer had no Upload-Offset.")
+            # A success without the offset: the store's HEAD says how much it really holds.
+            return self.offset(upload_url, None)
         return int(new_offset)
 
     def terminate(self, upload_url: str) -> None:

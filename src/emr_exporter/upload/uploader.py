@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransportError, StoreFailing
 from emr_exporter.upload.journal import JournalEntry, UploadJournal
@@ -30,6 +30,7 @@ from emr_exporter.upload.receipt import PublicKey, save_receipt, verify_receipt
 from emr_exporter.upload.transport import (
     BundleKnownToStore,
     BundleLookup,
+    FirstChunk,
     NeedsAuthentication,
     OffsetConflict,
     RetryLater,
@@ -70,6 +71,40 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never 0, never in lock-step
 
 
+MIN_CHUNK = 256 * 1024
+MAX_CHUNK = 32 * 1024 * 1024
+#: One request should take about this long on the measured link: short enough that a connection which drops
+#: every 20 s still delivers most chunks whole (a checksummed chunk cut midway is discarded by the store),
+#: long enough that per-request overhead stays small.
+CHUNK_SECONDS = 4.0
+
+
+class ChunkSizer:
+    """Sizes each request to the link: a few seconds of transfer at the rate measured on the last requests,
+    bounded to MIN_CHUNK..MAX_CHUNK. A fixed size (``--chunk-size``) switches the measuring off."""
+
+    def __init__(self, fixed: int | None = None, seconds: float = CHUNK_SECONDS) -> None:
+        self.fixed = fixed
+        self.seconds = seconds
+        self.rate: float | None = None  # bytes per second the store confirmed, smoothed
+        self.current = fixed or MIN_CHUNK  # start small: the first request is also the first measurement
+
+    def measured(self, confirmed_bytes: int, elapsed: float) -> None:
+        """A request that ended: ``confirmed_bytes`` is how far the store's offset moved in ``elapsed`` s."""
+        if confirmed_bytes <= 0 or elapsed <= 0:
+            return
+        rate = confirmed_bytes / elapsed
+        # Smoothed, but a slower link wins at once: a chunk too big for the link is the costly mistake.
+        self.rate = rate if self.rate is None or rate < self.rate else 0.5 * self.rate + 0.5 * rate
+        if self.fixed is None:
+            self.current = int(min(MAX_CHUNK, max(MIN_CHUNK, self.rate * self.seconds)))
+
+    def cut(self) -> None:
+        """A request broke off: the next one is half as long (a link that drops often needs shorter pieces)."""
+        if self.fixed is None:
+            self.current = max(MIN_CHUNK, self.current // 2)
+
+
 @dataclass
 class UploadProgress:
     position: int
@@ -90,7 +125,18 @@ class UploadResult:
     bytes_sent: int = 0
     retries: int = 0
     new_uploads: int = 0
+    #: "accepted" (a verified signed receipt) or "stored-unconfirmed" (the store holds every byte, by its own
+    #: HEAD answer, but offers no receipt: a plain tus server).
+    state: str = "accepted"
+    #: The per-request checksum the store verified ("sha256", "sha1", "md5"), or None if it offers none.
+    checksum: str | None = None
+    #: The store's offset in a HEAD after the last byte (proof of storage where there is no receipt).
+    confirmed_offset: int | None = None
     stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.state == "stored-unconfirmed"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +151,9 @@ class UploadResult:
             "bytes_sent": self.bytes_sent,
             "retries": self.retries,
             "new_uploads": self.new_uploads,
+            "state": self.state,
+            "checksum": self.checksum,
+            "confirmed_offset": self.confirmed_offset,
         }
 
 
@@ -182,7 +231,7 @@ class Uploader:
         store_url: str,
         store_public_keys: list[PublicKey] | None = None,
         require_receipt: bool = True,
-        chunk_size: int = 8 * 1024 * 1024,
+        chunk_size: int | None = None,
         retry: RetryPolicy | None = None,
         rate_limit_bytes_per_second: float | None = None,
         cancel: threading.Event | None = None,
@@ -196,13 +245,15 @@ class Uploader:
                 "No store certificate to check the store's receipt with. Give it with --store-cert "
                 "(the PEM file the store publishes)."
             )
-        if chunk_size <= 0:
+        if chunk_size is not None and chunk_size <= 0:
             raise ConfigError("The chunk size must be a positive number of bytes.")
         self.transport = transport
         self.store_url = store_url
         self.store_public_keys = store_public_keys or []
         self.require_receipt = require_receipt
+        #: None: sized to the link (ChunkSizer); a number: every request carries that many bytes.
         self.chunk_size = chunk_size
+        self.sizer = ChunkSizer(chunk_size)
         self.retry = retry or RetryPolicy()
         self.rate_limit = rate_limit_bytes_per_second
         self.cancel = cancel or threading.Event()
@@ -214,6 +265,7 @@ class Uploader:
         self.check_before_new_upload = check_before_new_upload
         self._checked_before_new_upload = False
         self._asked_for_token = False
+        self._source: BinaryIO | None = None  # the open bundle while bytes are being sent
 
     # -- helpers -----------------------------------------------------------------------------------------
 
@@ -283,7 +335,8 @@ class Uploader:
 
         attempts = _Attempts(self.retry)
         result = UploadResult(bundle_id=bundle_id, size=size, sha256=sha256, upload_url=entry.upload_url)
-        self._call(attempts, "capability query", self.transport.discover)
+        capabilities = self._call(attempts, "capability query", self.transport.discover)
+        result.checksum = getattr(capabilities, "checksum_algorithm", None)
         metadata = {"filename": bundle_path.name, "bundle_id": bundle_id, "sha256": sha256}
         if institution:
             metadata["institution"] = institution
@@ -312,49 +365,45 @@ class Uploader:
         """Send every byte the store does not have yet; return the upload URL that holds them all."""
         bundle_id = result.bundle_id
         with open(bundle_path, "rb") as source:
+            self._source = source
             upload_url, offset = self._resume_or_create(attempts, journal, entry, size, metadata, result)
-            result.resumed_from = offset
+            result.resumed_from = offset if result.new_uploads == 0 else 0
             self._event("start", offset=offset, size=size)
             while offset < size:
                 raise_if_cancelled(self.cancel)
-                length = min(self.chunk_size, size - offset)
+                length = min(self.sizer.current, size - offset)
                 chunk_start = offset
-                sent_in_request = 0
-
-                def progress(position: int, chunk_start: int = chunk_start) -> None:
-                    nonlocal sent_in_request
-                    sent_in_request = position - chunk_start
-                    if self.on_progress is not None:
-                        self.on_progress(UploadProgress(position=position, size=size))
-
-                options = SendOptions(
-                    rate_limit_bytes_per_second=self.rate_limit, cancel=self.cancel, on_progress=progress
-                )
+                options, sent = self._send_options(chunk_start, size)
+                started = time.monotonic()
                 try:
                     new_offset = self.transport.send(upload_url, source, offset, length, options)
                 except UploadGone:
-                    result.bytes_sent += sent_in_request
+                    result.bytes_sent += sent[0]
                     upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)
                     continue
                 except OffsetConflict:
-                    result.bytes_sent += sent_in_request
+                    result.bytes_sent += sent[0]
                     self._event("resync", offset=offset)
                 except RetryLater as error:
-                    result.bytes_sent += sent_in_request
+                    result.bytes_sent += sent[0]
+                    if sent[0] > 0:
+                        self.sizer.cut()  # the link dropped mid-request: shorter pieces from now on
                     delay = attempts.next_delay(error)
                     self._event("retry", what="send", error=str(error), seconds=delay)
                     self._wait(delay, "send")
                 except NeedsAuthentication:
-                    result.bytes_sent += sent_in_request
+                    result.bytes_sent += sent[0]
                     self._authenticate()
                 else:
-                    result.bytes_sent += sent_in_request
+                    result.bytes_sent += sent[0]
                     if new_offset > offset:
                         attempts.progressed()
+                        self.sizer.measured(new_offset - offset, time.monotonic() - started)
                     offset = new_offset
                     journal.update(bundle_id, self.store_url, offset_seen=offset)
                     continue
-                # After any failure: the store's offset is the truth.
+                # After any failure: the store's offset is the truth. A store that keeps the bytes of a broken
+                # request (tus says it SHOULD) reports more than chunk_start here, so nothing is sent twice.
                 try:
                     offset = self._call(
                         attempts, "progress query", lambda url=upload_url: self.transport.offset(url, size)
@@ -363,7 +412,22 @@ class Uploader:
                     upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)
                 if offset > chunk_start:
                     attempts.progressed()
+                    self._event("kept-partial", offset=offset, kept=offset - chunk_start)
+                journal.update(bundle_id, self.store_url, offset_seen=offset)
+            self._source = None
         return upload_url
+
+    def _send_options(self, chunk_start: int, size: int) -> tuple[SendOptions, list[int]]:
+        """Options for one request body from ``chunk_start``, and a cell with the bytes it has sent so far."""
+        sent = [0]
+
+        def progress(position: int) -> None:
+            sent[0] = position - chunk_start
+            if self.on_progress is not None:
+                self.on_progress(UploadProgress(position=position, size=size))
+
+        return SendOptions(rate_limit_bytes_per_second=self.rate_limit, cancel=self.cancel,
+                           on_progress=progress), sent
 
     def _adopt_receipt(
         self, journal: UploadJournal, bundle_path: Path, lookup: BundleLookup, result: UploadResult
@@ -465,8 +529,21 @@ class Uploader:
                 "The store keeps forgetting this upload. Wait a while and run the command again, or contact the "
                 "store's help desk."
             )
+        capabilities = getattr(self.transport, "capabilities", None)
+        with_first = self._source is not None and bool(getattr(capabilities, "creation_with_upload", False))
+        started = time.monotonic()
+
+        def create() -> tuple[str, int]:
+            first = None
+            if with_first and self._source is not None:
+                # The first (small) chunk rides on the POST: one round trip less, and at most this many bytes
+                # are orphaned on the store if the program dies before it learns the upload's address.
+                options, _ = self._send_options(0, size)
+                first = FirstChunk(self._source, min(MIN_CHUNK, self.sizer.current, size), options)
+            return self.transport.create(size, metadata, first)
+
         try:
-            upload_url = self._call(attempts, "upload start", lambda: self.transport.create(size, metadata))
+            upload_url, offset = self._call(attempts, "upload start", create)
         except BundleKnownToStore as known:
             # Someone started or finished this bundle between our question and the POST.
             result.new_uploads -= 1
@@ -477,11 +554,34 @@ class Uploader:
                     "while and run the command again, or contact the store's help desk."
                 ) from None
             return adopted
-        # Durable before the first byte goes out, so a crash right after still resumes this upload.
-        journal.update(metadata["bundle_id"], self.store_url, upload_url=upload_url, state="sending", offset_seen=0)
+        # Durable before the (next) byte goes out, so a crash right after still resumes this upload.
+        journal.update(metadata["bundle_id"], self.store_url, upload_url=upload_url, state="sending",
+                       offset_seen=offset)
         result.upload_url = upload_url
-        self._event("created", upload_url=upload_url)
-        return upload_url, 0
+        if offset:
+            result.bytes_sent += offset
+            attempts.progressed()
+            self.sizer.measured(offset, time.monotonic() - started)
+        self._event("created", upload_url=upload_url, offset=offset)
+        return upload_url, offset
+
+    def _confirm_without_receipt(
+        self, attempts: _Attempts, journal: UploadJournal, upload_url: str, result: UploadResult
+    ) -> None:
+        """A store without our receipt (any plain tus server): prove what the client can. The store's own HEAD
+        must say it holds exactly the bundle's size; each piece went with a checksum if the store offered one;
+        the bundle's SHA-256 went in Upload-Metadata for the store to check. Then "stored, unconfirmed"."""
+        held = self._call(attempts, "progress query", lambda: self.transport.offset(upload_url, result.size))
+        if held != result.size:
+            raise RejectedByStore(
+                f"The store says it holds {held:,} of the bundle's {result.size:,} bytes after the last piece. "
+                "Run the same command again; if this repeats, contact the store's help desk with this message."
+            )
+        result.state = "stored-unconfirmed"
+        result.confirmed_offset = held
+        result.already_uploaded = result.resumed_from == result.size and result.bytes_sent == 0
+        journal.update(result.bundle_id, self.store_url, state="stored", offset_seen=held)
+        self._event("stored-unconfirmed", size=result.size, checksum=result.checksum)
 
     def _collect_receipt(
         self, attempts: _Attempts, journal: UploadJournal, bundle_path: Path, upload_url: str, result: UploadResult
@@ -502,16 +602,16 @@ class Uploader:
                 "Do not delete the bundle; contact the store's help desk with this message."
             )
         if answer.state == "unsupported":
-            if self.require_receipt:
-                raise RejectedByStore(
-                    "The store received the bundle but gives no receipt. Contact the store's help desk before "
-                    "deleting anything."
-                )
-            journal.update(bundle_id, self.store_url, state="accepted")
+            self._confirm_without_receipt(attempts, journal, upload_url, result)
             return
+        if not self.store_public_keys:
+            raise ConfigError(
+                "The store received every byte and gives a signed receipt, but there is no store certificate to "
+                "check it with. Nothing needs to be sent again: run the same command with --store-cert."
+            )
         receipt = verify_receipt(
             answer.document, self.store_public_keys, bundle_id=bundle_id, sha256=result.sha256, size=result.size
-        ) if self.store_public_keys else (answer.document or {}).get("receipt", {})
+        )
         assert answer.document is not None
         result.receipt = receipt
         result.receipt_number = str(receipt.get("receipt_number"))
