@@ -1,0 +1,68 @@
+"""Progress on long commands: a bar with rate and time left on a terminal, plain lines otherwise, nothing with
+--json; and an error never lands on the bar's line."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from emr_exporter.cli import run_command
+from emr_exporter.cli.progress import Progress
+from emr_exporter.errors import RejectedByStore
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bar_on_a_terminal_shows_rate_and_time_left_and_an_error_starts_its_own_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    clock = Clock()
+
+    def job() -> None:
+        progress = Progress("upload b.emrx", clock=clock)
+        progress.update(0, 4_000_000)
+        clock.now += 10
+        progress.update(2_000_000, 4_000_000)  # 200 KB/s, 10 s left
+        raise RejectedByStore("The store refused a piece of the upload (PATCH) (500).")
+
+    with pytest.raises(SystemExit) as exited:
+        run_command(job)
+    assert exited.value.code == 1
+    output = terminal.getvalue()
+    bar_line, error_line, end = output.split("\n")
+    assert end == "" and error_line == "Error: The store refused a piece of the upload (PATCH) (500)."
+    last_bar = bar_line.split("\r")[-1]
+    assert last_bar == "upload b.emrx                  [############............]  50.0%  200.0 KB/s  ETA 0:10\x1b[K"
+    assert output.endswith("\x1b[K\nError: The store refused a piece of the upload (PATCH) (500).\n")
+
+
+def test_plain_lines_when_not_a_terminal_and_nothing_with_json() -> None:
+    plain, silent = io.StringIO(), io.StringIO()
+    clock = Clock()
+    shown = Progress("export", unit="rows", stream=plain, clock=clock)
+    hidden = Progress("export", unit="rows", stream=silent, mode="off", clock=clock)
+    for done in range(0, 1001, 100):
+        for progress in (shown, hidden):
+            progress.update(done, 1000)
+        clock.now += 1
+    assert silent.getvalue() == ""
+    # The first line, then at most one every 5 s, then the last: each a whole line.
+    assert plain.getvalue().splitlines() == [
+        "export: 0 rows of 1,000 rows (0.0%)",
+        "export: 500 rows of 1,000 rows (50.0%), 100 rows/s, about 0:05 left",
+        "export: 1,000 rows of 1,000 rows (100.0%), 100 rows/s",
+    ]
