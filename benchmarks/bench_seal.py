@@ -65,8 +65,8 @@ def _floor_seconds(total: int, piece: bytes, folder: Path, part_bytes: int) -> t
 
 
 def child(size_mib: int, part_mib: int, folder: str | None, digest: bool, repeat: int) -> None:
-    from emr_exporter.bundle.keys import make_demo_keys
     from emr_exporter.bundle.writer import BundleWriter
+    from emr_exporter.demo.keys import make_demo_keys
 
     total = size_mib * MIB
     piece = os.urandom(MIB)

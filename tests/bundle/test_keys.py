@@ -17,9 +17,9 @@ from emr_exporter.bundle.keys import (
     Signer,
     encrypt_npki_private_key,
     load_signer,
-    make_demo_keys,
     spki_sha256,
 )
+from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.errors import CertificateError
 
 PASSWORD = "정확한-password-1"

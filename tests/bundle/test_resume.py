@@ -16,9 +16,10 @@ from bundle_testkit import bag_stream, find_markers
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.journal import Journal
-from emr_exporter.bundle.keys import load_store_private_key, make_demo_keys
+from emr_exporter.bundle.keys import load_store_private_key
 from emr_exporter.bundle.reader import open_bundle, verify_bundle
 from emr_exporter.bundle.writer import BundleWriter
+from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.errors import BundleError, ExportCancelled
 
 CHILD = Path(__file__).with_name("seal_child.py")

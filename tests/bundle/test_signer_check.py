@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from emr_exporter import model
-from emr_exporter.bundle.keys import load_pkcs12_signer, make_demo_keys
+from emr_exporter.bundle.keys import load_pkcs12_signer
 from emr_exporter.cli import main
+from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.errors import SignerMismatchError
 from emr_exporter.jobs.service import DemoRequest, ExportRequest, prepare_demo, run_export
 from emr_exporter.jobs.signer import certificate_holder, check_certificate, check_signer, enforce_signer

@@ -291,8 +291,8 @@ def test_cli_sealed_export_then_open_gives_every_document_back_byte_identical(
 
     from click.testing import CliRunner
 
-    from emr_exporter.bundle.keys import make_demo_keys
     from emr_exporter.cli import main
+    from emr_exporter.demo.keys import make_demo_keys
 
     keys = tmp_path / "keys"
     # throwaway CA, institution .p12 (password "demo", naming the 요양기관기호 the export is labelled with:

@@ -26,9 +26,8 @@ def _click_upload(qtbot: Any, page: Any, signal: str) -> None:
 def test_wizard_upload_is_pinned_sends_the_token_and_never_uploads_twice(
     qtbot: Any, make_wizard: Any, app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from emr_exporter.demo.store_keys import make_demo_store_service_keys
     from emr_exporter.gui.session import DEMO_FOLDER, prepare_demo_material
-    from emr_exporter.jobs.upload import StoreServeRequest, open_reference_store
+    from emr_exporter.jobs.upload import StoreServeRequest, make_demo_store_certificates, open_reference_store
     from emr_exporter.reports.transfer import file_sha256
     from emr_exporter.upload.journal import JOURNAL_SUFFIX
     from emr_exporter.upload.receipt import load_saved_receipt, load_store_public_keys, verify_receipt
@@ -36,7 +35,7 @@ def test_wizard_upload_is_pinned_sends_the_token_and_never_uploads_twice(
     # The demo clinic's keys first (the wizard reuses them), then a store over HTTPS that opens bundles with
     # the demo store key, signs receipts with its own receipt key and wants a bearer token.
     material = prepare_demo_material(app_home / DEMO_FOLDER)
-    certs = make_demo_store_service_keys(tmp_path / "store-certs")  # what `emr-export store demo-certs` writes
+    certs = make_demo_store_certificates(tmp_path / "store-certs")  # what `emr-export store demo-certs` writes
     server = open_reference_store(StoreServeRequest(
         data_dir=tmp_path / "store", key_path=material.store_key, receipt_key_path=certs.receipt_key, port=0,
         tls_cert=certs.tls_cert, tls_key=certs.tls_key, token=TOKEN,

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from cryptography import x509
 from upload_testkit import FAST_RETRY
 
-from emr_exporter.bundle.keys import load_store_private_key, make_demo_keys
+from emr_exporter.bundle.keys import load_store_private_key
+from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.errors import RejectedByStore
 from emr_exporter.upload.receipt import load_store_public_keys
 from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier

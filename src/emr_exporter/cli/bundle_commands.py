@@ -15,34 +15,16 @@ from emr_exporter.errors import ConfigError
 _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _load_anchors(paths: tuple[Path, ...]) -> list[Any] | None:
-    if not paths:
-        return None
-    from cryptography import x509
-
-    anchors = []
-    for path in paths:
-        data = path.read_bytes()
-        try:
-            if b"-----BEGIN" in data:
-                anchors.extend(x509.load_pem_x509_certificates(data))
-            else:
-                anchors.append(x509.load_der_x509_certificate(data))
-        except ValueError:
-            raise ConfigError(f"--trust-anchor '{path}' is not a certificate file (PEM or DER).") from None
-    return anchors
-
-
 def load_store_key_for_cli(key_path: Path, key_password_env: str | None) -> Any:
     """The store's private key; its password from the named environment variable or a hidden prompt."""
-    from emr_exporter.bundle.keys import load_store_private_key
+    from emr_exporter.jobs.bundles import load_store_private_key, store_key_is_encrypted
 
     password: str | None = None
     if key_password_env:
         password = os.environ.get(key_password_env)
         if password is None:
             raise ConfigError(f"The environment variable {key_password_env} is not set.")
-    elif b"ENCRYPTED" in key_path.read_bytes()[:200]:
+    elif store_key_is_encrypted(key_path):
         password = click.prompt("Store key password", hide_input=True, err=True)
     return load_store_private_key(key_path, password)
 
@@ -80,9 +62,9 @@ def verify_command(bundle: Path, trust_anchors: tuple[Path, ...], as_json: bool)
     """Check a sealed bundle without the store's key: signatures, parts, completeness."""
 
     def run() -> None:
-        from emr_exporter.bundle.reader import verify_bundle
+        from emr_exporter.jobs.bundles import load_trust_anchors, verify_bundle
 
-        report = verify_bundle(bundle, _load_anchors(trust_anchors))
+        report = verify_bundle(bundle, load_trust_anchors(trust_anchors))
         if as_json:
             click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
         else:
@@ -111,10 +93,10 @@ def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out
     """Verify every layer, decrypt and extract a sealed bundle (for the store or an auditor)."""
 
     def run() -> None:
-        from emr_exporter.bundle.reader import open_bundle
+        from emr_exporter.jobs.bundles import load_trust_anchors, open_bundle
 
         store_key = load_store_key_for_cli(key_path, key_password_env)
-        report = open_bundle(bundle, store_key, out_dir, _load_anchors(trust_anchors),
+        report = open_bundle(bundle, store_key, out_dir, load_trust_anchors(trust_anchors),
                              require_fhir_validation=require_fhir_validation)
         if as_json:
             click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
@@ -131,9 +113,10 @@ def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out
         if fhir.structure_validated:
             click.echo("FHIR structure: valid (FHIR R4 structure, every resource).")
         else:
-            from emr_exporter.bundle.fhir_check import ENABLE_HINT
+            from emr_exporter.jobs.bundles import FHIR_VALIDATION_HINT
 
-            click.echo(f"FHIR structure: NOT validated, skipped because fhir.resources is not installed; {ENABLE_HINT}")
+            click.echo("FHIR structure: NOT validated, skipped because fhir.resources is not installed; "
+                       f"{FHIR_VALIDATION_HINT}")
         if report.reconciliation is not None:
             click.echo("Reconciliation: data/report/reconciliation.json")
         click.echo("Result:       OK, opened and verified.")

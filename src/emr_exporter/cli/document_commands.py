@@ -32,8 +32,8 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
     Reads the database exactly as an export would (nothing is written). Counts only: the chart
     numbers of affected patients are listed inside the sealed bundle (data/report/readiness.json).
     """
+    from emr_exporter.jobs.documents import run_readiness
     from emr_exporter.jobs.service import ExportRequest
-    from emr_exporter.reports.readiness import run_readiness
 
     progress = TerminalProgress(not as_json)
 
@@ -123,7 +123,7 @@ def preview_command(file: Path, key_path: Path | None, key_password_env: str | N
     """
 
     from emr_exporter.errors import ConfigError
-    from emr_exporter.reports.preview import collect_patient_from_bundle, render_preview
+    from emr_exporter.jobs.documents import collect_patient_from_bundle, render_preview
 
     def job() -> int:
         if file.is_dir():

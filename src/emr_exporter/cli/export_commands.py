@@ -86,13 +86,13 @@ def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, rep
 
         load_demo_command(out_dir, patients, load_into, replace, as_json)
         return
-    from emr_exporter.jobs.service import DEMO_P12_PASSWORD, DemoRequest, run_demo
+    from emr_exporter.jobs.demo import DEMO_DB_NAME, DEMO_P12_PASSWORD, INSTITUTION_P12, DemoRequest, run_demo
 
     progress = TerminalProgress(not as_json)
 
     def job() -> Any:
         if not as_json:
-            click.echo(f"Demo clinic: {out_dir / 'demo-clinic.sqlite'} (synthetic data only)", err=True)
+            click.echo(f"Demo clinic: {out_dir / DEMO_DB_NAME} (synthetic data only)", err=True)
         return _run_with_cancel(
             lambda cancel: run_demo(DemoRequest(out_dir, patients=patients, dry_run=dry_run), progress, cancel)
         )
@@ -102,7 +102,7 @@ def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, rep
     if not as_json and outcome.bundle_path is not None:
         click.echo(
             f"Demo keys (throwaway, demo only): {outcome.extra.get('demo_keys')} "
-            f"(institution.p12 password: {DEMO_P12_PASSWORD})"
+            f"({INSTITUTION_P12} password: {DEMO_P12_PASSWORD})"
         )
         click.echo(f"Check it:  emr-export verify {outcome.bundle_path}")
         click.echo(
@@ -181,8 +181,8 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def connectors_command(connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
     """List the installed connectors, their versions and where they came from."""
-    from emr_exporter.connectors import list_connectors
     from emr_exporter.errors import ConnectorSpecError
+    from emr_exporter.jobs.authoring import list_connectors
 
     found = run_command(lambda: list_connectors(connectors_dirs), as_json=as_json)
     rows = []

@@ -26,8 +26,7 @@ def doctor(conn_str: str | None, dsn: str | None, ask_password: bool, timeout: i
 
     def run() -> int:
         from emr_exporter.errors import ConfigError
-        from emr_exporter.sources.connect import resolve_password
-        from emr_exporter.sources.doctor import run_doctor
+        from emr_exporter.jobs.sources import resolve_password, run_doctor
 
         if conn_str and dsn:
             raise ConfigError("Give either --odbc or --dsn, not both.")
@@ -46,7 +45,7 @@ def doctor(conn_str: str | None, dsn: str | None, ask_password: bool, timeout: i
 
 
 def _print_report(report: object) -> None:
-    from emr_exporter.sources.doctor import DoctorReport
+    from emr_exporter.jobs.sources import DoctorReport
 
     assert isinstance(report, DoctorReport)
     click.echo(f"emr-exporter is {report.python_bits}; ODBC drivers must be {report.python_bits} too.")
@@ -79,17 +78,18 @@ def load_demo_command(out_dir: Path, patients: int, conn_str: str, replace: bool
     """``emr-export demo --load-into CONN`` (the option lives on the demo command)."""
 
     def run() -> Any:
-        from emr_exporter.demo.load import load_demo_clinic
-        from emr_exporter.sources.connect import resolve_password
+        from emr_exporter.jobs.sources import load_demo_into, resolve_password
 
         def progress(table: str, rows: int) -> None:
             if not as_json:
                 click.echo(f"  {table}: {rows} rows", err=True)
 
-        return load_demo_clinic(
+        return load_demo_into(
             out_dir, conn_str, patients=patients, password=resolve_password(conn_str), replace=replace,
             progress=progress,
         )
+
+    from emr_exporter.jobs.demo import DEMO_ATTACHMENTS
 
     result = run_command(run, as_json=as_json)
     if as_json:
@@ -100,4 +100,4 @@ def load_demo_command(out_dir: Path, patients: int, conn_str: str, replace: bool
     else:
         click.echo(f"Loaded the demo clinic ({result.total_rows} rows) into {result.engine}: {result.target}")
         click.echo("Export it:  emr-export export --connector demo --odbc \"<same connection>\" "
-                   f"--attachments-root {Path(out_dir) / 'attachments'} --dry-run")
+                   f"--attachments-root {Path(out_dir) / DEMO_ATTACHMENTS} --dry-run")

@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from emr_exporter.authoring.scaffold import DEFAULT_SAMPLE_ROWS
 from emr_exporter.cli import main, run_command, warn_password_in_argv
 from emr_exporter.cli.export_commands import PASSWORD_ENV, _password_from_env_or_prompt
+from emr_exporter.jobs.authoring import DEFAULT_SAMPLE_ROWS
 
 
 @main.command()
@@ -37,7 +37,7 @@ def scaffold(database: Path | None, odbc: str | None, dsn: str | None, name: str
     tables, row counts, column types and value shapes, without any stored value. The database password
     (for --odbc/--dsn) is read from EMR_EXPORTER_DB_PASSWORD or asked for.
     """
-    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.jobs.authoring import write_scaffold
 
     def job() -> Any:
         password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))

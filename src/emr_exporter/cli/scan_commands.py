@@ -53,7 +53,7 @@ def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_
     if not (database or odbc or dsn):
         _search_this_pc(connectors_dirs, as_json)
         return
-    from emr_exporter.authoring.scan import detect_connectors
+    from emr_exporter.jobs.authoring import detect_connectors
 
     found = run_command(lambda: detect_connectors(_source_kwargs(database, odbc, dsn), connectors_dirs),
                         as_json=as_json)
@@ -71,7 +71,7 @@ def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_
 
 
 def _search_this_pc(connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
-    from emr_exporter.authoring.scan import search_this_pc
+    from emr_exporter.jobs.authoring import search_this_pc
 
     found = run_command(lambda: search_this_pc(connectors_dirs), as_json=as_json)
     if as_json:
@@ -95,8 +95,8 @@ def _search_this_pc(connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
 def scan(connector: str, attachments_root: Path | None, database: Path | None, odbc: str | None, dsn: str | None,
          connectors_dirs: tuple[Path, ...], as_json: bool) -> None:
     """What an export will find: counts, visit date range, rows that will be quarantined and why."""
-    from emr_exporter.authoring.scan import scan_database
     from emr_exporter.cli.export_commands import _run_with_cancel
+    from emr_exporter.jobs.authoring import scan_database
 
     progress = TerminalProgress(False)  # scan events are per page; the summary is printed at the end
 

@@ -231,7 +231,7 @@ def load_demo_clinic(
 ) -> LoadResult:
     """``emr-export demo --load-into``: make the demo clinic file in ``out_dir`` (if absent, as ``demo``
     does) and copy it into ``conn_str``. Attachments stored as files stay in ``out_dir/attachments``."""
-    from emr_exporter.jobs.service import DemoRequest, prepare_demo
+    from emr_exporter.demo.material import ensure_demo_clinic
 
-    database, _attachments = prepare_demo(DemoRequest(Path(out_dir), patients=patients))
+    database, _attachments = ensure_demo_clinic(Path(out_dir), patients=patients)
     return load_demo_into(database, conn_str, password=password, replace=replace, progress=progress)

@@ -1,7 +1,7 @@
 """What the wizard has learned so far, and the core calls its pages make (no widgets here).
 
 Every long call below runs inside a :class:`~emr_exporter.gui.workers.JobRunner` thread; they are plain
-functions over the same core the CLI uses (service, scan, bundle, upload).
+functions over the same jobs the CLI uses (:mod:`emr_exporter.jobs`).
 """
 
 from __future__ import annotations
@@ -16,84 +16,13 @@ from typing import Any
 
 from emr_exporter.errors import ConfigError
 from emr_exporter.jobs import resume
+from emr_exporter.jobs.demo import APP_DEMO_FOLDER, DemoMaterial, prepare_demo_material
 from emr_exporter.jobs.upload import store_settings_from_environment
 
-DEMO_FOLDER = "demo"
+__all__ = ["DEMO_FOLDER", "DemoMaterial", "Session", "default_out_dir", "prepare_demo_material"]
+
+DEMO_FOLDER = APP_DEMO_FOLDER  # <app data>/demo/: the wizard's demo clinic, keys and practice store
 STEPS = ("institution", "emr", "scan", "export", "verify", "upload", "done")
-
-
-@dataclass
-class DemoMaterial:
-    database: Path
-    attachments_root: Path
-    institution_p12: Path
-    institution_password: str
-    store_cert: Path
-    store_key: Path
-    institution_code: str
-    institution_name: str
-
-
-def prepare_demo_material(folder: Path) -> DemoMaterial:
-    """The demo clinic database and demo keys in ``folder``, created once and then reused.
-
-    Reusing the keys matters: an interrupted demo export resumes only with the same certificates.
-    """
-    from emr_exporter.connectors import load_connector
-    from emr_exporter.jobs.service import DEMO_P12_PASSWORD, DemoRequest, prepare_demo
-    from emr_exporter.pipeline.export import read_institution
-    from emr_exporter.sources.base import open_source
-
-    database, attachments = prepare_demo(DemoRequest(out_dir=folder))
-    key_dir = folder / "demo-keys"
-    if not ((key_dir / "institution.p12").is_file() and (key_dir / "store-cert.pem").is_file()
-            and (key_dir / "store-key.pem").is_file()):
-        from emr_exporter.bundle.keys import make_demo_keys
-
-        make_demo_keys(key_dir)
-    source = open_source(database=database)
-    try:
-        institution = read_institution(load_connector("demo"), source)
-    finally:
-        source.close()
-    return DemoMaterial(
-        database=database, attachments_root=attachments, institution_p12=key_dir / "institution.p12",
-        institution_password=DEMO_P12_PASSWORD, store_cert=key_dir / "store-cert.pem",
-        store_key=key_dir / "store-key.pem", institution_code=institution.code, institution_name=institution.name,
-    )
-
-
-def outcome_from_summary(bundle_path: Path) -> Any:
-    """The outcome of an export sealed in an earlier run, from ``<bundle>.summary.json`` (no patient data).
-
-    Lets the wizard continue at the check / send step after a restart instead of exporting a second
-    bundle (the writer's journal is gone once a bundle is sealed).
-    """
-    from collections import Counter
-
-    from emr_exporter import model
-    from emr_exporter.jobs.service import ExportOutcome
-    from emr_exporter.pipeline.export import EntityReconciliation, Reconciliation
-    from emr_exporter.reports.transfer import load_summary
-
-    summary = load_summary(bundle_path)
-    reconciliation = Reconciliation([
-        EntityReconciliation(
-            entity=e["entity"], table=e["table"], source_rows=e["source_rows"], exported=e["exported"],
-            quarantined=e["quarantined"], reasons=Counter(e.get("quarantine_reasons", {})),
-        )
-        for e in summary.reconciliation.get("entities", [])
-    ])
-    institution = model.Institution(
-        code=summary.institution_code, name=summary.institution_name, address=summary.institution_address,
-        founder=summary.institution_founder,
-    )
-    return ExportOutcome(
-        reconciliation=reconciliation, bag_sha256=summary.bag_sha256 or "", bag_bytes=0, institution=institution,
-        connector="", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
-        bundle_path=Path(bundle_path), bundle_id=summary.bundle_id, bundle_bytes=summary.bundle_bytes,
-        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer},
-    )
 
 
 def default_out_dir() -> Path:
@@ -144,15 +73,9 @@ class Session:
         and opens what it receives, like the national store; it lives only while the wizard runs.
         """
         if self.demo_server is None:
-            from emr_exporter.bundle.keys import load_store_private_key
-            from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
+            from emr_exporter.jobs.demo import start_demo_store
 
-            folder = resume.app_data_dir() / DEMO_FOLDER
-            key = load_store_private_key(folder / "demo-keys" / "store-key.pem")
-            store = ReferenceStore(
-                folder / "demo-store", key, verifier=bundle_reader_verifier(key, folder / "demo-store-opened")
-            )
-            self.demo_server = store.serve("127.0.0.1", 0).start()
+            self.demo_server = start_demo_store(resume.app_data_dir() / DEMO_FOLDER)
         return str(self.demo_server.url)
 
     def stop_demo_store(self) -> None:
@@ -166,12 +89,14 @@ class Session:
         if self.demo and self.demo_material is not None:
             return self.demo_material.store_cert
         if self.demo:  # restored after a restart: the demo keys stay in the app-data folder
-            demo_cert = resume.app_data_dir() / DEMO_FOLDER / "demo-keys" / "store-cert.pem"
-            if demo_cert.is_file():
-                return demo_cert
-        from emr_exporter.upload.policy import default_store_certificate
+            from emr_exporter.jobs.demo import demo_store_certificate
 
-        shipped = default_store_certificate()
+            demo_cert = demo_store_certificate(resume.app_data_dir() / DEMO_FOLDER)
+            if demo_cert is not None:
+                return demo_cert
+        from emr_exporter.jobs.upload import shipped_store_certificate
+
+        shipped = shipped_store_certificate()
         if shipped is None:
             raise ConfigError(
                 "The national store's certificate is not installed with this program, so the bundle cannot "
@@ -220,6 +145,8 @@ class Session:
             from emr_exporter.errors import EmrExporterError
 
             try:
+                from emr_exporter.jobs.service import outcome_from_summary
+
                 self.outcome = outcome_from_summary(sealed)
             except EmrExporterError:
                 self.outcome = None  # no usable summary: export again (a new bundle)
@@ -245,7 +172,7 @@ class Session:
         return run_export(self.export_request(), progress=progress, cancel=cancel)
 
     def verify(self, progress: Callable[[Any], None], cancel: threading.Event) -> Any:
-        from emr_exporter.bundle.reader import verify_bundle
+        from emr_exporter.jobs.bundles import verify_bundle
 
         assert self.outcome is not None and self.outcome.bundle_path is not None
         return verify_bundle(Path(self.outcome.bundle_path))

@@ -16,14 +16,14 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.connectors import ConnectorSpec, load_connector
+from emr_exporter.demo import DEMO_CONNECTOR, DEMO_PATIENTS, DEMO_SEED, KEYS_FOLDER
+from emr_exporter.demo.material import ensure_demo_clinic
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
 from emr_exporter.reports.readiness import ReadinessObserver
 from emr_exporter.sources.base import Source, open_source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
-DEMO_DB_NAME = "demo-clinic.sqlite"
-DEMO_P12_PASSWORD = "demo"  # throwaway demo material, printed by `emr-export demo`
 
 
 @dataclass
@@ -228,22 +228,14 @@ def _sealed_export(
 @dataclass
 class DemoRequest:
     out_dir: Path
-    patients: int = 200
-    seed: int = 20260701
+    patients: int = DEMO_PATIENTS
+    seed: int = DEMO_SEED
     dry_run: bool = False
 
 
 def prepare_demo(request: DemoRequest) -> tuple[Path, Path]:
     """Create the demo clinic database (if absent); return (database, attachments root)."""
-    from emr_exporter.demo.clinic import create_demo_clinic
-
-    out_dir = Path(request.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    database = out_dir / DEMO_DB_NAME
-    attachments = out_dir / "attachments"  # the demo connector's default attachment root
-    if not database.exists():
-        create_demo_clinic(database, patients=request.patients, seed=request.seed, attachments_dir=attachments)
-    return database, attachments
+    return ensure_demo_clinic(request.out_dir, patients=request.patients, seed=request.seed)
 
 
 def run_demo(
@@ -253,19 +245,49 @@ def run_demo(
 ) -> ExportOutcome:
     """The whole pipeline on the synthetic demo clinic, sealed for a demo store key made on the spot."""
     database, attachments = prepare_demo(request)
-    export = ExportRequest(connector="demo", database=database, attachments_root=attachments)
+    export = ExportRequest(connector=DEMO_CONNECTOR, database=database, attachments_root=attachments)
     keys: dict[str, str] = {}
     if not request.dry_run:
-        from emr_exporter.bundle.keys import make_demo_keys
+        from emr_exporter.demo.keys import make_demo_keys
 
-        key_dir = Path(request.out_dir) / "demo-keys"
-        paths = make_demo_keys(key_dir)
+        demo_keys = make_demo_keys(Path(request.out_dir) / KEYS_FOLDER)
         export.out_dir = Path(request.out_dir)
-        export.signer_path = Path(paths["institution.p12"]) if isinstance(paths, dict) else key_dir / "institution.p12"
-        export.signer_password = DEMO_P12_PASSWORD
-        export.recipient_cert = key_dir / "store-cert.pem"
-        keys = {"demo_keys": str(key_dir), "store_key": str(key_dir / "store-key.pem")}
+        export.signer_path = demo_keys.institution_p12
+        export.signer_password = demo_keys.institution_password
+        export.recipient_cert = demo_keys.store_cert
+        keys = {"demo_keys": str(demo_keys.folder), "store_key": str(demo_keys.store_key)}
     outcome = run_export(export, progress=progress, cancel=cancel)
     outcome.extra.update(keys)
     outcome.extra["database"] = str(database)
     return outcome
+
+
+def outcome_from_summary(bundle_path: Path) -> ExportOutcome:
+    """The outcome of an export sealed in an earlier run, from ``<bundle>.summary.json`` (no patient data).
+
+    Lets the wizard continue at the check / send step after a restart instead of exporting a second
+    bundle (the writer's journal is gone once a bundle is sealed).
+    """
+    from collections import Counter
+
+    from emr_exporter.pipeline.export import EntityReconciliation
+    from emr_exporter.reports.transfer import load_summary
+
+    summary = load_summary(bundle_path)
+    reconciliation = Reconciliation([
+        EntityReconciliation(
+            entity=e["entity"], table=e["table"], source_rows=e["source_rows"], exported=e["exported"],
+            quarantined=e["quarantined"], reasons=Counter(e.get("quarantine_reasons", {})),
+        )
+        for e in summary.reconciliation.get("entities", [])
+    ])
+    institution = model.Institution(
+        code=summary.institution_code, name=summary.institution_name, address=summary.institution_address,
+        founder=summary.institution_founder,
+    )
+    return ExportOutcome(
+        reconciliation=reconciliation, bag_sha256=summary.bag_sha256 or "", bag_bytes=0, institution=institution,
+        connector="", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
+        bundle_path=Path(bundle_path), bundle_id=summary.bundle_id, bundle_bytes=summary.bundle_bytes,
+        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer},
+    )

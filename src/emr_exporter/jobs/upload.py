@@ -64,6 +64,13 @@ class UploadRequest:
     rate_limit: float | None = None  # bytes per second
 
 
+def shipped_store_certificate() -> Path | None:
+    """The national store's certificate shipped in ``resources/store/`` (None until one ships)."""
+    from emr_exporter.upload.policy import default_store_certificate
+
+    return default_store_certificate()
+
+
 def store_settings_from_environment() -> tuple[str, Path | None, Path | None]:
     """(store address, TLS certificate, receipt certificate) an IT contractor set for the wizard, if any."""
     cert = os.environ.get(STORE_CERT_ENV, "").strip()

@@ -702,16 +702,6 @@ def readiness_for(
     return observer.result()
 
 
-def run_readiness(request: Any, progress: Any = None, cancel: threading.Event | None = None) -> Readiness:
-    """The ``readiness`` job for an :class:`~emr_exporter.jobs.service.ExportRequest` (source fields only)."""
-    from emr_exporter.jobs.service import open_export_source
-
-    with open_export_source(request) as (spec, source, institution, attachments_root):
-        return readiness_for(
-            spec, source, institution=institution, attachments_root=attachments_root, progress=progress, cancel=cancel
-        )
-
-
 __all__ = [
     "READINESS_MEMBER",
     "Catalogue",
@@ -722,5 +712,4 @@ __all__ = [
     "ReadinessObserver",
     "load_catalogue",
     "readiness_for",
-    "run_readiness",
 ]

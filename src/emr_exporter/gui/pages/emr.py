@@ -109,7 +109,7 @@ class EmrPage(WizardPageBase):
         if self.dsn_combo.count():
             return
         try:
-            from emr_exporter.sources.connect import list_dsns
+            from emr_exporter.jobs.sources import list_dsns
 
             sources = list_dsns()
         except Exception:  # no ODBC driver manager on this PC: the DSN choice simply stays empty
@@ -149,7 +149,7 @@ class EmrPage(WizardPageBase):
         self.search_label.setText(self.tr("Looking for the EMR on this PC…"))
 
         def search(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.authoring.scan import search_this_pc
+            from emr_exporter.jobs.authoring import search_this_pc
 
             return search_this_pc(cancel=cancel)
 
@@ -246,9 +246,8 @@ class EmrPage(WizardPageBase):
         self.completeChanged.emit()
 
         def test(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.authoring.scan import detect_connectors, test_connection
-            from emr_exporter.connectors import list_connectors
             from emr_exporter.errors import ConnectorSpecError
+            from emr_exporter.jobs.authoring import detect_connectors, list_connectors, test_connection
 
             label = test_connection(kwargs)
             detections = detect_connectors(kwargs)

@@ -147,7 +147,7 @@ class InstitutionPage(WizardPageBase):
         self.load_button.setEnabled(False)
 
         def load(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.bundle.keys import load_signer
+            from emr_exporter.jobs.bundles import load_signer
 
             return path, password, load_signer(path, password)
 

@@ -73,7 +73,7 @@ class ScanPage(WizardPageBase):
         connector, kwargs, attachments = session.connector, dict(session.source_kwargs), session.attachments_root
 
         def run(progress: Any, cancel: Any) -> Any:
-            from emr_exporter.authoring.scan import scan_database
+            from emr_exporter.jobs.authoring import scan_database
 
             return scan_database(connector, kwargs, attachments, progress=progress, cancel=cancel)
 

@@ -1,0 +1,33 @@
+"""The jobs for finding and describing a clinic database: ``detect`` (which EMR is this?), the search of this
+PC (the wizard's EMR page), test connection, ``scan`` (what an export would read, nothing written),
+``scaffold`` (profile an unknown database into a first connector) and the installed ``connectors``."""
+
+from __future__ import annotations
+
+from emr_exporter.authoring.scaffold import DEFAULT_SAMPLE_ROWS, ScaffoldOutcome, write_scaffold
+from emr_exporter.authoring.scan import (
+    Candidate,
+    Detection,
+    ScanReport,
+    detect_connectors,
+    scan_database,
+    search_this_pc,
+    test_connection,
+)
+from emr_exporter.connectors import ConnectorSpec, list_connectors, load_connector
+
+__all__ = [
+    "DEFAULT_SAMPLE_ROWS",
+    "Candidate",
+    "ConnectorSpec",
+    "Detection",
+    "ScaffoldOutcome",
+    "ScanReport",
+    "detect_connectors",
+    "list_connectors",
+    "load_connector",
+    "scan_database",
+    "search_this_pc",
+    "test_connection",
+    "write_scaffold",
+]
