@@ -3,4 +3,4 @@
 The core library (this package, minus ``gui``) never imports Qt.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place: pyproject reads it (dynamic version), so do the installer scripts

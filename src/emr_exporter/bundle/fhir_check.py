@@ -22,13 +22,14 @@ import hashlib
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from emr_exporter.errors import BundleError
+from emr_exporter.pipeline.fhir import structure_validator
 
 FHIR_DIR = "data/fhir"
 MANIFEST = "manifest.json"
@@ -51,41 +52,6 @@ class FhirCheckReport:
             "references_checked": self.references_checked,
             "structure_validated": self.structure_validated,
         }
-
-
-def structure_validator() -> Callable[[dict[str, Any]], str | None] | None:
-    """A function giving the first structure problem of a resource ("path: message"), or None when
-    ``fhir.resources`` is not installed."""
-    try:
-        import pydantic
-        from fhir.resources.R4B import get_fhir_model_class
-    except ImportError:
-        return None
-    models: dict[str, Any] = {}
-
-    def problem(resource: dict[str, Any]) -> str | None:
-        resource_type = resource["resourceType"]
-        model = models.get(resource_type)
-        if model is None:
-            try:
-                model = models[resource_type] = get_fhir_model_class(resource_type)
-            except (KeyError, ValueError):
-                return "resourceType: not a FHIR resource type"
-        try:
-            model.model_validate(resource)
-        except pydantic.ValidationError as exc:
-            errors = exc.errors(include_url=False)
-            first = errors[0]
-            path = ".".join(str(part) for part in first["loc"]) or "(resource)"
-            message = str(first["msg"])
-            value = first.get("input")
-            if isinstance(value, str | int | float) and str(value) and str(value) in message:
-                message = message.replace(str(value), "…")  # never echo the value
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return f"{path}: {message}{more}"
-        return None
-
-    return problem
 
 
 def check_fhir_output(bag_root: Path, name: str, *, validate_structure: bool = True) -> FhirCheckReport:

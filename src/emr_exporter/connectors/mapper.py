@@ -13,7 +13,7 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, FieldSpec
-from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext, is_empty
+from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext
 from emr_exporter.errors import ConnectorSpecError
 
 #: Prefix of the extra columns the pipeline's LEFT JOINs add to tell whether a referenced row exists.
@@ -156,7 +156,8 @@ class EntityMapper:
             ) from None
 
     def _values(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        # Same steps as _field_value, unrolled over the precomputed plan (hot loop).
+        # Per field: a constant, or the column's value (empty -> default / required / None), then its
+        # transform; unrolled over the precomputed plan (hot loop).
         values: dict[str, Any] = {}
         ctx = self.ctx
         for name, field, column, transform in self._plan:
@@ -176,20 +177,6 @@ class EntityMapper:
             else:
                 values[name] = (transform or TRANSFORMS[field.type])(raw, field, ctx)
         return values
-
-    def _field_value(self, row: Mapping[str, Any], field: FieldSpec) -> Any:
-        if field.column is None:
-            return field.value
-        raw = row.get(field.column.lower())
-        if is_empty(raw):
-            if field.default is not None:
-                return field.default
-            if field.required:
-                raise RowRejected("required-missing", f"required field '{field.name}' is empty")
-            return None
-        if field.type == "ref":
-            return self._ref(row, field, raw)
-        return TRANSFORMS[field.type](raw, field, self.ctx)
 
     def _ref(self, row: Mapping[str, Any], field: FieldSpec, raw: Any) -> str:
         assert field.ref is not None

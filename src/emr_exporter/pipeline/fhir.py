@@ -970,38 +970,65 @@ def to_fhir(record: model.Record, *, institution: model.Institution) -> list[dic
 # --- verification ------------------------------------------------------------------------------------
 
 
-def validation_available() -> bool:
-    """True when ``fhir.resources`` (a test/verification dependency) is installed."""
+UNKNOWN_RESOURCE_TYPE = "resourceType: not a FHIR resource type"
+
+
+def structure_validator() -> Callable[[dict[str, Any]], str | None] | None:
+    """A function giving the first structure problem of a resource ("path: message"), or None when
+    ``fhir.resources`` is not installed."""
     try:
-        import fhir.resources  # noqa: F401
+        import pydantic
+        from fhir.resources.R4B import get_fhir_model_class
     except ImportError:
-        return False
-    return True
+        return None
+    models: dict[str, Any] = {}
+
+    def problem(resource: dict[str, Any]) -> str | None:
+        resource_type = resource["resourceType"]
+        model = models.get(resource_type)
+        if model is None:
+            try:
+                model = models[resource_type] = get_fhir_model_class(resource_type)
+            except (KeyError, ValueError):
+                return UNKNOWN_RESOURCE_TYPE
+        try:
+            model.model_validate(resource)
+        except pydantic.ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            first = errors[0]
+            path = ".".join(str(part) for part in first["loc"]) or "(resource)"
+            message = str(first["msg"])
+            value = first.get("input")
+            if isinstance(value, str | int | float) and str(value) and str(value) in message:
+                message = message.replace(str(value), "…")  # never echo the value
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"{path}: {message}{more}"
+        return None
+
+    return problem
+
+
+@functools.cache
+def _shared_validator() -> Callable[[dict[str, Any]], str | None]:
+    validator = structure_validator()
+    if validator is None:
+        raise ModuleNotFoundError("fhir.resources is not installed: pip install 'emr-exporter[verify]'")
+    return validator
 
 
 def validate_resource(resource: dict[str, Any]) -> None:
-    """Check ``resource`` against the FHIR structure with ``fhir.resources`` (R4B models).
+    """Check ``resource`` against the FHIR structure: the very check ``open`` runs on every NDJSON line
+    (:func:`structure_validator`, used by :mod:`emr_exporter.bundle.fhir_check`).
 
-    R4B is structurally R4 for every resource type written here. Raises ``ValueError`` naming the
-    resource type, id and the first failing path; the message never contains the offending value.
+    Raises ``ValueError`` naming the resource type, id and the first failing path; the message never
+    contains the offending value.
     """
-    import pydantic
-    from fhir.resources.R4B import get_fhir_model_class
-
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
         raise ValueError("not a FHIR resource: resourceType is missing")
-    try:
-        model_class = get_fhir_model_class(resource_type)
-    except (KeyError, ValueError):
-        raise ValueError(f"{resource_type}: not a FHIR resource type") from None
-    try:
-        model_class.model_validate(resource)
-    except pydantic.ValidationError as exc:
-        errors = exc.errors(include_input=False, include_url=False)
-        first = errors[0]
-        path = ".".join(str(part) for part in first["loc"]) or "(resource)"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ValueError(
-            f"{resource_type}/{resource.get('id', '?')} is not valid FHIR: {path}: {first['msg']}{more}"
-        ) from None
+    problem = _shared_validator()(resource)
+    if problem is None:
+        return
+    if problem == UNKNOWN_RESOURCE_TYPE:
+        raise ValueError(f"{resource_type}: not a FHIR resource type")
+    raise ValueError(f"{resource_type}/{resource.get('id', '?')} is not valid FHIR: {problem}")

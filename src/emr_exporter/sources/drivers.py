@@ -73,8 +73,6 @@ class DriverCaps:
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
     unicode_text_expr: str = "{col}"
-    #: SQL expression template that reads a text column's raw bytes (for CP949 decoding in Python).
-    raw_bytes_expr: str = "{col}"
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -109,9 +107,6 @@ class DriverCaps:
 
     def unicode_text(self, column: str) -> str:
         return self.unicode_text_expr.format(col=column)
-
-    def raw_bytes(self, column: str) -> str:
-        return self.raw_bytes_expr.format(col=column)
 
 
 _CAPS: dict[str, DriverCaps] = {
@@ -152,7 +147,6 @@ _CAPS: dict[str, DriverCaps] = {
         inline_integer_keys=True,
         zero_dates_as_none=True,
         raw_text_expr="CAST({col} AS CHAR)",
-        raw_bytes_expr="CAST({col} AS BINARY)",
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
         snapshot_statements=(
@@ -190,7 +184,6 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=False,  # TDS streams rows; keyset still needed for resume
         raw_text_expr="CAST({col} AS NVARCHAR(4000))",
         unicode_text_expr="CAST({col} AS NVARCHAR(MAX))",
-        raw_bytes_expr="CAST({col} AS VARBINARY(MAX))",
         binary_type="VARBINARY(MAX)",
         read_only_statement=None,  # no session-level switch; use a read-only login (db_datareader)
         # SNAPSHOT isolation only where the DBA allowed it (ALTER DATABASE ... SET ALLOW_SNAPSHOT_ISOLATION
@@ -211,7 +204,6 @@ _CAPS: dict[str, DriverCaps] = {
         streaming="keyset",
         buffers_whole_result=False,
         raw_text_expr="CAST({col} AS VARCHAR(32))",
-        raw_bytes_expr="CAST({col} AS VARCHAR(8191) CHARACTER SET OCTETS)",
         read_only_statement=None,  # read-only is a transaction parameter, not a session statement
         unicode_api=False,
         notes="The Linux Firebird ODBC driver breaks on the W API pyodbc 5 uses (wchar_t != SQLWCHAR); "
