@@ -91,8 +91,13 @@ def test_cli_upload_ends_stored_unconfirmed_with_identical_bytes(
 def test_uploadx_answers_the_last_patch_200_with_json_and_it_is_success(tmp_path: Path) -> None:
     """The answer that made the old client fail: checked on the wire, then through the transport."""
     with run_tus_server("uploadx", tmp_path) as server:
-        created = requests.post(server.endpoint, headers={
-            "Tus-Resumable": "1.0.0", "Upload-Length": "5", "Upload-Metadata": "filename eA=="}, timeout=10)
+        deadline = time.monotonic() + 20
+        while True:  # @uploadx/core answers 503 for a moment after it starts listening (storage not ready yet)
+            created = requests.post(server.endpoint, headers={
+                "Tus-Resumable": "1.0.0", "Upload-Length": "5", "Upload-Metadata": "filename eA=="}, timeout=10)
+            if created.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert created.status_code == 201
         url = requests.compat.urljoin(server.endpoint, created.headers["Location"])
         last = requests.patch(url, data=b"hello", timeout=10, headers={
