@@ -97,6 +97,7 @@ def clinic_database_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def _register_commands() -> None:
     # Each module adds its commands to `main` when imported.
     from emr_exporter.cli import (
+        batch_commands,  # noqa: F401
         bundle_commands,  # noqa: F401
         document_commands,  # noqa: F401
         export_commands,  # noqa: F401

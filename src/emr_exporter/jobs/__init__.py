@@ -15,6 +15,8 @@ One module per job family, so a new job has an obvious room:
 ``signer``         does this certificate belong to this institution?
 ``certificates``   the 공동인증서 and .p12 files found on this PC
 ``resume``         what the wizard remembers between runs (no patient data, no passwords)
+``batch``          a contractor's plan of clinics, N at a time, each resumable
+``support``        the support bundle for a help desk (no patient data)
 =================  ============================================================================
 
 The main names are also importable from here directly (``from emr_exporter.jobs import run_export``); they
@@ -42,6 +44,7 @@ _HOME = {
     "demo": ("DemoMaterial", "prepare_demo_material", "start_demo_store"),
     "signer": ("check_certificate",),
     "certificates": ("find_certificates",),
+    "batch": ("BatchOutcome", "load_plan", "run_batch"),
 }
 _WHERE = {name: module for module, names in _HOME.items() for name in names}
 
