@@ -197,5 +197,5 @@ class Session:
         )
         return run_upload(
             request, cancel=cancel, on_progress=lambda p: progress(("progress", p.position, p.size)),
-            on_event=lambda name, details: progress(("event", name)),
+            on_event=lambda name, details: progress(("event", name, details)),
         )

@@ -91,6 +91,11 @@ def error_summary(error: BaseException) -> str:
         return QCoreApplication.translate(
             "Texts", "Stopped. Nothing is lost: press Start to continue where it stopped."
         )
+    if isinstance(error, errors.StoreFailing):
+        return QCoreApplication.translate(
+            "Texts", "The store keeps reporting an error, so sending stopped: trying again will not fix it. The "
+            "file is safe on this PC. Tell the store's help desk the message below."
+        )
     if isinstance(error, errors.UploadCancelled):
         return QCoreApplication.translate("Texts", "Upload paused. Press Resume to continue from where it stopped.")
     if isinstance(error, errors.TransportError):
@@ -115,7 +120,23 @@ def number(value: int) -> str:
 
 
 def data_size(value: int) -> str:
-    return QLocale().formattedDataSize(int(value))
+    """MB/GB as on USB sticks and in Windows' "properties" (decimal), never MiB/GiB."""
+    return QLocale().formattedDataSize(int(value), 1, QLocale.DataSizeFormat.DataSizeSIFormat)
+
+
+def retry_reason(error: str) -> str:
+    """Why the upload is retrying, in the founder's words (the core's message is English, for the CLI)."""
+    import re
+
+    status = re.search(r"answered (\d{3})", error)
+    if status:
+        return QCoreApplication.translate("Texts", "the store reported an error ({status})").format(
+            status=status.group(1))
+    if "did not answer in time" in error:
+        return QCoreApplication.translate("Texts", "the store did not answer in time")
+    if "without answering" in error:
+        return QCoreApplication.translate("Texts", "the store closed the connection without answering")
+    return QCoreApplication.translate("Texts", "the connection to the store failed (check the internet)")
 
 
 def duration(seconds: float) -> str:

@@ -29,9 +29,16 @@ class DonePage(WizardPageBase):
         self.open_report_button = QPushButton(self.tr("Open the &report to print"))
         self.save_report_button = QPushButton(self.tr("&Save a copy of the report…"))
         self.report_label = message_label(self.tr("Transfer report"))
+        self.open_label = message_label(self.tr("Opening the file"))
+        # A demo's receipt must never pass for a real one (the report carries the same mark on every page).
+        self.practice_label = message_label(self.tr("Practice"))
+        self.practice_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.practice_label.setText(self.tr("PRACTICE ONLY — NOT SUBMITTED (made-up demo clinic)"))
+        self.practice_label.hide()
         self.report_runner = self.new_runner()
         self.report_path: Path | None = None
         layout = QVBoxLayout(self)
+        layout.addWidget(self.practice_label)
         layout.addWidget(self.receipt_label)
         layout.addWidget(self.file_label)
         layout.addWidget(self.report_label)
@@ -41,6 +48,7 @@ class DonePage(WizardPageBase):
         row.addWidget(self.save_report_button)
         row.addStretch(1)
         layout.addLayout(row)
+        layout.addWidget(self.open_label)
         layout.addWidget(self.error_label)
         layout.addStretch(1)
         self.open_folder_button.clicked.connect(self._open_folder)
@@ -51,6 +59,7 @@ class DonePage(WizardPageBase):
 
     def initializePage(self) -> None:  # Qt override
         session = self.session
+        self.practice_label.setVisible(bool(session.demo))
         uploaded = session.upload_result
         if uploaded is not None and uploaded.receipt_number:
             self.receipt_label.setText(self.tr("Receipt number: {number}").format(number=uploaded.receipt_number))
@@ -96,11 +105,23 @@ class DonePage(WizardPageBase):
         self.report_label.clear()
 
     def _open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.session.outcome.bundle_path).parent)))
+        self.open_path(Path(self.session.outcome.bundle_path).parent)
 
     def _open_report(self) -> None:
         if self.report_path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report_path)))
+            self.open_path(self.report_path)
+
+    def open_path(self, path: Path) -> bool:
+        """Open a file or folder with the PC's program for it; say so when there is none (never silently)."""
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        if not opened:
+            self.open_label.setText(self.tr(
+                "No program on this PC could open it. Find it here and open it another way (for a PDF, install a "
+                "PDF viewer): {path}"
+            ).format(path=str(path)))
+        else:
+            self.open_label.clear()
+        return bool(opened)
 
     def _save_report(self) -> None:
         if self.report_path is None:

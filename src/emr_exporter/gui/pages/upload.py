@@ -44,6 +44,7 @@ class UploadPage(WizardPageBase):
         self.upload_runner = self.new_runner()
         self._started_at = 0.0
         self._start_position = 0
+        self._retry_reason = ""
 
         form = QFormLayout()
         form.addRow(buddy(self.tr("Store &address:"), self.store_edit), self.store_edit)
@@ -130,7 +131,15 @@ class UploadPage(WizardPageBase):
                 "start": self.tr("Sending…"),
                 "accepted": self.tr("Accepted by the store."),
             }
-            if name in states:
+            details = item[2] if len(item) > 2 else {}
+            if name == "retry":  # say why, so a store that keeps failing is never a silent 0 %
+                self._retry_reason = texts.retry_reason(str(details.get("error", "")))
+                self.state_label.setText(self.tr("Retrying automatically: {reason}.").format(
+                    reason=self._retry_reason))
+            elif name == "wait" and self._retry_reason:
+                self.state_label.setText(self.tr("Next try in {time} ({reason}).").format(
+                    time=texts.duration(float(details.get("seconds", 0))), reason=self._retry_reason))
+            elif name in states:
                 self.state_label.setText(states[name])
             return
         _, position, size = item

@@ -44,42 +44,62 @@
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="56" />
+            <location filename="../../gui/pages/done.py" line="32" />
+            <source>Opening the file</source>
+            <translation>파일 열기</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/done.py" line="34" />
+            <source>Practice</source>
+            <translation>연습용</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/done.py" line="36" />
+            <source>PRACTICE ONLY — NOT SUBMITTED (made-up demo clinic)</source>
+            <translation>연습용 — 제출되지 않음 (가상의 데모 의원)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/done.py" line="65" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="60" />
+            <location filename="../../gui/pages/done.py" line="69" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="63" />
+            <location filename="../../gui/pages/done.py" line="72" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="79" />
+            <location filename="../../gui/pages/done.py" line="88" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="90" />
+            <location filename="../../gui/pages/done.py" line="99" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="109" />
+            <location filename="../../gui/pages/done.py" line="119" />
+            <source>No program on this PC could open it. Find it here and open it another way (for a PDF, install a PDF viewer): {path}</source>
+            <translation>이 PC에는 이 파일을 여는 프로그램이 없습니다. 아래 위치에서 직접 열어 주세요(PDF는 PDF 보기 프로그램을 설치하면 열립니다): {path}</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/done.py" line="130" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="109" />
+            <location filename="../../gui/pages/done.py" line="130" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="115" />
+            <location filename="../../gui/pages/done.py" line="136" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -109,12 +129,12 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="40" />
             <source>An ODBC data source set up on this PC (DSN)</source>
-            <translation>이 PC에 설정된 ODBC 데이터 원본 (DSN)</translation>
+            <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="41" />
             <source>A database server (ODBC connection string)</source>
-            <translation>데이터베이스 서버 (ODBC 연결 문자열)</translation>
+            <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="44" />
@@ -149,12 +169,12 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="64" />
             <source>Data &amp;source:</source>
-            <translation>데이터 원본(&amp;S):</translation>
+            <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="65" />
             <source>&amp;ODBC connection:</source>
-            <translation>ODBC 연결(&amp;O):</translation>
+            <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="66" />
@@ -194,7 +214,7 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="175" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
-            <translation>설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
+            <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="179" />
@@ -214,7 +234,7 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="210" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
-            <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.</translation>
+            <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="238" />
@@ -229,7 +249,7 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="273" />
             <source>{product} — {percent}% match, version {version}</source>
-            <translation>{product} — 일치도 {percent}%, 버전 {version}</translation>
+            <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="281" />
@@ -239,12 +259,12 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="286" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
-            <translation>{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).</translation>
+            <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="290" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
-            <translation>{label}에 연결했지만 설치된 EMR 커넥터 중 맞는 것이 없습니다. 직접 고르거나 전산 담당자에게 문의하세요.</translation>
+            <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
     </context>
     <context>
@@ -488,7 +508,7 @@
         <message>
             <location filename="../../gui/pages/institution.py" line="132" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
-            <translation>공동인증서 폴더를 선택하세요 (signCert.der가 있는 폴더)</translation>
+            <translation>공동인증서 폴더를 선택하세요 (“signCert.der” 파일이 있는 폴더)</translation>
         </message>
         <message>
             <location filename="../../gui/pages/institution.py" line="141" />
@@ -769,7 +789,7 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/texts.py" line="46" />
             <source>a code the EMR connector does not know</source>
-            <translation>EMR 커넥터가 모르는 코드</translation>
+            <translation>프로그램이 모르는 코드</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="47" />
@@ -858,50 +878,75 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="95" />
+            <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
+            <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="100" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="97" />
+            <location filename="../../gui/texts.py" line="102" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="101" />
+            <location filename="../../gui/texts.py" line="106" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="105" />
+            <location filename="../../gui/texts.py" line="110" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="107" />
+            <location filename="../../gui/texts.py" line="112" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="108" />
+            <location filename="../../gui/texts.py" line="113" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
+        <message>
+            <location filename="../../gui/texts.py" line="133" />
+            <source>the store reported an error ({status})</source>
+            <translation>보관시스템이 오류({status})를 알렸습니다</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="136" />
+            <source>the store did not answer in time</source>
+            <translation>보관시스템이 제때 응답하지 않았습니다</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="138" />
+            <source>the store closed the connection without answering</source>
+            <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="139" />
+            <source>the connection to the store failed (check the internet)</source>
+            <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
+        </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="124" />
+            <location filename="../../gui/texts.py" line="145" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="127" />
+            <location filename="../../gui/texts.py" line="148" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="128" />
+            <location filename="../../gui/texts.py" line="149" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
@@ -961,17 +1006,17 @@ Valid from {start} to {end}</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="49" />
+            <location filename="../../gui/pages/upload.py" line="50" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="80" />
+            <location filename="../../gui/pages/upload.py" line="81" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="86" />
+            <location filename="../../gui/pages/upload.py" line="87" />
             <source>1. Copy {file} (in {folder}) to a USB stick.
 2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -980,63 +1025,73 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="109" />
+            <location filename="../../gui/pages/upload.py" line="110" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="120" />
+            <location filename="../../gui/pages/upload.py" line="121" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="126" />
+            <location filename="../../gui/pages/upload.py" line="127" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="127" />
+            <location filename="../../gui/pages/upload.py" line="128" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="128" />
+            <location filename="../../gui/pages/upload.py" line="129" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="129" />
+            <location filename="../../gui/pages/upload.py" line="130" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="130" />
+            <location filename="../../gui/pages/upload.py" line="131" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="131" />
+            <location filename="../../gui/pages/upload.py" line="132" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="146" />
+            <location filename="../../gui/pages/upload.py" line="137" />
+            <source>Retrying automatically: {reason}.</source>
+            <translation>자동으로 다시 시도합니다: {reason}.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="140" />
+            <source>Next try in {time} ({reason}).</source>
+            <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="155" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="150" />
             <location filename="../../gui/pages/upload.py" line="159" />
+            <location filename="../../gui/pages/upload.py" line="168" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="161" />
+            <location filename="../../gui/pages/upload.py" line="170" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="170" />
+            <location filename="../../gui/pages/upload.py" line="179" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -1121,7 +1176,7 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/pages/verify.py" line="89" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
-            <translation>봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}</translation>
+            <translation>봉인 파일 확인 완료: 서명이 올바르고 파일 전체({size})가 온전합니다. 파일: {path}</translation>
         </message>
     </context>
 </TS>
