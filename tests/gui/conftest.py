@@ -37,3 +37,16 @@ def make_wizard(qtbot: Any, app_home: Path) -> Iterator[Any]:
     for wizard in made:
         for page in wizard.all_pages():
             page.stop_jobs()
+
+
+@pytest.fixture
+def korean_ui(qapp: Any) -> Iterator[Any]:
+    """The wizard in Korean (our .qm and Qt's qtbase_ko.qm), removed again after the test."""
+    from emr_exporter.gui.app import install_translators
+    from emr_exporter.gui.qt import QLocale
+
+    translators = install_translators(qapp, "ko")
+    yield translators
+    for translator in translators:
+        qapp.removeTranslator(translator)
+    QLocale.setDefault(QLocale.c())

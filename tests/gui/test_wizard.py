@@ -115,7 +115,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
         assert session.upload_result.resumed_from > 0
-        assert "Connection problem: retrying automatically…" in states
+        assert "Retrying automatically: the store reported an error (503)." in states  # with its reason
     finally:
         store.fault_hook = None
     assert any(m == "PATCH" for m, _ in store.requests)

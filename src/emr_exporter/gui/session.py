@@ -62,6 +62,8 @@ class Session:
     store_tls_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[1])
     store_receipt_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[2])
     resumed_from_state: bool = False
+    #: A sealed file brought from another PC ("보관 파일 보내기"): send it, no export here.
+    carried: bool = False
     demo_server: Any = None  # emr_exporter.upload.store.StoreServer: the demo's local reference store
 
     # --- the demo's own store ----------------------------------------------------------------------

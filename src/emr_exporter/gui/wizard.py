@@ -45,6 +45,9 @@ class ExportWizard(QWizard):
             self.verify_page, self.upload_page, self.done_page,
         ]
 
+    def upload_page_id(self) -> int:
+        return self.pageIds()[self.all_pages().index(self.upload_page)]
+
     def verify_page_id(self) -> int:
         return self.pageIds()[self.all_pages().index(self.verify_page)]
 

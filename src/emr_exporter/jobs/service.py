@@ -287,7 +287,8 @@ def outcome_from_summary(bundle_path: Path) -> ExportOutcome:
     )
     return ExportOutcome(
         reconciliation=reconciliation, bag_sha256=summary.bag_sha256 or "", bag_bytes=0, institution=institution,
-        connector="", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
+        connector="demo" if summary.demo else "", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
         bundle_path=Path(bundle_path), bundle_id=summary.bundle_id, bundle_bytes=summary.bundle_bytes,
-        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer},
+        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer,
+                             "quarantined_patients": summary.quarantined_patients},
     )

@@ -64,6 +64,6 @@ def glossary_problems(korean_text: str, rules: dict[str, Any] | None = None) -> 
     problems = [f"'{word}' (say: {instead})" for word, instead in rules["avoid"].items() if word in korean_text]
     allowed = set(rules["latin"]["allowed"])
     for word in _LATIN_WORD.findall(_EXEMPT.sub(" ", korean_text)):
-        if word not in allowed:
+        if word not in allowed and word not in rules["avoid"]:
             problems.append(f"untranslated '{word}'")
     return problems

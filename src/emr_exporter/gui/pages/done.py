@@ -72,6 +72,13 @@ class DonePage(WizardPageBase):
         self.file_label.setText(self.tr("The sealed file: {path}").format(path=str(bundle)))
         self.open_report_button.setEnabled(False)
         self.save_report_button.setEnabled(False)
+        if session.outcome.extra.get("no_summary"):
+            # Carried without <bundle>.summary.json: the receipt is real, but the counts are not here.
+            self.report_label.setText(self.tr(
+                "The transfer report needs {name}, which was not copied with the file. Print the report on the PC "
+                "that made the export, or copy that file next to the sealed file and start again."
+            ).format(name=bundle.name + ".summary.json"))
+            return
         self.write_report(bundle.with_name(bundle.name + ".report.pdf"))
 
     def write_report(self, target: Path) -> None:

@@ -43,7 +43,7 @@ class EmrPage(WizardPageBase):
         self.database_edit = QLineEdit()
         self.browse_button = QPushButton(self.tr("&Browse…"))
         self.odbc_edit = QLineEdit()
-        self.odbc_edit.setPlaceholderText("DRIVER={...};SERVER=...;DATABASE=...;UID=...")
+        self.odbc_edit.setPlaceholderText(self.tr("as given by your IT contractor"))
         self.db_password_edit = QLineEdit()
         self.db_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.attachments_edit = QLineEdit()

@@ -84,11 +84,17 @@ class UploadPage(WizardPageBase):
                 self.show_error(exc)
         path = Path(self.session.outcome.bundle_path)
         self.carry_label.setText(self.tr(
-            "1. Copy {file} (in {folder}) to a USB stick.\n"
-            "2. On a PC with internet, install emr-exporter and run: emr-export upload <the file>\n"
+            "1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.\n"
+            "2. On a PC with internet, install this program, choose \"Send a sealed file brought from another PC\" "
+            "on its first page and pick the file on the USB stick.\n"
             "3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national "
             "store can open it."
         ).format(file=path.name, folder=str(path.parent)))
+        # On the other PC already: nothing more to carry.
+        self.carry_radio.setVisible(not self.session.carried)
+        self.carry_label.setVisible(not self.session.carried)
+        if self.session.carried:
+            self.send_radio.setChecked(True)
         self._on_mode()
 
     def _on_mode(self) -> None:

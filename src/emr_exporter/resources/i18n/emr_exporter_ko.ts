@@ -74,32 +74,37 @@
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="88" />
+            <location filename="../../gui/pages/done.py" line="78" />
+            <source>The transfer report needs {name}, which was not copied with the file. Print the report on the PC that made the export, or copy that file next to the sealed file and start again.</source>
+            <translation>이관 보고서를 만들려면 “{name}” 파일이 필요한데 함께 복사되지 않았습니다. 내보내기를 한 PC에서 보고서를 인쇄하거나, 그 파일을 봉인 파일 옆에 복사한 뒤 다시 시작하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/done.py" line="95" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="99" />
+            <location filename="../../gui/pages/done.py" line="106" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="119" />
+            <location filename="../../gui/pages/done.py" line="126" />
             <source>No program on this PC could open it. Find it here and open it another way (for a PDF, install a PDF viewer): {path}</source>
             <translation>이 PC에는 이 파일을 여는 프로그램이 없습니다. 아래 위치에서 직접 열어 주세요(PDF는 PDF 보기 프로그램을 설치하면 열립니다): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="130" />
+            <location filename="../../gui/pages/done.py" line="137" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="130" />
+            <location filename="../../gui/pages/done.py" line="137" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="136" />
+            <location filename="../../gui/pages/done.py" line="143" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -140,6 +145,11 @@
             <location filename="../../gui/pages/emr.py" line="44" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="46" />
+            <source>as given by your IT contractor</source>
+            <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="50" />
@@ -624,44 +634,74 @@ Valid from {start} to {end}</source>
     <context>
         <name>StartPage</name>
         <message>
-            <location filename="../../gui/pages/start.py" line="22" />
+            <location filename="../../gui/pages/start.py" line="29" />
             <source>Welcome</source>
             <translation>시작</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="24" />
+            <location filename="../../gui/pages/start.py" line="31" />
             <source>This program copies every medical record of the clinic, seals it with the clinic's certificate and hands it to the national record storage system (진료기록보관시스템).</source>
             <translation>이 프로그램은 의원의 모든 진료기록을 복사하여 기관 인증서로 서명·봉인한 뒤 휴·폐업 의료기관 진료기록보관시스템에 넘겨 드립니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="28" />
+            <location filename="../../gui/pages/start.py" line="35" />
             <source>&amp;Export this clinic's records</source>
             <translation>이 의원의 진료기록 내보내기(&amp;E)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="29" />
+            <location filename="../../gui/pages/start.py" line="36" />
             <source>Try everything with the &amp;demo clinic (made-up patients)</source>
             <translation>데모 의원으로 전체 과정 연습하기 — 가상 환자(&amp;D)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="30" />
+            <location filename="../../gui/pages/start.py" line="37" />
             <source>&amp;Continue the unfinished export</source>
             <translation>끝나지 않은 이관 이어서 하기(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="36" />
+            <location filename="../../gui/pages/start.py" line="39" />
+            <source>Send a sealed &amp;file brought from another PC (USB stick)</source>
+            <translation>봉인 파일 보내기 — 다른 PC에서 USB 메모리로 가져온 파일(&amp;F)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="41" />
+            <source>the .emrx file on the USB stick</source>
+            <translation>USB 메모리에 있는 .emrx 파일</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="42" />
+            <source>&amp;Browse…</source>
+            <translation>찾아보기(&amp;B)…</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="49" />
+            <source>Sealed f&amp;ile:</source>
+            <translation>봉인 파일(&amp;I):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="53" />
             <source>Unfinished export</source>
             <translation>끝나지 않은 이관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="41" />
+            <location filename="../../gui/pages/start.py" line="58" />
             <source>An export of {name} was not finished (it stopped at the {step} step). Nothing was lost: continue it, or start again.</source>
             <translation>{name}의 이관이 끝나지 않았습니다({step} 단계에서 멈춤). 잃어버린 것은 없습니다. 이어서 하거나 처음부터 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="51" />
+            <location filename="../../gui/pages/start.py" line="68" />
             <source>You will need: the clinic's certificate (공동인증서 or .p12 file) and its password, and access to the EMR database on this PC.</source>
             <translation>준비물: 기관 인증서(공동인증서 또는 .p12 파일)와 그 비밀번호, 그리고 이 PC에서 EMR 데이터베이스에 접근할 수 있어야 합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="102" />
+            <source>Choose the sealed file (.emrx)</source>
+            <translation>봉인 파일(.emrx)을 선택하세요</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/start.py" line="102" />
+            <source>Sealed file (*.emrx)</source>
+            <translation>봉인 파일 (*.emrx)</translation>
         </message>
     </context>
     <context>
@@ -1017,81 +1057,81 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/pages/upload.py" line="87" />
-            <source>1. Copy {file} (in {folder}) to a USB stick.
-2. On a PC with internet, install emr-exporter and run: emr-export upload &lt;the file&gt;
+            <source>1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.
+2. On a PC with internet, install this program, choose "Send a sealed file brought from another PC" on its first page and pick the file on the USB stick.
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
-            <translation>1. {folder} 폴더의 {file} 파일을 USB 메모리에 복사합니다.
-2. 인터넷이 되는 PC에 emr-exporter를 설치하고 다음을 실행합니다: emr-export upload &lt;파일&gt;
-3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 보관시스템만 열 수 있습니다.</translation>
+            <translation>1. {folder} 폴더의 “{file}” 파일과 “{file}.summary.json” 파일을 USB 메모리에 복사합니다.
+2. 인터넷이 되는 PC에 이 프로그램을 설치하고, 첫 화면에서 “봉인 파일 보내기”를 고른 뒤 USB 메모리의 파일을 선택합니다.
+3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 진료기록보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="110" />
+            <location filename="../../gui/pages/upload.py" line="116" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="121" />
+            <location filename="../../gui/pages/upload.py" line="127" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="127" />
+            <location filename="../../gui/pages/upload.py" line="133" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="128" />
+            <location filename="../../gui/pages/upload.py" line="134" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="129" />
+            <location filename="../../gui/pages/upload.py" line="135" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="130" />
+            <location filename="../../gui/pages/upload.py" line="136" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="131" />
+            <location filename="../../gui/pages/upload.py" line="137" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="132" />
+            <location filename="../../gui/pages/upload.py" line="138" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="137" />
+            <location filename="../../gui/pages/upload.py" line="143" />
             <source>Retrying automatically: {reason}.</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="140" />
+            <location filename="../../gui/pages/upload.py" line="146" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="155" />
+            <location filename="../../gui/pages/upload.py" line="161" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="159" />
-            <location filename="../../gui/pages/upload.py" line="168" />
+            <location filename="../../gui/pages/upload.py" line="165" />
+            <location filename="../../gui/pages/upload.py" line="174" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="170" />
+            <location filename="../../gui/pages/upload.py" line="176" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="179" />
+            <location filename="../../gui/pages/upload.py" line="185" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>

@@ -1,0 +1,169 @@
+"""The founder's last mile (issue 16), in a Korean window: plain words only, the USB path without a terminal,
+and the demo to a receipt under ko_KR.UTF-8."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter.gui.qt import (
+    QAbstractButton,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    Qt,
+    QWizard,
+)
+from emr_exporter.resources import glossary, glossary_problems, resource_path
+
+pytestmark = pytest.mark.gui
+
+
+def click_next(qtbot: Any, wizard: Any) -> None:
+    button = wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(button.isEnabled, timeout=10_000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def visible_texts(page: Any) -> list[str]:
+    """Every text a person can read on a page: title, subtitle, labels, buttons, group titles, hints."""
+    texts = [page.title(), page.subTitle()]
+    for widget in page.findChildren(QLabel):
+        texts.append(widget.text())
+    for widget in page.findChildren(QAbstractButton):
+        texts.append(widget.text())
+    for widget in page.findChildren(QGroupBox):
+        texts.append(widget.title())
+    for widget in page.findChildren(QLineEdit):
+        texts.append(widget.placeholderText())
+    return [t for t in texts if t]
+
+
+def test_the_glossary_is_well_formed() -> None:
+    rules = glossary()
+    assert rules["terms"]["quarantined (kept separately)"] == "별도 보관"
+    assert "커넥터" in rules["avoid"] and "MiB" in rules["avoid"]
+    assert glossary_problems("설치된 커넥터 (ODBC) 1.2 MiB") == [
+        "'커넥터' (say: EMR 종류 / 프로그램이 아는 EMR)", "'MiB' (say: MB)", "untranslated 'ODBC'"]
+    # Exempt: placeholders, keyboard marks, file patterns and extensions, “quoted” literals.
+    assert glossary_problems("{name} 파일(&F) (*.pdf) .p12 “signCert.der” EMR PC USB 12 MB") == []
+
+
+def test_every_korean_translation_follows_the_glossary() -> None:
+    ts = resource_path("i18n", "emr_exporter_ko.ts")
+    problems = {}
+    for message in ET.parse(ts).getroot().iter("message"):
+        translation = message.find("translation")
+        assert translation is not None
+        korean = translation.text or " ".join(form.text or "" for form in translation)
+        found = glossary_problems(korean)
+        if found:
+            problems[message.findtext("source")] = found
+    assert problems == {}
+
+
+def test_every_page_in_korean_follows_the_glossary(qtbot: Any, korean_ui: Any, make_wizard: Any) -> None:
+    wizard = make_wizard()
+    seen = 0
+    for page in wizard.all_pages():
+        for text in visible_texts(page):
+            assert glossary_problems(text) == [], (type(page).__name__, text)
+            seen += 1
+    for which in (QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton,
+                  QWizard.WizardButton.CancelButton, QWizard.WizardButton.FinishButton):
+        assert glossary_problems(wizard.button(which).text()) == []
+    assert seen > 50  # every page contributes (titles, labels, buttons)
+
+
+def _carried_demo_bundle(app_home: Path, usb: Path) -> Path:
+    """A demo bundle sealed for the wizard's own demo store, copied to a 'USB stick' with its summary."""
+    from emr_exporter.gui.session import DEMO_FOLDER, prepare_demo_material
+    from emr_exporter.jobs.service import ExportRequest, run_export
+
+    material = prepare_demo_material(app_home / DEMO_FOLDER)
+    outcome = run_export(ExportRequest(
+        connector="demo", database=material.database, attachments_root=material.attachments_root,
+        out_dir=app_home / "first-pc", signer_path=material.institution_p12,
+        signer_password=material.institution_password, recipient_cert=material.store_cert,
+    ))
+    usb.mkdir(parents=True)
+    bundle = usb / outcome.bundle_path.name
+    shutil.copy(outcome.bundle_path, bundle)
+    shutil.copy(outcome.bundle_path.with_name(bundle.name + ".summary.json"), usb / (bundle.name + ".summary.json"))
+    return bundle
+
+
+def test_the_usb_path_sends_a_carried_file_to_a_receipt_without_a_terminal(
+    qtbot: Any, korean_locale: str, korean_ui: Any, make_wizard: Any, app_home: Path, tmp_path: Path
+) -> None:
+    import pypdf
+
+    bundle = _carried_demo_bundle(app_home, tmp_path / "usb")
+    wizard = make_wizard()
+    start = wizard.start_page
+    assert start.send_file_radio.text() == "봉인 파일 보내기 — 다른 PC에서 USB 메모리로 가져온 파일(&F)"
+    start.send_file_radio.setChecked(True)
+    start.send_file_edit.setText(str(bundle))
+    click_next(qtbot, wizard)
+    assert wizard.currentPage() is wizard.upload_page  # no export, no check: straight to sending
+    upload_page = wizard.upload_page
+    assert not upload_page.carry_radio.isVisible()  # already on the other PC
+    assert wizard.session.carried and wizard.session.demo
+    with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
+    number = wizard.session.upload_result.receipt_number
+    assert number and f"접수번호: {number}" in upload_page.state_label.text()
+    assert bundle.with_name(bundle.name + ".receipt.json").is_file()  # the receipt is kept on the stick
+    with qtbot.waitSignal(wizard.done_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    done = wizard.done_page
+    assert done.practice_label.isVisible() and done.practice_label.text().startswith("연습용 — 제출되지 않음")
+    assert number in done.receipt_label.text()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(done.report_path).pages)
+    assert f"보관시스템 접수번호 {number}" in text and "연습용 — 제출되지 않음" in text
+
+
+def test_a_carried_file_without_its_summary_is_sent_and_says_what_the_report_needs(
+    qtbot: Any, make_wizard: Any, app_home: Path, tmp_path: Path
+) -> None:
+    bundle = _carried_demo_bundle(app_home, tmp_path / "usb")
+    bundle.with_name(bundle.name + ".summary.json").unlink()
+    wizard = make_wizard()
+    wizard.start_page.send_file_radio.setChecked(True)
+    wizard.start_page.send_file_edit.setText(str(bundle))
+    click_next(qtbot, wizard)
+    with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=120_000):
+        qtbot.mouseClick(wizard.upload_page.upload_button, Qt.MouseButton.LeftButton)
+    click_next(qtbot, wizard)
+    assert wizard.session.upload_result.receipt_number in wizard.done_page.receipt_label.text()
+    assert "summary.json" in wizard.done_page.report_label.text()
+
+
+def test_not_a_sealed_file_is_refused_on_the_first_page(qtbot: Any, make_wizard: Any, tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("x", "utf-8")
+    wizard = make_wizard()
+    wizard.start_page.send_file_radio.setChecked(True)
+    wizard.start_page.send_file_edit.setText(str(other))
+    click_next(qtbot, wizard)
+    assert wizard.currentPage() is wizard.start_page
+    assert "notes.txt is not a sealed file (.emrx)" in wizard.start_page.error_label.text()
+
+
+def test_open_buttons_say_when_nothing_can_open_the_file(
+    qtbot: Any, make_wizard: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from emr_exporter.gui.pages import done as done_module
+
+    wizard = make_wizard()
+    page = wizard.done_page
+    monkeypatch.setattr(done_module.QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    assert page.open_path(tmp_path / "report.pdf") is False
+    assert "No program on this PC could open it" in page.open_label.text()
+    assert str(tmp_path / "report.pdf") in page.open_label.text()
+    monkeypatch.setattr(done_module.QDesktopServices, "openUrl", staticmethod(lambda url: True))
+    assert page.open_path(tmp_path / "report.pdf") is True and page.open_label.text() == ""
