@@ -104,6 +104,7 @@ def _register_commands() -> None:
         odbc_commands,  # noqa: F401
         scaffold_commands,  # noqa: F401
         scan_commands,  # noqa: F401
+        support_commands,  # noqa: F401
         upload_commands,  # noqa: F401
     )
 

@@ -46,6 +46,7 @@ _HOME = {
     "certificates": ("find_certificates",),
     "batch": ("BatchOutcome", "load_plan", "run_batch"),
     "carry": ("bundles_on_removable_drives", "carried_bundle"),
+    "support": ("write_support_bundle",),
 }
 _WHERE = {name: module for module, names in _HOME.items() for name in names}
 
