@@ -183,6 +183,7 @@ class ChartNote:
     history: str | None = None
     course: str | None = None
     plan: str | None = None
+    text: str | None = None  # one free-text note, for EMRs (memos) that keep no sections
     amends_id: str | None = None  # the record this one corrects (art. 22(2): keep both)
     status: str | None = None  # see RECORD_STATUSES
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD

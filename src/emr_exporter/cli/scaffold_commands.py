@@ -61,3 +61,52 @@ def scaffold(database: Path | None, odbc: str | None, dsn: str | None, name: str
     click.echo(f"Connector: {outcome.connector_toml}")
     click.echo(f"Profile:   {outcome.profile_md}")
     click.echo(f"Next: review every GUESS, then `emr-export scan --connector {name} --connectors-dir {out_dir} …`.")
+
+
+@main.group("connector")
+def connector_group() -> None:
+    """Commands for people writing connectors."""
+
+
+@connector_group.command("check")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file.")
+@click.option("--odbc", callback=warn_password_in_argv,
+              help="An ODBC connection string (without the password; EMR_EXPORTER_DB_PASSWORD or a prompt).")
+@click.option("--dsn", help="An ODBC data source name.")
+@click.option("--attachments-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder the connector's file paths start from.")
+@click.option("--institution-code", help="The clinic's 요양기관기호, if the connector's [institution] has none.")
+@click.option("--institution-name", help="The clinic's name, if the connector's [institution] has none.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (without the masked sample chart).")
+def connector_check(folder: Path, database: Path | None, odbc: str | None, dsn: str | None,
+                    attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
+                    as_json: bool) -> None:
+    """Lint FOLDER/connector.toml, scan the database and dry-run the export: what is left to finish.
+
+    Prints unmapped tables and columns with their counts, orphans per reference, field defects per
+    column, FHIR validity and one masked sample chart. Exit code 0 when the connector is finished
+    (reconciles, every table read or under [skip], valid FHIR), 4 when not.
+    """
+    import sys
+
+    from emr_exporter.jobs.authoring import check_connector
+
+    if not (database or odbc or dsn):
+        from emr_exporter.errors import ConfigError
+
+        raise click.UsageError(str(ConfigError("Give the database: --source FILE, --odbc or --dsn.")))
+    password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
+    report = run_command(
+        lambda: check_connector(
+            folder, database=database, odbc=odbc, dsn=dsn, password=password, attachments_root=attachments_root,
+            institution={"code": institution_code, "name": institution_name},
+        ),
+        as_json=as_json,
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(report.text(), nl=False)
+    if not report.ok:
+        sys.exit(4)

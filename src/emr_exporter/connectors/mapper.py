@@ -12,12 +12,13 @@ from types import ModuleType
 from typing import Any
 
 from emr_exporter import model
-from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, FieldSpec
-from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext
+from emr_exporter.connectors.spec import INTERNAL_PREFIX, ConnectorSpec, EntitySpec, FieldSpec
+from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext, is_empty, to_text
 from emr_exporter.errors import ConnectorSpecError
 
-#: Prefix of the extra columns the pipeline's LEFT JOINs add to tell whether a referenced row exists.
-REF_COLUMN_PREFIX = "_ref_"
+#: Prefix of the extra columns the pipeline adds: whether a referenced row exists (and its key),
+#: computed values, code look-ups, composite keys. Never part of a raw row.
+REF_COLUMN_PREFIX = INTERNAL_PREFIX
 
 Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
 
@@ -110,15 +111,17 @@ class EntityMapper:
         # Per-field work decided once per entity rather than once per row (the mapper runs for every
         # source row): (field name, field, lower-case column or None, transform or None).
         self._plan = [
-            (name, field, field.column.lower() if field.column is not None else None, TRANSFORMS.get(field.type))
+            (name, field, field.source_column.lower() if field.source_column is not None else None,
+             TRANSFORMS.get(field.type))
             for name, field in entity.fields.items()
         ]
+        self._key_column = entity.key.lower()
 
     def ref_table(self, entity_name: str) -> str:
-        return self.spec.entities[entity_name].table
+        return self.spec.entities[entity_name].record_table
 
     def _provenance(self, row: Mapping[str, Any]) -> model.Provenance:
-        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self.entity.key.lower()]))
+        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self._key_column]))
 
     def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
         provenance = self._provenance(row)
@@ -162,9 +165,14 @@ class EntityMapper:
         ctx = self.ctx
         for name, field, column, transform in self._plan:
             if column is None:
+                if field.columns:
+                    values[name] = self._split_value(row, field)
+                    continue
                 values[name] = field.value
                 continue
             raw = row.get(column)
+            if field.lookup is not None:
+                raw = self._looked_up(row, field, raw)
             if raw is None or (isinstance(raw, str | bytes) and not raw.strip()):  # is_empty, inlined
                 if field.default is not None:
                     values[name] = field.default
@@ -178,12 +186,39 @@ class EntityMapper:
                 values[name] = (transform or TRANSFORMS[field.type])(raw, field, ctx)
         return values
 
+    def _looked_up(self, row: Mapping[str, Any], field: FieldSpec, found: Any) -> Any:
+        """The code table's value; a code the table does not hold quarantines the row (never guessed)."""
+        assert field.column is not None
+        code = row.get(field.column.lower())
+        if not is_empty(code) and found is None:
+            raise RowRejected(
+                "unmapped-code", f"field '{field.name}' has a code the code table {field.lookup.table} does not hold"  # type: ignore[union-attr]
+            )
+        return found
+
+    def _split_value(self, row: Mapping[str, Any], field: FieldSpec) -> Any:
+        """Split values (``columns = ["JUMIN1", "JUMIN2"]``): the parts' texts joined, then the transform."""
+        parts = [row.get(column.lower()) for column in field.columns]
+        if all(is_empty(part) for part in parts):
+            if field.default is not None:
+                return field.default
+            if field.required:
+                raise RowRejected("required-missing", f"required field '{field.name}' is empty")
+            return None
+        if any(is_empty(part) for part in parts):
+            raise RowRejected("incomplete-value", f"field '{field.name}': some of its columns are empty")
+        text = field.join.join(to_text(part, field, self.ctx).strip() for part in parts)
+        return TRANSFORMS[field.type](text, field, self.ctx)
+
     def _ref(self, row: Mapping[str, Any], field: FieldSpec, raw: Any) -> str:
         assert field.ref is not None
         key = key_text(raw)
         exists_column = REF_COLUMN_PREFIX + field.name
         if exists_column in row and row[exists_column] is None:
             raise RowRejected("orphan", f"field '{field.name}' refers to a {field.ref} that does not exist")
+        if field.ref_field is not None or self.spec.entities[field.ref].composite:
+            # Resolved by the database: the parent's key of the row whose unique field holds this value.
+            key = key_text(row[exists_column])
         if key in self.quarantined_keys.get(field.ref, ()):
             raise RowRejected(
                 "orphan", f"field '{field.name}' refers to a {field.ref} that was quarantined"
@@ -192,7 +227,7 @@ class EntityMapper:
 
     def _check_unique(self, row: Mapping[str, Any], key: str) -> None:
         for name, duplicated in self.duplicate_values.items():
-            column = self.entity.fields[name].column
+            column = self.entity.fields[name].source_column
             value = row.get(column.lower()) if column else None
             if value is None or value not in duplicated:
                 continue
@@ -214,7 +249,7 @@ class EntityMapper:
         for name in _required_fields(record_type):
             if name not in values:
                 raise RowRejected("required-missing", f"required field '{name}' is empty")
-        record_id = model.record_id(provenance.connector, provenance.table, provenance.key)
+        record_id = model.record_id(provenance.connector, self.entity.record_table, provenance.key)
         try:
             return record_type(id=record_id, provenance=provenance, **values)
         except TypeError as exc:  # a hook returned a field the record does not have

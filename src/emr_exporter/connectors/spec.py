@@ -37,12 +37,39 @@ ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 _SECTION_KEYS = {
     "connector": {"name", "version", "vendor", "product", "description", "engines"},
     "detect": {"tables", "version_query", "files", "dsn_names"},
-    "source": {"encoding", "date_formats", "datetime_formats"},
+    "source": {"encoding", "date_formats", "datetime_formats", "timezone", "two_digit_year_pivot"},
     "institution": {"query"},
     "attachments": {"root"},
 }
 _ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size"}
-_FIELD_KEYS = {"column", "value", "type", "required", "default", "map", "ref", "root"}
+_FIELD_KEYS = {
+    "column", "columns", "join", "expr", "value", "type", "required", "default", "map", "ref", "root", "format",
+    "tz", "lookup",
+}
+_LOOKUP_KEYS = {"table", "key", "value", "where"}
+#: ``expr`` tables are keyed by engine (``sqlite`` also serves the SQLite ODBC driver) or ``default``.
+EXPR_ENGINES = ("default", "sqlite", "mariadb", "postgresql", "mssql", "firebird")
+#: ``format`` of a date/datetime field: Unix epoch seconds or milliseconds, else strptime patterns.
+EPOCH_FORMATS = ("epoch", "epoch_ms")
+DEFAULT_TIMEZONE = "Asia/Seoul"
+#: Every column the pipeline adds to a row (reference checks, computed values, composite keys, look-ups)
+#: starts with this prefix; such columns are never part of a raw (quarantined or carried) row.
+INTERNAL_PREFIX = "_ref_"
+#: The computed key column of an entity with a composite key (``key = ["A", "B"]``).
+COMPOSITE_KEY_COLUMN = INTERNAL_PREFIX + "_key"
+#: Separator between the parts of a composite key's text (``"1042|3"``).
+COMPOSITE_KEY_SEPARATOR = "|"
+
+
+@dataclass(frozen=True, slots=True)
+class LookupSpec:
+    """A code look-up through a code table in the database: the field's value is ``value`` of the row of
+    ``table`` whose ``key`` equals the column (``where`` narrows the code table to one code group)."""
+
+    table: str
+    key: str
+    value: str
+    where: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +83,31 @@ class FieldSpec:
     map: Mapping[str, Any] | None = None
     ref: str | None = None
     root: str | None = None
+    #: ``ref = "patient.chart_number"``: the parent's (unique) field the column holds; None: its key.
+    ref_field: str | None = None
+    #: Split values: several columns whose texts are joined (with ``join``) before the transform.
+    columns: tuple[str, ...] = ()
+    join: str = ""
+    #: A computed column: SQL expression per engine (``default`` for any engine).
+    expr: Mapping[str, str] | None = None
+    #: date/datetime: ``epoch``/``epoch_ms`` or strptime patterns tried before [source]'s formats.
+    format: tuple[str, ...] = ()
+    #: The time zone of the stored value (default [source] timezone, itself Asia/Seoul by default).
+    tz: str | None = None
+    lookup: LookupSpec | None = None
+
+    @property
+    def source_column(self) -> str | None:
+        """The row column the mapper reads: the declared column, or the pipeline's computed column."""
+        if self.lookup is not None:
+            return INTERNAL_PREFIX + "lk_" + self.name
+        if self.expr is not None:
+            return INTERNAL_PREFIX + "x_" + self.name
+        return self.column
+
+    @property
+    def reads_row(self) -> bool:
+        return self.column is not None or bool(self.columns) or self.expr is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +123,19 @@ class EntitySpec:
     # with another name (``[entities.allergy]`` with ``entity = "diagnosis"``) lets several source tables,
     # or several row kinds of one table, feed one canonical entity.
     kind: str = ""
+    #: The key's columns: one, or several for a composite key (then ``key`` is COMPOSITE_KEY_COLUMN).
+    key_columns: tuple[str, ...] = ()
+    #: What record ids are made from with the key: the table, or ``TABLE#section`` for a section that
+    #: reads a table an earlier section of the same entity reads too (the same row, two records).
+    id_table: str = ""
+
+    @property
+    def record_table(self) -> str:
+        return self.id_table or self.table
+
+    @property
+    def composite(self) -> bool:
+        return len(self.key_columns) > 1
 
     @property
     def canonical(self) -> str:
@@ -102,6 +167,11 @@ class ConnectorSpec:
     detect_files: tuple[str, ...] = ()
     detect_dsn_names: tuple[str, ...] = ()
     encoding: str = "utf-8"
+    timezone: str = DEFAULT_TIMEZONE
+    #: Two-digit years up to this (00..pivot) are 20xx, above it 19xx. None: the current year's two digits.
+    two_digit_year_pivot: int | None = None
+    #: ``[skip] TABLE = "reason"``: tables the connector deliberately does not read, with the reason.
+    skip: Mapping[str, str] = field(default_factory=dict)
     date_formats: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d")
     datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
     institution_query: str | None = None
@@ -204,7 +274,7 @@ class _Validator:
 
     def spec(self) -> ConnectorSpec:
         for section in self.data:
-            if section not in _SECTION_KEYS and section != "entities":
+            if section not in _SECTION_KEYS and section not in ("entities", "skip"):
                 raise self.fail(section, None, f"unknown section [{section}]")
         for section, allowed in _SECTION_KEYS.items():
             value = self.data.get(section, {})
@@ -233,7 +303,13 @@ class _Validator:
             self._identifier("detect", "tables", table)
         detect_files = self._file_patterns(detect)
         detect_dsn_names = self._dsn_names(detect)
+        timezone = self._str("source", source, "timezone") or DEFAULT_TIMEZONE
+        self._check_timezone(timezone)
+        pivot = source.get("two_digit_year_pivot")
+        if pivot is not None and (not isinstance(pivot, int) or isinstance(pivot, bool) or not 0 <= pivot <= 99):
+            raise self.fail("source", "two_digit_year_pivot", "must be a whole number from 0 to 99")
         entities = self._entities()
+        skip = self._skip(entities)
         return ConnectorSpec(
             name=name,
             version=version or "",
@@ -247,6 +323,9 @@ class _Validator:
             detect_files=detect_files,
             detect_dsn_names=detect_dsn_names,
             encoding=encoding,
+            timezone=timezone,
+            two_digit_year_pivot=pivot,
+            skip=skip,
             date_formats=date_formats,
             datetime_formats=datetime_formats,
             institution_query=self._str("institution", self.data.get("institution", {}), "query"),
@@ -254,6 +333,31 @@ class _Validator:
             entities=entities,
             origin=self.origin,
         )
+
+    def _check_timezone(self, name: str, table: str = "source", key: str = "timezone") -> None:
+        from emr_exporter.connectors.transforms import zone
+
+        try:
+            zone(name)
+        except LookupError as exc:
+            raise self.fail(table, key, str(exc)) from None
+
+    def _skip(self, entities: Mapping[str, EntitySpec]) -> dict[str, str]:
+        raw = self.data.get("skip", {})
+        if not isinstance(raw, dict):
+            raise self.fail("skip", None, 'must be a table of TABLE = "reason"')
+        read: dict[str, str] = {}
+        for name, e in entities.items():
+            read.setdefault(e.table.lower(), name)  # the first section reading it
+        out: dict[str, str] = {}
+        for table, reason in raw.items():
+            self._identifier("skip", table, table)
+            if not isinstance(reason, str) or not reason.strip():
+                raise self.fail("skip", table, "give the reason as a non-empty string (why this table is not read)")
+            if table.lower() in read:
+                raise self.fail("skip", table, f"is read by [entities.{read[table.lower()]}]; it cannot be skipped")
+            out[table] = reason.strip()
+        return out
 
     def _file_patterns(self, detect: Mapping[str, Any]) -> tuple[str, ...]:
         patterns = self._str_list("detect", detect, "files")
@@ -306,7 +410,11 @@ class _Validator:
         entities: dict[str, EntitySpec] = {}
         # Validated in dependency order (then in file order) so refs point backwards.
         for name in sorted(raw, key=lambda n: model.ENTITY_ORDER.index(kinds[n])):
-            entities[name] = self._entity(name, raw[name], entities, kinds[name])
+            entity = self._entity(name, raw[name], entities, kinds[name])
+            if any(e.canonical == entity.canonical and e.table.lower() == entity.table.lower()
+                   for e in entities.values()):
+                entity = dataclasses.replace(entity, id_table=f"{entity.table}#{name}")
+            entities[name] = entity
         return entities
 
     def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec], kind: str) -> EntitySpec:
@@ -315,7 +423,15 @@ class _Validator:
             raise self.fail(table_path, None, "must be a table")
         self._check_keys(table_path, section, _ENTITY_KEYS)
         table = self._identifier(table_path, "table", section.get("table"))
-        key = self._identifier(table_path, "key", section.get("key"))
+        raw_key = section.get("key")
+        if isinstance(raw_key, list):
+            if len(raw_key) < 2:
+                raise self.fail(table_path, "key", "a composite key lists at least two columns")
+            key_columns = tuple(self._identifier(table_path, "key", k) for k in raw_key)
+            key = COMPOSITE_KEY_COLUMN
+        else:
+            key = self._identifier(table_path, "key", raw_key)
+            key_columns = (key,)
         query = self._str(table_path, section, "query")
         page_size = section.get("page_size")
         if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 100_000):
@@ -346,11 +462,11 @@ class _Validator:
             raise self.fail(f"{table_path}.fields", None, "map content_blob or content_path")
         unique = self._str_list(table_path, section, "unique")
         for field_name in unique:
-            if field_name not in fields or fields[field_name].column is None:
+            if field_name not in fields or fields[field_name].source_column is None:
                 raise self.fail(table_path, "unique", f"'{field_name}' is not a field mapped from a column")
         return EntitySpec(
             name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size,
-            kind="" if kind == name else kind,
+            kind="" if kind == name else kind, key_columns=key_columns,
         )
 
     def _field(self, table: str, name: str, raw: Any, earlier: Mapping[str, EntitySpec]) -> FieldSpec:
@@ -361,9 +477,20 @@ class _Validator:
         for key in raw:
             if key not in _FIELD_KEYS:
                 raise self.fail(table, name, f"unknown key '{key}'; allowed: {', '.join(sorted(_FIELD_KEYS))}")
-        if ("column" in raw) == ("value" in raw):
-            raise self.fail(table, name, "give exactly one of 'column' or 'value'")
+        sources = [k for k in ("column", "columns", "expr", "value") if k in raw]
+        if len(sources) != 1:
+            raise self.fail(table, name, "give exactly one of 'column', 'columns', 'expr' or 'value'")
         column = self._identifier(table, name, raw["column"]) if "column" in raw else None
+        columns: tuple[str, ...] = ()
+        if "columns" in raw:
+            listed = raw["columns"]
+            if not isinstance(listed, list) or len(listed) < 2:
+                raise self.fail(table, name, "'columns' lists two or more columns whose values are joined")
+            columns = tuple(self._identifier(table, name, c) for c in listed)
+        join = raw.get("join", "")
+        if not isinstance(join, str) or ("join" in raw and not columns):
+            raise self.fail(table, name, "'join' is the text put between the values of 'columns'")
+        expr = self._expr(table, name, raw["expr"]) if "expr" in raw else None
         kind = raw.get("type", "text")
         if name == "content_blob":
             kind = raw.get("type", "blob")
@@ -377,13 +504,53 @@ class _Validator:
         if kind == "code" and mapping is None:
             raise self.fail(table, name, "type 'code' needs a 'map'")
         ref = raw.get("ref")
+        ref_field = None
         if kind == "ref":
+            if isinstance(ref, str) and "." in ref:
+                ref, ref_field = ref.split(".", 1)
             if not isinstance(ref, str) or (ref not in model.ENTITY_TYPES and ref not in earlier):
                 raise self.fail(table, name, f"'ref' must name an entity, got {ref!r}")
             if ref not in earlier:
                 raise self.fail(table, name, f"refers to entity '{ref}', which this connector does not define")
+            parent = earlier[ref]
+            if ref_field is not None:
+                if ref_field not in parent.fields or parent.fields[ref_field].source_column is None:
+                    raise self.fail(
+                        table, name, f"'{ref}.{ref_field}': {ref} maps no field '{ref_field}' from a column"
+                    )
+                if ref_field not in parent.unique:
+                    raise self.fail(
+                        table, name,
+                        f"'{ref}.{ref_field}': list '{ref_field}' in {ref}'s unique = [...] to refer to it",
+                    )
+            elif parent.composite:
+                raise self.fail(
+                    table, name,
+                    f"{ref} has a composite key: refer to one of its unique fields (ref = \"{ref}.<field>\")",
+                )
+            if columns:
+                raise self.fail(table, name, "a 'ref' reads one column (or an 'expr')")
         elif ref is not None:
             raise self.fail(table, name, "'ref' needs type 'ref'")
+        fmt = raw.get("format")
+        formats: tuple[str, ...] = ()
+        if fmt is not None:
+            listed = [fmt] if isinstance(fmt, str) else fmt
+            if kind not in ("date", "datetime", "kcd_edition") or not isinstance(listed, list) or not listed or not all(
+                isinstance(f, str) and f for f in listed
+            ):
+                raise self.fail(table, name, "'format' needs type date/datetime and a format (or a list of them)")
+            if any(f in EPOCH_FORMATS for f in listed) and len(listed) > 1:
+                raise self.fail(table, name, "'epoch'/'epoch_ms' cannot be combined with other formats")
+            formats = tuple(listed)
+        tz = raw.get("tz")
+        if tz is not None:
+            if not isinstance(tz, str) or kind not in ("date", "datetime", "kcd_edition"):
+                raise self.fail(table, name, "'tz' needs type date/datetime and a time zone name")
+            self._check_timezone(tz, table, name)
+        lookup = self._lookup(table, name, raw["lookup"]) if "lookup" in raw else None
+        if lookup is not None and (column is None or kind not in ("text", "code", "bool")):
+            raise self.fail(table, name, "'lookup' needs a 'column' and type text, code or bool")
         required = raw.get("required", False)
         if not isinstance(required, bool):
             raise self.fail(table, name, "'required' must be true or false")
@@ -400,4 +567,39 @@ class _Validator:
             map=mapping,
             ref=ref,
             root=root,
+            ref_field=ref_field,
+            columns=columns,
+            join=join,
+            expr=expr,
+            format=formats,
+            tz=tz,
+            lookup=lookup,
+        )
+
+    def _expr(self, table: str, name: str, raw: Any) -> dict[str, str]:
+        if isinstance(raw, str) and raw.strip():
+            return {"default": raw}
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail(table, name, "'expr' is an SQL expression, or a table of them per engine")
+        for engine, sql in raw.items():
+            if engine not in EXPR_ENGINES:
+                raise self.fail(table, name, f"'expr' engine {engine!r}; engines: {', '.join(EXPR_ENGINES)}")
+            if not isinstance(sql, str) or not sql.strip():
+                raise self.fail(table, name, f"'expr' for {engine} must be a non-empty SQL expression")
+        return dict(raw)
+
+    def _lookup(self, table: str, name: str, raw: Any) -> LookupSpec:
+        if not isinstance(raw, dict):
+            raise self.fail(table, name, "'lookup' is a table { table, key, value, where }")
+        for k in raw:
+            if k not in _LOOKUP_KEYS:
+                raise self.fail(table, name, f"unknown 'lookup' key '{k}'; allowed: {', '.join(sorted(_LOOKUP_KEYS))}")
+        where = raw.get("where")
+        if where is not None and (not isinstance(where, str) or not where.strip()):
+            raise self.fail(table, name, "'lookup.where' must be an SQL condition")
+        return LookupSpec(
+            table=self._identifier(table, name, raw.get("table")),
+            key=self._identifier(table, name, raw.get("key")),
+            value=self._identifier(table, name, raw.get("value")),
+            where=where,
         )

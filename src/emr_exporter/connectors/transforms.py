@@ -7,6 +7,7 @@ and a message that names the field — never the value, which may be patient dat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -86,12 +87,16 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
     if isinstance(value, int):
         return value
     try:
-        number = Decimal(_as_text(value, field, ctx).strip())
+        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
         if number != number.to_integral_value():
             raise InvalidOperation
         return int(number)
     except (InvalidOperation, ValueError):
         raise RowRejected("invalid-number", f"field '{field.name}' is not a whole number") from None
+
+
+#: What Korean EMRs write around an amount: "12,000원", "₩12,000", "\\12,000", "12 000".
+_AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
 
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
@@ -100,7 +105,7 @@ def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Decimal(str(value))
     try:
-        number = Decimal(_as_text(value, field, ctx).strip().replace(",", ""))
+        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
     except InvalidOperation:
         raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
     if not number.is_finite():
@@ -138,37 +143,112 @@ _DIGIT_FORMATS: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {
 }
 
 
-def _parse_date_text(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
     for fmt in formats:
         try:
             digits = _DIGIT_FORMATS.get(fmt)
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
                 return dt.datetime(*(int(text[start:end]) for start, end in digits[1]))
-            return dt.datetime.strptime(text, fmt)
+            parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if "%y" in fmt:
+            parsed = _century(parsed, pivot)
+        return parsed
     return None
 
 
+def _century(parsed: dt.datetime, pivot: int | None) -> dt.datetime:
+    """Two-digit years: 00..pivot are 20xx, the rest 19xx (strptime's own rule is 69 → 1969)."""
+    if pivot is None:
+        pivot = dt.date.today().year % 100
+    century = 2000 if parsed.year % 100 <= pivot else 1900
+    try:
+        return parsed.replace(year=century + parsed.year % 100)
+    except ValueError:  # 29 February of a year that is not a leap year in the other century
+        raise ValueError("no such day") from None
+
+
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+
+
+@functools.cache
+def zone(name: str) -> dt.tzinfo:
+    """A time zone by IANA name. Asia/Seoul is fixed +09:00 (no DST since 1988; no tz database needed)."""
+    if name in ("Asia/Seoul", "KST", "+09:00"):
+        return KST
+    if name in ("UTC", "Etc/UTC", "Z"):
+        return dt.UTC
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:
+        raise LookupError(f"unknown time zone {name!r} (an IANA name such as Asia/Seoul or UTC)") from None
+
+
+def _field_zone(field: FieldSpec, ctx: TransformContext) -> dt.tzinfo:
+    return zone(field.tz or ctx.spec.timezone)
+
+
+def _local(moment: dt.datetime, field: FieldSpec, ctx: TransformContext) -> dt.datetime:
+    """A date-time in the field's zone: clinic time (Asia/Seoul) stays naive, as every KST value does in
+    the pipeline (written +09:00); another zone stays aware, so FHIR writes its own offset."""
+    tz = _field_zone(field, ctx)
+    if moment.tzinfo is None:
+        return moment if tz is KST else moment.replace(tzinfo=tz)
+    moment = moment.astimezone(tz)
+    return moment.replace(tzinfo=None) if tz is KST else moment
+
+
+def _epoch(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime:
+    """Unix epoch seconds (or milliseconds) → the wall-clock time in the field's zone."""
+    try:
+        number = value if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else Decimal(
+            _as_text(value, field, ctx).strip())
+        seconds = Decimal(number) / (1000 if field.format == ("epoch_ms",) else 1)
+        moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=float(seconds))
+    except (InvalidOperation, ValueError, OverflowError, ArithmeticError):
+        raise RowRejected("invalid-date", f"field '{field.name}' is not a Unix time") from None
+    return _local(moment, field, ctx)
+
+
+def _is_epoch(field: FieldSpec) -> bool:
+    return bool(field.format) and field.format[0] in ("epoch", "epoch_ms")
+
+
 def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
+    if _is_epoch(field):
+        return _epoch(value, field, ctx).date()
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _local(value, field, ctx).date() if value.tzinfo is not None else value.date()
     if isinstance(value, dt.date):
         return value
     text = _as_text(value, field, ctx).strip()
-    parsed = _parse_date_text(text, ctx.spec.date_formats) or _parse_date_text(text, ctx.spec.datetime_formats)
-    if parsed is None:
+    pivot = ctx.spec.two_digit_year_pivot
+    parsed = (
+        (field.format and _parse_date_text(text, field.format, pivot))
+        or _parse_date_text(text, ctx.spec.date_formats, pivot)
+        or _parse_date_text(text, ctx.spec.datetime_formats, pivot)
+    )
+    if not parsed:
         raise RowRejected("invalid-date", f"field '{field.name}' is not a valid calendar date")
     return parsed.date()
 
 
 def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:
-    if isinstance(value, dt.datetime | dt.date):
+    if _is_epoch(field):
+        return _epoch(value, field, ctx)
+    if isinstance(value, dt.datetime):
+        return _local(value, field, ctx)
+    if isinstance(value, dt.date):
         return value
     text = _as_text(value, field, ctx).strip()
-    parsed = _parse_date_text(text, ctx.spec.datetime_formats)
-    if parsed is not None:
-        return parsed
+    pivot = ctx.spec.two_digit_year_pivot
+    parsed = (field.format and _parse_date_text(text, field.format, pivot)) or _parse_date_text(
+        text, ctx.spec.datetime_formats, pivot)
+    if parsed:
+        return _local(parsed, field, ctx)
     # A date-only value stays a date: no time is invented.
     return to_date(text, field, ctx)
 

@@ -9,7 +9,7 @@ One module per job family, so a new job has an obvious room:
 ``bundles``        verify, open
 ``report``         the transfer report (이관 보고서)
 ``documents``      readiness (the 17 portal documents), document preview
-``authoring``      detect, search this PC, test connection, scan, scaffold, installed connectors
+``authoring``      detect, search this PC, test connection, scan, scaffold, connector check, installed connectors
 ``sources``        doctor, data sources, database password, demo --load-into
 ``demo``           the wizard's demo clinic and its practice store
 ``signer``         does this certificate belong to this institution?
@@ -38,8 +38,8 @@ _HOME = {
                 "open_bundle", "verify_bundle"),
     "report": ("default_report_path", "write_report_for_bundle", "write_report_for_outcome"),
     "documents": ("collect_patient_from_bundle", "render_preview", "run_readiness"),
-    "authoring": ("detect_connectors", "list_connectors", "load_connector", "scan_database", "search_this_pc",
-                  "test_connection", "write_scaffold"),
+    "authoring": ("check_connector", "detect_connectors", "list_connectors", "load_connector", "scan_database",
+                  "search_this_pc", "test_connection", "write_scaffold"),
     "sources": ("list_dsns", "load_demo_into", "resolve_password", "run_doctor"),
     "demo": ("DemoMaterial", "prepare_demo_material", "start_demo_store"),
     "signer": ("check_certificate",),

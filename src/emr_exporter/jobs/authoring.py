@@ -1,9 +1,11 @@
 """The jobs for finding and describing a clinic database: ``detect`` (which EMR is this?), the search of this
 PC (the wizard's EMR page), test connection, ``scan`` (what an export would read, nothing written),
-``scaffold`` (profile an unknown database into a first connector) and the installed ``connectors``."""
+``scaffold`` (profile an unknown database into a first connector), ``connector check`` (what is left to finish
+a connector) and the installed ``connectors``."""
 
 from __future__ import annotations
 
+from emr_exporter.authoring.check import CheckReport, assert_connector_finished, check_connector
 from emr_exporter.authoring.scaffold import DEFAULT_SAMPLE_ROWS, ScaffoldOutcome, write_scaffold
 from emr_exporter.authoring.scan import (
     Candidate,
@@ -19,10 +21,13 @@ from emr_exporter.connectors import ConnectorSpec, list_connectors, load_connect
 __all__ = [
     "DEFAULT_SAMPLE_ROWS",
     "Candidate",
+    "CheckReport",
     "ConnectorSpec",
     "Detection",
     "ScaffoldOutcome",
     "ScanReport",
+    "assert_connector_finished",
+    "check_connector",
     "detect_connectors",
     "list_connectors",
     "load_connector",

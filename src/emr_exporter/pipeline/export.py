@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from emr_exporter import __version__, model
 from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
-from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec
+from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
 from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, MappingError, ReconciliationError
 from emr_exporter.pipeline import fhir
@@ -241,27 +241,75 @@ class ExportRun:
         if self.cancel is not None and self.cancel.is_set():
             raise ExportCancelled("The export was cancelled. Nothing was written; run it again to start over.")
 
+    def _expr(self, entity: EntitySpec, name: str, exprs: Mapping[str, str]) -> str:
+        engine = "sqlite" if self.source.engine == "sqlite-odbc" else self.source.engine
+        sql = exprs.get(engine, exprs.get("default"))
+        if sql is None:
+            from emr_exporter.errors import ConnectorSpecError
+
+            raise ConnectorSpecError(
+                str(self.spec.spec_file), f"entities.{entity.name}.fields.{name}",
+                f"'expr' has no expression for {engine} (give one for {engine} or a 'default')",
+            )
+        return sql
+
+    def source_sql(self, entity: EntitySpec) -> str:
+        """The entity's row source: its query plus computed columns (``expr``) and the composite key."""
+        extras = [
+            f"({self._expr(entity, name, fld.expr)}) AS {fld.source_column}"
+            for name, fld in entity.fields.items()
+            if fld.expr is not None
+        ]
+        if entity.composite:
+            from emr_exporter.sources.drivers import text_concat
+
+            extras.append(f"{text_concat(self.source.engine, entity.key_columns, COMPOSITE_KEY_SEPARATOR)} "
+                          f"AS {entity.key}")
+        if not extras:
+            return entity.inner_sql
+        return f"SELECT s.*, {', '.join(extras)} FROM ({entity.inner_sql}) s"
+
     def _joined_sql(self, entity: EntitySpec) -> str:
-        """The entity's query plus one LEFT JOIN per reference, telling whether the referenced row exists."""
+        """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
+        and per code look-up (the code table's value)."""
         selects = ["q.*"]
         joins = []
         for number, (name, fld) in enumerate(sorted(entity.fields.items()), 1):
-            if fld.type != "ref" or fld.column is None or fld.ref is None:
+            alias = f"r{number}"
+            if fld.lookup is not None and fld.column is not None:
+                lk = fld.lookup
+                where = f" WHERE {lk.where}" if lk.where else ""
+                selects.append(f"{alias}.v AS {fld.source_column}")
+                joins.append(
+                    f"LEFT JOIN (SELECT {lk.key} AS k, MIN({lk.value}) AS v FROM {lk.table}{where} "
+                    f"GROUP BY {lk.key}) {alias} ON {alias}.k = q.{fld.column}"
+                )
+                continue
+            if fld.type != "ref" or fld.source_column is None or fld.ref is None:
                 continue
             parent = self.spec.entities[fld.ref]
-            alias = f"r{number}"
-            selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
-            joins.append(f"LEFT JOIN {parent.table} {alias} ON {alias}.{parent.key} = q.{fld.column}")
+            if fld.ref_field is None and not parent.composite:
+                selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
+                joins.append(f"LEFT JOIN {parent.table} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
+                continue
+            # By a unique field of the parent: one row per value (the lowest key, the one the export keeps
+            # when the value repeats), so a child row is never repeated by the join.
+            value = parent.fields[fld.ref_field].source_column if fld.ref_field else parent.key
+            selects.append(f"{alias}.k AS {REF_COLUMN_PREFIX}{name}")
+            joins.append(
+                f"LEFT JOIN (SELECT p.{value} AS v, MIN(p.{parent.key}) AS k FROM ({self.source_sql(parent)}) p "
+                f"WHERE p.{value} IS NOT NULL GROUP BY p.{value}) {alias} ON {alias}.v = q.{fld.source_column}"
+            )
         if not joins:
-            return entity.inner_sql
-        return f"SELECT {', '.join(selects)} FROM ({entity.inner_sql}) q {' '.join(joins)}"
+            return self.source_sql(entity)
+        return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}"
 
     def _duplicate_values(self, entity: EntitySpec) -> dict[str, set[Any]]:
         duplicates: dict[str, set[Any]] = {}
         for name in entity.unique:
-            column = entity.fields[name].column
+            column = entity.fields[name].source_column
             sql = (
-                f"SELECT q.{column} FROM ({entity.inner_sql}) q WHERE q.{column} IS NOT NULL "
+                f"SELECT q.{column} FROM ({self.source_sql(entity)}) q WHERE q.{column} IS NOT NULL "
                 f"GROUP BY q.{column} HAVING COUNT(*) > 1"
             )
             duplicates[name] = {next(iter(row.values())) for row in self.source.rows(sql)}
@@ -272,13 +320,14 @@ class ExportRun:
         stats = next(
             self.source.rows(
                 f"SELECT COUNT(*) AS n, COUNT(DISTINCT q.{entity.key}) AS n_keys, "
-                f"SUM(CASE WHEN q.{entity.key} IS NULL THEN 1 ELSE 0 END) AS n_null FROM ({entity.inner_sql}) q"
+                f"SUM(CASE WHEN q.{entity.key} IS NULL THEN 1 ELSE 0 END) AS n_null FROM ({self.source_sql(entity)}) q"
             )
         )
         query_rows, keys, nulls = int(stats["n"]), int(stats["n_keys"]), int(stats["n_null"] or 0)
         if keys != query_rows - nulls:
+            key_name = ("columns " + " + ".join(entity.key_columns)) if entity.composite else f"column {entity.key}"
             raise ExportError(
-                f"The key column {entity.key} of table {entity.table} is not unique "
+                f"The key {key_name} of table {entity.table} is not unique "
                 f"({query_rows - nulls - keys} repeated keys). Declare a unique key for '{entity.name}' "
                 f"in {self.spec.spec_file}."
             )
@@ -287,25 +336,31 @@ class ExportRun:
     def count_all(self) -> dict[str, tuple[int, int]]:
         """Count every entity before anything is exported, and prove no source row is left behind.
 
-        Several entities may read one table (e.g. problems, allergies and medications in one list
-        table); their queries together must cover every row of it, or the export stops here.
+        Several sections may read one table. Either one of them reads every row (the others read some or
+        all of the rows again, e.g. the chief complaint of the visit table as a chart note), or their
+        filters split the table (problems, allergies and medications of one list table) and their counts
+        add up to the table's. Otherwise the export stops here.
         """
         counts: dict[str, tuple[int, int]] = {}
-        per_table: dict[str, int] = {}
+        per_table: dict[str, list[tuple[str, int]]] = {}
         self._counted_generation = snapshot_generation(self.source)
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
             counts[name] = self._count(entity)
-            per_table[entity.table] = per_table.get(entity.table, 0) + counts[name][0]
-        for table, covered in sorted(per_table.items()):
+            per_table.setdefault(entity.table.lower(), []).append((name, counts[name][0]))
+        for _, sections in sorted(per_table.items()):
+            table = self.spec.entities[sections[0][0]].table
             table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)
-            if covered != table_rows:
-                raise ReconciliationError(
-                    f"Table {table} holds {table_rows} rows but the connector's queries read {covered}; "
-                    f"rows would be left behind. Fix the queries in {self.spec.spec_file} "
-                    "(use LEFT JOIN, and make the filters of entities sharing a table cover every row)."
-                )
+            read = [n for _, n in sections]
+            if table_rows in read or sum(read) == table_rows:
+                continue
+            detail = ", ".join(f"[entities.{name}] {n}" for name, n in sections)
+            raise ReconciliationError(
+                f"Table {table} holds {table_rows} rows but the connector's queries read {sum(read)} ({detail}); "
+                f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "
+                "sections share a table, let one read every row or make their filters split it exactly."
+            )
         return counts
 
     # --- the stream ------------------------------------------------------------------------------

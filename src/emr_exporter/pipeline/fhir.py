@@ -564,6 +564,7 @@ _CHART_SECTIONS = (
     ("history", "현병력"),
     ("course", "경과"),
     ("plan", "계획"),
+    ("text", "진료기록"),
 )
 
 

@@ -223,6 +223,18 @@ def apply_connection_settings(connection: object, caps: DriverCaps) -> None:
             connection.setdecoding(sql_type, encoding=caps.text_result_encoding)  # type: ignore[attr-defined]
 
 
+def text_concat(engine: str, expressions: Sequence[str], separator: str) -> str:
+    """SQL joining ``expressions`` as text with ``separator``; NULL if any part is NULL (a composite key
+    with an empty part is a NULL key, quarantined as such, on every engine)."""
+    quoted = "'" + separator.replace("'", "''") + "'"
+    if engine in ("mariadb", "mysql"):  # || is OR there unless PIPES_AS_CONCAT
+        return "CONCAT(" + f", {quoted}, ".join(expressions) + ")"
+    if engine == "mssql":  # CONCAT would read NULL as ''
+        return f" + {quoted} + ".join(f"CAST({e} AS NVARCHAR(400))" for e in expressions)
+    text_type = "TEXT" if engine in ("sqlite", "sqlite-odbc", "postgresql") else "VARCHAR(400)"
+    return f" || {quoted} || ".join(f"CAST({e} AS {text_type})" for e in expressions)
+
+
 def caps_for(engine: str) -> DriverCaps:
     """The capabilities of ``engine`` (one of :data:`ENGINES`)."""
     try:

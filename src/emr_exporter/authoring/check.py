@@ -1,0 +1,342 @@
+"""``emr-export connector check``: what a contractor needs to finish a connector, in one run.
+
+It lints the spec (it loads, its tables exist), runs the export as a dry run (the same counting,
+mapping, references and FHIR as a real export; nothing is written) and reports:
+
+- tables of the database no section reads and ``[skip]`` does not list, with their row counts;
+- columns of read tables that no field, key, look-up, expression or query uses, with their non-empty
+  cell counts (carried raw by the export, but probably meant as data);
+- the reconciliation per section; orphans per reference with the share of the section's rows;
+- field defects per column (the reason codes of quarantined rows, by the field that failed);
+- FHIR validity (every resource checked against the FHIR R4 structure when ``fhir.resources`` is there);
+- one sample chart, masked, as the founder would see it (name and RRN masked, no free text).
+
+Counts and names only, except the masked sample chart (``--json`` leaves it out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.connectors.spec import ConnectorSpec, load_spec
+from emr_exporter.errors import EmrExporterError
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.base import Source, open_source
+
+_FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
+
+
+@dataclass
+class Defect:
+    section: str
+    field: str
+    column: str
+    reason_code: str
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Orphans:
+    section: str
+    field: str
+    ref: str
+    orphans: int
+    rows: int
+
+    @property
+    def share(self) -> float:
+        return self.orphans / self.rows if self.rows else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "share": round(self.share, 4)}
+
+
+@dataclass
+class CheckReport:
+    connector: str
+    source_label: str
+    lint: list[str] = field(default_factory=list)
+    unmapped_tables: list[tuple[str, int]] = field(default_factory=list)
+    unmapped_columns: list[tuple[str, str, int]] = field(default_factory=list)
+    reconciliation: dict[str, Any] = field(default_factory=dict)
+    orphans: list[Orphans] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)
+    fhir_resources: Counter[str] = field(default_factory=Counter)
+    fhir_problems: Counter[str] = field(default_factory=Counter)  # "Type: path: message" → count
+    fhir_validated: bool = False
+    sample_chart: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Finished: reconciles, nothing unmapped, valid FHIR (quarantined dirty rows are allowed)."""
+        return (bool(self.reconciliation.get("balanced")) and not self.unmapped_tables and not self.lint
+                and not self.fhir_problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "source": self.source_label,
+            "ok": self.ok,
+            "lint": self.lint,
+            "unmapped_tables": [{"table": t, "rows": n} for t, n in self.unmapped_tables],
+            "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
+            "reconciliation": self.reconciliation,
+            "orphans": [o.to_dict() for o in self.orphans],
+            "defects": [d.to_dict() for d in self.defects],
+            "fhir": {
+                "validated": self.fhir_validated,
+                "resources": dict(sorted(self.fhir_resources.items())),
+                "problems": dict(sorted(self.fhir_problems.items())),
+            },
+        }
+
+    def text(self) -> str:
+        """The report for a terminal."""
+        out = [f"connector check: {self.connector} on {self.source_label}", ""]
+        out.append("Spec: " + ("loads; " + "; ".join(self.lint) if self.lint else "loads, every table it names exists"))
+        out += ["", "Unmapped tables (neither read by a section nor listed under [skip]):"]
+        out += [f"  {t:<28}{n:>10} rows" for t, n in self.unmapped_tables] or ["  none"]
+        out += ["", "Unmapped columns of read tables (carried raw; map them or accept them):"]
+        out += [f"  {t + '.' + c:<40}{n:>10} non-empty cells" for t, c, n in self.unmapped_columns] or ["  none"]
+        out += ["", "Reconciliation (source rows = exported + quarantined):"]
+        out.append(f"  {'section':<20}{'table':<16}{'source':>8}{'exported':>10}{'quarantined':>13}")
+        for e in self.reconciliation.get("entities", []):
+            out.append(f"  {e['entity']:<20}{e['table']:<16}{e['source_rows']:>8}{e['exported']:>10}"
+                       f"{e['quarantined']:>13}")
+        out.append("  balanced" if self.reconciliation.get("balanced") else "  NOT BALANCED")
+        out += ["", "Orphans per reference:"]
+        out += [f"  {o.section}.{o.field} → {o.ref}: {o.orphans} of {o.rows} rows ({100 * o.share:.2f} %)"
+                for o in self.orphans] or ["  none"]
+        out += ["", "Field defects per column (rows quarantined by the field that failed):"]
+        out += [f"  {d.section}.{d.field} ({d.column}): {d.reason_code} {d.rows}" for d in self.defects] or ["  none"]
+        total = sum(self.fhir_resources.values())
+        out += ["", f"FHIR: {total} resources ("
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.fhir_resources.items())) + ")"]
+        if not self.fhir_validated:
+            out.append("  structure not checked: install emr-exporter[verify] (fhir.resources)")
+        elif self.fhir_problems:
+            out += [f"  INVALID {n}× {p}" for p, n in sorted(self.fhir_problems.items())]
+        else:
+            out.append("  every resource valid against the FHIR R4 structure")
+        out += ["", "Sample chart (masked, as the founder sees it):"]
+        out += [f"  {line}" for line in self.sample_chart] or ["  no patient exported"]
+        out += ["", "Result: " + ("finished" if self.ok else "not finished (see above)")]
+        return "\n".join(out) + "\n"
+
+
+def mask_name(name: str) -> str:
+    """김민준 → 김*준, 이서 → 이*; no more than the first and last characters."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class _SampleChart:
+    """Counts the first exported patient's records (bounded state: one patient id and counters)."""
+
+    def __init__(self) -> None:
+        self.patient: model.Patient | None = None
+        self.counts: Counter[str] = Counter()
+        self.first: dt.date | None = None
+        self.last: dt.date | None = None
+        self.codes: list[str] = []
+
+    def observe(self, record: model.Record) -> None:
+        if self.patient is None:
+            if isinstance(record, model.Patient):
+                self.patient = record
+            return
+        if getattr(record, "patient_id", None) != self.patient.id:
+            return
+        self.counts[type(record).__name__] += 1
+        if isinstance(record, model.Encounter):
+            day = record.start.date() if isinstance(record.start, dt.datetime) else record.start
+            self.first = day if self.first is None or day < self.first else self.first
+            self.last = day if self.last is None or day > self.last else self.last
+        if isinstance(record, model.Diagnosis) and len(self.codes) < 5 and record.code not in self.codes:
+            self.codes.append(record.code)
+
+    def report_members(self) -> list[tuple[str, bytes]]:
+        return []
+
+    def lines(self) -> list[str]:
+        p = self.patient
+        if p is None:
+            return []
+        chart = p.chart_number
+        masked_chart = chart[: max(1, len(chart) - 3)] + "***" if len(chart) > 3 else "***"
+        birth = f"{p.birth_date.year}년생" if p.birth_date else "생년 미상"
+        sex = {"male": "남", "female": "여"}.get(p.sex or "", "성별 미상")
+        lines = [
+            f"환자 {mask_name(p.name)} (차트번호 {masked_chart}), {sex}, {birth}, "
+            f"주민등록번호 {model.mask_rrn(p.rrn) or '없음'}",
+            f"내원 {self.counts['Encounter']}회"
+            + (f" ({self.first.isoformat()} ~ {self.last.isoformat()})" if self.first and self.last else ""),
+            "상병 " + (", ".join(self.codes) if self.codes else "없음"),
+        ]
+        others = {k: v for k, v in sorted(self.counts.items()) if k not in ("Encounter",)}
+        if others:
+            lines.append("기록 " + ", ".join(f"{k} {v}" for k, v in others.items()))
+        return lines
+
+
+class _CheckingRun(ExportRun):
+    """The export's own run, also counting quarantined rows per field and validating each resource."""
+
+    def __init__(self, *args: Any, validator: Callable[[dict[str, Any]], str | None] | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.validator = validator
+        self.failed_fields: Counter[tuple[str, str, str]] = Counter()  # (section, field, reason code)
+        self.resources: Counter[str] = Counter()
+        self.problems: Counter[str] = Counter()
+
+    def _quarantine(self, row: model.QuarantinedRow, counts: Any, keys: set[str], groups: set[str]) -> Iterator[bytes]:
+        found = _FIELD_IN_REASON.search(row.reason)
+        self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
+        yield from super()._quarantine(row, counts, keys, groups)
+
+    def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:
+        if group.startswith("fhir/"):
+            self.resources[str(obj["resourceType"])] += 1
+            if self.validator is not None:
+                problem = self.validator(dict(obj))
+                if problem:
+                    self.problems[f"{obj['resourceType']}: {problem}"] += 1
+        yield from super()._add(group, obj, groups)
+
+
+def _tables(source: Source) -> dict[str, list[str]]:
+    from emr_exporter.authoring.scaffold import _list_tables
+
+    return {name: [c.name for c in columns] for name, columns in _list_tables(source)}
+
+
+def _used_columns(spec: ConnectorSpec, table: str) -> set[str]:
+    used: set[str] = set()
+    texts: list[str] = []
+    for entity in spec.entities.values():
+        if entity.table.lower() != table.lower():
+            continue
+        used.update(c.lower() for c in entity.key_columns)
+        if entity.query:
+            texts.append(entity.query)
+        for f in entity.fields.values():
+            if f.column:
+                used.add(f.column.lower())
+            used.update(c.lower() for c in f.columns)
+            if f.expr:
+                texts.extend(f.expr.values())
+            if f.lookup is not None and f.lookup.where:
+                texts.append(f.lookup.where)
+    hooks = spec.path / "hooks.py"
+    if hooks.is_file():  # columns a hook reads (row["org_rec_no"]) count as used
+        texts.append(hooks.read_text(encoding="utf-8", errors="replace"))
+    words = {w.lower() for text in texts for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+    return used | words
+
+
+def check_connector(
+    folder: Path,
+    *,
+    database: Path | None = None,
+    odbc: str | None = None,
+    dsn: str | None = None,
+    password: str | None = None,
+    attachments_root: Path | None = None,
+    institution: Mapping[str, str | None] | None = None,
+    page_size: int = 1000,
+) -> CheckReport:
+    """Lint, scan and dry-run the connector in ``folder`` against a database (see the module docstring)."""
+    from emr_exporter.pipeline.fhir import structure_validator
+
+    spec = load_spec(Path(folder), origin=f"folder {folder}")
+    source = open_source(database=database, odbc=odbc, dsn=dsn, password=password, snapshot=True)
+    try:
+        report = CheckReport(connector=spec.name, source_label=source.label)
+        tables = _tables(source)
+        by_lower = {t.lower(): t for t in tables}
+        named = {e.table for e in spec.entities.values()} | set(spec.skip) | set(spec.detect_tables)
+        for table in sorted(named):
+            if table.lower() not in by_lower:
+                report.lint.append(f"table {table} does not exist in this database")
+        read = {e.table.lower() for e in spec.entities.values()}
+        skipped = {t.lower() for t in spec.skip}
+        for lower, table in sorted(by_lower.items()):
+            if lower in read:
+                used = _used_columns(spec, table)
+                for column in tables[table]:
+                    if column.lower() not in used:
+                        cells = int(source.scalar(f"SELECT COUNT({column}) FROM {table}") or 0)
+                        if cells:
+                            report.unmapped_columns.append((table, column, cells))
+            elif lower not in skipped:
+                report.unmapped_tables.append((table, int(source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)))
+        if attachments_root is None and spec.attachments_root and database is not None:
+            attachments_root = Path(database).parent / spec.attachments_root
+        overrides = dict(institution or {})
+        try:
+            clinic = read_institution(spec, source, overrides)
+        except EmrExporterError:
+            # The check does not need the real clinic: a placeholder keeps the dry run going.
+            report.lint.append("the clinic's code and name are not found by [institution] (give them on export)")
+            clinic = model.Institution(code="00000000", name="connector check")
+        sample = _SampleChart()
+        validator = structure_validator()
+        report.fhir_validated = validator is not None
+        run = _CheckingRun(
+            spec, source, institution=clinic, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            attachments_root=attachments_root, page_size=page_size, observers=[sample], validator=validator,
+        )
+        digest_stream(run.stream())
+        report.reconciliation = run.reconciliation.to_dict()
+        report.fhir_resources = run.resources
+        report.fhir_problems = run.problems
+        report.sample_chart = sample.lines()
+        rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
+        for (section, field_name, reason), n in sorted(run.failed_fields.items()):
+            entity = spec.entities[section]
+            fld = entity.fields.get(field_name)
+            column = ""
+            if fld is not None:
+                column = fld.column or "+".join(fld.columns) or ("expr" if fld.expr else "")
+            if reason == "orphan" and fld is not None and fld.ref:
+                ref = fld.ref + (f".{fld.ref_field}" if fld.ref_field else "")
+                report.orphans.append(Orphans(section, field_name, ref, n, rows.get(section, 0)))
+            else:
+                report.defects.append(Defect(section, field_name or "(row)", column, reason, n))
+        return report
+    finally:
+        source.close()
+
+
+def assert_connector_finished(
+    folder: Path, *, allowed_reasons: Iterable[str] | None = None, **source: Any
+) -> CheckReport:
+    """For a connector package's own tests: the check passes (reconciles, no unmapped table, valid FHIR),
+    and every quarantine reason is one of ``allowed_reasons`` (None: any). Raises AssertionError with the
+    report's text otherwise."""
+    report = check_connector(folder, **source)
+    problems: list[str] = []
+    if not report.ok:
+        problems.append("the connector check is not finished")
+    if allowed_reasons is not None:
+        allowed = set(allowed_reasons)
+        seen = {d.reason_code for d in report.defects} | ({"orphan"} if report.orphans else set())
+        if seen - allowed:
+            problems.append(f"unexpected quarantine reasons: {', '.join(sorted(seen - allowed))}")
+    if problems:
+        raise AssertionError("; ".join(problems) + "\n" + report.text())
+    return report
