@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -335,8 +336,6 @@ class _Validator:
         )
 
     def _check_timezone(self, name: str, table: str = "source", key: str = "timezone") -> None:
-        from emr_exporter.connectors.transforms import zone
-
         try:
             zone(name)
         except LookupError as exc:

@@ -7,7 +7,6 @@ and a message that names the field — never the value, which may be patient dat
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 import re
 import unicodedata
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.zones import KST, zone
 
 
 class RowRejected(Exception):
@@ -167,24 +167,6 @@ def _century(parsed: dt.datetime, pivot: int | None) -> dt.datetime:
         return parsed.replace(year=century + parsed.year % 100)
     except ValueError:  # 29 February of a year that is not a leap year in the other century
         raise ValueError("no such day") from None
-
-
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
-
-
-@functools.cache
-def zone(name: str) -> dt.tzinfo:
-    """A time zone by IANA name. Asia/Seoul is fixed +09:00 (no DST since 1988; no tz database needed)."""
-    if name in ("Asia/Seoul", "KST", "+09:00"):
-        return KST
-    if name in ("UTC", "Etc/UTC", "Z"):
-        return dt.UTC
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:
-        raise LookupError(f"unknown time zone {name!r} (an IANA name such as Asia/Seoul or UTC)") from None
 
 
 def _field_zone(field: FieldSpec, ctx: TransformContext) -> dt.tzinfo:
