@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from emr_exporter.gui.qt import QApplication, QFont, QFontDatabase, QLibraryInfo, QLocale, Qt, QTranslator
+from emr_exporter.gui.qt import (
+    QApplication,
+    QFont,
+    QFontDatabase,
+    QLibraryInfo,
+    QLocale,
+    QLocalServer,
+    QLocalSocket,
+    Qt,
+    QTranslator,
+    QWidget,
+)
 
 I18N_DOMAIN = "emr_exporter"
 
@@ -68,6 +80,85 @@ def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplica
     return app  # type: ignore[return-value]
 
 
+class SingleInstance:
+    """One wizard at a time per user and app folder: a second start asks the first to come forward, then ends.
+
+    A local socket (a named pipe on Windows) named after the user and the app-data folder. A socket left by
+    a crashed run answers nobody and is replaced.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or self.default_name()
+        self.server: QLocalServer | None = None
+
+    @staticmethod
+    def default_name() -> str:
+        import getpass
+        import hashlib
+
+        from emr_exporter.jobs import resume
+
+        folder = str(resume.app_data_dir().resolve())
+        return f"emr-exporter-{getpass.getuser()}-{hashlib.sha256(folder.encode()).hexdigest()[:12]}"
+
+    def ask_first_to_come_forward(self) -> bool:
+        """True if another wizard is running (it was asked to show itself)."""
+        socket = QLocalSocket()
+        socket.connectToServer(self.name)
+        if not socket.waitForConnected(1000):
+            return False
+        socket.write(b"raise\n")
+        socket.waitForBytesWritten(1000)
+        socket.disconnectFromServer()
+        return True
+
+    def listen(self, on_raise: Callable[[], None]) -> bool:
+        server = QLocalServer()
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(self.name):
+            QLocalServer.removeServer(self.name)  # a stale socket of a crashed run
+            if not server.listen(self.name):
+                return False
+
+        def accept() -> None:
+            while server.hasPendingConnections():
+                connection = server.nextPendingConnection()
+                connection.readyRead.connect(lambda c=connection: (c.readAll(), on_raise()))
+                connection.disconnected.connect(connection.deleteLater)
+
+        server.newConnection.connect(accept)
+        self.server = server
+        return True
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
+def bring_forward(window: QWidget) -> None:
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def run_wizard(app: QApplication, wizard: QWidget, instance: SingleInstance | None = None) -> int:
+    """Show the wizard and run until it ends. Cancel, Finish and the close button all end the process:
+    the event loop quits when the wizard is finished (hiding a dialog is not "closing the last window",
+    so without this a cancelled wizard left an invisible process behind)."""
+    instance = instance or SingleInstance()
+    if instance.ask_first_to_come_forward():
+        print("emr-exporter is already running; its window was brought forward.", file=sys.stderr)
+        return 0
+    instance.listen(lambda: (bring_forward(wizard), app.setProperty("raised", True)))
+    wizard.finished.connect(app.quit)  # type: ignore[attr-defined]
+    wizard.show()
+    try:
+        return app.exec()
+    finally:
+        instance.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="emr-exporter", description="The founder's export wizard.")
     parser.add_argument("--lang", choices=["ko", "en"], help="language (default: the system's)")
@@ -79,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     wizard = ExportWizard()
     if args.demo:
         wizard.start_page.demo_radio.setChecked(True)
-    wizard.show()
-    return app.exec()
+    return run_wizard(app, wizard)
 
 
 if __name__ == "__main__":

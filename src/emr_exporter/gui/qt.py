@@ -1,7 +1,8 @@
 """The one place PySide6 is imported: every other gui module imports Qt names from here.
 
 Keeps the Qt surface we use visible in one list (and swappable, should a binding ever change).
-QtCore, QtGui and QtWidgets only: they are all the ``pyside6-essentials`` wheel needs to ship.
+QtCore, QtGui, QtWidgets and QtNetwork (only its local sockets: one wizard at a time) — all in the
+``pyside6-essentials`` wheel.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase, QGuiApplication, QIcon, QRegularExpressionValidator
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -82,6 +84,8 @@ __all__ = [
     "QLabel",
     "QLibraryInfo",
     "QLineEdit",
+    "QLocalServer",
+    "QLocalSocket",
     "QLocale",
     "QMessageBox",
     "QObject",

@@ -62,6 +62,8 @@ class Session:
     store_tls_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[1])
     store_receipt_cert: Path | None = field(default_factory=lambda: store_settings_from_environment()[2])
     resumed_from_state: bool = False
+    #: Bytes per second for the upload (None: as fast as the link allows; tests slow it down).
+    upload_rate_limit: float | None = None
     #: A sealed file brought from another PC ("보관 파일 보내기"): send it, no export here.
     carried: bool = False
     demo_server: Any = None  # emr_exporter.upload.store.StoreServer: the demo's local reference store
@@ -195,7 +197,7 @@ class Session:
             raise ConfigError("No store address is set. Type the address of the national store.")
         request = UploadRequest(
             bundle=Path(self.outcome.bundle_path), store_url=self.store_url, store_cert=self.store_tls_cert,
-            receipt_cert=self.receipt_certificate(), chunk_size=1024 * 1024,
+            receipt_cert=self.receipt_certificate(), chunk_size=1024 * 1024, rate_limit=self.upload_rate_limit,
         )
         return run_upload(
             request, cancel=cancel, on_progress=lambda p: progress(("progress", p.position, p.size)),

@@ -257,22 +257,22 @@
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="273" />
+            <location filename="../../gui/pages/emr.py" line="272" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="281" />
+            <location filename="../../gui/pages/emr.py" line="280" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="286" />
+            <location filename="../../gui/pages/emr.py" line="285" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="290" />
+            <location filename="../../gui/pages/emr.py" line="289" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
