@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from emr_exporter.cli import run_command
-from emr_exporter.cli.progress import Progress
+from emr_exporter.cli.progress import Progress, human_bytes
 from emr_exporter.errors import RejectedByStore
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).with_name("emr-export")), *args], capture_output=True,
+                          text=True, timeout=300)
 
 
 class FakeTerminal(io.StringIO):
@@ -66,3 +74,38 @@ def test_plain_lines_when_not_a_terminal_and_nothing_with_json() -> None:
         "export: 500 rows of 1,000 rows (50.0%), 100 rows/s, about 0:05 left",
         "export: 1,000 rows of 1,000 rows (100.0%), 100 rows/s",
     ]
+
+
+def test_every_long_command_shows_plain_progress_lines_when_not_a_terminal_and_none_with_json(
+    tmp_path: Path,
+) -> None:
+    """export (via demo), verify, open and scan through the real CLI, with stderr a pipe (not a terminal)."""
+    demo = _cli("demo", "--out", str(tmp_path / "d"), "--patients", "5")
+    assert demo.returncode == 0, demo.stderr
+    assert "export patient: " in demo.stderr and "(100.0%)" in demo.stderr
+    (bundle,) = (tmp_path / "d").glob("*.emrx")
+    size = bundle.stat().st_size
+
+    verify = _cli("verify", str(bundle))
+    assert verify.returncode == 0
+    assert verify.stderr.splitlines()[-1].startswith(f"{bundle.name} verify: ")
+    assert verify.stderr.splitlines()[-1].endswith("(100.0%)")
+    assert all(line.startswith(f"{bundle.name} verify: ") for line in verify.stderr.splitlines())
+
+    opened = _cli("open", str(bundle), "--key", str(tmp_path / "d" / "demo-keys" / "store-key.pem"),
+                  "--out", str(tmp_path / "opened"))
+    assert opened.returncode == 0, opened.stderr
+    stages = [line.split(":")[0] for line in opened.stderr.splitlines()]
+    assert [s for i, s in enumerate(stages) if s not in stages[:i]] == [
+        f"{bundle.name} verify", f"{bundle.name} authenticate", f"{bundle.name} open"]
+    verify_lines = [line for line in opened.stderr.splitlines() if line.startswith(f"{bundle.name} verify: ")]
+    assert verify_lines[-1].endswith(f"of {human_bytes(size)} (100.0%)")
+    assert opened.stderr.splitlines()[-1].endswith("(100.0%)")
+
+    scan = _cli("scan", "--connector", "demo", "--source", str(tmp_path / "d" / "demo-clinic.sqlite"))
+    assert scan.returncode == 0 and "scan patient: " in scan.stderr
+
+    for args in (["verify", str(bundle), "--json"],
+                 ["scan", "--connector", "demo", "--source", str(tmp_path / "d" / "demo-clinic.sqlite"), "--json"]):
+        quiet = _cli(*args)
+        assert quiet.returncode == 0 and quiet.stderr == ""

@@ -20,6 +20,7 @@ import shutil
 import tarfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,6 +36,44 @@ from emr_exporter.bundle.keywrap import unwrap_key
 from emr_exporter.errors import BundleError, ConfigError
 
 READ_CHUNK = 1 << 20
+
+#: (stage, bytes done, bytes total) for a progress display: "verify" (reading and hashing every part),
+#: "authenticate" (decrypting every part without keeping anything), "open" (decrypting into the bag).
+ReadProgress = Callable[[str, int, int], None]
+_PROGRESS: ContextVar[ReadProgress | None] = ContextVar("bundle_read_progress", default=None)
+
+
+class _Meter:
+    """Counts the bytes of one stage for the progress callback of the current verify/open call."""
+
+    def __init__(self, stage: str, total: int) -> None:
+        self.stage, self.total, self.done = stage, total, 0
+        self.callback = _PROGRESS.get()
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        if self.callback is not None:
+            self.callback(self.stage, self.done, self.total)
+
+
+_METER: ContextVar[_Meter | None] = ContextVar("bundle_read_meter", default=None)
+
+
+def _advance(amount: int) -> None:
+    meter = _METER.get()
+    if meter is not None:
+        meter.advance(amount)
+
+
+def _finish_stage() -> None:
+    """The stage read everything it will (headers, signatures and trailer are not counted as they go)."""
+    meter = _METER.get()
+    if meter is not None and meter.done < meter.total:
+        meter.advance(meter.total - meter.done)
+
+
+def _start_stage(stage: str, total: int) -> None:
+    _METER.set(_Meter(stage, total) if _PROGRESS.get() is not None else None)
 INNER_SIGNATURE = "tagmanifest-sha256.txt.p7s"
 
 
@@ -115,9 +154,15 @@ class _Verified:
 # ---------------------------------------------------------------------------------------- verify
 
 
-def verify_bundle(path: Path, trust_anchors: list[x509.Certificate] | None = None) -> VerifyReport:
+def verify_bundle(
+    path: Path, trust_anchors: list[x509.Certificate] | None = None, *, progress: ReadProgress | None = None
+) -> VerifyReport:
     """Check everything a holder of the file can check without the store's key."""
-    return _verify(Path(path), trust_anchors).report
+    token = _PROGRESS.set(progress)
+    try:
+        return _verify(Path(path), trust_anchors).report
+    finally:
+        _PROGRESS.reset(token)
 
 
 def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verified:
@@ -127,6 +172,7 @@ def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verifi
     size = path.stat().st_size
     records: dict[bytes, bytes] = {}
     locations: list[_PartLocation] = []
+    _start_stage("verify", size)
     with open(path, "rb") as fh:
         if fh.read(len(fmt.MAGIC)) != fmt.MAGIC:
             raise BundleError(f"'{name}' is not a sealed bundle (.emrx): its first bytes are wrong.")
@@ -167,6 +213,7 @@ def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verifi
         raise BundleError(f"'{name}' ends before its signed header: the file is incomplete.")
     if fmt.TSIG not in records:
         raise _cut_short(name, locations, records)
+    _finish_stage()
 
     header_bytes, trailer_bytes = records[fmt.HEAD], records[fmt.TRLR]
     header = _load_json(header_bytes, "header", name)
@@ -255,6 +302,7 @@ def _read_part(fh: BinaryIO, name: str, position: int, length: int, file_size: i
             raise _cut_short_in_part(name, position)
         digest.update(chunk)
         remaining -= len(chunk)
+        _advance(len(chunk))
     return _PartLocation(position, index, bundle_uuid, offset, size, digest.hexdigest())
 
 
@@ -379,6 +427,7 @@ def _unlock(
         )
 
     # Pass 2: authenticate every part completely; nothing decrypted is kept.
+    _start_stage("authenticate", sum(loc.size for loc in verified.locations))
     for loc in verified.locations:
         for _ in _decrypt_part(path, loc, data_key, report.bundle_id):
             pass
@@ -392,6 +441,7 @@ def open_bundle(
     trust_anchors: list[x509.Certificate] | None = None,
     *,
     require_fhir_validation: bool = False,
+    progress: ReadProgress | None = None,
 ) -> OpenReport:
     """Verify every layer, decrypt, extract the bag into ``out_dir/<bundle_id>/`` and validate it.
 
@@ -399,7 +449,20 @@ def open_bundle(
     it ``OpenReport.fhir.structure_validated`` is False, or, with ``require_fhir_validation``, nothing is
     opened and a :class:`ConfigError` says how to install it.
     """
-    path, out_dir = Path(path), Path(out_dir)
+    token = _PROGRESS.set(progress)
+    try:
+        return _open(Path(path), store_key, Path(out_dir), trust_anchors, require_fhir_validation)
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _open(
+    path: Path,
+    store_key: RecipientPrivateKey,
+    out_dir: Path,
+    trust_anchors: list[x509.Certificate] | None,
+    require_fhir_validation: bool,
+) -> OpenReport:
     if require_fhir_validation and structure_validator() is None:
         raise ConfigError(
             f"FHIR structure validation was required, but fhir.resources is not installed: {ENABLE_HINT}"
@@ -418,6 +481,7 @@ def open_bundle(
         shutil.rmtree(staging)
     staging.mkdir()
     try:
+        _start_stage("open", sum(loc.size for loc in verified.locations))
         plaintext = _PlaintextReader(path, verified.locations, data_key, report.bundle_id)
         _extract(plaintext, staging, name)
         if plaintext.read(1):
@@ -459,6 +523,7 @@ def _decrypt_part(path: Path, loc: _PartLocation, data_key: bytes, bundle_id: st
                 if not chunk:
                     raise BundleError(f"'{path.name}' changed while it was being read.")
                 remaining -= len(chunk)
+                _advance(len(chunk))
                 out = decryptor.update(chunk)
                 if out:
                     yield out

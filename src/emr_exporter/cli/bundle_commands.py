@@ -62,9 +62,14 @@ def verify_command(bundle: Path, trust_anchors: tuple[Path, ...], as_json: bool)
     """Check a sealed bundle without the store's key: signatures, parts, completeness."""
 
     def run() -> None:
+        from emr_exporter.cli.progress import StagedProgress
         from emr_exporter.jobs.bundles import load_trust_anchors, verify_bundle
 
-        report = verify_bundle(bundle, load_trust_anchors(trust_anchors))
+        progress = StagedProgress(bundle.name, mode="off" if as_json else "auto")
+        try:
+            report = verify_bundle(bundle, load_trust_anchors(trust_anchors), progress=progress)
+        finally:
+            progress.close()
         if as_json:
             click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
         else:
@@ -93,11 +98,16 @@ def open_command(bundle: Path, key_path: Path, key_password_env: str | None, out
     """Verify every layer, decrypt and extract a sealed bundle (for the store or an auditor)."""
 
     def run() -> None:
+        from emr_exporter.cli.progress import StagedProgress
         from emr_exporter.jobs.bundles import load_trust_anchors, open_bundle
 
         store_key = load_store_key_for_cli(key_path, key_password_env)
-        report = open_bundle(bundle, store_key, out_dir, load_trust_anchors(trust_anchors),
-                             require_fhir_validation=require_fhir_validation)
+        progress = StagedProgress(bundle.name, mode="off" if as_json else "auto")
+        try:
+            report = open_bundle(bundle, store_key, out_dir, load_trust_anchors(trust_anchors),
+                                 require_fhir_validation=require_fhir_validation, progress=progress)
+        finally:
+            progress.close()
         if as_json:
             click.echo(json.dumps({"ok": True, **report.to_json()}, ensure_ascii=False))
             return

@@ -47,6 +47,7 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
         return _run_with_cancel(lambda cancel: run_readiness(request, progress, cancel))
 
     result = run_command(job, as_json=as_json)
+    progress.close()
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
         return

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +18,19 @@ CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
 
 
 class TerminalProgress:
-    """One updating line per entity on a terminal; silent when output is not a terminal or is JSON."""
+    """Export/scan/readiness progress: a bar per table with rows/s and time left on a terminal, plain lines
+    when stderr is not a terminal, nothing with --json (cli/progress.py)."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = time.monotonic()
-        self.entity: str | None = None
+    def __init__(self, enabled: bool, prefix: str = "export") -> None:
+        from emr_exporter.cli.progress import RowProgress
+
+        self.rows = RowProgress(enabled, prefix)
 
     def __call__(self, event: Any) -> None:
-        if not self.enabled:
-            return
-        if event.stage == "export" and event.entity:
-            if event.entity != self.entity:
-                self.entity, self.started = event.entity, time.monotonic()
-            rate = event.done / max(time.monotonic() - self.started, 1e-6)
-            left = (event.total - event.done) / rate if rate and event.total else 0
-            click.echo(
-                f"\r  {event.entity:<15} {event.done:>9}/{event.total:<9} {rate:>9.0f} rows/s  ~{left:.0f}s left",
-                err=True, nl=False,
-            )
-            if event.done >= event.total:
-                click.echo("", err=True)
-        elif event.stage == "count" and event.entity:
-            click.echo(f"\r  counting {event.entity:<30}", err=True, nl=False)
-        elif event.stage == "finish":
-            click.echo("\r  writing manifests and reports" + " " * 30, err=True)
+        self.rows.event(event)
+
+    def close(self) -> None:
+        self.rows.close()
 
 
 def _print_outcome(outcome: Any, as_json: bool) -> None:
@@ -98,6 +85,7 @@ def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, rep
         )
 
     outcome = run_command(job, as_json=as_json)
+    progress.close()
     _print_outcome(outcome, as_json)
     if not as_json and outcome.bundle_path is not None:
         click.echo(
@@ -170,6 +158,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
         return _run_with_cancel(lambda cancel: run_export(request, progress, cancel))
 
     outcome = run_command(job, as_json=as_json)
+    progress.close()
     _print_outcome(outcome, as_json)
     if not outcome.reconciliation.balanced:
         sys.exit(3)

@@ -139,3 +139,38 @@ class Progress:
 
     def close(self) -> None:
         end_line()
+
+
+class StagedProgress:
+    """Progress of a job that goes through named stages (verify, authenticate, open; one per table in an
+    export or a scan): each stage gets its own bar (or plain lines), with its own rate and time left."""
+
+    def __init__(self, prefix: str, *, unit: str = "bytes", mode: str = "auto", stream: TextIO | None = None) -> None:
+        self.prefix = prefix
+        self.display = Progress(prefix, unit=unit, mode=mode, stream=stream)
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        self.display.relabel(f"{self.prefix} {stage}".strip())
+        self.display.update(done, total)
+
+    def message(self, text: str) -> None:
+        self.display.message(text)
+
+    def close(self) -> None:
+        self.display.close()
+
+
+class RowProgress(StagedProgress):
+    """Adapter for the export/scan/readiness progress events (``stage``, ``entity``, ``done``, ``total``)."""
+
+    def __init__(self, enabled: bool, prefix: str = "export") -> None:
+        super().__init__(prefix, unit="rows", mode="auto" if enabled else "off")
+
+    def event(self, event: object) -> None:
+        stage = getattr(event, "stage", "")
+        entity = getattr(event, "entity", None)
+        if stage in ("export", "scan", "readiness") and entity:
+            total = int(getattr(event, "total", 0) or 0)
+            self(str(entity), int(getattr(event, "done", 0)), total or None)
+        elif stage == "finish":
+            self.message(f"{self.prefix}: writing manifests and reports")

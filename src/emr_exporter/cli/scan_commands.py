@@ -98,7 +98,7 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
     from emr_exporter.cli.export_commands import _run_with_cancel
     from emr_exporter.jobs.authoring import scan_database
 
-    progress = TerminalProgress(False)  # scan events are per page; the summary is printed at the end
+    progress = TerminalProgress(not as_json, prefix="scan")  # on stderr; the summary goes to stdout at the end
 
     def job() -> Any:
         kwargs = _source_kwargs(database, odbc, dsn)
@@ -106,6 +106,7 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
             connector, kwargs, attachments_root, connectors_dirs=connectors_dirs, progress=progress, cancel=cancel))
 
     report = run_command(job, as_json=as_json)
+    progress.close()
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, sort_keys=True))
         return
