@@ -305,3 +305,218 @@ covered_patient = { column = "BONIN_AMT", type = "decimal" }
 covered_insurer = { column = "GONGDAN_AMT", type = "decimal" }
 non_covered = { column = "BIGUP_AMT", type = "decimal" }
 '''
+
+
+def create_recept_clinic(path: Path, *, patients: int = 25, seed: int = 16) -> StyleClinic:
+    """Style "recept": English abbreviations (PATIENT, DOCTOR, RECEPT, DIAG, PRESC, PAY, SOAP), visits pointing
+    at the patient's integer id, dates as ``YYYYMMDD`` text, SOAP notes stamped in epoch milliseconds with
+    CP949 text, payments at ``YYYY-MM-DD HH:MM:SS``, amounts as ``12,000원`` text, T/F flags, a 13-digit RRN
+    in one column, a composite key on prescriptions, a common-code table, a config table and an access log."""
+    rnd = random.Random(seed)
+    path.unlink(missing_ok=True)
+    clinic = StyleClinic(path)
+    conn = sqlite3.connect(path)
+    c = conn.cursor()
+    c.executescript("""
+        CREATE TABLE HOSP_MST (HOSP_CD TEXT, HOSP_NM TEXT, ADDR TEXT, TEL TEXT);
+        CREATE TABLE COMM_CD (GRP TEXT, CD TEXT, CD_NM TEXT, PRIMARY KEY (GRP, CD));
+        CREATE TABLE SYS_CONFIG (CFG_ID INTEGER PRIMARY KEY, CFG_NM TEXT, CFG_VAL TEXT);
+        CREATE TABLE ACCESS_LOG (LOG_ID INTEGER PRIMARY KEY, USER_ID TEXT, LOG_TS INTEGER, ACTION TEXT);
+        CREATE TABLE DOCTOR (DOC_ID INTEGER PRIMARY KEY, DOC_NM TEXT, LIC_NO TEXT, DEPT_NM TEXT);
+        CREATE TABLE PATIENT (PT_ID INTEGER PRIMARY KEY, PT_NO TEXT, PT_NM TEXT, RRN TEXT, SEX TEXT,
+                              BIRTH_DT TEXT, ADDR TEXT, TEL_NO TEXT);
+        CREATE TABLE RECEPT (RECEPT_NO INTEGER PRIMARY KEY, PT_ID INTEGER, DOC_ID INTEGER, VISIT_DT TEXT,
+                             IO_CD TEXT, INS_CD TEXT, NIGHT_FG TEXT);
+        CREATE TABLE DIAG (DIAG_SEQ INTEGER PRIMARY KEY, RECEPT_NO INTEGER, PT_ID INTEGER, DIAG_CD TEXT,
+                           DIAG_NM TEXT, MAIN_FG TEXT, DIAG_DT TEXT);
+        CREATE TABLE PRESC (RECEPT_NO INTEGER, LINE_NO INTEGER, PT_ID INTEGER, ORD_DT TEXT, DRUG_CD TEXT,
+                            EDI_CD TEXT, DRUG_NM TEXT, DOSE TEXT, FREQ INTEGER, DAYS INTEGER,
+                            PRIMARY KEY (RECEPT_NO, LINE_NO));
+        CREATE TABLE PAY (PAY_NO INTEGER PRIMARY KEY, RECEPT_NO INTEGER, PT_ID INTEGER, PAY_DTTM TEXT,
+                          TOT_AMT TEXT, SELF_AMT INTEGER, CORP_AMT INTEGER);
+        CREATE TABLE SOAP (SOAP_ID INTEGER PRIMARY KEY, RECEPT_NO INTEGER, PT_ID INTEGER, DOC_ID INTEGER,
+                           WRITE_MS INTEGER, S_TXT BLOB, O_TXT BLOB, A_TXT BLOB, P_TXT BLOB);
+    """)
+    c.execute("INSERT INTO HOSP_MST VALUES ('41234560', '바른소아과의원(가상)', '대전광역시 가상구', '042-000-0000')")
+    c.executemany("INSERT INTO COMM_CD VALUES (?,?,?)", [("INS", "NHI", "건강보험"), ("INS", "MED", "의료급여"),
+                                                       ("INS", "GEN", "일반")])
+    c.executemany("INSERT INTO SYS_CONFIG VALUES (?,?,?)", [(1, "PRINTER", "LPT1"), (2, "AUTO_BACKUP", "T")])
+    c.executemany("INSERT INTO DOCTOR VALUES (?,?,?,?)", [(1, "정가상", "34567", "소아청소년과"), (2, "한예시", "45678", "소아청소년과")])
+    dirty: dict[str, dict[str, str]] = {t: {} for t in ("PATIENT", "RECEPT", "DIAG", "PRESC", "PAY", "SOAP")}
+    recept = 500
+    diag_seq = pay_no = soap_id = log_id = 0
+    for pt_id in range(1, patients + 1):
+        birth = dt.date(2008, 1, 1) + dt.timedelta(days=rnd.randrange(0, 365 * 17))
+        sex = rnd.choice("MF")
+        rrn = birth.strftime("%y%m%d") + ("3" if sex == "M" else "4") + f"{rnd.randrange(0, 10**6):06d}"
+        row = [pt_id, f"P{pt_id:05d}", rnd.choice(SURNAMES) + rnd.choice(GIVEN), rrn, sex, birth.strftime("%Y%m%d"),
+               "대전광역시 가상구", f"010-1111-{pt_id:04d}"]
+        if pt_id == 7:
+            row[5] = "20230230"  # an impossible birth date
+            dirty["PATIENT"][str(pt_id)] = "invalid-date"
+        c.execute("INSERT INTO PATIENT VALUES (?,?,?,?,?,?,?,?)", row)
+        for _ in range(rnd.randrange(1, 4)):
+            recept += 1
+            day = dt.date(2020, 3, 2) + dt.timedelta(days=rnd.randrange(0, 1500))
+            c.execute("INSERT INTO RECEPT VALUES (?,?,?,?,?,?,?)",
+                      [recept, pt_id, rnd.choice([1, 2]), day.strftime("%Y%m%d"), "O", rnd.choice(["NHI", "MED", "GEN"]),
+                       rnd.choice("TF")])
+            orphan_parent = pt_id == 7
+            if orphan_parent:
+                dirty["RECEPT"][str(recept)] = "orphan"
+            for _d in range(rnd.randrange(1, 3)):
+                diag_seq += 1
+                code, text = rnd.choice(KCD)
+                c.execute("INSERT INTO DIAG VALUES (?,?,?,?,?,?,?)",
+                          [diag_seq, recept, pt_id, code, text, "T" if _d == 0 else "F", day.strftime("%Y%m%d")])
+                if orphan_parent:
+                    dirty["DIAG"][str(diag_seq)] = "orphan"
+            for line in range(1, rnd.randrange(2, 4)):
+                local, edi, name = rnd.choice(DRUGS)
+                c.execute("INSERT INTO PRESC VALUES (?,?,?,?,?,?,?,?,?,?)",
+                          [recept, line, pt_id, day.strftime("%Y%m%d"), local, edi, name, "1", 3, rnd.randrange(1, 6)])
+                if orphan_parent:
+                    dirty["PRESC"][f"{recept}|{line}"] = "orphan"
+            pay_no += 1
+            total = rnd.randrange(20, 90) * 100
+            c.execute("INSERT INTO PAY VALUES (?,?,?,?,?,?,?)",
+                      [pay_no, recept, pt_id, f"{day.isoformat()} 1{rnd.randrange(0, 8)}:{rnd.randrange(0, 60):02d}:00",
+                       f"{total:,}원", total * 3 // 10, total - total * 3 // 10])
+            if orphan_parent:
+                dirty["PAY"][str(pay_no)] = "orphan"
+            soap_id += 1
+            written = dt.datetime.combine(day, dt.time(10, 5), KST)
+            c.execute("INSERT INTO SOAP VALUES (?,?,?,?,?,?,?,?,?)",
+                      [soap_id, recept, pt_id, 1, int(written.timestamp()) * 1000, "기침 3일".encode("cp949"),
+                       "인두 발적".encode("cp949"), "급성 인두염".encode("cp949"), "3일 후 재진".encode("cp949")])
+            if orphan_parent:
+                dirty["SOAP"][str(soap_id)] = "orphan"
+            log_id += 1
+            c.execute("INSERT INTO ACCESS_LOG VALUES (?,?,?,?)", [log_id, "admin", int(written.timestamp()), "VIEW"])
+    # dirty: a diagnosis of a reception that does not exist; a payment whose amount is not a number
+    diag_seq += 1
+    c.execute("INSERT INTO DIAG VALUES (?,?,?,?,?,?,?)", [diag_seq, 9999, 3, "J00", "급성 비인두염", "T", "20240101"])
+    dirty["DIAG"][str(diag_seq)] = "orphan"
+    pay_no += 1
+    c.execute("INSERT INTO PAY VALUES (?,?,?,?,?,?,?)", [pay_no, 501, 1, "2024-01-01 09:00:00", "미수", 0, 0])
+    dirty["PAY"][str(pay_no)] = "invalid-number"
+    conn.commit()
+    for (table,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
+        clinic.rows[table] = c.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    conn.close()
+    clinic.dirty = dirty
+    return clinic
+
+
+#: The finished connector for the "recept" style.
+RECEPT_CONNECTOR = r'''
+[connector]
+name = "recept"
+version = "1.0.0"
+product = "Recept-style EMR (synthetic test schema)"
+engines = ["sqlite", "mariadb", "postgresql"]
+
+[source]
+encoding = "cp949"
+date_formats = ["%Y%m%d"]
+datetime_formats = ["%Y-%m-%d %H:%M:%S"]
+
+[institution]
+query = "SELECT HOSP_CD AS code, HOSP_NM AS name, ADDR AS address, TEL AS phone FROM HOSP_MST"
+
+[skip]
+COMM_CD = "code table: the INS codes are kept as recorded"
+SYS_CONFIG = "program settings; no patient data"
+ACCESS_LOG = "who opened which screen; no clinical records"
+HOSP_MST = "the clinic's own row: read by [institution]"
+
+[entities.practitioner]
+table = "DOCTOR"
+key = "DOC_ID"
+
+[entities.practitioner.fields]
+name = { column = "DOC_NM", required = true }
+licence_number = "LIC_NO"
+department = "DEPT_NM"
+
+[entities.patient]
+table = "PATIENT"
+key = "PT_ID"
+unique = ["chart_number"]
+
+[entities.patient.fields]
+chart_number = { column = "PT_NO", required = true }
+name = { column = "PT_NM", required = true }
+rrn = { column = "RRN", type = "rrn" }
+sex = { column = "SEX", type = "code", map = { M = "male", F = "female" } }
+birth_date = { column = "BIRTH_DT", type = "date" }
+address = "ADDR"
+phone = "TEL_NO"
+
+[entities.encounter]
+table = "RECEPT"
+key = "RECEPT_NO"
+
+[entities.encounter.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+practitioner_id = { column = "DOC_ID", type = "ref", ref = "practitioner" }
+start = { column = "VISIT_DT", type = "date", required = true }
+kind = { column = "IO_CD", type = "code", map = { O = "outpatient", I = "inpatient" } }
+payer_type = { column = "INS_CD", lookup = { table = "COMM_CD", key = "CD", value = "CD_NM", where = "GRP = 'INS'" } }
+night_or_holiday = { column = "NIGHT_FG", type = "bool" }
+
+[entities.diagnosis]
+table = "DIAG"
+key = "DIAG_SEQ"
+
+[entities.diagnosis.fields]
+encounter_id = { column = "RECEPT_NO", type = "ref", ref = "encounter", required = true }
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+code = { column = "DIAG_CD", required = true }
+kcd_edition = { column = "DIAG_DT", type = "kcd_edition" }
+recorded = { column = "DIAG_DT", type = "date" }
+text = "DIAG_NM"
+primary = { column = "MAIN_FG", type = "bool" }
+
+[entities.chart_note]
+table = "SOAP"
+key = "SOAP_ID"
+
+[entities.chart_note.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+encounter_id = { column = "RECEPT_NO", type = "ref", ref = "encounter" }
+author_id = { column = "DOC_ID", type = "ref", ref = "practitioner" }
+recorded = { column = "WRITE_MS", type = "datetime", format = "epoch_ms", required = true }
+chief_complaint = "S_TXT"
+history = "O_TXT"
+course = "A_TXT"
+plan = "P_TXT"
+
+[entities.order_line]
+table = "PRESC"
+key = ["RECEPT_NO", "LINE_NO"]
+
+[entities.order_line.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+encounter_id = { column = "RECEPT_NO", type = "ref", ref = "encounter" }
+ordered = { column = "ORD_DT", type = "date", required = true }
+local_code = "DRUG_CD"
+edi_code = "EDI_CD"
+code_type = { value = "drug" }
+name = "DRUG_NM"
+dose = { column = "DOSE", type = "decimal" }
+frequency = { column = "FREQ", type = "int" }
+days = { column = "DAYS", type = "int" }
+
+[entities.receipt]
+table = "PAY"
+key = "PAY_NO"
+
+[entities.receipt.fields]
+encounter_id = { column = "RECEPT_NO", type = "ref", ref = "encounter", required = true }
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+issued = { column = "PAY_DTTM", type = "date", required = true }
+total = { column = "TOT_AMT", type = "decimal" }
+covered_patient = { column = "SELF_AMT", type = "decimal" }
+covered_insurer = { column = "CORP_AMT", type = "decimal" }
+'''

@@ -44,6 +44,11 @@ SHAPES: dict[str, str] = {
     "yyyymmddhhmmss": "text date-time YYYYMMDDHHMMSS",
     "iso_date": "text date YYYY-MM-DD",
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
+    "dotted_date": "text date YYYY.MM.DD",
+    "yymmdd": "text date YYMMDD (two-digit year)",
+    "epoch_s": "Unix time in seconds (2000-2040)",
+    "epoch_ms": "Unix time in milliseconds (2000-2040)",
+    "amount_text": "amount written with commas or 원 (12,000원)",
     "rrn": "13-digit resident registration number",
     "kcd": "KCD diagnosis code",
     "edi": "HIRA EDI code",
@@ -54,19 +59,24 @@ SHAPES: dict[str, str] = {
 }
 _KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
 # EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
-_EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,3})$")
+_EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,2})$")
 _RRN = re.compile(r"^(\d{6})-?([1-8]\d{6})$")
-_YN = {"Y", "N", "0", "1", "y", "n"}
+_YN = {"Y", "N", "0", "1", "y", "n", "T", "F"}
+_AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$")
+# Unix times from 2000-01-01 to 2040-01-01: an epoch column is a date, not an amount of money.
+_EPOCH_S = (946_684_800, 2_208_988_800)
+_EPOCH_MS = (_EPOCH_S[0] * 1000, _EPOCH_S[1] * 1000)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
 def _valid_date(text: str, fmt: str) -> bool:
     try:
-        dt.datetime.strptime(text, fmt)
+        parsed = dt.datetime.strptime(text, fmt)
     except ValueError:
         return False
-    return True
+    # An 8-digit institution code (31234567) is not the year 3123.
+    return 1900 <= parsed.year <= 2100
 
 
 def _text_shapes(text: str) -> set[str]:
@@ -81,6 +91,12 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_date")
     if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
         shapes.add("iso_datetime")
+    if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
+        shapes.add("dotted_date")
+    if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
+        shapes.add("yymmdd")
+    if _AMOUNT_TEXT.match(text):
+        shapes.add("amount_text")
     rrn = _RRN.match(text)
     if rrn and _valid_date(rrn.group(1), "%y%m%d"):
         shapes.add("rrn")
@@ -92,7 +108,7 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("yn")
     if _NUMBER.match(text):
         shapes.add("number")
-    if text.isdigit() and len(text) <= 12 and int(text) % 10 == 0:
+    if text.isdigit() and len(text) <= 12 and int(text) % 10 == 0 and len(text) != 6:
         shapes.add("amount")
     return shapes
 
@@ -101,7 +117,12 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     shapes: set[str] = set()
     if value in (0, 1):
         shapes.add("yn")
-    if value >= 0 and value == int(value) and int(value) % 10 == 0:
+    whole = value == int(value)
+    if whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
+        shapes.add("epoch_s")
+    elif whole and _EPOCH_MS[0] <= value < _EPOCH_MS[1]:
+        shapes.add("epoch_ms")
+    elif value >= 0 and whole and int(value) % 10 == 0:
         shapes.add("amount")
     return shapes
 
@@ -331,6 +352,11 @@ def profile_table(source: Source, name: str, columns: list[ColumnProfile], sampl
             close()
     for counter in counters.values():
         counter.finish()
+        column = counter.profile
+        if column.primary_key or re.fullmatch(r".*(_ID|_NO|_SEQ|_KEY)|ID|SEQ", column.name.upper()):
+            # D01, M0000001: identifiers that happen to look like KCD or EDI codes are not codes
+            column.shapes.pop("kcd", None)
+            column.shapes.pop("edi", None)
     return table
 
 
@@ -346,17 +372,17 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
 
 #: Table-name patterns (uppercase, matched against the whole name or one of its ``_`` parts).
 TABLE_HINTS: dict[str, tuple[str, ...]] = {
-    "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "의사", "STAFF"),
-    "patient": ("PT", "PAT", "PATIENT", "PTNT", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
-    "encounter": ("VISIT", "JUBSU", "JEOPSU", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수", "내원"),
-    "diagnosis": ("DIAG", "DIAGNOSIS", "SANG", "SANGBYEONG", "DX", "상병", "PROBLEM"),
-    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "PROGRESS", "EMR", "경과", "진료기록"),
-    "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "처방", "MED"),
+    "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "EUISA", "UISA", "의사", "STAFF"),
+    "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
+    "encounter": ("VISIT", "JUBSU", "JEOPSU", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수", "내원"),
+    "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM"),
+    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
+    "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
     "lab_result": ("LAB", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
     "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
-    "certificate": ("CERT", "CERTIFICATE", "JINDAN", "진단서", "증명서"),
-    "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAYMENT"),
+    "certificate": ("CERT", "CERTIFICATE", "JINDANSEO", "JDS", "진단서", "증명서"),
+    "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
     "fee_line": ("FEE", "BILL", "MYEONGSE", "명세", "CHARGE", "SUGA"),
     "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부"),
 }
@@ -365,8 +391,10 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
 _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
 _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PID", r"CHART_?NO", r"환자번호"),
-    "encounter": (r"VISIT_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"ENC(OUNTER)?_?(NO|ID)", r"RCV_?NO"),
-    "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)", r"USER_?ID"),
+    "encounter": (r"VISIT_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)", r"ENC(OUNTER)?_?(NO|ID)",
+                  r"RCV_?NO"),
+    "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
+                     r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
 }
 _REF_TARGET = {
@@ -382,48 +410,52 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department": (r"DEPT.*", r"진료과"),
     },
     "patient": {
-        "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호"),
+        "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호",
+                         r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"DOB", r"생년월일"),
+        "birth_date": (r"BIRTH.*", r"DOB", r"SAENGIL.*", r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
     },
     "encounter": {
-        "start": (r"VISIT_?(YMD|DT|DATE|DTTM)", r"JUBSU_?(YMD|DT|DATE)", r"(IN|ADM|START)_?(YMD|DT|DATE)",
-                  r"내원일.*"),
+        "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
+                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"내원일.*"),
         "end": (r"DISCH.*", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
         "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"VISIT_?(GB|TYPE)"),
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
-        "night_or_holiday": (r"NIGHT.*", r"HOLI.*"),
+        "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
         "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명"),
-        "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"주상병.*"),
-        "onset": (r"ONSET.*", r"발병.*"),
+        "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"JU_?YN", r"주상병.*"),
+        "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
     },
     "chart_note": {
-        "recorded": (r"REC_?(DTTM|DT|YMD|DATE)", r"(WRITE|WRT|CRE|REG)_?(DTTM|DT|YMD|DATE)", r"NOTE_?(DT|DATE)"),
-        "chief_complaint": (r"CC", r"CHIEF.*", r"주호소", r"S(UBJ(ECTIVE)?)?"),
-        "history": (r"HPI", r"HIST.*", r"PI", r"현병력"),
-        "course": (r"COURSE.*", r"PROGRESS.*", r"O(BJ(ECTIVE)?)?", r"경과.*"),
-        "plan": (r"PLAN.*", r"P", r"계획"),
+        "recorded": (r"REC_?(DTTM|DT|YMD|DATE)", r"(WRITE|WRT|CRE|REG)_?(DTTM|DT|YMD|DATE|TS|MS)",
+                     r"(NOTE|MEMO)_?(DT|DATE|DTTM|TS)"),
+        "chief_complaint": (r"CC", r"CHIEF.*", r"주호소", r"S(UBJ(ECTIVE)?)?", r"S_?(TXT|TEXT|NOTE)"),
+        "history": (r"HPI", r"HIST.*", r"PI", r"현병력", r"O_?(TXT|TEXT|NOTE)"),
+        "course": (r"COURSE.*", r"PROGRESS.*", r"O(BJ(ECTIVE)?)?", r"경과.*", r"A_?(TXT|TEXT|NOTE)"),
+        "plan": (r"PLAN.*", r"P", r"계획", r"P_?(TXT|TEXT|NOTE)"),
+        "text": (r"(MEMO|NOTE|CHART)_?(TXT|TEXT|CONTENT|NAEYONG)?", r"CONTENT.*", r"NAEYONG", r"내용"),
     },
     "order_line": {
-        "ordered": (r"ORD_?(YMD|DT|DATE)", r"RX_?(YMD|DT|DATE)", r"PRESC.*_(YMD|DT|DATE)"),
-        "local_code": (r"LOCAL_?CD", r"ORD_?CD", r"SUGA_?CD", r"ITEM_?CD"),
+        "ordered": (r"ORD_?(YMD|DT|DATE|DTTM)", r"RX_?(YMD|DT|DATE)", r"PRESC.*_(YMD|DT|DATE)",
+                    r"CHEOBANG_?(YMD|DT|DATE|DTTM)"),
+        "local_code": (r"LOCAL_?CD", r"ORD_?CD", r"SUGA_?CD", r"ITEM_?CD", r"YAK_?CD", r"DRUG_?CD"),
         "edi_code": (r"EDI.*", r"INS_?CD", r"BOHUM_?CD"),
         "name": (r"ORD_?NM", r"(DRUG|MED|ITEM)_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
-        "dose": (r"DOSE", r"(ONCE|1HOE)_?(QTY|AMT)", r"투여량"),
+        "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK)_?(QTY|AMT|RYANG)", r"투여량"),
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
-        "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL)_?CNT", r"횟수"),
+        "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL|TUYAK)_?CNT", r"횟수"),
         "days": (r"DAYS?", r"ILSU", r"일수"),
         "route": (r"ROUTE.*", r"용법"),
-        "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"원외.*"),
+        "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"WONOE.*", r"원외.*"),
     },
     "procedure": {
         "performed": (r"PROC_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)"),
@@ -454,12 +486,12 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "receipt": {
         "number": (r"RCPT_?NO", r"RECEIPT_?NO", r"SUNAP_?NO"),
-        "issued": (r"RCPT_?(YMD|DT|DATE)", r"SUNAP_?(YMD|DT|DATE)", r"(PAY|ISSUE)_?(YMD|DT|DATE)"),
-        "covered_patient": (r"INS_?SELF.*", r"(BON|BONIN)_?.*AMT", r"본인부담.*"),
+        "issued": (r"(RCPT|SUNAP|PAY|ISSUE)_?(YMD|DT|DATE|DTTM|TS|MS)",),
+        "covered_patient": (r"INS_?SELF.*", r"(BON|BONIN)_?.*AMT", r"SELF_?AMT", r"본인부담.*"),
         "covered_insurer": (r"(INS_)?CORP.*", r"GONG.*", r"공단부담.*"),
         "covered_full_self": (r"FULL_?SELF.*", r"전액본인.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
-        "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"총액"),
+        "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"총액"),
         "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*"),
     },
     "fee_line": {
@@ -491,7 +523,10 @@ _CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
                           "남": "male", "여": "female"},
     ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
 }
-_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime")
+_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "yymmdd", "epoch_s",
+                "epoch_ms")
+#: format = "…" written on a field for the shapes [source] formats do not cover
+_FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
 
 
 @dataclass(slots=True)
@@ -503,13 +538,15 @@ class FieldGuess:
     required: bool = False
     ref: str | None = None
     map: dict[str, str] | None = None
+    format: str | None = None
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class EntityGuess:
     entity: str
     table: str | None
-    key: str | None = None
+    key: str | list[str] | None = None
     why: str = ""
     key_why: str = ""
     query: str | None = None
@@ -545,8 +582,17 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
     holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or (
-        column.type_name.startswith(("DATETIME", "TIMESTAMP")))
+        column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
+        "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
+
+
+def _field_format(column: ColumnProfile) -> tuple[str | None, str]:
+    """A field ``format`` for shapes the [source] formats do not cover, with the share of values that fit."""
+    for shape, fmt in _FIELD_FORMATS.items():
+        if column.has(shape, 0.8):
+            return fmt, f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values are {SHAPES[shape]}"
+    return None, ""
 
 
 def _record_fields(entity: str) -> list[tuple[str, Any, bool]]:
@@ -594,6 +640,10 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type == "bool":
         return column.has("yn", 0.99)
     if field_type in ("int", "decimal"):
+        if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
+            return False  # a Unix time, not an amount
+        if field_type == "decimal" and column.has("amount_text", 0.8):
+            return True
         return column.numeric == column.non_empty or column.has("number", 1.0) or column.type_name.startswith(
             ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT"))
     if field_type == "rrn":
@@ -604,10 +654,33 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
 
 
 class _Guesser:
-    def __init__(self, profile: DatabaseProfile, sampled_codes: dict[tuple[str, str], set[str]]) -> None:
+    def __init__(self, profile: DatabaseProfile, sampled_codes: dict[tuple[str, str], set[str]],
+                 source: Source | None = None) -> None:
         self.profile = profile
         self.sampled_codes = sampled_codes  # (table, column) → sampled values of short code columns
         self.guesses: dict[str, EntityGuess] = {}
+        self.source = source  # for value overlaps between columns (counts only)
+        self._overlaps: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+
+    def overlap(self, child: TableProfile, column: str, parent: str, parent_column: str) -> tuple[int, int]:
+        """(sampled non-empty values of child.column, how many of them parent.parent_column holds)."""
+        cache_key = (child.name, column, parent, parent_column)
+        if cache_key in self._overlaps:
+            return self._overlaps[cache_key]
+        found = (0, 0)
+        if self.source is not None and IDENTIFIER.match(child.name) and IDENTIFIER.match(parent):
+            order_by = (child.primary_key or (column,))[0]
+            sample = _sample_sql(self.source, child.name, order_by, self.profile.sample_rows)
+            sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {parent} p WHERE "
+                   f"p.{parent_column} = s.{column}) THEN 1 ELSE 0 END) AS hit FROM ({sample}) s "
+                   f"WHERE s.{column} IS NOT NULL")
+            try:
+                row = next(self.source.rows(sql))
+                found = (int(row["n"] or 0), int(row["hit"] or 0))
+            except (SourceQueryError, StopIteration):
+                found = (0, 0)  # e.g. PostgreSQL refuses text = integer: no overlap
+        self._overlaps[cache_key] = found
+        return found
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         best: tuple[float, TableProfile | None, str] = (0.0, None, "")
@@ -636,9 +709,11 @@ class _Guesser:
                     return column, pattern
         return None
 
-    def key_for(self, table: TableProfile) -> tuple[str | None, str]:
+    def key_for(self, table: TableProfile) -> tuple[str | list[str] | None, str]:
         if len(table.primary_key) == 1:
             return table.primary_key[0], "the table's primary key"
+        if len(table.primary_key) > 1:
+            return list(table.primary_key), f"the table's primary key of {len(table.primary_key)} columns"
         for column in table.columns:
             if column.unique_in_sample and re.fullmatch(r".*(NO|ID|SEQ|KEY|CD)", column.name.upper()):
                 return column.name, "unique in the sample and named like a key; check it is unique in the table"
@@ -676,10 +751,45 @@ class _Guesser:
                 guess.missing.append(name)
         if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
             guess.missing.append("content_blob or content_path")
+        if entity == "patient" and not any(f.field == "rrn" for f in others):
+            split = self._split_rrn(table, used)
+            if split is not None:
+                others.append(split)
         guess.fields = refs + others
         if entity == "diagnosis":
             self._service_date(guess, table, used)
+        if "patient_id" in guess.missing:
+            self._patient_through_visit(guess, table)
         return guess
+
+    def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
+        """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
+        front = [c for c in table.columns if c.name not in used and c.has("yymmdd", 0.8)
+                 and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+        back = [c for c in table.columns if c.name not in used and c.max_length == 7 and c.has("number", 0.8)
+                and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+        if not front or not back:
+            return None
+        used.update({front[0].name, back[0].name})
+        return FieldGuess("rrn", front[0].name, "rrn", f"the RRN split over two columns ({front[0].name}: "
+                          f"{100 * front[0].share('yymmdd'):.0f} % YYMMDD; {back[0].name}: 7 digits)",
+                          columns=(front[0].name, back[0].name))
+
+    def _patient_through_visit(self, guess: EntityGuess, table: TableProfile) -> None:
+        """No patient column but a visit one: the patient comes from the visit (a LEFT JOIN keeps every row)."""
+        encounter = self.guesses.get("encounter")
+        visit_ref = next((f for f in guess.fields if f.field == "encounter_id"), None)
+        patient_ref = next((f for f in encounter.fields if f.field == "patient_id"), None) if encounter else None
+        if encounter is None or not encounter.usable or visit_ref is None or patient_ref is None:
+            return
+        if not isinstance(encounter.key, str) or guess.query:
+            return
+        guess.query = (f"SELECT X.*, V.{patient_ref.column} AS SCAFFOLD_PATIENT FROM {table.name} X "
+                       f"LEFT JOIN {encounter.table} V ON V.{encounter.key} = X.{visit_ref.column}")
+        guess.query_why = "no patient column: the visit's patient is joined in (LEFT JOIN keeps every row)"
+        guess.missing.remove("patient_id")
+        guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
+                                          required=True, ref=patient_ref.ref))
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """The date the KCD edition follows: a date column of the diagnosis table, or its visit's date."""
@@ -694,32 +804,58 @@ class _Guesser:
         visit_ref = next((f for f in guess.fields if f.field == "encounter_id"), None)
         start = next((f for f in encounter.fields if f.field == "start"), None) if encounter else None
         if (encounter is None or not encounter.usable or visit_ref is None or start is None
-                or start.type != "date" or guess.key is None):
+                or start.format is not None or guess.key is None or not isinstance(encounter.key, str)):
             return
         alias = "SCAFFOLD_SVC_DATE"
-        guess.query = (f"SELECT D.*, V.{start.column} AS {alias} FROM {table.name} D "
+        patient_ref = next((f for f in encounter.fields if f.field == "patient_id"), None)
+        extra = ""
+        if "patient_id" in guess.missing and patient_ref is not None:
+            extra = f", V.{patient_ref.column} AS SCAFFOLD_PATIENT"
+            guess.missing.remove("patient_id")
+            guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
+                                              "the visit's patient (see query)", required=True, ref=patient_ref.ref))
+        guess.query = (f"SELECT D.*, V.{start.column} AS {alias}{extra} FROM {table.name} D "
                        f"LEFT JOIN {encounter.table} V ON V.{encounter.key} = D.{visit_ref.column}")
         guess.query_why = ("the diagnosis table has no date: the visit's date is joined in for kcd_edition "
                            "(LEFT JOIN keeps every row)")
         why = "the visit's date (see query); the KCD edition follows the service date"
         guess.fields += [FieldGuess("kcd_edition", alias, "kcd_edition", why),
-                         FieldGuess("recorded", alias, "date", why)]
+                         FieldGuess("recorded", alias, start.type, why)]
 
     def _ref_field(self, table: TableProfile, name: str, target: str, required: bool,
                    used: set[str]) -> FieldGuess | None:
         parent = self.guesses.get(target)
-        if parent is None or not parent.usable or parent.table == table.name:
+        if parent is None or not parent.usable or parent.table == table.name or not isinstance(parent.key, str):
             return None
-        patterns = [re.escape(parent.key.upper())] if parent.key else []
-        patterns += _REF_PATTERNS.get(target, ())
-        match = self._match(table, patterns, used)
-        if match is None:
+        # The parent's columns a child may hold: its key, and its unique chart number.
+        targets: list[tuple[str, str]] = [(parent.key, target)]
+        chart = next((f for f in parent.fields if f.field == "chart_number"), None)
+        if chart is not None:
+            targets.append((chart.column, f"{target}.chart_number"))
+        patterns = [re.escape(c.upper()) for c, _ in targets] + list(_REF_PATTERNS.get(target, ()))
+        candidates: list[tuple[ColumnProfile, str]] = []
+        remaining = set(used)
+        while (match := self._match(table, patterns, remaining)) is not None:
+            candidates.append(match)
+            remaining.add(match[0].name)
+        best: tuple[float, int, int, ColumnProfile, str, str, str] | None = None
+        for column, pattern in candidates:
+            for parent_column, ref in targets:
+                sampled, hits = self.overlap(table, column.name, str(parent.table), parent_column)
+                share = hits / sampled if sampled else 0.0
+                if best is None or share > best[0]:
+                    best = (share, sampled, hits, column, pattern, parent_column, ref)
+        if best is None:
             return None
-        column, pattern = match
+        share, sampled, hits, column, pattern, parent_column, ref = best
+        if self.source is not None and sampled and share < 0.5:
+            return None  # most values point nowhere: a wrong guess would orphan every row
         used.add(column.name)
-        why = (f"same name as {target}'s key" if parent.key and column.name.upper() == parent.key.upper()
-               else f"column name matches {pattern}")
-        return FieldGuess(field=name, column=column.name, type="ref", ref=target, required=required,
+        why = f"column name matches {pattern}"
+        if sampled:
+            why += (f"; {hits} of {sampled} sampled values ({100 * share:.0f} %) are found in "
+                    f"{parent.table}.{parent_column}")
+        return FieldGuess(field=name, column=column.name, type="ref", ref=ref, required=required,
                           why=f"{why}; rows whose {target} is missing are quarantined as orphans")
 
     def _plain_field(self, entity: str, table: TableProfile, name: str, annotation: Any, required: bool,
@@ -775,8 +911,12 @@ class _Guesser:
             field_type = "code"
             why += "; every sampled value is a key of this map"
         used.add(column.name)
+        fmt = None
+        if field_type in ("date", "datetime"):
+            fmt, share = _field_format(column)
+            why += share
         return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
-                          map=mapping)
+                          map=mapping, format=fmt)
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
@@ -813,7 +953,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
 
 def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
     """Guess a table, key and fields for every canonical entity."""
-    return _Guesser(profile, _sampled_code_values(source, profile)).run()
+    return _Guesser(profile, _sampled_code_values(source, profile), source).run()
 
 
 # --- writing the files -----------------------------------------------------------------------------
@@ -824,11 +964,14 @@ def _toml_str(text: str) -> str:
 
 
 def _field_line(f: FieldGuess) -> str:
-    parts = [f"column = {_toml_str(f.column)}"]
+    parts = ([f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"] if f.columns
+             else [f"column = {_toml_str(f.column)}"])
     if f.type != "text":
         parts.append(f"type = {_toml_str(f.type)}")
     if f.ref:
         parts.append(f"ref = {_toml_str(f.ref)}")
+    if f.format:
+        parts.append(f"format = {_toml_str(f.format)}")
     if f.map:
         parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in f.map.items()) + " }")
     if f.required:
@@ -838,10 +981,11 @@ def _field_line(f: FieldGuess) -> str:
 
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
     seen = {shape for t in profile.tables for c in t.columns for shape in _DATE_SHAPES if c.has(shape, 0.8)}
-    dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d")) if shape in seen]
+    dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
+             if shape in seen]
     times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"))
              if shape in seen]
-    notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen]
+    notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen and s not in _FIELD_FORMATS]
     return dates or ["%Y-%m-%d", "%Y%m%d"], times or ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"], notes
 
 
@@ -865,6 +1009,42 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
             columns = ", ".join(f"{column} AS {alias}" for alias, column in pick.items())
             return f"SELECT {columns} FROM {table.name}", f"one-row table {table.name}"
     return None
+
+
+_SKIP_KINDS: tuple[tuple[str, str], ...] = (
+    (r"(.*_)?(CODE|CD|COMM_?CD|COMCD|CODE_?MST|CD_?MST)(_.*)?|공통코드|코드",
+     "a code table: codes other tables use (look them up with lookup = {{ table = \"{table}\", … }})"),
+    (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO)(_.*)?|설정|환경설정",
+     "program settings; no patient data"),
+    (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; check it holds no clinical records"),
+)
+
+
+def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
+    """``[skip]`` for the tables the guesses do not read: recognised ones with a reason, the rest commented
+    out so that `connector check` lists them until someone maps or skips them."""
+    read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
+    lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
+    open_lines: list[str] = []
+    for table in sorted(profile.tables, key=lambda t: t.name):
+        if table.name.lower() in read or not IDENTIFIER.match(table.name):
+            continue
+        reason = None
+        if institution_sql and re.search(rf"\bFROM {re.escape(table.name)}\b", institution_sql):
+            reason = "the clinic's own row: read by [institution]"
+        elif table.row_count == 0 and not table.unreadable:
+            reason = "empty"
+        else:
+            for pattern, text in _SKIP_KINDS:
+                if re.fullmatch(pattern, table.name.upper()) or re.fullmatch(pattern, table.name):
+                    reason = text.format(table=table.name)
+                    break
+        if reason is not None:
+            lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{table.name} = {_toml_str(reason)}"]
+        else:
+            open_lines.append(f"# {table.name} = \"…\"   # not recognised ({table.row_count} rows, "
+                              f"{len(table.columns)} columns): map it in a section, or skip it with the reason")
+    return [*lines, *open_lines, ""]
 
 
 def _engines(engine: str) -> list[str]:
@@ -909,6 +1089,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     else:
         lines += ["# [institution]   # no clinic table found: give --institution-code and --institution-name",
                   '# query = "SELECT … AS code, … AS name FROM …"', ""]
+    lines += _skip_block(profile, guesses, institution[0] if institution else None)
     if any(g.usable and any(f.type == "file" for f in g.fields) for g in guesses.values()):
         lines += ["[attachments]", "# GUESS (file paths are relative to this folder next to a database file; "
                   "or give --attachments-root)", 'root = "attachments"', ""]
@@ -927,7 +1108,10 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     body.append(f"[entities.{guess.entity}]")
     body.append(f"# GUESS ({guess.why})")
     body.append(f"table = {_toml_str(guess.table)}")
-    if guess.key:
+    if isinstance(guess.key, list):
+        body.append(f"# GUESS ({guess.key_why})")
+        body.append(f"key = [{', '.join(_toml_str(k) for k in guess.key)}]")
+    elif guess.key:
         body.append(f"# GUESS ({guess.key_why})")
         body.append(f"key = {_toml_str(guess.key)}")
     else:
