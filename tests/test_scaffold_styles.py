@@ -29,6 +29,7 @@ from korean_styles import (
     HWANJA_CONNECTOR,
     RECEPT_CONNECTOR,
     StyleClinic,
+    copy_to_server,
     create_hwanja_clinic,
     create_recept_clinic,
 )
@@ -128,3 +129,21 @@ def test_replacing_connector_toml_alone_finishes_each_style(style: tuple[str, St
             by_table[e["table"]] = by_table.get(e["table"], 0) + e["quarantined"]
     assert by_table == {table: len(clinic.dirty.get(table, {})) for table in by_table}
     assert sum(by_table.values()) == sum(len(d) for d in clinic.dirty.values())
+
+
+@pytest.mark.parametrize("server", ["mariadb", "postgresql"])
+def test_the_scaffold_over_odbc_guesses_the_same_and_reconciles(
+    server: str, tmp_path: Path, mariadb_conn_str: str, postgres_conn_str: str
+) -> None:
+    clinic = create_hwanja_clinic(tmp_path / "h.sqlite", patients=15)
+    target = copy_to_server(clinic, mariadb_conn_str if server == "mariadb" else postgres_conn_str,
+                            "emr_style_scaffold")
+    on_file = write_scaffold("hwanja", tmp_path / "file", database=clinic.path)
+    served = write_scaffold("hwanja", tmp_path / "odbc", odbc=target)
+    assert {e: (g.table and g.table.upper(), g.usable) for e, g in served.guesses.items()} == {
+        e: (g.table and g.table.upper(), g.usable) for e, g in on_file.guesses.items()}
+    text = served.connector_toml.read_text(encoding="utf-8")
+    assert 'ref = "patient.chart_number"' in text
+    report = check_connector(served.folder, odbc=target)
+    assert report.reconciliation["balanced"] and report.unmapped_tables == []
+    assert {o.ref for o in report.orphans} <= {"patient.chart_number", "encounter"}

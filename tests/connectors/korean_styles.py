@@ -520,3 +520,26 @@ total = { column = "TOT_AMT", type = "decimal" }
 covered_patient = { column = "SELF_AMT", type = "decimal" }
 covered_insurer = { column = "CORP_AMT", type = "decimal" }
 '''
+
+
+def copy_to_server(clinic: StyleClinic, conn_str: str, database: str) -> str:
+    """Load the clinic into a fresh database of its own on a test server; the connection string to it."""
+    import pyodbc
+
+    from emr_exporter.demo.load import load_demo_into
+    from emr_exporter.sources.drivers import parse_connection_string
+
+    admin = pyodbc.connect(conn_str, autocommit=True)
+    try:
+        admin.execute(f"DROP DATABASE IF EXISTS {database}")
+        if "maria" in conn_str.lower():
+            admin.execute(f"CREATE DATABASE {database} CHARACTER SET utf8mb4")
+        else:
+            admin.execute(f"CREATE DATABASE {database} ENCODING 'UTF8' TEMPLATE template0")
+    finally:
+        admin.close()
+    pairs = [(k, database if k.upper() == "DATABASE" else v) for k, v in parse_connection_string(conn_str)]
+    target = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}" for k, v in pairs)
+    result = load_demo_into(clinic.path, target)
+    assert result.rows == clinic.rows
+    return target

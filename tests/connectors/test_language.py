@@ -16,18 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyodbc
 import pytest
-from korean_styles import HWANJA_CONNECTOR, StyleClinic, create_hwanja_clinic
+from korean_styles import HWANJA_CONNECTOR, StyleClinic, copy_to_server, create_hwanja_clinic
 
 from emr_exporter import model
 from emr_exporter.connectors import load_connector
 from emr_exporter.connectors.spec import load_spec
-from emr_exporter.demo.load import load_demo_into
 from emr_exporter.errors import ConnectorSpecError, ReconciliationError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 from emr_exporter.sources.base import open_source
-from emr_exporter.sources.drivers import parse_connection_string
 
 CREATED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
@@ -175,25 +172,8 @@ def test_composite_keys_lookups_flags_and_the_second_section(file_export: Export
 @pytest.fixture(scope="module")
 def server_copies(clinic: StyleClinic, mariadb_conn_str: str, postgres_conn_str: str) -> dict[str, str]:
     """The same database loaded into its own database on each test server (nothing else in it)."""
-    copies: dict[str, str] = {}
-    for engine, conn_str in (("mariadb", mariadb_conn_str), ("postgresql", postgres_conn_str)):
-        admin = pyodbc.connect(conn_str, autocommit=True)
-        try:
-            if engine == "mariadb":
-                admin.execute("DROP DATABASE IF EXISTS emr_style_hwanja")
-                admin.execute("CREATE DATABASE emr_style_hwanja CHARACTER SET utf8mb4")
-            else:
-                admin.execute("DROP DATABASE IF EXISTS emr_style_hwanja")
-                admin.execute("CREATE DATABASE emr_style_hwanja ENCODING 'UTF8' TEMPLATE template0")
-        finally:
-            admin.close()
-        pairs = [(k, "emr_style_hwanja" if k.upper() == "DATABASE" else v)
-                 for k, v in parse_connection_string(conn_str)]
-        target = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}" for k, v in pairs)
-        result = load_demo_into(clinic.path, target)
-        assert result.rows == clinic.rows
-        copies[engine] = target
-    return copies
+    return {"mariadb": copy_to_server(clinic, mariadb_conn_str, "emr_style_hwanja"),
+            "postgresql": copy_to_server(clinic, postgres_conn_str, "emr_style_hwanja")}
 
 
 @pytest.mark.parametrize("engine", ["mariadb", "postgresql"])
@@ -203,6 +183,12 @@ def test_every_construct_gives_the_same_bag_on_the_servers(
     served = export(connectors, odbc=server_copies[engine])
     assert served.run.reconciliation.to_dict() == file_export.run.reconciliation.to_dict()
     assert served.sha256 == file_export.sha256
+    # connector check over ODBC: the same finished verdict
+    from emr_exporter.jobs.authoring import check_connector
+
+    report = check_connector(connectors / "hwanja", odbc=server_copies[engine])
+    assert report.ok, report.text()
+    assert report.reconciliation == file_export.run.reconciliation.to_dict()
 
 
 def test_coverage_guard_counts_rows_per_table(clinic: StyleClinic, tmp_path: Path) -> None:
