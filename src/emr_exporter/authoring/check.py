@@ -68,6 +68,7 @@ class CheckReport:
     source_label: str
     lint: list[str] = field(default_factory=list)
     unmapped_tables: list[tuple[str, int]] = field(default_factory=list)
+    empty_tables: list[str] = field(default_factory=list)  # not read, not skipped, but empty: nothing to lose
     unmapped_columns: list[tuple[str, str, int]] = field(default_factory=list)
     reconciliation: dict[str, Any] = field(default_factory=dict)
     orphans: list[Orphans] = field(default_factory=list)
@@ -90,6 +91,7 @@ class CheckReport:
             "ok": self.ok,
             "lint": self.lint,
             "unmapped_tables": [{"table": t, "rows": n} for t, n in self.unmapped_tables],
+            "empty_tables": self.empty_tables,
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "reconciliation": self.reconciliation,
             "orphans": [o.to_dict() for o in self.orphans],
@@ -107,12 +109,14 @@ class CheckReport:
         out.append("Spec: " + ("loads; " + "; ".join(self.lint) if self.lint else "loads, every table it names exists"))
         out += ["", "Unmapped tables (neither read by a section nor listed under [skip]):"]
         out += [f"  {t:<28}{n:>10} rows" for t, n in self.unmapped_tables] or ["  none"]
+        if self.empty_tables:
+            out.append(f"  ({len(self.empty_tables)} more are empty: {', '.join(self.empty_tables)})")
         out += ["", "Unmapped columns of read tables (carried raw; map them or accept them):"]
-        out += [f"  {t + '.' + c:<40}{n:>10} non-empty cells" for t, c, n in self.unmapped_columns] or ["  none"]
+        out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unmapped_columns] or ["  none"]
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
-        out.append(f"  {'section':<20}{'table':<16}{'source':>8}{'exported':>10}{'quarantined':>13}")
+        out.append(f"  {'section':<20}{'table':<22}{'source':>8}{'exported':>10}{'quarantined':>13}")
         for e in self.reconciliation.get("entities", []):
-            out.append(f"  {e['entity']:<20}{e['table']:<16}{e['source_rows']:>8}{e['exported']:>10}"
+            out.append(f"  {e['entity']:<20}{e['table']:<22}{e['source_rows']:>8}{e['exported']:>10}"
                        f"{e['quarantined']:>13}")
         out.append("  balanced" if self.reconciliation.get("balanced") else "  NOT BALANCED")
         out += ["", "Orphans per reference:"]
@@ -272,6 +276,9 @@ def check_connector(
         for table in sorted(named):
             if table.lower() not in by_lower:
                 report.lint.append(f"table {table} does not exist in this database")
+        from emr_exporter.sources.drivers import caps_for
+
+        quote = caps_for(source.engine).quote  # catalogue names as stored: `keys` is a reserved word
         read = {e.table.lower() for e in spec.entities.values()}
         skipped = {t.lower() for t in spec.skip}
         for lower, table in sorted(by_lower.items()):
@@ -279,11 +286,15 @@ def check_connector(
                 used = _used_columns(spec, table)
                 for column in tables[table]:
                     if column.lower() not in used:
-                        cells = int(source.scalar(f"SELECT COUNT({column}) FROM {table}") or 0)
+                        cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {quote(table)}") or 0)
                         if cells:
                             report.unmapped_columns.append((table, column, cells))
             elif lower not in skipped:
-                report.unmapped_tables.append((table, int(source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)))
+                rows = int(source.scalar(f"SELECT COUNT(*) FROM {quote(table)}") or 0)
+                if rows:
+                    report.unmapped_tables.append((table, rows))
+                else:
+                    report.empty_tables.append(table)
         if attachments_root is None and spec.attachments_root and database is not None:
             attachments_root = Path(database).parent / spec.attachments_root
         overrides = dict(institution or {})
