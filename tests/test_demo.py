@@ -133,20 +133,22 @@ def test_rrns_are_shape_valid_consistent_and_checksum_invalid(clinic: DemoClinic
 
 def test_planted_defects_are_in_the_database(clinic: DemoClinic) -> None:
     by_reason = Counter(d.reason_code for d in clinic.planted_defects)
+    # The clinical record's tables (demo/clinical.py) add 2 invalid dates, 1 orphan and 1 missing substance.
     assert by_reason == {
-        "invalid-date": 4, "orphan": 3, "duplicate": 2, "required-missing": 3, "bad-encoding": 3,
+        "invalid-date": 4 + 2, "orphan": 3 + 1, "duplicate": 2, "required-missing": 3 + 1, "bad-encoding": 3,
         "lossy-text": 3, "path-outside-root": 2, "file-missing": 2,
     }
     keys = {"PT_MASTER": "PT_NO", "VISIT": "VISIT_NO", "DIAG": "DIAG_NO", "CHART_REC": "REC_NO",
             "ORD_DTL": "ORD_NO", "LAB_RSLT": "RSLT_NO", "IMG_RPT": "RPT_NO", "RCPT": "RCPT_SEQ",
-            "ATTACH_FILE": "ATT_NO"}
+            "ATTACH_FILE": "ATT_NO", "VITAL_SIGN": "VS_NO", "VACCINATION": "VAC_NO", "ALLERGY": "ALG_NO",
+            "INS_HIST": "INS_NO"}
     for defect in clinic.planted_defects:
         assert defect.entity in model.ENTITY_TYPES
         (value,) = query(
             clinic, f"SELECT {defect.column} FROM {defect.table} WHERE {keys[defect.table]} = ?", int(defect.key)
         )[0]
         if defect.reason_code == "invalid-date":
-            assert value in ("00000000", "20230230", "20190231150000", "20210931")
+            assert value in ("00000000", "20230230", "20190231150000", "20210931", "20230231090000", "20220230")
         elif defect.reason_code == "required-missing":
             assert value is None
         elif defect.reason_code == "bad-encoding":

@@ -321,7 +321,9 @@ def source_id(table: str, key: str) -> dict[str, str]:
 
 
 def test_every_record_type_is_covered(records: dict[str, Any]) -> None:
-    assert {type(r) for r in records.values()} == set(model.ENTITY_TYPES.values())
+    from test_fhir_clinical import CLINICAL_TYPES  # the clinical-record types are covered there
+
+    assert {type(r) for r in records.values()} | CLINICAL_TYPES == set(model.ENTITY_TYPES.values())
 
 
 def test_every_resource_is_valid_fhir(resources: dict[str, dict[str, Any]]) -> None:

@@ -168,7 +168,9 @@ def test_visit_and_patient_documents_are_counted_exactly(
 
     opinions = scalar(demo_clinic, "SELECT COUNT(*) FROM CERT_ISSUE WHERE CERT_KIND = '소견서'")
     assert readiness.document("opinion").candidates == opinions
-    assert readiness.document("death-certificate").candidates == 0
+    deaths = scalar(demo_clinic, "SELECT COUNT(*) FROM CERT_ISSUE WHERE CERT_KIND = '사망진단서'")
+    assert deaths == 1  # demo/clinical.py keeps one copy, so that it can be previewed
+    assert readiness.document("death-certificate").candidates == deaths
 
 
 def test_summary_for_terminals_and_logs_carries_no_chart_numbers(

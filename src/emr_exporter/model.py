@@ -96,6 +96,37 @@ def mask_chart_number(key: str) -> str:
 #: "entered-in-error" was deleted or marked erroneous in the EMR but is exported, never dropped.
 RECORD_STATUSES: frozenset[str] = frozenset({"inactive", "entered-in-error"})
 
+#: Every status a record of each entity may carry (FHIR value-set codes of its resource, plus the
+#: generic RECORD_STATUSES). A source status the connector cannot map to one of these is kept verbatim
+#: in ``recorded_status`` with ``status`` left None; the FHIR mapper then writes ``unknown`` where the
+#: resource's value set has it (and counts it), else the row is quarantined with its raw values.
+STATUS_VALUES: dict[str, frozenset[str]] = {
+    "encounter": frozenset({"planned", "arrived", "in-progress", "finished", "cancelled", "entered-in-error"}),
+    "diagnosis": RECORD_STATUSES | {"active", "recurrence", "relapse", "remission", "resolved"},
+    "chart_note": RECORD_STATUSES,
+    "order_line": RECORD_STATUSES | {"active", "on-hold", "stopped", "completed", "cancelled", "draft"},
+    "procedure": RECORD_STATUSES | {"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed"},
+    "lab_result": RECORD_STATUSES
+    | {"registered", "preliminary", "final", "amended", "corrected", "cancelled"},
+    "receipt": RECORD_STATUSES | {"draft", "issued", "balanced", "cancelled"},
+    "fee_line": RECORD_STATUSES,
+    "attachment": RECORD_STATUSES,
+    "allergy": RECORD_STATUSES | {"active", "resolved"},  # a source status is the clinical status
+    "immunization": frozenset({"completed", "not-done", "entered-in-error"}),
+    "vital_signs": frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                              "entered-in-error"}),
+    "coverage": frozenset({"active", "cancelled", "draft", "entered-in-error"}),
+    "medication_statement": frozenset({"active", "completed", "entered-in-error", "intended", "stopped", "on-hold",
+                                       "not-taken"}),
+    "lab_report": frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected", "appended",
+                             "cancelled", "entered-in-error"}),
+}
+ALLERGY_CLINICAL_STATUSES = frozenset({"active", "inactive", "resolved"})
+ALLERGY_VERIFICATION_STATUSES = frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})
+CONDITION_VERIFICATION_STATUSES = frozenset(
+    {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Institution:
@@ -149,6 +180,12 @@ class Encounter:
     department: str | None = None
     payer_type: str | None = None  # 건강보험 | 의료급여 | 자보 | 산재 | 일반 (as recorded)
     night_or_holiday: bool = False
+    reason: str | None = None  # chief complaint of the visit (주소증), verbatim
+    admitted_from: str | None = None  # inpatient: admission route as recorded (외래, 응급실, 전원 …)
+    # inpatient: HL7 discharge-disposition code (home, other-hcf, aadvice, exp …) or the text as recorded
+    discharge_disposition: str | None = None
+    status: str | None = None  # None: finished (the clinic is closed); see STATUS_VALUES
+    recorded_status: str | None = None
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -165,7 +202,9 @@ class Diagnosis:
     onset: dt.date | None = None
     recorded: dt.date | None = None
     other_codes: tuple[str, ...] = ()  # further codes recorded with it, verbatim (e.g. "ICD10:R05")
-    status: str | None = None  # see RECORD_STATUSES
+    verification: str | None = None  # CONDITION_VERIFICATION_STATUSES (확진, 의증 …) when recorded
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -185,8 +224,15 @@ class ChartNote:
     plan: str | None = None
     text: str | None = None  # one free-text note, for EMRs (memos) that keep no sections
     amends_id: str | None = None  # the record this one corrects (art. 22(2): keep both)
-    status: str | None = None  # see RECORD_STATUSES
+    nursing: bool = False  # a nursing record (간호기록부): kept 5 years, not 10
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+    def __post_init__(self) -> None:
+        # Art. 15(1): 간호기록부 has its own class (5 years); the connector only says it is one.
+        if self.nursing and self.retention is RetentionClass.MEDICAL_RECORD:
+            object.__setattr__(self, "retention", RetentionClass.NURSING_RECORD)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +255,8 @@ class OrderLine:
     route: str | None = None
     prescriber_id: str | None = None
     outside_prescription: bool = False  # 원외처방 (a 처방전 was issued)
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.PRESCRIPTION
 
 
@@ -224,8 +271,14 @@ class ProcedureRecord:
     name: str | None = None
     performer_id: str | None = None
     is_operation: bool = False
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+    def __post_init__(self) -> None:
+        # Art. 15(1): 수술기록 is kept 10 years in its own class, whatever table it came from.
+        if self.is_operation and self.retention is RetentionClass.MEDICAL_RECORD:
+            object.__setattr__(self, "retention", RetentionClass.OPERATION_RECORD)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,7 +294,8 @@ class LabResult:
     unit: str | None = None
     reference_range: str | None = None
     flag: str | None = None  # H | L | N | A as recorded
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
@@ -291,7 +345,8 @@ class Receipt:
     non_covered: Decimal | None = None  # 비급여
     total: Decimal | None = None  # 진료비 총액
     paid: Decimal | None = None  # 납부한 금액
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -315,7 +370,8 @@ class FeeLine:
     patient_share: Decimal | None = None
     insurer_share: Decimal | None = None
     non_covered: Decimal | None = None
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -340,8 +396,190 @@ class Attachment:
     title: str | None = None
     content: AttachmentContent = field(default_factory=AttachmentContent)
     encrypted: bool = False  # the bytes are encrypted by the source EMR and carried as they are
-    status: str | None = None  # see RECORD_STATUSES
+    status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
+    recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+# --- the rest of the clinical record: allergies, immunizations, vital signs, coverage, medication list,
+# lab reports ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Allergy:
+    """알레르기·부작용: an allergy or intolerance to a substance (usually a drug)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None = None
+    substance: str  # the substance as recorded (약품명, 성분명, 음식 …)
+    substance_code: str | None = None  # as recorded
+    substance_system: str | None = None  # edi-medication | kd | atc | rxnorm | None: the clinic's own code
+    category: str | None = None  # food | medication | environment | biologic
+    kind: str | None = None  # allergy | intolerance
+    criticality: str | None = None  # low | high | unable-to-assess
+    clinical_status: str | None = None  # ALLERGY_CLINICAL_STATUSES
+    verification_status: str | None = None  # ALLERGY_VERIFICATION_STATUSES
+    reaction: str | None = None  # 증상, verbatim
+    severity: str | None = None  # mild | moderate | severe
+    onset: dt.date | None = None
+    recorded: dt.date | None = None
+    recorder_id: str | None = None
+    note: str | None = None
+    status: str | None = None  # see STATUS_VALUES["allergy"]
+    recorded_status: str | None = None  # the source's own status text, verbatim
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Immunization:
+    """예방접종: given, or not given with its reason (거부, 금기 …)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None = None
+    occurred: dt.date | dt.datetime
+    vaccine_code: str | None = None  # as recorded
+    vaccine_system: str | None = None  # kdca (KR Core 예방접종 유형) | cvx | kd | edi-medication | None: local
+    vaccine_name: str | None = None
+    dose_number: int | None = None  # 차수
+    lot_number: str | None = None
+    expiration: dt.date | None = None
+    manufacturer: str | None = None
+    site: str | None = None  # as recorded (좌측 삼각근 …)
+    route: str | None = None  # as recorded (IM, SC …)
+    dose: Decimal | None = None
+    dose_unit: str | None = None
+    performer_id: str | None = None
+    status_reason: str | None = None  # why it was not given, verbatim
+    status_reason_code: str | None = None  # v3-ActReason: PATOBJ | IMMUNE | MEDPREC | OSTOCK | VACEFF
+    status: str | None = None  # None: completed; see STATUS_VALUES["immunization"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+#: Vital-sign measurements of a :class:`VitalSigns` set: field → (LOINC, display, slug). Blood pressure
+#: is one measurement of two values (``systolic``/``diastolic``, unit ``bp_unit``).
+VITAL_KINDS: dict[str, tuple[str, str, str]] = {
+    "pulse": ("8867-4", "Heart rate", "pulse"),
+    "respiration": ("9279-1", "Respiratory rate", "resp"),
+    "temperature": ("8310-5", "Body temperature", "temp"),
+    "weight": ("29463-7", "Body weight", "weight"),
+    "height": ("8302-2", "Body height", "height"),
+    "bmi": ("39156-5", "Body mass index (BMI) [Ratio]", "bmi"),
+    "spo2": ("2708-6", "Oxygen saturation in Arterial blood", "spo2"),
+    "waist": ("8280-0", "Waist Circumference at umbilicus by Tape measure", "waist"),
+    "head": ("9843-4", "Head Occipital-frontal circumference", "head"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VitalSigns:
+    """활력징후: one set of measurements taken together (one source row); each becomes its own Observation.
+
+    Values as recorded (decimal), each with its unit as recorded (``<kind>_unit``); a unit that is not
+    recorded stays absent, it is never assumed.
+    """
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None = None
+    observed: dt.date | dt.datetime
+    performer_id: str | None = None
+    systolic: Decimal | None = None
+    diastolic: Decimal | None = None
+    bp_unit: str | None = None
+    pulse: Decimal | None = None
+    pulse_unit: str | None = None
+    respiration: Decimal | None = None
+    respiration_unit: str | None = None
+    temperature: Decimal | None = None
+    temperature_unit: str | None = None
+    temperature_method: str | None = None
+    weight: Decimal | None = None
+    weight_unit: str | None = None
+    height: Decimal | None = None
+    height_unit: str | None = None
+    bmi: Decimal | None = None
+    bmi_unit: str | None = None
+    bmi_status: str | None = None
+    spo2: Decimal | None = None
+    spo2_unit: str | None = None
+    oxygen_flow_rate: Decimal | None = None  # L/min, with the SpO2 measurement
+    inhaled_oxygen: Decimal | None = None  # %, with the SpO2 measurement
+    waist: Decimal | None = None
+    waist_unit: str | None = None
+    head: Decimal | None = None
+    head_unit: str | None = None
+    note: str | None = None
+    status: str | None = None  # None: final; see STATUS_VALUES["vital_signs"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Coverage:
+    """보험 자격: one period of the patient's coverage; a change of coverage is a new period (record)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    payer_type: str  # 건강보험 | 의료급여 | 보훈 | 무료진료 | 자보 | 산재 | 일반 (as recorded)
+    payer_class: str | None = None  # 의료급여 1종 / 2종, 직장 / 지역 … as recorded
+    payer_name: str | None = None  # 국민건강보험공단, 보험사명 … as recorded
+    insured_number: str | None = None  # 건강보험증번호 / 사고접수번호
+    subscriber_name: str | None = None  # 피보험자(세대주)
+    relationship: str | None = None  # HL7 subscriber-relationship code (self, spouse, child, parent, other) or text
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    status: str | None = None  # None: active; see STATUS_VALUES["coverage"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MedicationStatement:
+    """복용 중인 약 (medication list): what the patient takes or took, not an order of this clinic."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None = None
+    name: str | None = None
+    edi_code: str | None = None
+    local_code: str | None = None
+    dosage: str | None = None  # as recorded (1정 1일 1회 …)
+    started: dt.date | None = None
+    ended: dt.date | None = None
+    recorded: dt.date | None = None
+    informant_id: str | None = None
+    note: str | None = None
+    status: str | None = None  # None: unknown (not recorded); see STATUS_VALUES["medication_statement"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.MEDICAL_RECORD
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabReport:
+    """검사 보고서: a lab panel or report grouping its results (:class:`LabResult` ids)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    encounter_id: str | None = None
+    effective: dt.date | dt.datetime
+    issued: dt.datetime | None = None
+    code: str | None = None
+    name: str | None = None
+    result_ids: tuple[str, ...] = ()
+    performer_id: str | None = None
+    conclusion: str | None = None
+    status: str | None = None  # None: final; see STATUS_VALUES["lab_report"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
 #: Canonical entity name → record class. Connector specs use these names.
@@ -359,6 +597,13 @@ ENTITY_TYPES: dict[str, type] = {
     "receipt": Receipt,
     "fee_line": FeeLine,
     "attachment": Attachment,
+    # Added after the first 13 so that the export order of existing data stays as it was.
+    "allergy": Allergy,
+    "immunization": Immunization,
+    "vital_signs": VitalSigns,
+    "coverage": Coverage,
+    "medication_statement": MedicationStatement,
+    "lab_report": LabReport,  # after lab_result: a report refers to its results
 }
 
 #: Export order: parents before children, so references can be checked while streaming.
@@ -378,6 +623,12 @@ Record = (
     | Receipt
     | FeeLine
     | Attachment
+    | Allergy
+    | Immunization
+    | VitalSigns
+    | Coverage
+    | MedicationStatement
+    | LabReport
 )
 
 

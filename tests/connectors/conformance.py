@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import json
 import re
+import sys
 import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,6 +28,9 @@ from emr_exporter.connectors import ConnectorSpec, load_connector
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.export import ExportRun, Reconciliation, read_institution
 from emr_exporter.sources.base import Source
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the KR Core profile rules
+from krcore_rules import check_profiles
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
@@ -131,8 +135,18 @@ def check_conformance(
                 per_type[resource["resourceType"]] += 1
                 resources.append(resource)
     assert len(ids) == len(resources), "resource ids repeat"
-    # Organization + one resource per exported record.
-    assert sum(per_type.values()) == 1 + reconciliation.totals["exported"]
+    # Organization + the resources of every exported record: one each, except a vital-signs set, whose
+    # measurements are one Observation each with ids "<record id>-<measurement>".
+    record_ids = {line["id"] for e in reconciliation.entities for line in export.ndjson(f"report/lists/{e.entity}")}
+    assert len(record_ids) == reconciliation.totals["exported"]
+    owners = Counter(r["id"].split("-", 1)[0] for r in resources if r["resourceType"] != "Organization")
+    assert set(owners) == record_ids
+    multiple = {i for i, n in owners.items() if n > 1}
+    assert all(r["id"] != i for r in resources for i in multiple if r["resourceType"] != "Observation")
+    assert sum(per_type.values()) == 1 + sum(owners.values())
+    for resource in resources:  # the KR Core rules of docs/fhir-mapping.md for every profile claimed
+        problems = check_profiles(resource)
+        assert not problems, f"{resource['resourceType']}/{resource['id']}: {problems}"
     for resource in resources:
         for reference in _references(resource):
             if reference.startswith("../"):  # attachment bytes inside the bag

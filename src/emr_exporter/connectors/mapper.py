@@ -182,6 +182,12 @@ class EntityMapper:
                 values[name] = None
             elif field.type == "ref":
                 values[name] = self._ref(row, field, raw)
+            elif field.type == "status":
+                recorded = TRANSFORMS["status"](raw, field, ctx)
+                values["recorded_status"] = recorded
+                values[name] = self._status(field, recorded)
+            elif field.type == "ref_list":
+                values[name] = self._ref_list(field, TRANSFORMS["ref_list"](raw, field, ctx))
             else:
                 values[name] = (transform or TRANSFORMS[field.type])(raw, field, ctx)
         return values
@@ -224,6 +230,24 @@ class EntityMapper:
                 "orphan", f"field '{field.name}' refers to a {field.ref} that was quarantined"
             )
         return _referenced_record_id(self.spec.name, self.ref_table(field.ref), key)
+
+    def _status(self, field: FieldSpec, recorded: str) -> str | None:
+        """The record status for a source status: mapped, or a value set code as is; else None (kept as
+        recorded in ``recorded_status``, never guessed: the FHIR mapper writes it as unknown and counts it)."""
+        if field.map and recorded in field.map:
+            return str(field.map[recorded])
+        allowed = model.STATUS_VALUES.get(self.entity.canonical, frozenset())
+        return recorded if recorded in allowed else None
+
+    def _ref_list(self, field: FieldSpec, keys: tuple[str, ...]) -> tuple[str, ...]:
+        # A referenced row that was quarantined has no resource to point at: it is left out of the list
+        # (it is counted, with its raw values, in its own entity's quarantine).
+        assert field.ref is not None
+        quarantined = self.quarantined_keys.get(field.ref, ())
+        table = self.ref_table(field.ref)
+        return tuple(
+            _referenced_record_id(self.spec.name, table, key) for key in keys if key not in quarantined
+        )
 
     def _check_unique(self, row: Mapping[str, Any], key: str) -> None:
         for name, duplicated in self.duplicate_values.items():

@@ -28,7 +28,8 @@ FILE_PLACEHOLDERS = ("ProgramData", "ProgramFiles", "ProgramFiles(x86)", "UserPr
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 FIELD_TYPES = frozenset(
-    {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file"}
+    {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file",
+     "status", "ref_list"}
 )
 #: Fields every record has that the framework fills in itself.
 FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention"})
@@ -449,7 +450,7 @@ class _Validator:
                     f"{table_path}.fields", field_name,
                     f"{record_type.__name__} has no field '{field_name}'; fields: {', '.join(sorted(allowed))}",
                 )
-            fields[field_name] = self._field(f"{table_path}.fields", field_name, raw_field, earlier)
+            fields[field_name] = self._field(f"{table_path}.fields", field_name, raw_field, earlier, kind)
         for f in dataclasses.fields(record_type):
             has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
             if f.name not in FRAMEWORK_FIELDS and not has_default and f.name not in fields:
@@ -468,7 +469,22 @@ class _Validator:
             kind="" if kind == name else kind, key_columns=key_columns,
         )
 
-    def _field(self, table: str, name: str, raw: Any, earlier: Mapping[str, EntitySpec]) -> FieldSpec:
+    def _status_field(self, table: str, name: str, mapping: Any, entity_kind: str) -> None:
+        """A source status: mapped values must be statuses of the entity; anything else is kept as recorded."""
+        allowed = model.STATUS_VALUES.get(entity_kind)
+        if name != "status" or allowed is None:
+            raise self.fail(table, name, "type 'status' is for the field 'status' of an entity that has statuses")
+        for source_value, status in (mapping or {}).items():
+            if status not in allowed:
+                raise self.fail(
+                    table, name,
+                    f"maps {source_value!r} to {status!r}, which is not a status of {entity_kind}; "
+                    f"statuses: {', '.join(sorted(allowed))}",
+                )
+
+    def _field(
+        self, table: str, name: str, raw: Any, earlier: Mapping[str, EntitySpec], entity_kind: str = ""
+    ) -> FieldSpec:
         if isinstance(raw, str):  # shorthand: field = "column"
             raw = {"column": raw}
         if not isinstance(raw, dict):
@@ -498,13 +514,19 @@ class _Validator:
         if kind not in FIELD_TYPES:
             raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
         mapping = raw.get("map")
-        if mapping is not None and (not isinstance(mapping, dict) or kind not in {"code", "bool"}):
-            raise self.fail(table, name, "'map' must be a table and needs type 'code' or 'bool'")
+        if mapping is not None and (not isinstance(mapping, dict) or kind not in {"code", "bool", "status"}):
+            raise self.fail(table, name, "'map' must be a table and needs type 'code', 'bool' or 'status'")
         if kind == "code" and mapping is None:
             raise self.fail(table, name, "type 'code' needs a 'map'")
+        if kind == "status":
+            self._status_field(table, name, mapping, entity_kind)
         ref = raw.get("ref")
         ref_field = None
-        if kind == "ref":
+        if kind == "ref_list":
+            # A list of keys ("3,7,9", e.g. from GROUP_CONCAT) of rows of an earlier entity.
+            if not isinstance(ref, str) or ref not in earlier:
+                raise self.fail(table, name, f"type 'ref_list' needs 'ref' naming an earlier entity, got {ref!r}")
+        elif kind == "ref":
             if isinstance(ref, str) and "." in ref:
                 ref, ref_field = ref.split(".", 1)
             if not isinstance(ref, str) or (ref not in model.ENTITY_TYPES and ref not in earlier):

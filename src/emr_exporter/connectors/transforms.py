@@ -296,6 +296,16 @@ def to_file(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     return str(candidate)
 
 
+def to_status(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """The source's status text as recorded; :class:`~emr_exporter.connectors.mapper.EntityMapper` maps it."""
+    return _as_text(value, field, ctx).strip()
+
+
+def to_key_list(value: Any, field: FieldSpec, ctx: TransformContext) -> tuple[str, ...]:
+    """``"3,7,9"`` → ``("3", "7", "9")``: keys of referenced rows (a GROUP_CONCAT of child keys)."""
+    return tuple(part.strip() for part in _as_text(value, field, ctx).split(",") if part.strip())
+
+
 TRANSFORMS: dict[str, Callable[[Any, FieldSpec, TransformContext], Any]] = {
     "text": to_text,
     "int": to_int,
@@ -308,4 +318,6 @@ TRANSFORMS: dict[str, Callable[[Any, FieldSpec, TransformContext], Any]] = {
     "kcd_edition": to_kcd_edition,
     "blob": to_blob,
     "file": to_file,
+    "status": to_status,
+    "ref_list": to_key_list,
 }

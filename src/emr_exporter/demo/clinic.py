@@ -66,6 +66,27 @@ _BATCH_ROWS = 5000
 _FIRST_DAY = dt.date(2014, 1, 2)
 _LAST_DAY = dt.date(2026, 6, 30)
 
+#: The rest of the clinical record (issue "the whole clinical record"), in tables of their own.
+_CLINICAL_DDL = """
+CREATE TABLE ALLERGY (ALG_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_NO INTEGER, ALG_NM TEXT, ALG_CD TEXT,
+    CD_GB TEXT, ALG_TP TEXT, REACTION TEXT, SEVERITY TEXT, STAT TEXT, CERT TEXT, ONSET_YMD TEXT, REC_YMD TEXT,
+    DR_ID TEXT);
+CREATE TABLE VACCINATION (VAC_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_NO INTEGER, VAC_YMD TEXT,
+    VAC_CD TEXT, VAC_NM TEXT, DOSE_NO INTEGER, LOT_NO TEXT, EXP_YMD TEXT, MAKER TEXT, SITE TEXT, ROUTE TEXT,
+    DR_ID TEXT, STAT TEXT, REASON_CD TEXT, REASON TEXT);
+CREATE TABLE VITAL_SIGN (VS_NO INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, MSR_DTTM TEXT,
+    SBP INTEGER, DBP INTEGER, PR INTEGER, RR INTEGER, BT TEXT, BW TEXT, BH TEXT, BMI TEXT, SPO2 INTEGER,
+    STAT TEXT);
+CREATE TABLE INS_HIST (INS_NO INTEGER PRIMARY KEY, PT_NO INTEGER, INS_GB TEXT, INS_NM TEXT, CARD_NO TEXT,
+    HOLDER_NM TEXT, REL_CD TEXT, FROM_YMD TEXT, TO_YMD TEXT, STAT TEXT);
+CREATE TABLE MED_HIST (MH_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_NO INTEGER, DRUG_NM TEXT, EDI_CD TEXT,
+    DOSAGE TEXT, FROM_YMD TEXT, TO_YMD TEXT, STAT TEXT, REC_YMD TEXT);
+CREATE TABLE LAB_RPT (RPT_NO INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, RPT_DTTM TEXT, PANEL_CD TEXT,
+    PANEL_NM TEXT, STAT TEXT, DR_ID TEXT);
+CREATE TABLE NURSE_REC (NR_NO INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, REC_DTTM TEXT, NOTE BLOB);
+CREATE TABLE ADM_INFO (VISIT_NO INTEGER PRIMARY KEY, ADM_ROUTE TEXT, DSCH_RSLT TEXT);
+"""
+
 _DDL = """
 CREATE TABLE EMR_META (NAME TEXT PRIMARY KEY, VALUE TEXT);
 CREATE TABLE CLINIC_INFO (YKIHO TEXT PRIMARY KEY, HOSP_NM TEXT, ADDR TEXT, TEL TEXT, JONGBYUL TEXT,
@@ -98,7 +119,7 @@ CREATE TABLE FEE_DTL (FEE_SEQ INTEGER PRIMARY KEY, RCPT_SEQ INTEGER, VISIT_NO IN
     TOT_AMT INTEGER, SELF_AMT INTEGER, CORP_AMT INTEGER, NONINS_AMT INTEGER);
 CREATE TABLE ATTACH_FILE (ATT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_NO INTEGER, CRE_YMD TEXT,
     MIME_TP TEXT, TITLE TEXT, FILE_DATA BLOB, FILE_PATH TEXT);
-"""
+""" + _CLINICAL_DDL
 
 #: Source table → (canonical entity, column count). Order = insert statement column order.
 _TABLE_COLUMNS: dict[str, int] = {
@@ -117,6 +138,14 @@ _TABLE_COLUMNS: dict[str, int] = {
     "RCPT": 11,
     "FEE_DTL": 15,
     "ATTACH_FILE": 8,
+    "ALLERGY": 14,
+    "VACCINATION": 16,
+    "VITAL_SIGN": 14,
+    "INS_HIST": 10,
+    "MED_HIST": 10,
+    "LAB_RPT": 8,
+    "NURSE_REC": 5,
+    "ADM_INFO": 3,
 }
 
 #: Canonical entity of each source table that holds records.
@@ -134,6 +163,13 @@ TABLE_ENTITY: dict[str, str] = {
     "RCPT": "receipt",
     "FEE_DTL": "fee_line",
     "ATTACH_FILE": "attachment",
+    "ALLERGY": "allergy",
+    "VACCINATION": "immunization",
+    "VITAL_SIGN": "vital_signs",
+    "INS_HIST": "coverage",
+    "MED_HIST": "medication_statement",
+    "LAB_RPT": "lab_report",
+    "NURSE_REC": "chart_note",
 }
 
 
@@ -342,7 +378,10 @@ _ORPHAN_KEY_BASE = 900_000_000  # keys no row will ever have
 
 
 class _Builder:
-    def __init__(self, conn: sqlite3.Connection, rng: random.Random, attachments_root: Path) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, rng: random.Random, attachments_root: Path,
+        seed: int = DEFAULT_SEED, patients: int = 1,
+    ) -> None:
         self.conn = conn
         self.rng = rng
         self.attachments_root = attachments_root
@@ -360,6 +399,10 @@ class _Builder:
         self.imaging_cp949 = [(mod, edi, text.encode("cp949")) for mod, edi, text in _IMAGING]
         self.payer_codes = [code for code, _ in _PAYERS]
         self.payer_weights = [weight for _, weight in _PAYERS]
+        from emr_exporter.demo.clinical import ClinicalBuilder  # the clinical record, with its own RNG
+
+        # Its own random stream: the rows of the other tables stay exactly what they were before.
+        self.clinical = ClinicalBuilder(self, random.Random(f"clinical-{seed}"), patients)
 
     # -- plumbing --
     def key(self, table: str) -> int:
@@ -419,6 +462,7 @@ class _Builder:
         visit_days = sorted(first_offset + rng.randrange(self.span_days - first_offset) for _ in range(n_visits))
         visit_days[0] = first_offset
         first_visit = _FIRST_DAY + dt.timedelta(days=first_offset)
+        self.clinical.begin_patient(pt_no, birth, male, first_visit, index)
         self.add("PT_MASTER", (
             pt_no, chart_no, self.name(index), "M" if male else "F", f"{birth:%Y%m%d}",
             synthetic_rrn(birth, male, pt_no), self.address(), self.phone(), f"{first_visit:%Y%m%d}",
@@ -433,6 +477,7 @@ class _Builder:
             self.visit(pt_no, chart_no, visit_date, payer, planted_here)
         if rng.random() < 0.1:  # a scanned consent form, not tied to a visit
             self.attachment(pt_no, None, first_visit, None)
+        self.clinical.end_patient()
 
     def address(self) -> str:
         rng = self.rng
@@ -501,7 +546,8 @@ class _Builder:
             ))
             self.add("PROC_REC", (self.key("PROC_REC"), visit_no, pt_no, ymd, edi, name, dr_id, "Y" if is_op else "N"))
             fee_lines.append(("처치 및 수술료", edi, name, price, 1, 1, True))
-        if rng.random() < 0.12:
+        had_labs = rng.random() < 0.12
+        if had_labs:
             for code, name, unit, ref_range, low, high, decimals in rng.sample(_LABS, rng.randrange(1, 4)):
                 value = round(rng.uniform(low, high), decimals)
                 lo, hi = (float(x) for x in ref_range.split("-"))
@@ -525,6 +571,7 @@ class _Builder:
             self.attachment(pt_no, visit_no, when, None)
         for kind in defects:
             self.defect(kind, visit_no, pt_no, when, dr_id)
+        self.clinical.visit(visit_no, when, inpatient, discharge, dr_id, had_labs, payer)
 
     def certificate(
         self, visit_no: int, pt_no: int, chart_no: str, when: dt.date, kind: str, dr_id: str,
@@ -716,12 +763,13 @@ def create_demo_clinic(
         conn.execute("PRAGMA synchronous=OFF")
         conn.executescript(_DDL)
         conn.execute("BEGIN")
-        builder = _Builder(conn, rng, attachments_root)
+        builder = _Builder(conn, rng, attachments_root, seed, patients)
         builder.clinic()
         for index in range(patients):
             builder.patient(index, child_plan.get(index, ()))
             for kind in patient_plan.get(index, ()):
                 builder.defective_patient(kind, index)
+        builder.clinical.finish()
         builder.flush_all()
         conn.execute("COMMIT")
     finally:

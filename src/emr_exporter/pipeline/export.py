@@ -44,6 +44,10 @@ class EntityReconciliation:
     exported: int = 0
     quarantined: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    # FHIR status of every written resource ("final", "entered-in-error", "active/confirmed" …), and how
+    # many records had a source status with no FHIR equivalent (written as unknown, the text kept verbatim).
+    statuses: Counter[str] = field(default_factory=Counter)
+    statuses_kept_as_recorded: int = 0
 
     @property
     def balanced(self) -> bool:
@@ -58,6 +62,8 @@ class EntityReconciliation:
             "quarantined": self.quarantined,
             "quarantine_reasons": dict(sorted(self.reasons.items())),
             "balanced": self.balanced,
+            "statuses": dict(sorted(self.statuses.items())),
+            "statuses_kept_as_recorded": self.statuses_kept_as_recorded,
         }
 
 
@@ -500,7 +506,10 @@ class ExportRun:
             if result.provenance.key in quarantined_keys:
                 return
         for resource in resources:
+            counts.statuses[fhir.status_label(resource)] += 1
             yield from self._add(f"fhir/{resource['resourceType']}", resource, groups)
+        if fhir.status_kept_as_recorded(result):
+            counts.statuses_kept_as_recorded += 1
         if isinstance(result, model.Patient):
             yield from self._add("report/roster", roster_line(result), groups)
         yield from self._add(f"report/lists/{entity.name}", list_line(result), groups)
@@ -564,7 +573,8 @@ def roster_line(patient: model.Patient) -> dict[str, Any]:
 def list_line(record: model.Record) -> dict[str, Any]:
     """A line of the per-type list (종류별 목록): which record, whose, when, what kind."""
     when = None
-    for name in ("start", "recorded", "ordered", "performed", "observed", "issued", "service_date", "created"):
+    for name in ("start", "recorded", "ordered", "performed", "observed", "issued", "service_date", "created",
+                 "occurred", "effective", "valid_from", "started"):
         value = getattr(record, name, None)
         if value is not None:
             when = value.isoformat()

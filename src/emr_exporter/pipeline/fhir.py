@@ -48,6 +48,21 @@ PROFILE_HEALTHCARE_ORGANIZATION = KRCORE_PROFILE_BASE + "krcore-healthcare-organ
 PROFILE_ENCOUNTER = KRCORE_PROFILE_BASE + "krcore-encounter"
 PROFILE_PROCEDURE = KRCORE_PROFILE_BASE + "krcore-procedure"
 PROFILE_DIAGNOSTIC_IMAGING = KRCORE_PROFILE_BASE + "krcore-diagnosticreport-diagnostic-imaging"
+PROFILE_LAB_REPORT = KRCORE_PROFILE_BASE + "krcore-diagnosticreport-laboratory-results"
+PROFILE_ALLERGY = KRCORE_PROFILE_BASE + "krcore-allergyintolerance"
+PROFILE_IMMUNIZATION = KRCORE_PROFILE_BASE + "krcore-immunization"
+PROFILE_VITAL_SIGNS = KRCORE_PROFILE_BASE + "krcore-vitalsigns"
+PROFILE_BLOOD_PRESSURE = KRCORE_PROFILE_BASE + "krcore-bloodpressure"
+#: Vital-sign kind → (KR Core profile, the UCUM code that profile fixes). Kinds not listed here use the
+#: generic vital-signs profile; a measurement in another unit (lb, degF …) claims no profile.
+VITAL_PROFILES: dict[str, tuple[str, str]] = {
+    "pulse": (KRCORE_PROFILE_BASE + "krcore-heartrate", "/min"),
+    "respiration": (KRCORE_PROFILE_BASE + "krcore-respiratoryrate", "/min"),
+    "temperature": (KRCORE_PROFILE_BASE + "krcore-bodytemperature", "Cel"),
+    "weight": (KRCORE_PROFILE_BASE + "krcore-bodyweight", "kg"),
+    "height": (KRCORE_PROFILE_BASE + "krcore-bodyheight", "cm"),
+    "spo2": (KRCORE_PROFILE_BASE + "krcore-pulseoximetry", "%"),
+}
 
 #: KR Core code systems and identifier systems.
 KCD_SYSTEM_PREFIX = "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-"  # + edition number
@@ -57,6 +72,19 @@ EDI_MATERIAL_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/hira-edi-material"
 HIRA_KRNPI_SYSTEM = "http://www.hl7korea.or.kr/Identifier/hira-krnpi"
 MOHW_MD_LICENSE_SYSTEM = "http://www.hl7korea.or.kr/Identifier/mohw-md-license-id"
 KRCORE_CONDITION_CATEGORY_SYSTEM = "http://www.hl7korea.or.kr/fhir/krcore/CodeSystem/krcore-condition-category-types"
+KRCORE_VACCINATION_SYSTEM = "http://www.hl7korea.or.kr/fhir/krcore/CodeSystem/krcore-vcnt-types"  # 예방접종 유형
+HIRA_INSURANCE_TYPES_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/hira-insurance-types"  # 보험자구분
+KPIS_KD_SYSTEM = "http://www.hl7korea.or.kr/CodeSystem/kpis-kdcode"  # 약품표준코드 (KD code)
+#: HIRA 보험자구분 (KR Core hira-insurance-types, complete: 4 건강보험, 5 의료급여, 7 보훈, 9 무료진료) of the
+#: payer types as recorded. 자동차보험, 산재, 일반 have no code there and keep the project's system.
+HIRA_INSURANCE_TYPES: dict[str, tuple[str, str]] = {
+    "건강보험": ("4", "건강보험"),
+    "의료급여": ("5", "의료급여"),
+    "의료급여1종": ("5", "의료급여"),
+    "의료급여2종": ("5", "의료급여"),
+    "보훈": ("7", "보훈"),
+    "무료진료": ("9", "무료진료"),
+}
 #: KR Core 2.0.0 defines no RRN identifier system (its Patient profile has no RRN slice); this URI is
 #: the one the project brief names, kept provisional until KHIS publishes what the store expects.
 RRN_SYSTEM = "http://www.hl7korea.or.kr/Identifier/rrn"
@@ -70,6 +98,16 @@ CONDITION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-cat
 OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 CONTACT_ENTITY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/contactentity-type"
 LOINC_SYSTEM = "http://loinc.org"
+CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
+ATC_SYSTEM = "http://www.whocc.no/atc"
+RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+V3_ACTREASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+SUBSCRIBER_RELATIONSHIP_SYSTEM = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
+COVERAGE_CLASS_SYSTEM = "http://terminology.hl7.org/CodeSystem/coverage-class"
+DISCHARGE_DISPOSITION_SYSTEM = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
+DATA_ABSENT_REASON_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 SNOMED_SYSTEM = "http://snomed.info/sct"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 
@@ -80,6 +118,7 @@ SOURCE_SYSTEM_PREFIX = f"{PROJECT_URN}:source:"  # + connector ":" table
 KCD_UNKNOWN_EDITION_SYSTEM = f"{PROJECT_URN}:kcd-edition-unknown"
 EDI_UNSPECIFIED_SYSTEM = f"{PROJECT_URN}:hira-edi-unspecified"  # EDI code whose kind was not recorded
 PAYER_TYPE_SYSTEM = f"{PROJECT_URN}:payer-type"  # 건강보험 | 의료급여 | 자보 | 산재 | 일반, as recorded
+VACCINE_LOCAL_SYSTEM = "vaccine-code"  # institution-scoped (institution_system): a clinic's own vaccine code
 ORDER_CODE_TYPE_SYSTEM = f"{PROJECT_URN}:order-code-type"  # drug | procedure | material (코드구분)
 DOCUMENT_CATEGORY_SYSTEM = f"{PROJECT_URN}:document-category"  # chart-note | certificate | attachment
 CERTIFICATE_KIND_SYSTEM = f"{PROJECT_URN}:certificate-kind"  # 진단서, 소견서 … as recorded
@@ -101,6 +140,9 @@ FEE_CATEGORY_URL = _EXTENSION + "fee-category"
 FEE_DAYS_URL = _EXTENSION + "fee-days"
 FEE_AMOUNTS_URL = _EXTENSION + "fee-amounts"  # complex: unit-price, total, patient-share, …
 SOURCE_ENCRYPTED_URL = _EXTENSION + "source-encrypted"  # attachment bytes encrypted by the source EMR
+#: The source EMR's own status text, verbatim, on every resource whose record had one (a status column).
+RECORDED_STATUS_URL = _EXTENSION + "recorded-status"
+ADMIT_SOURCE_URL = _EXTENSION + "admitted-from"
 RECORDED_CODE_SYSTEM = f"{PROJECT_URN}:recorded-code"  # a further code kept verbatim, e.g. "ICD10:R05"
 CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -171,6 +213,44 @@ RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
     "receipt": ("Invoice",),
     "fee_line": ("ChargeItem",),
     "attachment": ("DocumentReference",),
+    "allergy": ("AllergyIntolerance",),
+    "immunization": ("Immunization",),
+    "vital_signs": ("Observation",),  # one Observation per measurement of the set
+    "coverage": ("Coverage",),
+    "medication_statement": ("MedicationStatement",),
+    "lab_report": ("DiagnosticReport",),
+}
+
+#: Allergy substance systems (``Allergy.substance_system``) → FHIR code system; anything else is the
+#: clinic's own code (institution-scoped).
+SUBSTANCE_SYSTEMS: dict[str, str] = {
+    "edi-medication": EDI_MEDICATION_SYSTEM,
+    "kd": KPIS_KD_SYSTEM,
+    "atc": ATC_SYSTEM,
+    "rxnorm": RXNORM_SYSTEM,
+}
+VACCINE_SYSTEMS: dict[str, str] = {
+    "kdca": KRCORE_VACCINATION_SYSTEM,
+    "cvx": CVX_SYSTEM,
+    "kd": KPIS_KD_SYSTEM,
+    "edi-medication": EDI_MEDICATION_SYSTEM,
+}
+#: Recorded unit text → UCUM code (the unit text itself is kept as recorded in Quantity.unit).
+UCUM_UNITS: dict[str, str] = {
+    "mmHg": "mm[Hg]", "mm[Hg]": "mm[Hg]", "/min": "/min", "회/분": "/min", "bpm": "/min", "beats/min": "/min",
+    "℃": "Cel", "°C": "Cel", "C": "Cel", "Cel": "Cel", "degC": "Cel", "°F": "[degF]", "degF": "[degF]",
+    "F": "[degF]", "kg": "kg", "g": "g", "lb": "[lb_av]", "lbs": "[lb_av]", "cm": "cm", "m": "m", "in": "[in_i]",
+    "kg/m2": "kg/m2", "kg/㎡": "kg/m2", "%": "%", "L/min": "L/min", "mL": "mL", "ml": "mL",
+}
+DISCHARGE_DISPOSITIONS: dict[str, str] = {
+    "home": "Home", "alt-home": "Alternative home", "other-hcf": "Other healthcare facility", "hosp": "Hospice",
+    "long": "Long-term care", "aadvice": "Left against advice", "exp": "Expired", "psy": "Psychiatric hospital",
+    "rehab": "Rehabilitation", "snf": "Skilled nursing facility", "oth": "Other",
+}
+SUBSCRIBER_RELATIONSHIPS = frozenset({"child", "parent", "spouse", "common", "other", "self", "injured"})
+IMMUNIZATION_REASONS: dict[str, str] = {
+    "PATOBJ": "patient objection", "IMMUNE": "immunity", "MEDPREC": "medical precaution",
+    "OSTOCK": "product out of stock", "VACEFF": "vaccine efficacy concerns",
 }
 
 
@@ -243,16 +323,49 @@ def _check_frequency(record: model.OrderLine) -> None:
         raise _fail(record, "frequency", "must be at least once a day")
 
 
-def _status(record: Any, usual: str, inactive: str | None = None) -> str:
-    """The FHIR status of a record: ``usual``, or what its source-recorded ``status`` says."""
+def _status(
+    record: Any, usual: str, inactive: str | None = None, allowed: frozenset[str] = frozenset(),
+    unknown: str | None = "unknown", renamed: dict[str, str] | None = None,
+) -> str:
+    """The FHIR status of a record: ``usual``, or what its source-recorded ``status`` says.
+
+    ``allowed``: value-set codes passed through as they are (``renamed`` first maps a canonical status
+    onto this resource's code, e.g. stopped → revoked). A status recorded by the source that the connector
+    could not map (``recorded_status`` without ``status``) becomes ``unknown`` — the value set's own code
+    for it — or, where the value set has none (``unknown=None``), makes the record unmappable.
+    """
     status = getattr(record, "status", None)
     if status is None:
+        if getattr(record, "recorded_status", None):
+            if unknown is None:
+                raise _fail(record, "status", "the recorded status has no equivalent in this resource's value set")
+            return unknown
         return usual
+    status = (renamed or {}).get(status, status)
     if status == "entered-in-error":
         return "entered-in-error"
-    if status == "inactive":
+    if status == "inactive":  # the generic "no longer current": each resource says it its own way
         return inactive or usual
+    if status in allowed:
+        return status
     raise _fail(record, "status", "is not a known record status")
+
+
+def status_kept_as_recorded(record: Any) -> bool:
+    """True when the source recorded a status that no FHIR status was derived from (it is counted)."""
+    return getattr(record, "status", None) is None and bool(getattr(record, "recorded_status", None))
+
+
+def status_label(resource: dict[str, Any]) -> str:
+    """The status of a written resource, for the reconciliation's per-status counts."""
+    if "status" in resource:
+        return str(resource["status"])
+    parts = []
+    for element in ("clinicalStatus", "verificationStatus"):
+        codings = (resource.get(element) or {}).get("coding") or []
+        if codings:
+            parts.append(str(codings[0].get("code")))
+    return "/".join(parts) or "(none)"
 
 
 def fhir_date(value: dt.date) -> str:
@@ -494,7 +607,8 @@ def _encounter(record: model.Encounter, institution: model.Institution) -> list[
     class_code, class_display = _ENCOUNTER_CLASS[record.kind]
     resource = _base("Encounter", record, PROFILE_ENCOUNTER)
     resource["extension"] = [{"url": NIGHT_OR_HOLIDAY_URL, "valueBoolean": record.night_or_holiday}]
-    resource["status"] = "finished"  # the clinic is closed: every visit is over
+    # The clinic is closed: every visit is over unless the source says otherwise (cancelled …).
+    resource["status"] = _status(record, "finished", allowed=model.STATUS_VALUES["encounter"])
     resource["class"] = _coding(V3_ACTCODE_SYSTEM, class_code, class_display)
     if record.payer_type:
         codings = [_coding(PAYER_TYPE_SYSTEM, record.payer_type)] if _FHIR_CODE.fullmatch(record.payer_type) else []
@@ -508,6 +622,19 @@ def _encounter(record: model.Encounter, institution: model.Institution) -> list[
     if record.end is not None:
         period["end"] = fhir_datetime(record.end)
     resource["period"] = period
+    if record.reason:
+        resource["reasonCode"] = [{"text": record.reason}]
+    hospitalization: dict[str, Any] = {}
+    if record.admitted_from:
+        hospitalization["admitSource"] = {"text": record.admitted_from}
+    if record.discharge_disposition:
+        code = record.discharge_disposition
+        display = DISCHARGE_DISPOSITIONS.get(code)
+        hospitalization["dischargeDisposition"] = _concept(
+            [_coding(DISCHARGE_DISPOSITION_SYSTEM, code, display)] if display else [], display or code
+        )
+    if hospitalization:
+        resource["hospitalization"] = hospitalization
     resource["serviceProvider"] = _ref("Organization", organization_id(institution))
     return [resource]
 
@@ -540,13 +667,21 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
             None,
         )
     ]
-    status = _status(record, "", "inactive")  # no clinicalStatus unless recorded
+    # No clinicalStatus unless recorded; a recorded status without a Condition code is kept as recorded.
+    status = _status(record, "", "inactive", model.STATUS_VALUES["diagnosis"], unknown="")
     if status == "entered-in-error":  # clinicalStatus must then be absent (con-5)
         resource["verificationStatus"] = _concept(
             [_coding(CONDITION_VERIFICATION_SYSTEM, "entered-in-error", "Entered in Error")], None
         )
-    elif status == "inactive":
-        resource["clinicalStatus"] = _concept([_coding(CONDITION_CLINICAL_SYSTEM, "inactive", "Inactive")], None)
+    else:
+        if status:
+            resource["clinicalStatus"] = _concept([_coding(CONDITION_CLINICAL_SYSTEM, status, status.title())], None)
+        if record.verification:
+            if record.verification not in model.CONDITION_VERIFICATION_STATUSES:
+                raise _fail(record, "verification", "is not a Condition verification status")
+            resource["verificationStatus"] = _concept(
+                [_coding(CONDITION_VERIFICATION_SYSTEM, record.verification, record.verification.title())], None
+            )
     extra = [_coding(RECORDED_CODE_SYSTEM, code) for code in record.other_codes if _FHIR_CODE.fullmatch(code)]
     resource["code"] = _concept([_recorded_coding(record, "code", system), *extra], record.text)
     resource["subject"] = _ref("Patient", record.patient_id)
@@ -570,8 +705,11 @@ _CHART_SECTIONS = (
 
 def _chart_note(record: model.ChartNote, institution: model.Institution) -> list[dict[str, Any]]:
     resource = _base("DocumentReference", record)
-    resource["status"] = _status(record, "current")
-    resource["type"] = _concept([_coding(LOINC_SYSTEM, "11506-3", "Progress note")], "진료기록부")
+    resource["status"] = _status(record, "current", unknown=None)
+    if record.nursing:
+        resource["type"] = _concept([_coding(LOINC_SYSTEM, "34746-8", "Nurse Note")], "간호기록부")
+    else:
+        resource["type"] = _concept([_coding(LOINC_SYSTEM, "11506-3", "Progress note")], "진료기록부")
     resource["category"] = _document_category("chart-note", "진료기록")
     resource["subject"] = _ref("Patient", record.patient_id)
     instant = _instant(record.recorded)
@@ -614,6 +752,10 @@ def _order_line(record: model.OrderLine, institution: model.Institution) -> list
     return [_service_request(record, institution)]
 
 
+_MEDICATION_REQUEST_STATUSES = frozenset({"active", "on-hold", "stopped", "completed", "cancelled", "draft"})
+_SERVICE_REQUEST_STATUSES = frozenset({"active", "on-hold", "revoked", "completed", "draft"})
+
+
 def _code_type_category(record: model.OrderLine) -> list[dict[str, Any]]:
     if not record.code_type:
         return []
@@ -628,7 +770,8 @@ def _medication_request(record: model.OrderLine, institution: model.Institution)
     # No KR Core profile: it requires a medication-ingredient extension the source does not record.
     resource = _base("MedicationRequest", record)
     resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": record.outside_prescription}]
-    resource["status"] = _status(record, "unknown", "stopped")  # taken/dispensed is not recorded
+    # Without a recorded status, whether it was taken or dispensed is not known: unknown, not guessed.
+    resource["status"] = _status(record, "unknown", "stopped", _MEDICATION_REQUEST_STATUSES)
     resource["intent"] = "order"
     resource["category"] = _code_type_category(record)
     resource["medicationCodeableConcept"] = _concept(
@@ -666,7 +809,9 @@ def _service_request(record: model.OrderLine, institution: model.Institution) ->
     resource = _base("ServiceRequest", record)
     if record.outside_prescription:
         resource["extension"] = [{"url": OUTSIDE_PRESCRIPTION_URL, "valueBoolean": True}]
-    resource["status"] = _status(record, "unknown", "revoked")
+    resource["status"] = _status(
+        record, "unknown", "revoked", _SERVICE_REQUEST_STATUSES, renamed={"stopped": "revoked", "cancelled": "revoked"}
+    )
     resource["intent"] = "order"
     category = _code_type_category(record)
     if category:
@@ -699,7 +844,8 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     if not (record.edi_code or record.name):
         raise _fail(record, "edi_code/name", "a procedure needs a code or a name")
     resource = _base("Procedure", record, PROFILE_PROCEDURE)
-    resource["status"] = _status(record, "completed")  # it is a record of what was performed
+    # It is a record of what was performed.
+    resource["status"] = _status(record, "completed", allowed=model.STATUS_VALUES["procedure"])
     if record.is_operation:
         resource["category"] = _concept([_coding(SNOMED_SYSTEM, "387713003", "Surgical procedure")], "수술")
     codings = [_recorded_coding(record, "edi_code", EDI_PROCEDURE_SYSTEM, record.name)] if record.edi_code else []
@@ -735,7 +881,8 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
         raise _fail(record, "code/name", "a lab result needs a test code or name")
     # No KR Core profile: its laboratory-result profile requires `issued` (report time, not recorded).
     resource = _base("Observation", record)
-    resource["status"] = _status(record, "final")  # the value the closed clinic holds is its last word
+    # Without a recorded status, the value the closed clinic holds is its last word.
+    resource["status"] = _status(record, "final", allowed=model.STATUS_VALUES["lab_result"])
     resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "laboratory", "Laboratory")], None)]
     codings = (
         [_recorded_coding(record, "code", institution_system(institution, "lab-code"), record.name)]
@@ -820,7 +967,7 @@ def _attachment(record: model.Attachment, institution: model.Institution) -> lis
     resource = _base("DocumentReference", record)
     if record.encrypted:
         resource["extension"] = [{"url": SOURCE_ENCRYPTED_URL, "valueBoolean": True}]
-    resource["status"] = _status(record, "current")
+    resource["status"] = _status(record, "current", unknown=None)
     if record.title:
         resource["type"] = {"text": record.title}
     resource["category"] = _document_category("attachment", "첨부")
@@ -877,7 +1024,7 @@ def _receipt(record: model.Receipt, institution: model.Institution) -> list[dict
         resource["identifier"].insert(
             0, {"use": "official", "system": institution_system(institution, "receipt-number"), "value": record.number}
         )
-    resource["status"] = _status(record, "issued")
+    resource["status"] = _status(record, "issued", allowed=model.STATUS_VALUES["receipt"], unknown=None)
     resource["type"] = {"text": "진료비 계산서·영수증"}
     resource["subject"] = _ref("Patient", record.patient_id)
     resource["date"] = fhir_date(record.issued)
@@ -936,6 +1083,319 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
     return [resource]
 
 
+# --- the rest of the clinical record -------------------------------------------------------------------
+
+
+def _dar_concept() -> dict[str, Any]:
+    """A CodeableConcept that says only "not recorded" (data-absent-reason unknown)."""
+    return {"extension": [{"url": DATA_ABSENT_REASON_URL, "valueCode": "unknown"}]}
+
+
+def _allergy(record: model.Allergy, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "substance")
+    codings = []
+    if record.substance_code:
+        system = SUBSTANCE_SYSTEMS.get(record.substance_system or "") or institution_system(
+            institution, "substance-code"
+        )
+        codings.append(_recorded_coding(record, "substance_code", system, record.substance))
+    # KR Core requires code.coding with system and code: claimed only when a substance code is recorded.
+    resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if codings else None)
+    # The record status is the clinical status (active, resolved, inactive) or entered-in-error; one the
+    # connector could not map leaves clinicalStatus "not recorded" (counted, text kept verbatim).
+    status = _status(record, "", "inactive", model.ALLERGY_CLINICAL_STATUSES, unknown="")
+    verification = "entered-in-error" if status == "entered-in-error" else record.verification_status
+    clinical = record.clinical_status
+    if clinical is None and status in model.ALLERGY_CLINICAL_STATUSES:
+        clinical = status
+    if clinical is not None and clinical not in model.ALLERGY_CLINICAL_STATUSES:
+        raise _fail(record, "clinical_status", "is not active, inactive or resolved")
+    if verification is not None and verification not in model.ALLERGY_VERIFICATION_STATUSES:
+        raise _fail(record, "verification_status", "is not an AllergyIntolerance verification status")
+    if verification == "entered-in-error":
+        pass  # clinicalStatus must be absent (ait-2)
+    elif clinical:
+        resource["clinicalStatus"] = _concept([_coding(ALLERGY_CLINICAL_SYSTEM, clinical, clinical.title())], None)
+    else:
+        resource["clinicalStatus"] = _dar_concept()  # ait-1 wants one; "not recorded" is what we know
+    if verification:
+        resource["verificationStatus"] = _concept(
+            [_coding(ALLERGY_VERIFICATION_SYSTEM, verification, verification.title())], None
+        )
+    if record.kind:
+        if record.kind not in ("allergy", "intolerance"):
+            raise _fail(record, "kind", "is neither allergy nor intolerance")
+        resource["type"] = record.kind
+    if record.category:
+        if record.category not in ("food", "medication", "environment", "biologic"):
+            raise _fail(record, "category", "is not food, medication, environment or biologic")
+        resource["category"] = [record.category]
+    if record.criticality:
+        if record.criticality not in ("low", "high", "unable-to-assess"):
+            raise _fail(record, "criticality", "is not low, high or unable-to-assess")
+        resource["criticality"] = record.criticality
+    resource["code"] = _concept(codings, record.substance)
+    resource["patient"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    if record.onset:
+        resource["onsetDateTime"] = fhir_date(record.onset)
+    if record.recorded:
+        resource["recordedDate"] = fhir_date(record.recorded)
+    if record.recorder_id:
+        resource["recorder"] = _ref("Practitioner", record.recorder_id)
+    if record.note:
+        resource["note"] = [{"text": record.note}]
+    if record.reaction or record.severity:
+        if record.severity and record.severity not in ("mild", "moderate", "severe"):
+            raise _fail(record, "severity", "is not mild, moderate or severe")
+        reaction: dict[str, Any] = {"manifestation": [{"text": record.reaction or "기록 없음"}]}
+        if record.severity:
+            reaction["severity"] = record.severity
+        resource["reaction"] = [reaction]
+    return [resource]
+
+
+def _immunization(record: model.Immunization, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.vaccine_code or record.vaccine_name):
+        raise _fail(record, "vaccine_code/vaccine_name", "an immunization needs a vaccine code or name")
+    codings = []
+    if record.vaccine_code:
+        system = VACCINE_SYSTEMS.get(record.vaccine_system or "") or institution_system(
+            institution, VACCINE_LOCAL_SYSTEM
+        )
+        codings.append(_recorded_coding(record, "vaccine_code", system, record.vaccine_name))
+    # KR Core requires a 예방접종 유형 (KDCA) coding and a dateTime occurrence.
+    kdca = record.vaccine_code is not None and record.vaccine_system == "kdca"
+    resource = _base("Immunization", record, PROFILE_IMMUNIZATION if kdca else None)
+    resource["status"] = _status(record, "completed", allowed=model.STATUS_VALUES["immunization"], unknown=None)
+    if resource["status"] == "not-done" and (record.status_reason or record.status_reason_code):
+        code = record.status_reason_code
+        if code is not None and code not in IMMUNIZATION_REASONS:
+            raise _fail(record, "status_reason_code", "is not a v3-ActReason code for a vaccine not given")
+        reason_codings = [_coding(V3_ACTREASON_SYSTEM, code, IMMUNIZATION_REASONS[code])] if code else []
+        resource["statusReason"] = _concept(reason_codings, record.status_reason)
+    resource["vaccineCode"] = _concept(codings, record.vaccine_name)
+    resource["patient"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["occurrenceDateTime"] = fhir_datetime(record.occurred)
+    resource["primarySource"] = True  # recorded by the clinic that gave (or did not give) it
+    if record.manufacturer:
+        resource["manufacturer"] = {"display": record.manufacturer}
+    if record.lot_number:
+        resource["lotNumber"] = record.lot_number
+    if record.expiration:
+        resource["expirationDate"] = fhir_date(record.expiration)
+    if record.site:
+        resource["site"] = {"text": record.site}
+    if record.route:
+        resource["route"] = {"text": record.route}
+    if record.dose is not None:
+        quantity = decimal_element("value", record.dose)
+        if record.dose_unit:
+            quantity["unit"] = record.dose_unit
+            if record.dose_unit in UCUM_UNITS:
+                quantity.update({"system": UCUM_SYSTEM, "code": UCUM_UNITS[record.dose_unit]})
+        resource["doseQuantity"] = quantity
+    if record.performer_id:
+        resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
+    if record.dose_number is not None:
+        if record.dose_number < 1:
+            raise _fail(record, "dose_number", "must be 1 or more")
+        resource["protocolApplied"] = [{"doseNumberPositiveInt": record.dose_number}]
+    return [resource]
+
+
+def _quantity(record: Any, field_name: str, unit: str | None) -> dict[str, Any]:
+    value: Decimal = getattr(record, field_name)
+    try:
+        quantity = decimal_element("value", value)
+    except ValueError:
+        raise _fail(record, field_name, "is not a finite number") from None
+    if unit:
+        quantity["unit"] = unit  # as recorded
+        if unit in UCUM_UNITS:
+            quantity.update({"system": UCUM_SYSTEM, "code": UCUM_UNITS[unit]})
+    return quantity
+
+
+def _vital_base(record: model.VitalSigns, slug: str, profile: str | None, loinc: str, display: str,
+                status: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"{record.id}-{slug}",  # one resource per measurement of the set
+        "meta": _meta(record, profile),
+        "identifier": [source_identifier(record.provenance)],
+        "status": status,
+        "category": [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "vital-signs", "Vital Signs")], None)],
+        "code": _concept([_coding(LOINC_SYSTEM, loinc, display)], display),
+        "subject": _ref("Patient", record.patient_id),
+    }
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["effectiveDateTime"] = fhir_datetime(record.observed)
+    if record.performer_id:
+        resource["performer"] = [_ref("Practitioner", record.performer_id)]
+    return resource
+
+
+def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> list[dict[str, Any]]:
+    status = _status(record, "final", allowed=model.STATUS_VALUES["vital_signs"])
+    resources = []
+    if record.systolic is not None or record.diastolic is not None:
+        unit_code = UCUM_UNITS.get(record.bp_unit or "")
+        profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
+        resource = _vital_base(record, "bp", profile, "85354-9", "Blood pressure panel with all children optional",
+                               status)
+        components = []
+        for field_name, loinc, display in (("systolic", "8480-6", "Systolic blood pressure"),
+                                           ("diastolic", "8462-4", "Diastolic blood pressure")):
+            if getattr(record, field_name) is not None:
+                components.append({
+                    "code": _concept([_coding(LOINC_SYSTEM, loinc, display)], display),
+                    "valueQuantity": _quantity(record, field_name, record.bp_unit),
+                })
+        resource["component"] = components
+        resources.append(resource)
+    for kind, (loinc, display, slug) in model.VITAL_KINDS.items():
+        if getattr(record, kind) is None:
+            continue
+        unit = getattr(record, f"{kind}_unit")
+        profile_and_unit = VITAL_PROFILES.get(kind)
+        if profile_and_unit is None:
+            profile: str | None = PROFILE_VITAL_SIGNS
+        else:
+            profile = profile_and_unit[0] if UCUM_UNITS.get(unit or "") == profile_and_unit[1] else None
+        resource = _vital_base(record, slug, profile, loinc, display, status)
+        resource["valueQuantity"] = _quantity(record, kind, unit)
+        if kind == "temperature" and record.temperature_method:
+            resource["method"] = {"text": record.temperature_method}
+        if kind == "bmi" and record.bmi_status:
+            resource["interpretation"] = [{"text": record.bmi_status}]
+        if kind == "spo2":
+            components = []
+            if record.oxygen_flow_rate is not None:
+                components.append({
+                    "code": _concept([_coding(LOINC_SYSTEM, "3151-8", "Inhaled oxygen flow rate")], None),
+                    "valueQuantity": _quantity(record, "oxygen_flow_rate", "L/min"),
+                })
+            if record.inhaled_oxygen is not None:
+                components.append({
+                    "code": _concept([_coding(LOINC_SYSTEM, "3150-0", "Inhaled oxygen concentration")], None),
+                    "valueQuantity": _quantity(record, "inhaled_oxygen", "%"),
+                })
+            if components:
+                resource["component"] = components
+        resources.append(resource)
+    if not resources:
+        raise _fail(record, "measurements", "a vital-signs set needs at least one measurement")
+    if record.note:
+        for resource in resources:
+            resource["note"] = [{"text": record.note}]
+    return resources
+
+
+def _coverage(record: model.Coverage, institution: model.Institution) -> list[dict[str, Any]]:
+    _require_text(record, "payer_type")
+    resource = _base("Coverage", record)
+    if record.insured_number:
+        resource["identifier"].insert(0, {"use": "official", "type": _concept(
+            [_coding(V2_0203_SYSTEM, "MB", "Member Number")], "건강보험증번호"), "value": record.insured_number})
+    resource["status"] = _status(record, "active", allowed=model.STATUS_VALUES["coverage"], unknown=None)
+    hira = HIRA_INSURANCE_TYPES.get(record.payer_type.replace(" ", ""))
+    codings = [_coding(HIRA_INSURANCE_TYPES_SYSTEM, *hira)] if hira else []
+    if _FHIR_CODE.fullmatch(record.payer_type):
+        codings.append(_coding(PAYER_TYPE_SYSTEM, record.payer_type))
+    resource["type"] = _concept(codings, record.payer_type)
+    if record.subscriber_name:
+        resource["subscriberId"] = record.subscriber_name
+    resource["beneficiary"] = _ref("Patient", record.patient_id)
+    if record.relationship:
+        known = record.relationship in SUBSCRIBER_RELATIONSHIPS
+        resource["relationship"] = _concept(
+            [_coding(SUBSCRIBER_RELATIONSHIP_SYSTEM, record.relationship)] if known else [], record.relationship
+        )
+    if record.valid_from or record.valid_to:
+        period = {}
+        if record.valid_from:
+            period["start"] = fhir_date(record.valid_from)
+        if record.valid_to:
+            period["end"] = fhir_date(record.valid_to)
+        resource["period"] = period
+    # The payer is not a resource of the bag: named, not referenced.
+    resource["payor"] = [{"display": record.payer_name or record.payer_type}]
+    if record.payer_class:
+        resource["class"] = [{
+            "type": _concept([_coding(COVERAGE_CLASS_SYSTEM, "plan", "Plan")], None),
+            "value": record.payer_class,
+        }]
+    return [resource]
+
+
+def _medication_statement(record: model.MedicationStatement, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.edi_code or record.local_code or record.name):
+        raise _fail(record, "edi_code/local_code/name", "a medication needs a code or a name")
+    resource = _base("MedicationStatement", record)
+    # Without a recorded status, whether it is still taken is not known: unknown, not guessed.
+    resource["status"] = _status(record, "unknown", "stopped", model.STATUS_VALUES["medication_statement"])
+    codings = []
+    if record.edi_code:
+        codings.append(_recorded_coding(record, "edi_code", EDI_MEDICATION_SYSTEM, record.name))
+    if record.local_code:
+        codings.append(_recorded_coding(record, "local_code", institution_system(institution, "local-code"),
+                                        record.name))
+    resource["medicationCodeableConcept"] = _concept(codings, record.name)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["context"] = _ref("Encounter", record.encounter_id)
+    if record.started or record.ended:
+        period = {}
+        if record.started:
+            period["start"] = fhir_date(record.started)
+        if record.ended:
+            period["end"] = fhir_date(record.ended)
+        resource["effectivePeriod"] = period
+    if record.recorded:
+        resource["dateAsserted"] = fhir_date(record.recorded)
+    if record.informant_id:
+        resource["informationSource"] = _ref("Practitioner", record.informant_id)
+    if record.note:
+        resource["note"] = [{"text": record.note}]
+    if record.dosage:
+        resource["dosage"] = [{"text": record.dosage}]
+    return [resource]
+
+
+def _lab_report(record: model.LabReport, institution: model.Institution) -> list[dict[str, Any]]:
+    if not (record.code or record.name):
+        raise _fail(record, "code/name", "a lab report needs a panel code or name")
+    codings = (
+        [_recorded_coding(record, "code", institution_system(institution, "lab-code"), record.name)]
+        if record.code else []
+    )
+    # KR Core wants code.coding (system and code): claimed only when the panel code is recorded.
+    resource = _base("DiagnosticReport", record, PROFILE_LAB_REPORT if codings else None)
+    resource["status"] = _status(record, "final", allowed=model.STATUS_VALUES["lab_report"])
+    resource["category"] = [_concept([_coding(V2_0074_SYSTEM, "LAB", "Laboratory")], None)]
+    resource["code"] = _concept(codings, record.name)
+    resource["subject"] = _ref("Patient", record.patient_id)
+    if record.encounter_id:
+        resource["encounter"] = _ref("Encounter", record.encounter_id)
+    resource["effectiveDateTime"] = fhir_datetime(record.effective)
+    if record.issued is not None:
+        issued = _instant(record.issued)
+        if issued:
+            resource["issued"] = issued
+    if record.performer_id:
+        resource["performer"] = [_ref("Practitioner", record.performer_id)]
+    if record.result_ids:
+        resource["result"] = [_ref("Observation", result_id) for result_id in record.result_ids]
+    if record.conclusion:
+        resource["conclusion"] = record.conclusion
+    return [resource]
+
+
 # --- dispatch ----------------------------------------------------------------------------------------
 
 _MAPPERS: dict[type, Callable[[Any, model.Institution], list[dict[str, Any]]]] = {
@@ -952,11 +1412,17 @@ _MAPPERS: dict[type, Callable[[Any, model.Institution], list[dict[str, Any]]]] =
     model.Receipt: _receipt,
     model.FeeLine: _fee_line,
     model.Attachment: _attachment,
+    model.Allergy: _allergy,
+    model.Immunization: _immunization,
+    model.VitalSigns: _vital_signs,
+    model.Coverage: _coverage,
+    model.MedicationStatement: _medication_statement,
+    model.LabReport: _lab_report,
 }
 
 
 def to_fhir(record: model.Record, *, institution: model.Institution) -> list[dict[str, Any]]:
-    """The FHIR resources for one canonical record (one, for every record type today).
+    """The FHIR resources for one canonical record (one, except a vital-signs set: one per measurement).
 
     Raises :class:`~emr_exporter.errors.MappingError` for a record that cannot be written; the
     caller quarantines its row with that reason.
@@ -965,7 +1431,12 @@ def to_fhir(record: model.Record, *, institution: model.Institution) -> list[dic
         mapper = _MAPPERS[type(record)]
     except KeyError:
         raise TypeError(f"no FHIR mapping for {type(record).__name__}") from None
-    return mapper(record, institution)
+    resources = mapper(record, institution)
+    recorded = getattr(record, "recorded_status", None)
+    if recorded:  # the source's own status travels with every resource, whether it mapped or not
+        for resource in resources:
+            resource.setdefault("extension", []).append({"url": RECORDED_STATUS_URL, "valueString": recorded})
+    return resources
 
 
 # --- verification ------------------------------------------------------------------------------------

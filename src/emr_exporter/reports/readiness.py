@@ -542,6 +542,8 @@ class ReadinessObserver:
             )
 
     def _on_chart_note(self, r: model.ChartNote) -> None:
+        if r.nursing:  # a nursing record is no 진료기록부 note: it has no chief complaint to give
+            return
         self._mark_patient(
             r.patient_id,
             P_HAS_NOTE | (0 if r.chief_complaint else P_NOTE_NO_CC)

@@ -1,0 +1,251 @@
+"""The whole clinical record in FHIR: allergies, immunizations, vital signs, coverage, medication list,
+lab reports, admissions — validated against the FHIR structure and the KR Core rules in krcore_rules.py,
+with statuses from their own value sets and unknown source statuses kept as recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from emr_exporter import model
+from emr_exporter.errors import MappingError
+from emr_exporter.pipeline import fhir
+from krcore_rules import assert_conforms, check_profiles
+
+INSTITUTION = model.Institution(code="12345678", name="햇살의원")
+PATIENT_ID = model.record_id("demo", "PT", "1")
+VISIT_ID = model.record_id("demo", "VISIT", "1")
+DOCTOR_ID = model.record_id("demo", "DOCTOR", "D1")
+CLINICAL_TYPES = {model.Allergy, model.Immunization, model.VitalSigns, model.Coverage, model.MedicationStatement,
+                  model.LabReport}
+
+
+def prov(table: str, key: str) -> model.Provenance:
+    return model.Provenance("demo", table, key)
+
+
+def one(record: Any) -> dict[str, Any]:
+    (resource,) = fhir.to_fhir(record, institution=INSTITUTION)
+    assert_conforms(resource)
+    return resource
+
+
+def test_every_new_type_has_a_resource_type() -> None:
+    assert set(model.ENTITY_TYPES.values()) >= CLINICAL_TYPES
+    assert {fhir.resource_type_of(e) for e in ("allergy", "immunization", "vital_signs", "coverage",
+                                                 "medication_statement", "lab_report")} == {
+        "AllergyIntolerance", "Immunization", "Observation", "Coverage", "MedicationStatement", "DiagnosticReport"}
+    # Parents before children: a lab report refers to its results.
+    assert model.ENTITY_ORDER.index("lab_report") > model.ENTITY_ORDER.index("lab_result")
+
+
+def test_drug_allergy_is_krcore_allergyintolerance() -> None:
+    resource = one(model.Allergy(
+        id="a1", provenance=prov("ALLERGY", "1"), patient_id=PATIENT_ID, substance="페니실린",
+        substance_code="J01CE", substance_system="atc", category="medication", kind="allergy",
+        criticality="high", clinical_status="active", verification_status="confirmed", reaction="두드러기, 호흡곤란",
+        severity="severe", onset=dt.date(2019, 5, 2), recorded=dt.date(2020, 1, 3), recorder_id=DOCTOR_ID))
+    assert resource["meta"]["profile"] == [fhir.PROFILE_ALLERGY]
+    assert resource["code"] == {"coding": [{"system": fhir.ATC_SYSTEM, "code": "J01CE", "display": "페니실린"}],
+                                "text": "페니실린"}
+    assert resource["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert resource["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    assert resource["reaction"] == [{"manifestation": [{"text": "두드러기, 호흡곤란"}], "severity": "severe"}]
+    assert (resource["category"], resource["type"], resource["criticality"]) == (["medication"], "allergy", "high")
+    assert resource["patient"]["reference"] == f"Patient/{PATIENT_ID}"
+
+
+def test_allergy_without_code_or_status_claims_no_profile_and_guesses_nothing() -> None:
+    resource = one(model.Allergy(id="a2", provenance=prov("ALLERGY", "2"), patient_id=PATIENT_ID, substance="조개"))
+    assert "profile" not in resource["meta"]
+    # ait-1 needs a clinicalStatus: it says "unknown" (data absent), not "active".
+    assert resource["clinicalStatus"] == {"extension": [{"url": fhir.DATA_ABSENT_REASON_URL, "valueCode": "unknown"}]}
+    erroneous = one(model.Allergy(id="a3", provenance=prov("ALLERGY", "3"), patient_id=PATIENT_ID, substance="조개",
+                                  clinical_status="active", status="entered-in-error"))
+    assert "clinicalStatus" not in erroneous  # ait-2
+    assert erroneous["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+
+
+def test_immunization_given_with_lot_site_dose_number() -> None:
+    resource = one(model.Immunization(
+        id="i1", provenance=prov("VACC", "1"), patient_id=PATIENT_ID, encounter_id=VISIT_ID,
+        occurred=dt.date(2024, 10, 15), vaccine_code="35", vaccine_system="kdca", vaccine_name="인플루엔자 (IIV)",
+        dose_number=1, lot_number="FLU24-0912", site="좌측 삼각근", route="IM", dose=Decimal("0.5"), dose_unit="mL",
+        performer_id=DOCTOR_ID, manufacturer="가상백신"))
+    assert resource["meta"]["profile"] == [fhir.PROFILE_IMMUNIZATION]
+    assert resource["status"] == "completed"
+    assert resource["vaccineCode"]["coding"] == [
+        {"system": fhir.KRCORE_VACCINATION_SYSTEM, "code": "35", "display": "인플루엔자 (IIV)"}]
+    assert (resource["lotNumber"], resource["site"], resource["route"]) == ("FLU24-0912", {"text": "좌측 삼각근"},
+                                                                          {"text": "IM"})
+    assert resource["protocolApplied"] == [{"doseNumberPositiveInt": 1}]
+    assert resource["doseQuantity"] == {"value": 0.5, "unit": "mL", "system": fhir.UCUM_SYSTEM, "code": "mL"}
+    assert resource["occurrenceDateTime"] == "2024-10-15"
+
+
+def test_refused_immunization_is_not_done_with_its_reason() -> None:
+    resource = one(model.Immunization(
+        id="i2", provenance=prov("VACC", "2"), patient_id=PATIENT_ID, occurred=dt.date(2024, 10, 15),
+        vaccine_code="140", vaccine_system="cvx", vaccine_name="Influenza", status="not-done",
+        status_reason="보호자 거부", status_reason_code="PATOBJ"))
+    assert "profile" not in resource["meta"]  # a CVX code is no 예방접종 유형 coding
+    assert resource["status"] == "not-done"
+    assert resource["statusReason"] == {
+        "coding": [{"system": fhir.V3_ACTREASON_SYSTEM, "code": "PATOBJ", "display": "patient objection"}],
+        "text": "보호자 거부"}
+
+
+def test_immunization_status_with_no_fhir_code_is_unmappable_not_guessed() -> None:
+    record = model.Immunization(id="i3", provenance=prov("VACC", "3"), patient_id=PATIENT_ID,
+                                occurred=dt.date(2024, 1, 1), vaccine_name="BCG", recorded_status="보류")
+    with pytest.raises(MappingError, match="recorded status has no equivalent") as caught:
+        fhir.to_fhir(record, institution=INSTITUTION)
+    assert "보류" not in str(caught.value)
+
+
+def vitals(**values: Any) -> model.VitalSigns:
+    return model.VitalSigns(id="0" * 32, provenance=prov("VITAL", "1"), patient_id=PATIENT_ID,
+                            encounter_id=VISIT_ID, observed=dt.datetime(2024, 3, 5, 9, 30), **values)
+
+
+def test_vital_signs_one_observation_per_measurement_with_loinc_and_units_as_recorded() -> None:
+    record = vitals(systolic=Decimal(128), diastolic=Decimal(82), bp_unit="mmHg", pulse=Decimal(72), pulse_unit="회/분",
+                    temperature=Decimal("36.8"), temperature_unit="℃", weight=Decimal("68.4"), weight_unit="kg",
+                    height=Decimal("171.2"), height_unit="cm", bmi=Decimal("23.3"), bmi_unit="kg/m2",
+                    spo2=Decimal(98), spo2_unit="%", respiration=Decimal(18), respiration_unit="/min")
+    resources = fhir.to_fhir(record, institution=INSTITUTION)
+    for resource in resources:
+        assert_conforms(resource)
+    by_slug = {r["id"].rsplit("-", 1)[1]: r for r in resources}
+    assert sorted(by_slug) == ["bmi", "bp", "height", "pulse", "resp", "spo2", "temp", "weight"]
+    bp = by_slug["bp"]
+    assert bp["meta"]["profile"] == [fhir.PROFILE_BLOOD_PRESSURE]
+    assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]) for c in bp["component"]] == [
+        ("8480-6", {"value": 128, "unit": "mmHg", "system": fhir.UCUM_SYSTEM, "code": "mm[Hg]"}),
+        ("8462-4", {"value": 82, "unit": "mmHg", "system": fhir.UCUM_SYSTEM, "code": "mm[Hg]"}),
+    ]
+    temp = by_slug["temp"]
+    assert temp["code"]["coding"][0]["code"] == "8310-5"
+    assert temp["valueQuantity"] == {"value": 36.8, "unit": "℃", "system": fhir.UCUM_SYSTEM, "code": "Cel"}
+    assert temp["meta"]["profile"] == [fhir.VITAL_PROFILES["temperature"][0]]
+    assert by_slug["pulse"]["valueQuantity"]["unit"] == "회/분"  # as recorded; UCUM /min beside it
+    assert by_slug["bmi"]["meta"]["profile"] == [fhir.PROFILE_VITAL_SIGNS]
+    assert {r["status"] for r in resources} == {"final"}
+    assert {r["effectiveDateTime"] for r in resources} == {"2024-03-05T09:30:00+09:00"}
+
+
+def test_vitals_in_other_units_keep_them_and_claim_no_specific_profile() -> None:
+    resources = fhir.to_fhir(vitals(weight=Decimal(151), weight_unit="lb", temperature=Decimal("98.6"),
+                                    temperature_unit="degF", pulse=Decimal(70)), institution=INSTITUTION)
+    by_slug = {r["id"].rsplit("-", 1)[1]: r for r in resources}
+    assert by_slug["weight"]["valueQuantity"] == {"value": 151, "unit": "lb", "system": fhir.UCUM_SYSTEM,
+                                                  "code": "[lb_av]"}
+    assert "profile" not in by_slug["weight"]["meta"] and "profile" not in by_slug["temp"]["meta"]
+    assert by_slug["pulse"]["valueQuantity"] == {"value": 70}  # no unit recorded: none assumed
+    for resource in resources:
+        assert_conforms(resource)
+    with pytest.raises(MappingError, match="at least one measurement"):
+        fhir.to_fhir(vitals(), institution=INSTITUTION)
+
+
+def test_coverage_periods_with_hira_insurance_types() -> None:
+    medical_aid = one(model.Coverage(
+        id="c1", provenance=prov("INS", "1"), patient_id=PATIENT_ID, payer_type="의료급여", payer_class="1종",
+        payer_name="가상시청", insured_number="1234567890", relationship="self",
+        valid_from=dt.date(2019, 1, 1), valid_to=dt.date(2021, 6, 30)))
+    assert medical_aid["type"]["coding"][0] == {"system": fhir.HIRA_INSURANCE_TYPES_SYSTEM, "code": "5",
+                                                "display": "의료급여"}
+    assert medical_aid["class"][0]["value"] == "1종"
+    assert medical_aid["period"] == {"start": "2019-01-01", "end": "2021-06-30"}
+    assert medical_aid["relationship"]["coding"][0]["code"] == "self"
+    assert medical_aid["payor"] == [{"display": "가상시청"}]
+    assert medical_aid["status"] == "active"
+    car = one(model.Coverage(id="c2", provenance=prov("INS", "2"), patient_id=PATIENT_ID, payer_type="자보",
+                             relationship="배우자", status="cancelled"))
+    assert car["type"] == {"coding": [{"system": fhir.PAYER_TYPE_SYSTEM, "code": "자보"}], "text": "자보"}
+    assert car["relationship"] == {"text": "배우자"}  # no HL7 code: as recorded
+    assert car["status"] == "cancelled"
+
+
+def test_medication_statement_and_statuses() -> None:
+    taking = one(model.MedicationStatement(
+        id="m1", provenance=prov("MED", "1"), patient_id=PATIENT_ID, name="가상암로디핀정5mg", edi_code="645303080",
+        dosage="1정 1일 1회", started=dt.date(2020, 2, 1), status="active"))
+    assert taking["status"] == "active"
+    assert taking["dosage"] == [{"text": "1정 1일 1회"}]
+    assert taking["effectivePeriod"] == {"start": "2020-02-01"}
+    unknown = one(model.MedicationStatement(id="m2", provenance=prov("MED", "2"), patient_id=PATIENT_ID,
+                                            name="한약", recorded_status="X9"))
+    assert unknown["status"] == "unknown"
+    assert {"url": fhir.RECORDED_STATUS_URL, "valueString": "X9"} in unknown["extension"]
+    assert fhir.status_kept_as_recorded(
+        model.MedicationStatement(id="m2", provenance=prov("MED", "2"), patient_id=PATIENT_ID, recorded_status="X9"))
+
+
+def test_lab_report_groups_its_results() -> None:
+    results = tuple(model.record_id("demo", "LAB_RSLT", str(n)) for n in (3, 4))
+    report = one(model.LabReport(
+        id="r1", provenance=prov("LAB_RPT", "1"), patient_id=PATIENT_ID, encounter_id=VISIT_ID,
+        effective=dt.datetime(2024, 3, 5, 9, 0), issued=dt.datetime(2024, 3, 6, 10, 0), code="LP01",
+        name="일반혈액검사", result_ids=results, status="corrected"))
+    assert report["meta"]["profile"] == [fhir.PROFILE_LAB_REPORT]
+    assert report["status"] == "corrected"
+    assert report["result"] == [{"reference": f"Observation/{r}"} for r in results]
+    assert report["issued"] == "2024-03-06T10:00:00+09:00"
+    assert report["category"][0]["coding"][0]["code"] == "LAB"
+
+
+def test_lab_result_statuses_pass_through_and_unknown_is_counted() -> None:
+    base = {"provenance": prov("LAB", "1"), "patient_id": PATIENT_ID, "observed": dt.date(2024, 1, 1), "name": "Hb"}
+    for status in ("registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error"):
+        assert one(model.LabResult(id="l1", status=status, **base))["status"] == status
+    odd = one(model.LabResult(id="l1", recorded_status="incomplete", **base))
+    assert odd["status"] == "unknown"
+
+
+def test_order_statuses_use_each_resource_value_set() -> None:
+    base = {"provenance": prov("ORD", "1"), "patient_id": PATIENT_ID, "ordered": dt.date(2024, 1, 1), "name": "x"}
+    for status in ("active", "on-hold", "stopped", "completed", "entered-in-error"):
+        drug = one(model.OrderLine(id="o1", code_type="drug", status=status, **base))
+        assert drug["status"] == status
+    assert one(model.OrderLine(id="o1", code_type="procedure", status="stopped", **base))["status"] == "revoked"
+    assert one(model.OrderLine(id="o1", code_type="drug", recorded_status="??", **base))["status"] == "unknown"
+
+
+def test_admission_discharge_and_chief_complaint_on_the_encounter() -> None:
+    resource = one(model.Encounter(
+        id="e1", provenance=prov("VISIT", "1"), patient_id=PATIENT_ID, start=dt.date(2024, 3, 1),
+        end=dt.date(2024, 3, 5), kind="inpatient", reason="복통", admitted_from="응급실", discharge_disposition="home"))
+    assert resource["hospitalization"] == {
+        "admitSource": {"text": "응급실"},
+        "dischargeDisposition": {"coding": [{"system": fhir.DISCHARGE_DISPOSITION_SYSTEM, "code": "home",
+                                             "display": "Home"}], "text": "Home"},
+    }
+    assert resource["reasonCode"] == [{"text": "복통"}]
+    assert resource["status"] == "finished"
+    transferred = one(model.Encounter(id="e2", provenance=prov("VISIT", "2"), patient_id=PATIENT_ID,
+                                      start=dt.date(2024, 3, 1), kind="inpatient", discharge_disposition="전원(요양병원)"))
+    assert transferred["hospitalization"]["dischargeDisposition"] == {"text": "전원(요양병원)"}
+
+
+def test_surgery_and_nursing_records_keep_their_retention_classes() -> None:
+    operation = model.ProcedureRecord(id="p1", provenance=prov("PROC", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 1, 1), name="피지낭종 절제술", is_operation=True)
+    assert operation.retention is model.RetentionClass.OPERATION_RECORD and operation.retention.years == 10
+    assert one(operation)["meta"]["tag"][0]["code"] == "operation-record"
+    nursing = model.ChartNote(id="n1", provenance=prov("NURSE", "1"), patient_id=PATIENT_ID,
+                              recorded=dt.datetime(2024, 1, 1, 8), course="활력징후 안정", nursing=True)
+    assert nursing.retention is model.RetentionClass.NURSING_RECORD and nursing.retention.years == 5
+    resource = one(nursing)
+    assert resource["type"]["coding"][0]["code"] == "34746-8"
+    assert resource["meta"]["tag"][0]["code"] == "nursing-record"
+
+
+def test_profile_rules_catch_a_resource_that_breaks_them() -> None:
+    resource = one(model.Immunization(id="i1", provenance=prov("VACC", "1"), patient_id=PATIENT_ID,
+                                      occurred=dt.date(2024, 1, 1), vaccine_code="35", vaccine_system="kdca"))
+    broken = {**resource, "vaccineCode": {"text": "flu"}}
+    assert check_profiles(broken) == ["krcore-immunization: vaccineCode.coding[VcntType] 1..* from krcore-vcnt-types"]
