@@ -217,6 +217,13 @@ KO: dict[str, str] = {
     "Receipts": "영수증",
     "Fee details": "진료비 세부내역",
     "Attached files": "첨부파일",
+    "Nursing records": "간호기록",
+    "Allergies and adverse reactions": "알레르기·부작용",
+    "Vaccinations": "예방접종",
+    "Vital signs": "활력징후",
+    "Insurance coverage periods": "보험 자격 이력",
+    "Medication list": "복용 약 목록",
+    "Lab reports": "검사 보고서",
     # texts: reasons
     "refers to a record that does not exist": "없는 기록을 가리킴",
     "repeats another record's number": "다른 기록과 번호가 중복됨",

@@ -16,6 +16,7 @@ from emr_exporter.bundle.fhir_check import check_fhir_output
 from emr_exporter.bundle.reader import open_bundle
 from emr_exporter.bundle.writer import BundleWriter
 from emr_exporter.cli import main
+from emr_exporter.connectors import load_connector
 from emr_exporter.errors import BundleError
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream
@@ -122,17 +123,23 @@ def test_demo_bundle_passes_with_exact_counts_per_type(tmp_path: Path, demo) -> 
     result = json.loads(opened.output)
     counts = dict(result["fhir"]["counts"])
     assert result["fhir"]["structure_validated"] is True
-    # The reconciliation's exported count of every entity, per resource type it is written as.
-    exported = {e["entity"]: e["exported"] for e in result["reconciliation"]["reconciliation"]["entities"]}
+    # The reconciliation's count of every entity's resources (one per exported record, one per measurement
+    # of a vital-signs set: the per-status counts count resources), per resource type it is written as.
+    entities = result["reconciliation"]["reconciliation"]["entities"]
+    spec = load_connector("demo")
+    written = {e["entity"]: sum(e["statuses"].values()) for e in entities}
+    exported = {e["entity"]: e["exported"] for e in entities}
+    assert all(written[name] == exported[name] for name in written if name != "vital_signs")
+    assert written["vital_signs"] > exported["vital_signs"] > 0
     expected: dict[str, int] = {"Organization": 1}  # the institution itself
-    for entity, count in exported.items():
-        types = fhir.resource_types_of(entity)
+    for entity, count in written.items():
+        types = fhir.resource_types_of(spec.entities[entity].canonical)
         if len(types) == 1:
             expected[types[0]] = expected.get(types[0], 0) + count
     order_types = fhir.resource_types_of("order_line")
     assert sum(counts.pop(t) for t in order_types) == exported["order_line"]
     assert counts == expected
-    assert sum(exported.values()) == sum(result["fhir"]["counts"].values()) - 1
+    assert sum(written.values()) == sum(result["fhir"]["counts"].values()) - 1
 
 
 def test_without_fhir_resources_open_says_validation_was_skipped(tmp_path: Path, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -50,7 +50,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     assert "3.2.1" in wizard.emr_page.connector_combo.currentText()
     # Scan page: every record type, the date range, and a masked sample patient.
     scan_page = wizard.scan_page
-    assert scan_page.table.rowCount() == 13
+    assert scan_page.table.rowCount() == 20  # a row per demo connector section: 13 + nursing notes + 6 clinical
     assert session.scan_report.totals["will_quarantine"] > 0
     assert "******" in scan_page.sample_label.text()
     assert "Visits from 20" in scan_page.range_label.text()
@@ -72,7 +72,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     totals = outcome.reconciliation.totals
     assert f"all {QLocale().toString(totals['source_rows'])} records" in verify_page.summary_label.text()
     assert "Sealed file verified" in verify_page.bundle_label.text()
-    assert verify_page.table.rowCount() == 13
+    assert verify_page.table.rowCount() == 20  # a row per demo connector section
     assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
 
     # Upload: in demo mode the wizard runs a reference store in-process on 127.0.0.1 (demo store key), which

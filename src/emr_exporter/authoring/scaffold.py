@@ -516,6 +516,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+#: The entities the scaffold guesses. The clinical-record entities added later (allergy, immunization,
+#: vital_signs, coverage, medication_statement, lab_report) have no hints yet: a contractor adds them by hand.
+SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
+
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
 # a field is written only when every sampled value is one of the map's keys.
 _CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
@@ -920,7 +924,7 @@ class _Guesser:
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
-        for entity in model.ENTITY_ORDER:
+        for entity in SCAFFOLD_ENTITIES:
             guess = self.guess(entity, taken)
             self.guesses[entity] = guess
             if guess.table and guess.usable:
@@ -1093,7 +1097,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     if any(g.usable and any(f.type == "file" for f in g.fields) for g in guesses.values()):
         lines += ["[attachments]", "# GUESS (file paths are relative to this folder next to a database file; "
                   "or give --attachments-root)", 'root = "attachments"', ""]
-    for entity in model.ENTITY_ORDER:
+    for entity in SCAFFOLD_ENTITIES:
         lines += _entity_block(guesses[entity])
     return "\n".join(lines).rstrip() + "\n"
 
@@ -1152,7 +1156,7 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         "| entity | table | key | fields guessed | status |",
         "|---|---|---|---|---|",
     ]
-    for entity in model.ENTITY_ORDER:
+    for entity in SCAFFOLD_ENTITIES:
         g = guesses[entity]
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))

@@ -82,7 +82,7 @@ CREATE TABLE INS_HIST (INS_NO INTEGER PRIMARY KEY, PT_NO INTEGER, INS_GB TEXT, I
 CREATE TABLE MED_HIST (MH_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_NO INTEGER, DRUG_NM TEXT, EDI_CD TEXT,
     DOSAGE TEXT, FROM_YMD TEXT, TO_YMD TEXT, STAT TEXT, REC_YMD TEXT);
 CREATE TABLE LAB_RPT (RPT_NO INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, RPT_DTTM TEXT, PANEL_CD TEXT,
-    PANEL_NM TEXT, STAT TEXT, DR_ID TEXT);
+    PANEL_NM TEXT, STAT TEXT, DR_ID TEXT, RSLT_KEYS TEXT);
 CREATE TABLE NURSE_REC (NR_NO INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, REC_DTTM TEXT, NOTE BLOB);
 CREATE TABLE ADM_INFO (VISIT_NO INTEGER PRIMARY KEY, ADM_ROUTE TEXT, DSCH_RSLT TEXT);
 """
@@ -143,7 +143,7 @@ _TABLE_COLUMNS: dict[str, int] = {
     "VITAL_SIGN": 14,
     "INS_HIST": 10,
     "MED_HIST": 10,
-    "LAB_RPT": 8,
+    "LAB_RPT": 9,
     "NURSE_REC": 5,
     "ADM_INFO": 3,
 }
@@ -547,6 +547,7 @@ class _Builder:
             self.add("PROC_REC", (self.key("PROC_REC"), visit_no, pt_no, ymd, edi, name, dr_id, "Y" if is_op else "N"))
             fee_lines.append(("처치 및 수술료", edi, name, price, 1, 1, True))
         had_labs = rng.random() < 0.12
+        first_lab = self.next_key["LAB_RSLT"] + 1
         if had_labs:
             for code, name, unit, ref_range, low, high, decimals in rng.sample(_LABS, rng.randrange(1, 4)):
                 value = round(rng.uniform(low, high), decimals)
@@ -571,7 +572,8 @@ class _Builder:
             self.attachment(pt_no, visit_no, when, None)
         for kind in defects:
             self.defect(kind, visit_no, pt_no, when, dr_id)
-        self.clinical.visit(visit_no, when, inpatient, discharge, dr_id, had_labs, payer)
+        lab_keys = range(first_lab, self.next_key["LAB_RSLT"] + 1) if had_labs else range(0)
+        self.clinical.visit(visit_no, when, inpatient, discharge, dr_id, lab_keys)
 
     def certificate(
         self, visit_no: int, pt_no: int, chart_no: str, when: dt.date, kind: str, dr_id: str,

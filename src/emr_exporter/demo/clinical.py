@@ -63,6 +63,8 @@ _NURSING_NOTES = (
 _RELATIONS = ("1", "2", "3", "4")  # 본인, 배우자, 자녀, 부모
 _ORPHAN_VISIT = 910_000_001  # a visit number no row has (the other planted orphans use 900_000_000 + n)
 _SHOWCASE_KINDS = ("후유장애진단서", "사망진단서", "사산증명서")
+#: The tables of the clinical record (ADM_INFO is read with VISIT).
+CLINICAL_TABLES = ("ALLERGY", "VACCINATION", "VITAL_SIGN", "INS_HIST", "MED_HIST", "LAB_RPT", "NURSE_REC", "ADM_INFO")
 # Planted rows the demo connector must quarantine (kind → (table, reason, column)).
 CLINICAL_DEFECTS: dict[str, tuple[str, str, str]] = {
     "vital-bad-date": ("VITAL_SIGN", "invalid-date", "MSR_DTTM"),
@@ -175,15 +177,15 @@ class ClinicalBuilder:
 
     # -- per visit --
     def visit(self, visit_no: int, when: dt.date, inpatient: bool, discharge: dt.date | None, dr_id: str,
-              had_labs: bool, payer: str) -> None:
+              lab_keys: range) -> None:
         self.visits += 1
         ymd = f"{when:%Y%m%d}"
         self.vitals(visit_no, when)
         self.vaccinations(visit_no, when, dr_id)
-        if had_labs:
+        if lab_keys:  # the report lists its results' numbers (portable: no GROUP_CONCAT needed)
             status = self._status("LAB_RPT", "F", (("P", 0.05), ("C", 0.05), ("A", 0.02), ("X", 0.02)), "Z")
             self.b.add("LAB_RPT", (self.b.key("LAB_RPT"), visit_no, self.pt_no, ymd + "170000", "LP01",
-                                   "외래 혈액·화학 검사", status, dr_id))
+                                   "외래 혈액·화학 검사", status, dr_id, ",".join(map(str, lab_keys))))
         if inpatient and discharge is not None:
             route = "응급실" if self.rng.random() < 0.3 else "외래"
             result = self.rng.choices("123", (90, 7, 3))[0]

@@ -26,6 +26,13 @@ def entity_name(entity: str) -> str:
         "receipt": QCoreApplication.translate("Texts", "Receipts"),
         "fee_line": QCoreApplication.translate("Texts", "Fee details"),
         "attachment": QCoreApplication.translate("Texts", "Attached files"),
+        "nursing_note": QCoreApplication.translate("Texts", "Nursing records"),
+        "allergy": QCoreApplication.translate("Texts", "Allergies and adverse reactions"),
+        "immunization": QCoreApplication.translate("Texts", "Vaccinations"),
+        "vital_signs": QCoreApplication.translate("Texts", "Vital signs"),
+        "coverage": QCoreApplication.translate("Texts", "Insurance coverage periods"),
+        "medication_statement": QCoreApplication.translate("Texts", "Medication list"),
+        "lab_report": QCoreApplication.translate("Texts", "Lab reports"),
     }
     return names.get(entity, entity)
 

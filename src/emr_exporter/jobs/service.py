@@ -268,18 +268,12 @@ def outcome_from_summary(bundle_path: Path) -> ExportOutcome:
     Lets the wizard continue at the check / send step after a restart instead of exporting a second
     bundle (the writer's journal is gone once a bundle is sealed).
     """
-    from collections import Counter
-
     from emr_exporter.pipeline.export import EntityReconciliation
     from emr_exporter.reports.transfer import load_summary
 
     summary = load_summary(bundle_path)
     reconciliation = Reconciliation([
-        EntityReconciliation(
-            entity=e["entity"], table=e["table"], source_rows=e["source_rows"], exported=e["exported"],
-            quarantined=e["quarantined"], reasons=Counter(e.get("quarantine_reasons", {})),
-        )
-        for e in summary.reconciliation.get("entities", [])
+        EntityReconciliation.from_dict(e) for e in summary.reconciliation.get("entities", [])
     ])
     institution = model.Institution(
         code=summary.institution_code, name=summary.institution_name, address=summary.institution_address,

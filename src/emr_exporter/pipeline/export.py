@@ -53,6 +53,16 @@ class EntityReconciliation:
     def balanced(self) -> bool:
         return self.source_rows == self.exported + self.quarantined
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EntityReconciliation:
+        """The inverse of :meth:`to_dict` (a bundle's saved summary)."""
+        return cls(
+            entity=data["entity"], table=data["table"], source_rows=data["source_rows"], exported=data["exported"],
+            quarantined=data["quarantined"], reasons=Counter(data.get("quarantine_reasons", {})),
+            statuses=Counter(data.get("statuses", {})),
+            statuses_kept_as_recorded=int(data.get("statuses_kept_as_recorded", 0)),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "entity": self.entity,

@@ -772,221 +772,256 @@ Valid from {start} to {end}</source>
             <translation>첨부파일</translation>
         </message>
         <message>
+            <location filename="../../gui/texts.py" line="29" />
+            <source>Nursing records</source>
+            <translation>간호기록</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="30" />
+            <source>Allergies and adverse reactions</source>
+            <translation>알레르기·부작용</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="31" />
+            <source>Vaccinations</source>
+            <translation>예방접종</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="32" />
+            <source>Vital signs</source>
+            <translation>활력징후</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="33" />
+            <source>Insurance coverage periods</source>
+            <translation>보험 자격 이력</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="34" />
+            <source>Medication list</source>
+            <translation>복용 약 목록</translation>
+        </message>
+        <message>
             <location filename="../../gui/texts.py" line="35" />
+            <source>Lab reports</source>
+            <translation>검사 보고서</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="42" />
             <source>refers to a record that does not exist</source>
             <translation>없는 기록을 가리킴</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="36" />
+            <location filename="../../gui/texts.py" line="43" />
             <source>repeats another record's number</source>
             <translation>다른 기록과 번호가 중복됨</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="37" />
+            <location filename="../../gui/texts.py" line="44" />
             <source>has an impossible date</source>
             <translation>있을 수 없는 날짜</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="38" />
+            <location filename="../../gui/texts.py" line="45" />
             <source>a required value is empty</source>
             <translation>꼭 필요한 값이 비어 있음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="39" />
+            <location filename="../../gui/texts.py" line="46" />
             <source>text that cannot be read (damaged characters)</source>
             <translation>읽을 수 없는 글자(깨진 문자)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="40" />
+            <location filename="../../gui/texts.py" line="47" />
             <source>text that would lose characters</source>
             <translation>글자가 손실될 수 있는 텍스트</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="41" />
+            <location filename="../../gui/texts.py" line="48" />
             <source>the attached file is missing</source>
             <translation>첨부파일이 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="42" />
+            <location filename="../../gui/texts.py" line="49" />
             <source>the attached file cannot be read</source>
             <translation>첨부파일을 읽을 수 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="43" />
+            <location filename="../../gui/texts.py" line="50" />
             <source>the file is outside the attachments folder</source>
             <translation>첨부파일 폴더 밖의 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="44" />
+            <location filename="../../gui/texts.py" line="51" />
             <source>the record has no number</source>
             <translation>기록 번호가 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="45" />
+            <location filename="../../gui/texts.py" line="52" />
             <source>a number that is not valid</source>
             <translation>올바르지 않은 숫자</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="46" />
+            <location filename="../../gui/texts.py" line="53" />
             <source>a code the EMR connector does not know</source>
             <translation>프로그램이 모르는 코드</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="47" />
+            <location filename="../../gui/texts.py" line="54" />
             <source>a yes/no value that is not valid</source>
             <translation>올바르지 않은 예/아니오 값</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="48" />
+            <location filename="../../gui/texts.py" line="55" />
             <source>stored data that is not valid</source>
             <translation>올바르지 않은 저장 데이터</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="49" />
+            <location filename="../../gui/texts.py" line="56" />
             <source>cannot be written in the national format</source>
             <translation>표준 형식으로 옮길 수 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="56" />
+            <location filename="../../gui/texts.py" line="63" />
             <source>institution</source>
             <translation>기관 정보</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="57" />
+            <location filename="../../gui/texts.py" line="64" />
             <source>EMR</source>
             <translation>EMR</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="58" />
+            <location filename="../../gui/texts.py" line="65" />
             <source>scan</source>
             <translation>살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="59" />
+            <location filename="../../gui/texts.py" line="66" />
             <source>export</source>
             <translation>내보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="60" />
+            <location filename="../../gui/texts.py" line="67" />
             <source>check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="61" />
+            <location filename="../../gui/texts.py" line="68" />
             <source>sending</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="62" />
+            <location filename="../../gui/texts.py" line="69" />
             <source>done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="72" />
+            <location filename="../../gui/texts.py" line="79" />
             <source>The certificate password is wrong. Type it again (capital letters matter).</source>
             <translation>인증서 비밀번호가 틀렸습니다. 다시 입력하세요(대소문자를 구분합니다).</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="76" />
+            <location filename="../../gui/texts.py" line="83" />
             <source>This certificate has expired. Renew the institution's certificate (공동인증서) and load it.</source>
             <translation>인증서 유효기간이 지났습니다. 기관 인증서(공동인증서)를 갱신한 뒤 다시 불러오세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="80" />
+            <location filename="../../gui/texts.py" line="87" />
             <source>This certificate is not valid yet. Check the computer's date and time.</source>
             <translation>아직 사용할 수 없는 인증서입니다. 컴퓨터의 날짜와 시간을 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="83" />
+            <location filename="../../gui/texts.py" line="90" />
             <source>This certificate cannot be used for signing.</source>
             <translation>이 인증서로는 서명할 수 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="85" />
+            <location filename="../../gui/texts.py" line="92" />
             <source>The EMR database cannot be opened. Check the file or the connection details.</source>
             <translation>EMR 데이터베이스를 열 수 없습니다. 파일이나 연결 정보를 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="89" />
+            <location filename="../../gui/texts.py" line="96" />
             <source>Reading the EMR database failed.</source>
             <translation>EMR 데이터베이스를 읽지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="91" />
+            <location filename="../../gui/texts.py" line="98" />
             <source>Stopped. Nothing is lost: press Start to continue where it stopped.</source>
             <translation>멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="95" />
+            <location filename="../../gui/texts.py" line="102" />
             <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
             <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="100" />
+            <location filename="../../gui/texts.py" line="107" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="102" />
+            <location filename="../../gui/texts.py" line="109" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="106" />
+            <location filename="../../gui/texts.py" line="113" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="110" />
+            <location filename="../../gui/texts.py" line="117" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="112" />
+            <location filename="../../gui/texts.py" line="119" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="113" />
+            <location filename="../../gui/texts.py" line="120" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="133" />
+            <location filename="../../gui/texts.py" line="140" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="136" />
+            <location filename="../../gui/texts.py" line="143" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="138" />
+            <location filename="../../gui/texts.py" line="145" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="139" />
+            <location filename="../../gui/texts.py" line="146" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="145" />
+            <location filename="../../gui/texts.py" line="152" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="148" />
+            <location filename="../../gui/texts.py" line="155" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="149" />
+            <location filename="../../gui/texts.py" line="156" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
