@@ -60,6 +60,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emr_exporter.demo.clinical import ClinicalBuilder  # the clinical record, with its own RNG
+
 SCHEMA_VERSION = "3.2.1"
 DEFAULT_SEED = 20260701
 _BATCH_ROWS = 5000
@@ -399,8 +401,6 @@ class _Builder:
         self.imaging_cp949 = [(mod, edi, text.encode("cp949")) for mod, edi, text in _IMAGING]
         self.payer_codes = [code for code, _ in _PAYERS]
         self.payer_weights = [weight for _, weight in _PAYERS]
-        from emr_exporter.demo.clinical import ClinicalBuilder  # the clinical record, with its own RNG
-
         # Its own random stream: the rows of the other tables stay exactly what they were before.
         self.clinical = ClinicalBuilder(self, random.Random(f"clinical-{seed}"), patients)
 

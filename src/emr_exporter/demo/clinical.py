@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from emr_exporter.demo.clinic import _Builder
+
+class _Builder(Protocol):
+    """What this module needs of :class:`emr_exporter.demo.clinic._Builder` (no import: no cycle)."""
+
+    def key(self, table: str) -> int: ...
+    def add(self, table: str, row: tuple[object, ...]) -> None: ...
+    def plant(self, table: str, key: object, reason: str, column: str) -> None: ...
+    def name(self, index: int) -> bytes: ...
+    def certificate(self, visit_no: int, pt_no: int, chart_no: str, when: dt.date, kind: str, dr_id: str,
+                    discharge: dt.date | None) -> None: ...
 
 # (KDCA 예방접종 유형 code, name, route, site kind, lot prefix, from age (months), until age (months), doses)
 _CHILD_VACCINES: tuple[tuple[str, str, str, str, str, int, int, int], ...] = (
