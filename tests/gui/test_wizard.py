@@ -92,6 +92,8 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
                 qtbot.mouseClick(upload_page.pause_button, Qt.MouseButton.LeftButton)
 
         upload_page.upload_runner.progressed.connect(pause_once)
+        # Paced, so the pause lands mid-upload even when a loaded machine delivers progress late.
+        session.upload_rate_limit = 4 * 2**20
         # The store answers the first PATCH with 503: the retrying state is shown, then it goes on.
         failed_once = {"done": False}
 

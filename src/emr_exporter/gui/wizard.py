@@ -16,6 +16,11 @@ from emr_exporter.gui.pages import (
 from emr_exporter.gui.qt import QWidget, QWizard
 from emr_exporter.gui.session import Session
 
+#: The wizard's smallest size in logical pixels: fits 1366×768 at 150 % (910×512) and 1024×768 at 125 %
+#: (819×614) with room for the title bar and the taskbar.
+MINIMUM_WIDTH = 720
+MINIMUM_HEIGHT = 440
+
 
 class ExportWizard(QWizard):
     """Page attributes end in ``_page``: never name one ``done``/``next``/``result`` (desktop.md §1.3)."""
@@ -37,7 +42,33 @@ class ExportWizard(QWizard):
         self.done_page = DonePage(self.session)
         for wizard_page in self.all_pages():
             self.addPage(wizard_page)
+        pages = self.all_pages()
+        for number, (wizard_page, help_text) in enumerate(zip(pages, self.help_texts(), strict=True), 1):
+            wizard_page.set_step(number, len(pages), help_text)
+        # Resizable; small enough for 1024×768 at 125 % and 1366×768 at 150 % (pages scroll rather than cut).
+        self.setMinimumSize(MINIMUM_WIDTH, MINIMUM_HEIGHT)
+        self.setSizeGripEnabled(True)
         self.resize(820, 620)
+
+    def help_texts(self) -> list[str]:
+        """One short help line per page, in the order of :meth:`all_pages`."""
+        return [
+            self.tr("Help: choose the demo clinic first if you want to practise. Nothing is sent without your "
+                    "say-so."),
+            self.tr("Help: the 요양기관기호 is the 8-digit number on the clinic's opening certificate and on every "
+                    "claim. Pick the clinic's certificate from the list (the one used for 홈택스 or claims)."),
+            self.tr("Help: the program looks for the EMR on this PC by itself. If it finds nothing, ask the EMR "
+                    "company where its database is."),
+            self.tr("Help: nothing is changed in the EMR. Records that cannot be converted are kept separately, "
+                    "as they are."),
+            self.tr("Help: you can stop at any time and continue later; nothing is lost. A USB stick works as "
+                    "the destination too."),
+            self.tr("Help: every record of the EMR must be accounted for here before the file is sent."),
+            self.tr("Help: sending can be paused and continued. Without internet here, carry the file to "
+                    "another PC on a USB stick."),
+            self.tr("Help: print the transfer report, sign or seal it, and hand it to the health centre "
+                    "(보건소) with the receipt number."),
+        ]
 
     def all_pages(self) -> list[WizardPageBase]:
         return [

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from emr_exporter.gui import texts
 from emr_exporter.gui.qt import (
+    QFrame,
     QLabel,
+    QScrollArea,
     Qt,
+    QVBoxLayout,
     QWidget,
     QWizardPage,
     Signal,
@@ -19,6 +22,7 @@ from emr_exporter.gui.session import Session
 from emr_exporter.gui.workers import JobRunner
 
 ERROR_STYLE = "color: #b00020;"
+HELP_STYLE = "color: #455a64;"
 OK_STYLE = "color: #1b5e20;"
 
 
@@ -47,6 +51,36 @@ class WizardPageBase(QWizardPage):
         self.session = session
         self.error_label = message_label("error")
         self.error_label.setStyleSheet(ERROR_STYLE)
+
+    def body_layout(self) -> QVBoxLayout:
+        """The page's content: the step ("3 / 8 단계") on top, the content in a scroll area, a help line below.
+
+        The scroll area is what keeps every widget whole on a small screen (1024×768 at 125 %, 1366×768 at
+        150 %): the window can shrink to its minimum size and the content scrolls instead of being cut.
+        """
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.step_label = QLabel()
+        self.step_label.setAccessibleName("step")
+        self.step_label.setStyleSheet(HELP_STYLE)
+        outer.addWidget(self.step_label)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.scroll_area.setWidget(content)
+        outer.addWidget(self.scroll_area, 1)
+        self.help_label = message_label("help")
+        self.help_label.setStyleSheet(HELP_STYLE)
+        outer.addWidget(self.help_label)
+        return layout
+
+    def set_step(self, number: int, total: int, help_text: str) -> None:
+        if hasattr(self, "step_label"):
+            self.step_label.setText(self.tr("Step {number} / {total}").format(number=number, total=total))
+            self.help_label.setText(help_text)
 
     def show_error(self, error: BaseException | None) -> None:
         if error is None:

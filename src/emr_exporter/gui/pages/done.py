@@ -13,7 +13,6 @@ from emr_exporter.gui.qt import (
     QLocale,
     QPushButton,
     QUrl,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session
 
@@ -37,7 +36,7 @@ class DonePage(WizardPageBase):
         self.practice_label.hide()
         self.report_runner = self.new_runner()
         self.report_path: Path | None = None
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addWidget(self.practice_label)
         layout.addWidget(self.receipt_label)
         layout.addWidget(self.file_label)

@@ -14,7 +14,6 @@ from emr_exporter.gui.qt import (
     QLineEdit,
     QPushButton,
     Qt,
-    QVBoxLayout,
     Signal,
 )
 from emr_exporter.gui.session import Session
@@ -65,7 +64,7 @@ class EmrPage(WizardPageBase):
         form.addRow(buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
         form.addRow(buddy(self.tr("Database pass&word:"), self.db_password_edit), self.db_password_edit)
         form.addRow(buddy(self.tr("&Attachments folder:"), self.attachments_edit), self.attachments_edit)
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addLayout(form)
         layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.status_label)

@@ -17,7 +17,6 @@ from emr_exporter.gui.qt import (
     QProgressBar,
     QPushButton,
     QStorageInfo,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session, default_out_dir
 from emr_exporter.jobs import resume
@@ -57,7 +56,7 @@ class ExportPage(WizardPageBase):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addLayout(form)
         layout.addWidget(self.space_label)
         layout.addLayout(buttons)

@@ -16,7 +16,6 @@ from emr_exporter.gui.qt import (
     QLineEdit,
     QPushButton,
     QRegularExpressionValidator,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import DEMO_FOLDER, Session, prepare_demo_material
 from emr_exporter.jobs import resume
@@ -62,7 +61,7 @@ class InstitutionPage(WizardPageBase):
         password_row.addWidget(self.password_edit, 1)
         password_row.addWidget(self.load_button)
         form.addRow(buddy(self.tr("Certificate &password:"), self.password_edit), password_row)
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addLayout(form)
         layout.addWidget(self.cert_info_label)
         layout.addWidget(self.error_label)

@@ -14,7 +14,6 @@ from emr_exporter.gui.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session
 
@@ -40,7 +39,7 @@ class ScanPage(WizardPageBase):
         self.sample_label = message_label(self.tr("Sample patient"))
         self.rescan_button = QPushButton(self.tr("&Scan again"))
         self.scan_runner = self.new_runner()
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.table, 1)

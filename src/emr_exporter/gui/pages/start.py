@@ -15,7 +15,6 @@ from emr_exporter.gui.qt import (
     QPushButton,
     QRadioButton,
     QStorageInfo,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session
 from emr_exporter.jobs import resume
@@ -41,7 +40,7 @@ class StartPage(WizardPageBase):
         self.send_file_edit.setPlaceholderText(self.tr("the .emrx file on the USB stick"))
         self.send_file_button = QPushButton(self.tr("&Browse…"))
         self.choice_group = QButtonGroup(self)
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         for number, radio in enumerate((self.real_radio, self.demo_radio, self.resume_radio, self.send_file_radio)):
             self.choice_group.addButton(radio, number)
             layout.addWidget(radio)

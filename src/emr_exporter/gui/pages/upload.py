@@ -16,7 +16,6 @@ from emr_exporter.gui.qt import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session
 
@@ -52,7 +51,7 @@ class UploadPage(WizardPageBase):
         buttons.addWidget(self.upload_button)
         buttons.addWidget(self.pause_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addWidget(self.send_radio)
         layout.addLayout(form)
         layout.addLayout(buttons)

@@ -12,7 +12,6 @@ from emr_exporter.gui.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
 )
 from emr_exporter.gui.session import Session
 
@@ -35,7 +34,7 @@ class VerifyPage(WizardPageBase):
         self.quarantine_label = message_label(self.tr("Records set aside"))
         self.bundle_label = message_label(self.tr("Sealed file check"))
         self.verify_runner = self.new_runner()
-        layout = QVBoxLayout(self)
+        layout = self.body_layout()
         layout.addWidget(self.summary_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.quarantine_label)

@@ -4,107 +4,107 @@
     <context>
         <name>DonePage</name>
         <message>
-            <location filename="../../gui/pages/done.py" line="24" />
+            <location filename="../../gui/pages/done.py" line="23" />
             <source>Done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="25" />
+            <location filename="../../gui/pages/done.py" line="24" />
             <source>Keep the receipt number and the transfer report with the clinic's closing papers.</source>
             <translation>접수번호와 이관 보고서를 폐업 서류와 함께 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="26" />
+            <location filename="../../gui/pages/done.py" line="25" />
             <source>Receipt</source>
             <translation>접수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="27" />
+            <location filename="../../gui/pages/done.py" line="26" />
             <source>Where the file is</source>
             <translation>파일 위치</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="28" />
+            <location filename="../../gui/pages/done.py" line="27" />
             <source>&amp;Open the folder</source>
             <translation>폴더 열기(&amp;O)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="29" />
+            <location filename="../../gui/pages/done.py" line="28" />
             <source>Open the &amp;report to print</source>
             <translation>보고서 열어서 인쇄하기(&amp;R)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="30" />
+            <location filename="../../gui/pages/done.py" line="29" />
             <source>&amp;Save a copy of the report…</source>
             <translation>보고서 사본 저장(&amp;S)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="31" />
+            <location filename="../../gui/pages/done.py" line="30" />
             <source>Transfer report</source>
             <translation>이관 보고서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="32" />
+            <location filename="../../gui/pages/done.py" line="31" />
             <source>Opening the file</source>
             <translation>파일 열기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="34" />
+            <location filename="../../gui/pages/done.py" line="33" />
             <source>Practice</source>
             <translation>연습용</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="36" />
+            <location filename="../../gui/pages/done.py" line="35" />
             <source>PRACTICE ONLY — NOT SUBMITTED (made-up demo clinic)</source>
             <translation>연습용 — 제출되지 않음 (가상의 데모 의원)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="65" />
+            <location filename="../../gui/pages/done.py" line="64" />
             <source>Receipt number: {number}</source>
             <translation>접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="69" />
+            <location filename="../../gui/pages/done.py" line="68" />
             <source>Not sent yet. Once the file is uploaded from another PC, that PC shows the receipt number.</source>
             <translation>아직 보내지 않았습니다. 다른 PC에서 파일을 보내면 그 PC에 접수번호가 표시됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="72" />
+            <location filename="../../gui/pages/done.py" line="71" />
             <source>The sealed file: {path}</source>
             <translation>봉인 파일: {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="78" />
+            <location filename="../../gui/pages/done.py" line="77" />
             <source>The transfer report needs {name}, which was not copied with the file. Print the report on the PC that made the export, or copy that file next to the sealed file and start again.</source>
             <translation>이관 보고서를 만들려면 “{name}” 파일이 필요한데 함께 복사되지 않았습니다. 내보내기를 한 PC에서 보고서를 인쇄하거나, 그 파일을 봉인 파일 옆에 복사한 뒤 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="95" />
+            <location filename="../../gui/pages/done.py" line="94" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="106" />
+            <location filename="../../gui/pages/done.py" line="105" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="126" />
+            <location filename="../../gui/pages/done.py" line="125" />
             <source>No program on this PC could open it. Find it here and open it another way (for a PDF, install a PDF viewer): {path}</source>
             <translation>이 PC에는 이 파일을 여는 프로그램이 없습니다. 아래 위치에서 직접 열어 주세요(PDF는 PDF 보기 프로그램을 설치하면 열립니다): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="137" />
+            <location filename="../../gui/pages/done.py" line="136" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="137" />
+            <location filename="../../gui/pages/done.py" line="136" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="143" />
+            <location filename="../../gui/pages/done.py" line="142" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -112,167 +112,167 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../gui/pages/emr.py" line="28" />
+            <location filename="../../gui/pages/emr.py" line="27" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="30" />
+            <location filename="../../gui/pages/emr.py" line="29" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="34" />
+            <location filename="../../gui/pages/emr.py" line="33" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="39" />
+            <location filename="../../gui/pages/emr.py" line="38" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="40" />
+            <location filename="../../gui/pages/emr.py" line="39" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="41" />
+            <location filename="../../gui/pages/emr.py" line="40" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="44" />
+            <location filename="../../gui/pages/emr.py" line="43" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="46" />
+            <location filename="../../gui/pages/emr.py" line="45" />
             <source>as given by your IT contractor</source>
             <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="50" />
+            <location filename="../../gui/pages/emr.py" line="49" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="52" />
+            <location filename="../../gui/pages/emr.py" line="51" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="57" />
+            <location filename="../../gui/pages/emr.py" line="56" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="59" />
+            <location filename="../../gui/pages/emr.py" line="58" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="63" />
+            <location filename="../../gui/pages/emr.py" line="62" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="64" />
+            <location filename="../../gui/pages/emr.py" line="63" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="65" />
+            <location filename="../../gui/pages/emr.py" line="64" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="66" />
+            <location filename="../../gui/pages/emr.py" line="65" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="67" />
+            <location filename="../../gui/pages/emr.py" line="66" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="73" />
+            <location filename="../../gui/pages/emr.py" line="72" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="103" />
+            <location filename="../../gui/pages/emr.py" line="102" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="149" />
+            <location filename="../../gui/pages/emr.py" line="148" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="161" />
+            <location filename="../../gui/pages/emr.py" line="160" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="163" />
+            <location filename="../../gui/pages/emr.py" line="162" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="175" />
+            <location filename="../../gui/pages/emr.py" line="174" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="179" />
+            <location filename="../../gui/pages/emr.py" line="178" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="200" />
+            <location filename="../../gui/pages/emr.py" line="199" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="204" />
+            <location filename="../../gui/pages/emr.py" line="203" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="210" />
+            <location filename="../../gui/pages/emr.py" line="209" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="238" />
+            <location filename="../../gui/pages/emr.py" line="237" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="243" />
+            <location filename="../../gui/pages/emr.py" line="242" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="272" />
+            <location filename="../../gui/pages/emr.py" line="271" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="280" />
+            <location filename="../../gui/pages/emr.py" line="279" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="285" />
+            <location filename="../../gui/pages/emr.py" line="284" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="289" />
+            <location filename="../../gui/pages/emr.py" line="288" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -280,132 +280,132 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../gui/pages/export.py" line="29" />
+            <location filename="../../gui/pages/export.py" line="28" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="31" />
+            <location filename="../../gui/pages/export.py" line="30" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="34" />
+            <location filename="../../gui/pages/export.py" line="33" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="36" />
+            <location filename="../../gui/pages/export.py" line="35" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="37" />
+            <location filename="../../gui/pages/export.py" line="36" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="38" />
+            <location filename="../../gui/pages/export.py" line="37" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="40" />
+            <location filename="../../gui/pages/export.py" line="39" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="42" />
+            <location filename="../../gui/pages/export.py" line="41" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="43" />
+            <location filename="../../gui/pages/export.py" line="42" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="54" />
+            <location filename="../../gui/pages/export.py" line="53" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="55" />
+            <location filename="../../gui/pages/export.py" line="54" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="82" />
+            <location filename="../../gui/pages/export.py" line="81" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="91" />
+            <location filename="../../gui/pages/export.py" line="90" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="106" />
+            <location filename="../../gui/pages/export.py" line="105" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="119" />
+            <location filename="../../gui/pages/export.py" line="118" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="125" />
+            <location filename="../../gui/pages/export.py" line="124" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="131" />
+            <location filename="../../gui/pages/export.py" line="130" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="136" />
+            <location filename="../../gui/pages/export.py" line="135" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="154" />
+            <location filename="../../gui/pages/export.py" line="153" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="169" />
+            <location filename="../../gui/pages/export.py" line="168" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="177" />
+            <location filename="../../gui/pages/export.py" line="176" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="180" />
+            <location filename="../../gui/pages/export.py" line="179" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="192" />
+            <location filename="../../gui/pages/export.py" line="191" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="197" />
+            <location filename="../../gui/pages/export.py" line="196" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="208" />
+            <location filename="../../gui/pages/export.py" line="207" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="210" />
+            <location filename="../../gui/pages/export.py" line="209" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
@@ -413,132 +413,173 @@
     <context>
         <name>ExportWizard</name>
         <message>
-            <location filename="../../gui/wizard.py" line="26" />
+            <location filename="../../gui/wizard.py" line="31" />
             <source>EMR records export — 진료기록 이관</source>
+            <extracomment>The wizard's smallest size in logical pixels: fits 1366×768 at 150 % (910×512) and 1024×768 at 125 % (819×614) with room for the title bar and the taskbar.</extracomment>
             <translation>진료기록 이관 — EMR 기록 내보내기</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="56" />
+            <source>Help: choose the demo clinic first if you want to practise. Nothing is sent without your say-so.</source>
+            <translation>도움말: 처음이라면 데모 의원으로 먼저 연습해 보세요. 직접 보내기를 누르기 전에는 아무것도 보내지 않습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="58" />
+            <source>Help: the 요양기관기호 is the 8-digit number on the clinic's opening certificate and on every claim. Pick the clinic's certificate from the list (the one used for 홈택스 or claims).</source>
+            <translation>도움말: 요양기관기호는 의료기관 개설신고증과 모든 청구서에 있는 8자리 번호입니다. 인증서는 목록에서 의원의 인증서(홈택스나 청구에 쓰는 것)를 고르세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="60" />
+            <source>Help: the program looks for the EMR on this PC by itself. If it finds nothing, ask the EMR company where its database is.</source>
+            <translation>도움말: 프로그램이 이 PC에서 EMR을 스스로 찾습니다. 찾지 못하면 EMR 회사에 데이터베이스가 어디 있는지 물어보세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="62" />
+            <source>Help: nothing is changed in the EMR. Records that cannot be converted are kept separately, as they are.</source>
+            <translation>도움말: EMR의 내용은 전혀 바뀌지 않습니다. 옮길 수 없는 기록은 원래 내용 그대로 별도 보관합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="64" />
+            <source>Help: you can stop at any time and continue later; nothing is lost. A USB stick works as the destination too.</source>
+            <translation>도움말: 언제든 멈추고 나중에 이어서 할 수 있으며 잃어버리는 것은 없습니다. USB 메모리에 저장해도 됩니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="66" />
+            <source>Help: every record of the EMR must be accounted for here before the file is sent.</source>
+            <translation>도움말: 보내기 전에 EMR의 모든 기록이 빠짐없이 들어 있는지 여기서 확인합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="67" />
+            <source>Help: sending can be paused and continued. Without internet here, carry the file to another PC on a USB stick.</source>
+            <translation>도움말: 보내기는 일시 정지했다가 이어서 할 수 있습니다. 이 PC에 인터넷이 없으면 USB 메모리로 다른 PC에 옮겨서 보내세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="69" />
+            <source>Help: print the transfer report, sign or seal it, and hand it to the health centre (보건소) with the receipt number.</source>
+            <translation>도움말: 이관 보고서를 인쇄해 서명하거나 도장을 찍고, 접수번호와 함께 관할 보건소에 제출하세요.</translation>
         </message>
     </context>
     <context>
         <name>InstitutionPage</name>
         <message>
-            <location filename="../../gui/pages/institution.py" line="28" />
+            <location filename="../../gui/pages/institution.py" line="27" />
             <source>Institution and certificate</source>
             <translation>기관 정보와 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="30" />
+            <location filename="../../gui/pages/institution.py" line="29" />
             <source>The clinic's 요양기관기호 and name, the closing date, and the certificate that signs the records.</source>
             <translation>의원의 요양기관기호와 이름, 폐업(휴업) 일자, 그리고 기록에 서명할 인증서입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="41" />
+            <location filename="../../gui/pages/institution.py" line="40" />
             <source>&amp;File…</source>
             <translation>파일(&amp;F)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="42" />
+            <location filename="../../gui/pages/institution.py" line="41" />
             <source>F&amp;older…</source>
             <translation>폴더(&amp;O)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="45" />
+            <location filename="../../gui/pages/institution.py" line="44" />
             <source>&amp;Load certificate</source>
             <translation>인증서 불러오기(&amp;L)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="46" />
+            <location filename="../../gui/pages/institution.py" line="45" />
             <source>Certificate</source>
             <translation>인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="47" />
+            <location filename="../../gui/pages/institution.py" line="46" />
             <source>Institution code check</source>
             <translation>요양기관기호 확인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="52" />
+            <location filename="../../gui/pages/institution.py" line="51" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="54" />
+            <location filename="../../gui/pages/institution.py" line="53" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="55" />
+            <location filename="../../gui/pages/institution.py" line="54" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="60" />
+            <location filename="../../gui/pages/institution.py" line="59" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="64" />
+            <location filename="../../gui/pages/institution.py" line="63" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="70" />
+            <location filename="../../gui/pages/institution.py" line="69" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="71" />
+            <location filename="../../gui/pages/institution.py" line="70" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="95" />
+            <location filename="../../gui/pages/institution.py" line="94" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="110" />
+            <location filename="../../gui/pages/institution.py" line="109" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="115" />
+            <location filename="../../gui/pages/institution.py" line="114" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="126" />
+            <location filename="../../gui/pages/institution.py" line="125" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="126" />
+            <location filename="../../gui/pages/institution.py" line="125" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="132" />
+            <location filename="../../gui/pages/institution.py" line="131" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (“signCert.der” 파일이 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="141" />
+            <location filename="../../gui/pages/institution.py" line="140" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="146" />
+            <location filename="../../gui/pages/institution.py" line="145" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="169" />
+            <location filename="../../gui/pages/institution.py" line="168" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="174" />
+            <location filename="../../gui/pages/institution.py" line="173" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
         </message>
@@ -546,87 +587,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../gui/pages/scan.py" line="25" />
+            <location filename="../../gui/pages/scan.py" line="24" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="26" />
+            <location filename="../../gui/pages/scan.py" line="25" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="28" />
+            <location filename="../../gui/pages/scan.py" line="27" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="29" />
+            <location filename="../../gui/pages/scan.py" line="28" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="31" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="31" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="31" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="31" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="34" />
+            <location filename="../../gui/pages/scan.py" line="33" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="39" />
+            <location filename="../../gui/pages/scan.py" line="38" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="40" />
+            <location filename="../../gui/pages/scan.py" line="39" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="41" />
+            <location filename="../../gui/pages/scan.py" line="40" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="71" />
+            <location filename="../../gui/pages/scan.py" line="70" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="88" />
+            <location filename="../../gui/pages/scan.py" line="87" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="103" />
+            <location filename="../../gui/pages/scan.py" line="102" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="122" />
+            <location filename="../../gui/pages/scan.py" line="121" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="128" />
+            <location filename="../../gui/pages/scan.py" line="127" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -634,72 +675,72 @@ Valid from {start} to {end}</source>
     <context>
         <name>StartPage</name>
         <message>
-            <location filename="../../gui/pages/start.py" line="29" />
+            <location filename="../../gui/pages/start.py" line="28" />
             <source>Welcome</source>
             <translation>시작</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="31" />
+            <location filename="../../gui/pages/start.py" line="30" />
             <source>This program copies every medical record of the clinic, seals it with the clinic's certificate and hands it to the national record storage system (진료기록보관시스템).</source>
             <translation>이 프로그램은 의원의 모든 진료기록을 복사하여 기관 인증서로 서명·봉인한 뒤 휴·폐업 의료기관 진료기록보관시스템에 넘겨 드립니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="35" />
+            <location filename="../../gui/pages/start.py" line="34" />
             <source>&amp;Export this clinic's records</source>
             <translation>이 의원의 진료기록 내보내기(&amp;E)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="36" />
+            <location filename="../../gui/pages/start.py" line="35" />
             <source>Try everything with the &amp;demo clinic (made-up patients)</source>
             <translation>데모 의원으로 전체 과정 연습하기 — 가상 환자(&amp;D)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="37" />
+            <location filename="../../gui/pages/start.py" line="36" />
             <source>&amp;Continue the unfinished export</source>
             <translation>끝나지 않은 이관 이어서 하기(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="39" />
+            <location filename="../../gui/pages/start.py" line="38" />
             <source>Send a sealed &amp;file brought from another PC (USB stick)</source>
             <translation>봉인 파일 보내기 — 다른 PC에서 USB 메모리로 가져온 파일(&amp;F)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="41" />
+            <location filename="../../gui/pages/start.py" line="40" />
             <source>the .emrx file on the USB stick</source>
             <translation>USB 메모리에 있는 .emrx 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="42" />
+            <location filename="../../gui/pages/start.py" line="41" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="49" />
+            <location filename="../../gui/pages/start.py" line="48" />
             <source>Sealed f&amp;ile:</source>
             <translation>봉인 파일(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="53" />
+            <location filename="../../gui/pages/start.py" line="52" />
             <source>Unfinished export</source>
             <translation>끝나지 않은 이관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="58" />
+            <location filename="../../gui/pages/start.py" line="57" />
             <source>An export of {name} was not finished (it stopped at the {step} step). Nothing was lost: continue it, or start again.</source>
             <translation>{name}의 이관이 끝나지 않았습니다({step} 단계에서 멈춤). 잃어버린 것은 없습니다. 이어서 하거나 처음부터 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="68" />
+            <location filename="../../gui/pages/start.py" line="67" />
             <source>You will need: the clinic's certificate (공동인증서 or .p12 file) and its password, and access to the EMR database on this PC.</source>
             <translation>준비물: 기관 인증서(공동인증서 또는 .p12 파일)와 그 비밀번호, 그리고 이 PC에서 EMR 데이터베이스에 접근할 수 있어야 합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="102" />
+            <location filename="../../gui/pages/start.py" line="101" />
             <source>Choose the sealed file (.emrx)</source>
             <translation>봉인 파일(.emrx)을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/start.py" line="102" />
+            <location filename="../../gui/pages/start.py" line="101" />
             <source>Sealed file (*.emrx)</source>
             <translation>봉인 파일 (*.emrx)</translation>
         </message>
@@ -1031,67 +1072,67 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../gui/pages/upload.py" line="27" />
+            <location filename="../../gui/pages/upload.py" line="26" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="28" />
+            <location filename="../../gui/pages/upload.py" line="27" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="29" />
+            <location filename="../../gui/pages/upload.py" line="28" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="30" />
+            <location filename="../../gui/pages/upload.py" line="29" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="36" />
+            <location filename="../../gui/pages/upload.py" line="35" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="37" />
+            <location filename="../../gui/pages/upload.py" line="36" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="40" />
+            <location filename="../../gui/pages/upload.py" line="39" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="41" />
+            <location filename="../../gui/pages/upload.py" line="40" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="42" />
+            <location filename="../../gui/pages/upload.py" line="41" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="43" />
+            <location filename="../../gui/pages/upload.py" line="42" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="50" />
+            <location filename="../../gui/pages/upload.py" line="49" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="81" />
+            <location filename="../../gui/pages/upload.py" line="80" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="87" />
+            <location filename="../../gui/pages/upload.py" line="86" />
             <source>1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.
 2. On a PC with internet, install this program, choose "Send a sealed file brought from another PC" on its first page and pick the file on the USB stick.
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -1100,73 +1141,73 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 진료기록보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="116" />
+            <location filename="../../gui/pages/upload.py" line="115" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="127" />
+            <location filename="../../gui/pages/upload.py" line="126" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="133" />
+            <location filename="../../gui/pages/upload.py" line="132" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="134" />
+            <location filename="../../gui/pages/upload.py" line="133" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="135" />
+            <location filename="../../gui/pages/upload.py" line="134" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="136" />
+            <location filename="../../gui/pages/upload.py" line="135" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="137" />
+            <location filename="../../gui/pages/upload.py" line="136" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="138" />
+            <location filename="../../gui/pages/upload.py" line="137" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="143" />
+            <location filename="../../gui/pages/upload.py" line="142" />
             <source>Retrying automatically: {reason}.</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="146" />
+            <location filename="../../gui/pages/upload.py" line="145" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="161" />
+            <location filename="../../gui/pages/upload.py" line="160" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="165" />
-            <location filename="../../gui/pages/upload.py" line="174" />
+            <location filename="../../gui/pages/upload.py" line="164" />
+            <location filename="../../gui/pages/upload.py" line="173" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="176" />
+            <location filename="../../gui/pages/upload.py" line="175" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="185" />
+            <location filename="../../gui/pages/upload.py" line="184" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -1174,84 +1215,92 @@ Valid from {start} to {end}</source>
     <context>
         <name>VerifyPage</name>
         <message>
-            <location filename="../../gui/pages/verify.py" line="23" />
+            <location filename="../../gui/pages/verify.py" line="22" />
             <source>Check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="24" />
+            <location filename="../../gui/pages/verify.py" line="23" />
             <source>Nothing left behind, and the sealed file is intact and correctly signed.</source>
             <translation>빠진 기록이 없는지, 봉인 파일이 온전하고 올바르게 서명되었는지 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="25" />
+            <location filename="../../gui/pages/verify.py" line="24" />
             <source>Reconciliation</source>
             <translation>건수 대조</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="28" />
+            <location filename="../../gui/pages/verify.py" line="27" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="28" />
+            <location filename="../../gui/pages/verify.py" line="27" />
             <source>In the EMR</source>
             <translation>EMR 원본</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="28" />
+            <location filename="../../gui/pages/verify.py" line="27" />
             <source>Exported</source>
             <translation>내보냄</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="28" />
+            <location filename="../../gui/pages/verify.py" line="27" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="30" />
+            <location filename="../../gui/pages/verify.py" line="29" />
             <source>Reconciliation per type</source>
             <translation>종류별 건수 대조</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="35" />
+            <location filename="../../gui/pages/verify.py" line="34" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="36" />
+            <location filename="../../gui/pages/verify.py" line="35" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="53" />
+            <location filename="../../gui/pages/verify.py" line="52" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="59" />
+            <location filename="../../gui/pages/verify.py" line="58" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="76" />
+            <location filename="../../gui/pages/verify.py" line="75" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="79" />
+            <location filename="../../gui/pages/verify.py" line="78" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="81" />
+            <location filename="../../gui/pages/verify.py" line="80" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="89" />
+            <location filename="../../gui/pages/verify.py" line="88" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명이 올바르고 파일 전체({size})가 온전합니다. 파일: {path}</translation>
+        </message>
+    </context>
+    <context>
+        <name>WizardPageBase</name>
+        <message>
+            <location filename="../../gui/pages/base.py" line="82" />
+            <source>Step {number} / {total}</source>
+            <translation>{number} / {total} 단계</translation>
         </message>
     </context>
 </TS>
