@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")
-def demo_clinic(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def demo_clinic(tmp_path_factory: pytest.TempPathFactory):
     """The default synthetic demo clinic, built once per test session (read-only for tests)."""
     from emr_exporter.demo.clinic import create_demo_clinic
 

@@ -22,7 +22,7 @@ from emr_exporter.sources.base import SqliteFileSource
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
 
-def run_export(demo_clinic, **kwargs) -> tuple[ExportRun, bytes]:  # type: ignore[no-untyped-def]
+def run_export(demo_clinic, **kwargs) -> tuple[ExportRun, bytes]:
     spec = kwargs.pop("spec", None) or load_connector("demo")
     source = SqliteFileSource(demo_clinic.path)
     institution = read_institution(spec, source)
@@ -38,7 +38,7 @@ def run_export(demo_clinic, **kwargs) -> tuple[ExportRun, bytes]:  # type: ignor
 def members(data: bytes) -> dict[str, bytes]:
     """The bag's members (the test holds a small bag in memory; the product never does)."""
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
 
 
 def ndjson(files: dict[str, bytes], prefix: str) -> list[dict]:
@@ -50,12 +50,12 @@ def ndjson(files: dict[str, bytes], prefix: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def exported(demo_clinic):  # type: ignore[no-untyped-def]
+def exported(demo_clinic):
     run, data = run_export(demo_clinic)
     return run, data, members(data)
 
 
-def test_every_planted_defect_is_quarantined_with_its_reason(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_every_planted_defect_is_quarantined_with_its_reason(demo_clinic, exported) -> None:
     _, _, files = exported
     quarantined = {(q["entity"], q["table"], q["key"]): q["reason_code"] for q in ndjson(files, "bag/data/raw/")}
     planted = {(d.entity, d.table, d.key): d.reason_code for d in demo_clinic.planted_defects}
@@ -63,7 +63,7 @@ def test_every_planted_defect_is_quarantined_with_its_reason(demo_clinic, export
     assert quarantined == planted
 
 
-def test_reconciliation_balances_for_every_entity(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_reconciliation_balances_for_every_entity(demo_clinic, exported) -> None:
     run, _, files = exported
     rec = run.reconciliation
     assert rec.balanced
@@ -84,13 +84,13 @@ def test_reconciliation_balances_for_every_entity(demo_clinic, exported) -> None
     assert raw == Counter({e.entity: e.quarantined for e in rec.entities if e.quarantined})
 
 
-def test_two_runs_give_byte_identical_bag_streams(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_two_runs_give_byte_identical_bag_streams(demo_clinic, exported) -> None:
     _, first, _ = exported
     _, second = run_export(demo_clinic)
     assert first == second
 
 
-def test_korean_text_from_cp949_columns_round_trips(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_korean_text_from_cp949_columns_round_trips(demo_clinic, exported) -> None:
     _, _, files = exported
     patients = {p["id"]: p for p in ndjson(files, "bag/data/fhir/Patient.")}
     with sqlite3.connect(demo_clinic.path) as conn:
@@ -111,7 +111,7 @@ def test_korean_text_from_cp949_columns_round_trips(demo_clinic, exported) -> No
     assert cp949_only > 0, "some names must use syllables only CP949 has"
 
 
-def test_every_fhir_resource_validates(exported) -> None:  # type: ignore[no-untyped-def]
+def test_every_fhir_resource_validates(exported) -> None:
     _, _, files = exported
     resources = ndjson(files, "bag/data/fhir/")
     assert len(resources) > 1000
@@ -123,7 +123,7 @@ def test_every_fhir_resource_validates(exported) -> None:  # type: ignore[no-unt
     assert types["Organization"] == 1
 
 
-def test_attachments_are_in_the_bag_byte_for_byte(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_attachments_are_in_the_bag_byte_for_byte(demo_clinic, exported) -> None:
     _, _, files = exported
     with sqlite3.connect(demo_clinic.path) as conn:
         blobs = conn.execute("SELECT ATT_NO, FILE_DATA FROM ATTACH_FILE WHERE FILE_DATA IS NOT NULL").fetchall()
@@ -141,7 +141,7 @@ def test_attachments_are_in_the_bag_byte_for_byte(demo_clinic, exported) -> None
     assert any(Path(n).suffix == ".pdf" for n in attachment_members)
 
 
-def test_roster_has_every_exported_patient_with_masked_rrn(exported) -> None:  # type: ignore[no-untyped-def]
+def test_roster_has_every_exported_patient_with_masked_rrn(exported) -> None:
     run, _, files = exported
     roster = ndjson(files, "bag/data/report/roster")
     patients = next(e for e in run.reconciliation.entities if e.entity == "patient")
@@ -150,7 +150,7 @@ def test_roster_has_every_exported_patient_with_masked_rrn(exported) -> None:  #
         assert line["rrn_masked"] == "" or line["rrn_masked"].endswith("******")
 
 
-def test_cancel_stops_the_export(demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_stops_the_export(demo_clinic) -> None:
     import threading
 
     cancel = threading.Event()
@@ -159,7 +159,7 @@ def test_cancel_stops_the_export(demo_clinic) -> None:  # type: ignore[no-untype
         run_export(demo_clinic, cancel=cancel)
 
 
-def _spec_copy(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+def _spec_copy(tmp_path: Path, edit) -> Path:
     folder = tmp_path / "demo"
     folder.mkdir()
     spec_dir = load_connector("demo").path
@@ -169,7 +169,7 @@ def _spec_copy(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
     return tmp_path
 
 
-def test_a_query_that_drops_rows_stops_the_export(demo_clinic, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_query_that_drops_rows_stops_the_export(demo_clinic, tmp_path) -> None:
     def drop_rows(text: str) -> str:
         return text.replace(
             '[entities.practitioner]\ntable = "DOCTOR"\nkey = "DR_ID"',
@@ -183,7 +183,7 @@ def test_a_query_that_drops_rows_stops_the_export(demo_clinic, tmp_path) -> None
         run_export(demo_clinic, spec=spec)
 
 
-def test_a_key_that_is_not_unique_is_refused(demo_clinic, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_that_is_not_unique_is_refused(demo_clinic, tmp_path) -> None:
     def bad_key(text: str) -> str:
         return text.replace('table = "VISIT"\nkey = "VISIT_NO"', 'table = "VISIT"\nkey = "PT_NO"')
 
@@ -192,7 +192,7 @@ def test_a_key_that_is_not_unique_is_refused(demo_clinic, tmp_path) -> None:  # 
         digest_stream(iter(run_export(demo_clinic, spec=spec)[1:]))
 
 
-def test_dry_run_digest_matches_stream(demo_clinic, exported) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_digest_matches_stream(demo_clinic, exported) -> None:
     _, data, _ = exported
     import hashlib
 

@@ -14,7 +14,7 @@ from emr_exporter.sources.odbc import OdbcSource
 
 
 @pytest.fixture
-def odbc_source(demo_clinic):  # type: ignore[no-untyped-def]
+def odbc_source(demo_clinic):
     import pyodbc
 
     if "SQLite3" not in pyodbc.drivers():

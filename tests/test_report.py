@@ -52,7 +52,7 @@ def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, 
     assert "휴·폐업일 2026년 6월 30일" in text
     assert f"전자서명 인증서 {sealed.extra['signer']}" in text
     assert f"이관 파일 번호 {sealed.bundle_id}" in text
-    assert f"파일 지문 (SHA-256) {file_sha256(sealed.bundle_path)}" in text  # type: ignore[arg-type]
+    assert f"파일 지문 (SHA-256) {file_sha256(sealed.bundle_path)}" in text
     assert f"내용 지문 (SHA-256) {sealed.bag_sha256}" in text
     assert "보관시스템 접수번호 아직 전송하지 않음" in text
     # counts per record type with the retention class, straight from the source tables
@@ -98,7 +98,7 @@ def test_no_resident_registration_number_in_the_report_or_its_summary(sealed: Ex
     texts = [
         pdf_text(write_transfer_report(sealed, tmp_path / f"r-{lang}.pdf", lang)) for lang in ("ko", "en")
     ]
-    texts.append(summary_path(sealed.bundle_path).read_text("utf-8"))  # type: ignore[arg-type]
+    texts.append(summary_path(sealed.bundle_path).read_text("utf-8"))
     for text in texts:
         flat = text.replace("-", "").replace(" ", "")
         for rrn in rrns:
@@ -140,7 +140,7 @@ def test_report_command_errors_are_readable(sealed: ExportOutcome, tmp_path: Pat
     assert result.exit_code != 0
     assert "other.emrx.summary.json is missing" in result.output
     # a summary copied next to the wrong bundle
-    summary_path(lonely).write_text(summary_path(sealed.bundle_path).read_text("utf-8"), "utf-8")  # type: ignore[arg-type]
+    summary_path(lonely).write_text(summary_path(sealed.bundle_path).read_text("utf-8"), "utf-8")
     result = runner.invoke(main, ["report", str(lonely), "--json"])
     assert result.exit_code != 0
     assert json.loads(result.output)["error"]["message"] == (
@@ -230,7 +230,7 @@ def test_report_takes_the_receipt_number_saved_beside_the_bundle(sealed: ExportO
     digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
     receipt_file = bundle.with_name(bundle.name + ".receipt.json")
 
-    def report_text(receipt: dict) -> str:  # type: ignore[type-arg]
+    def report_text(receipt: dict) -> str:
         receipt_file.write_text(json.dumps({"receipt": receipt, "signature": {}}), encoding="utf-8")
         out = tmp_path / "report.pdf"
         result = CliRunner().invoke(main, ["report", str(bundle), "--lang", "en", "--out", str(out), "--overwrite"])

@@ -22,7 +22,7 @@ NAME = "guessed"
 
 
 @pytest.fixture(scope="module")
-def scaffolded(demo_clinic, tmp_path_factory: pytest.TempPathFactory) -> ScaffoldOutcome:  # type: ignore[no-untyped-def]
+def scaffolded(demo_clinic, tmp_path_factory: pytest.TempPathFactory) -> ScaffoldOutcome:
     out = tmp_path_factory.mktemp("scaffold")
     return write_scaffold(NAME, out, database=Path(demo_clinic.path), sample_rows=500)
 
@@ -81,7 +81,7 @@ def test_every_mapping_in_the_scaffold_says_why(scaffolded: ScaffoldOutcome) -> 
             assert lines[number - 1].startswith("# GUESS ("), f"line {number + 1} has no GUESS comment: {line}"
 
 
-def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     outcome = run_export(ExportRequest(
         connector=NAME, database=Path(demo_clinic.path), connectors_dirs=(scaffolded.folder.parent,),
         attachments_root=demo_clinic.attachments_root,
@@ -99,7 +99,7 @@ def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_cl
     assert outcome.institution.code == "99350017"
 
 
-def test_written_files_hold_no_patient_data(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_written_files_hold_no_patient_data(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     written = "\n".join(p.read_text(encoding="utf-8") for p in (scaffolded.connector_toml, scaffolded.profile_md))
     digits_only = re.sub(r"\D", "", written)
     patients = _demo_patients(Path(demo_clinic.path))
@@ -117,7 +117,7 @@ def test_written_files_hold_no_patient_data(scaffolded: ScaffoldOutcome, demo_cl
     assert checked_names > 150
 
 
-def test_profile_lists_tables_counts_and_shapes(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_profile_lists_tables_counts_and_shapes(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     profile = scaffolded.profile_md.read_text(encoding="utf-8")
     assert f"| PT_MASTER | {demo_clinic.source_rows['PT_MASTER']} |" in profile
     assert re.search(r"\| JUMIN_NO \| TEXT \|  \| [\d.]+ \| \d+ \| 13 \| .*\brrn\b", profile)
@@ -128,7 +128,7 @@ def test_profile_lists_tables_counts_and_shapes(scaffolded: ScaffoldOutcome, dem
     assert table.sampled_rows == 500  # never the whole table
 
 
-def test_scaffold_refuses_to_overwrite(scaffolded: ScaffoldOutcome, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_scaffold_refuses_to_overwrite(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     with pytest.raises(ConfigError, match="already exists"):
         write_scaffold(NAME, scaffolded.folder.parent, database=Path(demo_clinic.path))
 
@@ -163,7 +163,7 @@ def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None
     assert "# [entities.encounter]" in text
 
 
-def test_cli_scaffold_json(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_scaffold_json(demo_clinic, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scaffold", "--source", str(demo_clinic.path), "--name", "cli-guess",
                                        "--out", str(tmp_path), "--sample-rows", "50", "--json"])
     assert result.exit_code == 0, result.output
@@ -179,7 +179,7 @@ def test_cli_scaffold_json(demo_clinic, tmp_path: Path) -> None:  # type: ignore
     assert again.exit_code == 2 and "already exists" in again.output
 
 
-def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldOutcome, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldOutcome, tmp_path: Path) -> None:
     import pyodbc
 
     if "SQLite3" not in pyodbc.drivers():

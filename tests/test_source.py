@@ -28,7 +28,7 @@ def test_null_keys_are_skipped_and_paging_ends(tmp_path: Path) -> None:
     assert [[row["k"] for row in page] for page in pages] == [["a", "b"]]
 
 
-def test_export_with_null_keys_balances_and_quarantines_each_once(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_with_null_keys_balances_and_quarantines_each_once(demo_clinic, tmp_path: Path) -> None:
     path = tmp_path / "clinic.sqlite"
     shutil.copy(demo_clinic.path, path)
     with sqlite3.connect(path) as conn:

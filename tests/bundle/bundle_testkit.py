@@ -106,7 +106,7 @@ def attachment_bytes(size: int, seed: bytes = b"scan") -> bytes:
 
 def bag_stream(
     bundle_id: str, sign_tagmanifest, *, attachment_size: int = 300_000, patients: int = 50, seed: bytes = b"scan"
-) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
+) -> Iterator[bytes]:
     """A small deterministic bag with marker PHI, an attachment and a reconciliation report."""
     bag = BagStream(
         bag_info={"Source-Organization": "테스트의원", "External-Identifier": bundle_id},

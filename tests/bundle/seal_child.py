@@ -27,7 +27,7 @@ def main() -> None:
         export_key="demo|test", part_size=PART,
     )
 
-    def stream():  # type: ignore[no-untyped-def]
+    def stream():
         position = 0
         for chunk in bag_stream(writer.bundle_id, writer.sign_tagmanifest, attachment_size=600_000):
             for i in range(0, len(chunk), 4096):  # small pieces so a stall lands inside a part

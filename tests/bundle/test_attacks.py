@@ -21,7 +21,7 @@ PART = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory: pytest.TempPathFactory, signer, store):  # type: ignore[no-untyped-def]
+def bundles(tmp_path_factory: pytest.TempPathFactory, signer, store):
     """Two sealed bundles (A, B) of the same institution, for splicing attacks."""
     out = tmp_path_factory.mktemp("sealed")
     sealed = []
@@ -38,7 +38,7 @@ def _attack(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
-def _parts(recs):  # type: ignore[no-untyped-def]
+def _parts(recs):
     return [i for i, r in enumerate(recs) if r.type == fmt.PART]
 
 
@@ -123,7 +123,7 @@ ATTACKS = [
 
 
 @pytest.mark.parametrize(("attack", "message"), ATTACKS, ids=[a.__name__ for a, _ in ATTACKS])
-def test_attack_is_detected_before_decryption(tmp_path: Path, bundles, store, attack, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_attack_is_detected_before_decryption(tmp_path: Path, bundles, store, attack, message: str) -> None:
     a, b = bundles
     attacked = _attack(tmp_path, attack(a.path, b.path))
     with pytest.raises(BundleError, match=message):
@@ -134,7 +134,7 @@ def test_attack_is_detected_before_decryption(tmp_path: Path, bundles, store, at
     assert not out.exists()  # failed before anything was decrypted or written
 
 
-def test_wrong_store_key(tmp_path: Path, bundles, ca) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_store_key(tmp_path: Path, bundles, ca) -> None:
     _, other_key = make_store(ca, "rsa")
     out = tmp_path / "opened"
     with pytest.raises(BundleError, match=r"encrypted for a different store key \(key id [0-9a-f]{16}…\)"):
@@ -148,7 +148,7 @@ def test_not_a_bundle(tmp_path: Path) -> None:
         verify_bundle(_attack(tmp_path, b"PK\x03\x04 a zip file"))
 
 
-def test_untrusted_institution(bundles, ca) -> None:  # type: ignore[no-untyped-def]
+def test_untrusted_institution(bundles, ca) -> None:
     from bundle_testkit import make_ca
 
     from emr_exporter.errors import CertificateError
@@ -157,7 +157,7 @@ def test_untrusted_institution(bundles, ca) -> None:  # type: ignore[no-untyped-
         verify_bundle(bundles[0].path, [make_ca("CN=Other CA").cert])
 
 
-def _seal_raw_tar(out: Path, signer, recipient, tar_bytes: bytes):  # type: ignore[no-untyped-def]
+def _seal_raw_tar(out: Path, signer, recipient, tar_bytes: bytes):
     writer = BundleWriter.open(out, signer=signer, recipient=recipient, institution_code="1",
                                export_key=str(uuid.uuid4()), part_size=PART)
     return writer.write([tar_bytes])
@@ -172,7 +172,7 @@ def _tar(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:
 
 
 @pytest.mark.parametrize("evil", ["../escape.txt", "/tmp/absolute-escape.txt", "bag/../../escape.txt"])
-def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, store, evil: str) -> None:  # type: ignore[no-untyped-def]
+def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, store, evil: str) -> None:
     member = tarfile.TarInfo(evil)
     member.size = 1
     sealed = _seal_raw_tar(tmp_path / "out", signer, store[0], _tar(member))
@@ -185,7 +185,7 @@ def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, stor
     assert list(out.iterdir()) == []  # the staging folder is removed
 
 
-def test_links_are_refused(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_links_are_refused(tmp_path: Path, signer, store) -> None:
     link = tarfile.TarInfo("bag/data/link")
     link.type = tarfile.SYMTYPE
     link.linkname = "/etc/passwd"
@@ -194,7 +194,7 @@ def test_links_are_refused(tmp_path: Path, signer, store) -> None:  # type: igno
         open_bundle(sealed.path, store[1], tmp_path / "opened")
 
 
-def test_tampered_bag_manifest_is_detected(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_bag_manifest_is_detected(tmp_path: Path, signer, store) -> None:
     """The institution itself can't slip an unlisted file past the manifest check."""
     writer = BundleWriter.open(tmp_path / "out", signer=signer, recipient=store[0], institution_code="1",
                                export_key="m", part_size=PART)
@@ -211,6 +211,6 @@ def test_tampered_bag_manifest_is_detected(tmp_path: Path, signer, store) -> Non
         open_bundle(sealed.path, store[1], tmp_path / "opened")
 
 
-def test_store_key_of_other_type_cannot_open(tmp_path: Path, bundles) -> None:  # type: ignore[no-untyped-def]
+def test_store_key_of_other_type_cannot_open(tmp_path: Path, bundles) -> None:
     with pytest.raises(BundleError, match="different store key"):
         open_bundle(bundles[0].path, rsa.generate_private_key(65537, 2048), tmp_path / "o")

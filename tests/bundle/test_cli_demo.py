@@ -16,7 +16,7 @@ from emr_exporter.cli import main
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--patients", "20", "--json"])
     assert result.exit_code == 0, result.output
@@ -39,7 +39,7 @@ def _phi_needles(database: Path) -> list[bytes]:
     return needles
 
 
-def test_demo_round_trip_is_byte_identical_and_leaves_no_phi(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+def test_demo_round_trip_is_byte_identical_and_leaves_no_phi(tmp_path: Path, demo) -> None:
     out, outcome = demo
     bundle = Path(outcome["bundle"]["path"])
     keys = out / "demo-keys"
@@ -76,7 +76,7 @@ def test_demo_round_trip_is_byte_identical_and_leaves_no_phi(tmp_path: Path, dem
     assert any(n in ndjson for n in needles)
 
 
-def test_verify_reports_attack_with_exit_code(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+def test_verify_reports_attack_with_exit_code(tmp_path: Path, demo) -> None:
     _, outcome = demo
     data = bytearray(Path(outcome["bundle"]["path"]).read_bytes())
     data[len(data) // 2] ^= 0x10
@@ -88,7 +88,7 @@ def test_verify_reports_attack_with_exit_code(tmp_path: Path, demo) -> None:  # 
     assert error["code"] == "bundle" and "was changed after sealing" in error["message"]
 
 
-def test_open_with_encrypted_key_from_env(tmp_path: Path, demo, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_open_with_encrypted_key_from_env(tmp_path: Path, demo, monkeypatch: pytest.MonkeyPatch) -> None:
     from cryptography.hazmat.primitives import serialization
 
     out, outcome = demo
@@ -113,7 +113,7 @@ def test_open_with_encrypted_key_from_env(tmp_path: Path, demo, monkeypatch: pyt
     assert "s3cret" not in prompted.output
 
 
-def test_opened_tar_matches_members(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+def test_opened_tar_matches_members(tmp_path: Path, demo) -> None:
     """Sanity: tar member bytes equal the extracted files (byte-identical extraction)."""
     out, outcome = demo
     from emr_exporter.bundle.keys import load_store_private_key
@@ -136,4 +136,4 @@ def test_opened_tar_matches_members(tmp_path: Path, demo) -> None:  # type: igno
     with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
         for member in tar.getmembers():
             if member.isfile():
-                assert (root / member.name).read_bytes() == tar.extractfile(member).read()  # type: ignore[union-attr]
+                assert (root / member.name).read_bytes() == tar.extractfile(member).read()

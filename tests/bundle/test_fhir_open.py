@@ -27,7 +27,7 @@ ENCOUNTER = {"resourceType": "Encounter", "id": "e1", "status": "finished",
              "subject": {"reference": "Patient/p1"}}
 
 
-def seal_resources(out: Path, signer, recipient, resources: list[dict[str, Any]]) -> Path:  # type: ignore[no-untyped-def]
+def seal_resources(out: Path, signer, recipient, resources: list[dict[str, Any]]) -> Path:
     writer = BundleWriter.open(out, signer=signer, recipient=recipient, institution_code="12345678",
                                export_key="fhir-test", part_size=64 * 1024)
 
@@ -41,7 +41,7 @@ def seal_resources(out: Path, signer, recipient, resources: list[dict[str, Any]]
     return writer.write(stream()).path
 
 
-def test_valid_resources_are_counted_per_type(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_valid_resources_are_counted_per_type(tmp_path: Path, signer, store) -> None:
     path = seal_resources(tmp_path / "out", signer, store[0], [PATIENT, ENCOUNTER, {**ENCOUNTER, "id": "e2"}])
     opened = open_bundle(path, store[1], tmp_path / "opened")
     assert opened.fhir.counts == {"Patient": 1, "Encounter": 2}
@@ -51,7 +51,7 @@ def test_valid_resources_are_counted_per_type(tmp_path: Path, signer, store) -> 
                                         "references_checked": 2, "structure_validated": True}
 
 
-def test_invalid_fhir_resource_fails_open_naming_file_line_type_and_path(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_fhir_resource_fails_open_naming_file_line_type_and_path(tmp_path: Path, signer, store) -> None:
     broken = {**PATIENT, "id": "p2", "birthDate": "1980-13-45"}
     path = seal_resources(tmp_path / "out", signer, store[0], [PATIENT, broken])
     with pytest.raises(BundleError) as caught:
@@ -64,7 +64,7 @@ def test_invalid_fhir_resource_fails_open_naming_file_line_type_and_path(tmp_pat
     assert list((tmp_path / "opened").iterdir()) == []  # nothing is left behind when a check fails
 
 
-def test_dangling_reference_is_reported(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_dangling_reference_is_reported(tmp_path: Path, signer, store) -> None:
     orphan = {**ENCOUNTER, "id": "e2", "subject": {"reference": "Patient/p-not-exported"}}
     path = seal_resources(tmp_path / "out", signer, store[0], [PATIENT, ENCOUNTER, orphan])
     with pytest.raises(BundleError) as caught:
@@ -75,7 +75,7 @@ def test_dangling_reference_is_reported(tmp_path: Path, signer, store) -> None: 
     )
 
 
-def test_duplicate_id_is_reported(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_id_is_reported(tmp_path: Path, signer, store) -> None:
     path = seal_resources(tmp_path / "out", signer, store[0], [PATIENT, ENCOUNTER, {**PATIENT, "gender": "male"}])
     with pytest.raises(BundleError) as caught:
         open_bundle(path, store[1], tmp_path / "opened")
@@ -115,7 +115,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     return out, json.loads(result.output)
 
 
-def test_demo_bundle_passes_with_exact_counts_per_type(tmp_path: Path, demo) -> None:  # type: ignore[no-untyped-def]
+def test_demo_bundle_passes_with_exact_counts_per_type(tmp_path: Path, demo) -> None:
     out, outcome = demo
     opened = CliRunner().invoke(main, ["open", outcome["bundle"]["path"], "--key", str(out / "demo-keys" / "store-key.pem"),
                                        "--out", str(tmp_path / "opened"), "--json", "--require-fhir-validation"])
@@ -142,7 +142,7 @@ def test_demo_bundle_passes_with_exact_counts_per_type(tmp_path: Path, demo) -> 
     assert sum(written.values()) == sum(result["fhir"]["counts"].values()) - 1
 
 
-def test_without_fhir_resources_open_says_validation_was_skipped(tmp_path: Path, demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_fhir_resources_open_says_validation_was_skipped(tmp_path: Path, demo, monkeypatch) -> None:
     # Fake: fhir.resources is installed in the test venv; None in sys.modules makes its import fail,
     # as on a machine without the 'verify' extra.
     monkeypatch.setitem(sys.modules, "fhir.resources", None)

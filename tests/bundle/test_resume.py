@@ -27,7 +27,7 @@ PART = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def demo_keys(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def demo_keys(tmp_path_factory: pytest.TempPathFactory):
     return make_demo_keys(tmp_path_factory.mktemp("keys"))
 
 
@@ -38,7 +38,7 @@ def _child(out: Path, keys_dir: Path, stall_at: int) -> subprocess.Popen[str]:
 
 
 @pytest.mark.parametrize("stall_at", [5 * PART + 20_000, 0])
-def test_kill_9_mid_write_then_rerun_finishes_the_same_bundle(tmp_path: Path, demo_keys, stall_at: int) -> None:  # type: ignore[no-untyped-def]
+def test_kill_9_mid_write_then_rerun_finishes_the_same_bundle(tmp_path: Path, demo_keys, stall_at: int) -> None:
     out = tmp_path / "out"
     child = _child(out, demo_keys.folder, stall_at)
     assert child.stdout is not None
@@ -77,7 +77,7 @@ def test_kill_9_mid_write_then_rerun_finishes_the_same_bundle(tmp_path: Path, de
     assert (opened.bag_dir / "data" / "attachments" / "scan-0001.pdf").stat().st_size == 600_000
 
 
-def test_cancel_then_resume_reuses_finished_parts_and_never_reuses_a_salt(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_then_resume_reuses_finished_parts_and_never_reuses_a_salt(tmp_path: Path, signer, store) -> None:
     recipient, store_key = store
     out = tmp_path / "out"
     cancel = threading.Event()
@@ -92,7 +92,7 @@ def test_cancel_then_resume_reuses_finished_parts_and_never_reuses_a_salt(tmp_pa
         writer.write(bag_stream(writer.bundle_id, writer.sign_tagmanifest), cancel_after_three_parts, cancel)
     spool = writer.spool_path.read_bytes()
     salts_before = {spool[p.end_offset - p.ciphertext_size - 0: p.end_offset - p.ciphertext_size + 24]
-                    for p in Journal.load(out, "k").parts}  # type: ignore[union-attr]
+                    for p in Journal.load(out, "k").parts}
     assert len(salts_before) == 3
 
     again = BundleWriter.open(out, signer=signer, recipient=recipient, institution_code="1", export_key="k",
@@ -111,7 +111,7 @@ def test_cancel_then_resume_reuses_finished_parts_and_never_reuses_a_salt(tmp_pa
     assert open_bundle(sealed.path, store_key, tmp_path / "o").plaintext_sha256 == sealed.plaintext_sha256
 
 
-def test_changed_source_on_resume_is_refused_with_instructions(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_changed_source_on_resume_is_refused_with_instructions(tmp_path: Path, signer, store) -> None:
     out = tmp_path / "out"
     cancel = threading.Event()
     writer = BundleWriter.open(out, signer=signer, recipient=store[0], institution_code="1", export_key="k",
@@ -131,7 +131,7 @@ def test_changed_source_on_resume_is_refused_with_instructions(tmp_path: Path, s
     assert not fresh.resumed and fresh.bundle_id != writer.bundle_id
 
 
-def test_resume_with_other_certificate_is_refused(tmp_path: Path, signer, store, ca) -> None:  # type: ignore[no-untyped-def]
+def test_resume_with_other_certificate_is_refused(tmp_path: Path, signer, store, ca) -> None:
     from bundle_testkit import make_signer
 
     BundleWriter.open(tmp_path, signer=signer, recipient=store[0], institution_code="1", export_key="k",
@@ -141,7 +141,7 @@ def test_resume_with_other_certificate_is_refused(tmp_path: Path, signer, store,
                           export_key="k", part_size=PART)
 
 
-def test_resume_refuses_a_damaged_spool_part(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_resume_refuses_a_damaged_spool_part(tmp_path: Path, signer, store) -> None:
     """A journaled part is read back and decrypted on resume: a changed byte in the spool is caught."""
     out = tmp_path / "out"
     cancel = threading.Event()
@@ -150,7 +150,7 @@ def test_resume_refuses_a_damaged_spool_part(tmp_path: Path, signer, store) -> N
     with pytest.raises(ExportCancelled):
         writer.write(bag_stream(writer.bundle_id, writer.sign_tagmanifest),
                      lambda n: cancel.set() if n >= 2 * PART else None, cancel)
-    first = Journal.load(out, "k").parts[0]  # type: ignore[union-attr]
+    first = Journal.load(out, "k").parts[0]
     with open(writer.spool_path, "r+b") as fh:
         fh.seek(first.end_offset - 1000)
         byte = fh.read(1)
@@ -163,7 +163,7 @@ def test_resume_refuses_a_damaged_spool_part(tmp_path: Path, signer, store) -> N
         again.write(bag_stream(again.bundle_id, again.sign_tagmanifest))
 
 
-def test_plaintext_digest_can_be_left_to_the_caller(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_plaintext_digest_can_be_left_to_the_caller(tmp_path: Path, signer, store) -> None:
     writer = BundleWriter.open(tmp_path, signer=signer, recipient=store[0], institution_code="1", export_key="k",
                                part_size=PART)
     sealed = writer.write(bag_stream(writer.bundle_id, writer.sign_tagmanifest), digest_plaintext=False)

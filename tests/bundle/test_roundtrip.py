@@ -28,7 +28,7 @@ from emr_exporter.bundle.writer import BundleWriter
 PART = 64 * 1024
 
 
-def seal(out: Path, signer, recipient, *, export_key: str = "test|db", **kw):  # type: ignore[no-untyped-def]
+def seal(out: Path, signer, recipient, *, export_key: str = "test|db", **kw):
     writer = BundleWriter.open(
         out, signer=signer, recipient=recipient, institution_code="12345678", export_key=export_key,
         part_size=PART,
@@ -41,7 +41,7 @@ def plaintext_of(writer: BundleWriter) -> bytes:
     return b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest))
 
 
-def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca) -> None:  # type: ignore[no-untyped-def]
+def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca) -> None:
     recipient, store_key = store
     writer, sealed = seal(tmp_path / "out", signer, recipient)
     plaintext = plaintext_of(writer)  # same stream again: deterministic, inner signature cached
@@ -65,7 +65,7 @@ def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca) 
     assert opened.bag_dir == tmp_path / "opened" / writer.bundle_id / "bag"
     # Every member of the original tar is on disk with identical bytes, and nothing else.
     with tarfile.open(fileobj=io.BytesIO(plaintext)) as tar:
-        expected = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        expected = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     root = tmp_path / "opened" / writer.bundle_id
     found = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert found == expected
@@ -74,7 +74,7 @@ def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca) 
     assert opened.payload_files == 4  # Patient ndjson, scan, reconciliation, fhir manifest
 
 
-def test_ec_institution_and_hpke_store(tmp_path: Path, ca) -> None:  # type: ignore[no-untyped-def]
+def test_ec_institution_and_hpke_store(tmp_path: Path, ca) -> None:
     signer = make_signer(ca, "ec")
     recipient, store_key = make_store(ca, "ec")
     _writer, sealed = seal(tmp_path / "out", signer, recipient, attachment_size=10_000)
@@ -84,7 +84,7 @@ def test_ec_institution_and_hpke_store(tmp_path: Path, ca) -> None:  # type: ign
     assert opened.plaintext_sha256 == sealed.plaintext_sha256
 
 
-def test_parts_have_the_specified_sizes(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_parts_have_the_specified_sizes(tmp_path: Path, signer, store) -> None:
     _writer, sealed = seal(tmp_path / "out", signer, store[0])
     parts = [r for r in records(sealed.path) if r.type == fmt.PART]
     assert [r.type for r in records(sealed.path)] == [fmt.HEAD, fmt.HSIG] + [fmt.PART] * sealed.parts + [
@@ -94,7 +94,7 @@ def test_parts_have_the_specified_sizes(tmp_path: Path, signer, store) -> None: 
     assert len(parts[-1].body) - 24 == fmt.ciphertext_size(sealed.plaintext_size % PART)
 
 
-def test_exact_multiple_of_part_size_ends_with_an_empty_final_part(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_exact_multiple_of_part_size_ends_with_an_empty_final_part(tmp_path: Path, signer, store) -> None:
     recipient, _store_key = store
     writer = BundleWriter.open(tmp_path / "out", signer=signer, recipient=recipient, institution_code="1",
                                export_key="k", part_size=16384)
@@ -105,14 +105,14 @@ def test_exact_multiple_of_part_size_ends_with_an_empty_final_part(tmp_path: Pat
     assert verify_bundle(sealed.path).plaintext_size == len(data)
 
 
-def test_no_plaintext_on_disk_after_sealing(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_no_plaintext_on_disk_after_sealing(tmp_path: Path, signer, store) -> None:
     out = tmp_path / "out"
     seal(out, signer, store[0])
     assert find_markers(out) == []
     assert find_markers(tmp_path) == []
 
 
-def test_openssl_verifies_header_and_trailer_signatures(tmp_path: Path, signer, store, ca) -> None:  # type: ignore[no-untyped-def]
+def test_openssl_verifies_header_and_trailer_signatures(tmp_path: Path, signer, store, ca) -> None:
     _writer, sealed = seal(tmp_path / "out", signer, store[0], attachment_size=1000)
     by_type = {r.type: r.body for r in records(sealed.path)}
     (tmp_path / "ca.pem").write_bytes(pem(ca.cert))
@@ -137,7 +137,7 @@ def test_openssl_verifies_header_and_trailer_signatures(tmp_path: Path, signer, 
         assert tampered.returncode != 0
 
 
-def test_inner_signature_is_cached_for_resume(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_inner_signature_is_cached_for_resume(tmp_path: Path, signer, store) -> None:
     writer = BundleWriter.open(tmp_path / "out", signer=signer, recipient=store[0], institution_code="1",
                                export_key="k", part_size=PART)
     first = writer.sign_tagmanifest(b"tagmanifest")
@@ -149,7 +149,7 @@ def test_inner_signature_is_cached_for_resume(tmp_path: Path, signer, store) -> 
 
 
 @pytest.mark.parametrize("bad_size", [1000, 16384 + 1, 0])
-def test_part_size_must_be_a_multiple_of_the_chunk(tmp_path: Path, signer, store, bad_size: int) -> None:  # type: ignore[no-untyped-def]
+def test_part_size_must_be_a_multiple_of_the_chunk(tmp_path: Path, signer, store, bad_size: int) -> None:
     with pytest.raises(ValueError, match="multiple of 16384"):
         BundleWriter.open(tmp_path, signer=signer, recipient=store[0], institution_code="1", export_key="k",
                           part_size=bad_size)

@@ -14,7 +14,7 @@ from emr_exporter.bundle.writer import BundleWriter
 from emr_exporter.errors import BundleError
 
 
-def _seal(out: Path, signer, recipient, mutate=None):  # type: ignore[no-untyped-def]
+def _seal(out: Path, signer, recipient, mutate=None):
     writer = BundleWriter.open(out, signer=signer, recipient=recipient, institution_code="12345678",
                                export_key="stream|db", part_size=64 * 1024)
     plaintext = b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest))
@@ -25,16 +25,16 @@ def _seal(out: Path, signer, recipient, mutate=None):  # type: ignore[no-untyped
 
 def _payload(plaintext: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(plaintext)) as tar:
-        return {m.name.split("/", 1)[1]: tar.extractfile(m).read()  # type: ignore[union-attr]
+        return {m.name.split("/", 1)[1]: tar.extractfile(m).read()
                 for m in tar.getmembers() if m.isfile() and m.name.split("/", 1)[1].startswith("data/")}
 
 
-def test_visitor_sees_every_payload_file_and_nothing_is_written(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_visitor_sees_every_payload_file_and_nothing_is_written(tmp_path: Path, signer, store) -> None:
     recipient, store_key = store
     plaintext, sealed = _seal(tmp_path / "out", signer, recipient)
     seen: dict[str, bytes] = {}
 
-    def visit(rel: str, chunks) -> None:  # type: ignore[no-untyped-def]
+    def visit(rel: str, chunks) -> None:
         seen[rel] = b"".join(chunks)
 
     before = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -44,7 +44,7 @@ def test_visitor_sees_every_payload_file_and_nothing_is_written(tmp_path: Path, 
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == before
 
 
-def test_a_payload_file_that_does_not_match_the_manifest_is_refused(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_a_payload_file_that_does_not_match_the_manifest_is_refused(tmp_path: Path, signer, store) -> None:
     recipient, store_key = store
     needle = PATIENT_NAME.encode("utf-8")
 
@@ -57,7 +57,7 @@ def test_a_payload_file_that_does_not_match_the_manifest_is_refused(tmp_path: Pa
         stream_bag(sealed.path, store_key, lambda rel, chunks: None)
 
 
-def test_the_wrong_store_key_is_refused_before_decrypting(tmp_path: Path, signer, store, ca) -> None:  # type: ignore[no-untyped-def]
+def test_the_wrong_store_key_is_refused_before_decrypting(tmp_path: Path, signer, store, ca) -> None:
     from bundle_testkit import make_store
 
     recipient, _ = store

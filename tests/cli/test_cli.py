@@ -77,7 +77,7 @@ def test_connectors_lists_the_demo_with_its_origin() -> None:
     assert rows["demo"]["origin"].startswith("entry point emr_exporter_connectors.demo")
 
 
-def test_demo_dry_run_as_a_user_runs_it(tmp_path: Path, demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_demo_dry_run_as_a_user_runs_it(tmp_path: Path, demo_clinic) -> None:
     """The installed console script, in a subprocess, twice: same bag digest both times."""
     script = Path(sys.executable).with_name("emr-export")
     outcomes = []

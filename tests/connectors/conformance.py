@@ -69,7 +69,7 @@ def bag_members(data: bytes) -> dict[str, bytes]:
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         # Names relative to the bag root ("data/fhir/Patient.0001.ndjson").
         return {
-            m.name.split("/", 1)[1]: tar.extractfile(m).read()  # type: ignore[union-attr]
+            m.name.split("/", 1)[1]: tar.extractfile(m).read()
             for m in tar.getmembers()
             if m.isfile()
         }

@@ -8,7 +8,7 @@ from conformance import check_conformance
 from emr_exporter.sources.base import SqliteFileSource
 
 
-def test_demo_connector_conforms(demo_clinic) -> None:  # type: ignore[no-untyped-def]
+def test_demo_connector_conforms(demo_clinic) -> None:
     export = check_conformance(
         "demo", lambda: SqliteFileSource(demo_clinic.path), demo_clinic.attachments_root, page_size=97
     )

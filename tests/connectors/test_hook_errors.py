@@ -35,7 +35,7 @@ def test_hooks_that_fail_to_import_name_file_and_line(tmp_path: Path) -> None:
     assert str(caught.value) == f"{tmp_path / 'hooked' / 'hooks.py'}:2: hooks.py: cannot be loaded: RuntimeError: boom"
 
 
-def test_hook_failing_on_a_row_hides_the_values(demo_clinic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hook_failing_on_a_row_hides_the_values(demo_clinic, tmp_path: Path) -> None:
     hooks = (
         "def map_row(entity, row, values):\n"
         "    if entity == 'patient':\n"

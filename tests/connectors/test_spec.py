@@ -67,7 +67,7 @@ def test_minimal_spec_loads(tmp_path: Path) -> None:
          "connector.author", 4, "unknown setting"),
     ],
 )
-def test_errors_name_file_line_and_field(tmp_path: Path, edit, field, line, problem) -> None:  # type: ignore[no-untyped-def]
+def test_errors_name_file_line_and_field(tmp_path: Path, edit, field, line, problem) -> None:
     folder = write(tmp_path, MINIMAL.replace(*edit))
     with pytest.raises(ConnectorSpecError) as caught:
         load_spec(folder)
@@ -130,7 +130,7 @@ CTX = TransformContext(
 )
 
 
-def apply(kind: str, value, **extra):  # type: ignore[no-untyped-def]
+def apply(kind: str, value, **extra):
     return TRANSFORMS[kind](value, FieldSpec(name="f", type=kind, **extra), CTX)
 
 
@@ -165,7 +165,7 @@ def test_values() -> None:
         ("bool", "maybe", "invalid-bool"),
     ],
 )
-def test_rejections(kind: str, value, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_rejections(kind: str, value, code: str) -> None:
     with pytest.raises(RowRejected) as caught:
         apply(kind, value)
     assert caught.value.reason_code == code

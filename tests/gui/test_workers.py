@@ -9,14 +9,14 @@ from emr_exporter.errors import InternalError
 pytestmark = pytest.mark.gui
 
 
-def test_an_unexpected_exception_is_shown_without_its_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_exception_is_shown_without_its_text(qtbot) -> None:
     from emr_exporter.gui.workers import JobRunner
 
     runner = JobRunner()
     failures: list[BaseException] = []
     runner.failed.connect(failures.append)
 
-    def buggy(progress, cancel):  # type: ignore[no-untyped-def]
+    def buggy(progress, cancel):
         raise ValueError("홍길동 800101-1234567")  # what a driver or library message might quote
 
     with qtbot.waitSignal(runner.ended, timeout=10_000):

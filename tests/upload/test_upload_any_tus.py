@@ -32,7 +32,7 @@ SERVER_NAMES = ["tus-server", "uploadx"]
 def _cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("EMR_EXPORTER_STORE_TOKEN", None)
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=env, **kwargs)  # type: ignore[call-overload,no-any-return]
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=env, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_uploadx_answers_the_last_patch_200_with_json_and_it_is_success(tmp_path
         assert server.stored_copies(6) == [b"abcdef"]
 
 
-def _options():  # type: ignore[no-untyped-def]
+def _options():
     from emr_exporter.upload.transport import SendOptions
 
     return SendOptions()
@@ -215,11 +215,11 @@ def test_16mb_through_a_02_mb_s_line_cut_every_20_s_arrives_identical(tmp_path: 
             )
             real_send = uploader.transport.send
 
-            def recording_send(url, source, offset, length, options):  # type: ignore[no-untyped-def]
+            def recording_send(url, source, offset, length, options):
                 chunk_sizes.append(length)
                 return real_send(url, source, offset, length, options)
 
-            uploader.transport.send = recording_send  # type: ignore[method-assign]
+            uploader.transport.send = recording_send
             started = time.monotonic()
             result = uploader.upload(bundle, bundle_id="SLOW-1")
             elapsed = time.monotonic() - started

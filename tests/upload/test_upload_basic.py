@@ -37,7 +37,7 @@ def test_upload_arrives_byte_identical_with_verified_receipt(
     entry = UploadJournal.beside(bundle).get("B-1", server.url)
     assert entry is not None and entry.state == "accepted" and entry.receipt_number == result.receipt_number
     # The store advertised sha256, so every PATCH carried an Upload-Checksum (all verified, none 460).
-    assert ("PATCH", result.upload_url.rsplit("/", 1)[1]) in store.requests  # type: ignore[union-attr]
+    assert ("PATCH", result.upload_url.rsplit("/", 1)[1]) in store.requests
 
 
 def test_finished_bundle_is_not_sent_twice(
@@ -62,8 +62,8 @@ def test_journal_copied_with_bundle_resumes_in_other_folder(
     positions: list[int] = []
 
     def pause_after_two_chunks(progress: object) -> None:
-        positions.append(progress.position)  # type: ignore[attr-defined]
-        if progress.position >= 500_000:  # type: ignore[attr-defined]
+        positions.append(progress.position)
+        if progress.position >= 500_000:
             uploader.cancel.set()
 
     uploader.on_progress = pause_after_two_chunks

@@ -66,7 +66,7 @@ def test_interrupted_upload_continues_on_another_pc_from_the_bundle_alone(
     uploader = make_uploader(server.url, store_public_pem, chunk_size=250_000)
 
     def pause_after_two_chunks(progress: object) -> None:
-        if progress.position >= 500_000:  # type: ignore[attr-defined]
+        if progress.position >= 500_000:
             uploader.cancel.set()
 
     uploader.on_progress = pause_after_two_chunks

@@ -43,7 +43,7 @@ def _fail_first(n: int, method: str, answer: Any) -> Any:
         answer(handler)
         return True
 
-    hook.seen = seen  # type: ignore[attr-defined]
+    hook.seen = seen
     return hook
 
 

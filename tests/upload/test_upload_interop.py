@@ -101,7 +101,7 @@ def test_https_with_pinned_certificate_and_wrong_certificate_refused(tmp_path: P
     cert_path, key_path = _self_signed_tls(tmp_path / "real")
     other_cert, _ = _self_signed_tls(tmp_path / "other")
     signing_key = serialization.load_pem_private_key(key_path.read_bytes(), None)
-    store = ReferenceStore(tmp_path / "store", signing_key)  # type: ignore[arg-type]
+    store = ReferenceStore(tmp_path / "store", signing_key)
     server = store.serve(tls_context=tls_context_for(cert_path, key_path)).start()
     try:
         bundle = random_file(tmp_path / "b.emrx", 200_000)

@@ -27,8 +27,8 @@ def random_file(path: Path, size: int) -> Path:
 def make_uploader(
     endpoint: str, public_pem: Path | None, **options: object
 ) -> Uploader:
-    transport = TusTransport(endpoint, connect_timeout=2, read_timeout=float(options.pop("read_timeout", 5)))  # type: ignore[arg-type]
+    transport = TusTransport(endpoint, connect_timeout=2, read_timeout=float(options.pop("read_timeout", 5)))
     keys = load_store_public_keys(public_pem) if public_pem is not None else None
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("chunk_size", 256 * 1024)
-    return Uploader(transport, store_url=endpoint, store_public_keys=keys, **options)  # type: ignore[arg-type]
+    return Uploader(transport, store_url=endpoint, store_public_keys=keys, **options)

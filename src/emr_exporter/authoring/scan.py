@@ -100,7 +100,7 @@ def detect_connectors(
     specs = [s for s in list_connectors(tuple(connectors_dirs)) if not isinstance(s, ConnectorSpecError)]
     source = open_source(**dict(source_kwargs))
     try:
-        return detect_in_source(source, specs)  # type: ignore[arg-type]
+        return detect_in_source(source, specs)
     finally:
         source.close()
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 #: Certificate policy OIDs of the Korean accredited CAs, by what they are for (용도).
 _PERSONAL = ("1.2.410.200004.5.1.1.5", "1.2.410.200005.1.1.1", "1.2.410.200004.5.2.1.2", "1.2.410.200004.5.3.1.9",
@@ -129,7 +129,7 @@ def describe(certificate: x509.Certificate) -> dict[str, object]:
 
     purpose = OTHER_PURPOSE
     try:
-        policies = certificate.extensions.get_extension_for_oid(ExtensionOID.CERTIFICATE_POLICIES).value
+        policies = certificate.extensions.get_extension_for_class(x509.CertificatePolicies).value
         for policy in policies:
             if policy.policy_identifier.dotted_string in PURPOSES:
                 purpose = PURPOSES[policy.policy_identifier.dotted_string]

@@ -255,7 +255,7 @@ def decrypt_npki_private_key(data: bytes, password: str, *, source: str = "signP
     )
 
 
-class _SaltIterations(asn1_core.Sequence):
+class _SaltIterations(asn1_core.Sequence):  # type: ignore[misc]  # asn1crypto has no type information
     _fields = [("salt", asn1_core.OctetString), ("iterations", asn1_core.Integer)]  # noqa: RUF012 (asn1crypto API)
 
 
@@ -332,9 +332,10 @@ def encrypt_npki_private_key(
         raise ValueError(f"unknown scheme {scheme!r}")
     encryptor = Cipher(SEED(seed_key), modes.CBC(iv)).encryptor()
     encrypted = encryptor.update(plain) + encryptor.finalize()
-    return asn1_keys.EncryptedPrivateKeyInfo(
+    dumped: bytes = asn1_keys.EncryptedPrivateKeyInfo(
         {"encryption_algorithm": algorithm, "encrypted_data": encrypted}
     ).dump()
+    return dumped
 
 
 # --------------------------------------------------------------------------------------- store keys

@@ -30,10 +30,11 @@ from cryptography.exceptions import InvalidTag
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.cms import verify_detached
-from emr_exporter.bundle.fhir_check import ENABLE_HINT, FhirCheckReport, check_fhir_output, structure_validator
+from emr_exporter.bundle.fhir_check import ENABLE_HINT, FhirCheckReport, check_fhir_output
 from emr_exporter.bundle.keys import RecipientPrivateKey, cert_sha256, describe_certificate, spki_sha256
 from emr_exporter.bundle.keywrap import unwrap_key
 from emr_exporter.errors import BundleError, ConfigError
+from emr_exporter.pipeline.fhir import structure_validator
 
 READ_CHUNK = 1 << 20
 
@@ -409,7 +410,7 @@ def _unlock(
     verified = _verify(path, trust_anchors)
     report, header = verified.report, verified.report.header
     name = path.name
-    my_key_id = spki_sha256(store_key.public_key())  # type: ignore[arg-type]
+    my_key_id = spki_sha256(store_key.public_key())
     if my_key_id != report.recipient_key_id:
         raise BundleError(
             f"'{name}' is encrypted for a different store key (key id {report.recipient_key_id[:16]}…), not "
@@ -730,8 +731,8 @@ def stream_bag(
     if any(digests[rel] != digest for rel, digest in manifest.items()):
         raise BundleError(f"A payload file in the bag of '{name}' does not match its manifest checksum.")
     tag_manifest = _parse_manifest(tags["tagmanifest-sha256.txt"].decode("utf-8"), "tagmanifest-sha256.txt", name)
-    for rel, digest in tag_manifest.items():
-        if digests.get(rel) != digest:
+    for rel, tag_digest in tag_manifest.items():
+        if digests.get(rel) != tag_digest:
             raise BundleError(f"The tag file '{rel}' of the bag in '{name}' does not match its tag manifest.")
     info = verify_detached(
         tags[INNER_SIGNATURE], tags["tagmanifest-sha256.txt"], what="bag tag manifest",

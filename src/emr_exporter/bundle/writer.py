@@ -218,7 +218,7 @@ class BundleWriter:
                 f"Run it with the same settings, or start over. {start_over}"
             )
         data_key = unwrap_key(
-            signer.private_key,  # type: ignore[arg-type]
+            signer.private_key,
             state.self_wrap_alg,
             base64.b64decode(state.self_wrapped_key),
             info=fmt.hpke_info(state.bundle_id),

@@ -174,7 +174,7 @@ def connectors_command(connectors_dirs: tuple[Path, ...], as_json: bool) -> None
     from emr_exporter.jobs.authoring import list_connectors
 
     found = run_command(lambda: list_connectors(connectors_dirs), as_json=as_json)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in found:
         if isinstance(item, ConnectorSpecError):
             rows.append({"name": Path(item.path).parent.name, "error": str(item)})

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import INTERNAL_PREFIX, ConnectorSpec, EntitySpec, FieldSpec
@@ -275,7 +275,7 @@ class EntityMapper:
                 raise RowRejected("required-missing", f"required field '{name}' is empty")
         record_id = model.record_id(provenance.connector, self.entity.record_table, provenance.key)
         try:
-            return record_type(id=record_id, provenance=provenance, **values)
+            return cast(model.Record, record_type(id=record_id, provenance=provenance, **values))
         except TypeError as exc:  # a hook returned a field the record does not have
             raise ConnectorSpecError(
                 str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"

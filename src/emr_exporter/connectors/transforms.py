@@ -148,7 +148,8 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
         try:
             digits = _DIGIT_FORMATS.get(fmt)
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
-                return dt.datetime(*(int(text[start:end]) for start, end in digits[1]))
+                parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
+                return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
             parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue

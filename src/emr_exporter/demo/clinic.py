@@ -506,10 +506,11 @@ class _Builder:
         # diagnoses
         kcd_pool = [k for k in self.kcd_cp949 if k[2] <= when.year <= k[3]]
         for number in range(1 if rng.random() < 0.6 else 2):
-            code, name, _, _ = rng.choice(kcd_pool)
+            code, diagnosis_name, _, _ = rng.choice(kcd_pool)  # the name as CP949 bytes
             onset = when - dt.timedelta(days=rng.randrange(0, 10))
             self.add("DIAG", (
-                self.key("DIAG"), visit_no, pt_no, code, name, "Y" if number == 0 else "N", f"{onset:%Y%m%d}",
+                self.key("DIAG"), visit_no, pt_no, code, diagnosis_name, "Y" if number == 0 else "N",
+                f"{onset:%Y%m%d}",
             ))
         # chart note (sometimes amended later the same day)
         cc, hpi, course, plan = rng.choice(self.notes_cp949)
@@ -627,9 +628,9 @@ class _Builder:
             insurer_share, sums[2], sums[3], total, total - sums[1] + medical_aid_copay,
         ))
         if with_lines:
-            for item, edi, name, price, qty, days, line_total, own, corp, full, non_cov in rows:
+            for item, line_edi, name, price, qty, days, line_total, own, corp, full, non_cov in rows:
                 self.add("FEE_DTL", (
-                    self.key("FEE_DTL"), rcpt_seq, visit_no, pt_no, ymd, item, edi, name, price, qty, days,
+                    self.key("FEE_DTL"), rcpt_seq, visit_no, pt_no, ymd, item, line_edi, name, price, qty, days,
                     line_total, own + full, corp, non_cov,
                 ))
         return rcpt_seq
@@ -667,17 +668,18 @@ class _Builder:
         elif kind.startswith("visit-orphan"):
             self.add(table, (self.key(table), self.orphan_key(), ymd, "O", None, dr_id, "내과", "H", "N"))
         elif kind.startswith("diag-"):
-            code, name = "J00", "급성 비인두염[감기]".encode("cp949")
+            diag_code: str | None = "J00"
+            diag_name = "급성 비인두염[감기]".encode("cp949")
             target_visit = visit_no
             if kind == "diag-orphan":
                 target_visit = self.orphan_key()
             elif kind == "diag-null-code":
-                code = None
+                diag_code = None
             elif kind == "diag-bad-bytes":
-                name = _BAD_CP949
+                diag_name = _BAD_CP949
             elif kind == "diag-lossy":
-                name = b"????"
-            self.add(table, (self.key(table), target_visit, pt_no, code, name, "N", ymd))
+                diag_name = b"????"
+            self.add(table, (self.key(table), target_visit, pt_no, diag_code, diag_name, "N", ymd))
         elif kind.startswith("note-"):
             cc, hpi, course, plan = self.notes_cp949[0]
             if kind == "note-bad-bytes":

@@ -148,7 +148,7 @@ def load_demo_into(
         problem = problem_from_exception(exc, conn_str, password)
         raise SourceError(f"Cannot load the demo into {shown}: {problem.hint} ({problem.detail})") from None
     source = sqlite3.connect(f"{sqlite_path.resolve().as_uri()}?mode=ro", uri=True)
-    source.text_factory = _sqlite_text  # type: ignore[assignment]
+    source.text_factory = _sqlite_text
     try:
         engine = detect_engine(
             str(target.getinfo(pyodbc.SQL_DBMS_NAME)), str(target.getinfo(pyodbc.SQL_DRIVER_NAME))

@@ -74,7 +74,7 @@ def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplica
         # Fractional scaling (125%, 150% on Windows laptops) without rounding blur; Qt 6 is DPI-aware already.
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or sys.argv[:1])
-        use_bundled_font(app)  # type: ignore[arg-type]
+        use_bundled_font(app)
     app.setApplicationName("emr-exporter")
     install_translators(app, lang)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]

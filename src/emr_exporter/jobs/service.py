@@ -172,6 +172,7 @@ def _sealed_export(
         allow_mismatch=request.accept_signer_mismatch,
     )
     recipient = load_recipient(request.recipient_cert)
+    assert request.out_dir is not None  # a dry run never comes here
     out_dir = Path(request.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     export_key = f"{spec.name}|{source.label}|{institution.code}"
@@ -207,7 +208,8 @@ def _sealed_export(
 
     sealed = writer.write(stream_then_summarise(), cancel=cancel, summary=summary)
     outcome = ExportOutcome(
-        reconciliation=run.reconciliation, bag_sha256=sealed.plaintext_sha256, bag_bytes=sealed.plaintext_size,
+        # The export writes with digest_plaintext (the default), so the bag's own SHA-256 is always there.
+        reconciliation=run.reconciliation, bag_sha256=sealed.plaintext_sha256 or "", bag_bytes=sealed.plaintext_size,
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
         resumed=writer.resumed,

@@ -32,7 +32,8 @@ from emr_exporter.upload.policy import TOKEN_ENV_VAR
 if TYPE_CHECKING:
     from emr_exporter.demo.store_keys import DemoStoreServiceKeys
     from emr_exporter.upload.store import StoreServer
-    from emr_exporter.upload.uploader import UploadProgress, UploadResult
+    from emr_exporter.upload.uploader import UploadProgress as UploadProgress
+    from emr_exporter.upload.uploader import UploadResult as UploadResult
 
 #: Environment variables the store settings may come from (never the token on a command line: argv is public).
 TOKEN_ENV = TOKEN_ENV_VAR

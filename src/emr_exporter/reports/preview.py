@@ -67,9 +67,10 @@ class BagView:
                 raise ConfigError(f"{bag_dir} is not an opened bundle (it has no data/fhir folder).")
             resources = lambda resource_type: _resources(bag_dir, resource_type)  # noqa: E731
         self._resources = resources
-        self.patient = next((p for p in resources("Patient") if _is_patient(p, chart_number)), None)
-        if self.patient is None:
+        patient = next((p for p in resources("Patient") if _is_patient(p, chart_number)), None)
+        if patient is None:
             raise ConfigError(f"No patient with chart number {chart_number} is in this bundle.")
+        self.patient: dict[str, Any] = patient
         self.organization = next(iter(resources("Organization")), {})
         self.patient_id = self.patient["id"]
 

@@ -16,6 +16,7 @@ with the closing date or the upload receipt number added.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -418,7 +419,7 @@ def new_pdf(title: str, footer: Any = None, header: Any = None) -> Any:
     """
     from fpdf import FPDF
 
-    class _Pdf(FPDF):  # type: ignore[misc]
+    class _Pdf(FPDF):
         def header(self) -> None:
             if header is not None:
                 header(self)
@@ -444,7 +445,8 @@ def _retention_of(entity: str) -> model.RetentionClass | None:
     record_type = model.ENTITY_TYPES.get(entity)
     if record_type is None:
         return None
-    default = record_type.__dataclass_fields__["retention"].default
+    retention = {f.name: f for f in dataclasses.fields(record_type)}.get("retention")
+    default = retention.default if retention is not None else None
     return default if isinstance(default, model.RetentionClass) else None
 
 

@@ -123,7 +123,7 @@ class SqliteFileSource:
         try:
             # isolation_level=None: the sqlite3 module never opens or ends a transaction behind our back.
             self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-            self.conn.text_factory = _sqlite_text  # type: ignore[assignment]
+            self.conn.text_factory = _sqlite_text
             self.conn.execute("PRAGMA query_only = 1")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if snapshot:

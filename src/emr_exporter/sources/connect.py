@@ -203,7 +203,7 @@ def _server_of(conn_str: str) -> str:
 
 def problem_from_exception(exc: Exception, conn_str: str, *secrets: str | None) -> OdbcProblem:
     """Classify a ``pyodbc.Error`` (args are ``(sqlstate, message)``)."""
-    args = getattr(exc, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
     if len(args) >= 2 and isinstance(args[0], str):
         return classify_odbc_error(args[0], str(args[1]), conn_str, *secrets)
     return classify_odbc_error("", str(exc), conn_str, *secrets)

@@ -392,7 +392,8 @@ def keyset_page_query(
     params = keyset_params(after)
     if caps.inline_integer_keys and all(_is_plain_int(v) for v in params):
         for value in params:
-            sql = sql.replace("?", str(int(value)), 1)
+            assert isinstance(value, int)  # _is_plain_int above
+            sql = sql.replace("?", str(value), 1)
         return sql, []
     return sql, params
 

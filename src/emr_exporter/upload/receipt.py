@@ -147,7 +147,7 @@ def verify_receipt(
         raise RejectedByStore(forged.format(why="it is about a different file"))
     if not receipt.get("receipt_number"):
         raise RejectedByStore(forged.format(why="it has no receipt number"))
-    return receipt
+    return dict(receipt)
 
 
 def receipt_path_for(bundle_path: Path) -> Path:

@@ -112,7 +112,8 @@ class ReferenceStore:
             return None
         _, info_path = self._paths(upload_id)
         try:
-            return json.loads(info_path.read_text("utf-8"))
+            info: dict[str, Any] = json.loads(info_path.read_text("utf-8"))
+            return info
         except (OSError, ValueError):
             return None
 
@@ -288,7 +289,7 @@ class StoreServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"{self.scheme}://{host}:{port}{self.store.base_path}"
+        return f"{self.scheme}://{host!s}:{port}{self.store.base_path}"
 
     def start(self) -> StoreServer:
         threading.Thread(target=self.serve_forever, name="reference-store", daemon=True).start()
@@ -435,14 +436,15 @@ class _TusHandler(BaseHTTPRequestHandler):
             return
         upload_id = secrets.token_hex(16)
         now = self.store.clock()
+        expires_at = now + self.store.expiry_seconds
         info = {"length": length, "metadata": metadata, "state": "receiving", "created_at": now,
-                "expires_at": now + self.store.expiry_seconds}
+                "expires_at": expires_at}
         self.store.data_path(upload_id).touch()
         self.store.save(upload_id, info)
         if length == 0:
             self.store.complete(upload_id)
         self.answer(201, {"Location": self.store.base_path + upload_id,
-                          "Upload-Expires": _http_date(info["expires_at"])})
+                          "Upload-Expires": _http_date(expires_at)})
 
     def do_HEAD(self) -> None:
         found = self._existing_upload("HEAD")

@@ -15,6 +15,7 @@ What survives what:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import threading
@@ -195,7 +196,7 @@ class _Attempts:
     def next_delay(self, error: RetryableTransportError) -> float:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            delay = min(retry_after, self.policy.max_retry_after)
+            delay = min(float(retry_after), self.policy.max_retry_after)
         else:
             delay = self.policy.backoff(self.failures)
         self.failures += 1
@@ -406,7 +407,7 @@ class Uploader:
                 # request (tus says it SHOULD) reports more than chunk_start here, so nothing is sent twice.
                 try:
                     offset = self._call(
-                        attempts, "progress query", lambda url=upload_url: self.transport.offset(url, size)
+                        attempts, "progress query", functools.partial(self.transport.offset, upload_url, size)
                     )
                 except UploadGone:
                     upload_url, offset = self._new_upload(attempts, journal, size, metadata, result)

@@ -193,6 +193,7 @@ class InstitutionPage(WizardPageBase):
         session = self.session
         session.institution_code = self.code_edit.text()
         session.institution_name = self.name_edit.text().strip()
-        session.closing_date = self.closing_date_edit.date().toPython()
+        closing = self.closing_date_edit.date().toPython()
+        session.closing_date = closing if isinstance(closing, dt.date) else None
         session.save("emr")
         return True
