@@ -204,3 +204,19 @@ def test_only_the_door_reaches_the_jobs() -> None:
         for target in targets if target.startswith("emr_exporter.jobs")
     )
     assert upward == []
+
+
+def test_connector_hooks_import_only_the_connector_api() -> None:
+    root = SRC.parents[1] / "connectors"
+    hooks = sorted(root.glob("*/hooks.py"))
+    assert {p.parent.name for p in hooks} >= {"demo", "openemr"}
+    bad = [
+        f"{path.relative_to(root)}:{line} imports {name}"
+        for path in hooks
+        for line, name in _imports(path.read_text("utf-8"), f"emr_exporter_connectors.{path.parent.name}.hooks")
+        if not name.startswith("emr_exporter.connectors.api.")
+    ]
+    assert bad == []
+    from emr_exporter.connectors import api
+
+    assert sorted(api.__all__) == ["ENTITY_TYPES", "RowRejected", "key_text", "mask_rrn", "record_id"]

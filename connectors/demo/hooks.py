@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from emr_exporter.connectors.mapper import key_text
-from emr_exporter.model import record_id
+from emr_exporter.connectors.api import key_text, record_id
 
 _CONNECTOR = "demo"
 _CHART_NOTE_TABLE = "CHART_REC"

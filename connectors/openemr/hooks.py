@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from emr_exporter.connectors import RowRejected
+from emr_exporter.connectors.api import RowRejected
 
 ERROR = "entered-in-error"
 INACTIVE = "inactive"
