@@ -20,6 +20,7 @@ from emr_exporter.demo.clinic import create_demo_clinic
 from emr_exporter.demo.load import load_demo_into
 from emr_exporter.errors import SourceQueryError
 from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import PASSWORD_ENV
 from emr_exporter.sources.drivers import get_option, parse_connection_string
 
@@ -61,7 +62,8 @@ def loaded_clinic(
 
 def _export(clinic: LoadedClinic, **source: Any) -> Any:
     request = ExportRequest(
-        connector="demo", attachments_root=clinic.attachments, created=CREATED, page_size=97, **source
+        connector="demo", attachments_root=clinic.attachments, created=CREATED, page_size=97,
+        source=SourceAddress(**source),
     )
     return run_export(request)
 
@@ -231,7 +233,7 @@ def test_a_dropped_connection_is_retried_and_the_export_resumes_from_its_checkpo
 
     request = ExportRequest(
         connector="demo", attachments_root=loaded_clinic.attachments, created=CREATED, page_size=97,
-        odbc=_without_password(conn_str), password=get_option(conn_str, "PWD"),
+        source=SourceAddress(odbc=_without_password(conn_str), password=get_option(conn_str, "PWD")),
     )
     with caplog.at_level("WARNING", logger="emr_exporter.sources.base"):
         outcome = run_export(request, progress=kill_after_first_encounter_page)

@@ -17,6 +17,7 @@ from emr_exporter.connectors import load_spec
 from emr_exporter.demo.clinical import CLINICAL_TABLES
 from emr_exporter.errors import ConfigError
 from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.sources.address import SourceAddress
 
 NAME = "guessed"
 
@@ -24,7 +25,7 @@ NAME = "guessed"
 @pytest.fixture(scope="module")
 def scaffolded(demo_clinic, tmp_path_factory: pytest.TempPathFactory) -> ScaffoldOutcome:
     out = tmp_path_factory.mktemp("scaffold")
-    return write_scaffold(NAME, out, database=Path(demo_clinic.path), sample_rows=500)
+    return write_scaffold(NAME, out, SourceAddress(database=Path(demo_clinic.path)), sample_rows=500)
 
 
 def _demo_patients(path: Path) -> list[tuple[str, str, str]]:
@@ -83,7 +84,7 @@ def test_every_mapping_in_the_scaffold_says_why(scaffolded: ScaffoldOutcome) -> 
 
 def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     outcome = run_export(ExportRequest(
-        connector=NAME, database=Path(demo_clinic.path), connectors_dirs=(scaffolded.folder.parent,),
+        connector=NAME, source=SourceAddress(database=Path(demo_clinic.path)), connectors_dirs=(scaffolded.folder.parent,),
         attachments_root=demo_clinic.attachments_root,
     ))
     assert outcome.dry_run and outcome.reconciliation.balanced
@@ -130,7 +131,7 @@ def test_profile_lists_tables_counts_and_shapes(scaffolded: ScaffoldOutcome, dem
 
 def test_scaffold_refuses_to_overwrite(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
     with pytest.raises(ConfigError, match="already exists"):
-        write_scaffold(NAME, scaffolded.folder.parent, database=Path(demo_clinic.path))
+        write_scaffold(NAME, scaffolded.folder.parent, SourceAddress(database=Path(demo_clinic.path)))
 
 
 def test_unknown_database_with_nothing_recognisable(tmp_path: Path) -> None:
@@ -141,7 +142,7 @@ def test_unknown_database_with_nothing_recognisable(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with pytest.raises(ConfigError, match="no connector could be guessed"):
-        write_scaffold("other", tmp_path / "out", database=path)
+        write_scaffold("other", tmp_path / "out", SourceAddress(database=path))
     assert not (tmp_path / "out" / "other" / "connector.toml").exists()
 
 
@@ -154,7 +155,7 @@ def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None
     conn.execute("INSERT INTO VISIT VALUES (1, 1, 'z')")
     conn.commit()
     conn.close()
-    outcome = write_scaffold("small", tmp_path / "out", database=path)
+    outcome = write_scaffold("small", tmp_path / "out", SourceAddress(database=path))
     spec = load_spec(outcome.folder)
     assert set(spec.entities) == {"patient"}
     assert spec.encoding == "utf-8"
@@ -185,7 +186,7 @@ def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldO
     if "SQLite3" not in pyodbc.drivers():
         pytest.fail("the SQLite3 ODBC driver is not installed (.ci/install-system.sh installs it)")
     conn_str = f"DRIVER={{SQLite3}};Database={Path(demo_clinic.path)}"
-    outcome = write_scaffold("via-odbc", tmp_path, odbc=conn_str, sample_rows=500)
+    outcome = write_scaffold("via-odbc", tmp_path, SourceAddress(odbc=conn_str), sample_rows=500)
     spec = load_spec(outcome.folder)
     assert spec.encoding == "cp949"
     patient = spec.entities["patient"]
@@ -195,7 +196,7 @@ def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldO
     assert {n: (e.table, e.key, dict(e.fields)) for n, e in spec.entities.items()} == {
         n: (e.table, e.key, dict(e.fields)) for n, e in by_file.entities.items()}
     outcome_export = run_export(ExportRequest(
-        connector="via-odbc", odbc=conn_str, connectors_dirs=(tmp_path,),
+        connector="via-odbc", source=SourceAddress(odbc=conn_str), connectors_dirs=(tmp_path,),
         attachments_root=demo_clinic.attachments_root,
     ))
     assert outcome_export.reconciliation.balanced

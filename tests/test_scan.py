@@ -25,10 +25,11 @@ from emr_exporter.demo.clinic import DemoClinic
 from emr_exporter.errors import ExportCancelled, SourceUnavailable
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline.export import ProgressEvent
+from emr_exporter.sources.address import SourceAddress
 
 
 def test_detects_the_demo_emr_with_its_schema_version(demo_clinic: DemoClinic) -> None:
-    found = detect_connectors({"database": demo_clinic.path})
+    found = detect_connectors(SourceAddress(database=demo_clinic.path))
     assert [d.connector for d in found] == ["demo"]
     assert found[0].confidence == 1.0
     assert found[0].percent == 100
@@ -41,23 +42,24 @@ def test_partial_fingerprint_lowers_confidence_and_unknown_db_detects_nothing(tm
     with sqlite3.connect(partial) as conn:
         conn.execute("CREATE TABLE PT_MASTER (PT_NO INTEGER)")
         conn.execute("CREATE TABLE VISIT (VISIT_NO INTEGER)")
-    found = detect_connectors({"database": partial})
+    found = detect_connectors(SourceAddress(database=partial))
     assert [(d.connector, d.tables_found, d.version) for d in found] == [("demo", 2, None)]
     assert found[0].confidence == pytest.approx(2 / 11)
 
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE accounts (id INTEGER)")
-    assert detect_connectors({"database": other}) == []
+    assert detect_connectors(SourceAddress(database=other)) == []
 
 
 def test_scan_predicts_exactly_what_the_export_quarantines(demo_clinic: DemoClinic) -> None:
     events: list[ProgressEvent] = []
     report = scan_database(
-        "demo", {"database": demo_clinic.path}, demo_clinic.attachments_root, progress=events.append
+        "demo", SourceAddress(database=demo_clinic.path), demo_clinic.attachments_root, progress=events.append
     )
     outcome = run_export(
-        ExportRequest(connector="demo", database=demo_clinic.path, attachments_root=demo_clinic.attachments_root)
+        ExportRequest(connector="demo", source=SourceAddress(database=demo_clinic.path),
+                      attachments_root=demo_clinic.attachments_root)
     )
     exported = {e.entity: (e.source_rows, e.exported, e.quarantined, dict(e.reasons))
                 for e in outcome.reconciliation.entities}
@@ -82,7 +84,7 @@ def test_scan_predicts_exactly_what_the_export_quarantines(demo_clinic: DemoClin
 
 
 def test_scan_date_range_and_masked_sample(demo_clinic: DemoClinic) -> None:
-    report = scan_database("demo", {"database": demo_clinic.path}, demo_clinic.attachments_root)
+    report = scan_database("demo", SourceAddress(database=demo_clinic.path), demo_clinic.attachments_root)
     with sqlite3.connect(demo_clinic.path) as conn:
         first, last = conn.execute(
             "SELECT MIN(VISIT_YMD), MAX(VISIT_YMD) FROM VISIT WHERE length(VISIT_YMD) = 8 "
@@ -108,14 +110,14 @@ def test_scan_cancel_stops_between_pages(demo_clinic: DemoClinic) -> None:
         cancel.set()
 
     with pytest.raises(ExportCancelled, match="scan was cancelled"):
-        scan_database("demo", {"database": demo_clinic.path}, progress=stop_after_first, cancel=cancel)
+        scan_database("demo", SourceAddress(database=demo_clinic.path), progress=stop_after_first, cancel=cancel)
 
 
 def test_test_connection_names_the_missing_file(tmp_path: Path, demo_clinic: DemoClinic) -> None:
-    assert test_connection({"database": demo_clinic.path}) == f"SQLite file {demo_clinic.path.name}"
+    assert test_connection(SourceAddress(database=demo_clinic.path)) == f"SQLite file {demo_clinic.path.name}"
     missing = tmp_path / "nope.sqlite"
     with pytest.raises(SourceUnavailable, match="does not exist"):
-        test_connection({"database": missing})
+        test_connection(SourceAddress(database=missing))
 
 
 def test_cli_detect_and_scan(demo_clinic: DemoClinic) -> None:
@@ -133,7 +135,7 @@ def test_cli_detect_and_scan(demo_clinic: DemoClinic) -> None:
     scanned = runner.invoke(main, ["scan", "--connector", "demo", "--source", str(demo_clinic.path),
                                    "--attachments-root", str(demo_clinic.attachments_root)])
     assert scanned.exit_code == 0, scanned.output
-    report = scan_database("demo", {"database": demo_clinic.path}, demo_clinic.attachments_root)
+    report = scan_database("demo", SourceAddress(database=demo_clinic.path), demo_clinic.attachments_root)
     assert report.sample_patient is not None
     assert report.sample_patient.name not in scanned.output  # no patient data on the terminal
     assert "duplicate 2 (" in scanned.output
@@ -202,8 +204,8 @@ def test_search_finds_declared_files_and_data_sources_and_scores_them(
     assert scored[0].reason == ("11 of 11 fingerprint tables found; "
                                 "the file is where Demo clinic (synthetic, 가상 의원) keeps its database")
     assert scored[2].reason == "cannot be opened: demo-clinic.sqlite is not a readable SQLite database (file is not a database)."
-    assert scored[1].source_kwargs() == {"dsn": "Demo_Clinic"}
-    assert scored[0].source_kwargs() == {"database": home / "demo-output" / "demo-clinic.sqlite"}
+    assert scored[1].address() == SourceAddress(dsn="Demo_Clinic")
+    assert scored[0].address() == SourceAddress(database=home / "demo-output" / "demo-clinic.sqlite")
     # Nothing from the clinic's records is in what the search reports.
     text = json.dumps([c.to_dict() for c in scored], ensure_ascii=False)
     with sqlite3.connect(demo_clinic.path) as conn:

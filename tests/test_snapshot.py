@@ -28,6 +28,7 @@ from emr_exporter.errors import ReconciliationError
 from emr_exporter.jobs.service import ExportOutcome, ExportRequest, run_export
 from emr_exporter.pipeline.export import ProgressEvent
 from emr_exporter.sources import drivers
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.drivers import get_option, parse_connection_string
 
 CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
@@ -54,7 +55,7 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Clinic:
 
 def _export(clinic: Clinic, progress: Callable[[ProgressEvent], None] | None = None, **source: Any) -> ExportOutcome:
     request = ExportRequest(connector="demo", attachments_root=clinic.attachments, created=CREATED, page_size=7,
-                            **source)
+                            source=SourceAddress(**source))
     return run_export(request, progress=progress)
 
 

@@ -8,6 +8,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 from emr_exporter.sources.base import SqliteFileSource, iter_keyset
@@ -64,3 +66,25 @@ def test_text_keys_holding_cp949_bytes_page_in_order(tmp_path: Path) -> None:
     assert all(isinstance(k, bytes) for k in read)
     assert sorted(k.decode("cp949") for k in read) == sorted(keys)
     assert len(read) == len(keys) and [len(p) for p in pages] == [2, 2, 2, 1]
+
+
+def test_source_address_is_one_typed_place_and_never_shows_its_password(tmp_path: Path) -> None:
+    from emr_exporter.errors import SourceUnavailable
+    from emr_exporter.sources.address import SourceAddress
+
+    secret = "s3cret-db-pw"
+    odbc = SourceAddress(odbc="DRIVER={MariaDB};SERVER=127.0.0.1;DATABASE=emr;UID=reader", password=secret)
+    assert odbc.kind == "odbc" and secret not in repr(odbc) and secret not in odbc.label()
+    assert SourceAddress(dsn="clinic").kind == "dsn" and SourceAddress(dsn="clinic").label() == "DSN clinic"
+    assert SourceAddress().kind is None and SourceAddress(database=tmp_path / "a", dsn="b").kind is None
+    # Equal only with the same password: the wizard re-tests a connection whose password changed.
+    assert odbc != odbc.with_password("other") and odbc == odbc.with_password(secret)
+    path = tmp_path / "clinic.sqlite"
+    sqlite3.connect(path).close()
+    opened = SourceAddress(database=path).open()
+    try:
+        assert opened.label == "SQLite file clinic.sqlite" == SourceAddress(database=path).label()
+    finally:
+        opened.close()
+    with pytest.raises(SourceUnavailable, match="Give exactly one of a database file, an ODBC connection string"):
+        SourceAddress().open()

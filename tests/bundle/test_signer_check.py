@@ -27,6 +27,7 @@ from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.errors import SignerMismatchError
 from emr_exporter.jobs.service import DemoRequest, ExportRequest, prepare_demo, run_export
 from emr_exporter.jobs.signer import certificate_holder, check_certificate, check_signer, enforce_signer
+from emr_exporter.sources.address import SourceAddress
 
 SUNSHINE = model.Institution(code="99350017", name="햇살가정의원(가상)", founder="한가상")
 
@@ -145,7 +146,7 @@ def test_export_refuses_another_institutions_certificate_and_writes_nothing(
     keys = make_demo_keys(tmp_path / "keys", institution_code="12345678", institution_name="데모의원")
     out = tmp_path / "out"
     request = ExportRequest(
-        connector="demo", database=database, attachments_root=attachments, out_dir=out,
+        connector="demo", source=SourceAddress(database=database), attachments_root=attachments, out_dir=out,
         signer_path=keys.institution_p12, signer_password="demo", recipient_cert=keys.store_cert,
     )
     with pytest.raises(SignerMismatchError, match="요양기관기호 12345678, the bundle is labelled 99350017"):

@@ -26,6 +26,7 @@ from emr_exporter.authoring.scan import detect_in_source
 from emr_exporter.connectors import load_connector
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.drivers import apply_connection_settings, caps_for, get_option, parse_connection_string
 from emr_exporter.sources.odbc import OdbcSource
 
@@ -275,7 +276,7 @@ def test_detection_recognises_openemr_and_its_version(openemr: OpenEmrDatabase) 
 def test_service_dry_run_gives_the_same_bag(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
     outcome = run_export(
         ExportRequest(
-            connector="openemr", odbc=openemr.conn_str, password=openemr.password,
+            connector="openemr", source=SourceAddress(odbc=openemr.conn_str, password=openemr.password),
             attachments_root=openemr.documents, institution_code="12345678", created=CREATED,
         )
     )

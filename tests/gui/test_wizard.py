@@ -12,6 +12,7 @@ import pytest
 
 from emr_exporter.gui.qt import QLocale, Qt, QWizard
 from emr_exporter.jobs import resume
+from emr_exporter.sources.address import SourceAddress
 
 pytestmark = pytest.mark.gui
 
@@ -507,7 +508,7 @@ def test_odbc_data_source_is_listed_tested_and_recognised(
     assert page.status_label.text().startswith("Connected to DSN=clinic_emr. Recognised: Demo clinic")
     assert page.connector_combo.currentData() == "demo"
     click_next(qtbot, wizard)
-    assert wizard.session.source_kwargs == {"dsn": "clinic_emr"}
+    assert wizard.session.source == SourceAddress(dsn="clinic_emr")
     assert resume.load_state().dsn == "clinic_emr"
     wizard.scan_page.stop_jobs()
 
@@ -527,7 +528,7 @@ def test_emr_page_finds_the_demo_clinic_on_this_pc_and_preselects_it(
     monkeypatch.setenv("ODBCINI", str(tmp_path / "no-odbc.ini"))  # no data sources to try
     wizard = make_wizard()
     page = wizard.emr_page
-    assert page.source_kwargs() == {}  # a real clinic (not the demo): nothing chosen yet
+    assert page.source_address() is None  # a real clinic (not the demo): nothing chosen yet
     with qtbot.waitSignal(page.searchFinished, timeout=30_000), qtbot.waitSignal(page.jobFinished, timeout=30_000):
         page.initializePage()  # what the wizard calls when the page opens
     assert page.found_combo.count() == 1

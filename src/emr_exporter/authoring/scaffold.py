@@ -29,7 +29,8 @@ from typing import Any
 from emr_exporter import __version__, model
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME
 from emr_exporter.errors import ConfigError, SourceQueryError
-from emr_exporter.sources.base import Source, open_source
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.base import Source
 
 DEFAULT_SAMPLE_ROWS = 1000
 #: Distinct values are counted up to this many per column (then reported as "more than").
@@ -1201,9 +1202,8 @@ class ScaffoldOutcome:
         }
 
 
-def write_scaffold(name: str, out_dir: Path, *, database: Path | None = None, odbc: str | None = None,
-                   dsn: str | None = None, password: str | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-                   overwrite: bool = False) -> ScaffoldOutcome:
+def write_scaffold(name: str, out_dir: Path, source_address: SourceAddress, *,
+                   sample_rows: int = DEFAULT_SAMPLE_ROWS, overwrite: bool = False) -> ScaffoldOutcome:
     """Profile the database and write ``out_dir/<name>/connector.toml`` and ``PROFILE.md``."""
     if not NAME.match(name):
         raise ConfigError(f"The connector name {name!r} must be lowercase letters, digits, '-' or '_'.")
@@ -1211,7 +1211,7 @@ def write_scaffold(name: str, out_dir: Path, *, database: Path | None = None, od
     toml_path, profile_path = folder / "connector.toml", folder / "PROFILE.md"
     if toml_path.exists() and not overwrite:
         raise ConfigError(f"{toml_path} already exists: choose another --name or --out (or give --force).")
-    source = open_source(database=database, odbc=odbc, dsn=dsn, password=password)
+    source = source_address.open()
     try:
         profile = profile_database(source, sample_rows)
         guesses = guess_entities(source, profile)

@@ -32,7 +32,8 @@ from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.connectors.mapper import EntityMapper
 from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
 from emr_exporter.pipeline.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
-from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset, open_source
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -90,15 +91,13 @@ def detect_in_source(source: Source, specs: Iterable[ConnectorSpec]) -> list[Det
     return sorted(found, key=lambda d: (-d.confidence, d.connector))
 
 
-def detect_connectors(
-    source_kwargs: Mapping[str, Any], connectors_dirs: Iterable[Path] = ()
-) -> list[Detection]:
-    """Open the database given by ``source_kwargs`` (as for :func:`open_source`) and score every connector.
+def detect_connectors(address: SourceAddress, connectors_dirs: Iterable[Path] = ()) -> list[Detection]:
+    """Open the database at ``address`` and score every connector.
 
     Broken connectors are skipped here (``emr-export connectors`` lists their errors).
     """
     specs = [s for s in list_connectors(tuple(connectors_dirs)) if not isinstance(s, ConnectorSpecError)]
-    source = open_source(**dict(source_kwargs))
+    source = address.open()
     try:
         return detect_in_source(source, specs)
     finally:
@@ -152,9 +151,9 @@ class Candidate:
     def needs_password(self) -> bool:
         return self.status == NEEDS_PASSWORD
 
-    def source_kwargs(self) -> dict[str, Any]:
-        """What :func:`open_source` needs to open it (without a password)."""
-        return {"database": Path(self.where)} if self.kind == "file" else {"dsn": self.where}
+    def address(self) -> SourceAddress:
+        """Where it is (without a password)."""
+        return SourceAddress(database=Path(self.where)) if self.kind == "file" else SourceAddress(dsn=self.where)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -252,7 +251,7 @@ def _open_candidate(kind: str, where: str) -> tuple[Source | None, str | None, s
                 return None, NEEDS_PASSWORD, "the data source needs a password: type it and press Test connection"
             return None, UNAVAILABLE, f"cannot connect: {problem.get('hint', 'unknown problem')}"
     try:
-        source = open_source(**({"database": Path(where)} if kind == "file" else {"dsn": where}))
+        source = (SourceAddress(database=Path(where)) if kind == "file" else SourceAddress(dsn=where)).open()
     except SourceError as exc:
         return None, UNAVAILABLE, f"cannot be opened: {exc}"
     return source, None, ""
@@ -317,9 +316,9 @@ def search_this_pc(
     return detect_candidates(find_candidates(dirs, env), dirs, cancel)
 
 
-def test_connection(source_kwargs: Mapping[str, Any]) -> str:
+def test_connection(address: SourceAddress) -> str:
     """Open and close the database once; return its safe label (no password). Raises SourceError."""
-    source = open_source(**dict(source_kwargs))
+    source = address.open()
     try:
         source.scalar("SELECT 1")
         return source.label
@@ -510,7 +509,7 @@ def _scan_row(
 
 def scan_database(
     connector: str,
-    source_kwargs: Mapping[str, Any],
+    address: SourceAddress,
     attachments_root: Path | None = None,
     *,
     connectors_dirs: Iterable[Path] = (),
@@ -521,9 +520,9 @@ def scan_database(
     from emr_exporter.connectors import load_connector
 
     spec = load_connector(connector, tuple(connectors_dirs))
-    source = open_source(**dict(source_kwargs))
+    source = address.open()
     try:
-        database = source_kwargs.get("database")
+        database = address.database
         if attachments_root is None and spec.attachments_root and database:
             attachments_root = Path(database).parent / spec.attachments_root
         return scan(spec, source, attachments_root, progress=progress, cancel=cancel)

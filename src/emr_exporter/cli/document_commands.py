@@ -11,12 +11,7 @@ from typing import Any
 import click
 
 from emr_exporter.cli import clinic_database_options, main, run_command
-from emr_exporter.cli.export_commands import (
-    PASSWORD_ENV,
-    TerminalProgress,
-    _password_from_env_or_prompt,
-    _run_with_cancel,
-)
+from emr_exporter.cli.export_commands import TerminalProgress, _run_with_cancel, _source_address
 
 
 @main.command()
@@ -39,9 +34,8 @@ def readiness(connector: str, database: Path | None, odbc: str | None, dsn: str 
 
     def job() -> Any:
         request = ExportRequest(
-            connector=connector, database=database, odbc=odbc, dsn=dsn,
-            password=_password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn)),
-            attachments_root=attachments_root, institution_code=institution_code,
+            connector=connector, source=_source_address(database, odbc, dsn), attachments_root=attachments_root,
+            institution_code=institution_code,
             institution_name=institution_name, connectors_dirs=connectors_dirs,
         )
         return _run_with_cancel(lambda cancel: run_readiness(request, progress, cancel))

@@ -7,11 +7,14 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from emr_exporter.cli import clinic_database_options, main, run_command, warn_password_in_argv
+
+if TYPE_CHECKING:
+    from emr_exporter.jobs.sources import SourceAddress
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
@@ -106,6 +109,14 @@ def _password_from_env_or_prompt(env: str, prompt: str, needed: bool) -> str | N
     return value
 
 
+def _source_address(database: Path | None, odbc: str | None, dsn: str | None) -> SourceAddress:
+    """The clinic database of the command's options; the ODBC password from the environment or a prompt."""
+    from emr_exporter.jobs.sources import SourceAddress
+
+    password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
+    return SourceAddress(database=database, odbc=odbc, dsn=dsn, password=password)
+
+
 @main.command()
 @clinic_database_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -145,8 +156,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
         if not dry_run and out_dir is None:
             raise ConfigError("Give --out DIR for the sealed bundle, or --dry-run to try the export first.")
         request = ExportRequest(
-            connector=connector, database=database, odbc=odbc, dsn=dsn,
-            password=_password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn)),
+            connector=connector, source=_source_address(database, odbc, dsn),
             attachments_root=attachments_root, institution_code=institution_code,
             institution_name=institution_name, out_dir=None if dry_run else out_dir,
             signer_path=signer_path,

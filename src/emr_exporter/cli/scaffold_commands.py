@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from emr_exporter.cli import main, run_command, warn_password_in_argv
-from emr_exporter.cli.export_commands import PASSWORD_ENV, _password_from_env_or_prompt
+from emr_exporter.cli.export_commands import _source_address
 from emr_exporter.jobs.authoring import DEFAULT_SAMPLE_ROWS
 
 
@@ -40,9 +40,8 @@ def scaffold(database: Path | None, odbc: str | None, dsn: str | None, name: str
     from emr_exporter.jobs.authoring import write_scaffold
 
     def job() -> Any:
-        password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
-        return write_scaffold(name, out_dir, database=database, odbc=odbc, dsn=dsn, password=password,
-                              sample_rows=sample_rows, overwrite=force)
+        return write_scaffold(name, out_dir, _source_address(database, odbc, dsn), sample_rows=sample_rows,
+                              overwrite=force)
 
     outcome = run_command(job, as_json=as_json)
     if as_json:

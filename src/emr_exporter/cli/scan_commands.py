@@ -14,16 +14,7 @@ from typing import Any
 import click
 
 from emr_exporter.cli import main, run_command, warn_password_in_argv
-from emr_exporter.cli.export_commands import PASSWORD_ENV, TerminalProgress, _password_from_env_or_prompt
-
-
-def _source_kwargs(database: Path | None, odbc: str | None, dsn: str | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"database": database, "odbc": odbc, "dsn": dsn}
-    password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
-    if password:
-        kwargs["password"] = password
-    return kwargs
-
+from emr_exporter.cli.export_commands import TerminalProgress, _source_address
 
 _source_options = [
     click.option("--source", "database", type=click.Path(path_type=Path), help="A SQLite database file."),
@@ -55,7 +46,7 @@ def detect(database: Path | None, odbc: str | None, dsn: str | None, connectors_
         return
     from emr_exporter.jobs.authoring import detect_connectors
 
-    found = run_command(lambda: detect_connectors(_source_kwargs(database, odbc, dsn), connectors_dirs),
+    found = run_command(lambda: detect_connectors(_source_address(database, odbc, dsn), connectors_dirs),
                         as_json=as_json)
     rows = [{"connector": d.connector, "product": d.product, "confidence": round(d.confidence, 3),
              "version": d.version, "tables_found": d.tables_found, "tables_expected": d.tables_expected,
@@ -101,9 +92,9 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
     progress = TerminalProgress(not as_json, prefix="scan")  # on stderr; the summary goes to stdout at the end
 
     def job() -> Any:
-        kwargs = _source_kwargs(database, odbc, dsn)
+        address = _source_address(database, odbc, dsn)
         return _run_with_cancel(lambda cancel: scan_database(
-            connector, kwargs, attachments_root, connectors_dirs=connectors_dirs, progress=progress, cancel=cancel))
+            connector, address, attachments_root, connectors_dirs=connectors_dirs, progress=progress, cancel=cancel))
 
     report = run_command(job, as_json=as_json)
     progress.close()

@@ -17,6 +17,7 @@ from typing import Any
 from emr_exporter.errors import ConfigError
 from emr_exporter.jobs import resume
 from emr_exporter.jobs.demo import APP_DEMO_FOLDER, DemoMaterial, prepare_demo_material
+from emr_exporter.jobs.sources import SourceAddress
 from emr_exporter.jobs.upload import store_settings_from_environment
 
 __all__ = ["DEMO_FOLDER", "DemoMaterial", "Session", "default_out_dir", "prepare_demo_material"]
@@ -48,7 +49,7 @@ class Session:
     certificate_password: str = field(default="", repr=False)
     signer: Any = None  # emr_exporter.bundle.keys.Signer
     connector: str = ""
-    source_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+    source: SourceAddress | None = None  # the EMR's database (its password, for ODBC, only in memory)
     attachments_root: Path | None = None
     scan_report: Any = None  # emr_exporter.authoring.scan.ScanReport
     out_dir: Path | None = None
@@ -113,13 +114,13 @@ class Session:
     def save(self, step: str) -> None:
         if self.outcome is not None and STEPS.index(step) < STEPS.index("verify"):
             step = "verify"  # a sealed bundle exists: a restart continues with it, never exports again
+        source = self.source or SourceAddress()  # saved without its password
         state = resume.WizardState(
             step=step, demo=self.demo, institution_code=self.institution_code,
             institution_name=self.institution_name,
             closing_date=self.closing_date.isoformat() if self.closing_date else "",
             certificate_path=str(self.certificate_path or ""), connector=self.connector,
-            database=str(self.source_kwargs.get("database") or ""), odbc=str(self.source_kwargs.get("odbc") or ""),
-            dsn=str(self.source_kwargs.get("dsn") or ""),
+            database=str(source.database or ""), odbc=source.odbc or "", dsn=source.dsn or "",
             attachments_root=str(self.attachments_root or ""), out_dir=str(self.out_dir or ""),
             bundle_id=str(getattr(self.outcome, "bundle_id", "") or ""),
             bundle_path=str(getattr(self.outcome, "bundle_path", "") or ""),
@@ -136,11 +137,11 @@ class Session:
         self.certificate_path = Path(state.certificate_path) if state.certificate_path else None
         self.connector = state.connector
         if state.database:
-            self.source_kwargs = {"database": Path(state.database)}
+            self.source = SourceAddress(database=Path(state.database))
         elif state.odbc:
-            self.source_kwargs = {"odbc": state.odbc}
+            self.source = SourceAddress(odbc=state.odbc)
         elif state.dsn:
-            self.source_kwargs = {"dsn": state.dsn}
+            self.source = SourceAddress(dsn=state.dsn)
         self.attachments_root = Path(state.attachments_root) if state.attachments_root else None
         self.out_dir = Path(state.out_dir) if state.out_dir else None
         self.outcome = None
@@ -162,9 +163,7 @@ class Session:
 
         assert self.out_dir is not None and self.certificate_path is not None
         return ExportRequest(
-            connector=self.connector, database=self.source_kwargs.get("database"),
-            odbc=self.source_kwargs.get("odbc"), dsn=self.source_kwargs.get("dsn"),
-            password=self.source_kwargs.get("password"), attachments_root=self.attachments_root,
+            connector=self.connector, source=self.source or SourceAddress(), attachments_root=self.attachments_root,
             institution_code=self.institution_code, institution_name=self.institution_name,
             out_dir=self.out_dir, signer_path=self.certificate_path, signer_password=self.certificate_password,
             recipient_cert=self.store_certificate(), part_size=self.part_size,

@@ -40,7 +40,7 @@ _HOME = {
     "documents": ("collect_patient_from_bundle", "render_preview", "run_readiness"),
     "authoring": ("check_connector", "detect_connectors", "list_connectors", "load_connector", "scan_database",
                   "search_this_pc", "test_connection", "write_scaffold"),
-    "sources": ("list_dsns", "load_demo_into", "resolve_password", "run_doctor"),
+    "sources": ("SourceAddress", "list_dsns", "load_demo_into", "resolve_password", "run_doctor"),
     "demo": ("DemoMaterial", "prepare_demo_material", "start_demo_store"),
     "signer": ("check_certificate",),
     "certificates": ("find_certificates",),

@@ -20,7 +20,8 @@ from emr_exporter.demo import DEMO_CONNECTOR, DEMO_PATIENTS, DEMO_SEED, KEYS_FOL
 from emr_exporter.demo.material import ensure_demo_clinic
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
 from emr_exporter.reports.readiness import ReadinessObserver
-from emr_exporter.sources.base import Source, open_source
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.base import Source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -29,10 +30,8 @@ ProgressCallback = Callable[[ProgressEvent], None]
 @dataclass
 class ExportRequest:
     connector: str
-    database: Path | None = None  # a SQLite file
-    odbc: str | None = None  # an ODBC connection string (password given separately)
-    dsn: str | None = None
-    password: str | None = None
+    # The clinic database: a SQLite file, an ODBC connection string or a DSN (and its password).
+    source: SourceAddress = field(default_factory=SourceAddress)
     attachments_root: Path | None = None
     institution_code: str | None = None
     institution_name: str | None = None
@@ -108,17 +107,15 @@ def open_export_source(
 ) -> Iterator[tuple[ConnectorSpec, Source, model.Institution, Path | None]]:
     """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
-    source = open_source(
-        database=request.database, odbc=request.odbc, dsn=request.dsn, password=request.password,
-        snapshot=True,  # counts and rows from one snapshot, even if the EMR writes meanwhile
-    )
+    source = request.source.open(snapshot=True)  # counts and rows from one snapshot, even if the EMR writes
     try:
         institution = read_institution(
             spec, source, {"code": request.institution_code, "name": request.institution_name}
         )
         attachments_root = request.attachments_root
-        if attachments_root is None and spec.attachments_root and request.database is not None:
-            attachments_root = Path(request.database).parent / spec.attachments_root
+        database = request.source.database
+        if attachments_root is None and spec.attachments_root and database is not None:
+            attachments_root = Path(database).parent / spec.attachments_root
         yield spec, source, institution, attachments_root
     finally:
         source.close()
@@ -247,7 +244,8 @@ def run_demo(
 ) -> ExportOutcome:
     """The whole pipeline on the synthetic demo clinic, sealed for a demo store key made on the spot."""
     database, attachments = prepare_demo(request)
-    export = ExportRequest(connector=DEMO_CONNECTOR, database=database, attachments_root=attachments)
+    export = ExportRequest(connector=DEMO_CONNECTOR, source=SourceAddress(database=database),
+                           attachments_root=attachments)
     keys: dict[str, str] = {}
     if not request.dry_run:
         from emr_exporter.demo.keys import make_demo_keys

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emr_exporter.demo.load import LoadResult
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import list_dsns, resolve_password
 from emr_exporter.sources.doctor import DoctorReport, run_doctor
 
@@ -22,4 +23,6 @@ def load_demo_into(
                             progress=progress)
 
 
-__all__ = ["DoctorReport", "LoadResult", "list_dsns", "load_demo_into", "resolve_password", "run_doctor"]
+__all__ = [
+    "DoctorReport", "LoadResult", "SourceAddress", "list_dsns", "load_demo_into", "resolve_password", "run_doctor",
+]

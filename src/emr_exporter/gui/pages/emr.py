@@ -17,6 +17,7 @@ from emr_exporter.gui.qt import (
     Signal,
 )
 from emr_exporter.gui.session import Session
+from emr_exporter.jobs.sources import SourceAddress
 
 
 class EmrPage(WizardPageBase):
@@ -50,7 +51,7 @@ class EmrPage(WizardPageBase):
         self.connector_combo = QComboBox()
         self.status_label = message_label(self.tr("Connection result"))
         self.test_runner = self.new_runner()
-        self._tested_key: tuple[Any, ...] | None = None
+        self._tested: SourceAddress | None = None  # the database the last successful test opened
 
         form = QFormLayout()
         form.addRow(buddy(self.tr("Fo&und on this PC:"), self.found_combo), self.found_combo)
@@ -122,18 +123,18 @@ class EmrPage(WizardPageBase):
         if session.demo and session.demo_material is not None and not self.database_edit.text():
             self.database_edit.setText(str(session.demo_material.database))
             self.attachments_edit.setText(str(session.demo_material.attachments_root))
-        elif session.source_kwargs and not self.database_edit.text() and not self.odbc_edit.text():
-            if session.source_kwargs.get("database"):
-                self.database_edit.setText(str(session.source_kwargs["database"]))
-            elif session.source_kwargs.get("dsn"):
+        elif session.source is not None and not self.database_edit.text() and not self.odbc_edit.text():
+            if session.source.database:
+                self.database_edit.setText(str(session.source.database))
+            elif session.source.dsn:
                 self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
-                self.dsn_combo.setCurrentIndex(max(0, self.dsn_combo.findData(session.source_kwargs["dsn"])))
-            elif session.source_kwargs.get("odbc"):
+                self.dsn_combo.setCurrentIndex(max(0, self.dsn_combo.findData(session.source.dsn)))
+            elif session.source.odbc:
                 self.kind_combo.setCurrentIndex(self.kind_combo.findData("odbc"))
-                self.odbc_edit.setText(str(session.source_kwargs["odbc"]))
+                self.odbc_edit.setText(session.source.odbc)
             if session.attachments_root:
                 self.attachments_edit.setText(str(session.attachments_root))
-        if self.source_kwargs() and self._tested_key is None:
+        if self.source_address() is not None and self._tested is None:
             self.test_connection()
         if not self._searched:
             self.search_pc()
@@ -173,7 +174,7 @@ class EmrPage(WizardPageBase):
             self.search_label.setText(self.tr(
                 "No EMR database was found where the installed connectors look. Choose the file or data "
                 "source below."))
-        elif self.source_kwargs() or self.test_runner.running:
+        elif self.source_address() is not None or self.test_runner.running:
             # The founder (or the saved session) already chose a database: only offer what was found.
             self.search_label.setText(self.tr("Found {count} possible EMR database(s) on this PC.").format(
                 count=len(self._candidates)))
@@ -210,34 +211,27 @@ class EmrPage(WizardPageBase):
                                           "source below."))
         self.searchFinished.emit()
 
-    def source_kwargs(self) -> dict[str, Any]:
+    def source_address(self) -> SourceAddress | None:
+        """The database the founder chose (None: nothing chosen yet); the password only for ODBC."""
+        password = self.db_password_edit.text() or None
         if self.kind_combo.currentData() == "file":
             text = self.database_edit.text().strip()
-            return {"database": Path(text)} if text else {}
+            return SourceAddress(database=Path(text)) if text else None
         if self.kind_combo.currentData() == "dsn":
             dsn = self.dsn_combo.currentData()
-            kwargs: dict[str, Any] = {"dsn": dsn} if dsn else {}
-            if dsn and self.db_password_edit.text():
-                kwargs["password"] = self.db_password_edit.text()
-            return kwargs
+            return SourceAddress(dsn=str(dsn), password=password) if dsn else None
         text = self.odbc_edit.text().strip()
-        kwargs = {"odbc": text} if text else {}
-        if text and self.db_password_edit.text():
-            kwargs["password"] = self.db_password_edit.text()
-        return kwargs
-
-    def _key(self) -> tuple[Any, ...]:
-        return tuple(sorted((k, str(v)) for k, v in self.source_kwargs().items()))
+        return SourceAddress(odbc=text, password=password) if text else None
 
     def test_connection(self) -> None:
         if self.test_runner.running:
             return
-        kwargs = self.source_kwargs()
-        if not kwargs:
+        address = self.source_address()
+        if address is None:
             self.error_label.setText(self.tr("Choose the database file or type the connection first."))
             return
         self.show_error(None)
-        self._tested_key = None
+        self._tested = None
         self.status_label.setStyleSheet("")
         self.status_label.setText(self.tr("Connecting…"))
         self.test_button.setEnabled(False)
@@ -248,21 +242,17 @@ class EmrPage(WizardPageBase):
             from emr_exporter.errors import ConnectorSpecError
             from emr_exporter.jobs.authoring import detect_connectors, list_connectors, test_connection
 
-            label = test_connection(kwargs)
-            detections = detect_connectors(kwargs)
+            label = test_connection(address)
+            detections = detect_connectors(address)
             installed = [s for s in list_connectors() if not isinstance(s, ConnectorSpecError)]
-            return self._key_for(kwargs), label, detections, installed
+            return address, label, detections, installed
 
         self.test_runner.start(test)
 
-    @staticmethod
-    def _key_for(kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(sorted((k, str(v)) for k, v in kwargs.items()))
-
     def _on_tested(self, found: Any) -> None:
-        key, label, detections, installed = found
+        tested, label, detections, installed = found
         self.test_button.setEnabled(True)
-        self._tested_key = key
+        self._tested = tested
         self.connector_combo.clear()
         detected = {d.connector for d in detections}
         for detection in detections:
@@ -302,8 +292,8 @@ class EmrPage(WizardPageBase):
 
     def isComplete(self) -> bool:  # Qt override
         return (
-            self._tested_key is not None
-            and self._tested_key == self._key()
+            self._tested is not None
+            and self._tested == self.source_address()
             and self.connector_combo.currentData() is not None
             and not self.test_runner.running
         )
@@ -311,13 +301,13 @@ class EmrPage(WizardPageBase):
     def validatePage(self) -> bool:  # Qt override
         session = self.session
         connector = str(self.connector_combo.currentData())
-        kwargs = self.source_kwargs()
-        if (connector, self._key_for(kwargs)) != (session.connector, self._key_for(session.source_kwargs)):
+        address = self.source_address()
+        if (connector, address) != (session.connector, session.source):
             # Another database or EMR: what was scanned, sealed and sent belongs to the previous one.
             session.scan_report = None
             session.outcome = session.verify_report = session.upload_result = None
         session.connector = connector
-        session.source_kwargs = kwargs
+        session.source = address
         text = self.attachments_edit.text().strip()
         session.attachments_root = Path(text) if text else None
         session.save("scan")

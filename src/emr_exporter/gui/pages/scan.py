@@ -69,12 +69,13 @@ class ScanPage(WizardPageBase):
         self.progress_bar.setRange(0, 0)
         self.progress_label.setText(self.tr("Reading the database…"))
         self.rescan_button.setEnabled(False)
-        connector, kwargs, attachments = session.connector, dict(session.source_kwargs), session.attachments_root
+        connector, address, attachments = session.connector, session.source, session.attachments_root
+        assert address is not None  # the EMR page chose and tested it
 
         def run(progress: Any, cancel: Any) -> Any:
             from emr_exporter.jobs.authoring import scan_database
 
-            return scan_database(connector, kwargs, attachments, progress=progress, cancel=cancel)
+            return scan_database(connector, address, attachments, progress=progress, cancel=cancel)
 
         self.completeChanged.emit()
         self.scan_runner.start(run)

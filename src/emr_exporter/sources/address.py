@@ -1,0 +1,50 @@
+"""Where a clinic database is: one typed address instead of ``database/odbc/dsn/password`` fields and dicts.
+
+Exactly one of a SQLite file, an ODBC connection string (without its password) or an ODBC data source name,
+plus the database password for ODBC. The password is never shown: not in ``repr()``, not in :meth:`label`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emr_exporter.sources.base import Source
+
+
+@dataclass(frozen=True)
+class SourceAddress:
+    database: Path | None = None  # a SQLite file
+    odbc: str | None = None  # an ODBC connection string (the password is given separately)
+    dsn: str | None = None  # an ODBC data source name configured on this PC
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str | None:
+        """``"file"``, ``"odbc"``, ``"dsn"``, or None when nothing (or more than one thing) is given."""
+        given = [k for k, v in (("file", self.database), ("odbc", self.odbc), ("dsn", self.dsn)) if v]
+        return given[0] if len(given) == 1 else None
+
+    def with_password(self, password: str | None) -> SourceAddress:
+        return replace(self, password=password or None)
+
+    def label(self) -> str:
+        """What to call it on screen or in a log: the file, the DSN, or the connection string without secrets."""
+        if self.database:
+            return f"SQLite file {Path(self.database).name}"
+        if self.dsn:
+            return f"DSN {self.dsn}"
+        if self.odbc:
+            from emr_exporter.sources.drivers import redact_connection_string
+
+            return redact_connection_string(self.odbc)
+        return "(no database given)"
+
+    def open(self, *, snapshot: bool = False) -> Source:
+        """Open it read-only (:func:`emr_exporter.sources.base.open_source`); raises SourceUnavailable."""
+        from emr_exporter.sources.base import open_source
+
+        return open_source(database=self.database, odbc=self.odbc, dsn=self.dsn, password=self.password,
+                           snapshot=snapshot)
