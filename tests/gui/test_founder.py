@@ -83,10 +83,11 @@ def _carried_demo_bundle(app_home: Path, usb: Path) -> Path:
     """A demo bundle sealed for the wizard's own demo store, copied to a 'USB stick' with its summary."""
     from emr_exporter.gui.session import DEMO_FOLDER, prepare_demo_material
     from emr_exporter.jobs.service import ExportRequest, run_export
+    from emr_exporter.sources.address import SourceAddress
 
     material = prepare_demo_material(app_home / DEMO_FOLDER)
     outcome = run_export(ExportRequest(
-        connector="demo", database=material.database, attachments_root=material.attachments_root,
+        connector="demo", source=SourceAddress(database=material.database), attachments_root=material.attachments_root,
         out_dir=app_home / "first-pc", signer_path=material.institution_p12,
         signer_password=material.institution_password, recipient_cert=material.store_cert,
     ))

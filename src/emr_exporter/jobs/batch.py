@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.errors import ConfigError, EmrExporterError, unexpected_error_text
+from emr_exporter.sources.address import SourceAddress
 
 CERT_PASSWORD_ENV = "EMR_EXPORTER_CERT_PASSWORD"
 DB_PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
@@ -299,8 +300,9 @@ def _run_stages(clinic: ClinicPlan, passwords: dict[str, str], state: ClinicStat
             raise ConfigError(f"No password for the certificate {clinic.certificate.name}: set {env} or run the "
                               "batch in a window so it can ask.")
         request = ExportRequest(
-            connector=clinic.connector, database=clinic.source, odbc=clinic.odbc, dsn=clinic.dsn,
-            password=passwords.get(f"database:{clinic.name}"), attachments_root=clinic.attachments,
+            connector=clinic.connector, attachments_root=clinic.attachments,
+            source=SourceAddress(database=clinic.source, odbc=clinic.odbc, dsn=clinic.dsn,
+                                 password=passwords.get(f"database:{clinic.name}")),
             institution_code=clinic.institution_code, institution_name=clinic.institution_name,
             out_dir=clinic.out, signer_path=clinic.certificate, signer_password=cert_password,
             recipient_cert=clinic.store_cert,

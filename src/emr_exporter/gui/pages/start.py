@@ -110,7 +110,7 @@ class StartPage(WizardPageBase):
     def nextId(self) -> int:  # Qt override
         wizard = self.wizard()
         if self.send_file_radio.isChecked() and hasattr(wizard, "upload_page_id"):
-            return wizard.upload_page_id()
+            return int(wizard.upload_page_id())
         # A bundle sealed in an earlier run: continue at the check, do not export a second one.
         if self.resume_radio.isChecked() and self.session.outcome is not None:
             return wizard.verify_page_id() if hasattr(wizard, "verify_page_id") else super().nextId()
