@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from emr_exporter.cli import main
 from emr_exporter.jobs.authoring import assert_connector_finished, check_connector
+from emr_exporter.sources.address import SourceAddress
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from korean_styles import HWANJA_CONNECTOR, create_hwanja_clinic
@@ -19,8 +20,8 @@ from korean_styles import HWANJA_CONNECTOR, create_hwanja_clinic
 DEMO = Path(__file__).parents[1] / "connectors" / "demo"
 
 
-def test_demo_connector_is_finished_and_the_report_matches_the_export(demo_clinic) -> None:  # type: ignore[no-untyped-def]
-    report = check_connector(DEMO, database=demo_clinic.path, attachments_root=demo_clinic.attachments_root)
+def test_demo_connector_is_finished_and_the_report_matches_the_export(demo_clinic) -> None:
+    report = check_connector(DEMO, SourceAddress(database=demo_clinic.path), attachments_root=demo_clinic.attachments_root)
     assert report.ok, report.text()
     assert report.unmapped_tables == [] and report.unmapped_columns == [] and report.lint == []
     rec = report.reconciliation
@@ -39,8 +40,8 @@ def test_demo_connector_is_finished_and_the_report_matches_the_export(demo_clini
     assert sum(report.fhir_resources.values()) > 0
 
 
-def test_the_text_report_masks_the_sample_chart(demo_clinic) -> None:  # type: ignore[no-untyped-def]
-    report = check_connector(DEMO, database=demo_clinic.path, attachments_root=demo_clinic.attachments_root)
+def test_the_text_report_masks_the_sample_chart(demo_clinic) -> None:
+    report = check_connector(DEMO, SourceAddress(database=demo_clinic.path), attachments_root=demo_clinic.attachments_root)
     text = report.text()
     assert "Result: finished" in text
     sample = "\n".join(report.sample_chart)
@@ -65,7 +66,7 @@ def test_an_unfinished_connector_says_what_is_left(tmp_path: Path) -> None:
     text = HWANJA_CONNECTOR.split("[skip]")[0] + "[entities" + HWANJA_CONNECTOR.split("[skip]")[1].split("[entities", 1)[1]
     (folder / "connector.toml").write_text(text.replace('ref = "patient.chart_number"', 'ref = "patient"', 1),
                                            encoding="utf-8")
-    report = check_connector(folder, database=clinic.path)
+    report = check_connector(folder, SourceAddress(database=clinic.path))
     assert not report.ok
     assert report.unmapped_tables == [("CODE_MST", 8), ("HOSP_INFO", 1), ("SETTING", 3)]
     visits = next(o for o in report.orphans if o.section == "encounter" and o.field == "patient_id")

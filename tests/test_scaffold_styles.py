@@ -22,6 +22,7 @@ import pytest
 from emr_exporter.connectors.spec import load_spec
 from emr_exporter.jobs.authoring import assert_connector_finished, check_connector, write_scaffold
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import open_source
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
@@ -46,7 +47,7 @@ def style(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     name = request.param
     folder = tmp_path_factory.mktemp(name)
     clinic = STYLES[name][0](folder / f"{name}.sqlite")
-    outcome = write_scaffold(name, folder / "connectors", database=clinic.path)
+    outcome = write_scaffold(name, folder / "connectors", SourceAddress(database=clinic.path))
     return name, clinic, outcome.folder
 
 
@@ -75,7 +76,7 @@ def test_the_first_scaffold_reconciles_and_orphans_nothing_wrongly(style: tuple[
     read = {e.table for e in run.reconciliation.entities}
     assert {"HWANJA", "JUBSU", "JINDAN", "CHEOBANG", "SUNAP", "MEMO", "EUISA"} <= read if name == "hwanja" else \
         {"PATIENT", "RECEPT", "DIAG", "PRESC", "PAY", "SOAP", "DOCTOR"} <= read
-    report = check_connector(folder, database=clinic.path)
+    report = check_connector(folder, SourceAddress(database=clinic.path))
     assert report.unmapped_tables == []  # settings, code table, log, clinic row: under [skip] with a reason
     exported = {e.entity: e.exported for e in run.reconciliation.entities}
     assert all(n > 0 for n in exported.values())
@@ -83,7 +84,7 @@ def test_the_first_scaffold_reconciles_and_orphans_nothing_wrongly(style: tuple[
 
 def test_hwanja_guesses_say_why_with_numbers(tmp_path: Path) -> None:
     clinic = create_hwanja_clinic(tmp_path / "h.sqlite")
-    text = write_scaffold("hwanja", tmp_path / "c", database=clinic.path).connector_toml.read_text(encoding="utf-8")
+    text = write_scaffold("hwanja", tmp_path / "c", SourceAddress(database=clinic.path)).connector_toml.read_text(encoding="utf-8")
     # visits point at patients by chart number, found by value overlap (not by the name of the key)
     assert re.search(r"# GUESS \(column name matches CHART_NO; 6\d of 6\d sampled values \(9\d %\) are found in "
                      r"HWANJA.CHART_NO; rows whose patient is missing are quarantined as orphans\)\n"
@@ -138,12 +139,12 @@ def test_the_scaffold_over_odbc_guesses_the_same_and_reconciles(
     clinic = create_hwanja_clinic(tmp_path / "h.sqlite", patients=15)
     target = copy_to_server(clinic, mariadb_conn_str if server == "mariadb" else postgres_conn_str,
                             "emr_style_scaffold")
-    on_file = write_scaffold("hwanja", tmp_path / "file", database=clinic.path)
-    served = write_scaffold("hwanja", tmp_path / "odbc", odbc=target)
+    on_file = write_scaffold("hwanja", tmp_path / "file", SourceAddress(database=clinic.path))
+    served = write_scaffold("hwanja", tmp_path / "odbc", SourceAddress(odbc=target))
     assert {e: (g.table and g.table.upper(), g.usable) for e, g in served.guesses.items()} == {
         e: (g.table and g.table.upper(), g.usable) for e, g in on_file.guesses.items()}
     text = served.connector_toml.read_text(encoding="utf-8")
     assert 'ref = "patient.chart_number"' in text
-    report = check_connector(served.folder, odbc=target)
+    report = check_connector(served.folder, SourceAddress(odbc=target))
     assert report.reconciliation["balanced"] and report.unmapped_tables == []
     assert {o.ref for o in report.orphans} <= {"patient.chart_number", "encounter"}

@@ -24,6 +24,7 @@ from emr_exporter.connectors import load_connector
 from emr_exporter.connectors.spec import load_spec
 from emr_exporter.errors import ConnectorSpecError, ReconciliationError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import open_source
 
 CREATED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -140,7 +141,7 @@ def test_split_rrn_two_digit_years_epochs_and_amounts(file_export: Exported, cli
         kst = dt.datetime.fromtimestamp(reg_ts, dt.timezone(dt.timedelta(hours=9)))
         assert patient.first_visit == kst.date()
     receipts = {r.provenance.key: r for r in file_export.of(model.Receipt)}
-    key, day = clinic.facts["early_payment"]  # type: ignore[misc]
+    key, day = clinic.facts["early_payment"]
     # paid at 07:30 KST = 22:30 UTC the day before: dated in Seoul
     assert receipts[key].issued == dt.date.fromisoformat(day)
     assert receipts[key].total == Decimal("4500")
@@ -186,7 +187,7 @@ def test_every_construct_gives_the_same_bag_on_the_servers(
     # connector check over ODBC: the same finished verdict
     from emr_exporter.jobs.authoring import check_connector
 
-    report = check_connector(connectors / "hwanja", odbc=server_copies[engine])
+    report = check_connector(connectors / "hwanja", SourceAddress(odbc=server_copies[engine]))
     assert report.ok, report.text()
     assert report.reconciliation == file_export.run.reconciliation.to_dict()
 

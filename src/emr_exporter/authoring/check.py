@@ -29,7 +29,8 @@ from emr_exporter import model
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
-from emr_exporter.sources.base import Source, open_source
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.base import Source
 
 _FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
 
@@ -254,11 +255,8 @@ def _used_columns(spec: ConnectorSpec, table: str) -> set[str]:
 
 def check_connector(
     folder: Path,
+    address: SourceAddress,
     *,
-    database: Path | None = None,
-    odbc: str | None = None,
-    dsn: str | None = None,
-    password: str | None = None,
     attachments_root: Path | None = None,
     institution: Mapping[str, str | None] | None = None,
     page_size: int = 1000,
@@ -267,7 +265,7 @@ def check_connector(
     from emr_exporter.pipeline.fhir import structure_validator
 
     spec = load_spec(Path(folder), origin=f"folder {folder}")
-    source = open_source(database=database, odbc=odbc, dsn=dsn, password=password, snapshot=True)
+    source = address.open(snapshot=True)
     try:
         report = CheckReport(connector=spec.name, source_label=source.label)
         tables = _tables(source)
@@ -295,8 +293,8 @@ def check_connector(
                     report.unmapped_tables.append((table, rows))
                 else:
                     report.empty_tables.append(table)
-        if attachments_root is None and spec.attachments_root and database is not None:
-            attachments_root = Path(database).parent / spec.attachments_root
+        if attachments_root is None and spec.attachments_root and address.database is not None:
+            attachments_root = Path(address.database).parent / spec.attachments_root
         overrides = dict(institution or {})
         try:
             clinic = read_institution(spec, source, overrides)
@@ -316,7 +314,7 @@ def check_connector(
         report.fhir_resources = run.resources
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
-        rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
+        entity_rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
         for (section, field_name, reason), n in sorted(run.failed_fields.items()):
             entity = spec.entities[section]
             fld = entity.fields.get(field_name)
@@ -325,7 +323,7 @@ def check_connector(
                 column = fld.column or "+".join(fld.columns) or ("expr" if fld.expr else "")
             if reason == "orphan" and fld is not None and fld.ref:
                 ref = fld.ref + (f".{fld.ref_field}" if fld.ref_field else "")
-                report.orphans.append(Orphans(section, field_name, ref, n, rows.get(section, 0)))
+                report.orphans.append(Orphans(section, field_name, ref, n, entity_rows.get(section, 0)))
             else:
                 report.defects.append(Defect(section, field_name or "(row)", column, reason, n))
         return report
@@ -334,12 +332,14 @@ def check_connector(
 
 
 def assert_connector_finished(
-    folder: Path, *, allowed_reasons: Iterable[str] | None = None, **source: Any
+    folder: Path, *, allowed_reasons: Iterable[str] | None = None, database: Path | None = None,
+    odbc: str | None = None, dsn: str | None = None, password: str | None = None,
 ) -> CheckReport:
     """For a connector package's own tests: the check passes (reconciles, no unmapped table, valid FHIR),
     and every quarantine reason is one of ``allowed_reasons`` (None: any). Raises AssertionError with the
-    report's text otherwise."""
-    report = check_connector(folder, **source)
+    report's text otherwise. The database is given by keywords (a third-party package's tests need no import
+    of ours beyond the ``connector_check`` fixture); they become one :class:`SourceAddress` at once."""
+    report = check_connector(folder, SourceAddress(database=database, odbc=odbc, dsn=dsn, password=password))
     problems: list[str] = []
     if not report.ok:
         problems.append("the connector check is not finished")

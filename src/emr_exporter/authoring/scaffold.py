@@ -864,7 +864,7 @@ class _Guesser:
                           why=f"{why}; rows whose {target} is missing are quarantined as orphans")
 
     def _plain_field(self, entity: str, table: TableProfile, name: str, annotation: Any, required: bool,
-                     used: set[str], key: str | None) -> FieldGuess | None:
+                     used: set[str], key: str | list[str] | None) -> FieldGuess | None:
         patterns = FIELD_HINTS[entity].get(name, ())
         candidates: list[tuple[ColumnProfile, str]] = []
         remaining = set(used)

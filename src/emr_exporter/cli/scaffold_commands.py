@@ -95,10 +95,10 @@ def connector_check(folder: Path, database: Path | None, odbc: str | None, dsn: 
         from emr_exporter.errors import ConfigError
 
         raise click.UsageError(str(ConfigError("Give the database: --source FILE, --odbc or --dsn.")))
-    password = _password_from_env_or_prompt(PASSWORD_ENV, "Database password", bool(odbc or dsn))
+    address = _source_address(database, odbc, dsn)
     report = run_command(
         lambda: check_connector(
-            folder, database=database, odbc=odbc, dsn=dsn, password=password, attachments_root=attachments_root,
+            folder, address, attachments_root=attachments_root,
             institution={"code": institution_code, "name": institution_name},
         ),
         as_json=as_json,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from emr_exporter.gui.qt import (
     QApplication,
@@ -80,6 +82,12 @@ def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplica
     return app  # type: ignore[return-value]
 
 
+def _read_then(connection: Any, then: Callable[[], None]) -> None:
+    """Drain a second start's knock on the local socket, then bring this window forward."""
+    connection.readAll()
+    then()
+
+
 class SingleInstance:
     """One wizard at a time per user and app folder: a second start asks the first to come forward, then ends.
 
@@ -123,7 +131,7 @@ class SingleInstance:
         def accept() -> None:
             while server.hasPendingConnections():
                 connection = server.nextPendingConnection()
-                connection.readyRead.connect(lambda c=connection: (c.readAll(), on_raise()))
+                connection.readyRead.connect(functools.partial(_read_then, connection, on_raise))
                 connection.disconnected.connect(connection.deleteLater)
 
         server.newConnection.connect(accept)
@@ -150,7 +158,11 @@ def run_wizard(app: QApplication, wizard: QWidget, instance: SingleInstance | No
     if instance.ask_first_to_come_forward():
         print("emr-exporter is already running; its window was brought forward.", file=sys.stderr)
         return 0
-    instance.listen(lambda: (bring_forward(wizard), app.setProperty("raised", True)))
+    def come_forward() -> None:
+        bring_forward(wizard)
+        app.setProperty("raised", True)
+
+    instance.listen(come_forward)
     wizard.finished.connect(app.quit)  # type: ignore[attr-defined]
     wizard.show()
     try:

@@ -126,7 +126,8 @@ def _reconciliation(data: Any) -> dict[str, Any] | None:
                                                  "balanced")
             } | {"quarantine_reasons": {str(k): v for k, v in (entity.get("quarantine_reasons") or {}).items()
                                         if isinstance(v, int)}})
-    totals = data.get("totals") if isinstance(data.get("totals"), dict) else {}
+    raw_totals = data.get("totals")
+    totals: dict[str, Any] = raw_totals if isinstance(raw_totals, dict) else {}
     return {"balanced": data.get("balanced"), "totals": {k: v for k, v in totals.items() if isinstance(v, int)},
             "entities": entities}
 
