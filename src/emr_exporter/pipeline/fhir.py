@@ -341,7 +341,7 @@ def _status(
                 raise _fail(record, "status", "the recorded status has no equivalent in this resource's value set")
             return unknown
         return usual
-    status = (renamed or {}).get(status, status)
+    status = str((renamed or {}).get(status, status))
     if status == "entered-in-error":
         return "entered-in-error"
     if status == "inactive":  # the generic "no longer current": each resource says it its own way
@@ -1245,8 +1245,8 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
     resources = []
     if record.systolic is not None or record.diastolic is not None:
         unit_code = UCUM_UNITS.get(record.bp_unit or "")
-        profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
-        resource = _vital_base(record, "bp", profile, "85354-9", "Blood pressure panel with all children optional",
+        bp_profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
+        resource = _vital_base(record, "bp", bp_profile, "85354-9", "Blood pressure panel with all children optional",
                                status)
         components = []
         for field_name, loinc, display in (("systolic", "8480-6", "Systolic blood pressure"),
