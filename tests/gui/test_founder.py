@@ -82,12 +82,14 @@ def test_every_page_in_korean_follows_the_glossary(qtbot: Any, korean_ui: Any, m
 def _carried_demo_bundle(app_home: Path, usb: Path) -> Path:
     """A demo bundle sealed for the wizard's own demo store, copied to a 'USB stick' with its summary."""
     from emr_exporter.gui.session import DEMO_FOLDER, prepare_demo_material
-    from emr_exporter.jobs.service import ExportRequest, run_export
+    from emr_exporter.jobs.service import DemoRequest, ExportRequest, prepare_demo, run_export
     from emr_exporter.sources.address import SourceAddress
 
-    material = prepare_demo_material(app_home / DEMO_FOLDER)
+    material = prepare_demo_material(app_home / DEMO_FOLDER)  # the demo keys the wizard's practice store uses
+    # A small clinic, so that the store's check of the file stays short on a loaded machine.
+    database, attachments = prepare_demo(DemoRequest(out_dir=app_home / "small-clinic", patients=30))
     outcome = run_export(ExportRequest(
-        connector="demo", source=SourceAddress(database=material.database), attachments_root=material.attachments_root,
+        connector="demo", source=SourceAddress(database=database), attachments_root=attachments,
         out_dir=app_home / "first-pc", signer_path=material.institution_p12,
         signer_password=material.institution_password, recipient_cert=material.store_cert,
     ))
@@ -114,7 +116,7 @@ def test_the_usb_path_sends_a_carried_file_to_a_receipt_without_a_terminal(
     upload_page = wizard.upload_page
     assert not upload_page.carry_radio.isVisible()  # already on the other PC
     assert wizard.session.carried and wizard.session.demo
-    with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(upload_page.jobFinished, timeout=240_000):
         qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
     number = wizard.session.upload_result.receipt_number
     assert number and f"접수번호: {number}" in upload_page.state_label.text()
@@ -137,7 +139,7 @@ def test_a_carried_file_without_its_summary_is_sent_and_says_what_the_report_nee
     wizard.start_page.send_file_radio.setChecked(True)
     wizard.start_page.send_file_edit.setText(str(bundle))
     click_next(qtbot, wizard)
-    with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=240_000):
         qtbot.mouseClick(wizard.upload_page.upload_button, Qt.MouseButton.LeftButton)
     click_next(qtbot, wizard)
     assert wizard.session.upload_result.receipt_number in wizard.done_page.receipt_label.text()
@@ -168,3 +170,75 @@ def test_open_buttons_say_when_nothing_can_open_the_file(
     assert str(tmp_path / "report.pdf") in page.open_label.text()
     monkeypatch.setattr(done_module.QDesktopServices, "openUrl", staticmethod(lambda url: True))
     assert page.open_path(tmp_path / "report.pdf") is True and page.open_label.text() == ""
+
+
+def _npki_certificate(root: Path, cn: str, password: str) -> Path:
+    """A 공동인증서 folder (signCert.der + SEED-encrypted signPri.key) under ``root``/NPKI/yessign/USER."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from emr_exporter.bundle.keys import encrypt_npki_private_key
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    issuer = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "yessign"),
+                        x509.NameAttribute(NameOID.COMMON_NAME, "yessignCA Class 2")])
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "yessign"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=300))
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(
+            x509.ObjectIdentifier("1.2.410.200005.1.1.5"), None)]), critical=False)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = root / "NPKI" / "yessign" / "USER" / "cn=other"
+    folder.mkdir(parents=True)
+    (folder / "signCert.der").write_bytes(certificate.public_bytes(serialization.Encoding.DER))
+    (folder / "signPri.key").write_bytes(encrypt_npki_private_key(key, password))
+    return folder
+
+
+def test_certificate_page_lists_certificates_and_stops_on_another_institutions(
+    qtbot: Any, make_wizard: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = tmp_path / "user-home"
+    other = _npki_certificate(home, "다른의원(12345678)", "pw12345")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    wizard = make_wizard()
+    wizard.start_page.demo_radio.setChecked(True)
+    page = wizard.institution_page
+    # The list is searched while the demo certificate loads itself.
+    with qtbot.waitSignals([page.find_runner.succeeded, page.cert_runner.succeeded], timeout=60_000):
+        click_next(qtbot, wizard)
+    assert page.check_label.text() == "The certificate belongs to this clinic."
+    demo_certificate, demo_password = page.cert_path_edit.text(), page.password_edit.text()
+    [row] = [page.cert_list.topLevelItem(i) for i in range(page.cert_list.topLevelItemCount())]
+    assert [row.text(c) for c in range(4)] == [
+        "다른의원", "business, all purposes", "KFTC (yessign)", row.text(3)] and row.text(3)[:2] == "20"
+    assert "1 certificate(s) found" in page.certs_label.text()
+    page.cert_list.setCurrentItem(row)
+    assert page.cert_path_edit.text() == str(other)
+    page.password_edit.setText("pw12345")
+    with qtbot.waitSignal(page.cert_runner.succeeded, timeout=30_000):
+        qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    # The export's own signer check, at once: another institution's certificate is a clear stop.
+    assert page.check_label.text().startswith("This certificate seems to belong to another institution")
+    assert "99350017" in page.check_label.text()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    page.cert_path_edit.setText(demo_certificate)
+    page.password_edit.setText(demo_password)
+    with qtbot.waitSignal(page.cert_runner.succeeded, timeout=30_000):
+        qtbot.mouseClick(page.load_button, Qt.MouseButton.LeftButton)
+    assert page.check_label.text() == "The certificate belongs to this clinic."
+    page.custodian_edit.setText("김보관")
+    page.contact_edit.setText("02-123-4567")
+    click_next(qtbot, wizard)
+    assert (wizard.session.custodian, wizard.session.custodian_contact) == ("김보관", "02-123-4567")

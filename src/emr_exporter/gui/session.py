@@ -45,6 +45,8 @@ class Session:
     institution_code: str = ""
     institution_name: str = ""
     closing_date: dt.date | None = None
+    custodian: str = ""  # 보관 책임자, printed on the transfer report
+    custodian_contact: str = ""
     certificate_path: Path | None = None
     certificate_password: str = field(default="", repr=False)
     signer: Any = None  # emr_exporter.bundle.keys.Signer
@@ -119,6 +121,7 @@ class Session:
             step=step, demo=self.demo, institution_code=self.institution_code,
             institution_name=self.institution_name,
             closing_date=self.closing_date.isoformat() if self.closing_date else "",
+            custodian=self.custodian, custodian_contact=self.custodian_contact,
             certificate_path=str(self.certificate_path or ""), connector=self.connector,
             database=str(source.database or ""), odbc=source.odbc or "", dsn=source.dsn or "",
             attachments_root=str(self.attachments_root or ""), out_dir=str(self.out_dir or ""),
@@ -134,6 +137,7 @@ class Session:
         self.institution_code = state.institution_code
         self.institution_name = state.institution_name
         self.closing_date = dt.date.fromisoformat(state.closing_date) if state.closing_date else None
+        self.custodian, self.custodian_contact = state.custodian, state.custodian_contact
         self.certificate_path = Path(state.certificate_path) if state.certificate_path else None
         self.connector = state.connector
         if state.database:

@@ -46,6 +46,8 @@ class WizardState:
     institution_code: str = ""
     institution_name: str = ""
     closing_date: str = ""  # ISO date
+    custodian: str = ""  # 보관 책임자 and contact for the transfer report (not patient data)
+    custodian_contact: str = ""
     certificate_path: str = ""
     connector: str = ""
     database: str = ""

@@ -88,6 +88,8 @@ class DonePage(WizardPageBase):
         signer = session.signer
         overrides = {
             "closing_date": session.closing_date.isoformat() if session.closing_date else None,
+            "custodian": session.custodian or None,
+            "custodian_contact": session.custodian_contact or None,
             "receipt_number": getattr(session.upload_result, "receipt_number", None),
             "signer": signer.certificate.subject.rfc4514_string() if signer is not None else None,
         }

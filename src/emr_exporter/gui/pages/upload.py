@@ -141,6 +141,8 @@ class UploadPage(WizardPageBase):
                 self._retry_reason = texts.retry_reason(str(details.get("error", "")))
                 self.state_label.setText(self.tr("Retrying automatically: {reason}.").format(
                     reason=self._retry_reason))
+            elif name == "wait" and details.get("reason") == "store verification":
+                self.state_label.setText(states["verifying"])  # not a retry: the store is checking the file
             elif name == "wait" and self._retry_reason:
                 self.state_label.setText(self.tr("Next try in {time} ({reason}).").format(
                     time=texts.duration(float(details.get("seconds", 0))), reason=self._retry_reason))

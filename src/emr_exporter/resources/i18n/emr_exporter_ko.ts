@@ -79,32 +79,32 @@
             <translation>이관 보고서를 만들려면 “{name}” 파일이 필요한데 함께 복사되지 않았습니다. 내보내기를 한 PC에서 보고서를 인쇄하거나, 그 파일을 봉인 파일 옆에 복사한 뒤 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="94" />
+            <location filename="../../gui/pages/done.py" line="96" />
             <source>Writing the transfer report…</source>
             <translation>이관 보고서를 만드는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="105" />
+            <location filename="../../gui/pages/done.py" line="107" />
             <source>Transfer report (PDF): {path}</source>
             <translation>이관 보고서(PDF): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="125" />
+            <location filename="../../gui/pages/done.py" line="127" />
             <source>No program on this PC could open it. Find it here and open it another way (for a PDF, install a PDF viewer): {path}</source>
             <translation>이 PC에는 이 파일을 여는 프로그램이 없습니다. 아래 위치에서 직접 열어 주세요(PDF는 PDF 보기 프로그램을 설치하면 열립니다): {path}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="136" />
+            <location filename="../../gui/pages/done.py" line="138" />
             <source>Save a copy of the transfer report</source>
             <translation>이관 보고서 사본 저장</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="136" />
+            <location filename="../../gui/pages/done.py" line="138" />
             <source>PDF (*.pdf)</source>
             <translation>PDF (*.pdf)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/done.py" line="142" />
+            <location filename="../../gui/pages/done.py" line="144" />
             <source>Saved: {path}</source>
             <translation>저장함: {path}</translation>
         </message>
@@ -462,126 +462,247 @@
     <context>
         <name>InstitutionPage</name>
         <message>
-            <location filename="../../gui/pages/institution.py" line="27" />
+            <location filename="../../gui/pages/institution.py" line="31" />
             <source>Institution and certificate</source>
             <translation>기관 정보와 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="29" />
+            <location filename="../../gui/pages/institution.py" line="33" />
             <source>The clinic's 요양기관기호 and name, the closing date, and the certificate that signs the records.</source>
             <translation>의원의 요양기관기호와 이름, 폐업(휴업) 일자, 그리고 기록에 서명할 인증서입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="40" />
+            <location filename="../../gui/pages/institution.py" line="44" />
             <source>&amp;File…</source>
             <translation>파일(&amp;F)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="41" />
+            <location filename="../../gui/pages/institution.py" line="45" />
             <source>F&amp;older…</source>
             <translation>폴더(&amp;O)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="44" />
+            <location filename="../../gui/pages/institution.py" line="48" />
             <source>&amp;Load certificate</source>
             <translation>인증서 불러오기(&amp;L)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="45" />
+            <location filename="../../gui/pages/institution.py" line="49" />
             <source>Certificate</source>
             <translation>인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="46" />
+            <location filename="../../gui/pages/institution.py" line="50" />
             <source>Institution code check</source>
             <translation>요양기관기호 확인</translation>
         </message>
         <message>
             <location filename="../../gui/pages/institution.py" line="51" />
+            <source>Where to find the institution code</source>
+            <translation>요양기관기호 찾는 곳</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="53" />
+            <source>8 digits, on the clinic's opening certificate (개설신고증), on every claim, and in the EMR's clinic settings.</source>
+            <translation>8자리 숫자입니다. 의료기관 개설신고증, 모든 청구서, EMR의 병원 정보 설정 화면에 있습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="58" />
+            <source>phone number</source>
+            <translation>전화번호</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="62" />
+            <source>User</source>
+            <translation>사용자</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="62" />
+            <source>Purpose</source>
+            <translation>용도</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="62" />
+            <source>Issuer</source>
+            <translation>발급자</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="62" />
+            <source>Expires</source>
+            <translation>만료일</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="63" />
+            <source>Where</source>
+            <translation>위치</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="64" />
+            <source>Certificates found on this PC</source>
+            <translation>이 PC에서 찾은 인증서</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="66" />
+            <source>Certificates found</source>
+            <translation>찾은 인증서</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="67" />
+            <source>Certificate and institution</source>
+            <translation>인증서와 기관 대조</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="73" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="53" />
+            <location filename="../../gui/pages/institution.py" line="76" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="54" />
+            <location filename="../../gui/pages/institution.py" line="77" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="59" />
+            <location filename="../../gui/pages/institution.py" line="78" />
+            <source>Records c&amp;ustodian:</source>
+            <translation>보관 책임자(&amp;U):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="79" />
+            <source>Custodian's &amp;contact:</source>
+            <translation>보관 책임자 연락처(&amp;C):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="80" />
+            <source>Certificates:</source>
+            <translation>인증서 목록:</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="86" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="90" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="69" />
+            <location filename="../../gui/pages/institution.py" line="97" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="70" />
+            <location filename="../../gui/pages/institution.py" line="98" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="94" />
+            <location filename="../../gui/pages/institution.py" line="128" />
+            <source>Looking for certificates on this PC and USB sticks…</source>
+            <translation>이 PC와 USB 메모리에서 인증서를 찾는 중…</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="131" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="109" />
+            <location filename="../../gui/pages/institution.py" line="146" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="114" />
+            <location filename="../../gui/pages/institution.py" line="158" />
+            <location filename="../../gui/pages/institution.py" line="159" />
+            <source>this PC</source>
+            <translation>이 PC</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="158" />
+            <source>USB stick / other drive</source>
+            <translation>USB 메모리 / 다른 드라이브</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="163" />
+            <source>(shown after the password)</source>
+            <translation>(비밀번호를 넣으면 표시)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="167" />
+            <source>(expired)</source>
+            <translation>(만료됨)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="178" />
+            <source>{count} certificate(s) found. Choose one, or use File… / Folder… below.</source>
+            <translation>인증서 {count}개를 찾았습니다. 목록에서 고르거나 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="180" />
+            <source>No certificate found on this PC or a USB stick. Use File… or Folder… below.</source>
+            <translation>이 PC와 USB 메모리에서 인증서를 찾지 못했습니다. 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="190" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="125" />
+            <location filename="../../gui/pages/institution.py" line="202" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="125" />
+            <location filename="../../gui/pages/institution.py" line="202" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="131" />
+            <location filename="../../gui/pages/institution.py" line="208" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (“signCert.der” 파일이 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="140" />
+            <location filename="../../gui/pages/institution.py" line="217" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="145" />
+            <location filename="../../gui/pages/institution.py" line="222" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="168" />
+            <location filename="../../gui/pages/institution.py" line="245" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="173" />
+            <location filename="../../gui/pages/institution.py" line="250" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="271" />
+            <source>This certificate seems to belong to another institution ({subject}). Choose the certificate of this clinic ({code}).</source>
+            <translation>선택한 인증서는 다른 기관의 것으로 보입니다({subject}). 이 의원({code})의 인증서를 고르세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="276" />
+            <source>The certificate belongs to this clinic.</source>
+            <translation>이 의원의 인증서임을 확인했습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="280" />
+            <source>The certificate names no institution to compare; make sure it is this clinic's certificate.</source>
+            <translation>인증서에 기관 정보가 없어 대조하지 못했습니다. 이 의원의 인증서가 맞는지 확인하세요.</translation>
         </message>
     </context>
     <context>
@@ -1186,28 +1307,28 @@ Valid from {start} to {end}</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="145" />
+            <location filename="../../gui/pages/upload.py" line="147" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="160" />
+            <location filename="../../gui/pages/upload.py" line="162" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="164" />
-            <location filename="../../gui/pages/upload.py" line="173" />
+            <location filename="../../gui/pages/upload.py" line="166" />
+            <location filename="../../gui/pages/upload.py" line="175" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="175" />
+            <location filename="../../gui/pages/upload.py" line="177" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="184" />
+            <location filename="../../gui/pages/upload.py" line="186" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
