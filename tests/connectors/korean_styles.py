@@ -300,6 +300,8 @@ query = "SELECT S.*, V.CHART_NO AS PT_CHART FROM SUNAP S LEFT JOIN JUBSU V ON V.
 encounter_id = { column = "JUBSU_NO", type = "ref", ref = "encounter", required = true }
 patient_id = { column = "PT_CHART", type = "ref", ref = "patient.chart_number", required = true }
 issued = { column = "SUNAP_MS", type = "date", format = "epoch_ms", required = true }
+# the receipt number the EMR prints: computed per engine
+number = { expr = { sqlite = "'S-' || SUNAP_NO", postgresql = "'S-' || CAST(SUNAP_NO AS TEXT)", mariadb = "CONCAT('S-', SUNAP_NO)" } }
 total = { column = "CHONG_AMT", type = "decimal" }
 covered_patient = { column = "BONIN_AMT", type = "decimal" }
 covered_insurer = { column = "GONGDAN_AMT", type = "decimal" }

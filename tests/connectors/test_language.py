@@ -145,6 +145,7 @@ def test_split_rrn_two_digit_years_epochs_and_amounts(file_export: Exported, cli
     # paid at 07:30 KST = 22:30 UTC the day before: dated in Seoul
     assert receipts[key].issued == dt.date.fromisoformat(day)
     assert receipts[key].total == Decimal("4500")
+    assert all(r.number == f"S-{r.provenance.key}" for r in receipts.values())  # an expr, per engine
     assert all(r.total == r.covered_patient + r.covered_insurer for r in receipts.values())
     memos = file_export.of(model.ChartNote, "MEMO")
     assert memos[0].recorded == dt.datetime(2021, 3, 1, 11, 0)  # epoch seconds → clinic wall-clock time
