@@ -899,9 +899,11 @@ class _Guesser:
 
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
-        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "rrn", "kcd", "edi", "amount"):
+        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "rrn", "kcd", "edi",
+                      "amount_text", "amount"):
             if column.has(shape, 0.8):
-                return f"; values look like {SHAPES[shape]}s"
+                return (f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values look like "
+                        f"{SHAPES[shape]}s")
         if column.cp949_only_text:
             return "; CP949 text"
         return ""

@@ -116,6 +116,12 @@ class EntityMapper:
             for name, field in entity.fields.items()
         ]
         self._key_column = entity.key.lower()
+        # References the database resolves to the parent's key (by a unique field, or a composite key).
+        self._joined_refs = frozenset(
+            name for name, f in entity.fields.items()
+            if f.type == "ref" and f.ref is not None
+            and (f.ref_field is not None or spec.entities[f.ref].composite)
+        )
 
     def ref_table(self, entity_name: str) -> str:
         return self.spec.entities[entity_name].record_table
@@ -222,7 +228,7 @@ class EntityMapper:
         exists_column = REF_COLUMN_PREFIX + field.name
         if exists_column in row and row[exists_column] is None:
             raise RowRejected("orphan", f"field '{field.name}' refers to a {field.ref} that does not exist")
-        if field.ref_field is not None or self.spec.entities[field.ref].composite:
+        if field.name in self._joined_refs:
             # Resolved by the database: the parent's key of the row whose unique field holds this value.
             key = key_text(row[exists_column])
         if key in self.quarantined_keys.get(field.ref, ()):
