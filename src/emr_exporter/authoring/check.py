@@ -108,7 +108,7 @@ class CheckReport:
         """The report for a terminal."""
         out = [f"connector check: {self.connector} on {self.source_label}", ""]
         out.append("Spec: " + ("loads; " + "; ".join(self.lint) if self.lint else "loads, every table it names exists"))
-        out += ["", "Unmapped tables (neither read by a section nor listed under [skip]):"]
+        out += ["", "Unmapped tables (nothing reads them and [skip] does not list them):"]
         out += [f"  {t:<28}{n:>10} rows" for t, n in self.unmapped_tables] or ["  none"]
         if self.empty_tables:
             out.append(f"  ({len(self.empty_tables)} more are empty: {', '.join(self.empty_tables)})")
@@ -229,28 +229,33 @@ def _tables(source: Source) -> dict[str, list[str]]:
     return {name: [c.name for c in columns] for name, columns in _list_tables(source)}
 
 
-def _used_columns(spec: ConnectorSpec, table: str) -> set[str]:
-    used: set[str] = set()
-    texts: list[str] = []
+def _sql_words(spec: ConnectorSpec) -> set[str]:
+    """Every identifier the connector's SQL (queries, expressions, look-ups, [institution]) and hooks.py name."""
+    texts: list[str] = [spec.institution_query or ""]
+    for entity in spec.entities.values():
+        texts.append(entity.query or "")
+        for f in entity.fields.values():
+            if f.expr:
+                texts.extend(f.expr.values())
+            if f.lookup is not None:
+                texts += [f.lookup.table, f.lookup.key, f.lookup.value, f.lookup.where or ""]
+    hooks = spec.path / "hooks.py"
+    if hooks.is_file():  # columns a hook reads (row["org_rec_no"]) count as used
+        texts.append(hooks.read_text(encoding="utf-8", errors="replace"))
+    return {w.lower() for text in texts for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+
+
+def _used_columns(spec: ConnectorSpec, table: str, words: set[str]) -> set[str]:
+    used: set[str] = set(words)
     for entity in spec.entities.values():
         if entity.table.lower() != table.lower():
             continue
         used.update(c.lower() for c in entity.key_columns)
-        if entity.query:
-            texts.append(entity.query)
         for f in entity.fields.values():
             if f.column:
                 used.add(f.column.lower())
             used.update(c.lower() for c in f.columns)
-            if f.expr:
-                texts.extend(f.expr.values())
-            if f.lookup is not None and f.lookup.where:
-                texts.append(f.lookup.where)
-    hooks = spec.path / "hooks.py"
-    if hooks.is_file():  # columns a hook reads (row["org_rec_no"]) count as used
-        texts.append(hooks.read_text(encoding="utf-8", errors="replace"))
-    words = {w.lower() for text in texts for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
-    return used | words
+    return used
 
 
 def check_connector(
@@ -277,17 +282,21 @@ def check_connector(
         from emr_exporter.sources.drivers import caps_for
 
         quote = caps_for(source.engine).quote  # catalogue names as stored: `keys` is a reserved word
-        read = {e.table.lower() for e in spec.entities.values()}
+        words = _sql_words(spec)
+        # Read: a section's table, or a table its SQL joins in (ADM_INFO beside VISIT) or looks codes up in.
+        read = {e.table.lower() for e in spec.entities.values()} | (set(by_lower) & words)
         skipped = {t.lower() for t in spec.skip}
         for lower, table in sorted(by_lower.items()):
+            if lower in skipped:
+                continue  # the connector says why it does not read this table
             if lower in read:
-                used = _used_columns(spec, table)
+                used = _used_columns(spec, table, words)
                 for column in tables[table]:
                     if column.lower() not in used:
                         cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {quote(table)}") or 0)
                         if cells:
                             report.unmapped_columns.append((table, column, cells))
-            elif lower not in skipped:
+            else:
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {quote(table)}") or 0)
                 if rows:
                     report.unmapped_tables.append((table, rows))
