@@ -1,0 +1,61 @@
+"""The date, time-zone, amount and flag transforms for the shapes Korean EMRs store, value by value."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_bool, to_date, to_datetime, to_decimal
+from emr_exporter.pipeline.fhir import fhir_datetime
+
+SPEC = ConnectorSpec(name="t", version="1", path=Path("."), date_formats=("%Y%m%d", "%Y.%m.%d"),
+                     datetime_formats=("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"), two_digit_year_pivot=26)
+CTX = TransformContext(spec=SPEC, attachments_root=None)
+KST_0730 = dt.datetime(2023, 3, 2, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=9)))
+
+
+def field(**kwargs: object) -> FieldSpec:
+    return FieldSpec(name="when", **kwargs)  # type: ignore[arg-type]
+
+
+def test_epochs_are_dated_in_seoul_not_utc() -> None:
+    seconds = int(KST_0730.timestamp())  # 22:30 UTC on 1 March
+    assert to_date(seconds, field(type="date", format=("epoch",)), CTX) == dt.date(2023, 3, 2)
+    assert to_date(str(seconds * 1000), field(type="date", format=("epoch_ms",)), CTX) == dt.date(2023, 3, 2)
+    moment = to_datetime(seconds, field(type="datetime", format=("epoch",)), CTX)
+    assert moment == dt.datetime(2023, 3, 2, 7, 30) and fhir_datetime(moment) == "2023-03-02T07:30:00+09:00"
+    # a connector that says its clock is UTC keeps the offset, and the day is UTC's
+    utc = field(type="datetime", format=("epoch",), tz="UTC")
+    assert fhir_datetime(to_datetime(seconds, utc, CTX)) == "2023-03-01T22:30:00+00:00"
+    assert to_date(seconds, dataclasses.replace(utc, type="date"), CTX) == dt.date(2023, 3, 1)
+    with pytest.raises(RowRejected) as caught:
+        to_date("12,000", field(type="date", format=("epoch",)), CTX)
+    assert (caught.value.reason_code, caught.value.reason) == ("invalid-date", "field 'when' is not a Unix time")
+
+
+def test_text_shapes_and_two_digit_years() -> None:
+    assert to_datetime("2023-03-02 07:30:00", field(type="datetime"), CTX) == dt.datetime(2023, 3, 2, 7, 30)
+    assert to_datetime("20230302073000", field(type="datetime"), CTX) == dt.datetime(2023, 3, 2, 7, 30)
+    assert to_date("2023.03.02", field(type="date"), CTX) == dt.date(2023, 3, 2)
+    two = field(type="date", format=("%y%m%d",))
+    # pivot 26: 00..26 → 20xx, 27..99 → 19xx (strptime alone would make 690101 1969 but 680101 2068)
+    assert [to_date(t, two, CTX) for t in ("260101", "270101", "680101", "991231")] == [
+        dt.date(2026, 1, 1), dt.date(1927, 1, 1), dt.date(1968, 1, 1), dt.date(1999, 12, 31)]
+    with pytest.raises(RowRejected):
+        to_date("2023.02.30", field(type="date"), CTX)
+
+
+def test_amounts_and_flags() -> None:
+    amount = field(type="decimal")
+    assert [to_decimal(t, amount, CTX) for t in ("12,000원", "₩12,000", "\\12,000", "12 000", "4500")] == [
+        Decimal(12000)] * 4 + [Decimal(4500)]
+    with pytest.raises(RowRejected) as caught:
+        to_decimal("만원", amount, CTX)
+    assert caught.value.reason_code == "invalid-number"
+    flag = field(type="bool")
+    assert [to_bool(t, flag, CTX) for t in ("Y", "N", "1", "0", "T", "F", 1, 0)] == [True, False] * 4
