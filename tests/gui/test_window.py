@@ -55,16 +55,22 @@ def sealed_session(app_home: Path, tmp_path: Path) -> Any:
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_page_fits_the_smallest_laptop_screens(
-    qtbot: Any, qapp: Any, make_wizard: Any, sealed_session: Any, lang: str
+    qtbot: Any, qapp: Any, make_wizard: Any, sealed_session: Any, app_home: Path, lang: str
 ) -> None:
     from emr_exporter.gui.app import install_translators
     from emr_exporter.gui.qt import QLocale
+    from emr_exporter.sources.address import SourceAddress
 
     translators = install_translators(qapp, lang) if lang == "ko" else []
     try:
         wizard = make_wizard()
-        wizard.session.outcome = sealed_session
-        wizard.session.demo = True
+        session = wizard.session
+        session.outcome = sealed_session
+        session.demo = True
+        # What the EMR page would have chosen (pages are shown here without walking through the ones before).
+        session.connector = "demo"
+        session.source = SourceAddress(database=app_home / "small-clinic" / "demo-clinic.sqlite")
+        session.attachments_root = app_home / "small-clinic" / "attachments"
         problems = {}
         for screen, (width, height) in SCREENS.items():
             wizard.resize(width, height)
