@@ -16,6 +16,7 @@ from emr_exporter.gui.qt import (
     QTableWidgetItem,
 )
 from emr_exporter.gui.session import Session
+from emr_exporter.jobs.sources import SourceAddress
 
 
 class ScanPage(WizardPageBase):
@@ -69,8 +70,9 @@ class ScanPage(WizardPageBase):
         self.progress_bar.setRange(0, 0)
         self.progress_label.setText(self.tr("Reading the database…"))
         self.rescan_button.setEnabled(False)
-        connector, address, attachments = session.connector, session.source, session.attachments_root
-        assert address is not None  # the EMR page chose and tested it
+        # No database chosen (e.g. a restored session that skipped the EMR page): the job fails with the
+        # core's message, shown on this page like any other failure.
+        connector, address, attachments = session.connector, session.source or SourceAddress(), session.attachments_root
 
         def run(progress: Any, cancel: Any) -> Any:
             from emr_exporter.jobs.authoring import scan_database
