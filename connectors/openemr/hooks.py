@@ -1,10 +1,11 @@
 """What the OpenEMR connector's declarative mapping cannot say (see docs/connectors/openemr.md).
 
-* record status from OpenEMR's soft-delete and "erroneous" flags (exported, never dropped);
+* record status from OpenEMR's soft-delete and "erroneous" flags (exported, never dropped), and the
+  statuses OpenEMR keeps as flags (prescriptions' ``active``, issues' ``activity``/``enddate``/``outcome``);
 * ``TYPE:CODE`` lists (``ICD10:J20.9;ICD10:R05``) split into the code and the further codes;
-* rows the canonical model has no record for (allergies, devices, insurance, non-provider users,
-  payment adjustments, documents not on disk) quarantined with a reason that says so;
-* the vitals form's many columns written as one recorded value.
+* rows the canonical model has no record for (devices, non-provider users, payment adjustments, empty
+  insurance placeholders, documents not on disk) quarantined with a reason that says so;
+* the vitals form's columns read as measurements (0 is OpenEMR's "not measured").
 
 Written from OpenEMR's published schema only; no OpenEMR code is copied.
 """
@@ -23,25 +24,26 @@ INACTIVE = "inactive"
 #: `lists.type` values that are problems (diagnoses) in the canonical model.
 PROBLEM_TYPES = frozenset({"medical_problem", "health_concern", "dental"})
 
-#: form_vitals columns in the order they are written, with the unit OpenEMR stores them in.
-VITALS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("bps", "mmHg"),
-    ("bpd", "mmHg"),
-    ("weight", "lb"),
-    ("height", "in"),
-    ("temperature", "degF"),
-    ("temp_method", ""),
-    ("pulse", "/min"),
-    ("respiration", "/min"),
-    ("bmi", "kg/m2"),
-    ("bmi_status", ""),
-    ("waist_circ", "in"),
-    ("head_circ", "in"),
-    ("oxygen_saturation", "%"),
-    ("oxygen_flow_rate", "L/min"),
-    ("inhaled_oxygen_concentration", "%"),
-    ("note", ""),
-)
+#: form_vitals column → canonical vital-signs field (the units are set in connector.toml).
+VITALS_COLUMNS: dict[str, str] = {
+    "bps": "systolic",
+    "bpd": "diastolic",
+    "weight": "weight",
+    "height": "height",
+    "temperature": "temperature",
+    "pulse": "pulse",
+    "respiration": "respiration",
+    "bmi": "bmi",
+    "waist_circ": "waist",
+    "head_circ": "head",
+    "oxygen_saturation": "spo2",
+    "oxygen_flow_rate": "oxygen_flow_rate",
+    "inhaled_oxygen_concentration": "inhaled_oxygen",
+}
+#: severity_ccda ids that are FHIR reaction severities; the others (mild_to_moderate, fatal …) are kept
+#: as recorded in the allergy's note, and the life-threatening ones make the allergy's criticality high.
+ALLERGY_SEVERITIES = frozenset({"mild", "moderate", "severe"})
+HIGH_CRITICALITY = frozenset({"life_threatening_severity", "fatal"})
 
 
 def _flag(row: Mapping[str, Any], column: str) -> bool:
@@ -76,27 +78,18 @@ def split_codes(recorded: str) -> tuple[str, tuple[str, ...]]:
     return code, tuple(parts[1:])
 
 
-def _number_text(value: Any) -> str | None:
-    """A vitals value as recorded; OpenEMR stores 0 for "not measured" in its numeric columns."""
+def _measurement(value: Any) -> Decimal | str | None:
+    """A vitals value: a number, None for OpenEMR's 0 ("not measured"), or the text when it is no number
+    (``bps``/``bpd`` are text columns)."""
     if value is None:
         return None
-    if isinstance(value, Decimal | int | float):
-        number = Decimal(str(value))
-        if number == 0:
-            return None
-        text = format(number.normalize(), "f")
-        return text
-    text = str(value).strip()
-    return text or None
-
-
-def _vitals_value(row: Mapping[str, Any]) -> str | None:
-    parts = []
-    for column, unit in VITALS_COLUMNS:
-        text = _number_text(row.get(column))
-        if text is not None:
-            parts.append(f"{column} {text} {unit}".rstrip())
-    return "; ".join(parts) or None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value).strip() or None
+    if not number.is_finite() or number == 0:
+        return None
+    return Decimal(int(number)) if number == number.to_integral_value() else number.normalize()
 
 
 def _soap_course(row: Mapping[str, Any]) -> str | None:
@@ -173,8 +166,8 @@ def _patient_note(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, A
 
 def _prescription(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     values = {**values, "dose": _dose(row.get("dosage"))}
-    if _inactive_flag(row, "active"):
-        values["status"] = INACTIVE
+    # prescriptions.active: 1 the prescription is current, 0 it was discontinued.
+    values["status"] = INACTIVE if _inactive_flag(row, "active") else "active"
     return values
 
 
@@ -193,6 +186,55 @@ def _listed_activity(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str
 def _immunization(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     if _flag(row, "added_erroneously"):
         return {**values, "status": ERROR}
+    completion = row.get("completion_status")
+    if completion == "Refused":  # a refusal is the patient's (or parent's) objection
+        return {**values, "status_reason_code": "PATOBJ"}
+    if completion == "Partially_Administered":
+        return {**values, "subpotent": True}
+    return values
+
+
+def _medication_list(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    # OpenEMR's own test of an active issue: activity 1 and no end date.
+    if _inactive_flag(row, "activity"):
+        return {**values, "status": "stopped"}
+    if _ended(row):
+        return {**values, "status": "completed"}
+    return {**values, "status": "active"}
+
+
+def _allergy(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    recorded = values.pop("substance_code", None)
+    if recorded:
+        code, others = split_codes(recorded)
+        kind = recorded.split(":", 1)[0].strip().upper() if ":" in recorded.split(";", 1)[0] else ""
+        values["substance_code"] = code
+        values["substance_system"] = {"RXCUI": "rxnorm", "RXNORM": "rxnorm"}.get(kind)
+        if values["substance_system"] == "rxnorm":
+            values["category"] = "medication"
+        if others:
+            values["note"] = "; ".join(filter(None, [values.get("note"), "further codes: " + ", ".join(others)]))
+    severity = row.get("severity")
+    if severity in ALLERGY_SEVERITIES:
+        values["severity"] = severity
+    elif severity and severity != "unassigned":
+        values["note"] = "; ".join(filter(None, [values.get("note"), f"severity as recorded: {severity}"]))
+    if severity in HIGH_CRITICALITY:
+        values["criticality"] = "high"
+    # Clinical status by OpenEMR's rules: outcome 1 is "resolved"; activity 0 or an end date, inactive.
+    if str(row.get("outcome")) == "1":
+        values["clinical_status"] = "resolved"
+    elif _inactive_flag(row, "activity") or _ended(row):
+        values["clinical_status"] = "inactive"
+    else:
+        values["clinical_status"] = "active"
+    return values
+
+
+def _lab_report(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    if _inactive_flag(row, "activity"):  # the order was deleted
+        return {**values, "status": ERROR}
     return values
 
 
@@ -203,16 +245,30 @@ def _deleted_order(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, 
 
 
 def _vitals(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    values = {**values, "value": _vitals_value(row)}
+    values = dict(values)
+    texts = []
+    for column, field_name in VITALS_COLUMNS.items():
+        measured = _measurement(row.get(column))
+        if isinstance(measured, str):  # e.g. "120/80" typed into bps: kept verbatim, never parsed
+            texts.append(f"{column} as recorded: {measured}")
+        elif measured is not None:
+            values[field_name] = measured
+    for column, field_name in (("temp_method", "temperature_method"), ("bmi_status", "bmi_status")):
+        if isinstance(text := row.get(column), str) and text.strip():
+            values[field_name] = text.strip()
+    note = row.get("note")
+    values["note"] = "; ".join(filter(None, [note.strip() if isinstance(note, str) else None, *texts])) or None
     if _flag(row, "form_deleted") or _inactive_flag(row, "activity"):
         values["status"] = ERROR
     return values
 
 
 def _insurance(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    raise RowRejected(
-        "no-canonical-entity", "insurance coverage has no record in the canonical model; kept verbatim"
-    )
+    if row.get("provider") is None:
+        raise RowRejected(
+            "no-coverage", "OpenEMR insurance row without an insurance company (an empty placeholder); kept verbatim"
+        )
+    return values
 
 
 def _receipt(row: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +320,9 @@ _HANDLERS = {
     "clinical_note": _clinical_note,
     "patient_note": _patient_note,
     "prescription": _prescription,
-    "medication_list": _listed_activity,
+    "medication_list": _medication_list,
+    "allergy": _allergy,
+    "lab_report": _lab_report,
     "immunization": _immunization,
     "lab_order": _deleted_order,
     "surgery": _listed_activity,

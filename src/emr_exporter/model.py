@@ -455,6 +455,7 @@ class Immunization:
     performer_id: str | None = None
     status_reason: str | None = None  # why it was not given, verbatim
     status_reason_code: str | None = None  # v3-ActReason: PATOBJ | IMMUNE | MEDPREC | OSTOCK | VACEFF
+    subpotent: bool = False  # only part of the dose was given (partially administered)
     status: str | None = None  # None: completed; see STATUS_VALUES["immunization"]
     recorded_status: str | None = None
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
@@ -533,6 +534,7 @@ class Coverage:
     insured_number: str | None = None  # 건강보험증번호 / 사고접수번호
     subscriber_name: str | None = None  # 피보험자(세대주)
     relationship: str | None = None  # HL7 subscriber-relationship code (self, spouse, child, parent, other) or text
+    rank: int | None = None  # 1 primary, 2 secondary … when the patient has several at once
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
     status: str | None = None  # None: active; see STATUS_VALUES["coverage"]

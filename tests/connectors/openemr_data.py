@@ -41,6 +41,12 @@ class Expected:
     zero_dob_pid: int = 0
     multi_code_problem: int = 0
     statuses: dict[tuple[str, int], str] = field(default_factory=dict)  # (section, key) → status
+    # (section, key) → the FHIR status written (status, or clinical/verification for allergies), for every
+    # row of the sections whose statuses the test checks one by one
+    fhir_statuses: dict[tuple[str, int], str] = field(default_factory=dict)
+    kept_as_recorded: Counter[str] = field(default_factory=Counter)  # section → statuses with no FHIR code
+    vitals_measurements: dict[int, set[str]] = field(default_factory=dict)  # form_vitals.id → measurements
+    lab_report_results: dict[int, list[int]] = field(default_factory=dict)  # report id → result ids
 
     def ok(self, section: str, n: int = 1) -> None:
         self.exported[section] += n
@@ -77,6 +83,8 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
     ins("users", id=2, username="drpark", authorized=1, fname="Seoyeon", lname="Park", specialty="Internal Medicine")
     ins("users", id=STAFF_ID, username="frontdesk", authorized=0, fname="Front", lname="Desk")
     ins("users", id=ADDRESS_BOOK_ID, username="", authorized=0, fname="Outside", lname="Lab", abook_type="spe")
+    ins("insurance_companies", id=1, name="Generated Health Plan", ins_type_code=2)
+    ins("insurance_companies", id=2, name="Sample Mutual", ins_type_code=6)
     exp.ok("practitioner", 2)
     exp.bad("practitioner", "not-a-provider")
     exp.bad("practitioner", "not-a-provider")
@@ -94,8 +102,23 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             street=f"{pid} Sample-ro", city="Seoul", postal_code=f"0{pid}000", phone_cell=f"010-0000-{pid:04d}",
             regdate="2020-01-0" + str(pid % 9 + 1))
         exp.ok("patient")
-        ins("insurance_data", pid=PID_BASE + pid, type="primary", provider="1", policy_number=f"POL{pid}", date="2020-01-01")
-        exp.bad("insurance", "no-canonical-entity")
+        # insurance: a primary policy; patients 2 and 3 changed insurance (an ended earlier period); patient 4
+        # has a secondary one; patient 6 has OpenEMR's empty placeholder row (no company)
+        ins("insurance_data", pid=PID_BASE + pid, type="primary", provider="1", policy_number=f"POL{pid}",
+            date="2020-01-01", subscriber_relationship="self" if pid != 7 else "spouse",
+            subscriber_fname="Sub", subscriber_lname=f"Scriber{pid}", plan_name="Basic")
+        exp.ok("insurance")
+        if pid in (2, 3):
+            ins("insurance_data", pid=PID_BASE + pid, type="primary", provider="2", policy_number=f"OLD{pid}",
+                date="2017-03-01", date_end="2019-12-31", subscriber_relationship="self")
+            exp.ok("insurance")
+        if pid == 4:
+            ins("insurance_data", pid=PID_BASE + pid, type="secondary", provider="2", policy_number="SEC4",
+                date="2021-05-01", subscriber_relationship="child")
+            exp.ok("insurance")
+        if pid == 6:
+            ins("insurance_data", pid=PID_BASE + pid, type="secondary", provider="", date="2020-01-01")
+            exp.bad("insurance", "no-coverage")
 
         encounters = []
         for visit in range(2):
@@ -104,7 +127,9 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             visit_date = f"2024-{pid:02d}-1{visit} 09:30:00"
             ins("form_encounter", pid=PID_BASE + pid, encounter=encounter_no, date=visit_date, provider_id=provider,
                 facility="Generated Family Clinic", facility_id=3, class_code="AMB" if visit == 0 else "IMP",
-                reason="check-up")
+                reason="check-up" if visit == 0 else f"Admitted for pneumonia {pid}",
+                discharge_disposition=None if visit == 0 else ("home", "other-hcf", "self-aadvice")[pid % 3],
+                date_end=None if visit == 0 else f"2024-{pid:02d}-14 11:00:00")
             exp.ok("encounter")
             encounters.append((encounter_no, visit_date))
 
@@ -121,13 +146,22 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
 
             # vitals through the forms registry
             ins("form_vitals", pid=PID_BASE + pid, date=visit_date, bps="12" + str(pid), bpd="80", weight=150 + pid, height=66,
-                temperature=98.6, pulse=70 + visit, respiration=16, activity=1, oxygen_saturation=98)
+                temperature=98.6, pulse=70 + visit, respiration=16, activity=1, oxygen_saturation=98,
+                BMI=24.3 if visit == 0 else 0, temp_method="Oral" if visit == 0 else None)
             vitals_id = _last_id(ins)
             ins("forms", date=visit_date, encounter=encounter_no, form_name="Vitals", form_id=vitals_id, pid=PID_BASE + pid,
                 formdir="vitals", deleted=1 if (pid, visit) == (2, 1) else 0)
             exp.ok("vitals")
+            exp.vitals_measurements[vitals_id] = {"bp", "weight", "height", "temp", "pulse", "resp", "spo2"} | (
+                {"bmi"} if visit == 0 else set())
             if (pid, visit) == (2, 1):
                 exp.statuses[("vitals", vitals_id)] = "entered-in-error"
+            if (pid, visit) == (8, 1):  # a vitals form saved with nothing measured: no Observation to write
+                ins("form_vitals", pid=PID_BASE + pid, date=visit_date, activity=1)
+                empty_id = _last_id(ins)
+                ins("forms", date=visit_date, encounter=encounter_no, form_name="Vitals", form_id=empty_id,
+                    pid=PID_BASE + pid, formdir="vitals", deleted=0)
+                exp.bad("vitals", "unmappable")
 
         # a visit whose date is the zero date: quarantined with its raw text, nothing hangs on it
         if pid == 4:
@@ -175,14 +209,25 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             exp.multi_code_problem = list_id
         if pid in (2, 4):  # activity 0; ended (a zero end date is no end)
             exp.statuses[("problem", list_id)] = "inactive"
+        # allergy: every verification and clinical status OpenEMR records
         list_id += 1
-        ins("lists", id=list_id, pid=PID_BASE + pid, type="allergy", title="Penicillin", reaction="hives", activity=1,
-            begdate="2010-01-01 00:00:00", date=first_date)
-        exp.bad("problem", "no-canonical-entity")
+        verification = {2: "unconfirmed", 5: "entered-in-error", 7: "refuted"}.get(pid, "confirmed")
+        severity = {1: "severe", 2: "mild", 7: "fatal", 8: "mild_to_moderate"}.get(pid, "")
+        ins("lists", id=list_id, pid=PID_BASE + pid, type="allergy", title="Penicillin" if pid != 8 else "Shellfish",
+            reaction="hives" if pid != 3 else "shortness_of_breath", activity=0 if pid == 3 else 1,
+            begdate="2010-01-01 00:00:00", date=first_date, verification=verification, severity_al=severity,
+            diagnosis="RXCUI:7980" if pid in (1, 2) else None, outcome=1 if pid == 6 else 0,
+            enddate="2020-01-01 00:00:00" if pid == 4 else None)
+        exp.ok("allergy")
+        clinical = "resolved" if pid == 6 else "inactive" if pid in (3, 4) else "active"
+        exp.fhir_statuses[("allergy", list_id)] = (
+            "entered-in-error" if verification == "entered-in-error" else f"{clinical}/{verification}")
         list_id += 1
         ins("lists", id=list_id, pid=PID_BASE + pid, type="medication", title="Amlodipine 5 mg", diagnosis="RXCUI:197361",
-            begdate="2023-05-01 00:00:00", activity=1 if pid != 3 else 0, date=first_date)
+            begdate="2023-05-01 00:00:00", activity=1 if pid != 3 else 0, date=first_date,
+            enddate="2024-01-31 00:00:00" if pid == 4 else None)
         exp.ok("medication_list")
+        exp.fhir_statuses[("medication_list", list_id)] = {3: "stopped", 4: "completed"}.get(pid, "active")
         if pid in (1, 5):
             list_id += 1
             ins("lists", id=list_id, pid=PID_BASE + pid, type="surgery", title="Appendectomy", diagnosis="CPT4:44950",
@@ -201,19 +246,29 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             ins("lists", id=list_id, pid=PID_BASE + pid, type="medical_device", title="Pacemaker", activity=1, date=first_date)
             exp.bad("problem", "no-canonical-entity")
 
-        # prescription (one stopped; one with a dosage that is not a number)
+        # prescription (active, one stopped; one with a dosage that is not a number)
         ins("prescriptions", patient_id=PID_BASE + pid, encounter=first_encounter, provider_id=1, start_date=first_date[:10],
             date_added=first_date, drug="Amoxicillin 500 mg", rxnorm_drugcode="308182",
             dosage="1" if pid != 4 else "one to two", unit=1, route="PO", active=0 if pid == 3 else 1,
             quantity="21", refills=0, txDate=first_date[:10])
         exp.ok("prescription")
 
-        # immunizations: one per patient, one added erroneously
+        # immunizations: one per patient: given, refused (with its reason), not given, partial, added
+        # erroneously, and one completion status OpenEMR's list does not have
+        completion = {2: "Refused", 3: "Not_Administered", 4: "Partially_Administered", 6: None,
+                      7: "Maybe later"}.get(pid, "Completed")
         ins("immunizations", patient_id=PID_BASE + pid, administered_date=first_date, cvx_code="140", manufacturer="Generated",
             lot_number=f"LOT{pid}", administered_by_id=2, amount_administered=0.5, amount_administered_unit="mL",
             route="intramuscular", added_erroneously=1 if pid == 5 else 0, update_date=first_date,
-            encounter_id=first_encounter)
-        exp.ok("immunization")
+            encounter_id=first_encounter, completion_status=completion, administration_site="left_deltoid",
+            refusal_reason="parental_decision" if pid == 2 else None, expiration_date="2025-06-30")
+        immunization_id = _last_id(ins)
+        if pid == 7:  # Immunization has no "unknown" status: the row is kept raw, never guessed
+            exp.bad("immunization", "unmappable")
+        else:
+            exp.ok("immunization")
+            exp.fhir_statuses[("immunization", immunization_id)] = (
+                "entered-in-error" if pid == 5 else "not-done" if pid in (2, 3) else "completed")
 
         # lab order with two codes, a report and results (abnormal flags from list_options)
         if pid <= 4:
@@ -227,16 +282,32 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
                     procedure_code=code, procedure_name=name, diagnoses="ICD10:J20.9")
                 exp.ok("lab_order")
             report_id += 1
+            report_status = {1: "final", 2: "prelim", 3: "correct", 4: "final"}[pid]
             ins("procedure_report", procedure_report_id=report_id, procedure_order_id=order_id, procedure_order_seq=2,
-                date_report=first_date, report_status="final", review_status="reviewed")
-            for code, text, value, units, abnormal in (
+                date_report=first_date, report_status=report_status, review_status="reviewed")
+            exp.ok("lab_report")
+            exp.fhir_statuses[("lab_report", report_id)] = (
+                "entered-in-error" if pid == 4 else {"final": "final", "prelim": "preliminary",
+                                                      "correct": "corrected"}[report_status])
+            result_statuses = {1: ("final", "final", "final"), 2: ("prelim", "correct", "final"),
+                               3: ("cannot be done", "incomplete", ""), 4: ("final", "final", "final")}[pid]
+            exp.lab_report_results[report_id] = []
+            for (code, text, value, units, abnormal), result_status in zip((
                 ("718-7", "Hemoglobin", f"{12 + pid % 3}.{pid}", "g/dL", "low" if pid == 1 else "no"),
                 ("2345-7", "Glucose", str(90 + 10 * pid), "mg/dL", "vhigh" if pid == 2 else ""),
                 ("8000-0", "Comment", "see note", "", "odd"),
-            ):
+            ), result_statuses, strict=True):
                 ins("procedure_result", procedure_report_id=report_id, result_code=code, result_text=text,
-                    result=value, units=units, range="", abnormal=abnormal, date=first_date, result_status="final")
+                    result=value, units=units, range="", abnormal=abnormal, date=first_date,
+                    result_status=result_status)
+                result_id = _last_id(ins)
                 exp.ok("lab_result")
+                exp.lab_report_results[report_id].append(result_id)
+                written = {"final": "final", "prelim": "preliminary", "correct": "corrected",
+                           "cannot be done": "cancelled", "incomplete": "unknown", "": "final"}[result_status]
+                exp.fhir_statuses[("lab_result", result_id)] = "entered-in-error" if pid == 4 else written
+                if result_status == "incomplete":
+                    exp.kept_as_recorded["lab_result"] += 1
 
         # payments: a payment, an adjustment, a voided payment
         ins("ar_session", session_id=pid, payer_id=0, user_id=1, reference=f"CHK-{pid}", check_date="2024-06-01",

@@ -174,43 +174,157 @@ def test_problems_split_type_code_lists_and_keep_status(openemr: OpenEmrDatabase
     fatigue = next(c for c in conditions.values() if c["code"]["text"] == "Fatigue")
     assert "onsetDateTime" not in fatigue  # begdate 0000-00-00
     reasons = Counter(line["reason"] for line in exported.raw("problem"))
-    assert reasons["OpenEMR issue is an allergy: the canonical model has no record for it; kept verbatim"] == 8
-    assert all(line["row"]["type"] in {"allergy", "medical_device", "medical_problem"} for line in exported.raw("problem"))
+    assert reasons == {
+        "OpenEMR issue is a medical device: the canonical model has no record for it; kept verbatim": 1,
+        "the problem has no diagnosis code (field 'code')": 1,
+    }
+    assert {line["row"]["type"] for line in exported.raw("problem")} == {"medical_device", "medical_problem"}
 
 
-def test_orders_prescriptions_immunizations_and_lab_orders(exported: ConformantExport) -> None:
+def test_prescriptions_and_lab_orders(exported: ConformantExport) -> None:
     medication_requests = exported.resources("MedicationRequest")
-    assert len(medication_requests) == 8 + 8 + 8  # prescriptions, medication list, immunizations
+    assert len(medication_requests) == 8  # prescriptions only: the medication list and vaccines have their own
     statuses = Counter(m["status"] for m in medication_requests)
-    assert statuses == {"unknown": 21, "stopped": 2, "entered-in-error": 1}
+    assert statuses == {"active": 7, "stopped": 1}  # prescriptions.active 1 / 0: nothing left "unknown"
     prescriptions = _by_source_key(medication_requests, "prescriptions")
     assert prescriptions["1"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 1
     assert "doseAndRate" not in prescriptions["4"].get("dosageInstruction", [{}])[0]  # "one to two"
-    vaccines = _by_source_key(medication_requests, "immunizations")
-    assert vaccines["1"]["medicationCodeableConcept"]["coding"][0]["code"] == "CVX:140"
     lab_orders = exported.resources("ServiceRequest")
     assert len(lab_orders) == 8
     assert Counter(s["status"] for s in lab_orders) == {"unknown": 6, "entered-in-error": 2}
 
 
-def test_lab_results_and_vitals(exported: ConformantExport) -> None:
+def _statuses_of(exported: ConformantExport, resource_type: str, table: str) -> dict[tuple[str, int], str]:
+    return {(table, int(key)): fhir.status_label(r) for key, r in _by_source_key(exported.resources(resource_type),
+                                                                                   table).items()}
+
+
+def _planted(expected: Expected, section: str, table: str) -> dict[tuple[str, int], str]:
+    return {(table, key): status for (s, key), status in expected.fhir_statuses.items() if s == section}
+
+
+def test_lab_results_and_vitals(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    expected = openemr.expected
     observations = exported.resources("Observation")
     labs = _by_source_key(observations, "procedure_result")
-    vitals = _by_source_key(observations, "form_vitals")
-    assert (len(labs), len(vitals)) == (12, 16)
+    vitals = [o for o in observations if o["identifier"][0]["system"].endswith(":openemr:form_vitals")]
+    assert len(labs) == 12
     flags = Counter(
         i["coding"][0]["code"] if i.get("coding") else i["text"] for o in labs.values() for i in o.get("interpretation", [])
     )
     assert flags == {"N": 3, "L": 1, "HH": 1, "odd": 4}  # list_options proc_res_abnormal codes; "odd" as recorded
     hemoglobin = labs["1"]
     assert (hemoglobin["valueQuantity"]["value"], hemoglobin["valueQuantity"]["unit"]) == (13.1, "g/dL")
-    assert Counter(o["status"] for o in labs.values()) == {"final": 9, "entered-in-error": 3}
-    one = vitals["1"]
-    assert one["valueString"] == (
-        "bps 121 mmHg; bpd 80 mmHg; weight 151 lb; height 66 in; temperature 98.6 degF; pulse 70 /min; "
-        "respiration 16 /min; oxygen_saturation 98 %"
-    )
-    assert Counter(o["status"] for o in vitals.values()) == {"final": 15, "entered-in-error": 1}
+    # Every result status as OpenEMR recorded it: final, preliminary, corrected, "cannot be done" (cancelled),
+    # "incomplete" (no FHIR code: unknown, counted), and the deleted order's results entered-in-error.
+    assert _statuses_of(exported, "Observation", "procedure_result") == _planted(expected, "lab_result",
+                                                                                "procedure_result")
+    assert Counter(o["status"] for o in labs.values()) == {
+        "final": 5, "preliminary": 1, "corrected": 1, "cancelled": 1, "unknown": 1, "entered-in-error": 3}
+    incomplete = next(o for o in labs.values() if o["status"] == "unknown")
+    assert {"url": fhir.RECORDED_STATUS_URL, "valueString": "incomplete"} in incomplete["extension"]
+    # Vitals: one Observation per measurement (LOINC, the unit OpenEMR stores in), none for a 0.
+    by_form: dict[str, set[str]] = {}
+    for observation in vitals:
+        by_form.setdefault(observation["identifier"][0]["value"], set()).add(observation["id"].rsplit("-", 1)[1])
+    assert by_form == {str(k): v for k, v in expected.vitals_measurements.items()}
+    first = {o["id"].rsplit("-", 1)[1]: o for o in vitals if o["identifier"][0]["value"] == "1"}
+    assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"]) for c in first["bp"]["component"]] == [
+        ("8480-6", 121), ("8462-4", 80)]
+    assert first["weight"]["valueQuantity"] == {"value": 151, "unit": "lb", "system": fhir.UCUM_SYSTEM,
+                                                "code": "[lb_av]"}
+    assert first["temp"]["code"]["coding"][0]["code"] == "8310-5"
+    assert first["temp"]["valueQuantity"]["value"] == 98.6 and first["temp"]["method"] == {"text": "Oral"}
+    assert first["spo2"]["valueQuantity"]["value"] == 98
+    assert first["bmi"]["meta"]["profile"] == [fhir.PROFILE_VITAL_SIGNS]
+    assert "profile" not in first["weight"]["meta"]  # lb: the KR Core body-weight profile fixes kg
+    assert Counter(o["status"] for o in vitals) == {"final": 15 * 7 + 8, "entered-in-error": 7}
+    (empty,) = exported.raw("vitals")  # a form with nothing measured: no Observation to write, kept raw
+    assert empty["reason_code"] == "unmappable"
+
+
+def test_allergies_with_clinical_and_verification_status(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    allergies = _by_source_key(exported.resources("AllergyIntolerance"), "lists")
+    assert len(allergies) == 8
+    assert _statuses_of(exported, "AllergyIntolerance", "lists") == _planted(openemr.expected, "allergy", "lists")
+    coded = [a for a in allergies.values() if "coding" in a["code"]]
+    assert len(coded) == 2 and all(a["meta"]["profile"] == [fhir.PROFILE_ALLERGY] for a in coded)
+    assert coded[0]["code"]["coding"][0] == {"system": fhir.RXNORM_SYSTEM, "code": "7980", "display": "Penicillin"}
+    reactions = Counter(a["reaction"][0]["manifestation"][0]["text"] for a in allergies.values())
+    assert reactions == {"Hives": 7, "Shortness of Breath": 1}  # list_options 'reaction' titles
+    severe = [a for a in allergies.values() if a.get("criticality") == "high"]
+    assert len(severe) == 1 and severe[0]["note"] == [{"text": "severity as recorded: fatal"}]
+    # severity_al: severe, mild; fatal and mild_to_moderate have no FHIR severity (kept in the note)
+    assert Counter(a["reaction"][0].get("severity") for a in allergies.values()) == {None: 6, "mild": 1, "severe": 1}
+
+
+def test_immunizations_given_refused_not_given_partial_and_in_error(
+    openemr: OpenEmrDatabase, exported: ConformantExport
+) -> None:
+    immunizations = _by_source_key(exported.resources("Immunization"), "immunizations")
+    assert _statuses_of(exported, "Immunization", "immunizations") == _planted(
+        openemr.expected, "immunization", "immunizations")
+    refused = next(i for i in immunizations.values() if "statusReason" in i and i["statusReason"].get("coding"))
+    assert refused["statusReason"] == {
+        "coding": [{"system": fhir.V3_ACTREASON_SYSTEM, "code": "PATOBJ", "display": "patient objection"}],
+        "text": "Parental decision"}
+    assert {"url": fhir.RECORDED_STATUS_URL, "valueString": "Refused"} in refused["extension"]
+    partial = [i for i in immunizations.values() if i.get("isSubpotent")]
+    assert len(partial) == 1 and partial[0]["status"] == "completed"
+    given = immunizations["1"]
+    assert given["vaccineCode"]["coding"][0] == {"system": fhir.CVX_SYSTEM, "code": "140",
+                                                 "display": "Immunization CVX 140"}
+    assert (given["lotNumber"], given["site"], given["expirationDate"]) == ("LOT1", {"text": "Left Deltoid"},
+                                                                            "2025-06-30")
+    (unknown,) = exported.raw("immunization")  # "Maybe later": no Immunization status says that
+    assert (unknown["reason_code"], unknown["row"]["completion_status"]) == ("unmappable", "Maybe later")
+
+
+def test_medication_list_insurance_and_admissions(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    statements = _by_source_key(exported.resources("MedicationStatement"), "lists")
+    assert _statuses_of(exported, "MedicationStatement", "lists") == _planted(
+        openemr.expected, "medication_list", "lists")
+    assert len(statements) == 8
+    coverages = _by_source_key(exported.resources("Coverage"), "insurance_data")
+    assert len(coverages) == 8 + 2 + 1
+    periods = sorted((c["period"]["start"], c["period"].get("end", ""))
+                     for c in coverages.values() if c["payor"] == [{"display": "Sample Mutual"}])
+    # patients 2 and 3 changed insurance (their earlier period ended); patient 4's secondary one is open
+    assert periods == [("2017-03-01", "2019-12-31"), ("2017-03-01", "2019-12-31"), ("2021-05-01", "")]
+    assert Counter(c.get("order") for c in coverages.values()) == {1: 10, 2: 1}
+    assert Counter(c["relationship"]["coding"][0]["code"] for c in coverages.values()) == {
+        "self": 9, "spouse": 1, "child": 1}
+    (placeholder,) = exported.raw("insurance")
+    assert placeholder["reason_code"] == "no-coverage"
+    encounters = _by_source_key(exported.resources("Encounter"), "form_encounter")
+    stays = [e for e in encounters.values() if e["class"]["code"] == "IMP"]
+    dispositions = Counter(e["hospitalization"]["dischargeDisposition"].get("text") for e in stays)
+    assert dispositions == {"Home": 2, "Other healthcare facility": 3, "self-aadvice": 3}  # pid % 3
+    assert all(e["reasonCode"][0]["text"].startswith("Admitted for pneumonia") for e in stays)
+
+
+def test_lab_reports_group_their_results(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    reports = _by_source_key(exported.resources("DiagnosticReport"), "procedure_report")
+    assert _statuses_of(exported, "DiagnosticReport", "procedure_report") == _planted(
+        openemr.expected, "lab_report", "procedure_report")
+    for report_id, result_ids in openemr.expected.lab_report_results.items():
+        report = reports[str(report_id)]
+        assert report["result"] == [
+            {"reference": "Observation/" + model.record_id("openemr", "procedure_result", str(r))} for r in result_ids]
+        assert report["code"]["coding"][0]["code"] == "718-7"
+        assert report["meta"]["profile"] == [fhir.PROFILE_LAB_REPORT]
+
+
+def test_every_status_is_counted_and_none_is_lost(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    entities = {e.entity: e for e in exported.reconciliation.entities}
+    for section, n in openemr.expected.kept_as_recorded.items():
+        assert entities[section].statuses_kept_as_recorded == n
+    assert sum(e.statuses_kept_as_recorded for e in entities.values()) == sum(
+        openemr.expected.kept_as_recorded.values()) == 1
+    for entity in entities.values():  # one status per resource written
+        resources = sum(entity.statuses.values())
+        assert resources >= entity.exported
+    assert entities["immunization"].statuses == {"completed": 4, "not-done": 2, "entered-in-error": 1}
 
 
 def test_notes_from_soap_clinical_notes_and_patient_notes(exported: ConformantExport) -> None:

@@ -55,7 +55,7 @@ def test_problem_status() -> None:
         ("problem", {"type": "allergy"}, {"code": "x"}, "no-canonical-entity"),
         ("problem", {"type": None}, {}, "no-canonical-entity"),
         ("practitioner", {"authorized": 0}, {}, "not-a-provider"),
-        ("insurance", {}, {}, "no-canonical-entity"),
+        ("insurance", {"provider": None}, {}, "no-coverage"),
         ("receipt", {"adj_amount": Decimal("-5.00")}, {}, "adjustment-not-representable"),
         ("attachment", {"type": "web_url"}, {}, "unsupported-storage"),
         ("attachment", {"type": "file_url", "storagemethod": 1}, {}, "unsupported-storage"),
@@ -80,6 +80,30 @@ def test_statuses_of_soft_deleted_rows() -> None:
     )
     assert "status" not in HOOK("receipt", {"adj_amount": Decimal(0), "deleted": "0000-00-00 00:00:00"}, {})
     assert HOOK("prescription", {"active": 0, "dosage": "2"}, {}) == {"dose": Decimal("2"), "status": "inactive"}
+    assert HOOK("prescription", {"active": 1, "dosage": "2"}, {})["status"] == "active"
+
+
+def test_allergy_clinical_status_code_and_severity() -> None:
+    values = HOOK("allergy", {"activity": 1, "outcome": 0, "severity": "fatal"},
+                  {"substance": "Penicillin", "substance_code": "RXCUI:7980;SNOMED:91936005"})
+    assert values == {
+        "substance": "Penicillin", "substance_code": "7980", "substance_system": "rxnorm", "category": "medication",
+        "note": "further codes: SNOMED:91936005; severity as recorded: fatal", "criticality": "high",
+        "clinical_status": "active",
+    }
+    assert HOOK("allergy", {"outcome": 1, "activity": 1}, {})["clinical_status"] == "resolved"
+    assert HOOK("allergy", {"outcome": 0, "activity": 0}, {})["clinical_status"] == "inactive"
+    assert HOOK("allergy", {"outcome": 0, "activity": 1, "enddate": "2020-01-01 00:00:00", "severity": "mild"},
+                {}) == {"clinical_status": "inactive", "severity": "mild"}
+
+
+def test_immunization_refusal_partial_and_medication_list_statuses() -> None:
+    assert HOOK("immunization", {"completion_status": "Refused"}, {})["status_reason_code"] == "PATOBJ"
+    assert HOOK("immunization", {"completion_status": "Partially_Administered"}, {})["subpotent"] is True
+    assert HOOK("medication_list", {"activity": 0}, {})["status"] == "stopped"
+    assert HOOK("medication_list", {"activity": 1, "enddate": "2024-01-31 00:00:00"}, {})["status"] == "completed"
+    assert HOOK("medication_list", {"activity": 1, "enddate": None}, {})["status"] == "active"
+    assert HOOK("lab_report", {"activity": 0}, {"status": "final"})["status"] == "entered-in-error"
 
 
 def test_encrypted_deleted_document() -> None:
@@ -93,7 +117,11 @@ def test_encrypted_deleted_document() -> None:
     }
 
 
-def test_vitals_value_keeps_recorded_numbers_and_leaves_out_zeros() -> None:
+def test_vitals_measurements_keep_recorded_numbers_and_leave_out_zeros() -> None:
     row = {"bps": "120", "bpd": "80", "weight": Decimal("70.500000"), "height": Decimal("0E-6"),
            "temp_method": "Oral", "oxygen_saturation": Decimal("97.00"), "activity": 1, "form_deleted": 0}
-    assert HOOK("vitals", row, {})["value"] == "bps 120 mmHg; bpd 80 mmHg; weight 70.5 lb; temp_method Oral; oxygen_saturation 97 %"
+    values = HOOK("vitals", row, {})
+    assert values == {"systolic": Decimal(120), "diastolic": Decimal(80), "weight": Decimal("70.500000"),
+                      "spo2": Decimal(97), "temperature_method": "Oral", "note": None}
+    typed = HOOK("vitals", {"bps": "120/80", "bpd": "", "note": "after exercise"}, {})
+    assert typed == {"note": "after exercise; bps as recorded: 120/80"}  # text is kept, never parsed

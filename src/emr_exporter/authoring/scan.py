@@ -30,7 +30,8 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.connectors.mapper import EntityMapper
-from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
+from emr_exporter.errors import ConnectorSpecError, ExportCancelled, MappingError, SourceError
+from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset
@@ -448,7 +449,7 @@ def scan(
             if cancel is not None and cancel.is_set():
                 raise ExportCancelled("The scan was cancelled. Nothing was written.")
             for row in page:
-                _scan_row(mapper.map_row(row), report, result, keys)
+                _scan_row(mapper.map_row(row), report, result, keys, placeholder)
             done += len(page)
             if progress is not None:
                 progress(ProgressEvent("scan", name, done, total))
@@ -474,8 +475,18 @@ def _attachment_size(attachment: model.Attachment) -> int | None:
 
 
 def _scan_row(
-    mapped: model.Record | model.QuarantinedRow, report: ScanReport, result: EntityScan, keys: set[str]
+    mapped: model.Record | model.QuarantinedRow, report: ScanReport, result: EntityScan, keys: set[str],
+    institution: model.Institution,
 ) -> None:
+    if not isinstance(mapped, model.QuarantinedRow):
+        # A record FHIR cannot hold (e.g. a status its value set has no code for) is quarantined by the
+        # export when it builds the resources: build them here too, and drop them.
+        try:
+            fhir.to_fhir(mapped, institution=institution)
+        except MappingError as exc:
+            mapped = model.QuarantinedRow(
+                entity=result.entity, provenance=mapped.provenance, reason_code="unmappable", reason=str(exc), raw={},
+            )
     if isinstance(mapped, model.Attachment):
         size = _attachment_size(mapped)
         if size is None:  # the export quarantines it when opening the file fails

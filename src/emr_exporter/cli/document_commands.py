@@ -12,6 +12,7 @@ import click
 
 from emr_exporter.cli import clinic_database_options, main, run_command
 from emr_exporter.cli.export_commands import TerminalProgress, _run_with_cancel, _source_address
+from emr_exporter.jobs.documents import PREVIEW_DOCUMENTS
 
 
 @main.command()
@@ -103,8 +104,8 @@ def report_command(bundle: Path, lang: str, closing_date: str | None, custodian:
               help="Name of an environment variable holding the key's password (never the password itself).")
 @click.option("--patient", "chart_number", required=True, help="The patient's chart number (환자등록번호).")
 @click.option("--document", required=True,
-              type=click.Choice(["receipt", "diagnosis-certificate", "outpatient-confirmation"]),
-              help="Which document to draw.")
+              type=click.Choice(PREVIEW_DOCUMENTS),
+              help="Which document to draw (the 12 the operating notice names).")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the PDF.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from emr_exporter.jobs.service import ExportRequest, ProgressCallback, open_export_source
-from emr_exporter.reports.preview import collect_patient_from_bundle, render_preview
+from emr_exporter.reports.preview import PREVIEW_DOCUMENTS, collect_patient_from_bundle, render_preview
 from emr_exporter.reports.readiness import Readiness, readiness_for
 
 
@@ -20,4 +20,4 @@ def run_readiness(
         )
 
 
-__all__ = ["Readiness", "collect_patient_from_bundle", "render_preview", "run_readiness"]
+__all__ = ["PREVIEW_DOCUMENTS", "Readiness", "collect_patient_from_bundle", "render_preview", "run_readiness"]

@@ -118,6 +118,9 @@ SOURCE_SYSTEM_PREFIX = f"{PROJECT_URN}:source:"  # + connector ":" table
 KCD_UNKNOWN_EDITION_SYSTEM = f"{PROJECT_URN}:kcd-edition-unknown"
 EDI_UNSPECIFIED_SYSTEM = f"{PROJECT_URN}:hira-edi-unspecified"  # EDI code whose kind was not recorded
 PAYER_TYPE_SYSTEM = f"{PROJECT_URN}:payer-type"  # 건강보험 | 의료급여 | 자보 | 산재 | 일반, as recorded
+#: The payer's member / card number as recorded (건강보험증번호, a policy number): no national system is
+#: published for it, so it is the project's, qualified by the identifier type MB.
+INSURED_NUMBER_SYSTEM = f"{PROJECT_URN}:insured-number"
 VACCINE_LOCAL_SYSTEM = "vaccine-code"  # institution-scoped (institution_system): a clinic's own vaccine code
 ORDER_CODE_TYPE_SYSTEM = f"{PROJECT_URN}:order-code-type"  # drug | procedure | material (코드구분)
 DOCUMENT_CATEGORY_SYSTEM = f"{PROJECT_URN}:document-category"  # chart-note | certificate | attachment
@@ -1200,6 +1203,8 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
         resource["doseQuantity"] = quantity
     if record.performer_id:
         resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
+    if record.subpotent:
+        resource["isSubpotent"] = True
     if record.dose_number is not None:
         if record.dose_number < 1:
             raise _fail(record, "dose_number", "must be 1 or more")
@@ -1301,7 +1306,8 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
     resource = _base("Coverage", record)
     if record.insured_number:
         resource["identifier"].insert(0, {"use": "official", "type": _concept(
-            [_coding(V2_0203_SYSTEM, "MB", "Member Number")], "건강보험증번호"), "value": record.insured_number})
+            [_coding(V2_0203_SYSTEM, "MB", "Member Number")], "건강보험증번호"), "system": INSURED_NUMBER_SYSTEM,
+            "value": record.insured_number})
     resource["status"] = _status(record, "active", allowed=model.STATUS_VALUES["coverage"], unknown=None)
     hira = HIRA_INSURANCE_TYPES.get(record.payer_type.replace(" ", ""))
     codings = [_coding(HIRA_INSURANCE_TYPES_SYSTEM, *hira)] if hira else []
@@ -1325,6 +1331,10 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
         resource["period"] = period
     # The payer is not a resource of the bag: named, not referenced.
     resource["payor"] = [{"display": record.payer_name or record.payer_type}]
+    if record.rank is not None:
+        if record.rank < 1:
+            raise _fail(record, "rank", "must be 1 or more")
+        resource["order"] = record.rank
     if record.payer_class:
         resource["class"] = [{
             "type": _concept([_coding(COVERAGE_CLASS_SYSTEM, "plan", "Plan")], None),

@@ -1,13 +1,16 @@
 """Render a portal document from an opened bag's FHIR data as PDF (store side / audit).
 
-Proof that the data suffices: the page is laid out after the standard form (진료비 계산서·영수증, NHI benefit
-rules form 6; 진단서, Enforcement Rule form 5-2; 통원확인서) and filled only from ``data/fhir/*.ndjson``.
+Proof that the data suffices: each of the 12 documents the operating notice names is laid out after its
+standard form (진료기록부 사본, Enforcement Rule art. 14; 진단서 form 5-2; 상해진단서 form 5-3; 처방전 form 9;
+진료비 계산서·영수증, NHI benefit rules form 6; 진료비 세부산정내역; 입퇴원확인서, 통원확인서, 진료확인서;
+사망진단서, 사산증명서 and 후유장애진단서 as their kept copies) and filled only from ``data/fhir/*.ndjson``.
 The bag is read line by line, a few passes per document; only the chosen patient's resources are kept.
 Every page says it is a preview, not an issued document. The RRN is shown masked (``800101-1******``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -18,7 +21,12 @@ from emr_exporter.errors import ConfigError
 from emr_exporter.pipeline import fhir
 from emr_exporter.reports.transfer import FONT_FAMILY, new_pdf
 
-PREVIEW_DOCUMENTS = ("receipt", "diagnosis-certificate", "outpatient-confirmation")
+#: The 12 documents named in the operating notice (resources/documents/catalogue.toml, status confirmed).
+PREVIEW_DOCUMENTS = (
+    "medical-record-copy", "diagnosis-certificate", "injury-certificate", "death-certificate",
+    "stillbirth-certificate", "prescription", "receipt", "fee-statement", "residual-disability-certificate",
+    "admission-confirmation", "outpatient-confirmation", "treatment-confirmation",
+)
 PREVIEW_MARK = "미리보기 (PREVIEW) - 발급 문서 아님 / not an issued document"
 
 
@@ -57,6 +65,26 @@ def _is_patient(resource: dict[str, Any], chart_number: str) -> bool:
     return _identifier(resource, ":chart-number") == chart_number
 
 
+#: Where a resource names its patient (AllergyIntolerance and Immunization: patient; Coverage: beneficiary).
+_PATIENT_ELEMENTS = ("subject", "patient", "beneficiary")
+
+
+def _patient_of(resource: dict[str, Any]) -> str | None:
+    for name in _PATIENT_ELEMENTS:
+        found = _ref_id(resource.get(name))
+        if found:
+            return found
+    return None
+
+
+def _current(resource: dict[str, Any]) -> bool:
+    """A record the EMR marked as erroneous is in the bundle, but no document is issued from it."""
+    if resource.get("status") == "entered-in-error":
+        return False
+    codings = (resource.get("verificationStatus") or {}).get("coding") or []
+    return not any(c.get("code") == "entered-in-error" for c in codings)
+
+
 class BagView:
     """The resources of one patient, from an opened bag folder or collected from a bundle in memory."""
 
@@ -75,7 +103,8 @@ class BagView:
         self.patient_id = self.patient["id"]
 
     def of_patient(self, resource_type: str) -> list[dict[str, Any]]:
-        return [r for r in self._resources(resource_type) if _ref_id(r.get("subject")) == self.patient_id]
+        """The patient's resources of one type, leaving out the ones the EMR marked as erroneous."""
+        return [r for r in self._resources(resource_type) if _patient_of(r) == self.patient_id and _current(r)]
 
     def practitioner(self, practitioner_id: str | None) -> dict[str, Any]:
         if practitioner_id is None:
@@ -105,10 +134,15 @@ def _grid(pdf: Any, rows: list[list[str]], widths: tuple[int, ...], heading: boo
                 row.cell(value)
 
 
-def _page(pdf: Any, title: str) -> None:
-    pdf.add_page()
+def _mark(pdf: Any) -> None:
+    """Every page, also the ones a long document breaks onto, says it is a preview."""
     pdf.set_font(FONT_FAMILY, "", 8)
     pdf.cell(0, 5, PREVIEW_MARK, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, "", 9)
+
+
+def _page(pdf: Any, title: str) -> None:
+    pdf.add_page()
     pdf.set_font(FONT_FAMILY, "B", 16)
     pdf.cell(0, 12, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT_FAMILY, "", 9)
@@ -193,25 +227,47 @@ def _licence(practitioner: dict[str, Any]) -> str:
     return "면허번호 (기록 없음)"
 
 
-def _render_diagnosis_certificates(pdf: Any, view: BagView) -> int:
+def _payer(encounter: dict[str, Any]) -> str:
+    return str((encounter.get("type") or [{}])[0].get("text", ""))
+
+
+def _conditions_by_encounter(view: BagView) -> dict[str, list[dict[str, Any]]]:
     by_encounter: dict[str, list[dict[str, Any]]] = {}
     for condition in view.of_patient("Condition"):
         encounter_id = _ref_id(condition.get("encounter"))
         if encounter_id:
             by_encounter.setdefault(encounter_id, []).append(condition)
+    return by_encounter
+
+
+def _start(resource: dict[str, Any]) -> str:
+    return str(resource.get("period", {}).get("start", ""))[:10]
+
+
+def _kcd(condition: dict[str, Any]) -> str:
+    coding = (condition.get("code", {}).get("coding") or [{}])[0]
+    return str(coding.get("code", ""))
+
+
+def _render_diagnosis_certificates(
+    pdf: Any, view: BagView, title: str = "진 단 서", payers: frozenset[str] | None = None
+) -> int:
+    by_encounter = _conditions_by_encounter(view)
     encounters = sorted(
-        (e for e in view.of_patient("Encounter") if e["id"] in by_encounter),
-        key=lambda e: e.get("period", {}).get("start", ""),
+        (e for e in view.of_patient("Encounter")
+         if e["id"] in by_encounter and (payers is None or _payer(e) in payers)),
+        key=_start,
     )
     for encounter in encounters:
-        start = str(encounter.get("period", {}).get("start", ""))[:10]
-        _page(pdf, "진 단 서")
+        start = _start(encounter)
+        _page(pdf, title)
         address = (view.patient.get("address") or [{}])[0].get("text", "")
         _grid(pdf, [
             ["환자등록번호", "성명", "주민등록번호", "성별"],
             [_identifier(view.patient, ":chart-number") or "", view.name, view.rrn_masked,
              {"male": "남", "female": "여"}.get(view.patient.get("gender", ""), "")],
             ["주소", address, "진단일", start],
+            *([["환자구분", _payer(encounter), "", ""]] if payers is not None else []),
         ], (34, 56, 46, 38))
         pdf.ln(3)
         rows = [["병명", "KCD 코드", "발병일"]]
@@ -257,11 +313,308 @@ def _render_outpatient_confirmation(pdf: Any, view: BagView) -> int:
     return 1
 
 
-_RENDERERS = {
-    "receipt": _render_receipts,
+# --- the clinical documents ----------------------------------------------------------------------------
+
+INJURY_PAYERS = frozenset({"자보", "산재"})
+
+
+def _text(pdf: Any, text: str, size: int = 9) -> None:
+    pdf.set_font(FONT_FAMILY, "", size)
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _bold(pdf: Any, text: str) -> None:
+    pdf.set_font(FONT_FAMILY, "B", 10)
+    pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT_FAMILY, "", 9)
+
+
+def _sections(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(title, text) of every section a DocumentReference carries inline (chart-note sections, copies)."""
+    found = []
+    for content in document.get("content", []):
+        attachment = content.get("attachment", {})
+        if "data" in attachment:
+            found.append((str(attachment.get("title", "")), base64.b64decode(attachment["data"]).decode("utf-8")))
+    return found
+
+
+def _category(document: dict[str, Any]) -> str:
+    return str(((document.get("category") or [{}])[0].get("coding") or [{}])[0].get("code", ""))
+
+
+def _patient_grid(pdf: Any, view: BagView, with_rrn: bool = True) -> None:
+    address = (view.patient.get("address") or [{}])[0].get("text", "")
+    sex = {"male": "남", "female": "여"}.get(view.patient.get("gender", ""), "")
+    rows = [["환자등록번호", "성명", "주민등록번호" if with_rrn else "생년월일", "성별"],
+            [_identifier(view.patient, ":chart-number") or "", view.name,
+             view.rrn_masked if with_rrn else str(view.patient.get("birthDate", "")), sex]]
+    if with_rrn:
+        rows.append(["주소", address, "생년월일", str(view.patient.get("birthDate", ""))])
+    _grid(pdf, rows, (34, 56, 46, 38))
+    pdf.ln(3)
+
+
+def _doctor_line(view: BagView, practitioner_id: str | None) -> str:
+    practitioner = view.practitioner(practitioner_id)
+    name = (practitioner.get("name") or [{}])[0].get("text", "(기록 없음)")
+    return f"의사 성명: {name}   {_licence(practitioner)}"
+
+
+def _quantity(quantity: dict[str, Any] | None) -> str:
+    if not quantity or "value" not in quantity:
+        return ""
+    exact = ((quantity.get("_value") or {}).get("extension") or [{}])[0].get("valueString")
+    value = exact if exact is not None else quantity["value"]
+    return f"{value} {quantity.get('unit', '')}".strip()
+
+
+def _vital_line(observations: list[dict[str, Any]]) -> str:
+    parts = []
+    for observation in sorted(observations, key=lambda o: o["id"]):
+        name = str(observation.get("code", {}).get("text", ""))
+        if observation.get("component") and "valueQuantity" not in observation:
+            values = "/".join(str(c.get("valueQuantity", {}).get("value", "")) for c in observation["component"])
+            unit = (observation["component"][0].get("valueQuantity") or {}).get("unit", "")
+            parts.append(f"혈압 {values} {unit}".strip())
+        else:
+            parts.append(f"{name} {_quantity(observation.get('valueQuantity'))}")
+    return ", ".join(parts)
+
+
+def _by_encounter(resources: Iterable[dict[str, Any]], element: str = "encounter") -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        reference = resource.get(element)
+        if element == "context" and isinstance(reference, dict) and "encounter" in reference:
+            reference = (reference.get("encounter") or [{}])[0]
+        encounter_id = _ref_id(reference if isinstance(reference, dict) else None)
+        if encounter_id:
+            grouped.setdefault(encounter_id, []).append(resource)
+    return grouped
+
+
+def _render_medical_record_copy(pdf: Any, view: BagView) -> int:
+    """진료기록부 사본: the patient, allergies and immunizations, then every visit with its chart notes
+    (주호소, 현병력, 경과, 계획), diagnoses, vital signs and orders."""
+    encounters = sorted(view.of_patient("Encounter"), key=_start)
+    documents = [d for d in view.of_patient("DocumentReference") if _category(d) == "chart-note"]
+    if not encounters and not documents:
+        return 0
+    _page(pdf, "진 료 기 록 부 (사본)")
+    _patient_grid(pdf, view)
+    allergies = view.of_patient("AllergyIntolerance")
+    if allergies:
+        _bold(pdf, "알레르기·부작용")
+        for allergy in allergies:
+            reaction = ", ".join(
+                m.get("text", "") for r in allergy.get("reaction", []) for m in r.get("manifestation", [])
+            )
+            status = ((allergy.get("clinicalStatus") or {}).get("coding") or [{}])[0].get("code", "기록 없음")
+            _text(pdf, f"- {allergy.get('code', {}).get('text', '')}: {reaction} ({status})")
+    immunizations = sorted(view.of_patient("Immunization"), key=lambda i: str(i.get("occurrenceDateTime", "")))
+    if immunizations:
+        _bold(pdf, "예방접종")
+        for immunization in immunizations:
+            given = "접종" if immunization.get("status") == "completed" else "미접종"
+            lot = f" 로트 {immunization['lotNumber']}" if immunization.get("lotNumber") else ""
+            reason = (immunization.get("statusReason") or {}).get("text")
+            _text(pdf, f"- {str(immunization.get('occurrenceDateTime', ''))[:10]} "
+                       f"{immunization.get('vaccineCode', {}).get('text', '')} {given}{lot}"
+                       + (f" ({reason})" if reason else ""))
+    notes = _by_encounter(documents, "context")
+    conditions = _conditions_by_encounter(view)
+    vitals = _by_encounter(o for o in view.of_patient("Observation")
+                           if any(c.get("code") == "vital-signs" for cat in o.get("category", [])
+                                  for c in cat.get("coding", [])))
+    orders = _by_encounter([*view.of_patient("MedicationRequest"), *view.of_patient("ServiceRequest")])
+    for encounter in encounters:
+        pdf.ln(2)
+        kind = "입원" if (encounter.get("class") or {}).get("code") == "IMP" else "외래"
+        department = (encounter.get("serviceType") or {}).get("text", "")
+        doctor = _ref_id(((encounter.get("participant") or [{}])[0]).get("individual"))
+        _bold(pdf, f"내원일 {_start(encounter)} ({kind}) {department}  {_doctor_line(view, doctor)}")
+        if encounter.get("reasonCode"):
+            _text(pdf, f"주소증: {encounter['reasonCode'][0].get('text', '')}")
+        for note in notes.get(encounter["id"], []):
+            for title, text in _sections(note):
+                _text(pdf, f"{title}: {text}")
+        for condition in conditions.get(encounter["id"], []):
+            _text(pdf, f"상병: {_kcd(condition)} {condition.get('code', {}).get('text', '')}")
+        if vitals.get(encounter["id"]):
+            _text(pdf, f"활력징후: {_vital_line(vitals[encounter['id']])}")
+        names = [str((o.get("medicationCodeableConcept") or o.get("code") or {}).get("text", ""))
+                 for o in orders.get(encounter["id"], [])]
+        if names:
+            _text(pdf, "처방·처치: " + ", ".join(n for n in names if n))
+    _footer(pdf, view, _start(encounters[-1]) if encounters else "")
+    return 1
+
+
+def _render_injury_certificates(pdf: Any, view: BagView) -> int:
+    return _render_diagnosis_certificates(pdf, view, "상 해 진 단 서", INJURY_PAYERS)
+
+
+def _render_kept_copies(kinds: tuple[str, ...]) -> Callable[[Any, BagView], int]:
+    """Documents the model cannot compose (사망진단서 …): the kept copy (부본), verbatim, one page each."""
+
+    def render(pdf: Any, view: BagView) -> int:
+        copies = sorted(
+            (d for d in view.of_patient("DocumentReference")
+             if _category(d) == "certificate" and (d.get("type") or {}).get("text", "").strip() in kinds),
+            key=lambda d: str((d.get("context") or {}).get("period", {}).get("start", "")),
+        )
+        for copy in copies:
+            kind = str(copy["type"]["text"])
+            _page(pdf, f"{kind} (부본)")
+            number = _identifier(copy, ":certificate-number") or "(기록 없음)"
+            _grid(pdf, [["발급번호", "환자 성명", "환자등록번호"],
+                        [number, view.name, _identifier(view.patient, ":chart-number") or ""]], (58, 58, 58))
+            pdf.ln(3)
+            for _title, text in _sections(copy):
+                _text(pdf, text, 10)
+            issued = str((copy.get("context") or {}).get("period", {}).get("start", ""))[:10]
+            author = _ref_id((copy.get("author") or [{}])[0])
+            _footer(pdf, view, issued, _doctor_line(view, author))
+        return len(copies)
+
+    return render
+
+
+def _dose_parts(request: dict[str, Any]) -> tuple[str, str, str]:
+    dosage = (request.get("dosageInstruction") or [{}])[0]
+    dose = _quantity(((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity"))
+    frequency = (dosage.get("timing") or {}).get("repeat", {}).get("frequency", "")
+    days = ((request.get("dispenseRequest") or {}).get("expectedSupplyDuration") or {}).get("value", "")
+    return dose, str(frequency), str(days)
+
+
+def _render_prescriptions(pdf: Any, view: BagView) -> int:
+    """처방전 (form 9): the outside-prescription drug lines of a visit."""
+    lines = _by_encounter(
+        r for r in view.of_patient("MedicationRequest")
+        if (_extension(r, fhir.OUTSIDE_PRESCRIPTION_URL) or {}).get("valueBoolean")
+    )
+    encounters = sorted((e for e in view.of_patient("Encounter") if e["id"] in lines), key=_start)
+    conditions = _conditions_by_encounter(view)
+    name, code, _address = view.institution
+    phone = ((view.organization.get("telecom") or [{}])[0]).get("value", "")
+    for encounter in encounters:
+        _page(pdf, "처 방 전")
+        _grid(pdf, [["교부 연월일", "환자 성명", "주민등록번호", "요양기관기호"],
+                    [_start(encounter), view.name, view.rrn_masked, code]], (44, 44, 46, 40))
+        pdf.ln(2)
+        _grid(pdf, [["의료기관 명칭", "전화번호", "질병분류기호"],
+                    [name, str(phone), ", ".join(_kcd(c) for c in conditions.get(encounter["id"], []))]],
+              (64, 46, 64))
+        pdf.ln(3)
+        rows = [["처방 의약품의 명칭", "1회 투약량", "1일 투여횟수", "총 투약일수"]]
+        prescriber = None
+        for request in lines[encounter["id"]]:
+            dose, frequency, days = _dose_parts(request)
+            rows.append([str(request.get("medicationCodeableConcept", {}).get("text", "")), dose, frequency, days])
+            prescriber = prescriber or _ref_id(request.get("requester"))
+        _grid(pdf, rows, (80, 32, 32, 30), heading=True)
+        _footer(pdf, view, _start(encounter), _doctor_line(view, prescriber))
+    return len(encounters)
+
+
+def _render_fee_statements(pdf: Any, view: BagView) -> int:
+    """진료비 세부산정내역: every line of a receipt (항목, 코드, 명칭, 금액, 본인·공단부담, 비급여)."""
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for item in view.of_patient("ChargeItem"):
+        invoice_id = _ref_id((_extension(item, fhir.RECEIPT_URL) or {}).get("valueReference"))
+        if invoice_id:
+            lines.setdefault(invoice_id, []).append(item)
+    invoices = sorted((i for i in view.of_patient("Invoice") if i["id"] in lines), key=lambda r: r.get("date", ""))
+    for invoice in invoices:
+        _page(pdf, "진료비 세부산정내역")
+        _grid(pdf, [["환자등록번호", "환자 성명", "영수증번호", "진료일"],
+                    [_identifier(view.patient, ":chart-number") or "", view.name,
+                     _identifier(invoice, ":receipt-number") or "", str(invoice.get("date", ""))]], (40, 45, 55, 34))
+        pdf.ln(3)
+        rows = [["항목", "코드", "명칭", "금액", "본인부담", "공단부담", "비급여"]]
+        for item in lines[invoice["id"]]:
+            amounts = {a["url"]: a["valueMoney"]["value"]
+                       for a in (_extension(item, fhir.FEE_AMOUNTS_URL) or {}).get("extension", [])}
+            coding = (item.get("code", {}).get("coding") or [{}])[0]
+            rows.append([
+                str((_extension(item, fhir.FEE_CATEGORY_URL) or {}).get("valueString", "")),
+                str(coding.get("code", "")), str(item.get("code", {}).get("text", "")), _won(amounts.get("total")),
+                _won(amounts.get("patient-share")), _won(amounts.get("insurer-share")),
+                _won(amounts.get("non-covered")),
+            ])
+        _grid(pdf, rows, (24, 20, 46, 22, 22, 22, 18), heading=True)
+        _footer(pdf, view, str(invoice.get("date", "")))
+    return len(invoices)
+
+
+def _render_admission_confirmations(pdf: Any, view: BagView) -> int:
+    """입퇴원확인서: each inpatient stay with its dates, diagnoses and how it ended."""
+    stays = sorted((e for e in view.of_patient("Encounter") if (e.get("class") or {}).get("code") == "IMP"),
+                   key=_start)
+    conditions = _conditions_by_encounter(view)
+    for stay in stays:
+        _page(pdf, "입 퇴 원 확 인 서")
+        _patient_grid(pdf, view)
+        hospitalization = stay.get("hospitalization") or {}
+        _grid(pdf, [["입원일", "퇴원일", "입원 경로", "퇴원 형태"],
+                    [_start(stay), str(stay.get("period", {}).get("end", ""))[:10],
+                     str((hospitalization.get("admitSource") or {}).get("text", "")),
+                     str((hospitalization.get("dischargeDisposition") or {}).get("text", ""))]], (40, 40, 46, 48))
+        pdf.ln(3)
+        rows = [["병명", "KCD 코드"]]
+        rows += [[str(c.get("code", {}).get("text", "")), _kcd(c)] for c in conditions.get(stay["id"], [])]
+        _grid(pdf, rows, (120, 54), heading=True)
+        pdf.ln(2)
+        _text(pdf, "위 환자는 상기 기간 중 본원에 입원하여 치료를 받았음을 확인합니다.")
+        doctor = _ref_id(((stay.get("participant") or [{}])[0]).get("individual"))
+        _footer(pdf, view, str(stay.get("period", {}).get("end", _start(stay)))[:10], _doctor_line(view, doctor))
+    return len(stays)
+
+
+def _render_treatment_confirmation(pdf: Any, view: BagView) -> int:
+    """진료확인서: every visit with its diagnoses and the treatments given."""
+    encounters = sorted(view.of_patient("Encounter"), key=_start)
+    if not encounters:
+        return 0
+    conditions = _conditions_by_encounter(view)
+    treatments = _by_encounter([*view.of_patient("Procedure"), *view.of_patient("MedicationRequest"),
+                                *view.of_patient("ServiceRequest"), *view.of_patient("Immunization")])
+    _page(pdf, "진 료 확 인 서")
+    _patient_grid(pdf, view, with_rrn=False)
+    rows = [["진료일", "상병", "진료 내용"]]
+    for encounter in encounters:
+        names = []
+        for treatment in treatments.get(encounter["id"], []):
+            concept = (treatment.get("code") or treatment.get("medicationCodeableConcept")
+                       or treatment.get("vaccineCode") or {})
+            if concept.get("text"):
+                names.append(str(concept["text"]))
+        rows.append([_start(encounter), ", ".join(_kcd(c) for c in conditions.get(encounter["id"], [])),
+                     ", ".join(names)])
+    _grid(pdf, rows, (30, 40, 104), heading=True)
+    pdf.ln(2)
+    _text(pdf, f"위 환자는 상기와 같이 본원에서 {len(encounters)}회 진료를 받았음을 확인합니다.")
+    _footer(pdf, view, _start(encounters[-1]))
+    return 1
+
+
+_RENDERERS: dict[str, Callable[[Any, BagView], int]] = {
+    "medical-record-copy": _render_medical_record_copy,
     "diagnosis-certificate": _render_diagnosis_certificates,
+    "injury-certificate": _render_injury_certificates,
+    "death-certificate": _render_kept_copies(("사망진단서", "시체검안서")),
+    "stillbirth-certificate": _render_kept_copies(("사산증명서", "사태증명서")),
+    "prescription": _render_prescriptions,
+    "receipt": _render_receipts,
+    "fee-statement": _render_fee_statements,
+    "residual-disability-certificate": _render_kept_copies(("후유장애진단서",)),
+    "admission-confirmation": _render_admission_confirmations,
     "outpatient-confirmation": _render_outpatient_confirmation,
+    "treatment-confirmation": _render_treatment_confirmation,
 }
+assert tuple(_RENDERERS) == PREVIEW_DOCUMENTS
 
 
 def _fhir_lines(rel: str, chunks: Iterator[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -281,7 +634,7 @@ def _fhir_lines(rel: str, chunks: Iterator[bytes]) -> Iterator[tuple[str, dict[s
 
 
 def _references_patient(resource: dict[str, Any], patient_id: str) -> bool:
-    return any(_ref_id(resource.get(name)) == patient_id for name in ("subject", "patient"))
+    return any(_ref_id(resource.get(name)) == patient_id for name in _PATIENT_ELEMENTS)
 
 
 def collect_patient_from_bundle(
@@ -326,6 +679,7 @@ def render_preview(source: Path | BagView, chart_number: str, document: str) -> 
         )
     view = source if isinstance(source, BagView) else BagView(Path(source), chart_number)
     pdf = new_pdf(f"preview {document}")
+    pdf.header = lambda: _mark(pdf)  # fpdf2 calls header() at every page start
     count = renderer(pdf, view)
     if count == 0:
         raise ConfigError(f"The patient {chart_number} has no data for a '{document}' in this bundle.")

@@ -42,7 +42,8 @@ def default_catalogue_path() -> Path:
 # Patient flags ("NO_x": something is missing; "HAS_x": something was seen).
 P_NO_NAME, P_NO_RRN, P_NO_ADDRESS, P_NO_BIRTH, P_NO_SEX = 1, 2, 4, 8, 16
 P_HAS_VISIT, P_HAS_NOTE, P_NOTE_NO_CC, P_HAS_DIAG = 32, 64, 128, 256
-P_AUTHOR_SHIFT = 9  # practitioner flags of the chart notes' authors, shifted
+P_AUTHOR_SHIFT = 9  # practitioner flags of the chart notes' authors, shifted (bits 9-11)
+P_HAS_TREATMENT = 1 << 12  # a procedure, order line or vaccination was given (진료확인서)
 # Practitioner flags (also shifted into patient / visit / record flags).
 PR_NO_NAME, PR_NO_KIND, PR_NO_LICENCE = 1, 2, 4
 PR_UNKNOWN = PR_NO_NAME | PR_NO_KIND | PR_NO_LICENCE
@@ -123,6 +124,7 @@ CHECKS: dict[str, dict[str, _Check]] = {
         "chart_note": ("P", P_HAS_NOTE, True),
         "chart_note.chief_complaint": ("P", P_NOTE_NO_CC, False),
         "diagnosis": ("P", P_HAS_DIAG, True),
+        "treatment": ("P", P_HAS_TREATMENT, True),
         **_practitioner_checks("P", P_AUTHOR_SHIFT),
     },
     "visit": {**_COMMON, **_VISIT_CHECKS, **_practitioner_checks("E", E_DOCTOR_SHIFT)},
@@ -551,6 +553,7 @@ class ReadinessObserver:
         )
 
     def _on_order_line(self, r: model.OrderLine) -> None:
+        self._mark_patient(r.patient_id, P_HAS_TREATMENT)
         if not r.outside_prescription or r.code_type not in ("drug", None):
             return
         index = self._visit(r)
@@ -566,7 +569,12 @@ class ReadinessObserver:
         if index is not None:
             self.visit_flags[index] |= E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE)
 
+    def _on_immunization(self, r: model.Immunization) -> None:
+        if r.status != "not-done":
+            self._mark_patient(r.patient_id, P_HAS_TREATMENT)
+
     def _on_procedure(self, r: model.ProcedureRecord) -> None:
+        self._mark_patient(r.patient_id, P_HAS_TREATMENT)
         if not r.is_operation:
             return
         patient_index, p = self._patient(r.patient_id)
@@ -673,6 +681,7 @@ _HANDLERS: dict[type, Any] = {
     model.Certificate: ReadinessObserver._on_certificate,
     model.Receipt: ReadinessObserver._on_receipt,
     model.FeeLine: ReadinessObserver._on_fee_line,
+    model.Immunization: ReadinessObserver._on_immunization,
 }
 
 

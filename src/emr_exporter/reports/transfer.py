@@ -46,6 +46,13 @@ ENTITY_NAMES: dict[str, tuple[str, str]] = {
     "receipt": ("진료비 영수증", "Receipts"),
     "fee_line": ("세부산정내역", "Fee-statement lines"),
     "attachment": ("첨부(스캔·영상)", "Attachments"),
+    "allergy": ("알레르기·부작용", "Allergies"),
+    "immunization": ("예방접종", "Immunizations"),
+    "vital_signs": ("활력징후", "Vital signs"),
+    "coverage": ("보험 자격", "Coverage periods"),
+    "medication_statement": ("복용 약 목록", "Medication list"),
+    "lab_report": ("검사 보고서", "Lab reports"),
+    "nursing_note": ("간호기록", "Nursing records"),
 }
 RETENTION_NAMES: dict[str, tuple[str, str]] = {
     "patient-roster": ("환자 명부", "Patient roster"),
@@ -199,6 +206,7 @@ LABELS: dict[str, dict[str, str]] = {
     "gap": {"ko": "빠진 항목과 할 일", "en": "Missing items and what to do"},
     "unconfirmed": {"ko": "(미확정)", "en": "(unconfirmed)"},
     "no_readiness": {"ko": "정보 없음", "en": "not available"},
+    "previewable": {"ko": "(미리보기)", "en": "(preview)"},
     "technical": {"ko": "5. 이관 파일 확인 정보", "en": "5. Transfer file details"},
     "bundle_id": {"ko": "이관 파일 번호", "en": "Bundle id"},
     "file": {"ko": "파일 이름", "en": "File"},
@@ -442,6 +450,8 @@ def new_pdf(title: str, footer: Any = None, header: Any = None) -> Any:
 
 
 def _retention_of(entity: str) -> model.RetentionClass | None:
+    if entity == "nursing_note":  # the demo's nursing records: chart notes in their own class (art. 15)
+        return model.RetentionClass.NURSING_RECORD
     record_type = model.ENTITY_TYPES.get(entity)
     if record_type is None:
         return None
@@ -613,11 +623,17 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
 
     _heading(pdf, t("readiness"))
     if report.readiness:
+        # Documents `emr-export preview` can draw from the bundle carry a mark (imported here: the preview
+        # module draws its pages with this module's PDF setup).
+        from emr_exporter.reports.preview import PREVIEW_DOCUMENTS
+
         doc_rows = []
         for entry in report.readiness.get("documents", []):
             title = entry["ko"] if lang == "ko" else entry["en"]
             if entry["status"] != "confirmed":
                 title += " " + t("unconfirmed")
+            if entry["id"] in PREVIEW_DOCUMENTS:
+                title += " " + t("previewable")
             unit = entry["unit_ko"] if lang == "ko" else entry["unit_en"]
             gaps = "\n".join(
                 f"{g['message_ko'] if lang == 'ko' else g['message_en']}. {gap_advice(g['requirement'], lang)}"
