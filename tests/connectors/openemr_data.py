@@ -274,7 +274,8 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
         if pid <= 4:
             order_id += 1
             ins("procedure_order", procedure_order_id=order_id, patient_id=PID_BASE + pid, encounter_id=first_encounter,
-                provider_id=2, date_ordered=first_date, order_status="complete", activity=0 if pid == 4 else 1,
+                provider_id=2, date_ordered=first_date, order_status={2: "routed", 3: "pending"}.get(pid, "complete"),
+                activity=0 if pid == 4 else 1,
                 lab_id=1)
             for seq, (code, name) in enumerate((("24323-8", "Comprehensive metabolic panel"),
                                                 ("718-7", "Hemoglobin")), 1):

@@ -191,7 +191,8 @@ def test_prescriptions_and_lab_orders(exported: ConformantExport) -> None:
     assert "doseAndRate" not in prescriptions["4"].get("dosageInstruction", [{}])[0]  # "one to two"
     lab_orders = exported.resources("ServiceRequest")
     assert len(lab_orders) == 8
-    assert Counter(s["status"] for s in lab_orders) == {"unknown": 6, "entered-in-error": 2}
+    # procedure_order.order_status: complete, routed / pending (active); the deleted order entered-in-error
+    assert Counter(s["status"] for s in lab_orders) == {"completed": 2, "active": 4, "entered-in-error": 2}
 
 
 def _statuses_of(exported: ConformantExport, resource_type: str, table: str) -> dict[tuple[str, int], str]:
