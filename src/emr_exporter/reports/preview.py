@@ -19,14 +19,9 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.errors import ConfigError
 from emr_exporter.pipeline import fhir
+from emr_exporter.reports.previewable import PREVIEW_DOCUMENTS
 from emr_exporter.reports.transfer import FONT_FAMILY, new_pdf
 
-#: The 12 documents named in the operating notice (resources/documents/catalogue.toml, status confirmed).
-PREVIEW_DOCUMENTS = (
-    "medical-record-copy", "diagnosis-certificate", "injury-certificate", "death-certificate",
-    "stillbirth-certificate", "prescription", "receipt", "fee-statement", "residual-disability-certificate",
-    "admission-confirmation", "outpatient-confirmation", "treatment-confirmation",
-)
 PREVIEW_MARK = "미리보기 (PREVIEW) - 발급 문서 아님 / not an issued document"
 
 

@@ -623,9 +623,8 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
 
     _heading(pdf, t("readiness"))
     if report.readiness:
-        # Documents `emr-export preview` can draw from the bundle carry a mark (imported here: the preview
-        # module draws its pages with this module's PDF setup).
-        from emr_exporter.reports.preview import PREVIEW_DOCUMENTS
+        # Documents `emr-export preview` can draw from the bundle carry a mark.
+        from emr_exporter.reports.previewable import PREVIEW_DOCUMENTS
 
         doc_rows = []
         for entry in report.readiness.get("documents", []):
