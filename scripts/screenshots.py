@@ -1,6 +1,9 @@
 """Screenshots of every wizard page, in Korean and English, from the real wizard on the demo clinic.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--size 1024x768]
+
+The process runs under the Korean desktop locale (ko_KR.UTF-8, as on a founder's PC; `.ci/install-system.sh`
+installs it) and the window is 1024×768, the smallest common office screen.
 
 Everything runs for real: the synthetic demo clinic is created in a temporary folder, exported, sealed,
 verified and uploaded to an in-process reference store on 127.0.0.1. The patients shown are made up.
@@ -18,6 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A founder's Korean desktop: Qt's setlocale() follows these, so protocol text and dates are exercised as there.
+os.environ.setdefault("LANG", "ko_KR.UTF-8")
+os.environ.setdefault("LC_ALL", "ko_KR.UTF-8")
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("start", "institution", "emr", "scan", "export-running", "export", "verify", "upload", "done")
@@ -41,7 +47,7 @@ def shoot(wizard: object, app: object, path: Path) -> None:
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
-def run_language(app: object, lang: str, out: Path, home: Path) -> None:
+def run_language(app: object, lang: str, out: Path, home: Path, size: tuple[int, int] = (1024, 768)) -> None:
     from emr_exporter.gui.app import install_translators
     from emr_exporter.gui.qt import QLocale, QWizard
     from emr_exporter.gui.wizard import ExportWizard
@@ -49,7 +55,7 @@ def run_language(app: object, lang: str, out: Path, home: Path) -> None:
     translators = install_translators(app, lang)  # type: ignore[arg-type]
     os.environ["EMR_EXPORTER_HOME"] = str(home / lang)
     wizard = ExportWizard()
-    wizard.resize(860, 700)
+    wizard.resize(*size)
     wizard.show()
     next_button = wizard.button(QWizard.WizardButton.NextButton)
 
@@ -99,7 +105,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--lang", choices=["ko", "en"], action="append", help="default: both")
+    parser.add_argument("--size", default="1024x768", help="window size WxH (default: 1024x768)")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
     from emr_exporter.gui.app import use_bundled_font
     from emr_exporter.gui.qt import QApplication
 
@@ -111,7 +119,7 @@ def main() -> int:
     shutil.rmtree(home, ignore_errors=True)
     try:
         for lang in args.lang or ["ko", "en"]:
-            run_language(app, lang, args.out, home)
+            run_language(app, lang, args.out, home, (width, height))
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return 0

@@ -242,3 +242,75 @@ def test_certificate_page_lists_certificates_and_stops_on_another_institutions(
     page.contact_edit.setText("02-123-4567")
     click_next(qtbot, wizard)
     assert (wizard.session.custodian, wizard.session.custodian_contact) == ("김보관", "02-123-4567")
+
+
+def test_stop_is_shown_as_paused_and_back_during_work_asks_first(
+    qtbot: Any, make_wizard: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_wizard import walk_demo_to_export_page
+
+    from emr_exporter.gui import wizard as wizard_module
+    from emr_exporter.gui.pages.base import ERROR_STYLE, PAUSED_STYLE
+
+    wizard = make_wizard()
+    walk_demo_to_export_page(qtbot, wizard)
+    page = wizard.export_page
+
+    def stop_when_exporting(event: Any) -> None:
+        if event.stage == "export" and event.done > 0 and page.cancel_button.isEnabled():
+            qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+
+    page.export_runner.progressed.connect(stop_when_exporting)
+    with qtbot.waitSignal(page.jobFailed, timeout=120_000):
+        qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    page.export_runner.progressed.disconnect(stop_when_exporting)
+    # Paused: said so, not in red, and the bar stays where it was.
+    assert page.stage_label.text() == "Paused. Press Start to continue where it stopped."
+    assert page.error_label.styleSheet() == PAUSED_STYLE != ERROR_STYLE
+    assert page.progress_bar.value() > 0
+    # Back while the export runs asks first; "No" keeps it running on this page.
+    asked: list[str] = []
+
+    def answer(choice: Any) -> Any:
+        def question(parent: Any, title: str, text: str, *args: Any) -> Any:
+            asked.append(title)
+            return choice
+        return staticmethod(question)
+
+    qtbot.waitUntil(page.start_button.isEnabled, timeout=10_000)
+    qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
+    assert page.busy()
+    back = wizard.button(QWizard.WizardButton.BackButton)
+    monkeypatch.setattr(wizard_module.QMessageBox, "question", answer(wizard_module.QMessageBox.StandardButton.No))
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert asked == ["Stop and go back?"] and wizard.currentPage() is page and page.busy()
+    monkeypatch.setattr(wizard_module.QMessageBox, "question", answer(wizard_module.QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is wizard.scan_page
+    qtbot.waitUntil(lambda: not page.busy(), timeout=10_000)  # stopped at a safe point (its thread has ended)
+    # Back when nothing runs does not ask.
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    assert len(asked) == 2 and wizard.currentPage() is wizard.emr_page
+
+
+def test_resuming_a_saved_transfer_goes_straight_to_sending_and_says_so(
+    qtbot: Any, make_wizard: Any, app_home: Path, tmp_path: Path
+) -> None:
+    from emr_exporter.jobs import resume
+    from emr_exporter.jobs.carry import carried_bundle
+
+    bundle = _carried_demo_bundle(app_home, tmp_path / "usb")
+    outcome = carried_bundle(bundle)
+    resume.save_state(resume.WizardState(
+        step="upload", demo=True, institution_code=outcome.institution.code,
+        institution_name=outcome.institution.name, bundle_id=str(outcome.bundle_id), bundle_path=str(bundle)))
+    wizard = make_wizard()
+    assert wizard.start_page.resume_radio.isChecked()
+    click_next(qtbot, wizard)
+    page = wizard.upload_page
+    assert wizard.currentPage() is page  # not the institution, EMR, scan, export and check pages again
+    assert page.state_label.text().startswith("Continuing the transfer")
+    assert page.upload_button.text() == "&Resume"
+    with qtbot.waitSignal(page.jobFinished, timeout=240_000):
+        qtbot.mouseClick(page.upload_button, Qt.MouseButton.LeftButton)
+    assert wizard.session.upload_result.receipt_number

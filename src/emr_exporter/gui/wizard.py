@@ -13,7 +13,7 @@ from emr_exporter.gui.pages import (
     VerifyPage,
     WizardPageBase,
 )
-from emr_exporter.gui.qt import QWidget, QWizard
+from emr_exporter.gui.qt import QMessageBox, QWidget, QWizard
 from emr_exporter.gui.session import Session
 
 #: The wizard's smallest size in logical pixels: fits 1366×768 at 150 % (910×512) and 1024×768 at 125 %
@@ -47,8 +47,25 @@ class ExportWizard(QWizard):
             wizard_page.set_step(number, len(pages), help_text)
         # Resizable; small enough for 1024×768 at 125 % and 1366×768 at 150 % (pages scroll rather than cut).
         self.setMinimumSize(MINIMUM_WIDTH, MINIMUM_HEIGHT)
+        # Back during work asks first (it stops the work at a safe point); Qt's own Back would just go.
+        back_button = self.button(QWizard.WizardButton.BackButton)
+        back_button.clicked.disconnect()
+        back_button.clicked.connect(self.ask_before_back)
         self.setSizeGripEnabled(True)
         self.resize(820, 620)
+
+    def ask_before_back(self) -> bool:
+        """Go back; while a job runs, only if the founder says so. Returns whether it went back."""
+        if self.currentPage().busy():
+            answer = QMessageBox.question(
+                self, self.tr("Stop and go back?"),
+                self.tr("Work is running on this page. Going back stops it at a safe point; nothing is lost and it "
+                        "can continue later. Go back?"),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.back()
+        return True
 
     def help_texts(self) -> list[str]:
         """One short help line per page, in the order of :meth:`all_pages`."""

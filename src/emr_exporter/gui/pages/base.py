@@ -23,6 +23,14 @@ from emr_exporter.gui.workers import JobRunner
 
 ERROR_STYLE = "color: #b00020;"
 HELP_STYLE = "color: #455a64;"
+PAUSED_STYLE = "color: #8a6d00;"
+
+
+def is_pause(error: BaseException | None) -> bool:
+    """The founder pressed Stop/Pause (or closed the window): the work waits, nothing failed."""
+    from emr_exporter.errors import ExportCancelled, UploadCancelled
+
+    return isinstance(error, (ExportCancelled, UploadCancelled))
 OK_STYLE = "color: #1b5e20;"
 
 
@@ -88,7 +96,10 @@ class WizardPageBase(QWizardPage):
             return
         summary = texts.error_summary(error)
         detail = str(error)
-        self.error_label.setText(summary if not detail or detail == summary else f"{summary}\n{detail}")
+        # Paused by the founder is not a failure: said plainly, not in red.
+        self.error_label.setStyleSheet(PAUSED_STYLE if is_pause(error) else ERROR_STYLE)
+        self.error_label.setText(summary if not detail or detail == summary or is_pause(error)
+                                 else f"{summary}\n{detail}")
 
     def show_failure(self, error: BaseException) -> None:
         """A job failed (connect a runner's ``failed`` here): the page puts its widgets back, then the message.

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.gui import texts
-from emr_exporter.gui.pages.base import ERROR_STYLE, WizardPageBase, buddy, message_label
+from emr_exporter.gui.pages.base import ERROR_STYLE, WizardPageBase, buddy, is_pause, message_label
 from emr_exporter.gui.qt import (
     QComboBox,
     QFileDialog,
@@ -99,6 +99,9 @@ class ExportPage(WizardPageBase):
         attachments = report.attachment_bytes if report is not None else 0
         self._needed_bytes = resume.estimate_bundle_bytes(rows, attachments)
         self.check_space()
+        if session.resumed_from_state and session.outcome is None:
+            self.stage_label.setText(self.tr(
+                "Continuing the transfer: press Start and the export goes on from where it stopped."))
         session.save("export")
 
     def _browse(self) -> None:
@@ -214,10 +217,15 @@ class ExportPage(WizardPageBase):
     def on_job_failed(self, error: BaseException) -> None:
         self.cancel_button.setEnabled(False)
         self.destination_edit.setEnabled(True)
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.stage_label.clear()
         self.rate_label.clear()
+        if is_pause(error):  # stopped by the founder: keep where the bar was, say "paused", not red, not 0 %
+            if self.progress_bar.maximum() == 0:
+                self.progress_bar.setRange(0, 1)
+            self.stage_label.setText(self.tr("Paused. Press Start to continue where it stopped."))
+        else:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+            self.stage_label.clear()
         self.check_space()
 
     def isComplete(self) -> bool:  # Qt override

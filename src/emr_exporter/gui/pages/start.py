@@ -111,8 +111,12 @@ class StartPage(WizardPageBase):
         wizard = self.wizard()
         if self.send_file_radio.isChecked() and hasattr(wizard, "upload_page_id"):
             return int(wizard.upload_page_id())
-        # A bundle sealed in an earlier run: continue at the check, do not export a second one.
+        # A bundle sealed in an earlier run: continue where it stopped (sending, else the check); never export
+        # a second one.
         if self.resume_radio.isChecked() and self.session.outcome is not None:
+            saved = self.saved_state.step if self.saved_state is not None else ""
+            if saved in ("upload", "done") and hasattr(wizard, "upload_page_id"):
+                return int(wizard.upload_page_id())
             return wizard.verify_page_id() if hasattr(wizard, "verify_page_id") else super().nextId()
         return super().nextId()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.gui import texts
-from emr_exporter.gui.pages.base import OK_STYLE, WizardPageBase, buddy, message_label
+from emr_exporter.gui.pages.base import OK_STYLE, WizardPageBase, buddy, is_pause, message_label
 from emr_exporter.gui.qt import (
     QButtonGroup,
     QFormLayout,
@@ -89,6 +89,11 @@ class UploadPage(WizardPageBase):
             "3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national "
             "store can open it."
         ).format(file=path.name, folder=str(path.parent)))
+        if self.session.resumed_from_state and self.session.upload_result is None:
+            # Straight back to where it stopped, and said so.
+            self.upload_button.setText(self.tr("&Resume"))
+            self.state_label.setText(self.tr(
+                "Continuing the transfer: press Resume and sending goes on from where the store stopped."))
         # On the other PC already: nothing more to carry.
         self.carry_radio.setVisible(not self.session.carried)
         self.carry_label.setVisible(not self.session.carried)
@@ -182,7 +187,8 @@ class UploadPage(WizardPageBase):
 
     def on_job_failed(self, error: BaseException) -> None:
         self.pause_button.setEnabled(False)
-        self.state_label.clear()
+        # Paused keeps the bar where it was; the text says so (the store keeps what it received).
+        self.state_label.setText(self.tr("Paused.") if is_pause(error) else "")
         self.upload_button.setText(self.tr("&Resume"))
         self._on_mode()
 

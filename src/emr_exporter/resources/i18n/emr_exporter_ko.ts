@@ -112,167 +112,167 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../gui/pages/emr.py" line="27" />
+            <location filename="../../gui/pages/emr.py" line="28" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="29" />
+            <location filename="../../gui/pages/emr.py" line="30" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="33" />
+            <location filename="../../gui/pages/emr.py" line="34" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="38" />
+            <location filename="../../gui/pages/emr.py" line="39" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="39" />
+            <location filename="../../gui/pages/emr.py" line="40" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="40" />
+            <location filename="../../gui/pages/emr.py" line="41" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="43" />
+            <location filename="../../gui/pages/emr.py" line="44" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="45" />
+            <location filename="../../gui/pages/emr.py" line="46" />
             <source>as given by your IT contractor</source>
             <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="49" />
+            <location filename="../../gui/pages/emr.py" line="50" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="51" />
+            <location filename="../../gui/pages/emr.py" line="52" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="56" />
+            <location filename="../../gui/pages/emr.py" line="57" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="58" />
+            <location filename="../../gui/pages/emr.py" line="59" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="62" />
+            <location filename="../../gui/pages/emr.py" line="63" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="63" />
+            <location filename="../../gui/pages/emr.py" line="64" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="64" />
+            <location filename="../../gui/pages/emr.py" line="65" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="65" />
+            <location filename="../../gui/pages/emr.py" line="66" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="66" />
+            <location filename="../../gui/pages/emr.py" line="67" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="72" />
+            <location filename="../../gui/pages/emr.py" line="73" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="102" />
+            <location filename="../../gui/pages/emr.py" line="103" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="148" />
+            <location filename="../../gui/pages/emr.py" line="149" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="160" />
+            <location filename="../../gui/pages/emr.py" line="161" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="162" />
+            <location filename="../../gui/pages/emr.py" line="163" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="174" />
+            <location filename="../../gui/pages/emr.py" line="175" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="178" />
+            <location filename="../../gui/pages/emr.py" line="179" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="199" />
+            <location filename="../../gui/pages/emr.py" line="200" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="203" />
+            <location filename="../../gui/pages/emr.py" line="204" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="209" />
+            <location filename="../../gui/pages/emr.py" line="210" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="237" />
+            <location filename="../../gui/pages/emr.py" line="231" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="242" />
+            <location filename="../../gui/pages/emr.py" line="236" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="271" />
+            <location filename="../../gui/pages/emr.py" line="261" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="279" />
+            <location filename="../../gui/pages/emr.py" line="269" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="284" />
+            <location filename="../../gui/pages/emr.py" line="274" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="288" />
+            <location filename="../../gui/pages/emr.py" line="278" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -345,69 +345,79 @@
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="105" />
+            <location filename="../../gui/pages/export.py" line="104" />
+            <source>Continuing the transfer: press Start and the export goes on from where it stopped.</source>
+            <translation>이어서 합니다: [내보내기 시작]을 누르면 멈춘 곳부터 계속합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/export.py" line="108" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="118" />
+            <location filename="../../gui/pages/export.py" line="121" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="124" />
+            <location filename="../../gui/pages/export.py" line="127" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="130" />
+            <location filename="../../gui/pages/export.py" line="133" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="135" />
+            <location filename="../../gui/pages/export.py" line="138" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="153" />
+            <location filename="../../gui/pages/export.py" line="156" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="168" />
+            <location filename="../../gui/pages/export.py" line="171" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="176" />
+            <location filename="../../gui/pages/export.py" line="179" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="179" />
+            <location filename="../../gui/pages/export.py" line="182" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="191" />
+            <location filename="../../gui/pages/export.py" line="194" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="196" />
+            <location filename="../../gui/pages/export.py" line="199" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="207" />
+            <location filename="../../gui/pages/export.py" line="210" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="209" />
+            <location filename="../../gui/pages/export.py" line="212" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/export.py" line="224" />
+            <source>Paused. Press Start to continue where it stopped.</source>
+            <translation>일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
     </context>
     <context>
@@ -419,42 +429,52 @@
             <translation>진료기록 이관 — EMR 기록 내보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="56" />
+            <location filename="../../gui/wizard.py" line="61" />
+            <source>Stop and go back?</source>
+            <translation>멈추고 뒤로 갈까요?</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="62" />
+            <source>Work is running on this page. Going back stops it at a safe point; nothing is lost and it can continue later. Go back?</source>
+            <translation>이 화면에서 작업이 진행 중입니다. 뒤로 가면 안전한 지점에서 멈춥니다. 잃어버리는 것은 없고 나중에 이어서 할 수 있습니다. 뒤로 갈까요?</translation>
+        </message>
+        <message>
+            <location filename="../../gui/wizard.py" line="73" />
             <source>Help: choose the demo clinic first if you want to practise. Nothing is sent without your say-so.</source>
             <translation>도움말: 처음이라면 데모 의원으로 먼저 연습해 보세요. 직접 보내기를 누르기 전에는 아무것도 보내지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="58" />
+            <location filename="../../gui/wizard.py" line="75" />
             <source>Help: the 요양기관기호 is the 8-digit number on the clinic's opening certificate and on every claim. Pick the clinic's certificate from the list (the one used for 홈택스 or claims).</source>
             <translation>도움말: 요양기관기호는 의료기관 개설신고증과 모든 청구서에 있는 8자리 번호입니다. 인증서는 목록에서 의원의 인증서(홈택스나 청구에 쓰는 것)를 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="60" />
+            <location filename="../../gui/wizard.py" line="77" />
             <source>Help: the program looks for the EMR on this PC by itself. If it finds nothing, ask the EMR company where its database is.</source>
             <translation>도움말: 프로그램이 이 PC에서 EMR을 스스로 찾습니다. 찾지 못하면 EMR 회사에 데이터베이스가 어디 있는지 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="62" />
+            <location filename="../../gui/wizard.py" line="79" />
             <source>Help: nothing is changed in the EMR. Records that cannot be converted are kept separately, as they are.</source>
             <translation>도움말: EMR의 내용은 전혀 바뀌지 않습니다. 옮길 수 없는 기록은 원래 내용 그대로 별도 보관합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="64" />
+            <location filename="../../gui/wizard.py" line="81" />
             <source>Help: you can stop at any time and continue later; nothing is lost. A USB stick works as the destination too.</source>
             <translation>도움말: 언제든 멈추고 나중에 이어서 할 수 있으며 잃어버리는 것은 없습니다. USB 메모리에 저장해도 됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="66" />
+            <location filename="../../gui/wizard.py" line="83" />
             <source>Help: every record of the EMR must be accounted for here before the file is sent.</source>
             <translation>도움말: 보내기 전에 EMR의 모든 기록이 빠짐없이 들어 있는지 여기서 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="67" />
+            <location filename="../../gui/wizard.py" line="84" />
             <source>Help: sending can be paused and continued. Without internet here, carry the file to another PC on a USB stick.</source>
             <translation>도움말: 보내기는 일시 정지했다가 이어서 할 수 있습니다. 이 PC에 인터넷이 없으면 USB 메모리로 다른 PC에 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="69" />
+            <location filename="../../gui/wizard.py" line="86" />
             <source>Help: print the transfer report, sign or seal it, and hand it to the health centre (보건소) with the receipt number.</source>
             <translation>도움말: 이관 보고서를 인쇄해 서명하거나 도장을 찍고, 접수번호와 함께 관할 보건소에 제출하세요.</translation>
         </message>
@@ -773,22 +793,22 @@ Valid from {start} to {end}</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="87" />
+            <location filename="../../gui/pages/scan.py" line="88" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="102" />
+            <location filename="../../gui/pages/scan.py" line="103" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="121" />
+            <location filename="../../gui/pages/scan.py" line="122" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="127" />
+            <location filename="../../gui/pages/scan.py" line="128" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -1262,73 +1282,84 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 진료기록보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="115" />
+            <location filename="../../gui/pages/upload.py" line="96" />
+            <source>Continuing the transfer: press Resume and sending goes on from where the store stopped.</source>
+            <translation>이어서 합니다: [이어서 보내기]를 누르면 보관시스템이 받은 곳부터 계속 보냅니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="120" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="126" />
+            <location filename="../../gui/pages/upload.py" line="131" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="132" />
+            <location filename="../../gui/pages/upload.py" line="137" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="133" />
+            <location filename="../../gui/pages/upload.py" line="138" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="134" />
+            <location filename="../../gui/pages/upload.py" line="139" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="135" />
+            <location filename="../../gui/pages/upload.py" line="140" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="136" />
+            <location filename="../../gui/pages/upload.py" line="141" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="137" />
+            <location filename="../../gui/pages/upload.py" line="142" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="142" />
+            <location filename="../../gui/pages/upload.py" line="147" />
             <source>Retrying automatically: {reason}.</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="147" />
+            <location filename="../../gui/pages/upload.py" line="152" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="162" />
+            <location filename="../../gui/pages/upload.py" line="167" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="166" />
-            <location filename="../../gui/pages/upload.py" line="175" />
+            <location filename="../../gui/pages/upload.py" line="171" />
+            <location filename="../../gui/pages/upload.py" line="180" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="177" />
+            <location filename="../../gui/pages/upload.py" line="182" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="186" />
+            <location filename="../../gui/pages/upload.py" line="191" />
+            <source>Paused.</source>
+            <translation>일시 정지됨.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="94" />
+            <location filename="../../gui/pages/upload.py" line="192" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
@@ -1419,7 +1450,7 @@ Valid from {start} to {end}</source>
     <context>
         <name>WizardPageBase</name>
         <message>
-            <location filename="../../gui/pages/base.py" line="82" />
+            <location filename="../../gui/pages/base.py" line="90" />
             <source>Step {number} / {total}</source>
             <translation>{number} / {total} 단계</translation>
         </message>
