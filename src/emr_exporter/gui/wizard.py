@@ -56,7 +56,8 @@ class ExportWizard(QWizard):
 
     def ask_before_back(self) -> bool:
         """Go back; while a job runs, only if the founder says so. Returns whether it went back."""
-        if self.currentPage().busy():
+        current = self.currentPage()
+        if isinstance(current, WizardPageBase) and current.busy():
             answer = QMessageBox.question(
                 self, self.tr("Stop and go back?"),
                 self.tr("Work is running on this page. Going back stops it at a safe point; nothing is lost and it "
