@@ -20,6 +20,9 @@ PACKAGES=(
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PACKAGES+=(nodejs npm)
 fi
+node_too_old() {  # @tus/server 2.4.5 needs Node >= 20.19; Debian bookworm's own nodejs is 18
+  command -v node >/dev/null 2>&1 && node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a==20&&b>=19)?1:0)'
+}
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,4 +38,8 @@ if ! locale -a 2>/dev/null | grep -qi '^ko_KR\.utf-\?8$'; then
   sed -i 's/^# *\(ko_KR.UTF-8 UTF-8\)/\1/' /etc/locale.gen
   grep -q '^ko_KR.UTF-8 UTF-8' /etc/locale.gen || echo 'ko_KR.UTF-8 UTF-8' >> /etc/locale.gen
   locale-gen >/dev/null
+fi
+if node_too_old; then
+  echo "warning: Node $(node --version) is older than 20.19, which @tus/server (upload interop tests) needs;" \
+       "install Node 20 LTS or newer (e.g. from nodesource) before .ci/run." >&2
 fi
