@@ -109,3 +109,33 @@ def test_every_long_command_shows_plain_progress_lines_when_not_a_terminal_and_n
                  ["scan", "--connector", "demo", "--source", str(tmp_path / "d" / "demo-clinic.sqlite"), "--json"]):
         quiet = _cli(*args)
         assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_batch_live_table_one_line_per_clinic_redrawn_on_a_terminal_and_lines_on_change_otherwise() -> None:
+    from emr_exporter.cli.batch_commands import LiveTable
+    from emr_exporter.jobs.batch import ClinicProgress
+
+    table = {name: ClinicProgress(name) for name in ("haetsal", "bomnal")}
+    terminal = FakeTerminal()
+    live = LiveTable(terminal, enabled=True)
+    live(table)
+    table["haetsal"].stage, table["haetsal"].rows, table["haetsal"].rows_total = "export", 1200, 3540
+    table["haetsal"].rate = 600.0
+    live(table)
+    first, second = terminal.getvalue().split("\x1b[2F")  # the second draw goes back over the two lines
+    assert first.splitlines() == ["haetsal                  waiting                                            \x1b[K",
+                                  "bomnal                   waiting                                            \x1b[K"]
+    assert second.splitlines()[0] == (
+        "haetsal                  export   1,200 / 3,540 rows         600 rows/s     \x1b[K")
+
+    log = io.StringIO()
+    plain = LiveTable(log, enabled=True)
+    plain(table)
+    plain(table)  # nothing changed: nothing printed
+    table["bomnal"].result, table["bomnal"].stage = "failed", "done"
+    plain(table)
+    assert [line.split()[:2] for line in log.getvalue().splitlines()] == [
+        ["haetsal", "export"], ["bomnal", "waiting"], ["bomnal", "done"]]
+    silent = io.StringIO()
+    LiveTable(silent, enabled=False)(table)
+    assert silent.getvalue() == ""
