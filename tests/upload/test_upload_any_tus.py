@@ -233,3 +233,49 @@ def test_16mb_through_a_02_mb_s_line_cut_every_20_s_arrives_identical(tmp_path: 
         # Measured, not asserted (no wall-clock assertions): printed for docs/upload.md.
         print(f"16 MB at 0.2 MB/s, cut every 20 s: {elapsed:.0f} s, {proxy.cuts} cuts, {len(chunk_sizes)} "
               f"requests, {result.bytes_sent:,} bytes sent, {result.retries} retries")
+
+
+def test_a_store_that_forgets_the_finished_upload_and_has_no_receipt_is_not_called_stored(tmp_path: Path) -> None:
+    """Only the store's own HEAD after the last byte can make "stored, unconfirmed"; a 404 there is an error."""
+    from emr_exporter.errors import RejectedByStore
+    from emr_exporter.upload.transport import ReceiptAnswer, StoreCapabilities, UploadGone
+
+    bundle = random_file(tmp_path / "b.emrx", 1000)
+
+    class ForgetfulStore:
+        capabilities = StoreCapabilities(extensions=frozenset({"creation"}))
+        held = 0
+
+        def discover(self) -> StoreCapabilities:
+            return self.capabilities
+
+        def lookup_bundle(self, bundle_id: str):  # type: ignore[no-untyped-def]
+            from emr_exporter.upload.transport import BundleLookup
+
+            return BundleLookup(state="unknown")
+
+        def create(self, size, metadata, first=None):  # type: ignore[no-untyped-def]
+            return "http://127.0.0.1:9/files/x", 0
+
+        def send(self, url, source, offset, length, options):  # type: ignore[no-untyped-def]
+            self.held = offset + length
+            return self.held
+
+        def offset(self, url, expected):  # type: ignore[no-untyped-def]
+            raise UploadGone()
+
+        def fetch_receipt(self, url):  # type: ignore[no-untyped-def]
+            return ReceiptAnswer(state="unsupported")
+
+        def terminate(self, url) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+        def close(self) -> None:
+            pass
+
+    uploader = Uploader(ForgetfulStore(), store_url="http://127.0.0.1:9/files", require_receipt=False)  # type: ignore[arg-type]
+    with pytest.raises(RejectedByStore) as caught:
+        uploader.upload(bundle, bundle_id="GONE-1")
+    assert str(caught.value).startswith("The store took every byte, but then no longer knew the upload (404)")
+    (entry,) = UploadJournal.beside(bundle).entries()
+    assert entry.state == "complete"  # not "stored": nothing confirmed it

@@ -572,7 +572,14 @@ class Uploader:
         """A store without our receipt (any plain tus server): prove what the client can. The store's own HEAD
         must say it holds exactly the bundle's size; each piece went with a checksum if the store offered one;
         the bundle's SHA-256 went in Upload-Metadata for the store to check. Then "stored, unconfirmed"."""
-        held = self._call(attempts, "progress query", lambda: self.transport.offset(upload_url, result.size))
+        try:
+            held = self._call(attempts, "progress query", lambda: self.transport.offset(upload_url, result.size))
+        except UploadGone:
+            raise RejectedByStore(
+                "The store took every byte, but then no longer knew the upload (404) and gives no receipt, so "
+                "nothing confirms that it holds the bundle. Do not delete the bundle; contact the store's help "
+                "desk with this message."
+            ) from None
         if held != result.size:
             raise RejectedByStore(
                 f"The store says it holds {held:,} of the bundle's {result.size:,} bytes after the last piece. "
