@@ -113,6 +113,12 @@ def test_every_row_reconciles_with_exactly_the_planted_dirty_rows(file_export: E
     got = {e.entity: (e.source_rows, e.exported, dict(e.reasons)) for e in rec.entities}
     assert got == expected_reconciliation(clinic)
     assert sum(len(v) for v in clinic.dirty.values()) >= 10  # the test would prove little without dirt
+    # the complaint section reads the visit rows again: reconciled on its own line, counted once in the totals
+    lines = {e.entity: e for e in rec.entities}
+    assert lines["visit_complaint"].rereads == "encounter" and lines["encounter"].rereads is None
+    read_tables = {"EUISA", "HWANJA", "JUBSU", "MEMO", "JINDAN", "CHEOBANG", "SUNAP"}
+    assert rec.totals["source_rows"] == sum(clinic.rows[t] for t in read_tables)
+    assert rec.totals["exported"] + rec.totals["quarantined"] == rec.totals["source_rows"]
 
 
 def test_references_by_chart_number_resolve_to_the_patient_sequence(file_export: Exported) -> None:

@@ -48,6 +48,9 @@ class EntityReconciliation:
     # many records had a source status with no FHIR equivalent (written as unknown, the text kept verbatim).
     statuses: Counter[str] = field(default_factory=Counter)
     statuses_kept_as_recorded: int = 0
+    #: The section whose rows this one reads again (the chief complaint of the visit table): its rows are
+    #: reconciled here but not counted twice in the totals.
+    rereads: str | None = None
 
     @property
     def balanced(self) -> bool:
@@ -61,10 +64,11 @@ class EntityReconciliation:
             quarantined=data["quarantined"], reasons=Counter(data.get("quarantine_reasons", {})),
             statuses=Counter(data.get("statuses", {})),
             statuses_kept_as_recorded=int(data.get("statuses_kept_as_recorded", 0)),
+            rereads=data.get("rereads"),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "entity": self.entity,
             "table": self.table,
             "source_rows": self.source_rows,
@@ -75,6 +79,9 @@ class EntityReconciliation:
             "statuses": dict(sorted(self.statuses.items())),
             "statuses_kept_as_recorded": self.statuses_kept_as_recorded,
         }
+        if self.rereads:
+            out["rereads"] = self.rereads
+        return out
 
 
 @dataclass
@@ -87,10 +94,12 @@ class Reconciliation:
 
     @property
     def totals(self) -> dict[str, int]:
+        """Source rows counted once: a section that reads another's rows again is left out of the totals."""
+        once = [e for e in self.entities if not e.rereads]
         return {
-            "source_rows": sum(e.source_rows for e in self.entities),
-            "exported": sum(e.exported for e in self.entities),
-            "quarantined": sum(e.quarantined for e in self.entities),
+            "source_rows": sum(e.source_rows for e in once),
+            "exported": sum(e.exported for e in once),
+            "quarantined": sum(e.quarantined for e in once),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -230,6 +239,7 @@ class ExportRun:
         self.observers = list(observers or [])
         self.hook = load_hooks(spec)
         self._quarantined_keys: dict[str, set[str]] = {}
+        self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         info = {
             "Source-Organization": institution.name,
@@ -359,6 +369,7 @@ class ExportRun:
         """
         counts: dict[str, tuple[int, int]] = {}
         per_table: dict[str, list[tuple[str, int]]] = {}
+        self._rereads = {}
         self._counted_generation = snapshot_generation(self.source)
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
@@ -369,7 +380,11 @@ class ExportRun:
             table = self.spec.entities[sections[0][0]].table
             table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)
             read = [n for _, n in sections]
-            if table_rows in read or sum(read) == table_rows:
+            if sum(read) == table_rows:
+                continue
+            if table_rows in read:
+                full = sections[read.index(table_rows)][0]
+                self._rereads.update({name: full for name, _ in sections if name != full})
                 continue
             detail = ", ".join(f"[entities.{name}] {n}" for name, n in sections)
             raise ReconciliationError(
@@ -408,7 +423,8 @@ class ExportRun:
 
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
         self._check_cancel()
-        counts = EntityReconciliation(entity=entity.name, table=entity.table, source_rows=total)
+        counts = EntityReconciliation(entity=entity.name, table=entity.table, source_rows=total,
+                                      rereads=self._rereads.get(entity.name))
         self.reconciliation.entities.append(counts)
         quarantined_keys: set[str] = set()
         self._quarantined_keys[entity.name] = quarantined_keys
