@@ -107,13 +107,16 @@ class Reconciliation:
 
     def table(self) -> str:
         """A plain-text table for the terminal (no patient data: counts and reason codes only)."""
-        lines = [f"{'entity':<16}{'source':>10}{'exported':>10}{'quarantined':>13}  reasons"]
+        width = max([16, *(len(e.entity) + 1 for e in self.entities)])  # medication_statement is 20 long
+        lines = [f"{'entity':<{width}}{'source':>10}{'exported':>10}{'quarantined':>13}  reasons"]
         for e in self.entities:
             reasons = ", ".join(f"{code} {n}" for code, n in sorted(e.reasons.items()))
             mark = "" if e.balanced else "  NOT BALANCED"
-            lines.append(f"{e.entity:<16}{e.source_rows:>10}{e.exported:>10}{e.quarantined:>13}  {reasons}{mark}")
+            lines.append(
+                f"{e.entity:<{width}}{e.source_rows:>10}{e.exported:>10}{e.quarantined:>13}  {reasons}{mark}"
+            )
         t = self.totals
-        lines.append(f"{'total':<16}{t['source_rows']:>10}{t['exported']:>10}{t['quarantined']:>13}")
+        lines.append(f"{'total':<{width}}{t['source_rows']:>10}{t['exported']:>10}{t['quarantined']:>13}")
         return "\n".join(lines)
 
 
