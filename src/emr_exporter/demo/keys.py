@@ -130,15 +130,10 @@ def make_demo_keys(
     }
     for name, content in paths.items():
         (folder / name).write_bytes(content)
-    return DemoKeys(
-        folder=folder,
-        institution_p12=folder / INSTITUTION_P12,
-        institution_password=DEMO_P12_PASSWORD,
-        ca_cert=folder / CA_CERT,
-        store_cert=folder / STORE_CERT,
-        store_key=folder / STORE_KEY,
-        signer=Signer(certificate=institution_cert, private_key=institution_key, chain=(ca_cert,)),
-        recipient=Recipient(public_key=store_key.public_key(), certificate=store_cert),
+    return _demo_keys_in(
+        folder,
+        Signer(certificate=institution_cert, private_key=institution_key, chain=(ca_cert,)),
+        Recipient(public_key=store_key.public_key(), certificate=store_cert),
     )
 
 
@@ -146,6 +141,11 @@ def _load_demo_keys(folder: Path) -> DemoKeys:
     signer = load_pkcs12_signer(folder / INSTITUTION_P12, DEMO_P12_PASSWORD)
     recipient = load_recipient(folder / STORE_CERT)
     load_store_private_key(folder / STORE_KEY)
+    return _demo_keys_in(folder, signer, recipient)
+
+
+def _demo_keys_in(folder: Path, signer: Signer, recipient: Recipient) -> DemoKeys:
+    """The demo key set of ``folder``: its files under the names spelled in :mod:`emr_exporter.demo`."""
     return DemoKeys(
         folder=folder,
         institution_p12=folder / INSTITUTION_P12,
