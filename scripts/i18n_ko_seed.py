@@ -183,6 +183,10 @@ KO: dict[str, str] = {
     "{done} of {size} · {speed}/s · about {left} left": "{size} 중 {done} · 초당 {speed} · 약 {left} 남음",
     "{done} of {size}": "{size} 중 {done}",
     "Accepted by the store. Receipt number: {number}": "보관시스템이 접수했습니다. 접수번호: {number}",
+    "The store holds the whole file but gives no receipt. Keep the bundle until the store confirms in writing "
+    "that it has it.":
+        "보관시스템이 파일 전체를 받았지만 접수증을 주지 않습니다. 보관시스템이 받았다고 서면으로 확인해 줄 "
+        "때까지 이관 파일을 지우지 말고 보관하세요.",
     "&Resume": "이어서 보내기(&R)",
     # done
     "Done": "완료",

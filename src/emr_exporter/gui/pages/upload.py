@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.gui import texts
-from emr_exporter.gui.pages.base import OK_STYLE, WizardPageBase, buddy, is_pause, message_label
+from emr_exporter.gui.pages.base import (
+    OK_STYLE,
+    PAUSED_STYLE,
+    WizardPageBase,
+    buddy,
+    is_pause,
+    message_label,
+)
 from emr_exporter.gui.qt import (
     QButtonGroup,
     QFormLayout,
@@ -179,9 +186,17 @@ class UploadPage(WizardPageBase):
         self.progress_bar.setValue(1)
         self.rate_label.setText(self.tr("{done} of {size}").format(
             done=texts.data_size(uploaded.size), size=texts.data_size(uploaded.size)))
-        self.state_label.setText(self.tr("Accepted by the store. Receipt number: {number}").format(
-            number=uploaded.receipt_number or "?"))
-        self.state_label.setStyleSheet(OK_STYLE)
+        if getattr(uploaded, "unconfirmed", False):
+            # A store without receipts (any plain tus server): every byte is there by its own answer, but
+            # nobody signed for it, so it must not read as "accepted" (docs/upload.md, "Any tus 1.0 store").
+            self.state_label.setText(self.tr(
+                "The store holds the whole file but gives no receipt. Keep the bundle until the store "
+                "confirms in writing that it has it."))
+            self.state_label.setStyleSheet(PAUSED_STYLE)
+        else:
+            self.state_label.setText(self.tr("Accepted by the store. Receipt number: {number}").format(
+                number=uploaded.receipt_number or "?"))
+            self.state_label.setStyleSheet(OK_STYLE)
         self._on_mode()
         self.jobFinished.emit()
 

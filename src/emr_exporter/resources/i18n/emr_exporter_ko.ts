@@ -429,52 +429,52 @@
             <translation>진료기록 이관 — EMR 기록 내보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="61" />
+            <location filename="../../gui/wizard.py" line="62" />
             <source>Stop and go back?</source>
             <translation>멈추고 뒤로 갈까요?</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="62" />
+            <location filename="../../gui/wizard.py" line="63" />
             <source>Work is running on this page. Going back stops it at a safe point; nothing is lost and it can continue later. Go back?</source>
             <translation>이 화면에서 작업이 진행 중입니다. 뒤로 가면 안전한 지점에서 멈춥니다. 잃어버리는 것은 없고 나중에 이어서 할 수 있습니다. 뒤로 갈까요?</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="73" />
+            <location filename="../../gui/wizard.py" line="74" />
             <source>Help: choose the demo clinic first if you want to practise. Nothing is sent without your say-so.</source>
             <translation>도움말: 처음이라면 데모 의원으로 먼저 연습해 보세요. 직접 보내기를 누르기 전에는 아무것도 보내지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="75" />
+            <location filename="../../gui/wizard.py" line="76" />
             <source>Help: the 요양기관기호 is the 8-digit number on the clinic's opening certificate and on every claim. Pick the clinic's certificate from the list (the one used for 홈택스 or claims).</source>
             <translation>도움말: 요양기관기호는 의료기관 개설신고증과 모든 청구서에 있는 8자리 번호입니다. 인증서는 목록에서 의원의 인증서(홈택스나 청구에 쓰는 것)를 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="77" />
+            <location filename="../../gui/wizard.py" line="78" />
             <source>Help: the program looks for the EMR on this PC by itself. If it finds nothing, ask the EMR company where its database is.</source>
             <translation>도움말: 프로그램이 이 PC에서 EMR을 스스로 찾습니다. 찾지 못하면 EMR 회사에 데이터베이스가 어디 있는지 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="79" />
+            <location filename="../../gui/wizard.py" line="80" />
             <source>Help: nothing is changed in the EMR. Records that cannot be converted are kept separately, as they are.</source>
             <translation>도움말: EMR의 내용은 전혀 바뀌지 않습니다. 옮길 수 없는 기록은 원래 내용 그대로 별도 보관합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="81" />
+            <location filename="../../gui/wizard.py" line="82" />
             <source>Help: you can stop at any time and continue later; nothing is lost. A USB stick works as the destination too.</source>
             <translation>도움말: 언제든 멈추고 나중에 이어서 할 수 있으며 잃어버리는 것은 없습니다. USB 메모리에 저장해도 됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="83" />
+            <location filename="../../gui/wizard.py" line="84" />
             <source>Help: every record of the EMR must be accounted for here before the file is sent.</source>
             <translation>도움말: 보내기 전에 EMR의 모든 기록이 빠짐없이 들어 있는지 여기서 확인합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="84" />
+            <location filename="../../gui/wizard.py" line="85" />
             <source>Help: sending can be paused and continued. Without internet here, carry the file to another PC on a USB stick.</source>
             <translation>도움말: 보내기는 일시 정지했다가 이어서 할 수 있습니다. 이 PC에 인터넷이 없으면 USB 메모리로 다른 PC에 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/wizard.py" line="86" />
+            <location filename="../../gui/wizard.py" line="87" />
             <source>Help: print the transfer report, sign or seal it, and hand it to the health centre (보건소) with the receipt number.</source>
             <translation>도움말: 이관 보고서를 인쇄해 서명하거나 도장을 찍고, 접수번호와 함께 관할 보건소에 제출하세요.</translation>
         </message>
@@ -728,87 +728,87 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../gui/pages/scan.py" line="24" />
+            <location filename="../../gui/pages/scan.py" line="25" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="25" />
+            <location filename="../../gui/pages/scan.py" line="26" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="27" />
+            <location filename="../../gui/pages/scan.py" line="28" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="28" />
+            <location filename="../../gui/pages/scan.py" line="29" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="31" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="31" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="31" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="31" />
+            <location filename="../../gui/pages/scan.py" line="32" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="33" />
+            <location filename="../../gui/pages/scan.py" line="34" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="38" />
+            <location filename="../../gui/pages/scan.py" line="39" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="39" />
+            <location filename="../../gui/pages/scan.py" line="40" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="40" />
+            <location filename="../../gui/pages/scan.py" line="41" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="70" />
+            <location filename="../../gui/pages/scan.py" line="71" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="88" />
+            <location filename="../../gui/pages/scan.py" line="90" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="103" />
+            <location filename="../../gui/pages/scan.py" line="105" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="122" />
+            <location filename="../../gui/pages/scan.py" line="124" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="128" />
+            <location filename="../../gui/pages/scan.py" line="130" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -1213,67 +1213,67 @@ Valid from {start} to {end}</source>
     <context>
         <name>UploadPage</name>
         <message>
-            <location filename="../../gui/pages/upload.py" line="26" />
+            <location filename="../../gui/pages/upload.py" line="33" />
             <source>Send</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="27" />
+            <location filename="../../gui/pages/upload.py" line="34" />
             <source>Send the sealed file to the national storage system, or carry it to another PC.</source>
             <translation>봉인 파일을 진료기록보관시스템으로 보내거나, 다른 PC로 옮겨서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="28" />
+            <location filename="../../gui/pages/upload.py" line="35" />
             <source>Send it &amp;now over the internet</source>
             <translation>지금 인터넷으로 보내기(&amp;N)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="29" />
+            <location filename="../../gui/pages/upload.py" line="36" />
             <source>&amp;Carry the file to another PC (USB stick)</source>
             <translation>다른 PC로 파일 옮기기 — USB 메모리(&amp;C)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="35" />
+            <location filename="../../gui/pages/upload.py" line="42" />
             <source>&amp;Upload</source>
             <translation>보내기(&amp;U)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="36" />
+            <location filename="../../gui/pages/upload.py" line="43" />
             <source>&amp;Pause</source>
             <translation>일시 정지(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="39" />
+            <location filename="../../gui/pages/upload.py" line="46" />
             <source>Upload progress</source>
             <translation>보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="40" />
+            <location filename="../../gui/pages/upload.py" line="47" />
             <source>Upload speed and time left</source>
             <translation>보내기 속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="41" />
+            <location filename="../../gui/pages/upload.py" line="48" />
             <source>Upload state</source>
             <translation>보내기 상태</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="42" />
+            <location filename="../../gui/pages/upload.py" line="49" />
             <source>How to carry the file</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="49" />
+            <location filename="../../gui/pages/upload.py" line="56" />
             <source>Store &amp;address:</source>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="80" />
+            <location filename="../../gui/pages/upload.py" line="87" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="86" />
+            <location filename="../../gui/pages/upload.py" line="93" />
             <source>1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.
 2. On a PC with internet, install this program, choose "Send a sealed file brought from another PC" on its first page and pick the file on the USB stick.
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -1282,84 +1282,89 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 진료기록보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="96" />
+            <location filename="../../gui/pages/upload.py" line="103" />
             <source>Continuing the transfer: press Resume and sending goes on from where the store stopped.</source>
             <translation>이어서 합니다: [이어서 보내기]를 누르면 보관시스템이 받은 곳부터 계속 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="120" />
+            <location filename="../../gui/pages/upload.py" line="127" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="131" />
+            <location filename="../../gui/pages/upload.py" line="138" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="137" />
+            <location filename="../../gui/pages/upload.py" line="144" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="138" />
+            <location filename="../../gui/pages/upload.py" line="145" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="139" />
+            <location filename="../../gui/pages/upload.py" line="146" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="140" />
+            <location filename="../../gui/pages/upload.py" line="147" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="141" />
+            <location filename="../../gui/pages/upload.py" line="148" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="142" />
+            <location filename="../../gui/pages/upload.py" line="149" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="147" />
+            <location filename="../../gui/pages/upload.py" line="154" />
             <source>Retrying automatically: {reason}.</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="152" />
+            <location filename="../../gui/pages/upload.py" line="159" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="167" />
+            <location filename="../../gui/pages/upload.py" line="174" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="171" />
-            <location filename="../../gui/pages/upload.py" line="180" />
+            <location filename="../../gui/pages/upload.py" line="178" />
+            <location filename="../../gui/pages/upload.py" line="187" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="182" />
+            <location filename="../../gui/pages/upload.py" line="193" />
+            <source>The store holds the whole file but gives no receipt. Keep the bundle until the store confirms in writing that it has it.</source>
+            <translation>보관시스템이 파일 전체를 받았지만 접수증을 주지 않습니다. 보관시스템이 받았다고 서면으로 확인해 줄 때까지 이관 파일을 지우지 말고 보관하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="197" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="191" />
+            <location filename="../../gui/pages/upload.py" line="206" />
             <source>Paused.</source>
             <translation>일시 정지됨.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="94" />
-            <location filename="../../gui/pages/upload.py" line="192" />
+            <location filename="../../gui/pages/upload.py" line="101" />
+            <location filename="../../gui/pages/upload.py" line="207" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
