@@ -36,7 +36,7 @@ from typing import Any
 ROWS_PER_PATIENT = 113
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 FETCH_SIZE = 5000
-CACHE_VERSION = "1"  # bump when the demo generator changes what it writes
+CACHE_VERSION = "2"  # bump when the demo generator changes what it writes (2: unmapped tables/columns)
 
 
 def _peak_rss_mb() -> float:
@@ -115,10 +115,13 @@ def measure_raw_odbc(connection_string: str) -> dict[str, Any]:
 
 def measure_export(database: Path | None, odbc: str | None = None, attachments: Path | None = None) -> dict[str, Any]:
     from emr_exporter.connectors import load_connector
+    from emr_exporter.connectors.spec import load_spec
     from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
     from emr_exporter.sources.base import open_source
 
-    spec = load_connector("demo", ())
+    # --compare-with: the older code reads the older demo connector (its own checkout's folder).
+    folder = os.environ.get("EMR_BENCH_CONNECTOR")
+    spec = load_spec(Path(folder)) if folder else load_connector("demo", ())
     source = open_source(database=database, odbc=odbc)
     if attachments is None and database is not None:
         attachments = database.parent / "demo-attachments"
@@ -130,7 +133,15 @@ def measure_export(database: Path | None, odbc: str | None = None, attachments: 
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     source.close()
     totals = run.reconciliation.totals
+    with sqlite3.connect(database) if database is not None else _no_db() as conn:
+        # Every row of every table in the database: the same yardstick for code that carries the
+        # tables no entity reads and code that does not.
+        database_rows = sum(conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) if conn else 0
     return {
+        "database_rows": database_rows,
+        "database_rows_per_s": database_rows / elapsed,
+        "database_rows_per_cpu_s": database_rows / cpu,
         "rows": totals["source_rows"],
         "exported": totals["exported"],
         "quarantined": totals["quarantined"],
@@ -145,12 +156,61 @@ def measure_export(database: Path | None, odbc: str | None = None, attachments: 
     }
 
 
-def _child(kind: str, *targets: str) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter; its JSON result is the last stdout line."""
+class _no_db:
+    """Stands in for a SQLite connection when the export reads over ODBC (no database row count)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _child(kind: str, *targets: str, checkout: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; its JSON result is the last stdout line.
+
+    ``checkout``: run it with another checkout's ``src`` (and its demo connector) instead of this one.
+    """
+    env = dict(os.environ)
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout / "src")
+        env["EMR_BENCH_CONNECTOR"] = str(checkout / "connectors" / "demo")
     completed = subprocess.run(
-        [sys.executable, __file__, "--child", kind, *targets], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--child", kind, *targets], check=True, capture_output=True, text=True, env=env
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def compare(work: Path, exponents: list[int], before: Path, repeat: int) -> None:
+    """Before/after on the same database, interleaved (before, after, before, after, ...): the export
+    rate as every row of every table per second, wall and CPU, and peak RSS. The machine is shared, so
+    each pair runs back to back and the spread over ``repeat`` pairs is reported."""
+    results: list[dict[str, Any]] = []
+    for exponent in exponents:
+        database = clinic_for(work, exponent)
+        attachments = str(database.parent / "demo-attachments")
+        for round_no in range(repeat):
+            pair = {}
+            for label, checkout in (("before", before), ("after", None)):
+                pair[label] = _child("export-sqlite", str(database), attachments, checkout=checkout)
+            ratio = pair["after"]["database_rows_per_s"] / pair["before"]["database_rows_per_s"]
+            ratio_cpu = pair["after"]["database_rows_per_cpu_s"] / pair["before"]["database_rows_per_cpu_s"]
+            results.append({"size": f"1e{exponent}", "round": round_no + 1, **pair,
+                            "after_vs_before": ratio, "after_vs_before_cpu": ratio_cpu})
+            print(
+                f"1e{exponent} round {round_no + 1}: database rows {pair['after']['database_rows']}  "
+                f"before {pair['before']['database_rows_per_s']:.0f} rows/s "
+                f"(CPU {pair['before']['database_rows_per_cpu_s']:.0f}, RSS {pair['before']['peak_rss_mb']:.0f} MB)  "
+                f"after {pair['after']['database_rows_per_s']:.0f} rows/s "
+                f"(CPU {pair['after']['database_rows_per_cpu_s']:.0f}, RSS {pair['after']['peak_rss_mb']:.0f} MB)  "
+                f"after/before {ratio:.1%} wall, {ratio_cpu:.1%} CPU",
+                flush=True,
+            )
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    sizes = "-".join(f"1e{e}" for e in exponents)
+    out = RESULTS_DIR / f"export-compare-{dt.date.today().isoformat()}-{sizes}.json"
+    out.write_text(json.dumps({"machine": _machine(), "before": str(before), "results": results}, indent=1) + "\n")
+    print(f"results written to {out}")
 
 
 def _machine() -> dict[str, Any]:
@@ -180,6 +240,10 @@ def main() -> None:
         "--odbc", action="append", default=[], metavar="CONNECTION_STRING",
         help="also measure a copy of each clinic loaded into this ODBC database (needs emr_exporter.demo.load)",
     )
+    parser.add_argument("--compare-with", type=Path, metavar="CHECKOUT",
+                        help="measure this other checkout's export against this one's, interleaved, on the same "
+                             "clinics (e.g. `git archive <commit> | tar -x -C /tmp/before`)")
+    parser.add_argument("--repeat", type=int, default=3, help="before/after pairs per size with --compare-with")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -201,6 +265,9 @@ def main() -> None:
     exponents = [int(x) for x in args.sizes.split(",") if x]
     if args.include_10m and 7 not in exponents:
         exponents.append(7)
+    if args.compare_with is not None:
+        compare(args.work, exponents, args.compare_with.resolve(), args.repeat)
+        return
     results: list[dict[str, Any]] = []
     for exponent in exponents:
         database = clinic_for(args.work, exponent)

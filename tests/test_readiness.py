@@ -156,15 +156,22 @@ def test_visit_and_patient_documents_are_counted_exactly(
     assert (stays.candidates, stays.issuable, stays.gaps) == (inpatient, inpatient, [])
 
     patients = scalar(demo_clinic, f"SELECT COUNT(*) FROM PT_MASTER WHERE PT_NO NOT IN {bad_patient}")
+    # A note kept without its (broken, optional) chief complaint: its patient lacks one for a chart copy.
+    no_cc = "(" + ",".join(d.key for d in demo_clinic.planted_field_defects if d.column == "CC") + ")"
     authored_by_unlicensed = scalar(
         demo_clinic,
-        "SELECT COUNT(DISTINCT C.PT_NO) FROM CHART_REC C JOIN DOCTOR R ON R.DR_ID = C.DR_ID"
-        f" WHERE R.LIC_NO IS NULL AND C.REC_NO NOT IN {bad_note}",
+        f"SELECT COUNT(*) FROM PT_MASTER WHERE PT_NO NOT IN {bad_patient} AND ("
+        f"PT_NO IN (SELECT PT_NO FROM CHART_REC WHERE REC_NO IN {no_cc}) "
+        # a patient row kept without its broken birth date that has no chart at all (the planted one)
+        "OR PT_NO NOT IN (SELECT PT_NO FROM VISIT WHERE PT_NO IS NOT NULL) "
+        "OR PT_NO IN (SELECT C.PT_NO FROM CHART_REC C JOIN DOCTOR R ON R.DR_ID = C.DR_ID"
+        f" WHERE R.LIC_NO IS NULL AND C.REC_NO NOT IN {bad_note}))",
     )
     chart_copy = readiness.document("medical-record-copy")
     assert (chart_copy.candidates, chart_copy.issuable) == (patients, patients - authored_by_unlicensed)
     visits = readiness.document("outpatient-confirmation")
-    assert (visits.candidates, visits.issuable) == (patients, patients)
+    births = sum(1 for d in demo_clinic.planted_field_defects if d.column == "BIRTH_YMD")
+    assert (visits.candidates, visits.issuable) == (patients, patients - births)
 
     opinions = scalar(demo_clinic, "SELECT COUNT(*) FROM CERT_ISSUE WHERE CERT_KIND = '소견서'")
     assert readiness.document("opinion").candidates == opinions

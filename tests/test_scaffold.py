@@ -89,11 +89,15 @@ def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_cl
     ))
     assert outcome.dry_run and outcome.reconciliation.balanced
     totals = outcome.reconciliation.totals
-    # The scaffold does not guess the clinical-record tables yet (allergies, vaccinations …): every other
-    # table is read and reconciles.
+    # The scaffold does not guess the clinical-record tables yet (allergies, vaccinations …): those, and
+    # every other table no entity reads (logs, EMR_META, ...), are carried raw.
+    fates = {t["name"]: t["fate"] for t in outcome.reconciliation.inventory}
+    assert set(fates) == {table.lower() for table in demo_clinic.source_rows}
+    assert all(fates[t.lower()] == "carried" for t in CLINICAL_TABLES)
     assert totals["source_rows"] == sum(
-        n for table, n in demo_clinic.source_rows.items()
-        if table not in ("EMR_META", "CLINIC_INFO", *CLINICAL_TABLES))
+        n for table, n in demo_clinic.source_rows.items() if fates[table.lower()] == "entities")
+    assert outcome.reconciliation.table_totals["carried"] == sum(
+        n for table, n in demo_clinic.source_rows.items() if fates[table.lower()] == "carried") > 0
     assert totals["exported"] + totals["quarantined"] == totals["source_rows"]
     # Every planted dirty row is still caught (the scaffold may quarantine more, never fewer).
     assert totals["quarantined"] >= len([d for d in demo_clinic.planted_defects if d.table not in CLINICAL_TABLES])

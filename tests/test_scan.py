@@ -65,6 +65,12 @@ def test_scan_predicts_exactly_what_the_export_quarantines(demo_clinic: DemoClin
                 for e in outcome.reconciliation.entities}
     scanned = {e.entity: (e.source_rows, e.will_export, e.will_quarantine, dict(e.reasons)) for e in report.entities}
     assert scanned == exported
+    # The scan is the export without the bundle: the whole reconciliation is the same, cells, field
+    # defects, carried tables and the inventory included.
+    assert report.reconciliation == outcome.reconciliation.to_dict()
+    assert report.reconciliation["field_defects"] and report.reconciliation["tables"]
+    assert {e.entity: dict(e.field_defects) for e in report.entities} == {
+        e.entity: dict(e.field_defects) for e in outcome.reconciliation.entities}
     assert report.totals == {
         "source_rows": outcome.reconciliation.totals["source_rows"],
         "will_export": outcome.reconciliation.totals["exported"],

@@ -164,7 +164,9 @@ def create_hwanja_clinic(path: Path, *, patients: int = 30, seed: int = 15) -> S
     clinic.facts["early_payment"] = (str(sunap_no), "2023-03-02")
     sunap_no += 1
     c.execute("INSERT INTO SUNAP VALUES (?,?,?,?,?,?,?)", [sunap_no, early_visit, 0, "만원", 0, 0, 0])
-    dirty["SUNAP"][str(sunap_no)] = "invalid-number"
+    # An optional amount that is no number: since field-level quarantine the receipt is kept without its
+    # total (the raw text is carried in data/raw/columns with the reason), so it is not a dirty row.
+    clinic.facts["bad_total"] = str(sunap_no)
     c.execute("INSERT INTO JINDAN VALUES (?,?,?,?,?,?)", [4242, 1, "J00", "급성 비인두염", "1", "2022.01.01"])
     dirty["JINDAN"]["4242|1"] = "orphan"
     conn.commit()

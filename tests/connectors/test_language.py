@@ -112,6 +112,9 @@ def test_every_row_reconciles_with_exactly_the_planted_dirty_rows(file_export: E
     assert rec.balanced
     got = {e.entity: (e.source_rows, e.exported, dict(e.reasons)) for e in rec.entities}
     assert got == expected_reconciliation(clinic)
+    # "만원" in the optional total: a field defect, the receipt itself exported.
+    assert {e.entity: dict(e.field_defects) for e in rec.entities if e.field_defects} == {
+        "receipt": {"invalid-number": 1}}
     assert sum(len(v) for v in clinic.dirty.values()) >= 10  # the test would prove little without dirt
     # the complaint section reads the visit rows again: reconciled on its own line, counted once in the totals
     lines = {e.entity: e for e in rec.entities}
@@ -152,7 +155,8 @@ def test_split_rrn_two_digit_years_epochs_and_amounts(file_export: Exported, cli
     assert receipts[key].issued == dt.date.fromisoformat(day)
     assert receipts[key].total == Decimal("4500")
     assert all(r.number == f"S-{r.provenance.key}" for r in receipts.values())  # an expr, per engine
-    assert all(r.total == r.covered_patient + r.covered_insurer for r in receipts.values())
+    assert receipts[clinic.facts["bad_total"]].total is None  # "만원": dropped, carried raw
+    assert all(r.total == r.covered_patient + r.covered_insurer for r in receipts.values() if r.total is not None)
     memos = file_export.of(model.ChartNote, "MEMO")
     assert memos[0].recorded == dt.datetime(2021, 3, 1, 11, 0)  # epoch seconds → clinic wall-clock time
 

@@ -450,4 +450,10 @@ def test_pre_export_scan_predicts_the_reconciliation(openemr: OpenEmrDatabase, e
         source.close()
     predicted = {e.entity: (e.source_rows, e.will_export, e.will_quarantine, dict(e.reasons)) for e in report.entities}
     assert predicted == exported.counts()
+    # The scan is the export's own run: cells, field defects, carried tables and the inventory equal too.
+    assert report.reconciliation == exported.reconciliation.to_dict()
+    inventory = {t["name"]: t for t in report.reconciliation["inventory"]}
+    assert {t["fate"] for t in inventory.values()} >= {"entities", "carried"}
+    carried = [t for t in inventory.values() if t["fate"] == "carried"]
+    assert carried and sum(t["rows"] for t in carried) == report.reconciliation["table_totals"]["carried"]
     assert report.first_encounter == dt.date(2024, 1, 10) and report.last_encounter == dt.date(2024, 8, 11)

@@ -208,19 +208,20 @@ class _CheckingRun(ExportRun):
         self.resources: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
 
-    def _quarantine(self, row: model.QuarantinedRow, counts: Any, keys: set[str], groups: set[str]) -> Iterator[bytes]:
+    def _quarantine(
+        self, row: model.QuarantinedRow, counts: Any, keys: set[str], groups: set[str], **kwargs: Any
+    ) -> Iterator[bytes]:
         found = _FIELD_IN_REASON.search(row.reason)
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
-        yield from super()._quarantine(row, counts, keys, groups)
+        yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
-    def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:
-        if group.startswith("fhir/"):
-            self.resources[str(obj["resourceType"])] += 1
-            if self.validator is not None:
-                problem = self.validator(dict(obj))
-                if problem:
-                    self.problems[f"{obj['resourceType']}: {problem}"] += 1
-        yield from super()._add(group, obj, groups)
+    def _add_resource(self, resource: Mapping[str, Any], line: bytes, groups: set[str]) -> Iterator[bytes]:
+        self.resources[str(resource["resourceType"])] += 1
+        if self.validator is not None:
+            problem = self.validator(dict(resource))
+            if problem:
+                self.problems[f"{resource['resourceType']}: {problem}"] += 1
+        yield from super()._add_resource(resource, line, groups)
 
 
 def _tables(source: Source) -> dict[str, list[str]]:

@@ -29,12 +29,10 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.connectors import ConnectorSpec, list_connectors
-from emr_exporter.connectors.mapper import EntityMapper
-from emr_exporter.errors import ConnectorSpecError, ExportCancelled, MappingError, SourceError
-from emr_exporter.pipeline import fhir
-from emr_exporter.pipeline.export import BLOB_PAGE_SIZE, ExportRun, ProgressEvent
+from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
+from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream
 from emr_exporter.sources.address import SourceAddress
-from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -344,6 +342,7 @@ class EntityScan:
     will_quarantine: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     example_keys: dict[str, list[str]] = field(default_factory=dict)  # reason code -> a few row keys
+    field_defects: Counter[str] = field(default_factory=Counter)  # rows kept, one field carried raw
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -353,6 +352,7 @@ class EntityScan:
             "will_export": self.will_export,
             "will_quarantine": self.will_quarantine,
             "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "field_defects": dict(sorted(self.field_defects.items())),
             "example_keys": {k: list(v) for k, v in sorted(self.example_keys.items())},
         }
 
@@ -377,6 +377,8 @@ class ScanReport:
     last_encounter: dt.date | None = None
     sample_patient: SamplePatient | None = None
     attachment_bytes: int = 0  # bytes of the attachments that will be exported (for the free-space check)
+    #: The export's reconciliation as the scan computed it (cells, carried tables, inventory).
+    reconciliation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -403,11 +405,41 @@ class ScanReport:
             },
             "entities": [e.to_dict() for e in self.entities],
             "attachment_bytes": self.attachment_bytes,
+            "cells": self.reconciliation.get("cells", {}),
+            "field_defects": self.reconciliation.get("field_defects", {}),
+            "tables": self.reconciliation.get("tables", []),
+            "inventory": self.reconciliation.get("inventory", []),
         }
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+class _ScanObserver:
+    """Collects what the scan shows (dates, a sample patient, attachment bytes) from exported records."""
+
+    def __init__(self, report: ScanReport) -> None:
+        self.report = report
+
+    def observe(self, record: model.Record) -> None:
+        report = self.report
+        if isinstance(record, model.Encounter):
+            day = _as_date(record.start)
+            if report.first_encounter is None or day < report.first_encounter:
+                report.first_encounter = day
+            if report.last_encounter is None or day > report.last_encounter:
+                report.last_encounter = day
+        elif isinstance(record, model.Patient) and report.sample_patient is None:
+            report.sample_patient = SamplePatient(
+                chart_number=record.chart_number, name=record.name, sex=record.sex, birth_date=record.birth_date,
+                rrn_masked=model.mask_rrn(record.rrn),
+            )
+        elif isinstance(record, model.Attachment):
+            report.attachment_bytes += _attachment_size(record) or 0
+
+    def report_members(self) -> list[tuple[str, bytes]]:
+        return []
 
 
 def scan(
@@ -419,45 +451,43 @@ def scan(
     cancel: threading.Event | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> ScanReport:
-    """Run the export's mapping over every row without building anything; see the module docstring.
+    """Run the whole export over every row, keeping only its counts; see the module docstring.
 
-    Progress events have stage ``"scan"`` (per entity, rows done of the entity's total). Raises the
-    same errors the export's counting step raises (a non-unique key, rows a query would leave behind).
+    The very same :class:`ExportRun` as the export (FHIR built and checked, carried tables read, the bag
+    stream hashed and thrown away), so its prediction equals the export's reconciliation exactly, field
+    defects and output checks included. Progress events have stage ``"scan"`` (per entity, rows done of
+    the entity's total). Raises what the export's counting step raises.
     """
-    placeholder = model.Institution(code="00000000", name="scan")  # counting and mapping never read it
+    placeholder = model.Institution(code="00000000", name="scan")  # only the Organization resource reads it
+    report = ScanReport(connector=spec.name, source_label=source.label)
+
+    def relay(event: ProgressEvent) -> None:
+        if progress is not None and event.stage == "export":
+            progress(ProgressEvent("scan", event.entity, event.done, event.total))
+
+    def example(row: model.QuarantinedRow) -> None:
+        examples = examples_by_entity.setdefault(row.entity, {}).setdefault(row.reason_code, [])
+        if len(examples) < EXAMPLE_KEYS:
+            examples.append(model.display_key(row.provenance.key))
+
+    examples_by_entity: dict[str, dict[str, list[str]]] = {}
     run = ExportRun(
         spec, source, institution=placeholder, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-        attachments_root=attachments_root, cancel=cancel, page_size=page_size,
+        attachments_root=attachments_root, cancel=cancel, page_size=page_size, observers=[_ScanObserver(report)],
+        progress=relay,
     )
-    report = ScanReport(connector=spec.name, source_label=source.label)
-    counts = run.count_all()
-    quarantined_keys: dict[str, set[str]] = {}
-    for name, (total, null_keys) in counts.items():
-        entity = spec.entities[name]
-        result = EntityScan(entity=name, table=entity.table, source_rows=total)
-        report.entities.append(result)
-        keys = quarantined_keys.setdefault(name, set())
-        # The same mapper, joined SQL and duplicate detection the export uses (export.ExportRun).
-        mapper = EntityMapper(
-            spec, entity, attachments_root=attachments_root, quarantined_keys=quarantined_keys,
-            duplicate_values=run._duplicate_values(entity), hook=run.hook,
-        )
-        has_blobs = any(f.type == "blob" for f in entity.fields.values())
-        entity_page = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else page_size)
-        done = 0
-        for page in iter_keyset(source, run._joined_sql(entity), entity.key, entity_page):
-            if cancel is not None and cancel.is_set():
-                raise ExportCancelled("The scan was cancelled. Nothing was written.")
-            for row in page:
-                _scan_row(mapper.map_row(row), report, result, keys, placeholder)
-            done += len(page)
-            if progress is not None:
-                progress(ProgressEvent("scan", name, done, total))
-        if null_keys:
-            result.will_quarantine += null_keys
-            result.reasons["null-key"] += null_keys
-        if progress is not None:
-            progress(ProgressEvent("scan", name, total, total))
+    run.on_quarantine = example
+    try:
+        digest_stream(run.stream())
+    except ExportCancelled:
+        raise ExportCancelled("The scan was cancelled. Nothing was written.") from None
+    for e in run.reconciliation.entities:
+        report.entities.append(EntityScan(
+            entity=e.entity, table=e.table, source_rows=e.source_rows, will_export=e.exported,
+            will_quarantine=e.quarantined, reasons=Counter(e.reasons),
+            example_keys=examples_by_entity.get(e.entity, {}), field_defects=Counter(e.field_defects),
+        ))
+    report.reconciliation = run.reconciliation.to_dict()
     return report
 
 
@@ -472,50 +502,6 @@ def _attachment_size(attachment: model.Attachment) -> int | None:
     except OSError:
         return None
     return size if os.access(content.path, os.R_OK) else None
-
-
-def _scan_row(
-    mapped: model.Record | model.QuarantinedRow, report: ScanReport, result: EntityScan, keys: set[str],
-    institution: model.Institution,
-) -> None:
-    if not isinstance(mapped, model.QuarantinedRow):
-        # A record FHIR cannot hold (e.g. a status its value set has no code for) is quarantined by the
-        # export when it builds the resources: build them here too, and drop them.
-        try:
-            fhir.to_fhir(mapped, institution=institution)
-        except MappingError as exc:
-            mapped = model.QuarantinedRow(
-                entity=result.entity, provenance=mapped.provenance, reason_code="unmappable", reason=str(exc), raw={},
-            )
-    if isinstance(mapped, model.Attachment):
-        size = _attachment_size(mapped)
-        if size is None:  # the export quarantines it when opening the file fails
-            mapped = model.QuarantinedRow(
-                entity=result.entity, provenance=mapped.provenance, reason_code="file-unreadable",
-                reason="the attachment file cannot be read", raw={},
-            )
-        else:
-            report.attachment_bytes += size
-    if isinstance(mapped, model.QuarantinedRow):
-        result.will_quarantine += 1
-        result.reasons[mapped.reason_code] += 1
-        keys.add(mapped.provenance.key)
-        examples = result.example_keys.setdefault(mapped.reason_code, [])
-        if len(examples) < EXAMPLE_KEYS:
-            examples.append(model.display_key(mapped.provenance.key))
-        return
-    result.will_export += 1
-    if isinstance(mapped, model.Encounter):
-        day = _as_date(mapped.start)
-        if report.first_encounter is None or day < report.first_encounter:
-            report.first_encounter = day
-        if report.last_encounter is None or day > report.last_encounter:
-            report.last_encounter = day
-    elif isinstance(mapped, model.Patient) and report.sample_patient is None:
-        report.sample_patient = SamplePatient(
-            chart_number=mapped.chart_number, name=mapped.name, sex=mapped.sex, birth_date=mapped.birth_date,
-            rrn_masked=model.mask_rrn(mapped.rrn),
-        )
 
 
 def scan_database(

@@ -108,5 +108,15 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         click.echo(f"{e.entity:<16}{e.source_rows:>10}{e.will_export:>10}{e.will_quarantine:>12}  {reasons}")
     t = report.totals
     click.echo(f"{'total':<16}{t['source_rows']:>10}{t['will_export']:>10}{t['will_quarantine']:>12}")
+    rec = report.reconciliation
+    if rec.get("field_defects"):
+        defects = ", ".join(f"{code} {n}" for code, n in rec["field_defects"].items())
+        click.echo(f"Fields that will be dropped (row kept, value carried raw): {defects}")
+    for table in rec.get("tables", []):
+        click.echo(f"Table {table['table']}: no entity reads it; {table['source_rows']} rows will be carried raw.")
+    if rec.get("cells"):
+        c = rec["cells"]
+        click.echo(f"Cells: {c['source']} = {c['mapped']} mapped + {c['carried_raw']} carried raw + "
+                   f"{c['quarantined']} in quarantined rows.")
     if report.first_encounter and report.last_encounter:
         click.echo(f"Visits from {report.first_encounter} to {report.last_encounter}.")

@@ -13,7 +13,15 @@ from typing import Any, cast
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import INTERNAL_PREFIX, ConnectorSpec, EntitySpec, FieldSpec
-from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext, is_empty, to_text
+from emr_exporter.connectors.transforms import (
+    FIELD_LEVEL_REASONS,
+    TRANSFORMS,
+    FieldRepaired,
+    RowRejected,
+    TransformContext,
+    is_empty,
+    to_text,
+)
 from emr_exporter.errors import ConnectorSpecError
 
 #: Prefix of the extra columns the pipeline adds: whether a referenced row exists (and its key),
@@ -109,10 +117,12 @@ class EntityMapper:
         self._seen_duplicates: dict[str, dict[Any, str]] = {name: {} for name in self.duplicate_values}
         self.hook = hook
         # Per-field work decided once per entity rather than once per row (the mapper runs for every
-        # source row): (field name, field, lower-case column or None, transform or None).
+        # source row): (field name, field, lower-case column or None, transform or None, required).
+        # A field the record cannot be built without counts as required even if the connector says not.
+        record_required = set(_required_fields(entity.record_type))
         self._plan = [
             (name, field, field.source_column.lower() if field.source_column is not None else None,
-             TRANSFORMS.get(field.type))
+             TRANSFORMS.get(field.type), field.required or name in record_required)
             for name, field in entity.fields.items()
         ]
         self._key_column = entity.key.lower()
@@ -122,6 +132,16 @@ class EntityMapper:
             if f.type == "ref" and f.ref is not None
             and (f.ref_field is not None or spec.entities[f.ref].composite)
         )
+        #: Columns the mapping reads (lower case): every other column of a row is carried raw. A computed
+        #: field's own columns are not known here, so they are carried too (never lost, at worst twice).
+        self.consumed_columns = frozenset(
+            [entity.key.lower(), *(c.lower() for c in entity.key_columns)]
+            + [f.column.lower() for f in entity.fields.values() if f.column is not None]
+            + [c.lower() for f in entity.fields.values() for c in f.columns]
+        )
+        #: Field defects of the last mapped row: (field, lower-case column, reason code). The field was
+        #: dropped (or visibly repaired) and the row kept; the exact value is carried raw.
+        self.defects: list[tuple[str, str, str]] = []
 
     def ref_table(self, entity_name: str) -> str:
         return self.spec.entities[entity_name].record_table
@@ -130,6 +150,8 @@ class EntityMapper:
         return model.Provenance(self.spec.name, self.entity.table, key_text(row[self._key_column]))
 
     def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
+        if self.defects:
+            self.defects = []
         provenance = self._provenance(row)
         try:
             values = self._values(row)
@@ -169,7 +191,7 @@ class EntityMapper:
         # transform; unrolled over the precomputed plan (hot loop).
         values: dict[str, Any] = {}
         ctx = self.ctx
-        for name, field, column, transform in self._plan:
+        for name, field, column, transform, required in self._plan:
             if column is None:
                 if field.columns:
                     values[name] = self._split_value(row, field)
@@ -195,8 +217,27 @@ class EntityMapper:
             elif field.type == "ref_list":
                 values[name] = self._ref_list(field, TRANSFORMS["ref_list"](raw, field, ctx))
             else:
-                values[name] = (transform or TRANSFORMS[field.type])(raw, field, ctx)
+                try:
+                    values[name] = (transform or TRANSFORMS[field.type])(raw, field, ctx)
+                except FieldRepaired as repaired:
+                    values[name] = repaired.value
+                    self.defects.append((name, self._defect_column(field, column), repaired.reason_code))
+                except RowRejected as rejected:
+                    # Field-level quarantine: a broken optional field drops only itself, not the row
+                    # (and with it the patient's whole chart); its raw value is carried with the reason.
+                    if required or rejected.reason_code not in FIELD_LEVEL_REASONS:
+                        raise
+                    values[name] = None
+                    self.defects.append((name, self._defect_column(field, column), rejected.reason_code))
         return values
+
+    @staticmethod
+    def _defect_column(field: FieldSpec, column: str) -> str:
+        """The source column whose raw value a field defect carries (a look-up's code column, not the
+        pipeline's computed column; a computed field's own columns are carried as unmapped anyway)."""
+        if column.startswith(REF_COLUMN_PREFIX) and field.column is not None:
+            return field.column.lower()
+        return column
 
     def _looked_up(self, row: Mapping[str, Any], field: FieldSpec, found: Any) -> Any:
         """The code table's value; a code the table does not hold quarantines the row (never guessed)."""

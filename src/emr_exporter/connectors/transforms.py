@@ -29,6 +29,39 @@ class RowRejected(Exception):
         self.reason = reason
 
 
+class FieldRepaired(Exception):
+    """Raised by a transform whose value is usable only after a visible repair (control characters).
+
+    The record gets ``value``; the exact source value is carried raw with ``reason_code`` (a field defect).
+    """
+
+    def __init__(self, value: Any, reason_code: str) -> None:
+        super().__init__(reason_code)
+        self.value = value
+        self.reason_code = reason_code
+
+
+#: Reason codes a transform may give that, on an optional field, drop only that field (the row is kept
+#: and the raw value carried beside it); on a required field or a key they still quarantine the row.
+FIELD_LEVEL_REASONS = frozenset({
+    "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
+    "invalid-rrn",
+})
+
+#: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return "\u2421" if code == 0x7F else chr(0x2400 + code)  # ␀ ␇ ␛ ␋ …: visible, and says which
+
+
+def visible_control_characters(text: str) -> str:
+    """``text`` with each forbidden control character replaced by its Unicode control picture."""
+    return _CONTROL.sub(_control_picture, text)
+
+
 @dataclass(frozen=True, slots=True)
 class TransformContext:
     spec: ConnectorSpec
@@ -50,13 +83,18 @@ _KCD_EDITIONS: tuple[tuple[dt.date, str], ...] = (
 )
 
 
+#: Trailing padding removed from text (CHAR columns pad with spaces). Not str.rstrip()'s whole set: that
+#: would silently drop trailing control characters (VT, FF, \x1c-\x1f), which are repaired visibly instead.
+_TRAILING = " \t\r\n\u00a0\u3000"
+
+
 def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | bytes) and not value.strip())
 
 
 def _as_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     if type(value) is str:  # the common case first (hot path); same result as the branches below
-        return unicodedata.normalize("NFC", value.rstrip())
+        return unicodedata.normalize("NFC", value.rstrip(_TRAILING))
     if isinstance(value, bytes | bytearray | memoryview):
         try:
             text = bytes(value).decode(ctx.spec.encoding)
@@ -68,7 +106,7 @@ def _as_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
         text = value
     else:
         text = str(value)
-    return unicodedata.normalize("NFC", text.rstrip())
+    return unicodedata.normalize("NFC", text.rstrip(_TRAILING))
 
 
 def to_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
@@ -78,6 +116,8 @@ def to_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
             "lossy-text",
             f"field '{field.name}' holds only '?' marks: the text was lost when it was first stored",
         )
+    if _CONTROL.search(text):
+        raise FieldRepaired(visible_control_characters(text), "control-characters")
     return text
 
 

@@ -191,7 +191,13 @@ class DemoClinic:
     path: Path
     attachments_root: Path
     source_rows: dict[str, int] = field(default_factory=dict)
+    #: Rows the export must quarantine (a defect in a required field, a key or a reference).
     planted_defects: list[PlantedDefect] = field(default_factory=list)
+    #: Rows the export must keep, each with one optional field dropped or visibly repaired (a field
+    #: defect: the raw value goes to data/raw/columns with ``reason_code``).
+    planted_field_defects: list[PlantedDefect] = field(default_factory=list)
+    #: The patient (PT_NO) whose only defect is an impossible optional birth date, with a full chart.
+    broken_field_patient: int | None = None
 
 
 # --- synthetic vocabulary --------------------------------------------------------------------------
@@ -375,6 +381,10 @@ _PATIENT_DEFECTS: dict[str, tuple[str, str]] = {
     "pt-duplicate": ("duplicate", "CHART_NO"),
     "pt-duplicate-2": ("duplicate", "CHART_NO"),
 }
+#: Planted defects in optional fields: since field-level quarantine these rows are exported without the
+#: field (kept raw with its reason), so they are field defects, not quarantined rows.
+_FIELD_LEVEL_KINDS = frozenset({"diag-bad-bytes", "diag-lossy", "note-bad-bytes", "note-lossy", "imaging-lossy",
+                                "pt-zero-birth"})
 _BAD_CP949 = b"\xb1\xe8\x80\xff"  # 김 then bytes that are no CP949 character
 _ORPHAN_KEY_BASE = 900_000_000  # keys no row will ever have
 
@@ -391,6 +401,7 @@ class _Builder:
         self.counts: dict[str, int] = dict.fromkeys(_TABLE_COLUMNS, 0)
         self.next_key: dict[str, int] = dict.fromkeys(_TABLE_COLUMNS, 0)
         self.defects: list[PlantedDefect] = []
+        self.field_defects: list[PlantedDefect] = []
         self.receipt_serial: dict[str, int] = {}
         self.cert_serial: dict[int, int] = {}
         self.orphans = 0
@@ -427,8 +438,9 @@ class _Builder:
         for table in _TABLE_COLUMNS:
             self.flush(table)
 
-    def plant(self, table: str, key: object, reason: str, column: str) -> None:
-        self.defects.append(PlantedDefect(TABLE_ENTITY[table], table, str(key), reason, column))
+    def plant(self, table: str, key: object, reason: str, column: str, *, field_level: bool = False) -> None:
+        planted = PlantedDefect(TABLE_ENTITY[table], table, str(key), reason, column)
+        (self.field_defects if field_level else self.defects).append(planted)
 
     def orphan_key(self) -> int:
         self.orphans += 1
@@ -711,7 +723,7 @@ class _Builder:
             key = self.attachment(pt_no, visit_no, when, bad_path)
         else:  # pragma: no cover - a typo in _CHILD_DEFECTS
             raise ValueError(kind)
-        self.plant(table, key, reason, column)
+        self.plant(table, key, reason, column, field_level=kind in _FIELD_LEVEL_KINDS)
 
     def defective_patient(self, kind: str, index: int) -> None:
         reason, column = _PATIENT_DEFECTS[kind]
@@ -733,7 +745,86 @@ class _Builder:
             pt_no, chart_no, name, "F", birth_text, synthetic_rrn(birth, False, pt_no), self.address(),
             self.phone(), None,
         ))
-        self.plant("PT_MASTER", pt_no, reason, column)
+        self.plant("PT_MASTER", pt_no, reason, column, field_level=kind in _FIELD_LEVEL_KINDS)
+
+
+# --- what real EMRs have and connectors forget (issue 13) -----------------------------------------
+# Added after the clinic is built, with SQL over what is there and a generator of its own, so the rows
+# above (and the random draws that make them) are the same as before.
+
+_UNMAPPED_DDL = """
+CREATE TABLE SMS_LOG (SMS_NO INTEGER PRIMARY KEY, PT_NO INTEGER, SEND_DTTM TEXT, PHONE TEXT, MSG BLOB,
+    RESULT_CD TEXT);
+CREATE TABLE AUDIT_LOG (LOG_DTTM TEXT, USER_ID TEXT, ACTION_CD TEXT, TARGET_TBL TEXT, TARGET_KEY TEXT);
+CREATE TABLE PRINT_QUEUE (JOB_NO INTEGER PRIMARY KEY, PRINTER TEXT, DOC BLOB);
+CREATE TABLE TMP_IMPORT (LINE_NO INTEGER PRIMARY KEY, LINE_TXT TEXT);
+ALTER TABLE PT_MASTER ADD COLUMN REMARK BLOB;
+ALTER TABLE PT_MASTER ADD COLUMN DEL_YN TEXT;
+ALTER TABLE PT_MASTER ADD COLUMN REG_DTTM TEXT;
+ALTER TABLE VISIT ADD COLUMN VISIT_TM TEXT;
+ALTER TABLE VISIT ADD COLUMN CC_MEMO TEXT;
+ALTER TABLE RCPT ADD COLUMN CARD_TP TEXT;
+"""
+_REMARKS = ("페니실린 알레르기 있음", "보호자 연락처: 010-0000-0000 (딸)", "휠체어 사용")
+_SMS_TEXTS = ("[햇살가정의원] 내일 진료 예약 안내드립니다.", "[햇살가정의원] 검사 결과가 나왔습니다. 내원 바랍니다.",
+              "[햇살가정의원] 독감 예방접종 안내")
+#: A diagnosis name with BEL, VT, NUL and ESC inside, as a broken EMR screen once stored it.
+CONTROL_CHARACTER_TEXT = "급성\x07비인두염\x0b\x00[감기]\x1b"
+
+
+def _hex(text: str) -> str:
+    return "X'" + text.encode("cp949").hex() + "'"
+
+
+def _add_forgotten_data(conn: sqlite3.Connection, builder: _Builder) -> int:
+    """Unmapped tables and columns, odd keys and control characters; returns the full-chart patient."""
+    for statement in _UNMAPPED_DDL.split(";"):  # executescript would end the open transaction
+        if statement.strip():
+            conn.execute(statement)
+    remark = "CASE PT_NO % 7 " + " ".join(f"WHEN {n} THEN {_hex(t)}" for n, t in enumerate(_REMARKS)) + " END"
+    conn.execute(
+        f"UPDATE PT_MASTER SET REMARK = {remark}, DEL_YN = CASE WHEN PT_NO % 53 = 0 THEN 'Y' ELSE 'N' END, "
+        "REG_DTTM = COALESCE(FIRST_VISIT_YMD, '20140102') || '0930' || substr('0' || (PT_NO % 60), -2)"
+    )
+    conn.execute(
+        "UPDATE VISIT SET VISIT_TM = substr('0' || (9 + VISIT_NO % 9), -2) || substr('0' || (VISIT_NO % 60), -2), "
+        "CC_MEMO = CASE WHEN VISIT_NO % 4 = 0 THEN '재진, 증상 호전' END"
+    )
+    conn.execute("UPDATE RCPT SET CARD_TP = CASE RCPT_SEQ % 3 WHEN 0 THEN '신용' WHEN 1 THEN '체크' END")
+    sms = "CASE V.VISIT_NO % 3 " + " ".join(f"WHEN {n} THEN {_hex(t)}" for n, t in enumerate(_SMS_TEXTS)) + " END"
+    conn.execute(
+        "INSERT INTO SMS_LOG (PT_NO, SEND_DTTM, PHONE, MSG, RESULT_CD) "
+        f"SELECT V.PT_NO, V.VISIT_YMD || '083000', P.TEL, {sms}, CASE WHEN V.VISIT_NO % 11 = 0 THEN 'FAIL' "
+        "ELSE 'OK' END FROM VISIT V JOIN PT_MASTER P ON P.PT_NO = V.PT_NO WHERE V.VISIT_NO % 2 = 0 "
+        "ORDER BY V.VISIT_NO"
+    )
+    conn.execute(
+        "INSERT INTO AUDIT_LOG SELECT VISIT_YMD || '0900', DR_ID, 'VIEW', 'PT_MASTER', CAST(PT_NO AS TEXT) "
+        "FROM VISIT WHERE VISIT_NO % 5 = 0 ORDER BY VISIT_NO"
+    )
+    # The same event logged twice: a keyless table may hold identical rows, and both are carried.
+    conn.execute("INSERT INTO AUDIT_LOG VALUES ('201401020900', 'D001', 'LOGIN', NULL, NULL)")
+    conn.execute("INSERT INTO AUDIT_LOG VALUES ('201401020900', 'D001', 'LOGIN', NULL, NULL)")
+    conn.execute("INSERT INTO PRINT_QUEUE VALUES (1, 'FRONT-DESK', X'25504446')")
+    # Keys the store must still accept: empty, padded (alone), padded twin of another key, case variant.
+    for key, name in (("", "빈키의사"), ("D005 ", "공백키의사"), ("D002 ", "중복키의사"), ("d001", "소문자키의사")):
+        conn.execute("INSERT INTO DOCTOR VALUES (?, ?, '의사', NULL, '내과')", (key, name))
+    builder.plant("DOCTOR", "D002", "ambiguous-key", "DR_ID")
+    # Control characters inside a diagnosis name (kept raw; FHIR gets visible control pictures).
+    planted = {(d.table, d.key) for d in builder.defects + builder.field_defects}
+    diag_no = next(n for (n,) in conn.execute("SELECT DIAG_NO FROM DIAG ORDER BY DIAG_NO")
+                   if ("DIAG", str(n)) not in planted)
+    conn.execute("UPDATE DIAG SET DIAG_NM = ? WHERE DIAG_NO = ?", (CONTROL_CHARACTER_TEXT.encode("cp949"), diag_no))
+    builder.plant("DIAG", diag_no, "control-characters", "DIAG_NM", field_level=True)
+    # A patient with a full chart whose only defect is an impossible (optional) birth date.
+    busiest = next(n for (n,) in conn.execute(
+        "SELECT PT_NO FROM VISIT WHERE PT_NO IN (SELECT PT_NO FROM PT_MASTER) GROUP BY PT_NO "
+        "ORDER BY COUNT(*) DESC, PT_NO") if ("PT_MASTER", str(n)) not in planted)
+    conn.execute("UPDATE PT_MASTER SET BIRTH_YMD = '19850229' WHERE PT_NO = ?", (busiest,))
+    builder.plant("PT_MASTER", busiest, "invalid-date", "BIRTH_YMD", field_level=True)
+    for table in ("DOCTOR", "SMS_LOG", "AUDIT_LOG", "PRINT_QUEUE", "TMP_IMPORT"):
+        builder.counts[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return int(busiest)
 
 
 def create_demo_clinic(
@@ -775,8 +866,10 @@ def create_demo_clinic(
                 builder.defective_patient(kind, index)
         builder.clinical.finish()
         builder.flush_all()
+        broken_field_patient = _add_forgotten_data(conn, builder)
         conn.execute("COMMIT")
     finally:
         conn.close()
     source_rows = {table: count for table, count in builder.counts.items()}
-    return DemoClinic(path, attachments_root, source_rows, builder.defects)
+    return DemoClinic(path, attachments_root, source_rows, builder.defects, builder.field_defects,
+                      broken_field_patient)

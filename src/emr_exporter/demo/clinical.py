@@ -20,7 +20,7 @@ class _Builder(Protocol):
 
     def key(self, table: str) -> int: ...
     def add(self, table: str, row: tuple[object, ...]) -> None: ...
-    def plant(self, table: str, key: object, reason: str, column: str) -> None: ...
+    def plant(self, table: str, key: object, reason: str, column: str, *, field_level: bool = False) -> None: ...
     def name(self, index: int) -> bytes: ...
     def certificate(self, visit_no: int, pt_no: int, chart_no: str, when: dt.date, kind: str, dr_id: str,
                     discharge: dt.date | None) -> None: ...
@@ -301,7 +301,9 @@ class ClinicalBuilder:
         else:  # coverage-bad-date
             key = b.key(table)
             b.add(table, (key, self.pt_no, "H", "국민건강보험공단", "51234567890", None, "1", "20220230", None, "Y"))
-        b.plant(table, key, reason, column)
+        # FROM_YMD is optional: since field-level quarantine the coverage period is kept without its start
+        # (the raw text carried with the reason), a field defect rather than a quarantined row.
+        b.plant(table, key, reason, column, field_level=kind == "coverage-bad-date")
 
     # -- at the end --
     def finish(self) -> None:

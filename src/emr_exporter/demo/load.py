@@ -52,7 +52,10 @@ _TYPES: dict[str, _TypeMap] = {
     "mssql": _TypeMap("BIGINT", "NVARCHAR(MAX)", "NVARCHAR(450)", "VARBINARY(MAX)", "FLOAT"),
     "sqlite-odbc": _TypeMap("INTEGER", "TEXT", "TEXT", "BLOB", "REAL"),
 }
-_TABLE_OPTIONS: dict[str, str] = {"mariadb": " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"}
+# NO PAD: 'D002' and 'D002 ' are two keys, as in SQLite (the PAD SPACE utf8mb4_bin calls them equal).
+_TABLE_OPTIONS: dict[str, str] = {
+    "mariadb": " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin",
+}
 
 
 @dataclass

@@ -268,13 +268,10 @@ def outcome_from_summary(bundle_path: Path) -> ExportOutcome:
     Lets the wizard continue at the check / send step after a restart instead of exporting a second
     bundle (the writer's journal is gone once a bundle is sealed).
     """
-    from emr_exporter.pipeline.export import EntityReconciliation
     from emr_exporter.reports.transfer import load_summary
 
     summary = load_summary(bundle_path)
-    reconciliation = Reconciliation([
-        EntityReconciliation.from_dict(e) for e in summary.reconciliation.get("entities", [])
-    ])
+    reconciliation = Reconciliation.from_dict(summary.reconciliation)
     institution = model.Institution(
         code=summary.institution_code, name=summary.institution_name, address=summary.institution_address,
         founder=summary.institution_founder,

@@ -200,6 +200,13 @@ class BagStream:
         line = canonical_json_line(obj)
         return self._sequenced(self._add_ndjson(group, line))
 
+    def add_line(self, group: str, line: bytes) -> Iterator[bytes]:
+        """Like :meth:`add_ndjson` for a line already made by :func:`canonical_json_line` (checked first)."""
+        checked = self._checked_groups.get(group)
+        if checked is None:
+            checked = self._checked_groups[group] = normalise_bag_path(group)
+        return self._sequenced(self._add_ndjson(checked, line))
+
     def flush(self, group: str | None = None) -> Iterator[bytes]:
         """Emit the partial segment of ``group`` (or of every group, sorted) and all pending bytes."""
         only = None if group is None else normalise_bag_path(group)

@@ -11,9 +11,11 @@ quarantined rows. A quarantined row goes verbatim into ``data/raw/<entity>`` wit
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -25,11 +27,22 @@ from typing import Any, Protocol
 from emr_exporter import __version__, model
 from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
 from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
-from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_text
-from emr_exporter.errors import ConfigError, ExportCancelled, ExportError, MappingError, ReconciliationError
+from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
+from emr_exporter.errors import (
+    ConfigError,
+    ExportCancelled,
+    ExportError,
+    MappingError,
+    ReconciliationError,
+    SourceError,
+)
 from emr_exporter.pipeline import fhir
-from emr_exporter.pipeline.bag import BagStream
-from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, iter_keyset, snapshot_generation
+from emr_exporter.pipeline.bag import _CANONICAL_ENCODER, BagStream
+from emr_exporter.pipeline.check import ID_PATTERN, line_problem
+from emr_exporter.pipeline.raw import encode_raw
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
+from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
+from emr_exporter.sources.drivers import caps_for, keyset_page_sql
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -38,6 +51,9 @@ FILE_CHUNK = 1024 * 1024
 
 @dataclass
 class EntityReconciliation:
+    """Rows and cells of one entity: ``source = exported + quarantined`` and
+    ``source cells = mapped + carried raw + quarantined rows' cells``."""
+
     entity: str
     table: str
     source_rows: int
@@ -51,20 +67,30 @@ class EntityReconciliation:
     #: The section whose rows this one reads again (the chief complaint of the visit table): its rows are
     #: reconciled here but not counted twice in the totals.
     rereads: str | None = None
+    source_cells: int = 0
+    mapped_cells: int = 0
+    carried_cells: int = 0  # unmapped columns, dropped or repaired fields, changed keys (data/raw/columns)
+    quarantined_cells: int = 0
+    field_defects: Counter[str] = field(default_factory=Counter)  # reason code -> fields dropped/repaired
 
     @property
     def balanced(self) -> bool:
-        return self.source_rows == self.exported + self.quarantined
+        return (self.source_rows == self.exported + self.quarantined
+                and self.source_cells == self.mapped_cells + self.carried_cells + self.quarantined_cells)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EntityReconciliation:
-        """The inverse of :meth:`to_dict` (a bundle's saved summary)."""
+        """The inverse of :meth:`to_dict` (a bundle's saved summary; older ones lack cells)."""
+        cells = data.get("cells", {})
         return cls(
             entity=data["entity"], table=data["table"], source_rows=data["source_rows"], exported=data["exported"],
             quarantined=data["quarantined"], reasons=Counter(data.get("quarantine_reasons", {})),
             statuses=Counter(data.get("statuses", {})),
             statuses_kept_as_recorded=int(data.get("statuses_kept_as_recorded", 0)),
             rereads=data.get("rereads"),
+            source_cells=cells.get("source", 0), mapped_cells=cells.get("mapped", 0),
+            carried_cells=cells.get("carried_raw", 0), quarantined_cells=cells.get("quarantined", 0),
+            field_defects=Counter(data.get("field_defects", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +101,11 @@ class EntityReconciliation:
             "exported": self.exported,
             "quarantined": self.quarantined,
             "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "cells": {
+                "source": self.source_cells, "mapped": self.mapped_cells, "carried_raw": self.carried_cells,
+                "quarantined": self.quarantined_cells,
+            },
+            "field_defects": dict(sorted(self.field_defects.items())),
             "balanced": self.balanced,
             "statuses": dict(sorted(self.statuses.items())),
             "statuses_kept_as_recorded": self.statuses_kept_as_recorded,
@@ -85,12 +116,41 @@ class EntityReconciliation:
 
 
 @dataclass
-class Reconciliation:
-    entities: list[EntityReconciliation] = field(default_factory=list)
+class TableReconciliation:
+    """A table no entity reads, carried verbatim: ``source rows = carried rows``."""
+
+    table: str
+    source_rows: int
+    columns: int
+    read: str  # "keyset on <column>" | "one ordered pass (no usable key)"
+    member: str  # the NDJSON group under data/, e.g. "raw/tables/SMS_LOG"
+    carried: int = 0
 
     @property
     def balanced(self) -> bool:
-        return all(e.balanced for e in self.entities)
+        return self.source_rows == self.carried
+
+    @property
+    def source_cells(self) -> int:
+        return self.source_rows * self.columns
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table, "source_rows": self.source_rows, "carried": self.carried, "columns": self.columns,
+            "cells": {"source": self.source_cells, "carried_raw": self.carried * self.columns},
+            "read": self.read, "files": f"data/{self.member}.*.ndjson", "balanced": self.balanced,
+        }
+
+
+@dataclass
+class Reconciliation:
+    entities: list[EntityReconciliation] = field(default_factory=list)
+    tables: list[TableReconciliation] = field(default_factory=list)  # carried raw
+    inventory: list[dict[str, Any]] = field(default_factory=list)  # every table and view, with its fate
+
+    @property
+    def balanced(self) -> bool:
+        return all(e.balanced for e in self.entities) and all(t.balanced for t in self.tables)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -102,8 +162,49 @@ class Reconciliation:
             "quarantined": sum(e.quarantined for e in once),
         }
 
+    @property
+    def cell_totals(self) -> dict[str, int]:
+        """Every source cell of every entity and carried table, and where it went."""
+        return {
+            "source": sum(e.source_cells for e in self.entities) + sum(t.source_cells for t in self.tables),
+            "mapped": sum(e.mapped_cells for e in self.entities),
+            "carried_raw": sum(e.carried_cells for e in self.entities)
+            + sum(t.carried * t.columns for t in self.tables),
+            "quarantined": sum(e.quarantined_cells for e in self.entities),
+        }
+
+    @property
+    def table_totals(self) -> dict[str, int]:
+        return {"source_rows": sum(t.source_rows for t in self.tables), "carried": sum(t.carried for t in self.tables)}
+
+    @property
+    def field_defects(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for e in self.entities:
+            total.update(e.field_defects)
+        return dict(sorted(total.items()))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reconciliation:
+        """The inverse of :meth:`to_dict` (a summary written by an earlier run; older ones lack cells)."""
+        entities = [EntityReconciliation.from_dict(e) for e in data.get("entities", [])]
+        tables = [
+            TableReconciliation(
+                table=t["table"], source_rows=t["source_rows"], carried=t["carried"],
+                columns=t["columns"],
+                read=t["read"], member=t["files"].removeprefix("data/").removesuffix(".*.ndjson"),
+            )
+            for t in data.get("tables", [])
+        ]
+        return cls(entities, tables, list(data.get("inventory", [])))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"balanced": self.balanced, "totals": self.totals, "entities": [e.to_dict() for e in self.entities]}
+        return {
+            "balanced": self.balanced, "totals": self.totals, "entities": [e.to_dict() for e in self.entities],
+            "tables": [t.to_dict() for t in self.tables], "table_totals": self.table_totals,
+            "cells": self.cell_totals, "field_defects": self.field_defects,
+            "inventory": self.inventory,
+        }
 
     def table(self) -> str:
         """A plain-text table for the terminal (no patient data: counts and reason codes only)."""
@@ -117,6 +218,30 @@ class Reconciliation:
             )
         t = self.totals
         lines.append(f"{'total':<{width}}{t['source_rows']:>10}{t['exported']:>10}{t['quarantined']:>13}")
+        if self.tables:
+            lines.append("")
+            lines.append(f"{'carried table':<24}{'source':>10}{'carried':>10}  read")
+            for c in self.tables:
+                mark = "" if c.balanced else "  NOT BALANCED"
+                lines.append(f"{c.table:<24}{c.source_rows:>10}{c.carried:>10}  {c.read}{mark}")
+        lines.append("")
+        lines.append(f"{'cells':<16}{'source':>12}{'mapped':>12}{'carried raw':>13}{'quarantined':>13}")
+        for e in self.entities:
+            lines.append(f"{e.entity:<16}{e.source_cells:>12}{e.mapped_cells:>12}{e.carried_cells:>13}"
+                         f"{e.quarantined_cells:>13}")
+        if self.tables:
+            carried = sum(c.carried * c.columns for c in self.tables)
+            lines.append(f"{'carried tables':<16}{sum(c.source_cells for c in self.tables):>12}{0:>12}"
+                         f"{carried:>13}{0:>13}")
+        cells = self.cell_totals
+        lines.append(f"{'total':<16}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
+                     f"{cells['quarantined']:>13}")
+        if self.field_defects:
+            defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
+            lines.append(f"field defects (row kept, field carried raw): {defects}")
+        skipped = [i for i in self.inventory if i.get("fate") == "skipped"]
+        if skipped:
+            lines.append(f"not carried (skipped by the connector, or views): {', '.join(i['name'] for i in skipped)}")
         return "\n".join(lines)
 
 
@@ -124,7 +249,7 @@ class Reconciliation:
 class ProgressEvent:
     """Progress of one stage; ``total`` is the source row count of the entity (0 when unknown)."""
 
-    stage: str  # "count" | "export" | "finish"
+    stage: str  # "count" | "export" | "carry" (a table no entity reads) | "finish"
     entity: str | None
     done: int
     total: int
@@ -161,15 +286,32 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def quarantine_line(row: model.QuarantinedRow) -> dict[str, Any]:
+def quarantine_line(row: model.QuarantinedRow, encoding: str = "utf-8") -> dict[str, Any]:
+    """A quarantined row, every column kept (the carried form of :mod:`emr_exporter.pipeline.raw`)."""
     return {
         "entity": row.entity,
         "table": row.provenance.table,
         "key": row.provenance.key,
         "reason_code": row.reason_code,
         "reason": row.reason,
-        "row": {name: jsonable(value) for name, value in sorted(row.raw.items())},
+        "row": {name: encode_raw(value, encoding) for name, value in sorted(row.raw.items())},
     }
+
+
+#: Why a view is not carried: its rows are rows of tables that are in the inventory themselves.
+VIEW_REASON = "a view: its rows come from the tables listed here"
+
+
+def raw_table_member(name: str, taken: set[str]) -> str:
+    """The NDJSON group of a carried table: ``raw/tables/<name>`` when the name is a safe file name,
+    else (or when it clashes case-insensitively with another) a name with a digest of the table name."""
+    safe = name.replace(".", "_")
+    plain = all(ch.isalnum() or ch in "_-" for ch in safe) and safe.isascii() and 0 < len(safe) <= 100
+    if not plain or safe.casefold() in taken:
+        safe = (re.sub(r"[^A-Za-z0-9_-]", "_", safe)[:60] + "-" +
+                hashlib.sha256(name.encode("utf-8")).hexdigest()[:12])
+    taken.add(safe.casefold())
+    return f"raw/tables/{safe}"
 
 
 def read_institution(
@@ -187,6 +329,8 @@ def read_institution(
                 if raw is not None:
                     try:
                         values[name] = to_text(raw, FieldSpec(name=f"institution.{name}"), ctx)
+                    except FieldRepaired as repaired:  # control characters: shown visibly
+                        values[name] = repaired.value
                     except RowRejected as exc:
                         raise ExportError(f"The clinic's own record cannot be read: {exc.reason}.") from None
             break
@@ -244,6 +388,10 @@ class ExportRun:
         self._quarantined_keys: dict[str, set[str]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
         self._counted_generation = 0  # the source's snapshot the counts were taken in
+        #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
+        self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
+        #: Called with every quarantined row (the scan keeps a few keys as examples).
+        self.on_quarantine: Callable[[model.QuarantinedRow], None] | None = None
         info = {
             "Source-Organization": institution.name,
             "Organization-Identifier": f"hira-krnpi:{institution.code}",
@@ -395,7 +543,124 @@ class ExportRun:
                 f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "
                 "sections share a table, let one read every row or make their filters split it exactly."
             )
+        self._take_inventory()
         return counts
+
+    # --- the inventory: every table and view, and the tables no entity reads -----------------------
+
+    def _take_inventory(self) -> None:
+        """List every table and view from the catalogue with its fate; count what will be carried.
+
+        Runs inside the export's snapshot, right after the entity counts, so the carried tables are
+        counted in the same snapshot they are read in.
+        """
+        read_by: dict[str, list[str]] = {}
+        for name, entity in self.spec.entities.items():
+            read_by.setdefault(entity.table.lower(), []).append(name)
+        skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
+        for name in sorted(set(skip) & set(read_by)):
+            raise ConfigError(
+                f"{self.spec.spec_file}: [skip] names table {name}, which entities "
+                f"{', '.join(read_by[name])} read. Remove it from [skip]."
+            )
+        inventory = self.reconciliation.inventory
+        inventory.clear()
+        self._carried = []
+        taken: set[str] = set()
+        for table in list_tables(self.source):
+            self._check_cancel()
+            lower = table.name.lower()
+            # Names as every source yields row keys (lower case) and portable types: the same clinic on
+            # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
+            entry: dict[str, Any] = {
+                "name": lower, "kind": table.kind,
+                "columns": [{"name": c.name.lower(), "type": type_family(c.type)} for c in table.columns],
+            }
+            if lower in read_by:
+                entry.update(fate="entities", entities=sorted(read_by[lower]))
+            elif lower in skip:
+                entry.update(fate="skipped", reason=skip[lower])
+            elif table.kind == "view":
+                entry.update(fate="skipped", reason=VIEW_REASON)
+            else:
+                entry["fate"] = "carried"
+            if table.kind == "table":
+                quoted = quoted_name(self.source, table.name)
+                key = table.key
+                if key is not None and entry["fate"] == "carried":
+                    stats = next(self.source.rows(
+                        f"SELECT COUNT(*) AS n, COUNT({quoted_column(self.source, key)}) AS k FROM {quoted}"))
+                    rows, non_null = int(stats["n"]), int(stats["k"])
+                    if non_null != rows:
+                        key = None  # a NULL in the key: no keyset paging over it
+                else:
+                    rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {quoted}") or 0)
+                entry["rows"] = rows
+                entry["empty"] = rows == 0
+                if entry["fate"] == "carried":
+                    read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
+                    counts = TableReconciliation(
+                        table=lower, source_rows=rows, columns=len(table.columns), read=read,
+                        member=raw_table_member(lower, taken),
+                    )
+                    entry.update(read=read, files=f"data/{counts.member}.*.ndjson")
+                    self._carried.append((table if key == table.key else _without_key(table), counts))
+            else:
+                entry["rows"] = None  # a view is not counted: counting it runs its whole query
+            inventory.append(entry)
+
+    def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
+        """Carry one table verbatim: every column, values in their carried form, in key order."""
+        self._check_cancel()
+        self.reconciliation.tables.append(counts)
+        self._emit("carry", table.name, 0, counts.source_rows)
+        source = self.source
+        caps = caps_for(source.engine)
+        quoted = quoted_name(source, table.name)
+        encoding = self.spec.encoding
+        has_blobs = any(any(t in c.type for t in ("BLOB", "BINARY", "BYTEA", "IMAGE")) for c in table.columns)
+        page_size = BLOB_PAGE_SIZE if has_blobs else self.page_size
+        group = counts.member
+
+        def line(row: dict[str, Any]) -> dict[str, Any]:
+            return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
+
+        key = table.key
+        done = 0
+        if key is not None:
+            key_lower = key.lower()
+            inner = f"SELECT * FROM {quoted}"
+            last: Any = None
+            while True:
+                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None)
+                page = _read_page(source, sql, () if last is None else (last,))
+                for row in page:
+                    yield from self.bag.add_ndjson(group, line(row))
+                done += len(page)
+                counts.carried = done
+                self._emit("carry", table.name, done, counts.source_rows)
+                self._check_cancel()
+                if len(page) < page_size:
+                    break
+                last = page[-1][key_lower]
+        else:
+            # No usable key: one ordered pass over every column (deterministic order; the driver may
+            # buffer the result, which the inventory says: "one ordered pass").
+            order = ", ".join(caps.quote(c.name) for c in table.columns)
+            for row in source.rows(f"SELECT * FROM {quoted} ORDER BY {order}"):
+                yield from self.bag.add_ndjson(group, line(row))
+                done += 1
+                if done % self.page_size == 0:
+                    self._check_cancel()
+                    self._emit("carry", table.name, done, counts.source_rows)
+            counts.carried = done
+            self._emit("carry", table.name, done, counts.source_rows)
+        yield from self.bag.flush(group)
+        if not counts.balanced:
+            raise ReconciliationError(
+                f"Table {table.name}: {counts.source_rows} rows counted but {counts.carried} carried. The export "
+                "was stopped so that nothing is lost; was the clinic database changed during the export?"
+            )
 
     # --- the stream ------------------------------------------------------------------------------
 
@@ -406,6 +671,12 @@ class ExportRun:
         yield from self.bag.flush("fhir/Organization")
         for name, (total, null_keys) in counts.items():
             yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+        for table, table_counts in self._carried:
+            yield from self._stream_table(table, table_counts)
+        inventory = json.dumps(
+            {"tables": self.reconciliation.inventory}, ensure_ascii=False, sort_keys=True, indent=1
+        ).encode("utf-8")
+        yield from self.bag.add_bytes("report/inventory.json", inventory + b"\n")
         report = json.dumps(
             {
                 "connector": {"name": self.spec.name, "version": self.spec.version},
@@ -444,10 +715,11 @@ class ExportRun:
         joined = self._joined_sql(entity)
         groups: set[str] = set()
         done = 0
+        state = _EntityState(entity, mapper)
         for page in iter_keyset(self.source, joined, entity.key, page_size):
             self._check_cancel()
             for row in page:
-                yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups)
+                yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
             done += len(page)
             self._emit("export", entity.name, done, total)
         if null_keys:
@@ -455,6 +727,7 @@ class ExportRun:
                 yield from self._quarantine_null_key(entity, row, counts, groups)
         for group in sorted(groups):
             yield from self.bag.flush(group)
+        self._emit("export", entity.name, done + null_keys, total)
         if not counts.balanced:
             raise ReconciliationError(
                 f"'{entity.name}': {counts.source_rows} source rows but {counts.exported} exported and "
@@ -479,17 +752,28 @@ class ExportRun:
                 "program on every PC and run the export again."
             )
 
+    def _add_resource(self, resource: Mapping[str, Any], line: bytes, groups: set[str]) -> Iterator[bytes]:
+        """One checked FHIR resource, already serialised (``line``), into ``data/fhir/<type>``."""
+        group = f"fhir/{resource['resourceType']}"
+        groups.add(group)
+        yield from self.bag.add_line(group, line)
+
     def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:
         groups.add(group)
         yield from self.bag.add_ndjson(group, obj)
 
     def _quarantine(
-        self, row: model.QuarantinedRow, counts: EntityReconciliation, keys: set[str], groups: set[str]
+        self, row: model.QuarantinedRow, counts: EntityReconciliation, keys: set[str], groups: set[str],
+        *, poison_key: bool = True,
     ) -> Iterator[bytes]:
         counts.quarantined += 1
         counts.reasons[row.reason_code] += 1
-        keys.add(row.provenance.key)
-        yield from self._add(f"raw/{row.entity}", quarantine_line(row), groups)
+        counts.quarantined_cells += len(row.raw)
+        if self.on_quarantine is not None:
+            self.on_quarantine(row)
+        if poison_key:  # rows referring to this key become orphans (not for a key another row also has)
+            keys.add(row.provenance.key)
+        yield from self._add(f"raw/{row.entity}", quarantine_line(row, self.spec.encoding), groups)
 
     def _quarantine_null_key(
         self, entity: EntitySpec, row: dict[str, Any], counts: EntityReconciliation, groups: set[str]
@@ -497,15 +781,18 @@ class ExportRun:
         counts.quarantined += 1
         counts.reasons["null-key"] += 1
         raw = {k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)}
-        line = quarantine_line(
-            model.QuarantinedRow(
-                entity=entity.name,
-                provenance=model.Provenance(self.spec.name, entity.table, ""),
-                reason_code="null-key",
-                reason=f"the key column {entity.key} is empty",
-                raw=raw,
-            )
+        counts.source_cells += len(raw)
+        counts.quarantined_cells += len(raw)
+        quarantined = model.QuarantinedRow(
+            entity=entity.name,
+            provenance=model.Provenance(self.spec.name, entity.table, ""),
+            reason_code="null-key",
+            reason=f"the key column {entity.key} is empty",
+            raw=raw,
         )
+        if self.on_quarantine is not None:
+            self.on_quarantine(quarantined)
+        line = quarantine_line(quarantined, self.spec.encoding)
         yield from self._add(f"raw/{entity.name}", line, groups)
 
     def _handle_row(
@@ -516,7 +803,22 @@ class ExportRun:
         counts: EntityReconciliation,
         quarantined_keys: set[str],
         groups: set[str],
+        state: _EntityState,
     ) -> Iterator[bytes]:
+        if state.cells < 0:
+            state.learn(row)
+        counts.source_cells += state.cells
+        raw_key = row[state.key]
+        key_changed = type(raw_key) is str and raw_key != raw_key.strip()
+        if key_changed and self._ambiguous_key(entity, raw_key.strip(), state):
+            ambiguous = model.QuarantinedRow(
+                entity=entity.name, provenance=mapper._provenance(row), reason_code="ambiguous-key",
+                reason=f"the key of this {entity.name} row differs from another row's key only by spaces; "
+                "references to it cannot be told apart",
+                raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+            )
+            yield from self._quarantine(ambiguous, counts, quarantined_keys, groups, poison_key=False)
+            return
         result = mapper.map_row(row)
         if isinstance(result, model.QuarantinedRow):
             yield from self._quarantine(result, counts, quarantined_keys, groups)
@@ -524,27 +826,90 @@ class ExportRun:
         try:
             resources = fhir.to_fhir(result, institution=self.institution)
         except MappingError as exc:
-            unmappable = model.QuarantinedRow(
-                entity=entity.name, provenance=result.provenance, reason_code="unmappable", reason=str(exc),
-                raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+            yield from self._quarantine(
+                self._rejected(entity, result, row, "unmappable", str(exc)), counts, quarantined_keys, groups
             )
-            yield from self._quarantine(unmappable, counts, quarantined_keys, groups)
             return
+        if mapper.defects:  # say where FHIR allows it that a dropped field was there but broken
+            fhir.mark_absent(resources, entity.canonical,
+                             [name for name, _, code in mapper.defects if code != "control-characters"])
+        # Checked as `open` will check them, before anything of this row enters the bag.
+        lines: list[tuple[dict[str, Any], bytes]] = []
+        for resource in resources:
+            line = (_CANONICAL_ENCODER.encode(resource) + "\n").encode("utf-8")
+            problem = line_problem(line)
+            if problem is None and not ID_PATTERN.fullmatch(resource.get("id") or ""):
+                problem = "its id does not match FHIR's id pattern"
+            if problem is not None:
+                reason = (f"the {resource['resourceType']} built from {entity.name} row "
+                          f"{model.display_key(result.provenance.key)} breaks FHIR's rules: {problem}")
+                yield from self._quarantine(
+                    self._rejected(entity, result, row, "invalid-output", reason), counts, quarantined_keys, groups
+                )
+                return
+            lines.append((resource, line))
         if isinstance(result, model.Attachment):
             yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
             if result.provenance.key in quarantined_keys:
                 return
-        for resource in resources:
+        for resource, line in lines:
             counts.statuses[fhir.status_label(resource)] += 1
-            yield from self._add(f"fhir/{resource['resourceType']}", resource, groups)
+            yield from self._add_resource(resource, line, groups)
         if fhir.status_kept_as_recorded(result):
             counts.statuses_kept_as_recorded += 1
+        # Every column the mapping did not use, every dropped or repaired field and a changed key:
+        # carried beside the resource, keyed by its id, so the exact source row can be rebuilt.
+        carried: dict[str, Any] | None = None
+        if state.unmapped or mapper.defects or key_changed:
+            encoding = self.spec.encoding
+            carried = {c: encode_raw(row[c], encoding) for c in state.unmapped}
+            defects = []
+            for field_name, column, code in mapper.defects:
+                carried[column] = encode_raw(row[column], encoding)
+                counts.field_defects[code] += 1
+                defects.append({"field": field_name, "column": column, "reason_code": code})
+            if key_changed:
+                carried[state.key] = raw_key
+            line_obj: dict[str, Any] = {
+                "entity": entity.name, "id": result.id, "key": result.provenance.key, "columns": carried,
+            }
+            if defects:
+                line_obj["field_defects"] = defects
+            yield from self._add(f"raw/columns/{entity.name}", line_obj, groups)
+            counts.carried_cells += len(carried)
+            counts.mapped_cells += state.cells - len(carried)
+        else:
+            counts.mapped_cells += state.cells
         if isinstance(result, model.Patient):
             yield from self._add("report/roster", roster_line(result), groups)
         yield from self._add(f"report/lists/{entity.name}", list_line(result), groups)
         for observer in self.observers:
             observer.observe(result)
         counts.exported += 1
+
+    def _rejected(
+        self, entity: EntitySpec, record: model.Record, row: Mapping[str, Any], code: str, reason: str
+    ) -> model.QuarantinedRow:
+        return model.QuarantinedRow(
+            entity=entity.name, provenance=record.provenance, reason_code=code, reason=reason,
+            raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+        )
+
+    def _ambiguous_key(self, entity: EntitySpec, stripped: str, state: _EntityState) -> bool:
+        """A padded or blank key whose trimmed form (what references and ids use) another row has too.
+
+        Only keys that trimming changes are looked at (rare), so the set of them stays small.
+        """
+        if stripped in state.trimmed_keys:
+            return True
+        state.trimmed_keys.add(stripped)
+        try:
+            found = self.source.scalar(
+                f"SELECT COUNT(*) FROM ({entity.inner_sql}) q WHERE q.{entity.key} = ?", (stripped,)
+            )
+        except SourceError:
+            return False
+        return int(found or 0) > 0
 
     def _attachment_bytes(
         self,
@@ -584,6 +949,28 @@ class ExportRun:
                 f"be read to the end ({type(exc).__name__}, errno {exc.errno}). Check the disk or network folder "
                 "and run the export again; nothing was written."
             ) from None
+
+
+class _EntityState:
+    """What is the same for every row of one entity's query, learnt from its first row."""
+
+    def __init__(self, entity: EntitySpec, mapper: EntityMapper) -> None:
+        self.key = entity.key.lower()
+        self.consumed = mapper.consumed_columns
+        self.cells = -1
+        self.unmapped: tuple[str, ...] = ()
+        self.trimmed_keys: set[str] = set()
+
+    def learn(self, row: Mapping[str, Any]) -> None:
+        columns = [k for k in row if not k.startswith(REF_COLUMN_PREFIX)]
+        self.cells = len(columns)
+        self.unmapped = tuple(c for c in columns if c not in self.consumed)
+
+
+def _without_key(table: CatalogTable) -> CatalogTable:
+    """The table read without keyset paging (its key column holds NULLs)."""
+    columns = tuple(dataclasses.replace(c, primary_key=False) for c in table.columns)
+    return dataclasses.replace(table, columns=columns)
 
 
 def roster_line(patient: model.Patient) -> dict[str, Any]:

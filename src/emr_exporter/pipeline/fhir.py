@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -437,6 +437,8 @@ def _source_system(connector: str, table: str) -> str:
 def source_identifier(provenance: model.Provenance) -> dict[str, str]:
     """The identifier saying which source table and key a resource came from."""
     system = _source_system(provenance.connector, provenance.table)
+    if not provenance.key:  # an empty (or whitespace-only) key: FHIR strings cannot be empty
+        return {"use": "secondary", "system": system}  # the exact key is carried in data/raw/columns
     return {"use": "secondary", "system": system, "value": provenance.key}
 
 
@@ -599,6 +601,40 @@ def _patient(record: model.Patient, institution: model.Institution) -> list[dict
         resource["address"] = [{"text": record.address}]
     resource["managingOrganization"] = _ref("Organization", organization_id(institution))
     return [resource]
+
+
+#: The FHIR extension saying why an element is missing (here: the source value was broken; it is
+#: carried raw in data/raw/columns with its reason).
+DATA_ABSENT_REASON_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+_ABSENT = {"extension": [{"url": DATA_ABSENT_REASON_URL, "valueCode": "error"}]}
+#: Where a dropped optional field can say so in FHIR: (canonical entity, field) -> (resource type,
+#: element, how). "primitive": ``_element`` holds the extension; "list": an element with only the extension.
+ABSENT_ELEMENTS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("patient", "birth_date"): ("Patient", "birthDate", "primitive"),
+    ("patient", "address"): ("Patient", "address", "list"),
+    ("patient", "phone"): ("Patient", "telecom", "list"),
+    ("encounter", "end"): ("Encounter", "period", "end"),
+    ("diagnosis", "onset"): ("Condition", "onsetDateTime", "primitive"),
+}
+
+
+def mark_absent(resources: list[dict[str, Any]], entity: str, fields: Iterable[str]) -> None:
+    """Add a data-absent-reason ("error") where FHIR allows one for each dropped field (others: none;
+    the field's raw value and reason are in data/raw/columns either way)."""
+    for name in fields:
+        where = ABSENT_ELEMENTS.get((entity, name))
+        if where is None:
+            continue
+        resource_type, element, how = where
+        resource = next((r for r in resources if r["resourceType"] == resource_type), None)
+        if resource is None:
+            continue
+        if how == "primitive" and element not in resource:
+            resource["_" + element] = _ABSENT
+        elif how == "list" and element not in resource:
+            resource[element] = [_ABSENT]
+        elif how == "end" and "end" not in resource.get(element, {}):
+            resource.setdefault(element, {})["_end"] = _ABSENT
 
 
 # --- clinical ----------------------------------------------------------------------------------------

@@ -114,6 +114,15 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                       "Tell your IT contractor. The row is kept verbatim."),
     "invalid-bool": ("예/아니오 값이 올바르지 않음", "a yes/no value that is not valid",
                      "원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.", "Kept verbatim; nothing to do."),
+    "ambiguous-key": ("기록 번호가 다른 기록과 공백만 다름", "its number differs from another only by spaces",
+                      "EMR 업체에 같은 번호가 두 번 생긴 이유를 물어보세요. 원본 그대로 보관되어 있습니다.",
+                      "Ask the EMR vendor why the number exists twice. It is kept verbatim."),
+    "invalid-output": ("국가 표준 형식의 규칙에 맞지 않음", "breaks a rule of the national format",
+                       "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
+                       "Tell your IT contractor. The row is kept verbatim."),
+    "control-characters": ("보이지 않는 제어 문자가 들어 있음", "invisible control characters",
+                           "기호(␀ 등)로 바꿔 이관했고 원래 값은 원본 그대로 보관되어 있습니다.",
+                           "Shown as symbols (␀ …); the exact value is kept verbatim."),
     "invalid-blob": ("저장된 데이터가 올바르지 않음", "stored data that is not valid",
                      "EMR 업체에 손상된 데이터인지 물어보세요. 원본 그대로 보관되어 있습니다.",
                      "Ask the EMR vendor whether the data is damaged. It is kept verbatim."),
@@ -200,14 +209,28 @@ LABELS: dict[str, dict[str, str]] = {
     "advice": {"ko": "할 일", "en": "What to do"},
     "held_patients": {"ko": "명부에 오르지 못한 환자 (차트번호 일부 가림): {list}",
                       "en": "Patients not on the roster (chart numbers partly hidden): {list}"},
-    "readiness": {"ko": "4. 발급 가능 서류", "en": "4. Document readiness"},
+    "inventory": {"ko": "4. 원본 데이터베이스의 모든 표", "en": "4. Every table of the clinic database"},
+    "table_name": {"ko": "표", "en": "Table"},
+    "rows": {"ko": "행 수", "en": "Rows"},
+    "fate": {"ko": "처리", "en": "What happened to it"},
+    "fate_entities": {"ko": "기록으로 이관: {names}", "en": "exported as records: {names}"},
+    "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
+    "fate_skipped": {"ko": "이관하지 않음: {reason}", "en": "not transferred: {reason}"},
+    "view": {"ko": "(뷰)", "en": "(view)"},
+    "cells_line": {"ko": "칸(셀) 단위 대조: 원본 {source}칸 = FHIR 변환 {mapped} + 원본 그대로 보관 {carried} + "
+                         "별도 보관된 기록 {quarantined}",
+                   "en": "Cell by cell: {source} source cells = {mapped} in FHIR + {carried} carried verbatim + "
+                         "{quarantined} in records kept separately"},
+    "field_defects_line": {"ko": "손상된 선택 항목 (기록은 이관, 해당 값만 원본 그대로 보관): {list}",
+                           "en": "Broken optional fields (record exported, the value kept verbatim): {list}"},
+    "readiness": {"ko": "5. 발급 가능 서류", "en": "5. Document readiness"},
     "document": {"ko": "서류", "en": "Document"},
     "issuable": {"ko": "발급 가능 / 대상", "en": "Issuable / units"},
     "gap": {"ko": "빠진 항목과 할 일", "en": "Missing items and what to do"},
     "unconfirmed": {"ko": "(미확정)", "en": "(unconfirmed)"},
     "no_readiness": {"ko": "정보 없음", "en": "not available"},
     "previewable": {"ko": "(미리보기)", "en": "(preview)"},
-    "technical": {"ko": "5. 이관 파일 확인 정보", "en": "5. Transfer file details"},
+    "technical": {"ko": "6. 이관 파일 확인 정보", "en": "6. Transfer file details"},
     "bundle_id": {"ko": "이관 파일 번호", "en": "Bundle id"},
     "file": {"ko": "파일 이름", "en": "File"},
     "size": {"ko": "크기", "en": "Size"},
@@ -475,6 +498,37 @@ def _pairs(pdf: Any, rows: list[tuple[str, str]]) -> None:
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
 
+def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: int) -> None:
+    """Every table and view of the source database with its fate, and the cell-level reconciliation."""
+    inventory = reconciliation.get("inventory") or []
+    if not inventory:
+        return  # a summary from before the inventory existed
+    _heading(pdf, t("inventory"))
+    rows = []
+    for entry in inventory:
+        if entry["fate"] == "entities":
+            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []))
+            fate = t("fate_entities").format(names=names)
+        elif entry["fate"] == "carried":
+            fate = t("fate_carried")
+        else:
+            fate = t("fate_skipped").format(reason=entry.get("reason", ""))
+        name = entry["name"] + (" " + t("view") if entry.get("kind") == "view" else "")
+        rows.append([name, "—" if entry.get("rows") is None else f"{entry['rows']:,}", fate])
+    _table(pdf, [t("table_name"), t("rows"), t("fate")], rows, (44, 22, 108))
+    cells = reconciliation.get("cells")
+    pdf.set_font(FONT_FAMILY, "", 9)
+    if cells:
+        pdf.ln(1)
+        pdf.multi_cell(0, 5.5, t("cells_line").format(
+            source=f"{cells['source']:,}", mapped=f"{cells['mapped']:,}", carried=f"{cells['carried_raw']:,}",
+            quarantined=f"{cells['quarantined']:,}"), new_x="LMARGIN", new_y="NEXT")
+    defects = reconciliation.get("field_defects") or {}
+    if defects:
+        listed = ", ".join(f"{reason_names(code, 'ko' if pick == 0 else 'en')[0]} {n:,}" for code, n in defects.items())
+        pdf.multi_cell(0, 5.5, t("field_defects_line").format(list=listed), new_x="LMARGIN", new_y="NEXT")
+
+
 def _table(pdf: Any, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
     pdf.set_font(FONT_FAMILY, "", 9)
     with pdf.table(col_widths=widths, line_height=5.5, text_align="LEFT", first_row_as_headings=True) as table:
@@ -620,6 +674,8 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
         pdf.set_font(FONT_FAMILY, "", 9)
         pdf.multi_cell(0, 5.5, t("held_patients").format(list=", ".join(report.quarantined_patients)),
                        new_x="LMARGIN", new_y="NEXT")
+
+    _inventory_section(pdf, report.reconciliation, t, pick)
 
     _heading(pdf, t("readiness"))
     if report.readiness:

@@ -1,0 +1,127 @@
+"""Every table and view of a clinic database, from the engine's own catalogue (the export's inventory).
+
+SQLite: ``sqlite_master`` and ``PRAGMA table_info``. ODBC engines (MariaDB, PostgreSQL, SQL Server,
+SQLite over ODBC, Firebird): the driver's ``SQLTables`` / ``SQLColumns`` / ``SQLPrimaryKeys``, limited to
+the connected database (MariaDB lists every database on the server otherwise) and without the engine's
+system schemas. Names are returned exactly as the catalogue spells them; queries on them quote them with
+the engine's quoting (:func:`quoted_name`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from emr_exporter.sources.base import Source
+from emr_exporter.sources.drivers import caps_for
+
+#: Schemas that hold the engine's own tables, never the EMR's.
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
+                            "performance_schema"})
+#: The schema a name needs no qualification in.
+DEFAULT_SCHEMAS = frozenset({"", "public", "dbo"})
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogColumn:
+    name: str
+    type: str  # as the catalogue declares it, upper case ("" when SQLite has none)
+    primary_key: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogTable:
+    name: str  # schema-qualified ("audit.LOG") only outside the default schema
+    kind: str  # "table" | "view"
+    columns: tuple[CatalogColumn, ...]
+
+    @property
+    def key(self) -> str | None:
+        """The single-column primary key, or None (no key, or a composite one)."""
+        keys = [c.name for c in self.columns if c.primary_key]
+        return keys[0] if len(keys) == 1 else None
+
+
+def type_family(declared: str) -> str:
+    """The portable kind of a declared column type, the same on every engine for the same data
+    (SQLite ``INTEGER``, MariaDB ``BIGINT``, psqlODBC ``int8`` are all "integer")."""
+    t = declared.upper()
+    if not t:
+        return "any"  # SQLite: no declared type
+    for needles, family in (
+        (("BOOL", "BIT"), "boolean"), (("INT",), "integer"), (("BLOB", "BINARY", "BYTEA", "IMAGE"), "binary"),
+        (("CHAR", "TEXT", "CLOB", "STRING", "UUID", "JSON", "XML"), "text"), (("TIMESTAMP", "DATETIME"), "datetime"),
+        (("DATE",), "date"), (("TIME",), "time"), (("REAL", "FLOA", "DOUB"), "real"),
+        (("DEC", "NUM", "MONEY"), "decimal"),
+    ):
+        if any(n in t for n in needles):
+            return family
+    return t.lower()
+
+
+def quoted_name(source: Source, name: str) -> str:
+    """A catalogue name quoted for ``source``'s engine (schema-qualified names part by part)."""
+    return caps_for(source.engine).quote_qualified(name)
+
+
+def quoted_column(source: Source, name: str) -> str:
+    return caps_for(source.engine).quote(name)
+
+
+def list_tables(source: Source) -> list[CatalogTable]:
+    """Every user table and view, sorted by name (case-insensitively, then exactly)."""
+    conn: Any = getattr(source, "conn", None)
+    found = _sqlite_tables(conn) if source.engine == "sqlite" else _odbc_tables(source, conn)
+    return sorted(found, key=lambda t: (t.name.lower(), t.name))
+
+
+def _sqlite_tables(conn: Any) -> list[CatalogTable]:
+    found = []
+    entries = conn.execute(
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    for name, kind in entries:
+        name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
+        quoted = '"' + name.replace('"', '""') + '"'
+        columns = tuple(
+            CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
+            for r in conn.execute(f"PRAGMA table_info({quoted})")
+        )
+        found.append(CatalogTable(name=name, kind=kind, columns=columns))
+    return found
+
+
+def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
+    import pyodbc
+
+    # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
+    catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
+    cursor = conn.cursor()
+    found = []
+    try:
+        entries = [
+            (row.table_schem or "", row.table_name, (row.table_type or "").upper())
+            for row in cursor.tables(catalog=catalog or None)
+            if (row.table_type or "").upper() in ("TABLE", "VIEW", "BASE TABLE")
+            and (row.table_schem or "").lower() not in SYSTEM_SCHEMAS
+        ]
+        for schema, table, kind in sorted(set(entries)):
+            scope = {"catalog": catalog or None, "schema": schema or None}
+            columns = [(row.column_name, (row.type_name or "").upper())
+                       for row in cursor.columns(table=table, **scope)]
+            try:
+                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)}
+            except pyodbc.Error:  # not every driver answers SQLPrimaryKeys (views never have one)
+                keys = set()
+            name = table if schema.lower() in DEFAULT_SCHEMAS or source.engine in ("mariadb", "mysql") \
+                else f"{schema}.{table}"
+            found.append(CatalogTable(
+                name=name, kind="view" if kind == "VIEW" else "table",
+                columns=tuple(CatalogColumn(n, t, n in keys) for n, t in columns),
+            ))
+    finally:
+        cursor.close()
+    return found
+
+
+__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name"]
