@@ -356,8 +356,10 @@ def create_recept_clinic(path: Path, *, patients: int = 25, seed: int = 16) -> S
         row = [pt_id, f"P{pt_id:05d}", rnd.choice(SURNAMES) + rnd.choice(GIVEN), rrn, sex, birth.strftime("%Y%m%d"),
                "대전광역시 가상구", f"010-1111-{pt_id:04d}"]
         if pt_id == 7:
-            row[5] = "20230230"  # an impossible birth date
-            dirty["PATIENT"][str(pt_id)] = "invalid-date"
+            # An impossible birth date in an optional field: since field-level quarantine the patient is kept
+            # without it (raw value carried with the reason), and with it the whole chart: not dirty rows.
+            row[5] = "20230230"
+            clinic.facts["bad_birth_patient"] = str(pt_id)
         c.execute("INSERT INTO PATIENT VALUES (?,?,?,?,?,?,?,?)", row)
         for _ in range(rnd.randrange(1, 4)):
             recept += 1
@@ -365,7 +367,7 @@ def create_recept_clinic(path: Path, *, patients: int = 25, seed: int = 16) -> S
             c.execute("INSERT INTO RECEPT VALUES (?,?,?,?,?,?,?)",
                       [recept, pt_id, rnd.choice([1, 2]), day.strftime("%Y%m%d"), "O", rnd.choice(["NHI", "MED", "GEN"]),
                        rnd.choice("TF")])
-            orphan_parent = pt_id == 7
+            orphan_parent = False  # (patient 7 is kept: its visits are no orphans)
             if orphan_parent:
                 dirty["RECEPT"][str(recept)] = "orphan"
             for _d in range(rnd.randrange(1, 3)):
@@ -403,7 +405,7 @@ def create_recept_clinic(path: Path, *, patients: int = 25, seed: int = 16) -> S
     dirty["DIAG"][str(diag_seq)] = "orphan"
     pay_no += 1
     c.execute("INSERT INTO PAY VALUES (?,?,?,?,?,?,?)", [pay_no, 501, 1, "2024-01-01 09:00:00", "미수", 0, 0])
-    dirty["PAY"][str(pay_no)] = "invalid-number"
+    clinic.facts["bad_pay_total"] = str(pay_no)  # an optional amount: a field defect, the payment kept
     conn.commit()
     for (table,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall():
         clinic.rows[table] = c.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
