@@ -225,16 +225,16 @@ class Reconciliation:
                 mark = "" if c.balanced else "  NOT BALANCED"
                 lines.append(f"{c.table:<24}{c.source_rows:>10}{c.carried:>10}  {c.read}{mark}")
         lines.append("")
-        lines.append(f"{'cells':<16}{'source':>12}{'mapped':>12}{'carried raw':>13}{'quarantined':>13}")
+        lines.append(f"{'cells':<{width}}{'source':>12}{'mapped':>12}{'carried raw':>13}{'quarantined':>13}")
         for e in self.entities:
-            lines.append(f"{e.entity:<16}{e.source_cells:>12}{e.mapped_cells:>12}{e.carried_cells:>13}"
+            lines.append(f"{e.entity:<{width}}{e.source_cells:>12}{e.mapped_cells:>12}{e.carried_cells:>13}"
                          f"{e.quarantined_cells:>13}")
         if self.tables:
             carried = sum(c.carried * c.columns for c in self.tables)
-            lines.append(f"{'carried tables':<16}{sum(c.source_cells for c in self.tables):>12}{0:>12}"
+            lines.append(f"{'carried tables':<{width}}{sum(c.source_cells for c in self.tables):>12}{0:>12}"
                          f"{carried:>13}{0:>13}")
         cells = self.cell_totals
-        lines.append(f"{'total':<16}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
+        lines.append(f"{'total':<{width}}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
                      f"{cells['quarantined']:>13}")
         if self.field_defects:
             defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
