@@ -90,7 +90,7 @@ def run_language(app: object, lang: str, out: Path, home: Path, size: tuple[int,
     go_next()  # in demo mode the wizard runs its own reference store on 127.0.0.1
     wizard.upload_page.upload_button.click()
     wait_until(app, lambda: wizard.session.upload_result is not None and wizard.upload_page.isComplete(),
-               "upload accepted")
+               "upload accepted", timeout=900)
     shoot(wizard, app, name("upload"))
     go_next()
     wait_until(app, lambda: wizard.done_page.report_path is not None, "transfer report written")

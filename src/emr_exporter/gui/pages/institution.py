@@ -53,6 +53,7 @@ class InstitutionPage(WizardPageBase):
             "8 digits, on the clinic's opening certificate (개설신고증), on every claim, and in the EMR's clinic "
             "settings."
         ))
+        self.code_hint_label.hide()
         self.custodian_edit = QLineEdit()
         self.contact_edit = QLineEdit()
         self.contact_edit.setPlaceholderText(self.tr("phone number"))
@@ -177,7 +178,9 @@ class InstitutionPage(WizardPageBase):
         self.certs_label.setText(
             self.tr("{count} certificate(s) found. Choose one, or use File… / Folder… below.").format(
                 count=len(found))
-            if found else self.tr("No certificate found on this PC or a USB stick. Use File… or Folder… below."))
+            if found else self.tr("No other certificate in the usual places; the one chosen below is used.")
+            if self.cert_path_edit.text() else
+            self.tr("No certificate found on this PC or a USB stick. Use File… or Folder… below."))
 
     def _on_cert_chosen(self) -> None:
         items = self.cert_list.selectedItems()
@@ -190,6 +193,7 @@ class InstitutionPage(WizardPageBase):
             self.code_hint_label.setText(self.tr("The 요양기관기호 has 8 digits."))
         else:
             self.code_hint_label.clear()
+        self.code_hint_label.setVisible(bool(self.code_hint_label.text()))  # no empty gap under the field
         self.check_signer()
         self.completeChanged.emit()
 

@@ -527,200 +527,205 @@
             <translation>8자리 숫자입니다. 의료기관 개설신고증, 모든 청구서, EMR의 병원 정보 설정 화면에 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="58" />
+            <location filename="../../gui/pages/institution.py" line="59" />
             <source>phone number</source>
             <translation>전화번호</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="62" />
+            <location filename="../../gui/pages/institution.py" line="63" />
             <source>User</source>
             <translation>사용자</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="62" />
+            <location filename="../../gui/pages/institution.py" line="63" />
             <source>Purpose</source>
             <translation>용도</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="62" />
+            <location filename="../../gui/pages/institution.py" line="63" />
             <source>Issuer</source>
             <translation>발급자</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="62" />
+            <location filename="../../gui/pages/institution.py" line="63" />
             <source>Expires</source>
             <translation>만료일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>Where</source>
             <translation>위치</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="64" />
+            <location filename="../../gui/pages/institution.py" line="65" />
             <source>Certificates found on this PC</source>
             <translation>이 PC에서 찾은 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="66" />
+            <location filename="../../gui/pages/institution.py" line="67" />
             <source>Certificates found</source>
             <translation>찾은 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="67" />
+            <location filename="../../gui/pages/institution.py" line="68" />
             <source>Certificate and institution</source>
             <translation>인증서와 기관 대조</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="73" />
+            <location filename="../../gui/pages/institution.py" line="74" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="76" />
+            <location filename="../../gui/pages/institution.py" line="77" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="77" />
+            <location filename="../../gui/pages/institution.py" line="78" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="78" />
+            <location filename="../../gui/pages/institution.py" line="79" />
             <source>Records c&amp;ustodian:</source>
             <translation>보관 책임자(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="79" />
+            <location filename="../../gui/pages/institution.py" line="80" />
             <source>Custodian's &amp;contact:</source>
             <translation>보관 책임자 연락처(&amp;C):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="80" />
+            <location filename="../../gui/pages/institution.py" line="81" />
             <source>Certificates:</source>
             <translation>인증서 목록:</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="86" />
+            <location filename="../../gui/pages/institution.py" line="87" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="90" />
+            <location filename="../../gui/pages/institution.py" line="91" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="97" />
+            <location filename="../../gui/pages/institution.py" line="98" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="98" />
+            <location filename="../../gui/pages/institution.py" line="99" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="128" />
+            <location filename="../../gui/pages/institution.py" line="129" />
             <source>Looking for certificates on this PC and USB sticks…</source>
             <translation>이 PC와 USB 메모리에서 인증서를 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="131" />
+            <location filename="../../gui/pages/institution.py" line="132" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="146" />
+            <location filename="../../gui/pages/institution.py" line="147" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="158" />
             <location filename="../../gui/pages/institution.py" line="159" />
+            <location filename="../../gui/pages/institution.py" line="160" />
             <source>this PC</source>
             <translation>이 PC</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="158" />
+            <location filename="../../gui/pages/institution.py" line="159" />
             <source>USB stick / other drive</source>
             <translation>USB 메모리 / 다른 드라이브</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="163" />
+            <location filename="../../gui/pages/institution.py" line="164" />
             <source>(shown after the password)</source>
             <translation>(비밀번호를 넣으면 표시)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="167" />
+            <location filename="../../gui/pages/institution.py" line="168" />
             <source>(expired)</source>
             <translation>(만료됨)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="178" />
+            <location filename="../../gui/pages/institution.py" line="179" />
             <source>{count} certificate(s) found. Choose one, or use File… / Folder… below.</source>
             <translation>인증서 {count}개를 찾았습니다. 목록에서 고르거나 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="180" />
+            <location filename="../../gui/pages/institution.py" line="181" />
+            <source>No other certificate in the usual places; the one chosen below is used.</source>
+            <translation>표준 위치에는 다른 인증서가 없습니다. 아래에서 고른 인증서를 씁니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/institution.py" line="183" />
             <source>No certificate found on this PC or a USB stick. Use File… or Folder… below.</source>
             <translation>이 PC와 USB 메모리에서 인증서를 찾지 못했습니다. 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="190" />
+            <location filename="../../gui/pages/institution.py" line="193" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="202" />
+            <location filename="../../gui/pages/institution.py" line="206" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="202" />
+            <location filename="../../gui/pages/institution.py" line="206" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="208" />
+            <location filename="../../gui/pages/institution.py" line="212" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (“signCert.der” 파일이 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="217" />
+            <location filename="../../gui/pages/institution.py" line="221" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="222" />
+            <location filename="../../gui/pages/institution.py" line="226" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="245" />
+            <location filename="../../gui/pages/institution.py" line="249" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="250" />
+            <location filename="../../gui/pages/institution.py" line="254" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="271" />
+            <location filename="../../gui/pages/institution.py" line="275" />
             <source>This certificate seems to belong to another institution ({subject}). Choose the certificate of this clinic ({code}).</source>
             <translation>선택한 인증서는 다른 기관의 것으로 보입니다({subject}). 이 의원({code})의 인증서를 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="276" />
+            <location filename="../../gui/pages/institution.py" line="280" />
             <source>The certificate belongs to this clinic.</source>
             <translation>이 의원의 인증서임을 확인했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="280" />
+            <location filename="../../gui/pages/institution.py" line="284" />
             <source>The certificate names no institution to compare; make sure it is this clinic's certificate.</source>
             <translation>인증서에 기관 정보가 없어 대조하지 못했습니다. 이 의원의 인증서가 맞는지 확인하세요.</translation>
         </message>
