@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import functools
+import contextlib
+import socket
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,8 @@ from emr_exporter.gui.qt import (
     QFontDatabase,
     QLibraryInfo,
     QLocale,
-    QLocalServer,
-    QLocalSocket,
     Qt,
+    QTimer,
     QTranslator,
     QWidget,
 )
@@ -91,57 +92,81 @@ def _read_then(connection: Any, then: Callable[[], None]) -> None:
 class SingleInstance:
     """One wizard at a time per user and app folder: a second start asks the first to come forward, then ends.
 
-    A local socket (a named pipe on Windows) named after the user and the app-data folder. A socket left by
-    a crashed run answers nobody and is replaced.
+    The first wizard listens on 127.0.0.1 (a free port, written to ``wizard.lock`` in the app-data folder);
+    a second start connects, says "raise" and ends when the first answers "ok". A lock left by a crashed run
+    answers nobody and is replaced. Plain sockets, so the frozen app needs no QtNetwork.
     """
 
-    def __init__(self, name: str | None = None) -> None:
-        self.name = name or self.default_name()
-        self.server: QLocalServer | None = None
+    def __init__(self, lock_path: Path | None = None) -> None:
+        if lock_path is None:
+            from emr_exporter.jobs import resume
 
-    @staticmethod
-    def default_name() -> str:
-        import getpass
-        import hashlib
-
-        from emr_exporter.jobs import resume
-
-        folder = str(resume.app_data_dir().resolve())
-        return f"emr-exporter-{getpass.getuser()}-{hashlib.sha256(folder.encode()).hexdigest()[:12]}"
+            lock_path = resume.app_data_dir() / "wizard.lock"
+        self.lock_path = lock_path
+        self._server: socket.socket | None = None
+        self._raise = threading.Event()
+        self._timer: QTimer | None = None
 
     def ask_first_to_come_forward(self) -> bool:
-        """True if another wizard is running (it was asked to show itself)."""
-        socket = QLocalSocket()
-        socket.connectToServer(self.name)
-        if not socket.waitForConnected(1000):
+        """True if another wizard is running (it was asked to show itself and said so)."""
+        try:
+            port = int(self.lock_path.read_text("ascii").strip())
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+                connection.sendall(b"raise\n")
+                return connection.recv(16).startswith(b"ok")
+        except (OSError, ValueError):
             return False
-        socket.write(b"raise\n")
-        socket.waitForBytesWritten(1000)
-        socket.disconnectFromServer()
-        return True
 
     def listen(self, on_raise: Callable[[], None]) -> bool:
-        server = QLocalServer()
-        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
-        if not server.listen(self.name):
-            QLocalServer.removeServer(self.name)  # a stale socket of a crashed run
-            if not server.listen(self.name):
-                return False
+        try:
+            server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            server.bind(("127.0.0.1", 0))
+            server.listen(4)
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.lock_path.with_name(self.lock_path.name + ".tmp")
+            tmp.write_text(str(server.getsockname()[1]), "ascii")
+            tmp.replace(self.lock_path)
+        except OSError:
+            return False  # no single-instance guard, but the wizard still runs
+        self._server = server
+        threading.Thread(target=self._serve, args=(server,), name="single-instance", daemon=True).start()
+        timer = QTimer()
+        timer.setInterval(200)
 
-        def accept() -> None:
-            while server.hasPendingConnections():
-                connection = server.nextPendingConnection()
-                connection.readyRead.connect(functools.partial(_read_then, connection, on_raise))
-                connection.disconnected.connect(connection.deleteLater)
+        def check() -> None:
+            if self._raise.is_set():
+                self._raise.clear()
+                on_raise()
 
-        server.newConnection.connect(accept)
-        self.server = server
+        timer.timeout.connect(check)
+        timer.start()
+        self._timer = timer
         return True
 
+    def _serve(self, server: socket.socket) -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return  # closed
+            with connection:
+                try:
+                    connection.settimeout(2)
+                    if connection.recv(16).startswith(b"raise"):
+                        connection.sendall(b"ok\n")
+                        self._raise.set()
+                except OSError:
+                    continue
+
     def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+            with contextlib.suppress(OSError):
+                self.lock_path.unlink()
 
 
 def bring_forward(window: QWidget) -> None:
@@ -158,6 +183,7 @@ def run_wizard(app: QApplication, wizard: QWidget, instance: SingleInstance | No
     if instance.ask_first_to_come_forward():
         print("emr-exporter is already running; its window was brought forward.", file=sys.stderr)
         return 0
+
     def come_forward() -> None:
         bring_forward(wizard)
         app.setProperty("raised", True)

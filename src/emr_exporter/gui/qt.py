@@ -1,8 +1,7 @@
 """The one place PySide6 is imported: every other gui module imports Qt names from here.
 
 Keeps the Qt surface we use visible in one list (and swappable, should a binding ever change).
-QtCore, QtGui, QtWidgets and QtNetwork (only its local sockets: one wizard at a time) — all in the
-``pyside6-essentials`` wheel.
+QtCore, QtGui and QtWidgets only: they are all the ``pyside6-essentials`` wheel needs to ship.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QDesktopServices, QFont, QFontDatabase, QGuiApplication, QIcon, QRegularExpressionValidator
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -88,8 +86,6 @@ __all__ = [
     "QLabel",
     "QLibraryInfo",
     "QLineEdit",
-    "QLocalServer",
-    "QLocalSocket",
     "QLocale",
     "QMessageBox",
     "QObject",
