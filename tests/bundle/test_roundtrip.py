@@ -84,15 +84,6 @@ def test_ec_institution_and_hpke_store(tmp_path: Path, ca) -> None:
     assert opened.plaintext_sha256 == sealed.plaintext_sha256
 
 
-def test_parts_have_the_specified_sizes(tmp_path: Path, signer, store) -> None:
-    _writer, sealed = seal(tmp_path / "out", signer, store[0])
-    parts = [r for r in records(sealed.path) if r.type == fmt.PART]
-    assert [r.type for r in records(sealed.path)] == [fmt.HEAD, fmt.HSIG] + [fmt.PART] * sealed.parts + [
-        fmt.TRLR, fmt.TSIG
-    ]
-    assert all(len(r.body) - 24 == fmt.ciphertext_size(PART) for r in parts[:-1])
-    assert len(parts[-1].body) - 24 == fmt.ciphertext_size(sealed.plaintext_size % PART)
-
 
 def test_exact_multiple_of_part_size_ends_with_an_empty_final_part(tmp_path: Path, signer, store) -> None:
     recipient, _store_key = store

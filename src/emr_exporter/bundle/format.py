@@ -6,7 +6,8 @@
 Records, in this order: HEAD (header.json), HSIG (its detached CMS), PART × n, TRLR (trailer.json),
 TSIG (its detached CMS). A PART body is ``uint64be index ‖ bundle id (16 bytes) ‖ ciphertext``; the
 ciphertext is one C2SP chunked-encryption message (Cobblestone-256) whose context is
-``CONTEXT_PREFIX ‖ bundle id (16 bytes) ‖ uint64be index``.
+``context prefix of the version ‖ bundle id (16 bytes) ‖ uint64be index``. In emrx/v1 the encrypted
+plaintext is the tar slice itself; in emrx/v2 it is that slice as compression frames (:mod:`.frames`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import struct
 import uuid
 from typing import Any, BinaryIO
 
-FORMAT = "emrx/v1"
+FORMAT_V1 = "emrx/v1"
+FORMAT_V2 = "emrx/v2"  # compressed frames inside each part (docs/bundle-format.md §5a)
+FORMAT = FORMAT_V2  # what the writer makes by default
+FORMATS = (FORMAT_V1, FORMAT_V2)  # what the reader opens
 MAGIC = b"EMRX\r\n\x1a\n"
 RECORD_HEADER = struct.Struct(">4sQ")
 PART_PREFIX = struct.Struct(">Q16s")
-CONTEXT_PREFIX = b"emrx/v1\x00"
+CONTEXT_PREFIX = b"emrx/v1\x00"  # v1; v2 uses b"emrx/v2\x00" (see part_context)
 HPKE_INFO_PREFIX = b"emrx/v1 key-wrap\x00"
 PAYLOAD_ENC = "c2sp.org/chunked-encryption@v1 Cobblestone-256"
+PAYLOAD_COMPRESSION = "emrx-frames zstd"  # v2 header payload.compression
 CHUNK = 16384  # Cobblestone plaintext chunk size
 CHUNK_OVERHEAD = 16  # GCM tag per chunk
 MESSAGE_OVERHEAD = 56  # 24-byte salt + 32-byte commitment
@@ -41,11 +46,19 @@ def canonical_json(value: Any) -> bytes:
     )
 
 
-def part_context(bundle_id: str, index: int) -> bytes:
-    return CONTEXT_PREFIX + uuid.UUID(bundle_id).bytes + index.to_bytes(8, "big")
+def _prefix(fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown bundle format {fmt!r}")
+    return fmt.encode("ascii")
+
+
+def part_context(bundle_id: str, index: int, fmt: str = FORMAT_V1) -> bytes:
+    # The version is in the context, so a v1 part can never authenticate as a v2 part or back.
+    return _prefix(fmt) + b"\x00" + uuid.UUID(bundle_id).bytes + index.to_bytes(8, "big")
 
 
 def hpke_info(bundle_id: str) -> bytes:
+    # Same in v1 and v2: it binds the wrapped key to the bundle; the version is in the signed header.
     return HPKE_INFO_PREFIX + uuid.UUID(bundle_id).bytes
 
 

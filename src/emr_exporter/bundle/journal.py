@@ -26,7 +26,7 @@ from typing import Any
 @dataclass
 class JournalPart:
     index: int
-    plaintext_size: int
+    plaintext_size: int  # tar bytes in this part (before compression in emrx/v2)
     ciphertext_size: int
     ciphertext_sha256: str
     end_offset: int  # file offset just after this part's record in the spool file
@@ -52,6 +52,8 @@ class JournalState:
     # Filled when sealed, so a rerun after a crash between "sealed" and cleanup can report the result.
     plaintext_sha256: str = ""  # "" when the writer was asked not to digest the plaintext
     plaintext_size: int = 0
+    # A journal from before emrx/v2 has no format: it resumes as the v1 bundle it started as.
+    format: str = "emrx/v1"
 
 
 def journal_paths(out_dir: Path, export_key: str) -> tuple[Path, Path]:

@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.cms import verify_detached
 from emr_exporter.bundle.fhir_check import ENABLE_HINT, FhirCheckReport, check_fhir_output
+from emr_exporter.bundle.frames import FRAME_SIZE, FrameDecoder, FrameError, max_encoded_size
 from emr_exporter.bundle.keys import RecipientPrivateKey, cert_sha256, describe_certificate, spki_sha256
 from emr_exporter.bundle.keywrap import unwrap_key
 from emr_exporter.errors import BundleError, ConfigError
@@ -104,6 +105,7 @@ class VerifyReport:
     plaintext_size: int
     trusted: bool  # the signer's chain was checked against a trust anchor
     counts: dict[str, Any] = field(default_factory=dict)  # the trailer's signed summary, if any
+    format: str = fmt.FORMAT_V1
     header: dict[str, Any] = field(default_factory=dict, repr=False)
     trailer: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -119,6 +121,7 @@ class VerifyReport:
             "parts": self.parts,
             "part_size": self.part_size,
             "plaintext_size": self.plaintext_size,
+            "format": self.format,
             "trusted": self.trusted,
             "counts": self.counts,
         }
@@ -150,6 +153,8 @@ class OpenReport:
 class _Verified:
     report: VerifyReport
     locations: list[_PartLocation]
+    #: emrx/v2: the signed tar bytes of each part (what its frames must decode to); None for v1.
+    tar_sizes: list[int] | None = None
 
 
 # ---------------------------------------------------------------------------------------- verify
@@ -226,8 +231,13 @@ def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verifi
     trailer_sig = verify_detached(
         records[fmt.TSIG], trailer_bytes, what="bundle trailer", at=created, trust_anchors=trust_anchors
     )
-    if header.get("format") != fmt.FORMAT:
-        raise BundleError(f"'{name}' has format {header.get('format')!r}; this program reads {fmt.FORMAT}.")
+    bundle_format = header.get("format")
+    if bundle_format not in fmt.FORMATS or trailer.get("format") != bundle_format:
+        raise BundleError(
+            f"'{name}' has format {bundle_format!r}; this program reads {' and '.join(fmt.FORMATS)}. "
+            "A newer exporter made it: open it with that version."
+        )
+    compressed = bundle_format == fmt.FORMAT_V2
     signer_sha = cert_sha256(header_sig.certificate)
     institution = header.get("institution") or {}
     if institution.get("certificate_sha256") != signer_sha:
@@ -252,13 +262,22 @@ def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verifi
         fmt.check_part_size(part_size)
         if header["payload"]["enc"] != fmt.PAYLOAD_ENC:
             raise ValueError("unknown payload encryption")
+        if compressed and (
+            header["payload"]["compression"] != fmt.PAYLOAD_COMPRESSION
+            or int(header["payload"]["frame_size"]) != FRAME_SIZE
+        ):
+            raise ValueError("unknown payload compression")
         signed_parts = [(int(p["index"]), int(p["size"]), str(p["sha256"])) for p in trailer["parts"]]
+        tar_sizes = [int(p["tar_size"]) for p in trailer["parts"]] if compressed else None
         n_parts = int(trailer["n_parts"])
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"The signed header/trailer of '{name}' is not valid ({exc}).") from None
 
-    _check_parts(name, locations, signed_parts, n_parts, bundle_uuid, part_size)
-    plaintext_size = sum(fmt.plaintext_size_of(s) or 0 for _, s, _ in signed_parts)
+    _check_parts(name, locations, signed_parts, n_parts, bundle_uuid, part_size, tar_sizes)
+    if tar_sizes is not None:
+        plaintext_size = sum(tar_sizes)
+    else:
+        plaintext_size = sum(fmt.plaintext_size_of(s) or 0 for _, s, _ in signed_parts)
     if plaintext_size != trailer.get("plaintext_size"):
         raise BundleError(f"The signed trailer of '{name}' is inconsistent (plaintext size).")
 
@@ -278,10 +297,11 @@ def _verify(path: Path, trust_anchors: list[x509.Certificate] | None) -> _Verifi
         plaintext_size=plaintext_size,
         trusted=header_sig.trusted and trailer_sig.trusted,
         counts=dict(trailer.get("summary") or {}),
+        format=bundle_format,
         header=header,
         trailer=trailer,
     )
-    return _Verified(report=report, locations=locations)
+    return _Verified(report=report, locations=locations, tar_sizes=tar_sizes)
 
 
 def _read_part(fh: BinaryIO, name: str, position: int, length: int, file_size: int) -> _PartLocation:
@@ -331,13 +351,27 @@ def _check_parts(
     n_parts: int,
     bundle_uuid: bytes,
     part_size: int,
+    tar_sizes: list[int] | None = None,
 ) -> None:
     if n_parts != len(signed) or [i for i, _, _ in signed] != list(range(n_parts)) or n_parts < 1:
         raise BundleError(f"The signed trailer of '{name}' lists its parts inconsistently.")
     full_size = fmt.ciphertext_size(part_size)
     for i, part_bytes, _ in signed:
         final = i == n_parts - 1
-        if (not final and part_bytes != full_size) or (final and not fmt.ciphertext_size(0) <= part_bytes < full_size):
+        if tar_sizes is not None:
+            # v2: every part but the last carries exactly part_size tar bytes, the last strictly fewer
+            # (the truncation rule, on tar bytes); its ciphertext is a valid Cobblestone length no
+            # longer than the frames of those bytes stored uncompressed.
+            tar = tar_sizes[i]
+            encoded = fmt.plaintext_size_of(part_bytes)
+            if (
+                (not final and tar != part_size) or (final and not 0 <= tar < part_size)
+                or encoded is None or encoded > max_encoded_size(tar) or (tar > 0) != (encoded > 0)
+            ):
+                raise BundleError(f"The signed trailer of '{name}' gives part {i} an impossible size.")
+        elif (not final and part_bytes != full_size) or (
+            final and not fmt.ciphertext_size(0) <= part_bytes < full_size
+        ):
             raise BundleError(f"The signed trailer of '{name}' gives part {i} an impossible size.")
     signed_hashes = {sha: i for i, _, sha in signed}
     if len(found) < n_parts:
@@ -427,11 +461,10 @@ def _unlock(
             f"The store key cannot unwrap the data key of '{name}' (wrong store key, or a damaged bundle)."
         )
 
-    # Pass 2: authenticate every part completely; nothing decrypted is kept.
+    # Pass 2: authenticate every part completely (and decode its frames); nothing decrypted is kept.
     _start_stage("authenticate", sum(loc.size for loc in verified.locations))
-    for loc in verified.locations:
-        for _ in _decrypt_part(path, loc, data_key, report.bundle_id):
-            pass
+    for _ in _plaintext_chunks(path, verified, data_key):
+        pass
     return verified, data_key
 
 
@@ -483,7 +516,7 @@ def _open(
     staging.mkdir()
     try:
         _start_stage("open", sum(loc.size for loc in verified.locations))
-        plaintext = _PlaintextReader(path, verified.locations, data_key, report.bundle_id)
+        plaintext = _PlaintextReader(path, verified, data_key)
         _extract(plaintext, staging, name)
         if plaintext.read(1):
             raise BundleError(f"'{name}' has data after the end of its tar archive.")
@@ -511,10 +544,41 @@ def _open(
     )
 
 
-def _decrypt_part(path: Path, loc: _PartLocation, data_key: bytes, bundle_id: str) -> Any:
+def _plaintext_chunks(path: Path, verified: _Verified, data_key: bytes) -> Iterator[bytes]:
+    """The tar stream, part after part: decrypted, and for v2 decoded from its frames."""
+    report = verified.report
+    for loc in verified.locations:
+        chunks = _decrypt_part(path, loc, data_key, report.bundle_id, report.format)
+        if verified.tar_sizes is None:
+            yield from chunks
+        else:
+            yield from _decode_part(path.name, loc.position, chunks, verified.tar_sizes[loc.position])
+
+
+def _decode_part(name: str, position: int, chunks: Iterator[bytes], tar_size: int) -> Iterator[bytes]:
+    frames = FrameDecoder()
+    try:
+        for chunk in chunks:
+            yield from frames.feed(chunk)
+        frames.finish()
+    except FrameError as exc:
+        raise BundleError(
+            f"Part {position} of '{name}' decrypts but its compression frames are not valid ({exc}): the "
+            "bundle was made by a faulty writer. Ask the clinic to export again."
+        ) from None
+    if frames.raw_size != tar_size:
+        raise BundleError(
+            f"Part {position} of '{name}' decodes to {frames.raw_size} bytes, not the {tar_size} its signed "
+            "trailer says: the bundle was made by a faulty writer. Ask the clinic to export again."
+        )
+
+
+def _decrypt_part(
+    path: Path, loc: _PartLocation, data_key: bytes, bundle_id: str, bundle_format: str = fmt.FORMAT_V1
+) -> Any:
     from cryptography.cobblestone import Cobblestone256Decryptor
 
-    decryptor = Cobblestone256Decryptor(data_key, fmt.part_context(bundle_id, loc.position))
+    decryptor = Cobblestone256Decryptor(data_key, fmt.part_context(bundle_id, loc.position, bundle_format))
     try:
         with open(path, "rb") as fh:
             fh.seek(loc.offset)
@@ -541,10 +605,8 @@ def _decrypt_part(path: Path, loc: _PartLocation, data_key: bytes, bundle_id: st
 class _PlaintextReader:
     """A read-only file object over the decrypted parts, in order (for streaming tar extraction)."""
 
-    def __init__(self, path: Path, locations: list[_PartLocation], data_key: bytes, bundle_id: str) -> None:
-        self._chunks = (
-            chunk for loc in locations for chunk in _decrypt_part(path, loc, data_key, bundle_id)
-        )
+    def __init__(self, path: Path, verified: _Verified, data_key: bytes) -> None:
+        self._chunks = _plaintext_chunks(path, verified, data_key)
         self._buffer = memoryview(b"")
         self.sha256 = hashlib.sha256()
 
@@ -683,7 +745,7 @@ def stream_bag(
     path = Path(path)
     verified, data_key = _unlock(path, store_key, trust_anchors)
     report, name = verified.report, path.name
-    plaintext = _PlaintextReader(path, verified.locations, data_key, report.bundle_id)
+    plaintext = _PlaintextReader(path, verified, data_key)
     digests: dict[str, str] = {}
     tags: dict[str, bytes] = {}
     root: str | None = None

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.cms import sign_detached
+from emr_exporter.bundle.frames import FRAME_SIZE, FrameDecoder, FrameEncoder, FrameError
 from emr_exporter.bundle.journal import Journal, JournalPart, JournalState, fsync_dir
 from emr_exporter.bundle.keys import Recipient, Signer, check_signing_certificate, describe_certificate
 from emr_exporter.bundle.keywrap import unwrap_key, wrap_key
@@ -76,6 +77,9 @@ class BundleWriter:
             tzinfo=dt.UTC
         )
         self.part_size: int = state.part_size
+        self.format: str = state.format
+        self._compressed = state.format == fmt.FORMAT_V2
+        self._frames = FrameEncoder()
         self.path: Path = out_dir / state.file_name
         self.spool_path: Path = out_dir / (state.file_name + ".partial")
         #: Labels for bag-info.txt: the signed content names its addressee (against surreptitious
@@ -100,12 +104,14 @@ class BundleWriter:
         part_size: int = 64 * 2**20,
         header_info: dict[str, Any] | None = None,
         restart: bool = False,
+        compress: bool = True,
     ) -> BundleWriter:
         """Start a bundle in ``out_dir``, or resume the unfinished one of the same ``export_key``.
 
         ``header_info`` (optional, JSON) is signed into the header under ``"info"``; it is visible to
         anyone holding the file, so it must never contain patient data. ``restart=True`` discards an
-        unfinished bundle of this export and starts a new one.
+        unfinished bundle of this export and starts a new one. ``compress=False`` writes the older
+        emrx/v1 (no compression frames); a resumed bundle keeps the format it was started with.
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +126,7 @@ class BundleWriter:
         return cls._start(
             out_dir, signer=signer, recipient=recipient, institution_code=institution_code,
             export_key=export_key, part_size=part_size, header_info=header_info,
+            bundle_format=fmt.FORMAT_V2 if compress else fmt.FORMAT_V1,
         )
 
     @classmethod
@@ -142,6 +149,7 @@ class BundleWriter:
         export_key: str,
         part_size: int,
         header_info: dict[str, Any] | None,
+        bundle_format: str,
     ) -> BundleWriter:
         from cryptography.cobblestone import Cobblestone256Encryptor
 
@@ -151,8 +159,17 @@ class BundleWriter:
         info = fmt.hpke_info(bundle_id)
         store_alg, store_wrapped = wrap_key(recipient.public_key, data_key, info=info)
         self_alg, self_wrapped = wrap_key(signer.certificate.public_key(), data_key, info=info)  # type: ignore[arg-type]
+        payload: dict[str, Any] = {
+            "enc": fmt.PAYLOAD_ENC,
+            "part_size": part_size,
+            "context": f"{bundle_format} NUL || bundle_id (16 bytes) || uint64be(part index)",
+            "content_type": "application/x-tar; bagit",
+        }
+        if bundle_format == fmt.FORMAT_V2:
+            payload["compression"] = fmt.PAYLOAD_COMPRESSION
+            payload["frame_size"] = FRAME_SIZE
         header: dict[str, Any] = {
-            "format": fmt.FORMAT,
+            "format": bundle_format,
             "bundle_id": bundle_id,
             "created": _iso(created),
             "institution": {
@@ -162,12 +179,7 @@ class BundleWriter:
             },
             "recipient": {"key_id": recipient.key_id, "name": recipient.name},
             "key_wrap": {"alg": store_alg, "wrapped_key": _b64(store_wrapped)},
-            "payload": {
-                "enc": fmt.PAYLOAD_ENC,
-                "part_size": part_size,
-                "context": "emrx/v1 NUL || bundle_id (16 bytes) || uint64be(part index)",
-                "content_type": "application/x-tar; bagit",
-            },
+            "payload": payload,
         }
         if header_info:
             header["info"] = header_info
@@ -189,6 +201,7 @@ class BundleWriter:
             header_b64=_b64(header_bytes),
             header_signature_b64=_b64(header_signature),
             header_end_offset=header_end,
+            format=bundle_format,
         )
         journal = Journal.create(out_dir, state)  # journal first: the spool can always be rebuilt from it
         return cls(out_dir, signer, recipient, journal, data_key, resumed=False)
@@ -325,13 +338,23 @@ class BundleWriter:
 
         Only a resume pays for this (one read, decryption and SHA-256 of the finished parts); a normal
         write never hashes the plaintext. Byte-for-byte comparison is exact, and decryption also proves
-        the spool still holds the very part the journal describes.
+        the spool still holds the very part the journal describes. A v2 part is decoded from its
+        compression frames first: what is compared is always the tar bytes.
         """
         from cryptography.cobblestone import Cobblestone256Decryptor
 
-        decryptor = Cobblestone256Decryptor(self._data_key, fmt.part_context(self.bundle_id, entry.index))
+        decryptor = Cobblestone256Decryptor(
+            self._data_key, fmt.part_context(self.bundle_id, entry.index, self.format)
+        )
+        frames = FrameDecoder() if self._compressed else None
         ciphertext_hash = hashlib.sha256()
         size = 0
+
+        def compare(plaintext: bytes) -> int:
+            if frames is None:
+                return self._compare(pieces, entry, plaintext)
+            return sum(self._compare(pieces, entry, raw) for raw in frames.feed(plaintext))
+
         with open(self.spool_path, "rb") as fh:
             fh.seek(entry.end_offset - entry.ciphertext_size)
             remaining = entry.ciphertext_size
@@ -342,9 +365,11 @@ class BundleWriter:
                         break
                     remaining -= len(ciphertext)
                     ciphertext_hash.update(ciphertext)
-                    size += self._compare(pieces, entry, decryptor.update(ciphertext))
-                size += self._compare(pieces, entry, decryptor.finalize())
-            except InvalidTag:
+                    size += compare(decryptor.update(ciphertext))
+                size += compare(decryptor.finalize())
+                if frames is not None:
+                    frames.finish()
+            except (InvalidTag, FrameError):
                 remaining = -1
         if remaining or ciphertext_hash.hexdigest() != entry.ciphertext_sha256:
             raise BundleError(
@@ -367,33 +392,58 @@ class BundleWriter:
             view = view[len(piece) :]  # type: ignore[arg-type]
         return len(plaintext)
 
+    def _raw_source(self, pieces: _Pieces, tar_bytes: list[int]) -> Iterator[memoryview]:
+        """emrx/v1: the part's plaintext is its tar slice as it comes."""
+        while tar_bytes[0] < self.part_size:
+            piece = pieces.take(min(self.part_size - tar_bytes[0], _HANDOFF_PLAINTEXT))
+            if piece is None:
+                return
+            tar_bytes[0] += len(piece)
+            yield piece
+
+    def _framed_source(self, pieces: _Pieces, tar_bytes: list[int]) -> Iterator[bytes]:
+        """emrx/v2: the part's tar slice cut into frames of ≤ FRAME_SIZE, each compressed or stored."""
+        while tar_bytes[0] < self.part_size:
+            want = min(FRAME_SIZE, self.part_size - tar_bytes[0])
+            piece = pieces.take(want)
+            if piece is None:
+                return
+            if len(piece) < want:  # gather a whole frame (one copy; a full piece is compressed in place)
+                frame = bytearray(piece)
+                while len(frame) < want and (more := pieces.take(want - len(frame))) is not None:
+                    frame += more
+                piece = memoryview(frame)
+            tar_bytes[0] += len(piece)
+            yield self._frames.encode(piece)
+
     def _encrypt_part(self, sink: _SpoolSink, pieces: _Pieces, index: int) -> int:
         """Encrypt and hash one part; the sink thread writes it. Returns once the part is journaled."""
         from cryptography.cobblestone import Cobblestone256Encryptor
 
-        encryptor = Cobblestone256Encryptor(self._data_key, fmt.part_context(self.bundle_id, index))
+        encryptor = Cobblestone256Encryptor(self._data_key, fmt.part_context(self.bundle_id, index, self.format))
         ciphertext_hash = hashlib.sha256()
         sink.start_part(index)
-        plaintext_size = 0
+        tar_bytes = [0]
+        source = self._framed_source(pieces, tar_bytes) if self._compressed else self._raw_source(pieces, tar_bytes)
         buffer, fed, filled = sink.free_buffer(), 0, 0
-        while plaintext_size < self.part_size:
-            piece = pieces.take(min(self.part_size - plaintext_size, _HANDOFF_PLAINTEXT - fed))
-            if piece is None:
-                break
-            filled += encryptor.update_into(piece, memoryview(buffer)[filled:])
-            fed += len(piece)
-            plaintext_size += len(piece)
-            if fed == _HANDOFF_PLAINTEXT:
-                ciphertext_hash.update(memoryview(buffer)[:filled])  # releases the GIL: the sink writes meanwhile
-                sink.write(buffer, filled)
-                buffer, fed, filled = sink.free_buffer(), 0, 0
+        for chunk in source:
+            view = memoryview(chunk)
+            while view:
+                n = min(len(view), _HANDOFF_PLAINTEXT - fed)
+                filled += encryptor.update_into(view[:n], memoryview(buffer)[filled:])
+                fed += n
+                view = view[n:]
+                if fed == _HANDOFF_PLAINTEXT:
+                    ciphertext_hash.update(memoryview(buffer)[:filled])  # releases the GIL: the sink writes meanwhile
+                    sink.write(buffer, filled)
+                    buffer, fed, filled = sink.free_buffer(), 0, 0
         ciphertext_hash.update(memoryview(buffer)[:filled])
         sink.write(buffer, filled)
         final = encryptor.finalize()
         ciphertext_hash.update(final)
         sink.write_bytes(final)
-        sink.end_part(plaintext_size, ciphertext_hash.hexdigest())
-        return plaintext_size
+        sink.end_part(tar_bytes[0], ciphertext_hash.hexdigest())
+        return tar_bytes[0]
 
     def _source_changed(self, detail: str) -> None:
         raise BundleError(
@@ -409,15 +459,12 @@ class BundleWriter:
         state = self._journal.state
         header_bytes = base64.b64decode(state.header_b64)
         trailer: dict[str, Any] = {
-            "format": fmt.FORMAT,
+            "format": self.format,
             "bundle_id": self.bundle_id,
             "header_sha256": hashlib.sha256(header_bytes).hexdigest(),
             "n_parts": len(self._journal.parts),
             "plaintext_size": plaintext_size,
-            "parts": [
-                {"index": p.index, "size": p.ciphertext_size, "sha256": p.ciphertext_sha256}
-                for p in self._journal.parts
-            ],
+            "parts": [self._trailer_part(p) for p in self._journal.parts],
         }
         if summary:
             trailer["summary"] = summary
@@ -432,6 +479,12 @@ class BundleWriter:
         state.plaintext_size = plaintext_size
         self._journal.save_state()
         return self._finish_sealed()
+
+    def _trailer_part(self, part: JournalPart) -> dict[str, Any]:
+        entry: dict[str, Any] = {"index": part.index, "size": part.ciphertext_size, "sha256": part.ciphertext_sha256}
+        if self._compressed:
+            entry["tar_size"] = part.plaintext_size  # v2: the ciphertext size no longer tells it
+        return entry
 
     def _finish_sealed(self) -> SealedBundle:
         """Rename the sealed spool to its final name and drop the journal (idempotent)."""

@@ -59,8 +59,10 @@ def read_bundle_identity(path: Path) -> BundleIdentity:
     except (ValueError, KeyError, TypeError):
         raise BundleError(f"The signed header of '{name}' is not readable; the file is damaged.") from None
     verify_detached(signature, header_bytes, what="bundle header", at=created)
-    if header.get("format") != fmt.FORMAT:
-        raise BundleError(f"'{name}' has format {header.get('format')!r}; this program reads {fmt.FORMAT}.")
+    if header.get("format") not in fmt.FORMATS:
+        raise BundleError(
+            f"'{name}' has format {header.get('format')!r}; this program reads {' and '.join(fmt.FORMATS)}."
+        )
     institution = header.get("institution") or {}
     return BundleIdentity(
         bundle_id=bundle_id, institution_code=str(institution.get("code", "")), created=str(header["created"])
