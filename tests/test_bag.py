@@ -381,3 +381,27 @@ def test_ndjson_memory_is_bounded_by_the_open_segments() -> None:
     assert produced == bag.tar_bytes > 15_000_000
     # One open segment, one output chunk and one yielded copy, plus the per-file bookkeeping.
     assert peak < 2 * 1024 * 1024, f"peak traced memory {peak} bytes"
+
+
+@pytest.mark.parametrize("value", [
+    1e16, 1e15, 123456789012345678.0, 1e-4, 1e-5, 2.5e-05, -7.2e-08, 1e22, -0.0, 0.0, 5e-324, 0.1, 1 / 3,
+    2**63, 2**64 - 1, 2**64, -(2**63) - 1, 10**30, True, None, "\x00\x1f\x7f\u2028 \"\\/ 한글 𝄞", "3e-5", "1:0.00001",
+    {"b": 1, "a": [1.5e-7, {"z": 0, "é": 1, "e": 2, "\U0001d11e": 3, "\uffff": 4}]}, {1: "int key"}, [(1, 2)],
+])
+def test_canonical_json_line_is_the_stdlib_form_byte_for_byte(value: object) -> None:
+    """orjson where it agrees, the stdlib encoder where it would not (tiny floats, > 64-bit ints, non-str keys)."""
+    from emr_exporter.pipeline.bag import _CANONICAL_ENCODER, canonical_json_line
+
+    obj = {"v": value, "w": [value, {"x": value}]}
+    assert canonical_json_line(obj) == (_CANONICAL_ENCODER.encode(obj) + "\n").encode("utf-8")
+
+
+def test_canonical_json_line_refuses_what_the_stdlib_refuses() -> None:
+    from emr_exporter.pipeline.bag import canonical_json_line
+
+    with pytest.raises(ValueError):  # a non-str key sends it to the fallback, which refuses infinity
+        canonical_json_line({"k": {1.5: float("inf")}})
+    with pytest.raises(UnicodeEncodeError):
+        canonical_json_line({"v": "\ud800"})  # a lone surrogate
+    with pytest.raises(TypeError):
+        canonical_json_line({"v": object()})

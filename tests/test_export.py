@@ -204,3 +204,21 @@ def test_dry_run_digest_matches_stream(demo_clinic, exported) -> None:
     digest = digest_stream(run.stream())
     assert digest.sha256 == hashlib.sha256(data).hexdigest()
     assert digest.size == len(data)
+
+
+def test_native_json_lines_give_the_same_bag_as_the_stdlib_encoder(demo_clinic, exported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """orjson writes the NDJSON lines (pipeline/bag.py); the whole demo bag is byte-identical to the one
+    the stdlib canonical encoder writes."""
+    from emr_exporter.pipeline import bag
+
+    _, data, _ = exported
+    stdlib_lines: list[int] = []
+
+    def stdlib_only(obj):  # type: ignore[no-untyped-def]
+        stdlib_lines.append(1)
+        return (bag._CANONICAL_ENCODER.encode(obj) + "\n").encode("utf-8")
+
+    monkeypatch.setattr(bag, "canonical_json_line", stdlib_only)
+    _, slow = run_export(demo_clinic)
+    assert len(stdlib_lines) > 10_000  # every line went the slow way
+    assert slow == data

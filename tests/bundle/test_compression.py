@@ -60,6 +60,8 @@ def test_compressed_bundle_opens_to_the_exact_bag_and_stores_incompressible_fram
     plaintext = b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest, patients=3000,
                                     attachment_size=1_500_000))
     assert sealed.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    # the file's own SHA-256, taken while sealing, is what the upload announces (no second read there)
+    assert sealed.file_sha256 == hashlib.sha256(sealed.path.read_bytes()).hexdigest()
     ndjson = len(plaintext) - 1_500_000
     # The 1.5 MB random scan cannot shrink; the NDJSON around it compresses many times over.
     assert 1_500_000 < sealed.size < 1_500_000 + ndjson // 8
@@ -142,6 +144,7 @@ def test_a_v1_journal_resumes_as_v1(tmp_path: Path, signer, store) -> None:  # t
     assert again.resumed and again.format == "emrx/v1"
     sealed = again.write(bag_stream(again.bundle_id, again.sign_tagmanifest))
     assert verify_bundle(sealed.path).format == "emrx/v1"
+    assert sealed.file_sha256 == hashlib.sha256(sealed.path.read_bytes()).hexdigest()  # resumed: prefix re-read
     assert open_bundle(sealed.path, store[1], tmp_path / "o").plaintext_sha256 == sealed.plaintext_sha256
 
 

@@ -240,7 +240,7 @@ def test_bundle_alone_on_another_pc_resumes_from_its_signed_header_without_full_
         pc_a.parent.mkdir()
         shutil.copy2(original, pc_a)
         first = runner.invoke(main, ["upload", str(pc_a), "--store", server.url, "--store-cert", cert,
-                                     "--chunk-size", "64K"])
+                                     "--chunk-size", "16K"])
         assert first.exit_code == 1 and "stop here" in first.output
         assert full_verifies == [pc_a]  # a brand-new upload: the whole bundle was verified first
         store.fault_hook = None
@@ -249,11 +249,11 @@ def test_bundle_alone_on_another_pc_resumes_from_its_signed_header_without_full_
         pc_b.parent.mkdir()
         shutil.copy2(original, pc_b)
         second = runner.invoke(main, ["upload", str(pc_b), "--store", server.url, "--store-cert", cert,
-                                      "--chunk-size", "64K", "--json"])
+                                      "--chunk-size", "16K", "--json"])
         assert second.exit_code == 0, second.output
         result = json.loads(second.output)
-        assert result["new_uploads"] == 0 and result["resumed_from"] == 64 * 1024
-        assert result["bytes_sent"] == original.stat().st_size - 64 * 1024
+        assert result["new_uploads"] == 0 and result["resumed_from"] == 16 * 1024
+        assert result["bytes_sent"] == original.stat().st_size - 16 * 1024
         assert full_verifies == [pc_a]  # the resume read only the signed header
 
         pc_c = tmp_path / "pc-c" / original.name

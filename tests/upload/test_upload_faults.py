@@ -223,3 +223,83 @@ def test_client_killed_mid_patch_resumes_resending_at_most_one_chunk(
     assert store.bytes_received - size <= kills * chunk
     assert received_before_resume - result.resumed_from <= kills * chunk
     assert result.receipt_number
+
+
+def test_receipt_is_polled_quickly_up_to_the_stores_retry_after(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    """After the last byte the store answers 202 + Retry-After: 1 while it verifies; the client asks again
+    after 20 ms, doubling, instead of sleeping the whole second (which dominated fast uploads)."""
+    bundle = random_file(tmp_path / "b.emrx", 100_000)
+    release = threading.Event()
+    receipt_gets = {"count": 0}
+
+    def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+        assert release.wait(30)
+        return {}
+
+    def count_receipt_gets(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method == "GET" and handler.path.endswith("/receipt"):
+            receipt_gets["count"] += 1
+            if receipt_gets["count"] == 4:  # the store finishes after the 4th question
+                release.set()
+                info = store.load(upload_id or "")
+                while info and info["state"] == "verifying":
+                    time.sleep(0.005)
+                    info = store.load(upload_id or "")
+        return False
+
+    store.verifier = slow_verifier
+    store.fault_hook = count_receipt_gets
+    waits: list[float] = []
+    result = make_uploader(
+        server.url, store_public_pem, on_event=lambda n, d: waits.append(d["seconds"]) if n == "verifying" else None
+    ).upload(bundle, bundle_id="F-quick")
+    assert waits == [0.02, 0.04, 0.08]  # not [1.0, 1.0, 1.0]
+    assert result.receipt_number and receipt_gets["count"] == 4
+
+
+def test_the_seal_time_digest_is_used_when_the_size_matches(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path, monkeypatch: Any
+) -> None:
+    from emr_exporter.upload import uploader as uploader_module
+
+    bundle = random_file(tmp_path / "b.emrx", 300_000)
+    real_digest = uploader_module.sha256_of_file(bundle)
+    hashed: list[Path] = []
+    real = uploader_module.sha256_of_file
+    monkeypatch.setattr(uploader_module, "sha256_of_file", lambda p, c=None: hashed.append(p) or real(p, c))
+    result = make_uploader(server.url, store_public_pem).upload(
+        bundle, bundle_id="F-known", known_sha256=real_digest, known_size=300_000
+    )
+    assert hashed == [] and result.sha256 == real_digest and result.receipt_number
+    # a size that does not match (the file was replaced): the digest is taken from the file again
+    other = random_file(tmp_path / "c.emrx", 200_000)
+    make_uploader(server.url, store_public_pem).upload(other, bundle_id="F-known-2", known_sha256=real_digest,
+                                                      known_size=300_000)
+    assert hashed == [other]
+
+
+def test_checksummed_chunks_are_written_in_place_and_a_stale_chunk_is_cut_off(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    bundle = random_file(tmp_path / "b.emrx", 600_000)
+    seen: list[list[str]] = []
+
+    def look_at_the_folder(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method == "PATCH":
+            seen.append(sorted(p.suffix for p in store.uploads_dir.iterdir()))
+        return False
+
+    store.fault_hook = look_at_the_folder
+    result = make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-inplace")
+    assert _stored(store, result.upload_url or "") == bundle.read_bytes()
+    assert seen and all(s == [".bin", ".json"] for s in seen)  # no side file, no marker left between chunks
+    assert not list(store.uploads_dir.glob("*.pending"))
+
+    # A store that died mid-chunk leaves unverified bytes after its marker: they are cut off, never counted.
+    data = store.data_path("0" * 32)
+    data.write_bytes(b"v" * 1000 + b"unverified")
+    (store.uploads_dir / ("0" * 32 + ".pending")).write_text("1000", "ascii")
+    assert store.offset_of("0" * 32) == 1000 and data.read_bytes() == b"v" * 1000
+    assert not (store.uploads_dir / ("0" * 32 + ".pending")).exists()

@@ -113,12 +113,14 @@ def _sha256(path: Path) -> str:
 
 
 def _mid_chunk(store: ReferenceStore) -> bool:
-    """True while the store is reading a PATCH body: its side file holds a partial, unverified chunk."""
-    for side_file in store.uploads_dir.glob("*.chunk"):
+    """True while the store is reading a PATCH body: a partial, unverified chunk sits in place after the
+    verified offset that its ``.pending`` marker holds."""
+    for marker in store.uploads_dir.glob("*.pending"):
         try:
-            if CHUNK // 4 <= side_file.stat().st_size <= 3 * CHUNK // 4:
+            written = store.data_path(marker.stem).stat().st_size - int(marker.read_text("ascii"))
+            if CHUNK // 4 <= written <= 3 * CHUNK // 4:
                 return True
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
             pass
     return False
 
@@ -155,9 +157,9 @@ def test_200mb_upload_survives_two_sigkills_and_cut_connections(
             client.wait()
             kills += 1
         # Bytes already in socket buffers when the client died may still complete a chunk on the store:
-        # wait until the store has finished with the dead connection (its side file is gone).
+        # wait until the store has finished with the dead connection (its pending-chunk marker is gone).
         deadline = time.monotonic() + 60
-        while list(store.uploads_dir.glob("*.chunk")) and time.monotonic() < deadline:
+        while list(store.uploads_dir.glob("*.pending")) and time.monotonic() < deadline:
             time.sleep(0.01)
         (upload_id,) = [p.stem for p in store.uploads_dir.glob("*.json")]
         held_after_kills = store.offset_of(upload_id)

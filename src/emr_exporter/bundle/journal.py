@@ -52,6 +52,7 @@ class JournalState:
     # Filled when sealed, so a rerun after a crash between "sealed" and cleanup can report the result.
     plaintext_sha256: str = ""  # "" when the writer was asked not to digest the plaintext
     plaintext_size: int = 0
+    file_sha256: str = ""  # SHA-256 of the sealed .emrx file
     # A journal from before emrx/v2 has no format: it resumes as the v1 bundle it started as.
     format: str = "emrx/v1"
 

@@ -44,6 +44,9 @@ class SealedBundle:
     #: SHA-256 of the whole tar stream (the bag's digest, shown in the transfer report); None when the
     #: caller asked ``write(digest_plaintext=False)``.
     plaintext_sha256: str | None
+    #: SHA-256 of the .emrx file itself, taken while sealing (what the upload announces to the store, so
+    #: the uploader need not read the file once more); None after a crash between sealing and renaming.
+    file_sha256: str | None = None
 
 
 def bundle_file_name(institution_code: str, created: dt.datetime, bundle_id: str) -> str:
@@ -300,7 +303,9 @@ class BundleWriter:
             if pieces.has_more():
                 self._source_changed("the data is now longer than when the export was interrupted")
             sink.close()
-            return self._seal(spool, position, summary, digest.hexdigest() if digest is not None else None)
+            return self._seal(
+                spool, position, summary, digest.hexdigest() if digest is not None else None, sink.file_hash
+            )
         finally:
             sink.close(raise_error=False)
             if digest is not None:
@@ -454,7 +459,8 @@ class BundleWriter:
         )
 
     def _seal(
-        self, spool: Any, plaintext_size: int, summary: dict[str, Any] | None, plaintext_sha256: str | None
+        self, spool: Any, plaintext_size: int, summary: dict[str, Any] | None, plaintext_sha256: str | None,
+        file_hash: _FileHash,
     ) -> SealedBundle:
         state = self._journal.state
         header_bytes = base64.b64decode(state.header_b64)
@@ -473,10 +479,12 @@ class BundleWriter:
         fmt.write_record(spool, fmt.TSIG, sign_detached(self.signer, trailer_bytes))
         spool.flush()
         os.fsync(spool.fileno())
+        file_hash.update_to(spool.tell())  # the trailer records: the file hash is complete
         spool.close()
         state.state = "sealed"
         state.plaintext_sha256 = plaintext_sha256 or ""
         state.plaintext_size = plaintext_size
+        state.file_sha256 = file_hash.hexdigest()
         self._journal.save_state()
         return self._finish_sealed()
 
@@ -504,6 +512,7 @@ class BundleWriter:
             parts=len(self._journal.parts),
             plaintext_sha256=state.plaintext_sha256 or None,
             plaintext_size=state.plaintext_size,
+            file_sha256=state.file_sha256 or None,
         )
         self._journal.remove()
         return result
@@ -582,6 +591,8 @@ class _SpoolSink:
         for _ in range(_BUFFERS):
             self._free.put(bytearray(_BUFFER_SIZE))
         self._done: queue.SimpleQueue[None] = queue.SimpleQueue()
+        #: SHA-256 of the file as far as it is journaled, advanced by this thread after each part.
+        self.file_hash = _FileHash(Path(spool.name))
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="emrx-spool-sink", daemon=True)
@@ -666,12 +677,39 @@ class _SpoolSink:
                         )
                     )
                     self._done.put(None)
+                    # After the hand-back: re-reading the part from the page cache and hashing it (both
+                    # release the GIL) overlaps the encryption of the next part. The record length was only
+                    # known now, so the file cannot be hashed as it is written.
+                    self.file_hash.update_to(end)
             except BaseException as exc:  # handed to the caller; keep draining so it never blocks
                 self._error = exc
                 if kind == "data":
                     self._free.put(value)
                 if kind == "end":
                     self._done.put(None)
+
+
+class _FileHash:
+    """SHA-256 of the spool file's bytes ``[0, end)``, advanced in order by re-reading what is on disk
+    through its own read handle (no os.pread: it does not exist on Windows)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._hash = hashlib.sha256()
+        self._done = 0
+
+    def update_to(self, end: int) -> None:
+        with open(self._path, "rb", buffering=0) as fh:
+            fh.seek(self._done)
+            while self._done < end:
+                block = fh.read(min(_HANDOFF_PLAINTEXT, end - self._done))
+                if not block:
+                    raise BundleError("The bundle file being written was cut short by something else; start over.")
+                self._hash.update(block)
+                self._done += len(block)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 class _PlaintextDigest:

@@ -201,6 +201,7 @@ class Session:
         request = UploadRequest(
             bundle=Path(self.outcome.bundle_path), store_url=self.store_url, store_cert=self.store_tls_cert,
             receipt_cert=self.receipt_certificate(), chunk_size=1024 * 1024, rate_limit=self.upload_rate_limit,
+            known_sha256=self.outcome.bundle_sha256, known_size=self.outcome.bundle_bytes,
         )
         return run_upload(
             request, cancel=cancel, on_progress=lambda p: progress(("progress", p.position, p.size)),

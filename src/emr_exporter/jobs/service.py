@@ -60,6 +60,8 @@ class ExportOutcome:
     bundle_path: Path | None = None
     bundle_id: str | None = None
     bundle_bytes: int | None = None
+    #: SHA-256 of the .emrx file, taken while sealing (the upload and the transfer report reuse it).
+    bundle_sha256: str | None = None
     resumed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -209,7 +211,7 @@ def _sealed_export(
         reconciliation=run.reconciliation, bag_sha256=sealed.plaintext_sha256 or "", bag_bytes=sealed.plaintext_size,
         institution=institution, connector=spec.name, dry_run=False, created=run.created,
         bundle_path=Path(sealed.path), bundle_id=sealed.bundle_id, bundle_bytes=sealed.size,
-        resumed=writer.resumed,
+        bundle_sha256=sealed.file_sha256, resumed=writer.resumed,
         extra={
             "readiness": readiness.result().to_dict(), "signer": signer.certificate.subject.rfc4514_string(),
             "signer_check": signer_check.to_dict(),
@@ -280,6 +282,7 @@ def outcome_from_summary(bundle_path: Path) -> ExportOutcome:
         reconciliation=reconciliation, bag_sha256=summary.bag_sha256 or "", bag_bytes=0, institution=institution,
         connector="demo" if summary.demo else "", dry_run=False, created=dt.datetime.fromisoformat(summary.created),
         bundle_path=Path(bundle_path), bundle_id=summary.bundle_id, bundle_bytes=summary.bundle_bytes,
-        resumed=True, extra={"readiness": summary.readiness, "signer": summary.signer,
-                             "quarantined_patients": summary.quarantined_patients},
+        bundle_sha256=summary.bundle_sha256, resumed=True,
+        extra={"readiness": summary.readiness, "signer": summary.signer,
+               "quarantined_patients": summary.quarantined_patients},
     )

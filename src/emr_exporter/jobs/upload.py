@@ -63,6 +63,10 @@ class UploadRequest:
     token: str | None = None
     chunk_size: int | None = DEFAULT_CHUNK_SIZE
     rate_limit: float | None = None  # bytes per second
+    #: The file's SHA-256 and size as the export sealed it (ExportOutcome.bundle_sha256/bundle_bytes): a fresh
+    #: upload then announces it without reading the whole file once more (used only if the size matches).
+    known_sha256: str | None = None
+    known_size: int | None = None
 
 
 def shipped_store_certificate() -> Path | None:
@@ -115,7 +119,10 @@ def run_upload(
         check_before_new_upload=lambda: _verify_whole_bundle(bundle, identity.bundle_id),
     )
     try:
-        return uploader.upload(bundle, bundle_id=identity.bundle_id, institution=identity.institution_code)
+        return uploader.upload(
+            bundle, bundle_id=identity.bundle_id, institution=identity.institution_code,
+            known_sha256=request.known_sha256, known_size=request.known_size,
+        )
     finally:
         transport.close()
 

@@ -351,7 +351,8 @@ def report_from_outcome(outcome: Any, **overrides: Any) -> TransferReport:
         bundle_id=outcome.bundle_id,
         bundle_file=bundle_path.name if bundle_path else None,
         bundle_bytes=outcome.bundle_bytes,
-        bundle_sha256=file_sha256(bundle_path) if bundle_path and bundle_path.is_file() else None,
+        bundle_sha256=getattr(outcome, "bundle_sha256", None)  # taken while sealing: no second read
+        or (file_sha256(bundle_path) if bundle_path and bundle_path.is_file() else None),
         bag_sha256=outcome.bag_sha256,
         readiness=outcome.extra.get("readiness"),
         demo=is_demo(outcome.connector, institution.code),
