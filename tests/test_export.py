@@ -218,7 +218,10 @@ def test_native_json_lines_give_the_same_bag_as_the_stdlib_encoder(demo_clinic, 
         stdlib_lines.append(1)
         return (bag._CANONICAL_ENCODER.encode(obj) + "\n").encode("utf-8")
 
+    from emr_exporter.pipeline import export
+
     monkeypatch.setattr(bag, "canonical_json_line", stdlib_only)
+    monkeypatch.setattr(export, "canonical_json_line", stdlib_only)
     _, slow = run_export(demo_clinic)
     assert len(stdlib_lines) > 10_000  # every line went the slow way
     assert slow == data
