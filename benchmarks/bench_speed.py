@@ -250,11 +250,24 @@ def child_seal(tar_path: str) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------------- parent
 
 
+AFTER: Path | None = None  # --after: a frozen checkout of the new code (else this checkout)
+
+
 def run_child(version: str, before: Path | None, *args: str, pin: str | None = None) -> dict[str, Any]:
     env = os.environ.copy()
+    if version == "after" and AFTER is not None:
+        before, version = AFTER, "before"  # same mechanism: that checkout's src and connectors first
     if version == "before":
         assert before is not None
-        env["PYTHONPATH"] = str(before / "src")
+        # its own package and built-in connectors (installed as emr_exporter_connectors: a symlink folder)
+        links = Path(tempfile.gettempdir()) / "bench-speed-before-path"
+        links.mkdir(exist_ok=True)
+        links = links / hashlib.sha256(str(before).encode()).hexdigest()[:8]
+        links.mkdir(exist_ok=True)
+        link = links / "emr_exporter_connectors"
+        if not link.exists():
+            link.symlink_to(before / "connectors")
+        env["PYTHONPATH"] = f"{before / 'src'}{os.pathsep}{links}"
     command = [sys.executable, __file__, "--child", *args]
     if pin:
         command = ["taskset", "-c", pin, *command]
@@ -277,6 +290,7 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", type=Path)
+    parser.add_argument("--after", type=Path, help="a frozen checkout of the new code (default: this one)")
     parser.add_argument("--work", type=Path, default=Path("/var/tmp/emr-bench-speed"))
     parser.add_argument("--sizes", default="4,5,6")
     parser.add_argument("--repeat", type=int, default=2)
@@ -303,6 +317,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    global AFTER
+    AFTER = args.after
     sys.path.insert(0, str(HERE))
     from bench_export import clinic_for
 
@@ -311,7 +327,8 @@ def main() -> None:
                               "cores": os.cpu_count(), "load_start": _load(), "export": [], "e2e": [],
                               "upload": {}, "seal": [], "rss": []}
     if "export" in only:
-        targets = [(f"1e{e}", str(clinic_for(args.work, int(e))), "-", "sqlite file") for e in args.sizes.split(",")]
+        sizes = [e for e in args.sizes.split(",") if e]
+        targets = [(f"1e{e}", str(clinic_for(args.work, int(e))), "-", "sqlite file") for e in sizes]
         for dsn in args.odbc:  # the 1e5 clinic loaded into that database
             from emr_exporter.demo.load import load_demo_into
 
