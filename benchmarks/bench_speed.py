@@ -299,6 +299,7 @@ def main() -> None:
     parser.add_argument("--upload-mb", type=int, default=100)
     parser.add_argument("--odbc", action="append", default=[])
     parser.add_argument("--only", default="export,e2e,upload,seal")
+    parser.add_argument("--name", default="", help="results file name part (default: the --only list)")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -399,7 +400,7 @@ def main() -> None:
                       f"bundle {result['bundle_bytes']:,}; load {result['load']}", flush=True)
     report["load_end"] = _load()
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"speed-{dt.date.today().isoformat()}-{'-'.join(sorted(only))}.json"
+    path = RESULTS / f"speed-{dt.date.today().isoformat()}-{args.name or '-'.join(sorted(only))}.json"
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(f"written {path}")
 
