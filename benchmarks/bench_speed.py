@@ -113,9 +113,9 @@ from pathlib import Path
 from emr_exporter.bundle.keys import load_store_private_key
 from emr_exporter.upload.store import ReferenceStore, bundle_reader_verifier
 folder, key = Path(sys.argv[1]), sys.argv[2]
-if key == "-":
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-    store = ReferenceStore(folder, ed25519.Ed25519PrivateKey.generate(), checksum_algorithms=())
+if key.endswith(".ed25519"):  # the plain upload measurement: receipts signed, bundles not opened
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    store = ReferenceStore(folder, load_pem_private_key(Path(key).read_bytes(), None))
 else:
     private = load_store_private_key(Path(key))
     store = ReferenceStore(folder, private, verifier=bundle_reader_verifier(private, folder / "opened"))
@@ -136,7 +136,7 @@ def _start_store(folder: Path, key: str) -> tuple[subprocess.Popen[str], str]:
 
 
 def child_e2e(database: str, rate: float) -> dict[str, Any]:
-    from emr_exporter.jobs.service import DEMO_DB_NAME, DemoRequest, run_demo
+    from emr_exporter.jobs.service import DemoRequest, run_demo
     from emr_exporter.upload.receipt import load_store_public_keys
     from emr_exporter.upload.tus import TusTransport
     from emr_exporter.upload.uploader import Uploader
@@ -145,7 +145,7 @@ def child_e2e(database: str, rate: float) -> dict[str, Any]:
     try:
         out = work / "out"
         out.mkdir()
-        os.symlink(database, out / DEMO_DB_NAME)
+        os.symlink(database, out / "demo-clinic.sqlite")  # jobs.service.DEMO_DB_NAME
         os.symlink(Path(database).parent / "demo-attachments", out / "attachments")
         from emr_exporter.bundle.keys import make_demo_keys
 
@@ -175,8 +175,11 @@ def child_e2e(database: str, rate: float) -> dict[str, Any]:
 
 
 def child_upload(size_mb: int) -> dict[str, Any]:
-    """Our client and curl, alternating 3 times, to one store process (no checksum, as curl sends none;
-    and with sha256 chunks for our client)."""
+    """Our client (32 MiB chunks, sha256 per chunk as the store offers it) and curl (one PATCH, no checksum),
+    alternating 3 times, to one store process; both until the signed receipt is there."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     from emr_exporter.upload.tus import TusTransport, encode_metadata
     from emr_exporter.upload.uploader import Uploader
 
@@ -188,7 +191,11 @@ def child_upload(size_mb: int) -> dict[str, Any]:
                 handle.write(os.urandom(1 << 20))
         size = bundle.stat().st_size
         digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
-        store, url = _start_store(work / "store", "-")
+        key = ed25519.Ed25519PrivateKey.generate()
+        key_path = work / "receipt.ed25519"
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        store, url = _start_store(work / "store", str(key_path))
         out: dict[str, list[float]] = {"client": [], "curl": []}
         try:
             for attempt in range(3):
@@ -196,7 +203,8 @@ def child_upload(size_mb: int) -> dict[str, Any]:
                     journal.unlink()
                 start = time.perf_counter()
                 known = {}
-                uploader = Uploader(TusTransport(url), store_url=url, require_receipt=False, chunk_size=32 << 20)
+                uploader = Uploader(TusTransport(url), store_url=url, store_public_keys=[key.public_key()],
+                                    chunk_size=32 << 20)
                 if "known_sha256" in inspect.signature(uploader.upload).parameters:
                     known = {"known_sha256": digest, "known_size": size}
                 uploader.upload(bundle, bundle_id=f"c-{attempt}-{time.time()}", **known)
