@@ -206,7 +206,7 @@ def test_dry_run_digest_matches_stream(demo_clinic, exported) -> None:
     assert digest.size == len(data)
 
 
-def test_native_json_lines_give_the_same_bag_as_the_stdlib_encoder(demo_clinic, exported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_native_json_lines_give_the_same_bag_as_the_stdlib_encoder(demo_clinic, exported, monkeypatch) -> None:
     """orjson writes the NDJSON lines (pipeline/bag.py); the whole demo bag is byte-identical to the one
     the stdlib canonical encoder writes."""
     from emr_exporter.pipeline import bag
@@ -214,7 +214,7 @@ def test_native_json_lines_give_the_same_bag_as_the_stdlib_encoder(demo_clinic, 
     _, data, _ = exported
     stdlib_lines: list[int] = []
 
-    def stdlib_only(obj):  # type: ignore[no-untyped-def]
+    def stdlib_only(obj):
         stdlib_lines.append(1)
         return (bag._CANONICAL_ENCODER.encode(obj) + "\n").encode("utf-8")
 

@@ -23,7 +23,7 @@ from emr_exporter.errors import BundleError, ExportCancelled
 PART = 4 * 1024 * 1024  # several 1 MiB frames per part
 
 
-def _seal(out: Path, signer, recipient, *, compress: bool = True, patients: int = 3000,  # type: ignore[no-untyped-def]
+def _seal(out: Path, signer, recipient, *, compress: bool = True, patients: int = 3000,
           attachment: int = 1_500_000, part_size: int = PART):
     writer = BundleWriter.open(out, signer=signer, recipient=recipient, institution_code="1", export_key="k",
                                part_size=part_size, compress=compress)
@@ -32,7 +32,7 @@ def _seal(out: Path, signer, recipient, *, compress: bool = True, patients: int 
     return writer, sealed
 
 
-def _part_frames(path: Path, store_key) -> list[list[tuple[int, int, int]]]:  # type: ignore[no-untyped-def]
+def _part_frames(path: Path, store_key) -> list[list[tuple[int, int, int]]]:
     """(method, raw length, encoded length) of every frame, part by part, each part decoded alone."""
     verified = _verify(path, None)
     header = verified.report.header
@@ -53,7 +53,7 @@ def _part_frames(path: Path, store_key) -> list[list[tuple[int, int, int]]]:  # 
 
 
 def test_compressed_bundle_opens_to_the_exact_bag_and_stores_incompressible_frames(
-    tmp_path: Path, signer, store, ca  # type: ignore[no-untyped-def]
+    tmp_path: Path, signer, store, ca
 ) -> None:
     recipient, store_key = store
     writer, sealed = _seal(tmp_path / "out", signer, recipient)
@@ -88,7 +88,7 @@ def test_compressed_bundle_opens_to_the_exact_bag_and_stores_incompressible_fram
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["v1", "v2"])
-def test_part_sizes_follow_the_format(tmp_path: Path, signer, store, compress: bool) -> None:  # type: ignore[no-untyped-def]
+def test_part_sizes_follow_the_format(tmp_path: Path, signer, store, compress: bool) -> None:
     part = 64 * 1024
     _writer, sealed = _seal(tmp_path / "out", signer, store[0], compress=compress, patients=300,
                             attachment=300_000, part_size=part)
@@ -105,11 +105,11 @@ def test_part_sizes_follow_the_format(tmp_path: Path, signer, store, compress: b
     assert open_bundle(sealed.path, store[1], tmp_path / "o").plaintext_sha256 == sealed.plaintext_sha256
 
 
-def test_a_faulty_frame_is_refused_by_open_but_not_by_verify(tmp_path: Path, signer, store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_faulty_frame_is_refused_by_open_but_not_by_verify(tmp_path: Path, signer, store, monkeypatch) -> None:
     """open checks every layer: a frame whose zstd content disagrees with its header is refused."""
     real = frames.FrameEncoder.encode
 
-    def lying(self, raw):  # type: ignore[no-untyped-def]
+    def lying(self, raw):
         encoded = real(self, raw)
         method, raw_len, enc_len = frames.FRAME_HEADER.unpack_from(encoded)
         if method == frames.ZSTD:  # announce one byte more than the zstd frame holds
@@ -125,7 +125,7 @@ def test_a_faulty_frame_is_refused_by_open_but_not_by_verify(tmp_path: Path, sig
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
-def test_a_v1_journal_resumes_as_v1(tmp_path: Path, signer, store) -> None:  # type: ignore[no-untyped-def]
+def test_a_v1_journal_resumes_as_v1(tmp_path: Path, signer, store) -> None:
     """A bundle started before emrx/v2 (journal without a format) is finished in the format it began."""
     out, part = tmp_path / "out", 64 * 1024
     cancel = threading.Event()

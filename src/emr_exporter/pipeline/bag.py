@@ -329,7 +329,7 @@ class BagStream:
         manifest_txt = self._members.payload_manifest()
         yield from self._member("manifest-sha256.txt", manifest_txt)
 
-        tag_files = {
+        tag_files: dict[str, bytes | bytearray] = {
             "bagit.txt": BAGIT_TXT,
             "bag-info.txt": bag_info_txt,
             "manifest-sha256.txt": manifest_txt,
