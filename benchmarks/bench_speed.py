@@ -104,6 +104,8 @@ def child_export(database: str, odbc: str | None, workers: int) -> dict[str, Any
     digest = digest_stream(run.stream())
     wall, cpu = time.perf_counter() - start, _cpu() - cpu
     return {"rows": run.reconciliation.totals["source_rows"], "seconds": wall, "cpu": cpu, "rss_mb": _rss_mb(),
+            "rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_largest_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "bag_sha256": digest.sha256, "bag_bytes": digest.size, "workers": extra.get("workers", 1)}
 
 
@@ -147,7 +149,10 @@ def child_e2e(database: str, rate: float) -> dict[str, Any]:
         out.mkdir()
         os.symlink(database, out / "demo-clinic.sqlite")  # jobs.service.DEMO_DB_NAME
         os.symlink(Path(database).parent / "demo-attachments", out / "attachments")
-        from emr_exporter.bundle.keys import make_demo_keys
+        try:
+            from emr_exporter.demo.keys import make_demo_keys
+        except ImportError:  # older checkouts
+            from emr_exporter.bundle.keys import make_demo_keys  # type: ignore[attr-defined,no-redef]
 
         make_demo_keys(out / "demo-keys")  # outside the timing: the store needs the key before it starts
         store, url = _start_store(work / "store", str(out / "demo-keys" / "store-key.pem"))
@@ -364,10 +369,13 @@ def main() -> None:
                   f"identical bag {row['bag_identical_before_after']}; load {row['load']}", flush=True)
     for e in [x for x in args.rss.split(",") if x]:
         database = str(clinic_for(args.work, int(e)))
-        result = run_child("after", None, "export", database, "-", str(os.cpu_count()))
-        result["size"] = f"1e{e}"
-        report["rss"].append(result)
-        print(f"rss 1e{e}: {result['rss_mb']:.0f} MB ({result['rows']:,} rows, {result['seconds']:.0f} s)", flush=True)
+        for workers in (1, os.cpu_count() or 1):
+            result = run_child("after", None, "export", database, "-", str(workers))
+            result["size"] = f"1e{e}"
+            report["rss"].append(result)
+            print(f"rss 1e{e} workers={workers}: parent {result['rss_parent_mb']:.0f} MB, largest worker "
+                  f"{result['rss_largest_worker_mb']:.0f} MB ({result['rows']:,} rows, {result['seconds']:.0f} s)",
+                  flush=True)
     if "seal" in only:
         tar = args.work / "bag-1e5.tar"
         if not tar.exists():
