@@ -160,7 +160,11 @@ def child_e2e(database: str, rate: float) -> dict[str, Any]:
             start, cpu = time.perf_counter(), _cpu()
             outcome = run_demo(DemoRequest(out_dir=out))
             sealed_at = time.perf_counter()
+            from emr_exporter.upload.uploader import RetryPolicy
+
+            # the store may check a big bag for minutes: wait for it (both versions alike)
             uploader = Uploader(TusTransport(url), store_url=url, rate_limit_bytes_per_second=rate,
+                                retry=RetryPolicy(max_attempts_without_progress=10_000),
                                 store_public_keys=load_store_public_keys(out / "demo-keys" / "store-cert.pem"))
             known = {}
             if "known_sha256" in inspect.signature(uploader.upload).parameters:

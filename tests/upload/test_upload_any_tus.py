@@ -38,7 +38,8 @@ def _cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo")
-    done = _cli("demo", "--out", str(out), "--patients", "40", "--json")
+    # 200 patients: the compressed (emrx/v2) bundle is ~2 MB, long enough at 100 KB/s to be killed mid-PATCH
+    done = _cli("demo", "--out", str(out), "--patients", "200", "--json")
     assert done.returncode == 0, done.stderr
     (bundle,) = out.glob("*.emrx")
     return bundle
