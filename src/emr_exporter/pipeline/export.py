@@ -37,7 +37,7 @@ from emr_exporter.errors import (
     SourceError,
 )
 from emr_exporter.pipeline import fhir
-from emr_exporter.pipeline.bag import _CANONICAL_ENCODER, BagStream
+from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.check import ID_PATTERN, line_problem
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
@@ -836,7 +836,7 @@ class ExportRun:
         # Checked as `open` will check them, before anything of this row enters the bag.
         lines: list[tuple[dict[str, Any], bytes]] = []
         for resource in resources:
-            line = (_CANONICAL_ENCODER.encode(resource) + "\n").encode("utf-8")
+            line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
             problem = line_problem(line)
             if problem is None and not ID_PATTERN.fullmatch(resource.get("id") or ""):
                 problem = "its id does not match FHIR's id pattern"
