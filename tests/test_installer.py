@@ -80,13 +80,12 @@ def test_folder_holds_two_launchers_connectors_resources_and_korean_qt(frozen_ap
     qt = internal / "PySide6" / "Qt"
     assert (qt / "translations" / "qtbase_ko.qm").is_file()
     assert sorted(p.name for p in (qt / "translations").iterdir()) == ["qt_ko.qm", "qtbase_ko.qm"]
-    # Unused Qt parts stay out: no TLS/network/Wayland/EGL plugins, no QtQml bindings. QtNetwork itself ships
-    # since the wizard keeps to one window with a QLocalServer (gui/app.py), but none of its plugins (TLS backends,
-    # network information) does.
+    # Unused Qt parts stay out: no TLS/network/Wayland/EGL plugins, no QtNetwork/QtQml bindings (the wizard's
+    # one-window lock uses plain sockets, gui/app.py).
     assert {p.name for p in (qt / "plugins").iterdir()} <= {
         "imageformats", "platforminputcontexts", "platforms", "styles", "xcbglintegrations",
     }
-    assert not list(internal.rglob("*Qt6Qml*"))
+    assert not list(internal.rglob("*QtNetwork*")) and not list(internal.rglob("*Qt6Qml*"))
     assert not [p for p in internal.rglob("*") if "tls" in p.name.lower() and "plugin" in str(p).lower()]
     assert not list(frozen_app.rglob("*pydantic*")), "fhir.resources/pydantic are test-only"
     dangling = [p for p in frozen_app.rglob("*") if p.is_symlink() and not p.exists()]
