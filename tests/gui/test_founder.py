@@ -314,3 +314,26 @@ def test_resuming_a_saved_transfer_goes_straight_to_sending_and_says_so(
     with qtbot.waitSignal(page.jobFinished, timeout=240_000):
         qtbot.mouseClick(page.upload_button, Qt.MouseButton.LeftButton)
     assert wizard.session.upload_result.receipt_number
+
+
+def test_every_quarantine_reason_has_plain_words_in_the_wizard(qapp: Any) -> None:
+    """A reason code the wizard has no sentence for still reads as words (the report's), never as the code."""
+    from emr_exporter.gui.qt import QLocale
+    from emr_exporter.gui.texts import reason_text
+
+    before = QLocale()
+    korean_locale, english_locale = QLocale(QLocale.Language.Korean), QLocale(QLocale.Language.English)
+    try:
+        for code in ("ambiguous-key", "invalid-output", "control-characters", "unmappable", "no-such-reason"):
+            QLocale.setDefault(korean_locale)
+            korean = reason_text(code)
+            QLocale.setDefault(english_locale)
+            english = reason_text(code)
+            assert code not in korean and code not in english
+            assert any("\uac00" <= ch <= "\ud7a3" for ch in korean), korean
+        QLocale.setDefault(english_locale)
+        assert reason_text("ambiguous-key") == "its number differs from another only by spaces"
+        QLocale.setDefault(korean_locale)
+        assert reason_text("control-characters") == "보이지 않는 제어 문자가 들어 있음"
+    finally:
+        QLocale.setDefault(before)

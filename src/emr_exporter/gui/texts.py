@@ -55,7 +55,13 @@ def reason_text(code: str) -> str:
         "invalid-blob": QCoreApplication.translate("Texts", "stored data that is not valid"),
         "mapping": QCoreApplication.translate("Texts", "cannot be written in the national format"),
     }
-    return reasons.get(code, code)
+    if code in reasons:
+        return reasons[code]
+    # Codes the wizard has no sentence of its own for (e.g. ambiguous-key, control-characters): the
+    # transfer report's wording, in the wizard's language, so a raw code never reaches the founder.
+    from emr_exporter.jobs.report import reason_name
+
+    return reason_name(code, "ko" if QLocale().language() == QLocale.Language.Korean else "en")
 
 
 def step_name(step: str) -> str:

@@ -15,11 +15,17 @@ from emr_exporter.errors import ConfigError
 from emr_exporter.reports.transfer import (
     TransferReport,
     load_summary,
+    reason_names,
     receipt_number_beside,
     remember_in_summary,
     report_from_outcome,
     write_transfer_report,
 )
+
+
+def reason_name(code: str, lang: str) -> str:
+    """The plain name of a quarantine reason code as the transfer report words it (never the raw code)."""
+    return reason_names(code, lang)[0]
 
 
 def default_report_path(bundle: Path, lang: str = "ko") -> Path:
