@@ -50,3 +50,17 @@ def korean_ui(qapp: Any) -> Iterator[Any]:
     for translator in translators:
         qapp.removeTranslator(translator)
     QLocale.setDefault(QLocale.c())
+
+
+@pytest.fixture(autouse=True)
+def collect_in_the_gui_thread(qapp: Any) -> Iterator[Any]:
+    """As the wizard's own app does (gui/collector.py): cycles are collected in the GUI thread only, never
+    in a job's worker thread (where freeing a widget crashes Qt). Everything left is collected here at
+    teardown, so later tests' threads find no Qt garbage to free."""
+    from emr_exporter.gui.collector import MainThreadCollector
+
+    collector = MainThreadCollector(qapp)
+    collector.start()
+    yield collector
+    collector.stop()
+    collector.deleteLater()

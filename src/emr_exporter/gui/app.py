@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from emr_exporter.gui.collector import collect_in_gui_thread
 from emr_exporter.gui.qt import (
     QApplication,
     QFont,
@@ -78,6 +79,7 @@ def make_app(argv: list[str] | None = None, lang: str | None = None) -> QApplica
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or sys.argv[:1])
         use_bundled_font(app)
+        collect_in_gui_thread(app)
     app.setApplicationName("emr-exporter")
     install_translators(app, lang)  # type: ignore[arg-type]
     return app  # type: ignore[return-value]

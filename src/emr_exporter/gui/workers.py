@@ -5,8 +5,10 @@ one core function) into a fresh QThread. The job's signals arrive in the runner'
 connections and are re-emitted there, so pages and tests only ever see signals emitted in the GUI thread
 (desktop.md §1.3: pytest-qt must wait on those).
 
-Rules kept here (desktop.md §1.3): no ``deleteLater`` on the Python-owned job (Python's GC frees it once
-the thread has finished); a running QThread is never destroyed — :meth:`JobRunner.stop` cancels and waits.
+Rules kept here (desktop.md §1.3): no ``deleteLater`` on the Python-owned job (Python frees it once the
+thread has finished); a running QThread is never destroyed — :meth:`JobRunner.stop` cancels and waits.
+Cycles are collected in the GUI thread only (gui/collector.py): a collection started by a job's
+allocations in its worker thread would free widgets from the wrong thread and crash Qt.
 """
 
 from __future__ import annotations
