@@ -396,6 +396,26 @@ def test_canonical_json_line_is_the_stdlib_form_byte_for_byte(value: object) -> 
     assert canonical_json_line(obj) == (_CANONICAL_ENCODER.encode(obj) + "\n").encode("utf-8")
 
 
+def test_tiny_float_prefilter_never_misses_what_the_pattern_finds() -> None:
+    """The byte-before-"e-" prefilter is a superset of _TINY_FLOAT: every line the pattern matches passes
+    it (random lines of digits, dots, "e-", separators and words), and plain words with "e-" do not."""
+    import random
+
+    from emr_exporter.pipeline.bag import _TINY_FLOAT, _maybe_tiny_float
+
+    pieces = [b"e-", b"1", b"0", b".", b"0.0000", b":", b",", b"[", b"-", b"e", b"data-absent-reason", b'"', b"x"]
+    rng = random.Random(17)
+    matched = 0
+    for _ in range(50_000):
+        line = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        if _TINY_FLOAT.search(line):
+            matched += 1
+            assert _maybe_tiny_float(line), line
+    assert matched > 1000
+    assert not _maybe_tiny_float(b'{"code":"data-absent-reason","url":"http://x/code-system","v":1.5e3}\n')
+    assert _maybe_tiny_float(b'{"v":1e-05}\n') and _maybe_tiny_float(b'{"v":[2.5e-7]}\n')
+
+
 def test_canonical_json_line_refuses_what_the_stdlib_refuses() -> None:
     from emr_exporter.pipeline.bag import canonical_json_line
 

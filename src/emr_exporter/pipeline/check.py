@@ -50,7 +50,11 @@ def line_problem(line: bytes) -> str | None:
             return "a text is empty (FHIR strings hold at least one character)"
     if b'"code":"' in line and _CODE_SUSPECT.search(line):
         for match in _CODE_VALUE.finditer(line):
-            if not CODE_PATTERN.fullmatch(json.loads(b'"' + match.group(1) + b'"')):
+            raw = match.group(1)
+            # A JSON string without a backslash is its UTF-8 text as is: no decoder call (most suspect
+            # codes are Korean text, checked here on every such line).
+            text = json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("utf-8")
+            if not CODE_PATTERN.fullmatch(text):
                 return "a code has leading, trailing or repeated spaces (FHIR's code pattern)"
     return None
 
