@@ -85,6 +85,27 @@ def test_duplicate_id_is_reported(tmp_path: Path, signer, store) -> None:
     )
 
 
+@pytest.mark.parametrize(("resource", "detail"), [
+    # The export's own check (pipeline/check.py), which `open` runs too: what the export would quarantine,
+    # `open` rejects (control characters and a code's final line feed get past the FHIR models).
+    ({**PATIENT, "id": "p2", "name": [{"text": "김\x07민준"}]},
+     "a text holds a control character FHIR does not allow"),
+    ({**PATIENT, "id": "p2", "name": [{"text": ""}]}, "a text is empty (FHIR strings hold at least one character)"),
+    ({**PATIENT, "id": "p2", "photo": [{"contentType": "image/png\n"}]},
+     "a code has leading, trailing or repeated spaces (FHIR's code pattern)"),
+])
+def test_open_runs_the_exports_own_resource_check(
+    tmp_path: Path, signer, store, resource: dict[str, Any], detail: str
+) -> None:
+    path = seal_resources(tmp_path / "out", signer, store[0], [PATIENT, resource])
+    with pytest.raises(BundleError) as caught:
+        open_bundle(path, store[1], tmp_path / "opened")
+    assert str(caught.value) == (
+        f"The FHIR output in the bag of '{path.name}' is not valid: data/fhir/Patient.0001.ndjson line 2 "
+        f"(Patient): {detail}."
+    )
+
+
 def _write_fhir_dir(root: Path, manifest_count: int) -> None:
     fhir_dir = root / "data" / "fhir"
     fhir_dir.mkdir(parents=True)

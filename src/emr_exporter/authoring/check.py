@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,11 +199,11 @@ class _SampleChart:
 
 
 class _CheckingRun(ExportRun):
-    """The export's own run, also counting quarantined rows per field and validating each resource."""
+    """The export's own run with the FHIR structure checked too (the export's output check, as ``open``
+    runs it), also counting quarantined rows per field and the resources that broke a FHIR rule."""
 
-    def __init__(self, *args: Any, validator: Callable[[dict[str, Any]], str | None] | None, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.validator = validator
         self.failed_fields: Counter[tuple[str, str, str]] = Counter()  # (section, field, reason code)
         self.resources: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
@@ -215,12 +215,14 @@ class _CheckingRun(ExportRun):
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
         yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
+    def _invalid_output(
+        self, entity: Any, record: model.Record, row: Mapping[str, Any], resource: Mapping[str, Any], problem: str
+    ) -> model.QuarantinedRow:
+        self.problems[f"{resource['resourceType']}: {problem}"] += 1
+        return super()._invalid_output(entity, record, row, resource, problem)
+
     def _add_resource(self, resource: Mapping[str, Any], line: bytes, groups: set[str]) -> Iterator[bytes]:
         self.resources[str(resource["resourceType"])] += 1
-        if self.validator is not None:
-            problem = self.validator(dict(resource))
-            if problem:
-                self.problems[f"{resource['resourceType']}: {problem}"] += 1
         yield from super()._add_resource(resource, line, groups)
 
 
@@ -268,8 +270,6 @@ def check_connector(
     page_size: int = 1000,
 ) -> CheckReport:
     """Lint, scan and dry-run the connector in ``folder`` against a database (see the module docstring)."""
-    from emr_exporter.pipeline.fhir import structure_validator
-
     spec = load_spec(Path(folder), origin=f"folder {folder}")
     source = address.open(snapshot=True)
     try:
@@ -313,12 +313,11 @@ def check_connector(
             report.lint.append("the clinic's code and name are not found by [institution] (give them on export)")
             clinic = model.Institution(code="00000000", name="connector check")
         sample = _SampleChart()
-        validator = structure_validator()
-        report.fhir_validated = validator is not None
         run = _CheckingRun(
             spec, source, institution=clinic, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
-            attachments_root=attachments_root, page_size=page_size, observers=[sample], validator=validator,
+            attachments_root=attachments_root, page_size=page_size, observers=[sample], validate_structure=True,
         )
+        report.fhir_validated = run.output_check.validator is not None
         digest_stream(run.stream())
         report.reconciliation = run.reconciliation.to_dict()
         report.fhir_resources = run.resources

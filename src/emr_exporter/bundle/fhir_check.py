@@ -1,15 +1,17 @@
 """Check the FHIR output of an opened bag, streaming: one NDJSON line at a time, never a whole file.
 
 Run by ``open_bundle`` after the bag manifests and the inner signature (docs/bundle-format.md §7, step
-11). For every ``data/fhir/*.ndjson`` line: valid JSON, an object of the file's resource type, an ``id``
-not used twice for that type, and (when ``fhir.resources`` is installed: ``pip install
+11). For every ``data/fhir/*.ndjson`` line: valid JSON, an object of the file's resource type, and the
+checks of :class:`emr_exporter.pipeline.check.ResourceCheck` — the very ones the export runs before a
+resource enters the bag: an ``id`` matching FHIR's pattern and not used twice for that type, no control
+character, empty string or badly spaced code, and (when ``fhir.resources`` is installed: ``pip install
 'emr-exporter[verify]'``) valid against the FHIR structure; every reference to a Patient, Encounter,
 Practitioner or Organization resolves to a resource in the bag; the Bulk Data ``manifest.json`` lists
 exactly the NDJSON files, each with its true line count.
 
 Memory: ids are kept as 8-byte digests in sorted arrays per resource type (about 8 bytes a resource:
 80 MB for 10⁷ resources, bounded by the bag's resource count), never whole files. Two passes: the
-first validates and collects ids, the second resolves references (a reference may point to a file read
+first checks and collects ids, the second resolves references (a reference may point to a file read
 later). A digest collision can only suggest a duplicate id, which is then confirmed on the real ids
 before anything is reported; that a dangling reference hits another id's digest is a 1-in-2⁶⁴/n chance.
 
@@ -18,23 +20,20 @@ Messages name the file, the line, the resource type and the failing path: never 
 
 from __future__ import annotations
 
-import hashlib
 import json
-from array import array
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from emr_exporter.errors import BundleError
+from emr_exporter.pipeline.bag import canonical_json_line
+from emr_exporter.pipeline.check import REFERENCE_TARGETS, ResourceCheck, id_digest, references
 from emr_exporter.pipeline.fhir import structure_validator
 
 FHIR_DIR = "data/fhir"
 MANIFEST = "manifest.json"
-#: Resource types whose references must resolve inside the bag.
-REFERENCE_TARGETS = ("Patient", "Encounter", "Practitioner", "Organization")
+__all__ = ["ENABLE_HINT", "REFERENCE_TARGETS", "FhirCheckReport", "check_fhir_output"]
 ENABLE_HINT = "install it with: pip install 'emr-exporter[verify]'"
 
 
@@ -55,28 +54,32 @@ class FhirCheckReport:
 
 
 def check_fhir_output(bag_root: Path, name: str, *, validate_structure: bool = True) -> FhirCheckReport:
-    """Check ``bag_root/data/fhir``; raise :class:`BundleError` on the first problem."""
+    """Check ``bag_root/data/fhir``; raise :class:`BundleError` on the first problem.
+
+    Every resource goes through :class:`~emr_exporter.pipeline.check.ResourceCheck`, the very checks the
+    export ran on it before sealing (its id, its canonical line's strings and codes, its structure), so
+    an export that passed them gives a bag that passes here."""
     report = FhirCheckReport()
     fhir_dir = bag_root / FHIR_DIR
     files = _files_from_manifest(fhir_dir, name)
     validator = structure_validator() if validate_structure else None
     report.structure_validated = validator is not None
-    ids: dict[str, _IdDigests] = {}
+    check = ResourceCheck(validator)
+    suspects: dict[str, set[int]] = {}  # resource type -> digests added twice
 
-    # Pass 1: JSON, type, structure, ids; line counts against the manifest.
+    # Pass 1: JSON, type, the resource checks, ids; line counts against the manifest.
     for rel, resource_type, listed_count in files:
-        type_ids = ids.setdefault(resource_type, _IdDigests())
+        type_ids = check.index(resource_type)
         lines = 0
         for line_no, resource in _resources(bag_root, rel, resource_type, name):
             lines += 1
-            resource_id = resource.get("id")
-            if not isinstance(resource_id, str) or not resource_id:
-                raise _problem(name, rel, line_no, resource_type, "id: missing (every resource needs an id)")
-            if validator is not None:
-                problem = validator(resource)
-                if problem is not None:
-                    raise _problem(name, rel, line_no, resource_type, problem)
-            type_ids.add(_digest(resource_id))
+            # The line as the export wrote it (canonical JSON), whatever spacing this file has.
+            problem = check.problem(resource, canonical_json_line(resource))
+            if problem is not None:
+                raise _problem(name, rel, line_no, resource_type, problem)
+            digest = id_digest(resource["id"])
+            if not type_ids.add(digest):
+                suspects.setdefault(resource_type, set()).add(digest)
         if lines != listed_count:
             raise BundleError(
                 f"The FHIR output in the bag of '{name}' does not match its Bulk Data manifest: {rel} has "
@@ -85,18 +88,16 @@ def check_fhir_output(bag_root: Path, name: str, *, validate_structure: bool = T
         report.counts[resource_type] = report.counts.get(resource_type, 0) + lines
         report.files += 1
 
-    for resource_type, type_ids in ids.items():
-        duplicates = type_ids.sort()
-        if duplicates:
-            _report_duplicate(bag_root, name, files, resource_type, duplicates)
+    for resource_type, digests in suspects.items():
+        _report_duplicate(bag_root, name, files, resource_type, digests)
 
-    # Pass 2: every reference to a Patient/Encounter/Practitioner/Organization resolves in the bag.
+    # Pass 2: every reference to a Patient/Encounter/Practitioner/Organization resolves in the bag (files
+    # are read in name order: a Condition refers to Encounters read after it).
     for rel, resource_type, _ in files:
         for line_no, resource in _resources(bag_root, rel, resource_type, name):
-            for path, target_type, target_id in _references(resource):
+            for path, target_type, target_id in references(resource):
                 report.references_checked += 1
-                known = ids.get(target_type)
-                if known is None or _digest(target_id) not in known:
+                if not check.known(target_type, target_id):
                     raise _problem(
                         name, rel, line_no, resource_type,
                         f"{path}: refers to a {target_type} that is not in the bag (dangling reference)",
@@ -109,35 +110,6 @@ def _problem(name: str, rel: str, line_no: int, resource_type: str, detail: str)
         f"The FHIR output in the bag of '{name}' is not valid: {rel} line {line_no} ({resource_type}): "
         f"{detail.rstrip('.')}."
     )
-
-
-class _IdDigests:
-    """8-byte id digests in 256 arrays by top byte: sorting one bucket at a time keeps the temporary
-    list of Python ints to 1/256 of the ids, so memory stays at about 8 bytes an id."""
-
-    def __init__(self) -> None:
-        self._buckets = [array("Q") for _ in range(256)]
-
-    def add(self, digest: int) -> None:
-        self._buckets[digest >> 56].append(digest)
-
-    def sort(self) -> set[int]:
-        """Sort every bucket; return the digests seen more than once."""
-        duplicates: set[int] = set()
-        for number, bucket in enumerate(self._buckets):
-            ordered = array("Q", sorted(bucket))
-            self._buckets[number] = ordered
-            duplicates.update(a for a, b in pairwise(ordered) if a == b)
-        return duplicates
-
-    def __contains__(self, digest: int) -> bool:
-        bucket = self._buckets[digest >> 56]
-        position = bisect_left(bucket, digest)
-        return position < len(bucket) and bucket[position] == digest
-
-
-def _digest(resource_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(resource_id.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def _files_from_manifest(fhir_dir: Path, name: str) -> list[tuple[str, str, int]]:
@@ -187,22 +159,6 @@ def _resources(bag_root: Path, rel: str, resource_type: str, name: str) -> Itera
             yield line_no, resource
 
 
-def _references(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
-    """(path, target type, target id) of every relative reference to a REFERENCE_TARGETS type."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            item_path = f"{path}.{key}" if path else key
-            if key == "reference" and isinstance(item, str):
-                target_type, slash, target_id = item.partition("/")
-                if slash and target_type in REFERENCE_TARGETS and target_id and "/" not in target_id:
-                    yield item_path, target_type, target_id
-            elif isinstance(item, dict | list):
-                yield from _references(item, item_path)
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            yield from _references(item, f"{path}.{position}")
-
-
 def _report_duplicate(
     bag_root: Path, name: str, files: list[tuple[str, str, int]], resource_type: str, digests: set[int]
 ) -> None:
@@ -213,7 +169,7 @@ def _report_duplicate(
             continue
         for line_no, resource in _resources(bag_root, rel, resource_type, name):
             resource_id = resource["id"]
-            if _digest(resource_id) not in digests:
+            if id_digest(resource_id) not in digests:
                 continue
             if resource_id in first_seen:
                 first_rel, first_line = first_seen[resource_id]

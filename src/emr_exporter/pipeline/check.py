@@ -1,15 +1,28 @@
-"""The export checks its own output, resource by resource, while streaming (issue: every sealed bundle opens).
+"""The checks every FHIR resource passes: in the export before it enters the bag, and in ``open`` after.
 
-``open`` (:mod:`emr_exporter.bundle.fhir_check`) rejects a bag whose FHIR breaks the structure, a string
-pattern, id uniqueness or a reference. The export makes those impossible by construction where it can
-(record ids are hashes; references are checked against the parents' keys; keys that cannot be told apart
-are quarantined) and checks the rest on each serialised line here, before the line enters the bag —
-a check of the JSON text costs a regular-expression scan, where the full ``fhir.resources`` model would
-cost ~60 µs a resource and halve the export rate (docs/performance.md). What is checked on each line:
+One implementation, two callers (issue 13: every sealed bundle opens). :class:`ResourceCheck` holds
+them: the export (:mod:`emr_exporter.pipeline.export`) runs it on each resource while it streams and
+quarantines the row of a resource that fails; ``open`` (:mod:`emr_exporter.bundle.fhir_check`) runs it
+on each line of the opened bag and rejects the bag. What is checked:
+
+* the resource's ``id``: present and matching FHIR's id pattern;
+* its serialised line (:func:`line_problem`, below);
+* its structure against the FHIR R4 models (``fhir.resources``), when that is installed and asked for:
+  ``open`` asks whenever it can; the export only when told (``ExportRun(validate_structure=True)``,
+  the connector check), because the models cost ~60 µs a resource and would halve the export rate
+  (docs/performance.md), and the Windows installer does not ship them;
+* ids unique per resource type (:class:`IdIndex`: 64-bit digests, ~8 bytes an id);
+* every reference to a Patient, Encounter, Practitioner or Organization resolves to a resource in the
+  bag (:func:`references`). ``open`` resolves in a second pass (its files are read in name order); the
+  export in the same pass, because it writes every referenced type before the types that refer to it
+  (entities in dependency order, the Organization first) — a reference to a resource not written yet,
+  or never (its row quarantined), is an orphan.
+
+What is checked on each line:
 
 * no control character below U+0020 other than tab, CR and LF (and no DEL) in any string;
 * no empty string (FHIR: a string has at least one character);
-* no ``code`` with leading, trailing or doubled whitespace (FHIR's ``code`` pattern);
+* no ``code`` or ``contentType`` with leading, trailing or doubled whitespace (FHIR's ``code`` pattern);
 * every resource ``id`` matches FHIR's id pattern (checked on the resource, not the line).
 
 A line that fails is not written: its row is quarantined with a reason naming the entity, the masked key
@@ -18,8 +31,13 @@ and the JSON path kind that failed, never the value.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 #: What can be wrong with a line's strings shows as a backslash (an escape), a DEL byte or two quotes in a
 #: row (an empty string, or an escaped quote ending a text): only such lines are looked at closely.
@@ -28,9 +46,11 @@ _EMPTY = re.compile(rb'[:,\[]""')
 #: Escapes taken pairwise from the left (so an escaped backslash is never misread): a forbidden control
 #: character is \b, \f or \u0000-\u001f other than \t \n \r (written short by the encoder).
 _ESCAPE = re.compile(rb'\\(u00[01][0-9a-fA-F]|[bf])|\\.')
-#: A code value that is not plain printable ASCII without spaces: only those are looked at closely.
-_CODE_SUSPECT = re.compile(rb'"code":"(?![!#-\[\]-~]*")')
-_CODE_VALUE = re.compile(rb'"code":"((?:[^"\\]|\\.)*)"')
+#: A code value that is not plain printable ASCII without spaces: only those are looked at closely. The
+#: FHIR ``code`` elements whose value can come from the clinic's data: ``code`` (Coding, Quantity) and
+#: ``contentType`` (an attachment's media type, as the EMR recorded it).
+_CODE_SUSPECT = re.compile(rb'"(?:code|contentType)":"(?![!#-\[\]-~]*")')
+_CODE_VALUE = re.compile(rb'"(?:code|contentType)":"((?:[^"\\]|\\.)*)"')
 #: FHIR's ``code`` and ``id`` patterns (as ``open``'s structure check applies them).
 CODE_PATTERN = re.compile(r"[^\s]+(\s[^\s]+)*")  # used with fullmatch ($ would allow a final LF)
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -48,7 +68,7 @@ def line_problem(line: bytes) -> str | None:
             return "a text holds a control character FHIR does not allow"
         if _EMPTY.search(line):
             return "a text is empty (FHIR strings hold at least one character)"
-    if b'"code":"' in line and _CODE_SUSPECT.search(line):
+    if (b'"code":"' in line or b'"contentType":"' in line) and _CODE_SUSPECT.search(line):
         for match in _CODE_VALUE.finditer(line):
             raw = match.group(1)
             # A JSON string without a backslash is its UTF-8 text as is: no decoder call (most suspect
@@ -59,4 +79,115 @@ def line_problem(line: bytes) -> str | None:
     return None
 
 
-__all__ = ["CODE_PATTERN", "ID_PATTERN", "line_problem"]
+#: Resource types whose references must resolve inside the bag.
+REFERENCE_TARGETS = ("Patient", "Encounter", "Practitioner", "Organization")
+ID_MISSING = "id: missing (every resource needs an id)"
+ID_INVALID = "id: does not match FHIR's id pattern"
+
+Validator = Callable[[dict[str, Any]], str | None]
+
+
+def id_digest(resource_id: str) -> int:
+    """64 bits of an id: what :class:`IdIndex` keeps instead of the string."""
+    return int.from_bytes(hashlib.blake2b(resource_id.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class IdIndex:
+    """64-bit id digests in 4096 sorted arrays by their top 12 bits: about 8 bytes an id, where a set of
+    ints costs ~60. Adding and looking up work at any time (the export adds as it writes), each a binary
+    search plus a short move inside one array (10⁷ ids: ~2 400 an array).
+
+    A digest can stand for two ids: a duplicate it reports is confirmed on the real ids where the caller
+    still has them (``open``); the export takes it as a duplicate (1 in 2⁶⁴/n for any one id)."""
+
+    __slots__ = ("_buckets", "size")
+
+    def __init__(self) -> None:
+        self._buckets: list[array[int] | None] = [None] * 4096
+        self.size = 0
+
+    def add(self, digest: int) -> bool:
+        """Add a digest; False (nothing added) when it is there already."""
+        bucket = self._buckets[digest >> 52]
+        if bucket is None:
+            bucket = self._buckets[digest >> 52] = array("Q")
+        position = bisect_left(bucket, digest)
+        if position < len(bucket) and bucket[position] == digest:
+            return False
+        bucket.insert(position, digest)
+        self.size += 1
+        return True
+
+    def __contains__(self, digest: int) -> bool:
+        bucket = self._buckets[digest >> 52]
+        if bucket is None:
+            return False
+        position = bisect_left(bucket, digest)
+        return position < len(bucket) and bucket[position] == digest
+
+
+def references(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
+    """(path, target type, target id) of every relative reference to a REFERENCE_TARGETS type."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            item_path = f"{path}.{key}" if path else key
+            if key == "reference" and isinstance(item, str):
+                target_type, slash, target_id = item.partition("/")
+                if slash and target_type in REFERENCE_TARGETS and target_id and "/" not in target_id:
+                    yield item_path, target_type, target_id
+            elif isinstance(item, dict | list):
+                yield from references(item, item_path)
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from references(item, f"{path}.{position}")
+
+
+class ResourceCheck:
+    """The per-resource checks and the id bookkeeping both the export and ``open`` run (module docstring).
+
+    ``validator``: :func:`emr_exporter.pipeline.fhir.structure_validator`'s function, or None to leave the
+    FHIR structure unchecked.
+    """
+
+    def __init__(self, validator: Validator | None = None) -> None:
+        self.validator = validator
+        self.ids: dict[str, IdIndex] = {}  # resource type -> the ids written (export) or read (open)
+
+    def problem(self, resource: Mapping[str, Any], line: bytes) -> str | None:
+        """The first rule ``resource`` (serialised canonically as ``line``) breaks, or None: its id, its
+        strings and codes, its structure. Never names a value."""
+        resource_id = resource.get("id")
+        if not isinstance(resource_id, str) or not resource_id:
+            return ID_MISSING
+        if not ID_PATTERN.fullmatch(resource_id):
+            return ID_INVALID
+        problem = line_problem(line)
+        if problem is None and self.validator is not None:
+            problem = self.validator(dict(resource))
+        return problem
+
+    def index(self, resource_type: str) -> IdIndex:
+        found = self.ids.get(resource_type)
+        if found is None:
+            found = self.ids[resource_type] = IdIndex()
+        return found
+
+    def known(self, resource_type: str, resource_id: str) -> bool:
+        found = self.ids.get(resource_type)
+        return found is not None and id_digest(resource_id) in found
+
+    def dangling(
+        self, resource: Mapping[str, Any], also: Mapping[str, set[str]] | None = None
+    ) -> tuple[str, str] | None:
+        """(path, target type) of the first reference of ``resource`` whose target is not known (nor in
+        ``also``: type -> ids written together with it), or None."""
+        for path, target_type, target_id in references(resource):
+            if not self.known(target_type, target_id) and target_id not in (also or {}).get(target_type, ()):
+                return path, target_type
+        return None
+
+
+__all__ = [
+    "CODE_PATTERN", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "ResourceCheck", "id_digest", "line_problem",
+    "references",
+]

@@ -38,7 +38,7 @@ from emr_exporter.errors import (
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
-from emr_exporter.pipeline.check import ID_PATTERN, line_problem
+from emr_exporter.pipeline.check import ResourceCheck, id_digest
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -373,6 +373,7 @@ class ExportRun:
         page_size: int = DEFAULT_PAGE_SIZE,
         segment_bytes: int = 4 * 1024 * 1024,
         observers: list[RecordObserver] | None = None,
+        validate_structure: bool = False,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -390,6 +391,9 @@ class ExportRun:
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
+        #: The checks `open` runs, on every resource before it enters the bag (pipeline/check.py); the FHIR
+        #: structure only when asked (the connector check) and fhir.resources is installed: ~60 µs a resource.
+        self.output_check = ResourceCheck(fhir.structure_validator() if validate_structure else None)
         #: Called with every quarantined row (the scan keeps a few keys as examples).
         self.on_quarantine: Callable[[model.QuarantinedRow], None] | None = None
         info = {
@@ -667,8 +671,7 @@ class ExportRun:
     def stream(self) -> Iterator[bytes]:
         """The bag tar stream. Raises ExportCancelled / ExportError; never yields a partial lie."""
         counts = self.count_all()
-        yield from self.bag.add_ndjson("fhir/Organization", fhir.organization_resource(self.institution))
-        yield from self.bag.flush("fhir/Organization")
+        yield from self._organization()
         for name, (total, null_keys) in counts.items():
             yield from self._stream_entity(self.spec.entities[name], total, null_keys)
         for table, table_counts in self._carried:
@@ -694,6 +697,18 @@ class ExportRun:
                 yield from self.bag.add_bytes(path, data)
         self._emit("finish", None, 0, 0)
         yield from self.bag.finish()
+
+    def _organization(self) -> Iterator[bytes]:
+        """The clinic's Organization, first: every resource that names the clinic refers to it."""
+        resource = fhir.organization_resource(self.institution)
+        line = canonical_json_line(resource)
+        problem = self.output_check.problem(resource, line)
+        if problem is not None:  # the clinic's own record: nothing to quarantine it into
+            raise ExportError(f"The clinic's own record cannot be written as FHIR: {problem}. Check the "
+                              "clinic's name, address and phone (--institution-name …).")
+        self.output_check.index("Organization").add(id_digest(resource["id"]))
+        yield from self.bag.add_line("fhir/Organization", line)
+        yield from self.bag.flush("fhir/Organization")
 
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
         self._check_cancel()
@@ -833,25 +848,54 @@ class ExportRun:
         if mapper.defects:  # say where FHIR allows it that a dropped field was there but broken
             fhir.mark_absent(resources, entity.canonical,
                              [name for name, _, code in mapper.defects if code != "control-characters"])
-        # Checked as `open` will check them, before anything of this row enters the bag.
+        # Checked as `open` will check them (the same ResourceCheck), before anything of this row enters
+        # the bag: a resource that fails quarantines its row, never the bundle.
+        check = self.output_check
         lines: list[tuple[dict[str, Any], bytes]] = []
+        row_ids: dict[str, set[str]] = {}  # the ids this row writes: its resources may refer to each other
         for resource in resources:
             line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
-            problem = line_problem(line)
-            if problem is None and not ID_PATTERN.fullmatch(resource.get("id") or ""):
-                problem = "its id does not match FHIR's id pattern"
+            problem = check.problem(resource, line)
             if problem is not None:
-                reason = (f"the {resource['resourceType']} built from {entity.name} row "
-                          f"{model.display_key(result.provenance.key)} breaks FHIR's rules: {problem}")
                 yield from self._quarantine(
-                    self._rejected(entity, result, row, "invalid-output", reason), counts, quarantined_keys, groups
+                    self._invalid_output(entity, result, row, resource, problem), counts, quarantined_keys, groups
                 )
                 return
+            resource_type, resource_id = resource["resourceType"], resource["id"]
+            if check.known(resource_type, resource_id) or resource_id in row_ids.get(resource_type, ()):
+                # Two rows giving one resource (two sections reading one table into one type): the first
+                # keeps the id; the references to it still resolve, so the key is not poisoned.
+                reason = (f"the {resource_type} built from {entity.name} row "
+                          f"{model.display_key(result.provenance.key)} has the id of a {resource_type} already "
+                          "in the bag (FHIR ids must be unique)")
+                yield from self._quarantine(
+                    self._rejected(entity, result, row, "duplicate-id", reason), counts, quarantined_keys, groups,
+                    poison_key=False,
+                )
+                return
+            row_ids.setdefault(resource_type, set()).add(resource_id)
             lines.append((resource, line))
+        for resource, _ in lines:
+            dangling = check.dangling(resource, row_ids)
+            if dangling is not None:
+                # What the mapper's reference checks could not see (a parent read by a filtered query, a
+                # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
+                path, target_type = dangling
+                reason = (f"the {resource['resourceType']} built from {entity.name} row "
+                          f"{model.display_key(result.provenance.key)} refers to a {target_type} that is not "
+                          f"in the bag ({path})")
+                yield from self._quarantine(
+                    self._rejected(entity, result, row, "orphan", reason), counts, quarantined_keys, groups
+                )
+                return
         if isinstance(result, model.Attachment):
             yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
             if result.provenance.key in quarantined_keys:
                 return
+        for resource_type, ids in row_ids.items():
+            index = check.index(resource_type)
+            for resource_id in ids:
+                index.add(id_digest(resource_id))
         for resource, line in lines:
             counts.statuses[fhir.status_label(resource)] += 1
             yield from self._add_resource(resource, line, groups)
@@ -886,6 +930,16 @@ class ExportRun:
         for observer in self.observers:
             observer.observe(result)
         counts.exported += 1
+
+    def _invalid_output(
+        self, entity: EntitySpec, record: model.Record, row: Mapping[str, Any], resource: Mapping[str, Any],
+        problem: str,
+    ) -> model.QuarantinedRow:
+        """The quarantine of a row whose resource breaks a rule of :class:`ResourceCheck` (never a value:
+        the problem names a rule or a path)."""
+        reason = (f"the {resource['resourceType']} built from {entity.name} row "
+                  f"{model.display_key(record.provenance.key)} breaks FHIR's rules: {problem.rstrip('.')}")
+        return self._rejected(entity, record, row, "invalid-output", reason)
 
     def _rejected(
         self, entity: EntitySpec, record: model.Record, row: Mapping[str, Any], code: str, reason: str

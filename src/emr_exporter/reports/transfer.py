@@ -120,6 +120,10 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
     "invalid-output": ("국가 표준 형식의 규칙에 맞지 않음", "breaks a rule of the national format",
                        "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
                        "Tell your IT contractor. The row is kept verbatim."),
+    "duplicate-id": ("같은 기록이 두 번 읽힘", "the same record was read twice",
+                     "설치를 도와준 업체에 알려 주세요. 먼저 읽힌 기록은 이관되었고, 두 번째는 원본 그대로 "
+                     "보관되어 있습니다.",
+                     "Tell your IT contractor. The first copy was transferred; the second is kept verbatim."),
     "control-characters": ("보이지 않는 제어 문자가 들어 있음", "invisible control characters",
                            "기호(␀ 등)로 바꿔 이관했고 원래 값은 원본 그대로 보관되어 있습니다.",
                            "Shown as symbols (␀ …); the exact value is kept verbatim."),
