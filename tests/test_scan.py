@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -17,15 +19,21 @@ from emr_exporter.authoring.scan import (
     detect_connectors,
     expand_file_pattern,
     find_candidates,
+    scan,
     scan_database,
     search_this_pc,
     test_connection,
 )
+from emr_exporter.connectors.spec import load_spec
 from emr_exporter.demo.clinic import DemoClinic
 from emr_exporter.errors import ExportCancelled, SourceUnavailable
 from emr_exporter.jobs.service import ExportRequest, run_export
-from emr_exporter.pipeline.export import ProgressEvent
+from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream, read_institution
 from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.base import SqliteFileSource
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+from korean_styles import HWANJA_CONNECTOR, create_hwanja_clinic
 
 
 def test_detects_the_demo_emr_with_its_schema_version(demo_clinic: DemoClinic) -> None:
@@ -87,6 +95,38 @@ def test_scan_predicts_exactly_what_the_export_quarantines(demo_clinic: DemoClin
     last = {e.entity: (e.done, e.total) for e in events if e.stage == "scan"}
     assert all(done == total for done, total in last.values())
     assert set(last) == set(scanned)
+
+
+def test_scan_totals_count_a_table_read_twice_once(tmp_path: Path) -> None:
+    """The hwanja connector reads the visit table twice (visits, and their chief complaints as notes): the
+    scan's totals are the export's reconciliation totals, rows read twice counted once; every section
+    still shows its own rows, and the rows the export reads (its progress) include the second reading."""
+    clinic = create_hwanja_clinic(tmp_path / "h.sqlite", patients=12)
+    folder = tmp_path / "hwanja"
+    folder.mkdir()
+    (folder / "connector.toml").write_text(HWANJA_CONNECTOR, encoding="utf-8")
+    spec = load_spec(folder, origin=f"folder {folder}")
+    source = SqliteFileSource(clinic.path)
+    try:
+        report = scan(spec, source)
+        run = ExportRun(spec, source, institution=read_institution(spec, source),
+                        created=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+        digest_stream(run.stream())
+    finally:
+        source.close()
+    rec = run.reconciliation
+    assert {e.entity: (e.source_rows, e.will_export, e.will_quarantine, dict(e.reasons), dict(e.field_defects))
+            for e in report.entities} == {
+        e.entity: (e.source_rows, e.exported, e.quarantined, dict(e.reasons), dict(e.field_defects))
+        for e in rec.entities}
+    complaint = next(e for e in report.entities if e.entity == "visit_complaint")
+    assert complaint.rereads == "encounter" and complaint.source_rows == clinic.rows["JUBSU"]
+    assert report.totals == {"source_rows": rec.totals["source_rows"], "will_export": rec.totals["exported"],
+                             "will_quarantine": rec.totals["quarantined"]}
+    assert report.totals["source_rows"] == sum(e.source_rows for e in report.entities) - clinic.rows["JUBSU"]
+    assert report.rows_to_read == report.totals["source_rows"] + clinic.rows["JUBSU"]
+    assert report.to_dict()["entities"][[e.entity for e in report.entities].index("visit_complaint")][
+        "rereads"] == "encounter"
 
 
 def test_scan_date_range_and_masked_sample(demo_clinic: DemoClinic) -> None:

@@ -454,6 +454,13 @@ def test_pre_export_scan_predicts_the_reconciliation(openemr: OpenEmrDatabase, e
     assert predicted == exported.counts()
     # The scan is the export's own run: cells, field defects, carried tables and the inventory equal too.
     assert report.reconciliation == exported.reconciliation.to_dict()
+    # Field defects per section and the totals, rows read twice counted once (issue 13: scan = export).
+    assert {e.entity: dict(e.field_defects) for e in report.entities} == {
+        e.entity: dict(e.field_defects) for e in exported.reconciliation.entities}
+    totals = exported.reconciliation.totals
+    assert report.totals == {"source_rows": totals["source_rows"], "will_export": totals["exported"],
+                             "will_quarantine": totals["quarantined"]}
+    assert report.rows_to_read == sum(e.source_rows for e in exported.reconciliation.entities)
     inventory = {t["name"]: t for t in report.reconciliation["inventory"]}
     assert {t["fate"] for t in inventory.values()} >= {"entities", "carried"}
     carried = [t for t in inventory.values() if t["fate"] == "carried"]

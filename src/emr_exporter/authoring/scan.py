@@ -343,9 +343,12 @@ class EntityScan:
     reasons: Counter[str] = field(default_factory=Counter)
     example_keys: dict[str, list[str]] = field(default_factory=dict)  # reason code -> a few row keys
     field_defects: Counter[str] = field(default_factory=Counter)  # rows kept, one field carried raw
+    #: The section whose rows this one reads again (a visit table's chief complaint as a note): not counted
+    #: twice in the totals, as in the export's reconciliation.
+    rereads: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "entity": self.entity,
             "table": self.table,
             "source_rows": self.source_rows,
@@ -355,6 +358,9 @@ class EntityScan:
             "field_defects": dict(sorted(self.field_defects.items())),
             "example_keys": {k: list(v) for k, v in sorted(self.example_keys.items())},
         }
+        if self.rereads:
+            out["rereads"] = self.rereads
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,11 +388,20 @@ class ScanReport:
 
     @property
     def totals(self) -> dict[str, int]:
+        """Source rows counted once, as the export's reconciliation totals: a section that reads another's
+        rows again is left out (its own line still shows them)."""
+        once = [e for e in self.entities if not e.rereads]
         return {
-            "source_rows": sum(e.source_rows for e in self.entities),
-            "will_export": sum(e.will_export for e in self.entities),
-            "will_quarantine": sum(e.will_quarantine for e in self.entities),
+            "source_rows": sum(e.source_rows for e in once),
+            "will_export": sum(e.will_export for e in once),
+            "will_quarantine": sum(e.will_quarantine for e in once),
         }
+
+    @property
+    def rows_to_read(self) -> int:
+        """Rows the export will read, a section's second reading of a table included (its progress counts
+        them all)."""
+        return sum(e.source_rows for e in self.entities)
 
     @property
     def warnings(self) -> list[tuple[str, str, int]]:
@@ -486,6 +501,7 @@ def scan(
             entity=e.entity, table=e.table, source_rows=e.source_rows, will_export=e.exported,
             will_quarantine=e.quarantined, reasons=Counter(e.reasons),
             example_keys=examples_by_entity.get(e.entity, {}), field_defects=Counter(e.field_defects),
+            rereads=e.rereads,
         ))
     report.reconciliation = run.reconciliation.to_dict()
     return report

@@ -95,7 +95,7 @@ class ExportPage(WizardPageBase):
         if not self.destination_edit.text():
             self.destination_edit.setText(str(session.out_dir or default_out_dir()))
         report = session.scan_report
-        rows = report.totals["source_rows"] if report is not None else 0
+        rows = report.rows_to_read if report is not None else 0
         attachments = report.attachment_bytes if report is not None else 0
         self._needed_bytes = resume.estimate_bundle_bytes(rows, attachments)
         self.check_space()
@@ -172,7 +172,7 @@ class ExportPage(WizardPageBase):
 
     def _total_rows(self) -> int:
         report = self.session.scan_report
-        return report.totals["source_rows"] if report is not None else 0
+        return report.rows_to_read if report is not None else 0  # as the progress counts: rereads too
 
     def _on_progress(self, event: Any) -> None:
         if event.stage == "count":
