@@ -25,9 +25,19 @@ def test_demo_connector_is_finished_and_the_report_matches_the_export(demo_clini
     # The demo clinic plants what connectors forget (issue 13): tables and columns no section reads, which
     # the export carries raw. They are exactly what keeps the demo connector "not finished".
     assert not report.ok
-    # TMP_IMPORT is empty (the check lists tables holding rows); ADM_INFO counts as read for the check (the
-    # encounter query joins it in), while the export carries it raw as well (no section reads all its columns).
+    # TMP_IMPORT is empty (the check lists tables holding rows). ADM_INFO is read only by the encounter
+    # query's join: not forgotten, and carried verbatim all the same (the join reaches matching rows only),
+    # as the export's inventory says — the check, the inventory and the export agree.
     assert {name for name, _ in report.unmapped_tables} == {"AUDIT_LOG", "SMS_LOG"}
+    with sqlite3.connect(demo_clinic.path) as conn:
+        admissions = conn.execute("SELECT COUNT(*) FROM ADM_INFO").fetchone()[0]
+    assert report.joined_tables == [("ADM_INFO", admissions, ["encounter"])] and admissions > 0
+    inventory = {t["name"]: t for t in report.reconciliation["inventory"]}
+    assert (inventory["adm_info"]["fate"], inventory["adm_info"]["also_read_by"]) == ("carried", ["encounter"])
+    assert {"adm_info": admissions} == {t["table"]: t["carried"] for t in report.reconciliation["tables"]
+                                        if t["table"] == "adm_info"}
+    assert f"  {'ADM_INFO':<28}{admissions:>10} rows  read by encounter" in report.text()
+    assert report.to_dict()["joined_tables"] == [{"table": "ADM_INFO", "rows": admissions, "read_by": ["encounter"]}]
     assert {(table, column) for table, column, _ in report.unmapped_columns} == {
         ("PT_MASTER", "REMARK"), ("PT_MASTER", "DEL_YN"), ("PT_MASTER", "REG_DTTM"), ("RCPT", "CARD_TP"),
         ("VISIT", "VISIT_TM"), ("VISIT", "CC_MEMO")}

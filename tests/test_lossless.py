@@ -74,6 +74,10 @@ def test_the_inventory_lists_every_table_with_its_fate(opened) -> None:  # type:
     assert inventory["tmp_import"]["empty"] and inventory["tmp_import"]["rows"] == 0
     assert inventory["sms_log"]["read"] == "keyset on sms_no"
     assert inventory["audit_log"]["read"] == "one ordered pass (no usable single-column key)"
+    # One truth for a table only a join reads (the check and the transfer report say the same):
+    # carried, and the inventory names who also reads it; the forgotten tables name nobody.
+    assert inventory["adm_info"]["also_read_by"] == ["encounter"]
+    assert all("also_read_by" not in inventory[n] for n in ("audit_log", "sms_log", "tmp_import"))
     assert inventory["pt_master"]["entities"] == ["patient"]
     assert {"name": "remark", "type": "binary"} in inventory["pt_master"]["columns"]
     # The reconciliation in the bag, the CLI's JSON and the inventory agree.

@@ -299,6 +299,8 @@ def test_id_index_adds_and_finds_digests() -> None:
     assert all(index.add(d) for d in digests)
     assert index.size == len(digests) and all(d in index for d in digests)
     assert not index.add(digests[17]) and index.size == len(digests)  # already there: not added twice
+    index.discard(digests[17])
+    assert digests[17] not in index and index.size == len(digests) - 1 and index.add(digests[17])
     assert id_digest("id-5000") not in index
 
 
@@ -317,5 +319,27 @@ def test_resource_check_names_the_rule_never_the_value() -> None:
     check.index("Patient").add(id_digest("p"))
     encounter = {"resourceType": "Encounter", "id": "e", "subject": {"reference": "Patient/p"},
                  "participant": [{"individual": {"reference": "Practitioner/d"}}]}
-    assert check.dangling(encounter) == ("participant.0.individual.reference", "Practitioner")
-    assert check.dangling(encounter, {"Practitioner": {"d"}}) is None  # written with it
+    line = canonical_json_line(encounter)
+    assert check.dangling(encounter, line) == ("participant.0.individual.reference", "Practitioner")
+    assert check.claim("Practitioner", "d") == id_digest("d") and check.claim("Practitioner", "d") is None
+    assert check.dangling(encounter, line) is None  # claimed: written with it
+    assert check.references_checked == 3  # the first call stops at the dangling one (keys in sorted order)
+    check.release([("Practitioner", id_digest("d"))])  # the row failed after all: its ids are given back
+    assert check.dangling(encounter, line) == ("participant.0.individual.reference", "Practitioner")
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Encounter", "id": "e", "subject": {"reference": "Patient/p"}},
+    {"resourceType": "Encounter", "id": "e", "subject": {"reference": "Patient/a/b"},
+     "extension": [{"url": "u", "valueReference": {"reference": "Encounter/x\"y"}}]},
+    {"resourceType": "Encounter", "id": "e", "text": {"div": '"reference":"Patient/q"'},
+     "partOf": {"reference": "Encounter/e2"}, "serviceProvider": {"reference": "Organization/o"},
+     "basedOn": [{"reference": "ServiceRequest/s"}, {"reference": "Practitioner/김"}, {"reference": "Patient/"}]},
+])
+def test_references_read_off_the_line_are_those_of_the_resource(resource: dict[str, Any]) -> None:
+    from emr_exporter.pipeline.bag import canonical_json_line
+    from emr_exporter.pipeline.check import line_references, references
+
+    found = sorted(line_references(canonical_json_line(resource)))  # the line's keys are sorted
+    assert found == sorted((t, i) for _, t, i in references(resource))
+    assert found  # each case has at least one

@@ -3,7 +3,8 @@
 It lints the spec (it loads, its tables exist), runs the export as a dry run (the same counting,
 mapping, references and FHIR as a real export; nothing is written) and reports:
 
-- tables of the database no section reads and ``[skip]`` does not list, with their row counts;
+- tables of the database no section reads and ``[skip]`` does not list, with their row counts (a table
+  only a join or look-up reads is listed apart: the export carries it verbatim, as its inventory says);
 - columns of read tables that no field, key, look-up, expression or query uses, with their non-empty
   cell counts (carried raw by the export, but probably meant as data);
 - the reconciliation per section; orphans per reference with the share of the section's rows;
@@ -28,7 +29,7 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
-from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, tables_in_sql
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
@@ -69,6 +70,9 @@ class CheckReport:
     source_label: str
     lint: list[str] = field(default_factory=list)
     unmapped_tables: list[tuple[str, int]] = field(default_factory=list)
+    #: Tables no section has as its own that a join, look-up or [institution] reads: carried verbatim by the
+    #: export as well (a join reaches only matching rows), so not unmapped: (table, rows, readers).
+    joined_tables: list[tuple[str, int, list[str]]] = field(default_factory=list)
     empty_tables: list[str] = field(default_factory=list)  # not read, not skipped, but empty: nothing to lose
     unmapped_columns: list[tuple[str, str, int]] = field(default_factory=list)
     reconciliation: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +97,7 @@ class CheckReport:
             "lint": self.lint,
             "unmapped_tables": [{"table": t, "rows": n} for t, n in self.unmapped_tables],
             "empty_tables": self.empty_tables,
+            "joined_tables": [{"table": t, "rows": n, "read_by": r} for t, n, r in self.joined_tables],
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "reconciliation": self.reconciliation,
             "orphans": [o.to_dict() for o in self.orphans],
@@ -112,6 +117,9 @@ class CheckReport:
         out += [f"  {t:<28}{n:>10} rows" for t, n in self.unmapped_tables] or ["  none"]
         if self.empty_tables:
             out.append(f"  ({len(self.empty_tables)} more are empty: {', '.join(self.empty_tables)})")
+        if self.joined_tables:
+            out += ["", "Tables read through a join or look-up only (carried verbatim as well):"]
+            out += [f"  {t:<28}{n:>10} rows  read by {', '.join(r)}" for t, n, r in self.joined_tables]
         out += ["", "Unmapped columns of read tables (carried raw; map them or accept them):"]
         out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unmapped_columns] or ["  none"]
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
@@ -284,13 +292,18 @@ def check_connector(
 
         quote = caps_for(source.engine).quote  # catalogue names as stored: `keys` is a reserved word
         words = _sql_words(spec)
-        # Read: a section's table, or a table its SQL joins in (ADM_INFO beside VISIT) or looks codes up in.
-        read = {e.table.lower() for e in spec.entities.values()} | (set(by_lower) & words)
+        # Read: a section's own table. A table only a join or look-up reads (ADM_INFO beside VISIT) is
+        # carried verbatim by the export, as the inventory says (pipeline/export.py, tables_in_sql).
+        read = {e.table.lower() for e in spec.entities.values()}
+        joined = tables_in_sql(spec)
         skipped = {t.lower() for t in spec.skip}
         for lower, table in sorted(by_lower.items()):
             if lower in skipped:
                 continue  # the connector says why it does not read this table
-            if lower in read:
+            if lower in joined and lower not in read:
+                rows = int(source.scalar(f"SELECT COUNT(*) FROM {quote(table)}") or 0)
+                report.joined_tables.append((table, rows, joined[lower]))
+            elif lower in read:
                 used = _used_columns(spec, table, words)
                 for column in tables[table]:
                     if column.lower() not in used:

@@ -28,7 +28,7 @@ from typing import Any
 
 from emr_exporter.errors import BundleError
 from emr_exporter.pipeline.bag import canonical_json_line
-from emr_exporter.pipeline.check import REFERENCE_TARGETS, ResourceCheck, id_digest, references
+from emr_exporter.pipeline.check import REFERENCE_TARGETS, ResourceCheck, id_digest
 from emr_exporter.pipeline.fhir import structure_validator
 
 FHIR_DIR = "data/fhir"
@@ -95,13 +95,14 @@ def check_fhir_output(bag_root: Path, name: str, *, validate_structure: bool = T
     # are read in name order: a Condition refers to Encounters read after it).
     for rel, resource_type, _ in files:
         for line_no, resource in _resources(bag_root, rel, resource_type, name):
-            for path, target_type, target_id in references(resource):
-                report.references_checked += 1
-                if not check.known(target_type, target_id):
-                    raise _problem(
-                        name, rel, line_no, resource_type,
-                        f"{path}: refers to a {target_type} that is not in the bag (dangling reference)",
-                    )
+            dangling = check.dangling(resource, canonical_json_line(resource))
+            if dangling is not None:
+                path, target_type = dangling
+                raise _problem(
+                    name, rel, line_no, resource_type,
+                    f"{path}: refers to a {target_type} that is not in the bag (dangling reference)",
+                )
+    report.references_checked = check.references_checked
     return report
 
 

@@ -38,7 +38,7 @@ from emr_exporter.errors import (
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
-from emr_exporter.pipeline.check import ResourceCheck, id_digest
+from emr_exporter.pipeline.check import ResourceCheck
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -221,9 +221,11 @@ class Reconciliation:
         if self.tables:
             lines.append("")
             lines.append(f"{'carried table':<24}{'source':>10}{'carried':>10}  read")
+            also = {i["name"]: i["also_read_by"] for i in self.inventory if i.get("also_read_by")}
             for c in self.tables:
                 mark = "" if c.balanced else "  NOT BALANCED"
-                lines.append(f"{c.table:<24}{c.source_rows:>10}{c.carried:>10}  {c.read}{mark}")
+                joined = f" (also read by {', '.join(also[c.table])})" if c.table in also else ""
+                lines.append(f"{c.table:<24}{c.source_rows:>10}{c.carried:>10}  {c.read}{joined}{mark}")
         lines.append("")
         lines.append(f"{'cells':<{width}}{'source':>12}{'mapped':>12}{'carried raw':>13}{'quarantined':>13}")
         for e in self.entities:
@@ -300,6 +302,38 @@ def quarantine_line(row: model.QuarantinedRow, encoding: str = "utf-8") -> dict[
 
 #: Why a view is not carried: its rows are rows of tables that are in the inventory themselves.
 VIEW_REASON = "a view: its rows come from the tables listed here"
+#: A table name after FROM or JOIN (schema-qualified or quoted names too).
+_FROM_TABLE = re.compile(
+    r"""\b(?:FROM|JOIN)\s+[`"\[]?([A-Za-z_][A-Za-z0-9_]*)(?:[`"\]]?\.[`"\[]?([A-Za-z_][A-Za-z0-9_]*))?""",
+    re.IGNORECASE,
+)
+
+
+def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
+    """Tables the connector's SQL reads beside the sections' own tables, lower case → what reads them:
+    section names (a query's join, a look-up, an expression) and ``[institution]``.
+
+    The one truth of the inventory, the export and the connector check (issue 13): a table no section
+    has as its own is carried verbatim, whether or not a join reads some of its columns — a join reaches
+    only the rows that match, and carrying the table keeps the rest. The inventory names the sections that
+    also read it (``also_read_by``), so nobody takes it for a forgotten table.
+    """
+    found: dict[str, set[str]] = {}
+
+    def note(sql: str | None, reader: str) -> None:
+        for match in _FROM_TABLE.finditer(sql or ""):
+            found.setdefault((match.group(2) or match.group(1)).lower(), set()).add(reader)
+
+    note(spec.institution_query, "[institution]")
+    for name, entity in spec.entities.items():
+        note(entity.query, name)
+        for f in entity.fields.values():
+            for sql in (f.expr or {}).values():
+                note(sql, name)
+            if f.lookup is not None:
+                found.setdefault(f.lookup.table.lower(), set()).add(name)
+                note(f.lookup.where, name)
+    return {table: sorted(readers) for table, readers in found.items()}
 
 
 def raw_table_member(name: str, taken: set[str]) -> str:
@@ -561,6 +595,7 @@ class ExportRun:
         read_by: dict[str, list[str]] = {}
         for name, entity in self.spec.entities.items():
             read_by.setdefault(entity.table.lower(), []).append(name)
+        joined = tables_in_sql(self.spec)
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
@@ -588,6 +623,8 @@ class ExportRun:
                 entry.update(fate="skipped", reason=VIEW_REASON)
             else:
                 entry["fate"] = "carried"
+                if lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
+                    entry["also_read_by"] = joined[lower]
             if table.kind == "table":
                 quoted = quoted_name(self.source, table.name)
                 key = table.key
@@ -706,7 +743,7 @@ class ExportRun:
         if problem is not None:  # the clinic's own record: nothing to quarantine it into
             raise ExportError(f"The clinic's own record cannot be written as FHIR: {problem}. Check the "
                               "clinic's name, address and phone (--institution-name …).")
-        self.output_check.index("Organization").add(id_digest(resource["id"]))
+        self.output_check.claim("Organization", resource["id"])
         yield from self.bag.add_line("fhir/Organization", line)
         yield from self.bag.flush("fhir/Organization")
 
@@ -852,19 +889,22 @@ class ExportRun:
         # the bag: a resource that fails quarantines its row, never the bundle.
         check = self.output_check
         lines: list[tuple[dict[str, Any], bytes]] = []
-        row_ids: dict[str, set[str]] = {}  # the ids this row writes: its resources may refer to each other
+        claimed: list[tuple[str, int]] = []  # ids this row takes; given back if the row fails after all
         for resource in resources:
             line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
             problem = check.problem(resource, line)
             if problem is not None:
+                check.release(claimed)
                 yield from self._quarantine(
                     self._invalid_output(entity, result, row, resource, problem), counts, quarantined_keys, groups
                 )
                 return
-            resource_type, resource_id = resource["resourceType"], resource["id"]
-            if check.known(resource_type, resource_id) or resource_id in row_ids.get(resource_type, ()):
-                # Two rows giving one resource (two sections reading one table into one type): the first
-                # keeps the id; the references to it still resolve, so the key is not poisoned.
+            resource_type = resource["resourceType"]
+            digest = check.claim(resource_type, resource["id"])
+            if digest is None:
+                # Two rows giving one id (keys 7 and '7' in a column without a type): the first keeps it;
+                # references to that id still resolve, so the key is not poisoned.
+                check.release(claimed)
                 reason = (f"the {resource_type} built from {entity.name} row "
                           f"{model.display_key(result.provenance.key)} has the id of a {resource_type} already "
                           "in the bag (FHIR ids must be unique)")
@@ -873,13 +913,14 @@ class ExportRun:
                     poison_key=False,
                 )
                 return
-            row_ids.setdefault(resource_type, set()).add(resource_id)
+            claimed.append((resource_type, digest))
             lines.append((resource, line))
-        for resource, _ in lines:
-            dangling = check.dangling(resource, row_ids)
+        for resource, line in lines:  # after every id of the row is claimed: they may refer to each other
+            dangling = check.dangling(resource, line)
             if dangling is not None:
                 # What the mapper's reference checks could not see (a parent read by a filtered query, a
                 # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
+                check.release(claimed)
                 path, target_type = dangling
                 reason = (f"the {resource['resourceType']} built from {entity.name} row "
                           f"{model.display_key(result.provenance.key)} refers to a {target_type} that is not "
@@ -891,11 +932,8 @@ class ExportRun:
         if isinstance(result, model.Attachment):
             yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
             if result.provenance.key in quarantined_keys:
+                check.release(claimed)
                 return
-        for resource_type, ids in row_ids.items():
-            index = check.index(resource_type)
-            for resource_id in ids:
-                index.add(id_digest(resource_id))
         for resource, line in lines:
             counts.statuses[fhir.status_label(resource)] += 1
             yield from self._add_resource(resource, line, groups)
@@ -1090,4 +1128,5 @@ __all__ = [
     "digest_stream",
     "key_text",
     "read_institution",
+    "tables_in_sql",
 ]

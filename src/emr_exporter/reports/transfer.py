@@ -219,6 +219,8 @@ LABELS: dict[str, dict[str, str]] = {
     "fate": {"ko": "처리", "en": "What happened to it"},
     "fate_entities": {"ko": "기록으로 이관: {names}", "en": "exported as records: {names}"},
     "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
+    "fate_joined": {"ko": "원본 그대로 이관 (data/raw/tables); {names} 기록에도 일부 반영",
+                    "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
     "fate_skipped": {"ko": "이관하지 않음: {reason}", "en": "not transferred: {reason}"},
     "view": {"ko": "(뷰)", "en": "(view)"},
     "cells_line": {"ko": "칸(셀) 단위 대조: 원본 {source}칸 = FHIR 변환 {mapped} + 원본 그대로 보관 {carried} + "
@@ -514,6 +516,9 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
         if entry["fate"] == "entities":
             names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []))
             fate = t("fate_entities").format(names=names)
+        elif entry["fate"] == "carried" and entry.get("also_read_by"):
+            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry["also_read_by"])
+            fate = t("fate_joined").format(names=names)
         elif entry["fate"] == "carried":
             fate = t("fate_carried")
         else:
