@@ -336,6 +336,31 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     return {table: sorted(readers) for table, readers in found.items()}
 
 
+#: Declared column types an engine cannot sort by (SQL Server: "The text, ntext, and image data types
+#: cannot be compared or sorted"; Firebird: BLOBs; PostgreSQL: json and xml). SQLite and MariaDB sort
+#: anything (MariaDB by a prefix of a BLOB).
+_UNSORTABLE: dict[str, tuple[str, ...]] = {
+    "mssql": ("TEXT", "NTEXT", "IMAGE", "XML", "GEOGRAPHY", "GEOMETRY", "SQL_VARIANT"),
+    "firebird": ("BLOB", "LONG VARCHAR", "LONG VARBINARY"),
+    "postgresql": ("JSON", "XML"),
+}
+
+
+def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
+    """The one ordered pass over a table without a usable key: ``ORDER BY`` every column the engine can
+    sort by (the others are left out of the order, not of the rows); no ``ORDER BY`` when none is left."""
+    caps = caps_for(engine)
+    unsortable = _UNSORTABLE.get(engine, ())
+    if engine == "firebird":  # any BLOB sub-type, however the driver spells it
+        sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
+    else:
+        sortable = [c for c in table.columns if c.type.upper() not in unsortable]
+    quoted = caps.quote_qualified(table.name)
+    if not sortable:
+        return f"SELECT * FROM {quoted}"
+    return f"SELECT * FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
+
+
 def raw_table_member(name: str, taken: set[str]) -> str:
     """The NDJSON group of a carried table: ``raw/tables/<name>`` when the name is a safe file name,
     else (or when it clashes case-insensitively with another) a name with a digest of the table name."""
@@ -685,10 +710,9 @@ class ExportRun:
                     break
                 last = page[-1][key_lower]
         else:
-            # No usable key: one ordered pass over every column (deterministic order; the driver may
-            # buffer the result, which the inventory says: "one ordered pass").
-            order = ", ".join(caps.quote(c.name) for c in table.columns)
-            for row in source.rows(f"SELECT * FROM {quoted} ORDER BY {order}"):
+            # No usable key: one ordered pass (deterministic order; the driver may buffer the result, which
+            # the inventory says: "one ordered pass").
+            for row in source.rows(ordered_pass_sql(source.engine, table)):
                 yield from self.bag.add_ndjson(group, line(row))
                 done += 1
                 if done % self.page_size == 0:
