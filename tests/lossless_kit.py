@@ -1,34 +1,33 @@
-"""Rebuild a clinic database's rows from an OPENED bag, to prove that nothing was left behind.
+"""Rebuild every row of every table of a clinic database from an OPENED bag, and compare it byte for byte.
 
 Used by tests/test_lossless.py (SQLite file) and tests/test_lossless_db.py (MariaDB, PostgreSQL). Where
-each source cell is found again:
+each source cell comes back from:
 
 * a table no entity reads: ``data/raw/tables/<table>.*.ndjson`` (every column, carried form);
 * a quarantined row: ``data/raw/<entity>.*.ndjson`` (every column of the entity's query);
-* an exported row: its unmapped columns, dropped/repaired fields and a changed key in
-  ``data/raw/columns/<entity>.*.ndjson`` (keyed by record id); every other (mapped) cell is looked for in
-  the FHIR resources of that record id, as the connector's transform renders it.
+* an exported row: the key from the record list (``data/report/lists``); unmapped columns, dropped or
+  repaired fields, a changed key and every mapped cell FHIR cannot give back exactly (``transformed``)
+  from ``data/raw/columns/<entity>.*.ndjson`` (keyed by record id); every other mapped cell from the FHIR
+  resource itself, at the location ``data/report/cells.json`` names, turned back into the source value by
+  :func:`emr_exporter.pipeline.cells.rebuild_cell` (codes through the connector's map, references through
+  the parent's key, an attachment's bytes from the bag member its DocumentReference names).
 
-The carried cells are compared value for value with the database (bytes as bytes, text as text, types
-kept); the mapped cells are checked to be in a FHIR resource of the row's record id.
+Every rebuilt row is compared with the row the same source reads from the database now, cell by cell:
+same value, same type, same written form of numbers (``12.50`` is not ``12.5``), bytes as bytes.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
 from emr_exporter.connectors.mapper import key_text
 from emr_exporter.connectors.spec import ConnectorSpec
-from emr_exporter.connectors.transforms import TRANSFORMS, FieldRepaired, RowRejected, TransformContext
-from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.cells import ColumnPlan, rebuild_cell, same, shape_of
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.catalog import list_tables, quoted_name
@@ -43,32 +42,6 @@ def lines(bag: Path, prefix: str) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for name, item in value.items():
-            if name == "data" and isinstance(item, str) and value.get("contentType", "").startswith("text/"):
-                yield base64.b64decode(item).decode("utf-8")  # a note's text is an attachment
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value
-
-
-def _rendered(value: Any) -> list[str]:
-    """How a canonical value may appear in FHIR JSON (as text, to be found in a leaf)."""
-    if value is None or isinstance(value, bool):
-        return []  # yes/no fields become codes or extensions: counted, not searched for
-    if isinstance(value, dt.datetime):
-        return [fhir.fhir_datetime(value)[:16]]
-    if isinstance(value, dt.date):
-        return [fhir.fhir_date(value)]
-    if isinstance(value, Decimal | int):
-        return [str(fhir.fhir_number(Decimal(value)))]
-    return [str(value)]
-
-
 class Rebuilt:
     """Counts of what was found where (per table), for the tests' assertions and messages."""
 
@@ -77,26 +50,20 @@ class Rebuilt:
         self.carried_cells = 0
         self.mapped_cells = 0
         self.quarantined_cells = 0
-        self.bool_cells = 0
+        self.transformed_cells = 0
 
 
 def source_rows(source: Source, table: str) -> list[dict[str, Any]]:
     return list(source.rows(f"SELECT * FROM {quoted_name(source, table)}"))
 
 
-def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source, attachments: Path | None) -> Rebuilt:
+def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> Rebuilt:
     """Rebuild every row of every table of ``source`` from ``bag``; raise AssertionError on any difference."""
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     catalogue = {t.name.lower(): t for t in list_tables(source)}
     assert sorted(t["name"] for t in inventory) == sorted(catalogue), "the inventory lists every table and view"
     result = Rebuilt()
-    fhir_by_id: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted((bag / "data/fhir").glob("*.ndjson")):
-        with path.open("rb") as fh:
-            for line in fh:
-                resource = json.loads(line)
-                # A record giving several resources (a vital-signs set) names them <record id>-<part>.
-                fhir_by_id.setdefault(resource["id"].split("-", 1)[0], []).append(resource)
+    context = _BagContext(bag)
     for entry in inventory:
         name = entry["name"]
         table = catalogue[name]
@@ -113,7 +80,7 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source, att
             result.carried_cells += sum(len(r) for r in carried)
             continue
         for entity_name in entry["entities"]:
-            _check_entity(bag, spec, entity_name, db_rows, fhir_by_id, attachments, result)
+            _check_entity(bag, spec, entity_name, db_rows, context, result)
         assert result.rows[name] == len(db_rows), f"{name}: {result.rows[name]} rows rebuilt of {len(db_rows)}"
     return result
 
@@ -127,83 +94,84 @@ def _multiset(rows: list[dict[str, Any]]) -> Counter[str]:
 
 
 def _check_entity(
-    bag: Path, spec: ConnectorSpec, entity_name: str, db_rows: list[dict[str, Any]],
-    fhir_by_id: dict[str, list[dict[str, Any]]], attachments: Path | None, result: Rebuilt,
+    bag: Path, spec: ConnectorSpec, entity_name: str, db_rows: list[dict[str, Any]], context: _BagContext,
+    result: Rebuilt,
 ) -> None:
     entity = spec.entities[entity_name]
     key = entity.key.lower()
     by_key: dict[Any, dict[str, Any]] = {row[key]: row for row in db_rows}
-    quarantined = list(lines(bag, f"raw/{entity_name}"))
-    columns = {line["id"]: line for line in lines(bag, f"raw/columns/{entity_name}")}
-    listed = list(lines(bag, f"report/lists/{entity_name}"))
-    ctx = TransformContext(spec=spec, attachments_root=attachments)
+    table_columns = list(db_rows[0]) if db_rows else []
+    cell_map = context.cell_maps[entity_name]
+    plans = {c: ColumnPlan.from_dict(c, p) for c, p in cell_map["columns"].items()}
+    encoding = cell_map["encoding"]
     seen: set[Any] = set()
-    for line in quarantined:
+    for line in lines(bag, f"raw/{entity_name}"):
         row = {k: decode_raw(v) for k, v in line["row"].items()}
         original = by_key[row[key]]
-        assert {k: row[k] for k in original} == original, f"{entity_name} quarantined row differs"
+        _assert_same_row(entity_name, {k: row[k] for k in original}, original)
         seen.add(row[key])
         result.rows[entity.table.lower()] += 1
         result.quarantined_cells += len(original)
-    for item in listed:
-        record_id = item["id"]
+    columns = {line["id"]: line for line in lines(bag, f"raw/columns/{entity_name}")}
+    for record_id, source_key in context.keys[entity_name].items():
         sidecar = columns.get(record_id, {"columns": {}})
         carried = {k: decode_raw(v) for k, v in sidecar["columns"].items()}
-        # The row of this record: its exact key is in the sidecar when trimming changed it.
-        raw_key = carried.get(key)
-        if raw_key is None:
-            raw_key = next(k for k in by_key if key_text(k) == item["source_key"] and k not in seen)
-        original = by_key[raw_key]
-        assert model.record_id(spec.name, entity.table, key_text(raw_key)) == record_id
-        for column, value in carried.items():
-            if column not in original:
-                continue  # a column the section's query joins in from another table (carried there too)
-            assert original[column] == value and type(original[column]) is type(value), (
-                f"{entity_name} {column}: carried value differs")
-        assert record_id in fhir_by_id, f"{entity_name} row {item['source_key']}: no FHIR resource has its id"
-        resources = fhir_by_id[record_id]
-        texts = [str(v) for v in _leaves(resources)]
-        for field in entity.fields.values():
-            column = field.column.lower() if field.column else None
-            if column is None or column in carried or column not in original or original[column] is None:
+        resources = context.fhir_by_id.get(record_id, [])
+        assert resources, f"{entity_name} row {source_key}: no FHIR resource has its id"
+        shape = shape_of(resources, record_id)
+        by_suffix = {r["id"][len(record_id) + 1:] if r["id"] != record_id else "": r for r in resources}
+        # Every column of the table: carried raw if the sidecar has it, else rebuilt from its FHIR location
+        # (cells.json), else empty (a mapped column whose location could not be learnt is carried when not).
+        rebuilt: dict[str, Any] = {}
+        for column in table_columns:
+            if column in carried:
+                rebuilt[column] = carried[column]
+                result.carried_cells += 1
+                result.transformed_cells += column in sidecar.get("transformed", ())
                 continue
-            value = _canonical(field, original, ctx, spec, entity)
-            # Coded and yes/no fields become FHIR codes of their own (outpatient -> AMB): counted as mapped.
-            values = list(value) if isinstance(value, list | tuple) else [value]  # a list: every item
-            for item_value in values:
-                rendered = [] if field.type in ("code", "bool") else _rendered(item_value)
-                if not rendered:
-                    result.bool_cells += 1
-                    continue
-                assert any(r in t for r in rendered for t in texts), (
-                    f"{entity_name} row {item['source_key']}: field {field.name} ({column}) is in no FHIR resource")
-        mapped_columns = set(original) - set(carried)
-        result.mapped_cells += len(mapped_columns)
-        result.carried_cells += len(carried)
-        seen.add(raw_key)
+            plan = plans.get(column)
+            if plan is None:
+                rebuilt[column] = None
+            else:
+                rebuilt[column] = rebuild_cell(plan, shape, by_suffix, source_key, context.parent_key,
+                                               context.attachment, encoding)
+            result.mapped_cells += 1
+        original = by_key.get(rebuilt[key]) if key in rebuilt else None
+        assert original is not None, f"{entity_name} row {source_key}: its key was not rebuilt to a row of the table"
+        assert model.record_id(spec.name, entity.table, key_text(rebuilt[key])) == record_id
+        _assert_same_row(entity_name, rebuilt, original)
+        seen.add(rebuilt[key])
         result.rows[entity.table.lower()] += 1
 
 
-def _canonical(field: Any, row: dict[str, Any], ctx: TransformContext, spec: ConnectorSpec, entity: Any) -> Any:
-    raw = row[field.column.lower()]
-    if field.type in ("ref", "ref_list"):
-        assert field.ref is not None
-        if getattr(field, "ref_field", None):
-            return None  # a reference by a unique column: the id comes from the parent's key
-        parent = spec.entities[field.ref]
-        keys = TRANSFORMS["ref_list"](raw, field, ctx) if field.type == "ref_list" else (key_text(raw),)
-        ids = tuple(model.record_id(spec.name, parent.record_table, key) for key in keys)
-        return ids if field.type == "ref_list" else ids[0]
-    if field.type == "file":
-        return None  # the file's bytes are in data/attachments: the path itself is a mapped cell
-    if field.type == "blob":
-        return None
-    try:
-        value = TRANSFORMS[field.type](raw, field, ctx)
-    except FieldRepaired as repaired:
-        value = repaired.value
-    except RowRejected:
-        raise AssertionError(f"{entity.name}.{field.name}: a rejected value was not carried raw") from None
-    if field.type == "kcd_edition":
-        return value  # appears inside the code system URL
-    return value
+def _assert_same_row(entity: str, rebuilt: dict[str, Any], original: dict[str, Any]) -> None:
+    """Cell by cell, value and type (and a number's written form): the rebuilt row is the database's."""
+    assert rebuilt.keys() == original.keys(), f"{entity}: columns differ"
+    differing = [c for c in original if not same(rebuilt[c], original[c])]
+    # Only column names and types in the message: the values are patient data.
+    assert not differing, f"{entity}: column(s) {differing} not rebuilt exactly " + str(
+        [(c, type(rebuilt[c]).__name__, type(original[c]).__name__) for c in differing])
+
+
+class _BagContext:
+    """What the rebuild reads from the opened bag besides one entity's own files."""
+
+    def __init__(self, bag: Path) -> None:
+        self.bag = bag
+        self.cell_maps = json.loads((bag / "data/report/cells.json").read_bytes())["entities"]
+        self.fhir_by_id: dict[str, list[dict[str, Any]]] = {}
+        for path in sorted((bag / "data/fhir").glob("*.ndjson")):
+            with path.open("rb") as fh:
+                for line in fh:
+                    resource = json.loads(line)
+                    # A record giving several resources (a vital-signs set) names them <record id>-<part>.
+                    self.fhir_by_id.setdefault(resource["id"].split("-", 1)[0], []).append(resource)
+        self.keys: dict[str, dict[str, str]] = {}
+        for name in self.cell_maps:
+            self.keys[name] = {item["id"]: item["source_key"] for item in lines(bag, f"report/lists/{name}")}
+
+    def parent_key(self, entity: str, record_id: str) -> str | None:
+        return self.keys.get(entity, {}).get(record_id)
+
+    def attachment(self, url: str) -> bytes:
+        return (self.bag / "data" / url.removeprefix("../")).read_bytes()

@@ -44,7 +44,7 @@ def test_every_source_row_of_every_table_is_rebuilt_from_the_opened_bag(opened) 
     database, bag, _ = opened
     source = SqliteFileSource(database)
     try:
-        rebuilt = check_bag_against_source(bag, load_connector("demo"), source, database.parent / "attachments")
+        rebuilt = check_bag_against_source(bag, load_connector("demo"), source)
     finally:
         source.close()
     with sqlite3.connect(database) as conn:
@@ -201,3 +201,66 @@ def test_output_check_quarantines_what_open_would_reject(
     assert line["key"] == str(visit_no) and line["row"]["visit_no"] == visit_no
     assert line["reason"] == (f"the Encounter built from encounter row {visit_no} breaks FHIR's rules: "
                               "a text holds a control character FHIR does not allow")
+
+
+def test_planted_cells_fhir_cannot_give_back_are_carried_and_every_row_rebuilds(
+    opened, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """What the demo lacks and real EMRs have: a trailing blank, NFD Korean, a mixed-case code, a date in
+    an odd format, a number with a trailing zero. FHIR holds the trimmed / NFC / parsed / shortest form,
+    so each such cell is carried raw as ``transformed`` — and every row still rebuilds byte for byte."""
+    import shutil
+    import unicodedata
+
+    database, _, _ = opened
+    planted = tmp_path / "planted" / DEMO_DB_NAME
+    planted.parent.mkdir()
+    shutil.copy(database, planted)
+    shutil.copytree(database.parent / "attachments", planted.parent / "attachments")
+    nfd = unicodedata.normalize("NFD", "내과")
+    assert nfd != "내과"
+    with sqlite3.connect(planted) as conn:
+        dr_id = conn.execute("SELECT MIN(DR_ID) FROM DOCTOR WHERE DEPT_NM IS NOT NULL AND DR_ID = TRIM(DR_ID) "
+                             "AND DR_ID <> ''").fetchone()[0]
+        conn.execute("UPDATE DOCTOR SET DEPT_NM = DEPT_NM || '  ' WHERE DR_ID = ?", (dr_id,))
+        visit_no = conn.execute("SELECT MIN(VISIT_NO) FROM VISIT WHERE IO_GB = 'O'").fetchone()[0]
+        conn.execute("UPDATE VISIT SET DEPT_NM = ?, IO_GB = 'o' WHERE VISIT_NO = ?", (nfd, visit_no))
+        pt_no = conn.execute("SELECT MAX(PT_NO) FROM PT_MASTER WHERE FIRST_VISIT_YMD LIKE '20%'").fetchone()[0]
+        conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = '2020105' WHERE PT_NO = ?", (pt_no,))
+        ord_no = conn.execute("SELECT MIN(ORD_NO) FROM ORD_DTL WHERE DOSE IS NOT NULL").fetchone()[0]
+        conn.execute("UPDATE ORD_DTL SET DOSE = '1.50' WHERE ORD_NO = ?", (ord_no,))
+    keys = make_demo_keys(tmp_path / "keys")
+    outcome = run_export(ExportRequest(
+        connector="demo", source=SourceAddress(database=planted), attachments_root=planted.parent / "attachments",
+        out_dir=tmp_path / "out", signer_path=keys.institution_p12, signer_password=keys.institution_password,
+        recipient_cert=keys.store_cert,
+    ))
+    assert outcome.reconciliation.balanced
+    result = CliRunner().invoke(main, ["open", str(outcome.bundle_path), "--key", str(keys.store_key),
+                                       "--out", str(tmp_path / "opened"), "--json", "--require-fhir-validation"])
+    assert result.exit_code == 0, result.output
+    [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
+    source = SqliteFileSource(planted)
+    try:
+        rebuilt = check_bag_against_source(bag, load_connector("demo"), source)
+    finally:
+        source.close()
+    # (The export also counts cells of columns a query joins in from another table, e.g. ADM_INFO's.)
+    assert 0 < rebuilt.transformed_cells <= outcome.reconciliation.cell_totals["transformed"]
+
+    def sidecar(entity: str, key: object) -> dict[str, Any]:
+        [line] = [x for x in lines(bag, f"raw/columns/{entity}") if x["key"] == str(key)]
+        return line
+
+    assert sidecar("practitioner", dr_id)["transformed"] == ["dept_nm"]  # a trailing blank
+    visit = sidecar("encounter", visit_no)
+    assert "dept_nm" in visit["transformed"] and visit["columns"]["dept_nm"] == nfd  # NFD, not NFC
+    assert visit["columns"]["io_gb"] == "o"  # a mixed-case code: a field defect, kept exactly
+    assert {"field": "kind", "column": "io_gb", "reason_code": "unmapped-code"} in visit["field_defects"]
+    patient = sidecar("patient", pt_no)
+    assert "first_visit_ymd" in patient["transformed"] and patient["columns"]["first_visit_ymd"] == "2020105"
+    order = sidecar("order_line", ord_no)
+    assert "dose" in order["transformed"] and order["columns"]["dose"] == "1.50"
+    # The unplanted rows of the same columns stay mapped (rebuilt from FHIR, not carried).
+    plain = [x for x in lines(bag, "raw/columns/order_line") if "dose" in x.get("transformed", [])]
+    assert len(plain) < 5

@@ -59,7 +59,7 @@ def test_every_row_on_the_server_is_rebuilt_from_the_opened_bag(
     [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
     source = OdbcSource(odbc, password=password)
     try:
-        rebuilt = check_bag_against_source(bag, load_connector("demo"), source, tmp_path / "attachments")
+        rebuilt = check_bag_against_source(bag, load_connector("demo"), source)
     finally:
         source.close()
     assert rebuilt.rows["sms_log"] > 0 and rebuilt.rows["audit_log"] > 0 and rebuilt.rows["pt_master"] > 0

@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from emr_exporter import __version__, model
-from emr_exporter.connectors.mapper import REF_COLUMN_PREFIX, EntityMapper, key_text, load_hooks
+from emr_exporter.connectors.mapper import (
+    REF_COLUMN_PREFIX,
+    EntityMapper,
+    _referenced_record_id,
+    key_text,
+    load_hooks,
+)
 from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
 from emr_exporter.errors import (
@@ -38,6 +44,7 @@ from emr_exporter.errors import (
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
+from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
@@ -71,6 +78,8 @@ class EntityReconciliation:
     mapped_cells: int = 0
     carried_cells: int = 0  # unmapped columns, dropped or repaired fields, changed keys (data/raw/columns)
     quarantined_cells: int = 0
+    #: Of the carried cells: mapped cells the FHIR output cannot give back exactly (pipeline/cells.py).
+    transformed_cells: int = 0
     field_defects: Counter[str] = field(default_factory=Counter)  # reason code -> fields dropped/repaired
 
     @property
@@ -90,7 +99,7 @@ class EntityReconciliation:
             rereads=data.get("rereads"),
             source_cells=cells.get("source", 0), mapped_cells=cells.get("mapped", 0),
             carried_cells=cells.get("carried_raw", 0), quarantined_cells=cells.get("quarantined", 0),
-            field_defects=Counter(data.get("field_defects", {})),
+            transformed_cells=cells.get("transformed", 0), field_defects=Counter(data.get("field_defects", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +112,7 @@ class EntityReconciliation:
             "quarantine_reasons": dict(sorted(self.reasons.items())),
             "cells": {
                 "source": self.source_cells, "mapped": self.mapped_cells, "carried_raw": self.carried_cells,
-                "quarantined": self.quarantined_cells,
+                "quarantined": self.quarantined_cells, "transformed": self.transformed_cells,
             },
             "field_defects": dict(sorted(self.field_defects.items())),
             "balanced": self.balanced,
@@ -171,6 +180,7 @@ class Reconciliation:
             "carried_raw": sum(e.carried_cells for e in self.entities)
             + sum(t.carried * t.columns for t in self.tables),
             "quarantined": sum(e.quarantined_cells for e in self.entities),
+            "transformed": sum(e.transformed_cells for e in self.entities),
         }
 
     @property
@@ -446,6 +456,8 @@ class ExportRun:
         self.observers = list(observers or [])
         self.hook = load_hooks(spec)
         self._quarantined_keys: dict[str, set[str]] = {}
+        #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
+        self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
@@ -741,6 +753,8 @@ class ExportRun:
             {"tables": self.reconciliation.inventory}, ensure_ascii=False, sort_keys=True, indent=1
         ).encode("utf-8")
         yield from self.bag.add_bytes("report/inventory.json", inventory + b"\n")
+        cell_map = json.dumps({"entities": self._cell_maps}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        yield from self.bag.add_bytes("report/cells.json", cell_map + b"\n")
         report = json.dumps(
             {
                 "connector": {"name": self.spec.name, "version": self.spec.version},
@@ -792,6 +806,11 @@ class ExportRun:
         groups: set[str] = set()
         done = 0
         state = _EntityState(entity, mapper)
+        state.check = CellCheck(
+            self.spec, entity, mapper.consumed_columns, mapper._joined_refs,
+            # The mapper's cached record ids: a referenced row's id is hashed once, not once more per cell.
+            lambda record: fhir.to_fhir(record, institution=self.institution), _referenced_record_id, key_text,
+        )
         for page in iter_keyset(self.source, joined, entity.key, page_size):
             self._check_cancel()
             for row in page:
@@ -803,6 +822,7 @@ class ExportRun:
                 yield from self._quarantine_null_key(entity, row, counts, groups)
         for group in sorted(groups):
             yield from self.bag.flush(group)
+        self._cell_maps[entity.name] = state.check.to_dict()
         self._emit("export", entity.name, done + null_keys, total)
         if not counts.balanced:
             raise ReconciliationError(
@@ -965,8 +985,14 @@ class ExportRun:
             counts.statuses_kept_as_recorded += 1
         # Every column the mapping did not use, every dropped or repaired field and a changed key:
         # carried beside the resource, keyed by its id, so the exact source row can be rebuilt.
+        # And every mapped cell the FHIR output cannot give back exactly (trimmed, normalised, re-formatted,
+        # looked up): carried too, as "transformed" (pipeline/cells.py decides, cell by cell).
         carried: dict[str, Any] | None = None
-        if state.unmapped or mapper.defects or key_changed:
+        defect_columns = [column for _, column, _ in mapper.defects]
+        if key_changed:
+            defect_columns.append(state.key)
+        transformed = state.check.transformed(row, result, resources, defect_columns)
+        if state.unmapped or mapper.defects or key_changed or transformed:
             encoding = self.spec.encoding
             carried = {c: encode_raw(row[c], encoding) for c in state.unmapped}
             defects = []
@@ -976,11 +1002,16 @@ class ExportRun:
                 defects.append({"field": field_name, "column": column, "reason_code": code})
             if key_changed:
                 carried[state.key] = raw_key
+            for column in transformed:
+                carried[column] = encode_raw(row[column], encoding)
+            counts.transformed_cells += len(transformed)
             line_obj: dict[str, Any] = {
                 "entity": entity.name, "id": result.id, "key": result.provenance.key, "columns": carried,
             }
             if defects:
                 line_obj["field_defects"] = defects
+            if transformed:
+                line_obj["transformed"] = transformed
             yield from self._add(f"raw/columns/{entity.name}", line_obj, groups)
             counts.carried_cells += len(carried)
             counts.mapped_cells += state.cells - len(carried)
@@ -1076,6 +1107,7 @@ class _EntityState:
         self.cells = -1
         self.unmapped: tuple[str, ...] = ()
         self.trimmed_keys: set[str] = set()
+        self.check: CellCheck
 
     def learn(self, row: Mapping[str, Any]) -> None:
         columns = [k for k in row if not k.startswith(REF_COLUMN_PREFIX)]

@@ -1,0 +1,627 @@
+"""Where each mapped source cell lives in the FHIR output, and whether it can be rebuilt from there exactly.
+
+Issue 13's promise is that every source row can be rebuilt byte for byte from the bag. A mapped cell is
+only as good as the way back: trailing blanks trimmed, NFD text normalised to NFC, ``'19850101'`` turned
+into ``1985-01-01``, ``12.50`` written as ``12.5``, a code looked up — the FHIR value alone does not give
+the source value back. So, per exported row and per mapped column, the export *does the rebuild* the way a
+reader of the bag will (the FHIR leaf at the column's location → canonical value → source value) and,
+when the result is not the very value (and type) the database gave, carries the exact value in the column
+sidecar with the reason ``transformed``. The check is therefore exact by construction: whatever is not
+carried is what the reader gets back.
+
+Locations are learnt once per entity and per *shape* (the resource types and id suffixes a record gives,
+e.g. an order line giving a MedicationRequest or a ServiceRequest): the record is rebuilt in FHIR with the
+field set to a probe value and the leaves that changed are the field's location, written as a path whose
+list steps select by ``url`` / ``system`` / attachment title rather than by position. Codes and yes/no
+values learn the FHIR leaf of every canonical value the same way. The map (per entity: column → field,
+source type, path per shape, code table) goes into the bag once, as ``data/report/cells.json``; it is all a
+reader needs (:func:`rebuild_cell`). A location that cannot be learnt just means that column's non-empty
+cells are carried raw: never wrong, at worst carried twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from emr_exporter import model
+from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, FieldSpec
+
+#: The rebuild could not produce a value (never equal to a source value).
+MISSING: Any = object()
+
+#: Source value types a cell's rebuild can produce (the type of the column's first non-empty value).
+_TYPES: dict[str, type] = {
+    "str": str, "bytes": bytes, "int": int, "float": float, "decimal": Decimal, "date": dt.date,
+    "datetime": dt.datetime, "bool": bool,
+}
+_TYPE_NAMES = {v: k for k, v in _TYPES.items()}
+
+#: Field types whose FHIR value stands for itself (text, numbers, dates); codes and yes/no values go
+#: through a learnt table; references through the parent's key.
+_TABLED = frozenset({"code", "bool", "status"})
+_PROBED = frozenset({"text", "int", "decimal", "date", "datetime", "rrn", "code", "bool", "status", "ref"})
+
+Path = tuple[Any, ...]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal value *and* type, and for numbers the same written form (``12.50`` is not ``12.5``)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return a == b or (a != a and b != b)
+    if type(a) is Decimal:
+        return str(a) == str(b)
+    if type(a) is dt.datetime:
+        return a == b and a.tzinfo == b.tzinfo
+    return bool(a == b)
+
+
+# --- from canonical values back to source values --------------------------------------------------
+
+
+def _date_text(value: dt.date, fmt: str) -> str:
+    if fmt == "%Y%m%d" and value.year >= 1000:  # the common legacy form, without strftime
+        return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    return value.strftime(fmt)
+
+
+def to_source(value: Any, source_type: str | None, kind: str, fmt: str | None, encoding: str) -> Any:
+    """The source value of type ``source_type`` a canonical ``value`` stands for (:data:`MISSING` if none)."""
+    if value is None:
+        return None
+    target = _TYPES.get(source_type or "")
+    if target is None:
+        return MISSING
+    if type(value) is target:
+        return value
+    try:
+        if isinstance(value, dt.datetime):
+            if target is dt.datetime:
+                return value
+            text = value.strftime(fmt) if fmt else MISSING
+        elif isinstance(value, dt.date):
+            if target is dt.datetime:
+                return dt.datetime(value.year, value.month, value.day)
+            text = _date_text(value, fmt) if fmt else MISSING
+        elif isinstance(value, bool):
+            text = "Y" if value else "N"
+            if target is int:
+                return int(value)
+        else:
+            text = str(value)
+        if text is MISSING:
+            return MISSING
+        if target is str:
+            return text
+        if target is bytes:
+            return text.encode(encoding)
+        if target is int:
+            number = int(text)
+            return number if str(number) == text else MISSING
+        if target is Decimal:
+            return Decimal(text)
+        if target is float:
+            return float(text)
+    except (ValueError, InvalidOperation, UnicodeEncodeError, OverflowError):
+        return MISSING
+    return MISSING
+
+
+# --- FHIR leaves ------------------------------------------------------------------------------------
+
+
+def _selector(element: Any) -> tuple[str, Any] | None:
+    """How a list element is picked by content rather than position (url, system, attachment title)."""
+    if isinstance(element, dict):
+        for name in ("url", "system"):
+            if isinstance(element.get(name), str):
+                return (name, element[name])
+        attachment = element.get("attachment")
+        if isinstance(attachment, dict) and isinstance(attachment.get("title"), str):
+            return ("attachment.title", attachment["title"])
+    return None
+
+
+def _matches(element: Any, selector: tuple[str, Any]) -> bool:
+    if not isinstance(element, dict):
+        return False
+    name, wanted = selector
+    if name == "attachment.title":
+        attachment = element.get("attachment")
+        return isinstance(attachment, dict) and attachment.get("title") == wanted
+    return bool(element.get(name) == wanted)
+
+
+def _flatten(value: Any, path: Path, out: dict[Path, Any]) -> None:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _flatten(item, (*path, name), out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, (*path, index), out)
+    else:
+        out[path] = value
+
+
+def _by_suffix(resources: Sequence[Mapping[str, Any]], record_id: str) -> dict[str, Mapping[str, Any]]:
+    """A record's resources by id suffix ("" for the record's own id, "bp" for ``<id>-bp``)."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for resource in resources:
+        rid = str(resource.get("id", ""))
+        found[rid[len(record_id) + 1:] if rid != record_id else ""] = resource
+    return found
+
+
+def shape_of(resources: Sequence[Mapping[str, Any]], record_id: str) -> str:
+    """The resource types and id suffixes a record gave, e.g. ``"Observation:bp,Observation:weight"``."""
+    return ",".join(sorted(f"{r.get('resourceType')}:{s}" for s, r in _by_suffix(resources, record_id).items()))
+
+
+def _generalise(resource: Mapping[str, Any], path: Path) -> list[Any]:
+    """``path`` with each list index replaced by a selector where the element has one."""
+    steps: list[Any] = []
+    node: Any = resource
+    for step in path:
+        if isinstance(step, int):
+            selector = _selector(node[step])
+            steps.append(list(selector) if selector else step)
+        else:
+            steps.append(step)
+        node = node[step]
+    return steps
+
+
+def read_leaf(resources: Mapping[str, Mapping[str, Any]], location: Sequence[Any]) -> Any:
+    """The leaf at ``location`` (``[suffix, step...]``), a text attachment's data decoded; None if absent."""
+    node: Any = resources.get(location[0])
+    parent: Any = None
+    for step in location[1:]:
+        if node is None:
+            return None
+        parent = node
+        if type(step) is str:
+            node = node.get(step) if isinstance(node, dict) else None
+        elif type(step) is int:
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+        else:  # a selector [name, value]
+            if not isinstance(node, list):
+                return None
+            selector = (step[0], step[1])
+            node = next((e for e in node if _matches(e, selector)), None)
+    if (location[-1] == "data" and isinstance(parent, dict) and isinstance(node, str)
+            and str(parent.get("contentType", "")).startswith("text/")):
+        try:
+            return base64.b64decode(node).decode("utf-8")
+        except ValueError:
+            return None
+    return node
+
+
+def parse_leaf(leaf: Any, kind: str, table: Mapping[str, Any] | None) -> Any:
+    """A FHIR leaf as the canonical value of a field of type ``kind`` (MISSING when it cannot be one)."""
+    if leaf is None:
+        return None
+    if kind in _TABLED:
+        if table is None or not isinstance(leaf, str | bool | int):
+            return MISSING
+        return table.get(_table_key(leaf), MISSING)
+    if kind == "ref":
+        return leaf.rpartition("/")[2] if isinstance(leaf, str) else MISSING
+    if kind == "int":
+        return leaf if type(leaf) is int else MISSING
+    if kind == "decimal":
+        if type(leaf) is int or type(leaf) is float:
+            return Decimal(repr(leaf))
+        return MISSING
+    if not isinstance(leaf, str):
+        return MISSING
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(leaf) if len(leaf) == 10 else MISSING
+        except ValueError:
+            return MISSING
+    if kind == "datetime":
+        try:
+            if len(leaf) == 10:
+                return dt.date.fromisoformat(leaf)
+            moment = dt.datetime.fromisoformat(leaf)
+        except ValueError:
+            return MISSING
+        if moment.utcoffset() == dt.timedelta(hours=9):
+            return moment.replace(tzinfo=None)  # clinic time stays naive, as in the pipeline
+        return moment
+    return leaf
+
+
+def _table_key(leaf: Any) -> str:
+    return f"{type(leaf).__name__}:{leaf}"
+
+
+# --- the map written into the bag ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class ColumnPlan:
+    """One mapped column: its field, how to turn a canonical value back into the source value."""
+
+    column: str
+    field: str | None  # None: the entity's key
+    kind: str  # the field type ("key" for the key)
+    fmt: str | None  # the date/date-time format the source writes (for text dates)
+    reverse: dict[str, str] | None  # canonical code -> the one source code that maps to it
+    ref: str | None  # the referenced entity (a reference: the parent's key)
+    source_type: str | None = None  # learnt from the first non-empty value
+    #: FHIR location per shape; None: cannot be learnt (non-empty cells carried); absent: not learnt yet.
+    locations: dict[str, list[Any] | None] = dataclasses.field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # per shape: leaf -> canonical
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field, "kind": self.kind, "format": self.fmt, "reverse": self.reverse, "ref": self.ref,
+            "source_type": self.source_type, "locations": self.locations, "tables": self.tables,
+        }
+
+    @classmethod
+    def from_dict(cls, column: str, data: Mapping[str, Any]) -> ColumnPlan:
+        return cls(column=column, field=data["field"], kind=data["kind"], fmt=data["format"],
+                   reverse=data["reverse"], ref=data["ref"], source_type=data["source_type"],
+                   locations=dict(data["locations"]), tables=dict(data["tables"]))
+
+
+def _reverse(field: FieldSpec) -> dict[str, str] | None:
+    """Canonical value -> the single source code mapping to it (codes several map to are left out)."""
+    if not field.map:
+        return None
+    seen: dict[str, list[str]] = {}
+    for code, value in field.map.items():
+        seen.setdefault(_table_key(value) if not isinstance(value, str) else value, []).append(code)
+    return {value: codes[0] for value, codes in seen.items() if len(codes) == 1}
+
+
+def _format(field: FieldSpec, spec: ConnectorSpec) -> str | None:
+    if field.type not in ("date", "datetime"):
+        return None
+    formats = [f for f in (field.format or ()) if not f.startswith("epoch")] or list(
+        spec.date_formats if field.type == "date" else spec.datetime_formats)
+    return formats[0] if formats else None
+
+
+def plan_columns(spec: ConnectorSpec, entity: EntitySpec, joined_refs: frozenset[str]) -> dict[str, ColumnPlan]:
+    """Mapped column -> how it is rebuilt. Columns a field reads through a look-up, a split value, a list of
+    references or a file path get no plan here: their cells are carried raw (the exporter calls them
+    ``transformed`` when not empty)."""
+    plans: dict[str, ColumnPlan] = {}
+    if not entity.composite:
+        key = entity.key.lower()
+        plans[key] = ColumnPlan(key, None, "key", None, None, None)
+    for name, field in entity.fields.items():
+        column = field.column.lower() if field.column else None
+        if column is None or column in plans or field.lookup is not None or field.expr:
+            continue
+        if field.type == "ref" and (field.ref is None or name in joined_refs):
+            continue
+        if field.type not in _PROBED and field.type != "blob":
+            continue
+        if field.type == "text" and column in plans:
+            continue
+        plans[column] = ColumnPlan(column, name, field.type, _format(field, spec), _reverse(field),
+                                   field.ref if field.type == "ref" else None)
+    return plans
+
+
+# --- learning a location by probing the FHIR builder ---------------------------------------------------
+
+
+def _probe_values(field: FieldSpec, kind: str, current: Any) -> list[Any]:
+    """Values unlike ``current`` to set the field to (every canonical value for codes and yes/no)."""
+    if kind == "bool":
+        return [True, False]
+    if kind in ("code", "status"):
+        values = list(dict.fromkeys(v for v in (field.map or {}).values()))
+        if field.default is not None and field.default not in values:
+            values.append(field.default)
+        return values
+    if kind == "ref":
+        return [model.record_id("probe", "probe", "\ue000")]
+    if kind in ("text", "rrn"):
+        return [(current or "") + "\ue000probe"]
+    if kind == "int":
+        return [(current or 0) + 7919]
+    if kind == "decimal":
+        return [(current or Decimal(0)) + Decimal("79.19")]
+    if kind == "date":
+        return [(current or dt.date(2001, 2, 3)) + dt.timedelta(days=1)]
+    if kind == "datetime":
+        base = current if isinstance(current, dt.datetime) else dt.datetime(2001, 2, 3, 4, 5, 6)
+        return [base + dt.timedelta(days=1, seconds=61)]
+    return []
+
+
+def learn(
+    plan: ColumnPlan, shape: str, record: model.Record, resources: Sequence[Mapping[str, Any]],
+    build: Callable[[model.Record], list[dict[str, Any]]], field: FieldSpec | None,
+) -> None:
+    """Learn where ``plan``'s field lives in this shape's resources (once per shape)."""
+    if plan.kind == "blob" and isinstance(record, model.Attachment):
+        plan.locations[shape] = ["", "content", 0, "attachment", "url"]  # the bytes are the bag member it names
+        return
+    if plan.kind in ("key", "blob") or field is None or plan.field is None:
+        plan.locations[shape] = None
+        return
+    plan.locations[shape] = None  # unless found below
+    current = getattr(record, plan.field, None)
+    original: dict[Path, Any] = {}
+    by_suffix = _by_suffix(resources, record.id)
+    for suffix, resource in by_suffix.items():
+        _flatten(resource, (suffix,), original)
+    probes: list[tuple[Any, dict[str, Mapping[str, Any]]]] = []
+    for value in _probe_values(field, plan.kind, current):
+        try:
+            probed = build(dataclasses.replace(record, **{plan.field: value}))  # type: ignore[type-var]
+        except Exception:  # a value the builder refuses: this location cannot be learnt
+            continue
+        if shape_of(probed, record.id) != shape:
+            continue
+        probes.append((value, _by_suffix(probed, record.id)))
+    if not probes:
+        return
+    changed: list[Path] = []
+    for _, probed_by_suffix in probes:
+        flat: dict[Path, Any] = {}
+        for suffix, resource in probed_by_suffix.items():
+            _flatten(resource, (suffix,), flat)
+        for path, leaf in flat.items():
+            if (path not in original or original[path] != leaf) and path not in changed:
+                changed.append(path)
+    if plan.kind in ("text", "rrn") and changed:
+        # Prefer the leaf that holds the value as is (a name is also split into family/given).
+        value, probed_by_suffix = probes[0]
+        exact = [p for p in changed if read_leaf(probed_by_suffix, _location(probed_by_suffix, p)) == value]
+        changed = exact or changed
+    for path in changed:
+        location = _location(probes[0][1], path)
+        if plan.kind in _TABLED:
+            table: dict[str, Any] = {}
+            clashes: set[str] = set()
+            for value, probed_by_suffix in probes:
+                leaf = read_leaf(probed_by_suffix, location)
+                if leaf is None:
+                    continue
+                key = _table_key(leaf)
+                if key in table and table[key] != value:
+                    clashes.add(key)
+                table[key] = value
+            for key in clashes:
+                del table[key]
+            if not table:
+                continue
+            plan.tables[shape] = table
+        plan.locations[shape] = location
+        return
+
+
+def _location(by_suffix: Mapping[str, Mapping[str, Any]], path: Path) -> list[Any]:
+    return [path[0], *_generalise(by_suffix[path[0]], path[1:])]
+
+
+# --- the rebuild (the same code at export time and for a reader of the bag) -----------------------------
+
+
+def rebuild_cell(
+    plan: ColumnPlan, shape: str, resources: Mapping[str, Mapping[str, Any]], key: str,
+    parent_key: Callable[[str, str], str | None], attachment: Callable[[str], Any], encoding: str,
+) -> Any:
+    """The source value of ``plan``'s column rebuilt from a record's FHIR resources (by id suffix).
+
+    ``key`` is the record's source key (text); ``parent_key(entity, record_id)`` gives a referenced
+    record's source key; ``attachment(url)`` the bytes of the bag member a DocumentReference names.
+    """
+    if plan.kind == "key":
+        return to_source(key, plan.source_type, "key", None, encoding)
+    location = plan.locations.get(shape)
+    if location is None:
+        return None
+    leaf = read_leaf(resources, location)
+    if plan.kind == "blob":
+        return attachment(leaf) if isinstance(leaf, str) else None
+    value = parse_leaf(leaf, plan.kind, plan.tables.get(shape))
+    if value is MISSING or value is None:
+        return value
+    if plan.kind == "ref":
+        assert plan.ref is not None
+        value = parent_key(plan.ref, value)
+        if value is None:
+            return MISSING
+    elif plan.kind in ("code", "status"):
+        if plan.reverse is None:
+            return MISSING
+        value = plan.reverse.get(value if isinstance(value, str) else _table_key(value), MISSING)
+        if value is MISSING:
+            return MISSING
+    return to_source(value, plan.source_type, plan.kind, plan.fmt, encoding)
+
+
+def source_type_name(value: Any) -> str | None:
+    return _TYPE_NAMES.get(type(value))
+
+
+def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]]], Any]:
+    """:func:`read_leaf` for one location, compiled once: the same result without its per-step tests."""
+    suffix, steps = location[0], tuple(location[1:])
+    if not steps or steps[-1] == "data" or any(type(s) is not str and type(s) is not list for s in steps) or any(
+            type(s) is list and s[0] == "attachment.title" for s in steps):
+        return lambda resources: read_leaf(resources, location)
+    plain = tuple((s, None) if type(s) is str else (s[0], s[1]) for s in steps)
+
+    def get(resources: Mapping[str, Mapping[str, Any]]) -> Any:
+        node: Any = resources.get(suffix)
+        for name, wanted in plain:
+            if wanted is None:
+                if type(node) is not dict:
+                    return None
+                node = node.get(name)
+            else:  # a selector: the first element whose `name` is `wanted`
+                if type(node) is not list:
+                    return None
+                for element in node:
+                    if type(element) is dict and element.get(name) == wanted:
+                        node = element
+                        break
+                else:
+                    return None
+        return MISSING if type(node) is dict or type(node) is list else node  # never a source value
+    return get
+
+
+class CellCheck:
+    """The export's per-row check for one entity: which mapped cells the bag cannot give back exactly.
+
+    One place for the per-cell work (called once per exported row): rebuild each mapped column from the
+    row's FHIR resources as a reader of the bag would (:func:`rebuild_cell`, with fast paths for the
+    common kinds that give the very same result), and name the columns whose rebuild differs.
+    """
+
+    def __init__(
+        self, spec: ConnectorSpec, entity: EntitySpec, consumed: frozenset[str], joined_refs: frozenset[str],
+        build: Callable[[model.Record], list[dict[str, Any]]], record_id: Callable[[str, str, str], str],
+        key_text: Callable[[Any], str],
+    ) -> None:
+        self.spec = spec
+        self.entity = entity
+        self.consumed = consumed
+        self.plans = plan_columns(spec, entity, joined_refs)
+        self.build = build
+        self.record_id = record_id
+        self.key_text = key_text
+        self.encoding = spec.encoding
+        self.columns: tuple[str, ...] | None = None
+        self._parent_tables = {c: spec.entities[p.ref].record_table for c, p in self.plans.items() if p.ref}
+        #: Per shape: (column, plan or None, getter or None, fast kind) for every mapped column.
+        self._compiled: dict[str, list[tuple[str, ColumnPlan | None, Any, str]]] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"encoding": self.encoding, "key": self.entity.key.lower(),
+                "columns": {c: p.to_dict() for c, p in sorted(self.plans.items())}}
+
+    def _compile(
+        self, shape: str, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
+    ) -> list[tuple[str, ColumnPlan | None, Any, str]]:
+        if self.columns is None:
+            self.columns = tuple(c for c in row if c in self.consumed)
+        fields = self.entity.fields
+        entries: list[tuple[str, ColumnPlan | None, Any, str]] = []
+        for column in self.columns:
+            plan = self.plans.get(column)
+            if plan is None:
+                entries.append((column, None, None, "none"))
+                continue
+            if shape not in plan.locations:
+                learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None)
+            location = plan.locations[shape]
+            get = _getter(location) if location is not None and plan.kind != "blob" else None
+            entries.append((column, plan, get, plan.kind))
+        self._compiled[shape] = entries
+        return entries
+
+    def transformed(
+        self, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
+        carried: Sequence[str],
+    ) -> list[str]:
+        """Mapped columns of ``row`` (not already in ``carried``) whose value the bag would not give back."""
+        record_id = record.id
+        if len(resources) == 1 and resources[0].get("id") == record_id:  # one resource: the common case
+            only = resources[0]
+            shape = f"{only.get('resourceType')}:"
+            by_suffix: Mapping[str, Mapping[str, Any]] = {"": only}
+        else:
+            shape = shape_of(resources, record_id)
+            by_suffix = _by_suffix(resources, record_id)
+        entries = self._compiled.get(shape)
+        if entries is None:
+            entries = self._compile(shape, row, record, resources)
+        spec_name = self.spec.name
+        plan_tables = self._parent_tables
+        out: list[str] = []
+        for column, plan, get, kind in entries:
+            value = row[column]
+            if plan is None:
+                if value is not None and column not in carried:
+                    out.append(column)
+                continue
+            if plan.source_type is None and value is not None:
+                plan.source_type = source_type_name(value)
+            # Fast paths: each gives exactly what rebuild_cell would.
+            if kind == "text" and get is not None and plan.source_type == "str":
+                if get(by_suffix) == value and (value is None or type(value) is str):
+                    continue
+            elif kind == "key":
+                if (type(value) is int and plan.source_type == "int") or (
+                        type(value) is str and plan.source_type == "str" and value == value.strip()):
+                    continue
+            elif kind == "ref" and get is not None:
+                if value is None:
+                    if get(by_suffix) is None:
+                        continue
+                elif ((type(value) is int and plan.source_type == "int")
+                      or (type(value) is str and plan.source_type == "str" and value == value.strip())):
+                    leaf = get(by_suffix)
+                    if type(leaf) is str and leaf.rpartition("/")[2] == self.record_id(
+                            spec_name, plan_tables[column], str(value) if type(value) is int else value):
+                        continue
+            elif kind == "decimal" and get is not None and value is not None:
+                leaf = get(by_suffix)
+                if type(value) is Decimal:
+                    if (type(leaf) is int or type(leaf) is float) and str(value) == repr(leaf) \
+                            and plan.source_type == "decimal":
+                        continue
+                elif type(value) is type(leaf) and leaf == value and plan.source_type == source_type_name(value):
+                    continue  # int -> int, float -> float: the number itself
+            elif kind == "date" and get is not None and type(value) is str and plan.fmt == "%Y%m%d" \
+                    and plan.source_type == "str":
+                leaf = get(by_suffix)
+                if type(leaf) is str and len(leaf) == 10 and leaf[4] == leaf[7] == "-":
+                    try:
+                        day = dt.date.fromisoformat(leaf)
+                    except ValueError:
+                        day = None
+                    if day is not None and day.year >= 1000 and value == leaf[:4] + leaf[5:7] + leaf[8:]:
+                        continue
+            elif kind == "int" and get is not None and plan.source_type == "int":
+                leaf = get(by_suffix)
+                if leaf == value and type(leaf) is type(value):
+                    continue
+            elif get is None and kind != "blob" and kind != "key":
+                if value is None:
+                    continue
+                if column not in carried:
+                    out.append(column)
+                continue
+            if column in carried:
+                continue
+            if not same(self._rebuild(plan, shape, by_suffix, record, value), value):
+                out.append(column)
+        return out
+
+    def _rebuild(
+        self, plan: ColumnPlan, shape: str, by_suffix: Mapping[str, Mapping[str, Any]], record: model.Record,
+        value: Any,
+    ) -> Any:
+        spec = self.spec
+
+        def parent_key(entity: str, rid: str) -> str | None:
+            if value is None:
+                return None
+            text = self.key_text(value)
+            return text if self.record_id(spec.name, spec.entities[entity].record_table, text) == rid else None
+
+        def attachment(url: str) -> Any:
+            blob = getattr(getattr(record, "content", None), "blob", None)
+            return blob if blob is not None else MISSING
+
+        return rebuild_cell(plan, shape, by_suffix, record.provenance.key, parent_key, attachment, self.encoding)
