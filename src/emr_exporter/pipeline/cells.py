@@ -361,14 +361,22 @@ def learn(
     for suffix, resource in by_suffix.items():
         _flatten(resource, (suffix,), original)
     probes: list[tuple[Any, dict[str, Mapping[str, Any]]]] = []
+    other_shapes = 0
     for value in _probe_values(field, plan.kind, current):
         try:
             probed = build(dataclasses.replace(record, **{plan.field: value}))  # type: ignore[type-var]
         except Exception:  # a value the builder refuses: this location cannot be learnt
             continue
         if shape_of(probed, record.id) != shape:
+            other_shapes += 1
             continue
         probes.append((value, _by_suffix(probed, record.id)))
+    if plan.kind in _TABLED and current is not None and other_shapes and all(v == current for v, _ in probes):
+        # Every other value gives other resources (a drug order is a MedicationRequest, a procedure a
+        # ServiceRequest): in this shape the field has this one value, so the shape itself says it.
+        plan.locations[shape] = []
+        plan.tables[shape] = {"": current}
+        return
     if not probes:
         return
     changed: list[Path] = []
@@ -427,6 +435,12 @@ def rebuild_cell(
     location = plan.locations.get(shape)
     if location is None:
         return None
+    if not location:  # the shape itself gives the value (see learn)
+        value = plan.tables[shape][""]
+        if plan.reverse is None:
+            return MISSING
+        value = plan.reverse.get(value if isinstance(value, str) else _table_key(value), MISSING)
+        return MISSING if value is MISSING else to_source(value, plan.source_type, plan.kind, plan.fmt, encoding)
     leaf = read_leaf(resources, location)
     if plan.kind == "blob":
         return attachment(leaf) if isinstance(leaf, str) else None
@@ -454,8 +468,7 @@ def source_type_name(value: Any) -> str | None:
 def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]]], Any]:
     """:func:`read_leaf` for one location, compiled once: the same result without its per-step tests."""
     suffix, steps = location[0], tuple(location[1:])
-    if not steps or steps[-1] == "data" or any(type(s) is not str and type(s) is not list for s in steps) or any(
-            type(s) is list and s[0] == "attachment.title" for s in steps):
+    if not steps or steps[-1] == "data" or any(type(s) is not str and type(s) is not list for s in steps):
         return lambda resources: read_leaf(resources, location)
     plain = tuple((s, None) if type(s) is str else (s[0], s[1]) for s in steps)
 
@@ -470,7 +483,8 @@ def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]
                 if type(node) is not list:
                     return None
                 for element in node:
-                    if type(element) is dict and element.get(name) == wanted:
+                    if type(element) is dict and (element.get(name) == wanted if name != "attachment.title" else (
+                            type(element.get("attachment")) is dict and element["attachment"].get("title") == wanted)):
                         node = element
                         break
                 else:
@@ -502,6 +516,8 @@ class CellCheck:
         self.encoding = spec.encoding
         self.columns: tuple[str, ...] | None = None
         self._parent_tables = {c: spec.entities[p.ref].record_table for c, p in self.plans.items() if p.ref}
+        #: (shape, column) -> FHIR leaf -> the source value a code / yes-no / status rebuilds to.
+        self._memo: dict[tuple[str, str], dict[str, Any]] = {}
         #: Per shape: (column, plan or None, getter or None, fast kind) for every mapped column.
         self._compiled: dict[str, list[tuple[str, ColumnPlan | None, Any, str]]] = {}
 
@@ -524,7 +540,10 @@ class CellCheck:
             if shape not in plan.locations:
                 learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None)
             location = plan.locations[shape]
-            get = _getter(location) if location is not None and plan.kind != "blob" else None
+            if location == []:  # the shape gives the value: one constant "leaf" (see the memo in transformed)
+                get: Any = lambda resources: "\x00shape"  # noqa: E731
+            else:
+                get = _getter(location) if location is not None and plan.kind != "blob" else None
             entries.append((column, plan, get, plan.kind))
         self._compiled[shape] = entries
         return entries
@@ -556,10 +575,21 @@ class CellCheck:
                 continue
             if plan.source_type is None and value is not None:
                 plan.source_type = source_type_name(value)
-            # Fast paths: each gives exactly what rebuild_cell would.
-            if kind == "text" and get is not None and plan.source_type == "str":
-                if get(by_suffix) == value and (value is None or type(value) is str):
+            # Fast paths: each gives exactly what rebuild_cell would (and falls through when unsure).
+            if value is None and get is not None and kind != "key":
+                if get(by_suffix) is None:  # nothing there: rebuilt as empty
                     continue
+            elif kind == "text" and get is not None and plan.source_type == "str":
+                if get(by_suffix) == value and type(value) is str:
+                    continue
+            elif kind == "text" and get is not None and plan.source_type == "bytes" and type(value) is bytes:
+                leaf = get(by_suffix)
+                if type(leaf) is str:
+                    try:
+                        if leaf.encode(self.encoding) == value:
+                            continue
+                    except UnicodeEncodeError:
+                        pass
             elif kind == "key":
                 if (type(value) is int and plan.source_type == "int") or (
                         type(value) is str and plan.source_type == "str" and value == value.strip()):
@@ -580,6 +610,10 @@ class CellCheck:
                     if (type(leaf) is int or type(leaf) is float) and str(value) == repr(leaf) \
                             and plan.source_type == "decimal":
                         continue
+                elif type(value) is str:
+                    if (type(leaf) is int or type(leaf) is float) and plan.source_type == "str" \
+                            and str(Decimal(repr(leaf))) == value:
+                        continue
                 elif type(value) is type(leaf) and leaf == value and plan.source_type == source_type_name(value):
                     continue  # int -> int, float -> float: the number itself
             elif kind == "date" and get is not None and type(value) is str and plan.fmt == "%Y%m%d" \
@@ -591,6 +625,19 @@ class CellCheck:
                     except ValueError:
                         day = None
                     if day is not None and day.year >= 1000 and value == leaf[:4] + leaf[5:7] + leaf[8:]:
+                        continue
+            elif kind in _TABLED and get is not None and plan.source_type is not None:
+                leaf = get(by_suffix)
+                if leaf is None:
+                    if value is None:
+                        continue
+                elif type(leaf) is str or type(leaf) is bool or type(leaf) is int:
+                    memo = self._memo.setdefault((shape, column), {})
+                    leaf_key = _table_key(leaf)
+                    rebuilt = memo.get(leaf_key, memo)
+                    if rebuilt is memo:  # not worked out yet
+                        rebuilt = memo[leaf_key] = self._rebuild(plan, shape, by_suffix, record, value)
+                    if same(rebuilt, value):
                         continue
             elif kind == "int" and get is not None and plan.source_type == "int":
                 leaf = get(by_suffix)
