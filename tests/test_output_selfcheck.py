@@ -343,3 +343,38 @@ def test_references_read_off_the_line_are_those_of_the_resource(resource: dict[s
     found = sorted(line_references(canonical_json_line(resource)))  # the line's keys are sorted
     assert found == sorted((t, i) for _, t, i in references(resource))
     assert found  # each case has at least one
+
+
+def test_cli_export_checks_the_structure_when_asked(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`emr-export export --check-fhir-structure`: the structure models run in the export and quarantine
+    what they reject (a builder bug planted as above), which the line check alone lets through; without
+    fhir.resources the export refuses to start and says how to get it."""
+    database = tmp_path / "jinryo.sqlite"
+    create_jinryo_clinic(database)
+    (tmp_path / "c" / "jinryo").mkdir(parents=True)
+    (tmp_path / "c" / "jinryo" / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
+    real = fhir.to_fhir
+
+    def broken_birth_date(record: model.Record, **kwargs: Any) -> list[dict[str, Any]]:
+        made = real(record, **kwargs)
+        if isinstance(record, model.Patient) and record.provenance.key == "P02":
+            made[0]["birthDate"] = "1980-13-45"
+        return made
+
+    monkeypatch.setattr(fhir, "to_fhir", broken_birth_date)
+    args = ["export", "--connector", "jinryo", "--connectors-dir", str(tmp_path / "c"), "--source", str(database),
+            "--dry-run", "--json"]
+
+    def patient_reasons(extra: list[str]) -> dict[str, int]:
+        done = CliRunner().invoke(main, [*args, *extra])
+        assert done.exit_code == 0, done.output
+        entities = {e["entity"]: e for e in json.loads(done.output)["reconciliation"]["entities"]}
+        return dict(entities["patient"]["quarantine_reasons"])
+
+    assert patient_reasons([]) == {"ambiguous-key": 1}  # the line check cannot see an impossible date
+    assert patient_reasons(["--check-fhir-structure"]) == {"ambiguous-key": 1, "invalid-output": 1}
+    monkeypatch.setattr(fhir, "structure_validator", lambda: None)
+    refused = CliRunner().invoke(main, [*args, "--check-fhir-structure"])
+    assert refused.exit_code != 0
+    assert ("Checking every resource against the FHIR structure needs fhir.resources: install it with: pip install "
+            "'emr-exporter[verify]'.") in refused.output

@@ -132,6 +132,15 @@ def run_export(
     cancel: threading.Event | None = None,
 ) -> ExportOutcome:
     """Export one clinic database: a dry run (hash only) or a sealed bundle in ``request.out_dir``."""
+    if request.validate_structure:
+        from emr_exporter.bundle.fhir_check import ENABLE_HINT
+        from emr_exporter.errors import ConfigError
+        from emr_exporter.pipeline.fhir import structure_validator
+
+        if structure_validator() is None:
+            raise ConfigError(
+                f"Checking every resource against the FHIR structure needs fhir.resources: {ENABLE_HINT}."
+            )
     with open_export_source(request) as (spec, source, institution, attachments_root):
         if request.out_dir is None:
             created = request.created or default_created()
