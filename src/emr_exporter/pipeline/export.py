@@ -248,6 +248,9 @@ class Reconciliation:
         cells = self.cell_totals
         lines.append(f"{'total':<{width}}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
                      f"{cells['quarantined']:>13}")
+        if cells["transformed"]:
+            lines.append(f"of the carried cells, {cells['transformed']} are mapped cells FHIR cannot give back exactly "
+                         "(trimmed, normalised, re-formatted): carried raw as 'transformed'")
         if self.field_defects:
             defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
             lines.append(f"field defects (row kept, field carried raw): {defects}")
