@@ -86,6 +86,7 @@ def child_raw(database: str, odbc: str | None) -> dict[str, Any]:
 def child_export(database: str, odbc: str | None, workers: int) -> dict[str, Any]:
     from emr_exporter.connectors import load_connector
     from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+    from emr_exporter.reports.readiness import ReadinessObserver
 
     spec = load_connector("demo")
     if odbc:
@@ -98,9 +99,12 @@ def child_export(database: str, odbc: str | None, workers: int) -> dict[str, Any
         source = SqliteFileSource(Path(database))
     extra = {"workers": workers} if "workers" in inspect.signature(ExportRun.__init__).parameters else {}
     start, cpu = time.perf_counter(), _cpu()
-    run = ExportRun(spec, source, institution=read_institution(spec, source),
-                    created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-                    attachments_root=Path(database).parent / "demo-attachments", **extra)
+    institution = read_institution(spec, source)
+    # As the product exports (jobs/service.py): the readiness observer sees every record (so worker
+    # processes send every record back, the costly case for them).
+    run = ExportRun(spec, source, institution=institution, created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+                    attachments_root=Path(database).parent / "demo-attachments",
+                    observers=[ReadinessObserver(institution)], **extra)
     digest = digest_stream(run.stream())
     wall, cpu = time.perf_counter() - start, _cpu() - cpu
     return {"rows": run.reconciliation.totals["source_rows"], "seconds": wall, "cpu": cpu, "rss_mb": _rss_mb(),
@@ -307,6 +311,9 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", type=Path)
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=DIR",
+                        help="another older checkout measured beside --before (export only), e.g. main=/work/x")
+    parser.add_argument("--workers", default="", help="after-all: this many workers (default: os.cpu_count())")
     parser.add_argument("--after", type=Path, help="a frozen checkout of the new code (default: this one)")
     parser.add_argument("--work", type=Path, default=Path("/var/tmp/emr-bench-speed"))
     parser.add_argument("--sizes", default="4,5,6")
@@ -317,6 +324,7 @@ def main() -> None:
     parser.add_argument("--odbc", action="append", default=[])
     parser.add_argument("--only", default="export,e2e,upload,seal")
     parser.add_argument("--name", default="", help="results file name part (default: the --only list)")
+    parser.add_argument("--skip", default="", help="export runs to leave out, e.g. raw,before")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -354,23 +362,37 @@ def main() -> None:
             load_demo_into(database, dsn, replace=True)
             label = dsn.split("DRIVER=")[1].split(";")[0].strip("{}") if "DRIVER=" in dsn else "odbc"
             targets.append(("1e5", str(database), dsn, label))
+        also = dict(item.split("=", 1) for item in args.also)
+        all_workers = args.workers or str(os.cpu_count())
+        skip = set(args.skip.split(",")) if args.skip else set()
         for size, database, dsn, label in targets:
-            runs: dict[str, list[dict[str, Any]]] = {"raw": [], "before": [], "after-1": [], "after-all": []}
+            names = ["raw", "before", *also, "after-1", "after-all"]
+            runs: dict[str, list[dict[str, Any]]] = {k: [] for k in names if k not in skip}
             for _ in range(args.repeat):  # interleaved
-                runs["raw"].append(run_child("after", None, "raw", database, dsn))
-                runs["before"].append(run_child("before", args.before, "export", database, dsn, "1"))
-                runs["after-1"].append(run_child("after", None, "export", database, dsn, "1"))
-                runs["after-all"].append(run_child("after", None, "export", database, dsn, str(os.cpu_count())))
-            shas = {r["bag_sha256"] for key in ("before", "after-1", "after-all") for r in runs[key]}
-            row = {"size": size, "driver": label, "rows": runs["raw"][0]["rows"], "runs": runs,
-                   "bag_identical_before_after": len(shas) == 1, "load": _load()}
+                for name in runs:
+                    if name == "raw":
+                        runs[name].append(run_child("after", None, "raw", database, dsn))
+                    elif name == "before":
+                        runs[name].append(run_child("before", args.before, "export", database, dsn, "1"))
+                    elif name in also:
+                        runs[name].append(run_child("before", Path(also[name]), "export", database, dsn, "1"))
+                    else:
+                        workers = "1" if name == "after-1" else all_workers
+                        runs[name].append(run_child("after", None, "export", database, dsn, workers))
+                    print(f"  {size} {label} {name}: {runs[name][-1]['seconds']:.1f} s, load {_load()}", flush=True)
+            exports = [k for k in runs if k != "raw"]
+            shas = {k: sorted({r["bag_sha256"] for r in runs[k]}) for k in exports}
+            row = {"size": size, "driver": label, "rows": runs["raw"][0]["rows"] if "raw" in runs else None,
+                   "runs": runs, "bag_sha256": shas,
+                   "bag_identical_one_core_all_cores": shas.get("after-1") == shas.get("after-all"),
+                   "load": _load()}
             report["export"].append(row)
             rate = {k: [r["rows"] / r["seconds"] for r in v] for k, v in runs.items()}
             cpu_rate = {k: [r["rows"] / r["cpu"] for r in v] for k, v in runs.items()}
-            print(f"{size} {label}: rows {row['rows']:,} raw {spread(rate['raw'])} before {spread(rate['before'])} "
-                  f"after-1 {spread(rate['after-1'])} after-all {spread(rate['after-all'])} rows/s; "
-                  f"per CPU-s before {spread(cpu_rate['before'])} after-1 {spread(cpu_rate['after-1'])}; "
-                  f"identical bag {row['bag_identical_before_after']}; load {row['load']}", flush=True)
+            print(f"{size} {label}: " + "; ".join(
+                f"{k} {spread(rate[k])} rows/s, {spread(cpu_rate[k])} rows/CPU-s" for k in runs)
+                + f"; one core = all cores bag {row['bag_identical_one_core_all_cores']}; load {row['load']}",
+                flush=True)
     for e in [x for x in args.rss.split(",") if x]:
         database = str(clinic_for(args.work, int(e)))
         for workers in (1, os.cpu_count() or 1):
