@@ -59,4 +59,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # The export's mapping workers are spawned (pipeline/parallel.py): in a frozen executable a spawned
+    # child is this same program, which must become the worker here instead of opening a second wizard.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

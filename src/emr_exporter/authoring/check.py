@@ -229,9 +229,9 @@ class _CheckingRun(ExportRun):
         self.problems[f"{resource['resourceType']}: {problem}"] += 1
         return super()._invalid_output(entity, record, row, resource, problem)
 
-    def _add_resource(self, resource: Mapping[str, Any], line: bytes, groups: set[str]) -> Iterator[bytes]:
-        self.resources[str(resource["resourceType"])] += 1
-        yield from super()._add_resource(resource, line, groups)
+    def _add_resource(self, resource_type: str, line: bytes, groups: set[str]) -> Iterator[bytes]:
+        self.resources[resource_type] += 1  # every written resource passes here (one core or workers)
+        return super()._add_resource(resource_type, line, groups)
 
 
 def _tables(source: Source) -> dict[str, list[str]]:

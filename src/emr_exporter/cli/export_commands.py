@@ -138,12 +138,16 @@ def _source_address(database: Path | None, odbc: str | None, dsn: str | None) ->
 @click.option("--check-fhir-structure", is_flag=True,
               help="Also check every resource against the FHIR structure models before it is sealed, as "
                    "`open --require-fhir-validation` will (slower; needs: pip install 'emr-exporter[verify]').")
+@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
+              help="Processes mapping rows beside the export (0 = one per core; 1 = none). Worth it only "
+                   "with cores to spare: see docs/performance.md. The bag is the same either way.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (includes the bag SHA-256).")
 def export(connector: str, database: Path | None, odbc: str | None, dsn: str | None,
            attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
            out_dir: Path | None, dry_run: bool, signer_path: Path | None, store_cert: Path | None,
            connectors_dirs: tuple[Path, ...], part_size: int | None, business_number: str | None,
-           accept_signer_mismatch: bool, check_fhir_structure: bool, as_json: bool) -> None:
+           accept_signer_mismatch: bool, check_fhir_structure: bool, workers: int,
+           as_json: bool) -> None:
     """Export a clinic database through a connector. Close the EMR program first.
 
     The database password (for --odbc/--dsn) is read from the environment variable
@@ -167,7 +171,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
                 CERT_PASSWORD_ENV, "Certificate password", signer_path is not None),
             recipient_cert=store_cert, connectors_dirs=connectors_dirs, part_size=part_size,
             institution_business_number=business_number, accept_signer_mismatch=accept_signer_mismatch,
-            validate_structure=check_fhir_structure,
+            validate_structure=check_fhir_structure, workers=workers or None,
         )
         return _run_with_cancel(lambda cancel: run_export(request, progress, cancel))
 

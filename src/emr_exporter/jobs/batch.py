@@ -307,6 +307,7 @@ def _run_stages(clinic: ClinicPlan, passwords: dict[str, str], state: ClinicStat
             out_dir=clinic.out, signer_path=clinic.certificate, signer_password=cert_password,
             recipient_cert=clinic.store_cert,
             connectors_dirs=(clinic.connectors_dir,) if clinic.connectors_dir else (),
+            workers=1,  # the batch already runs clinics side by side, a process each: no workers on top
         )
         totals: dict[str, int] = {}
         done: dict[str, int] = {}

@@ -49,6 +49,9 @@ class ExportRequest:
     #: Also check every resource against the FHIR structure models (fhir.resources, the verify extra) before
     #: it enters the bag, as `open` will: ~60 µs a resource, so off unless asked (pipeline/check.py).
     validate_structure: bool = False
+    #: Processes mapping rows beside the export's own (pipeline/parallel.py): None = one per core; 1 = none.
+    #: Spawned only for sections big enough to gain from them; the bag is the same either way.
+    workers: int | None = None
 
 
 @dataclass
@@ -126,6 +129,12 @@ def open_export_source(
         source.close()
 
 
+def _workers(request: ExportRequest) -> int:
+    from emr_exporter.pipeline.parallel import default_workers
+
+    return default_workers() if request.workers is None else max(1, request.workers)
+
+
 def run_export(
     request: ExportRequest,
     progress: ProgressCallback | None = None,
@@ -148,7 +157,7 @@ def run_export(
             run = ExportRun(
                 spec, source, institution=institution, created=created, attachments_root=attachments_root,
                 progress=progress, cancel=cancel, page_size=request.page_size, observers=[readiness],
-                validate_structure=request.validate_structure,
+                validate_structure=request.validate_structure, workers=_workers(request),
             )
             digest = digest_stream(run.stream())
             return ExportOutcome(
@@ -204,6 +213,7 @@ def _sealed_export(
         },
         sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
         observers=[readiness, SignerCheckReport(signer_check)], validate_structure=request.validate_structure,
+        workers=_workers(request),
     )
     # Counts (no patient data) signed into the trailer, so `verify` shows them without the store's key.
     # The writer reads the summary when it seals, after the stream has ended and the counts are final.

@@ -258,9 +258,14 @@ class ResourceCheck:
             self.ids[resource_type].discard(digest)
         self._verified.clear()  # a remembered reference may have been to one of them
 
-    def dangling(self, resource: Mapping[str, Any], line: bytes) -> tuple[str, str] | None:
+    def dangling(
+        self, resource: Mapping[str, Any] | None, line: bytes, paths: Iterable[tuple[str, str, str]] | None = None
+    ) -> tuple[str, str] | None:
         """(path, target type) of the first reference of ``resource`` (serialised as ``line``) whose target
-        is not in the bag (written or read so far), or None. Counts them in :attr:`references_checked`."""
+        is not in the bag (written or read so far), or None. Counts them in :attr:`references_checked`.
+
+        ``resource`` is only read for the path of a dangling reference: ``paths`` (its references in its
+        own order) may stand in for it, or, both None, the parsed line (the export's worker processes)."""
         if b'"reference":"' not in line:
             return None
         verified = self._verified
@@ -276,7 +281,9 @@ class ResourceCheck:
             target_type, target_id = target
             if not self.known(target_type, target_id):
                 # Rare: the path is found on the parsed resource, for the message.
-                path = next((p for p, t, i in references(resource) if (t, i) == (target_type, target_id)), "?")
+                walk = paths if paths is not None else references(
+                    resource if resource is not None else json.loads(line))
+                path = next((p for p, t, i in walk if (t, i) == (target_type, target_id)), "?")
                 return path, target_type
             if len(verified) >= _VERIFIED_MAX:
                 verified.clear()

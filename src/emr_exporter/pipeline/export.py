@@ -46,6 +46,7 @@ from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
+from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, WorkerPool, batches_of, start_pool
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -446,6 +447,7 @@ class ExportRun:
         segment_bytes: int = 4 * 1024 * 1024,
         observers: list[RecordObserver] | None = None,
         validate_structure: bool = False,
+        workers: int = 1,
     ) -> None:
         self.spec = spec
         self.source = source
@@ -458,6 +460,11 @@ class ExportRun:
         self.reconciliation = Reconciliation()
         self.observers = list(observers or [])
         self.hook = load_hooks(spec)
+        #: Worker processes mapping rows (pipeline/parallel.py); 1 = all in this process. Started at the
+        #: first entity big enough to gain from them; where they cannot start the export maps here.
+        self.workers = workers
+        self._pool: WorkerPool | None = None
+        self._pool_tried = False
         self._quarantined_keys: dict[str, set[str]] = {}
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
@@ -746,6 +753,33 @@ class ExportRun:
 
     def stream(self) -> Iterator[bytes]:
         """The bag tar stream. Raises ExportCancelled / ExportError; never yields a partial lie."""
+        try:
+            yield from self._stream()
+        finally:  # also when the consumer stops early (cancel, a failed write): no worker outlives the run
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def _worker_pool(self, entity: EntitySpec, total: int, blobs: bool,
+                     duplicates: Mapping[str, set[Any]]) -> WorkerPool | None:
+        """The worker pool when this entity's rows can be mapped out of order of the bag, else None.
+
+        One core where a row's mapping depends on the rows before it (a value that repeats in a unique
+        field: the first row keeps it; a reference to the entity's own rows, whose quarantined keys grow
+        as it streams), for BLOB rows (bytes would cross twice), for small entities and when the FHIR
+        structure is validated too (the connector check).
+        """
+        if (self.workers < 2 or total < MIN_PARALLEL_ROWS or blobs or any(duplicates.values())
+                or self.output_check.validator is not None
+                or any(f.ref == entity.name for f in entity.fields.values())):
+            return None
+        if not self._pool_tried:
+            self._pool_tried = True
+            self._pool = start_pool(worker_row_mapping, (self.spec, self.institution, self.attachments_root),
+                                    self.workers)
+        return self._pool
+
+    def _stream(self) -> Iterator[bytes]:
         counts = self.count_all()
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
@@ -795,12 +829,13 @@ class ExportRun:
         self.reconciliation.entities.append(counts)
         quarantined_keys: set[str] = set()
         self._quarantined_keys[entity.name] = quarantined_keys
+        duplicates = self._duplicate_values(entity)
         mapper = EntityMapper(
             self.spec,
             entity,
             attachments_root=self.attachments_root,
             quarantined_keys=self._quarantined_keys,
-            duplicate_values=self._duplicate_values(entity),
+            duplicate_values=duplicates,
             hook=self.hook,
         )
         has_blobs = any(f.type == "blob" for f in entity.fields.values())
@@ -808,13 +843,25 @@ class ExportRun:
         joined = self._joined_sql(entity)
         groups: set[str] = set()
         done = 0
-        state = _EntityState(entity, mapper)
+        state = _EntityState(entity, mapper, RowMapping(entity, mapper, self.institution, self.output_check))
         state.check = CellCheck(
             self.spec, entity, mapper.consumed_columns, mapper._joined_refs,
             # The mapper's cached record ids: a referenced row's id is hashed once, not once more per cell.
             lambda record: fhir.to_fhir(record, institution=self.institution), _referenced_record_id, key_text,
         )
-        for page in iter_keyset(self.source, joined, entity.key, page_size):
+        pages = iter_keyset(self.source, joined, entity.key, page_size)
+        pool = self._worker_pool(entity, total, has_blobs, duplicates)
+        if pool is not None:  # the pure part in worker processes, answers in order (pipeline/parallel.py)
+            refs = {f.ref for f in entity.fields.values() if f.ref is not None}
+            pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
+            for batch, mapped_rows in pool.map(batches_of(pages), state.rows.map_one):
+                self._check_cancel()
+                for row, mapped in zip(batch, mapped_rows, strict=True):
+                    yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state,
+                                                mapped)
+                done += len(batch)
+                self._emit("export", entity.name, done, total)
+        for page in pages if pool is None else ():
             self._check_cancel()
             for row in page:
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
@@ -851,11 +898,11 @@ class ExportRun:
                 "program on every PC and run the export again."
             )
 
-    def _add_resource(self, resource: Mapping[str, Any], line: bytes, groups: set[str]) -> Iterator[bytes]:
+    def _add_resource(self, resource_type: str, line: bytes, groups: set[str]) -> Iterator[bytes]:
         """One checked FHIR resource, already serialised (``line``), into ``data/fhir/<type>``."""
-        group = f"fhir/{resource['resourceType']}"
+        group = f"fhir/{resource_type}"
         groups.add(group)
-        yield from self.bag.add_line(group, line)
+        return self.bag.add_line(group, line)
 
     def _add(self, group: str, obj: Mapping[str, Any], groups: set[str]) -> Iterator[bytes]:
         groups.add(group)
@@ -903,6 +950,7 @@ class ExportRun:
         quarantined_keys: set[str],
         groups: set[str],
         state: _EntityState,
+        mapped: MappedRow | None = None,
     ) -> Iterator[bytes]:
         if state.cells < 0:
             state.learn(row)
@@ -918,62 +966,62 @@ class ExportRun:
             )
             yield from self._quarantine(ambiguous, counts, quarantined_keys, groups, poison_key=False)
             return
-        result = mapper.map_row(row)
+        # The pure part of the row's trip (mapping, FHIR, JSON, each resource's own rules): done here, or
+        # already done by a worker process (pipeline/parallel.py). The rest is the same either way.
+        if mapped is None:
+            mapped = state.rows.map_one(row)
+        result = mapped.result
         if isinstance(result, model.QuarantinedRow):
             yield from self._quarantine(result, counts, quarantined_keys, groups)
             return
-        try:
-            resources = fhir.to_fhir(result, institution=self.institution)
-        except MappingError as exc:
+        if mapped.rejected is not None and mapped.rejected[0] == "unmappable":
+            assert result is not None  # a rejected row always comes with its record
             yield from self._quarantine(
-                self._rejected(entity, result, row, "unmappable", str(exc)), counts, quarantined_keys, groups
+                self._rejected(entity, result, row, "unmappable", mapped.rejected[1]), counts, quarantined_keys,
+                groups,
             )
             return
-        if mapper.defects:  # say where FHIR allows it that a dropped field was there but broken
-            fhir.mark_absent(resources, entity.canonical,
-                             [name for name, _, code in mapper.defects if code != "control-characters"])
         # Checked as `open` will check them (the same ResourceCheck), before anything of this row enters
-        # the bag: a resource that fails quarantines its row, never the bundle.
+        # the bag: a resource that fails quarantines its row, never the bundle. Resource by resource in
+        # their order: its own rules (found in map_one), then its id (the ids written so far).
         check = self.output_check
-        lines: list[tuple[dict[str, Any], bytes]] = []
         claimed: list[tuple[str, int]] = []  # ids this row takes; given back if the row fails after all
-        for resource in resources:
-            line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
-            problem = check.problem(resource, line)
-            if problem is not None:
-                check.release(claimed)
-                yield from self._quarantine(
-                    self._invalid_output(entity, result, row, resource, problem), counts, quarantined_keys, groups
-                )
-                return
-            resource_type = resource["resourceType"]
-            digest = check.claim(resource_type, resource["id"])
+        for resource_type, resource_id, _, _, _ in mapped.lines:
+            digest = check.claim(resource_type, resource_id)
             if digest is None:
                 # Two rows giving one id (keys 7 and '7' in a column without a type): the first keeps it;
                 # references to that id still resolve, so the key is not poisoned.
                 check.release(claimed)
                 reason = (f"the {resource_type} built from {entity.name} row "
-                          f"{model.display_key(result.provenance.key)} has the id of a {resource_type} already "
+                          f"{model.display_key(mapped.key)} has the id of a {resource_type} already "
                           "in the bag (FHIR ids must be unique)")
                 yield from self._quarantine(
-                    self._rejected(entity, result, row, "duplicate-id", reason), counts, quarantined_keys, groups,
-                    poison_key=False,
+                    self._rejected_key(entity, mapped.key, row, "duplicate-id", reason), counts, quarantined_keys,
+                    groups, poison_key=False,
                 )
                 return
             claimed.append((resource_type, digest))
-            lines.append((resource, line))
-        for resource, line in lines:  # after every id of the row is claimed: they may refer to each other
-            dangling = check.dangling(resource, line)
+        if mapped.rejected is not None:  # the resource after those broke one of its own rules
+            assert result is not None
+            _, problem, resource_type = mapped.rejected
+            check.release(claimed)
+            yield from self._quarantine(
+                self._invalid_output(entity, result, row, {"resourceType": resource_type}, problem), counts,
+                quarantined_keys, groups,
+            )
+            return
+        for resource_type, _, line, _, resource in mapped.lines:  # every id of the row claimed: they may
+            dangling = check.dangling(resource, line)  # refer to each other
             if dangling is not None:
                 # What the mapper's reference checks could not see (a parent read by a filtered query, a
                 # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
                 check.release(claimed)
                 path, target_type = dangling
-                reason = (f"the {resource['resourceType']} built from {entity.name} row "
-                          f"{model.display_key(result.provenance.key)} refers to a {target_type} that is not "
+                reason = (f"the {resource_type} built from {entity.name} row "
+                          f"{model.display_key(mapped.key)} refers to a {target_type} that is not "
                           f"in the bag ({path})")
                 yield from self._quarantine(
-                    self._rejected(entity, result, row, "orphan", reason), counts, quarantined_keys, groups
+                    self._rejected_key(entity, mapped.key, row, "orphan", reason), counts, quarantined_keys, groups
                 )
                 return
         if isinstance(result, model.Attachment):
@@ -981,25 +1029,26 @@ class ExportRun:
             if result.provenance.key in quarantined_keys:
                 check.release(claimed)
                 return
-        for resource, line in lines:
-            counts.statuses[fhir.status_label(resource)] += 1
-            yield from self._add_resource(resource, line, groups)
-        if fhir.status_kept_as_recorded(result):
+        for resource_type, _, line, status, _ in mapped.lines:
+            counts.statuses[status] += 1
+            yield from self._add_resource(resource_type, line, groups)
+        if mapped.kept_as_recorded:
             counts.statuses_kept_as_recorded += 1
         # Every column the mapping did not use, every dropped or repaired field and a changed key:
         # carried beside the resource, keyed by its id, so the exact source row can be rebuilt.
         # And every mapped cell the FHIR output cannot give back exactly (trimmed, normalised, re-formatted,
         # looked up): carried too, as "transformed" (pipeline/cells.py decides, cell by cell).
         carried: dict[str, Any] | None = None
-        defect_columns = [column for _, column, _ in mapper.defects]
+        defect_columns = [column for _, column, _ in mapped.defects]
         if key_changed:
             defect_columns.append(state.key)
+        resources = [resource for *_, resource in mapped.lines]
         transformed = state.check.transformed(row, result, resources, defect_columns)
-        if state.unmapped or mapper.defects or key_changed or transformed:
+        if state.unmapped or mapped.defects or key_changed or transformed:
             encoding = self.spec.encoding
             carried = {c: encode_raw(row[c], encoding) for c in state.unmapped}
             defects = []
-            for field_name, column, code in mapper.defects:
+            for field_name, column, code in mapped.defects:
                 carried[column] = encode_raw(row[column], encoding)
                 counts.field_defects[code] += 1
                 defects.append({"field": field_name, "column": column, "reason_code": code})
@@ -1009,7 +1058,7 @@ class ExportRun:
                 carried[column] = encode_raw(row[column], encoding)
             counts.transformed_cells += len(transformed)
             line_obj: dict[str, Any] = {
-                "entity": entity.name, "id": result.id, "key": result.provenance.key, "columns": carried,
+                "entity": entity.name, "id": mapped.record_id, "key": mapped.key, "columns": carried,
             }
             if defects:
                 line_obj["field_defects"] = defects
@@ -1020,9 +1069,12 @@ class ExportRun:
             counts.mapped_cells += state.cells - len(carried)
         else:
             counts.mapped_cells += state.cells
-        if isinstance(result, model.Patient):
-            yield from self._add("report/roster", roster_line(result), groups)
-        yield from self._add(f"report/lists/{entity.name}", list_line(result), groups)
+        if mapped.roster is not None:
+            groups.add("report/roster")
+            yield from self.bag.add_line("report/roster", mapped.roster)
+        group = f"report/lists/{entity.name}"
+        groups.add(group)
+        yield from self.bag.add_line(group, mapped.list_line)
         for observer in self.observers:
             observer.observe(result)
         counts.exported += 1
@@ -1043,6 +1095,15 @@ class ExportRun:
         return model.QuarantinedRow(
             entity=entity.name, provenance=record.provenance, reason_code=code, reason=reason,
             raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+        )
+
+    def _rejected_key(
+        self, entity: EntitySpec, key: str, row: Mapping[str, Any], code: str, reason: str
+    ) -> model.QuarantinedRow:
+        """:meth:`_rejected` by the record's source key (a worker's answer may carry no record)."""
+        return model.QuarantinedRow(
+            entity=entity.name, provenance=model.Provenance(self.spec.name, entity.table, key), reason_code=code,
+            reason=reason, raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
         )
 
     def _ambiguous_key(self, entity: EntitySpec, stripped: str, state: _EntityState) -> bool:
@@ -1101,10 +1162,106 @@ class ExportRun:
             ) from None
 
 
+@dataclass(slots=True)
+class MappedRow:
+    """What the pure part of one row's trip produced (in this process or in a worker: it pickles).
+
+    ``result`` is the record, or the row the mapper quarantined. ``lines`` are the resources that pass
+    their own rules, in order: (resource type, id, NDJSON line, FHIR status label, the resource: the
+    ordered checks name a dangling reference's path from it, the cell check reads it).
+    ``rejected`` (reason code, reason, resource type): the record's FHIR could not be built
+    (``unmappable``), or the resource after ``lines`` broke one of its own rules (``invalid-output``).
+    ``defects`` are the mapper's field defects of this row (field, column, reason code).
+    """
+
+    result: model.Record | model.QuarantinedRow
+    lines: list[tuple[str, str, bytes, str, dict[str, Any]]]
+    defects: tuple[tuple[str, str, str], ...] = ()
+    rejected: tuple[str, str, str] | None = None
+    # Of an exported record: its id and source key, its lines in report/lists and report/roster and
+    # whether its status was kept as recorded (made where the row is mapped, in a worker too).
+    record_id: str = ""
+    key: str = ""
+    list_line: bytes = b""
+    roster: bytes | None = None
+    kept_as_recorded: bool = False
+
+
+class RowMapping:
+    """The pure part of a row's trip: connector mapping, FHIR, canonical JSON, each resource's own rules.
+
+    No bag, no counts, no source, no id index: it depends on the row, the entity's mapper and the
+    institution only, so a worker process can run it (pipeline/parallel.py) and the bag stays
+    byte-identical. A per-row check that needs the FHIR resources (not only their lines) belongs here,
+    its result in MappedRow; one that needs the rows before it (unique ids, references) in
+    ``ExportRun._handle_row``, on what MappedRow carries.
+    """
+
+    def __init__(self, entity: EntitySpec, mapper: EntityMapper, institution: model.Institution,
+                 check: ResourceCheck) -> None:
+        self.entity = entity
+        self.mapper = mapper
+        self.institution = institution
+        self.check = check  # only its own-rule check (problem()) is used here
+
+    def map_one(self, row: Mapping[str, Any]) -> MappedRow:
+        mapper = self.mapper
+        result = mapper.map_row(row)
+        if isinstance(result, model.QuarantinedRow):
+            return MappedRow(result, [])
+        # A copy: the mapper reuses its (empty) list for the next row, and a worker answers a whole batch.
+        defects = tuple(mapper.defects)
+        try:
+            resources = fhir.to_fhir(result, institution=self.institution)
+        except MappingError as exc:
+            return MappedRow(result, [], defects, ("unmappable", str(exc), ""))
+        if defects:  # say where FHIR allows it that a dropped field was there but broken
+            fhir.mark_absent(resources, self.entity.canonical,
+                             [name for name, _, code in defects if code != "control-characters"])
+        lines: list[tuple[str, str, bytes, str, dict[str, Any]]] = []
+        for resource in resources:
+            line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
+            problem = self.check.problem(resource, line)
+            if problem is not None:
+                return MappedRow(result, lines, defects, ("invalid-output", problem, resource["resourceType"]))
+            lines.append((resource["resourceType"], resource["id"], line, fhir.status_label(resource), resource))
+        return MappedRow(
+            result, lines, defects, None, result.id, result.provenance.key,
+            canonical_json_line(list_line(result)),
+            canonical_json_line(roster_line(result)) if isinstance(result, model.Patient) else None,
+            fhir.status_kept_as_recorded(result),
+        )
+
+
+def worker_row_mapping(
+    spec: ConnectorSpec, institution: model.Institution, attachments_root: Path | None,
+    entity_name: str, quarantined_keys: Mapping[str, set[str]],
+) -> Callable[[Mapping[str, Any]], MappedRow]:
+    """An entity's ``map_one`` in a worker process (pipeline/parallel.py): its own mapper and hooks, the
+    quarantined keys of the entities it refers to, each resource's own rules without the structure models
+    (never asked for in a run with workers)."""
+    entity = spec.entities[entity_name]
+    mapper = EntityMapper(spec, entity, attachments_root=attachments_root, quarantined_keys=quarantined_keys,
+                          duplicate_values={}, hook=_worker_hook(spec))
+    return RowMapping(entity, mapper, institution, ResourceCheck(None)).map_one
+
+
+_WORKER_HOOKS: dict[str, Any] = {}
+
+
+def _worker_hook(spec: ConnectorSpec) -> Any:
+    """The connector's hooks.py, loaded once per worker process (not once per entity)."""
+    key = str(spec.path)
+    if key not in _WORKER_HOOKS:
+        _WORKER_HOOKS[key] = load_hooks(spec)
+    return _WORKER_HOOKS[key]
+
+
 class _EntityState:
     """What is the same for every row of one entity's query, learnt from its first row."""
 
-    def __init__(self, entity: EntitySpec, mapper: EntityMapper) -> None:
+    def __init__(self, entity: EntitySpec, mapper: EntityMapper, rows: RowMapping) -> None:
+        self.rows = rows
         self.key = entity.key.lower()
         self.consumed = mapper.consumed_columns
         self.cells = -1

@@ -1,0 +1,202 @@
+"""Mapping on every core: rows go to worker processes in batches, mapped rows come back in order.
+
+The parent keeps everything that has an order or a connection: it reads the source (one snapshot, one
+connection), writes the bag, counts, quarantines, reads attachment files and feeds the observers. The
+workers run only the pure part of a row's trip (:class:`~emr_exporter.pipeline.export.RowMapping`:
+connector mapping, FHIR, canonical JSON, output check) and send back :class:`MappedRow` objects. Batches
+are answered strictly in the order they were sent, so the bag is byte-identical to a one-core run
+(tests/test_parallel_export.py).
+
+Workers are *spawned* (a fresh interpreter: ``spawn`` is the only start method on Windows, where the
+product ships, and it copies nothing of the parent's threads, Qt objects or connections, so it is safe
+from the wizard's QThread; the frozen app calls ``multiprocessing.freeze_support()`` in its entry
+points). They start once per export, get the connector, the institution and the attachments folder
+once, and per entity only what changes: the keys of quarantined rows of the entities it refers to.
+
+Memory stays flat: each worker holds at most one batch; the parent reads on only when the oldest answer
+is back. Each worker has its own two pipes and one batch at a time, so neither side can block on a pipe
+the other is not reading. A batch whose mapping raised in a worker is mapped again by the parent, which
+raises the very same exception there (an error never depends on pickling it across processes). If the
+workers cannot start (no ``spawn``, a frozen build without freeze support, a locked-down machine) the
+export maps on one core: the caller gets ``None`` from :func:`start_pool`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+Row = dict[str, Any]
+#: A mapped row (emr_exporter.pipeline.export.MappedRow: this module does not import the export, which
+#: imports it) and what makes an entity's row mapping in a worker (export.worker_row_mapping, passed by
+#: the export and pickled by name).
+MappedRow = Any
+RowMapper = Callable[[Row], MappedRow]
+MakeRows = Callable[..., Any]
+
+log = logging.getLogger(__name__)
+
+#: Rows per batch handed to a worker: large enough that the hand-off is a small share of the mapping,
+#: small enough that every worker stays busy on mid-sized entities and memory stays small.
+BATCH_ROWS = 1000
+#: Entities with fewer rows are mapped in the parent (the hand-off would cost more than it saves).
+MIN_PARALLEL_ROWS = 20 * BATCH_ROWS
+#: Seconds a worker has to start and say it is ready before the export goes on on one core.
+START_TIMEOUT = 60.0
+
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Windows / macOS
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Worker processes for an export: one per core the process may use (at most 8), or 1 (no workers)."""
+    cores = available_cores()
+    return 1 if cores < 2 else min(cores, 8)
+
+
+# --- the worker process ----------------------------------------------------------------------------
+
+
+def _worker_main(inbox: Any, outbox: Any, make_rows: MakeRows, setup: tuple[Any, ...]) -> None:
+    """A worker's life: set up an entity's mapping when told, map each batch it is sent, answer; until None.
+
+    ``make_rows(*setup, entity name, quarantined keys)`` gives the entity's ``map_one``.
+    """
+    outbox.send("ready")
+    map_one: RowMapper | None = None
+    while (message := inbox.recv()) is not None:
+        kind, payload = message
+        if kind == "entity":
+            name, quarantined_keys = payload
+            map_one = make_rows(*setup, name, quarantined_keys)
+            continue
+        assert map_one is not None
+        try:
+            answer: list[MappedRow] | None = [map_one(row) for row in payload]
+        except BaseException:  # the parent maps this batch again and raises the real exception itself
+            answer = None
+        outbox.send(answer)
+
+
+# --- the parent's side -----------------------------------------------------------------------------
+
+
+class WorkerPool:
+    """``workers`` spawned processes mapping batches of one entity at a time, answers in input order."""
+
+    def __init__(self, make_rows: MakeRows, setup: tuple[Any, ...], workers: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[Any, Any, Any]] = []
+        self._pending: deque[list[Row]] = deque()
+        self._turn = 0
+        try:
+            for _ in range(workers):
+                inbox_reader, inbox_writer = context.Pipe(duplex=False)
+                outbox_reader, outbox_writer = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_worker_main, name="emr-export-mapper", daemon=True,
+                    args=(inbox_reader, outbox_writer, make_rows, setup),
+                )
+                process.start()
+                inbox_reader.close()
+                outbox_writer.close()
+                self._workers.append((process, inbox_writer, outbox_reader))
+            for process, _, outbox in self._workers:
+                if not outbox.poll(START_TIMEOUT) or outbox.recv() != "ready":
+                    raise OSError(f"worker process {process.pid} did not start")
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def size(self) -> int:
+        return len(self._workers)
+
+    def begin_entity(self, name: str, quarantined_keys: dict[str, set[str]]) -> None:
+        """Every worker maps ``name``'s rows from now on, knowing these quarantined keys (final ones)."""
+        assert not self._pending
+        for _, inbox, _ in self._workers:
+            inbox.send(("entity", (name, quarantined_keys)))
+        self._turn = 0
+
+    def map(self, batches: Iterable[list[Row]], map_here: RowMapper) -> Iterator[tuple[list[Row], list[MappedRow]]]:
+        """(batch, mapped rows) for every batch, in order; a batch is read only when a worker is free.
+
+        ``map_here`` is the parent's own mapping of a row: used for a batch whose worker failed or died.
+        """
+        n = len(self._workers)
+        pending = self._pending  # batches out, oldest first; the oldest is at worker `turn`
+        for batch in batches:
+            if len(pending) == n:  # every worker busy: take the oldest answer, give that worker this batch
+                done = pending.popleft()
+                answer = self._receive(self._turn)
+                self._workers[self._turn][1].send(("rows", batch))
+                pending.append(batch)
+                self._turn = (self._turn + 1) % n
+                yield done, answer if answer is not None else [map_here(row) for row in done]
+            else:
+                self._workers[(self._turn + len(pending)) % n][1].send(("rows", batch))
+                pending.append(batch)
+        while pending:
+            done = pending.popleft()
+            answer = self._receive(self._turn)
+            self._turn = (self._turn + 1) % n
+            yield done, answer if answer is not None else [map_here(row) for row in done]
+
+    def _receive(self, index: int) -> list[MappedRow] | None:
+        try:
+            return self._workers[index][2].recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError):  # the worker died (killed, out of memory): the parent maps the batch
+            return None
+
+    def close(self) -> None:
+        """Stop every worker. Idle ones leave when told; one still busy with a batch nobody will read
+        (the export was cancelled or failed) is killed."""
+        busy = bool(self._pending)
+        for _, inbox, _ in self._workers:
+            with contextlib.suppress(OSError, ValueError):
+                inbox.send(None)
+        for process, inbox, outbox in self._workers:
+            process.join(timeout=0.1 if busy else 5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            inbox.close()
+            outbox.close()
+        self._workers = []
+        self._pending.clear()
+
+
+def start_pool(make_rows: MakeRows, setup: tuple[Any, ...], workers: int) -> WorkerPool | None:
+    """A pool of ``workers`` mapping processes, or None (map on one core) when they cannot start.
+
+    ``make_rows`` (a module-level function: it is pickled by name) and ``setup`` (pickled once per
+    worker: the connector, the institution…) make an entity's row mapping in a worker."""
+    if workers < 2 or "spawn" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        return WorkerPool(make_rows, setup, workers)
+    except Exception as exc:  # never fatal: the one-core export gives the same bag
+        log.warning("export: worker processes could not start (%s); mapping on one core", type(exc).__name__)
+        return None
+
+
+def batches_of(pages: Iterable[list[Row]], size: int | None = None) -> Iterator[list[Row]]:
+    size = size or BATCH_ROWS
+    for page in pages:
+        for start in range(0, len(page), size):
+            yield page[start : start + size]
+
+
+__all__ = ["BATCH_ROWS", "MIN_PARALLEL_ROWS", "WorkerPool", "available_cores", "batches_of", "default_workers",
+           "start_pool"]
