@@ -49,9 +49,10 @@ class ExportRequest:
     #: Also check every resource against the FHIR structure models (fhir.resources, the verify extra) before
     #: it enters the bag, as `open` will: ~60 µs a resource, so off unless asked (pipeline/check.py).
     validate_structure: bool = False
-    #: Processes mapping rows beside the export's own (pipeline/parallel.py): None = one per core; 1 = none.
+    #: Processes mapping rows beside the export's own (pipeline/parallel.py): 1 = none (the default: on the
+    #: measured 2-core machine workers cost more than they saved, docs/performance.md); None = one per core.
     #: Spawned only for sections big enough to gain from them; the bag is the same either way.
-    workers: int | None = None
+    workers: int | None = 1
 
 
 @dataclass
