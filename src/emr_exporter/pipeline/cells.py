@@ -58,7 +58,7 @@ def same(a: Any, b: Any) -> bool:
     if type(a) is Decimal:
         return str(a) == str(b)
     if type(a) is dt.datetime:
-        return a == b and a.tzinfo == b.tzinfo
+        return bool(a == b and a.tzinfo == b.tzinfo)
     return bool(a == b)
 
 
@@ -364,7 +364,7 @@ def learn(
     other_shapes = 0
     for value in _probe_values(field, plan.kind, current):
         try:
-            probed = build(dataclasses.replace(record, **{plan.field: value}))  # type: ignore[type-var]
+            probed = build(dataclasses.replace(record, **{plan.field: value}))
         except Exception:  # a value the builder refuses: this location cannot be learnt
             continue
         if shape_of(probed, record.id) != shape:
@@ -602,7 +602,7 @@ class CellCheck:
                       or (type(value) is str and plan.source_type == "str" and value == value.strip())):
                     leaf = get(by_suffix)
                     if type(leaf) is str and leaf.rpartition("/")[2] == self.record_id(
-                            spec_name, plan_tables[column], str(value) if type(value) is int else value):
+                            spec_name, plan_tables[column], str(value)):
                         continue
             elif kind == "decimal" and get is not None and value is not None:
                 leaf = get(by_suffix)
