@@ -193,3 +193,29 @@ def test_csv_plan_resolves_paths_beside_the_plan(tmp_path: Path) -> None:
     (clinic,) = load_plan(plan).clinics
     assert (clinic.name, clinic.source, clinic.out, clinic.store, clinic.institution_code) == (
         "a", tmp_path / "db/a.sqlite", tmp_path / "out/a", "https://store.example.kr/files/", "12345678")
+
+
+def test_a_clinic_that_failed_in_its_export_is_not_shown_as_still_exporting(tmp_path: Path) -> None:
+    """The live table once counted a failed clinic as exporting for the rest of the batch (its saved stage
+    is where it stopped), so three clinics looked busy with two workers."""
+    from emr_exporter.jobs.batch import ClinicProgress, run_batch
+
+    keys = make_demo_keys(tmp_path / "keys")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "emr.sqlite").write_bytes(b"this is not a database\n" * 100)
+    plan_path = tmp_path / "plan.toml"
+    plan_path.write_text("\n".join([
+        "concurrency = 1", "[defaults]", 'connector = "demo"', f'certificate = "{keys.institution_p12}"',
+        f'certificate_password_env = "{PASSWORD_ENV}"', f'store_cert = "{keys.store_cert}"',
+        'store = "https://127.0.0.1:9/"',
+        "[[clinic]]", 'name = "broken"', 'source = "broken/emr.sqlite"', 'out = "out/broken"',
+    ]) + "\n", encoding="utf-8")
+    tables: list[dict[str, tuple[str, str | None]]] = []
+
+    def seen(table: dict[str, ClinicProgress]) -> None:
+        tables.append({name: (row.stage, row.result) for name, row in table.items()})
+
+    outcome = run_batch(load_plan(plan_path), {PASSWORD_ENV: "demo"}, on_update=seen)
+    [clinic] = outcome.clinics
+    assert clinic.result == "failed" and clinic.stage == "export"  # the saved state says where it stopped
+    assert tables[-1] == {"broken": ("done", "failed")}  # the live table: finished, not exporting

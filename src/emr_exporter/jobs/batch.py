@@ -439,7 +439,9 @@ def run_batch(
                     state.result, state.message = FAILED, unexpected_error_text(exc)
                     results[clinic.name] = state
                 table[clinic.name].result = results[clinic.name].result
-                table[clinic.name].stage = results[clinic.name].stage
+                # Its process is done with it, whatever stage it stopped at (a clinic that failed in its export
+                # must not show as exporting while the next ones run).
+                table[clinic.name].stage = "done"
                 if on_update is not None:
                     on_update(table)
             if cancel is not None and cancel.is_set():
