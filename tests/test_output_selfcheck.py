@@ -269,10 +269,10 @@ def test_counts_reconcile_and_every_id_and_reference_holds(jinryo) -> None:  # t
                        "DocumentReference": 4}
 
 
-def test_a_structure_error_is_quarantined_when_the_export_checks_structure(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A builder bug the line check cannot see (an impossible date string) is caught by the structure
-    models when the export is asked to run them, as `open` does: the patient is quarantined, its chart
-    follows it as orphans, and the bundle opens."""
+
+def plant_impossible_birth_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A builder bug the line check cannot see: patient P02's Patient gets the impossible date 1980-13-45
+    (a fault the source data cannot cause, so the builder is wrapped)."""
     real = fhir.to_fhir
 
     def broken_birth_date(record: model.Record, **kwargs: Any) -> list[dict[str, Any]]:
@@ -282,6 +282,12 @@ def test_a_structure_error_is_quarantined_when_the_export_checks_structure(tmp_p
         return made
 
     monkeypatch.setattr(fhir, "to_fhir", broken_birth_date)
+
+def test_a_structure_error_is_quarantined_when_the_export_checks_structure(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A builder bug the line check cannot see (an impossible date string) is caught by the structure
+    models when the export is asked to run them, as `open` does: the patient is quarantined, its chart
+    follows it as orphans, and the bundle opens."""
+    plant_impossible_birth_date(monkeypatch)
     outcome, bag = export_and_open(tmp_path, validate_structure=True)
     assert quarantined(bag, "patient")["P02"] == (
         "invalid-output", "the Patient built from patient row P02 breaks FHIR's rules: birthDate: Value error, "
@@ -353,15 +359,7 @@ def test_cli_export_checks_the_structure_when_asked(tmp_path: Path, monkeypatch)
     create_jinryo_clinic(database)
     (tmp_path / "c" / "jinryo").mkdir(parents=True)
     (tmp_path / "c" / "jinryo" / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
-    real = fhir.to_fhir
-
-    def broken_birth_date(record: model.Record, **kwargs: Any) -> list[dict[str, Any]]:
-        made = real(record, **kwargs)
-        if isinstance(record, model.Patient) and record.provenance.key == "P02":
-            made[0]["birthDate"] = "1980-13-45"
-        return made
-
-    monkeypatch.setattr(fhir, "to_fhir", broken_birth_date)
+    plant_impossible_birth_date(monkeypatch)
     args = ["export", "--connector", "jinryo", "--connectors-dir", str(tmp_path / "c"), "--source", str(database),
             "--dry-run", "--json"]
 
