@@ -141,6 +141,11 @@ KO: dict[str, str] = {
     "Reconciliation per type": "종류별 건수 대조",
     "Records set aside": "별도 보관한 기록",
     "Sealed file check": "봉인 파일 확인",
+    "Every value": "모든 값",
+    "Every value checked: {source} values in the EMR — {mapped} in the new records, {carried} kept exactly as "
+    "they were beside the records, {aside} in the set-aside records.":
+        "값 하나하나까지 확인: EMR의 값 {source}개 — {mapped}개는 새 기록에 담김, {carried}개는 기록 옆에 원래 "
+        "모습 그대로 보관, {aside}개는 별도 보관된 기록에 있음.",
     "Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.":
         "빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.",
     "The counts do not add up. Do not send this file; export again.":

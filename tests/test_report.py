@@ -69,6 +69,13 @@ def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, 
     assert (f"환자 수 {patients.source_rows:,}명 = 환자 명부 {patients.exported:,}명 + 별도 보관 "
             f"{patients.quarantined:,}명") in text
     assert "환자 번호가 다른 기록과 겹침 2" in text  # two planted duplicate chart numbers
+    cells = sealed.reconciliation.cell_totals
+    assert cells["transformed"] > 0  # the demo plants padded keys, NFD text, odd dates
+    flat = " ".join(text.split())
+    assert (f"칸(셀) 단위 대조: 원본 {cells['source']:,}칸 = FHIR 변환 {cells['mapped']:,} + 원본 그대로 보관 "
+            f"{cells['carried_raw']:,} + 별도 보관된 기록 {cells['quarantined']:,}") in flat
+    assert ("이 가운데 FHIR 값만으로는 원본과 똑같이 되살릴 수 없어 (공백·날짜 형식·코드 변환 등) 원본 값을 함께 보관한 칸: "
+            f"{cells['transformed']:,}") in flat
     # readiness: the figures and the Korean gap message of the receipts
     receipt = next(d for d in sealed.extra["readiness"]["documents"] if d["id"] == "receipt")
     # (미리보기): emr-export preview draws it from the bundle

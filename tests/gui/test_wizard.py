@@ -72,6 +72,12 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     verify_page = wizard.verify_page
     totals = outcome.reconciliation.totals
     assert f"all {QLocale().toString(totals['source_rows'])} records" in verify_page.summary_label.text()
+    cells, number = outcome.reconciliation.cell_totals, QLocale().toString
+    assert verify_page.cells_label.text() == (
+        f"Every value checked: {number(cells['source'])} values in the EMR — {number(cells['mapped'])} in the new "
+        f"records, {number(cells['carried_raw'])} kept exactly as they were beside the records, "
+        f"{number(cells['quarantined'])} in the set-aside records.")
+    assert cells["source"] == cells["mapped"] + cells["carried_raw"] + cells["quarantined"] and cells["carried_raw"]
     assert "Sealed file verified" in verify_page.bundle_label.text()
     assert verify_page.table.rowCount() == 20  # a row per demo connector section
     assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id

@@ -227,6 +227,10 @@ LABELS: dict[str, dict[str, str]] = {
                          "별도 보관된 기록 {quarantined}",
                    "en": "Cell by cell: {source} source cells = {mapped} in FHIR + {carried} carried verbatim + "
                          "{quarantined} in records kept separately"},
+    "transformed_line": {"ko": "이 가운데 FHIR 값만으로는 원본과 똑같이 되살릴 수 없어 "
+                               "(공백·날짜 형식·코드 변환 등) 원본 값을 함께 보관한 칸: {transformed}",
+                         "en": "Of these, cells the FHIR value alone cannot give back exactly (blanks, date forms, "
+                               "codes, ...), so the source value is kept beside it: {transformed}"},
     "field_defects_line": {"ko": "손상된 선택 항목 (기록은 이관, 해당 값만 원본 그대로 보관): {list}",
                            "en": "Broken optional fields (record exported, the value kept verbatim): {list}"},
     "readiness": {"ko": "5. 발급 가능 서류", "en": "5. Document readiness"},
@@ -533,6 +537,9 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
         pdf.multi_cell(0, 5.5, t("cells_line").format(
             source=f"{cells['source']:,}", mapped=f"{cells['mapped']:,}", carried=f"{cells['carried_raw']:,}",
             quarantined=f"{cells['quarantined']:,}"), new_x="LMARGIN", new_y="NEXT")
+        if cells.get("transformed"):  # older summaries have no such count
+            pdf.multi_cell(0, 5.5, t("transformed_line").format(transformed=f"{cells['transformed']:,}"),
+                           new_x="LMARGIN", new_y="NEXT")
     defects = reconciliation.get("field_defects") or {}
     if defects:
         listed = ", ".join(f"{reason_names(code, 'ko' if pick == 0 else 'en')[0]} {n:,}" for code, n in defects.items())

@@ -1069,146 +1069,146 @@ Valid from {start} to {end}</source>
             <translation>표준 형식으로 옮길 수 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="63" />
+            <location filename="../../gui/texts.py" line="69" />
             <source>institution</source>
             <translation>기관 정보</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="64" />
+            <location filename="../../gui/texts.py" line="70" />
             <source>EMR</source>
             <translation>EMR</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="65" />
+            <location filename="../../gui/texts.py" line="71" />
             <source>scan</source>
             <translation>살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="66" />
+            <location filename="../../gui/texts.py" line="72" />
             <source>export</source>
             <translation>내보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="67" />
+            <location filename="../../gui/texts.py" line="73" />
             <source>check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="68" />
+            <location filename="../../gui/texts.py" line="74" />
             <source>sending</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="69" />
+            <location filename="../../gui/texts.py" line="75" />
             <source>done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="79" />
+            <location filename="../../gui/texts.py" line="85" />
             <source>The certificate password is wrong. Type it again (capital letters matter).</source>
             <translation>인증서 비밀번호가 틀렸습니다. 다시 입력하세요(대소문자를 구분합니다).</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="83" />
+            <location filename="../../gui/texts.py" line="89" />
             <source>This certificate has expired. Renew the institution's certificate (공동인증서) and load it.</source>
             <translation>인증서 유효기간이 지났습니다. 기관 인증서(공동인증서)를 갱신한 뒤 다시 불러오세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="87" />
+            <location filename="../../gui/texts.py" line="93" />
             <source>This certificate is not valid yet. Check the computer's date and time.</source>
             <translation>아직 사용할 수 없는 인증서입니다. 컴퓨터의 날짜와 시간을 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="90" />
+            <location filename="../../gui/texts.py" line="96" />
             <source>This certificate cannot be used for signing.</source>
             <translation>이 인증서로는 서명할 수 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="92" />
+            <location filename="../../gui/texts.py" line="98" />
             <source>The EMR database cannot be opened. Check the file or the connection details.</source>
             <translation>EMR 데이터베이스를 열 수 없습니다. 파일이나 연결 정보를 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="96" />
+            <location filename="../../gui/texts.py" line="102" />
             <source>Reading the EMR database failed.</source>
             <translation>EMR 데이터베이스를 읽지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="98" />
+            <location filename="../../gui/texts.py" line="104" />
             <source>Stopped. Nothing is lost: press Start to continue where it stopped.</source>
             <translation>멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="102" />
+            <location filename="../../gui/texts.py" line="108" />
             <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
             <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="107" />
+            <location filename="../../gui/texts.py" line="113" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="109" />
+            <location filename="../../gui/texts.py" line="115" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="113" />
+            <location filename="../../gui/texts.py" line="119" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="117" />
+            <location filename="../../gui/texts.py" line="123" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="119" />
+            <location filename="../../gui/texts.py" line="125" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="120" />
+            <location filename="../../gui/texts.py" line="126" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="140" />
+            <location filename="../../gui/texts.py" line="146" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="143" />
+            <location filename="../../gui/texts.py" line="149" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="145" />
+            <location filename="../../gui/texts.py" line="151" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="146" />
+            <location filename="../../gui/texts.py" line="152" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="152" />
+            <location filename="../../gui/texts.py" line="158" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="155" />
+            <location filename="../../gui/texts.py" line="161" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="156" />
+            <location filename="../../gui/texts.py" line="162" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
@@ -1418,41 +1418,51 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/pages/verify.py" line="34" />
+            <source>Every value</source>
+            <translation>모든 값</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/verify.py" line="35" />
             <source>Records set aside</source>
             <translation>별도 보관한 기록</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="35" />
+            <location filename="../../gui/pages/verify.py" line="36" />
             <source>Sealed file check</source>
             <translation>봉인 파일 확인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="52" />
+            <location filename="../../gui/pages/verify.py" line="54" />
             <source>Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.</source>
             <translation>빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="58" />
+            <location filename="../../gui/pages/verify.py" line="60" />
             <source>The counts do not add up. Do not send this file; export again.</source>
             <translation>건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="75" />
+            <location filename="../../gui/pages/verify.py" line="65" />
+            <source>Every value checked: {source} values in the EMR — {mapped} in the new records, {carried} kept exactly as they were beside the records, {aside} in the set-aside records.</source>
+            <translation>값 하나하나까지 확인: EMR의 값 {source}개 — {mapped}개는 새 기록에 담김, {carried}개는 기록 옆에 원래 모습 그대로 보관, {aside}개는 별도 보관된 기록에 있음.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/verify.py" line="84" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="78" />
+            <location filename="../../gui/pages/verify.py" line="87" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="80" />
+            <location filename="../../gui/pages/verify.py" line="89" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="88" />
+            <location filename="../../gui/pages/verify.py" line="97" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명이 올바르고 파일 전체({size})가 온전합니다. 파일: {path}</translation>
         </message>
