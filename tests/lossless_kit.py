@@ -19,6 +19,8 @@ same value, same type, same written form of numbers (``12.50`` is not ``12.5``),
 from __future__ import annotations
 
 import json
+import sqlite3
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +192,22 @@ class _BagContext:
 
     def attachment(self, url: str) -> bytes:
         return (self.bag / "data" / url.removeprefix("../")).read_bytes()
+
+
+NFD_DEPARTMENT = unicodedata.normalize("NFD", "내과")
+
+
+def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
+    """A trailing blank, NFD Korean, a mixed-case code, a date in an odd format and a number with a trailing
+    zero in a demo clinic database: the planted rows' keys."""
+    assert NFD_DEPARTMENT != "내과"
+    dr_id = conn.execute("SELECT MIN(DR_ID) FROM DOCTOR WHERE DEPT_NM IS NOT NULL AND DR_ID = TRIM(DR_ID) "
+                         "AND DR_ID <> ''").fetchone()[0]
+    conn.execute("UPDATE DOCTOR SET DEPT_NM = DEPT_NM || '  ' WHERE DR_ID = ?", (dr_id,))
+    visit_no = conn.execute("SELECT MIN(VISIT_NO) FROM VISIT WHERE IO_GB = 'O'").fetchone()[0]
+    conn.execute("UPDATE VISIT SET DEPT_NM = ?, IO_GB = 'o' WHERE VISIT_NO = ?", (NFD_DEPARTMENT, visit_no))
+    pt_no = conn.execute("SELECT MAX(PT_NO) FROM PT_MASTER WHERE FIRST_VISIT_YMD LIKE '20%'").fetchone()[0]
+    conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = '2020105' WHERE PT_NO = ?", (pt_no,))
+    ord_no = conn.execute("SELECT MIN(ORD_NO) FROM ORD_DTL WHERE DOSE IS NOT NULL").fetchone()[0]
+    conn.execute("UPDATE ORD_DTL SET DOSE = '1.50' WHERE ORD_NO = ?", (ord_no,))
+    return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no}

@@ -20,7 +20,7 @@ from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import SqliteFileSource
-from lossless_kit import check_bag_against_source, lines
+from lossless_kit import NFD_DEPARTMENT, check_bag_against_source, lines, plant_transformed_cells
 
 PATIENTS = 25
 
@@ -210,25 +210,16 @@ def test_planted_cells_fhir_cannot_give_back_are_carried_and_every_row_rebuilds(
     an odd format, a number with a trailing zero. FHIR holds the trimmed / NFC / parsed / shortest form,
     so each such cell is carried raw as ``transformed`` — and every row still rebuilds byte for byte."""
     import shutil
-    import unicodedata
 
     database, _, _ = opened
     planted = tmp_path / "planted" / DEMO_DB_NAME
     planted.parent.mkdir()
     shutil.copy(database, planted)
     shutil.copytree(database.parent / "attachments", planted.parent / "attachments")
-    nfd = unicodedata.normalize("NFD", "내과")
-    assert nfd != "내과"
     with sqlite3.connect(planted) as conn:
-        dr_id = conn.execute("SELECT MIN(DR_ID) FROM DOCTOR WHERE DEPT_NM IS NOT NULL AND DR_ID = TRIM(DR_ID) "
-                             "AND DR_ID <> ''").fetchone()[0]
-        conn.execute("UPDATE DOCTOR SET DEPT_NM = DEPT_NM || '  ' WHERE DR_ID = ?", (dr_id,))
-        visit_no = conn.execute("SELECT MIN(VISIT_NO) FROM VISIT WHERE IO_GB = 'O'").fetchone()[0]
-        conn.execute("UPDATE VISIT SET DEPT_NM = ?, IO_GB = 'o' WHERE VISIT_NO = ?", (nfd, visit_no))
-        pt_no = conn.execute("SELECT MAX(PT_NO) FROM PT_MASTER WHERE FIRST_VISIT_YMD LIKE '20%'").fetchone()[0]
-        conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = '2020105' WHERE PT_NO = ?", (pt_no,))
-        ord_no = conn.execute("SELECT MIN(ORD_NO) FROM ORD_DTL WHERE DOSE IS NOT NULL").fetchone()[0]
-        conn.execute("UPDATE ORD_DTL SET DOSE = '1.50' WHERE ORD_NO = ?", (ord_no,))
+        planted_keys = plant_transformed_cells(conn)
+    dr_id, visit_no, pt_no, ord_no = (planted_keys[k] for k in ("dr_id", "visit_no", "pt_no", "ord_no"))
+    nfd = NFD_DEPARTMENT
     keys = make_demo_keys(tmp_path / "keys")
     outcome = run_export(ExportRequest(
         connector="demo", source=SourceAddress(database=planted), attachments_root=planted.parent / "attachments",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyodbc
 import pytest
+from cells_twin import compared_export
 from conformance import CREATED, ConformantExport, check_conformance
 from openemr_data import Expected, populate
 
@@ -466,3 +467,18 @@ def test_pre_export_scan_predicts_the_reconciliation(openemr: OpenEmrDatabase, e
     carried = [t for t in inventory.values() if t["fate"] == "carried"]
     assert carried and sum(t["rows"] for t in carried) == report.reconciliation["table_totals"]["carried"]
     assert report.first_encounter == dt.date(2024, 1, 10) and report.last_encounter == dt.date(2024, 8, 11)
+
+
+def test_generated_cell_checks_match_the_reference_on_every_openemr_row(
+    openemr: OpenEmrDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pipeline/cells.py's generated checks name exactly the reference loop's columns, in its order, on
+    every OpenEMR row (zero dates, soft-deleted rows, TYPE:CODE lists, documents on disk; tests/test_cells_compiled.py
+    holds them to it on the demo and the Korean-style clinics)."""
+    source = openemr.source()
+    try:
+        compared = compared_export(monkeypatch, load_connector("openemr"), source, openemr.documents)
+    finally:
+        source.close()
+    assert compared.rows > 100 and compared.generated > compared.rows // 2
+    assert sum(compared.named.values()) > 0

@@ -493,6 +493,168 @@ def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]
     return get
 
 
+def _leaf_lines(location: Sequence[Any], indent: str, env: dict[str, Any], i: int) -> list[str]:
+    """Statements setting ``leaf`` to what the getter of ``location`` gives (:func:`_getter`, :func:`read_leaf`):
+    one plain step after another, no loop over the steps; a dict or list is never a source value (MISSING)."""
+    steps = list(location[1:])
+    plain = all(type(s) is str or (type(s) is int and s >= 0)
+                or (type(s) is list and len(s) == 2 and type(s[0]) is str) for s in steps)
+    if not plain:  # anything else: read_leaf itself
+        env[f"LOC{i}"] = location
+        return [f"{indent}leaf = read_leaf(by_suffix, LOC{i})",
+                f"{indent}if type(leaf) is dict or type(leaf) is list:",
+                f"{indent}    leaf = MISSING"]
+    data = bool(steps) and steps[-1] == "data"  # a text attachment: its data decoded, as read_leaf does
+    lines = [f"{indent}leaf = by_suffix.get({location[0]!r})"]
+    for step in steps[:-1] if data else steps:
+        if type(step) is str:
+            lines.append(f"{indent}leaf = leaf.get({step!r}) if type(leaf) is dict else None")
+        elif type(step) is int:
+            lines.append(f"{indent}leaf = leaf[{step}] if type(leaf) is list and len(leaf) > {step} else None")
+        else:  # a selector: the first element whose `name` is `wanted`
+            name, wanted = step
+            if name == "attachment.title":
+                test = (f"type(e) is dict and type(e.get('attachment')) is dict "
+                        f"and e['attachment'].get('title') == {wanted!r}")
+            else:
+                test = f"type(e) is dict and e.get({name!r}) == {wanted!r}"
+            lines += [f"{indent}if type(leaf) is list:",
+                      f"{indent}    for e in leaf:",
+                      f"{indent}        if {test}:",
+                      f"{indent}            leaf = e",
+                      f"{indent}            break",
+                      f"{indent}    else:",
+                      f"{indent}        leaf = None",
+                      f"{indent}else:",
+                      f"{indent}    leaf = None"]
+    if data:
+        lines += [f"{indent}parent = leaf",
+                  f"{indent}leaf = parent.get('data') if type(parent) is dict else None",
+                  f"{indent}if type(leaf) is str and str(parent.get('contentType', '')).startswith('text/'):",
+                  f"{indent}    try:",
+                  f"{indent}        leaf = b64decode(leaf).decode('utf-8')",
+                  f"{indent}    except ValueError:",
+                  f"{indent}        leaf = None"]
+    lines += [f"{indent}if type(leaf) is dict or type(leaf) is list:",
+              f"{indent}    leaf = MISSING"]
+    return lines
+
+
+def _compile_check(
+    check: CellCheck, shape: str, entries: list[tuple[str, ColumnPlan | None, Any, str]],
+) -> Callable[..., list[str] | None]:
+    """One Python function per entity and shape doing :meth:`CellCheck.transformed_reference`'s work for
+    exactly its columns: each column's fast path chosen here from its kind, source type and format (no
+    dispatch per row), its location read by inlined dict/list steps, and the generic rebuild
+    (:meth:`CellCheck._rebuild`, :func:`rebuild_cell`) exactly where the reference falls back to it.
+
+    Returns None for a row holding the first value of a column whose source type is not learnt yet (the
+    caller lets the reference learn it and compiles again). Only ``repr`` of connector-given names and
+    learnt locations enters the source; plans and memos are bound as its globals.
+    """
+    env: dict[str, Any] = {
+        "MISSING": MISSING, "same": same, "RB": check._rebuild, "SHAPE": shape, "Decimal": Decimal,
+        "fromisoformat": dt.date.fromisoformat, "RID": check.record_id, "SPEC": check.spec.name,
+        "ENC": check.encoding, "_table_key": _table_key, "b64decode": base64.b64decode, "read_leaf": read_leaf,
+    }
+    guard: list[str] = []
+    body: list[str] = []
+    for i, (column, plan, get, kind) in enumerate(entries):
+        c = repr(column)
+        body.append(f"    value = row[{c}]")
+        if plan is None:  # consumed by a field with no way back (a look-up, a split value): carried
+            body += [f"    if value is not None and {c} not in carried:", f"        out.append({c})"]
+            continue
+        env[f"P{i}"] = plan
+        st = plan.source_type
+        if st is None:
+            guard.append(f"row[{c}] is not None")
+
+        def tail(indent: str, i: int = i, c: str = c) -> list[str]:
+            # The generic rebuild, as the reference's last step: exact by construction.
+            return [f"{indent}if {c} not in carried and not same(RB(P{i}, SHAPE, by_suffix, record, value), value):",
+                    f"{indent}    out.append({c})"]
+
+        if kind == "key":
+            if st == "int":
+                body.append("    if type(value) is not int:")
+            elif st == "str":
+                body.append("    if type(value) is not str or value != value.strip():")
+            else:
+                body.append("    if True:")
+            body += tail("        ")
+            continue
+        if kind == "blob":
+            body += tail("    ")
+            continue
+        if get is None:  # no location: a non-empty cell is carried
+            body += [f"    if value is not None and {c} not in carried:", f"        out.append({c})"]
+            continue
+        # The leaf, read once (the reference reads it in every branch but a few rare ones; reading is pure).
+        location = plan.locations[shape]
+        assert location is not None  # a getter means a location
+        body += ["    leaf = '\\x00shape'"] if location == [] else _leaf_lines(location, "    ", env, i)
+        body += ["    if value is None:", "        if leaf is not None:", *tail("            "), "    else:"]
+        ind = "        "
+        if st is None:  # never reached: the guard sends a non-empty value to the reference
+            body += tail(ind)
+        elif kind == "text" and st == "str":
+            body += [f"{ind}if type(value) is not str or leaf != value:", *tail(ind + "    ")]
+        elif kind == "text" and st == "bytes":
+            body += [f"{ind}ok = False", f"{ind}if type(value) is bytes:",
+                     f"{ind}    if type(leaf) is str:", f"{ind}        try:",
+                     f"{ind}            ok = leaf.encode(ENC) == value",
+                     f"{ind}        except UnicodeEncodeError:", f"{ind}            pass",
+                     f"{ind}if not ok:", *tail(ind + "    ")]
+        elif kind == "ref" and st in ("int", "str"):
+            assert plan.ref is not None
+            env[f"RT{i}"] = check._parent_tables[column]
+            plain = "type(value) is int" if st == "int" else "type(value) is str and value == value.strip()"
+            body += [f"{ind}ok = False", f"{ind}if {plain}:",
+                     f"{ind}    ok = type(leaf) is str and leaf.rpartition('/')[2] == RID(SPEC, RT{i}, str(value))",
+                     f"{ind}if not ok:", *tail(ind + "    ")]
+        elif kind == "decimal":
+            if st == "decimal":
+                test = ("type(value) is Decimal and (type(leaf) is int or type(leaf) is float) "
+                        "and str(value) == repr(leaf)")
+            elif st == "str":
+                test = ("type(value) is str and (type(leaf) is int or type(leaf) is float) "
+                        "and str(Decimal(repr(leaf))) == value")
+            else:  # the number itself: int -> int, float -> float
+                env[f"T{i}"] = _TYPES[st]
+                test = f"type(value) is T{i} and type(leaf) is T{i} and leaf == value"
+            body += [f"{ind}if not ({test}):", *tail(ind + "    ")]
+        elif kind == "date" and plan.fmt == "%Y%m%d" and st == "str":
+            body += [f"{ind}ok = False", f"{ind}if type(value) is str:",
+                     f"{ind}    if type(leaf) is str and len(leaf) == 10 and leaf[4] == leaf[7] == '-' "
+                     "and value == leaf[:4] + leaf[5:7] + leaf[8:]:",
+                     f"{ind}        try:", f"{ind}            ok = fromisoformat(leaf).year >= 1000",
+                     f"{ind}        except ValueError:", f"{ind}            pass",
+                     f"{ind}if not ok:", *tail(ind + "    ")]
+        elif kind in _TABLED:
+            env[f"M{i}"] = check._memo.setdefault((shape, column), {})
+            body += [f"{ind}ok = False",
+                     f"{ind}if type(leaf) is str or type(leaf) is bool or type(leaf) is int:",
+                     f"{ind}    key = 'str:' + leaf if type(leaf) is str else _table_key(leaf)",
+                     f"{ind}    rebuilt = M{i}.get(key, M{i})",
+                     f"{ind}    if rebuilt is M{i}:  # not worked out yet",
+                     f"{ind}        rebuilt = M{i}[key] = RB(P{i}, SHAPE, by_suffix, record, value)",
+                     f"{ind}    ok = same(rebuilt, value)",
+                     f"{ind}if not ok:", *tail(ind + "    ")]
+        elif kind == "int" and st == "int":
+            body += [f"{ind}if not (leaf == value and type(leaf) is type(value)):", *tail(ind + "    ")]
+        else:  # no fast path in the reference either (date-times, RRNs, other source types)
+            body += tail(ind)
+    lines = ["def _check(row, by_suffix, record, carried):"]
+    if guard:
+        lines += [f"    if {' or '.join(guard)}:", "        return None"]
+    lines += ["    out = []", *body, "    return out"]
+    name = f"<cells of {check.entity.name} {shape}>"
+    exec(compile("\n".join(lines) + "\n", name, "exec"), env)
+    function: Callable[..., list[str] | None] = env["_check"]
+    return function
+
+
 class CellCheck:
     """The export's per-row check for one entity: which mapped cells the bag cannot give back exactly.
 
@@ -520,6 +682,10 @@ class CellCheck:
         self._memo: dict[tuple[str, str], dict[str, Any]] = {}
         #: Per shape: (column, plan or None, getter or None, fast kind) for every mapped column.
         self._compiled: dict[str, list[tuple[str, ColumnPlan | None, Any, str]]] = {}
+        #: The generated checks (:func:`_compile_check`): per resource type for a record giving one resource
+        #: with its own id, per (type, id suffix) list for the others.
+        self._fast_one: dict[Any, Callable[..., list[str] | None]] = {}
+        self._fast_many: dict[tuple[tuple[Any, str], ...], Callable[..., list[str] | None]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "key": self.entity.key.lower(),
@@ -552,7 +718,77 @@ class CellCheck:
         self, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
         carried: Sequence[str],
     ) -> list[str]:
-        """Mapped columns of ``row`` (not already in ``carried``) whose value the bag would not give back."""
+        """Mapped columns of ``row`` (not already in ``carried``) whose value the bag would not give back.
+
+        The generated check of the row's shape (:func:`_compile_check`); exactly
+        :meth:`transformed_reference`'s answer, in the same order (tests/test_cells_compiled.py).
+        """
+        record_id = record.id
+        if len(resources) == 1:
+            only = resources[0]
+            if only.get("id") == record_id:  # one resource: the common case, its shape is its type
+                by_suffix: Mapping[str, Mapping[str, Any]] = {"": only}
+                check = self._fast_one.get(only.get("resourceType"))
+                if check is None:
+                    return self._first(self._fast_one, only.get("resourceType"), f"{only.get('resourceType')}:",
+                                       row, record, resources, carried)
+                out = check(row, by_suffix, record, carried)
+                return self._learnt(row, record, resources, carried) if out is None else out
+        # Several resources: the shape from their types and id suffixes (shape_of's answer, remembered).
+        by_suffix = {}
+        start = len(record_id) + 1
+        names = []
+        for resource in resources:
+            rid = str(resource.get("id", ""))
+            suffix = rid[start:] if rid != record_id else ""
+            by_suffix[suffix] = resource
+            names.append((resource.get("resourceType"), suffix))
+        shape_key = tuple(names)
+        check = self._fast_many.get(shape_key)
+        if check is None:
+            return self._first(self._fast_many, shape_key, shape_of(resources, record_id), row, record, resources,
+                               carried)
+        out = check(row, by_suffix, record, carried)
+        return self._learnt(row, record, resources, carried) if out is None else out
+
+    def _first(
+        self, cache: dict[Any, Callable[..., list[str] | None]], key: Any, shape: str, row: Mapping[str, Any],
+        record: model.Record, resources: Sequence[Mapping[str, Any]], carried: Sequence[str],
+    ) -> list[str]:
+        """A shape's first row: the reference answers (learning the shape's locations and source types from
+        it); its check is generated when the shape comes again (a shape seen once costs no compile)."""
+        out = self.transformed_reference(row, record, resources, carried)
+
+        def compile_then_check(
+            row: Mapping[str, Any], by_suffix: Mapping[str, Mapping[str, Any]], record: model.Record,
+            carried: Sequence[str],
+        ) -> list[str] | None:
+            check = cache[key] = _compile_check(self, shape, self._compiled[shape])
+            return check(row, by_suffix, record, carried)
+
+        cache[key] = compile_then_check
+        return out
+
+    def _learnt(
+        self, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
+        carried: Sequence[str],
+    ) -> list[str]:
+        """A row with a value in a column whose source type is not known yet: the reference answers for it
+        (learning the type from it); the checks generated without the type are made again. (A value of a
+        type no source type names teaches nothing: such rows stay with the reference.)"""
+        before = [p.source_type for p in self.plans.values()]
+        out = self.transformed_reference(row, record, resources, carried)
+        if before != [p.source_type for p in self.plans.values()]:
+            self._fast_one.clear()
+            self._fast_many.clear()
+        return out
+
+    def transformed_reference(
+        self, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
+        carried: Sequence[str],
+    ) -> list[str]:
+        """The reference form of :meth:`transformed`: a loop over the mapped columns, per-column dispatch on
+        the kind, the location read by a getter. Kept as the definition the generated checks are held to."""
         record_id = record.id
         if len(resources) == 1 and resources[0].get("id") == record_id:  # one resource: the common case
             only = resources[0]
