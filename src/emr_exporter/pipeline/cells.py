@@ -493,51 +493,96 @@ def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]
     return get
 
 
-def _leaf_lines(location: Sequence[Any], indent: str, env: dict[str, Any], i: int) -> list[str]:
-    """Statements setting ``leaf`` to what the getter of ``location`` gives (:func:`_getter`, :func:`read_leaf`):
-    one plain step after another, no loop over the steps; a dict or list is never a source value (MISSING)."""
-    steps = list(location[1:])
-    plain = all(type(s) is str or (type(s) is int and s >= 0)
-                or (type(s) is list and len(s) == 2 and type(s[0]) is str) for s in steps)
-    if not plain:  # anything else: read_leaf itself
-        env[f"LOC{i}"] = location
-        return [f"{indent}leaf = read_leaf(by_suffix, LOC{i})",
-                f"{indent}if type(leaf) is dict or type(leaf) is list:",
-                f"{indent}    leaf = MISSING"]
-    data = bool(steps) and steps[-1] == "data"  # a text attachment: its data decoded, as read_leaf does
-    lines = [f"{indent}leaf = by_suffix.get({location[0]!r})"]
-    for step in steps[:-1] if data else steps:
-        if type(step) is str:
-            lines.append(f"{indent}leaf = leaf.get({step!r}) if type(leaf) is dict else None")
-        elif type(step) is int:
-            lines.append(f"{indent}leaf = leaf[{step}] if type(leaf) is list and len(leaf) > {step} else None")
-        else:  # a selector: the first element whose `name` is `wanted`
-            name, wanted = step
-            if name == "attachment.title":
-                test = (f"type(e) is dict and type(e.get('attachment')) is dict "
-                        f"and e['attachment'].get('title') == {wanted!r}")
+def _plain(location: Sequence[Any]) -> bool:
+    """A location of plain steps only (names, positions, selectors by a name): read by inlined steps."""
+    return all(type(s) is str or (type(s) is int and s >= 0)
+               or (type(s) is list and len(s) == 2 and type(s[0]) is str and type(s[1]) is str)
+               for s in location[1:])
+
+
+def _step_key(step: Any) -> Any:
+    return tuple(step) if type(step) is list else step
+
+
+class _Leaves:
+    """The statements reading every column's leaf of one shape, each path prefix read once per row (several
+    columns under one ``extension`` or ``coding`` share the walk) and the elements several selectors pick
+    from one list found in one pass. What each leaf variable holds is what :func:`read_leaf` gives (a dict
+    or list where it gives one: never a source value, as :func:`_getter`'s MISSING)."""
+
+    def __init__(self, env: dict[str, Any]) -> None:
+        self.env = env
+        self.children: dict[tuple[Any, ...], dict[Any, None]] = {}  # prefix -> its next steps, in order
+        self.names: dict[tuple[Any, ...], str] = {}  # prefix -> variable
+        self.data: dict[int, tuple[Any, ...]] = {}  # column index -> the parent prefix of its text data
+        self.other: dict[int, Sequence[Any]] = {}  # column index -> a location read_leaf reads itself
+
+    def add(self, i: int, location: Sequence[Any]) -> str:
+        """The variable that will hold the leaf at ``location`` (column number ``i``)."""
+        if not _plain(location):
+            self.other[i] = location
+            self.env[f"LOC{i}"] = location
+            return f"x{i}"
+        steps = [_step_key(s) for s in location[1:]]
+        if steps and steps[-1] == "data":  # a text attachment: its data decoded, as read_leaf does
+            prefix = self._path((location[0], *steps[:-1]))
+            self.data[i] = prefix
+            return f"x{i}"
+        return self.names[self._path((location[0], *steps))]
+
+    def _path(self, prefix: tuple[Any, ...]) -> tuple[Any, ...]:
+        for end in range(1, len(prefix) + 1):
+            head = prefix[:end]
+            if head not in self.names:
+                self.names[head] = f"n{len(self.names)}"
+                if end > 1:
+                    self.children.setdefault(prefix[:end - 1], {})[prefix[end - 1]] = None
+        return prefix
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for root in [p for p in self.names if len(p) == 1]:
+            out.append(f"    {self.names[root]} = by_suffix.get({root[0]!r})")
+            self._emit(root, out)
+        for i, parent in self.data.items():
+            node = self.names[parent]
+            out += [f"    x{i} = {node}.get('data') if type({node}) is dict else None",
+                    f"    if type(x{i}) is str and str({node}.get('contentType', '')).startswith('text/'):",
+                    "        try:",
+                    f"            x{i} = b64decode(x{i}).decode('utf-8')",
+                    "        except ValueError:",
+                    f"            x{i} = None"]
+        for i in self.other:
+            out.append(f"    x{i} = read_leaf(by_suffix, LOC{i})")
+        return out
+
+    def _emit(self, prefix: tuple[Any, ...], out: list[str]) -> None:
+        node = self.names[prefix]
+        steps = list(self.children.get(prefix, ()))
+        selectors: dict[str, list[tuple[str, str]]] = {}  # selector name -> (wanted, variable)
+        for step in steps:
+            var = self.names[(*prefix, step)]
+            if type(step) is str:
+                out.append(f"    {var} = {node}.get({step!r}) if type({node}) is dict else None")
+            elif type(step) is int:
+                out.append(f"    {var} = {node}[{step}] if type({node}) is list and len({node}) > {step} else None")
             else:
-                test = f"type(e) is dict and e.get({name!r}) == {wanted!r}"
-            lines += [f"{indent}if type(leaf) is list:",
-                      f"{indent}    for e in leaf:",
-                      f"{indent}        if {test}:",
-                      f"{indent}            leaf = e",
-                      f"{indent}            break",
-                      f"{indent}    else:",
-                      f"{indent}        leaf = None",
-                      f"{indent}else:",
-                      f"{indent}    leaf = None"]
-    if data:
-        lines += [f"{indent}parent = leaf",
-                  f"{indent}leaf = parent.get('data') if type(parent) is dict else None",
-                  f"{indent}if type(leaf) is str and str(parent.get('contentType', '')).startswith('text/'):",
-                  f"{indent}    try:",
-                  f"{indent}        leaf = b64decode(leaf).decode('utf-8')",
-                  f"{indent}    except ValueError:",
-                  f"{indent}        leaf = None"]
-    lines += [f"{indent}if type(leaf) is dict or type(leaf) is list:",
-              f"{indent}    leaf = MISSING"]
-    return lines
+                selectors.setdefault(step[0], []).append((step[1], var))
+        for name, wanted in selectors.items():
+            # The first element whose `name` is each wanted value, all in one pass over the list.
+            out.append(f"    {' = '.join(v for _, v in wanted)} = None")
+            if name == "attachment.title":
+                pick = ["            e_ = e.get('attachment')",
+                        "            e_ = e_.get('title') if type(e_) is dict else None"]
+            else:
+                pick = [f"            e_ = e.get({name!r})"]
+            out += [f"    if type({node}) is list:", f"        for e in {node}:", "            if type(e) is not dict:",
+                    "                continue", *pick]
+            for n, (value, var) in enumerate(wanted):
+                out += [f"            {'if' if n == 0 else 'elif'} e_ == {value!r}:",
+                        f"                if {var} is None:", f"                    {var} = e"]
+        for step in steps:
+            self._emit((*prefix, step), out)
 
 
 def _compile_check(
@@ -554,11 +599,13 @@ def _compile_check(
     """
     env: dict[str, Any] = {
         "MISSING": MISSING, "same": same, "RB": check._rebuild, "SHAPE": shape, "Decimal": Decimal,
-        "fromisoformat": dt.date.fromisoformat, "RID": check.record_id, "SPEC": check.spec.name,
+        "fromisoformat": dt.date.fromisoformat, "fromisoformat_dt": dt.datetime.fromisoformat,
+        "RID": check.record_id, "SPEC": check.spec.name,
         "ENC": check.encoding, "_table_key": _table_key, "b64decode": base64.b64decode, "read_leaf": read_leaf,
     }
     guard: list[str] = []
     body: list[str] = []
+    leaves = _Leaves(env)
     for i, (column, plan, get, kind) in enumerate(entries):
         c = repr(column)
         body.append(f"    value = row[{c}]")
@@ -590,16 +637,24 @@ def _compile_check(
         if get is None:  # no location: a non-empty cell is carried
             body += [f"    if value is not None and {c} not in carried:", f"        out.append({c})"]
             continue
-        # The leaf, read once (the reference reads it in every branch but a few rare ones; reading is pure).
+        # The leaf, read before the checks (the reference reads it in every branch but a few rare ones;
+        # reading is pure); a dict or list there compares as MISSING would: unequal to any source value.
         location = plan.locations[shape]
         assert location is not None  # a getter means a location
-        body += ["    leaf = '\\x00shape'"] if location == [] else _leaf_lines(location, "    ", env, i)
+        body.append("    leaf = '\\x00shape'" if location == [] else f"    leaf = {leaves.add(i, location)}")
         body += ["    if value is None:", "        if leaf is not None:", *tail("            "), "    else:"]
         ind = "        "
         if st is None:  # never reached: the guard sends a non-empty value to the reference
             body += tail(ind)
-        elif kind == "text" and st == "str":
-            body += [f"{ind}if type(value) is not str or leaf != value:", *tail(ind + "    ")]
+        elif kind in ("text", "rrn") and st == "str":
+            # A text's rebuild is its leaf as is (rebuild_cell: parse_leaf and to_source give a str leaf back,
+            # an absent leaf gives None): two plain strings are the same cell exactly when equal, and an
+            # absent leaf never gives a value back. (The reference rebuilds RRNs generically: the same answer.)
+            body += [f"{ind}if type(value) is str and type(leaf) is str:",
+                     f"{ind}    if leaf != value and {c} not in carried:", f"{ind}        out.append({c})",
+                     f"{ind}elif leaf is None:",
+                     f"{ind}    if {c} not in carried:", f"{ind}        out.append({c})",
+                     f"{ind}else:", *tail(ind + "    ")]
         elif kind == "text" and st == "bytes":
             body += [f"{ind}ok = False", f"{ind}if type(value) is bytes:",
                      f"{ind}    if type(leaf) is str:", f"{ind}        try:",
@@ -631,16 +686,31 @@ def _compile_check(
                      f"{ind}        try:", f"{ind}            ok = fromisoformat(leaf).year >= 1000",
                      f"{ind}        except ValueError:", f"{ind}            pass",
                      f"{ind}if not ok:", *tail(ind + "    ")]
+        elif kind == "datetime" and plan.fmt == "%Y%m%d%H%M%S" and st == "str":
+            # Not in the reference's fast paths (there: the generic rebuild, leaf -> date-time -> strftime):
+            # the clinic-time leaf "YYYY-MM-DDTHH:MM:SS+09:00" rebuilds to its own 14 digits when Python
+            # parses it (a real date and time) and the year has four digits; anything else: the rebuild.
+            body += [f"{ind}ok = False",
+                     f"{ind}if type(value) is str and type(leaf) is str and len(leaf) == 25 and leaf[19:] == '+09:00' "
+                     "and value == leaf[:4] + leaf[5:7] + leaf[8:10] + leaf[11:13] + leaf[14:16] + leaf[17:19] "
+                     "and value.isascii() and value.isdigit() and leaf[0] != '0' and leaf[4] == leaf[7] == '-' "
+                     "and leaf[10] == 'T' and leaf[13] == leaf[16] == ':':",
+                     f"{ind}    try:", f"{ind}        ok = fromisoformat_dt(leaf) is not None",
+                     f"{ind}    except ValueError:", f"{ind}        pass",
+                     f"{ind}if not ok:", *tail(ind + "    ")]
         elif kind in _TABLED:
             env[f"M{i}"] = check._memo.setdefault((shape, column), {})
-            body += [f"{ind}ok = False",
-                     f"{ind}if type(leaf) is str or type(leaf) is bool or type(leaf) is int:",
+            body += [f"{ind}if type(leaf) is str or type(leaf) is bool or type(leaf) is int:",
                      f"{ind}    key = 'str:' + leaf if type(leaf) is str else _table_key(leaf)",
                      f"{ind}    rebuilt = M{i}.get(key, M{i})",
                      f"{ind}    if rebuilt is M{i}:  # not worked out yet",
                      f"{ind}        rebuilt = M{i}[key] = RB(P{i}, SHAPE, by_suffix, record, value)",
-                     f"{ind}    ok = same(rebuilt, value)",
-                     f"{ind}if not ok:", *tail(ind + "    ")]
+                     # The rebuild of a code is its leaf's (memo): not the same, it is not given back.
+                     f"{ind}    if not same(rebuilt, value) and {c} not in carried:",
+                     f"{ind}        out.append({c})",
+                     f"{ind}elif leaf is None:  # nothing there: rebuilt as empty, not the value",
+                     f"{ind}    if {c} not in carried:", f"{ind}        out.append({c})",
+                     f"{ind}else:", *tail(ind + "    ")]
         elif kind == "int" and st == "int":
             body += [f"{ind}if not (leaf == value and type(leaf) is type(value)):", *tail(ind + "    ")]
         else:  # no fast path in the reference either (date-times, RRNs, other source types)
@@ -648,7 +718,7 @@ def _compile_check(
     lines = ["def _check(row, by_suffix, record, carried):"]
     if guard:
         lines += [f"    if {' or '.join(guard)}:", "        return None"]
-    lines += ["    out = []", *body, "    return out"]
+    lines += [*leaves.lines(), "    out = []", *body, "    return out"]
     name = f"<cells of {check.entity.name} {shape}>"
     exec(compile("\n".join(lines) + "\n", name, "exec"), env)
     function: Callable[..., list[str] | None] = env["_check"]
