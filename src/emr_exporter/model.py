@@ -15,12 +15,16 @@ Resident registration numbers (RRN) live only in :attr:`Patient.rrn`; they are m
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, cast
 
 
 class RetentionClass(enum.Enum):
@@ -632,6 +636,55 @@ Record = (
     | MedicationStatement
     | LabReport
 )
+
+
+def record_maker(record_type: type) -> Callable[[str, Provenance, dict[str, Any]], Any]:
+    """A fast stand-in for ``record_type(id=..., provenance=..., **{k: v for k, v in values.items() if v is
+    not None})``: the same record (a None value takes the field's default), built by the slots' own setters
+    instead of the frozen dataclass's keyword ``__init__`` (a hot spot: one record per source row).
+
+    Values the record has no field for go to the real constructor, which raises its own ``TypeError``.
+    tests/test_model.py holds it to the constructor for every record type.
+    """
+    return _record_makers(record_type)
+
+
+@functools.cache
+def _record_makers(record_type: type) -> Callable[[str, Provenance, dict[str, Any]], Any]:
+    fields = dataclasses.fields(record_type)
+    env: dict[str, Any] = {
+        "_new": object.__new__, "cls": record_type, "_slow": _make_slowly,
+        "KNOWN": frozenset(f.name for f in fields) - {"id", "provenance"},
+    }
+    lines = [
+        "def make(id, provenance, values):",
+        "    if not values.keys() <= KNOWN:",
+        "        return _slow(cls, id, provenance, values)",
+        "    self = _new(cls)",
+        "    get = values.get",
+    ]
+    for i, f in enumerate(fields):
+        env[f"S{i}"] = record_type.__dict__[f.name].__set__  # the slot's setter: frozen only for __setattr__
+        if f.name in ("id", "provenance"):
+            lines.append(f"    S{i}(self, {f.name})")
+        elif f.default is not dataclasses.MISSING:
+            env[f"D{i}"] = f.default
+            lines += [f"    v = get({f.name!r})", f"    S{i}(self, D{i} if v is None else v)"]
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"D{i}"] = f.default_factory
+            lines += [f"    v = get({f.name!r})", f"    S{i}(self, D{i}() if v is None else v)"]
+        else:
+            lines += [f"    v = get({f.name!r})", "    if v is None:",  # the constructor's own TypeError
+                      "        return _slow(cls, id, provenance, values)", f"    S{i}(self, v)"]
+    if hasattr(record_type, "__post_init__"):
+        lines.append("    self.__post_init__()")
+    lines.append("    return self")
+    exec(compile("\n".join(lines) + "\n", f"<record maker of {record_type.__name__}>", "exec"), env)
+    return cast(Callable[[str, Provenance, dict[str, Any]], Any], env["make"])
+
+
+def _make_slowly(record_type: type, id: str, provenance: Provenance, values: dict[str, Any]) -> Any:
+    return record_type(id=id, provenance=provenance, **{k: v for k, v in values.items() if v is not None})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,13 +5,16 @@ rejections (code and message), on every row of the demo clinic and of the two Ko
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from korean_styles import HWANJA_CONNECTOR, RECEPT_CONNECTOR, create_hwanja_clinic, create_recept_clinic
 
+from emr_exporter import model
 from emr_exporter.connectors import load_connector
 from emr_exporter.connectors.mapper import EntityMapper
 from emr_exporter.connectors.spec import ConnectorSpec
@@ -30,6 +33,25 @@ def _outcome(fn: Any, mapper: EntityMapper, row: dict[str, Any]) -> Any:
         return ("rejected", rejected.reason_code, rejected.reason, list(mapper.defects))
 
 
+def _built(build: Any, mapper: EntityMapper, values: dict[str, Any]) -> Any:
+    provenance = model.Provenance(mapper.spec.name, mapper.entity.table, "7")
+    try:
+        record = build(dict(values), provenance)
+    except RowRejected as rejected:
+        return ("rejected", rejected.reason_code, rejected.reason)
+    # A dataclass compares its fields only: the type and every slot (retention set in __post_init__ too).
+    return ("ok", type(record), record, [getattr(record, f.name) for f in dataclasses.fields(record)])
+
+
+def _same(mapper: EntityMapper, row: dict[str, Any]) -> Any:
+    """The generated values and the fast record build against their reference forms, on one row."""
+    generated = _outcome(mapper._values, mapper, row)
+    assert generated == _outcome(mapper._values_loop, mapper, row)
+    if generated[0] == "ok":
+        assert _built(mapper._build, mapper, generated[1]) == _built(mapper._build_reference, mapper, generated[1])
+    return generated
+
+
 def _compare(spec: ConnectorSpec, database: Path, attachments: Path | None) -> tuple[int, int, int]:
     source = SqliteFileSource(database)
     try:
@@ -45,8 +67,9 @@ def _compare(spec: ConnectorSpec, database: Path, attachments: Path | None) -> t
             first_key = None
             for page in iter_keyset(source, run._joined_sql(entity), entity.key, 500):
                 for row in page:
-                    generated = _outcome(mapper._values, mapper, row)
-                    assert generated == _outcome(mapper._values_loop, mapper, row), (entity.name, compared)
+                    generated = _same(mapper, row)
+                    # Again, now that the field caches hold this row's values: the same answers.
+                    assert _same(mapper, row) == generated, (entity.name, compared)
                     compared += 1
                     rejected += generated[0] == "rejected"
                     defects += bool(generated[-1])
@@ -74,3 +97,47 @@ def test_generated_values_match_the_reference_loop_on_korean_styles(
     compared, rejected, _ = _compare(load_connector(name, [tmp_path / "connectors"]), clinic.path, None)
     # Every row the entities read (some tables are read by two sections), planted rejections among them.
     assert compared > 250 and rejected > 50
+
+
+#: Values a connector's columns may hold in a real clinic database: padding, control characters, lost
+#: text, broken encodings, impossible or odd dates, amounts with noise, odd numbers, NULLs and blanks.
+PLANTED: tuple[Any, ...] = (
+    None, "", "   ", " 7", "7 ", "7\u3000", "\u00a07", "00007", "20240230", "20241301", "2024-02-29", "20240229",
+    "240229", "20240229123000", "20240229250000", "2024-02-29 12:30:00", "abc", "??", "? ?", "a?b", "x\x07y",
+    "x\ty", "line\nbreak", "\x7f", "\u1100\u1161\u11a8", "각", "초진진찰료-의원", "12,000원", "₩12,000", "1e3",
+    "NaN", "Infinity", "-0", "0.10", "1.5", "H", "M", "F", "Y", "N", "1", "2", "9", "true", "no",
+    b"\xb0\xa1", b"\xff\xfe\xfd", b"abc", b"  ", bytearray(b"abc"), 0, 1, 2, -1, 7, 10**20, True, False,
+    0.0, -0.0, 1.0, 1.5, 1e16, Decimal("1.50"), Decimal("1.5"), Decimal("NaN"), dt.date(2024, 2, 29),
+    dt.datetime(2024, 2, 29, 12, 30), dt.datetime(2024, 2, 29, 12, 30, tzinfo=dt.UTC),
+)
+
+
+def test_generated_values_and_records_match_the_references_on_planted_values(demo_clinic) -> None:
+    """Every planted value in every column of a real row of each demo entity, twice (the second time from
+    the field caches): the generated values and the fast record build give exactly what the reference
+    forms give, values, field defects and rejections (code and message) alike."""
+    spec = load_connector("demo")
+    source = SqliteFileSource(demo_clinic.path)
+    try:
+        run = ExportRun(spec, source, institution=read_institution(spec, source, {"code": "12345678", "name": "x"}),
+                        created=CREATED, attachments_root=demo_clinic.attachments_root)
+        outcomes: set[str] = set()
+        for entity in spec.entities.values():
+            mapper = EntityMapper(spec, entity, attachments_root=demo_clinic.attachments_root,
+                                  quarantined_keys={}, duplicate_values={}, hook=None)
+            page = next(iter_keyset(source, run._joined_sql(entity), entity.key, 3), [])
+            for row in page:
+                for column in row:
+                    for value in PLANTED:
+                        planted = {**row, column: value}
+                        first = _same(mapper, planted)
+                        assert _same(mapper, planted) == first, (entity.name, column, value)
+                        outcomes.add(first[0] if first[0] == "rejected" else "defect" if first[-1] else "ok")
+                        if first[0] == "rejected":
+                            outcomes.add(first[1])
+                        outcomes.update(code for _, _, code in first[-1])
+    finally:
+        source.close()
+    # The planted values reached every kind of outcome the fast paths could get wrong.
+    assert {"ok", "defect", "rejected", "required-missing", "orphan", "invalid-date", "invalid-number",
+            "bad-encoding", "lossy-text", "control-characters", "unmapped-code", "invalid-bool"} <= outcomes

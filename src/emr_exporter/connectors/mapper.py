@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
+import hashlib
 import importlib.util
 import traceback
+import unicodedata
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -75,9 +79,40 @@ def _hook_line(exc: BaseException, path: Path) -> int | None:
     return line
 
 
-#: Record ids of referenced rows: consecutive rows mostly point at the same patient / encounter /
-#: doctor, so a small bounded cache saves most of the hashing (memory stays flat: 4096 entries).
-_referenced_record_id = functools.lru_cache(maxsize=4096)(model.record_id)
+#: Record ids of referenced rows: rows point at a few thousand patients, encounters and doctors, so a
+#: bounded cache saves most of the hashing (memory stays flat: at most 16384 entries, about 4 MB).
+_referenced_record_id = functools.lru_cache(maxsize=16384)(model.record_id)
+
+#: Entries of a field's cache of transform answers (_compile_values) before it is emptied: memory stays
+#: flat whatever the clinic's size, and a field with few distinct values (codes, dates) never refills it.
+_CACHE_SIZE = 4096
+
+#: Answers a cache may hand out to many records: values nobody can change in place.
+_IMMUTABLE = frozenset({str, int, bool, float, Decimal, dt.date, dt.datetime, bytes})
+
+_MISS = object()
+
+_sha256 = hashlib.sha256
+
+
+def _cacheable_types(mapper: EntityMapper, field: FieldSpec) -> tuple[str, ...]:
+    """The raw value types whose transform answer depends on the value, field and spec alone (so the same
+    value always gets the same answer and it may be cached): none for files (the disk), RRNs (never
+    repeated), statuses and key lists; dates unless a two-digit year is read by today's century."""
+    kind = field.type
+    if kind in ("date", "datetime", "kcd_edition"):
+        spec = mapper.spec
+        formats = (*(field.format or ()), *spec.date_formats, *spec.datetime_formats)
+        if spec.two_digit_year_pivot is None and any("%y" in f for f in formats):
+            return ()
+        return ("str",)
+    if kind in ("code", "decimal"):
+        return ("str", "int")
+    if kind in ("bool", "int"):
+        return ("str",)
+    if kind == "text":
+        return ("bytes",)  # decoding repeats (diagnosis names); plain str text has its own fast path
+    return ()
 
 
 @functools.cache
@@ -103,7 +138,8 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
     env: dict[str, Any] = {
         "RowRejected": RowRejected, "FieldRepaired": FieldRepaired, "FIELD_LEVEL_REASONS": FIELD_LEVEL_REASONS,
         "_STR_BYTES": str | bytes, "m": mapper, "key_text": key_text, "_record_id": _referenced_record_id,
-        "connector": mapper.spec.name,
+        "connector": mapper.spec.name, "_is_nfc": unicodedata.is_normalized, "_MISS": _MISS,
+        "_IMMUTABLE": _IMMUTABLE, "_CACHE_SIZE": _CACHE_SIZE,
     }
     lines = ["def _values(row, ctx):", "    values = {}", "    defects = m.defects"]
     for i, (name, field, column, transform, required) in enumerate(mapper._plan):
@@ -136,7 +172,7 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
             env[f"RT{i}"] = mapper.ref_table(field.ref)
             env[f"O{i}"] = f"field '{field.name}' refers to a {field.ref} that does not exist"
             env[f"Q{i}"] = f"field '{field.name}' refers to a {field.ref} that was quarantined"
-            lines.append("        key = key_text(raw)")
+            lines.append("        key = str(raw) if type(raw) is int else key_text(raw)")
             lines.append(f"        if {exists!r} in row and row[{exists!r}] is None:")
             lines.append(f"            raise RowRejected('orphan', O{i})")
             if field.name in mapper._joined_refs:
@@ -155,22 +191,54 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
         else:
             env[f"T{i}"] = transform or TRANSFORMS[field.type]
             env[f"C{i}"] = mapper._defect_column(field, column)
+            pad = "        "
+            cached = _cacheable_types(mapper, field) if transform is not None else ()
+            if transform is to_text:
+                # Text that to_text would return unchanged (printable, so no control character and no
+                # padding but a space; no '?', so not lost; already NFC): taken as it is.
+                lines += [
+                    "        if type(raw) is str and raw.isprintable() and raw[-1] != ' ' and '?' not in raw"
+                    " and _is_nfc('NFC', raw):",
+                    f"            values[{key}] = raw",
+                    "        else:",
+                ]
+                pad += "    "
+            if cached:
+                # Same value, same answer: a transform that only reads (value, field, spec) is asked once
+                # per distinct value (dates, codes, amounts repeat); only answers, never failures, kept.
+                env[f"K{i}"] = mapper._caches.setdefault(name, {})
+                test = " or ".join(f"type(raw) is {t}" for t in cached)
+                lines += [
+                    f"{pad}v = K{i}.get(raw, _MISS) if {test} else _MISS",
+                    f"{pad}if v is not _MISS:",
+                    f"{pad}    values[{key}] = v",
+                    f"{pad}else:",
+                ]
+                pad += "    "
             lines += [
-                "        try:",
-                f"            values[{key}] = T{i}(raw, F{i}, ctx)",
-                "        except FieldRepaired as repaired:",
-                f"            values[{key}] = repaired.value",
-                f"            defects.append(({key}, C{i}, repaired.reason_code))",
-                "        except RowRejected as rejected:",
+                f"{pad}try:",
+                f"{pad}    v = T{i}(raw, F{i}, ctx)",
+                f"{pad}except FieldRepaired as repaired:",
+                f"{pad}    values[{key}] = repaired.value",
+                f"{pad}    defects.append(({key}, C{i}, repaired.reason_code))",
+                f"{pad}except RowRejected as rejected:",
             ]
             if required:  # a required field's broken value rejects the row
-                lines.append("            raise")
+                lines.append(f"{pad}    raise")
             else:
                 lines += [
-                    "            if rejected.reason_code not in FIELD_LEVEL_REASONS:",
-                    "                raise",
-                    f"            values[{key}] = None",
-                    f"            defects.append(({key}, C{i}, rejected.reason_code))",
+                    f"{pad}    if rejected.reason_code not in FIELD_LEVEL_REASONS:",
+                    f"{pad}        raise",
+                    f"{pad}    values[{key}] = None",
+                    f"{pad}    defects.append(({key}, C{i}, rejected.reason_code))",
+                ]
+            lines += [f"{pad}else:", f"{pad}    values[{key}] = v"]
+            if cached:
+                lines += [
+                    f"{pad}    if ({test}) and type(v) in _IMMUTABLE:",
+                    f"{pad}        if len(K{i}) >= _CACHE_SIZE:",
+                    f"{pad}            K{i}.clear()",
+                    f"{pad}        K{i}[raw] = v",
                 ]
     lines.append("    return values")
     exec(compile("\n".join(lines) + "\n", f"<values of {mapper.entity.name}>", "exec"), env)
@@ -227,7 +295,13 @@ class EntityMapper:
         #: Field defects of the last mapped row: (field, lower-case column, reason code). The field was
         #: dropped (or visibly repaired) and the row kept; the exact value is carried raw.
         self.defects: list[tuple[str, str, str]] = []
+        #: Per field, transform answers by raw value (bounded: _CACHE_SIZE); see _cacheable_types.
+        self._caches: dict[str, dict[Any, Any]] = {}
         self._compiled_values = _compile_values(self)
+        self._is_attachment = entity.canonical == "attachment"
+        self._required = _required_fields(entity.record_type)
+        self._make = model.record_maker(entity.record_type)
+        self._id_prefix = f"{spec.name}\x1f{entity.record_table}\x1f".encode()
 
     def ref_table(self, entity_name: str) -> str:
         return self.spec.entities[entity_name].record_table
@@ -398,7 +472,8 @@ class EntityMapper:
                     "duplicate", f"field '{name}' repeats the value of {self.entity.name} row {first}"
                 )
 
-    def _build(self, values: dict[str, Any], provenance: model.Provenance) -> model.Record:
+    def _build_reference(self, values: dict[str, Any], provenance: model.Provenance) -> model.Record:
+        # The reference form of _build (plain dataclass constructor; a test holds them to each other).
         record_type = self.entity.record_type
         if self.entity.canonical == "attachment":
             blob = values.pop("content_blob", None)
@@ -413,6 +488,26 @@ class EntityMapper:
         record_id = model.record_id(provenance.connector, self.entity.record_table, provenance.key)
         try:
             return cast(model.Record, record_type(id=record_id, provenance=provenance, **values))
+        except TypeError as exc:  # a hook returned a field the record does not have
+            raise ConnectorSpecError(
+                str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"
+            ) from None
+
+    def _build(self, values: dict[str, Any], provenance: model.Provenance) -> model.Record:
+        if self._is_attachment:
+            blob = values.pop("content_blob", None)
+            path = values.pop("content_path", None)
+            if blob is None and path is None:
+                raise RowRejected("required-missing", "attachment has neither stored bytes nor a file path")
+            values["content"] = model.AttachmentContent(blob=blob, path=path)
+        # A None value is an absent one (the record's default): model.record_maker leaves it out.
+        for name in self._required:
+            if values.get(name) is None:
+                raise RowRejected("required-missing", f"required field '{name}' is empty")
+        # model.record_id, with its constant "connector␟table␟" prefix encoded once per entity.
+        record_id = _sha256(self._id_prefix + provenance.key.encode()).hexdigest()[:32]
+        try:
+            return cast(model.Record, self._make(record_id, provenance, values))
         except TypeError as exc:  # a hook returned a field the record does not have
             raise ConnectorSpecError(
                 str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"

@@ -131,7 +131,7 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
         if number != number.to_integral_value():
             raise InvalidOperation
         return int(number)
-    except (InvalidOperation, ValueError):
+    except (InvalidOperation, ValueError, OverflowError):  # OverflowError: "Infinity" (crashed the export)
         raise RowRejected("invalid-number", f"field '{field.name}' is not a whole number") from None
 
 
