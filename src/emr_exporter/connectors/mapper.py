@@ -307,15 +307,17 @@ class EntityMapper:
         return self.spec.entities[entity_name].record_table
 
     def _provenance(self, row: Mapping[str, Any]) -> model.Provenance:
-        return model.Provenance(self.spec.name, self.entity.table, key_text(row[self._key_column]))
+        key = row[self._key_column]
+        return model.Provenance(self.spec.name, self.entity.table, str(key) if type(key) is int else key_text(key))
 
     def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
         if self.defects:
             self.defects = []
         provenance = self._provenance(row)
         try:
-            values = self._values(row)
-            self._check_unique(row, provenance.key)
+            values = self._compiled_values(row, self.ctx)  # self._values, without the extra call
+            if self.duplicate_values:
+                self._check_unique(row, provenance.key)
             if self.hook is not None:
                 values = self._run_hook(row, values, provenance.key)
             return self._build(values, provenance)

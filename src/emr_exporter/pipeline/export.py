@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -1296,10 +1297,11 @@ def roster_line(patient: model.Patient) -> dict[str, Any]:
 
 def list_line(record: model.Record) -> dict[str, Any]:
     """A line of the per-type list (종류별 목록): which record, whose, when, what kind."""
+    record_type: type = type(record)
+    dates, has_patient, has_kind = _list_attributes(record_type)
     when = None
-    for name in ("start", "recorded", "ordered", "performed", "observed", "issued", "service_date", "created",
-                 "occurred", "effective", "valid_from", "started"):
-        value = getattr(record, name, None)
+    for name in dates:
+        value = getattr(record, name)
         if value is not None:
             when = value.isoformat()
             break
@@ -1309,13 +1311,26 @@ def list_line(record: model.Record) -> dict[str, Any]:
         "retention": record.retention.slug,
         "date": when,
     }
-    patient_id = getattr(record, "patient_id", None)
-    if patient_id is not None:
-        line["patient_id"] = patient_id
-    kind = getattr(record, "kind", None)
-    if kind is not None:
-        line["kind"] = kind
+    if has_patient:
+        patient_id = record.patient_id  # type: ignore[union-attr]
+        if patient_id is not None:
+            line["patient_id"] = patient_id
+    if has_kind:
+        kind = record.kind  # type: ignore[union-attr]
+        if kind is not None:
+            line["kind"] = kind
     return line
+
+
+@functools.cache
+def _list_attributes(record_type: type) -> tuple[tuple[str, ...], bool, bool]:
+    """Of list_line's attributes, the ones ``record_type`` has, once per type (any other one reads None)."""
+    dates = tuple(
+        name for name in ("start", "recorded", "ordered", "performed", "observed", "issued", "service_date",
+                          "created", "occurred", "effective", "valid_from", "started")
+        if hasattr(record_type, name)
+    )
+    return dates, hasattr(record_type, "patient_id"), hasattr(record_type, "kind")
 
 
 @dataclass(frozen=True, slots=True)

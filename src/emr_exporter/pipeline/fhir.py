@@ -379,10 +379,9 @@ def fhir_date(value: dt.date) -> str:
 
 def fhir_datetime(value: dt.date | dt.datetime) -> str:
     """A FHIR dateTime: a date stays a date; a naive date-time is clinic time (KST)."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=KST)
-        return value.isoformat()
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        # What value.replace(tzinfo=KST).isoformat() writes: KST is a fixed +09:00 (hot path: no new object).
+        return value.isoformat() + "+09:00"
     return value.isoformat()
 
 
@@ -401,18 +400,31 @@ def decimal_element(name: str, value: Decimal, recorded_text: str | None = None)
     The exact text is added when the float's JSON text denotes a different number than ``value``, or
     when the value was recorded as text (lab values) and that text differs from the JSON text.
     """
-    number = fhir_number(value)
-    element: dict[str, Any] = {name: number}
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if value == value.to_integral_value():
+        # fhir_number's int: its text always denotes value exactly (hot path: amounts are whole won).
+        whole = int(value)
+        if recorded_text is None or recorded_text == repr(whole):
+            return {name: whole}
+        return {name: whole, "_" + name: _exact_text(recorded_text)}
+    number = float(value)
     json_text = repr(number)
     exact_text = recorded_text if recorded_text is not None else str(value)
     inexact = Decimal(json_text) != value
     if inexact or (recorded_text is not None and recorded_text != json_text):
-        element["_" + name] = {"extension": [{"url": EXACT_DECIMAL_URL, "valueString": exact_text}]}
-    return element
+        return {name: number, "_" + name: _exact_text(exact_text)}
+    return {name: number}
+
+
+def _exact_text(text: str) -> dict[str, Any]:
+    return {"extension": [{"url": EXACT_DECIMAL_URL, "valueString": text}]}
 
 
 def money(value: Decimal) -> dict[str, Any]:
-    return {**decimal_element("value", value), "currency": CURRENCY}
+    element = decimal_element("value", value)
+    element["currency"] = CURRENCY
+    return element
 
 
 def _ref(resource_type: str, resource_id: str) -> dict[str, str]:
@@ -424,8 +436,14 @@ def _meta(record: Any, profile: str | None) -> dict[str, Any]:
     if profile:
         meta["profile"] = [profile]
     retention: model.RetentionClass = record.retention
-    meta["tag"] = [{"system": RETENTION_TAG_SYSTEM, "code": retention.slug, "display": f"{retention.years} years"}]
+    meta["tag"] = [_retention_tag(retention)]
     return meta
+
+
+@functools.cache
+def _retention_tag(retention: model.RetentionClass) -> dict[str, str]:
+    # One per retention class, shared by every resource's meta (never changed after it is made).
+    return {"system": RETENTION_TAG_SYSTEM, "code": retention.slug, "display": f"{retention.years} years"}
 
 
 @functools.lru_cache(maxsize=256)
@@ -1262,33 +1280,39 @@ def _quantity(record: Any, field_name: str, unit: str | None) -> dict[str, Any]:
 
 
 def _vital_base(record: model.VitalSigns, slug: str, profile: str | None, loinc: str, display: str,
-                status: str) -> dict[str, Any]:
+                status: str, effective: str | None = None) -> dict[str, Any]:
+    # Literal dicts rather than _concept/_coding/_ref calls (a set has up to ten resources: a hot spot);
+    # every resource gets its own dicts. ``effective``: fhir_datetime(record.observed), once per set.
+    tag = _retention_tag(record.retention)
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"{record.id}-{slug}",  # one resource per measurement of the set
-        "meta": _meta(record, profile),
+        "meta": {"profile": [profile], "tag": [tag]} if profile else {"tag": [tag]},
         "identifier": [source_identifier(record.provenance)],
         "status": status,
-        "category": [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "vital-signs", "Vital Signs")], None)],
-        "code": _concept([_coding(LOINC_SYSTEM, loinc, display)], display),
-        "subject": _ref("Patient", record.patient_id),
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": "vital-signs",
+                                  "display": "Vital Signs"}]}],
+        "code": {"coding": [{"system": LOINC_SYSTEM, "code": loinc, "display": display}], "text": display}
+        if display else {"coding": [{"system": LOINC_SYSTEM, "code": loinc}]},
+        "subject": {"reference": f"Patient/{record.patient_id}"},
     }
     if record.encounter_id:
-        resource["encounter"] = _ref("Encounter", record.encounter_id)
-    resource["effectiveDateTime"] = fhir_datetime(record.observed)
+        resource["encounter"] = {"reference": f"Encounter/{record.encounter_id}"}
+    resource["effectiveDateTime"] = fhir_datetime(record.observed) if effective is None else effective
     if record.performer_id:
-        resource["performer"] = [_ref("Practitioner", record.performer_id)]
+        resource["performer"] = [{"reference": f"Practitioner/{record.performer_id}"}]
     return resource
 
 
 def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> list[dict[str, Any]]:
     status = _status(record, "final", allowed=model.STATUS_VALUES["vital_signs"])
+    effective = fhir_datetime(record.observed)
     resources = []
     if record.systolic is not None or record.diastolic is not None:
         unit_code = UCUM_UNITS.get(record.bp_unit or "")
         bp_profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
         resource = _vital_base(record, "bp", bp_profile, "85354-9", "Blood pressure panel with all children optional",
-                               status)
+                               status, effective)
         components = []
         for field_name, loinc, display in (("systolic", "8480-6", "Systolic blood pressure"),
                                            ("diastolic", "8462-4", "Diastolic blood pressure")):
@@ -1308,7 +1332,7 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
             profile: str | None = PROFILE_VITAL_SIGNS
         else:
             profile = profile_and_unit[0] if UCUM_UNITS.get(unit or "") == profile_and_unit[1] else None
-        resource = _vital_base(record, slug, profile, loinc, display, status)
+        resource = _vital_base(record, slug, profile, loinc, display, status, effective)
         resource["valueQuantity"] = _quantity(record, kind, unit)
         if kind == "temperature" and record.temperature_method:
             resource["method"] = {"text": record.temperature_method}
