@@ -86,7 +86,7 @@ def _filled(record_type: type, fill: bool) -> Any:
     for f in dataclasses.fields(record_type):
         if f.name in ("id", "provenance"):
             continue
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING or fill:
+        if (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING) or fill:
             annotation = str(f.type)
             if "RetentionClass" in annotation:
                 continue
