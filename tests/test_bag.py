@@ -425,3 +425,36 @@ def test_canonical_json_line_refuses_what_the_stdlib_refuses() -> None:
         canonical_json_line({"v": "\ud800"})  # a lone surrogate
     with pytest.raises(TypeError):
         canonical_json_line({"v": object()})
+
+
+def test_append_line_writes_what_add_line_writes() -> None:
+    """The export's fast path (append_line, else add_line) gives the same tar bytes as add_line for every
+    line: first lines of groups, full segments, and steps still pending (issued, not yet iterated), when
+    the fast path must stand aside."""
+
+    def bag_bytes(fast: bool) -> tuple[bytes, int]:
+        bag = BagStream(bag_info=BAG_INFO, created=CREATED, segment_bytes=300)
+        out = bytearray()
+        pending: list[Iterator[bytes]] = []
+        appended = 0
+        for n in range(400):
+            group = f"fhir/{('Patient', 'Encounter', 'Observation')[n % 3]}"
+            line = json.dumps({"id": str(n), "text": "가" * (n % 37)}, ensure_ascii=False).encode() + b"\n"
+            if n % 50 == 7:  # a step issued and not run yet: the lines after it wait for it
+                pending.append(bag.add_bytes(f"attachments/{n}.bin", bytes(n)))
+            if fast and bag.append_line(group, line):
+                assert not pending
+                appended += 1
+            else:
+                pending.append(bag.add_line(group, line))
+            if not 7 <= n % 50 < 12:  # else hold the steps: the fast path must stand aside meanwhile
+                for step in pending:
+                    out += b"".join(step)
+                pending.clear()
+        for step in pending:
+            out += b"".join(step)
+        out += b"".join(bag.finish())
+        return bytes(out), appended
+
+    fast, appended = bag_bytes(True)
+    assert fast == bag_bytes(False)[0] and 150 < appended < 380  # most lines, not all

@@ -845,6 +845,8 @@ class ExportRun:
         groups: set[str] = set()
         done = 0
         state = _EntityState(entity, mapper, RowMapping(entity, mapper, self.institution, self.output_check))
+        if type(self)._add_resource is not ExportRun._add_resource:
+            state.fhir_groups = None
         state.check = CellCheck(
             self.spec, entity, mapper.consumed_columns, mapper._joined_refs,
             # The mapper's cached record ids: a referenced row's id is hashed once, not once more per cell.
@@ -986,9 +988,11 @@ class ExportRun:
         # the bag: a resource that fails quarantines its row, never the bundle. Resource by resource in
         # their order: its own rules (found in map_one), then its id (the ids written so far).
         check = self.output_check
+        lines = mapped.lines
+        claim = check.claim
         claimed: list[tuple[str, int]] = []  # ids this row takes; given back if the row fails after all
-        for resource_type, resource_id, _, _, _ in mapped.lines:
-            digest = check.claim(resource_type, resource_id)
+        for resource_type, resource_id, _, _, _ in lines:
+            digest = claim(resource_type, resource_id)
             if digest is None:
                 # Two rows giving one id (keys 7 and '7' in a column without a type): the first keeps it;
                 # references to that id still resolve, so the key is not poisoned.
@@ -1011,8 +1015,9 @@ class ExportRun:
                 quarantined_keys, groups,
             )
             return
-        for resource_type, _, line, _, resource in mapped.lines:  # every id of the row claimed: they may
-            dangling = check.dangling(resource, line)  # refer to each other
+        dangling_of = check.dangling
+        for resource_type, _, line, _, resource in lines:  # every id of the row claimed: they may
+            dangling = dangling_of(resource, line)  # refer to each other
             if dangling is not None:
                 # What the mapper's reference checks could not see (a parent read by a filtered query, a
                 # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
@@ -1030,9 +1035,22 @@ class ExportRun:
             if result.provenance.key in quarantined_keys:
                 check.release(claimed)
                 return
-        for resource_type, _, line, status, _ in mapped.lines:
-            counts.statuses[status] += 1
-            yield from self._add_resource(resource_type, line, groups)
+        bag = self.bag
+        statuses = counts.statuses
+        fhir_groups = state.fhir_groups
+        if fhir_groups is None:  # _add_resource overridden (the connector check counts what passes there)
+            for resource_type, _, line, status, _ in lines:
+                statuses[status] += 1
+                yield from self._add_resource(resource_type, line, groups)
+        else:  # _add_resource inlined: the group's name made once, the line appended without a generator
+            for resource_type, _, line, status, _ in lines:
+                statuses[status] += 1
+                group = fhir_groups.get(resource_type)
+                if group is None:
+                    group = fhir_groups[resource_type] = f"fhir/{resource_type}"
+                groups.add(group)
+                if not bag.append_line(group, line):
+                    yield from bag.add_line(group, line)
         if mapped.kept_as_recorded:
             counts.statuses_kept_as_recorded += 1
         # Every column the mapping did not use, every dropped or repaired field and a changed key:
@@ -1043,7 +1061,7 @@ class ExportRun:
         defect_columns = [column for _, column, _ in mapped.defects]
         if key_changed:
             defect_columns.append(state.key)
-        resources = [resource for *_, resource in mapped.lines]
+        resources = [resource for *_, resource in lines]
         transformed = state.check.transformed(row, result, resources, defect_columns)
         if state.unmapped or mapped.defects or key_changed or transformed:
             encoding = self.spec.encoding
@@ -1065,17 +1083,23 @@ class ExportRun:
                 line_obj["field_defects"] = defects
             if transformed:
                 line_obj["transformed"] = transformed
-            yield from self._add(f"raw/columns/{entity.name}", line_obj, groups)
+            group = state.columns_group
+            groups.add(group)
+            columns_line = canonical_json_line(line_obj)  # as add_ndjson writes it
+            if not bag.append_line(group, columns_line):
+                yield from bag.add_line(group, columns_line)
             counts.carried_cells += len(carried)
             counts.mapped_cells += state.cells - len(carried)
         else:
             counts.mapped_cells += state.cells
         if mapped.roster is not None:
             groups.add("report/roster")
-            yield from self.bag.add_line("report/roster", mapped.roster)
-        group = f"report/lists/{entity.name}"
+            if not bag.append_line("report/roster", mapped.roster):
+                yield from bag.add_line("report/roster", mapped.roster)
+        group = state.list_group
         groups.add(group)
-        yield from self.bag.add_line(group, mapped.list_line)
+        if not bag.append_line(group, mapped.list_line):
+            yield from bag.add_line(group, mapped.list_line)
         for observer in self.observers:
             observer.observe(result)
         counts.exported += 1
@@ -1269,6 +1293,12 @@ class _EntityState:
         self.unmapped: tuple[str, ...] = ()
         self.trimmed_keys: set[str] = set()
         self.check: CellCheck
+        # Bag groups of its rows, named once (not once per row).
+        self.list_group = f"report/lists/{entity.name}"
+        self.columns_group = f"raw/columns/{entity.name}"
+        #: Resource type -> its data/fhir group; None when the run's _add_resource is overridden (then
+        #: every resource goes through it).
+        self.fhir_groups: dict[str, str] | None = {}
 
     def learn(self, row: Mapping[str, Any]) -> None:
         columns = [k for k in row if not k.startswith(REF_COLUMN_PREFIX)]
