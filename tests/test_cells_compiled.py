@@ -5,9 +5,11 @@ chart number, Unix times, composite keys). The OpenEMR data is compared in tests
 
 from __future__ import annotations
 
+import copy
 import shutil
 import sqlite3
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from emr_exporter.connectors import load_connector
 from emr_exporter.sources.base import SqliteFileSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
-from cells_twin import compared_export
+from cells_twin import Compared, compared_export, set_leaf
 from korean_styles import HWANJA_CONNECTOR, RECEPT_CONNECTOR, create_hwanja_clinic, create_recept_clinic
 
 from lossless_kit import plant_transformed_cells
@@ -62,3 +64,52 @@ def test_generated_checks_match_the_reference_on_korean_styles(
         source.close()
     assert compared.rows > 150 and compared.generated > compared.rows // 2
     assert sum(compared.named.values()) > 0  # cells these clinics' FHIR cannot give back, named by both
+
+
+#: FHIR leaves and source values at the edges of the generated checks' fast paths: ISO week dates, 3-digit
+#: years, hour 24, other offsets, fractions, full-width digits, numbers whose repr is not their Decimal's,
+#: codes and yes/no values of every JSON type, containers where a leaf belongs.
+ODD_LEAVES: list[Any] = [
+    None, "", " x", "x ", "2020-W01-1", "0999-01-01", "2020-13-01", "20200101", "2020-01-01",
+    "2020-01-01T10:20:30+09:00", "2020-01-01T24:00:00+09:00", "2020-01-01T10:20:30+08:00",
+    "0999-01-01T10:20:30+09:00", "2020-01-01T10:20:30.5+09:00", "２０２０-01-01T10:20:30+09:00", "Patient/abc", "abc",
+    0, 7, -1, True, False, 1.5, 1e16, 1e-05, float("nan"), 36.5, 12.5, {"a": 1}, [1],
+]
+ODD_VALUES: list[Any] = [
+    None, "", "x", "x ", "20200101", "2020105", "20200101102030", "09990101", "09990101102030", "1.50", "36.5", "12.5", "1e+16",
+    "1E+16", "0.00001", b"x", 0, 7, 36.5, 12.5, Decimal("1.50"), Decimal("36.5"), Decimal("12.5"), True,
+]
+
+
+def _odd_rows(compared: Compared) -> None:
+    """Every sampled row again with each mapped column's FHIR leaf and source value set to each odd one
+    (and every pair of them): the generated check and the reference still name the same columns."""
+
+    entities: set[str] = set()
+    for (entity, shape), (check, row, record, resources, carried) in compared.samples.items():
+        if entity in entities:  # one shape per entity (vital signs: its others are compared row by row)
+            continue
+        entities.add(entity)
+        for column, plan in check.plans.items():
+            location = plan.locations.get(shape)
+            if not location or column not in row:
+                continue
+            for leaf in ODD_LEAVES:
+                changed = copy.deepcopy(list(resources))
+                if not set_leaf(changed, record.id, location, leaf):
+                    break
+                for value in [row[column], *ODD_VALUES]:
+                    check.transformed({**row, column: value}, record, changed, carried)  # compared with the twin
+
+
+def test_generated_checks_match_the_reference_on_odd_leaves_and_values(
+    demo_clinic: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = SqliteFileSource(demo_clinic.path)
+    try:
+        compared = compared_export(monkeypatch, load_connector("demo"), source, demo_clinic.attachments_root,
+                                   then=_odd_rows)
+    finally:
+        source.close()
+    assert len({entity for entity, _ in compared.samples}) == 20  # every entity of the demo
+    assert compared.rows > 5000 + 20 * 5 * len(ODD_LEAVES) * len(ODD_VALUES)

@@ -31,6 +31,8 @@ class Compared:
     generated: int = 0  # of them, answered by a generated check (not by the reference on a shape's first row)
     named: Counter[tuple[str, str]] = dataclasses.field(default_factory=Counter)  # (entity, column) -> rows
     compiled: set[str] = dataclasses.field(default_factory=set)  # the generated functions' file names
+    #: One row per entity and shape answered by a generated check: (check, row, record, resources, carried).
+    samples: dict[tuple[str, str], tuple[Any, ...]] = dataclasses.field(default_factory=dict)
 
 
 @contextmanager
@@ -66,6 +68,9 @@ def twin_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Compared]:
         assert fast == expected, (self.entity.name, record.provenance.key, fast, expected)
         compared.rows += 1
         compared.generated += generated
+        if generated:
+            compared.samples.setdefault((self.entity.name, cells.shape_of(resources, record.id)),
+                                        (self, row, record, resources, carried))
         for column in fast:
             compared.named[(self.entity.name, column)] += 1
         return fast
@@ -82,10 +87,48 @@ def twin_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Compared]:
 
 def compared_export(
     monkeypatch: pytest.MonkeyPatch, spec: ConnectorSpec, source: Source, attachments: Path | None,
+    then: Callable[[Compared], None] | None = None,
 ) -> Compared:
-    """A whole export of ``source`` (bag bytes discarded) with every row's cell check compared."""
+    """A whole export of ``source`` (bag bytes discarded) with every row's cell check compared; ``then``
+    runs after it, while the comparison is still on (more rows of the learnt shapes: see set_leaf)."""
     with twin_checks(monkeypatch) as compared:
         run = ExportRun(spec, source, institution=read_institution(spec, source, {"code": "12345678", "name": "x"}),
                         created=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), attachments_root=attachments)
         digest_stream(run.stream())
+        if then is not None:
+            then(compared)
     return compared
+
+
+def set_leaf(resources: list[dict[str, Any]], record_id: str, location: list[Any], leaf: Any) -> bool:
+    """Put ``leaf`` at a learnt location (``[suffix, step...]``, list steps by position or selector) of a
+    record's resources, changed in place; False when the location is not there."""
+    node: Any = cells._by_suffix(resources, record_id).get(location[0])
+    steps = location[1:]
+    for n, step in enumerate(steps):
+        last = n == len(steps) - 1
+        if type(step) is str:
+            if type(node) is not dict or (not last and step not in node):
+                return False
+            if last:
+                node[step] = leaf
+                return True
+            node = node[step]
+        elif type(step) is int:
+            if type(node) is not list or step >= len(node):
+                return False
+            if last:
+                node[step] = leaf
+                return True
+            node = node[step]
+        else:
+            if type(node) is not list:
+                return False
+            found = [i for i, e in enumerate(node) if cells._matches(e, (step[0], step[1]))]
+            if not found:
+                return False
+            if last:
+                node[found[0]] = leaf
+                return True
+            node = node[found[0]]
+    return False

@@ -22,6 +22,7 @@ cells are carried raw: never wrong, at worst carried twice.
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
@@ -343,11 +344,21 @@ def _probe_values(field: FieldSpec, kind: str, current: Any) -> list[Any]:
     return []
 
 
+def flat_resources(resources: Sequence[Mapping[str, Any]], record_id: str) -> dict[Path, Any]:
+    """Every leaf of a record's resources by path (``(suffix, step...)``)."""
+    flat: dict[Path, Any] = {}
+    for suffix, resource in _by_suffix(resources, record_id).items():
+        _flatten(resource, (suffix,), flat)
+    return flat
+
+
 def learn(
     plan: ColumnPlan, shape: str, record: model.Record, resources: Sequence[Mapping[str, Any]],
     build: Callable[[model.Record], list[dict[str, Any]]], field: FieldSpec | None,
+    original: Mapping[Path, Any] | None = None,
 ) -> None:
-    """Learn where ``plan``'s field lives in this shape's resources (once per shape)."""
+    """Learn where ``plan``'s field lives in this shape's resources (once per shape). ``original``:
+    :func:`flat_resources` of ``resources`` when the caller has it (the same for every column of a row)."""
     if plan.kind == "blob" and isinstance(record, model.Attachment):
         plan.locations[shape] = ["", "content", 0, "attachment", "url"]  # the bytes are the bag member it names
         return
@@ -356,10 +367,8 @@ def learn(
         return
     plan.locations[shape] = None  # unless found below
     current = getattr(record, plan.field, None)
-    original: dict[Path, Any] = {}
-    by_suffix = _by_suffix(resources, record.id)
-    for suffix, resource in by_suffix.items():
-        _flatten(resource, (suffix,), original)
+    if original is None:
+        original = flat_resources(resources, record.id)
     probes: list[tuple[Any, dict[str, Mapping[str, Any]]]] = []
     other_shapes = 0
     for value in _probe_values(field, plan.kind, current):
@@ -549,7 +558,7 @@ class _Leaves:
             out += [f"    x{i} = {node}.get('data') if type({node}) is dict else None",
                     f"    if type(x{i}) is str and str({node}.get('contentType', '')).startswith('text/'):",
                     "        try:",
-                    f"            x{i} = b64decode(x{i}).decode('utf-8')",
+                    f"            x{i} = a2b_base64(x{i}).decode('utf-8')",  # base64.b64decode's own work
                     "        except ValueError:",
                     f"            x{i} = None"]
         for i in self.other:
@@ -560,10 +569,16 @@ class _Leaves:
         node = self.names[prefix]
         steps = list(self.children.get(prefix, ()))
         selectors: dict[str, list[tuple[str, str]]] = {}  # selector name -> (wanted, variable)
+        names = [(step, self.names[(*prefix, step)]) for step in steps if type(step) is str]
+        if len(names) == 1:
+            out.append(f"    {names[0][1]} = {node}.get({names[0][0]!r}) if type({node}) is dict else None")
+        elif names:  # one test of the parent for all its named children
+            out += [f"    if type({node}) is dict:", *[f"        {var} = {node}.get({step!r})" for step, var in names],
+                    "    else:", f"        {' = '.join(var for _, var in names)} = None"]
         for step in steps:
             var = self.names[(*prefix, step)]
             if type(step) is str:
-                out.append(f"    {var} = {node}.get({step!r}) if type({node}) is dict else None")
+                continue
             elif type(step) is int:
                 out.append(f"    {var} = {node}[{step}] if type({node}) is list and len({node}) > {step} else None")
             else:
@@ -585,6 +600,56 @@ class _Leaves:
             self._emit((*prefix, step), out)
 
 
+def _id_cache(
+    record_id: Callable[[str, str, str], str], connector: str, table: str,
+) -> tuple[dict[Any, str], Callable[[Any], str]]:
+    """A referenced key's record id, remembered (consecutive rows mostly name the same parent; bounded)."""
+    ids: dict[Any, str] = {}
+
+    def miss(value: Any) -> str:
+        if len(ids) >= 4096:
+            ids.clear()
+        rid = ids[value] = record_id(connector, table, str(value))
+        return rid
+    return ids, miss
+
+
+def _date_digits_cache() -> tuple[dict[str, str | bool], Callable[[str], str | bool]]:
+    """Per FHIR date: the 8 digits ``%Y%m%d`` rebuilds it to (a real date, 4-digit year, YYYY-MM-DD), else
+    False (then the generic rebuild decides). Dates repeat: remembered, bounded."""
+    memo: dict[str, str | bool] = {}
+
+    def miss(leaf: str) -> str | bool:
+        digits: str | bool = False
+        if len(leaf) == 10 and leaf[4] == leaf[7] == "-":
+            try:
+                if dt.date.fromisoformat(leaf).year >= 1000:
+                    digits = leaf[:4] + leaf[5:7] + leaf[8:]
+            except ValueError:
+                pass
+        if len(memo) >= 4096:
+            memo.clear()
+        memo[leaf] = digits
+        return digits
+    return memo, miss
+
+
+def _clinic_time_digits(leaf: str) -> str | bool:
+    """The 14 digits ``%Y%m%d%H%M%S`` rebuilds a 25-character clinic-time leaf ``YYYY-MM-DDTHH:MM:SS+09:00``
+    to (a real date and time, 4-digit year), else False (then the generic rebuild decides)."""
+    if (leaf[19:] != "+09:00" or leaf[4] != "-" or leaf[7] != "-" or leaf[10] != "T" or leaf[13] != ":"
+            or leaf[16] != ":" or leaf[0] == "0"):
+        return False
+    digits = leaf[:4] + leaf[5:7] + leaf[8:10] + leaf[11:13] + leaf[14:16] + leaf[17:19]
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    try:
+        dt.datetime.fromisoformat(leaf)
+    except ValueError:
+        return False
+    return digits
+
+
 def _compile_check(
     check: CellCheck, shape: str, entries: list[tuple[str, ColumnPlan | None, Any, str]],
 ) -> Callable[..., list[str] | None]:
@@ -597,11 +662,17 @@ def _compile_check(
     caller lets the reference learn it and compiles again). Only ``repr`` of connector-given names and
     learnt locations enters the source; plans and memos are bound as its globals.
     """
+    rebuild = check._rebuild
+
+    def differs(plan: ColumnPlan, by_suffix: Mapping[str, Mapping[str, Any]], record: model.Record,
+                value: Any) -> bool:
+        """The reference's last step: the generic rebuild is not the very value (exact by construction)."""
+        return not same(rebuild(plan, shape, by_suffix, record, value), value)
+
     env: dict[str, Any] = {
-        "MISSING": MISSING, "same": same, "RB": check._rebuild, "SHAPE": shape, "Decimal": Decimal,
-        "fromisoformat": dt.date.fromisoformat, "fromisoformat_dt": dt.datetime.fromisoformat,
-        "RID": check.record_id, "SPEC": check.spec.name,
-        "ENC": check.encoding, "_table_key": _table_key, "b64decode": base64.b64decode, "read_leaf": read_leaf,
+        "MISSING": MISSING, "same": same, "RB": rebuild, "SHAPE": shape, "SHAPE_LEAF": "\x00shape", "D": differs,
+        "Decimal": Decimal,
+        "ENC": check.encoding, "a2b_base64": binascii.a2b_base64, "read_leaf": read_leaf,
     }
     guard: list[str] = []
     body: list[str] = []
@@ -610,111 +681,105 @@ def _compile_check(
         c = repr(column)
         body.append(f"    value = row[{c}]")
         if plan is None:  # consumed by a field with no way back (a look-up, a split value): carried
-            body += [f"    if value is not None and {c} not in carried:", f"        out.append({c})"]
+            body.append(f"    if value is not None and {c} not in carried: out.append({c})")
             continue
         env[f"P{i}"] = plan
         st = plan.source_type
         if st is None:
             guard.append(f"row[{c}] is not None")
-
-        def tail(indent: str, i: int = i, c: str = c) -> list[str]:
-            # The generic rebuild, as the reference's last step: exact by construction.
-            return [f"{indent}if {c} not in carried and not same(RB(P{i}, SHAPE, by_suffix, record, value), value):",
-                    f"{indent}    out.append({c})"]
-
+        tail = f"{c} not in carried and D(P{i}, by_suffix, record, value)"  # -> out.append
         if kind == "key":
             if st == "int":
-                body.append("    if type(value) is not int:")
+                body.append(f"    if type(value) is not int and {tail}: out.append({c})")
             elif st == "str":
-                body.append("    if type(value) is not str or value != value.strip():")
+                body.append(f"    if (type(value) is not str or value != value.strip()) and {tail}: out.append({c})")
             else:
-                body.append("    if True:")
-            body += tail("        ")
+                body.append(f"    if {tail}: out.append({c})")
             continue
         if kind == "blob":
-            body += tail("    ")
+            body.append(f"    if {tail}: out.append({c})")
             continue
         if get is None:  # no location: a non-empty cell is carried
-            body += [f"    if value is not None and {c} not in carried:", f"        out.append({c})"]
+            body.append(f"    if value is not None and {c} not in carried: out.append({c})")
             continue
-        # The leaf, read before the checks (the reference reads it in every branch but a few rare ones;
-        # reading is pure); a dict or list there compares as MISSING would: unequal to any source value.
+        # The leaf (read before the checks: the reference reads it in every branch but a few rare ones, and
+        # reading is pure); a dict or list there compares as the reference's MISSING: unequal to any value.
         location = plan.locations[shape]
         assert location is not None  # a getter means a location
-        body.append("    leaf = '\\x00shape'" if location == [] else f"    leaf = {leaves.add(i, location)}")
-        body += ["    if value is None:", "        if leaf is not None:", *tail("            "), "    else:"]
-        ind = "        "
+        x = "SHAPE_LEAF" if location == [] else leaves.add(i, location)  # the shape gives it: one "leaf"
+        body += ["    if value is None:", f"        if {x} is not None and {tail}: out.append({c})"]
         if st is None:  # never reached: the guard sends a non-empty value to the reference
-            body += tail(ind)
+            body.append(f"    elif {tail}: out.append({c})")
         elif kind in ("text", "rrn") and st == "str":
             # A text's rebuild is its leaf as is (rebuild_cell: parse_leaf and to_source give a str leaf back,
             # an absent leaf gives None): two plain strings are the same cell exactly when equal, and an
             # absent leaf never gives a value back. (The reference rebuilds RRNs generically: the same answer.)
-            body += [f"{ind}if type(value) is str and type(leaf) is str:",
-                     f"{ind}    if leaf != value and {c} not in carried:", f"{ind}        out.append({c})",
-                     f"{ind}elif leaf is None:",
-                     f"{ind}    if {c} not in carried:", f"{ind}        out.append({c})",
-                     f"{ind}else:", *tail(ind + "    ")]
+            body += [f"    elif type(value) is str and type({x}) is str:",
+                     f"        if {x} != value and {c} not in carried: out.append({c})",
+                     f"    elif {x} is None:",
+                     f"        if {c} not in carried: out.append({c})",
+                     f"    elif {tail}: out.append({c})"]
         elif kind == "text" and st == "bytes":
-            body += [f"{ind}ok = False", f"{ind}if type(value) is bytes:",
-                     f"{ind}    if type(leaf) is str:", f"{ind}        try:",
-                     f"{ind}            ok = leaf.encode(ENC) == value",
-                     f"{ind}        except UnicodeEncodeError:", f"{ind}            pass",
-                     f"{ind}if not ok:", *tail(ind + "    ")]
+            body += ["    else:", "        ok = False", f"        if type(value) is bytes and type({x}) is str:",
+                     "            try:", f"                ok = {x}.encode(ENC) == value",
+                     "            except UnicodeEncodeError:", "                pass",
+                     f"        if not ok and {tail}: out.append({c})"]
         elif kind == "ref" and st in ("int", "str"):
             assert plan.ref is not None
-            env[f"RT{i}"] = check._parent_tables[column]
+            env[f"RC{i}"], env[f"RI{i}"] = _id_cache(check.record_id, check.spec.name, check._parent_tables[column])
             plain = "type(value) is int" if st == "int" else "type(value) is str and value == value.strip()"
-            body += [f"{ind}ok = False", f"{ind}if {plain}:",
-                     f"{ind}    ok = type(leaf) is str and leaf.rpartition('/')[2] == RID(SPEC, RT{i}, str(value))",
-                     f"{ind}if not ok:", *tail(ind + "    ")]
+            body += [f"    elif {plain} and type({x}) is str "
+                     f"and {x}.rpartition('/')[2] == (RC{i}.get(value) or RI{i}(value)):",
+                     "        pass",
+                     f"    elif {tail}: out.append({c})"]
         elif kind == "decimal":
             if st == "decimal":
-                test = ("type(value) is Decimal and (type(leaf) is int or type(leaf) is float) "
-                        "and str(value) == repr(leaf)")
-            elif st == "str":
-                test = ("type(value) is str and (type(leaf) is int or type(leaf) is float) "
-                        "and str(Decimal(repr(leaf))) == value")
+                test = (f"type(value) is Decimal and (type({x}) is int or type({x}) is float) "
+                        f"and str(value) == repr({x})")
+            elif st == "str":  # (a plain repr — digits, sign, point — is its own Decimal's str: no Decimal made)
+                test = (f"type(value) is str and (type({x}) is int or type({x}) is float) "
+                        f"and ((value == repr({x}) and 'e' not in value and 'n' not in value) "
+                        f"or str(Decimal(repr({x}))) == value)")
             else:  # the number itself: int -> int, float -> float
                 env[f"T{i}"] = _TYPES[st]
-                test = f"type(value) is T{i} and type(leaf) is T{i} and leaf == value"
-            body += [f"{ind}if not ({test}):", *tail(ind + "    ")]
+                test = f"type(value) is T{i} and type({x}) is T{i} and {x} == value"
+            body += [f"    elif {test}:", "        pass", f"    elif {tail}: out.append({c})"]
         elif kind == "date" and plan.fmt == "%Y%m%d" and st == "str":
-            body += [f"{ind}ok = False", f"{ind}if type(value) is str:",
-                     f"{ind}    if type(leaf) is str and len(leaf) == 10 and leaf[4] == leaf[7] == '-' "
-                     "and value == leaf[:4] + leaf[5:7] + leaf[8:]:",
-                     f"{ind}        try:", f"{ind}            ok = fromisoformat(leaf).year >= 1000",
-                     f"{ind}        except ValueError:", f"{ind}            pass",
-                     f"{ind}if not ok:", *tail(ind + "    ")]
+            # Per leaf (dates repeat: a bounded memo): its 8 digits when it is a real date with a 4-digit
+            # year in the form YYYY-MM-DD, else False; the cell is given back when it is those digits.
+            env[f"DM{i}"], env[f"DD{i}"] = _date_digits_cache()
+            body += [f"    elif type(value) is str and type({x}) is str "
+                     f"and value == (d if (d := DM{i}.get({x})) is not None else DD{i}({x})):",
+                     "        pass",
+                     f"    elif {tail}: out.append({c})"]
         elif kind == "datetime" and plan.fmt == "%Y%m%d%H%M%S" and st == "str":
             # Not in the reference's fast paths (there: the generic rebuild, leaf -> date-time -> strftime):
             # the clinic-time leaf "YYYY-MM-DDTHH:MM:SS+09:00" rebuilds to its own 14 digits when Python
             # parses it (a real date and time) and the year has four digits; anything else: the rebuild.
-            body += [f"{ind}ok = False",
-                     f"{ind}if type(value) is str and type(leaf) is str and len(leaf) == 25 and leaf[19:] == '+09:00' "
-                     "and value == leaf[:4] + leaf[5:7] + leaf[8:10] + leaf[11:13] + leaf[14:16] + leaf[17:19] "
-                     "and value.isascii() and value.isdigit() and leaf[0] != '0' and leaf[4] == leaf[7] == '-' "
-                     "and leaf[10] == 'T' and leaf[13] == leaf[16] == ':':",
-                     f"{ind}    try:", f"{ind}        ok = fromisoformat_dt(leaf) is not None",
-                     f"{ind}    except ValueError:", f"{ind}        pass",
-                     f"{ind}if not ok:", *tail(ind + "    ")]
+            env["clinic_time_digits"] = _clinic_time_digits
+            body += [f"    elif type(value) is str and type({x}) is str and len({x}) == 25 "
+                     f"and value == clinic_time_digits({x}):",
+                     "        pass",
+                     f"    elif {tail}: out.append({c})"]
         elif kind in _TABLED:
-            env[f"M{i}"] = check._memo.setdefault((shape, column), {})
-            body += [f"{ind}if type(leaf) is str or type(leaf) is bool or type(leaf) is int:",
-                     f"{ind}    key = 'str:' + leaf if type(leaf) is str else _table_key(leaf)",
-                     f"{ind}    rebuilt = M{i}.get(key, M{i})",
-                     f"{ind}    if rebuilt is M{i}:  # not worked out yet",
-                     f"{ind}        rebuilt = M{i}[key] = RB(P{i}, SHAPE, by_suffix, record, value)",
-                     # The rebuild of a code is its leaf's (memo): not the same, it is not given back.
-                     f"{ind}    if not same(rebuilt, value) and {c} not in carried:",
-                     f"{ind}        out.append({c})",
-                     f"{ind}elif leaf is None:  # nothing there: rebuilt as empty, not the value",
-                     f"{ind}    if {c} not in carried:", f"{ind}        out.append({c})",
-                     f"{ind}else:", *tail(ind + "    ")]
+            # The rebuild of a code is its leaf's: worked out once per leaf (the reference's memo, keyed by
+            # the leaf itself here: one dict per leaf type, as True == 1); not the same: not given back.
+            env[f"MS{i}"], env[f"MB{i}"], env[f"MI{i}"] = {}, {}, {}
+            body += [f"    elif type({x}) is str or type({x}) is bool or type({x}) is int:",
+                     f"        memo = MS{i} if type({x}) is str else MB{i} if type({x}) is bool else MI{i}",
+                     f"        rebuilt = memo.get({x}, memo)",
+                     "        if rebuilt is memo:  # not worked out yet",
+                     f"            rebuilt = memo[{x}] = RB(P{i}, SHAPE, by_suffix, record, value)",
+                     "        if not (type(value) is str and type(rebuilt) is str and rebuilt == value) "
+                     f"and not same(rebuilt, value) and {c} not in carried: out.append({c})",
+                     f"    elif {x} is None:  # nothing there: rebuilt as empty, not the value",
+                     f"        if {c} not in carried: out.append({c})",
+                     f"    elif {tail}: out.append({c})"]
         elif kind == "int" and st == "int":
-            body += [f"{ind}if not (leaf == value and type(leaf) is type(value)):", *tail(ind + "    ")]
-        else:  # no fast path in the reference either (date-times, RRNs, other source types)
-            body += tail(ind)
+            body += [f"    elif {x} == value and type({x}) is type(value):", "        pass",
+                     f"    elif {tail}: out.append({c})"]
+        else:  # no fast path in the reference either (date-times in other formats, other source types)
+            body.append(f"    elif {tail}: out.append({c})")
     lines = ["def _check(row, by_suffix, record, carried):"]
     if guard:
         lines += [f"    if {' or '.join(guard)}:", "        return None"]
@@ -767,6 +832,7 @@ class CellCheck:
         if self.columns is None:
             self.columns = tuple(c for c in row if c in self.consumed)
         fields = self.entity.fields
+        original: dict[Path, Any] | None = None  # flattened once for all the columns learnt on this row
         entries: list[tuple[str, ColumnPlan | None, Any, str]] = []
         for column in self.columns:
             plan = self.plans.get(column)
@@ -774,7 +840,10 @@ class CellCheck:
                 entries.append((column, None, None, "none"))
                 continue
             if shape not in plan.locations:
-                learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None)
+                if original is None:
+                    original = flat_resources(resources, record.id)
+                learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None,
+                      original)
             location = plan.locations[shape]
             if location == []:  # the shape gives the value: one constant "leaf" (see the memo in transformed)
                 get: Any = lambda resources: "\x00shape"  # noqa: E731
