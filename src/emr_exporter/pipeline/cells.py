@@ -600,14 +600,19 @@ class _Leaves:
             self._emit((*prefix, step), out)
 
 
+#: Entries of a column's memo of record ids or date digits before it is cleared (memory stays flat).
+_MEMO_SIZE = 256
+
+
 def _id_cache(
     record_id: Callable[[str, str, str], str], connector: str, table: str,
 ) -> tuple[dict[Any, str], Callable[[Any], str]]:
-    """A referenced key's record id, remembered (consecutive rows mostly name the same parent; bounded)."""
+    """A referenced key's record id, remembered (consecutive rows mostly name the same parent: a few hundred
+    entries, then cleared; the mapper's record-id cache answers the rest)."""
     ids: dict[Any, str] = {}
 
     def miss(value: Any) -> str:
-        if len(ids) >= 4096:
+        if len(ids) >= _MEMO_SIZE:
             ids.clear()
         rid = ids[value] = record_id(connector, table, str(value))
         return rid
@@ -627,7 +632,7 @@ def _date_digits_cache() -> tuple[dict[str, str | bool], Callable[[str], str | b
                     digits = leaf[:4] + leaf[5:7] + leaf[8:]
             except ValueError:
                 pass
-        if len(memo) >= 4096:
+        if len(memo) >= _MEMO_SIZE:
             memo.clear()
         memo[leaf] = digits
         return digits
@@ -726,7 +731,8 @@ def _compile_check(
                      f"        if not ok and {tail}: out.append({c})"]
         elif kind == "ref" and st in ("int", "str"):
             assert plan.ref is not None
-            env[f"RC{i}"], env[f"RI{i}"] = _id_cache(check.record_id, check.spec.name, check._parent_tables[column])
+            env[f"RC{i}"], env[f"RI{i}"] = check._memos.setdefault(
+                ("id", column), _id_cache(check.record_id, check.spec.name, check._parent_tables[column]))
             plain = "type(value) is int" if st == "int" else "type(value) is str and value == value.strip()"
             body += [f"    elif {plain} and type({x}) is str "
                      f"and {x}.rpartition('/')[2] == (RC{i}.get(value) or RI{i}(value)):",
@@ -747,7 +753,7 @@ def _compile_check(
         elif kind == "date" and plan.fmt == "%Y%m%d" and st == "str":
             # Per leaf (dates repeat: a bounded memo): its 8 digits when it is a real date with a 4-digit
             # year in the form YYYY-MM-DD, else False; the cell is given back when it is those digits.
-            env[f"DM{i}"], env[f"DD{i}"] = _date_digits_cache()
+            env[f"DM{i}"], env[f"DD{i}"] = check._memos.setdefault(("date", column), _date_digits_cache())
             body += [f"    elif type(value) is str and type({x}) is str "
                      f"and value == (d if (d := DM{i}.get({x})) is not None else DD{i}({x})):",
                      "        pass",
@@ -821,6 +827,8 @@ class CellCheck:
         #: with its own id, per (type, id suffix) list for the others.
         self._fast_one: dict[Any, Callable[..., list[str] | None]] = {}
         self._fast_many: dict[tuple[tuple[Any, str], ...], Callable[..., list[str] | None]] = {}
+        #: The generated checks' memos per column, shared by every shape (bounded: see _MEMO_SIZE).
+        self._memos: dict[tuple[str, str], Any] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "key": self.entity.key.lower(),
