@@ -376,3 +376,35 @@ def test_cli_export_checks_the_structure_when_asked(tmp_path: Path, monkeypatch)
     assert refused.exit_code != 0
     assert ("Checking every resource against the FHIR structure needs fhir.resources: install it with: pip install "
             "'emr-exporter[verify]'.") in refused.output
+
+
+def test_claim_finds_every_duplicate_among_many_ids() -> None:
+    """ResourceCheck.claim (IdIndex.add inlined): 10^5 random record ids and other ids, every one claimed
+    once, then planted duplicates (record ids and others, after the arrays grew) all refused; a released id
+    can be claimed again; references to claimed Patients resolve, to others not."""
+    import random
+
+    from emr_exporter.pipeline.bag import canonical_json_line
+
+    rng = random.Random(17)
+    check = ResourceCheck()
+    record_ids = [f"{rng.getrandbits(128):032x}" for _ in range(60_000)]
+    other_ids = [f"chart-{n}" for n in range(40_000)]
+    assert len(set(record_ids)) == len(record_ids)
+    for n, resource_id in enumerate(record_ids + other_ids):
+        resource_type = ("Patient", "Observation")[n % 2]
+        assert check.claim(resource_type, resource_id) == id_digest(resource_id)
+    assert sum(index.size for index in check.ids.values()) == 100_000
+    planted = rng.sample(range(100_000), 500)
+    for n in planted:
+        resource_id = (record_ids + other_ids)[n]
+        assert check.claim(("Patient", "Observation")[n % 2], resource_id) is None  # taken: a duplicate
+        assert check.claim(("Observation", "Patient")[n % 2], resource_id) is not None  # other type: free
+    digest = id_digest(record_ids[0])
+    check.release([("Patient", digest)])
+    assert check.claim("Patient", record_ids[0]) == digest
+    for n in range(0, 2000, 2):  # Patients: their references resolve
+        line = canonical_json_line({"subject": {"reference": f"Patient/{(record_ids + other_ids)[n]}"}})
+        assert check.dangling(None, line) is None
+    line = canonical_json_line({"subject": {"reference": f"Patient/{record_ids[1]}"}})  # an Observation's id
+    assert check.dangling(None, line) == ("subject.reference", "Patient")
