@@ -111,3 +111,19 @@ def test_list_line_and_record_maker_are_what_they_were(record_type: type) -> Non
     # A value the record has no field for: the constructor's own TypeError, as before.
     with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_field'"):
         model.record_maker(record_type)("0" * 32, model.Provenance("demo", "T", "7"), {"no_such_field": 1})
+
+
+@pytest.mark.parametrize("fmt", ["%Y%m%d", "%Y%m%d%H%M%S"])
+def test_digit_dates_parse_as_strptime_does(fmt: str) -> None:
+    """The sliced fast path of transforms._parse_date_text against strptime itself."""
+    from emr_exporter.connectors.transforms import _parse_date_text
+
+    texts = ["20240229", "20230229", "20241301", "20240001", "20240100", "00010101", "99991231", "19990431",
+             "20240229123000", "20240229240000", "20240229236000", "20240229235960", "20240229235959",
+             "00000101000000", "2024022912300", "２０２４０２２９", "2024-02-29", "+2024022", " 20240229"]
+    for text in texts:
+        try:
+            expected: dt.datetime | None = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            expected = None
+        assert _parse_date_text(text, (fmt,)) == expected, text

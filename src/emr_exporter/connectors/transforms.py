@@ -188,6 +188,11 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
         try:
             digits = _DIGIT_FORMATS.get(fmt)
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
+                if fmt == "%Y%m%d%H%M%S":  # written out (hot path: every date-time of a legacy EMR)
+                    return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]),
+                                       int(text[10:12]), int(text[12:14]))
+                if fmt == "%Y%m%d":
+                    return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]))
                 parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
                 return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
             parsed = dt.datetime.strptime(text, fmt)

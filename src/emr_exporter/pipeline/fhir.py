@@ -440,10 +440,16 @@ def _meta(record: Any, profile: str | None) -> dict[str, Any]:
     return meta
 
 
-@functools.cache
+#: One tag per retention class, shared by every resource's meta (never changed after it is made); by slug,
+#: as hashing the enum member itself runs Python code (Enum.__hash__) for every resource.
+_RETENTION_TAGS: dict[str, dict[str, str]] = {
+    retention.slug: {"system": RETENTION_TAG_SYSTEM, "code": retention.slug, "display": f"{retention.years} years"}
+    for retention in model.RetentionClass
+}
+
+
 def _retention_tag(retention: model.RetentionClass) -> dict[str, str]:
-    # One per retention class, shared by every resource's meta (never changed after it is made).
-    return {"system": RETENTION_TAG_SYSTEM, "code": retention.slug, "display": f"{retention.years} years"}
+    return _RETENTION_TAGS[retention.slug]
 
 
 @functools.lru_cache(maxsize=256)
@@ -461,10 +467,11 @@ def source_identifier(provenance: model.Provenance) -> dict[str, str]:
 
 
 def _base(resource_type: str, record: Any, profile: str | None = None) -> dict[str, Any]:
+    tag = _RETENTION_TAGS[record.retention.slug]  # _meta, inlined (every resource)
     return {
         "resourceType": resource_type,
         "id": record.id,
-        "meta": _meta(record, profile),
+        "meta": {"profile": [profile], "tag": [tag]} if profile else {"tag": [tag]},
         "identifier": [source_identifier(record.provenance)],
     }
 
@@ -1283,7 +1290,7 @@ def _vital_base(record: model.VitalSigns, slug: str, profile: str | None, loinc:
                 status: str, effective: str | None = None) -> dict[str, Any]:
     # Literal dicts rather than _concept/_coding/_ref calls (a set has up to ten resources: a hot spot);
     # every resource gets its own dicts. ``effective``: fhir_datetime(record.observed), once per set.
-    tag = _retention_tag(record.retention)
+    tag = _RETENTION_TAGS[record.retention.slug]
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"{record.id}-{slug}",  # one resource per measurement of the set
