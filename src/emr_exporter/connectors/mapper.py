@@ -155,7 +155,20 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
         lines.append(f"    raw = row.get({column!r})")
         if field.lookup is not None:
             lines.append(f"    raw = m._looked_up(row, F{i}, raw)")
-        lines.append("    if raw is None or (isinstance(raw, _STR_BYTES) and not raw.strip()):")
+        plain = field.type not in ("ref", "status", "ref_list") and transform is not None
+        cached = _cacheable_types(mapper, field) if plain else ()
+        test = " or ".join(f"type(raw) is {t}" for t in cached)
+        if cached:
+            # Asked first: an answer in the cache is of a non-blank value (blanks never reach a transform).
+            env[f"K{i}"] = mapper._caches.setdefault(name, {})
+            lines += [
+                f"    v = K{i}.get(raw, _MISS) if {test} else _MISS",
+                "    if v is not _MISS:",
+                f"        values[{key}] = v",
+                "    elif raw is None or (isinstance(raw, _STR_BYTES) and not raw.strip()):",
+            ]
+        else:
+            lines.append("    if raw is None or (isinstance(raw, _STR_BYTES) and not raw.strip()):")
         if field.default is not None:
             env[f"D{i}"] = field.default
             lines.append(f"        values[{key}] = D{i}")
@@ -192,7 +205,6 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
             env[f"T{i}"] = transform or TRANSFORMS[field.type]
             env[f"C{i}"] = mapper._defect_column(field, column)
             pad = "        "
-            cached = _cacheable_types(mapper, field) if transform is not None else ()
             if transform is to_text:
                 # Text that to_text would return unchanged (printable, so no control character and no
                 # padding but a space; no '?', so not lost; already NFC): taken as it is.
@@ -201,18 +213,6 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                     " and _is_nfc('NFC', raw):",
                     f"            values[{key}] = raw",
                     "        else:",
-                ]
-                pad += "    "
-            if cached:
-                # Same value, same answer: a transform that only reads (value, field, spec) is asked once
-                # per distinct value (dates, codes, amounts repeat); only answers, never failures, kept.
-                env[f"K{i}"] = mapper._caches.setdefault(name, {})
-                test = " or ".join(f"type(raw) is {t}" for t in cached)
-                lines += [
-                    f"{pad}v = K{i}.get(raw, _MISS) if {test} else _MISS",
-                    f"{pad}if v is not _MISS:",
-                    f"{pad}    values[{key}] = v",
-                    f"{pad}else:",
                 ]
                 pad += "    "
             lines += [
@@ -234,6 +234,8 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                 ]
             lines += [f"{pad}else:", f"{pad}    values[{key}] = v"]
             if cached:
+                # Same value, same answer: a transform that only reads (value, field, spec) is asked once
+                # per distinct value (dates, codes, amounts repeat); only answers, never failures, kept.
                 lines += [
                     f"{pad}    if ({test}) and type(v) in _IMMUTABLE:",
                     f"{pad}        if len(K{i}) >= _CACHE_SIZE:",
