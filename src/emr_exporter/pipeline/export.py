@@ -1061,7 +1061,7 @@ class ExportRun:
         defect_columns = [column for _, column, _ in mapped.defects]
         if key_changed:
             defect_columns.append(state.key)
-        resources = [resource for *_, resource in lines]
+        resources = [line[4] for line in lines]  # (no starred unpacking: a list per line)
         transformed = state.check.transformed(row, result, resources, defect_columns)
         if state.unmapped or mapped.defects or key_changed or transformed:
             encoding = self.spec.encoding
