@@ -252,20 +252,3 @@ def test_id_index_finds_what_it_stored() -> None:
     assert index.get(model.record_id("c", "T", "absent")) is None
     assert index.get("not-hex-at-all") is None
     assert index.add("not-hex-at-all") == 5000
-
-
-def test_id_index_answers_the_last_found_id_again_exactly() -> None:
-    """The readiness IdIndex remembers the last id get() found (a visit's rows follow one another): the
-    answers are those of the table, through growth, for ids found, unknown and added meanwhile."""
-    from emr_exporter.reports.readiness import IdIndex
-
-    index = IdIndex()
-    ids = [f"{n:016x}{n:016x}" for n in range(1, 3000)] + [f"chart-{n}" for n in range(500)]
-    for n, record_id in enumerate(ids):
-        assert index.get(record_id) is None  # not added yet: never remembered as found
-        assert index.add(record_id) == n
-        assert index.get(record_id) == n and index.get(record_id) == n  # the second answer is the memo
-        if n:
-            assert index.get(ids[n - 1]) == n - 1 and index.get(None) is None
-    assert [index.get(record_id) for record_id in ids] == list(range(len(ids)))
-    assert index.get("never-added") is None and index.get(ids[-1]) == len(ids) - 1

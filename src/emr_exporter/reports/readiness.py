@@ -279,8 +279,6 @@ class IdIndex:
         self._slots = array("I", bytes(4 * 1024))  # dense index + 1; 0 = empty
         self._mask = 1023
         self.size = 0
-        self._last_id: str | None = None  # the last id get() found, and its index
-        self._last_index = -1
 
     def _find(self, key: int) -> int:
         keys, i = self._keys, key & self._mask
@@ -291,15 +289,8 @@ class IdIndex:
     def get(self, record_id: str | None) -> int | None:
         if record_id is None:
             return None
-        # A record's rows often follow one another (a visit's fee lines): the last id found is answered
-        # at once. Exact: an id's dense index never changes once added.
-        if record_id == self._last_id:
-            return self._last_index
         slot = self._slots[self._find(_id_key(record_id))]
-        if not slot:
-            return None
-        self._last_id, self._last_index = record_id, slot - 1
-        return slot - 1
+        return slot - 1 if slot else None
 
     def add(self, record_id: str) -> int:
         key = _id_key(record_id)
