@@ -64,7 +64,14 @@ def check_fhir_output(bag_root: Path, name: str, *, validate_structure: bool = T
     files = _files_from_manifest(fhir_dir, name)
     validator = structure_validator() if validate_structure else None
     report.structure_validated = validator is not None
-    check = ResourceCheck(validator)
+    # The ids beyond memory go to keyed temporary runs beside the bag (deleted when the check ends).
+    with ResourceCheck(validator, work_dir=bag_root.parent) as check:
+        return _check_files(bag_root, name, files, check, report)
+
+
+def _check_files(
+    bag_root: Path, name: str, files: list[tuple[str, str, int]], check: ResourceCheck, report: FhirCheckReport,
+) -> FhirCheckReport:
     suspects: dict[str, set[int]] = {}  # resource type -> digests added twice
 
     # Pass 1: JSON, type, the resource checks, ids; line counts against the manifest.

@@ -214,7 +214,7 @@ def _sealed_export(
         },
         sign_tagmanifest=writer.sign_tagmanifest, progress=progress, cancel=cancel, page_size=request.page_size,
         observers=[readiness, SignerCheckReport(signer_check)], validate_structure=request.validate_structure,
-        workers=_workers(request),
+        workers=_workers(request), work_dir=out_dir,  # the ids beyond memory: keyed runs beside the spool
     )
     # Counts (no patient data) signed into the trailer, so `verify` shows them without the store's key.
     # The writer reads the summary when it seals, after the stream has ended and the counts are final.

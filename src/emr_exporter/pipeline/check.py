@@ -32,11 +32,16 @@ and the JSON path kind that failed, never the value.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
+import os
 import re
+import sys
+import tempfile
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 #: What can be wrong with a line's strings shows as a backslash (an escape), a DEL byte or two quotes in a
@@ -128,19 +133,186 @@ def id_digest(resource_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(resource_id.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+#: Digests the id indexes of one check hold in memory before they go to disk as sorted runs (8 bytes each:
+#: 2^20 are ~8 MB; the 10^5 demo clinic claims ~150 000 ids, the 10^6 one ~1.47 M, 10^7 ~15 M).
+DEFAULT_ID_MEMORY = 1 << 20
+_BLOCK = 512  # digests per block of a run on disk (4 KB, one pread); one 8-byte fence in memory each
+_CHUNK = 1 << 16  # digests read or written at once when a run is built or merged (512 KB)
+
+
+class IdSpill:
+    """Where the id indexes of one :class:`ResourceCheck` put what no longer fits in memory.
+
+    ``memory`` digests (all types together) are held in memory; at that many, every index writes its
+    in-memory digests as one sorted *run* to a temporary file in ``work_dir`` (the export's output folder,
+    ``open``'s; None: the system's temporary folder) and starts afresh. A run is looked up without mapping
+    it (mapped pages count as memory): a fence (its first digest) of every block of 512 digests in memory,
+    one ``pread`` of the block and a binary search. Runs of similar size are merged (streaming, LSM-style),
+    so there are few: about log2(ids / memory).
+
+    Nothing in a run is derivable from patient data: what is written is not the id's digest but a keyed
+    pseudo-random function of it, AES-128 of the digest under a key drawn for this run (``os.urandom``)
+    and never stored, truncated to 64 bits. Without the key, a run is random numbers; a record id (or its
+    plain digest, computed from a guessed chart number) cannot be tested against it. Truncation makes two
+    digests collide with the same odds (2^-64 a pair) as two ids' digests, which the export already
+    accepts (:class:`IdIndex`). The files are unnamed where the system allows (POSIX: deleted as soon as
+    they are made; Windows: deleted when closed), so even a killed run leaves nothing behind;
+    :meth:`close` closes them (the export and ``open`` call it in a ``finally``).
+    """
+
+    def __init__(self, memory: int = DEFAULT_ID_MEMORY, work_dir: Path | None = None) -> None:
+        if memory < 1:
+            raise ValueError("memory must be at least 1 digest")
+        self.memory = memory
+        self.work_dir = work_dir
+        self.held = 0  # digests in memory, all indexes together
+        self.spills = 0  # times the in-memory digests went to disk (tests, benchmarks)
+        self.indexes: list[IdIndex] = []
+        self._files: list[Any] = []  # every open run file, closed by close()
+        self._encrypt: Callable[[bytes], bytes] | None = None
+
+    def keyed(self, digest: int) -> int:
+        """The keyed form of one digest (what the runs hold)."""
+        encrypt = self._encrypt
+        if encrypt is None:
+            encrypt = self._start()
+        return int.from_bytes(encrypt(digest.to_bytes(16, "little"))[:8], "little")
+
+    def keyed_all(self, digests: array[int]) -> array[int]:
+        """The keyed forms of many digests in one cipher call (~0.05 µs a digest, not ~0.5)."""
+        encrypt = self._encrypt
+        if encrypt is None:
+            encrypt = self._start()
+        blocks = array("Q", bytes(16 * len(digests)))
+        if sys.byteorder == "little":
+            blocks[0::2] = digests  # the low 8 bytes of each 16-byte block, as to_bytes(16, "little") puts them
+        else:  # pragma: no cover - no big-endian CI machine
+            blocks = array("Q", b"".join(d.to_bytes(16, "little") for d in digests))
+        out = array("Q")
+        out.frombytes(encrypt(blocks.tobytes()))
+        keyed = out[0::2]
+        if sys.byteorder != "little":  # pragma: no cover
+            keyed.byteswap()
+        return keyed
+
+    def _start(self) -> Callable[[bytes], bytes]:
+        # A fresh secret per check, in memory only: ECB is right here, each 16-byte block is one digest
+        # enciphered on its own (a keyed permutation used as a pseudo-random function, not for secrecy of
+        # a message).
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        self._encrypt = Cipher(algorithms.AES(os.urandom(16)), modes.ECB()).encryptor().update
+        return self._encrypt
+
+    def new_file(self) -> Any:
+        if self.work_dir is not None:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.TemporaryFile(dir=self.work_dir, prefix=".emr-ids-")  # noqa: SIM115 - closed by close()
+        self._files.append(handle)
+        return handle
+
+    def drop_file(self, handle: Any) -> None:
+        self._files.remove(handle)
+        handle.close()
+
+    def spill(self) -> None:
+        """Write every index's in-memory digests to disk (held reached ``memory``)."""
+        self.spills += 1
+        for index in self.indexes:
+            index.spill()
+        self.held = 0
+
+    def close(self) -> None:
+        """Close (and so delete) every run file; the indexes forget their runs. Safe to call twice."""
+        for index in self.indexes:
+            index.runs = []
+            index.tombstones = set()
+        files, self._files = self._files, []
+        for handle in files:
+            handle.close()
+
+
+class _Run:
+    """One sorted run of keyed digests in its own temporary file, with a fence per block in memory."""
+
+    __slots__ = ("count", "fences", "fileno", "handle")
+
+    def __init__(self, handle: Any, count: int, fences: array[int]) -> None:
+        self.handle = handle
+        self.fileno = handle.fileno()
+        self.count = count
+        self.fences = fences  # the first keyed digest of every block
+
+    def __contains__(self, keyed: int) -> bool:
+        block = bisect_right(self.fences, keyed) - 1
+        if block < 0:
+            return False
+        start = block * _BLOCK
+        values = array("Q")
+        values.frombytes(_pread(self.handle, self.fileno, 8 * min(_BLOCK, self.count - start), 8 * start))
+        position = bisect_left(values, keyed)
+        return position < len(values) and values[position] == keyed
+
+    def chunks(self) -> Iterator[array[int]]:
+        for start in range(0, self.count, _CHUNK):
+            values = array("Q")
+            values.frombytes(_pread(self.handle, self.fileno, 8 * min(_CHUNK, self.count - start), 8 * start))
+            yield values
+
+
+def _pread(handle: Any, fileno: int, size: int, offset: int) -> bytes:
+    if _HAS_PREAD:
+        return os.pread(fileno, size, offset)
+    handle.seek(offset)  # pragma: no cover - Windows has no pread (one thread reads a run)
+    return bytes(handle.read(size))  # pragma: no cover
+
+
+_HAS_PREAD = hasattr(os, "pread")
+
+
+def _write_run(spill: IdSpill, values: Iterable[array[int]]) -> _Run | None:
+    """A run from sorted chunks of keyed digests (None when they are empty)."""
+    handle = spill.new_file()
+    fences = array("Q")
+    count = 0
+    for chunk in values:
+        if not chunk:
+            continue
+        # The fences: every _BLOCK-th digest counted over the whole run.
+        first = (-count) % _BLOCK
+        fences.extend(chunk[first::_BLOCK])
+        chunk.tofile(handle)
+        count += len(chunk)
+    if not count:
+        spill.drop_file(handle)
+        return None
+    handle.flush()
+    return _Run(handle, count, fences)
+
+
 class IdIndex:
     """64-bit id digests in 4096 sorted arrays by their top 12 bits: about 8 bytes an id, where a set of
     ints costs ~60. Adding and looking up work at any time (the export adds as it writes), each a binary
-    search plus a short move inside one array (10⁷ ids: ~2 400 an array).
+    search plus a short move inside one array.
+
+    With an :class:`IdSpill` (a :class:`ResourceCheck`'s indexes always have one), memory is bounded:
+    what does not fit is in sorted runs on disk (keyed, see there), looked up after the arrays; a
+    digest discarded from a run is remembered in :attr:`tombstones` (a failed row's own ids: rare).
+    Exact either way: every id written is found, in memory or on disk.
 
     A digest can stand for two ids: a duplicate it reports is confirmed on the real ids where the caller
     still has them (``open``); the export takes it as a duplicate (1 in 2⁶⁴/n for any one id)."""
 
-    __slots__ = ("_buckets", "size")
+    __slots__ = ("_buckets", "runs", "size", "spill_to", "tombstones")
 
-    def __init__(self) -> None:
+    def __init__(self, spill: IdSpill | None = None) -> None:
         self._buckets: list[array[int] | None] = [None] * 4096
         self.size = 0
+        self.spill_to = spill
+        self.runs: list[_Run] = []  # on disk, oldest first
+        self.tombstones: set[int] = set()  # keyed digests discarded from a run
+        if spill is not None:
+            spill.indexes.append(self)
 
     def add(self, digest: int) -> bool:
         """Add a digest; False (nothing added) when it is there already."""
@@ -150,16 +322,42 @@ class IdIndex:
         position = bisect_left(bucket, digest)
         if position < len(bucket) and bucket[position] == digest:
             return False
+        if self.runs:
+            on_disk = self.on_disk(digest)
+            if on_disk is not None:  # in a run: a duplicate, or given back before and taken again
+                if on_disk not in self.tombstones:
+                    return False
+                self.tombstones.discard(on_disk)
+                self.size += 1
+                return True
         bucket.insert(position, digest)
         self.size += 1
+        spill = self.spill_to
+        if spill is not None:
+            spill.held += 1
+            if spill.held >= spill.memory:
+                spill.spill()
         return True
+
+    def on_disk(self, digest: int) -> int | None:
+        """The keyed form of ``digest`` when a run holds it (even discarded), else None."""
+        assert self.spill_to is not None  # runs only exist with a spill
+        keyed = self.spill_to.keyed(digest)
+        for run in self.runs:
+            if keyed in run:
+                return keyed
+        return None
 
     def __contains__(self, digest: int) -> bool:
         bucket = self._buckets[digest >> 52]
-        if bucket is None:
-            return False
-        position = bisect_left(bucket, digest)
-        return position < len(bucket) and bucket[position] == digest
+        if bucket is not None:
+            position = bisect_left(bucket, digest)
+            if position < len(bucket) and bucket[position] == digest:
+                return True
+        if self.runs:
+            on_disk = self.on_disk(digest)
+            return on_disk is not None and on_disk not in self.tombstones
+        return False
 
     def discard(self, digest: int) -> None:
         """Take a digest out again (the export: a row whose resources claimed ids and then failed)."""
@@ -169,6 +367,57 @@ class IdIndex:
             if position < len(bucket) and bucket[position] == digest:
                 del bucket[position]
                 self.size -= 1
+                if self.spill_to is not None:
+                    self.spill_to.held -= 1
+                return
+        if self.runs:
+            on_disk = self.on_disk(digest)
+            if on_disk is not None and on_disk not in self.tombstones:
+                self.tombstones.add(on_disk)
+                self.size -= 1
+
+    def spill(self) -> None:
+        """The in-memory digests to a new sorted run (keyed); runs of similar size merged."""
+        spill = self.spill_to
+        assert spill is not None
+        buckets = [b for b in self._buckets if b]
+        if not buckets:
+            return
+        self._buckets = [None] * 4096
+        keyed = sorted(spill.keyed_all(array("Q", b"".join(b.tobytes() for b in buckets))))
+        del buckets
+        run = _write_run(spill, (array("Q", keyed[start:start + _CHUNK]) for start in range(0, len(keyed), _CHUNK)))
+        del keyed
+        assert run is not None
+        self.runs.append(run)
+        # Merged while the one before is at most twice as big: about log2(n / memory) runs, each digest
+        # rewritten about as often.
+        while len(self.runs) >= 2 and self.runs[-2].count <= 2 * self.runs[-1].count:
+            older, newer = self.runs[-2], self.runs[-1]
+            merged = _write_run(spill, self._merged(older, newer))
+            spill.drop_file(older.handle)
+            spill.drop_file(newer.handle)
+            self.runs[-2:] = [merged] if merged is not None else []
+
+    def _merged(self, *runs: _Run) -> Iterator[array[int]]:
+        """The runs' digests in order, in chunks, without the discarded ones (each is in one run only)."""
+        tombstones = self.tombstones
+        out = array("Q")
+        for value in heapq.merge(*(_values(run) for run in runs)):
+            if tombstones and value in tombstones:
+                tombstones.discard(value)
+                continue
+            out.append(value)
+            if len(out) >= _CHUNK:
+                yield out
+                out = array("Q")
+        if out:
+            yield out
+
+
+def _values(run: _Run) -> Iterator[int]:
+    for chunk in run.chunks():
+        yield from chunk
 
 
 def references(value: Any, path: str = "") -> Iterator[tuple[str, str, str]]:
@@ -235,9 +484,13 @@ class ResourceCheck:
     FHIR structure unchecked.
     """
 
-    def __init__(self, validator: Validator | None = None) -> None:
+    def __init__(
+        self, validator: Validator | None = None, *, id_memory: int = DEFAULT_ID_MEMORY, work_dir: Path | None = None,
+    ) -> None:
         self.validator = validator
         self.ids: dict[str, IdIndex] = {}  # resource type -> the ids written (export) or read (open)
+        #: Bounds the ids' memory: beyond ``id_memory`` digests, sorted keyed runs in ``work_dir``.
+        self.id_spill = IdSpill(id_memory, work_dir)
         self.references_checked = 0
         self._verified: set[bytes] = set()  # references found before, as the line spells them
 
@@ -257,8 +510,19 @@ class ResourceCheck:
     def index(self, resource_type: str) -> IdIndex:
         found = self.ids.get(resource_type)
         if found is None:
-            found = self.ids[resource_type] = IdIndex()
+            found = self.ids[resource_type] = IdIndex(self.id_spill)
         return found
+
+    def close(self) -> None:
+        """Delete the ids' temporary runs (if any went to disk). The export and ``open`` call it when they
+        end, however they end."""
+        self.id_spill.close()
+
+    def __enter__(self) -> ResourceCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def known(self, resource_type: str, resource_id: str) -> bool:
         found = self.ids.get(resource_type)
@@ -282,8 +546,16 @@ class ResourceCheck:
         position = bisect_left(bucket, digest)
         if position < len(bucket) and bucket[position] == digest:
             return None
-        bucket.insert(position, digest)
-        found.size += 1
+        if found.runs:  # some went to disk: the one path that reads them
+            if not found.add(digest):
+                return None
+        else:
+            bucket.insert(position, digest)
+            found.size += 1
+            spill = self.id_spill
+            spill.held += 1
+            if spill.held >= spill.memory:
+                spill.spill()
         if resource_type in REFERENCE_TARGETS:  # children usually follow soon: remember it as found
             verified = self._verified
             if len(verified) >= _VERIFIED_MAX:
@@ -331,6 +603,7 @@ class ResourceCheck:
 
 
 __all__ = [
-    "CODE_PATTERN", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "ResourceCheck", "id_digest", "line_problem",
+    "CODE_PATTERN", "DEFAULT_ID_MEMORY", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "IdSpill",
+    "ResourceCheck", "id_digest", "line_problem",
     "line_references", "references",
 ]
