@@ -136,6 +136,8 @@ def id_digest(resource_id: str) -> int:
 #: Digests the id indexes of one check hold in memory before they go to disk as sorted runs (8 bytes each:
 #: 2^20 are ~8 MB; the 10^5 demo clinic claims ~150 000 ids, the 10^6 one ~1.47 M, 10^7 ~15 M).
 DEFAULT_ID_MEMORY = 1 << 20
+#: Tests and benchmarks: another number of digests in memory (e.g. 3, so a tiny clinic spills too).
+ID_MEMORY_ENV = "EMR_EXPORTER_ID_MEMORY"
 _BLOCK = 512  # digests per block of a run on disk (4 KB, one pread); one 8-byte fence in memory each
 _CHUNK = 1 << 16  # digests read or written at once when a run is built or merged (512 KB)
 
@@ -143,7 +145,8 @@ _CHUNK = 1 << 16  # digests read or written at once when a run is built or merge
 class IdSpill:
     """Where the id indexes of one :class:`ResourceCheck` put what no longer fits in memory.
 
-    ``memory`` digests (all types together) are held in memory; at that many, every index writes its
+    ``memory`` (None: :data:`DEFAULT_ID_MEMORY`, or ``EMR_EXPORTER_ID_MEMORY`` for tests) digests (all
+    types together) are held in memory; at that many, every index writes its
     in-memory digests as one sorted *run* to a temporary file in ``work_dir`` (the export's output folder,
     ``open``'s; None: the system's temporary folder) and starts afresh. A run is looked up without mapping
     it (mapped pages count as memory): a fence (its first digest) of every block of 512 digests in memory,
@@ -160,7 +163,9 @@ class IdSpill:
     :meth:`close` closes them (the export and ``open`` call it in a ``finally``).
     """
 
-    def __init__(self, memory: int = DEFAULT_ID_MEMORY, work_dir: Path | None = None) -> None:
+    def __init__(self, memory: int | None = None, work_dir: Path | None = None) -> None:
+        if memory is None:  # the default, or the tests' hook
+            memory = int(os.environ.get(ID_MEMORY_ENV) or DEFAULT_ID_MEMORY)
         if memory < 1:
             raise ValueError("memory must be at least 1 digest")
         self.memory = memory
@@ -485,7 +490,7 @@ class ResourceCheck:
     """
 
     def __init__(
-        self, validator: Validator | None = None, *, id_memory: int = DEFAULT_ID_MEMORY, work_dir: Path | None = None,
+        self, validator: Validator | None = None, *, id_memory: int | None = None, work_dir: Path | None = None,
     ) -> None:
         self.validator = validator
         self.ids: dict[str, IdIndex] = {}  # resource type -> the ids written (export) or read (open)
@@ -603,7 +608,7 @@ class ResourceCheck:
 
 
 __all__ = [
-    "CODE_PATTERN", "DEFAULT_ID_MEMORY", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "IdSpill",
+    "CODE_PATTERN", "DEFAULT_ID_MEMORY", "ID_MEMORY_ENV", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "IdSpill",
     "ResourceCheck", "id_digest", "line_problem",
     "line_references", "references",
 ]

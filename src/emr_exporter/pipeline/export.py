@@ -46,7 +46,7 @@ from emr_exporter.errors import (
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
-from emr_exporter.pipeline.check import DEFAULT_ID_MEMORY, ResourceCheck
+from emr_exporter.pipeline.check import ResourceCheck
 from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, WorkerPool, batches_of, start_pool
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
@@ -449,7 +449,7 @@ class ExportRun:
         observers: list[RecordObserver] | None = None,
         validate_structure: bool = False,
         workers: int = 1,
-        id_memory: int = DEFAULT_ID_MEMORY,
+        id_memory: int | None = None,
         work_dir: Path | None = None,
     ) -> None:
         self.spec = spec
@@ -477,8 +477,9 @@ class ExportRun:
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
         #: The checks `open` runs, on every resource before it enters the bag (pipeline/check.py); the FHIR
         #: structure only when asked (the connector check) and fhir.resources is installed: ~60 µs a resource.
-        #: The ids written are held in memory up to ``id_memory`` digests, then in keyed sorted runs in a
-        #: temporary file in ``work_dir`` (the output folder; None: the system's), deleted when the run ends.
+        #: The ids written are held in memory up to ``id_memory`` digests (None: the default), then in keyed
+        #: sorted runs in temporary files in ``work_dir`` (the output folder; None: the system's temporary
+        #: folder), deleted when the run ends.
         self.output_check = ResourceCheck(
             fhir.structure_validator() if validate_structure else None, id_memory=id_memory, work_dir=work_dir)
         #: Called with every quarantined row (the scan keeps a few keys as examples).
