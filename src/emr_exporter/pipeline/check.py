@@ -173,8 +173,24 @@ class IdSpill:
         self.held = 0  # digests in memory, all indexes together
         self.spills = 0  # times the in-memory digests went to disk (tests, benchmarks)
         self.indexes: list[IdIndex] = []
+        #: A filter (Bloom, two bits a digest) of every digest written to disk, as many bytes as the digests
+        #: in memory take (8 MB by default; a power of two, at most 2^32 bits): a digest not marked is in no
+        #: run, so a new id is claimed without reading the disk. 8 MB hold 1.5 M spilled ids at ~0.2 %
+        #: false "maybe"s, 15 M (10^7 rows) at ~13 %; beyond, more claims read the runs: slower, never wrong.
+        bits = min(max(64, 1 << (64 * memory - 1).bit_length()), 1 << 32)
+        self.bloom_mask = bits - 1
+        self.bloom = bytearray(0)  # made at the first spill: most exports never spill
         self._files: list[Any] = []  # every open run file, closed by close()
         self._encrypt: Callable[[bytes], bytes] | None = None
+
+    def mark(self, digests: Iterable[int]) -> None:
+        """Note digests going to disk in the filter (two bits each, from the digest's own random bits: the
+        filter stays in memory, so it needs no key)."""
+        bloom, mask = self.bloom, self.bloom_mask
+        for digest in digests:
+            low, high = digest & mask, (digest >> 32) & mask
+            bloom[low >> 3] |= 1 << (low & 7)
+            bloom[high >> 3] |= 1 << (high & 7)
 
     def keyed(self, digest: int) -> int:
         """The keyed form of one digest (what the runs hold)."""
@@ -222,6 +238,8 @@ class IdSpill:
 
     def spill(self) -> None:
         """Write every index's in-memory digests to disk (held reached ``memory``)."""
+        if not self.bloom:
+            self.bloom = bytearray((self.bloom_mask + 1) >> 3)
         self.spills += 1
         for index in self.indexes:
             index.spill()
@@ -346,8 +364,15 @@ class IdIndex:
 
     def on_disk(self, digest: int) -> int | None:
         """The keyed form of ``digest`` when a run holds it (even discarded), else None."""
-        assert self.spill_to is not None  # runs only exist with a spill
-        keyed = self.spill_to.keyed(digest)
+        spill = self.spill_to
+        assert spill is not None  # runs only exist with a spill
+        # The filter first: most digests asked for after a spill are new ids, never written, and it says
+        # so for almost all of them without a read (a "maybe" is answered by the runs: exact either way).
+        bloom, mask = spill.bloom, spill.bloom_mask
+        low, high = digest & mask, (digest >> 32) & mask
+        if not (bloom[low >> 3] >> (low & 7) & 1 and bloom[high >> 3] >> (high & 7) & 1):
+            return None
+        keyed = spill.keyed(digest)
         for run in self.runs:
             if keyed in run:
                 return keyed
@@ -389,8 +414,11 @@ class IdIndex:
         if not buckets:
             return
         self._buckets = [None] * 4096
-        keyed = sorted(spill.keyed_all(array("Q", b"".join(b.tobytes() for b in buckets))))
+        digests = array("Q", b"".join(b.tobytes() for b in buckets))
         del buckets
+        spill.mark(digests)
+        keyed = sorted(spill.keyed_all(digests))
+        del digests
         run = _write_run(spill, (array("Q", keyed[start:start + _CHUNK]) for start in range(0, len(keyed), _CHUNK)))
         del keyed
         assert run is not None
