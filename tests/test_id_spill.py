@@ -38,14 +38,16 @@ def _open_files_in(folder: Path) -> list[int]:
     return found
 
 
-def test_index_with_tiny_memory_is_a_set(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("memory", "n", "spills"), [(997, 100_000, 100), (70_001, 250_000, 3)])
+def test_index_with_tiny_memory_is_a_set(tmp_path: Path, memory: int, n: int, spills: int) -> None:
     """10^5 random digests and planted duplicates through an index that spills every 997 digests, against a
-    plain set: every add, look-up and discard answers the same, across ~100 spills and their merges."""
+    plain set: every add, look-up and discard answers the same, across ~100 spills and their merges (and
+    with spills big enough to be sorted in parts, 70 001 digests)."""
     rng = random.Random(13)
-    spill = IdSpill(997, tmp_path)
+    spill = IdSpill(memory, tmp_path)
     index = IdIndex(spill)
     reference: set[int] = set()
-    digests = [rng.getrandbits(64) for _ in range(100_000)] + [0, 2**64 - 1]
+    digests = [rng.getrandbits(64) for _ in range(n)] + [0, 2**64 - 1]
     for n, digest in enumerate(digests):
         assert index.add(digest) is (digest not in reference)
         reference.add(digest)
@@ -61,7 +63,7 @@ def test_index_with_tiny_memory_is_a_set(tmp_path: Path) -> None:
             if n % 202 == 0:
                 assert index.add(gone) and gone in index
                 reference.add(gone)
-    assert spill.spills >= 100 and 1 <= len(index.runs) <= 12  # merged: about log2(n / memory) runs
+    assert spill.spills >= spills and 1 <= len(index.runs) <= 12  # merged: about log2(n / memory) runs
     assert index.size == len(reference)
     assert all(d in index for d in reference)
     assert all(d not in index for d in (rng.getrandbits(64) for _ in range(20_000)) if d not in reference)
@@ -75,8 +77,8 @@ def test_claim_finds_every_duplicate_with_tiny_memory(tmp_path: Path, memory: in
     """ResourceCheck.claim/dangling/release as in test_output_selfcheck's 10^5 ids, the ids spilling."""
     rng = random.Random(17)
     with ResourceCheck(id_memory=memory, work_dir=tmp_path) as check:
-        record_ids = [f"{rng.getrandbits(128):032x}" for _ in range(30_000 if memory < 10 else 60_000)]
-        other_ids = [f"chart-{n}" for n in range(2_000 if memory < 10 else 40_000)]
+        record_ids = [f"{rng.getrandbits(128):032x}" for _ in range(6_000 if memory < 10 else 60_000)]
+        other_ids = [f"chart-{n}" for n in range(1_000 if memory < 10 else 40_000)]
         every = record_ids + other_ids
         for n, resource_id in enumerate(every):
             assert check.claim(("Patient", "Observation")[n % 2], resource_id) == id_digest(resource_id)

@@ -410,17 +410,12 @@ class IdIndex:
         """The in-memory digests to a new sorted run (keyed); runs of similar size merged."""
         spill = self.spill_to
         assert spill is not None
-        buckets = [b for b in self._buckets if b]
-        if not buckets:
+        buckets = self._buckets
+        count = sum(len(b) for b in buckets if b)
+        if not count:
             return
         self._buckets = [None] * 4096
-        digests = array("Q", b"".join(b.tobytes() for b in buckets))
-        del buckets
-        spill.mark(digests)
-        keyed = sorted(spill.keyed_all(digests))
-        del digests
-        run = _write_run(spill, (array("Q", keyed[start:start + _CHUNK]) for start in range(0, len(keyed), _CHUNK)))
-        del keyed
+        run = _write_run(spill, self._sorted_keyed(buckets, count))
         assert run is not None
         self.runs.append(run)
         # Merged while the one before is at most twice as big: about log2(n / memory) runs, each digest
@@ -431,6 +426,32 @@ class IdIndex:
             spill.drop_file(older.handle)
             spill.drop_file(newer.handle)
             self.runs[-2:] = [merged] if merged is not None else []
+
+    def _sorted_keyed(self, buckets: list[array[int] | None], count: int) -> Iterator[array[int]]:
+        """The keyed forms of the digests in ``buckets``, sorted, in chunks; the buckets emptied as they are
+        read, so the spill needs little memory beyond the digests themselves (a sorted list of a million
+        ints would be ~40 MB)."""
+        spill = self.spill_to
+        assert spill is not None
+        if count <= _CHUNK:  # small: at once (a list of at most 65 536 ints, ~2.5 MB)
+            digests = array("Q", b"".join(b.tobytes() for b in buckets if b))
+            buckets.clear()
+            spill.mark(digests)
+            yield array("Q", sorted(spill.keyed_all(digests)))
+            return
+        # Keyed digests are spread over 4096 arrays by their top 12 bits, each then sorted on its own.
+        spread: list[array[int]] = [array("Q") for _ in range(4096)]
+        for position, bucket in enumerate(buckets):
+            if bucket:
+                spill.mark(bucket)
+                for keyed in spill.keyed_all(bucket):
+                    spread[keyed >> 52].append(keyed)
+                buckets[position] = None  # its memory reused by the spread arrays
+        for position in range(4096):
+            part = spread[position]
+            spread[position] = array("Q")
+            if part:
+                yield array("Q", sorted(part))
 
     def _merged(self, *runs: _Run) -> Iterator[array[int]]:
         """The runs' digests in order, in chunks, without the discarded ones (each is in one run only)."""
