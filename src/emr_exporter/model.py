@@ -60,8 +60,17 @@ def record_id(connector: str, table: str, key: str) -> str:
 
     32 lowercase hex characters (128 bits of SHA-256): a valid FHIR id, the same on every run.
     """
-    digest = hashlib.sha256(f"{connector}\x1f{table}\x1f{key}".encode()).hexdigest()
-    return digest[:32]
+    return record_id_after(record_id_prefix(connector, table), key)
+
+
+def record_id_prefix(connector: str, table: str) -> bytes:
+    """The constant part of every :func:`record_id` of one table (the mapper encodes it once per entity)."""
+    return f"{connector}\x1f{table}\x1f".encode()
+
+
+def record_id_after(prefix: bytes, key: str) -> str:
+    """:func:`record_id` from its table's :func:`record_id_prefix`: the one place the id is hashed."""
+    return hashlib.sha256(prefix + key.encode()).hexdigest()[:32]
 
 
 def mask_rrn(rrn: str | None) -> str:
@@ -644,7 +653,7 @@ def record_maker(record_type: type) -> Callable[[str, Provenance, dict[str, Any]
     instead of the frozen dataclass's keyword ``__init__`` (a hot spot: one record per source row).
 
     Values the record has no field for go to the real constructor, which raises its own ``TypeError``.
-    tests/test_model.py holds it to the constructor for every record type.
+    tests/test_fhir_fast.py holds it to the constructor for every record type.
     """
     return _record_makers(record_type)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import importlib.util
 import traceback
 import unicodedata
@@ -91,8 +90,6 @@ _CACHE_SIZE = 4096
 _IMMUTABLE = frozenset({str, int, bool, float, Decimal, dt.date, dt.datetime, bytes})
 
 _MISS = object()
-
-_sha256 = hashlib.sha256
 
 
 def _cacheable_types(mapper: EntityMapper, field: FieldSpec) -> tuple[str, ...]:
@@ -303,7 +300,7 @@ class EntityMapper:
         self._is_attachment = entity.canonical == "attachment"
         self._required = _required_fields(entity.record_type)
         self._make = model.record_maker(entity.record_type)
-        self._id_prefix = f"{spec.name}\x1f{entity.record_table}\x1f".encode()
+        self._id_prefix = model.record_id_prefix(spec.name, entity.record_table)
 
     def ref_table(self, entity_name: str) -> str:
         return self.spec.entities[entity_name].record_table
@@ -508,8 +505,8 @@ class EntityMapper:
         for name in self._required:
             if values.get(name) is None:
                 raise RowRejected("required-missing", f"required field '{name}' is empty")
-        # model.record_id, with its constant "connector␟table␟" prefix encoded once per entity.
-        record_id = _sha256(self._id_prefix + provenance.key.encode()).hexdigest()[:32]
+        # model.record_id, with its constant prefix encoded once per entity.
+        record_id = model.record_id_after(self._id_prefix, provenance.key)
         try:
             return cast(model.Record, self._make(record_id, provenance, values))
         except TypeError as exc:  # a hook returned a field the record does not have
