@@ -77,6 +77,8 @@ def test_folder_holds_two_launchers_connectors_resources_and_korean_qt(frozen_ap
             shipped = internal / relative
             assert shipped.read_bytes() == source.read_bytes(), shipped
     assert (internal / "connectors" / "demo" / "hooks.py").is_file()
+    # The IANA zones for a connector's non-Seoul timezone (Windows has no system tz database).
+    assert (internal / "tzdata" / "zoneinfo" / "America" / "New_York").read_bytes().startswith(b"TZif")
     qt = internal / "PySide6" / "Qt"
     assert (qt / "translations" / "qtbase_ko.qm").is_file()
     assert sorted(p.name for p in (qt / "translations").iterdir()) == ["qt_ko.qm", "qtbase_ko.qm"]
