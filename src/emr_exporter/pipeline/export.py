@@ -44,6 +44,7 @@ from emr_exporter.errors import (
     SourceError,
 )
 from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
@@ -738,6 +739,7 @@ class ExportRun:
                 if len(page) < page_size:
                     break
                 last = page[-1][key_lower]
+                del page  # not alive while the next page is read
         else:
             # No usable key: one ordered pass (deterministic order; the driver may buffer the result, which
             # the inventory says: "one ordered pass").
@@ -760,6 +762,7 @@ class ExportRun:
 
     def stream(self) -> Iterator[bytes]:
         """The bag tar stream. Raises ExportCancelled / ExportError; never yields a partial lie."""
+        limit_heap_growth()  # the bag's 4 MB segments in their own mappings, not heap holes (allocator.py)
         try:
             yield from self._stream()
         finally:  # also when the consumer stops early (cancel, a failed write): no worker outlives the run
@@ -877,6 +880,7 @@ class ExportRun:
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
             done += len(page)
             self._emit("export", entity.name, done, total)
+            del page  # not alive while the next page is read (sources/base.py iter_keyset)
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
                 yield from self._quarantine_null_key(entity, row, counts, groups)

@@ -92,6 +92,9 @@ def iter_keyset(
         if len(page) < page_size:
             return
         last = page[-1][key_name]
+        # Let go of this page before the next one is read (the caller lets go of its own reference too):
+        # otherwise two pages of row dicts are alive at once, the export's largest transient (flatmem).
+        del page
 
 
 def _sqlite_text(raw: bytes) -> str | bytes:
