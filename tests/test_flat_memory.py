@@ -4,18 +4,24 @@ gave before, and the mechanisms do what they are there for."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import random
 import subprocess
 import sys
+import tracemalloc
 import weakref
+from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emr_exporter import model
 from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline import allocator
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+from emr_exporter.reports import readiness
 from emr_exporter.sources.base import SqliteFileSource
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
@@ -104,3 +110,131 @@ def test_the_export_fixes_the_threshold_when_it_starts(demo_clinic, monkeypatch:
     assert allocator._done is None  # a generator: nothing happens before the first chunk is asked for
     next(iter(run.stream()))
     assert allocator._done is True
+
+
+# --- the readiness observer's per-visit and per-patient state ------------------------------------------
+
+
+class _IdIndexBefore:
+    """The readiness id index as it was before flatmem (key and index in each slot, at most half full): the
+    reference :class:`~emr_exporter.reports.readiness.IdIndex` is held to."""
+
+    def __init__(self) -> None:
+        self._keys = array("Q", bytes(8 * 1024))
+        self._slots = array("I", bytes(4 * 1024))
+        self._mask = 1023
+        self.size = 0
+
+    def _find(self, key: int) -> int:
+        keys, i = self._keys, key & self._mask
+        while keys[i] and keys[i] != key:
+            i = (i + 1) & self._mask
+        return i
+
+    def get(self, record_id: str | None) -> int | None:
+        if record_id is None:
+            return None
+        slot = self._slots[self._find(readiness._id_key(record_id))]
+        return slot - 1 if slot else None
+
+    def add(self, record_id: str) -> int:
+        key = readiness._id_key(record_id)
+        i = self._find(key)
+        if self._slots[i]:
+            return self._slots[i] - 1
+        self._keys[i] = key
+        self._slots[i] = self.size + 1
+        self.size += 1
+        if self.size * 2 > self._mask:
+            old_keys, old_slots = self._keys, self._slots
+            capacity = (self._mask + 1) * 2
+            self._keys = array("Q", bytes(8 * capacity))
+            self._slots = array("I", bytes(4 * capacity))
+            self._mask = capacity - 1
+            for old_key, slot in zip(old_keys, old_slots, strict=True):
+                if slot:
+                    j = self._find(old_key)
+                    self._keys[j], self._slots[j] = old_key, slot
+        return self.size - 1
+
+
+def test_the_compact_id_index_answers_as_the_one_before() -> None:
+    rng = random.Random(13)
+    ids = [model.record_id("demo", "VISIT", str(n)) for n in range(60_000)]
+    ids += [f"legacy-{n}" for n in range(2_000)]  # not hex: hashed to their key
+    ids += ["0" * 32, "0000000000000000ffff"]  # key 0 (taken as 1) and a second id with the same 16 hex digits
+    ids += [i[:16] + "f" * 16 for i in ids[:500]]  # same 64-bit key as an earlier id: the same entry, as before
+    rng.shuffle(ids)
+    new, old = readiness.IdIndex(), _IdIndexBefore()
+    asked = 0
+    for n, record_id in enumerate(ids):
+        assert new.add(record_id) == old.add(record_id)
+        if n % 7 == 0:  # repeated adds and look-ups of known and unknown ids, while the tables grow
+            again = ids[rng.randrange(n + 1)]
+            assert new.add(again) == old.add(again)
+            unknown = model.record_id("demo", "VISIT", f"x{n}")
+            assert new.get(unknown) == old.get(unknown)
+            asked += 1
+    assert new.size == old.size == 62_001  # the two all-zero keys are one entry
+    assert [new.get(i) for i in ids] == [old.get(i) for i in ids]
+    assert new.get(None) is None and asked > 8_000
+
+
+def test_chart_numbers_come_back_exactly() -> None:
+    texts = readiness._Texts()
+    samples = ["", "0001", "가나다-12", "\udcff\udc80", "A" * 300, "𝔘"]
+    for text in samples * 3:
+        texts.append(text)
+    assert len(texts) == 18
+    assert [texts[i] for i in range(18)] == samples * 3
+
+
+def _readiness_json(demo_clinic, observer_type: type[readiness.ReadinessObserver]) -> tuple[bytes, str]:
+    spec = load_connector("demo")
+    source = SqliteFileSource(demo_clinic.path)
+    institution = read_institution(spec, source)
+    observer = observer_type(institution)
+    run = ExportRun(spec, source, institution=institution, created=CREATED,
+                    attachments_root=demo_clinic.attachments_root, observers=[observer])
+    digest = digest_stream(run.stream()).sha256
+    ((_, data),) = observer.report_members()
+    return data, digest
+
+
+def test_the_readiness_report_is_the_one_before(demo_clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo clinic with its planted defects (missing splits, licences, birth dates, unlinked records).
+    compact, compact_bag = _readiness_json(demo_clinic, readiness.ReadinessObserver)
+
+    class Before(readiness.ReadinessObserver):
+        def __init__(self, institution: model.Institution) -> None:
+            super().__init__(institution)
+            self.patients = _IdIndexBefore()  # type: ignore[assignment]
+            self.visits = _IdIndexBefore()  # type: ignore[assignment]
+            self.chart_numbers = []  # type: ignore[assignment]
+
+    before, before_bag = _readiness_json(demo_clinic, Before)
+    assert compact == before and compact_bag == before_bag
+    report = json.loads(compact)
+    gaps = [gap for document in report["documents"] for gap in document["gaps"]]
+    assert sum(len(gap["chart_numbers"]) for gap in gaps) > 50  # the chart numbers, through _Texts
+    assert {document["id"] for document in report["documents"] if document["gaps"]} >= {"receipt"}
+
+
+def test_visit_state_is_smaller_than_before() -> None:
+    """Extends tests/test_readiness.py's 48-byte bound: now under 32 bytes a visit (flags included), and the
+    peak while the table grows under 50 (it was ~42 and ~66)."""
+    institution = model.Institution(code="99350017", name="가상의원", address="서울", phone="02")
+    observer = readiness.ReadinessObserver(institution)
+    provenance = model.Provenance("demo", "VISIT", "0")
+    ids = [model.record_id("demo", "VISIT", str(n)) for n in range(50_000)]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    for record_id in ids:
+        observer.observe(model.Encounter(id=record_id, provenance=provenance, patient_id="p",
+                                         start=dt.date(2020, 1, 1)))
+    used, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert observer.visits.size == 50_000
+    assert used - before < 50_000 * 32, used - before
+    assert peak - before < 50_000 * 50, peak - before
