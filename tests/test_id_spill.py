@@ -204,3 +204,83 @@ def test_sealed_export_and_open_spilling_give_the_same_quarantines(tmp_path: Pat
         e.entity: dict(e.reasons) for e in plain.reconciliation.entities}
     leftovers = [p.name for p in (tmp_path / "spilled").rglob(".emr-ids-*")]
     assert not leftovers
+
+
+# --- the reference targets kept in memory in preference (idcheck) ------------------------------------------
+
+
+@pytest.mark.parametrize(("memory", "n"), [(8, 12_000), (997, 60_000), (20_000, 60_000)])
+def test_kept_and_other_indexes_spilling_in_part_are_sets(tmp_path: Path, memory: int, n: int) -> None:
+    """A kept index (a reference target's) and an other index sharing a tiny memory, against plain sets: the
+    other spills whole at every spill, the kept one only its top buckets once it holds more than 3/4 of
+    memory (so after a spill some of its digests are in memory and some on disk); adds, look-ups and
+    discards (in memory or in a run, some taken again) answer as the sets do throughout."""
+    rng = random.Random(29)
+    spill = IdSpill(memory, tmp_path)
+    kept, other = IdIndex(spill, keep=True), IdIndex(spill)
+    sets: dict[int, set[int]] = {0: set(), 1: set()}
+    added: dict[int, list[int]] = {0: [], 1: []}  # to pick earlier digests from
+    split_seen = False
+    for k in range(n):
+        which = 0 if rng.random() < 0.8 else 1  # mostly kept: it outgrows its share
+        index, reference = (kept, other)[which], sets[which]
+        digest = rng.getrandbits(64)
+        assert index.add(digest) is True
+        reference.add(digest)
+        added[which].append(digest)
+        if k % 5 == 0:  # a duplicate: in memory or on disk by now
+            again = rng.choice(added[which])
+            assert index.add(again) is (again not in reference)
+            reference.add(again)
+        if k % 97 == 0:  # given back, then sometimes taken again
+            gone = rng.choice(added[which]) if k % 2 else digest
+            index.discard(gone)
+            reference.discard(gone)
+            assert gone not in index
+            if k % 3 == 0:
+                assert index.add(gone) and gone in index
+                reference.add(gone)
+        if k % 50 == 0 or k < 2_000:
+            in_memory = sum(len(b) for b in kept._buckets if b)
+            split_seen = split_seen or (bool(kept.runs) and in_memory > 0)
+            assert spill.held == in_memory + sum(len(b) for b in other._buckets if b) <= memory
+    assert split_seen and kept.runs and other.runs and spill.spills > 1
+    for index, reference in ((kept, sets[0]), (other, sets[1])):
+        assert index.size == len(reference) and all(d in index for d in reference)
+    assert not any(d in kept or d in other for d in (rng.getrandbits(64) for _ in range(20_000)))
+    spill.close()
+    assert not os.listdir(tmp_path) and not _open_files_in(tmp_path)
+
+
+def test_reference_targets_stay_in_memory_and_references_read_no_run(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With room for 4 096 digests, 2 000 Patients and 30 000 Observations claimed in turn: the Observations
+    spill (many times), the Patients never; every reference to a Patient is answered without reading a run
+    (no pread), a released Patient that was remembered as found is dangling at once, and claimed again it
+    resolves."""
+    import emr_exporter.pipeline.check as check_module
+
+    rng = random.Random(31)
+    patients = [f"{rng.getrandbits(128):032x}" for _ in range(2_000)]
+    reads: list[int] = []
+    real_pread = check_module._pread
+
+    def counting_pread(handle: object, fileno: int, size: int, offset: int) -> bytes:
+        reads.append(size)
+        return real_pread(handle, fileno, size, offset)
+
+    monkeypatch.setattr(check_module, "_pread", counting_pread)
+    with ResourceCheck(id_memory=4096, work_dir=tmp_path) as check:
+        for n in range(32_000):
+            if n % 16 == 0:
+                assert check.claim("Patient", patients[n // 16]) is not None
+            else:
+                assert check.claim("Observation", f"{rng.getrandbits(128):032x}") is not None
+        assert check.id_spill.spills >= 5 and check.ids["Observation"].runs and not check.ids["Patient"].runs
+        reads.clear()
+        lines = [canonical_json_line({"subject": {"reference": f"Patient/{p}"}}) for p in patients]
+        check._verified.clear()  # nothing remembered: every reference looked up in the index
+        assert all(check.dangling(None, line) is None for line in lines)
+        assert reads == []
+        check.release([("Patient", id_digest(patients[7]))])
+        assert check.dangling(None, lines[7]) == ("subject.reference", "Patient")
+        assert check.claim("Patient", patients[7]) is not None and check.dangling(None, lines[7]) is None

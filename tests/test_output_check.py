@@ -3,6 +3,7 @@ serialised line, and nothing else (escaped backslashes and quotes are text, not 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,116 @@ def test_fast_line_checks_are_the_reference_on_planted_odd_lines() -> None:
         assert maybe == _maybe_tiny_float_reference(line), line
         floats.add(maybe)
     assert outcomes == {None, CONTROL, EMPTY, CODE} and floats == {True, False}
+
+
+# --- the reference look-up's fast path is the reference path ------------------------------------------------
+# ResourceCheck.dangling reads a record id's digest off the line's bytes and looks it up in its type's index in
+# place; the reference is references() on the parsed line and known() for each target, in the line's order.
+
+
+def _dangling_reference(check: Any, line: bytes) -> tuple[str, str] | None:
+    import json
+
+    from emr_exporter.pipeline.check import references
+
+    for path, target_type, target_id in references(json.loads(line)):
+        if not check.known(target_type, target_id):
+            return path, target_type
+    return None
+
+
+def _comparing_dangling(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    from emr_exporter.pipeline.check import ResourceCheck
+
+    seen = {"lines": 0, "dangling": 0}
+    fast = ResourceCheck.dangling
+
+    def dangling(self: Any, resource: Any, line: bytes, paths: Any = None) -> tuple[str, str] | None:
+        expected = _dangling_reference(self, line)
+        if seen["lines"] % 3 == 0:  # the index's path, not only the remembered references
+            self._verified.clear()
+        found = fast(self, resource, line, paths)
+        assert found == expected, line
+        seen["lines"] += 1
+        seen["dangling"] += found is not None
+        return found
+
+    monkeypatch.setattr(ResourceCheck, "dangling", dangling)
+    return seen
+
+
+@pytest.mark.parametrize("id_memory", [None, 40])
+def test_fast_reference_look_up_is_the_reference_on_every_demo_line(demo_clinic, monkeypatch, id_memory) -> None:  # type: ignore[no-untyped-def]
+    """Every line of the demo export, with the ids in memory and with 40 digests
+    in memory (the ids spilling, the reference targets partly on disk): the same answer as the reference."""
+    import datetime as dt
+
+    from emr_exporter.connectors import load_connector
+    from emr_exporter.pipeline.check import IdIndex
+    from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
+    from emr_exporter.sources.base import SqliteFileSource
+
+    seen = _comparing_dangling(monkeypatch)
+    kept_spilled: list[int] = []  # a spy (behaviour unchanged): reference targets' digests that went to disk
+    spill = IdIndex.spill
+
+    def spy(self: IdIndex, first: int = 0) -> int:
+        count = spill(self, first)
+        if self.keep:
+            kept_spilled.append(count)
+        return count
+
+    monkeypatch.setattr(IdIndex, "spill", spy)
+    spec = load_connector("demo")
+    source = SqliteFileSource(demo_clinic.path)
+    try:
+        run = ExportRun(spec, source, institution=read_institution(spec, source), id_memory=id_memory,
+                        created=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), attachments_root=demo_clinic.attachments_root)
+        digest_stream(run.stream())
+    finally:
+        source.close()
+    assert seen["lines"] > 5000  # (the demo's orphans are found by the mapper: dangling ones are planted below)
+    assert (sum(kept_spilled) > 0) is (id_memory is not None)
+
+
+def test_fast_reference_look_up_is_the_reference_on_planted_references(tmp_path: Path) -> None:
+    """Record ids and look-alikes (upper case, 31 and 33 hex digits, a non-hex letter, an escape, a '/'),
+    types never claimed, ids in memory, on disk, released, released from disk, sharing a claimed id's first
+    64 bits: every answer as the reference's, found and dangling both occurring."""
+    import random
+
+    from emr_exporter.pipeline.bag import canonical_json_line
+    from emr_exporter.pipeline.check import ResourceCheck, id_digest
+
+    rng = random.Random(41)
+    types = ["Patient", "Encounter", "Practitioner", "Organization", "Observation"]
+    with ResourceCheck(id_memory=64, work_dir=tmp_path) as check:
+        claimed: list[tuple[str, str]] = []
+        for n in range(3000):
+            resource_type = types[n % 4] if n % 7 else "Observation"
+            resource_id = f"{rng.getrandbits(128):032x}" if n % 5 else f"p-{n}"
+            assert check.claim(resource_type, resource_id) is not None
+            claimed.append((resource_type, resource_id))
+            if n % 50 == 0:  # given back: in memory now, or later from a run
+                check.release([(resource_type, id_digest(resource_id))])
+        for resource_type, resource_id in claimed[:300:7]:  # released from a run by now
+            check.release([(resource_type, id_digest(resource_id))])
+
+        def look_alikes(resource_type: str, resource_id: str) -> list[str]:
+            return [resource_id, resource_id.upper(), resource_id[:31], resource_id + "0", resource_id[:-1] + "g",
+                    resource_id[:16] + f"{rng.getrandbits(64):016x}", resource_id[:10] + '"' + resource_id[11:],
+                    resource_id[:10] + "/" + resource_id[11:], f"{rng.getrandbits(128):032x}"]
+
+        outcomes: set[bool] = set()
+        for resource_type, resource_id in rng.sample(claimed, 400):
+            for target_type in (resource_type, rng.choice([*types, "Device"])):
+                for target_id in look_alikes(resource_type, resource_id):
+                    line = canonical_json_line({"resourceType": "Observation", "subject": {"reference":
+                                                f"{target_type}/{target_id}"}, "encounter": {"reference":
+                                                f"Encounter/{claimed[rng.randrange(len(claimed))][1]}"}})
+                    expected = _dangling_reference(check, line)
+                    if rng.random() < 0.5:
+                        check._verified.clear()
+                    assert check.dangling(None, line) == expected, line
+                    outcomes.add(expected is None)
+        assert outcomes == {True, False} and check.id_spill.spills > 10

@@ -122,6 +122,7 @@ Validator = Callable[[dict[str, Any]], str | None]
 
 
 _RECORD_ID = re.compile(r"[0-9a-f]{32}")  # model.record_id: 128 bits of SHA-256 in hex
+_HEX = b"0123456789abcdef"  # raw_id.strip(_HEX) is empty: all lower-case hex (as _RECORD_ID, ~2x faster)
 
 
 def id_digest(resource_id: str) -> int:
@@ -237,13 +238,32 @@ class IdSpill:
         handle.close()
 
     def spill(self) -> None:
-        """Write every index's in-memory digests to disk (held reached ``memory``)."""
+        """Make room in memory (held reached ``memory``): every index's in-memory digests to disk, except
+        those of the indexes that ``keep`` (the reference targets), while they take at most 3/4 of it.
+
+        References are to Patients, Encounters, Practitioners and the Organization: kept in memory, each is
+        answered by a binary search, never by the filter, a cipher call and a ``pread`` (the 10^6 demo
+        clinic's ~111 000 fit, at 10^7 ~1.1 M do not all). The other types' ids are only asked for again
+        when claimed (a duplicate test the filter answers "new" for almost all of them without a read).
+        Beyond 3/4, the kept indexes give up their digests of the top buckets (a random share: digests are
+        uniform) until 5/8 remain, so the others always have at least 1/4 of memory before they spill.
+        Exact whatever goes where: a digest is in memory or in a run, and every look-up asks both.
+        """
         if not self.bloom:
             self.bloom = bytearray((self.bloom_mask + 1) >> 3)
         self.spills += 1
         for index in self.indexes:
-            index.spill()
-        self.held = 0
+            if not index.keep:
+                self.held -= index.spill()
+        if self.held > self.memory * 3 // 4:  # what is left is the kept indexes' digests
+            first = 4096 * (self.memory * 5 // 8) // self.held  # the buckets kept: 0 .. first-1
+            for index in self.indexes:
+                if index.keep:
+                    self.held -= index.spill(first)
+            if self.held > self.memory * 3 // 4:  # unlucky buckets (a tiny memory): all of them
+                for index in self.indexes:
+                    if index.keep:
+                        self.held -= index.spill()
 
     def close(self) -> None:
         """Close (and so delete) every run file; the indexes forget their runs. Safe to call twice."""
@@ -326,12 +346,14 @@ class IdIndex:
     A digest can stand for two ids: a duplicate it reports is confirmed on the real ids where the caller
     still has them (``open``); the export takes it as a duplicate (1 in 2⁶⁴/n for any one id)."""
 
-    __slots__ = ("_buckets", "runs", "size", "spill_to", "tombstones")
+    __slots__ = ("_buckets", "keep", "runs", "size", "spill_to", "tombstones")
 
-    def __init__(self, spill: IdSpill | None = None) -> None:
+    def __init__(self, spill: IdSpill | None = None, *, keep: bool = False) -> None:
         self._buckets: list[array[int] | None] = [None] * 4096
         self.size = 0
         self.spill_to = spill
+        #: Kept in memory in preference when the spill makes room (the ids references point to).
+        self.keep = keep
         self.runs: list[_Run] = []  # on disk, oldest first
         self.tombstones: set[int] = set()  # keyed digests discarded from a run
         if spill is not None:
@@ -406,15 +428,16 @@ class IdIndex:
                 self.tombstones.add(on_disk)
                 self.size -= 1
 
-    def spill(self) -> None:
-        """The in-memory digests to a new sorted run (keyed); runs of similar size merged."""
+    def spill(self, first: int = 0) -> int:
+        """The in-memory digests of buckets ``first`` to 4095 (all by default) to a new sorted run (keyed);
+        runs of similar size merged. How many digests left memory."""
         spill = self.spill_to
         assert spill is not None
-        buckets = self._buckets
+        buckets = self._buckets[first:]
         count = sum(len(b) for b in buckets if b)
         if not count:
-            return
-        self._buckets = [None] * 4096
+            return 0
+        self._buckets[first:] = [None] * (4096 - first)  # so each bucket's memory is freed as it is read
         run = _write_run(spill, self._sorted_keyed(buckets, count))
         assert run is not None
         self.runs.append(run)
@@ -426,6 +449,7 @@ class IdIndex:
             spill.drop_file(older.handle)
             spill.drop_file(newer.handle)
             self.runs[-2:] = [merged] if merged is not None else []
+        return count
 
     def _sorted_keyed(self, buckets: list[array[int] | None], count: int) -> Iterator[array[int]]:
         """The keyed forms of the digests in ``buckets``, sorted, in chunks; the buckets emptied as they are
@@ -547,6 +571,8 @@ class ResourceCheck:
         self.id_spill = IdSpill(id_memory, work_dir)
         self.references_checked = 0
         self._verified: set[bytes] = set()  # references found before, as the line spells them
+        #: The reference targets' indexes by their type as a line spells it (the look-up of a reference).
+        self._targets: dict[bytes, IdIndex] = {}
 
     def problem(self, resource: Mapping[str, Any], line: bytes) -> str | None:
         """The first rule ``resource`` (serialised canonically as ``line``) breaks, or None: its id, its
@@ -564,7 +590,10 @@ class ResourceCheck:
     def index(self, resource_type: str) -> IdIndex:
         found = self.ids.get(resource_type)
         if found is None:
-            found = self.ids[resource_type] = IdIndex(self.id_spill)
+            target = resource_type in REFERENCE_TARGETS
+            found = self.ids[resource_type] = IdIndex(self.id_spill, keep=target)
+            if target:
+                self._targets[resource_type.encode("ascii")] = found
         return found
 
     def close(self) -> None:
@@ -600,9 +629,19 @@ class ResourceCheck:
         position = bisect_left(bucket, digest)
         if position < len(bucket) and bucket[position] == digest:
             return None
-        if found.runs:  # some went to disk: the one path that reads them
-            if not found.add(digest):
-                return None
+        if found.runs:  # some went to disk: the filter first (inline), the runs only on its "maybe"
+            spill = self.id_spill
+            bloom, mask = spill.bloom, spill.bloom_mask
+            low, high = digest & mask, (digest >> 32) & mask
+            if bloom[low >> 3] >> (low & 7) & 1 and bloom[high >> 3] >> (high & 7) & 1:
+                if not found.add(digest):
+                    return None
+            else:  # in no run: as without runs
+                bucket.insert(position, digest)
+                found.size += 1
+                spill.held += 1
+                if spill.held >= spill.memory:
+                    spill.spill()
         else:
             bucket.insert(position, digest)
             found.size += 1
@@ -639,6 +678,27 @@ class ResourceCheck:
         for found in found_all:
             if found in verified:
                 continue
+            # A record id (the export's every id): its digest read off the line's bytes, looked up in its
+            # type's index in place (what _target, known and id_digest give, without their calls).
+            target_type_raw, _, raw_id = found.partition(b"/")
+            index = self._targets.get(target_type_raw)
+            if index is not None and len(raw_id) == 32 and not raw_id.strip(_HEX):
+                digest = int(raw_id[:16], 16)
+                bucket = index._buckets[digest >> 52]
+                if bucket is not None:
+                    position = bisect_left(bucket, digest)
+                    if position < len(bucket) and bucket[position] == digest:
+                        if len(verified) >= _VERIFIED_MAX:
+                            verified.clear()
+                        verified.add(found)
+                        continue
+                if not index.runs:  # not in memory, nothing on disk: not in the bag
+                    walk = paths if paths is not None else references(
+                        resource if resource is not None else json.loads(line))
+                    target_id = raw_id.decode("ascii")
+                    target_type = target_type_raw.decode("ascii")
+                    path = next((p for p, t, i in walk if (t, i) == (target_type, target_id)), "?")
+                    return path, target_type
             target = _target(found)
             if target is None:  # not a reference that must resolve here (references() leaves it out)
                 self.references_checked -= 1
