@@ -67,6 +67,27 @@ def load_hooks(spec: ConnectorSpec) -> Hook | None:
     return hook
 
 
+#: Optional in hooks.py: the entities (section names) its ``map_row`` is for; it is not called for the others,
+#: whose rows then take the mapper's one-step path (_compile_record). Without it, every row goes to the hook.
+HOOK_ENTITIES = "MAP_ROW_ENTITIES"
+
+
+def _hook_applies(hook: Hook | None, spec: ConnectorSpec, entity: EntitySpec) -> bool:
+    """Whether ``hook`` is called for ``entity``'s rows (False without a hook). A name in the hook module's
+    MAP_ROW_ENTITIES that is no entity of the connector is an error: a typo would skip the hook unseen."""
+    if hook is None:
+        return False
+    names = getattr(hook, "__globals__", {}).get(HOOK_ENTITIES)
+    if names is None:
+        return True
+    path = str(spec.path / "hooks.py")
+    if isinstance(names, str | bytes) or not isinstance(names, tuple | list | set | frozenset):
+        raise ConnectorSpecError(path, HOOK_ENTITIES, "must be a tuple of entity (section) names")
+    unknown = sorted(str(name) for name in names if name not in spec.entities)
+    if unknown:
+        raise ConnectorSpecError(path, HOOK_ENTITIES, f"names no entity of the connector: {', '.join(unknown)}")
+    return entity.name in names
+
 def _hook_line(exc: BaseException, path: Path) -> int | None:
     """The line of hooks.py where ``exc`` was raised (the innermost frame in that file)."""
     if isinstance(exc, SyntaxError) and exc.filename == str(path):
@@ -132,22 +153,105 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
     enters the generated source; fields, transforms, defaults and messages are bound as its globals.
     tests/connectors/test_compiled_values.py holds it to the loop on every demo and OpenEMR row.
     """
-    env: dict[str, Any] = {
+    env = _value_env(mapper)
+    lines = ["def _values(row, ctx):", "    values = {}", "    defects = m.defects"]
+    lines += _field_lines(mapper, env, lambda i, name: f"values[{name!r}]", "values['recorded_status']")
+    lines.append("    return values")
+    exec(compile("\n".join(lines) + "\n", f"<values of {mapper.entity.name}>", "exec"), env)
+    return env["_values"]  # type: ignore[no-any-return]
+
+
+
+def _compile_record(mapper: EntityMapper) -> Callable[..., Any] | None:
+    """:meth:`EntityMapper._build` over :func:`_compile_values`' values in one generated function per entity:
+    each field's value kept in a local instead of a dict entry, the required fields tested and the record's
+    slots set straight from those locals (what :func:`model.record_maker` does from the dict: a field the
+    entity does not map gets its default, a None value too). One dict and ~2 look-ups per field less a row.
+
+    None (the two-step path then) where the steps cannot be fused as they are: a hook (it reads and may
+    change the values dict), an attachment (its content is made from two values), a value the record has no
+    field for (the record constructor's own error), a required field no column maps (every row is rejected
+    by ``_build``). tests/connectors/test_compiled_values.py holds it to ``_build(_values(row))``.
+    """
+    if mapper.hook is not None or mapper._is_attachment:
+        return None
+    record_type = mapper.entity.record_type
+    fields = dataclasses.fields(record_type)
+    names = {f.name for f in fields}
+    mapped = [name for name, *_ in mapper._plan]
+    statuses = any(f.type == "status" for f in mapper.entity.fields.values())
+    given = set(mapped) | ({"recorded_status"} if statuses else set())
+    if not given <= names - {"id", "provenance"} or (statuses and "recorded_status" in mapped):
+        return None
+    if any(name not in mapped and name != "recorded_status" for name in mapper._required):
+        return None
+    local = {name: f"a{i}" for i, name in enumerate(mapped)}
+    if statuses:
+        local["recorded_status"] = "a_rs"
+    env = _value_env(mapper)
+    env.update({"_new": object.__new__, "cls": record_type, "_after": model.record_id_after,
+                "PREFIX": mapper._id_prefix})
+    lines = ["def _record(row, ctx, provenance):", "    defects = m.defects"]
+    if statuses:
+        lines.append("    a_rs = None")  # a status field's recorded text, set only when it is not blank
+    lines += _field_lines(mapper, env, lambda i, name: local[name], "a_rs")
+    for n, name in enumerate(mapper._required):  # _build's test, in its order
+        env[f"MR{n}"] = f"required field '{name}' is empty"
+        lines += [f"    if {local[name]} is None:", f"        raise RowRejected('required-missing', MR{n})"]
+    lines += ["    self = _new(cls)"]
+    for i, f in enumerate(fields):  # model.record_maker's setters, the dict's look-ups replaced by the locals
+        env[f"S{i}"] = record_type.__dict__[f.name].__set__
+        if f.name == "id":
+            lines.append(f"    S{i}(self, _after(PREFIX, provenance.key))")
+        elif f.name == "provenance":
+            lines.append(f"    S{i}(self, provenance)")
+        elif f.default is not dataclasses.MISSING:
+            env[f"D{i}"] = f.default
+            value = local.get(f.name)
+            lines.append(f"    S{i}(self, D{i})" if value is None
+                         else f"    S{i}(self, D{i} if {value} is None else {value})")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"D{i}"] = f.default_factory
+            value = local.get(f.name)
+            lines.append(f"    S{i}(self, D{i}())" if value is None
+                         else f"    S{i}(self, D{i}() if {value} is None else {value})")
+        else:  # required: not None here (tested above)
+            lines.append(f"    S{i}(self, {local[f.name]})")
+    if hasattr(record_type, "__post_init__"):
+        env["_cannot_build"] = mapper._cannot_build
+        lines += ["    try:", "        self.__post_init__()", "    except TypeError as exc:",
+                  "        raise _cannot_build(exc) from None"]
+    lines.append("    return self")
+    exec(compile("\n".join(lines) + "\n", f"<record of {mapper.entity.name}>", "exec"), env)
+    return env["_record"]  # type: ignore[no-any-return]
+
+def _value_env(mapper: EntityMapper) -> dict[str, Any]:
+    """The globals of a generated function over the mapper's fields (:func:`_field_lines`)."""
+    return {
         "RowRejected": RowRejected, "FieldRepaired": FieldRepaired, "FIELD_LEVEL_REASONS": FIELD_LEVEL_REASONS,
         "_STR_BYTES": str | bytes, "m": mapper, "key_text": key_text, "_record_id": _referenced_record_id,
         "connector": mapper.spec.name, "_is_nfc": unicodedata.is_normalized, "_MISS": _MISS,
         "_IMMUTABLE": _IMMUTABLE, "_CACHE_SIZE": _CACHE_SIZE,
     }
-    lines = ["def _values(row, ctx):", "    values = {}", "    defects = m.defects"]
+
+
+def _field_lines(
+    mapper: EntityMapper, env: dict[str, Any], target_of: Callable[[int, str], str], recorded_target: str,
+) -> list[str]:
+    """The unrolled per-field work of :meth:`EntityMapper._values_loop`, each field's value assigned to
+    ``target_of(i, name)`` (an entry of the values dict, or a local of the generated record builder) and a
+    status field's recorded text to ``recorded_target``. ``defects`` must be the mapper's list."""
+    lines: list[str] = []
     for i, (name, field, column, transform, required) in enumerate(mapper._plan):
         env[f"F{i}"] = field
         key = repr(name)
+        target = target_of(i, name)
         if column is None:
             if field.columns:
-                lines.append(f"    values[{key}] = m._split_value(row, F{i})")
+                lines.append(f"    {target} = m._split_value(row, F{i})")
             else:
                 env[f"V{i}"] = field.value
-                lines.append(f"    values[{key}] = V{i}")
+                lines.append(f"    {target} = V{i}")
             continue
         lines.append(f"    raw = row.get({column!r})")
         if field.lookup is not None:
@@ -161,19 +265,19 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
             lines += [
                 f"    v = K{i}.get(raw, _MISS) if {test} else _MISS",
                 "    if v is not _MISS:",
-                f"        values[{key}] = v",
+                f"        {target} = v",
                 "    elif raw is None or (isinstance(raw, _STR_BYTES) and not raw.strip()):",
             ]
         else:
             lines.append("    if raw is None or (isinstance(raw, _STR_BYTES) and not raw.strip()):")
         if field.default is not None:
             env[f"D{i}"] = field.default
-            lines.append(f"        values[{key}] = D{i}")
+            lines.append(f"        {target} = D{i}")
         elif field.required:
             env[f"M{i}"] = f"required field '{field.name}' is empty"
             lines.append(f"        raise RowRejected('required-missing', M{i})")
         else:
-            lines.append(f"        values[{key}] = None")
+            lines.append(f"        {target} = None")
         lines.append("    else:")
         if field.type == "ref":
             assert field.ref is not None
@@ -189,15 +293,15 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                 lines.append(f"        key = key_text(row[{exists!r}])")
             lines.append(f"        if key in m.quarantined_keys.get(R{i}, ()):")
             lines.append(f"            raise RowRejected('orphan', Q{i})")
-            lines.append(f"        values[{key}] = _record_id(connector, RT{i}, key)")
+            lines.append(f"        {target} = _record_id(connector, RT{i}, key)")
         elif field.type == "status":
             env[f"T{i}"] = TRANSFORMS["status"]
             lines.append(f"        recorded = T{i}(raw, F{i}, ctx)")
-            lines.append("        values['recorded_status'] = recorded")
-            lines.append(f"        values[{key}] = m._status(F{i}, recorded)")
+            lines.append(f"        {recorded_target} = recorded")
+            lines.append(f"        {target} = m._status(F{i}, recorded)")
         elif field.type == "ref_list":
             env[f"T{i}"] = TRANSFORMS["ref_list"]
-            lines.append(f"        values[{key}] = m._ref_list(F{i}, T{i}(raw, F{i}, ctx))")
+            lines.append(f"        {target} = m._ref_list(F{i}, T{i}(raw, F{i}, ctx))")
         else:
             env[f"T{i}"] = transform or TRANSFORMS[field.type]
             env[f"C{i}"] = mapper._defect_column(field, column)
@@ -208,7 +312,7 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                 lines += [
                     "        if type(raw) is str and raw.isprintable() and raw[-1] != ' ' and '?' not in raw"
                     " and _is_nfc('NFC', raw):",
-                    f"            values[{key}] = raw",
+                    f"            {target} = raw",
                     "        else:",
                 ]
                 pad += "    "
@@ -216,7 +320,7 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                 f"{pad}try:",
                 f"{pad}    v = T{i}(raw, F{i}, ctx)",
                 f"{pad}except FieldRepaired as repaired:",
-                f"{pad}    values[{key}] = repaired.value",
+                f"{pad}    {target} = repaired.value",
                 f"{pad}    defects.append(({key}, C{i}, repaired.reason_code))",
                 f"{pad}except RowRejected as rejected:",
             ]
@@ -226,10 +330,10 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                 lines += [
                     f"{pad}    if rejected.reason_code not in FIELD_LEVEL_REASONS:",
                     f"{pad}        raise",
-                    f"{pad}    values[{key}] = None",
+                    f"{pad}    {target} = None",
                     f"{pad}    defects.append(({key}, C{i}, rejected.reason_code))",
                 ]
-            lines += [f"{pad}else:", f"{pad}    values[{key}] = v"]
+            lines += [f"{pad}else:", f"{pad}    {target} = v"]
             if cached:
                 # Same value, same answer: a transform that only reads (value, field, spec) is asked once
                 # per distinct value (dates, codes, amounts repeat); only answers, never failures, kept.
@@ -239,9 +343,7 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
                     f"{pad}            K{i}.clear()",
                     f"{pad}        K{i}[raw] = v",
                 ]
-    lines.append("    return values")
-    exec(compile("\n".join(lines) + "\n", f"<values of {mapper.entity.name}>", "exec"), env)
-    return env["_values"]  # type: ignore[no-any-return]
+    return lines
 
 
 class EntityMapper:
@@ -267,7 +369,8 @@ class EntityMapper:
         self.quarantined_keys = quarantined_keys
         self.duplicate_values = duplicate_values or {}
         self._seen_duplicates: dict[str, dict[Any, str]] = {name: {} for name in self.duplicate_values}
-        self.hook = hook
+        # A hook that names the entities it is for (MAP_ROW_ENTITIES in hooks.py) is not called for others.
+        self.hook = hook if _hook_applies(hook, spec, entity) else None
         # Per-field work decided once per entity rather than once per row (the mapper runs for every
         # source row): (field name, field, lower-case column or None, transform or None, required).
         # A field the record cannot be built without counts as required even if the connector says not.
@@ -301,6 +404,8 @@ class EntityMapper:
         self._required = _required_fields(entity.record_type)
         self._make = model.record_maker(entity.record_type)
         self._id_prefix = model.record_id_prefix(spec.name, entity.record_table)
+        #: _build(_values(row)) in one step where they can be fused (_compile_record), else None.
+        self._compiled_record = _compile_record(self)
 
     def ref_table(self, entity_name: str) -> str:
         return self.spec.entities[entity_name].record_table
@@ -314,6 +419,9 @@ class EntityMapper:
             self.defects = []
         provenance = self._provenance(row)
         try:
+            # Without duplicated unique values to test (between the values and the build), in one step.
+            if self._compiled_record is not None and not self.duplicate_values:
+                return cast(model.Record, self._compiled_record(row, self.ctx, provenance))
             values = self._compiled_values(row, self.ctx)  # self._values, without the extra call
             if self.duplicate_values:
                 self._check_unique(row, provenance.key)
@@ -510,6 +618,9 @@ class EntityMapper:
         try:
             return cast(model.Record, self._make(record_id, provenance, values))
         except TypeError as exc:  # a hook returned a field the record does not have
-            raise ConnectorSpecError(
-                str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"
-            ) from None
+            raise self._cannot_build(exc) from None
+
+    def _cannot_build(self, exc: TypeError) -> ConnectorSpecError:
+        return ConnectorSpecError(
+            str(self.spec.spec_file), f"entities.{self.entity.name}", f"cannot build record: {exc}"
+        )
