@@ -100,8 +100,11 @@ def _hook_line(exc: BaseException, path: Path) -> int | None:
 
 
 #: Record ids of referenced rows: rows point at a few thousand patients, encounters and doctors, so a
-#: bounded cache saves most of the hashing (memory stays flat: at most 16384 entries, about 4 MB).
-_referenced_record_id = functools.lru_cache(maxsize=16384)(model.record_id)
+#: bounded cache saves most of the hashing (memory stays flat: at most 4096 entries, about 1 MB). The
+#: hits come from children following their parent: at 10^5 rows 4096 entries miss 84 k of 350 k look-ups,
+#: 16384 (~4 MB, all of that clinic's patients and visits) 35 k, ~0.05 CPU-s less; a larger clinic has
+#: more parents than either holds (flatmem, docs/performance.md).
+_referenced_record_id = functools.lru_cache(maxsize=4096)(model.record_id)
 
 #: Entries of a field's cache of transform answers (_compile_values) before it is emptied: memory stays
 #: flat whatever the clinic's size, and a field with few distinct values (codes, dates) never refills it.

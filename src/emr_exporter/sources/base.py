@@ -20,7 +20,10 @@ from typing import Any, Protocol
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
 from emr_exporter.sources.drivers import caps_for
 
-DEFAULT_PAGE_SIZE = 5000
+#: Rows per keyset page. A page is held whole (a retry after a lost connection re-reads exactly it): 5000
+#: rows of dicts were ~6 MB of the 10^5 export's peak; 2000 keep ~2.3 MB, for no measurable CPU on SQLite
+#: (docs/performance.md, "flatmem"; a page is still one round trip per 2000 rows on a network server).
+DEFAULT_PAGE_SIZE = 2000
 log = logging.getLogger(__name__)
 
 
