@@ -12,6 +12,7 @@ import os
 import random
 import sys
 import threading
+from array import array
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,24 @@ def test_reference_targets_stay_in_memory_and_references_read_no_run(tmp_path: P
         check.release([("Patient", id_digest(patients[7]))])
         assert check.dangling(None, lines[7]) == ("subject.reference", "Patient")
         assert check.claim("Patient", patients[7]) is not None and check.dangling(None, lines[7]) is None
+
+
+@pytest.mark.parametrize(("sizes", "seed"), [((150_000, 70_000), 1), ((1, 200_000), 2), ((9_000, 9_000), 3)])
+def test_merged_runs_are_the_sorted_union_without_discarded(tmp_path: Path, sizes: tuple[int, int], seed: int) -> None:
+    """IdIndex._merged (pieces merged by list.sort) against sorted(): two runs over several chunks and pieces,
+    interleaved, some of their digests discarded; the discarded ones leave the tombstones, the others stay."""
+    from emr_exporter.pipeline.check import _write_run
+
+    rng = random.Random(seed)
+    spill = IdSpill(1 << 20, tmp_path)
+    index = IdIndex(spill)
+    values = [sorted({rng.getrandbits(64) for _ in range(size)}) if size > 1 else [2**64 - 1] for size in sizes]
+    older, newer = (_write_run(spill, iter([array("Q", v)])) for v in values)
+    assert older is not None and newer is not None
+    discarded = set(rng.sample(values[0], min(500, sizes[0] - 1)) + rng.sample(values[1], min(500, sizes[1] - 1)))
+    unrelated = {rng.getrandbits(64) for _ in range(10)} - set(values[0]) - set(values[1])
+    index.tombstones = discarded | unrelated
+    merged = [v for chunk in index._merged(older, newer) for v in chunk]
+    assert merged == sorted(set(values[0] + values[1]) - discarded)
+    assert index.tombstones == unrelated
+    spill.close()
