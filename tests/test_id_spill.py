@@ -39,7 +39,7 @@ def _open_files_in(folder: Path) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize(("memory", "n", "spills"), [(997, 101_000, 100), (70_001, 450_000, 3)])
+@pytest.mark.parametrize(("memory", "n", "spills"), [(997, 100_000, 100), (70_001, 250_000, 3)])
 def test_index_with_tiny_memory_is_a_set(tmp_path: Path, memory: int, n: int, spills: int) -> None:
     """10^5 random digests and planted duplicates through an index that spills every 997 digests, against a
     plain set: every add, look-up and discard answers the same, across ~100 spills and their merges (and
@@ -210,7 +210,7 @@ def test_sealed_export_and_open_spilling_give_the_same_quarantines(tmp_path: Pat
 # --- the reference targets kept in memory in preference (idcheck) ------------------------------------------
 
 
-@pytest.mark.parametrize(("memory", "n"), [(8, 12_000), (997, 60_000), (12_000, 60_000)])
+@pytest.mark.parametrize(("memory", "n"), [(8, 12_000), (997, 60_000), (20_000, 60_000)])
 def test_kept_and_other_indexes_spilling_in_part_are_sets(tmp_path: Path, memory: int, n: int) -> None:
     """A kept index (a reference target's) and an other index sharing a tiny memory, against plain sets: the
     other spills whole at every spill, the kept one only its top buckets once it holds more than 3/4 of
@@ -244,7 +244,7 @@ def test_kept_and_other_indexes_spilling_in_part_are_sets(tmp_path: Path, memory
         if k % 50 == 0 or k < 2_000:
             in_memory = sum(len(b) for b in kept._buckets if b)
             split_seen = split_seen or (bool(kept.runs) and in_memory > 0)
-            assert spill.held == in_memory + sum(len(b) for b in other._buckets if b) < spill.limit
+            assert spill.held == in_memory + sum(len(b) for b in other._buckets if b) <= memory
     assert split_seen and kept.runs and other.runs and spill.spills > 1
     for index, reference in ((kept, sets[0]), (other, sets[1])):
         assert index.size == len(reference) and all(d in index for d in reference)
@@ -305,25 +305,4 @@ def test_merged_runs_are_the_sorted_union_without_discarded(tmp_path: Path, size
     merged = [v for chunk in index._merged(older, newer) for v in chunk]
     assert merged == sorted(set(values[0] + values[1]) - discarded)
     assert index.tombstones == unrelated
-    spill.close()
-
-
-def test_no_spill_until_the_filter_is_needed(tmp_path: Path) -> None:
-    """Before the first spill the filter's bytes hold digests too (the bound is the same 16 bytes a digest of
-    memory before and after): 2 x memory digests stay in memory, no file, no filter; the first spill makes the
-    filter and from then on memory digests are held."""
-    spill = IdSpill(1024, tmp_path)  # a filter of 2^16 bits: 8 KB, as much as 1 024 digests
-    index = IdIndex(spill)
-    rng = random.Random(3)
-    assert spill.limit == 2048
-    for _ in range(2047):
-        index.add(rng.getrandbits(64))
-    assert spill.spills == 0 and not spill.bloom and not index.runs and not os.listdir(tmp_path)
-    index.add(rng.getrandbits(64))
-    assert spill.spills == 1 and len(spill.bloom) == 8192 and spill.limit == 1024 and spill.held == 0
-    for _ in range(1023):
-        index.add(rng.getrandbits(64))
-    assert spill.spills == 1 and spill.held == 1023
-    index.add(rng.getrandbits(64))
-    assert spill.spills == 2 and index.size == 3072
     spill.close()

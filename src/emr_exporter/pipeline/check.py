@@ -147,8 +147,7 @@ class IdSpill:
     """Where the id indexes of one :class:`ResourceCheck` put what no longer fits in memory.
 
     ``memory`` (None: :data:`DEFAULT_ID_MEMORY`, or ``EMR_EXPORTER_ID_MEMORY`` for tests) digests (all
-    types together; twice as many before the first spill, see :attr:`limit`) are held in memory; at that
-    many, every index (but the reference targets', see :meth:`spill`) writes its
+    types together) are held in memory; at that many, every index writes its
     in-memory digests as one sorted *run* to a temporary file in ``work_dir`` (the export's output folder,
     ``open``'s; None: the system's temporary folder) and starts afresh. A run is looked up without mapping
     it (mapped pages count as memory): a fence (its first digest) of every block of 512 digests in memory,
@@ -182,10 +181,6 @@ class IdSpill:
         bits = min(max(64, 1 << (64 * memory - 1).bit_length()), 1 << 32)
         self.bloom_mask = bits - 1
         self.bloom = bytearray(0)  # made at the first spill: most exports never spill
-        #: Digests held in memory before a spill: until the first, the filter's bytes hold digests too (an
-        #: index's memory is the same bound before and after: 16 MB by default), so a clinic of up to
-        #: ~2.1 M ids (~1.4 M rows) never spills, and never pays for the filter, the cipher nor the runs.
-        self.limit = memory + ((self.bloom_mask + 1) >> 6)
         self._files: list[Any] = []  # every open run file, closed by close()
         self._encrypt: Callable[[bytes], bytes] | None = None
 
@@ -256,7 +251,6 @@ class IdSpill:
         """
         if not self.bloom:
             self.bloom = bytearray((self.bloom_mask + 1) >> 3)
-            self.limit = self.memory  # the filter takes its share from now on
         self.spills += 1
         for index in self.indexes:
             if not index.keep:
@@ -386,7 +380,7 @@ class IdIndex:
         spill = self.spill_to
         if spill is not None:
             spill.held += 1
-            if spill.held >= spill.limit:
+            if spill.held >= spill.memory:
                 spill.spill()
         return True
 
@@ -678,14 +672,14 @@ class ResourceCheck:
                 bucket.insert(position, digest)
                 found.size += 1
                 spill.held += 1
-                if spill.held >= spill.limit:
+                if spill.held >= spill.memory:
                     spill.spill()
         else:
             bucket.insert(position, digest)
             found.size += 1
             spill = self.id_spill
             spill.held += 1
-            if spill.held >= spill.limit:
+            if spill.held >= spill.memory:
                 spill.spill()
         if resource_type in REFERENCE_TARGETS:  # children usually follow soon: remember it as found
             verified = self._verified
