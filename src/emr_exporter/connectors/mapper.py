@@ -402,7 +402,8 @@ class EntityMapper:
         self.defects: list[tuple[str, str, str]] = []
         #: Per field, transform answers by raw value (bounded: _CACHE_SIZE); see _cacheable_types.
         self._caches: dict[str, dict[Any, Any]] = {}
-        self._compiled_values = _compile_values(self)
+        #: The generated _values, compiled when first asked for (a fused entity without duplicates never is).
+        self._compiled_values: Callable[[Mapping[str, Any], TransformContext], dict[str, Any]] = self._first_values
         self._is_attachment = entity.canonical == "attachment"
         self._required = _required_fields(entity.record_type)
         self._make = model.record_maker(entity.record_type)
@@ -460,6 +461,10 @@ class EntityMapper:
 
     def _values(self, row: Mapping[str, Any]) -> dict[str, Any]:
         return self._compiled_values(row, self.ctx)
+
+    def _first_values(self, row: Mapping[str, Any], ctx: TransformContext) -> dict[str, Any]:
+        self._compiled_values = _compile_values(self)
+        return self._compiled_values(row, ctx)
 
     def _values_loop(self, row: Mapping[str, Any]) -> dict[str, Any]:
         # The reference form of the generated _values (_compile_values; a test holds them to each other).
