@@ -51,6 +51,7 @@ class CuttingProxy:
         self.cut_points: list[int] = []  # bytes after arming at which to cut, ascending
         self.forwarded_since_arm = 0
         self.cuts = 0
+        self.open_pairs = 0  # client connections whose bytes towards the store may still be on their way
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -67,6 +68,8 @@ class CuttingProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             pair = (client, upstream)
+            with self.lock:
+                self.open_pairs += 1
             threading.Thread(target=self._pump, args=(client, upstream, pair, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, pair, False), daemon=True).start()
 
@@ -92,12 +95,14 @@ class CuttingProxy:
                             self.cut_points.pop(0)
                             self.cuts += 1
                     if cut:
-                        self._cut(pair)
-                        return
+                        break
                 sink.sendall(data)
         except OSError:
             pass
         self._cut(pair)
+        if towards_store:
+            with self.lock:
+                self.open_pairs -= 1
 
     def close(self) -> None:
         self.closed = True
@@ -157,9 +162,10 @@ def test_200mb_upload_survives_two_sigkills_and_cut_connections(
             client.wait()
             kills += 1
         # Bytes already in socket buffers when the client died may still complete a chunk on the store:
-        # wait until the store has finished with the dead connection (its pending-chunk marker is gone).
+        # wait until the proxy has let go of the dead clients' connections (nothing more can reach the
+        # store) and the store has finished with them (its pending-chunk marker is gone).
         deadline = time.monotonic() + 60
-        while list(store.uploads_dir.glob("*.pending")) and time.monotonic() < deadline:
+        while (proxy.open_pairs or list(store.uploads_dir.glob("*.pending"))) and time.monotonic() < deadline:
             time.sleep(0.01)
         (upload_id,) = [p.stem for p in store.uploads_dir.glob("*.json")]
         held_after_kills = store.offset_of(upload_id)
