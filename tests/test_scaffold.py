@@ -89,18 +89,24 @@ def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_cl
     ))
     assert outcome.dry_run and outcome.reconciliation.balanced
     totals = outcome.reconciliation.totals
-    # The scaffold does not guess the clinical-record tables yet (allergies, vaccinations …): those, and
-    # every other table no entity reads (logs, EMR_META, ...), are carried raw.
+    # The clinical-record tables with a canonical entity of their own are guessed too; the nursing records (a
+    # chart-note section) and admissions (joined to the visit) are not, and are carried raw with every other
+    # table no entity reads (logs, EMR_META, ...).
     fates = {t["name"]: t["fate"] for t in outcome.reconciliation.inventory}
     assert set(fates) == {table.lower() for table in demo_clinic.source_rows}
-    assert all(fates[t.lower()] == "carried" for t in CLINICAL_TABLES)
+    assert {t: fates[t.lower()] for t in CLINICAL_TABLES} == {
+        "ALLERGY": "entities", "VACCINATION": "entities", "VITAL_SIGN": "entities", "INS_HIST": "entities",
+        "MED_HIST": "entities", "LAB_RPT": "entities", "NURSE_REC": "carried", "ADM_INFO": "carried"}
+    by_entity = {e["entity"]: e for e in outcome.reconciliation.to_dict()["entities"]}
+    for entity in ("allergy", "immunization", "vital_signs", "coverage", "medication_statement", "lab_report"):
+        assert by_entity[entity]["exported"] > 0, entity
     assert totals["source_rows"] == sum(
         n for table, n in demo_clinic.source_rows.items() if fates[table.lower()] == "entities")
     assert outcome.reconciliation.table_totals["carried"] == sum(
         n for table, n in demo_clinic.source_rows.items() if fates[table.lower()] == "carried") > 0
     assert totals["exported"] + totals["quarantined"] == totals["source_rows"]
     # Every planted dirty row is still caught (the scaffold may quarantine more, never fewer).
-    assert totals["quarantined"] >= len([d for d in demo_clinic.planted_defects if d.table not in CLINICAL_TABLES])
+    assert totals["quarantined"] >= len(demo_clinic.planted_defects)
     assert outcome.institution.code == "99350017"
 
 
@@ -204,3 +210,76 @@ def test_scaffold_over_the_sqlite_odbc_driver(demo_clinic, scaffolded: ScaffoldO
         attachments_root=demo_clinic.attachments_root,
     ))
     assert outcome_export.reconciliation.balanced
+
+
+def _english_clinical_clinic(path: Path) -> None:
+    """A small EMR unlike the demo: English names, integer keys, ISO dates, the clinical tables named as
+    Western EMRs name them (ALLERGIES, IMMUNIZATIONS, VITALS, INSURANCE, MEDICATIONS, LAB_REPORTS)."""
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENTS (PATIENT_ID INTEGER PRIMARY KEY, CHART_NO TEXT, PATIENT_NAME TEXT, SEX TEXT,
+            BIRTH_DATE TEXT);
+        CREATE TABLE VISITS (VISIT_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, VISIT_DATE TEXT);
+        CREATE TABLE ALLERGIES (ALLERGY_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, ALLERGEN TEXT,
+            REACTION_DESC TEXT, ONSET_DATE TEXT);
+        CREATE TABLE IMMUNIZATIONS (IMM_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, ADMIN_DATE TEXT,
+            VACCINE_CODE TEXT, VACCINE_NAME TEXT, LOT TEXT, MANUFACTURER TEXT, DOSE_SEQ INTEGER);
+        CREATE TABLE VITALS (VITAL_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, VISIT_ID INTEGER, TAKEN_TIME TEXT,
+            HR REAL, TEMP REAL, WT REAL, HT REAL, SPO2 REAL);
+        CREATE TABLE INSURANCE (COVERAGE_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, PAYER_TYPE TEXT,
+            INSURER_NAME TEXT, MEMBER_NO TEXT, START_DATE TEXT, END_DATE TEXT);
+        CREATE TABLE MEDICATIONS (MED_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, DRUG_NAME TEXT, SIG TEXT,
+            START_DATE TEXT, STOP_DATE TEXT);
+        CREATE TABLE LAB_REPORTS (REPORT_ID INTEGER PRIMARY KEY, PATIENT_ID INTEGER, VISIT_ID INTEGER,
+            REPORT_DATE TEXT, PANEL_NAME TEXT, CONCLUSION TEXT);
+    """)
+    for n in range(1, 41):
+        day = f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        conn.execute("INSERT INTO PATIENTS VALUES (?, ?, ?, ?, ?)", (n, f"C{n:05d}", f"Patient {n}", "MF"[n % 2],
+                                                                     f"19{50 + n}-0{1 + n % 9}-1{n % 9}"))
+        conn.execute("INSERT INTO VISITS VALUES (?, ?, ?)", (n, n, day))
+        conn.execute("INSERT INTO ALLERGIES VALUES (?, ?, ?, ?, ?)", (n, n, "Penicillin", "rash", day))
+        conn.execute("INSERT INTO IMMUNIZATIONS VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (n, n, day, "FLU", "Influenza", f"L{n:04d}", "GC Biopharma", 1 + n % 3))
+        conn.execute("INSERT INTO VITALS VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (n, n, n, f"{day} 09:30:00", 60 + n, 36.5, 50 + n / 2, 150 + n, 98))
+        conn.execute("INSERT INTO INSURANCE VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (n, n, "NHIS", "National Health Insurance Service", f"M{n:08d}", day, None))
+        conn.execute("INSERT INTO MEDICATIONS VALUES (?, ?, ?, ?, ?, ?)", (n, n, "Metformin 500mg", "1 tab bid", day, None))
+        conn.execute("INSERT INTO LAB_REPORTS VALUES (?, ?, ?, ?, ?, ?)", (n, n, n, day, "CBC", "within normal limits"))
+    conn.commit()
+    conn.close()
+
+
+def test_clinical_tables_of_an_emr_unlike_the_demo_are_guessed_and_export(tmp_path: Path) -> None:
+    path = tmp_path / "english.sqlite"
+    _english_clinical_clinic(path)
+    outcome = write_scaffold("english", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    columns = {name: (entity.table, {f: spec_field.column for f, spec_field in entity.fields.items()})
+               for name, entity in spec.entities.items()}
+    assert columns["allergy"] == ("ALLERGIES", {"patient_id": "PATIENT_ID", "substance": "ALLERGEN",
+                                                "reaction": "REACTION_DESC", "onset": "ONSET_DATE"})
+    assert columns["immunization"] == ("IMMUNIZATIONS", {
+        "patient_id": "PATIENT_ID", "occurred": "ADMIN_DATE", "vaccine_code": "VACCINE_CODE",
+        "vaccine_name": "VACCINE_NAME", "dose_number": "DOSE_SEQ", "lot_number": "LOT",
+        "manufacturer": "MANUFACTURER"})
+    assert columns["vital_signs"] == ("VITALS", {
+        "patient_id": "PATIENT_ID", "encounter_id": "VISIT_ID", "observed": "TAKEN_TIME", "pulse": "HR",
+        "temperature": "TEMP", "weight": "WT", "height": "HT", "spo2": "SPO2"})
+    assert columns["coverage"] == ("INSURANCE", {
+        "patient_id": "PATIENT_ID", "payer_type": "PAYER_TYPE", "payer_name": "INSURER_NAME",
+        "insured_number": "MEMBER_NO", "valid_from": "START_DATE", "valid_to": "END_DATE"})
+    assert columns["medication_statement"] == ("MEDICATIONS", {
+        "patient_id": "PATIENT_ID", "name": "DRUG_NAME", "dosage": "SIG", "started": "START_DATE",
+        "ended": "STOP_DATE"})
+    assert columns["lab_report"] == ("LAB_REPORTS", {
+        "patient_id": "PATIENT_ID", "encounter_id": "VISIT_ID", "effective": "REPORT_DATE", "name": "PANEL_NAME",
+        "conclusion": "CONCLUSION"})
+    exported = run_export(ExportRequest(connector="english", source=SourceAddress(database=path),
+                                        connectors_dirs=(outcome.folder.parent,), institution_code="99350017",
+                                        institution_name="Test Clinic"))
+    assert exported.dry_run and exported.reconciliation.balanced
+    by_entity = {e["entity"]: e for e in exported.reconciliation.to_dict()["entities"]}
+    for entity in ("allergy", "immunization", "vital_signs", "coverage", "medication_statement", "lab_report"):
+        assert (by_entity[entity]["exported"], by_entity[entity]["quarantined"]) == (40, 0), by_entity[entity]

@@ -386,6 +386,16 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
     "fee_line": ("FEE", "BILL", "MYEONGSE", "명세", "CHARGE", "SUGA"),
     "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부"),
+    # The clinical-record entities: English names, their common abbreviations, romanised and Korean names.
+    "allergy": ("ALLERGY", "ALLERGIES", "ALLERGEN", "ALG", "ALRG", "ALLER", "ADR", "HYPERSENSITIVITY", "알레르기",
+                "알러지", "과민반응"),
+    "immunization": ("VACCINATION", "VACCINATIONS", "VACCINE", "VAC", "VACC", "IMMUN", "IMMUNIZATION",
+                     "IMMUNIZATIONS", "NIP", "JEOPJONG", "예방접종", "접종"),
+    "vital_signs": ("VITAL", "VITALS", "VITAL_SIGN", "VITAL_SIGNS", "VS", "VITALSIGN", "활력징후", "활력"),
+    "coverage": ("COVERAGE", "INSURANCE", "INSUR", "INS_HIST", "INS_INFO", "BOHUM", "JAGYEOK", "자격", "보험자격"),
+    "medication_statement": ("MED_HIST", "MEDICATION_HISTORY", "MEDICATIONS", "DRUG_HIST", "CURRENT_MED",
+                             "HOME_MED", "BOKYONG", "복용약", "복용", "투약력"),
+    "lab_report": ("LAB_RPT", "LAB_REPORT", "LAB_REPORTS", "LABREPORT", "LAB_PANEL", "EXAM_RPT", "검사보고"),
 }
 
 # Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
@@ -402,6 +412,7 @@ _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
     "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
     "reader_id": "practitioner", "doctor_id": "practitioner", "receipt_id": "receipt",
+    "recorder_id": "practitioner",
 }
 FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "practitioner": {
@@ -515,10 +526,78 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
         "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)"),
     },
+    # Coded fields (category, severity, statuses, relationship, code systems) are left to the contractor:
+    # their values need a map, and a wrong one would quarantine rows. Only plain values are guessed here.
+    "allergy": {
+        "substance": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(NM|NAME)", r"ALLERGEN",
+                      r"SUBSTANCE", r"(.*_)?NM", r"(.*_)?NAME", r"(원인|알레르기|알러지).*"),
+        "substance_code": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(CD|CODE)", r"(ATC|EDI)_?CD"),
+        "reaction": (r"REACT(ION)?(_?(NM|TXT|TEXT|DESC))?", r"SYMPTOM.*", r"(반응|증상).*"),
+        "onset": (r"ONSET.*", r"(발현|발생)일.*"),
+        "recorded": (r"(REC|REG|WRITE|WRT|CRE|INPUT)_?(YMD|DT|DATE|DTTM)",),
+        "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
+    },
+    "immunization": {
+        "occurred": (r"(VAC|VACC|VACCINE|INJ|IMMUN|JEOPJONG|ADMIN|GIVEN)_?(YMD|DT|DATE|DTTM)", r"접종일.*"),
+        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)",),
+        "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
+        "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
+        "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
+        "expiration": (r"EXP(IRY|IRATION|IRE)?_?(YMD|DT|DATE)", r"유효기간.*"),
+        "manufacturer": (r"MAKER(_?NM)?", r"MANUF.*", r"MFR(_?NM)?", r"제조사.*"),
+        "site": (r"SITE", r"(INJ_?)?PART", r"부위"),
+        "route": (r"ROUTE.*", r"(투여)?경로"),
+        "dose": (r"DOSE", r"DOSE_?(QTY|AMT|VOL)"),
+        "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
+        "status_reason": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)(_?(TXT|TEXT|NM|DESC))?", r"(사유|미접종).*"),
+        "status_reason_code": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)_?(CD|CODE)",),
+    },
+    "vital_signs": {
+        "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
+        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"수축기.*"),
+        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"이완기.*"),
+        "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"맥박.*"),
+        "respiration": (r"RR", r"RESP(IRATION)?(_?RATE)?", r"호흡.*"),
+        "temperature": (r"BT", r"TEMP(ERATURE)?", r"BODY_?TEMP(ERATURE)?", r"체온.*"),
+        "weight": (r"BW", r"WT", r"WEIGHT", r"BODY_?WEIGHT", r"체중|몸무게"),
+        "height": (r"BH", r"HT", r"HEIGHT", r"BODY_?HEIGHT", r"신장|키"),
+        "bmi": (r"BMI",),
+        "spo2": (r"SPO2", r"SAO2", r"O2_?SAT(URATION)?", r"SAT(URATION)?", r"산소포화도"),
+        "waist": (r"WAIST(_?(CIRC|SIZE))?", r"허리둘레"),
+        "head": (r"HEAD(_?CIRC)?", r"HC", r"머리둘레|두위"),
+        "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
+    },
+    "coverage": {
+        "payer_type": (r"(INS|INSUR|PAYER|BOHUM|COVER(AGE)?)_?(GB|KIND|TYPE|TP|CD|CLASS)",
+                       r"(보험|자격)(구분|종류|유형)"),
+        "payer_name": (r"(INS|INSUR|INSURER|PAYER|BOHUM)_?(NM|NAME)", r"보험자.*"),
+        "insured_number": (r"(INS|INSURED|INSUR|CARD|BOHUM|MEMBER)_?(NO|NUM|NUMBER)", r"(증|카드)번호"),
+        "subscriber_name": (r"(HOLDER|SUBSCRIBER|SEDAEJU|HEAD)_?(NM|NAME)", r"세대주.*|가입자.*"),
+        "valid_from": (r"(FROM|START|BEGIN|ACQ|VALID_?FROM|EFF)_?(YMD|DT|DATE)", r"취득일.*|시작일.*"),
+        "valid_to": (r"(TO|END|LOSS|VALID_?TO|EXPIRE|EXP)_?(YMD|DT|DATE)", r"상실일.*|종료일.*"),
+    },
+    "medication_statement": {
+        "name": (r"(DRUG|MED|MEDICATION|YAK)_?(NM|NAME)", r"(.*_)?NM", r"(.*_)?NAME", r"약(품)?명"),
+        "edi_code": (r"EDI.*", r"(INS|BOHUM)_?CD"),
+        "local_code": (r"(DRUG|MED|MEDICATION|YAK)_?(CD|CODE)",),
+        "dosage": (r"DOSAGE.*", r"SIG", r"USAGE", r"YONGBEOP", r"용법.*"),
+        "started": (r"(FROM|START|BEGIN)_?(YMD|DT|DATE)", r"(복용)?시작일.*"),
+        "ended": (r"(TO|END|STOP)_?(YMD|DT|DATE)", r"(중단|종료)일.*"),
+        "recorded": (r"(REC|REG|WRITE|WRT|CRE|INPUT)_?(YMD|DT|DATE|DTTM)",),
+        "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
+    },
+    "lab_report": {
+        "effective": (r"(RPT|REPORT|PANEL|EXAM|TEST|RSLT|RESULT)_?(DTTM|DT|YMD|DATE|TS)", r"보고일.*|검사일.*"),
+        "issued": (r"(ISSUE|ISSUED|VERIFY|VRFY|CONFIRM)_?(DTTM|DT|TS)",),
+        "code": (r"(PANEL|RPT|REPORT|EXAM|TEST)_?(CD|CODE)",),
+        "name": (r"(PANEL|RPT|REPORT|EXAM|TEST)_?(NM|NAME)", r"(.*_)?NM"),
+        "conclusion": (r"CONCL(USION)?.*", r"(RSLT|RESULT)_?(TXT|TEXT|OPINION)", r"OPINION", r"(소견|결론).*"),
+    },
 }
 
-#: The entities the scaffold guesses. The clinical-record entities added later (allergy, immunization,
-#: vital_signs, coverage, medication_statement, lab_report) have no hints yet: a contractor adds them by hand.
+#: The entities the scaffold guesses: every canonical entity with hints (the later clinical-record ones too:
+#: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields and
+#: statuses, which need a map of the EMR's own codes, and lab_report's result list are left to the contractor).
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
@@ -566,8 +645,12 @@ class EntityGuess:
 
 
 def _parts(name: str) -> list[str]:
+    """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
-    return [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
+    parts = [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
+    singular = [p[:-3] + "Y" if p.endswith("IES") else p[:-1] for p in parts
+                if len(p) > 3 and p.endswith("S") and not p.endswith("SS")]
+    return parts + singular
 
 
 def _table_hint(entity: str, table: str) -> str | None:
@@ -576,6 +659,16 @@ def _table_hint(entity: str, table: str) -> str | None:
         if hint.upper() in parts or (not hint.isascii() and hint in table):
             return hint
     return None
+
+
+def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
+    """Whether another entity's hint names ``table`` more closely (a longer match) than ``hint`` does."""
+    for other in TABLE_HINTS:
+        if other != entity:
+            other_hint = _table_hint(other, table)
+            if other_hint is not None and len(other_hint) > len(hint):
+                return True
+    return False
 
 
 def _date_like(column: ColumnProfile) -> bool:
@@ -698,6 +791,8 @@ class _Guesser:
             score = (5.0 if hint else 0.0) + matched
             if hint is None and matched < 3:
                 continue
+            if hint is not None and matched == 0 and _better_named_for_another(entity, table.name, hint):
+                continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
             if score > best[0]:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
                     f", {matched} of {len(hints)} column names fit")
