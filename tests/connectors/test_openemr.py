@@ -23,8 +23,9 @@ from conformance import CREATED, ConformantExport, check_conformance
 from openemr_data import Expected, populate
 
 from emr_exporter import model
+from emr_exporter.authoring.scaffold import write_scaffold
 from emr_exporter.authoring.scan import detect_in_source
-from emr_exporter.connectors import load_connector
+from emr_exporter.connectors import load_connector, load_spec
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
 from emr_exporter.sources.address import SourceAddress
@@ -482,3 +483,35 @@ def test_generated_cell_checks_match_the_reference_on_every_openemr_row(
         source.close()
     assert compared.rows > 100 and compared.generated > compared.rows // 2
     assert sum(compared.named.values()) > 0
+
+
+def test_scaffold_guesses_a_first_connector_that_exports_most_of_openemr(
+    openemr: OpenEmrDatabase, tmp_path: Path
+) -> None:
+    # A real EMR whose schema the scaffold's hints were not written from: lower-case names, a patient key
+    # (pid) beside the chart number patients know (pubpid), the name in family and given name columns, an
+    # empty BIRTH_FNAME before the DOB column, lookup tables named like records (insurance_companies).
+    address = SourceAddress(odbc=openemr.conn_str, password=openemr.password)
+    outcome = write_scaffold("openemr_guess", tmp_path, address, sample_rows=500)
+    spec = load_spec(outcome.folder)
+    patient = spec.entities["patient"]
+    assert (patient.table, patient.key, patient.fields["chart_number"].column) == ("patient_data", "pid", "pubpid")
+    assert (patient.fields["name"].columns, patient.fields["name"].join) == (("lname", "fname"), " ")
+    assert patient.fields["birth_date"].column == "DOB"
+    tables = {name: entity.table for name, entity in spec.entities.items()}
+    assert {k: tables.get(k) for k in ("encounter", "chart_note", "order_line", "immunization", "vital_signs")} == {
+        "encounter": "form_encounter", "chart_note": "form_soap", "order_line": "prescriptions",
+        "immunization": "immunizations", "vital_signs": "form_vitals"}
+    assert spec.entities["immunization"].fields["vaccine_code"].column == "cvx_code"
+    assert "insurance_companies" not in tables.values()
+    result = run_export(ExportRequest(connector="openemr_guess", source=address, connectors_dirs=(tmp_path,),
+                                      institution_code=INSTITUTION["code"], institution_name="OpenEMR test clinic"))
+    assert result.dry_run and result.reconciliation.balanced
+    counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
+    # The first guess exports what the generator planted as ordinary rows; the quarantines are its planted
+    # defects (a patient with an empty pubpid, a zero-date visit) and their orphans, and the lab orders the scaffold
+    # mistakes for procedures (no performed date: every row kept raw, none lost).
+    assert {k: counts[k] for k in ("patient", "encounter", "chart_note", "order_line", "immunization",
+                                   "vital_signs")} == {
+        "patient": (21, 1), "encounter": (14, 3), "chart_note": (7, 1), "order_line": (7, 1),
+        "immunization": (7, 1), "vital_signs": (14, 3)}

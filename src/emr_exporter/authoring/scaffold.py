@@ -422,7 +422,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department": (r"DEPT.*", r"진료과"),
     },
     "patient": {
-        "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호",
+        "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호", r"MRN",
+                         r"MR_?(NO|NUM|NUMBER)", r"MED(ICAL)?_?REC(ORD)?_?(NO|NUM|NUMBER)", r"PUB_?PID",
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
@@ -461,7 +462,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                     r"CHEOBANG_?(YMD|DT|DATE|DTTM)"),
         "local_code": (r"LOCAL_?CD", r"ORD_?CD", r"SUGA_?CD", r"ITEM_?CD", r"YAK_?CD", r"DRUG_?CD"),
         "edi_code": (r"EDI.*", r"INS_?CD", r"BOHUM_?CD"),
-        "name": (r"ORD_?NM", r"(DRUG|MED|ITEM)_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
+        "name": (r"ORD_?NM", r"(DRUG|MED|ITEM)_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"DRUG", r"MEDICATION"),
         "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK)_?(QTY|AMT|RYANG)", r"투여량"),
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
         "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL|TUYAK)_?CNT", r"횟수"),
@@ -539,7 +540,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "immunization": {
         "occurred": (r"(VAC|VACC|VACCINE|INJ|IMMUN|JEOPJONG|ADMIN|GIVEN)_?(YMD|DT|DATE|DTTM)", r"접종일.*"),
-        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)",),
+        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?"),
         "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
         "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
         "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
@@ -624,6 +625,7 @@ class FieldGuess:
     map: dict[str, str] | None = None
     format: str | None = None
     columns: tuple[str, ...] = ()
+    join: str = ""
 
 
 @dataclass(slots=True)
@@ -783,6 +785,12 @@ class _Guesser:
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         best: tuple[float, TableProfile | None, str] = (0.0, None, "")
         hints = FIELD_HINTS[entity]
+        needs_patient = entity not in ("practitioner", "patient") and any(
+            name == "patient_id" and required for name, _, required in _record_fields(entity))
+        patient = self.guesses.get("patient")
+        patient_columns = list(_REF_PATTERNS["patient"])
+        if patient is not None and isinstance(patient.key, str):
+            patient_columns.insert(0, re.escape(patient.key.upper()))
         for table in self.profile.tables:
             if table.name in taken or table.row_count == 0:
                 continue
@@ -791,6 +799,8 @@ class _Guesser:
             score = (5.0 if hint else 0.0) + matched
             if hint is None and matched < 3:
                 continue
+            if needs_patient and not self._match(table, patient_columns, set()):
+                score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
             if hint is not None and matched == 0 and _better_named_for_another(entity, table.name, hint):
                 continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
             if score > best[0]:
@@ -851,6 +861,18 @@ class _Guesser:
                 guess.missing.append(name)
         if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
             guess.missing.append("content_blob or content_path")
+        if entity == "patient" and "chart_number" in guess.missing and isinstance(key, str):
+            # No column named like a chart number: many EMRs show the patient's key as the chart number.
+            guess.missing.remove("chart_number")
+            used.add(key)
+            others.insert(0, FieldGuess("chart_number", key, "text", "no column is named like a chart number: the "
+                                        "patient table's key stands in; check which number the clinic's staff "
+                                        "and patients know", required=True))
+        if entity in ("patient", "practitioner") and "name" in guess.missing:
+            split_name = self._split_name(table, used)
+            if split_name is not None:
+                guess.missing.remove("name")
+                others.append(split_name)
         if entity == "patient" and not any(f.field == "rrn" for f in others):
             split = self._split_rrn(table, used)
             if split is not None:
@@ -861,6 +883,20 @@ class _Guesser:
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
         return guess
+
+    def _split_name(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
+        """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
+        names are written (a Western EMR's order may need swapping)."""
+        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성"), used)
+        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름"), used)
+        if family is None or given is None:
+            return None
+        if any(c.sampled and c.non_empty * 2 < c.sampled for c in (family[0], given[0])):
+            return None  # mostly empty: the rows would lose their required name
+        used.update({family[0].name, given[0].name})
+        return FieldGuess("name", family[0].name, "text", f"no column holds the whole name: family name "
+                          f"({family[0].name}) and given name ({given[0].name}) joined with a space; check the order",
+                          required=True, columns=(family[0].name, given[0].name), join=" ")
 
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
@@ -966,8 +1002,13 @@ class _Guesser:
         while (match := self._match(table, patterns, remaining)) is not None:
             candidates.append(match)
             remaining.add(match[0].name)
+        # Columns that hold values first (BIRTH_FNAME, empty, is not the birth date; DOB is), and a field the
+        # record cannot do without never on a column mostly empty (every row would be quarantined).
+        candidates.sort(key=lambda match: match[0].non_empty == 0)
         for column, pattern in candidates:
             if column.name == key and name != "chart_number":
+                continue
+            if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type):
@@ -986,7 +1027,7 @@ class _Guesser:
                                         f"values look like {SHAPES[shape]}s")
         if required and "date" in str(annotation):
             for column in table.columns:
-                if column.name not in used and _date_like(column):
+                if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,
                                         "first unused column whose values look like dates")
@@ -1068,6 +1109,8 @@ def _toml_str(text: str) -> str:
 def _field_line(f: FieldGuess) -> str:
     parts = ([f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"] if f.columns
              else [f"column = {_toml_str(f.column)}"])
+    if f.join:
+        parts.append(f"join = {_toml_str(f.join)}")
     if f.type != "text":
         parts.append(f"type = {_toml_str(f.type)}")
     if f.ref:
