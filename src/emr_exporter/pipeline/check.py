@@ -36,12 +36,13 @@ import json
 import os
 import re
 import sys
-import tempfile
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from emr_exporter.pipeline.scratch import scratch_file
 
 #: What can be wrong with a line's strings shows as a backslash (an escape), a DEL byte or two quotes in a
 #: row (an empty string, or an escaped quote ending a text): only such lines are looked at closely.
@@ -227,9 +228,7 @@ class IdSpill:
         return self._encrypt
 
     def new_file(self) -> Any:
-        if self.work_dir is not None:
-            self.work_dir.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.TemporaryFile(dir=self.work_dir, prefix=".emr-ids-")  # noqa: SIM115 - closed by close()
+        handle = scratch_file(self.work_dir, ".emr-ids-")  # closed by close()
         self._files.append(handle)
         return handle
 
