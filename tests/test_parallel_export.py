@@ -30,6 +30,7 @@ CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 50)  # every entity but the tiny ones
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
     monkeypatch.setattr(parallel, "BATCH_ROWS", 97)  # many batches, not aligned with the 5000-row pages
 
 

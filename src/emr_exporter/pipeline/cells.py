@@ -841,6 +841,20 @@ class CellCheck:
         """What this check has learnt so far, per column: (source type, locations, tables) by shape."""
         return {c: (p.source_type, dict(p.locations), dict(p.tables)) for c, p in self.plans.items()}
 
+    def adopt(self, learnt: Mapping[str, tuple[str | None, Mapping[str, Any], Mapping[str, Any]]]) -> None:
+        """Know exactly what ``learnt`` (another check's :meth:`learnt`) knows; what was made from this
+        check's own learning (generated checks, memos) is made again from it."""
+        for column, (source_type, locations, tables) in learnt.items():
+            plan = self.plans[column]
+            plan.source_type = source_type
+            plan.locations = dict(locations)
+            plan.tables = dict(tables)
+        self._memo.clear()
+        self._compiled.clear()
+        self._fast_one.clear()
+        self._fast_many.clear()
+        self._memos.clear()
+
     def agrees(self, other: Mapping[str, tuple[str | None, Mapping[str, Any], Mapping[str, Any]]]) -> bool:
         """Whether everything ``other`` (another check's :meth:`learnt`) has learnt, this one has learnt
         the same (a worker's check decides its rows as this one does as long as this holds)."""

@@ -48,7 +48,7 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
-from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, WorkerPool, batches_of, start_pool
+from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, MIN_POOL_ROWS, WorkerPool, batches_of, start_pool
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -478,6 +478,7 @@ class ExportRun:
         self.workers = workers
         self._pool: WorkerPool | None = None
         self._pool_tried = False
+        self._parallel_rows = 0  # rows of the entities big enough for the workers (set by _stream)
         self._quarantined_keys: dict[str, set[str]] = {}
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
@@ -793,6 +794,8 @@ class ExportRun:
                 or self.output_check.validator is not None
                 or any(f.ref == entity.name for f in entity.fields.values())):
             return None
+        if not self._pool_tried and self._parallel_rows < MIN_POOL_ROWS:
+            return None
         if not self._pool_tried:
             self._pool_tried = True
             self._pool = start_pool(
@@ -802,6 +805,7 @@ class ExportRun:
 
     def _stream(self) -> Iterator[bytes]:
         counts = self.count_all()
+        self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
             yield from self._stream_entity(self.spec.entities[name], total, null_keys)
@@ -875,11 +879,17 @@ class ExportRun:
             refs = {f.ref for f in entity.fields.values() if f.ref is not None}
             pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
             in_parent = MapInParent()  # a failed batch: each row mapped in order by _handle_row, as on one core
-            for batch, mapped_rows in pool.map(batches_of(pages), lambda row: in_parent):
+            trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
+            for batch, mapped_rows, sent_after in pool.map(batches_of(pages), lambda row: in_parent):
                 self._check_cancel()
+                trusted = sent_after >= trusted_from
                 for row, mapped in zip(batch, mapped_rows, strict=True):
                     yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state,
-                                                mapped)
+                                                mapped if trusted else None)
+                    if state.diverged:  # a worker's cell check learnt otherwise: the parent's to every worker
+                        state.diverged = False
+                        trusted_from = pool.resync(cells.learnt())
+                        trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
         for page in pages if pool is None else ():
@@ -991,13 +1001,13 @@ class ExportRun:
         # The pure part of the row's trip (mapping, FHIR, JSON, each resource's own rules, the cells, the
         # observers' summaries): done here, or already done by a worker process (pipeline/parallel.py).
         # The rest is the same either way.
-        if mapped is None or not state.trust_workers:
+        if mapped is None:
             mapped = state.rows.map_one(row)
         elif type(mapped) is MapInParent:
             learnt = mapped.learnt
             mapped = state.rows.map_one(row)
             if learnt is not None and not state.rows.cells.agrees(learnt):
-                state.trust_workers = False
+                state.diverged = True
         assert type(mapped) is MappedRow
         result = mapped.result
         if isinstance(result, model.QuarantinedRow):
@@ -1376,7 +1386,7 @@ class RowMapping:
 def worker_row_mapping(
     spec: ConnectorSpec, institution: model.Institution, attachments_root: Path | None,
     summarisers: tuple[Summariser, ...], entity_name: str, quarantined_keys: Mapping[str, set[str]],
-) -> Callable[[Mapping[str, Any]], MappedRow | MapInParent]:
+) -> _WorkerRows:
     """An entity's ``map_one`` in a worker process (pipeline/parallel.py): its own mapper and hooks, the
     quarantined keys of the entities it refers to, each resource's own rules without the structure models
     (never asked for in a run with workers), its own cell check, the records left out when every observer
@@ -1385,9 +1395,12 @@ def worker_row_mapping(
     The cell check learns from the rows it sees (a shape's first row, a column's first value), and the
     bag's cell map is what the parent's learnt. So a row that teaches the worker's check anything is
     mapped again by the parent (every first row of the whole entity is one: the worker cannot have seen it
-    before), with what the worker's check knows then for the parent to compare; every other row is
-    decided by what both checks know alike. A key with spaces goes to the parent too (its ambiguous-key
-    check comes before the mapping, and the one-core export checks no cells of such a row it quarantines).
+    before), with what the worker's check knows then for the parent to compare. Where they differ (a
+    shape's first row in a worker is not its first in the entity: a diagnosis of another KCD edition), the
+    parent maps the rows that worker may have decided otherwise itself and sends its own knowledge to
+    every worker (WorkerPool.resync); every other row is decided by what both checks know alike. A key
+    with spaces goes to the parent too (its ambiguous-key check comes before the mapping, and the one-core
+    export checks no cells of such a row it quarantines).
     """
     entity = spec.entities[entity_name]
     mapper = EntityMapper(spec, entity, attachments_root=attachments_root, quarantined_keys=quarantined_keys,
@@ -1395,21 +1408,31 @@ def worker_row_mapping(
     cells = _cell_check(spec, entity, mapper, institution)
     rows = RowMapping(spec, entity, mapper, institution, ResourceCheck(None), cells, summarisers,
                       keep_records=None in summarisers)
-    map_one = rows.map_one
-    key = rows.key
-    in_parent = MapInParent()
+    return _WorkerRows(rows)
 
-    def map_in_worker(row: Mapping[str, Any]) -> MappedRow | MapInParent:
-        raw_key = row[key]
+
+class _WorkerRows:
+    """A worker's ``map_one`` (see worker_row_mapping), and ``adopt``: what the parent's cell check knows."""
+
+    def __init__(self, rows: RowMapping) -> None:
+        self.map_one = rows.map_one
+        self.cells = rows.cells
+        self.key = rows.key
+        self.in_parent = MapInParent()
+
+    def adopt(self, learnt: dict[str, Any]) -> None:
+        self.cells.adopt(learnt)
+
+    def __call__(self, row: Mapping[str, Any]) -> MappedRow | MapInParent:
+        raw_key = row[self.key]
         if type(raw_key) is str and raw_key != raw_key.strip():
-            return in_parent
+            return self.in_parent
+        cells = self.cells
         taught = cells.reference_rows
-        mapped = map_one(row)
+        mapped = self.map_one(row)
         if cells.reference_rows != taught:
             return MapInParent(cells.learnt())
         return mapped
-
-    return map_in_worker
 
 
 _WORKER_HOOKS: dict[str, Any] = {}
@@ -1431,9 +1454,8 @@ class _EntityState:
         self.key = entity.key.lower()
         self.cells = -1
         self.trimmed_keys: set[str] = set()
-        #: False once a worker's cell check has learnt otherwise than this process's (never seen: a
-        #: safeguard): from then on the parent maps every row itself.
-        self.trust_workers = True
+        #: A worker's cell check has just been seen to have learnt otherwise than this process's.
+        self.diverged = False
         # Bag groups of its rows, named once (not once per row).
         self.list_group = f"report/lists/{entity.name}"
         self.columns_group = f"raw/columns/{entity.name}"
