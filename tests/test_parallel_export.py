@@ -233,3 +233,37 @@ def test_an_observer_without_a_summary_sees_every_record_from_the_workers(demo_c
             source.close()
     assert seen[2] == seen[1]
     assert len(seen[1]) == exported > 26000  # every exported record, in the bag's order
+
+
+def test_with_the_products_observers_a_worker_sends_back_no_records(demo_clinic) -> None:
+    """The export job's observers (readiness and the signer check) take summaries: a worker's answer
+    carries the lines, the summaries and no record; an observer without one makes it carry the record."""
+    import pickle
+
+    from emr_exporter.bundle.signer_check import SignerCheckReport
+    from emr_exporter.sources.base import iter_keyset
+
+    spec = load_connector("demo")
+    source = SqliteFileSource(demo_clinic.path)
+    try:
+        institution = read_institution(spec, source)
+        run = ExportRun(spec, source, institution=institution, created=CREATED,
+                        attachments_root=demo_clinic.attachments_root)
+        entity = spec.entities["fee_line"]
+        rows = next(iter(iter_keyset(source, run._joined_sql(entity), entity.key, 300)))
+    finally:
+        source.close()
+    product = (ReadinessObserver.summarise, SignerCheckReport.summarise)
+    lean = export_module.worker_row_mapping(spec, institution, demo_clinic.attachments_root, product, "fee_line", {})
+    full = export_module.worker_row_mapping(spec, institution, demo_clinic.attachments_root, (*product, None),
+                                            "fee_line", {})
+    lean_answers = pickle.loads(pickle.dumps([lean(row) for row in rows]))
+    full_answers = pickle.loads(pickle.dumps([full(row) for row in rows]))
+    mapped = [(a, b) for a, b in zip(lean_answers, full_answers, strict=True)
+              if type(a) is export_module.MappedRow]
+    assert len(mapped) > 250  # all but the rows that taught the cell check (the parent maps those)
+    for a, b in mapped:
+        assert a.result is None and b.result is not None and b.result.id == a.record_id
+        assert a.summaries[0][0] == "fee_line" and a.summaries[1] is None and b.summaries[:2] == a.summaries
+        assert [line[2] for line in a.lines] == [line[2] for line in b.lines]
+        assert all(len(line) == 4 for line in a.lines)  # type, id, NDJSON line, status: no resource dicts

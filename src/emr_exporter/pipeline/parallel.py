@@ -1,11 +1,16 @@
 """Mapping on every core: rows go to worker processes in batches, mapped rows come back in order.
 
 The parent keeps everything that has an order or a connection: it reads the source (one snapshot, one
-connection), writes the bag, counts, quarantines, reads attachment files and feeds the observers. The
-workers run only the pure part of a row's trip (:class:`~emr_exporter.pipeline.export.RowMapping`:
-connector mapping, FHIR, canonical JSON, output check) and send back :class:`MappedRow` objects. Batches
-are answered strictly in the order they were sent, so the bag is byte-identical to a one-core run
-(tests/test_parallel_export.py).
+connection), claims ids, resolves references, writes the bag, counts, quarantines, reads attachment files
+and feeds the observers. The workers run only the pure part of a row's trip
+(:class:`~emr_exporter.pipeline.export.RowMapping`: connector mapping, FHIR, canonical JSON, each
+resource's own rules, the cell check, the row's raw/columns line, the observers' summaries) and send back
+``MappedRow`` objects: lines and counts, no resource dicts, and no record unless an observer without a
+summary or an attachment needs it; or ``MapInParent`` for a row the parent maps itself (export.py
+``worker_row_mapping``: what a worker's cell check learns must be what the parent's learns). Batches are
+answered strictly in the order they were sent, so the bag is byte-identical to a one-core run
+(tests/test_parallel_export.py). Beside a batch the parent may send what its cell check knows
+(:meth:`WorkerPool.resync`), which the worker adopts before mapping it.
 
 Workers are *spawned* (a fresh interpreter: ``spawn`` is the only start method on Windows, where the
 product ships, and it copies nothing of the parent's threads, Qt objects or connections, so it is safe
