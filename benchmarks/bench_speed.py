@@ -99,6 +99,7 @@ def child_export(database: str, odbc: str | None, workers: int) -> dict[str, Any
         source = SqliteFileSource(Path(database))
     extra = {"workers": workers} if "workers" in inspect.signature(ExportRun.__init__).parameters else {}
     start, cpu = time.perf_counter(), _cpu()
+    own = resource.getrusage(resource.RUSAGE_SELF)
     institution = read_institution(spec, source)
     # As the product exports (jobs/service.py): the readiness observer sees every record (so worker
     # processes send every record back, the costly case for them).
@@ -107,7 +108,10 @@ def child_export(database: str, odbc: str | None, workers: int) -> dict[str, Any
                     observers=[ReadinessObserver(institution)], **extra)
     digest = digest_stream(run.stream())
     wall, cpu = time.perf_counter() - start, _cpu() - cpu
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_parent = end.ru_utime + end.ru_stime - own.ru_utime - own.ru_stime  # the export's own process alone
     return {"rows": run.reconciliation.totals["source_rows"], "seconds": wall, "cpu": cpu, "rss_mb": _rss_mb(),
+            "cpu_parent": cpu_parent, "load_before": os.getloadavg()[0],
             "rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "rss_largest_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "bag_sha256": digest.sha256, "bag_bytes": digest.size, "workers": extra.get("workers", 1)}
@@ -389,8 +393,11 @@ def main() -> None:
             report["export"].append(row)
             rate = {k: [r["rows"] / r["seconds"] for r in v] for k, v in runs.items()}
             cpu_rate = {k: [r["rows"] / r["cpu"] for r in v] for k, v in runs.items()}
+            parent_us = {k: [r["cpu_parent"] / r["rows"] * 1e6 for r in v if "cpu_parent" in r]
+                         for k, v in runs.items()}
             print(f"{size} {label}: " + "; ".join(
-                f"{k} {spread(rate[k])} rows/s, {spread(cpu_rate[k])} rows/CPU-s" for k in runs)
+                f"{k} {spread(rate[k])} rows/s, {spread(cpu_rate[k])} rows/CPU-s"
+                + (f", parent {spread(parent_us[k])} CPU-µs a row" if parent_us[k] else "") for k in runs)
                 + f"; one core = all cores bag {row['bag_identical_one_core_all_cores']}; load {row['load']}",
                 flush=True)
     for e in [x for x in args.rss.split(",") if x]:

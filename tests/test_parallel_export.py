@@ -30,6 +30,7 @@ CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 50)  # every entity but the tiny ones
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
     monkeypatch.setattr(parallel, "BATCH_ROWS", 97)  # many batches, not aligned with the 5000-row pages
 
 
@@ -120,3 +121,149 @@ def test_cancel_stops_the_workers(demo_clinic, small_batches) -> None:
 def test_default_workers_is_every_usable_core_at_most_eight() -> None:
     cores = parallel.available_cores()
     assert parallel.default_workers() == (1 if cores < 2 else min(cores, 8))
+
+
+# --- the row's pure part in the workers: cells, raw/columns lines, observers' summaries ---------------------
+
+
+class _RecordLog:
+    """An observer without a summary: it gets every exported record itself (from the workers too)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+
+    def observe(self, record: Any) -> None:
+        self.seen.append((type(record).__name__, record.id, record.provenance.key))
+
+    def report_members(self) -> list[tuple[str, bytes]]:
+        return [("report/record-log.txt", "".join(f"{t} {i}\n" for t, i, _ in self.seen).encode())]
+
+
+def _export_all(database: Path, attachments: Path, workers: int, spy: dict[str, Any] | None = None
+                ) -> dict[str, Any]:
+    spec = load_connector("demo")
+    source = SqliteFileSource(database)
+    try:
+        institution = read_institution(spec, source)
+        readiness, log = ReadinessObserver(institution), _RecordLog()
+        run = ExportRun(spec, source, institution=institution, created=CREATED, attachments_root=attachments,
+                        observers=[readiness, log], workers=workers, page_size=1000)
+        digest = digest_stream(run.stream())
+        return {
+            "sha256": digest.sha256, "size": digest.size, "reconciliation": run.reconciliation.to_dict(),
+            "readiness.json": readiness.report_members(), "records": log.seen,
+            "cells.json": run._cell_maps,
+            "quarantined": {e.entity: run.quarantined_keys(e.entity) for e in run.reconciliation.entities},
+        }
+    finally:
+        source.close()
+
+
+def test_every_entity_through_the_workers_gives_the_one_core_bag_and_readiness(
+        demo_clinic, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MIN lowered so that every entity the workers may map crosses, with the demo's planted rows:
+    quarantines of every kind, transformed cells, field defects, keys with spaces. Most rows are mapped
+    in the workers (the parent maps only the rows that teach a worker's cell check, and those around a
+    resync), and the bag, data/report/readiness.json, the cell map and what an observer without a
+    summary saw are the one-core ones."""
+    one = _export_all(demo_clinic.path, demo_clinic.attachments_root, 1)
+    monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 1)
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
+    monkeypatch.setattr(parallel, "BATCH_ROWS", 61)
+    in_parent: dict[str, int] = {}
+    entities_crossed: list[str] = []
+    resyncs: list[str] = []
+    map_one = export_module.RowMapping.map_one
+    begin_entity = parallel.WorkerPool.begin_entity
+    resync = parallel.WorkerPool.resync
+
+    def count_map_one(self: Any, row: Any) -> Any:
+        in_parent[self.entity.name] = in_parent.get(self.entity.name, 0) + 1
+        return map_one(self, row)
+
+    def count_begin(self: Any, name: str, keys: Any) -> None:
+        entities_crossed.append(name)
+        begin_entity(self, name, keys)
+
+    def count_resync(self: Any, state: Any) -> int:
+        resyncs.append(entities_crossed[-1])
+        return resync(self, state)
+
+    monkeypatch.setattr(export_module.RowMapping, "map_one", count_map_one)
+    monkeypatch.setattr(parallel.WorkerPool, "begin_entity", count_begin)
+    monkeypatch.setattr(parallel.WorkerPool, "resync", count_resync)
+    two = _export_all(demo_clinic.path, demo_clinic.attachments_root, 2)
+    assert two == one
+    assert multiprocessing.active_children() == []
+
+    # What crossed: every entity without BLOBs, a unique field's repeated value (the patients' duplicated
+    # chart number) or a reference to itself.
+    entities = {e["entity"]: e for e in one["reconciliation"]["entities"]}
+    assert {"practitioner", "encounter", "diagnosis", "fee_line", "vital_signs", "receipt",
+            "lab_result", "immunization", "allergy", "order_line"} <= set(entities_crossed)
+    crossed = [entities[name] for name in entities_crossed]
+    reasons = {code for e in crossed for code in e["quarantine_reasons"]}
+    assert {"ambiguous-key", "orphan", "invalid-date", "required-missing"} <= reasons
+    assert sum(e["cells"]["transformed"] for e in crossed) > 1000
+    assert {code for e in crossed for code in e["field_defects"]} == {
+        "bad-encoding", "control-characters", "invalid-date", "lossy-text"}
+    # The workers mapped most rows: the parent maps a worker's teaching rows, keys with spaces, and the
+    # batches sent before a resync.
+    rows_crossed = sum(entities[name]["source_rows"] for name in entities_crossed)
+    mapped_here = sum(in_parent.get(name, 0) for name in entities_crossed)
+    assert mapped_here < rows_crossed // 4, (mapped_here, rows_crossed)
+    assert resyncs  # a worker's check learnt a shape from another row than the parent's: the parent's wins
+
+
+def test_an_observer_without_a_summary_sees_every_record_from_the_workers(demo_clinic, small_batches) -> None:
+    spec = load_connector("demo")
+    seen = {}
+    for workers in (1, 2):
+        source = SqliteFileSource(demo_clinic.path)
+        try:
+            log = _RecordLog()
+            run = ExportRun(spec, source, institution=read_institution(spec, source), created=CREATED,
+                            attachments_root=demo_clinic.attachments_root, observers=[log], workers=workers,
+                            page_size=1000)
+            digest_stream(run.stream())
+            assert run._pool_tried == (workers == 2)
+            seen[workers] = log.seen
+            exported = sum(e.exported for e in run.reconciliation.entities)
+        finally:
+            source.close()
+    assert seen[2] == seen[1]
+    assert len(seen[1]) == exported > 26000  # every exported record, in the bag's order
+
+
+def test_with_the_products_observers_a_worker_sends_back_no_records(demo_clinic) -> None:
+    """The export job's observers (readiness and the signer check) take summaries: a worker's answer
+    carries the lines, the summaries and no record; an observer without one makes it carry the record."""
+    import pickle
+
+    from emr_exporter.bundle.signer_check import SignerCheckReport
+    from emr_exporter.sources.base import iter_keyset
+
+    spec = load_connector("demo")
+    source = SqliteFileSource(demo_clinic.path)
+    try:
+        institution = read_institution(spec, source)
+        run = ExportRun(spec, source, institution=institution, created=CREATED,
+                        attachments_root=demo_clinic.attachments_root)
+        entity = spec.entities["fee_line"]
+        rows = next(iter(iter_keyset(source, run._joined_sql(entity), entity.key, 300)))
+    finally:
+        source.close()
+    product = (ReadinessObserver.summarise, SignerCheckReport.summarise)
+    lean = export_module.worker_row_mapping(spec, institution, demo_clinic.attachments_root, product, "fee_line", {})
+    full = export_module.worker_row_mapping(spec, institution, demo_clinic.attachments_root, (*product, None),
+                                            "fee_line", {})
+    lean_answers = pickle.loads(pickle.dumps([lean(row) for row in rows]))
+    full_answers = pickle.loads(pickle.dumps([full(row) for row in rows]))
+    mapped = [(a, b) for a, b in zip(lean_answers, full_answers, strict=True)
+              if type(a) is export_module.MappedRow]
+    assert len(mapped) > 250  # all but the rows that taught the cell check (the parent maps those)
+    for a, b in mapped:
+        assert a.result is None and b.result is not None and b.result.id == a.record_id
+        assert a.summaries[0][0] == "fee_line" and a.summaries[1] is None and b.summaries[:2] == a.summaries
+        assert [line[2] for line in a.lines] == [line[2] for line in b.lines]
+        assert all(len(line) == 4 for line in a.lines)  # type, id, NDJSON line, status: no resource dicts

@@ -252,3 +252,47 @@ def test_id_index_finds_what_it_stored() -> None:
     assert index.get(model.record_id("c", "T", "absent")) is None
     assert index.get("not-hex-at-all") is None
     assert index.add("not-hex-at-all") == 5000
+
+
+def test_a_records_summary_is_what_the_observer_reads_of_it_and_crosses_processes(demo_clinic) -> None:
+    """The export's worker processes send ReadinessObserver a summary of each record (its ids, dates and
+    flags), not the record: fed the summaries, it reports byte for byte what it reports fed the records."""
+    import pickle
+
+    from emr_exporter.reports.readiness import readiness_summary
+
+    assert pickle.loads(pickle.dumps(ReadinessObserver.summarise)) is readiness_summary  # by name
+
+    class Records:
+        def __init__(self) -> None:
+            self.records: list[model.Record] = []
+
+        def observe(self, record: model.Record) -> None:
+            self.records.append(record)
+
+        def report_members(self) -> list[tuple[str, bytes]]:
+            return []
+
+    spec = load_connector("demo")
+    source = open_source(database=demo_clinic.path)
+    try:
+        institution = read_institution(spec, source)
+        records = Records()
+        run = ExportRun(spec, source, institution=institution, created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+                        attachments_root=demo_clinic.attachments_root, observers=[records])
+        for _ in run.stream():
+            pass
+    finally:
+        source.close()
+    by_records, by_summaries = ReadinessObserver(institution), ReadinessObserver(institution)
+    kinds = set()
+    for record in records.records:
+        by_records.observe(record)
+        summary = pickle.loads(pickle.dumps(readiness_summary(record)))
+        if summary is not None:
+            kinds.add(summary[0])
+            by_summaries.observe_summary(summary)
+    assert by_summaries.report_members() == by_records.report_members()
+    assert kinds == {"practitioner", "patient", "encounter", "diagnosis", "chart_note", "order_line", "procedure",
+                     "lab_result", "certificate", "receipt", "fee_line", "immunization"}
+    assert b'"issuable"' in by_records.report_members()[0][1]

@@ -226,13 +226,25 @@ def enforce_signer(
     )
 
 
+def no_summary(record: model.Record) -> None:
+    """An observer's summary of a record for an observer that reads no record (module-level: a worker
+    process runs it by name)."""
+    return None
+
+
 class SignerCheckReport:
     """An export observer that only adds ``report/signer-check.json`` to the bag."""
+
+    #: It reads no record: the export's workers need not send records back for it (pipeline/export.py).
+    summarise = staticmethod(no_summary)
 
     def __init__(self, check: SignerCheck) -> None:
         self.check = check
 
     def observe(self, record: model.Record) -> None:
+        pass
+
+    def observe_summary(self, summary: Any) -> None:
         pass
 
     def report_members(self) -> list[tuple[str, bytes]]:

@@ -829,10 +829,45 @@ class CellCheck:
         self._fast_many: dict[tuple[tuple[Any, str], ...], Callable[..., list[str] | None]] = {}
         #: The generated checks' memos per column, shared by every shape (bounded: see _MEMO_SIZE).
         self._memos: dict[tuple[str, str], Any] = {}
+        #: Rows answered by the reference (the only place anything is learnt): a worker process sees from it
+        #: that a row taught its check something, and lets the parent check that row (pipeline/parallel.py).
+        self.reference_rows = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "key": self.entity.key.lower(),
                 "columns": {c: p.to_dict() for c, p in sorted(self.plans.items())}}
+
+    def learnt(self) -> dict[str, tuple[str | None, dict[str, Any], dict[str, Any]]]:
+        """What this check has learnt so far, per column: (source type, locations, tables) by shape."""
+        return {c: (p.source_type, dict(p.locations), dict(p.tables)) for c, p in self.plans.items()}
+
+    def adopt(self, learnt: Mapping[str, tuple[str | None, Mapping[str, Any], Mapping[str, Any]]]) -> None:
+        """Know exactly what ``learnt`` (another check's :meth:`learnt`) knows; what was made from this
+        check's own learning (generated checks, memos) is made again from it."""
+        for column, (source_type, locations, tables) in learnt.items():
+            plan = self.plans[column]
+            plan.source_type = source_type
+            plan.locations = dict(locations)
+            plan.tables = dict(tables)
+        self._memo.clear()
+        self._compiled.clear()
+        self._fast_one.clear()
+        self._fast_many.clear()
+        self._memos.clear()
+
+    def agrees(self, other: Mapping[str, tuple[str | None, Mapping[str, Any], Mapping[str, Any]]]) -> bool:
+        """Whether everything ``other`` (another check's :meth:`learnt`) has learnt, this one has learnt
+        the same (a worker's check decides its rows as this one does as long as this holds)."""
+        for column, (source_type, locations, tables) in other.items():
+            plan = self.plans[column]
+            if source_type is not None and plan.source_type != source_type:
+                return False
+            for shape, location in locations.items():
+                if shape not in plan.locations or plan.locations[shape] != location:
+                    return False
+                if plan.tables.get(shape) != tables.get(shape):
+                    return False
+        return True
 
     def _compile(
         self, shape: str, row: Mapping[str, Any], record: model.Record, resources: Sequence[Mapping[str, Any]],
@@ -936,6 +971,7 @@ class CellCheck:
     ) -> list[str]:
         """The reference form of :meth:`transformed`: a loop over the mapped columns, per-column dispatch on
         the kind, the location read by a getter. Kept as the definition the generated checks are held to."""
+        self.reference_rows += 1
         record_id = record.id
         if len(resources) == 1 and resources[0].get("id") == record_id:  # one resource: the common case
             only = resources[0]

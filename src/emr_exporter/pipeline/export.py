@@ -48,7 +48,7 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
-from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, WorkerPool, batches_of, start_pool
+from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, MIN_POOL_ROWS, WorkerPool, batches_of, start_pool
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -280,6 +280,12 @@ class RecordObserver(Protocol):
     """Sees every exported record while the bag streams; adds its own report files at the end.
 
     Used for reports computed in one pass (document readiness). Must keep bounded state.
+
+    Optionally (ReadinessObserver), a pure per-record summary instead of the record: a ``summarise``
+    attribute, a module-level function ``record -> picklable summary or None`` (run where the row is
+    mapped: in a worker process too), and ``observe_summary(summary)``, called in the export's order for
+    every exported record whose summary is not None. Then the workers send no records back for it.
+    Without ``summarise`` the observer gets every exported record through ``observe``, as always.
     """
 
     def observe(self, record: model.Record) -> None: ...
@@ -463,12 +469,16 @@ class ExportRun:
         self.page_size = page_size
         self.reconciliation = Reconciliation()
         self.observers = list(observers or [])
+        #: Per observer, its pure per-record summary (run where the row is mapped: the parent gets it instead
+        #: of the record), or None: the observer sees the record itself.
+        self._summarisers: tuple[Summariser, ...] = tuple(getattr(o, "summarise", None) for o in self.observers)
         self.hook = load_hooks(spec)
         #: Worker processes mapping rows (pipeline/parallel.py); 1 = all in this process. Started at the
         #: first entity big enough to gain from them; where they cannot start the export maps here.
         self.workers = workers
         self._pool: WorkerPool | None = None
         self._pool_tried = False
+        self._parallel_rows = 0  # rows of the entities big enough for the workers (set by _stream)
         self._quarantined_keys: dict[str, set[str]] = {}
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
@@ -784,14 +794,18 @@ class ExportRun:
                 or self.output_check.validator is not None
                 or any(f.ref == entity.name for f in entity.fields.values())):
             return None
+        if not self._pool_tried and self._parallel_rows < MIN_POOL_ROWS:
+            return None
         if not self._pool_tried:
             self._pool_tried = True
-            self._pool = start_pool(worker_row_mapping, (self.spec, self.institution, self.attachments_root),
-                                    self.workers)
+            self._pool = start_pool(
+                worker_row_mapping, (self.spec, self.institution, self.attachments_root, self._summarisers),
+                self.workers)
         return self._pool
 
     def _stream(self) -> Iterator[bytes]:
         counts = self.count_all()
+        self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
             yield from self._stream_entity(self.spec.entities[name], total, null_keys)
@@ -854,24 +868,28 @@ class ExportRun:
         joined = self._joined_sql(entity)
         groups: set[str] = set()
         done = 0
-        state = _EntityState(entity, mapper, RowMapping(entity, mapper, self.institution, self.output_check))
+        cells = _cell_check(self.spec, entity, mapper, self.institution)
+        state = _EntityState(entity, RowMapping(self.spec, entity, mapper, self.institution, self.output_check,
+                                                cells, self._summarisers))
         if type(self)._add_resource is not ExportRun._add_resource:
             state.fhir_groups = None
-        state.check = CellCheck(
-            self.spec, entity, mapper.consumed_columns, mapper._joined_refs,
-            # The mapper's cached record ids: a referenced row's id is hashed once, not once more per cell.
-            lambda record: fhir.to_fhir(record, institution=self.institution), _referenced_record_id, key_text,
-        )
         pages = iter_keyset(self.source, joined, entity.key, page_size)
         pool = self._worker_pool(entity, total, has_blobs, duplicates)
         if pool is not None:  # the pure part in worker processes, answers in order (pipeline/parallel.py)
             refs = {f.ref for f in entity.fields.values() if f.ref is not None}
             pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
-            for batch, mapped_rows in pool.map(batches_of(pages), state.rows.map_one):
+            in_parent = MapInParent()  # a failed batch: each row mapped in order by _handle_row, as on one core
+            trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
+            for batch, mapped_rows, sent_after in pool.map(batches_of(pages), lambda row: in_parent):
                 self._check_cancel()
+                trusted = sent_after >= trusted_from
                 for row, mapped in zip(batch, mapped_rows, strict=True):
                     yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state,
-                                                mapped)
+                                                mapped if trusted else None)
+                    if state.diverged:  # a worker's cell check learnt otherwise: the parent's to every worker
+                        state.diverged = False
+                        trusted_from = pool.resync(cells.learnt())
+                        trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
         for page in pages if pool is None else ():
@@ -886,7 +904,7 @@ class ExportRun:
                 yield from self._quarantine_null_key(entity, row, counts, groups)
         for group in sorted(groups):
             yield from self.bag.flush(group)
-        self._cell_maps[entity.name] = state.check.to_dict()
+        self._cell_maps[entity.name] = cells.to_dict()
         self._emit("export", entity.name, done + null_keys, total)
         if not counts.balanced:
             raise ReconciliationError(
@@ -964,7 +982,7 @@ class ExportRun:
         quarantined_keys: set[str],
         groups: set[str],
         state: _EntityState,
-        mapped: MappedRow | None = None,
+        mapped: MappedRow | MapInParent | None = None,
     ) -> Iterator[bytes]:
         if state.cells < 0:
             state.learn(row)
@@ -980,10 +998,17 @@ class ExportRun:
             )
             yield from self._quarantine(ambiguous, counts, quarantined_keys, groups, poison_key=False)
             return
-        # The pure part of the row's trip (mapping, FHIR, JSON, each resource's own rules): done here, or
-        # already done by a worker process (pipeline/parallel.py). The rest is the same either way.
+        # The pure part of the row's trip (mapping, FHIR, JSON, each resource's own rules, the cells, the
+        # observers' summaries): done here, or already done by a worker process (pipeline/parallel.py).
+        # The rest is the same either way.
         if mapped is None:
             mapped = state.rows.map_one(row)
+        elif type(mapped) is MapInParent:
+            learnt = mapped.learnt
+            mapped = state.rows.map_one(row)
+            if learnt is not None and not state.rows.cells.agrees(learnt):
+                state.diverged = True
+        assert type(mapped) is MappedRow
         result = mapped.result
         if isinstance(result, model.QuarantinedRow):
             yield from self._quarantine(result, counts, quarantined_keys, groups)
@@ -1002,7 +1027,7 @@ class ExportRun:
         lines = mapped.lines
         claim = check.claim
         claimed: list[tuple[str, int]] = []  # ids this row takes; given back if the row fails after all
-        for resource_type, resource_id, _, _, _ in lines:
+        for resource_type, resource_id, _, _ in lines:
             digest = claim(resource_type, resource_id)
             if digest is None:
                 # Two rows giving one id (keys 7 and '7' in a column without a type): the first keeps it;
@@ -1027,8 +1052,8 @@ class ExportRun:
             )
             return
         dangling_of = check.dangling
-        for resource_type, _, line, _, resource in lines:  # every id of the row claimed: they may
-            dangling = dangling_of(resource, line)  # refer to each other
+        for resource_type, _, line, _ in lines:  # every id of the row claimed: they may refer to each other
+            dangling = dangling_of(None, line)  # (the path of a dangling one: from the line, rarely parsed)
             if dangling is not None:
                 # What the mapper's reference checks could not see (a parent read by a filtered query, a
                 # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
@@ -1050,11 +1075,11 @@ class ExportRun:
         statuses = counts.statuses
         fhir_groups = state.fhir_groups
         if fhir_groups is None:  # _add_resource overridden (the connector check counts what passes there)
-            for resource_type, _, line, status, _ in lines:
+            for resource_type, _, line, status in lines:
                 statuses[status] += 1
                 yield from self._add_resource(resource_type, line, groups)
         else:  # _add_resource inlined: the group's name made once, the line appended without a generator
-            for resource_type, _, line, status, _ in lines:
+            for resource_type, _, line, status in lines:
                 statuses[status] += 1
                 group = fhir_groups.get(resource_type)
                 if group is None:
@@ -1064,43 +1089,17 @@ class ExportRun:
                     yield from bag.add_line(group, line)
         if mapped.kept_as_recorded:
             counts.statuses_kept_as_recorded += 1
-        # Every column the mapping did not use, every dropped or repaired field and a changed key:
-        # carried beside the resource, keyed by its id, so the exact source row can be rebuilt.
-        # And every mapped cell the FHIR output cannot give back exactly (trimmed, normalised, re-formatted,
-        # looked up): carried too, as "transformed" (pipeline/cells.py decides, cell by cell).
-        carried: dict[str, Any] | None = None
-        defect_columns = [column for _, column, _ in mapped.defects]
-        if key_changed:
-            defect_columns.append(state.key)
-        resources = [line[4] for line in lines]  # (no starred unpacking: a list per line)
-        transformed = state.check.transformed(row, result, resources, defect_columns)
-        if state.unmapped or mapped.defects or key_changed or transformed:
-            encoding = self.spec.encoding
-            carried = {c: encode_raw(row[c], encoding) for c in state.unmapped}
-            defects = []
-            for field_name, column, code in mapped.defects:
-                carried[column] = encode_raw(row[column], encoding)
+        columns_line = mapped.columns_line  # made with the row's mapping (RowMapping.map_one)
+        if columns_line is not None:
+            for _, _, code in mapped.defects:
                 counts.field_defects[code] += 1
-                defects.append({"field": field_name, "column": column, "reason_code": code})
-            if key_changed:
-                carried[state.key] = raw_key
-            for column in transformed:
-                carried[column] = encode_raw(row[column], encoding)
-            counts.transformed_cells += len(transformed)
-            line_obj: dict[str, Any] = {
-                "entity": entity.name, "id": mapped.record_id, "key": mapped.key, "columns": carried,
-            }
-            if defects:
-                line_obj["field_defects"] = defects
-            if transformed:
-                line_obj["transformed"] = transformed
+            counts.transformed_cells += mapped.transformed_cells
             group = state.columns_group
             groups.add(group)
-            columns_line = canonical_json_line(line_obj)  # as add_ndjson writes it
             if not bag.append_line(group, columns_line):
                 yield from bag.add_line(group, columns_line)
-            counts.carried_cells += len(carried)
-            counts.mapped_cells += state.cells - len(carried)
+            counts.carried_cells += mapped.carried_cells
+            counts.mapped_cells += state.cells - mapped.carried_cells
         else:
             counts.mapped_cells += state.cells
         if mapped.roster is not None:
@@ -1111,8 +1110,14 @@ class ExportRun:
         groups.add(group)
         if not bag.append_line(group, mapped.list_line):
             yield from bag.add_line(group, mapped.list_line)
-        for observer in self.observers:
-            observer.observe(result)
+        summaries = mapped.summaries
+        for number, observer in enumerate(self.observers):
+            summary = summaries[number]
+            if summary is not None:
+                observer.observe_summary(summary)  # type: ignore[attr-defined]
+            elif self._summarisers[number] is None:
+                assert result is not None  # kept for every observer without a summary
+                observer.observe(result)
         counts.exported += 1
 
     def _invalid_output(
@@ -1198,47 +1203,117 @@ class ExportRun:
             ) from None
 
 
-@dataclass(slots=True)
 class MappedRow:
     """What the pure part of one row's trip produced (in this process or in a worker: it pickles).
 
-    ``result`` is the record, or the row the mapper quarantined. ``lines`` are the resources that pass
-    their own rules, in order: (resource type, id, NDJSON line, FHIR status label, the resource: the
-    ordered checks name a dangling reference's path from it, the cell check reads it).
-    ``rejected`` (reason code, reason, resource type): the record's FHIR could not be built
-    (``unmappable``), or the resource after ``lines`` broke one of its own rules (``invalid-output``).
-    ``defects`` are the mapper's field defects of this row (field, column, reason code).
+    ``result`` is the record, or the row the mapper quarantined; None where the parent needs neither (a
+    worker leaves it out when every observer takes a summary and the record is no attachment).
+    ``lines`` are the resources that pass their own rules, in order: (resource type, id, NDJSON line, FHIR
+    status label). ``rejected`` (reason code, reason, resource type): the record's FHIR could not be built
+    (``unmappable``), or the resource after ``lines`` broke one of its own rules (``invalid-output``); the
+    record is then kept. ``defects`` are the mapper's field defects of this row (field, column, reason code).
     """
 
-    result: model.Record | model.QuarantinedRow
-    lines: list[tuple[str, str, bytes, str, dict[str, Any]]]
-    defects: tuple[tuple[str, str, str], ...] = ()
-    rejected: tuple[str, str, str] | None = None
-    # Of an exported record: its id and source key, its lines in report/lists and report/roster and
-    # whether its status was kept as recorded (made where the row is mapped, in a worker too).
-    record_id: str = ""
-    key: str = ""
-    list_line: bytes = b""
-    roster: bytes | None = None
-    kept_as_recorded: bool = False
+    __slots__ = (
+        "carried_cells",
+        "columns_line",
+        "defects",
+        "kept_as_recorded",
+        "key",
+        "lines",
+        "list_line",
+        "record_id",
+        "rejected",
+        "result",
+        "roster",
+        "summaries",
+        "transformed_cells",
+    )
+
+    def __init__(
+        self, result: model.Record | model.QuarantinedRow | None, lines: list[tuple[str, str, bytes, str]],
+        defects: tuple[tuple[str, str, str], ...] = (), rejected: tuple[str, str, str] | None = None,
+        record_id: str = "", key: str = "", list_line: bytes = b"", roster: bytes | None = None,
+        kept_as_recorded: bool = False, columns_line: bytes | None = None, carried_cells: int = 0,
+        transformed_cells: int = 0, summaries: tuple[Any, ...] = (),
+    ) -> None:
+        self.result = result
+        self.lines = lines
+        self.defects = defects
+        self.rejected = rejected
+        # Of an exported record: its id and source key, its lines in report/lists and report/roster and
+        # whether its status was kept as recorded.
+        self.record_id = record_id
+        self.key = key
+        self.list_line = list_line
+        self.roster = roster
+        self.kept_as_recorded = kept_as_recorded
+        #: Its line in raw/columns (unmapped columns, field defects, a changed key, transformed cells), the
+        #: cells that line carries and how many of them are transformed ones (pipeline/cells.py).
+        self.columns_line = columns_line
+        self.carried_cells = carried_cells
+        self.transformed_cells = transformed_cells
+        #: Per observer, its summary of the record (None: the observer takes the record, or nothing).
+        self.summaries = summaries
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a plain tuple: far cheaper to unpickle than per-slot state
+        return (MappedRow, (self.result, self.lines, self.defects, self.rejected, self.record_id, self.key,
+                            self.list_line, self.roster, self.kept_as_recorded, self.columns_line,
+                            self.carried_cells, self.transformed_cells, self.summaries))
+
+
+class MapInParent:
+    """A worker's answer for a row the parent maps itself, in order: a key with spaces (the ambiguous-key
+    check comes first), or a row that taught the worker's cell check something (``learnt``: what that
+    check knew then, which the parent's must agree with for the worker's other answers to stand)."""
+
+    __slots__ = ("learnt",)
+
+    def __init__(self, learnt: dict[str, Any] | None = None) -> None:
+        self.learnt = learnt
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (MapInParent, (self.learnt,))
+
+
+#: A summary of a record for one observer (RecordObserver.summarise), None for an observer without one.
+Summariser = Callable[[model.Record], Any] | None
+
+
+def _cell_check(spec: ConnectorSpec, entity: EntitySpec, mapper: EntityMapper,
+                institution: model.Institution) -> CellCheck:
+    return CellCheck(
+        spec, entity, mapper.consumed_columns, mapper._joined_refs,
+        # The mapper's cached record ids: a referenced row's id is hashed once, not once more per cell.
+        lambda record: fhir.to_fhir(record, institution=institution), _referenced_record_id, key_text,
+    )
 
 
 class RowMapping:
-    """The pure part of a row's trip: connector mapping, FHIR, canonical JSON, each resource's own rules.
+    """The pure part of a row's trip: connector mapping, FHIR, canonical JSON, each resource's own rules,
+    the cell-by-cell rebuild check and the row's raw/columns line, the observers' summaries.
 
     No bag, no counts, no source, no id index: it depends on the row, the entity's mapper and the
-    institution only, so a worker process can run it (pipeline/parallel.py) and the bag stays
-    byte-identical. A per-row check that needs the FHIR resources (not only their lines) belongs here,
-    its result in MappedRow; one that needs the rows before it (unique ids, references) in
-    ``ExportRun._handle_row``, on what MappedRow carries.
+    institution only (and on what the cell check learnt from the rows before: see worker_row_mapping), so
+    a worker process can run it (pipeline/parallel.py) and the bag stays byte-identical. A per-row check
+    that needs the FHIR resources (not only their lines) belongs here, its result in MappedRow; one that
+    needs the rows before it (unique ids, references) in ``ExportRun._handle_row``, on what MappedRow
+    carries.
     """
 
-    def __init__(self, entity: EntitySpec, mapper: EntityMapper, institution: model.Institution,
-                 check: ResourceCheck) -> None:
+    def __init__(self, spec: ConnectorSpec, entity: EntitySpec, mapper: EntityMapper,
+                 institution: model.Institution, check: ResourceCheck, cells: CellCheck,
+                 summarisers: tuple[Summariser, ...] = (), keep_records: bool = True) -> None:
         self.entity = entity
         self.mapper = mapper
         self.institution = institution
         self.check = check  # only its own-rule check (problem()) is used here
+        self.cells = cells
+        self.encoding = spec.encoding
+        self.key = entity.key.lower()
+        self.unmapped: tuple[str, ...] | None = None  # columns no field reads: learnt from the first row
+        self.summarisers = summarisers
+        self.keep_records = keep_records
 
     def map_one(self, row: Mapping[str, Any]) -> MappedRow:
         mapper = self.mapper
@@ -1254,32 +1329,110 @@ class RowMapping:
         if defects:  # say where FHIR allows it that a dropped field was there but broken
             fhir.mark_absent(resources, self.entity.canonical,
                              [name for name, _, code in defects if code != "control-characters"])
-        lines: list[tuple[str, str, bytes, str, dict[str, Any]]] = []
+        lines: list[tuple[str, str, bytes, str]] = []
         for resource in resources:
             line = canonical_json_line(resource)  # orjson where it gives the same bytes (pipeline/bag.py)
             problem = self.check.problem(resource, line)
             if problem is not None:
                 return MappedRow(result, lines, defects, ("invalid-output", problem, resource["resourceType"]))
-            lines.append((resource["resourceType"], resource["id"], line, fhir.status_label(resource), resource))
+            lines.append((resource["resourceType"], resource["id"], line, fhir.status_label(resource)))
+        record_id = result.id
+        key = result.provenance.key
+        # Every column the mapping did not use, every dropped or repaired field and a changed key: carried
+        # beside the resource, keyed by its id, so the exact source row can be rebuilt. And every mapped
+        # cell the FHIR output cannot give back exactly (trimmed, normalised, re-formatted, looked up):
+        # carried too, as "transformed" (pipeline/cells.py decides, cell by cell).
+        unmapped = self.unmapped
+        if unmapped is None:
+            consumed = mapper.consumed_columns
+            unmapped = self.unmapped = tuple(c for c in row if not c.startswith(REF_COLUMN_PREFIX)
+                                             and c not in consumed)
+        raw_key = row[self.key]
+        key_changed = type(raw_key) is str and raw_key != raw_key.strip()
+        defect_columns = [column for _, column, _ in defects]
+        if key_changed:
+            defect_columns.append(self.key)
+        transformed = self.cells.transformed(row, result, resources, defect_columns)
+        columns_line = None
+        carried_cells = 0
+        if unmapped or defects or key_changed or transformed:
+            encoding = self.encoding
+            carried = {c: encode_raw(row[c], encoding) for c in unmapped}
+            defect_lines = []
+            for field_name, column, code in defects:
+                carried[column] = encode_raw(row[column], encoding)
+                defect_lines.append({"field": field_name, "column": column, "reason_code": code})
+            if key_changed:
+                carried[self.key] = raw_key
+            for column in transformed:
+                carried[column] = encode_raw(row[column], encoding)
+            line_obj: dict[str, Any] = {"entity": self.entity.name, "id": record_id, "key": key, "columns": carried}
+            if defect_lines:
+                line_obj["field_defects"] = defect_lines
+            if transformed:
+                line_obj["transformed"] = transformed
+            columns_line = canonical_json_line(line_obj)  # as add_ndjson writes it
+            carried_cells = len(carried)
+        summaries = tuple(None if summarise is None else summarise(result) for summarise in self.summarisers)
         return MappedRow(
-            result, lines, defects, None, result.id, result.provenance.key,
+            result if self.keep_records or isinstance(result, model.Attachment) else None,
+            lines, defects, None, record_id, key,
             canonical_json_line(list_line(result)),
             canonical_json_line(roster_line(result)) if isinstance(result, model.Patient) else None,
-            fhir.status_kept_as_recorded(result),
+            fhir.status_kept_as_recorded(result), columns_line, carried_cells, len(transformed), summaries,
         )
 
 
 def worker_row_mapping(
     spec: ConnectorSpec, institution: model.Institution, attachments_root: Path | None,
-    entity_name: str, quarantined_keys: Mapping[str, set[str]],
-) -> Callable[[Mapping[str, Any]], MappedRow]:
+    summarisers: tuple[Summariser, ...], entity_name: str, quarantined_keys: Mapping[str, set[str]],
+) -> _WorkerRows:
     """An entity's ``map_one`` in a worker process (pipeline/parallel.py): its own mapper and hooks, the
     quarantined keys of the entities it refers to, each resource's own rules without the structure models
-    (never asked for in a run with workers)."""
+    (never asked for in a run with workers), its own cell check, the records left out when every observer
+    takes a summary.
+
+    The cell check learns from the rows it sees (a shape's first row, a column's first value), and the
+    bag's cell map is what the parent's learnt. So a row that teaches the worker's check anything is
+    mapped again by the parent (every first row of the whole entity is one: the worker cannot have seen it
+    before), with what the worker's check knows then for the parent to compare. Where they differ (a
+    shape's first row in a worker is not its first in the entity: a diagnosis of another KCD edition), the
+    parent maps the rows that worker may have decided otherwise itself and sends its own knowledge to
+    every worker (WorkerPool.resync); every other row is decided by what both checks know alike. A key
+    with spaces goes to the parent too (its ambiguous-key check comes before the mapping, and the one-core
+    export checks no cells of such a row it quarantines).
+    """
     entity = spec.entities[entity_name]
     mapper = EntityMapper(spec, entity, attachments_root=attachments_root, quarantined_keys=quarantined_keys,
                           duplicate_values={}, hook=_worker_hook(spec))
-    return RowMapping(entity, mapper, institution, ResourceCheck(None)).map_one
+    cells = _cell_check(spec, entity, mapper, institution)
+    rows = RowMapping(spec, entity, mapper, institution, ResourceCheck(None), cells, summarisers,
+                      keep_records=None in summarisers)
+    return _WorkerRows(rows)
+
+
+class _WorkerRows:
+    """A worker's ``map_one`` (see worker_row_mapping), and ``adopt``: what the parent's cell check knows."""
+
+    def __init__(self, rows: RowMapping) -> None:
+        self.map_one = rows.map_one
+        self.cells = rows.cells
+        self.key = rows.key
+        self.in_parent = MapInParent()
+
+    def adopt(self, learnt: dict[str, Any]) -> None:
+        self.cells.adopt(learnt)
+
+    def __call__(self, row: Mapping[str, Any]) -> MappedRow | MapInParent:
+        raw_key = row[self.key]
+        if type(raw_key) is str and raw_key != raw_key.strip():
+            return self.in_parent
+        cells = self.cells
+        taught = cells.reference_rows
+        mapped = self.map_one(row)
+        if cells.reference_rows != taught:
+            return MapInParent(cells.learnt())
+        return mapped
 
 
 _WORKER_HOOKS: dict[str, Any] = {}
@@ -1296,14 +1449,13 @@ def _worker_hook(spec: ConnectorSpec) -> Any:
 class _EntityState:
     """What is the same for every row of one entity's query, learnt from its first row."""
 
-    def __init__(self, entity: EntitySpec, mapper: EntityMapper, rows: RowMapping) -> None:
+    def __init__(self, entity: EntitySpec, rows: RowMapping) -> None:
         self.rows = rows
         self.key = entity.key.lower()
-        self.consumed = mapper.consumed_columns
         self.cells = -1
-        self.unmapped: tuple[str, ...] = ()
         self.trimmed_keys: set[str] = set()
-        self.check: CellCheck
+        #: A worker's cell check has just been seen to have learnt otherwise than this process's.
+        self.diverged = False
         # Bag groups of its rows, named once (not once per row).
         self.list_group = f"report/lists/{entity.name}"
         self.columns_group = f"raw/columns/{entity.name}"
@@ -1312,9 +1464,7 @@ class _EntityState:
         self.fhir_groups: dict[str, str] | None = {}
 
     def learn(self, row: Mapping[str, Any]) -> None:
-        columns = [k for k in row if not k.startswith(REF_COLUMN_PREFIX)]
-        self.cells = len(columns)
-        self.unmapped = tuple(c for c in columns if c not in self.consumed)
+        self.cells = sum(1 for k in row if not k.startswith(REF_COLUMN_PREFIX))
 
 
 def _without_key(table: CatalogTable) -> CatalogTable:

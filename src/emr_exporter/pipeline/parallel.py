@@ -1,11 +1,16 @@
 """Mapping on every core: rows go to worker processes in batches, mapped rows come back in order.
 
 The parent keeps everything that has an order or a connection: it reads the source (one snapshot, one
-connection), writes the bag, counts, quarantines, reads attachment files and feeds the observers. The
-workers run only the pure part of a row's trip (:class:`~emr_exporter.pipeline.export.RowMapping`:
-connector mapping, FHIR, canonical JSON, output check) and send back :class:`MappedRow` objects. Batches
-are answered strictly in the order they were sent, so the bag is byte-identical to a one-core run
-(tests/test_parallel_export.py).
+connection), claims ids, resolves references, writes the bag, counts, quarantines, reads attachment files
+and feeds the observers. The workers run only the pure part of a row's trip
+(:class:`~emr_exporter.pipeline.export.RowMapping`: connector mapping, FHIR, canonical JSON, each
+resource's own rules, the cell check, the row's raw/columns line, the observers' summaries) and send back
+``MappedRow`` objects: lines and counts, no resource dicts, and no record unless an observer without a
+summary or an attachment needs it; or ``MapInParent`` for a row the parent maps itself (export.py
+``worker_row_mapping``: what a worker's cell check learns must be what the parent's learns). Batches are
+answered strictly in the order they were sent, so the bag is byte-identical to a one-core run
+(tests/test_parallel_export.py). Beside a batch the parent may send what its cell check knows
+(:meth:`WorkerPool.resync`), which the worker adopts before mapping it.
 
 Workers are *spawned* (a fresh interpreter: ``spawn`` is the only start method on Windows, where the
 product ships, and it copies nothing of the parent's threads, Qt objects or connections, so it is safe
@@ -44,8 +49,12 @@ log = logging.getLogger(__name__)
 #: Rows per batch handed to a worker: large enough that the hand-off is a small share of the mapping,
 #: small enough that every worker stays busy on mid-sized entities and memory stays small.
 BATCH_ROWS = 1000
-#: Entities with fewer rows are mapped in the parent (the hand-off would cost more than it saves).
-MIN_PARALLEL_ROWS = 20 * BATCH_ROWS
+#: Entities with fewer rows are mapped in the parent (filling and draining the workers, and the rows
+#: that teach each worker's cell check, would cost more than they save).
+MIN_PARALLEL_ROWS = 4 * BATCH_ROWS
+#: Workers start only for an export with at least this many rows in entities of MIN_PARALLEL_ROWS or
+#: more (starting two interpreters costs about a second of CPU).
+MIN_POOL_ROWS = 30 * BATCH_ROWS
 #: Seconds a worker has to start and say it is ready before the export goes on on one core.
 START_TIMEOUT = 60.0
 
@@ -70,17 +79,21 @@ def default_workers() -> int:
 def _worker_main(inbox: Any, outbox: Any, make_rows: MakeRows, setup: tuple[Any, ...]) -> None:
     """A worker's life: set up an entity's mapping when told, map each batch it is sent, answer; until None.
 
-    ``make_rows(*setup, entity name, quarantined keys)`` gives the entity's ``map_one``.
+    ``make_rows(*setup, entity name, quarantined keys)`` gives the entity's ``map_one``: a callable with
+    an ``adopt(state)`` method, called with what the parent sent beside a batch (:meth:`WorkerPool.resync`)
+    before the batch is mapped.
     """
     outbox.send("ready")
-    map_one: RowMapper | None = None
+    map_one: Any = None
     while (message := inbox.recv()) is not None:
-        kind, payload = message
+        kind, payload, *sync = message
         if kind == "entity":
             name, quarantined_keys = payload
             map_one = make_rows(*setup, name, quarantined_keys)
             continue
         assert map_one is not None
+        if sync[0] is not None:  # what the parent has learnt, to map this batch and the next ones with
+            map_one.adopt(sync[0])
         try:
             answer: list[MappedRow] | None = [map_one(row) for row in payload]
         except BaseException:  # the parent maps this batch again and raises the real exception itself
@@ -97,8 +110,11 @@ class WorkerPool:
     def __init__(self, make_rows: MakeRows, setup: tuple[Any, ...], workers: int) -> None:
         context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[Any, Any, Any]] = []
-        self._pending: deque[list[Row]] = deque()
+        self._pending: deque[tuple[list[Row], int]] = deque()  # (batch, the resync it was sent after)
         self._turn = 0
+        self._generation = 0  # resyncs so far (this entity)
+        self._sync: Any = None  # the state of the last resync
+        self._synced: list[int] = []  # per worker, the last resync it was sent
         try:
             for _ in range(workers):
                 inbox_reader, inbox_writer = context.Pipe(duplex=False)
@@ -114,6 +130,7 @@ class WorkerPool:
             for process, _, outbox in self._workers:
                 if not outbox.poll(START_TIMEOUT) or outbox.recv() != "ready":
                     raise OSError(f"worker process {process.pid} did not start")
+            self._synced = [0] * len(self._workers)
         except BaseException:
             self.close()
             raise
@@ -128,9 +145,29 @@ class WorkerPool:
         for _, inbox, _ in self._workers:
             inbox.send(("entity", (name, quarantined_keys)))
         self._turn = 0
+        self._generation = 0
+        self._sync = None
+        self._synced = [0] * len(self._workers)
 
-    def map(self, batches: Iterable[list[Row]], map_here: RowMapper) -> Iterator[tuple[list[Row], list[MappedRow]]]:
-        """(batch, mapped rows) for every batch, in order; a batch is read only when a worker is free.
+    def resync(self, state: Any) -> int:
+        """Every worker maps its next batch (and the ones after) after ``adopt(state)``; returns the number
+        :meth:`map` gives the batches sent from now on (those before have a smaller one)."""
+        self._generation += 1
+        self._sync = state
+        return self._generation
+
+    def _send(self, index: int, batch: list[Row]) -> None:
+        sync = None
+        if self._synced[index] != self._generation:
+            sync = self._sync
+            self._synced[index] = self._generation
+        self._workers[index][1].send(("rows", batch, sync))  # one message: a pipe never holds two of ours
+        self._pending.append((batch, self._generation))
+
+    def map(self, batches: Iterable[list[Row]], map_here: RowMapper
+            ) -> Iterator[tuple[list[Row], list[MappedRow], int]]:
+        """(batch, mapped rows, the resync it was sent after) for every batch, in order; a batch is read
+        only when a worker is free.
 
         ``map_here`` is the parent's own mapping of a row: used for a batch whose worker failed or died.
         """
@@ -138,20 +175,18 @@ class WorkerPool:
         pending = self._pending  # batches out, oldest first; the oldest is at worker `turn`
         for batch in batches:
             if len(pending) == n:  # every worker busy: take the oldest answer, give that worker this batch
-                done = pending.popleft()
+                done, generation = pending.popleft()
                 answer = self._receive(self._turn)
-                self._workers[self._turn][1].send(("rows", batch))
-                pending.append(batch)
+                self._send(self._turn, batch)
                 self._turn = (self._turn + 1) % n
-                yield done, answer if answer is not None else [map_here(row) for row in done]
+                yield done, answer if answer is not None else [map_here(row) for row in done], generation
             else:
-                self._workers[(self._turn + len(pending)) % n][1].send(("rows", batch))
-                pending.append(batch)
+                self._send((self._turn + len(pending)) % n, batch)
         while pending:
-            done = pending.popleft()
+            done, generation = pending.popleft()
             answer = self._receive(self._turn)
             self._turn = (self._turn + 1) % n
-            yield done, answer if answer is not None else [map_here(row) for row in done]
+            yield done, answer if answer is not None else [map_here(row) for row in done], generation
 
     def _receive(self, index: int) -> list[MappedRow] | None:
         try:
@@ -198,5 +233,5 @@ def batches_of(pages: Iterable[list[Row]], size: int | None = None) -> Iterator[
             yield page[start : start + size]
 
 
-__all__ = ["BATCH_ROWS", "MIN_PARALLEL_ROWS", "WorkerPool", "available_cores", "batches_of", "default_workers",
-           "start_pool"]
+__all__ = ["BATCH_ROWS", "MIN_PARALLEL_ROWS", "MIN_POOL_ROWS", "WorkerPool", "available_cores", "batches_of",
+           "default_workers", "start_pool"]

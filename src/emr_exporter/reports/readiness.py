@@ -481,6 +481,106 @@ class _DocumentTally:
             self.issuable += 1
 
 
+def readiness_summary(record: model.Record) -> tuple[Any, ...] | None:
+    """What :class:`ReadinessObserver` reads of ``record``: its kind, the ids it links by and the flags
+    that depend on the record alone (the ones that depend on records before it are added where it is
+    observed). None: the observer has nothing to do with it. Pure: run where the row is mapped."""
+    # A record the EMR marked as erroneous is exported, but no document is issued from it.
+    if getattr(record, "status", None) == "entered-in-error":
+        return None
+    summarise = _SUMMARISERS.get(type(record))
+    return None if summarise is None else summarise(record)
+
+
+def _practitioner_summary(r: model.Practitioner) -> tuple[Any, ...]:
+    return ("practitioner", r.id, (0 if r.name else PR_NO_NAME) | (0 if r.licence_kind else PR_NO_KIND)
+            | (0 if r.licence_number else PR_NO_LICENCE))
+
+
+def _patient_summary(r: model.Patient) -> tuple[Any, ...]:
+    return ("patient", r.id, r.chart_number,
+            (0 if r.name else P_NO_NAME) | (0 if (r.rrn or r.rrn_missing_reason) else P_NO_RRN)
+            | (0 if r.address else P_NO_ADDRESS) | (0 if r.birth_date else P_NO_BIRTH)
+            | (0 if r.sex and r.sex != "unknown" else P_NO_SEX))
+
+
+def _encounter_summary(r: model.Encounter) -> tuple[Any, ...]:
+    flags = (0 if r.department else E_NO_DEPT) | (0 if r.payer_type else E_NO_PAYER)
+    if r.kind == "inpatient":
+        flags |= E_INPATIENT | (0 if r.end else E_NO_END)
+    if r.payer_type in INJURY_PAYERS:
+        flags |= E_INJURY
+    return ("encounter", r.id, r.practitioner_id, r.patient_id, flags)
+
+
+def _diagnosis_summary(r: model.Diagnosis) -> tuple[Any, ...]:
+    return ("diagnosis", r.patient_id, r.encounter_id,
+            E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET))
+
+
+def _chart_note_summary(r: model.ChartNote) -> tuple[Any, ...] | None:
+    if r.nursing:  # a nursing record is no 진료기록부 note: it has no chief complaint to give
+        return None
+    return ("chart_note", r.patient_id, r.author_id, P_HAS_NOTE | (0 if r.chief_complaint else P_NOTE_NO_CC))
+
+
+def _order_line_summary(r: model.OrderLine) -> tuple[Any, ...]:
+    if not r.outside_prescription or r.code_type not in ("drug", None):
+        return ("order_line", r.patient_id, None, None, None)
+    return ("order_line", r.patient_id, r.encounter_id, r.prescriber_id,
+            E_HAS_RX | (0 if r.name else E_RX_NO_NAME) | (0 if r.dose is not None else E_RX_NO_DOSE)
+            | (0 if r.frequency else E_RX_NO_FREQ) | (0 if r.days else E_RX_NO_DAYS))
+
+
+def _lab_result_summary(r: model.LabResult) -> tuple[Any, ...]:
+    return ("lab_result", r.encounter_id, E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE))
+
+
+def _immunization_summary(r: model.Immunization) -> tuple[Any, ...] | None:
+    return ("immunization", r.patient_id) if r.status != "not-done" else None
+
+
+def _procedure_summary(r: model.ProcedureRecord) -> tuple[Any, ...]:
+    if not r.is_operation:
+        return ("procedure", r.patient_id, None, None)
+    return ("procedure", r.patient_id, r.performer_id, 0 if (r.name or r.edi_code) else R_NO_PROCEDURE_NAME)
+
+
+def _certificate_summary(r: model.Certificate) -> tuple[Any, ...]:
+    return ("certificate", r.kind.strip(), r.patient_id, r.doctor_id,
+            (0 if r.text else R_NO_TEXT) | (0 if r.number else R_NO_NUMBER))
+
+
+def _receipt_summary(r: model.Receipt) -> tuple[Any, ...]:
+    return ("receipt", r.patient_id, r.encounter_id,
+            (0 if r.number else R_NO_NUMBER) | (0 if r.covered_patient is not None else R_NO_PATIENT_SHARE)
+            | (0 if r.covered_insurer is not None else R_NO_INSURER_SHARE)
+            | (0 if r.total is not None else R_NO_TOTAL) | (0 if r.paid is not None else R_NO_PAID))
+
+
+def _fee_line_summary(r: model.FeeLine) -> tuple[Any, ...]:
+    split_missing = not r.non_covered and (r.patient_share is None or r.insurer_share is None)
+    return ("fee_line", r.encounter_id,
+            E_HAS_FEE | (0 if (r.name or r.code) else E_FEE_NO_NAME) | (0 if r.total is not None else E_FEE_NO_TOTAL)
+            | (E_FEE_NO_SPLIT if split_missing else 0))
+
+
+_SUMMARISERS: dict[type, Any] = {
+    model.Practitioner: _practitioner_summary,
+    model.Patient: _patient_summary,
+    model.Encounter: _encounter_summary,
+    model.Diagnosis: _diagnosis_summary,
+    model.ChartNote: _chart_note_summary,
+    model.OrderLine: _order_line_summary,
+    model.ProcedureRecord: _procedure_summary,
+    model.LabResult: _lab_result_summary,
+    model.Certificate: _certificate_summary,
+    model.Receipt: _receipt_summary,
+    model.FeeLine: _fee_line_summary,
+    model.Immunization: _immunization_summary,
+}
+
+
 class ReadinessObserver:
     """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``."""
 
@@ -518,10 +618,10 @@ class ReadinessObserver:
             return None, P_NO_NAME | P_NO_RRN | P_NO_ADDRESS | P_NO_BIRTH | P_NO_SEX
         return index, self.patient_flags[index]
 
-    def _visit(self, record: Any) -> int | None:
-        index = self.visits.get(record.encounter_id)
+    def _visit(self, name: str, encounter_id: str | None) -> int | None:
+        """The visit's index; a record of type ``name`` whose visit is not (yet) seen is counted unlinked."""
+        index = self.visits.get(encounter_id)
         if index is None:
-            name = type(record).__name__
             self.unlinked[name] = self.unlinked.get(name, 0) + 1
         return index
 
@@ -531,130 +631,107 @@ class ReadinessObserver:
             self.patient_flags[index] |= flags
 
     # -- the stream --
+    #: The few ids, dates and flags of a record this observer reads, made where the row is mapped (a worker
+    #: process too: a module-level function, pickled by name); the parent gets them instead of the record.
+    summarise = staticmethod(readiness_summary)
+
     def observe(self, record: model.Record) -> None:
-        # A record the EMR marked as erroneous is exported, but no document is issued from it.
-        if getattr(record, "status", None) == "entered-in-error":
-            return
-        handler = _HANDLERS.get(type(record))
-        if handler is not None:
-            handler(self, record)
+        summary = readiness_summary(record)
+        if summary is not None:
+            self.observe_summary(summary)
 
-    def _on_practitioner(self, r: model.Practitioner) -> None:
-        self.practitioners[r.id] = (
-            (0 if r.name else PR_NO_NAME) | (0 if r.licence_kind else PR_NO_KIND)
-            | (0 if r.licence_number else PR_NO_LICENCE)
-        )
+    def observe_summary(self, summary: tuple[Any, ...]) -> None:
+        """A record's :func:`readiness_summary`, in the export's order (the records before it are seen)."""
+        _SUMMARY_HANDLERS[summary[0]](self, summary)
 
-    def _on_patient(self, r: model.Patient) -> None:
-        index = self.patients.add(r.id)
+    def _on_practitioner(self, s: tuple[Any, ...]) -> None:
+        _, practitioner_id, flags = s
+        self.practitioners[practitioner_id] = flags
+
+    def _on_patient(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, chart_number, flags = s
+        index = self.patients.add(patient_id)
         if index == len(self.patient_flags):
-            self.chart_numbers.append(r.chart_number)
-            self.patient_flags.append(
-                (0 if r.name else P_NO_NAME) | (0 if (r.rrn or r.rrn_missing_reason) else P_NO_RRN)
-                | (0 if r.address else P_NO_ADDRESS) | (0 if r.birth_date else P_NO_BIRTH)
-                | (0 if r.sex and r.sex != "unknown" else P_NO_SEX)
-            )
+            self.chart_numbers.append(chart_number)
+            self.patient_flags.append(flags)
 
-    def _on_encounter(self, r: model.Encounter) -> None:
-        index = self.visits.add(r.id)
+    def _on_encounter(self, s: tuple[Any, ...]) -> None:
+        _, encounter_id, practitioner_id, patient_id, flags = s
+        index = self.visits.add(encounter_id)
         if index != len(self.visit_flags):
             return
-        flags = (self._practitioner(r.practitioner_id) << E_DOCTOR_SHIFT) | (0 if r.department else E_NO_DEPT)
-        flags |= 0 if r.payer_type else E_NO_PAYER
-        if r.kind == "inpatient":
-            flags |= E_INPATIENT | (0 if r.end else E_NO_END)
-        if r.payer_type in INJURY_PAYERS:
-            flags |= E_INJURY
-        self.visit_flags.append(flags)
-        patient_index = self.patients.get(r.patient_id)
+        self.visit_flags.append(flags | (self._practitioner(practitioner_id) << E_DOCTOR_SHIFT))
+        patient_index = self.patients.get(patient_id)
         self.visit_patient.append(-1 if patient_index is None else patient_index)
-        self._mark_patient(r.patient_id, P_HAS_VISIT)
+        self._mark_patient(patient_id, P_HAS_VISIT)
 
-    def _on_diagnosis(self, r: model.Diagnosis) -> None:
-        self._mark_patient(r.patient_id, P_HAS_DIAG)
-        index = self._visit(r)
+    def _on_diagnosis(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, encounter_id, flags = s
+        self._mark_patient(patient_id, P_HAS_DIAG)
+        index = self._visit("Diagnosis", encounter_id)
         if index is not None:
-            self.visit_flags[index] |= (
-                E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
-            )
+            self.visit_flags[index] |= flags
 
-    def _on_chart_note(self, r: model.ChartNote) -> None:
-        if r.nursing:  # a nursing record is no 진료기록부 note: it has no chief complaint to give
-            return
-        self._mark_patient(
-            r.patient_id,
-            P_HAS_NOTE | (0 if r.chief_complaint else P_NOTE_NO_CC)
-            | (self._practitioner(r.author_id) << P_AUTHOR_SHIFT),
-        )
+    def _on_chart_note(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, author_id, flags = s
+        self._mark_patient(patient_id, flags | (self._practitioner(author_id) << P_AUTHOR_SHIFT))
 
-    def _on_order_line(self, r: model.OrderLine) -> None:
-        self._mark_patient(r.patient_id, P_HAS_TREATMENT)
-        if not r.outside_prescription or r.code_type not in ("drug", None):
+    def _on_order_line(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, encounter_id, prescriber_id, flags = s
+        self._mark_patient(patient_id, P_HAS_TREATMENT)
+        if flags is None:  # not a prescription given outside
             return
-        index = self._visit(r)
+        index = self._visit("OrderLine", encounter_id)
         if index is not None:
-            self.visit_flags[index] |= (
-                E_HAS_RX | (self._practitioner(r.prescriber_id) << E_PRESCRIBER_SHIFT)
-                | (0 if r.name else E_RX_NO_NAME) | (0 if r.dose is not None else E_RX_NO_DOSE)
-                | (0 if r.frequency else E_RX_NO_FREQ) | (0 if r.days else E_RX_NO_DAYS)
-            )
+            self.visit_flags[index] |= flags | (self._practitioner(prescriber_id) << E_PRESCRIBER_SHIFT)
 
-    def _on_lab_result(self, r: model.LabResult) -> None:
-        index = self._visit(r)
+    def _on_lab_result(self, s: tuple[Any, ...]) -> None:
+        _, encounter_id, flags = s
+        index = self._visit("LabResult", encounter_id)
         if index is not None:
-            self.visit_flags[index] |= E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE)
+            self.visit_flags[index] |= flags
 
-    def _on_immunization(self, r: model.Immunization) -> None:
-        if r.status != "not-done":
-            self._mark_patient(r.patient_id, P_HAS_TREATMENT)
+    def _on_immunization(self, s: tuple[Any, ...]) -> None:
+        self._mark_patient(s[1], P_HAS_TREATMENT)
 
-    def _on_procedure(self, r: model.ProcedureRecord) -> None:
-        self._mark_patient(r.patient_id, P_HAS_TREATMENT)
-        if not r.is_operation:
+    def _on_procedure(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, performer_id, flags = s
+        self._mark_patient(patient_id, P_HAS_TREATMENT)
+        if flags is None:  # not an operation
             return
-        patient_index, p = self._patient(r.patient_id)
-        flags = (0 if (r.name or r.edi_code) else R_NO_PROCEDURE_NAME)
-        flags |= self._practitioner(r.performer_id) << R_PRACTITIONER_SHIFT
+        patient_index, p = self._patient(patient_id)
+        flags |= self._practitioner(performer_id) << R_PRACTITIONER_SHIFT
         for tally in self.tallies:
             if tally.document.unit == "operation":
                 tally.tally(p, 0, flags, self.institution_flags, patient_index)
 
-    def _on_certificate(self, r: model.Certificate) -> None:
-        tallies = self._certificate_tallies.get(r.kind.strip())
+    def _on_certificate(self, s: tuple[Any, ...]) -> None:
+        _, kind, patient_id, doctor_id, flags = s
+        tallies = self._certificate_tallies.get(kind)
         if not tallies:
             return
-        patient_index, p = self._patient(r.patient_id)
-        flags = (0 if r.text else R_NO_TEXT) | (0 if r.number else R_NO_NUMBER)
-        flags |= self._practitioner(r.doctor_id) << R_PRACTITIONER_SHIFT
+        patient_index, p = self._patient(patient_id)
+        flags |= self._practitioner(doctor_id) << R_PRACTITIONER_SHIFT
         for tally in tallies:
             tally.tally(p, 0, flags, self.institution_flags, patient_index)
 
-    def _on_receipt(self, r: model.Receipt) -> None:
-        patient_index, p = self._patient(r.patient_id)
-        visit = self._visit(r)
+    def _on_receipt(self, s: tuple[Any, ...]) -> None:
+        _, patient_id, encounter_id, flags = s
+        patient_index, p = self._patient(patient_id)
+        visit = self._visit("Receipt", encounter_id)
         e = E_NO_PAYER | E_NO_DEPT
         if visit is not None:
             e = self.visit_flags[visit]
             self.visit_flags[visit] |= E_HAS_RECEIPT
-        flags = (
-            (0 if r.number else R_NO_NUMBER) | (0 if r.covered_patient is not None else R_NO_PATIENT_SHARE)
-            | (0 if r.covered_insurer is not None else R_NO_INSURER_SHARE)
-            | (0 if r.total is not None else R_NO_TOTAL) | (0 if r.paid is not None else R_NO_PAID)
-        )
         for tally in self.tallies:
             if tally.document.unit == "receipt":
                 tally.tally(p, e, flags, self.institution_flags, patient_index)
 
-    def _on_fee_line(self, r: model.FeeLine) -> None:
-        index = self._visit(r)
-        if index is None:
-            return
-        covered = not r.non_covered
-        split_missing = covered and (r.patient_share is None or r.insurer_share is None)
-        self.visit_flags[index] |= (
-            E_HAS_FEE | (0 if (r.name or r.code) else E_FEE_NO_NAME) | (0 if r.total is not None else E_FEE_NO_TOTAL)
-            | (E_FEE_NO_SPLIT if split_missing else 0)
-        )
+    def _on_fee_line(self, s: tuple[Any, ...]) -> None:
+        _, encounter_id, flags = s
+        index = self._visit("FeeLine", encounter_id)
+        if index is not None:
+            self.visit_flags[index] |= flags
 
     # -- the end --
     def result(self) -> Readiness:
@@ -704,19 +781,19 @@ class ReadinessObserver:
         return [(READINESS_MEMBER, data.encode("utf-8") + b"\n")]
 
 
-_HANDLERS: dict[type, Any] = {
-    model.Practitioner: ReadinessObserver._on_practitioner,
-    model.Patient: ReadinessObserver._on_patient,
-    model.Encounter: ReadinessObserver._on_encounter,
-    model.Diagnosis: ReadinessObserver._on_diagnosis,
-    model.ChartNote: ReadinessObserver._on_chart_note,
-    model.OrderLine: ReadinessObserver._on_order_line,
-    model.ProcedureRecord: ReadinessObserver._on_procedure,
-    model.LabResult: ReadinessObserver._on_lab_result,
-    model.Certificate: ReadinessObserver._on_certificate,
-    model.Receipt: ReadinessObserver._on_receipt,
-    model.FeeLine: ReadinessObserver._on_fee_line,
-    model.Immunization: ReadinessObserver._on_immunization,
+_SUMMARY_HANDLERS: dict[str, Any] = {
+    "practitioner": ReadinessObserver._on_practitioner,
+    "patient": ReadinessObserver._on_patient,
+    "encounter": ReadinessObserver._on_encounter,
+    "diagnosis": ReadinessObserver._on_diagnosis,
+    "chart_note": ReadinessObserver._on_chart_note,
+    "order_line": ReadinessObserver._on_order_line,
+    "procedure": ReadinessObserver._on_procedure,
+    "lab_result": ReadinessObserver._on_lab_result,
+    "certificate": ReadinessObserver._on_certificate,
+    "receipt": ReadinessObserver._on_receipt,
+    "fee_line": ReadinessObserver._on_fee_line,
+    "immunization": ReadinessObserver._on_immunization,
 }
 
 
@@ -758,4 +835,5 @@ __all__ = [
     "ReadinessObserver",
     "load_catalogue",
     "readiness_for",
+    "readiness_summary",
 ]
