@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import threading
 import tomllib
 from array import array
@@ -303,8 +305,14 @@ class IdIndex:
         slot = self._slots[self._find(_id_key(record_id))]
         return slot - 1 if slot else None
 
+    def get_key(self, key: int) -> int | None:
+        slot = self._slots[self._find(key)]
+        return slot - 1 if slot else None
+
     def add(self, record_id: str) -> int:
-        key = _id_key(record_id)
+        return self.add_key(_id_key(record_id))
+
+    def add_key(self, key: int) -> int:
         i = self._find(key)
         slot = self._slots[i]
         if slot:
@@ -326,6 +334,10 @@ class IdIndex:
                 i = (i + 1) & mask
             slots[i] = index
         self._slots, self._mask = slots, mask
+
+    def keys(self) -> array[int]:
+        """The keys by dense index (the table's own array: read, do not change)."""
+        return self._keys
 
 
 class _Texts:
@@ -371,6 +383,102 @@ class _Bitmap:
                 for bit in range(8):
                     if byte & (1 << bit):
                         yield byte_index * 8 + bit
+
+
+# --- visits beyond memory -------------------------------------------------------------------------------
+
+#: Visits the observer holds in memory (~28 bytes each with their flags: ~7 MB) before they, and from then on
+#: every visit and what each later record adds to one, go to temporary files, resolved when the report is
+#: made. The 10^6 demo clinic has ~111 000 visits (never spills), the 10^7 one ~1.02 M (~28 MB in memory).
+DEFAULT_VISIT_MEMORY = 1 << 18
+#: Tests and benchmarks: another number of visits in memory (e.g. 5, so a tiny clinic spills too).
+VISIT_MEMORY_ENV = "EMR_EXPORTER_VISIT_MEMORY"
+_PARTS = 64  # files, by the top 6 bits of the visit's key: resolving one holds ~1/64 of the visits
+_PART_BUFFER = 4 * 512  # words buffered per file before a write (512 entries, 16 KB; 1 MB for all 64)
+_READ = 32 << 14  # bytes read at once when a file is resolved (16 384 entries)
+_LOW32 = 0xFFFFFFFF
+_ENCOUNTER, _MARK, _RECEIPT = 0, 1, 2  # entry kinds (bits 40 and up of an entry's second word)
+
+
+class _VisitSpill:
+    """The visits beyond memory, and what later records add to them, in 64 temporary files by key.
+
+    An entry is four 64-bit words: the visit's key; flags | record type << 32 | kind << 40; a stamp; extra.
+    An encounter (kind 0) has the visit's own flags, its arrival number as stamp and its patient index + 1 as
+    extra (0: unknown patient); a record marking its visit (kind 1) the flags to add and as stamp the number
+    of encounters seen before it; a receipt (kind 2) its own record flags, and as extra the patient flags it
+    saw | (patient index + 1) << 32, for its tally. When resolved, a record links to its visit only if that
+    visit's first encounter came before it (stamp): what the in-memory index would have answered then.
+    The files (unnamed: deleted when closed, or when the process ends) are enciphered (AES-256-CTR under a
+    key drawn for this observer, kept in memory only): they hold ids' keys and flags.
+    """
+
+    def __init__(self, work_dir: Path | None) -> None:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        secret = os.urandom(32)
+        # One counter stream per file (its number as nonce): each is written once, from the start.
+        self._ciphers = [Cipher(algorithms.AES(secret), modes.CTR(part.to_bytes(16, "big"))) for part in range(_PARTS)]
+        self._encryptors = [cipher.encryptor() for cipher in self._ciphers]
+        if work_dir is not None:
+            work_dir.mkdir(parents=True, exist_ok=True)
+        self._files = [
+            tempfile.TemporaryFile(dir=work_dir, prefix=".emr-visits-")  # noqa: SIM115 - closed by close()
+            for _ in range(_PARTS)
+        ]
+        self._buffers = [array("Q") for _ in range(_PARTS)]
+        self.encounters = 0  # encounters written: the next one's stamp
+        self.type_names: list[str] = []  # record type names by code (for the count of unlinked records)
+        self._types: dict[str, int] = {}
+
+    def _add(self, key: int, word: int, stamp: int, extra: int) -> None:
+        part = key >> 58
+        buffer = self._buffers[part]
+        buffer.extend((key, word, stamp, extra))
+        if len(buffer) >= _PART_BUFFER:
+            self._files[part].write(self._encryptors[part].update(buffer.tobytes()))
+            del buffer[:]
+
+    def encounter(self, key: int, flags: int, patient_index: int | None) -> None:
+        self._add(key, flags, self.encounters, 0 if patient_index is None else patient_index + 1)
+        self.encounters += 1
+
+    def _code(self, record: Any) -> int:
+        name = type(record).__name__
+        code = self._types.get(name)
+        if code is None:
+            code = self._types[name] = len(self.type_names)
+            self.type_names.append(name)
+        return code
+
+    def mark(self, key: int, flags: int, record: Any) -> None:
+        self._add(key, flags | self._code(record) << 32 | _MARK << 40, self.encounters, 0)
+
+    def receipt(self, key: int, record_flags: int, p: int, patient_index: int | None, record: Any) -> None:
+        extra = p | (0 if patient_index is None else patient_index + 1) << 32
+        self._add(key, record_flags | self._code(record) << 32 | _RECEIPT << 40, self.encounters, extra)
+
+    def entries(self, part: int) -> Iterator[array[int]]:
+        """The file's entries in the order written, in arrays of whole entries (call :meth:`finish` first)."""
+        handle = self._files[part]
+        handle.seek(0)
+        decrypt = self._ciphers[part].decryptor().update
+        while data := handle.read(_READ):
+            chunk = array("Q")
+            chunk.frombytes(decrypt(data))
+            yield chunk
+
+    def finish(self) -> None:
+        """Write what the buffers hold."""
+        for part, buffer in enumerate(self._buffers):
+            if buffer:
+                self._files[part].write(self._encryptors[part].update(buffer.tobytes()))
+                del buffer[:]
+            self._files[part].flush()
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
 
 
 # --- results -------------------------------------------------------------------------------------------
@@ -482,9 +590,23 @@ class _DocumentTally:
 
 
 class ReadinessObserver:
-    """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``."""
+    """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``.
 
-    def __init__(self, institution: model.Institution, catalogue: Catalogue | None = None) -> None:
+    Visits are held in memory up to ``visit_memory`` (None: :data:`DEFAULT_VISIT_MEMORY`, or
+    ``EMR_EXPORTER_VISIT_MEMORY`` for tests); from then on in enciphered temporary files in ``work_dir`` (None:
+    the system's temporary folder), resolved when the result is made: the same report either way."""
+
+    def __init__(
+        self, institution: model.Institution, catalogue: Catalogue | None = None, *,
+        visit_memory: int | None = None, work_dir: Path | None = None,
+    ) -> None:
+        if visit_memory is None:  # the default, or the tests' hook
+            visit_memory = int(os.environ.get(VISIT_MEMORY_ENV) or DEFAULT_VISIT_MEMORY)
+        if visit_memory < 1:
+            raise ValueError("visit_memory must be at least 1 visit")
+        self.visit_memory = visit_memory
+        self.work_dir = work_dir
+        self._spill: _VisitSpill | None = None  # the visits, once more than visit_memory came
         self.catalogue = catalogue or load_catalogue()
         self.institution_flags = (
             (0 if institution.name else I_NO_NAME) | (0 if institution.address else I_NO_ADDRESS)
@@ -525,6 +647,23 @@ class ReadinessObserver:
             self.unlinked[name] = self.unlinked.get(name, 0) + 1
         return index
 
+    def _mark_visit(self, record: Any, flags: int) -> None:
+        """Add ``flags`` to the record's visit (a record without one is counted as not linked)."""
+        spill = self._spill
+        if spill is not None and record.encounter_id is not None:
+            spill.mark(_id_key(record.encounter_id), flags, record)
+            return
+        index = self._visit(record)
+        if index is not None:
+            self.visit_flags[index] |= flags
+
+    def _spill_visits(self) -> None:
+        """The visits in memory to the files; every visit and visit mark from now on goes there too."""
+        spill = self._spill = _VisitSpill(self.work_dir)
+        for key, flags, patient_index in zip(self.visits.keys(), self.visit_flags, self.visit_patient, strict=True):
+            spill.encounter(key, flags, None if patient_index < 0 else patient_index)
+        self.visits, self.visit_flags, self.visit_patient = IdIndex(), array("I"), array("i")
+
     def _mark_patient(self, patient_id: str, flags: int) -> None:
         index = self.patients.get(patient_id)
         if index is not None:
@@ -556,27 +695,30 @@ class ReadinessObserver:
             )
 
     def _on_encounter(self, r: model.Encounter) -> None:
-        index = self.visits.add(r.id)
-        if index != len(self.visit_flags):
-            return
+        spill = self._spill
+        if spill is None and self.visits.add(r.id) != len(self.visit_flags):
+            return  # its id came before: the first visit with it stays
         flags = (self._practitioner(r.practitioner_id) << E_DOCTOR_SHIFT) | (0 if r.department else E_NO_DEPT)
         flags |= 0 if r.payer_type else E_NO_PAYER
         if r.kind == "inpatient":
             flags |= E_INPATIENT | (0 if r.end else E_NO_END)
         if r.payer_type in INJURY_PAYERS:
             flags |= E_INJURY
-        self.visit_flags.append(flags)
         patient_index = self.patients.get(r.patient_id)
+        if spill is not None:  # its patient is marked when resolved, if it is the first visit with its id
+            spill.encounter(_id_key(r.id), flags, patient_index)
+            return
+        self.visit_flags.append(flags)
         self.visit_patient.append(-1 if patient_index is None else patient_index)
         self._mark_patient(r.patient_id, P_HAS_VISIT)
+        if len(self.visit_flags) >= self.visit_memory:
+            self._spill_visits()
 
     def _on_diagnosis(self, r: model.Diagnosis) -> None:
         self._mark_patient(r.patient_id, P_HAS_DIAG)
-        index = self._visit(r)
-        if index is not None:
-            self.visit_flags[index] |= (
-                E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
-            )
+        self._mark_visit(
+            r, E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
+        )
 
     def _on_chart_note(self, r: model.ChartNote) -> None:
         if r.nursing:  # a nursing record is no 진료기록부 note: it has no chief complaint to give
@@ -591,18 +733,14 @@ class ReadinessObserver:
         self._mark_patient(r.patient_id, P_HAS_TREATMENT)
         if not r.outside_prescription or r.code_type not in ("drug", None):
             return
-        index = self._visit(r)
-        if index is not None:
-            self.visit_flags[index] |= (
-                E_HAS_RX | (self._practitioner(r.prescriber_id) << E_PRESCRIBER_SHIFT)
-                | (0 if r.name else E_RX_NO_NAME) | (0 if r.dose is not None else E_RX_NO_DOSE)
-                | (0 if r.frequency else E_RX_NO_FREQ) | (0 if r.days else E_RX_NO_DAYS)
-            )
+        self._mark_visit(
+            r, E_HAS_RX | (self._practitioner(r.prescriber_id) << E_PRESCRIBER_SHIFT)
+            | (0 if r.name else E_RX_NO_NAME) | (0 if r.dose is not None else E_RX_NO_DOSE)
+            | (0 if r.frequency else E_RX_NO_FREQ) | (0 if r.days else E_RX_NO_DAYS)
+        )
 
     def _on_lab_result(self, r: model.LabResult) -> None:
-        index = self._visit(r)
-        if index is not None:
-            self.visit_flags[index] |= E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE)
+        self._mark_visit(r, E_HAS_LAB | (0 if r.value not in (None, "") else E_LAB_NO_VALUE))
 
     def _on_immunization(self, r: model.Immunization) -> None:
         if r.status != "not-done":
@@ -631,28 +769,29 @@ class ReadinessObserver:
 
     def _on_receipt(self, r: model.Receipt) -> None:
         patient_index, p = self._patient(r.patient_id)
-        visit = self._visit(r)
-        e = E_NO_PAYER | E_NO_DEPT
-        if visit is not None:
-            e = self.visit_flags[visit]
-            self.visit_flags[visit] |= E_HAS_RECEIPT
         flags = (
             (0 if r.number else R_NO_NUMBER) | (0 if r.covered_patient is not None else R_NO_PATIENT_SHARE)
             | (0 if r.covered_insurer is not None else R_NO_INSURER_SHARE)
             | (0 if r.total is not None else R_NO_TOTAL) | (0 if r.paid is not None else R_NO_PAID)
         )
+        spill = self._spill
+        if spill is not None and r.encounter_id is not None:  # linked and tallied when resolved
+            spill.receipt(_id_key(r.encounter_id), flags, p, patient_index, r)
+            return
+        visit = self._visit(r)
+        e = E_NO_PAYER | E_NO_DEPT
+        if visit is not None:
+            e = self.visit_flags[visit]
+            self.visit_flags[visit] |= E_HAS_RECEIPT
         for tally in self.tallies:
             if tally.document.unit == "receipt":
                 tally.tally(p, e, flags, self.institution_flags, patient_index)
 
     def _on_fee_line(self, r: model.FeeLine) -> None:
-        index = self._visit(r)
-        if index is None:
-            return
         covered = not r.non_covered
         split_missing = covered and (r.patient_share is None or r.insurer_share is None)
-        self.visit_flags[index] |= (
-            E_HAS_FEE | (0 if (r.name or r.code) else E_FEE_NO_NAME) | (0 if r.total is not None else E_FEE_NO_TOTAL)
+        self._mark_visit(
+            r, E_HAS_FEE | (0 if (r.name or r.code) else E_FEE_NO_NAME) | (0 if r.total is not None else E_FEE_NO_TOTAL)
             | (E_FEE_NO_SPLIT if split_missing else 0)
         )
 
@@ -666,18 +805,19 @@ class ReadinessObserver:
 
     def _compute(self) -> Readiness:
         i = self.institution_flags
+        spill, self._spill = self._spill, None
+        if spill is not None:
+            try:
+                self._resolve(spill)
+            finally:
+                spill.close()
         for tally in self.tallies:
             document = tally.document
             if document.unit == "patient":
                 for index, p in enumerate(self.patient_flags):
                     tally.tally(p, 0, 0, i, index)
             elif document.unit == "visit":
-                wanted = VISIT_SELECTORS[document.visits or ""]
-                for index, e in enumerate(self.visit_flags):
-                    if e & wanted == wanted:
-                        patient_index = self.visit_patient[index]
-                        p = self.patient_flags[patient_index] if patient_index >= 0 else P_NO_NAME | P_NO_RRN
-                        tally.tally(p, e, 0, i, patient_index if patient_index >= 0 else None)
+                self._tally_visits(tally, self.visit_flags, self.visit_patient)
         documents = []
         for tally in self.tallies:
             document = tally.document
@@ -698,6 +838,65 @@ class ReadinessObserver:
                 ))
             documents.append(DocumentReadiness(document, unit_en, unit_ko, tally.candidates, tally.issuable, gaps))
         return Readiness(self.catalogue.version, self.catalogue.sha256, documents, dict(self.unlinked))
+
+    def _tally_visits(self, tally: _DocumentTally, visit_flags: array[int], visit_patient: array[int]) -> None:
+        wanted = VISIT_SELECTORS[tally.document.visits or ""]
+        i = self.institution_flags
+        for index, e in enumerate(visit_flags):
+            if e & wanted == wanted:
+                patient_index = visit_patient[index]
+                p = self.patient_flags[patient_index] if patient_index >= 0 else P_NO_NAME | P_NO_RRN
+                tally.tally(p, e, 0, i, patient_index if patient_index >= 0 else None)
+
+    def _resolve(self, spill: _VisitSpill) -> None:
+        """The spilled visits file by file: each file's visits (first encounter of an id wins) in a table, then
+        its marks and receipts applied in the order they came, then its visits tallied; the patients of its
+        visits marked as having one. Tallies are counts and sets of patients: the order does not change them."""
+        spill.finish()
+        i = self.institution_flags
+        receipt_tallies = [t for t in self.tallies if t.document.unit == "receipt"]
+        visit_tallies = [t for t in self.tallies if t.document.unit == "visit"]
+        patient_flags = self.patient_flags
+        for part in range(_PARTS):
+            index = IdIndex()
+            visit_flags, visit_patient, stamps = array("I"), array("i"), array("Q")
+            for chunk in spill.entries(part):
+                for n in range(0, len(chunk), 4):
+                    if chunk[n + 1] >> 40 == _ENCOUNTER and index.add_key(chunk[n]) == len(visit_flags):
+                        visit_flags.append(chunk[n + 1] & _LOW32)
+                        stamps.append(chunk[n + 2])
+                        visit_patient.append(chunk[n + 3] - 1)
+            for chunk in spill.entries(part):
+                for n in range(0, len(chunk), 4):
+                    word = chunk[n + 1]
+                    kind = word >> 40
+                    if kind == _ENCOUNTER:
+                        continue
+                    visit = index.get_key(chunk[n])
+                    if visit is not None and stamps[visit] >= chunk[n + 2]:
+                        visit = None  # its visit came after it
+                    if visit is None:
+                        name = spill.type_names[word >> 32 & 0xFF]
+                        self.unlinked[name] = self.unlinked.get(name, 0) + 1
+                    if kind == _MARK:
+                        if visit is not None:
+                            visit_flags[visit] |= word & _LOW32
+                        continue
+                    # A receipt: its visit's flags now, not as it came, but a receipt is only checked for the
+                    # visit's payer and department (CHECKS["receipt"]), which are the encounter's own.
+                    e = E_NO_PAYER | E_NO_DEPT
+                    if visit is not None:
+                        e = visit_flags[visit]
+                        visit_flags[visit] |= E_HAS_RECEIPT
+                    extra = chunk[n + 3]
+                    patient_index = (extra >> 32) - 1
+                    for tally in receipt_tallies:
+                        tally.tally(extra & _LOW32, e, word & _LOW32, i, None if patient_index < 0 else patient_index)
+            for patient_index in visit_patient:
+                if patient_index >= 0:
+                    patient_flags[patient_index] |= P_HAS_VISIT
+            for tally in visit_tallies:
+                self._tally_visits(tally, visit_flags, visit_patient)
 
     def report_members(self) -> list[tuple[str, bytes]]:
         data = json.dumps(self.result().to_dict(with_chart_numbers=True), ensure_ascii=False, sort_keys=True, indent=1)
