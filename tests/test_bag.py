@@ -458,3 +458,49 @@ def test_append_line_writes_what_add_line_writes() -> None:
 
     fast, appended = bag_bytes(True)
     assert fast == bag_bytes(False)[0] and 150 < appended < 380  # most lines, not all
+
+
+def test_fhir_manifest_of_many_segments_is_the_canonical_json_of_its_outputs(tmp_path: Path) -> None:
+    # Packed outputs (three words each) written one by one: the same bytes as the list of dicts, past
+    # segment 9999 (five digits), with groups interleaved and a non-ASCII type.
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+    out = bytearray()
+    expected_outputs = []
+    for n in range(10_050):
+        group = ("fhir/Patient", "fhir/Encounter", "fhir/관찰")[n % 3] if n < 300 else "fhir/Observation"
+        out += drain(bag.add_ndjson(group, {"i": n}))
+    numbers: dict[str, int] = {}
+    for n in range(10_050):
+        group = ("fhir/Patient", "fhir/Encounter", "fhir/관찰")[n % 3] if n < 300 else "fhir/Observation"
+        numbers[group] = numbers.get(group, 0) + 1
+        name = group.split("/")[1]
+        expected_outputs.append({"type": name, "url": f"{name}.{numbers[group]:04d}.ndjson", "count": 1})
+    out += drain(bag.finish())
+    assert bag._fhir_outputs_list() == expected_outputs
+    assert expected_outputs[-1]["url"] == "Observation.9750.ndjson" and numbers["fhir/Observation"] == 9750
+    with tarfile.open(fileobj=io.BytesIO(bytes(out)), mode="r:") as tar:
+        extracted = tar.extractfile("bag/data/fhir/manifest.json")
+        assert extracted is not None
+        raw = extracted.read()
+    expected = {"transactionTime": "2026-11-26T08:30:00+09:00", "requiresAccessToken": False,
+                "output": expected_outputs, "error": []}
+    assert raw == (json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    with pytest.raises(ValueError, match="used twice"):
+        bag2 = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+        for n in range(3):
+            drain(bag2.add_ndjson("fhir/Patient", {"i": n}))
+        drain(bag2.add_bytes("fhir/patient.0002.ndjson", b"x"))  # a segment's name, another case
+
+
+def test_segment_bookkeeping_is_a_few_dozen_bytes_a_member() -> None:
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+    drain(bag.add_ndjson("fhir/Patient", {"i": -1}))
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(20_000):
+        drain(bag.add_ndjson("fhir/Patient", {"i": n}))
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    # Per member: its name, size and digest (_MemberLog), its name key (8 bytes) and output (24): ~140 bytes;
+    # it was ~545 with the key in a set and the output as a dict.
+    assert used < 20_000 * 200, used

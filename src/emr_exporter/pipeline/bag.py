@@ -43,6 +43,7 @@ from typing import Any
 import orjson
 
 from emr_exporter.errors import ExportError
+from emr_exporter.pipeline.check import IdIndex
 
 #: Size of the chunks handed downstream (encryption works best with large buffers).
 OUTPUT_CHUNK_BYTES = 256 * 1024
@@ -214,10 +215,15 @@ class BagStream:
         self._completed = 0  # steps that ran to their end (they must run in order)
         self._finish_called = False
         # Name bookkeeping for duplicate / file-vs-directory collisions: 64-bit hashes of the folded names
-        # (an int in a set, ~60 bytes, instead of the folded string; see _name_key).
-        self._file_keys: set[int] = {_name_key(_fold("data/" + FHIR_MANIFEST_PATH))}
+        # (see _name_key); the files' in sorted arrays (8 bytes a member; an int in a set was ~60, ~3 MB at the
+        # 10^7 clinic's ~60 000 members), the few directories in a set.
+        self._file_keys = IdIndex()
+        self._file_keys.add(_name_key(_fold("data/" + FHIR_MANIFEST_PATH)))
         self._dir_keys: set[int] = {_name_key(_fold("data")), _name_key(_fold("data/fhir"))}
-        self._fhir_outputs: list[dict[str, Any]] = []
+        # data/fhir/manifest.json's outputs, packed (a dict each was ~370 bytes): the group (an index in
+        # _fhir_groups), the segment's number and its lines.
+        self._fhir_groups: dict[str, int] = {}
+        self._fhir_outputs = array("Q")  # group, number, lines: three words an output
         self._members = _MemberLog()
         self._payload_files = 0
         self._payload_bytes = 0
@@ -441,24 +447,44 @@ class BagStream:
         rel = f"data/{group}.{segment.number:04d}.ndjson"
         self._claim(rel)
         if group.startswith("fhir/"):
-            self._fhir_outputs.append(
-                {
-                    "type": group.rsplit("/", 1)[1],
-                    "url": rel[len("data/fhir/") :],  # relative to manifest.json's own location
-                    "count": segment.lines,
-                }
-            )
+            index = self._fhir_groups.setdefault(group, len(self._fhir_groups))
+            self._fhir_outputs.extend((index, segment.number, segment.lines))
         data, segment.data, segment.lines = segment.data, bytearray(), 0
         yield from self._member(rel, data, payload=True)
 
-    def _fhir_manifest(self) -> bytes:
-        manifest = {
-            "transactionTime": self._created.isoformat(timespec="seconds"),
-            "requiresAccessToken": False,
-            "output": self._fhir_outputs,
-            "error": [],
+    def _fhir_outputs_list(self) -> list[dict[str, Any]]:
+        """The manifest's outputs as dicts (tests; the manifest itself is written from the packed form)."""
+        return [self._fhir_output(group, number, lines) for group, number, lines in self._fhir_output_rows()]
+
+    def _fhir_output_rows(self) -> Iterator[tuple[str, int, int]]:
+        groups = list(self._fhir_groups)
+        outputs = self._fhir_outputs
+        for at in range(0, len(outputs), 3):
+            yield groups[outputs[at]], outputs[at + 1], outputs[at + 2]
+
+    @staticmethod
+    def _fhir_output(group: str, number: int, lines: int) -> dict[str, Any]:
+        return {
+            "type": group.rsplit("/", 1)[1],
+            "url": f"{group[len('fhir/'):]}.{number:04d}.ndjson",  # relative to manifest.json's own location
+            "count": lines,
         }
-        return canonical_json_line(manifest)
+
+    def _fhir_manifest(self) -> bytes:
+        """canonical_json_line of the manifest, its outputs written one by one (sorted keys: "error",
+        "output", "requiresAccessToken", "transactionTime"), never all as dicts at once."""
+        head = canonical_json_line({"error": [], "output": []})
+        tail = canonical_json_line({
+            "requiresAccessToken": False, "transactionTime": self._created.isoformat(timespec="seconds"),
+        })
+        out = bytearray(head[: -len(b"]}\n")])
+        for n, row in enumerate(self._fhir_output_rows()):
+            if n:
+                out += b","
+            out += canonical_json_line(self._fhir_output(*row))[:-1]
+        out += b"],"
+        out += tail[1:]
+        return bytes(out)
 
     def _member(self, rel: str, data: bytes | bytearray, *, payload: bool = False) -> Iterator[bytes]:
         if rel != "bagit.txt":
