@@ -504,3 +504,37 @@ def test_segment_bookkeeping_is_a_few_dozen_bytes_a_member() -> None:
     # Per member: its name, size and digest (_MemberLog), its name key (8 bytes) and output (24): ~140 bytes;
     # it was ~545 with the key in a set and the output as a dict.
     assert used < 20_000 * 200, used
+
+
+def _bag_of_many_files(count: int) -> bytes:
+    import random
+
+    rng = random.Random(5)
+    bag = BagStream(bag_info=BAG_INFO, created=CREATED, segment_bytes=64)
+    out = bytearray()
+    names = [f"attachments/{rng.choice(['a', 'B', '가', 'z', '0', '환자'])}{rng.randrange(10**6):06d}.pdf"
+             for _ in range(count)]
+    for n, name in enumerate(dict.fromkeys(names)):
+        out += drain(bag.add_bytes(name, f"{n}".encode()))
+        out += drain(bag.add_ndjson("fhir/Patient", {"i": n}))
+    out += drain(bag.finish())
+    return bytes(out)
+
+
+def test_the_manifest_is_sorted_in_slices_and_merged_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emr_exporter.pipeline import bag as bag_module
+
+    whole = _bag_of_many_files(3000)  # one slice (16 384)
+    monkeypatch.setattr(bag_module, "_SORT_SLICE", 7)
+    merged = _bag_of_many_files(3000)  # ~430 slices merged
+    assert merged == whole
+    extract(merged, tmp_path)
+    manifest = (tmp_path / "bag/manifest-sha256.txt").read_bytes().splitlines()
+    paths = [line.split(b"  ", 1)[1] for line in manifest]
+    assert len(paths) > 3000 and paths == sorted(paths)  # UTF-8 byte order
+    for line in manifest[:50]:
+        digest, path = line.split(b"  ", 1)
+        assert hashlib.sha256((tmp_path / "bag" / path.decode()).read_bytes()).hexdigest().encode() == digest
+    bagit.Bag(str(tmp_path / "bag")).validate()
