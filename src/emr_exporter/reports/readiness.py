@@ -9,9 +9,11 @@ per document type, how many units (patients, visits, receipts, kept copies) it c
 per missing requirement how many units lack it **with the affected chart numbers** — those lists exist
 only inside the bag; :meth:`Readiness.to_dict` leaves them out unless asked, and logs never see them.
 
-Memory: one compact entry per patient and per visit (a 64-bit id prefix and 32 bits of flags in flat
-arrays, at most ~48 bytes per visit), one int per practitioner, and one bitmap over patients per gap.
-No record is kept; nothing grows with the number of diagnoses, orders or fee lines.
+Memory: one compact entry per patient (~40 bytes) and per visit (a 64-bit id prefix and 32 bits of flags in
+flat arrays, ~28 bytes per visit), one int per practitioner, and one bitmap over patients per gap. Beyond
+:data:`DEFAULT_VISIT_MEMORY` visits (~7 MB) the visits, and what later records add to them, go to enciphered
+temporary files, resolved when the report is made (:class:`_VisitSpill`). No record is kept; nothing in
+memory grows with the number of visits beyond that, nor with diagnoses, orders or fee lines.
 """
 
 from __future__ import annotations
