@@ -458,3 +458,83 @@ def test_append_line_writes_what_add_line_writes() -> None:
 
     fast, appended = bag_bytes(True)
     assert fast == bag_bytes(False)[0] and 150 < appended < 380  # most lines, not all
+
+
+def test_fhir_manifest_of_many_segments_is_the_canonical_json_of_its_outputs(tmp_path: Path) -> None:
+    # Packed outputs (three words each) written one by one: the same bytes as the list of dicts, past
+    # segment 9999 (five digits), with groups interleaved and a non-ASCII type.
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+    out = bytearray()
+    expected_outputs = []
+    for n in range(10_050):
+        group = ("fhir/Patient", "fhir/Encounter", "fhir/관찰")[n % 3] if n < 300 else "fhir/Observation"
+        out += drain(bag.add_ndjson(group, {"i": n}))
+    numbers: dict[str, int] = {}
+    for n in range(10_050):
+        group = ("fhir/Patient", "fhir/Encounter", "fhir/관찰")[n % 3] if n < 300 else "fhir/Observation"
+        numbers[group] = numbers.get(group, 0) + 1
+        name = group.split("/")[1]
+        expected_outputs.append({"type": name, "url": f"{name}.{numbers[group]:04d}.ndjson", "count": 1})
+    out += drain(bag.finish())
+    assert bag._fhir_outputs_list() == expected_outputs
+    assert expected_outputs[-1]["url"] == "Observation.9750.ndjson" and numbers["fhir/Observation"] == 9750
+    with tarfile.open(fileobj=io.BytesIO(bytes(out)), mode="r:") as tar:
+        extracted = tar.extractfile("bag/data/fhir/manifest.json")
+        assert extracted is not None
+        raw = extracted.read()
+    expected = {"transactionTime": "2026-11-26T08:30:00+09:00", "requiresAccessToken": False,
+                "output": expected_outputs, "error": []}
+    assert raw == (json.dumps(expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    with pytest.raises(ValueError, match="used twice"):
+        bag2 = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+        for n in range(3):
+            drain(bag2.add_ndjson("fhir/Patient", {"i": n}))
+        drain(bag2.add_bytes("fhir/patient.0002.ndjson", b"x"))  # a segment's name, another case
+
+
+def test_segment_bookkeeping_is_a_few_dozen_bytes_a_member() -> None:
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=1)
+    drain(bag.add_ndjson("fhir/Patient", {"i": -1}))
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(20_000):
+        drain(bag.add_ndjson("fhir/Patient", {"i": n}))
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    # Per member: its name, size and digest (_MemberLog), its name key (8 bytes) and output (24): ~140 bytes;
+    # it was ~545 with the key in a set and the output as a dict.
+    assert used < 20_000 * 200, used
+
+
+def _bag_of_many_files(count: int) -> bytes:
+    import random
+
+    rng = random.Random(5)
+    bag = BagStream(bag_info=BAG_INFO, created=CREATED, segment_bytes=64)
+    out = bytearray()
+    names = [f"attachments/{rng.choice(['a', 'B', '가', 'z', '0', '환자'])}{rng.randrange(10**6):06d}.pdf"
+             for _ in range(count)]
+    for n, name in enumerate(dict.fromkeys(names)):
+        out += drain(bag.add_bytes(name, f"{n}".encode()))
+        out += drain(bag.add_ndjson("fhir/Patient", {"i": n}))
+    out += drain(bag.finish())
+    return bytes(out)
+
+
+def test_the_manifest_is_sorted_in_slices_and_merged_to_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from emr_exporter.pipeline import bag as bag_module
+
+    whole = _bag_of_many_files(3000)  # one slice (16 384)
+    monkeypatch.setattr(bag_module, "_SORT_SLICE", 7)
+    merged = _bag_of_many_files(3000)  # ~430 slices merged
+    assert merged == whole
+    extract(merged, tmp_path)
+    manifest = (tmp_path / "bag/manifest-sha256.txt").read_bytes().splitlines()
+    paths = [line.split(b"  ", 1)[1] for line in manifest]
+    assert len(paths) > 3000 and paths == sorted(paths)  # UTF-8 byte order
+    for line in manifest[:50]:
+        digest, path = line.split(b"  ", 1)
+        assert hashlib.sha256((tmp_path / "bag" / path.decode()).read_bytes()).hexdigest().encode() == digest
+    bagit.Bag(str(tmp_path / "bag")).validate()

@@ -205,7 +205,7 @@ def _sealed_export(
         out_dir, signer=signer, recipient=recipient, institution_code=institution.code,
         export_key=export_key, **writer_kwargs,
     )
-    readiness = ReadinessObserver(institution)
+    readiness = ReadinessObserver(institution, work_dir=out_dir)  # visits beyond memory: beside the spool
     run = ExportRun(
         spec, source, institution=institution, created=writer.created, attachments_root=attachments_root,
         bag_info={

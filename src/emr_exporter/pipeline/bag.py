@@ -30,6 +30,7 @@ emit everything added so far.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
 import tarfile
@@ -43,6 +44,7 @@ from typing import Any
 import orjson
 
 from emr_exporter.errors import ExportError
+from emr_exporter.pipeline.check import IdIndex
 
 #: Size of the chunks handed downstream (encryption works best with large buffers).
 OUTPUT_CHUNK_BYTES = 256 * 1024
@@ -214,10 +216,15 @@ class BagStream:
         self._completed = 0  # steps that ran to their end (they must run in order)
         self._finish_called = False
         # Name bookkeeping for duplicate / file-vs-directory collisions: 64-bit hashes of the folded names
-        # (an int in a set, ~60 bytes, instead of the folded string; see _name_key).
-        self._file_keys: set[int] = {_name_key(_fold("data/" + FHIR_MANIFEST_PATH))}
+        # (see _name_key); the files' in sorted arrays (8 bytes a member; an int in a set was ~60, ~3 MB at the
+        # 10^7 clinic's ~60 000 members), the few directories in a set.
+        self._file_keys = IdIndex()
+        self._file_keys.add(_name_key(_fold("data/" + FHIR_MANIFEST_PATH)))
         self._dir_keys: set[int] = {_name_key(_fold("data")), _name_key(_fold("data/fhir"))}
-        self._fhir_outputs: list[dict[str, Any]] = []
+        # data/fhir/manifest.json's outputs, packed (a dict each was ~370 bytes): the group (an index in
+        # _fhir_groups), the segment's number and its lines.
+        self._fhir_groups: dict[str, int] = {}
+        self._fhir_outputs = array("Q")  # group, number, lines: three words an output
         self._members = _MemberLog()
         self._payload_files = 0
         self._payload_bytes = 0
@@ -335,7 +342,7 @@ class BagStream:
                 yield from self._emit_segment(name, segment)
         yield from self._drain()
 
-    def _add_file(self, rel: str, size: int, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    def _add_file(self, rel: str, size: int, chunks: Iterable[bytes], *, payload: bool = True) -> Iterator[bytes]:
         yield from self._start()
         yield from self._write(self._header(rel, size))
         digest = hashlib.sha256()
@@ -355,7 +362,7 @@ class BagStream:
                 f"{written}). Make sure nothing is changing the clinic's files, then run the export again."
             )
         yield from self._write(self._padding(size))
-        self._record(rel, size, digest.hexdigest(), payload=True)
+        self._record(rel, size, digest.hexdigest(), payload=payload)
 
     def _finish(self, extra: dict[str, str]) -> Iterator[bytes]:
         for name in sorted(self._segments):
@@ -373,17 +380,17 @@ class BagStream:
         bag_info_txt = "".join(f"{label}: {value}\n" for label, value in info.items()).encode("utf-8")
         yield from self._member("bag-info.txt", bag_info_txt)
 
-        manifest_txt = self._members.payload_manifest()
-        yield from self._member("manifest-sha256.txt", manifest_txt)
-
-        tag_files: dict[str, bytes | bytearray] = {
-            "bagit.txt": BAGIT_TXT,
-            "bag-info.txt": bag_info_txt,
-            "manifest-sha256.txt": manifest_txt,
+        # Streamed, never whole in memory: at 10^8 source rows (~520 000 members) it is ~65 MB.
+        order = self._members.payload_order()
+        yield from self._add_file("manifest-sha256.txt", self._members.manifest_size(order),
+                                  self._members.manifest_chunks(order), payload=False)
+        del order
+        tag_digests = {
+            "bagit.txt": hashlib.sha256(BAGIT_TXT).hexdigest(),
+            "bag-info.txt": hashlib.sha256(bag_info_txt).hexdigest(),
+            "manifest-sha256.txt": self._members.last_digest(),
         }
-        tagmanifest_txt = "".join(
-            f"{hashlib.sha256(tag_files[name]).hexdigest()}  {name}\n" for name in sorted(tag_files)
-        ).encode("utf-8")
+        tagmanifest_txt = "".join(f"{tag_digests[name]}  {name}\n" for name in sorted(tag_digests)).encode("utf-8")
         yield from self._member("tagmanifest-sha256.txt", tagmanifest_txt)
         if self._sign_tagmanifest is not None:
             yield from self._member("tagmanifest-sha256.txt.p7s", self._sign_tagmanifest(tagmanifest_txt))
@@ -441,24 +448,44 @@ class BagStream:
         rel = f"data/{group}.{segment.number:04d}.ndjson"
         self._claim(rel)
         if group.startswith("fhir/"):
-            self._fhir_outputs.append(
-                {
-                    "type": group.rsplit("/", 1)[1],
-                    "url": rel[len("data/fhir/") :],  # relative to manifest.json's own location
-                    "count": segment.lines,
-                }
-            )
+            index = self._fhir_groups.setdefault(group, len(self._fhir_groups))
+            self._fhir_outputs.extend((index, segment.number, segment.lines))
         data, segment.data, segment.lines = segment.data, bytearray(), 0
         yield from self._member(rel, data, payload=True)
 
-    def _fhir_manifest(self) -> bytes:
-        manifest = {
-            "transactionTime": self._created.isoformat(timespec="seconds"),
-            "requiresAccessToken": False,
-            "output": self._fhir_outputs,
-            "error": [],
+    def _fhir_outputs_list(self) -> list[dict[str, Any]]:
+        """The manifest's outputs as dicts (tests; the manifest itself is written from the packed form)."""
+        return [self._fhir_output(group, number, lines) for group, number, lines in self._fhir_output_rows()]
+
+    def _fhir_output_rows(self) -> Iterator[tuple[str, int, int]]:
+        groups = list(self._fhir_groups)
+        outputs = self._fhir_outputs
+        for at in range(0, len(outputs), 3):
+            yield groups[outputs[at]], outputs[at + 1], outputs[at + 2]
+
+    @staticmethod
+    def _fhir_output(group: str, number: int, lines: int) -> dict[str, Any]:
+        return {
+            "type": group.rsplit("/", 1)[1],
+            "url": f"{group[len('fhir/'):]}.{number:04d}.ndjson",  # relative to manifest.json's own location
+            "count": lines,
         }
-        return canonical_json_line(manifest)
+
+    def _fhir_manifest(self) -> bytes:
+        """canonical_json_line of the manifest, its outputs written one by one (sorted keys: "error",
+        "output", "requiresAccessToken", "transactionTime"), never all as dicts at once."""
+        head = canonical_json_line({"error": [], "output": []})
+        tail = canonical_json_line({
+            "requiresAccessToken": False, "transactionTime": self._created.isoformat(timespec="seconds"),
+        })
+        out = bytearray(head[: -len(b"]}\n")])
+        for n, row in enumerate(self._fhir_output_rows()):
+            if n:
+                out += b","
+            out += canonical_json_line(self._fhir_output(*row))[:-1]
+        out += b"],"
+        out += tail[1:]
+        return bytes(out)
 
     def _member(self, rel: str, data: bytes | bytearray, *, payload: bool = False) -> Iterator[bytes]:
         if rel != "bagit.txt":
@@ -524,6 +551,9 @@ def _name_key(folded: str) -> int:
     return int.from_bytes(hashlib.blake2b(folded.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+_SORT_SLICE = 1 << 14  # payload paths sorted at once when the manifest is written
+
+
 class _MemberLog:
     """Every tar member (path, size, SHA-256) in flat arrays: ~110 bytes a member instead of ~480 as
     tuples of str (issue 17: 10^8 source rows are ~520 000 members), kept until the manifest is written."""
@@ -549,12 +579,37 @@ class _MemberLog:
         for i in range(len(self._ends)):
             yield self._name(i).decode("utf-8"), self._sizes[i], self._digests[32 * i : 32 * i + 32].hex()
 
-    def payload_manifest(self) -> bytearray:
-        """manifest-sha256.txt: ``<sha256>  <path>`` for every payload member, sorted by path (code point
-        order = UTF-8 byte order)."""
-        order = sorted((i for i in range(len(self._ends)) if self._payload[i]), key=self._name)
+    def last_digest(self) -> str:
+        return self._digests[-32:].hex()
+
+    def payload_order(self) -> array[int]:
+        """The payload members' indices sorted by path (code point order = UTF-8 byte order). Sorted in slices
+        of _SORT_SLICE, then merged: the paths as bytes (~90 bytes each) exist for one slice at a time, not
+        for every member at once (~47 MB at 10^8 source rows)."""
+        payload = [i for i in range(len(self._ends)) if self._payload[i]]
+        slices = [array("Q", sorted(payload[at : at + _SORT_SLICE], key=self._name))
+                  for at in range(0, len(payload), _SORT_SLICE)]
+        del payload
+        if len(slices) == 1:
+            return slices[0]
+        return array("Q", heapq.merge(*slices, key=self._name))
+
+    def manifest_size(self, order: array[int]) -> int:
+        ends = self._ends
+        return sum(64 + 2 + ends[i] - (ends[i - 1] if i else 0) + 1 for i in order)
+
+    def manifest_chunks(self, order: array[int]) -> Iterator[bytes]:
+        """manifest-sha256.txt: ``<sha256>  <path>`` for every payload member in ``order``, ~1 MB at a time."""
         out = bytearray()
         for i in order:
             out += self._digests[32 * i : 32 * i + 32].hex().encode("ascii")
             out += b"  " + self._name(i) + b"\n"
-        return out  # not copied into bytes: at 10^8 source rows the manifest is ~70 MB
+            if len(out) >= 1 << 20:
+                yield bytes(out)
+                out.clear()
+        if out:
+            yield bytes(out)
+
+    def payload_manifest(self) -> bytes:
+        """manifest-sha256.txt whole (tests)."""
+        return b"".join(self.manifest_chunks(self.payload_order()))

@@ -9,15 +9,18 @@ per document type, how many units (patients, visits, receipts, kept copies) it c
 per missing requirement how many units lack it **with the affected chart numbers** — those lists exist
 only inside the bag; :meth:`Readiness.to_dict` leaves them out unless asked, and logs never see them.
 
-Memory: one compact entry per patient and per visit (a 64-bit id prefix and 32 bits of flags in flat
-arrays, at most ~48 bytes per visit), one int per practitioner, and one bitmap over patients per gap.
-No record is kept; nothing grows with the number of diagnoses, orders or fee lines.
+Memory: one compact entry per patient (~40 bytes) and per visit (a 64-bit id prefix and 32 bits of flags in
+flat arrays, ~28 bytes per visit), one int per practitioner, and one bitmap over patients per gap. Beyond
+:data:`DEFAULT_VISIT_MEMORY` visits (~7 MB) the visits, and what later records add to them, go to enciphered
+temporary files, resolved when the report is made (:class:`_VisitSpill`). No record is kept; nothing in
+memory grows with the number of visits beyond that, nor with diagnoses, orders or fee lines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import tomllib
 from array import array
@@ -28,6 +31,7 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.errors import ConfigError
+from emr_exporter.pipeline.scratch import scratch_file
 from emr_exporter.resources import resource_path
 
 READINESS_MEMBER = "report/readiness.json"
@@ -303,8 +307,14 @@ class IdIndex:
         slot = self._slots[self._find(_id_key(record_id))]
         return slot - 1 if slot else None
 
+    def get_key(self, key: int) -> int | None:
+        slot = self._slots[self._find(key)]
+        return slot - 1 if slot else None
+
     def add(self, record_id: str) -> int:
-        key = _id_key(record_id)
+        return self.add_key(_id_key(record_id))
+
+    def add_key(self, key: int) -> int:
         i = self._find(key)
         slot = self._slots[i]
         if slot:
@@ -326,6 +336,10 @@ class IdIndex:
                 i = (i + 1) & mask
             slots[i] = index
         self._slots, self._mask = slots, mask
+
+    def keys(self) -> array[int]:
+        """The keys by dense index (the table's own array: read, do not change)."""
+        return self._keys
 
 
 class _Texts:
@@ -371,6 +385,97 @@ class _Bitmap:
                 for bit in range(8):
                     if byte & (1 << bit):
                         yield byte_index * 8 + bit
+
+
+# --- visits beyond memory -------------------------------------------------------------------------------
+
+#: Visits the observer holds in memory (~28 bytes each with their flags: ~7 MB) before they, and from then on
+#: every visit and what each later record adds to one, go to temporary files, resolved when the report is
+#: made. The 10^6 demo clinic has ~111 000 visits (never spills), the 10^7 one ~1.02 M (~28 MB in memory).
+DEFAULT_VISIT_MEMORY = 1 << 18
+#: Tests and benchmarks: another number of visits in memory (e.g. 5, so a tiny clinic spills too).
+VISIT_MEMORY_ENV = "EMR_EXPORTER_VISIT_MEMORY"
+_PARTS = 64  # files, by the top 6 bits of the visit's key: resolving one holds ~1/64 of the visits
+_PART_BUFFER = 4 * 512  # words buffered per file before a write (512 entries, 16 KB; 1 MB for all 64)
+_READ = 32 << 14  # bytes read at once when a file is resolved (16 384 entries)
+_LOW32 = 0xFFFFFFFF
+_ENCOUNTER, _MARK, _RECEIPT = 0, 1, 2  # entry kinds (bits 40 and up of an entry's second word)
+
+
+class _VisitSpill:
+    """The visits beyond memory, and what later records add to them, in 64 temporary files by key.
+
+    An entry is four 64-bit words: the visit's key; flags | record type << 32 | kind << 40; a stamp; extra.
+    An encounter (kind 0) has the visit's own flags, its arrival number as stamp and its patient index + 1 as
+    extra (0: unknown patient); a record marking its visit (kind 1) the flags to add and as stamp the number
+    of encounters seen before it; a receipt (kind 2) its own record flags, and as extra the patient flags it
+    saw | (patient index + 1) << 32, for its tally. When resolved, a record links to its visit only if that
+    visit's first encounter came before it (stamp): what the in-memory index would have answered then.
+    The files (unnamed: deleted when closed, or when the process ends) are enciphered (AES-256-CTR under a
+    key drawn for this observer, kept in memory only): they hold ids' keys and flags.
+    """
+
+    def __init__(self, work_dir: Path | None) -> None:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        secret = os.urandom(32)
+        # One counter stream per file (its number as nonce): each is written once, from the start.
+        self._ciphers = [Cipher(algorithms.AES(secret), modes.CTR(part.to_bytes(16, "big"))) for part in range(_PARTS)]
+        self._encryptors = [cipher.encryptor() for cipher in self._ciphers]
+        self._files = [scratch_file(work_dir, ".emr-visits-") for _ in range(_PARTS)]  # closed by close()
+        self._buffers = [array("Q") for _ in range(_PARTS)]
+        self.encounters = 0  # encounters written: the next one's stamp
+        self.type_names: list[str] = []  # record type names by code (for the count of unlinked records)
+        self._types: dict[str, int] = {}
+
+    def _add(self, key: int, word: int, stamp: int, extra: int) -> None:
+        part = key >> 58
+        buffer = self._buffers[part]
+        buffer.extend((key, word, stamp, extra))
+        if len(buffer) >= _PART_BUFFER:
+            self._files[part].write(self._encryptors[part].update(buffer.tobytes()))
+            del buffer[:]
+
+    def encounter(self, key: int, flags: int, patient_index: int | None) -> None:
+        self._add(key, flags, self.encounters, 0 if patient_index is None else patient_index + 1)
+        self.encounters += 1
+
+    def _code(self, name: str) -> int:
+        """The code of a record type name (for the count of unlinked records)."""
+        code = self._types.get(name)
+        if code is None:
+            code = self._types[name] = len(self.type_names)
+            self.type_names.append(name)
+        return code
+
+    def mark(self, key: int, flags: int, name: str) -> None:
+        self._add(key, flags | self._code(name) << 32 | _MARK << 40, self.encounters, 0)
+
+    def receipt(self, key: int, record_flags: int, p: int, patient_index: int | None, name: str) -> None:
+        extra = p | (0 if patient_index is None else patient_index + 1) << 32
+        self._add(key, record_flags | self._code(name) << 32 | _RECEIPT << 40, self.encounters, extra)
+
+    def entries(self, part: int) -> Iterator[array[int]]:
+        """The file's entries in the order written, in arrays of whole entries (call :meth:`finish` first)."""
+        handle = self._files[part]
+        handle.seek(0)
+        decrypt = self._ciphers[part].decryptor().update
+        while data := handle.read(_READ):
+            chunk = array("Q")
+            chunk.frombytes(decrypt(data))
+            yield chunk
+
+    def finish(self) -> None:
+        """Write what the buffers hold."""
+        for part, buffer in enumerate(self._buffers):
+            if buffer:
+                self._files[part].write(self._encryptors[part].update(buffer.tobytes()))
+                del buffer[:]
+            self._files[part].flush()
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
 
 
 # --- results -------------------------------------------------------------------------------------------
@@ -582,9 +687,23 @@ _SUMMARISERS: dict[type, Any] = {
 
 
 class ReadinessObserver:
-    """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``."""
+    """Sees every exported record (``ExportRun(observers=[...])``); reports ``data/report/readiness.json``.
 
-    def __init__(self, institution: model.Institution, catalogue: Catalogue | None = None) -> None:
+    Visits are held in memory up to ``visit_memory`` (None: :data:`DEFAULT_VISIT_MEMORY`, or
+    ``EMR_EXPORTER_VISIT_MEMORY`` for tests); from then on in enciphered temporary files in ``work_dir`` (None:
+    the system's temporary folder), resolved when the result is made: the same report either way."""
+
+    def __init__(
+        self, institution: model.Institution, catalogue: Catalogue | None = None, *,
+        visit_memory: int | None = None, work_dir: Path | None = None,
+    ) -> None:
+        if visit_memory is None:  # the default, or the tests' hook
+            visit_memory = int(os.environ.get(VISIT_MEMORY_ENV) or DEFAULT_VISIT_MEMORY)
+        if visit_memory < 1:
+            raise ValueError("visit_memory must be at least 1 visit")
+        self.visit_memory = visit_memory
+        self.work_dir = work_dir
+        self._spill: _VisitSpill | None = None  # the visits, once more than visit_memory came
         self.catalogue = catalogue or load_catalogue()
         self.institution_flags = (
             (0 if institution.name else I_NO_NAME) | (0 if institution.address else I_NO_ADDRESS)
@@ -625,6 +744,23 @@ class ReadinessObserver:
             self.unlinked[name] = self.unlinked.get(name, 0) + 1
         return index
 
+    def _mark_visit(self, name: str, encounter_id: str | None, flags: int) -> None:
+        """Add ``flags`` to the visit of a record of type ``name`` (one without a visit is counted unlinked)."""
+        spill = self._spill
+        if spill is not None and encounter_id is not None:
+            spill.mark(_id_key(encounter_id), flags, name)
+            return
+        index = self._visit(name, encounter_id)
+        if index is not None:
+            self.visit_flags[index] |= flags
+
+    def _spill_visits(self) -> None:
+        """The visits in memory to the files; every visit and visit mark from now on goes there too."""
+        spill = self._spill = _VisitSpill(self.work_dir)
+        for key, flags, patient_index in zip(self.visits.keys(), self.visit_flags, self.visit_patient, strict=True):
+            spill.encounter(key, flags, None if patient_index < 0 else patient_index)
+        self.visits, self.visit_flags, self.visit_patient = IdIndex(), array("I"), array("i")
+
     def _mark_patient(self, patient_id: str, flags: int) -> None:
         index = self.patients.get(patient_id)
         if index is not None:
@@ -657,20 +793,24 @@ class ReadinessObserver:
 
     def _on_encounter(self, s: tuple[Any, ...]) -> None:
         _, encounter_id, practitioner_id, patient_id, flags = s
-        index = self.visits.add(encounter_id)
-        if index != len(self.visit_flags):
-            return
-        self.visit_flags.append(flags | (self._practitioner(practitioner_id) << E_DOCTOR_SHIFT))
+        spill = self._spill
+        if spill is None and self.visits.add(encounter_id) != len(self.visit_flags):
+            return  # its id came before: the first visit with it stays
+        flags |= self._practitioner(practitioner_id) << E_DOCTOR_SHIFT
         patient_index = self.patients.get(patient_id)
+        if spill is not None:  # its patient is marked when resolved, if it is the first visit with its id
+            spill.encounter(_id_key(encounter_id), flags, patient_index)
+            return
+        self.visit_flags.append(flags)
         self.visit_patient.append(-1 if patient_index is None else patient_index)
         self._mark_patient(patient_id, P_HAS_VISIT)
+        if len(self.visit_flags) >= self.visit_memory:
+            self._spill_visits()
 
     def _on_diagnosis(self, s: tuple[Any, ...]) -> None:
         _, patient_id, encounter_id, flags = s
         self._mark_patient(patient_id, P_HAS_DIAG)
-        index = self._visit("Diagnosis", encounter_id)
-        if index is not None:
-            self.visit_flags[index] |= flags
+        self._mark_visit("Diagnosis", encounter_id, flags)
 
     def _on_chart_note(self, s: tuple[Any, ...]) -> None:
         _, patient_id, author_id, flags = s
@@ -681,15 +821,11 @@ class ReadinessObserver:
         self._mark_patient(patient_id, P_HAS_TREATMENT)
         if flags is None:  # not a prescription given outside
             return
-        index = self._visit("OrderLine", encounter_id)
-        if index is not None:
-            self.visit_flags[index] |= flags | (self._practitioner(prescriber_id) << E_PRESCRIBER_SHIFT)
+        self._mark_visit("OrderLine", encounter_id, flags | (self._practitioner(prescriber_id) << E_PRESCRIBER_SHIFT))
 
     def _on_lab_result(self, s: tuple[Any, ...]) -> None:
         _, encounter_id, flags = s
-        index = self._visit("LabResult", encounter_id)
-        if index is not None:
-            self.visit_flags[index] |= flags
+        self._mark_visit("LabResult", encounter_id, flags)
 
     def _on_immunization(self, s: tuple[Any, ...]) -> None:
         self._mark_patient(s[1], P_HAS_TREATMENT)
@@ -718,6 +854,10 @@ class ReadinessObserver:
     def _on_receipt(self, s: tuple[Any, ...]) -> None:
         _, patient_id, encounter_id, flags = s
         patient_index, p = self._patient(patient_id)
+        spill = self._spill
+        if spill is not None and encounter_id is not None:  # linked and tallied when resolved
+            spill.receipt(_id_key(encounter_id), flags, p, patient_index, "Receipt")
+            return
         visit = self._visit("Receipt", encounter_id)
         e = E_NO_PAYER | E_NO_DEPT
         if visit is not None:
@@ -729,9 +869,7 @@ class ReadinessObserver:
 
     def _on_fee_line(self, s: tuple[Any, ...]) -> None:
         _, encounter_id, flags = s
-        index = self._visit("FeeLine", encounter_id)
-        if index is not None:
-            self.visit_flags[index] |= flags
+        self._mark_visit("FeeLine", encounter_id, flags)
 
     # -- the end --
     def result(self) -> Readiness:
@@ -743,18 +881,19 @@ class ReadinessObserver:
 
     def _compute(self) -> Readiness:
         i = self.institution_flags
+        spill, self._spill = self._spill, None
+        if spill is not None:
+            try:
+                self._resolve(spill)
+            finally:
+                spill.close()
         for tally in self.tallies:
             document = tally.document
             if document.unit == "patient":
                 for index, p in enumerate(self.patient_flags):
                     tally.tally(p, 0, 0, i, index)
             elif document.unit == "visit":
-                wanted = VISIT_SELECTORS[document.visits or ""]
-                for index, e in enumerate(self.visit_flags):
-                    if e & wanted == wanted:
-                        patient_index = self.visit_patient[index]
-                        p = self.patient_flags[patient_index] if patient_index >= 0 else P_NO_NAME | P_NO_RRN
-                        tally.tally(p, e, 0, i, patient_index if patient_index >= 0 else None)
+                self._tally_visits(tally, self.visit_flags, self.visit_patient)
         documents = []
         for tally in self.tallies:
             document = tally.document
@@ -775,6 +914,65 @@ class ReadinessObserver:
                 ))
             documents.append(DocumentReadiness(document, unit_en, unit_ko, tally.candidates, tally.issuable, gaps))
         return Readiness(self.catalogue.version, self.catalogue.sha256, documents, dict(self.unlinked))
+
+    def _tally_visits(self, tally: _DocumentTally, visit_flags: array[int], visit_patient: array[int]) -> None:
+        wanted = VISIT_SELECTORS[tally.document.visits or ""]
+        i = self.institution_flags
+        for index, e in enumerate(visit_flags):
+            if e & wanted == wanted:
+                patient_index = visit_patient[index]
+                p = self.patient_flags[patient_index] if patient_index >= 0 else P_NO_NAME | P_NO_RRN
+                tally.tally(p, e, 0, i, patient_index if patient_index >= 0 else None)
+
+    def _resolve(self, spill: _VisitSpill) -> None:
+        """The spilled visits file by file: each file's visits (first encounter of an id wins) in a table, then
+        its marks and receipts applied in the order they came, then its visits tallied; the patients of its
+        visits marked as having one. Tallies are counts and sets of patients: the order does not change them."""
+        spill.finish()
+        i = self.institution_flags
+        receipt_tallies = [t for t in self.tallies if t.document.unit == "receipt"]
+        visit_tallies = [t for t in self.tallies if t.document.unit == "visit"]
+        patient_flags = self.patient_flags
+        for part in range(_PARTS):
+            index = IdIndex()
+            visit_flags, visit_patient, stamps = array("I"), array("i"), array("Q")
+            for chunk in spill.entries(part):
+                for n in range(0, len(chunk), 4):
+                    if chunk[n + 1] >> 40 == _ENCOUNTER and index.add_key(chunk[n]) == len(visit_flags):
+                        visit_flags.append(chunk[n + 1] & _LOW32)
+                        stamps.append(chunk[n + 2])
+                        visit_patient.append(chunk[n + 3] - 1)
+            for chunk in spill.entries(part):
+                for n in range(0, len(chunk), 4):
+                    word = chunk[n + 1]
+                    kind = word >> 40
+                    if kind == _ENCOUNTER:
+                        continue
+                    visit = index.get_key(chunk[n])
+                    if visit is not None and stamps[visit] >= chunk[n + 2]:
+                        visit = None  # its visit came after it
+                    if visit is None:
+                        name = spill.type_names[word >> 32 & 0xFF]
+                        self.unlinked[name] = self.unlinked.get(name, 0) + 1
+                    if kind == _MARK:
+                        if visit is not None:
+                            visit_flags[visit] |= word & _LOW32
+                        continue
+                    # A receipt: its visit's flags now, not as it came, but a receipt is only checked for the
+                    # visit's payer and department (CHECKS["receipt"]), which are the encounter's own.
+                    e = E_NO_PAYER | E_NO_DEPT
+                    if visit is not None:
+                        e = visit_flags[visit]
+                        visit_flags[visit] |= E_HAS_RECEIPT
+                    extra = chunk[n + 3]
+                    patient_index = (extra >> 32) - 1
+                    for tally in receipt_tallies:
+                        tally.tally(extra & _LOW32, e, word & _LOW32, i, None if patient_index < 0 else patient_index)
+            for patient_index in visit_patient:
+                if patient_index >= 0:
+                    patient_flags[patient_index] |= P_HAS_VISIT
+            for tally in visit_tallies:
+                self._tally_visits(tally, visit_flags, visit_patient)
 
     def report_members(self) -> list[tuple[str, bytes]]:
         data = json.dumps(self.result().to_dict(with_chart_numbers=True), ensure_ascii=False, sort_keys=True, indent=1)
