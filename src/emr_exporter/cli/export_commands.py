@@ -138,9 +138,9 @@ def _source_address(database: Path | None, odbc: str | None, dsn: str | None) ->
 @click.option("--check-fhir-structure", is_flag=True,
               help="Also check every resource against the FHIR structure models before it is sealed, as "
                    "`open --require-fhir-validation` will (slower; needs: pip install 'emr-exporter[verify]').")
-@click.option("--workers", type=click.IntRange(0, 64), default=1, show_default=True,
-              help="Processes mapping rows beside the export (0 = one per core; 1 = none). Worth it only "
-                   "with cores to spare: see docs/performance.md. The bag is the same either way.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Processes mapping rows beside the export (0 = one per core, at most 8; 1 = none). Used "
+                   "only for big exports (see docs/performance.md). The bag is the same either way.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (includes the bag SHA-256).")
 def export(connector: str, database: Path | None, odbc: str | None, dsn: str | None,
            attachments_root: Path | None, institution_code: str | None, institution_name: str | None,
