@@ -118,6 +118,13 @@ def test_cancel_stops_the_workers(demo_clinic, small_batches) -> None:
         source.close()
 
 
+def test_a_small_entity_still_makes_batches_for_every_worker() -> None:
+    assert parallel.entity_batch_rows(10**6, 2) == parallel.BATCH_ROWS
+    assert parallel.entity_batch_rows(parallel.MIN_PARALLEL_ROWS, 2) == parallel.MIN_BATCH_ROWS
+    assert parallel.entity_batch_rows(2000, 2) == 250  # four a worker
+    assert parallel.MIN_BATCH_ROWS <= parallel.MIN_PARALLEL_ROWS
+
+
 def test_default_workers_is_every_usable_core_at_most_eight() -> None:
     cores = parallel.available_cores()
     assert parallel.default_workers() == (1 if cores < 2 else min(cores, 8))

@@ -48,7 +48,14 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
-from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, MIN_POOL_ROWS, WorkerPool, batches_of, start_pool
+from emr_exporter.pipeline.parallel import (
+    MIN_PARALLEL_ROWS,
+    MIN_POOL_ROWS,
+    WorkerPool,
+    batches_of,
+    entity_batch_rows,
+    start_pool,
+)
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
@@ -880,7 +887,8 @@ class ExportRun:
             pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
             in_parent = MapInParent()  # a failed batch: each row mapped in order by _handle_row, as on one core
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
-            for batch, mapped_rows, sent_after in pool.map(batches_of(pages), lambda row: in_parent):
+            batches = batches_of(pages, entity_batch_rows(total, pool.size))
+            for batch, mapped_rows, sent_after in pool.map(batches, lambda row: in_parent):
                 self._check_cancel()
                 trusted = sent_after >= trusted_from
                 for row, mapped in zip(batch, mapped_rows, strict=True):
