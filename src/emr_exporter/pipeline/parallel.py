@@ -42,11 +42,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 Row = dict[str, Any]
+#: A batch of rows as it crosses to a worker: the column names once and each row's values in their order
+#: (sources/base.py iter_keyset_values); the worker makes each row's dict (``dict(zip(names, values))``).
+#: The parent never makes the dicts of the rows a worker maps (~1 µs a row less) and pickles less.
+Batch = tuple[tuple[str, ...], list[tuple[Any, ...]]]
 #: A mapped row (emr_exporter.pipeline.export.MappedRow: this module does not import the export, which
 #: imports it) and what makes an entity's row mapping in a worker (export.worker_row_mapping, passed by
 #: the export and pickled by name).
 MappedRow = Any
-RowMapper = Callable[[Row], MappedRow]
+RowMapper = Callable[[tuple[Any, ...]], MappedRow]
 MakeRows = Callable[..., Any]
 
 log = logging.getLogger(__name__)
@@ -106,8 +110,9 @@ def _worker_main(inbox: Any, outbox: Any, make_rows: MakeRows, setup: tuple[Any,
         assert map_one is not None
         if sync[0] is not None:  # what the parent has learnt, to map this batch and the next ones with
             map_one.adopt(sync[0])
+        names, rows = payload
         try:
-            answer: list[MappedRow] | None = [map_one(row) for row in payload]
+            answer: list[MappedRow] | None = [map_one(dict(zip(names, values, strict=True))) for values in rows]
         except BaseException:  # the parent maps this batch again and raises the real exception itself
             answer = None
         outbox.send(answer)
@@ -179,7 +184,7 @@ class WorkerPool:
         context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[Any, Any, Any]] = []
         self._readers: list[Callable[[], Any]] = []  # per worker, how its answers are read
-        self._pending: deque[tuple[list[Row], int]] = deque()  # (batch, the resync it was sent after)
+        self._pending: deque[tuple[Batch, int]] = deque()  # (batch, the resync it was sent after)
         self._turn = 0
         self._generation = 0  # resyncs so far (this entity)
         self._sync: Any = None  # the state of the last resync
@@ -227,7 +232,7 @@ class WorkerPool:
         self._sync = state
         return self._generation
 
-    def _send(self, index: int, batch: list[Row]) -> None:
+    def _send(self, index: int, batch: Batch) -> None:
         sync = None
         if self._synced[index] != self._generation:
             sync = self._sync
@@ -235,8 +240,7 @@ class WorkerPool:
         self._workers[index][1].send(("rows", batch, sync))  # one message: a pipe never holds two of ours
         self._pending.append((batch, self._generation))
 
-    def map(self, batches: Iterable[list[Row]], map_here: RowMapper
-            ) -> Iterator[tuple[list[Row], list[MappedRow], int]]:
+    def map(self, batches: Iterable[Batch], map_here: RowMapper) -> Iterator[tuple[Batch, list[MappedRow], int]]:
         """(batch, mapped rows, the resync it was sent after) for every batch, in order; a batch is read
         only when a worker is free.
 
@@ -250,14 +254,14 @@ class WorkerPool:
                 answer = self._receive(self._turn)
                 self._send(self._turn, batch)
                 self._turn = (self._turn + 1) % n
-                yield done, answer if answer is not None else [map_here(row) for row in done], generation
+                yield done, answer if answer is not None else [map_here(row) for row in done[1]], generation
             else:
                 self._send((self._turn + len(pending)) % n, batch)
         while pending:
             done, generation = pending.popleft()
             answer = self._receive(self._turn)
             self._turn = (self._turn + 1) % n
-            yield done, answer if answer is not None else [map_here(row) for row in done], generation
+            yield done, answer if answer is not None else [map_here(row) for row in done[1]], generation
 
     def _receive(self, index: int) -> list[MappedRow] | None:
         try:
@@ -305,11 +309,12 @@ def entity_batch_rows(total: int, workers: int) -> int:
     return min(BATCH_ROWS, max(MIN_BATCH_ROWS, -(-total // (4 * workers))))
 
 
-def batches_of(pages: Iterable[list[Row]], size: int | None = None) -> Iterator[list[Row]]:
+def batches_of(pages: Iterable[Batch], size: int | None = None) -> Iterator[Batch]:
+    """The rows of (column names, value tuples) pages in batches of ``size`` (None: BATCH_ROWS) rows."""
     size = size or BATCH_ROWS
-    for page in pages:
+    for names, page in pages:
         for start in range(0, len(page), size):
-            yield page[start : start + size]
+            yield names, page[start : start + size]
 
 
 __all__ = ["BATCH_ROWS", "MIN_BATCH_ROWS", "MIN_PARALLEL_ROWS", "MIN_POOL_ROWS", "WorkerPool", "available_cores",
