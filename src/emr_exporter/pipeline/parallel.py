@@ -32,7 +32,6 @@ import contextlib
 import io
 import logging
 import multiprocessing
-import multiprocessing.connection
 import os
 import pickle
 import struct
@@ -139,7 +138,10 @@ class _AnswerBuffer:
     def reader(self, connection: Any) -> Callable[[], Any]:
         """How the parent reads ``connection``'s answers: in place on a POSIX pipe, else ``recv`` (Windows'
         named pipes read a whole message at once already)."""
-        if sys.platform == "win32" or type(connection) is not multiprocessing.connection.Connection:
+        # (Imported here: the pool's pipes import it; a one-core export never needs it.)
+        from multiprocessing.connection import Connection
+
+        if sys.platform == "win32" or type(connection) is not Connection:
             return connection.recv  # type: ignore[no-any-return]
         pipe = io.FileIO(connection.fileno(), "rb", closefd=False)
         return lambda: self._receive(pipe)
