@@ -29,6 +29,7 @@ export maps on one core: the caller gets ``None`` from :func:`start_pool`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import multiprocessing
@@ -169,10 +170,23 @@ class _AnswerBuffer:
                 size = struct.unpack("!Q", header)[0]
         try:
             with self._fill(pipe, size) as message:
-                return pickle.loads(message)
+                return _unpickled(message)
         finally:
             if len(self._buffer) > _KEPT_BUFFER_BYTES:  # one huge answer: not kept for the whole export
                 self._buffer = bytearray(1 << 16)
+
+
+def _unpickled(message: memoryview) -> Any:
+    """``pickle.loads``, the cyclic garbage collector held off meanwhile: an answer is thousands of new
+    objects and none of them garbage, yet they would set off a collection every 700 (each looking at the
+    answer so far again); after it, one collection looks at them once."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(message)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 #: An answer buffer larger than this is let go after its answer (a batch of 1000 rows is ~2-6 MB).
