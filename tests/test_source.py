@@ -99,6 +99,27 @@ def test_value_pages_are_the_dict_pages(tmp_path: Path) -> None:
         source.close()
 
 
+def test_value_pages_decode_text_as_the_dict_pages_when_a_later_page_is_not_utf8(tmp_path: Path) -> None:
+    """row_values decodes text in the sqlite3 module until a value is not UTF-8; that page is read again
+    with undecodable values as bytes (as rows() gives them), and so are the pages after it."""
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, w TEXT, x TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, CAST(? AS TEXT), ?)", [
+            (i, ("값" + str(i)).encode("cp949" if i in (9, 13) else "utf-8"), "\x00나\u2028" if i % 2 else None)
+            for i in range(16)])
+    source = SqliteFileSource(path)
+    try:
+        expected = list(iter_keyset(source, "SELECT * FROM t", "k", 4))
+        pages = list(iter_keyset_values(source, "SELECT * FROM t", "k", 4))
+        assert [[dict(zip(names, values, strict=True)) for values in page] for names, page in pages] == expected
+        assert [type(row["w"]) for page in expected for row in page] == [
+            bytes if i in (9, 13) else str for i in range(16)]
+        assert source._utf8_text is False  # (pages 1 and 2 were decoded by the module, 3 and 4 were not)
+    finally:
+        source.close()
+
+
 def test_source_address_is_one_typed_place_and_never_shows_its_password(tmp_path: Path) -> None:
     from emr_exporter.errors import SourceUnavailable
     from emr_exporter.sources.address import SourceAddress

@@ -172,6 +172,7 @@ class SqliteFileSource:
             # isolation_level=None: the sqlite3 module never opens or ends a transaction behind our back.
             self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
             self.conn.text_factory = _sqlite_text
+            self._utf8_text = True  # row_values: every text value read so far was UTF-8
             self.conn.execute("PRAGMA query_only = 1")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if snapshot:
@@ -192,7 +193,23 @@ class SqliteFileSource:
                 yield dict(zip(names, row, strict=True))
 
     def row_values(self, sql: str, params: Sequence[Any] = ()) -> ValuesPage:
-        """Every row of ``sql`` as :meth:`rows` reads it, as column names and value tuples (a page)."""
+        """Every row of ``sql`` as :meth:`rows` reads it, as column names and value tuples (a page).
+
+        Text is decoded by the sqlite3 module itself (``text_factory = str``: no Python call per value,
+        ~0.4 µs a row) until a value is not UTF-8: then this page is read again as :meth:`rows` reads it
+        (undecodable values as bytes), and every later page too. Strict UTF-8 both ways, so the same values.
+        The module's error names the value: it is dropped here, never shown or chained."""
+        if self._utf8_text:
+            self.conn.text_factory = str
+            try:
+                return self._values(sql, params)
+            except sqlite3.OperationalError:  # a value that is not UTF-8 (or a real error: raised again below)
+                self._utf8_text = False
+            finally:
+                self.conn.text_factory = _sqlite_text
+        return self._values(sql, params)
+
+    def _values(self, sql: str, params: Sequence[Any]) -> ValuesPage:
         try:
             cursor = self.conn.execute(sql, tuple(params))
         except sqlite3.Error as exc:
