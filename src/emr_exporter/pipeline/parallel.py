@@ -189,7 +189,7 @@ def _unpickled(message: memoryview) -> Any:
             gc.enable()
 
 
-#: An answer buffer larger than this is let go after its answer (a batch of 1000 rows is ~2-6 MB).
+#: An answer buffer larger than this is let go after its answer (a batch of 500 rows is ~1-3 MB).
 _KEPT_BUFFER_BYTES = 64 << 20
 
 
