@@ -570,12 +570,6 @@ def _target(raw: bytes) -> tuple[str, str] | None:
     return target_type.decode("ascii"), target_id
 
 
-def reference_texts(line: bytes) -> list[bytes]:
-    """The text of every ``"reference"`` of a canonical line, as :meth:`ResourceCheck.dangling` reads them
-    (the export's worker processes find them for the parent: a regular-expression scan of the line)."""
-    return _LINE_REFERENCE.findall(line)
-
-
 def line_references(line: bytes) -> Iterator[tuple[str, str]]:
     """(target type, target id) of every reference :func:`references` finds, read off the canonical line
     (one regular-expression scan: walking the parsed resource costs ~20 µs a resource)."""
@@ -702,17 +696,14 @@ class ResourceCheck:
         self._verified.clear()  # a remembered reference may have been to one of them
 
     def dangling(
-        self, resource: Mapping[str, Any] | None, line: bytes, paths: Iterable[tuple[str, str, str]] | None = None,
-        texts: list[bytes] | None = None,
+        self, resource: Mapping[str, Any] | None, line: bytes, paths: Iterable[tuple[str, str, str]] | None = None
     ) -> tuple[str, str] | None:
         """(path, target type) of the first reference of ``resource`` (serialised as ``line``) whose target
         is not in the bag (written or read so far), or None. Counts them in :attr:`references_checked`.
 
         ``resource`` is only read for the path of a dangling reference: ``paths`` (its references in its
-        own order) may stand in for it, or, both None, the parsed line (the export's worker processes).
-        ``texts``: :func:`reference_texts` of ``line``, when a worker process has read them already."""
-        # One literal-led scan (no substring test before it).
-        found_all = _LINE_REFERENCE.findall(line) if texts is None else texts
+        own order) may stand in for it, or, both None, the parsed line (the export's worker processes)."""
+        found_all = _LINE_REFERENCE.findall(line)  # one literal-led scan (no substring test before it)
         if not found_all:
             return None
         verified = self._verified
@@ -761,5 +752,5 @@ class ResourceCheck:
 __all__ = [
     "CODE_PATTERN", "DEFAULT_ID_MEMORY", "ID_MEMORY_ENV", "ID_PATTERN", "REFERENCE_TARGETS", "IdIndex", "IdSpill",
     "ResourceCheck", "id_digest", "line_problem",
-    "line_references", "reference_texts", "references",
+    "line_references", "references",
 ]

@@ -47,7 +47,7 @@ from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
-from emr_exporter.pipeline.check import ResourceCheck, reference_texts
+from emr_exporter.pipeline.check import ResourceCheck
 from emr_exporter.pipeline.parallel import (
     MIN_PARALLEL_ROWS,
     MIN_POOL_ROWS,
@@ -900,13 +900,13 @@ class ExportRun:
             for (names, batch), mapped_rows, sent_after in pool.map(batches, lambda values: in_parent):
                 self._check_cancel()
                 trusted = sent_after >= trusted_from
-                for values, answer in zip(batch, mapped_rows, strict=True):
-                    if trusted and type(answer) is tuple:  # a MappedRow and its lines' references (_WorkerRows)
+                for values, mapped in zip(batch, mapped_rows, strict=True):
+                    if trusted and type(mapped) is MappedRow:
                         yield from self._handle_row(entity, mapper, values, counts, quarantined_keys, groups,
-                                                    state, answer[0], names, answer[1])
-                    else:  # MapInParent, or an answer decided on another cell check than the parent's
+                                                    state, mapped, names)
+                    else:
                         yield from self._handle_row(entity, mapper, dict(zip(names, values, strict=True)), counts,
-                                                    quarantined_keys, groups, state, answer if trusted else None)
+                                                    quarantined_keys, groups, state, mapped if trusted else None)
                     if state.diverged:  # a worker's cell check learnt otherwise: the parent's to every worker
                         state.diverged = False
                         trusted_from = pool.resync(cells.learnt())
@@ -1006,13 +1006,11 @@ class ExportRun:
         state: _EntityState,
         mapped: MappedRow | MapInParent | None = None,
         names: tuple[str, ...] = (),
-        references: tuple[list[bytes], ...] | None = None,
     ) -> Iterator[bytes]:
         """One row's trip from the mapping on. ``row`` is the row's dict; or, with a worker's MappedRow
         (trusted: decided on the parent's cell check), its values in the order of ``names``: then its dict
         is made only where a quarantine needs it (:func:`_row_dict`), and its key is known unchanged by
-        trimming (a worker sends such a row back as MapInParent, the parent maps it: _WorkerRows).
-        ``references``: per line of ``mapped``, the references the worker read off it (reference_texts)."""
+        trimming (a worker sends such a row back as MapInParent, the parent maps it: _WorkerRows)."""
         if state.cells < 0:
             state.learn(_row_dict(row, names))
         counts.source_cells += state.cells
@@ -1083,26 +1081,21 @@ class ExportRun:
             )
             return
         dangling_of = check.dangling
-        # Every id of the row claimed: they may refer to each other. (The path of a dangling reference: from
-        # the line, rarely parsed.) What the mapper's reference checks could not see (a parent read by a
-        # filtered query, a parent whose resource failed its check): an orphan, as a row whose parent is
-        # quarantined.
-        if references is None:
-            for resource_type, _, line, _ in lines:
-                dangling = dangling_of(None, line)
-                if dangling is not None:
-                    check.release(claimed)
-                    yield from self._orphan(entity, mapped.key, _row_dict(row, names), resource_type, dangling,
-                                            counts, quarantined_keys, groups)
-                    return
-        else:  # the references a worker read off the lines
-            for (resource_type, _, line, _), found in zip(lines, references, strict=True):
-                dangling = dangling_of(None, line, None, found)
-                if dangling is not None:
-                    check.release(claimed)
-                    yield from self._orphan(entity, mapped.key, _row_dict(row, names), resource_type, dangling,
-                                            counts, quarantined_keys, groups)
-                    return
+        for resource_type, _, line, _ in lines:  # every id of the row claimed: they may refer to each other
+            dangling = dangling_of(None, line)  # (the path of a dangling one: from the line, rarely parsed)
+            if dangling is not None:
+                # What the mapper's reference checks could not see (a parent read by a filtered query, a
+                # parent whose resource failed its check): an orphan, as a row whose parent is quarantined.
+                check.release(claimed)
+                path, target_type = dangling
+                reason = (f"the {resource_type} built from {entity.name} row "
+                          f"{model.display_key(mapped.key)} refers to a {target_type} that is not "
+                          f"in the bag ({path})")
+                yield from self._quarantine(
+                    self._rejected_key(entity, mapped.key, _row_dict(row, names), "orphan", reason), counts,
+                    quarantined_keys, groups
+                )
+                return
         if isinstance(result, model.Attachment):
             yield from self._attachment_bytes(result, _row_dict(row, names), entity, mapper, counts, quarantined_keys,
                                               groups)
@@ -1157,18 +1150,6 @@ class ExportRun:
                 assert result is not None  # kept for every observer without a summary
                 observer.observe(result)
         counts.exported += 1
-
-    def _orphan(
-        self, entity: EntitySpec, key: str, row: Mapping[str, Any], resource_type: str, dangling: tuple[str, str],
-        counts: EntityReconciliation, quarantined_keys: set[str], groups: set[str],
-    ) -> Iterator[bytes]:
-        """The quarantine of a row one of whose resources refers to a resource not in the bag (``dangling``:
-        the reference's path and target type)."""
-        path, target_type = dangling
-        reason = (f"the {resource_type} built from {entity.name} row {model.display_key(key)} refers to a "
-                  f"{target_type} that is not in the bag ({path})")
-        yield from self._quarantine(self._rejected_key(entity, key, row, "orphan", reason), counts, quarantined_keys,
-                                    groups)
 
     def _invalid_output(
         self, entity: EntitySpec, record: model.Record, row: Mapping[str, Any], resource: Mapping[str, Any],
@@ -1473,9 +1454,7 @@ class _WorkerRows:
     def adopt(self, learnt: dict[str, Any]) -> None:
         self.cells.adopt(learnt)
 
-    def __call__(self, row: Mapping[str, Any]) -> tuple[MappedRow, tuple[list[bytes], ...]] | MapInParent:
-        """MapInParent, or the row's MappedRow and the references of each of its lines (reference_texts: the
-        parent's reference check then reads no line again)."""
+    def __call__(self, row: Mapping[str, Any]) -> MappedRow | MapInParent:
         raw_key = row[self.key]
         if type(raw_key) is str and raw_key != raw_key.strip():
             return self.in_parent
@@ -1484,7 +1463,7 @@ class _WorkerRows:
         mapped = self.map_one(row)
         if cells.reference_rows != taught:
             return MapInParent(cells.learnt())
-        return mapped, tuple([reference_texts(line) for _, _, line, _ in mapped.lines])
+        return mapped
 
 
 _WORKER_HOOKS: dict[str, Any] = {}
