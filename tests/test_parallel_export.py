@@ -118,6 +118,13 @@ def test_cancel_stops_the_workers(demo_clinic, small_batches) -> None:
         source.close()
 
 
+def test_a_small_entity_still_makes_batches_for_every_worker() -> None:
+    assert parallel.entity_batch_rows(10**6, 2) == parallel.BATCH_ROWS
+    assert parallel.entity_batch_rows(parallel.MIN_PARALLEL_ROWS, 2) == parallel.MIN_BATCH_ROWS
+    assert parallel.entity_batch_rows(2000, 2) == 250  # four a worker
+    assert parallel.MIN_BATCH_ROWS <= parallel.MIN_PARALLEL_ROWS
+
+
 def test_default_workers_is_every_usable_core_at_most_eight() -> None:
     cores = parallel.available_cores()
     assert parallel.default_workers() == (1 if cores < 2 else min(cores, 8))
@@ -267,3 +274,41 @@ def test_with_the_products_observers_a_worker_sends_back_no_records(demo_clinic)
         assert a.summaries[0][0] == "fee_line" and a.summaries[1] is None and b.summaries[:2] == a.summaries
         assert [line[2] for line in a.lines] == [line[2] for line in b.lines]
         assert all(len(line) == 4 for line in a.lines)  # type, id, NDJSON line, status: no resource dicts
+
+
+# --- what crosses the pipes ----------------------------------------------------------------------------------
+
+
+def test_answers_read_in_place_are_what_connection_recv_reads() -> None:
+    """The parent's in-place reader (POSIX pipes) against ``Connection.send`` on the worker's side: answers
+    smaller and larger than its buffer and than a pipe's 64 KB, one after another; the 8-byte length form;
+    a pipe closed between answers (EOFError) and inside one (OSError), as ``Connection.recv`` raises them."""
+    import struct
+
+    if parallel.sys.platform == "win32":
+        pytest.skip("Windows' named pipes are read with Connection.recv")
+    answers = parallel._AnswerBuffer()
+    messages: list[Any] = [[], ["x" * 70_000, b"\x00" * 5], list(range(300_000)), {"small": 1}, b"y" * (1 << 21)]
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    receive = answers.reader(reader)
+    sender = threading.Thread(target=lambda: [writer.send(m) for m in messages])
+    sender.start()
+    got = [receive() for _ in messages]
+    sender.join()
+    assert got == messages
+    writer.close()
+    with pytest.raises(EOFError):
+        receive()
+    reader.close()
+
+    payload = parallel.pickle.dumps(("long", "form"))
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    receive = answers.reader(reader)
+    with open(writer.fileno(), "wb", closefd=False) as raw:  # send_bytes' form beyond 2 GB, then half a message
+        raw.write(struct.pack("!i", -1) + struct.pack("!Q", len(payload)) + payload)
+        raw.write(struct.pack("!i", 100) + b"only part")
+    writer.close()
+    assert receive() == ("long", "form")
+    with pytest.raises(OSError, match="end of file during message"):
+        receive()
+    reader.close()

@@ -12,7 +12,7 @@ import pytest
 
 from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
-from emr_exporter.sources.base import SqliteFileSource, iter_keyset
+from emr_exporter.sources.base import SqliteFileSource, iter_keyset, iter_keyset_values
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
@@ -66,6 +66,58 @@ def test_text_keys_holding_cp949_bytes_page_in_order(tmp_path: Path) -> None:
     assert all(isinstance(k, bytes) for k in read)
     assert sorted(k.decode("cp949") for k in read) == sorted(keys)
     assert len(read) == len(keys) and [len(p) for p in pages] == [2, 2, 2, 1]
+
+
+def test_value_pages_are_the_dict_pages(tmp_path: Path) -> None:
+    """iter_keyset_values (the rows the export's parent sends its workers) gives iter_keyset's rows as
+    dict(zip(names, values)): from SQLite's tuples and from a source that reads dicts only; CP949 bytes,
+    NULLs, a name twice, a last page that is full."""
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (K TEXT PRIMARY KEY, v INTEGER, w TEXT, x REAL)")
+        conn.executemany("INSERT INTO t VALUES (CAST(? AS TEXT), ?, CAST(? AS TEXT), ?)", [
+            (f"가{i}".encode("cp949") if i % 3 else f"k{i}".encode(), i if i % 4 else None,
+             "값".encode("cp949") if i % 2 else "값".encode(), i / 7) for i in range(12)])
+    source = SqliteFileSource(path)
+
+    class DictsOnly:  # an ODBC source: rows as dicts, no row_values
+        engine, label = source.engine, source.label
+        rows, keyset_sql = source.rows, source.keyset_sql
+
+    try:
+        for sql in ("SELECT * FROM t", "SELECT t.*, t.v AS W FROM t"):
+            for page_size in (3, 4, 5):
+                expected = list(iter_keyset(source, sql, "K", page_size))
+                for reader in (source, DictsOnly()):
+                    pages = list(iter_keyset_values(reader, sql, "K", page_size))  # type: ignore[arg-type]
+                    assert [[dict(zip(names, values, strict=True)) for values in page] for names, page in pages
+                            ] == expected
+                    assert all(type(values) is tuple for _, page in pages for values in page)
+        assert sum(len(page) for page in expected) == 12 and any(isinstance(r["k"], bytes) for r in expected[0])
+        assert list(expected[0][0]) == ["k", "v", "w", "x", "w:1"]  # (SQLite renames a name given twice)
+    finally:
+        source.close()
+
+
+def test_value_pages_decode_text_as_the_dict_pages_when_a_later_page_is_not_utf8(tmp_path: Path) -> None:
+    """row_values decodes text in the sqlite3 module until a value is not UTF-8; that page is read again
+    with undecodable values as bytes (as rows() gives them), and so are the pages after it."""
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, w TEXT, x TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, CAST(? AS TEXT), ?)", [
+            (i, ("값" + str(i)).encode("cp949" if i in (9, 13) else "utf-8"), "\x00나\u2028" if i % 2 else None)
+            for i in range(16)])
+    source = SqliteFileSource(path)
+    try:
+        expected = list(iter_keyset(source, "SELECT * FROM t", "k", 4))
+        pages = list(iter_keyset_values(source, "SELECT * FROM t", "k", 4))
+        assert [[dict(zip(names, values, strict=True)) for values in page] for names, page in pages] == expected
+        assert [type(row["w"]) for page in expected for row in page] == [
+            bytes if i in (9, 13) else str for i in range(16)]
+        assert source._utf8_text is False  # (pages 1 and 2 were decoded by the module, 3 and 4 were not)
+    finally:
+        source.close()
 
 
 def test_source_address_is_one_typed_place_and_never_shows_its_password(tmp_path: Path) -> None:

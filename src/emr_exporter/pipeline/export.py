@@ -48,9 +48,23 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
-from emr_exporter.pipeline.parallel import MIN_PARALLEL_ROWS, MIN_POOL_ROWS, WorkerPool, batches_of, start_pool
+from emr_exporter.pipeline.parallel import (
+    MIN_PARALLEL_ROWS,
+    MIN_POOL_ROWS,
+    WorkerPool,
+    batches_of,
+    entity_batch_rows,
+    start_pool,
+)
 from emr_exporter.pipeline.raw import encode_raw
-from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, _read_page, iter_keyset, snapshot_generation
+from emr_exporter.sources.base import (
+    DEFAULT_PAGE_SIZE,
+    Source,
+    _read_page,
+    iter_keyset,
+    iter_keyset_values,
+    snapshot_generation,
+)
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
 from emr_exporter.sources.drivers import caps_for, keyset_page_sql
 
@@ -873,26 +887,34 @@ class ExportRun:
                                                 cells, self._summarisers))
         if type(self)._add_resource is not ExportRun._add_resource:
             state.fhir_groups = None
-        pages = iter_keyset(self.source, joined, entity.key, page_size)
         pool = self._worker_pool(entity, total, has_blobs, duplicates)
         if pool is not None:  # the pure part in worker processes, answers in order (pipeline/parallel.py)
             refs = {f.ref for f in entity.fields.values() if f.ref is not None}
             pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
             in_parent = MapInParent()  # a failed batch: each row mapped in order by _handle_row, as on one core
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
-            for batch, mapped_rows, sent_after in pool.map(batches_of(pages), lambda row: in_parent):
+            # Rows as value tuples (a worker makes the dicts); the parent makes a row's dict only to map it
+            # itself or to quarantine it (_handle_row).
+            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size)
+            batches = batches_of(value_pages, entity_batch_rows(total, pool.size))
+            for (names, batch), mapped_rows, sent_after in pool.map(batches, lambda values: in_parent):
                 self._check_cancel()
                 trusted = sent_after >= trusted_from
-                for row, mapped in zip(batch, mapped_rows, strict=True):
-                    yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state,
-                                                mapped if trusted else None)
+                for values, mapped in zip(batch, mapped_rows, strict=True):
+                    if trusted and type(mapped) is MappedRow:
+                        yield from self._handle_row(entity, mapper, values, counts, quarantined_keys, groups,
+                                                    state, mapped, names)
+                    else:
+                        yield from self._handle_row(entity, mapper, dict(zip(names, values, strict=True)), counts,
+                                                    quarantined_keys, groups, state, mapped if trusted else None)
                     if state.diverged:  # a worker's cell check learnt otherwise: the parent's to every worker
                         state.diverged = False
                         trusted_from = pool.resync(cells.learnt())
                         trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
-        for page in pages if pool is None else ():
+        pages = iter_keyset(self.source, joined, entity.key, page_size) if pool is None else iter(())
+        for page in pages:
             self._check_cancel()
             for row in page:
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
@@ -977,35 +999,41 @@ class ExportRun:
         self,
         entity: EntitySpec,
         mapper: EntityMapper,
-        row: dict[str, Any],
+        row: dict[str, Any] | tuple[Any, ...],
         counts: EntityReconciliation,
         quarantined_keys: set[str],
         groups: set[str],
         state: _EntityState,
         mapped: MappedRow | MapInParent | None = None,
+        names: tuple[str, ...] = (),
     ) -> Iterator[bytes]:
+        """One row's trip from the mapping on. ``row`` is the row's dict; or, with a worker's MappedRow
+        (trusted: decided on the parent's cell check), its values in the order of ``names``: then its dict
+        is made only where a quarantine needs it (:func:`_row_dict`), and its key is known unchanged by
+        trimming (a worker sends such a row back as MapInParent, the parent maps it: _WorkerRows)."""
         if state.cells < 0:
-            state.learn(row)
+            state.learn(_row_dict(row, names))
         counts.source_cells += state.cells
-        raw_key = row[state.key]
-        key_changed = type(raw_key) is str and raw_key != raw_key.strip()
-        if key_changed and self._ambiguous_key(entity, raw_key.strip(), state):
-            ambiguous = model.QuarantinedRow(
-                entity=entity.name, provenance=mapper._provenance(row), reason_code="ambiguous-key",
-                reason=f"the key of this {entity.name} row differs from another row's key only by spaces; "
-                "references to it cannot be told apart",
-                raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
-            )
-            yield from self._quarantine(ambiguous, counts, quarantined_keys, groups, poison_key=False)
-            return
+        if not isinstance(row, tuple):  # (a worker's row: its key is the same trimmed)
+            raw_key = row[state.key]
+            key_changed = type(raw_key) is str and raw_key != raw_key.strip()
+            if key_changed and self._ambiguous_key(entity, raw_key.strip(), state):
+                ambiguous = model.QuarantinedRow(
+                    entity=entity.name, provenance=mapper._provenance(row), reason_code="ambiguous-key",
+                    reason=f"the key of this {entity.name} row differs from another row's key only by spaces; "
+                    "references to it cannot be told apart",
+                    raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
+                )
+                yield from self._quarantine(ambiguous, counts, quarantined_keys, groups, poison_key=False)
+                return
         # The pure part of the row's trip (mapping, FHIR, JSON, each resource's own rules, the cells, the
         # observers' summaries): done here, or already done by a worker process (pipeline/parallel.py).
         # The rest is the same either way.
-        if mapped is None:
-            mapped = state.rows.map_one(row)
+        if mapped is None:  # (the one-core export's every row: its dict, not a call to make it)
+            mapped = state.rows.map_one(row if type(row) is dict else _row_dict(row, names))
         elif type(mapped) is MapInParent:
             learnt = mapped.learnt
-            mapped = state.rows.map_one(row)
+            mapped = state.rows.map_one(_row_dict(row, names))
             if learnt is not None and not state.rows.cells.agrees(learnt):
                 state.diverged = True
         assert type(mapped) is MappedRow
@@ -1016,7 +1044,8 @@ class ExportRun:
         if mapped.rejected is not None and mapped.rejected[0] == "unmappable":
             assert result is not None  # a rejected row always comes with its record
             yield from self._quarantine(
-                self._rejected(entity, result, row, "unmappable", mapped.rejected[1]), counts, quarantined_keys,
+                self._rejected(entity, result, _row_dict(row, names), "unmappable", mapped.rejected[1]), counts,
+                quarantined_keys,
                 groups,
             )
             return
@@ -1037,8 +1066,8 @@ class ExportRun:
                           f"{model.display_key(mapped.key)} has the id of a {resource_type} already "
                           "in the bag (FHIR ids must be unique)")
                 yield from self._quarantine(
-                    self._rejected_key(entity, mapped.key, row, "duplicate-id", reason), counts, quarantined_keys,
-                    groups, poison_key=False,
+                    self._rejected_key(entity, mapped.key, _row_dict(row, names), "duplicate-id", reason), counts,
+                    quarantined_keys, groups, poison_key=False,
                 )
                 return
             claimed.append((resource_type, digest))
@@ -1047,8 +1076,8 @@ class ExportRun:
             _, problem, resource_type = mapped.rejected
             check.release(claimed)
             yield from self._quarantine(
-                self._invalid_output(entity, result, row, {"resourceType": resource_type}, problem), counts,
-                quarantined_keys, groups,
+                self._invalid_output(entity, result, _row_dict(row, names), {"resourceType": resource_type},
+                                     problem), counts, quarantined_keys, groups,
             )
             return
         dangling_of = check.dangling
@@ -1063,11 +1092,13 @@ class ExportRun:
                           f"{model.display_key(mapped.key)} refers to a {target_type} that is not "
                           f"in the bag ({path})")
                 yield from self._quarantine(
-                    self._rejected_key(entity, mapped.key, row, "orphan", reason), counts, quarantined_keys, groups
+                    self._rejected_key(entity, mapped.key, _row_dict(row, names), "orphan", reason), counts,
+                    quarantined_keys, groups
                 )
                 return
         if isinstance(result, model.Attachment):
-            yield from self._attachment_bytes(result, row, entity, mapper, counts, quarantined_keys, groups)
+            yield from self._attachment_bytes(result, _row_dict(row, names), entity, mapper, counts, quarantined_keys,
+                                              groups)
             if result.provenance.key in quarantined_keys:
                 check.release(claimed)
                 return
@@ -1465,6 +1496,12 @@ class _EntityState:
 
     def learn(self, row: Mapping[str, Any]) -> None:
         self.cells = sum(1 for k in row if not k.startswith(REF_COLUMN_PREFIX))
+
+
+def _row_dict(row: dict[str, Any] | tuple[Any, ...], names: tuple[str, ...]) -> dict[str, Any]:
+    """A row as the source reads it: the dict itself, or made from its values in the order of ``names``
+    (as the worker that mapped it made it)."""
+    return dict(zip(names, row, strict=True)) if isinstance(row, tuple) else row
 
 
 def _without_key(table: CatalogTable) -> CatalogTable:
