@@ -1,6 +1,6 @@
 """The hot-path forms in pipeline/fhir.py and pipeline/export.py give exactly what their plain forms gave:
 ``decimal_element`` (whole numbers without the round trip through text), ``fhir_datetime`` (KST written as
-text), the per-type ``list_line``. The bag's bytes are held by the export tests; these compare the pieces
+text), the per-type ``list_line``, ``model.new_provenance``. The bag's bytes are held by the export tests; these compare the pieces
 on values the demo never holds."""
 
 from __future__ import annotations
@@ -111,6 +111,22 @@ def test_list_line_and_record_maker_are_what_they_were(record_type: type) -> Non
     # A value the record has no field for: the constructor's own TypeError, as before.
     with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_field'"):
         model.record_maker(record_type)("0" * 32, model.Provenance("demo", "T", "7"), {"no_such_field": 1})
+
+
+@pytest.mark.parametrize("key", ["7", "", " 7 ", "환자-0001", "\x00"])
+def test_new_provenance_is_the_dataclass_constructor(key: str) -> None:
+    """model.new_provenance (the mapper's, one a source row) is the object Provenance(...) makes: equal, the
+    same hash, text, pickle and copy, and as frozen."""
+    import copy
+    import pickle
+
+    fast, plain = model.new_provenance("demo", "FEE_DTL", key), model.Provenance("demo", "FEE_DTL", key)
+    assert type(fast) is model.Provenance
+    assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
+    assert pickle.loads(pickle.dumps(fast)) == plain and copy.copy(fast) == plain
+    assert dataclasses.astuple(fast) == ("demo", "FEE_DTL", key) and dataclasses.replace(fast) == plain
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.key = "8"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("fmt", ["%Y%m%d", "%Y%m%d%H%M%S"])
