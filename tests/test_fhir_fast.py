@@ -1,6 +1,7 @@
 """The hot-path forms in pipeline/fhir.py and pipeline/export.py give exactly what their plain forms gave:
 ``decimal_element`` (whole numbers without the round trip through text), ``fhir_datetime`` (KST written as
-text), the per-type ``list_line``, ``model.new_provenance``. The bag's bytes are held by the export tests; these compare the pieces
+text), the per-type ``list_line``, ``model.new_provenance``, the
+remembered ``isoformat``. The bag's bytes are held by the export tests; these compare the pieces
 on values the demo never holds."""
 
 from __future__ import annotations
@@ -58,6 +59,30 @@ def test_decimal_element_refuses_what_it_refused(text: str) -> None:
 def test_fhir_datetime_is_what_it_was(value: dt.date) -> None:
     reference = value.replace(tzinfo=KST) if isinstance(value, dt.datetime) and value.tzinfo is None else value
     assert fhir.fhir_datetime(value) == reference.isoformat()
+
+
+def test_remembered_isoformat_is_isoformat() -> None:
+    """fhir.isoformat (fhir_date, fhir_datetime, list_line) remembers texts by value: every value gives its
+    own isoformat() whatever was asked before, equal-but-differently-written values included (a date and
+    its midnight, one instant in two zones, fold, a subclass), and past the table's bound."""
+
+    class Day(dt.date):
+        def isoformat(self) -> str:
+            return "day " + super().isoformat()
+
+    midnight = dt.datetime(2024, 2, 29)
+    values: list[dt.date] = [
+        dt.date(2024, 2, 29), midnight, dt.datetime(2024, 2, 29, 0, 0, 0, 1), Day(2024, 2, 29),
+        dt.datetime(2024, 2, 29, 9, tzinfo=KST), dt.datetime(2024, 2, 29, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 2, 29, 1, fold=1), dt.datetime(2024, 2, 29, 1), dt.date(1, 1, 1), dt.datetime(9999, 12, 31),
+    ]
+    values += [dt.date(2020, 1, 1) + dt.timedelta(days=n) for n in range(fhir._ISO_TEXTS_MAX + 10)]
+    values += [midnight + dt.timedelta(minutes=n) for n in range(fhir._ISO_TEXTS_MAX + 10)]
+    for _ in range(2):  # the second time from the tables (those still there)
+        for value in values:
+            assert fhir.isoformat(value) == value.isoformat(), value
+            assert fhir.fhir_date(value) == (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    assert len(fhir._ISO_DATES) <= fhir._ISO_TEXTS_MAX and len(fhir._ISO_DATETIMES) <= fhir._ISO_TEXTS_MAX
 
 
 def _list_line_reference(record: Any) -> dict[str, Any]:

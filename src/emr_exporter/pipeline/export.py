@@ -1510,7 +1510,7 @@ def list_line(record: model.Record) -> dict[str, Any]:
     for name in dates:
         value = getattr(record, name)
         if value is not None:
-            when = value.isoformat()
+            when = fhir.isoformat(value)  # value.isoformat(), remembered for the day's other rows
             break
     line: dict[str, Any] = {
         "id": record.id,
