@@ -1,6 +1,7 @@
 """The hot-path forms in pipeline/fhir.py and pipeline/export.py give exactly what their plain forms gave:
 ``decimal_element`` (whole numbers without the round trip through text), ``fhir_datetime`` (KST written as
-text), the per-type ``list_line``. The bag's bytes are held by the export tests; these compare the pieces
+text), the per-type ``list_line``, ``model.new_provenance``, the
+remembered ``isoformat``. The bag's bytes are held by the export tests; these compare the pieces
 on values the demo never holds."""
 
 from __future__ import annotations
@@ -60,6 +61,30 @@ def test_fhir_datetime_is_what_it_was(value: dt.date) -> None:
     assert fhir.fhir_datetime(value) == reference.isoformat()
 
 
+def test_remembered_isoformat_is_isoformat() -> None:
+    """fhir.isoformat (fhir_date, fhir_datetime, list_line) remembers texts by value: every value gives its
+    own isoformat() whatever was asked before, equal-but-differently-written values included (a date and
+    its midnight, one instant in two zones, fold, a subclass), and past the table's bound."""
+
+    class Day(dt.date):
+        def isoformat(self) -> str:
+            return "day " + super().isoformat()
+
+    midnight = dt.datetime(2024, 2, 29)
+    values: list[dt.date] = [
+        dt.date(2024, 2, 29), midnight, dt.datetime(2024, 2, 29, 0, 0, 0, 1), Day(2024, 2, 29),
+        dt.datetime(2024, 2, 29, 9, tzinfo=KST), dt.datetime(2024, 2, 29, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 2, 29, 1, fold=1), dt.datetime(2024, 2, 29, 1), dt.date(1, 1, 1), dt.datetime(9999, 12, 31),
+    ]
+    values += [dt.date(2020, 1, 1) + dt.timedelta(days=n) for n in range(fhir._ISO_TEXTS_MAX + 10)]
+    values += [midnight + dt.timedelta(minutes=n) for n in range(fhir._ISO_TEXTS_MAX + 10)]
+    for _ in range(2):  # the second time from the tables (those still there)
+        for value in values:
+            assert fhir.isoformat(value) == value.isoformat(), value
+            assert fhir.fhir_date(value) == (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    assert len(fhir._ISO_DATES) <= fhir._ISO_TEXTS_MAX and len(fhir._ISO_DATETIMES) <= fhir._ISO_TEXTS_MAX
+
+
 def _list_line_reference(record: Any) -> dict[str, Any]:
     # list_line as it was written before it looked its attributes up once per type.
     when = None
@@ -111,6 +136,22 @@ def test_list_line_and_record_maker_are_what_they_were(record_type: type) -> Non
     # A value the record has no field for: the constructor's own TypeError, as before.
     with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_field'"):
         model.record_maker(record_type)("0" * 32, model.Provenance("demo", "T", "7"), {"no_such_field": 1})
+
+
+@pytest.mark.parametrize("key", ["7", "", " 7 ", "환자-0001", "\x00"])
+def test_new_provenance_is_the_dataclass_constructor(key: str) -> None:
+    """model.new_provenance (the mapper's, one a source row) is the object Provenance(...) makes: equal, the
+    same hash, text, pickle and copy, and as frozen."""
+    import copy
+    import pickle
+
+    fast, plain = model.new_provenance("demo", "FEE_DTL", key), model.Provenance("demo", "FEE_DTL", key)
+    assert type(fast) is model.Provenance
+    assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
+    assert pickle.loads(pickle.dumps(fast)) == plain and copy.copy(fast) == plain
+    assert dataclasses.astuple(fast) == ("demo", "FEE_DTL", key) and dataclasses.replace(fast) == plain
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.key = "8"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("fmt", ["%Y%m%d", "%Y%m%d%H%M%S"])

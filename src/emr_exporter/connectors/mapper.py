@@ -416,7 +416,7 @@ class EntityMapper:
 
     def _provenance(self, row: Mapping[str, Any]) -> model.Provenance:
         key = row[self._key_column]
-        return model.Provenance(self.spec.name, self.entity.table, str(key) if type(key) is int else key_text(key))
+        return model.new_provenance(self.spec.name, self.entity.table, str(key) if type(key) is int else key_text(key))
 
     def map_row(self, row: Mapping[str, Any]) -> model.Record | model.QuarantinedRow:
         if self.defects:

@@ -63,7 +63,9 @@ _CODE_VALUE = re.compile(rb'"(?:code|contentType)":"((?:[^"\\]|\\.)*)"')
 #: holds a byte other than plain printable ASCII (a space, a control byte, UTF-8), in one literal-led
 #: scan (``"co`` then the two keys; ~1 µs a line where the suspect search plus a walk over every code
 #: value took ~2-6). Plain values always fit FHIR's code pattern (an empty one is found as empty first).
-_ODD_CODE_VALUE = re.compile(rb'"co(?:de|ntentType)":"([!#-~]*[^"!-~][^"]*)"')
+#: ``[!#-~]*+`` is possessive: no byte of ``[!#-~]`` can match ``[^"!-~]``, so giving some back never made
+#: a match, and without the back-off a plain code costs a quarter fewer instructions (same matches).
+_ODD_CODE_VALUE = re.compile(rb'"co(?:de|ntentType)":"([!#-~]*+[^"!-~][^"]*)"')
 #: FHIR's ``code`` and ``id`` patterns (as ``open``'s structure check applies them).
 CODE_PATTERN = re.compile(r"[^\s]+(\s[^\s]+)*")  # used with fullmatch ($ would allow a final LF)
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")

@@ -1344,6 +1344,7 @@ class RowMapping:
         self.key = entity.key.lower()
         self.unmapped: tuple[str, ...] | None = None  # columns no field reads: learnt from the first row
         self.summarisers = summarisers
+        self._summaries = _summaries_of(summarisers)
         self.keep_records = keep_records
 
     def map_one(self, row: Mapping[str, Any]) -> MappedRow:
@@ -1366,7 +1367,9 @@ class RowMapping:
             problem = self.check.problem(resource, line)
             if problem is not None:
                 return MappedRow(result, lines, defects, ("invalid-output", problem, resource["resourceType"]))
-            lines.append((resource["resourceType"], resource["id"], line, fhir.status_label(resource)))
+            status = resource.get("status")  # fhir.status_label's answer where it is a text (almost always)
+            lines.append((resource["resourceType"], resource["id"], line,
+                          status if type(status) is str else fhir.status_label(resource)))
         record_id = result.id
         key = result.provenance.key
         # Every column the mapping did not use, every dropped or repaired field and a changed key: carried
@@ -1404,7 +1407,7 @@ class RowMapping:
                 line_obj["transformed"] = transformed
             columns_line = canonical_json_line(line_obj)  # as add_ndjson writes it
             carried_cells = len(carried)
-        summaries = tuple(None if summarise is None else summarise(result) for summarise in self.summarisers)
+        summaries = self._summaries(result)
         return MappedRow(
             result if self.keep_records or isinstance(result, model.Attachment) else None,
             lines, defects, None, record_id, key,
@@ -1412,6 +1415,19 @@ class RowMapping:
             canonical_json_line(roster_line(result)) if isinstance(result, model.Patient) else None,
             fhir.status_kept_as_recorded(result), columns_line, carried_cells, len(transformed), summaries,
         )
+
+
+def _summaries_of(summarisers: tuple[Summariser, ...]) -> Callable[[model.Record], tuple[Any, ...]]:
+    """A record's summary per observer (None: the observer has no summariser), as one call made once per
+    entity: with the usual single observer, no generator a row."""
+    if not summarisers:
+        return lambda record: ()
+    if len(summarisers) == 1:
+        only = summarisers[0]
+        if only is None:
+            return lambda record: (None,)
+        return lambda record: (only(record),)
+    return lambda record: tuple(None if summarise is None else summarise(record) for summarise in summarisers)
 
 
 def worker_row_mapping(
@@ -1531,7 +1547,7 @@ def list_line(record: model.Record) -> dict[str, Any]:
     for name in dates:
         value = getattr(record, name)
         if value is not None:
-            when = value.isoformat()
+            when = fhir.isoformat(value)  # value.isoformat(), remembered for the day's other rows
             break
     line: dict[str, Any] = {
         "id": record.id,
