@@ -120,6 +120,33 @@ def test_value_pages_decode_text_as_the_dict_pages_when_a_later_page_is_not_utf8
         source.close()
 
 
+def test_value_pages_never_show_a_text_that_is_not_utf8_and_a_query_error_keeps_the_fast_path(
+    tmp_path: Path,
+) -> None:
+    """The sqlite3 module's decode error names the value: row_values drops it (the first row not UTF-8
+    gives that page as rows() reads it); a query that fails for another reason raises the source's own
+    error, as rows() does, and does not give up the module's decoding for the pages after it."""
+    from emr_exporter.errors import SourceQueryError
+
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, w TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, CAST(? AS TEXT))",
+                         [(1, "홍길동".encode("cp949")), (2, b"ok")])
+    source = SqliteFileSource(path)
+    try:
+        with pytest.raises(SourceQueryError) as failed:
+            source.row_values("SELECT nope FROM t")
+        assert str(failed.value).startswith(f"A query on {source.label} failed: no such column: nope")
+        assert failed.value.__cause__ is None and failed.value.__suppress_context__  # as rows() raises it
+        assert source._utf8_text is True
+        assert source.row_values("SELECT * FROM t ORDER BY k") == (
+            ("k", "w"), [(1, "홍길동".encode("cp949")), (2, "ok")])
+        assert source._utf8_text is False
+    finally:
+        source.close()
+
+
 def test_source_address_is_one_typed_place_and_never_shows_its_password(tmp_path: Path) -> None:
     from emr_exporter.errors import SourceUnavailable
     from emr_exporter.sources.address import SourceAddress

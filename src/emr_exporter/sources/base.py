@@ -142,6 +142,10 @@ def iter_keyset_values(
         del page  # as in iter_keyset
 
 
+def _column_names(cursor: sqlite3.Cursor) -> tuple[str, ...]:
+    return tuple(d[0].lower() for d in cursor.description or ())
+
+
 def _sqlite_text(raw: bytes) -> str | bytes:
     # Legacy EMRs store CP949 bytes in TEXT columns: hand undecodable values on as bytes so the
     # connector's encoding decides, instead of failing the whole query.
@@ -201,12 +205,16 @@ class SqliteFileSource:
         The module's error names the value: it is dropped here, never shown or chained."""
         if self._utf8_text:
             self.conn.text_factory = str
-            try:
-                return self._values(sql, params)
-            except sqlite3.OperationalError:  # a value that is not UTF-8 (or a real error: raised again below)
-                self._utf8_text = False
+            try:  # not through _values: its error message would carry the module's (and so the value)
+                cursor = self.conn.execute(sql, tuple(params))
+                return _column_names(cursor), cursor.fetchall()
+            except sqlite3.Error:  # a value that is not UTF-8, or a real error (raised below, as rows() does)
+                pass
             finally:
                 self.conn.text_factory = _sqlite_text
+            page = self._values(sql, params)  # outside the except: nothing is chained to the dropped error
+            self._utf8_text = False  # read the strict way, so it was the text: every later page so too
+            return page
         return self._values(sql, params)
 
     def _values(self, sql: str, params: Sequence[Any]) -> ValuesPage:
@@ -214,7 +222,7 @@ class SqliteFileSource:
             cursor = self.conn.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise SourceQueryError(f"A query on {self.label} failed: {exc}") from None
-        return tuple(d[0].lower() for d in cursor.description or ()), cursor.fetchall()
+        return _column_names(cursor), cursor.fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         for row in self.rows(sql, params):
