@@ -137,13 +137,21 @@ def id_digest(resource_id: str) -> int:
 
 
 #: Digests the id indexes of one check hold in memory before they go to disk as sorted runs (8 bytes each:
-#: 2^20 are ~8 MB; the 10^5 demo clinic claims ~150 000 ids, the 10^6 one ~1.47 M, 10^7 ~15 M).
-DEFAULT_ID_MEMORY = 1 << 20
+#: 2^19 are ~4 MB; the 10^5 demo clinic claims ~150 000 ids, the 10^6 one ~1.47 M, 10^7 ~15 M). 2^19, not
+#: 2^20: the other half was the largest part of what the export's memory grew by from 10^4 to 10^7 rows, and
+#: it costs one more merge level (each spilled digest written once more) and the filter below is as large.
+DEFAULT_ID_MEMORY = 1 << 19
 #: Tests and benchmarks: another number of digests in memory (e.g. 3, so a tiny clinic spills too).
 ID_MEMORY_ENV = "EMR_EXPORTER_ID_MEMORY"
 _BLOCK = 512  # digests per block of a run on disk (4 KB, one pread); one 8-byte fence in memory each
 _CHUNK = 1 << 16  # digests read or written at once when a run is built or merged (512 KB)
 _PIECE = 1 << 12  # digests of each run merged at once as Python ints (IdIndex._merged)
+#: An index's in-memory digests are spread over 2^10 sorted arrays by their top bits. Fewer arrays than
+#: 2^12: each costs ~100 bytes of its own, and an export has ~20 indexes (4 MB of arrays at 2^12, where the
+#: digests themselves are 4 MB); a longer array costs an insert a longer move (~2 KB at 2^19 digests).
+_BUCKET_BITS = 10
+_BUCKETS = 1 << _BUCKET_BITS
+_BUCKET_SHIFT = 64 - _BUCKET_BITS
 
 
 class IdSpill:
@@ -177,11 +185,11 @@ class IdSpill:
         self.held = 0  # digests in memory, all indexes together
         self.spills = 0  # times the in-memory digests went to disk (tests, benchmarks)
         self.indexes: list[IdIndex] = []
-        #: A filter (Bloom, two bits a digest) of every digest written to disk, as many bytes as the digests
-        #: in memory take (8 MB by default; a power of two, at most 2^32 bits): a digest not marked is in no
+        #: A filter (Bloom, two bits a digest) of every digest written to disk, twice as many bytes as the
+        #: digests in memory take (8 MB by default; a power of two, at most 2^32 bits): a digest not marked is in no
         #: run, so a new id is claimed without reading the disk. 8 MB hold 1.5 M spilled ids at ~0.2 %
         #: false "maybe"s, 15 M (10^7 rows) at ~13 %; beyond, more claims read the runs: slower, never wrong.
-        bits = min(max(64, 1 << (64 * memory - 1).bit_length()), 1 << 32)
+        bits = min(max(64, 1 << (128 * memory - 1).bit_length()), 1 << 32)
         self.bloom_mask = bits - 1
         self.bloom = bytearray(0)  # made at the first spill: most exports never spill
         self._files: list[Any] = []  # every open run file, closed by close()
@@ -259,7 +267,7 @@ class IdSpill:
             if not index.keep:
                 self.held -= index.spill()
         if self.held > self.memory * 3 // 4:  # what is left is the kept indexes' digests
-            first = 4096 * (self.memory * 3 // 8) // self.held  # the buckets kept: 0 .. first-1
+            first = _BUCKETS * (self.memory * 3 // 8) // self.held  # the buckets kept: 0 .. first-1
             for index in self.indexes:
                 if index.keep:
                     self.held -= index.spill(first)
@@ -337,7 +345,7 @@ def _write_run(spill: IdSpill, values: Iterable[array[int]]) -> _Run | None:
 
 
 class IdIndex:
-    """64-bit id digests in 4096 sorted arrays by their top 12 bits: about 8 bytes an id, where a set of
+    """64-bit id digests in 1024 sorted arrays by their top 10 bits: about 8 bytes an id, where a set of
     ints costs ~60. Adding and looking up work at any time (the export adds as it writes), each a binary
     search plus a short move inside one array.
 
@@ -352,7 +360,7 @@ class IdIndex:
     __slots__ = ("_buckets", "keep", "runs", "size", "spill_to", "tombstones")
 
     def __init__(self, spill: IdSpill | None = None, *, keep: bool = False) -> None:
-        self._buckets: list[array[int] | None] = [None] * 4096
+        self._buckets: list[array[int] | None] = [None] * _BUCKETS
         self.size = 0
         self.spill_to = spill
         #: Kept in memory in preference when the spill makes room (the ids references point to).
@@ -364,9 +372,9 @@ class IdIndex:
 
     def add(self, digest: int) -> bool:
         """Add a digest; False (nothing added) when it is there already."""
-        bucket = self._buckets[digest >> 52]
+        bucket = self._buckets[digest >> _BUCKET_SHIFT]
         if bucket is None:
-            bucket = self._buckets[digest >> 52] = array("Q")
+            bucket = self._buckets[digest >> _BUCKET_SHIFT] = array("Q")
         position = bisect_left(bucket, digest)
         if position < len(bucket) and bucket[position] == digest:
             return False
@@ -404,7 +412,7 @@ class IdIndex:
         return None
 
     def __contains__(self, digest: int) -> bool:
-        bucket = self._buckets[digest >> 52]
+        bucket = self._buckets[digest >> _BUCKET_SHIFT]
         if bucket is not None:
             position = bisect_left(bucket, digest)
             if position < len(bucket) and bucket[position] == digest:
@@ -416,7 +424,7 @@ class IdIndex:
 
     def discard(self, digest: int) -> None:
         """Take a digest out again (the export: a row whose resources claimed ids and then failed)."""
-        bucket = self._buckets[digest >> 52]
+        bucket = self._buckets[digest >> _BUCKET_SHIFT]
         if bucket is not None:
             position = bisect_left(bucket, digest)
             if position < len(bucket) and bucket[position] == digest:
@@ -440,7 +448,7 @@ class IdIndex:
         count = sum(len(b) for b in buckets if b)
         if not count:
             return 0
-        self._buckets[first:] = [None] * (4096 - first)  # so each bucket's memory is freed as it is read
+        self._buckets[first:] = [None] * (_BUCKETS - first)  # so each bucket's memory is freed as it is read
         run = _write_run(spill, self._sorted_keyed(buckets, count))
         assert run is not None
         self.runs.append(run)
@@ -466,7 +474,8 @@ class IdIndex:
             spill.mark(digests)
             yield array("Q", sorted(spill.keyed_all(digests)))
             return
-        # Keyed digests are spread over 4096 arrays by their top 12 bits, each then sorted on its own.
+        # Keyed digests are spread over 4096 arrays by their top 12 bits (their own spread, not the buckets'),
+        # each then sorted on its own.
         spread: list[array[int]] = [array("Q") for _ in range(4096)]
         for position, bucket in enumerate(buckets):
             if bucket:
@@ -658,9 +667,9 @@ class ResourceCheck:
             found = self.index(resource_type)
         # IdIndex.add, inlined (one call less for every resource the export writes).
         buckets = found._buckets
-        bucket = buckets[digest >> 52]
+        bucket = buckets[digest >> _BUCKET_SHIFT]
         if bucket is None:
-            bucket = buckets[digest >> 52] = array("Q")
+            bucket = buckets[digest >> _BUCKET_SHIFT] = array("Q")
         position = bisect_left(bucket, digest)
         if position < len(bucket) and bucket[position] == digest:
             return None
@@ -719,7 +728,7 @@ class ResourceCheck:
             index = self._targets.get(target_type_raw)
             if index is not None and len(raw_id) == 32 and not raw_id.strip(_HEX):
                 digest = int(raw_id[:16], 16)
-                bucket = index._buckets[digest >> 52]
+                bucket = index._buckets[digest >> _BUCKET_SHIFT]
                 if bucket is not None:
                     position = bisect_left(bucket, digest)
                     if position < len(bucket) and bucket[position] == digest:
