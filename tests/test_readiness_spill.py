@@ -183,7 +183,7 @@ def _rewound(handles: list[Any]) -> list[Any]:
 
 
 def test_visit_memory_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert readiness.ReadinessObserver(INSTITUTION).visit_memory == readiness.DEFAULT_VISIT_MEMORY == 1 << 18
+    assert readiness.ReadinessObserver(INSTITUTION).visit_memory == readiness.DEFAULT_VISIT_MEMORY == 1 << 17
     monkeypatch.setenv(readiness.VISIT_MEMORY_ENV, "5")
     assert readiness.ReadinessObserver(INSTITUTION).visit_memory == 5
     with pytest.raises(ValueError, match="at least 1 visit"):

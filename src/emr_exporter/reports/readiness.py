@@ -11,7 +11,7 @@ only inside the bag; :meth:`Readiness.to_dict` leaves them out unless asked, and
 
 Memory: one compact entry per patient (~40 bytes) and per visit (a 64-bit id prefix and 32 bits of flags in
 flat arrays, ~28 bytes per visit), one int per practitioner, and one bitmap over patients per gap. Beyond
-:data:`DEFAULT_VISIT_MEMORY` visits (~7 MB) the visits, and what later records add to them, go to enciphered
+:data:`DEFAULT_VISIT_MEMORY` visits (~3.5 MB) the visits, and what later records add to them, go to enciphered
 temporary files, resolved when the report is made (:class:`_VisitSpill`). No record is kept; nothing in
 memory grows with the number of visits beyond that, nor with diagnoses, orders or fee lines.
 """
@@ -389,10 +389,12 @@ class _Bitmap:
 
 # --- visits beyond memory -------------------------------------------------------------------------------
 
-#: Visits the observer holds in memory (~28 bytes each with their flags: ~7 MB) before they, and from then on
-#: every visit and what each later record adds to one, go to temporary files, resolved when the report is
+#: Visits the observer holds in memory (~28 bytes each with their flags: ~3.5 MB) before they, and from then
+#: on every visit and what each later record adds to one, go to temporary files, resolved when the report is
 #: made. The 10^6 demo clinic has ~111 000 visits (never spills), the 10^7 one ~1.02 M (~28 MB in memory).
-DEFAULT_VISIT_MEMORY = 1 << 18
+#: 2^17, not 2^18: a clinic that spills spills either way, and the other 3.5 MB were part of what the
+#: export's memory grew by from 10^4 to 10^7 rows.
+DEFAULT_VISIT_MEMORY = 1 << 17
 #: Tests and benchmarks: another number of visits in memory (e.g. 5, so a tiny clinic spills too).
 VISIT_MEMORY_ENV = "EMR_EXPORTER_VISIT_MEMORY"
 _PARTS = 64  # files, by the top 6 bits of the visit's key: resolving one holds ~1/64 of the visits
