@@ -391,7 +391,7 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
         sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
     else:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
-    quoted = caps.quote_qualified(table.name)
+    quoted = ".".join(caps.quote(part) for part in table.parts)
     if not sortable:
         return f"SELECT * FROM {quoted}"
     return f"SELECT * FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
@@ -705,7 +705,7 @@ class ExportRun:
                 if lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
                     entry["also_read_by"] = joined[lower]
             if table.kind == "table":
-                quoted = quoted_name(self.source, table.name)
+                quoted = quoted_name(self.source, table)
                 key = table.key
                 if key is not None and entry["fate"] == "carried":
                     stats = next(self.source.rows(
@@ -736,7 +736,7 @@ class ExportRun:
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
-        quoted = quoted_name(source, table.name)
+        quoted = quoted_name(source, table)
         encoding = self.spec.encoding
         has_blobs = any(any(t in c.type for t in ("BLOB", "BINARY", "BYTEA", "IMAGE")) for c in table.columns)
         page_size = BLOB_PAGE_SIZE if has_blobs else self.page_size

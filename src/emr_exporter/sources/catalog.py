@@ -34,6 +34,14 @@ class CatalogTable:
     name: str  # schema-qualified ("audit.LOG") only outside the default schema
     kind: str  # "table" | "view"
     columns: tuple[CatalogColumn, ...]
+    #: The schema ``name`` is qualified with ("" in the default schema). Kept apart because a table's own
+    #: name may hold a dot ("sms.log"): only the schema part is split off when the name is quoted.
+    schema: str = ""
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The name as the engine's catalogue has it: (schema, table), or (table,) in the default schema."""
+        return (self.schema, self.name[len(self.schema) + 1:]) if self.schema else (self.name,)
 
     @property
     def key(self) -> str | None:
@@ -59,9 +67,11 @@ def type_family(declared: str) -> str:
     return t.lower()
 
 
-def quoted_name(source: Source, name: str) -> str:
-    """A catalogue name quoted for ``source``'s engine (schema-qualified names part by part)."""
-    return caps_for(source.engine).quote_qualified(name)
+def quoted_name(source: Source, table: CatalogTable) -> str:
+    """A catalogue table's name quoted for ``source``'s engine (the schema and the table part by part; a dot
+    in the table's own name is part of the name)."""
+    caps = caps_for(source.engine)
+    return ".".join(caps.quote(part) for part in table.parts)
 
 
 def quoted_column(source: Source, name: str) -> str:
@@ -118,6 +128,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys) for n, t in columns),
+                schema="" if name == table else schema,
             ))
     finally:
         cursor.close()
