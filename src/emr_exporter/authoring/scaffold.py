@@ -117,7 +117,7 @@ def _text_shapes(text: str) -> set[str]:
 
 def _number_shapes(value: int | float | Decimal) -> set[str]:
     shapes: set[str] = set()
-    if isinstance(value, Decimal) and not value.is_finite() or isinstance(value, float) and not math.isfinite(value):
+    if not isinstance(value, int) and not math.isfinite(value):
         return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
     if value in (0, 1):
         shapes.add("yn")
