@@ -66,7 +66,7 @@ from emr_exporter.sources.base import (
     snapshot_generation,
 )
 from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
-from emr_exporter.sources.drivers import caps_for, keyset_page_sql
+from emr_exporter.sources.drivers import caps_for, keyset_page_sql, row_keys
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -692,7 +692,8 @@ class ExportRun:
             # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
             entry: dict[str, Any] = {
                 "name": lower, "kind": table.kind,
-                "columns": [{"name": c.name.lower(), "type": type_family(c.type)} for c in table.columns],
+                "columns": [{"name": name, "type": type_family(c.type)}
+                            for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
             if lower in read_by:
                 entry.update(fate="entities", entities=sorted(read_by[lower]))
@@ -742,7 +743,14 @@ class ExportRun:
         page_size = BLOB_PAGE_SIZE if has_blobs else self.page_size
         group = counts.member
 
+        width = len(table.columns)
+
         def line(row: dict[str, Any]) -> dict[str, Any]:
+            if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
+                raise ReconciliationError(
+                    f"Table {table.name}: the catalogue lists {width} columns but a row read has {len(row)}. "
+                    "The export was stopped so that nothing is lost; please report this with the table's "
+                    "definition (no data).")
             return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
 
         key = table.key

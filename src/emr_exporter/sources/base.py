@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
-from emr_exporter.sources.drivers import caps_for
+from emr_exporter.sources.drivers import caps_for, row_keys
 
 #: Rows per keyset page. A page is held whole (a retry after a lost connection re-reads exactly it): 5000
 #: rows of dicts were ~6 MB of the 10^5 export's peak; 2000 keep ~2.3 MB, for no measurable CPU on SQLite
@@ -143,7 +143,7 @@ def iter_keyset_values(
 
 
 def _column_names(cursor: sqlite3.Cursor) -> tuple[str, ...]:
-    return tuple(d[0].lower() for d in cursor.description or ())
+    return row_keys([d[0] for d in cursor.description or ()])
 
 
 def _sqlite_text(raw: bytes) -> str | bytes:
@@ -191,7 +191,7 @@ class SqliteFileSource:
             cursor = self.conn.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise SourceQueryError(f"A query on {self.label} failed: {exc}") from None
-        names = [d[0].lower() for d in cursor.description or ()]
+        names = _column_names(cursor)
         while batch := cursor.fetchmany(1000):
             for row in batch:
                 yield dict(zip(names, row, strict=True))

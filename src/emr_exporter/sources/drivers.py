@@ -343,6 +343,23 @@ def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, pa
     return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
 
 
+def row_keys(names: Sequence[str]) -> tuple[str, ...]:
+    """The keys of a row's dict for columns named ``names``: each name in lower case, so that every engine's
+    case folding gives the same keys — except where two columns' names differ only by case (PostgreSQL
+    ``"Name"`` beside ``name``): then the column spelled in lower case (else the first) keeps the lower-case
+    key and the others keep their exact spelling, so no column's value overwrites another's. A name repeated
+    exactly (a join's two ``id`` columns) stays one key, as before: the last value wins."""
+    lowered = tuple(name.lower() for name in names)
+    if len(set(lowered)) == len(set(names)):
+        return lowered  # no two distinct names fold together: the usual case, one pass
+    spellings: dict[str, list[str]] = {}
+    for name, low in zip(names, lowered, strict=True):
+        if name not in spellings.setdefault(low, []):
+            spellings[low].append(name)
+    keeps = {low: (low if low in names_ else names_[0]) for low, names_ in spellings.items()}
+    return tuple(low if keeps[low] == name else name for name, low in zip(names, lowered, strict=True))
+
+
 def keyset_page_sql(
     caps: DriverCaps,
     inner_sql: str,

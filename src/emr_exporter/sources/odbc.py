@@ -22,6 +22,7 @@ from emr_exporter.sources.drivers import (
     engine_from_connection_string,
     keyset_page_sql,
     redact_connection_string,
+    row_keys,
 )
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class OdbcSource:
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
             cursor.execute(sql, *params)
-            names = [d[0].lower() for d in cursor.description or ()]
+            names = row_keys([d[0] for d in cursor.description or ()])
             while batch := cursor.fetchmany(_FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
