@@ -50,12 +50,21 @@ class CatalogTable:
         return keys[0] if len(keys) == 1 else None
 
 
+#: Declared types whose name holds another family's needle ("INT" in POINT and INTERVAL, "NUM" in ENUM).
+_WHOLE_NAMES = {"INTERVAL": "interval", "POINT": "point", "ENUM": "text", "SET": "text"}
+
+
 def type_family(declared: str) -> str:
     """The portable kind of a declared column type, the same on every engine for the same data
     (SQLite ``INTEGER``, MariaDB ``BIGINT``, psqlODBC ``int8`` are all "integer")."""
     t = declared.upper()
     if not t:
         return "any"  # SQLite: no declared type
+    base = t.split("(")[0].strip()
+    if base.startswith("_") or base.endswith("[]"):
+        return "array"  # PostgreSQL arrays (psqlODBC names int4[] "_int4"): not the element's family
+    if base in _WHOLE_NAMES:
+        return _WHOLE_NAMES[base]
     for needles, family in (
         (("BOOL", "BIT"), "boolean"), (("INT",), "integer"), (("BLOB", "BINARY", "BYTEA", "IMAGE"), "binary"),
         (("CHAR", "TEXT", "CLOB", "STRING", "UUID", "JSON", "XML"), "text"), (("TIMESTAMP", "DATETIME"), "datetime"),
