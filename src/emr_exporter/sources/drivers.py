@@ -9,9 +9,10 @@ here. What was measured on this project's CI (see ``docs/databases.md``):
   ``UseDeclareFetch=1;Fetch=N`` in the connection string; for the others only **keyset pagination**
   (``WHERE key > ? ORDER BY key`` + a row limit) keeps memory flat. Keyset paging is also what makes an
   export resumable from a checkpoint, so the source layer uses it for every engine.
-* MariaDB returns ``0000-00-00`` dates as ``None`` without a warning; ``CAST(col AS CHAR)`` keeps the raw
-  text. MariaDB's text protocol (a validated integer key inlined as a literal) is ~30 % faster than a
-  ``?`` parameter (binary protocol).
+* MariaDB returns ``0000-00-00`` dates as ``None`` without a warning (and pyodbc fails on a zero month or a
+  TIME past 23:59:59), so its dates and times are fetched as text and converted here: a value Python has no
+  date for is kept as its text (:func:`temporal_from_text`). MariaDB's text protocol (a validated integer
+  key inlined as a literal) is ~30 % faster than a ``?`` parameter (binary protocol).
 * SQL Server ``varchar`` columns come back converted by the *server's* collation; Korean text in a
   non-Korean collation needs ``CAST(col AS NVARCHAR(...))`` or the raw bytes (``VARBINARY``).
 
@@ -23,6 +24,7 @@ text that may reach a person (:func:`redact_connection_string`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -69,6 +71,11 @@ class DriverCaps:
     inline_integer_keys: bool = False
     #: The driver returns invalid "zero" dates (``0000-00-00``) as None: read such columns raw.
     zero_dates_as_none: bool = False
+    #: Fetch DATE/TIME/DATETIME values as the text the server sends and convert them in Python
+    #: (:func:`temporal_from_text`): the driver's own conversion turns ``0000-00-00`` into None and fails the
+    #: whole query on a zero month (``2019-00-10``) or a TIME beyond 23:59:59 (``-838:59:59``); a value that
+    #: is no valid date or time is kept as its text, so no cell is lost or blanked.
+    temporals_as_text: bool = False
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
@@ -146,6 +153,7 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=True,
         inline_integer_keys=True,
         zero_dates_as_none=True,
+        temporals_as_text=True,
         raw_text_expr="CAST({col} AS CHAR)",
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
@@ -156,8 +164,8 @@ _CAPS: dict[str, DriverCaps] = {
         ),
         text_parameter_encoding="utf-8",
         text_result_encoding="utf-8",
-        notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
-        "as None, so date columns are read with CAST(col AS CHAR).",
+        notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); it gives zero dates as None, "
+        "so dates and times are fetched as text and converted here (a zero date is kept as its text).",
     ),
     "postgresql": DriverCaps(
         engine="postgresql",
@@ -212,8 +220,37 @@ _CAPS: dict[str, DriverCaps] = {
 }
 
 
+#: ODBC 3 and ODBC 2 type codes of date, time and timestamp columns.
+_TEMPORAL_SQL_TYPES: tuple[tuple[int, Callable[[str], object]], ...] = (
+    (91, dt.date.fromisoformat), (9, dt.date.fromisoformat),
+    (92, dt.time.fromisoformat), (10, dt.time.fromisoformat),
+    (93, dt.datetime.fromisoformat), (11, dt.datetime.fromisoformat),
+)
+
+
+def temporal_from_text(parse: Callable[[str], object]) -> Callable[[bytes | None], object]:
+    """A pyodbc output converter: the server's text of a date, time or timestamp as the Python value the
+    driver would give (``parse``: ``date.fromisoformat``…), or — a zero date, a zero month, a TIME of
+    ``-838:59:59`` or ``25:00:00``, anything Python has no value for — the text itself, exactly."""
+
+    def convert(raw: bytes | None) -> object:
+        if raw is None:
+            return None
+        text = raw.decode("utf-8", "surrogateescape")
+        try:
+            return parse(text)
+        except ValueError:
+            return text
+
+    return convert
+
+
 def apply_connection_settings(connection: object, caps: DriverCaps) -> None:
-    """Per-driver pyodbc settings for a fresh connection (text parameter and result encodings)."""
+    """Per-driver pyodbc settings for a fresh connection (text parameter and result encodings, dates and
+    times fetched as text where the driver's conversion loses values)."""
+    if caps.temporals_as_text:
+        for sql_type, parse in _TEMPORAL_SQL_TYPES:
+            connection.add_output_converter(sql_type, temporal_from_text(parse))  # type: ignore[attr-defined]
     if caps.text_parameter_encoding:
         connection.setencoding(encoding=caps.text_parameter_encoding)  # type: ignore[attr-defined]
     if caps.text_result_encoding:
