@@ -760,7 +760,10 @@ class ExportRun:
             inner = f"SELECT * FROM {quoted}"
             last: Any = None
             while True:
-                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None)
+                keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
+                marker = "?" if last is None or keyset_marker is None else keyset_marker(
+                    inner, caps.quote(key), last)
+                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None, marker=marker)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
                     yield from self.bag.add_ndjson(group, line(row))

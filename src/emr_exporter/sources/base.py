@@ -236,11 +236,22 @@ class SqliteFileSource:
         return found is not None
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
-        # A text key holding legacy CP949 bytes comes back as bytes (see _sqlite_text); bound as a BLOB it
-        # would compare greater than every TEXT value and end the paging early. Compare it as TEXT.
-        marker = "CAST(? AS TEXT)" if isinstance(after, bytes) else "?"
+        marker = "?" if first else self.keyset_marker(inner_sql, key, after)
         where = "" if first else f" WHERE q.{key} > {marker}"
         return f"SELECT * FROM ({inner_sql}) q{where} ORDER BY q.{key} LIMIT {int(page_size)}"
+
+    def keyset_marker(self, inner_sql: str, key_sql: str, after: Any) -> str:
+        """The parameter marker of ``key > ?`` for the last key ``after`` of a page of ``inner_sql``.
+
+        A TEXT key holding legacy CP949 bytes comes back as bytes (see _sqlite_text), as a BLOB key does.
+        Bound as a BLOB, a TEXT key would compare below every BLOB and above every TEXT (the paging would
+        skip the rest of the text keys); compared as TEXT, a BLOB key would compare below every BLOB (the
+        same page again, forever). So the key's storage class is looked up: TEXT → ``CAST(? AS TEXT)``."""
+        if not isinstance(after, bytes):
+            return "?"
+        probe = (f"SELECT 1 FROM ({inner_sql}) AS probe WHERE typeof(probe.{key_sql}) = 'text' "
+                 f"AND probe.{key_sql} = CAST(? AS TEXT) LIMIT 1")
+        return "CAST(? AS TEXT)" if self.scalar(probe, (after,)) is not None else "?"
 
     def close(self) -> None:
         self.conn.close()

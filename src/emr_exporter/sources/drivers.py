@@ -347,12 +347,13 @@ def _key_columns(key: str | Sequence[str]) -> list[str]:
     return columns
 
 
-def keyset_predicate(caps: DriverCaps, key: str | Sequence[str]) -> str:
+def keyset_predicate(caps: DriverCaps, key: str | Sequence[str], marker: str = "?") -> str:
     """``k > ?`` or, for a composite key, the portable expanded form (no row-value comparison, which
-    SQL Server and Firebird lack): ``(a > ?) OR (a = ? AND b > ?)``."""
+    SQL Server and Firebird lack): ``(a > ?) OR (a = ? AND b > ?)``. ``marker`` replaces a single key's
+    ``?`` (SQLite: ``CAST(? AS TEXT)`` for a TEXT key read as bytes, see ``SqliteFileSource.keyset_marker``)."""
     columns = [caps.quote(c) for c in _key_columns(key)]
     if len(columns) == 1:
-        return f"{columns[0]} > ?"
+        return f"{columns[0]} > {marker}"
     terms = []
     for i, column in enumerate(columns):
         equal = [f"{prior} = ?" for prior in columns[:i]]
@@ -405,17 +406,19 @@ def keyset_page_sql(
     *,
     page_size: int,
     first: bool,
+    marker: str = "?",
 ) -> str:
     """One keyset page over ``inner_sql`` (a SELECT without ORDER BY, wrapped as a derived table):
     ``SELECT <columns> FROM (<inner_sql>) AS page_src [WHERE key > ?] ORDER BY key <limit>``.
 
-    The first page has no key predicate; later pages take :func:`keyset_params` of the last key seen.
+    The first page has no key predicate; later pages take :func:`keyset_params` of the last key seen
+    (``marker``: see :func:`keyset_predicate`).
     """
     inner = inner_sql.strip().rstrip(";")
     order_by = ", ".join(caps.quote(c) for c in _key_columns(key))
     rest = f"FROM ({inner}) AS page_src"
     if not first:
-        rest += f" WHERE {keyset_predicate(caps, key)}"
+        rest += f" WHERE {keyset_predicate(caps, key, marker)}"
     return _limited_select(caps, columns, rest, order_by, page_size)
 
 
