@@ -321,10 +321,15 @@ def _quote(source: Source, identifier: str) -> str:
     return caps_for(source.engine).quote(identifier)
 
 
-def _sample_sql(source: Source, table: str, order_by: str, n: int) -> str:
+def _sample_sql(source: Source, table: str, columns: list[ColumnProfile] | None, order_by: str, n: int) -> str:
+    """The first ``n`` rows of ``table`` (one name, dots and all: a table "sms.log"). With ``columns`` (values
+    are fetched), dates are read as the server's text where the driver corrupts them (``readable_select``);
+    without (a query over the sample, nothing fetched), ``*``."""
+    from emr_exporter.sources.catalog import readable_select
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
-    return limit_sql(caps_for(source.engine), table, None, [order_by], n)
+    select = readable_select(source.engine, [(c.name, c.type_name) for c in columns])[0] if columns else None
+    return limit_sql(caps_for(source.engine), table, None, [order_by], n, qualified=False, select=select)
 
 
 def profile_table(source: Source, name: str, columns: list[ColumnProfile], sample_rows: int) -> TableProfile:
@@ -339,15 +344,18 @@ def profile_table(source: Source, name: str, columns: list[ColumnProfile], sampl
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
     order_by = (table.primary_key or (columns[0].name,))[0]
+    from emr_exporter.sources.catalog import readable_select
+
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}
-    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, order_by, sample_rows))
+    _, converters = readable_select(source.engine, [(c.name, c.type_name) for c in columns])
+    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, columns, order_by, sample_rows))
     try:
         for row in rows:
             table.sampled_rows += 1
             for column_name, value in row.items():
                 counter = counters.get(column_name)
                 if counter is not None:
-                    counter.add(value)
+                    counter.add(converters[column_name](value) if column_name in converters else value)
             if table.sampled_rows >= sample_rows:
                 break
     finally:
@@ -773,7 +781,7 @@ class _Guesser:
         found = (0, 0)
         if self.source is not None and IDENTIFIER.match(child.name) and IDENTIFIER.match(parent):
             order_by = (child.primary_key or (column,))[0]
-            sample = _sample_sql(self.source, child.name, order_by, self.profile.sample_rows)
+            sample = _sample_sql(self.source, child.name, None, order_by, self.profile.sample_rows)
             sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {parent} p WHERE "
                    f"p.{parent_column} = s.{column}) THEN 1 ELSE 0 END) AS hit FROM ({sample}) s "
                    f"WHERE s.{column} IS NOT NULL")
@@ -1087,7 +1095,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
         for column in wanted:
             order_by = (table.primary_key or (column.name,))[0]
             values: set[str] = set()
-            rows = source.rows(_sample_sql(source, table.name, order_by, profile.sample_rows))
+            rows = source.rows(_sample_sql(source, table.name, table.columns, order_by, profile.sample_rows))
             for row in rows:
                 value = row.get(column.name.lower())
                 if value is None or (isinstance(value, str) and not value.strip()):

@@ -65,7 +65,14 @@ from emr_exporter.sources.base import (
     iter_keyset_values,
     snapshot_generation,
 )
-from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
+from emr_exporter.sources.catalog import (
+    CatalogTable,
+    list_tables,
+    quoted_column,
+    quoted_name,
+    readable_select,
+    type_family,
+)
 from emr_exporter.sources.drivers import caps_for, keyset_page_sql, row_keys
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
@@ -392,9 +399,10 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
     else:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
     quoted = ".".join(caps.quote(part) for part in table.parts)
+    select, _ = readable_select(engine, [(c.name, c.type) for c in table.columns])
     if not sortable:
-        return f"SELECT * FROM {quoted}"
-    return f"SELECT * FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
+        return f"SELECT {select} FROM {quoted}"
+    return f"SELECT {select} FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
 
 
 def raw_table_member(name: str, taken: set[str]) -> str:
@@ -744,6 +752,9 @@ class ExportRun:
         group = counts.member
 
         width = len(table.columns)
+        # Dates and times as the server's text where the driver would corrupt them (converted here, after
+        # the paging has compared the text): see readable_select.
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
 
         def line(row: dict[str, Any]) -> dict[str, Any]:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
@@ -751,13 +762,16 @@ class ExportRun:
                     f"Table {table.name}: the catalogue lists {width} columns but a row read has {len(row)}. "
                     "The export was stopped so that nothing is lost; please report this with the table's "
                     "definition (no data).")
+            if converters:
+                row = {k: converters[k](v) if k in converters else v for k, v in row.items()}
             return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
 
         key = table.key
         done = 0
         if key is not None:
-            key_lower = key.lower()
-            inner = f"SELECT * FROM {quoted}"
+            names = [c.name for c in table.columns]
+            key_lower = row_keys(names)[names.index(key)]
+            inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
             while True:
                 keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes

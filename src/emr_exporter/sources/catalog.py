@@ -9,11 +9,13 @@ the engine's quoting (:func:`quoted_name`).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.drivers import caps_for
+from emr_exporter.sources.drivers import caps_for, row_keys, temporal_from_text
 
 #: Schemas that hold the engine's own tables, never the EMR's.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
@@ -87,6 +89,36 @@ def quoted_column(source: Source, name: str) -> str:
     return caps_for(source.engine).quote(name)
 
 
+_TEMPORAL_PARSERS: dict[str, Callable[[str], object]] = {
+    "date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat, "time": dt.time.fromisoformat,
+}
+
+
+def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Callable[[Any], Any]]]:
+    """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
+    without the driver losing a value, and the conversions to apply to the rows' values (by row key).
+
+    ``*`` and none, except on an engine whose driver corrupts dates and times
+    (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
+    read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
+    a value Python has no date for (``infinity``, a BC date) stays its text. Convert *after* paging: a keyset
+    over such a column compares the text."""
+    caps = caps_for(engine)
+    if not caps.temporals_cast_to_text:
+        return "*", {}
+    parts: list[str] = []
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for (name, declared), key in zip(columns, row_keys([n for n, _ in columns]), strict=True):
+        quoted = caps.quote(name)
+        parse = _TEMPORAL_PARSERS.get(type_family(declared))
+        if parse is None:
+            parts.append(quoted)
+        else:
+            parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
+            converters[key] = temporal_from_text(parse)
+    return ", ".join(parts), converters
+
+
 def list_tables(source: Source) -> list[CatalogTable]:
     """Every user table and view, sorted by name (case-insensitively, then exactly)."""
     conn: Any = getattr(source, "conn", None)
@@ -144,4 +176,4 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     return found
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name"]
+__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name", "readable_select"]

@@ -76,6 +76,12 @@ class DriverCaps:
     #: whole query on a zero month (``2019-00-10``) or a TIME beyond 23:59:59 (``-838:59:59``); a value that
     #: is no valid date or time is kept as its text, so no cell is lost or blanked.
     temporals_as_text: bool = False
+    #: The driver's own date/time conversion loses values and cannot be bypassed from pyodbc (psqlODBC:
+    #: ``infinity`` becomes 9999-12-31, a BC date an AD one, year 10000 *today's* date, 24:00:00 fails the
+    #: query, a timestamptz loses its offset): where the export reads a table from the catalogue (carried
+    #: tables, the scaffold's samples) date/time columns are selected with :attr:`raw_text_expr` and
+    #: converted as :func:`temporal_from_text` does.
+    temporals_cast_to_text: bool = False
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
@@ -175,7 +181,8 @@ _CAPS: dict[str, DriverCaps] = {
         streaming="declare-fetch",
         buffers_whole_result=True,  # unless the streaming options below are in the connection string
         streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
-        raw_text_expr="CAST({col} AS TEXT)",
+raw_text_expr="CAST({col} AS TEXT)",
+        temporals_cast_to_text=True,
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
@@ -228,15 +235,18 @@ _TEMPORAL_SQL_TYPES: tuple[tuple[int, Callable[[str], object]], ...] = (
 )
 
 
-def temporal_from_text(parse: Callable[[str], object]) -> Callable[[bytes | None], object]:
+def temporal_from_text(parse: Callable[[str], object]) -> Callable[[bytes | str | None], object]:
     """A pyodbc output converter: the server's text of a date, time or timestamp as the Python value the
     driver would give (``parse``: ``date.fromisoformat``…), or — a zero date, a zero month, a TIME of
-    ``-838:59:59`` or ``25:00:00``, anything Python has no value for — the text itself, exactly."""
+    ``-838:59:59`` or ``25:00:00``, ``infinity``, a BC date, anything Python has no value for — the text
+    itself, exactly."""
 
-    def convert(raw: bytes | None) -> object:
+    def convert(raw: bytes | str | None) -> object:
         if raw is None:
             return None
-        text = raw.decode("utf-8", "surrogateescape")
+        text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+        if not isinstance(text, str):
+            return text
         try:
             return parse(text)
         except ValueError:
@@ -455,11 +465,14 @@ def keyset_page_query(
     return sql, params
 
 
-def limit_sql(caps: DriverCaps, table: str, columns: Sequence[str] | None, order_by: Sequence[str], n: int) -> str:
-    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans)."""
-    column_sql = ", ".join(caps.quote(c) for c in columns) if columns else "*"
+def limit_sql(caps: DriverCaps, table: str, columns: Sequence[str] | None, order_by: Sequence[str], n: int, *,
+              qualified: bool = True, select: str | None = None) -> str:
+    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans). ``qualified``: ``table`` may be
+    ``schema.table``; else it is one name, dots and all. ``select``: a ready select list instead of ``columns``."""
+    column_sql = select or (", ".join(caps.quote(c) for c in columns) if columns else "*")
     order_sql = ", ".join(caps.quote(c) for c in order_by)
-    return _limited_select(caps, column_sql, f"FROM {caps.quote_qualified(table)}", order_sql, n)
+    table_sql = caps.quote_qualified(table) if qualified else caps.quote(table)
+    return _limited_select(caps, column_sql, f"FROM {table_sql}", order_sql, n)
 
 
 def with_paging(caps: DriverCaps, paging: Paging) -> DriverCaps:
