@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,6 +138,23 @@ def test_a_foreign_sqlite_clinic_goes_through_the_whole_flow(tmp_path: Path) -> 
     keys = [r["k"] for r in _carried_rows(bag, reconciliation["inventory"], "mixkey")]
     assert len(keys) == len({(type(k), k) for k in keys}) == db.rows["mixkey"] > OVER_A_PAGE - 1
     assert [r for r in _carried_rows(bag, reconciliation["inventory"], "nokey")].count({"a": "x", "b": 1}) == 2
+
+
+def test_every_table_of_a_foreign_clinic_can_be_skipped_by_its_own_name(tmp_path: Path) -> None:
+    # The scaffold lists the tables it does not recognise, Hangul, spaced and dotted names too (quoted TOML
+    # keys); [skip] takes them as written, so `connector check` can list no unmapped table at all.
+    db = create_sqlite_foreign(tmp_path / "foreign.sqlite")
+    source, env = _source_args(db)
+    _run(["scaffold", *source, "--name", "foreign", "--out", str(tmp_path / "c")], env, 0)
+    toml = tmp_path / "c" / "foreign" / "connector.toml"
+    text = toml.read_text(encoding="utf-8")
+    for name in ('"환자 기록"', '"sms.log"', "nokey", "mixkey"):
+        assert f'\n# {name} = "…"   # not recognised' in text, name
+    toml.write_text(re.sub(r'(?m)^# (.+) = "…"   # not recognised.*$', r'\1 = "not clinical data (test)"', text),
+                    encoding="utf-8")
+    report = json.loads(_run(["connector", "check", str(toml.parent), *source, "--json"], env, 0, 4).output)
+    assert report["unmapped_tables"] == [] and report["reconciliation"]["balanced"]
+    assert [line for line in report["lint"] if "[institution]" not in line] == []
 
 
 def test_an_entity_keyed_on_a_blob_pages_through_once(tmp_path: Path) -> None:

@@ -1183,8 +1183,11 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
     lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
-        if table.name.lower() in read or not IDENTIFIER.match(table.name):
+        if table.name.lower() in read:
             continue
+        # A name that is no plain identifier ("환자 기록", "sms.log") is a quoted TOML key; a section cannot read
+        # such a table, but [skip] can name it (its rows are carried raw until then).
+        toml_key = table.name if IDENTIFIER.match(table.name) else _toml_str(table.name)
         reason = None
         if institution_sql and re.search(rf"\bFROM {re.escape(table.name)}\b", institution_sql):
             reason = "the clinic's own row: read by [institution]"
@@ -1196,9 +1199,9 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                     reason = text.format(table=table.name)
                     break
         if reason is not None:
-            lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{table.name} = {_toml_str(reason)}"]
+            lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(reason)}"]
         else:
-            open_lines.append(f"# {table.name} = \"…\"   # not recognised ({table.row_count} rows, "
+            open_lines.append(f"# {toml_key} = \"…\"   # not recognised ({table.row_count} rows, "
                               f"{len(table.columns)} columns): map it in a section, or skip it with the reason")
     return [*lines, *open_lines, ""]
 

@@ -98,7 +98,7 @@ def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[st
     """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
     without the driver losing a value, and the conversions to apply to the rows' values (by row key).
 
-    ``*`` and none, except on an engine whose driver corrupts dates and times
+    ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
     read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
     a value Python has no date for (``infinity``, a BC date) stays its text. Convert *after* paging: a keyset
@@ -116,7 +116,7 @@ def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[st
         else:
             parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
             converters[key] = temporal_from_text(parse)
-    return ", ".join(parts), converters
+    return (", ".join(parts) if converters else "*"), converters
 
 
 def list_tables(source: Source) -> list[CatalogTable]:
