@@ -85,6 +85,7 @@ def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict
 
 def _carried_rows(bag: Path, inventory: list[dict[str, Any]], table: str) -> Iterator[dict[str, Any]]:
     [entry] = [t for t in inventory if t["name"] == table]
+    assert entry["fate"] == "carried", entry
     member = entry["files"].removeprefix("data/").removesuffix(".*.ndjson")
     for path in sorted(bag.glob(f"data/{member}.*.ndjson")):
         for line in path.read_bytes().splitlines():
@@ -112,11 +113,11 @@ def assert_outcomes(db: ForeignDb, dry: dict[str, Any], sealed: dict[str, Any], 
                                               + outcome["cells"]["quarantined"])
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     rows = {t["name"]: t["rows"] for t in inventory if t["kind"] == "table"}
-    assert rows == {name.lower(): n for name, n in db.rows.items()}
+    assert rows == db.rows
     for (table, key, key_value, column), expected in db.expect.items():
-        [entry] = [t for t in inventory if t["name"] == table.lower()]
+        [entry] = [t for t in inventory if t["name"] == table]
         if entry["fate"] == "carried":
-            matches = [r for r in _carried_rows(bag, inventory, table.lower()) if _same(r[key], key_value)]
+            matches = [r for r in _carried_rows(bag, inventory, table) if _same(r[key], key_value)]
             assert len(matches) == 1, (table, key_value)
             found = matches[0][column]
         else:  # an unmapped column of an exported row: in the row's raw sidecar

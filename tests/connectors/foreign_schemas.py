@@ -15,7 +15,8 @@ patient to guess; everything else is what real EMRs have and the demo does not:
   2^63 (and a key of them longer than a page), DECIMAL(30,10), a Hangul table, reserved words;
 * PostgreSQL: NaN and ±Infinity floats, ``numeric`` without scale (NaN too), arrays, json/jsonb, uuid,
   interval, bytea, timestamptz, ``infinity`` and BC dates, year 10000, 24:00:00, a table in another schema,
-  columns whose names differ only by case, a table named ``Order``, keys of float8, numeric and timestamptz
+  columns whose names differ only by case, a table ``PT_MASTER`` beside ``pt_master``, a table named
+  ``Order``, keys of float8, numeric and timestamptz
   longer than a page.
 """
 
@@ -37,7 +38,9 @@ BIG_BLOB = bytes(range(256)) * 16_384  # 4 MiB
 
 @dataclass
 class ForeignDb:
-    """A database as it was built: ``cells`` counts every cell of every table (not views) as inserted."""
+    """A database as it was built: ``cells`` counts every cell of every table (not views) as inserted. Tables
+    are named as the bag's inventory names them: in lower case, but for a table whose name differs from
+    another's only by case, which keeps its spelling."""
 
     engine: str
     path: Path | None = None  # SQLite
@@ -263,6 +266,12 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
         ("oddtypes", "id", 2, "n"): Decimal("0.1000000000000000000000000000001"),
         ("oddtypes", "id", 1, "n2"): Decimal("12345678901234567890.0123456789"),
     })
+    # A table whose name differs from the patient table's only by case: a section's unquoted PT_MASTER reads
+    # pt_master (PostgreSQL folds it), so this one is read by no section and must be carried.
+    c.execute('CREATE TABLE "PT_MASTER" (id INT PRIMARY KEY, memo TEXT)')
+    c.execute("INSERT INTO \"PT_MASTER\" VALUES (1, 'not the patients'), (2, 'shadow')")
+    db.table("PT_MASTER", 2, 2)
+    db.expect[("PT_MASTER", "id", 1, "memo")] = "not the patients"
     c.execute("INSERT INTO audit.log VALUES (1, 'audit msg')")
     db.table("audit.log", 2, 1)
     db.expect[("audit.log", "id", 1, "msg")] = "audit msg"

@@ -683,7 +683,12 @@ class ExportRun:
         for name, entity in self.spec.entities.items():
             read_by.setdefault(entity.table.lower(), []).append(name)
         joined = tables_in_sql(self.spec)
-        skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
+        tables = list_tables(self.source)
+        spelled = {t.name for t in tables}
+        skip_exact = dict(self.spec.skip)
+        # A [skip] name that is not spelled exactly so in the catalogue is matched as the engine folds it.
+        skip = {name.lower(): reason for name, reason in self.spec.skip.items()
+                if name not in spelled or name == name.lower()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
                 f"{self.spec.spec_file}: [skip] names table {name}, which entities "
@@ -693,9 +698,12 @@ class ExportRun:
         inventory.clear()
         self._carried = []
         taken: set[str] = set()
-        for table in list_tables(self.source):
+        # Names in lower case, as every source yields row keys — but of tables whose names differ only by case
+        # (PostgreSQL "Order" beside order) only the lower-case one, which a connector's unquoted name reads,
+        # is named so; the others keep their spelling and are read by no section, so they are carried.
+        for table, lower in zip(tables, row_keys([t.name for t in tables]), strict=True):
             self._check_cancel()
-            lower = table.name.lower()
+            folded = lower == table.name.lower()
             # Names as every source yields row keys (lower case) and portable types: the same clinic on
             # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
             entry: dict[str, Any] = {
@@ -703,15 +711,15 @@ class ExportRun:
                 "columns": [{"name": name, "type": type_family(c.type)}
                             for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
-            if lower in read_by:
+            if folded and lower in read_by:
                 entry.update(fate="entities", entities=sorted(read_by[lower]))
-            elif lower in skip:
-                entry.update(fate="skipped", reason=skip[lower])
+            elif table.name in skip_exact or (folded and lower in skip):
+                entry.update(fate="skipped", reason=skip_exact.get(table.name) or skip[lower])
             elif table.kind == "view":
                 entry.update(fate="skipped", reason=VIEW_REASON)
             else:
                 entry["fate"] = "carried"
-                if lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
+                if folded and lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
                     entry["also_read_by"] = joined[lower]
             if table.kind == "table":
                 quoted = quoted_name(self.source, table)
