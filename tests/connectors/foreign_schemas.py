@@ -218,6 +218,16 @@ def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -
     db.expect[("ubkey", "k", 2**63 + OVER_A_PAGE - 1, "v")] = "u"
     c.execute("INSERT INTO nokey VALUES ('x', 1), ('x', 1), ('y', NULL)")
     db.table("nokey", 2, 3)
+    # On a case-sensitive server (lower_case_table_names = 0, the Linux default) a table whose name differs
+    # from the patient table's only by case: the section's PT_MASTER reads the other one, this one is carried.
+    if conn.execute("SELECT @@lower_case_table_names").fetchone()[0] == 0:
+        c.execute("CREATE TABLE pt_master (id INT PRIMARY KEY, memo TEXT)")
+        c.execute("INSERT INTO pt_master VALUES (1, 'not the patients')")
+        db.table("PT_MASTER", 6, 0)  # the patient table keeps its spelling in the inventory
+        db.rows["PT_MASTER"] = db.rows.pop("pt_master")
+        db.table("pt_master", 2, 1)
+        db.expect[("pt_master", "id", 1, "memo")] = "not the patients"
+        db.expect[("PT_MASTER", "pt_no", 3, "last_visit")] = db.expect.pop(("pt_master", "pt_no", 3, "last_visit"))
     conn.close()
     return db
 

@@ -299,10 +299,12 @@ def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
     try:
         names = sorted({row.table_name for row in cursor.tables(tableType="TABLE", catalog=catalog or None)})
         for name in names:
+            # Only this table's rows (the driver may match the name as a pattern, case-insensitively).
             columns = [ColumnProfile(name=row.column_name, type_name=(row.type_name or "").upper())
-                       for row in cursor.columns(table=name, catalog=catalog or None)]
+                       for row in cursor.columns(table=name, catalog=catalog or None) if row.table_name == name]
             try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)}
+                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)
+                        if row.table_name == name}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys
                 keys = set()
             for column in columns:

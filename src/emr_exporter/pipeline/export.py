@@ -73,7 +73,7 @@ from emr_exporter.sources.catalog import (
     readable_select,
     type_family,
 )
-from emr_exporter.sources.drivers import caps_for, keyset_page_sql, row_keys
+from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -680,15 +680,13 @@ class ExportRun:
         counted in the same snapshot they are read in.
         """
         read_by: dict[str, list[str]] = {}
+        read_exactly: dict[str, list[str]] = {}  # by the name the engine reads for the section's unquoted one
         for name, entity in self.spec.entities.items():
             read_by.setdefault(entity.table.lower(), []).append(name)
+            read_exactly.setdefault(folded_identifier(self.source.engine, entity.table), []).append(name)
         joined = tables_in_sql(self.spec)
         tables = list_tables(self.source)
-        spelled = {t.name for t in tables}
-        skip_exact = dict(self.spec.skip)
-        # A [skip] name that is not spelled exactly so in the catalogue is matched as the engine folds it.
-        skip = {name.lower(): reason for name, reason in self.spec.skip.items()
-                if name not in spelled or name == name.lower()}
+        skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
                 f"{self.spec.spec_file}: [skip] names table {name}, which entities "
@@ -698,12 +696,21 @@ class ExportRun:
         inventory.clear()
         self._carried = []
         taken: set[str] = set()
-        # Names in lower case, as every source yields row keys — but of tables whose names differ only by case
-        # (PostgreSQL "Order" beside order) only the lower-case one, which a connector's unquoted name reads,
-        # is named so; the others keep their spelling and are read by no section, so they are carried.
-        for table, lower in zip(tables, row_keys([t.name for t in tables]), strict=True):
+        # Tables whose names differ only by case (PostgreSQL "PT_MASTER" beside pt_master; MariaDB on a
+        # case-sensitive file system) are told apart: in the inventory the lower-case one (else the first) is
+        # named in lower case and the others keep their spelling (row_keys); a section reads the one its
+        # unquoted name folds to on this engine, a [skip] name skips the one spelled exactly so, and the
+        # others are carried. Any other table is matched case-insensitively, as before.
+        names = row_keys([t.name for t in tables])
+        spellings = Counter(name.lower() for name in {t.name for t in tables})
+        clashing = {t.name for t in tables if spellings[t.name.lower()] > 1}
+        for table, lower in zip(tables, names, strict=True):
             self._check_cancel()
-            folded = lower == table.name.lower()
+            if table.name in clashing:
+                sections, reason, also = read_exactly.get(table.name), self.spec.skip.get(table.name), None
+            else:
+                low = table.name.lower()
+                sections, reason, also = read_by.get(low), skip.get(low), joined.get(low)
             # Names as every source yields row keys (lower case) and portable types: the same clinic on
             # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
             entry: dict[str, Any] = {
@@ -711,16 +718,16 @@ class ExportRun:
                 "columns": [{"name": name, "type": type_family(c.type)}
                             for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
-            if folded and lower in read_by:
-                entry.update(fate="entities", entities=sorted(read_by[lower]))
-            elif table.name in skip_exact or (folded and lower in skip):
-                entry.update(fate="skipped", reason=skip_exact.get(table.name) or skip[lower])
+            if sections:
+                entry.update(fate="entities", entities=sorted(sections))
+            elif reason is not None:
+                entry.update(fate="skipped", reason=reason)
             elif table.kind == "view":
                 entry.update(fate="skipped", reason=VIEW_REASON)
             else:
                 entry["fate"] = "carried"
-                if folded and lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
-                    entry["also_read_by"] = joined[lower]
+                if also:  # a join or look-up reads some of it: carried all the same, and said so
+                    entry["also_read_by"] = also
             if table.kind == "table":
                 quoted = quoted_name(self.source, table)
                 key = table.key

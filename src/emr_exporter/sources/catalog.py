@@ -158,10 +158,13 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         ]
         for schema, table, kind in sorted(set(entries)):
             scope = {"catalog": catalog or None, "schema": schema or None}
+            # Only this table's rows: MariaDB's driver matches the name case-insensitively, so on a case-
+            # sensitive server PT_MASTER's columns came with pt_master's (and "_" matches any character).
             columns = [(row.column_name, (row.type_name or "").upper())
-                       for row in cursor.columns(table=table, **scope)]
+                       for row in cursor.columns(table=table, **scope) if row.table_name == table]
             try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)}
+                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)
+                        if row.table_name == table}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys (views never have one)
                 keys = set()
             name = table if schema.lower() in DEFAULT_SCHEMAS or source.engine in ("mariadb", "mysql") \

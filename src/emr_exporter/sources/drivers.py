@@ -391,6 +391,17 @@ def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, pa
     return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
 
 
+def folded_identifier(engine: str, identifier: str) -> str:
+    """The name an engine looks up for an unquoted identifier: PostgreSQL folds it to lower case, Firebird to
+    upper case; the others take it as written (and compare it case-insensitively unless, as MariaDB on a
+    case-sensitive file system, they do not)."""
+    if engine == "postgresql":
+        return identifier.lower()
+    if engine == "firebird":
+        return identifier.upper()
+    return identifier
+
+
 def row_keys(names: Sequence[str]) -> tuple[str, ...]:
     """The keys of a row's dict for columns named ``names``: each name in lower case, so that every engine's
     case folding gives the same keys — except where two columns' names differ only by case (PostgreSQL
