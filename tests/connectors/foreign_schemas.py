@@ -77,7 +77,7 @@ def create_sqlite_foreign(path: Path) -> ForeignDb:
                                 "비고" TEXT);
         CREATE TABLE "환자 기록" ("기록번호" INTEGER PRIMARY KEY, "내용" TEXT, "작성일" TEXT);
         CREATE TABLE "order" ("select" INTEGER PRIMARY KEY, "group" TEXT, "my col" TEXT, "a.b" TEXT,
-                              "q""uote" TEXT, "MixedCase" TEXT);
+                              "q""uote" TEXT, "MixedCase" TEXT, PT_NO INTEGER, ORD_YMD TEXT, ORD_CD TEXT);
         CREATE TABLE "sms.log" (id INTEGER PRIMARY KEY, msg TEXT);
         CREATE TABLE nokey (a TEXT, b INTEGER);
         CREATE TABLE compkey (k1 INTEGER, k2 TEXT, v TEXT, PRIMARY KEY (k1, k2));
@@ -97,8 +97,10 @@ def create_sqlite_foreign(path: Path) -> ForeignDb:
     c.execute('INSERT INTO "환자 기록" VALUES (1, \'한글 내용\', \'2020-01-01\')')
     db.table("환자 기록", 3, 1)
     db.expect[("환자 기록", "기록번호", 1, "내용")] = "한글 내용"
-    c.execute('INSERT INTO "order" VALUES (1, \'g\', \'sp ace\', \'d.ot\', \'q"q\', \'Mx\')')
-    db.table("order", 6, 1)
+    # Reserved words as the table's and its key's names, on a table that otherwise looks like orders.
+    c.executemany('INSERT INTO "order" VALUES (?, \'g\', \'sp ace\', \'d.ot\', \'q"q\', \'Mx\', ?, \'20240101\', '
+                  "'M0001')", [(i, (i % PATIENTS) + 1) for i in range(1, 31)])
+    db.table("order", 9, 30)
     db.expect[("order", "select", 1, 'q"uote')] = 'q"q'
     db.expect[("order", "select", 1, "mixedcase")] = "Mx"
     c.execute("INSERT INTO \"sms.log\" VALUES (1, '문자 발송')")

@@ -659,6 +659,19 @@ class EntityGuess:
         return bool(self.table and self.key and not self.missing and not self.problems)
 
 
+#: Words reserved in the SQL of at least one supported engine that a clinic's schema may well use as a name
+#: (the export leaves a connector's names unquoted, docs/connectors.md "Limits of the declarative format").
+SQL_RESERVED = frozenset({
+    "ALL", "ALTER", "AND", "ANY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONSTRAINT",
+    "CREATE", "CROSS", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT", "DELETE",
+    "DESC", "DISTINCT", "DROP", "ELSE", "END", "EXCEPT", "EXISTS", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM",
+    "FULL", "GRANT", "GROUP", "HAVING", "IN", "INDEX", "INNER", "INSERT", "INTERSECT", "INTO", "IS", "JOIN", "KEY",
+    "KEYS", "LEFT", "LIKE", "LIMIT", "NATURAL", "NOT", "NULL", "OFFSET", "ON", "OR", "ORDER", "OUTER", "PRIMARY",
+    "REFERENCES", "RIGHT", "ROWS", "SELECT", "SESSION_USER", "SET", "SOME", "TABLE", "THEN", "TO", "TRUE", "UNION",
+    "UNIQUE", "UPDATE", "USER", "USING", "VALUES", "WHEN", "WHERE", "WITH",
+})
+
+
 def _parts(name: str) -> list[str]:
     """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
@@ -853,6 +866,13 @@ class _Guesser:
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not IDENTIFIER.match(table.name):
             guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
+        elif table.name.upper() in SQL_RESERVED:
+            guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
+                                  "unquoted SQL cannot name: make a view with another name")
+        for part in ([key] if isinstance(key, str) else list(key or ())):
+            if part.upper() in SQL_RESERVED:
+                guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
+                                      "SQL cannot name: make a view that renames it")
         if key is None:
             guess.problems.append("no unique column found for keyset paging: name one as key")
         used: set[str] = set()
@@ -890,6 +910,12 @@ class _Guesser:
             split = self._split_rrn(table, used)
             if split is not None:
                 others.append(split)
+        # A column named by an SQL reserved word ("group", "desc") breaks the export's unquoted SQL: left to
+        # the raw sidecar (a field the record cannot do without is then missing, and says so).
+        for found in [f for f in refs + others if any(c.upper() in SQL_RESERVED for c in (f.columns or [f.column]))]:
+            (refs if found in refs else others).remove(found)
+            if found.required:
+                guess.missing.append(found.field)
         guess.fields = refs + others
         if entity == "diagnosis":
             self._service_date(guess, table, used)
