@@ -114,6 +114,8 @@ def assert_outcomes(db: ForeignDb, dry: dict[str, Any], sealed: dict[str, Any], 
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     rows = {t["name"]: t["rows"] for t in inventory if t["kind"] == "table"}
     assert rows == db.rows
+    assert [t["fate"] for t in inventory if t["kind"] == "view"] == ["skipped"]
+    assert [t["name"] for t in inventory if t["fate"] == "entities"] == [db.patients]
     for (table, key, key_value, column), expected in db.expect.items():
         [entry] = [t for t in inventory if t["name"] == table]
         if entry["fate"] == "carried":

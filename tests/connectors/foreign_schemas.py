@@ -45,6 +45,8 @@ class ForeignDb:
     engine: str
     path: Path | None = None  # SQLite
     odbc: str | None = None  # MariaDB / PostgreSQL: connection string to the database (with the password)
+    #: the patient table's name in the inventory (the one table a section reads)
+    patients: str = "pt_master"
     rows: dict[str, int] = field(default_factory=dict)
     columns: dict[str, int] = field(default_factory=dict)
     #: exact values to find in the opened bag: (table, key column, key value, column) → value
@@ -90,7 +92,12 @@ def create_sqlite_foreign(path: Path) -> ForeignDb:
         CREATE TABLE empty_t (id INTEGER PRIMARY KEY, x TEXT);
         CREATE TABLE big (id INTEGER PRIMARY KEY, txt TEXT, bin BLOB);
         CREATE VIEW v_order AS SELECT * FROM "order";
+        CREATE TABLE patient (id INTEGER PRIMARY KEY, note TEXT);
     ''')
+    # A table named like a canonical entity that holds no patients: the scaffold must keep PT_MASTER.
+    c.execute("INSERT INTO patient VALUES (1, 'printer queue')")
+    db.table("patient", 2, 1)
+    db.expect[("patient", "id", 1, "note")] = "printer queue"
     c.executemany("INSERT INTO PT_MASTER VALUES (?, ?, ?, ?, ?, ?)", [(*p, f"메모{p[0]}") for p in _patients()])
     db.table("pt_master", 6, PATIENTS)
     db.expect[("pt_master", "pt_no", 7, "비고")] = "메모7"
@@ -192,6 +199,7 @@ def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -
         "`a.b` VARCHAR(10), `MixedCase` VARCHAR(10))",
         "CREATE TABLE ubkey (k BIGINT UNSIGNED PRIMARY KEY, v VARCHAR(10))",
         "CREATE TABLE nokey (a VARCHAR(10), b INT)",
+        "CREATE VIEW v_pt AS SELECT PT_NO, CHART_NO FROM PT_MASTER",
     ):
         c.execute(ddl)
     c.executemany("INSERT INTO PT_MASTER VALUES (?, ?, ?, ?, ?, ?)", [(*p, None) for p in _patients()])
@@ -225,6 +233,7 @@ def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -
     if conn.execute("SELECT @@lower_case_table_names").fetchone()[0] == 0:
         c.execute("CREATE TABLE pt_master (id INT PRIMARY KEY, memo TEXT)")
         c.execute("INSERT INTO pt_master VALUES (1, 'not the patients')")
+        db.patients = "PT_MASTER"
         db.table("PT_MASTER", 6, 0)  # the patient table keeps its spelling in the inventory
         db.rows["PT_MASTER"] = db.rows.pop("pt_master")
         db.table("pt_master", 2, 1)
@@ -256,6 +265,7 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
         "CREATE TABLE nkey (k numeric PRIMARY KEY, v TEXT)",
         "CREATE TABLE tskey (k timestamptz PRIMARY KEY, v TEXT)",
         "CREATE TABLE nokey (a TEXT, b INT)",
+        "CREATE VIEW v_pt AS SELECT pt_no, chart_no FROM pt_master",
     ):
         c.execute(ddl)
     c.executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?)", _patients())
