@@ -12,12 +12,13 @@ patient to guess; everything else is what real EMRs have and the demo does not:
   of mixed storage classes, a declared type nobody knows, an infinite REAL, 300 columns, an empty table, a
   view, a multi-megabyte text and a large BLOB;
 * MariaDB: zero dates, a zero month, TIME beyond 24 hours, YEAR, BIT(1), ENUM, SET, BIGINT UNSIGNED above
-  2^63 (and a key of them longer than a page), DECIMAL(30,10), a Hangul table, reserved words;
+  2^63 (and a key of them longer than a page), DECIMAL(30,10), a Hangul table, reserved words, a view, a
+  multi-megabyte text and BLOB, and (on a case-sensitive server) tables whose names differ only by case;
 * PostgreSQL: NaN and ±Infinity floats, ``numeric`` without scale (NaN too), arrays, json/jsonb, uuid,
   interval, bytea, timestamptz, ``infinity`` and BC dates, year 10000, 24:00:00, a table in another schema,
   columns whose names differ only by case, a table ``PT_MASTER`` beside ``pt_master``, a table named
   ``Order``, keys of float8, numeric and timestamptz
-  longer than a page.
+  longer than a page, a view, a multi-megabyte text and bytea.
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -
     db.expect[("ubkey", "k", 2**63 + OVER_A_PAGE - 1, "v")] = "u"
     c.execute("INSERT INTO nokey VALUES ('x', 1), ('x', 1), ('y', NULL)")
     db.table("nokey", 2, 3)
+    _big_values(c, db, "LONGTEXT", "LONGBLOB")
     # On a case-sensitive server (lower_case_table_names = 0, the Linux default) a table whose name differs
     # from the patient table's only by case: the section's PT_MASTER reads the other one, this one is carried.
     if conn.execute("SELECT @@lower_case_table_names").fetchone()[0] == 0:
@@ -315,6 +317,17 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
     db.table("tskey", 2, OVER_A_PAGE)
     c.execute("INSERT INTO nokey VALUES ('x', 1), ('x', 1), ('y', NULL)")
     db.table("nokey", 2, 3)
+    _big_values(c, db, "TEXT", "bytea")
     conn.close()
     return db
+
+
+def _big_values(cursor: Any, db: ForeignDb, text_type: str, binary_type: str) -> None:
+    """A multi-megabyte Korean text and a 4 MiB binary value in one row (MariaDB's driver once cut long
+    Korean text short; docs/databases.md)."""
+    cursor.execute(f"CREATE TABLE big (id INT PRIMARY KEY, txt {text_type}, bin {binary_type})")
+    cursor.execute("INSERT INTO big VALUES (1, ?, ?)", BIG_TEXT, BIG_BLOB)
+    db.table("big", 3, 1)
+    db.expect[("big", "id", 1, "txt")] = BIG_TEXT
+    db.expect[("big", "id", 1, "bin")] = BIG_BLOB
 
