@@ -61,7 +61,8 @@ def _source_args(db: ForeignDb) -> tuple[list[str], dict[str, str]]:
 
 
 def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
-    """Run the whole flow through the CLI; the dry run's and the sealed export's JSON, and the opened bag."""
+    """Run the whole flow through the CLI; the dry run's and the sealed export's JSON, and the opened bag.
+    The connector check's JSON is kept in ``db.check``."""
     source, env = _source_args(db)
     keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
     env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
@@ -69,7 +70,11 @@ def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict
     _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
     # the scaffold's connector.toml, untouched: the unrecognised tables are left to `connector check` (4)
     check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
-    assert json.loads(check.output)["reconciliation"]["balanced"]
+    db.check = json.loads(check.output)
+    assert db.check["reconciliation"]["balanced"]
+    # every table the export carries is named as unmapped (or empty), so the contractor knows of it
+    named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
+    assert {t.lower() for t, n in db.rows.items() if n and t != db.patients} <= named, named  # empty: skipped
     export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
     dry = json.loads(_run([*export, "--dry-run"], env, 0).output)

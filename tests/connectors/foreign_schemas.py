@@ -50,6 +50,8 @@ class ForeignDb:
     patients: str = "pt_master"
     rows: dict[str, int] = field(default_factory=dict)
     columns: dict[str, int] = field(default_factory=dict)
+    #: the JSON of `connector check` on the scaffold's connector (set by the test)
+    check: dict[str, Any] = field(default_factory=dict)
     #: exact values to find in the opened bag: (table, key column, key value, column) → value
     expect: dict[tuple[str, str, Any, str], Any] = field(default_factory=dict)
 
