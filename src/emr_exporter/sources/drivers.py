@@ -245,8 +245,6 @@ def temporal_from_text(parse: Callable[[str], object]) -> Callable[[bytes | str 
         if raw is None:
             return None
         text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
-        if not isinstance(text, str):
-            return text
         try:
             return parse(text)
         except ValueError:
