@@ -33,7 +33,7 @@ from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.cells import ColumnPlan, rebuild_cell, same, shape_of
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.catalog import list_tables, quoted_name
+from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_name
 
 
 def lines(bag: Path, prefix: str) -> Iterator[dict[str, Any]]:
@@ -56,7 +56,7 @@ class Rebuilt:
         self.transformed_cells = 0
 
 
-def source_rows(source: Source, table: str) -> list[dict[str, Any]]:
+def source_rows(source: Source, table: CatalogTable) -> list[dict[str, Any]]:
     return list(source.rows(f"SELECT * FROM {quoted_name(source, table)}"))
 
 
@@ -73,7 +73,7 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> 
         if entry["fate"] == "skipped":
             assert entry.get("reason"), name
             continue
-        db_rows = source_rows(source, table.name)
+        db_rows = source_rows(source, table)
         assert entry["rows"] == len(db_rows), name
         if entry["fate"] == "carried":
             carried = [{k: decode_raw(v) for k, v in line["row"].items()}

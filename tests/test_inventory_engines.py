@@ -106,7 +106,8 @@ class FakeCatalog:
                 for s, n, k, _, _ in self.entries]
 
     def columns(self, table: str, catalog: str | None = None, schema: str | None = None) -> list[SimpleNamespace]:
-        return [SimpleNamespace(column_name=c, type_name=t) for c, t in self._find(table, schema)[3]]
+        # as SQLColumns answers: each row names its table
+        return [SimpleNamespace(table_name=table, column_name=c, type_name=t) for c, t in self._find(table, schema)[3]]
 
     def primaryKeys(
         self, table: str, catalog: str | None = None, schema: str | None = None
@@ -114,7 +115,7 @@ class FakeCatalog:
         found = self._find(table, schema)
         if found[2] == "VIEW":
             raise pyodbc.Error("HY000", "the driver does not answer SQLPrimaryKeys for a view")
-        return [SimpleNamespace(column_name=c) for c in found[4]]
+        return [SimpleNamespace(table_name=table, column_name=c) for c in found[4]]
 
 
 class EngineOnSqlite:

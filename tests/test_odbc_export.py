@@ -174,12 +174,13 @@ def test_mariadb_zero_dates_are_kept_raw_through_the_source(mariadb_zero_dates: 
     try:
         caps = source.caps
         assert caps.zero_dates_as_none
-        # What the driver does with a plain read: 0000-00-00 silently becomes None (the raw value is
-        # lost), and a zero month makes pyodbc's date conversion fail outright.
-        plain = [r["birth"] for r in source.rows("SELECT BIRTH FROM ZERO_DATES WHERE ID <= 2 ORDER BY ID")]
-        assert plain == [None, dt.date(1980, 2, 3)]
-        with pytest.raises(SourceQueryError, match=r"cannot be read as a date or number \(month must be in 1\.\.12\)\. Read that column as text"):
-            list(source.rows("SELECT BIRTH FROM ZERO_DATES WHERE ID = 3"))
+        # The driver alone would give 0000-00-00 as None (the raw value lost) and fail the query on a zero
+        # month; the source fetches dates as text (caps.temporals_as_text): a real date is a date, a zero
+        # date or a zero month is kept as its text, a NULL stays NULL.
+        assert caps.temporals_as_text
+        plain = [(r["birth"], r["seen"]) for r in source.rows("SELECT BIRTH, SEEN FROM ZERO_DATES ORDER BY ID")]
+        assert plain == [("0000-00-00", "0000-00-00 00:00:00"), (dt.date(1980, 2, 3), dt.datetime(2020, 1, 2, 3, 4, 5)),
+                         ("2019-00-10", None)]
         raw_sql = (f"SELECT ID, {caps.raw_text('BIRTH')} AS BIRTH, {caps.raw_text('SEEN')} AS SEEN "
                    "FROM ZERO_DATES")
         pages = [

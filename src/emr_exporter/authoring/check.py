@@ -333,6 +333,16 @@ def check_connector(
         report.fhir_validated = run.output_check.validator is not None
         digest_stream(run.stream())
         report.reconciliation = run.reconciliation.to_dict()
+        # Tables the export carries that the listing above does not know (a table in another schema,
+        # "audit.log"; one whose name differs from a read table's only by case): unmapped all the same.
+        listed = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}
+        listed |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped)
+        for entry in run.reconciliation.inventory:
+            if entry["fate"] == "carried" and entry["name"].lower() not in listed:
+                if entry["rows"]:
+                    report.unmapped_tables.append((entry["name"], int(entry["rows"])))
+                else:
+                    report.empty_tables.append(entry["name"])
         report.fhir_resources = run.resources
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import re
 import typing
 from collections.abc import Iterator, Sequence
@@ -116,6 +117,8 @@ def _text_shapes(text: str) -> set[str]:
 
 def _number_shapes(value: int | float | Decimal) -> set[str]:
     shapes: set[str] = set()
+    if not isinstance(value, int) and not math.isfinite(value):
+        return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
     if value in (0, 1):
         shapes.add("yn")
     whole = value == int(value)
@@ -296,10 +299,12 @@ def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
     try:
         names = sorted({row.table_name for row in cursor.tables(tableType="TABLE", catalog=catalog or None)})
         for name in names:
+            # Only this table's rows (the driver may match the name as a pattern, case-insensitively).
             columns = [ColumnProfile(name=row.column_name, type_name=(row.type_name or "").upper())
-                       for row in cursor.columns(table=name, catalog=catalog or None)]
+                       for row in cursor.columns(table=name, catalog=catalog or None) if row.table_name == name]
             try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)}
+                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)
+                        if row.table_name == name}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys
                 keys = set()
             for column in columns:
@@ -318,10 +323,15 @@ def _quote(source: Source, identifier: str) -> str:
     return caps_for(source.engine).quote(identifier)
 
 
-def _sample_sql(source: Source, table: str, order_by: str, n: int) -> str:
+def _sample_sql(source: Source, table: str, columns: list[ColumnProfile] | None, order_by: str, n: int) -> str:
+    """The first ``n`` rows of ``table`` (one name, dots and all: a table "sms.log"). With ``columns`` (values
+    are fetched), dates are read as the server's text where the driver corrupts them (``readable_select``);
+    without (a query over the sample, nothing fetched), ``*``."""
+    from emr_exporter.sources.catalog import readable_select
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
-    return limit_sql(caps_for(source.engine), table, None, [order_by], n)
+    select = readable_select(source.engine, [(c.name, c.type_name) for c in columns])[0] if columns else None
+    return limit_sql(caps_for(source.engine), table, None, [order_by], n, qualified=False, select=select)
 
 
 def profile_table(source: Source, name: str, columns: list[ColumnProfile], sample_rows: int) -> TableProfile:
@@ -336,15 +346,18 @@ def profile_table(source: Source, name: str, columns: list[ColumnProfile], sampl
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
     order_by = (table.primary_key or (columns[0].name,))[0]
+    from emr_exporter.sources.catalog import readable_select
+
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}
-    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, order_by, sample_rows))
+    _, converters = readable_select(source.engine, [(c.name, c.type_name) for c in columns])
+    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, columns, order_by, sample_rows))
     try:
         for row in rows:
             table.sampled_rows += 1
             for column_name, value in row.items():
                 counter = counters.get(column_name)
                 if counter is not None:
-                    counter.add(value)
+                    counter.add(converters[column_name](value) if column_name in converters else value)
             if table.sampled_rows >= sample_rows:
                 break
     finally:
@@ -646,6 +659,19 @@ class EntityGuess:
         return bool(self.table and self.key and not self.missing and not self.problems)
 
 
+#: Words reserved in the SQL of at least one supported engine that a clinic's schema may well use as a name
+#: (the export leaves a connector's names unquoted, docs/connectors.md "Limits of the declarative format").
+SQL_RESERVED = frozenset({
+    "ALL", "ALTER", "AND", "ANY", "AS", "ASC", "BETWEEN", "BY", "CASE", "CAST", "CHECK", "COLUMN", "CONSTRAINT",
+    "CREATE", "CROSS", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER", "DEFAULT", "DELETE",
+    "DESC", "DISTINCT", "DROP", "ELSE", "END", "EXCEPT", "EXISTS", "FALSE", "FETCH", "FOR", "FOREIGN", "FROM",
+    "FULL", "GRANT", "GROUP", "HAVING", "IN", "INDEX", "INNER", "INSERT", "INTERSECT", "INTO", "IS", "JOIN", "KEY",
+    "KEYS", "LEFT", "LIKE", "LIMIT", "NATURAL", "NOT", "NULL", "OFFSET", "ON", "OR", "ORDER", "OUTER", "PRIMARY",
+    "REFERENCES", "RIGHT", "ROWS", "SELECT", "SESSION_USER", "SET", "SOME", "TABLE", "THEN", "TO", "TRUE", "UNION",
+    "UNIQUE", "UPDATE", "USER", "USING", "VALUES", "WHEN", "WHERE", "WITH",
+})
+
+
 def _parts(name: str) -> list[str]:
     """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
@@ -770,7 +796,7 @@ class _Guesser:
         found = (0, 0)
         if self.source is not None and IDENTIFIER.match(child.name) and IDENTIFIER.match(parent):
             order_by = (child.primary_key or (column,))[0]
-            sample = _sample_sql(self.source, child.name, order_by, self.profile.sample_rows)
+            sample = _sample_sql(self.source, child.name, None, order_by, self.profile.sample_rows)
             sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {parent} p WHERE "
                    f"p.{parent_column} = s.{column}) THEN 1 ELSE 0 END) AS hit FROM ({sample}) s "
                    f"WHERE s.{column} IS NOT NULL")
@@ -840,6 +866,13 @@ class _Guesser:
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not IDENTIFIER.match(table.name):
             guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
+        elif table.name.upper() in SQL_RESERVED:
+            guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
+                                  "unquoted SQL cannot name: make a view with another name")
+        for part in ([key] if isinstance(key, str) else list(key or ())):
+            if part.upper() in SQL_RESERVED:
+                guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
+                                      "SQL cannot name: make a view that renames it")
         if key is None:
             guess.problems.append("no unique column found for keyset paging: name one as key")
         used: set[str] = set()
@@ -877,6 +910,12 @@ class _Guesser:
             split = self._split_rrn(table, used)
             if split is not None:
                 others.append(split)
+        # A column named by an SQL reserved word ("group", "desc") breaks the export's unquoted SQL: left to
+        # the raw sidecar (a field the record cannot do without is then missing, and says so).
+        for found in [f for f in refs + others if any(c.upper() in SQL_RESERVED for c in (f.columns or [f.column]))]:
+            (refs if found in refs else others).remove(found)
+            if found.required:
+                guess.missing.append(found.field)
         guess.fields = refs + others
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1084,7 +1123,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
         for column in wanted:
             order_by = (table.primary_key or (column.name,))[0]
             values: set[str] = set()
-            rows = source.rows(_sample_sql(source, table.name, order_by, profile.sample_rows))
+            rows = source.rows(_sample_sql(source, table.name, table.columns, order_by, profile.sample_rows))
             for row in rows:
                 value = row.get(column.name.lower())
                 if value is None or (isinstance(value, str) and not value.strip()):
@@ -1172,8 +1211,11 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
     lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
-        if table.name.lower() in read or not IDENTIFIER.match(table.name):
+        if table.name.lower() in read:
             continue
+        # A name that is no plain identifier ("환자 기록", "sms.log") is a quoted TOML key; a section cannot read
+        # such a table, but [skip] can name it (its rows are carried raw until then).
+        toml_key = table.name if IDENTIFIER.match(table.name) else _toml_str(table.name)
         reason = None
         if institution_sql and re.search(rf"\bFROM {re.escape(table.name)}\b", institution_sql):
             reason = "the clinic's own row: read by [institution]"
@@ -1185,9 +1227,9 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                     reason = text.format(table=table.name)
                     break
         if reason is not None:
-            lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{table.name} = {_toml_str(reason)}"]
+            lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(reason)}"]
         else:
-            open_lines.append(f"# {table.name} = \"…\"   # not recognised ({table.row_count} rows, "
+            open_lines.append(f"# {toml_key} = \"…\"   # not recognised ({table.row_count} rows, "
                               f"{len(table.columns)} columns): map it in a section, or skip it with the reason")
     return [*lines, *open_lines, ""]
 

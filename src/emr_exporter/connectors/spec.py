@@ -351,7 +351,11 @@ class _Validator:
             read.setdefault(e.table.lower(), name)  # the first section reading it
         out: dict[str, str] = {}
         for table, reason in raw.items():
-            self._identifier("skip", table, table)
+            # Any table name the catalogue has ("환자 기록", "sms.log", "order"): a skipped name is only compared
+            # with the catalogue's, never written into SQL, so it need not be a plain identifier (a section's
+            # table must). In TOML such a key is quoted.
+            if not table.strip() or not table.isprintable():
+                raise self.fail("skip", table, "must be a table's name as the database spells it")
             if not isinstance(reason, str) or not reason.strip():
                 raise self.fail("skip", table, "give the reason as a non-empty string (why this table is not read)")
             if table.lower() in read:

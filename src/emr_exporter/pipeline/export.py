@@ -65,8 +65,15 @@ from emr_exporter.sources.base import (
     iter_keyset_values,
     snapshot_generation,
 )
-from emr_exporter.sources.catalog import CatalogTable, list_tables, quoted_column, quoted_name, type_family
-from emr_exporter.sources.drivers import caps_for, keyset_page_sql
+from emr_exporter.sources.catalog import (
+    CatalogTable,
+    list_tables,
+    quoted_column,
+    quoted_name,
+    readable_select,
+    type_family,
+)
+from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -391,10 +398,11 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
         sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
     else:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
-    quoted = caps.quote_qualified(table.name)
+    quoted = ".".join(caps.quote(part) for part in table.parts)
+    select, _ = readable_select(engine, [(c.name, c.type) for c in table.columns])
     if not sortable:
-        return f"SELECT * FROM {quoted}"
-    return f"SELECT * FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
+        return f"SELECT {select} FROM {quoted}"
+    return f"SELECT {select} FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
 
 
 def raw_table_member(name: str, taken: set[str]) -> str:
@@ -672,9 +680,12 @@ class ExportRun:
         counted in the same snapshot they are read in.
         """
         read_by: dict[str, list[str]] = {}
+        read_exactly: dict[str, list[str]] = {}  # by the name the engine reads for the section's unquoted one
         for name, entity in self.spec.entities.items():
             read_by.setdefault(entity.table.lower(), []).append(name)
+            read_exactly.setdefault(folded_identifier(self.source.engine, entity.table), []).append(name)
         joined = tables_in_sql(self.spec)
+        tables = list_tables(self.source)
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
@@ -685,27 +696,40 @@ class ExportRun:
         inventory.clear()
         self._carried = []
         taken: set[str] = set()
-        for table in list_tables(self.source):
+        # Tables whose names differ only by case (PostgreSQL "PT_MASTER" beside pt_master; MariaDB on a
+        # case-sensitive file system) are told apart: in the inventory the lower-case one (else the first) is
+        # named in lower case and the others keep their spelling (row_keys); a section reads the one its
+        # unquoted name folds to on this engine, a [skip] name skips the one spelled exactly so, and the
+        # others are carried. Any other table is matched case-insensitively, as before.
+        names = row_keys([t.name for t in tables])
+        spellings = Counter(name.lower() for name in {t.name for t in tables})
+        clashing = {t.name for t in tables if spellings[t.name.lower()] > 1}
+        for table, lower in zip(tables, names, strict=True):
             self._check_cancel()
-            lower = table.name.lower()
+            if table.name in clashing:
+                sections, reason, also = read_exactly.get(table.name), self.spec.skip.get(table.name), None
+            else:
+                low = table.name.lower()
+                sections, reason, also = read_by.get(low), skip.get(low), joined.get(low)
             # Names as every source yields row keys (lower case) and portable types: the same clinic on
             # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
             entry: dict[str, Any] = {
                 "name": lower, "kind": table.kind,
-                "columns": [{"name": c.name.lower(), "type": type_family(c.type)} for c in table.columns],
+                "columns": [{"name": name, "type": type_family(c.type)}
+                            for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
-            if lower in read_by:
-                entry.update(fate="entities", entities=sorted(read_by[lower]))
-            elif lower in skip:
-                entry.update(fate="skipped", reason=skip[lower])
+            if sections:
+                entry.update(fate="entities", entities=sorted(sections))
+            elif reason is not None:
+                entry.update(fate="skipped", reason=reason)
             elif table.kind == "view":
                 entry.update(fate="skipped", reason=VIEW_REASON)
             else:
                 entry["fate"] = "carried"
-                if lower in joined:  # a join or look-up reads some of it: carried all the same, and said so
-                    entry["also_read_by"] = joined[lower]
+                if also:  # a join or look-up reads some of it: carried all the same, and said so
+                    entry["also_read_by"] = also
             if table.kind == "table":
-                quoted = quoted_name(self.source, table.name)
+                quoted = quoted_name(self.source, table)
                 key = table.key
                 if key is not None and entry["fate"] == "carried":
                     stats = next(self.source.rows(
@@ -736,23 +760,39 @@ class ExportRun:
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
-        quoted = quoted_name(source, table.name)
+        quoted = quoted_name(source, table)
         encoding = self.spec.encoding
         has_blobs = any(any(t in c.type for t in ("BLOB", "BINARY", "BYTEA", "IMAGE")) for c in table.columns)
         page_size = BLOB_PAGE_SIZE if has_blobs else self.page_size
         group = counts.member
 
+        width = len(table.columns)
+        # Dates and times as the server's text where the driver would corrupt them (converted here, after
+        # the paging has compared the text): see readable_select.
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
+
         def line(row: dict[str, Any]) -> dict[str, Any]:
+            if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
+                raise ReconciliationError(
+                    f"Table {table.name}: the catalogue lists {width} columns but a row read has {len(row)}. "
+                    "The export was stopped so that nothing is lost; please report this with the table's "
+                    "definition (no data).")
+            if converters:
+                row = {k: converters[k](v) if k in converters else v for k, v in row.items()}
             return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
 
         key = table.key
         done = 0
         if key is not None:
-            key_lower = key.lower()
-            inner = f"SELECT * FROM {quoted}"
+            names = [c.name for c in table.columns]
+            key_lower = row_keys(names)[names.index(key)]
+            inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
             while True:
-                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None)
+                keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
+                marker = "?" if last is None or keyset_marker is None else keyset_marker(
+                    inner, caps.quote(key), last)
+                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None, marker=marker)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
                     yield from self.bag.add_ndjson(group, line(row))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
-from emr_exporter.sources.drivers import caps_for
+from emr_exporter.sources.drivers import caps_for, row_keys
 
 #: Rows per keyset page. A page is held whole (a retry after a lost connection re-reads exactly it): 5000
 #: rows of dicts were ~6 MB of the 10^5 export's peak; 2000 keep ~2.3 MB, for no measurable CPU on SQLite
@@ -143,7 +143,7 @@ def iter_keyset_values(
 
 
 def _column_names(cursor: sqlite3.Cursor) -> tuple[str, ...]:
-    return tuple(d[0].lower() for d in cursor.description or ())
+    return row_keys([d[0] for d in cursor.description or ()])
 
 
 def _sqlite_text(raw: bytes) -> str | bytes:
@@ -191,7 +191,7 @@ class SqliteFileSource:
             cursor = self.conn.execute(sql, tuple(params))
         except sqlite3.Error as exc:
             raise SourceQueryError(f"A query on {self.label} failed: {exc}") from None
-        names = [d[0].lower() for d in cursor.description or ()]
+        names = _column_names(cursor)
         while batch := cursor.fetchmany(1000):
             for row in batch:
                 yield dict(zip(names, row, strict=True))
@@ -236,11 +236,22 @@ class SqliteFileSource:
         return found is not None
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
-        # A text key holding legacy CP949 bytes comes back as bytes (see _sqlite_text); bound as a BLOB it
-        # would compare greater than every TEXT value and end the paging early. Compare it as TEXT.
-        marker = "CAST(? AS TEXT)" if isinstance(after, bytes) else "?"
+        marker = "?" if first else self.keyset_marker(inner_sql, key, after)
         where = "" if first else f" WHERE q.{key} > {marker}"
         return f"SELECT * FROM ({inner_sql}) q{where} ORDER BY q.{key} LIMIT {int(page_size)}"
+
+    def keyset_marker(self, inner_sql: str, key_sql: str, after: Any) -> str:
+        """The parameter marker of ``key > ?`` for the last key ``after`` of a page of ``inner_sql``.
+
+        A TEXT key holding legacy CP949 bytes comes back as bytes (see _sqlite_text), as a BLOB key does.
+        Bound as a BLOB, a TEXT key would compare below every BLOB and above every TEXT (the paging would
+        skip the rest of the text keys); compared as TEXT, a BLOB key would compare below every BLOB (the
+        same page again, forever). So the key's storage class is looked up: TEXT → ``CAST(? AS TEXT)``."""
+        if not isinstance(after, bytes):
+            return "?"
+        probe = (f"SELECT 1 FROM ({inner_sql}) AS probe WHERE typeof(probe.{key_sql}) = 'text' "
+                 f"AND probe.{key_sql} = CAST(? AS TEXT) LIMIT 1")
+        return "CAST(? AS TEXT)" if self.scalar(probe, (after,)) is not None else "?"
 
     def close(self) -> None:
         self.conn.close()

@@ -9,11 +9,13 @@ the engine's quoting (:func:`quoted_name`).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.drivers import caps_for
+from emr_exporter.sources.drivers import caps_for, row_keys, temporal_from_text
 
 #: Schemas that hold the engine's own tables, never the EMR's.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
@@ -34,6 +36,14 @@ class CatalogTable:
     name: str  # schema-qualified ("audit.LOG") only outside the default schema
     kind: str  # "table" | "view"
     columns: tuple[CatalogColumn, ...]
+    #: The schema ``name`` is qualified with ("" in the default schema). Kept apart because a table's own
+    #: name may hold a dot ("sms.log"): only the schema part is split off when the name is quoted.
+    schema: str = ""
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The name as the engine's catalogue has it: (schema, table), or (table,) in the default schema."""
+        return (self.schema, self.name[len(self.schema) + 1:]) if self.schema else (self.name,)
 
     @property
     def key(self) -> str | None:
@@ -42,12 +52,21 @@ class CatalogTable:
         return keys[0] if len(keys) == 1 else None
 
 
+#: Declared types whose name holds another family's needle ("INT" in POINT and INTERVAL, "NUM" in ENUM).
+_WHOLE_NAMES = {"INTERVAL": "interval", "POINT": "point", "ENUM": "text", "SET": "text"}
+
+
 def type_family(declared: str) -> str:
     """The portable kind of a declared column type, the same on every engine for the same data
     (SQLite ``INTEGER``, MariaDB ``BIGINT``, psqlODBC ``int8`` are all "integer")."""
     t = declared.upper()
     if not t:
         return "any"  # SQLite: no declared type
+    base = t.split("(")[0].strip()
+    if base.startswith("_") or base.endswith("[]"):
+        return "array"  # PostgreSQL arrays (psqlODBC names int4[] "_int4"): not the element's family
+    if base in _WHOLE_NAMES:
+        return _WHOLE_NAMES[base]
     for needles, family in (
         (("BOOL", "BIT"), "boolean"), (("INT",), "integer"), (("BLOB", "BINARY", "BYTEA", "IMAGE"), "binary"),
         (("CHAR", "TEXT", "CLOB", "STRING", "UUID", "JSON", "XML"), "text"), (("TIMESTAMP", "DATETIME"), "datetime"),
@@ -59,13 +78,45 @@ def type_family(declared: str) -> str:
     return t.lower()
 
 
-def quoted_name(source: Source, name: str) -> str:
-    """A catalogue name quoted for ``source``'s engine (schema-qualified names part by part)."""
-    return caps_for(source.engine).quote_qualified(name)
+def quoted_name(source: Source, table: CatalogTable) -> str:
+    """A catalogue table's name quoted for ``source``'s engine (the schema and the table part by part; a dot
+    in the table's own name is part of the name)."""
+    caps = caps_for(source.engine)
+    return ".".join(caps.quote(part) for part in table.parts)
 
 
 def quoted_column(source: Source, name: str) -> str:
     return caps_for(source.engine).quote(name)
+
+
+_TEMPORAL_PARSERS: dict[str, Callable[[str], object]] = {
+    "date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat, "time": dt.time.fromisoformat,
+}
+
+
+def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Callable[[Any], Any]]]:
+    """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
+    without the driver losing a value, and the conversions to apply to the rows' values (by row key).
+
+    ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
+    (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
+    read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
+    a value Python has no date for (``infinity``, a BC date) stays its text. Convert *after* paging: a keyset
+    over such a column compares the text."""
+    caps = caps_for(engine)
+    if not caps.temporals_cast_to_text:
+        return "*", {}
+    parts: list[str] = []
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for (name, declared), key in zip(columns, row_keys([n for n, _ in columns]), strict=True):
+        quoted = caps.quote(name)
+        parse = _TEMPORAL_PARSERS.get(type_family(declared))
+        if parse is None:
+            parts.append(quoted)
+        else:
+            parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
+            converters[key] = temporal_from_text(parse)
+    return (", ".join(parts) if converters else "*"), converters
 
 
 def list_tables(source: Source) -> list[CatalogTable]:
@@ -107,10 +158,13 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         ]
         for schema, table, kind in sorted(set(entries)):
             scope = {"catalog": catalog or None, "schema": schema or None}
+            # Only this table's rows: MariaDB's driver matches the name case-insensitively, so on a case-
+            # sensitive server PT_MASTER's columns came with pt_master's (and "_" matches any character).
             columns = [(row.column_name, (row.type_name or "").upper())
-                       for row in cursor.columns(table=table, **scope)]
+                       for row in cursor.columns(table=table, **scope) if row.table_name == table]
             try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)}
+                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)
+                        if row.table_name == table}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys (views never have one)
                 keys = set()
             name = table if schema.lower() in DEFAULT_SCHEMAS or source.engine in ("mariadb", "mysql") \
@@ -118,10 +172,11 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys) for n, t in columns),
+                schema="" if name == table else schema,
             ))
     finally:
         cursor.close()
     return found
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name"]
+__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name", "readable_select"]

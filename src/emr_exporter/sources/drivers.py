@@ -9,9 +9,10 @@ here. What was measured on this project's CI (see ``docs/databases.md``):
   ``UseDeclareFetch=1;Fetch=N`` in the connection string; for the others only **keyset pagination**
   (``WHERE key > ? ORDER BY key`` + a row limit) keeps memory flat. Keyset paging is also what makes an
   export resumable from a checkpoint, so the source layer uses it for every engine.
-* MariaDB returns ``0000-00-00`` dates as ``None`` without a warning; ``CAST(col AS CHAR)`` keeps the raw
-  text. MariaDB's text protocol (a validated integer key inlined as a literal) is ~30 % faster than a
-  ``?`` parameter (binary protocol).
+* MariaDB returns ``0000-00-00`` dates as ``None`` without a warning (and pyodbc fails on a zero month or a
+  TIME past 23:59:59), so its dates and times are fetched as text and converted here: a value Python has no
+  date for is kept as its text (:func:`temporal_from_text`). MariaDB's text protocol (a validated integer
+  key inlined as a literal) is ~30 % faster than a ``?`` parameter (binary protocol).
 * SQL Server ``varchar`` columns come back converted by the *server's* collation; Korean text in a
   non-Korean collation needs ``CAST(col AS NVARCHAR(...))`` or the raw bytes (``VARBINARY``).
 
@@ -23,6 +24,7 @@ text that may reach a person (:func:`redact_connection_string`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -69,6 +71,17 @@ class DriverCaps:
     inline_integer_keys: bool = False
     #: The driver returns invalid "zero" dates (``0000-00-00``) as None: read such columns raw.
     zero_dates_as_none: bool = False
+    #: Fetch DATE/TIME/DATETIME values as the text the server sends and convert them in Python
+    #: (:func:`temporal_from_text`): the driver's own conversion turns ``0000-00-00`` into None and fails the
+    #: whole query on a zero month (``2019-00-10``) or a TIME beyond 23:59:59 (``-838:59:59``); a value that
+    #: is no valid date or time is kept as its text, so no cell is lost or blanked.
+    temporals_as_text: bool = False
+    #: The driver's own date/time conversion loses values and cannot be bypassed from pyodbc (psqlODBC:
+    #: ``infinity`` becomes 9999-12-31, a BC date an AD one, year 10000 *today's* date, 24:00:00 fails the
+    #: query, a timestamptz loses its offset): where the export reads a table from the catalogue (carried
+    #: tables, the scaffold's samples) date/time columns are selected with :attr:`raw_text_expr` and
+    #: converted as :func:`temporal_from_text` does.
+    temporals_cast_to_text: bool = False
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
@@ -146,6 +159,7 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=True,
         inline_integer_keys=True,
         zero_dates_as_none=True,
+        temporals_as_text=True,
         raw_text_expr="CAST({col} AS CHAR)",
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
@@ -156,8 +170,8 @@ _CAPS: dict[str, DriverCaps] = {
         ),
         text_parameter_encoding="utf-8",
         text_result_encoding="utf-8",
-        notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); zero dates come back "
-        "as None, so date columns are read with CAST(col AS CHAR).",
+        notes="Connector/ODBC < 3.1.17 cannot stream (NO_CACHE has no effect); it gives zero dates as None, "
+        "so dates and times are fetched as text and converted here (a zero date is kept as its text).",
     ),
     "postgresql": DriverCaps(
         engine="postgresql",
@@ -167,7 +181,8 @@ _CAPS: dict[str, DriverCaps] = {
         streaming="declare-fetch",
         buffers_whole_result=True,  # unless the streaming options below are in the connection string
         streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
-        raw_text_expr="CAST({col} AS TEXT)",
+raw_text_expr="CAST({col} AS TEXT)",
+        temporals_cast_to_text=True,
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
@@ -212,8 +227,38 @@ _CAPS: dict[str, DriverCaps] = {
 }
 
 
+#: ODBC 3 and ODBC 2 type codes of date, time and timestamp columns.
+_TEMPORAL_SQL_TYPES: tuple[tuple[int, Callable[[str], object]], ...] = (
+    (91, dt.date.fromisoformat), (9, dt.date.fromisoformat),
+    (92, dt.time.fromisoformat), (10, dt.time.fromisoformat),
+    (93, dt.datetime.fromisoformat), (11, dt.datetime.fromisoformat),
+)
+
+
+def temporal_from_text(parse: Callable[[str], object]) -> Callable[[bytes | str | None], object]:
+    """A pyodbc output converter: the server's text of a date, time or timestamp as the Python value the
+    driver would give (``parse``: ``date.fromisoformat``…), or — a zero date, a zero month, a TIME of
+    ``-838:59:59`` or ``25:00:00``, ``infinity``, a BC date, anything Python has no value for — the text
+    itself, exactly."""
+
+    def convert(raw: bytes | str | None) -> object:
+        if raw is None:
+            return None
+        text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+        try:
+            return parse(text)
+        except ValueError:
+            return text
+
+    return convert
+
+
 def apply_connection_settings(connection: object, caps: DriverCaps) -> None:
-    """Per-driver pyodbc settings for a fresh connection (text parameter and result encodings)."""
+    """Per-driver pyodbc settings for a fresh connection (text parameter and result encodings, dates and
+    times fetched as text where the driver's conversion loses values)."""
+    if caps.temporals_as_text:
+        for sql_type, parse in _TEMPORAL_SQL_TYPES:
+            connection.add_output_converter(sql_type, temporal_from_text(parse))  # type: ignore[attr-defined]
     if caps.text_parameter_encoding:
         connection.setencoding(encoding=caps.text_parameter_encoding)  # type: ignore[attr-defined]
     if caps.text_result_encoding:
@@ -310,12 +355,13 @@ def _key_columns(key: str | Sequence[str]) -> list[str]:
     return columns
 
 
-def keyset_predicate(caps: DriverCaps, key: str | Sequence[str]) -> str:
+def keyset_predicate(caps: DriverCaps, key: str | Sequence[str], marker: str = "?") -> str:
     """``k > ?`` or, for a composite key, the portable expanded form (no row-value comparison, which
-    SQL Server and Firebird lack): ``(a > ?) OR (a = ? AND b > ?)``."""
+    SQL Server and Firebird lack): ``(a > ?) OR (a = ? AND b > ?)``. ``marker`` replaces a single key's
+    ``?`` (SQLite: ``CAST(? AS TEXT)`` for a TEXT key read as bytes, see ``SqliteFileSource.keyset_marker``)."""
     columns = [caps.quote(c) for c in _key_columns(key)]
     if len(columns) == 1:
-        return f"{columns[0]} > ?"
+        return f"{columns[0]} > {marker}"
     terms = []
     for i, column in enumerate(columns):
         equal = [f"{prior} = ?" for prior in columns[:i]]
@@ -343,6 +389,34 @@ def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, pa
     return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
 
 
+def folded_identifier(engine: str, identifier: str) -> str:
+    """The name an engine looks up for an unquoted identifier: PostgreSQL folds it to lower case, Firebird to
+    upper case; the others take it as written (and compare it case-insensitively unless, as MariaDB on a
+    case-sensitive file system, they do not)."""
+    if engine == "postgresql":
+        return identifier.lower()
+    if engine == "firebird":
+        return identifier.upper()
+    return identifier
+
+
+def row_keys(names: Sequence[str]) -> tuple[str, ...]:
+    """The keys of a row's dict for columns named ``names``: each name in lower case, so that every engine's
+    case folding gives the same keys — except where two columns' names differ only by case (PostgreSQL
+    ``"Name"`` beside ``name``): then the column spelled in lower case (else the first) keeps the lower-case
+    key and the others keep their exact spelling, so no column's value overwrites another's. A name repeated
+    exactly (a join's two ``id`` columns) stays one key, as before: the last value wins."""
+    lowered = tuple(name.lower() for name in names)
+    if len(set(lowered)) == len(set(names)):
+        return lowered  # no two distinct names fold together: the usual case, one pass
+    spellings: dict[str, list[str]] = {}
+    for name, low in zip(names, lowered, strict=True):
+        if name not in spellings.setdefault(low, []):
+            spellings[low].append(name)
+    keeps = {low: (low if low in names_ else names_[0]) for low, names_ in spellings.items()}
+    return tuple(low if keeps[low] == name else name for name, low in zip(names, lowered, strict=True))
+
+
 def keyset_page_sql(
     caps: DriverCaps,
     inner_sql: str,
@@ -351,17 +425,19 @@ def keyset_page_sql(
     *,
     page_size: int,
     first: bool,
+    marker: str = "?",
 ) -> str:
     """One keyset page over ``inner_sql`` (a SELECT without ORDER BY, wrapped as a derived table):
     ``SELECT <columns> FROM (<inner_sql>) AS page_src [WHERE key > ?] ORDER BY key <limit>``.
 
-    The first page has no key predicate; later pages take :func:`keyset_params` of the last key seen.
+    The first page has no key predicate; later pages take :func:`keyset_params` of the last key seen
+    (``marker``: see :func:`keyset_predicate`).
     """
     inner = inner_sql.strip().rstrip(";")
     order_by = ", ".join(caps.quote(c) for c in _key_columns(key))
     rest = f"FROM ({inner}) AS page_src"
     if not first:
-        rest += f" WHERE {keyset_predicate(caps, key)}"
+        rest += f" WHERE {keyset_predicate(caps, key, marker)}"
     return _limited_select(caps, columns, rest, order_by, page_size)
 
 
@@ -398,11 +474,14 @@ def keyset_page_query(
     return sql, params
 
 
-def limit_sql(caps: DriverCaps, table: str, columns: Sequence[str] | None, order_by: Sequence[str], n: int) -> str:
-    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans)."""
-    column_sql = ", ".join(caps.quote(c) for c in columns) if columns else "*"
+def limit_sql(caps: DriverCaps, table: str, columns: Sequence[str] | None, order_by: Sequence[str], n: int, *,
+              qualified: bool = True, select: str | None = None) -> str:
+    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans). ``qualified``: ``table`` may be
+    ``schema.table``; else it is one name, dots and all. ``select``: a ready select list instead of ``columns``."""
+    column_sql = select or (", ".join(caps.quote(c) for c in columns) if columns else "*")
     order_sql = ", ".join(caps.quote(c) for c in order_by)
-    return _limited_select(caps, column_sql, f"FROM {caps.quote_qualified(table)}", order_sql, n)
+    table_sql = caps.quote_qualified(table) if qualified else caps.quote(table)
+    return _limited_select(caps, column_sql, f"FROM {table_sql}", order_sql, n)
 
 
 def with_paging(caps: DriverCaps, paging: Paging) -> DriverCaps:

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
@@ -22,6 +23,7 @@ from emr_exporter.sources.drivers import (
     engine_from_connection_string,
     keyset_page_sql,
     redact_connection_string,
+    row_keys,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,18 @@ def is_connection_lost(exc: Exception) -> bool:
     state = args[0] if args and isinstance(args[0], str) else ""
     text = str(args[-1] if args else exc).lower()
     return state in _CONNECTION_STATES or any(message in text for message in _CONNECTION_MESSAGES)
+
+
+#: The integers an ODBC parameter can carry as SQL_BIGINT; pyodbc raises OverflowError on any other.
+_INT64 = range(-(2**63), 2**63)
+
+
+def _bindable(value: Any) -> Any:
+    """``value`` as pyodbc can bind it: an integer outside BIGINT's range (a MariaDB ``BIGINT UNSIGNED`` key
+    above 2^63 as a keyset page's last key) as an exact DECIMAL, compared exactly by the server."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        return Decimal(value)
+    return value
 
 
 def _unquoted(identifier: str) -> str:
@@ -120,8 +134,8 @@ class OdbcSource:
             # the page reader tries to reconnect again instead of stopping the export.
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
-            cursor.execute(sql, *params)
-            names = [d[0].lower() for d in cursor.description or ()]
+            cursor.execute(sql, *(_bindable(p) for p in params))
+            names = row_keys([d[0] for d in cursor.description or ()])
             while batch := cursor.fetchmany(_FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))

@@ -1,0 +1,212 @@
+"""An IT contractor's flow on clinic databases nobody on the team has seen (tests/connectors/foreign_schemas.py):
+``scaffold`` → ``connector check`` (the scaffold's connector.toml untouched) → ``export --dry-run --json`` →
+a sealed ``export`` → ``verify`` → ``open``, through the CLI, on a SQLite file and on real MariaDB and PostgreSQL
+servers over their ODBC drivers (started by ``.ci/dbservers.sh``; the ``db`` tests fail, never skip, when one
+is down).
+
+Every command must exit as documented with no traceback; the reconciliation must balance; the bag's cell total
+must equal the cells the builder put in (counted as it inserted them, not from any catalogue); and the nasty
+values (a BIGINT UNSIGNED above 2^63, a zero date, NaN, ``infinity``, bytes that are not UTF-8, Hangul names,
+columns whose names differ only by case…) must come back byte for byte from the opened bag's raw sidecars.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from emr_exporter.cli import main
+from emr_exporter.demo.keys import make_demo_keys
+from emr_exporter.pipeline.raw import decode_raw
+from emr_exporter.sources.base import SqliteFileSource, iter_keyset
+from emr_exporter.sources.drivers import get_option, parse_connection_string
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+from foreign_schemas import (
+    OVER_A_PAGE,
+    ForeignDb,
+    create_mariadb_foreign,
+    create_postgres_foreign,
+    create_sqlite_foreign,
+)
+
+INSTITUTION = ("12345678", "가상외부의원")
+DB_PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
+
+
+def _run(args: list[str], env: dict[str, str], *codes: int) -> Result:
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code in codes, (args[0], result.exit_code, result.output[-3000:])
+    assert "Traceback" not in result.output and "unexpected problem" not in result.output, result.output[-3000:]
+    return result
+
+
+def _source_args(db: ForeignDb) -> tuple[list[str], dict[str, str]]:
+    """The CLI's source options and environment: a file, or a connection string without its password."""
+    if db.path is not None:
+        return ["--source", str(db.path)], {}
+    assert db.odbc is not None
+    password = get_option(db.odbc, "PWD") or ""
+    without = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
+                       for k, v in parse_connection_string(db.odbc) if k.upper() != "PWD")
+    return ["--odbc", without], {DB_PASSWORD_ENV: password}
+
+
+def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """Run the whole flow through the CLI; the dry run's and the sealed export's JSON, and the opened bag.
+    The connector check's JSON is kept in ``db.check``."""
+    source, env = _source_args(db)
+    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
+    env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
+    connectors = tmp_path / "connectors"
+    _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
+    # the scaffold's connector.toml, untouched: the unrecognised tables are left to `connector check` (4)
+    check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
+    db.check = json.loads(check.output)
+    assert db.check["reconciliation"]["balanced"]
+    # every table the export carries is named as unmapped (or empty), so the contractor knows of it
+    named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
+    assert {t.lower() for t, n in db.rows.items() if n and t != db.patients} <= named, named  # empty: skipped
+    export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
+              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
+    dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
+    sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
+                              "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).output)
+    bundle = sealed["bundle"]["path"]
+    _run(["verify", str(bundle), "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
+    _run(["open", str(bundle), "--key", str(keys.store_key), "--out", str(tmp_path / "opened"),
+          "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
+    [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
+    return dry, sealed, bag
+
+
+def _carried_rows(bag: Path, inventory: list[dict[str, Any]], table: str) -> Iterator[dict[str, Any]]:
+    [entry] = [t for t in inventory if t["name"] == table]
+    assert entry["fate"] == "carried", entry
+    member = entry["files"].removeprefix("data/").removesuffix(".*.ndjson")
+    for path in sorted(bag.glob(f"data/{member}.*.ndjson")):
+        for line in path.read_bytes().splitlines():
+            yield {k: decode_raw(v) for k, v in json.loads(line)["row"].items()}
+
+
+def _column_sidecar(bag: Path, entity: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/raw/columns/{entity}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def _same(found: Any, expected: Any) -> bool:
+    if isinstance(expected, float) and math.isnan(expected):
+        return isinstance(found, float) and math.isnan(found)
+    return type(found) is type(expected) and found == expected
+
+
+def assert_outcomes(db: ForeignDb, dry: dict[str, Any], sealed: dict[str, Any], bag: Path) -> dict[str, Any]:
+    """Balanced, every cell put in accounted for, every expected value found exactly; the bag's reconciliation."""
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"]
+        assert outcome["cells"]["source"] == db.cells, (outcome["cells"], db.cells)
+        assert outcome["cells"]["source"] == (outcome["cells"]["mapped"] + outcome["cells"]["carried_raw"]
+                                              + outcome["cells"]["quarantined"])
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    rows = {t["name"]: t["rows"] for t in inventory if t["kind"] == "table"}
+    assert rows == db.rows
+    assert [t["fate"] for t in inventory if t["kind"] == "view"] == ["skipped"]
+    assert [t["name"] for t in inventory if t["fate"] == "entities"] == [db.patients]
+    for (table, key, key_value, column), expected in db.expect.items():
+        [entry] = [t for t in inventory if t["name"] == table]
+        if entry["fate"] == "carried":
+            matches = [r for r in _carried_rows(bag, inventory, table) if _same(r[key], key_value)]
+            assert len(matches) == 1, (table, key_value)
+            found = matches[0][column]
+        else:  # an unmapped column of an exported row: in the row's raw sidecar
+            [line] = [x for x in _column_sidecar(bag, entry["entities"][0]) if x["key"] == str(key_value)]
+            found = decode_raw(line["columns"][column])
+        assert _same(found, expected), (table, key_value, column, repr(found)[:200], repr(expected)[:200])
+    return reconciliation
+
+
+def test_a_foreign_sqlite_clinic_goes_through_the_whole_flow(tmp_path: Path) -> None:
+    db = create_sqlite_foreign(tmp_path / "foreign.sqlite")
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = assert_outcomes(db, dry, sealed, bag)
+    inventory = {t["name"]: t for t in reconciliation["inventory"]}
+    assert inventory["v_order"]["kind"] == "view" and inventory["v_order"]["fate"] == "skipped"
+    assert inventory["mixed"]["columns"][2]["type"] == "weirdtype(7)"
+    assert inventory["nokey"]["read"].startswith("one ordered pass")
+    # a key of every storage class over more than one page: every row once (the non-UTF-8 text keys too)
+    keys = [r["k"] for r in _carried_rows(bag, reconciliation["inventory"], "mixkey")]
+    assert len(keys) == len({(type(k), k) for k in keys}) == db.rows["mixkey"] > OVER_A_PAGE - 1
+    assert [r for r in _carried_rows(bag, reconciliation["inventory"], "nokey")].count({"a": "x", "b": 1}) == 2
+
+
+def test_every_table_of_a_foreign_clinic_can_be_skipped_by_its_own_name(tmp_path: Path) -> None:
+    # The scaffold lists the tables it does not recognise, Hangul, spaced and dotted names too (quoted TOML
+    # keys); [skip] takes them as written, so `connector check` can list no unmapped table at all.
+    db = create_sqlite_foreign(tmp_path / "foreign.sqlite")
+    source, env = _source_args(db)
+    _run(["scaffold", *source, "--name", "foreign", "--out", str(tmp_path / "c")], env, 0)
+    toml = tmp_path / "c" / "foreign" / "connector.toml"
+    text = toml.read_text(encoding="utf-8")
+    for name in ('"환자 기록"', '"sms.log"', "nokey", "mixkey"):
+        assert f'\n# {name} = "…"   # not recognised' in text, name
+    toml.write_text(re.sub(r'(?m)^# (.+) = "…"   # not recognised.*$', r'\1 = "not clinical data (test)"', text),
+                    encoding="utf-8")
+    report = json.loads(_run(["connector", "check", str(toml.parent), *source, "--json"], env, 0, 4).output)
+    assert report["unmapped_tables"] == [] and report["reconciliation"]["balanced"]
+    assert [line for line in report["lint"] if "[institution]" not in line] == []
+
+
+def test_an_entity_keyed_on_a_blob_pages_through_once(tmp_path: Path) -> None:
+    # SQLite hands a BLOB key and a non-UTF-8 TEXT key to Python alike, as bytes; the next page must compare
+    # each as its own storage class (a BLOB compared as TEXT gave the first page again, forever).
+    db = create_sqlite_foreign(tmp_path / "foreign.sqlite")
+    source = SqliteFileSource(db.path)  # type: ignore[arg-type]
+    try:
+        for table, key in (("blobkey", "k"), ("mixkey", "k")):
+            seen: list[Any] = []
+            for page in iter_keyset(source, f"SELECT * FROM {table}", key, page_size=7):
+                seen += [row[key] for row in page]
+                assert len(seen) <= db.rows[table], f"{table}: the paging repeats rows"
+            assert len(seen) == len({(type(k), k) for k in seen}) == db.rows[table]
+    finally:
+        source.close()
+
+
+@pytest.mark.db
+def test_a_foreign_mariadb_clinic_goes_through_the_whole_flow(tmp_path: Path, mariadb_conn_str: str) -> None:
+    db = create_mariadb_foreign(mariadb_conn_str)
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = assert_outcomes(db, dry, sealed, bag)
+    keys = [r["k"] for r in _carried_rows(bag, reconciliation["inventory"], "ubkey")]
+    assert keys == sorted(keys) and len(set(keys)) == OVER_A_PAGE and min(keys) == 2**63
+    types = {c["name"]: c["type"] for t in reconciliation["inventory"] if t["name"] == "oddtypes"
+             for c in t["columns"]}
+    assert types["e"] == "text" and types["ub"] == "integer" and types["zd"] == "date"
+
+
+@pytest.mark.db
+def test_a_foreign_postgresql_clinic_goes_through_the_whole_flow(tmp_path: Path, postgres_conn_str: str) -> None:
+    db = create_postgres_foreign(postgres_conn_str)
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = assert_outcomes(db, dry, sealed, bag)
+    inventory = reconciliation["inventory"]
+    [odd] = list(r for r in _carried_rows(bag, inventory, "oddtypes") if r["id"] == 1)
+    assert math.isnan(odd["f"]) and odd["r"] == math.inf and str(odd["n"]) == "NaN"
+    # a timestamptz keeps its instant and its offset (psqlODBC alone gave a naive time in the session's zone)
+    assert odd["tz"].isoformat() == "2020-01-01T01:00:00.123456+00:00"
+    types = {c["name"]: c["type"] for t in inventory if t["name"] == "oddtypes" for c in t["columns"]}
+    assert types["arr"] == "array" and types["iv"] == "interval"
+    [case] = [t for t in inventory if t["name"] == "caseclash"]
+    assert [c["name"] for c in case["columns"]] == ["id", "Name", "name", "NAME"]
+    for table in ("fkey", "nkey", "tskey"):
+        keys = [r["k"] for r in _carried_rows(bag, inventory, table)]
+        assert len(keys) == len(set(keys)) == OVER_A_PAGE, table
