@@ -286,7 +286,8 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
     db.expect.update({
         ("oddtypes", "id", 2, "tz"): "infinity", ("oddtypes", "id", 2, "ts"): "-infinity",
         ("oddtypes", "id", 2, "d"): "0044-03-15 BC", ("oddtypes", "id", 2, "t"): "24:00:00",
-        ("oddtypes", "id", 3, "d"): "infinity", ("oddtypes", "id", 3, "tz"): "10000-01-01 00:00:00+00",
+        # the stored 10000-01-01 00:00:00+00, as text in the session's zone (the connector's [source] timezone)
+        ("oddtypes", "id", 3, "d"): "infinity", ("oddtypes", "id", 3, "tz"): "10000-01-01 09:00:00+09",
         ("oddtypes", "id", 3, "f"): 0.30000000000000004, ("oddtypes", "id", 1, "ba"): b"\x00\xff",
         ("oddtypes", "id", 1, "jb"): '{"a": "가", "b": 1}', ("oddtypes", "id", 1, "arr"): "{1,2,NULL}",
         ("oddtypes", "id", 2, "n"): Decimal("0.1000000000000000000000000000001"),

@@ -279,7 +279,7 @@ def check_connector(
 ) -> CheckReport:
     """Lint, scan and dry-run the connector in ``folder`` against a database (see the module docstring)."""
     spec = load_spec(Path(folder), origin=f"folder {folder}")
-    source = address.open(snapshot=True)
+    source = address.open_for(spec, snapshot=True)
     try:
         report = CheckReport(connector=spec.name, source_label=source.label)
         tables = _tables(source)

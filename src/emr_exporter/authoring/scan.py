@@ -533,7 +533,7 @@ def scan_database(
     from emr_exporter.connectors import load_connector
 
     spec = load_connector(connector, tuple(connectors_dirs))
-    source = address.open()
+    source = address.open_for(spec)
     try:
         database = address.database
         if attachments_root is None and spec.attachments_root and database:

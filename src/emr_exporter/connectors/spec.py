@@ -628,3 +628,25 @@ class _Validator:
             value=self._identifier(table, name, raw.get("value")),
             where=where,
         )
+
+
+def fields_with_own_zone(spec: ConnectorSpec) -> list[str]:
+    """``section.field`` of every date/datetime field (not an epoch number) whose ``tz`` is another zone than
+    ``[source] timezone``."""
+    source = zone(spec.timezone)
+    return [f"{entity.name}.{field.name}" for entity in spec.entities.values() for field in entity.fields.values()
+            if field.tz is not None and field.format[:1] not in (("epoch",), ("epoch_ms",))
+            and zone(field.tz) != source]
+
+
+def session_time_zone(spec: ConnectorSpec) -> str | None:
+    """The time zone a PostgreSQL session reading ``spec``'s sections is set to, or None to leave it be.
+
+    psqlODBC hands a ``timestamptz`` over as a naive wall time in the *session's* TimeZone (the server's
+    default, often UTC), which the connector reads as its ``[source] timezone``: hours off. With the session
+    set to that zone, the wall time is the instant in the zone the connector assumes. A field with its own
+    ``tz`` (another zone: :func:`fields_with_own_zone`) on a ``timestamptz`` column would then be read wrongly,
+    and which columns are ``timestamptz`` is not known here (a section's query, a computed column): so with
+    any such field the session is left as it is (None), as before.
+    """
+    return None if fields_with_own_zone(spec) else spec.timezone

@@ -116,7 +116,8 @@ def open_export_source(
 ) -> Iterator[tuple[ConnectorSpec, Source, model.Institution, Path | None]]:
     """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
-    source = request.source.open(snapshot=True)  # counts and rows from one snapshot, even if the EMR writes
+    # counts and rows from one snapshot, even if the EMR writes; timestamptz in the connector's zone
+    source = request.source.open_for(spec, snapshot=True)
     try:
         institution = read_institution(
             spec, source, {"code": request.institution_code, "name": request.institution_name}

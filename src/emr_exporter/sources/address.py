@@ -6,12 +6,16 @@ plus the database password for ODBC. The password is never shown: not in ``repr(
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from emr_exporter.connectors.spec import ConnectorSpec
     from emr_exporter.sources.base import Source
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,21 @@ class SourceAddress:
             return redact_connection_string(self.odbc)
         return "(no database given)"
 
-    def open(self, *, snapshot: bool = False) -> Source:
+    def open(self, *, snapshot: bool = False, time_zone: str | None = None) -> Source:
         """Open it read-only (:func:`emr_exporter.sources.base.open_source`); raises SourceUnavailable."""
         from emr_exporter.sources.base import open_source
 
         return open_source(database=self.database, odbc=self.odbc, dsn=self.dsn, password=self.password,
-                           snapshot=snapshot)
+                           snapshot=snapshot, time_zone=time_zone)
+
+    def open_for(self, spec: ConnectorSpec, *, snapshot: bool = False) -> Source:
+        """:meth:`open` to read ``spec``'s sections: a PostgreSQL session in the connector's time zone, so that a
+        ``timestamptz`` keeps its instant (:func:`emr_exporter.connectors.spec.session_time_zone`)."""
+        from emr_exporter.connectors.spec import fields_with_own_zone, session_time_zone
+
+        source = self.open(snapshot=snapshot, time_zone=session_time_zone(spec))
+        own = fields_with_own_zone(spec)
+        if own and source.engine == "postgresql":
+            log.warning("field %s has its own time zone: the database session keeps the server's time zone, "
+                        "so a timestamptz column is read in it (docs/databases.md)", own[0])
+        return source

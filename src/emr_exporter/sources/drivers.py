@@ -613,3 +613,25 @@ def connection_string_for_streaming(engine: str, conn_str: str, fetch_rows: int 
         return conn_str
     options = [(k, v.replace("{Fetch}", str(int(fetch_rows)))) for k, v in caps.streaming_options]
     return set_options(conn_str, options, override=False)
+
+
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
+
+
+def postgres_time_zone_sql(name: str) -> str | None:
+    """``SET TIME ZONE`` for a connector's time zone (validated by the spec), or None if it has no safe form.
+
+    Asia/Seoul (and its aliases KST, +09:00) is the fixed +09:00 the pipeline reads it as
+    (:func:`emr_exporter.connectors.zones.zone`), so it is set as an interval: PostgreSQL's Asia/Seoul has the
+    1987-88 summer times, and a POSIX ``+09:00`` would mean nine hours *west* of Greenwich.
+    """
+    from emr_exporter.connectors.zones import KST, zone
+
+    tz = zone(name)
+    if tz is KST:
+        return "SET TIME ZONE INTERVAL '+09:00' HOUR TO MINUTE"
+    if tz is dt.UTC:
+        return "SET TIME ZONE 'UTC'"
+    if not _ZONE_NAME.fullmatch(name):
+        return None
+    return "SET TIME ZONE '" + name.replace("'", "''") + "'"

@@ -74,7 +74,8 @@ class OdbcSource:
     one to ``snapshot_generation``, so the export can re-check its counts afterwards.
     """
 
-    def __init__(self, connection_string: str, password: str | None = None, *, snapshot: bool = False) -> None:
+    def __init__(self, connection_string: str, password: str | None = None, *, snapshot: bool = False,
+                 time_zone: str | None = None) -> None:
         from emr_exporter.sources.connect import connect_odbc
 
         self._secrets = (password,)
@@ -90,8 +91,32 @@ class OdbcSource:
         self.snapshot = snapshot
         self.consistent = False
         self.snapshot_generation = 0
+        self.time_zone = time_zone
+        self._set_time_zone()
         if snapshot:
             self._begin_snapshot()
+
+    def _set_time_zone(self) -> None:
+        """PostgreSQL: the session's TimeZone set to ``time_zone`` (the connector's ``[source] timezone``, see
+        :func:`emr_exporter.connectors.spec.session_time_zone`), so that psqlODBC hands a ``timestamptz`` over
+        as the wall time in the zone the connector reads it in. Before any query, and again on a reconnect."""
+        import pyodbc
+
+        from emr_exporter.sources.drivers import postgres_time_zone_sql
+
+        if self.time_zone is None or self.engine != "postgresql":
+            return
+        statement = postgres_time_zone_sql(self.time_zone)
+        if statement is None:
+            log.warning("the time zone of the connector has no safe PostgreSQL form; the session's is left as is")
+            return
+        try:
+            self.conn.execute(statement).close()
+        except pyodbc.Error as exc:
+            raise SourceUnavailable(
+                f"The clinic database could not use the connector's time zone {self.time_zone} "
+                f"({self._safe_detail(exc)})."
+            ) from None
 
     def _begin_snapshot(self) -> None:
         """One read transaction for the life of this connection (see the class docstring)."""
@@ -180,6 +205,7 @@ class OdbcSource:
         with contextlib.suppress(Exception):
             self.conn.close()
         self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
+        self._set_time_zone()
         if self.snapshot:
             self.snapshot_generation += 1
             self._begin_snapshot()
