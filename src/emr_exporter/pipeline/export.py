@@ -788,8 +788,8 @@ class ExportRun:
             key_lower = row_keys(names)[names.index(key)]
             inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
+            keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
             while True:
-                keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
                 marker = "?" if last is None or keyset_marker is None else keyset_marker(
                     inner, caps.quote(key), last)
                 sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None, marker=marker)
