@@ -99,6 +99,29 @@ def test_value_pages_are_the_dict_pages(tmp_path: Path) -> None:
         source.close()
 
 
+def test_converters_apply_after_the_last_key_is_taken_as_read(tmp_path: Path) -> None:
+    """The export reads a PostgreSQL section's dates as text and converts them after paging
+    (``readable_query``): the next page must start after the last key *as the query gives it*, so a converted
+    key column pages through every row once, in both page forms."""
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, d TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(f"2024-01-{i:02}", "infinity" if i % 2 else
+                                                          f"2023-12-{i:02}") for i in range(1, 8)])
+    source = SqliteFileSource(path)
+    parse = {"k": dt.date.fromisoformat, "d": lambda text: text if text == "infinity" else dt.date.fromisoformat(text)}
+    expected = [{"k": dt.date(2024, 1, i), "d": "infinity" if i % 2 else dt.date(2023, 12, i)} for i in range(1, 8)]
+    try:
+        for page_size in (2, 7):
+            rows = [row for page in iter_keyset(source, "SELECT * FROM t", "k", page_size, parse) for row in page]
+            values = [dict(zip(names, v, strict=True))
+                      for names, page in iter_keyset_values(source, "SELECT * FROM t", "k", page_size, parse)
+                      for v in page]
+            assert rows == values == expected, page_size
+    finally:
+        source.close()
+
+
 def test_value_pages_decode_text_as_the_dict_pages_when_a_later_page_is_not_utf8(tmp_path: Path) -> None:
     """row_values decodes text in the sqlite3 module until a value is not UTF-8; that page is read again
     with undecodable values as bytes (as rows() gives them), and so are the pages after it."""

@@ -67,9 +67,11 @@ from emr_exporter.sources.base import (
 )
 from emr_exporter.sources.catalog import (
     CatalogTable,
+    convert_row,
     list_tables,
     quoted_column,
     quoted_name,
+    readable_query,
     readable_select,
     type_family,
 )
@@ -614,7 +616,9 @@ class ExportRun:
                 f"SELECT q.{column} FROM ({self.source_sql(entity)}) q WHERE q.{column} IS NOT NULL "
                 f"GROUP BY q.{column} HAVING COUNT(*) > 1"
             )
-            duplicates[name] = {next(iter(row.values())) for row in self.source.rows(sql)}
+            # as the entity's rows are read (a date as its exact value), so that a row's value is found here
+            sql, converters = readable_query(self.source, sql)
+            duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
     def _count(self, entity: EntitySpec) -> tuple[int, int]:
@@ -919,7 +923,9 @@ class ExportRun:
         )
         has_blobs = any(f.type == "blob" for f in entity.fields.values())
         page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
-        joined = self._joined_sql(entity)
+        # Read so that the driver loses no value of the section's own columns (PostgreSQL: dates, times, uuids
+        # as the server's text), converted after paging: see readable_query.
+        joined, converters = readable_query(self.source, self._joined_sql(entity))
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)
@@ -935,7 +941,7 @@ class ExportRun:
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
             # Rows as value tuples (a worker makes the dicts); the parent makes a row's dict only to map it
             # itself or to quarantine it (_handle_row).
-            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size)
+            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size, converters)
             batches = batches_of(value_pages, entity_batch_rows(total, pool.size))
             for (names, batch), mapped_rows, sent_after in pool.map(batches, lambda values: in_parent):
                 self._check_cancel()
@@ -953,7 +959,7 @@ class ExportRun:
                         trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
-        pages = iter_keyset(self.source, joined, entity.key, page_size) if pool is None else iter(())
+        pages = iter_keyset(self.source, joined, entity.key, page_size, converters) if pool is None else iter(())
         for page in pages:
             self._check_cancel()
             for row in page:
@@ -963,7 +969,7 @@ class ExportRun:
             del page  # not alive while the next page is read (sources/base.py iter_keyset)
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
-                yield from self._quarantine_null_key(entity, row, counts, groups)
+                yield from self._quarantine_null_key(entity, convert_row(row, converters), counts, groups)
         for group in sorted(groups):
             yield from self.bag.flush(group)
         self._cell_maps[entity.name] = cells.to_dict()

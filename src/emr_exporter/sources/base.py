@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -97,13 +97,17 @@ def _reconnecting(source: Source, read: Callable[[], _Page]) -> _Page:
 
 
 def iter_keyset(
-    source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
+    source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of rows of ``inner_sql`` ordered by ``key`` (unique), ``page_size`` rows at most.
 
     Rows whose key is NULL are left out (the caller reads and quarantines them separately): they sort
     first or last depending on the engine, would be read twice, and a NULL as the last key of a full
     page would restart the paging from the first page forever.
+
+    ``converters`` (by row key; :func:`~emr_exporter.sources.catalog.readable_query`) are applied to each
+    page's values after its last key is taken as read: the keyset compares the values the query gives.
     """
     last: Any = None
     key_name = key.lower()
@@ -113,20 +117,29 @@ def iter_keyset(
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
+        full = len(page) == page_size
+        if full:
+            last = page[-1][key_name]
+        if converters:
+            for row in page:
+                for name, convert in converters.items():
+                    if name in row:
+                        row[name] = convert(row[name])
         yield page
-        if len(page) < page_size:
+        if not full:
             return
-        last = page[-1][key_name]
         # Let go of this page before the next one is read (the caller lets go of its own reference too):
         # otherwise two pages of row dicts are alive at once, the export's largest transient (flatmem).
         del page
 
 
 def iter_keyset_values(
-    source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE
+    source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> Iterator[ValuesPage]:
     """:func:`iter_keyset`'s pages as column names and value tuples (see :func:`_read_values_page`): the
-    export's parent hands rows to its worker processes so, without making a dict of each."""
+    export's parent hands rows to its worker processes so, without making a dict of each. ``converters``:
+    as in :func:`iter_keyset`."""
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
@@ -135,11 +148,24 @@ def iter_keyset_values(
         names, page = _read_values_page(source, sql, () if last is None else (last,))
         if not page:
             return
+        full = len(page) == page_size
+        if full:
+            last = dict(zip(names, page[-1], strict=True))[key_name]  # as iter_keyset reads it (a name twice: the last)
+        if converters:
+            at = [(i, converters[name]) for i, name in enumerate(names) if name in converters]
+            if at:
+                page = [_converted(values, at) for values in page]
         yield names, page
-        if len(page) < page_size:
+        if not full:
             return
-        last = dict(zip(names, page[-1], strict=True))[key_name]  # as iter_keyset reads it (a name twice: the last)
         del page  # as in iter_keyset
+
+
+def _converted(values: tuple[Any, ...], at: Sequence[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    row = list(values)
+    for i, convert in at:
+        row[i] = convert(row[i])
+    return tuple(row)
 
 
 def _column_names(cursor: sqlite3.Cursor) -> tuple[str, ...]:

@@ -10,12 +10,15 @@ the engine's quoting (:func:`quoted_name`).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.drivers import caps_for, row_keys, temporal_from_text
+
+log = logging.getLogger(__name__)
 
 #: Schemas that hold the engine's own tables, never the EMR's.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
@@ -94,29 +97,71 @@ _TEMPORAL_PARSERS: dict[str, Callable[[str], object]] = {
 }
 
 
-def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Callable[[Any], Any]]]:
+#: Declared types read as the server's text and kept as that text where the driver rewrites it (psqlODBC: a
+#: uuid in upper case; an interval comes as the server writes it).
+_TEXT_AS_SENT = frozenset({"UUID"})
+
+Converters = dict[str, Callable[[Any], Any]]
+
+
+def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[str, Converters]:
     """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
     without the driver losing a value, and the conversions to apply to the rows' values (by row key).
 
     ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
     read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
-    a value Python has no date for (``infinity``, a BC date) stays its text. Convert *after* paging: a keyset
-    over such a column compares the text."""
+    a value Python has no date for (``infinity``, a BC date) stays its text — and uuid columns are read as
+    the server's text and kept so (psqlODBC writes them in upper case). Convert *after* paging: a keyset over
+    such a column compares the text."""
     caps = caps_for(engine)
     if not caps.temporals_cast_to_text:
         return "*", {}
     parts: list[str] = []
-    converters: dict[str, Callable[[Any], Any]] = {}
+    converters: Converters = {}
+    cast = False
     for (name, declared), key in zip(columns, row_keys([n for n, _ in columns]), strict=True):
         quoted = caps.quote(name)
         parse = _TEMPORAL_PARSERS.get(type_family(declared))
-        if parse is None:
-            parts.append(quoted)
-        else:
-            parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
+        if parse is not None:
             converters[key] = temporal_from_text(parse)
-    return (", ".join(parts) if converters else "*"), converters
+        if parse is not None or declared.upper().split("(")[0].strip() in _TEXT_AS_SENT:
+            parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
+            cast = True
+        else:
+            parts.append(quoted)
+    return (", ".join(parts) if cast else "*"), converters
+
+
+def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
+    """``sql`` (a section's own query) wrapped so that the driver loses none of its values, and the
+    conversions to apply to its rows' values (by row key) *after* paging — :func:`readable_select` over the
+    query's result columns, whose types the source finds without reading a row (``result_columns``).
+
+    ``sql`` itself and none on an engine whose driver loses nothing, or where the query's result has two
+    columns of one name (they could not be selected one by one): those are read as the driver gives them."""
+    caps = caps_for(source.engine)
+    describe = getattr(source, "result_columns", None)
+    if not caps.temporals_cast_to_text or caps.result_type_expr is None or describe is None:
+        return sql, {}
+    columns: list[tuple[str, str]] = describe(sql)
+    names = [name for name, _ in columns]
+    if len(set(names)) != len(names):
+        log.warning("a query has two result columns of one name: its dates and times are read as the driver "
+                    "gives them")
+        return sql, {}
+    select, converters = readable_select(source.engine, columns)
+    if select == "*":
+        return sql, {}
+    return f"SELECT {select} FROM ({sql.strip().rstrip(';')}) AS readable_src", converters
+
+
+def convert_row(row: dict[str, Any], converters: Converters) -> dict[str, Any]:
+    """``row`` with ``converters`` (of :func:`readable_select` / :func:`readable_query`) applied, in place."""
+    for key, convert in converters.items():
+        if key in row:
+            row[key] = convert(row[key])
+    return row
 
 
 def list_tables(source: Source) -> list[CatalogTable]:
@@ -179,4 +224,5 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     return found
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "list_tables", "quoted_column", "quoted_name", "readable_select"]
+__all__ = ["CatalogColumn", "CatalogTable", "convert_row", "list_tables", "quoted_column", "quoted_name",
+           "readable_query", "readable_select"]

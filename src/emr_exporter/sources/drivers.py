@@ -77,11 +77,17 @@ class DriverCaps:
     #: is no valid date or time is kept as its text, so no cell is lost or blanked.
     temporals_as_text: bool = False
     #: The driver's own date/time conversion loses values and cannot be bypassed from pyodbc (psqlODBC:
-    #: ``infinity`` becomes 9999-12-31, a BC date an AD one, year 10000 *today's* date, 24:00:00 fails the
-    #: query, a timestamptz loses its offset): where the export reads a table from the catalogue (carried
-    #: tables, the scaffold's samples) date/time columns are selected with :attr:`raw_text_expr` and
-    #: converted as :func:`temporal_from_text` does.
+    #: ``infinity`` becomes 9999-12-31 or today's date, a BC date an AD one, year 10000 *today's* date,
+    #: 24:00:00 fails the query, a timestamptz loses its offset; it also writes a uuid in upper case): date/time
+    #: and uuid columns are selected with
+    #: :attr:`raw_text_expr`, dates and times converted as :func:`temporal_from_text` does — for a table read
+    #: from the catalogue (carried tables, the scaffold's samples) and for a section's own query, whose
+    #: result types :attr:`result_type_expr` finds (:func:`~emr_exporter.sources.catalog.readable_query`).
     temporals_cast_to_text: bool = False
+    #: SQL expression template giving the type name of a query's result column ``{col}`` on a row of NULLs
+    #: (a domain as its base type): how :func:`~emr_exporter.sources.catalog.readable_query` learns the types
+    #: of a section's own query without reading one of its rows, where :attr:`temporals_cast_to_text`.
+    result_type_expr: str | None = None
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
@@ -183,6 +189,8 @@ _CAPS: dict[str, DriverCaps] = {
         streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
         raw_text_expr="CAST({col} AS TEXT)",
         temporals_cast_to_text=True,
+        result_type_expr="(SELECT pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid "
+        "END, NULL) FROM pg_catalog.pg_type AS t WHERE t.oid = pg_catalog.pg_typeof({col}))",
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs

@@ -165,10 +165,7 @@ class OdbcSource:
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
         except pyodbc.Error as exc:
-            detail = self._safe_detail(exc)
-            if is_connection_lost(exc):
-                raise SourceConnectionLost(f"The connection to the clinic database was lost: {detail}") from None
-            raise SourceQueryError(f"A query on the clinic database failed: {detail}") from None
+            raise self._query_error(exc) from None
         except ValueError as exc:
             # pyodbc cannot turn an impossible stored date (MySQL-family zero dates like 2019-00-10)
             # into a Python date. The connector must read such a column as text so the value is kept.
@@ -179,6 +176,41 @@ class OdbcSource:
             ) from None
         finally:
             cursor.close()
+
+    def result_columns(self, sql: str) -> list[tuple[str, str]]:
+        """The names and type names of the result columns of ``sql`` (a SELECT), without reading one of its
+        rows: a ``WHERE 1 = 0`` describe for the names, then the engine's
+        :attr:`~emr_exporter.sources.drivers.DriverCaps.result_type_expr` on one row of NULLs (a LEFT JOIN to
+        the empty result) for the types. A type name is "" where the engine has no such expression, or where
+        two columns share a name (neither could be named alone)."""
+        import pyodbc
+
+        inner = sql.strip().rstrip(";")
+        empty = f"SELECT * FROM ({inner}) AS described WHERE 1 = 0"
+        try:
+            cursor = self.conn.cursor()
+        except pyodbc.Error:
+            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
+        try:
+            cursor.execute(empty)
+            names = [str(d[0]) for d in cursor.description or ()]
+        except pyodbc.Error as exc:
+            raise self._query_error(exc) from None
+        finally:
+            cursor.close()
+        expr = self.caps.result_type_expr
+        if expr is None or not names or len(set(names)) != len(names):
+            return [(name, "") for name in names]
+        quote = caps_for(self.engine).quote
+        types = ", ".join(f"{expr.format(col='d.' + quote(name))} AS t{i}" for i, name in enumerate(names))
+        row = next(self.rows(f"SELECT {types} FROM (SELECT 1 AS one) AS one LEFT JOIN ({empty}) AS d ON 1 = 1"))
+        return [(name, str(row[f"t{i}"] or "")) for i, name in enumerate(names)]
+
+    def _query_error(self, exc: Exception) -> SourceQueryError | SourceConnectionLost:
+        detail = self._safe_detail(exc)
+        if is_connection_lost(exc):
+            return SourceConnectionLost(f"The connection to the clinic database was lost: {detail}")
+        return SourceQueryError(f"A query on the clinic database failed: {detail}")
 
     def _safe_detail(self, exc: Exception) -> str:
         """The driver's message, without passwords, and without values for data errors.
