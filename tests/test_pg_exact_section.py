@@ -12,8 +12,10 @@ fail, never skip, when it is down)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,18 @@ from click.testing import CliRunner, Result
 
 from emr_exporter.cli import main
 from emr_exporter.demo.keys import make_demo_keys
+from emr_exporter.jobs.service import ExportRequest, open_export_source
+from emr_exporter.pipeline import export as export_module
+from emr_exporter.pipeline.export import ExportRun
 from emr_exporter.pipeline.raw import decode_raw
+from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.drivers import get_option, parse_connection_string
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import _fresh_database
 
 INSTITUTION = ("12345678", "가상정확의원")
+CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 KST = dt.timezone(dt.timedelta(hours=9))
 UUID = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
 INTERVAL = "1 year 2 mons -3 days +04:05:06.5"  # as the server writes it
@@ -114,16 +121,25 @@ def exact_clinic(request: pytest.FixtureRequest, postgres_conn_str: str) -> tupl
     return target, tuple(n for _, n, _ in columns)
 
 
-def _export(conn_str: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+def _connectors(tmp_path: Path) -> Path:
     folder = tmp_path / "connectors" / "pgsec"
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
-    without = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
-                       for k, v in parse_connection_string(conn_str) if k.upper() != "PWD")
+    return folder.parent
+
+
+def _without_password(conn_str: str) -> str:
+    return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
+                    for k, v in parse_connection_string(conn_str) if k.upper() != "PWD")
+
+
+def _export(conn_str: str, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    connectors = _connectors(tmp_path)
+    without = _without_password(conn_str)
     keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
     env = {"EMR_EXPORTER_DB_PASSWORD": get_option(conn_str, "PWD") or "",
            "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
-    export = ["export", "--connector", "pgsec", "--connectors-dir", str(folder.parent), "--odbc", without,
+    export = ["export", "--connector", "pgsec", "--connectors-dir", str(connectors), "--odbc", without,
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
     dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
     sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
@@ -183,3 +199,33 @@ def test_a_sections_dates_times_and_uuids_come_back_exact(
         {"id": 1, "u": UUID, "iv": INTERVAL, "d": "infinity"},
         {"id": 2, "u": None, "iv": "-1 days +02:00:00", "d": "0044-03-15 BC"},
     ]
+
+
+@pytest.mark.db
+def test_worker_processes_and_small_pages_read_the_same_exact_values(
+    exact_clinic: tuple[str, tuple[str, ...]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rows the export's parent hands its worker processes (value tuples, converted after paging) and
+    # pages of one row (each next page after the last key as the query gives it): the same bag as one core.
+    monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 1)
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
+    conn_str, _ = exact_clinic
+    request = ExportRequest(
+        connector="pgsec", connectors_dirs=(_connectors(tmp_path),), created=CREATED,
+        institution_code=INSTITUTION[0], institution_name=INSTITUTION[1],
+        source=SourceAddress(odbc=_without_password(conn_str), password=get_option(conn_str, "PWD")),
+    )
+    bags = []
+    for workers, page_size in ((1, 2000), (2, 1), (2, 3)):
+        with open_export_source(request) as (spec, source, institution, attachments_root):
+            run = ExportRun(spec, source, institution=institution, created=CREATED,
+                            attachments_root=attachments_root, workers=workers, page_size=page_size)
+            data = b"".join(run.stream())
+            assert run._pool_tried == (workers > 1)
+        bags.append(data)
+    assert bags[1] == bags[0] and bags[2] == bags[0]
+    with tarfile.open(fileobj=io.BytesIO(bags[0])) as tar:
+        sidecar = b"".join(tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
+                           if m.isfile() and "/raw/columns/patient." in m.name)
+    lines = {json.loads(line)["key"]: json.loads(line)["columns"] for line in sidecar.splitlines()}
+    assert (lines["2"]["birth"], lines["2"]["d"], lines["3"]["ts"]) == ("infinity", "-infinity", "0001-01-01 00:00:00 BC")
