@@ -60,32 +60,33 @@ birth_date = { column = "birth", type = "date" }
 
 COLUMNS = (("pt_no", "INT"), ("chart_no", "TEXT"), ("pt_nm", "TEXT"), ("birth", "DATE"), ("d", "DATE"),
            ("ts", "TIMESTAMP"), ("tstz", "TIMESTAMPTZ"), ("t", "TIME"), ("ttz", "TIMETZ"), ("iv", "INTERVAL"),
-           ("u", "UUID"))
+           ("u", "UUID"), ("seen", "visit_day"))  # visit_day: a domain over DATE
 #: The columns only a table with times has: a TIME of 24:00:00 failed the whole export before (the others fail
 #: silently: the table without them shows that).
 TIMES = ("t", "ttz")
 ROWS = (
     (1, "C1", "가상일", "1980-05-17", "2024-02-29", "2024-01-01 10:00:00.5", "2024-03-05 01:30:00+00", "23:59:59",
-     "10:00:00+05", INTERVAL, UUID),
+     "10:00:00+05", INTERVAL, UUID, "2020-02-02"),
     (2, "C2", "가상이", "infinity", "-infinity", "infinity", "-infinity", "24:00:00", "24:00:00+05", "-00:00:01",
-     UUID.upper()),
+     UUID.upper(), "infinity"),
     (3, "C3", "가상삼", "0044-03-15 BC", "10000-01-01", "0001-01-01 00:00:00 BC", "10000-01-01 00:00:00+00",
-     "00:00:00", "00:00:00-03:30", "00:00:00", None),
+     "00:00:00", "00:00:00-03:30", "00:00:00", None, "20000-01-01"),
     (4, "C4", "가상사", "10000-12-31", None, "10000-06-30 12:00:00", "0100-01-01 00:00:00+00 BC", None, None, None,
-     None),
+     None, None),
 )
 #: What each unmapped cell is after ``open`` (decoded from the raw sidecar), by patient key.
 EXPECTED: dict[int, dict[str, Any]] = {
     1: {"d": dt.date(2024, 2, 29), "ts": dt.datetime(2024, 1, 1, 10, 0, 0, 500000),
         "tstz": dt.datetime(2024, 3, 5, 10, 30, tzinfo=KST), "t": dt.time(23, 59, 59),
-        "ttz": dt.time(10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5))), "iv": INTERVAL, "u": UUID},
+        "ttz": dt.time(10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5))), "iv": INTERVAL, "u": UUID,
+        "seen": dt.date(2020, 2, 2)},
     2: {"d": "-infinity", "ts": "infinity", "tstz": "-infinity", "t": "24:00:00", "ttz": "24:00:00+05",
-        "iv": "-00:00:01", "u": UUID},
+        "iv": "-00:00:01", "u": UUID, "seen": "infinity"},
     3: {"d": "10000-01-01", "ts": "0001-01-01 00:00:00 BC", "tstz": "10000-01-01 09:00:00+09",
         "t": dt.time(0, 0), "ttz": dt.time(0, 0, tzinfo=dt.timezone(-dt.timedelta(hours=3, minutes=30))),
-        "iv": "00:00:00", "u": None},
+        "iv": "00:00:00", "u": None, "seen": "20000-01-01"},
     4: {"d": None, "ts": "10000-06-30 12:00:00", "tstz": "0100-01-01 09:00:00+09 BC", "t": None, "ttz": None,
-        "iv": None, "u": None},
+        "iv": None, "u": None, "seen": None},
 }
 
 
@@ -108,6 +109,7 @@ def exact_clinic(request: pytest.FixtureRequest, postgres_conn_str: str) -> tupl
     conn = pyodbc.connect(target, autocommit=True)
     try:
         conn.execute("ALTER DATABASE emr_pgsec_exact SET TimeZone = 'UTC'")
+        conn.execute("CREATE DOMAIN visit_day AS DATE")
         conn.execute(f"CREATE TABLE pt ({', '.join(f'{n} {k}' for _, n, k in columns)}, PRIMARY KEY (pt_no))")
         values = ", ".join(f"CAST(CAST(? AS TEXT) AS {kind})" for _, _, kind in columns)
         for row in ROWS:
@@ -228,4 +230,5 @@ def test_worker_processes_and_small_pages_read_the_same_exact_values(
         sidecar = b"".join(tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
                            if m.isfile() and "/raw/columns/patient." in m.name)
     lines = {json.loads(line)["key"]: json.loads(line)["columns"] for line in sidecar.splitlines()}
-    assert (lines["2"]["birth"], lines["2"]["d"], lines["3"]["ts"]) == ("infinity", "-infinity", "0001-01-01 00:00:00 BC")
+    assert (lines["2"]["birth"], lines["2"]["d"], lines["3"]["ts"]) == (
+        "infinity", "-infinity", "0001-01-01 00:00:00 BC")
