@@ -38,6 +38,7 @@ INSTITUTION = ("12345678", "가상정확의원")
 CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
 KST = dt.timezone(dt.timedelta(hours=9))
 UUID = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+TOKENS = ("0aeebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "c0ffee00-0000-4000-8000-00000000000f", UUID)
 INTERVAL = "1 year 2 mons -3 days +04:05:06.5"  # as the server writes it
 
 CONNECTOR = """
@@ -118,6 +119,8 @@ def exact_clinic(request: pytest.FixtureRequest, postgres_conn_str: str) -> tupl
         conn.execute("CREATE TABLE device (id INT PRIMARY KEY, u UUID, iv INTERVAL, d DATE)")
         conn.execute(f"INSERT INTO device VALUES (1, '{UUID}', '{INTERVAL}', 'infinity'), "
                      "(2, NULL, '-1 days +02:00:00', '0044-03-15 BC')")
+        conn.execute("CREATE TABLE token (k UUID PRIMARY KEY, n INT)")  # carried, keyed by a uuid
+        conn.execute("INSERT INTO token VALUES " + ", ".join(f"('{k}', {n})" for n, k in enumerate(TOKENS)))
     finally:
         conn.close()
     return target, tuple(n for _, n, _ in columns)
@@ -165,8 +168,8 @@ def test_a_sections_dates_times_and_uuids_come_back_exact(
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
         assert outcome["balanced"]
-        # 4 rows in the section, 2 x 4 cells in the carried table: every one mapped or carried raw
-        assert outcome["cells"]["source"] == 4 * len(columns) + 2 * 4
+        # 4 rows in the section, 2 x 4 and 3 x 2 cells in the carried tables: every one mapped or carried raw
+        assert outcome["cells"]["source"] == 4 * len(columns) + 2 * 4 + 3 * 2
         assert outcome["cells"]["source"] == outcome["cells"]["mapped"] + outcome["cells"]["carried_raw"]
         assert outcome["cells"]["quarantined"] == 0
         assert outcome["field_defects"] == {"invalid-date": 3}  # infinity, 44 BC, 10000-12-31: not in FHIR
@@ -232,3 +235,8 @@ def test_worker_processes_and_small_pages_read_the_same_exact_values(
     lines = {json.loads(line)["key"]: json.loads(line)["columns"] for line in sidecar.splitlines()}
     assert (lines["2"]["birth"], lines["2"]["d"], lines["3"]["ts"]) == (
         "infinity", "-infinity", "0001-01-01 00:00:00 BC")
+    # a carried table keyed by a uuid, in pages of one row: every key once, in the server's lower case
+    with tarfile.open(fileobj=io.BytesIO(bags[1])) as tar:
+        tokens = b"".join(tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
+                          if m.isfile() and "/raw/tables/token." in m.name)
+    assert [json.loads(line)["row"]["k"] for line in tokens.splitlines()] == sorted(TOKENS)

@@ -97,9 +97,14 @@ _TEMPORAL_PARSERS: dict[str, Callable[[str], object]] = {
 }
 
 
-#: Declared types read as the server's text and kept as that text where the driver rewrites it (psqlODBC: a
-#: uuid in upper case; an interval comes as the server writes it).
-_TEXT_AS_SENT = frozenset({"UUID"})
+def _lower_text(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+#: Declared types whose values the driver rewrites in a way undone here, with no cast (which would keep the
+#: paging of such a key from its index): psqlODBC writes a uuid in upper case, the server always in lower
+#: case. (An interval comes as the server writes it.)
+_UNDONE = {"UUID": _lower_text}
 
 Converters = dict[str, Callable[[Any], Any]]
 
@@ -111,9 +116,9 @@ def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[st
     ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
     read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
-    a value Python has no date for (``infinity``, a BC date) stays its text — and uuid columns are read as
-    the server's text and kept so (psqlODBC writes them in upper case). Convert *after* paging: a keyset over
-    such a column compares the text."""
+    a value Python has no date for (``infinity``, a BC date) stays its text — and a uuid column's text is
+    given back in lower case, the server's (psqlODBC writes it in upper case; no cast, so a uuid key still
+    pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
     if not caps.temporals_cast_to_text:
         return "*", {}
@@ -125,11 +130,13 @@ def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[st
         parse = _TEMPORAL_PARSERS.get(type_family(declared))
         if parse is not None:
             converters[key] = temporal_from_text(parse)
-        if parse is not None or declared.upper().split("(")[0].strip() in _TEXT_AS_SENT:
             parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
             cast = True
         else:
             parts.append(quoted)
+            undo = _UNDONE.get(declared.upper().split("(")[0].strip())
+            if undo is not None:
+                converters[key] = undo
     return (", ".join(parts) if cast else "*"), converters
 
 
@@ -152,7 +159,7 @@ def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
         return sql, {}
     select, converters = readable_select(source.engine, columns)
     if select == "*":
-        return sql, {}
+        return sql, converters
     return f"SELECT {select} FROM ({sql.strip().rstrip(';')}) AS readable_src", converters
 
 

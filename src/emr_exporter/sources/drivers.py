@@ -79,10 +79,10 @@ class DriverCaps:
     #: The driver's own date/time conversion loses values and cannot be bypassed from pyodbc (psqlODBC:
     #: ``infinity`` becomes 9999-12-31 or today's date, a BC date an AD one, year 10000 *today's* date,
     #: 24:00:00 fails the query, a timestamptz loses its offset; it also writes a uuid in upper case): date/time
-    #: and uuid columns are selected with
-    #: :attr:`raw_text_expr`, dates and times converted as :func:`temporal_from_text` does — for a table read
-    #: from the catalogue (carried tables, the scaffold's samples) and for a section's own query, whose
-    #: result types :attr:`result_type_expr` finds (:func:`~emr_exporter.sources.catalog.readable_query`).
+    #: columns are selected with :attr:`raw_text_expr` and converted as :func:`temporal_from_text` does (a
+    #: uuid given back in lower case) — for a table read from the catalogue (carried tables, the scaffold's
+    #: samples) and for a section's own query, whose result types :attr:`result_type_expr` finds
+    #: (:func:`~emr_exporter.sources.catalog.readable_query`).
     temporals_cast_to_text: bool = False
     #: SQL expression template giving the type name of a query's result column ``{col}`` on a row of NULLs
     #: (a domain as its base type): how :func:`~emr_exporter.sources.catalog.readable_query` learns the types
