@@ -29,7 +29,9 @@ from emr_exporter.pipeline import export as export_module
 from emr_exporter.pipeline.export import ExportRun
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.catalog import readable_query
 from emr_exporter.sources.drivers import get_option, parse_connection_string
+from emr_exporter.sources.odbc import OdbcSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import _fresh_database
@@ -240,3 +242,28 @@ def test_worker_processes_and_small_pages_read_the_same_exact_values(
         tokens = b"".join(tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
                           if m.isfile() and "/raw/tables/token." in m.name)
     assert [json.loads(line)["row"]["k"] for line in tokens.splitlines()] == sorted(TOKENS)
+
+
+@pytest.mark.db
+def test_a_querys_result_types_are_found_without_reading_a_row(
+    postgres_conn_str: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = OdbcSource(_without_password(postgres_conn_str), password=get_option(postgres_conn_str, "PWD"))
+    try:
+        # reading a row of it fails (division by zero): the describe reads none
+        sql = ("SELECT 1 / (n - n) AS x, DATE 'infinity' AS \"When\", "
+               f"'{UUID}'::uuid AS u, now() AS tz FROM generate_series(1, 1) AS g(n)")
+        assert source.result_columns(sql) == [
+            ("x", "integer"), ("When", "date"), ("u", "uuid"), ("tz", "timestamp with time zone")]
+        wrapped, converters = readable_query(source, sql)
+        assert wrapped == (f'SELECT "x", CAST("When" AS TEXT) AS "When", "u", CAST("tz" AS TEXT) AS "tz" FROM ({sql}) '
+                           "AS readable_src")
+        assert sorted(converters) == ["tz", "u", "when"]
+        # two result columns of one name cannot be selected one by one: read as the driver gives them, said
+        twice = "SELECT 1 AS a, 2 AS a, CURRENT_DATE AS d"
+        with caplog.at_level("WARNING", logger="emr_exporter.sources.catalog"):
+            assert readable_query(source, twice) == (twice, {})
+        assert [r.getMessage() for r in caplog.records] == [
+            "a query has two result columns of one name: its dates and times are read as the driver gives them"]
+    finally:
+        source.close()
