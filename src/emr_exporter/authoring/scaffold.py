@@ -46,6 +46,7 @@ SHAPES: dict[str, str] = {
     "yyyymmddhhmmss": "text date-time YYYYMMDDHHMMSS",
     "iso_date": "text date YYYY-MM-DD",
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
+    "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
     "yymmdd": "text date YYMMDD (two-digit year)",
     "epoch_s": "Unix time in seconds (2000-2040)",
@@ -93,6 +94,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_date")
     if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
         shapes.add("iso_datetime")
+    if len(text) == 16 and _valid_date(text, "%Y-%m-%d %H:%M"):
+        shapes.add("iso_minute")
     if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
@@ -122,7 +125,9 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, 1):
         shapes.add("yn")
     whole = value == int(value)
-    if whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
+    if isinstance(value, int) and 19000101 <= value <= 21001231 and _valid_date(str(value), "%Y%m%d"):
+        shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
+    elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
         shapes.add("epoch_s")
     elif whole and _EPOCH_MS[0] <= value < _EPOCH_MS[1]:
         shapes.add("epoch_ms")
@@ -621,8 +626,8 @@ _CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
                           "남": "male", "여": "female"},
     ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
 }
-_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "yymmdd", "epoch_s",
-                "epoch_ms")
+_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
+                "epoch_s", "epoch_ms")
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
 
@@ -653,6 +658,8 @@ class EntityGuess:
     fields: list[FieldGuess] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields no column was found for
     problems: list[str] = field(default_factory=list)
+    #: columns no field may name (not plain identifiers, or SQL reserved words): carried raw, said why
+    unnamable: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -707,7 +714,8 @@ def _date_like(column: ColumnProfile) -> bool:
 def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
-    holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or (
+    holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or column.has(
+        "iso_minute", 0.5) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
         "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
@@ -768,7 +776,9 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
             return False  # a Unix time, not an amount
-        if field_type == "decimal" and column.has("amount_text", 0.8):
+        if field_type == "decimal" and column.share("amount_text") + column.share("number") >= 0.8:
+            # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
+            # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.
             return True
         return column.numeric == column.non_empty or column.has("number", 1.0) or column.type_name.startswith(
             ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT"))
@@ -875,7 +885,12 @@ class _Guesser:
                                       "SQL cannot name: make a view that renames it")
         if key is None:
             guess.problems.append("no unique column found for keyset paging: name one as key")
-        used: set[str] = set()
+        # A column a field cannot name (Hangul, a space, a dot, an SQL reserved word: the export's SQL leaves
+        # names unquoted, and the connector refuses them) is never guessed: its cells go to the raw sidecar,
+        # and another column may still fit the field.
+        guess.unnamable = [c.name for c in table.columns
+                           if not IDENTIFIER.match(c.name) or c.name.upper() in SQL_RESERVED]
+        used: set[str] = set(guess.unnamable)
         refs: list[FieldGuess] = []
         others: list[FieldGuess] = []
         for name, annotation, required in _record_fields(entity):
@@ -1074,7 +1089,8 @@ class _Guesser:
 
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
-        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "rrn", "kcd", "edi",
+        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "rrn",
+                      "kcd", "edi",
                       "amount_text", "amount"):
             if column.has(shape, 0.8):
                 return (f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values look like "
@@ -1167,8 +1183,8 @@ def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], lis
     seen = {shape for t in profile.tables for c in t.columns for shape in _DATE_SHAPES if c.has(shape, 0.8)}
     dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
              if shape in seen]
-    times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"))
-             if shape in seen]
+    times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
+                                    ("iso_minute", "%Y-%m-%d %H:%M")) if shape in seen]
     notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen and s not in _FIELD_FORMATS]
     return dates or ["%Y-%m-%d", "%Y%m%d"], times or ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"], notes
 
@@ -1308,6 +1324,9 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"query = {_toml_str(guess.query)}")
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
+    if guess.unnamable:
+        body.append(f"# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; "
+                    f"a view with plain names can map them): {', '.join(guess.unnamable)}")
     body.append("")
     body.append(f"[entities.{guess.entity}.fields]")
     for f in guess.fields:
