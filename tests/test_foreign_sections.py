@@ -137,6 +137,13 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
                                                   "valueCode": "error"}]}]
     assert patient["name"][0]["text"] == "이결손" and patient["birthDate"] == "1980-01-01"
     assert "C000014" in [i["value"] for i in patient["identifier"]]
+    # a code in no code system is kept as recorded, claimed by none; a KCD code in lower case is still one
+    conditions = {json.loads(line)["id"]: json.loads(line) for path in bag.glob("data/fhir/Condition*.ndjson")
+                  for line in path.read_bytes().splitlines()}
+    [zzz] = conditions[record_id(spec_name, "SANG", "1015")]["code"]["coding"]
+    assert zzz == {"system": "urn:emr-exporter:recorded-code", "code": "ZZZ99"}
+    [j00] = conditions[record_id(spec_name, "SANG", "1001")]["code"]["coding"]
+    assert j00 == {"system": "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8", "code": "j00"}
     # reasons, defects, warnings and the reports name tables, fields and counts: never a patient value
     texts = [json.dumps({k: v for k, v in line.items() if k != "row"}, ensure_ascii=False)
              for entity in entities.values() for line in lines(bag, f"raw/{entity}")]
