@@ -29,7 +29,13 @@ from emr_exporter.sources.base import SqliteFileSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from foreign_sections import HUGE_TEXT, SectionsDb, create_mariadb_sections, create_sqlite_sections
+from foreign_sections import (
+    HUGE_TEXT,
+    SectionsDb,
+    create_mariadb_sections,
+    create_postgres_sections,
+    create_sqlite_sections,
+)
 
 from lossless_kit import check_bag_against_source, lines
 from test_foreign_schemas import INSTITUTION, _run, _source_args
@@ -85,7 +91,7 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
     # Every column of a section's query counts (docs/connectors.md): the scaffold's diagnosis query joins in
     # one, its visit's date (the KCD edition follows it), so the source holds one more cell per diagnosis row.
     query = db.connector.entities["diagnosis"].query or ""
-    assert query.startswith("SELECT D.*, V.JUBSU_YMD AS SCAFFOLD_SVC_DATE FROM SANG D LEFT JOIN JUBSU V"), query
+    assert query.upper().startswith("SELECT D.*, V.JUBSU_YMD AS SCAFFOLD_SVC_DATE FROM SANG D LEFT JOIN JUBSU V")
     cells = db.cells + db.rows["sang"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
         assert outcome["balanced"]
@@ -132,7 +138,7 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
     # … and its Patient lacks only the address: name (CP949 on SQLite, decoded), chart number, birth date
     [patient] = [json.loads(line) for path in bag.glob("data/fhir/Patient*.ndjson")
                  for line in path.read_bytes().splitlines()
-                 if json.loads(line)["id"] == record_id(spec_name, "PT_MST", "14")]
+                 if json.loads(line)["id"] == record_id(spec_name, db.connector.entities["patient"].table, "14")]
     assert patient["address"] == [{"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
                                                   "valueCode": "error"}]}]
     assert patient["name"][0]["text"] == "이결손" and patient["birthDate"] == "1980-01-01"
@@ -140,9 +146,10 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
     # a code in no code system is kept as recorded, claimed by none; a KCD code in lower case is still one
     conditions = {json.loads(line)["id"]: json.loads(line) for path in bag.glob("data/fhir/Condition*.ndjson")
                   for line in path.read_bytes().splitlines()}
-    [zzz] = conditions[record_id(spec_name, "SANG", "1015")]["code"]["coding"]
+    sang = db.connector.entities["diagnosis"].table
+    [zzz] = conditions[record_id(spec_name, sang, "1015")]["code"]["coding"]
     assert zzz == {"system": "urn:emr-exporter:recorded-code", "code": "ZZZ99"}
-    [j00] = conditions[record_id(spec_name, "SANG", "1001")]["code"]["coding"]
+    [j00] = conditions[record_id(spec_name, sang, "1001")]["code"]["coding"]
     assert j00 == {"system": "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8", "code": "j00"}
     # reasons, defects, warnings and the reports name tables, fields and counts: never a patient value
     texts = [json.dumps({k: v for k, v in line.items() if k != "row"}, ensure_ascii=False)
@@ -179,6 +186,22 @@ def test_a_foreign_mariadb_clinic_with_nasty_sections_goes_through_the_whole_flo
     from emr_exporter.sources.odbc import OdbcSource
 
     db = create_mariadb_sections(mariadb_conn_str)
+    dry, sealed, bag = _flow(db, tmp_path)
+    assert db.odbc is not None
+    source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
+    try:
+        assert_sections(db, dry, sealed, bag, source)
+    finally:
+        source.close()
+
+
+@pytest.mark.db
+def test_a_foreign_postgresql_clinic_with_nasty_sections_goes_through_the_whole_flow(
+        tmp_path: Path, postgres_conn_str: str) -> None:
+    from emr_exporter.sources.drivers import get_option
+    from emr_exporter.sources.odbc import OdbcSource
+
+    db = create_postgres_sections(postgres_conn_str)
     dry, sealed, bag = _flow(db, tmp_path)
     assert db.odbc is not None
     source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))

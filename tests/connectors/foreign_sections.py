@@ -260,21 +260,37 @@ def create_sqlite_sections(path: Path) -> SectionsDb:
 
 def create_mariadb_sections(conn_str: str, database: str = "emr_foreign_sections") -> SectionsDb:
     """The clinic on MariaDB (utf8mb4 text; the broken address as bytes in a VARBINARY column)."""
+    return _create_server(conn_str, database, "mariadb")
+
+
+def create_postgres_sections(conn_str: str, database: str = "emr_foreign_sections") -> SectionsDb:
+    """The clinic on PostgreSQL (UTF-8 text; the broken address as bytes in a bytea column). Dates are text
+    and integers here, as in the other engines (no date/timestamp column: psqlODBC's reading of those in a
+    section is another matter, docs/databases.md)."""
+    return _create_server(conn_str, database, "postgresql")
+
+
+def _create_server(conn_str: str, database: str, engine: str) -> SectionsDb:
     import pyodbc
 
-    target = _fresh_database(conn_str, database, "mariadb")
-    db = SectionsDb("mariadb", odbc=target, patients="pt_mst")
+    target = _fresh_database(conn_str, database, engine)
+    db = SectionsDb(engine, odbc=target, patients="pt_mst")
     tables = _data(cp949=False)
     conn = pyodbc.connect(target, autocommit=True)
     conn.setencoding(encoding="utf-8")
     c = conn.cursor()
+    maria = engine == "mariadb"
+    types = {**_TYPES, "ADDR": "VARBINARY(200)" if maria else "bytea", "REACTION": "LONGTEXT" if maria else "TEXT"}
     for name, (columns, rows) in tables.items():
-        types = {**_TYPES, "ADDR": "VARBINARY(200)"}
-        ddl = ", ".join(f"`{col}` {types[col]}" + (" PRIMARY KEY" if i == 0 else "")
-                        for i, col in enumerate(columns))
-        c.execute(f"CREATE TABLE {name} ({ddl}) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin")
-        fixed = [tuple(v.encode() if col == "ADDR" and isinstance(v, str) else v for col, v in zip(columns, r, strict=True))
-                 for r in rows]
+        # Plain names unquoted (PostgreSQL folds them to lower case, as the connector's SQL is folded),
+        # Hangul ones quoted.
+        ddl = ", ".join((col if col.isascii() else (f"`{col}`" if maria else f'"{col}"')) + f" {types[col]}"
+                        + (" PRIMARY KEY" if i == 0 else "") for i, col in enumerate(columns))
+        # MariaDB: a NO PAD collation, so that 'L0020 ' is another key than 'L0020' (as PostgreSQL's varchar)
+        suffix = " CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin" if maria else ""
+        c.execute(f"CREATE TABLE {name} ({ddl}){suffix}")
+        fixed = [tuple(v.encode() if col == "ADDR" and isinstance(v, str) else v
+                       for col, v in zip(columns, r, strict=True)) for r in rows]
         c.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})", fixed)
     conn.close()
     _record(db, tables)
