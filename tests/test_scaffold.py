@@ -298,7 +298,8 @@ def _legacy_clinic(path: Path) -> None:
     """)
     for i in range(1, 11):
         conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?, ?, ?)", (i, f"C{i:04d}", f"환자{i}", "800101-1234567", "메모"))
-        conn.execute("INSERT INTO JUBSU VALUES (?, ?, ?)", (100 + i, i, f"202301{i:02d}"))
+        # one visit date in another format: [source] takes it after the format most values have
+        conn.execute("INSERT INTO JUBSU VALUES (?, ?, ?)", (100 + i, i, "2023.01.10" if i == 10 else f"202301{i:02d}"))
         conn.execute("INSERT INTO CHEOBANG VALUES (?, ?, ?, ?, '645100880', 'x')", (i, 100 + i, i, 20230100 + i))
         conn.execute("INSERT INTO VITAL_SIGN VALUES (?, ?, ?, '120')", (i, i, f"2023-01-{i:02d} 09:{i:02d}"))
         # amounts as text, with and without commas, and one in words
@@ -313,7 +314,8 @@ def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_pat
     _legacy_clinic(path)
     # Before: the RRN was guessed on "주민번호" and the connector did not load ("'주민번호' is not a plain SQL
     # identifier"); ORD_YMD (20230101 as an INTEGER) and MSR_DTTM ('2023-01-02 09:30') were no dates, so the
-    # order and vital-sign sections were commented out; TOT_AMT ('1,000' beside '2000') was left unmapped.
+    # order and vital-sign sections were commented out; TOT_AMT ('1,000' beside '2000') was left unmapped;
+    # '2023.01.10' among YYYYMMDD visit dates was quarantined (invalid-date): [source] had "%Y%m%d" only.
     outcome = write_scaffold("legacy", tmp_path / "out", SourceAddress(database=path))
     spec = load_spec(outcome.folder)
     assert "rrn" not in spec.entities["patient"].fields
@@ -325,6 +327,7 @@ def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_pat
     observed = spec.entities["vital_signs"].fields["observed"]
     assert (observed.column, observed.type) == ("MSR_DTTM", "datetime")
     assert "%Y-%m-%d %H:%M" in spec.datetime_formats
+    assert list(spec.date_formats) == ["%Y%m%d", "%Y.%m.%d"]
     total = spec.entities["receipt"].fields["total"]
     assert (total.column, total.type) == ("TOT_AMT", "decimal")
     # and the guesses export: the dates parse, the amount in words is a field defect, not a lost row
@@ -334,6 +337,7 @@ def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_pat
     rec = result.reconciliation
     assert rec.balanced
     entities = {e.entity: e for e in rec.entities}
-    assert {e: (entities[e].source_rows, entities[e].exported) for e in ("order_line", "vital_signs", "receipt")} == {
-        "order_line": (10, 10), "vital_signs": (10, 10), "receipt": (10, 10)}
+    assert {e: (entities[e].source_rows, entities[e].exported) for e in ("encounter", "order_line", "vital_signs",
+                                                                           "receipt")} == {
+        "encounter": (10, 10), "order_line": (10, 10), "vital_signs": (10, 10), "receipt": (10, 10)}
     assert entities["receipt"].field_defects == {"invalid-number": 1}

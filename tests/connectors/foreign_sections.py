@@ -228,6 +228,7 @@ def _record(db: SectionsDb, tables: dict[str, tuple[list[str], list[tuple[Any, .
         Plant("vital_sign", 23, "bt", "a temperature that is not a number", f"{d}:invalid-number"),
         Plant("lab_rslt", "L0020 ", "rslt_no", "a key that differs from another only by a blank",
               f"{q}:ambiguous-key"),
+        Plant("lab_rslt", "L0021", "rslt_ymd", "a date in another format ('2023.01.03' among '20230102's)", f),
         Plant("lab_rslt", "L0022", "rslt_ymd", "empty date", f"{q}:required-missing"),
         Plant("vaccine", 21, "vac_ymd", "month 13", f"{q}:invalid-date"),
         Plant("vaccine", 22, "pt_no", "a patient that does not exist", f"{q}:orphan"),

@@ -1179,13 +1179,25 @@ def _field_line(f: FieldGuess) -> str:
     return f"{f.field} = {{ {', '.join(parts)} }}"
 
 
+_SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
+_SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
+                            ("iso_minute", "%Y-%m-%d %H:%M"))
+
+
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
+    """[source] date and date-time formats: those most values of a column have, first (the first is the one
+    a date is written back in), then those a few values of a date column have (one '2023.01.03' among
+    '20230102's), so those rows parse instead of being quarantined as invalid dates."""
     seen = {shape for t in profile.tables for c in t.columns for shape in _DATE_SHAPES if c.has(shape, 0.8)}
-    dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
-             if shape in seen]
-    times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
-                                    ("iso_minute", "%Y-%m-%d %H:%M")) if shape in seen]
+    also = {shape for t in profile.tables for c in t.columns if _date_like(c) and not c.type_name.startswith(
+        ("DATE", "TIMESTAMP")) for shape in _DATE_SHAPES if c.shapes.get(shape)} - seen
+
+    def formats(table: tuple[tuple[str, str], ...]) -> list[str]:
+        return [fmt for shape, fmt in table if shape in seen] + [fmt for shape, fmt in table if shape in also]
+
+    dates, times = formats(_SOURCE_DATE_FORMATS), formats(_SOURCE_DATETIME_FORMATS)
     notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen and s not in _FIELD_FORMATS]
+    notes += [f"also, in a few values, {SHAPES[s]}" for s in _DATE_SHAPES if s in also and s not in _FIELD_FORMATS]
     return dates or ["%Y-%m-%d", "%Y%m%d"], times or ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"], notes
 
 
