@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from foreign_sections import (
     HUGE_TEXT,
     SectionsDb,
+    create_mariadb_latin1_cp949,
     create_mariadb_sections,
     create_postgres_sections,
     create_sqlite_sections,
@@ -46,13 +48,17 @@ SECTIONS = {"patient": "PT_MST", "encounter": "JUBSU", "diagnosis": "SANG", "ord
             "vital_signs": "VITAL_SIGN", "coverage": "INS_HIST"}
 
 
-def _flow(db: SectionsDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
-    """The CLI flow of ``test_foreign_schemas.contractor_flow``; here every table is read by a section."""
+def _flow(db: SectionsDb, tmp_path: Path, edit: Callable[[Path], None] | None = None,
+          ) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """The CLI flow of ``test_foreign_schemas.contractor_flow``; here every table is read by a section.
+    ``edit``: the contractor's change to the scaffold's connector.toml before `connector check`."""
     source, env = _source_args(db)
     keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
     env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
     connectors = tmp_path / "connectors"
     _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
+    if edit is not None:
+        edit(connectors / "foreign" / "connector.toml")
     check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
     db.check = json.loads(check.output)
     assert db.check["reconciliation"]["balanced"]
@@ -209,3 +215,33 @@ def test_a_foreign_postgresql_clinic_with_nasty_sections_goes_through_the_whole_
         assert_sections(db, dry, sealed, bag, source)
     finally:
         source.close()
+
+
+@pytest.mark.db
+def test_cp949_text_in_latin1_columns_is_named_by_the_scaffold_and_read_as_bytes(
+        tmp_path: Path, mariadb_conn_str: str) -> None:
+    # Legacy Korean MySQL: CP949 bytes in columns declared latin1. Before, the scaffold saw plain text
+    # ('±èÈ¯ÀÚ1'), guessed encoding = "utf-8" and said nothing: the export wrote that mojibake as the
+    # patient's name. Now it names the column (never a value) and says what to do; the contractor does it
+    # (the manual step of docs/databases.md: the column read as bytes in the query, encoding = "cp949").
+    db = create_mariadb_latin1_cp949(mariadb_conn_str)
+    warning: list[str] = []
+
+    def edit(toml: Path) -> None:
+        text = toml.read_text(encoding="utf-8")
+        warning.extend(line for line in text.splitlines() if "PATIENT.PT_NM" in line)
+        text = text.replace('encoding = "utf-8"', 'encoding = "cp949"')
+        text = text.replace('key = "PT_NO"\n', 'key = "PT_NO"\nquery = "SELECT PT_NO, CHART_NO, '
+                            'CAST(PT_NM AS BINARY) AS PT_NM, BIRTH_YMD FROM PATIENT"\n', 1)
+        toml.write_text(text, encoding="utf-8")
+
+    dry, sealed, bag = _flow(db, tmp_path, edit)
+    assert warning == ["# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: PATIENT.PT_NM."]
+    profile = (tmp_path / "connectors" / "foreign" / "PROFILE.md").read_text(encoding="utf-8")
+    assert "| PT_NM | VARCHAR |  | 0.0 | 12 |" in profile and "cp949-read-as-latin1" in profile
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+        assert outcome["entities"][0]["exported"] == db.rows["patient"]
+    names = sorted(json.loads(line)["name"][0]["text"] for path in bag.glob("data/fhir/Patient*.ndjson")
+                   for line in path.read_bytes().splitlines())
+    assert names == sorted(f"김환자{i}" for i in range(1, db.rows["patient"] + 1))

@@ -341,3 +341,15 @@ def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_pat
                                                                            "receipt")} == {
         "encounter": (10, 10), "order_line": (10, 10), "vital_signs": (10, 10), "receipt": (10, 10)}
     assert entities["receipt"].field_defects == {"invalid-number": 1}
+
+
+def test_cp949_read_as_latin1_is_told_from_real_text() -> None:
+    from emr_exporter.authoring.scaffold import cp949_read_as_latin1
+
+    # CP949 bytes decoded as MariaDB's latin1 (cp1252, its undefined bytes passed through: 0x81 → U+0081)
+    for korean in ("김환자1", "홍길동", "서울시 중구 1길", "뷁"):
+        mojibake = "".join(bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b)
+                           for b in korean.encode("cp949"))
+        assert cp949_read_as_latin1(mojibake), korean
+    for text in ("김환자", "café", "Müller", "abc", "±", "naïve résumé", "€100"):
+        assert not cp949_read_as_latin1(text), text

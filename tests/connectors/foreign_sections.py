@@ -296,3 +296,24 @@ def _create_server(conn_str: str, database: str, engine: str) -> SectionsDb:
     conn.close()
     _record(db, tables)
     return db
+
+
+def create_mariadb_latin1_cp949(conn_str: str, database: str = "emr_foreign_latin1") -> SectionsDb:
+    """A legacy Korean MySQL installation: tables declared ``latin1`` whose text columns hold CP949 bytes
+    (the server hands them over decoded as latin1: '±èÈ¯ÀÚ1' for '김환자1')."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "mariadb")
+    db = SectionsDb("mariadb", odbc=target, patients="patient")
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    c.execute("CREATE TABLE PATIENT (PT_NO INT PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(40), "
+              "BIRTH_YMD CHAR(8)) CHARACTER SET latin1")
+    for i in range(1, PATIENTS + 1):
+        name = f"김환자{i}".encode("cp949").hex()
+        c.execute(f"INSERT INTO PATIENT VALUES ({i}, 'C{i:04d}', UNHEX('{name}'), '198001{i:02d}')")
+    conn.close()
+    db.table("patient", 4, PATIENTS)
+    db.keys["patient"] = "pt_no"
+    db.secrets = ["김환자", "±èÈ¯ÀÚ"]
+    return db

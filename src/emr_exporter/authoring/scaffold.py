@@ -73,6 +73,32 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
+def _latin1_table() -> dict[str, int]:
+    """MariaDB/MySQL ``latin1`` (cp1252, its five undefined bytes passed through) decoded → the byte."""
+    table: dict[str, int] = {}
+    for byte in range(256):
+        try:
+            table[bytes([byte]).decode("cp1252")] = byte
+        except UnicodeDecodeError:
+            table[chr(byte)] = byte
+    return table
+
+
+_LATIN1 = _latin1_table()
+
+
+def cp949_read_as_latin1(text: str) -> bool:
+    """Whether ``text`` is Korean CP949 bytes that a server declaring the column ``latin1`` (legacy Korean
+    MySQL installations) handed over decoded as latin1: ``'±èÈ¯ÀÚ'`` for ``'김환자'``."""
+    if text.isascii() or any(ch not in _LATIN1 for ch in text):
+        return False
+    try:
+        decoded = bytes(_LATIN1[ch] for ch in text).decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
+
+
 def _valid_date(text: str, fmt: str) -> bool:
     try:
         parsed = dt.datetime.strptime(text, fmt)
@@ -155,6 +181,7 @@ class ColumnProfile:
     shapes: dict[str, int] = field(default_factory=dict)
     utf8_text: int = 0  # non-ASCII text that is valid UTF-8 (or arrived decoded)
     cp949_only_text: int = 0  # bytes that are not UTF-8 but are valid CP949
+    cp949_as_latin1: int = 0  # text that is CP949 bytes read as latin1 ('±èÈ¯ÀÚ' for '김환자')
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
     numeric: int = 0  # values that arrived as numbers
 
@@ -183,6 +210,8 @@ class ColumnProfile:
         found = [shape for shape in SHAPES if self.has(shape, 0.8)]
         if self.cp949_only_text:
             found.append("cp949-text")
+        if self.cp949_as_latin1:
+            found.append("cp949-read-as-latin1")
         if self.utf8_text:
             found.append("utf8-text")
         return found
@@ -218,6 +247,11 @@ class DatabaseProfile:
     def cp949_seen(self) -> bool:
         return any(c.cp949_only_text for t in self.tables for c in t.columns)
 
+    @property
+    def cp949_as_latin1(self) -> list[str]:
+        """``table.column`` of the columns whose text is CP949 read as latin1 (never a value)."""
+        return [f"{t.name}.{c.name}" for t in self.tables for c in t.columns if c.cp949_as_latin1]
+
 
 class _ColumnCounter:
     """Accumulates one column's statistics; the values it sees stay in memory and are dropped after."""
@@ -248,6 +282,8 @@ class _ColumnCounter:
             p.max_length = max(p.max_length, len(value))
             if not value.isascii():
                 p.utf8_text += 1
+                if cp949_read_as_latin1(value):
+                    p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
         elif isinstance(value, bytes | bytearray | memoryview):
             raw = bytes(value)
@@ -1293,6 +1329,12 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     encoding = "cp949" if profile.cp949_seen else "utf-8"
     why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
                     else "no CP949-only text was seen in the sample")
+    if profile.cp949_as_latin1:
+        lines += ["# WARNING: the server declares these columns latin1 but they hold Korean CP949 bytes (text reads",
+                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: "
+                  + ", ".join(profile.cp949_as_latin1) + ".",
+                  "# Read each as bytes in the section's query (CAST(col AS BINARY) AS col) with encoding = \"cp949\",",
+                  "# or have the columns converted on a copy of the database (docs/databases.md).", ""]
     lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
               f"# GUESS ({', '.join(notes) if notes else 'no text dates seen; defaults'})",
               "date_formats = [" + ", ".join(_toml_str(f) for f in dates) + "]",
@@ -1363,7 +1405,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         "",
         "Shape flags (≥ 80 % of the sampled non-empty values): "
         + "; ".join(f"`{k}` {v}" for k, v in SHAPES.items())
-        + "; `cp949-text` bytes that are CP949 but not UTF-8; `utf8-text` non-ASCII UTF-8 text.",
+        + "; `cp949-text` bytes that are CP949 but not UTF-8; `utf8-text` non-ASCII UTF-8 text; "
+        "`cp949-read-as-latin1` Korean CP949 bytes the server declares latin1 (they read as mojibake).",
         "",
         "## Guessed entities",
         "",
