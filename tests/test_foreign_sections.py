@@ -114,7 +114,7 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
     for plant in db.plants:
         entity = entities[plant.table]
         table = db.connector.entities[entity].table
-        rid = record_id(spec_name, table, key_text(plant.key))
+        rid = record_id(spec_name, table, key_text(plant.key)) if plant.key is not None else "(no key, no id)"
         quarantined = [line for line in lines(bag, f"raw/{entity}")
                        if decode_raw(line["row"][db.keys[plant.table]]) == plant.key]
         sidecar = [line for line in lines(bag, f"raw/columns/{entity}") if line["id"] == rid]

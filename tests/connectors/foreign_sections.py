@@ -253,9 +253,14 @@ def create_sqlite_sections(path: Path) -> SectionsDb:
         values = ", ".join("CAST(? AS TEXT)" if any(isinstance(r[i], bytes) for r in rows) else "?"
                            for i in range(len(columns)))
         conn.executemany(f"INSERT INTO {name} VALUES ({values})", rows)
+    # SQLite lets a PRIMARY KEY that is not an INTEGER one hold NULL, as old SQLite-based EMRs did
+    columns, labs = tables["LAB_RSLT"]
+    labs.append((None, 104, 4, "20230106", "C3710", "혈색소".encode("cp949"), "13.0", "g/dL"))
+    conn.execute("INSERT INTO LAB_RSLT VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?)", labs[-1])
     conn.commit()
     conn.close()
     _record(db, tables)
+    db.plants.append(Plant("lab_rslt", None, "rslt_no", "a NULL key", "quarantine:null-key"))
     return db
 
 
