@@ -173,6 +173,14 @@ def test_a_foreign_sqlite_clinic_with_nasty_sections_goes_through_the_whole_flow
     db = create_sqlite_sections(tmp_path / "sections.sqlite")
     dry, sealed, bag = _flow(db, tmp_path)
     assert db.connector.encoding == "cp949"
+    # `connector check` names the key column of rows quarantined for their key (was "lab_result.(row) ()",
+    # and the NULL key not listed at all)
+    keyed = [d for d in db.check["defects"] if d["section"] == "lab_result" and d["field"] == "(key)"]
+    assert sorted(keyed, key=lambda d: d["reason_code"]) == [
+        {"section": "lab_result", "field": "(key)", "column": "RSLT_NO", "reason_code": "ambiguous-key", "rows": 1},
+        {"section": "lab_result", "field": "(key)", "column": "RSLT_NO", "reason_code": "null-key", "rows": 1}]
+    assert sum(d["rows"] for d in db.check["defects"]) + sum(o["orphans"] for o in db.check["orphans"]) == sum(
+        e["quarantined"] for e in db.check["reconciliation"]["entities"])
     source = SqliteFileSource(db.path)  # type: ignore[arg-type]
     try:
         assert_sections(db, dry, sealed, bag, source)
