@@ -149,6 +149,9 @@ def assert_sections(db: SectionsDb, dry: dict[str, Any], sealed: dict[str, Any],
                                                   "valueCode": "error"}]}]
     assert patient["name"][0]["text"] == "이결손" and patient["birthDate"] == "1980-01-01"
     assert "C000014" in [i["value"] for i in patient["identifier"]]
+    # reasons are specific: the field, and what it refers to
+    reasons = {line["key"]: line["reason"] for line in lines(bag, "raw/diagnosis")}
+    assert reasons["1014"] == "field 'encounter_id' refers to an encounter that does not exist"
     # a code in no code system is kept as recorded, claimed by none; a KCD code in lower case is still one
     conditions = {json.loads(line)["id"]: json.loads(line) for path in bag.glob("data/fhir/Condition*.ndjson")
                   for line in path.read_bytes().splitlines()}
