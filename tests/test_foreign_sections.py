@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +47,13 @@ SECTIONS = {"patient": "PT_MST", "encounter": "JUBSU", "diagnosis": "SANG", "ord
             "vital_signs": "VITAL_SIGN", "coverage": "INS_HIST"}
 
 
-def _flow(db: SectionsDb, tmp_path: Path, edit: Callable[[Path], None] | None = None,
-          ) -> tuple[dict[str, Any], dict[str, Any], Path]:
-    """The CLI flow of ``test_foreign_schemas.contractor_flow``; here every table is read by a section.
-    ``edit``: the contractor's change to the scaffold's connector.toml before `connector check`."""
+def _flow(db: SectionsDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """The CLI flow of ``test_foreign_schemas.contractor_flow``; here every table is read by a section."""
     source, env = _source_args(db)
     keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
     env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
     connectors = tmp_path / "connectors"
     _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
-    if edit is not None:
-        edit(connectors / "foreign" / "connector.toml")
     check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
     db.check = json.loads(check.output)
     assert db.check["reconciliation"]["balanced"]
@@ -229,25 +224,19 @@ def test_a_foreign_postgresql_clinic_with_nasty_sections_goes_through_the_whole_
 
 
 @pytest.mark.db
-def test_cp949_text_in_latin1_columns_is_named_by_the_scaffold_and_read_as_bytes(
+def test_cp949_text_in_latin1_columns_is_read_as_bytes_by_the_scaffolds_section(
         tmp_path: Path, mariadb_conn_str: str) -> None:
     # Legacy Korean MySQL: CP949 bytes in columns declared latin1. Before, the scaffold saw plain text
     # ('±èÈ¯ÀÚ1'), guessed encoding = "utf-8" and said nothing: the export wrote that mojibake as the
-    # patient's name. Now it names the column (never a value) and says what to do; the contractor does it
-    # (the manual step of docs/databases.md: the column read as bytes in the query, encoding = "cp949").
+    # patient's name. Now the section's query reads the column as bytes and [source] encoding is cp949.
     db = create_mariadb_latin1_cp949(mariadb_conn_str)
-    warning: list[str] = []
-
-    def edit(toml: Path) -> None:
-        text = toml.read_text(encoding="utf-8")
-        warning.extend(line for line in text.splitlines() if "PATIENT.PT_NM" in line)
-        text = text.replace('encoding = "utf-8"', 'encoding = "cp949"')
-        text = text.replace('key = "PT_NO"\n', 'key = "PT_NO"\nquery = "SELECT PT_NO, CHART_NO, '
-                            'CAST(PT_NM AS BINARY) AS PT_NM, BIRTH_YMD FROM PATIENT"\n', 1)
-        toml.write_text(text, encoding="utf-8")
-
-    dry, sealed, bag = _flow(db, tmp_path, edit)
-    assert warning == ["# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: PATIENT.PT_NM."]
+    dry, sealed, bag = _flow(db, tmp_path)
+    assert db.connector.encoding == "cp949"
+    assert db.connector.entities["patient"].query == (
+        "SELECT PT_NO, CHART_NO, CAST(PT_NM AS BINARY) AS PT_NM, BIRTH_YMD FROM PATIENT")
+    toml = (tmp_path / "connectors" / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    assert "# GUESS (PT_NM: CP949 text the server declares latin1, read as bytes and decoded with [source] " \
+           "encoding)" in toml and "WARNING" not in toml
     profile = (tmp_path / "connectors" / "foreign" / "PROFILE.md").read_text(encoding="utf-8")
     assert "| PT_NM | VARCHAR |  | 0.0 | 12 |" in profile and "cp949-read-as-latin1" in profile
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
@@ -256,3 +245,6 @@ def test_cp949_text_in_latin1_columns_is_named_by_the_scaffold_and_read_as_bytes
     names = sorted(json.loads(line)["name"][0]["text"] for path in bag.glob("data/fhir/Patient*.ndjson")
                    for line in path.read_bytes().splitlines())
     assert names == sorted(f"김환자{i}" for i in range(1, db.rows["patient"] + 1))
+    # the name is rebuilt exactly from FHIR (its bytes, through [source] encoding): nothing carried for it
+    [line] = [line for line in lines(bag, "raw/columns/patient") if line["key"] == "3"] or [{"columns": {}}]
+    assert "pt_nm" not in line["columns"]

@@ -696,6 +696,8 @@ class EntityGuess:
     problems: list[str] = field(default_factory=list)
     #: columns no field may name (not plain identifiers, or SQL reserved words): carried raw, said why
     unnamable: list[str] = field(default_factory=list)
+    #: columns of CP949 text the server declares latin1, read as bytes by the query (``CAST … AS BINARY``)
+    latin1_cast: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -972,7 +974,25 @@ class _Guesser:
             self._service_date(guess, table, used)
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
+        self._cast_latin1(guess, table, key)
         return guess
+
+    def _cast_latin1(self, guess: EntityGuess, table: TableProfile, key: str | list[str] | None) -> None:
+        """CP949 text the server declares latin1 ('±èÈ¯ÀÚ' for '김환자'): the section's query reads those
+        columns as bytes (every column, in order, under its own name), which [source] encoding decodes.
+        Not when the scaffold writes another query, or a name cannot be written plainly (then the WARNING
+        atop connector.toml stands alone)."""
+        flagged = [c.name for c in table.columns if c.cp949_as_latin1]
+        keys = [key] if isinstance(key, str) else list(key or ())
+        if (not flagged or guess.query or self.profile.engine not in ("mariadb", "mysql") or any(
+                c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
+            return
+        select = ", ".join(f"CAST({c.name} AS BINARY) AS {c.name}" if c.name in flagged else c.name
+                           for c in table.columns)
+        guess.query = f"SELECT {select} FROM {table.name}"
+        guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
+                           "decoded with [source] encoding")
+        guess.latin1_cast = flagged
 
     def _split_name(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
@@ -1303,6 +1323,15 @@ def _engines(engine: str) -> list[str]:
     return ["sqlite", "sqlite-odbc"] if engine in ("sqlite", "sqlite-odbc") else [engine]
 
 
+def _latin1_cast(guesses: dict[str, EntityGuess]) -> set[str]:
+    """``table.column`` of the latin1-declared CP949 columns the sections' queries read as bytes."""
+    return {f"{g.table}.{c}" for g in guesses.values() if g.usable for c in g.latin1_cast}
+
+
+def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
+    return "cp949" if profile.cp949_seen or _latin1_cast(guesses) else "utf-8"
+
+
 def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """The guessed ``connector.toml`` (valid as written; every guess commented)."""
     lines: list[str] = [
@@ -1326,13 +1355,15 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     lines += ["[detect]", "# GUESS (the largest tables; keep those that only this EMR has)",
               "tables = [" + ", ".join(_toml_str(t) for t in detect) + "]", ""]
     dates, times, notes = _source_formats(profile)
-    encoding = "cp949" if profile.cp949_seen else "utf-8"
+    cast = _latin1_cast(guesses)
+    encoding = _encoding(profile, guesses)
     why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
+                    else "CP949 text in latin1 columns, read as bytes by the sections' queries" if cast
                     else "no CP949-only text was seen in the sample")
-    if profile.cp949_as_latin1:
+    if [c for c in profile.cp949_as_latin1 if c not in cast]:
         lines += ["# WARNING: the server declares these columns latin1 but they hold Korean CP949 bytes (text reads",
                   "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: "
-                  + ", ".join(profile.cp949_as_latin1) + ".",
+                  + ", ".join(c for c in profile.cp949_as_latin1 if c not in cast) + ".",
                   "# Read each as bytes in the section's query (CAST(col AS BINARY) AS col) with encoding = \"cp949\",",
                   "# or have the columns converted on a copy of the database (docs/databases.md).", ""]
     lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
@@ -1452,7 +1483,7 @@ class ScaffoldOutcome:
             "connector_toml": str(self.connector_toml),
             "profile_md": str(self.profile_md),
             "tables": len(self.profile.tables),
-            "encoding": "cp949" if self.profile.cp949_seen else "utf-8",
+            "encoding": _encoding(self.profile, self.guesses),
             "entities": {e: {"table": g.table, "key": g.key, "fields": [f.field for f in g.fields],
                              "usable": g.usable} for e, g in self.guesses.items()},
         }
