@@ -72,7 +72,7 @@ def test_an_unknown_status_is_a_mapping_error() -> None:
 
 
 def _condition(**extra: Any) -> dict[str, Any]:
-    return _one(model.Diagnosis(**_common("d"), code="J20.9", text="Acute bronchitis", **extra))
+    return _one(model.Diagnosis(**{"code": "J20.9", **_common("d"), "text": "Acute bronchitis", **extra}))
 
 
 def test_condition_entered_in_error_has_verification_status_and_no_clinical_status() -> None:
@@ -101,3 +101,12 @@ def test_encrypted_attachment_is_flagged() -> None:
         content=model.AttachmentContent(blob=b"\x00\x01"), encrypted=True,
     )
     assert _one(record)["extension"] == [{"url": fhir.SOURCE_ENCRYPTED_URL, "valueBoolean": True}]
+
+
+def test_condition_code_without_a_kcd_shape_claims_no_code_system() -> None:
+    # Before: 'ZZZ99' (and any local code) went out as a code of http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8.
+    for code in ("J00", "J20.9", "j209", "S72.000", "E11.90", "G01*"):
+        assert _condition(code=code, kcd_edition="kcd-8")["code"]["coding"][0]["system"] == fhir.KCD_SYSTEM_PREFIX + "8"
+    for code in ("ZZZ99", "XX-1", "123", "J0", "감기"):
+        coding = _condition(code=code, kcd_edition="kcd-8")["code"]["coding"][0]
+        assert coding == {"system": fhir.RECORDED_CODE_SYSTEM, "code": code}

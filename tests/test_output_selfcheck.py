@@ -207,7 +207,7 @@ def test_each_planted_defect_is_a_quarantine_with_its_exact_reason(jinryo) -> No
         "6": ("required-missing", "required field 'patient_id' is empty"),  # the empty key, referred to
     }
     assert quarantined(bag, "diagnosis") == {
-        "3": ("orphan", "field 'encounter_id' refers to a encounter that was quarantined")}
+        "3": ("orphan", "field 'encounter_id' refers to an encounter that was quarantined")}
     # Duplicate id: memo keys 7 and '7' are two rows to the database and one key text, so one record id.
     assert quarantined(bag, "memo") == {
         "7": ("duplicate-id", "the DocumentReference built from memo row 7 has the id of a DocumentReference "

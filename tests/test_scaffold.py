@@ -283,3 +283,73 @@ def test_clinical_tables_of_an_emr_unlike_the_demo_are_guessed_and_export(tmp_pa
     by_entity = {e["entity"]: e for e in exported.reconciliation.to_dict()["entities"]}
     for entity in ("allergy", "immunization", "vital_signs", "coverage", "medication_statement", "lab_report"):
         assert (by_entity[entity]["exported"], by_entity[entity]["quarantined"]) == (40, 0), by_entity[entity]
+
+
+def _legacy_clinic(path: Path) -> None:
+    """Shapes legacy Korean EMRs keep (tests/connectors/foreign_sections.py has the whole clinic)."""
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MST (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, "주민번호" TEXT, "비고" TEXT);
+        CREATE TABLE JUBSU (JUBSU_NO INTEGER PRIMARY KEY, PT_NO INTEGER, JUBSU_YMD CHAR(8));
+        CREATE TABLE CHEOBANG (ORD_SEQ INTEGER PRIMARY KEY, JUBSU_NO INTEGER, PT_NO INTEGER, ORD_YMD INTEGER,
+                               EDI_CD TEXT, ORD_NM TEXT);
+        CREATE TABLE VITAL_SIGN (VS_SEQ INTEGER PRIMARY KEY, PT_NO INTEGER, MSR_DTTM TEXT, SBP TEXT);
+        CREATE TABLE SUNAP (SUNAP_NO INTEGER PRIMARY KEY, PT_NO INTEGER, SUNAP_YMD CHAR(8), TOT_AMT TEXT);
+    """)
+    for i in range(1, 11):
+        conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?, ?, ?)", (i, f"C{i:04d}", f"환자{i}", "800101-1234567", "메모"))
+        # one visit date in another format: [source] takes it after the format most values have
+        conn.execute("INSERT INTO JUBSU VALUES (?, ?, ?)", (100 + i, i, "2023.01.10" if i == 10 else f"202301{i:02d}"))
+        conn.execute("INSERT INTO CHEOBANG VALUES (?, ?, ?, ?, '645100880', 'x')", (i, 100 + i, i, 20230100 + i))
+        conn.execute("INSERT INTO VITAL_SIGN VALUES (?, ?, ?, '120')", (i, i, f"2023-01-{i:02d} 09:{i:02d}"))
+        # amounts as text, with and without commas, and one in words
+        amount = "만원" if i == 10 else f"{i},000" if i % 2 else f"{i}000"
+        conn.execute("INSERT INTO SUNAP VALUES (?, ?, ?, ?)", (i, i, f"202301{i:02d}", amount))
+    conn.commit()
+    conn.close()
+
+
+def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.sqlite"
+    _legacy_clinic(path)
+    # Before: the RRN was guessed on "주민번호" and the connector did not load ("'주민번호' is not a plain SQL
+    # identifier"); ORD_YMD (20230101 as an INTEGER) and MSR_DTTM ('2023-01-02 09:30') were no dates, so the
+    # order and vital-sign sections were commented out; TOT_AMT ('1,000' beside '2000') was left unmapped;
+    # '2023.01.10' among YYYYMMDD visit dates was quarantined (invalid-date): [source] had "%Y%m%d" only.
+    outcome = write_scaffold("legacy", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    assert "rrn" not in spec.entities["patient"].fields
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert ("# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; a view "
+            "with plain names can map them): 주민번호, 비고") in text
+    ordered = spec.entities["order_line"].fields["ordered"]
+    assert (ordered.column, ordered.type, ordered.required) == ("ORD_YMD", "date", True)
+    observed = spec.entities["vital_signs"].fields["observed"]
+    assert (observed.column, observed.type) == ("MSR_DTTM", "datetime")
+    assert "%Y-%m-%d %H:%M" in spec.datetime_formats
+    assert list(spec.date_formats) == ["%Y%m%d", "%Y.%m.%d"]
+    total = spec.entities["receipt"].fields["total"]
+    assert (total.column, total.type) == ("TOT_AMT", "decimal")
+    # and the guesses export: the dates parse, the amount in words is a field defect, not a lost row
+    result = run_export(ExportRequest(source=SourceAddress(database=path), connector="legacy",
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="x"))
+    rec = result.reconciliation
+    assert rec.balanced
+    entities = {e.entity: e for e in rec.entities}
+    assert {e: (entities[e].source_rows, entities[e].exported) for e in ("encounter", "order_line", "vital_signs",
+                                                                           "receipt")} == {
+        "encounter": (10, 10), "order_line": (10, 10), "vital_signs": (10, 10), "receipt": (10, 10)}
+    assert entities["receipt"].field_defects == {"invalid-number": 1}
+
+
+def test_cp949_read_as_latin1_is_told_from_real_text() -> None:
+    from emr_exporter.authoring.scaffold import cp949_read_as_latin1
+
+    # CP949 bytes decoded as MariaDB's latin1 (cp1252, its undefined bytes passed through: 0x81 → U+0081)
+    for korean in ("김환자1", "홍길동", "서울시 중구 1길", "뷁"):
+        mojibake = "".join(bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b)
+                           for b in korean.encode("cp949"))
+        assert cp949_read_as_latin1(mojibake), korean
+    for text in ("김환자", "café", "Müller", "abc", "±", "naïve résumé", "€100"):
+        assert not cp949_read_as_latin1(text), text

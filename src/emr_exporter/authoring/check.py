@@ -34,6 +34,8 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
 _FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
+#: Quarantine reasons about the row's key rather than a field (docs/connectors.md)
+_KEY_REASONS = frozenset({"null-key", "ambiguous-key", "duplicate-id"})
 
 
 @dataclass
@@ -223,6 +225,11 @@ class _CheckingRun(ExportRun):
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
         yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
+    def _quarantine_null_key(self, entity: Any, row: dict[str, Any], counts: Any, groups: set[str]) -> Iterator[bytes]:
+        # rows without a key are quarantined apart from the others: counted here too
+        self.failed_fields[(entity.name, "", "null-key")] += 1
+        yield from super()._quarantine_null_key(entity, row, counts, groups)
+
     def _invalid_output(
         self, entity: Any, record: model.Record, row: Mapping[str, Any], resource: Mapping[str, Any], problem: str
     ) -> model.QuarantinedRow:
@@ -353,6 +360,8 @@ def check_connector(
             column = ""
             if fld is not None:
                 column = fld.column or "+".join(fld.columns) or ("expr" if fld.expr else "")
+            elif not field_name and reason in _KEY_REASONS:  # the row's key itself: name its column(s)
+                field_name, column = "(key)", "+".join(entity.key_columns)
             if reason == "orphan" and fld is not None and fld.ref:
                 ref = fld.ref + (f".{fld.ref_field}" if fld.ref_field else "")
                 report.orphans.append(Orphans(section, field_name, ref, n, entity_rows.get(section, 0)))

@@ -46,6 +46,7 @@ SHAPES: dict[str, str] = {
     "yyyymmddhhmmss": "text date-time YYYYMMDDHHMMSS",
     "iso_date": "text date YYYY-MM-DD",
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
+    "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
     "yymmdd": "text date YYMMDD (two-digit year)",
     "epoch_s": "Unix time in seconds (2000-2040)",
@@ -72,6 +73,32 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
+def _latin1_table() -> dict[str, int]:
+    """MariaDB/MySQL ``latin1`` (cp1252, its five undefined bytes passed through) decoded → the byte."""
+    table: dict[str, int] = {}
+    for byte in range(256):
+        try:
+            table[bytes([byte]).decode("cp1252")] = byte
+        except UnicodeDecodeError:
+            table[chr(byte)] = byte
+    return table
+
+
+_LATIN1 = _latin1_table()
+
+
+def cp949_read_as_latin1(text: str) -> bool:
+    """Whether ``text`` is Korean CP949 bytes that a server declaring the column ``latin1`` (legacy Korean
+    MySQL installations) handed over decoded as latin1: ``'±èÈ¯ÀÚ'`` for ``'김환자'``."""
+    if text.isascii() or any(ch not in _LATIN1 for ch in text):
+        return False
+    try:
+        decoded = bytes(_LATIN1[ch] for ch in text).decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
+
+
 def _valid_date(text: str, fmt: str) -> bool:
     try:
         parsed = dt.datetime.strptime(text, fmt)
@@ -93,6 +120,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_date")
     if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
         shapes.add("iso_datetime")
+    if len(text) == 16 and _valid_date(text, "%Y-%m-%d %H:%M"):
+        shapes.add("iso_minute")
     if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
@@ -122,7 +151,9 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, 1):
         shapes.add("yn")
     whole = value == int(value)
-    if whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
+    if isinstance(value, int) and 19000101 <= value <= 21001231 and _valid_date(str(value), "%Y%m%d"):
+        shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
+    elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
         shapes.add("epoch_s")
     elif whole and _EPOCH_MS[0] <= value < _EPOCH_MS[1]:
         shapes.add("epoch_ms")
@@ -150,6 +181,7 @@ class ColumnProfile:
     shapes: dict[str, int] = field(default_factory=dict)
     utf8_text: int = 0  # non-ASCII text that is valid UTF-8 (or arrived decoded)
     cp949_only_text: int = 0  # bytes that are not UTF-8 but are valid CP949
+    cp949_as_latin1: int = 0  # text that is CP949 bytes read as latin1 ('±èÈ¯ÀÚ' for '김환자')
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
     numeric: int = 0  # values that arrived as numbers
 
@@ -178,6 +210,8 @@ class ColumnProfile:
         found = [shape for shape in SHAPES if self.has(shape, 0.8)]
         if self.cp949_only_text:
             found.append("cp949-text")
+        if self.cp949_as_latin1:
+            found.append("cp949-read-as-latin1")
         if self.utf8_text:
             found.append("utf8-text")
         return found
@@ -213,6 +247,11 @@ class DatabaseProfile:
     def cp949_seen(self) -> bool:
         return any(c.cp949_only_text for t in self.tables for c in t.columns)
 
+    @property
+    def cp949_as_latin1(self) -> list[str]:
+        """``table.column`` of the columns whose text is CP949 read as latin1 (never a value)."""
+        return [f"{t.name}.{c.name}" for t in self.tables for c in t.columns if c.cp949_as_latin1]
+
 
 class _ColumnCounter:
     """Accumulates one column's statistics; the values it sees stay in memory and are dropped after."""
@@ -243,6 +282,8 @@ class _ColumnCounter:
             p.max_length = max(p.max_length, len(value))
             if not value.isascii():
                 p.utf8_text += 1
+                if cp949_read_as_latin1(value):
+                    p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
         elif isinstance(value, bytes | bytearray | memoryview):
             raw = bytes(value)
@@ -621,8 +662,8 @@ _CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
                           "남": "male", "여": "female"},
     ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
 }
-_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "yymmdd", "epoch_s",
-                "epoch_ms")
+_DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
+                "epoch_s", "epoch_ms")
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
 
@@ -653,6 +694,10 @@ class EntityGuess:
     fields: list[FieldGuess] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields no column was found for
     problems: list[str] = field(default_factory=list)
+    #: columns no field may name (not plain identifiers, or SQL reserved words): carried raw, said why
+    unnamable: list[str] = field(default_factory=list)
+    #: columns of CP949 text the server declares latin1, read as bytes by the query (``CAST … AS BINARY``)
+    latin1_cast: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -707,7 +752,8 @@ def _date_like(column: ColumnProfile) -> bool:
 def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
-    holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or (
+    holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or column.has(
+        "iso_minute", 0.5) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
         "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
@@ -768,7 +814,9 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
             return False  # a Unix time, not an amount
-        if field_type == "decimal" and column.has("amount_text", 0.8):
+        if field_type == "decimal" and column.share("amount_text") + column.share("number") >= 0.8:
+            # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
+            # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.
             return True
         return column.numeric == column.non_empty or column.has("number", 1.0) or column.type_name.startswith(
             ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT"))
@@ -875,7 +923,12 @@ class _Guesser:
                                       "SQL cannot name: make a view that renames it")
         if key is None:
             guess.problems.append("no unique column found for keyset paging: name one as key")
-        used: set[str] = set()
+        # A column a field cannot name (Hangul, a space, a dot, an SQL reserved word: the export's SQL leaves
+        # names unquoted, and the connector refuses them) is never guessed: its cells go to the raw sidecar,
+        # and another column may still fit the field.
+        guess.unnamable = [c.name for c in table.columns
+                           if not IDENTIFIER.match(c.name) or c.name.upper() in SQL_RESERVED]
+        used: set[str] = set(guess.unnamable)
         refs: list[FieldGuess] = []
         others: list[FieldGuess] = []
         for name, annotation, required in _record_fields(entity):
@@ -921,7 +974,25 @@ class _Guesser:
             self._service_date(guess, table, used)
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
+        self._cast_latin1(guess, table, key)
         return guess
+
+    def _cast_latin1(self, guess: EntityGuess, table: TableProfile, key: str | list[str] | None) -> None:
+        """CP949 text the server declares latin1 ('±èÈ¯ÀÚ' for '김환자'): the section's query reads those
+        columns as bytes (every column, in order, under its own name), which [source] encoding decodes.
+        Not when the scaffold writes another query, or a name cannot be written plainly (then the WARNING
+        atop connector.toml stands alone)."""
+        flagged = [c.name for c in table.columns if c.cp949_as_latin1]
+        keys = [key] if isinstance(key, str) else list(key or ())
+        if (not flagged or guess.query or self.profile.engine not in ("mariadb", "mysql") or any(
+                c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
+            return
+        select = ", ".join(f"CAST({c.name} AS BINARY) AS {c.name}" if c.name in flagged else c.name
+                           for c in table.columns)
+        guess.query = f"SELECT {select} FROM {table.name}"
+        guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
+                           "decoded with [source] encoding")
+        guess.latin1_cast = flagged
 
     def _split_name(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
@@ -1074,7 +1145,8 @@ class _Guesser:
 
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
-        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "dotted_date", "rrn", "kcd", "edi",
+        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "rrn",
+                      "kcd", "edi",
                       "amount_text", "amount"):
             if column.has(shape, 0.8):
                 return (f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values look like "
@@ -1163,13 +1235,25 @@ def _field_line(f: FieldGuess) -> str:
     return f"{f.field} = {{ {', '.join(parts)} }}"
 
 
+_SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
+_SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
+                            ("iso_minute", "%Y-%m-%d %H:%M"))
+
+
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
+    """[source] date and date-time formats: those most values of a column have, first (the first is the one
+    a date is written back in), then those a few values of a date column have (one '2023.01.03' among
+    '20230102's), so those rows parse instead of being quarantined as invalid dates."""
     seen = {shape for t in profile.tables for c in t.columns for shape in _DATE_SHAPES if c.has(shape, 0.8)}
-    dates = [fmt for shape, fmt in (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
-             if shape in seen]
-    times = [fmt for shape, fmt in (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"))
-             if shape in seen]
+    also = {shape for t in profile.tables for c in t.columns if _date_like(c) and not c.type_name.startswith(
+        ("DATE", "TIMESTAMP")) for shape in _DATE_SHAPES if c.shapes.get(shape)} - seen
+
+    def formats(table: tuple[tuple[str, str], ...]) -> list[str]:
+        return [fmt for shape, fmt in table if shape in seen] + [fmt for shape, fmt in table if shape in also]
+
+    dates, times = formats(_SOURCE_DATE_FORMATS), formats(_SOURCE_DATETIME_FORMATS)
     notes = [SHAPES[s] for s in _DATE_SHAPES if s in seen and s not in _FIELD_FORMATS]
+    notes += [f"also, in a few values, {SHAPES[s]}" for s in _DATE_SHAPES if s in also and s not in _FIELD_FORMATS]
     return dates or ["%Y-%m-%d", "%Y%m%d"], times or ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"], notes
 
 
@@ -1239,6 +1323,15 @@ def _engines(engine: str) -> list[str]:
     return ["sqlite", "sqlite-odbc"] if engine in ("sqlite", "sqlite-odbc") else [engine]
 
 
+def _latin1_cast(guesses: dict[str, EntityGuess]) -> set[str]:
+    """``table.column`` of the latin1-declared CP949 columns the sections' queries read as bytes."""
+    return {f"{g.table}.{c}" for g in guesses.values() if g.usable for c in g.latin1_cast}
+
+
+def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
+    return "cp949" if profile.cp949_seen or _latin1_cast(guesses) else "utf-8"
+
+
 def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """The guessed ``connector.toml`` (valid as written; every guess commented)."""
     lines: list[str] = [
@@ -1262,9 +1355,17 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     lines += ["[detect]", "# GUESS (the largest tables; keep those that only this EMR has)",
               "tables = [" + ", ".join(_toml_str(t) for t in detect) + "]", ""]
     dates, times, notes = _source_formats(profile)
-    encoding = "cp949" if profile.cp949_seen else "utf-8"
+    cast = _latin1_cast(guesses)
+    encoding = _encoding(profile, guesses)
     why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
+                    else "CP949 text in latin1 columns, read as bytes by the sections' queries" if cast
                     else "no CP949-only text was seen in the sample")
+    if [c for c in profile.cp949_as_latin1 if c not in cast]:
+        lines += ["# WARNING: the server declares these columns latin1 but they hold Korean CP949 bytes (text reads",
+                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: "
+                  + ", ".join(c for c in profile.cp949_as_latin1 if c not in cast) + ".",
+                  "# Read each as bytes in the section's query (CAST(col AS BINARY) AS col) with encoding = \"cp949\",",
+                  "# or have the columns converted on a copy of the database (docs/databases.md).", ""]
     lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
               f"# GUESS ({', '.join(notes) if notes else 'no text dates seen; defaults'})",
               "date_formats = [" + ", ".join(_toml_str(f) for f in dates) + "]",
@@ -1308,6 +1409,9 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"query = {_toml_str(guess.query)}")
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
+    if guess.unnamable:
+        body.append(f"# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; "
+                    f"a view with plain names can map them): {', '.join(guess.unnamable)}")
     body.append("")
     body.append(f"[entities.{guess.entity}.fields]")
     for f in guess.fields:
@@ -1332,7 +1436,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         "",
         "Shape flags (≥ 80 % of the sampled non-empty values): "
         + "; ".join(f"`{k}` {v}" for k, v in SHAPES.items())
-        + "; `cp949-text` bytes that are CP949 but not UTF-8; `utf8-text` non-ASCII UTF-8 text.",
+        + "; `cp949-text` bytes that are CP949 but not UTF-8; `utf8-text` non-ASCII UTF-8 text; "
+        "`cp949-read-as-latin1` Korean CP949 bytes the server declares latin1 (they read as mojibake).",
         "",
         "## Guessed entities",
         "",
@@ -1378,7 +1483,7 @@ class ScaffoldOutcome:
             "connector_toml": str(self.connector_toml),
             "profile_md": str(self.profile_md),
             "tables": len(self.profile.tables),
-            "encoding": "cp949" if self.profile.cp949_seen else "utf-8",
+            "encoding": _encoding(self.profile, self.guesses),
             "entities": {e: {"table": g.table, "key": g.key, "fields": [f.field for f in g.fields],
                              "usable": g.usable} for e, g in self.guesses.items()},
         }

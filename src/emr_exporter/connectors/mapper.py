@@ -34,6 +34,11 @@ REF_COLUMN_PREFIX = INTERNAL_PREFIX
 Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
 
 
+def _a(entity: str) -> str:
+    """The entity's name with its article, for messages: "an encounter", "a patient"."""
+    return ("an " if entity[:1] in "aeiou" else "a ") + entity
+
+
 def key_text(value: Any) -> str:
     """The stable text form of a source key, the same on every engine."""
     if type(value) is int:  # the common case first (called for every key and reference)
@@ -287,8 +292,8 @@ def _field_lines(
             exists = REF_COLUMN_PREFIX + field.name
             env[f"R{i}"] = field.ref
             env[f"RT{i}"] = mapper.ref_table(field.ref)
-            env[f"O{i}"] = f"field '{field.name}' refers to a {field.ref} that does not exist"
-            env[f"Q{i}"] = f"field '{field.name}' refers to a {field.ref} that was quarantined"
+            env[f"O{i}"] = f"field '{field.name}' refers to {_a(field.ref)} that does not exist"
+            env[f"Q{i}"] = f"field '{field.name}' refers to {_a(field.ref)} that was quarantined"
             lines.append("        key = str(raw) if type(raw) is int else key_text(raw)")
             lines.append(f"        if {exists!r} in row and row[{exists!r}] is None:")
             lines.append(f"            raise RowRejected('orphan', O{i})")
@@ -549,13 +554,13 @@ class EntityMapper:
         key = key_text(raw)
         exists_column = REF_COLUMN_PREFIX + field.name
         if exists_column in row and row[exists_column] is None:
-            raise RowRejected("orphan", f"field '{field.name}' refers to a {field.ref} that does not exist")
+            raise RowRejected("orphan", f"field '{field.name}' refers to {_a(field.ref)} that does not exist")
         if field.name in self._joined_refs:
             # Resolved by the database: the parent's key of the row whose unique field holds this value.
             key = key_text(row[exists_column])
         if key in self.quarantined_keys.get(field.ref, ()):
             raise RowRejected(
-                "orphan", f"field '{field.name}' refers to a {field.ref} that was quarantined"
+                "orphan", f"field '{field.name}' refers to {_a(field.ref)} that was quarantined"
             )
         return _referenced_record_id(self.spec.name, self.ref_table(field.ref), key)
 

@@ -175,6 +175,9 @@ _INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal"
 _NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _FHIR_CODE = re.compile(r"[^\s]+( [^\s]+)*")
 _KCD_EDITION = re.compile(r"kcd-(\d+)")
+#: What a KCD code looks like, as clinics write it: a letter, two digits, then up to four more characters
+#: with or without the dot (J00, J20.9, j209, S72.000, E11.90), perhaps a dagger or asterisk mark (G01*).
+KCD_CODE = re.compile(r"[A-Za-z]\d{2}(\.?[0-9A-Za-z]{1,4})?[*+†]?")
 
 #: Media type → file extension of attachments in the bag. A fixed table (not :mod:`mimetypes`,
 #: which reads the platform's registry) so member names are the same on every machine.
@@ -774,6 +777,9 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
                 [_coding(CONDITION_VERIFICATION_SYSTEM, record.verification, record.verification.title())], None
             )
     extra = [_coding(RECORDED_CODE_SYSTEM, code) for code in record.other_codes if _FHIR_CODE.fullmatch(code)]
+    if not KCD_CODE.fullmatch(record.code or ""):
+        # Not a KCD code at all ('ZZZ99', a local code): kept as recorded without claiming it is in the KCD.
+        system = RECORDED_CODE_SYSTEM
     resource["code"] = _concept([_recorded_coding(record, "code", system), *extra], record.text)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
