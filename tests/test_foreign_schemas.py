@@ -17,6 +17,7 @@ import json
 import math
 import re
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,11 @@ from emr_exporter.sources.drivers import get_option, parse_connection_string
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import (
     OVER_A_PAGE,
+    PATIENTS,
     ForeignDb,
     create_mariadb_foreign,
     create_postgres_foreign,
+    create_postgres_schema_clinic,
     create_sqlite_foreign,
 )
 
@@ -75,7 +78,8 @@ def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict
     assert db.check["reconciliation"]["balanced"]
     # every table the export carries is named as unmapped (or empty), so the contractor knows of it
     named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
-    assert {t.lower() for t, n in db.rows.items() if n and t != db.patients} <= named, named  # empty: skipped
+    read = {db.patients, *db.also_read}
+    assert {t.lower() for t, n in db.rows.items() if n and t not in read} <= named, named  # empty: skipped
     export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
     dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
@@ -213,3 +217,41 @@ def test_a_foreign_postgresql_clinic_goes_through_the_whole_flow(tmp_path: Path,
     for table in ("fkey", "nkey", "tskey"):
         keys = [r["k"] for r in _carried_rows(bag, inventory, table)]
         assert len(keys) == len(set(keys)) == OVER_A_PAGE, table
+
+
+@pytest.mark.db
+def test_a_postgresql_clinic_whose_tables_are_in_their_own_schema_is_scaffolded_and_exported(
+    tmp_path: Path, postgres_conn_str: str
+) -> None:
+    # Before: the scaffold listed "pt_master" unqualified, could not read it outside the search path and
+    # stopped with "No table of this database looks like a patient, visit or other record table".
+    db = create_postgres_schema_clinic(postgres_conn_str)
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    assert {name: e["table"] for name, e in spec["entities"].items()} == {
+        "patient": "his.pt_master", "encounter": "his.visit", "diagnosis": "his.dx"}
+    assert {(s["entity"], s["table"], s["exported"]) for s in db.check["reconciliation"]["entities"]} == {
+        ("patient", "his.pt_master", PATIENTS), ("encounter", "his.visit", 2 * PATIENTS),
+        ("diagnosis", "his.dx", 2 * PATIENTS)}
+    assert db.check["unmapped_tables"] == [{"table": "visit", "rows": 1}]
+    # `detect` finds the scaffold's connector by its qualified [detect] tables (his.dx, …) and public.visit
+    source, env = _source_args(db)
+    found = json.loads(_run(["detect", *source, "--connectors-dir", str(tmp_path / "connectors"), "--json"],
+                            env, 0).output)
+    assert (found[0]["connector"], found[0]["tables_found"], found[0]["tables_expected"]) == ("foreign", 4, 4)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"]
+        # a section's cells are its query's: the diagnosis query joins one more column, the visit's patient
+        assert outcome["cells"]["source"] == db.cells + 2 * PATIENTS, (outcome["cells"], db.cells)
+        assert outcome["cells"]["source"] == (outcome["cells"]["mapped"] + outcome["cells"]["carried_raw"]
+                                              + outcome["cells"]["quarantined"])
+    inventory = reconciliation["inventory"]
+    assert {t["name"]: (t["fate"], t["rows"]) for t in inventory} == {
+        "his.dx": ("entities", 2 * PATIENTS), "his.pt_master": ("entities", PATIENTS),
+        "his.visit": ("entities", 2 * PATIENTS), "visit": ("carried", 1)}
+    [row] = _carried_rows(bag, inventory, "visit")
+    assert row == {"id": 1, "note": "not a visit: the printer's queue"}
+    fhir = {p.name.split(".")[0]: sum(1 for _ in p.open("rb"))
+            for p in (bag / "data/fhir").glob("*.ndjson")}
+    assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 2 * PATIENTS)

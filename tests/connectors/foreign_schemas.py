@@ -23,6 +23,7 @@ patient to guess; everything else is what real EMRs have and the demo does not:
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,8 +47,10 @@ class ForeignDb:
     engine: str
     path: Path | None = None  # SQLite
     odbc: str | None = None  # MariaDB / PostgreSQL: connection string to the database (with the password)
-    #: the patient table's name in the inventory (the one table a section reads)
+    #: the patient table's name in the inventory (the one table a section reads, unless ``also_read``)
     patients: str = "pt_master"
+    #: tables the scaffold's other sections read
+    also_read: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
     columns: dict[str, int] = field(default_factory=dict)
     #: the JSON of `connector check` on the scaffold's connector (set by the test)
@@ -260,7 +263,7 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
         "CREATE TABLE oddtypes (id INT PRIMARY KEY, f float8, r real, n numeric, n2 numeric(30,10), arr int[], "
         "j json, jb jsonb, u uuid, iv interval, ba bytea, tz timestamptz, ts timestamp, d date, t time)",
         "CREATE SCHEMA audit",
-        "CREATE TABLE audit.log (id INT PRIMARY KEY, msg TEXT)",
+        "CREATE TABLE audit.events (id INT PRIMARY KEY, msg TEXT)",
         'CREATE TABLE "환자 기록" ("기록번호" INT PRIMARY KEY, "내용" TEXT)',
         'CREATE TABLE "Order" ("select" INT PRIMARY KEY, "group" TEXT, "my col" TEXT, "a.b" TEXT, '
         '"q""uote" TEXT, "MixedCase" TEXT)',
@@ -299,9 +302,9 @@ def create_postgres_foreign(conn_str: str, database: str = "emr_foreign_pg") -> 
     c.execute("INSERT INTO \"PT_MASTER\" VALUES (1, 'not the patients'), (2, 'shadow')")
     db.table("PT_MASTER", 2, 2)
     db.expect[("PT_MASTER", "id", 1, "memo")] = "not the patients"
-    c.execute("INSERT INTO audit.log VALUES (1, 'audit msg')")
-    db.table("audit.log", 2, 1)
-    db.expect[("audit.log", "id", 1, "msg")] = "audit msg"
+    c.execute("INSERT INTO audit.events VALUES (1, 'audit msg')")
+    db.table("audit.events", 2, 1)
+    db.expect[("audit.events", "id", 1, "msg")] = "audit msg"
     c.execute("INSERT INTO \"환자 기록\" VALUES (1, '한글 내용')")
     db.table("환자 기록", 2, 1)
     db.expect[("환자 기록", "기록번호", 1, "내용")] = "한글 내용"
@@ -334,3 +337,41 @@ def _big_values(cursor: Any, db: ForeignDb, text_type: str, binary_type: str) ->
     db.expect[("big", "id", 1, "txt")] = BIG_TEXT
     db.expect[("big", "id", 1, "bin")] = BIG_BLOB
 
+
+
+def create_postgres_schema_clinic(conn_str: str, database: str = "emr_foreign_schema_pg") -> ForeignDb:
+    """A PostgreSQL clinic whose EMR keeps its record tables in its own schema ``his``, outside the search path
+    (``SELECT … FROM pt_master`` fails there), beside an unrelated ``public.visit`` of another shape. The
+    scaffold must find and map the schema's patients, visits and diagnoses, qualified (``his.visit``), and carry
+    ``public.visit``."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "postgresql")
+    db = ForeignDb("postgresql", odbc=target, patients="his.pt_master", also_read=("his.visit", "his.dx"))
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    for ddl in (
+        "CREATE SCHEMA his",
+        "CREATE TABLE his.pt_master (pt_no INT PRIMARY KEY, chart_no VARCHAR(20), pt_nm VARCHAR(50), "
+        "birth_ymd VARCHAR(8), sex CHAR(1))",
+        "CREATE TABLE his.visit (visit_id INT PRIMARY KEY, pt_no INT REFERENCES his.pt_master, "
+        "visit_dt TIMESTAMP, dept VARCHAR(10))",
+        "CREATE TABLE his.dx (dx_id INT PRIMARY KEY, visit_id INT REFERENCES his.visit, kcd VARCHAR(10), "
+        "dx_ymd VARCHAR(8))",
+        "CREATE TABLE public.visit (id INT PRIMARY KEY, note TEXT)",
+    ):
+        c.execute(ddl)
+    c.executemany("INSERT INTO his.pt_master VALUES (?, ?, ?, ?, ?)", _patients())
+    db.table("his.pt_master", 5, PATIENTS)
+    visits = [(v, (v % PATIENTS) + 1, dt.datetime(2024, 1, 1, 9, 0) + dt.timedelta(days=v), "IM")
+              for v in range(1, 2 * PATIENTS + 1)]
+    c.executemany("INSERT INTO his.visit VALUES (?, ?, ?, ?)", visits)
+    db.table("his.visit", 4, len(visits))
+    c.executemany("INSERT INTO his.dx VALUES (?, ?, ?, ?)",
+                  [(v, v, ("J00", "I10", "E11.9")[v % 3], f"2024{(v % 12) + 1:02d}15") for v in range(1, len(visits) + 1)])
+    db.table("his.dx", 4, len(visits))
+    c.execute("INSERT INTO public.visit VALUES (1, 'not a visit: the printer''s queue')")
+    db.table("visit", 2, 1)
+    db.expect[("visit", "id", 1, "note")] = "not a visit: the printer's queue"
+    conn.close()
+    return db

@@ -219,3 +219,19 @@ def test_detect_place_errors_name_file_line_and_field(tmp_path: Path, detect: st
         load_spec(folder)
     assert (caught.value.field, caught.value.line) == (field, 7)
     assert caught.value.problem.startswith(problem)
+
+
+@pytest.mark.parametrize(("table", "problem"), [
+    ("his.PT", None),
+    ("PT", None),
+    ("his.pt.x", "is not a plain SQL table name"),
+    ("his.", "is not a plain SQL table name"),
+    ("PT; DROP TABLE PT", "is not a plain SQL table name"),
+])
+def test_a_section_table_may_be_schema_qualified(tmp_path: Path, table: str, problem: str | None) -> None:
+    text = MINIMAL.replace('table = "PT"', f'table = "{table}"')
+    if problem is None:
+        assert load_spec(write(tmp_path, text)).entities["patient"].table == table
+    else:
+        with pytest.raises(ConnectorSpecError, match=problem):
+            load_spec(write(tmp_path, text))

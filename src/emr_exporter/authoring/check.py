@@ -241,10 +241,11 @@ class _CheckingRun(ExportRun):
         return super()._add_resource(resource_type, line, groups)
 
 
-def _tables(source: Source) -> dict[str, list[str]]:
-    from emr_exporter.authoring.scaffold import _list_tables
+def _tables(source: Source) -> dict[str, tuple[str, list[str]]]:
+    """Every table (not view): its name as the inventory has it → (its name quoted for SQL, its columns)."""
+    from emr_exporter.authoring.scaffold import _list_tables, _quote
 
-    return {name: [c.name for c in columns] for name, columns in _list_tables(source)}
+    return {t.name: (_quote(source, t.parts), [c.name for c in t.columns]) for t in _list_tables(source)}
 
 
 def _sql_words(spec: ConnectorSpec) -> set[str]:
@@ -308,17 +309,18 @@ def check_connector(
             if lower in skipped:
                 continue  # the connector says why it does not read this table
             if lower in joined and lower not in read:
-                rows = int(source.scalar(f"SELECT COUNT(*) FROM {quote(table)}") or 0)
+                rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 report.joined_tables.append((table, rows, joined[lower]))
             elif lower in read:
                 used = _used_columns(spec, table, words)
-                for column in tables[table]:
+                for column in tables[table][1]:
                     if column.lower() not in used:
-                        cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {quote(table)}") or 0)
+                        cells = int(source.scalar(
+                            f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
                         if cells:
                             report.unmapped_columns.append((table, column, cells))
             else:
-                rows = int(source.scalar(f"SELECT COUNT(*) FROM {quote(table)}") or 0)
+                rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 if rows:
                     report.unmapped_tables.append((table, rows))
                 else:

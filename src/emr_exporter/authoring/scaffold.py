@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import __version__, model
-from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME
+from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME
 from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -219,11 +219,27 @@ class ColumnProfile:
 
 @dataclass(slots=True)
 class TableProfile:
-    name: str
+    name: str  # schema-qualified ("his.pt_master") outside the default schema, as the inventory names it
     row_count: int
     columns: list[ColumnProfile]
     sampled_rows: int = 0
     unreadable: bool = False  # the count query failed (no permission?)
+    schema: str = ""  # the schema ``name`` is qualified with ("" in the default schema)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """(schema, table) or (table,): the name as the catalogue has it (a table's own name may hold a dot)."""
+        return (self.schema, self.name[len(self.schema) + 1:]) if self.schema else (self.name,)
+
+    @property
+    def bare(self) -> str:
+        """The table's own name, without its schema: what its name says about it (PT_MASTER, VISIT)."""
+        return self.parts[-1]
+
+    @property
+    def plain(self) -> bool:
+        """Whether a connector's unquoted SQL can name it (each part a plain identifier)."""
+        return all(IDENTIFIER.match(part) for part in self.parts)
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -319,71 +335,52 @@ class _ColumnCounter:
         self.seen.clear()
 
 
-def _list_tables(source: Source) -> list[tuple[str, list[ColumnProfile]]]:
-    """Tables and their columns (name, declared type, primary key) from the database's catalogue."""
-    conn: Any = getattr(source, "conn", None)
-    found: list[tuple[str, list[ColumnProfile]]] = []
-    if source.engine == "sqlite":
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        for name in names:
-            quoted = '"' + name.replace('"', '""') + '"'
-            columns = [ColumnProfile(name=r[1], type_name=(r[2] or "").upper(), primary_key=bool(r[5]))
-                       for r in conn.execute(f"PRAGMA table_info({quoted})")]
-            found.append((name, columns))
-        return found
-    import pyodbc
+def _list_tables(source: Source) -> list[TableProfile]:
+    """Tables (not views) and their columns (name, declared type, primary key) from the database's catalogue,
+    by name, not yet counted. A table outside the default schema (PostgreSQL ``his.pt_master``) is named
+    schema-qualified, with its schema apart: see sources/catalog.py."""
+    from emr_exporter.sources.catalog import list_tables
 
-    # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
-    catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
-    cursor = conn.cursor()
-    try:
-        names = sorted({row.table_name for row in cursor.tables(tableType="TABLE", catalog=catalog or None)})
-        for name in names:
-            # Only this table's rows (the driver may match the name as a pattern, case-insensitively).
-            columns = [ColumnProfile(name=row.column_name, type_name=(row.type_name or "").upper())
-                       for row in cursor.columns(table=name, catalog=catalog or None) if row.table_name == name]
-            try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=name, catalog=catalog or None)
-                        if row.table_name == name}
-            except pyodbc.Error:  # not every driver answers SQLPrimaryKeys
-                keys = set()
-            for column in columns:
-                column.primary_key = column.name in keys
-            found.append((name, columns))
-    finally:
-        cursor.close()
-    return found
+    return sorted(
+        (TableProfile(name=t.name, row_count=0, schema=t.schema,
+                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key)
+                               for c in t.columns])
+         for t in list_tables(source) if t.kind == "table"),
+        key=lambda table: table.name,
+    )
 
 
-def _quote(source: Source, identifier: str) -> str:
+def _quote(source: Source, parts: tuple[str, ...]) -> str:
     # Names come from the catalogue exactly as stored: quoted, they match whatever the case or the script
-    # (a Korean table name), where a connector's own SQL leaves them unquoted.
+    # (a Korean table name), where a connector's own SQL leaves them unquoted. Schema and table part by part.
     from emr_exporter.sources.drivers import caps_for
 
-    return caps_for(source.engine).quote(identifier)
+    return ".".join(caps_for(source.engine).quote(part) for part in parts)
 
 
-def _sample_sql(source: Source, table: str, columns: list[ColumnProfile] | None, order_by: str, n: int) -> str:
-    """The first ``n`` rows of ``table`` (one name, dots and all: a table "sms.log"). With ``columns`` (values
-    are fetched), dates are read as the server's text where the driver corrupts them (``readable_select``);
-    without (a query over the sample, nothing fetched), ``*``."""
+def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile] | None, order_by: str,
+                n: int) -> str:
+    """The first ``n`` rows of ``table``. With ``columns`` (values are fetched), dates are read as the
+    server's text where the driver corrupts them (``readable_select``); without (a query over the sample,
+    nothing fetched), ``*``."""
     from emr_exporter.sources.catalog import readable_select
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
     select = readable_select(source.engine, [(c.name, c.type_name) for c in columns])[0] if columns else None
-    return limit_sql(caps_for(source.engine), table, None, [order_by], n, qualified=False, select=select)
+    return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select)
 
 
-def profile_table(source: Source, name: str, columns: list[ColumnProfile], sample_rows: int) -> TableProfile:
-    """Count the rows of one table and profile at most ``sample_rows`` of them (first in key order)."""
+def profile_table(source: Source, table: TableProfile, sample_rows: int) -> TableProfile:
+    """Count the rows of one listed table and profile at most ``sample_rows`` of them (first in key order)."""
+    columns = table.columns
     try:
-        row_count = int(source.scalar(f"SELECT COUNT(*) FROM {_quote(source, name)}") or 0)
+        table.row_count = int(source.scalar(f"SELECT COUNT(*) FROM {_quote(source, table.parts)}") or 0)
     except SourceQueryError:
         # No read permission on one table must not stop the profile of the others. The driver's message
         # is left out: PROFILE.md is meant to be shared.
-        return TableProfile(name=name, row_count=0, columns=columns, unreadable=True)
-    table = TableProfile(name=name, row_count=row_count, columns=columns)
+        table.unreadable = True
+        return table
+    row_count = table.row_count
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
     order_by = (table.primary_key or (columns[0].name,))[0]
@@ -391,7 +388,7 @@ def profile_table(source: Source, name: str, columns: list[ColumnProfile], sampl
 
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}
     _, converters = readable_select(source.engine, [(c.name, c.type_name) for c in columns])
-    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, name, columns, order_by, sample_rows))
+    rows: Iterator[dict[str, Any]] = source.rows(_sample_sql(source, table, columns, order_by, sample_rows))
     try:
         for row in rows:
             table.sampled_rows += 1
@@ -419,7 +416,7 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
     """Profile every table of an open (read-only) source. Holds statistics only, never a value."""
     if sample_rows < 1:
         raise ConfigError("--sample-rows must be at least 1.")
-    tables = [profile_table(source, name, columns, sample_rows) for name, columns in _list_tables(source)]
+    tables = [profile_table(source, table, sample_rows) for table in _list_tables(source)]
     return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables)
 
 
@@ -842,9 +839,9 @@ class _Guesser:
         if cache_key in self._overlaps:
             return self._overlaps[cache_key]
         found = (0, 0)
-        if self.source is not None and IDENTIFIER.match(child.name) and IDENTIFIER.match(parent):
+        if self.source is not None and child.plain and TABLE_NAME.match(parent):
             order_by = (child.primary_key or (column,))[0]
-            sample = _sample_sql(self.source, child.name, None, order_by, self.profile.sample_rows)
+            sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
             sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {parent} p WHERE "
                    f"p.{parent_column} = s.{column}) THEN 1 ELSE 0 END) AS hit FROM ({sample}) s "
                    f"WHERE s.{column} IS NOT NULL")
@@ -868,14 +865,14 @@ class _Guesser:
         for table in self.profile.tables:
             if table.name in taken or table.row_count == 0:
                 continue
-            hint = _table_hint(entity, table.name)
+            hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
             if hint is None and matched < 3:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
-            if hint is not None and matched == 0 and _better_named_for_another(entity, table.name, hint):
+            if hint is not None and matched == 0 and _better_named_for_another(entity, table.bare, hint):
                 continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
             if score > best[0]:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
@@ -912,9 +909,9 @@ class _Guesser:
             return EntityGuess(entity=entity, table=None, why="no table name or columns look like it")
         key, key_why = self.key_for(table)
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
-        if not IDENTIFIER.match(table.name):
+        if not table.plain:
             guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
-        elif table.name.upper() in SQL_RESERVED:
+        elif any(part.upper() in SQL_RESERVED for part in table.parts):
             guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
                                   "unquoted SQL cannot name: make a view with another name")
         for part in ([key] if isinstance(key, str) else list(key or ())):
@@ -1190,12 +1187,12 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 4
                   and any(re.fullmatch(p, c.name.upper()) for p in patterns) and IDENTIFIER.match(c.name)]
-        if not wanted or not IDENTIFIER.match(table.name):
+        if not wanted or not table.plain:
             continue
         for column in wanted:
             order_by = (table.primary_key or (column.name,))[0]
             values: set[str] = set()
-            rows = source.rows(_sample_sql(source, table.name, table.columns, order_by, profile.sample_rows))
+            rows = source.rows(_sample_sql(source, table, table.columns, order_by, profile.sample_rows))
             for row in rows:
                 value = row.get(column.name.lower())
                 if value is None or (isinstance(value, str) and not value.strip()):
@@ -1260,9 +1257,9 @@ def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], lis
 def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
     """A one-row clinic table with a code and a name column, as ``SELECT … AS code, … AS name``."""
     for table in profile.tables:
-        if table.row_count != 1 or not IDENTIFIER.match(table.name):
+        if table.row_count != 1 or not table.plain:
             continue
-        if not re.search(r"CLINIC|HOSP|INST|YOYANG|기관|병원|의원", table.name.upper()):
+        if not re.search(r"CLINIC|HOSP|INST|YOYANG|기관|병원|의원", table.bare.upper()):
             continue
         pick: dict[str, str] = {}
         for alias, patterns in (("code", r"YKIHO|HOSP_?CD|INST_?CD|(CLINIC|HOSP)_?(CODE|NO)|YOYANG.*"),
@@ -1307,7 +1304,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "empty"
         else:
             for pattern, text in _SKIP_KINDS:
-                if re.fullmatch(pattern, table.name.upper()) or re.fullmatch(pattern, table.name):
+                if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
                     reason = text.format(table=table.name)
                     break
         if reason is not None:
@@ -1350,7 +1347,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         "engines = [" + ", ".join(_toml_str(e) for e in _engines(profile.engine)) + "]",
         "",
     ]
-    largest = sorted((t for t in profile.tables if IDENTIFIER.match(t.name)), key=lambda t: (-t.row_count, t.name))
+    largest = sorted((t for t in profile.tables if t.plain), key=lambda t: (-t.row_count, t.name))
     detect = [t.name for t in largest[:DETECT_TABLES]]
     lines += ["[detect]", "# GUESS (the largest tables; keep those that only this EMR has)",
               "tables = [" + ", ".join(_toml_str(t) for t in detect) + "]", ""]

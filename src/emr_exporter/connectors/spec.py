@@ -21,6 +21,9 @@ from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A table a connector's SQL names unquoted: an identifier, or schema.table (a PostgreSQL or SQL Server
+#: clinic whose tables are in their own schema, outside the default one).
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 #: Placeholders a ``[detect].files`` pattern may start from, each an environment variable (see
 #: :func:`emr_exporter.authoring.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
@@ -274,6 +277,14 @@ class _Validator:
             )
         return value
 
+    def _table_name(self, table: str, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not TABLE_NAME.match(value):
+            raise self.fail(
+                table, key, f"{value!r} is not a plain SQL table name (letters, digits and _ only, "
+                            "or schema.table)"
+            )
+        return value
+
     def spec(self) -> ConnectorSpec:
         for section in self.data:
             if section not in _SECTION_KEYS and section not in ("entities", "skip"):
@@ -302,7 +313,7 @@ class _Validator:
         date_formats = self._str_list("source", source, "date_formats") or defaults.date_formats
         datetime_formats = self._str_list("source", source, "datetime_formats") or defaults.datetime_formats
         for table in self._str_list("detect", detect, "tables"):
-            self._identifier("detect", "tables", table)
+            self._table_name("detect", "tables", table)
         detect_files = self._file_patterns(detect)
         detect_dsn_names = self._dsn_names(detect)
         timezone = self._str("source", source, "timezone") or DEFAULT_TIMEZONE
@@ -426,7 +437,7 @@ class _Validator:
         if not isinstance(section, dict):
             raise self.fail(table_path, None, "must be a table")
         self._check_keys(table_path, section, _ENTITY_KEYS)
-        table = self._identifier(table_path, "table", section.get("table"))
+        table = self._table_name(table_path, "table", section.get("table"))
         raw_key = section.get("key")
         if isinstance(raw_key, list):
             if len(raw_key) < 2:
@@ -623,7 +634,7 @@ class _Validator:
         if where is not None and (not isinstance(where, str) or not where.strip()):
             raise self.fail(table, name, "'lookup.where' must be an SQL condition")
         return LookupSpec(
-            table=self._identifier(table, name, raw.get("table")),
+            table=self._table_name(table, name, raw.get("table")),
             key=self._identifier(table, name, raw.get("key")),
             value=self._identifier(table, name, raw.get("value")),
             where=where,

@@ -66,6 +66,7 @@ from emr_exporter.sources.base import (
     snapshot_generation,
 )
 from emr_exporter.sources.catalog import (
+    DEFAULT_SCHEMAS,
     CatalogTable,
     convert_row,
     list_tables,
@@ -367,7 +368,10 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
 
     def note(sql: str | None, reader: str) -> None:
         for match in _FROM_TABLE.finditer(sql or ""):
-            found.setdefault((match.group(2) or match.group(1)).lower(), set()).add(reader)
+            schema, table = (match.group(1), match.group(2)) if match.group(2) else ("", match.group(1))
+            # his.visit: the inventory names a table outside the default schema so (public.visit: visit)
+            name = table if schema.lower() in DEFAULT_SCHEMAS else f"{schema}.{table}"
+            found.setdefault(name.lower(), set()).add(reader)
 
     note(spec.institution_query, "[institution]")
     for name, entity in spec.entities.items():

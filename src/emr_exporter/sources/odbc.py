@@ -252,10 +252,14 @@ class OdbcSource:
 
         # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
         catalog = self.conn.getinfo(pyodbc.SQL_DATABASE_NAME) if self.engine in ("mariadb", "mysql") else None
+        # schema.table (a connector's table in its own schema); MariaDB's "schema" is the connected database.
+        schema, _, table = name.rpartition(".") if catalog is None else ("", "", name)
         cursor = self.conn.cursor()
         try:
-            for candidate in (name, name.lower(), name.upper()):
-                if cursor.tables(table=candidate, catalog=catalog or None).fetchone() is not None:
+            for schema_part, candidate in ((schema, table), (schema.lower(), table.lower()),
+                                           (schema.upper(), table.upper())):
+                if cursor.tables(table=candidate, catalog=catalog or None,
+                                 schema=schema_part or None).fetchone() is not None:
                     return True
             return False
         finally:
