@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 import tracemalloc
@@ -22,7 +23,8 @@ from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline import allocator
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 from emr_exporter.reports import readiness
-from emr_exporter.sources.base import SqliteFileSource
+from emr_exporter.sources import base
+from emr_exporter.sources.base import SqliteFileSource, value_bytes
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
@@ -238,3 +240,57 @@ def test_visit_state_is_smaller_than_before() -> None:
     assert observer.visits.size == 50_000
     assert used - before < 50_000 * 32, used - before
     assert peak - before < 50_000 * 50, peak - before
+
+
+class _PageSource(SqliteFileSource):
+    """Records each keyset page a query reads: (table read, rows, text and binary bytes)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.pages: list[tuple[str, int, int]] = []
+
+    def _note(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        if " LIMIT " in sql:
+            table = next((t for t in ("SCAN_ARCHIVE", "CHART_REC") if t in sql), "")
+            self.pages.append((table, len(rows), value_bytes(rows)))
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        page = list(super().rows(sql, params))
+        self._note(sql, [tuple(r.values()) for r in page])
+        yield from page
+
+    def row_values(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        names, page = super().row_values(sql, params)
+        self._note(sql, page)
+        return names, page
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pages_of_large_rows_hold_about_page_bytes(demo_clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    workers: int) -> None:
+    # Before: every page held 2000 rows whatever their size; a carried table of 400 KB RTF notes held 3.1 GB
+    # at once (images in a column without a declared type read so too). A mapped entity's long notes and a
+    # carried table's, read with a 1 MB page budget.
+    clinic = tmp_path / "clinic.sqlite"
+    clinic.write_bytes(demo_clinic.path.read_bytes())
+    note = "{\\rtf1 진료 기록 " + "가나다 abc " * 5000  # ~45 K characters
+    with sqlite3.connect(clinic) as conn:
+        conn.execute("CREATE TABLE SCAN_ARCHIVE (SCAN_NO INTEGER PRIMARY KEY, RTF TEXT, IMG)")
+        conn.executemany("INSERT INTO SCAN_ARCHIVE VALUES (?, ?, ?)",
+                         [(i, note + str(i), bytes([i % 256]) * 20_000) for i in range(300)])
+        conn.execute("UPDATE CHART_REC SET COURSE = ? || REC_NO", (note,))
+    monkeypatch.setattr(base, "PAGE_BYTES", 1 << 20)
+    bounded = _PageSource(clinic)
+    digest = _digest(demo_clinic, bounded, workers=workers)
+    monkeypatch.setattr(base, "PAGE_BYTES", 1 << 50)  # as before: no budget
+    unbounded = _PageSource(clinic)
+    assert _digest(demo_clinic, unbounded, workers=workers) == digest  # the same bag, byte for byte
+    for table in ("SCAN_ARCHIVE", "CHART_REC"):
+        pages = [(rows, size) for t, rows, size in bounded.pages if t == table]
+        assert sum(rows for rows, _ in pages) >= 300
+        assert pages[0][0] == base.FIRST_PAGE_ROWS  # before the rows' size is known
+        # every later page sized by the one before it: about the budget (rows of 45-65 KB), never 2000 rows
+        assert all(size <= (1 << 20) + 100_000 for _, size in pages[1:]), pages
+        assert max(rows for rows, _ in pages[1:]) < 40
+        # without a budget the pages grow 8× a page to the page size (2000): here the rest of the table at once
+        assert max(rows for t, rows, _ in unbounded.pages if t == table) > 100

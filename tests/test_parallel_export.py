@@ -257,7 +257,8 @@ def test_with_the_products_observers_a_worker_sends_back_no_records(demo_clinic)
         run = ExportRun(spec, source, institution=institution, created=CREATED,
                         attachments_root=demo_clinic.attachments_root)
         entity = spec.entities["fee_line"]
-        rows = next(iter(iter_keyset(source, run._joined_sql(entity), entity.key, 300)))
+        pages = iter_keyset(source, run._joined_sql(entity), entity.key, 300)
+        rows = [row for page in pages for row in page][:300]
     finally:
         source.close()
     product = (ReadinessObserver.summarise, SignerCheckReport.summarise)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import math
 import re
 import typing
@@ -269,6 +270,15 @@ class DatabaseProfile:
         return [f"{t.name}.{c.name}" for t in self.tables for c in t.columns if c.cp949_as_latin1]
 
 
+#: Values longer than this are told apart by their digest in a column's distinct count.
+_DIGESTED_FROM = 256
+
+
+def _digest(value: str | bytes) -> tuple[str, bytes]:
+    raw = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return type(value).__name__, hashlib.blake2b(raw, digest_size=16).digest()
+
+
 class _ColumnCounter:
     """Accumulates one column's statistics; the values it sees stay in memory and are dropped after."""
 
@@ -283,7 +293,10 @@ class _ColumnCounter:
             return
         p.non_empty += 1
         if not p.distinct_capped:
-            self.seen.add(value)
+            # A long text or binary value (an RTF note, a scan) counted by its digest: 1000 sampled rows of
+            # 400 KB kept whole held 560 MB.
+            long = type(value) in (str, bytes) and len(value) > _DIGESTED_FROM
+            self.seen.add(_digest(value) if long else value)
             if len(self.seen) > DISTINCT_CAP:
                 p.distinct_capped = True
                 self.seen.clear()

@@ -59,11 +59,13 @@ from emr_exporter.pipeline.parallel import (
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
+    PageSizer,
     Source,
     _read_page,
     iter_keyset,
     iter_keyset_values,
     snapshot_generation,
+    value_bytes,
 )
 from emr_exporter.sources.catalog import (
     DEFAULT_SCHEMAS,
@@ -797,10 +799,12 @@ class ExportRun:
             inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
             keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
+            sizer = PageSizer(page_size)  # pages of RTF notes or scans: fewer rows (sources/base.py)
             while True:
                 marker = "?" if last is None or keyset_marker is None else keyset_marker(
                     inner, caps.quote(key), last)
-                sql = keyset_page_sql(caps, inner, key, page_size=page_size, first=last is None, marker=marker)
+                rows = sizer.rows
+                sql = keyset_page_sql(caps, inner, key, page_size=rows, first=last is None, marker=marker)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
                     yield from self.bag.add_ndjson(group, line(row))
@@ -808,8 +812,9 @@ class ExportRun:
                 counts.carried = done
                 self._emit("carry", table.name, done, counts.source_rows)
                 self._check_cancel()
-                if len(page) < page_size:
+                if len(page) < rows:
                     break
+                sizer.measured(len(page), value_bytes(row.values() for row in page))
                 last = page[-1][key_lower]
                 del page  # not alive while the next page is read
         else:

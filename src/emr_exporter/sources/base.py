@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -24,7 +24,57 @@ from emr_exporter.sources.drivers import caps_for, row_keys
 #: rows of dicts were ~6 MB of the 10^5 export's peak; 2000 keep ~2.3 MB, for no measurable CPU on SQLite
 #: (docs/performance.md, "flatmem"; a page is still one round trip per 2000 rows on a network server).
 DEFAULT_PAGE_SIZE = 2000
+#: About what one page may hold in text and binary values: the next page of a query is sized by what its
+#: last one held. A table of RTF notes or scanned images (400 KB a row) read 2000 rows a page held 3.1 GB
+#: at once (docs/performance.md, "Pages sized by their bytes").
+PAGE_BYTES = 16 * 1024 * 1024
+#: Rows a source's ``rows()`` fetches at once at most (fewer where they are large).
+FETCH_ROWS = 1000
+#: A query's first page, before its rows' size is known: small, then grown (at most 8× a page).
+FIRST_PAGE_ROWS = 16
 log = logging.getLogger(__name__)
+
+
+def value_bytes(rows: Iterable[Iterable[Any]]) -> int:
+    """The length of the text and binary values of ``rows`` (value tuples, or dicts' ``values()``): the part
+    of a row that can be large. Column by column: ~1 µs a row of 12 values, where a loop over every value
+    took 2.5."""
+    total = 0
+    for column in zip(*rows, strict=True):
+        try:
+            total += sum(map(len, filter(None, column)))
+        except TypeError:  # numbers, dates: only the column's text and binary values count
+            total += sum(len(v) for v in column if type(v) is str or type(v) is bytes)
+    return total
+
+
+def sized_batches(fetchmany: Callable[[int], list[Any]], source: Any, most: int) -> Iterator[list[Any]]:
+    """A cursor's rows in batches of at most ``most``, fewer where the rows are large (:class:`PageSizer`),
+    each batch's size added to ``source.value_bytes_read`` (so that a page reader need not measure again)."""
+    sizer = PageSizer(most)
+    while batch := fetchmany(sizer.rows):
+        size = value_bytes(batch)
+        source.value_bytes_read += size
+        yield batch
+        sizer.measured(len(batch), size)
+
+
+class PageSizer:
+    """Rows per page for one query: at most ``most``; a first page of :data:`FIRST_PAGE_ROWS`, then each page
+    sized to hold about :data:`PAGE_BYTES` by the size of the last page's rows. The rows and their order do not
+    depend on it (keyset pages), only how many are in memory at once."""
+
+    __slots__ = ("most", "rows")
+
+    def __init__(self, most: int) -> None:
+        self.most = max(1, most)
+        self.rows = min(self.most, FIRST_PAGE_ROWS)
+
+    def measured(self, rows: int, size: int) -> None:
+        """The last page held ``rows`` rows of ``size`` bytes of text and binary values."""
+        if rows:
+            fits = PAGE_BYTES * rows // max(size, 1)
+            self.rows = max(1, min(self.most, 8 * self.rows, fits))
 
 
 class Source(Protocol):
@@ -96,6 +146,14 @@ def _reconnecting(source: Source, read: Callable[[], _Page]) -> _Page:
     raise AssertionError("unreachable")
 
 
+def _page_bytes(source: Source, page: list[dict[str, Any]], read_before: int | None) -> int:
+    """The text and binary bytes of a page :func:`_read_page` read: as the source's rows() measured them, else
+    measured here."""
+    if read_before is None:
+        return value_bytes(row.values() for row in page)
+    return int(getattr(source, "value_bytes_read", 0)) - read_before
+
+
 def iter_keyset(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
     converters: Mapping[str, Callable[[Any], Any]] | None = None,
@@ -112,12 +170,15 @@ def iter_keyset(
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
+    sizer = PageSizer(page_size)
     while True:
-        sql = source.keyset_sql(keyed_sql, key, page_size, first=last is None, after=last)
+        rows = sizer.rows
+        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
+        read_before = getattr(source, "value_bytes_read", None)
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == page_size
+        full = len(page) == rows
         if full:
             last = page[-1][key_name]
         if converters:
@@ -128,6 +189,7 @@ def iter_keyset(
         yield page
         if not full:
             return
+        sizer.measured(len(page), _page_bytes(source, page, read_before))
         # Let go of this page before the next one is read (the caller lets go of its own reference too):
         # otherwise two pages of row dicts are alive at once, the export's largest transient (flatmem).
         del page
@@ -143,12 +205,14 @@ def iter_keyset_values(
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
+    sizer = PageSizer(page_size)
     while True:
-        sql = source.keyset_sql(keyed_sql, key, page_size, first=last is None, after=last)
+        rows = sizer.rows
+        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
         names, page = _read_values_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == page_size
+        full = len(page) == rows
         if full:
             last = dict(zip(names, page[-1], strict=True))[key_name]  # as iter_keyset reads it (a name twice: the last)
         if converters:
@@ -158,6 +222,7 @@ def iter_keyset_values(
         yield names, page
         if not full:
             return
+        sizer.measured(len(page), value_bytes(page))
         del page  # as in iter_keyset
 
 
@@ -196,6 +261,7 @@ class SqliteFileSource:
     def __init__(self, path: Path, *, snapshot: bool = False) -> None:
         self.path = Path(path)
         self.label = f"SQLite file {self.path.name}"
+        self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
         if not self.path.is_file():
             raise SourceUnavailable(f"The database file {self.path} does not exist.")
         try:
@@ -218,7 +284,7 @@ class SqliteFileSource:
         except sqlite3.Error as exc:
             raise SourceQueryError(f"A query on {self.label} failed: {exc}") from None
         names = _column_names(cursor)
-        while batch := cursor.fetchmany(1000):
+        for batch in sized_batches(cursor.fetchmany, self, FETCH_ROWS):
             for row in batch:
                 yield dict(zip(names, row, strict=True))
 

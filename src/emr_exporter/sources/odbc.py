@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
+from emr_exporter.sources.base import sized_batches
 from emr_exporter.sources.drivers import (
     caps_for,
     connection_string_for_streaming,
@@ -79,6 +80,7 @@ class OdbcSource:
         from emr_exporter.sources.connect import connect_odbc
 
         self._secrets = (password,)
+        self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
@@ -161,7 +163,7 @@ class OdbcSource:
         try:
             cursor.execute(sql, *(_bindable(p) for p in params))
             names = row_keys([d[0] for d in cursor.description or ()])
-            while batch := cursor.fetchmany(_FETCH_ROWS):
+            for batch in sized_batches(cursor.fetchmany, self, _FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
         except pyodbc.Error as exc:
