@@ -116,7 +116,7 @@ def test_the_usb_path_sends_a_carried_file_to_a_receipt_without_a_terminal(
     upload_page = wizard.upload_page
     assert not upload_page.carry_radio.isVisible()  # already on the other PC
     assert wizard.session.carried and wizard.session.demo
-    with qtbot.waitSignal(upload_page.jobFinished, timeout=240_000):
+    with qtbot.waitSignal(upload_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
     number = wizard.session.upload_result.receipt_number
     assert number and f"접수번호: {number}" in upload_page.state_label.text()
@@ -139,7 +139,7 @@ def test_a_carried_file_without_its_summary_is_sent_and_says_what_the_report_nee
     wizard.start_page.send_file_radio.setChecked(True)
     wizard.start_page.send_file_edit.setText(str(bundle))
     click_next(qtbot, wizard)
-    with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=240_000):
+    with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(wizard.upload_page.upload_button, Qt.MouseButton.LeftButton)
     click_next(qtbot, wizard)
     assert wizard.session.upload_result.receipt_number in wizard.done_page.receipt_label.text()
@@ -261,7 +261,7 @@ def test_stop_is_shown_as_paused_and_back_during_work_asks_first(
             qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
 
     page.export_runner.progressed.connect(stop_when_exporting)
-    with qtbot.waitSignal(page.jobFailed, timeout=120_000):
+    with qtbot.waitSignal(page.jobFailed, timeout=600_000):
         qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     page.export_runner.progressed.disconnect(stop_when_exporting)
     # Paused: said so, not in red, and the bar stays where it was.
@@ -311,7 +311,7 @@ def test_resuming_a_saved_transfer_goes_straight_to_sending_and_says_so(
     assert wizard.currentPage() is page  # not the institution, EMR, scan, export and check pages again
     assert page.state_label.text().startswith("Continuing the transfer")
     assert page.upload_button.text() == "&Resume"
-    with qtbot.waitSignal(page.jobFinished, timeout=240_000):
+    with qtbot.waitSignal(page.jobFinished, timeout=600_000):
         qtbot.mouseClick(page.upload_button, Qt.MouseButton.LeftButton)
     assert wizard.session.upload_result.receipt_number
 

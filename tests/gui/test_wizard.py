@@ -60,7 +60,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     out_dir = app_home / "exports"
     assert export_page.destination_edit.text() == str(out_dir)  # default under the app folder in tests
     assert "free there" in export_page.space_label.text()
-    with qtbot.waitSignal(export_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(export_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
         assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # while it runs
     outcome = session.outcome
@@ -116,13 +116,13 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         store.fault_hook = busy_once
         states: list[str] = []
         upload_page.upload_runner.progressed.connect(lambda item: states.append(upload_page.state_label.text()))
-        with qtbot.waitSignal(upload_page.jobFailed, timeout=120_000):
+        with qtbot.waitSignal(upload_page.jobFailed, timeout=600_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
         upload_page.upload_runner.progressed.disconnect(pause_once)
         assert upload_page.error_label.text().startswith("Upload paused. Press Resume")
         assert upload_page.upload_button.text() == "&Resume"
         qtbot.waitUntil(upload_page.upload_button.isEnabled, timeout=10_000)
-        with qtbot.waitSignal(upload_page.jobFinished, timeout=120_000):
+        with qtbot.waitSignal(upload_page.jobFinished, timeout=600_000):
             qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
         assert session.upload_result.resumed_from > 0
         assert "Retrying automatically: the store reported an error (503)." in states  # with its reason
@@ -182,7 +182,7 @@ def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard:
             qtbot.mouseClick(export_page.cancel_button, Qt.MouseButton.LeftButton)
 
     export_page.export_runner.progressed.connect(stop_midway)
-    with qtbot.waitSignal(export_page.jobFailed, timeout=120_000):
+    with qtbot.waitSignal(export_page.jobFailed, timeout=600_000):
         qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
     assert "cancelled" in cancelled[0]
     assert "Nothing is lost: press Start to continue" in export_page.error_label.text()
@@ -203,7 +203,7 @@ def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard:
     export_page.export_runner.progressed.disconnect(stop_midway)
     export_page.export_runner.progressed.connect(close_midway)
     qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: closed["done"] and not wizard.isVisible(), timeout=120_000)
+    qtbot.waitUntil(lambda: closed["done"] and not wizard.isVisible(), timeout=600_000)
     assert not export_page.export_runner._worker_thread.isRunning()
     assert wizard.session.outcome is None
     assert list(out_dir.glob("*.emrx.partial")), "the sealed parts so far are kept"
@@ -222,7 +222,7 @@ def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard:
     click_next(qtbot, again)
     again.session.part_size = 16384
     assert again.export_page.destination_edit.text() == str(out_dir)
-    with qtbot.waitSignal(again.export_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(again.export_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(again.export_page.start_button, Qt.MouseButton.LeftButton)
     outcome = again.session.outcome
     assert outcome.resumed is True
@@ -302,7 +302,7 @@ def test_full_disk_blocks_the_export_with_a_message(
 def test_carry_the_file_instead_of_uploading(qtbot: Any, make_wizard: Any, app_home: Path) -> None:
     wizard = make_wizard()
     walk_demo_to_export_page(qtbot, wizard)
-    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(wizard.export_page.start_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
         click_next(qtbot, wizard)
@@ -430,7 +430,7 @@ def test_restart_after_sealing_continues_at_the_check_without_a_second_bundle(
 ) -> None:
     wizard = make_wizard()
     walk_demo_to_export_page(qtbot, wizard)
-    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=120_000):
+    with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(wizard.export_page.start_button, Qt.MouseButton.LeftButton)
     first = wizard.session.outcome
     with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):

@@ -19,7 +19,7 @@ TOKEN = "wizard-trial-token-7f3a"
 
 def _click_upload(qtbot: Any, page: Any, signal: str) -> None:
     qtbot.waitUntil(page.upload_button.isEnabled, timeout=10_000)
-    with qtbot.waitSignal(getattr(page, signal), timeout=120_000):
+    with qtbot.waitSignal(getattr(page, signal), timeout=600_000):
         qtbot.mouseClick(page.upload_button, Qt.MouseButton.LeftButton)
 
 
@@ -50,7 +50,7 @@ def test_wizard_upload_is_pinned_sends_the_token_and_never_uploads_twice(
     try:
         wizard = make_wizard()
         walk_demo_to_export_page(qtbot, wizard)
-        with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=120_000):
+        with qtbot.waitSignal(wizard.export_page.jobFinished, timeout=600_000):
             qtbot.mouseClick(wizard.export_page.start_button, Qt.MouseButton.LeftButton)
         with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
             click_next(qtbot, wizard)
