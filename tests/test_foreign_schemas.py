@@ -37,6 +37,7 @@ from foreign_schemas import (
     PATIENTS,
     ForeignDb,
     create_mariadb_foreign,
+    create_postgres_capitals_clinic,
     create_postgres_foreign,
     create_postgres_schema_clinic,
     create_sqlite_foreign,
@@ -255,3 +256,34 @@ def test_a_postgresql_clinic_whose_tables_are_in_their_own_schema_is_scaffolded_
     fhir = {p.name.split(".")[0]: sum(1 for _ in p.open("rb"))
             for p in (bag / "data/fhir").glob("*.ndjson")}
     assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 2 * PATIENTS)
+
+
+@pytest.mark.db
+def test_a_postgresql_clinic_whose_names_were_created_in_capitals_is_scaffolded_and_exported(
+    tmp_path: Path, postgres_conn_str: str
+) -> None:
+    # Before: the scaffold wrote table = "PT_MASTER", key = "PT_NO" and `connector check` stopped with
+    # 'relation "pt_master" does not exist' (PostgreSQL folds the unquoted names to lower case).
+    db = create_postgres_capitals_clinic(postgres_conn_str)
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    entities = spec["entities"]
+    assert {name: e["table"] for name, e in entities.items()} == {
+        "patient": "PT_MASTER", "encounter": "VISIT", "diagnosis": "DX_HIST"}
+    assert entities["patient"]["query"] == ('SELECT "PT_NO" AS pt_no, "CHART_NO" AS chart_no, "PT_NM" AS pt_nm, '
+                                            '"BIRTH_YMD" AS birth_ymd, "SEX" AS sex FROM "PT_MASTER"')
+    assert {(s["entity"], s["exported"], s["quarantined"]) for s in db.check["reconciliation"]["entities"]} == {
+        ("patient", PATIENTS, 0), ("encounter", 2 * PATIENTS, 0), ("diagnosis", 2 * PATIENTS, 0)}
+    assert db.check["orphans"] == []  # every visit's and diagnosis's reference found through the quoted tables
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"]
+        # the diagnosis query joins two more columns: the visit's patient and date
+        assert outcome["cells"]["source"] == db.cells + 2 * 2 * PATIENTS, (outcome["cells"], db.cells)
+    assert {t["name"]: (t["fate"], t["rows"]) for t in reconciliation["inventory"]} == {
+        "dx_hist": ("entities", 2 * PATIENTS), "pt_master": ("entities", PATIENTS),
+        "visit": ("entities", 2 * PATIENTS)}
+    fhir = {p.name.split(".")[0]: sum(1 for _ in p.open("rb")) for p in (bag / "data/fhir").glob("*.ndjson")}
+    assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 2 * PATIENTS)
+    encounter = json.loads((bag / "data/fhir").glob("Encounter*.ndjson").__next__().read_bytes().splitlines()[0])
+    assert encounter["subject"]["reference"].startswith("Patient/")

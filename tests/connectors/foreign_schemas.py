@@ -375,3 +375,33 @@ def create_postgres_schema_clinic(conn_str: str, database: str = "emr_foreign_sc
     db.expect[("visit", "id", 1, "note")] = "not a visit: the printer's queue"
     conn.close()
     return db
+
+
+def create_postgres_capitals_clinic(conn_str: str, database: str = "emr_foreign_caps_pg") -> ForeignDb:
+    """A PostgreSQL clinic whose tables and columns were created quoted in capitals ("PT_MASTER"."PT_NO"), as an
+    EMR moved from SQL Server or Oracle keeps them: PostgreSQL folds a connector's unquoted names to lower case,
+    which misses them. The diagnoses have neither a date nor a patient column (both joined in from the visit)."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "postgresql")
+    db = ForeignDb("postgresql", odbc=target, patients="pt_master", also_read=("visit", "dx_hist"))
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    for ddl in (
+        'CREATE TABLE "PT_MASTER" ("PT_NO" INT PRIMARY KEY, "CHART_NO" VARCHAR(20), "PT_NM" VARCHAR(50), '
+        '"BIRTH_YMD" VARCHAR(8), "SEX" CHAR(1))',
+        'CREATE TABLE "VISIT" ("VISIT_NO" INT PRIMARY KEY, "PT_NO" INT, "VISIT_DT" TIMESTAMP, "DEPT_CD" VARCHAR(10))',
+        'CREATE TABLE "DX_HIST" ("DX_NO" INT PRIMARY KEY, "VISIT_NO" INT, "KCD_CD" VARCHAR(10))',
+    ):
+        c.execute(ddl)
+    c.executemany('INSERT INTO "PT_MASTER" VALUES (?, ?, ?, ?, ?)', _patients())
+    db.table("pt_master", 5, PATIENTS)
+    visits = [(v, (v % PATIENTS) + 1, dt.datetime(2024, 1, 1, 9, 0) + dt.timedelta(days=v), "IM")
+              for v in range(1, 2 * PATIENTS + 1)]
+    c.executemany('INSERT INTO "VISIT" VALUES (?, ?, ?, ?)', visits)
+    db.table("visit", 4, len(visits))
+    c.executemany('INSERT INTO "DX_HIST" VALUES (?, ?, ?)',
+                  [(v, v, ("J00", "I10", "E11.9")[v % 3]) for v in range(1, len(visits) + 1)])
+    db.table("dx_hist", 3, len(visits))
+    conn.close()
+    return db

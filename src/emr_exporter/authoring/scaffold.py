@@ -383,6 +383,32 @@ def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile
     return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select)
 
 
+def _folded_select(engine: str, table: TableProfile) -> str | None:
+    """PostgreSQL folds unquoted names to lower case, so a table or column created quoted with capitals
+    ("PT_MASTER"."PT_NO", as an EMR moved from SQL Server or Oracle keeps them) cannot be named by a connector's
+    unquoted SQL. Such a table is read through this select, each column under its lower-case name (which the
+    connector's unquoted names then fold to). None when no name needs it, or when two columns' names differ
+    only by case (the table is then left carried)."""
+    if engine != "postgresql":
+        return None
+    from emr_exporter.sources.drivers import caps_for
+
+    names = [c.name for c in table.columns]
+    if all(part == part.lower() for part in table.parts) and all(n == n.lower() for n in names):
+        return None
+    if not names or len({n.lower() for n in names}) != len(names):
+        return None
+    quote = caps_for(engine).quote
+    columns = []
+    for name in names:
+        if name == name.lower():
+            columns.append(name if IDENTIFIER.match(name) else quote(name))
+        else:
+            lower = name.lower()
+            columns.append(f"{quote(name)} AS {lower if IDENTIFIER.match(lower) else quote(lower)}")
+    return f"SELECT {', '.join(columns)} FROM {'.'.join(quote(part) for part in table.parts)}"
+
+
 def profile_table(source: Source, table: TableProfile, sample_rows: int) -> TableProfile:
     """Count the rows of one listed table and profile at most ``sample_rows`` of them (first in key order)."""
     columns = table.columns
@@ -855,7 +881,10 @@ class _Guesser:
         if self.source is not None and child.plain and TABLE_NAME.match(parent):
             order_by = (child.primary_key or (column,))[0]
             sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
-            sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {parent} p WHERE "
+            if _folded_select(self.profile.engine, child):  # PostgreSQL only (LIMIT)
+                sample = (f"SELECT * FROM {self.relation(child.name)} c ORDER BY c.{order_by} "
+                          f"LIMIT {self.profile.sample_rows}")
+            sql = (f"SELECT COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM {self.relation(parent)} p WHERE "
                    f"p.{parent_column} = s.{column}) THEN 1 ELSE 0 END) AS hit FROM ({sample}) s "
                    f"WHERE s.{column} IS NOT NULL")
             try:
@@ -865,6 +894,12 @@ class _Guesser:
                 found = (0, 0)  # e.g. PostgreSQL refuses text = integer: no overlap
         self._overlaps[cache_key] = found
         return found
+
+    def relation(self, name: str) -> str:
+        """How a connector's SQL names the table ``name``: itself, or its folded select (see _folded_select)."""
+        table = next((t for t in self.profile.tables if t.name == name), None)
+        folded = _folded_select(self.profile.engine, table) if table is not None else None
+        return f"({folded})" if folded else name
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         best: tuple[float, TableProfile | None, str] = (0.0, None, "")
@@ -927,6 +962,10 @@ class _Guesser:
         elif any(part.upper() in SQL_RESERVED for part in table.parts):
             guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
                                   "unquoted SQL cannot name: make a view with another name")
+        elif self.profile.engine == "postgresql" and _folded_select(self.profile.engine, table) is None and any(
+                n != n.lower() for n in (*table.parts, *(c.name for c in table.columns))):
+            guess.problems.append(f"table {table.name!r} has columns whose names differ only by case, which the "
+                                  "export's unquoted SQL cannot tell apart: make a view that renames them")
         for part in ([key] if isinstance(key, str) else list(key or ())):
             if part.upper() in SQL_RESERVED:
                 guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
@@ -985,6 +1024,11 @@ class _Guesser:
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
         self._cast_latin1(guess, table, key)
+        folded = _folded_select(self.profile.engine, table)
+        if folded and not guess.query:
+            guess.query = folded
+            guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
+                               "capitals: read under their lower-case names")
         return guess
 
     def _cast_latin1(self, guess: EntityGuess, table: TableProfile, key: str | list[str] | None) -> None:
@@ -1040,8 +1084,9 @@ class _Guesser:
             return
         if not isinstance(encounter.key, str) or guess.query:
             return
-        guess.query = (f"SELECT X.*, V.{patient_ref.column} AS SCAFFOLD_PATIENT FROM {table.name} X "
-                       f"LEFT JOIN {encounter.table} V ON V.{encounter.key} = X.{visit_ref.column}")
+        guess.query = (f"SELECT X.*, V.{patient_ref.column} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
+                       f"LEFT JOIN {self.relation(encounter.table or '')} V ON V.{encounter.key} = "
+                       f"X.{visit_ref.column}")
         guess.query_why = "no patient column: the visit's patient is joined in (LEFT JOIN keeps every row)"
         guess.missing.remove("patient_id")
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
@@ -1070,8 +1115,9 @@ class _Guesser:
             guess.missing.remove("patient_id")
             guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
                                               "the visit's patient (see query)", required=True, ref=patient_ref.ref))
-        guess.query = (f"SELECT D.*, V.{start.column} AS {alias}{extra} FROM {table.name} D "
-                       f"LEFT JOIN {encounter.table} V ON V.{encounter.key} = D.{visit_ref.column}")
+        guess.query = (f"SELECT D.*, V.{start.column} AS {alias}{extra} FROM {self.relation(table.name)} D "
+                       f"LEFT JOIN {self.relation(encounter.table or '')} V ON V.{encounter.key} = "
+                       f"D.{visit_ref.column}")
         guess.query_why = ("the diagnosis table has no date: the visit's date is joined in for kcd_edition "
                            "(LEFT JOIN keeps every row)")
         why = "the visit's date (see query); the KCD edition follows the service date"

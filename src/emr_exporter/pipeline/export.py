@@ -497,6 +497,7 @@ class ExportRun:
         self.progress = progress
         self.cancel = cancel
         self.page_size = page_size
+        self._catalog: dict[str, CatalogTable] | None = None  # by name, once a table's spelling is asked for
         self.reconciliation = Reconciliation()
         self.observers = list(observers or [])
         #: Per observer, its pure per-record summary (run where the row is mapped: the parent gets it instead
@@ -579,6 +580,19 @@ class ExportRun:
             return entity.inner_sql
         return f"SELECT s.*, {', '.join(extras)} FROM ({entity.inner_sql}) s"
 
+    def _table_ref(self, table: str) -> str:
+        """How SQL names a connector's ``table``: as written, except where the engine folds the unquoted name
+        (PostgreSQL: to lower case) to a table that does not exist while the name as written does (created
+        quoted, "PT_MASTER"): then quoted, as the catalogue spells it."""
+        if folded_identifier(self.source.engine, table) == table:
+            return table
+        if self._catalog is None:
+            self._catalog = {t.name: t for t in list_tables(self.source)}
+        exact = self._catalog.get(table)
+        if exact is None or folded_identifier(self.source.engine, table) in self._catalog:
+            return table
+        return quoted_name(self.source, exact)
+
     def _joined_sql(self, entity: EntitySpec) -> str:
         """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
         and per code look-up (the code table's value)."""
@@ -599,8 +613,12 @@ class ExportRun:
                 continue
             parent = self.spec.entities[fld.ref]
             if fld.ref_field is None and not parent.composite:
+                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL) is joined through the
+                # section's query, which names its columns as the connector does (scaffold: _folded_select).
+                joined = (parent.table if self._table_ref(parent.table) == parent.table
+                          else f"({self.source_sql(parent)})")
                 selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
-                joins.append(f"LEFT JOIN {parent.table} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
+                joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
                 continue
             # By a unique field of the parent: one row per value (the lowest key, the one the export keeps
             # when the value repeats), so a child row is never repeated by the join.
@@ -664,7 +682,7 @@ class ExportRun:
             per_table.setdefault(entity.table.lower(), []).append((name, counts[name][0]))
         for _, sections in sorted(per_table.items()):
             table = self.spec.entities[sections[0][0]].table
-            table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {table}") or 0)
+            table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {self._table_ref(table)}") or 0)
             read = [n for _, n in sections]
             if sum(read) == table_rows:
                 continue
