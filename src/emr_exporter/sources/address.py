@@ -54,13 +54,15 @@ class SourceAddress:
                            snapshot=snapshot, time_zone=time_zone)
 
     def open_for(self, spec: ConnectorSpec, *, snapshot: bool = False) -> Source:
-        """:meth:`open` to read ``spec``'s sections: a PostgreSQL session in the connector's time zone, so that a
-        ``timestamptz`` keeps its instant (:func:`emr_exporter.connectors.spec.session_time_zone`)."""
+        """:meth:`open` to read ``spec``'s sections: a PostgreSQL or MariaDB session in the connector's time zone,
+        so that a ``timestamptz`` or ``TIMESTAMP`` keeps its instant
+        (:func:`emr_exporter.connectors.spec.session_time_zone`)."""
         from emr_exporter.connectors.spec import fields_with_own_zone, session_time_zone
 
         source = self.open(snapshot=snapshot, time_zone=session_time_zone(spec))
         own = fields_with_own_zone(spec)
-        if own and source.engine == "postgresql":
+        if own and source.engine in ("postgresql", "mariadb", "mysql"):
+            kind = "timestamptz" if source.engine == "postgresql" else "TIMESTAMP"
             log.warning("field %s has its own time zone: the database session keeps the server's time zone, "
-                        "so a timestamptz column is read in it (docs/databases.md)", own[0])
+                        "so a %s column is read in it (docs/databases.md)", own[0], kind)
         return source

@@ -630,6 +630,28 @@ def connection_string_for_streaming(engine: str, conn_str: str, fetch_rows: int 
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
 
 
+def session_time_zone_sql(engine: str, name: str) -> str | None:
+    """The statement that sets a session's time zone to a connector's (validated by the spec) on ``engine``, or
+    None if the engine has none here or the zone has no safe form. PostgreSQL: :func:`postgres_time_zone_sql`.
+    MariaDB/MySQL: a ``TIMESTAMP`` column is an instant handed over as the wall time in the session's zone (the
+    server's, often UTC); Asia/Seoul is set as the fixed ``'+09:00'`` (a named zone needs the server's time
+    zone tables, which few servers load)."""
+    if engine == "postgresql":
+        return postgres_time_zone_sql(name)
+    if engine not in ("mariadb", "mysql"):
+        return None
+    from emr_exporter.connectors.zones import KST, zone
+
+    tz = zone(name)
+    if tz is KST:
+        return "SET time_zone = '+09:00'"
+    if tz is dt.UTC:
+        return "SET time_zone = '+00:00'"
+    if not _ZONE_NAME.fullmatch(name):
+        return None
+    return "SET time_zone = '" + name.replace("'", "''") + "'"
+
+
 def postgres_time_zone_sql(name: str) -> str | None:
     """``SET TIME ZONE`` for a connector's time zone (validated by the spec), or None if it has no safe form.
 

@@ -99,22 +99,29 @@ class OdbcSource:
             self._begin_snapshot()
 
     def _set_time_zone(self) -> None:
-        """PostgreSQL: the session's TimeZone set to ``time_zone`` (the connector's ``[source] timezone``, see
-        :func:`emr_exporter.connectors.spec.session_time_zone`), so that psqlODBC hands a ``timestamptz`` over
-        as the wall time in the zone the connector reads it in. Before any query, and again on a reconnect."""
+        """PostgreSQL and MariaDB/MySQL: the session's time zone set to ``time_zone`` (the connector's
+        ``[source] timezone``, see :func:`emr_exporter.connectors.spec.session_time_zone`), so that the driver
+        hands a ``timestamptz`` (PostgreSQL) or ``TIMESTAMP`` (MariaDB) over as the wall time in the zone the
+        connector reads it in. Before any query, and again on a reconnect."""
         import pyodbc
 
-        from emr_exporter.sources.drivers import postgres_time_zone_sql
+        from emr_exporter.sources.drivers import session_time_zone_sql
 
-        if self.time_zone is None or self.engine != "postgresql":
+        if self.time_zone is None or self.engine not in ("postgresql", "mariadb", "mysql"):
             return
-        statement = postgres_time_zone_sql(self.time_zone)
+        statement = session_time_zone_sql(self.engine, self.time_zone)
         if statement is None:
-            log.warning("the time zone of the connector has no safe PostgreSQL form; the session's is left as is")
+            log.warning("the time zone of the connector has no safe form on this database; the session's is left "
+                        "as is")
             return
         try:
             self.conn.execute(statement).close()
         except pyodbc.Error as exc:
+            if self.engine != "postgresql":
+                # MariaDB knows a named zone only with its time zone tables loaded: the server's zone stays.
+                log.warning("the clinic database does not know the connector's time zone %s; TIMESTAMP columns "
+                            "are read in the server's time zone (docs/databases.md)", self.time_zone)
+                return
             raise SourceUnavailable(
                 f"The clinic database could not use the connector's time zone {self.time_zone} "
                 f"({self._safe_detail(exc)})."
