@@ -287,3 +287,51 @@ def test_a_postgresql_clinic_whose_names_were_created_in_capitals_is_scaffolded_
     assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 2 * PATIENTS)
     encounter = json.loads((bag / "data/fhir").glob("Encounter*.ndjson").__next__().read_bytes().splitlines()[0])
     assert encounter["subject"]["reference"].startswith("Patient/")
+
+
+def test_sqlite_virtual_tables_are_listed_and_their_shadow_tables_carried(tmp_path: Path) -> None:
+    # Before: a virtual table whose module this program lacks (an EMR's own SQLite extension) stopped scaffold
+    # and export with "an unexpected problem (OperationalError)" ("no such module" while listing the tables).
+    import sqlite3
+
+    path = tmp_path / "vtab.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MASTER (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE VIRTUAL TABLE note_fts USING fts5(body, pt_no UNINDEXED);
+        CREATE VIRTUAL TABLE geo USING rtree(id, minx, maxx);
+    """)
+    conn.executemany("INSERT INTO PT_MASTER VALUES (?, ?, ?, ?, ?)",
+                     [(i, f"{i:08d}", f"환자{i}", "19800101", "MF"[i % 2]) for i in range(1, PATIENTS + 1)])
+    conn.executemany("INSERT INTO note_fts VALUES (?, ?)", [(f"메모 {i}: 감기 기침", i) for i in range(1, 11)])
+    conn.executemany("INSERT INTO geo VALUES (?, ?, ?)", [(i, i * 1.5, i * 2.5) for i in range(1, 6)])
+    conn.commit()
+    conn.execute("PRAGMA writable_schema = ON")  # as an EMR built with its own module leaves the file
+    conn.execute("INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES ('table', 'emr_vt', "
+                 "'emr_vt', 0, 'CREATE VIRTUAL TABLE emr_vt USING emr_search(a, b)')")
+    conn.commit()
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")]
+    rows = {t.lower(): conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+    columns = {t.lower(): len(conn.execute(f'PRAGMA table_info("{t}")').fetchall()) for t in tables}
+    conn.close()
+    # FTS5's one-row config table is named like program settings: the scaffold's [skip] guesses so
+    rows.pop("note_fts_config"), columns.pop("note_fts_config")
+    db = ForeignDb("sqlite", path=path, rows=rows, columns=columns)
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells, (outcome["cells"], db.cells)
+    inventory = {t["name"]: t for t in reconciliation["inventory"]}
+    for name, module in (("emr_vt", "emr_search"), ("geo", "rtree"), ("note_fts", "fts5")):
+        entry = inventory[name]
+        assert (entry["kind"], entry["fate"], entry["rows"]) == ("virtual", "skipped", None)
+        assert entry["reason"] == (f"a virtual table (module {module}): its module keeps its rows in tables listed "
+                                   "here (carried) or outside this database")
+    assert inventory["emr_vt"]["columns"] == []
+    assert inventory["note_fts_config"]["fate"] == "skipped"
+    assert {name for name, t in inventory.items() if t["fate"] == "carried"} == {t for t, n in rows.items() if n} - {
+        "pt_master"}  # empty shadow tables: skipped as empty
+    # the full-text index's own content table carries every note exactly
+    notes = sorted(r["c0"] for r in _carried_rows(bag, reconciliation["inventory"], "note_fts_content"))
+    assert notes == sorted(f"메모 {i}: 감기 기침" for i in range(1, 11))

@@ -350,6 +350,9 @@ def quarantine_line(row: model.QuarantinedRow, encoding: str = "utf-8") -> dict[
 
 #: Why a view is not carried: its rows are rows of tables that are in the inventory themselves.
 VIEW_REASON = "a view: its rows come from the tables listed here"
+#: A SQLite virtual table (FTS, R-tree, an EMR's own extension): not read through its module.
+VIRTUAL_REASON = ("a virtual table (module {module}): its module keeps its rows in tables listed here (carried) or "
+                  "outside this database")
 #: A table name after FROM or JOIN (schema-qualified or quoted names too).
 _FROM_TABLE = re.compile(
     r"""\b(?:FROM|JOIN)\s+[`"\[]?([A-Za-z_][A-Za-z0-9_]*)(?:[`"\]]?\.[`"\[]?([A-Za-z_][A-Za-z0-9_]*))?""",
@@ -752,6 +755,8 @@ class ExportRun:
                 entry.update(fate="skipped", reason=reason)
             elif table.kind == "view":
                 entry.update(fate="skipped", reason=VIEW_REASON)
+            elif table.kind == "virtual":
+                entry.update(fate="skipped", reason=VIRTUAL_REASON.format(module=table.module))
             else:
                 entry["fate"] = "carried"
                 if also:  # a join or look-up reads some of it: carried all the same, and said so

@@ -223,6 +223,7 @@ LABELS: dict[str, dict[str, str]] = {
                     "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
     "fate_skipped": {"ko": "이관하지 않음: {reason}", "en": "not transferred: {reason}"},
     "view": {"ko": "(뷰)", "en": "(view)"},
+    "virtual": {"ko": "(가상 테이블)", "en": "(virtual table)"},
     "cells_line": {"ko": "칸(셀) 단위 대조: 원본 {source}칸 = FHIR 변환 {mapped} + 원본 그대로 보관 {carried} + "
                          "별도 보관된 기록 {quarantined}",
                    "en": "Cell by cell: {source} source cells = {mapped} in FHIR + {carried} carried verbatim + "
@@ -527,7 +528,8 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
             fate = t("fate_carried")
         else:
             fate = t("fate_skipped").format(reason=entry.get("reason", ""))
-        name = entry["name"] + (" " + t("view") if entry.get("kind") == "view" else "")
+        kind = entry.get("kind")
+        name = entry["name"] + (" " + t(kind) if kind in ("view", "virtual") else "")
         rows.append([name, "—" if entry.get("rows") is None else f"{entry['rows']:,}", fate])
     _table(pdf, [t("table_name"), t("rows"), t("fate")], rows, (44, 22, 108))
     cells = reconciliation.get("cells")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +38,13 @@ class CatalogColumn:
 @dataclass(frozen=True, slots=True)
 class CatalogTable:
     name: str  # schema-qualified ("audit.LOG") only outside the default schema
-    kind: str  # "table" | "view"
+    kind: str  # "table" | "view" | "virtual" (SQLite: a virtual table, read by its module)
     columns: tuple[CatalogColumn, ...]
     #: The schema ``name`` is qualified with ("" in the default schema). Kept apart because a table's own
     #: name may hold a dot ("sms.log"): only the schema part is split off when the name is quoted.
     schema: str = ""
+    #: A virtual table's module ("fts5", "rtree", an extension's), else "".
+    module: str = ""
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -178,19 +181,36 @@ def list_tables(source: Source) -> list[CatalogTable]:
     return sorted(found, key=lambda t: (t.name.lower(), t.name))
 
 
+#: ``CREATE VIRTUAL TABLE name USING module(...)``: the module's name.
+_VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b.*?\bUSING\s+([A-Za-z0-9_]+)", re.IGNORECASE | re.DOTALL)
+
+
 def _sqlite_tables(conn: Any) -> list[CatalogTable]:
+    import sqlite3
+
     found = []
     entries = conn.execute(
-        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+        "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
     ).fetchall()
-    for name, kind in entries:
+    for name, kind, sql in entries:
         name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
         quoted = '"' + name.replace('"', '""') + '"'
-        columns = tuple(
-            CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
-            for r in conn.execute(f"PRAGMA table_info({quoted})")
-        )
-        found.append(CatalogTable(name=name, kind=kind, columns=columns))
+        virtual = _VIRTUAL.match(sql if isinstance(sql, str) else "")
+        try:
+            columns = tuple(
+                CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
+                for r in conn.execute(f"PRAGMA table_info({quoted})")
+            )
+        except sqlite3.Error:
+            # A virtual table of a module this program does not have (an EMR's own extension): "no such
+            # module". Its columns are not known; it is listed, never read.
+            if not virtual:
+                raise
+            columns = ()
+        if virtual:  # FTS, R-tree, an extension's: rows kept in its shadow tables (listed, carried) or elsewhere
+            found.append(CatalogTable(name=name, kind="virtual", columns=columns, module=virtual.group(1).lower()))
+        else:
+            found.append(CatalogTable(name=name, kind=kind, columns=columns))
     return found
 
 
