@@ -1338,6 +1338,16 @@ def _latin1_cast(guesses: dict[str, EntityGuess]) -> set[str]:
     return {f"{g.table}.{c}" for g in guesses.values() if g.usable for c in g.latin1_cast}
 
 
+def _tables_read(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> set[str]:
+    """The tables (lower case) the usable sections read: as their own table, or named in their query or in a
+    field's join (a word of it)."""
+    sql = " ".join(part for g in guesses.values() if g.usable
+                   for part in (g.query or "", *(f.join for f in g.fields)))
+    words = {w.lower() for w in re.findall(r"[\w.]+", sql)}
+    return ({g.table.lower() for g in guesses.values() if g.usable and g.table}
+            | {t.name.lower() for t in profile.tables if t.name.lower() in words})
+
+
 def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     return "cp949" if profile.cp949_seen or _latin1_cast(guesses) else "utf-8"
 
@@ -1370,12 +1380,20 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
                     else "CP949 text in latin1 columns, read as bytes by the sections' queries" if cast
                     else "no CP949-only text was seen in the sample")
-    if [c for c in profile.cp949_as_latin1 if c not in cast]:
+    uncast = [c for c in profile.cp949_as_latin1 if c not in cast]
+    read = _tables_read(profile, guesses)
+    exported = [c for c in uncast if c.rpartition(".")[0].lower() in read]
+    carried = [c for c in uncast if c not in exported]
+    if exported:
         lines += ["# WARNING: the server declares these columns latin1 but they hold Korean CP949 bytes (text reads",
-                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: "
-                  + ", ".join(c for c in profile.cp949_as_latin1 if c not in cast) + ".",
+                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: " + ", ".join(exported) + ".",
                   "# Read each as bytes in the section's query (CAST(col AS BINARY) AS col) with encoding = \"cp949\",",
                   "# or have the columns converted on a copy of the database (docs/databases.md).", ""]
+    if carried:
+        lines += ["# NOTE: these latin1 columns hold Korean CP949 bytes; no section reads their tables, so the export",
+                  "# carries them as the bytes stored (exactly): " + ", ".join(carried) + ".",
+                  "# A section that reads one must read it as bytes: CAST(col AS BINARY) AS col (docs/databases.md).",
+                  ""]
     lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
               f"# GUESS ({', '.join(notes) if notes else 'no text dates seen; defaults'})",
               "date_formats = [" + ", ".join(_toml_str(f) for f in dates) + "]",
