@@ -100,13 +100,18 @@ def cp949_read_as_latin1(text: str) -> bool:
     return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
 
 
+#: "No end yet" as Korean EMRs write it (coverage, prescriptions: 99991231): a date for the date shape (it maps
+#: as the date 9999-12-31), though no other year past 2100 is.
+OPEN_END_DATE = dt.date(9999, 12, 31)
+
+
 def _valid_date(text: str, fmt: str) -> bool:
     try:
         parsed = dt.datetime.strptime(text, fmt)
     except ValueError:
         return False
     # An 8-digit institution code (31234567) is not the year 3123.
-    return 1900 <= parsed.year <= 2100
+    return 1900 <= parsed.year <= 2100 or parsed.date() == OPEN_END_DATE
 
 
 def _text_shapes(text: str) -> set[str]:
@@ -152,7 +157,8 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, 1):
         shapes.add("yn")
     whole = value == int(value)
-    if isinstance(value, int) and 19000101 <= value <= 21001231 and _valid_date(str(value), "%Y%m%d"):
+    if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
+            and _valid_date(str(value), "%Y%m%d"):
         shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
     elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
         shapes.add("epoch_s")
