@@ -353,3 +353,62 @@ def test_cp949_read_as_latin1_is_told_from_real_text() -> None:
         assert cp949_read_as_latin1(mojibake), korean
     for text in ("김환자", "café", "Müller", "abc", "±", "naïve résumé", "€100"):
         assert not cp949_read_as_latin1(text), text
+
+
+def test_a_mapped_date_of_9999_12_31_exports(tmp_path: Path) -> None:
+    # 99991231 is how Korean EMRs write "no end yet". Before, the export's cell check probed the FHIR builder
+    # with the date one day later and crashed: OverflowError: date value out of range.
+    path = tmp_path / "end_of_calendar.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MST (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, BIRTH_YMD CHAR(8));
+        CREATE TABLE INS_HIST (INS_SEQ INTEGER PRIMARY KEY, PT_NO INTEGER, INS_GB TEXT, INS_NO TEXT,
+                               FROM_YMD CHAR(8), TO_YMD CHAR(8));
+    """)
+    for i in range(1, 11):
+        conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?, ?)", (i, f"C{i:04d}", f"환자{i}", f"198001{i:02d}"))
+        end = "99991231" if i == 1 else f"202212{i:02d}"  # the first row (the one the cell check learns on)
+        conn.execute("INSERT INTO INS_HIST VALUES (?, ?, '1', ?, ?, ?)", (i, i, f"M{i:08d}", f"202001{i:02d}", end))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("calendar", tmp_path / "out", SourceAddress(database=path))
+    assert load_spec(outcome.folder).entities["coverage"].fields["valid_to"].column == "TO_YMD"
+    result = run_export(ExportRequest(source=SourceAddress(database=path), connector="calendar",
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="x"))
+    assert result.reconciliation.balanced
+    [coverage] = [e for e in result.reconciliation.entities if e.entity == "coverage"]
+    assert (coverage.source_rows, coverage.exported, coverage.field_defects) == (10, 10, {})
+
+
+def test_an_open_ended_coverage_end_date_99991231_is_a_date(tmp_path: Path) -> None:
+    # Korean EMRs write "no end yet" as 99991231. Before, the year 9999 was outside the date shape (1900-2100),
+    # so an end date column of mostly 99991231 had no date shape and coverage.valid_to stayed unmapped.
+    path = tmp_path / "open_ended.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MST (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, BIRTH_YMD CHAR(8));
+        CREATE TABLE INS_HIST (INS_SEQ INTEGER PRIMARY KEY, PT_NO INTEGER, INS_GB TEXT, INS_NO TEXT,
+                               FROM_YMD CHAR(8), TO_YMD CHAR(8), END_YMD INTEGER);
+    """)
+    for i in range(1, 11):
+        conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?, ?)", (i, f"C{i:04d}", f"환자{i}", f"198001{i:02d}"))
+        end = "20221231" if i > 8 else "99991231"  # most still insured
+        conn.execute("INSERT INTO INS_HIST VALUES (?, ?, '1', ?, ?, ?, ?)",
+                     (i, i, f"M{i:08d}", f"202001{i:02d}", end, int(end)))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("open", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    valid_to = spec.entities["coverage"].fields["valid_to"]
+    assert (valid_to.column, valid_to.type) == ("TO_YMD", "date")
+    profile = outcome.profile_md.read_text(encoding="utf-8")
+    [to_ymd] = [line for line in profile.splitlines() if line.startswith("| TO_YMD |")]
+    [end_ymd] = [line for line in profile.splitlines() if line.startswith("| END_YMD |")]
+    assert "yyyymmdd" in to_ymd and "yyyymmdd" in end_ymd, (to_ymd, end_ymd)
+    result = run_export(ExportRequest(source=SourceAddress(database=path), connector="open",
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="x"))
+    assert result.reconciliation.balanced
+    [coverage] = [e for e in result.reconciliation.entities if e.entity == "coverage"]
+    assert (coverage.source_rows, coverage.exported, coverage.field_defects) == (10, 10, {})

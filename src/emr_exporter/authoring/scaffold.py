@@ -100,13 +100,18 @@ def cp949_read_as_latin1(text: str) -> bool:
     return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
 
 
+#: "No end yet" as Korean EMRs write it (coverage, prescriptions: 99991231): a date for the date shape (it maps
+#: as the date 9999-12-31), though no other year past 2100 is.
+OPEN_END_DATE = dt.date(9999, 12, 31)
+
+
 def _valid_date(text: str, fmt: str) -> bool:
     try:
         parsed = dt.datetime.strptime(text, fmt)
     except ValueError:
         return False
     # An 8-digit institution code (31234567) is not the year 3123.
-    return 1900 <= parsed.year <= 2100
+    return 1900 <= parsed.year <= 2100 or parsed.date() == OPEN_END_DATE
 
 
 def _text_shapes(text: str) -> set[str]:
@@ -152,7 +157,8 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, 1):
         shapes.add("yn")
     whole = value == int(value)
-    if isinstance(value, int) and 19000101 <= value <= 21001231 and _valid_date(str(value), "%Y%m%d"):
+    if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
+            and _valid_date(str(value), "%Y%m%d"):
         shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
     elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
         shapes.add("epoch_s")
@@ -1384,6 +1390,16 @@ def _latin1_cast(guesses: dict[str, EntityGuess]) -> set[str]:
     return {f"{g.table}.{c}" for g in guesses.values() if g.usable for c in g.latin1_cast}
 
 
+def _tables_read(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> set[str]:
+    """The tables (lower case) the usable sections read: as their own table, or named in their query or in a
+    field's join (a word of it)."""
+    sql = " ".join(part for g in guesses.values() if g.usable
+                   for part in (g.query or "", *(f.join for f in g.fields)))
+    words = {w.lower() for w in re.findall(r"[\w.]+", sql)}
+    return ({g.table.lower() for g in guesses.values() if g.usable and g.table}
+            | {t.name.lower() for t in profile.tables if t.name.lower() in words})
+
+
 def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     return "cp949" if profile.cp949_seen or _latin1_cast(guesses) else "utf-8"
 
@@ -1416,12 +1432,20 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     why_encoding = ("text that is not UTF-8 but valid CP949 was seen" if profile.cp949_seen
                     else "CP949 text in latin1 columns, read as bytes by the sections' queries" if cast
                     else "no CP949-only text was seen in the sample")
-    if [c for c in profile.cp949_as_latin1 if c not in cast]:
+    uncast = [c for c in profile.cp949_as_latin1 if c not in cast]
+    read = _tables_read(profile, guesses)
+    exported = [c for c in uncast if c.rpartition(".")[0].lower() in read]
+    carried = [c for c in uncast if c not in exported]
+    if exported:
         lines += ["# WARNING: the server declares these columns latin1 but they hold Korean CP949 bytes (text reads",
-                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: "
-                  + ", ".join(c for c in profile.cp949_as_latin1 if c not in cast) + ".",
+                  "# as '±èÈ¯ÀÚ' for '김환자'), and would be exported so: " + ", ".join(exported) + ".",
                   "# Read each as bytes in the section's query (CAST(col AS BINARY) AS col) with encoding = \"cp949\",",
                   "# or have the columns converted on a copy of the database (docs/databases.md).", ""]
+    if carried:
+        lines += ["# NOTE: these latin1 columns hold Korean CP949 bytes; no section reads their tables, so the export",
+                  "# carries them as the bytes stored (exactly): " + ", ".join(carried) + ".",
+                  "# A section that reads one must read it as bytes: CAST(col AS BINARY) AS col (docs/databases.md).",
+                  ""]
     lines += ["[source]", f"# GUESS ({why_encoding})", f"encoding = {_toml_str(encoding)}",
               f"# GUESS ({', '.join(notes) if notes else 'no text dates seen; defaults'})",
               "date_formats = [" + ", ".join(_toml_str(f) for f in dates) + "]",

@@ -337,11 +337,20 @@ def _probe_values(field: FieldSpec, kind: str, current: Any) -> list[Any]:
     if kind == "decimal":
         return [(current or Decimal(0)) + Decimal("79.19")]
     if kind == "date":
-        return [(current or dt.date(2001, 2, 3)) + dt.timedelta(days=1)]
+        return [_moved(current or dt.date(2001, 2, 3), dt.timedelta(days=1))]
     if kind == "datetime":
         base = current if isinstance(current, dt.datetime) else dt.datetime(2001, 2, 3, 4, 5, 6)
-        return [base + dt.timedelta(days=1, seconds=61)]
+        return [_moved(base, dt.timedelta(days=1, seconds=61))]
     return []
+
+
+def _moved(value: Any, delta: dt.timedelta) -> Any:
+    """``value`` moved by ``delta``, or back by it where that would pass the calendar's end (9999-12-31, the
+    open end date Korean EMRs write as 99991231)."""
+    try:
+        return value + delta
+    except OverflowError:
+        return value - delta
 
 
 def flat_resources(resources: Sequence[Mapping[str, Any]], record_id: str) -> dict[Path, Any]:

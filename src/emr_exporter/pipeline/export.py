@@ -70,6 +70,7 @@ from emr_exporter.sources.base import (
 from emr_exporter.sources.catalog import (
     DEFAULT_SCHEMAS,
     CatalogTable,
+    Converters,
     convert_row,
     list_tables,
     quoted_column,
@@ -400,6 +401,14 @@ _UNSORTABLE: dict[str, tuple[str, ...]] = {
 }
 
 
+def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
+    """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
+    converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
+    bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes."""
+    return readable_select(engine, [(c.name, c.type) for c in table.columns],
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset])
+
+
 def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
     """The one ordered pass over a table without a usable key: ``ORDER BY`` every column the engine can
     sort by (the others are left out of the order, not of the rows); no ``ORDER BY`` when none is left."""
@@ -410,7 +419,7 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
     else:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
     quoted = ".".join(caps.quote(part) for part in table.parts)
-    select, _ = readable_select(engine, [(c.name, c.type) for c in table.columns])
+    select, _ = carried_select(engine, table)
     if not sortable:
         return f"SELECT {select} FROM {quoted}"
     return f"SELECT {select} FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
@@ -761,6 +770,10 @@ class ExportRun:
                 entry["fate"] = "carried"
                 if also:  # a join or look-up reads some of it: carried all the same, and said so
                     entry["also_read_by"] = also
+                # a column carried as the bytes the server stores, not as its reading of them (carried_select)
+                for column, c in zip(entry["columns"], table.columns, strict=True):
+                    if c.byte_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
+                        column["stored_bytes"] = c.byte_charset
             if table.kind == "table":
                 quoted = quoted_name(self.source, table)
                 key = table.key
@@ -801,8 +814,8 @@ class ExportRun:
 
         width = len(table.columns)
         # Dates and times as the server's text where the driver would corrupt them (converted here, after
-        # the paging has compared the text): see readable_select.
-        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
+        # the paging has compared the text), single-byte (latin1) text as its stored bytes: see carried_select.
+        select, converters = carried_select(source.engine, table)
 
         def line(row: dict[str, Any]) -> dict[str, Any]:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried

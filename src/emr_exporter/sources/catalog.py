@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,10 @@ class CatalogColumn:
     name: str
     type: str  # as the catalogue declares it, upper case ("" when SQLite has none)
     primary_key: bool = False
+    #: The declared single-byte character set the server converts this text column's bytes from on the way
+    #: out (MariaDB/MySQL ``latin1``, lower case), "" for any other column: a carried table reads such a
+    #: column as its stored bytes (:attr:`~emr_exporter.sources.drivers.DriverCaps.byte_charsets_query`).
+    byte_charset: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +116,16 @@ _UNDONE = {"UUID": _lower_text}
 Converters = dict[str, Callable[[Any], Any]]
 
 
-def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[str, Converters]:
+def readable_select(
+    engine: str, columns: Sequence[tuple[str, str]], stored_bytes: Collection[str] = ()
+) -> tuple[str, Converters]:
     """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
     without the driver losing a value, and the conversions to apply to the rows' values (by row key).
+
+    The columns named in ``stored_bytes`` (:attr:`CatalogColumn.byte_charset`: MariaDB/MySQL ``latin1``,
+    where legacy Korean EMRs keep CP949 bytes) are read as the bytes the server stores, under their own name
+    (:attr:`~emr_exporter.sources.drivers.DriverCaps.stored_bytes_expr`; no conversion: a keyset over such a
+    key pages on those bytes, in the query and in its parameter alike).
 
     ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
@@ -123,21 +134,25 @@ def readable_select(engine: str, columns: Sequence[tuple[str, str]]) -> tuple[st
     given back in lower case, the server's (psqlODBC writes it in upper case; no cast, so a uuid key still
     pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
-    if not caps.temporals_cast_to_text:
+    as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
+    if not caps.temporals_cast_to_text and not as_bytes:
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
     cast = False
     for (name, declared), key in zip(columns, row_keys([n for n, _ in columns]), strict=True):
         quoted = caps.quote(name)
-        parse = _TEMPORAL_PARSERS.get(type_family(declared))
-        if parse is not None:
+        parse = _TEMPORAL_PARSERS.get(type_family(declared)) if caps.temporals_cast_to_text else None
+        if name in as_bytes:
+            parts.append(f"{caps.stored_bytes(quoted)} AS {quoted}")
+            cast = True
+        elif parse is not None:
             converters[key] = temporal_from_text(parse)
             parts.append(f"{caps.raw_text(quoted)} AS {quoted}")
             cast = True
         else:
             parts.append(quoted)
-            undo = _UNDONE.get(declared.upper().split("(")[0].strip())
+            undo = _UNDONE.get(declared.upper().split("(")[0].strip()) if caps.temporals_cast_to_text else None
             if undo is not None:
                 converters[key] = undo
     return (", ".join(parts) if cast else "*"), converters
@@ -219,9 +234,15 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
 
     # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
     catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
+    byte_charsets_query = caps_for(source.engine).byte_charsets_query
     cursor = conn.cursor()
     found = []
     try:
+        # Once for the whole database: the columns the server converts from a single-byte character set.
+        byte_charsets: dict[tuple[str, str], str] = {}
+        if byte_charsets_query is not None:
+            byte_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
+                             cursor.execute(byte_charsets_query).fetchall()}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
             for row in cursor.tables(catalog=catalog or None)
@@ -243,7 +264,8 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 else f"{schema}.{table}"
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
-                columns=tuple(CatalogColumn(n, t, n in keys) for n, t in columns),
+                columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""))
+                              for n, t in columns),
                 schema="" if name == table else schema,
             ))
     finally:

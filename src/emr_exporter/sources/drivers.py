@@ -92,6 +92,15 @@ class DriverCaps:
     raw_text_expr: str = "{col}"
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
     unicode_text_expr: str = "{col}"
+    #: SQL expression template that reads a text column's value as the bytes the server stores, not converted
+    #: to the connection's character set; None where the engine has no such column (see
+    #: :attr:`byte_charsets_query`).
+    stored_bytes_expr: str | None = None
+    #: A query listing (table, column, character set) of the connected database's columns whose declared
+    #: character set is a single-byte one the server converts on the way out (MariaDB/MySQL ``latin1``: legacy
+    #: Korean EMRs keep CP949 bytes there, which come out as '±èÈ¯ÀÚ'): a carried table reads those columns
+    #: with :attr:`stored_bytes_expr` (:func:`~emr_exporter.sources.catalog.list_tables`).
+    byte_charsets_query: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -123,6 +132,10 @@ class DriverCaps:
 
     def raw_text(self, column: str) -> str:
         return self.raw_text_expr.format(col=column)
+
+    def stored_bytes(self, column: str) -> str:
+        """``column`` read as its stored bytes (only where :attr:`stored_bytes_expr` is set)."""
+        return (self.stored_bytes_expr or "{col}").format(col=column)
 
     def unicode_text(self, column: str) -> str:
         return self.unicode_text_expr.format(col=column)
@@ -167,6 +180,15 @@ _CAPS: dict[str, DriverCaps] = {
         zero_dates_as_none=True,
         temporals_as_text=True,
         raw_text_expr="CAST({col} AS CHAR)",
+        stored_bytes_expr="CAST({col} AS BINARY)",
+        # Every single-byte character set but binary (BINARY/BLOB columns have none): latin1, and latin2,
+        # cp1251, ascii… which the server converts to the connection's UTF-8 as well (lossily for a byte the
+        # set does not define: '?').
+        byte_charsets_query=(
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.CHARACTER_SET_NAME FROM information_schema.COLUMNS AS c "
+            "JOIN information_schema.CHARACTER_SETS AS s ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME "
+            "WHERE c.TABLE_SCHEMA = DATABASE() AND s.MAXLEN = 1 AND c.CHARACTER_SET_NAME <> 'binary'"
+        ),
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
         snapshot_statements=(
