@@ -19,6 +19,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,24 +66,40 @@ def _source_args(db: ForeignDb) -> tuple[list[str], dict[str, str]]:
     return ["--odbc", without], {DB_PASSWORD_ENV: password}
 
 
-def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
-    """Run the whole flow through the CLI; the dry run's and the sealed export's JSON, and the opened bag.
-    The connector check's JSON is kept in ``db.check``."""
+@dataclass
+class Flow:
+    """The contractor's CLI session on one database: source options, environment, keys, connectors folder."""
+
+    source: list[str]
+    env: dict[str, str]
+    keys: Any
+    connectors: Path
+
+
+def scaffolded(db: Any, tmp_path: Path) -> Flow:
+    """Demo keys for the export, then ``scaffold`` on ``db`` (exit 0) into ``tmp_path/connectors/foreign``."""
     source, env = _source_args(db)
     keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
-    env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
-    connectors = tmp_path / "connectors"
-    _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
-    # the scaffold's connector.toml, untouched: the unrecognised tables are left to `connector check` (4)
-    check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
-    db.check = json.loads(check.output)
-    assert db.check["reconciliation"]["balanced"]
-    # every table the export carries is named as unmapped (or empty), so the contractor knows of it
-    named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
-    read = {db.patients, *db.also_read}
-    assert {t.lower() for t, n in db.rows.items() if n and t not in read} <= named, named  # empty: skipped
-    export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
+    flow = Flow(source, {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}, keys,
+                tmp_path / "connectors")
+    _run(["scaffold", *source, "--name", "foreign", "--out", str(flow.connectors), "--json"], flow.env, 0)
+    return flow
+
+
+def checked(flow: Flow) -> dict[str, Any]:
+    """``connector check`` on the scaffold's connector.toml, untouched (0, or 4 with tables left to decide): its
+    JSON, with a balanced reconciliation."""
+    check = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--json"], flow.env, 0, 4)
+    found: dict[str, Any] = json.loads(check.output)
+    assert found["reconciliation"]["balanced"]
+    return found
+
+
+def exported(flow: Flow, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """``export --dry-run``, a sealed ``export``, ``verify`` and ``open``: the two exports' JSON and the opened bag."""
+    export = ["export", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source,
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
+    keys, env = flow.keys, flow.env
     dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
     sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
                               "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).output)
@@ -92,6 +109,19 @@ def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict
           "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
     [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
     return dry, sealed, bag
+
+
+def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """Run the whole flow through the CLI; the dry run's and the sealed export's JSON, and the opened bag.
+    The connector check's JSON is kept in ``db.check``."""
+    flow = scaffolded(db, tmp_path)
+    # the scaffold's connector.toml, untouched: the unrecognised tables are left to `connector check` (4)
+    db.check = checked(flow)
+    # every table the export carries is named as unmapped (or empty), so the contractor knows of it
+    named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
+    read = {db.patients, *db.also_read}
+    assert {t.lower() for t, n in db.rows.items() if n and t not in read} <= named, named  # empty: skipped
+    return exported(flow, tmp_path)
 
 
 def _carried_rows(bag: Path, inventory: list[dict[str, Any]], table: str) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,6 @@ import pytest
 
 from emr_exporter.connectors.mapper import key_text
 from emr_exporter.connectors.spec import load_spec
-from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.model import record_id
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import SqliteFileSource
@@ -39,7 +38,7 @@ from foreign_sections import (
 )
 
 from lossless_kit import check_bag_against_source, lines
-from test_foreign_schemas import INSTITUTION, _run, _source_args
+from test_foreign_schemas import checked, exported, scaffolded
 
 #: the sections the scaffold must guess on this clinic, and the table each reads
 SECTIONS = {"patient": "PT_MST", "encounter": "JUBSU", "diagnosis": "SANG", "order_line": "CHEOBANG",
@@ -49,27 +48,11 @@ SECTIONS = {"patient": "PT_MST", "encounter": "JUBSU", "diagnosis": "SANG", "ord
 
 def _flow(db: SectionsDb, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
     """The CLI flow of ``test_foreign_schemas.contractor_flow``; here every table is read by a section."""
-    source, env = _source_args(db)
-    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
-    env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
-    connectors = tmp_path / "connectors"
-    _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
-    check = _run(["connector", "check", str(connectors / "foreign"), *source, "--json"], env, 0, 4)
-    db.check = json.loads(check.output)
-    assert db.check["reconciliation"]["balanced"]
+    flow = scaffolded(db, tmp_path)
+    db.check = checked(flow)
     assert db.check["unmapped_tables"] == []
-    db.connector = load_spec(connectors / "foreign")
-    export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
-              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
-    dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
-    sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
-                              "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).output)
-    bundle = sealed["bundle"]["path"]
-    _run(["verify", str(bundle), "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
-    _run(["open", str(bundle), "--key", str(keys.store_key), "--out", str(tmp_path / "opened"),
-          "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
-    [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
-    return dry, sealed, bag
+    db.connector = load_spec(flow.connectors / "foreign")
+    return exported(flow, tmp_path)
 
 
 def _entity_of(bag: Path) -> dict[str, str]:

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.pipeline.raw import decode_raw
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from foreign_sections import SectionsDb, create_mariadb_latin1_cp949
 
 from lossless_kit import lines
-from test_foreign_schemas import INSTITUTION, _run, _source_args
+from test_foreign_schemas import checked, exported, scaffolded
 
 #: Hangul whose CP949 lead byte is one of cp1252's five undefined bytes (갂 = 0x81 0x41, 뛃, 뢅, 륚, 쒪).
 LEADS = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
@@ -89,31 +88,16 @@ def test_cp949_bytes_in_latin1_columns_of_a_carried_table_come_back_exactly(
     # Before: the carried columns held the server's latin1 reading ('\x81A' for 갂, '±èÈ¯ÀÚ' for 김환자) as
     # text; `open` gave back that text, not the clinic's bytes.
     db = _create(mariadb_conn_str)
-    source, env = _source_args(db)
-    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
-    env = {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}
-    connectors = tmp_path / "connectors"
-    _run(["scaffold", *source, "--name", "foreign", "--out", str(connectors), "--json"], env, 0)
-    toml = (connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    flow = scaffolded(db, tmp_path)
+    toml = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
     # the carried table's columns are not said to be exported as mojibake: they are carried as bytes
     assert "WARNING" not in toml, toml[:2000]
     assert ("# carries them as the bytes stored (exactly): MUNJA_BOX.MSG_ID, MUNJA_BOX.SENDER, MUNJA_BOX.BODY, "
             "NOTE_BOOK.NOTE.") in toml, toml[:2000]
-    check = json.loads(_run(["connector", "check", str(connectors / "foreign"), *source, "--json"],
-                            env, 0, 4).output)
-    assert check["reconciliation"]["balanced"]
+    check = checked(flow)
     assert sorted((t["table"], t["rows"]) for t in check["unmapped_tables"]) == [
         ("MUNJA_BOX", ROWS), ("NOTE_BOOK", len(NOTES))]
-    export = ["export", "--connector", "foreign", "--connectors-dir", str(connectors), *source,
-              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
-    dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
-    sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
-                              "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).output)
-    bundle = sealed["bundle"]["path"]
-    _run(["verify", str(bundle), "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
-    _run(["open", str(bundle), "--key", str(keys.store_key), "--out", str(tmp_path / "opened"),
-          "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
-    [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
+    dry, sealed, bag = exported(flow, tmp_path)
 
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):

@@ -6,24 +6,19 @@ PostgreSQL (tests/test_pg_timezone.py). Real server started by ``.ci/dbservers.s
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from emr_exporter.jobs.service import ExportRequest, open_export_source
-from emr_exporter.pipeline.export import ExportRun
-from emr_exporter.sources.address import SourceAddress
-from emr_exporter.sources.drivers import get_option, parse_connection_string, session_time_zone_sql
+from emr_exporter.sources.drivers import get_option, session_time_zone_sql
 from emr_exporter.sources.odbc import OdbcSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import _fresh_database
 
-CREATED = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+from test_pg_timezone import _without_password, encounter_periods
+
 CONNECTOR = """
 [connector]
 name = "mariatz"
@@ -58,11 +53,6 @@ def _connector(tmp_path: Path, source: str = "") -> Path:
     return folder.parent
 
 
-def _without_password(conn_str: str) -> str:
-    return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
-                    for k, v in parse_connection_string(conn_str) if k.upper() != "PWD")
-
-
 @pytest.fixture
 def utc_clinic(mariadb_conn_str: str) -> str:
     """A visit stored at 2024-03-05 01:30 UTC: a TIMESTAMP (an instant) and a DATETIME (a wall time)."""
@@ -82,28 +72,12 @@ def utc_clinic(mariadb_conn_str: str) -> str:
     return target
 
 
-def _encounter_periods(conn_str: str, connectors: Path) -> list[dict[str, str]]:
-    request = ExportRequest(
-        connector="mariatz", connectors_dirs=(connectors,), created=CREATED,
-        institution_code="12345678", institution_name="가상의원",
-        source=SourceAddress(odbc=_without_password(conn_str), password=get_option(conn_str, "PWD")),
-    )
-    with open_export_source(request) as (spec, source, institution, attachments_root):
-        run = ExportRun(spec, source, institution=institution, created=CREATED, attachments_root=attachments_root)
-        data = b"".join(run.stream())
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        texts = [tar.extractfile(m).read().decode("utf-8") for m in tar.getmembers()  # type: ignore[union-attr]
-                 if m.isfile() and m.name.endswith(".ndjson")]
-    resources = [json.loads(line) for text in texts for line in text.splitlines()]
-    return [r["period"] for r in resources if r.get("resourceType") == "Encounter"]
-
-
 @pytest.mark.db
 def test_a_timestamp_column_keeps_its_instant_with_the_server_in_utc(utc_clinic: str, tmp_path: Path) -> None:
     # (the test server's zone is its machine's: UTC here and on CI, where the old code went wrong)
     # 01:30 UTC is 10:30 in Seoul (main's code wrote 2024-03-05T01:30:00+09:00: nine hours early); the DATETIME
     # is a wall time, read as written in either session
-    assert _encounter_periods(utc_clinic, _connector(tmp_path)) == [
+    assert encounter_periods(utc_clinic, _connector(tmp_path), "mariatz") == [
         {"start": "2024-03-05T10:30:00+09:00", "end": "2024-03-05T11:00:00+09:00"}]
 
 

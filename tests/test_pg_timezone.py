@@ -84,8 +84,13 @@ def utc_clinic(postgres_conn_str: str) -> str:
 
 
 def _encounter_starts(conn_str: str, connectors: Path) -> list[str]:
+    return [period["start"] for period in encounter_periods(conn_str, connectors, "pgtz")]
+
+
+def encounter_periods(conn_str: str, connectors: Path, connector: str) -> list[dict[str, str]]:
+    """The Encounter periods of an export of ``conn_str`` through ``connector`` (found in ``connectors``)."""
     request = ExportRequest(
-        connector="pgtz", connectors_dirs=(connectors,), created=CREATED,
+        connector=connector, connectors_dirs=(connectors,), created=CREATED,
         institution_code="12345678", institution_name="가상의원",
         source=SourceAddress(odbc=_without_password(conn_str), password=get_option(conn_str, "PWD")),
     )
@@ -96,7 +101,7 @@ def _encounter_starts(conn_str: str, connectors: Path) -> list[str]:
         texts = [tar.extractfile(m).read().decode("utf-8") for m in tar.getmembers()  # type: ignore[union-attr]
                  if m.isfile() and m.name.endswith(".ndjson")]
     resources = [json.loads(line) for text in texts for line in text.splitlines()]
-    return [r["period"]["start"] for r in resources if r.get("resourceType") == "Encounter"]
+    return [r["period"] for r in resources if r.get("resourceType") == "Encounter"]
 
 
 @pytest.mark.db

@@ -652,42 +652,38 @@ def connection_string_for_streaming(engine: str, conn_str: str, fetch_rows: int 
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]*")
 
 
+#: Per engine, how its session is set to (Asia/Seoul, UTC, another IANA name) (see session_time_zone_sql).
+_ZONE_STATEMENTS = {
+    # PostgreSQL's Asia/Seoul has the 1987-88 summer times, and a POSIX '+09:00' would be nine hours *west*
+    "postgresql": ("SET TIME ZONE INTERVAL '+09:00' HOUR TO MINUTE", "SET TIME ZONE 'UTC'", "SET TIME ZONE '{}'"),
+    # MariaDB/MySQL know a named zone only with their time zone tables loaded, which few servers do
+    "mariadb": ("SET time_zone = '+09:00'", "SET time_zone = '+00:00'", "SET time_zone = '{}'"),
+    "mysql": ("SET time_zone = '+09:00'", "SET time_zone = '+00:00'", "SET time_zone = '{}'"),
+}
+
+
 def session_time_zone_sql(engine: str, name: str) -> str | None:
     """The statement that sets a session's time zone to a connector's (validated by the spec) on ``engine``, or
-    None if the engine has none here or the zone has no safe form. PostgreSQL: :func:`postgres_time_zone_sql`.
-    MariaDB/MySQL: a ``TIMESTAMP`` column is an instant handed over as the wall time in the session's zone (the
-    server's, often UTC); Asia/Seoul is set as the fixed ``'+09:00'`` (a named zone needs the server's time
-    zone tables, which few servers load)."""
-    if engine == "postgresql":
-        return postgres_time_zone_sql(name)
-    if engine not in ("mariadb", "mysql"):
-        return None
+    None if the engine has none here or the zone has no safe form. A PostgreSQL ``timestamptz`` and a MariaDB
+    ``TIMESTAMP`` are instants the driver hands over as the wall time in the session's zone (the server's, often
+    UTC). Asia/Seoul (and its aliases KST, +09:00) is set as the fixed +09:00 the pipeline reads it as
+    (:func:`emr_exporter.connectors.zones.zone`)."""
     from emr_exporter.connectors.zones import KST, zone
 
+    statements = _ZONE_STATEMENTS.get(engine)
+    if statements is None:
+        return None
+    seoul, utc, named = statements
     tz = zone(name)
     if tz is KST:
-        return "SET time_zone = '+09:00'"
+        return seoul
     if tz is dt.UTC:
-        return "SET time_zone = '+00:00'"
+        return utc
     if not _ZONE_NAME.fullmatch(name):
         return None
-    return "SET time_zone = '" + name.replace("'", "''") + "'"
+    return named.format(name.replace("'", "''"))
 
 
 def postgres_time_zone_sql(name: str) -> str | None:
-    """``SET TIME ZONE`` for a connector's time zone (validated by the spec), or None if it has no safe form.
-
-    Asia/Seoul (and its aliases KST, +09:00) is the fixed +09:00 the pipeline reads it as
-    (:func:`emr_exporter.connectors.zones.zone`), so it is set as an interval: PostgreSQL's Asia/Seoul has the
-    1987-88 summer times, and a POSIX ``+09:00`` would mean nine hours *west* of Greenwich.
-    """
-    from emr_exporter.connectors.zones import KST, zone
-
-    tz = zone(name)
-    if tz is KST:
-        return "SET TIME ZONE INTERVAL '+09:00' HOUR TO MINUTE"
-    if tz is dt.UTC:
-        return "SET TIME ZONE 'UTC'"
-    if not _ZONE_NAME.fullmatch(name):
-        return None
-    return "SET TIME ZONE '" + name.replace("'", "''") + "'"
+    """``SET TIME ZONE`` for a connector's time zone on PostgreSQL (:func:`session_time_zone_sql`)."""
+    return session_time_zone_sql("postgresql", name)
