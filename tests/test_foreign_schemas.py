@@ -37,6 +37,8 @@ from foreign_schemas import (
     OVER_A_PAGE,
     PATIENTS,
     ForeignDb,
+    _fresh_database,
+    _patients,
     create_mariadb_foreign,
     create_postgres_capitals_clinic,
     create_postgres_foreign,
@@ -365,3 +367,25 @@ def test_sqlite_virtual_tables_are_listed_and_their_shadow_tables_carried(tmp_pa
     # the full-text index's own content table carries every note exactly
     notes = sorted(r["c0"] for r in _carried_rows(bag, reconciliation["inventory"], "note_fts_content"))
     assert notes == sorted(f"메모 {i}: 감기 기침" for i in range(1, 11))
+
+
+@pytest.mark.db
+def test_a_capitals_table_beside_its_lower_case_twin_is_not_guessed(tmp_path: Path, postgres_conn_str: str) -> None:
+    # Before: the scaffold guessed "PT_MASTER" (read through its quoted query) while the inventory took the
+    # section for the twin pt_master it folds to; the export stopped: "Table PT_MASTER holds 1 rows but the
+    # connector's queries read 20". Now the scaffold says why it cannot guess it.
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_foreign_twin_pg", "postgresql")
+    with pyodbc.connect(target, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "PT_MASTER" ("PT_NO" INT PRIMARY KEY, "CHART_NO" VARCHAR(20), "PT_NM" VARCHAR(50), '
+                     '"BIRTH_YMD" VARCHAR(8), "SEX" CHAR(1))')
+        conn.execute("CREATE TABLE pt_master (id INT PRIMARY KEY, memo TEXT)")
+        conn.cursor().executemany('INSERT INTO "PT_MASTER" VALUES (?, ?, ?, ?, ?)', _patients())
+        conn.execute("INSERT INTO pt_master VALUES (1, 'not the patients')")
+    source, env = _source_args(ForeignDb("postgresql", odbc=target))
+    result = _run(["scaffold", *source, "--name", "foreign", "--out", str(tmp_path / "c"), "--json"], env, 2)
+    assert json.loads(result.output)["error"]["message"] == (
+        "No connector could be guessed: patient table PT_MASTER: table 'PT_MASTER' has a twin whose name differs "
+        "only by case, which the export's unquoted SQL reads instead: make a view with another name. Write "
+        "connector.toml by hand (docs/connectors.md).")

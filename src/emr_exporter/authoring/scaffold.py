@@ -968,6 +968,12 @@ class _Guesser:
         elif any(part.upper() in SQL_RESERVED for part in table.parts):
             guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
                                   "unquoted SQL cannot name: make a view with another name")
+        elif self.profile.engine == "postgresql" and table.name != table.name.lower() and any(
+                t.name == table.name.lower() for t in self.profile.tables):
+            # The connector names tables unquoted, and the inventory takes "PT_MASTER" for the table PostgreSQL
+            # folds it to: the twin pt_master would be marked read while this one was.
+            guess.problems.append(f"table {table.name!r} has a twin whose name differs only by case, which the "
+                                  "export's unquoted SQL reads instead: make a view with another name")
         elif self.profile.engine == "postgresql" and _folded_select(self.profile.engine, table) is None and any(
                 n != n.lower() for n in (*table.parts, *(c.name for c in table.columns))):
             guess.problems.append(f"table {table.name!r} has columns whose names differ only by case, which the "
@@ -1585,6 +1591,13 @@ def write_scaffold(name: str, out_dir: Path, source_address: SourceAddress, *,
     finally:
         source.close()
     if not any(g.usable for g in guesses.values()):
+        found = [g for g in guesses.values() if g.table is not None and g.problems]
+        if found:  # a table looked like one, but cannot be read as the connector's SQL names it
+            raise ConfigError(
+                "No connector could be guessed: " + "; ".join(
+                    f"{g.entity} table {g.table}: {g.problems[0]}" for g in found[:3])
+                + ". Write connector.toml by hand (docs/connectors.md)."
+            )
         raise ConfigError(
             "No table of this database looks like a patient, visit or other record table, so no connector could "
             "be guessed. Write connector.toml by hand (docs/connectors.md)."
