@@ -23,8 +23,9 @@ from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline import allocator
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 from emr_exporter.reports import readiness
-from emr_exporter.sources import base
-from emr_exporter.sources.base import SqliteFileSource, value_bytes
+from emr_exporter.sources import paging
+from emr_exporter.sources.base import SqliteFileSource
+from emr_exporter.sources.paging import value_bytes
 
 CREATED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 
@@ -279,16 +280,16 @@ def test_pages_of_large_rows_hold_about_page_bytes(demo_clinic, tmp_path: Path, 
         conn.executemany("INSERT INTO SCAN_ARCHIVE VALUES (?, ?, ?)",
                          [(i, note + str(i), bytes([i % 256]) * 20_000) for i in range(300)])
         conn.execute("UPDATE CHART_REC SET COURSE = ? || REC_NO", (note,))
-    monkeypatch.setattr(base, "PAGE_BYTES", 1 << 20)
+    monkeypatch.setattr(paging, "PAGE_BYTES", 1 << 20)
     bounded = _PageSource(clinic)
     digest = _digest(demo_clinic, bounded, workers=workers)
-    monkeypatch.setattr(base, "PAGE_BYTES", 1 << 50)  # as before: no budget
+    monkeypatch.setattr(paging, "PAGE_BYTES", 1 << 50)  # as before: no budget
     unbounded = _PageSource(clinic)
     assert _digest(demo_clinic, unbounded, workers=workers) == digest  # the same bag, byte for byte
     for table in ("SCAN_ARCHIVE", "CHART_REC"):
         pages = [(rows, size) for t, rows, size in bounded.pages if t == table]
         assert sum(rows for rows, _ in pages) >= 300
-        assert pages[0][0] == base.FIRST_PAGE_ROWS  # before the rows' size is known
+        assert pages[0][0] == paging.FIRST_PAGE_ROWS  # before the rows' size is known
         # every later page sized by the one before it: about the budget (rows of 45-65 KB), never 2000 rows
         assert all(size <= (1 << 20) + 100_000 for _, size in pages[1:]), pages
         assert max(rows for rows, _ in pages[1:]) < 40

@@ -59,13 +59,11 @@ from emr_exporter.pipeline.parallel import (
 from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
-    PageSizer,
     Source,
     _read_page,
     iter_keyset,
     iter_keyset_values,
     snapshot_generation,
-    value_bytes,
 )
 from emr_exporter.sources.catalog import (
     DEFAULT_SCHEMAS,
@@ -80,6 +78,7 @@ from emr_exporter.sources.catalog import (
     type_family,
 )
 from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
+from emr_exporter.sources.paging import PageSizer, value_bytes
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -835,7 +834,7 @@ class ExportRun:
             inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
             keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
-            sizer = PageSizer(page_size)  # pages of RTF notes or scans: fewer rows (sources/base.py)
+            sizer = PageSizer(page_size)  # pages of RTF notes or scans: fewer rows (sources/paging.py)
             while True:
                 marker = "?" if last is None or keyset_marker is None else keyset_marker(
                     inner, caps.quote(key), last)

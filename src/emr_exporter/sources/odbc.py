@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
-from emr_exporter.sources.base import sized_batches
 from emr_exporter.sources.drivers import (
     caps_for,
     connection_string_for_streaming,
@@ -26,6 +25,7 @@ from emr_exporter.sources.drivers import (
     redact_connection_string,
     row_keys,
 )
+from emr_exporter.sources.paging import sized_batches
 
 log = logging.getLogger(__name__)
 
