@@ -60,6 +60,7 @@ from emr_exporter.pipeline.raw import encode_raw
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
     Source,
+    _page_bytes,
     _read_page,
     iter_keyset,
     iter_keyset_values,
@@ -78,7 +79,7 @@ from emr_exporter.sources.catalog import (
     type_family,
 )
 from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
-from emr_exporter.sources.paging import PageSizer, value_bytes
+from emr_exporter.sources.paging import PageSizer
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -840,6 +841,7 @@ class ExportRun:
                     inner, caps.quote(key), last)
                 rows = sizer.rows
                 sql = keyset_page_sql(caps, inner, key, page_size=rows, first=last is None, marker=marker)
+                read_before = getattr(source, "value_bytes_read", None)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
                     yield from self.bag.add_ndjson(group, line(row))
@@ -849,7 +851,7 @@ class ExportRun:
                 self._check_cancel()
                 if len(page) < rows:
                     break
-                sizer.measured(len(page), value_bytes(row.values() for row in page))
+                sizer.measured(len(page), _page_bytes(source, page, read_before))  # measured once, by rows()
                 last = page[-1][key_lower]
                 del page  # not alive while the next page is read
         else:
