@@ -389,3 +389,40 @@ def test_a_capitals_table_beside_its_lower_case_twin_is_not_guessed(tmp_path: Pa
         "No connector could be guessed: patient table PT_MASTER: table 'PT_MASTER' has a twin whose name differs "
         "only by case, which the export's unquoted SQL reads instead: make a view with another name. Write "
         "connector.toml by hand (docs/connectors.md).")
+
+
+def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None:
+    # Before: PRAGMA table_info leaves generated columns out while SELECT * returns them; the export stopped with
+    # "Table memo: the catalogue lists 3 columns but a row read has 4".
+    import sqlite3
+
+    path = tmp_path / "generated.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MASTER (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT,
+            LABEL TEXT GENERATED ALWAYS AS (CHART_NO || ':' || SEX) VIRTUAL);
+        CREATE TABLE memo (id INTEGER PRIMARY KEY, pt_no INTEGER, body TEXT,
+            body_len INTEGER GENERATED ALWAYS AS (length(body)) STORED);
+        CREATE TABLE tag (code TEXT PRIMARY KEY, title TEXT, shout TEXT AS (upper(title))) WITHOUT ROWID;
+    """)
+    conn.executemany("INSERT INTO PT_MASTER (PT_NO, CHART_NO, PT_NM, BIRTH_YMD, SEX) VALUES (?, ?, ?, ?, ?)",
+                     [(i, f"{i:08d}", f"환자{i}", "19800101", "MF"[i % 2]) for i in range(1, PATIENTS + 1)])
+    conn.executemany("INSERT INTO memo (pt_no, body) VALUES (?, ?)", [(i, "메모" * i) for i in range(1, 11)])
+    conn.executemany("INSERT INTO tag (code, title) VALUES (?, ?)", [("a1", "flu"), ("b2", "cold")])
+    conn.commit()
+    conn.close()
+    db = ForeignDb("sqlite", path=path, rows={"pt_master": PATIENTS, "memo": 10, "tag": 2},
+                   columns={"pt_master": 6, "memo": 4, "tag": 3})
+    db.expect[("memo", "id", 7, "body_len")] = 14
+    db.expect[("tag", "code", "b2", "shout")] = "COLD"
+    db.expect[("pt_master", "PT_NO", 3, "LABEL")] = "00000003:F"
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells == 20 * 6 + 40 + 6, outcome["cells"]
+    inventory = {t["name"]: t for t in reconciliation["inventory"]}
+    assert [c["name"] for c in inventory["memo"]["columns"]] == ["id", "pt_no", "body", "body_len"]
+    found = {r["id"]: r["body_len"] for r in _carried_rows(bag, reconciliation["inventory"], "memo")}
+    assert found == {i: 2 * i for i in range(1, 11)}
+    assert {r["code"]: r["shout"] for r in _carried_rows(bag, reconciliation["inventory"], "tag")} == {
+        "a1": "FLU", "b2": "COLD"}

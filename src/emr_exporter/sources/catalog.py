@@ -1,6 +1,6 @@
 """Every table and view of a clinic database, from the engine's own catalogue (the export's inventory).
 
-SQLite: ``sqlite_master`` and ``PRAGMA table_info``. ODBC engines (MariaDB, PostgreSQL, SQL Server,
+SQLite: ``sqlite_master`` and ``PRAGMA table_xinfo``. ODBC engines (MariaDB, PostgreSQL, SQL Server,
 SQLite over ODBC, Firebird): the driver's ``SQLTables`` / ``SQLColumns`` / ``SQLPrimaryKeys``, limited to
 the connected database (MariaDB lists every database on the server otherwise) and without the engine's
 system schemas. Names are returned exactly as the catalogue spells them; queries on them quote them with
@@ -212,9 +212,11 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
         quoted = '"' + name.replace('"', '""') + '"'
         virtual = _VIRTUAL.match(sql if isinstance(sql, str) else "")
         try:
+            # table_xinfo, not table_info: a generated column (hidden 2 virtual, 3 stored) is in every
+            # SELECT * but not in table_info; hidden 1 is a virtual table's hidden column, which * leaves out.
             columns = tuple(
                 CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
-                for r in conn.execute(f"PRAGMA table_info({quoted})")
+                for r in conn.execute(f"PRAGMA table_xinfo({quoted})") if r[6] != 1
             )
         except sqlite3.Error:
             # A virtual table of a module this program does not have (an EMR's own extension): "no such
