@@ -159,6 +159,12 @@ def assert_outcomes(db: ForeignDb, dry: dict[str, Any], sealed: dict[str, Any], 
     assert rows == db.rows
     assert [t["fate"] for t in inventory if t["kind"] == "view"] == ["skipped"]
     assert [t["name"] for t in inventory if t["fate"] == "entities"] == [db.patients]
+    assert_expected_values(db, bag, inventory)
+    return reconciliation
+
+
+def assert_expected_values(db: ForeignDb, bag: Path, inventory: list[dict[str, Any]]) -> None:
+    """Each of ``db.expect``'s values found exactly: in a carried table's rows or an exported row's raw sidecar."""
     for (table, key, key_value, column), expected in db.expect.items():
         [entry] = [t for t in inventory if t["name"] == table]
         if entry["fate"] == "carried":
@@ -169,7 +175,6 @@ def assert_outcomes(db: ForeignDb, dry: dict[str, Any], sealed: dict[str, Any], 
             [line] = [x for x in _column_sidecar(bag, entry["entities"][0]) if x["key"] == str(key_value)]
             found = decode_raw(line["columns"][column])
         assert _same(found, expected), (table, key_value, column, repr(found)[:200], repr(expected)[:200])
-    return reconciliation
 
 
 def test_a_foreign_sqlite_clinic_goes_through_the_whole_flow(tmp_path: Path) -> None:
@@ -415,7 +420,7 @@ def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None
                    columns={"pt_master": 6, "memo": 4, "tag": 3})
     db.expect[("memo", "id", 7, "body_len")] = 14
     db.expect[("tag", "code", "b2", "shout")] = "COLD"
-    db.expect[("pt_master", "PT_NO", 3, "LABEL")] = "00000003:F"
+    db.expect[("pt_master", "pt_no", 3, "label")] = "00000003:F"
     dry, sealed, bag = contractor_flow(db, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
@@ -426,3 +431,47 @@ def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None
     assert found == {i: 2 * i for i in range(1, 11)}
     assert {r["code"]: r["shout"] for r in _carried_rows(bag, reconciliation["inventory"], "tag")} == {
         "a1": "FLU", "b2": "COLD"}
+    assert_expected_values(db, bag, reconciliation["inventory"])
+
+
+@pytest.mark.db
+def test_mariadb_invisible_columns_are_read_in_sections_and_carried_tables(tmp_path: Path,
+                                                                          mariadb_conn_str: str) -> None:
+    # Before: SELECT * leaves an INVISIBLE column out. The patient section's invisible column vanished without a
+    # word (its cells were not even counted), and a carried table stopped the export with "Table memo: the
+    # catalogue lists 4 columns but a row read has 3".
+    import pyodbc
+
+    target = _fresh_database(mariadb_conn_str, "emr_invisible", "mariadb")
+    conn = pyodbc.connect(target, autocommit=True)
+    conn.setencoding(encoding="utf-8")
+    cursor = conn.cursor()
+    for ddl in (
+        "CREATE TABLE PT_MASTER (PT_NO INT PRIMARY KEY, CHART_NO VARCHAR(20), PT_NM VARCHAR(50), BIRTH_YMD CHAR(8), "
+        "SEX CHAR(1), VIP_FLAG CHAR(1) INVISIBLE DEFAULT 'N')",
+        "CREATE TABLE memo (id INT PRIMARY KEY, pt_no INT, body TEXT, hidden_note VARCHAR(20) INVISIBLE)",
+        "CREATE TABLE recall_list (sent_at DATETIME, phone_hash CHAR(8) INVISIBLE, body TEXT)",
+    ):
+        cursor.execute(ddl)
+    cursor.executemany("INSERT INTO PT_MASTER (PT_NO, CHART_NO, PT_NM, BIRTH_YMD, SEX, VIP_FLAG) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(*p, "Y" if p[0] % 3 == 0 else "N") for p in _patients()])
+    cursor.executemany("INSERT INTO memo (id, pt_no, body, hidden_note) VALUES (?, ?, ?, ?)",
+                     [(i, i, f"메모 {i}", f"숨김 {i}") for i in range(1, 11)])
+    cursor.executemany("INSERT INTO recall_list (sent_at, phone_hash, body) VALUES (?, ?, ?)",
+                     [(dt.datetime(2024, 1, i, 9, 30), f"h{i:07d}", "예약 안내") for i in range(1, 6)])
+    conn.close()
+    db = ForeignDb("mariadb", odbc=target, rows={"pt_master": PATIENTS, "memo": 10, "recall_list": 5},
+                   columns={"pt_master": 6, "memo": 4, "recall_list": 3})
+    db.expect[("pt_master", "pt_no", 3, "vip_flag")] = "Y"
+    db.expect[("pt_master", "pt_no", 4, "vip_flag")] = "N"
+    db.expect[("memo", "id", 7, "hidden_note")] = "숨김 7"
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells == 20 * 6 + 40 + 15, outcome["cells"]
+    inventory = reconciliation["inventory"]
+    recalls = sorted((r["sent_at"], r["phone_hash"]) for r in _carried_rows(bag, inventory, "recall_list"))
+    assert recalls == [(dt.datetime(2024, 1, i, 9, 30), f"h{i:07d}") for i in range(1, 6)]
+    hidden = {r["id"]: r["hidden_note"] for r in _carried_rows(bag, inventory, "memo")}
+    assert hidden == {i: f"숨김 {i}" for i in range(1, 11)}
+    assert_expected_values(db, bag, inventory)

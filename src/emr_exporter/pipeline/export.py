@@ -406,7 +406,7 @@ def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
     bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes."""
     return readable_select(engine, [(c.name, c.type) for c in table.columns],
-                           stored_bytes=[c.name for c in table.columns if c.byte_charset])
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden)
 
 
 def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
@@ -588,9 +588,30 @@ class ExportRun:
 
             extras.append(f"{text_concat(self.source.engine, entity.key_columns, COMPOSITE_KEY_SEPARATOR)} "
                           f"AS {entity.key}")
+        inner = self._listed_sql(entity)
         if not extras:
+            return inner
+        return f"SELECT s.*, {', '.join(extras)} FROM ({inner}) s"
+
+    def _catalogue(self) -> dict[str, CatalogTable]:
+        """Every table and view by name (sorted as :func:`list_tables` gives them), listed once a run."""
+        if self._catalog is None:
+            self._catalog = {t.name: t for t in list_tables(self.source)}
+        return self._catalog
+
+    def _listed_sql(self, entity: EntitySpec) -> str:
+        """The entity's own query, or its whole table: by the table's column list where ``SELECT *`` would
+        leave a column out (MariaDB ``INVISIBLE``), so that no cell of a section's table goes unread."""
+        if entity.query:
             return entity.inner_sql
-        return f"SELECT s.*, {', '.join(extras)} FROM ({entity.inner_sql}) s"
+        table = self._catalogue().get(entity.table)
+        if table is None:
+            same = [t for t in self._catalogue().values() if t.name.lower() == entity.table.lower()]
+            table = same[0] if len(same) == 1 else None
+        if table is None or not table.has_hidden:
+            return entity.inner_sql
+        columns = ", ".join(quoted_column(self.source, c.name) for c in table.columns)
+        return f"SELECT {columns} FROM {entity.table}"
 
     def _table_ref(self, table: str) -> str:
         """How SQL names a connector's ``table``: as written, except where the engine folds the unquoted name
@@ -598,10 +619,8 @@ class ExportRun:
         quoted, "PT_MASTER"): then quoted, as the catalogue spells it."""
         if folded_identifier(self.source.engine, table) == table:
             return table
-        if self._catalog is None:
-            self._catalog = {t.name: t for t in list_tables(self.source)}
-        exact = self._catalog.get(table)
-        if exact is None or folded_identifier(self.source.engine, table) in self._catalog:
+        exact = self._catalogue().get(table)
+        if exact is None or folded_identifier(self.source.engine, table) in self._catalogue():
             return table
         return quoted_name(self.source, exact)
 
@@ -725,7 +744,7 @@ class ExportRun:
             read_by.setdefault(entity.table.lower(), []).append(name)
             read_exactly.setdefault(folded_identifier(self.source.engine, entity.table), []).append(name)
         joined = tables_in_sql(self.spec)
-        tables = list_tables(self.source)
+        tables = list(self._catalogue().values())
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(

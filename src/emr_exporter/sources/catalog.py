@@ -37,6 +37,9 @@ class CatalogColumn:
     #: out (MariaDB/MySQL ``latin1``, lower case), "" for any other column: a carried table reads such a
     #: column as its stored bytes (:attr:`~emr_exporter.sources.drivers.DriverCaps.byte_charsets_query`).
     byte_charset: str = ""
+    #: ``SELECT *`` leaves this column out although it holds values (MariaDB/MySQL ``INVISIBLE``; SQLite's
+    #: generated columns are in ``*``): its table is read by its column list (:attr:`CatalogTable.select_list`).
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,11 @@ class CatalogTable:
     def parts(self) -> tuple[str, ...]:
         """The name as the engine's catalogue has it: (schema, table), or (table,) in the default schema."""
         return (self.schema, self.name[len(self.schema) + 1:]) if self.schema else (self.name,)
+
+    @property
+    def has_hidden(self) -> bool:
+        """Whether ``SELECT *`` leaves a column of this table out (see :attr:`CatalogColumn.hidden`)."""
+        return any(c.hidden for c in self.columns)
 
     @property
     def key(self) -> str | None:
@@ -117,7 +125,7 @@ Converters = dict[str, Callable[[Any], Any]]
 
 
 def readable_select(
-    engine: str, columns: Sequence[tuple[str, str]], stored_bytes: Collection[str] = ()
+    engine: str, columns: Sequence[tuple[str, str]], stored_bytes: Collection[str] = (), *, listed: bool = False
 ) -> tuple[str, Converters]:
     """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
     without the driver losing a value, and the conversions to apply to the rows' values (by row key).
@@ -127,7 +135,8 @@ def readable_select(
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.stored_bytes_expr`; no conversion: a keyset over such a
     key pages on those bytes, in the query and in its parameter alike).
 
-    ``*`` and none, except on an engine whose driver corrupts dates and times, for a table that has some
+    ``*`` and none (unless ``listed``: every column by name, for a table whose ``*`` leaves one out), except
+    on an engine whose driver corrupts dates and times, for a table that has some
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.temporals_cast_to_text`): there date/time columns are
     read as the server's text and converted by :func:`~emr_exporter.sources.drivers.temporal_from_text` —
     a value Python has no date for (``infinity``, a BC date) stays its text — and a uuid column's text is
@@ -135,11 +144,11 @@ def readable_select(
     pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
-    if not caps.temporals_cast_to_text and not as_bytes:
+    if not caps.temporals_cast_to_text and not as_bytes and not listed:
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
-    cast = False
+    cast = listed
     for (name, declared), key in zip(columns, row_keys([n for n, _ in columns]), strict=True):
         quoted = caps.quote(name)
         parse = _TEMPORAL_PARSERS.get(type_family(declared)) if caps.temporals_cast_to_text else None
@@ -237,6 +246,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
     catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
     byte_charsets_query = caps_for(source.engine).byte_charsets_query
+    hidden_columns_query = caps_for(source.engine).hidden_columns_query
     cursor = conn.cursor()
     found = []
     try:
@@ -245,6 +255,9 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         if byte_charsets_query is not None:
             byte_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
                              cursor.execute(byte_charsets_query).fetchall()}
+        hidden: set[tuple[str, str]] = set()
+        if hidden_columns_query is not None:
+            hidden = {(str(t), str(c)) for t, c in cursor.execute(hidden_columns_query).fetchall()}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
             for row in cursor.tables(catalog=catalog or None)
@@ -266,7 +279,8 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 else f"{schema}.{table}"
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
-                columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""))
+                columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
+                                            (table, n) in hidden)
                               for n, t in columns),
                 schema="" if name == table else schema,
             ))

@@ -101,6 +101,9 @@ class DriverCaps:
     #: Korean EMRs keep CP949 bytes there, which come out as '±èÈ¯ÀÚ'): a carried table reads those columns
     #: with :attr:`stored_bytes_expr` (:func:`~emr_exporter.sources.catalog.list_tables`).
     byte_charsets_query: str | None = None
+    #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
+    #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
+    hidden_columns_query: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -188,6 +191,10 @@ _CAPS: dict[str, DriverCaps] = {
             "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.CHARACTER_SET_NAME FROM information_schema.COLUMNS AS c "
             "JOIN information_schema.CHARACTER_SETS AS s ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME "
             "WHERE c.TABLE_SCHEMA = DATABASE() AND s.MAXLEN = 1 AND c.CHARACTER_SET_NAME <> 'binary'"
+        ),
+        hidden_columns_query=(
+            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND EXTRA LIKE '%INVISIBLE%'"
         ),
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
