@@ -475,3 +475,45 @@ def test_mariadb_invisible_columns_are_read_in_sections_and_carried_tables(tmp_p
     hidden = {r["id"]: r["hidden_note"] for r in _carried_rows(bag, inventory, "memo")}
     assert hidden == {i: f"숨김 {i}" for i in range(1, 11)}
     assert_expected_values(db, bag, inventory)
+
+
+@pytest.mark.db
+def test_a_table_the_account_may_not_read_is_named_with_what_to_do(tmp_path: Path, postgres_conn_str: str) -> None:
+    # Before: the scaffold's connector.toml said "not recognised (0 rows, 2 columns)" of a table it could not
+    # count, and the export stopped with "A query on the clinic database failed: [42501] ERROR: permission
+    # denied for table vendor_license …" and nothing on what to do.
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_denied", "postgresql")
+    conn = pyodbc.connect(target, autocommit=True)
+    cursor = conn.cursor()
+    cursor.execute("CREATE TABLE pt_master (pt_no INT PRIMARY KEY, chart_no VARCHAR(20), pt_nm VARCHAR(50), "
+                   "birth_ymd CHAR(8), sex CHAR(1))")
+    cursor.executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?)", _patients())
+    cursor.execute("CREATE TABLE vendor_license (id INT PRIMARY KEY, lic TEXT)")
+    cursor.execute("INSERT INTO vendor_license VALUES (1, 'x')")
+    cursor.execute("REVOKE SELECT ON vendor_license FROM CURRENT_USER")  # as an EMR's read-only account has it
+    conn.close()
+    db = ForeignDb("postgresql", odbc=target)
+    flow = scaffolded(db, tmp_path)
+    toml = flow.connectors / "foreign" / "connector.toml"
+    assert ('# vendor_license = "…"   # this database account may not read it: have SELECT granted on it (the '
+            "export must read it), or skip it with the reason") in toml.read_text().splitlines()
+    assert "| vendor_license | unreadable |" in (flow.connectors / "foreign" / "PROFILE.md").read_text()
+    export = ["export", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source,
+              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--dry-run", "--json"]
+    failed = json.loads(_run(export, flow.env, 1).output)["error"]
+    assert failed["code"] == "source-permission"
+    assert failed["message"].startswith("The database account may not read what the export needs: [42501] ERROR: "
+                                        "permission denied for table vendor_license")
+    assert failed["message"].endswith(
+        "Ask the EMR vendor or the database administrator to grant this account SELECT (read) on it; or, if the "
+        "table holds no patient records, name it in connector.toml's [skip] with the reason.")
+    # what the message says to do works
+    toml.write_text(toml.read_text().replace('# vendor_license = "…"', 'vendor_license = "the vendor\'s licence'
+                                             ' key, no records"  #'))
+    done = json.loads(_run(export, flow.env, 0).output)["reconciliation"]
+    assert done["balanced"] and done["cells"]["source"] == PATIENTS * 5
+    [entry] = [t for t in done["inventory"] if t["name"] == "vendor_license"]
+    assert (entry["fate"], entry["reason"], entry["rows"], entry["unreadable"]) == (
+        "skipped", "the vendor's licence key, no records", None, True)

@@ -108,6 +108,12 @@ class SourceQueryError(SourceError):
     code = "source-query"
 
 
+class SourcePermissionDenied(SourceQueryError):
+    """The database account may not read a table (or a column) the export needs to read."""
+
+    code = "source-permission"
+
+
 class SourceConnectionLost(SourceQueryError):
     """The connection to the clinic database dropped; the export reconnects and resumes its page."""
 

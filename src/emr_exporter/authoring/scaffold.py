@@ -1380,6 +1380,9 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                     break
         if reason is not None:
             lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(reason)}"]
+        elif table.unreadable:
+            open_lines.append(f"# {toml_key} = \"…\"   # this database account may not read it: have SELECT "
+                              "granted on it (the export must read it), or skip it with the reason")
         else:
             open_lines.append(f"# {toml_key} = \"…\"   # not recognised ({table.row_count} rows, "
                               f"{len(table.columns)} columns): map it in a section, or skip it with the reason")

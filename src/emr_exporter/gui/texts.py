@@ -98,6 +98,11 @@ def error_summary(error: BaseException) -> str:
         return QCoreApplication.translate(
             "Texts", "The EMR database cannot be opened. Check the file or the connection details."
         )
+    if isinstance(error, errors.SourcePermissionDenied):
+        return QCoreApplication.translate(
+            "Texts", "This EMR account is not allowed to read part of the records. Ask your IT contractor or the "
+            "EMR company to allow it to read everything, then start again."
+        )
     if isinstance(error, errors.SourceError):
         return QCoreApplication.translate("Texts", "Reading the EMR database failed.")
     if isinstance(error, errors.ExportCancelled):

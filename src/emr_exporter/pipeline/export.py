@@ -42,6 +42,7 @@ from emr_exporter.errors import (
     MappingError,
     ReconciliationError,
     SourceError,
+    SourcePermissionDenied,
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.allocator import limit_heap_growth
@@ -593,6 +594,18 @@ class ExportRun:
             return inner
         return f"SELECT s.*, {', '.join(extras)} FROM ({inner}) s"
 
+    def _may_read(self, quoted: str) -> bool:
+        """Whether this database account may read the table ``quoted`` (asked only of a skipped table: the
+        export reads every other one, and a refusal there stops it with what to do)."""
+        ask = caps_for(self.source.engine).select_privilege_sql
+        if ask is not None:
+            return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+        try:
+            self.source.scalar(f"SELECT COUNT(*) FROM {quoted} WHERE 1 = 0")
+        except SourcePermissionDenied:
+            return False
+        return True
+
     def _catalogue(self) -> dict[str, CatalogTable]:
         """Every table and view by name (sorted as :func:`list_tables` gives them), listed once a run."""
         if self._catalog is None:
@@ -796,16 +809,23 @@ class ExportRun:
             if table.kind == "table":
                 quoted = quoted_name(self.source, table)
                 key = table.key
+                rows: int | None
                 if key is not None and entry["fate"] == "carried":
                     stats = next(self.source.rows(
                         f"SELECT COUNT(*) AS n, COUNT({quoted_column(self.source, key)}) AS k FROM {quoted}"))
                     rows, non_null = int(stats["n"]), int(stats["k"])
                     if non_null != rows:
                         key = None  # a NULL in the key: no keyset paging over it
+                elif entry["fate"] == "skipped" and not self._may_read(quoted):
+                    rows = None  # [skip] as the refusal's message advises: listed, not counted
                 else:
                     rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {quoted}") or 0)
                 entry["rows"] = rows
                 entry["empty"] = rows == 0
+                if rows is None:
+                    entry["unreadable"] = True
+                    inventory.append(entry)
+                    continue
                 if entry["fate"] == "carried":
                     read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
                     counts = TableReconciliation(

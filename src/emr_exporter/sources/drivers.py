@@ -104,6 +104,10 @@ class DriverCaps:
     #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
     #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
     hidden_columns_query: str | None = None
+    #: A query answering whether the account may read the table ``{name}`` (a string literal of its quoted
+    #: name), on an engine where a refused statement spoils the transaction (PostgreSQL): a skipped table the
+    #: account may not read is listed without a count instead of stopping the export.
+    select_privilege_sql: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -225,6 +229,7 @@ _CAPS: dict[str, DriverCaps] = {
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
         # a transaction anyway); SET TRANSACTION must come before any read in it, which takes the snapshot.
         snapshot_statements=("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SELECT 1"),
+        select_privilege_sql="SELECT CASE WHEN has_table_privilege({name}, 'SELECT') THEN 1 ELSE 0 END",
         notes="psqlODBC pulls whole results unless UseDeclareFetch=1;Fetch=N is set.",
     ),
     "mssql": DriverCaps(

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
+from emr_exporter.errors import SourceConnectionLost, SourcePermissionDenied, SourceQueryError, SourceUnavailable
 from emr_exporter.sources.drivers import (
     caps_for,
     connection_string_for_streaming,
@@ -45,6 +45,20 @@ def is_connection_lost(exc: Exception) -> bool:
     state = args[0] if args and isinstance(args[0], str) else ""
     text = str(args[-1] if args else exc).lower()
     return state in _CONNECTION_STATES or any(message in text for message in _CONNECTION_MESSAGES)
+
+
+#: How servers say that the account may not read a table or column: PostgreSQL's SQLSTATE, and the texts of
+#: MariaDB/MySQL ("SELECT command denied", state 42000), SQL Server ("The SELECT permission was denied").
+_PERMISSION_STATES = frozenset({"42501"})
+_PERMISSION_MESSAGES = ("command denied to user", "permission was denied", "permission denied")
+
+
+def is_permission_denied(exc: Exception) -> bool:
+    """True when a pyodbc error says the account lacks the right to read, not that the query was wrong."""
+    args = getattr(exc, "args", ())
+    state = args[0] if args and isinstance(args[0], str) else ""
+    text = str(args[-1] if args else exc).lower()
+    return state in _PERMISSION_STATES or any(message in text for message in _PERMISSION_MESSAGES)
 
 
 #: The integers an ODBC parameter can carry as SQL_BIGINT; pyodbc raises OverflowError on any other.
@@ -219,6 +233,12 @@ class OdbcSource:
         detail = self._safe_detail(exc)
         if is_connection_lost(exc):
             return SourceConnectionLost(f"The connection to the clinic database was lost: {detail}")
+        if is_permission_denied(exc):
+            return SourcePermissionDenied(
+                f"The database account may not read what the export needs: {detail}. Ask the EMR vendor or the "
+                "database administrator to grant this account SELECT (read) on it; or, if the table holds no "
+                "patient records, name it in connector.toml's [skip] with the reason."
+            )
         return SourceQueryError(f"A query on the clinic database failed: {detail}")
 
     def _safe_detail(self, exc: Exception) -> str:

@@ -1130,85 +1130,90 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="102" />
+            <source>This EMR account is not allowed to read part of the records. Ask your IT contractor or the EMR company to allow it to read everything, then start again.</source>
+            <translation>이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. IT 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 요청한 뒤 다시 시작하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="107" />
             <source>Reading the EMR database failed.</source>
             <translation>EMR 데이터베이스를 읽지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="104" />
+            <location filename="../../gui/texts.py" line="109" />
             <source>Stopped. Nothing is lost: press Start to continue where it stopped.</source>
             <translation>멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="108" />
+            <location filename="../../gui/texts.py" line="113" />
             <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
             <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="113" />
+            <location filename="../../gui/texts.py" line="118" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="115" />
+            <location filename="../../gui/texts.py" line="120" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="119" />
+            <location filename="../../gui/texts.py" line="124" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="123" />
+            <location filename="../../gui/texts.py" line="128" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="125" />
+            <location filename="../../gui/texts.py" line="130" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="126" />
+            <location filename="../../gui/texts.py" line="131" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="146" />
+            <location filename="../../gui/texts.py" line="151" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="149" />
+            <location filename="../../gui/texts.py" line="154" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="151" />
+            <location filename="../../gui/texts.py" line="156" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="152" />
+            <location filename="../../gui/texts.py" line="157" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="158" />
+            <location filename="../../gui/texts.py" line="163" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="161" />
+            <location filename="../../gui/texts.py" line="166" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="162" />
+            <location filename="../../gui/texts.py" line="167" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
