@@ -396,9 +396,10 @@ def test_a_capitals_table_beside_its_lower_case_twin_is_not_guessed(tmp_path: Pa
         "connector.toml by hand (docs/connectors.md).")
 
 
-def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None:
+def test_sqlite_generated_columns_are_carried_and_a_broken_view_listed(tmp_path: Path) -> None:
     # Before: PRAGMA table_info leaves generated columns out while SELECT * returns them; the export stopped with
-    # "Table memo: the catalogue lists 3 columns but a row read has 4".
+    # "Table memo: the catalogue lists 3 columns but a row read has 4". And a view over a table an upgrade had
+    # dropped stopped scaffold and export with "an unexpected problem (OperationalError) … in _sqlite_tables".
     import sqlite3
 
     path = tmp_path / "generated.sqlite"
@@ -409,6 +410,9 @@ def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None
         CREATE TABLE memo (id INTEGER PRIMARY KEY, pt_no INTEGER, body TEXT,
             body_len INTEGER GENERATED ALWAYS AS (length(body)) STORED);
         CREATE TABLE tag (code TEXT PRIMARY KEY, title TEXT, shout TEXT AS (upper(title))) WITHOUT ROWID;
+        CREATE TABLE old_visit (id INTEGER PRIMARY KEY, pt_no INTEGER);
+        CREATE VIEW v_old_visit AS SELECT * FROM old_visit;
+        DROP TABLE old_visit;
     """)
     conn.executemany("INSERT INTO PT_MASTER (PT_NO, CHART_NO, PT_NM, BIRTH_YMD, SEX) VALUES (?, ?, ?, ?, ?)",
                      [(i, f"{i:08d}", f"환자{i}", "19800101", "MF"[i % 2]) for i in range(1, PATIENTS + 1)])
@@ -427,6 +431,8 @@ def test_sqlite_generated_columns_are_listed_and_carried(tmp_path: Path) -> None
         assert outcome["balanced"] and outcome["cells"]["source"] == db.cells == 20 * 6 + 40 + 6, outcome["cells"]
     inventory = {t["name"]: t for t in reconciliation["inventory"]}
     assert [c["name"] for c in inventory["memo"]["columns"]] == ["id", "pt_no", "body", "body_len"]
+    broken = inventory["v_old_visit"]
+    assert (broken["kind"], broken["fate"], broken["rows"], broken["columns"]) == ("view", "skipped", None, [])
     found = {r["id"]: r["body_len"] for r in _carried_rows(bag, reconciliation["inventory"], "memo")}
     assert found == {i: 2 * i for i in range(1, 11)}
     assert {r["code"]: r["shout"] for r in _carried_rows(bag, reconciliation["inventory"], "tag")} == {

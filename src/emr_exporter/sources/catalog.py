@@ -229,8 +229,9 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
             )
         except sqlite3.Error:
             # A virtual table of a module this program does not have (an EMR's own extension): "no such
-            # module". Its columns are not known; it is listed, never read.
-            if not virtual:
+            # module"; a view over a table or column an upgrade dropped: "no such table". Its columns are not
+            # known; it is listed, never read (a view holds no rows of its own).
+            if not virtual and kind != "view":
                 raise
             columns = ()
         if virtual:  # FTS, R-tree, an extension's: rows kept in its shadow tables (listed, carried) or elsewhere
