@@ -523,3 +523,79 @@ def test_a_table_the_account_may_not_read_is_named_with_what_to_do(tmp_path: Pat
     [entry] = [t for t in done["inventory"] if t["name"] == "vendor_license"]
     assert (entry["fate"], entry["reason"], entry["rows"], entry["unreadable"]) == (
         "skipped", "the vendor's licence key, no records", None, True)
+
+
+def _keys_written_otherwise(target: str | Path, form: str) -> None:
+    """A patient table and visits (with diagnoses) whose patient column writes the patient's key otherwise:
+    ``pad``: the patients' keys are '0000001' and the visits hold 1 (an INTEGER column); ``number``: the
+    patients' keys are 1 and the visits hold '0000001' (text)."""
+    import sqlite3
+
+    import pyodbc
+
+    conn: Any = sqlite3.connect(target) if isinstance(target, Path) else pyodbc.connect(target, autocommit=True)
+    cursor = conn.cursor()
+    key_type, ref_type = ("VARCHAR(10)", "INTEGER") if form == "pad" else ("INTEGER", "VARCHAR(10)")
+    for ddl in (f"CREATE TABLE PATIENT (CHART_NO {key_type} PRIMARY KEY, NAME VARCHAR(40), BIRTH VARCHAR(8), "
+                "SEX CHAR(1))",
+                f"CREATE TABLE VISIT (VISIT_ID INTEGER PRIMARY KEY, CHART_NO {ref_type}, VISIT_DATE VARCHAR(8), "
+                "DEPT VARCHAR(10))",
+                "CREATE TABLE DIAG (VISIT_ID INTEGER, SEQ INTEGER, KCD VARCHAR(10), DIAG_NAME VARCHAR(100), "
+                "PRIMARY KEY (VISIT_ID, SEQ))"):
+        cursor.execute(ddl)
+    visit = 0
+    for i in range(1, PATIENTS + 1):
+        key, ref = (f"{i:07d}", i) if form == "pad" else (i, f"{i:07d}")
+        cursor.execute("INSERT INTO PATIENT VALUES (?, ?, ?, ?)", (key, f"환자{i}", f"1980{1 + i % 9:02d}1{i % 9}",
+                                                                     "MF"[i % 2]))
+        for month in (1, 2, 3):
+            visit += 1
+            cursor.execute("INSERT INTO VISIT VALUES (?, ?, ?, ?)", (visit, ref, f"2024{month:02d}1{month}", "IM"))
+            cursor.execute("INSERT INTO DIAG VALUES (?, ?, ?, ?)", (visit, 1, "J00", "급성 비인두염"))
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("form", ["pad", "number"])
+@pytest.mark.parametrize("engine", ["sqlite", "mariadb", "postgresql"])
+def test_visits_that_write_the_patients_key_otherwise_are_joined_by_its_key_form(
+        engine: str, form: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # Before: the visits' CHART_NO 1 for the patient '0000001' (or the reverse). SQLite and MariaDB find
+    # 1 = '0000001', so the scaffold guessed the plain column ("120 of 120 sampled values (100 %) are found"),
+    # but the export names a record by its key's text: every visit and diagnosis was quarantined as an orphan.
+    # On PostgreSQL (integer = text is an error) the visits' patient column was not guessed at all.
+    if engine == "sqlite":
+        db = ForeignDb("sqlite", path=tmp_path / "keys.sqlite")
+        assert db.path is not None
+        _keys_written_otherwise(db.path, form)
+    else:
+        server = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
+        db = ForeignDb(engine, odbc=_fresh_database(server, f"emr_keyform_{form}", engine))
+        assert db.odbc is not None
+        _keys_written_otherwise(db.odbc, form)
+    flow = scaffolded(db, tmp_path)
+    toml = (flow.connectors / "foreign" / "connector.toml").read_text()
+    column = "CHART_NO" if engine != "postgresql" else "chart_no"
+    rewritten = {
+        ("pad", "sqlite"): f"printf('%07d', {column})", ("pad", "mariadb"): f"LPAD({column}, 7, '0')",
+        ("pad", "postgresql"): f"LPAD(CAST({column} AS TEXT), 7, '0')",
+        ("number", "sqlite"): f"CAST({column} AS INTEGER)", ("number", "mariadb"): f"CAST({column} AS SIGNED)",
+        ("number", "postgresql"): f"CAST({column} AS BIGINT)",
+    }[form, engine]
+    assert (f'patient_id = {{ expr = {{ {engine} = "{rewritten}" }}, type = "ref", ref = "patient", '
+            "required = true }") in toml.splitlines()
+    checked(flow)
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        counts = {e["entity"]: (e["source_rows"], e["exported"], e["quarantined"]) for e in outcome["entities"]}
+        assert counts == {"patient": (PATIENTS, PATIENTS, 0), "encounter": (3 * PATIENTS, 3 * PATIENTS, 0),
+                          "diagnosis": (3 * PATIENTS, 3 * PATIENTS, 0)}, counts
+        cells = outcome["cells"]
+        assert outcome["balanced"] and cells["quarantined"] == 0
+        assert cells["source"] == cells["mapped"] + cells["carried_raw"] >= PATIENTS * (4 + 3 * 4 + 3 * 4)
+    patients = {json.loads(line)["id"] for path in bag.glob("data/fhir/Patient*.ndjson")
+                for line in path.read_bytes().splitlines()}
+    subjects = [json.loads(line)["subject"]["reference"] for path in bag.glob("data/fhir/Encounter*.ndjson")
+                for line in path.read_bytes().splitlines()]
+    assert len(subjects) == 3 * PATIENTS and {s.removeprefix("Patient/") for s in subjects} == patients

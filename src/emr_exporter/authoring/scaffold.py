@@ -722,6 +722,38 @@ class FieldGuess:
     format: str | None = None
     columns: tuple[str, ...] = ()
     join: str = ""
+    #: A reference whose values are the parent's keys only once rewritten (see :func:`_key_form_sql`): the form,
+    #: and the engine it is written for; the field is then ``expr``, not ``column``.
+    key_form: tuple[str, int] | None = None
+    engine: str = ""
+
+
+#: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
+_KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
+
+
+def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
+    """``column`` (SQL) rewritten into its parent's key form: ``("pad", W)``, an integer (or digits) written
+    zero-padded to W digits as the parent's text keys are ('0000123'); ``("number", 0)``, zero-padded digits read
+    as the parent's integer keys."""
+    kind, width = form
+    if kind == "pad":
+        if engine in ("sqlite", "sqlite-odbc"):
+            return f"printf('%0{width}d', {column})"
+        if engine == "postgresql":
+            return f"LPAD(CAST({column} AS TEXT), {width}, '0')"
+        return f"LPAD({column}, {width}, '0')"
+    if engine in ("sqlite", "sqlite-odbc"):
+        return f"CAST({column} AS INTEGER)"
+    if engine == "postgresql":
+        return f"CAST({column} AS BIGINT)"
+    return f"CAST({column} AS SIGNED)"
+
+
+def _ref_value(ref: FieldGuess, alias: str) -> str:
+    """The SQL of a reference's value in a query over its table as ``alias`` (rewritten into its key form)."""
+    column = f"{alias}.{ref.column}"
+    return column if ref.key_form is None else _key_form_sql(ref.engine, ref.key_form, column)
 
 
 @dataclass(slots=True)
@@ -900,6 +932,58 @@ class _Guesser:
                 found = (0, 0)  # e.g. PostgreSQL refuses text = integer: no overlap
         self._overlaps[cache_key] = found
         return found
+
+    def exact_hits(self, child: TableProfile, column: str, parent: str, parent_column: str,
+                   form: tuple[str, int] | None) -> tuple[int, int]:
+        """(sampled non-empty values of child.column, how many of them — rewritten into ``form``, if given — are
+        one of parent.parent_column's keys *as the export names records*: the same key text (``key_text``), not
+        just equal to SQL, which finds 1 = '0000001' on SQLite and MariaDB while the export's record ids differ)."""
+        from emr_exporter.connectors.mapper import key_text
+
+        if self.source is None or not child.plain or not TABLE_NAME.match(parent):
+            return 0, 0
+        order_by = (child.primary_key or (column,))[0]
+        sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
+        if _folded_select(self.profile.engine, child):
+            sample = (f"SELECT * FROM {self.relation(child.name)} c ORDER BY c.{order_by} "
+                      f"LIMIT {self.profile.sample_rows}")
+        value = f"s.{column}" if form is None else _key_form_sql(self.profile.engine, form, f"s.{column}")
+        try:
+            sampled = int(self.source.scalar(f"SELECT COUNT(*) FROM ({sample}) s WHERE s.{column} IS NOT NULL") or 0)
+            pairs = self.source.rows(f"SELECT {value} AS c, p.{parent_column} AS k FROM ({sample}) s "
+                                     f"JOIN {self.relation(parent)} p ON p.{parent_column} = {value}")
+            hits = sum(1 for pair in pairs if key_text(pair["c"]) == key_text(pair["k"]))
+        except SourceQueryError:
+            return 0, 0
+        return sampled, hits
+
+    def key_form(self, child: TableProfile, column: str, parent: TableProfile,
+                 parent_column: str) -> tuple[tuple[str, int], int, int] | None:
+        """The form the child's values take the parent's keys in, when they are written otherwise (a visit's
+        CHART_NO 123 for the patient's '0000123', or '0000123' for 123): the form and (sampled, hits) with it."""
+        if self.source is None or self.profile.engine not in _KEY_FORM_ENGINES or not parent.plain:
+            return None
+        key_column = parent.column(parent_column)
+        if key_column is None:
+            return None
+        try:
+            keys = [row["k"] for row in self.source.rows(
+                f"SELECT q.{parent_column} AS k FROM ({_sample_sql(self.source, parent, None, parent_column, 200)}) q")]
+        except SourceQueryError:
+            return None
+        keys = [k for k in keys if k is not None]
+        if not keys:
+            return None
+        form: tuple[str, int]
+        if all(type(k) is str and k.isdigit() for k in keys) and len({len(k) for k in keys}) == 1 \
+                and any(k.startswith("0") for k in keys):
+            form = ("pad", len(keys[0]))
+        elif all(type(k) is int for k in keys):
+            form = ("number", 0)
+        else:
+            return None
+        sampled, hits = self.exact_hits(child, column, parent.name, parent_column, form)
+        return (form, sampled, hits) if sampled and hits / sampled >= 0.5 else None
 
     def relation(self, name: str) -> str:
         """How a connector's SQL names the table ``name``: itself, or its folded select (see _folded_select)."""
@@ -1096,7 +1180,8 @@ class _Guesser:
             return
         if not isinstance(encounter.key, str) or guess.query:
             return
-        guess.query = (f"SELECT X.*, V.{patient_ref.column} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
+        guess.query = (f"SELECT X.*, {_ref_value(patient_ref, 'V')} AS SCAFFOLD_PATIENT "
+                       f"FROM {self.relation(table.name)} X "
                        f"LEFT JOIN {self.relation(encounter.table or '')} V ON V.{encounter.key} = "
                        f"X.{visit_ref.column}")
         guess.query_why = "no patient column: the visit's patient is joined in (LEFT JOIN keeps every row)"
@@ -1123,7 +1208,7 @@ class _Guesser:
         patient_ref = next((f for f in encounter.fields if f.field == "patient_id"), None)
         extra = ""
         if "patient_id" in guess.missing and patient_ref is not None:
-            extra = f", V.{patient_ref.column} AS SCAFFOLD_PATIENT"
+            extra = f", {_ref_value(patient_ref, 'V')} AS SCAFFOLD_PATIENT"
             guess.missing.remove("patient_id")
             guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
                                               "the visit's patient (see query)", required=True, ref=patient_ref.ref))
@@ -1162,15 +1247,32 @@ class _Guesser:
         if best is None:
             return None
         share, sampled, hits, column, pattern, parent_column, ref = best
+        form = None
+        parent_table = next((t for t in self.profile.tables if t.name == parent.table), None)
+        if self.source is not None and ref == target and parent_table is not None:
+            # The record a reference names is found by the key's text: SQL's 1 = '0000001' is not enough.
+            if share >= 0.5:
+                sampled, hits = self.exact_hits(table, column.name, str(parent.table), parent_column, None)
+                share = hits / sampled if sampled else 0.0
+            if share < 0.5:
+                rewritten = self.key_form(table, column.name, parent_table, parent_column)
+                if rewritten is not None:
+                    form, sampled, hits = rewritten
+                    share = hits / sampled
         if self.source is not None and sampled and share < 0.5:
             return None  # most values point nowhere: a wrong guess would orphan every row
         used.add(column.name)
         why = f"column name matches {pattern}"
         if sampled:
+            written = ""
+            if form is not None:
+                written = f" once zero-padded to {form[1]} digits (expr)" if form[0] == "pad" \
+                    else " once read as a number (expr)"
             why += (f"; {hits} of {sampled} sampled values ({100 * share:.0f} %) are found in "
-                    f"{parent.table}.{parent_column}")
+                    f"{parent.table}.{parent_column}{written}")
         return FieldGuess(field=name, column=column.name, type="ref", ref=ref, required=required,
-                          why=f"{why}; rows whose {target} is missing are quarantined as orphans")
+                          why=f"{why}; rows whose {target} is missing are quarantined as orphans",
+                          key_form=form, engine=self.profile.engine)
 
     def _plain_field(self, entity: str, table: TableProfile, name: str, annotation: Any, required: bool,
                      used: set[str], key: str | list[str] | None) -> FieldGuess | None:
@@ -1286,8 +1388,13 @@ def _toml_str(text: str) -> str:
 
 
 def _field_line(f: FieldGuess) -> str:
-    parts = ([f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"] if f.columns
-             else [f"column = {_toml_str(f.column)}"])
+    if f.key_form is not None:
+        engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
+        parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.columns:
+        parts = [f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"]
+    else:
+        parts = [f"column = {_toml_str(f.column)}"]
     if f.join:
         parts.append(f"join = {_toml_str(f.join)}")
     if f.type != "text":
