@@ -39,6 +39,7 @@ from foreign_schemas import (
     ForeignDb,
     _fresh_database,
     _patients,
+    create_hangul_clinic,
     create_mariadb_foreign,
     create_postgres_capitals_clinic,
     create_postgres_foreign,
@@ -599,3 +600,35 @@ def test_visits_that_write_the_patients_key_otherwise_are_joined_by_its_key_form
     subjects = [json.loads(line)["subject"]["reference"] for path in bag.glob("data/fhir/Encounter*.ndjson")
                 for line in path.read_bytes().splitlines()]
     assert len(subjects) == 3 * PATIENTS and {s.removeprefix("Patient/") for s in subjects} == patients
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("engine", ["sqlite", "mariadb", "postgresql"])
+def test_a_clinic_named_in_hangul_is_scaffolded_mapped_and_exported(engine: str, tmp_path: Path,
+                                                                     request: pytest.FixtureRequest) -> None:
+    # Before: "No connector could be guessed: patient table 환자: table name '환자' is not a plain SQL identifier:
+    # make a view; …" (a read-only account cannot make views): every row of a clinic whose EMR names its tables
+    # and columns in Hangul was carried raw, none mapped. Hangul names need no quoting on any of these engines.
+    if engine == "sqlite":
+        db = create_hangul_clinic(engine, tmp_path / "hangul.sqlite")
+    else:
+        server = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
+        db = create_hangul_clinic(engine, _fresh_database(server, "emr_hangul", engine))
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"] and outcome["cells"]["source"] >= db.cells, (outcome["cells"], db.cells)
+        counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in outcome["entities"]}
+        assert counts == {"patient": (PATIENTS, 0), "encounter": (2 * PATIENTS, 0), "diagnosis": (2 * PATIENTS, 0),
+                          "allergy": (PATIENTS, 0), "vital_signs": (2 * PATIENTS, 0)}, counts
+    inventory = reconciliation["inventory"]
+    assert {t["name"]: t["fate"] for t in inventory} == {
+        "환자": "entities", "접수": "entities", "상병": "entities", "활력징후": "entities", "알레르기": "entities",
+        "문자발송": "carried"}
+    allergies = [json.loads(line) for path in bag.glob("data/fhir/AllergyIntolerance*.ndjson")
+                 for line in path.read_bytes().splitlines()]
+    assert len(allergies) == PATIENTS and {a["code"]["text"] for a in allergies} == {"페니실린"}
+    conditions = [json.loads(line) for path in bag.glob("data/fhir/Condition*.ndjson")
+                  for line in path.read_bytes().splitlines()]
+    assert len(conditions) == 2 * PATIENTS and {c["code"]["coding"][0]["code"] for c in conditions} == {"J00"}
+    assert_expected_values(db, bag, inventory)

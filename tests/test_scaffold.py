@@ -313,15 +313,15 @@ def test_legacy_korean_shapes_are_guessed_and_unnamable_columns_left_raw(tmp_pat
     path = tmp_path / "legacy.sqlite"
     _legacy_clinic(path)
     # Before: the RRN was guessed on "주민번호" and the connector did not load ("'주민번호' is not a plain SQL
-    # identifier"); ORD_YMD (20230101 as an INTEGER) and MSR_DTTM ('2023-01-02 09:30') were no dates, so the
+    # identifier": since allowed, as Hangul letters); ORD_YMD (20230101 as an INTEGER) and MSR_DTTM ('2023-01-02 09:30') were no dates, so the
     # order and vital-sign sections were commented out; TOT_AMT ('1,000' beside '2000') was left unmapped;
     # '2023.01.10' among YYYYMMDD visit dates was quarantined (invalid-date): [source] had "%Y%m%d" only.
     outcome = write_scaffold("legacy", tmp_path / "out", SourceAddress(database=path))
     spec = load_spec(outcome.folder)
-    assert "rrn" not in spec.entities["patient"].fields
-    text = outcome.connector_toml.read_text(encoding="utf-8")
-    assert ("# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; a view "
-            "with plain names can map them): 주민번호, 비고") in text
+    # Hangul names are plain names on every engine (spec.IDENTIFIER): the RRN is guessed on 주민번호 since then
+    rrn = spec.entities["patient"].fields["rrn"]
+    assert (rrn.column, rrn.type) == ("주민번호", "rrn")
+    assert "# Not guessed" not in outcome.connector_toml.read_text(encoding="utf-8")
     ordered = spec.entities["order_line"].fields["ordered"]
     assert (ordered.column, ordered.type, ordered.required) == ("ORD_YMD", "date", True)
     observed = spec.entities["vital_signs"].fields["observed"]

@@ -405,3 +405,54 @@ def create_postgres_capitals_clinic(conn_str: str, database: str = "emr_foreign_
     db.table("dx_hist", 3, len(visits))
     conn.close()
     return db
+
+
+def create_hangul_clinic(engine: str, target: Path | str) -> ForeignDb:
+    """A clinic whose tables and columns are named in Hangul (환자, 접수, 상병, 활력징후, 알레르기, 문자발송), on
+    SQLite (``target`` a path) or a server (``target`` a connection string to a fresh database): names every
+    engine takes unquoted. 환자 also has a column named with a space (비 고), which no section can name."""
+    import pyodbc
+
+    db = ForeignDb(engine, path=target if isinstance(target, Path) else None,
+                   odbc=target if isinstance(target, str) else None, patients="환자",
+                   also_read=("접수", "상병", "활력징후", "알레르기"))
+    conn: Any = sqlite3.connect(target) if isinstance(target, Path) else pyodbc.connect(target, autocommit=True)
+    if not isinstance(target, Path):
+        conn.setencoding(encoding="utf-8")
+    cursor = conn.cursor()
+    quote = '"' if engine != "mariadb" else "`"
+    for ddl in (
+        f"CREATE TABLE 환자 (차트번호 VARCHAR(10) PRIMARY KEY, 이름 VARCHAR(40), 생년월일 VARCHAR(8), 성별 CHAR(1), "
+        f"주민번호 VARCHAR(14), {quote}비 고{quote} VARCHAR(40))",
+        "CREATE TABLE 접수 (접수번호 INTEGER PRIMARY KEY, 차트번호 VARCHAR(10), 내원일자 VARCHAR(8), 진료과 VARCHAR(10))",
+        "CREATE TABLE 상병 (상병번호 INTEGER PRIMARY KEY, 접수번호 INTEGER, 상병코드 VARCHAR(10), 상병명 VARCHAR(100))",
+        "CREATE TABLE 활력징후 (측정번호 INTEGER PRIMARY KEY, 차트번호 VARCHAR(10), 측정일자 VARCHAR(8), "
+        "수축기혈압 INTEGER, 이완기혈압 INTEGER, 맥박 INTEGER, 체온 DECIMAL(4,1))",
+        "CREATE TABLE 알레르기 (알레르기번호 INTEGER PRIMARY KEY, 차트번호 VARCHAR(10), 원인물질 VARCHAR(40), "
+        "반응 VARCHAR(40))",
+        "CREATE TABLE 문자발송 (발송번호 INTEGER PRIMARY KEY, 차트번호 VARCHAR(10), 내용 VARCHAR(200))",
+    ):
+        cursor.execute(ddl)
+    visit = 0
+    for i in range(1, PATIENTS + 1):
+        chart = f"{i:06d}"
+        cursor.execute("INSERT INTO 환자 VALUES (?, ?, ?, ?, ?, ?)",
+                       (chart, f"환자{i}", f"1980{1 + i % 9:02d}1{i % 9}", "MF"[i % 2],
+                        f"80{1 + i % 9:02d}1{i % 9}-{1 + i % 2}234567", "주의" if i % 4 == 0 else None))
+        for month in (1, 2):
+            visit += 1
+            cursor.execute("INSERT INTO 접수 VALUES (?, ?, ?, ?)", (visit, chart, f"2024{month:02d}15", "내과"))
+            cursor.execute("INSERT INTO 상병 VALUES (?, ?, ?, ?)", (visit, visit, "J00", "급성 비인두염"))
+            cursor.execute("INSERT INTO 활력징후 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (visit, chart, f"2024{month:02d}15", 110 + i, 70 + i % 10, 60 + i, "36.5"))
+        cursor.execute("INSERT INTO 알레르기 VALUES (?, ?, ?, ?)", (i, chart, "페니실린", "두드러기"))
+        cursor.execute("INSERT INTO 문자발송 VALUES (?, ?, ?)", (i, chart, f"{i}번 환자 예약 안내"))
+    conn.commit()
+    conn.close()
+    db.table("환자", 6, PATIENTS)
+    for table, columns, rows in (("접수", 4, 2 * PATIENTS), ("상병", 4, 2 * PATIENTS), ("활력징후", 7, 2 * PATIENTS),
+                                 ("알레르기", 4, PATIENTS), ("문자발송", 3, PATIENTS)):
+        db.table(table, columns, rows)
+    db.expect[("문자발송", "발송번호", 7, "내용")] = "7번 환자 예약 안내"
+    db.expect[("환자", "차트번호", "000008", "비 고")] = "주의"
+    return db

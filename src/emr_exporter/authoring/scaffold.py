@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import __version__, model
-from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME
+from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -1474,7 +1474,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             continue
         # A name that is no plain identifier ("환자 기록", "sms.log") is a quoted TOML key; a section cannot read
         # such a table, but [skip] can name it (its rows are carried raw until then).
-        toml_key = table.name if IDENTIFIER.match(table.name) else _toml_str(table.name)
+        toml_key = table.name if TOML_BARE_KEY.match(table.name) else _toml_str(table.name)
         reason = None
         if institution_sql and re.search(rf"\bFROM {re.escape(table.name)}\b", institution_sql):
             reason = "the clinic's own row: read by [institution]"

@@ -20,10 +20,16 @@ from emr_exporter import model
 from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A letter beyond ASCII (Hangul 환자, Hanja 患者): SQLite, MariaDB/MySQL (the Basic Multilingual Plane),
+#: PostgreSQL and SQL Server all take it in an unquoted name, so a Korean EMR's own names need no quoting.
+_LETTER = r"[^\W\d_\x00-\x7f\U00010000-\U0010ffff]"
+_PLAIN = rf"(?:[A-Za-z_]|{_LETTER})(?:[A-Za-z0-9_]|{_LETTER})*"
+IDENTIFIER = re.compile(rf"^{_PLAIN}$")
 #: A table a connector's SQL names unquoted: an identifier, or schema.table (a PostgreSQL or SQL Server
 #: clinic whose tables are in their own schema, outside the default one).
-TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+TABLE_NAME = re.compile(rf"^{_PLAIN}(\.{_PLAIN})?$")
+#: A key TOML takes unquoted (a Hangul table name in ``[skip]`` is written quoted).
+TOML_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 #: Placeholders a ``[detect].files`` pattern may start from, each an environment variable (see
 #: :func:`emr_exporter.authoring.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
