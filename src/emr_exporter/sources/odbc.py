@@ -47,6 +47,27 @@ def is_connection_lost(exc: Exception) -> bool:
     return state in _CONNECTION_STATES or any(message in text for message in _CONNECTION_MESSAGES)
 
 
+def _result_names(cursor: Any) -> list[str]:
+    """The result's column names. The SQLite ODBC driver gives a non-ASCII name's length in UTF-8 bytes, not in
+    characters, so pyodbc reads past its end ('차트번호\x00\x00…', '이름\x00호\x00\x00'): a name ends at its first NUL,
+    which no engine allows inside a name (what lies past the end is whatever pyodbc's buffer held, now and then
+    no UTF-16 at all: see :func:`_execute`)."""
+    return [str(d[0]).split("\x00", 1)[0] for d in cursor.description or ()]
+
+
+def _execute(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
+    """``cursor.execute``; a result column name pyodbc cannot decode (the SQLite ODBC driver's, above) is said
+    to be one, with what to do, rather than taken for a stored value."""
+    try:
+        cursor.execute(sql, *(_bindable(p) for p in params))
+    except UnicodeDecodeError:
+        raise SourceQueryError(
+            "The ODBC driver gave a column name this program cannot read (the SQLite ODBC driver garbles names "
+            "that are not plain ASCII, such as Hangul ones, now and then). For a SQLite database, read the file "
+            "itself: --source FILE instead of --odbc or --dsn."
+        ) from None
+
+
 #: How servers say that the account may not read a table or column: PostgreSQL's SQLSTATE, and the texts of
 #: MariaDB/MySQL ("SELECT command denied", state 42000), SQL Server ("The SELECT permission was denied").
 _PERMISSION_STATES = frozenset({"42501"})
@@ -182,8 +203,8 @@ class OdbcSource:
             # the page reader tries to reconnect again instead of stopping the export.
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
-            cursor.execute(sql, *(_bindable(p) for p in params))
-            names = row_keys([d[0] for d in cursor.description or ()])
+            _execute(cursor, sql, params)
+            names = row_keys(_result_names(cursor))
             for batch in sized_batches(cursor.fetchmany, self, _FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
@@ -215,8 +236,8 @@ class OdbcSource:
         except pyodbc.Error:
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
-            cursor.execute(empty)
-            names = [str(d[0]) for d in cursor.description or ()]
+            _execute(cursor, empty)
+            names = _result_names(cursor)
         except pyodbc.Error as exc:
             raise self._query_error(exc) from None
         finally:
