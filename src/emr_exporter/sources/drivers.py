@@ -101,6 +101,13 @@ class DriverCaps:
     #: Korean EMRs keep CP949 bytes there, which come out as '±èÈ¯ÀÚ'): a carried table reads those columns
     #: with :attr:`stored_bytes_expr` (:func:`~emr_exporter.sources.catalog.list_tables`).
     byte_charsets_query: str | None = None
+    #: A query listing every inheritance link between the connected database's tables, as rows (child schema,
+    #: child table, parent schema, parent table, 1 where the parent is a partitioned table and the child one of
+    #: its partitions, else 0); None where the engine has none (MariaDB's partitions are one table to a client).
+    #: PostgreSQL's ``SELECT * FROM parent`` reads its children's rows too, and its driver lists a partitioned
+    #: table and each of its partitions as a TABLE alike: :func:`~emr_exporter.sources.catalog.list_tables`
+    #: tells them apart, so that every row is read once.
+    inheritance_query: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -213,6 +220,18 @@ _CAPS: dict[str, DriverCaps] = {
         temporals_cast_to_text=True,
         result_type_expr="(SELECT pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid "
         "END, NULL) FROM pg_catalog.pg_type AS t WHERE t.oid = pg_catalog.pg_typeof({col}))",
+        # pg_inherits also links the partitions of a partitioned index: tables (r), partitioned tables (p)
+        # and foreign tables (f) only. A partition's parent is always a partitioned table (PostgreSQL 10+);
+        # before that, no parent is one.
+        inheritance_query=(
+            "SELECT cn.nspname, c.relname, pn.nspname, p.relname, CASE WHEN p.relkind = 'p' THEN 1 ELSE 0 END "
+            "FROM pg_catalog.pg_inherits AS i "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid "
+            "JOIN pg_catalog.pg_namespace AS cn ON cn.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_class AS p ON p.oid = i.inhparent "
+            "JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.relnamespace "
+            "WHERE c.relkind IN ('r', 'p', 'f') AND p.relkind IN ('r', 'p', 'f')"
+        ),
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
