@@ -749,11 +749,13 @@ class ExportRun:
             detail = ", ".join(f"[entities.{name}] {n}" for name, n in sections)
             listed = self._listed(table) if caps_for(self.source.engine).inheritance_query else None
             if listed is not None and listed.children and sum(read) > table_rows:
+                one = len(listed.children) == 1
                 raise ReconciliationError(
                     f"Table {table} holds {table_rows} rows of its own but the connector's queries read "
-                    f"{sum(read)} ({detail}): {', '.join(listed.children)} inherit from it, and a plain "
-                    f"FROM {table} reads their rows too, which the export reads with those tables. Write "
-                    f"FROM ONLY {table} in the queries in {self.spec.spec_file}.")
+                    f"{sum(read)} ({detail}): {', '.join(listed.children)} {'inherits' if one else 'inherit'} "
+                    f"from it, and a plain FROM {table} reads {'its' if one else 'their'} rows too, which the "
+                    f"export reads with {'that table' if one else 'those tables'}. Write FROM ONLY {table} in the "
+                    f"queries in {self.spec.spec_file}.")
             raise ReconciliationError(
                 f"Table {table} holds {table_rows} rows but the connector's queries read {sum(read)} ({detail}); "
                 f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "

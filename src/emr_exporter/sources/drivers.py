@@ -524,17 +524,19 @@ def keyset_page_query(
 
 
 def limit_sql(caps: DriverCaps, table: str | tuple[str, ...], columns: Sequence[str] | None,
-              order_by: Sequence[str], n: int, *, qualified: bool = True, select: str | None = None) -> str:
+              order_by: Sequence[str], n: int, *, qualified: bool = True, select: str | None = None,
+              only: bool = False) -> str:
     """``SELECT`` the first ``n`` rows of a table in key order (samples, scans). ``qualified``: ``table`` may be
     ``schema.table``; else it is one name, dots and all. A tuple is the name's parts as the catalogue has them
-    ((schema, table) or (table,)). ``select``: a ready select list instead of ``columns``."""
+    ((schema, table) or (table,)). ``select``: a ready select list instead of ``columns``. ``only``: the table's
+    own rows, not its inheritance children's (PostgreSQL ``FROM ONLY``)."""
     column_sql = select or (", ".join(caps.quote(c) for c in columns) if columns else "*")
     order_sql = ", ".join(caps.quote(c) for c in order_by)
     if isinstance(table, tuple):
         table_sql = ".".join(caps.quote(part) for part in table)
     else:
         table_sql = caps.quote_qualified(table) if qualified else caps.quote(table)
-    return _limited_select(caps, column_sql, f"FROM {table_sql}", order_sql, n)
+    return _limited_select(caps, column_sql, f"FROM {'ONLY ' if only else ''}{table_sql}", order_sql, n)
 
 
 def with_paging(caps: DriverCaps, paging: Paging) -> DriverCaps:
