@@ -27,6 +27,7 @@ from emr_exporter.sources.drivers import get_option
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import _carried_rows, _run, checked, exported, scaffolded
+from test_report import pdf_text
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import AUDIT_ROWS, PATIENTS, ForeignDb, _fresh_database, create_postgres_partitioned_clinic
@@ -129,6 +130,15 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     assert sorted(r["old_kcd_cd"] for r in hist) == [f"OLD{d}" for d in range(5)]
     fhir = {p.name.split(".")[0]: sum(1 for _ in p.open("rb")) for p in (bag / "data/fhir").glob("*.ndjson")}
     assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 30)
+    # The founder's transfer report says a partition went with its table (it said "not transferred").
+    report = tmp_path / "transfer.pdf"
+    _run(["report", str(sealed["bundle"]["path"]), "--out", str(report)], flow.env, 0)
+    lines = pdf_text(report).splitlines()
+    assert "audit_log 400 원본 그대로 이관 (data/raw/tables)" in lines
+    for partitioned, partitions in (("audit_log", AUDIT_PARTITIONS), ("visit", VISIT_PARTITIONS)):
+        for p in partitions:
+            assert (f"{p} — {partitioned} 표의 일부: {partitioned} 표와 함께 이관 (행 수는 {partitioned}에 포함)"
+                    in lines), p
 
     # Every row of every table of the server, rebuilt from the opened bag: no row twice, none missing.
     source = OdbcSource(db.odbc or "", password=get_option(db.odbc or "", "PWD"))
