@@ -6,8 +6,9 @@ Every row must be read and counted exactly once: a partition's rows with its par
 and profiles the partitioned ``visit``, never a partition), a parent's own rows apart from its inheritance
 children's (``SELECT * FROM parent`` reads theirs too, without their own columns), each child with every column.
 Before, the audit log's 400 rows were carried three times over (the partitioned table, each partition, each
-sub-partition), the visits' partitions were carried beside the section that read them, and the diagnosis section
-read the archived diagnoses of its inheritance child again.
+sub-partition), the visits' partitions were carried beside the section that read them, and the diagnosis and
+patient sections read the archived rows of their inheritance children again (an archived patient exported as a
+Patient without its archive column, and carried as well).
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from test_foreign_schemas import _carried_rows, _run, checked, exported, scaffol
 from test_report import pdf_text
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
-from foreign_schemas import AUDIT_ROWS, PATIENTS, ForeignDb, _fresh_database, create_postgres_partitioned_clinic
+from foreign_schemas import (
+    ARCHIVED,
+    AUDIT_ROWS,
+    PATIENTS,
+    ForeignDb,
+    _fresh_database,
+    create_postgres_partitioned_clinic,
+)
 
 pytestmark = pytest.mark.db
 
@@ -38,7 +46,7 @@ LOG_REASON = "a log table; check it holds no clinical records"
 AUDIT_PARTITIONS = ["audit_log_2023", "audit_log_2024", "audit_log_2024a", "audit_log_2024b", "audit_log_old"]
 VISIT_PARTITIONS = ["visit_2023", "visit_2024", "visit_etc"]
 #: What each table holds of its own, carried: the audit log all its partitions' rows, a parent its own rows only.
-CARRIED = {"audit_log": 400, "base_note": 2, "diag_hist": 5, "special_note": 1, "urgent_note": 1}
+CARRIED = {"audit_log": 400, "base_note": 2, "diag_hist": 5, "pt_master_old": 1, "special_note": 1, "urgent_note": 1}
 
 
 def _inventory(reconciliation: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -68,8 +76,8 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     assert spec["skip"] == {"audit_log": LOG_REASON}
     assert not re.search(r"audit_log_|visit_20|visit_etc", text), re.findall(r".*(?:audit_log_|visit_20).*", text)
     profile = (folder / "PROFILE.md").read_text(encoding="utf-8")
-    assert "| audit_log | 400 | 400 | 3 | — |" in profile and "| visit | 40 | 40 | 4 | visit_no, visit_dt |" in profile
-    assert "| base_note | 2 | 2 | 2 | id |" in profile  # its own rows only
+    assert "| audit_log | 400 | 400 | 3 | — |" in profile and "| visit | 41 | 41 | 4 | visit_no, visit_dt |" in profile
+    assert "| base_note | 2 | 2 | 2 | id |" in profile and "| pt_master | 20 | 20 | 5 | pt_no |" in profile  # own rows
     assert not any(f"| {p} |" in profile or f"### {p}\n" in profile for p in AUDIT_PARTITIONS + VISIT_PARTITIONS)
     assert ("A partitioned table: its rows (counted above) are kept in 5 partitions, read with it and not listed "
             "apart: audit_log_2023, audit_log_2024, audit_log_2024a, audit_log_2024b, audit_log_old.") in profile
@@ -84,22 +92,29 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     db.check = checked(flow)
     assert db.check["unmapped_tables"] == [{"table": t, "rows": n} for t, n in CARRIED.items()]
     assert db.check["lint"] == ["the clinic's code and name are not found by [institution] (give them on export)"]
-    assert {(e["entity"], e["table"], e["source_rows"], e["exported"]) for e in
+    # The archived patient is no Patient (its row is pt_master_old's): its visit is an orphan, the reference
+    # joined through the patients' own rows (FROM ONLY pt_master), never a Patient the bag does not hold.
+    assert {(e["entity"], e["table"], e["source_rows"], e["exported"], e["quarantined"]) for e in
             db.check["reconciliation"]["entities"]} == {
-        ("patient", "pt_master", PATIENTS, PATIENTS), ("encounter", "visit", 2 * PATIENTS, 2 * PATIENTS),
-        ("diagnosis", "diag", 30, 30)}
+        ("patient", "pt_master", PATIENTS, PATIENTS, 0), ("encounter", "visit", 2 * PATIENTS + 1, 2 * PATIENTS, 1),
+        ("diagnosis", "diag", 30, 30, 0)}
+    assert [(o["section"], o["field"], o["orphans"], o["rows"]) for o in db.check["orphans"]] == [
+        ("encounter", "patient_id", 1, 2 * PATIENTS + 1)]
     dry, sealed, bag = exported(flow, tmp_path)
+    scan = ["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source, "--json"]
+    scanned = json.loads(_run(scan, flow.env, 0).output)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    assert scanned["inventory"] == reconciliation["inventory"] and scanned["tables"] == reconciliation["tables"]
     for outcome in (db.check["reconciliation"], dry["reconciliation"], sealed["reconciliation"], reconciliation):
         assert outcome["balanced"]
-        assert outcome["cells"]["source"] == db.cells == 1616, (outcome["cells"], db.cells)
-        assert outcome["totals"] == {"source_rows": 90, "exported": 90, "quarantined": 0}
+        assert outcome["cells"]["source"] == db.cells == 1626, (outcome["cells"], db.cells)
+        assert outcome["totals"] == {"source_rows": 91, "exported": 90, "quarantined": 1}
         assert {t["table"]: (t["source_rows"], t["carried"]) for t in outcome["tables"]} == {
             t: (n, n) for t, n in CARRIED.items()}
 
     inventory = _inventory(reconciliation)
     assert {name: (t["kind"], t["fate"], t["rows"]) for name, t in inventory.items()} == {
-        "pt_master": ("table", "entities", PATIENTS), "visit": ("table", "entities", 2 * PATIENTS),
+        "pt_master": ("table", "entities", PATIENTS), "visit": ("table", "entities", 2 * PATIENTS + 1),
         "diag": ("table", "entities", 30), **{t: ("table", "carried", n) for t, n in CARRIED.items()},
         **{p: ("partition", "read_with", None) for p in AUDIT_PARTITIONS + VISIT_PARTITIONS}}
     assert inventory["audit_log"]["partitions"] == AUDIT_PARTITIONS
@@ -115,6 +130,8 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
             inventory["special_note"]["children"], inventory["urgent_note"]["inherits"]) == (
         ["special_note"], ["base_note"], ["urgent_note"], ["special_note"])
     assert (inventory["diag"]["children"], inventory["diag_hist"]["inherits"]) == (["diag_hist"], ["diag"])
+    assert (inventory["pt_master"]["children"], inventory["pt_master_old"]["inherits"]) == (
+        ["pt_master_old"], ["pt_master"])
 
     # Each audit row once, exactly the database's; each note with every column of its own table.
     audit = [(r["logged_at"], r["user_id"]) for r in _carried_rows(bag, reconciliation["inventory"], "audit_log")]
@@ -128,6 +145,8 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
         {"id": 4, "body": "d", "extra": "y", "level": 9}]
     hist = list(_carried_rows(bag, reconciliation["inventory"], "diag_hist"))
     assert sorted(r["old_kcd_cd"] for r in hist) == [f"OLD{d}" for d in range(5)]
+    assert [(r["pt_no"], r["del_dt"]) for r in _carried_rows(bag, reconciliation["inventory"], "pt_master_old")] == [
+        (ARCHIVED, "20200101")]
     fhir = {p.name.split(".")[0]: sum(1 for _ in p.open("rb")) for p in (bag / "data/fhir").glob("*.ndjson")}
     assert (fhir["Patient"], fhir["Encounter"], fhir["Condition"]) == (PATIENTS, 2 * PATIENTS, 30)
     # The founder's transfer report says a partition went with its table (it said "not transferred").
@@ -146,7 +165,7 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
         rebuilt = check_bag_against_source(bag, load_spec(folder), source)
     finally:
         source.close()
-    assert dict(rebuilt.rows) == {"pt_master": PATIENTS, "visit": 2 * PATIENTS, "diag": 30, **CARRIED}
+    assert dict(rebuilt.rows) == {"pt_master": PATIENTS, "visit": 2 * PATIENTS + 1, "diag": 30, **CARRIED}
 
 
 def test_a_section_or_skip_naming_a_partition_and_a_query_reading_inherited_rows_are_refused(

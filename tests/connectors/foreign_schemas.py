@@ -409,15 +409,18 @@ def create_postgres_capitals_clinic(conn_str: str, database: str = "emr_foreign_
 
 #: The partitioned audit log's rows, by the partition they land in (tests/test_pg_partitions.py).
 AUDIT_ROWS = {"audit_log_2023": 213, "audit_log_2024a": 100, "audit_log_2024b": 80, "audit_log_old": 7}
+#: The archived patient's key (a row of pt_master_old, which inherits from pt_master).
+ARCHIVED = PATIENTS + 1
 
 
 def create_postgres_partitioned_clinic(conn_str: str, database: str = "emr_partitioned_pg") -> ForeignDb:
     """A PostgreSQL clinic whose visits and audit log are partitioned tables (by date; the audit log's 2024
     partition partitioned again, both with a default partition), and whose notes and archived diagnoses are
     tables with inheritance children (PostgreSQL's ``SELECT * FROM parent`` also reads the children's rows,
-    without their own columns). Every row must be read and counted once: a partition through its partitioned
-    table, a parent's own rows apart from its children's. ``rows`` holds what is read where: a partitioned table
-    all its partitions' rows, a parent its own rows only."""
+    without their own columns), the patient table too: an archived patient lives in its child ``pt_master_old``,
+    and one visit is that patient's. Every row must be read and counted once: a partition through its
+    partitioned table, a parent's own rows apart from its children's. ``rows`` holds what is read where: a
+    partitioned table all its partitions' rows, a parent its own rows only."""
     import pyodbc
 
     target = _fresh_database(conn_str, database, "postgresql")
@@ -427,6 +430,7 @@ def create_postgres_partitioned_clinic(conn_str: str, database: str = "emr_parti
     for ddl in (
         "CREATE TABLE pt_master (pt_no integer PRIMARY KEY, chart_no varchar(10), pt_nm varchar(40), "
         "birth_dt char(8), sex_cd char(1))",
+        "CREATE TABLE pt_master_old (del_dt char(8)) INHERITS (pt_master)",
         "CREATE TABLE visit (visit_no integer NOT NULL, pt_no integer, visit_dt date NOT NULL, dept_cd varchar(10), "
         "PRIMARY KEY (visit_no, visit_dt)) PARTITION BY RANGE (visit_dt)",
         "CREATE TABLE visit_2023 PARTITION OF visit FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')",
@@ -449,11 +453,16 @@ def create_postgres_partitioned_clinic(conn_str: str, database: str = "emr_parti
         c.execute(ddl)
     c.executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?)", _patients())
     db.table("pt_master", 5, PATIENTS)
+    c.execute(f"INSERT INTO pt_master_old VALUES ({ARCHIVED}, '{ARCHIVED:08d}', '보관환자', '19700101', 'M', "
+              "'20200101')")
+    db.table("pt_master_old", 6, 1)
+    db.expect[("pt_master_old", "pt_no", ARCHIVED, "del_dt")] = "20200101"
     days = [dt.date(2023, 1, 2) + dt.timedelta(days=17 * v) for v in range(2 * PATIENTS - 2)]
     days += [dt.date(2022, 12, 30), dt.date(2026, 1, 5)]  # in the default partition
-    c.executemany("INSERT INTO visit VALUES (?, ?, ?, 'IM')",
-                  [(v, (v % PATIENTS) + 1, day) for v, day in enumerate(days, 1)])
-    db.table("visit", 4, len(days))
+    visits = [(v, (v % PATIENTS) + 1, day) for v, day in enumerate(days, 1)]
+    visits.append((len(days) + 1, ARCHIVED, dt.date(2024, 3, 1)))  # the archived patient's: no Patient of its own
+    c.executemany("INSERT INTO visit VALUES (?, ?, ?, 'IM')", visits)
+    db.table("visit", 4, len(visits))
     start = {"audit_log_2023": dt.datetime(2023, 1, 1, 8), "audit_log_2024a": dt.datetime(2024, 1, 1, 8),
              "audit_log_2024b": dt.datetime(2024, 7, 1, 8), "audit_log_old": dt.datetime(2021, 1, 1, 8)}
     audit = [(start[part] + dt.timedelta(hours=7 * i, seconds=i), f"user{i % 7}", f"chart viewed {part} {i}")
