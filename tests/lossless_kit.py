@@ -3,7 +3,9 @@
 Used by tests/test_lossless.py (SQLite file) and tests/test_lossless_db.py (MariaDB, PostgreSQL). Where
 each source cell comes back from:
 
-* a table no entity reads: ``data/raw/tables/<table>.*.ndjson`` (every column, carried form);
+* a table no entity reads: ``data/raw/tables/<table>.*.ndjson`` (every column, carried form); a PostgreSQL
+  partition: with its partitioned table (inventory fate ``read_with``); a table with inheritance children: its
+  own rows only (``FROM ONLY``), each child's with the child;
 * a quarantined row: ``data/raw/<entity>.*.ndjson`` (every column of the entity's query);
 * an exported row: the key from the record list (``data/report/lists``); unmapped columns, dropped or
   repaired fields, a changed key and every mapped cell FHIR cannot give back exactly (``transformed``)

@@ -201,10 +201,15 @@ def test_a_section_or_skip_naming_a_partition_and_a_query_reading_inherited_rows
         "Table diag holds 30 rows of its own but the connector's queries read 35 ([entities.diagnosis] 35): "
         "diag_hist inherits from it, and a plain FROM diag reads its rows too, which the export reads with "
         f"that table. Write FROM ONLY diag in the queries in {toml}.")
-    toml.write_text(with_query.replace("FROM diag", "FROM ONLY diag"), encoding="utf-8")
+    # Written FROM ONLY, with a join to another parent's own rows: the join's table is named as read by it.
+    toml.write_text(with_query.replace(
+        "FROM diag", "FROM ONLY diag d LEFT JOIN ONLY base_note n ON n.id = d.diag_no").replace(
+        "SELECT *", "SELECT d.*, n.body AS note_body"), encoding="utf-8")
     outcome = json.loads(_run(export, flow.env, 0).output)["reconciliation"]
     assert outcome["balanced"] and {e["entity"]: e["source_rows"] for e in outcome["entities"]}["diagnosis"] == 30
-    assert _inventory(outcome)["diag"]["fate"] == "entities"
+    inventory = _inventory(outcome)
+    assert inventory["diag"]["fate"] == "entities"
+    assert (inventory["base_note"]["fate"], inventory["base_note"]["also_read_by"]) == ("carried", ["diagnosis"])
 
 
 def test_mariadb_partitions_are_one_table(mariadb_conn_str: str) -> None:
