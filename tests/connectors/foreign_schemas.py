@@ -456,3 +456,85 @@ def create_hangul_clinic(engine: str, target: Path | str) -> ForeignDb:
     db.expect[("문자발송", "발송번호", 7, "내용")] = "7번 환자 예약 안내"
     db.expect[("환자", "차트번호", "000008", "비 고")] = "주의"
     return db
+
+
+#: The partitioned audit log's rows, by the partition they land in (tests/test_pg_partitions.py).
+AUDIT_ROWS = {"audit_log_2023": 213, "audit_log_2024a": 100, "audit_log_2024b": 80, "audit_log_old": 7}
+#: The archived patient's key (a row of pt_master_old, which inherits from pt_master).
+ARCHIVED = PATIENTS + 1
+
+
+def create_postgres_partitioned_clinic(conn_str: str, database: str = "emr_partitioned_pg") -> ForeignDb:
+    """A PostgreSQL clinic whose visits and audit log are partitioned tables (by date; the audit log's 2024
+    partition partitioned again, both with a default partition), and whose notes and archived diagnoses are
+    tables with inheritance children (PostgreSQL's ``SELECT * FROM parent`` also reads the children's rows,
+    without their own columns), the patient table too: an archived patient lives in its child ``pt_master_old``,
+    and one visit is that patient's. Every row must be read and counted once: a partition through its
+    partitioned table, a parent's own rows apart from its children's. ``rows`` holds what is read where: a
+    partitioned table all its partitions' rows, a parent its own rows only."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "postgresql")
+    db = ForeignDb("postgresql", odbc=target, patients="pt_master", also_read=("visit", "diag"))
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    for ddl in (
+        "CREATE TABLE pt_master (pt_no integer PRIMARY KEY, chart_no varchar(10), pt_nm varchar(40), "
+        "birth_dt char(8), sex_cd char(1))",
+        "CREATE TABLE pt_master_old (del_dt char(8)) INHERITS (pt_master)",
+        "CREATE TABLE visit (visit_no integer NOT NULL, pt_no integer, visit_dt date NOT NULL, dept_cd varchar(10), "
+        "PRIMARY KEY (visit_no, visit_dt)) PARTITION BY RANGE (visit_dt)",
+        "CREATE TABLE visit_2023 PARTITION OF visit FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')",
+        "CREATE TABLE visit_2024 PARTITION OF visit FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+        "CREATE TABLE visit_etc PARTITION OF visit DEFAULT",
+        "CREATE TABLE audit_log (logged_at timestamp NOT NULL, user_id text, action text) "
+        "PARTITION BY RANGE (logged_at)",
+        "CREATE TABLE audit_log_2023 PARTITION OF audit_log FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')",
+        "CREATE TABLE audit_log_2024 PARTITION OF audit_log FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') "
+        "PARTITION BY RANGE (logged_at)",
+        "CREATE TABLE audit_log_2024a PARTITION OF audit_log_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01')",
+        "CREATE TABLE audit_log_2024b PARTITION OF audit_log_2024 FOR VALUES FROM ('2024-07-01') TO ('2025-01-01')",
+        "CREATE TABLE audit_log_old PARTITION OF audit_log DEFAULT",
+        "CREATE TABLE base_note (id serial PRIMARY KEY, body text)",
+        "CREATE TABLE special_note (extra text) INHERITS (base_note)",
+        "CREATE TABLE urgent_note (level integer) INHERITS (special_note)",
+        "CREATE TABLE diag (diag_no serial PRIMARY KEY, pt_no integer, kcd_cd varchar(10), diag_ymd char(8))",
+        "CREATE TABLE diag_hist (old_kcd_cd varchar(10)) INHERITS (diag)",
+    ):
+        c.execute(ddl)
+    c.executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?)", _patients())
+    db.table("pt_master", 5, PATIENTS)
+    c.execute(f"INSERT INTO pt_master_old VALUES ({ARCHIVED}, '{ARCHIVED:08d}', '보관환자', '19700101', 'M', "
+              "'20200101')")
+    db.table("pt_master_old", 6, 1)
+    db.expect[("pt_master_old", "pt_no", ARCHIVED, "del_dt")] = "20200101"
+    days = [dt.date(2023, 1, 2) + dt.timedelta(days=17 * v) for v in range(2 * PATIENTS - 2)]
+    days += [dt.date(2022, 12, 30), dt.date(2026, 1, 5)]  # in the default partition
+    visits = [(v, (v % PATIENTS) + 1, day) for v, day in enumerate(days, 1)]
+    visits.append((len(days) + 1, ARCHIVED, dt.date(2024, 3, 1)))  # the archived patient's: no Patient of its own
+    c.executemany("INSERT INTO visit VALUES (?, ?, ?, 'IM')", visits)
+    db.table("visit", 4, len(visits))
+    start = {"audit_log_2023": dt.datetime(2023, 1, 1, 8), "audit_log_2024a": dt.datetime(2024, 1, 1, 8),
+             "audit_log_2024b": dt.datetime(2024, 7, 1, 8), "audit_log_old": dt.datetime(2021, 1, 1, 8)}
+    audit = [(start[part] + dt.timedelta(hours=7 * i, seconds=i), f"user{i % 7}", f"chart viewed {part} {i}")
+             for part, n in AUDIT_ROWS.items() for i in range(n)]
+    c.executemany("INSERT INTO audit_log VALUES (?, ?, ?)", audit)
+    db.table("audit_log", 3, len(audit))
+    c.execute("INSERT INTO base_note (body) VALUES ('a'), ('b')")
+    db.table("base_note", 2, 2)
+    c.execute("INSERT INTO special_note (body, extra) VALUES ('c', 'x')")
+    db.table("special_note", 3, 1)
+    db.expect[("special_note", "id", 3, "extra")] = "x"
+    c.execute("INSERT INTO urgent_note (body, extra, level) VALUES ('d', 'y', 9)")
+    db.table("urgent_note", 4, 1)
+    db.expect[("urgent_note", "id", 4, "level")] = 9
+    c.executemany("INSERT INTO diag (pt_no, kcd_cd, diag_ymd) VALUES (?, ?, ?)",
+                  [((d % PATIENTS) + 1, ("J00", "I10", "E11.9")[d % 3], f"2024{(d % 12) + 1:02d}15")
+                   for d in range(30)])
+    db.table("diag", 4, 30)
+    c.executemany("INSERT INTO diag_hist (pt_no, kcd_cd, diag_ymd, old_kcd_cd) VALUES (?, ?, ?, ?)",
+                  [(d + 1, "J00", "20100105", f"OLD{d}") for d in range(5)])
+    db.table("diag_hist", 5, 5)
+    db.expect[("diag_hist", "diag_no", 35, "old_kcd_cd")] = "OLD4"
+    conn.close()
+    return db

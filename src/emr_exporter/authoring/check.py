@@ -241,11 +241,15 @@ class _CheckingRun(ExportRun):
         return super()._add_resource(resource_type, line, groups)
 
 
-def _tables(source: Source) -> dict[str, tuple[str, list[str]]]:
-    """Every table (not view): its name as the inventory has it → (its name quoted for SQL, its columns)."""
-    from emr_exporter.authoring.scaffold import _list_tables, _quote
+def _tables(source: Source) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
+    """Every table (not view, not partition): its name as the inventory has it → (its name as a FROM reads its
+    own rows, its columns); and every partition (PostgreSQL) → the partitioned table whose rows hold its own."""
+    from emr_exporter.authoring.scaffold import _quote, _table_profiles
+    from emr_exporter.sources.catalog import list_tables
 
-    return {t.name: (_quote(source, t.parts), [c.name for c in t.columns]) for t in _list_tables(source)}
+    listed = list_tables(source)
+    return ({t.name: (t.only + _quote(source, t.parts), [c.name for c in t.columns]) for t in _table_profiles(listed)},
+            {t.name.lower(): t.part_of for t in listed if t.kind == "partition"})
 
 
 def _sql_words(spec: ConnectorSpec) -> set[str]:
@@ -290,11 +294,15 @@ def check_connector(
     source = address.open_for(spec, snapshot=True)
     try:
         report = CheckReport(connector=spec.name, source_label=source.label)
-        tables = _tables(source)
+        tables, partitions = _tables(source)
         by_lower = {t.lower(): t for t in tables}
-        named = {e.table for e in spec.entities.values()} | set(spec.skip) | set(spec.detect_tables)
-        for table in sorted(named):
-            if table.lower() not in by_lower:
+        read_or_skipped = {e.table for e in spec.entities.values()} | set(spec.skip)
+        for table in sorted(read_or_skipped | set(spec.detect_tables)):
+            part_of = partitions.get(table.lower())
+            if part_of is not None and table in read_or_skipped:
+                report.lint.append(f"table {table} is a partition of {part_of}, whose rows hold its own: name "
+                                   f"{part_of} instead")
+            elif table.lower() not in by_lower and part_of is None:
                 report.lint.append(f"table {table} does not exist in this database")
         from emr_exporter.sources.drivers import caps_for
 

@@ -34,6 +34,9 @@ from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
+if typing.TYPE_CHECKING:
+    from emr_exporter.sources.catalog import CatalogTable
+
 DEFAULT_SAMPLE_ROWS = 1000
 #: Distinct values are counted up to this many per column (then reported as "more than").
 DISTINCT_CAP = 1000
@@ -232,6 +235,12 @@ class TableProfile:
     sampled_rows: int = 0
     unreadable: bool = False  # the count query failed (no permission?)
     schema: str = ""  # the schema ``name`` is qualified with ("" in the default schema)
+    #: PostgreSQL: a partitioned table's partitions (read with it, never profiled on their own), the tables it
+    #: inherits from, and those inheriting from it (its rows are its own only: counted, sampled and read
+    #: ``FROM ONLY``). See sources/catalog.py.
+    partitions: tuple[str, ...] = ()
+    inherits: tuple[str, ...] = ()
+    children: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -251,6 +260,11 @@ class TableProfile:
     @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
+
+    @property
+    def only(self) -> str:
+        """``"ONLY "`` before the table's name in a FROM where other tables inherit from it, else ""."""
+        return "ONLY " if self.children else ""
 
     def column(self, name: str) -> ColumnProfile | None:
         for c in self.columns:
@@ -355,16 +369,23 @@ class _ColumnCounter:
 
 
 def _list_tables(source: Source) -> list[TableProfile]:
-    """Tables (not views) and their columns (name, declared type, primary key) from the database's catalogue,
-    by name, not yet counted. A table outside the default schema (PostgreSQL ``his.pt_master``) is named
-    schema-qualified, with its schema apart: see sources/catalog.py."""
+    """Tables (not views, not partitions: a partitioned table is profiled whole) and their columns (name,
+    declared type, primary key) from the database's catalogue, by name, not yet counted. A table outside the
+    default schema (PostgreSQL ``his.pt_master``) is named schema-qualified, with its schema apart: see
+    sources/catalog.py."""
     from emr_exporter.sources.catalog import list_tables
 
+    return _table_profiles(list_tables(source))
+
+
+def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
+    """:func:`_list_tables` of the catalogue's tables ``listed``."""
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
                       columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key)
-                               for c in t.columns])
-         for t in list_tables(source) if t.kind == "table"),
+                               for c in t.columns],
+                      partitions=t.partitions, inherits=t.inherits, children=t.children)
+         for t in listed if t.kind == "table"),
         key=lambda table: table.name,
     )
 
@@ -386,7 +407,8 @@ def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
     select = readable_select(source.engine, [(c.name, c.type_name) for c in columns])[0] if columns else None
-    return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select)
+    return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select,
+                     only=bool(table.children))
 
 
 def _folded_select(engine: str, table: TableProfile) -> str | None:
@@ -412,14 +434,14 @@ def _folded_select(engine: str, table: TableProfile) -> str | None:
         else:
             lower = name.lower()
             columns.append(f"{quote(name)} AS {lower if IDENTIFIER.match(lower) else quote(lower)}")
-    return f"SELECT {', '.join(columns)} FROM {'.'.join(quote(part) for part in table.parts)}"
+    return f"SELECT {', '.join(columns)} FROM {table.only}{'.'.join(quote(part) for part in table.parts)}"
 
 
 def profile_table(source: Source, table: TableProfile, sample_rows: int) -> TableProfile:
     """Count the rows of one listed table and profile at most ``sample_rows`` of them (first in key order)."""
     columns = table.columns
     try:
-        table.row_count = int(source.scalar(f"SELECT COUNT(*) FROM {_quote(source, table.parts)}") or 0)
+        table.row_count = int(source.scalar(f"SELECT COUNT(*) FROM {table.only}{_quote(source, table.parts)}") or 0)
     except SourceQueryError:
         # No read permission on one table must not stop the profile of the others. The driver's message
         # is left out: PROFILE.md is meant to be shared.
@@ -986,10 +1008,11 @@ class _Guesser:
         return (form, sampled, hits) if sampled and hits / sampled >= 0.5 else None
 
     def relation(self, name: str) -> str:
-        """How a connector's SQL names the table ``name``: itself, or its folded select (see _folded_select)."""
+        """How a connector's SQL names the table ``name``: itself (its own rows: ``ONLY`` where others inherit
+        from it), or its folded select (see _folded_select)."""
         table = next((t for t in self.profile.tables if t.name == name), None)
         folded = _folded_select(self.profile.engine, table) if table is not None else None
-        return f"({folded})" if folded else name
+        return f"({folded})" if folded else f"{table.only if table is not None else ''}{name}"
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         best: tuple[float, TableProfile | None, str] = (0.0, None, "")
@@ -1450,7 +1473,7 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
                     break
         if "code" in pick and "name" in pick:
             columns = ", ".join(f"{column} AS {alias}" for alias, column in pick.items())
-            return f"SELECT {columns} FROM {table.name}", f"one-row table {table.name}"
+            return f"SELECT {columns} FROM {table.only}{table.name}", f"one-row table {table.name}"
     return None
 
 
@@ -1476,7 +1499,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
         # such a table, but [skip] can name it (its rows are carried raw until then).
         toml_key = table.name if TOML_BARE_KEY.match(table.name) else _toml_str(table.name)
         reason = None
-        if institution_sql and re.search(rf"\bFROM {re.escape(table.name)}\b", institution_sql):
+        if institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):
             reason = "the clinic's own row: read by [institution]"
         elif table.row_count == 0 and not table.unreadable:
             reason = "empty"
@@ -1621,6 +1644,22 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     return [*out, ""]
 
 
+def _family_notes(table: TableProfile) -> list[str]:
+    """PROFILE.md's lines on a PostgreSQL table's partitions and inheritance (none for most tables)."""
+    notes = []
+    if table.partitions:
+        notes.append(f"A partitioned table: its rows (counted above) are kept in {len(table.partitions)} partitions, "
+                     f"read with it and not listed apart: {', '.join(table.partitions)}.")
+    if table.children:
+        one = len(table.children) == 1
+        notes.append(f"Its own rows only (counted above): {', '.join(table.children)} "
+                     f"{'inherits' if one else 'inherit'} from it, with rows of {'its' if one else 'their'} own, "
+                     "profiled and read apart.")
+    if table.inherits:
+        notes.append(f"Inherits the columns of {', '.join(table.inherits)}; its rows are its own.")
+    return [*notes, ""] if notes else []
+
+
 def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """``PROFILE.md``: tables, counts, column types and shape flags. Statistics only, never a value."""
     out = [
@@ -1651,7 +1690,7 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         out.append(f"| {t.name} | {rows} | {t.sampled_rows} | {len(t.columns)} | "
                    f"{', '.join(t.primary_key) or '—'} |")
     for t in profile.tables:
-        out += ["", f"### {t.name}", "", f"{t.row_count} rows, {t.sampled_rows} sampled.", "",
+        out += ["", f"### {t.name}", "", f"{t.row_count} rows, {t.sampled_rows} sampled.", "", *_family_notes(t),
                 "| column | type | PK | empty % | distinct | max length | flags |",
                 "|---|---|---|---:|---:|---:|---|"]
         for c in t.columns:

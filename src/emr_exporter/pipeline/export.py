@@ -72,9 +72,9 @@ from emr_exporter.sources.catalog import (
     CatalogTable,
     Converters,
     convert_row,
+    from_name,
     list_tables,
     quoted_column,
-    quoted_name,
     readable_query,
     readable_select,
     type_family,
@@ -288,6 +288,13 @@ class Reconciliation:
         skipped = [i for i in self.inventory if i.get("fate") == "skipped"]
         if skipped:
             lines.append(f"not carried (skipped by the connector, or views): {', '.join(i['name'] for i in skipped)}")
+        parts: dict[str, list[str]] = {}
+        for i in self.inventory:
+            if i.get("fate") == "read_with":
+                parts.setdefault(i["part_of"], []).append(i["name"])
+        if parts:
+            lines.append("partitions, read with their table (not on their own): " + "; ".join(
+                f"{', '.join(names)} with {table}" for table, names in parts.items()))
         return "\n".join(lines)
 
 
@@ -355,9 +362,13 @@ VIEW_REASON = "a view: its rows come from the tables listed here"
 #: A SQLite virtual table (FTS, R-tree, an EMR's own extension): not read through its module.
 VIRTUAL_REASON = ("a virtual table (module {module}): its module keeps its rows in tables listed here (carried) or "
                   "outside this database")
-#: A table name after FROM or JOIN (schema-qualified or quoted names too).
+#: A PostgreSQL partition (a sub-partition, a default partition): read with the partitioned table it is part of.
+PARTITION_REASON = "a partition of {table}: its rows are read with {table}"
+#: ... of a partitioned table the connector skips.
+SKIPPED_PARTITION_REASON = "a partition of {table}, skipped with it: {reason}"
+#: A table name after FROM or JOIN (schema-qualified or quoted names too; PostgreSQL's ONLY before it).
 _FROM_TABLE = re.compile(
-    r"""\b(?:FROM|JOIN)\s+[`"\[]?([A-Za-z_][A-Za-z0-9_]*)(?:[`"\]]?\.[`"\[]?([A-Za-z_][A-Za-z0-9_]*))?""",
+    r"""\b(?:FROM|JOIN)\s+(?:ONLY\s+)?[`"\[]?([A-Za-z_][A-Za-z0-9_]*)(?:[`"\]]?\.[`"\[]?([A-Za-z_][A-Za-z0-9_]*))?""",
     re.IGNORECASE,
 )
 
@@ -419,7 +430,7 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
         sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
     else:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
-    quoted = ".".join(caps.quote(part) for part in table.parts)
+    quoted = from_name(engine, table)
     select, _ = carried_select(engine, table)
     if not sortable:
         return f"SELECT {select} FROM {quoted}"
@@ -510,7 +521,9 @@ class ExportRun:
         self.progress = progress
         self.cancel = cancel
         self.page_size = page_size
-        self._catalog: dict[str, CatalogTable] | None = None  # by name, once a table's spelling is asked for
+        #: Every table and view (list_tables), once asked for (a table's spelling, its partitions): by name too.
+        self._tables: list[CatalogTable] | None = None
+        self._catalog: dict[str, CatalogTable] = {}
         self.reconciliation = Reconciliation()
         self.observers = list(observers or [])
         #: Per observer, its pure per-record summary (run where the row is mapped: the parent gets it instead
@@ -577,6 +590,17 @@ class ExportRun:
             )
         return sql
 
+    def _inner_sql(self, entity: EntitySpec) -> str:
+        """The section's own query, or the rows of its table: its own rows only where the table has inheritance
+        children (PostgreSQL), which are tables of their own (read with every column of theirs)."""
+        if entity.query:
+            return entity.query
+        ref = self._table_ref(entity.table)
+        listed = self._listed(entity.table)
+        if listed is not None and listed.has_hidden:  # MariaDB INVISIBLE: SELECT * leaves those cells out
+            return f"SELECT {', '.join(quoted_column(self.source, c.name) for c in listed.columns)} FROM {ref}"
+        return f"SELECT * FROM {ref}" if ref.startswith("ONLY ") else entity.inner_sql
+
     def source_sql(self, entity: EntitySpec) -> str:
         """The entity's row source: its query plus computed columns (``expr``) and the composite key."""
         extras = [
@@ -589,10 +613,9 @@ class ExportRun:
 
             extras.append(f"{text_concat(self.source.engine, entity.key_columns, COMPOSITE_KEY_SEPARATOR)} "
                           f"AS {entity.key}")
-        inner = self._listed_sql(entity)
         if not extras:
-            return inner
-        return f"SELECT s.*, {', '.join(extras)} FROM ({inner}) s"
+            return self._inner_sql(entity)
+        return f"SELECT s.*, {', '.join(extras)} FROM ({self._inner_sql(entity)}) s"
 
     def _may_read(self, quoted: str) -> bool:
         """Whether this database account may read the table ``quoted`` (asked only of a skipped table: the
@@ -607,35 +630,32 @@ class ExportRun:
         return True
 
     def _catalogue(self) -> dict[str, CatalogTable]:
-        """Every table and view by name (sorted as :func:`list_tables` gives them), listed once a run."""
-        if self._catalog is None:
-            self._catalog = {t.name: t for t in list_tables(self.source)}
+        """Every table and view by name (listed once, when first asked for; count_all lists them anew)."""
+        if self._tables is None:
+            self._tables = list_tables(self.source)
+            self._catalog = {t.name: t for t in self._tables}
         return self._catalog
 
-    def _listed_sql(self, entity: EntitySpec) -> str:
-        """The entity's own query, or its whole table: by the table's column list where ``SELECT *`` would
-        leave a column out (MariaDB ``INVISIBLE``), so that no cell of a section's table goes unread."""
-        if entity.query:
-            return entity.inner_sql
-        table = self._catalogue().get(entity.table)
-        if table is None:
-            same = [t for t in self._catalogue().values() if t.name.lower() == entity.table.lower()]
-            table = same[0] if len(same) == 1 else None
-        if table is None or not table.has_hidden:
-            return entity.inner_sql
-        columns = ", ".join(quoted_column(self.source, c.name) for c in table.columns)
-        return f"SELECT {columns} FROM {entity.table}"
+    def _listed(self, table: str) -> CatalogTable | None:
+        """The catalogue's table a connector's (unquoted) ``table`` reads on this engine, if listed."""
+        catalog = self._catalogue()
+        return catalog.get(folded_identifier(self.source.engine, table)) or catalog.get(table)
 
     def _table_ref(self, table: str) -> str:
-        """How SQL names a connector's ``table``: as written, except where the engine folds the unquoted name
-        (PostgreSQL: to lower case) to a table that does not exist while the name as written does (created
-        quoted, "PT_MASTER"): then quoted, as the catalogue spells it."""
-        if folded_identifier(self.source.engine, table) == table:
+        """How SQL names a connector's ``table`` to read its rows: as written, except where the engine folds the
+        unquoted name (PostgreSQL: to lower case) to a table that does not exist while the name as written does
+        (created quoted, "PT_MASTER"): then quoted, as the catalogue spells it; after ``ONLY`` where the table
+        has inheritance children (PostgreSQL), whose rows are theirs (see sources/catalog.py)."""
+        engine = self.source.engine
+        folded = folded_identifier(engine, table)
+        if folded == table and caps_for(engine).inheritance_query is None:
             return table
-        exact = self._catalogue().get(table)
-        if exact is None or folded_identifier(self.source.engine, table) in self._catalogue():
-            return table
-        return quoted_name(self.source, exact)
+        catalog = self._catalogue()
+        listed = catalog.get(folded)
+        if listed is not None:
+            return f"ONLY {table}" if listed.children else table
+        exact = catalog.get(table)
+        return table if exact is None else from_name(engine, exact)
 
     def _joined_sql(self, entity: EntitySpec) -> str:
         """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
@@ -719,6 +739,14 @@ class ExportRun:
         per_table: dict[str, list[tuple[str, int]]] = {}
         self._rereads = {}
         self._counted_generation = snapshot_generation(self.source)
+        self._tables = None  # listed anew, in this snapshot; the inventory below takes the same list
+        for name, entity in self.spec.entities.items():
+            listed = self._listed(entity.table) if caps_for(self.source.engine).inheritance_query else None
+            if listed is not None and listed.kind == "partition":
+                raise ConfigError(
+                    f"{self.spec.spec_file}: [entities.{name}] table {entity.table} is a partition of "
+                    f"{listed.part_of}: its rows are read with {listed.part_of}. Name {listed.part_of} as the "
+                    "section's table (a query's WHERE can choose its rows).")
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
@@ -735,6 +763,15 @@ class ExportRun:
                 self._rereads.update({name: full for name, _ in sections if name != full})
                 continue
             detail = ", ".join(f"[entities.{name}] {n}" for name, n in sections)
+            listed = self._listed(table) if caps_for(self.source.engine).inheritance_query else None
+            if listed is not None and listed.children and sum(read) > table_rows:
+                one = len(listed.children) == 1
+                raise ReconciliationError(
+                    f"Table {table} holds {table_rows} rows of its own but the connector's queries read "
+                    f"{sum(read)} ({detail}): {', '.join(listed.children)} {'inherits' if one else 'inherit'} "
+                    f"from it, and a plain FROM {table} reads {'its' if one else 'their'} rows too, which the "
+                    f"export reads with {'that table' if one else 'those tables'}. Write FROM ONLY {table} in the "
+                    f"queries in {self.spec.spec_file}.")
             raise ReconciliationError(
                 f"Table {table} holds {table_rows} rows but the connector's queries read {sum(read)} ({detail}); "
                 f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "
@@ -757,7 +794,8 @@ class ExportRun:
             read_by.setdefault(entity.table.lower(), []).append(name)
             read_exactly.setdefault(folded_identifier(self.source.engine, entity.table), []).append(name)
         joined = tables_in_sql(self.spec)
-        tables = list(self._catalogue().values())
+        self._catalogue()
+        tables = self._tables or []
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
@@ -776,6 +814,10 @@ class ExportRun:
         names = row_keys([t.name for t in tables])
         spellings = Counter(name.lower() for name in {t.name for t in tables})
         clashing = {t.name for t in tables if spellings[t.name.lower()] > 1}
+        # PostgreSQL's partitions and inheritance children, as the inventory names them
+        listed = dict(zip((t.name for t in tables), names, strict=True))
+        fates: dict[str, dict[str, Any]] = {}  # a partitioned table's entry, by its catalogue name
+        partitions: list[tuple[dict[str, Any], str]] = []  # a partition's entry, its partitioned table's name
         for table, lower in zip(tables, names, strict=True):
             self._check_cancel()
             if table.name in clashing:
@@ -790,6 +832,24 @@ class ExportRun:
                 "columns": [{"name": name, "type": type_family(c.type)}
                             for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
+            if table.kind == "partition":
+                if reason is not None:
+                    raise ConfigError(
+                        f"{self.spec.spec_file}: [skip] names table {table.name}, a partition of {table.part_of}: "
+                        f"its rows are read with {table.part_of}. Remove it from [skip] (skipping "
+                        f"{table.part_of} skips its partitions too).")
+                entry["part_of"] = listed[table.part_of]
+                entry["rows"] = None  # counted with the partitioned table: never twice
+                partitions.append((entry, table.part_of))  # its fate follows the partitioned table's, below
+                inventory.append(entry)
+                continue
+            if table.partitions:
+                entry["partitions"] = [listed[n] for n in table.partitions]
+                fates[table.name] = entry
+            if table.inherits:
+                entry["inherits"] = [listed[n] for n in table.inherits]
+            if table.children:
+                entry["children"] = [listed[n] for n in table.children]
             if sections:
                 entry.update(fate="entities", entities=sorted(sections))
             elif reason is not None:
@@ -807,7 +867,7 @@ class ExportRun:
                     if c.byte_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
                         column["stored_bytes"] = c.byte_charset
             if table.kind == "table":
-                quoted = quoted_name(self.source, table)
+                quoted = from_name(self.source.engine, table)  # its own rows: its children's are theirs
                 key = table.key
                 rows: int | None
                 if key is not None and entry["fate"] == "carried":
@@ -828,6 +888,12 @@ class ExportRun:
                     continue
                 if entry["fate"] == "carried":
                     read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
+                    if table.partitions:
+                        read += f", with its {len(table.partitions)} partitions"
+                    if table.children:
+                        one = len(table.children) == 1
+                        read += (f"; its own rows only ({', '.join(entry['children'])} inherit{'s' if one else ''} "
+                                 f"from it and {'is' if one else 'are'} read on {'its' if one else 'their'} own)")
                     counts = TableReconciliation(
                         table=lower, source_rows=rows, columns=len(table.columns), read=read,
                         member=raw_table_member(lower, taken),
@@ -837,6 +903,13 @@ class ExportRun:
             else:
                 entry["rows"] = None  # a view is not counted: counting it runs its whole query
             inventory.append(entry)
+        for entry, part_of in partitions:
+            top = fates[part_of]
+            if top["fate"] == "skipped":
+                entry.update(fate="skipped", reason=SKIPPED_PARTITION_REASON.format(
+                    table=top["name"], reason=top["reason"]))
+            else:
+                entry.update(fate="read_with", reason=PARTITION_REASON.format(table=top["name"]))
 
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
@@ -845,7 +918,7 @@ class ExportRun:
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
-        quoted = quoted_name(source, table)
+        quoted = from_name(source.engine, table)  # its own rows only where it has inheritance children
         encoding = self.spec.encoding
         has_blobs = any(any(t in c.type for t in ("BLOB", "BINARY", "BYTEA", "IMAGE")) for c in table.columns)
         page_size = BLOB_PAGE_SIZE if has_blobs else self.page_size
@@ -1319,7 +1392,7 @@ class ExportRun:
         state.trimmed_keys.add(stripped)
         try:
             found = self.source.scalar(
-                f"SELECT COUNT(*) FROM ({entity.inner_sql}) q WHERE q.{entity.key} = ?", (stripped,)
+                f"SELECT COUNT(*) FROM ({self._inner_sql(entity)}) q WHERE q.{entity.key} = ?", (stripped,)
             )
         except SourceError:
             return False

@@ -222,6 +222,8 @@ LABELS: dict[str, dict[str, str]] = {
     "fate_joined": {"ko": "원본 그대로 이관 (data/raw/tables); {names} 기록에도 일부 반영",
                     "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
     "fate_skipped": {"ko": "이관하지 않음: {reason}", "en": "not transferred: {reason}"},
+    "fate_read_with": {"ko": "{table} 표의 일부: {table} 표와 함께 이관 (행 수는 {table}에 포함)",
+                       "en": "part of {table}: transferred with {table} (its rows counted there)"},
     "view": {"ko": "(뷰)", "en": "(view)"},
     "virtual": {"ko": "(가상 테이블)", "en": "(virtual table)"},
     "cells_line": {"ko": "칸(셀) 단위 대조: 원본 {source}칸 = FHIR 변환 {mapped} + 원본 그대로 보관 {carried} + "
@@ -526,6 +528,8 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
             fate = t("fate_joined").format(names=names)
         elif entry["fate"] == "carried":
             fate = t("fate_carried")
+        elif entry["fate"] == "read_with":  # a PostgreSQL partition: its rows are its partitioned table's
+            fate = t("fate_read_with").format(table=entry.get("part_of", ""))
         else:
             fate = t("fate_skipped").format(reason=entry.get("reason", ""))
         kind = entry.get("kind")

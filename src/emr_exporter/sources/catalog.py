@@ -5,6 +5,13 @@ SQLite over ODBC, Firebird): the driver's ``SQLTables`` / ``SQLColumns`` / ``SQL
 the connected database (MariaDB lists every database on the server otherwise) and without the engine's
 system schemas. Names are returned exactly as the catalogue spells them; queries on them quote them with
 the engine's quoting (:func:`quoted_name`).
+
+PostgreSQL tables that share rows are told apart (``pg_inherits``; psqlODBC's ``SQLTables`` calls them all
+TABLE): a partition (``kind`` "partition", a sub-partition and a default partition too) is part of the
+partitioned table at the top of its tree (``part_of``), whose query reads its rows; a table with inheritance
+children (``INHERITS``, not partitioning) is read ``FROM ONLY`` itself (:func:`from_name`), because its plain
+``SELECT`` reads its children's rows too (without their own columns), and each child is read on its own.
+MariaDB/MySQL partitions are no tables to a client: one table, listed once.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from emr_exporter.sources.base import Source
@@ -45,13 +52,24 @@ class CatalogColumn:
 @dataclass(frozen=True, slots=True)
 class CatalogTable:
     name: str  # schema-qualified ("audit.LOG") only outside the default schema
-    kind: str  # "table" | "view" | "virtual" (SQLite: a virtual table, read by its module)
+    #: "table" | "view" | "virtual" (SQLite: a virtual table, read by its module) | "partition" (PostgreSQL: a
+    #: partition of ``part_of``, whose rows are read with it)
+    kind: str
     columns: tuple[CatalogColumn, ...]
     #: The schema ``name`` is qualified with ("" in the default schema). Kept apart because a table's own
     #: name may hold a dot ("sms.log"): only the schema part is split off when the name is quoted.
     schema: str = ""
     #: A virtual table's module ("fts5", "rtree", an extension's), else "".
     module: str = ""
+    #: A partition: the partitioned table at the top of its tree (a sub-partition's too), by name. Its rows are
+    #: read, counted and carried with that table's, never on their own.
+    part_of: str = ""
+    #: A partitioned table: its partitions at every level, by name.
+    partitions: tuple[str, ...] = ()
+    #: The tables it inherits its columns from (PostgreSQL ``INHERITS``; not partitioning), by name.
+    inherits: tuple[str, ...] = ()
+    #: The tables that inherit from it, by name: it is read ``FROM ONLY`` (its own rows), each of them on its own.
+    children: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -101,6 +119,15 @@ def quoted_name(source: Source, table: CatalogTable) -> str:
     in the table's own name is part of the name)."""
     caps = caps_for(source.engine)
     return ".".join(caps.quote(part) for part in table.parts)
+
+
+def from_name(engine: str, table: CatalogTable) -> str:
+    """How a query's FROM names ``table`` on ``engine`` to read its own rows, each once: quoted part by part,
+    after ``ONLY`` where the table has inheritance children (PostgreSQL's plain FROM would add their rows, which
+    are read with each child, every column of it)."""
+    caps = caps_for(engine)
+    quoted = ".".join(caps.quote(part) for part in table.parts)
+    return f"ONLY {quoted}" if table.children else quoted
 
 
 def quoted_column(source: Source, name: str) -> str:
@@ -248,8 +275,11 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
     byte_charsets_query = caps_for(source.engine).byte_charsets_query
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
+    inheritance_query = caps_for(source.engine).inheritance_query
     cursor = conn.cursor()
     found = []
+    names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
+    links: list[tuple[str, str, str, str, int]] = []
     try:
         # Once for the whole database: the columns the server converts from a single-byte character set.
         byte_charsets: dict[tuple[str, str], str] = {}
@@ -278,6 +308,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 keys = set()
             name = table if schema.lower() in DEFAULT_SCHEMAS or source.engine in ("mariadb", "mysql") \
                 else f"{schema}.{table}"
+            names[(schema, table)] = name
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
@@ -285,10 +316,53 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                               for n, t in columns),
                 schema="" if name == table else schema,
             ))
+        if inheritance_query is not None and found:
+            links = [(str(cs), str(ct), str(ps), str(pt), int(p)) for cs, ct, ps, pt, p in
+                     cursor.execute(inheritance_query).fetchall()]
     finally:
         cursor.close()
-    return found
+    return _with_inheritance(found, names, links) if links else found
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "convert_row", "list_tables", "quoted_column", "quoted_name",
+def _with_inheritance(found: list[CatalogTable], names: dict[tuple[str, str], str],
+                      links: list[tuple[str, str, str, str, int]]) -> list[CatalogTable]:
+    """``found`` with PostgreSQL's inheritance links (``inheritance_query`` rows) between listed tables: each
+    partition marked as part of the partitioned table at the top of its tree, each partitioned table with its
+    partitions, each other parent with its children and each child with its parents. A link to a table that is
+    not listed (a foreign table) is left out: the listed table is then read as before, with its rows."""
+    partition_of: dict[str, str] = {}
+    inherits: dict[str, list[str]] = {}
+    children: dict[str, list[str]] = {}
+    for child_schema, child_table, parent_schema, parent_table, partition in links:
+        child, parent = names.get((child_schema, child_table)), names.get((parent_schema, parent_table))
+        if child is None or parent is None:
+            continue
+        if partition:
+            partition_of[child] = parent
+        else:
+            inherits.setdefault(child, []).append(parent)
+            children.setdefault(parent, []).append(child)
+
+    def top(name: str) -> str:
+        seen = {name}
+        while name in partition_of and partition_of[name] not in seen:
+            name = partition_of[name]
+            seen.add(name)
+        return name
+
+    partitions: dict[str, list[str]] = {}
+    for child in partition_of:
+        partitions.setdefault(top(child), []).append(child)
+
+    def by_name(listed: list[str]) -> tuple[str, ...]:
+        return tuple(sorted(listed, key=lambda n: (n.lower(), n)))
+
+    return [replace(t, kind="partition" if t.name in partition_of else t.kind,
+                    part_of=top(t.name) if t.name in partition_of else "",
+                    partitions=by_name(partitions.get(t.name, [])), inherits=by_name(inherits.get(t.name, [])),
+                    children=by_name(children.get(t.name, [])))
+            for t in found]
+
+
+__all__ = ["CatalogColumn", "CatalogTable", "convert_row", "from_name", "list_tables", "quoted_column", "quoted_name",
            "readable_query", "readable_select"]

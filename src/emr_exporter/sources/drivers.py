@@ -108,6 +108,13 @@ class DriverCaps:
     #: name), on an engine where a refused statement spoils the transaction (PostgreSQL): a skipped table the
     #: account may not read is listed without a count instead of stopping the export.
     select_privilege_sql: str | None = None
+    #: A query listing every inheritance link between the connected database's tables, as rows (child schema,
+    #: child table, parent schema, parent table, 1 where the parent is a partitioned table and the child one of
+    #: its partitions, else 0); None where the engine has none (MariaDB's partitions are one table to a client).
+    #: PostgreSQL's ``SELECT * FROM parent`` reads its children's rows too, and its driver lists a partitioned
+    #: table and each of its partitions as a TABLE alike: :func:`~emr_exporter.sources.catalog.list_tables`
+    #: tells them apart, so that every row is read once.
+    inheritance_query: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -224,6 +231,18 @@ _CAPS: dict[str, DriverCaps] = {
         temporals_cast_to_text=True,
         result_type_expr="(SELECT pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid "
         "END, NULL) FROM pg_catalog.pg_type AS t WHERE t.oid = pg_catalog.pg_typeof({col}))",
+        # pg_inherits also links the partitions of a partitioned index: tables (r), partitioned tables (p)
+        # and foreign tables (f) only. A partition's parent is always a partitioned table (PostgreSQL 10+);
+        # before that, no parent is one.
+        inheritance_query=(
+            "SELECT cn.nspname, c.relname, pn.nspname, p.relname, CASE WHEN p.relkind = 'p' THEN 1 ELSE 0 END "
+            "FROM pg_catalog.pg_inherits AS i "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid "
+            "JOIN pg_catalog.pg_namespace AS cn ON cn.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_class AS p ON p.oid = i.inhparent "
+            "JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.relnamespace "
+            "WHERE c.relkind IN ('r', 'p', 'f') AND p.relkind IN ('r', 'p', 'f')"
+        ),
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
@@ -517,17 +536,19 @@ def keyset_page_query(
 
 
 def limit_sql(caps: DriverCaps, table: str | tuple[str, ...], columns: Sequence[str] | None,
-              order_by: Sequence[str], n: int, *, qualified: bool = True, select: str | None = None) -> str:
+              order_by: Sequence[str], n: int, *, qualified: bool = True, select: str | None = None,
+              only: bool = False) -> str:
     """``SELECT`` the first ``n`` rows of a table in key order (samples, scans). ``qualified``: ``table`` may be
     ``schema.table``; else it is one name, dots and all. A tuple is the name's parts as the catalogue has them
-    ((schema, table) or (table,)). ``select``: a ready select list instead of ``columns``."""
+    ((schema, table) or (table,)). ``select``: a ready select list instead of ``columns``. ``only``: the table's
+    own rows, not its inheritance children's (PostgreSQL ``FROM ONLY``)."""
     column_sql = select or (", ".join(caps.quote(c) for c in columns) if columns else "*")
     order_sql = ", ".join(caps.quote(c) for c in order_by)
     if isinstance(table, tuple):
         table_sql = ".".join(caps.quote(part) for part in table)
     else:
         table_sql = caps.quote_qualified(table) if qualified else caps.quote(table)
-    return _limited_select(caps, column_sql, f"FROM {table_sql}", order_sql, n)
+    return _limited_select(caps, column_sql, f"FROM {'ONLY ' if only else ''}{table_sql}", order_sql, n)
 
 
 def with_paging(caps: DriverCaps, paging: Paging) -> DriverCaps:
