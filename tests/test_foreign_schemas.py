@@ -632,3 +632,48 @@ def test_a_clinic_named_in_hangul_is_scaffolded_mapped_and_exported(engine: str,
                   for line in path.read_bytes().splitlines()]
     assert len(conditions) == 2 * PATIENTS and {c["code"]["coding"][0]["code"] for c in conditions} == {"J00"}
     assert_expected_values(db, bag, inventory)
+
+
+@pytest.mark.db
+def test_a_postgresql_sql_ascii_clinic_with_cp949_bytes_is_scaffolded_and_exported(tmp_path: Path,
+                                                                                   postgres_conn_str: str) -> None:
+    # Before: a database created SQL_ASCII (legacy Korean installations kept CP949 bytes in it) refuses to hand
+    # those bytes to a UTF-8 client, and the scaffold stopped at the first table: "A query on the clinic
+    # database failed: SQLSTATE 22021: a stored value could not be read". Its text is now read as the bytes it
+    # stores (convert_to … 'SQL_ASCII'), decoded by the connector's encoding or carried as bytes.
+    import pyodbc
+
+    from emr_exporter.sources.drivers import parse_connection_string
+
+    admin = pyodbc.connect(postgres_conn_str, autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS emr_sql_ascii")
+    admin.execute("CREATE DATABASE emr_sql_ascii ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'")
+    admin.close()
+    target = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={'emr_sql_ascii' if k.upper() == 'DATABASE' else v}"
+                      for k, v in parse_connection_string(postgres_conn_str))
+    conn = pyodbc.connect(target, autocommit=True)
+    cursor = conn.cursor()
+    cursor.execute("CREATE TABLE pt_master (pt_no INT PRIMARY KEY, chart_no VARCHAR(10), pt_nm VARCHAR(40), "
+                   "birth_ymd CHAR(8), sex CHAR(1))")
+    name = "".join(f"\\x{b:02x}" for b in "홍길동".encode("cp949"))
+    for i in range(1, PATIENTS + 1):
+        cursor.execute(f"INSERT INTO pt_master VALUES ({i}, '{i:08d}', E'{name}{i}', '19800101', '{'MF'[i % 2]}')")
+    memo = "".join(f"\\x{b:02x}" for b in "감기 환자".encode("cp949"))
+    cursor.execute(f"CREATE TABLE memo (id INT PRIMARY KEY, body TEXT); INSERT INTO memo VALUES (1, E'{memo}'), "
+                   "(2, 'plain')")
+    conn.close()
+    db = ForeignDb("postgresql", odbc=target, rows={"pt_master": PATIENTS, "memo": 2},
+                   columns={"pt_master": 5, "memo": 2})
+    db.expect[("memo", "id", 1, "body")] = "감기 환자".encode("cp949")
+    dry, sealed, bag = contractor_flow(db, tmp_path)
+    connector = (tmp_path / "connectors" / "foreign" / "connector.toml").read_text()
+    assert 'encoding = "cp949"' in connector.splitlines()
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells, outcome["cells"]
+    names = sorted(json.loads(line)["name"][0]["text"] for path in bag.glob("data/fhir/Patient*.ndjson")
+                   for line in path.read_bytes().splitlines())
+    assert names == sorted(f"홍길동{i}" for i in range(1, PATIENTS + 1))
+    [memo_entry] = [t for t in reconciliation["inventory"] if t["name"] == "memo"]
+    assert [c.get("stored_bytes") for c in memo_entry["columns"]] == [None, "sql_ascii"]
+    assert_expected_values(db, bag, reconciliation["inventory"])

@@ -194,6 +194,8 @@ class ColumnProfile:
     cp949_as_latin1: int = 0  # text that is CP949 bytes read as latin1 ('±èÈ¯ÀÚ' for '김환자')
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
     numeric: int = 0  # values that arrived as numbers
+    #: read as the bytes the server stores (PostgreSQL SQL_ASCII: it refuses to hand them over as text)
+    stored_bytes: bool = False
 
     @property
     def sampled(self) -> int:
@@ -382,7 +384,8 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
     """:func:`_list_tables` of the catalogue's tables ``listed``."""
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
-                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key)
+                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key,
+                                             stored_bytes=bool(c.byte_charset) and c.byte_charset == "sql_ascii")
                                for c in t.columns],
                       partitions=t.partitions, inherits=t.inherits, children=t.children)
          for t in listed if t.kind == "table"),
@@ -406,7 +409,8 @@ def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile
     from emr_exporter.sources.catalog import readable_select
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
-    select = readable_select(source.engine, [(c.name, c.type_name) for c in columns])[0] if columns else None
+    select = readable_select(source.engine, [(c.name, c.type_name) for c in columns],
+                             stored_bytes=[c.name for c in columns if c.stored_bytes])[0] if columns else None
     return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select,
                      only=bool(table.children))
 

@@ -194,6 +194,10 @@ def readable_select(
     return (", ".join(parts) if cast else "*"), converters
 
 
+#: PostgreSQL's text types as format_type names them (readable_query over a SQL_ASCII database).
+_TEXT_TYPES = frozenset({"text", "character varying", "character"})
+
+
 def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
     """``sql`` (a section's own query) wrapped so that the driver loses none of its values, and the
     conversions to apply to its rows' values (by row key) *after* paging — :func:`readable_select` over the
@@ -211,7 +215,11 @@ def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
         log.warning("a query has two result columns of one name: its dates and times are read as the driver "
                     "gives them")
         return sql, {}
-    select, converters = readable_select(source.engine, columns)
+    # PostgreSQL SQL_ASCII (legacy CP949 bytes): every text column as its stored bytes, the connector's
+    # encoding decodes them (a text field) or the bag carries them (raw), as for MariaDB latin1.
+    as_bytes = [name for name, declared in columns if declared.split("(")[0].strip() in _TEXT_TYPES] \
+        if getattr(source, "text_as_stored_bytes", False) else []
+    select, converters = readable_select(source.engine, columns, stored_bytes=as_bytes)
     if select == "*":
         return sql, converters
     return f"SELECT {select} FROM ({sql.strip().rstrip(';')}) AS readable_src", converters

@@ -108,6 +108,11 @@ class DriverCaps:
     #: name), on an engine where a refused statement spoils the transaction (PostgreSQL): a skipped table the
     #: account may not read is listed without a count instead of stopping the export.
     select_privilege_sql: str | None = None
+    #: A query answering 1 where the connected database keeps text as bytes it never checked (PostgreSQL
+    #: ``SQL_ASCII``, where legacy Korean installations kept CP949 bytes, which the server refuses to hand a
+    #: UTF-8 client: SQLSTATE 22021): its text columns are then read as their stored bytes
+    #: (:attr:`stored_bytes_expr`), in carried tables (:attr:`byte_charsets_query`) and sections alike.
+    text_as_bytes_query: str | None = None
     #: A query listing every inheritance link between the connected database's tables, as rows (child schema,
     #: child table, parent schema, parent table, 1 where the parent is a partitioned table and the child one of
     #: its partitions, else 0); None where the engine has none (MariaDB's partitions are one table to a client).
@@ -249,6 +254,17 @@ _CAPS: dict[str, DriverCaps] = {
         # a transaction anyway); SET TRANSACTION must come before any read in it, which takes the snapshot.
         snapshot_statements=("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SELECT 1"),
         select_privilege_sql="SELECT CASE WHEN has_table_privilege({name}, 'SELECT') THEN 1 ELSE 0 END",
+        # A char(n) value's trailing blanks are no part of it to PostgreSQL (CAST … AS TEXT drops them).
+        stored_bytes_expr="convert_to(CAST({col} AS TEXT), 'SQL_ASCII')",
+        byte_charsets_query=(
+            "SELECT c.table_name, c.column_name, 'sql_ascii' FROM information_schema.columns AS c "
+            "WHERE pg_catalog.current_setting('server_encoding') = 'SQL_ASCII' "
+            "AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "AND c.data_type IN ('text', 'character varying', 'character')"
+        ),
+        text_as_bytes_query=(
+            "SELECT CASE WHEN pg_catalog.current_setting('server_encoding') = 'SQL_ASCII' THEN 1 ELSE 0 END"
+        ),
         notes="psqlODBC pulls whole results unless UseDeclareFetch=1;Fetch=N is set.",
     ),
     "mssql": DriverCaps(

@@ -116,6 +116,7 @@ class OdbcSource:
 
         self._secrets = (password,)
         self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
+        self._text_as_bytes: bool | None = None  # asked once (text_as_stored_bytes)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
@@ -220,6 +221,14 @@ class OdbcSource:
             ) from None
         finally:
             cursor.close()
+
+    @property
+    def text_as_stored_bytes(self) -> bool:
+        """Whether this database's text is read as its stored bytes (see DriverCaps.text_as_bytes_query)."""
+        if self._text_as_bytes is None:
+            query = self.caps.text_as_bytes_query
+            self._text_as_bytes = bool(query is not None and self.scalar(query))
+        return self._text_as_bytes
 
     def result_columns(self, sql: str) -> list[tuple[str, str]]:
         """The names and type names of the result columns of ``sql`` (a SELECT), without reading one of its
