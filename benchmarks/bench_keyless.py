@@ -138,17 +138,19 @@ def main() -> None:
     parser.add_argument("--engine", choices=("mariadb", "postgresql"), required=True)
     parser.add_argument("--conn", required=True, help="a connection string to the server (any database)")
     parser.add_argument("--rows", type=int, default=1_500_000)
+    parser.add_argument("--options", default="", help="appended to the export's connection string, e.g. "
+                        "UseDeclareFetch=0 (psqlODBC as through a DSN that does not set it)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.conn)))
         return
-    target = build(args.engine, args.conn, args.rows)
+    target = build(args.engine, args.conn, args.rows) + (f";{args.options}" if args.options else "")
     done = subprocess.run([sys.executable, __file__, "--engine", args.engine, "--conn", target, "--child"],
                           capture_output=True, text=True)
     if done.returncode:
         sys.exit(done.stderr)
-    print(json.dumps({"engine": args.engine, **json.loads(done.stdout.splitlines()[-1])}))
+    print(json.dumps({"engine": args.engine, "options": args.options, **json.loads(done.stdout.splitlines()[-1])}))
 
 
 if __name__ == "__main__":
