@@ -18,11 +18,12 @@ import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import load_spec
+from emr_exporter.errors import SourceConnectionLost
 from emr_exporter.pipeline import bag as bag_module
 from emr_exporter.pipeline import export
 from emr_exporter.pipeline.export import ExportRun, digest_stream
 from emr_exporter.pipeline.raw import decode_raw
-from emr_exporter.sources import paging
+from emr_exporter.sources import base, paging
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.odbc import OdbcSource
 from emr_exporter.sources.paging import value_bytes
@@ -73,9 +74,10 @@ def _log_rows() -> list[tuple[Any, ...]]:
 
 
 class _Noting:
-    """A source noting each page of the log's ordered pass: its LIMIT (-1: none), its rows, their values' bytes."""
+    """A source noting each page of the log's ordered pass: its LIMIT (-1: none), its rows, their values' bytes,
+    and its OFFSET (-1: none)."""
 
-    pages: list[tuple[int, int, int]]
+    pages: list[tuple[int, int, int, int]]
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         rows = super().rows(sql, params)  # type: ignore[misc]
@@ -84,7 +86,8 @@ class _Noting:
             return
         got = list(rows)
         limit = int(sql.split(" LIMIT ")[1].split()[0]) if " LIMIT " in sql else -1
-        self.pages.append((limit, len(got), value_bytes(tuple(r.values()) for r in got)))
+        offset = int(sql.split(" OFFSET ")[1].split()[0]) if " OFFSET " in sql else -1
+        self.pages.append((limit, len(got), value_bytes(tuple(r.values()) for r in got), offset))
         yield from got
 
 
@@ -124,8 +127,9 @@ def _create(engine: str, conn_str: str | None, path: Path) -> str | None:
     return target
 
 
-def _export(engine: str, target: str | None, path: Path, spec_folder: Path,
-            monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[dict[str, Any]], list[tuple[int, int, int]], str]:
+def _export(engine: str, target: str | None, path: Path, spec_folder: Path, monkeypatch: pytest.MonkeyPatch,
+            source_class: type[OdbcSource] = _Recording,
+            ) -> tuple[str, list[dict[str, Any]], list[tuple[int, int, int, int]], str]:
     """A dry-run export: the bag's SHA-256, the carried log rows (decoded), the ordered pass's pages, its read."""
     carried: list[dict[str, Any]] = []
     add = bag_module.BagStream.add_ndjson
@@ -136,7 +140,7 @@ def _export(engine: str, target: str | None, path: Path, spec_folder: Path,
         return add(self, group, obj)
 
     monkeypatch.setattr(bag_module.BagStream, "add_ndjson", noting)
-    source: Any = _RecordingFile(path, snapshot=True) if target is None else _Recording(target, snapshot=True)
+    source: Any = _RecordingFile(path, snapshot=True) if target is None else source_class(target, snapshot=True)
     source.pages = []
     run = ExportRun(load_spec(spec_folder), source, institution=model.Institution(code="12345678", name="의원"),
                     created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
@@ -187,14 +191,55 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
     assert Counter(tuple(r.values()) for r in carried) == Counter(stored)
     assert carried.count({"who": None, "act": None, "amount": None, "memo": None}) == 6 == _log_rows().count((None,) * 4)
     if streams:  # the stdlib cursor, psqlODBC with UseDeclareFetch=1 (set by the export): one query, as before
-        assert [(limit, rows) for limit, rows, _ in pages] == [(-1, len(_log_rows()))]
+        assert [(limit, rows) for limit, rows, _, _ in pages] == [(-1, len(_log_rows()))]
         return
     assert len(whole_pages) == 1 and whole_pages[0][1] == len(_log_rows())
     # pages: the first of FIRST_PAGE_ROWS, then each about the budget (the last one: what is left)
     assert pages[0][:2] == (16, 16)  # FIRST_PAGE_ROWS
     assert len(pages) >= 6, pages
-    assert sum(rows for _, rows, _ in pages) == len(_log_rows())
-    assert all(rows == limit for limit, rows, _ in pages[:-1]) and pages[-1][1] < pages[-1][0]
+    assert sum(rows for _, rows, _, _ in pages) == len(_log_rows())
+    assert all(rows == limit for limit, rows, _, _ in pages[:-1]) and pages[-1][1] < pages[-1][0]
+    assert [offset for _, _, _, offset in pages] == [sum(rows for _, rows, _, _ in pages[:n]) for n in range(len(pages))]
     # each sized by the one before it (rows further on in the order may be larger): about the budget, never all
-    assert all(size <= 2 * export.ORDERED_PAGE_FACTOR * BUDGET for _, _, size in pages[1:]), pages
-    assert max(rows for _, rows, _ in pages) < 60, pages
+    assert all(size <= 2 * export.ORDERED_PAGE_FACTOR * BUDGET for _, _, size, _ in pages[1:]), pages
+    assert max(rows for _, rows, _, _ in pages) < 60, pages
+
+
+
+class _Dropping(_Recording):
+    """sqliteodbc whose connection drops once, after five rows of the third page of the log's ordered pass."""
+
+    dropped = False
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        rows = super().rows(sql, params)
+        if " OFFSET " not in sql or len(self.pages) != 2 or self.dropped:  # the third page
+            yield from rows
+            return
+        for n, row in enumerate(rows):
+            if n == 5:
+                self.dropped = True
+                raise SourceConnectionLost("The connection to the clinic database was lost: test")
+            yield row
+
+
+def test_after_a_lost_connection_the_next_page_starts_after_the_last_row_carried(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "clinic.sqlite"
+    _create("sqlite-odbc", None, path)
+    target = f"DRIVER={{SQLite3}};Database={path}"
+    spec_folder = tmp_path / "keyless"
+    spec_folder.mkdir()
+    (spec_folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
+    monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
+    monkeypatch.setattr(base, "RECONNECT_FIRST_WAIT", 0)
+    digest, carried, pages, _ = _export("sqlite-odbc", target, path, spec_folder, monkeypatch)
+    dropped_digest, dropped, dropped_pages, _ = _export("sqlite-odbc", target, path, spec_folder, monkeypatch,
+                                                        source_class=_Dropping)
+    assert dropped == carried and dropped_digest == digest  # no row twice, none left out
+    # the third page (noted whole, though five of its rows were handed on) read again from its sixth row, with
+    # the same LIMIT; the pages after it five rows further on
+    assert dropped_pages[:3] == pages[:3]
+    limit, _, _, offset = pages[2]
+    assert dropped_pages[3][0] == limit and dropped_pages[3][3] == offset + 5
+    assert sum(rows for _, rows, _, _ in dropped_pages) == len(_log_rows()) + limit - 5
