@@ -903,9 +903,9 @@ class ExportRun:
                 del page  # not alive while the next page is read
         elif ordered_in_pages(source):
             # No usable key, and a driver that would hold the whole result: the ordered pass in pages
-            # (ordered_page_sql) of about PAGE_BYTES, each sized by the last one; their rows handed on as they
-            # are fetched (the driver holds the page). After a lost connection, the next page starts after the
-            # last row carried.
+            # (ordered_page_sql) of about ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their
+            # rows handed on as they are fetched (the driver holds the page). After a lost connection, the next
+            # page starts after the last row carried (in the new snapshot; the row count is checked at the end).
             sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR)
             lost = 0
             while True:

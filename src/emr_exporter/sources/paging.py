@@ -43,8 +43,9 @@ def sized_batches(fetchmany: Callable[[int], list[Any]], source: Any, most: int)
 
 class PageSizer:
     """Rows per page for one query: at most ``most``; a first page of :data:`FIRST_PAGE_ROWS`, then each page
-    sized to hold about :data:`PAGE_BYTES` by the size of the last page's rows. The rows and their order do not
-    depend on it (keyset pages), only how many are in memory at once."""
+    sized to hold about :data:`PAGE_BYTES` (``pages`` times it: a keyless table's ordered pages, each a sort of
+    the whole table) by the size of the last page's rows. The rows and their order do not depend on it (keyset
+    pages; ordered pages with a tie-break), only how many are in memory at once."""
 
     __slots__ = ("most", "pages", "rows")
 
