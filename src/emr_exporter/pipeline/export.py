@@ -41,6 +41,7 @@ from emr_exporter.errors import (
     ExportError,
     MappingError,
     ReconciliationError,
+    SourceConnectionLost,
     SourceError,
     SourcePermissionDenied,
 )
@@ -65,6 +66,7 @@ from emr_exporter.sources.base import (
     _read_page,
     iter_keyset,
     iter_keyset_values,
+    reconnect_after,
     snapshot_generation,
 )
 from emr_exporter.sources.catalog import (
@@ -80,10 +82,15 @@ from emr_exporter.sources.catalog import (
     type_family,
 )
 from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
-from emr_exporter.sources.paging import PageSizer
+from emr_exporter.sources.paging import PageSizer, value_bytes
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
+#: A page of a keyless table's ordered pass (ordered_page_sql) holds at most this many rows, and about this many
+#: times PAGE_BYTES of text and binary values: each page's query sorts the whole table again (no key, no index),
+#: so there are few of them (docs/performance.md, "Keyless tables").
+ORDERED_PAGE_ROWS = 250_000
+ORDERED_PAGE_FACTOR = 4
 FILE_CHUNK = 1024 * 1024
 
 
@@ -424,6 +431,12 @@ def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
 def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
     """The one ordered pass over a table without a usable key: ``ORDER BY`` every column the engine can
     sort by (the others are left out of the order, not of the rows); no ``ORDER BY`` when none is left."""
+    select, order = _ordered_select(engine, table)
+    return f"{select} ORDER BY {', '.join(order)}" if order else select
+
+
+def _ordered_select(engine: str, table: CatalogTable) -> tuple[str, list[str]]:
+    """A keyless table's ``SELECT … FROM`` and the columns it is ordered by (see :func:`ordered_pass_sql`)."""
     caps = caps_for(engine)
     unsortable = _UNSORTABLE.get(engine, ())
     if engine == "firebird":  # any BLOB sub-type, however the driver spells it
@@ -432,9 +445,43 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
         sortable = [c for c in table.columns if c.type.upper() not in unsortable]
     quoted = from_name(engine, table)
     select, _ = carried_select(engine, table)
-    if not sortable:
-        return f"SELECT {select} FROM {quoted}"
-    return f"SELECT {select} FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
+    return f"SELECT {select} FROM {quoted}", [caps.quote(c.name) for c in sortable]
+
+
+def ordered_in_pages(source: Source) -> bool:
+    """Whether a keyless table's ordered pass is read in pages (:func:`ordered_page_sql`): where the driver holds
+    a whole result in memory (MariaDB Connector/ODBC before 3.1.17, sqliteodbc, psqlODBC without
+    ``UseDeclareFetch``), one query over a table of 10 million log rows would hold gigabytes. The stdlib
+    SQLite cursor, SQL Server's and Firebird's drivers, and psqlODBC with ``UseDeclareFetch=1`` (which the export
+    sets where the connection string names the driver) hand rows over as they come: one query."""
+    streams = getattr(source, "streams_results", None)
+    return not streams if streams is not None else caps_for(source.engine).buffers_whole_result
+
+
+def _tie_break(engine: str, table: CatalogTable) -> list[str]:
+    """What a keyless table's ordered pages are ordered by after its columns: rows the ``ORDER BY`` sees as
+    equal but that hold other values ('u1' and 'U1' under a case-insensitive collation, 'a' and 'a ' where
+    trailing blanks do not count, 1.0 and 1.00, -0 and 0, texts equal in their first ``max_sort_length`` bytes,
+    PostgreSQL json) would otherwise come in whatever order each page's query sorts them, and a page could
+    repeat a row its neighbour already held and leave another out. Rows equal here are equal in every value."""
+    quote = caps_for(engine).quote
+    names = [quote(c.name) for c in table.columns]
+    if engine in ("mariadb", "mysql"):  # the digest of each value as stored (bytes, whatever the collation)
+        parts = ", ".join(f"IFNULL(MD5(CAST({n} AS BINARY)), '-')" for n in names)
+        return [f"MD5(CONCAT({parts}))"]
+    if engine == "postgresql":  # every type has a text form, json and xml included
+        return ["md5(" + " || ".join(f"COALESCE(md5(CAST({n} AS TEXT)), '-')" for n in names) + ")"]
+    # SQLite: a value's bytes (1 and 1.0 apart, a NOCASE column's 'a' and 'A' apart)
+    return [f"CAST({n} AS BLOB)" for n in names]
+
+
+def ordered_page_sql(engine: str, table: CatalogTable, rows: int, offset: int) -> str:
+    """A page of a keyless table's ordered pass (:func:`ordered_pass_sql`) where the driver would hold the whole
+    result (:func:`ordered_in_pages`): the same order, then :func:`_tie_break`, so that every page's query
+    orders the rows the same way; ``rows`` rows after the first ``offset``. Pages run in the export's snapshot
+    (one read transaction), so each sees the same rows."""
+    select, order = _ordered_select(engine, table)
+    return f"{select} ORDER BY {', '.join(order + _tie_break(engine, table))} LIMIT {int(rows)} OFFSET {int(offset)}"
 
 
 def raw_table_member(name: str, taken: set[str]) -> str:
@@ -966,9 +1013,41 @@ class ExportRun:
                 sizer.measured(len(page), _page_bytes(source, page, read_before))  # measured once, by rows()
                 last = page[-1][key_lower]
                 del page  # not alive while the next page is read
+        elif ordered_in_pages(source):
+            # No usable key, and a driver that would hold the whole result: the ordered pass in pages
+            # (ordered_page_sql) of about ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their
+            # rows handed on as they are fetched (the driver holds the page). After a lost connection, the next
+            # page starts after the last row carried (in the new snapshot; the row count is checked at the end).
+            sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR)
+            lost = 0
+            while True:
+                rows, offset = sizer.rows, done
+                read_before = getattr(source, "value_bytes_read", None)
+                size = 0
+                try:
+                    for row in source.rows(ordered_page_sql(source.engine, table, rows, offset)):
+                        if read_before is None:
+                            size += value_bytes([row.values()])
+                        yield from self.bag.add_ndjson(group, line(row))
+                        done += 1
+                        if done % self.page_size == 0:  # a page may be 250,000 rows: progress and cancel within
+                            self._check_cancel()
+                            self._emit("carry", table.name, done, counts.source_rows)
+                except SourceConnectionLost as exc:
+                    lost += 1
+                    reconnect_after(source, exc, lost)
+                    continue
+                lost = 0
+                counts.carried = done
+                self._emit("carry", table.name, done, counts.source_rows)
+                self._check_cancel()
+                if done - offset < rows:
+                    break
+                if read_before is not None:  # measured once, by rows()
+                    size = int(getattr(source, "value_bytes_read", 0)) - read_before
+                sizer.measured(done - offset, size)
         else:
-            # No usable key: one ordered pass (deterministic order; the driver may buffer the result, which
-            # the inventory says: "one ordered pass").
+            # No usable key, and a driver that hands rows over as they come: one ordered pass.
             for row in source.rows(ordered_pass_sql(source.engine, table)):
                 yield from self.bag.add_ndjson(group, line(row))
                 done += 1

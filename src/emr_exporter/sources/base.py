@@ -99,6 +99,23 @@ def _reconnecting(source: Source, read: Callable[[], _Page]) -> _Page:
     raise AssertionError("unreachable")
 
 
+def reconnect_after(source: Source, lost: SourceConnectionLost, attempt: int) -> None:
+    """After the ``attempt``-th lost connection in a row (1, 2, …) of a read that resumes where it stopped (a
+    keyless table's ordered pages): wait as :func:`_reconnecting` does, then reconnect. Raises ``lost`` when the
+    source cannot reconnect or after :data:`RECONNECT_ATTEMPTS`."""
+    reconnect = getattr(source, "reconnect", None)
+    if reconnect is None or attempt > RECONNECT_ATTEMPTS:
+        raise lost
+    log.warning("connection to the clinic database lost; reconnecting (attempt %d)", attempt)
+    time.sleep(RECONNECT_FIRST_WAIT * 2 ** (attempt - 1))
+    try:
+        reconnect()
+    except SourceUnavailable:
+        if attempt == RECONNECT_ATTEMPTS:
+            raise
+        # the next attempt's read fails at once, and comes here again
+
+
 def _page_bytes(source: Source, page: list[dict[str, Any]], read_before: int | None) -> int:
     """The text and binary bytes of a page :func:`_read_page` read: as the source's rows() measured them, else
     measured here."""

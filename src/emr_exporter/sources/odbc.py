@@ -21,6 +21,7 @@ from emr_exporter.sources.drivers import (
     connection_string_for_streaming,
     detect_engine_of_connection,
     engine_from_connection_string,
+    get_option,
     keyset_page_sql,
     redact_connection_string,
     row_keys,
@@ -133,6 +134,14 @@ class OdbcSource:
         self._set_time_zone()
         if snapshot:
             self._begin_snapshot()
+
+    @property
+    def streams_results(self) -> bool:
+        """Whether the driver hands a query's rows over as they are fetched, not holding the whole result: psqlODBC
+        only with ``UseDeclareFetch=1`` in the connection string (not knowable for a DSN's own settings)."""
+        if self.engine == "postgresql":
+            return get_option(self._connection_string, "UseDeclareFetch") == "1"
+        return not self.caps.buffers_whole_result
 
     def _set_time_zone(self) -> None:
         """PostgreSQL and MariaDB/MySQL: the session's time zone set to ``time_zone`` (the connector's

@@ -43,19 +43,21 @@ def sized_batches(fetchmany: Callable[[int], list[Any]], source: Any, most: int)
 
 class PageSizer:
     """Rows per page for one query: at most ``most``; a first page of :data:`FIRST_PAGE_ROWS`, then each page
-    sized to hold about :data:`PAGE_BYTES` by the size of the last page's rows. The rows and their order do not
-    depend on it (keyset pages), only how many are in memory at once."""
+    sized to hold about :data:`PAGE_BYTES` (``pages`` times it: a keyless table's ordered pages, each a sort of
+    the whole table) by the size of the last page's rows. The rows and their order do not depend on it (keyset
+    pages; ordered pages with a tie-break), only how many are in memory at once."""
 
-    __slots__ = ("most", "rows")
+    __slots__ = ("most", "pages", "rows")
 
-    def __init__(self, most: int) -> None:
+    def __init__(self, most: int, pages: int = 1) -> None:
         self.most = max(1, most)
         self.rows = min(self.most, FIRST_PAGE_ROWS)
+        self.pages = pages  # each page holds about this many times PAGE_BYTES
 
     def measured(self, rows: int, size: int) -> None:
         """The last page held ``rows`` rows of ``size`` bytes of text and binary values."""
         if rows:
-            fits = PAGE_BYTES * rows // max(size, 1)
+            fits = self.pages * PAGE_BYTES * rows // max(size, 1)
             self.rows = max(1, min(self.most, 8 * self.rows, fits))
 
 
