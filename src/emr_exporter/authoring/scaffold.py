@@ -279,6 +279,9 @@ class DatabaseProfile:
     label: str  # safe to show (no password)
     sample_rows: int
     tables: list[TableProfile]
+    #: PostgreSQL: how many large objects the database holds (files kept in pg_largeobject, apart from every
+    #: table; the export carries them all), None where the engine has none.
+    large_objects: int | None = None
 
     @property
     def cp949_seen(self) -> bool:
@@ -483,8 +486,13 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
     """Profile every table of an open (read-only) source. Holds statistics only, never a value."""
     if sample_rows < 1:
         raise ConfigError("--sample-rows must be at least 1.")
+    from emr_exporter.sources.drivers import caps_for
+
     tables = [profile_table(source, table, sample_rows) for table in _list_tables(source)]
-    return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables)
+    count_sql = caps_for(source.engine).large_objects_count_sql
+    large_objects = None if count_sql is None else int(source.scalar(count_sql) or 0)
+    return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables,
+                           large_objects=large_objects)
 
 
 # --- guessing the mapping --------------------------------------------------------------------------
@@ -1660,6 +1668,19 @@ def _family_notes(table: TableProfile) -> list[str]:
     return [*notes, ""] if notes else []
 
 
+def _large_object_notes(profile: DatabaseProfile) -> list[str]:
+    """PROFILE.md's line on the database's large objects (PostgreSQL), if it has any or a column for one."""
+    from emr_exporter.sources.drivers import caps_for
+
+    types = caps_for(profile.engine).large_object_types
+    columns = [f"{t.name}.{c.name}" for t in profile.tables for c in t.columns if c.type_name.upper() in types]
+    if not profile.large_objects and not columns:
+        return []
+    return [f"Large objects (files PostgreSQL keeps apart from the tables, in pg_largeobject): "
+            f"{profile.large_objects or 0}, carried verbatim by the export. Columns holding their numbers: "
+            f"{', '.join(columns) or 'none'}.", ""]
+
+
 def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """``PROFILE.md``: tables, counts, column types and shape flags. Statistics only, never a value."""
     out = [
@@ -1684,7 +1705,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
-    out += ["", "## Tables", "", "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
+    out += ["", "## Tables", "", *_large_object_notes(profile),
+            "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
     for t in sorted(profile.tables, key=lambda t: (-t.row_count, t.name)):
         rows = "unreadable" if t.unreadable else str(t.row_count)
         out.append(f"| {t.name} | {rows} | {t.sampled_rows} | {len(t.columns)} | "

@@ -115,6 +115,22 @@ class DriverCaps:
     #: table and each of its partitions as a TABLE alike: :func:`~emr_exporter.sources.catalog.list_tables`
     #: tells them apart, so that every row is read once.
     inheritance_query: str | None = None
+    #: Declared column types (upper case, as the catalogue or :attr:`result_type_expr` names them) whose values
+    #: are the numbers of *large objects*: PostgreSQL keeps their bytes in ``pg_largeobject``, apart from every
+    #: table (Hibernate's ``@Lob byte[]``: an ``oid`` column; the contrib ``lo`` domain). Such a column is read
+    #: as the number it holds (:attr:`large_object_ref_expr`; psqlODBC reads an ``lo`` column as the object's
+    #: bytes instead) and marked in the inventory; the objects themselves are carried once, as the
+    #: :data:`LARGE_OBJECTS` entry (see "Large objects" in docs/databases.md).
+    large_object_types: frozenset[str] = frozenset()
+    #: How a large-object column is read as the number it holds.
+    large_object_ref_expr: str = "{col}"
+    #: A query counting the database's large objects; None where the engine has none.
+    large_objects_count_sql: str | None = None
+    #: The large objects as rows (oid, data), without ORDER BY / LIMIT: ``{where}`` is "" on the first keyset
+    #: page, else the predicate on the last oid read (:func:`large_objects_page_sql`).
+    large_objects_sql: str | None = None
+    #: A query counting the large objects this account may not read (``lo_get`` needs SELECT on each).
+    large_objects_unreadable_sql: str | None = None
     #: Column type to store raw bytes (CP949 text that must decode exactly) when loading a demo copy.
     binary_type: str = "BLOB"
     #: Statement that makes the session read-only, where the engine has one (run right after connect).
@@ -249,6 +265,24 @@ _CAPS: dict[str, DriverCaps] = {
         # a transaction anyway); SET TRANSACTION must come before any read in it, which takes the snapshot.
         snapshot_statements=("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SELECT 1"),
         select_privilege_sql="SELECT CASE WHEN has_table_privilege({name}, 'SELECT') THEN 1 ELSE 0 END",
+        large_object_types=frozenset({"OID", "LO"}),
+        large_object_ref_expr="CAST({col} AS oid)",
+        large_objects_count_sql="SELECT COUNT(*) FROM pg_catalog.pg_largeobject_metadata",
+        # In oid order on the catalogue's index, LIMIT on the outside: lo_get runs for the page's rows only.
+        large_objects_sql=(
+            "SELECT CAST(m.oid AS bigint) AS oid, pg_catalog.lo_get(m.oid) AS data "
+            "FROM pg_catalog.pg_largeobject_metadata AS m{where} ORDER BY m.oid"
+        ),
+        # lo_get needs SELECT on the object: granted to the owner by default (a NULL ACL), unless revoked;
+        # everyone may read every one with lo_compat_privileges on, a superuser always.
+        large_objects_unreadable_sql=(
+            "SELECT COUNT(*) FROM pg_catalog.pg_largeobject_metadata AS m WHERE NOT ("
+            "pg_catalog.current_setting('lo_compat_privileges') = 'on' "
+            "OR (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user) "
+            "OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(COALESCE(m.lomacl, "
+            "pg_catalog.acldefault('L', m.lomowner))) AS a WHERE a.privilege_type = 'SELECT' "
+            "AND (a.grantee = 0 OR pg_catalog.pg_has_role(a.grantee, 'USAGE'))))"
+        ),
         notes="psqlODBC pulls whole results unless UseDeclareFetch=1;Fetch=N is set.",
     ),
     "mssql": DriverCaps(
@@ -448,6 +482,21 @@ def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, pa
     if caps.paging == "first":
         return f"SELECT FIRST {page_size} {columns} {rest} ORDER BY {order_by}"
     return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
+
+
+#: The inventory's name of a database's large objects (PostgreSQL's catalogue holding their bytes).
+LARGE_OBJECTS = "pg_largeobject"
+
+
+def large_objects_page_sql(caps: DriverCaps, page_size: int, first: bool) -> str:
+    """One keyset page of the large objects (:attr:`DriverCaps.large_objects_sql`), in oid order; later pages
+    take the last oid read as their one parameter."""
+    if caps.large_objects_sql is None:
+        raise ConfigError(f"{caps.display_name} has no large objects.")
+    where = "" if first else " WHERE m.oid > CAST(CAST(? AS bigint) AS oid)"
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
+        raise ConfigError(f"A page size must be a positive whole number, not {page_size!r}.")
+    return f"{caps.large_objects_sql.format(where=where)} LIMIT {page_size}"
 
 
 def folded_identifier(engine: str, identifier: str) -> str:
