@@ -12,16 +12,23 @@ or mapped as the numbers, marked ``large_object`` in the inventory.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
+import io
 import json
 import random
 import sys
+import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emr_exporter import model
 from emr_exporter.connectors.spec import load_spec
+from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.drivers import get_option
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
@@ -180,3 +187,54 @@ def test_a_large_object_the_account_may_not_read_stops_the_export_saying_what_to
         conn.execute(f"GRANT SELECT ON LARGE OBJECT {oids['pdf']} TO CURRENT_USER")
     done = json.loads(_run(export, flow.env, 0).output)["reconciliation"]
     assert done["balanced"] and _inventory(done)["pg_largeobject"]["rows"] == 7
+
+
+def _bag_members(stream: Iterator[bytes], prefix: str) -> list[bytes]:
+    """The contents of the bag members under ``data/<prefix>`` of an export's tar stream, in order."""
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream)), mode="r:") as tar:
+        return [tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
+                if m.isfile() and f"/data/{prefix}" in m.name]
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_large_objects_are_read_in_the_exports_snapshot(tmp_path: Path, postgres_conn_str: str, snapshot: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # While the export carries scan_doc (its large objects come after the tables), another connection rewrites a
+    # document's bytes and unlinks the orphan: the export reads them as they were when it counted them. Without
+    # the snapshot (the engine's snapshot statements switched off) the same writes are caught as a loss.
+    import pyodbc
+
+    from emr_exporter.errors import ReconciliationError
+    from emr_exporter.pipeline.export import ExportRun, ProgressEvent
+    from emr_exporter.sources import drivers
+
+    db, oids, contents = create_postgres_large_object_clinic(postgres_conn_str, "emr_large_objects_snapshot")
+    flow = scaffolded(db, tmp_path)
+    if not snapshot:
+        monkeypatch.setitem(drivers._CAPS, "postgresql",
+                            dataclasses.replace(drivers._CAPS["postgresql"], snapshot_statements=()))
+    writer = pyodbc.connect(db.odbc or "", autocommit=True)
+    written: list[str] = []
+
+    def meanwhile(event: ProgressEvent) -> None:
+        if event.stage == "carry" and event.entity == "scan_doc" and not written:
+            writer.execute(f"SELECT lo_put({oids['pdf']}, 0, ?)", b"CHANGED!")
+            writer.execute(f"SELECT lo_unlink({oids['orphan']})")
+            written.append("done")
+
+    source = OdbcSource(db.odbc or "", password=get_option(db.odbc or "", "PWD"), snapshot=True)
+    run = ExportRun(load_spec(flow.connectors / "foreign"), source, institution=model.Institution(code=INSTITUTION[0], name=INSTITUTION[1]),
+                    created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), progress=meanwhile)
+    try:
+        if not snapshot:
+            with pytest.raises(ReconciliationError, match=r"^The database's large objects: 7 counted but 6 carried\."):
+                b"".join(run.stream())
+            return
+        members = _bag_members(run.stream(), "raw/tables/pg_largeobject.")
+    finally:
+        source.close()
+        writer.close()
+    assert written and source.consistent
+    rows = [json.loads(line)["row"] for member in members for line in member.splitlines()]
+    assert {r["oid"]: _sha(decode_raw(r["data"])) for r in rows} == {o: _sha(d) for o, d in contents.items()}
+    assert [r["oid"] for r in rows] == sorted(contents)  # in oid order
