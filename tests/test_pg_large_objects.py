@@ -28,8 +28,9 @@ import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import load_spec
+from emr_exporter.pipeline.bag import canonical_json_line
 from emr_exporter.pipeline.raw import decode_raw
-from emr_exporter.sources.drivers import get_option
+from emr_exporter.sources.drivers import LARGE_OBJECT_PIECE, get_option
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import INSTITUTION, _carried_rows, _column_sidecar, _run, checked, exported, scaffolded
@@ -145,7 +146,11 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
     carried = list(_carried_rows(bag, reconciliation["inventory"], "pg_largeobject"))
     assert sorted(r["oid"] for r in carried) == sorted(contents)
     assert {r["oid"]: _sha(r["data"]) for r in carried} == {oid: _sha(data) for oid, data in contents.items()}
-    assert len(contents[oids["big"]]) == 5 * 1024 * 1024
+    assert len(contents[oids["big"]]) == 5 * 1024 * 1024 > LARGE_OBJECT_PIECE  # read in pieces, carried whole
+    # each line as every other line of the bag is written (the big one is put together from its pieces' base64)
+    for path in sorted(bag.glob("data/raw/tables/pg_largeobject.*.ndjson")):
+        for line in path.read_bytes().splitlines(keepends=True):
+            assert canonical_json_line(json.loads(line)) == line
     assert sorted((r["doc_id"], r["image"]) for r in _carried_rows(bag, reconciliation["inventory"], "scan_doc")) == [
         (1, oids["png"]), (2, oids["pdf"]), (3, oids["big"]), (4, None)]
     # psqlODBC reads an lo column as the object's bytes: carried as its number (the bytes are carried once)

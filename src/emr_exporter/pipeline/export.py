@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import io
 import json
 import re
 import threading
@@ -80,10 +81,12 @@ from emr_exporter.sources.catalog import (
     type_family,
 )
 from emr_exporter.sources.drivers import (
+    LARGE_OBJECT_PIECE,
     LARGE_OBJECTS,
     caps_for,
     folded_identifier,
     keyset_page_sql,
+    large_object_piece_sql,
     large_objects_page_sql,
     row_keys,
 )
@@ -1005,12 +1008,12 @@ class ExportRun:
                                              "\"Large objects\")") from None
             size = _page_bytes(source, page, read_before)
             for i in range(len(page)):
-                oid, data = page[i]["oid"], page[i]["data"]
-                page[i] = {"oid": oid}  # the bytes let go of as soon as they are in the bag
-                line = {"row": {"oid": oid, "data": None if data is None else {
-                    "base64": base64.b64encode(data).decode("ascii")}}}
-                del data
-                yield from self.bag.add_ndjson(counts.member, line)
+                oid, first = page[i]["oid"], page[i]["data"]
+                page[i] = {"oid": oid}  # the bytes let go of as soon as they are in the line
+                line = self._large_object_line(oid, first)
+                del first
+                if not self.bag.append_line(counts.member, line):
+                    yield from self.bag.add_line(counts.member, line)
                 del line
             done += len(page)
             counts.carried = done
@@ -1026,6 +1029,25 @@ class ExportRun:
             raise ReconciliationError(
                 f"The database's large objects: {counts.source_rows} counted but {counts.carried} carried. The "
                 "export was stopped so that nothing is lost; was the clinic database changed during the export?")
+
+    def _large_object_line(self, oid: int, first: bytes) -> bytes:
+        """The carried line of one large object, ``{"row":{"data":{"base64":…},"oid":…}}`` as
+        :func:`~emr_exporter.pipeline.bag.canonical_json_line` writes it, from its ``first`` piece and the rest read
+        a piece at a time: the object is in memory once, as the line's base64 (not as bytes, base64, a JSON
+        string and a line, nor as one driver value: see :data:`LARGE_OBJECT_PIECE`)."""
+        sql = large_object_piece_sql(caps_for(self.source.engine))
+        out = io.BytesIO()
+        out.write(b'{"row":{"data":{"base64":"')
+        piece, offset = first, 0
+        while True:
+            out.write(base64.b64encode(piece))
+            offset += len(piece)
+            if len(piece) < LARGE_OBJECT_PIECE:
+                break
+            self._check_cancel()
+            piece = _read_page(self.source, sql, (oid, offset))[0]["data"]
+        out.write(b'"},"oid":%d}}\n' % oid)
+        return out.getvalue()
 
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
