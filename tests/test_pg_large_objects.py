@@ -45,6 +45,8 @@ PDF = b"%PDF-1.4\n" + "진료의뢰서".encode() + b"\x00\xff" * 100
 BIG = random.Random(5).randbytes(5 * 1024 * 1024)  # a 5 MB scan
 PHOTOS = (b"\xff\xd8\xff\xe0photo-1", b"\xff\xd8\xff\xe0photo-2")
 MEMO = b"memo in an lo column"
+REFERENCES = ["attach_file.file_data", "pt_master.photo", "scan_doc.image", "scan_note.memo"]
+ATTACHED = (b"\x89PNG\r\n\x1a\nattached-1", b"%PDF-1.7 attached-2")
 ORPHAN = b"a scan no row refers to any more"
 
 
@@ -72,9 +74,11 @@ def create_postgres_large_object_clinic(conn_str: str, database: str = "emr_larg
               "birth_dt char(8), sex_cd char(1), photo oid)")
     c.execute("CREATE TABLE scan_doc (doc_id integer PRIMARY KEY, chart_no varchar(10), image oid)")
     c.execute("CREATE TABLE scan_note (note_id integer PRIMARY KEY, memo lo)")
+    c.execute("CREATE TABLE attach_file (file_no integer PRIMARY KEY, chart_no varchar(10), reg_dt char(8), "
+              "mime_type varchar(40), file_data oid)")
     oids = {"photo1": large_object(PHOTOS[0]), "photo2": large_object(PHOTOS[1]), "png": large_object(PNG),
             "pdf": large_object(PDF), "big": large_object(BIG), "memo": large_object(MEMO),
-            "orphan": large_object(ORPHAN)}
+            "orphan": large_object(ORPHAN), "att1": large_object(ATTACHED[0]), "att2": large_object(ATTACHED[1])}
     photos = {1: oids["photo1"], 2: oids["photo2"]}
     c.executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?, ?)",
                   [(*p, photos.get(p[0])) for p in _patients()])
@@ -82,12 +86,17 @@ def create_postgres_large_object_clinic(conn_str: str, database: str = "emr_larg
                   [(1, "00000001", oids["png"]), (2, "00000002", oids["pdf"]), (3, "00000001", oids["big"]),
                    (4, "00000003", None)])
     c.execute("INSERT INTO scan_note VALUES (1, CAST(? AS bigint))", oids["memo"])
+    c.executemany("INSERT INTO attach_file VALUES (?, ?, ?, ?, ?)",
+                  [(1, "00000001", "20240102", "image/png", oids["att1"]),
+                   (2, "00000002", "20240103", "application/pdf", oids["att2"])])
     conn.close()
     db.table("pt_master", 6, PATIENTS)
     db.table("scan_doc", 3, 4)
     db.table("scan_note", 2, 1)
+    db.table("attach_file", 5, 2)
     contents = {oids["photo1"]: PHOTOS[0], oids["photo2"]: PHOTOS[1], oids["png"]: PNG, oids["pdf"]: PDF,
-                oids["big"]: BIG, oids["memo"]: MEMO, oids["orphan"]: ORPHAN}
+                oids["big"]: BIG, oids["memo"]: MEMO, oids["orphan"]: ORPHAN, oids["att1"]: ATTACHED[0],
+                oids["att2"]: ATTACHED[1]}
     return db, oids, contents
 
 
@@ -102,39 +111,42 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
     flow = scaffolded(db, tmp_path)
     folder = flow.connectors / "foreign"
     profile = (folder / "PROFILE.md").read_text(encoding="utf-8")
-    assert ("Large objects (files PostgreSQL keeps apart from the tables, in pg_largeobject): 7, carried verbatim "
-            "by the export. Columns holding their numbers: pt_master.photo, scan_doc.image, scan_note.memo.") in profile
+    assert ("Large objects (files PostgreSQL keeps apart from the tables, in pg_largeobject): 9, carried verbatim "
+            "by the export. Columns holding their numbers: attach_file.file_data, pt_master.photo, scan_doc.image, "
+            "scan_note.memo.") in profile
 
+    toml = (folder / "connector.toml").read_text(encoding="utf-8")
+    assert 'content_blob = { expr = { postgresql = "lo_get(file_data)" }, type = "blob" }' in toml.splitlines()
     db.check = checked(flow)
     assert db.check["large_objects"] == {
-        "rows": 7, "referenced_by": ["pt_master.photo", "scan_doc.image", "scan_note.memo"], "unreferenced": 1,
+        "rows": 9, "referenced_by": REFERENCES, "unreferenced": 1,
         "files": "data/raw/tables/pg_largeobject.*.ndjson"}
     assert db.check["unmapped_tables"] == [{"table": "scan_doc", "rows": 4}, {"table": "scan_note", "rows": 1}]
     text = _run(["connector", "check", str(folder), *flow.source], flow.env, 4).output
-    assert ("Large objects (files the database keeps apart from its tables): 7, carried verbatim "
-            "(data/raw/tables/pg_largeobject.*.ndjson); referenced by pt_master.photo, scan_doc.image, "
-            "scan_note.memo; 1 referenced by none") in text
+    assert ("Large objects (files the database keeps apart from its tables): 9, carried verbatim "
+            "(data/raw/tables/pg_largeobject.*.ndjson); referenced by attach_file.file_data, pt_master.photo, "
+            "scan_doc.image, scan_note.memo; 1 referenced by none") in text
 
     dry, sealed, bag = exported(flow, tmp_path)
     scan = ["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source, "--json"]
     scanned = json.loads(_run(scan, flow.env, 0).output)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     assert scanned["inventory"] == reconciliation["inventory"] and scanned["tables"] == reconciliation["tables"]
-    cells = db.cells + 7 * 2  # each large object: its number and its bytes
+    cells = db.cells + 9 * 2  # each large object: its number and its bytes
     for outcome in (db.check["reconciliation"], dry["reconciliation"], sealed["reconciliation"], reconciliation):
         assert outcome["balanced"]
-        assert outcome["cells"]["source"] == cells == PATIENTS * 6 + 12 + 2 + 14, outcome["cells"]
+        assert outcome["cells"]["source"] == cells == PATIENTS * 6 + 12 + 2 + 10 + 18, outcome["cells"]
         assert outcome["cells"]["source"] == outcome["cells"]["mapped"] + outcome["cells"]["carried_raw"]
         assert {t["table"]: (t["source_rows"], t["carried"], t["read"]) for t in outcome["tables"]} == {
             "scan_doc": (4, 4, "keyset on doc_id"), "scan_note": (1, 1, "keyset on note_id"),
-            "pg_largeobject": (7, 7, "keyset on oid")}
+            "pg_largeobject": (9, 9, "keyset on oid")}
 
     inventory = _inventory(reconciliation)
     assert inventory["pg_largeobject"] == {
-        "name": "pg_largeobject", "kind": "large-objects", "fate": "carried", "rows": 7, "empty": False,
+        "name": "pg_largeobject", "kind": "large-objects", "fate": "carried", "rows": 9, "empty": False,
         "columns": [{"name": "oid", "type": "integer"}, {"name": "data", "type": "binary"}],
-        "referenced_by": ["pt_master.photo", "scan_doc.image", "scan_note.memo"], "unreferenced": 1,
-        "read": "keyset on oid", "files": "data/raw/tables/pg_largeobject.*.ndjson"}
+        "referenced_by": REFERENCES, "unreferenced": 1, "read": "keyset on oid",
+        "files": "data/raw/tables/pg_largeobject.*.ndjson"}
     assert [c for c in inventory["scan_doc"]["columns"] if c.get("large_object")] == [
         {"name": "image", "type": "oid", "large_object": True}]
     assert [c for c in inventory["scan_note"]["columns"] if c.get("large_object")] == [
@@ -158,6 +170,12 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
     photos = {line["key"]: line["columns"]["photo"] for line in _column_sidecar(bag, "patient")
               if line["columns"].get("photo") is not None}
     assert photos == {"1": oids["photo1"], "2": oids["photo2"]}
+    # The scaffold's attachment section reads each file's bytes (lo_get) into the FHIR attachment, and carries the
+    # number it holds; the object itself is in pg_largeobject as well.
+    assert {line["key"]: line["columns"]["file_data"] for line in _column_sidecar(bag, "attachment")} == {
+        "1": oids["att1"], "2": oids["att2"]}
+    attached = sorted(_sha(p.read_bytes()) for p in bag.glob("data/attachments/*"))
+    assert attached == sorted(_sha(a) for a in ATTACHED)
 
     # Every cell of every table, and every large object, rebuilt from the opened bag.
     source = OdbcSource(db.odbc or "", password=get_option(db.odbc or "", "PWD"))
@@ -165,7 +183,8 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
         rebuilt = check_bag_against_source(bag, load_spec(folder), source)
     finally:
         source.close()
-    assert dict(rebuilt.rows) == {"pt_master": PATIENTS, "scan_doc": 4, "scan_note": 1, "pg_largeobject": 7}
+    assert dict(rebuilt.rows) == {"pt_master": PATIENTS, "attach_file": 2, "scan_doc": 4, "scan_note": 1,
+                                  "pg_largeobject": 9}
 
 
 def test_a_large_object_the_account_may_not_read_stops_the_export_saying_what_to_grant(
@@ -182,7 +201,7 @@ def test_a_large_object_the_account_may_not_read_stops_the_export_saying_what_to
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--dry-run", "--json"]
     failed = json.loads(_run(export, flow.env, 1).output)["error"]
     assert failed == {"code": "source-permission", "message": (
-        "The database account emr may not read 1 of the clinic database's 7 large objects (scanned documents and "
+        "The database account emr may not read 1 of the clinic database's 9 large objects (scanned documents and "
         "other files PostgreSQL keeps apart from the tables, in pg_largeobject): without them the export would "
         "lose them. Ask the database administrator to let it read them: as a superuser, run GRANT SELECT ON "
         "LARGE OBJECT <number> TO emr; for each one (SELECT oid FROM pg_largeobject_metadata lists them), or set "
@@ -191,7 +210,7 @@ def test_a_large_object_the_account_may_not_read_stops_the_export_saying_what_to
     with pyodbc.connect(db.odbc or "", autocommit=True) as conn:
         conn.execute(f"GRANT SELECT ON LARGE OBJECT {oids['pdf']} TO CURRENT_USER")
     done = json.loads(_run(export, flow.env, 0).output)["reconciliation"]
-    assert done["balanced"] and _inventory(done)["pg_largeobject"]["rows"] == 7
+    assert done["balanced"] and _inventory(done)["pg_largeobject"]["rows"] == 9
 
 
 def _bag_members(stream: Iterator[bytes], prefix: str) -> list[bytes]:
@@ -232,7 +251,7 @@ def test_large_objects_are_read_in_the_exports_snapshot(tmp_path: Path, postgres
                     created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), progress=meanwhile)
     try:
         if not snapshot:
-            with pytest.raises(ReconciliationError, match=r"^The database's large objects: 7 counted but 6 carried\."):
+            with pytest.raises(ReconciliationError, match=r"^The database's large objects: 9 counted but 8 carr"):
                 b"".join(run.stream())
             return
         members = _bag_members(run.stream(), "raw/tables/pg_largeobject.")

@@ -756,6 +756,9 @@ class FieldGuess:
     #: and the engine it is written for; the field is then ``expr``, not ``column``.
     key_form: tuple[str, int] | None = None
     engine: str = ""
+    #: A ``blob`` field on a column holding large objects' numbers (PostgreSQL ``oid``, ``lo``): the field reads
+    #: the object's bytes, ``expr = { postgresql = "lo_get(<column>)" }`` (the number stays a cell of its own).
+    large_object: bool = False
 
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
@@ -907,6 +910,10 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
     return "text"
 
 
+#: PostgreSQL column types holding large objects' numbers (:attr:`DriverCaps.large_object_types`).
+_LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
+
+
 def _fits(column: ColumnProfile, field_type: str) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
     if column.non_empty == 0:
@@ -927,7 +934,8 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type == "rrn":
         return column.has("rrn", 0.5)
     if field_type == "blob":
-        return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE")
+        return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE") \
+            or column.type_name.upper() in _LARGE_OBJECT_TYPES
     return not column.is_binary
 
 
@@ -1370,8 +1378,11 @@ class _Guesser:
         if field_type in ("date", "datetime"):
             fmt, share = _field_format(column)
             why += share
+        large_object = field_type == "blob" and column.type_name.upper() in _LARGE_OBJECT_TYPES
+        if large_object:
+            why += "; it holds large objects' numbers: the field reads their bytes (lo_get)"
         return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
-                          map=mapping, format=fmt)
+                          map=mapping, format=fmt, large_object=large_object)
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
@@ -1422,6 +1433,9 @@ def _field_line(f: FieldGuess) -> str:
     if f.key_form is not None:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.large_object:
+        column = f.column if re.fullmatch(r"[a-z_][a-z0-9_]*", f.column) else '"' + f.column.replace('"', '""') + '"'
+        parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]
     elif f.columns:
         parts = [f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"]
     else:
