@@ -34,6 +34,7 @@ from emr_exporter.sources.drivers import LARGE_OBJECT_PIECE, get_option
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import INSTITUTION, _carried_rows, _column_sidecar, _run, checked, exported, scaffolded
+from test_report import pdf_text
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import PATIENTS, ForeignDb, _fresh_database, _patients
@@ -176,6 +177,12 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
         "1": oids["att1"], "2": oids["att2"]}
     attached = sorted(_sha(p.read_bytes()) for p in bag.glob("data/attachments/*"))
     assert attached == sorted(_sha(a) for a in ATTACHED)
+
+    # The founder's transfer report names them in plain words.
+    report = tmp_path / "transfer.pdf"
+    _run(["report", str(sealed["bundle"]["path"]), "--out", str(report)], flow.env, 0)
+    words = " ".join(pdf_text(report).split())  # the name's cell wraps
+    assert "scan_note 1 원본 그대로 이관 (data/raw/tables) pg_largeobject (스캔 문서 등 파일) 9 원본 그대로 이관 " in words
 
     # Every cell of every table, and every large object, rebuilt from the opened bag.
     source = OdbcSource(db.odbc or "", password=get_option(db.odbc or "", "PWD"))

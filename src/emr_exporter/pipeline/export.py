@@ -447,10 +447,10 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
     return f"SELECT {select} FROM {quoted} ORDER BY {', '.join(caps.quote(c.name) for c in sortable)}"
 
 
-def large_objects_refused(account: str, unreadable: int, count: int) -> str:
-    """What to grant when the account may not read ``unreadable`` of the database's ``count`` large objects."""
+def large_objects_refused(account: str, which: str) -> str:
+    """What to grant when the account may not read ``which`` ("3 of the clinic database's 40 large objects")."""
     return (
-        f"The database account {account} may not read {unreadable} of the clinic database's {count} large objects "
+        f"The database account {account} may not read {which} "
         "(scanned documents and other files PostgreSQL keeps apart from the tables, in pg_largeobject): without "
         "them the export would lose them. Ask the database administrator to let it read them: as a superuser, run "
         f"GRANT SELECT ON LARGE OBJECT <number> TO {account}; for each one (SELECT oid FROM pg_largeobject_metadata "
@@ -566,6 +566,7 @@ class ExportRun:
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
         #: The database's large objects (PostgreSQL), carried after the tables; None where it has none.
         self._large_objects: TableReconciliation | None = None
+        self._large_objects_account = ""  # the database account reading them, for a refusal's message
         #: The checks `open` runs, on every resource before it enters the bag (pipeline/check.py); the FHIR
         #: structure only when asked (the connector check) and fhir.resources is installed: ~60 µs a resource.
         #: The ids written are held in memory up to ``id_memory`` digests (None: the default), then in keyed
@@ -958,9 +959,11 @@ class ExportRun:
             return
         if count and caps.large_objects_unreadable_sql is not None:
             unreadable = int(self.source.scalar(caps.large_objects_unreadable_sql) or 0)
+            account = str(self.source.scalar("SELECT CAST(current_user AS text)"))
             if unreadable:
                 raise SourcePermissionDenied(large_objects_refused(
-                    str(self.source.scalar("SELECT CAST(current_user AS text)")), unreadable, count))
+                    account, f"{unreadable} of the clinic database's {count} large objects"))
+            self._large_objects_account = account
         column_names = {t.name: dict(zip((c.name for c in t.columns), row_keys([c.name for c in t.columns]),
                                          strict=True)) for t, _ in references}
         entry: dict[str, Any] = {
@@ -1003,9 +1006,10 @@ class ExportRun:
             read_before = getattr(source, "value_bytes_read", None)
             try:
                 page = _read_page(source, sql, () if last is None else (last,))
-            except SourcePermissionDenied as exc:  # granted away since the inventory counted them
-                raise SourcePermissionDenied(f"{exc} (a large object: see docs/databases.md, "
-                                             "\"Large objects\")") from None
+            except SourcePermissionDenied:  # refused although the inventory found them readable
+                raise SourcePermissionDenied(large_objects_refused(
+                    self._large_objects_account, f"a large object of the clinic database's {counts.source_rows}")
+                ) from None
             size = _page_bytes(source, page, read_before)
             for i in range(len(page)):
                 oid, first = page[i]["oid"], page[i]["data"]
