@@ -59,7 +59,8 @@ def create_postgres_large_object_clinic(conn_str: str, database: str = "emr_larg
         ForeignDb, dict[str, int], dict[int, bytes]]:
     """Patients with a photo (``oid``, a mapped section's table), scanned documents (``oid``, a carried table,
     one of them 5 MB), a note with an ``lo``-domain column (the contrib extension: trusted, so the database's
-    owner may create it) and an orphan large object. The oids by name, and every large object's bytes."""
+    owner may create it), attached files in an ``lo`` column (the scaffold's attachment section) and an orphan
+    large object. The oids by name, and every large object's bytes."""
     import pyodbc
 
     target = _fresh_database(conn_str, database, "postgresql")
@@ -76,7 +77,7 @@ def create_postgres_large_object_clinic(conn_str: str, database: str = "emr_larg
     c.execute("CREATE TABLE scan_doc (doc_id integer PRIMARY KEY, chart_no varchar(10), image oid)")
     c.execute("CREATE TABLE scan_note (note_id integer PRIMARY KEY, memo lo)")
     c.execute("CREATE TABLE attach_file (file_no integer PRIMARY KEY, chart_no varchar(10), reg_dt char(8), "
-              "mime_type varchar(40), file_data oid)")
+              "mime_type varchar(40), file_data lo)")  # the lo domain in a mapped section's table
     oids = {"photo1": large_object(PHOTOS[0]), "photo2": large_object(PHOTOS[1]), "png": large_object(PNG),
             "pdf": large_object(PDF), "big": large_object(BIG), "memo": large_object(MEMO),
             "orphan": large_object(ORPHAN), "att1": large_object(ATTACHED[0]), "att2": large_object(ATTACHED[1])}
@@ -152,6 +153,8 @@ def test_large_objects_reach_the_bag_once_with_the_cells_that_refer_to_them(
         {"name": "image", "type": "oid", "large_object": True}]
     assert [c for c in inventory["scan_note"]["columns"] if c.get("large_object")] == [
         {"name": "memo", "type": "lo", "large_object": True}]
+    assert [c for c in inventory["attach_file"]["columns"] if c.get("large_object")] == [
+        {"name": "file_data", "type": "lo", "large_object": True}]
     assert [c for c in inventory["pt_master"]["columns"] if c.get("large_object")] == [
         {"name": "photo", "type": "oid", "large_object": True}]
 
