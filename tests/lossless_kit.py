@@ -6,6 +6,9 @@ each source cell comes back from:
 * a table no entity reads: ``data/raw/tables/<table>.*.ndjson`` (every column, carried form); a PostgreSQL
   partition: with its partitioned table (inventory fate ``read_with``); a table with inheritance children: its
   own rows only (``FROM ONLY``), each child's with the child;
+* the database's large objects (PostgreSQL; inventory kind ``large-objects``): ``{oid, data}`` rows in
+  ``data/raw/tables/pg_largeobject.*.ndjson``, compared with every object's bytes (``lo_get``); a column holding
+  their numbers (``oid``, the ``lo`` domain, which psqlODBC reads as the bytes) is compared as the numbers;
 * a quarantined row: ``data/raw/<entity>.*.ndjson`` (every column of the entity's query);
 * an exported row: the key from the record list (``data/report/lists``); unmapped columns, dropped or
   repaired fields, a changed key and every mapped cell FHIR cannot give back exactly (``transformed``)
@@ -36,6 +39,7 @@ from emr_exporter.pipeline.cells import ColumnPlan, rebuild_cell, same, shape_of
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.catalog import CatalogTable, from_name, list_tables
+from emr_exporter.sources.drivers import caps_for
 
 
 def lines(bag: Path, prefix: str) -> Iterator[dict[str, Any]]:
@@ -60,18 +64,34 @@ class Rebuilt:
 
 def source_rows(source: Source, table: CatalogTable) -> list[dict[str, Any]]:
     """Every row of ``table`` that is its own (PostgreSQL: not its inheritance children's, which are theirs)."""
-    return list(source.rows(f"SELECT * FROM {from_name(source.engine, table)}"))
+    select = "*"
+    if table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
+        caps = caps_for(source.engine)
+        select = ", ".join(f"{caps.large_object_ref_expr.format(col=caps.quote(c.name))} AS {caps.quote(c.name)}"
+                           if c.large_object else caps.quote(c.name) for c in table.columns)
+    return list(source.rows(f"SELECT {select} FROM {from_name(source.engine, table)}"))
 
 
 def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> Rebuilt:
     """Rebuild every row of every table of ``source`` from ``bag``; raise AssertionError on any difference."""
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     catalogue = {t.name.lower(): t for t in list_tables(source)}
-    assert sorted(t["name"] for t in inventory) == sorted(catalogue), "the inventory lists every table and view"
+    assert sorted(t["name"] for t in inventory if t["kind"] != "large-objects") == sorted(catalogue), (
+        "the inventory lists every table and view")
     result = Rebuilt()
     context = _BagContext(bag)
     for entry in inventory:
         name = entry["name"]
+        if entry["kind"] == "large-objects":
+            db_objects = list(source.rows("SELECT CAST(oid AS bigint) AS oid, lo_get(oid) AS data "
+                                          "FROM pg_catalog.pg_largeobject_metadata"))
+            assert entry["rows"] == len(db_objects), name
+            carried = [{k: decode_raw(v) for k, v in line["row"].items()}
+                       for line in lines(bag, f"raw/tables/{_member(entry)}")]
+            assert _multiset(carried) == _multiset(db_objects), "the large objects differ from the database's"
+            result.rows[name] += len(carried)
+            result.carried_cells += sum(len(r) for r in carried)
+            continue
         table = catalogue[name]
         if entry["fate"] in ("skipped", "read_with"):  # read_with: a partition, its rows are its table's
             assert entry.get("reason"), name

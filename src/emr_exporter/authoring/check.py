@@ -84,6 +84,8 @@ class CheckReport:
     fhir_problems: Counter[str] = field(default_factory=Counter)  # "Type: path: message" → count
     fhir_validated: bool = False
     sample_chart: list[str] = field(default_factory=list)
+    #: The database's large objects (PostgreSQL), always carried verbatim: their inventory entry, or None.
+    large_objects: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -101,6 +103,9 @@ class CheckReport:
             "empty_tables": self.empty_tables,
             "joined_tables": [{"table": t, "rows": n, "read_by": r} for t, n, r in self.joined_tables],
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
+            **({} if self.large_objects is None else {"large_objects": {
+                k: self.large_objects[k] for k in ("rows", "referenced_by", "unreferenced", "files")
+                if k in self.large_objects}}),
             "reconciliation": self.reconciliation,
             "orphans": [o.to_dict() for o in self.orphans],
             "defects": [d.to_dict() for d in self.defects],
@@ -122,6 +127,12 @@ class CheckReport:
         if self.joined_tables:
             out += ["", "Tables read through a join or look-up only (carried verbatim as well):"]
             out += [f"  {t:<28}{n:>10} rows  read by {', '.join(r)}" for t, n, r in self.joined_tables]
+        if self.large_objects is not None:
+            lo = self.large_objects
+            refs = ", ".join(lo["referenced_by"]) or "no column"
+            orphans = f"; {lo['unreferenced']} referenced by none" if "unreferenced" in lo else ""
+            out += ["", f"Large objects (files the database keeps apart from its tables): {lo['rows']}, carried "
+                        f"verbatim ({lo['files']}); referenced by {refs}{orphans}"]
         out += ["", "Unmapped columns of read tables (carried raw; map them or accept them):"]
         out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unmapped_columns] or ["  none"]
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
@@ -355,7 +366,9 @@ def check_connector(
         listed = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}
         listed |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped)
         for entry in run.reconciliation.inventory:
-            if entry["fate"] == "carried" and entry["name"].lower() not in listed:
+            if entry["kind"] == "large-objects":  # no table to map or skip: always carried, said apart
+                report.large_objects = entry
+            elif entry["fate"] == "carried" and entry["name"].lower() not in listed:
                 if entry["rows"]:
                     report.unmapped_tables.append((entry["name"], int(entry["rows"])))
                 else:

@@ -281,6 +281,9 @@ class DatabaseProfile:
     label: str  # safe to show (no password)
     sample_rows: int
     tables: list[TableProfile]
+    #: PostgreSQL: how many large objects the database holds (files kept in pg_largeobject, apart from every
+    #: table; the export carries them all), None where the engine has none.
+    large_objects: int | None = None
 
     @property
     def cp949_seen(self) -> bool:
@@ -487,8 +490,13 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
     """Profile every table of an open (read-only) source. Holds statistics only, never a value."""
     if sample_rows < 1:
         raise ConfigError("--sample-rows must be at least 1.")
+    from emr_exporter.sources.drivers import caps_for
+
     tables = [profile_table(source, table, sample_rows) for table in _list_tables(source)]
-    return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables)
+    count_sql = caps_for(source.engine).large_objects_count_sql
+    large_objects = None if count_sql is None else int(source.scalar(count_sql) or 0)
+    return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables,
+                           large_objects=large_objects)
 
 
 # --- guessing the mapping --------------------------------------------------------------------------
@@ -752,6 +760,9 @@ class FieldGuess:
     #: and the engine it is written for; the field is then ``expr``, not ``column``.
     key_form: tuple[str, int] | None = None
     engine: str = ""
+    #: A ``blob`` field on a column holding large objects' numbers (PostgreSQL ``oid``, ``lo``): the field reads
+    #: the object's bytes, ``expr = { postgresql = "lo_get(<column>)" }`` (the number stays a cell of its own).
+    large_object: bool = False
 
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
@@ -903,6 +914,10 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
     return "text"
 
 
+#: PostgreSQL column types holding large objects' numbers (:attr:`DriverCaps.large_object_types`).
+_LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
+
+
 def _fits(column: ColumnProfile, field_type: str) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
     if column.non_empty == 0:
@@ -923,7 +938,8 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type == "rrn":
         return column.has("rrn", 0.5)
     if field_type == "blob":
-        return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE")
+        return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE") \
+            or column.type_name.upper() in _LARGE_OBJECT_TYPES
     return not column.is_binary
 
 
@@ -1366,8 +1382,11 @@ class _Guesser:
         if field_type in ("date", "datetime"):
             fmt, share = _field_format(column)
             why += share
+        large_object = field_type == "blob" and column.type_name.upper() in _LARGE_OBJECT_TYPES
+        if large_object:
+            why += "; it holds large objects' numbers: the field reads their bytes (lo_get)"
         return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
-                          map=mapping, format=fmt)
+                          map=mapping, format=fmt, large_object=large_object)
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
@@ -1418,6 +1437,9 @@ def _field_line(f: FieldGuess) -> str:
     if f.key_form is not None:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.large_object:
+        column = f.column if re.fullmatch(r"[a-z_][a-z0-9_]*", f.column) else '"' + f.column.replace('"', '""') + '"'
+        parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]
     elif f.columns:
         parts = [f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"]
     else:
@@ -1664,6 +1686,19 @@ def _family_notes(table: TableProfile) -> list[str]:
     return [*notes, ""] if notes else []
 
 
+def _large_object_notes(profile: DatabaseProfile) -> list[str]:
+    """PROFILE.md's line on the database's large objects (PostgreSQL), if it has any or a column for one."""
+    from emr_exporter.sources.drivers import caps_for
+
+    types = caps_for(profile.engine).large_object_types
+    columns = [f"{t.name}.{c.name}" for t in profile.tables for c in t.columns if c.type_name.upper() in types]
+    if not profile.large_objects and not columns:
+        return []
+    return [f"Large objects (files PostgreSQL keeps apart from the tables, in pg_largeobject): "
+            f"{profile.large_objects or 0}, carried verbatim by the export. Columns holding their numbers: "
+            f"{', '.join(columns) or 'none'}.", ""]
+
+
 def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """``PROFILE.md``: tables, counts, column types and shape flags. Statistics only, never a value."""
     out = [
@@ -1688,7 +1723,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
-    out += ["", "## Tables", "", "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
+    out += ["", "## Tables", "", *_large_object_notes(profile),
+            "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
     for t in sorted(profile.tables, key=lambda t: (-t.row_count, t.name)):
         rows = "unreadable" if t.unreadable else str(t.row_count)
         out.append(f"| {t.name} | {rows} | {t.sampled_rows} | {len(t.columns)} | "

@@ -112,7 +112,12 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
     if rec.get("field_defects"):
         defects = ", ".join(f"{code} {n}" for code, n in rec["field_defects"].items())
         click.echo(f"Fields that will be dropped (row kept, value carried raw): {defects}")
+    large_objects = {i["name"] for i in rec.get("inventory", []) if i.get("kind") == "large-objects"}
     for table in rec.get("tables", []):
+        if table["table"] in large_objects:
+            click.echo(f"Large objects ({table['table']}: files the database keeps apart from its tables): "
+                       f"{table['source_rows']} will be carried raw.")
+            continue
         click.echo(f"Table {table['table']}: no entity reads it; {table['source_rows']} rows will be carried raw.")
     if rec.get("cells"):
         c = rec["cells"]

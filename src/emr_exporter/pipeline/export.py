@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import io
 import json
 import re
 import threading
@@ -81,7 +82,16 @@ from emr_exporter.sources.catalog import (
     readable_select,
     type_family,
 )
-from emr_exporter.sources.drivers import caps_for, folded_identifier, keyset_page_sql, row_keys
+from emr_exporter.sources.drivers import (
+    LARGE_OBJECT_PIECE,
+    LARGE_OBJECTS,
+    caps_for,
+    folded_identifier,
+    keyset_page_sql,
+    large_object_piece_sql,
+    large_objects_page_sql,
+    row_keys,
+)
 from emr_exporter.sources.paging import PageSizer, value_bytes
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
@@ -484,6 +494,17 @@ def ordered_page_sql(engine: str, table: CatalogTable, rows: int, offset: int) -
     return f"{select} ORDER BY {', '.join(order + _tie_break(engine, table))} LIMIT {int(rows)} OFFSET {int(offset)}"
 
 
+def large_objects_refused(account: str, which: str) -> str:
+    """What to grant when the account may not read ``which`` ("3 of the clinic database's 40 large objects")."""
+    return (
+        f"The database account {account} may not read {which} "
+        "(scanned documents and other files PostgreSQL keeps apart from the tables, in pg_largeobject): without "
+        "them the export would lose them. Ask the database administrator to let it read them: as a superuser, run "
+        f"GRANT SELECT ON LARGE OBJECT <number> TO {account}; for each one (SELECT oid FROM pg_largeobject_metadata "
+        "lists them), or set lo_compat_privileges = on for the export. Then run the export again."
+    )
+
+
 def raw_table_member(name: str, taken: set[str]) -> str:
     """The NDJSON group of a carried table: ``raw/tables/<name>`` when the name is a safe file name,
     else (or when it clashes case-insensitively with another) a name with a digest of the table name."""
@@ -590,6 +611,9 @@ class ExportRun:
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
+        #: The database's large objects (PostgreSQL), carried after the tables; None where it has none.
+        self._large_objects: TableReconciliation | None = None
+        self._large_objects_account = ""  # the database account reading them, for a refusal's message
         #: The checks `open` runs, on every resource before it enters the bag (pipeline/check.py); the FHIR
         #: structure only when asked (the connector check) and fhir.resources is installed: ~60 µs a resource.
         #: The ids written are held in memory up to ``id_memory`` digests (None: the default), then in keyed
@@ -879,6 +903,9 @@ class ExportRun:
                 "columns": [{"name": name, "type": type_family(c.type)}
                             for name, c in zip(row_keys([c.name for c in table.columns]), table.columns, strict=True)],
             }
+            for column, c in zip(entry["columns"], table.columns, strict=True):
+                if c.large_object:  # the number of a large object, carried apart (_take_large_objects)
+                    column["large_object"] = True
             if table.kind == "partition":
                 if reason is not None:
                     raise ConfigError(
@@ -950,6 +977,7 @@ class ExportRun:
             else:
                 entry["rows"] = None  # a view is not counted: counting it runs its whole query
             inventory.append(entry)
+        self._take_large_objects(tables, inventory, taken)
         for entry, part_of in partitions:
             top = fates[part_of]
             if top["fate"] == "skipped":
@@ -957,6 +985,120 @@ class ExportRun:
                     table=top["name"], reason=top["reason"]))
             else:
                 entry.update(fate="read_with", reason=PARTITION_REASON.format(table=top["name"]))
+
+    def _take_large_objects(self, tables: list[CatalogTable], inventory: list[dict[str, Any]],
+                            taken: set[str]) -> None:
+        """The database's large objects as one more inventory entry (PostgreSQL: their bytes are in
+        ``pg_largeobject``, no table's): counted here, in the export's snapshot, and carried after the tables as
+        rows ``{oid, data}`` (:meth:`_stream_large_objects`). The columns that hold their numbers are named in
+        it (``referenced_by``), with how many no column of a counted table refers to (``unreferenced``). None
+        when the database has no large object and no column for one: the inventory is then the same as on
+        any other engine. Stops, saying what to grant, when the account may not read one of them."""
+        caps = caps_for(self.source.engine)
+        self._large_objects = None
+        if caps.large_objects_count_sql is None:
+            return
+        count = int(self.source.scalar(caps.large_objects_count_sql) or 0)
+        counted = {e["name"] for e in inventory if e.get("rows") is not None}
+        names = dict(zip((t.name for t in tables), row_keys([t.name for t in tables]), strict=True))
+        references = [(t, c) for t in tables if t.kind == "table" for c in t.columns if c.large_object]
+        if not count and not references:
+            return
+        if count and caps.large_objects_unreadable_sql is not None:
+            unreadable = int(self.source.scalar(caps.large_objects_unreadable_sql) or 0)
+            account = str(self.source.scalar("SELECT CAST(current_user AS text)"))
+            if unreadable:
+                raise SourcePermissionDenied(large_objects_refused(
+                    account, f"{unreadable} of the clinic database's {count} large objects"))
+            self._large_objects_account = account
+        column_names = {t.name: dict(zip((c.name for c in t.columns), row_keys([c.name for c in t.columns]),
+                                         strict=True)) for t, _ in references}
+        entry: dict[str, Any] = {
+            "name": LARGE_OBJECTS, "kind": "large-objects",
+            "columns": [{"name": "oid", "type": "integer"}, {"name": "data", "type": "binary"}],
+            "fate": "carried", "rows": count, "empty": count == 0,
+            "referenced_by": [f"{names[t.name]}.{column_names[t.name][c.name]}" for t, c in references],
+        }
+        readable = [(t, c) for t, c in references if names[t.name] in counted]
+        if len(readable) == len(references):
+            unreferenced = " AND ".join(
+                f"NOT EXISTS (SELECT 1 FROM {from_name(self.source.engine, t)} AS r WHERE "
+                f"{caps.large_object_ref_expr.format(col='r.' + caps.quote(c.name))} = m.oid)"
+                for t, c in readable) or "1 = 1"
+            entry["unreferenced"] = int(self.source.scalar(
+                f"SELECT COUNT(*) FROM pg_catalog.pg_largeobject_metadata AS m WHERE {unreferenced}") or 0)
+        read = "keyset on oid"
+        counts = TableReconciliation(table=LARGE_OBJECTS, source_rows=count, columns=2, read=read,
+                                     member=raw_table_member(LARGE_OBJECTS, taken))
+        entry.update(read=read, files=f"data/{counts.member}.*.ndjson")
+        inventory.append(entry)
+        self._large_objects = counts
+
+    def _stream_large_objects(self, counts: TableReconciliation) -> Iterator[bytes]:
+        """Carry the database's large objects: one row ``{oid, data}`` each, in oid order, in keyset pages sized
+        by their bytes (the first of one object: a scan may be 50 MB), in the export's snapshot. The bytes
+        always as ``{"base64": ...}`` (a file, not text)."""
+        self._check_cancel()
+        self.reconciliation.tables.append(counts)
+        self._emit("carry", LARGE_OBJECTS, 0, counts.source_rows)
+        source = self.source
+        caps = caps_for(source.engine)
+        sizer = PageSizer(BLOB_PAGE_SIZE)
+        sizer.rows = 1  # nothing known of their size yet
+        last: Any = None
+        done = 0
+        while counts.source_rows:
+            rows = sizer.rows
+            sql = large_objects_page_sql(caps, rows, first=last is None)
+            read_before = getattr(source, "value_bytes_read", None)
+            try:
+                page = _read_page(source, sql, () if last is None else (last,))
+            except SourcePermissionDenied:  # refused although the inventory found them readable
+                raise SourcePermissionDenied(large_objects_refused(
+                    self._large_objects_account, f"a large object of the clinic database's {counts.source_rows}")
+                ) from None
+            size = _page_bytes(source, page, read_before)
+            for i in range(len(page)):
+                oid, first = page[i]["oid"], page[i]["data"]
+                page[i] = {"oid": oid}  # the bytes let go of as soon as they are in the line
+                line = self._large_object_line(oid, first)
+                del first
+                if not self.bag.append_line(counts.member, line):
+                    yield from self.bag.add_line(counts.member, line)
+                del line
+            done += len(page)
+            counts.carried = done
+            self._emit("carry", LARGE_OBJECTS, done, counts.source_rows)
+            self._check_cancel()
+            if len(page) < rows:
+                break
+            sizer.measured(len(page), size)
+            last = page[-1]["oid"]
+            del page
+        yield from self.bag.flush(counts.member)
+        if not counts.balanced:
+            raise ReconciliationError(
+                f"The database's large objects: {counts.source_rows} counted but {counts.carried} carried. The "
+                "export was stopped so that nothing is lost; was the clinic database changed during the export?")
+
+    def _large_object_line(self, oid: int, first: bytes) -> bytes:
+        """The carried line of one large object, ``{"row":{"data":{"base64":…},"oid":…}}`` as
+        :func:`~emr_exporter.pipeline.bag.canonical_json_line` writes it, from its ``first`` piece and the rest read
+        a piece at a time: the object is in memory once, as the line's base64 (not as bytes, base64, a JSON
+        string and a line, nor as one driver value: see :data:`LARGE_OBJECT_PIECE`)."""
+        sql = large_object_piece_sql(caps_for(self.source.engine))
+        out = io.BytesIO()
+        out.write(b'{"row":{"data":{"base64":"')
+        piece, offset = first, 0
+        while True:
+            out.write(base64.b64encode(piece))
+            offset += len(piece)
+            if len(piece) < LARGE_OBJECT_PIECE:
+                break
+            self._check_cancel()
+            piece = _read_page(self.source, sql, (oid, offset))[0]["data"]
+        out.write(b'"},"oid":%d}}\n' % oid)
+        return out.getvalue()
 
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
@@ -1106,6 +1248,8 @@ class ExportRun:
             yield from self._stream_entity(self.spec.entities[name], total, null_keys)
         for table, table_counts in self._carried:
             yield from self._stream_table(table, table_counts)
+        if self._large_objects is not None:
+            yield from self._stream_large_objects(self._large_objects)
         inventory = json.dumps(
             {"tables": self.reconciliation.inventory}, ensure_ascii=False, sort_keys=True, indent=1
         ).encode("utf-8")

@@ -226,6 +226,8 @@ LABELS: dict[str, dict[str, str]] = {
                        "en": "part of {table}: transferred with {table} (its rows counted there)"},
     "view": {"ko": "(뷰)", "en": "(view)"},
     "virtual": {"ko": "(가상 테이블)", "en": "(virtual table)"},
+    # PostgreSQL large objects (pg_largeobject): files the database keeps apart from its tables
+    "large-objects": {"ko": "(스캔 문서 등 파일)", "en": "(files such as scans)"},
     "cells_line": {"ko": "칸(셀) 단위 대조: 원본 {source}칸 = FHIR 변환 {mapped} + 원본 그대로 보관 {carried} + "
                          "별도 보관된 기록 {quarantined}",
                    "en": "Cell by cell: {source} source cells = {mapped} in FHIR + {carried} carried verbatim + "
@@ -533,7 +535,7 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
         else:
             fate = t("fate_skipped").format(reason=entry.get("reason", ""))
         kind = entry.get("kind")
-        name = entry["name"] + (" " + t(kind) if kind in ("view", "virtual") else "")
+        name = entry["name"] + (" " + t(kind) if kind in ("view", "virtual", "large-objects") else "")
         rows.append([name, "—" if entry.get("rows") is None else f"{entry['rows']:,}", fate])
     _table(pdf, [t("table_name"), t("rows"), t("fate")], rows, (44, 22, 108))
     cells = reconciliation.get("cells")

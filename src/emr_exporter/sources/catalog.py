@@ -47,6 +47,9 @@ class CatalogColumn:
     #: ``SELECT *`` leaves this column out although it holds values (MariaDB/MySQL ``INVISIBLE``; SQLite's
     #: generated columns are in ``*``): its table is read by its column list (:attr:`CatalogTable.select_list`).
     hidden: bool = False
+    #: The column holds the numbers of large objects (PostgreSQL ``oid``, the ``lo`` domain), whose bytes the
+    #: export carries apart, once (:data:`~emr_exporter.sources.drivers.LARGE_OBJECTS`): read as the numbers.
+    large_object: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,11 @@ class CatalogTable:
     def has_hidden(self) -> bool:
         """Whether ``SELECT *`` leaves a column of this table out (see :attr:`CatalogColumn.hidden`)."""
         return any(c.hidden for c in self.columns)
+
+    @property
+    def has_large_objects(self) -> bool:
+        """Whether a column of this table holds large objects' numbers (see :attr:`CatalogColumn.large_object`)."""
+        return any(c.large_object for c in self.columns)
 
     @property
     def key(self) -> str | None:
@@ -171,7 +179,8 @@ def readable_select(
     pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
-    if not caps.temporals_cast_to_text and not as_bytes and not listed:
+    if (not caps.temporals_cast_to_text and not as_bytes and not listed
+            and not any(d.upper() in caps.large_object_types for _, d in columns)):
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
@@ -181,6 +190,11 @@ def readable_select(
         parse = _TEMPORAL_PARSERS.get(type_family(declared)) if caps.temporals_cast_to_text else None
         if name in as_bytes:
             parts.append(f"{caps.stored_bytes(quoted)} AS {quoted}")
+            cast = True
+        elif declared.upper() in caps.large_object_types:
+            # the large object's number, as it is stored (psqlODBC reads an ``lo`` column as the object's bytes,
+            # which the export carries apart, once)
+            parts.append(f"{caps.large_object_ref_expr.format(col=quoted)} AS {quoted}")
             cast = True
         elif parse is not None:
             converters[key] = temporal_from_text(parse)
@@ -284,6 +298,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     byte_charsets_query = caps_for(source.engine).byte_charsets_query
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
     inheritance_query = caps_for(source.engine).inheritance_query
+    large_object_types = caps_for(source.engine).large_object_types
     cursor = conn.cursor()
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -320,7 +335,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
-                                            (table, n) in hidden)
+                                            (table, n) in hidden, t in large_object_types)
                               for n, t in columns),
                 schema="" if name == table else schema,
             ))
