@@ -332,7 +332,9 @@ def check_connector(
             clinic = read_institution(spec, source, overrides)
         except EmrExporterError:
             # The check does not need the real clinic: a placeholder keeps the dry run going.
-            report.lint.append("the clinic's code and name are not found by [institution] (give them on export)")
+            report.lint.append("the clinic's code and name are not found by [institution]: give --institution-code "
+                               "and --institution-name (to this check and to the export), or an [institution] "
+                               "query")
             clinic = model.Institution(code="00000000", name="connector check")
         sample = _SampleChart()
         run = _CheckingRun(

@@ -189,6 +189,9 @@ class ColumnProfile:
     utf8_text: int = 0  # non-ASCII text that is valid UTF-8 (or arrived decoded)
     cp949_only_text: int = 0  # bytes that are not UTF-8 but are valid CP949
     cp949_as_latin1: int = 0  # text that is CP949 bytes read as latin1 ('±èÈ¯ÀÚ' for '김환자')
+    #: the single-byte character set the server declares the column in (MariaDB/MySQL ``latin1``), else "":
+    #: only such a column can hold CP949 bytes read as latin1 (a utf8mb4 '°C' is a degree sign)
+    byte_charset: str = ""
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
     numeric: int = 0  # values that arrived as numbers
 
@@ -317,7 +320,7 @@ class _ColumnCounter:
             p.max_length = max(p.max_length, len(value))
             if not value.isascii():
                 p.utf8_text += 1
-                if cp949_read_as_latin1(value):
+                if p.byte_charset and cp949_read_as_latin1(value):
                     p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
         elif isinstance(value, bytes | bytearray | memoryview):
@@ -362,8 +365,8 @@ def _list_tables(source: Source) -> list[TableProfile]:
 
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
-                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key)
-                               for c in t.columns])
+                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key,
+                                             byte_charset=c.byte_charset) for c in t.columns])
          for t in list_tables(source) if t.kind == "table"),
         key=lambda table: table.name,
     )
@@ -1555,6 +1558,10 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
     return "\n".join(out) + "\n"
 
 
+#: What ``scaffold`` writes instead of connector.toml when no section could be guessed (it would not load).
+DRAFT_NAME = "connector.draft.toml"
+
+
 @dataclass(slots=True)
 class ScaffoldOutcome:
     folder: Path
@@ -1591,16 +1598,26 @@ def write_scaffold(name: str, out_dir: Path, source_address: SourceAddress, *,
     finally:
         source.close()
     if not any(g.usable for g in guesses.values()):
+        # Nothing a connector could load as written: still leave the profile and every guess (tables, keys,
+        # the fields found, what each section lacks) as a draft to finish by hand, never nothing at all.
+        folder.mkdir(parents=True, exist_ok=True)
+        draft_path = folder / DRAFT_NAME
+        draft_path.write_text(render_connector_toml(name, profile, guesses), encoding="utf-8")
+        profile_path.write_text(render_profile_md(name, profile, guesses), encoding="utf-8")
         found = [g for g in guesses.values() if g.table is not None and g.problems]
+        finish = (f" Write connector.toml by hand (docs/connectors.md), starting from {draft_path} (every "
+                  f"section commented out, with what it lacks) and {profile_path}.")
         if found:  # a table looked like one, but cannot be read as the connector's SQL names it
             raise ConfigError(
                 "No connector could be guessed: " + "; ".join(
-                    f"{g.entity} table {g.table}: {g.problems[0]}" for g in found[:3])
-                + ". Write connector.toml by hand (docs/connectors.md)."
+                    f"{g.entity} table {g.table}: {g.problems[0]}" for g in found[:3]) + "." + finish
             )
+        lacking = [g for g in guesses.values() if g.table is not None and g.missing]
         raise ConfigError(
-            "No table of this database looks like a patient, visit or other record table, so no connector could "
-            "be guessed. Write connector.toml by hand (docs/connectors.md)."
+            "No table of this database looks like a patient, visit or other record table with the columns "
+            "the record needs, so no connector could be guessed" + (": " + "; ".join(
+                f"{g.entity} table {g.table} has no column for {', '.join(g.missing)}" for g in lacking[:3])
+                if lacking else "") + "." + finish
         )
     folder.mkdir(parents=True, exist_ok=True)
     toml_path.write_text(render_connector_toml(name, profile, guesses), encoding="utf-8")

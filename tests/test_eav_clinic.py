@@ -1,0 +1,121 @@
+"""An IT contractor on an OpenMRS-like EAV clinic on MariaDB (tests/connectors/eav_clinic.py), through the CLI over
+the real ODBC driver: ``scaffold`` (nothing it could load as written: a draft and the profile, and why), then the
+contractor's finished connector.toml through ``connector check``, a dry run, a sealed export, ``verify`` and ``open``,
+every value found again exactly (``db``: fails, never skips, when the server is down).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter.authoring.scaffold import profile_database
+from emr_exporter.demo.keys import make_demo_keys
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.drivers import get_option
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from eav_clinic import EAV_CONNECTOR, VITALS, EavClinic, create_eav_clinic
+
+from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def clinic(mariadb_conn_str: str) -> EavClinic:
+    return create_eav_clinic(mariadb_conn_str)
+
+
+def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/fhir/{kind}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def test_the_scaffold_leaves_a_draft_and_the_profile_and_says_what_each_section_lacks(
+        clinic: EavClinic, tmp_path: Path) -> None:
+    # Before: "No table of this database looks like a patient, visit or other record table, so no connector
+    # could be guessed. Write connector.toml by hand" and nothing written, not even PROFILE.md: the person's
+    # name lives in person_name, the visit's patient in ... so no section had what its record needs.
+    source, env = _source_args(clinic)
+    out = tmp_path / "c"
+    result = _run(["scaffold", *source, "--name", "eav", "--out", str(out), "--json"], env, 2)
+    draft, profile = out / "eav" / "connector.draft.toml", out / "eav" / "PROFILE.md"
+    assert json.loads(result.output)["error"]["message"] == (
+        "No table of this database looks like a patient, visit or other record table with the columns the record "
+        "needs, so no connector could be guessed: patient table person has no column for name; encounter table "
+        "encounter has no column for patient_id; order_line table drug_order has no column for patient_id, "
+        f"ordered. Write connector.toml by hand (docs/connectors.md), starting from {draft} (every section "
+        f"commented out, with what it lacks) and {profile}.")
+    assert sorted(p.name for p in (out / "eav").iterdir()) == ["PROFILE.md", "connector.draft.toml"]
+    text = draft.read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'name'.\n# [entities.patient]\n" in text
+    assert '# birth_date = { column = "birthdate", type = "date" }' in text
+    assert '# obs = "…"   # not recognised (663 rows, 15 columns)' in text
+    assert "\n[entities." not in text  # nothing a loader would take for a finished section
+    assert "| obs | 663 |" in profile.read_text(encoding="utf-8")
+
+
+def test_a_degree_sign_in_a_utf8mb4_column_is_not_taken_for_cp949_read_as_latin1(clinic: EavClinic) -> None:
+    # Before: concept.units ('°C', 'mg/dL' … in a utf8mb4 table) was flagged cp949-read-as-latin1: '°C' is the
+    # bytes B0 43 in latin1, which CP949 reads as the syllable '캜'. A section reading it would have been given
+    # CAST(units AS BINARY) and [source] encoding = "cp949" for the whole connector.
+    assert clinic.odbc is not None
+    address = SourceAddress(odbc=clinic.odbc, password=get_option(clinic.odbc, "PWD"))
+    source = address.open()
+    try:
+        profile = profile_database(source)
+    finally:
+        source.close()
+    assert profile.cp949_as_latin1 == []
+    [units] = [c for t in profile.tables if t.name == "concept" for c in t.columns if c.name == "units"]
+    assert (units.utf8_text, units.cp949_as_latin1) == (1, 0)
+
+
+def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: EavClinic, tmp_path: Path) -> None:
+    source, env = _source_args(clinic)
+    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
+    flow = Flow(source, {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}, keys,
+                tmp_path / "connectors")
+    (flow.connectors / "foreign").mkdir(parents=True)
+    (flow.connectors / "foreign" / "connector.toml").write_text(EAV_CONNECTOR, encoding="utf-8")
+    # No [institution]: the clinic's code is nowhere in an OpenMRS database. Before, the check said only "(give
+    # them on export)" and exited 4 (not finished) however the connector was finished.
+    check = checked(flow)
+    assert (check["ok"], check["unmapped_tables"], check["lint"]) == (False, [], [
+        "the clinic's code and name are not found by [institution]: give --institution-code and "
+        "--institution-name (to this check and to the export), or an [institution] query"])
+    check = json.loads(_run(["connector", "check", str(flow.connectors / "foreign"), *flow.source,
+                             "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
+                            flow.env, 0).output)
+    assert check["ok"] and check["lint"] == []
+    sections = {s["entity"]: (s["source_rows"], s["exported"], s["quarantined"])
+                for s in check["reconciliation"]["entities"]}
+    # obs: 663 rows split exactly by the sections' concept filters
+    assert sum(sections[s][0] for s in ("diagnosis", "chart_note", "lab_result", "vital_bp_sys", "vital_bp_dia",
+                                        "vital_pulse", "vital_temp", "vital_weight", "vital_height")) \
+        == clinic.rows["obs"] == 663
+    # the patient without a given name is the one quarantined; its visits and obs are orphans
+    assert sections["patient"] == (30, 29, 1)
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["field_defects"] == {"invalid-date": 1}
+    # every vital measurement, as the DOUBLE held it (no binary-float digits), in its own Observation
+    found: dict[str, Decimal] = {}
+    for obs in _resources(bag, "Observation"):
+        for part in [obs, *obs.get("component", [])]:
+            if "valueQuantity" in part:
+                found[obs["identifier"][0]["value"]] = Decimal(str(part["valueQuantity"]["value"]))
+    vitals = {k: v for k, v in clinic.numeric.items() if str(k) in found}
+    assert len(vitals) == sum(clinic.vital_obs[c] for c in VITALS) - 12  # 2 orphans per concept
+    assert all(found[str(k)] == Decimal(v) for k, v in vitals.items())
+    patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
+    assert patients["00000001"]["name"] == [{"text": "이서연"}]
+    assert patients["00000007"]["_birthDate"]["extension"][0]["valueCode"] == "error"  # 2023-02-30
+    assert "birthDate" not in patients["00000007"]
