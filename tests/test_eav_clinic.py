@@ -95,6 +95,13 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
                              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
                             flow.env, 0).output)
     assert check["ok"] and check["lint"] == []
+    # the numeric obs with no value: a vital-signs row with no measurement (was "vital_temp.(row) (): unmappable 1")
+    assert {(d["section"], d["field"], d["column"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
+        ("patient", "name", "family_name+given_name", "incomplete-value", 1),
+        ("vital_temp", "measurements", "", "unmappable", 1)}
+    text = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source,
+                 "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1]], flow.env, 0).output
+    assert "\n  vital_temp.measurements: unmappable 1\n" in text
     sections = {s["entity"]: (s["source_rows"], s["exported"], s["quarantined"])
                 for s in check["reconciliation"]["entities"]}
     # obs: 663 rows split exactly by the sections' concept filters
@@ -119,3 +126,8 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
     assert patients["00000001"]["name"] == [{"text": "이서연"}]
     assert patients["00000007"]["_birthDate"]["extension"][0]["valueCode"] == "error"  # 2023-02-30
     assert "birthDate" not in patients["00000007"]
+    # DATETIME wall-clock times of the clinic, written +09:00, exactly as inserted
+    starts = {e["identifier"][0]["value"]: e["period"]["start"] for e in _resources(bag, "Encounter")}
+    assert {k: starts[str(k)] for k in clinic.starts if str(k) in starts} == {
+        k: v.isoformat() + "+09:00" for k, v in clinic.starts.items() if str(k) in starts}
+    assert len(starts) == clinic.rows["encounter"] - 2  # the two visits of the patient with no given name

@@ -67,6 +67,8 @@ class EavClinic(ForeignDb):
     vital_obs: dict[int, int] = field(default_factory=dict)
     #: every obs value_numeric as inserted: obs_id → Decimal text
     numeric: dict[int, str] = field(default_factory=dict)
+    #: every encounter's encounter_datetime as inserted: encounter_id → wall-clock time
+    starts: dict[int, dt.datetime] = field(default_factory=dict)
 
 
 DDL = (
@@ -244,6 +246,7 @@ def create_eav_clinic(conn_str: str, database: str = "emr_eav_clinic", *, patien
             visits.append((vid, pid, 1, start, start + dt.timedelta(minutes=20), 1, 0, _uuid(rng)))
             enc_id += 1
             encounters.append((enc_id, 1 if n == 0 else 2, pid, 1, vid, start, 0, _uuid(rng)))
+            db.starts[enc_id] = start
             enc_providers.append((enc_id, enc_id, 1 + enc_id % 2, 0, _uuid(rng)))
             group = add_obs(pid, 1000, enc_id, start)
             for cid, (low, high) in VITALS.items():
