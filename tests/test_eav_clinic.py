@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from eav_clinic import EAV_CONNECTOR, VITALS, EavClinic, create_eav_clinic
 
-from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported
+from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported, scaffolded
 
 pytestmark = pytest.mark.db
 
@@ -38,28 +39,32 @@ def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
             for line in path.read_bytes().splitlines()]
 
 
-def test_the_scaffold_leaves_a_draft_and_the_profile_and_says_what_each_section_lacks(
+def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through_the_whole_flow(
         clinic: EavClinic, tmp_path: Path) -> None:
     # Before: "No table of this database looks like a patient, visit or other record table, so no connector
     # could be guessed. Write connector.toml by hand" and nothing written, not even PROFILE.md: the person's
-    # name lives in person_name, the visit's patient in ... so no section had what its record needs.
-    source, env = _source_args(clinic)
-    out = tmp_path / "c"
-    result = _run(["scaffold", *source, "--name", "eav", "--out", str(out), "--json"], env, 2)
-    draft, profile = out / "eav" / "connector.draft.toml", out / "eav" / "PROFILE.md"
-    assert json.loads(result.output)["error"]["message"] == (
-        "No table of this database looks like a patient, visit or other record table with the columns the record "
-        "needs, so no connector could be guessed: patient table person has no column for name; encounter table "
-        "encounter has no column for patient_id; order_line table drug_order has no column for patient_id, "
-        f"ordered. Write connector.toml by hand (docs/connectors.md), starting from {draft} (every section "
-        f"commented out, with what it lacks) and {profile}.")
-    assert sorted(p.name for p in (out / "eav").iterdir()) == ["PROFILE.md", "connector.draft.toml"]
-    text = draft.read_text(encoding="utf-8")
-    assert "# Commented out: no column found for required field 'name'.\n# [entities.patient]\n" in text
-    assert '# birth_date = { column = "birthdate", type = "date" }' in text
-    assert '# obs = "…"   # not recognised (663 rows, 15 columns)' in text
-    assert "\n[entities." not in text  # nothing a loader would take for a finished section
-    assert "| obs | 663 |" in profile.read_text(encoding="utf-8")
+    # name lives in person_name, so the patient had no name, and the visits no patient to point at.
+    flow = scaffolded(clinic, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    first = "FROM person_name N WHERE N.person_id = X.person_id ORDER BY N.preferred DESC, N.person_name_id LIMIT 1"
+    assert spec["entities"]["patient"]["query"] == (
+        f"SELECT X.*, (SELECT N.family_name {first}) AS SCAFFOLD_FAMILY_NAME, (SELECT N.given_name {first}) AS "
+        "SCAFFOLD_GIVEN_NAME FROM person X")
+    assert spec["entities"]["patient"]["fields"]["name"] == {
+        "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
+    assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
+        "column": "patient_id", "type": "ref", "ref": "patient", "required": True}
+    check = checked(flow)
+    assert {(s["entity"], s["table"], s["source_rows"], s["exported"], s["quarantined"])
+            for s in check["reconciliation"]["entities"]} == {
+        ("patient", "person", clinic.persons, clinic.persons - 1, 1),  # the person with no given name
+        ("encounter", "encounter", clinic.rows["encounter"], clinic.rows["encounter"] - 2, 2)}  # its visits
+    assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [("name", "incomplete-value", 1)]
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"]
+    names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _resources(bag, "Patient")}
+    assert (names["1"], names["2"], len(names)) == ("이 서연", "박 도윤", clinic.persons - 1)
 
 
 def test_a_degree_sign_in_a_utf8mb4_column_is_not_taken_for_cp949_read_as_latin1(clinic: EavClinic) -> None:

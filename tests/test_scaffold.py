@@ -156,6 +156,35 @@ def test_unknown_database_with_nothing_recognisable(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "other" / "connector.toml").exists()
 
 
+def test_nothing_usable_still_leaves_a_draft_and_the_profile(tmp_path: Path) -> None:
+    # Before: the error alone ("… Write connector.toml by hand"), nothing written: not the profile, not the
+    # guesses made (a person table with a sex and a birth date, an encounter table with its date).
+    path = tmp_path / "eav.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE person (person_id INTEGER PRIMARY KEY, gender TEXT, birthdate TEXT)")
+    conn.execute("CREATE TABLE encounter (encounter_id INTEGER PRIMARY KEY, encounter_type INTEGER, "
+                 "encounter_datetime TEXT)")
+    conn.executemany("INSERT INTO person VALUES (?, ?, ?)", [(i, "MF"[i % 2], f"1980-01-{i:02d}") for i in range(1, 9)])
+    conn.executemany("INSERT INTO encounter VALUES (?, 1, ?)", [(i, f"2024-01-{i:02d} 09:00:00") for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    folder = tmp_path / "out" / "eav"
+    with pytest.raises(ConfigError) as raised:
+        write_scaffold("eav", tmp_path / "out", SourceAddress(database=path))
+    assert str(raised.value) == (
+        "No table of this database looks like a patient, visit or other record table with the columns the record "
+        "needs, so no connector could be guessed: patient table person has no column for name; encounter table "
+        "encounter has no column for patient_id. Write connector.toml by hand (docs/connectors.md), starting from "
+        f"{folder / 'connector.draft.toml'} (every section commented out, with what it lacks) and "
+        f"{folder / 'PROFILE.md'}.")
+    assert sorted(p.name for p in folder.iterdir()) == ["PROFILE.md", "connector.draft.toml"]
+    draft = (folder / "connector.draft.toml").read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'name'.\n# [entities.patient]\n" in draft
+    assert '# birth_date = { column = "birthdate", type = "date" }' in draft
+    assert "\n[entities." not in draft  # nothing a loader would take for a finished section
+    assert "| person | 8 |" in (folder / "PROFILE.md").read_text(encoding="utf-8")
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

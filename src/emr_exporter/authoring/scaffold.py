@@ -1019,7 +1019,7 @@ class _Guesser:
                                         "patient table's key stands in; check which number the clinic's staff "
                                         "and patients know", required=True))
         if entity in ("patient", "practitioner") and "name" in guess.missing:
-            split_name = self._split_name(table, used)
+            split_name = self._split_name(table, used) or self._name_from_child(entity, guess, table)
             if split_name is not None:
                 guess.missing.remove("name")
                 others.append(split_name)
@@ -1076,6 +1076,64 @@ class _Guesser:
         return FieldGuess("name", family[0].name, "text", f"no column holds the whole name: family name "
                           f"({family[0].name}) and given name ({given[0].name}) joined with a space; check the order",
                           required=True, columns=(family[0].name, given[0].name), join=" ")
+
+    def _name_from_child(self, entity: str, guess: EntityGuess, table: TableProfile) -> FieldGuess | None:
+        """A name kept in a table of its own, one row per name of the person (OpenMRS ``person_name``: its
+        ``person_id`` holds the person table's key): read by sub-queries that take one row per person, the
+        preferred one first where the table has such a flag, else the lowest key."""
+        key = guess.key
+        if (not isinstance(key, str) or guess.query or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return None
+        for child in self.profile.tables:
+            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
+                    or _folded_select(self.profile.engine, child) is not None
+                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
+                continue
+            link = next((c for c in child.columns if c.name.upper() == key.upper() and not c.primary_key), None)
+            if link is None:
+                continue
+            parts = self._split_name(child, set())
+            whole = None if parts else self._match(
+                child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
+            if parts is None and (whole is None or re.fullmatch(
+                    r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M)_?(NAME|NM)", whole[0].name.upper())):
+                continue
+            sampled, hits = self.overlap(child, link.name, table.name, key)
+            if not sampled or hits * 2 < sampled:
+                continue
+            preferred = next((c.name for c in child.columns
+                              if re.fullmatch(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name.upper())), None)
+            order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
+            columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
+            selects = []
+            aliases = []
+            for column in columns:
+                alias = f"SCAFFOLD_{column.upper()}"
+                aliases.append(alias)
+                selects.append(self._first_row(f"N.{column}", f"{self.relation(child.name)} N",
+                                               f"N.{link.name} = X.{key}", order) + f" AS {alias}")
+            guess.query = f"SELECT X.*, {', '.join(selects)} FROM {self.relation(table.name)} X"
+            first = "the preferred first" if preferred else f"the lowest {child.primary_key[0]} first"
+            guess.query_why = (f"the name is kept in {child.name}, one row per name ({link.name}: {hits} of "
+                               f"{sampled} sampled values are found in {table.name}.{key}): one row per "
+                               f"{table.name} by sub-queries, {first}; filter out rows the EMR marks deleted")
+            why = f"the name from {child.name} (see query)"
+            if len(aliases) == 2:
+                return FieldGuess("name", aliases[0], "text", why + f": family name ({columns[0]}) and given name "
+                                  f"({columns[1]}) joined with a space; check the order", required=True,
+                                  columns=(aliases[0], aliases[1]), join=" ")
+            return FieldGuess("name", aliases[0], "text", why, required=True)
+        return None
+
+    def _first_row(self, value: str, relation: str, where: str, order: str) -> str:
+        """A sub-query of one value: the first row in ``order`` (each engine says "first row" its own way)."""
+        engine = self.profile.engine
+        if engine == "mssql":
+            return f"(SELECT TOP 1 {value} FROM {relation} WHERE {where} ORDER BY {order})"
+        if engine == "firebird":
+            return f"(SELECT FIRST 1 {value} FROM {relation} WHERE {where} ORDER BY {order})"
+        return f"(SELECT {value} FROM {relation} WHERE {where} ORDER BY {order} LIMIT 1)"
 
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
