@@ -54,6 +54,13 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
     assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
         "column": "patient_id", "type": "ref", "ref": "patient", "required": True}
+    # orders has the patient, visit and date but names no drug (drug_order, which names the dose, has no patient):
+    # commented out, not a section whose every row FHIR refuses (was: orders mapped, 31 of 33 rows unmappable)
+    assert "order_line" not in spec["entities"]
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    assert ("# Commented out: no column found for required field 'edi_code or local_code or name'.\n"
+            "# [entities.order_line]\n# # GUESS (table name matches 'ORDER', 0 of 10 column names fit)\n"
+            '# table = "orders"\n') in text
     check = checked(flow)
     assert {(s["entity"], s["table"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {

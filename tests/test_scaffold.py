@@ -185,6 +185,32 @@ def test_nothing_usable_still_leaves_a_draft_and_the_profile(tmp_path: Path) -> 
     assert "| person | 8 |" in (folder / "PROFILE.md").read_text(encoding="utf-8")
 
 
+def test_a_table_that_lacks_what_the_record_needs_yields_to_the_next_likely_one(tmp_path: Path) -> None:
+    # DRUG_ORDER's names fit a prescription best (dose, route, frequency) but it has no patient nor date; ORDERS
+    # has them. Before: DRUG_ORDER was guessed, and order_line written commented out ("no column for
+    # patient_id, ordered"); ORDERS was never tried.
+    path = tmp_path / "orders.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE DRUG_ORDER (ORDER_ID INTEGER PRIMARY KEY, DRUG_NM TEXT, DOSE REAL, DOSE_UNIT TEXT, ROUTE TEXT,
+                                 FREQUENCY INTEGER, DAYS INTEGER);
+        CREATE TABLE ORDERS (ORDER_ID INTEGER PRIMARY KEY, PT_NO INTEGER, ORD_YMD TEXT, ORD_CD TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
+    conn.executemany("INSERT INTO DRUG_ORDER VALUES (?, '타이레놀정', 1.0, 'T', 'PO', 3, 5)", [(i,) for i in range(1, 9)])
+    conn.executemany("INSERT INTO ORDERS VALUES (?, ?, '20240102', 'M0001')", [(i, i) for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("orders", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["order_line"]
+    assert (guess.table, guess.usable) == ("ORDERS", True)
+    assert [f.field for f in guess.fields] == ["patient_id", "ordered", "local_code"]
+    assert guess.why.endswith("; DRUG_ORDER fits as well but has no column for patient_id, ordered")
+    spec = load_spec(outcome.folder)
+    assert spec.entities["order_line"].table == "ORDERS"
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

@@ -872,6 +872,19 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     return not column.is_binary
 
 
+#: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
+_ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
+    "attachment": ("content_blob", "content_path"),
+    "order_line": ("edi_code", "local_code", "name"),
+    "procedure": ("edi_code", "name"),
+    "lab_result": ("code", "name"),
+    "fee_line": ("code", "name"),
+    "immunization": ("vaccine_code", "vaccine_name"),
+}
+#: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
+_CANDIDATES_TRIED = 3
+
+
 class _Guesser:
     def __init__(self, profile: DatabaseProfile, sampled_codes: dict[tuple[str, str], set[str]],
                  source: Source | None = None) -> None:
@@ -911,7 +924,12 @@ class _Guesser:
         return f"({folded})" if folded else name
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
-        best: tuple[float, TableProfile | None, str] = (0.0, None, "")
+        ranked = self.tables_for(entity, taken)
+        return ranked[0] if ranked else (None, "")
+
+    def tables_for(self, entity: str, taken: set[str]) -> list[tuple[TableProfile, str]]:
+        """The tables that may hold ``entity``, the likeliest first (ties: in name order)."""
+        found: list[tuple[float, TableProfile, str]] = []
         hints = FIELD_HINTS[entity]
         needs_patient = entity not in ("practitioner", "patient") and any(
             name == "patient_id" and required for name, _, required in _record_fields(entity))
@@ -931,11 +949,12 @@ class _Guesser:
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
             if hint is not None and matched == 0 and _better_named_for_another(entity, table.bare, hint):
                 continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
-            if score > best[0]:
+            if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
                     f", {matched} of {len(hints)} column names fit")
-                best = (score, table, why)
-        return best[1], best[2]
+                found.append((score, table, why))
+        found.sort(key=lambda candidate: -candidate[0])  # stable: equal scores keep the name order
+        return [(table, why) for _, table, why in found]
 
     @staticmethod
     def _match(table: TableProfile, patterns: Sequence[str], used: set[str]) -> tuple[ColumnProfile, str] | None:
@@ -961,9 +980,25 @@ class _Guesser:
         return None, ""
 
     def guess(self, entity: str, taken: set[str]) -> EntityGuess:
-        table, why = self.table_for(entity, taken)
-        if table is None:
+        """The likeliest table's guess; if it lacks what the record needs, the next likely table that has it
+        (OpenMRS: ``drug_order`` fits the names of a prescription best, but its patient and date are in
+        ``orders``), else the likeliest one's, commented out with what it lacks."""
+        ranked = self.tables_for(entity, taken)
+        if not ranked:
             return EntityGuess(entity=entity, table=None, why="no table name or columns look like it")
+        tried: list[EntityGuess] = []
+        for table, why in ranked[:_CANDIDATES_TRIED]:
+            guess = self._guess_table(entity, table, why)
+            if guess.usable:
+                if tried and tried[0].missing and not tried[0].problems:
+                    guess.why += (f"; {tried[0].table} fits as well but has no column for "
+                                  f"{', '.join(tried[0].missing)}")
+                return guess
+            tried.append(guess)
+        # none usable: the one that lacks least, to be finished by hand (the likeliest on a tie)
+        return min(tried, key=lambda g: len(g.missing) + len(g.problems))
+
+    def _guess_table(self, entity: str, table: TableProfile, why: str) -> EntityGuess:
         key, key_why = self.key_for(table)
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not table.plain:
@@ -1009,8 +1044,10 @@ class _Guesser:
                 others.append(found)
             elif required:
                 guess.missing.append(name)
-        if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
-            guess.missing.append("content_blob or content_path")
+        one_of = _ONE_OF_FIELDS.get(entity, ())
+        if one_of and not any(f.field in one_of for f in others):
+            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable)
+            guess.missing.append(" or ".join(one_of))
         if entity == "patient" and "chart_number" in guess.missing and isinstance(key, str):
             # No column named like a chart number: many EMRs show the patient's key as the chart number.
             guess.missing.remove("chart_number")
