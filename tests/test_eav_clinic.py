@@ -138,6 +138,12 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
     assert patients["00000001"]["name"] == [{"text": "이서연"}]
     assert patients["00000007"]["_birthDate"]["extension"][0]["valueCode"] == "error"  # 2023-02-30
     assert "birthDate" not in patients["00000007"]
+    # voided (a duplicate registration) and dead: patient.voided, person.dead and person.death_date (TINYINT(1)
+    # flags and a DATETIME); before, a Patient had no field for them (only the raw sidecar kept them)
+    assert {k: (p.get("active"), p.get("deceasedBoolean"), p.get("deceasedDateTime")) for k, p in patients.items()
+            if k in ("00000001", "00000011", "00000017")} == {
+        "00000001": (True, False, None), "00000011": (True, None, "2024-05-01T14:30:00+09:00"),
+        "00000017": (False, False, None)}
     # DATETIME wall-clock times of the clinic, written +09:00, exactly as inserted
     starts = {e["identifier"][0]["value"]: e["period"]["start"] for e in _resources(bag, "Encounter")}
     assert {k: starts[str(k)] for k in clinic.starts if str(k) in starts} == {

@@ -343,6 +343,9 @@ birth_date = { column = "birthdate", type = "date" }
 rrn = { column = "rrn", type = "rrn" }
 phone = { column = "phone" }
 address = { column = "address" }
+active = { column = "voided", type = "bool", map = { "0" = true, "1" = false } }
+deceased = { column = "dead", type = "bool" }
+death_date = { column = "death_date", type = "datetime" }
 
 [entities.encounter]
 table = "encounter"

@@ -533,6 +533,12 @@ class _Validator:
             raise self.fail(table, name, "'map' must be a table and needs type 'code', 'bool' or 'status'")
         if kind == "code" and mapping is None:
             raise self.fail(table, name, "type 'code' needs a 'map'")
+        if kind == "bool" and mapping is not None:
+            # "false" in quotes is a non-empty text, which Python takes for true: the flag would be inverted
+            wrong = next((k for k, v in mapping.items() if not isinstance(v, bool)), None)
+            if wrong is not None:
+                raise self.fail(table, name, f"a 'bool' map gives true or false (without quotes) for each source "
+                                f"value; the value for {wrong!r} is not")
         if kind == "status":
             self._status_field(table, name, mapping, entity_kind)
         ref = raw.get("ref")
