@@ -211,6 +211,28 @@ def test_a_table_that_lacks_what_the_record_needs_yields_to_the_next_likely_one(
     assert spec.entities["order_line"].table == "ORDERS"
 
 
+def test_a_table_of_passwords_is_skipped_unless_it_holds_patients(tmp_path: Path) -> None:
+    # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
+    # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.
+    path = tmp_path / "pw.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE STAFF (STAFF_ID TEXT PRIMARY KEY, USER_PW TEXT, SALT TEXT);
+        CREATE TABLE PT_WEB (WEB_ID INTEGER PRIMARY KEY, PT_NO INTEGER, PWD TEXT, EMAIL TEXT);
+        INSERT INTO PATIENT VALUES (1, 'C0001', '환자1');
+        INSERT INTO STAFF VALUES ('admin', 'x', 'y');
+        INSERT INTO PT_WEB VALUES (1, 1, 'x', 'a@b');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("pw", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert ('\nSTAFF = "the program\'s user accounts and their passwords (hashes); no patient data (a doctor\'s '
+            'name kept here is mapped as a practitioner by a section)"\n') in text
+    assert '\n# PT_WEB = "…"   # not recognised (1 rows, 4 columns)' in text
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

@@ -1448,10 +1448,14 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
 _SKIP_KINDS: tuple[tuple[str, str], ...] = (
     (r"(.*_)?(CODE|CD|COMM_?CD|COMCD|CODE_?MST|CD_?MST)(_.*)?|공통코드|코드",
      "a code table: codes other tables use (look them up with lookup = {{ table = \"{table}\", … }})"),
-    (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO)(_.*)?|설정|환경설정",
+    (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO|PROPERTY|PROPERTIES)(_.*)?|설정|"
+     r"환경설정",
      "program settings; no patient data"),
     (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; check it holds no clinical records"),
 )
+#: A column holding a password (or its hash or salt): the program's user accounts, which no record needs and
+#: which the archive should not carry. Doctors kept there are read as practitioners by a section, not from here.
+_PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비밀번호|암호")
 
 
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
@@ -1471,6 +1475,11 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "the clinic's own row: read by [institution]"
         elif table.row_count == 0 and not table.unreadable:
             reason = "empty"
+        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not any(
+                re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns):
+            # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
+            reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
+                      "kept here is mapped as a practitioner by a section)")
         else:
             for pattern, text in _SKIP_KINDS:
                 if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
