@@ -128,6 +128,13 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
         == clinic.rows["obs"] == 663
     # the patient without a given name is the one quarantined; its visits and obs are orphans
     assert sections["patient"] == (30, 29, 1)
+    # scan: the tables the patient's sub-queries read are not "no entity reads it" (the contractor would think
+    # the joins did not work), and are carried as well
+    scan = _run(["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source],
+                flow.env, 0).output
+    assert "\nTable person: read only through a join of patient; 32 rows will be carried raw as well.\n" in scan
+    assert "\nTable person_name: read only through a join of patient, practitioner; 32 rows will be carried raw " \
+           "as well.\n" in scan
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"] and outcome["field_defects"] == {"invalid-date": 1}
