@@ -52,6 +52,12 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         "SCAFFOLD_GIVEN_NAME FROM person X")
     assert spec["entities"]["patient"]["fields"]["name"] == {
         "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
+    # person.dead (TINYINT(1) 0/1) and person.death_date: a flag and a time (a bool | None field was guessed as
+    # text, which FHIR's deceasedBoolean cannot take)
+    assert {f: spec["entities"]["patient"]["fields"][f] for f in ("deceased", "death_date")} == {
+        "deceased": {"column": "dead", "type": "bool"}, "death_date": {"column": "death_date", "type": "datetime"}}
+    assert "# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N or 1/0 flags)\n" in (
+        flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
     assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
         "column": "patient_id", "type": "ref", "ref": "patient", "required": True}
     # orders has the patient, visit and date but names no drug (drug_order, which names the dose, has no patient):
@@ -63,6 +69,8 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
             '# table = "orders"\n') in text
     # the staff's accounts with their password hashes, and the settings, are skipped (were "not recognised", so
     # carried into the archive unless the contractor thought of it)
+    assert sorted(spec["skip"]) == ["encounter_type", "global_property", "patient_identifier_type",
+                                    "person_attribute_type", "users", "visit_type"]
     assert {t: spec["skip"][t] for t in ("users", "global_property")} == {
         "users": "the program's user accounts and their passwords (hashes); no patient data (a doctor's name kept "
                  "here is mapped as a practitioner by a section)",
@@ -76,8 +84,10 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"]
-    names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _resources(bag, "Patient")}
-    assert (names["1"], names["2"], len(names)) == ("이 서연", "박 도윤", clinic.persons - 1)
+    patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
+    assert (patients["1"]["name"], patients["2"]["name"], len(patients)) == (
+        [{"text": "이 서연"}], [{"text": "박 도윤"}], clinic.persons - 1)
+    assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
 
 
 def test_a_degree_sign_in_a_utf8mb4_column_is_not_taken_for_cp949_read_as_latin1(clinic: EavClinic) -> None:

@@ -211,7 +211,7 @@ def test_a_table_that_lacks_what_the_record_needs_yields_to_the_next_likely_one(
     assert spec.entities["order_line"].table == "ORDERS"
 
 
-def test_a_table_of_passwords_is_skipped_unless_it_holds_patients(tmp_path: Path) -> None:
+def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
     # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
     # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.
     path = tmp_path / "pw.sqlite"
@@ -220,6 +220,10 @@ def test_a_table_of_passwords_is_skipped_unless_it_holds_patients(tmp_path: Path
         CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
         CREATE TABLE STAFF (STAFF_ID TEXT PRIMARY KEY, USER_PW TEXT, SALT TEXT);
         CREATE TABLE PT_WEB (WEB_ID INTEGER PRIMARY KEY, PT_NO INTEGER, PWD TEXT, EMAIL TEXT);
+        CREATE TABLE VISIT_TYPE (TYPE_ID INTEGER PRIMARY KEY, TYPE_NM TEXT);
+        CREATE TABLE BLOOD_TYPE (BT_ID INTEGER PRIMARY KEY, PT_NO INTEGER, ABO TEXT);
+        INSERT INTO VISIT_TYPE VALUES (1, '외래');
+        INSERT INTO BLOOD_TYPE VALUES (1, 1, 'A+');
         INSERT INTO PATIENT VALUES (1, 'C0001', '환자1');
         INSERT INTO STAFF VALUES ('admin', 'x', 'y');
         INSERT INTO PT_WEB VALUES (1, 1, 'x', 'a@b');
@@ -231,6 +235,10 @@ def test_a_table_of_passwords_is_skipped_unless_it_holds_patients(tmp_path: Path
     assert ('\nSTAFF = "the program\'s user accounts and their passwords (hashes); no patient data (a doctor\'s '
             'name kept here is mapped as a practitioner by a section)"\n') in text
     assert '\n# PT_WEB = "…"   # not recognised (1 rows, 4 columns)' in text
+    # a table of kinds (OpenMRS encounter_type, visit_type) is a code table; one with a patient column is not
+    assert ('\nVISIT_TYPE = "a code table of kinds: codes other tables use (look them up with lookup = '
+            '{ table = \\"VISIT_TYPE\\", … })"\n') in text
+    assert '\n# BLOOD_TYPE = "…"   # not recognised (1 rows, 3 columns)' in text
 
 
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:

@@ -531,6 +531,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
+        "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
+        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
@@ -839,7 +841,7 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
         return "file"
     if "datetime.date" in text or "dt.date" in text or annotation is dt.date:
         return _time_type(column, annotation)
-    if annotation is bool or text == "bool":
+    if annotation is bool or text.split("|")[0].strip() in ("bool", "<class 'bool'>"):  # also bool | None
         return "bool"
     if "Decimal" in text:
         return "decimal"
@@ -1311,6 +1313,9 @@ class _Guesser:
 
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
+        if field_type == "bool":  # a 0/1 flag is no amount of money, though 0 is a whole number of won
+            return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
+                    f"{SHAPES['yn']}s")
         for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
@@ -1463,6 +1468,10 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
     out so that `connector check` lists them until someone maps or skips them."""
     read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
     lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
+
+    def patients_in(table: TableProfile) -> bool:
+        return any(re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns)
+
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
         if table.name.lower() in read:
@@ -1475,11 +1484,15 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "the clinic's own row: read by [institution]"
         elif table.row_count == 0 and not table.unreadable:
             reason = "empty"
-        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not any(
-                re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns):
+        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not patients_in(table):
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
                       "kept here is mapped as a practitioner by a section)")
+        elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
+            # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
+            # (a BLOOD_TYPE table with a patient column holds the patients' blood types: never skipped)
+            reason = (f"a code table of kinds: codes other tables use (look them up with lookup = "
+                      f"{{ table = \"{table.name}\", … }})")
         else:
             for pattern, text in _SKIP_KINDS:
                 if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
