@@ -7,6 +7,7 @@ every value found again exactly (``db``: fails, never skips, when the server is 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from decimal import Decimal
@@ -138,6 +139,20 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
         == clinic.rows["obs"] == 663
     # the patient without a given name is the one quarantined; its visits and obs are orphans
     assert sections["patient"] == (30, 29, 1)
+    # the same connector with the types of the date, time, flag and number fields left out (the docs' shorthand
+    # `field = "column"`): before, "an unexpected problem (AttributeError) stopped emr-exporter at fhir.py … in
+    # fhir_date"; now each field reads the kind of value its record holds
+    untyped = re.sub(r', type = "(date|datetime|bool|decimal|int)"', "", EAV_CONNECTOR)
+    assert untyped.count('type = "') == EAV_CONNECTOR.count('type = "') - 25
+    (flow.connectors / "untyped").mkdir()
+    (flow.connectors / "untyped" / "connector.toml").write_text(untyped.replace('name = "foreign"', 'name = "untyped"'),
+                                                                encoding="utf-8")
+    again = json.loads(_run(["connector", "check", str(flow.connectors / "untyped"), *flow.source,
+                             "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
+                            flow.env, 0).output)
+    assert again["reconciliation"]["totals"] == check["reconciliation"]["totals"]
+    (flow.connectors / "untyped" / "connector.toml").unlink()
+    (flow.connectors / "untyped").rmdir()
     # scan: the tables the patient's sub-queries read are not "no entity reads it" (the contractor would think
     # the joins did not work), and are carried as well
     scan = _run(["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source],

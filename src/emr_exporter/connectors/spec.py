@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,30 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
+
+
+@functools.cache
+def _field_kind(entity: str, name: str) -> str:
+    """The transform a field reads its column with when the connector gives no ``type``: from the canonical
+    record's annotation (``dt.date`` → date, ``dt.date | dt.datetime`` → datetime, ``bool``, ``Decimal``,
+    ``int``), else text."""
+    record = model.ENTITY_TYPES.get(entity)
+    if record is None:
+        return "text"
+    hint = typing.get_type_hints(record).get(name)
+    text = str(hint)
+    first = text.split("|")[0].strip()
+    if "datetime.datetime" in text:
+        return "datetime"
+    if "datetime.date" in text:
+        return "date"
+    if hint is bool or first in ("bool", "<class 'bool'>"):
+        return "bool"
+    if "Decimal" in text:
+        return "decimal"
+    if hint is int or first in ("int", "<class 'int'>"):
+        return "int"
+    return "text"
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: A table a connector's SQL names unquoted: an identifier, or schema.table (a PostgreSQL or SQL Server
@@ -521,7 +547,9 @@ class _Validator:
         if not isinstance(join, str) or ("join" in raw and not columns):
             raise self.fail(table, name, "'join' is the text put between the values of 'columns'")
         expr = self._expr(table, name, raw["expr"]) if "expr" in raw else None
-        kind = raw.get("type", "text")
+        # No type: the kind of value the record's field holds (a date, a yes/no, a number), never text for
+        # them (a date field read as text stopped the export with an AttributeError in the FHIR mapping)
+        kind = raw.get("type", "text" if "value" in raw else _field_kind(entity_kind, name))
         if name == "content_blob":
             kind = raw.get("type", "blob")
         if name == "content_path":
