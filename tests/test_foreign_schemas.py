@@ -394,7 +394,8 @@ def test_a_capitals_table_beside_its_lower_case_twin_is_not_guessed(tmp_path: Pa
     assert json.loads(result.output)["error"]["message"] == (
         "No connector could be guessed: patient table PT_MASTER: table 'PT_MASTER' has a twin whose name differs "
         "only by case, which the export's unquoted SQL reads instead: make a view with another name. Write "
-        "connector.toml by hand (docs/connectors.md).")
+        f"connector.toml by hand (docs/connectors.md), starting from {tmp_path}/c/foreign/connector.draft.toml "
+        f"(every section commented out, with what it lacks) and {tmp_path}/c/foreign/PROFILE.md.")
 
 
 def test_sqlite_generated_columns_are_carried_and_a_broken_view_listed(tmp_path: Path) -> None:

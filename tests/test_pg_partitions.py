@@ -91,7 +91,8 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     (folder / "connector.toml").write_text(text.replace("\naudit_log = ", "\n# audit_log = "), encoding="utf-8")
     db.check = checked(flow)
     assert db.check["unmapped_tables"] == [{"table": t, "rows": n} for t, n in CARRIED.items()]
-    assert db.check["lint"] == ["the clinic's code and name are not found by [institution] (give them on export)"]
+    assert db.check["lint"] == ["the clinic's code and name are not found by [institution]: give --institution-code "
+                                "and --institution-name (to this check and to the export), or an [institution] query"]
     # The archived patient is no Patient (its row is pt_master_old's): its visit is an orphan, the reference
     # joined through the patients' own rows (FROM ONLY pt_master), never a Patient the bag does not hold.
     assert {(e["entity"], e["table"], e["source_rows"], e["exported"], e["quarantined"]) for e in

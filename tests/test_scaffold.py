@@ -156,6 +156,91 @@ def test_unknown_database_with_nothing_recognisable(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "other" / "connector.toml").exists()
 
 
+def test_nothing_usable_still_leaves_a_draft_and_the_profile(tmp_path: Path) -> None:
+    # Before: the error alone ("… Write connector.toml by hand"), nothing written: not the profile, not the
+    # guesses made (a person table with a sex and a birth date, an encounter table with its date).
+    path = tmp_path / "eav.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE person (person_id INTEGER PRIMARY KEY, gender TEXT, birthdate TEXT)")
+    conn.execute("CREATE TABLE encounter (encounter_id INTEGER PRIMARY KEY, encounter_type INTEGER, "
+                 "encounter_datetime TEXT)")
+    conn.executemany("INSERT INTO person VALUES (?, ?, ?)", [(i, "MF"[i % 2], f"1980-01-{i:02d}") for i in range(1, 9)])
+    conn.executemany("INSERT INTO encounter VALUES (?, 1, ?)", [(i, f"2024-01-{i:02d} 09:00:00") for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    folder = tmp_path / "out" / "eav"
+    with pytest.raises(ConfigError) as raised:
+        write_scaffold("eav", tmp_path / "out", SourceAddress(database=path))
+    assert str(raised.value) == (
+        "No table of this database looks like a patient, visit or other record table with the columns the record "
+        "needs, so no connector could be guessed: patient table person has no column for name; encounter table "
+        "encounter has no column for patient_id. Write connector.toml by hand (docs/connectors.md), starting from "
+        f"{folder / 'connector.draft.toml'} (every section commented out, with what it lacks) and "
+        f"{folder / 'PROFILE.md'}.")
+    assert sorted(p.name for p in folder.iterdir()) == ["PROFILE.md", "connector.draft.toml"]
+    draft = (folder / "connector.draft.toml").read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'name'.\n# [entities.patient]\n" in draft
+    assert '# birth_date = { column = "birthdate", type = "date" }' in draft
+    assert "\n[entities." not in draft  # nothing a loader would take for a finished section
+    assert "| person | 8 |" in (folder / "PROFILE.md").read_text(encoding="utf-8")
+
+
+def test_a_table_that_lacks_what_the_record_needs_yields_to_the_next_likely_one(tmp_path: Path) -> None:
+    # DRUG_ORDER's names fit a prescription best (dose, route, frequency) but it has no patient nor date; ORDERS
+    # has them. Before: DRUG_ORDER was guessed, and order_line written commented out ("no column for
+    # patient_id, ordered"); ORDERS was never tried.
+    path = tmp_path / "orders.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE DRUG_ORDER (ORDER_ID INTEGER PRIMARY KEY, DRUG_NM TEXT, DOSE REAL, DOSE_UNIT TEXT, ROUTE TEXT,
+                                 FREQUENCY INTEGER, DAYS INTEGER);
+        CREATE TABLE ORDERS (ORDER_ID INTEGER PRIMARY KEY, PT_NO INTEGER, ORD_YMD TEXT, ORD_CD TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
+    conn.executemany("INSERT INTO DRUG_ORDER VALUES (?, '타이레놀정', 1.0, 'T', 'PO', 3, 5)", [(i,) for i in range(1, 9)])
+    conn.executemany("INSERT INTO ORDERS VALUES (?, ?, '20240102', 'M0001')", [(i, i) for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("orders", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["order_line"]
+    assert (guess.table, guess.usable) == ("ORDERS", True)
+    assert [f.field for f in guess.fields] == ["patient_id", "ordered", "local_code"]
+    assert guess.why.endswith("; DRUG_ORDER fits as well but has no column for patient_id, ordered")
+    spec = load_spec(outcome.folder)
+    assert spec.entities["order_line"].table == "ORDERS"
+
+
+def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
+    # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
+    # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.
+    path = tmp_path / "pw.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE STAFF (STAFF_ID TEXT PRIMARY KEY, USER_PW TEXT, SALT TEXT);
+        CREATE TABLE PT_WEB (WEB_ID INTEGER PRIMARY KEY, PT_NO INTEGER, PWD TEXT, EMAIL TEXT);
+        CREATE TABLE VISIT_TYPE (TYPE_ID INTEGER PRIMARY KEY, TYPE_NM TEXT);
+        CREATE TABLE BLOOD_TYPE (BT_ID INTEGER PRIMARY KEY, PT_NO INTEGER, ABO TEXT);
+        INSERT INTO VISIT_TYPE VALUES (1, '외래');
+        INSERT INTO BLOOD_TYPE VALUES (1, 1, 'A+');
+        INSERT INTO PATIENT VALUES (1, 'C0001', '환자1');
+        INSERT INTO STAFF VALUES ('admin', 'x', 'y');
+        INSERT INTO PT_WEB VALUES (1, 1, 'x', 'a@b');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("pw", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert ('\nSTAFF = "the program\'s user accounts and their passwords (hashes); no patient data (a doctor\'s '
+            'name kept here is mapped as a practitioner by a section)"\n') in text
+    assert '\n# PT_WEB = "…"   # not recognised (1 rows, 4 columns)' in text
+    # a table of kinds (OpenMRS encounter_type, visit_type) is a code table; one with a patient column is not
+    assert ('\nVISIT_TYPE = "a code table of kinds: codes other tables use (look them up with lookup = '
+            '{ table = \\"VISIT_TYPE\\", … })"\n') in text
+    assert '\n# BLOOD_TYPE = "…"   # not recognised (1 rows, 3 columns)' in text
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

@@ -194,6 +194,12 @@ class Patient:
     address: str | None = None
     phone: str | None = None
     first_visit: dt.date | None = None
+    #: the EMR's own flag that the patient died (FHIR deceasedBoolean), and the date or time of death
+    #: (deceasedDateTime, which FHIR gives instead of the flag when both are known)
+    deceased: bool | None = None
+    death_date: dt.date | dt.datetime | None = None
+    #: False for a record the EMR no longer uses (voided, merged into another): exported with active = false
+    active: bool | None = None
     retention: RetentionClass = RetentionClass.PATIENT_ROSTER
 
 

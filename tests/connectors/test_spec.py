@@ -235,3 +235,36 @@ def test_a_section_table_may_be_schema_qualified(tmp_path: Path, table: str, pro
     else:
         with pytest.raises(ConnectorSpecError, match=problem):
             load_spec(write(tmp_path, text))
+
+
+def test_a_bool_maps_values_are_true_or_false_without_quotes(tmp_path: Path) -> None:
+    # Before: map = { "N" = "false" } loaded, and the text "false", not empty, made every N a yes.
+    folder = write(tmp_path, MINIMAL + """
+[entities.encounter]
+table = "VISIT"
+key = "V_ID"
+
+[entities.encounter.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+start = { column = "V_DT", type = "date", required = true }
+night_or_holiday = { column = "NIGHT_YN", type = "bool", map = { "Y" = true, "N" = "false" } }
+""")
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(folder)
+    assert (caught.value.field, caught.value.line, caught.value.problem) == (
+        "entities.encounter.fields.night_or_holiday", 24,
+        "a 'bool' map gives true or false (without quotes) for each source value; the value for 'N' is not")
+
+
+def test_a_field_without_type_reads_the_kind_of_value_its_record_holds(tmp_path: Path) -> None:
+    # Before: every field without `type` was text, so `birth_date = { column = "BIRTH" }` gave the Patient a
+    # str and the export stopped with an AttributeError in the FHIR mapping ("This is a bug").
+    folder = write(tmp_path, MINIMAL.replace('name = { column = "NM", type = "text" }', '''name = { column = "NM" }
+birth_date = "BIRTH"
+deceased = { column = "DEAD" }
+death_date = { column = "DOD" }
+active = { value = true }'''))
+    fields = load_spec(folder).entities["patient"].fields
+    assert {n: f.type for n, f in fields.items()} == {
+        "chart_number": "text", "name": "text", "birth_date": "date", "deceased": "bool", "death_date": "datetime",
+        "active": "text"}

@@ -34,6 +34,8 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
 _FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
+#: The part of a record FHIR cannot hold, as pipeline.fhir._fail names it ("… key '661': measurements: …")
+_UNMAPPABLE_PART = re.compile(r" key '.*?': ([a-z_]+): ")
 #: Quarantine reasons about the row's key rather than a field (docs/connectors.md)
 _KEY_REASONS = frozenset({"null-key", "ambiguous-key", "duplicate-id"})
 
@@ -145,7 +147,8 @@ class CheckReport:
         out += [f"  {o.section}.{o.field} → {o.ref}: {o.orphans} of {o.rows} rows ({100 * o.share:.2f} %)"
                 for o in self.orphans] or ["  none"]
         out += ["", "Field defects per column (rows quarantined by the field that failed):"]
-        out += [f"  {d.section}.{d.field} ({d.column}): {d.reason_code} {d.rows}" for d in self.defects] or ["  none"]
+        out += [f"  {d.section}.{d.field}{f' ({d.column})' if d.column else ''}: {d.reason_code} {d.rows}"
+                for d in self.defects] or ["  none"]
         total = sum(self.fhir_resources.values())
         out += ["", f"FHIR: {total} resources ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.fhir_resources.items())) + ")"]
@@ -232,7 +235,8 @@ class _CheckingRun(ExportRun):
     def _quarantine(
         self, row: model.QuarantinedRow, counts: Any, keys: set[str], groups: set[str], **kwargs: Any
     ) -> Iterator[bytes]:
-        found = _FIELD_IN_REASON.search(row.reason)
+        found = _FIELD_IN_REASON.search(row.reason) or (
+            _UNMAPPABLE_PART.search(row.reason) if row.reason_code == "unmappable" else None)
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
         yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
@@ -351,7 +355,9 @@ def check_connector(
             clinic = read_institution(spec, source, overrides)
         except EmrExporterError:
             # The check does not need the real clinic: a placeholder keeps the dry run going.
-            report.lint.append("the clinic's code and name are not found by [institution] (give them on export)")
+            report.lint.append("the clinic's code and name are not found by [institution]: give --institution-code "
+                               "and --institution-name (to this check and to the export), or an [institution] "
+                               "query")
             clinic = model.Institution(code="00000000", name="connector check")
         sample = _SampleChart()
         run = _CheckingRun(

@@ -192,6 +192,9 @@ class ColumnProfile:
     utf8_text: int = 0  # non-ASCII text that is valid UTF-8 (or arrived decoded)
     cp949_only_text: int = 0  # bytes that are not UTF-8 but are valid CP949
     cp949_as_latin1: int = 0  # text that is CP949 bytes read as latin1 ('±èÈ¯ÀÚ' for '김환자')
+    #: the single-byte character set the server declares the column in (MariaDB/MySQL ``latin1``), else "":
+    #: only such a column can hold CP949 bytes read as latin1 (a utf8mb4 '°C' is a degree sign)
+    byte_charset: str = ""
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
     numeric: int = 0  # values that arrived as numbers
     #: read as the bytes the server stores (PostgreSQL SQL_ASCII: it refuses to hand them over as text)
@@ -336,7 +339,7 @@ class _ColumnCounter:
             p.max_length = max(p.max_length, len(value))
             if not value.isascii():
                 p.utf8_text += 1
-                if cp949_read_as_latin1(value):
+                if p.byte_charset and cp949_read_as_latin1(value):
                     p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
         elif isinstance(value, bytes | bytearray | memoryview):
@@ -388,7 +391,8 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
                       columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key,
-                                             stored_bytes=bool(c.byte_charset) and c.byte_charset == "sql_ascii")
+                                             stored_bytes=c.byte_charset == "sql_ascii",
+                                             byte_charset=c.byte_charset)
                                for c in t.columns],
                       partitions=t.partitions, inherits=t.inherits, children=t.children)
          for t in listed if t.kind == "table"),
@@ -562,6 +566,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
+        "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
+        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
@@ -905,7 +911,7 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
         return "file"
     if "datetime.date" in text or "dt.date" in text or annotation is dt.date:
         return _time_type(column, annotation)
-    if annotation is bool or text == "bool":
+    if annotation is bool or text.split("|")[0].strip() in ("bool", "<class 'bool'>"):  # also bool | None
         return "bool"
     if "Decimal" in text:
         return "decimal"
@@ -941,6 +947,19 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
         return column.is_binary or column.type_name in ("BLOB", "BYTEA", "VARBINARY", "LONGBLOB", "IMAGE") \
             or column.type_name.upper() in _LARGE_OBJECT_TYPES
     return not column.is_binary
+
+
+#: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
+_ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
+    "attachment": ("content_blob", "content_path"),
+    "order_line": ("edi_code", "local_code", "name"),
+    "procedure": ("edi_code", "name"),
+    "lab_result": ("code", "name"),
+    "fee_line": ("code", "name"),
+    "immunization": ("vaccine_code", "vaccine_name"),
+}
+#: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
+_CANDIDATES_TRIED = 3
 
 
 class _Guesser:
@@ -1035,7 +1054,12 @@ class _Guesser:
         return f"({folded})" if folded else f"{table.only if table is not None else ''}{name}"
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
-        best: tuple[float, TableProfile | None, str] = (0.0, None, "")
+        ranked = self.tables_for(entity, taken)
+        return ranked[0] if ranked else (None, "")
+
+    def tables_for(self, entity: str, taken: set[str]) -> list[tuple[TableProfile, str]]:
+        """The tables that may hold ``entity``, the likeliest first (ties: in name order)."""
+        found: list[tuple[float, TableProfile, str]] = []
         hints = FIELD_HINTS[entity]
         needs_patient = entity not in ("practitioner", "patient") and any(
             name == "patient_id" and required for name, _, required in _record_fields(entity))
@@ -1055,11 +1079,12 @@ class _Guesser:
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
             if hint is not None and matched == 0 and _better_named_for_another(entity, table.bare, hint):
                 continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
-            if score > best[0]:
+            if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
                     f", {matched} of {len(hints)} column names fit")
-                best = (score, table, why)
-        return best[1], best[2]
+                found.append((score, table, why))
+        found.sort(key=lambda candidate: -candidate[0])  # stable: equal scores keep the name order
+        return [(table, why) for _, table, why in found]
 
     @staticmethod
     def _match(table: TableProfile, patterns: Sequence[str], used: set[str]) -> tuple[ColumnProfile, str] | None:
@@ -1085,9 +1110,25 @@ class _Guesser:
         return None, ""
 
     def guess(self, entity: str, taken: set[str]) -> EntityGuess:
-        table, why = self.table_for(entity, taken)
-        if table is None:
+        """The likeliest table's guess; if it lacks what the record needs, the next likely table that has it
+        (OpenMRS: ``drug_order`` fits the names of a prescription best, but its patient and date are in
+        ``orders``), else the likeliest one's, commented out with what it lacks."""
+        ranked = self.tables_for(entity, taken)
+        if not ranked:
             return EntityGuess(entity=entity, table=None, why="no table name or columns look like it")
+        tried: list[EntityGuess] = []
+        for table, why in ranked[:_CANDIDATES_TRIED]:
+            guess = self._guess_table(entity, table, why)
+            if guess.usable:
+                if tried and tried[0].missing and not tried[0].problems:
+                    guess.why += (f"; {tried[0].table} fits as well but has no column for "
+                                  f"{', '.join(tried[0].missing)}")
+                return guess
+            tried.append(guess)
+        # none usable: the one that lacks least, to be finished by hand (the likeliest on a tie)
+        return min(tried, key=lambda g: len(g.missing) + len(g.problems))
+
+    def _guess_table(self, entity: str, table: TableProfile, why: str) -> EntityGuess:
         key, key_why = self.key_for(table)
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not table.plain:
@@ -1133,8 +1174,10 @@ class _Guesser:
                 others.append(found)
             elif required:
                 guess.missing.append(name)
-        if entity == "attachment" and not any(f.field in ("content_blob", "content_path") for f in others):
-            guess.missing.append("content_blob or content_path")
+        one_of = _ONE_OF_FIELDS.get(entity, ())
+        if one_of and not any(f.field in one_of for f in others):
+            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable)
+            guess.missing.append(" or ".join(one_of))
         if entity == "patient" and "chart_number" in guess.missing and isinstance(key, str):
             # No column named like a chart number: many EMRs show the patient's key as the chart number.
             guess.missing.remove("chart_number")
@@ -1143,7 +1186,7 @@ class _Guesser:
                                         "patient table's key stands in; check which number the clinic's staff "
                                         "and patients know", required=True))
         if entity in ("patient", "practitioner") and "name" in guess.missing:
-            split_name = self._split_name(table, used)
+            split_name = self._split_name(table, used) or self._name_from_child(entity, guess, table)
             if split_name is not None:
                 guess.missing.remove("name")
                 others.append(split_name)
@@ -1200,6 +1243,64 @@ class _Guesser:
         return FieldGuess("name", family[0].name, "text", f"no column holds the whole name: family name "
                           f"({family[0].name}) and given name ({given[0].name}) joined with a space; check the order",
                           required=True, columns=(family[0].name, given[0].name), join=" ")
+
+    def _name_from_child(self, entity: str, guess: EntityGuess, table: TableProfile) -> FieldGuess | None:
+        """A name kept in a table of its own, one row per name of the person (OpenMRS ``person_name``: its
+        ``person_id`` holds the person table's key): read by sub-queries that take one row per person, the
+        preferred one first where the table has such a flag, else the lowest key."""
+        key = guess.key
+        if (not isinstance(key, str) or guess.query or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return None
+        for child in self.profile.tables:
+            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
+                    or _folded_select(self.profile.engine, child) is not None
+                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
+                continue
+            link = next((c for c in child.columns if c.name.upper() == key.upper() and not c.primary_key), None)
+            if link is None:
+                continue
+            parts = self._split_name(child, set())
+            whole = None if parts else self._match(
+                child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
+            if parts is None and (whole is None or re.fullmatch(
+                    r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M)_?(NAME|NM)", whole[0].name.upper())):
+                continue
+            sampled, hits = self.overlap(child, link.name, table.name, key)
+            if not sampled or hits * 2 < sampled:
+                continue
+            preferred = next((c.name for c in child.columns
+                              if re.fullmatch(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name.upper())), None)
+            order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
+            columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
+            selects = []
+            aliases = []
+            for column in columns:
+                alias = f"SCAFFOLD_{column.upper()}"
+                aliases.append(alias)
+                selects.append(self._first_row(f"N.{column}", f"{self.relation(child.name)} N",
+                                               f"N.{link.name} = X.{key}", order) + f" AS {alias}")
+            guess.query = f"SELECT X.*, {', '.join(selects)} FROM {self.relation(table.name)} X"
+            first = "the preferred first" if preferred else f"the lowest {child.primary_key[0]} first"
+            guess.query_why = (f"the name is kept in {child.name}, one row per name ({link.name}: {hits} of "
+                               f"{sampled} sampled values are found in {table.name}.{key}): one row per "
+                               f"{table.name} by sub-queries, {first}; filter out rows the EMR marks deleted")
+            why = f"the name from {child.name} (see query)"
+            if len(aliases) == 2:
+                return FieldGuess("name", aliases[0], "text", why + f": family name ({columns[0]}) and given name "
+                                  f"({columns[1]}) joined with a space; check the order", required=True,
+                                  columns=(aliases[0], aliases[1]), join=" ")
+            return FieldGuess("name", aliases[0], "text", why, required=True)
+        return None
+
+    def _first_row(self, value: str, relation: str, where: str, order: str) -> str:
+        """A sub-query of one value: the first row in ``order`` (each engine says "first row" its own way)."""
+        engine = self.profile.engine
+        if engine == "mssql":
+            return f"(SELECT TOP 1 {value} FROM {relation} WHERE {where} ORDER BY {order})"
+        if engine == "firebird":
+            return f"(SELECT FIRST 1 {value} FROM {relation} WHERE {where} ORDER BY {order})"
+        return f"(SELECT {value} FROM {relation} WHERE {where} ORDER BY {order} LIMIT 1)"
 
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
@@ -1358,6 +1459,9 @@ class _Guesser:
 
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
+        if field_type == "bool":  # a 0/1 flag is no amount of money, though 0 is a whole number of won
+            return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
+                    f"{SHAPES['yn']}s")
         for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
@@ -1506,10 +1610,14 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
 _SKIP_KINDS: tuple[tuple[str, str], ...] = (
     (r"(.*_)?(CODE|CD|COMM_?CD|COMCD|CODE_?MST|CD_?MST)(_.*)?|공통코드|코드",
      "a code table: codes other tables use (look them up with lookup = {{ table = \"{table}\", … }})"),
-    (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO)(_.*)?|설정|환경설정",
+    (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO|PROPERTY|PROPERTIES)(_.*)?|설정|"
+     r"환경설정",
      "program settings; no patient data"),
     (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; check it holds no clinical records"),
 )
+#: A column holding a password (or its hash or salt): the program's user accounts, which no record needs and
+#: which the archive should not carry. Doctors kept there are read as practitioners by a section, not from here.
+_PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비밀번호|암호")
 
 
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
@@ -1517,6 +1625,10 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
     out so that `connector check` lists them until someone maps or skips them."""
     read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
     lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
+
+    def patients_in(table: TableProfile) -> bool:
+        return any(re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns)
+
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
         if table.name.lower() in read:
@@ -1529,6 +1641,15 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "the clinic's own row: read by [institution]"
         elif table.row_count == 0 and not table.unreadable:
             reason = "empty"
+        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not patients_in(table):
+            # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
+            reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
+                      "kept here is mapped as a practitioner by a section)")
+        elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
+            # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
+            # (a BLOOD_TYPE table with a patient column holds the patients' blood types: never skipped)
+            reason = (f"a code table of kinds: codes other tables use (look them up with lookup = "
+                      f"{{ table = \"{table.name}\", … }})")
         else:
             for pattern, text in _SKIP_KINDS:
                 if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
@@ -1744,6 +1865,10 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
     return "\n".join(out) + "\n"
 
 
+#: What ``scaffold`` writes instead of connector.toml when no section could be guessed (it would not load).
+DRAFT_NAME = "connector.draft.toml"
+
+
 @dataclass(slots=True)
 class ScaffoldOutcome:
     folder: Path
@@ -1780,16 +1905,26 @@ def write_scaffold(name: str, out_dir: Path, source_address: SourceAddress, *,
     finally:
         source.close()
     if not any(g.usable for g in guesses.values()):
+        # Nothing a connector could load as written: still leave the profile and every guess (tables, keys,
+        # the fields found, what each section lacks) as a draft to finish by hand, never nothing at all.
+        folder.mkdir(parents=True, exist_ok=True)
+        draft_path = folder / DRAFT_NAME
+        draft_path.write_text(render_connector_toml(name, profile, guesses), encoding="utf-8")
+        profile_path.write_text(render_profile_md(name, profile, guesses), encoding="utf-8")
         found = [g for g in guesses.values() if g.table is not None and g.problems]
+        finish = (f" Write connector.toml by hand (docs/connectors.md), starting from {draft_path} (every "
+                  f"section commented out, with what it lacks) and {profile_path}.")
         if found:  # a table looked like one, but cannot be read as the connector's SQL names it
             raise ConfigError(
                 "No connector could be guessed: " + "; ".join(
-                    f"{g.entity} table {g.table}: {g.problems[0]}" for g in found[:3])
-                + ". Write connector.toml by hand (docs/connectors.md)."
+                    f"{g.entity} table {g.table}: {g.problems[0]}" for g in found[:3]) + "." + finish
             )
+        lacking = [g for g in guesses.values() if g.table is not None and g.missing]
         raise ConfigError(
-            "No table of this database looks like a patient, visit or other record table, so no connector could "
-            "be guessed. Write connector.toml by hand (docs/connectors.md)."
+            "No table of this database looks like a patient, visit or other record table with the columns "
+            "the record needs, so no connector could be guessed" + (": " + "; ".join(
+                f"{g.entity} table {g.table} has no column for {', '.join(g.missing)}" for g in lacking[:3])
+                if lacking else "") + "." + finish
         )
     folder.mkdir(parents=True, exist_ok=True)
     toml_path.write_text(render_connector_toml(name, profile, guesses), encoding="utf-8")

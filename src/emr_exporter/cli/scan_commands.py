@@ -113,12 +113,16 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         defects = ", ".join(f"{code} {n}" for code, n in rec["field_defects"].items())
         click.echo(f"Fields that will be dropped (row kept, value carried raw): {defects}")
     large_objects = {i["name"] for i in rec.get("inventory", []) if i.get("kind") == "large-objects"}
+    joined = {t["name"]: t.get("also_read_by") for t in rec.get("inventory", [])}
     for table in rec.get("tables", []):
         if table["table"] in large_objects:
             click.echo(f"Large objects ({table['table']}: files the database keeps apart from its tables): "
                        f"{table['source_rows']} will be carried raw.")
             continue
-        click.echo(f"Table {table['table']}: no entity reads it; {table['source_rows']} rows will be carried raw.")
+        readers = joined.get(table["table"])
+        how = f"read only through a join of {', '.join(readers)}" if readers else "no entity reads it"
+        click.echo(f"Table {table['table']}: {how}; {table['source_rows']} rows will be carried raw"
+                   + (" as well." if readers else "."))
     if rec.get("cells"):
         c = rec["cells"]
         click.echo(f"Cells: {c['source']} = {c['mapped']} mapped + {c['carried_raw']} carried raw + "

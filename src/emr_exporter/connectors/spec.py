@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,31 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
+
+
+@functools.cache
+def _field_kind(entity: str, name: str) -> str:
+    """The transform a field reads its column with when the connector gives no ``type``: from the canonical
+    record's annotation (``dt.date`` → date, ``dt.date | dt.datetime`` → datetime, ``bool``, ``Decimal``,
+    ``int``), else text."""
+    record = model.ENTITY_TYPES.get(entity)
+    if record is None:
+        return "text"
+    hint = typing.get_type_hints(record).get(name)
+    text = str(hint)
+    first = text.split("|")[0].strip()
+    if "datetime.datetime" in text:
+        return "datetime"
+    if "datetime.date" in text:
+        return "date"
+    if hint is bool or first in ("bool", "<class 'bool'>"):
+        return "bool"
+    if "Decimal" in text:
+        return "decimal"
+    if hint is int or first in ("int", "<class 'int'>"):
+        return "int"
+    return "text"
+
 
 #: A letter beyond ASCII (Hangul 환자, Hanja 患者): SQLite, MariaDB/MySQL (the Basic Multilingual Plane),
 #: PostgreSQL and SQL Server all take it in an unquoted name, so a Korean EMR's own names need no quoting.
@@ -527,7 +554,9 @@ class _Validator:
         if not isinstance(join, str) or ("join" in raw and not columns):
             raise self.fail(table, name, "'join' is the text put between the values of 'columns'")
         expr = self._expr(table, name, raw["expr"]) if "expr" in raw else None
-        kind = raw.get("type", "text")
+        # No type: the kind of value the record's field holds (a date, a yes/no, a number), never text for
+        # them (a date field read as text stopped the export with an AttributeError in the FHIR mapping)
+        kind = raw.get("type", "text" if "value" in raw else _field_kind(entity_kind, name))
         if name == "content_blob":
             kind = raw.get("type", "blob")
         if name == "content_path":
@@ -539,6 +568,12 @@ class _Validator:
             raise self.fail(table, name, "'map' must be a table and needs type 'code', 'bool' or 'status'")
         if kind == "code" and mapping is None:
             raise self.fail(table, name, "type 'code' needs a 'map'")
+        if kind == "bool" and mapping is not None:
+            # "false" in quotes is a non-empty text, which Python takes for true: the flag would be inverted
+            wrong = next((k for k, v in mapping.items() if not isinstance(v, bool)), None)
+            if wrong is not None:
+                raise self.fail(table, name, f"a 'bool' map gives true or false (without quotes) for each source "
+                                f"value; the value for {wrong!r} is not")
         if kind == "status":
             self._status_field(table, name, mapping, entity_kind)
         ref = raw.get("ref")

@@ -646,12 +646,18 @@ def _patient(record: model.Patient, institution: model.Institution) -> list[dict
             }
         )
     resource["identifier"] = identifiers + resource["identifier"]
+    if record.active is not None:
+        resource["active"] = record.active
     resource["name"] = [{"text": record.name}]
     if record.phone:
         resource["telecom"] = [{"system": "phone", "value": record.phone}]
     resource["gender"] = record.sex or "unknown"
     if record.birth_date:
         resource["birthDate"] = fhir_date(record.birth_date)
+    if record.death_date is not None:
+        resource["deceasedDateTime"] = fhir_datetime(record.death_date)
+    elif record.deceased is not None:
+        resource["deceasedBoolean"] = record.deceased
     if record.address:
         resource["address"] = [{"text": record.address}]
     resource["managingOrganization"] = _ref("Organization", organization_id(institution))

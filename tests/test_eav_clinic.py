@@ -1,0 +1,189 @@
+"""An IT contractor on an OpenMRS-like EAV clinic on MariaDB (tests/connectors/eav_clinic.py), through the CLI over
+the real ODBC driver: ``scaffold`` (nothing it could load as written: a draft and the profile, and why), then the
+contractor's finished connector.toml through ``connector check``, a dry run, a sealed export, ``verify`` and ``open``,
+every value found again exactly (``db``: fails, never skips, when the server is down).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter.authoring.scaffold import profile_database
+from emr_exporter.demo.keys import make_demo_keys
+from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.drivers import get_option
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from eav_clinic import EAV_CONNECTOR, VITALS, EavClinic, create_eav_clinic
+
+from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported, scaffolded
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def clinic(mariadb_conn_str: str) -> EavClinic:
+    return create_eav_clinic(mariadb_conn_str)
+
+
+def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/fhir/{kind}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through_the_whole_flow(
+        clinic: EavClinic, tmp_path: Path) -> None:
+    # Before: "No table of this database looks like a patient, visit or other record table, so no connector
+    # could be guessed. Write connector.toml by hand" and nothing written, not even PROFILE.md: the person's
+    # name lives in person_name, so the patient had no name, and the visits no patient to point at.
+    flow = scaffolded(clinic, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    first = "FROM person_name N WHERE N.person_id = X.person_id ORDER BY N.preferred DESC, N.person_name_id LIMIT 1"
+    assert spec["entities"]["patient"]["query"] == (
+        f"SELECT X.*, (SELECT N.family_name {first}) AS SCAFFOLD_FAMILY_NAME, (SELECT N.given_name {first}) AS "
+        "SCAFFOLD_GIVEN_NAME FROM person X")
+    assert spec["entities"]["patient"]["fields"]["name"] == {
+        "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
+    # person.dead (TINYINT(1) 0/1) and person.death_date: a flag and a time (a bool | None field was guessed as
+    # text, which FHIR's deceasedBoolean cannot take)
+    assert {f: spec["entities"]["patient"]["fields"][f] for f in ("deceased", "death_date")} == {
+        "deceased": {"column": "dead", "type": "bool"}, "death_date": {"column": "death_date", "type": "datetime"}}
+    assert "# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N or 1/0 flags)\n" in (
+        flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
+        "column": "patient_id", "type": "ref", "ref": "patient", "required": True}
+    # orders has the patient, visit and date but names no drug (drug_order, which names the dose, has no patient):
+    # commented out, not a section whose every row FHIR refuses (was: orders mapped, 31 of 33 rows unmappable)
+    assert "order_line" not in spec["entities"]
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    assert ("# Commented out: no column found for required field 'edi_code or local_code or name'.\n"
+            "# [entities.order_line]\n# # GUESS (table name matches 'ORDER', 0 of 10 column names fit)\n"
+            '# table = "orders"\n') in text
+    # the staff's accounts with their password hashes, and the settings, are skipped (were "not recognised", so
+    # carried into the archive unless the contractor thought of it)
+    assert sorted(spec["skip"]) == ["encounter_type", "global_property", "patient_identifier_type",
+                                    "person_attribute_type", "users", "visit_type"]
+    assert {t: spec["skip"][t] for t in ("users", "global_property")} == {
+        "users": "the program's user accounts and their passwords (hashes); no patient data (a doctor's name kept "
+                 "here is mapped as a practitioner by a section)",
+        "global_property": "program settings; no patient data"}
+    check = checked(flow)
+    assert {(s["entity"], s["table"], s["source_rows"], s["exported"], s["quarantined"])
+            for s in check["reconciliation"]["entities"]} == {
+        ("patient", "person", clinic.persons, clinic.persons - 1, 1),  # the person with no given name
+        ("encounter", "encounter", clinic.rows["encounter"], clinic.rows["encounter"] - 2, 2)}  # its visits
+    assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [("name", "incomplete-value", 1)]
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"]
+    patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
+    assert (patients["1"]["name"], patients["2"]["name"], len(patients)) == (
+        [{"text": "이 서연"}], [{"text": "박 도윤"}], clinic.persons - 1)
+    assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
+
+
+def test_a_degree_sign_in_a_utf8mb4_column_is_not_taken_for_cp949_read_as_latin1(clinic: EavClinic) -> None:
+    # Before: concept.units ('°C', 'mg/dL' … in a utf8mb4 table) was flagged cp949-read-as-latin1: '°C' is the
+    # bytes B0 43 in latin1, which CP949 reads as the syllable '캜'. A section reading it would have been given
+    # CAST(units AS BINARY) and [source] encoding = "cp949" for the whole connector.
+    assert clinic.odbc is not None
+    address = SourceAddress(odbc=clinic.odbc, password=get_option(clinic.odbc, "PWD"))
+    source = address.open()
+    try:
+        profile = profile_database(source)
+    finally:
+        source.close()
+    assert profile.cp949_as_latin1 == []
+    [units] = [c for t in profile.tables if t.name == "concept" for c in t.columns if c.name == "units"]
+    assert (units.utf8_text, units.cp949_as_latin1) == (1, 0)
+
+
+def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: EavClinic, tmp_path: Path) -> None:
+    source, env = _source_args(clinic)
+    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
+    flow = Flow(source, {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}, keys,
+                tmp_path / "connectors")
+    (flow.connectors / "foreign").mkdir(parents=True)
+    (flow.connectors / "foreign" / "connector.toml").write_text(EAV_CONNECTOR, encoding="utf-8")
+    # No [institution]: the clinic's code is nowhere in an OpenMRS database. Before, the check said only "(give
+    # them on export)" and exited 4 (not finished) however the connector was finished.
+    check = checked(flow)
+    assert (check["ok"], check["unmapped_tables"], check["lint"]) == (False, [], [
+        "the clinic's code and name are not found by [institution]: give --institution-code and "
+        "--institution-name (to this check and to the export), or an [institution] query"])
+    check = json.loads(_run(["connector", "check", str(flow.connectors / "foreign"), *flow.source,
+                             "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
+                            flow.env, 0).output)
+    assert check["ok"] and check["lint"] == []
+    # the numeric obs with no value: a vital-signs row with no measurement (was "vital_temp.(row) (): unmappable 1")
+    assert {(d["section"], d["field"], d["column"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
+        ("patient", "name", "family_name+given_name", "incomplete-value", 1),
+        ("vital_temp", "measurements", "", "unmappable", 1)}
+    text = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source,
+                 "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1]], flow.env, 0).output
+    assert "\n  vital_temp.measurements: unmappable 1\n" in text
+    sections = {s["entity"]: (s["source_rows"], s["exported"], s["quarantined"])
+                for s in check["reconciliation"]["entities"]}
+    # obs: 663 rows split exactly by the sections' concept filters
+    assert sum(sections[s][0] for s in ("diagnosis", "chart_note", "lab_result", "vital_bp_sys", "vital_bp_dia",
+                                        "vital_pulse", "vital_temp", "vital_weight", "vital_height")) \
+        == clinic.rows["obs"] == 663
+    # the patient without a given name is the one quarantined; its visits and obs are orphans
+    assert sections["patient"] == (30, 29, 1)
+    # the same connector with the types of the date, time, flag and number fields left out (the docs' shorthand
+    # `field = "column"`): before, "an unexpected problem (AttributeError) stopped emr-exporter at fhir.py … in
+    # fhir_date"; now each field reads the kind of value its record holds
+    untyped = re.sub(r', type = "(date|datetime|bool|decimal|int)"', "", EAV_CONNECTOR)
+    assert untyped.count('type = "') == EAV_CONNECTOR.count('type = "') - 25
+    (flow.connectors / "untyped").mkdir()
+    (flow.connectors / "untyped" / "connector.toml").write_text(untyped.replace('name = "foreign"', 'name = "untyped"'),
+                                                                encoding="utf-8")
+    again = json.loads(_run(["connector", "check", str(flow.connectors / "untyped"), *flow.source,
+                             "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
+                            flow.env, 0).output)
+    assert again["reconciliation"]["totals"] == check["reconciliation"]["totals"]
+    (flow.connectors / "untyped" / "connector.toml").unlink()
+    (flow.connectors / "untyped").rmdir()
+    # scan: the tables the patient's sub-queries read are not "no entity reads it" (the contractor would think
+    # the joins did not work), and are carried as well
+    scan = _run(["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source],
+                flow.env, 0).output
+    assert "\nTable person: read only through a join of patient; 32 rows will be carried raw as well.\n" in scan
+    assert "\nTable person_name: read only through a join of patient, practitioner; 32 rows will be carried raw " \
+           "as well.\n" in scan
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["field_defects"] == {"invalid-date": 1}
+    # every vital measurement, as the DOUBLE held it (no binary-float digits), in its own Observation
+    found: dict[str, Decimal] = {}
+    for obs in _resources(bag, "Observation"):
+        for part in [obs, *obs.get("component", [])]:
+            if "valueQuantity" in part:
+                found[obs["identifier"][0]["value"]] = Decimal(str(part["valueQuantity"]["value"]))
+    vitals = {k: v for k, v in clinic.numeric.items() if str(k) in found}
+    assert len(vitals) == sum(clinic.vital_obs[c] for c in VITALS) - 12  # 2 orphans per concept
+    assert all(found[str(k)] == Decimal(v) for k, v in vitals.items())
+    patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
+    assert patients["00000001"]["name"] == [{"text": "이서연"}]
+    assert patients["00000007"]["_birthDate"]["extension"][0]["valueCode"] == "error"  # 2023-02-30
+    assert "birthDate" not in patients["00000007"]
+    # voided (a duplicate registration) and dead: patient.voided, person.dead and person.death_date (TINYINT(1)
+    # flags and a DATETIME); before, a Patient had no field for them (only the raw sidecar kept them)
+    assert {k: (p.get("active"), p.get("deceasedBoolean"), p.get("deceasedDateTime")) for k, p in patients.items()
+            if k in ("00000001", "00000011", "00000017")} == {
+        "00000001": (True, False, None), "00000011": (True, None, "2024-05-01T14:30:00+09:00"),
+        "00000017": (False, False, None)}
+    # DATETIME wall-clock times of the clinic, written +09:00, exactly as inserted
+    starts = {e["identifier"][0]["value"]: e["period"]["start"] for e in _resources(bag, "Encounter")}
+    assert {k: starts[str(k)] for k in clinic.starts if str(k) in starts} == {
+        k: v.isoformat() + "+09:00" for k, v in clinic.starts.items() if str(k) in starts}
+    assert len(starts) == clinic.rows["encounter"] - 2  # the two visits of the patient with no given name
