@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, tables_in_sql
@@ -84,6 +85,8 @@ class CheckReport:
     fhir_problems: Counter[str] = field(default_factory=Counter)  # "Type: path: message" → count
     fhir_validated: bool = False
     sample_chart: list[str] = field(default_factory=list)
+    #: What to do about quarantined rows the contractor can fix in connector.toml (stored_prefixes).
+    hints: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -104,6 +107,7 @@ class CheckReport:
             "reconciliation": self.reconciliation,
             "orphans": [o.to_dict() for o in self.orphans],
             "defects": [d.to_dict() for d in self.defects],
+            "hints": self.hints,
             "fhir": {
                 "validated": self.fhir_validated,
                 "resources": dict(sorted(self.fhir_resources.items())),
@@ -135,6 +139,7 @@ class CheckReport:
                 for o in self.orphans] or ["  none"]
         out += ["", "Field defects per column (rows quarantined by the field that failed):"]
         out += [f"  {d.section}.{d.field} ({d.column}): {d.reason_code} {d.rows}" for d in self.defects] or ["  none"]
+        out += [f"  hint: {h}" for h in self.hints]
         total = sum(self.fhir_resources.values())
         out += ["", f"FHIR: {total} resources ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.fhir_resources.items())) + ")"]
@@ -215,6 +220,7 @@ class _CheckingRun(ExportRun):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.failed_fields: Counter[tuple[str, str, str]] = Counter()  # (section, field, reason code)
+        self.absolute_paths: Counter[str] = Counter()  # "section.field (COLUMN)" → rows refused, path absolute
         self.resources: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
 
@@ -223,6 +229,9 @@ class _CheckingRun(ExportRun):
     ) -> Iterator[bytes]:
         found = _FIELD_IN_REASON.search(row.reason)
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
+        absolute = absolute_path_field(self.spec, row)
+        if absolute is not None:
+            self.absolute_paths[absolute] += 1
         yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
     def _quarantine_null_key(self, entity: Any, row: dict[str, Any], counts: Any, groups: set[str]) -> Iterator[bytes]:
@@ -363,6 +372,7 @@ def check_connector(
         report.fhir_resources = run.resources
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
+        report.hints = stored_prefix_hints(run.absolute_paths)
         entity_rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
         for (section, field_name, reason), n in sorted(run.failed_fields.items()):
             entity = spec.entities[section]
