@@ -15,7 +15,6 @@ import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors import load_connector, load_spec
-from emr_exporter.connectors.paths import relative_to_base
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
 from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext
 from emr_exporter.errors import ConnectorSpecError
@@ -147,6 +146,8 @@ def test_after_a_stored_prefix_nothing_else_loosens(tmp_path: Path) -> None:
 
 def test_windows_paths_are_compared_as_windows_compares_them_on_any_system() -> None:
     """The root on a Windows PC (a WindowsPath there): the very logic, run here with PureWindowsPath."""
+    from emr_exporter.connectors.paths import relative_to_base
+
     base = PureWindowsPath("C:\\Users\\원장\\Documents\\SCAN")
     assert relative_to_base("c:/users/원장/documents/scan/2023/A.JPG", base) == ("2023", "A.JPG")
     assert relative_to_base("C:\\Users\\원장\\Documents\\SCAN", base) == ()
