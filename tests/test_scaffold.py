@@ -440,8 +440,8 @@ def test_absolute_windows_paths_get_a_stored_prefixes_guess_and_the_export_finds
         'root = "attachments"\n'
         f"# GUESS (attachment.content_path (FILE_PATH): {windows + 1} distinct absolute paths among {windows + 2} "
         "sampled values; the "
-        "folder they share, as the EMR wrote it, is read as the attachments root: check it names the folder you "
-        "copied)\n"
+        "folder they share (without numbered folders such as years), as the EMR wrote it, is read as the "
+        "attachments root: check it names the folder you copied)\n"
         "stored_prefixes = ['C:\\UBCARE\\SCAN']\n\n")
     assert load_spec(outcome.folder).attachments_prefixes == ("C:\\UBCARE\\SCAN",)
     # PROFILE.md says the paths are absolute, never which folder (it is shared with the EMR vendor).
@@ -475,3 +475,18 @@ def test_absolute_windows_paths_get_a_stored_prefixes_guess_and_the_export_finds
                                    "--source", str(database), "--attachments-root", str(demo_clinic.attachments_root)])
     assert scanned.exit_code == 0, scanned.output
     assert f"Hint: {hint.format(windows + 1)}\n" in scanned.output
+
+
+def test_the_stored_prefix_guess_is_a_shared_folder_never_a_file_nor_a_numbered_folder() -> None:
+    from emr_exporter.authoring.scaffold import _common_folders
+
+    assert _common_folders({
+        "C:\\UBCARE\\SCAN\\2015\\03\\000123_1.jpg", "c:\\ubcare\\scan\\2015\\03\\000124_1.jpg",  # one month sampled
+        "\\\\NAS\\emr\\img\\a.jpg", "//nas/EMR/img/b.jpg",  # a share, either slash, either case
+        "/srv/emr/one.jpg",  # a single path: no guess for its root
+        "D:\\EMR\\only.jpg",
+    }) == ["C:\\UBCARE\\SCAN", "\\\\nas\\EMR\\img"]  # spelled as the first path (in sorted order) spells it
+    assert _common_folders({"C:\\a.jpg", "C:\\b.jpg"}) == ["C:\\"]
+    assert _common_folders({"C:\\SCAN\\a.jpg"}) == []
+    assert _common_folders({"/srv/emr/2023/a.jpg", "/srv/emr/2024/b.jpg", "/srv/EMR/2024/c.jpg"}) == ["/srv"]
+    assert _common_folders({"C:\\SCAN\\..\\a.jpg", "C:\\SCAN\\..\\b.jpg"}) == []

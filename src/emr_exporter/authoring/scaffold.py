@@ -1429,7 +1429,8 @@ def _same_name(a: str, b: str, form: str) -> bool:
 
 def _common_folders(paths: set[str]) -> list[str]:
     """The deepest folder each group of absolute ``paths`` on one drive, share or root shares (compared as their
-    system compares names), when at least two distinct paths share it; a file's own name is never part of it."""
+    system compares names), when at least two distinct paths share it, less its trailing numbered folders; a
+    file's own name is never part of it."""
     groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for text in sorted(paths):
         path = prefix_path(text)
@@ -1449,10 +1450,14 @@ def _common_folders(paths: set[str]) -> list[str]:
             while length < min(len(common), len(folders)) and _same_name(common[length], folders[length], form):
                 length += 1
             common = common[:length]
+        # Numbered folders (a year, a month, a chart number) are where the sample happened to fall, not the
+        # folder the EMR keeps every file under: C:\\UBCARE\\SCAN\\2015\\03 → C:\\UBCARE\\SCAN.
+        while len(common) > 1 and re.fullmatch(r"[\d_.-]+", common[-1]):
+            common.pop()
         if common:
             pure = PureWindowsPath(*common) if form == "windows" else PurePosixPath(*common)
             out.append(str(pure))
-    return out
+    return sorted(out)
 
 
 def _stored_prefixes(source: Source, profile: DatabaseProfile, table: TableProfile,
@@ -1485,8 +1490,9 @@ def _stored_prefixes(source: Source, profile: DatabaseProfile, table: TableProfi
     found = _common_folders(absolute)
     if not found:
         return (), ""
-    why = (f"{len(absolute)} distinct absolute paths among {sampled} sampled values; the folder they share, "
-           "as the EMR wrote it, is read as the attachments root: check it names the folder you copied")
+    why = (f"{len(absolute)} distinct absolute paths among {sampled} sampled values; the folder they share "
+           "(without numbered folders such as years), as the EMR wrote it, is read as the attachments root: "
+           "check it names the folder you copied")
     return tuple(found), why
 
 
