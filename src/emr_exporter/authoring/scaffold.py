@@ -1698,11 +1698,14 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     if any(g.usable and any(f.type == "file" for f in g.fields) for g in guesses.values()):
         lines += ["[attachments]", "# GUESS (file paths are relative to this folder next to a database file; "
                   "or give --attachments-root)", 'root = "attachments"']
+        prefixes: list[str] = []
         for g in guesses.values():
             for f in g.fields:
                 if g.usable and f.stored_prefixes:
-                    lines += [f"# GUESS ({g.entity}.{f.field} ({f.column}): {f.prefixes_why})",
-                              "stored_prefixes = [" + ", ".join(_toml_literal(p) for p in f.stored_prefixes) + "]"]
+                    lines.append(f"# GUESS ({g.entity}.{f.field} ({f.column}): {f.prefixes_why})")
+                    prefixes += [p for p in f.stored_prefixes if p not in prefixes]
+        if prefixes:  # one key for every file field: the folders are the EMR's, not a field's
+            lines.append("stored_prefixes = [" + ", ".join(_toml_literal(p) for p in prefixes) + "]")
         lines.append("")
     for entity in SCAFFOLD_ENTITIES:
         lines += _entity_block(guesses[entity])
