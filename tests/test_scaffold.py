@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -497,3 +498,80 @@ def test_an_open_ended_coverage_end_date_99991231_is_a_date(tmp_path: Path) -> N
     assert result.reconciliation.balanced
     [coverage] = [e for e in result.reconciliation.entities if e.entity == "coverage"]
     assert (coverage.source_rows, coverage.exported, coverage.field_defects) == (10, 10, {})
+
+
+@pytest.mark.slow  # scaffold, export, check and scan of the demo clinic: some 2 minutes on 2 cores
+def test_absolute_windows_paths_get_a_stored_prefixes_guess_and_the_export_finds_the_files(
+        demo_clinic, tmp_path: Path) -> None:
+    """The demo clinic as an EMR that stores each scan's full Windows path (C:\\UBCARE\\SCAN\\2023\\04\\….pdf),
+    the folder copied to this machine: the scaffold guesses the prefix, the export reads every file under
+    --attachments-root; without the prefix, check and scan say what to do."""
+    database = tmp_path / "clinic.sqlite"
+    shutil.copyfile(demo_clinic.path, database)
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE ATTACH_FILE SET FILE_PATH = 'C:\\UBCARE\\SCAN\\' || REPLACE(FILE_PATH, '/', '\\') "
+                     "WHERE FILE_PATH NOT LIKE '/%' AND FILE_PATH NOT LIKE '..%'")
+        windows = conn.execute("SELECT COUNT(*) FROM ATTACH_FILE WHERE FILE_PATH LIKE 'C:\\UBCARE\\SCAN\\%'").fetchone()[0]
+    assert windows > 50
+    outcome = write_scaffold(NAME, tmp_path / "connectors", SourceAddress(database=database), sample_rows=500)
+    toml = outcome.connector_toml.read_text(encoding="utf-8")
+    block = toml[toml.index("[attachments]"):toml.index("# --- ")]
+    sampled = outcome.profile.tables[[t.name for t in outcome.profile.tables].index("ATTACH_FILE")].column("FILE_PATH")
+    assert sampled is not None and sampled.non_empty == windows + 2  # and the planted ../../etc/passwd, /etc/hosts
+    assert sampled.shapes == {"windows_path": windows, "posix_path": 1}
+    assert block == (
+        "[attachments]\n"
+        "# GUESS (file paths are relative to this folder next to a database file; or give --attachments-root)\n"
+        'root = "attachments"\n'
+        f"# GUESS (attachment.content_path (FILE_PATH): {windows + 1} distinct absolute paths among {windows + 2} "
+        "sampled values; the "
+        "folder they share (without numbered folders such as years), as the EMR wrote it, is read as the "
+        "attachments root: check it names the folder you copied)\n"
+        "stored_prefixes = ['C:\\UBCARE\\SCAN']\n\n")
+    assert load_spec(outcome.folder).attachments_prefixes == ("C:\\UBCARE\\SCAN",)
+    # PROFILE.md says the paths are absolute, never which folder (it is shared with the EMR vendor).
+    profile = outcome.profile_md.read_text(encoding="utf-8")
+    assert "UBCARE" not in profile and "SCAN\\" not in profile
+    assert f"| FILE_PATH | TEXT |  | 47.7 | {windows + 2} | 44 | windows_path |" in profile
+    assert ("Attachment paths: ATTACH_FILE.FILE_PATH holds absolute file paths, Windows (a drive letter or a "
+            "network share). The export reads them inside the attachments folder: connector.toml guesses "
+            "`[attachments] stored_prefixes`") in profile
+    # The export with the guessed connector finds every file under --attachments-root, as the demo's own does.
+    request = ExportRequest(connector=NAME, source=SourceAddress(database=database),
+                            connectors_dirs=(outcome.folder.parent,), attachments_root=demo_clinic.attachments_root)
+    attachment = next(e for e in run_export(request).reconciliation.entities if e.entity == "attachment")
+    assert (attachment.exported, dict(attachment.reasons)) == (147, {"path-outside-root": 2, "file-missing": 2})
+    # Without the guess every Windows path is outside the folder: check and scan name the setting.
+    outcome.connector_toml.write_text(toml.replace("stored_prefixes = ['C:\\UBCARE\\SCAN']\n", ""), encoding="utf-8")
+    hint = ("attachment.content_path (FILE_PATH): {} row(s) hold an absolute path outside the attachments folder "
+            "(C:\\…, \\\\server\\share\\… or /…). If the EMR wrote the full path of each file, give the folder it "
+            "wrote before the files in connector.toml, [attachments] stored_prefixes = ['C:\\EMR\\SCAN'] (as the EMR "
+            "wrote it; the rest of each path is then read inside the attachments folder, --attachments-root)")
+    runner = CliRunner()
+    checked = runner.invoke(main, ["connector", "check", str(outcome.folder), "--source", str(database),
+                                   "--attachments-root", str(demo_clinic.attachments_root), "--json"])
+    assert checked.exit_code == 4, checked.output
+    report = json.loads(checked.output)
+    # 75 files and the 2 planted missing ones written as C:\…, and the planted /etc/hosts
+    assert report["hints"] == [hint.format(windows + 1)]
+    assert {"section": "attachment", "field": "content_path", "column": "FILE_PATH", "reason_code": "path-outside-root",
+            "rows": windows + 2} in report["defects"]
+    scanned = runner.invoke(main, ["scan", "--connector", NAME, "--connectors-dir", str(outcome.folder.parent),
+                                   "--source", str(database), "--attachments-root", str(demo_clinic.attachments_root)])
+    assert scanned.exit_code == 0, scanned.output
+    assert f"Hint: {hint.format(windows + 1)}\n" in scanned.output
+
+
+def test_the_stored_prefix_guess_is_a_shared_folder_never_a_file_nor_a_numbered_folder() -> None:
+    from emr_exporter.authoring.scaffold import _common_folders
+
+    assert _common_folders({
+        "C:\\UBCARE\\SCAN\\2015\\03\\000123_1.jpg", "c:\\ubcare\\scan\\2015\\03\\000124_1.jpg",  # one month sampled
+        "\\\\NAS\\emr\\img\\a.jpg", "//nas/EMR/img/b.jpg",  # a share, either slash, either case
+        "/srv/emr/one.jpg",  # a single path: no guess for its root
+        "D:\\EMR\\only.jpg",
+    }) == ["C:\\UBCARE\\SCAN", "\\\\nas\\EMR\\img"]  # spelled as the first path (in sorted order) spells it
+    assert _common_folders({"C:\\a.jpg", "C:\\b.jpg"}) == ["C:\\"]
+    assert _common_folders({"C:\\SCAN\\a.jpg"}) == []
+    assert _common_folders({"/srv/emr/2023/a.jpg", "/srv/emr/2024/b.jpg", "/srv/EMR/2024/c.jpg"}) == ["/srv"]
+    assert _common_folders({"C:\\SCAN\\..\\a.jpg", "C:\\SCAN\\..\\b.jpg"}) == []

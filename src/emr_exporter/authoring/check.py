@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, tables_in_sql
@@ -88,6 +89,8 @@ class CheckReport:
     sample_chart: list[str] = field(default_factory=list)
     #: The database's large objects (PostgreSQL), always carried verbatim: their inventory entry, or None.
     large_objects: dict[str, Any] | None = None
+    #: What to do about quarantined rows the contractor can fix in connector.toml (stored_prefixes).
+    hints: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,7 @@ class CheckReport:
             "reconciliation": self.reconciliation,
             "orphans": [o.to_dict() for o in self.orphans],
             "defects": [d.to_dict() for d in self.defects],
+            "hints": self.hints,
             "fhir": {
                 "validated": self.fhir_validated,
                 "resources": dict(sorted(self.fhir_resources.items())),
@@ -149,6 +153,7 @@ class CheckReport:
         out += ["", "Field defects per column (rows quarantined by the field that failed):"]
         out += [f"  {d.section}.{d.field}{f' ({d.column})' if d.column else ''}: {d.reason_code} {d.rows}"
                 for d in self.defects] or ["  none"]
+        out += [f"  hint: {h}" for h in self.hints]
         total = sum(self.fhir_resources.values())
         out += ["", f"FHIR: {total} resources ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.fhir_resources.items())) + ")"]
@@ -229,6 +234,7 @@ class _CheckingRun(ExportRun):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.failed_fields: Counter[tuple[str, str, str]] = Counter()  # (section, field, reason code)
+        self.absolute_paths: Counter[str] = Counter()  # "section.field (COLUMN)" → rows refused, path absolute
         self.resources: Counter[str] = Counter()
         self.problems: Counter[str] = Counter()
 
@@ -238,6 +244,9 @@ class _CheckingRun(ExportRun):
         found = _FIELD_IN_REASON.search(row.reason) or (
             _UNMAPPABLE_PART.search(row.reason) if row.reason_code == "unmappable" else None)
         self.failed_fields[(row.entity, found.group(1) if found else "", row.reason_code)] += 1
+        absolute = absolute_path_field(self.spec, row)
+        if absolute is not None:
+            self.absolute_paths[absolute] += 1
         yield from super()._quarantine(row, counts, keys, groups, **kwargs)
 
     def _quarantine_null_key(self, entity: Any, row: dict[str, Any], counts: Any, groups: set[str]) -> Iterator[bytes]:
@@ -382,6 +391,7 @@ def check_connector(
         report.fhir_resources = run.resources
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
+        report.hints = stored_prefix_hints(run.absolute_paths)
         entity_rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
         for (section, field_name, reason), n in sorted(run.failed_fields.items()):
             entity = spec.entities[section]

@@ -22,13 +22,15 @@ import hashlib
 import math
 import re
 import typing
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, model
+from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
@@ -63,6 +65,8 @@ SHAPES: dict[str, str] = {
     "number": "number written as text",
     "yn": "Y/N or 1/0 flag",
     "binary": "binary data",
+    "windows_path": "absolute Windows file path (a drive letter or a network share)",
+    "posix_path": "absolute file path (/…)",
 }
 _KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
 # EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
@@ -148,6 +152,9 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("yn")
     if _NUMBER.match(text):
         shapes.add("number")
+    form = stored_path_form(text)
+    if form != "relative" and prefix_path(text).is_absolute():
+        shapes.add(f"{form}_path")
     if text.isdigit() and len(text) <= 12 and int(text) % 10 == 0 and len(text) != 6:
         shapes.add("amount")
     return shapes
@@ -769,6 +776,10 @@ class FieldGuess:
     #: A ``blob`` field on a column holding large objects' numbers (PostgreSQL ``oid``, ``lo``): the field reads
     #: the object's bytes, ``expr = { postgresql = "lo_get(<column>)" }`` (the number stays a cell of its own).
     large_object: bool = False
+    #: A ``file`` field whose sampled paths are absolute: the folders they share (``[attachments]
+    #: stored_prefixes``), and why. Kept for connector.toml only, never in PROFILE.md.
+    stored_prefixes: tuple[str, ...] = ()
+    prefixes_why: str = ""
 
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
@@ -1527,7 +1538,89 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
 
 def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
     """Guess a table, key and fields for every canonical entity."""
-    return _Guesser(profile, _sampled_code_values(source, profile), source).run()
+    guesses = _Guesser(profile, _sampled_code_values(source, profile), source).run()
+    for guess in guesses.values():
+        table = next((t for t in profile.tables if t.name == guess.table), None)
+        if not guess.usable or table is None:
+            continue
+        for f in guess.fields:
+            column = table.column(f.column) if f.type == "file" and not f.columns and not f.join else None
+            if column is not None and (column.shapes.get("windows_path") or column.shapes.get("posix_path")):
+                f.stored_prefixes, f.prefixes_why = _stored_prefixes(source, profile, table, column)
+    return guesses
+
+
+def _same_name(a: str, b: str, form: str) -> bool:
+    return a.casefold() == b.casefold() if form == "windows" else a == b
+
+
+def _common_folders(paths: set[str]) -> list[str]:
+    """The deepest folder each group of absolute ``paths`` on one drive, share or root shares (compared as their
+    system compares names), when at least two distinct paths share it, less its trailing numbered folders; a
+    file's own name is never part of it."""
+    groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for text in sorted(paths):
+        path = prefix_path(text)
+        windows = stored_path_form(text) == "windows"
+        folders = path.parts[:-1]  # never the file's name
+        if not path.is_absolute() or not folders or ".." in path.parts:
+            continue
+        anchor = (folders[0].casefold() if windows else folders[0], "windows" if windows else "posix")
+        groups.setdefault(anchor, []).append(folders)
+    out: list[str] = []
+    for (_, form), members in groups.items():
+        if len(members) < 2:
+            continue
+        common = list(members[0])
+        for folders in members[1:]:
+            length = 0
+            while length < min(len(common), len(folders)) and _same_name(common[length], folders[length], form):
+                length += 1
+            common = common[:length]
+        # Numbered folders (a year, a month, a chart number) are where the sample happened to fall, not the
+        # folder the EMR keeps every file under: C:\\UBCARE\\SCAN\\2015\\03 → C:\\UBCARE\\SCAN.
+        while len(common) > 1 and re.fullmatch(r"[\d_.-]+", common[-1]):
+            common.pop()
+        if common:
+            pure = PureWindowsPath(*common) if form == "windows" else PurePosixPath(*common)
+            out.append(str(pure))
+    return sorted(out)
+
+
+def _stored_prefixes(source: Source, profile: DatabaseProfile, table: TableProfile,
+                     column: ColumnProfile) -> tuple[tuple[str, ...], str]:
+    """A ``file`` column's sampled absolute paths: the folders they share, and why (counts only). The values
+    are read again here, kept in memory and dropped; the folders go into connector.toml, never PROFILE.md."""
+    order_by = (table.primary_key or (column.name,))[0]
+    absolute: set[str] = set()
+    sampled = 0
+    rows = source.rows(_sample_sql(source, table, table.columns, order_by, profile.sample_rows))
+    try:
+        for row in rows:
+            value = row.get(column.name.lower(), row.get(column.name))
+            if isinstance(value, bytes | bytearray | memoryview):
+                raw = bytes(value)
+                try:
+                    value = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    value = raw.decode("cp949", "replace")
+            if not isinstance(value, str) or not value.strip():
+                continue
+            sampled += 1
+            text = unicodedata.normalize("NFC", value.strip())
+            if stored_path_form(text) != "relative":
+                absolute.add(text)
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+    found = _common_folders(absolute)
+    if not found:
+        return (), ""
+    why = (f"{len(absolute)} distinct absolute paths among {sampled} sampled values; the folder they share "
+           "(without numbered folders such as years), as the EMR wrote it, is read as the attachments root: "
+           "check it names the folder you copied")
+    return tuple(found), why
 
 
 # --- writing the files -----------------------------------------------------------------------------
@@ -1535,6 +1628,11 @@ def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, Entity
 
 def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_literal(text: str) -> str:
+    """A TOML literal string where it can be one (a Windows path reads as written: 'C:\\UBCARE\\SCAN')."""
+    return f"'{text}'" if "'" not in text and text.isprintable() else _toml_str(text)
 
 
 def _field_line(f: FieldGuess) -> str:
@@ -1746,7 +1844,16 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
     lines += _skip_block(profile, guesses, institution[0] if institution else None)
     if any(g.usable and any(f.type == "file" for f in g.fields) for g in guesses.values()):
         lines += ["[attachments]", "# GUESS (file paths are relative to this folder next to a database file; "
-                  "or give --attachments-root)", 'root = "attachments"', ""]
+                  "or give --attachments-root)", 'root = "attachments"']
+        prefixes: list[str] = []
+        for g in guesses.values():
+            for f in g.fields:
+                if g.usable and f.stored_prefixes:
+                    lines.append(f"# GUESS ({g.entity}.{f.field} ({f.column}): {f.prefixes_why})")
+                    prefixes += [p for p in f.stored_prefixes if p not in prefixes]
+        if prefixes:  # one key for every file field: the folders are the EMR's, not a field's
+            lines.append("stored_prefixes = [" + ", ".join(_toml_literal(p) for p in prefixes) + "]")
+        lines.append("")
     for entity in SCAFFOLD_ENTITIES:
         lines += _entity_block(guesses[entity])
     return "\n".join(lines).rstrip() + "\n"
@@ -1844,6 +1951,19 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
+    for g in guesses.values():
+        table = next((t for t in profile.tables if t.name == g.table), None)
+        for f in g.fields if g.usable and table is not None else ():
+            column = table.column(f.column) if table is not None and f.type == "file" else None
+            if column is None or not (column.has("windows_path", 0.5) or column.has("posix_path", 0.5)):
+                continue
+            kind = "Windows (a drive letter or a network share)" if column.has("windows_path", 0.5) else "/…"
+            out += ["", f"Attachment paths: {g.table}.{f.column} holds absolute file paths, {kind}. The export "
+                    "reads them inside the attachments folder: connector.toml "
+                    + ("guesses `[attachments] stored_prefixes`, the folder the EMR wrote before each file "
+                       "(not written here)" if f.stored_prefixes else
+                       "needs `[attachments] stored_prefixes`, the folder the EMR wrote before each file")
+                    + "; check it against the folder given as the attachments root."]
     out += ["", "## Tables", "", *_large_object_notes(profile),
             "| table | rows | sampled | columns | primary key |", "|---|---:|---:|---:|---|"]
     for t in sorted(profile.tables, key=lambda t: (-t.row_count, t.name)):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream
@@ -385,6 +386,8 @@ class ScanReport:
     attachment_bytes: int = 0  # bytes of the attachments that will be exported (for the free-space check)
     #: The export's reconciliation as the scan computed it (cells, carried tables, inventory).
     reconciliation: dict[str, Any] = field(default_factory=dict)
+    #: What to do about quarantined rows the contractor can fix in connector.toml (stored_prefixes).
+    hints: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -424,6 +427,7 @@ class ScanReport:
             "field_defects": self.reconciliation.get("field_defects", {}),
             "tables": self.reconciliation.get("tables", []),
             "inventory": self.reconciliation.get("inventory", []),
+            "hints": self.hints,
         }
 
 
@@ -484,8 +488,12 @@ def scan(
         examples = examples_by_entity.setdefault(row.entity, {}).setdefault(row.reason_code, [])
         if len(examples) < EXAMPLE_KEYS:
             examples.append(model.display_key(row.provenance.key))
+        absolute = absolute_path_field(spec, row)
+        if absolute is not None:
+            absolute_paths[absolute] += 1
 
     examples_by_entity: dict[str, dict[str, list[str]]] = {}
+    absolute_paths: Counter[str] = Counter()
     run = ExportRun(
         spec, source, institution=placeholder, created=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
         attachments_root=attachments_root, cancel=cancel, page_size=page_size, observers=[_ScanObserver(report)],
@@ -504,6 +512,7 @@ def scan(
             rereads=e.rereads,
         ))
     report.reconciliation = run.reconciliation.to_dict()
+    report.hints = stored_prefix_hints(absolute_paths)
     return report
 
 

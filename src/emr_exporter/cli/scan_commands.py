@@ -108,6 +108,8 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         click.echo(f"{e.entity:<16}{e.source_rows:>10}{e.will_export:>10}{e.will_quarantine:>12}  {reasons}")
     t = report.totals
     click.echo(f"{'total':<16}{t['source_rows']:>10}{t['will_export']:>10}{t['will_quarantine']:>12}")
+    for hint in report.hints:
+        click.echo(f"Hint: {hint}")
     rec = report.reconciliation
     if rec.get("field_defects"):
         defects = ", ".join(f"{code} {n}" for code, n in rec["field_defects"].items())

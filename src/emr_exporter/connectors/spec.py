@@ -13,12 +13,14 @@ import functools
 import re
 import tomllib
 import typing
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.zones import zone
 from emr_exporter.errors import ConnectorSpecError
 
@@ -77,7 +79,7 @@ _SECTION_KEYS = {
     "detect": {"tables", "version_query", "files", "dsn_names"},
     "source": {"encoding", "date_formats", "datetime_formats", "timezone", "two_digit_year_pivot"},
     "institution": {"query"},
-    "attachments": {"root"},
+    "attachments": {"root", "stored_prefixes"},
 }
 _ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size"}
 _FIELD_KEYS = {
@@ -214,6 +216,9 @@ class ConnectorSpec:
     datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
     institution_query: str | None = None
     attachments_root: str | None = None
+    #: ``[attachments] stored_prefixes``: the folders the EMR wrote at the start of its absolute stored paths
+    #: (``C:\\UBCARE\\SCAN``, ``\\\\NAS\\emr\\img``), each read as the attachment root; longest first.
+    attachments_prefixes: tuple[str, ...] = ()
     entities: Mapping[str, EntitySpec] = field(default_factory=dict)
     origin: str = ""  # where it was found: "entry point <pkg>" or "folder <dir>"
 
@@ -376,6 +381,7 @@ class _Validator:
             datetime_formats=datetime_formats,
             institution_query=self._str("institution", self.data.get("institution", {}), "query"),
             attachments_root=self._str("attachments", self.data.get("attachments", {}), "root"),
+            attachments_prefixes=self._stored_prefixes(),
             entities=entities,
             origin=self.origin,
         )
@@ -427,6 +433,36 @@ class _Validator:
                     "or be an absolute path",
                 )
         return patterns
+
+    def _stored_prefixes(self) -> tuple[str, ...]:
+        value = self.data.get("attachments", {}).get("stored_prefixes", [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail("attachments", "stored_prefixes", "must be a list of folders as the EMR wrote them, "
+                            "e.g. ['C:\\UBCARE\\SCAN', '\\\\NAS\\emr\\img'] (TOML literal strings)")
+        prefixes: list[str] = []
+        for raw in value:
+            prefix = unicodedata.normalize("NFC", raw.strip())
+            # The problem, never the folder itself: a folder name may hold a person's name.
+            if "\x00" in prefix:
+                raise self.fail("attachments", "stored_prefixes", "an entry holds a NUL character")
+            form = stored_path_form(prefix)
+            if form == "relative":
+                raise self.fail(
+                    "attachments", "stored_prefixes",
+                    f"entry {len(prefixes) + 1} is not an absolute path: give the folder as the EMR wrote it at "
+                    "the start of its stored paths (C:\\…, \\\\server\\share\\… or /…); a relative stored path "
+                    "is already read from the attachment folder",
+                )
+            path = prefix_path(prefix)
+            if not path.is_absolute():
+                raise self.fail("attachments", "stored_prefixes",
+                                f"entry {len(prefixes) + 1}: a network path needs its server and share "
+                                "(\\\\server\\share\\…)")
+            if ".." in path.parts:
+                raise self.fail("attachments", "stored_prefixes", f"entry {len(prefixes) + 1} may not hold '..'")
+            prefixes.append(prefix)
+        # The most specific first: C:\\EMR\\SCAN\\OLD before C:\\EMR\\SCAN.
+        return tuple(sorted(prefixes, key=lambda p: -len(prefix_path(p).parts)))
 
     def _dsn_names(self, detect: Mapping[str, Any]) -> tuple[str, ...]:
         names = self._str_list("detect", detect, "dsn_names")

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from emr_exporter.connectors.paths import prefix_path, relative_to_base, rooted, stored_path_form
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
 from emr_exporter.connectors.zones import KST, zone
 
@@ -314,21 +315,45 @@ def to_blob(value: Any, field: FieldSpec, ctx: TransformContext) -> bytes:
     raise RowRejected("invalid-blob", f"field '{field.name}' is not binary data")
 
 
+def _relative_parts(stored: str, root: Path, prefixes: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Where ``stored`` lies inside ``root``, as path parts; None when it is outside the root and every prefix."""
+    if stored_path_form(stored) == "relative":
+        if rooted(stored):  # '\\foo' (the current drive's root), 'C:foo' (relative to a drive): not ours
+            return None
+        return tuple(part for part in stored.replace("\\", "/").split("/") if part not in ("", "."))
+    for prefix in prefixes:  # longest first (spec.py)
+        found = relative_to_base(stored, prefix_path(prefix))
+        if found is not None:
+            return found
+    # A path the EMR wrote on this very computer, inside the folder chosen: as given, and with links resolved.
+    for base in (Path(os.path.abspath(root)), root.resolve()):
+        found = relative_to_base(stored, base)
+        if found is not None:
+            return found
+    return None
+
+
 def to_file(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
-    """Resolve a stored relative path inside the attachment root; refuse anything outside it."""
-    relative = _as_text(value, field, ctx).strip().replace("\\", "/")
+    """Resolve a stored path inside the attachment root; refuse anything outside it.
+
+    A relative path is read from the root; an absolute one (``/…``, ``C:\\…``, ``\\\\server\\share\\…``) when it
+    lies inside the root, or starts with one of ``[attachments] stored_prefixes`` (what the EMR wrote for the
+    folder that is now the root; Windows forms case-insensitive, either slash). Messages name the field only.
+    """
+    stored = _as_text(value, field, ctx).strip()
     root = ctx.attachments_root
     if field.root:
         root = (root.parent if root else Path.cwd()) / field.root
     if root is None:
         raise RowRejected("file-missing", f"field '{field.name}': no attachment folder was given")
-    root = root.resolve()
-    if relative.startswith("/") or re.match(r"^[A-Za-z]:", relative) or ".." in relative.split("/"):
+    parts = _relative_parts(stored, root, ctx.spec.attachments_prefixes)
+    if parts is None or ".." in parts:
         raise RowRejected("path-outside-root", f"field '{field.name}' points outside the attachment folder")
-    if "\x00" in relative:
+    if "\x00" in stored:
         raise RowRejected("file-missing", f"field '{field.name}': the stored file name contains a NUL character")
+    root = root.resolve()
     try:
-        candidate = (root / relative).resolve()
+        candidate = root.joinpath(*parts).resolve()
         inside = candidate == root or root in candidate.parents
         exists = inside and candidate.is_file()
     except OSError:  # e.g. a name too long for the file system; the message would show the file name
