@@ -270,7 +270,7 @@ KO: dict[str, str] = {
     "Reading the EMR database failed.": "EMR 데이터베이스를 읽지 못했습니다.",
     "This EMR account is not allowed to read part of the records. Ask your IT contractor or the EMR company to "
     "allow it to read everything, then start again.":
-        "이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. IT 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 "
+        "이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. 전산 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 "
         "요청한 뒤 다시 시작하세요.",
     "Stopped. Nothing is lost: press Start to continue where it stopped.":
         "멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.",

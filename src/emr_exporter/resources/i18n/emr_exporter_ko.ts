@@ -1131,7 +1131,7 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/texts.py" line="102" />
             <source>This EMR account is not allowed to read part of the records. Ask your IT contractor or the EMR company to allow it to read everything, then start again.</source>
-            <translation>이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. IT 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 요청한 뒤 다시 시작하세요.</translation>
+            <translation>이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. 전산 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 요청한 뒤 다시 시작하세요.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="107" />
