@@ -289,6 +289,12 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
     return None
 
 
+def parse_date_text(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """The date-time ``text`` is in the first of ``formats`` that reads it, as the date transforms read it
+    (None when none does); the scaffold uses it to recognise a column's shape."""
+    return _parse_date_text(text, formats)
+
+
 def _century(parsed: dt.datetime, pivot: int | None) -> dt.datetime:
     """Two-digit years: 00..pivot are 20xx, the rest 19xx (strptime's own rule is 69 → 1969)."""
     if pivot is None:
