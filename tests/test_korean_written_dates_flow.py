@@ -15,7 +15,10 @@ from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+from emr_exporter.connectors.spec import load_spec
 from emr_exporter.pipeline.raw import decode_raw
+from emr_exporter.sources.base import SqliteFileSource
+from lossless_kit import check_bag_against_source
 from test_foreign_schemas import _column_sidecar, checked, exported, scaffolded
 
 PATIENTS = 30
@@ -99,3 +102,11 @@ def test_korean_written_dates_are_guessed_exported_at_clinic_time_and_carried_ra
     assert decode_raw(people["000001"]["columns"]["생년월일"]) == "1980. 3. 7."
     assert sorted(p["birthDate"] for p in _resources(bag, "Patient")) == sorted(
         "{}-{:02d}-{:02d}".format(*map(int, v.rstrip(".").split(". "))) for v in births.values())
+    # every row of both tables rebuilt exactly from the opened bag (FHIR, then the raw sidecars)
+    source = SqliteFileSource(tmp_path / "clinic.sqlite")
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert dict(rebuilt.rows) == {"환자": PATIENTS, "접수": 2 * PATIENTS}
+    assert rebuilt.transformed_cells == 2 * PATIENTS + PATIENTS - len(padded) + PATIENTS  # and every 성별 (M, 1 and 3 all map to male: no one code to write back)
