@@ -204,10 +204,16 @@ _worded_cache: dict[str, re.Pattern[str] | None] = {}
 
 
 def _worded_pattern(fmt: str) -> re.Pattern[str] | None:
-    """The regular expression for a format with ``%p``/``%A``/``%a`` (None: a directive outside the set
-    above, or one used twice — such a format is left to strptime)."""
-    if fmt in _worded_cache:
+    """The regular expression for a format with ``%p``/``%A``/``%a`` (None: a format without them, or with a
+    directive outside the set above or one used twice — such a format is left to strptime). Cached: the
+    formats are the connector's."""
+    try:
         return _worded_cache[fmt]
+    except KeyError:
+        pass
+    if not _WORDED.search(fmt):
+        _worded_cache[fmt] = None
+        return None
     parts: list[str] = []
     seen: set[str] = set()
     pattern: re.Pattern[str] | None = None
@@ -266,11 +272,6 @@ def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
 def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
     for fmt in formats:
         try:
-            if "%" in fmt and _WORDED.search(fmt) and (pattern := _worded_pattern(fmt)) is not None:
-                parsed = _parse_worded(text, pattern)
-                if "%y" in fmt:
-                    parsed = _century(parsed, pivot)
-                return parsed
             digits = _DIGIT_FORMATS.get(fmt)
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
                 if fmt == "%Y%m%d%H%M%S":  # written out (hot path: every date-time of a legacy EMR)
@@ -280,7 +281,8 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
                     return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]))
                 parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
                 return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
-            parsed = dt.datetime.strptime(text, fmt)
+            worded = _worded_pattern(fmt)
+            parsed = dt.datetime.strptime(text, fmt) if worded is None else _parse_worded(text, worded)
         except ValueError:
             continue
         if "%y" in fmt:
