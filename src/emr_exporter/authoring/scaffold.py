@@ -32,6 +32,7 @@ from typing import Any
 from emr_exporter import __version__, model
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
+from emr_exporter.connectors.transforms import parse_date_text
 from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -55,6 +56,12 @@ SHAPES: dict[str, str] = {
     "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
     "yymmdd": "text date YYMMDD (two-digit year)",
+    "ko_ampm_datetime": "Korean Windows text date-time (2024-01-05 오후 3:20:11)",
+    "ko_dotted_datetime": "Korean web text date-time (2024. 1. 5. 오후 3:20:11)",
+    "ko_dotted_date": "Korean web text date (2024. 1. 5.)",
+    "ko_long_date": "Korean text date (2024년 1월 5일)",
+    "ko_weekday_date": "Korean text date with the weekday (2024년 1월 5일 금요일)",
+    "ko_long_datetime": "Korean text date-time (2024년 1월 5일 15시 20분)",
     "epoch_s": "Unix time in seconds (2000-2040)",
     "epoch_ms": "Unix time in milliseconds (2000-2040)",
     "amount_text": "amount written with commas or 원 (12,000원)",
@@ -121,9 +128,45 @@ def _valid_date(text: str, fmt: str) -> bool:
     return 1900 <= parsed.year <= 2100 or parsed.date() == OPEN_END_DATE
 
 
+#: Dates and times as Korean Windows, .NET and web pages write them: shape -> the format that reads them
+#: (the transforms read 오전/오후 and weekday names themselves, under any locale).
+_KO_FORMATS = {
+    "ko_ampm_datetime": "%Y-%m-%d %p %I:%M:%S",
+    "ko_dotted_datetime": "%Y. %m. %d. %p %I:%M:%S",
+    "ko_dotted_date": "%Y. %m. %d.",
+    "ko_long_date": "%Y년 %m월 %d일",
+    "ko_weekday_date": "%Y년 %m월 %d일 %A",
+    "ko_long_datetime": "%Y년 %m월 %d일 %H시 %M분",
+}
+_KO_DATETIME_SHAPES = ("ko_ampm_datetime", "ko_dotted_datetime", "ko_long_datetime")
+_KO_HINT = re.compile(r"오전|오후|[AaPp][Mm]|년|\d\. ")
+
+
+def _plural(shape: str) -> str:
+    """A shape's description for many values: "Korean web text dates (2024. 1. 5.)"."""
+    text = SHAPES[shape]
+    if shape in _KO_FORMATS:
+        head, _, example = text.partition(" (")
+        head = head.replace(" with the weekday", "")
+        return f"{head}s{' with their weekdays' if shape == 'ko_weekday_date' else ''} ({example}"
+    return f"{text}s"
+
+
+def _ko_shapes(text: str) -> set[str]:
+    shapes: set[str] = set()
+    if not 10 <= len(text) <= 32 or not _KO_HINT.search(text):
+        return shapes
+    for shape, fmt in _KO_FORMATS.items():
+        parsed = parse_date_text(text, (fmt,))
+        if parsed is not None and 1900 <= parsed.year <= 2100:
+            shapes.add(shape)
+    return shapes
+
+
 def _text_shapes(text: str) -> set[str]:
     shapes: set[str] = set()
     text = text.strip()
+    shapes |= _ko_shapes(text)
     if text.isdigit():
         if len(text) == 8 and _valid_date(text, "%Y%m%d"):
             shapes.add("yyyymmdd")
@@ -752,7 +795,7 @@ _CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
     ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
-                "epoch_s", "epoch_ms")
+                "epoch_s", "epoch_ms", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
 
@@ -881,7 +924,7 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
     holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or column.has(
-        "iso_minute", 0.5) or (
+        "iso_minute", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
         "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
@@ -1459,7 +1502,7 @@ class _Guesser:
                 if column.name not in used and column.name != key and column.has(shape, 0.8):
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,
-                                        f"values look like {SHAPES[shape]}s")
+                                        f"values look like {_plural(shape)}")
         if required and "date" in str(annotation):
             for column in table.columns:
                 if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
@@ -1473,12 +1516,13 @@ class _Guesser:
         if field_type == "bool":  # a 0/1 flag is no amount of money, though 0 is a whole number of won
             return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
                     f"{SHAPES['yn']}s")
-        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "rrn",
+        for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date",
+                      *_KO_FORMATS, "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
             if column.has(shape, 0.8):
                 return (f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values look like "
-                        f"{SHAPES[shape]}s")
+                        f"{_plural(shape)}")
         if column.cp949_only_text:
             return "; CP949 text"
         return ""
@@ -1661,9 +1705,11 @@ def _field_line(f: FieldGuess) -> str:
     return f"{f.field} = {{ {', '.join(parts)} }}"
 
 
-_SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"))
+_SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"),
+                        *((s, f) for s, f in _KO_FORMATS.items() if s not in _KO_DATETIME_SHAPES))
 _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
-                            ("iso_minute", "%Y-%m-%d %H:%M"))
+                            ("iso_minute", "%Y-%m-%d %H:%M"),
+                            *((s, f) for s, f in _KO_FORMATS.items() if s in _KO_DATETIME_SHAPES))
 
 
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:

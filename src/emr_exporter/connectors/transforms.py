@@ -184,6 +184,91 @@ _DIGIT_FORMATS: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {
 }
 
 
+#: Directives whose strptime reading depends on the process locale (``%p`` reads only AM/PM under C, only
+#: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names). A format holding one is read by
+#: :func:`_parse_worded` instead, the same under every locale.
+_WORDED = re.compile(r"%[pAa]")
+_MERIDIEM = {"오전": 0, "am": 0, "a.m.": 0, "오후": 12, "pm": 12, "p.m.": 12}
+_KO_DAYS = ("월", "화", "수", "목", "금", "토", "일")
+_EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = {**{f"{d}요일": i for i, d in enumerate(_KO_DAYS)}, **{d: i for i, d in enumerate(_EN_DAYS)}}
+_WEEKDAYS_SHORT = {**{d: i for i, d in enumerate(_KO_DAYS)}, **{d[:3]: i for i, d in enumerate(_EN_DAYS)}}
+_WORD_DIRECTIVES = {
+    "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "I": r"\d{1,2}",
+    "M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,6}",
+    "p": "|".join(re.escape(w) for w in sorted(_MERIDIEM, key=len, reverse=True)),
+    "A": "|".join(sorted(_WEEKDAYS, key=len, reverse=True)),
+    "a": "|".join(sorted(_WEEKDAYS_SHORT, key=len, reverse=True)),
+}
+_worded_cache: dict[str, re.Pattern[str] | None] = {}
+
+
+def _worded_pattern(fmt: str) -> re.Pattern[str] | None:
+    """The regular expression for a format with ``%p``/``%A``/``%a`` (None: a format without them, or with a
+    directive outside the set above or one used twice — such a format is left to strptime). Cached: the
+    formats are the connector's."""
+    try:
+        return _worded_cache[fmt]
+    except KeyError:
+        pass
+    if not _WORDED.search(fmt):
+        _worded_cache[fmt] = None
+        return None
+    parts: list[str] = []
+    seen: set[str] = set()
+    pattern: re.Pattern[str] | None = None
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            directive = fmt[i + 1]
+            i += 2
+            if directive == "%":
+                parts.append("%")
+                continue
+            if directive not in _WORD_DIRECTIVES or directive in seen:
+                break
+            seen.add(directive)
+            parts.append(f"(?P<{directive}>{_WORD_DIRECTIVES[directive]})")
+        elif ch.isspace():  # as strptime: any run of white space in the format matches any run in the text
+            while i < len(fmt) and fmt[i].isspace():
+                i += 1
+            parts.append(r"\s+")
+        else:
+            parts.append(re.escape(ch))
+            i += 1
+    else:
+        pattern = re.compile("".join(parts), re.IGNORECASE)
+    _worded_cache[fmt] = pattern
+    return pattern
+
+
+def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
+    """strptime for a format with 오전/오후 (or AM/PM) and weekday names, independent of the locale: %I is
+    1..12 and, with %p, 12 오전 is 00h and 12 오후 is 12h (without %p, %I is a morning hour as in strptime;
+    %H ignores %p as in strptime); a weekday must be the date's own. ValueError when the text is not such a
+    date-time."""
+    match = pattern.fullmatch(text)
+    if match is None:
+        raise ValueError("no match")
+    got = match.groupdict()
+    year = int(got["Y"]) if got.get("Y") else (1900 if (got.get("y") is None) else (
+        2000 + int(got["y"]) if int(got["y"]) <= 68 else 1900 + int(got["y"])))
+    hour = int(got["H"]) if got.get("H") is not None else 0
+    if got.get("I") is not None:
+        hour = int(got["I"])
+        if not 1 <= hour <= 12:
+            raise ValueError("hour out of range")
+        hour = hour % 12 + (_MERIDIEM[got["p"].lower()] if got.get("p") else 0)
+    micro = int(got["f"].ljust(6, "0")) if got.get("f") else 0
+    parsed = dt.datetime(year, int(got.get("m") or 1), int(got.get("d") or 1), hour, int(got.get("M") or 0),
+                         int(got.get("S") or 0), micro)
+    for key, names in (("A", _WEEKDAYS), ("a", _WEEKDAYS_SHORT)):
+        if got.get(key) and names[got[key].lower()] != parsed.weekday():
+            raise ValueError("not that date's weekday")
+    return parsed
+
+
 def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
     for fmt in formats:
         try:
@@ -196,13 +281,20 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
                     return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]))
                 parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
                 return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
-            parsed = dt.datetime.strptime(text, fmt)
+            worded = _worded_pattern(fmt)
+            parsed = dt.datetime.strptime(text, fmt) if worded is None else _parse_worded(text, worded)
         except ValueError:
             continue
         if "%y" in fmt:
             parsed = _century(parsed, pivot)
         return parsed
     return None
+
+
+def parse_date_text(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """The date-time ``text`` is in the first of ``formats`` that reads it, as the date transforms read it
+    (None when none does); the scaffold uses it to recognise a column's shape."""
+    return _parse_date_text(text, formats)
 
 
 def _century(parsed: dt.datetime, pivot: int | None) -> dt.datetime:

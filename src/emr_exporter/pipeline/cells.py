@@ -25,6 +25,7 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -66,6 +67,12 @@ def same(a: Any, b: Any) -> bool:
 # --- from canonical values back to source values --------------------------------------------------
 
 
+#: strftime directives whose output depends on the process locale (오후 or PM, 금요일 or Friday): a text
+#: date in such a format is not rebuilt (its non-empty cells are carried raw), so what the bag holds never
+#: depends on the locale the export ran under.
+_LOCALE_WORDS = re.compile(r"%[pAaBbcxX]")
+
+
 def _date_text(value: dt.date, fmt: str) -> str:
     if fmt == "%Y%m%d" and value.year >= 1000:  # the common legacy form, without strftime
         return f"{value.year:04d}{value.month:02d}{value.day:02d}"
@@ -85,11 +92,11 @@ def to_source(value: Any, source_type: str | None, kind: str, fmt: str | None, e
         if isinstance(value, dt.datetime):
             if target is dt.datetime:
                 return value
-            text = value.strftime(fmt) if fmt else MISSING
+            text = value.strftime(fmt) if fmt and not _LOCALE_WORDS.search(fmt) else MISSING
         elif isinstance(value, dt.date):
             if target is dt.datetime:
                 return dt.datetime(value.year, value.month, value.day)
-            text = _date_text(value, fmt) if fmt else MISSING
+            text = _date_text(value, fmt) if fmt and not _LOCALE_WORDS.search(fmt) else MISSING
         elif isinstance(value, bool):
             text = "Y" if value else "N"
             if target is int:
