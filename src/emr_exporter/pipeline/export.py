@@ -102,6 +102,10 @@ BLOB_PAGE_SIZE = 16
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
 FILE_CHUNK = 1024 * 1024
+#: What to do about a section's query that gives a row of its table more than once (every row is counted once).
+ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
+                "an aggregate such as string_agg or array_agg), or map the repeated values in a section that reads "
+                "their own table, in")
 
 
 @dataclass
@@ -790,6 +794,13 @@ class ExportRun:
         )
         query_rows, keys, nulls = int(stats["n"]), int(stats["n_keys"]), int(stats["n_null"] or 0)
         if keys != query_rows - nulls:
+            if entity.query:
+                table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {self._table_ref(entity.table)}") or 0)
+                if query_rows > table_rows:
+                    raise ExportError(
+                        f"The query of [entities.{entity.name}] gives {query_rows} rows but table {entity.table} "
+                        f"holds {table_rows}: a JOIN (or unnest) gives some of its rows more than once "
+                        f"({query_rows - nulls - keys} repeated keys). {ONE_ROW_EACH} {self.spec.spec_file}.")
             key_name = ("columns " + " + ".join(entity.key_columns)) if entity.composite else f"column {entity.key}"
             raise ExportError(
                 f"The key {key_name} of table {entity.table} is not unique "
@@ -843,6 +854,12 @@ class ExportRun:
                     f"from it, and a plain FROM {table} reads {'its' if one else 'their'} rows too, which the "
                     f"export reads with {'that table' if one else 'those tables'}. Write FROM ONLY {table} in the "
                     f"queries in {self.spec.spec_file}.")
+            over = [(name, n) for name, n in sections if n > table_rows]
+            if over:
+                name, n = over[0]
+                raise ReconciliationError(
+                    f"Table {table} holds {table_rows} rows but the query of [entities.{name}] gives {n}: a JOIN (or "
+                    f"unnest) gives some of its rows more than once. {ONE_ROW_EACH} {self.spec.spec_file}.")
             raise ReconciliationError(
                 f"Table {table} holds {table_rows} rows but the connector's queries read {sum(read)} ({detail}); "
                 f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "
