@@ -54,6 +54,9 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: WebClinic, t
     assert spec["entities"]["patient"]["fields"]["sex"] == {
         "column": "sex", "type": "code", "map": {"male": "male", "female": "female", "other": "other",
                                                  "unknown": "unknown"}}
+    # the soft-delete flag and the chief complaint: were not guessed (carried raw)
+    assert (spec["entities"]["patient"]["fields"]["active"], spec["entities"]["encounter"]["fields"]["reason"]) == (
+        {"column": "is_active", "type": "bool"}, {"column": "chief_complaint"})
     check = checked(flow)
     assert (check["unmapped_tables"], check["empty_tables"]) == ([], [])
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
@@ -71,7 +74,9 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: WebClinic, t
         name, sex, birth = clinic.patient_rows[uid]
         assert (resource["name"], resource["gender"], resource["birthDate"]) == (
             [{"text": name}], sex, birth.isoformat())
+    assert [uid for uid, p in patients.items() if not p["active"]] == [clinic.dirty["deleted"]]
     encounters = _by_source_key(_resources(bag, "Encounter"))
+    assert {e["reasonCode"][0]["text"] for e in encounters.values()} == {"두통 및 발열", "정기 검진"}
     assert clinic.dirty["orphan_visit"] not in encounters
     for uid, resource in encounters.items():  # stored as UTC or +09:00: the same instant, in Korean time
         assert resource["period"]["start"] == clinic.visit_times[uid].isoformat()
@@ -82,7 +87,10 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: WebClinic, t
         ("completed", "{J00}", None), ("completed", "{I10,K29.7}", {"decimal": "2468.50"})]
     people = _raw_columns(bag, "patient")
     deleted = people[clinic.dirty["deleted"]]
-    assert (deleted["deleted_at"], deleted["is_active"]) == ({"datetime": "2024-03-31T09:00:00+09:00"}, "0")
+    assert deleted["deleted_at"] == {"datetime": "2024-03-31T09:00:00+09:00"}
+    # a boolean as the boolean it is (was the text "1"/"0": psqlODBC's BoolsAsChar), as MariaDB's BIT(1) is carried
+    allergies = _raw_columns(bag, "allergy")
+    assert sorted(a["is_active"] for a in allergies.values()) == [False] * 5 + [True] * 10
     assert json.loads(deleted["metadata"]) == {"referral": "지인 소개", "vip": False, "tags": ["당뇨"]}
 
 
@@ -116,5 +124,10 @@ def test_the_contractors_finished_connector_reads_the_jsonb_vitals_and_the_array
                   for line in path.read_bytes().splitlines()]
     [listed] = [q for q in quarantine if q["key"] == clinic.dirty["list_vitals"]]
     assert (listed["reason_code"], listed["row"]["vitals"], listed["row"]["sbp"]) == ("unmappable", "[120, 80]", None)
+    # a boolean column through a code map of '1'/'0' (psqlODBC's text; now read as the boolean): 12 of 15 active
+    allergies = _resources(bag, "AllergyIntolerance")
+    assert sorted(a["clinicalStatus"]["coding"][0]["code"] for a in allergies) == ["active"] * 10 + ["inactive"] * 5
+    patients = _resources(bag, "Patient")
+    assert sorted(p["active"] for p in patients) == [False] + [True] * 58
     conditions = _resources(bag, "Condition")
     assert len(conditions) == 265 + 265

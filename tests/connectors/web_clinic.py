@@ -317,6 +317,7 @@ key = "id"
 [entities.allergy.fields]
 patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }
 substance = { column = "substance", required = true }
+clinical_status = { column = "is_active", type = "code", map = { "1" = "active", "0" = "inactive" } }
 
 [entities.vital_signs]
 table = "clinic_vitalsign"

@@ -575,6 +575,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
         "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
         "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
+        # a web application's soft-delete flag (Django/Rails is_active): false for a record no longer in use
+        "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?"),
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
@@ -584,6 +586,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
+        "reason": (r"CHIEF_?COMPLAINTS?", r"주소증|주호소"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
