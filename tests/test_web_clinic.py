@@ -131,3 +131,21 @@ def test_the_contractors_finished_connector_reads_the_jsonb_vitals_and_the_array
     assert sorted(p["active"] for p in patients) == [False] + [True] * 58
     conditions = _resources(bag, "Condition")
     assert len(conditions) == 265 + 265
+
+
+def test_a_cast_the_stored_values_do_not_fit_names_the_section_and_what_to_do(clinic: WebClinic,
+                                                                                tmp_path: Path) -> None:
+    # Before: "A query on the clinic database failed: SQLSTATE 22P02: a stored value could not be read (the value
+    # is not shown)", and nothing else: not which of the seven sections, nor what to do.
+    flow = scaffolded(clinic, tmp_path)
+    (flow.connectors / "foreign" / "connector.toml").write_text(
+        WEB_CONNECTOR.replace("(V.vitals->>'temp')::numeric", "(V.vitals->>'position')::numeric"), encoding="utf-8")
+    output = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--institution-code",
+                   INSTITUTION[0], "--institution-name", INSTITUTION[1]], flow.env, 1).output
+    assert output == (
+        "Error: A query on the clinic database failed: SQLSTATE 22P02: a stored value could not be read (the value is "
+        f"not shown), reading [entities.vital_signs] of {flow.connectors / 'foreign' / 'connector.toml'}: a value in "
+        "its rows does not fit what the query makes of it (a cast such as ::numeric or ::date on text that is no "
+        "number or date?). Cast only the values that fit (CASE WHEN … ~ '^[0-9.]+$' THEN …::numeric END), or read "
+        "the text into the field and let its type quarantine the rows that do not fit.\n")
+    assert "좌위" not in output

@@ -11,6 +11,7 @@ quarantined rows. A quarantined row goes verbatim into ``data/raw/<entity>`` wit
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -45,6 +46,7 @@ from emr_exporter.errors import (
     SourceConnectionLost,
     SourceError,
     SourcePermissionDenied,
+    SourceQueryError,
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.allocator import limit_heap_growth
@@ -784,6 +786,25 @@ class ExportRun:
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
+    @contextlib.contextmanager
+    def _reading(self, name: str) -> Iterator[None]:
+        """A query that fails while a section's rows are read names the section (a lost connection, which the
+        export resumes from, and a table the account may not read, which says so, are left as they are)."""
+        try:
+            yield
+        except SourceQueryError as exc:
+            if type(exc) is not SourceQueryError:
+                raise
+            said = str(exc)
+            hint = ""
+            if "a stored value could not be read" in said:
+                hint = (": a value in its rows does not fit what the query makes of it (a cast such as ::numeric "
+                        "or ::date on text that is no number or date?). Cast only the values that fit (CASE WHEN "
+                        "… ~ '^[0-9.]+$' THEN …::numeric END), or read the text into the field and let its type "
+                        "quarantine the rows that do not fit")
+            raise SourceQueryError(f"{said.rstrip('.')}, reading [entities.{name}] of {self.spec.spec_file}{hint}."
+                                   ) from None
+
     def _count(self, entity: EntitySpec) -> tuple[int, int]:
         """(rows the entity's query yields, rows among them whose key is NULL)."""
         stats = next(
@@ -832,7 +853,8 @@ class ExportRun:
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
-            counts[name] = self._count(entity)
+            with self._reading(name):
+                counts[name] = self._count(entity)
             per_table.setdefault(entity.table.lower(), []).append((name, counts[name][0]))
         for _, sections in sorted(per_table.items()):
             table = self.spec.entities[sections[0][0]].table
@@ -1262,7 +1284,8 @@ class ExportRun:
         self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
-            yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+            with self._reading(name):
+                yield from self._stream_entity(self.spec.entities[name], total, null_keys)
         for table, table_counts in self._carried:
             yield from self._stream_table(table, table_counts)
         if self._large_objects is not None:
