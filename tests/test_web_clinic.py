@@ -149,3 +149,24 @@ def test_a_cast_the_stored_values_do_not_fit_names_the_section_and_what_to_do(cl
         "number or date?). Cast only the values that fit (CASE WHEN … ~ '^[0-9.]+$' THEN …::numeric END), or read "
         "the text into the field and let its type quarantine the rows that do not fit.\n")
     assert "좌위" not in output
+
+
+def test_columns_a_sections_query_leaves_out_are_named_and_the_check_is_not_finished(clinic: WebClinic,
+                                                                                      tmp_path: Path) -> None:
+    # Before: "Result: finished", and email, metadata, deleted_at, created_at and updated_at listed as "Unmapped
+    # columns of read tables (carried raw …)"; the export read only the query's columns, so they were in no
+    # resource, no raw sidecar and no count, and the reconciliation balanced all the same.
+    flow = scaffolded(clinic, tmp_path)
+    (flow.connectors / "foreign" / "connector.toml").write_text(WEB_CONNECTOR.replace(
+        '[entities.patient.fields]', 'query = "SELECT id, chart_number, name, sex, birth_date, rrn, address, phone, '
+        'is_active FROM clinic_patient"\n\n[entities.patient.fields]', 1), encoding="utf-8")
+    args = ["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--institution-code",
+            INSTITUTION[0], "--institution-name", INSTITUTION[1]]
+    check = json.loads(_run([*args, "--json"], flow.env, 4).output)
+    assert (check["ok"], check["unread_columns"]) == (False, [
+        {"table": "clinic_patient", "column": c, "cells": n}
+        for c, n in (("email", 45), ("metadata", 60), ("deleted_at", 1), ("created_at", 60), ("updated_at", 60))])
+    assert not {c["column"] for c in check["unmapped_columns"] if c["table"] == "clinic_patient"}
+    text = _run(args, flow.env, 4).output
+    assert ("\nColumns no query of their table selects (NOT exported, not carried: add them to the section's query, "
+            f"e.g. SELECT T.*, …):\n  {'clinic_patient.email':<40}{45:>10} non-NULL cells\n") in text
