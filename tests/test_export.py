@@ -193,6 +193,32 @@ def test_a_key_that_is_not_unique_is_refused(demo_clinic, tmp_path) -> None:
         digest_stream(iter(run_export(demo_clinic, spec=spec)[1:]))
 
 
+@pytest.mark.parametrize("key", ['"DIAG_NO"', '["DIAG_NO", "COPY"]'])
+def test_a_query_that_gives_rows_twice_is_named_as_such(demo_clinic, tmp_path, key: str) -> None:
+    # Before: a JOIN that gives each diagnosis twice was "The key column DIAG_NO of table DIAG is not unique …
+    # Declare a unique key" (the table's key is unique) and, once the contractor declared one, "… rows would be
+    # left behind … use LEFT JOIN", though none were: the query gave rows more than once.
+    def twice(text: str) -> str:
+        return text.replace(
+            'query = "SELECT D.*, V.VISIT_YMD AS SVC_YMD FROM DIAG D LEFT JOIN VISIT V ON V.VISIT_NO = D.VISIT_NO"',
+            'query = "SELECT D.*, V.VISIT_YMD AS SVC_YMD, C.COPY FROM DIAG D LEFT JOIN VISIT V ON V.VISIT_NO = '
+            'D.VISIT_NO CROSS JOIN (SELECT 1 AS COPY UNION ALL SELECT 2) C"',
+        ).replace('table = "DIAG"\nkey = "DIAG_NO"', f'table = "DIAG"\nkey = {key}')
+
+    spec = load_connector("demo", [_spec_copy(tmp_path, twice)])
+    rows = demo_clinic.source_rows["DIAG"]
+    said = (f"Table DIAG holds {rows} rows but the query of [entities.diagnosis] gives {2 * rows}: "
+            if key.startswith("[") else
+            f"The query of [entities.diagnosis] gives {2 * rows} rows but table DIAG holds {rows}: ")
+    with pytest.raises((ExportError, ReconciliationError)) as raised:
+        digest_stream(iter(run_export(demo_clinic, spec=spec)[1:]))
+    message = str(raised.value)
+    assert said in message and "a JOIN (or unnest) gives some of its rows more than once" in message, message
+    assert ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or an "
+            "aggregate such as string_agg or array_agg), or map the repeated values in a section that reads their "
+            "own table, in ") in message
+
+
 def test_dry_run_digest_matches_stream(demo_clinic, exported) -> None:
     _, data, _ = exported
     import hashlib

@@ -242,6 +242,46 @@ def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(
     assert '\n# BLOOD_TYPE = "…"   # not recognised (1 rows, 3 columns)' in text
 
 
+def test_a_web_frameworks_own_tables_are_skipped_and_its_words_for_sex_mapped(tmp_path: Path) -> None:
+    # Before: django_session and schema_migrations were "not recognised" (left for the contractor, carried into
+    # the archive unless skipped), a sex column of 'male'/'female'/'other' (a PostgreSQL enum, Django choices) was
+    # not mapped at all (every patient's gender "unknown"), and a diagnosis table's plain "name" column was left
+    # unmapped. A therapy session table with a patient column is a clinical record: never skipped.
+    path = tmp_path / "web.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE clinic_patient (id TEXT PRIMARY KEY, chart_number TEXT, name TEXT, sex TEXT);
+        CREATE TABLE django_session (session_key TEXT PRIMARY KEY, session_data TEXT, expire_date TEXT);
+        CREATE TABLE schema_migrations (version TEXT PRIMARY KEY);
+        CREATE TABLE auth_group (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE therapy_session (id INTEGER PRIMARY KEY, patient_id TEXT, note TEXT);
+        CREATE TABLE clinic_diagnosis (id INTEGER PRIMARY KEY, patient_id TEXT, code TEXT, name TEXT,
+                                       created_at TEXT);
+        INSERT INTO django_session VALUES ('k', 'x', '2026-01-01');
+        INSERT INTO schema_migrations VALUES ('20240101');
+        INSERT INTO auth_group VALUES (1, 'doctors');
+        INSERT INTO therapy_session VALUES (1, 'p1', '상담');
+    """)
+    conn.executemany("INSERT INTO clinic_patient VALUES (?, ?, ?, ?)",
+                     [(f"p{i}", f"C{i:04d}", f"환자{i}", ["male", "female", "other"][i % 3]) for i in range(1, 10)])
+    conn.executemany("INSERT INTO clinic_diagnosis VALUES (?, ?, 'J00', '급성 비인두염', '2024-01-02 09:00:00')",
+                     [(i, f"p{i}") for i in range(1, 10)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("web", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert '\ndjango_session = "the web program\'s login sessions; no patient records"\n' in text
+    assert ('\nschema_migrations = "the program\'s database version history (schema migrations); no patient '
+            'data"\n') in text
+    assert '\nauth_group = "the web program\'s permissions and user groups; no patient data"\n' in text
+    assert '\n# therapy_session = "…"   # not recognised (1 rows, 3 columns)' in text
+    spec = load_spec(outcome.folder)
+    sex = spec.entities["patient"].fields["sex"]
+    assert (sex.column, sex.map) == ("sex", {"male": "male", "female": "female", "other": "other",
+                                             "unknown": "unknown"})
+    assert spec.entities["diagnosis"].fields["text"].column == "name"
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

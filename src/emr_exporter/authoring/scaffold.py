@@ -618,6 +618,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
         "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
         "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
+        # a web application's soft-delete flag (Django/Rails is_active): false for a record no longer in use
+        "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?"),
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
@@ -627,10 +629,11 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
+        "reason": (r"CHIEF_?COMPLAINTS?", r"주소증|주호소"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
-        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명"),
+        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME"),
         "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"JU_?YN", r"주상병.*"),
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
     },
@@ -788,11 +791,16 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
-# a field is written only when every sampled value is one of the map's keys.
-_CODE_MAPS: dict[tuple[str, str], dict[str, str]] = {
-    ("patient", "sex"): {"M": "male", "F": "female", "1": "male", "2": "female", "3": "male", "4": "female",
-                          "남": "male", "여": "female"},
-    ("encounter", "kind"): {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
+# a field is written only when every sampled value is one of a map's keys (the first such map of the field's).
+_CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
+    ("patient", "sex"): (
+        {"M": "male", "F": "female", "1": "male", "2": "female", "3": "male", "4": "female", "남": "male",
+         "여": "female"},
+        # a web application's own words (a PostgreSQL enum, Django/Rails choices)
+        {"male": "male", "female": "female", "other": "other", "unknown": "unknown"},
+        {"Male": "male", "Female": "female", "Other": "other", "Unknown": "unknown"},
+    ),
+    ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
                 "epoch_s", "epoch_ms", *_KO_FORMATS)
@@ -1529,11 +1537,13 @@ class _Guesser:
 
     def _finish(self, entity: str, table: TableProfile, name: str, column: ColumnProfile, field_type: str,
                 required: bool, used: set[str], why: str) -> FieldGuess | None:
-        mapping = _CODE_MAPS.get((entity, name))
-        if mapping is not None:
+        mapping = None
+        maps = _CODE_MAPS.get((entity, name))
+        if maps is not None:
             values = self.sampled_codes.get((table.name, column.name))
-            if values is None or not values <= set(mapping):
-                return None  # values the map does not know: left for the contractor (see PROFILE.md)
+            mapping = next((m for m in maps if values is not None and values <= set(m)), None)
+            if mapping is None:
+                return None  # values no map knows: left for the contractor (see PROFILE.md)
             field_type = "code"
             why += "; every sampled value is a key of this map"
         used.add(column.name)
@@ -1563,7 +1573,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     out: dict[tuple[str, str], set[str]] = {}
     patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
     for table in profile.tables:
-        wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 4
+        wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(re.fullmatch(p, c.name.upper()) for p in patterns) and IDENTIFIER.match(c.name)]
         if not wanted or not table.plain:
             continue
@@ -1759,6 +1769,16 @@ _SKIP_KINDS: tuple[tuple[str, str], ...] = (
      "program settings; no patient data"),
     (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; check it holds no clinical records"),
 )
+#: A web framework's own bookkeeping (Django, Rails, Laravel, Flyway, Liquibase, Alembic …): never a clinical record,
+#: unless the table has a patient column (a therapy "session" of a patient is one: never skipped).
+_FRAMEWORK_KINDS: tuple[tuple[str, str], ...] = (
+    (r"(.*_)?SESSIONS?", "the web program's login sessions; no patient records"),
+    (r"(.*_)?(SCHEMA_)?MIGRATIONS?(_LOCK)?|AR_INTERNAL_METADATA|FLYWAY_SCHEMA_HISTORY|DATABASECHANGELOG(LOCK)?|"
+     r"ALEMBIC_VERSION|SCHEMA_VERSIONS?",
+     "the program's database version history (schema migrations); no patient data"),
+    (r"DJANGO_CONTENT_TYPE|AUTH_(GROUP|PERMISSION|GROUP_PERMISSIONS|USER_GROUPS|USER_USER_PERMISSIONS)",
+     "the web program's permissions and user groups; no patient data"),
+)
 #: A column holding a password (or its hash or salt): the program's user accounts, which no record needs and
 #: which the archive should not carry. Doctors kept there are read as practitioners by a section, not from here.
 _PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비밀번호|암호")
@@ -1789,6 +1809,9 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
                       "kept here is mapped as a practitioner by a section)")
+        elif (framework := next((text for pattern, text in _FRAMEWORK_KINDS
+                                 if re.fullmatch(pattern, table.bare.upper())), None)) and not patients_in(table):
+            reason = framework
         elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
             # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
             # (a BLOOD_TYPE table with a patient column holds the patients' blood types: never skipped)

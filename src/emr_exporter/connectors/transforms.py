@@ -105,6 +105,8 @@ def _as_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
             ) from None
     elif isinstance(value, str):
         text = value
+    elif isinstance(value, bool):  # a boolean column (PostgreSQL boolean, MariaDB BIT(1)) as a code: '1' or '0'
+        text = "1" if value else "0"
     else:
         text = str(value)
     return unicodedata.normalize("NFC", text.rstrip(_TRAILING))

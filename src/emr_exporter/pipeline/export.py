@@ -11,6 +11,7 @@ quarantined rows. A quarantined row goes verbatim into ``data/raw/<entity>`` wit
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -45,6 +46,7 @@ from emr_exporter.errors import (
     SourceConnectionLost,
     SourceError,
     SourcePermissionDenied,
+    SourceQueryError,
 )
 from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.allocator import limit_heap_growth
@@ -102,6 +104,10 @@ BLOB_PAGE_SIZE = 16
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
 FILE_CHUNK = 1024 * 1024
+#: What to do about a section's query that gives a row of its table more than once (every row is counted once).
+ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
+                "an aggregate such as string_agg or array_agg), or map the repeated values in a section that reads "
+                "their own table, in")
 
 
 @dataclass
@@ -780,6 +786,25 @@ class ExportRun:
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
+    @contextlib.contextmanager
+    def _reading(self, name: str) -> Iterator[None]:
+        """A query that fails while a section's rows are read names the section (a lost connection, which the
+        export resumes from, and a table the account may not read, which says so, are left as they are)."""
+        try:
+            yield
+        except SourceQueryError as exc:
+            if type(exc) is not SourceQueryError:
+                raise
+            said = str(exc)
+            hint = ""
+            if "a stored value could not be read" in said:
+                hint = (": a value in its rows does not fit what the query makes of it (a cast such as ::numeric "
+                        "or ::date on text that is no number or date?). Cast only the values that fit (CASE WHEN "
+                        "… ~ '^[0-9.]+$' THEN …::numeric END), or read the text into the field and let its type "
+                        "quarantine the rows that do not fit")
+            raise SourceQueryError(f"{said.rstrip('.')}, reading [entities.{name}] of {self.spec.spec_file}{hint}."
+                                   ) from None
+
     def _count(self, entity: EntitySpec) -> tuple[int, int]:
         """(rows the entity's query yields, rows among them whose key is NULL)."""
         stats = next(
@@ -790,6 +815,13 @@ class ExportRun:
         )
         query_rows, keys, nulls = int(stats["n"]), int(stats["n_keys"]), int(stats["n_null"] or 0)
         if keys != query_rows - nulls:
+            if entity.query:
+                table_rows = int(self.source.scalar(f"SELECT COUNT(*) FROM {self._table_ref(entity.table)}") or 0)
+                if query_rows > table_rows:
+                    raise ExportError(
+                        f"The query of [entities.{entity.name}] gives {query_rows} rows but table {entity.table} "
+                        f"holds {table_rows}: a JOIN (or unnest) gives some of its rows more than once "
+                        f"({query_rows - nulls - keys} repeated keys). {ONE_ROW_EACH} {self.spec.spec_file}.")
             key_name = ("columns " + " + ".join(entity.key_columns)) if entity.composite else f"column {entity.key}"
             raise ExportError(
                 f"The key {key_name} of table {entity.table} is not unique "
@@ -821,7 +853,8 @@ class ExportRun:
         for name, entity in self.spec.entities.items():  # already in dependency order
             self._check_cancel()
             self._emit("count", name, 0, 0)
-            counts[name] = self._count(entity)
+            with self._reading(name):
+                counts[name] = self._count(entity)
             per_table.setdefault(entity.table.lower(), []).append((name, counts[name][0]))
         for _, sections in sorted(per_table.items()):
             table = self.spec.entities[sections[0][0]].table
@@ -843,6 +876,12 @@ class ExportRun:
                     f"from it, and a plain FROM {table} reads {'its' if one else 'their'} rows too, which the "
                     f"export reads with {'that table' if one else 'those tables'}. Write FROM ONLY {table} in the "
                     f"queries in {self.spec.spec_file}.")
+            over = [(name, n) for name, n in sections if n > table_rows]
+            if over:
+                name, n = over[0]
+                raise ReconciliationError(
+                    f"Table {table} holds {table_rows} rows but the query of [entities.{name}] gives {n}: a JOIN (or "
+                    f"unnest) gives some of its rows more than once. {ONE_ROW_EACH} {self.spec.spec_file}.")
             raise ReconciliationError(
                 f"Table {table} holds {table_rows} rows but the connector's queries read {sum(read)} ({detail}); "
                 f"rows would be left behind. Fix the queries in {self.spec.spec_file}: use LEFT JOIN; where "
@@ -1245,7 +1284,8 @@ class ExportRun:
         self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
-            yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+            with self._reading(name):
+                yield from self._stream_entity(self.spec.entities[name], total, null_keys)
         for table, table_counts in self._carried:
             yield from self._stream_table(table, table_counts)
         if self._large_objects is not None:

@@ -151,10 +151,15 @@ def _lower_text(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _bool_from_text(value: Any) -> Any:
+    return {"1": True, "0": False}.get(value, value) if isinstance(value, str) else value
+
+
 #: Declared types whose values the driver rewrites in a way undone here, with no cast (which would keep the
 #: paging of such a key from its index): psqlODBC writes a uuid in upper case, the server always in lower
-#: case. (An interval comes as the server writes it.)
-_UNDONE = {"UUID": _lower_text}
+#: case; it gives a boolean as the text '1' or '0' (BoolsAsChar, its default), which is read back as the
+#: boolean it is (as MariaDB's BIT(1) comes). (An interval comes as the server writes it.)
+_UNDONE = {"UUID": _lower_text, "BOOL": _bool_from_text, "BOOLEAN": _bool_from_text}
 
 Converters = dict[str, Callable[[Any], Any]]
 
