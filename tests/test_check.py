@@ -116,3 +116,23 @@ def test_the_finished_hwanja_connector_passes_the_helper(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["ok"] and data["unmapped_tables"] == [] and data["fhir"]["validated"]
+
+
+def test_tables_carried_on_purpose_are_decided_listed_and_said_why_in_the_bag(tmp_path: Path) -> None:
+    # Before: a table could only be read or skipped (its rows left out of the archive) for the check to finish; the
+    # scaffold skipped code tables, settings and logs, so an SMS log or the codes' meanings were lost by default.
+    clinic = create_hwanja_clinic(tmp_path / "h.sqlite", patients=12)
+    folder = tmp_path / "hwanja"
+    folder.mkdir()
+    text = HWANJA_CONNECTOR.replace('SETTING = "program settings (printer, theme); no patient data"\n', "")
+    (folder / "connector.toml").write_text(
+        text + '\n[carry]\nSETTING = "program settings; kept as they are"\n', encoding="utf-8")
+    report = check_connector(folder, SourceAddress(database=clinic.path))
+    assert report.unmapped_tables == [] and report.carried_tables == [("SETTING", 3, "program settings; kept as they are")]
+    assert report.reconciliation["balanced"]
+    [setting] = [t for t in report.reconciliation["inventory"] if t["name"] == "setting"]
+    assert (setting["fate"], setting["reason"], setting["rows"]) == ("carried", "program settings; kept as they are", 3)
+    assert [(t["table"], t["carried"]) for t in report.reconciliation["tables"]] == [("setting", 3)]
+    result = CliRunner().invoke(main, ["connector", "check", str(folder), "--source", str(clinic.path)])
+    assert "Tables carried as they are, on purpose ([carry]):\n  SETTING                              3 rows  program " \
+           "settings; kept as they are\n" in result.output

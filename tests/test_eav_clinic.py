@@ -68,14 +68,15 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert ("# Commented out: no column found for required field 'edi_code or local_code or name'.\n"
             "# [entities.order_line]\n# # GUESS (table name matches 'ORDER', 0 of 10 column names fit)\n"
             '# table = "orders"\n') in text
-    # the staff's accounts with their password hashes, and the settings, are skipped (were "not recognised", so
-    # carried into the archive unless the contractor thought of it)
-    assert sorted(spec["skip"]) == ["encounter_type", "global_property", "patient_identifier_type",
-                                    "person_attribute_type", "users", "visit_type"]
-    assert {t: spec["skip"][t] for t in ("users", "global_property")} == {
+    # the staff's accounts with their password hashes are skipped (were "not recognised", so carried into the
+    # archive unless the contractor thought of it); the settings and the tables of kinds are carried as they are
+    # (what the codes of other tables mean), each with its reason
+    assert spec["skip"] == {
         "users": "the program's user accounts and their passwords (hashes); no patient data (a doctor's name kept "
-                 "here is mapped as a practitioner by a section)",
-        "global_property": "program settings; no patient data"}
+                 "here is mapped as a practitioner by a section)"}
+    assert sorted(spec["carry"]) == ["encounter_type", "global_property", "patient_identifier_type",
+                                     "person_attribute_type", "visit_type"]
+    assert spec["carry"]["global_property"] == "program settings; no patient records"
     check = checked(flow)
     assert {(s["entity"], s["table"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {

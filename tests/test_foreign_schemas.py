@@ -120,8 +120,9 @@ def contractor_flow(db: ForeignDb, tmp_path: Path) -> tuple[dict[str, Any], dict
     flow = scaffolded(db, tmp_path)
     # the scaffold's connector.toml, untouched: the unrecognised tables are left to `connector check` (4)
     db.check = checked(flow)
-    # every table the export carries is named as unmapped (or empty), so the contractor knows of it
-    named = {t["table"].lower() for t in db.check["unmapped_tables"]} | {t.lower() for t in db.check["empty_tables"]}
+    # every table the export carries is named as unmapped, carried on purpose (or empty): the contractor knows of it
+    named = {t["table"].lower() for t in db.check["unmapped_tables"] + db.check["carried_tables"]}
+    named |= {t.lower() for t in db.check["empty_tables"]}
     read = {db.patients, *db.also_read}
     assert {t.lower() for t, n in db.rows.items() if n and t not in read} <= named, named  # empty: skipped
     return exported(flow, tmp_path)
@@ -353,8 +354,7 @@ def test_sqlite_virtual_tables_are_listed_and_their_shadow_tables_carried(tmp_pa
     rows = {t.lower(): conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
     columns = {t.lower(): len(conn.execute(f'PRAGMA table_info("{t}")').fetchall()) for t in tables}
     conn.close()
-    # FTS5's one-row config table is named like program settings: the scaffold's [skip] guesses so
-    rows.pop("note_fts_config"), columns.pop("note_fts_config")
+    # FTS5's one-row config table is named like program settings: the scaffold's [carry] guesses so
     db = ForeignDb("sqlite", path=path, rows=rows, columns=columns)
     dry, sealed, bag = contractor_flow(db, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
@@ -367,7 +367,8 @@ def test_sqlite_virtual_tables_are_listed_and_their_shadow_tables_carried(tmp_pa
         assert entry["reason"] == (f"a virtual table (module {module}): its module keeps its rows in tables listed "
                                    "here (carried) or outside this database")
     assert inventory["emr_vt"]["columns"] == []
-    assert inventory["note_fts_config"]["fate"] == "skipped"
+    assert (inventory["note_fts_config"]["fate"], inventory["note_fts_config"]["reason"]) == (
+        "carried", "program settings; no patient records")
     assert {name for name, t in inventory.items() if t["fate"] == "carried"} == {t for t, n in rows.items() if n} - {
         "pt_master"}  # empty shadow tables: skipped as empty
     # the full-text index's own content table carries every note exactly

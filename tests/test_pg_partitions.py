@@ -42,7 +42,7 @@ from foreign_schemas import (
 
 pytestmark = pytest.mark.db
 
-LOG_REASON = "a log table; check it holds no clinical records"
+LOG_REASON = "a log table; it may hold patients' data, so it goes as it is"
 AUDIT_PARTITIONS = ["audit_log_2023", "audit_log_2024", "audit_log_2024a", "audit_log_2024b", "audit_log_old"]
 VISIT_PARTITIONS = ["visit_2023", "visit_2024", "visit_etc"]
 #: What each table holds of its own, carried: the audit log all its partitions' rows, a parent its own rows only.
@@ -73,7 +73,7 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     # anywhere: not in [skip], not in [detect], not as "not recognised" (they were, and were carried again).
     assert {name: e["table"] for name, e in spec["entities"].items()} == {
         "patient": "pt_master", "encounter": "visit", "diagnosis": "diag"}
-    assert spec["skip"] == {"audit_log": LOG_REASON}
+    assert (spec["carry"], spec["skip"]) == ({"audit_log": LOG_REASON}, {})
     assert not re.search(r"audit_log_|visit_20|visit_etc", text), re.findall(r".*(?:audit_log_|visit_20).*", text)
     profile = (folder / "PROFILE.md").read_text(encoding="utf-8")
     assert "| audit_log | 400 | 400 | 3 | — |" in profile and "| visit | 41 | 41 | 4 | visit_no, visit_dt |" in profile
@@ -82,7 +82,9 @@ def test_partitions_and_inheritance_children_are_read_once_through_the_contracto
     assert ("A partitioned table: its rows (counted above) are kept in 5 partitions, read with it and not listed "
             "apart: audit_log_2023, audit_log_2024, audit_log_2024a, audit_log_2024b, audit_log_old.") in profile
 
-    # The scaffold's connector as written: the audit log skipped, and its partitions with it.
+    # A contractor who leaves the audit log out moves it from [carry] to [skip]: its partitions are skipped with it.
+    text = text.replace(f'\naudit_log = "{LOG_REASON}"', "").replace("\n[skip]\n", f'\n[skip]\naudit_log = "{LOG_REASON}"\n')
+    (folder / "connector.toml").write_text(text, encoding="utf-8")
     untouched = _inventory(checked(flow)["reconciliation"])
     assert {p: (untouched[p]["fate"], untouched[p]["reason"]) for p in AUDIT_PARTITIONS} == {
         p: ("skipped", f"a partition of audit_log, skipped with it: {LOG_REASON}") for p in AUDIT_PARTITIONS}
@@ -191,7 +193,7 @@ def test_a_section_or_skip_naming_a_partition_and_a_query_reading_inherited_rows
         f"{toml}: [entities.encounter] table visit_2024 is a partition of visit: its rows are read with visit. "
         "Name visit as the section's table (a query's WHERE can choose its rows).")
     # [skip] of a partition would skip nothing (its rows are its table's): refused; skipping the table is not.
-    assert refused(text.replace("\naudit_log = ", "\naudit_log_2023 = ")) == (
+    assert refused(text.replace("\n[skip]\n", f'\n[skip]\naudit_log_2023 = "{LOG_REASON}"\n')) == (
         f"{toml}: [skip] names table audit_log_2023, a partition of audit_log: its rows are read with audit_log. "
         "Remove it from [skip] (skipping audit_log skips its partitions too).")
     # A section's own query reading the inheritance parent plainly reads the archived diagnoses (diag_hist's

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -236,9 +237,12 @@ def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(
     assert ('\nSTAFF = "the program\'s user accounts and their passwords (hashes); no patient data (a doctor\'s '
             'name kept here is mapped as a practitioner by a section)"\n') in text
     assert '\n# PT_WEB = "…"   # not recognised (1 rows, 4 columns)' in text
-    # a table of kinds (OpenMRS encounter_type, visit_type) is a code table; one with a patient column is not
-    assert ('\nVISIT_TYPE = "a code table of kinds: codes other tables use (look them up with lookup = '
-            '{ table = \\"VISIT_TYPE\\", … })"\n') in text
+    # a table of kinds (OpenMRS encounter_type, visit_type) is a code table, carried as it is (what the codes of
+    # the carried rows mean); one with a patient column is not
+    parsed = tomllib.loads(text)
+    assert parsed["carry"] == {"VISIT_TYPE": 'a code table of kinds: what the codes of other tables mean (look them '
+                                             'up with lookup = { table = "VISIT_TYPE", … })'}
+    assert set(parsed["skip"]) == {"STAFF"}
     assert '\n# BLOOD_TYPE = "…"   # not recognised (1 rows, 3 columns)' in text
 
 

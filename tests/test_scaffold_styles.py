@@ -15,6 +15,7 @@ import datetime as dt
 import re
 import sqlite3
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,9 @@ def test_hwanja_guesses_say_why_with_numbers(tmp_path: Path) -> None:
     # one payment's time is 0 (a dirty row): 61 of 62 values fit
     assert "; 98 % of 62 sampled values are Unix time in milliseconds (2000-2040))" in text
     assert 'sex = { column = "SEX_CD", type = "code", map = {' in text
-    assert re.search(r'SETTING = "program settings; no patient data"', text)
+    # The settings, the code table and the clinic's own row are carried as they are, each with its reason.
+    assert set(tomllib.loads(text)["carry"]) == {"SETTING", "CODE_MST", "HOSP_INFO"}
+    assert re.search(r'\nSETTING = "program settings; no patient records"\n', text)
     assert 'CODE_MST = "a code table' in text and "HOSP_INFO = \"the clinic's own row" in text
     profile = (tmp_path / "c" / "hwanja" / "PROFILE.md").read_text(encoding="utf-8")
     flags = {row.split("|")[1].strip(): row.split("|")[7].strip()

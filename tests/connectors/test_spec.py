@@ -268,3 +268,24 @@ active = { value = true }'''))
     assert {n: f.type for n, f in fields.items()} == {
         "chart_number": "text", "name": "text", "birth_date": "date", "deceased": "bool", "death_date": "datetime",
         "active": "text"}
+
+
+def test_carry_lists_tables_carried_on_purpose_with_their_reason(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINIMAL + '\n[carry]\nCODE_MST = "what the codes mean"\n"SMS 로그" = "texts"\n'))
+    assert spec.carry == {"CODE_MST": "what the codes mean", "SMS 로그": "texts"} and spec.skip == {}
+
+
+@pytest.mark.parametrize(
+    ("tables", "field", "problem"),
+    [
+        ('[carry]\nPT = "x"\n', "carry.PT",
+         "is read by [entities.patient]; it cannot be carried (its unmapped columns are carried with its records)"),
+        ('[carry]\nLOG = ""\n', "carry.LOG", "give the reason as a non-empty string (why this table is carried as it is)"),
+        ('[skip]\nLOG = "old"\n[carry]\nlog = "new"\n', "carry.log",
+         "is under [skip] too: a table is carried or skipped, not both"),
+    ],
+)
+def test_carry_errors_name_the_table(tmp_path: Path, tables: str, field: str, problem: str) -> None:
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(write(tmp_path, MINIMAL + "\n" + tables))
+    assert (caught.value.field, caught.value.problem) == (field, problem)

@@ -3,7 +3,7 @@
 It lints the spec (it loads, its tables exist), runs the export as a dry run (the same counting,
 mapping, references and FHIR as a real export; nothing is written) and reports:
 
-- tables of the database no section reads and ``[skip]`` does not list, with their row counts (a table
+- tables of the database no section reads and neither ``[skip]`` nor ``[carry]`` lists, with their row counts (a table
   only a join or look-up reads is listed apart: the export carries it verbatim, as its inventory says);
 - columns of read tables that no field, key, look-up, expression or query uses, with their non-empty
   cell counts (carried raw by the export, but probably meant as data);
@@ -78,6 +78,8 @@ class CheckReport:
     #: Tables no section has as its own that a join, look-up or [institution] reads: carried verbatim by the
     #: export as well (a join reaches only matching rows), so not unmapped: (table, rows, readers).
     joined_tables: list[tuple[str, int, list[str]]] = field(default_factory=list)
+    #: ``[carry]``: tables no section reads, carried as they are on purpose (table, rows, the connector's reason).
+    carried_tables: list[tuple[str, int, str]] = field(default_factory=list)
     empty_tables: list[str] = field(default_factory=list)  # not read, not skipped, but empty: nothing to lose
     unmapped_columns: list[tuple[str, str, int]] = field(default_factory=list)
     #: Columns of a read table that none of its sections' own queries selects: the export never reads them, so
@@ -111,6 +113,7 @@ class CheckReport:
             "unmapped_tables": [{"table": t, "rows": n} for t, n in self.unmapped_tables],
             "empty_tables": self.empty_tables,
             "joined_tables": [{"table": t, "rows": n, "read_by": r} for t, n, r in self.joined_tables],
+            "carried_tables": [{"table": t, "rows": n, "reason": r} for t, n, r in self.carried_tables],
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "unread_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unread_columns],
             **({} if self.large_objects is None else {"large_objects": {
@@ -131,10 +134,13 @@ class CheckReport:
         """The report for a terminal."""
         out = [f"connector check: {self.connector} on {self.source_label}", ""]
         out.append("Spec: " + ("loads; " + "; ".join(self.lint) if self.lint else "loads, every table it names exists"))
-        out += ["", "Unmapped tables (nothing reads them and [skip] does not list them):"]
+        out += ["", "Unmapped tables (nothing reads them and [skip] and [carry] do not list them):"]
         out += [f"  {t:<28}{n:>10} rows" for t, n in self.unmapped_tables] or ["  none"]
         if self.empty_tables:
             out.append(f"  ({len(self.empty_tables)} more are empty: {', '.join(self.empty_tables)})")
+        if self.carried_tables:
+            out += ["", "Tables carried as they are, on purpose ([carry]):"]
+            out += [f"  {t:<28}{n:>10} rows  {r}" for t, n, r in self.carried_tables]
         if self.joined_tables:
             out += ["", "Tables read through a join or look-up only (carried verbatim as well):"]
             out += [f"  {t:<28}{n:>10} rows  read by {', '.join(r)}" for t, n, r in self.joined_tables]
@@ -348,7 +354,7 @@ def check_connector(
         report = CheckReport(connector=spec.name, source_label=source.label)
         tables, partitions = _tables(source)
         by_lower = {t.lower(): t for t in tables}
-        read_or_skipped = {e.table for e in spec.entities.values()} | set(spec.skip)
+        read_or_skipped = {e.table for e in spec.entities.values()} | set(spec.skip) | set(spec.carry)
         for table in sorted(read_or_skipped | set(spec.detect_tables)):
             part_of = partitions.get(table.lower())
             if part_of is not None and table in read_or_skipped:
@@ -365,9 +371,14 @@ def check_connector(
         read = {e.table.lower() for e in spec.entities.values()}
         joined = tables_in_sql(spec)
         skipped = {t.lower() for t in spec.skip}
+        carried = {t.lower(): reason for t, reason in spec.carry.items()}
         for lower, table in sorted(by_lower.items()):
             if lower in skipped:
                 continue  # the connector says why it does not read this table
+            if lower in carried:  # nor this one: carried as it is, and why
+                rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
+                report.carried_tables.append((table, rows, carried[lower]))
+                continue
             if lower in joined and lower not in read:
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 report.joined_tables.append((table, rows, joined[lower]))
@@ -413,7 +424,7 @@ def check_connector(
         # Tables the export carries that the listing above does not know (a table in another schema,
         # "audit.log"; one whose name differs from a read table's only by case): unmapped all the same.
         listed = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}
-        listed |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped)
+        listed |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped) | set(carried)
         for entry in run.reconciliation.inventory:
             if entry["kind"] == "large-objects":  # no table to map or skip: always carried, said apart
                 report.large_objects = entry

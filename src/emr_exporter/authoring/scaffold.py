@@ -1761,13 +1761,16 @@ def _institution_query(profile: DatabaseProfile) -> tuple[str, str] | None:
     return None
 
 
-_SKIP_KINDS: tuple[tuple[str, str], ...] = (
+#: Tables recognised by name that no record type holds but that are kept, as they are, under ``[carry]``: a code
+#: table is what the raw codes of the other tables mean, and a log may hold patients' data (an SMS log, an audit
+#: trail of who opened which chart). Carrying them costs little; skipping them would lose what no one looked at.
+_CARRY_KINDS: tuple[tuple[str, str], ...] = (
     (r"(.*_)?(CODE|CD|COMM_?CD|COMCD|CODE_?MST|CD_?MST)(_.*)?|공통코드|코드",
-     "a code table: codes other tables use (look them up with lookup = {{ table = \"{table}\", … }})"),
+     "a code table: what the codes of other tables mean (look them up with lookup = {{ table = \"{table}\", … }})"),
     (r"(.*_)?(SETTING|SETTINGS|CONFIG|CONF|ENV|OPTION|OPTIONS|PREF|INI|SYS_?INFO|PROPERTY|PROPERTIES)(_.*)?|설정|"
      r"환경설정",
-     "program settings; no patient data"),
-    (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; check it holds no clinical records"),
+     "program settings; no patient records"),
+    (r"(.*_)?(LOG|AUDIT|ACCESS_?LOG)(_.*)?|로그", "a log table; it may hold patients' data, so it goes as it is"),
 )
 #: A web framework's own bookkeeping (Django, Rails, Laravel, Flyway, Liquibase, Alembic …): never a clinical record,
 #: unless the table has a patient column (a therapy "session" of a patient is one: never skipped).
@@ -1785,10 +1788,15 @@ _PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비
 
 
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
-    """``[skip]`` for the tables the guesses do not read: recognised ones with a reason, the rest commented
-    out so that `connector check` lists them until someone maps or skips them."""
+    """``[carry]`` and ``[skip]`` for the tables the guesses do not read: recognised ones with a reason (carried
+    as they are where they hold anything a record may need; skipped only when empty, or the program's own
+    accounts and bookkeeping), the rest commented out so that `connector check` lists them until someone maps,
+    carries or skips them."""
     read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
-    lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
+    carry = ["[carry]", "# Tables no section reads, carried as they are (every row and column) on purpose, with the "
+             "reason."]
+    lines = ["[skip]", "# Tables no section reads and the export leaves out. Every table must be read, carried or "
+             "skipped with the reason."]
 
     def patients_in(table: TableProfile) -> bool:
         return any(re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns)
@@ -1798,13 +1806,13 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
         if table.name.lower() in read:
             continue
         # A name that is no plain identifier ("환자 기록", "sms.log") is a quoted TOML key; a section cannot read
-        # such a table, but [skip] can name it (its rows are carried raw until then).
+        # such a table, but [skip] and [carry] can name it (its rows are carried raw until then).
         toml_key = table.name if TOML_BARE_KEY.match(table.name) else _toml_str(table.name)
-        reason = None
-        if institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):
-            reason = "the clinic's own row: read by [institution]"
-        elif table.row_count == 0 and not table.unreadable:
+        reason = kept = None
+        if table.row_count == 0 and not table.unreadable:
             reason = "empty"
+        elif institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):
+            kept = "the clinic's own row: read by [institution], carried whole"
         elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not patients_in(table):
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
@@ -1814,23 +1822,26 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = framework
         elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
             # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
-            # (a BLOOD_TYPE table with a patient column holds the patients' blood types: never skipped)
-            reason = (f"a code table of kinds: codes other tables use (look them up with lookup = "
-                      f"{{ table = \"{table.name}\", … }})")
+            # (a BLOOD_TYPE table with a patient column holds the patients' blood types: read or carried)
+            kept = (f"a code table of kinds: what the codes of other tables mean (look them up with lookup = "
+                    f"{{ table = \"{table.name}\", … }})")
         else:
-            for pattern, text in _SKIP_KINDS:
+            for pattern, text in _CARRY_KINDS:
                 if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
-                    reason = text.format(table=table.name)
+                    kept = text.format(table=table.name)
                     break
-        if reason is not None:
+        if kept is not None:
+            carry += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(kept)}"]
+        elif reason is not None:
             lines += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(reason)}"]
         elif table.unreadable:
             open_lines.append(f"# {toml_key} = \"…\"   # this database account may not read it: have SELECT "
                               "granted on it (the export must read it), or skip it with the reason")
         else:
             open_lines.append(f"# {toml_key} = \"…\"   # not recognised ({table.row_count} rows, "
-                              f"{len(table.columns)} columns): map it in a section, or skip it with the reason")
-    return [*lines, *open_lines, ""]
+                              f"{len(table.columns)} columns): map it in a section, carry it (move it to [carry]) "
+                              "or skip it, with the reason")
+    return [*carry, "", *lines, *open_lines, ""]
 
 
 def _engines(engine: str) -> list[str]:

@@ -212,6 +212,9 @@ class ConnectorSpec:
     two_digit_year_pivot: int | None = None
     #: ``[skip] TABLE = "reason"``: tables the connector deliberately does not read, with the reason.
     skip: Mapping[str, str] = field(default_factory=dict)
+    #: ``[carry] TABLE = "reason"``: tables no section reads, carried raw on purpose (every row and column, as
+    #: any table no section reads is), with the reason: decided, so `connector check` does not ask about them.
+    carry: Mapping[str, str] = field(default_factory=dict)
     date_formats: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d")
     datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
     institution_query: str | None = None
@@ -325,7 +328,7 @@ class _Validator:
 
     def spec(self) -> ConnectorSpec:
         for section in self.data:
-            if section not in _SECTION_KEYS and section not in ("entities", "skip"):
+            if section not in _SECTION_KEYS and section not in ("entities", "skip", "carry"):
                 raise self.fail(section, None, f"unknown section [{section}]")
         for section, allowed in _SECTION_KEYS.items():
             value = self.data.get(section, {})
@@ -361,6 +364,11 @@ class _Validator:
             raise self.fail("source", "two_digit_year_pivot", "must be a whole number from 0 to 99")
         entities = self._entities()
         skip = self._skip(entities)
+        carry = self._skip(entities, "carry")
+        skipped = {table.lower() for table in skip}
+        for table in carry:
+            if table.lower() in skipped:
+                raise self.fail("carry", table, "is under [skip] too: a table is carried or skipped, not both")
         return ConnectorSpec(
             name=name,
             version=version or "",
@@ -377,6 +385,7 @@ class _Validator:
             timezone=timezone,
             two_digit_year_pivot=pivot,
             skip=skip,
+            carry=carry,
             date_formats=date_formats,
             datetime_formats=datetime_formats,
             institution_query=self._str("institution", self.data.get("institution", {}), "query"),
@@ -392,10 +401,12 @@ class _Validator:
         except LookupError as exc:
             raise self.fail(table, key, str(exc)) from None
 
-    def _skip(self, entities: Mapping[str, EntitySpec]) -> dict[str, str]:
-        raw = self.data.get("skip", {})
+    def _skip(self, entities: Mapping[str, EntitySpec], section: str = "skip") -> dict[str, str]:
+        """``[skip]`` (tables not read) or ``[carry]`` (tables carried raw on purpose): TABLE = "reason"."""
+        raw = self.data.get(section, {})
+        what = "not read" if section == "skip" else "carried as it is"
         if not isinstance(raw, dict):
-            raise self.fail("skip", None, 'must be a table of TABLE = "reason"')
+            raise self.fail(section, None, 'must be a table of TABLE = "reason"')
         read: dict[str, str] = {}
         for name, e in entities.items():
             read.setdefault(e.table.lower(), name)  # the first section reading it
@@ -405,11 +416,12 @@ class _Validator:
             # with the catalogue's, never written into SQL, so it need not be a plain identifier (a section's
             # table must). In TOML such a key is quoted.
             if not table.strip() or not table.isprintable():
-                raise self.fail("skip", table, "must be a table's name as the database spells it")
+                raise self.fail(section, table, "must be a table's name as the database spells it")
             if not isinstance(reason, str) or not reason.strip():
-                raise self.fail("skip", table, "give the reason as a non-empty string (why this table is not read)")
+                raise self.fail(section, table, f"give the reason as a non-empty string (why this table is {what})")
             if table.lower() in read:
-                raise self.fail("skip", table, f"is read by [entities.{read[table.lower()]}]; it cannot be skipped")
+                done = "skipped" if section == "skip" else "carried (its unmapped columns are carried with its records)"
+                raise self.fail(section, table, f"is read by [entities.{read[table.lower()]}]; it cannot be {done}")
             out[table] = reason.strip()
         return out
 

@@ -907,6 +907,7 @@ class ExportRun:
         self._catalogue()
         tables = self._tables or []
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
+        carry = {name.lower(): reason for name, reason in self.spec.carry.items()}  # carried on purpose: why
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
                 f"{self.spec.spec_file}: [skip] names table {name}, which entities "
@@ -932,9 +933,11 @@ class ExportRun:
             self._check_cancel()
             if table.name in clashing:
                 sections, reason, also = read_exactly.get(table.name), self.spec.skip.get(table.name), None
+                carried_why = self.spec.carry.get(table.name)
             else:
                 low = table.name.lower()
                 sections, reason, also = read_by.get(low), skip.get(low), joined.get(low)
+                carried_why = carry.get(low)
             # Names as every source yields row keys (lower case) and portable types: the same clinic on
             # SQLite, MariaDB or PostgreSQL gives the same inventory, byte for byte.
             entry: dict[str, Any] = {
@@ -973,6 +976,8 @@ class ExportRun:
                 entry.update(fate="skipped", reason=VIRTUAL_REASON.format(module=table.module))
             else:
                 entry["fate"] = "carried"
+                if carried_why is not None:  # [carry]: the connector says why it carries this table as it is
+                    entry["reason"] = carried_why
                 if also:  # a join or look-up reads some of it: carried all the same, and said so
                     entry["also_read_by"] = also
                 # a column carried as the bytes the server stores, not as its reading of them (carried_select)
