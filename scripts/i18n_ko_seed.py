@@ -153,6 +153,7 @@ KO: dict[str, str] = {
     "Set aside records are kept, unchanged, inside the sealed file with their reason:":
         "별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:",
     "No record had to be set aside.": "별도 보관한 기록이 없습니다.",
+    "Other EMR data, kept exactly as it is ({tables} tables)": "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
     "Checking the sealed file…": "봉인 파일을 확인하는 중…",
     "Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}":
         "봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}",

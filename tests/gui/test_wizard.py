@@ -51,7 +51,12 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     assert "3.2.1" in wizard.emr_page.connector_combo.currentText()
     # Scan page: every record type, the date range, and a masked sample patient.
     scan_page = wizard.scan_page
-    assert scan_page.table.rowCount() == 20  # a row per demo connector section: 13 + nursing notes + 6 clinical
+    # a row per demo connector section (13 + nursing notes + 6 clinical), and one for the tables carried as they are
+    assert scan_page.table.rowCount() == 21
+    carried = session.scan_report.reconciliation["tables"]
+    assert [scan_page.table.item(20, c).text() for c in range(4)] == [
+        f"Other EMR data, kept exactly as it is ({len(carried)} tables)",
+        QLocale().toString(sum(t["source_rows"] for t in carried)), "0", ""]
     assert session.scan_report.totals["will_quarantine"] > 0
     assert "******" in scan_page.sample_label.text()
     assert "Visits from 20" in scan_page.range_label.text()
@@ -79,7 +84,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
         f"{number(cells['quarantined'])} in the set-aside records.")
     assert cells["source"] == cells["mapped"] + cells["carried_raw"] + cells["quarantined"] and cells["carried_raw"]
     assert "Sealed file verified" in verify_page.bundle_label.text()
-    assert verify_page.table.rowCount() == 20  # a row per demo connector section
+    assert verify_page.table.rowCount() == 21  # a row per demo connector section, and the carried tables
     assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
 
     # Upload: in demo mode the wizard runs a reference store in-process on 127.0.0.1 (demo store key), which

@@ -101,13 +101,23 @@ class Session:
             demo_cert = demo_store_certificate(resume.app_data_dir() / DEMO_FOLDER)
             if demo_cert is not None:
                 return demo_cert
-        from emr_exporter.jobs.upload import shipped_store_certificate
+        from emr_exporter.jobs.upload import STORE_CERT_ENV, shipped_store_certificate, store_settings_from_environment
 
+        # The store's certificate an IT contractor set on this PC (the one the upload pins, too) comes first.
+        _, configured, _ = store_settings_from_environment()
+        if configured is not None:
+            if not configured.is_file():
+                raise ConfigError(
+                    f"The national store's certificate set in {STORE_CERT_ENV} ({configured}) does not exist, so "
+                    "the bundle cannot be sealed for it. Ask your IT contractor to correct the setting."
+                )
+            return configured
         shipped = shipped_store_certificate()
         if shipped is None:
             raise ConfigError(
                 "The national store's certificate is not installed with this program, so the bundle cannot "
-                "be sealed for it. Reinstall emr-exporter, or ask your IT contractor."
+                f"be sealed for it. Reinstall emr-exporter, or ask your IT contractor (who can set {STORE_CERT_ENV} "
+                "to the store's certificate file)."
             )
         return shipped
 

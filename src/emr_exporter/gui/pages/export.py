@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emr_exporter.errors import EmrExporterError
 from emr_exporter.gui import texts
 from emr_exporter.gui.pages.base import ERROR_STYLE, WizardPageBase, buddy, is_pause, message_label
 from emr_exporter.gui.qt import (
@@ -42,6 +43,7 @@ class ExportPage(WizardPageBase):
         self.rate_label = message_label(self.tr("Speed and time left"))
         self.export_runner = self.new_runner()
         self._needed_bytes = 0
+        self._cannot_seal: EmrExporterError | None = None  # why the bundle cannot be sealed on this PC
         self._started_at = 0.0
         self._rows_before_entity = 0
         self._entity_done: dict[str, int] = {}
@@ -98,6 +100,14 @@ class ExportPage(WizardPageBase):
         rows = report.rows_to_read if report is not None else 0
         attachments = report.attachment_bytes if report is not None else 0
         self._needed_bytes = resume.estimate_bundle_bytes(rows, attachments)
+        # What sealing needs besides the space (the store's certificate): said now, not after Start.
+        self._cannot_seal = None
+        if session.outcome is None:
+            try:
+                session.store_certificate()
+            except EmrExporterError as exc:
+                self._cannot_seal = exc
+        self.show_error(self._cannot_seal)
         self.check_space()
         if session.resumed_from_state and session.outcome is None:
             self.stage_label.setText(self.tr(
@@ -139,8 +149,9 @@ class ExportPage(WizardPageBase):
                 "another drive."
             ).format(needed=texts.data_size(self._needed_bytes), free=texts.data_size(free)))
             self.space_label.setStyleSheet(ERROR_STYLE)
-        self.start_button.setEnabled(enough and not self.export_runner.running and self.session.outcome is None)
-        return enough
+        self.start_button.setEnabled(enough and self._cannot_seal is None and not self.export_runner.running
+                                     and self.session.outcome is None)
+        return enough and self._cannot_seal is None
 
     def start_export(self) -> None:
         if self.export_runner.running or not self.check_space():

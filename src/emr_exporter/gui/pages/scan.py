@@ -106,13 +106,22 @@ class ScanPage(WizardPageBase):
         self.progress_label.setText(found.format(
             rows=texts.number(totals["source_rows"]), aside=texts.number(totals["will_quarantine"])
         ))
-        self.table.setRowCount(len(report.entities))
-        for row, entity in enumerate(report.entities):
+        lines = []
+        for entity in report.entities:
             reasons = ", ".join(
                 f"{texts.reason_text(code)} ({texts.number(n)})" for code, n in sorted(entity.reasons.items())
             )
-            cells = [texts.entity_name(entity.entity), texts.number(entity.source_rows),
-                     texts.number(entity.will_quarantine), reasons]
+            lines.append([texts.entity_name(entity.entity), texts.number(entity.source_rows),
+                          texts.number(entity.will_quarantine), reasons])
+        # The EMR's other tables (settings, code lists, logs, whatever the EMR kept that no record type
+        # holds): the founder sees they go too, as they are.
+        other_rows = report.reconciliation.get("table_totals", {}).get("source_rows", 0)
+        if report.reconciliation.get("tables"):
+            name = self.tr("Other EMR data, kept exactly as it is ({tables} tables)")
+            lines.append([name.format(tables=texts.number(len(report.reconciliation["tables"]))),
+                          texts.number(other_rows), texts.number(0), ""])
+        self.table.setRowCount(len(lines))
+        for row, cells in enumerate(lines):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column in (1, 2):

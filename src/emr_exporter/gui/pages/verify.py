@@ -66,23 +66,30 @@ class VerifyPage(WizardPageBase):
             "as they were beside the records, {aside} in the set-aside records."
         ).format(source=texts.number(cells["source"]), mapped=texts.number(cells["mapped"]),
                  carried=texts.number(cells["carried_raw"]), aside=texts.number(cells["quarantined"])))
-        self.table.setRowCount(len(reconciliation.entities))
+        lines = []
         reasons: dict[str, int] = {}
-        for row, entity in enumerate(reconciliation.entities):
-            cells = [texts.entity_name(entity.entity), texts.number(entity.source_rows),
-                     texts.number(entity.exported), texts.number(entity.quarantined)]
+        for entity in reconciliation.entities:
+            lines.append([texts.entity_name(entity.entity), texts.number(entity.source_rows),
+                          texts.number(entity.exported), texts.number(entity.quarantined)])
+            for code, count in entity.reasons.items():
+                reasons[code] = reasons.get(code, 0) + count
+        if reconciliation.tables:  # the EMR's other tables, carried as they are (as on the scan page)
+            other = reconciliation.table_totals
+            lines.append([self.tr("Other EMR data, kept exactly as it is ({tables} tables)").format(
+                tables=texts.number(len(reconciliation.tables))), texts.number(other["source_rows"]),
+                texts.number(other["carried"]), texts.number(0)])
+        self.table.setRowCount(len(lines))
+        for row, cells in enumerate(lines):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-            for code, count in entity.reasons.items():
-                reasons[code] = reasons.get(code, 0) + count
         if reasons:
-            lines = [f"• {texts.reason_text(code)}: {texts.number(n)}" for code, n in sorted(reasons.items())]
+            why = [f"• {texts.reason_text(code)}: {texts.number(n)}" for code, n in sorted(reasons.items())]
             self.quarantine_label.setText(self.tr(
                 "Set aside records are kept, unchanged, inside the sealed file with their reason:"
-            ) + "\n" + "\n".join(lines))
+            ) + "\n" + "\n".join(why))
         else:
             self.quarantine_label.setText(self.tr("No record had to be set aside."))
         if self.session.verify_report is None:

@@ -280,142 +280,142 @@
     <context>
         <name>ExportPage</name>
         <message>
-            <location filename="../../gui/pages/export.py" line="28" />
+            <location filename="../../gui/pages/export.py" line="29" />
             <source>Export and seal</source>
             <translation>내보내기와 봉인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="30" />
+            <location filename="../../gui/pages/export.py" line="31" />
             <source>The records are signed and encrypted into one file. You can stop at any time and continue later.</source>
             <translation>기록을 서명·암호화하여 파일 하나로 만듭니다. 언제든 멈추고 나중에 이어서 할 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="33" />
+            <location filename="../../gui/pages/export.py" line="34" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="35" />
+            <location filename="../../gui/pages/export.py" line="36" />
             <source>Free space</source>
             <translation>남은 공간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="36" />
+            <location filename="../../gui/pages/export.py" line="37" />
             <source>&amp;Start export</source>
             <translation>내보내기 시작(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="37" />
+            <location filename="../../gui/pages/export.py" line="38" />
             <source>S&amp;top</source>
             <translation>멈춤(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="39" />
+            <location filename="../../gui/pages/export.py" line="40" />
             <source>Export stage</source>
             <translation>내보내기 단계</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="41" />
+            <location filename="../../gui/pages/export.py" line="42" />
             <source>Export progress</source>
             <translation>내보내기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="42" />
+            <location filename="../../gui/pages/export.py" line="43" />
             <source>Speed and time left</source>
             <translation>속도와 남은 시간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="53" />
+            <location filename="../../gui/pages/export.py" line="55" />
             <source>Save &amp;to folder:</source>
             <translation>저장할 폴더(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="54" />
+            <location filename="../../gui/pages/export.py" line="56" />
             <source>Other &amp;drives:</source>
             <translation>다른 드라이브(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="81" />
+            <location filename="../../gui/pages/export.py" line="83" />
             <source>(choose a drive, e.g. a USB stick)</source>
             <translation>(드라이브 선택, 예: USB 메모리)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="90" />
+            <location filename="../../gui/pages/export.py" line="92" />
             <source>{name} ({free} free)</source>
             <translation>{name} (남은 공간 {free})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="104" />
+            <location filename="../../gui/pages/export.py" line="114" />
             <source>Continuing the transfer: press Start and the export goes on from where it stopped.</source>
             <translation>이어서 합니다: [내보내기 시작]을 누르면 멈춘 곳부터 계속합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="108" />
+            <location filename="../../gui/pages/export.py" line="118" />
             <source>Choose where to save the sealed file</source>
             <translation>봉인 파일을 저장할 곳을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="121" />
+            <location filename="../../gui/pages/export.py" line="131" />
             <source>Choose a folder.</source>
             <translation>폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="127" />
+            <location filename="../../gui/pages/export.py" line="137" />
             <source>This folder cannot be used. Choose another one.</source>
             <translation>이 폴더는 사용할 수 없습니다. 다른 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="133" />
+            <location filename="../../gui/pages/export.py" line="143" />
             <source>Needs about {needed}; {free} free there.</source>
             <translation>약 {needed}가 필요합니다. 남은 공간은 {free}입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="138" />
+            <location filename="../../gui/pages/export.py" line="148" />
             <source>Not enough free space: needs about {needed} but only {free} is free. Free up space or choose another drive.</source>
             <translation>공간이 부족합니다: 약 {needed}가 필요하지만 {free}만 남아 있습니다. 공간을 비우거나 다른 드라이브를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="156" />
+            <location filename="../../gui/pages/export.py" line="167" />
             <source>Counting the records…</source>
             <translation>기록 수를 세는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="171" />
+            <location filename="../../gui/pages/export.py" line="182" />
             <source>Stopping safely…</source>
             <translation>안전하게 멈추는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="179" />
+            <location filename="../../gui/pages/export.py" line="190" />
             <source>Counting: {what}</source>
             <translation>세는 중: {what}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="182" />
+            <location filename="../../gui/pages/export.py" line="193" />
             <source>Sealing the file…</source>
             <translation>파일을 봉인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="194" />
+            <location filename="../../gui/pages/export.py" line="205" />
             <source>Exporting {what}: {done} of {total}</source>
             <translation>{what} 내보내는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="199" />
+            <location filename="../../gui/pages/export.py" line="210" />
             <source>{rate} records/s · about {left} left</source>
             <translation>초당 {rate}건 · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="210" />
+            <location filename="../../gui/pages/export.py" line="221" />
             <source>Sealed: {file} ({size}).</source>
             <translation>봉인 완료: {file} ({size})</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="212" />
+            <location filename="../../gui/pages/export.py" line="223" />
             <source>{exported} records exported, {aside} set aside with their reason.</source>
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="224" />
+            <location filename="../../gui/pages/export.py" line="235" />
             <source>Paused. Press Start to continue where it stopped.</source>
             <translation>일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
         </message>
@@ -808,12 +808,17 @@ Valid from {start} to {end}</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="124" />
+            <location filename="../../gui/pages/scan.py" line="120" />
+            <source>Other EMR data, kept exactly as it is ({tables} tables)</source>
+            <translation>그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/scan.py" line="133" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="130" />
+            <location filename="../../gui/pages/scan.py" line="139" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
@@ -1452,22 +1457,27 @@ Valid from {start} to {end}</source>
             <translation>값 하나하나까지 확인: EMR의 값 {source}개 — {mapped}개는 새 기록에 담김, {carried}개는 기록 옆에 원래 모습 그대로 보관, {aside}개는 별도 보관된 기록에 있음.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="84" />
+            <location filename="../../gui/pages/verify.py" line="78" />
+            <source>Other EMR data, kept exactly as it is ({tables} tables)</source>
+            <translation>그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/verify.py" line="91" />
             <source>Set aside records are kept, unchanged, inside the sealed file with their reason:</source>
             <translation>별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="87" />
+            <location filename="../../gui/pages/verify.py" line="94" />
             <source>No record had to be set aside.</source>
             <translation>별도 보관한 기록이 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="89" />
+            <location filename="../../gui/pages/verify.py" line="96" />
             <source>Checking the sealed file…</source>
             <translation>봉인 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/verify.py" line="97" />
+            <location filename="../../gui/pages/verify.py" line="104" />
             <source>Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}</source>
             <translation>봉인 파일 확인 완료: 서명이 올바르고 파일 전체({size})가 온전합니다. 파일: {path}</translation>
         </message>
