@@ -34,6 +34,10 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 
 from foreign_schemas import _fresh_database
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from lossless_kit import check_bag_against_source
+
 #: (PT_ID, CHART_NO, PT_NM, EMAIL, MEMO, BORN): the section selects the first three.
 PATIENTS = [
     (1, "C1", "김환자", "kim@example.kr", b"\x00\xff\x81A", dt.date(1980, 1, 2)),
@@ -133,24 +137,30 @@ def _create(engine: str, conn_str: str | None, path: Path) -> str | None:
     return target
 
 
-def _bag(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[dict[str, bytes], ExportRun]:
-    """Export the clinic (the bag's tar, read back member by member) with the connector above."""
+def _bag(engine: str, request: pytest.FixtureRequest, tmp_path: Path, connector: str | None = None,
+         ) -> tuple[dict[str, bytes], ExportRun]:
+    """Export the clinic (the bag's tar, read back member by member) with the connector above (or
+    ``connector``); the bag is extracted into ``tmp_path/bag`` too."""
     conn_str = {"mariadb": "mariadb_conn_str", "postgresql": "postgres_conn_str"}.get(engine)
     path = tmp_path / "clinic.sqlite"
     target = _create(engine, request.getfixturevalue(conn_str) if conn_str else None, path)
     folder = tmp_path / "unselected"
     folder.mkdir()
-    (folder / "connector.toml").write_text(_connector(engine), encoding="utf-8")
+    (folder / "connector.toml").write_text(connector or _connector(engine), encoding="utf-8")
     source: Any = SqliteFileSource(path, snapshot=True) if target is None else OdbcSource(target, snapshot=True)
     try:
         run = ExportRun(load_spec(folder), source, institution=model.Institution(code="12345678", name="의원"),
                         created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC), page_size=2)  # pages of two rows
         tar = b"".join(run.stream())
+        with tarfile.open(fileobj=io.BytesIO(tar)) as bag:
+            members = {m.name.split("/", 1)[1]: bag.extractfile(m).read()  # type: ignore[union-attr]
+                       for m in bag.getmembers() if m.isfile()}
+            bag.extractall(tmp_path / "bag", filter="data")
+        if connector is not None:  # every row of every table rebuilt from the bag, cell by cell
+            [bag_dir] = [p.parent for p in (tmp_path / "bag").rglob("bag-info.txt")]
+            run.rebuilt = check_bag_against_source(bag_dir, load_spec(folder), source)  # type: ignore[attr-defined]
     finally:
         source.close()
-    with tarfile.open(fileobj=io.BytesIO(tar)) as bag:
-        members = {m.name.split("/", 1)[1]: bag.extractfile(m).read()  # type: ignore[union-attr]
-                   for m in bag.getmembers() if m.isfile()}
     return members, run
 
 
@@ -240,3 +250,28 @@ def test_columns_no_query_selects_are_carried_by_key_counted_and_named(
         if name.startswith("data/") and name not in ("data/report/inventory.json", "data/report/reconciliation.json"):
             unchanged.update(name.encode() + b"\0" + members[name] + b"\0")
     assert unchanged.hexdigest() == UNCHANGED[engine]
+
+
+@pytest.mark.parametrize("engine", [
+    "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
+def test_every_row_rebuilds_from_the_bag_with_the_unselected_columns(
+        engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # Before: every rebuilt patient lacked its email, memo and born, every visit its dx, fee and note, every note
+    # its extra (the bag held no cell of them): "patient: column(s) ['email', 'memo', 'born'] not rebuilt exactly".
+    connector = _connector(engine).replace(
+        'key = "VISIT_KEY"', 'key = ["PT_ID", "SEQ"]').replace(
+        '"SELECT {} AS VISIT_KEY, PT_ID, VISIT_DAY FROM VISIT"'.format(
+            "CONCAT(PT_ID, '-', SEQ)" if engine == "mariadb"
+            else "CAST(PT_ID AS VARCHAR(10)) || '-' || CAST(SEQ AS VARCHAR(10))"),
+        '"SELECT PT_ID, SEQ, VISIT_DAY FROM VISIT"')
+    assert 'key = ["PT_ID", "SEQ"]' in connector and "SELECT PT_ID, SEQ, VISIT_DAY" in connector
+    _, run = _bag(engine, request, tmp_path, connector)
+    rebuilt = run.rebuilt  # type: ignore[attr-defined]
+    assert dict(rebuilt.rows) == {"patient": 3, "visit": 3, "note_log": 3}
+    # every cell of the database (3 × 6 + 3 × 6 + 3 × 5), each rebuilt once: 21 from data/raw/unselected, 3 from
+    # data/raw/columns (the visit's SEQ, a key column no field maps), the others from FHIR
+    assert (rebuilt.carried_cells, rebuilt.mapped_cells) == (24, 27)
+    assert run.reconciliation.cell_totals["source"] == 51 == rebuilt.carried_cells + rebuilt.mapped_cells
+    assert [(c.table, c.names, c.key, c.carried) for c in run.reconciliation.columns] == [
+        ("note_log", ("extra",), (), 3), ("patient", ("email", "memo", "born"), ("pt_id",), 3),
+        ("visit", ("dx", "fee", "note"), ("pt_id", "seq"), 3)]
