@@ -25,7 +25,7 @@ import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors import load_spec
-from emr_exporter.pipeline.export import ExportRun
+from emr_exporter.pipeline.export import ExportRun, Reconciliation
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.odbc import OdbcSource
@@ -241,6 +241,10 @@ def test_columns_no_query_selects_are_carried_by_key_counted_and_named(
     assert cells["source"] == section_cells + 9 + 12 + 3 == 3 * 6 + 3 * 6 + 3 * 5 + 3
     assert cells["source"] == cells["mapped"] + cells["carried_raw"] + cells["quarantined"]
     assert reconciliation["tables"] == [] and reconciliation["table_totals"] == {"source_rows": 0, "carried": 0}
+    assert Reconciliation.from_dict(reconciliation).to_dict() == reconciliation  # a saved summary reads back
+    text = run.reconciliation.table()
+    assert f"{'unselected cols':<16}{24:>12}{0:>12}{24:>13}{0:>13}" in text
+    assert "columns of visit no query selects, carried raw (keyset on pt_id, seq): seq, dx, fee, note; 3 of 3 rows" in text
 
     # nothing else in the bag changed: the same members as before, these three sidecars more
     new = {f"data/raw/unselected/{t}.0001.ndjson" for t in ("note_log", "patient", "visit")}
