@@ -260,8 +260,9 @@ def test_columns_no_query_selects_are_carried_by_key_counted_and_named(
     "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
 def test_every_row_rebuilds_from_the_bag_with_the_unselected_columns(
         engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    # Before: every rebuilt patient lacked its email, memo and born, every visit its dx, fee and note, every note
-    # its extra (the bag held no cell of them): "patient: column(s) ['email', 'memo', 'born'] not rebuilt exactly".
+    # Before: every rebuilt note lacked its extra, every patient its email, memo and born, every visit its dx, fee
+    # and note (the bag held no cell of them): "chart_note: column(s) ['extra'] not rebuilt exactly [('extra',
+    # 'NoneType', 'str')]".
     connector = _connector(engine).replace(
         'key = "VISIT_KEY"', 'key = ["PT_ID", "SEQ"]').replace(
         '"SELECT {} AS VISIT_KEY, PT_ID, VISIT_DAY FROM VISIT"'.format(
