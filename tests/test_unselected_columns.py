@@ -280,3 +280,32 @@ def test_every_row_rebuilds_from_the_bag_with_the_unselected_columns(
     assert [(c.table, c.names, c.key, c.carried) for c in run.reconciliation.columns] == [
         ("note_log", ("extra",), (), 3), ("patient", ("email", "memo", "born"), ("pt_id",), 3),
         ("visit", ("dx", "fee", "note"), ("pt_id", "seq"), 3)]
+
+
+def test_scan_and_connector_check_name_the_columns_as_carried(tmp_path: Path) -> None:
+    # Before: the scan said nothing of them; the check listed them as "NOT exported, not carried" and was not
+    # finished (exit 4).
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+
+    path = tmp_path / "clinic.sqlite"
+    _create("sqlite", None, path)
+    folder = tmp_path / "connectors" / "unselected"
+    folder.mkdir(parents=True)
+    (folder / "connector.toml").write_text(_connector("sqlite"), encoding="utf-8")
+    scan = CliRunner().invoke(main, ["scan", "--connector", "unselected", "--connectors-dir", str(folder.parent),
+                                     "--source", str(path)])
+    assert scan.exit_code == 0, scan.output
+    assert ("Table patient: 3 columns no section's query selects (email, memo, born) will be carried raw for its 3 "
+            "rows.\nTable visit: 4 columns no section's query selects (seq, dx, fee, note) will be carried raw for "
+            "its 3 rows.\n") in scan.output
+    check = CliRunner().invoke(main, ["connector", "check", str(folder), "--source", str(path), "--institution-code",
+                                      "12345678", "--institution-name", "의원"])
+    assert check.exit_code == 0, check.output
+    assert ("\nColumns no query of their table selects (carried raw beside the sections in data/raw/unselected, not "
+            "in FHIR; to map them, select them in the section's query, e.g. SELECT T.*, …):\n"
+            f"  {'NOTE_LOG.EXTRA':<40}{2:>10} non-NULL cells\n  {'PATIENT.EMAIL':<40}{2:>10} non-NULL cells\n"
+            f"  {'PATIENT.MEMO':<40}{2:>10} non-NULL cells\n  {'PATIENT.BORN':<40}{2:>10} non-NULL cells\n"
+            f"  {'VISIT.SEQ':<40}{3:>10} non-NULL cells\n  {'VISIT.DX':<40}{2:>10} non-NULL cells\n"
+            f"  {'VISIT.FEE':<40}{2:>10} non-NULL cells\n  {'VISIT.NOTE':<40}{2:>10} non-NULL cells\n") in check.output
