@@ -297,7 +297,8 @@ def test_scan_and_connector_check_name_the_columns_as_carried(tmp_path: Path) ->
     scan = CliRunner().invoke(main, ["scan", "--connector", "unselected", "--connectors-dir", str(folder.parent),
                                      "--source", str(path)])
     assert scan.exit_code == 0, scan.output
-    assert ("Table patient: 3 columns no section's query selects (email, memo, born) will be carried raw for its 3 "
+    assert ("Table note_log: 1 column no section's query selects (extra) will be carried raw for its 3 rows.\n"
+            "Table patient: 3 columns no section's query selects (email, memo, born) will be carried raw for its 3 "
             "rows.\nTable visit: 4 columns no section's query selects (seq, dx, fee, note) will be carried raw for "
             "its 3 rows.\n") in scan.output
     check = CliRunner().invoke(main, ["connector", "check", str(folder), "--source", str(path), "--institution-code",

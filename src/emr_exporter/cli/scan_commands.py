@@ -126,7 +126,8 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         click.echo(f"Table {table['table']}: {how}; {table['source_rows']} rows will be carried raw"
                    + (" as well." if readers else "."))
     for columns in rec.get("unselected_columns", []):
-        click.echo(f"Table {columns['table']}: {len(columns['columns'])} columns no section's query selects "
+        n = len(columns["columns"])
+        click.echo(f"Table {columns['table']}: {n} column{'s' if n != 1 else ''} no section's query selects "
                    f"({', '.join(columns['columns'])}) will be carried raw for its {columns['source_rows']} rows.")
     if rec.get("cells"):
         c = rec["cells"]
