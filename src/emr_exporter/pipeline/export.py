@@ -1425,8 +1425,11 @@ class ExportRun:
                 params = () if last is None else tuple(keyset_params(last))
             read_before = getattr(source, "value_bytes_read", None)
             page = _read_page(source, sql, params)
+            bag = self.bag
             for row in page:
-                yield from self.bag.add_ndjson(group, line(row))
+                made = canonical_json_line(line(row))  # as add_ndjson writes it, without a generator a row
+                if not bag.append_line(group, made):
+                    yield from bag.add_line(group, made)
             done += len(page)
             counts.carried = done
             self._emit("carry", table.name, done, counts.source_rows)
