@@ -25,7 +25,8 @@ import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors import load_spec
-from emr_exporter.pipeline.export import ExportRun, Reconciliation
+from emr_exporter.errors import SourceConnectionLost
+from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.odbc import OdbcSource
@@ -310,3 +311,43 @@ def test_scan_and_connector_check_name_the_columns_as_carried(tmp_path: Path) ->
             f"  {'PATIENT.MEMO':<40}{2:>10} non-NULL cells\n  {'PATIENT.BORN':<40}{2:>10} non-NULL cells\n"
             f"  {'VISIT.SEQ':<40}{3:>10} non-NULL cells\n  {'VISIT.DX':<40}{2:>10} non-NULL cells\n"
             f"  {'VISIT.FEE':<40}{2:>10} non-NULL cells\n  {'VISIT.NOTE':<40}{2:>10} non-NULL cells\n") in check.output
+
+
+class _DropsOnce(SqliteFileSource):
+    """A SQLite file whose connection "drops" once, on the second page of VISIT's unselected columns (keyset on
+    its two key columns; PATIENT's, with a BLOB, are read 16 rows a page: one page)."""
+
+    dropped = 0
+
+    def rows(self, sql: str, params: Any = ()) -> Any:
+        if '"FEE"' in sql and params and not self.dropped:
+            self.dropped += 1
+            raise SourceConnectionLost("The connection to the clinic database was lost: test")
+        return super().rows(sql, params)
+
+    def reconnect(self) -> None:
+        pass  # the file is still there: the page is read again
+
+
+def test_a_lost_connection_reads_the_same_page_again_and_progress_names_the_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "clinic.sqlite"
+    _create("sqlite", None, path)
+    folder = tmp_path / "unselected"
+    folder.mkdir()
+    (folder / "connector.toml").write_text(_connector("sqlite"), encoding="utf-8")
+    monkeypatch.setattr("emr_exporter.sources.base.RECONNECT_FIRST_WAIT", 0.01)
+    digests = []
+    events: list[ProgressEvent] = []
+    for source in (SqliteFileSource(path, snapshot=True), _DropsOnce(path, snapshot=True)):
+        run = ExportRun(load_spec(folder), source, institution=model.Institution(code="12345678", name="의원"),
+                        created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC), page_size=2, progress=events.append)
+        digests.append(hashlib.sha256(b"".join(run.stream())).hexdigest())
+        source.close()
+        assert run.reconciliation.balanced
+    assert isinstance(source, _DropsOnce) and source.dropped == 1
+    assert digests[0] == digests[1]  # every row once, in key order, as without the drop
+    carried = [(e.entity, e.done, e.total) for e in events if e.stage == "carry"]
+    assert carried[:8] == [("NOTE_LOG", 0, 3), ("NOTE_LOG", 2, 3), ("NOTE_LOG", 3, 3), ("PATIENT", 0, 3),
+                           ("PATIENT", 3, 3), ("VISIT", 0, 3), ("VISIT", 2, 3), ("VISIT", 3, 3)]
+    assert carried[8:] == carried[:8]  # the second run's, the drop unseen
