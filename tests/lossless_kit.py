@@ -10,6 +10,9 @@ each source cell comes back from:
   ``data/raw/tables/pg_largeobject.*.ndjson``, compared with every object's bytes (``lo_get``); a column holding
   their numbers (``oid``, the ``lo`` domain, which psqlODBC reads as the bytes) is compared as the numbers;
 * a quarantined row: ``data/raw/<entity>.*.ndjson`` (every column of the entity's query);
+* a column of a table its sections read that none of their queries selects (inventory ``unselected_columns``):
+  ``data/raw/unselected/<table>.*.ndjson``, found by the table's key (``{"key": …, "columns": …}``), or, where the
+  table has no usable key, as the whole row that agrees with the rest of the rebuilt row (``{"row": …}``);
 * an exported row: the key from the record list (``data/report/lists``); unmapped columns, dropped or
   repaired fields, a changed key and every mapped cell FHIR cannot give back exactly (``transformed``)
   from ``data/raw/columns/<entity>.*.ndjson`` (keyed by record id); every other mapped cell from the FHIR
@@ -105,9 +108,13 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> 
             result.rows[name] += len(carried)
             result.carried_cells += sum(len(r) for r in carried)
             continue
+        unselected = _Unselected(bag, entry["unselected_columns"]) if "unselected_columns" in entry else None
         for entity_name in entry["entities"]:
-            _check_entity(bag, spec, entity_name, db_rows, context, result)
+            _check_entity(bag, spec, entity_name, db_rows, context, result, unselected)
         assert result.rows[name] == len(db_rows), f"{name}: {result.rows[name]} rows rebuilt of {len(db_rows)}"
+        if unselected is not None:
+            assert unselected.used == len(db_rows) == unselected.lines, (
+                f"{name}: {unselected.used} of {unselected.lines} lines of its unselected columns used")
     return result
 
 
@@ -119,9 +126,41 @@ def _multiset(rows: list[dict[str, Any]]) -> Counter[str]:
     return Counter(repr(sorted(row.items())) for row in rows)
 
 
+class _Unselected:
+    """A table's columns no query of its sections selects, as ``data/raw/unselected/<table>`` carries them."""
+
+    def __init__(self, bag: Path, entry: dict[str, Any]) -> None:
+        self.names: list[str] = entry["columns"]
+        self.key: list[str] = entry["key"]
+        member = entry["files"].removeprefix("data/").removesuffix(".*.ndjson")
+        self.by_key: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.whole: list[dict[str, Any]] = []
+        self.lines = self.used = 0
+        for line in lines(bag, member):
+            self.lines += 1
+            if self.key:
+                key = tuple(repr(decode_raw(line["key"][k])) for k in self.key)
+                assert key not in self.by_key, f"{member}: a key twice"
+                self.by_key[key] = {k: decode_raw(v) for k, v in line["columns"].items()}
+            else:
+                self.whole.append({k: decode_raw(v) for k, v in line["row"].items()})
+
+    def fill(self, row: dict[str, Any], counted: int) -> int:
+        """Put the row's unselected cells in ``row`` (the rest of it rebuilt); how many cells that was."""
+        if self.key:
+            found = self.by_key[tuple(repr(row[k]) for k in self.key)]
+        else:  # the whole row whose other columns are the rebuilt row's
+            [found] = [w for w in self.whole if all(same(w[c], row[c]) for c in row if c not in self.names)][:1]
+            if counted:
+                self.whole.remove(found)
+        row.update({c: found[c] for c in self.names})
+        self.used += counted
+        return len(self.names)
+
+
 def _check_entity(
     bag: Path, spec: ConnectorSpec, entity_name: str, db_rows: list[dict[str, Any]], context: _BagContext,
-    result: Rebuilt,
+    result: Rebuilt, unselected: _Unselected | None = None,
 ) -> None:
     entity = spec.entities[entity_name]
     key = entity.key.lower()
@@ -142,6 +181,8 @@ def _check_entity(
     seen: set[Any] = set()
     for line in lines(bag, f"raw/{entity_name}"):
         row = {k: decode_raw(v) for k, v in line["row"].items()}
+        if unselected is not None:
+            result.carried_cells += counted * unselected.fill(row, counted)
         original = by_key[key_of(row)]
         _assert_same_row(entity_name, {k: row[k] for k in original}, original)
         seen.add(key_of(row))
@@ -161,6 +202,8 @@ def _check_entity(
         # (cells.json), else empty (a mapped column whose location could not be learnt is carried when not).
         rebuilt: dict[str, Any] = {}
         for column in table_columns:
+            if unselected is not None and column in unselected.names:
+                continue  # from data/raw/unselected, below
             if column in carried:
                 rebuilt[column] = carried[column]
                 result.carried_cells += 1
@@ -173,6 +216,9 @@ def _check_entity(
                 rebuilt[column] = rebuild_cell(plan, shape, by_suffix, source_key, context.parent_key,
                                                context.attachment, encoding)
             result.mapped_cells += 1
+        if unselected is not None:
+            result.carried_cells += counted * unselected.fill(rebuilt, counted)
+            rebuilt = {c: rebuilt[c] for c in table_columns}
         original = by_key.get(key_of(rebuilt))
         assert original is not None, f"{entity_name} row {source_key}: its key was not rebuilt to a row of the table"
         if not entity.composite:

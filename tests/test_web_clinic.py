@@ -151,22 +151,42 @@ def test_a_cast_the_stored_values_do_not_fit_names_the_section_and_what_to_do(cl
     assert "좌위" not in output
 
 
-def test_columns_a_sections_query_leaves_out_are_named_and_the_check_is_not_finished(clinic: WebClinic,
-                                                                                      tmp_path: Path) -> None:
-    # Before: "Result: finished", and email, metadata, deleted_at, created_at and updated_at listed as "Unmapped
-    # columns of read tables (carried raw …)"; the export read only the query's columns, so they were in no
-    # resource, no raw sidecar and no count, and the reconciliation balanced all the same.
+def test_columns_a_sections_query_leaves_out_are_carried_raw_beside_it_and_named(clinic: WebClinic,
+                                                                                 tmp_path: Path) -> None:
+    # Before 452085a: "Result: finished", and email, metadata, deleted_at, created_at and updated_at listed as
+    # "Unmapped columns of read tables (carried raw …)"; the export read only the query's columns, so they were in
+    # no resource, no raw sidecar and no count, and the reconciliation balanced all the same. 452085a named them
+    # ("NOT exported") and failed the check; now the export carries them by the table's key and the check says so.
     flow = scaffolded(clinic, tmp_path)
     (flow.connectors / "foreign" / "connector.toml").write_text(WEB_CONNECTOR.replace(
         '[entities.patient.fields]', 'query = "SELECT id, chart_number, name, sex, birth_date, rrn, address, phone, '
         'is_active FROM clinic_patient"\n\n[entities.patient.fields]', 1), encoding="utf-8")
     args = ["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--institution-code",
             INSTITUTION[0], "--institution-name", INSTITUTION[1]]
-    check = json.loads(_run([*args, "--json"], flow.env, 4).output)
-    assert (check["ok"], check["unread_columns"]) == (False, [
-        {"table": "clinic_patient", "column": c, "cells": n}
-        for c, n in (("email", 45), ("metadata", 60), ("deleted_at", 1), ("created_at", 60), ("updated_at", 60))])
+    check = json.loads(_run([*args, "--json"], flow.env, 0).output)
+    cells = (("email", 45), ("metadata", 60), ("deleted_at", 1), ("created_at", 60), ("updated_at", 60))
+    assert (check["ok"], check["unselected_columns"]) == (True, [
+        {"table": "clinic_patient", "column": c, "cells": n} for c, n in cells])
     assert not {c["column"] for c in check["unmapped_columns"] if c["table"] == "clinic_patient"}
-    text = _run(args, flow.env, 4).output
-    assert ("\nColumns no query of their table selects (NOT exported, not carried: add them to the section's query, "
-            f"e.g. SELECT T.*, …):\n  {'clinic_patient.email':<40}{45:>10} non-NULL cells\n") in text
+    text = _run(args, flow.env, 0).output
+    assert ("\nColumns no query of their table selects (carried raw beside the sections in data/raw/unselected, not "
+            "in FHIR; to map them, select them in the section's query, e.g. SELECT T.*, …):\n  "
+            f"{'clinic_patient.email':<40}{45:>10} non-NULL cells\n") in text
+
+    dry, sealed, bag = exported(flow, tmp_path)
+    inventory = {t["name"]: t for t in json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]}
+    assert inventory["clinic_patient"]["unselected_columns"] == {
+        "columns": [c for c, _ in cells], "key": ["id"], "read": "keyset on id",
+        "reason": "no query of the sections that read this table selects them: carried raw beside the sections, "
+                  "so that no cell is lost", "files": "data/raw/unselected/clinic_patient.*.ndjson"}
+    carried = [json.loads(line) for path in sorted((bag / "data/raw/unselected").glob("clinic_patient.*.ndjson"))
+               for line in path.read_bytes().splitlines()]
+    assert [line["key"]["id"] for line in carried] == sorted(clinic.patient_rows)  # every row once, in key order
+    assert {c: sum(line["columns"][c] is not None for line in carried) for c, _ in cells} == dict(cells)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"]
+        [unselected] = outcome["unselected_columns"]
+        assert (unselected["table"], unselected["source_rows"], unselected["carried"], unselected["cells"]) == (
+            "clinic_patient", 60, 60, {"source": 300, "carried_raw": 300})
+        totals = outcome["cells"]
+        assert totals["source"] == totals["mapped"] + totals["carried_raw"] + totals["quarantined"]

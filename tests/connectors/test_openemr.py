@@ -515,3 +515,57 @@ def test_scaffold_guesses_a_first_connector_that_exports_most_of_openemr(
                                    "vital_signs")} == {
         "patient": (21, 1), "encounter": (14, 3), "chart_note": (7, 1), "order_line": (7, 1),
         "immunization": (7, 1), "vital_signs": (14, 3)}
+
+
+
+#: OpenEMR tables the connector's sections read whose queries leave columns out: (key, how many columns).
+UNSELECTED = {
+    "ar_activity": (["pid", "encounter", "sequence_no"], 11), "billing": (["id"], 19), "documents": (["id"], 24),
+    "form_clinical_notes": (["id"], 10), "form_encounter": (["id"], 29), "form_soap": (["id"], 4),
+    "form_vitals": (["id"], 10), "immunizations": (["id"], 24), "insurance_data": (["id"], 28), "lists": (["id"], 23),
+    "patient_data": (["pid"], 129), "pnotes": (["id"], 10), "prescriptions": (["id"], 38),
+    "procedure_order_code": (["procedure_order_id", "procedure_order_seq"], 14),
+    "procedure_report": (["procedure_report_id"], 11), "procedure_result": (["procedure_result_id"], 11),
+    "users": (["id"], 60),
+}
+
+
+def test_columns_the_queries_leave_out_are_carried_raw_by_their_tables_keys(
+        openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
+    # Before: the sections' queries select some columns of their tables (patient_data.id, every users column but
+    # seven, form_encounter.facility …): the others were in no resource, no sidecar and no count.
+    reconciliation = exported.reconciliation.to_dict()
+    inventory = {t["name"]: t for t in reconciliation["inventory"]}
+    found = {t: (e["unselected_columns"]["key"], len(e["unselected_columns"]["columns"]))
+             for t, e in inventory.items() if "unselected_columns" in e}
+    assert found == UNSELECTED
+    unselected = {c["table"]: c for c in reconciliation["unselected_columns"]}
+    for table, (key, width) in UNSELECTED.items():
+        entry, counts = inventory[table]["unselected_columns"], unselected[table]
+        assert (counts["source_rows"], counts["carried"], counts["cells"]) == (
+            inventory[table]["rows"], inventory[table]["rows"],
+            {"source": inventory[table]["rows"] * width, "carried_raw": inventory[table]["rows"] * width}), table
+        lines = exported.ndjson(f"raw/unselected/{table}")
+        assert len(lines) == inventory[table]["rows"], table
+        assert all(sorted(line["key"]) == sorted(key) and sorted(line["columns"]) == sorted(entry["columns"])
+                   for line in lines), table  # (a line's names in sorted order: canonical JSON)
+    # exact values, by key: patient_data's own id (the sections key it on pid), a composite key
+    source = openemr.source()
+    try:
+        ids = [(r["pid"], r["id"]) for r in source.rows("SELECT pid, id FROM patient_data ORDER BY pid")]
+        codes = [((r["procedure_order_id"], r["procedure_order_seq"]), r["procedure_order_title"]) for r in source.rows(
+            "SELECT procedure_order_id, procedure_order_seq, procedure_order_title FROM procedure_order_code "
+            "ORDER BY procedure_order_id, procedure_order_seq")]
+    finally:
+        source.close()
+    assert [(line["key"]["pid"], line["columns"]["id"]) for line in exported.ndjson("raw/unselected/patient_data")
+            ] == ids and len(ids) == inventory["patient_data"]["rows"]
+    assert [((line["key"]["procedure_order_id"], line["key"]["procedure_order_seq"]),
+             line["columns"]["procedure_order_title"]) for line in exported.ndjson("raw/unselected/procedure_order_code")
+            ] == codes
+    cells = reconciliation["cells"]
+    assert reconciliation["balanced"]
+    assert cells["source"] == cells["mapped"] + cells["carried_raw"] + cells["quarantined"]
+    assert cells["source"] == (sum(e["cells"]["source"] for e in reconciliation["entities"])
+                               + sum(t["cells"]["source"] for t in reconciliation["tables"])
+                               + sum(c["cells"]["source"] for c in reconciliation["unselected_columns"]))

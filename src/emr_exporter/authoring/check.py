@@ -6,7 +6,8 @@ mapping, references and FHIR as a real export; nothing is written) and reports:
 - tables of the database no section reads and neither ``[skip]`` nor ``[carry]`` lists, with their row counts (a table
   only a join or look-up reads is listed apart: the export carries it verbatim, as its inventory says);
 - columns of read tables that no field, key, look-up, expression or query uses, with their non-empty
-  cell counts (carried raw by the export, but probably meant as data);
+  cell counts (carried raw by the export, but probably meant as data); and apart, columns of read tables that
+  no section's query selects (carried raw beside the sections, in ``data/raw/unselected``);
 - the reconciliation per section; orphans per reference with the share of the section's rows;
 - field defects per column (the reason codes of quarantined rows, by the field that failed);
 - FHIR validity (every resource checked against the FHIR R4 structure when ``fhir.resources`` is there);
@@ -28,9 +29,9 @@ from typing import Any
 
 from emr_exporter import model
 from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
-from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, load_spec
+from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
-from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, tables_in_sql
+from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, selected_columns, tables_in_sql
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
@@ -82,9 +83,10 @@ class CheckReport:
     carried_tables: list[tuple[str, int, str]] = field(default_factory=list)
     empty_tables: list[str] = field(default_factory=list)  # not read, not skipped, but empty: nothing to lose
     unmapped_columns: list[tuple[str, str, int]] = field(default_factory=list)
-    #: Columns of a read table that none of its sections' own queries selects: the export never reads them, so
-    #: they are in no resource, no raw sidecar and no count (table, column, non-NULL cells).
-    unread_columns: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Columns of a read table that none of its sections' own queries selects (table, column, non-NULL cells): in
+    #: no FHIR resource, carried raw by the export beside the sections (data/raw/unselected, the inventory's
+    #: ``unselected_columns``), as unmapped columns are; probably meant as data all the same.
+    unselected_columns: list[tuple[str, str, int]] = field(default_factory=list)
     reconciliation: dict[str, Any] = field(default_factory=dict)
     orphans: list[Orphans] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
@@ -99,10 +101,10 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        """Finished: reconciles, nothing unmapped, no column left unread, valid FHIR (quarantined dirty rows are
-        allowed)."""
-        return (bool(self.reconciliation.get("balanced")) and not self.unmapped_tables and not self.unread_columns
-                and not self.lint and not self.fhir_problems)
+        """Finished: reconciles, nothing unmapped, valid FHIR (quarantined dirty rows are allowed; unmapped and
+        unselected columns are carried raw and listed)."""
+        return (bool(self.reconciliation.get("balanced")) and not self.unmapped_tables and not self.lint
+                and not self.fhir_problems)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,7 +117,7 @@ class CheckReport:
             "joined_tables": [{"table": t, "rows": n, "read_by": r} for t, n, r in self.joined_tables],
             "carried_tables": [{"table": t, "rows": n, "reason": r} for t, n, r in self.carried_tables],
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
-            "unread_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unread_columns],
+            "unselected_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unselected_columns],
             **({} if self.large_objects is None else {"large_objects": {
                 k: self.large_objects[k] for k in ("rows", "referenced_by", "unreferenced", "files")
                 if k in self.large_objects}}),
@@ -152,10 +154,11 @@ class CheckReport:
                         f"verbatim ({lo['files']}); referenced by {refs}{orphans}"]
         out += ["", "Unmapped columns of read tables (carried raw; map them or accept them):"]
         out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unmapped_columns] or ["  none"]
-        if self.unread_columns:
-            out += ["", "Columns no query of their table selects (NOT exported, not carried: add them to the section's "
-                        "query, e.g. SELECT T.*, …):"]
-            out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unread_columns]
+        if self.unselected_columns:
+            out += ["", "Columns no query of their table selects (carried raw beside the sections in "
+                        "data/raw/unselected, not in FHIR; to map them, select them in the section's query, e.g. "
+                        "SELECT T.*, …):"]
+            out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unselected_columns]
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
         out.append(f"  {'section':<20}{'table':<22}{'source':>8}{'exported':>10}{'quarantined':>13}")
         for e in self.reconciliation.get("entities", []):
@@ -320,25 +323,6 @@ def _used_columns(spec: ConnectorSpec, table: str, words: set[str]) -> set[str]:
     return used
 
 
-def _query_columns(source: Source, sections: list[EntitySpec]) -> set[str] | None:
-    """The columns (lower case) the sections' own queries select, together; None when one of them reads the
-    table's every column (no query of its own) or the engine cannot say without reading a row."""
-    if any(not e.query for e in sections):
-        return None
-    given: set[str] = set()
-    for entity in sections:
-        sql = str(entity.query).strip().rstrip(";")
-        describe = getattr(source, "result_columns", None)
-        if describe is not None:
-            given |= {str(name).lower() for name, _ in describe(sql)}
-        elif source.engine == "sqlite" and getattr(source, "conn", None) is not None:
-            cursor = source.conn.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")  # type: ignore[attr-defined]
-            given |= {str(d[0]).lower() for d in cursor.description}
-        else:
-            return None
-    return given
-
-
 def check_connector(
     folder: Path,
     address: SourceAddress,
@@ -384,13 +368,13 @@ def check_connector(
                 report.joined_tables.append((table, rows, joined[lower]))
             elif lower in read:
                 used = _used_columns(spec, table, words)
-                given = _query_columns(source, [e for e in spec.entities.values() if e.table.lower() == lower])
+                given = selected_columns(source, [e for e in spec.entities.values() if e.table.lower() == lower])
                 for column in tables[table][1]:
                     if given is not None and column.lower() not in given:
                         cells = int(source.scalar(
                             f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
                         if cells:
-                            report.unread_columns.append((table, column, cells))
+                            report.unselected_columns.append((table, column, cells))
                     elif column.lower() not in used:
                         cells = int(source.scalar(
                             f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)

@@ -125,6 +125,10 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         how = f"read only through a join of {', '.join(readers)}" if readers else "no entity reads it"
         click.echo(f"Table {table['table']}: {how}; {table['source_rows']} rows will be carried raw"
                    + (" as well." if readers else "."))
+    for columns in rec.get("unselected_columns", []):
+        n = len(columns["columns"])
+        click.echo(f"Table {columns['table']}: {n} column{'s' if n != 1 else ''} no section's query selects "
+                   f"({', '.join(columns['columns'])}) will be carried raw for its {columns['source_rows']} rows.")
     if rec.get("cells"):
         c = rec["cells"]
         click.echo(f"Cells: {c['source']} = {c['mapped']} mapped + {c['carried_raw']} carried raw + "

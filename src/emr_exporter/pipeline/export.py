@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import re
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -90,6 +91,7 @@ from emr_exporter.sources.drivers import (
     caps_for,
     folded_identifier,
     keyset_page_sql,
+    keyset_params,
     large_object_piece_sql,
     large_objects_page_sql,
     row_keys,
@@ -206,14 +208,45 @@ class TableReconciliation:
 
 
 @dataclass
+class ColumnsReconciliation(TableReconciliation):
+    """The columns of a table its sections read that none of their queries selects (``names``), carried raw
+    beside the sections: ``source rows = carried rows``, each with ``columns`` cells. Read by the table's
+    primary key (``key``: each line names its row by it), or, without a usable key, as whole rows (every
+    column: the ones the sections read too, so that a row's cells stay together)."""
+
+    names: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnsReconciliation:
+        return cls(
+            table=data["table"], source_rows=data["source_rows"], carried=data["carried"],
+            columns=len(data["columns"]), read=data["read"],
+            member=data["files"].removeprefix("data/").removesuffix(".*.ndjson"),
+            names=tuple(data["columns"]), key=tuple(data.get("key", ())),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table, "source_rows": self.source_rows, "carried": self.carried,
+            "columns": list(self.names), "key": list(self.key),
+            "cells": {"source": self.source_cells, "carried_raw": self.carried * self.columns},
+            "read": self.read, "files": f"data/{self.member}.*.ndjson", "balanced": self.balanced,
+        }
+
+
+@dataclass
 class Reconciliation:
     entities: list[EntityReconciliation] = field(default_factory=list)
     tables: list[TableReconciliation] = field(default_factory=list)  # carried raw
     inventory: list[dict[str, Any]] = field(default_factory=list)  # every table and view, with its fate
+    #: Per table its sections read: the columns none of their queries selects, carried raw beside them.
+    columns: list[ColumnsReconciliation] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
-        return all(e.balanced for e in self.entities) and all(t.balanced for t in self.tables)
+        return (all(e.balanced for e in self.entities) and all(t.balanced for t in self.tables)
+                and all(c.balanced for c in self.columns))
 
     @property
     def totals(self) -> dict[str, int]:
@@ -229,10 +262,11 @@ class Reconciliation:
     def cell_totals(self) -> dict[str, int]:
         """Every source cell of every entity and carried table, and where it went."""
         return {
-            "source": sum(e.source_cells for e in self.entities) + sum(t.source_cells for t in self.tables),
+            "source": sum(e.source_cells for e in self.entities) + sum(t.source_cells for t in self.tables)
+            + sum(c.source_cells for c in self.columns),
             "mapped": sum(e.mapped_cells for e in self.entities),
             "carried_raw": sum(e.carried_cells for e in self.entities)
-            + sum(t.carried * t.columns for t in self.tables),
+            + sum(t.carried * t.columns for t in self.tables) + sum(c.carried * c.columns for c in self.columns),
             "quarantined": sum(e.quarantined_cells for e in self.entities),
             "transformed": sum(e.transformed_cells for e in self.entities),
         }
@@ -260,15 +294,19 @@ class Reconciliation:
             )
             for t in data.get("tables", [])
         ]
-        return cls(entities, tables, list(data.get("inventory", [])))
+        columns = [ColumnsReconciliation.from_dict(c) for c in data.get("unselected_columns", [])]
+        return cls(entities, tables, list(data.get("inventory", [])), columns)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "balanced": self.balanced, "totals": self.totals, "entities": [e.to_dict() for e in self.entities],
             "tables": [t.to_dict() for t in self.tables], "table_totals": self.table_totals,
             "cells": self.cell_totals, "field_defects": self.field_defects,
             "inventory": self.inventory,
         }
+        if self.columns:  # (only where there are some: a bag without them is the same as before)
+            out["unselected_columns"] = [c.to_dict() for c in self.columns]
+        return out
 
     def table(self) -> str:
         """A plain-text table for the terminal (no patient data: counts and reason codes only)."""
@@ -299,6 +337,10 @@ class Reconciliation:
             carried = sum(c.carried * c.columns for c in self.tables)
             lines.append(f"{'carried tables':<{width}}{sum(c.source_cells for c in self.tables):>12}{0:>12}"
                          f"{carried:>13}{0:>13}")
+        if self.columns:
+            carried = sum(c.carried * c.columns for c in self.columns)
+            lines.append(f"{'unselected cols':<{width}}{sum(c.source_cells for c in self.columns):>12}{0:>12}"
+                         f"{carried:>13}{0:>13}")
         cells = self.cell_totals
         lines.append(f"{'total':<{width}}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
                      f"{cells['quarantined']:>13}")
@@ -308,6 +350,10 @@ class Reconciliation:
         if self.field_defects:
             defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
             lines.append(f"field defects (row kept, field carried raw): {defects}")
+        for c in self.columns:
+            mark = "" if c.balanced else "  NOT BALANCED"
+            lines.append(f"columns of {c.table} no query selects, carried raw ({c.read}): {', '.join(c.names)}; "
+                         f"{c.carried} of {c.source_rows} rows{mark}")
         skipped = [i for i in self.inventory if i.get("fate") == "skipped"]
         if skipped:
             lines.append(f"not carried (skipped by the connector, or views): {', '.join(i['name'] for i in skipped)}")
@@ -511,16 +557,57 @@ def large_objects_refused(account: str, which: str) -> str:
     )
 
 
-def raw_table_member(name: str, taken: set[str]) -> str:
+def raw_table_member(name: str, taken: set[str], folder: str = "raw/tables") -> str:
     """The NDJSON group of a carried table: ``raw/tables/<name>`` when the name is a safe file name,
-    else (or when it clashes case-insensitively with another) a name with a digest of the table name."""
+    else (or when it clashes case-insensitively with another) a name with a digest of the table name.
+    (``folder``: ``raw/unselected`` for a table's columns no query selects, with its own ``taken``.)"""
     safe = name.replace(".", "_")
     plain = all(ch.isalnum() or ch in "_-" for ch in safe) and safe.isascii() and 0 < len(safe) <= 100
     if not plain or safe.casefold() in taken:
         safe = (re.sub(r"[^A-Za-z0-9_-]", "_", safe)[:60] + "-" +
                 hashlib.sha256(name.encode("utf-8")).hexdigest()[:12])
     taken.add(safe.casefold())
-    return f"raw/tables/{safe}"
+    return f"{folder}/{safe}"
+
+
+#: Why a read table's columns are carried raw beside its sections (the inventory's ``unselected_columns``).
+UNSELECTED_REASON = ("no query of the sections that read this table selects them: carried raw beside the "
+                     "sections, so that no cell is lost")
+#: How they are read where the table has no usable key.
+UNSELECTED_WHOLE_ROWS = ("whole rows, one ordered pass (no usable key to name a row by): every column of each row, "
+                         "the ones the sections read too")
+
+
+def query_result_columns(source: Source, sql: str) -> list[str] | None:
+    """The result column names of a SELECT (as written, in order), without reading a row of it; None where the
+    source cannot say (neither an ODBC source's ``result_columns`` nor a SQLite file's cursor)."""
+    inner = sql.strip().rstrip(";")
+    describe = getattr(source, "result_columns", None)
+    if describe is not None:
+        return [str(name) for name, _ in describe(inner)]
+    conn = getattr(source, "conn", None)
+    if source.engine == "sqlite" and conn is not None:
+        try:
+            cursor = conn.execute(f"SELECT * FROM ({inner}) AS q LIMIT 0")
+        except sqlite3.Error as exc:
+            raise SourceQueryError(f"A query on {source.label} failed: {exc}") from None
+        return [str(d[0]) for d in cursor.description or ()]
+    return None
+
+
+def selected_columns(source: Source, sections: list[EntitySpec]) -> set[str] | None:
+    """The columns (lower case) the sections reading one table select, together: None (every column) where one
+    of them has no query of its own (it reads the whole table); an empty set where a query's result columns
+    cannot be known (then every column is carried beside the sections: nothing is lost, some cells twice)."""
+    if any(not e.query for e in sections):
+        return None
+    given: set[str] = set()
+    for entity in sections:
+        names = query_result_columns(source, str(entity.query))
+        if names is None:
+            return set()
+        given |= {name.lower() for name in names}
+    return given
 
 
 def read_institution(
@@ -617,6 +704,9 @@ class ExportRun:
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
+        #: Tables sections read with columns none of their queries selects, and those columns' counts (set by
+        #: count_all): carried raw after the sections.
+        self._unselected: list[tuple[CatalogTable, ColumnsReconciliation]] = []
         #: The database's large objects (PostgreSQL), carried after the tables; None where it has none.
         self._large_objects: TableReconciliation | None = None
         self._large_objects_account = ""  # the database account reading them, for a refusal's message
@@ -916,7 +1006,9 @@ class ExportRun:
         inventory = self.reconciliation.inventory
         inventory.clear()
         self._carried = []
+        self._unselected = []
         taken: set[str] = set()
+        taken_unselected: set[str] = set()
         # Tables whose names differ only by case (PostgreSQL "PT_MASTER" beside pt_master; MariaDB on a
         # case-sensitive file system) are told apart: in the inventory the lower-case one (else the first) is
         # named in lower case and the others keep their spelling (row_keys); a section reads the one its
@@ -1004,6 +1096,9 @@ class ExportRun:
                     entry["unreadable"] = True
                     inventory.append(entry)
                     continue
+                if entry["fate"] == "entities":
+                    self._take_unselected(table, entry, [self.spec.entities[n] for n in sections or ()], rows,
+                                          taken_unselected)
                 if entry["fate"] == "carried":
                     read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
                     if table.partitions:
@@ -1029,6 +1124,39 @@ class ExportRun:
                     table=top["name"], reason=top["reason"]))
             else:
                 entry.update(fate="read_with", reason=PARTITION_REASON.format(table=top["name"]))
+
+    def _take_unselected(self, table: CatalogTable, entry: dict[str, Any], sections: list[EntitySpec], rows: int,
+                         taken: set[str]) -> None:
+        """The columns of a table its ``sections`` read that none of their queries selects (by name, case-
+        insensitively: :func:`selected_columns`), to be carried raw beside them (:meth:`_stream_unselected`):
+        named in its inventory ``entry`` (``unselected_columns``) with why and how they are read. By the
+        table's primary key (one column or several) where it has one with no NULL in it, each line naming its
+        row by the key's values; else as whole rows, in the keyless carried tables' ordered pass."""
+        given = selected_columns(self.source, sections)
+        if given is None:
+            return  # a section reads the whole table
+        keys = dict(zip((c.name for c in table.columns), row_keys([c.name for c in table.columns]), strict=True))
+        unselected = [c for c in table.columns if c.name.lower() not in given]
+        if not unselected:
+            return
+        key_columns = [c for c in table.columns if c.primary_key]
+        if key_columns and rows:
+            stats = next(self.source.rows("SELECT " + ", ".join(
+                f"COUNT({quoted_column(self.source, c.name)}) AS k{i}" for i, c in enumerate(key_columns))
+                + f" FROM {from_name(self.source.engine, table)}"))
+            if any(int(stats[f"k{i}"]) != rows for i in range(len(key_columns))):
+                key_columns = []  # a NULL in the key: it cannot name that row
+        key = tuple(keys[c.name] for c in key_columns)
+        read = f"keyset on {', '.join(key)}" if key else UNSELECTED_WHOLE_ROWS
+        counts = ColumnsReconciliation(
+            table=entry["name"], source_rows=rows, columns=len(unselected), read=read,
+            member=raw_table_member(entry["name"], taken, "raw/unselected"),
+            names=tuple(keys[c.name] for c in unselected), key=key)
+        entry["unselected_columns"] = {
+            "columns": list(counts.names), "reason": UNSELECTED_REASON, "key": list(key), "read": read,
+            "files": f"data/{counts.member}.*.ndjson",
+        }
+        self._unselected.append((table if key else _without_key(table), counts))
 
     def _take_large_objects(self, tables: list[CatalogTable], inventory: list[dict[str, Any]],
                             taken: set[str]) -> None:
@@ -1147,7 +1275,6 @@ class ExportRun:
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
         self._check_cancel()
-        self.reconciliation.tables.append(counts)
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
@@ -1249,6 +1376,81 @@ class ExportRun:
                 "was stopped so that nothing is lost; was the clinic database changed during the export?"
             )
 
+    def _stream_unselected(self, table: CatalogTable, counts: ColumnsReconciliation) -> Iterator[bytes]:
+        """Carry the columns of a table its sections read that none of their queries selects (``counts.names``),
+        by the table's primary key (``counts.key``, one column or several): one line ``{"key": {<key column>:
+        <carried value>, ...}, "columns": {<column>: <carried value>, ...}}`` per row, in key order, read as a
+        carried table's columns are (:func:`readable_select`: latin1 text as its stored bytes, hidden and
+        generated columns by name, PostgreSQL's dates and times as the server's text), in keyset pages that a
+        lost connection reads again, in the export's snapshot."""
+        self._check_cancel()
+        self._emit("carry", table.name, 0, counts.source_rows)
+        source = self.source
+        caps = caps_for(source.engine)
+        encoding = self.spec.encoding
+        full_keys = dict(zip((c.name for c in table.columns), row_keys([c.name for c in table.columns]),
+                             strict=True))
+        wanted = set(counts.key) | set(counts.names)
+        picked = [c for c in table.columns if full_keys[c.name] in wanted]
+        key_columns = [c for c in picked if full_keys[c.name] in counts.key]
+        # The rows' keys are those of the picked columns alone: named back as the whole table names them.
+        renamed = dict(zip(row_keys([c.name for c in picked]), (full_keys[c.name] for c in picked), strict=True))
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in picked],
+                                             stored_bytes=[c.name for c in picked if c.byte_charset], listed=True)
+        inner = f"SELECT {select} FROM {from_name(source.engine, table)}"
+        key_in_row = [k for k, full in renamed.items() if full in counts.key]
+        width = len(picked)
+        has_blobs = any(any(t in c.type for t in ("BLOB", "BINARY", "BYTEA", "IMAGE")) for c in picked)
+        group = counts.member
+
+        def line(row: dict[str, Any]) -> dict[str, Any]:
+            if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
+                raise ReconciliationError(
+                    f"Table {table.name}: {width} columns were asked for but a row read has {len(row)}. The "
+                    "export was stopped so that nothing is lost; please report this with the table's definition "
+                    "(no data).")
+            values = {renamed[k]: encode_raw(converters[k](v) if k in converters else v, encoding)
+                      for k, v in row.items()}
+            return {"key": {k: values[k] for k in counts.key}, "columns": {k: values[k] for k in counts.names}}
+
+        last: tuple[Any, ...] | None = None
+        keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
+        sizer = PageSizer(BLOB_PAGE_SIZE if has_blobs else self.page_size)
+        done = 0
+        while counts.source_rows:
+            rows = sizer.rows
+            if len(key_columns) == 1:
+                quoted_key = caps.quote(key_columns[0].name)
+                marker = "?" if last is None or keyset_marker is None else keyset_marker(inner, quoted_key, last[0])
+                sql = keyset_page_sql(caps, inner, key_columns[0].name, page_size=rows, first=last is None,
+                                      marker=marker)
+                params: tuple[Any, ...] = () if last is None else last
+            else:
+                sql = keyset_page_sql(caps, inner, [c.name for c in key_columns], page_size=rows, first=last is None)
+                params = () if last is None else tuple(keyset_params(last))
+            read_before = getattr(source, "value_bytes_read", None)
+            page = _read_page(source, sql, params)
+            bag = self.bag
+            for row in page:
+                made = canonical_json_line(line(row))  # as add_ndjson writes it, without a generator a row
+                if not bag.append_line(group, made):
+                    yield from bag.add_line(group, made)
+            done += len(page)
+            counts.carried = done
+            self._emit("carry", table.name, done, counts.source_rows)
+            self._check_cancel()
+            if len(page) < rows:
+                break
+            sizer.measured(len(page), _page_bytes(source, page, read_before))
+            last = tuple(page[-1][k] for k in key_in_row)  # as read: the keyset compares what the query gives
+            del page
+        yield from self.bag.flush(group)
+        if not counts.balanced:
+            raise ReconciliationError(
+                f"Table {table.name}: {counts.source_rows} rows counted but the columns no query selects were "
+                f"carried for {counts.carried}. The export was stopped so that nothing is lost; was the clinic "
+                "database changed during the export?")
+
     # --- the stream ------------------------------------------------------------------------------
 
     def stream(self) -> Iterator[bytes]:
@@ -1291,7 +1493,12 @@ class ExportRun:
         for name, (total, null_keys) in counts.items():
             with self._reading(name):
                 yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+        for table, column_counts in self._unselected:
+            self.reconciliation.columns.append(column_counts)
+            yield from (self._stream_unselected(table, column_counts) if column_counts.key
+                        else self._stream_table(table, column_counts))
         for table, table_counts in self._carried:
+            self.reconciliation.tables.append(table_counts)
             yield from self._stream_table(table, table_counts)
         if self._large_objects is not None:
             yield from self._stream_large_objects(self._large_objects)

@@ -218,6 +218,8 @@ LABELS: dict[str, dict[str, str]] = {
     "rows": {"ko": "행 수", "en": "Rows"},
     "fate": {"ko": "처리", "en": "What happened to it"},
     "fate_entities": {"ko": "기록으로 이관: {names}", "en": "exported as records: {names}"},
+    "fate_unselected": {"ko": "; 기록에 들어가지 않은 나머지 열 {n}개는 원본 그대로 이관 (data/raw/unselected)",
+                        "en": "; its other {n} columns carried verbatim (data/raw/unselected)"},
     "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
     "fate_joined": {"ko": "원본 그대로 이관 (data/raw/tables); {names} 기록에도 일부 반영",
                     "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
@@ -525,6 +527,8 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
         if entry["fate"] == "entities":
             names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []))
             fate = t("fate_entities").format(names=names)
+            if entry.get("unselected_columns"):  # columns no section's query reads, carried beside them
+                fate += t("fate_unselected").format(n=len(entry["unselected_columns"]["columns"]))
         elif entry["fate"] == "carried" and entry.get("also_read_by"):
             names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry["also_read_by"])
             fate = t("fate_joined").format(names=names)
