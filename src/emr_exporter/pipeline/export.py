@@ -439,9 +439,12 @@ _UNSORTABLE: dict[str, tuple[str, ...]] = {
 def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
-    bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes."""
+    bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes; one
+    in a multi-byte legacy character set (``euckr``) is read so and decoded here, a value holding a character
+    Unicode lacks (which the server gives as '?') kept as its bytes."""
     return readable_select(engine, [(c.name, c.type) for c in table.columns],
-                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden)
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden,
+                           decoded={c.name: c.decoded_charset for c in table.columns if c.decoded_charset})
 
 
 def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
@@ -734,6 +737,21 @@ class ExportRun:
         exact = catalog.get(table)
         return table if exact is None else from_name(engine, exact)
 
+    def _decoded_columns(self, entity: EntitySpec) -> dict[str, str]:
+        """The columns of a section on a table (no query of its own) that are in a multi-byte legacy character
+        set (MariaDB ``euckr``), to be read as their stored bytes and decoded (:func:`readable_query`), so that a
+        user-defined character is not given as '?'; not its key's columns nor its references, which the joins
+        and the look-ups of the export compare as the server's text."""
+        if entity.query:
+            return {}
+        listed = self._listed(entity.table)
+        if listed is None:
+            return {}
+        compared = {c.lower() for c in (*entity.key_columns, entity.key)}
+        compared |= {f.column.lower() for f in entity.fields.values() if f.column and f.ref is not None}
+        return {c.name: c.decoded_charset for c in listed.columns
+                if c.decoded_charset and c.name.lower() not in compared}
+
     def _joined_sql(self, entity: EntitySpec) -> str:
         """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
         and per code look-up (the code table's value)."""
@@ -782,7 +800,7 @@ class ExportRun:
                 f"GROUP BY q.{column} HAVING COUNT(*) > 1"
             )
             # as the entity's rows are read (a date as its exact value), so that a row's value is found here
-            sql, converters = readable_query(self.source, sql)
+            sql, converters = readable_query(self.source, sql, self._decoded_columns(entity))
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
@@ -979,6 +997,8 @@ class ExportRun:
                 for column, c in zip(entry["columns"], table.columns, strict=True):
                     if c.byte_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
                         column["stored_bytes"] = c.byte_charset
+                    elif c.decoded_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
+                        column["decoded_from"] = c.decoded_charset  # text, or the bytes where it has none
             if table.kind == "table":
                 quoted = from_name(self.source.engine, table)  # its own rows: its children's are theirs
                 key = table.key
@@ -1346,7 +1366,7 @@ class ExportRun:
         page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
         # Read so that the driver loses no value of the section's own columns (PostgreSQL: dates, times, uuids
         # as the server's text), converted after paging: see readable_query.
-        joined, converters = readable_query(self.source, self._joined_sql(entity))
+        joined, converters = readable_query(self.source, self._joined_sql(entity), self._decoded_columns(entity))
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)

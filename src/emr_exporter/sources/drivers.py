@@ -28,7 +28,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from emr_exporter.errors import ConfigError
 
@@ -101,6 +101,12 @@ class DriverCaps:
     #: Korean EMRs keep CP949 bytes there, which come out as '±èÈ¯ÀÚ'): a carried table reads those columns
     #: with :attr:`stored_bytes_expr` (:func:`~emr_exporter.sources.catalog.list_tables`).
     byte_charsets_query: str | None = None
+    #: A query listing (table, column, character set) of the connected database's columns in a multi-byte
+    #: legacy character set (MariaDB/MySQL ``euckr``, ``sjis``…; see :data:`DECODED_CHARSETS`) that the server
+    #: converts on the way out, writing '?' for a stored character that has no Unicode one (a user-defined
+    #: EUC-KR character, 외자, of KS X 1001's rows 0xC9 and 0xFE): such a column is read as its stored bytes
+    #: (:attr:`stored_bytes_expr`) and decoded here; a value with no exact reading is kept as its bytes.
+    decoded_charsets_query: str | None = None
     #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
     #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
     hidden_columns_query: str | None = None
@@ -180,6 +186,33 @@ class DriverCaps:
         return self.unicode_text_expr.format(col=column)
 
 
+#: MariaDB/MySQL multi-byte legacy character sets → the Python codec that reads their stored bytes
+#: (:attr:`DriverCaps.decoded_charsets_query`). MariaDB's ``euckr`` keeps CP949's extension (똠) as well.
+DECODED_CHARSETS: dict[str, str] = {
+    "big5": "big5", "cp932": "cp932", "euckr": "cp949", "gb2312": "gb2312", "gbk": "gbk", "sjis": "shift_jis",
+    "ujis": "euc_jp",
+}
+
+
+def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
+    """The conversion of a value read as its stored bytes in ``charset`` (a :data:`DECODED_CHARSETS` key): its
+    text where the bytes read back exactly, else the bytes themselves (a user-defined character, which the
+    server would have turned into '?'). Anything but bytes is given back as it is."""
+    codec = DECODED_CHARSETS[charset]
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            return value
+        raw = bytes(value)
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            return raw
+        return text if text.encode(codec) == raw else raw
+
+    return decode
+
+
 _CAPS: dict[str, DriverCaps] = {
     "sqlite": DriverCaps(
         engine="sqlite",
@@ -227,6 +260,11 @@ _CAPS: dict[str, DriverCaps] = {
             "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.CHARACTER_SET_NAME FROM information_schema.COLUMNS AS c "
             "JOIN information_schema.CHARACTER_SETS AS s ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME "
             "WHERE c.TABLE_SCHEMA = DATABASE() AND s.MAXLEN = 1 AND c.CHARACTER_SET_NAME <> 'binary'"
+        ),
+        decoded_charsets_query=(
+            "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IN ("
+            + ", ".join(f"'{name}'" for name in sorted(DECODED_CHARSETS)) + ")"
         ),
         hidden_columns_query=(
             "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "

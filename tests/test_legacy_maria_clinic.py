@@ -1,0 +1,100 @@
+"""An IT contractor on a 2000s Korean client/server EMR's MySQL database, now on MariaDB
+(tests/connectors/legacy_maria_clinic.py: euckr tables on MyISAM and Aria, composite visit keys, zero dates,
+legacy types), through the CLI over MariaDB Connector/ODBC: ``scaffold``, ``connector check``, a dry run, a
+sealed export, ``verify`` and ``open`` (``db``: fails, never skips, when the server is down).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter.pipeline.raw import decode_raw
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from legacy_maria_clinic import OLD_NOTES, UDA, LegacyClinic, create_legacy_maria_clinic
+
+from test_foreign_schemas import checked, exported, scaffolded
+
+
+@pytest.fixture(scope="module")
+def clinic(mariadb_conn_str: str) -> LegacyClinic:
+    return create_legacy_maria_clinic(mariadb_conn_str)
+
+
+def _reading(stored: bytes | None) -> str | bytes | None:
+    """What the bag must hold for a euckr value stored as ``stored``: its text, or its bytes where a character
+    has no Unicode one (a user-defined character)."""
+    if stored is None:
+        return None
+    try:
+        return stored.decode("cp949")
+    except UnicodeDecodeError:
+        return stored
+
+
+def _ndjson(bag: Path, pattern: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(pattern)) for line in path.read_bytes().splitlines()]
+
+
+def test_a_stored_value_is_read_as_text_or_kept_as_its_bytes() -> None:
+    from emr_exporter.sources.drivers import stored_text_decoder
+
+    decode = stored_text_decoder("euckr")
+    assert decode("김환자".encode("cp949")) == "김환자"
+    assert decode("똠".encode("cp949")) == "똠"  # CP949's extension, which MariaDB's euckr keeps
+    assert decode(b"\xc0\xcc" + UDA) == b"\xc0\xcc" + UDA
+    assert (decode(None), decode(7)) == (None, 7)
+
+
+@pytest.mark.db
+def test_user_defined_euckr_characters_come_back_as_their_bytes(clinic: LegacyClinic, tmp_path: Path) -> None:
+    # Before: the server's conversion of a euckr column to the connection's UTF-8 gave a user-defined character
+    # (외자, 0xC9A1) as '?': patient C00006 was exported named '이?순', its memo carried as 'UDA ? 확인', a visit's
+    # chief complaint as '두통?', and a carried euckr table's rows so too: the stored bytes were gone.
+    flow = scaffolded(clinic, tmp_path)
+    check = checked(flow)
+    assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
+            for s in check["reconciliation"]["entities"]} == {("patient", 20, 18, 2), ("encounter", 41, 35, 6)}
+    dry, sealed, bag = exported(flow, tmp_path)
+    reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    skipped = 4 * clinic.rows["visit_log"]  # the trigger's log table, which the scaffold skips
+    for outcome in (check["reconciliation"], dry["reconciliation"], sealed["reconciliation"], reconciliation):
+        assert outcome["balanced"]
+        assert outcome["cells"]["source"] == clinic.cells - skipped, (outcome["cells"], clinic.cells)
+
+    # each patient's name: in FHIR as the text stored, or (no name, a 외자) in the quarantined row, exactly
+    names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _ndjson(bag, "data/fhir/Patient.*.ndjson")}
+    quarantined = {r["key"]: r for r in _ndjson(bag, "data/raw/patient.*.ndjson")}
+    assert {k: r["reason_code"] for k, r in quarantined.items()} == {
+        "C00003": "required-missing", "C00006": "bad-encoding"}
+    for chart, stored in clinic.names.items():
+        found = names[chart] if chart in names else decode_raw(quarantined[chart]["row"]["pt_nm"])
+        assert found == _reading(stored), chart
+    assert names["C00007"] == "똠방"
+    # each memo (no field maps it): beside the exported row, or in the quarantined one
+    memos = {r["key"]: r["columns"].get("memo") for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
+    for chart, stored in clinic.memos.items():
+        found = memos[chart] if chart in memos else quarantined[chart]["row"]["memo"]
+        assert decode_raw(found) == _reading(stored), chart
+    assert decode_raw(quarantined["C00006"]["row"]["memo"]) == b"UDA \xfe\xa1 " + "확인".encode("cp949")
+    # the visit whose chief complaint holds one (an orphan: its patient is quarantined)
+    visits = {r["key"]: r["row"] for r in _ndjson(bag, "data/raw/encounter.*.ndjson")}
+    assert decode_raw(visits["C00006|2005-07-11|1"]["chief"]) == "두통".encode("cp949") + UDA
+    assert visits["C00006|2005-07-12|2"]["chief"] == "두통"
+
+    # a carried euckr table: every value its text or its bytes, a key holding a 외자 too, each row once
+    inventory = {t["name"]: t for t in reconciliation["inventory"]}
+    assert inventory["old_note"]["read"] == "keyset on note_key"
+    assert inventory["old_note"]["columns"] == [
+        {"name": "note_key", "type": "text", "decoded_from": "euckr"},
+        {"name": "body", "type": "text", "decoded_from": "euckr"}]
+    carried = [{k: decode_raw(v) for k, v in line["row"].items()}
+               for line in _ndjson(bag, "data/raw/tables/old_note.*.ndjson")]
+    assert sorted((repr(r["note_key"]), repr(r["body"])) for r in carried) == sorted(
+        (repr(_reading(k)), repr(_reading(b))) for k, b in OLD_NOTES)
