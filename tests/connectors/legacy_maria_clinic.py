@@ -23,8 +23,12 @@ PATIENTS = 20
 #: a user-defined EUC-KR character (the KS X 1001 rows 0xC9 and 0xFE are left to each installation: 외자)
 UDA = bytes.fromhex("C9A1")
 #: a carried euckr table (no section reads it): (key, body) as stored, a user-defined character in a key too
-OLD_NOTES = [("가".encode("cp949") + UDA, "외자 " .encode("cp949") + UDA), ("가나".encode("cp949"), None),
-             (b"A1", "똠 ".encode("cp949") + bytes.fromhex("FEA1FEFE")), (b"B2", "보통 메모".encode("cp949"))]
+#: (40 rows and a BLOB: read in keyset pages of 16 on the key's bytes, whose order is not euckr_korean_ci's)
+OLD_NOTES = [(("가".encode("cp949") + UDA if i % 4 == 0 else "가나".encode("cp949") if i % 4 == 1 else
+               b"a" if i % 4 == 2 else b"B") + f"{i:02d}".encode(),
+              None if i % 5 == 1 else "외자 ".encode("cp949") + UDA if i % 3 == 0
+              else "똠 ".encode("cp949") + bytes.fromhex("FEA1FEFE") if i % 3 == 1 else "보통 메모".encode("cp949"))
+             for i in range(40)]
 BLOB_BYTES = 12 * 1024 * 1024  # under the test server's max_allowed_packet (16 MiB)
 
 
@@ -71,7 +75,8 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
         "DETAIL JSON, SITE POINT, TAKEN_YEAR YEAR, OK_YN TINYINT(1)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
         "CREATE TABLE `sms log` (ID INT PRIMARY KEY, MSG VARCHAR(200)) ENGINE=MyISAM DEFAULT CHARSET=latin1",
         "CREATE TABLE SCAN_FILE (FILE_ID INT PRIMARY KEY, DATA LONGBLOB) ENGINE=MyISAM",
-        "CREATE TABLE OLD_NOTE (NOTE_KEY VARCHAR(10) PRIMARY KEY, BODY TEXT) ENGINE=MyISAM DEFAULT CHARSET=euckr",
+        "CREATE TABLE OLD_NOTE (NOTE_KEY VARCHAR(10) PRIMARY KEY, BODY TEXT, IMG BLOB) ENGINE=MyISAM "
+        "DEFAULT CHARSET=euckr",
         "CREATE VIEW V_TODAY AS SELECT CHART_NO, VISIT_DATE FROM VISIT",
     ):
         c.execute(ddl)
@@ -129,8 +134,8 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
     c.execute("INSERT INTO `sms log` VALUES (1, x'" + "김환자님 내원 안내".encode("cp949").hex() + "')")
     db.table("sms log", 2, 1)
     for key, body in OLD_NOTES:
-        c.execute(f"INSERT INTO OLD_NOTE VALUES ({_hex(key)}, {_hex(body)})")
-    db.table("old_note", 2, len(OLD_NOTES))
+        c.execute(f"INSERT INTO OLD_NOTE VALUES ({_hex(key)}, {_hex(body)}, x'00ff')")
+    db.table("old_note", 3, len(OLD_NOTES))
     c.execute(f"INSERT INTO SCAN_FILE VALUES (1, REPEAT(x'00ff10', {BLOB_BYTES // 3}))")
     db.table("scan_file", 2, 1)
     conn.close()
