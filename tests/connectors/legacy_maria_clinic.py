@@ -69,7 +69,8 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
         "ACT VARCHAR(10), AT_DTTM DATETIME(6)) ENGINE=MyISAM",
         "CREATE TRIGGER TRG_VISIT AFTER INSERT ON VISIT FOR EACH ROW "
         "INSERT INTO VISIT_LOG (CHART_NO, ACT, AT_DTTM) VALUES (NEW.CHART_NO, 'INSERT', NEW.REG_DTTM)",
-        "CREATE TABLE `order` (ORD_ID INT PRIMARY KEY, CHART_NO VARCHAR(10), `desc` VARCHAR(100), "
+        "CREATE TABLE `order` (ORD_ID INT PRIMARY KEY, CHART_NO VARCHAR(10), ORD_DT DATE, ORD_CD VARCHAR(10), "
+        "`desc` VARCHAR(100), "
         "`group` VARCHAR(10), QTY DECIMAL(10,3), UUID BINARY(16)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
         "CREATE TABLE `lab-result` (RESULT_ID BIGINT UNSIGNED PRIMARY KEY, CHART_NO VARCHAR(10), "
         "DETAIL JSON, SITE POINT, TAKEN_YEAR YEAR, OK_YN TINYINT(1)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
@@ -124,9 +125,10 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
     db.table("visit_log", 4, visits)  # the trigger's rows
 
     for i in range(1, 6):
-        c.execute(f"INSERT INTO `order` VALUES ({i}, 'C{i:05d}', '아세트아미노펜 500mg', 'G{i}', 1.5, "
+        c.execute(f"INSERT INTO `order` VALUES ({i}, 'C{i:05d}', '2005-02-0{i}', 'AAP500', '아세트아미노펜 500mg', "
+                  f"'G{i}', 1.5, "
                   f"{_hex(bytes(16 - j for j in range(16)))})")
-    db.table("order", 6, 5)
+    db.table("order", 8, 5)
     for i in range(3):
         c.execute(f"INSERT INTO `lab-result` VALUES ({2**63 + i}, 'C00001', '{{\"wbc\": 7.2, \"비고\": \"정상\"}}', "
                   f"POINT({127 + i}, 37.5), 2005, {i - 1})")

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import re
 import threading
 from collections import Counter
@@ -79,6 +80,8 @@ from emr_exporter.sources.catalog import (
     convert_row,
     from_name,
     list_tables,
+    no_snapshot_tables,
+    no_snapshot_warning,
     quoted_column,
     readable_query,
     readable_select,
@@ -95,6 +98,8 @@ from emr_exporter.sources.drivers import (
     row_keys,
 )
 from emr_exporter.sources.paging import PageSizer, value_bytes
+
+log = logging.getLogger(__name__)
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -618,6 +623,8 @@ class ExportRun:
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
         self._counted_generation = 0  # the source's snapshot the counts were taken in
+        #: (table, storage engine) of the tables no transaction holds still (count_all; MariaDB MyISAM, Aria)
+        self.no_snapshot: list[tuple[str, str]] = []
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
         #: The database's large objects (PostgreSQL), carried after the tables; None where it has none.
@@ -861,6 +868,10 @@ class ExportRun:
         self._rereads = {}
         self._counted_generation = snapshot_generation(self.source)
         self._tables = None  # listed anew, in this snapshot; the inventory below takes the same list
+        # tables no transaction holds still (MariaDB MyISAM, Aria): the snapshot promises nothing for them
+        self.no_snapshot = no_snapshot_tables(self.source)
+        if self.no_snapshot:
+            log.warning(no_snapshot_warning(self.no_snapshot))
         for name, entity in self.spec.entities.items():
             listed = self._listed(entity.table) if caps_for(self.source.engine).inheritance_query else None
             if listed is not None and listed.kind == "partition":

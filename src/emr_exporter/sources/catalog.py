@@ -273,6 +273,25 @@ def convert_row(row: dict[str, Any], converters: Converters) -> dict[str, Any]:
     return row
 
 
+def no_snapshot_tables(source: Source) -> list[tuple[str, str]]:
+    """(table, storage engine) of the connected database's tables that no transaction holds still (MariaDB/MySQL
+    MyISAM, Aria…: :attr:`~emr_exporter.sources.drivers.DriverCaps.no_snapshot_tables_query`), by name."""
+    query = caps_for(source.engine).no_snapshot_tables_query
+    if query is None:
+        return []
+    return [(str(row["table_name"]), str(row["engine"])) for row in source.rows(query)]
+
+
+def no_snapshot_warning(tables: Sequence[tuple[str, str]]) -> str:
+    """What to do about ``tables`` (:func:`no_snapshot_tables`): names and engines only, never a value."""
+    engines = sorted({engine for _, engine in tables})
+    names = [name for name, _ in tables]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return (f"{len(names)} table(s) are kept by a storage engine without transactions ({', '.join(engines)}: "
+            f"{shown}): the export cannot read them as of one moment. Close the EMR program on every PC while "
+            "exporting; a change made meanwhile stops the export only where it changes a table's row count.")
+
+
 def list_tables(source: Source) -> list[CatalogTable]:
     """Every user table and view, sorted by name (case-insensitively, then exactly)."""
     conn: Any = getattr(source, "conn", None)
@@ -420,5 +439,16 @@ def _with_inheritance(found: list[CatalogTable], names: dict[tuple[str, str], st
             for t in found]
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "convert_row", "from_name", "list_tables", "quoted_column", "quoted_name",
-           "readable_query", "readable_select"]
+__all__ = [
+    "CatalogColumn",
+    "CatalogTable",
+    "convert_row",
+    "from_name",
+    "list_tables",
+    "no_snapshot_tables",
+    "no_snapshot_warning",
+    "quoted_column",
+    "quoted_name",
+    "readable_query",
+    "readable_select",
+]

@@ -107,6 +107,10 @@ class DriverCaps:
     #: EUC-KR character, 외자, of KS X 1001's rows 0xC9 and 0xFE): such a column is read as its stored bytes
     #: (:attr:`stored_bytes_expr`) and decoded here; a value with no exact reading is kept as its bytes.
     decoded_charsets_query: str | None = None
+    #: A query listing (table, storage engine) of the connected database's tables kept by a storage engine
+    #: without transactions (MariaDB/MySQL MyISAM, Aria, MEMORY…), which the snapshot does not hold still:
+    #: the export warns, and ``connector check`` says to close the EMR program while exporting.
+    no_snapshot_tables_query: str | None = None
     #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
     #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
     hidden_columns_query: str | None = None
@@ -265,6 +269,11 @@ _CAPS: dict[str, DriverCaps] = {
             "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
             "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IN ("
             + ", ".join(f"'{name}'" for name in sorted(DECODED_CHARSETS)) + ")"
+        ),
+        no_snapshot_tables_query=(
+            "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL "
+            "AND UPPER(ENGINE) NOT IN ('INNODB', 'XTRADB', 'ROCKSDB', 'TOKUDB') ORDER BY TABLE_NAME"
         ),
         hidden_columns_query=(
             "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
