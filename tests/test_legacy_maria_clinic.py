@@ -7,6 +7,8 @@ sealed export, ``verify`` and ``open`` (``db``: fails, never skips, when the ser
 from __future__ import annotations
 
 import json
+import math
+import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from emr_exporter.pipeline.raw import decode_raw
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from legacy_maria_clinic import OLD_NOTES, UDA, LegacyClinic, create_legacy_maria_clinic
+from legacy_maria_clinic import OLD_NOTES, PATIENTS, UDA, VITAL_BT, LegacyClinic, create_legacy_maria_clinic
 
 from test_foreign_schemas import checked, exported, scaffolded
 
@@ -60,7 +62,8 @@ def test_user_defined_euckr_characters_come_back_as_their_bytes(clinic: LegacyCl
     flow = scaffolded(clinic, tmp_path)
     check = checked(flow)
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
-            for s in check["reconciliation"]["entities"]} == {("patient", 20, 18, 2), ("encounter", 41, 35, 6)}
+            for s in check["reconciliation"]["entities"]} == {
+        ("patient", 20, 18, 2), ("encounter", 41, 35, 6), ("vital_signs", 20, 18, 2)}  # C00003's, C00006's: orphans
     dry, sealed, bag = exported(flow, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     skipped = 4 * clinic.rows["visit_log"]  # the trigger's log table, which the scaffold skips
@@ -107,6 +110,37 @@ def test_tables_no_transaction_holds_still_are_named_with_what_to_do(clinic: Leg
     # query; the check gave no hint ("hints": []).
     check = checked(scaffolded(clinic, tmp_path))
     assert check["hints"] == [
-        "6 table(s) are kept by a storage engine without transactions (Aria, MyISAM: OLD_NOTE, PATIENT, SCAN_FILE, "
-        "sms log, VISIT, VISIT_LOG): the export cannot read them as of one moment. Close the EMR program on every "
+        "7 table(s) are kept by a storage engine without transactions (Aria, MyISAM: OLD_NOTE, PATIENT, SCAN_FILE, "
+        "sms log, VISIT, VISIT_LOG, VITAL): the export cannot read them as of one moment. Close the EMR program on every "
         "PC while exporting; a change made meanwhile stops the export only where it changes a table's row count."]
+
+
+def test_a_single_precision_float_is_the_shortest_decimal_of_the_same_float32() -> None:
+    from emr_exporter.sources.drivers import float32_shortest
+
+    stored = struct.unpack("<f", struct.pack("<f", 36.6))[0]
+    assert (stored, float32_shortest(stored)) == (36.599998474121094, 36.6)
+    for value in (3.4028234663852886e38, 1.1754943508222875e-38, 1e-45, 16777216.0, 0.1):
+        f32 = struct.unpack("<f", struct.pack("<f", value))[0]
+        shortest = float32_shortest(f32)
+        assert struct.pack("<f", shortest) == struct.pack("<f", f32) and len(repr(shortest)) <= len(repr(f32))
+    assert float32_shortest(3.4028235e38) == 3.4028235e38
+    assert float32_shortest(0.1) == 0.1  # a double that is no float32 value: as it is
+    assert math.copysign(1, float32_shortest(-0.0)) == -1 and math.isnan(float32_shortest(math.nan))
+    assert (float32_shortest(math.inf), float32_shortest(7), float32_shortest(None)) == (math.inf, 7, None)
+
+
+@pytest.mark.db
+def test_single_precision_floats_are_the_decimals_the_emr_showed(clinic: LegacyClinic, tmp_path: Path) -> None:
+    # Before: MariaDB FLOAT columns reached FHIR as the double of the stored float32: a body temperature typed
+    # 37.2 was exported as 37.20000076293945, a FLOAT(5,1) weight of 61.3 as 61.29999923706055 (and carried so).
+    flow = scaffolded(clinic, tmp_path)
+    _, _, bag = exported(flow, tmp_path)
+    found = {(o["identifier"][0]["value"], o["code"]["text"]): o["valueQuantity"]["value"]
+             for o in _ndjson(bag, "data/fhir/Observation.*.ndjson") if "valueQuantity" in o}
+    for i in set(range(1, PATIENTS + 1)) - {3, 6}:  # C00003's and C00006's: orphans (their patient quarantined)
+        assert found[(str(i), "Body temperature")] == float(VITAL_BT[i % 5]), i
+        assert found[(str(i), "Body weight")] == float(f"{60 + i}.3"), i
+    # unmapped, in the raw sidecars: the same decimals (a FLOAT column keeps each exactly: the same float32)
+    visits = [r["columns"] for r in _ndjson(bag, "data/raw/columns/encounter.*.ndjson")]
+    assert {v["bt"] for v in visits} == {36.6}

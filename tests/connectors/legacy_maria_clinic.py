@@ -29,6 +29,8 @@ OLD_NOTES = [(("가".encode("cp949") + UDA if i % 4 == 0 else "가나".encode("c
               None if i % 5 == 1 else "외자 ".encode("cp949") + UDA if i % 3 == 0
               else "똠 ".encode("cp949") + bytes.fromhex("FEA1FEFE") if i % 3 == 1 else "보통 메모".encode("cp949"))
              for i in range(40)]
+#: body temperatures stored in a FLOAT (single precision: 36.6 is kept as 36.59999847…)
+VITAL_BT = ("36.6", "37.2", "38.1", "36.5", "35.9")
 BLOB_BYTES = 12 * 1024 * 1024  # under the test server's max_allowed_packet (16 MiB)
 
 
@@ -65,6 +67,8 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
         "FLAGS SET('FIRST','NIGHT','HOLIDAY'), CLAIM_BITS BIT(12), DONE_YN BIT(1), "
         "CHIEF VARCHAR(100) CHARACTER SET euckr, REG_DTTM DATETIME(6), "
         "PRIMARY KEY (CHART_NO, VISIT_DATE, SEQ)) ENGINE=Aria DEFAULT CHARSET=utf8mb4",
+        "CREATE TABLE VITAL (VS_ID INT PRIMARY KEY, CHART_NO VARCHAR(10), MSR_DTTM DATETIME, BT FLOAT, "
+        "WT FLOAT(5,1), SBP SMALLINT, PR DOUBLE) ENGINE=MyISAM",
         "CREATE TABLE VISIT_LOG (LOG_ID INT AUTO_INCREMENT PRIMARY KEY, CHART_NO VARCHAR(10), "
         "ACT VARCHAR(10), AT_DTTM DATETIME(6)) ENGINE=MyISAM",
         "CREATE TRIGGER TRG_VISIT AFTER INSERT ON VISIT FOR EACH ROW "
@@ -124,6 +128,10 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
     db.table("visit", 13, visits)
     db.table("visit_log", 4, visits)  # the trigger's rows
 
+    for i in range(1, PATIENTS + 1):  # FLOAT temperatures as the nurses typed them
+        c.execute(f"INSERT INTO VITAL VALUES ({i}, 'C{i:05d}', '2005-03-01 09:{i:02d}:00', {VITAL_BT[i % 5]}, "
+                  f"{60 + i}.3, 120, 72.0)")
+    db.table("vital", 7, PATIENTS)
     for i in range(1, 6):
         c.execute(f"INSERT INTO `order` VALUES ({i}, 'C{i:05d}', '2005-02-0{i}', 'AAP500', '아세트아미노펜 500mg', "
                   f"'G{i}', 1.5, "

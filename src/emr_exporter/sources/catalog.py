@@ -24,7 +24,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.drivers import caps_for, row_keys, stored_text_decoder, temporal_from_text
+from emr_exporter.sources.drivers import (
+    caps_for,
+    float32_shortest,
+    row_keys,
+    stored_text_decoder,
+    temporal_from_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +200,8 @@ def readable_select(
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
     decode = dict(decoded or {}) if caps.stored_bytes_expr is not None else {}
     if (not caps.temporals_cast_to_text and not as_bytes and not decode and not listed
-            and not any(d.upper() in caps.large_object_types for _, d in columns)):
+            and not any(d.upper() in caps.large_object_types for _, d in columns)
+            and not any(d.upper().split("(")[0].strip() in caps.single_float_types for _, d in columns)):
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
@@ -220,9 +227,12 @@ def readable_select(
             cast = True
         else:
             parts.append(quoted)
-            undo = _UNDONE.get(declared.upper().split("(")[0].strip()) if caps.temporals_cast_to_text else None
+            base = declared.upper().split("(")[0].strip()
+            undo = _UNDONE.get(base) if caps.temporals_cast_to_text else None
             if undo is not None:
                 converters[key] = undo
+            elif base in caps.single_float_types:  # 36.6, not the float32's 36.599998474121094 (no cast)
+                converters[key] = float32_shortest
     return (", ".join(parts) if cast else "*"), converters
 
 
@@ -245,7 +255,8 @@ def readable_query(source: Source, sql: str, decoded: Mapping[str, str] | None =
     caps = caps_for(source.engine)
     describe = getattr(source, "result_columns", None)
     decode = dict(decoded or {}) if caps.stored_bytes_expr is not None else {}
-    if describe is None or (not decode and (not caps.temporals_cast_to_text or caps.result_type_expr is None)):
+    if describe is None or (not decode and not caps.single_float_types
+                            and (not caps.temporals_cast_to_text or caps.result_type_expr is None)):
         return sql, {}
     columns: list[tuple[str, str]] = describe(sql)
     names = [name for name, _ in columns]

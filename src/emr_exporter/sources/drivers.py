@@ -25,7 +25,9 @@ text that may reach a person (:func:`redact_connection_string`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -107,6 +109,11 @@ class DriverCaps:
     #: EUC-KR character, 외자, of KS X 1001's rows 0xC9 and 0xFE): such a column is read as its stored bytes
     #: (:attr:`stored_bytes_expr`) and decoded here; a value with no exact reading is kept as its bytes.
     decoded_charsets_query: str | None = None
+    #: Declared column types (upper case, as the catalogue or :attr:`result_type_expr` names them; "FLOAT" also
+    #: for a query's result column the driver describes as a 7-digit float) of single-precision floats: the
+    #: driver gives the stored float32 as the double it is (36.6 as 36.599998474121094, which the EMR never
+    #: showed); they are read as the shortest decimal that is the same float32 (:func:`float32_shortest`).
+    single_float_types: frozenset[str] = frozenset()
     #: A query listing (table, storage engine) of the connected database's tables kept by a storage engine
     #: without transactions (MariaDB/MySQL MyISAM, Aria, MEMORY…), which the snapshot does not hold still:
     #: the export warns, and ``connector check`` says to close the EMR program while exporting.
@@ -198,6 +205,26 @@ DECODED_CHARSETS: dict[str, str] = {
 }
 
 
+def float32_shortest(value: Any) -> Any:
+    """A single-precision float's value (given as the double it is exactly: 36.599998474121094) as the shortest
+    decimal that is the same float32 (36.6): what the EMR showed, and read back into a FLOAT column it is the
+    very value stored. Anything else (not a float, not a float32 value, NaN, infinities) as it is."""
+    if type(value) is not float or not math.isfinite(value) or _as_float32(value) != value:
+        return value
+    for digits in range(1, 10):  # 9 significant digits tell every float32 apart
+        shortest = float(f"{value:.{digits}g}")
+        if _as_float32(shortest) == value:
+            return shortest
+    return value
+
+
+def _as_float32(value: float) -> float:
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
+    except OverflowError:  # beyond float32's range
+        return math.nan
+
+
 def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
     """The conversion of a value read as its stored bytes in ``charset`` (a :data:`DECODED_CHARSETS` key): its
     text where the bytes read back exactly, else the bytes themselves (a user-defined character, which the
@@ -270,6 +297,7 @@ _CAPS: dict[str, DriverCaps] = {
             "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IN ("
             + ", ".join(f"'{name}'" for name in sorted(DECODED_CHARSETS)) + ")"
         ),
+        single_float_types=frozenset({"FLOAT"}),
         no_snapshot_tables_query=(
             "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
             "AND TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL "
@@ -332,6 +360,7 @@ _CAPS: dict[str, DriverCaps] = {
         text_as_bytes_query=(
             "SELECT CASE WHEN pg_catalog.current_setting('server_encoding') = 'SQL_ASCII' THEN 1 ELSE 0 END"
         ),
+        single_float_types=frozenset({"REAL", "FLOAT4"}),
         large_object_types=frozenset({"OID", "LO"}),
         large_object_ref_expr="CAST({col} AS oid)",
         large_objects_count_sql="SELECT COUNT(*) FROM pg_catalog.pg_largeobject_metadata",
