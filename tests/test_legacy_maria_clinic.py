@@ -144,3 +144,31 @@ def test_single_precision_floats_are_the_decimals_the_emr_showed(clinic: LegacyC
     # unmapped, in the raw sidecars: the same decimals (a FLOAT column keeps each exactly: the same float32)
     visits = [r["columns"] for r in _ndjson(bag, "data/raw/columns/encounter.*.ndjson")]
     assert {v["bt"] for v in visits} == {36.6}
+
+
+@pytest.mark.db
+def test_a_sections_own_query_reads_euckr_columns_as_their_bytes_too(clinic: LegacyClinic, tmp_path: Path) -> None:
+    # The contractor's own query (a join, a computed column): its result columns in euckr are found by their
+    # character set, read as their stored bytes and decoded; the key and the references stay the server's text.
+    # Before: '이?순' in FHIR, 'UDA ? 확인' and '두통?' beside the rows.
+    flow = scaffolded(clinic, tmp_path)
+    toml = flow.connectors / "foreign" / "connector.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('table = "PATIENT"\n', 'table = "PATIENT"\nquery = """SELECT p.CHART_NO, p.PT_NM, p.SEX, '
+                        'p.BIRTH_DT, CONCAT(p.MEMO, \'\') AS MEMO, (SELECT MIN(v.CHIEF) FROM VISIT v '
+                        'WHERE v.CHART_NO = p.CHART_NO) AS FIRST_CHIEF FROM PATIENT p"""\n', 1)
+    toml.write_text(text, encoding="utf-8")
+    check = checked(flow)
+    assert {(s["entity"], s["exported"], s["quarantined"]) for s in check["reconciliation"]["entities"]} == {
+        ("patient", 18, 2), ("encounter", 35, 6), ("vital_signs", 18, 2)}
+    _, _, bag = exported(flow, tmp_path)
+    names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _ndjson(bag, "data/fhir/Patient.*.ndjson")}
+    quarantined = {r["key"]: r["row"] for r in _ndjson(bag, "data/raw/patient.*.ndjson")}
+    memos = {r["key"]: r["columns"].get("memo") for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
+    for chart, stored in clinic.names.items():
+        found = names[chart] if chart in names else decode_raw(quarantined[chart]["pt_nm"])
+        assert found == _reading(stored), chart
+        memo = memos[chart] if chart in memos else quarantined[chart]["memo"]
+        assert decode_raw(memo) == _reading(clinic.memos[chart]), chart
+    # MIN(CHIEF) of C00006's visits: '두통' < '두통' + 외자 (binary order of the euckr bytes)
+    assert quarantined["C00006"]["first_chief"] == "두통"

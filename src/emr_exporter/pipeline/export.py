@@ -744,20 +744,17 @@ class ExportRun:
         exact = catalog.get(table)
         return table if exact is None else from_name(engine, exact)
 
-    def _decoded_columns(self, entity: EntitySpec) -> dict[str, str]:
-        """The columns of a section on a table (no query of its own) that are in a multi-byte legacy character
-        set (MariaDB ``euckr``), to be read as their stored bytes and decoded (:func:`readable_query`), so that a
-        user-defined character is not given as '?'; not its key's columns nor its references, which the joins
-        and the look-ups of the export compare as the server's text."""
-        if entity.query:
-            return {}
-        listed = self._listed(entity.table)
-        if listed is None:
-            return {}
-        compared = {c.lower() for c in (*entity.key_columns, entity.key)}
-        compared |= {f.column.lower() for f in entity.fields.values() if f.column and f.ref is not None}
-        return {c.name: c.decoded_charset for c in listed.columns
-                if c.decoded_charset and c.name.lower() not in compared}
+    def _compared_columns(self, entity: EntitySpec) -> set[str]:
+        """The result columns of a section's query that the export compares as the server's text (its key's
+        columns, its references and the parents' keys joined for them): every other one in a multi-byte legacy
+        character set (MariaDB ``euckr``) is read as its stored bytes and decoded (:func:`readable_query`), so
+        that a user-defined character is not given as '?'."""
+        compared = {*entity.key_columns, entity.key}
+        for name, fld in entity.fields.items():
+            if fld.ref is not None:
+                compared |= {c for c in (fld.column, fld.source_column) if c}
+                compared.add(f"{REF_COLUMN_PREFIX}{name}")
+        return compared
 
     def _joined_sql(self, entity: EntitySpec) -> str:
         """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
@@ -807,7 +804,7 @@ class ExportRun:
                 f"GROUP BY q.{column} HAVING COUNT(*) > 1"
             )
             # as the entity's rows are read (a date as its exact value), so that a row's value is found here
-            sql, converters = readable_query(self.source, sql, self._decoded_columns(entity))
+            sql, converters = readable_query(self.source, sql, self._compared_columns(entity))
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
@@ -1377,7 +1374,7 @@ class ExportRun:
         page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
         # Read so that the driver loses no value of the section's own columns (PostgreSQL: dates, times, uuids
         # as the server's text), converted after paging: see readable_query.
-        joined, converters = readable_query(self.source, self._joined_sql(entity), self._decoded_columns(entity))
+        joined, converters = readable_query(self.source, self._joined_sql(entity), self._compared_columns(entity))
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)

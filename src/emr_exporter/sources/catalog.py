@@ -25,6 +25,7 @@ from typing import Any
 
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.drivers import (
+    DECODED_CHARSETS,
     caps_for,
     float32_shortest,
     row_keys,
@@ -240,22 +241,25 @@ def readable_select(
 _TEXT_TYPES = frozenset({"text", "character varying", "character"})
 
 
-def readable_query(source: Source, sql: str, decoded: Mapping[str, str] | None = None) -> tuple[str, Converters]:
+def readable_query(source: Source, sql: str, compared: Collection[str] | None = None) -> tuple[str, Converters]:
     """``sql`` (a section's own query) wrapped so that the driver loses none of its values, and the
     conversions to apply to its rows' values (by row key) *after* paging — :func:`readable_select` over the
     query's result columns, whose types the source finds without reading a row (``result_columns``).
 
-    ``decoded`` (result column name → :attr:`CatalogColumn.decoded_charset`) names the columns the query gives
-    straight from a table's multi-byte legacy-charset column (MariaDB ``euckr``): read as their stored bytes and
-    decoded here, so a user-defined character is not turned into '?'.
+    With ``compared`` (the names of the result columns the caller compares as the server's text: keys and
+    references), every other result column in a multi-byte legacy character set (MariaDB ``euckr``: found by
+    the source's ``result_charsets``) is read as its stored bytes and decoded here
+    (:func:`~emr_exporter.sources.drivers.stored_text_decoder`), so a user-defined character is not given as '?'.
 
     ``sql`` itself and none on an engine whose driver loses nothing (and nothing to decode), or where the
     query's result has two columns of one name (they could not be selected one by one): those are read as
     the driver gives them."""
     caps = caps_for(source.engine)
     describe = getattr(source, "result_columns", None)
-    decode = dict(decoded or {}) if caps.stored_bytes_expr is not None else {}
-    if describe is None or (not decode and not caps.single_float_types
+    charsets = getattr(source, "result_charsets", None)
+    decoding = (compared is not None and charsets is not None and caps.stored_bytes_expr is not None
+                and caps.result_charset_expr is not None)
+    if describe is None or (not decoding and not caps.single_float_types
                             and (not caps.temporals_cast_to_text or caps.result_type_expr is None)):
         return sql, {}
     columns: list[tuple[str, str]] = describe(sql)
@@ -268,8 +272,11 @@ def readable_query(source: Source, sql: str, decoded: Mapping[str, str] | None =
     # encoding decodes them (a text field) or the bag carries them (raw), as for MariaDB latin1.
     as_bytes = [name for name, declared in columns if declared.split("(")[0].strip() in _TEXT_TYPES] \
         if getattr(source, "text_as_stored_bytes", False) else []
-    found = {name.lower(): name for name, _ in columns}
-    decode = {found[name.lower()]: charset for name, charset in decode.items() if name.lower() in found}
+    decode: dict[str, str] = {}
+    if decoding and compared is not None and charsets is not None:
+        kept = {name.lower() for name in compared}
+        decode = {name: charset for name, charset in zip(names, charsets(sql, names), strict=True)
+                  if charset in DECODED_CHARSETS and name.lower() not in kept}
     select, converters = readable_select(source.engine, columns, stored_bytes=as_bytes, decoded=decode)
     if select == "*":
         return sql, converters

@@ -109,6 +109,9 @@ class DriverCaps:
     #: EUC-KR character, 외자, of KS X 1001's rows 0xC9 and 0xFE): such a column is read as its stored bytes
     #: (:attr:`stored_bytes_expr`) and decoded here; a value with no exact reading is kept as its bytes.
     decoded_charsets_query: str | None = None
+    #: SQL expression template giving the character set of a query's result column ``{col}`` on a row of NULLs
+    #: (MariaDB ``CHARSET``): how a section's own query finds its columns in :data:`DECODED_CHARSETS`.
+    result_charset_expr: str | None = None
     #: Declared column types (upper case, as the catalogue or :attr:`result_type_expr` names them; "FLOAT" also
     #: for a query's result column the driver describes as a 7-digit float) of single-precision floats: the
     #: driver gives the stored float32 as the double it is (36.6 as 36.599998474121094, which the EMR never
@@ -297,6 +300,7 @@ _CAPS: dict[str, DriverCaps] = {
             "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IN ("
             + ", ".join(f"'{name}'" for name in sorted(DECODED_CHARSETS)) + ")"
         ),
+        result_charset_expr="CHARSET({col})",
         single_float_types=frozenset({"FLOAT"}),
         no_snapshot_tables_query=(
             "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "

@@ -271,6 +271,21 @@ class OdbcSource:
         row = next(self.rows(f"SELECT {types} FROM (SELECT 1 AS one) AS one LEFT JOIN ({empty}) AS d ON 1 = 1"))
         return [(name, str(row[f"t{i}"] or "")) for i, name in enumerate(names)]
 
+    def result_charsets(self, sql: str, names: Sequence[str]) -> list[str]:
+        """The character sets of the result columns ``names`` (all of them, as :meth:`result_columns` gives
+        them) of ``sql``, without reading one of its rows (the engine's
+        :attr:`~emr_exporter.sources.drivers.DriverCaps.result_charset_expr` on one row of NULLs); "" for each
+        where the engine has no such expression."""
+        expr = self.caps.result_charset_expr
+        if expr is None or not names:
+            return ["" for _ in names]
+        quote = caps_for(self.engine).quote
+        inner = sql.strip().rstrip(";")
+        empty = f"SELECT * FROM ({inner}) AS described WHERE 1 = 0"
+        sets = ", ".join(f"{expr.format(col='d.' + quote(name))} AS c{i}" for i, name in enumerate(names))
+        row = next(self.rows(f"SELECT {sets} FROM (SELECT 1 AS one) AS one LEFT JOIN ({empty}) AS d ON 1 = 1"))
+        return [str(row[f"c{i}"] or "").lower() for i in range(len(names))]
+
     def _query_error(self, exc: Exception) -> SourceQueryError | SourceConnectionLost:
         detail = self._safe_detail(exc)
         if is_connection_lost(exc):
