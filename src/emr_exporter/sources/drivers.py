@@ -364,7 +364,6 @@ _CAPS: dict[str, DriverCaps] = {
         text_as_bytes_query=(
             "SELECT CASE WHEN pg_catalog.current_setting('server_encoding') = 'SQL_ASCII' THEN 1 ELSE 0 END"
         ),
-        single_float_types=frozenset({"REAL", "FLOAT4"}),
         large_object_types=frozenset({"OID", "LO"}),
         large_object_ref_expr="CAST({col} AS oid)",
         large_objects_count_sql="SELECT COUNT(*) FROM pg_catalog.pg_largeobject_metadata",
