@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import sys
 from pathlib import Path
@@ -19,9 +20,17 @@ from emr_exporter.pipeline.raw import decode_raw
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from legacy_maria_clinic import OLD_NOTES, PATIENTS, UDA, VITAL_BT, LegacyClinic, create_legacy_maria_clinic
+from legacy_maria_clinic import (
+    OLD_NOTES,
+    PATIENTS,
+    UDA,
+    VITAL_BT,
+    LegacyClinic,
+    create_legacy_maria_clinic,
+    create_user_defined_key_clinic,
+)
 
-from test_foreign_schemas import checked, exported, scaffolded
+from test_foreign_schemas import _run, checked, exported, scaffolded
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +38,18 @@ def clinic(mariadb_conn_str: str) -> LegacyClinic:
     return create_legacy_maria_clinic(mariadb_conn_str)
 
 
+#: the user-defined characters the clinic holds, as Windows' code page 949 reads them (private use area)
+PUA = {b"\xc9\xa1": "\ue000", b"\xfe\xa1": "\ue05e", b"\xfe\xfe": "\ue0bb"}
+
+
 def _reading(stored: bytes | None) -> str | bytes | None:
-    """What the bag must hold for a euckr value stored as ``stored``: its text, or its bytes where a character
-    has no Unicode one (a user-defined character)."""
+    """What the bag must hold for a euckr value stored as ``stored``: its text, a user-defined character as its
+    private-use code point, or its bytes where a pair has no reading at all."""
     if stored is None:
         return None
     try:
-        return stored.decode("cp949")
+        return "".join(PUA.get(part) or part.decode("cp949")
+                       for part in re.split(b"(" + b"|".join(map(re.escape, PUA)) + b")", stored))
     except UnicodeDecodeError:
         return stored
 
@@ -50,20 +64,26 @@ def test_a_stored_value_is_read_as_text_or_kept_as_its_bytes() -> None:
     decode = stored_text_decoder("euckr")
     assert decode("김환자".encode("cp949")) == "김환자"
     assert decode("똠".encode("cp949")) == "똠"  # CP949's extension, which MariaDB's euckr keeps
-    assert decode(b"\xc0\xcc" + UDA) == b"\xc0\xcc" + UDA
+    # a user-defined character: U+E000–U+E05D (row 0xC9), U+E05E–U+E0BB (row 0xFE), as Windows reads them
+    assert decode(b"\xc0\xcc" + UDA + b"\xbc\xf8") == "이\ue000순"
+    assert decode(b"\xc9\xfe\xfe\xa1\xfe\xfeA") == "\ue05d\ue05e\ue0bbA"
+    # no reading at all (an unassigned pair, a lone lead byte, bytes no EUC-KR has): the bytes themselves
+    for raw in (b"\xa2\xe8", b"\xb1\xe8\xc9", b"\xff\xfe", b"\xc9\x41"):
+        assert decode(raw) == raw
     assert (decode(None), decode(7)) == (None, 7)
 
 
 @pytest.mark.db
-def test_user_defined_euckr_characters_come_back_as_their_bytes(clinic: LegacyClinic, tmp_path: Path) -> None:
+def test_user_defined_euckr_characters_are_kept(clinic: LegacyClinic, tmp_path: Path) -> None:
     # Before: the server's conversion of a euckr column to the connection's UTF-8 gave a user-defined character
     # (외자, 0xC9A1) as '?': patient C00006 was exported named '이?순', its memo carried as 'UDA ? 확인', a visit's
-    # chief complaint as '두통?', and a carried euckr table's rows so too: the stored bytes were gone.
+    # chief complaint as '두통?', and a carried euckr table's rows so too: the stored bytes were gone. Now each is
+    # its private-use code point, as the clinic's Windows PCs read it (and the bytes come back exactly).
     flow = scaffolded(clinic, tmp_path)
     check = checked(flow)
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {
-        ("patient", 20, 18, 2), ("encounter", 41, 35, 6), ("vital_signs", 20, 18, 2)}  # C00003's, C00006's: orphans
+        ("patient", 20, 19, 1), ("encounter", 41, 37, 4), ("vital_signs", 20, 19, 1)}  # C00003's: orphans
     dry, sealed, bag = exported(flow, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     skipped = 4 * clinic.rows["visit_log"]  # the trigger's log table, which the scaffold skips
@@ -71,27 +91,25 @@ def test_user_defined_euckr_characters_come_back_as_their_bytes(clinic: LegacyCl
         assert outcome["balanced"]
         assert outcome["cells"]["source"] == clinic.cells - skipped, (outcome["cells"], clinic.cells)
 
-    # each patient's name: in FHIR as the text stored, or (no name, a 외자) in the quarantined row, exactly
+    # each patient's name in FHIR as stored (C00003's, NULL, in its quarantined row)
     names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _ndjson(bag, "data/fhir/Patient.*.ndjson")}
     quarantined = {r["key"]: r for r in _ndjson(bag, "data/raw/patient.*.ndjson")}
-    assert {k: r["reason_code"] for k, r in quarantined.items()} == {
-        "C00003": "required-missing", "C00006": "bad-encoding"}
-    for chart, stored in clinic.names.items():
-        found = names[chart] if chart in names else decode_raw(quarantined[chart]["row"]["pt_nm"])
-        assert found == _reading(stored), chart
-    assert names["C00007"] == "똠방"
-    # each memo (no field maps it): beside the exported row, or in the quarantined one
-    memos = {r["key"]: r["columns"].get("memo") for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
-    for chart, stored in clinic.memos.items():
-        found = memos[chart] if chart in memos else quarantined[chart]["row"]["memo"]
-        assert decode_raw(found) == _reading(stored), chart
-    assert decode_raw(quarantined["C00006"]["row"]["memo"]) == b"UDA \xfe\xa1 " + "확인".encode("cp949")
-    # the visit whose chief complaint holds one (an orphan: its patient is quarantined)
-    visits = {r["key"]: r["row"] for r in _ndjson(bag, "data/raw/encounter.*.ndjson")}
-    assert decode_raw(visits["C00006|2005-07-11|1"]["chief"]) == "두통".encode("cp949") + UDA
-    assert visits["C00006|2005-07-12|2"]["chief"] == "두통"
+    assert {k: r["reason_code"] for k, r in quarantined.items()} == {"C00003": "required-missing"}
+    assert quarantined["C00003"]["row"]["pt_nm"] is None
+    assert {chart: _reading(stored) for chart, stored in clinic.names.items() if stored is not None} == names
+    assert (names["C00006"], names["C00007"]) == ("이\ue000순", "똠방")
+    # each memo (no field maps it), beside its row
+    memos = {r["key"]: r["columns"] for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
+    memos["C00003"] = quarantined["C00003"]["row"]
+    assert {chart: decode_raw(memos[chart].get("memo")) for chart in clinic.memos} == {
+        chart: _reading(stored) for chart, stored in clinic.memos.items()}
+    assert memos["C00006"]["memo"] == "UDA \ue05e 확인"
+    # the visit whose chief complaint holds one
+    visits = {r["key"]: r["columns"] for r in _ndjson(bag, "data/raw/columns/encounter.*.ndjson")}
+    assert (visits["C00006|2005-07-11|1"]["chief"], visits["C00006|2005-07-12|2"]["chief"]) == ("두통\ue000", "두통")
 
-    # a carried euckr table: every value its text or its bytes, a key holding a 외자 too, each row once
+    # a carried euckr table: every value its text (a key holding a 외자 too) or, where a pair has no reading, its
+    # bytes, each row once
     inventory = {t["name"]: t for t in reconciliation["inventory"]}
     assert inventory["old_note"]["read"] == "keyset on note_key"
     assert inventory["old_note"]["columns"] == [
@@ -101,6 +119,8 @@ def test_user_defined_euckr_characters_come_back_as_their_bytes(clinic: LegacyCl
                for line in _ndjson(bag, "data/raw/tables/old_note.*.ndjson")]
     assert [(r["note_key"], r["body"]) for r in carried] == [
         (_reading(k), _reading(b)) for k, b in sorted(OLD_NOTES)]  # in the order of the keys' bytes
+    assert {type(r["body"]) for r in carried} == {str, bytes, type(None)}
+    assert "외자 \ue000" in {r["body"] for r in carried}
 
 
 @pytest.mark.db
@@ -160,15 +180,28 @@ def test_a_sections_own_query_reads_euckr_columns_as_their_bytes_too(clinic: Leg
     toml.write_text(text, encoding="utf-8")
     check = checked(flow)
     assert {(s["entity"], s["exported"], s["quarantined"]) for s in check["reconciliation"]["entities"]} == {
-        ("patient", 18, 2), ("encounter", 35, 6), ("vital_signs", 18, 2)}
+        ("patient", 19, 1), ("encounter", 37, 4), ("vital_signs", 19, 1)}
     _, _, bag = exported(flow, tmp_path)
     names = {p["identifier"][0]["value"]: p["name"][0]["text"] for p in _ndjson(bag, "data/fhir/Patient.*.ndjson")}
-    quarantined = {r["key"]: r["row"] for r in _ndjson(bag, "data/raw/patient.*.ndjson")}
-    memos = {r["key"]: r["columns"].get("memo") for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
-    for chart, stored in clinic.names.items():
-        found = names[chart] if chart in names else decode_raw(quarantined[chart]["pt_nm"])
-        assert found == _reading(stored), chart
-        memo = memos[chart] if chart in memos else quarantined[chart]["memo"]
-        assert decode_raw(memo) == _reading(clinic.memos[chart]), chart
-    # MIN(CHIEF) of C00006's visits: '두통' < '두통' + 외자 (binary order of the euckr bytes)
-    assert quarantined["C00006"]["first_chief"] == "두통"
+    assert {chart: _reading(stored) for chart, stored in clinic.names.items() if stored is not None} == names
+    columns = {r["key"]: r["columns"] for r in _ndjson(bag, "data/raw/columns/patient.*.ndjson")}
+    assert {chart: decode_raw(columns[chart].get("memo")) for chart in clinic.memos if chart != "C00003"} == {
+        chart: _reading(stored) for chart, stored in clinic.memos.items() if chart != "C00003"}
+    # MIN(CHIEF) of C00006's visits, '두통' and '두통' + 외자; C00001's
+    assert (columns["C00006"]["first_chief"], columns["C00001"]["first_chief"]) == ("두통", "두통")
+
+
+@pytest.mark.db
+def test_a_section_keyed_on_user_defined_characters_stops_saying_why(tmp_path: Path, mariadb_conn_str: str) -> None:
+    # A section's key stays the server's text (its references compare it so): '가?15' for 가 + 외자 + 15, after
+    # which the server finds every such key again. Before: 16 rows read twice, quarantined as duplicates, and
+    # "'patient': 40 source rows but 40 exported and 16 quarantined. … was the clinic database changed during
+    # the export?" (it was not); a carried table's pages of 16 rows (a BLOB) read the same page for ever.
+    db = create_user_defined_key_clinic(mariadb_conn_str)
+    flow = scaffolded(db, tmp_path)
+    result = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--json"], flow.env, 1)
+    assert json.loads(result.stdout)["error"] == {"code": "reconciliation", "message": (
+        "'patient': its pages in the order of CHART_NO gave more rows (56) than it holds (40). The export was "
+        "stopped so that nothing is lost: either the clinic database was changed during the export (close the EMR "
+        "program on every PC and run it again), or some values of that key are read otherwise than the database "
+        "compares them; please report this with the table's definition (no data).")}

@@ -9,8 +9,8 @@ POINT columns, an ``order`` table with ``desc`` and ``group`` columns, zero date
 holding 2 and -1, ``BINARY(16)`` uuids, a trigger writing a log table, a view and a large ``LONGBLOB``.
 
 Planted: a patient without a name (NULL), names and memos holding user-defined EUC-KR characters (0xC9A1,
-0xFEA1: stored, but no Unicode character; the server converts them to '?'), a visit of a chart number nobody
-has (orphan), a visit on a zero date.
+0xFEA1: stored, but no Unicode character; the server converts them to '?'), a pair no table assigns (0xA2E8),
+a visit of a chart number nobody has (orphan), a visit on a zero date.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ from foreign_schemas import ForeignDb, _fresh_database
 PATIENTS = 20
 #: a user-defined EUC-KR character (the KS X 1001 rows 0xC9 and 0xFE are left to each installation: 외자)
 UDA = bytes.fromhex("C9A1")
+#: a pair in EUC-KR's form that neither KS X 1001 nor its user-defined rows assign (stored, given as '?')
+UNASSIGNED = bytes.fromhex("A2E8")
 #: a carried euckr table (no section reads it): (key, body) as stored, a user-defined character in a key too
 #: (40 rows and a BLOB: read in keyset pages of 16 on the key's bytes, whose order is not euckr_korean_ci's)
 OLD_NOTES = [(("가".encode("cp949") + UDA if i % 4 == 0 else "가나".encode("cp949") if i % 4 == 1 else
                b"a" if i % 4 == 2 else b"B") + f"{i:02d}".encode(),
-              None if i % 5 == 1 else "외자 ".encode("cp949") + UDA if i % 3 == 0
+              None if i % 5 == 1 else "미정의 ".encode("cp949") + UNASSIGNED if i % 7 == 3
+              else "외자 ".encode("cp949") + UDA if i % 3 == 0
               else "똠 ".encode("cp949") + bytes.fromhex("FEA1FEFE") if i % 3 == 1 else "보통 메모".encode("cp949"))
              for i in range(40)]
 #: body temperatures stored in a FLOAT (single precision: 36.6 is kept as 36.59999847…)
@@ -151,3 +154,23 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
     conn.close()
     return db
 
+
+
+def create_user_defined_key_clinic(conn_str: str, database: str = "emr_legacy_uda_key") -> ForeignDb:
+    """A euckr patient table whose chart numbers each hold a user-defined character (40 rows: more than a first
+    page), which the server gives as '?' while it orders and compares the stored bytes."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "mariadb")
+    db = ForeignDb("mariadb", odbc=target, patients="patient")
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    c.execute("CREATE TABLE PATIENT (CHART_NO VARCHAR(10) PRIMARY KEY, PT_NM VARCHAR(40), SEX CHAR(1), "
+              "BIRTH_DT DATE) ENGINE=InnoDB DEFAULT CHARSET=euckr")
+    for i in range(40):
+        chart = "가".encode("cp949") + UDA + f"{i:02d}".encode()
+        c.execute(f"INSERT INTO PATIENT VALUES ({_hex(chart)}, {_hex(f'김환자{i}'.encode('cp949'))}, "
+                  f"'{'MF'[i % 2]}', '1980-01-{1 + i % 28:02d}')")
+    db.table("patient", 4, 40)
+    conn.close()
+    return db

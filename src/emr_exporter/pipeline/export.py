@@ -1217,6 +1217,7 @@ class ExportRun:
                 counts.carried = done
                 self._emit("carry", table.name, done, counts.source_rows)
                 self._check_cancel()
+                self._more_than_counted(table.name, key, done, counts.source_rows)
                 if len(page) < rows:
                     break
                 sizer.measured(len(page), _page_bytes(source, page, read_before))  # measured once, by rows()
@@ -1408,6 +1409,7 @@ class ExportRun:
                         trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
+                self._more_than_counted(entity.name, entity.key, done, total)
         pages = iter_keyset(self.source, joined, entity.key, page_size, converters) if pool is None else iter(())
         for page in pages:
             self._check_cancel()
@@ -1415,6 +1417,7 @@ class ExportRun:
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
             done += len(page)
             self._emit("export", entity.name, done, total)
+            self._more_than_counted(entity.name, entity.key, done, total)
             del page  # not alive while the next page is read (sources/base.py iter_keyset)
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
@@ -1431,6 +1434,19 @@ class ExportRun:
             )
         if snapshot_generation(self.source) != self._counted_generation:
             self._recheck_after_reconnect(entity, counts)
+
+    @staticmethod
+    def _more_than_counted(name: str, key: str, read: int, counted: int) -> None:
+        """Stop where the pages on ``key`` have given more rows than ``name`` holds: they read rows again (a
+        key the server gives otherwise than it compares it: a user-defined EUC-KR character given as '?'),
+        which would go on for ever, or the table grew without a snapshot (MyISAM)."""
+        if read > counted:
+            raise ReconciliationError(
+                f"'{name}': its pages in the order of {key} gave more rows ({read}) than it holds ({counted}). "
+                "The export was stopped so that nothing is lost: either the clinic database was changed during "
+                "the export (close the EMR program on every PC and run it again), or some values of that key are "
+                "read otherwise than the database compares them; please report this with the table's definition "
+                "(no data).")
 
     def _recheck_after_reconnect(self, entity: EntitySpec, counts: EntityReconciliation) -> None:
         """After a reconnect the rows came (partly) from a newer snapshot than the counts: count again.
