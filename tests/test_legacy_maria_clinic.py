@@ -21,6 +21,7 @@ from emr_exporter.pipeline.raw import decode_raw
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from legacy_maria_clinic import (
+    OLD_MEMOS,
     OLD_NOTES,
     PATIENTS,
     UDA,
@@ -121,6 +122,11 @@ def test_user_defined_euckr_characters_are_kept(clinic: LegacyClinic, tmp_path: 
         (_reading(k), _reading(b)) for k, b in sorted(OLD_NOTES)]  # in the order of the keys' bytes
     assert {type(r["body"]) for r in carried} == {str, bytes, type(None)}
     assert "외자 \ue000" in {r["body"] for r in carried}
+    # and one without a key (one ordered pass): '이' + 외자 and '이?' stay two values
+    assert inventory["old_memo"]["read"].startswith("one ordered pass")
+    memos = [{k: decode_raw(v) for k, v in line["row"].items()} for line in _ndjson(bag, "data/raw/tables/old_memo.*.ndjson")]
+    assert sorted(repr((r["writer"], r["memo"])) for r in memos) == sorted(
+        repr((_reading(w), _reading(m))) for w, m in OLD_MEMOS)
 
 
 @pytest.mark.db

@@ -34,6 +34,9 @@ OLD_NOTES = [(("가".encode("cp949") + UDA if i % 4 == 0 else "가나".encode("c
              for i in range(40)]
 #: body temperatures stored in a FLOAT (single precision: 36.6 is kept as 36.59999847…)
 VITAL_BT = ("36.6", "37.2", "38.1", "36.5", "35.9")
+#: a carried euckr table without a key (one ordered pass): identical rows, rows equal but for a 외자, NULLs
+OLD_MEMOS = [("이".encode("cp949") + UDA, "메모".encode("cp949")), ("이".encode("cp949") + UDA, "메모".encode("cp949")),
+             ("이?".encode("cp949"), "메모".encode("cp949")), (None, UNASSIGNED), ("간호사".encode("cp949"), None)]
 BLOB_BYTES = 12 * 1024 * 1024  # under the test server's max_allowed_packet (16 MiB)
 
 
@@ -83,6 +86,7 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
         "DETAIL JSON, SITE POINT, TAKEN_YEAR YEAR, OK_YN TINYINT(1)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
         "CREATE TABLE `sms log` (ID INT PRIMARY KEY, MSG VARCHAR(200)) ENGINE=MyISAM DEFAULT CHARSET=latin1",
         "CREATE TABLE SCAN_FILE (FILE_ID INT PRIMARY KEY, DATA LONGBLOB) ENGINE=MyISAM",
+        "CREATE TABLE OLD_MEMO (WRITER VARCHAR(20), MEMO VARCHAR(100)) ENGINE=InnoDB DEFAULT CHARSET=euckr",
         "CREATE TABLE OLD_NOTE (NOTE_KEY VARCHAR(10) PRIMARY KEY, BODY TEXT, IMG BLOB) ENGINE=MyISAM "
         "DEFAULT CHARSET=euckr",
         "CREATE VIEW V_TODAY AS SELECT CHART_NO, VISIT_DATE FROM VISIT",
@@ -149,6 +153,9 @@ def create_legacy_maria_clinic(conn_str: str, database: str = "emr_legacy_maria"
     for key, body in OLD_NOTES:
         c.execute(f"INSERT INTO OLD_NOTE VALUES ({_hex(key)}, {_hex(body)}, x'00ff')")
     db.table("old_note", 3, len(OLD_NOTES))
+    for writer, memo in OLD_MEMOS:
+        c.execute(f"INSERT INTO OLD_MEMO VALUES ({_hex(writer)}, {_hex(memo)})")
+    db.table("old_memo", 2, len(OLD_MEMOS))
     c.execute(f"INSERT INTO SCAN_FILE VALUES (1, REPEAT(x'00ff10', {BLOB_BYTES // 3}))")
     db.table("scan_file", 2, 1)
     conn.close()
