@@ -93,7 +93,7 @@ def checked(flow: Flow) -> dict[str, Any]:
     """``connector check`` on the scaffold's connector.toml, untouched (0, or 4 with tables left to decide): its
     JSON, with a balanced reconciliation."""
     check = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--json"], flow.env, 0, 4)
-    found: dict[str, Any] = json.loads(check.output)
+    found: dict[str, Any] = json.loads(check.stdout)  # a warning goes to stderr (MyISAM tables: no snapshot)
     assert found["reconciliation"]["balanced"]
     return found
 
@@ -103,9 +103,9 @@ def exported(flow: Flow, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]
     export = ["export", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source,
               "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"]
     keys, env = flow.keys, flow.env
-    dry = json.loads(_run([*export, "--dry-run"], env, 0).output)
+    dry = json.loads(_run([*export, "--dry-run"], env, 0).stdout)
     sealed = json.loads(_run([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12),
-                              "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).output)
+                              "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"], env, 0).stdout)
     bundle = sealed["bundle"]["path"]
     _run(["verify", str(bundle), "--trust-anchor", str(keys.ca_cert), "--json"], env, 0)
     _run(["open", str(bundle), "--key", str(keys.store_key), "--out", str(tmp_path / "opened"),

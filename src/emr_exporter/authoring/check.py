@@ -34,6 +34,7 @@ from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, selected_columns, tables_in_sql
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
+from emr_exporter.sources.catalog import no_snapshot_warning
 
 _FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
 #: The part of a record FHIR cannot hold, as pipeline.fhir._fail names it ("… key '661': measurements: …")
@@ -421,6 +422,8 @@ def check_connector(
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
         report.hints = stored_prefix_hints(run.absolute_paths)
+        if run.no_snapshot:  # MariaDB MyISAM/Aria tables: no snapshot holds them still while the export reads
+            report.hints.append(no_snapshot_warning(run.no_snapshot))
         entity_rows = {e.entity: e.source_rows for e in run.reconciliation.entities}
         for (section, field_name, reason), n in sorted(run.failed_fields.items()):
             entity = spec.entities[section]

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -80,6 +81,8 @@ from emr_exporter.sources.catalog import (
     convert_row,
     from_name,
     list_tables,
+    no_snapshot_tables,
+    no_snapshot_warning,
     quoted_column,
     readable_query,
     readable_select,
@@ -97,6 +100,8 @@ from emr_exporter.sources.drivers import (
     row_keys,
 )
 from emr_exporter.sources.paging import PageSizer, value_bytes
+
+log = logging.getLogger(__name__)
 
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
@@ -485,9 +490,12 @@ _UNSORTABLE: dict[str, tuple[str, ...]] = {
 def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
-    bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes."""
+    bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes; one
+    in a multi-byte legacy character set (``euckr``) is read so and decoded here, a value holding a character
+    Unicode lacks (which the server gives as '?') kept as its bytes."""
     return readable_select(engine, [(c.name, c.type) for c in table.columns],
-                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden)
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden,
+                           decoded={c.name: c.decoded_charset for c in table.columns if c.decoded_charset})
 
 
 def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
@@ -702,6 +710,8 @@ class ExportRun:
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
         self._counted_generation = 0  # the source's snapshot the counts were taken in
+        #: (table, storage engine) of the tables no transaction holds still (count_all; MariaDB MyISAM, Aria)
+        self.no_snapshot: list[tuple[str, str]] = []
         #: Tables no entity reads and the connector does not skip, with their counts (set by count_all).
         self._carried: list[tuple[CatalogTable, TableReconciliation]] = []
         #: Tables sections read with columns none of their queries selects, and those columns' counts (set by
@@ -824,6 +834,18 @@ class ExportRun:
         exact = catalog.get(table)
         return table if exact is None else from_name(engine, exact)
 
+    def _compared_columns(self, entity: EntitySpec) -> set[str]:
+        """The result columns of a section's query that the export compares as the server's text (its key's
+        columns, its references and the parents' keys joined for them): every other one in a multi-byte legacy
+        character set (MariaDB ``euckr``) is read as its stored bytes and decoded (:func:`readable_query`), so
+        that a user-defined character is not given as '?'."""
+        compared = {*entity.key_columns, entity.key}
+        for name, fld in entity.fields.items():
+            if fld.ref is not None:
+                compared |= {c for c in (fld.column, fld.source_column) if c}
+                compared.add(f"{REF_COLUMN_PREFIX}{name}")
+        return compared
+
     def _joined_sql(self, entity: EntitySpec) -> str:
         """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
         and per code look-up (the code table's value)."""
@@ -872,7 +894,7 @@ class ExportRun:
                 f"GROUP BY q.{column} HAVING COUNT(*) > 1"
             )
             # as the entity's rows are read (a date as its exact value), so that a row's value is found here
-            sql, converters = readable_query(self.source, sql)
+            sql, converters = readable_query(self.source, sql, self._compared_columns(entity))
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
 
@@ -933,6 +955,10 @@ class ExportRun:
         self._rereads = {}
         self._counted_generation = snapshot_generation(self.source)
         self._tables = None  # listed anew, in this snapshot; the inventory below takes the same list
+        # tables no transaction holds still (MariaDB MyISAM, Aria): the snapshot promises nothing for them
+        self.no_snapshot = no_snapshot_tables(self.source)
+        if self.no_snapshot:
+            log.warning(no_snapshot_warning(self.no_snapshot))
         for name, entity in self.spec.entities.items():
             listed = self._listed(entity.table) if caps_for(self.source.engine).inheritance_query else None
             if listed is not None and listed.kind == "partition":
@@ -1076,6 +1102,8 @@ class ExportRun:
                 for column, c in zip(entry["columns"], table.columns, strict=True):
                     if c.byte_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
                         column["stored_bytes"] = c.byte_charset
+                    elif c.decoded_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
+                        column["decoded_from"] = c.decoded_charset  # text, or the bytes where it has none
             if table.kind == "table":
                 quoted = from_name(self.source.engine, table)  # its own rows: its children's are theirs
                 key = table.key
@@ -1321,6 +1349,7 @@ class ExportRun:
                 counts.carried = done
                 self._emit("carry", table.name, done, counts.source_rows)
                 self._check_cancel()
+                self._more_than_counted(table.name, key, done, counts.source_rows)
                 if len(page) < rows:
                     break
                 sizer.measured(len(page), _page_bytes(source, page, read_before))  # measured once, by rows()
@@ -1558,7 +1587,7 @@ class ExportRun:
         page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
         # Read so that the driver loses no value of the section's own columns (PostgreSQL: dates, times, uuids
         # as the server's text), converted after paging: see readable_query.
-        joined, converters = readable_query(self.source, self._joined_sql(entity))
+        joined, converters = readable_query(self.source, self._joined_sql(entity), self._compared_columns(entity))
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)
@@ -1592,6 +1621,7 @@ class ExportRun:
                         trusted = False
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
+                self._more_than_counted(entity.name, entity.key, done, total)
         pages = iter_keyset(self.source, joined, entity.key, page_size, converters) if pool is None else iter(())
         for page in pages:
             self._check_cancel()
@@ -1599,6 +1629,7 @@ class ExportRun:
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
             done += len(page)
             self._emit("export", entity.name, done, total)
+            self._more_than_counted(entity.name, entity.key, done, total)
             del page  # not alive while the next page is read (sources/base.py iter_keyset)
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
@@ -1615,6 +1646,19 @@ class ExportRun:
             )
         if snapshot_generation(self.source) != self._counted_generation:
             self._recheck_after_reconnect(entity, counts)
+
+    @staticmethod
+    def _more_than_counted(name: str, key: str, read: int, counted: int) -> None:
+        """Stop where the pages on ``key`` have given more rows than ``name`` holds: they read rows again (a
+        key the server gives otherwise than it compares it: a user-defined EUC-KR character given as '?'),
+        which would go on for ever, or the table grew without a snapshot (MyISAM)."""
+        if read > counted:
+            raise ReconciliationError(
+                f"'{name}': its pages in the order of {key} gave more rows ({read}) than it holds ({counted}). "
+                "The export was stopped so that nothing is lost: either the clinic database was changed during "
+                "the export (close the EMR program on every PC and run it again), or some values of that key are "
+                "read otherwise than the database compares them; please report this with the table's definition "
+                "(no data).")
 
     def _recheck_after_reconnect(self, entity: EntitySpec, counts: EntityReconciliation) -> None:
         """After a reconnect the rows came (partly) from a newer snapshot than the counts: count again.

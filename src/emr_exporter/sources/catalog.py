@@ -19,12 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.drivers import caps_for, row_keys, temporal_from_text
+from emr_exporter.sources.drivers import (
+    DECODED_CHARSETS,
+    caps_for,
+    float32_shortest,
+    row_keys,
+    stored_text_decoder,
+    temporal_from_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,11 @@ class CatalogColumn:
     #: out (MariaDB/MySQL ``latin1``, lower case), "" for any other column: a carried table reads such a
     #: column as its stored bytes (:attr:`~emr_exporter.sources.drivers.DriverCaps.byte_charsets_query`).
     byte_charset: str = ""
+    #: The declared multi-byte legacy character set (MariaDB/MySQL ``euckr``…, lower case) this text column's
+    #: bytes are read in and decoded here, "" for any other column: a stored character with no Unicode one
+    #: (which the server would give as '?') keeps the value as its bytes
+    #: (:attr:`~emr_exporter.sources.drivers.DriverCaps.decoded_charsets_query`).
+    decoded_charset: str = ""
     #: ``SELECT *`` leaves this column out although it holds values (MariaDB/MySQL ``INVISIBLE``; SQLite's
     #: generated columns are in ``*``): its table is read by its column list (:attr:`CatalogTable.select_list`).
     hidden: bool = False
@@ -165,7 +177,8 @@ Converters = dict[str, Callable[[Any], Any]]
 
 
 def readable_select(
-    engine: str, columns: Sequence[tuple[str, str]], stored_bytes: Collection[str] = (), *, listed: bool = False
+    engine: str, columns: Sequence[tuple[str, str]], stored_bytes: Collection[str] = (), *, listed: bool = False,
+    decoded: Mapping[str, str] | None = None,
 ) -> tuple[str, Converters]:
     """The select list that reads every one of ``columns`` ((name, declared type) pairs, in table order)
     without the driver losing a value, and the conversions to apply to the rows' values (by row key).
@@ -173,7 +186,9 @@ def readable_select(
     The columns named in ``stored_bytes`` (:attr:`CatalogColumn.byte_charset`: MariaDB/MySQL ``latin1``,
     where legacy Korean EMRs keep CP949 bytes) are read as the bytes the server stores, under their own name
     (:attr:`~emr_exporter.sources.drivers.DriverCaps.stored_bytes_expr`; no conversion: a keyset over such a
-    key pages on those bytes, in the query and in its parameter alike).
+    key pages on those bytes, in the query and in its parameter alike). The columns named in ``decoded`` (name →
+    :attr:`CatalogColumn.decoded_charset`, MariaDB/MySQL ``euckr``…) are read so too, and decoded after paging
+    (:func:`~emr_exporter.sources.drivers.stored_text_decoder`: a value with no exact reading stays bytes).
 
     ``*`` and none (unless ``listed``: every column by name, for a table whose ``*`` leaves one out), except
     on an engine whose driver corrupts dates and times, for a table that has some
@@ -184,8 +199,10 @@ def readable_select(
     pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
-    if (not caps.temporals_cast_to_text and not as_bytes and not listed
-            and not any(d.upper() in caps.large_object_types for _, d in columns)):
+    decode = dict(decoded or {}) if caps.stored_bytes_expr is not None else {}
+    if (not caps.temporals_cast_to_text and not as_bytes and not decode and not listed
+            and not any(d.upper() in caps.large_object_types for _, d in columns)
+            and not any(d.upper().split("(")[0].strip() in caps.single_float_types for _, d in columns)):
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
@@ -195,6 +212,10 @@ def readable_select(
         parse = _TEMPORAL_PARSERS.get(type_family(declared)) if caps.temporals_cast_to_text else None
         if name in as_bytes:
             parts.append(f"{caps.stored_bytes(quoted)} AS {quoted}")
+            cast = True
+        elif name in decode:
+            parts.append(f"{caps.stored_bytes(quoted)} AS {quoted}")
+            converters[key] = stored_text_decoder(decode[name])
             cast = True
         elif declared.upper() in caps.large_object_types:
             # the large object's number, as it is stored (psqlODBC reads an ``lo`` column as the object's bytes,
@@ -207,9 +228,12 @@ def readable_select(
             cast = True
         else:
             parts.append(quoted)
-            undo = _UNDONE.get(declared.upper().split("(")[0].strip()) if caps.temporals_cast_to_text else None
+            base = declared.upper().split("(")[0].strip()
+            undo = _UNDONE.get(base) if caps.temporals_cast_to_text else None
             if undo is not None:
                 converters[key] = undo
+            elif base in caps.single_float_types:  # 36.6, not the float32's 36.599998474121094 (no cast)
+                converters[key] = float32_shortest
     return (", ".join(parts) if cast else "*"), converters
 
 
@@ -217,16 +241,26 @@ def readable_select(
 _TEXT_TYPES = frozenset({"text", "character varying", "character"})
 
 
-def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
+def readable_query(source: Source, sql: str, compared: Collection[str] | None = None) -> tuple[str, Converters]:
     """``sql`` (a section's own query) wrapped so that the driver loses none of its values, and the
     conversions to apply to its rows' values (by row key) *after* paging — :func:`readable_select` over the
     query's result columns, whose types the source finds without reading a row (``result_columns``).
 
-    ``sql`` itself and none on an engine whose driver loses nothing, or where the query's result has two
-    columns of one name (they could not be selected one by one): those are read as the driver gives them."""
+    With ``compared`` (the names of the result columns the caller compares as the server's text: keys and
+    references), every other result column in a multi-byte legacy character set (MariaDB ``euckr``: found by
+    the source's ``result_charsets``) is read as its stored bytes and decoded here
+    (:func:`~emr_exporter.sources.drivers.stored_text_decoder`), so a user-defined character is not given as '?'.
+
+    ``sql`` itself and none on an engine whose driver loses nothing (and nothing to decode), or where the
+    query's result has two columns of one name (they could not be selected one by one): those are read as
+    the driver gives them."""
     caps = caps_for(source.engine)
     describe = getattr(source, "result_columns", None)
-    if not caps.temporals_cast_to_text or caps.result_type_expr is None or describe is None:
+    charsets = getattr(source, "result_charsets", None)
+    decoding = (compared is not None and charsets is not None and caps.stored_bytes_expr is not None
+                and caps.result_charset_expr is not None)
+    if describe is None or (not decoding and not caps.single_float_types
+                            and (not caps.temporals_cast_to_text or caps.result_type_expr is None)):
         return sql, {}
     columns: list[tuple[str, str]] = describe(sql)
     names = [name for name, _ in columns]
@@ -238,7 +272,12 @@ def readable_query(source: Source, sql: str) -> tuple[str, Converters]:
     # encoding decodes them (a text field) or the bag carries them (raw), as for MariaDB latin1.
     as_bytes = [name for name, declared in columns if declared.split("(")[0].strip() in _TEXT_TYPES] \
         if getattr(source, "text_as_stored_bytes", False) else []
-    select, converters = readable_select(source.engine, columns, stored_bytes=as_bytes)
+    decode: dict[str, str] = {}
+    if decoding and compared is not None and charsets is not None:
+        kept = {name.lower() for name in compared}
+        decode = {name: charset for name, charset in zip(names, charsets(sql, names), strict=True)
+                  if charset in DECODED_CHARSETS and name.lower() not in kept}
+    select, converters = readable_select(source.engine, columns, stored_bytes=as_bytes, decoded=decode)
     if select == "*":
         return sql, converters
     return f"SELECT {select} FROM ({sql.strip().rstrip(';')}) AS readable_src", converters
@@ -250,6 +289,25 @@ def convert_row(row: dict[str, Any], converters: Converters) -> dict[str, Any]:
         if key in row:
             row[key] = convert(row[key])
     return row
+
+
+def no_snapshot_tables(source: Source) -> list[tuple[str, str]]:
+    """(table, storage engine) of the connected database's tables that no transaction holds still (MariaDB/MySQL
+    MyISAM, Aria…: :attr:`~emr_exporter.sources.drivers.DriverCaps.no_snapshot_tables_query`), by name."""
+    query = caps_for(source.engine).no_snapshot_tables_query
+    if query is None:
+        return []
+    return [(str(row["table_name"]), str(row["engine"])) for row in source.rows(query)]
+
+
+def no_snapshot_warning(tables: Sequence[tuple[str, str]]) -> str:
+    """What to do about ``tables`` (:func:`no_snapshot_tables`): names and engines only, never a value."""
+    engines = sorted({engine for _, engine in tables})
+    names = [name for name, _ in tables]
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return (f"{len(names)} table(s) are kept by a storage engine without transactions ({', '.join(engines)}: "
+            f"{shown}): the export cannot read them as of one moment. Close the EMR program on every PC while "
+            "exporting; a change made meanwhile stops the export only where it changes a table's row count.")
 
 
 def list_tables(source: Source) -> list[CatalogTable]:
@@ -301,6 +359,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
     catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
     byte_charsets_query = caps_for(source.engine).byte_charsets_query
+    decoded_charsets_query = caps_for(source.engine).decoded_charsets_query
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
     inheritance_query = caps_for(source.engine).inheritance_query
     large_object_types = caps_for(source.engine).large_object_types
@@ -314,6 +373,11 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         if byte_charsets_query is not None:
             byte_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
                              cursor.execute(byte_charsets_query).fetchall()}
+        # and those it converts from a multi-byte legacy one (euckr), '?' for a character Unicode lacks
+        decoded_charsets: dict[tuple[str, str], str] = {}
+        if decoded_charsets_query is not None:
+            decoded_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
+                                cursor.execute(decoded_charsets_query).fetchall()}
         hidden: set[tuple[str, str]] = set()
         if hidden_columns_query is not None:
             hidden = {(str(t), str(c)) for t, c in cursor.execute(hidden_columns_query).fetchall()}
@@ -340,6 +404,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             found.append(CatalogTable(
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
+                                            decoded_charsets.get((table, n), ""),
                                             (table, n) in hidden, t in large_object_types)
                               for n, t in columns),
                 schema="" if name == table else schema,
@@ -392,5 +457,16 @@ def _with_inheritance(found: list[CatalogTable], names: dict[tuple[str, str], st
             for t in found]
 
 
-__all__ = ["CatalogColumn", "CatalogTable", "convert_row", "from_name", "list_tables", "quoted_column", "quoted_name",
-           "readable_query", "readable_select"]
+__all__ = [
+    "CatalogColumn",
+    "CatalogTable",
+    "convert_row",
+    "from_name",
+    "list_tables",
+    "no_snapshot_tables",
+    "no_snapshot_warning",
+    "quoted_column",
+    "quoted_name",
+    "readable_query",
+    "readable_select",
+]

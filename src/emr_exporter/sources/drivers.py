@@ -25,10 +25,12 @@ text that may reach a person (:func:`redact_connection_string`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from emr_exporter.errors import ConfigError
 
@@ -101,6 +103,24 @@ class DriverCaps:
     #: Korean EMRs keep CP949 bytes there, which come out as '±èÈ¯ÀÚ'): a carried table reads those columns
     #: with :attr:`stored_bytes_expr` (:func:`~emr_exporter.sources.catalog.list_tables`).
     byte_charsets_query: str | None = None
+    #: A query listing (table, column, character set) of the connected database's columns in a multi-byte
+    #: legacy character set (MariaDB/MySQL ``euckr``, ``sjis``…; see :data:`DECODED_CHARSETS`) that the server
+    #: converts on the way out, writing '?' for a stored character that has no Unicode one (a user-defined
+    #: EUC-KR character, 외자, of KS X 1001's rows 0xC9 and 0xFE): such a column is read as its stored bytes
+    #: (:attr:`stored_bytes_expr`) and decoded here; a value with no exact reading is kept as its bytes.
+    decoded_charsets_query: str | None = None
+    #: SQL expression template giving the character set of a query's result column ``{col}`` on a row of NULLs
+    #: (MariaDB ``CHARSET``): how a section's own query finds its columns in :data:`DECODED_CHARSETS`.
+    result_charset_expr: str | None = None
+    #: Declared column types (upper case, as the catalogue or :attr:`result_type_expr` names them; "FLOAT" also
+    #: for a query's result column the driver describes as a 7-digit float) of single-precision floats: the
+    #: driver gives the stored float32 as the double it is (36.6 as 36.599998474121094, which the EMR never
+    #: showed); they are read as the shortest decimal that is the same float32 (:func:`float32_shortest`).
+    single_float_types: frozenset[str] = frozenset()
+    #: A query listing (table, storage engine) of the connected database's tables kept by a storage engine
+    #: without transactions (MariaDB/MySQL MyISAM, Aria, MEMORY…), which the snapshot does not hold still:
+    #: the export warns, and ``connector check`` says to close the EMR program while exporting.
+    no_snapshot_tables_query: str | None = None
     #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
     #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
     hidden_columns_query: str | None = None
@@ -180,6 +200,100 @@ class DriverCaps:
         return self.unicode_text_expr.format(col=column)
 
 
+#: MariaDB/MySQL multi-byte legacy character sets → the Python codec that reads their stored bytes
+#: (:attr:`DriverCaps.decoded_charsets_query`). MariaDB's ``euckr`` keeps CP949's extension (똠) as well.
+DECODED_CHARSETS: dict[str, str] = {
+    "big5": "big5", "cp932": "cp932", "euckr": "cp949", "gb2312": "gb2312", "gbk": "gbk", "sjis": "shift_jis",
+    "ujis": "euc_jp",
+}
+
+
+def float32_shortest(value: Any) -> Any:
+    """A single-precision float's value (given as the double it is exactly: 36.599998474121094) as the shortest
+    decimal that is the same float32 (36.6): what the EMR showed, and read back into a FLOAT column it is the
+    very value stored. Anything else (not a float, not a float32 value, NaN, infinities) as it is."""
+    if type(value) is not float or not math.isfinite(value) or _as_float32(value) != value:
+        return value
+    for digits in range(1, 10):  # 9 significant digits tell every float32 apart
+        shortest = float(f"{value:.{digits}g}")
+        if _as_float32(shortest) == value:
+            return shortest
+    return value
+
+
+def _as_float32(value: float) -> float:
+    try:
+        return float(struct.unpack("<f", struct.pack("<f", value))[0])
+    except OverflowError:  # beyond float32's range
+        return math.nan
+
+
+#: EUC-KR's rows left to each installation (KS X 1001 rows 0xC9 and 0xFE, where clinics drew the rare characters
+#: of patients' names: 외자) → Unicode's private use area, as Windows' and IBM's code page 949 read them (and an
+#: EUDC font on the clinic's PCs drew them): 0xC9A1–0xC9FE → U+E000–U+E05D, 0xFEA1–0xFEFE → U+E05E–U+E0BB.
+USER_DEFINED_ROWS: dict[int, int] = {0xC9: 0xE000, 0xFE: 0xE05E}
+
+
+def _decode_user_defined(raw: bytes) -> str | None:
+    """``raw`` (EUC-KR/CP949 bytes holding user-defined characters) read as CP949, each user-defined character
+    as its private-use code point (:data:`USER_DEFINED_ROWS`); None where some other pair has no reading."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        lead = raw[i]
+        if lead < 0x80:
+            out.append(chr(lead))
+            i += 1
+            continue
+        pair = raw[i:i + 2]
+        if len(pair) == 2 and lead in USER_DEFINED_ROWS and 0xA1 <= pair[1] <= 0xFE:
+            out.append(chr(USER_DEFINED_ROWS[lead] + pair[1] - 0xA1))
+        else:
+            try:
+                out.append(pair.decode("cp949"))
+            except UnicodeDecodeError:
+                return None
+        i += 2
+    return "".join(out)
+
+
+def _encode_user_defined(text: str) -> bytes:
+    """The inverse of :func:`_decode_user_defined`."""
+    out = bytearray()
+    for char in text:
+        code = ord(char)
+        for lead, first in USER_DEFINED_ROWS.items():
+            if first <= code < first + 94:
+                out += bytes((lead, 0xA1 + code - first))
+                break
+        else:
+            out += char.encode("cp949")
+    return bytes(out)
+
+
+def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
+    """The conversion of a value read as its stored bytes in ``charset`` (a :data:`DECODED_CHARSETS` key): its
+    text where the bytes read back exactly — in ``euckr``, a user-defined character (which the server gives as
+    '?') as its private-use code point (:data:`USER_DEFINED_ROWS`) — else the bytes themselves. Anything but
+    bytes is given back as it is."""
+    codec = DECODED_CHARSETS[charset]
+
+    def decode(value: Any) -> Any:
+        if not isinstance(value, bytes | bytearray | memoryview):
+            return value
+        raw = bytes(value)
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            if charset != "euckr":
+                return raw
+            found = _decode_user_defined(raw)
+            return found if found is not None and _encode_user_defined(found) == raw else raw
+        return text if text.encode(codec) == raw else raw
+
+    return decode
+
+
 _CAPS: dict[str, DriverCaps] = {
     "sqlite": DriverCaps(
         engine="sqlite",
@@ -227,6 +341,18 @@ _CAPS: dict[str, DriverCaps] = {
             "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.CHARACTER_SET_NAME FROM information_schema.COLUMNS AS c "
             "JOIN information_schema.CHARACTER_SETS AS s ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME "
             "WHERE c.TABLE_SCHEMA = DATABASE() AND s.MAXLEN = 1 AND c.CHARACTER_SET_NAME <> 'binary'"
+        ),
+        decoded_charsets_query=(
+            "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IN ("
+            + ", ".join(f"'{name}'" for name in sorted(DECODED_CHARSETS)) + ")"
+        ),
+        result_charset_expr="CHARSET({col})",
+        single_float_types=frozenset({"FLOAT"}),
+        no_snapshot_tables_query=(
+            "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL "
+            "AND UPPER(ENGINE) NOT IN ('INNODB', 'XTRADB', 'ROCKSDB', 'TOKUDB') ORDER BY TABLE_NAME"
         ),
         hidden_columns_query=(
             "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "

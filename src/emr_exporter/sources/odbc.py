@@ -244,7 +244,7 @@ class OdbcSource:
         rows: a ``WHERE 1 = 0`` describe for the names, then the engine's
         :attr:`~emr_exporter.sources.drivers.DriverCaps.result_type_expr` on one row of NULLs (a LEFT JOIN to
         the empty result) for the types. A type name is "" where the engine has no such expression, or where
-        two columns share a name (neither could be named alone)."""
+        two columns share a name (neither could be named alone), but "FLOAT" for a single-precision float."""
         import pyodbc
 
         inner = sql.strip().rstrip(";")
@@ -256,17 +256,35 @@ class OdbcSource:
         try:
             _execute(cursor, empty)
             names = _result_names(cursor)
+            # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
+            # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
+            described = ["FLOAT" if d[1] is float and d[3] == 7 else "" for d in cursor.description or ()]
         except pyodbc.Error as exc:
             raise self._query_error(exc) from None
         finally:
             cursor.close()
         expr = self.caps.result_type_expr
         if expr is None or not names or len(set(names)) != len(names):
-            return [(name, "") for name in names]
+            return list(zip(names, described, strict=True))
         quote = caps_for(self.engine).quote
         types = ", ".join(f"{expr.format(col='d.' + quote(name))} AS t{i}" for i, name in enumerate(names))
         row = next(self.rows(f"SELECT {types} FROM (SELECT 1 AS one) AS one LEFT JOIN ({empty}) AS d ON 1 = 1"))
         return [(name, str(row[f"t{i}"] or "")) for i, name in enumerate(names)]
+
+    def result_charsets(self, sql: str, names: Sequence[str]) -> list[str]:
+        """The character sets of the result columns ``names`` (all of them, as :meth:`result_columns` gives
+        them) of ``sql``, without reading one of its rows (the engine's
+        :attr:`~emr_exporter.sources.drivers.DriverCaps.result_charset_expr` on one row of NULLs); "" for each
+        where the engine has no such expression."""
+        expr = self.caps.result_charset_expr
+        if expr is None or not names:
+            return ["" for _ in names]
+        quote = caps_for(self.engine).quote
+        inner = sql.strip().rstrip(";")
+        empty = f"SELECT * FROM ({inner}) AS described WHERE 1 = 0"
+        sets = ", ".join(f"{expr.format(col='d.' + quote(name))} AS c{i}" for i, name in enumerate(names))
+        row = next(self.rows(f"SELECT {sets} FROM (SELECT 1 AS one) AS one LEFT JOIN ({empty}) AS d ON 1 = 1"))
+        return [str(row[f"c{i}"] or "").lower() for i in range(len(names))]
 
     def _query_error(self, exc: Exception) -> SourceQueryError | SourceConnectionLost:
         detail = self._safe_detail(exc)
