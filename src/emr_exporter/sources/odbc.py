@@ -77,6 +77,10 @@ _SQLITE_DUPLICATE_NAME = re.compile(r"(.*):\d+")
 _SQLITE_TEXT_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
 
 
+class _DriverCutName(Exception):
+    """sqliteodbc gave a result column name cut at a dot (see OdbcSource._sqlite_exact_sql)."""
+
+
 def _sqlite_real_text(ref: str, signed_zero: bool) -> str:
     """SQL giving the exact text of the REAL ``ref``: ``M'p'E`` for the finite non-zero value M * 2**E (M an
     integer of 53 bits, found by halving or doubling in a recursive query: exact, as every step is a power of
@@ -299,23 +303,37 @@ class OdbcSource:
             try:
                 _execute(cursor, f"SELECT * FROM ({inner}) AS sqlite_exact WHERE 1 = 0", params)
                 described = _result_names(cursor)
+                signed_zero = self._sqlite_settings()[1]
+                selects = []
+                for i, name in enumerate(described):
+                    ref = 'w."{}"'.format(name.replace('"', '""'))
+                    selects.append(
+                        f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
+                        f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
+                        f"ELSE hex({ref}) END AS v{i}")
+                wrapped = f"SELECT {', '.join(selects)} FROM ({inner}) AS w"
+                # SQLite names a repeated column 'name:1' in a derived table, so two names alike are two the driver
+                # cut at a dot ('a.b' and 'x.b' both 'b'); a cut name no column has fails the wrapped query.
+                if len({n.lower() for n in described}) != len(described):
+                    raise _DriverCutName
+                try:
+                    _execute(cursor, f"{wrapped} WHERE 1 = 0", params)
+                except pyodbc.Error:
+                    raise _DriverCutName from None
             except pyodbc.Error as exc:
                 raise self._query_error(exc) from None
+            except _DriverCutName:
+                raise SourceQueryError(
+                    "The SQLite ODBC driver cuts a column name at its last dot ('a.b' is given as 'b'), so a column "
+                    "of this database would be carried under another column's name. Read the SQLite file itself: "
+                    "--source FILE instead of --odbc or --dsn.") from None
             finally:
                 cursor.close()
-            signed_zero = self._sqlite_settings()[1]
-            selects = []
-            for i, name in enumerate(described):
-                ref = 'w."{}"'.format(name.replace('"', '""'))
-                selects.append(
-                    f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
-                    f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
-                    f"ELSE hex({ref}) END AS v{i}")
-            # SQLite names a repeated result column 'name:1' in a derived table: the query's own name is 'name'
+            # the query's own name of a repeated column is 'name'
             names = [m.group(1) if (m := _SQLITE_DUPLICATE_NAME.fullmatch(n)) and m.group(1) in described else n
                      for n in described]
             if selects:
-                found = (f"SELECT {', '.join(selects)} FROM ({inner}) AS w", names)
+                found = (wrapped, names)
         if len(self._sqlite_exact) > 512:
             self._sqlite_exact.clear()
         self._sqlite_exact[sql] = found
@@ -452,7 +470,18 @@ class OdbcSource:
             cursor.close()
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
-        return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first)
+        marker = "?" if first else self.keyset_marker(inner_sql, key, after)
+        return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first, marker=marker)
+
+    def keyset_marker(self, inner_sql: str, key_sql: str, after: Any) -> str:
+        """SQLite over ODBC: a TEXT key read as its bytes (CP949, see :meth:`rows`) compared as TEXT, as
+        :meth:`~emr_exporter.sources.base.SqliteFileSource.keyset_marker` does (bound as it came, a BLOB, every
+        later TEXT key was skipped: 3003 of a mixed key's 6000 rows were read); ``?`` elsewhere."""
+        if self.engine != "sqlite-odbc":
+            return "?"
+        from emr_exporter.sources.base import sqlite_keyset_marker
+
+        return sqlite_keyset_marker(self, inner_sql, key_sql, after)
 
     def close(self) -> None:
         self.conn.close()
