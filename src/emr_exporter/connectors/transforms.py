@@ -7,6 +7,7 @@ and a message that names the field — never the value, which may be patient dat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -186,6 +187,19 @@ _DIGIT_FORMATS: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {
 }
 
 
+_PACKED = re.compile(r"(?:%[YymdHMS])+")
+_PACKED_WIDTHS = {"Y": 4}
+
+
+@functools.lru_cache(maxsize=64)
+def _packed_width(fmt: str) -> int | None:
+    """The digits a format of numeric fields written without separators (``%Y%m%d``, ``%y%m%d%H%M``) reads,
+    each field at its full width; None for any other format. Digits of another length are not read by it."""
+    if not _PACKED.fullmatch(fmt):
+        return None
+    return sum(_PACKED_WIDTHS.get(directive, 2) for directive in fmt[1::2])
+
+
 #: Directives whose strptime reading depends on the process locale (``%p`` reads only AM/PM under C, only
 #: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names). A format holding one is read by
 #: :func:`_parse_worded` instead, the same under every locale.
@@ -275,6 +289,9 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
     for fmt in formats:
         try:
             digits = _DIGIT_FORMATS.get(fmt)
+            packed = _packed_width(fmt)
+            if packed is not None and len(text) != packed and text.isascii() and text.isdigit():
+                continue  # strptime reads one digit for %m %d %H: 1700086400 (a Unix time) was 1700-08-06 04:00
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
                 if fmt == "%Y%m%d%H%M%S":  # written out (hot path: every date-time of a legacy EMR)
                     return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]),
