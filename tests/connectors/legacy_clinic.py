@@ -136,3 +136,43 @@ def create_legacy_clinic(path: Path) -> LegacyClinic:
         db.stored[table] = c.execute(f"SELECT * FROM {table}").fetchall()
     conn.close()
     return db
+
+
+#: The contractor's finished connector: the scaffold's patient section, and the visits by chart number with the
+#: dates the program wrote last (YYYYMMDD); the other visit days (Julian days, Unix times, 'YY-MM-DD') are left
+#: to quarantine as invalid dates, kept raw.
+LEGACY_CONNECTOR = """
+[connector]
+name = "foreign"
+version = "1.0.0"
+engines = ["sqlite", "sqlite-odbc"]
+
+[source]
+encoding = "cp949"
+date_formats = ["%Y%m%d"]
+
+[skip]
+SETUP = "the program's settings; no patient data"
+
+[entities.patient]
+table = "PTINFO"
+key = "ROW_NO"
+query = "SELECT rowid AS ROW_NO, * FROM PTINFO"
+unique = ["chart_number"]
+
+[entities.patient.fields]
+chart_number = { column = "CHARTNO", required = true }
+name = { column = "PNAME", required = true }
+sex = { column = "SEX", type = "code", map = { "M" = "male", "F" = "female", "1" = "male", "2" = "female" } }
+rrn = { column = "JUMIN", type = "rrn" }
+phone = { column = "TEL" }
+active = { column = "USEYN", type = "bool" }
+
+[entities.encounter]
+table = "JINRYO"
+key = "JNO"
+
+[entities.encounter.fields]
+patient_id = { column = "CHARTNO", type = "ref", ref = "patient.chart_number", required = true }
+start = { column = "JDATE", type = "date", required = true }
+"""

@@ -65,6 +65,16 @@ def test_digits_of_another_length_are_not_read_by_a_format_without_separators() 
     assert to_date("2024-1-5", field(type="date", format=("%Y-%m-%d",)), CTX) == dt.date(2024, 1, 5)
 
 
+def test_access_writes_true_as_minus_one() -> None:
+    # A clinic converted from Access (or a Visual Basic program) keeps yes/no as -1/0: every -1 was
+    # 'invalid-bool' ("field 'when' is not a yes/no value"), so an active patient's flag was left out of FHIR.
+    flag = field(type="bool")
+    assert [to_bool(v, flag, CTX) for v in (-1, "-1", 0, "0", "Y", "N", "T", "F")] == [
+        True, True, False, False, True, False, True, False]
+    with pytest.raises(RowRejected):
+        to_bool(-2, flag, CTX)
+
+
 def test_amounts_and_flags() -> None:
     amount = field(type="decimal")
     assert [to_decimal(t, amount, CTX) for t in ("12,000원", "₩12,000", "\\12,000", "12 000", "4500")] == [

@@ -72,7 +72,7 @@ class TransformContext:
 
 _LOSSY = re.compile(r"^\?{2,}$")
 _RRN = re.compile(r"^(\d{6})-?(\d{7})$")
-_TRUE = {"1", "y", "yes", "t", "true"}
+_TRUE = {"1", "-1", "y", "yes", "t", "true"}
 _FALSE = {"0", "n", "no", "f", "false"}
 
 # Effective dates of the KCD editions (Statistics Korea; korea.md §4.4).
@@ -166,7 +166,7 @@ def to_bool(value: Any, field: FieldSpec, ctx: TransformContext) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        if value in (0, 1):
+        if value in (0, 1, -1):  # -1: Access and Visual Basic write True as -1
             return bool(value)
     else:
         text = _as_text(value, field, ctx).strip().lower()
