@@ -75,6 +75,19 @@ def test_access_writes_true_as_minus_one() -> None:
         to_bool(-2, flag, CTX)
 
 
+def test_a_stored_infinity_or_nan_is_no_number_fhir_can_hold() -> None:
+    # A SQLite REAL 1e999 (or a PostgreSQL float8 'Infinity', numeric NaN) in a decimal field stopped the
+    # export with "an unexpected problem (TypeError) … encoder.py:180 in default … This is a bug" (Decimal
+    # Infinity is no JSON number); the text 'Infinity' was already refused as not a finite number.
+    for value in (float("inf"), float("-inf"), float("nan"), Decimal("NaN"), Decimal("-Infinity"), "Infinity"):
+        with pytest.raises(RowRejected) as caught:
+            to_decimal(value, field(type="decimal"), CTX)
+        assert (caught.value.reason_code, caught.value.reason) == (
+            "invalid-number", "field 'when' is not a finite number"), value
+    assert to_decimal(2500.5, field(type="decimal"), CTX) == Decimal("2500.5")
+    assert to_decimal(Decimal("12.50"), field(type="decimal"), CTX) == Decimal("12.50")
+
+
 def test_amounts_and_flags() -> None:
     amount = field(type="decimal")
     assert [to_decimal(t, amount, CTX) for t in ("12,000원", "₩12,000", "\\12,000", "12 000", "4500")] == [
