@@ -202,6 +202,12 @@ def test_a_foreign_sqlite_clinic_goes_through_the_whole_flow_over_odbc(tmp_path:
     assert db.path is not None
     with sqlite3.connect(db.path) as conn:  # the driver cuts 'a.b' to 'b': a test of its own, below
         conn.execute('ALTER TABLE "order" RENAME COLUMN "a.b" TO a_b')
+        # and garbles Hangul column names now and then (then it stops with a message to read the file)
+        for table, old, new in (("환자 기록", "기록번호", "rec_no"), ("환자 기록", "내용", "body"),
+                                ("환자 기록", "작성일", "written"), ("PT_MASTER", "비고", "remark")):
+            conn.execute(f'ALTER TABLE "{table}" RENAME COLUMN "{old}" TO {new}')
+    db.expect = {(t, {"기록번호": "rec_no"}.get(k, k), v, {"내용": "body", "비고": "remark"}.get(c, c)): value
+                 for (t, k, v, c), value in db.expect.items()}
     db.odbc, db.path = f"DRIVER={{SQLite3}};Database={db.path}", None
     dry, sealed, bag = contractor_flow(db, tmp_path)
     reconciliation = assert_outcomes(db, dry, sealed, bag)
