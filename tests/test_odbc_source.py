@@ -86,6 +86,9 @@ def test_sqlite_over_odbc_reads_every_value_as_it_is_stored(tmp_path: Path) -> N
         assert list(source.rows(query, (1, 7))) == list(file_source.rows(query, (1, 7))) == [
             {"jdate": 1700086400, "f": 1500, "jtime": "10:01"}, {"jdate": "24-02-02", "f": "3,000원", "jtime": "11:02"}]
         assert [r["name"] for r in source.rows("PRAGMA table_info(SETUP)")] == ["ITEM", "VAL"]
+        # a connector's query that starts or ends with a comment is read exactly too
+        assert list(source.rows("-- the legacy visits\n/* all */ SELECT FEE FROM JINRYO WHERE JNO = 3 -- fee")) == [
+            {"fee": 2500.5}]
     finally:
         source.close()
         file_source.close()

@@ -72,7 +72,8 @@ def _execute(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
 
 
 #: A statement the SQLite exact read can wrap as a derived table (PRAGMA and the like are read as they are).
-_SQLITE_SELECT = re.compile(r"\s*(SELECT|WITH|VALUES)\b", re.IGNORECASE)
+_SQLITE_SELECT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(SELECT|WITH|VALUES)\b",
+                            re.IGNORECASE | re.DOTALL)
 _SQLITE_DUPLICATE_NAME = re.compile(r"(.*):\d+")
 _SQLITE_TEXT_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
 
@@ -301,7 +302,7 @@ class OdbcSource:
             except pyodbc.Error:  # closed after a failed reconnect: lost, so that the page reader reconnects
                 raise SourceConnectionLost("The connection to the clinic database is closed.") from None
             try:
-                _execute(cursor, f"SELECT * FROM ({inner}) AS sqlite_exact WHERE 1 = 0", params)
+                _execute(cursor, f"SELECT * FROM ({inner}\n) AS sqlite_exact WHERE 1 = 0", params)
                 described = _result_names(cursor)
                 signed_zero = self._sqlite_settings()[1]
                 selects = []
@@ -311,7 +312,7 @@ class OdbcSource:
                         f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
                         f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
                         f"ELSE hex({ref}) END AS v{i}")
-                wrapped = f"SELECT {', '.join(selects)} FROM ({inner}) AS w"
+                wrapped = f"SELECT {', '.join(selects)} FROM ({inner}\n) AS w"  # \n: a query may end in a -- comment
                 # SQLite names a repeated column 'name:1' in a derived table, so two names alike are two the driver
                 # cut at a dot ('a.b' and 'x.b' both 'b'); a cut name no column has fails the wrapped query.
                 if len({n.lower() for n in described}) != len(described):
