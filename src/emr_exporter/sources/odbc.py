@@ -27,6 +27,7 @@ from emr_exporter.sources.drivers import (
     keyset_page_sql,
     redact_connection_string,
     row_keys,
+    sqlite_keyset_marker,
 )
 from emr_exporter.sources.paging import sized_batches
 
@@ -480,9 +481,7 @@ class OdbcSource:
         later TEXT key was skipped: 3003 of a mixed key's 6000 rows were read); ``?`` elsewhere."""
         if self.engine != "sqlite-odbc":
             return "?"
-        from emr_exporter.sources.base import sqlite_keyset_marker
-
-        return sqlite_keyset_marker(self, inner_sql, key_sql, after)
+        return sqlite_keyset_marker(self.scalar, inner_sql, key_sql, after)
 
     def close(self) -> None:
         self.conn.close()
