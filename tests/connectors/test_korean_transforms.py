@@ -50,6 +50,44 @@ def test_text_shapes_and_two_digit_years() -> None:
         to_date("2023.02.30", field(type="date"), CTX)
 
 
+def test_digits_of_another_length_are_not_read_by_a_format_without_separators() -> None:
+    # A legacy clinic's visit day as a Unix time (1700086400) where the connector expects YYYYMMDD: strptime
+    # reads %m %d %H from one digit each, so the default %Y%m%d%H%M%S made it 1700-08-06 04:00 (year 1700 in
+    # FHIR). Now the row's field is an invalid date, its value carried raw.
+    for text in ("1700086400", "2460001", "2024011", "202401011230"):
+        with pytest.raises(RowRejected) as caught:
+            to_date(text, field(type="date"), CTX)
+        assert caught.value.reason_code == "invalid-date", text
+    with pytest.raises(RowRejected):
+        to_date("24015", field(type="date", format=("%y%m%d",)), CTX)
+    assert to_date(20240105, field(type="date"), CTX) == dt.date(2024, 1, 5)
+    assert to_date("240105", field(type="date", format=("%y%m%d",)), CTX) == dt.date(2024, 1, 5)
+    assert to_date("2024-1-5", field(type="date", format=("%Y-%m-%d",)), CTX) == dt.date(2024, 1, 5)
+
+
+def test_access_writes_true_as_minus_one() -> None:
+    # A clinic converted from Access (or a Visual Basic program) keeps yes/no as -1/0: every -1 was
+    # 'invalid-bool' ("field 'when' is not a yes/no value"), so an active patient's flag was left out of FHIR.
+    flag = field(type="bool")
+    assert [to_bool(v, flag, CTX) for v in (-1, "-1", 0, "0", "Y", "N", "T", "F")] == [
+        True, True, False, False, True, False, True, False]
+    with pytest.raises(RowRejected):
+        to_bool(-2, flag, CTX)
+
+
+def test_a_stored_infinity_or_nan_is_no_number_fhir_can_hold() -> None:
+    # A SQLite REAL 1e999 (or a PostgreSQL float8 'Infinity', numeric NaN) in a decimal field stopped the
+    # export with "an unexpected problem (TypeError) … encoder.py:180 in default … This is a bug" (Decimal
+    # Infinity is no JSON number); the text 'Infinity' was already refused as not a finite number.
+    for value in (float("inf"), float("-inf"), float("nan"), Decimal("NaN"), Decimal("-Infinity"), "Infinity"):
+        with pytest.raises(RowRejected) as caught:
+            to_decimal(value, field(type="decimal"), CTX)
+        assert (caught.value.reason_code, caught.value.reason) == (
+            "invalid-number", "field 'when' is not a finite number"), value
+    assert to_decimal(2500.5, field(type="decimal"), CTX) == Decimal("2500.5")
+    assert to_decimal(Decimal("12.50"), field(type="decimal"), CTX) == Decimal("12.50")
+
+
 def test_amounts_and_flags() -> None:
     amount = field(type="decimal")
     assert [to_decimal(t, amount, CTX) for t in ("12,000원", "₩12,000", "\\12,000", "12 000", "4500")] == [

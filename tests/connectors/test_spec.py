@@ -289,3 +289,18 @@ def test_carry_errors_name_the_table(tmp_path: Path, tables: str, field: str, pr
     with pytest.raises(ConnectorSpecError) as caught:
         load_spec(write(tmp_path, MINIMAL + "\n" + tables))
     assert (caught.value.field, caught.value.problem) == (field, problem)
+
+
+def test_a_type_the_records_text_field_cannot_hold_is_refused(tmp_path: Path) -> None:
+    # A lab result's value (kept as the text recorded) typed decimal loaded, and its first row stopped the
+    # export with "an unexpected problem (TypeError) stopped emr-exporter at encoder.py:180 … This is a bug".
+    for kind in ("decimal", "int", "bool", "date", "datetime"):
+        text = MINIMAL.replace('name = { column = "NM", type = "text" }', f'name = {{ column = "NM", type = "{kind}" }}')
+        with pytest.raises(ConnectorSpecError) as caught:
+            load_spec(write(tmp_path, text))
+        assert (caught.value.field, caught.value.problem) == (
+            "entities.patient.fields.name",
+            f"type '{kind}' does not fit: the record keeps 'name' as the text recorded; leave out the type")
+    assert load_spec(write(tmp_path, MINIMAL.replace(
+        'name = { column = "NM", type = "text" }', 'name = { column = "NM" }\nbirth_date = { column = "B", type = "date" }'
+    ))).entities["patient"].fields["birth_date"].type == "date"

@@ -79,7 +79,7 @@ _KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
 # EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
 _EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,2})$")
 _RRN = re.compile(r"^(\d{6})-?([1-8]\d{6})$")
-_YN = {"Y", "N", "0", "1", "y", "n", "T", "F"}
+_YN = {"Y", "N", "0", "1", "-1", "y", "n", "T", "F"}  # -1: Access's True
 _AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$")
 # Unix times from 2000-01-01 to 2040-01-01: an epoch column is a date, not an amount of money.
 _EPOCH_S = (946_684_800, 2_208_988_800)
@@ -207,7 +207,7 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     shapes: set[str] = set()
     if not isinstance(value, int) and not math.isfinite(value):
         return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
-    if value in (0, 1):
+    if value in (0, 1, -1):  # -1: Access's True
         shapes.add("yn")
     whole = value == int(value)
     if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
@@ -559,7 +559,8 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
 TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "EUISA", "UISA", "의사", "STAFF"),
     "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
-    "encounter": ("VISIT", "JUBSU", "JEOPSU", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수", "내원"),
+    "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
+                  "내원"),
     "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM"),
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
@@ -609,7 +610,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호", r"MRN",
                          r"MR_?(NO|NUM|NUMBER)", r"MED(ICAL)?_?REC(ORD)?_?(NO|NUM|NUMBER)", r"PUB_?PID",
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
-        "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름|환자명"),
+        "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
         "birth_date": (r"BIRTH.*", r"DOB", r"SAENGIL.*", r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
@@ -619,11 +620,11 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
         "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
         # a web application's soft-delete flag (Django/Rails is_active): false for a record no longer in use
-        "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?"),
+        "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?", r"USE_?YN", r"사용여부"),
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
-                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"내원일.*"),
+                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*"),
         "end": (r"DISCH.*", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
         "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"VISIT_?(GB|TYPE)"),
         "department": (r"DEPT.*", r"진료과"),
@@ -1212,6 +1213,17 @@ class _Guesser:
             if part.upper() in SQL_RESERVED:
                 guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
                                       "SQL cannot name: make a view that renames it")
+        if key is None and self.profile.engine in ("sqlite", "sqlite-odbc") and table.plain and not table.only:
+            # A rowid table with no unique column (a chart number the old program kept unique itself, now
+            # repeated): SQLite's own row number is its key, read by the section's query.
+            taken_names = {c.name.lower() for c in table.columns}
+            rowid = next((r for r in ("rowid", "_rowid_", "oid") if r not in taken_names), None)
+            if rowid is not None and "row_no" not in taken_names:
+                key = guess.key = "ROW_NO"
+                guess.key_why = "no column is unique: SQLite's own row number (rowid), which the query names"
+                guess.query = f"SELECT {rowid} AS ROW_NO, * FROM {table.name}"
+                guess.query_why = ("no column of the table is unique (nor declared a key): its rows are told apart "
+                                   "by SQLite's row number")
         if key is None:
             guess.problems.append("no unique column found for keyset paging: name one as key")
         # A column a field cannot name (Hangul, a space, a dot, an SQL reserved word: the export's SQL leaves

@@ -49,6 +49,18 @@ def _field_kind(entity: str, name: str) -> str:
     return "text"
 
 
+#: The types that make a field's value a number, a yes/no or a date (not text).
+_VALUE_TYPES = frozenset({"int", "decimal", "bool", "date", "datetime"})
+
+
+@functools.cache
+def _holds_text(entity: str, name: str) -> bool:
+    """Whether the canonical record keeps field ``name`` as text only (``str | None``)."""
+    record = model.ENTITY_TYPES.get(entity)
+    hint = typing.get_type_hints(record).get(name) if record is not None else None
+    return hint is not None and set(typing.get_args(hint) or (hint,)) <= {str, type(None)}
+
+
 #: A letter beyond ASCII (Hangul 환자, Hanja 患者): SQLite, MariaDB/MySQL (the Basic Multilingual Plane),
 #: PostgreSQL and SQL Server all take it in an unquoted name, so a Korean EMR's own names need no quoting.
 _LETTER = r"[^\W\d_\x00-\x7f\U00010000-\U0010ffff]"
@@ -611,6 +623,11 @@ class _Validator:
             kind = raw.get("type", "file")
         if kind not in FIELD_TYPES:
             raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
+        if kind in _VALUE_TYPES and _holds_text(entity_kind, name):
+            # a lab result's value typed decimal stopped the export with 'an unexpected problem (TypeError) …
+            # This is a bug' (a Decimal where FHIR's valueString wants the text as recorded)
+            raise self.fail(table, name, f"type {kind!r} does not fit: the record keeps '{name}' as the text "
+                            "recorded; leave out the type")
         mapping = raw.get("map")
         if mapping is not None and (not isinstance(mapping, dict) or kind not in {"code", "bool", "status"}):
             raise self.fail(table, name, "'map' must be a table and needs type 'code', 'bool' or 'status'")

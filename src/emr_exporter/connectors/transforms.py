@@ -7,6 +7,7 @@ and a message that names the field — never the value, which may be patient dat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -71,7 +72,7 @@ class TransformContext:
 
 _LOSSY = re.compile(r"^\?{2,}$")
 _RRN = re.compile(r"^(\d{6})-?(\d{7})$")
-_TRUE = {"1", "y", "yes", "t", "true"}
+_TRUE = {"1", "-1", "y", "yes", "t", "true"}
 _FALSE = {"0", "n", "no", "f", "false"}
 
 # Effective dates of the KCD editions (Statistics Korea; korea.md §4.4).
@@ -144,13 +145,15 @@ _AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(str(value))
-    try:
-        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
-    except InvalidOperation:
-        raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
+        number = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = Decimal(str(value))
+    else:
+        try:
+            number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+        except InvalidOperation:
+            raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
+    # a stored REAL 1e999 (SQLite, PostgreSQL float8 'Infinity') or numeric NaN too: FHIR has no such number
     if not number.is_finite():
         raise RowRejected("invalid-number", f"field '{field.name}' is not a finite number")
     return number
@@ -165,7 +168,7 @@ def to_bool(value: Any, field: FieldSpec, ctx: TransformContext) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        if value in (0, 1):
+        if value in (0, 1, -1):  # -1: Access and Visual Basic write True as -1
             return bool(value)
     else:
         text = _as_text(value, field, ctx).strip().lower()
@@ -184,6 +187,19 @@ _DIGIT_FORMATS: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {
     "%Y%m%d": (8, ((0, 4), (4, 6), (6, 8))),
     "%Y%m%d%H%M%S": (14, ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))),
 }
+
+
+_PACKED = re.compile(r"(?:%[YymdHMS])+")
+_PACKED_WIDTHS = {"Y": 4}
+
+
+@functools.lru_cache(maxsize=64)
+def _packed_width(fmt: str) -> int | None:
+    """The digits a format of numeric fields written without separators (``%Y%m%d``, ``%y%m%d%H%M``) reads,
+    each field at its full width; None for any other format. Digits of another length are not read by it."""
+    if not _PACKED.fullmatch(fmt):
+        return None
+    return sum(_PACKED_WIDTHS.get(directive, 2) for directive in fmt[1::2])
 
 
 #: Directives whose strptime reading depends on the process locale (``%p`` reads only AM/PM under C, only
@@ -275,6 +291,9 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
     for fmt in formats:
         try:
             digits = _DIGIT_FORMATS.get(fmt)
+            packed = _packed_width(fmt)
+            if packed is not None and len(text) != packed and text.isascii() and text.isdigit():
+                continue  # strptime reads one digit for %m %d %H: 1700086400 (a Unix time) was 1700-08-06 04:00
             if digits is not None and len(text) == digits[0] and text.isascii() and text.isdigit():
                 if fmt == "%Y%m%d%H%M%S":  # written out (hot path: every date-time of a legacy EMR)
                     return dt.datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from emr_exporter.errors import SourceConnectionLost, SourceQueryError, SourceUnavailable
-from emr_exporter.sources.drivers import caps_for, row_keys
+from emr_exporter.sources.drivers import caps_for, row_keys, sqlite_keyset_marker
 from emr_exporter.sources.paging import FETCH_ROWS, PageSizer, sized_batches, value_bytes
 
 #: Rows per keyset page. A page is held whole (a retry after a lost connection re-reads exactly it): 5000
@@ -309,11 +309,7 @@ class SqliteFileSource:
         Bound as a BLOB, a TEXT key would compare below every BLOB and above every TEXT (the paging would
         skip the rest of the text keys); compared as TEXT, a BLOB key would compare below every BLOB (the
         same page again, forever). So the key's storage class is looked up: TEXT → ``CAST(? AS TEXT)``."""
-        if not isinstance(after, bytes):
-            return "?"
-        probe = (f"SELECT 1 FROM ({inner_sql}) AS probe WHERE typeof(probe.{key_sql}) = 'text' "
-                 f"AND probe.{key_sql} = CAST(? AS TEXT) LIMIT 1")
-        return "CAST(? AS TEXT)" if self.scalar(probe, (after,)) is not None else "?"
+        return sqlite_keyset_marker(self.scalar, inner_sql, key_sql, after)
 
     def close(self) -> None:
         self.conn.close()

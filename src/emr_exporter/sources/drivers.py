@@ -928,3 +928,14 @@ def session_time_zone_sql(engine: str, name: str) -> str | None:
 def postgres_time_zone_sql(name: str) -> str | None:
     """``SET TIME ZONE`` for a connector's time zone on PostgreSQL (:func:`session_time_zone_sql`)."""
     return session_time_zone_sql("postgresql", name)
+
+
+def sqlite_keyset_marker(scalar: Callable[[str, Sequence[Any]], Any], inner_sql: str, key_sql: str,
+                         after: Any) -> str:
+    """SQLite (a file, or over ODBC): the parameter marker of ``key > ?`` for ``after``, a page's last key, with
+    ``scalar`` the source's one-value query (see ``SqliteFileSource.keyset_marker``)."""
+    if not isinstance(after, bytes):
+        return "?"
+    probe = (f"SELECT 1 FROM ({inner_sql}) AS probe WHERE typeof(probe.{key_sql}) = 'text' "
+             f"AND probe.{key_sql} = CAST(? AS TEXT) LIMIT 1")
+    return "CAST(? AS TEXT)" if scalar(probe, (after,)) is not None else "?"

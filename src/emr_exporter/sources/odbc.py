@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -25,6 +27,7 @@ from emr_exporter.sources.drivers import (
     keyset_page_sql,
     redact_connection_string,
     row_keys,
+    sqlite_keyset_marker,
 )
 from emr_exporter.sources.paging import sized_batches
 
@@ -67,6 +70,56 @@ def _execute(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
             "that are not plain ASCII, such as Hangul ones, now and then). For a SQLite database, read the file "
             "itself: --source FILE instead of --odbc or --dsn."
         ) from None
+
+
+#: A statement the SQLite exact read can wrap as a derived table (PRAGMA and the like are read as they are).
+_SQLITE_SELECT = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(SELECT|WITH|VALUES)\b",
+                            re.IGNORECASE | re.DOTALL)
+_SQLITE_DUPLICATE_NAME = re.compile(r"(.*):\d+")
+_SQLITE_TEXT_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
+
+
+class _DriverCutName(Exception):
+    """sqliteodbc gave a result column name cut at a dot (see OdbcSource._sqlite_exact_sql)."""
+
+
+def _sqlite_real_text(ref: str, signed_zero: bool) -> str:
+    """SQL giving the exact text of the REAL ``ref``: ``M'p'E`` for the finite non-zero value M * 2**E (M an
+    integer of 53 bits, found by halving or doubling in a recursive query: exact, as every step is a power of
+    two); ``Inf``/``-Inf``; ``0.0``, or ``-0.0`` where ``atan2`` can tell (``signed_zero``). The driver turns a
+    REAL into text with 15 significant digits (``0.30000000000000004`` came back as ``0.3``) and SQLite's own
+    ``printf('%!.17g')`` is off in the last digit beyond 1e230, so neither is used for a finite value."""
+    zero = f"CASE WHEN atan2({ref}, -1.0) < 0 THEN '-0.0' ELSE '0.0' END" if signed_zero else "'0.0'"
+    step = ("CASE WHEN a / 4294967296 >= 9007199254740992 THEN {big} WHEN a >= 9007199254740992 THEN {half} "
+            "WHEN a * 4294967296 < 4503599627370496 THEN {up} ELSE {double} END")
+    return (
+        f"CASE WHEN {ref} = 0 THEN {zero} WHEN abs({ref}) > 1.7976931348623157e308 THEN printf('%!.17g', {ref}) "
+        f"ELSE (WITH RECURSIVE s(a, e) AS (SELECT abs({ref}), 0 UNION ALL SELECT "
+        f"{step.format(big='a / 4294967296', half='a / 2', up='a * 4294967296', double='a * 2')}, "
+        f"{step.format(big='e + 32', half='e + 1', up='e - 32', double='e - 1')} FROM s "
+        f"WHERE a >= 9007199254740992 OR a < 4503599627370496) "
+        f"SELECT CASE WHEN {ref} < 0 THEN '-' ELSE '' END || CAST(a AS INTEGER) || 'p' || e FROM s "
+        f"WHERE a >= 4503599627370496 AND a < 9007199254740992) END"
+    )
+
+
+def _sqlite_value(storage: Any, text: Any, codec: str) -> Any:
+    """A value of the SQLite exact read (``storage`` its typeof, ``text`` its exact text) as the Python sqlite3
+    module reads it: text that is not in the database's encoding as its bytes (as ``SqliteFileSource`` does)."""
+    if storage == "integer":
+        return int(text)
+    if storage == "real":
+        mantissa, p, exponent = str(text).partition("p")
+        return math.ldexp(int(mantissa), int(exponent)) if p else float(text)
+    if storage == "blob":
+        return bytes.fromhex(str(text))
+    if storage == "text":
+        stored = bytes.fromhex(str(text))
+        try:
+            return stored.decode(codec)
+        except UnicodeDecodeError:
+            return stored
+    return None
 
 
 #: How servers say that the account may not read a table or column: PostgreSQL's SQLSTATE, and the texts of
@@ -118,6 +171,8 @@ class OdbcSource:
         self._secrets = (password,)
         self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
         self._text_as_bytes: bool | None = None  # asked once (text_as_stored_bytes)
+        self._sqlite_setup: tuple[str, bool] | None = None  # SQLite over ODBC: text encoding, atan2 known
+        self._sqlite_exact: dict[str, tuple[str, list[str]] | None] = {}  # a query's exact read (see rows)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
@@ -204,6 +259,89 @@ class OdbcSource:
         self.consistent = True
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """The rows of ``sql``. On SQLite over ODBC every value as it is stored (see :meth:`_sqlite_exact_sql`)."""
+        exact = self._sqlite_exact_sql(sql, params) if self.engine == "sqlite-odbc" else None
+        if exact is None:
+            yield from self._rows(sql, params)
+            return
+        wrapped, names = exact
+        codec = self._sqlite_settings()[0]
+        keys = row_keys(names)
+        for row in self._rows(wrapped, params):
+            values = list(row.values())
+            yield {k: _sqlite_value(values[2 * i], values[2 * i + 1], codec) for i, k in enumerate(keys)}
+
+    def _sqlite_settings(self) -> tuple[str, bool]:
+        """The SQLite database's text encoding (its codec) and whether it knows ``atan2`` (math functions)."""
+        if self._sqlite_setup is None:
+            encoding = str(next(self._rows("PRAGMA encoding"))["encoding"])
+            try:
+                signed_zero = next(self._rows("SELECT atan2(0.0, -1.0) AS a"))["a"] is not None
+            except SourceQueryError:
+                signed_zero = False
+            self._sqlite_setup = (_SQLITE_TEXT_CODECS.get(encoding, "utf-8"), signed_zero)
+        return self._sqlite_setup
+
+    def _sqlite_exact_sql(self, sql: str, params: Sequence[Any]) -> tuple[str, list[str]] | None:
+        """SQLite over ODBC: ``sql`` wrapped to select each result column's storage class (``typeof``) and its
+        exact text (an integer's digits, a REAL's :func:`_sqlite_real_text`, the hex of text and BLOB bytes), and
+        the result's column names; None for a statement that cannot be wrapped (PRAGMA).
+
+        sqliteodbc converts every value to the type the column declares, and a column without one by its first
+        row: a legacy database's untyped column of dates read '24-02-02' as 24, '3,000원' as 3, 2500.5 as 2500,
+        a CP949 BLOB as the text "X'B1E8…'", a REAL with 15 digits; the Python sqlite3 module reads them as
+        stored, and so this does."""
+        if sql in self._sqlite_exact:
+            return self._sqlite_exact[sql]
+        inner = sql.strip().rstrip(";")
+        found: tuple[str, list[str]] | None = None
+        if _SQLITE_SELECT.match(inner):
+            import pyodbc
+
+            try:
+                cursor = self.conn.cursor()
+            except pyodbc.Error:  # closed after a failed reconnect: lost, so that the page reader reconnects
+                raise SourceConnectionLost("The connection to the clinic database is closed.") from None
+            try:
+                _execute(cursor, f"SELECT * FROM ({inner}\n) AS sqlite_exact WHERE 1 = 0", params)
+                described = _result_names(cursor)
+                signed_zero = self._sqlite_settings()[1]
+                selects = []
+                for i, name in enumerate(described):
+                    ref = 'w."{}"'.format(name.replace('"', '""'))
+                    selects.append(
+                        f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
+                        f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
+                        f"ELSE hex({ref}) END AS v{i}")
+                wrapped = f"SELECT {', '.join(selects)} FROM ({inner}\n) AS w"  # \n: a query may end in a -- comment
+                # SQLite names a repeated column 'name:1' in a derived table, so two names alike are two the driver
+                # cut at a dot ('a.b' and 'x.b' both 'b'); a cut name no column has fails the wrapped query.
+                if len({n.lower() for n in described}) != len(described):
+                    raise _DriverCutName
+                try:
+                    _execute(cursor, f"{wrapped} WHERE 1 = 0", params)
+                except pyodbc.Error:
+                    raise _DriverCutName from None
+            except pyodbc.Error as exc:
+                raise self._query_error(exc) from None
+            except _DriverCutName:
+                raise SourceQueryError(
+                    "The SQLite ODBC driver cuts a column name at its last dot ('a.b' is given as 'b'), so a column "
+                    "of this database would be carried under another column's name. Read the SQLite file itself: "
+                    "--source FILE instead of --odbc or --dsn.") from None
+            finally:
+                cursor.close()
+            # the query's own name of a repeated column is 'name'
+            names = [m.group(1) if (m := _SQLITE_DUPLICATE_NAME.fullmatch(n)) and m.group(1) in described else n
+                     for n in described]
+            if selects:
+                found = (wrapped, names)
+        if len(self._sqlite_exact) > 512:
+            self._sqlite_exact.clear()
+        self._sqlite_exact[sql] = found
+        return found
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
 
         try:
@@ -352,7 +490,16 @@ class OdbcSource:
             cursor.close()
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
-        return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first)
+        marker = "?" if first else self.keyset_marker(inner_sql, key, after)
+        return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first, marker=marker)
+
+    def keyset_marker(self, inner_sql: str, key_sql: str, after: Any) -> str:
+        """SQLite over ODBC: a TEXT key read as its bytes (CP949, see :meth:`rows`) compared as TEXT, as
+        :meth:`~emr_exporter.sources.base.SqliteFileSource.keyset_marker` does (bound as it came, a BLOB, every
+        later TEXT key was skipped: 3003 of a mixed key's 6000 rows were read); ``?`` elsewhere."""
+        if self.engine != "sqlite-odbc":
+            return "?"
+        return sqlite_keyset_marker(self.scalar, inner_sql, key_sql, after)
 
     def close(self) -> None:
         self.conn.close()
