@@ -55,6 +55,9 @@ SHAPES: dict[str, str] = {
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
     "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
+    "us_date": "text date MM/DD/YYYY (month first, as SQL Server and Access write it in the US)",
+    "dmon_date": "text date DD-MON-YY (05-JAN-24, as SQL Server and Oracle write it)",
+    "dmon_long_date": "text date DD-MON-YYYY (05-JAN-2024)",
     "yymmdd": "text date YYMMDD (two-digit year)",
     "ko_ampm_datetime": "Korean Windows text date-time (2024-01-05 오후 3:20:11)",
     "ko_dotted_datetime": "Korean web text date-time (2024. 1. 5. 오후 3:20:11)",
@@ -182,6 +185,12 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
         shapes.add("yymmdd")
+    if 8 <= len(text) <= 10 and "/" in text and _valid_date(text, "%m/%d/%Y"):
+        shapes.add("us_date")
+    if len(text) in (9, 11) and text[2:3] == "-" and text[6:7] == "-":
+        for shape, fmt in (("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y")):
+            if parse_date_text(text, (fmt,)) is not None:
+                shapes.add(shape)
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -803,6 +812,7 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
+                "us_date", "dmon_date", "dmon_long_date",
                 "epoch_s", "epoch_ms", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
@@ -832,6 +842,13 @@ class FieldGuess:
     stored_prefixes: tuple[str, ...] = ()
     prefixes_why: str = ""
 
+
+#: Words of a table's name that say it is an earlier generation of the records or a copy of them.
+_SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC", "PREV", "PREVIOUS", "LEGACY",
+                         "TMP", "TEMP", "COPY", "DELETED", "DEL"})
+
+#: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
+_PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
 _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
@@ -896,10 +913,51 @@ SQL_RESERVED = frozenset({
 })
 
 
+#: Hungarian prefixes of names written the SQL Server / Access way (tblPatient, dtVisit, bIsActive, nvcMemo,
+#: mnFee): a table's, dropped; a date's, written as the _DT suffix the hints know (dtVisit: VISIT_DT).
+_HUNGARIAN_TABLE = frozenset({"tbl", "tb", "t", "vw"})
+_HUNGARIAN_DATE = frozenset({"dt", "sdt", "dtm", "d", "ts"})
+_HUNGARIAN_VALUE = frozenset({"b", "bit", "yn", "n", "nvc", "nv", "nc", "vc", "c", "ch", "chr", "str", "s", "sz",
+                              "txt", "i", "int", "l", "lng", "si", "ti", "mn", "m", "cur", "dbl", "dec", "f", "flt",
+                              "num", "g", "guid", "uid", "img", "bin", "vb", "x", "xml", "memo", "o", "obj"})
+
+
+def _words(name: str, table: bool = False) -> str:
+    """A name written in CamelCase or Hungarian notation (``PatientID``, ``dtVisitUTC``, ``tblPatient``), as
+    the upper-case, ``_``-separated words the hints are written for (``PATIENT_ID``, ``VISIT_UTC_DT``,
+    ``PATIENT``). Other names (``PT_NO``, ``visit_dt``, Hangul) are only upper-cased."""
+    if not name.isascii():
+        return name.upper()
+    words: list[str] = []
+    for n, chunk in enumerate(p for p in re.split(r"[_\s]+", name) if p):
+        split = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z0-9]+", chunk)
+        if n == 0 and len(split) > 1 and split[0].islower():
+            prefix = split[0]
+            if table and prefix in _HUNGARIAN_TABLE:
+                split = split[1:]
+            elif not table and prefix in _HUNGARIAN_DATE:
+                split = [*split[1:], "DT"]
+            elif not table and prefix in _HUNGARIAN_VALUE:
+                split = split[1:]
+        words += split
+    if table and len(words) > 1 and words[0].upper() in ("TBL", "TB"):
+        words = words[1:]  # TBL_PATIENT
+    return "_".join(words).upper() or name.upper()
+
+
+def _name_fits(pattern: str, name: str, table: bool = False) -> bool:
+    """Whether a column or table name fits a hint's pattern, as written or as its words (:func:`_words`)."""
+    return bool(re.fullmatch(pattern, name.upper()) or re.fullmatch(pattern, name)
+                or re.fullmatch(pattern, _words(name, table)))
+
+
 def _parts(name: str) -> list[str]:
     """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
+    words = _words(name, table=True)
     parts = [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
+    if words != upper:  # tblPatient: PATIENT; tblVisitOld: VISIT_OLD, VISIT, OLD
+        parts += [words, *[p for p in words.split("_") if p]]
     singular = [p[:-3] + "Y" if p.endswith("IES") else p[:-1] for p in parts
                 if len(p) > 3 and p.endswith("S") and not p.endswith("SS")]
     return parts + singular
@@ -1135,6 +1193,9 @@ class _Guesser:
             hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
+            if _SUPERSEDED.intersection(_words(table.bare, table=True).split("_")):
+                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use
+                score -= 1.0
             if hint is None and matched < 3:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
@@ -1154,7 +1215,7 @@ class _Guesser:
             for column in table.columns:
                 if column.name in used:
                     continue
-                if re.fullmatch(pattern, column.name.upper()) or re.fullmatch(pattern, column.name):
+                if _name_fits(pattern, column.name):
                     return column, pattern
         return None
 
@@ -1164,7 +1225,7 @@ class _Guesser:
         if len(table.primary_key) > 1:
             return list(table.primary_key), f"the table's primary key of {len(table.primary_key)} columns"
         for column in table.columns:
-            if column.unique_in_sample and re.fullmatch(r".*(NO|ID|SEQ|KEY|CD)", column.name.upper()):
+            if column.unique_in_sample and _name_fits(r".*(NO|ID|SEQ|KEY|CD)", column.name):
                 return column.name, "unique in the sample and named like a key; check it is unique in the table"
         for column in table.columns:
             if column.unique_in_sample and not column.is_binary:
@@ -1325,14 +1386,13 @@ class _Guesser:
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
-            if parts is None and (whole is None or re.fullmatch(
-                    r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M)_?(NAME|NM)", whole[0].name.upper())):
+            if parts is None and (whole is None or _name_fits(_PART_NAME, whole[0].name)):
                 continue
             sampled, hits = self.overlap(child, link.name, table.name, key)
             if not sampled or hits * 2 < sampled:
                 continue
             preferred = next((c.name for c in child.columns
-                              if re.fullmatch(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name.upper())), None)
+                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name)), None)
             order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
             columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
             selects = []
@@ -1367,9 +1427,9 @@ class _Guesser:
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
         front = [c for c in table.columns if c.name not in used and c.has("yymmdd", 0.8)
-                 and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+                 and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
         back = [c for c in table.columns if c.name not in used and c.max_length == 7 and c.has("number", 0.8)
-                and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+                and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
         if not front or not back:
             return None
         used.update({front[0].name, back[0].name})
@@ -1494,6 +1554,8 @@ class _Guesser:
         for column, pattern in candidates:
             if column.name == key and name != "chart_number":
                 continue
+            if name == "name" and _name_fits(_PART_NAME, column.name):
+                continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
@@ -1525,6 +1587,7 @@ class _Guesser:
             return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
                     f"{SHAPES['yn']}s")
         for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date",
+                      "us_date", "dmon_date", "dmon_long_date",
                       *_KO_FORMATS, "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
@@ -1574,7 +1637,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
-                  and any(re.fullmatch(p, c.name.upper()) for p in patterns) and IDENTIFIER.match(c.name)]
+                  and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
         if not wanted or not table.plain:
             continue
         for column in wanted:
@@ -1716,6 +1779,7 @@ def _field_line(f: FieldGuess) -> str:
 
 
 _SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"),
+                        ("us_date", "%m/%d/%Y"), ("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y"),
                         *((s, f) for s, f in _KO_FORMATS.items() if s not in _KO_DATETIME_SHAPES))
 _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
                             ("iso_minute", "%Y-%m-%d %H:%M"),
@@ -1778,10 +1842,15 @@ _FRAMEWORK_KINDS: tuple[tuple[str, str], ...] = (
      "the program's database version history (schema migrations); no patient data"),
     (r"DJANGO_CONTENT_TYPE|AUTH_(GROUP|PERMISSION|GROUP_PERMISSIONS|USER_GROUPS|USER_USER_PERMISSIONS)",
      "the web program's permissions and user groups; no patient data"),
+    (r"(.*_)?MIGRATIONS?_HISTORY", "the program's database version history (schema migrations); no patient data"),
+    # what a database moved from SQL Server or Access brings along: Management Studio's diagrams, Access's own
+    (r"SYSDIAGRAMS|DTPROPERTIES", "SQL Server's database diagrams (drawings of the tables); no patient data"),
+    (r"MSYS.+", "an Access system table (the program's own bookkeeping); no patient data"),
 )
 #: A column holding a password (or its hash or salt): the program's user accounts, which no record needs and
 #: which the archive should not carry. Doctors kept there are read as practitioners by a section, not from here.
-_PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비밀번호|암호")
+_PASSWORD_COLUMN = re.compile(
+    r"PASS_?WORD(_?HASH)?|PASSWD|PWD(_?HASH)?|USER_?PW|PW_?HASH|(PASSWORD_?)?SALT|비밀번호|암호")
 
 
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
@@ -1791,7 +1860,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
     lines = ["[skip]", "# Tables no section reads. Every table must be read or skipped with the reason."]
 
     def patients_in(table: TableProfile) -> bool:
-        return any(re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns)
+        return any(_name_fits(p, c.name) for p in _REF_PATTERNS["patient"] for c in table.columns)
 
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
@@ -1805,21 +1874,21 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "the clinic's own row: read by [institution]"
         elif table.row_count == 0 and not table.unreadable:
             reason = "empty"
-        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not patients_in(table):
+        elif any(_name_fits(_PASSWORD_COLUMN.pattern, c.name) for c in table.columns) and not patients_in(table):
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
                       "kept here is mapped as a practitioner by a section)")
         elif (framework := next((text for pattern, text in _FRAMEWORK_KINDS
-                                 if re.fullmatch(pattern, table.bare.upper())), None)) and not patients_in(table):
+                                 if _name_fits(pattern, table.bare, table=True)), None)) and not patients_in(table):
             reason = framework
-        elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
+        elif _name_fits(r".+_TYPES?", table.bare, table=True) and not patients_in(table):
             # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
             # (a BLOOD_TYPE table with a patient column holds the patients' blood types: never skipped)
             reason = (f"a code table of kinds: codes other tables use (look them up with lookup = "
                       f"{{ table = \"{table.name}\", … }})")
         else:
             for pattern, text in _SKIP_KINDS:
-                if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
+                if _name_fits(pattern, table.bare, table=True):
                     reason = text.format(table=table.name)
                     break
         if reason is not None:

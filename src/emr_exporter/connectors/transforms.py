@@ -187,9 +187,12 @@ _DIGIT_FORMATS: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {
 
 
 #: Directives whose strptime reading depends on the process locale (``%p`` reads only AM/PM under C, only
-#: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names). A format holding one is read by
-#: :func:`_parse_worded` instead, the same under every locale.
-_WORDED = re.compile(r"%[pAa]")
+#: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names; ``%b`` only its month names: ``JAN``
+#: under C, ``1월`` under ko_KR). A format holding one is read by :func:`_parse_worded` instead, the same under
+#: every locale (``%b``: the English abbreviations, any case: ``05-JAN-24`` as SQL Server and Oracle write it).
+_WORDED = re.compile(r"%[pAab]")
+_MONTHS_SHORT = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _MERIDIEM = {"오전": 0, "am": 0, "a.m.": 0, "오후": 12, "pm": 12, "p.m.": 12}
 _KO_DAYS = ("월", "화", "수", "목", "금", "토", "일")
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -201,6 +204,7 @@ _WORD_DIRECTIVES = {
     "p": "|".join(re.escape(w) for w in sorted(_MERIDIEM, key=len, reverse=True)),
     "A": "|".join(sorted(_WEEKDAYS, key=len, reverse=True)),
     "a": "|".join(sorted(_WEEKDAYS_SHORT, key=len, reverse=True)),
+    "b": "|".join(_MONTHS_SHORT),
 }
 _worded_cache: dict[str, re.Pattern[str] | None] = {}
 
@@ -263,7 +267,8 @@ def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
             raise ValueError("hour out of range")
         hour = hour % 12 + (_MERIDIEM[got["p"].lower()] if got.get("p") else 0)
     micro = int(got["f"].ljust(6, "0")) if got.get("f") else 0
-    parsed = dt.datetime(year, int(got.get("m") or 1), int(got.get("d") or 1), hour, int(got.get("M") or 0),
+    month = _MONTHS_SHORT[got["b"].lower()] if got.get("b") else int(got.get("m") or 1)
+    parsed = dt.datetime(year, month, int(got.get("d") or 1), hour, int(got.get("M") or 0),
                          int(got.get("S") or 0), micro)
     for key, names in (("A", _WEEKDAYS), ("a", _WEEKDAYS_SHORT)):
         if got.get(key) and names[got[key].lower()] != parsed.weekday():
