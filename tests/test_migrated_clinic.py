@@ -18,11 +18,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
+from migrated_clinic import MigratedClinic, create_migrated_clinic
+
 from emr_exporter.connectors.spec import load_spec
 from emr_exporter.sources.address import SourceAddress
 from lossless_kit import check_bag_against_source
-from migrated_clinic import MigratedClinic, create_migrated_clinic
-
 from test_foreign_schemas import checked, exported, scaffolded
 
 pytestmark = pytest.mark.db

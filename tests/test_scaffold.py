@@ -615,3 +615,65 @@ def test_the_stored_prefix_guess_is_a_shared_folder_never_a_file_nor_a_numbered_
     assert _common_folders({"C:\\SCAN\\a.jpg"}) == []
     assert _common_folders({"/srv/emr/2023/a.jpg", "/srv/emr/2024/b.jpg", "/srv/EMR/2024/c.jpg"}) == ["/srv"]
     assert _common_folders({"C:\\SCAN\\..\\a.jpg", "C:\\SCAN\\..\\b.jpg"}) == []
+
+
+def test_names_written_the_sql_server_and_access_way_are_read_as_their_words(tmp_path: Path) -> None:
+    # Before: only the patient guessed, its name the family name alone and no birth date; tblVisit,
+    # tblDiagnosis, tblUser (password hashes) and sysdiagrams "not recognised" (no hint knows tbl…, dtVisit,
+    # DxCode, PasswordHash), and a visit table's first date-like column would have been the UTC one.
+    path = tmp_path / "camel.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatientOld (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, PtName TEXT, dtBirth TEXT);
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FamilyName TEXT, GivenName TEXT,
+                                 FullName TEXT, dtBirth TEXT, bIsActive INTEGER);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtVisitUTC TEXT, dtVisit TEXT,
+                               nvcChiefComplaint TEXT);
+        CREATE TABLE tblDiagnosis (DxID INTEGER PRIMARY KEY, VisitID INTEGER, PatientID INTEGER, DxCode TEXT,
+                                   DxName TEXT);
+        CREATE TABLE tblUser (UserID INTEGER PRIMARY KEY, LoginName TEXT, PasswordHash TEXT);
+        CREATE TABLE sysdiagrams (diagram_id INTEGER PRIMARY KEY, name TEXT, definition BLOB);
+        CREATE TABLE MSysAccessStorage (Id INTEGER PRIMARY KEY, Lv BLOB);
+        CREATE TABLE "__EFMigrationsHistory" (MigrationId TEXT PRIMARY KEY, ProductVersion TEXT);
+    """)
+    for i in range(1, 21):
+        conn.execute("INSERT INTO tblPatientOld VALUES (?, ?, ?, ?)", (i, f"{i:06d}", "옛이름", "01/02/1970"))
+        conn.execute("INSERT INTO tblPatient VALUES (?, ?, '김', '민준', '김민준', ?, -1)",
+                     (i, f"N{i:05d}", f"{1 + i % 12:02d}/{1 + i % 28:02d}/19{50 + i}"))
+        conn.execute("INSERT INTO tblVisit VALUES (?, ?, ?, ?, '두통')",
+                     (i, i, f"2024-01-{i:02d} 00:30:00", f"2024-01-{i:02d} 09:30:00"))
+        conn.execute("INSERT INTO tblDiagnosis VALUES (?, ?, ?, 'J00', '급성 비인두염')", (i, i, i))
+    conn.executescript("""
+        INSERT INTO tblUser VALUES (1, 'admin', '0x0200AB');
+        INSERT INTO sysdiagrams VALUES (1, 'Diagram_0', x'00');
+        INSERT INTO MSysAccessStorage VALUES (1, x'00');
+        INSERT INTO "__EFMigrationsHistory" VALUES ('20200101_Initial', '3.1.0');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("camel", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.connector_toml.parent)
+    assert {name: e.table for name, e in spec.entities.items()} == {
+        "patient": "tblPatient", "encounter": "tblVisit", "diagnosis": "tblDiagnosis"}
+    fields = {(name, f): (spec.entities[name].fields[f].column, spec.entities[name].fields[f].type)
+              for name, f in (("patient", "name"), ("patient", "birth_date"), ("patient", "chart_number"),
+                              ("encounter", "patient_id"), ("encounter", "start"), ("encounter", "reason"),
+                              ("diagnosis", "code"), ("diagnosis", "text"))}
+    assert fields == {
+        ("patient", "name"): ("FullName", "text"), ("patient", "birth_date"): ("dtBirth", "date"),
+        ("patient", "chart_number"): ("ChartNo", "text"), ("encounter", "patient_id"): ("PatientID", "ref"),
+        ("encounter", "start"): ("dtVisit", "datetime"), ("encounter", "reason"): ("nvcChiefComplaint", "text"),
+        ("diagnosis", "code"): ("DxCode", "text"), ("diagnosis", "text"): ("DxName", "text")}
+    assert spec.date_formats[:1] == ("%m/%d/%Y",)
+    assert spec.skip == {
+        "tblUser": "the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
+                   "kept here is mapped as a practitioner by a section)",
+        "sysdiagrams": "SQL Server's database diagrams (drawings of the tables); no patient data",
+        "MSysAccessStorage": "an Access system table (the program's own bookkeeping); no patient data",
+        "__EFMigrationsHistory": "the program's database version history (schema migrations); no patient data"}
+    outcome = run_export(ExportRequest(connector="camel", source=SourceAddress(database=path),
+                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                       institution_name="가상의원"))
+    assert outcome.dry_run and outcome.reconciliation.balanced
+    assert {e["entity"]: (e["exported"], e["quarantined"]) for e in outcome.reconciliation.to_dict()["entities"]} == {
+        "patient": (20, 0), "encounter": (20, 0), "diagnosis": (20, 0)}
