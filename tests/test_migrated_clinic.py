@@ -70,6 +70,15 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
     check = checked(flow)
     assert sorted(t["table"] for t in check["unmapped_tables"]) == [
         f"{dbo}PatientMap", f"{dbo}tblPatient", f"{dbo}tblVisitOld"]
+    # the columns no field maps, named on both engines (on PostgreSQL "none": the scaffold's query renaming each
+    # "FamilyName" AS familyname was taken for a use of every column)
+    assert [(c["table"], c["column"], c["cells"]) for c in check["unmapped_columns"]] == [
+        (f"{dbo}{t}", c, n) for t, c, n in (
+            ("PATIENT_NEW", "FamilyName", 29), ("PATIENT_NEW", "GivenName", 29), ("PATIENT_NEW", "bIsActive", 30),
+            ("PATIENT_NEW", "bDeleted", 30), ("PATIENT_NEW", "nvcMemo", 8), ("PATIENT_NEW", "dtCreated", 30),
+            ("PATIENT_NEW", "sdtModified", 30), ("tblDiagnosis", "dtDx", 90), ("tblPayment", "mnAmount", 60),
+            ("tblPayment", "PayType", 60), ("tblVisit", "dtVisitUTC", 90), ("tblVisit", "mnFee", 90),
+            ("tblVisit", "bDeleted", 90))]
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {
         ("patient", 30, 30, 0), ("encounter", 90, 88, 2), ("diagnosis", 90, 87, 3), ("receipt", 60, 58, 2)}

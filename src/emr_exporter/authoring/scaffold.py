@@ -926,7 +926,7 @@ def _words(name: str, table: bool = False) -> str:
     """A name written in CamelCase or Hungarian notation (``PatientID``, ``dtVisitUTC``, ``tblPatient``), as
     the upper-case, ``_``-separated words the hints are written for (``PATIENT_ID``, ``VISIT_UTC_DT``,
     ``PATIENT``). Other names (``PT_NO``, ``visit_dt``, Hangul) are only upper-cased."""
-    if not name.isascii():
+    if not re.fullmatch(r"[A-Za-z0-9_ ]+", name):  # Hangul, or a dot, a hyphen (sms.log): as it is written
         return name.upper()
     words: list[str] = []
     for n, chunk in enumerate(p for p in re.split(r"[_\s]+", name) if p):
