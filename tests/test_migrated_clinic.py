@@ -62,7 +62,10 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
         {"column": "FullName", "required": True}, {"column": "dtBirth", "type": "date"},
         {"column": "dtVisit", "type": "datetime", "required": True})
     assert entities["receipt"]["fields"]["issued"] == {"column": "dtPaid", "type": "date", "required": True}
-    assert spec["source"]["date_formats"] == ["%Y-%m-%d", "%m/%d/%Y", "%d-%b-%y"]
+    assert (spec["source"]["date_formats"], spec["source"]["datetime_formats"]) == (
+        ["%Y-%m-%d", "%m/%d/%Y", "%d-%b-%y"], ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"])
+    # Access's yes/no (-1 yes, 0 no): was not guessed (the bool transform reads 1/0, and -1 is no flag)
+    assert patient["active"] == {"column": "bIsActive", "type": "bool", "map": {"-1": True, "0": False}}
     assert spec["skip"] == {
         f"{dbo}sysdiagrams": "SQL Server's database diagrams (drawings of the tables); no patient data",
         f"{dbo}tblUser": "the program's user accounts and their passwords (hashes); no patient data (a doctor's "
@@ -74,8 +77,7 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
     # "FamilyName" AS familyname was taken for a use of every column)
     assert [(c["table"], c["column"], c["cells"]) for c in check["unmapped_columns"]] == [
         (f"{dbo}{t}", c, n) for t, c, n in (
-            ("PATIENT_NEW", "FamilyName", 29), ("PATIENT_NEW", "GivenName", 29), ("PATIENT_NEW", "bIsActive", 30),
-            ("PATIENT_NEW", "bDeleted", 30), ("PATIENT_NEW", "nvcMemo", 8), ("PATIENT_NEW", "dtCreated", 30),
+            ("PATIENT_NEW", "FamilyName", 29), ("PATIENT_NEW", "GivenName", 29), ("PATIENT_NEW", "bDeleted", 30), ("PATIENT_NEW", "nvcMemo", 8), ("PATIENT_NEW", "dtCreated", 30),
             ("PATIENT_NEW", "sdtModified", 30), ("tblDiagnosis", "dtDx", 90), ("tblPayment", "mnAmount", 60),
             ("tblPayment", "PayType", 60), ("tblVisit", "dtVisitUTC", 90), ("tblVisit", "mnFee", 90),
             ("tblVisit", "bDeleted", 90))]
@@ -92,6 +94,8 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
     # every patient (the one with only a full name, the soft-deleted ones too), named as the EMR shows them
     assert {uid: p["name"] for uid, p in patients.items()} == {uid: [{"text": r[4]}] for uid, r in new.items()}
     assert {uid: p["birthDate"] for uid, p in patients.items()} == {uid: r[5].isoformat() for uid, r in new.items()}
+    assert {uid: p["active"] for uid, p in patients.items()} == {uid: r[7] == -1 for uid, r in new.items()}
+    assert sorted(p["active"] for p in patients.values()) == [False] * 3 + [True] * 27
     encounters = _by_source_key(_resources(bag, "Encounter"))
     visits = {str(r[0]): r for r in clinic.inserted["tblVisit"]}
     assert len(encounters) == 88 and clinic.dirty["orphan_visit"] not in encounters
@@ -107,3 +111,30 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
         source.close()
     assert dict(rebuilt.rows) == {name: n for name, n in clinic.rows.items()
                                   if not name.endswith(("sysdiagrams", "tbluser"))}
+
+
+def test_datetime2_text_with_seven_fraction_digits_is_read_and_kept_exactly(clinic: MigratedClinic,
+                                                                             tmp_path: Path) -> None:
+    # Before: '2023-07-01 09:00:00.0000000' (SQL Server's datetime2, 100 ns, ported as text) fitted no date
+    # format (strptime's %f reads at most 6 digits): a field on it was invalid-date on every row, and the scaffold
+    # saw no date in it.
+    flow = scaffolded(clinic, tmp_path)
+    toml = flow.connectors / "foreign" / "connector.toml"
+    text = toml.read_text(encoding="utf-8")
+    guessed = 'recorded = { column = "SCAFFOLD_SVC_DATE", type = "datetime" }'
+    assert guessed in text
+    toml.write_text(text.replace(guessed, 'recorded = { column = "dtDx", type = "datetime" }'), encoding="utf-8")
+    checked(flow)
+    dry, sealed, bag = exported(flow, tmp_path)
+    assert dry["reconciliation"]["field_defects"] == sealed["reconciliation"]["field_defects"] == {}
+    conditions = _by_source_key(_resources(bag, "Condition"))
+    assert len(conditions) == 87
+    written = {str(r[0]): r[4] for r in clinic.inserted["tblDiagnosis"]}
+    assert {key: c["recordedDate"] for key, c in conditions.items()} == {key: written[key][:10] for key in conditions}
+    # the time and its 7 digits are in the raw sidecar ('transformed'): every row rebuilt exactly
+    source = SourceAddress(odbc=clinic.odbc).open()
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows[f"{'dbo.' if clinic.engine == 'postgresql' else ''}tbldiagnosis"] == 90

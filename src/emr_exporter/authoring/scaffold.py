@@ -55,6 +55,8 @@ SHAPES: dict[str, str] = {
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
     "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
+    "iso_datetime_fraction": "text date-time YYYY-MM-DD HH:MM:SS.fffffff (with a fraction of a second: SQL "
+                             "Server's datetime2 as text)",
     "us_date": "text date MM/DD/YYYY (month first, as SQL Server and Access write it in the US)",
     "dmon_date": "text date DD-MON-YY (05-JAN-24, as SQL Server and Oracle write it)",
     "dmon_long_date": "text date DD-MON-YYYY (05-JAN-2024)",
@@ -74,6 +76,7 @@ SHAPES: dict[str, str] = {
     "amount": "amount of money (whole won)",
     "number": "number written as text",
     "yn": "Y/N or 1/0 flag",
+    "access_yn": "Access yes/no flag (-1 yes, 0 no)",
     "binary": "binary data",
     "windows_path": "absolute Windows file path (a drive letter or a network share)",
     "posix_path": "absolute file path (/…)",
@@ -181,6 +184,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_datetime")
     if len(text) == 16 and _valid_date(text, "%Y-%m-%d %H:%M"):
         shapes.add("iso_minute")
+    if 21 <= len(text) <= 29 and text[19:20] == "." and parse_date_text(text, ("%Y-%m-%d %H:%M:%S.%f",)):
+        shapes.add("iso_datetime_fraction")
     if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
@@ -202,6 +207,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("edi")
     if text in _YN:
         shapes.add("yn")
+    if text in ("-1", "0"):
+        shapes.add("access_yn")
     if _NUMBER.match(text):
         shapes.add("number")
     form = stored_path_form(text)
@@ -218,6 +225,8 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
         return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
     if value in (0, 1):
         shapes.add("yn")
+    if value in (0, -1):
+        shapes.add("access_yn")  # Access's yes/no: -1 is yes
     whole = value == int(value)
     if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
             and _valid_date(str(value), "%Y%m%d"):
@@ -812,7 +821,7 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
-                "us_date", "dmon_date", "dmon_long_date",
+                "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
                 "epoch_s", "epoch_ms", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
@@ -826,7 +835,7 @@ class FieldGuess:
     why: str
     required: bool = False
     ref: str | None = None
-    map: dict[str, str] | None = None
+    map: dict[str, str | bool] | None = None
     format: str | None = None
     columns: tuple[str, ...] = ()
     join: str = ""
@@ -849,6 +858,9 @@ _SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC",
 
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
 _PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+
+#: The map a bool field on an Access yes/no column gets (-1 is yes, as Access and Visual Basic write True).
+_ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
 _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
@@ -990,7 +1002,8 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
     holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or column.has(
-        "iso_minute", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
+        "iso_minute", 0.5) or column.has(
+        "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
         "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
@@ -1051,7 +1064,7 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("date", "datetime"):
         return _date_like(column)
     if field_type == "bool":
-        return column.has("yn", 0.99)
+        return column.has("yn", 0.99) or column.has("access_yn", 0.99)
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
             return False  # a Unix time, not an amount
@@ -1584,10 +1597,11 @@ class _Guesser:
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
         if field_type == "bool":  # a 0/1 flag is no amount of money, though 0 is a whole number of won
-            return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
-                    f"{SHAPES['yn']}s")
+            flag = "yn" if column.has("yn", 0.99) else "access_yn"
+            return (f"; {100 * column.share(flag):.0f} % of {column.non_empty} sampled values look like "
+                    f"{SHAPES[flag]}s")
         for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date",
-                      "us_date", "dmon_date", "dmon_long_date",
+                      "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
                       *_KO_FORMATS, "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
@@ -1600,15 +1614,18 @@ class _Guesser:
 
     def _finish(self, entity: str, table: TableProfile, name: str, column: ColumnProfile, field_type: str,
                 required: bool, used: set[str], why: str) -> FieldGuess | None:
-        mapping = None
+        mapping: dict[str, str | bool] | None = None
         maps = _CODE_MAPS.get((entity, name))
         if maps is not None:
             values = self.sampled_codes.get((table.name, column.name))
-            mapping = next((m for m in maps if values is not None and values <= set(m)), None)
+            fitting = next((m for m in maps if values is not None and values <= set(m)), None)
+            mapping = dict(fitting) if fitting is not None else None
             if mapping is None:
                 return None  # values no map knows: left for the contractor (see PROFILE.md)
             field_type = "code"
             why += "; every sampled value is a key of this map"
+        if field_type == "bool" and not column.has("yn", 0.99):
+            mapping = dict(_ACCESS_YES_NO)  # -1/0: Access's yes/no, which the bool transform does not read alone
         used.add(column.name)
         fmt = None
         if field_type in ("date", "datetime"):
@@ -1747,6 +1764,11 @@ def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _toml_value(value: str | bool) -> str:
+    """A map's value: a string, or a boolean (a bool field's map gives true/false, never quoted)."""
+    return ("true" if value else "false") if isinstance(value, bool) else _toml_str(value)
+
+
 def _toml_literal(text: str) -> str:
     """A TOML literal string where it can be one (a Windows path reads as written: 'C:\\UBCARE\\SCAN')."""
     return f"'{text}'" if "'" not in text and text.isprintable() else _toml_str(text)
@@ -1772,7 +1794,7 @@ def _field_line(f: FieldGuess) -> str:
     if f.format:
         parts.append(f"format = {_toml_str(f.format)}")
     if f.map:
-        parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in f.map.items()) + " }")
+        parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_value(v)}" for k, v in f.map.items()) + " }")
     if f.required:
         parts.append("required = true")
     return f"{f.field} = {{ {', '.join(parts)} }}"
@@ -1782,7 +1804,7 @@ _SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dott
                         ("us_date", "%m/%d/%Y"), ("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y"),
                         *((s, f) for s, f in _KO_FORMATS.items() if s not in _KO_DATETIME_SHAPES))
 _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
-                            ("iso_minute", "%Y-%m-%d %H:%M"),
+                            ("iso_minute", "%Y-%m-%d %H:%M"), ("iso_datetime_fraction", "%Y-%m-%d %H:%M:%S.%f"),
                             *((s, f) for s, f in _KO_FORMATS.items() if s in _KO_DATETIME_SHAPES))
 
 

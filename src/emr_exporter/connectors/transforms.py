@@ -276,6 +276,10 @@ def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
     return parsed
 
 
+#: A fraction of a second of 7 to 9 digits (datetime2's 100 ns, nanoseconds): its first 6 (microseconds).
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d{1,3}(?!\d)")
+
+
 def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
     for fmt in formats:
         try:
@@ -289,7 +293,10 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
                 parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
                 return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
             worded = _worded_pattern(fmt)
-            parsed = dt.datetime.strptime(text, fmt) if worded is None else _parse_worded(text, worded)
+            # SQL Server's datetime2 keeps 7 fraction digits (100 ns), %f reads at most 6: the 7th (and an 8th,
+            # 9th: nanoseconds) is dropped here, and the cell, which FHIR cannot give back, is carried raw
+            read = _LONG_FRACTION.sub(r"\1", text) if "%f" in fmt else text
+            parsed = dt.datetime.strptime(read, fmt) if worded is None else _parse_worded(read, worded)
         except ValueError:
             continue
         if "%y" in fmt:
