@@ -677,3 +677,41 @@ def test_names_written_the_sql_server_and_access_way_are_read_as_their_words(tmp
     assert outcome.dry_run and outcome.reconciliation.balanced
     assert {e["entity"]: (e["exported"], e["quarantined"]) for e in outcome.reconciliation.to_dict()["entities"]} == {
         "patient": (20, 0), "encounter": (20, 0), "diagnosis": (20, 0)}
+
+
+def test_a_visit_time_kept_in_utc_is_read_as_utc_and_a_local_one_preferred(tmp_path: Path) -> None:
+    # Before: a visit table whose only time is dtVisitUTC had its UTC times taken for Korean ones (no tz: every
+    # Encounter.period.start 9 hours early, silently); where a local time is unnamed (dtSeen) beside the UTC one,
+    # the first date-like column, the UTC one, was taken.
+    path = tmp_path / "utc.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FullName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtVisitUTC TEXT);
+        INSERT INTO tblPatient VALUES (1, '000001', '김민준');
+        INSERT INTO tblVisit VALUES (1, 1, '2024-01-05 00:30:00');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("utc", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert 'start = { column = "dtVisitUTC", type = "datetime", tz = "UTC", required = true }' in text
+    outcome = run_export(ExportRequest(connector="utc", source=SourceAddress(database=path),
+                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                       institution_name="가상의원"))
+    assert outcome.reconciliation.balanced
+    spec = load_spec(tmp_path / "out" / "utc")
+    assert (spec.entities["encounter"].fields["start"].tz, spec.entities["encounter"].table) == ("UTC", "tblVisit")
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FullName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtCreatedUtc TEXT, dtSeen TEXT);
+        INSERT INTO tblPatient VALUES (1, '000001', '김민준');
+        INSERT INTO tblVisit VALUES (1, 1, '2024-01-05 00:30:00', '2024-01-05 09:30:00');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("utc2", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert 'start = { column = "dtSeen", type = "datetime", required = true }' in text

@@ -850,6 +850,8 @@ class FieldGuess:
     #: stored_prefixes``), and why. Kept for connector.toml only, never in PROFILE.md.
     stored_prefixes: tuple[str, ...] = ()
     prefixes_why: str = ""
+    #: ``tz`` of a date/time field whose column says its times are UTC (dtVisitUTC, created_utc)
+    tz: str = ""
 
 
 #: Words of a table's name that say it is an earlier generation of the records or a copy of them.
@@ -1587,7 +1589,8 @@ class _Guesser:
                     return self._finish(entity, table, name, column, field_type, required, used,
                                         f"values look like {_plural(shape)}")
         if required and "date" in str(annotation):
-            for column in table.columns:
+            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first)
+            for column in sorted(table.columns, key=lambda c: bool({"UTC", "GMT"} & set(_words(c.name).split("_")))):
                 if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,
@@ -1628,14 +1631,18 @@ class _Guesser:
             mapping = dict(_ACCESS_YES_NO)  # -1/0: Access's yes/no, which the bool transform does not read alone
         used.add(column.name)
         fmt = None
+        tz = ""
         if field_type in ("date", "datetime"):
             fmt, share = _field_format(column)
             why += share
+            if {"UTC", "GMT", "ZULU"} & set(_words(column.name).split("_")):
+                tz = "UTC"  # else its times would be taken for Korean ones, 9 hours off
+                why += "; named UTC: read as UTC times"
         large_object = field_type == "blob" and column.type_name.upper() in _LARGE_OBJECT_TYPES
         if large_object:
             why += "; it holds large objects' numbers: the field reads their bytes (lo_get)"
         return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
-                          map=mapping, format=fmt, large_object=large_object)
+                          map=mapping, format=fmt, large_object=large_object, tz=tz)
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
@@ -1793,6 +1800,8 @@ def _field_line(f: FieldGuess) -> str:
         parts.append(f"ref = {_toml_str(f.ref)}")
     if f.format:
         parts.append(f"format = {_toml_str(f.format)}")
+    if f.tz:
+        parts.append(f"tz = {_toml_str(f.tz)}")
     if f.map:
         parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_value(v)}" for k, v in f.map.items()) + " }")
     if f.required:
