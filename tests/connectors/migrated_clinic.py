@@ -106,11 +106,12 @@ def _rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
             patient = _guid(999)  # nobody's
         if v == 27:
             patient = None
-        local = dt.datetime(2023, 7, 1, 9, 0) + dt.timedelta(days=v, hours=v % 8, minutes=(v * 11) % 60)
+        local = dt.datetime(2023, 7, 1, 9, 0) + dt.timedelta(days=v, hours=v % 8, minutes=(v * 11) % 60,
+                                                             milliseconds=123 if v % 7 == 0 else 0)
         utc = local - dt.timedelta(hours=9)
         fee = Decimal(f"{(v % 9 + 1) * 1234}.{(v * 37) % 10000:04d}")
-        visits.append((vid, patient, utc, local, fee, "두통\r\n\t발열" if v % 5 == 0 else "정기 검진",
-                       v in (8, 44)))
+        complaint = "두통\r\n\t발열\r\n" if v % 5 == 0 else "정기 검진\t" if v % 11 == 0 else "정기 검진"
+        visits.append((vid, patient, utc, local, fee, complaint, v in (8, 44)))
     rows["tblVisit"] = (["VisitID", "PatientGUID", "dtVisitUTC", "dtVisit", "mnFee", "nvcChiefComplaint",
                          "bDeleted"], visits)
     old_visits = []
@@ -202,7 +203,10 @@ def create_migrated_clinic(engine: str, conn_str: str, database: str | None = No
         c.execute(f"CREATE TABLE {qualified} ({_DDL[engine][table]})")
         if values:
             marks = ", ".join("?" * len(columns))
-            c.executemany(f"INSERT INTO {qualified} VALUES ({marks})", values)
+            # MariaDB's driver drops a bound datetime's fraction of a second: those go as the text they are
+            bound = values if engine != "mariadb" else [tuple(
+                v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row) for row in values]
+            c.executemany(f"INSERT INTO {qualified} VALUES ({marks})", bound)
         # the inventory names a PostgreSQL table outside public schema.table, a capitals one in lower case
         name = f"{prefix}{table}".lower()
         db.table(name, len(columns), len(values))
