@@ -62,6 +62,12 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
         {"column": "FullName", "required": True}, {"column": "dtBirth", "type": "date"},
         {"column": "dtVisit", "type": "datetime", "required": True})
     assert entities["receipt"]["fields"]["issued"] == {"column": "dtPaid", "type": "date", "required": True}
+    # MariaDB: the visits' GUIDs in upper case, the patients' in lower case. Before, no reference was guessed
+    # (the SQL join ignores case, the export's record ids do not) and the visits, diagnoses and payments were
+    # left commented out; now the reference is read in the patients' case
+    assert encounter["patient_id"] == (
+        {"expr": {"mariadb": "LOWER(PatientGUID)"}, "type": "ref", "ref": "patient", "required": True}
+        if clinic.upper_guids else {"column": "PatientGUID", "type": "ref", "ref": "patient", "required": True})
     assert (spec["source"]["date_formats"], spec["source"]["datetime_formats"]) == (
         ["%Y-%m-%d", "%m/%d/%Y", "%d-%b-%y"], ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"])
     # Access's yes/no (-1 yes, 0 no): was not guessed (the bool transform reads 1/0, and -1 is no flag)

@@ -13,6 +13,8 @@ What such ports look like, and the demo does not:
 * datetime2 kept as text with 7 fraction digits, smalldatetime, money as ``DECIMAL(19,4)``, bit columns
   (``boolean`` / ``BIT(1)``), Access yes/no as -1/0, dates as text ``MM/DD/YYYY`` and ``DD-MON-YY``, memos
   with CRLF and tabs, identity keys with gaps, soft-deleted rows (``bDeleted``) that must still be exported;
+* on MariaDB, the visits' patient GUIDs in upper case (a uniqueidentifier converted to text), the patients' own
+  in lower case;
 * a new-generation patient with family and given name columns and a ``FullName`` that disagrees with them,
   a visit table with a local ``dtVisit`` and a ``dtVisitUTC`` (nine hours earlier) before it;
 * SQL Server's own ``sysdiagrams`` and the program's ``tblUser`` with password hashes.
@@ -59,6 +61,8 @@ class MigratedClinic(ForeignDb):
     inserted: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     #: column names per table (as created)
     column_names: dict[str, list[str]] = field(default_factory=dict)
+    #: the visits' patient GUIDs are in upper case, the patients' keys in lower case (MariaDB: CHAR(36))
+    upper_guids: bool = False
 
 
 def _rows() -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
@@ -206,6 +210,11 @@ def create_migrated_clinic(engine: str, conn_str: str, database: str | None = No
             # MariaDB's driver drops a bound datetime's fraction of a second: those go as the text they are
             bound = values if engine != "mariadb" else [tuple(
                 v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row) for row in values]
+            if engine == "mariadb" and table == "tblVisit":
+                # the visits' uniqueidentifier came over as SQL Server writes it, in upper case; the patients'
+                # as the new EMR wrote them, in lower case (SQL Server compares them ignoring case)
+                bound = [(r[0], r[1].upper() if r[1] else r[1], *r[2:]) for r in bound]
+                db.upper_guids = True
             c.executemany(f"INSERT INTO {qualified} VALUES ({marks})", bound)
         # the inventory names a PostgreSQL table outside public schema.table, a capitals one in lower case
         name = f"{prefix}{table}".lower()

@@ -871,8 +871,11 @@ _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
     """``column`` (SQL) rewritten into its parent's key form: ``("pad", W)``, an integer (or digits) written
     zero-padded to W digits as the parent's text keys are ('0000123'); ``("number", 0)``, zero-padded digits read
-    as the parent's integer keys."""
+    as the parent's integer keys; ``("upper", 0)`` / ``("lower", 0)``, text keys in the case the parent's are all
+    written in (a uniqueidentifier moved to CHAR(36): '5EED…' in one table, '5eed…' in another)."""
     kind, width = form
+    if kind in ("upper", "lower"):  # a GUID written in the other case (SQL Server compares them ignoring it)
+        return f"{kind.upper()}({column})"
     if kind == "pad":
         if engine in ("sqlite", "sqlite-odbc"):
             return f"printf('%0{width}d', {column})"
@@ -1176,6 +1179,12 @@ class _Guesser:
             form = ("pad", len(keys[0]))
         elif all(type(k) is int for k in keys):
             form = ("number", 0)
+        elif all(type(k) is str for k in keys) and all(k == k.lower() for k in keys) \
+                and any(k != k.upper() for k in keys):
+            form = ("lower", 0)
+        elif all(type(k) is str for k in keys) and all(k == k.upper() for k in keys) \
+                and any(k != k.lower() for k in keys):
+            form = ("upper", 0)
         else:
             return None
         sampled, hits = self.exact_hits(child, column, parent.name, parent_column, form)
@@ -1548,6 +1557,7 @@ class _Guesser:
             written = ""
             if form is not None:
                 written = f" once zero-padded to {form[1]} digits (expr)" if form[0] == "pad" \
+                    else f" once written in {form[0]} case (expr)" if form[0] in ("upper", "lower") \
                     else " once read as a number (expr)"
             why += (f"; {hits} of {sampled} sampled values ({100 * share:.0f} %) are found in "
                     f"{parent.table}.{parent_column}{written}")
