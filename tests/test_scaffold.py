@@ -715,3 +715,25 @@ def test_a_visit_time_kept_in_utc_is_read_as_utc_and_a_local_one_preferred(tmp_p
     outcome = write_scaffold("utc2", tmp_path / "out", SourceAddress(database=path))
     text = outcome.connector_toml.read_text(encoding="utf-8")
     assert 'start = { column = "dtSeen", type = "datetime", required = true }' in text
+
+
+def test_the_new_generation_of_a_vendor_change_is_taken_before_the_earlier_one(tmp_path: Path) -> None:
+    # Before: tblPatient (the earlier EMR's patients, chart numbers no visit refers to) was taken, as the first
+    # of two equally fitting tables in name order, and the visits of tblPatientNew's patients had no patient.
+    path = tmp_path / "gen.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, PtName TEXT);
+        CREATE TABLE tblPatientNew (PatientGUID TEXT PRIMARY KEY, ChartNo TEXT, PtName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientGUID TEXT, dtVisit TEXT);
+    """)
+    for i in range(1, 11):
+        guid = f"5eed0000-0000-0000-0000-{i:012d}"
+        conn.execute("INSERT INTO tblPatient VALUES (?, ?, '옛환자')", (i, f"{i:06d}"))
+        conn.execute("INSERT INTO tblPatientNew VALUES (?, ?, '새환자')", (guid, f"N{i:05d}"))
+        conn.execute("INSERT INTO tblVisit VALUES (?, ?, '2024-01-05 09:30:00')", (i, guid))
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("gen", tmp_path / "out", SourceAddress(database=path)).connector_toml.parent)
+    assert (spec.entities["patient"].table, spec.entities["encounter"].fields["patient_id"].column) == (
+        "tblPatientNew", "PatientGUID")

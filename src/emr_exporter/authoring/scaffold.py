@@ -1217,9 +1217,12 @@ class _Guesser:
             hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
-            if _SUPERSEDED.intersection(_words(table.bare, table=True).split("_")):
+            words = set(_words(table.bare, table=True).split("_"))
+            if _SUPERSEDED & words:
                 # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use
                 score -= 1.0
+            elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
+                score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
             if hint is None and matched < 3:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
