@@ -41,7 +41,7 @@ from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.cells import ColumnPlan, rebuild_cell, same, shape_of
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.catalog import CatalogTable, from_name, list_tables
+from emr_exporter.sources.catalog import CatalogTable, convert_row, from_name, list_tables, readable_select
 from emr_exporter.sources.drivers import caps_for
 
 
@@ -66,13 +66,19 @@ class Rebuilt:
 
 
 def source_rows(source: Source, table: CatalogTable) -> list[dict[str, Any]]:
-    """Every row of ``table`` that is its own (PostgreSQL: not its inheritance children's, which are theirs)."""
+    """Every row of ``table`` that is its own (PostgreSQL: not its inheritance children's, which are theirs),
+    with a PostgreSQL uuid as the server writes it (psqlODBC gives it in upper case) and a boolean as the
+    boolean (it gives '1'/'0'), as the export reads them."""
     select = "*"
+    converters: dict[str, Any] = {}
     if table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
         caps = caps_for(source.engine)
         select = ", ".join(f"{caps.large_object_ref_expr.format(col=caps.quote(c.name))} AS {caps.quote(c.name)}"
                            if c.large_object else caps.quote(c.name) for c in table.columns)
-    return list(source.rows(f"SELECT {select} FROM {from_name(source.engine, table)}"))
+    elif source.engine == "postgresql":
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
+    rows = list(source.rows(f"SELECT {select} FROM {from_name(source.engine, table)}"))
+    return [convert_row(row, converters) for row in rows] if converters else rows
 
 
 def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> Rebuilt:

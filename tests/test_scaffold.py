@@ -619,3 +619,125 @@ def test_the_stored_prefix_guess_is_a_shared_folder_never_a_file_nor_a_numbered_
     assert _common_folders({"C:\\SCAN\\a.jpg"}) == []
     assert _common_folders({"/srv/emr/2023/a.jpg", "/srv/emr/2024/b.jpg", "/srv/EMR/2024/c.jpg"}) == ["/srv"]
     assert _common_folders({"C:\\SCAN\\..\\a.jpg", "C:\\SCAN\\..\\b.jpg"}) == []
+
+
+def test_names_written_the_sql_server_and_access_way_are_read_as_their_words(tmp_path: Path) -> None:
+    # Before: only the patient guessed, its name the family name alone and no birth date; tblVisit,
+    # tblDiagnosis, tblUser (password hashes) and sysdiagrams "not recognised" (no hint knows tbl…, dtVisit,
+    # DxCode, PasswordHash), and a visit table's first date-like column would have been the UTC one.
+    path = tmp_path / "camel.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatientOld (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, PtName TEXT, dtBirth TEXT);
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FamilyName TEXT, GivenName TEXT,
+                                 FullName TEXT, dtBirth TEXT, bIsActive INTEGER);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtVisitUTC TEXT, dtVisit TEXT,
+                               nvcChiefComplaint TEXT);
+        CREATE TABLE tblDiagnosis (DxID INTEGER PRIMARY KEY, VisitID INTEGER, PatientID INTEGER, DxCode TEXT,
+                                   DxName TEXT);
+        CREATE TABLE tblUser (UserID INTEGER PRIMARY KEY, LoginName TEXT, PasswordHash TEXT);
+        CREATE TABLE sysdiagrams (diagram_id INTEGER PRIMARY KEY, name TEXT, definition BLOB);
+        CREATE TABLE MSysAccessStorage (Id INTEGER PRIMARY KEY, Lv BLOB);
+        CREATE TABLE "__EFMigrationsHistory" (MigrationId TEXT PRIMARY KEY, ProductVersion TEXT);
+    """)
+    for i in range(1, 21):
+        conn.execute("INSERT INTO tblPatientOld VALUES (?, ?, ?, ?)", (i, f"{i:06d}", "옛이름", "01/02/1970"))
+        conn.execute("INSERT INTO tblPatient VALUES (?, ?, '김', '민준', '김민준', ?, -1)",
+                     (i, f"N{i:05d}", f"{1 + i % 12:02d}/{1 + i % 28:02d}/19{50 + i}"))
+        conn.execute("INSERT INTO tblVisit VALUES (?, ?, ?, ?, '두통')",
+                     (i, i, f"2024-01-{i:02d} 00:30:00", f"2024-01-{i:02d} 09:30:00"))
+        conn.execute("INSERT INTO tblDiagnosis VALUES (?, ?, ?, 'J00', '급성 비인두염')", (i, i, i))
+    conn.executescript("""
+        INSERT INTO tblUser VALUES (1, 'admin', '0x0200AB');
+        INSERT INTO sysdiagrams VALUES (1, 'Diagram_0', x'00');
+        INSERT INTO MSysAccessStorage VALUES (1, x'00');
+        INSERT INTO "__EFMigrationsHistory" VALUES ('20200101_Initial', '3.1.0');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("camel", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.connector_toml.parent)
+    assert {name: e.table for name, e in spec.entities.items()} == {
+        "patient": "tblPatient", "encounter": "tblVisit", "diagnosis": "tblDiagnosis"}
+    fields = {(name, f): (spec.entities[name].fields[f].column, spec.entities[name].fields[f].type)
+              for name, f in (("patient", "name"), ("patient", "birth_date"), ("patient", "chart_number"),
+                              ("encounter", "patient_id"), ("encounter", "start"), ("encounter", "reason"),
+                              ("diagnosis", "code"), ("diagnosis", "text"))}
+    assert fields == {
+        ("patient", "name"): ("FullName", "text"), ("patient", "birth_date"): ("dtBirth", "date"),
+        ("patient", "chart_number"): ("ChartNo", "text"), ("encounter", "patient_id"): ("PatientID", "ref"),
+        ("encounter", "start"): ("dtVisit", "datetime"), ("encounter", "reason"): ("nvcChiefComplaint", "text"),
+        ("diagnosis", "code"): ("DxCode", "text"), ("diagnosis", "text"): ("DxName", "text")}
+    assert spec.date_formats[:1] == ("%m/%d/%Y",)
+    assert spec.skip == {
+        "tblUser": "the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
+                   "kept here is mapped as a practitioner by a section)",
+        "sysdiagrams": "SQL Server's database diagrams (drawings of the tables); no patient data",
+        "MSysAccessStorage": "an Access system table (the program's own bookkeeping); no patient data",
+        "__EFMigrationsHistory": "the program's database version history (schema migrations); no patient data"}
+    outcome = run_export(ExportRequest(connector="camel", source=SourceAddress(database=path),
+                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                       institution_name="가상의원"))
+    assert outcome.dry_run and outcome.reconciliation.balanced
+    assert {e["entity"]: (e["exported"], e["quarantined"]) for e in outcome.reconciliation.to_dict()["entities"]} == {
+        "patient": (20, 0), "encounter": (20, 0), "diagnosis": (20, 0)}
+
+
+def test_a_visit_time_kept_in_utc_is_read_as_utc_and_a_local_one_preferred(tmp_path: Path) -> None:
+    # Before: a visit table whose only time is dtVisitUTC had its UTC times taken for Korean ones (no tz: every
+    # Encounter.period.start 9 hours early, silently); where a local time is unnamed (dtSeen) beside the UTC one,
+    # the first date-like column, the UTC one, was taken.
+    path = tmp_path / "utc.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FullName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtVisitUTC TEXT);
+        INSERT INTO tblPatient VALUES (1, '000001', '김민준');
+        INSERT INTO tblVisit VALUES (1, 1, '2024-01-05 00:30:00');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("utc", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert 'start = { column = "dtVisitUTC", type = "datetime", tz = "UTC", required = true }' in text
+    outcome = run_export(ExportRequest(connector="utc", source=SourceAddress(database=path),
+                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                       institution_name="가상의원"))
+    assert outcome.reconciliation.balanced
+    spec = load_spec(tmp_path / "out" / "utc")
+    assert (spec.entities["encounter"].fields["start"].tz, spec.entities["encounter"].table) == ("UTC", "tblVisit")
+    path.unlink()
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, FullName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientID INTEGER, dtCreatedUtc TEXT, dtSeen TEXT);
+        INSERT INTO tblPatient VALUES (1, '000001', '김민준');
+        INSERT INTO tblVisit VALUES (1, 1, '2024-01-05 00:30:00', '2024-01-05 09:30:00');
+    """)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("utc2", tmp_path / "out", SourceAddress(database=path))
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert 'start = { column = "dtSeen", type = "datetime", required = true }' in text
+
+
+def test_the_new_generation_of_a_vendor_change_is_taken_before_the_earlier_one(tmp_path: Path) -> None:
+    # Before: tblPatient (the earlier EMR's patients, chart numbers no visit refers to) was taken, as the first
+    # of two equally fitting tables in name order, and the visits of tblPatientNew's patients had no patient.
+    path = tmp_path / "gen.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE tblPatient (PatientID INTEGER PRIMARY KEY, ChartNo TEXT, PtName TEXT);
+        CREATE TABLE tblPatientNew (PatientGUID TEXT PRIMARY KEY, ChartNo TEXT, PtName TEXT);
+        CREATE TABLE tblVisit (VisitID INTEGER PRIMARY KEY, PatientGUID TEXT, dtVisit TEXT);
+    """)
+    for i in range(1, 11):
+        guid = f"5eed0000-0000-0000-0000-{i:012d}"
+        conn.execute("INSERT INTO tblPatient VALUES (?, ?, '옛환자')", (i, f"{i:06d}"))
+        conn.execute("INSERT INTO tblPatientNew VALUES (?, ?, '새환자')", (guid, f"N{i:05d}"))
+        conn.execute("INSERT INTO tblVisit VALUES (?, ?, '2024-01-05 09:30:00')", (i, guid))
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("gen", tmp_path / "out", SourceAddress(database=path)).connector_toml.parent)
+    assert (spec.entities["patient"].table, spec.entities["encounter"].fields["patient_id"].column) == (
+        "tblPatientNew", "PatientGUID")

@@ -108,3 +108,17 @@ def test_the_cell_check_never_rebuilds_a_worded_form(process_locale: str) -> Non
         assert not isinstance(to_source(moment, "str", "datetime", fmt, "utf-8"), str)
         assert not isinstance(to_source(moment.date(), "str", "date", fmt, "utf-8"), str)
     assert to_source(moment.date(), "str", "date", LONG, "utf-8") == "2024년 01월 05일"
+
+
+def test_month_abbreviations_read_the_same_under_every_locale(process_locale: str) -> None:
+    # Before, under ko_KR: every '05-JAN-24' (SQL Server's and Oracle's DD-MON-YY) was invalid-date, strptime's %b
+    # reading only that locale's month names ('1월'); under C it read them.
+    spec = ConnectorSpec(name="t", version="1", path=Path("."), date_formats=("%d-%b-%y", "%d-%b-%Y"))
+    ctx = TransformContext(spec=spec, attachments_root=None)
+    days = {"05-JAN-24": dt.date(2024, 1, 5), "31-dec-99": dt.date(1999, 12, 31), "29-Feb-2024": dt.date(2024, 2, 29),
+            "01-SEP-2019": dt.date(2019, 9, 1)}
+    assert {text: to_date(text, DAY, ctx) for text in days} == days
+    for text in ("30-FEB-24", "05-JNA-24", "5-JAN-24x"):
+        with pytest.raises(RowRejected) as refused:
+            to_date(text, DAY, ctx)
+        assert refused.value.reason_code == "invalid-date"

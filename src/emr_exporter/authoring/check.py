@@ -308,7 +308,13 @@ def _sql_words(spec: ConnectorSpec) -> set[str]:
     hooks = spec.path / "hooks.py"
     if hooks.is_file():  # columns a hook reads (row["org_rec_no"]) count as used
         texts.append(hooks.read_text(encoding="utf-8", errors="replace"))
+    # A quoted column renamed to its own lower-case name ("FamilyName" AS familyname: the scaffold's query on a
+    # PostgreSQL table created with capitals) only makes it nameable: it is used where the field names it.
+    texts = [_SAME_NAME_ALIAS.sub(lambda m: "" if m[1].lower() == m[2].lower() else m[0], t) for t in texts]
     return {w.lower() for text in texts for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+
+
+_SAME_NAME_ALIAS = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)', re.IGNORECASE)
 
 
 def _used_columns(spec: ConnectorSpec, table: str, words: set[str]) -> set[str]:

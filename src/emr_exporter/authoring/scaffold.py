@@ -55,6 +55,11 @@ SHAPES: dict[str, str] = {
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
     "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
+    "iso_datetime_fraction": "text date-time YYYY-MM-DD HH:MM:SS.fffffff (with a fraction of a second: SQL "
+                             "Server's datetime2 as text)",
+    "us_date": "text date MM/DD/YYYY (month first, as SQL Server and Access write it in the US)",
+    "dmon_date": "text date DD-MON-YY (05-JAN-24, as SQL Server and Oracle write it)",
+    "dmon_long_date": "text date DD-MON-YYYY (05-JAN-2024)",
     "yymmdd": "text date YYMMDD (two-digit year)",
     "ko_ampm_datetime": "Korean Windows text date-time (2024-01-05 오후 3:20:11)",
     "ko_dotted_datetime": "Korean web text date-time (2024. 1. 5. 오후 3:20:11)",
@@ -71,6 +76,7 @@ SHAPES: dict[str, str] = {
     "amount": "amount of money (whole won)",
     "number": "number written as text",
     "yn": "Y/N or 1/0 flag",
+    "access_yn": "Access yes/no flag (-1 yes, 0 no)",
     "binary": "binary data",
     "windows_path": "absolute Windows file path (a drive letter or a network share)",
     "posix_path": "absolute file path (/…)",
@@ -178,10 +184,18 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_datetime")
     if len(text) == 16 and _valid_date(text, "%Y-%m-%d %H:%M"):
         shapes.add("iso_minute")
+    if 21 <= len(text) <= 29 and text[19:20] == "." and parse_date_text(text, ("%Y-%m-%d %H:%M:%S.%f",)):
+        shapes.add("iso_datetime_fraction")
     if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
         shapes.add("yymmdd")
+    if 8 <= len(text) <= 10 and "/" in text and _valid_date(text, "%m/%d/%Y"):
+        shapes.add("us_date")
+    if len(text) in (9, 11) and text[2:3] == "-" and text[6:7] == "-":
+        for shape, fmt in (("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y")):
+            if parse_date_text(text, (fmt,)) is not None:
+                shapes.add(shape)
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -193,6 +207,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("edi")
     if text in _YN:
         shapes.add("yn")
+    if text in ("-1", "0"):
+        shapes.add("access_yn")
     if _NUMBER.match(text):
         shapes.add("number")
     form = stored_path_form(text)
@@ -209,6 +225,8 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
         return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
     if value in (0, 1, -1):  # -1: Access's True
         shapes.add("yn")
+    if value in (0, -1):
+        shapes.add("access_yn")  # Access's yes/no: -1 is yes
     whole = value == int(value)
     if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
             and _valid_date(str(value), "%Y%m%d"):
@@ -804,6 +822,7 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
+                "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
                 "epoch_s", "epoch_ms", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
 _FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
@@ -817,7 +836,7 @@ class FieldGuess:
     why: str
     required: bool = False
     ref: str | None = None
-    map: dict[str, str] | None = None
+    map: dict[str, str | bool] | None = None
     format: str | None = None
     columns: tuple[str, ...] = ()
     join: str = ""
@@ -832,7 +851,19 @@ class FieldGuess:
     #: stored_prefixes``), and why. Kept for connector.toml only, never in PROFILE.md.
     stored_prefixes: tuple[str, ...] = ()
     prefixes_why: str = ""
+    #: ``tz`` of a date/time field whose column says its times are UTC (dtVisitUTC, created_utc)
+    tz: str = ""
 
+
+#: Words of a table's name that say it is an earlier generation of the records or a copy of them.
+_SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC", "PREV", "PREVIOUS", "LEGACY",
+                         "TMP", "TEMP", "COPY", "DELETED", "DEL"})
+
+#: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
+_PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+
+#: The map a bool field on an Access yes/no column gets (-1 is yes, as Access and Visual Basic write True).
+_ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
 _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
@@ -841,8 +872,11 @@ _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
     """``column`` (SQL) rewritten into its parent's key form: ``("pad", W)``, an integer (or digits) written
     zero-padded to W digits as the parent's text keys are ('0000123'); ``("number", 0)``, zero-padded digits read
-    as the parent's integer keys."""
+    as the parent's integer keys; ``("upper", 0)`` / ``("lower", 0)``, text keys in the case the parent's are all
+    written in (a uniqueidentifier moved to CHAR(36): '5EED…' in one table, '5eed…' in another)."""
     kind, width = form
+    if kind in ("upper", "lower"):  # a GUID written in the other case (SQL Server compares them ignoring it)
+        return f"{kind.upper()}({column})"
     if kind == "pad":
         if engine in ("sqlite", "sqlite-odbc"):
             return f"printf('%0{width}d', {column})"
@@ -897,10 +931,51 @@ SQL_RESERVED = frozenset({
 })
 
 
+#: Hungarian prefixes of names written the SQL Server / Access way (tblPatient, dtVisit, bIsActive, nvcMemo,
+#: mnFee): a table's, dropped; a date's, written as the _DT suffix the hints know (dtVisit: VISIT_DT).
+_HUNGARIAN_TABLE = frozenset({"tbl", "tb", "t", "vw"})
+_HUNGARIAN_DATE = frozenset({"dt", "sdt", "dtm", "d", "ts"})
+_HUNGARIAN_VALUE = frozenset({"b", "bit", "yn", "n", "nvc", "nv", "nc", "vc", "c", "ch", "chr", "str", "s", "sz",
+                              "txt", "i", "int", "l", "lng", "si", "ti", "mn", "m", "cur", "dbl", "dec", "f", "flt",
+                              "num", "g", "guid", "uid", "img", "bin", "vb", "x", "xml", "memo", "o", "obj"})
+
+
+def _words(name: str, table: bool = False) -> str:
+    """A name written in CamelCase or Hungarian notation (``PatientID``, ``dtVisitUTC``, ``tblPatient``), as
+    the upper-case, ``_``-separated words the hints are written for (``PATIENT_ID``, ``VISIT_UTC_DT``,
+    ``PATIENT``). Other names (``PT_NO``, ``visit_dt``, Hangul) are only upper-cased."""
+    if not re.fullmatch(r"[A-Za-z0-9_ ]+", name):  # Hangul, or a dot, a hyphen (sms.log): as it is written
+        return name.upper()
+    words: list[str] = []
+    for n, chunk in enumerate(p for p in re.split(r"[_\s]+", name) if p):
+        split = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z0-9]+|[A-Z0-9]+", chunk)
+        if n == 0 and len(split) > 1 and split[0].islower():
+            prefix = split[0]
+            if table and prefix in _HUNGARIAN_TABLE:
+                split = split[1:]
+            elif not table and prefix in _HUNGARIAN_DATE:
+                split = [*split[1:], "DT"]
+            elif not table and prefix in _HUNGARIAN_VALUE:
+                split = split[1:]
+        words += split
+    if table and len(words) > 1 and words[0].upper() in ("TBL", "TB"):
+        words = words[1:]  # TBL_PATIENT
+    return "_".join(words).upper() or name.upper()
+
+
+def _name_fits(pattern: str, name: str, table: bool = False) -> bool:
+    """Whether a column or table name fits a hint's pattern, as written or as its words (:func:`_words`)."""
+    return bool(re.fullmatch(pattern, name.upper()) or re.fullmatch(pattern, name)
+                or re.fullmatch(pattern, _words(name, table)))
+
+
 def _parts(name: str) -> list[str]:
     """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
+    words = _words(name, table=True)
     parts = [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
+    if words != upper:  # tblPatient: PATIENT; tblVisitOld: VISIT_OLD, VISIT, OLD
+        parts += [words, *[p for p in words.split("_") if p]]
     singular = [p[:-3] + "Y" if p.endswith("IES") else p[:-1] for p in parts
                 if len(p) > 3 and p.endswith("S") and not p.endswith("SS")]
     return parts + singular
@@ -933,7 +1008,8 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
     """``date`` or ``datetime`` for a column that holds a date."""
     allows_datetime = "datetime" in str(field_type)
     holds_time = column.has("yyyymmddhhmmss", 0.5) or column.has("iso_datetime", 0.5) or column.has(
-        "iso_minute", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
+        "iso_minute", 0.5) or column.has(
+        "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
         "epoch_ms", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
@@ -994,7 +1070,7 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("date", "datetime"):
         return _date_like(column)
     if field_type == "bool":
-        return column.has("yn", 0.99)
+        return column.has("yn", 0.99) or column.has("access_yn", 0.99)
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
             return False  # a Unix time, not an amount
@@ -1104,6 +1180,12 @@ class _Guesser:
             form = ("pad", len(keys[0]))
         elif all(type(k) is int for k in keys):
             form = ("number", 0)
+        elif all(type(k) is str for k in keys) and all(k == k.lower() for k in keys) \
+                and any(k != k.upper() for k in keys):
+            form = ("lower", 0)
+        elif all(type(k) is str for k in keys) and all(k == k.upper() for k in keys) \
+                and any(k != k.lower() for k in keys):
+            form = ("upper", 0)
         else:
             return None
         sampled, hits = self.exact_hits(child, column, parent.name, parent_column, form)
@@ -1136,6 +1218,12 @@ class _Guesser:
             hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
+            words = set(_words(table.bare, table=True).split("_"))
+            if _SUPERSEDED & words:
+                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use
+                score -= 1.0
+            elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
+                score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
             if hint is None and matched < 3:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
@@ -1155,7 +1243,7 @@ class _Guesser:
             for column in table.columns:
                 if column.name in used:
                     continue
-                if re.fullmatch(pattern, column.name.upper()) or re.fullmatch(pattern, column.name):
+                if _name_fits(pattern, column.name):
                     return column, pattern
         return None
 
@@ -1165,7 +1253,7 @@ class _Guesser:
         if len(table.primary_key) > 1:
             return list(table.primary_key), f"the table's primary key of {len(table.primary_key)} columns"
         for column in table.columns:
-            if column.unique_in_sample and re.fullmatch(r".*(NO|ID|SEQ|KEY|CD)", column.name.upper()):
+            if column.unique_in_sample and _name_fits(r".*(NO|ID|SEQ|KEY|CD)", column.name):
                 return column.name, "unique in the sample and named like a key; check it is unique in the table"
         for column in table.columns:
             if column.unique_in_sample and not column.is_binary:
@@ -1337,14 +1425,13 @@ class _Guesser:
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
-            if parts is None and (whole is None or re.fullmatch(
-                    r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M)_?(NAME|NM)", whole[0].name.upper())):
+            if parts is None and (whole is None or _name_fits(_PART_NAME, whole[0].name)):
                 continue
             sampled, hits = self.overlap(child, link.name, table.name, key)
             if not sampled or hits * 2 < sampled:
                 continue
             preferred = next((c.name for c in child.columns
-                              if re.fullmatch(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name.upper())), None)
+                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name)), None)
             order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
             columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
             selects = []
@@ -1379,9 +1466,9 @@ class _Guesser:
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
         front = [c for c in table.columns if c.name not in used and c.has("yymmdd", 0.8)
-                 and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+                 and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
         back = [c for c in table.columns if c.name not in used and c.max_length == 7 and c.has("number", 0.8)
-                and re.fullmatch(r"(JUMIN|RRN|RES|SSN|주민).*", c.name.upper())]
+                and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
         if not front or not back:
             return None
         used.update({front[0].name, back[0].name})
@@ -1485,6 +1572,7 @@ class _Guesser:
             written = ""
             if form is not None:
                 written = f" once zero-padded to {form[1]} digits (expr)" if form[0] == "pad" \
+                    else f" once written in {form[0]} case (expr)" if form[0] in ("upper", "lower") \
                     else " once read as a number (expr)"
             why += (f"; {hits} of {sampled} sampled values ({100 * share:.0f} %) are found in "
                     f"{parent.table}.{parent_column}{written}")
@@ -1506,6 +1594,8 @@ class _Guesser:
         for column, pattern in candidates:
             if column.name == key and name != "chart_number":
                 continue
+            if name == "name" and _name_fits(_PART_NAME, column.name):
+                continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
@@ -1524,7 +1614,8 @@ class _Guesser:
                     return self._finish(entity, table, name, column, field_type, required, used,
                                         f"values look like {_plural(shape)}")
         if required and "date" in str(annotation):
-            for column in table.columns:
+            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first)
+            for column in sorted(table.columns, key=lambda c: bool({"UTC", "GMT"} & set(_words(c.name).split("_")))):
                 if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,
@@ -1534,9 +1625,11 @@ class _Guesser:
     @staticmethod
     def _shape_note(column: ColumnProfile, field_type: str) -> str:
         if field_type == "bool":  # a 0/1 flag is no amount of money, though 0 is a whole number of won
-            return (f"; {100 * column.share('yn'):.0f} % of {column.non_empty} sampled values look like "
-                    f"{SHAPES['yn']}s")
+            flag = "yn" if column.has("yn", 0.99) else "access_yn"
+            return (f"; {100 * column.share(flag):.0f} % of {column.non_empty} sampled values look like "
+                    f"{SHAPES[flag]}s")
         for shape in ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date",
+                      "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
                       *_KO_FORMATS, "rrn",
                       "kcd", "edi",
                       "amount_text", "amount"):
@@ -1549,25 +1642,32 @@ class _Guesser:
 
     def _finish(self, entity: str, table: TableProfile, name: str, column: ColumnProfile, field_type: str,
                 required: bool, used: set[str], why: str) -> FieldGuess | None:
-        mapping = None
+        mapping: dict[str, str | bool] | None = None
         maps = _CODE_MAPS.get((entity, name))
         if maps is not None:
             values = self.sampled_codes.get((table.name, column.name))
-            mapping = next((m for m in maps if values is not None and values <= set(m)), None)
+            fitting = next((m for m in maps if values is not None and values <= set(m)), None)
+            mapping = dict(fitting) if fitting is not None else None
             if mapping is None:
                 return None  # values no map knows: left for the contractor (see PROFILE.md)
             field_type = "code"
             why += "; every sampled value is a key of this map"
+        if field_type == "bool" and not column.has("yn", 0.99):
+            mapping = dict(_ACCESS_YES_NO)  # -1/0: Access's yes/no, which the bool transform does not read alone
         used.add(column.name)
         fmt = None
+        tz = ""
         if field_type in ("date", "datetime"):
             fmt, share = _field_format(column)
             why += share
+            if {"UTC", "GMT", "ZULU"} & set(_words(column.name).split("_")):
+                tz = "UTC"  # else its times would be taken for Korean ones, 9 hours off
+                why += "; named UTC: read as UTC times"
         large_object = field_type == "blob" and column.type_name.upper() in _LARGE_OBJECT_TYPES
         if large_object:
             why += "; it holds large objects' numbers: the field reads their bytes (lo_get)"
         return FieldGuess(field=name, column=column.name, type=field_type, why=why, required=required,
-                          map=mapping, format=fmt, large_object=large_object)
+                          map=mapping, format=fmt, large_object=large_object, tz=tz)
 
     def run(self) -> dict[str, EntityGuess]:
         taken: set[str] = set()
@@ -1586,7 +1686,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
-                  and any(re.fullmatch(p, c.name.upper()) for p in patterns) and IDENTIFIER.match(c.name)]
+                  and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
         if not wanted or not table.plain:
             continue
         for column in wanted:
@@ -1696,6 +1796,11 @@ def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _toml_value(value: str | bool) -> str:
+    """A map's value: a string, or a boolean (a bool field's map gives true/false, never quoted)."""
+    return ("true" if value else "false") if isinstance(value, bool) else _toml_str(value)
+
+
 def _toml_literal(text: str) -> str:
     """A TOML literal string where it can be one (a Windows path reads as written: 'C:\\UBCARE\\SCAN')."""
     return f"'{text}'" if "'" not in text and text.isprintable() else _toml_str(text)
@@ -1720,17 +1825,20 @@ def _field_line(f: FieldGuess) -> str:
         parts.append(f"ref = {_toml_str(f.ref)}")
     if f.format:
         parts.append(f"format = {_toml_str(f.format)}")
+    if f.tz:
+        parts.append(f"tz = {_toml_str(f.tz)}")
     if f.map:
-        parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_str(v)}" for k, v in f.map.items()) + " }")
+        parts.append("map = { " + ", ".join(f"{_toml_str(k)} = {_toml_value(v)}" for k, v in f.map.items()) + " }")
     if f.required:
         parts.append("required = true")
     return f"{f.field} = {{ {', '.join(parts)} }}"
 
 
 _SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dotted_date", "%Y.%m.%d"),
+                        ("us_date", "%m/%d/%Y"), ("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y"),
                         *((s, f) for s, f in _KO_FORMATS.items() if s not in _KO_DATETIME_SHAPES))
 _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
-                            ("iso_minute", "%Y-%m-%d %H:%M"),
+                            ("iso_minute", "%Y-%m-%d %H:%M"), ("iso_datetime_fraction", "%Y-%m-%d %H:%M:%S.%f"),
                             *((s, f) for s, f in _KO_FORMATS.items() if s in _KO_DATETIME_SHAPES))
 
 
@@ -1793,10 +1901,15 @@ _FRAMEWORK_KINDS: tuple[tuple[str, str], ...] = (
      "the program's database version history (schema migrations); no patient data"),
     (r"DJANGO_CONTENT_TYPE|AUTH_(GROUP|PERMISSION|GROUP_PERMISSIONS|USER_GROUPS|USER_USER_PERMISSIONS)",
      "the web program's permissions and user groups; no patient data"),
+    (r"(.*_)?MIGRATIONS?_HISTORY", "the program's database version history (schema migrations); no patient data"),
+    # what a database moved from SQL Server or Access brings along: Management Studio's diagrams, Access's own
+    (r"SYSDIAGRAMS|DTPROPERTIES", "SQL Server's database diagrams (drawings of the tables); no patient data"),
+    (r"MSYS.+", "an Access system table (the program's own bookkeeping); no patient data"),
 )
 #: A column holding a password (or its hash or salt): the program's user accounts, which no record needs and
 #: which the archive should not carry. Doctors kept there are read as practitioners by a section, not from here.
-_PASSWORD_COLUMN = re.compile(r"PASS_?WORD|PASSWD|PWD|USER_?PW|PW_?HASH|SALT|비밀번호|암호")
+_PASSWORD_COLUMN = re.compile(
+    r"PASS_?WORD(_?HASH)?|PASSWD|PWD(_?HASH)?|USER_?PW|PW_?HASH|(PASSWORD_?)?SALT|비밀번호|암호")
 
 
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
@@ -1811,7 +1924,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
              "skipped with the reason."]
 
     def patients_in(table: TableProfile) -> bool:
-        return any(re.fullmatch(p, c.name.upper()) for p in _REF_PATTERNS["patient"] for c in table.columns)
+        return any(_name_fits(p, c.name) for p in _REF_PATTERNS["patient"] for c in table.columns)
 
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
@@ -1825,21 +1938,21 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "empty"
         elif institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):
             kept = "the clinic's own row: read by [institution], carried whole"
-        elif any(_PASSWORD_COLUMN.fullmatch(c.name.upper()) for c in table.columns) and not patients_in(table):
+        elif any(_name_fits(_PASSWORD_COLUMN.pattern, c.name) for c in table.columns) and not patients_in(table):
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
                       "kept here is mapped as a practitioner by a section)")
         elif (framework := next((text for pattern, text in _FRAMEWORK_KINDS
-                                 if re.fullmatch(pattern, table.bare.upper())), None)) and not patients_in(table):
+                                 if _name_fits(pattern, table.bare, table=True)), None)) and not patients_in(table):
             reason = framework
-        elif re.fullmatch(r".+_TYPES?", table.bare.upper()) and not patients_in(table):
+        elif _name_fits(r".+_TYPES?", table.bare, table=True) and not patients_in(table):
             # OpenMRS encounter_type, visit_type, patient_identifier_type: the kinds other tables' codes name
             # (a BLOOD_TYPE table with a patient column holds the patients' blood types: read or carried)
             kept = (f"a code table of kinds: what the codes of other tables mean (look them up with lookup = "
                     f"{{ table = \"{table.name}\", … }})")
         else:
             for pattern, text in _CARRY_KINDS:
-                if re.fullmatch(pattern, table.bare.upper()) or re.fullmatch(pattern, table.bare):
+                if _name_fits(pattern, table.bare, table=True):
                     kept = text.format(table=table.name)
                     break
         if kept is not None:

@@ -203,9 +203,12 @@ def _packed_width(fmt: str) -> int | None:
 
 
 #: Directives whose strptime reading depends on the process locale (``%p`` reads only AM/PM under C, only
-#: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names). A format holding one is read by
-#: :func:`_parse_worded` instead, the same under every locale.
-_WORDED = re.compile(r"%[pAa]")
+#: 오전/오후 under ko_KR; ``%A``/``%a`` only that locale's weekday names; ``%b`` only its month names: ``JAN``
+#: under C, ``1월`` under ko_KR). A format holding one is read by :func:`_parse_worded` instead, the same under
+#: every locale (``%b``: the English abbreviations, any case: ``05-JAN-24`` as SQL Server and Oracle write it).
+_WORDED = re.compile(r"%[pAab]")
+_MONTHS_SHORT = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _MERIDIEM = {"오전": 0, "am": 0, "a.m.": 0, "오후": 12, "pm": 12, "p.m.": 12}
 _KO_DAYS = ("월", "화", "수", "목", "금", "토", "일")
 _EN_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -217,6 +220,7 @@ _WORD_DIRECTIVES = {
     "p": "|".join(re.escape(w) for w in sorted(_MERIDIEM, key=len, reverse=True)),
     "A": "|".join(sorted(_WEEKDAYS, key=len, reverse=True)),
     "a": "|".join(sorted(_WEEKDAYS_SHORT, key=len, reverse=True)),
+    "b": "|".join(_MONTHS_SHORT),
 }
 _worded_cache: dict[str, re.Pattern[str] | None] = {}
 
@@ -279,12 +283,17 @@ def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
             raise ValueError("hour out of range")
         hour = hour % 12 + (_MERIDIEM[got["p"].lower()] if got.get("p") else 0)
     micro = int(got["f"].ljust(6, "0")) if got.get("f") else 0
-    parsed = dt.datetime(year, int(got.get("m") or 1), int(got.get("d") or 1), hour, int(got.get("M") or 0),
+    month = _MONTHS_SHORT[got["b"].lower()] if got.get("b") else int(got.get("m") or 1)
+    parsed = dt.datetime(year, month, int(got.get("d") or 1), hour, int(got.get("M") or 0),
                          int(got.get("S") or 0), micro)
     for key, names in (("A", _WEEKDAYS), ("a", _WEEKDAYS_SHORT)):
         if got.get(key) and names[got[key].lower()] != parsed.weekday():
             raise ValueError("not that date's weekday")
     return parsed
+
+
+#: A fraction of a second of 7 to 9 digits (datetime2's 100 ns, nanoseconds): its first 6 (microseconds).
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d{1,3}(?!\d)")
 
 
 def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
@@ -303,7 +312,10 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
                 parts = [int(text[start:end]) for start, end in digits[1]] + [0, 0, 0]
                 return dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
             worded = _worded_pattern(fmt)
-            parsed = dt.datetime.strptime(text, fmt) if worded is None else _parse_worded(text, worded)
+            # SQL Server's datetime2 keeps 7 fraction digits (100 ns), %f reads at most 6: the 7th (and an 8th,
+            # 9th: nanoseconds) is dropped here, and the cell, which FHIR cannot give back, is carried raw
+            read = _LONG_FRACTION.sub(r"\1", text) if "%f" in fmt else text
+            parsed = dt.datetime.strptime(read, fmt) if worded is None else _parse_worded(read, worded)
         except ValueError:
             continue
         if "%y" in fmt:

@@ -461,9 +461,11 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     def note(sql: str | None, reader: str) -> None:
         for match in _FROM_TABLE.finditer(sql or ""):
             schema, table = (match.group(1), match.group(2)) if match.group(2) else ("", match.group(1))
-            # his.visit: the inventory names a table outside the default schema so (public.visit: visit)
-            name = table if schema.lower() in DEFAULT_SCHEMAS else f"{schema}.{table}"
-            found.setdefault(name.lower(), set()).add(reader)
+            # his.visit: the inventory names a table outside the default schema so (public.visit: visit); a
+            # dbo.visit is visit on SQL Server but dbo.visit on PostgreSQL (a port keeps its schema dbo)
+            for name in {table if schema.lower() in DEFAULT_SCHEMAS else f"{schema}.{table}",
+                         f"{schema}.{table}" if schema else table}:
+                found.setdefault(name.lower(), set()).add(reader)
 
     note(spec.institution_query, "[institution]")
     for name, entity in spec.entities.items():

@@ -38,8 +38,17 @@ log = logging.getLogger(__name__)
 #: Schemas that hold the engine's own tables, never the EMR's.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
                             "performance_schema"})
-#: The schema a name needs no qualification in.
+#: The schema a name needs no qualification in, on any engine (a connector's SQL names no engine).
 DEFAULT_SCHEMAS = frozenset({"", "public", "dbo"})
+#: ... and on each engine: a PostgreSQL database ported from SQL Server keeps its tables in a schema ``dbo``,
+#: which is not on PostgreSQL's search path (its tables must be named ``dbo.x``), as SQL Server's ``public``
+#: would be no default.
+ENGINE_DEFAULT_SCHEMAS = {"postgresql": frozenset({"", "public"}), "mssql": frozenset({"", "dbo"})}
+
+
+def default_schemas(engine: str) -> frozenset[str]:
+    """The schemas whose tables ``engine`` names without their schema (lower case)."""
+    return ENGINE_DEFAULT_SCHEMAS.get(engine, DEFAULT_SCHEMAS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +407,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                         if row.table_name == table}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys (views never have one)
                 keys = set()
-            name = table if schema.lower() in DEFAULT_SCHEMAS or source.engine in ("mariadb", "mysql") \
+            name = table if schema.lower() in default_schemas(source.engine) or source.engine in ("mariadb", "mysql") \
                 else f"{schema}.{table}"
             names[(schema, table)] = name
             found.append(CatalogTable(
