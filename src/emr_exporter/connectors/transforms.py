@@ -144,13 +144,14 @@ _AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(str(value))
-    try:
-        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
-    except InvalidOperation:
-        raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
+        number = value  # PostgreSQL numeric 'NaN' (and 'Infinity' since 14) come as such a Decimal
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = Decimal(str(value))  # float8 'Infinity' / 'NaN' as well
+    else:
+        try:
+            number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+        except InvalidOperation:
+            raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
     if not number.is_finite():
         raise RowRejected("invalid-number", f"field '{field.name}' is not a finite number")
     return number

@@ -184,8 +184,9 @@ def readable_select(
     pages by its index). Convert *after* paging: a keyset over such a column compares what the query gives."""
     caps = caps_for(engine)
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
+    exact = dict(caps.exact_casts)
     if (not caps.temporals_cast_to_text and not as_bytes and not listed
-            and not any(d.upper() in caps.large_object_types for _, d in columns)):
+            and not any(d.upper() in caps.large_object_types or d.upper() in exact for _, d in columns)):
         return "*", {}
     parts: list[str] = []
     converters: Converters = {}
@@ -200,6 +201,9 @@ def readable_select(
             # the large object's number, as it is stored (psqlODBC reads an ``lo`` column as the object's bytes,
             # which the export carries apart, once)
             parts.append(f"{caps.large_object_ref_expr.format(col=quoted)} AS {quoted}")
+            cast = True
+        elif declared.upper() in exact:  # a type the driver reads inexactly (PostgreSQL money: a float)
+            parts.append(f"{exact[declared.upper()].format(col=quoted)} AS {quoted}")
             cast = True
         elif parse is not None:
             converters[key] = temporal_from_text(parse)

@@ -90,6 +90,11 @@ class DriverCaps:
     result_type_expr: str | None = None
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
+    #: Declared types (upper case, as the catalogue or :attr:`result_type_expr` names them) the driver reads
+    #: inexactly, with the expression template that reads them exactly (psqlODBC gives a PostgreSQL ``money``
+    #: as a float: 92233720368547758.07 came as 9.223372036854776e+16, 2000.10 as 2000.1; as ``numeric`` it is
+    #: the Decimal it stores, whatever the server's lc_monetary writes around it).
+    exact_casts: tuple[tuple[str, str], ...] = ()
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
     unicode_text_expr: str = "{col}"
     #: SQL expression template that reads a text column's value as the bytes the server stores, not converted
@@ -253,6 +258,7 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=True,  # unless the streaming options below are in the connection string
         streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
         raw_text_expr="CAST({col} AS TEXT)",
+        exact_casts=(("MONEY", "CAST({col} AS numeric)"),),
         temporals_cast_to_text=True,
         result_type_expr="(SELECT pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid "
         "END, NULL) FROM pg_catalog.pg_type AS t WHERE t.oid = pg_catalog.pg_typeof({col}))",
