@@ -19,7 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from pg_typed_clinic import LONG_NOTE, TypedClinic, create_typed_clinic
 
+from emr_exporter.pipeline.export import carried_select
 from emr_exporter.pipeline.raw import decode_raw
+from emr_exporter.sources.catalog import convert_row, list_tables, readable_query
+from emr_exporter.sources.odbc import OdbcSource
 from test_foreign_schemas import assert_expected_values, checked, exported, scaffolded
 
 pytestmark = pytest.mark.db
@@ -46,7 +49,7 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: TypedClinic,
             for s in check["reconciliation"]["entities"]} == {
         ("patient", 24, 23, 1, "{}"), ("encounter", 72, 68, 4, "{}"), ("diagnosis", 72, 68, 4, "{}"),
         ("order_line", 24, 22, 2, '{"invalid-number": 1}')}
-    assert [t["table"] for t in check["unmapped_tables"]] == ["emr.lab_result"]
+    assert [t["table"] for t in check["unmapped_tables"]] == ["emr.insurance", "emr.lab_result", "emr.room_map"]
     dry, sealed, bag = exported(flow, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
@@ -63,3 +66,28 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: TypedClinic,
     assert isinstance(dose, Decimal) and dose.is_nan()
     visits = _sidecar(bag, "encounter")
     assert sorted({str(v["fee"]) for v in visits.values()}) == ["-5.25", "0.00", "1234.50"]
+    # an enum of appointment slots ('0930') is text, not a time (was carried as {"time": "09:30:00"})
+    assert sorted({v["slot"] for v in visits.values()}) == ["0900", "0930", "1000"]
+
+
+def test_domain_and_enum_columns_are_read_as_what_they_hold(clinic: TypedClinic) -> None:
+    # psqlODBC names a domain or an enum column by the type's own name: a domain over date (DOB) was read by the
+    # driver ('infinity' as today's date, 44 BC as AD 44), a domain over timestamptz lost 'infinity' (9999-12-31)
+    # and its offset, a domain over money was a float, and a domain over varchar named YMD_DATE or an enum named
+    # TIME_SLOT was parsed by its name ('19800101' carried as 1980-01-01, '0930' as 09:30:00)
+    assert clinic.odbc is not None
+    source = OdbcSource(clinic.odbc)
+    try:
+        [table] = [t for t in list_tables(source) if t.name == "emr.insurance"]
+        assert [c.type for c in table.columns] == ["INT4", "UUID", "DOB", "YMD_DATE", "STAMP", "WON", "TIME_SLOT"]
+        select, converters = carried_select("postgresql", table)
+        rows = [convert_row(r, converters) for r in source.rows(f"SELECT {select} FROM emr.insurance ORDER BY id")]
+        assert [(r["valid_until"], r["issued"], r["copay"], r["slot"]) for r in rows] == [
+            ("infinity", "19800101", Decimal("92233720368547758.07"), "0930"),
+            ("0044-03-15 BC", "20240229", Decimal("0.10"), None)]
+        assert rows[0]["verified"] == "infinity" and rows[1]["verified"].utcoffset() is not None
+        # a section's own query: the enum by what it is, not by its name
+        query, converters = readable_query(source, "SELECT V.slot, V.seq FROM emr.visit V")
+        assert {convert_row(r, converters)["slot"] for r in source.rows(query)} == {"0900", "0930", "1000"}
+    finally:
+        source.close()

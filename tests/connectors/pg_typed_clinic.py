@@ -58,6 +58,13 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
         "CREATE TYPE emr.dept AS ENUM ('내과', 'Family Med', '소아청소년과')",
         "CREATE TYPE emr.address AS (city text, street text, zip char(5))",
         "CREATE DOMAIN emr.phone AS text CHECK (VALUE ~ '^[0-9-]+$')",
+        # an appointment slot as its label, a date kept as YYYYMMDD text, a date with its own name
+        "CREATE TYPE emr.time_slot AS ENUM ('0900', '0930', '1000')",
+        "CREATE DOMAIN emr.ymd_date AS varchar(8) CHECK (VALUE ~ '^[0-9]{8}$')",
+        "CREATE DOMAIN emr.dob AS date",
+        "CREATE DOMAIN emr.stamp AS timestamptz",
+        "CREATE DOMAIN emr.won AS money",
+        "CREATE DOMAIN emr.doc AS json",
         'CREATE TABLE emr."Patient" ("PatientId" uuid PRIMARY KEY DEFAULT gen_random_uuid(), '
         '"ChartNo" char(10) NOT NULL UNIQUE, "Name" text, "Sex" emr.sex_code, "BirthDate" date, "Rrn" varchar(14), '
         '"Phone" emr.phone, "Allergies" text[], "Address" emr.address, "Flags" bit(8), "Photo" bytea, '
@@ -65,7 +72,7 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
         '"CreatedAt" timestamptz NOT NULL, "UpdatedAt" timestamp NOT NULL, "Note" text)',
         "CREATE TABLE emr.visit (patient_id uuid NOT NULL, seq int NOT NULL, visited_at timestamptz NOT NULL, "
         "local_at timestamp, duration interval, fee money, vitals jsonb, meta json, dept emr.dept, "
-        "checkin timetz, age_band int4range, coverage daterange, chief_complaint text, client inet, "
+        "checkin timetz, age_band int4range, coverage daterange, chief_complaint text, client inet, slot emr.time_slot, "
         "PRIMARY KEY (patient_id, seq))",
         "CREATE TABLE emr.diagnosis (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, patient_id uuid NOT NULL, "
         "visit_seq int, code char(6) NOT NULL, name text, onset date, search tsvector)",
@@ -76,6 +83,10 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
         "drug_code char(9) NOT NULL, drug_name text, dose numeric(12,4), days int2, amount money, "
         "codes int[], prescribed_at timestamptz NOT NULL)",
         "CREATE TABLE emr.audit_log (at timestamptz, who inet, what text, diff jsonb, took interval, bits bit(8))",
+        # insurance as an in-house EMR defines it: its own domains; a keyless room map with points and json
+        "CREATE TABLE emr.insurance (id int PRIMARY KEY, patient_id uuid, valid_until emr.dob, issued emr.ymd_date, "
+        "verified emr.stamp, copay emr.won, slot emr.time_slot)",
+        "CREATE TABLE emr.room_map (room text, spot point, layout emr.doc, extra json[], area box)",
     ):
         c.execute(ddl)
     rng = random.Random(20261203)
@@ -122,7 +133,7 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
                 db.dirty["orphan_visit"] = f"{owner}|{seq}"
             at = base + dt.timedelta(days=v, hours=v % 8)
             vitals = '{"sbp": 120, "dbp": 80, "temp": 36.5, "pos": "좌위 😀"}' if v % 3 else '[120, 80]'
-            c.execute("INSERT INTO emr.visit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            c.execute("INSERT INTO emr.visit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       owner, seq, at.isoformat(), None if v % 5 == 0 else "2025-03-01 24:00:00" if v == 2
                       else f"2025-03-01 {v % 24:02d}:00:00", ("1 year 2 mons -3 days 04:05:06.789", "-00:00:01",
                                                             "00:15:00")[v % 3],
@@ -130,9 +141,10 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
                                                                                        "소아청소년과")[v % 3],
                       ("09:00:00+09", "23:59:59.999999-12:34:56", "00:00:00+14")[v % 3], "[1,10)" if v % 2 else
                       "empty", "[2025-01-01,infinity)" if v % 2 else None,
-                      "두통 😀" if v % 2 else "x" * 9000, "192.168.0.1/24" if v % 2 else "::1")
+                      "두통 😀" if v % 2 else "x" * 9000, "192.168.0.1/24" if v % 2 else "::1",
+                      ("0900", "0930", "1000")[v % 3])
             visits.append((owner, seq))
-    db.table("emr.visit", 14, len(visits))
+    db.table("emr.visit", 15, len(visits))
     n = 0
     for v, (pid, seq) in enumerate(visits):
         code, name = KCD[v % 4]
@@ -175,6 +187,20 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
               "'{\"k\": [1, 2.50]}', '1 day -00:00:01', B'00000001'), "
               "('infinity', NULL, NULL, NULL, NULL, NULL)")
     db.table("emr.audit_log", 6, 2)
+    c.execute("INSERT INTO emr.insurance VALUES (1, ?, 'infinity', '19800101', 'infinity', '92233720368547758.07', "
+              "'0930'), (2, ?, '0044-03-15 BC', '20240229', '2025-03-03 00:30:00.123456+00', '0.10', NULL)",
+              patients[0], patients[1])
+    db.table("emr.insurance", 7, 2)
+    db.expect.update({
+        ("emr.insurance", "id", 1, "valid_until"): "infinity", ("emr.insurance", "id", 2, "valid_until"): "0044-03-15 BC",
+        ("emr.insurance", "id", 1, "issued"): "19800101", ("emr.insurance", "id", 1, "verified"): "infinity",
+        ("emr.insurance", "id", 1, "copay"): Decimal("92233720368547758.07"), ("emr.insurance", "id", 1, "slot"): "0930",
+        ("emr.insurance", "id", 2, "verified"): dt.datetime(2025, 3, 3, 9, 30, 0, 123456,
+                                                           tzinfo=dt.timezone(dt.timedelta(hours=9))),
+    })
+    c.execute("INSERT INTO emr.room_map SELECT '진료실 ' || (i % 3), point(i % 3, 0), '{\"beds\": 2}', "
+              "ARRAY['{}'::json], box(point(0, 0), point(i % 2, 1)) FROM generate_series(1, 40) i")
+    db.table("emr.room_map", 5, 40)
     conn.close()
     return db
 

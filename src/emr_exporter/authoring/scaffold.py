@@ -440,7 +440,7 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
     """:func:`_list_tables` of the catalogue's tables ``listed``."""
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
-                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key,
+                      columns=[ColumnProfile(name=c.name, type_name=c.read_type, primary_key=c.primary_key,
                                              stored_bytes=c.byte_charset == "sql_ascii",
                                              byte_charset=c.byte_charset)
                                for c in t.columns],
@@ -511,7 +511,11 @@ def profile_table(source: Source, table: TableProfile, sample_rows: int) -> Tabl
     row_count = table.row_count
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
-    order_by = (table.primary_key or (columns[0].name,))[0]
+    # the key, else the first column the engine can sort by (PostgreSQL cannot sort by a point or a json)
+    from emr_exporter.sources.drivers import sortable
+
+    order_by = (table.primary_key or [c.name for c in columns if sortable(source.engine, c.type_name)]
+                or (columns[0].name,))[0]
     from emr_exporter.sources.catalog import readable_select
 
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}

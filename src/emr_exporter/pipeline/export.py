@@ -93,6 +93,7 @@ from emr_exporter.sources.drivers import (
     large_object_piece_sql,
     large_objects_page_sql,
     row_keys,
+    sortable,
 )
 from emr_exporter.sources.paging import PageSizer, value_bytes
 
@@ -426,21 +427,11 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     return {table: sorted(readers) for table, readers in found.items()}
 
 
-#: Declared column types an engine cannot sort by (SQL Server: "The text, ntext, and image data types
-#: cannot be compared or sorted"; Firebird: BLOBs; PostgreSQL: json and xml). SQLite and MariaDB sort
-#: anything (MariaDB by a prefix of a BLOB).
-_UNSORTABLE: dict[str, tuple[str, ...]] = {
-    "mssql": ("TEXT", "NTEXT", "IMAGE", "XML", "GEOGRAPHY", "GEOMETRY", "SQL_VARIANT"),
-    "firebird": ("BLOB", "LONG VARCHAR", "LONG VARBINARY"),
-    "postgresql": ("JSON", "XML"),
-}
-
-
 def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
     bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes."""
-    return readable_select(engine, [(c.name, c.type) for c in table.columns],
+    return readable_select(engine, [(c.name, c.read_type) for c in table.columns],
                            stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden)
 
 
@@ -454,14 +445,11 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
 def _ordered_select(engine: str, table: CatalogTable) -> tuple[str, list[str]]:
     """A keyless table's ``SELECT … FROM`` and the columns it is ordered by (see :func:`ordered_pass_sql`)."""
     caps = caps_for(engine)
-    unsortable = _UNSORTABLE.get(engine, ())
-    if engine == "firebird":  # any BLOB sub-type, however the driver spells it
-        sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
-    else:
-        sortable = [c for c in table.columns if c.type.upper() not in unsortable]
+    # not the types the engine cannot sort by (SQL Server's TEXT, Firebird's BLOBs, PostgreSQL's json and point)
+    by = [c for c in table.columns if sortable(engine, c.read_type)]
     quoted = from_name(engine, table)
     select, _ = carried_select(engine, table)
-    return f"SELECT {select} FROM {quoted}", [caps.quote(c.name) for c in sortable]
+    return f"SELECT {select} FROM {quoted}", [caps.quote(c.name) for c in by]
 
 
 def ordered_in_pages(source: Source) -> bool:
