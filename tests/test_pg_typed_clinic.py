@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from pg_typed_clinic import LONG_NOTE, TypedClinic, create_typed_clinic
+from pg_typed_clinic import LONG_NOTE, TypedClinic, create_char_keyed_clinic, create_typed_clinic
 
 from emr_exporter.pipeline.export import carried_select
 from emr_exporter.pipeline.raw import decode_raw
@@ -31,6 +31,16 @@ pytestmark = pytest.mark.db
 @pytest.fixture(scope="module")
 def clinic(postgres_conn_str: str) -> TypedClinic:
     return create_typed_clinic(postgres_conn_str)
+
+
+def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/fhir/{kind}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def _sidecar_lines(bag: Path, entity: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/raw/columns/{entity}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
 
 
 def _sidecar(bag: Path, entity: str) -> dict[str, dict[str, Any]]:
@@ -91,3 +101,26 @@ def test_domain_and_enum_columns_are_read_as_what_they_hold(clinic: TypedClinic)
         assert {convert_row(r, converters)["slot"] for r in source.rows(query)} == {"0900", "0930", "1000"}
     finally:
         source.close()
+
+
+def test_a_clinic_keyed_by_padded_char_chart_numbers_is_exported(tmp_path: Path, postgres_conn_str: str) -> None:
+    # Before: every patient quarantined as 'ambiguous-key' ("differs from another row's key only by spaces"): the
+    # padded key 'C00001    ' was looked up trimmed, and PostgreSQL's char(n) found the row itself; every visit
+    # and diagnosis then an orphan. The untouched scaffold exported nothing but quarantined rows.
+    db = create_char_keyed_clinic(postgres_conn_str)
+    flow = scaffolded(db, tmp_path)
+    check = checked(flow)
+    assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
+            for s in check["reconciliation"]["entities"]} == {
+        ("patient", 30, 30, 0), ("encounter", 60, 60, 0), ("diagnosis", 60, 60, 0)}
+    assert (check["defects"], check["orphans"]) == ([], [])
+    dry, sealed, bag = exported(flow, tmp_path)
+    assert dry["reconciliation"]["balanced"] and sealed["reconciliation"]["balanced"]
+    patients = {i["value"]: p for p in _resources(bag, "Patient") for i in p["identifier"]
+                if i["system"].startswith("urn:emr-exporter:source")}
+    assert sorted(patients) == [f"C{i:05d}" for i in range(1, 31)]
+    # the key as stored, padding and all, beside the resource
+    assert {line["columns"]["chart_no"] for line in _sidecar_lines(bag, "patient")} == {
+        f"C{i:05d}".ljust(10) for i in range(1, 31)}
+    encounters = _resources(bag, "Encounter")
+    assert {e["subject"]["reference"] for e in encounters} == {f"Patient/{p['id']}" for p in patients.values()}

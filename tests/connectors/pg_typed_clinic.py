@@ -205,4 +205,37 @@ def create_typed_clinic(conn_str: str, database: str = "emr_typed_clinic_pg") ->
     return db
 
 
-__all__ = ["TypedClinic", "create_typed_clinic"]
+
+CHAR_PATIENTS = 30
+
+
+def create_char_keyed_clinic(conn_str: str, database: str = "emr_char_keyed_pg") -> ForeignDb:
+    """A PostgreSQL EMR moved from Oracle: patients keyed by a ``char(10)`` chart number ('C00001    ' as
+    stored and read), visits and diagnoses naming it in ``varchar`` and ``char(12)`` columns (each read with
+    other padding, or none)."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "postgresql")
+    db = ForeignDb("postgresql", odbc=target, patients="patient", also_read=("visit", "diagnosis"))
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    for ddl in (
+        "CREATE TABLE patient (chart_no char(10) PRIMARY KEY, patient_name varchar(50), birth_date date, sex char(1))",
+        "CREATE TABLE visit (visit_id int PRIMARY KEY, chart_no varchar(10), visit_dt timestamp, dept_nm varchar(20))",
+        "CREATE TABLE diagnosis (dx_id int PRIMARY KEY, chart_no char(12), visit_id int, dx_cd char(6), dx_nm text)",
+    ):
+        c.execute(ddl)
+    c.execute("INSERT INTO patient SELECT 'C' || lpad(i::text, 5, '0'), '환자' || i, '1980-01-01'::date + i, "
+              f"CASE WHEN i % 2 = 0 THEN 'M' ELSE 'F' END FROM generate_series(1, {CHAR_PATIENTS}) i")
+    db.table("patient", 4, CHAR_PATIENTS)
+    c.execute(f"INSERT INTO visit SELECT i, 'C' || lpad((i % {CHAR_PATIENTS} + 1)::text, 5, '0'), "
+              "'2024-01-01'::timestamp + i * interval '1 day', '내과' FROM generate_series(1, 60) i")
+    db.table("visit", 4, 60)
+    c.execute(f"INSERT INTO diagnosis SELECT i, 'C' || lpad((i % {CHAR_PATIENTS} + 1)::text, 5, '0'), i, 'J00', "
+              "'급성 비인두염' FROM generate_series(1, 60) i")
+    db.table("diagnosis", 5, 60)
+    conn.close()
+    return db
+
+
+__all__ = ["TypedClinic", "create_char_keyed_clinic", "create_typed_clinic"]

@@ -1472,7 +1472,7 @@ class ExportRun:
         if not isinstance(row, tuple):  # (a worker's row: its key is the same trimmed)
             raw_key = row[state.key]
             key_changed = type(raw_key) is str and raw_key != raw_key.strip()
-            if key_changed and self._ambiguous_key(entity, raw_key.strip(), state):
+            if key_changed and self._ambiguous_key(entity, raw_key, state):
                 ambiguous = model.QuarantinedRow(
                     entity=entity.name, provenance=mapper._provenance(row), reason_code="ambiguous-key",
                     reason=f"the key of this {entity.name} row differs from another row's key only by spaces; "
@@ -1633,21 +1633,25 @@ class ExportRun:
             reason=reason, raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
         )
 
-    def _ambiguous_key(self, entity: EntitySpec, stripped: str, state: _EntityState) -> bool:
+    def _ambiguous_key(self, entity: EntitySpec, raw_key: str, state: _EntityState) -> bool:
         """A padded or blank key whose trimmed form (what references and ids use) another row has too.
 
-        Only keys that trimming changes are looked at (rare), so the set of them stays small.
+        Only keys that trimming changes are looked at (rare), so the set of them stays small. The rows the
+        database finds equal to the trimmed form are compared with this one in Python: where the database
+        itself pads (PostgreSQL ``char(n)``: psqlODBC gives 'C00001    ', which the server finds equal to
+        'C00001') the row found is this very row, not another one. Before, every row of a table keyed by a
+        ``char(n)`` chart number was quarantined as ambiguous-key (and every visit of it as an orphan).
         """
+        stripped = raw_key.strip()
         if stripped in state.trimmed_keys:
             return True
         state.trimmed_keys.add(stripped)
         try:
-            found = self.source.scalar(
-                f"SELECT COUNT(*) FROM ({self._inner_sql(entity)}) q WHERE q.{entity.key} = ?", (stripped,)
-            )
+            found = [next(iter(row.values())) for row in self.source.rows(
+                f"SELECT q.{entity.key} FROM ({self._inner_sql(entity)}) q WHERE q.{entity.key} = ?", (stripped,))]
         except SourceError:
             return False
-        return int(found or 0) > 0
+        return any(value != raw_key for value in found)
 
     def _attachment_bytes(
         self,
