@@ -7,8 +7,10 @@ fails, never skips, when the server is down).
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,18 @@ def _sidecar(bag: Path, entity: str) -> dict[str, dict[str, Any]]:
 
 def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: TypedClinic, tmp_path: Path) -> None:
     flow = scaffolded(clinic, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    # the enum of HL7 letters ('M', 'F', 'U'): was not mapped (no map knew 'U'), every patient's gender missing;
+    # the lab results' test_code/test_name/value_num: were not recognised ('no column found for required field
+    # code or name'), the table carried raw
+    assert spec["entities"]["patient"]["fields"]["sex"] == {
+        "column": "Sex", "type": "code", "map": {"M": "male", "F": "female", "O": "other", "U": "unknown"}}
+    # the composite "Address" (city, street, zip): was guessed as the address, Patient.address.text its row
+    # literal '("서울 1구","가상로 1길 😀",00001)'; now carried raw
+    assert set(spec["entities"]["patient"]["fields"]) == {"chart_number", "name", "birth_date", "rrn", "phone", "sex"}
+    assert {k: v["column"] for k, v in spec["entities"]["lab_result"]["fields"].items()} == {
+        "patient_id": "patient_id", "observed": "resulted_at", "code": "test_code", "name": "test_name",
+        "value": "value_num", "unit": "unit"}
     # Before: connector check stopped with 'an unexpected problem (ValueError) stopped emr-exporter at fhir.py:434
     # in decimal_element; fhir.py:926 in _service_request; fhir.py:855 in _order_line. This is a bug' on a dose
     # stored as numeric 'NaN' (to_decimal passed a Decimal through unchecked); now a field defect, the row exported
@@ -58,8 +72,8 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: TypedClinic,
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"], json.dumps(s["field_defects"]))
             for s in check["reconciliation"]["entities"]} == {
         ("patient", 24, 23, 1, "{}"), ("encounter", 72, 68, 4, "{}"), ("diagnosis", 72, 68, 4, "{}"),
-        ("order_line", 24, 22, 2, '{"invalid-number": 1}')}
-    assert [t["table"] for t in check["unmapped_tables"]] == ["emr.insurance", "emr.lab_result", "emr.room_map"]
+        ("order_line", 24, 22, 2, '{"invalid-number": 1}'), ("lab_result", 36, 34, 2, "{}")}
+    assert [t["table"] for t in check["unmapped_tables"]] == ["emr.insurance", "emr.room_map"]
     dry, sealed, bag = exported(flow, tmp_path)
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     for outcome in (dry["reconciliation"], sealed["reconciliation"], reconciliation):
@@ -76,6 +90,9 @@ def test_the_untouched_scaffold_goes_through_the_whole_flow(clinic: TypedClinic,
     assert isinstance(dose, Decimal) and dose.is_nan()
     visits = _sidecar(bag, "encounter")
     assert sorted({str(v["fee"]) for v in visits.values()}) == ["-5.25", "0.00", "1234.50"]
+    assert '("서울 1구","가상로 1길 😀",00001)' in {v["address"] for v in _sidecar(bag, "patient").values()}
+    genders = [p.get("gender") for p in _resources(bag, "Patient")]
+    assert collections.Counter(genders) == {"male": 8, "female": 7, "unknown": 8}  # no sex recorded: unknown
     # an enum of appointment slots ('0930') is text, not a time (was carried as {"time": "09:30:00"})
     assert sorted({v["slot"] for v in visits.values()}) == ["0900", "0930", "1000"]
 

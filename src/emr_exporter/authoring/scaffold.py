@@ -671,9 +671,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM"),
-        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?"),
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME"),
+        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
+                  r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT",),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
@@ -803,6 +804,9 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
         # a web application's own words (a PostgreSQL enum, Django/Rails choices)
         {"male": "male", "female": "female", "other": "other", "unknown": "unknown"},
         {"Male": "male", "Female": "female", "Other": "other", "Unknown": "unknown"},
+        # HL7 administrative sex letters (an in-house EMR's enum 'M', 'F', 'U'): only where the first map's
+        # keys do not cover the values (a U or an O), so a clinic of M and F keeps the map it had
+        {"M": "male", "F": "female", "O": "other", "U": "unknown"},
     ),
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
@@ -992,6 +996,11 @@ _LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
 
 def _fits(column: ColumnProfile, field_type: str) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
+    if column.type_name.upper() == "COMPOSITE" or column.type_name.startswith("_"):
+        # a PostgreSQL composite type's row ('("서울","가상로 1길",01234)') or an array ('{페니실린,NULL}'): its
+        # text is no address, name or code (was: a composite address column guessed as the patient's address,
+        # Patient.address.text the row literal); carried raw, for the contractor to read out in a query
+        return False
     if column.non_empty == 0:
         return True
     if field_type in ("date", "datetime"):
