@@ -304,3 +304,32 @@ def test_a_type_the_records_text_field_cannot_hold_is_refused(tmp_path: Path) ->
     assert load_spec(write(tmp_path, MINIMAL.replace(
         'name = { column = "NM", type = "text" }', 'name = { column = "NM" }\nbirth_date = { column = "B", type = "date" }'
     ))).entities["patient"].fields["birth_date"].type == "date"
+
+
+@pytest.mark.parametrize(("edit", "field", "line", "refused"), [
+    (('key = "PT_ID"', 'key = "PT_ID"\nquery = "SELECT * FROM PT WHERE meta ? \'vip\'"'),
+     "entities.patient.query", 12, True),
+    (('key = "PT_ID"', 'key = "PT_ID"\nquery = "SELECT * FROM PT WHERE meta ?| array[\'a\', \'b\']"'),
+     "entities.patient.query", 12, True),
+    (('name = { column = "NM", type = "text" }', 'name = { expr = { postgresql = "NM || (meta ? \'a\')::text" } }'),
+     "entities.patient.fields.name", 15, True),
+    # a ? in a string, a quoted name, a comment or a dollar-quoted string is no parameter
+    (('key = "PT_ID"', 'key = "PT_ID"\nquery = """SELECT *, \'?\' AS q, "a?" AS b FROM PT -- why?\nWHERE $$?$$ <> \'\'"""'),
+     "", 0, False),
+    (('key = "PT_ID"', 'key = "PT_ID"\nquery = "SELECT *, \'C:\\\\\\\\\', \'?\' FROM PT"'), "", 0, False),
+])
+def test_a_question_mark_in_a_query_is_refused_with_what_to_write(tmp_path: Path, edit, field: str, line: int,
+                                                                   refused: bool) -> None:
+    # Before: the export stopped with "A query on the clinic database failed: [07002] The # of binded parameters <
+    # the # of parameter markers (32) (SQLExecDirectW)", naming neither the section nor the jsonb operator
+    folder = write(tmp_path, MINIMAL.replace(*edit))
+    if not refused:
+        load_spec(folder)
+        return
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(folder)
+    assert (caught.value.field, caught.value.line) == (field, line)
+    assert caught.value.problem == (
+        "holds a '?', which the database driver takes for a parameter of its own and fails on: for PostgreSQL's "
+        "jsonb operators write jsonb_exists(col, 'key') for ?, jsonb_exists_any(col, array[…]) for ?| and "
+        "jsonb_exists_all(col, array[…]) for ?&")

@@ -458,7 +458,7 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
     """:func:`_list_tables` of the catalogue's tables ``listed``."""
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
-                      columns=[ColumnProfile(name=c.name, type_name=c.type, primary_key=c.primary_key,
+                      columns=[ColumnProfile(name=c.name, type_name=c.read_type, primary_key=c.primary_key,
                                              stored_bytes=c.byte_charset == "sql_ascii",
                                              byte_charset=c.byte_charset)
                                for c in t.columns],
@@ -529,7 +529,11 @@ def profile_table(source: Source, table: TableProfile, sample_rows: int) -> Tabl
     row_count = table.row_count
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
-    order_by = (table.primary_key or (columns[0].name,))[0]
+    # the key, else the first column the engine can sort by (PostgreSQL cannot sort by a point or a json)
+    from emr_exporter.sources.drivers import sortable
+
+    order_by = (table.primary_key or [c.name for c in columns if sortable(source.engine, c.type_name)]
+                or (columns[0].name,))[0]
     from emr_exporter.sources.catalog import readable_select
 
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}
@@ -686,9 +690,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM"),
-        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?"),
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME"),
+        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
+                  r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT",),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
@@ -818,6 +823,9 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
         # a web application's own words (a PostgreSQL enum, Django/Rails choices)
         {"male": "male", "female": "female", "other": "other", "unknown": "unknown"},
         {"Male": "male", "Female": "female", "Other": "other", "Unknown": "unknown"},
+        # HL7 administrative sex letters (an in-house EMR's enum 'M', 'F', 'U'): only where the first map's
+        # keys do not cover the values (a U or an O), so a clinic of M and F keeps the map it had
+        {"M": "male", "F": "female", "O": "other", "U": "unknown"},
     ),
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
 }
@@ -1065,6 +1073,11 @@ _LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
 
 def _fits(column: ColumnProfile, field_type: str) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
+    if column.type_name.upper() == "COMPOSITE" or column.type_name.startswith("_"):
+        # a PostgreSQL composite type's row ('("서울","가상로 1길",01234)') or an array ('{페니실린,NULL}'): its
+        # text is no address, name or code (was: a composite address column guessed as the patient's address,
+        # Patient.address.text the row literal); carried raw, for the contractor to read out in a query
+        return False
     if column.non_empty == 0:
         return True
     if field_type in ("date", "datetime"):

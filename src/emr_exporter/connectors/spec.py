@@ -93,6 +93,20 @@ _SECTION_KEYS = {
     "institution": {"query"},
     "attachments": {"root", "stored_prefixes"},
 }
+#: What of an SQL text is no place for a parameter marker: a quoted name ("…", `…`, […]), a dollar-quoted string
+#: ($$…$$, $tag$…$tag$), a comment (-- …, /* … */), and a quoted string ('…'): read both as standard SQL writes it
+#: and with backslash escapes (MariaDB's 'it\'s'), so that neither reading alone refuses a valid query.
+_SQL_NAMES_AND_COMMENTS = (r"\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|(\$[A-Za-z_0-9]*\$)(?:.|\n)*?\1"
+                           r"|--[^\n]*|/\*(?:.|\n)*?\*/")
+_SQL_QUOTED = (re.compile(r"'(?:[^']|'')*'|" + _SQL_NAMES_AND_COMMENTS),
+               re.compile(r"'(?:[^'\\]|\\.|'')*'|" + _SQL_NAMES_AND_COMMENTS))
+
+
+def _bare_question_mark(sql: str) -> bool:
+    """Whether ``sql`` holds a ``?`` outside quoted strings, quoted names and comments (however it reads them)."""
+    return "?" in sql and all("?" in quoted.sub(" ", sql) for quoted in _SQL_QUOTED)
+
+
 _ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size"}
 _FIELD_KEYS = {
     "column", "columns", "join", "expr", "value", "type", "required", "default", "map", "ref", "root", "format",
@@ -317,6 +331,16 @@ class _Validator:
             raise self.fail(table, key, "must be a non-empty string")
         return value
 
+    def _sql(self, table: str, key: str, sql: str | None) -> str | None:
+        """``sql`` (a section's query, a field's expression), refused where it holds a ``?`` outside quotes and
+        comments: the driver takes it for a parameter (PostgreSQL's jsonb ``?``, ``?|``, ``?&`` operators), and
+        the export stopped with '[07002] The # of binded parameters < the # of parameter markers'."""
+        if sql is not None and _bare_question_mark(sql):
+            raise self.fail(table, key, "holds a '?', which the database driver takes for a parameter of its own "
+                            "and fails on: for PostgreSQL's jsonb operators write jsonb_exists(col, 'key') for ?, "
+                            "jsonb_exists_any(col, array[…]) for ?| and jsonb_exists_all(col, array[…]) for ?&")
+        return sql
+
     def _str_list(self, table: str, section: Mapping[str, Any], key: str) -> tuple[str, ...]:
         value = section.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -400,7 +424,8 @@ class _Validator:
             carry=carry,
             date_formats=date_formats,
             datetime_formats=datetime_formats,
-            institution_query=self._str("institution", self.data.get("institution", {}), "query"),
+            institution_query=self._sql("institution", "query",
+                                        self._str("institution", self.data.get("institution", {}), "query")),
             attachments_root=self._str("attachments", self.data.get("attachments", {}), "root"),
             attachments_prefixes=self._stored_prefixes(),
             entities=entities,
@@ -540,7 +565,7 @@ class _Validator:
         else:
             key = self._identifier(table_path, "key", raw_key)
             key_columns = (key,)
-        query = self._str(table_path, section, "query")
+        query = self._sql(table_path, "query", self._str(table_path, section, "query"))
         page_size = section.get("page_size")
         if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 100_000):
             raise self.fail(table_path, "page_size", "must be a whole number from 1 to 100000")
@@ -720,6 +745,7 @@ class _Validator:
 
     def _expr(self, table: str, name: str, raw: Any) -> dict[str, str]:
         if isinstance(raw, str) and raw.strip():
+            self._sql(table, name, raw)
             return {"default": raw}
         if not isinstance(raw, dict) or not raw:
             raise self.fail(table, name, "'expr' is an SQL expression, or a table of them per engine")
@@ -728,6 +754,7 @@ class _Validator:
                 raise self.fail(table, name, f"'expr' engine {engine!r}; engines: {', '.join(EXPR_ENGINES)}")
             if not isinstance(sql, str) or not sql.strip():
                 raise self.fail(table, name, f"'expr' for {engine} must be a non-empty SQL expression")
+            self._sql(table, name, sql)
         return dict(raw)
 
     def _lookup(self, table: str, name: str, raw: Any) -> LookupSpec:

@@ -145,9 +145,9 @@ _AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     if isinstance(value, Decimal):
-        number = value
+        number = value  # PostgreSQL numeric 'NaN' (and 'Infinity' since 14) come as such a Decimal
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        number = Decimal(str(value))
+        number = Decimal(str(value))  # float8 'Infinity' / 'NaN' as well
     else:
         try:
             number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))

@@ -98,6 +98,7 @@ from emr_exporter.sources.drivers import (
     large_object_piece_sql,
     large_objects_page_sql,
     row_keys,
+    sortable,
 )
 from emr_exporter.sources.paging import PageSizer, value_bytes
 
@@ -479,23 +480,13 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     return {table: sorted(readers) for table, readers in found.items()}
 
 
-#: Declared column types an engine cannot sort by (SQL Server: "The text, ntext, and image data types
-#: cannot be compared or sorted"; Firebird: BLOBs; PostgreSQL: json and xml). SQLite and MariaDB sort
-#: anything (MariaDB by a prefix of a BLOB).
-_UNSORTABLE: dict[str, tuple[str, ...]] = {
-    "mssql": ("TEXT", "NTEXT", "IMAGE", "XML", "GEOGRAPHY", "GEOMETRY", "SQL_VARIANT"),
-    "firebird": ("BLOB", "LONG VARCHAR", "LONG VARBINARY"),
-    "postgresql": ("JSON", "XML"),
-}
-
-
 def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
     bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes; one
     in a multi-byte legacy character set (``euckr``) is read so and decoded here, a value holding a character
     Unicode lacks (which the server gives as '?') kept as its bytes."""
-    return readable_select(engine, [(c.name, c.type) for c in table.columns],
+    return readable_select(engine, [(c.name, c.read_type) for c in table.columns],
                            stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden,
                            decoded={c.name: c.decoded_charset for c in table.columns if c.decoded_charset})
 
@@ -510,14 +501,11 @@ def ordered_pass_sql(engine: str, table: CatalogTable) -> str:
 def _ordered_select(engine: str, table: CatalogTable) -> tuple[str, list[str]]:
     """A keyless table's ``SELECT … FROM`` and the columns it is ordered by (see :func:`ordered_pass_sql`)."""
     caps = caps_for(engine)
-    unsortable = _UNSORTABLE.get(engine, ())
-    if engine == "firebird":  # any BLOB sub-type, however the driver spells it
-        sortable = [c for c in table.columns if not any(t in c.type.upper() for t in unsortable)]
-    else:
-        sortable = [c for c in table.columns if c.type.upper() not in unsortable]
+    # not the types the engine cannot sort by (SQL Server's TEXT, Firebird's BLOBs, PostgreSQL's json and point)
+    by = [c for c in table.columns if sortable(engine, c.read_type)]
     quoted = from_name(engine, table)
     select, _ = carried_select(engine, table)
-    return f"SELECT {select} FROM {quoted}", [caps.quote(c.name) for c in sortable]
+    return f"SELECT {select} FROM {quoted}", [caps.quote(c.name) for c in by]
 
 
 def ordered_in_pages(source: Source) -> bool:
@@ -1742,7 +1730,7 @@ class ExportRun:
         if not isinstance(row, tuple):  # (a worker's row: its key is the same trimmed)
             raw_key = row[state.key]
             key_changed = type(raw_key) is str and raw_key != raw_key.strip()
-            if key_changed and self._ambiguous_key(entity, raw_key.strip(), state):
+            if key_changed and self._ambiguous_key(entity, raw_key, state):
                 ambiguous = model.QuarantinedRow(
                     entity=entity.name, provenance=mapper._provenance(row), reason_code="ambiguous-key",
                     reason=f"the key of this {entity.name} row differs from another row's key only by spaces; "
@@ -1903,21 +1891,25 @@ class ExportRun:
             reason=reason, raw={k: v for k, v in row.items() if not k.startswith(REF_COLUMN_PREFIX)},
         )
 
-    def _ambiguous_key(self, entity: EntitySpec, stripped: str, state: _EntityState) -> bool:
+    def _ambiguous_key(self, entity: EntitySpec, raw_key: str, state: _EntityState) -> bool:
         """A padded or blank key whose trimmed form (what references and ids use) another row has too.
 
-        Only keys that trimming changes are looked at (rare), so the set of them stays small.
+        Only keys that trimming changes are looked at (rare), so the set of them stays small. The rows the
+        database finds equal to the trimmed form are compared with this one in Python: where the database
+        itself pads (PostgreSQL ``char(n)``: psqlODBC gives 'C00001    ', which the server finds equal to
+        'C00001') the row found is this very row, not another one. Before, every row of a table keyed by a
+        ``char(n)`` chart number was quarantined as ambiguous-key (and every visit of it as an orphan).
         """
+        stripped = raw_key.strip()
         if stripped in state.trimmed_keys:
             return True
         state.trimmed_keys.add(stripped)
         try:
-            found = self.source.scalar(
-                f"SELECT COUNT(*) FROM ({self._inner_sql(entity)}) q WHERE q.{entity.key} = ?", (stripped,)
-            )
+            found = [next(iter(row.values())) for row in self.source.rows(
+                f"SELECT q.{entity.key} FROM ({self._inner_sql(entity)}) q WHERE q.{entity.key} = ?", (stripped,))]
         except SourceError:
             return False
-        return int(found or 0) > 0
+        return any(value != raw_key for value in found)
 
     def _attachment_bytes(
         self,

@@ -71,6 +71,16 @@ class CatalogColumn:
     #: The column holds the numbers of large objects (PostgreSQL ``oid``, the ``lo`` domain), whose bytes the
     #: export carries apart, once (:data:`~emr_exporter.sources.drivers.LARGE_OBJECTS`): read as the numbers.
     large_object: bool = False
+    #: How the driver's values of this column are to be read, where ``type`` does not say it (upper case; ""
+    #: otherwise): PostgreSQL names a domain column by the domain's name (``DOB``, ``YMD_DATE``), here its base
+    #: type's (``DATE``, ``VARCHAR``); an enum's ``ENUM``, a composite type's ``COMPOSITE``
+    #: (:attr:`~emr_exporter.sources.drivers.DriverCaps.column_types_query`).
+    base: str = ""
+
+    @property
+    def read_type(self) -> str:
+        """The type the column's values are read and sorted as: :attr:`base`, else the declared ``type``."""
+        return self.base or self.type
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +219,9 @@ def readable_select(
     caps = caps_for(engine)
     as_bytes = set(stored_bytes) if caps.stored_bytes_expr is not None else set()
     decode = dict(decoded or {}) if caps.stored_bytes_expr is not None else {}
+    exact = dict(caps.exact_casts)
     if (not caps.temporals_cast_to_text and not as_bytes and not decode and not listed
-            and not any(d.upper() in caps.large_object_types for _, d in columns)
+            and not any(d.upper() in caps.large_object_types or d.upper() in exact for _, d in columns)
             and not any(d.upper().split("(")[0].strip() in caps.single_float_types for _, d in columns)):
         return "*", {}
     parts: list[str] = []
@@ -230,6 +241,9 @@ def readable_select(
             # the large object's number, as it is stored (psqlODBC reads an ``lo`` column as the object's bytes,
             # which the export carries apart, once)
             parts.append(f"{caps.large_object_ref_expr.format(col=quoted)} AS {quoted}")
+            cast = True
+        elif declared.upper() in exact:  # a type the driver reads inexactly (PostgreSQL money: a float)
+            parts.append(f"{exact[declared.upper()].format(col=quoted)} AS {quoted}")
             cast = True
         elif parse is not None:
             converters[key] = temporal_from_text(parse)
@@ -372,6 +386,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
     inheritance_query = caps_for(source.engine).inheritance_query
     large_object_types = caps_for(source.engine).large_object_types
+    column_types_query = caps_for(source.engine).column_types_query
     cursor = conn.cursor()
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -387,6 +402,11 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         if decoded_charsets_query is not None:
             decoded_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
                                 cursor.execute(decoded_charsets_query).fetchall()}
+        # (schema, table, column) → the type its values are read as (a PostgreSQL domain's base type …)
+        bases: dict[tuple[str, str, str], str] = {}
+        if column_types_query is not None:
+            bases = {(str(s), str(t), str(c)): str(b or "") for s, t, c, b in
+                     cursor.execute(column_types_query).fetchall()}
         hidden: set[tuple[str, str]] = set()
         if hidden_columns_query is not None:
             hidden = {(str(t), str(c)) for t, c in cursor.execute(hidden_columns_query).fetchall()}
@@ -414,7 +434,8 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 name=name, kind="view" if kind == "VIEW" else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
                                             decoded_charsets.get((table, n), ""),
-                                            (table, n) in hidden, t in large_object_types)
+                                            (table, n) in hidden, t in large_object_types,
+                                            bases.get((schema, table, n), ""))
                               for n, t in columns),
                 schema="" if name == table else schema,
             ))

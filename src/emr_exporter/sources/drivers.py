@@ -92,6 +92,11 @@ class DriverCaps:
     result_type_expr: str | None = None
     #: SQL expression template that reads a column's value as text, so a zero date keeps its raw value.
     raw_text_expr: str = "{col}"
+    #: Declared types (upper case, as the catalogue or :attr:`result_type_expr` names them) the driver reads
+    #: inexactly, with the expression template that reads them exactly (psqlODBC gives a PostgreSQL ``money``
+    #: as a float: 92233720368547758.07 came as 9.223372036854776e+16, 2000.10 as 2000.1; as ``numeric`` it is
+    #: the Decimal it stores, whatever the server's lc_monetary writes around it).
+    exact_casts: tuple[tuple[str, str], ...] = ()
     #: SQL expression template that reads a (possibly non-Unicode) text column as Unicode text.
     unicode_text_expr: str = "{col}"
     #: SQL expression template that reads a text column's value as the bytes the server stores, not converted
@@ -140,6 +145,17 @@ class DriverCaps:
     #: table and each of its partitions as a TABLE alike: :func:`~emr_exporter.sources.catalog.list_tables`
     #: tells them apart, so that every row is read once.
     inheritance_query: str | None = None
+    #: A query listing (schema, table, column, type) for the connected database's columns whose declared type
+    #: the driver names by a name of the database's own that says nothing of how its values are read: a
+    #: PostgreSQL domain, by its base type (psqlODBC names a domain over date ``DOB``, so its 'infinity' was
+    #: read as today's date, and a domain over text named ``YMD_DATE`` was parsed as a date: '19800101' came
+    #: back as 1980-01-01); an enum as ``ENUM`` and a composite type as ``COMPOSITE`` (read as the text the
+    #: server writes, never parsed, never sorted by). :attr:`CatalogColumn.base`.
+    column_types_query: str | None = None
+    #: Declared column types (upper case; as :attr:`CatalogColumn.read_type` names them) the engine cannot sort
+    #: by: a keyless table's ordered pass and the scaffold's samples leave them out of their ORDER BY. An array
+    #: of one (PostgreSQL ``_JSON``) is one too.
+    unsortable_types: tuple[str, ...] = ()
     #: Declared column types (upper case, as the catalogue or :attr:`result_type_expr` names them) whose values
     #: are the numbers of *large objects*: PostgreSQL keeps their bytes in ``pg_largeobject``, apart from every
     #: table (Hibernate's ``@Lob byte[]``: an ``oid`` column; the contrib ``lo`` domain). Such a column is read
@@ -379,9 +395,15 @@ _CAPS: dict[str, DriverCaps] = {
         buffers_whole_result=True,  # unless the streaming options below are in the connection string
         streaming_options=(("UseDeclareFetch", "1"), ("Fetch", "{Fetch}")),
         raw_text_expr="CAST({col} AS TEXT)",
+        exact_casts=(("MONEY", "CAST({col} AS numeric)"),),
         temporals_cast_to_text=True,
-        result_type_expr="(SELECT pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid "
-        "END, NULL) FROM pg_catalog.pg_type AS t WHERE t.oid = pg_catalog.pg_typeof({col}))",
+        # an enum or a composite type by what it is, not by its own name (an enum time_slot of '0930' labels was
+        # taken for a time, and its labels read as 09:30:00), as column_types_query names them
+        result_type_expr="(SELECT CASE WHEN COALESCE(b.typtype, t.typtype) = 'e' THEN 'enum' "
+        "WHEN COALESCE(b.typtype, t.typtype) = 'c' THEN 'composite' "
+        "ELSE pg_catalog.format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END, NULL) END "
+        "FROM pg_catalog.pg_type AS t LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype "
+        "WHERE t.oid = pg_catalog.pg_typeof({col}))",
         # pg_inherits also links the partitions of a partitioned index: tables (r), partitioned tables (p)
         # and foreign tables (f) only. A partition's parent is always a partitioned table (PostgreSQL 10+);
         # before that, no parent is one.
@@ -394,6 +416,26 @@ _CAPS: dict[str, DriverCaps] = {
             "JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.relnamespace "
             "WHERE c.relkind IN ('r', 'p', 'f') AND p.relkind IN ('r', 'p', 'f')"
         ),
+        # Domains over domains followed two levels down (the base's base); a domain over an enum or a composite
+        # type is read as its base is.
+        column_types_query=(
+            "SELECT n.nspname, c.relname, a.attname, CASE "
+            "WHEN b.typtype = 'd' THEN pg_catalog.upper(bb.typname) "
+            "WHEN COALESCE(b.typtype, t.typtype) = 'e' THEN 'ENUM' "
+            "WHEN COALESCE(b.typtype, t.typtype) = 'c' THEN 'COMPOSITE' "
+            "ELSE pg_catalog.upper(b.typname) END "
+            "FROM pg_catalog.pg_attribute AS a "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_catalog.pg_type AS b ON b.oid = t.typbasetype "
+            "LEFT JOIN pg_catalog.pg_type AS bb ON bb.oid = b.typbasetype "
+            "WHERE a.attnum > 0 AND NOT a.attisdropped AND t.typtype IN ('d', 'e', 'c') "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        ),
+        # No default b-tree operator class: 'could not identify an ordering operator for type point'
+        unsortable_types=("JSON", "XML", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE", "COMPOSITE"),
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
@@ -436,6 +478,8 @@ _CAPS: dict[str, DriverCaps] = {
     ),
     "mssql": DriverCaps(
         engine="mssql",
+        # "The text, ntext, and image data types cannot be compared or sorted"
+        unsortable_types=("TEXT", "NTEXT", "IMAGE", "XML", "GEOGRAPHY", "GEOMETRY", "SQL_VARIANT"),
         display_name="Microsoft SQL Server",
         quote=_quote_with("[", "]"),
         paging="top",
@@ -457,6 +501,7 @@ _CAPS: dict[str, DriverCaps] = {
     ),
     "firebird": DriverCaps(
         engine="firebird",
+        unsortable_types=("BLOB", "LONG VARCHAR", "LONG VARBINARY"),
         display_name="Firebird",
         quote=_quote_with('"', '"'),
         paging="first",
@@ -522,6 +567,16 @@ def text_concat(engine: str, expressions: Sequence[str], separator: str) -> str:
         return f" + {quoted} + ".join(f"CAST({e} AS NVARCHAR(400))" for e in expressions)
     text_type = "TEXT" if engine in ("sqlite", "sqlite-odbc", "postgresql") else "VARCHAR(400)"
     return f" || {quoted} || ".join(f"CAST({e} AS {text_type})" for e in expressions)
+
+
+def sortable(engine: str, declared: str) -> bool:
+    """Whether ``engine`` can sort by a column of the declared type ``declared`` (see
+    :attr:`DriverCaps.unsortable_types`; Firebird: a BLOB of any sub-type, however the driver spells it)."""
+    unsortable = caps_for(engine).unsortable_types
+    t = declared.upper()
+    if engine == "firebird":
+        return not any(u in t for u in unsortable)
+    return t not in unsortable and not (engine == "postgresql" and t.startswith("_") and t[1:] in unsortable)
 
 
 def caps_for(engine: str) -> DriverCaps:
