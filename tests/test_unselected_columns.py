@@ -351,3 +351,40 @@ def test_a_lost_connection_reads_the_same_page_again_and_progress_names_the_tabl
     assert carried[:8] == [("NOTE_LOG", 0, 3), ("NOTE_LOG", 2, 3), ("NOTE_LOG", 3, 3), ("PATIENT", 0, 3),
                            ("PATIENT", 3, 3), ("VISIT", 0, 3), ("VISIT", 2, 3), ("VISIT", 3, 3)]
     assert carried[8:] == carried[:8]  # the second run's, the drop unseen
+
+
+@pytest.mark.db
+def test_unselected_columns_are_read_as_a_carried_tables_are(tmp_path: Path, postgres_conn_str: str) -> None:
+    # Before (the unselected reader used the declared type where the carried tables use what a column holds): a
+    # PostgreSQL domain over date named by its own name (``dob``) was guessed from that name, so 'infinity' came
+    # out as a date of today; a domain over money as a float (2000.10 as 2000.1).
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_unselected_domains", "postgresql")
+    conn = pyodbc.connect(target, autocommit=True)
+    conn.setencoding(encoding="utf-8")
+    conn.execute("CREATE DOMAIN dob AS date")
+    conn.execute("CREATE DOMAIN won AS money")
+    conn.execute("CREATE TABLE PATIENT (PT_ID INTEGER PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(20), "
+                 "BORN dob, DEPOSIT won)")
+    conn.execute("INSERT INTO PATIENT VALUES (1, 'C1', '김환자', 'infinity', '2000.10'), "
+                 "(2, 'C2', '이환자', '1980-01-02', '92233720368547758.07'), (3, 'C3', '박환자', NULL, NULL)")
+    conn.close()
+    folder = tmp_path / "domains"
+    folder.mkdir()
+    (folder / "connector.toml").write_text(_connector("postgresql").split("[entities.encounter]")[0], encoding="utf-8")
+    source = OdbcSource(target, snapshot=True)
+    try:
+        run = ExportRun(load_spec(folder), source, institution=model.Institution(code="12345678", name="의원"),
+                        created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC), page_size=2)
+        tar = b"".join(run.stream())
+    finally:
+        source.close()
+    with tarfile.open(fileobj=io.BytesIO(tar)) as bag:
+        members = {m.name.split("/", 1)[1]: bag.extractfile(m).read()  # type: ignore[union-attr]
+                   for m in bag.getmembers() if m.isfile()}
+    carried = {line["key"]["pt_id"]: _decoded(line["columns"]) for line in _lines(members, "raw/unselected/patient")}
+    assert carried == {1: {"born": "infinity", "deposit": Decimal("2000.10")},
+                       2: {"born": dt.date(1980, 1, 2), "deposit": Decimal("92233720368547758.07")},
+                       3: {"born": None, "deposit": None}}
+    assert run.reconciliation.balanced

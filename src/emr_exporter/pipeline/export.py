@@ -1414,8 +1414,10 @@ class ExportRun:
         key_columns = [c for c in picked if full_keys[c.name] in counts.key]
         # The rows' keys are those of the picked columns alone: named back as the whole table names them.
         renamed = dict(zip(row_keys([c.name for c in picked]), (full_keys[c.name] for c in picked), strict=True))
-        select, converters = readable_select(source.engine, [(c.name, c.type) for c in picked],
-                                             stored_bytes=[c.name for c in picked if c.byte_charset], listed=True)
+        select, converters = readable_select(
+            source.engine, [(c.name, c.read_type) for c in picked],
+            stored_bytes=[c.name for c in picked if c.byte_charset], listed=True,
+            decoded={c.name: c.decoded_charset for c in picked if c.decoded_charset})
         inner = f"SELECT {select} FROM {from_name(source.engine, table)}"
         key_in_row = [k for k, full in renamed.items() if full in counts.key]
         width = len(picked)
