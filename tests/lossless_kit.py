@@ -275,6 +275,8 @@ class _BagContext:
 
 
 NFD_DEPARTMENT = unicodedata.normalize("NFD", "내과")
+#: A first visit whose text is stored as bytes (2020-01-05).
+PLANTED_DATE = b"20200105"
 
 
 def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -287,7 +289,9 @@ def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
     visit_no = conn.execute("SELECT MIN(VISIT_NO) FROM VISIT WHERE IO_GB = 'O'").fetchone()[0]
     conn.execute("UPDATE VISIT SET DEPT_NM = ?, IO_GB = 'o' WHERE VISIT_NO = ?", (NFD_DEPARTMENT, visit_no))
     pt_no = conn.execute("SELECT MAX(PT_NO) FROM PT_MASTER WHERE FIRST_VISIT_YMD LIKE '20%'").fetchone()[0]
-    conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = '2020105' WHERE PT_NO = ?", (pt_no,))
+    # the date's text stored as bytes (a BLOB, as converted legacy databases hold it): read as the date, not given
+    # back by FHIR as stored
+    conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = ? WHERE PT_NO = ?", (PLANTED_DATE, pt_no))
     ord_no = conn.execute("SELECT MIN(ORD_NO) FROM ORD_DTL WHERE DOSE IS NOT NULL").fetchone()[0]
     conn.execute("UPDATE ORD_DTL SET DOSE = '1.50' WHERE ORD_NO = ?", (ord_no,))
     return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no}
