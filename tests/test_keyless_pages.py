@@ -206,8 +206,12 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
 
 
 
+DROPPED_AFTER = 2
+
+
 class _Dropping(_Recording):
-    """sqliteodbc whose connection drops once, after five rows of the third page of the log's ordered pass."""
+    """sqliteodbc whose connection drops once, after two rows of the third page of the log's ordered pass (its pages
+    are a few rows each: sized by a budget of 100 bytes)."""
 
     dropped = False
 
@@ -217,7 +221,7 @@ class _Dropping(_Recording):
             yield from rows
             return
         for n, row in enumerate(rows):
-            if n == 5:
+            if n == DROPPED_AFTER:
                 self.dropped = True
                 raise SourceConnectionLost("The connection to the clinic database was lost: test")
             yield row
@@ -237,9 +241,10 @@ def test_after_a_lost_connection_the_next_page_starts_after_the_last_row_carried
     dropped_digest, dropped, dropped_pages, _ = _export("sqlite-odbc", target, path, spec_folder, monkeypatch,
                                                         source_class=_Dropping)
     assert dropped == carried and dropped_digest == digest  # no row twice, none left out
-    # the third page (noted whole, though five of its rows were handed on) read again from its sixth row, with
-    # the same LIMIT; the pages after it five rows further on
+    # the third page (noted whole, though two of its rows were handed on) read again from its third row, with
+    # the same LIMIT; the pages after it two rows further on
     assert dropped_pages[:3] == pages[:3]
     limit, _, _, offset = pages[2]
-    assert dropped_pages[3][0] == limit and dropped_pages[3][3] == offset + 5
-    assert sum(rows for _, rows, _, _ in dropped_pages) == len(_log_rows()) + limit - 5
+    assert limit > DROPPED_AFTER  # (else the connection never dropped)
+    assert dropped_pages[3][0] == limit and dropped_pages[3][3] == offset + DROPPED_AFTER
+    assert sum(rows for _, rows, _, _ in dropped_pages) == len(_log_rows()) + limit - DROPPED_AFTER

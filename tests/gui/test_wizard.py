@@ -106,7 +106,7 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
 
         upload_page.upload_runner.progressed.connect(pause_once)
         # Paced, so the pause lands mid-upload even when a loaded machine delivers progress late.
-        session.upload_rate_limit = 4 * 2**20
+        session.upload_rate_limit = 2**20  # ~2 s for the ~2 MB bundle: the pause lands even on a busy machine
         # The store answers the first PATCH with 503: the retrying state is shown, then it goes on.
         failed_once = {"done": False}
 
