@@ -14,6 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from emr_exporter.connectors.spec import load_spec
+from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import SqliteFileSource
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import _column_sidecar, exported, scaffolded
@@ -60,6 +61,7 @@ def test_a_patient_born_in_1924_written_240105_is_born_in_1924(tmp_path: Path) -
         ("000005", "가상오", "240105", None, None, "2024-01-05"),  # nothing tells: the pivot's reading
         ("000006", "가상육", f"{tomorrow:%y%m%d}", None, None, f"{1900 + tomorrow.year % 100}-{tomorrow:%m-%d}"),
         ("000007", "가상칠", "991231", "9912311234567", "20100104", "1999-12-31"),
+        ("000008", "가상팔", "20240105", "2401051234567", "20150302", "2024-01-05"),  # four digits: as written
     ]
     conn = sqlite3.connect(tmp_path / "clinic.sqlite")
     conn.execute("CREATE TABLE HWANJA (CHART_NO TEXT PRIMARY KEY, NAME TEXT, BIRTH TEXT, JUMIN TEXT, REG_YMD TEXT)")
@@ -71,7 +73,7 @@ def test_a_patient_born_in_1924_written_240105_is_born_in_1924(tmp_path: Path) -
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"] and outcome["cells"]["quarantined"] == 0
-        assert [(e["entity"], e["exported"], e["quarantined"]) for e in outcome["entities"]] == [("patient", 7, 0)]
+        assert [(e["entity"], e["exported"], e["quarantined"]) for e in outcome["entities"]] == [("patient", 8, 0)]
     born = {p["identifier"][0]["value"]: p.get("birthDate") for p in _resources(bag, "Patient")}
     assert born == {row[0]: row[5] for row in rows}
     # the stored text, byte for byte: every cell of every row rebuilt from the opened bag ('240105' from
@@ -81,8 +83,12 @@ def test_a_patient_born_in_1924_written_240105_is_born_in_1924(tmp_path: Path) -
         rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
     finally:
         source.close()
-    assert dict(rebuilt.rows) == {"hwanja": 7}
-    # what is carried raw: the RRNs, written without their hyphen (FHIR has 240105-1234567); no birth date
+    assert dict(rebuilt.rows) == {"hwanja": 8}
+    # what is carried raw: the RRNs, written without their hyphen (FHIR has 240105-1234567), and the one birth
+    # date not in the field's first format; no two-digit year (FHIR's date gives its six characters back)
     carried = {line["key"]: line["transformed"] for line in _column_sidecar(bag, "patient")}
-    assert carried == {"000001": ["jumin"], "000003": ["jumin"], "000004": ["jumin"], "000007": ["jumin"]}
-    assert rebuilt.transformed_cells == 4
+    assert carried == {"000001": ["jumin"], "000003": ["jumin"], "000004": ["jumin"], "000007": ["jumin"],
+                       "000008": ["birth", "jumin"]}
+    assert decode_raw(next(line for line in _column_sidecar(bag, "patient") if line["key"] == "000008")[
+        "columns"]["birth"]) == "20240105"
+    assert rebuilt.transformed_cells == 6

@@ -173,7 +173,8 @@ def test_generated_values_match_the_reference_loop_on_two_digit_birth_years(tmp_
     conn.executemany("INSERT INTO HWANJA VALUES (?, ?, ?, ?, ?)", [
         ("1", "a", "240105", "2401051234567", "20150302"), ("2", "b", "240105", None, "20150302"),
         ("3", "c", "240105", "2401053234567", None), ("4", "d", "000229", "0002291234567", None),
-        ("5", "e", "240105", "12", "20150302"), ("6", "f", "2401", None, "2015"), ("7", "g", None, None, None)])
+        ("5", "e", "240105", "12", "20150302"), ("6", "f", "2401", None, "2015"), ("7", "g", None, None, None),
+        ("8", "h", "2024-01-05", "2401051234567", "20150302")])
     conn.commit()
     conn.close()
     (tmp_path / "connectors" / "yy").mkdir(parents=True)
@@ -197,4 +198,4 @@ first_visit = { column = "REG_YMD", type = "date" }
     mapper = EntityMapper(spec, spec.entities["patient"], attachments_root=None, quarantined_keys={}, hook=None)
     assert mapper._settle_birth == "by-today"
     compared, rejected, defects = _compare(spec, tmp_path / "clinic.sqlite", None)
-    assert (compared, rejected, defects) == (7, 0, 2)  # row 5's RRN, row 6's dates: field defects
+    assert (compared, rejected, defects) == (8, 0, 2)  # row 5's RRN, row 6's dates: field defects

@@ -142,17 +142,21 @@ def test_a_birth_date_after_today_is_a_century_earlier_without_a_configured_pivo
 def test_a_two_digit_birth_year_takes_the_century_of_the_patients_rrn() -> None:
     # The RRN's 7th digit: 1/2 1900s, 3/4 2000s, 9/0 1800s, foreigners 5/6 1900s and 7/8 2000s.
     born_2024 = dt.date(2024, 1, 5)
-    assert [settle_birth_date(born_2024, f"240105-{d}234567", None, False) for d in "1234567890"] == [
+    assert [settle_birth_date(born_2024, "240105", f"240105-{d}234567", None, False) for d in "1234567890"] == [
         dt.date(1924, 1, 5), dt.date(1924, 1, 5), born_2024, born_2024, dt.date(1924, 1, 5), dt.date(1924, 1, 5),
         born_2024, born_2024, dt.date(1824, 1, 5), dt.date(1824, 1, 5)]
-    assert settle_birth_date(dt.date(1999, 12, 31), "9912314234567", None, False) == dt.date(2099, 12, 31)
+    assert settle_birth_date(dt.date(1999, 12, 31), "991231", "9912314234567", None, False) == dt.date(2099, 12, 31)
     # an RRN of another day is no evidence of the century: the date is left as read
-    assert settle_birth_date(born_2024, "240106-1234567", None, True) == born_2024
+    assert settle_birth_date(born_2024, "240105", "240106-1234567", None, True) == born_2024
     # 29 February 2000 with a 1900s RRN: 1900 was no leap year, there is no such date, left as read
-    assert settle_birth_date(dt.date(2000, 2, 29), "000229-1234567", None, True) == dt.date(2000, 2, 29)
+    assert settle_birth_date(dt.date(2000, 2, 29), "000229", "000229-1234567", None, True) == dt.date(2000, 2, 29)
     # without an RRN and without a configured pivot: a birth date after the first visit is a century earlier
-    assert settle_birth_date(born_2024, None, dt.date(2015, 3, 2), True) == dt.date(1924, 1, 5)
-    assert settle_birth_date(born_2024, "", dt.datetime(2024, 1, 5, 9), True) == born_2024
-    assert settle_birth_date(born_2024, None, dt.date(2015, 3, 2), False) == born_2024  # a configured pivot
-    assert settle_birth_date(born_2024, None, None, True) == born_2024  # no evidence: the pivot's reading
-    assert settle_birth_date(None, "240105-1234567", None, True) is None
+    assert settle_birth_date(born_2024, "240105", None, dt.date(2015, 3, 2), True) == dt.date(1924, 1, 5)
+    assert settle_birth_date(born_2024, b"05-JAN-24", "", dt.datetime(2024, 1, 5, 9), True) == born_2024
+    assert settle_birth_date(dt.datetime(2024, 1, 5, 9), "240105 09:00", None, dt.date(2015, 3, 2), True) == dt.datetime(1924, 1, 5, 9)
+    assert settle_birth_date(born_2024, "240105", None, dt.date(2015, 3, 2), False) == born_2024  # a configured pivot
+    assert settle_birth_date(born_2024, "240105", None, None, True) == born_2024  # no evidence: the pivot's reading
+    assert settle_birth_date(None, "240105", "240105-1234567", None, True) is None
+    # a year written with four digits, or a date the database typed, was no two-digit year: left as written
+    for stored in ("2024-01-05", "20240105", b"2024.01.05", born_2024, 240105):
+        assert settle_birth_date(born_2024, stored, "240105-1234567", dt.date(2015, 3, 2), True) == born_2024, stored

@@ -167,8 +167,8 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
     lines += _field_lines(mapper, env, lambda i, name: f"values[{name!r}]", "values['recorded_status']")
     if mapper._settle_birth:
         env["_settle_birth"], env["BY_TODAY"] = settle_birth_date, mapper._settle_birth == "by-today"
-        lines.append("    values['birth_date'] = _settle_birth(values['birth_date'], values.get('rrn'), "
-                     "values.get('first_visit'), BY_TODAY)")
+        lines.append(f"    values['birth_date'] = _settle_birth(values['birth_date'], "
+                     f"row.get({mapper._birth_column!r}), values.get('rrn'), values.get('first_visit'), BY_TODAY)")
     lines.append("    return values")
     exec(compile("\n".join(lines) + "\n", f"<values of {mapper.entity.name}>", "exec"), env)
     return env["_values"]  # type: ignore[no-any-return]
@@ -210,7 +210,8 @@ def _compile_record(mapper: EntityMapper) -> Callable[..., Any] | None:
     lines += _field_lines(mapper, env, lambda i, name: local[name], "a_rs")
     if mapper._settle_birth:
         env["_settle_birth"], env["BY_TODAY"] = settle_birth_date, mapper._settle_birth == "by-today"
-        lines.append(f"    {local['birth_date']} = _settle_birth({local['birth_date']}, {local.get('rrn', 'None')}, "
+        lines.append(f"    {local['birth_date']} = _settle_birth({local['birth_date']}, "
+                     f"row.get({mapper._birth_column!r}), {local.get('rrn', 'None')}, "
                      f"{local.get('first_visit', 'None')}, BY_TODAY)")
     for n, name in enumerate(mapper._required):  # _build's test, in its order
         env[f"MR{n}"] = f"required field '{name}' is empty"
@@ -404,8 +405,11 @@ class EntityMapper:
         birth = entity.fields.get("birth_date")
         two_digit = (
             entity.canonical == "patient" and birth is not None and birth.type in ("date", "datetime")
+            and birth.lookup is None and birth.source_column is not None
             and any("%y" in f for f in (*(birth.format or ()), *spec.date_formats, *spec.datetime_formats))
         )
+        #: The birth date's column: its stored text tells a two-digit year from a four-digit one.
+        self._birth_column = birth.source_column.lower() if two_digit and birth and birth.source_column else ""
         by_today = spec.two_digit_year_pivot is None and "first_visit" in entity.fields
         self._settle_birth = "" if not two_digit else "by-today" if by_today else (
             "by-rrn" if "rrn" in entity.fields else "")
@@ -536,8 +540,9 @@ class EntityMapper:
                     values[name] = None
                     self.defects.append((name, self._defect_column(field, column), rejected.reason_code))
         if self._settle_birth:
-            values["birth_date"] = settle_birth_date(values["birth_date"], values.get("rrn"),
-                                                     values.get("first_visit"), self._settle_birth == "by-today")
+            values["birth_date"] = settle_birth_date(values["birth_date"], row.get(self._birth_column),
+                                                     values.get("rrn"), values.get("first_visit"),
+                                                     self._settle_birth == "by-today")
         return values
 
     @staticmethod

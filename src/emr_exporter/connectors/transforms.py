@@ -358,21 +358,31 @@ _RRN_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000
                 "9": 1800, "0": 1800}
 
 
-def settle_birth_date(birth: dt.date | None, rrn: Any, first_visit: Any, by_today: bool) -> dt.date | None:
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def settle_birth_date(birth: dt.date | None, stored: Any, rrn: Any, first_visit: Any,
+                      by_today: bool) -> dt.date | None:
     """A patient's birth date read from a two-digit year, in the century the patient's own record shows.
 
     The RRN's 7th digit gives it exactly: a birth date whose year's last two digits, month and day are the
     RRN's first six takes the RRN's century (whatever the pivot; a date that disagrees with the RRN otherwise
     is left as the EMR wrote it). Without that, and only where the pivot is not configured (``by_today``), a
-    birth date after the patient's first visit is taken a century earlier: nobody visits before being born."""
+    birth date after the patient's first visit is taken a century earlier: nobody visits before being born.
+    ``stored`` is the birth date's stored value: a date object, or a text with the year's four digits
+    (``2024-01-05``), was not read from a two-digit year and is left as the EMR wrote it."""
     if birth is None:
         return None
+    if isinstance(stored, bytes | bytearray):
+        stored = bytes(stored).decode("latin-1")
+    if not isinstance(stored, str) or f"{birth.year:04d}" in stored:
+        return birth
     digits = rrn.replace("-", "") if isinstance(rrn, str) else ""
     if len(digits) == 13 and digits.isascii() and digits.isdigit() and \
             digits[:6] == f"{birth.year % 100:02d}{birth.month:02d}{birth.day:02d}":
         year = _RRN_CENTURY[digits[6]] + birth.year % 100
-    elif by_today and isinstance(first_visit, dt.date) and birth > (
-            first_visit.date() if isinstance(first_visit, dt.datetime) else first_visit):
+    elif by_today and isinstance(first_visit, dt.date) and _day(birth) > _day(first_visit):
         year = birth.year - 100
     else:
         return birth
