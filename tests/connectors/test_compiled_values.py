@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,39 @@ def test_generated_values_and_records_match_the_references_on_planted_values(dem
     # The planted values reached every kind of outcome the fast paths could get wrong.
     assert {"ok", "defect", "rejected", "required-missing", "orphan", "invalid-date", "invalid-number",
             "bad-encoding", "lossy-text", "control-characters", "unmapped-code", "invalid-bool"} <= outcomes
+
+
+def test_generated_values_match_the_reference_loop_on_two_digit_birth_years(tmp_path: Path) -> None:
+    # A patient's birth date settled by the RRN and the first visit (transforms.settle_birth_date): the same
+    # in the generated values, the fused record and the reference loop.
+    conn = sqlite3.connect(tmp_path / "clinic.sqlite")
+    conn.execute("CREATE TABLE HWANJA (CHART_NO TEXT PRIMARY KEY, NAME TEXT, BIRTH TEXT, JUMIN TEXT, REG_YMD TEXT)")
+    conn.executemany("INSERT INTO HWANJA VALUES (?, ?, ?, ?, ?)", [
+        ("1", "a", "240105", "2401051234567", "20150302"), ("2", "b", "240105", None, "20150302"),
+        ("3", "c", "240105", "2401053234567", None), ("4", "d", "000229", "0002291234567", None),
+        ("5", "e", "240105", "12", "20150302"), ("6", "f", "2401", None, "2015"), ("7", "g", None, None, None),
+        ("8", "h", "2024-01-05", "2401051234567", "20150302")])
+    conn.commit()
+    conn.close()
+    (tmp_path / "connectors" / "yy").mkdir(parents=True)
+    (tmp_path / "connectors" / "yy" / "connector.toml").write_text("""
+[connector]
+name = "yy"
+version = "1"
+
+[entities.patient]
+table = "HWANJA"
+key = "CHART_NO"
+
+[entities.patient.fields]
+chart_number = { column = "CHART_NO", required = true }
+name = { column = "NAME", required = true }
+birth_date = { column = "BIRTH", type = "date", format = "%y%m%d" }
+rrn = { column = "JUMIN", type = "rrn" }
+first_visit = { column = "REG_YMD", type = "date" }
+""", encoding="utf-8")
+    spec = load_connector("yy", [tmp_path / "connectors"])
+    mapper = EntityMapper(spec, spec.entities["patient"], attachments_root=None, quarantined_keys={}, hook=None)
+    assert mapper._settle_birth == "by-today"
+    compared, rejected, defects = _compare(spec, tmp_path / "clinic.sqlite", None)
+    assert (compared, rejected, defects) == (8, 0, 2)  # row 5's RRN, row 6's dates: field defects

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
-from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_bool, to_date, to_datetime, to_decimal
+from emr_exporter.connectors.transforms import (
+    RowRejected,
+    TransformContext,
+    settle_birth_date,
+    to_bool,
+    to_date,
+    to_datetime,
+    to_decimal,
+)
 from emr_exporter.pipeline.fhir import fhir_datetime
 
 SPEC = ConnectorSpec(name="t", version="1", path=Path("."), date_formats=("%Y%m%d", "%Y.%m.%d"),
@@ -107,3 +115,48 @@ def test_a_number_no_fhir_decimal_can_hold_is_a_field_defect(stored: object) -> 
     with pytest.raises(RowRejected) as caught:
         to_decimal(stored, field(type="decimal"), CTX)
     assert (caught.value.reason_code, caught.value.reason) == ("invalid-number", "field 'when' is not a finite number")
+
+
+def test_a_birth_date_after_today_is_a_century_earlier_without_a_configured_pivot() -> None:
+    # Before: with the default pivot (this year's two digits) a birth date written for a day later this year
+    # ('261215' read on 2026-12-03) was a baby born in the future, 2026-12-15 in FHIR; it is 1926-12-15.
+    today = dt.date.today()
+    ahead = today + dt.timedelta(days=1)
+    text = f"{ahead:%y%m%d}"
+    default = TransformContext(spec=dataclasses.replace(SPEC, two_digit_year_pivot=None), attachments_root=None)
+    birth = FieldSpec(name="birth_date", type="date", format=("%y%m%d",))
+    assert to_date(text, birth, default) == dt.date(1900 + ahead.year % 100, ahead.month, ahead.day)
+    assert to_date(f"{today:%y%m%d}", birth, default) == today  # born today: today
+    # any other date keeps the pivot's rule: a visit booked for tomorrow stays tomorrow (not 1926)
+    visit = field(type="date", format=("%y%m%d",))
+    assert to_date(text, visit, default) == (ahead if ahead.year == today.year else ahead.replace(year=1900 + ahead.year % 100))
+    # a configured pivot means what it says, for birth dates too
+    assert to_date(text, birth, dataclasses.replace(default, spec=dataclasses.replace(SPEC, two_digit_year_pivot=99))
+                   ) == dt.date(2000 + ahead.year % 100, ahead.month, ahead.day)
+    # 'DD-MON-YY' as SQL Server/Oracle write it: the same rule
+    worded = FieldSpec(name="birth_date", type="date", format=("%d-%b-%y",))
+    month = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")[ahead.month - 1]
+    assert to_date(f"{ahead.day:02d}-{month}-{ahead:%y}", worded, default).year == 1900 + ahead.year % 100
+
+
+def test_a_two_digit_birth_year_takes_the_century_of_the_patients_rrn() -> None:
+    # The RRN's 7th digit: 1/2 1900s, 3/4 2000s, 9/0 1800s, foreigners 5/6 1900s and 7/8 2000s.
+    born_2024 = dt.date(2024, 1, 5)
+    assert [settle_birth_date(born_2024, "240105", f"240105-{d}234567", None, False) for d in "1234567890"] == [
+        dt.date(1924, 1, 5), dt.date(1924, 1, 5), born_2024, born_2024, dt.date(1924, 1, 5), dt.date(1924, 1, 5),
+        born_2024, born_2024, dt.date(1824, 1, 5), dt.date(1824, 1, 5)]
+    assert settle_birth_date(dt.date(1999, 12, 31), "991231", "9912314234567", None, False) == dt.date(2099, 12, 31)
+    # an RRN of another day is no evidence of the century: the date is left as read
+    assert settle_birth_date(born_2024, "240105", "240106-1234567", None, True) == born_2024
+    # 29 February 2000 with a 1900s RRN: 1900 was no leap year, there is no such date, left as read
+    assert settle_birth_date(dt.date(2000, 2, 29), "000229", "000229-1234567", None, True) == dt.date(2000, 2, 29)
+    # without an RRN and without a configured pivot: a birth date after the first visit is a century earlier
+    assert settle_birth_date(born_2024, "240105", None, dt.date(2015, 3, 2), True) == dt.date(1924, 1, 5)
+    assert settle_birth_date(born_2024, b"05-JAN-24", "", dt.datetime(2024, 1, 5, 9), True) == born_2024
+    assert settle_birth_date(dt.datetime(2024, 1, 5, 9), "240105 09:00", None, dt.date(2015, 3, 2), True) == dt.datetime(1924, 1, 5, 9)
+    assert settle_birth_date(born_2024, "240105", None, dt.date(2015, 3, 2), False) == born_2024  # a configured pivot
+    assert settle_birth_date(born_2024, "240105", None, None, True) == born_2024  # no evidence: the pivot's reading
+    assert settle_birth_date(None, "240105", "240105-1234567", None, True) is None
+    # a year written with four digits, or a date the database typed, was no two-digit year: left as written
+    for stored in ("2024-01-05", "20240105", b"2024.01.05", born_2024, 240105):
+        assert settle_birth_date(born_2024, stored, "240105-1234567", dt.date(2015, 3, 2), True) == born_2024, stored

@@ -23,6 +23,7 @@ from emr_exporter.connectors.transforms import (
     RowRejected,
     TransformContext,
     is_empty,
+    settle_birth_date,
     to_text,
 )
 from emr_exporter.errors import ConnectorSpecError
@@ -164,6 +165,10 @@ def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], Transf
     env = _value_env(mapper)
     lines = ["def _values(row, ctx):", "    values = {}", "    defects = m.defects"]
     lines += _field_lines(mapper, env, lambda i, name: f"values[{name!r}]", "values['recorded_status']")
+    if mapper._settle_birth:
+        env["_settle_birth"], env["BY_TODAY"] = settle_birth_date, mapper._settle_birth == "by-today"
+        lines.append(f"    values['birth_date'] = _settle_birth(values['birth_date'], "
+                     f"row.get({mapper._birth_column!r}), values.get('rrn'), values.get('first_visit'), BY_TODAY)")
     lines.append("    return values")
     exec(compile("\n".join(lines) + "\n", f"<values of {mapper.entity.name}>", "exec"), env)
     return env["_values"]  # type: ignore[no-any-return]
@@ -203,6 +208,11 @@ def _compile_record(mapper: EntityMapper) -> Callable[..., Any] | None:
     if statuses:
         lines.append("    a_rs = None")  # a status field's recorded text, set only when it is not blank
     lines += _field_lines(mapper, env, lambda i, name: local[name], "a_rs")
+    if mapper._settle_birth:
+        env["_settle_birth"], env["BY_TODAY"] = settle_birth_date, mapper._settle_birth == "by-today"
+        lines.append(f"    {local['birth_date']} = _settle_birth({local['birth_date']}, "
+                     f"row.get({mapper._birth_column!r}), {local.get('rrn', 'None')}, "
+                     f"{local.get('first_visit', 'None')}, BY_TODAY)")
     for n, name in enumerate(mapper._required):  # _build's test, in its order
         env[f"MR{n}"] = f"required field '{name}' is empty"
         lines += [f"    if {local[name]} is None:", f"        raise RowRejected('required-missing', MR{n})"]
@@ -389,6 +399,20 @@ class EntityMapper:
             for name, field in entity.fields.items()
         ]
         self._key_column = entity.key.lower()
+        #: A patient's birth date read with a two-digit year takes its century from the patient's RRN, or
+        #: without a configured pivot from the first visit too (transforms.settle_birth_date): "by-rrn",
+        #: "by-today" (both), or "" (a four-digit year is left as written).
+        birth = entity.fields.get("birth_date")
+        two_digit = (
+            entity.canonical == "patient" and birth is not None and birth.type in ("date", "datetime")
+            and birth.lookup is None and birth.source_column is not None
+            and any("%y" in f for f in (*(birth.format or ()), *spec.date_formats, *spec.datetime_formats))
+        )
+        #: The birth date's column: its stored text tells a two-digit year from a four-digit one.
+        self._birth_column = birth.source_column.lower() if two_digit and birth and birth.source_column else ""
+        by_today = spec.two_digit_year_pivot is None and "first_visit" in entity.fields
+        self._settle_birth = "" if not two_digit else "by-today" if by_today else (
+            "by-rrn" if "rrn" in entity.fields else "")
         # References the database resolves to the parent's key (by a unique field, or a composite key).
         self._joined_refs = frozenset(
             name for name, f in entity.fields.items()
@@ -515,6 +539,10 @@ class EntityMapper:
                         raise
                     values[name] = None
                     self.defects.append((name, self._defect_column(field, column), rejected.reason_code))
+        if self._settle_birth:
+            values["birth_date"] = settle_birth_date(values["birth_date"], row.get(self._birth_column),
+                                                     values.get("rrn"), values.get("first_visit"),
+                                                     self._settle_birth == "by-today")
         return values
 
     @staticmethod

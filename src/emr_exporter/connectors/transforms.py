@@ -296,7 +296,8 @@ def _parse_worded(text: str, pattern: re.Pattern[str]) -> dt.datetime:
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d{1,3}(?!\d)")
 
 
-def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None) -> dt.datetime | None:
+def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = None,
+                     birth: bool = False) -> dt.datetime | None:
     for fmt in formats:
         try:
             digits = _DIGIT_FORMATS.get(fmt)
@@ -319,7 +320,7 @@ def _parse_date_text(text: str, formats: tuple[str, ...], pivot: int | None = No
         except ValueError:
             continue
         if "%y" in fmt:
-            parsed = _century(parsed, pivot)
+            parsed = _century(parsed, pivot, birth)
         return parsed
     return None
 
@@ -330,15 +331,65 @@ def parse_date_text(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
     return _parse_date_text(text, formats)
 
 
-def _century(parsed: dt.datetime, pivot: int | None) -> dt.datetime:
-    """Two-digit years: 00..pivot are 20xx, the rest 19xx (strptime's own rule is 69 → 1969)."""
+def _century(parsed: dt.datetime, pivot: int | None, birth: bool = False) -> dt.datetime:
+    """Two-digit years: 00..pivot are 20xx, the rest 19xx (strptime's own rule is 69 → 1969).
+
+    Without a configured pivot, the pivot is this year's two digits, and a *birth date* that would then lie
+    after today is taken in the previous century (written in December 2026, '261215' is 1926-12-15): nobody
+    is born in the future. Other dates keep the pivot's rule (a booked visit may lie ahead; a visit in the
+    1920s is no better a guess). A configured pivot means what it says, for every field."""
+    today = dt.date.today() if pivot is None else None
     if pivot is None:
-        pivot = dt.date.today().year % 100
+        assert today is not None
+        pivot = today.year % 100
     century = 2000 if parsed.year % 100 <= pivot else 1900
     try:
-        return parsed.replace(year=century + parsed.year % 100)
+        parsed = parsed.replace(year=century + parsed.year % 100)
+        if birth and today is not None and parsed.date() > today:
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed
     except ValueError:  # 29 February of a year that is not a leap year in the other century
         raise ValueError("no such day") from None
+
+
+#: An RRN's 7th digit → the century of its first six (YYMMDD): 1/2 1900s, 3/4 2000s, 9/0 1800s; foreigners'
+#: registration numbers 5/6 1900s, 7/8 2000s.
+_RRN_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000,
+                "9": 1800, "0": 1800}
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def settle_birth_date(birth: dt.date | None, stored: Any, rrn: Any, first_visit: Any,
+                      by_today: bool) -> dt.date | None:
+    """A patient's birth date read from a two-digit year, in the century the patient's own record shows.
+
+    The RRN's 7th digit gives it exactly: a birth date whose year's last two digits, month and day are the
+    RRN's first six takes the RRN's century (whatever the pivot; a date that disagrees with the RRN otherwise
+    is left as the EMR wrote it). Without that, and only where the pivot is not configured (``by_today``), a
+    birth date after the patient's first visit is taken a century earlier: nobody visits before being born.
+    ``stored`` is the birth date's stored value: a date object, or a text with the year's four digits
+    (``2024-01-05``), was not read from a two-digit year and is left as the EMR wrote it."""
+    if birth is None:
+        return None
+    if isinstance(stored, bytes | bytearray):
+        stored = bytes(stored).decode("latin-1")
+    if not isinstance(stored, str) or f"{birth.year:04d}" in stored:
+        return birth
+    digits = rrn.replace("-", "") if isinstance(rrn, str) else ""
+    if len(digits) == 13 and digits.isascii() and digits.isdigit() and \
+            digits[:6] == f"{birth.year % 100:02d}{birth.month:02d}{birth.day:02d}":
+        year = _RRN_CENTURY[digits[6]] + birth.year % 100
+    elif by_today and isinstance(first_visit, dt.date) and _day(birth) > _day(first_visit):
+        year = birth.year - 100
+    else:
+        return birth
+    try:
+        return birth.replace(year=year)
+    except ValueError:  # 29 February in a century year that is not a leap year: no such date, left as read
+        return birth
 
 
 def _field_zone(field: FieldSpec, ctx: TransformContext) -> dt.tzinfo:
@@ -380,10 +431,11 @@ def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
         return value
     text = _as_text(value, field, ctx).strip()
     pivot = ctx.spec.two_digit_year_pivot
+    birth = field.name == "birth_date"
     parsed = (
-        (field.format and _parse_date_text(text, field.format, pivot))
-        or _parse_date_text(text, ctx.spec.date_formats, pivot)
-        or _parse_date_text(text, ctx.spec.datetime_formats, pivot)
+        (field.format and _parse_date_text(text, field.format, pivot, birth))
+        or _parse_date_text(text, ctx.spec.date_formats, pivot, birth)
+        or _parse_date_text(text, ctx.spec.datetime_formats, pivot, birth)
     )
     if not parsed:
         raise RowRejected("invalid-date", f"field '{field.name}' is not a valid calendar date")
@@ -399,8 +451,9 @@ def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datet
         return value
     text = _as_text(value, field, ctx).strip()
     pivot = ctx.spec.two_digit_year_pivot
-    parsed = (field.format and _parse_date_text(text, field.format, pivot)) or _parse_date_text(
-        text, ctx.spec.datetime_formats, pivot)
+    birth = field.name == "birth_date"
+    parsed = (field.format and _parse_date_text(text, field.format, pivot, birth)) or _parse_date_text(
+        text, ctx.spec.datetime_formats, pivot, birth)
     if parsed:
         return _local(parsed, field, ctx)
     # A date-only value stays a date: no time is invented.
