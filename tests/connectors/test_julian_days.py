@@ -91,6 +91,7 @@ engines = ["sqlite"]
 table = "P"
 key = "ID"
 [entities.patient.fields]
+chart_number = { column = "CHART", required = true }
 name = { column = "NAME" }
 birth_date = { column = "BIRTH", type = "date", format = ["julian", "%Y%m%d"] }
 """, encoding="utf-8")
