@@ -9,6 +9,7 @@ same bag from both.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import tomllib
 from pathlib import Path
@@ -18,13 +19,21 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from legacy_clinic import LEGACY_CONNECTOR, PATIENTS, LegacyClinic, create_legacy_clinic
+from legacy_clinic import (
+    JULIAN_BAD,
+    LEGACY_CONNECTOR,
+    PATIENTS,
+    LegacyClinic,
+    create_julian_clinic,
+    create_legacy_clinic,
+)
 
 from emr_exporter.connectors.spec import load_spec
 from emr_exporter.demo.keys import make_demo_keys
+from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.base import SqliteFileSource
 from lossless_kit import check_bag_against_source
-from test_foreign_schemas import INSTITUTION, Flow, _source_args, checked, exported, scaffolded
+from test_foreign_schemas import INSTITUTION, Flow, _column_sidecar, _source_args, checked, exported, scaffolded
 
 
 def _clinic(tmp_path: Path, how: str) -> tuple[LegacyClinic, Path]:
@@ -112,3 +121,53 @@ def test_a_finished_connector_gives_the_same_bag_from_the_file_and_over_odbc(tmp
         rebuilt = _rebuilt(bag, flow, path)
         assert rebuilt == {t: n for t, n in db.rows.items() if t != "setup"}
     assert bags["file"] == bags["odbc"]
+
+
+@pytest.mark.parametrize("how", ["file", "odbc"])
+def test_dates_kept_as_julian_days_are_scaffolded_and_exported_as_sqlite_reads_them(how: str, tmp_path: Path) -> None:
+    # Before: the scaffold guessed no birth date and no visit (a REAL of 2433679.5 looked like nothing); a
+    # connector writing format = "epoch" made every one a day of January 1970, and "julian" was refused.
+    db = create_julian_clinic(tmp_path / "julian.sqlite")
+    path = tmp_path / "julian.sqlite"
+    if how == "odbc":
+        db.odbc, db.path = f"DRIVER={{SQLite3}};Database={path}", None
+    flow = scaffolded(db, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert spec["entities"]["patient"]["fields"]["birth_date"] == {"column": "BIRTH", "type": "date",
+                                                                   "format": "julian"}
+    assert spec["entities"]["encounter"]["fields"]["start"] == {"column": "JDATE", "type": "datetime",
+                                                                "format": "julian", "required": True}
+    check = checked(flow)
+    assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
+            for s in check["reconciliation"]["entities"]} == {("patient", PATIENTS, PATIENTS, 0),
+                                                              ("encounter", 2 * PATIENTS + 3, 2 * PATIENTS, 3)}
+    # a visit's required start that is no Julian day quarantines its row; a birth day, its field (the patient kept)
+    assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
+        ("encounter", "start", "invalid-date", len(JULIAN_BAD))}
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["field_defects"] == {"invalid-date": 2}
+    assert sealed["reconciliation"]["cells"]["source"] == db.cells
+    # the days and times exactly as SQLite's date() and datetime() give them, in the clinic's zone
+    conn = sqlite3.connect(path)
+    stored = {str(k): v for k, v in conn.execute("SELECT JNO, JDATE FROM JINRYO WHERE JNO < 100")}
+    births = dict(conn.execute("SELECT CAST(CHARTNO AS TEXT), date(BIRTH) FROM PTINFO WHERE CHARTNO < 23"))
+    starts = sorted(f"{t.replace(' ', 'T')}+09:00" for (t,) in conn.execute(
+        "SELECT datetime(JDATE) FROM JINRYO WHERE JNO < 100"))
+    conn.close()
+    assert births["1"] == "1951-02-02" and births["3"] == "1953-04-04"  # x.5 (midnight) and an INTEGER (noon)
+    assert {p["identifier"][0]["value"]: p.get("birthDate") for p in _resources(bag, "Patient")} == {
+        **births, "23": None, "24": None}
+    assert sorted(e["period"]["start"] for e in _resources(bag, "Encounter")) == starts
+    assert starts[:2] == ["2024-01-01T07:11:13+09:00", "2024-01-02T14:22:26+09:00"]
+    # FHIR cannot give a Julian day back: every one is in the raw sidecar, as stored (a REAL, the text of one)
+    sidecar = {line["key"]: line for line in _column_sidecar(bag, "encounter")}
+    assert {k: decode_raw(v["columns"]["jdate"]) for k, v in sidecar.items() if "jdate" in v["transformed"]} == stored
+    assert stored["5"] == "2460313.39837281" and stored["1"] == 2460310.799457604
+    people = {line["key"]: decode_raw(line["columns"]["birth"]) for line in _column_sidecar(bag, "patient")}
+    assert (people["1"], people["3"], people["23"], people["24"]) == (2433679.5, 2434472, "미상", 0.0)
+    quarantined = [json.loads(line) for line in next(bag.glob("data/raw/encounter.*.ndjson")).read_bytes().splitlines()]
+    assert [(q["key"], q["reason"], decode_raw(q["row"]["jdate"])) for q in quarantined] == [
+        (str(100 + k), "field 'start' is not a Julian day number", bad) for k, bad in enumerate(JULIAN_BAD)]
+    # every stored Julian day (REAL, INTEGER, text, and the three that are no date) comes back as it was stored
+    assert _rebuilt(bag, flow, path) == db.rows == {"ptinfo": PATIENTS, "jinryo": 2 * PATIENTS + 3}

@@ -176,3 +176,46 @@ key = "JNO"
 patient_id = { column = "CHARTNO", type = "ref", ref = "patient.chart_number", required = true }
 start = { column = "JDATE", type = "date", required = true }
 """
+
+
+#: Julian days that are no date: a day past SQLite's last (10000-01-01), a negative number, a word.
+JULIAN_BAD = (99999999.0, -1.5, "미상")
+
+
+def create_julian_clinic(path: Path) -> LegacyClinic:
+    """The same program's conversion where every date was kept as SQLite's ``julianday()``: birth days as REALs of
+    midnight (x.5), one as an INTEGER (noon), two no date (a word, 0.0: 4714 BC); visit times as REALs with fractions of a day, one as the text of a
+    number, and the three values of :data:`JULIAN_BAD` that are no date."""
+    path.unlink(missing_ok=True)
+    db = LegacyClinic("sqlite", path=path, patients="ptinfo", also_read=("jinryo",))
+    conn = sqlite3.connect(path)
+    c = conn.cursor()
+    c.executescript("""
+        CREATE TABLE PTINFO (CHARTNO INTEGER PRIMARY KEY, PNAME TEXT, BIRTH REAL, SEX TEXT);
+        CREATE TABLE JINRYO (JNO INTEGER PRIMARY KEY, CHARTNO INTEGER, JDATE, DOCTOR TEXT);
+    """)
+    for i in range(1, PATIENTS + 1):
+        birth = f"{1950 + i}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        c.execute("INSERT INTO PTINFO VALUES (?, ?, julianday(?), ?)", (i, f"김환자{i}", birth, "MF"[i % 2]))
+    c.execute("UPDATE PTINFO SET BIRTH = CAST(BIRTH + 0.5 AS INTEGER) WHERE CHARTNO = 3")  # noon of the same day
+    c.executemany("UPDATE PTINFO SET BIRTH = ? WHERE CHARTNO = ?", [(JULIAN_BAD[2], 23), (0.0, 24)])  # no day
+    db.table("ptinfo", 4, PATIENTS)
+    number = 0
+    for i in range(1, PATIENTS + 1):
+        for j in range(2):
+            number += 1
+            # times to the millisecond, across midnight UTC and the second's edges
+            when = f"2024-{1 + j * 6:02d}-{i:02d} {(i * 7 + j * 13) % 24:02d}:{(i * 11) % 60:02d}:" \
+                   f"{(i * 13) % 60:02d}.{(i * 137 + j * 499) % 1000:03d}"
+            c.execute("INSERT INTO JINRYO VALUES (?, ?, julianday(?), ?)", (number, i, when, "이의사"))
+    c.execute("UPDATE JINRYO SET JDATE = CAST(JDATE AS TEXT) WHERE JNO = 5")  # the text of a Julian day
+    for k, bad in enumerate(JULIAN_BAD):
+        c.execute("INSERT INTO JINRYO VALUES (?, ?, ?, ?)", (100 + k, 1 + k, bad, "이의사"))
+    db.table("jinryo", 4, number + len(JULIAN_BAD))
+    db.dirty["not_a_day"] = [100 + k for k in range(len(JULIAN_BAD))]
+    conn.commit()
+    conn.text_factory = bytes
+    for table in db.rows:
+        db.stored[table] = c.execute(f"SELECT * FROM {table}").fetchall()
+    conn.close()
+    return db

@@ -32,7 +32,7 @@ from typing import Any
 from emr_exporter import __version__, model
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
-from emr_exporter.connectors.transforms import parse_date_text
+from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
 from emr_exporter.errors import ConfigError, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -69,6 +69,8 @@ SHAPES: dict[str, str] = {
     "ko_long_datetime": "Korean text date-time (2024년 1월 5일 15시 20분)",
     "epoch_s": "Unix time in seconds (2000-2040)",
     "epoch_ms": "Unix time in milliseconds (2000-2040)",
+    "julian": "Julian day number (SQLite's julianday(), 1900-2100)",
+    "julian_time": "Julian day number with a time of day",
     "amount_text": "amount written with commas or 원 (12,000원)",
     "rrn": "13-digit resident registration number",
     "kcd": "KCD diagnosis code",
@@ -228,6 +230,12 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, -1):
         shapes.add("access_yn")  # Access's yes/no: -1 is yes
     whole = value == int(value)
+    if JULIAN_DAYS[0] <= value <= JULIAN_DAYS[1]:
+        # a day kept as SQLite's julianday() (2460000.5 is 2023-02-25 00:00): far below the Unix times of
+        # 2000-2040, so never taken for one; a fraction other than .0/.5 is a time of day
+        shapes.add("julian")
+        if value * 2 % 1:
+            shapes.add("julian_time")
     if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
             and _valid_date(str(value), "%Y%m%d"):
         shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
@@ -831,9 +839,9 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
                 "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
-                "epoch_s", "epoch_ms", *_KO_FORMATS)
+                "epoch_s", "epoch_ms", "julian", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
-_FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms"}
+_FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms", "julian": "julian"}
 
 
 @dataclass(slots=True)
@@ -1019,7 +1027,7 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
         "iso_minute", 0.5) or column.has(
         "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
-        "epoch_ms", 0.5)
+        "epoch_ms", 0.5) or column.has("julian_time", 0.5)
     return "datetime" if allows_datetime and holds_time else "date"
 
 
@@ -1085,8 +1093,8 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type == "bool":
         return column.has("yn", 0.99) or column.has("access_yn", 0.99)
     if field_type in ("int", "decimal"):
-        if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5):
-            return False  # a Unix time, not an amount
+        if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5) or column.has("julian", 0.8):
+            return False  # a Unix time or a Julian day, not an amount
         if field_type == "decimal" and column.share("amount_text") + column.share("number") >= 0.8:
             # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
             # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.

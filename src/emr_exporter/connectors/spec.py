@@ -117,6 +117,11 @@ _LOOKUP_KEYS = {"table", "key", "value", "where"}
 EXPR_ENGINES = ("default", "sqlite", "mariadb", "postgresql", "mssql", "firebird")
 #: ``format`` of a date/datetime field: Unix epoch seconds or milliseconds, else strptime patterns.
 EPOCH_FORMATS = ("epoch", "epoch_ms")
+#: ``format`` of a date/datetime field holding a Julian day number (SQLite's ``julianday()``: 2460000.5 is
+#: 2023-02-24 00:00), read as SQLite's ``date()``/``datetime()`` read it.
+JULIAN_FORMAT = "julian"
+#: The formats naming a number rather than a text pattern: one alone on a field.
+NUMBER_FORMATS = (*EPOCH_FORMATS, JULIAN_FORMAT)
 DEFAULT_TIMEZONE = "Asia/Seoul"
 #: Every column the pipeline adds to a row (reference checks, computed values, composite keys, look-ups)
 #: starts with this prefix; such columns are never part of a raw (quarantined or carried) row.
@@ -156,7 +161,7 @@ class FieldSpec:
     join: str = ""
     #: A computed column: SQL expression per engine (``default`` for any engine).
     expr: Mapping[str, str] | None = None
-    #: date/datetime: ``epoch``/``epoch_ms`` or strptime patterns tried before [source]'s formats.
+    #: date/datetime: ``epoch``/``epoch_ms``/``julian`` or strptime patterns tried before [source]'s formats.
     format: tuple[str, ...] = ()
     #: The time zone of the stored value (default [source] timezone, itself Asia/Seoul by default).
     tz: str | None = None
@@ -707,8 +712,8 @@ class _Validator:
                 isinstance(f, str) and f for f in listed
             ):
                 raise self.fail(table, name, "'format' needs type date/datetime and a format (or a list of them)")
-            if any(f in EPOCH_FORMATS for f in listed) and len(listed) > 1:
-                raise self.fail(table, name, "'epoch'/'epoch_ms' cannot be combined with other formats")
+            if any(f in NUMBER_FORMATS for f in listed) and len(listed) > 1:
+                raise self.fail(table, name, "'epoch'/'epoch_ms'/'julian' cannot be combined with other formats")
             formats = tuple(listed)
         tz = raw.get("tz")
         if tz is not None:

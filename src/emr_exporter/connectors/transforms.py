@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.connectors.paths import prefix_path, relative_to_base, rooted, stored_path_form
-from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.spec import JULIAN_FORMAT, ConnectorSpec, FieldSpec
 from emr_exporter.connectors.zones import KST, zone
 
 
@@ -406,11 +406,36 @@ def _local(moment: dt.datetime, field: FieldSpec, ctx: TransformContext) -> dt.d
     return moment.replace(tzinfo=None) if tz is KST else moment
 
 
+#: Julian day numbers of 1900-01-01 and 2100-01-01 00:00 (SQLite's ``julianday()``): the days a clinic's dates
+#: stored as Julian days fall in. A Unix time of that size is a moment of 28-29 January 1970 (in milliseconds,
+#: of its first hour): no clinic's record, so such a value read as ``epoch``/``epoch_ms`` is an invalid date,
+#: not a silent day of 1970.
+JULIAN_DAYS = (2_415_020.5, 2_488_070.5)
+#: The Julian days a date can be: 0001-01-01 00:00 to SQLite's last, 9999-12-31 23:59:59.999.
+_JULIAN_RANGE = (1_721_425.5, 5_373_484.5)
+#: Julian day 2451545.0: 2000-01-01 12:00.
+_J2000 = (2_451_545, dt.datetime(2000, 1, 1, 12))
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _number(value: Any, field: FieldSpec, ctx: TransformContext) -> int | float | Decimal:
+    """A number as stored, or the number a text holds (ValueError otherwise)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    text = _as_text(value, field, ctx).strip()
+    if not _NUMBER_TEXT.match(text):
+        raise ValueError("not a number")
+    return Decimal(text)
+
+
 def _epoch(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime:
     """Unix epoch seconds (or milliseconds) → the wall-clock time in the field's zone."""
     try:
         number = value if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else Decimal(
             _as_text(value, field, ctx).strip())
+        if JULIAN_DAYS[0] <= number <= JULIAN_DAYS[1]:
+            raise RowRejected("invalid-date", f"field '{field.name}' holds a Julian day, not a Unix time: "
+                                              "read it with format = \"julian\"")
         seconds = Decimal(number) / (1000 if field.format == ("epoch_ms",) else 1)
         moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=float(seconds))
     except (InvalidOperation, ValueError, OverflowError, ArithmeticError):
@@ -418,13 +443,34 @@ def _epoch(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime:
     return _local(moment, field, ctx)
 
 
+def _julian(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime:
+    """A Julian day number (SQLite's ``julianday()``) → the wall-clock time SQLite's ``datetime()`` gives for
+    it, in the field's zone: the day's fraction rounded to the millisecond (as SQLite keeps it), then cut to
+    the second (as ``datetime()`` writes it)."""
+    try:
+        number = float(_number(value, field, ctx))
+        if not _JULIAN_RANGE[0] <= number < _JULIAN_RANGE[1]:  # also NaN
+            raise ValueError("out of range")
+        milliseconds = int(number * 86_400_000.0 + 0.5) - _J2000[0] * 86_400_000
+        moment = _J2000[1] + dt.timedelta(seconds=milliseconds // 1000)
+    except (InvalidOperation, ValueError, OverflowError, ArithmeticError):
+        raise RowRejected("invalid-date", f"field '{field.name}' is not a Julian day number") from None
+    return _local(moment, field, ctx)
+
+
 def _is_epoch(field: FieldSpec) -> bool:
     return bool(field.format) and field.format[0] in ("epoch", "epoch_ms")
+
+
+def _is_julian(field: FieldSpec) -> bool:
+    return field.format[:1] == (JULIAN_FORMAT,)
 
 
 def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
     if _is_epoch(field):
         return _epoch(value, field, ctx).date()
+    if _is_julian(field):
+        return _julian(value, field, ctx).date()
     if isinstance(value, dt.datetime):
         return _local(value, field, ctx).date() if value.tzinfo is not None else value.date()
     if isinstance(value, dt.date):
@@ -445,6 +491,8 @@ def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
 def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:
     if _is_epoch(field):
         return _epoch(value, field, ctx)
+    if _is_julian(field):
+        return _julian(value, field, ctx)
     if isinstance(value, dt.datetime):
         return _local(value, field, ctx)
     if isinstance(value, dt.date):

@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from emr_exporter import model
-from emr_exporter.connectors.spec import ConnectorSpec, EntitySpec, FieldSpec
+from emr_exporter.connectors.spec import NUMBER_FORMATS, ConnectorSpec, EntitySpec, FieldSpec
 
 #: The rebuild could not produce a value (never equal to a source value).
 MISSING: Any = object()
@@ -295,7 +295,9 @@ def _reverse(field: FieldSpec) -> dict[str, str] | None:
 def _format(field: FieldSpec, spec: ConnectorSpec) -> str | None:
     if field.type not in ("date", "datetime"):
         return None
-    formats = [f for f in (field.format or ()) if not f.startswith("epoch")] or list(
+    # a number's format (epoch, julian) is no text pattern: its cells are rebuilt as text dates would be, which
+    # never gives the stored number back, so they are carried raw
+    formats = [f for f in (field.format or ()) if f not in NUMBER_FORMATS] or list(
         spec.date_formats if field.type == "date" else spec.datetime_formats)
     return formats[0] if formats else None
 
