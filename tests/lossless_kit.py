@@ -30,7 +30,7 @@ import json
 import sqlite3
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +65,17 @@ class Rebuilt:
         self.transformed_cells = 0
 
 
-def source_rows(source: Source, table: CatalogTable) -> list[dict[str, Any]]:
+def source_rows(source: Source, table: CatalogTable, as_bytes: Collection[str] = ()) -> list[dict[str, Any]]:
     """Every row of ``table`` that is its own (PostgreSQL: not its inheritance children's, which are theirs),
     with a PostgreSQL uuid as the server writes it (psqlODBC gives it in upper case) and a boolean as the
-    boolean (it gives '1'/'0'), as the export reads them."""
+    boolean (it gives '1'/'0'), as the export reads them; the MariaDB/MySQL latin1 columns named in ``as_bytes``
+    (lower case) as the bytes they store (CP949 a section reads with CAST(… AS BINARY))."""
     select = "*"
     converters: dict[str, Any] = {}
-    if table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
+    if as_bytes:
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns],
+                                             [c.name for c in table.columns if c.name.lower() in as_bytes])
+    elif table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
         caps = caps_for(source.engine)
         select = ", ".join(f"{caps.large_object_ref_expr.format(col=caps.quote(c.name))} AS {caps.quote(c.name)}"
                            if c.large_object else caps.quote(c.name) for c in table.columns)
@@ -81,8 +85,10 @@ def source_rows(source: Source, table: CatalogTable) -> list[dict[str, Any]]:
     return [convert_row(row, converters) for row in rows] if converters else rows
 
 
-def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> Rebuilt:
-    """Rebuild every row of every table of ``source`` from ``bag``; raise AssertionError on any difference."""
+def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
+                             stored_bytes: Mapping[str, Collection[str]] | None = None) -> Rebuilt:
+    """Rebuild every row of every table of ``source`` from ``bag``; raise AssertionError on any difference.
+    ``stored_bytes``: table → its latin1 columns compared as the bytes stored (:func:`source_rows`)."""
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     catalogue = {t.name.lower(): t for t in list_tables(source)}
     assert sorted(t["name"] for t in inventory if t["kind"] != "large-objects") == sorted(catalogue), (
@@ -105,7 +111,7 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source) -> 
         if entry["fate"] in ("skipped", "read_with"):  # read_with: a partition, its rows are its table's
             assert entry.get("reason"), name
             continue
-        db_rows = source_rows(source, table)
+        db_rows = source_rows(source, table, (stored_bytes or {}).get(name, ()))
         assert entry["rows"] == len(db_rows), name
         if entry["fate"] == "carried":
             carried = [{k: decode_raw(v) for k, v in line["row"].items()}

@@ -30,12 +30,15 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from foreign_sections import (
     HUGE_TEXT,
+    USER_DEFINED_NAMES,
     SectionsDb,
     create_mariadb_latin1_cp949,
+    create_mariadb_latin1_user_defined,
     create_mariadb_sections,
     create_postgres_sections,
     create_sqlite_sections,
 )
+from foreign_sections import PATIENTS as SECTION_PATIENTS
 
 from lossless_kit import check_bag_against_source, lines
 from test_foreign_schemas import checked, exported, scaffolded
@@ -231,3 +234,40 @@ def test_cp949_text_in_latin1_columns_is_read_as_bytes_by_the_scaffolds_section(
     # the name is rebuilt exactly from FHIR (its bytes, through [source] encoding): nothing carried for it
     [line] = [line for line in lines(bag, "raw/columns/patient") if line["key"] == "3"] or [{"columns": {}}]
     assert "pt_nm" not in line["columns"]
+
+
+@pytest.mark.db
+def test_user_defined_characters_in_a_latin1_section_are_exported_as_in_a_euckr_column(
+        tmp_path: Path, mariadb_conn_str: str) -> None:
+    # A latin1 column holding CP949 bytes, read by the scaffold's section (CAST AS BINARY, [source] encoding =
+    # "cp949"), with a 외자 in EUC-KR's user-defined rows: read as the private-use code point Windows' code page
+    # 949 gives it, as a euckr column's is (tests/test_legacy_maria_clinic.py), and rebuilt to the very bytes.
+    # Before: each such row was quarantined 'bad-encoding' (Python's cp949 has no mapping for those rows).
+    from emr_exporter.sources.drivers import get_option
+    from emr_exporter.sources.odbc import OdbcSource
+
+    db = create_mariadb_latin1_user_defined(mariadb_conn_str)
+    dry, sealed, bag = _flow(db, tmp_path)
+    assert db.connector.encoding == "cp949"
+    assert db.connector.entities["patient"].query == (
+        "SELECT PT_NO, CHART_NO, CAST(PT_NM AS BINARY) AS PT_NM, BIRTH_YMD FROM PATIENT")
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+        [patient] = outcome["entities"]
+        assert (patient["exported"], patient["quarantined"]) == (SECTION_PATIENTS - 1, 1)
+    names = {json.loads(line)["identifier"][0]["value"]: json.loads(line)["name"][0]["text"]
+             for path in bag.glob("data/fhir/Patient*.ndjson") for line in path.read_bytes().splitlines()}
+    assert names == {**{f"C{i:04d}": f"김환자{i}" for i in range(1, SECTION_PATIENTS + 1) if i not in (2, 3, 4, 5)},
+                     "C0002": "이\ue000순", "C0003": "박\ue05e\ue0bb", "C0004": "똠\ue05d"}
+    # a pair nothing assigns: quarantined as before, its bytes kept
+    [quarantined] = list(lines(bag, "raw/patient"))
+    assert (quarantined["key"], quarantined["reason_code"]) == ("5", "bad-encoding")
+    assert decode_raw(quarantined["row"]["pt_nm"]) == USER_DEFINED_NAMES[5]
+    # every row of the table rebuilt from the opened bag: the names' very bytes from FHIR, nothing carried for them
+    assert not [line for line in lines(bag, "raw/columns/patient") if "pt_nm" in line["columns"]]
+    assert db.odbc is not None
+    source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
+    try:
+        assert dict(check_bag_against_source(bag, db.connector, source, {"patient": {"pt_nm"}}).rows) == {"patient": SECTION_PATIENTS}
+    finally:
+        source.close()

@@ -171,3 +171,38 @@ def test_dates_kept_as_julian_days_are_scaffolded_and_exported_as_sqlite_reads_t
         (str(100 + k), "field 'start' is not a Julian day number", bad) for k, bad in enumerate(JULIAN_BAD)]
     # every stored Julian day (REAL, INTEGER, text, and the three that are no date) comes back as it was stored
     assert _rebuilt(bag, flow, path) == db.rows == {"ptinfo": PATIENTS, "jinryo": 2 * PATIENTS + 3}
+
+
+@pytest.mark.parametrize("how", ["file", "odbc"])
+def test_user_defined_characters_in_cp949_names_are_exported_and_rebuilt(how: str, tmp_path: Path) -> None:
+    # A name the old program wrote with a 외자 in EUC-KR's user-defined rows (0xC9A1, 0xFEA1…: CP949 in a BLOB
+    # and inside TEXT), read with [source] encoding = "cp949": the private-use code point Windows' code page 949
+    # gives it, as a MariaDB euckr column's is; the bag gives back the very bytes. A pair nothing assigns
+    # (0xA2E8) still quarantines its row. Before: each 외자 name's row was quarantined 'bad-encoding'.
+    import sqlite3
+
+    db, path = _clinic(tmp_path, how)
+    stored = {3: b"\xc0\xcc\xc9\xa1\xbc\xf8", 4: b"\xb9\xda\xfe\xa1\xfe\xfe", 6: b"\xc3\xd6\xa2\xe8"}
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE PTINFO SET PNAME = ? WHERE CHARTNO = 3", (stored[3],))  # 이 + U+E000 + 순 (BLOB)
+        conn.execute("UPDATE PTINFO SET PNAME = CAST(? AS TEXT) WHERE CHARTNO = 4", (stored[4],))  # 박 + 2 (TEXT)
+        conn.execute("UPDATE PTINFO SET PNAME = ? WHERE CHARTNO = 6", (stored[6],))  # 최 + no reading (BLOB)
+    source, env = _source_args(db)
+    keys = make_demo_keys(tmp_path / "keys", institution_code=INSTITUTION[0], institution_name=INSTITUTION[1])
+    flow = Flow(source, {**env, "EMR_EXPORTER_CERT_PASSWORD": keys.institution_password}, keys,
+                tmp_path / "connectors")
+    (flow.connectors / "foreign").mkdir(parents=True)
+    (flow.connectors / "foreign" / "connector.toml").write_text(LEGACY_CONNECTOR, encoding="utf-8")
+    check = checked(flow)
+    assert ("patient", 26, 23, 3) in {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
+                                      for s in check["reconciliation"]["entities"]}
+    dry, _, bag = exported(flow, tmp_path)
+    assert dry["reconciliation"]["balanced"]
+    names = {k: v[0] for k, v in _names(bag).items()}
+    assert (names["3"], names["4"]) == ("이\ue000순", "박\ue05e\ue0bb")
+    assert "6" not in names and len(names) == PATIENTS - 1
+    [quarantined] = [json.loads(line) for p in sorted(bag.glob("data/raw/patient.*.ndjson"))
+                     for line in p.read_bytes().splitlines() if json.loads(line)["reason_code"] == "bad-encoding"]
+    assert quarantined["key"] == "6"
+    assert decode_raw(quarantined["row"]["pname"]) == stored[6]
+    assert _rebuilt(bag, flow, path) == {t: n for t, n in db.rows.items() if t != "setup"}

@@ -323,3 +323,34 @@ def create_mariadb_latin1_cp949(conn_str: str, database: str = "emr_foreign_lati
     db.keys["patient"] = "pt_no"
     db.secrets = ["김환자", "±èÈ¯ÀÚ"]
     return db
+
+
+#: names in CP949 bytes of a latin1 table beyond Python's cp949: user-defined characters (외자: EUC-KR's rows 0xC9
+#: and 0xFE, which Windows' code page 949 reads as U+E000–U+E0BB) and a pair no table assigns (0xA2E8)
+USER_DEFINED_NAMES = {
+    2: "이".encode("cp949") + bytes.fromhex("C9A1") + "순".encode("cp949"),  # 이 + U+E000 + 순
+    3: "박".encode("cp949") + bytes.fromhex("FEA1FEFE"),  # 박 + U+E05E + U+E0BB
+    4: "똠".encode("cp949") + bytes.fromhex("C9FE"),  # CP949's extension and a 외자: 똠 + U+E05D
+    5: "최".encode("cp949") + bytes.fromhex("A2E8"),  # no reading at all
+}
+
+
+def create_mariadb_latin1_user_defined(conn_str: str, database: str = "emr_foreign_latin1_uda") -> SectionsDb:
+    """A legacy Korean MySQL installation's latin1 patient table holding CP949 names, some with 외자 the clinic's
+    program drew in EUC-KR's user-defined rows, one with a pair nothing assigns."""
+    import pyodbc
+
+    target = _fresh_database(conn_str, database, "mariadb")
+    db = SectionsDb("mariadb", odbc=target, patients="patient")
+    conn = pyodbc.connect(target, autocommit=True)
+    c = conn.cursor()
+    c.execute("CREATE TABLE PATIENT (PT_NO INT PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(40), "
+              "BIRTH_YMD CHAR(8)) CHARACTER SET latin1")
+    for i in range(1, PATIENTS + 1):
+        name = USER_DEFINED_NAMES.get(i, f"김환자{i}".encode("cp949")).hex()
+        c.execute(f"INSERT INTO PATIENT VALUES ({i}, 'C{i:04d}', UNHEX('{name}'), '198001{i:02d}')")
+    conn.close()
+    db.table("patient", 4, PATIENTS)
+    db.keys["patient"] = "pt_no"
+    db.secrets = ["김환자", "±èÈ¯ÀÚ"]
+    return db

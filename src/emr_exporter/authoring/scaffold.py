@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from emr_exporter import __version__, model
+from emr_exporter import __version__, codepage, model
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
@@ -116,7 +116,7 @@ def cp949_read_as_latin1(text: str) -> bool:
     if text.isascii() or any(ch not in _LATIN1 for ch in text):
         return False
     try:
-        decoded = bytes(_LATIN1[ch] for ch in text).decode("cp949")
+        decoded = codepage.decode(bytes(_LATIN1[ch] for ch in text), "cp949")  # a 외자 too
     except UnicodeDecodeError:
         return False
     return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
@@ -431,7 +431,7 @@ class _ColumnCounter:
                     shapes = _text_shapes(text)
                 except UnicodeDecodeError:
                     try:
-                        text = raw.decode("cp949")
+                        text = codepage.decode(raw, "cp949")
                         p.cp949_only_text += 1
                         shapes = _text_shapes(text)
                     except UnicodeDecodeError:

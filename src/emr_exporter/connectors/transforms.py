@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from emr_exporter import codepage
 from emr_exporter.connectors.paths import prefix_path, relative_to_base, rooted, stored_path_form
 from emr_exporter.connectors.spec import JULIAN_FORMAT, ConnectorSpec, FieldSpec
 from emr_exporter.connectors.zones import KST, zone
@@ -99,7 +100,7 @@ def _as_text(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
         return unicodedata.normalize("NFC", value.rstrip(_TRAILING))
     if isinstance(value, bytes | bytearray | memoryview):
         try:
-            text = bytes(value).decode(ctx.spec.encoding)
+            text = codepage.decode(bytes(value), ctx.spec.encoding)  # CP949: a 외자 as Windows reads it
         except UnicodeDecodeError:
             raise RowRejected(
                 "bad-encoding", f"field '{field.name}' holds bytes that are not valid {ctx.spec.encoding}"

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from emr_exporter import model
+from emr_exporter import codepage, model
 from emr_exporter.connectors.spec import NUMBER_FORMATS, ConnectorSpec, EntitySpec, FieldSpec
 
 #: The rebuild could not produce a value (never equal to a source value).
@@ -108,7 +108,7 @@ def to_source(value: Any, source_type: str | None, kind: str, fmt: str | None, e
         if target is str:
             return text
         if target is bytes:
-            return text.encode(encoding)
+            return codepage.encode(text, encoding)
         if target is int:
             number = int(text)
             return number if str(number) == text else MISSING
@@ -695,7 +695,7 @@ def _compile_check(
     env: dict[str, Any] = {
         "MISSING": MISSING, "same": same, "RB": rebuild, "SHAPE": shape, "SHAPE_LEAF": "\x00shape", "D": differs,
         "Decimal": Decimal,
-        "ENC": check.encoding, "a2b_base64": binascii.a2b_base64, "read_leaf": read_leaf,
+        "ENC": check.encoding, "ENCODE": codepage.encode, "a2b_base64": binascii.a2b_base64, "read_leaf": read_leaf,
     }
     guard: list[str] = []
     body: list[str] = []
@@ -744,7 +744,7 @@ def _compile_check(
                      f"    elif {tail}: out.append({c})"]
         elif kind == "text" and st == "bytes":
             body += ["    else:", "        ok = False", f"        if type(value) is bytes and type({x}) is str:",
-                     "            try:", f"                ok = {x}.encode(ENC) == value",
+                     "            try:", f"                ok = ENCODE({x}, ENC) == value",
                      "            except UnicodeEncodeError:", "                pass",
                      f"        if not ok and {tail}: out.append({c})"]
         elif kind == "ref" and st in ("int", "str"):
@@ -1023,7 +1023,7 @@ class CellCheck:
                 leaf = get(by_suffix)
                 if type(leaf) is str:
                     try:
-                        if leaf.encode(self.encoding) == value:
+                        if codepage.encode(leaf, self.encoding) == value:
                             continue
                     except UnicodeEncodeError:
                         pass

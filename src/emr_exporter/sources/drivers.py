@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from emr_exporter import codepage
 from emr_exporter.errors import ConfigError
 
 Engine = Literal["sqlite", "sqlite-odbc", "mariadb", "postgresql", "mssql", "firebird"]
@@ -244,54 +245,12 @@ def _as_float32(value: float) -> float:
         return math.nan
 
 
-#: EUC-KR's rows left to each installation (KS X 1001 rows 0xC9 and 0xFE, where clinics drew the rare characters
-#: of patients' names: 외자) → Unicode's private use area, as Windows' and IBM's code page 949 read them (and an
-#: EUDC font on the clinic's PCs drew them): 0xC9A1–0xC9FE → U+E000–U+E05D, 0xFEA1–0xFEFE → U+E05E–U+E0BB.
-USER_DEFINED_ROWS: dict[int, int] = {0xC9: 0xE000, 0xFE: 0xE05E}
-
-
-def _decode_user_defined(raw: bytes) -> str | None:
-    """``raw`` (EUC-KR/CP949 bytes holding user-defined characters) read as CP949, each user-defined character
-    as its private-use code point (:data:`USER_DEFINED_ROWS`); None where some other pair has no reading."""
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        lead = raw[i]
-        if lead < 0x80:
-            out.append(chr(lead))
-            i += 1
-            continue
-        pair = raw[i:i + 2]
-        if len(pair) == 2 and lead in USER_DEFINED_ROWS and 0xA1 <= pair[1] <= 0xFE:
-            out.append(chr(USER_DEFINED_ROWS[lead] + pair[1] - 0xA1))
-        else:
-            try:
-                out.append(pair.decode("cp949"))
-            except UnicodeDecodeError:
-                return None
-        i += 2
-    return "".join(out)
-
-
-def _encode_user_defined(text: str) -> bytes:
-    """The inverse of :func:`_decode_user_defined`."""
-    out = bytearray()
-    for char in text:
-        code = ord(char)
-        for lead, first in USER_DEFINED_ROWS.items():
-            if first <= code < first + 94:
-                out += bytes((lead, 0xA1 + code - first))
-                break
-        else:
-            out += char.encode("cp949")
-    return bytes(out)
-
-
 def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
     """The conversion of a value read as its stored bytes in ``charset`` (a :data:`DECODED_CHARSETS` key): its
     text where the bytes read back exactly — in ``euckr``, a user-defined character (which the server gives as
-    '?') as its private-use code point (:data:`USER_DEFINED_ROWS`) — else the bytes themselves. Anything but
-    bytes is given back as it is."""
+    '?') as its private-use code point (:func:`emr_exporter.codepage.decode`, as a text field of a connector
+    whose ``[source] encoding`` is cp949 reads it) — else the bytes themselves. Anything but bytes is given back
+    as it is."""
     codec = DECODED_CHARSETS[charset]
 
     def decode(value: Any) -> Any:
@@ -299,13 +258,10 @@ def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
             return value
         raw = bytes(value)
         try:
-            text = raw.decode(codec)
+            text = codepage.decode(raw, codec)
         except UnicodeDecodeError:
-            if charset != "euckr":
-                return raw
-            found = _decode_user_defined(raw)
-            return found if found is not None and _encode_user_defined(found) == raw else raw
-        return text if text.encode(codec) == raw else raw
+            return raw
+        return text if codepage.encode(text, codec) == raw else raw
 
     return decode
 
