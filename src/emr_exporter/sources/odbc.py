@@ -55,7 +55,8 @@ def _result_names(cursor: Any) -> list[str]:
     """The result's column names. The SQLite ODBC driver gives a non-ASCII name's length in UTF-8 bytes, not in
     characters, so pyodbc reads past its end ('차트번호\x00\x00…', '이름\x00호\x00\x00'): a name ends at its first NUL,
     which no engine allows inside a name (what lies past the end is whatever pyodbc's buffer held, now and then
-    no UTF-16 at all: see :func:`_execute`)."""
+    no UTF-16 at all: see :func:`_execute`). A SELECT's names over that driver are learnt as values instead
+    (:meth:`OdbcSource._sqlite_result_names`)."""
     return [str(d[0]).split("\x00", 1)[0] for d in cursor.description or ()]
 
 
@@ -79,8 +80,15 @@ _SQLITE_DUPLICATE_NAME = re.compile(r"(.*):\d+")
 _SQLITE_TEXT_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
 
 
-class _DriverCutName(Exception):
-    """sqliteodbc gave a result column name cut at a dot (see OdbcSource._sqlite_exact_sql)."""
+#: The TEMP table :meth:`OdbcSource._sqlite_result_names` learns a query's column names from.
+_SQLITE_NAMES_TABLE = "emr_exporter_result_names"
+
+
+def _sqlite_query_names(described: Sequence[str]) -> list[str]:
+    """The query's own names of the columns of a derived table over it (``described``): SQLite names a repeated
+    column 'name:1' there, and the query's own name of it is 'name'."""
+    return [m.group(1) if (m := _SQLITE_DUPLICATE_NAME.fullmatch(n)) and m.group(1) in described else n
+            for n in described]
 
 
 def _sqlite_real_text(ref: str, signed_zero: bool) -> str:
@@ -296,50 +304,58 @@ class OdbcSource:
         inner = sql.strip().rstrip(";")
         found: tuple[str, list[str]] | None = None
         if _SQLITE_SELECT.match(inner):
-            import pyodbc
-
-            try:
-                cursor = self.conn.cursor()
-            except pyodbc.Error:  # closed after a failed reconnect: lost, so that the page reader reconnects
-                raise SourceConnectionLost("The connection to the clinic database is closed.") from None
-            try:
-                _execute(cursor, f"SELECT * FROM ({inner}\n) AS sqlite_exact WHERE 1 = 0", params)
-                described = _result_names(cursor)
-                signed_zero = self._sqlite_settings()[1]
-                selects = []
-                for i, name in enumerate(described):
-                    ref = 'w."{}"'.format(name.replace('"', '""'))
-                    selects.append(
-                        f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
-                        f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
-                        f"ELSE hex({ref}) END AS v{i}")
-                wrapped = f"SELECT {', '.join(selects)} FROM ({inner}\n) AS w"  # \n: a query may end in a -- comment
-                # SQLite names a repeated column 'name:1' in a derived table, so two names alike are two the driver
-                # cut at a dot ('a.b' and 'x.b' both 'b'); a cut name no column has fails the wrapped query.
-                if len({n.lower() for n in described}) != len(described):
-                    raise _DriverCutName
-                try:
-                    _execute(cursor, f"{wrapped} WHERE 1 = 0", params)
-                except pyodbc.Error:
-                    raise _DriverCutName from None
-            except pyodbc.Error as exc:
-                raise self._query_error(exc) from None
-            except _DriverCutName:
-                raise SourceQueryError(
-                    "The SQLite ODBC driver cuts a column name at its last dot ('a.b' is given as 'b'), so a column "
-                    "of this database would be carried under another column's name. Read the SQLite file itself: "
-                    "--source FILE instead of --odbc or --dsn.") from None
-            finally:
-                cursor.close()
-            # the query's own name of a repeated column is 'name'
-            names = [m.group(1) if (m := _SQLITE_DUPLICATE_NAME.fullmatch(n)) and m.group(1) in described else n
-                     for n in described]
+            described = self._sqlite_result_names(inner, params)
+            signed_zero = self._sqlite_settings()[1]
+            selects = []
+            for i, name in enumerate(described):
+                ref = 'w."{}"'.format(name.replace('"', '""'))
+                selects.append(
+                    f"typeof({ref}) AS t{i}, CASE typeof({ref}) WHEN 'integer' THEN CAST({ref} AS TEXT) "
+                    f"WHEN 'real' THEN {_sqlite_real_text(ref, signed_zero)} WHEN 'null' THEN NULL "
+                    f"ELSE hex({ref}) END AS v{i}")
+            wrapped = f"SELECT {', '.join(selects)} FROM ({inner}\n) AS w"  # \n: a query may end in a -- comment
+            names = _sqlite_query_names(described)
             if selects:
                 found = (wrapped, names)
         if len(self._sqlite_exact) > 512:
             self._sqlite_exact.clear()
         self._sqlite_exact[sql] = found
         return found
+
+    def _sqlite_result_names(self, inner: str, params: Sequence[Any]) -> list[str]:
+        """SQLite over ODBC: the column names of a derived table over the query ``inner`` (``params`` bound), learnt
+        as values, never from the driver's result column names: sqliteodbc gives a non-ASCII name's length in
+        UTF-8 bytes (pyodbc reads past its end, now and then no UTF-16 at all: see :func:`_execute`) and cuts a
+        name at its last dot ('a.b' as 'b'). An empty TEMP table is made from the query (a view takes no
+        parameters) and its names read with ``PRAGMA table_info``, then dropped. TEMP objects live outside the
+        clinic's file, but ``PRAGMA query_only`` refuses them too, so it is lifted for these statements only:
+        each is this method's own, and the driver runs one statement per call ("only one SQL statement
+        allowed"), so nothing else can run meanwhile."""
+        import pyodbc
+
+        try:
+            cursor = self.conn.cursor()
+        except pyodbc.Error:  # closed after a failed reconnect: lost, so that the page reader reconnects
+            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
+        read_only = self.caps.read_only_statement
+        try:
+            if read_only:
+                cursor.execute("PRAGMA query_only = 0")
+            try:
+                cursor.execute(f"DROP TABLE IF EXISTS temp.{_SQLITE_NAMES_TABLE}")
+                _execute(cursor, f"CREATE TEMP TABLE {_SQLITE_NAMES_TABLE} AS SELECT * FROM ({inner}\n) AS w "
+                         "WHERE 1 = 0", params)
+                names = [str(row[1]) for row in cursor.execute(
+                    f"PRAGMA temp.table_info({_SQLITE_NAMES_TABLE})").fetchall()]
+                cursor.execute(f"DROP TABLE temp.{_SQLITE_NAMES_TABLE}")
+            finally:
+                if read_only:
+                    cursor.execute(read_only)
+        except pyodbc.Error as exc:
+            raise self._query_error(exc) from None
+        finally:
+            cursor.close()
+        return names
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
@@ -392,8 +408,15 @@ class OdbcSource:
         except pyodbc.Error:
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
-            _execute(cursor, empty)
-            names = _result_names(cursor)
+            if self.engine == "sqlite-odbc":  # the names as values, the driver's types by ASCII aliases
+                derived = self._sqlite_result_names(inner, ())
+                names = _sqlite_query_names(derived)
+                aliases = ", ".join('described."{}" AS c{}'.format(n.replace('"', '""'), i)
+                                    for i, n in enumerate(derived))
+                _execute(cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0")
+            else:
+                _execute(cursor, empty)
+                names = _result_names(cursor)
             # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
             # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
             described = ["FLOAT" if d[1] is float and d[3] == 7 else "" for d in cursor.description or ()]
