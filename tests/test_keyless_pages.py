@@ -177,6 +177,7 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
     # the same table read in one page: the same bag, byte for byte (the same rows in the same order)
     monkeypatch.setattr(paging, "PAGE_BYTES", 1 << 50)
     monkeypatch.setattr(paging, "FIRST_PAGE_ROWS", 1 << 20)
+    monkeypatch.setattr(export, "ORDERED_FIRST_PAGE_ROWS", 1 << 20)
     monkeypatch.setattr(export, "ORDERED_PAGE_ROWS", 1 << 20, raising=False)
     whole_digest, whole, whole_pages, _ = _export(engine, target, path, spec_folder, monkeypatch)
     assert read == "one ordered pass (no usable single-column key)"
@@ -195,7 +196,7 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
         return
     assert len(whole_pages) == 1 and whole_pages[0][1] == len(_log_rows())
     # pages: the first of FIRST_PAGE_ROWS, then each about the budget (the last one: what is left)
-    assert pages[0][:2] == (16, 16)  # FIRST_PAGE_ROWS
+    assert pages[0][:2] == (16, 16)  # ORDERED_FIRST_PAGE_ROWS (no column that may hold a scan)
     assert len(pages) >= 6, pages
     assert sum(rows for _, rows, _, _ in pages) == len(_log_rows())
     assert all(rows == limit for limit, rows, _, _ in pages[:-1]) and pages[-1][1] < pages[-1][0]

@@ -111,6 +111,9 @@ BLOB_PAGE_SIZE = 16
 #: so there are few of them (docs/performance.md, "Keyless tables").
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
+#: The first of those pages, unless the table has a column that may hold a scan (:func:`_may_hold_large`): then
+#: one row. Each page is a sort of the whole table, so it does not start at one row (paging.FIRST_PAGE_ROWS).
+ORDERED_FIRST_PAGE_ROWS = 16
 FILE_CHUNK = 1024 * 1024
 #: What to do about a section's query that gives a row of its table more than once (every row is counted once).
 ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
@@ -516,6 +519,16 @@ def ordered_in_pages(source: Source) -> bool:
     sets where the connection string names the driver) hand rows over as they come: one query."""
     streams = getattr(source, "streams_results", None)
     return not streams if streams is not None else caps_for(source.engine).buffers_whole_result
+
+
+#: Declared types of a column that may hold a scan or an image of many megabytes.
+_LARGE_TYPES = ("BLOB", "BINARY", "BYTEA", "IMAGE", "LONGTEXT", "MEDIUMTEXT", "CLOB", "LONG")
+
+
+def _may_hold_large(table: CatalogTable) -> bool:
+    """Whether a column of ``table`` may hold values of many megabytes (binary, long text, or a SQLite column
+    without a declared type): its keyless ordered pass starts at one row (ORDERED_FIRST_PAGE_ROWS)."""
+    return any(not c.type.strip() or any(t in c.type.upper() for t in _LARGE_TYPES) for c in table.columns)
 
 
 def _tie_break(engine: str, table: CatalogTable) -> list[str]:
@@ -1233,8 +1246,7 @@ class ExportRun:
         self._emit("carry", LARGE_OBJECTS, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
-        sizer = PageSizer(BLOB_PAGE_SIZE)
-        sizer.rows = 1  # nothing known of their size yet
+        sizer = PageSizer(BLOB_PAGE_SIZE)  # one object first: nothing known of their size yet
         last: Any = None
         done = 0
         while counts.source_rows:
@@ -1350,7 +1362,8 @@ class ExportRun:
             # (ordered_page_sql) of about ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their
             # rows handed on as they are fetched (the driver holds the page). After a lost connection, the next
             # page starts after the last row carried (in the new snapshot; the row count is checked at the end).
-            sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR)
+            sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR,
+                              first=1 if _may_hold_large(table) else ORDERED_FIRST_PAGE_ROWS)
             lost = 0
             while True:
                 rows, offset = sizer.rows, done
