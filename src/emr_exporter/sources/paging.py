@@ -51,17 +51,22 @@ class PageSizer:
     each a sort of the whole table) by the size of the last page's rows. The rows and their order do not depend
     on it (keyset pages; ordered pages with a tie-break), only how many are in memory at once."""
 
-    __slots__ = ("most", "pages", "rows")
+    __slots__ = ("large", "most", "pages", "rows")
 
     def __init__(self, most: int, pages: int = 1, first: int | None = None) -> None:
         self.most = max(1, most)
         self.rows = min(self.most, FIRST_PAGE_ROWS if first is None else max(1, first))
         self.pages = pages  # each page holds about this many times PAGE_BYTES
+        self.large = 0  # bytes of the largest rows seen, halved each page after (see measured)
 
     def measured(self, rows: int, size: int) -> None:
         """The last page held ``rows`` rows of ``size`` bytes of text and binary values."""
         if rows:
-            fits = self.pages * PAGE_BYTES * rows // max(size, 1)
+            # Sized by the larger of this page's rows and the largest seen before (halved each page): a table
+            # whose scans are every few rows does not read 8 of them after a page of rows without one, and a
+            # single outlier in a table of small rows costs a few smaller pages, not one-row pages ever after.
+            self.large = max(size // rows, self.large // 2)
+            fits = self.pages * PAGE_BYTES // max(self.large, 1)
             self.rows = max(1, min(self.most, 8 * self.rows, fits))
 
 
