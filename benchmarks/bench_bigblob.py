@@ -162,16 +162,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20)
     parser.add_argument("--mb", type=int, default=40)
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--build", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.engine, args.child)))
         return
-    with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
+    if args.build:
         if args.engine == "sqlite":
-            target = str(Path(folder) / "bigblob.sqlite")
-            build_sqlite(Path(target), args.rows, args.mb)
+            build_sqlite(Path(args.build), args.rows, args.mb)
         else:
-            target = build_mariadb(args.conn, args.rows, args.mb)
+            print(build_mariadb(args.conn, args.rows, args.mb))
+        return
+    # The database is made in a process of its own: a child's ru_maxrss starts from its parent's peak (Linux
+    # keeps the high-water mark of the memory it had before exec), so this one stays small.
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as folder:
+        target = str(Path(folder) / "bigblob.sqlite")
+        built = subprocess.run([sys.executable, __file__, "--engine", args.engine, "--conn", args.conn, "--rows",
+                                str(args.rows), "--mb", str(args.mb), "--build", target],
+                               capture_output=True, text=True, check=True)
+        if args.engine == "mariadb":
+            target = built.stdout.splitlines()[-1]
         done = subprocess.run([sys.executable, __file__, "--engine", args.engine, "--child", target],
                               capture_output=True, text=True)
     if done.returncode:

@@ -265,13 +265,13 @@ class BagStream:
         line = canonical_json_line(obj)
         return self._sequenced(self._add_ndjson(group, line))
 
-    def add_line(self, group: str, line: bytes) -> Iterator[bytes]:
+    def add_line(self, group: str, line: bytes | bytearray) -> Iterator[bytes]:
         """Like :meth:`add_ndjson` for a line already made by :func:`canonical_json_line` (checked first)."""
         if self.append_line(group, line):
             return iter(())
         return self._sequenced(self._add_ndjson(self._checked_groups[group], line))
 
-    def append_line(self, group: str, line: bytes) -> bool:
+    def append_line(self, group: str, line: bytes | bytearray) -> bool:
         """:meth:`add_line` when all it would do is join the line to its group's open segment: done at once,
         True. False (nothing done) when the step must go through :meth:`add_line` (the group's first line,
         a full segment, an earlier step still pending). The export's busiest call (~4 lines a row): no
@@ -323,7 +323,7 @@ class BagStream:
 
     # ------------------------------------------------------------------ generator bodies
 
-    def _add_ndjson(self, group: str, line: bytes) -> Iterator[bytes]:
+    def _add_ndjson(self, group: str, line: bytes | bytearray) -> Iterator[bytes]:
         segment = self._segments.get(group)
         if segment is None:
             segment = self._segments[group] = _Segment()
@@ -449,7 +449,7 @@ class BagStream:
             self._started = True
             yield from self._member("bagit.txt", BAGIT_TXT)
 
-    def _emit_segment(self, group: str, segment: _Segment, line: bytes | None = None) -> Iterator[bytes]:
+    def _emit_segment(self, group: str, segment: _Segment, line: bytes | bytearray | None = None) -> Iterator[bytes]:
         """Write ``segment`` as its member (``line``: its one line, given apart from its empty data)."""
         segment.number += 1
         rel = f"data/{group}.{segment.number:04d}.ndjson"

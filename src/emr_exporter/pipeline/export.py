@@ -63,7 +63,7 @@ from emr_exporter.pipeline.parallel import (
     entity_batch_rows,
     start_pool,
 )
-from emr_exporter.pipeline.raw import encode_raw
+from emr_exporter.pipeline.raw import encode_raw, encode_raw_later, spliced_line
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
     Source,
@@ -1302,6 +1302,11 @@ class ExportRun:
         out.write(b'"},"oid":%d}}\n' % oid)
         return out.getvalue()
 
+    def _add_carried(self, group: str, made: bytes | bytearray) -> Iterator[bytes]:
+        """A carried table's line, made (as add_ndjson would make it, scans spliced in: raw.spliced_line)."""
+        if not self.bag.append_line(group, made):
+            yield from self.bag.add_line(group, made)
+
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
         self._check_cancel()
@@ -1319,7 +1324,7 @@ class ExportRun:
         # the paging has compared the text), single-byte (latin1) text as its stored bytes: see carried_select.
         select, converters = carried_select(source.engine, table)
 
-        def line(row: dict[str, Any]) -> dict[str, Any]:
+        def line(row: dict[str, Any]) -> bytes | bytearray:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
                 raise ReconciliationError(
                     f"Table {table.name}: the catalogue lists {width} columns but a row read has {len(row)}. "
@@ -1327,7 +1332,9 @@ class ExportRun:
                     "definition (no data).")
             if converters:
                 row = {k: converters[k](v) if k in converters else v for k, v in row.items()}
-            return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
+            later: dict[str, bytes] = {}  # scans: their base64 written into the line a piece at a time
+            return spliced_line(canonical_json_line(
+                {"row": {k: encode_raw_later(v, encoding, later) for k, v in row.items()}}), later)
 
         key = table.key
         done = 0
@@ -1346,7 +1353,7 @@ class ExportRun:
                 read_before = getattr(source, "value_bytes_read", None)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
-                    yield from self.bag.add_ndjson(group, line(row))
+                    yield from self._add_carried(group, line(row))
                 done += len(page)
                 counts.carried = done
                 self._emit("carry", table.name, done, counts.source_rows)
@@ -1373,7 +1380,7 @@ class ExportRun:
                     for row in source.rows(ordered_page_sql(source.engine, table, rows, offset)):
                         if read_before is None:
                             size += value_bytes([row.values()])
-                        yield from self.bag.add_ndjson(group, line(row))
+                        yield from self._add_carried(group, line(row))
                         done += 1
                         if done % self.page_size == 0:  # a page may be 250,000 rows: progress and cancel within
                             self._check_cancel()
@@ -1394,7 +1401,7 @@ class ExportRun:
         else:
             # No usable key, and a driver that hands rows over as they come: one ordered pass.
             for row in source.rows(ordered_pass_sql(source.engine, table)):
-                yield from self.bag.add_ndjson(group, line(row))
+                yield from self._add_carried(group, line(row))
                 done += 1
                 if done % self.page_size == 0:
                     self._check_cancel()
