@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import bagit
 import pytest
@@ -214,6 +215,28 @@ def test_a_line_larger_than_the_segment_goes_alone() -> None:
         "bag/data/raw/t.0002.ndjson": 52,
         "bag/data/raw/t.0003.ndjson": 8,
     }
+
+
+def test_a_line_larger_than_the_segment_is_written_not_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: an oversized line (a carried 50 MB scan's base64) was first copied into the segment's buffer, one
+    # more copy of it at once (docs/performance.md, "Huge BLOBs"). Now its member's data is the line itself.
+    written: list[tuple[str, Any]] = []
+    member = BagStream._member
+
+    def recorded(self: BagStream, rel: str, data: bytes | bytearray, *, payload: bool = False) -> Iterator[bytes]:
+        written.append((rel, data))
+        return member(self, rel, data, payload=payload)
+
+    monkeypatch.setattr(BagStream, "_member", recorded)
+    bag = BagStream(bag_info={}, created=CREATED, segment_bytes=20)
+    big = b'{"text":"' + b"x" * 40 + b'"}\n'
+    stream = drain(bag.add_ndjson("raw/t", {"i": 1})) + drain(bag.add_line("raw/t", big))
+    stream += drain(bag.add_ndjson("raw/t", {"i": 2})) + drain(bag.finish())
+    segments = [(rel, data) for rel, data in written if rel.startswith("data/raw/t.")]
+    assert [rel for rel, _ in segments] == ["data/raw/t.0001.ndjson", "data/raw/t.0002.ndjson", "data/raw/t.0003.ndjson"]
+    assert segments[1][1] is big
+    assert segment_sizes(stream) == {"bag/data/raw/t.0001.ndjson": 8, "bag/data/raw/t.0002.ndjson": 52,
+                                     "bag/data/raw/t.0003.ndjson": 8}
 
 
 def test_flush_emits_everything_added_so_far() -> None:

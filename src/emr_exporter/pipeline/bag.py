@@ -265,13 +265,13 @@ class BagStream:
         line = canonical_json_line(obj)
         return self._sequenced(self._add_ndjson(group, line))
 
-    def add_line(self, group: str, line: bytes) -> Iterator[bytes]:
+    def add_line(self, group: str, line: bytes | bytearray) -> Iterator[bytes]:
         """Like :meth:`add_ndjson` for a line already made by :func:`canonical_json_line` (checked first)."""
         if self.append_line(group, line):
             return iter(())
         return self._sequenced(self._add_ndjson(self._checked_groups[group], line))
 
-    def append_line(self, group: str, line: bytes) -> bool:
+    def append_line(self, group: str, line: bytes | bytearray) -> bool:
         """:meth:`add_line` when all it would do is join the line to its group's open segment: done at once,
         True. False (nothing done) when the step must go through :meth:`add_line` (the group's first line,
         a full segment, an earlier step still pending). The export's busiest call (~4 lines a row): no
@@ -323,12 +323,18 @@ class BagStream:
 
     # ------------------------------------------------------------------ generator bodies
 
-    def _add_ndjson(self, group: str, line: bytes) -> Iterator[bytes]:
+    def _add_ndjson(self, group: str, line: bytes | bytearray) -> Iterator[bytes]:
         segment = self._segments.get(group)
         if segment is None:
             segment = self._segments[group] = _Segment()
         if segment.lines and len(segment.data) + len(line) > self._segment_bytes:
             yield from self._emit_segment(group, segment)
+        if not segment.lines and len(line) >= self._segment_bytes:
+            # One oversized line (a carried 50 MB scan's base64): its own segment, the line itself rather than
+            # a copy of it (the same bytes).
+            segment.lines = 1
+            yield from self._emit_segment(group, segment, line)
+            return
         segment.data += line
         segment.lines += 1
         if len(segment.data) >= self._segment_bytes:
@@ -443,14 +449,16 @@ class BagStream:
             self._started = True
             yield from self._member("bagit.txt", BAGIT_TXT)
 
-    def _emit_segment(self, group: str, segment: _Segment) -> Iterator[bytes]:
+    def _emit_segment(self, group: str, segment: _Segment, line: bytes | bytearray | None = None) -> Iterator[bytes]:
+        """Write ``segment`` as its member (``line``: its one line, given apart from its empty data)."""
         segment.number += 1
         rel = f"data/{group}.{segment.number:04d}.ndjson"
         self._claim(rel)
         if group.startswith("fhir/"):
             index = self._fhir_groups.setdefault(group, len(self._fhir_groups))
             self._fhir_outputs.extend((index, segment.number, segment.lines))
-        data, segment.data, segment.lines = segment.data, bytearray(), 0
+        data: bytes | bytearray = segment.data if line is None else line
+        segment.data, segment.lines = bytearray(), 0
         yield from self._member(rel, data, payload=True)
 
     def _fhir_outputs_list(self) -> list[dict[str, Any]]:

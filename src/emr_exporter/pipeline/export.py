@@ -63,7 +63,7 @@ from emr_exporter.pipeline.parallel import (
     entity_batch_rows,
     start_pool,
 )
-from emr_exporter.pipeline.raw import encode_raw
+from emr_exporter.pipeline.raw import encode_raw, encode_raw_later, spliced_line
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
     Source,
@@ -111,6 +111,9 @@ BLOB_PAGE_SIZE = 16
 #: so there are few of them (docs/performance.md, "Keyless tables").
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
+#: The first of those pages, unless the table has a column that may hold a scan (:func:`_may_hold_large`): then
+#: one row. Each page is a sort of the whole table, so it does not start at one row (paging.FIRST_PAGE_ROWS).
+ORDERED_FIRST_PAGE_ROWS = 16
 FILE_CHUNK = 1024 * 1024
 #: What to do about a section's query that gives a row of its table more than once (every row is counted once).
 ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
@@ -516,6 +519,16 @@ def ordered_in_pages(source: Source) -> bool:
     sets where the connection string names the driver) hand rows over as they come: one query."""
     streams = getattr(source, "streams_results", None)
     return not streams if streams is not None else caps_for(source.engine).buffers_whole_result
+
+
+#: Declared types of a column that may hold a scan or an image of many megabytes.
+_LARGE_TYPES = ("BLOB", "BINARY", "BYTEA", "IMAGE", "LONGTEXT", "MEDIUMTEXT", "CLOB", "LONG")
+
+
+def _may_hold_large(table: CatalogTable) -> bool:
+    """Whether a column of ``table`` may hold values of many megabytes (binary, long text, or a SQLite column
+    without a declared type): its keyless ordered pass starts at one row (ORDERED_FIRST_PAGE_ROWS)."""
+    return any(not c.type.strip() or any(t in c.type.upper() for t in _LARGE_TYPES) for c in table.columns)
 
 
 def _tie_break(engine: str, table: CatalogTable) -> list[str]:
@@ -1233,8 +1246,7 @@ class ExportRun:
         self._emit("carry", LARGE_OBJECTS, 0, counts.source_rows)
         source = self.source
         caps = caps_for(source.engine)
-        sizer = PageSizer(BLOB_PAGE_SIZE)
-        sizer.rows = 1  # nothing known of their size yet
+        sizer = PageSizer(BLOB_PAGE_SIZE)  # one object first: nothing known of their size yet
         last: Any = None
         done = 0
         while counts.source_rows:
@@ -1290,6 +1302,11 @@ class ExportRun:
         out.write(b'"},"oid":%d}}\n' % oid)
         return out.getvalue()
 
+    def _add_carried(self, group: str, made: bytes | bytearray) -> Iterator[bytes]:
+        """A carried table's line, made (as add_ndjson would make it, scans spliced in: raw.spliced_line)."""
+        if not self.bag.append_line(group, made):
+            yield from self.bag.add_line(group, made)
+
     def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order."""
         self._check_cancel()
@@ -1307,7 +1324,7 @@ class ExportRun:
         # the paging has compared the text), single-byte (latin1) text as its stored bytes: see carried_select.
         select, converters = carried_select(source.engine, table)
 
-        def line(row: dict[str, Any]) -> dict[str, Any]:
+        def line(row: dict[str, Any]) -> bytes | bytearray:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
                 raise ReconciliationError(
                     f"Table {table.name}: the catalogue lists {width} columns but a row read has {len(row)}. "
@@ -1315,7 +1332,9 @@ class ExportRun:
                     "definition (no data).")
             if converters:
                 row = {k: converters[k](v) if k in converters else v for k, v in row.items()}
-            return {"row": {k: encode_raw(v, encoding) for k, v in row.items()}}
+            later: dict[str, bytes] = {}  # scans: their base64 written into the line a piece at a time
+            return spliced_line(canonical_json_line(
+                {"row": {k: encode_raw_later(v, encoding, later) for k, v in row.items()}}), later)
 
         key = table.key
         done = 0
@@ -1334,7 +1353,7 @@ class ExportRun:
                 read_before = getattr(source, "value_bytes_read", None)
                 page = _read_page(source, sql, () if last is None else (last,))
                 for row in page:
-                    yield from self.bag.add_ndjson(group, line(row))
+                    yield from self._add_carried(group, line(row))
                 done += len(page)
                 counts.carried = done
                 self._emit("carry", table.name, done, counts.source_rows)
@@ -1350,7 +1369,8 @@ class ExportRun:
             # (ordered_page_sql) of about ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their
             # rows handed on as they are fetched (the driver holds the page). After a lost connection, the next
             # page starts after the last row carried (in the new snapshot; the row count is checked at the end).
-            sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR)
+            sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR,
+                              first=1 if _may_hold_large(table) else ORDERED_FIRST_PAGE_ROWS)
             lost = 0
             while True:
                 rows, offset = sizer.rows, done
@@ -1360,7 +1380,7 @@ class ExportRun:
                     for row in source.rows(ordered_page_sql(source.engine, table, rows, offset)):
                         if read_before is None:
                             size += value_bytes([row.values()])
-                        yield from self.bag.add_ndjson(group, line(row))
+                        yield from self._add_carried(group, line(row))
                         done += 1
                         if done % self.page_size == 0:  # a page may be 250,000 rows: progress and cancel within
                             self._check_cancel()
@@ -1381,7 +1401,7 @@ class ExportRun:
         else:
             # No usable key, and a driver that hands rows over as they come: one ordered pass.
             for row in source.rows(ordered_pass_sql(source.engine, table)):
-                yield from self.bag.add_ndjson(group, line(row))
+                yield from self._add_carried(group, line(row))
                 done += 1
                 if done % self.page_size == 0:
                     self._check_cancel()

@@ -13,8 +13,12 @@ from typing import Any
 PAGE_BYTES = 16 * 1024 * 1024
 #: Rows a source's ``rows()`` fetches at once at most (fewer where they are large).
 FETCH_ROWS = 1000
-#: A query's first page, before its rows' size is known: small, then grown (at most 8× a page).
-FIRST_PAGE_ROWS = 16
+#: A query's first page (and a cursor's first fetch), before its rows' size is known: one row, then grown (at
+#: most 8× a page). One row of a 50 MB scan or DICOM image is what any page of that table holds; 16 rows of
+#: them were 800 MB at once before the sizer learnt (docs/performance.md, "Huge BLOBs"). A keyset page is a
+#: seek: the few more pages a table of small rows takes (1, 8, 64, 512, ...) cost next to nothing. Not by the
+#: columns' declared types: SQLite keeps images in a TEXT column or one without a type.
+FIRST_PAGE_ROWS = 1
 
 
 def value_bytes(rows: Iterable[Iterable[Any]]) -> int:
@@ -42,22 +46,27 @@ def sized_batches(fetchmany: Callable[[int], list[Any]], source: Any, most: int)
 
 
 class PageSizer:
-    """Rows per page for one query: at most ``most``; a first page of :data:`FIRST_PAGE_ROWS`, then each page
-    sized to hold about :data:`PAGE_BYTES` (``pages`` times it: a keyless table's ordered pages, each a sort of
-    the whole table) by the size of the last page's rows. The rows and their order do not depend on it (keyset
-    pages; ordered pages with a tie-break), only how many are in memory at once."""
+    """Rows per page for one query: at most ``most``; a first page of :data:`FIRST_PAGE_ROWS` (or ``first``),
+    then each page sized to hold about :data:`PAGE_BYTES` (``pages`` times it: a keyless table's ordered pages,
+    each a sort of the whole table) by the size of the last page's rows. The rows and their order do not depend
+    on it (keyset pages; ordered pages with a tie-break), only how many are in memory at once."""
 
-    __slots__ = ("most", "pages", "rows")
+    __slots__ = ("large", "most", "pages", "rows")
 
-    def __init__(self, most: int, pages: int = 1) -> None:
+    def __init__(self, most: int, pages: int = 1, first: int | None = None) -> None:
         self.most = max(1, most)
-        self.rows = min(self.most, FIRST_PAGE_ROWS)
+        self.rows = min(self.most, FIRST_PAGE_ROWS if first is None else max(1, first))
         self.pages = pages  # each page holds about this many times PAGE_BYTES
+        self.large = 0  # bytes of the largest rows seen, halved each page after (see measured)
 
     def measured(self, rows: int, size: int) -> None:
         """The last page held ``rows`` rows of ``size`` bytes of text and binary values."""
         if rows:
-            fits = self.pages * PAGE_BYTES * rows // max(size, 1)
+            # Sized by the larger of this page's rows and the largest seen before (halved each page): a table
+            # whose scans are every few rows does not read 8 of them after a page of rows without one, and a
+            # single outlier in a table of small rows costs a few smaller pages, not one-row pages ever after.
+            self.large = max(size // rows, self.large // 2)
+            fits = self.pages * PAGE_BYTES // max(self.large, 1)
             self.rows = max(1, min(self.most, 8 * self.rows, fits))
 
 
