@@ -70,8 +70,9 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
         if clinic.upper_guids else {"column": "PatientGUID", "type": "ref", "ref": "patient", "required": True})
     assert (spec["source"]["date_formats"], spec["source"]["datetime_formats"]) == (
         ["%Y-%m-%d", "%m/%d/%Y", "%d-%b-%y"], ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"])
-    # Access's yes/no (-1 yes, 0 no): was not guessed (the bool transform reads 1/0, and -1 is no flag)
-    assert patient["active"] == {"column": "bIsActive", "type": "bool", "map": {"-1": True, "0": False}}
+    # Access's yes/no (-1 yes, 0 no): was not guessed (the bool transform read 1/0, and -1 was no flag); the bool
+    # transform now reads Access's -1 as yes itself, so no map is needed
+    assert patient["active"] == {"column": "bIsActive", "type": "bool"}
     assert spec["skip"] == {
         f"{dbo}sysdiagrams": "SQL Server's database diagrams (drawings of the tables); no patient data",
         f"{dbo}tblUser": "the program's user accounts and their passwords (hashes); no patient data (a doctor's "
