@@ -153,7 +153,8 @@ KO: dict[str, str] = {
     "Set aside records are kept, unchanged, inside the sealed file with their reason:":
         "별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:",
     "No record had to be set aside.": "별도 보관한 기록이 없습니다.",
-    "Other EMR data, kept exactly as it is ({tables} tables)": "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
+    "Other EMR data, kept exactly as it is ({tables} tables)":
+        "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
     "Checking the sealed file…": "봉인 파일을 확인하는 중…",
     "Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}":
         "봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}",
@@ -275,6 +276,10 @@ KO: dict[str, str] = {
         "요청한 뒤 다시 시작하세요.",
     "Stopped. Nothing is lost: press Start to continue where it stopped.":
         "멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.",
+    "The store has received the whole file and is still checking it. Nothing needs to be sent again: press Resume "
+    "later to get the receipt.":
+        "보관시스템이 파일을 모두 받았고 아직 확인하고 있습니다. 다시 보낼 것은 없습니다. 잠시 뒤 [이어서 보내기]를 "
+        "누르면 접수번호를 받습니다.",
     "Upload paused. Press Resume to continue from where it stopped.":
         "보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.",
     "The upload did not succeed. The file is safe on this PC; try again later or carry it.":

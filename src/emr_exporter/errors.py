@@ -24,6 +24,8 @@ files, settings, tables and row keys instead.
     │   └── BundleError             a sealed bundle that does not verify (names the attack)
     └── TransportError              upload
         ├── RetryableTransportError timeouts, 429, 5xx
+        │   └── StoreStillChecking  every byte is in; the store's check outlasted the wait (run again later)
+        ├── StoreFailing            the store is reached but fails on every request
         ├── RejectedByStore         the store refused the bundle
         └── UploadCancelled         the user cancelled the upload (resumable)
 """
@@ -173,6 +175,13 @@ class RetryableTransportError(TransportError):
     """A temporary upload failure (timeout, 429, 5xx); retrying may succeed."""
 
     code = "transport-retryable"
+
+
+class StoreStillChecking(RetryableTransportError):
+    """The store holds every byte and was still checking the bundle when the wait ran out: a later run collects
+    the receipt without sending anything again."""
+
+    code = "store-still-checking"
 
 
 class StoreFailing(TransportError):

@@ -259,6 +259,67 @@ def test_receipt_is_polled_quickly_up_to_the_stores_retry_after(
     assert result.receipt_number and receipt_gets["count"] == 4
 
 
+def test_a_store_that_checks_for_long_is_waited_for_not_given_up_on(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    """A big bundle takes the store minutes to check. Its "still checking" answers (202) are not failures:
+    before, the 31st ended the upload with "The store could not be reached for 0 minutes (The store is still
+    checking the bundle.)" (the wizard's resumed upload failed so on a busy PC). Here the store asks to be
+    asked again at once (Retry-After: 0) and answers 202 sixty times before it has checked the file."""
+    bundle = random_file(tmp_path / "b.emrx", 100_000)
+    release = threading.Event()
+    receipt_gets = {"count": 0}
+
+    def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+        assert release.wait(60)
+        return {}
+
+    def count_receipt_gets(handler: Any, method: str, upload_id: str | None) -> bool:
+        if method == "GET" and handler.path.endswith("/receipt"):
+            receipt_gets["count"] += 1
+            if receipt_gets["count"] == 61:
+                release.set()
+                info = store.load(upload_id or "")
+                while info and info["state"] == "verifying":
+                    time.sleep(0.005)
+                    info = store.load(upload_id or "")
+        return False
+
+    store.verifier, store.fault_hook, store.verifying_retry_after = slow_verifier, count_receipt_gets, 0
+    result = make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-long-check")
+    assert result.receipt_number and receipt_gets["count"] == 61 and result.retries == 0
+
+
+def test_a_store_still_checking_after_the_budget_says_so_and_a_later_run_collects_the_receipt(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    from emr_exporter.errors import StoreStillChecking
+    from emr_exporter.upload.journal import UploadJournal
+    from emr_exporter.upload.uploader import RetryPolicy
+
+    bundle = random_file(tmp_path / "b.emrx", 100_000)
+    release = threading.Event()
+
+    def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+        assert release.wait(60)
+        return {}
+
+    store.verifier, store.verifying_retry_after = slow_verifier, 0
+    patient = RetryPolicy(base_delay=0.01, max_delay=0.05, verification_budget=0.5)
+    with pytest.raises(StoreStillChecking) as raised:
+        make_uploader(server.url, store_public_pem, retry=patient).upload(bundle, bundle_id="F-budget")
+    assert str(raised.value) == (
+        "The store has every byte of the bundle and has been checking it for 0 minutes without an answer yet. "
+        "Nothing needs to be sent again: run the same command later (or press Resume) to collect the store's "
+        "receipt.")
+    received = store.bytes_received
+    release.set()
+    result = make_uploader(server.url, store_public_pem, retry=patient).upload(bundle, bundle_id="F-budget")
+    assert result.receipt_number and store.bytes_received == received  # not one byte sent again
+    entry = UploadJournal.beside(bundle).get("F-budget", server.url)
+    assert entry is not None and entry.state == "accepted"
+
+
 def test_the_seal_time_digest_is_used_when_the_size_matches(
     tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path, monkeypatch: Any
 ) -> None:

@@ -114,6 +114,11 @@ def error_summary(error: BaseException) -> str:
             "Texts", "The store keeps reporting an error, so sending stopped: trying again will not fix it. The "
             "file is safe on this PC. Tell the store's help desk the message below."
         )
+    if isinstance(error, errors.StoreStillChecking):
+        return QCoreApplication.translate(
+            "Texts", "The store has received the whole file and is still checking it. Nothing needs to be sent "
+            "again: press Resume later to get the receipt."
+        )
     if isinstance(error, errors.UploadCancelled):
         return QCoreApplication.translate("Texts", "Upload paused. Press Resume to continue from where it stopped.")
     if isinstance(error, errors.TransportError):

@@ -93,6 +93,8 @@ class ReferenceStore:
         self.base_path = base_path if base_path.endswith("/") else base_path + "/"
         self.clock = clock
         self.fault_hook: FaultHook | None = None
+        #: Retry-After (whole seconds) of the 202 "still checking" answer to a receipt query.
+        self.verifying_retry_after = 1
         #: Every PATCH body byte read off the wire, kept or not (tests measure re-sent bytes with it).
         self.bytes_received = 0
         self.requests: list[tuple[str, str]] = []
@@ -616,7 +618,7 @@ class _TusHandler(BaseHTTPRequestHandler):
         if state == "receiving":
             self.answer_error(409, "the upload is not complete yet")
         elif state == "verifying":
-            self.answer_json(202, {"state": "verifying"}, {"Retry-After": "1"})
+            self.answer_json(202, {"state": "verifying"}, {"Retry-After": str(self.store.verifying_retry_after)})
         elif state == "rejected":
             self.answer_json(422, {"error": {"code": "rejected", "message": info.get("reason", "")}})
         else:

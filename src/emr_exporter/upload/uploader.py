@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from emr_exporter.errors import ConfigError, RejectedByStore, RetryableTransportError, StoreFailing
+from emr_exporter.errors import (
+    ConfigError,
+    RejectedByStore,
+    RetryableTransportError,
+    StoreFailing,
+    StoreStillChecking,
+)
 from emr_exporter.upload.journal import JournalEntry, UploadJournal
 from emr_exporter.upload.receipt import PublicKey, save_receipt, verify_receipt
 from emr_exporter.upload.transport import (
@@ -66,6 +72,11 @@ class RetryPolicy:
     #: for hours cannot repair a broken store, and the founder must see why it stopped.
     max_store_faults_without_progress: int = 8
     store_fault_budget: float = 300.0
+    #: After the last byte the store checks the whole bundle before it signs a receipt: minutes for a large
+    #: clinic's bundle. Its "still checking" answers are not failures; they are waited for this long, asking
+    #: at most every ``max_verification_poll`` seconds where the store suggests no interval.
+    verification_budget: float = 6 * 3600.0
+    max_verification_poll: float = 30.0
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * (2**attempt))
@@ -616,21 +627,29 @@ class Uploader:
         # up to what the store suggested (Retry-After, often a whole second, which used to dominate an upload
         # on a fast line); from then on its hint and the usual retry accounting apply. At most ~6 extra
         # small GETs per upload.
+        # "Still checking" is the store at work, not a failure: it does not count against the retries (a large
+        # bundle takes minutes to check, and 30 such answers used to end the upload as "could not be reached").
         quick_poll = _FIRST_RECEIPT_POLL
+        checking_since = time.monotonic()
         while True:
             answer = self._call(attempts, "receipt", lambda: self.transport.fetch_receipt(upload_url))
-            if answer.state == "pending":
-                hint = answer.retry_after if answer.retry_after is not None else self.retry.base_delay
-                if quick_poll < hint:
-                    delay, quick_poll = quick_poll, quick_poll * 2
-                else:
-                    delay = attempts.next_delay(
-                        RetryLater("The store is still checking the bundle.", answer.retry_after)
-                    )
-                self._event("verifying", seconds=delay)
-                self._wait(delay, "store verification")
-                continue
-            break
+            if answer.state != "pending":
+                break
+            hint = answer.retry_after
+            if quick_poll < (hint if hint is not None else self.retry.max_verification_poll):
+                delay, quick_poll = quick_poll, quick_poll * 2
+            else:
+                delay = self.retry.max_verification_poll if hint is None else hint
+            delay = min(max(delay, _FIRST_RECEIPT_POLL), self.retry.max_retry_after)
+            checking = time.monotonic() - checking_since
+            if checking + delay > self.retry.verification_budget:
+                raise StoreStillChecking(
+                    f"The store has every byte of the bundle and has been checking it for {int(checking // 60)} "
+                    "minutes without an answer yet. Nothing needs to be sent again: run the same command later "
+                    "(or press Resume) to collect the store's receipt."
+                )
+            self._event("verifying", seconds=delay)
+            self._wait(delay, "store verification")
         if answer.state == "rejected":
             journal.update(bundle_id, self.store_url, state="rejected", reason=answer.reason)
             raise RejectedByStore(

@@ -1155,70 +1155,75 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="118" />
+            <source>The store has received the whole file and is still checking it. Nothing needs to be sent again: press Resume later to get the receipt.</source>
+            <translation>보관시스템이 파일을 모두 받았고 아직 확인하고 있습니다. 다시 보낼 것은 없습니다. 잠시 뒤 [이어서 보내기]를 누르면 접수번호를 받습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="123" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="120" />
+            <location filename="../../gui/texts.py" line="125" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="124" />
+            <location filename="../../gui/texts.py" line="129" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="128" />
+            <location filename="../../gui/texts.py" line="133" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="130" />
+            <location filename="../../gui/texts.py" line="135" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="131" />
+            <location filename="../../gui/texts.py" line="136" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="151" />
+            <location filename="../../gui/texts.py" line="156" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="154" />
+            <location filename="../../gui/texts.py" line="159" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="156" />
+            <location filename="../../gui/texts.py" line="161" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="157" />
+            <location filename="../../gui/texts.py" line="162" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="163" />
+            <location filename="../../gui/texts.py" line="168" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="166" />
+            <location filename="../../gui/texts.py" line="171" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="167" />
+            <location filename="../../gui/texts.py" line="172" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
