@@ -43,7 +43,10 @@ def test_demo_connector_is_finished_and_the_report_matches_the_export(demo_clini
         ("VISIT", "VISIT_TM"), ("VISIT", "CC_MEMO")}
     assert report.lint == []
     rec = report.reconciliation
-    assert {t["table"] for t in rec["tables"]} == {"adm_info", "audit_log", "sms_log", "tmp_import"}  # carried raw
+    assert {t["table"] for t in rec["tables"]} == {  # carried raw: three of them on purpose ([carry])
+        "adm_info", "audit_log", "sms_log", "tmp_import", "clinic_info", "emr_meta", "print_queue"}
+    assert sorted((t.upper(), n) for t, n, _ in report.carried_tables) == [
+        ("CLINIC_INFO", 1), ("EMR_META", 2), ("PRINT_QUEUE", 1)]
     assert rec["balanced"]
     # the planted defects of the demo clinic, per field, as the demo's own tests know them
     assert {(d.section, d.field, d.reason_code) for d in report.defects} >= {
