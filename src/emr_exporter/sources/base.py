@@ -216,6 +216,48 @@ def _sqlite_text(raw: bytes) -> str | bytes:
         return raw
 
 
+def _wal_mode(path: Path) -> bool:
+    """The file's header says WAL mode (bytes 18 and 19, the file format's read and write versions, are 2)."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """``path`` opened read-only (URI ``mode=ro``; ``isolation_level=None``: the sqlite3 module never opens or
+    ends a transaction behind our back).
+
+    A WAL-mode database needs its ``-shm`` index beside it, which a read-only connection creates when it is
+    missing. On a read-only medium (a founder's copy on a USB stick, a write-protected share) it cannot: SQLite
+    answers 'unable to open database file'. With no ``-wal`` file beside it, or an empty one, every committed row
+    is in the file itself, and nothing can change it there: it is opened ``immutable``. With a ``-wal`` file
+    holding changes (copied while the EMR was open) those rows are readable only with the ``-shm`` index: a clear
+    error says so, rather than reading the file without them."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "unable to open" not in str(exc) or not _wal_mode(path):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise SourceUnavailable(
+            f"{path.name} is in WAL mode and its recent changes are in {wal.name}, but reading them needs "
+            f"a writable {shm.name} file, which cannot be made in this read-only folder. Copy {path.name} and {wal.name} "
+            f"together to a folder this account can write to (or open and close the EMR program once on the "
+            f"clinic's computer, which folds {wal.name} into {path.name}) and export from there.")
+    conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    log.info("%s: WAL mode in a read-only folder without a %s file; opened immutable", path.name, wal.name)
+    return conn
+
+
 class SqliteFileSource:
     """A SQLite database file opened read-only with the standard library.
 
@@ -235,8 +277,7 @@ class SqliteFileSource:
         if not self.path.is_file():
             raise SourceUnavailable(f"The database file {self.path} does not exist.")
         try:
-            # isolation_level=None: the sqlite3 module never opens or ends a transaction behind our back.
-            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+            self.conn = _open_read_only(self.path)
             self.conn.text_factory = _sqlite_text
             self._utf8_text = True  # row_values: every text value read so far was UTF-8
             self.conn.execute("PRAGMA query_only = 1")

@@ -1,0 +1,146 @@
+"""A modern small desktop clinic app's SQLite database (as a .NET or Electron app keeps one), through the IT
+contractor's flow (``scaffold`` → ``connector check`` → dry run → sealed ``export`` → ``verify`` → ``open``).
+
+Unlike the other SQLite clinics of the tests: WAL journal mode with recent rows still in the ``-wal`` file (the
+app has the database open and writes while the export runs), the founder's copy on a read-only stick, STRICT and
+WITHOUT ROWID tables, generated columns (virtual and stored), a composite text key, a second database file the
+app ATTACHes (``records.db``), attachments as files beside the database named by relative paths (one escaping the
+folder with ``..``, one missing, one written with Windows backslashes, one with a Hangul file name), JSON text,
+and dates as ISO-8601 text with ``Z`` and ``+09:00`` and as Unix milliseconds; a few bad values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_foreign_schemas import _carried_rows, checked, exported, scaffolded
+
+from emr_exporter.errors import SourceUnavailable
+from emr_exporter.sources.base import SqliteFileSource
+
+PATIENTS = 300
+VISITS = 400
+PRESCRIPTIONS = 200
+
+
+def build_app_clinic(folder: Path) -> sqlite3.Connection:
+    """The app's database folder: ``patients.db`` (WAL, checkpoints off: every row still in ``-wal``), the
+    ``records.db`` it ATTACHes as ``rec``, and ``files/`` of scans. The app's connection, still open, is returned."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = folder / "files"
+    (files / "xray" / "2024").mkdir(parents=True, exist_ok=True)
+    (files / "consent").mkdir(exist_ok=True)
+    (folder / "secret.txt").write_bytes(b"outside the attachments folder")
+    conn = sqlite3.connect(folder / "patients.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("ATTACH DATABASE ? AS rec", (str(folder / "records.db"),))
+    conn.executescript("""
+        PRAGMA rec.journal_mode=WAL;
+        CREATE TABLE patients (id INTEGER PRIMARY KEY, chart_no TEXT NOT NULL, name TEXT, sex TEXT,
+            birth_date TEXT, created_at TEXT, updated_ms INTEGER, profile TEXT,
+            name_upper TEXT GENERATED ALWAYS AS (upper(name)) VIRTUAL,
+            chart_len INTEGER GENERATED ALWAYS AS (length(chart_no)) STORED) STRICT;
+        CREATE TABLE visits (clinic_code TEXT NOT NULL, visit_code TEXT NOT NULL, patient_id INTEGER,
+            visited_at TEXT, note TEXT, PRIMARY KEY (clinic_code, visit_code)) WITHOUT ROWID;
+        CREATE TABLE attachments (id INTEGER PRIMARY KEY, patient_id INTEGER, kind TEXT, rel_path TEXT,
+            taken_ms INTEGER) STRICT;
+        CREATE TABLE rec.prescriptions (id INTEGER PRIMARY KEY, patient_id INTEGER, drug TEXT, dose REAL,
+            issued_at TEXT, meta TEXT);
+    """)
+    patients = []
+    for i in range(1, PATIENTS + 1):
+        created = f"2024-01-{i % 28 + 1:02d}T0{i % 10}:15:00Z" if i % 2 else f"2024-02-{i % 28 + 1:02d}T10:15:00+09:00"
+        profile = {"phone": f"010-0000-{i:04d}", "allergies": ["페니실린"] if i % 7 == 0 else []}
+        patients.append((i, f"C{i:06d}", f"환자{i}", "MF"[i % 2], f"19{50 + i % 50:02d}-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                         created, 1_700_000_000_000 + i * 1000, json.dumps(profile, ensure_ascii=False)))
+    patients[4] = (5, "C000005", "환자5", "X", "1990-02-30", "not a date", -1, "{bad json")  # a few bad values
+    conn.executemany("INSERT INTO patients (id, chart_no, name, sex, birth_date, created_at, updated_ms, profile) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", patients)
+    conn.executemany("INSERT INTO visits VALUES (?, ?, ?, ?, ?)",
+                     [("SEOUL" if i % 3 else "부산", f"V{i:05d}", i % PATIENTS + 1,
+                       f"2024-03-{i % 28 + 1:02d}T09:30:00+09:00", f"메모 {i}") for i in range(VISITS)])
+    attachments: list[tuple[Any, ...]] = []
+    for i in range(1, 41):
+        relative = f"consent/{i}.pdf" if i % 2 else f"xray/2024/{i}.jpg"
+        (files / relative).write_bytes(b"%PDF-1.4 " + bytes([i]) if i % 2 else b"\xff\xd8\xff" + bytes([i]) * 10)
+        attachments.append((i, i, "consent" if i % 2 else "xray", relative, 1_700_000_000_000 + i))
+    (files / "xray" / "2024" / "win.jpg").write_bytes(b"\xff\xd8\xffwin")
+    (files / "consent" / "동의서.pdf").write_bytes(b"%PDF-1.4 hangul")
+    attachments += [(41, 1, "xray", "../secret.txt", 1), (42, 2, "xray", "xray/2024/missing.jpg", 2),
+                    (43, 3, "xray", "xray\\2024\\win.jpg", 3), (44, 4, "consent", "consent/동의서.pdf", 4)]
+    conn.executemany("INSERT INTO attachments VALUES (?, ?, ?, ?, ?)", attachments)
+    conn.executemany("INSERT INTO rec.prescriptions VALUES (?, ?, ?, ?, ?, ?)",
+                     [(i, i % PATIENTS + 1, f"약{i}", 0.5 * i, "2024-04-01T00:00:00Z", json.dumps({"route": "PO"}))
+                      for i in range(1, PRESCRIPTIONS + 1)])
+    return conn
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A folder (the stick as the founder copied to it) and the same folder mounted read-only: as a USB stick
+    with its write-protect switch on, or a read-only share; root ignores file permissions, a mount it does not."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    mounted = tmp_path / "mounted"
+    mounted.mkdir()
+    done = subprocess.run(["mount", "--bind", "-o", "ro", str(stick), str(mounted)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("a read-only bind mount needs root (CAP_SYS_ADMIN)")
+    try:
+        yield stick, mounted
+    finally:
+        if subprocess.run(["umount", str(mounted)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mounted)], check=True)  # a file left open by the code under test
+
+
+def test_a_wal_clinic_copied_to_a_read_only_stick_goes_through_the_whole_flow(
+        tmp_path: Path, read_only_folder: tuple[Path, Path]) -> None:
+    # Before: every command stopped with 'patients.db is not a readable SQLite database (unable to open database
+    # file).': a WAL-mode file needs its -shm index beside it, which a read-only folder cannot get.
+    app = build_app_clinic(tmp_path / "app")
+    app.close()  # the app closed: its last checkpoint put every row in patients.db (still in WAL mode)
+    stick, mounted = read_only_folder
+    shutil.copy(tmp_path / "app" / "patients.db", stick / "patients.db")
+    assert (stick / "patients.db").read_bytes()[18:20] == b"\x02\x02"  # WAL mode
+    before = _digest(stick)
+    flow = scaffolded(type("Db", (), {"path": mounted / "patients.db"})(), tmp_path)
+    check = checked(flow)
+    assert check["reconciliation"]["totals"] == {"exported": PATIENTS, "quarantined": 0, "source_rows": PATIENTS}
+    dry, sealed, bag = exported(flow, tmp_path)
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
+    rows = {(r["clinic_code"], r["visit_code"]): r for r in _carried_rows(bag, inventory, "visits")}
+    assert len(rows) == VISITS and rows[("부산", "V00003")]["note"] == "메모 3"
+    assert _digest(stick) == before and sorted(p.name for p in stick.iterdir()) == ["patients.db"]
+
+
+def test_a_read_only_copy_whose_recent_rows_are_in_its_wal_file_is_refused_with_what_to_do(
+        tmp_path: Path, read_only_folder: tuple[Path, Path]) -> None:
+    # Copied while the app was open: the rows are in patients.db-wal, readable only with a -shm file. Opening the
+    # file without them would lose every recent row silently; before, the message was 'unable to open database
+    # file'.
+    app = build_app_clinic(tmp_path / "app")
+    stick, mounted = read_only_folder
+    for name in ("patients.db", "patients.db-wal"):
+        shutil.copy(tmp_path / "app" / name, stick / name)
+    app.close()
+    with pytest.raises(SourceUnavailable) as caught:
+        SqliteFileSource(mounted / "patients.db", snapshot=True)
+    assert str(caught.value) == (
+        "patients.db is in WAL mode and its recent changes are in patients.db-wal, but reading them needs a "
+        "writable patients.db-shm file, which cannot be made in this read-only folder. Copy patients.db and "
+        "patients.db-wal together to a folder this account can write to (or open and close the EMR program once "
+        "on the clinic's computer, which folds patients.db-wal into patients.db) and export from there.")
