@@ -250,8 +250,8 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     if wal.exists() and wal.stat().st_size > 0:
         raise SourceUnavailable(
             f"{path.name} is in WAL mode and its recent changes are in {wal.name}, but reading them needs "
-            f"a writable {shm.name} file, which cannot be made in this read-only folder. Copy {path.name} and {wal.name} "
-            f"together to a folder this account can write to (or open and close the EMR program once on the "
+            f"a writable {shm.name} file, which cannot be made in this read-only folder. Copy {path.name} and "
+            f"{wal.name} together to a folder this account can write to (or open and close the EMR program once on the "
             f"clinic's computer, which folds {wal.name} into {path.name}) and export from there.")
     conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
     log.info("%s: WAL mode in a read-only folder without a %s file; opened immutable", path.name, wal.name)
