@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_foreign_schemas import _carried_rows, checked, exported, scaffolded
 
 from emr_exporter.errors import SourceUnavailable
 from emr_exporter.sources.base import SqliteFileSource
+from test_foreign_schemas import _carried_rows, checked, exported, scaffolded
 
 PATIENTS = 300
 VISITS = 400
@@ -119,7 +119,7 @@ def test_a_wal_clinic_copied_to_a_read_only_stick_goes_through_the_whole_flow(
     flow = scaffolded(type("Db", (), {"path": mounted / "patients.db"})(), tmp_path)
     check = checked(flow)
     assert check["reconciliation"]["totals"] == {"exported": PATIENTS, "quarantined": 0, "source_rows": PATIENTS}
-    dry, sealed, bag = exported(flow, tmp_path)
+    _dry, _sealed, bag = exported(flow, tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
     rows = {(r["clinic_code"], r["visit_code"]): r for r in _carried_rows(bag, inventory, "visits")}
@@ -144,3 +144,75 @@ def test_a_read_only_copy_whose_recent_rows_are_in_its_wal_file_is_refused_with_
         "writable patients.db-shm file, which cannot be made in this read-only folder. Copy patients.db and "
         "patients.db-wal together to a folder this account can write to (or open and close the EMR program once "
         "on the clinic's computer, which folds patients.db-wal into patients.db) and export from there.")
+
+
+def _sidecar(bag: Path, entity: str) -> dict[str, dict[str, Any]]:
+    from emr_exporter.pipeline.raw import decode_raw
+
+    lines = [json.loads(line) for path in sorted(bag.glob(f"data/raw/columns/{entity}.*.ndjson"))
+             for line in path.read_bytes().splitlines()]
+    return {x["key"]: {k: decode_raw(v) for k, v in x["columns"].items()} for x in lines}
+
+
+def test_the_app_writing_during_the_export_is_not_seen_and_every_cell_comes_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app has patients.db open, every row still in patients.db-wal; while the export reads its first page the
+    # app adds patients, deletes one and changes another (during the sealed export, after the dry run). The export reads one snapshot: the rows as they were
+    # when it began, counted and exported once each.
+    app = build_app_clinic(tmp_path / "app")
+    assert (tmp_path / "app" / "patients.db-wal").stat().st_size > 0
+    flow = scaffolded(type("Db", (), {"path": tmp_path / "app" / "patients.db"})(), tmp_path)
+    checked(flow)
+    original = SqliteFileSource.rows
+    writes: list[int] = []
+    sources: list[SqliteFileSource] = []
+
+    def rows(self: SqliteFileSource, sql: str, params: Any = ()) -> Iterator[dict[str, Any]]:
+        yield from original(self, sql, params)
+        if self not in sources:
+            sources.append(self)
+        if len(sources) == 2 and not writes:  # the sealed export's source (after the dry run's), its first query
+            app.executemany("INSERT INTO patients (id, chart_no, name) VALUES (?, ?, ?)",
+                            [(1000 + i, f"N{i}", "새환자") for i in range(5)])
+            app.execute("DELETE FROM patients WHERE id = 300")
+            app.execute("UPDATE patients SET name = '바뀜' WHERE id = 299")
+            app.execute("DELETE FROM visits WHERE visit_code = 'V00399'")
+            writes.append(1)
+
+    monkeypatch.setattr(SqliteFileSource, "rows", rows)
+    dry, sealed, bag = exported(flow, tmp_path)
+    assert len(writes) == 1
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["totals"]["source_rows"] == PATIENTS, outcome["totals"]
+    patients = [json.loads(line) for p in sorted(bag.glob("data/fhir/Patient*.ndjson"))
+                for line in p.read_bytes().splitlines()]
+    assert len(patients) == PATIENTS
+    names = {r["identifier"][0]["value"]: r["name"][0]["text"] for r in patients}
+    assert names["C000299"] == "환자299" and "C000300" in names and not any(k.startswith("N") for k in names)
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
+    assert len(list(_carried_rows(bag, inventory, "visits"))) == VISITS
+    # the cells no field maps, exactly: JSON text, ISO-8601 with Z and +09:00, Unix ms, the generated columns
+    sidecar = _sidecar(bag, "patient")
+    assert sidecar["7"]["profile"] == '{"phone": "010-0000-0007", "allergies": ["페니실린"]}'
+    assert (sidecar["7"]["created_at"], sidecar["8"]["created_at"]) == ("2024-01-08T07:15:00Z",
+                                                                        "2024-02-09T10:15:00+09:00")
+    assert (sidecar["7"]["updated_ms"], sidecar["7"]["name_upper"], sidecar["7"]["chart_len"]) == (
+        1_700_000_007_000, "환자7", 7)
+    assert (sidecar["5"]["profile"], sidecar["5"]["created_at"], sidecar["5"]["updated_ms"]) == (
+        "{bad json", "not a date", -1)
+    app.close()
+
+
+def test_the_scaffold_takes_the_column_naming_the_patient_not_the_tables_own_key(tmp_path: Path) -> None:
+    # attachments(id 1…44, patient_id): every attachment id is also some patient's id (1…300). Before, the
+    # scaffold guessed 'patient_id = { column = "id", … }' (the attachment's own key: each scan filed under
+    # the patient whose id equals the scan's number); a column that names the patient and points at one wins.
+    app = build_app_clinic(tmp_path / "app")
+    flow = scaffolded(type("Db", (), {"path": tmp_path / "app" / "patients.db"})(), tmp_path)
+    app.close()
+    toml = (flow.connectors / "foreign" / "connector.toml").read_text()
+    section = toml[toml.index("# [entities.attachment]"):]
+    section = section[:section.index("# ---")]
+    [guess] = [line for line in section.splitlines() if line.startswith("# patient_id =")]
+    assert guess == '# patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }'
