@@ -216,3 +216,62 @@ def test_the_scaffold_takes_the_column_naming_the_patient_not_the_tables_own_key
     section = section[:section.index("# ---")]
     [guess] = [line for line in section.splitlines() if line.startswith("# patient_id =")]
     assert guess == '# patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }'
+
+
+CONNECTOR = '''
+[entities.attachment]
+table = "attachments"
+key = "id"
+query = "SELECT a.*, CASE a.kind WHEN 'xray' THEN 'image/jpeg' ELSE 'application/pdf' END AS mime FROM attachments a"
+
+[entities.attachment.fields]
+patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }
+created = { column = "taken_ms", type = "datetime", format = "epoch_ms", required = true }
+media_type = { column = "mime", required = true }
+title = { column = "kind" }
+content_path = { column = "rel_path", type = "file" }
+
+[entities.encounter]
+table = "visits"
+key = "vkey"
+query = "SELECT clinic_code || '/' || visit_code AS vkey, v.* FROM visits v"
+
+[entities.encounter.fields]
+patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }
+start = { column = "visited_at", type = "datetime", format = "%Y-%m-%dT%H:%M:%S%z", required = true }
+'''
+
+
+@pytest.mark.parametrize("over", ["file", pytest.param("odbc", marks=pytest.mark.db)])
+def test_attachment_files_beside_the_database_are_read_over_the_file_and_over_odbc(tmp_path: Path, over: str) -> None:
+    # Scans in files/ beside patients.db, named by relative paths: a Windows backslash path and a Hangul file name
+    # are read; '../secret.txt' (outside the folder) and a missing file are quarantined with their reasons.
+    # Before, over the SQLite ODBC driver every attachment was quarantined 'file-missing' (44 of 44): the
+    # connector's [attachments] root was looked up beside a database file only when given as --source.
+    app = build_app_clinic(tmp_path / "app")
+    database = tmp_path / "app" / "patients.db"
+    db = type("Db", (), {"path": database if over == "file" else None,
+                         "odbc": f"DRIVER={{SQLite3}};Database={database}"})()
+    flow = scaffolded(db, tmp_path)
+    toml = flow.connectors / "foreign" / "connector.toml"
+    toml.write_text(toml.read_text().replace("[carry]\n", '[attachments]\nroot = "files"\n\n[carry]\n', 1) + CONNECTOR)
+    check = checked(flow)
+    [attachment] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "attachment"]
+    assert (attachment["source_rows"], attachment["exported"], attachment["quarantine_reasons"]) == (
+        44, 42, {"file-missing": 1, "path-outside-root": 1})
+    _dry, sealed, bag = exported(flow, tmp_path)
+    app.close()
+    entities = {e["entity"]: e for e in sealed["reconciliation"]["entities"]}
+    assert {k: (e["exported"], e["quarantined"]) for k, e in entities.items()} == {
+        "patient": (PATIENTS, 0), "encounter": (VISITS, 0), "attachment": (42, 2)}
+    files = tmp_path / "app" / "files"
+    expected = sorted(p.read_bytes() for p in files.rglob("*") if p.is_file() and p.name != "missing.jpg")
+    assert sorted(p.read_bytes() for p in (bag / "data/attachments").iterdir()) == expected
+    assert b"%PDF-1.4 hangul" in expected and b"\xff\xd8\xffwin" in expected and len(expected) == 42
+    quarantined = [json.loads(line) for p in sorted(bag.glob("data/raw/attachment.*.ndjson"))
+                   for line in p.read_bytes().splitlines()]
+    assert sorted((q["row"]["rel_path"], q["reason_code"]) for q in quarantined) == [
+        ("../secret.txt", "path-outside-root"), ("xray/2024/missing.jpg", "file-missing")]
+    encounters = [json.loads(line) for p in sorted(bag.glob("data/fhir/Encounter.*.ndjson"))
+                  for line in p.read_bytes().splitlines()]
+    assert len(encounters) == VISITS and {e["period"]["start"] for e in encounters} >= {"2024-03-01T09:30:00+09:00"}

@@ -393,8 +393,8 @@ def check_connector(
                     report.unmapped_tables.append((table, rows))
                 else:
                     report.empty_tables.append(table)
-        if attachments_root is None and spec.attachments_root and address.database is not None:
-            attachments_root = Path(address.database).parent / spec.attachments_root
+        if attachments_root is None:
+            attachments_root = address.attachments_root_for(spec)
         overrides = dict(institution or {})
         try:
             clinic = read_institution(spec, source, overrides)

@@ -46,6 +46,27 @@ class SourceAddress:
             return redact_connection_string(self.odbc)
         return "(no database given)"
 
+    @property
+    def database_file(self) -> Path | None:
+        """The SQLite file it reads: the file given, or the ``Database=`` of a connection string to a SQLite ODBC
+        driver (``DRIVER={SQLite3};Database=C:\\App\\patients.db``); None for a server or a DSN."""
+        if self.database:
+            return Path(self.database)
+        if self.odbc:
+            from emr_exporter.sources.drivers import get_option
+
+            driver, database = get_option(self.odbc, "DRIVER") or "", get_option(self.odbc, "DATABASE")
+            if "sqlite" in driver.lower() and database:
+                return Path(database)
+        return None
+
+    def attachments_root_for(self, spec: ConnectorSpec) -> Path | None:
+        """The connector's ``[attachments] root`` beside the database file (over ODBC too), or None."""
+        database = self.database_file
+        if not spec.attachments_root or database is None:
+            return None
+        return database.parent / spec.attachments_root
+
     def open(self, *, snapshot: bool = False, time_zone: str | None = None) -> Source:
         """Open it read-only (:func:`emr_exporter.sources.base.open_source`); raises SourceUnavailable."""
         from emr_exporter.sources.base import open_source
