@@ -50,7 +50,8 @@ def build_app_clinic(folder: Path) -> sqlite3.Connection:
             name_upper TEXT GENERATED ALWAYS AS (upper(name)) VIRTUAL,
             chart_len INTEGER GENERATED ALWAYS AS (length(chart_no)) STORED) STRICT;
         CREATE TABLE visits (clinic_code TEXT NOT NULL, visit_code TEXT NOT NULL, patient_id INTEGER,
-            visited_at TEXT, note TEXT, PRIMARY KEY (clinic_code, visit_code)) WITHOUT ROWID;
+            visited_at TEXT, note TEXT, note_len INTEGER GENERATED ALWAYS AS (length(note)) VIRTUAL,
+            PRIMARY KEY (clinic_code, visit_code)) WITHOUT ROWID;
         CREATE TABLE attachments (id INTEGER PRIMARY KEY, patient_id INTEGER, kind TEXT, rel_path TEXT,
             taken_ms INTEGER) STRICT;
         CREATE TABLE rec.prescriptions (id INTEGER PRIMARY KEY, patient_id INTEGER, drug TEXT, dose REAL,
@@ -275,3 +276,40 @@ def test_attachment_files_beside_the_database_are_read_over_the_file_and_over_od
     encounters = [json.loads(line) for p in sorted(bag.glob("data/fhir/Encounter.*.ndjson"))
                   for line in p.read_bytes().splitlines()]
     assert len(encounters) == VISITS and {e["period"]["start"] for e in encounters} >= {"2024-03-01T09:30:00+09:00"}
+
+
+@pytest.mark.db
+def test_over_the_sqlite_odbc_driver_the_bag_holds_every_cell_the_file_gives(tmp_path: Path) -> None:
+    # The same live clinic through the file and through the SQLite ODBC driver: the same cells, exactly (JSON
+    # text, ISO-8601 with Z and +09:00, Unix ms, the generated columns). Before, over ODBC 'connector check' and
+    # the export stopped with 'Table visits: the catalogue lists 5 columns but a row read has 6' (sqliteodbc's
+    # SQLColumns leaves generated columns out), and the patients' generated columns were missing from the
+    # inventory and from check's unmapped columns although their cells were in the bag.
+    found = {}
+    for over in ("file", "odbc"):
+        app = build_app_clinic(tmp_path / over / "app")
+        database = tmp_path / over / "app" / "patients.db"
+        db = type("Db", (), {"path": database if over == "file" else None,
+                             "odbc": f"DRIVER={{SQLite3}};Database={database}"})()
+        flow = scaffolded(db, tmp_path / over)
+        check = checked(flow)
+        _dry, _sealed, bag = exported(flow, tmp_path / over)
+        app.close()
+        inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+        found[over] = (
+            {t["name"]: [c["name"] for c in t["columns"]] for t in inventory},
+            [(u["table"], u["column"], u["cells"]) for u in check["unmapped_columns"]],
+            _sidecar(bag, "patient"),
+            sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in _carried_rows(bag, inventory, "visits")),
+            sorted(p.read_bytes() for p in bag.glob("data/fhir/Patient.*.ndjson")),
+        )
+    columns, unmapped, sidecar, visits, patients = found["odbc"]
+    assert len(patients) == 1 and patients[0].count(b"\n") == PATIENTS
+    assert columns["visits"] == ["clinic_code", "visit_code", "patient_id", "visited_at", "note", "note_len"]
+    assert columns["patients"][-2:] == ["name_upper", "chart_len"]
+    assert ("patients", "chart_len", PATIENTS) in unmapped
+    assert sidecar["7"]["profile"] == '{"phone": "010-0000-0007", "allergies": ["페니실린"]}'
+    assert (sidecar["8"]["created_at"], sidecar["7"]["updated_ms"], sidecar["7"]["chart_len"]) == (
+        "2024-02-09T10:15:00+09:00", 1_700_000_007_000, 7)
+    assert len(visits) == VISITS and json.loads(visits[0])["note_len"] == len(json.loads(visits[0])["note"])
+    assert found["odbc"] == found["file"]

@@ -387,6 +387,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     inheritance_query = caps_for(source.engine).inheritance_query
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
+    columns_pragma = caps_for(source.engine).columns_pragma
     cursor = conn.cursor()
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -422,6 +423,8 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             # sensitive server PT_MASTER's columns came with pt_master's (and "_" matches any character).
             columns = [(row.column_name, (row.type_name or "").upper())
                        for row in cursor.columns(table=table, **scope) if row.table_name == table]
+            if columns_pragma is not None:
+                columns = _pragma_columns(cursor, columns_pragma, table, columns, source.engine)
             try:
                 keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)
                         if row.table_name == table}
@@ -445,6 +448,23 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     finally:
         cursor.close()
     return _with_inheritance(found, names, links) if links else found
+
+
+def _pragma_columns(cursor: Any, pragma: str, table: str, listed: list[tuple[str, str]],
+                    engine: str) -> list[tuple[str, str]]:
+    """A table's columns in ``SELECT *``'s order as ``pragma`` (``DriverCaps.columns_pragma``) lists them, each
+    with the type SQLColumns gave it, or its declared type when SQLColumns left it out (a generated column).
+    A hidden column (``hidden`` 1: a virtual table's) is left out, as ``SELECT *`` leaves it; a table the
+    pragma cannot describe (a view over a dropped table, a module this driver lacks) keeps ``listed``."""
+    import pyodbc
+
+    types = {name: kind for name, kind in listed}
+    try:
+        rows = cursor.execute(pragma.format(table=caps_for(engine).quote(table))).fetchall()
+    except pyodbc.Error:
+        return listed
+    found = [(str(r[1]), types.get(str(r[1]), str(r[2] or "").upper())) for r in rows if int(r[6] or 0) != 1]
+    return found or listed
 
 
 def _with_inheritance(found: list[CatalogTable], names: dict[tuple[str, str], str],
