@@ -313,3 +313,43 @@ def test_over_the_sqlite_odbc_driver_the_bag_holds_every_cell_the_file_gives(tmp
         "2024-02-09T10:15:00+09:00", 1_700_000_007_000, 7)
     assert len(visits) == VISITS and json.loads(visits[0])["note_len"] == len(json.loads(visits[0])["note"])
     assert found["odbc"] == found["file"]
+
+
+def test_a_second_file_the_app_attaches_is_read_in_the_same_snapshot_when_the_connector_names_it(
+        tmp_path: Path) -> None:
+    # The app keeps its prescriptions in records.db, which it ATTACHes to patients.db as 'rec'. Before, the tool
+    # could read only patients.db: the 200 prescriptions were in no bag and no report named them, and
+    # records.db alone cannot be scaffolded (no patient table). Now the connector says `[source] attach = { rec =
+    # "records.db" }` and its tables are listed, counted and carried as rec.prescriptions.
+    app = build_app_clinic(tmp_path / "app")
+    flow = scaffolded(type("Db", (), {"path": tmp_path / "app" / "patients.db"})(), tmp_path)
+    toml = flow.connectors / "foreign" / "connector.toml"
+    scaffold = toml.read_text()
+    toml.write_text(scaffold.replace('[source]\n', '[source]\nattach = { rec = "records.db" }\n', 1))
+    check = checked(flow)
+    assert {"table": "rec.prescriptions", "rows": PRESCRIPTIONS} in [
+        {k: t[k] for k in ("table", "rows")} for t in check["unmapped_tables"]]
+    _dry, sealed, bag = exported(flow, tmp_path)
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    assert {t["name"]: (t["rows"], t["fate"]) for t in inventory}["rec.prescriptions"] == (PRESCRIPTIONS, "carried")
+    direct = sqlite3.connect(tmp_path / "app" / "records.db")
+    names = [d[1] for d in direct.execute("PRAGMA table_info(prescriptions)")]
+    expected = [dict(zip(names, r, strict=True)) for r in direct.execute("SELECT * FROM prescriptions ORDER BY id")]
+    assert sorted(_carried_rows(bag, inventory, "rec.prescriptions"), key=lambda r: r["id"]) == expected
+    assert expected[6] == {"id": 7, "patient_id": 8, "drug": "약7", "dose": 3.5, "issued_at": "2024-04-01T00:00:00Z",
+                           "meta": '{"route": "PO"}'}
+    assert sealed["reconciliation"]["table_totals"]["source_rows"] == 44 + VISITS + PRESCRIPTIONS
+    # a file the connector names but the folder lacks: said plainly
+    (tmp_path / "app" / "records.db").rename(tmp_path / "records.db")
+    app.close()
+    with pytest.raises(SourceUnavailable, match=r"^The connector attaches records\.db as rec \(\[source\] attach\), "
+                                                r"but there is no such file beside patients\.db\.$"):
+        from emr_exporter.connectors.spec import load_spec
+        from emr_exporter.sources.address import SourceAddress
+
+        SourceAddress(database=tmp_path / "app" / "patients.db").open_for(
+            load_spec(flow.connectors / "foreign", origin="test"), snapshot=True)
+    # over the SQLite ODBC driver the attached file would be left out unseen: refused, saying what to give
+    with pytest.raises(SourceUnavailable, match=r"give patients\.db as --source\.$"):
+        SourceAddress(odbc=f"DRIVER={{SQLite3}};Database={tmp_path / 'app' / 'patients.db'}").open_for(
+            load_spec(flow.connectors / "foreign", origin="test"), snapshot=True)

@@ -80,6 +80,17 @@ class SourceAddress:
         (:func:`emr_exporter.connectors.spec.session_time_zone`)."""
         from emr_exporter.connectors.spec import fields_with_own_zone, session_time_zone
 
+        if spec.attach and self.database:  # the files the EMR attaches, beside its main file
+            from emr_exporter.sources.base import open_source
+
+            attach = [(schema, Path(self.database).parent / file) for schema, file in spec.attach]
+            return open_source(database=self.database, snapshot=snapshot, attach=attach)
+        if spec.attach and self.database_file is not None:
+            from emr_exporter.errors import SourceUnavailable
+
+            raise SourceUnavailable(  # over the SQLite ODBC driver the attached files' tables would be left out
+                f"The connector attaches {len(spec.attach)} other SQLite file(s) ([source] attach), which are read "
+                f"only when the database is given as a file: give {self.database_file.name} as --source.")
         source = self.open(snapshot=snapshot, time_zone=session_time_zone(spec))
         own = fields_with_own_zone(spec)
         if own and source.engine in ("postgresql", "mariadb", "mysql"):

@@ -270,7 +270,7 @@ class SqliteFileSource:
     engine = "sqlite"
     snapshot_generation = 0  # a local file never reconnects
 
-    def __init__(self, path: Path, *, snapshot: bool = False) -> None:
+    def __init__(self, path: Path, *, snapshot: bool = False, attach: Sequence[tuple[str, Path]] = ()) -> None:
         self.path = Path(path)
         self.label = f"SQLite file {self.path.name}"
         self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
@@ -282,12 +282,25 @@ class SqliteFileSource:
             self._utf8_text = True  # row_values: every text value read so far was UTF-8
             self.conn.execute("PRAGMA query_only = 1")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._attach(attach)
             if snapshot:
                 for statement in caps_for("sqlite").snapshot_statements:
                     self.conn.execute(statement).fetchall()
+                for schema, _ in attach:  # each attached file's snapshot taken now too, not at its first read
+                    self.conn.execute(f'SELECT count(*) FROM "{schema}".sqlite_master').fetchall()
             self.consistent = snapshot
         except sqlite3.DatabaseError as exc:
             raise SourceUnavailable(f"{self.path.name} is not a readable SQLite database ({exc}).") from None
+
+    def _attach(self, attach: Sequence[tuple[str, Path]]) -> None:
+        """ATTACH the other files the EMR attaches (``[source] attach``), read-only, as ``schema``."""
+        for schema, file in attach:
+            if not Path(file).is_file():
+                raise SourceUnavailable(f"The connector attaches {Path(file).name} as {schema} ([source] attach), "
+                                        f"but there is no such file beside {self.path.name}.")
+            uri = f"{Path(file).resolve().as_uri()}?mode=ro"
+            self.conn.execute(f'ATTACH DATABASE ? AS "{schema}"', (uri,))
+            self.conn.execute(f'SELECT count(*) FROM "{schema}".sqlite_master').fetchone()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         try:
@@ -357,7 +370,8 @@ class SqliteFileSource:
 
 
 def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
-                password: str | None = None, snapshot: bool = False, time_zone: str | None = None) -> Source:
+                password: str | None = None, snapshot: bool = False, time_zone: str | None = None,
+                attach: Sequence[tuple[str, Path]] = ()) -> Source:
     """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN.
 
     ``snapshot``: read one consistent snapshot for the life of the source (the export does; a scan,
@@ -369,7 +383,7 @@ def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: s
     if len(given) != 1:
         raise SourceUnavailable("Give exactly one of a database file, an ODBC connection string or a DSN.")
     if database is not None:
-        return SqliteFileSource(Path(database), snapshot=snapshot)
+        return SqliteFileSource(Path(database), snapshot=snapshot, attach=attach)
     from emr_exporter.sources.odbc import OdbcSource
 
     connection_string = odbc if odbc else f"DSN={dsn}"

@@ -348,19 +348,25 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
     import sqlite3
 
     found = []
-    entries = conn.execute(
+    # the main file's tables, then those of each file attached to it ([source] attach): "rec.prescriptions"
+    schemas = [str(r[1]) for r in conn.execute("PRAGMA database_list").fetchall() if r[1] not in ("main", "temp")]
+    entries = [("", *entry) for entry in conn.execute(
         "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
-    ).fetchall()
-    for name, kind, sql in entries:
+    ).fetchall()]
+    for schema in schemas:
+        entries += [(schema, *entry) for entry in conn.execute(
+            f'SELECT name, type, sql FROM "{schema}".sqlite_master '
+            "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()]
+    for schema, name, kind, sql in entries:
         name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-        quoted = '"' + name.replace('"', '""') + '"'
+        prefix, quoted = (f'"{schema}".' if schema else ""), '"' + name.replace('"', '""') + '"'
         virtual = _VIRTUAL.match(sql if isinstance(sql, str) else "")
         try:
             # table_xinfo, not table_info: a generated column (hidden 2 virtual, 3 stored) is in every
             # SELECT * but not in table_info; hidden 1 is a virtual table's hidden column, which * leaves out.
             columns = tuple(
                 CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
-                for r in conn.execute(f"PRAGMA table_xinfo({quoted})") if r[6] != 1
+                for r in conn.execute(f"PRAGMA {prefix}table_xinfo({quoted})") if r[6] != 1
             )
         except sqlite3.Error:
             # A virtual table of a module this program does not have (an EMR's own extension): "no such
@@ -369,10 +375,12 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
             if not virtual and kind != "view":
                 raise
             columns = ()
+        listed = f"{schema}.{name}" if schema else name
         if virtual:  # FTS, R-tree, an extension's: rows kept in its shadow tables (listed, carried) or elsewhere
-            found.append(CatalogTable(name=name, kind="virtual", columns=columns, module=virtual.group(1).lower()))
+            found.append(CatalogTable(name=listed, kind="virtual", columns=columns, module=virtual.group(1).lower(),
+                                      schema=schema))
         else:
-            found.append(CatalogTable(name=name, kind=kind, columns=columns))
+            found.append(CatalogTable(name=listed, kind=kind, columns=columns, schema=schema))
     return found
 
 
