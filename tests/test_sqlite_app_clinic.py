@@ -323,10 +323,16 @@ def test_a_second_file_the_app_attaches_is_read_in_the_same_snapshot_when_the_co
     # "records.db" }` and its tables are listed, counted and carried as rec.prescriptions.
     app = build_app_clinic(tmp_path / "app")
     flow = scaffolded(type("Db", (), {"path": tmp_path / "app" / "patients.db"})(), tmp_path)
+    # connector check, before: the second file named, with what to write
+    assert checked(flow)["hints"] == [
+        "records.db beside patients.db is a SQLite database too, which this export does not read. If the EMR keeps "
+        'records in it (it ATTACHes it), name it in connector.toml: [source] attach = { records = "records.db" }; '
+        "if it is a copy or another program's, leave it."]
     toml = flow.connectors / "foreign" / "connector.toml"
     scaffold = toml.read_text()
     toml.write_text(scaffold.replace('[source]\n', '[source]\nattach = { rec = "records.db" }\n', 1))
     check = checked(flow)
+    assert check["hints"] == []
     assert {"table": "rec.prescriptions", "rows": PRESCRIPTIONS} in [
         {k: t[k] for k in ("table", "rows")} for t in check["unmapped_tables"]]
     _dry, sealed, bag = exported(flow, tmp_path)

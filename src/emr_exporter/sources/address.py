@@ -7,6 +7,8 @@ plus the database password for ODBC. The password is never shown: not in ``repr(
 from __future__ import annotations
 
 import logging
+import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,3 +100,38 @@ class SourceAddress:
             log.warning("field %s has its own time zone: the database session keeps the server's time zone, "
                         "so a %s column is read in it (docs/databases.md)", own[0], kind)
         return source
+
+
+#: How many entries of the database's folder are looked at for other SQLite files (a folder of scans is large).
+SIBLING_ENTRIES = 2000
+
+
+def unattached_database_hints(database: Path, attached: list[str]) -> list[str]:
+    """A hint for each other SQLite database file in ``database``'s folder that ``[source] attach`` does not
+    name: an EMR that keeps records in a second file ATTACHes it at run time, and nothing in the main file says
+    so; unless the connector names it, its rows are in no bag. Names files only (no values)."""
+    named = {Path(file).name.lower() for file in attached} | {database.name.lower()}
+    found: list[str] = []
+    try:
+        entries = sorted(os.scandir(database.parent), key=lambda e: e.name)[:SIBLING_ENTRIES]
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.lower() in named or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            with open(entry.path, "rb") as f:
+                if f.read(16) != b"SQLite format 3\x00":
+                    continue
+        except OSError:
+            continue
+        found.append(entry.name)
+    return [f"{name} beside {database.name} is a SQLite database too, which this export does not read. If the EMR "
+            f"keeps records in it (it ATTACHes it), name it in connector.toml: [source] attach = "
+            f'{{ {_schema_for(name)} = "{name}" }}; if it is a copy or another program\'s, leave it.'
+            for name in found]
+
+
+def _schema_for(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", Path(name).stem) or "db"
+    return stem if re.match(r"[A-Za-z_]", stem) else f"db_{stem}"
