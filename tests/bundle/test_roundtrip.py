@@ -144,3 +144,44 @@ def test_part_size_must_be_a_multiple_of_the_chunk(tmp_path: Path, signer, store
     with pytest.raises(ValueError, match="multiple of 16384"):
         BundleWriter.open(tmp_path, signer=signer, recipient=store[0], institution_code="1", export_key="k",
                           part_size=bad_size)
+
+
+def _archive_end(plaintext: bytes) -> int:
+    with tarfile.open(fileobj=io.BytesIO(plaintext)) as tar:
+        last = tar.getmembers()[-1]
+    return last.offset_data + -(-last.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE + 2 * tarfile.BLOCKSIZE
+
+
+def test_a_bag_whose_record_padding_crosses_the_readers_buffer_opens(tmp_path: Path, signer, store, ca) -> None:
+    # Before: 'open' and 'verify --key' refused a sound bundle with "'….emrx' has data after the end of its tar
+    # archive." whenever the archive's end blocks lay just below a multiple of the reader's 1 MiB buffer: tarfile
+    # stops reading there, and the zeros padding the archive to a whole 10240-byte record were left unread
+    # (a sealed export of the app clinic of tests/test_sqlite_app_clinic.py hit it: ~1 bundle in 100).
+    recipient, store_key = store
+    from emr_exporter.bundle.reader import READ_CHUNK
+
+    probe = BundleWriter.open(tmp_path / "probe", signer=signer, recipient=recipient, institution_code="12345678",
+                              export_key="probe", part_size=PART)
+    size = 300_000
+    end = _archive_end(b"".join(bag_stream(probe.bundle_id, probe.sign_tagmanifest, attachment_size=size)))
+    size += READ_CHUNK - 2 * tarfile.BLOCKSIZE - end  # the end blocks finish 1 KiB below the buffer's end
+    writer, sealed = seal(tmp_path / "out", signer, recipient, attachment_size=size)
+    plaintext = b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest, attachment_size=size))
+    end = _archive_end(plaintext)
+    assert end <= READ_CHUNK < len(plaintext) and not plaintext[end:].strip(b"\0")  # the case, as built
+    opened = open_bundle(sealed.path, store_key, tmp_path / "opened", trust_anchors=[ca.cert])
+    assert opened.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
+    assert (opened.bag_dir / "data/attachments/scan-0001.pdf").read_bytes() == attachment_bytes(size)
+
+
+@pytest.mark.parametrize("after", [b"\0" * 10240, b"\0\0junk"])
+def test_anything_but_the_record_padding_after_the_archive_is_refused(tmp_path: Path, signer, store,
+                                                                      after: bytes) -> None:
+    from emr_exporter.errors import BundleError
+
+    recipient, store_key = store
+    writer = BundleWriter.open(tmp_path / "out", signer=signer, recipient=recipient, institution_code="12345678",
+                               export_key="after", part_size=PART)
+    sealed = writer.write([*bag_stream(writer.bundle_id, writer.sign_tagmanifest), after])
+    with pytest.raises(BundleError, match=r"has data after the end of its tar archive\.$"):
+        open_bundle(sealed.path, store_key, tmp_path / "opened")

@@ -32,7 +32,7 @@ from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, selected_columns, tables_in_sql
-from emr_exporter.sources.address import SourceAddress
+from emr_exporter.sources.address import SourceAddress, unattached_database_hints
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.catalog import no_snapshot_warning
 
@@ -393,8 +393,8 @@ def check_connector(
                     report.unmapped_tables.append((table, rows))
                 else:
                     report.empty_tables.append(table)
-        if attachments_root is None and spec.attachments_root and address.database is not None:
-            attachments_root = Path(address.database).parent / spec.attachments_root
+        if attachments_root is None:
+            attachments_root = address.attachments_root_for(spec)
         overrides = dict(institution or {})
         try:
             clinic = read_institution(spec, source, overrides)
@@ -428,6 +428,9 @@ def check_connector(
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
         report.hints = stored_prefix_hints(run.absolute_paths)
+        database = address.database_file
+        if database is not None:
+            report.hints += unattached_database_hints(database, [file for _, file in spec.attach])
         if run.no_snapshot:  # MariaDB MyISAM/Aria tables: no snapshot holds them still while the export reads
             report.hints.append(no_snapshot_warning(run.no_snapshot))
         entity_rows = {e.entity: e.source_rows for e in run.reconciliation.entities}

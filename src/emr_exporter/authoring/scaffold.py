@@ -1346,7 +1346,7 @@ class _Guesser:
         for name, annotation, required in _record_fields(entity):
             target = _REF_TARGET.get(name)
             if target is not None:
-                ref = self._ref_field(table, name, target, required, used)
+                ref = self._ref_field(table, name, target, required, used, key)
                 if ref is not None:
                     refs.append(ref)
                 elif required:
@@ -1548,7 +1548,7 @@ class _Guesser:
                          FieldGuess("recorded", alias, start.type, why)]
 
     def _ref_field(self, table: TableProfile, name: str, target: str, required: bool,
-                   used: set[str]) -> FieldGuess | None:
+                   used: set[str], key: str | list[str] | None = None) -> FieldGuess | None:
         parent = self.guesses.get(target)
         if parent is None or not parent.usable or parent.table == table.name or not isinstance(parent.key, str):
             return None
@@ -1563,16 +1563,19 @@ class _Guesser:
         while (match := self._match(table, patterns, remaining)) is not None:
             candidates.append(match)
             remaining.add(match[0].name)
-        best: tuple[float, int, int, ColumnProfile, str, str, str] | None = None
+        # The table's own key (attachments.id, 1…44) is found among the patients' ids (1…300) by coincidence
+        # as often as not: a column that names the parent and points at it (patient_id) comes first.
+        best: tuple[tuple[bool, float], int, int, ColumnProfile, str, str, str] | None = None
         for column, pattern in candidates:
             for parent_column, ref in targets:
                 sampled, hits = self.overlap(table, column.name, str(parent.table), parent_column)
                 share = hits / sampled if sampled else 0.0
-                if best is None or share > best[0]:
-                    best = (share, sampled, hits, column, pattern, parent_column, ref)
+                rank = (share >= 0.5 and column.name != key, share)
+                if best is None or rank > best[0]:
+                    best = (rank, sampled, hits, column, pattern, parent_column, ref)
         if best is None:
             return None
-        share, sampled, hits, column, pattern, parent_column, ref = best
+        (_, share), sampled, hits, column, pattern, parent_column, ref = best
         form = None
         parent_table = next((t for t in self.profile.tables if t.name == parent.table), None)
         if self.source is not None and ref == target and parent_table is not None:

@@ -544,9 +544,8 @@ def scan_database(
     spec = load_connector(connector, tuple(connectors_dirs))
     source = address.open_for(spec)
     try:
-        database = address.database
-        if attachments_root is None and spec.attachments_root and database:
-            attachments_root = Path(database).parent / spec.attachments_root
+        if attachments_root is None:
+            attachments_root = address.attachments_root_for(spec)
         return scan(spec, source, attachments_root, progress=progress, cancel=cancel)
     finally:
         source.close()

@@ -517,9 +517,7 @@ def _open(
     try:
         _start_stage("open", sum(loc.size for loc in verified.locations))
         plaintext = _PlaintextReader(path, verified, data_key)
-        _extract(plaintext, staging, name)
-        if plaintext.read(1):
-            raise BundleError(f"'{name}' has data after the end of its tar archive.")
+        _check_archive_end(plaintext, name, _extract(plaintext, staging, name))
         bag_root = _find_bag_root(staging, name)
         payload_files = _validate_bag(bag_root, name)
         inner = _verify_inner_signature(bag_root, name, report, trust_anchors)
@@ -609,6 +607,7 @@ class _PlaintextReader:
         self._chunks = _plaintext_chunks(path, verified, data_key)
         self._buffer = memoryview(b"")
         self.sha256 = hashlib.sha256()
+        self.position = 0  # bytes handed out by read()
 
     def read(self, size: int = -1) -> bytes:
         out = bytearray()
@@ -622,10 +621,24 @@ class _PlaintextReader:
             take = len(self._buffer) if size < 0 else min(size - len(out), len(self._buffer))
             out += self._buffer[:take]
             self._buffer = self._buffer[take:]
+        self.position += len(out)
         return bytes(out)
 
 
-def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> None:
+def _check_archive_end(plaintext: _PlaintextReader, name: str, end: int) -> None:
+    """After tarfile has read the last member (its data ends at ``end``): the plaintext must end with the two
+    zero end-of-archive blocks and the zeros padding the archive to a whole record (tarfile.RECORDSIZE, 10240
+    bytes, as pipeline/bag.py writes it), nothing more. tarfile reads in buffers of ``READ_CHUNK`` and no
+    further than the end blocks: the padding past its last buffer may still be unread (a sound bundle, when
+    the end blocks lie just below a multiple of the buffer), and data after the padding may already be read."""
+    rest = plaintext.read(tarfile.RECORDSIZE)
+    size = -(-(end + 2 * tarfile.BLOCKSIZE) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+    if rest.strip(b"\0") or plaintext.read(1) or plaintext.position != size:
+        raise BundleError(f"'{name}' has data after the end of its tar archive.")
+
+
+def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> int:
+    """Extract the bag into ``staging``; where the last member's data ends in the plaintext."""
     def only_plain_files(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
         if not (member.isfile() or member.isdir()):
             raise BundleError(
@@ -640,6 +653,7 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> None:
     try:
         with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK, encoding="utf-8") as tar:  # type: ignore[call-overload]
             tar.extractall(staging, filter=only_plain_files)
+            end: int = tar.offset
     except tarfile.FilterError as exc:
         raise BundleError(
             f"The bag inside '{name}' tries to write outside its folder ({exc}); refused. Nothing was "
@@ -647,6 +661,7 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> None:
         ) from None
     except tarfile.TarError as exc:
         raise BundleError(f"The bag inside '{name}' is not a valid tar archive ({exc}).") from None
+    return end
 
 
 def _find_bag_root(staging: Path, name: str) -> Path:
@@ -779,10 +794,10 @@ def stream_bag(
                     for _ in stream:  # what the visitor did not read still counts for the manifest
                         pass
                 digests[rel] = digest.hexdigest()
+            end: int = tar.offset
     except tarfile.TarError as exc:
         raise BundleError(f"The bag inside '{name}' is not a valid tar archive ({exc}).") from None
-    if plaintext.read(1):
-        raise BundleError(f"'{name}' has data after the end of its tar archive.")
+    _check_archive_end(plaintext, name, end)
     for required in ("bagit.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", INNER_SIGNATURE):
         if required not in tags:
             raise BundleError(f"The bag in '{name}' has no {required}.")

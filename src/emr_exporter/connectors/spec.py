@@ -72,6 +72,8 @@ TABLE_NAME = re.compile(rf"^{_PLAIN}(\.{_PLAIN})?$")
 #: A key TOML takes unquoted (a Hangul table name in ``[skip]`` is written quoted).
 TOML_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: A schema name an attached SQLite file is read under (``[source] attach``).
+ATTACH_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Placeholders a ``[detect].files`` pattern may start from, each an environment variable (see
 #: :func:`emr_exporter.authoring.scan.expand_file_pattern`). On Linux the Windows ones are simply absent.
 FILE_PLACEHOLDERS = ("ProgramData", "ProgramFiles", "ProgramFiles(x86)", "UserProfile", "Home")
@@ -89,7 +91,7 @@ ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 _SECTION_KEYS = {
     "connector": {"name", "version", "vendor", "product", "description", "engines"},
     "detect": {"tables", "version_query", "files", "dsn_names"},
-    "source": {"encoding", "date_formats", "datetime_formats", "timezone", "two_digit_year_pivot"},
+    "source": {"encoding", "date_formats", "datetime_formats", "timezone", "two_digit_year_pivot", "attach"},
     "institution": {"query"},
     "attachments": {"root", "stored_prefixes"},
 }
@@ -250,6 +252,10 @@ class ConnectorSpec:
     datetime_formats: tuple[str, ...] = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S")
     institution_query: str | None = None
     attachments_root: str | None = None
+    #: ``[source] attach = { rec = "records.db" }``: the other SQLite files the EMR ATTACHes beside its main
+    #: database file (schema name → file, relative to the main file's folder): read in the same snapshot, their
+    #: tables named ``rec.prescriptions``.
+    attach: tuple[tuple[str, str], ...] = ()
     #: ``[attachments] stored_prefixes``: the folders the EMR wrote at the start of its absolute stored paths
     #: (``C:\\UBCARE\\SCAN``, ``\\\\NAS\\emr\\img``), each read as the attachment root; longest first.
     attachments_prefixes: tuple[str, ...] = ()
@@ -432,10 +438,25 @@ class _Validator:
             institution_query=self._sql("institution", "query",
                                         self._str("institution", self.data.get("institution", {}), "query")),
             attachments_root=self._str("attachments", self.data.get("attachments", {}), "root"),
+            attach=self._attach(source),
             attachments_prefixes=self._stored_prefixes(),
             entities=entities,
             origin=self.origin,
         )
+
+    def _attach(self, source: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        given = source.get("attach", {})
+        if not isinstance(given, Mapping):
+            raise self.fail("source", "attach", 'must be a table: attach = { rec = "records.db" }')
+        found = []
+        for schema, file in given.items():
+            if not ATTACH_SCHEMA.fullmatch(schema) or schema.lower() in ("main", "temp"):
+                raise self.fail("source", "attach", f"{schema!r} is not a schema name (letters, digits, '_'; "
+                                "not main or temp)")
+            if not isinstance(file, str) or not file.strip():
+                raise self.fail("source", "attach", f"{schema}: give the SQLite file's name, as text")
+            found.append((schema, file))
+        return tuple(found)
 
     def _check_timezone(self, name: str, table: str = "source", key: str = "timezone") -> None:
         try:

@@ -122,10 +122,7 @@ def open_export_source(
         institution = read_institution(
             spec, source, {"code": request.institution_code, "name": request.institution_name}
         )
-        attachments_root = request.attachments_root
-        database = request.source.database
-        if attachments_root is None and spec.attachments_root and database is not None:
-            attachments_root = Path(database).parent / spec.attachments_root
+        attachments_root = request.attachments_root or request.source.attachments_root_for(spec)
         yield spec, source, institution, attachments_root
     finally:
         source.close()

@@ -216,6 +216,48 @@ def _sqlite_text(raw: bytes) -> str | bytes:
         return raw
 
 
+def _wal_mode(path: Path) -> bool:
+    """The file's header says WAL mode (bytes 18 and 19, the file format's read and write versions, are 2)."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """``path`` opened read-only (URI ``mode=ro``; ``isolation_level=None``: the sqlite3 module never opens or
+    ends a transaction behind our back).
+
+    A WAL-mode database needs its ``-shm`` index beside it, which a read-only connection creates when it is
+    missing. On a read-only medium (a founder's copy on a USB stick, a write-protected share) it cannot: SQLite
+    answers 'unable to open database file'. With no ``-wal`` file beside it, or an empty one, every committed row
+    is in the file itself, and nothing can change it there: it is opened ``immutable``. With a ``-wal`` file
+    holding changes (copied while the EMR was open) those rows are readable only with the ``-shm`` index: a clear
+    error says so, rather than reading the file without them."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "unable to open" not in str(exc) or not _wal_mode(path):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise SourceUnavailable(
+            f"{path.name} is in WAL mode and its recent changes are in {wal.name}, but reading them needs "
+            f"a writable {shm.name} file, which cannot be made in this read-only folder. Copy {path.name} and "
+            f"{wal.name} together to a folder this account can write to (or open and close the EMR program once on the "
+            f"clinic's computer, which folds {wal.name} into {path.name}) and export from there.")
+    conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    log.info("%s: WAL mode in a read-only folder without a %s file; opened immutable", path.name, wal.name)
+    return conn
+
+
 class SqliteFileSource:
     """A SQLite database file opened read-only with the standard library.
 
@@ -228,25 +270,37 @@ class SqliteFileSource:
     engine = "sqlite"
     snapshot_generation = 0  # a local file never reconnects
 
-    def __init__(self, path: Path, *, snapshot: bool = False) -> None:
+    def __init__(self, path: Path, *, snapshot: bool = False, attach: Sequence[tuple[str, Path]] = ()) -> None:
         self.path = Path(path)
         self.label = f"SQLite file {self.path.name}"
         self.value_bytes_read = 0  # text and binary bytes rows() has read (see sized_batches)
         if not self.path.is_file():
             raise SourceUnavailable(f"The database file {self.path} does not exist.")
         try:
-            # isolation_level=None: the sqlite3 module never opens or ends a transaction behind our back.
-            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+            self.conn = _open_read_only(self.path)
             self.conn.text_factory = _sqlite_text
             self._utf8_text = True  # row_values: every text value read so far was UTF-8
             self.conn.execute("PRAGMA query_only = 1")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self._attach(attach)
             if snapshot:
                 for statement in caps_for("sqlite").snapshot_statements:
                     self.conn.execute(statement).fetchall()
+                for schema, _ in attach:  # each attached file's snapshot taken now too, not at its first read
+                    self.conn.execute(f'SELECT count(*) FROM "{schema}".sqlite_master').fetchall()
             self.consistent = snapshot
         except sqlite3.DatabaseError as exc:
             raise SourceUnavailable(f"{self.path.name} is not a readable SQLite database ({exc}).") from None
+
+    def _attach(self, attach: Sequence[tuple[str, Path]]) -> None:
+        """ATTACH the other files the EMR attaches (``[source] attach``), read-only, as ``schema``."""
+        for schema, file in attach:
+            if not Path(file).is_file():
+                raise SourceUnavailable(f"The connector attaches {Path(file).name} as {schema} ([source] attach), "
+                                        f"but there is no such file beside {self.path.name}.")
+            uri = f"{Path(file).resolve().as_uri()}?mode=ro"
+            self.conn.execute(f'ATTACH DATABASE ? AS "{schema}"', (uri,))
+            self.conn.execute(f'SELECT count(*) FROM "{schema}".sqlite_master').fetchone()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         try:
@@ -316,7 +370,8 @@ class SqliteFileSource:
 
 
 def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
-                password: str | None = None, snapshot: bool = False, time_zone: str | None = None) -> Source:
+                password: str | None = None, snapshot: bool = False, time_zone: str | None = None,
+                attach: Sequence[tuple[str, Path]] = ()) -> Source:
     """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN.
 
     ``snapshot``: read one consistent snapshot for the life of the source (the export does; a scan,
@@ -328,7 +383,7 @@ def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: s
     if len(given) != 1:
         raise SourceUnavailable("Give exactly one of a database file, an ODBC connection string or a DSN.")
     if database is not None:
-        return SqliteFileSource(Path(database), snapshot=snapshot)
+        return SqliteFileSource(Path(database), snapshot=snapshot, attach=attach)
     from emr_exporter.sources.odbc import OdbcSource
 
     connection_string = odbc if odbc else f"DSN={dsn}"

@@ -348,19 +348,25 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
     import sqlite3
 
     found = []
-    entries = conn.execute(
+    # the main file's tables, then those of each file attached to it ([source] attach): "rec.prescriptions"
+    schemas = [str(r[1]) for r in conn.execute("PRAGMA database_list").fetchall() if r[1] not in ("main", "temp")]
+    entries = [("", *entry) for entry in conn.execute(
         "SELECT name, type, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
-    ).fetchall()
-    for name, kind, sql in entries:
+    ).fetchall()]
+    for schema in schemas:
+        entries += [(schema, *entry) for entry in conn.execute(
+            f'SELECT name, type, sql FROM "{schema}".sqlite_master '
+            "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()]
+    for schema, name, kind, sql in entries:
         name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-        quoted = '"' + name.replace('"', '""') + '"'
+        prefix, quoted = (f'"{schema}".' if schema else ""), '"' + name.replace('"', '""') + '"'
         virtual = _VIRTUAL.match(sql if isinstance(sql, str) else "")
         try:
             # table_xinfo, not table_info: a generated column (hidden 2 virtual, 3 stored) is in every
             # SELECT * but not in table_info; hidden 1 is a virtual table's hidden column, which * leaves out.
             columns = tuple(
                 CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
-                for r in conn.execute(f"PRAGMA table_xinfo({quoted})") if r[6] != 1
+                for r in conn.execute(f"PRAGMA {prefix}table_xinfo({quoted})") if r[6] != 1
             )
         except sqlite3.Error:
             # A virtual table of a module this program does not have (an EMR's own extension): "no such
@@ -369,10 +375,12 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
             if not virtual and kind != "view":
                 raise
             columns = ()
+        listed = f"{schema}.{name}" if schema else name
         if virtual:  # FTS, R-tree, an extension's: rows kept in its shadow tables (listed, carried) or elsewhere
-            found.append(CatalogTable(name=name, kind="virtual", columns=columns, module=virtual.group(1).lower()))
+            found.append(CatalogTable(name=listed, kind="virtual", columns=columns, module=virtual.group(1).lower(),
+                                      schema=schema))
         else:
-            found.append(CatalogTable(name=name, kind=kind, columns=columns))
+            found.append(CatalogTable(name=listed, kind=kind, columns=columns, schema=schema))
     return found
 
 
@@ -387,6 +395,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     inheritance_query = caps_for(source.engine).inheritance_query
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
+    columns_pragma = caps_for(source.engine).columns_pragma
     cursor = conn.cursor()
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -422,6 +431,8 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             # sensitive server PT_MASTER's columns came with pt_master's (and "_" matches any character).
             columns = [(row.column_name, (row.type_name or "").upper())
                        for row in cursor.columns(table=table, **scope) if row.table_name == table]
+            if columns_pragma is not None:
+                columns = _pragma_columns(cursor, columns_pragma, table, columns, source.engine)
             try:
                 keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)
                         if row.table_name == table}
@@ -445,6 +456,23 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     finally:
         cursor.close()
     return _with_inheritance(found, names, links) if links else found
+
+
+def _pragma_columns(cursor: Any, pragma: str, table: str, listed: list[tuple[str, str]],
+                    engine: str) -> list[tuple[str, str]]:
+    """A table's columns in ``SELECT *``'s order as ``pragma`` (``DriverCaps.columns_pragma``) lists them, each
+    with the type SQLColumns gave it, or its declared type when SQLColumns left it out (a generated column).
+    A hidden column (``hidden`` 1: a virtual table's) is left out, as ``SELECT *`` leaves it; a table the
+    pragma cannot describe (a view over a dropped table, a module this driver lacks) keeps ``listed``."""
+    import pyodbc
+
+    types = {name: kind for name, kind in listed}
+    try:
+        rows = cursor.execute(pragma.format(table=caps_for(engine).quote(table))).fetchall()
+    except pyodbc.Error:
+        return listed
+    found = [(str(r[1]), types.get(str(r[1]), str(r[2] or "").upper())) for r in rows if int(r[6] or 0) != 1]
+    return found or listed
 
 
 def _with_inheritance(found: list[CatalogTable], names: dict[tuple[str, str], str],

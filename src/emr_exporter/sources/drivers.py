@@ -130,6 +130,11 @@ class DriverCaps:
     #: A query listing (table, column) of the connected database's columns that ``SELECT *`` leaves out
     #: although they hold values (MariaDB/MySQL ``INVISIBLE``): a table with one is read by its column list.
     hidden_columns_query: str | None = None
+    #: A statement listing a table's columns as ``SELECT *`` returns them, in its order, when the driver's
+    #: SQLColumns leaves some out (``{table}``: the quoted name; rows as SQLite's ``PRAGMA table_xinfo``: cid,
+    #: name, type, notnull, default, pk, hidden). sqliteodbc answers SQLColumns from ``PRAGMA table_info``,
+    #: which omits generated columns (virtual and stored) that every row read holds.
+    columns_pragma: str | None = None
     #: A query answering whether the account may read the table ``{name}`` (a string literal of its quoted
     #: name), on an engine where a refused statement spoils the transaction (PostgreSQL): a skipped table the
     #: account may not read is listed without a count instead of stopping the export.
@@ -291,6 +296,7 @@ _CAPS: dict[str, DriverCaps] = {
         read_only_statement="PRAGMA query_only = 1",
         # sqliteodbc opens a transaction before the first statement once autocommit is off.
         snapshot_statements=("SELECT count(*) FROM sqlite_master",),
+        columns_pragma="PRAGMA table_xinfo({table})",
         notes="sqliteodbc materialises each result; read in keyset pages. NoCreat=1 avoids creating "
         "an empty file when the path is wrong.",
     ),
