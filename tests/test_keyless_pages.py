@@ -174,6 +174,9 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
     (spec_folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
 
     monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
+    # the LIMIT/OFFSET pages, as MariaDB reads a table led by a column that does not compare as it sorts (a
+    # DOUBLE, an ENUM); led by a VARCHAR as here, it reads ranges of it: tests/test_keyless_ranges.py
+    monkeypatch.setattr(export, "ordered_range_columns", lambda engine, table: [])
     digest, carried, pages, read = _export(engine, target, path, spec_folder, monkeypatch)
     # the same table read in one page: the same bag, byte for byte (the same rows in the same order)
     monkeypatch.setattr(paging, "PAGE_BYTES", 1 << 50)
