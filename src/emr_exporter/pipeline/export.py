@@ -636,6 +636,20 @@ def ordered_range_sql(engine: str, table: CatalogTable, where: str, rows: int, o
             f"LIMIT {int(rows)} OFFSET {int(offset)}")
 
 
+def ordered_by_cursor(source: Source) -> bool:
+    """Whether a keyless table's ordered pass that the driver would hold whole (:func:`ordered_in_pages`) is read
+    through a server-side cursor (:meth:`ExportRun._ordered_cursor`): on PostgreSQL, in the export's snapshot (a
+    cursor lives in a transaction). One sort of the table, fetched a page at a time."""
+    return source.engine == "postgresql" and bool(getattr(source, "consistent", False))
+
+
+def ordered_cursor_sql(engine: str, table: CatalogTable, name: str) -> str:
+    """``DECLARE`` of the cursor over a keyless table's ordered pass (:func:`ordered_by_cursor`): the order of its
+    pages (:func:`ordered_page_sql`), without LIMIT/OFFSET."""
+    select, order = _ordered_select(engine, table)
+    return f"DECLARE {name} NO SCROLL CURSOR FOR {select} ORDER BY {', '.join(order + _tie_break(engine, table))}"
+
+
 def large_objects_refused(account: str, which: str) -> str:
     """What to grant when the account may not read ``which`` ("3 of the clinic database's 40 large objects")."""
     return (
@@ -772,6 +786,7 @@ class ExportRun:
         self.progress = progress
         self.cancel = cancel
         self.page_size = page_size
+        self._cursors = 0  # server-side cursors declared (keyless tables on PostgreSQL: _ordered_cursor)
         #: Every table and view (list_tables), once asked for (a table's spelling, its partitions): by name too.
         self._tables: list[CatalogTable] | None = None
         self._catalog: dict[str, CatalogTable] = {}
@@ -1452,7 +1467,9 @@ class ExportRun:
             sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR,
                               first=1 if _may_hold_large(table) else ORDERED_FIRST_PAGE_ROWS)
             columns = ordered_range_columns(source.engine, table)
-            if columns:
+            if ordered_by_cursor(source):
+                done = yield from self._ordered_cursor(table, counts, line, sizer, done)
+            elif columns:
                 done = yield from self._ordered_ranges(table, counts, line, sizer, columns, done)
             else:
                 done = yield from self._ordered_pages(table, counts, line, sizer, None, (), done)
@@ -1519,6 +1536,53 @@ class ExportRun:
             if (most is not None and done - start >= most
                     and getattr(source, "snapshot_generation", 0) == generation):
                 return done  # the whole range, in the snapshot it was bounded in
+
+    def _ordered_cursor(self, table: CatalogTable, counts: TableReconciliation,
+                        line: Callable[[dict[str, Any]], bytes | bytearray], sizer: PageSizer,
+                        done: int) -> Generator[bytes, None, int]:
+        """A keyless table's ordered pass through a server-side cursor (:func:`ordered_by_cursor`): ``FETCH
+        FORWARD`` pages of it, each sized by the last one; rows handed on as they are fetched. After a lost
+        connection, the cursor is declared again in the new snapshot and moved past the rows carried (the row
+        count is checked at the end). Gives the rows carried of the table so far."""
+        source = self.source
+        group = counts.member
+        self._cursors += 1
+        name = f"emr_keyless_{self._cursors}"
+        lost = 0
+        declared = False
+        while True:
+            try:
+                if not declared:
+                    list(source.rows(ordered_cursor_sql(source.engine, table, name)))
+                    if done:
+                        list(source.rows(f"MOVE FORWARD {int(done)} FROM {name}"))
+                    declared = True
+                rows, before = sizer.rows, done
+                read_before = getattr(source, "value_bytes_read", None)
+                size = 0
+                for row in source.rows(f"FETCH FORWARD {int(rows)} FROM {name}"):
+                    if read_before is None:
+                        size += value_bytes([row.values()])
+                    yield from self._add_carried(group, line(row))
+                    done += 1
+                    if done % self.page_size == 0:
+                        self._check_cancel()
+                        self._emit("carry", table.name, done, counts.source_rows)
+            except SourceConnectionLost as exc:
+                lost += 1
+                declared = False
+                reconnect_after(source, exc, lost)
+                continue
+            lost = 0
+            counts.carried = done
+            self._emit("carry", table.name, done, counts.source_rows)
+            self._check_cancel()
+            if done - before < rows:
+                list(source.rows(f"CLOSE {name}"))
+                return done
+            if read_before is not None:
+                size = int(getattr(source, "value_bytes_read", 0)) - read_before
+            sizer.measured(done - before, size)
 
     def _ordered_ranges(self, table: CatalogTable, counts: TableReconciliation,
                         line: Callable[[dict[str, Any]], bytes | bytearray], sizer: PageSizer,
