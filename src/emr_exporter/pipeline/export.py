@@ -115,6 +115,9 @@ ORDERED_PAGE_FACTOR = 4
 #: The first of those pages, unless the table has a column that may hold a scan (:func:`_may_hold_large`): then
 #: one row. Each page is a sort of the whole table, so it does not start at one row (paging.FIRST_PAGE_ROWS).
 ORDERED_FIRST_PAGE_ROWS = 16
+#: Rows equal in a keyless table's leading range column (ExportRun._ordered_ranges) are read in ranges of the next
+#: column where they are more than this share of the table (1/16), else in pages of their own.
+RANGE_GROUP_SHARE = 16
 FILE_CHUNK = 1024 * 1024
 #: What to do about a section's query that gives a row of its table more than once (every row is counted once).
 ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
@@ -1593,7 +1596,8 @@ class ExportRun:
         page's rows further on (:func:`ordered_boundary_sql`). Each range's page sorts that range's rows alone,
         so the table is sorted about once, not once a page. More than a page of rows equal in ``columns[0]``
         (its NULLs; 'u1', 'U1' and 'u1 ' under a case-insensitive collation count as equal) are read in ranges
-        of the next column, or in pages of their own where none is left. Gives the rows carried so far."""
+        of the next column where they are many (``large``), else in pages of their own. Gives the rows carried so
+        far."""
         source = self.source
         if not columns:
             return (yield from self._ordered_pages(table, counts, line, sizer, prefix or None, prefix_params, done))
@@ -1603,14 +1607,21 @@ class ExportRun:
         def where(*parts: str) -> str:
             return " AND ".join(p for p in (prefix, *parts) if p)
 
+        def large(group: str, params: tuple[Any, ...]) -> bool:
+            # Whether rows equal in this column are read in ranges of the next (each range: two scans of the
+            # table) rather than in pages of their own (each page: a sort of the group): where they are more
+            # than a page and more than a RANGE_GROUP_SHARE-th of the table (a scan costs about a 30th of a sort).
+            if not rest:
+                return False
+            most = max(sizer.rows, counts.source_rows // RANGE_GROUP_SHARE)
+            return bool(_read_page(source, f"SELECT 1 AS m FROM {from_name(source.engine, table)} WHERE {group} "
+                                           f"LIMIT 1 OFFSET {int(most)}", params))
+
         nulls = where(f"{quoted} IS NULL")
-        rows = sizer.rows
-        many = _read_page(source, f"SELECT 1 AS m FROM {from_name(source.engine, table)} WHERE {nulls} "
-                          f"LIMIT 1 OFFSET {int(rows)}", prefix_params)
-        if many:
+        if large(nulls, prefix_params):
             done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done, nulls, prefix_params)
         else:
-            done = yield from self._ordered_pages(table, counts, line, sizer, nulls, prefix_params, done, most=rows)
+            done = yield from self._ordered_pages(table, counts, line, sizer, nulls, prefix_params, done)
         lower, lower_params = f"{quoted} IS NOT NULL", ()
         while True:
             rows = sizer.rows
@@ -1624,8 +1635,11 @@ class ExportRun:
             done = yield from self._ordered_pages(table, counts, line, sizer, where(lower, f"{quoted} < {bound}"),
                                                   prefix_params + lower_params + bound_params, done, most=rows)
             if done == before:  # more than a page of rows equal to the bound
-                done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done,
-                                                       where(f"{quoted} = {bound}"), prefix_params + bound_params)
+                equal, equal_params = where(f"{quoted} = {bound}"), prefix_params + bound_params
+                if large(equal, equal_params):
+                    done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done, equal, equal_params)
+                else:
+                    done = yield from self._ordered_pages(table, counts, line, sizer, equal, equal_params, done)
                 lower = f"{quoted} > {bound}"
             else:
                 lower = f"{quoted} >= {bound}"
