@@ -108,8 +108,9 @@ log = logging.getLogger(__name__)
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
 #: A page of a keyless table's ordered pass (ordered_page_sql) holds at most this many rows, and about this many
-#: times PAGE_BYTES of text and binary values: each page's query sorts the whole table again (no key, no index),
-#: so there are few of them (docs/performance.md, "Keyless tables").
+#: times PAGE_BYTES of text and binary values: each LIMIT/OFFSET page's query sorts the whole table again (no key,
+#: no index), and each range's (MariaDB: ExportRun._ordered_ranges) scans it twice, so there are few of them
+#: (docs/performance.md, "Keyless tables"). A cursor's FETCH (PostgreSQL) is sized alike.
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
 #: The first of those pages, unless the table has a column that may hold a scan (:func:`_may_hold_large`): then
