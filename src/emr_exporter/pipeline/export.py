@@ -1582,7 +1582,8 @@ class ExportRun:
             self._emit("carry", table.name, done, counts.source_rows)
             self._check_cancel()
             if done - before < rows:
-                list(source.rows(f"CLOSE {name}"))
+                with contextlib.suppress(SourceConnectionLost):  # every row is read; the next read reconnects
+                    list(source.rows(f"CLOSE {name}"))
                 return done
             if read_before is not None:
                 size = int(getattr(source, "value_bytes_read", 0)) - read_before
