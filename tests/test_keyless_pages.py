@@ -174,6 +174,11 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
     (spec_folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
 
     monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
+    # the LIMIT/OFFSET pages, as MariaDB reads a table led by a column that does not compare as it sorts (a
+    # DOUBLE, an ENUM); led by a VARCHAR as here, it reads ranges of it: tests/test_keyless_ranges.py
+    monkeypatch.setattr(export, "ordered_range_columns", lambda engine, table: [])
+    # and as PostgreSQL reads one outside a snapshot (scan); in the export's, a cursor: test_a_cursor_…
+    monkeypatch.setattr(export, "ordered_by_cursor", lambda source: False)
     digest, carried, pages, read = _export(engine, target, path, spec_folder, monkeypatch)
     # the same table read in one page: the same bag, byte for byte (the same rows in the same order)
     monkeypatch.setattr(paging, "PAGE_BYTES", 1 << 50)
@@ -250,3 +255,71 @@ def test_after_a_lost_connection_the_next_page_starts_after_the_last_row_carried
     assert limit > DROPPED_AFTER  # (else the connection never dropped)
     assert dropped_pages[3][0] == limit and dropped_pages[3][3] == offset + DROPPED_AFTER
     assert sum(rows for _, rows, _, _ in dropped_pages) == len(_log_rows()) + limit - DROPPED_AFTER
+
+
+class _Statements(OdbcSource):
+    """PostgreSQL noting every statement over the log's cursor (DECLARE, MOVE, FETCH, CLOSE) and its rows; its
+    connection drops once, after two rows of the third FETCH, where ``drop`` is set."""
+
+    statements: list[tuple[str, int]]
+    drop = False
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        rows = super().rows(sql, params)
+        if "emr_keyless_" not in sql:
+            yield from rows
+            return
+        fetches = sum(s.startswith("FETCH") for s, _ in self.statements)
+        got: list[dict[str, Any]] = []
+        try:
+            for row in rows:
+                if self.drop and fetches == 2 and len(got) == DROPPED_AFTER:
+                    self.drop = False
+                    rows.close()  # (its cursor closed while the connection is there)
+                    raise SourceConnectionLost("The connection to the clinic database was lost: test")
+                got.append(row)
+                yield row
+        finally:
+            self.statements.append((sql, len(got)))
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("drop", [False, True])
+def test_a_cursor_reads_a_keyless_table_on_postgresql_in_the_snapshot(
+        drop: bool, postgres_conn_str: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: LIMIT n OFFSET m pages, each a sort of the whole table (psqlODBC without UseDeclareFetch, as through
+    # a DSN that does not set it, holds a whole result): time grew with the square of the table. Now one sort,
+    # FETCH FORWARD a page at a time from a cursor in the export's snapshot; the same bag.
+    target = _create("postgresql", postgres_conn_str, tmp_path / "unused")
+    target = f"{target};UseDeclareFetch=0"
+    spec_folder = tmp_path / "keyless"
+    spec_folder.mkdir()
+    (spec_folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
+    monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
+    monkeypatch.setattr(base, "RECONNECT_FIRST_WAIT", 0)
+    monkeypatch.setattr(_Statements, "drop", drop)
+    _Statements.statements = []
+    digest, carried, _, _ = _export("postgresql", target, tmp_path, spec_folder, monkeypatch,
+                                    source_class=_Statements)
+    statements = _Statements.statements
+    monkeypatch.setattr(export, "ordered_by_cursor", lambda source: False)
+    offset_digest, offset_carried, offset_pages, _ = _export("postgresql", target, tmp_path, spec_folder,
+                                                             monkeypatch)
+    assert carried == offset_carried and digest == offset_digest  # the rows and order of the OFFSET pages
+    assert len(offset_pages) >= 6 and all(offset >= 0 for _, _, _, offset in offset_pages)
+    assert Counter(tuple(r.values()) for r in carried) == Counter(_log_rows())
+    # one sort (the DECLARE), no LIMIT/OFFSET page: FETCHes of about the budget, every row fetched once (after
+    # a lost connection: declared again and moved past the rows carried)
+    declares = [s for s, _ in statements if s.startswith("DECLARE")]
+    assert len(declares) == (2 if drop else 1) and " OFFSET " not in declares[0] and " LIMIT " not in declares[0]
+    fetches = [(int(s.split()[2]), n) for s, n in statements if s.startswith("FETCH")]
+    assert fetches[0] == (16, 16) and len(fetches) >= 6 and max(n for _, n in fetches) < 60, fetches
+    assert sum(n for _, n in fetches) == len(_log_rows())
+    moves = [s for s, _ in statements if s.startswith("MOVE")]
+    if drop:
+        third = fetches[2][0]
+        assert moves == [f"MOVE FORWARD {16 + fetches[1][0] + DROPPED_AFTER} FROM emr_keyless_1"]
+        assert fetches[2] == (third, DROPPED_AFTER) and fetches[3][0] == third
+    else:
+        assert moves == []
+    assert statements[-1][0] == "CLOSE emr_keyless_1"

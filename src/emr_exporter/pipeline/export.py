@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +76,7 @@ from emr_exporter.sources.base import (
 )
 from emr_exporter.sources.catalog import (
     DEFAULT_SCHEMAS,
+    CatalogColumn,
     CatalogTable,
     Converters,
     convert_row,
@@ -107,13 +108,17 @@ log = logging.getLogger(__name__)
 #: Rows per page for entities that carry BLOBs: each row's bytes are in memory while it is handled.
 BLOB_PAGE_SIZE = 16
 #: A page of a keyless table's ordered pass (ordered_page_sql) holds at most this many rows, and about this many
-#: times PAGE_BYTES of text and binary values: each page's query sorts the whole table again (no key, no index),
-#: so there are few of them (docs/performance.md, "Keyless tables").
+#: times PAGE_BYTES of text and binary values: each LIMIT/OFFSET page's query sorts the whole table again (no key,
+#: no index), and each range's (MariaDB: ExportRun._ordered_ranges) scans it twice, so there are few of them
+#: (docs/performance.md, "Keyless tables"). A cursor's FETCH (PostgreSQL) is sized alike.
 ORDERED_PAGE_ROWS = 250_000
 ORDERED_PAGE_FACTOR = 4
 #: The first of those pages, unless the table has a column that may hold a scan (:func:`_may_hold_large`): then
 #: one row. Each page is a sort of the whole table, so it does not start at one row (paging.FIRST_PAGE_ROWS).
 ORDERED_FIRST_PAGE_ROWS = 16
+#: Rows equal in a keyless table's leading range column (ExportRun._ordered_ranges) are read in ranges of the next
+#: column where they are more than this share of the table (1/16), else in pages of their own.
+RANGE_GROUP_SHARE = 16
 FILE_CHUNK = 1024 * 1024
 #: What to do about a section's query that gives a row of its table more than once (every row is counted once).
 ONE_ROW_EACH = ("Make the query give each row of the table once: join one row per row (a sub-query with LIMIT 1, or "
@@ -557,6 +562,98 @@ def ordered_page_sql(engine: str, table: CatalogTable, rows: int, offset: int) -
     return f"{select} ORDER BY {', '.join(order + _tie_break(engine, table))} LIMIT {int(rows)} OFFSET {int(offset)}"
 
 
+#: The families of a keyless table's leading ``ORDER BY`` column that its ordered pass may be cut into ranges of
+#: on MariaDB/MySQL (:func:`ordered_range_columns`): values the driver reads back exactly and that the server
+#: compares as its ``ORDER BY`` orders them (the column's collation: 'a' = 'A', 'a' = 'a '). Not floats (a FLOAT
+#: read back as a double), ENUM and SET (ordered by their index, compared as text), TIMESTAMP (a local time in a
+#: clock change names two instants), BIT, YEAR, TIME, or text the server converts (latin1 read as bytes, euckr).
+_RANGE_FAMILIES = ("integer", "decimal", "date", "datetime", "text")
+#: Text types among them: not TEXT/LONGTEXT, whose values past ``max_sort_length`` bytes the ORDER BY does not see.
+_RANGE_TEXT_TYPES = ("CHAR", "VARCHAR", "NCHAR", "NVARCHAR")
+
+
+def _compares_as_it_sorts(engine: str, column: CatalogColumn) -> bool:
+    """Whether ``column`` is of a family in :data:`_RANGE_FAMILIES` (see there)."""
+    family = type_family(column.read_type)
+    declared = column.read_type.upper().split("(")[0].strip()
+    if family not in _RANGE_FAMILIES or column.byte_charset or column.decoded_charset:
+        return False
+    if family == "datetime":
+        return "DATETIME" in declared  # not TIMESTAMP
+    return family != "text" or declared in _RANGE_TEXT_TYPES
+
+
+def ordered_range_columns(engine: str, table: CatalogTable) -> list[CatalogColumn]:
+    """The columns a keyless table's ordered pass is cut into ranges of (:meth:`ExportRun._ordered_ranges`) where
+    the driver holds whole results; none: pages of ``LIMIT n OFFSET m``, each a sort of the whole table.
+
+    MariaDB/MySQL only: its leading ``ORDER BY`` columns, as far as each is of a family in
+    :data:`_RANGE_FAMILIES`. Rows come in ranges of the first one's values in its order (NULLs first, as
+    MariaDB's ``ORDER BY`` puts them); more than a page of rows equal in it, in ranges of the next; each range
+    ordered as before. So the rows come in the order of one ``ORDER BY`` of the whole table."""
+    if engine not in ("mariadb", "mysql"):
+        return []
+    by = [c for c in table.columns if sortable(engine, c.read_type)]
+    columns: list[CatalogColumn] = []
+    for column in by:
+        if not _compares_as_it_sorts(engine, column):
+            break
+        columns.append(column)
+    return columns
+
+
+def range_literal(column: CatalogColumn, value: Any) -> tuple[str, tuple[Any, ...]]:
+    """How a value of ``column`` read by :func:`ordered_boundary_sql` is written into a range's condition: an
+    integer or decimal as its literal (exact; a bound BIGINT UNSIGNED or DECIMAL parameter might not be), a date
+    or a text as a parameter (the server compares a text with a DATETIME column as a DATETIME, and with a text
+    column in the column's collation)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise ReconciliationError(
+            f"Column {column.name}: a range of a table without a key was bounded by a value of an unexpected "
+            "type. The export was stopped so that nothing is lost; please report this with the table's "
+            "definition (no data).")
+    if isinstance(value, int):
+        return str(int(value)), ()
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ReconciliationError(f"Column {column.name}: a range bound is not a finite number.")
+        return format(value, "f"), ()
+    return "?", (value,)
+
+
+def ordered_boundary_sql(engine: str, table: CatalogTable, column: CatalogColumn, where: str, rows: int) -> str:
+    """The value of ``column`` ``rows`` rows after the start of the rows ``where`` keeps (its NULLs left out), in
+    its order: where the next range of a keyless table's ordered pass ends (:func:`ordered_range_columns`). A
+    sort of one column, not of every column and their digest."""
+    quoted = caps_for(engine).quote(column.name)
+    read = f"CAST({quoted} AS CHAR)" if type_family(column.read_type) in ("date", "datetime") else quoted
+    return (f"SELECT {read} AS b FROM {from_name(engine, table)} WHERE {where} ORDER BY {quoted} "
+            f"LIMIT 1 OFFSET {int(rows)}")
+
+
+def ordered_range_sql(engine: str, table: CatalogTable, where: str, rows: int, offset: int) -> str:
+    """A page of one range of a keyless table's ordered pass (``where``, on :func:`ordered_range_columns`): the
+    rows of :func:`ordered_page_sql` in that range, ``rows`` after the first ``offset`` of it. Only the range's
+    rows are sorted."""
+    select, order = _ordered_select(engine, table)
+    return (f"{select} WHERE {where} ORDER BY {', '.join(order + _tie_break(engine, table))} "
+            f"LIMIT {int(rows)} OFFSET {int(offset)}")
+
+
+def ordered_by_cursor(source: Source) -> bool:
+    """Whether a keyless table's ordered pass that the driver would hold whole (:func:`ordered_in_pages`) is read
+    through a server-side cursor (:meth:`ExportRun._ordered_cursor`): on PostgreSQL, in the export's snapshot (a
+    cursor lives in a transaction). One sort of the table, fetched a page at a time."""
+    return source.engine == "postgresql" and bool(getattr(source, "consistent", False))
+
+
+def ordered_cursor_sql(engine: str, table: CatalogTable, name: str) -> str:
+    """``DECLARE`` of the cursor over a keyless table's ordered pass (:func:`ordered_by_cursor`): the order of its
+    pages (:func:`ordered_page_sql`), without LIMIT/OFFSET."""
+    select, order = _ordered_select(engine, table)
+    return f"DECLARE {name} NO SCROLL CURSOR FOR {select} ORDER BY {', '.join(order + _tie_break(engine, table))}"
+
+
 def large_objects_refused(account: str, which: str) -> str:
     """What to grant when the account may not read ``which`` ("3 of the clinic database's 40 large objects")."""
     return (
@@ -693,6 +790,7 @@ class ExportRun:
         self.progress = progress
         self.cancel = cancel
         self.page_size = page_size
+        self._cursors = 0  # server-side cursors declared (keyless tables on PostgreSQL: _ordered_cursor)
         #: Every table and view (list_tables), once asked for (a table's spelling, its partitions): by name too.
         self._tables: list[CatalogTable] | None = None
         self._catalog: dict[str, CatalogTable] = {}
@@ -1365,39 +1463,20 @@ class ExportRun:
                 last = page[-1][key_lower]
                 del page  # not alive while the next page is read
         elif ordered_in_pages(source):
-            # No usable key, and a driver that would hold the whole result: the ordered pass in pages
-            # (ordered_page_sql) of about ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their
-            # rows handed on as they are fetched (the driver holds the page). After a lost connection, the next
-            # page starts after the last row carried (in the new snapshot; the row count is checked at the end).
+            # No usable key, and a driver that would hold the whole result: the ordered pass in pages of about
+            # ORDERED_PAGE_FACTOR × PAGE_BYTES, each sized by the last one; their rows handed on as they are
+            # fetched (the driver holds the page). On MariaDB/MySQL, cut into ranges of its leading column
+            # (ordered_range_columns), each page a sort of its own range; elsewhere LIMIT/OFFSET pages, each a
+            # sort of the whole table.
             sizer = PageSizer(ORDERED_PAGE_ROWS, ORDERED_PAGE_FACTOR,
                               first=1 if _may_hold_large(table) else ORDERED_FIRST_PAGE_ROWS)
-            lost = 0
-            while True:
-                rows, offset = sizer.rows, done
-                read_before = getattr(source, "value_bytes_read", None)
-                size = 0
-                try:
-                    for row in source.rows(ordered_page_sql(source.engine, table, rows, offset)):
-                        if read_before is None:
-                            size += value_bytes([row.values()])
-                        yield from self._add_carried(group, line(row))
-                        done += 1
-                        if done % self.page_size == 0:  # a page may be 250,000 rows: progress and cancel within
-                            self._check_cancel()
-                            self._emit("carry", table.name, done, counts.source_rows)
-                except SourceConnectionLost as exc:
-                    lost += 1
-                    reconnect_after(source, exc, lost)
-                    continue
-                lost = 0
-                counts.carried = done
-                self._emit("carry", table.name, done, counts.source_rows)
-                self._check_cancel()
-                if done - offset < rows:
-                    break
-                if read_before is not None:  # measured once, by rows()
-                    size = int(getattr(source, "value_bytes_read", 0)) - read_before
-                sizer.measured(done - offset, size)
+            columns = ordered_range_columns(source.engine, table)
+            if ordered_by_cursor(source):
+                done = yield from self._ordered_cursor(table, counts, line, sizer, done)
+            elif columns:
+                done = yield from self._ordered_ranges(table, counts, line, sizer, columns, done)
+            else:
+                done = yield from self._ordered_pages(table, counts, line, sizer, None, (), done)
         else:
             # No usable key, and a driver that hands rows over as they come: one ordered pass.
             for row in source.rows(ordered_pass_sql(source.engine, table)):
@@ -1414,6 +1493,159 @@ class ExportRun:
                 f"Table {table.name}: {counts.source_rows} rows counted but {counts.carried} carried. The export "
                 "was stopped so that nothing is lost; was the clinic database changed during the export?"
             )
+
+    def _ordered_pages(self, table: CatalogTable, counts: TableReconciliation,
+                       line: Callable[[dict[str, Any]], bytes | bytearray], sizer: PageSizer, where: str | None,
+                       params: tuple[Any, ...], done: int, most: int | None = None) -> Generator[bytes, None, int]:
+        """A keyless table's ordered pass read in pages (:func:`ordered_page_sql`), or the rows of one of its ranges
+        (``where``, ``params``: :func:`ordered_range_sql`), which hold at most ``most`` rows in this snapshot where
+        known. Each page is sized by the last one; its rows are handed on as they are fetched. After a lost
+        connection, the next page starts after the last row carried (in the new snapshot; the row count is
+        checked at the end). Gives the rows carried of the table so far (``done`` before)."""
+        source = self.source
+        group = counts.member
+        start, lost = done, 0
+        generation = getattr(source, "snapshot_generation", 0)
+        while True:
+            rows, offset = sizer.rows, done - start
+            sql = (ordered_page_sql(source.engine, table, rows, offset) if where is None
+                   else ordered_range_sql(source.engine, table, where, rows, offset))
+            read_before = getattr(source, "value_bytes_read", None)
+            size = 0
+            try:
+                for row in source.rows(sql, params):
+                    if read_before is None:
+                        size += value_bytes([row.values()])
+                    yield from self._add_carried(group, line(row))
+                    done += 1
+                    if done % self.page_size == 0:  # a page may be 250,000 rows: progress and cancel within
+                        self._check_cancel()
+                        self._emit("carry", table.name, done, counts.source_rows)
+            except SourceConnectionLost as exc:
+                lost += 1
+                reconnect_after(source, exc, lost)
+                continue
+            lost = 0
+            counts.carried = done
+            self._emit("carry", table.name, done, counts.source_rows)
+            self._check_cancel()
+            page = done - start - offset
+            if read_before is not None:  # measured once, by rows()
+                size = int(getattr(source, "value_bytes_read", 0)) - read_before
+            if page < rows:
+                if page and where is not None:  # a range's rows: the next range is sized by them
+                    sizer.measured(page, size)
+                return done
+            sizer.measured(page, size)
+            if (most is not None and done - start >= most
+                    and getattr(source, "snapshot_generation", 0) == generation):
+                return done  # the whole range, in the snapshot it was bounded in
+
+    def _ordered_cursor(self, table: CatalogTable, counts: TableReconciliation,
+                        line: Callable[[dict[str, Any]], bytes | bytearray], sizer: PageSizer,
+                        done: int) -> Generator[bytes, None, int]:
+        """A keyless table's ordered pass through a server-side cursor (:func:`ordered_by_cursor`): ``FETCH
+        FORWARD`` pages of it, each sized by the last one; rows handed on as they are fetched. After a lost
+        connection, the cursor is declared again in the new snapshot and moved past the rows carried (the row
+        count is checked at the end). Gives the rows carried of the table so far."""
+        source = self.source
+        group = counts.member
+        self._cursors += 1
+        name = f"emr_keyless_{self._cursors}"
+        lost = 0
+        declared = False
+        while True:
+            try:
+                if not declared:
+                    list(source.rows(ordered_cursor_sql(source.engine, table, name)))
+                    if done:
+                        list(source.rows(f"MOVE FORWARD {int(done)} FROM {name}"))
+                    declared = True
+                rows, before = sizer.rows, done
+                read_before = getattr(source, "value_bytes_read", None)
+                size = 0
+                for row in source.rows(f"FETCH FORWARD {int(rows)} FROM {name}"):
+                    if read_before is None:
+                        size += value_bytes([row.values()])
+                    yield from self._add_carried(group, line(row))
+                    done += 1
+                    if done % self.page_size == 0:
+                        self._check_cancel()
+                        self._emit("carry", table.name, done, counts.source_rows)
+            except SourceConnectionLost as exc:
+                lost += 1
+                declared = False
+                reconnect_after(source, exc, lost)
+                continue
+            lost = 0
+            counts.carried = done
+            self._emit("carry", table.name, done, counts.source_rows)
+            self._check_cancel()
+            if done - before < rows:
+                with contextlib.suppress(SourceConnectionLost):  # every row is read; the next read reconnects
+                    list(source.rows(f"CLOSE {name}"))
+                return done
+            if read_before is not None:
+                size = int(getattr(source, "value_bytes_read", 0)) - read_before
+            sizer.measured(done - before, size)
+
+    def _ordered_ranges(self, table: CatalogTable, counts: TableReconciliation,
+                        line: Callable[[dict[str, Any]], bytes | bytearray], sizer: PageSizer,
+                        columns: list[CatalogColumn], done: int, prefix: str = "",
+                        prefix_params: tuple[Any, ...] = ()) -> Generator[bytes, None, int]:
+        """The rows ``prefix`` keeps (all: "") of a keyless table's ordered pass, in ranges of ``columns[0]``
+        (:func:`ordered_range_columns`): its NULLs first, then from the start of what is left to the value a
+        page's rows further on (:func:`ordered_boundary_sql`). Each range's page sorts that range's rows alone,
+        so the table is sorted about once, not once a page. More than a page of rows equal in ``columns[0]``
+        (its NULLs; 'u1', 'U1' and 'u1 ' under a case-insensitive collation count as equal) are read in ranges
+        of the next column where they are many (``large``), else in pages of their own. Gives the rows carried so
+        far."""
+        source = self.source
+        if not columns:
+            return (yield from self._ordered_pages(table, counts, line, sizer, prefix or None, prefix_params, done))
+        column, rest = columns[0], columns[1:]
+        quoted = caps_for(source.engine).quote(column.name)
+
+        def where(*parts: str) -> str:
+            return " AND ".join(p for p in (prefix, *parts) if p)
+
+        def large(group: str, params: tuple[Any, ...]) -> bool:
+            # Whether rows equal in this column are read in ranges of the next (each range: two scans of the
+            # table) rather than in pages of their own (each page: a sort of the group): where they are more
+            # than a page and more than a RANGE_GROUP_SHARE-th of the table (a scan costs about a 30th of a sort).
+            if not rest:
+                return False
+            most = max(sizer.rows, counts.source_rows // RANGE_GROUP_SHARE)
+            return bool(_read_page(source, f"SELECT 1 AS m FROM {from_name(source.engine, table)} WHERE {group} "
+                                           f"LIMIT 1 OFFSET {int(most)}", params))
+
+        nulls = where(f"{quoted} IS NULL")
+        if large(nulls, prefix_params):
+            done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done, nulls, prefix_params)
+        else:
+            done = yield from self._ordered_pages(table, counts, line, sizer, nulls, prefix_params, done)
+        lower, lower_params = f"{quoted} IS NOT NULL", ()
+        while True:
+            rows = sizer.rows
+            found = _read_page(source, ordered_boundary_sql(source.engine, table, column, where(lower), rows),
+                               prefix_params + lower_params)
+            if not found:  # what is left fits in a page
+                return (yield from self._ordered_pages(table, counts, line, sizer, where(lower),
+                                                       prefix_params + lower_params, done))
+            bound, bound_params = range_literal(column, next(iter(found[0].values())))
+            before = done
+            done = yield from self._ordered_pages(table, counts, line, sizer, where(lower, f"{quoted} < {bound}"),
+                                                  prefix_params + lower_params + bound_params, done, most=rows)
+            if done == before:  # more than a page of rows equal to the bound
+                equal, equal_params = where(f"{quoted} = {bound}"), prefix_params + bound_params
+                if large(equal, equal_params):
+                    done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done, equal, equal_params)
+                else:
+                    done = yield from self._ordered_pages(table, counts, line, sizer, equal, equal_params, done)
+                lower = f"{quoted} > {bound}"
+            else:
+                lower = f"{quoted} >= {bound}"
+            lower_params = bound_params
 
     def _stream_unselected(self, table: CatalogTable, counts: ColumnsReconciliation) -> Iterator[bytes]:
         """Carry the columns of a table its sections read that none of their queries selects (``counts.names``),

@@ -368,6 +368,8 @@ class OdbcSource:
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
             _execute(cursor, sql, params)
+            if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
+                return
             names = row_keys(_result_names(cursor))
             for batch in sized_batches(cursor.fetchmany, self, _FETCH_ROWS):
                 for row in batch:
