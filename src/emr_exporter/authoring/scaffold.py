@@ -517,7 +517,9 @@ def _folded_select(engine: str, table: TableProfile) -> str | None:
     columns = []
     for name in names:
         if name == name.lower():
-            columns.append(name if IDENTIFIER.match(name) else quote(name))
+            # quoted even when plain: unquoted, PostgreSQL reads a column named user (or current_role,
+            # session_user …) as that function, the account's name on every row, and order as a syntax error
+            columns.append(quote(name))
         else:
             lower = name.lower()
             columns.append(f"{quote(name)} AS {lower if IDENTIFIER.match(lower) else quote(lower)}")
@@ -1319,7 +1321,10 @@ class _Guesser:
             guess.problems.append(f"table {table.name!r} has columns whose names differ only by case, which the "
                                   "export's unquoted SQL cannot tell apart: make a view that renames them")
         for part in ([key] if isinstance(key, str) else list(key or ())):
-            if part.upper() in SQL_RESERVED:
+            if not IDENTIFIER.match(part):
+                guess.problems.append(f"key column {part!r} is not a plain SQL identifier, which a connector's key "
+                                      "cannot name: make a view that renames it")
+            elif part.upper() in SQL_RESERVED:
                 guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
                                       "SQL cannot name: make a view that renames it")
         if key is None and self.profile.engine in ("sqlite", "sqlite-odbc") and table.plain and not table.only:

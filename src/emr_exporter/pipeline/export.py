@@ -869,9 +869,11 @@ class ExportRun:
                 continue
             parent = self.spec.entities[fld.ref]
             if fld.ref_field is None and not parent.composite:
-                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL) is joined through the
-                # section's query, which names its columns as the connector does (scaffold: _folded_select).
-                joined = (parent.table if self._table_ref(parent.table) == parent.table
+                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL), or one read by a query of
+                # its own, is joined through the section's query, which names its columns (the key) as the
+                # connector does: a "PatientID" read AS patientid (scaffold: _folded_select) has no such column
+                # in the table.
+                joined = (parent.table if self._table_ref(parent.table) == parent.table and not parent.query
                           else f"({self.source_sql(parent)})")
                 selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
                 joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
