@@ -315,6 +315,7 @@ class TableProfile:
     columns: list[ColumnProfile]
     sampled_rows: int = 0
     unreadable: bool = False  # the count query failed (no permission?)
+    row_security: bool = False  # row-level security shows this account only some rows (CatalogTable)
     schema: str = ""  # the schema ``name`` is qualified with ("" in the default schema)
     #: PostgreSQL: a partitioned table's partitions (read with it, never profiled on their own), the tables it
     #: inherits from, and those inheriting from it (its rows are its own only: counted, sampled and read
@@ -470,7 +471,8 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
                                              stored_bytes=c.byte_charset == "sql_ascii",
                                              byte_charset=c.byte_charset)
                                for c in t.columns],
-                      partitions=t.partitions, inherits=t.inherits, children=t.children)
+                      partitions=t.partitions, inherits=t.inherits, children=t.children,
+                      row_security=t.row_security)
          for t in listed if t.kind == "table"),
         key=lambda table: table.name,
     )
@@ -1960,6 +1962,12 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
         # such a table, but [skip] and [carry] can name it (its rows are carried raw until then).
         toml_key = table.name if TOML_BARE_KEY.match(table.name) else _toml_str(table.name)
         reason = kept = None
+        if table.row_security:
+            # counted as this account sees it: never guessed empty, nor carried short of the rows it cannot see
+            open_lines.append(f"# {toml_key} = \"…\"   # row-level security shows this database account only some "
+                              "of its rows: export with an account its policies do not hold (the export must "
+                              "read them all), or skip it with the reason")
+            continue
         if table.row_count == 0 and not table.unreadable:
             reason = "empty"
         elif institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):

@@ -437,6 +437,14 @@ def quarantine_line(row: model.QuarantinedRow, encoding: str = "utf-8") -> dict[
 
 #: Why a view is not carried: its rows are rows of tables that are in the inventory themselves.
 VIEW_REASON = "a view: its rows come from the tables listed here"
+#: A table the export would read whose rows row-level security filters for this account (CatalogTable.
+#: row_security): it would count, read and balance only the rows the policies show, the others missing
+#: without a word.
+ROW_SECURITY_MESSAGE = (
+    "Table {table}: row-level security shows this database account only the rows its policies allow, so the "
+    "others would be missing from the export. Export with an account the policies do not hold (a superuser, a "
+    "role with BYPASSRLS, or the table's owner when the table does not FORCE ROW LEVEL SECURITY); or, if the "
+    "table holds no patient records, name it in connector.toml's [skip] with the reason.")
 #: A SQLite virtual table (FTS, R-tree, an EMR's own extension): not read through its module.
 VIRTUAL_REASON = ("a virtual table (module {module}): its module keeps its rows in tables listed here (carried) or "
                   "outside this database")
@@ -1109,6 +1117,10 @@ class ExportRun:
                         column["stored_bytes"] = c.byte_charset
                     elif c.decoded_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
                         column["decoded_from"] = c.decoded_charset  # text, or the bytes where it has none
+            if table.row_security:
+                if entry["fate"] in ("entities", "carried"):
+                    raise SourcePermissionDenied(ROW_SECURITY_MESSAGE.format(table=lower))
+                entry["row_security"] = True  # skipped: its rows, if counted, are those this account sees
             if table.kind == "table":
                 quoted = from_name(self.source.engine, table)  # its own rows: its children's are theirs
                 key = table.key
