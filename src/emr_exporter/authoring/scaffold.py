@@ -33,7 +33,7 @@ from emr_exporter import __version__, codepage, model
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
-from emr_exporter.errors import ConfigError, SourceQueryError
+from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
@@ -560,6 +560,12 @@ def profile_table(source: Source, table: TableProfile, sample_rows: int) -> Tabl
                     counter.add(converters[column_name](value) if column_name in converters else value)
             if table.sampled_rows >= sample_rows:
                 break
+    except SourcePermissionDenied:
+        # Counted, but some of its columns may not be read (PostgreSQL: SELECT granted on some columns only,
+        # which COUNT(*) needs no more than): unreadable as a whole, as when the count is refused. Before, the
+        # scaffold stopped here, its message sending the contractor to a connector.toml not yet written.
+        table.unreadable, table.row_count, table.sampled_rows = True, 0, 0
+        return table
     finally:
         close = getattr(rows, "close", None)
         if close:
