@@ -5,7 +5,7 @@ still holds its rows, old-style table inheritance (notes), names that need quote
 Korean names, a column ``order`` and one ``user``), JSON and JSONB documents (vital signs, allergies, a lab panel
 as a JSON array in a visit row), text[] and int[] arrays, hstore, generated columns, a table that is only its
 sequence's column, a materialized view and views, row-level security the owner is held to (FORCE: the export
-account does not see every row), a table the export account may not SELECT and one it may SELECT some columns of, a multi-megabyte text, timestamps
+account does not see every row), a table the export account may not SELECT and one it may SELECT some columns of, a schema it has no USAGE on, a multi-megabyte text, timestamps
 with and without time zone in a database whose TimeZone is not Asia/Seoul.
 """
 
@@ -148,6 +148,12 @@ def create_schemas_clinic(conn_str: str, database: str = "emr_pg_schemas_clinic"
     db.table("billing.card_payment", 4, 8)
     c.execute(f"REVOKE SELECT ON billing.card_payment FROM {_user(target)}")
     c.execute(f'GRANT SELECT (id, "PatientID", amount) ON billing.card_payment TO {_user(target)}')
+    # a schema this account has no USAGE on: its tables are listed, but not even their names can be looked up
+    c.execute("CREATE SCHEMA research")
+    c.execute("CREATE TABLE research.survey (id int PRIMARY KEY, answer text)")
+    c.executemany("INSERT INTO research.survey VALUES (?, ?)", [(n, f"응답 {n}") for n in range(1, 4)])
+    db.table("research.survey", 2, 3)
+    c.execute(f"REVOKE USAGE ON SCHEMA research FROM {_user(target)}")
     c.execute("CREATE MATERIALIZED VIEW clinical.mv_visits_per_patient AS "
               'SELECT "PatientID", count(*) AS visits FROM clinical.visit GROUP BY "PatientID"')
     conn.close()

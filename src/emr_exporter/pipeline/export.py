@@ -810,7 +810,13 @@ class ExportRun:
         export reads every other one, and a refusal there stops it with what to do)."""
         ask = caps_for(self.source.engine).select_privilege_sql
         if ask is not None:
-            return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+            try:
+                return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+            except SourcePermissionDenied:
+                # the name cannot even be looked up: PostgreSQL, a schema this account has no USAGE on
+                # ("permission denied for schema"). Before, a table skipped as the refusal's message advises
+                # stopped the export all the same, with that same advice.
+                return False
         try:
             self.source.scalar(f"SELECT COUNT(*) FROM {quoted} WHERE 1 = 0")
         except SourcePermissionDenied:
