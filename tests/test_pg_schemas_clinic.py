@@ -107,6 +107,17 @@ def test_row_level_security_stops_the_check_until_the_account_sees_every_row(
     assert (entry["fate"], entry["rows"], entry.get("row_security")) == ("carried", clinic.rls_rows, None)
 
 
+def test_a_schema_closed_to_the_account_is_named_with_what_to_grant(clinic: SchemasClinic, tmp_path: Path) -> None:
+    flow = scaffolded(clinic, tmp_path)
+    _decide(flow, UNREADABLE, PARTLY, FILTERED)
+    check = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source, "--json"], flow.env, 1)
+    error = json.loads(check.stdout)["error"]
+    # before: "…grant this account SELECT (read) on it", which alone would not open the schema
+    assert (error["code"], "permission denied for schema research" in error["message"]) == ("source-permission", True)
+    assert "grant this account USAGE on that schema and SELECT (read) on its tables; or, if the table holds no " \
+           "patient records, name it in connector.toml's [skip] with the reason." in error["message"]
+
+
 def test_every_schema_partition_and_cell_goes_through_the_whole_flow(clinic: SchemasClinic, tmp_path: Path) -> None:
     flow = scaffolded(clinic, tmp_path)
     _decide(flow, UNREADABLE, PARTLY, NO_USAGE, FILTERED)
