@@ -851,6 +851,17 @@ class ExportRun:
         exact = catalog.get(table)
         return table if exact is None else from_name(engine, exact)
 
+    def _table_has_key(self, entity: EntitySpec) -> bool:
+        """Whether the unquoted ``key`` of ``entity`` names a column of its table as the engine folds it
+        (PostgreSQL: "PatientID" is no column ``patientid``). True where the table is not listed (not known)."""
+        listed = self._listed(entity.table)
+        if listed is None or entity.query is None:
+            return True
+        folded = folded_identifier(self.source.engine, entity.key)
+        names = {c.name for c in listed.columns}
+        return folded in names if self.source.engine in ("postgresql", "firebird") else \
+            folded.lower() in {n.lower() for n in names}
+
     def _compared_columns(self, entity: EntitySpec) -> set[str]:
         """The result columns of a section's query that the export compares as the server's text (its key's
         columns, its references and the parents' keys joined for them): every other one in a multi-byte legacy
@@ -883,12 +894,11 @@ class ExportRun:
                 continue
             parent = self.spec.entities[fld.ref]
             if fld.ref_field is None and not parent.composite:
-                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL), or one read by a query of
-                # its own, is joined through the section's query, which names its columns (the key) as the
-                # connector does: a "PatientID" read AS patientid (scaffold: _folded_select) has no such column
-                # in the table.
-                joined = (parent.table if self._table_ref(parent.table) == parent.table and not parent.query
-                          else f"({self.source_sql(parent)})")
+                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL), or whose key the connector
+                # names as only its section's query has it (a "PatientID" read AS patientid: scaffold's
+                # _folded_select), is joined through that query, which names its columns as the connector does.
+                joined = (parent.table if self._table_ref(parent.table) == parent.table
+                          and self._table_has_key(parent) else f"({self.source_sql(parent)})")
                 selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
                 joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
                 continue
