@@ -33,7 +33,7 @@ from emr_exporter import __version__, codepage, model
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
-from emr_exporter.errors import ConfigError, SourceQueryError
+from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
 
@@ -315,6 +315,7 @@ class TableProfile:
     columns: list[ColumnProfile]
     sampled_rows: int = 0
     unreadable: bool = False  # the count query failed (no permission?)
+    row_security: bool = False  # row-level security shows this account only some rows (CatalogTable)
     schema: str = ""  # the schema ``name`` is qualified with ("" in the default schema)
     #: PostgreSQL: a partitioned table's partitions (read with it, never profiled on their own), the tables it
     #: inherits from, and those inheriting from it (its rows are its own only: counted, sampled and read
@@ -470,7 +471,8 @@ def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
                                              stored_bytes=c.byte_charset == "sql_ascii",
                                              byte_charset=c.byte_charset)
                                for c in t.columns],
-                      partitions=t.partitions, inherits=t.inherits, children=t.children)
+                      partitions=t.partitions, inherits=t.inherits, children=t.children,
+                      row_security=t.row_security)
          for t in listed if t.kind == "table"),
         key=lambda table: table.name,
     )
@@ -517,7 +519,9 @@ def _folded_select(engine: str, table: TableProfile) -> str | None:
     columns = []
     for name in names:
         if name == name.lower():
-            columns.append(name if IDENTIFIER.match(name) else quote(name))
+            # quoted even when plain: unquoted, PostgreSQL reads a column named user (or current_role,
+            # session_user …) as that function, the account's name on every row, and order as a syntax error
+            columns.append(quote(name))
         else:
             lower = name.lower()
             columns.append(f"{quote(name)} AS {lower if IDENTIFIER.match(lower) else quote(lower)}")
@@ -556,6 +560,12 @@ def profile_table(source: Source, table: TableProfile, sample_rows: int) -> Tabl
                     counter.add(converters[column_name](value) if column_name in converters else value)
             if table.sampled_rows >= sample_rows:
                 break
+    except SourcePermissionDenied:
+        # Counted, but some of its columns may not be read (PostgreSQL: SELECT granted on some columns only,
+        # which COUNT(*) needs no more than): unreadable as a whole, as when the count is refused. Before, the
+        # scaffold stopped here, its message sending the contractor to a connector.toml not yet written.
+        table.unreadable, table.row_count, table.sampled_rows = True, 0, 0
+        return table
     finally:
         close = getattr(rows, "close", None)
         if close:
@@ -1319,7 +1329,10 @@ class _Guesser:
             guess.problems.append(f"table {table.name!r} has columns whose names differ only by case, which the "
                                   "export's unquoted SQL cannot tell apart: make a view that renames them")
         for part in ([key] if isinstance(key, str) else list(key or ())):
-            if part.upper() in SQL_RESERVED:
+            if not IDENTIFIER.match(part):
+                guess.problems.append(f"key column {part!r} is not a plain SQL identifier, which a connector's key "
+                                      "cannot name: make a view that renames it")
+            elif part.upper() in SQL_RESERVED:
                 guess.problems.append(f"key column {part!r} is an SQL reserved word, which the export's unquoted "
                                       "SQL cannot name: make a view that renames it")
         if key is None and self.profile.engine in ("sqlite", "sqlite-odbc") and table.plain and not table.only:
@@ -1958,6 +1971,12 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
         # such a table, but [skip] and [carry] can name it (its rows are carried raw until then).
         toml_key = table.name if TOML_BARE_KEY.match(table.name) else _toml_str(table.name)
         reason = kept = None
+        if table.row_security:
+            # counted as this account sees it: never guessed empty, nor carried short of the rows it cannot see
+            open_lines.append(f"# {toml_key} = \"…\"   # row-level security shows this database account only some "
+                              "of its rows: export with an account its policies do not hold (the export must "
+                              "read them all), or skip it with the reason")
+            continue
         if table.row_count == 0 and not table.unreadable:
             reason = "empty"
         elif institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):

@@ -442,6 +442,14 @@ def quarantine_line(row: model.QuarantinedRow, encoding: str = "utf-8") -> dict[
 
 #: Why a view is not carried: its rows are rows of tables that are in the inventory themselves.
 VIEW_REASON = "a view: its rows come from the tables listed here"
+#: A table the export would read whose rows row-level security filters for this account (CatalogTable.
+#: row_security): it would count, read and balance only the rows the policies show, the others missing
+#: without a word.
+ROW_SECURITY_MESSAGE = (
+    "Table {table}: row-level security shows this database account only the rows its policies allow, so the "
+    "others would be missing from the export. Export with an account the policies do not hold (a superuser, a "
+    "role with BYPASSRLS, or the table's owner when the table does not FORCE ROW LEVEL SECURITY); or, if the "
+    "table holds no patient records, name it in connector.toml's [skip] with the reason.")
 #: A SQLite virtual table (FTS, R-tree, an EMR's own extension): not read through its module.
 VIRTUAL_REASON = ("a virtual table (module {module}): its module keeps its rows in tables listed here (carried) or "
                   "outside this database")
@@ -900,7 +908,13 @@ class ExportRun:
         export reads every other one, and a refusal there stops it with what to do)."""
         ask = caps_for(self.source.engine).select_privilege_sql
         if ask is not None:
-            return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+            try:
+                return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+            except SourcePermissionDenied:
+                # the name cannot even be looked up: PostgreSQL, a schema this account has no USAGE on
+                # ("permission denied for schema"). Before, a table skipped as the refusal's message advises
+                # stopped the export all the same, with that same advice.
+                return False
         try:
             self.source.scalar(f"SELECT COUNT(*) FROM {quoted} WHERE 1 = 0")
         except SourcePermissionDenied:
@@ -935,6 +949,17 @@ class ExportRun:
         exact = catalog.get(table)
         return table if exact is None else from_name(engine, exact)
 
+    def _table_has_key(self, entity: EntitySpec) -> bool:
+        """Whether the unquoted ``key`` of ``entity`` names a column of its table as the engine folds it
+        (PostgreSQL: "PatientID" is no column ``patientid``). True where the table is not listed (not known)."""
+        listed = self._listed(entity.table)
+        if listed is None or entity.query is None:
+            return True
+        folded = folded_identifier(self.source.engine, entity.key)
+        names = {c.name for c in listed.columns}
+        return folded in names if self.source.engine in ("postgresql", "firebird") else \
+            folded.lower() in {n.lower() for n in names}
+
     def _compared_columns(self, entity: EntitySpec) -> set[str]:
         """The result columns of a section's query that the export compares as the server's text (its key's
         columns, its references and the parents' keys joined for them): every other one in a multi-byte legacy
@@ -967,10 +992,11 @@ class ExportRun:
                 continue
             parent = self.spec.entities[fld.ref]
             if fld.ref_field is None and not parent.composite:
-                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL) is joined through the
-                # section's query, which names its columns as the connector does (scaffold: _folded_select).
+                # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL), or whose key the connector
+                # names as only its section's query has it (a "PatientID" read AS patientid: scaffold's
+                # _folded_select), is joined through that query, which names its columns as the connector does.
                 joined = (parent.table if self._table_ref(parent.table) == parent.table
-                          else f"({self.source_sql(parent)})")
+                          and self._table_has_key(parent) else f"({self.source_sql(parent)})")
                 selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
                 joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
                 continue
@@ -1205,6 +1231,10 @@ class ExportRun:
                         column["stored_bytes"] = c.byte_charset
                     elif c.decoded_charset and caps_for(self.source.engine).stored_bytes_expr is not None:
                         column["decoded_from"] = c.decoded_charset  # text, or the bytes where it has none
+            if table.row_security:
+                if entry["fate"] in ("entities", "carried"):
+                    raise SourcePermissionDenied(ROW_SECURITY_MESSAGE.format(table=lower))
+                entry["row_security"] = True  # skipped: its rows, if counted, are those this account sees
             if table.kind == "table":
                 quoted = from_name(self.source.engine, table)  # its own rows: its children's are theirs
                 key = table.key

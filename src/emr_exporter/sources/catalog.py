@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 #: Schemas that hold the engine's own tables, never the EMR's.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "sys", "guest", "mysql",
                             "performance_schema"})
+#: The table types a driver's ``SQLTables`` gives a materialized view (psqlODBC: MATVIEW): a view's stored
+#: result, whose rows come from the tables listed beside it, listed (and skipped) as a view. Left out, it
+#: was in no inventory at all.
+MATERIALIZED_VIEW_TYPES = ("MATVIEW", "MATERIALIZED VIEW")
 #: The schema a name needs no qualification in, on any engine (a connector's SQL names no engine).
 DEFAULT_SCHEMAS = frozenset({"", "public", "dbo"})
 #: ... and on each engine: a PostgreSQL database ported from SQL Server keeps its tables in a schema ``dbo``,
@@ -104,6 +108,9 @@ class CatalogTable:
     inherits: tuple[str, ...] = ()
     #: The tables that inherit from it, by name: it is read ``FROM ONLY`` (its own rows), each of them on its own.
     children: tuple[str, ...] = ()
+    #: Row-level security filters its rows for this account (PostgreSQL policies): a ``SELECT`` gives only
+    #: those the policies show, silently (``DriverCaps.row_security_query``).
+    row_security: bool = False
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -393,6 +400,7 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     decoded_charsets_query = caps_for(source.engine).decoded_charsets_query
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
     inheritance_query = caps_for(source.engine).inheritance_query
+    row_security_query = caps_for(source.engine).row_security_query
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
     columns_pragma = caps_for(source.engine).columns_pragma
@@ -416,13 +424,16 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
         if column_types_query is not None:
             bases = {(str(s), str(t), str(c)): str(b or "") for s, t, c, b in
                      cursor.execute(column_types_query).fetchall()}
+        filtered: set[tuple[str, str]] = set()
+        if row_security_query is not None:
+            filtered = {(str(s), str(t)) for s, t in cursor.execute(row_security_query).fetchall()}
         hidden: set[tuple[str, str]] = set()
         if hidden_columns_query is not None:
             hidden = {(str(t), str(c)) for t, c in cursor.execute(hidden_columns_query).fetchall()}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
             for row in cursor.tables(catalog=catalog or None)
-            if (row.table_type or "").upper() in ("TABLE", "VIEW", "BASE TABLE")
+            if (row.table_type or "").upper() in ("TABLE", "VIEW", "BASE TABLE", *MATERIALIZED_VIEW_TYPES)
             and (row.table_schem or "").lower() not in SYSTEM_SCHEMAS
         ]
         for schema, table, kind in sorted(set(entries)):
@@ -442,13 +453,14 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 else f"{schema}.{table}"
             names[(schema, table)] = name
             found.append(CatalogTable(
-                name=name, kind="view" if kind == "VIEW" else "table",
+                name=name, kind="view" if kind in ("VIEW", *MATERIALIZED_VIEW_TYPES) else "table",
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
                                             decoded_charsets.get((table, n), ""),
                                             (table, n) in hidden, t in large_object_types,
                                             bases.get((schema, table, n), ""))
                               for n, t in columns),
                 schema="" if name == table else schema,
+                row_security=(schema, table) in filtered,
             ))
         if inheritance_query is not None and found:
             links = [(str(cs), str(ct), str(ps), str(pt), int(p)) for cs, ct, ps, pt, p in

@@ -151,6 +151,12 @@ class DriverCaps:
     #: table and each of its partitions as a TABLE alike: :func:`~emr_exporter.sources.catalog.list_tables`
     #: tells them apart, so that every row is read once.
     inheritance_query: str | None = None
+    #: A query listing (schema, table) for the connected database's tables whose rows row-level security
+    #: filters for this account (PostgreSQL ``ENABLE ROW LEVEL SECURITY`` with its policies, applied to every
+    #: role but a superuser, one with BYPASSRLS, and the owner of a table that does not FORCE it): a
+    #: ``SELECT`` there gives only the rows the policies show this account, and no error says that others
+    #: exist. None where the engine has none.
+    row_security_query: str | None = None
     #: A query listing (schema, table, column, type) for the connected database's columns whose declared type
     #: the driver names by a name of the database's own that says nothing of how its values are read: a
     #: PostgreSQL domain, by its base type (psqlODBC names a domain over date ``DOB``, so its 'infinity' was
@@ -377,6 +383,13 @@ _CAPS: dict[str, DriverCaps] = {
             "JOIN pg_catalog.pg_class AS p ON p.oid = i.inhparent "
             "JOIN pg_catalog.pg_namespace AS pn ON pn.oid = p.relnamespace "
             "WHERE c.relkind IN ('r', 'p', 'f') AND p.relkind IN ('r', 'p', 'f')"
+        ),
+        # row_security_active: whether the policies apply to this account here (BYPASSRLS, a superuser, an
+        # owner without FORCE, row_security = off are taken into account by the server itself)
+        row_security_query=(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class AS c "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity AND pg_catalog.row_security_active(c.oid)"
         ),
         # Domains over domains followed two levels down (the base's base); a domain over an enum or a composite
         # type is read as its base is.

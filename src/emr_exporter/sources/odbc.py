@@ -454,9 +454,13 @@ class OdbcSource:
         if is_connection_lost(exc):
             return SourceConnectionLost(f"The connection to the clinic database was lost: {detail}")
         if is_permission_denied(exc):
+            # PostgreSQL refuses a table in a schema the account has no USAGE on before it asks of SELECT: a
+            # SELECT granted on the table alone would not help
+            grant = ("USAGE on that schema and SELECT (read) on its tables" if "for schema" in detail.lower()
+                     else "SELECT (read) on it")
             return SourcePermissionDenied(
                 f"The database account may not read what the export needs: {detail}. Ask the EMR vendor or the "
-                "database administrator to grant this account SELECT (read) on it; or, if the table holds no "
+                f"database administrator to grant this account {grant}; or, if the table holds no "
                 "patient records, name it in connector.toml's [skip] with the reason."
             )
         return SourceQueryError(f"A query on the clinic database failed: {detail}")
