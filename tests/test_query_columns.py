@@ -131,3 +131,21 @@ COLUMNS = ["id", "name", "amount", "a", "b", "memo", "birth", "Note"]
 ])
 def test_a_column_counts_only_as_a_bare_reference_under_its_own_name(sql: str, unchanged: set[str] | None) -> None:
     assert unchanged_columns(sql, "patient", COLUMNS) == unchanged
+
+
+def test_the_transfer_reports_inventory_says_how_many_a_query_changes(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from emr_exporter.reports.transfer import LABELS, _inventory_section, new_pdf
+    from test_report import pdf_text
+
+    _, run = _bag("sqlite", request, tmp_path, _patient_only("sqlite"))
+    texts = {}
+    for lang, pick in (("ko", 0), ("en", 1)):
+        pdf = new_pdf("inventory")
+        pdf.add_page()
+        _inventory_section(pdf, run.reconciliation.to_dict(), lambda key, lang=lang: LABELS[key][lang], pick)
+        texts[lang] = " ".join(pdf_text(bytes(pdf.output())).split())
+    assert "its other 4 columns carried verbatim (data/raw/unselected) (3 of them read changed by a query: their " \
+           "stored values carried too)" in texts["en"]
+    assert "나머지 열 4개는 원본 그대로 이관 (data/raw/unselected) (그중 3개는 조회문이 다른 값으로 바꾸어 읽으므로 " \
+           "원래 값을 함께 이관)" in texts["ko"]
