@@ -519,10 +519,12 @@ def test_scaffold_guesses_a_first_connector_that_exports_most_of_openemr(
 
 
 #: OpenEMR tables the connector's sections read whose queries leave columns out: (key, how many columns).
+#: lists: four sections split it by type; a column counts as read only where each gives it back (before, the
+#: problem section's type, comments, reaction, severity_al and the allergy section's outcome counted for every row).
 UNSELECTED = {
     "ar_activity": (["pid", "encounter", "sequence_no"], 13), "billing": (["id"], 23), "documents": (["id"], 25),
     "form_clinical_notes": (["id"], 12), "form_encounter": (["id"], 31), "form_soap": (["id"], 4),
-    "form_vitals": (["id"], 10), "immunizations": (["id"], 27), "insurance_data": (["id"], 31), "lists": (["id"], 27),
+    "form_vitals": (["id"], 10), "immunizations": (["id"], 27), "insurance_data": (["id"], 31), "lists": (["id"], 32),
     "patient_data": (["pid"], 131), "pnotes": (["id"], 10), "prescriptions": (["id"], 41),
     "procedure_order_code": (["procedure_order_id", "procedure_order_seq"], 16),
     "procedure_report": (["procedure_report_id"], 12), "procedure_result": (["procedure_result_id"], 14),
@@ -534,7 +536,7 @@ CHANGED = {
     "documents": ["mimetype"], "form_clinical_notes": ["encounter", "description"],
     "form_encounter": ["reason", "discharge_disposition"],
     "immunizations": ["manufacturer", "lot_number", "completion_status"],
-    "insurance_data": ["provider", "plan_name", "policy_number"], "lists": ["begdate", "enddate", "diagnosis", "verification"],
+    "insurance_data": ["provider", "plan_name", "policy_number"], "lists": ["begdate", "enddate", "diagnosis", "comments", "verification"],
     "patient_data": ["dob", "regdate"], "prescriptions": ["encounter", "start_date", "route"],
     "procedure_order_code": ["procedure_code", "procedure_name"], "procedure_report": ["report_status"],
     "procedure_result": ["result_code", "result_text", "units"],

@@ -33,8 +33,8 @@ from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import (
     ExportRun,
+    changed_in_queries,
     digest_stream,
-    named_in_queries,
     named_table_problems,
     read_institution,
     selected_columns,
@@ -388,6 +388,7 @@ def check_connector(
         joined = tables_in_sql(spec)
         skipped = {t.lower() for t in spec.skip}
         carried = {t.lower(): reason for t, reason in spec.carry.items()}
+        read_tables: list[tuple[str, str]] = []
         for lower, table in sorted(by_lower.items()):
             if lower in skipped:
                 continue  # the connector says why it does not read this table
@@ -399,23 +400,7 @@ def check_connector(
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 report.joined_tables.append((table, rows, joined[lower]))
             elif lower in read:
-                used = _used_columns(spec, table, words)
-                sections = [e for e in spec.entities.values() if e.table.lower() == lower]
-                given = selected_columns(source, sections, tables[table][1])
-                named = named_in_queries(source, sections) if given is not None else set()
-                for column in tables[table][1]:
-                    if given is not None and column.lower() not in given:
-                        cells = int(source.scalar(
-                            f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
-                        if cells:
-                            report.unselected_columns.append((table, column, cells))
-                            if column.lower() in named:
-                                report.changed_columns.append((table, column))
-                    elif column.lower() not in used:
-                        cells = int(source.scalar(
-                            f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
-                        if cells:
-                            report.unmapped_columns.append((table, column, cells))
+                read_tables.append((lower, table))  # its columns: after the dry run, which says which it carries
             else:
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 if rows:
@@ -441,6 +426,24 @@ def check_connector(
         report.fhir_validated = run.output_check.validator is not None
         digest_stream(run.stream())
         report.reconciliation = run.reconciliation.to_dict()
+        for lower, table in read_tables:
+            used = _used_columns(spec, table, words)
+            sections = [e for e in spec.entities.values() if e.table.lower() == lower]
+            # the columns the export carries beside the sections (the same truth: selected_columns)
+            given = run.selected[lower] if lower in run.selected else selected_columns(
+                source, sections, tables[table][1])
+            named = changed_in_queries(source, sections, tables[table][1]) if given is not None else set()
+            for column in tables[table][1]:
+                if given is not None and column.lower() not in given:
+                    cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
+                    if cells:
+                        report.unselected_columns.append((table, column, cells))
+                        if column.lower() in named:
+                            report.changed_columns.append((table, column))
+                elif column.lower() not in used:
+                    cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
+                    if cells:
+                        report.unmapped_columns.append((table, column, cells))
         # Tables the export carries that the listing above does not know (a table in another schema,
         # "audit.log"; one whose name differs from a read table's only by case): unmapped all the same.
         known = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}

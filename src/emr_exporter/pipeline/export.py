@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -654,32 +654,46 @@ def query_result_columns(source: Source, sql: str) -> list[str] | None:
     return None
 
 
-def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequence[str]) -> set[str] | None:
+def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequence[str],
+                     rereads: Collection[str] = ()) -> set[str] | None:
     """The columns (lower case) of the table the ``sections`` read (``columns``, all of them) that their queries
-    give back unchanged, together: None (every column) where one of them has no query of its own (it reads the
-    whole table); an empty set where a query's result columns cannot be known (then every column is carried
+    give back unchanged for every row: None (every column) where one of them has no query of its own (it reads
+    the whole table); an empty set where a query's result columns cannot be known (then every column is carried
     beside the sections: nothing is lost, some cells twice).
 
     A column counts only where a query has it under its own name as a bare reference to it
     (:func:`~emr_exporter.connectors.selectlist.unchanged_columns`), and its result has that name once: a result
     column of the same name holding something else (``UPPER(name) AS name``, ``CAST(fee AS INT) AS fee``,
-    ``'' AS birth``), or the column only under another name (``birth AS dob``), leaves it to be carried."""
+    ``'' AS birth``), or the column only under another name (``birth AS dob``), leaves it to be carried. Sections
+    whose filters split the table (problems, allergies … of one list table) each read only their rows: a column
+    counts only where every one of them gives it back so. A section that reads rows another reads whole again
+    (``rereads``: their names) adds nothing and takes nothing away."""
     if any(not e.query for e in sections):
         return None
-    given: set[str] = set()
+    given: set[str] | None = None
     for entity in sections:
+        if entity.name in rereads:
+            continue
         names = query_result_columns(source, str(entity.query))
         if names is None:
             return set()
         once = {name for name, n in Counter(name.lower() for name in names).items() if n == 1}
-        unchanged = unchanged_columns(str(entity.query), entity.table, columns)
-        given |= {name.lower() for name in unchanged or ()} & once
-    return given
+        unchanged = {name.lower() for name in unchanged_columns(str(entity.query), entity.table, columns) or ()}
+        given = unchanged & once if given is None else given & unchanged & once
+    return given or set()
 
 
-def named_in_queries(source: Source, sections: list[EntitySpec]) -> set[str]:
-    """The result column names (lower case) of the ``sections``' own queries (:func:`query_result_columns`)."""
-    return {name.lower() for e in sections if e.query for name in query_result_columns(source, str(e.query)) or ()}
+def changed_in_queries(source: Source, sections: list[EntitySpec], columns: Sequence[str]) -> set[str]:
+    """The result column names (lower case) of the ``sections``' own queries that are a column's name of the table
+    (``columns``) but not that column's stored value unchanged (:func:`selected_columns`): ``UPPER(name) AS name``."""
+    changed: set[str] = set()
+    table = {c.lower() for c in columns}
+    for e in sections:
+        if e.query:
+            names = {name.lower() for name in query_result_columns(source, str(e.query)) or ()}
+            unchanged = {name.lower() for name in unchanged_columns(str(e.query), e.table, columns) or ()}
+            changed |= (names & table) - unchanged
+    return changed
 
 
 def read_institution(
@@ -776,6 +790,9 @@ class ExportRun:
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
+        #: Per table the sections read (its inventory name): the columns their queries give back unchanged for
+        #: every row (:func:`selected_columns`; None: a section reads the whole table). The others are carried.
+        self.selected: dict[str, set[str] | None] = {}
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: (table, storage engine) of the tables no transaction holds still (count_all; MariaDB MyISAM, Aria)
         self.no_snapshot: list[tuple[str, str]] = []
@@ -1105,6 +1122,7 @@ class ExportRun:
         inventory.clear()
         self._carried = []
         self._unselected = []
+        self.selected = {}
         taken: set[str] = set()
         taken_unselected: set[str] = set()
         # Tables whose names differ only by case (PostgreSQL "PT_MASTER" beside pt_master; MariaDB on a
@@ -1227,14 +1245,15 @@ class ExportRun:
         named in its inventory ``entry`` (``unselected_columns``) with why and how they are read. By the
         table's primary key (one column or several) where it has one with no NULL in it, each line naming its
         row by the key's values; else as whole rows, in the keyless carried tables' ordered pass."""
-        given = selected_columns(self.source, sections, [c.name for c in table.columns])
+        given = selected_columns(self.source, sections, [c.name for c in table.columns], self._rereads)
+        self.selected[entry["name"]] = given
         if given is None:
             return  # a section reads the whole table
         keys = dict(zip((c.name for c in table.columns), row_keys([c.name for c in table.columns]), strict=True))
         unselected = [c for c in table.columns if c.name.lower() not in given]
         if not unselected:
             return
-        named = named_in_queries(self.source, sections)
+        named = changed_in_queries(self.source, sections, [c.name for c in table.columns])
         changed = tuple(keys[c.name] for c in unselected if c.name.lower() in named)
         key_columns = [c for c in table.columns if c.primary_key]
         if key_columns and rows:
