@@ -149,3 +149,43 @@ def test_the_transfer_reports_inventory_says_how_many_a_query_changes(
            "stored values carried too)" in texts["en"]
     assert "나머지 열 4개는 원본 그대로 이관 (data/raw/unselected) (그중 3개는 조회문이 다른 값으로 바꾸어 읽으므로 " \
            "원래 값을 함께 이관)" in texts["ko"]
+
+
+def _split_sections(engine: str) -> str:
+    """NOTE_LOG split by its filters between two sections: chart notes (patient 1's) select NOTE_DAY and EXTRA as
+    stored; allergies (the others') neither (EXTRA changed)."""
+    base = _connector(engine)
+    patient = base.split("[entities.encounter]")[0]
+    return patient + '''
+[entities.chart_note]
+table = "NOTE_LOG"
+key = "NOTE_NO"
+query = "SELECT NOTE_NO, PT_ID, NOTE_DAY, BODY, EXTRA FROM NOTE_LOG WHERE PT_ID = 1"
+
+[entities.chart_note.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+recorded = { column = "NOTE_DAY", type = "date", required = true }
+text = { column = "BODY", required = true }
+
+[entities.allergy]
+table = "NOTE_LOG"
+key = "NOTE_NO"
+query = "SELECT NOTE_NO, PT_ID, BODY, UPPER(EXTRA) AS EXTRA FROM NOTE_LOG WHERE PT_ID <> 1"
+
+[entities.allergy.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+substance = { column = "BODY", required = true }
+'''
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db)])
+def test_sections_splitting_a_table_count_a_column_only_where_each_gives_it_back(
+        engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # Before: NOTE_DAY and EXTRA counted as selected for every row (the chart notes' query selects them), so the
+    # allergy row's were in no member of the bag: "allergy: column(s) ['note_day'] not rebuilt exactly".
+    members, run = _bag(engine, request, tmp_path, _split_sections(engine))
+    assert dict(run.rebuilt.rows) == {"patient": 3, "visit": 3, "note_log": 3}  # type: ignore[attr-defined]
+    inventory = {t["name"]: t for t in json.loads(members["data/report/inventory.json"])["tables"]}
+    entry = inventory["note_log"]["unselected_columns"]
+    assert (entry["columns"], entry["changed"], entry["key"]) == (["note_day", "extra"], ["extra"], [])
+    assert run.reconciliation.balanced
