@@ -116,6 +116,10 @@ COLUMNS = ["id", "name", "amount", "a", "b", "memo", "birth", "Note"]
     ("SELECT P.*, UPPER(P.NAME) AS NAME FROM PATIENT P", set(COLUMNS) - {"name"}),
     ("SELECT v.id AS id, p.memo, \"Note\" FROM patient p LEFT JOIN visit v USING (a)", {"memo", "Note"}),
     ("SELECT note FROM his.patient", {"Note"}),  # the one column of that name, however spelled
+    # a backslash in a string: read as standard SQL and as MariaDB does, the readings that close their quotes
+    ("SELECT REPLACE(memo, '\\', '/') AS memo, name, 'it''s' AS a FROM patient", {"name"}),
+    ("SELECT name, 'it\\'s' AS memo, memo AS x FROM patient", {"name"}),
+    ("SELECT name, '\\' AS b, b FROM patient", {"name"}),
     # not understood: nothing counts (every column is carried)
     ("SELECT DISTINCT name FROM patient", None),
     ("SELECT name, COUNT(*) AS n FROM patient GROUP BY name", None),

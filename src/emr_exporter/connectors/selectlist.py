@@ -18,17 +18,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-#: Tokens of an SQL text: comments and blanks (dropped), strings (standard '' and MariaDB's backslash escapes,
-#: PostgreSQL's dollar quotes), quoted names ("…", `…`, […]), words, numbers, and any other character alone.
-_TOKEN = re.compile(
-    r"""(?P<skip>\s+|--[^\n]*|/\*.*?\*/)
-      | (?P<str>'(?:[^'\\]|\\.|'')*'|(?P<tag>\$[A-Za-z_0-9]*\$).*?(?P=tag))
+#: Tokens of an SQL text: comments and blanks (dropped), strings (PostgreSQL's dollar quotes too), quoted names
+#: ("…", `…`, […]), words, numbers, and any other character alone. Strings are read both as standard SQL writes
+#: them and with MariaDB's backslash escapes ('it\'s'): a column counts where the readings that make sense (no quote
+#: left open) agree.
+_TOKEN_PARTS = r"""(?P<skip>\s+|--[^\n]*|/\*.*?\*/)
+      | (?P<str>{string}|(?P<tag>\$[A-Za-z_0-9]*\$).*?(?P=tag))
       | (?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
       | (?P<word>[^\W\d][\w$]*)
       | (?P<num>\d[\w.]*)
-      | (?P<op>.)""",
-    re.VERBOSE | re.DOTALL,
-)
+      | (?P<op>.)"""
+_TOKENS = (re.compile(_TOKEN_PARTS.format(string=r"'(?:[^']|'')*'"), re.VERBOSE | re.DOTALL),
+           re.compile(_TOKEN_PARTS.format(string=r"'(?:[^'\\]|\\.|'')*'"), re.VERBOSE | re.DOTALL))
 #: Words that end a ``FROM`` clause at the top level.
 _FROM_ENDS = frozenset({"where", "group", "having", "order", "limit", "offset", "fetch", "window", "for", "qualify",
                         "union", "intersect", "except", "minus", "into", "procedure", "lock"})
@@ -58,9 +59,9 @@ class _Token:
         return self.kind == "qid" or (self.kind == "word" and self.word not in _NOT_COLUMNS)
 
 
-def _tokens(sql: str) -> list[_Token] | None:
+def _tokens(sql: str, pattern: re.Pattern[str]) -> list[_Token] | None:
     out: list[_Token] = []
-    for match in _TOKEN.finditer(sql):
+    for match in pattern.finditer(sql):
         kind = match.lastgroup
         if kind == "tag":  # (the dollar quote's tag group ends the match of a string)
             kind = "str"
@@ -208,7 +209,13 @@ def unchanged_columns(sql: str | Sequence[_Token], table: str, columns: Sequence
     """The columns of ``table`` (of ``columns``, spelled as there) that ``sql``'s result has under their own name
     as a bare reference to them, the value unchanged; None where the query's text is not understood (see the
     module's docstring): then no column counts as given back unchanged."""
-    tokens = _tokens(sql) if isinstance(sql, str) else list(sql)
+    if isinstance(sql, str):
+        readings = [unchanged_columns(tokens, table, columns) if tokens else None
+                    for tokens in (_tokens(sql, pattern) for pattern in _TOKENS)]
+        if readings[0] is None or readings[1] is None:
+            return readings[1] if readings[0] is None else readings[0]
+        return readings[0] & readings[1]
+    tokens = list(sql)
     if not tokens or tokens[0].word != "select":
         return None
     words = _top_words(tokens)
