@@ -196,6 +196,11 @@ def test_a_section_or_skip_naming_a_partition_and_a_query_reading_inherited_rows
     assert refused(text.replace("\n[skip]\n", f'\n[skip]\naudit_log_2023 = "{LOG_REASON}"\n')) == (
         f"{toml}: [skip] names table audit_log_2023, a partition of audit_log: its rows are read with audit_log. "
         "Remove it from [skip] (skipping audit_log skips its partitions too).")
+    # Nor [carry] of a partition (before: accepted, and nothing changed): carrying its table carries it.
+    assert "\n[carry]\n" in text
+    assert refused(text.replace("\n[carry]\n", f'\n[carry]\naudit_log_2023 = "{LOG_REASON}"\n')) == (
+        f"{toml}: [carry] names table audit_log_2023, a partition of audit_log: its rows are read with audit_log. "
+        "Remove it from [carry] (carrying audit_log carries its partitions too).")
     # A section's own query reading the inheritance parent plainly reads the archived diagnoses (diag_hist's
     # rows, carried with diag_hist) again: the counts say so, and how to write it.
     query = 'table = "diag"\nquery = "SELECT * FROM diag"'

@@ -31,10 +31,18 @@ from emr_exporter import model
 from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
-from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution, selected_columns, tables_in_sql
+from emr_exporter.pipeline.export import (
+    ExportRun,
+    changed_in_queries,
+    digest_stream,
+    named_table_problems,
+    read_institution,
+    selected_columns,
+    tables_in_sql,
+)
 from emr_exporter.sources.address import SourceAddress, unattached_database_hints
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.catalog import no_snapshot_warning
+from emr_exporter.sources.catalog import CatalogTable, list_tables, no_snapshot_warning
 
 _FIELD_IN_REASON = re.compile(r"field '([a-z_]+)'")
 #: The part of a record FHIR cannot hold, as pipeline.fhir._fail names it ("… key '661': measurements: …")
@@ -88,6 +96,9 @@ class CheckReport:
     #: no FHIR resource, carried raw by the export beside the sections (data/raw/unselected, the inventory's
     #: ``unselected_columns``), as unmapped columns are; probably meant as data all the same.
     unselected_columns: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Of those, the ones a query has a result column of the same name for that is not the stored value
+    #: (``UPPER(name) AS name``): (table, column). Their stored values are carried raw all the same.
+    changed_columns: list[tuple[str, str]] = field(default_factory=list)
     reconciliation: dict[str, Any] = field(default_factory=dict)
     orphans: list[Orphans] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
@@ -119,6 +130,7 @@ class CheckReport:
             "carried_tables": [{"table": t, "rows": n, "reason": r} for t, n, r in self.carried_tables],
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "unselected_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unselected_columns],
+            "changed_columns": [{"table": t, "column": c} for t, c in self.changed_columns],
             **({} if self.large_objects is None else {"large_objects": {
                 k: self.large_objects[k] for k in ("rows", "referenced_by", "unreferenced", "files")
                 if k in self.large_objects}}),
@@ -160,6 +172,10 @@ class CheckReport:
                         "data/raw/unselected, not in FHIR; to map them, select them in the section's query, e.g. "
                         "SELECT T.*, …):"]
             out += [f"  {t + '.' + c:<40}{n:>10} non-NULL cells" for t, c, n in self.unselected_columns]
+            if self.changed_columns:
+                out.append("  of them, a query's result column of the same name holds something else (an expression, "
+                           "another column or a constant), so the stored values are carried too: "
+                           + ", ".join(f"{t}.{c}" for t, c in self.changed_columns))
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
         out.append(f"  {'section':<20}{'table':<22}{'source':>8}{'exported':>10}{'quarantined':>13}")
         for e in self.reconciliation.get("entities", []):
@@ -250,6 +266,8 @@ class _CheckingRun(ExportRun):
     """The export's own run with the FHIR structure checked too (the export's output check, as ``open``
     runs it), also counting quarantined rows per field and the resources that broke a FHIR rule."""
 
+    warn_unknown_tables = False  # in the check's lint instead
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.failed_fields: Counter[tuple[str, str, str]] = Counter()  # (section, field, reason code)
@@ -284,13 +302,12 @@ class _CheckingRun(ExportRun):
         return super()._add_resource(resource_type, line, groups)
 
 
-def _tables(source: Source) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
-    """Every table (not view, not partition): its name as the inventory has it → (its name as a FROM reads its
-    own rows, its columns); and every partition (PostgreSQL) → the partitioned table whose rows hold its own."""
+def _tables(source: Source, listed: list[CatalogTable]) -> tuple[dict[str, tuple[str, list[str]]], dict[str, str]]:
+    """Of the catalogue ``listed``, every table (not view, not partition): its name as the inventory has it → (its
+    name as a FROM reads its own rows, its columns); and every partition (PostgreSQL) → the partitioned table
+    whose rows hold its own."""
     from emr_exporter.authoring.scaffold import _quote, _table_profiles
-    from emr_exporter.sources.catalog import list_tables
 
-    listed = list_tables(source)
     return ({t.name: (t.only + _quote(source, t.parts), [c.name for c in t.columns]) for t in _table_profiles(listed)},
             {t.name.lower(): t.part_of for t in listed if t.kind == "partition"})
 
@@ -343,16 +360,24 @@ def check_connector(
     source = address.open_for(spec, snapshot=True)
     try:
         report = CheckReport(connector=spec.name, source_label=source.label)
-        tables, partitions = _tables(source)
+        listed = list_tables(source)
+        tables, partitions = _tables(source, listed)
         by_lower = {t.lower(): t for t in tables}
-        read_or_skipped = {e.table for e in spec.entities.values()} | set(spec.skip) | set(spec.carry)
-        for table in sorted(read_or_skipped | set(spec.detect_tables)):
+        own = {e.table for e in spec.entities.values()}
+        for table in sorted(own | set(spec.detect_tables)):
             part_of = partitions.get(table.lower())
-            if part_of is not None and table in read_or_skipped:
+            if part_of is not None and table in own:
                 report.lint.append(f"table {table} is a partition of {part_of}, whose rows hold its own: name "
                                    f"{part_of} instead")
             elif table.lower() not in by_lower and part_of is None:
                 report.lint.append(f"table {table} does not exist in this database")
+        # [skip] and [carry]: a name the export refuses, or that is no table or view here (skips or carries nothing)
+        refused, unknown = named_table_problems(spec, listed)
+        report.lint += [message for _, _, message in refused] + unknown
+        if refused:  # the dry run below as the export runs once they are removed (it refuses them)
+            spec = dataclasses.replace(
+                spec, skip={k: v for k, v in spec.skip.items() if ("skip", k) not in {r[:2] for r in refused}},
+                carry={k: v for k, v in spec.carry.items() if ("carry", k) not in {r[:2] for r in refused}})
         from emr_exporter.sources.drivers import caps_for
 
         quote = caps_for(source.engine).quote  # catalogue names as stored: `keys` is a reserved word
@@ -363,6 +388,7 @@ def check_connector(
         joined = tables_in_sql(spec)
         skipped = {t.lower() for t in spec.skip}
         carried = {t.lower(): reason for t, reason in spec.carry.items()}
+        read_tables: list[tuple[str, str]] = []
         for lower, table in sorted(by_lower.items()):
             if lower in skipped:
                 continue  # the connector says why it does not read this table
@@ -374,19 +400,7 @@ def check_connector(
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 report.joined_tables.append((table, rows, joined[lower]))
             elif lower in read:
-                used = _used_columns(spec, table, words)
-                given = selected_columns(source, [e for e in spec.entities.values() if e.table.lower() == lower])
-                for column in tables[table][1]:
-                    if given is not None and column.lower() not in given:
-                        cells = int(source.scalar(
-                            f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
-                        if cells:
-                            report.unselected_columns.append((table, column, cells))
-                    elif column.lower() not in used:
-                        cells = int(source.scalar(
-                            f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
-                        if cells:
-                            report.unmapped_columns.append((table, column, cells))
+                read_tables.append((lower, table))  # its columns: after the dry run, which says which it carries
             else:
                 rows = int(source.scalar(f"SELECT COUNT(*) FROM {tables[table][0]}") or 0)
                 if rows:
@@ -412,14 +426,32 @@ def check_connector(
         report.fhir_validated = run.output_check.validator is not None
         digest_stream(run.stream())
         report.reconciliation = run.reconciliation.to_dict()
+        for lower, table in read_tables:
+            used = _used_columns(spec, table, words)
+            sections = [e for e in spec.entities.values() if e.table.lower() == lower]
+            # the columns the export carries beside the sections (the same truth: selected_columns)
+            given = run.selected[lower] if lower in run.selected else selected_columns(
+                source, sections, tables[table][1])
+            named = changed_in_queries(source, sections, tables[table][1]) if given is not None else set()
+            for column in tables[table][1]:
+                if given is not None and column.lower() not in given:
+                    cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
+                    if cells:
+                        report.unselected_columns.append((table, column, cells))
+                        if column.lower() in named:
+                            report.changed_columns.append((table, column))
+                elif column.lower() not in used:
+                    cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)
+                    if cells:
+                        report.unmapped_columns.append((table, column, cells))
         # Tables the export carries that the listing above does not know (a table in another schema,
         # "audit.log"; one whose name differs from a read table's only by case): unmapped all the same.
-        listed = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}
-        listed |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped) | set(carried)
+        known = {t.lower() for t, _ in report.unmapped_tables} | {t.lower() for t in report.empty_tables}
+        known |= {t.lower() for t, _, _ in report.joined_tables} | set(skipped) | set(carried)
         for entry in run.reconciliation.inventory:
             if entry["kind"] == "large-objects":  # no table to map or skip: always carried, said apart
                 report.large_objects = entry
-            elif entry["fate"] == "carried" and entry["name"].lower() not in listed:
+            elif entry["fate"] == "carried" and entry["name"].lower() not in known:
                 if entry["rows"]:
                     report.unmapped_tables.append((entry["name"], int(entry["rows"])))
                 else:

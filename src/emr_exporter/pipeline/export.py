@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +37,7 @@ from emr_exporter.connectors.mapper import (
     key_text,
     load_hooks,
 )
+from emr_exporter.connectors.selectlist import unchanged_columns
 from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
 from emr_exporter.errors import (
@@ -230,6 +231,9 @@ class ColumnsReconciliation(TableReconciliation):
 
     names: tuple[str, ...] = ()
     key: tuple[str, ...] = ()
+    #: Of ``names``, those a query has as a result column all the same, but holding something else
+    #: (``UPPER(name) AS name``): their stored values are carried here too (the inventory's ``changed``).
+    changed: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnsReconciliation:
@@ -237,16 +241,19 @@ class ColumnsReconciliation(TableReconciliation):
             table=data["table"], source_rows=data["source_rows"], carried=data["carried"],
             columns=len(data["columns"]), read=data["read"],
             member=data["files"].removeprefix("data/").removesuffix(".*.ndjson"),
-            names=tuple(data["columns"]), key=tuple(data.get("key", ())),
+            names=tuple(data["columns"]), key=tuple(data.get("key", ())), changed=tuple(data.get("changed", ())),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "table": self.table, "source_rows": self.source_rows, "carried": self.carried,
             "columns": list(self.names), "key": list(self.key),
             "cells": {"source": self.source_cells, "carried_raw": self.carried * self.columns},
             "read": self.read, "files": f"data/{self.member}.*.ndjson", "balanced": self.balanced,
         }
+        if self.changed:  # (only where there are some: a bag without them is the same as before)
+            out["changed"] = list(self.changed)
+        return out
 
 
 @dataclass
@@ -366,8 +373,10 @@ class Reconciliation:
             lines.append(f"field defects (row kept, field carried raw): {defects}")
         for c in self.columns:
             mark = "" if c.balanced else "  NOT BALANCED"
-            lines.append(f"columns of {c.table} no query selects, carried raw ({c.read}): {', '.join(c.names)}; "
-                         f"{c.carried} of {c.source_rows} rows{mark}")
+            changed = (f" ({', '.join(c.changed)}: a query's column of that name holds something else)"
+                       if c.changed else "")
+            lines.append(f"columns of {c.table} no query selects, carried raw ({c.read}): {', '.join(c.names)}"
+                         f"{changed}; {c.carried} of {c.source_rows} rows{mark}")
         skipped = [i for i in self.inventory if i.get("fate") == "skipped"]
         if skipped:
             lines.append(f"not carried (skipped by the connector, or views): {', '.join(i['name'] for i in skipped)}")
@@ -462,6 +471,42 @@ _FROM_TABLE = re.compile(
     r"""\b(?:FROM|JOIN)\s+(?:ONLY\s+)?[`"\[]?([A-Za-z_][A-Za-z0-9_]*)(?:[`"\]]?\.[`"\[]?([A-Za-z_][A-Za-z0-9_]*))?""",
     re.IGNORECASE,
 )
+
+
+def named_table_problems(spec: ConnectorSpec, tables: list[CatalogTable],
+                         ) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """What is wrong with the names under ``[skip]`` and ``[carry]`` on this database (``tables``: its
+    catalogue): (refused, unknown): (section, name, message) and a message per name (names only, sorted).
+
+    Refused, a name that would not do what it says: a partition under ``[skip]`` or ``[carry]`` (its rows are
+    read with its partitioned table, and so skipped or carried with it), a view or virtual table under
+    ``[carry]`` (never carried: its rows are the rows of tables the inventory lists themselves). A view under
+    ``[skip]`` is what happens to it anyway, with the connector's reason. Unknown: a name that is no table
+    or view of this database: it skips or carries nothing (a misspelling; or a table another version of the
+    EMR has)."""
+    exact = {t.name: t for t in tables}
+    folded: dict[str, list[CatalogTable]] = {}
+    for t in tables:
+        folded.setdefault(t.name.lower(), []).append(t)
+    refused: list[tuple[str, str, str]] = []
+    unknown: list[str] = []
+    for section, names, what in (("skip", spec.skip, "skips"), ("carry", spec.carry, "carries")):
+        for name in sorted(names, key=lambda n: (n.lower(), n)):
+            found = exact.get(name) or next(iter(folded.get(name.lower(), [])), None)
+            if found is None:
+                unknown.append(f"[{section}] names {name}, which is no table or view of this database: it {what} "
+                               "nothing. Correct the name (emr-export scan lists the tables) or remove it")
+            elif found.kind == "partition":
+                doing = "skipping" if section == "skip" else "carrying"
+                refused.append((section, name, f"[{section}] names table {found.name}, a partition of "
+                                f"{found.part_of}: its rows are read with {found.part_of}. Remove it from [{section}] "
+                                f"({doing} {found.part_of} {what} its partitions too)"))
+            elif section == "carry" and found.kind in ("view", "virtual"):
+                kind = "a view" if found.kind == "view" else "a virtual table"
+                refused.append((section, name, f"[carry] names {found.name}, {kind}: it is not carried, its rows "
+                                "are rows of tables the inventory lists themselves. Remove it from [carry] (and name "
+                                "those tables there if no section reads them)"))
+    return refused, unknown
 
 
 def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
@@ -689,6 +734,9 @@ def raw_table_member(name: str, taken: set[str], folder: str = "raw/tables") -> 
 #: Why a read table's columns are carried raw beside its sections (the inventory's ``unselected_columns``).
 UNSELECTED_REASON = ("no query of the sections that read this table selects them: carried raw beside the "
                      "sections, so that no cell is lost")
+#: Why columns a query has a result column of the same name for are carried all the same (``changed``).
+CHANGED_REASON = ("a query's result column of that name is not the stored value unchanged (an expression of it or "
+                  "of other columns, another column, or a constant): the stored values are carried raw too")
 #: How they are read where the table has no usable key.
 UNSELECTED_WHOLE_ROWS = ("whole rows, one ordered pass (no usable key to name a row by): every column of each row, "
                          "the ones the sections read too")
@@ -711,19 +759,46 @@ def query_result_columns(source: Source, sql: str) -> list[str] | None:
     return None
 
 
-def selected_columns(source: Source, sections: list[EntitySpec]) -> set[str] | None:
-    """The columns (lower case) the sections reading one table select, together: None (every column) where one
-    of them has no query of its own (it reads the whole table); an empty set where a query's result columns
-    cannot be known (then every column is carried beside the sections: nothing is lost, some cells twice)."""
+def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequence[str],
+                     rereads: Collection[str] = ()) -> set[str] | None:
+    """The columns (lower case) of the table the ``sections`` read (``columns``, all of them) that their queries
+    give back unchanged for every row: None (every column) where one of them has no query of its own (it reads
+    the whole table); an empty set where a query's result columns cannot be known (then every column is carried
+    beside the sections: nothing is lost, some cells twice).
+
+    A column counts only where a query has it under its own name as a bare reference to it
+    (:func:`~emr_exporter.connectors.selectlist.unchanged_columns`), and its result has that name once: a result
+    column of the same name holding something else (``UPPER(name) AS name``, ``CAST(fee AS INT) AS fee``,
+    ``'' AS birth``), or the column only under another name (``birth AS dob``), leaves it to be carried. Sections
+    whose filters split the table (problems, allergies … of one list table) each read only their rows: a column
+    counts only where every one of them gives it back so. A section that reads rows another reads whole again
+    (``rereads``: their names) adds nothing and takes nothing away."""
     if any(not e.query for e in sections):
         return None
-    given: set[str] = set()
+    given: set[str] | None = None
     for entity in sections:
+        if entity.name in rereads:
+            continue
         names = query_result_columns(source, str(entity.query))
         if names is None:
             return set()
-        given |= {name.lower() for name in names}
-    return given
+        once = {name for name, n in Counter(name.lower() for name in names).items() if n == 1}
+        unchanged = {name.lower() for name in unchanged_columns(str(entity.query), entity.table, columns) or ()}
+        given = unchanged & once if given is None else given & unchanged & once
+    return given or set()
+
+
+def changed_in_queries(source: Source, sections: list[EntitySpec], columns: Sequence[str]) -> set[str]:
+    """The result column names (lower case) of the ``sections``' own queries that are a column's name of the table
+    (``columns``) but not that column's stored value unchanged (:func:`selected_columns`): ``UPPER(name) AS name``."""
+    changed: set[str] = set()
+    table = {c.lower() for c in columns}
+    for e in sections:
+        if e.query:
+            names = {name.lower() for name in query_result_columns(source, str(e.query)) or ()}
+            unchanged = {name.lower() for name in unchanged_columns(str(e.query), e.table, columns) or ()}
+            changed |= (names & table) - unchanged
+    return changed
 
 
 def read_institution(
@@ -769,6 +844,9 @@ def read_institution(
 
 class ExportRun:
     """One export of one connector over one source. Iterate :meth:`stream` exactly once."""
+
+    #: Whether a [skip] or [carry] name that is no table here is logged (connector check lists it itself).
+    warn_unknown_tables = True
 
     def __init__(
         self,
@@ -818,6 +896,9 @@ class ExportRun:
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
+        #: Per table the sections read (its inventory name): the columns their queries give back unchanged for
+        #: every row (:func:`selected_columns`; None: a section reads the whole table). The others are carried.
+        self.selected: dict[str, set[str] | None] = {}
         self._counted_generation = 0  # the source's snapshot the counts were taken in
         #: (table, storage engine) of the tables no transaction holds still (count_all; MariaDB MyISAM, Aria)
         self.no_snapshot: list[tuple[str, str]] = []
@@ -1151,6 +1232,11 @@ class ExportRun:
         tables = self._tables or []
         skip = {name.lower(): reason for name, reason in self.spec.skip.items()}
         carry = {name.lower(): reason for name, reason in self.spec.carry.items()}  # carried on purpose: why
+        refused, unknown = named_table_problems(self.spec, tables)
+        if refused:
+            raise ConfigError(f"{self.spec.spec_file}: {refused[0][2]}.")
+        for problem in unknown if self.warn_unknown_tables else ():  # nothing lost here, but a misspelling?
+            log.warning("%s: %s.", self.spec.spec_file, problem)
         for name in sorted(set(skip) & set(read_by)):
             raise ConfigError(
                 f"{self.spec.spec_file}: [skip] names table {name}, which entities "
@@ -1160,6 +1246,7 @@ class ExportRun:
         inventory.clear()
         self._carried = []
         self._unselected = []
+        self.selected = {}
         taken: set[str] = set()
         taken_unselected: set[str] = set()
         # Tables whose names differ only by case (PostgreSQL "PT_MASTER" beside pt_master; MariaDB on a
@@ -1194,11 +1281,6 @@ class ExportRun:
                 if c.large_object:  # the number of a large object, carried apart (_take_large_objects)
                     column["large_object"] = True
             if table.kind == "partition":
-                if reason is not None:
-                    raise ConfigError(
-                        f"{self.spec.spec_file}: [skip] names table {table.name}, a partition of {table.part_of}: "
-                        f"its rows are read with {table.part_of}. Remove it from [skip] (skipping "
-                        f"{table.part_of} skips its partitions too).")
                 entry["part_of"] = listed[table.part_of]
                 entry["rows"] = None  # counted with the partitioned table: never twice
                 partitions.append((entry, table.part_of))  # its fate follows the partitioned table's, below
@@ -1286,18 +1368,21 @@ class ExportRun:
 
     def _take_unselected(self, table: CatalogTable, entry: dict[str, Any], sections: list[EntitySpec], rows: int,
                          taken: set[str]) -> None:
-        """The columns of a table its ``sections`` read that none of their queries selects (by name, case-
-        insensitively: :func:`selected_columns`), to be carried raw beside them (:meth:`_stream_unselected`):
+        """The columns of a table its ``sections`` read that none of their queries gives back unchanged under its
+        own name (:func:`selected_columns`), to be carried raw beside them (:meth:`_stream_unselected`):
         named in its inventory ``entry`` (``unselected_columns``) with why and how they are read. By the
         table's primary key (one column or several) where it has one with no NULL in it, each line naming its
         row by the key's values; else as whole rows, in the keyless carried tables' ordered pass."""
-        given = selected_columns(self.source, sections)
+        given = selected_columns(self.source, sections, [c.name for c in table.columns], self._rereads)
+        self.selected[entry["name"]] = given
         if given is None:
             return  # a section reads the whole table
         keys = dict(zip((c.name for c in table.columns), row_keys([c.name for c in table.columns]), strict=True))
         unselected = [c for c in table.columns if c.name.lower() not in given]
         if not unselected:
             return
+        named = changed_in_queries(self.source, sections, [c.name for c in table.columns])
+        changed = tuple(keys[c.name] for c in unselected if c.name.lower() in named)
         key_columns = [c for c in table.columns if c.primary_key]
         if key_columns and rows:
             stats = next(self.source.rows("SELECT " + ", ".join(
@@ -1310,11 +1395,13 @@ class ExportRun:
         counts = ColumnsReconciliation(
             table=entry["name"], source_rows=rows, columns=len(unselected), read=read,
             member=raw_table_member(entry["name"], taken, "raw/unselected"),
-            names=tuple(keys[c.name] for c in unselected), key=key)
+            names=tuple(keys[c.name] for c in unselected), key=key, changed=changed)
         entry["unselected_columns"] = {
             "columns": list(counts.names), "reason": UNSELECTED_REASON, "key": list(key), "read": read,
             "files": f"data/{counts.member}.*.ndjson",
         }
+        if changed:  # named by a query's result column that is not their stored value: carried all the same
+            entry["unselected_columns"].update(changed=list(changed), changed_reason=CHANGED_REASON)
         self._unselected.append((table if key else _without_key(table), counts))
 
     def _take_large_objects(self, tables: list[CatalogTable], inventory: list[dict[str, Any]],

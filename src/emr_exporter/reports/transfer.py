@@ -220,6 +220,8 @@ LABELS: dict[str, dict[str, str]] = {
     "fate_entities": {"ko": "기록으로 이관: {names}", "en": "exported as records: {names}"},
     "fate_unselected": {"ko": "; 기록에 들어가지 않은 나머지 열 {n}개는 원본 그대로 이관 (data/raw/unselected)",
                         "en": "; its other {n} columns carried verbatim (data/raw/unselected)"},
+    "fate_changed": {"ko": " (그중 {n}개는 조회문이 다른 값으로 바꾸어 읽으므로 원래 값을 함께 이관)",
+                     "en": " ({n} of them read changed by a query: their stored values carried too)"},
     "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
     "fate_joined": {"ko": "원본 그대로 이관 (data/raw/tables); {names} 기록에도 일부 반영",
                     "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
@@ -529,6 +531,8 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
             fate = t("fate_entities").format(names=names)
             if entry.get("unselected_columns"):  # columns no section's query reads, carried beside them
                 fate += t("fate_unselected").format(n=len(entry["unselected_columns"]["columns"]))
+                if entry["unselected_columns"].get("changed"):
+                    fate += t("fate_changed").format(n=len(entry["unselected_columns"]["changed"]))
         elif entry["fate"] == "carried" and entry.get("also_read_by"):
             names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry["also_read_by"])
             fate = t("fate_joined").format(names=names)
