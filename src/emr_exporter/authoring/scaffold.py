@@ -180,7 +180,9 @@ def _text_shapes(text: str) -> set[str]:
             shapes.add("yyyymmdd")
         if len(text) == 14 and _valid_date(text, "%Y%m%d%H%M%S"):
             shapes.add("yyyymmddhhmmss")
-    if len(text) == 10 and _valid_date(text, "%Y-%m-%d"):
+    # the month and day padded or not ('2020-1-5', as a web form or a .NET ToString("yyyy-M-d") wrote it): the
+    # format reads both, and a date not written back as stored is carried raw
+    if 8 <= len(text) <= 10 and _valid_date(text, "%Y-%m-%d"):
         shapes.add("iso_date")
     if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
         shapes.add("iso_datetime")
@@ -188,7 +190,7 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_minute")
     if 21 <= len(text) <= 29 and text[19:20] == "." and parse_date_text(text, ("%Y-%m-%d %H:%M:%S.%f",)):
         shapes.add("iso_datetime_fraction")
-    if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
+    if 8 <= len(text) <= 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
         shapes.add("yymmdd")
@@ -272,6 +274,10 @@ class ColumnProfile:
     #: only such a column can hold CP949 bytes read as latin1 (a utf8mb4 '°C' is a degree sign)
     byte_charset: str = ""
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
+    #: non-empty sampled values that are a date in any shape a [source] format reads, and those with a time of day
+    #: (a column whose screens wrote '2020.01.05', '2020-1-5', '2020년 1월 5일' and '20200105' by turns)
+    dated: int = 0
+    timed: int = 0
     numeric: int = 0  # values that arrived as numbers
     #: read as the bytes the server stores (PostgreSQL SQL_ASCII: it refuses to hand them over as text)
     stored_bytes: bool = False
@@ -443,6 +449,10 @@ class _ColumnCounter:
             shapes = {"iso_date"}
         for shape in shapes:
             p.shapes[shape] = p.shapes.get(shape, 0) + 1
+        if shapes & _SOURCE_DATE_SHAPES:
+            p.dated += 1
+            if shapes & _SOURCE_DATETIME_SHAPES:
+                p.timed += 1
 
     def finish(self) -> None:
         if not self.profile.distinct_capped:
@@ -1017,7 +1027,8 @@ def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
 
 def _date_like(column: ColumnProfile) -> bool:
     declared = column.type_name
-    return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP"))
+    return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP")) or (
+        column.non_empty > 0 and column.dated >= 0.8 * column.non_empty)  # dates written in several ways
 
 
 def _time_type(column: ColumnProfile, field_type: Any) -> str:
@@ -1027,7 +1038,8 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
         "iso_minute", 0.5) or column.has(
         "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
-        "epoch_ms", 0.5) or column.has("julian_time", 0.5)
+        "epoch_ms", 0.5) or column.has("julian_time", 0.5) or (
+        column.non_empty > 0 and column.timed >= 0.5 * column.non_empty)
     return "datetime" if allows_datetime and holds_time else "date"
 
 
@@ -1861,6 +1873,10 @@ _SOURCE_DATE_FORMATS = (("yyyymmdd", "%Y%m%d"), ("iso_date", "%Y-%m-%d"), ("dott
 _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime", "%Y-%m-%d %H:%M:%S"),
                             ("iso_minute", "%Y-%m-%d %H:%M"), ("iso_datetime_fraction", "%Y-%m-%d %H:%M:%S.%f"),
                             *((s, f) for s, f in _KO_FORMATS.items() if s in _KO_DATETIME_SHAPES))
+
+#: the shapes a [source] format reads (a field ``format`` reads the others, one to a column), and those with a time
+_SOURCE_DATE_SHAPES = frozenset(s for s, _ in (*_SOURCE_DATE_FORMATS, *_SOURCE_DATETIME_FORMATS))
+_SOURCE_DATETIME_SHAPES = frozenset(s for s, _ in _SOURCE_DATETIME_FORMATS)
 
 
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
