@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from korean_vendor_clinic import (
     BAD_DATE,
+    DECEASED,
     NO_DATE,
     PATIENTS,
     VISITS_PER_YEAR,
@@ -100,3 +101,18 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     finally:
         source.close()
     assert rebuilt.rows["visit_2019"] == VISITS_PER_YEAR and rebuilt.rows["환자"] == PATIENTS
+
+
+def test_korean_yes_and_no_are_guessed_and_read_as_yes_no(clinic: KoreanVendorClinic, tmp_path: Path) -> None:
+    # Before, 예/아니오 was no yes/no shape (the scaffold left 사망여부 unmapped), and a bool field on it refused
+    # every row: invalid-bool "field 'deceased' is not a yes/no value".
+    flow = scaffolded(clinic, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert spec["entities"]["patient"]["fields"]["deceased"] == {"column": "사망여부", "type": "bool"}
+    clinic.check = checked(flow)
+    assert [d for d in clinic.check["defects"] if d["field"] == "deceased"] == []
+    _, sealed, bag = exported(flow, tmp_path)
+    [entity] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "patient"]
+    assert (entity["exported"], entity["quarantined"], entity["field_defects"]) == (PATIENTS, 0, {})
+    deceased = {p["identifier"][0]["value"]: p["deceasedBoolean"] for p in _resources(bag, "Patient")}
+    assert deceased == {f"{i:06d}": i in DECEASED for i in range(1, PATIENTS + 1)}

@@ -32,6 +32,8 @@ OLD_HANGUL = "ᄒᆞᆫ글 ᄀᆞᄅᆞ치다 🙂👍🏻 침 치료 후 호전
 NOT_UTF8 = b"\xed\x95 memo"
 #: the visit number (in every year's table) whose date is 'YYYY.02.30', and the one whose date is ''
 BAD_DATE, NO_DATE = 5, 6
+#: the patients whose 사망여부 (deceased?) is 예; the others' is 아니오
+DECEASED = (29, 58)
 
 
 def rrn_of(i: int) -> str:
@@ -76,7 +78,7 @@ def create_korean_vendor_clinic(conn_str: str, database: str = "emr_korean_vendo
     c.execute("CREATE TABLE `환자` (`환자번호` INT PRIMARY KEY, chart_no VARCHAR(10), pt_nm VARCHAR(40), "
               "`성별` VARCHAR(2), `생년월일` VARCHAR(20), jumin_enc VARBINARY(64), jumin_b64 VARCHAR(100), "
               "jumin_mask VARCHAR(14), `외국인여부` VARCHAR(4), use_yn CHAR(1), `연락처` VARCHAR(20), "
-              "`메모` TEXT, reg_dt VARCHAR(20)) DEFAULT CHARSET=utf8mb4")
+              "`메모` TEXT, reg_dt VARCHAR(20), `사망여부` VARCHAR(4)) DEFAULT CHARSET=utf8mb4")
     rows: list[tuple[Any, ...]] = []
     for i in range(1, PATIENTS + 1):
         rrn = rrn_of(i)
@@ -87,11 +89,11 @@ def create_korean_vendor_clinic(conn_str: str, database: str = "emr_korean_vendo
                      birth, rrn, rrn, f"{rrn[:6]}-{rrn[6]}******", "예" if foreign else "아니오",
                      "N" if i % 17 == 0 else "Y", f"010-{1000 + i}-{2000 + i}",
                      OLD_HANGUL if i == 1 else f"메모 {i} 😀" if i % 5 == 0 else None,
-                     f"2019년 {1 + i % 12}월 {1 + i % 28}일"))
+                     f"2019년 {1 + i % 12}월 {1 + i % 28}일", "예" if i in DECEASED else "아니오"))
     c.executemany("INSERT INTO `환자` VALUES (?, ?, ?, ?, ?, AES_ENCRYPT(?, SHA2(?, 256)), "
-                  "TO_BASE64(AES_ENCRYPT(?, SHA2(?, 256))), ?, ?, ?, ?, ?, ?)",
+                  "TO_BASE64(AES_ENCRYPT(?, SHA2(?, 256))), ?, ?, ?, ?, ?, ?, ?)",
                   [(*r[:5], r[5], AES_KEY, r[6], AES_KEY, *r[7:]) for r in rows])
-    db.table("환자", 13, PATIENTS)
+    db.table("환자", 14, PATIENTS)
     db.expect[("환자", "환자번호", 1, "메모")] = OLD_HANGUL
     for i, b64 in c.execute("SELECT `환자번호`, jumin_b64 FROM `환자`").fetchall():
         db.expect[("환자", "환자번호", i, "jumin_b64")] = b64

@@ -77,7 +77,7 @@ SHAPES: dict[str, str] = {
     "edi": "HIRA EDI code",
     "amount": "amount of money (whole won)",
     "number": "number written as text",
-    "yn": "Y/N or 1/0 flag",
+    "yn": "Y/N, 예/아니오 or 1/0 flag",
     "access_yn": "Access yes/no flag (-1 yes, 0 no)",
     "binary": "binary data",
     "windows_path": "absolute Windows file path (a drive letter or a network share)",
@@ -87,7 +87,7 @@ _KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
 # EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
 _EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,2})$")
 _RRN = re.compile(r"^(\d{6})-?([1-8]\d{6})$")
-_YN = {"Y", "N", "0", "1", "-1", "y", "n", "T", "F"}  # -1: Access's True
+_YN = {"Y", "N", "0", "1", "-1", "y", "n", "T", "F", "예", "아니오", "아니요"}  # -1: Access's True
 _AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$")
 # Unix times from 2000-01-01 to 2040-01-01: an epoch column is a date, not an amount of money.
 _EPOCH_S = (946_684_800, 2_208_988_800)
