@@ -26,6 +26,7 @@ from korean_vendor_clinic import (
     NO_DATE,
     PATIENTS,
     VISITS_PER_YEAR,
+    YEARS,
     KoreanVendorClinic,
     create_korean_vendor_clinic,
     rrn_of,
@@ -73,19 +74,30 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
                                                                  "required": True}
     assert spec["entities"]["patient"]["fields"]["birth_date"] == {"column": "생년월일", "type": "date"}
     assert set(spec["source"]["date_formats"]) >= {"%Y.%m.%d", "%Y-%m-%d", "%Y년 %m월 %d일", "%Y%m%d"}
+    # A table per year of the same shape: each read as visit_2019 is, by a section of its own. Before, visit_2020
+    # and visit_2021 were 'not recognised' (carried raw): 236 visits were no Encounter.
+    visit = spec["entities"]["encounter"]
+    for year in YEARS[1:]:
+        assert spec["entities"][f"encounter_visit_{year}"] == {"entity": "encounter", "table": f"visit_{year}",
+                                                               "key": visit["key"], "fields": visit["fields"]}
     clinic.check = checked(flow)
+    assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["legacy_pt", "문진표"]
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"] and outcome["cells"]["source"] == clinic.cells
-    # every visit of 2019 at the day its text names; the impossible day and the empty date quarantined (required)
+    # every visit at the day its text names; the impossible day and the empty date quarantined (required)
     encounters = _resources(bag, "Encounter")
     starts = sorted(e["period"]["start"] for e in encounters)
-    written = [_written_date(clinic.visits[("visit_2019", n)][0]) for n in range(1, VISITS_PER_YEAR + 1)]
-    assert written[BAD_DATE - 1] is None and written[NO_DATE - 1] is None
-    assert starts == sorted(d for d in written if d is not None)
+    written = {key: _written_date(date) for key, (date, _) in clinic.visits.items()}
+    assert [key for key, day in written.items() if day is None] == [
+        (f"visit_{year}", n) for year in YEARS for n in (BAD_DATE, NO_DATE)]
+    assert starts == sorted(d for d in written.values() if d is not None)
     assert visit_date_text(1, 2019) == "2019-2-2" and "2019-02-02" in starts
-    [entity] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "encounter"]
-    assert (entity["exported"], entity["quarantined"]) == (VISITS_PER_YEAR - 2, 2)
+    visits = {e["table"]: e for e in sealed["reconciliation"]["entities"] if e["entity"].startswith("encounter")}
+    assert set(visits) == {f"visit_{year}" for year in YEARS}
+    for entity in visits.values():
+        assert (entity["exported"], entity["quarantined"]) == (VISITS_PER_YEAR - 2, 2)
+        assert entity["quarantine_reasons"] == {"invalid-date": 1, "required-missing": 1}
     births = {p["identifier"][0]["value"]: p["birthDate"] for p in _resources(bag, "Patient")}
     assert len(births) == PATIENTS
     for i in range(1, PATIENTS + 1):
@@ -100,7 +112,8 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
                                            stored_bytes={"legacy_pt": ["jumin", "memo"]})
     finally:
         source.close()
-    assert rebuilt.rows["visit_2019"] == VISITS_PER_YEAR and rebuilt.rows["환자"] == PATIENTS
+    assert rebuilt.rows == {**{f"visit_{year}": VISITS_PER_YEAR for year in YEARS}, "환자": PATIENTS, "문진표": 40,
+                            "legacy_pt": 2, "audit_log": 3}
 
 
 def test_korean_yes_and_no_are_guessed_and_read_as_yes_no(clinic: KoreanVendorClinic, tmp_path: Path) -> None:

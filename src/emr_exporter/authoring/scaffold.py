@@ -1949,12 +1949,41 @@ _PASSWORD_COLUMN = re.compile(
     r"PASS_?WORD(_?HASH)?|PASSWD|PWD(_?HASH)?|USER_?PW|PW_?HASH|(PASSWORD_?)?SALT|비밀번호|암호")
 
 
+def _generation_mark(name: str) -> str:
+    """A table's name with its numbers as one mark: visit_2019, visit_2020 and visit_202101 → ``visit_#``."""
+    return re.sub(r"\d+", "#", name.lower())
+
+
+def same_shape_tables(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> dict[str, list[TableProfile]]:
+    """entity → the tables of the same shape as its section's (a table per year or period: visit_2019,
+    visit_2020 …: the same columns, the name differing only in its numbers), each read by a section of its own
+    with the same fields (``entity = "…"``). Only for a section no other section refers to, whose own references
+    are to sections without such tables (a per-year child would refer to one year's parent: orphans), and that
+    reads its table as it is (no query)."""
+    by_name = {t.name.lower(): t for t in profile.tables}
+    read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
+    found: dict[str, list[TableProfile]] = {}
+    for entity, guess in guesses.items():
+        own = by_name.get((guess.table or "").lower())
+        if not guess.usable or own is None or guess.query or guess.latin1_cast or not re.search(r"\d", own.name):
+            continue
+        shape = [c.name.lower() for c in own.columns]
+        found[entity] = [t for t in sorted(profile.tables, key=lambda t: t.name)
+                         if t is not own and t.name.lower() not in read and t.plain and t.schema == own.schema
+                         and _generation_mark(t.name) == _generation_mark(own.name)
+                         and [c.name.lower() for c in t.columns] == shape]
+    referred = {f.ref for g in guesses.values() if g.usable for f in g.fields if f.ref}
+    return {entity: tables for entity, tables in found.items() if tables and entity not in referred
+            and not any(f.ref in found and found[f.ref] for f in guesses[entity].fields if f.ref)}
+
+
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
     """``[carry]`` and ``[skip]`` for the tables the guesses do not read: recognised ones with a reason (carried
     as they are where they hold anything a record may need; skipped only when empty, or the program's own
     accounts and bookkeeping), the rest commented out so that `connector check` lists them until someone maps,
     carries or skips them."""
     read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
+    read |= {t.name.lower() for tables in same_shape_tables(profile, guesses).values() for t in tables}
     carry = ["[carry]", "# Tables no section reads, carried as they are (every row and column) on purpose, with the "
              "reason."]
     lines = ["[skip]", "# Tables no section reads and the export leaves out. Every table must be read, carried or "
@@ -2023,7 +2052,8 @@ def _tables_read(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> s
                    for part in (g.query or "", *(f.join for f in g.fields)))
     words = {w.lower() for w in re.findall(r"[\w.]+", sql)}
     return ({g.table.lower() for g in guesses.values() if g.usable and g.table}
-            | {t.name.lower() for t in profile.tables if t.name.lower() in words})
+            | {t.name.lower() for t in profile.tables if t.name.lower() in words}
+            | {t.name.lower() for tables in same_shape_tables(profile, guesses).values() for t in tables})
 
 
 def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
@@ -2096,8 +2126,11 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         if prefixes:  # one key for every file field: the folders are the EMR's, not a field's
             lines.append("stored_prefixes = [" + ", ".join(_toml_literal(p) for p in prefixes) + "]")
         lines.append("")
+    siblings = same_shape_tables(profile, guesses)
     for entity in SCAFFOLD_ENTITIES:
         lines += _entity_block(guesses[entity])
+        for table in siblings.get(entity, []):
+            lines += _sibling_block(guesses[entity], table)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -2138,6 +2171,23 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
     out += [("# " + line) if line else "#" for line in body]
     return [*out, ""]
+
+
+def _sibling_block(guess: EntityGuess, table: TableProfile) -> list[str]:
+    """The section reading ``table``, of the same shape as ``guess``'s (another year's visits), as ``guess`` does."""
+    section = f"{guess.entity}_{table.name}"
+    head = f"[entities.{section if TOML_BARE_KEY.match(section) else _toml_str(section)}]"
+    body = [head, f"# GUESS (the same columns as {guess.table}, the name differing only in its numbers: a table per "
+                  f"year or period, read as {guess.table} is)",
+            f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(table.name)}"]
+    if isinstance(guess.key, list):
+        body.append(f"key = [{', '.join(_toml_str(k) for k in guess.key)}]")
+    elif guess.key:
+        body.append(f"key = {_toml_str(guess.key)}")
+    if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
+        body.append('unique = ["chart_number"]')
+    body += ["", f"[{head[1:-1]}.fields]", *(_field_line(f) for f in guess.fields), ""]
+    return body
 
 
 def _family_notes(table: TableProfile) -> list[str]:
