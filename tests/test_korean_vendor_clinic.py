@@ -80,6 +80,12 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     for year in YEARS[1:]:
         assert spec["entities"][f"encounter_visit_{year}"] == {"entity": "encounter", "table": f"visit_{year}",
                                                                "key": visit["key"], "fields": visit["fields"]}
+    # The RRNs encrypted at rest (and their masked copy) are no RRN field: said so, by name. Before, nothing told
+    # the contractor that no Patient would have an RRN.
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    assert ("# NOTE: jumin_enc, jumin_b64, jumin_mask: named as the RRN, but no sampled value is a 13-digit RRN "
+            "(encrypted at rest, or masked): carried raw as stored, and no Patient has an RRN.") in text
+    assert "rrn" not in spec["entities"]["patient"]["fields"]
     clinic.check = checked(flow)
     assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["legacy_pt", "문진표"]
     dry, sealed, bag = exported(flow, tmp_path)

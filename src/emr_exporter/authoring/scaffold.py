@@ -938,6 +938,8 @@ class EntityGuess:
     unnamable: list[str] = field(default_factory=list)
     #: columns of CP949 text the server declares latin1, read as bytes by the query (``CAST … AS BINARY``)
     latin1_cast: list[str] = field(default_factory=list)
+    #: what the contractor must know about columns no field reads (counts and names only, never a value)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -1396,6 +1398,14 @@ class _Guesser:
             if found.required:
                 guess.missing.append(found.field)
         guess.fields = refs + others
+        if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
+            hidden = [c.name for c in table.columns if c.non_empty and not c.has("rrn", 0.5)
+                      and _name_fits(r"(JUMIN|RRN|RES(ID)?_?NO|SSN|주민).*", c.name)]
+            if hidden:
+                guess.notes.append(
+                    f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
+                    "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
+                    "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
         if entity == "diagnosis":
             self._service_date(guess, table, used)
         if "patient_id" in guess.missing:
@@ -2160,6 +2170,7 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     if guess.unnamable:
         body.append(f"# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; "
                     f"a view with plain names can map them): {', '.join(guess.unnamable)}")
+    body += [f"# NOTE: {note}." for note in guess.notes]
     body.append("")
     body.append(f"[entities.{guess.entity}.fields]")
     for f in guess.fields:
