@@ -86,6 +86,11 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     assert ("# NOTE: jumin_enc, jumin_b64, jumin_mask: named as the RRN, but no sampled value is a 13-digit RRN "
             "(encrypted at rest, or masked): carried raw as stored, and no Patient has an RRN.") in text
     assert "rrn" not in spec["entities"]["patient"]["fields"]
+    # The visit's time of day in a column of its own ('오후 3:05', '1505', '15:05:00'): named, with how to read it
+    # with the date (before: nothing said the Encounters would have a day only)
+    assert ('# NOTE: 내원시간: times of day kept beside the date of start (내원일자); carried raw, the field a date '
+            'only. To keep the time, read both: start = { columns = ["내원일자", "내원시간"], join = " ", '
+            'type = "datetime" }') in text
     clinic.check = checked(flow)
     assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["legacy_pt", "문진표"]
     dry, sealed, bag = exported(flow, tmp_path)

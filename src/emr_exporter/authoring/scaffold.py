@@ -79,6 +79,7 @@ SHAPES: dict[str, str] = {
     "number": "number written as text",
     "yn": "Y/N, 예/아니오 or 1/0 flag",
     "access_yn": "Access yes/no flag (-1 yes, 0 no)",
+    "time_of_day": "time of day (오후 3:05, 15:05:00)",
     "binary": "binary data",
     "windows_path": "absolute Windows file path (a drive letter or a network share)",
     "posix_path": "absolute file path (/…)",
@@ -147,6 +148,7 @@ _KO_FORMATS = {
     "ko_long_datetime": "%Y년 %m월 %d일 %H시 %M분",
 }
 _KO_DATETIME_SHAPES = ("ko_ampm_datetime", "ko_dotted_datetime", "ko_long_datetime")
+_TIME_OF_DAY = re.compile(r"^(?:(?:오전|오후|AM|PM)\s*)?([01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*(?:AM|PM))?$", re.I)
 _KO_HINT = re.compile(r"오전|오후|[AaPp][Mm]|년|\d\. ")
 
 
@@ -200,6 +202,8 @@ def _text_shapes(text: str) -> set[str]:
         for shape, fmt in (("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y")):
             if parse_date_text(text, (fmt,)) is not None:
                 shapes.add(shape)
+    if _TIME_OF_DAY.match(text):
+        shapes.add("time_of_day")
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -1406,6 +1410,7 @@ class _Guesser:
                     f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
                     "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
+        self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
         if "patient_id" in guess.missing:
@@ -1417,6 +1422,21 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    @staticmethod
+    def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A date field whose time of day the EMR keeps in a column of its own (내원일자 and 내원시간): noted, for the
+        contractor to read the two together (the time column is carried raw, exactly, meanwhile)."""
+        dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
+        times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
+                 and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
+        if dates and times:
+            guess.notes.append(
+                f"{', '.join(times)}: times of day kept beside the date of {dates[0].field} ({dates[0].column}); "
+                "carried raw, the field a date only. To keep the time, read both: "
+                f"{dates[0].field} = {{ columns = [{_toml_str(dates[0].column)}, {_toml_str(times[0])}], join = \" \", "
+                "type = \"datetime\" }, with a datetime_formats pattern for each way they are written "
+                "(\"%Y.%m.%d %p %I:%M\"…)")
 
     def _cast_latin1(self, guess: EntityGuess, table: TableProfile, key: str | list[str] | None) -> None:
         """CP949 text the server declares latin1 ('±èÈ¯ÀÚ' for '김환자'): the section's query reads those
