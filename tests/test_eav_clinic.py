@@ -57,7 +57,7 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     # text, which FHIR's deceasedBoolean cannot take)
     assert {f: spec["entities"]["patient"]["fields"][f] for f in ("deceased", "death_date")} == {
         "deceased": {"column": "dead", "type": "bool"}, "death_date": {"column": "death_date", "type": "datetime"}}
-    assert "# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N or 1/0 flags)\n" in (
+    assert "# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N, 예/아니오 or 1/0 flags)\n" in (
         flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
     assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
         "column": "patient_id", "type": "ref", "ref": "patient", "required": True}

@@ -77,8 +77,9 @@ SHAPES: dict[str, str] = {
     "edi": "HIRA EDI code",
     "amount": "amount of money (whole won)",
     "number": "number written as text",
-    "yn": "Y/N or 1/0 flag",
+    "yn": "Y/N, 예/아니오 or 1/0 flag",
     "access_yn": "Access yes/no flag (-1 yes, 0 no)",
+    "time_of_day": "time of day (오후 3:05, 15:05:00)",
     "binary": "binary data",
     "windows_path": "absolute Windows file path (a drive letter or a network share)",
     "posix_path": "absolute file path (/…)",
@@ -87,7 +88,7 @@ _KCD = re.compile(r"^[A-Z]\d{2}(\.?\d{1,2})?$")
 # EDI: 9-digit drug codes, procedure codes like AA154 / B2570 / HA010 / M0111, material codes.
 _EDI = re.compile(r"^(\d{9}|[A-Z]{1,2}\d{3,4}[A-Z0-9]{0,2})$")
 _RRN = re.compile(r"^(\d{6})-?([1-8]\d{6})$")
-_YN = {"Y", "N", "0", "1", "-1", "y", "n", "T", "F"}  # -1: Access's True
+_YN = {"Y", "N", "0", "1", "-1", "y", "n", "T", "F", "예", "아니오", "아니요"}  # -1: Access's True
 _AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$")
 # Unix times from 2000-01-01 to 2040-01-01: an epoch column is a date, not an amount of money.
 _EPOCH_S = (946_684_800, 2_208_988_800)
@@ -147,6 +148,7 @@ _KO_FORMATS = {
     "ko_long_datetime": "%Y년 %m월 %d일 %H시 %M분",
 }
 _KO_DATETIME_SHAPES = ("ko_ampm_datetime", "ko_dotted_datetime", "ko_long_datetime")
+_TIME_OF_DAY = re.compile(r"^(?:(?:오전|오후|AM|PM)\s*)?([01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s*(?:AM|PM))?$", re.I)
 _KO_HINT = re.compile(r"오전|오후|[AaPp][Mm]|년|\d\. ")
 
 
@@ -180,7 +182,9 @@ def _text_shapes(text: str) -> set[str]:
             shapes.add("yyyymmdd")
         if len(text) == 14 and _valid_date(text, "%Y%m%d%H%M%S"):
             shapes.add("yyyymmddhhmmss")
-    if len(text) == 10 and _valid_date(text, "%Y-%m-%d"):
+    # the month and day padded or not ('2020-1-5', as a web form or a .NET ToString("yyyy-M-d") wrote it): the
+    # format reads both, and a date not written back as stored is carried raw
+    if 8 <= len(text) <= 10 and _valid_date(text, "%Y-%m-%d"):
         shapes.add("iso_date")
     if len(text) == 19 and _valid_date(text, "%Y-%m-%d %H:%M:%S"):
         shapes.add("iso_datetime")
@@ -188,7 +192,7 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("iso_minute")
     if 21 <= len(text) <= 29 and text[19:20] == "." and parse_date_text(text, ("%Y-%m-%d %H:%M:%S.%f",)):
         shapes.add("iso_datetime_fraction")
-    if len(text) == 10 and _valid_date(text, "%Y.%m.%d"):
+    if 8 <= len(text) <= 10 and _valid_date(text, "%Y.%m.%d"):
         shapes.add("dotted_date")
     if len(text) == 6 and text.isdigit() and _valid_date(text, "%y%m%d"):
         shapes.add("yymmdd")
@@ -198,6 +202,8 @@ def _text_shapes(text: str) -> set[str]:
         for shape, fmt in (("dmon_date", "%d-%b-%y"), ("dmon_long_date", "%d-%b-%Y")):
             if parse_date_text(text, (fmt,)) is not None:
                 shapes.add(shape)
+    if _TIME_OF_DAY.match(text):
+        shapes.add("time_of_day")
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -272,6 +278,10 @@ class ColumnProfile:
     #: only such a column can hold CP949 bytes read as latin1 (a utf8mb4 '°C' is a degree sign)
     byte_charset: str = ""
     undecodable: int = 0  # bytes that are neither (binary data or another encoding)
+    #: non-empty sampled values that are a date in any shape a [source] format reads, and those with a time of day
+    #: (a column whose screens wrote '2020.01.05', '2020-1-5', '2020년 1월 5일' and '20200105' by turns)
+    dated: int = 0
+    timed: int = 0
     numeric: int = 0  # values that arrived as numbers
     #: read as the bytes the server stores (PostgreSQL SQL_ASCII: it refuses to hand them over as text)
     stored_bytes: bool = False
@@ -444,6 +454,10 @@ class _ColumnCounter:
             shapes = {"iso_date"}
         for shape in shapes:
             p.shapes[shape] = p.shapes.get(shape, 0) + 1
+        if shapes & _SOURCE_DATE_SHAPES:
+            p.dated += 1
+            if shapes & _SOURCE_DATETIME_SHAPES:
+                p.timed += 1
 
     def finish(self) -> None:
         if not self.profile.distinct_capped:
@@ -938,6 +952,8 @@ class EntityGuess:
     unnamable: list[str] = field(default_factory=list)
     #: columns of CP949 text the server declares latin1, read as bytes by the query (``CAST … AS BINARY``)
     latin1_cast: list[str] = field(default_factory=list)
+    #: what the contractor must know about columns no field reads (counts and names only, never a value)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -1027,7 +1043,8 @@ def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
 
 def _date_like(column: ColumnProfile) -> bool:
     declared = column.type_name
-    return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP"))
+    return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP")) or (
+        column.non_empty > 0 and column.dated >= 0.8 * column.non_empty)  # dates written in several ways
 
 
 def _time_type(column: ColumnProfile, field_type: Any) -> str:
@@ -1037,7 +1054,8 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
         "iso_minute", 0.5) or column.has(
         "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
-        "epoch_ms", 0.5) or column.has("julian_time", 0.5)
+        "epoch_ms", 0.5) or column.has("julian_time", 0.5) or (
+        column.non_empty > 0 and column.timed >= 0.5 * column.non_empty)
     return "datetime" if allows_datetime and holds_time else "date"
 
 
@@ -1397,6 +1415,15 @@ class _Guesser:
             if found.required:
                 guess.missing.append(found.field)
         guess.fields = refs + others
+        if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
+            hidden = [c.name for c in table.columns if c.non_empty and not c.has("rrn", 0.5)
+                      and _name_fits(r"(JUMIN|RRN|RES(ID)?_?NO|SSN|주민).*", c.name)]
+            if hidden:
+                guess.notes.append(
+                    f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
+                    "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
+                    "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
+        self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
         if "patient_id" in guess.missing:
@@ -1408,6 +1435,21 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    @staticmethod
+    def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A date field whose time of day the EMR keeps in a column of its own (내원일자 and 내원시간): noted, for the
+        contractor to read the two together (the time column is carried raw, exactly, meanwhile)."""
+        dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
+        times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
+                 and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
+        if dates and times:
+            guess.notes.append(
+                f"{', '.join(times)}: times of day kept beside the date of {dates[0].field} ({dates[0].column}); "
+                "carried raw, the field a date only. To keep the time, read both: "
+                f"{dates[0].field} = {{ columns = [{_toml_str(dates[0].column)}, {_toml_str(times[0])}], join = \" \", "
+                "type = \"datetime\" }, with a datetime_formats pattern for each way they are written "
+                "(\"%Y.%m.%d %p %I:%M\"…)")
 
     def _cast_latin1(self, guess: EntityGuess, table: TableProfile, key: str | list[str] | None) -> None:
         """CP949 text the server declares latin1 ('±èÈ¯ÀÚ' for '김환자'): the section's query reads those
@@ -1878,6 +1920,10 @@ _SOURCE_DATETIME_FORMATS = (("yyyymmddhhmmss", "%Y%m%d%H%M%S"), ("iso_datetime",
                             ("iso_minute", "%Y-%m-%d %H:%M"), ("iso_datetime_fraction", "%Y-%m-%d %H:%M:%S.%f"),
                             *((s, f) for s, f in _KO_FORMATS.items() if s in _KO_DATETIME_SHAPES))
 
+#: the shapes a [source] format reads (a field ``format`` reads the others, one to a column), and those with a time
+_SOURCE_DATE_SHAPES = frozenset(s for s, _ in (*_SOURCE_DATE_FORMATS, *_SOURCE_DATETIME_FORMATS))
+_SOURCE_DATETIME_SHAPES = frozenset(s for s, _ in _SOURCE_DATETIME_FORMATS)
+
 
 def _source_formats(profile: DatabaseProfile) -> tuple[list[str], list[str], list[str]]:
     """[source] date and date-time formats: those most values of a column have, first (the first is the one
@@ -1949,12 +1995,41 @@ _PASSWORD_COLUMN = re.compile(
     r"PASS_?WORD(_?HASH)?|PASSWD|PWD(_?HASH)?|USER_?PW|PW_?HASH|(PASSWORD_?)?SALT|비밀번호|암호")
 
 
+def _generation_mark(name: str) -> str:
+    """A table's name with its numbers as one mark: visit_2019, visit_2020 and visit_202101 → ``visit_#``."""
+    return re.sub(r"\d+", "#", name.lower())
+
+
+def same_shape_tables(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> dict[str, list[TableProfile]]:
+    """entity → the tables of the same shape as its section's (a table per year or period: visit_2019,
+    visit_2020 …: the same columns, the name differing only in its numbers), each read by a section of its own
+    with the same fields (``entity = "…"``). Only for a section no other section refers to, whose own references
+    are to sections without such tables (a per-year child would refer to one year's parent: orphans), and that
+    reads its table as it is (no query)."""
+    by_name = {t.name.lower(): t for t in profile.tables}
+    read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
+    found: dict[str, list[TableProfile]] = {}
+    for entity, guess in guesses.items():
+        own = by_name.get((guess.table or "").lower())
+        if not guess.usable or own is None or guess.query or guess.latin1_cast or not re.search(r"\d", own.name):
+            continue
+        shape = [c.name.lower() for c in own.columns]
+        found[entity] = [t for t in sorted(profile.tables, key=lambda t: t.name)
+                         if t is not own and t.name.lower() not in read and t.plain and t.schema == own.schema
+                         and _generation_mark(t.name) == _generation_mark(own.name)
+                         and [c.name.lower() for c in t.columns] == shape]
+    referred = {f.ref for g in guesses.values() if g.usable for f in g.fields if f.ref}
+    return {entity: tables for entity, tables in found.items() if tables and entity not in referred
+            and not any(f.ref in found and found[f.ref] for f in guesses[entity].fields if f.ref)}
+
+
 def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], institution_sql: str | None) -> list[str]:
     """``[carry]`` and ``[skip]`` for the tables the guesses do not read: recognised ones with a reason (carried
     as they are where they hold anything a record may need; skipped only when empty, or the program's own
     accounts and bookkeeping), the rest commented out so that `connector check` lists them until someone maps,
     carries or skips them."""
     read = {g.table.lower() for g in guesses.values() if g.usable and g.table}
+    read |= {t.name.lower() for tables in same_shape_tables(profile, guesses).values() for t in tables}
     carry = ["[carry]", "# Tables no section reads, carried as they are (every row and column) on purpose, with the "
              "reason."]
     lines = ["[skip]", "# Tables no section reads and the export leaves out. Every table must be read, carried or "
@@ -2029,7 +2104,8 @@ def _tables_read(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> s
                    for part in (g.query or "", *(f.join for f in g.fields)))
     words = {w.lower() for w in re.findall(r"[\w.]+", sql)}
     return ({g.table.lower() for g in guesses.values() if g.usable and g.table}
-            | {t.name.lower() for t in profile.tables if t.name.lower() in words})
+            | {t.name.lower() for t in profile.tables if t.name.lower() in words}
+            | {t.name.lower() for tables in same_shape_tables(profile, guesses).values() for t in tables})
 
 
 def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
@@ -2102,8 +2178,11 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         if prefixes:  # one key for every file field: the folders are the EMR's, not a field's
             lines.append("stored_prefixes = [" + ", ".join(_toml_literal(p) for p in prefixes) + "]")
         lines.append("")
+    siblings = same_shape_tables(profile, guesses)
     for entity in SCAFFOLD_ENTITIES:
         lines += _entity_block(guesses[entity])
+        for table in siblings.get(entity, []):
+            lines += _sibling_block(guesses[entity], table)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -2133,6 +2212,7 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     if guess.unnamable:
         body.append(f"# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; "
                     f"a view with plain names can map them): {', '.join(guess.unnamable)}")
+    body += [f"# NOTE: {note}." for note in guess.notes]
     body.append("")
     body.append(f"[entities.{guess.entity}.fields]")
     for f in guess.fields:
@@ -2144,6 +2224,23 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
     out += [("# " + line) if line else "#" for line in body]
     return [*out, ""]
+
+
+def _sibling_block(guess: EntityGuess, table: TableProfile) -> list[str]:
+    """The section reading ``table``, of the same shape as ``guess``'s (another year's visits), as ``guess`` does."""
+    section = f"{guess.entity}_{table.name}"
+    head = f"[entities.{section if TOML_BARE_KEY.match(section) else _toml_str(section)}]"
+    body = [head, f"# GUESS (the same columns as {guess.table}, the name differing only in its numbers: a table per "
+                  f"year or period, read as {guess.table} is)",
+            f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(table.name)}"]
+    if isinstance(guess.key, list):
+        body.append(f"key = [{', '.join(_toml_str(k) for k in guess.key)}]")
+    elif guess.key:
+        body.append(f"key = {_toml_str(guess.key)}")
+    if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
+        body.append('unique = ["chart_number"]')
+    body += ["", f"[{head[1:-1]}.fields]", *(_field_line(f) for f in guess.fields), ""]
+    return body
 
 
 def _family_notes(table: TableProfile) -> list[str]:

@@ -73,8 +73,9 @@ class TransformContext:
 
 _LOSSY = re.compile(r"^\?{2,}$")
 _RRN = re.compile(r"^(\d{6})-?(\d{7})$")
-_TRUE = {"1", "-1", "y", "yes", "t", "true"}
-_FALSE = {"0", "n", "no", "f", "false"}
+# 예/아니오 (아니요): the yes/no a Korean EMR's form writes in a column named …여부
+_TRUE = {"1", "-1", "y", "yes", "t", "true", "예"}
+_FALSE = {"0", "n", "no", "f", "false", "아니오", "아니요"}
 
 # Effective dates of the KCD editions (Statistics Korea; korea.md §4.4).
 _KCD_EDITIONS: tuple[tuple[dt.date, str], ...] = (
