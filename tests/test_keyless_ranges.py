@@ -55,6 +55,8 @@ name = { column = "PT_NM", required = true }
 BUDGET = 100
 COLUMNS = ("lead", "act", "amount", "memo")
 
+#: An ENUM's values, in its order: not the order of their texts.
+ENUM_VALUES = ("z", "a", "m", "가", *(f"v{n}" for n in range(9, 0, -1)))
 #: The leading column's declared type, and its value for row i (None: NULL). Few distinct values: each value has
 #: many rows, some more than a page of them.
 LEADS: dict[str, tuple[str, Any]] = {
@@ -67,6 +69,12 @@ LEADS: dict[str, tuple[str, Any]] = {
     # beyond a signed BIGINT and a double's exact integers
     "bigint unsigned": ("BIGINT UNSIGNED", lambda i: None if i % 7 == 0 else 18446744073709551615 - i % 11),
     "decimal": ("DECIMAL(12,3)", lambda i: None if i % 7 == 0 else Decimal(i % 9) / 8 - 1),
+    # an audit log's: sorted (and ranged) by the instant stored, UNIX_TIMESTAMP; before, LIMIT/OFFSET pages
+    "timestamp": ("TIMESTAMP(3) NULL DEFAULT NULL", lambda i: None if i % 7 == 0 else
+                  dt.datetime(2020, 1, 1, 9, 30) + dt.timedelta(milliseconds=250 * (i % 13))),
+    # sorted (and ranged) by its index, 'z' first, not its text (c + 0); before, LIMIT/OFFSET pages
+    "enum": ("ENUM(" + ", ".join(f"'{v}'" for v in ENUM_VALUES) + ")",
+             lambda i: None if i % 7 == 0 else ENUM_VALUES[i % 13] if i < 300 else "a"),
 }
 
 
@@ -191,6 +199,10 @@ def test_a_keyless_table_is_read_in_ranges_of_its_leading_column(
     assert carried.count((None, None, None, None)) == rows.count((None, None, None, None)) == 6
     if lead == "varchar":
         assert {r[0] for r in carried if r[1] == "tie"} - {None} == {"u9", "U9", "u9 "}
+    if lead == "enum":  # in the ENUM's order (its index), not its text's
+        leading = [r[0] for r in carried]
+        assert sorted(set(leading) - {None}, key=leading.index) == list(ENUM_VALUES)
+        assert leading[:leading.count(None)] == [None] * leading.count(None)
 
     # ranges: every page's query keeps a range of the leading column (none is LIMIT/OFFSET over the whole table,
     # as each of before's was), and each row is sorted about once, not once a page
@@ -207,20 +219,20 @@ def test_a_keyless_table_is_read_in_ranges_of_its_leading_column(
 
 def test_a_table_led_by_a_column_that_does_not_compare_as_it_sorts_keeps_offset_pages(
         mariadb_conn_str: str, spec_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a DOUBLE read back as Python's float, an ENUM sorted by its index but compared as text: LIMIT/OFFSET pages
+    # a DOUBLE read back as Python's float: LIMIT/OFFSET pages
     import pyodbc
 
     target = _fresh_database(mariadb_conn_str, "emr_keyless_ranges", "mariadb")
     conn = pyodbc.connect(target, autocommit=True)
     conn.execute("CREATE TABLE PATIENT (PT_ID INT PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(20))")
-    conn.execute("CREATE TABLE LOG_BOOK (LEAD ENUM('z', 'a'), ACT VARCHAR(40), AMOUNT DOUBLE, MEMO TEXT)")
+    conn.execute("CREATE TABLE LOG_BOOK (LEAD DOUBLE, ACT VARCHAR(40), AMOUNT DOUBLE, MEMO TEXT)")
     conn.cursor().executemany("INSERT INTO LOG_BOOK VALUES (?, ?, ?, ?)",
-                              [(("z", "a", None)[i % 3], f"act{i % 4}", i / 3, None) for i in range(40)])
+                              [((0.1, 2.5, None)[i % 3], f"act{i % 4}", i / 3, None) for i in range(40)])
     conn.close()
     monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
     _, carried, queries = _export(target, spec_folder, monkeypatch)
     assert len(carried) == 40
-    assert [r[0] for r in carried] == [None] * 13 + ["z"] * 14 + ["a"] * 13  # ENUM order: its index
+    assert [r[0] for r in carried] == [None] * 13 + [0.1] * 14 + [2.5] * 13
     pages = [sql for sql, _, _ in queries if "MD5(" in sql]
     assert len(pages) > 1 and all(" WHERE " not in sql and " OFFSET " in sql for sql in pages)
 

@@ -615,41 +615,60 @@ def ordered_page_sql(engine: str, table: CatalogTable, rows: int, offset: int) -
     return f"{select} ORDER BY {', '.join(order + _tie_break(engine, table))} LIMIT {int(rows)} OFFSET {int(offset)}"
 
 
-#: The families of a keyless table's leading ``ORDER BY`` column that its ordered pass may be cut into ranges of
-#: on MariaDB/MySQL (:func:`ordered_range_columns`): values the driver reads back exactly and that the server
+#: The families of a keyless table's ``ORDER BY`` columns that its ordered pass may be cut into ranges of on
+#: MariaDB/MySQL (:func:`ordered_range_columns`): values the driver reads back exactly and that the server
 #: compares as its ``ORDER BY`` orders them (the column's collation: 'a' = 'A', 'a' = 'a '). Not floats (a FLOAT
-#: read back as a double), ENUM and SET (ordered by their index, compared as text), TIMESTAMP (a local time in a
-#: clock change names two instants), BIT, YEAR, TIME, or text the server converts (latin1 read as bytes, euckr).
+#: read back as a double), BIT, YEAR, TIME, or text the server converts (latin1 read as bytes, euckr).
 _RANGE_FAMILIES = ("integer", "decimal", "date", "datetime", "text")
 #: Text types among them: not TEXT/LONGTEXT, whose values past ``max_sort_length`` bytes the ORDER BY does not see.
 _RANGE_TEXT_TYPES = ("CHAR", "VARCHAR", "NCHAR", "NVARCHAR")
 
 
-def _compares_as_it_sorts(engine: str, column: CatalogColumn) -> bool:
-    """Whether ``column`` is of a family in :data:`_RANGE_FAMILIES` (see there)."""
-    family = type_family(column.read_type)
+def range_key(engine: str, column: CatalogColumn) -> tuple[str, str] | None:
+    """What a range of a keyless table's ordered pass compares of ``column`` (:func:`ordered_range_columns`), and
+    what its bound is read as (:func:`ordered_boundary_sql`); None where the column cannot bound a range. Each
+    is a value the ``ORDER BY`` of the column orders as the server compares it, equal exactly where it sorts
+    equal:
+
+    - a TIMESTAMP by ``UNIX_TIMESTAMP(c)``: the stored instant, which it sorts by (not its local time, which in a
+      clock change names two instants), an integer or a decimal (its fractions), inlined; a zero one is 0;
+    - an ENUM or SET by ``c + 0``: its index (bits), which it sorts by (not its text, which it is compared as);
+    - a DATE or DATETIME by itself, read as ``CAST(c AS CHAR)`` (zero and partial dates compare as they sort);
+    - an integer, DECIMAL, CHAR or VARCHAR by itself (text in the column's collation)."""
+    if engine not in ("mariadb", "mysql") or column.byte_charset or column.decoded_charset:
+        return None  # (read as its bytes: the ORDER BY sorts those, the column compares as text)
+    quoted = caps_for(engine).quote(column.name)
     declared = column.read_type.upper().split("(")[0].strip()
-    if family not in _RANGE_FAMILIES or column.byte_charset or column.decoded_charset:
-        return False
-    if family == "datetime":
-        return "DATETIME" in declared  # not TIMESTAMP
-    return family != "text" or declared in _RANGE_TEXT_TYPES
+    if declared == "TIMESTAMP":
+        expr = f"UNIX_TIMESTAMP({quoted})"
+        return expr, expr
+    if declared in ("ENUM", "SET"):
+        expr = f"({quoted} + 0)"
+        return expr, expr
+    family = type_family(column.read_type)
+    if family not in _RANGE_FAMILIES:
+        return None
+    if family in ("date", "datetime"):
+        return (quoted, f"CAST({quoted} AS CHAR)") if declared in ("DATE", "DATETIME") else None
+    if family == "text" and declared not in _RANGE_TEXT_TYPES:
+        return None
+    return quoted, quoted
 
 
 def ordered_range_columns(engine: str, table: CatalogTable) -> list[CatalogColumn]:
     """The columns a keyless table's ordered pass is cut into ranges of (:meth:`ExportRun._ordered_ranges`) where
     the driver holds whole results; none: pages of ``LIMIT n OFFSET m``, each a sort of the whole table.
 
-    MariaDB/MySQL only: its leading ``ORDER BY`` columns, as far as each is of a family in
-    :data:`_RANGE_FAMILIES`. Rows come in ranges of the first one's values in its order (NULLs first, as
-    MariaDB's ``ORDER BY`` puts them); more than a page of rows equal in it, in ranges of the next; each range
-    ordered as before. So the rows come in the order of one ``ORDER BY`` of the whole table."""
+    MariaDB/MySQL only: its leading ``ORDER BY`` columns, as far as each has a :func:`range_key`. Rows come in
+    ranges of the first one's values in its order (NULLs first, as MariaDB's ``ORDER BY`` puts them); more than
+    a page of rows equal in it, in ranges of the next; each range ordered as before. So the rows come in the
+    order of one ``ORDER BY`` of the whole table."""
     if engine not in ("mariadb", "mysql"):
         return []
     by = [c for c in table.columns if sortable(engine, c.read_type)]
     columns: list[CatalogColumn] = []
     for column in by:
-        if not _compares_as_it_sorts(engine, column):
+        if range_key(engine, column) is None:
             break
         columns.append(column)
     return columns
@@ -679,8 +698,10 @@ def ordered_boundary_sql(engine: str, table: CatalogTable, column: CatalogColumn
     its order: where the next range of a keyless table's ordered pass ends (:func:`ordered_range_columns`). A
     sort of one column, not of every column and their digest."""
     quoted = caps_for(engine).quote(column.name)
-    read = f"CAST({quoted} AS CHAR)" if type_family(column.read_type) in ("date", "datetime") else quoted
-    return (f"SELECT {read} AS b FROM {from_name(engine, table)} WHERE {where} ORDER BY {quoted} "
+    key = range_key(engine, column)
+    if key is None:
+        raise ValueError(f"Column {column.name} bounds no range")
+    return (f"SELECT {key[1]} AS b FROM {from_name(engine, table)} WHERE {where} ORDER BY {quoted} "
             f"LIMIT 1 OFFSET {int(rows)}")
 
 
@@ -1722,6 +1743,8 @@ class ExportRun:
             return (yield from self._ordered_pages(table, counts, line, sizer, prefix or None, prefix_params, done))
         column, rest = columns[0], columns[1:]
         quoted = caps_for(source.engine).quote(column.name)
+        key = range_key(source.engine, column)
+        compared = key[0] if key is not None else quoted  # (ordered_range_columns gives none without one)
 
         def where(*parts: str) -> str:
             return " AND ".join(p for p in (prefix, *parts) if p)
@@ -1751,17 +1774,17 @@ class ExportRun:
                                                        prefix_params + lower_params, done))
             bound, bound_params = range_literal(column, next(iter(found[0].values())))
             before = done
-            done = yield from self._ordered_pages(table, counts, line, sizer, where(lower, f"{quoted} < {bound}"),
+            done = yield from self._ordered_pages(table, counts, line, sizer, where(lower, f"{compared} < {bound}"),
                                                   prefix_params + lower_params + bound_params, done, most=rows)
             if done == before:  # more than a page of rows equal to the bound
-                equal, equal_params = where(f"{quoted} = {bound}"), prefix_params + bound_params
+                equal, equal_params = where(f"{compared} = {bound}"), prefix_params + bound_params
                 if large(equal, equal_params):
                     done = yield from self._ordered_ranges(table, counts, line, sizer, rest, done, equal, equal_params)
                 else:
                     done = yield from self._ordered_pages(table, counts, line, sizer, equal, equal_params, done)
-                lower = f"{quoted} > {bound}"
+                lower = f"{compared} > {bound}"
             else:
-                lower = f"{quoted} >= {bound}"
+                lower = f"{compared} >= {bound}"
             lower_params = bound_params
 
     def _stream_unselected(self, table: CatalogTable, counts: ColumnsReconciliation) -> Iterator[bytes]:
