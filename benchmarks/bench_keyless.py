@@ -7,6 +7,9 @@ snapshot connection over ODBC) runs in a fresh child process, which prints its p
 wall and CPU time, and the bag's SHA-256 (the same bag before and after a change means the same rows in the
 same order).
 
+``--shape audit`` (MariaDB): instead, a clinic's audit log as EMRs keep it, ``(LOG_TS TIMESTAMP, USER_ID
+VARCHAR, ACTION VARCHAR, DETAIL TEXT)`` without a key (in ``emr_keyless_bench_audit``).
+
 Run (servers of .ci/dbservers.sh; the database ``emr_keyless_bench`` is created once and reused):
 ``.venv/bin/python benchmarks/bench_keyless.py --engine mariadb --conn "DRIVER=...;DATABASE=emr_test;..."``
 """
@@ -56,6 +59,17 @@ _MARIADB = [
     "IF(seq % 3 = 0, NULL, CONCAT('note ', seq % 1000)) FROM seq_1_to_{rows}",
     "INSERT INTO AUDIT_LOG SELECT * FROM AUDIT_LOG LIMIT {dups}",
 ]
+#: --shape audit: led by a TIMESTAMP (the instant of each action; about 3 rows a second), then who and what.
+_MARIADB_AUDIT = [
+    *_MARIADB[:2],
+    "CREATE TABLE AUDIT_LOG (LOG_TS TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, USER_ID VARCHAR(20) NULL, "
+    "ACTION VARCHAR(30) NOT NULL, DETAIL TEXT NULL) CHARACTER SET utf8mb4",
+    "INSERT INTO AUDIT_LOG SELECT TIMESTAMP('2020-01-01') + INTERVAL (seq * 37 % ({rows} DIV 3 + 1)) SECOND, "
+    "IF(seq % 13 = 0, NULL, CONCAT(IF(seq % 2, 'u', 'U'), seq % 50)), ELT(1 + seq % 5, 'login', 'print', "
+    "'view', 'edit', 'logout'), IF(seq % 19 = 0, NULL, CONCAT('환자 차트 조회 ', seq % 5000, ' ', "
+    "REPEAT('x', 150 + seq % 100))) FROM seq_1_to_{rows}",
+    "INSERT INTO AUDIT_LOG SELECT * FROM AUDIT_LOG LIMIT {dups}",
+]
 _POSTGRES = [
     "CREATE TABLE PATIENT (PT_ID INT PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(20))",
     "INSERT INTO PATIENT SELECT s, 'C' || s, '환자' || s FROM generate_series(1, 10) AS s",
@@ -78,11 +92,13 @@ def _with_database(conn_str: str, database: str) -> str:
                                     for k, v in parse_connection_string(conn_str)])
 
 
-def build(engine: str, conn_str: str, rows: int) -> str:
+def build(engine: str, conn_str: str, rows: int, shape: str = "log") -> str:
     """The bench database (made once for ``rows``; its row count says whether it is there)."""
     import pyodbc
 
-    target = _with_database(conn_str, DATABASE)
+    database = DATABASE if shape == "log" else f"{DATABASE}_{shape}"
+    statements = _MARIADB_AUDIT if shape == "audit" else _MARIADB if engine == "mariadb" else _POSTGRES
+    target = _with_database(conn_str, database)
     wanted = rows + rows // 100
     try:
         conn = pyodbc.connect(target, autocommit=True)
@@ -93,14 +109,14 @@ def build(engine: str, conn_str: str, rows: int) -> str:
     except pyodbc.Error:
         pass
     admin = pyodbc.connect(conn_str, autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-    admin.execute(f"CREATE DATABASE {DATABASE}" + (" CHARACTER SET utf8mb4" if engine == "mariadb" else
+    admin.execute(f"DROP DATABASE IF EXISTS {database}")
+    admin.execute(f"CREATE DATABASE {database}" + (" CHARACTER SET utf8mb4" if engine == "mariadb" else
                                                     " ENCODING 'UTF8' TEMPLATE template0"))
     admin.close()
     conn = pyodbc.connect(target, autocommit=True)
     conn.setencoding(encoding="utf-8")
     print(f"building {wanted} rows on {engine} ...", file=sys.stderr, flush=True)
-    for statement in _MARIADB if engine == "mariadb" else _POSTGRES:
+    for statement in statements:
         conn.execute(statement.format(rows=rows, dups=rows // 100))
     if engine == "postgresql":
         conn.execute("VACUUM ANALYZE AUDIT_LOG")
@@ -140,17 +156,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_500_000)
     parser.add_argument("--options", default="", help="appended to the export's connection string, e.g. "
                         "UseDeclareFetch=0 (psqlODBC as through a DSN that does not set it)")
+    parser.add_argument("--shape", choices=("log", "audit"), default="log",
+                        help="audit: (TIMESTAMP, user, action, TEXT) without a key (MariaDB)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.shape == "audit" and args.engine != "mariadb":
+        parser.error("--shape audit is built on MariaDB only")
     if args.child:
         print(json.dumps(measure(args.conn)))
         return
-    target = build(args.engine, args.conn, args.rows) + (f";{args.options}" if args.options else "")
+    target = build(args.engine, args.conn, args.rows, args.shape) + (f";{args.options}" if args.options else "")
     done = subprocess.run([sys.executable, __file__, "--engine", args.engine, "--conn", target, "--child"],
                           capture_output=True, text=True)
     if done.returncode:
         sys.exit(done.stderr)
-    print(json.dumps({"engine": args.engine, "options": args.options, **json.loads(done.stdout.splitlines()[-1])}))
+    print(json.dumps({"engine": args.engine, "shape": args.shape, "options": args.options,
+                      **json.loads(done.stdout.splitlines()[-1])}))
 
 
 if __name__ == "__main__":
