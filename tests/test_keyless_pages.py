@@ -128,7 +128,7 @@ def _create(engine: str, conn_str: str | None, path: Path) -> str | None:
 
 
 def _export(engine: str, target: str | None, path: Path, spec_folder: Path, monkeypatch: pytest.MonkeyPatch,
-            source_class: type[OdbcSource] = _Recording,
+            source_class: type[OdbcSource] = _Recording, snapshot: bool = True,
             ) -> tuple[str, list[dict[str, Any]], list[tuple[int, int, int, int]], str]:
     """A dry-run export: the bag's SHA-256, the carried log rows (decoded), the ordered pass's pages, its read."""
     carried: list[dict[str, Any]] = []
@@ -141,7 +141,8 @@ def _export(engine: str, target: str | None, path: Path, spec_folder: Path, monk
         return add(self, group, made)
 
     monkeypatch.setattr(export.ExportRun, "_add_carried", noting)
-    source: Any = _RecordingFile(path, snapshot=True) if target is None else source_class(target, snapshot=True)
+    source: Any = (_RecordingFile(path, snapshot=snapshot) if target is None
+                   else source_class(target, snapshot=snapshot))
     source.pages = []
     run = ExportRun(load_spec(spec_folder), source, institution=model.Institution(code="12345678", name="의원"),
                     created=dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
@@ -175,9 +176,9 @@ def test_a_keyless_table_is_carried_in_pages_of_its_ordered_pass(
 
     monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
     # the LIMIT/OFFSET pages, as MariaDB reads a table led by a column that does not compare as it sorts (a
-    # DOUBLE, an ENUM); led by a VARCHAR as here, it reads ranges of it: tests/test_keyless_ranges.py
+    # DOUBLE); led by a VARCHAR as here, it reads ranges of it: tests/test_keyless_ranges.py
     monkeypatch.setattr(export, "ordered_range_columns", lambda engine, table: [])
-    # and as PostgreSQL reads one outside a snapshot (scan); in the export's, a cursor: test_a_cursor_…
+    # (PostgreSQL reads a cursor, in the export's snapshot and outside one: test_a_cursor_…, test_outside_…)
     monkeypatch.setattr(export, "ordered_by_cursor", lambda source: False)
     digest, carried, pages, read = _export(engine, target, path, spec_folder, monkeypatch)
     # the same table read in one page: the same bag, byte for byte (the same rows in the same order)
@@ -322,4 +323,41 @@ def test_a_cursor_reads_a_keyless_table_on_postgresql_in_the_snapshot(
         assert fetches[2] == (third, DROPPED_AFTER) and fetches[3][0] == third
     else:
         assert moves == []
+    assert statements[-1][0] == "CLOSE emr_keyless_1"
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("drop", [False, True])
+def test_outside_a_snapshot_a_held_cursor_reads_a_keyless_table_on_postgresql(
+        drop: bool, postgres_conn_str: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # scan and connector check read without a snapshot (each statement commits), where a cursor would end with
+    # its DECLARE. Before: LIMIT n OFFSET m pages there, each a sort of the whole table. Now one sort, into a
+    # cursor WITH HOLD, FETCH FORWARD a page at a time; the same bag.
+    target = _create("postgresql", postgres_conn_str, tmp_path / "unused")
+    target = f"{target};UseDeclareFetch=0"
+    spec_folder = tmp_path / "keyless"
+    spec_folder.mkdir()
+    (spec_folder / "connector.toml").write_text(CONNECTOR, encoding="utf-8")
+    monkeypatch.setattr(paging, "PAGE_BYTES", BUDGET)
+    monkeypatch.setattr(base, "RECONNECT_FIRST_WAIT", 0)
+    monkeypatch.setattr(_Statements, "drop", drop)
+    _Statements.statements = []
+    digest, carried, _, _ = _export("postgresql", target, tmp_path, spec_folder, monkeypatch,
+                                    source_class=_Statements, snapshot=False)
+    statements = _Statements.statements
+    offset_digest, offset_carried, offset_pages, _ = _export("postgresql", target, tmp_path, spec_folder,
+                                                             monkeypatch, snapshot=True)
+    assert carried == offset_carried and digest == offset_digest  # the rows and order of the export's
+    assert Counter(tuple(r.values()) for r in carried) == Counter(_log_rows())
+    assert not any(offset >= 0 for _, _, _, offset in offset_pages)  # (the export's: its own cursor)
+    declares = [s for s, _ in statements if s.startswith("DECLARE")]
+    assert len(declares) == (2 if drop else 1)
+    assert all(d.startswith("DECLARE emr_keyless_1 NO SCROLL CURSOR WITH HOLD FOR SELECT ") for d in declares)
+    assert all(" OFFSET " not in d and " LIMIT " not in d for d in declares)
+    assert not any(" OFFSET " in s for s, _ in statements)
+    fetches = [n for s, n in statements if s.startswith("FETCH")]
+    assert fetches[0] == 16 and len(fetches) >= 6 and max(fetches) < 60, fetches
+    assert sum(fetches) == len(_log_rows())
+    moves = [s for s, _ in statements if s.startswith("MOVE")]
+    assert len(moves) == (1 if drop else 0)
     assert statements[-1][0] == "CLOSE emr_keyless_1"

@@ -717,15 +717,19 @@ def ordered_range_sql(engine: str, table: CatalogTable, where: str, rows: int, o
 def ordered_by_cursor(source: Source) -> bool:
     """Whether a keyless table's ordered pass that the driver would hold whole (:func:`ordered_in_pages`) is read
     through a server-side cursor (:meth:`ExportRun._ordered_cursor`): on PostgreSQL, in the export's snapshot (a
-    cursor lives in a transaction). One sort of the table, fetched a page at a time."""
-    return source.engine == "postgresql" and bool(getattr(source, "consistent", False))
+    cursor lives in a transaction), and outside one (``scan``, ``connector check``: a cursor ``WITH HOLD``,
+    which the server fills when its statement ends). One sort of the table, fetched a page at a time."""
+    return source.engine == "postgresql"
 
 
-def ordered_cursor_sql(engine: str, table: CatalogTable, name: str) -> str:
+def ordered_cursor_sql(engine: str, table: CatalogTable, name: str, hold: bool = False) -> str:
     """``DECLARE`` of the cursor over a keyless table's ordered pass (:func:`ordered_by_cursor`): the order of its
-    pages (:func:`ordered_page_sql`), without LIMIT/OFFSET."""
+    pages (:func:`ordered_page_sql`), without LIMIT/OFFSET; ``hold``: ``WITH HOLD``, for a connection without a
+    transaction (each statement commits), where a cursor would end with its ``DECLARE``."""
     select, order = _ordered_select(engine, table)
-    return f"DECLARE {name} NO SCROLL CURSOR FOR {select} ORDER BY {', '.join(order + _tie_break(engine, table))}"
+    held = " WITH HOLD" if hold else ""
+    return (f"DECLARE {name} NO SCROLL CURSOR{held} FOR {select} "
+            f"ORDER BY {', '.join(order + _tie_break(engine, table))}")
 
 
 def large_objects_refused(account: str, which: str) -> str:
@@ -1695,7 +1699,8 @@ class ExportRun:
         while True:
             try:
                 if not declared:
-                    list(source.rows(ordered_cursor_sql(source.engine, table, name)))
+                    list(source.rows(ordered_cursor_sql(source.engine, table, name,
+                                                        hold=not getattr(source, "consistent", False))))
                     if done:
                         list(source.rows(f"MOVE FORWARD {int(done)} FROM {name}"))
                     declared = True
