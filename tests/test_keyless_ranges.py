@@ -69,6 +69,10 @@ LEADS: dict[str, tuple[str, Any]] = {
     # beyond a signed BIGINT and a double's exact integers
     "bigint unsigned": ("BIGINT UNSIGNED", lambda i: None if i % 7 == 0 else 18446744073709551615 - i % 11),
     "decimal": ("DECIMAL(12,3)", lambda i: None if i % 7 == 0 else Decimal(i % 9) / 8 - 1),
+    # read as its stored bytes (legacy Korean EMRs keep CP949 bytes in latin1) and sorted so, not as 'u1' = 'U1':
+    # ranged by CAST(… AS BINARY); before, LIMIT/OFFSET pages
+    "latin1": ("VARCHAR(10) CHARACTER SET latin1", lambda i: None if i % 7 == 0 else
+               ("u", "U", "é", "U ")[i % 4] + str(i % 5) if i < 300 else ("u9", "U9", "u9 ")[i % 3]),
     # an audit log's: sorted (and ranged) by the instant stored, UNIX_TIMESTAMP; before, LIMIT/OFFSET pages
     "timestamp": ("TIMESTAMP(3) NULL DEFAULT NULL", lambda i: None if i % 7 == 0 else
                   dt.datetime(2020, 1, 1, 9, 30) + dt.timedelta(milliseconds=250 * (i % 13))),
@@ -192,13 +196,17 @@ def test_a_keyless_table_is_read_in_ranges_of_its_leading_column(
     # every row once: identical rows, NULLs, case variants and trailing blanks kept (as a multiset: what the
     # driver reads in one query)
     source = OdbcSource(target)
-    stored = [tuple(r.values()) for r in source.rows("SELECT * FROM LOG_BOOK")]
+    lead_read = "CAST(LEAD AS BINARY) AS LEAD" if lead == "latin1" else "LEAD"  # (carried as its bytes)
+    stored = [tuple(r.values()) for r in source.rows(f"SELECT {lead_read}, ACT, AMOUNT, MEMO FROM LOG_BOOK")]
     source.close()
     assert len(stored) == len(rows) == len(carried)
     assert Counter(carried) == Counter(stored)
     assert carried.count((None, None, None, None)) == rows.count((None, None, None, None)) == 6
     if lead == "varchar":
         assert {r[0] for r in carried if r[1] == "tie"} - {None} == {"u9", "U9", "u9 "}
+    if lead == "latin1":  # in the order of its bytes: 'U…' before 'u…'
+        leading = [r[0] for r in carried if r[0] is not None]
+        assert leading == sorted(leading) and {b"u9", b"U9", b"u9 ", "é1".encode("latin1")} <= set(leading)
     if lead == "enum":  # in the ENUM's order (its index), not its text's
         leading = [r[0] for r in carried]
         assert sorted(set(leading) - {None}, key=leading.index) == list(ENUM_VALUES)

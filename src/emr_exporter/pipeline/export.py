@@ -618,7 +618,7 @@ def ordered_page_sql(engine: str, table: CatalogTable, rows: int, offset: int) -
 #: The families of a keyless table's ``ORDER BY`` columns that its ordered pass may be cut into ranges of on
 #: MariaDB/MySQL (:func:`ordered_range_columns`): values the driver reads back exactly and that the server
 #: compares as its ``ORDER BY`` orders them (the column's collation: 'a' = 'A', 'a' = 'a '). Not floats (a FLOAT
-#: read back as a double), BIT, YEAR, TIME, or text the server converts (latin1 read as bytes, euckr).
+#: read back as a double), BIT, YEAR, TIME (others: :func:`range_key`).
 _RANGE_FAMILIES = ("integer", "decimal", "date", "datetime", "text")
 #: Text types among them: not TEXT/LONGTEXT, whose values past ``max_sort_length`` bytes the ORDER BY does not see.
 _RANGE_TEXT_TYPES = ("CHAR", "VARCHAR", "NCHAR", "NVARCHAR")
@@ -634,11 +634,19 @@ def range_key(engine: str, column: CatalogColumn) -> tuple[str, str] | None:
       clock change names two instants), an integer or a decimal (its fractions), inlined; a zero one is 0;
     - an ENUM or SET by ``c + 0``: its index (bits), which it sorts by (not its text, which it is compared as);
     - a DATE or DATETIME by itself, read as ``CAST(c AS CHAR)`` (zero and partial dates compare as they sort);
-    - an integer, DECIMAL, CHAR or VARCHAR by itself (text in the column's collation)."""
-    if engine not in ("mariadb", "mysql") or column.byte_charset or column.decoded_charset:
-        return None  # (read as its bytes: the ORDER BY sorts those, the column compares as text)
+    - an integer, DECIMAL, CHAR or VARCHAR by itself (text in the column's collation);
+    - a CHAR, VARCHAR, ENUM or SET read as its stored bytes (latin1, euckr: :func:`carried_select`) by those
+      bytes, ``CAST(c AS BINARY)``, bounded by a hex literal: the ``ORDER BY`` names the select list's
+      ``CAST(c AS BINARY) AS c``, so it sorts the bytes too, not the text in the column's collation."""
+    if engine not in ("mariadb", "mysql"):
+        return None
     quoted = caps_for(engine).quote(column.name)
     declared = column.read_type.upper().split("(")[0].strip()
+    if column.byte_charset or column.decoded_charset:
+        if declared not in (*_RANGE_TEXT_TYPES, "ENUM", "SET"):
+            return None
+        expr = caps_for(engine).stored_bytes(quoted)
+        return expr, expr
     if declared == "TIMESTAMP":
         expr = f"UNIX_TIMESTAMP({quoted})"
         return expr, expr
@@ -679,6 +687,8 @@ def range_literal(column: CatalogColumn, value: Any) -> tuple[str, tuple[Any, ..
     integer or decimal as its literal (exact; a bound BIGINT UNSIGNED or DECIMAL parameter might not be), a date
     or a text as a parameter (the server compares a text with a DATETIME column as a DATETIME, and with a text
     column in the column's collation)."""
+    if isinstance(value, (bytes, bytearray)):  # a column read as its stored bytes: compared as those
+        return f"X'{bytes(value).hex()}'", ()
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
         raise ReconciliationError(
             f"Column {column.name}: a range of a table without a key was bounded by a value of an unexpected "
@@ -701,7 +711,9 @@ def ordered_boundary_sql(engine: str, table: CatalogTable, column: CatalogColumn
     key = range_key(engine, column)
     if key is None:
         raise ValueError(f"Column {column.name} bounds no range")
-    return (f"SELECT {key[1]} AS b FROM {from_name(engine, table)} WHERE {where} ORDER BY {quoted} "
+    # in the order of the pages' ORDER BY: a column read as its bytes is sorted so there (its select list's name)
+    order = key[0] if column.byte_charset or column.decoded_charset else quoted
+    return (f"SELECT {key[1]} AS b FROM {from_name(engine, table)} WHERE {where} ORDER BY {order} "
             f"LIMIT 1 OFFSET {int(rows)}")
 
 
