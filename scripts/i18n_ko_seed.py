@@ -76,6 +76,10 @@ KO: dict[str, str] = {
     "Connecting…": "연결하는 중…",
     "{product} — {percent}% match, version {version}": "{product} — 일치도 {percent}%, 버전 {version}",
     "{product} — not recognised in this database": "{product} — 이 데이터베이스에서는 확인되지 않음",
+    "EMR connection {name}": "EMR 연결 {name}",
+    "the database {database} on the server {server}": "서버 {server}의 데이터베이스 {database}",
+    "the EMR connection {name} set up on this PC": "이 PC에 등록된 EMR 연결 {name}",
+    "the database file {name}": "데이터베이스 파일 {name}",
     "Connected to {label}. Recognised: {product} ({percent}% sure).":
         "{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).",
     "Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.":

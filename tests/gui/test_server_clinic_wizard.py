@@ -115,3 +115,72 @@ def test_each_refused_connection_says_in_korean_what_to_do(
         qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
     assert emr.error_label.text() == "" and emr.connector_combo.currentData() == "hanbit"
     assert emr.isComplete()
+
+
+@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+def test_a_founder_exports_a_server_clinic_and_the_password_is_never_written(
+    server: str, qtbot: Any, korean_ui: Any, make_wizard: Any, app_home: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, mariadb_conn_str: str, postgres_conn_str: str,
+) -> None:
+    import pyodbc
+
+    from emr_exporter.bundle.reader import open_bundle, verify_bundle
+    from emr_exporter.jobs import resume
+    from emr_exporter.jobs.bundles import load_store_private_key
+    from emr_exporter.sources.drivers import get_option
+
+    _, target, password = server_clinic(
+        tmp_path, server, mariadb_conn_str if server == "mariadb" else postgres_conn_str, monkeypatch)
+    with pyodbc.connect(target) as conn:
+        tables = [row.table_name for row in conn.cursor().tables(tableType="TABLE")
+                  if (row.table_cat if server == "mariadb" else row.table_schem) in (DATABASE, "public")]
+        every_row = {t.lower(): conn.execute(f'SELECT COUNT(*) FROM {t}').fetchone()[0] for t in tables}
+    wizard, keys = open_emr_page(qtbot, make_wizard, tmp_path)
+    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
+    emr = wizard.emr_page
+    emr.odbc_edit.setText(without_password(target))
+    qtbot.keyClicks(emr.db_password_edit, password)
+    with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
+        qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
+    assert emr.connector_combo.currentData() == "hanbit"
+    # Where it connected, in plain Korean: the server and the database, not the contractor's connection text.
+    server_place = f"{get_option(target, 'SERVER')}:{get_option(target, 'PORT')}"
+    assert emr.status_label.text().startswith(
+        f"서버 {server_place}의 데이터베이스 {DATABASE}에 연결했습니다. 확인된 EMR: ")
+    with qtbot.waitSignal(wizard.scan_page.jobFinished, timeout=120_000):
+        click_next(qtbot, wizard)
+
+    # Every row of every table on the server is on the scan page.
+    scan = wizard.scan_page.session.scan_report
+    carried = {t["table"].lower(): t["source_rows"] for t in scan.reconciliation["tables"]}
+    shown = table_rows(wizard.scan_page.table)
+    assert shown[-1] == [f"그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {len(carried)}개)",
+                         f"{sum(carried.values()):,}", "0", ""]
+    assert sum(int(row[1].replace(",", "")) for row in shown) == sum(every_row.values())
+    assert {t: every_row[t] for t in carried} == carried
+
+    click_next(qtbot, wizard)
+    export = wizard.export_page
+    assert export.error_label.text() == "" and export.start_button.isEnabled()
+    export.destination_edit.setText(str(tmp_path / "usb"))
+    with qtbot.waitSignal(export.jobFinished, timeout=600_000):
+        qtbot.mouseClick(export.start_button, Qt.MouseButton.LeftButton)
+    outcome = wizard.session.outcome
+    assert outcome.reconciliation.balanced
+    with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
+        click_next(qtbot, wizard)
+    totals = outcome.reconciliation.totals
+    assert wizard.verify_page.summary_label.text().startswith(
+        f"빠진 기록 없음: EMR의 기록 {totals['source_rows']:,}건이")
+    assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
+    opened = open_bundle(outcome.bundle_path, load_store_private_key(keys.store_key, None), tmp_path / "opened")
+    for table, rows in carried.items():
+        files = [f for f in (opened.bag_dir / "data" / "raw" / "tables").iterdir()
+                 if f.name.lower().startswith(f"{table}.")]
+        assert sum(len(f.read_bytes().splitlines()) for f in files) == rows
+
+    # The password is in no file the program wrote: not the saved state, not the sealed file, not the app's folder.
+    state = resume.state_path().read_text(encoding="utf-8")
+    assert '"connector": "hanbit"' in state and password not in state
+    written = [f for f in (*app_home.rglob("*"), *(tmp_path / "usb").rglob("*")) if f.is_file()]
+    assert written and not [f for f in written if password.encode() in f.read_bytes()]

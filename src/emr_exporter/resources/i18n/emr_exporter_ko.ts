@@ -212,67 +212,87 @@
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="161" />
+            <location filename="../../gui/pages/emr.py" line="159" />
+            <source>EMR connection {name}</source>
+            <translation>EMR 연결 {name}</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="162" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="163" />
+            <location filename="../../gui/pages/emr.py" line="164" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="175" />
+            <location filename="../../gui/pages/emr.py" line="176" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="179" />
+            <location filename="../../gui/pages/emr.py" line="180" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="200" />
+            <location filename="../../gui/pages/emr.py" line="201" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="204" />
+            <location filename="../../gui/pages/emr.py" line="205" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="210" />
+            <location filename="../../gui/pages/emr.py" line="211" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="231" />
+            <location filename="../../gui/pages/emr.py" line="232" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="236" />
+            <location filename="../../gui/pages/emr.py" line="237" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="261" />
+            <location filename="../../gui/pages/emr.py" line="257" />
+            <source>the database {database} on the server {server}</source>
+            <translation>서버 {server}의 데이터베이스 {database}</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="260" />
+            <source>the EMR connection {name} set up on this PC</source>
+            <translation>이 PC에 등록된 EMR 연결 {name}</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="262" />
+            <source>the database file {name}</source>
+            <translation>데이터베이스 파일 {name}</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="275" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="269" />
+            <location filename="../../gui/pages/emr.py" line="283" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="274" />
+            <location filename="../../gui/pages/emr.py" line="288" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="278" />
+            <location filename="../../gui/pages/emr.py" line="292" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
