@@ -184,3 +184,31 @@ def test_a_founder_exports_a_server_clinic_and_the_password_is_never_written(
     assert '"connector": "hanbit"' in state and password not in state
     written = [f for f in (*app_home.rglob("*"), *(tmp_path / "usb").rglob("*")) if f.is_file()]
     assert written and not [f for f in written if password.encode() in f.read_bytes()]
+
+
+def test_an_account_that_may_not_read_a_table_is_told_before_the_export(
+    qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    postgres_conn_str: str,
+) -> None:
+    import pyodbc
+
+    from emr_exporter.sources.drivers import get_option
+
+    _, target, password = server_clinic(tmp_path, "postgres", postgres_conn_str, monkeypatch)
+    with pyodbc.connect(target, autocommit=True) as conn:
+        tables = sorted(row.table_name for row in conn.cursor().tables(tableType="TABLE", schema="public"))
+        conn.execute(f"REVOKE SELECT ON {tables[-1]} FROM {get_option(target, 'UID')}")
+    wizard, _ = open_emr_page(qtbot, make_wizard, tmp_path)
+    emr = wizard.emr_page
+    emr.odbc_edit.setText(without_password(target))
+    qtbot.keyClicks(emr.db_password_edit, password)
+    with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
+        qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
+    scan = wizard.scan_page
+    with qtbot.waitSignal(scan.jobFailed, timeout=120_000):
+        click_next(qtbot, wizard)
+    message = scan.error_label.text()
+    assert message.startswith("이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. 전산 담당자나 EMR 회사에 모두 읽을 수 "
+                              "있게 해 달라고 요청한 뒤 다시 시작하세요.\n")
+    assert f"permission denied for table {tables[-1]}" in message and password not in message
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
