@@ -76,6 +76,10 @@ KO: dict[str, str] = {
     "Connecting…": "연결하는 중…",
     "{product} — {percent}% match, version {version}": "{product} — 일치도 {percent}%, 버전 {version}",
     "{product} — not recognised in this database": "{product} — 이 데이터베이스에서는 확인되지 않음",
+    "EMR connection {name}": "EMR 연결 {name}",
+    "the database {database} on the server {server}": "서버 {server}의 데이터베이스 {database}",
+    "the EMR connection {name} set up on this PC": "이 PC에 등록된 EMR 연결 {name}",
+    "the database file {name}": "데이터베이스 파일 {name}",
     "Connected to {label}. Recognised: {product} ({percent}% sure).":
         "{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).",
     "Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.":
@@ -270,6 +274,34 @@ KO: dict[str, str] = {
     "The EMR database cannot be opened. Check the file or the connection details.":
         "EMR 데이터베이스를 열 수 없습니다. 파일이나 연결 정보를 확인하세요.",
     "Reading the EMR database failed.": "EMR 데이터베이스를 읽지 못했습니다.",
+    "The database did not accept the account name or the password. Type the database password again (capital "
+    "letters matter). If it still fails, ask your IT contractor for the account name and password.":
+        "데이터베이스가 계정 이름이나 비밀번호를 받아들이지 않았습니다. 데이터베이스 비밀번호를 다시 입력하세요"
+        "(대문자와 소문자를 구분합니다). 그래도 안 되면 전산 담당자에게 계정 이름과 비밀번호를 물어보세요.",
+    "The EMR's database server does not answer. Check that the PC where the EMR's database runs is switched on "
+    "and that the EMR program works there, then press Test connection again. If it still fails, ask your IT "
+    "contractor to check the server's name and port.":
+        "EMR 데이터베이스 서버가 응답하지 않습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR "
+        "프로그램이 잘 열리는지 확인한 다음, 연결 확인을 다시 누르세요. 그래도 안 되면 전산 담당자에게 서버 "
+        "이름과 포트 번호를 확인해 달라고 하세요.",
+    "The EMR's database server did not answer in time. Wait a moment and press Test connection again. If it "
+    "keeps happening, ask your IT contractor to check the server's name and port.":
+        "EMR 데이터베이스 서버가 제때 응답하지 않았습니다. 잠시 기다린 다음 연결 확인을 다시 누르세요. 계속 "
+        "그러면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.",
+    "The database server answered, but it has no database with that name. Ask your IT contractor or the EMR "
+    "company for the database's exact name.":
+        "데이터베이스 서버에는 연결되었지만 그런 이름의 데이터베이스가 없습니다. 전산 담당자나 EMR 회사에 "
+        "데이터베이스의 정확한 이름을 물어보세요.",
+    "The program this PC needs to reach that kind of database (its driver) is not installed. Ask your IT "
+    "contractor to install it.":
+        "이 PC에 그 데이터베이스에 연결하는 프로그램(드라이버)이 설치되어 있지 않습니다. 전산 담당자에게 "
+        "설치해 달라고 하세요.",
+    "That EMR connection is not set up in Windows on this PC. Ask your IT contractor to set it up.":
+        "그 EMR 연결이 이 PC의 Windows 설정에 없습니다. 전산 담당자에게 설정해 달라고 하세요.",
+    "The EMR connection set up in Windows does not fit this program (32-bit or 64-bit). Ask your IT contractor "
+    "to set it up again.":
+        "Windows에 설정된 EMR 연결이 이 프로그램과 맞지 않습니다(32비트/64비트). 전산 담당자에게 다시 설정해 "
+        "달라고 하세요.",
     "This EMR account is not allowed to read part of the records. Ask your IT contractor or the EMR company to "
     "allow it to read everything, then start again.":
         "이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. 전산 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 "

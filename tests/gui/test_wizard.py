@@ -522,7 +522,8 @@ def test_odbc_data_source_is_listed_tested_and_recognised(
     assert not page.isComplete()  # the file was tested, not this data source
     with qtbot.waitSignal(page.jobFinished, timeout=60_000):
         qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    assert page.status_label.text().startswith("Connected to DSN=clinic_emr. Recognised: Demo clinic")
+    assert page.status_label.text().startswith(
+        "Connected to the EMR connection clinic_emr set up on this PC. Recognised: Demo clinic")
     assert page.connector_combo.currentData() == "demo"
     click_next(qtbot, wizard)
     assert wizard.session.source == SourceAddress(dsn="clinic_emr")

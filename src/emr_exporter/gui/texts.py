@@ -94,6 +94,10 @@ def error_summary(error: BaseException) -> str:
                 "Texts", "This certificate is not valid yet. Check the computer's date and time."
             )
         return QCoreApplication.translate("Texts", "This certificate cannot be used for signing.")
+    if isinstance(error, errors.SourceUnavailable) and error.reason:
+        refused = connection_refused(error.reason)
+        if refused:
+            return refused
     if isinstance(error, errors.SourceUnavailable):
         return QCoreApplication.translate(
             "Texts", "The EMR database cannot be opened. Check the file or the connection details."
@@ -136,6 +140,35 @@ def error_summary(error: BaseException) -> str:
     return QCoreApplication.translate(
         "Texts", "An unexpected problem occurred. Please send the details below to your IT contractor."
     )
+
+
+def connection_refused(reason: str) -> str:
+    """What to do when the EMR's database refused the connection, by the core's problem kind ("" if none fits)."""
+    reasons = {
+        "login-failed": QCoreApplication.translate(
+            "Texts", "The database did not accept the account name or the password. Type the database password "
+            "again (capital letters matter). If it still fails, ask your IT contractor for the account name and "
+            "password."),
+        "server-unreachable": QCoreApplication.translate(
+            "Texts", "The EMR's database server does not answer. Check that the PC where the EMR's database runs is "
+            "switched on and that the EMR program works there, then press Test connection again. If it still "
+            "fails, ask your IT contractor to check the server's name and port."),
+        "timeout": QCoreApplication.translate(
+            "Texts", "The EMR's database server did not answer in time. Wait a moment and press Test connection "
+            "again. If it keeps happening, ask your IT contractor to check the server's name and port."),
+        "database-not-found": QCoreApplication.translate(
+            "Texts", "The database server answered, but it has no database with that name. Ask your IT contractor "
+            "or the EMR company for the database's exact name."),
+        "driver-not-found": QCoreApplication.translate(
+            "Texts", "The program this PC needs to reach that kind of database (its driver) is not installed. Ask "
+            "your IT contractor to install it."),
+        "dsn-not-found": QCoreApplication.translate(
+            "Texts", "That EMR connection is not set up in Windows on this PC. Ask your IT contractor to set it up."),
+        "architecture-mismatch": QCoreApplication.translate(
+            "Texts", "The EMR connection set up in Windows does not fit this program (32-bit or 64-bit). Ask your IT "
+            "contractor to set it up again."),
+    }
+    return reasons.get(reason, "")
 
 
 def number(value: int) -> str:

@@ -48,6 +48,21 @@ class SourceAddress:
             return redact_connection_string(self.odbc)
         return "(no database given)"
 
+    def server_place(self) -> tuple[str, str] | None:
+        """``(server, database)`` of a connection string to a database server, for a front end to say where in
+        its own words (``"192.168.0.10:3306"``, ``"emr"``; ``""`` when not given); None for a file, a DSN or a
+        connection string that names no server. Never the password."""
+        if not self.odbc or self.database_file is not None:
+            return None
+        from emr_exporter.sources.drivers import get_option
+
+        server = get_option(self.odbc, "SERVER") or get_option(self.odbc, "HOST") or ""
+        if not server:
+            return None
+        port = get_option(self.odbc, "PORT")
+        database = get_option(self.odbc, "DATABASE") or get_option(self.odbc, "DBNAME") or ""
+        return (f"{server}:{port}" if port else server), database
+
     @property
     def database_file(self) -> Path | None:
         """The SQLite file it reads: the file given, or the ``Database=`` of a connection string to a SQLite ODBC

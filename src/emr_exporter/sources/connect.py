@@ -246,7 +246,9 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
         )
     except pyodbc.Error as exc:
         problem = problem_from_exception(exc, conn_str, password)
-        raise SourceUnavailable(f"{problem.hint} (ODBC {problem.sqlstate}: {problem.detail})") from None
+        raise SourceUnavailable(
+            f"{problem.hint} (ODBC {problem.sqlstate}: {problem.detail})", reason=problem.kind
+        ) from None
     if read_only:
         try:
             engine = detect_engine(

@@ -156,7 +156,8 @@ class EmrPage(WizardPageBase):
         self.search_runner.start(search)
 
     def _candidate_text(self, candidate: Any) -> str:
-        place = candidate.where if candidate.kind == "file" else f"DSN {candidate.where}"
+        place = candidate.where if candidate.kind == "file" else self.tr("EMR connection {name}").format(
+            name=candidate.where)
         if candidate.needs_password:
             return self.tr("{product} — {place} (needs the database password)").format(
                 product=candidate.product, place=place)
@@ -249,8 +250,21 @@ class EmrPage(WizardPageBase):
 
         self.test_runner.start(test)
 
+    def _place_text(self, address: SourceAddress, label: str) -> str:
+        """Where the connection went, in the founder's words: never a raw connection string."""
+        server = address.server_place()
+        if server is not None:
+            return self.tr("the database {database} on the server {server}").format(
+                database=server[1] or "?", server=server[0])
+        if address.dsn:
+            return self.tr("the EMR connection {name} set up on this PC").format(name=address.dsn)
+        if address.database_file is not None:
+            return self.tr("the database file {name}").format(name=address.database_file.name)
+        return label
+
     def _on_tested(self, found: Any) -> None:
         tested, label, detections, installed = found
+        label = self._place_text(tested, label)
         self.test_button.setEnabled(True)
         self._tested = tested
         self.connector_combo.clear()
