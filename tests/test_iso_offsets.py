@@ -120,3 +120,46 @@ def test_a_value_without_an_offset_is_refused_by_a_field_reading_offsets(stored:
         assert raised.value.reason_code == "invalid-date"
         assert str(raised.value) == ("field 'start' is not a date-time with a UTC offset, as its format reads: "
                                      "the zone of a value without one is unknown")
+
+
+def test_a_visit_time_kept_beside_its_date_is_read_with_it_and_a_missing_time_keeps_the_day(tmp_path: Path) -> None:
+    # 내원일자 '2020.01.05' + 내원시간 '오후 3:05' / '1505' / '15:05:00'. Before: the scaffold only wrote a '# NOTE'
+    # and every Encounter had its day only ('2020-01-05'); the times were carried raw.
+    db = tmp_path / "vendor.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE 환자 (환자번호 INTEGER PRIMARY KEY, 성명 TEXT, 성별 TEXT, 생년월일 TEXT);
+        CREATE TABLE 접수 (접수번호 INTEGER PRIMARY KEY, 환자번호 INTEGER, 내원일자 TEXT, 내원시간 TEXT, 메모 TEXT);
+    """)
+    conn.executemany("INSERT INTO 환자 VALUES (?, ?, ?, ?)",
+                     [(i, f"환자{i}", "MF"[i % 2], f"1970.01.{i % 28 + 1:02d}") for i in range(1, PATIENTS + 1)])
+    times = {"오후 3:05": "15:05", "오전 9:30": "09:30", "1505": "15:05", "15:05:00": "15:05", "오후 12:10": "12:10"}
+    visits = {i: (f"2020.01.{i % 28 + 1:02d}", list(times)[i % len(times)]) for i in range(1, 61)}
+    visits[61] = ("2020.02.01", None)  # the time not kept: the visit keeps its day
+    visits[62] = ("2020.02.02", "")
+    visits[63] = (None, "오후 3:05")  # no date: no start (the row quarantined, the time carried raw)
+    conn.executemany("INSERT INTO 접수 VALUES (?, ?, ?, ?, ?)",
+                     [(i, i % PATIENTS + 1, day, time, f"메모 {i}") for i, (day, time) in visits.items()])
+    conn.commit()
+    conn.close()
+    flow = scaffolded(type("Db", (), {"path": db, "odbc": None})(), tmp_path)
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    start = tomllib.loads(text)["entities"]["encounter"]["fields"]["start"]
+    assert {k: v for k, v in start.items() if k != "format"} == {
+        "columns": ["내원일자", "내원시간"], "join": " ", "type": "datetime", "required": True}
+    assert start["format"] == ["%Y.%m.%d %p %I:%M", "%Y.%m.%d %p %I:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S",
+                               "%Y.%m.%d %H%M"]
+    assert "# NOTE: 내원시간" not in text
+    assert checked(flow)["reconciliation"]["balanced"]
+    _dry, sealed, bag = exported(flow, tmp_path)
+    starts = sorted(e["period"]["start"] for e in _resources(bag, "Encounter"))
+    expected = [f"{day.replace('.', '-')}T{times[time]}:00+09:00" for day, time in visits.values() if day and time]
+    assert starts == sorted([*expected, "2020-02-01", "2020-02-02"])
+    [entity] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "encounter"]
+    assert (entity["exported"], entity["quarantined"], entity["quarantine_reasons"]) == (62, 1, {"required-missing": 1})
+    source = SqliteFileSource(db)
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == {"환자": PATIENTS, "접수": 63}

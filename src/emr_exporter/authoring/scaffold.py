@@ -1069,6 +1069,15 @@ def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
     return False
 
 
+#: times of day as Korean EMR screens write them beside a date: 오후 3:05, 오후 3:05:10, 15:05, 15:05:00, 1505
+_TIME_FORMATS = ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M")
+
+
+def _holds_datetime(entity: str, name: str) -> bool:
+    """Whether the record's field can hold a date-time (Encounter.start can; a birth date cannot)."""
+    return "datetime" in str(typing.get_type_hints(model.ENTITY_TYPES[entity]).get(name))
+
+
 def _iso_share(column: ColumnProfile) -> float:
     """Share of sampled values that are ISO-8601 date-times, with a UTC offset or without."""
     return sum(column.share(s) for s in _ISO_SHAPES)
@@ -1490,6 +1499,19 @@ class _Guesser:
         dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
         times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
+        if dates and times and len(times) == 1 and _holds_datetime(guess.entity, dates[0].field):
+            # sure: one time column beside the date, which the field can hold with its time
+            column = table.column(dates[0].column)
+            day_formats = [fmt for shape, fmt in _SOURCE_DATE_FORMATS if column is not None and column.shapes.get(
+                shape)] or ["%Y-%m-%d"]
+            patterns = tuple(f"{day} {time}" for day in day_formats for time in _TIME_FORMATS)
+            index = guess.fields.index(dates[0])
+            guess.fields[index] = dataclasses.replace(
+                dates[0], columns=(dates[0].column, times[0]), join=" ", type="datetime", format=patterns,
+                why=dates[0].why + f"; with the time of day kept beside it in {times[0]} (오후 3:05, 1505, 15:05:00): "
+                                   "read together (a visit without a time keeps its day)")
+            used.add(times[0])
+            return
         if dates and times:
             guess.notes.append(
                 f"{', '.join(times)}: times of day kept beside the date of {dates[0].field} ({dates[0].column}); "
