@@ -228,6 +228,8 @@ def _text_shapes(text: str) -> set[str]:
                 shapes.add(shape)
     if _TIME_OF_DAY.match(text):
         shapes.add("time_of_day")
+    if (_TIME_OF_DAY.match(text) or (len(text) == 4 and text.isdigit())) and parse_date_text(text, _TIME_FORMATS):
+        shapes.add("time_read")  # no flag of its own (not in SHAPES): a time the date-time patterns below read
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -1499,8 +1501,11 @@ class _Guesser:
         dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
         times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
-        if dates and times and len(times) == 1 and _holds_datetime(guess.entity, dates[0].field):
-            # sure: one time column beside the date, which the field can hold with its time
+        time = table.column(times[0]) if len(times) == 1 else None
+        if dates and time is not None and dates[0].format is None and _holds_datetime(
+                guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
+            # sure: one time column beside a text date, every sampled time in a form the patterns read, and a
+            # field that can hold the time
             column = table.column(dates[0].column)
             day_formats = [fmt for shape, fmt in _SOURCE_DATE_FORMATS if column is not None and column.shapes.get(
                 shape)] or ["%Y-%m-%d"]
