@@ -31,6 +31,7 @@ from korean_vendor_clinic import (
     create_korean_vendor_clinic,
     rrn_of,
     visit_date_text,
+    visit_time_text,
 )
 
 from emr_exporter.connectors.spec import load_spec
@@ -62,6 +63,14 @@ def _written_date(text: str) -> str | None:
     return None
 
 
+def _written_time(text: str) -> str:
+    """HH:MM of a visit's time text ('오후 3:05', '1505', '15:05:00')."""
+    if text.startswith(("오전", "오후")):
+        hour, minute = text[3:].split(":")
+        return f"{int(hour) % 12 + (12 if text.startswith('오후') else 0):02d}:{minute}"
+    return f"{text[:2]}:{text[2:4]}" if text.isdigit() else text[:5]
+
+
 def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(clinic: KoreanVendorClinic,
                                                                               tmp_path: Path) -> None:
     # Before, a column whose screens wrote '2019.01.05', '2019-1-5', '2019년 1월 5일' and '20190105' by turns had
@@ -70,8 +79,12 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     flow = scaffolded(clinic, tmp_path)
     spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
     assert spec["entities"]["encounter"]["table"] == "visit_2019"
-    assert spec["entities"]["encounter"]["fields"]["start"] == {"column": "내원일자", "type": "date",
-                                                                 "required": True}
+    # the visit's time of day in a column of its own ('오후 3:05', '1505', '15:05:00'): read with the date (before:
+    # only a '# NOTE' said so, and every Encounter had its day only)
+    assert spec["entities"]["encounter"]["fields"]["start"] == {
+        "columns": ["내원일자", "내원시간"], "join": " ", "type": "datetime", "required": True,
+        "format": [f"{day} {time}" for day in ("%Y%m%d", "%Y-%m-%d", "%Y.%m.%d", "%Y년 %m월 %d일")
+                   for time in ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M")]}
     assert spec["entities"]["patient"]["fields"]["birth_date"] == {"column": "생년월일", "type": "date"}
     assert set(spec["source"]["date_formats"]) >= {"%Y.%m.%d", "%Y-%m-%d", "%Y년 %m월 %d일", "%Y%m%d"}
     # A table per year of the same shape: each read as visit_2019 is, by a section of its own. Before, visit_2020
@@ -86,11 +99,7 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     assert ("# NOTE: jumin_enc, jumin_b64, jumin_mask: named as the RRN, but no sampled value is a 13-digit RRN "
             "(encrypted at rest, or masked): carried raw as stored, and no Patient has an RRN.") in text
     assert "rrn" not in spec["entities"]["patient"]["fields"]
-    # The visit's time of day in a column of its own ('오후 3:05', '1505', '15:05:00'): named, with how to read it
-    # with the date (before: nothing said the Encounters would have a day only)
-    assert ('# NOTE: 내원시간: times of day kept beside the date of start (내원일자); carried raw, the field a date '
-            'only. To keep the time, read both: start = { columns = ["내원일자", "내원시간"], join = " ", '
-            'type = "datetime" }') in text
+    assert "# NOTE: 내원시간" not in text
     clinic.check = checked(flow)
     assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["legacy_pt", "문진표"]
     dry, sealed, bag = exported(flow, tmp_path)
@@ -102,8 +111,12 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     written = {key: _written_date(date) for key, (date, _) in clinic.visits.items()}
     assert [key for key, day in written.items() if day is None] == [
         (f"visit_{year}", n) for year in YEARS for n in (BAD_DATE, NO_DATE)]
-    assert starts == sorted(d for d in written.values() if d is not None)
-    assert visit_date_text(1, 2019) == "2019-2-2" and "2019-02-02" in starts
+    # every visit at the minute its two texts name, in Korean time
+    assert starts == sorted(f"{d}T{_written_time(clinic.visits[key][1])}:00+09:00" for key, d in written.items()
+                            if d is not None)
+    assert visit_date_text(1, 2019) == "2019-2-2" and visit_time_text(1) == "1007"
+    assert "2019-02-02T10:07:00+09:00" in starts
+    assert (visit_time_text(3), visit_time_text(5)) == ("오후 12:21", "14:35:00") and "2019-08-08T16:49:00+09:00" in starts
     visits = {e["table"]: e for e in sealed["reconciliation"]["entities"] if e["entity"].startswith("encounter")}
     assert set(visits) == {f"visit_{year}" for year in YEARS}
     for entity in visits.values():

@@ -119,12 +119,16 @@ def test_a_wal_clinic_copied_to_a_read_only_stick_goes_through_the_whole_flow(
     before = _digest(stick)
     flow = scaffolded(type("Db", (), {"path": mounted / "patients.db"})(), tmp_path)
     check = checked(flow)
-    assert check["reconciliation"]["totals"] == {"exported": PATIENTS, "quarantined": 0, "source_rows": PATIENTS}
+    # the visits are Encounters at the instants their ISO-8601 text names (before: carried raw, no date the
+    # scaffold knew in '2024-03-05T09:30:00+09:00')
+    rows = PATIENTS + VISITS
+    assert check["reconciliation"]["totals"] == {"exported": rows, "quarantined": 0, "source_rows": rows}
     _dry, _sealed, bag = exported(flow, tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
-    rows = {(r["clinic_code"], r["visit_code"]): r for r in _carried_rows(bag, inventory, "visits")}
-    assert len(rows) == VISITS and rows[("부산", "V00003")]["note"] == "메모 3"
+    starts = sorted(json.loads(line)["period"]["start"] for p in sorted(bag.glob("data/fhir/Encounter*.ndjson"))
+                    for line in p.read_bytes().splitlines())
+    assert starts == sorted(f"2024-03-{i % 28 + 1:02d}T09:30:00+09:00" for i in range(VISITS))
     assert _digest(stick) == before and sorted(p.name for p in stick.iterdir()) == ["patients.db"]
 
 
@@ -184,7 +188,7 @@ def test_the_app_writing_during_the_export_is_not_seen_and_every_cell_comes_back
     dry, sealed, bag = exported(flow, tmp_path)
     assert len(writes) == 1
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["totals"]["source_rows"] == PATIENTS, outcome["totals"]
+        assert outcome["balanced"] and outcome["totals"]["source_rows"] == PATIENTS + VISITS, outcome["totals"]
     patients = [json.loads(line) for p in sorted(bag.glob("data/fhir/Patient*.ndjson"))
                 for line in p.read_bytes().splitlines()]
     assert len(patients) == PATIENTS
@@ -192,7 +196,8 @@ def test_the_app_writing_during_the_export_is_not_seen_and_every_cell_comes_back
     assert names["C000299"] == "환자299" and "C000300" in names and not any(k.startswith("N") for k in names)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
-    assert len(list(_carried_rows(bag, inventory, "visits"))) == VISITS
+    assert len(list(bag.glob("data/fhir/Encounter*.ndjson"))) >= 1
+    assert sum(len(p.read_bytes().splitlines()) for p in bag.glob("data/fhir/Encounter*.ndjson")) == VISITS
     # the cells no field maps, exactly: JSON text, ISO-8601 with Z and +09:00, Unix ms, the generated columns
     sidecar = _sidecar(bag, "patient")
     assert sidecar["7"]["profile"] == '{"phone": "010-0000-0007", "allergies": ["페니실린"]}'
@@ -231,16 +236,8 @@ created = { column = "taken_ms", type = "datetime", format = "epoch_ms", require
 media_type = { column = "mime", required = true }
 title = { column = "kind" }
 content_path = { column = "rel_path", type = "file" }
-
-[entities.encounter]
-table = "visits"
-key = "vkey"
-query = "SELECT clinic_code || '/' || visit_code AS vkey, v.* FROM visits v"
-
-[entities.encounter.fields]
-patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }
-start = { column = "visited_at", type = "datetime", format = "%Y-%m-%dT%H:%M:%S%z", required = true }
 '''
+# the visits (ISO-8601 with +09:00, keyed on two columns) are read by the scaffold's own [entities.encounter]
 
 
 @pytest.mark.parametrize("over", ["file", pytest.param("odbc", marks=pytest.mark.db)])
@@ -300,7 +297,7 @@ def test_over_the_sqlite_odbc_driver_the_bag_holds_every_cell_the_file_gives(tmp
             {t["name"]: [c["name"] for c in t["columns"]] for t in inventory},
             [(u["table"], u["column"], u["cells"]) for u in check["unmapped_columns"]],
             _sidecar(bag, "patient"),
-            sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in _carried_rows(bag, inventory, "visits")),
+            sorted(line for p in bag.glob("data/fhir/Encounter.*.ndjson") for line in p.read_bytes().splitlines()),
             sorted(p.read_bytes() for p in bag.glob("data/fhir/Patient.*.ndjson")),
         )
     columns, unmapped, sidecar, visits, patients = found["odbc"]
@@ -311,7 +308,7 @@ def test_over_the_sqlite_odbc_driver_the_bag_holds_every_cell_the_file_gives(tmp
     assert sidecar["7"]["profile"] == '{"phone": "010-0000-0007", "allergies": ["페니실린"]}'
     assert (sidecar["8"]["created_at"], sidecar["7"]["updated_ms"], sidecar["7"]["chart_len"]) == (
         "2024-02-09T10:15:00+09:00", 1_700_000_007_000, 7)
-    assert len(visits) == VISITS and json.loads(visits[0])["note_len"] == len(json.loads(visits[0])["note"])
+    assert len(visits) == VISITS and json.loads(visits[0])["period"]["start"].endswith("T09:30:00+09:00")
     assert found["odbc"] == found["file"]
 
 
@@ -344,7 +341,8 @@ def test_a_second_file_the_app_attaches_is_read_in_the_same_snapshot_when_the_co
     assert sorted(_carried_rows(bag, inventory, "rec.prescriptions"), key=lambda r: r["id"]) == expected
     assert expected[6] == {"id": 7, "patient_id": 8, "drug": "약7", "dose": 3.5, "issued_at": "2024-04-01T00:00:00Z",
                            "meta": '{"route": "PO"}'}
-    assert sealed["reconciliation"]["table_totals"]["source_rows"] == 44 + VISITS + PRESCRIPTIONS
+    # the carried tables (the visits are Encounters)
+    assert sealed["reconciliation"]["table_totals"]["source_rows"] == 44 + PRESCRIPTIONS
     # a file the connector names but the folder lacks: said plainly
     (tmp_path / "app" / "records.db").rename(tmp_path / "records.db")
     app.close()

@@ -55,6 +55,8 @@ SHAPES: dict[str, str] = {
     "iso_datetime": "text date-time YYYY-MM-DD HH:MM:SS",
     "iso_minute": "text date-time YYYY-MM-DD HH:MM (no seconds)",
     "dotted_date": "text date YYYY.MM.DD",
+    "iso_offset": "ISO-8601 text date-time with a UTC offset (2024-03-05T06:12:00Z, 2024-03-05T15:12:00+09:00)",
+    "iso_t_local": "ISO-8601 text date-time with a T and no UTC offset (2024-03-05T15:12:00)",
     "iso_datetime_fraction": "text date-time YYYY-MM-DD HH:MM:SS.fffffff (with a fraction of a second: SQL "
                              "Server's datetime2 as text)",
     "us_date": "text date MM/DD/YYYY (month first, as SQL Server and Access write it in the US)",
@@ -162,6 +164,27 @@ def _plural(shape: str) -> str:
     return f"{text}s"
 
 
+#: ISO-8601 date-times as apps write them (JavaScript's toISOString(), .NET's "o", Python's isoformat()): a T
+#: (or a space), seconds and a fraction optional, and a UTC offset ('Z', '+09:00', '+0900') or none
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: the field formats reading them: with an offset (the instant it names, shown in the field's zone) …
+ISO_OFFSET_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M%z",
+                      "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S.%f%z", "%Y-%m-%d %H:%M%z")
+#: … and with a T but no offset (a wall-clock time in the clinic's zone)
+ISO_T_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M")
+
+
+def _iso_8601_shapes(text: str) -> set[str]:
+    iso = _ISO_8601.match(text)
+    if iso is None:
+        return set()
+    if iso.group(1):
+        return {"iso_offset"} if parse_date_text(text, ISO_OFFSET_FORMATS) else set()
+    if "T" in text and parse_date_text(text, ISO_T_FORMATS) and _valid_date(text[:10], "%Y-%m-%d"):
+        return {"iso_t_local"}
+    return set()
+
+
 def _ko_shapes(text: str) -> set[str]:
     shapes: set[str] = set()
     if not 10 <= len(text) <= 32 or not _KO_HINT.search(text):
@@ -177,6 +200,7 @@ def _text_shapes(text: str) -> set[str]:
     shapes: set[str] = set()
     text = text.strip()
     shapes |= _ko_shapes(text)
+    shapes |= _iso_8601_shapes(text)
     if text.isdigit():
         if len(text) == 8 and _valid_date(text, "%Y%m%d"):
             shapes.add("yyyymmdd")
@@ -204,6 +228,8 @@ def _text_shapes(text: str) -> set[str]:
                 shapes.add(shape)
     if _TIME_OF_DAY.match(text):
         shapes.add("time_of_day")
+    if (_TIME_OF_DAY.match(text) or (len(text) == 4 and text.isdigit())) and parse_date_text(text, _TIME_FORMATS):
+        shapes.add("time_read")  # no flag of its own (not in SHAPES): a time the date-time patterns below read
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
     rrn = _RRN.match(text)
@@ -863,9 +889,13 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
                 "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
-                "epoch_s", "epoch_ms", "julian", *_KO_FORMATS)
+                "epoch_s", "epoch_ms", "julian", "iso_offset", "iso_t_local", *_KO_FORMATS)
 #: format = "…" written on a field for the shapes [source] formats do not cover
-_FIELD_FORMATS = {"yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms", "julian": "julian"}
+_FIELD_FORMATS: dict[str, str | tuple[str, ...]] = {
+    "yymmdd": "%y%m%d", "epoch_s": "epoch", "epoch_ms": "epoch_ms", "julian": "julian",
+    "iso_offset": ISO_OFFSET_FORMATS, "iso_t_local": ISO_T_FORMATS}
+#: the shapes of ISO-8601 date-times, with an offset or without (a column of apps that wrote both)
+_ISO_SHAPES = ("iso_offset", "iso_t_local", "iso_datetime", "iso_minute", "iso_datetime_fraction")
 
 
 @dataclass(slots=True)
@@ -877,7 +907,7 @@ class FieldGuess:
     required: bool = False
     ref: str | None = None
     map: dict[str, str | bool] | None = None
-    format: str | None = None
+    format: str | tuple[str, ...] | None = None
     columns: tuple[str, ...] = ()
     join: str = ""
     #: A reference whose values are the parent's keys only once rewritten (see :func:`_key_form_sql`): the form,
@@ -1041,10 +1071,25 @@ def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
     return False
 
 
+#: times of day as Korean EMR screens write them beside a date: 오후 3:05, 오후 3:05:10, 15:05, 15:05:00, 1505
+_TIME_FORMATS = ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M")
+
+
+def _holds_datetime(entity: str, name: str) -> bool:
+    """Whether the record's field can hold a date-time (Encounter.start can; a birth date cannot)."""
+    return "datetime" in str(typing.get_type_hints(model.ENTITY_TYPES[entity]).get(name))
+
+
+def _iso_share(column: ColumnProfile) -> float:
+    """Share of sampled values that are ISO-8601 date-times, with a UTC offset or without."""
+    return sum(column.share(s) for s in _ISO_SHAPES)
+
+
 def _date_like(column: ColumnProfile) -> bool:
     declared = column.type_name
     return any(column.has(s, 0.8) for s in _DATE_SHAPES) or declared.startswith(("DATE", "TIMESTAMP")) or (
-        column.non_empty > 0 and column.dated >= 0.8 * column.non_empty)  # dates written in several ways
+        column.non_empty > 0 and column.dated >= 0.8 * column.non_empty) or (  # dates written in several ways
+        column.shapes.get("iso_offset", 0) > 0 and _iso_share(column) >= 0.8)  # with an offset and without
 
 
 def _time_type(column: ColumnProfile, field_type: Any) -> str:
@@ -1054,13 +1099,26 @@ def _time_type(column: ColumnProfile, field_type: Any) -> str:
         "iso_minute", 0.5) or column.has(
         "iso_datetime_fraction", 0.5) or any(column.has(s, 0.5) for s in _KO_DATETIME_SHAPES) or (
         column.type_name.startswith(("DATETIME", "TIMESTAMP"))) or column.has("epoch_s", 0.5) or column.has(
-        "epoch_ms", 0.5) or column.has("julian_time", 0.5) or (
+        "epoch_ms", 0.5) or column.has("julian_time", 0.5) or _iso_share(column) >= 0.5 or (
         column.non_empty > 0 and column.timed >= 0.5 * column.non_empty)
     return "datetime" if allows_datetime and holds_time else "date"
 
 
-def _field_format(column: ColumnProfile) -> tuple[str | None, str]:
-    """A field ``format`` for shapes the [source] formats do not cover, with the share of values that fit."""
+def _field_format(column: ColumnProfile) -> tuple[str | tuple[str, ...] | None, str]:
+    """A field ``format`` for shapes the [source] formats do not cover, with the share of values that fit.
+
+    A column where any sampled value names its UTC offset is read with the offset formats only: a value without
+    one is then no date the field reads (kept raw, or its row quarantined, with the reason), never taken for
+    clinic time beside values that say which zone they are in ('…Z' is 9 hours before Korean time)."""
+    offset = column.shapes.get("iso_offset", 0)
+    if offset and _iso_share(column) >= 0.8:
+        why = f"; {offset} of {column.non_empty} sampled values are {SHAPES['iso_offset']}, read as the instant " \
+              "they name"
+        bare = column.non_empty - offset
+        if bare:
+            why += (f"; the other {bare} have no UTC offset: which zone they are in is unknown, so they are not "
+                    "read (kept raw with their reason, or the row quarantined), not guessed to be Korean time")
+        return ISO_OFFSET_FORMATS, why
     for shape, fmt in _FIELD_FORMATS.items():
         if column.has(shape, 0.8):
             return fmt, f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values are {SHAPES[shape]}"
@@ -1443,6 +1501,22 @@ class _Guesser:
         dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
         times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
+        time = table.column(times[0]) if len(times) == 1 else None
+        if dates and time is not None and dates[0].format is None and _holds_datetime(
+                guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
+            # sure: one time column beside a text date, every sampled time in a form the patterns read, and a
+            # field that can hold the time
+            column = table.column(dates[0].column)
+            day_formats = [fmt for shape, fmt in _SOURCE_DATE_FORMATS if column is not None and column.shapes.get(
+                shape)] or ["%Y-%m-%d"]
+            patterns = tuple(f"{day} {time}" for day in day_formats for time in _TIME_FORMATS)
+            index = guess.fields.index(dates[0])
+            guess.fields[index] = dataclasses.replace(
+                dates[0], columns=(dates[0].column, times[0]), join=" ", type="datetime", format=patterns,
+                why=dates[0].why + f"; with the time of day kept beside it in {times[0]} (오후 3:05, 1505, 15:05:00): "
+                                   "read together (a visit without a time keeps its day)")
+            used.add(times[0])
+            return
         if dates and times:
             guess.notes.append(
                 f"{', '.join(times)}: times of day kept beside the date of {dates[0].field} ({dates[0].column}); "
@@ -1902,7 +1976,9 @@ def _field_line(f: FieldGuess) -> str:
         parts.append(f"type = {_toml_str(f.type)}")
     if f.ref:
         parts.append(f"ref = {_toml_str(f.ref)}")
-    if f.format:
+    if isinstance(f.format, tuple):
+        parts.append(f"format = [{', '.join(_toml_str(p) for p in f.format)}]")
+    elif f.format:
         parts.append(f"format = {_toml_str(f.format)}")
     if f.tz:
         parts.append(f"tz = {_toml_str(f.tz)}")

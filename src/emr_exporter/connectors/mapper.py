@@ -566,13 +566,17 @@ class EntityMapper:
     def _split_value(self, row: Mapping[str, Any], field: FieldSpec) -> Any:
         """Split values (``columns = ["JUMIN1", "JUMIN2"]``): the parts' texts joined, then the transform."""
         parts = [row.get(column.lower()) for column in field.columns]
-        if all(is_empty(part) for part in parts):
+        # a date-time kept as a date and its time of day (내원일자 + 내원시간): without the date there is no
+        # date-time (the time is carried raw, as every cell of a split value is)
+        if all(is_empty(part) for part in parts) or (field.type == "datetime" and is_empty(parts[0])):
             if field.default is not None:
                 return field.default
             if field.required:
                 raise RowRejected("required-missing", f"required field '{field.name}' is empty")
             return None
-        if any(is_empty(part) for part in parts):
+        if field.type == "datetime" and not is_empty(parts[0]) and all(is_empty(part) for part in parts[1:]):
+            parts = parts[:1]  # a date whose time of day is not kept (내원일자 without 내원시간): the day alone
+        elif any(is_empty(part) for part in parts):
             raise RowRejected("incomplete-value", f"field '{field.name}': some of its columns are empty")
         text = field.join.join(to_text(part, field, self.ctx).strip() for part in parts)
         return TRANSFORMS[field.type](text, field, self.ctx)

@@ -468,6 +468,17 @@ def _is_julian(field: FieldSpec) -> bool:
     return field.format[:1] == (JULIAN_FORMAT,)
 
 
+def _offset_only(field: FieldSpec) -> bool:
+    """Whether every ``format`` of the field reads a UTC offset (``%z``): its column says which zone each value is
+    in, so a value without one is not taken for clinic time by [source]'s formats."""
+    return bool(field.format) and all("%z" in fmt for fmt in field.format)
+
+
+def _no_offset(field: FieldSpec) -> RowRejected:
+    return RowRejected("invalid-date", f"field '{field.name}' is not a date-time with a UTC offset, as its format "
+                                       "reads: the zone of a value without one is unknown")
+
+
 def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
     if _is_epoch(field):
         return _epoch(value, field, ctx).date()
@@ -480,14 +491,18 @@ def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
     text = _as_text(value, field, ctx).strip()
     pivot = ctx.spec.two_digit_year_pivot
     birth = field.name == "birth_date"
+    parsed = field.format and _parse_date_text(text, field.format, pivot, birth)
+    if not parsed and _offset_only(field):
+        raise _no_offset(field)
     parsed = (
-        (field.format and _parse_date_text(text, field.format, pivot, birth))
+        parsed
         or _parse_date_text(text, ctx.spec.date_formats, pivot, birth)
         or _parse_date_text(text, ctx.spec.datetime_formats, pivot, birth)
     )
     if not parsed:
         raise RowRejected("invalid-date", f"field '{field.name}' is not a valid calendar date")
-    return parsed.date()
+    # a time with its UTC offset is on the day it is in the field's zone ('2024-03-05T20:00:00Z': the 6th in Seoul)
+    return _local(parsed, field, ctx).date() if parsed.tzinfo is not None else parsed.date()
 
 
 def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:
@@ -502,8 +517,10 @@ def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datet
     text = _as_text(value, field, ctx).strip()
     pivot = ctx.spec.two_digit_year_pivot
     birth = field.name == "birth_date"
-    parsed = (field.format and _parse_date_text(text, field.format, pivot, birth)) or _parse_date_text(
-        text, ctx.spec.datetime_formats, pivot, birth)
+    parsed = field.format and _parse_date_text(text, field.format, pivot, birth)
+    if not parsed and _offset_only(field):
+        raise _no_offset(field)
+    parsed = parsed or _parse_date_text(text, ctx.spec.datetime_formats, pivot, birth)
     if parsed:
         return _local(parsed, field, ctx)
     # A date-only value stays a date: no time is invented.
