@@ -137,6 +137,21 @@ def test_a_column_counts_only_as_a_bare_reference_under_its_own_name(sql: str, u
     assert unchanged_columns(sql, "patient", COLUMNS) == unchanged
 
 
+@pytest.mark.parametrize(("sql", "on_mariadb", "elsewhere"), [
+    # the scaffold's reading of CP949 text a MariaDB server declares latin1: the stored bytes, unchanged
+    ("SELECT id, CAST(name AS BINARY) AS name, p.memo FROM patient p", {"id", "name", "memo"}, {"id", "memo"}),
+    ("SELECT CAST(p.name AS BINARY) name, CAST(memo AS BINARY) AS b FROM patient p", {"name"}, set()),
+    # not the bytes of that column: another type, an expression inside, no name of its own
+    ("SELECT CAST(name AS CHAR) AS name, CAST(UPPER(memo) AS BINARY) AS memo, CAST(a AS BINARY) FROM patient",
+     set(), set()),
+])
+def test_a_byte_cast_counts_as_the_column_on_mariadb_only(sql: str, on_mariadb: set[str], elsewhere: set[str]) -> None:
+    # Before: the scaffold's own CAST(PT_NM AS BINARY) AS PT_NM made every latin1 name be carried a second time
+    # (tests/test_foreign_sections.py: 60 cells where the clinic holds 48). On SQLite BINARY is a numeric affinity.
+    assert unchanged_columns(sql, "patient", COLUMNS, byte_casts=True) == on_mariadb
+    assert unchanged_columns(sql, "patient", COLUMNS) == elsewhere
+
+
 def test_the_transfer_reports_inventory_says_how_many_a_query_changes(
         tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from emr_exporter.reports.transfer import LABELS, _inventory_section, new_pdf

@@ -205,12 +205,17 @@ def _closing(tokens: Sequence[_Token]) -> int:
     return 0
 
 
-def unchanged_columns(sql: str | Sequence[_Token], table: str, columns: Sequence[str]) -> set[str] | None:
+def unchanged_columns(sql: str | Sequence[_Token], table: str, columns: Sequence[str], *,
+                      byte_casts: bool = False) -> set[str] | None:
     """The columns of ``table`` (of ``columns``, spelled as there) that ``sql``'s result has under their own name
     as a bare reference to them, the value unchanged; None where the query's text is not understood (see the
-    module's docstring): then no column counts as given back unchanged."""
+    module's docstring): then no column counts as given back unchanged.
+
+    ``byte_casts`` (MariaDB/MySQL): ``CAST(name AS BINARY) AS name`` counts as a bare reference too: the stored
+    bytes of the value, as the scaffold reads CP949 text a server declares latin1 (decoded with ``[source]
+    encoding``, rebuilt to the same bytes). Not on SQLite, where ``BINARY`` is a numeric affinity ('007' → 7)."""
     if isinstance(sql, str):
-        readings = [unchanged_columns(tokens, table, columns) if tokens else None
+        readings = [unchanged_columns(tokens, table, columns, byte_casts=byte_casts) if tokens else None
                     for tokens in (_tokens(sql, pattern) for pattern in _TOKENS)]
         if readings[0] is None or readings[1] is None:
             return readings[1] if readings[0] is None else readings[0]
@@ -247,6 +252,15 @@ def unchanged_columns(sql: str | Sequence[_Token], table: str, columns: Sequence
 
     def bare(item: list[_Token]) -> list[str]:
         """The table's columns one select item gives back unchanged under their own names."""
+        if byte_casts and len(item) >= 6 and item[0].word == "cast" and item[1].kind == "op" and item[1].text == "(":
+            close = _closing(item[1:]) + 1
+            inner = item[2:close]
+            if close > 1 and len(inner) >= 3 and inner[-2].word == "as" and inner[-1].word == "binary":
+                parts, n = _dotted(inner[:-2])
+                rest = item[close + 1:]
+                if parts and n == len(inner) - 2 and rest:  # an alias is needed: CAST(…)'s own name is no column
+                    return bare([*inner[:-2], *rest])
+            return []
         if len(item) == 1 and item[0].text == "*" and item[0].kind == "op":
             return list(columns)
         parts, n = _dotted(item)

@@ -796,6 +796,11 @@ def query_result_columns(source: Source, sql: str) -> list[str] | None:
     return None
 
 
+def _byte_casts(source: Source) -> bool:
+    """Whether ``CAST(col AS BINARY)`` gives a column's stored bytes unchanged here (MariaDB/MySQL)."""
+    return source.engine in ("mariadb", "mysql")
+
+
 def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequence[str],
                      rereads: Collection[str] = ()) -> set[str] | None:
     """The columns (lower case) of the table the ``sections`` read (``columns``, all of them) that their queries
@@ -820,7 +825,8 @@ def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequen
         if names is None:
             return set()
         once = {name for name, n in Counter(name.lower() for name in names).items() if n == 1}
-        unchanged = {name.lower() for name in unchanged_columns(str(entity.query), entity.table, columns) or ()}
+        unchanged = {name.lower() for name in unchanged_columns(
+            str(entity.query), entity.table, columns, byte_casts=_byte_casts(source)) or ()}
         given = unchanged & once if given is None else given & unchanged & once
     return given or set()
 
@@ -833,7 +839,8 @@ def changed_in_queries(source: Source, sections: list[EntitySpec], columns: Sequ
     for e in sections:
         if e.query:
             names = {name.lower() for name in query_result_columns(source, str(e.query)) or ()}
-            unchanged = {name.lower() for name in unchanged_columns(str(e.query), e.table, columns) or ()}
+            unchanged = {name.lower() for name in unchanged_columns(
+                str(e.query), e.table, columns, byte_casts=_byte_casts(source)) or ()}
             changed |= (names & table) - unchanged
     return changed
 
