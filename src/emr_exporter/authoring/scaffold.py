@@ -899,6 +899,14 @@ class FieldGuess:
 _SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC", "PREV", "PREVIOUS", "LEGACY",
                          "TMP", "TEMP", "COPY", "DELETED", "DEL"})
 
+#: A soft-delete flag (del_yn = 'Y', is_deleted = 1, 삭제여부): the row was deleted in the EMR but kept, as the law may
+#: require; never a date (deleted_at) nor who deleted it.
+_DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
+                  r"삭제(여부|구분|유무)?")
+#: The written pairs of such a flag, (deleted, not deleted); a flag is mapped only when each sampled value is in one.
+_DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
+                   ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
+
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
 _PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
 
@@ -1423,6 +1431,7 @@ class _Guesser:
                     f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
                     "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
+        self._deletion_flag(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1435,6 +1444,42 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    def _deletion_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A soft-delete flag (``del_yn``): a row the EMR deleted is still a record the law may require to keep, so
+        it is exported saying so, never as an ordinary one: ``status`` entered-in-error (the flag's other value an
+        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false."""
+        record = model.ENTITY_TYPES[guess.entity]
+        names = {f.name for f in dataclasses.fields(record)}
+        statuses = model.STATUS_VALUES.get(guess.entity, frozenset())
+        if "entered-in-error" in statuses and "status" in names:
+            target = "status"
+        elif "active" in names and not any(f.field == "active" for f in guess.fields):
+            target = "active"
+        else:
+            return
+        for column in table.columns:
+            if column.name in used or not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
+                continue
+            values = self.sampled_codes.get((table.name, column.name))
+            if not values:
+                continue
+            pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
+            if not pairs or not values <= {v for pair in pairs for v in pair}:
+                continue
+            mapping: dict[str, str | bool] = {}
+            for deleted, kept in pairs:
+                mapping.setdefault(deleted, "entered-in-error" if target == "status" else False)
+                mapping.setdefault(kept, "" if target == "status" else True)
+            used.add(column.name)
+            said = ("status entered-in-error, the others an ordinary record" if target == "status"
+                    else "active = false")
+            guess.fields.append(FieldGuess(
+                target, column.name, "status" if target == "status" else "bool",
+                f"column name says the row was deleted (a soft delete); every sampled value is one of "
+                f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
+                "ordinary one", map=mapping))
+            return
 
     @staticmethod
     def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
@@ -1762,7 +1807,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     """Distinct values of short, low-cardinality columns (sex, visit kind), kept in memory only to check a
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
-    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
+    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + _DELETION_FLAG
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
