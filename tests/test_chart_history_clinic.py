@@ -140,3 +140,22 @@ def test_soft_deleted_visits_and_patients_are_exported_saying_they_were_deleted(
     finally:
         source.close()
     assert rebuilt.rows["visit"] == VISITS and rebuilt.rows["patient"] == PATIENTS
+
+
+def test_a_history_table_named_before_the_live_one_is_not_taken_for_it(tmp_path: Path) -> None:
+    # Before: the live tables renamed tb_patient and tb_visit (their history tables patient_hist and visit_hist
+    # keep their names) tied with their history tables on every name and column, and the first name won: the
+    # scaffold read patient_hist as the patients (a patient once per change: 360 Patients, duplicate chart
+    # numbers quarantined) and visit_hist as the visits.
+    build_chart_history_clinic(tmp_path / "clinic.db")
+    with sqlite3.connect(tmp_path / "clinic.db") as conn:
+        conn.execute("ALTER TABLE patient RENAME TO tb_patient")
+        conn.execute("ALTER TABLE visit RENAME TO tb_visit")
+    conn.close()
+    flow = scaffolded(type("Db", (), {"path": tmp_path / "clinic.db"})(), tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert (spec["entities"]["patient"]["table"], spec["entities"]["encounter"]["table"]) == ("tb_patient",
+                                                                                              "tb_visit")
+    check = checked(flow)
+    assert check["reconciliation"]["totals"]["exported"] == check["reconciliation"]["totals"]["source_rows"] - (
+        ORPHAN_VISITS * 2)  # the orphan visits and their diagnoses

@@ -899,6 +899,26 @@ class FieldGuess:
 _SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC", "PREV", "PREVIOUS", "LEGACY",
                          "TMP", "TEMP", "COPY", "DELETED", "DEL"})
 
+#: Words of a table's name that say it keeps one row per change of another table's rows (patient_hist, visit_log,
+#: tblPatientHistory, 환자이력): the change history beside the live table, never the records themselves.
+_HISTORY = frozenset({"HIST", "HISTORY", "HISTORIES", "LOG", "LOGS", "AUDIT", "CHG", "CHANGE", "CHANGES",
+                      "JOURNAL", "TRAIL", "VERSIONS"})
+#: Columns a history table adds to its table's: what was done to the row (I/U/D) and when it was changed.
+_HISTORY_OP = (r"(.*_)?(OP|OPER|OPERATION|ACTION|DML(_?(TYPE|GB|CD))?|"
+               r"(CHG|CHANGE|HIST|LOG|AUDIT)_?(TYPE|GB|CD|KIND|OP))|변경구분")
+_HISTORY_AT = (r"(CHANGED|CHG|CHANGE|HIST|LOG|AUDIT|OP)_?(AT|ON|DT|DTTM|DATE|DATETIME|TS|YMD|YMDHMS|TIME)|"
+               r"변경일(시|자)?")
+
+
+def _history_table(table: TableProfile) -> bool:
+    """Whether ``table`` is a change history (one row per change of another table's rows): named so, or with both
+    the operation and the time of each change as columns."""
+    if _HISTORY & set(_words(table.bare, table=True).split("_")) or "이력" in table.bare:
+        return True
+    return (any(_name_fits(_HISTORY_OP, c.name) for c in table.columns)
+            and any(_name_fits(_HISTORY_AT, c.name) for c in table.columns))
+
+
 #: A soft-delete flag (del_yn = 'Y', is_deleted = 1, 삭제여부): the row was deleted in the EMR but kept, as the law may
 #: require; never a date (deleted_at) nor who deleted it.
 _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
@@ -1276,8 +1296,9 @@ class _Guesser:
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
             words = set(_words(table.bare, table=True).split("_"))
-            if _SUPERSEDED & words:
-                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use
+            if _SUPERSEDED & words or _history_table(table):
+                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use;
+                # patient_hist, visit_log: a row per change of the table in use (the same columns and more)
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
