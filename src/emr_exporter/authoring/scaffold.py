@@ -2139,6 +2139,13 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                 if _name_fits(pattern, table.bare, table=True):
                     kept = text.format(table=table.name)
                     break
+            else:
+                if _history_table(table):
+                    kept = ("a change history (a row per change of records, who changed them and when): the "
+                            "amendment history the chart must keep; it goes as it is")
+                elif _SUPERSEDED & set(_words(table.bare, table=True).split("_")):
+                    kept = ("an earlier generation, backup copy or the deleted rows of records: it may hold rows or "
+                            "values the table in use no longer has; it goes as it is")
         if kept is not None:
             carry += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(kept)}"]
         elif reason is not None:
