@@ -1842,7 +1842,9 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
                 value = row.get(column.name.lower())
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                values.add(value.decode("cp949", "replace") if isinstance(value, bytes) else str(value))
+                # as the transforms read it (a boolean column as a code is '1' or '0', never 'True')
+                values.add(value.decode("cp949", "replace") if isinstance(value, bytes)
+                           else ("1" if value else "0") if isinstance(value, bool) else str(value))
             out[(table.name, column.name)] = values
     return out
 
