@@ -101,7 +101,9 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     assert "rrn" not in spec["entities"]["patient"]["fields"]
     assert "# NOTE: 내원시간" not in text
     clinic.check = checked(flow)
-    assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["legacy_pt", "문진표"]
+    assert [t["table"] for t in clinic.check["unmapped_tables"]] == ["문진표"]
+    # legacy_pt, the patients of the program before: an earlier generation, carried with why
+    assert "legacy_pt" in {t["table"] for t in clinic.check["carried_tables"]}
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"] and outcome["cells"]["source"] == clinic.cells

@@ -78,16 +78,18 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
         f"{dbo}tblUser": "the program's user accounts and their passwords (hashes); no patient data (a doctor's "
                          "name kept here is mapped as a practitioner by a section)"}
     check = checked(flow)
-    assert sorted(t["table"] for t in check["unmapped_tables"]) == [
-        f"{dbo}PatientMap", f"{dbo}tblPatient", f"{dbo}tblVisitOld"]
+    assert sorted(t["table"] for t in check["unmapped_tables"]) == [f"{dbo}PatientMap", f"{dbo}tblPatient"]
+    # tblVisitOld: an earlier generation, carried with why (was 'not recognised')
+    assert [t["table"] for t in check["carried_tables"]] == [f"{dbo}tblVisitOld"]
     # the columns no field maps, named on both engines (on PostgreSQL "none": the scaffold's query renaming each
     # "FamilyName" AS familyname was taken for a use of every column)
     assert [(c["table"], c["column"], c["cells"]) for c in check["unmapped_columns"]] == [
         (f"{dbo}{t}", c, n) for t, c, n in (
             ("PATIENT_NEW", "FamilyName", 29), ("PATIENT_NEW", "GivenName", 29), ("PATIENT_NEW", "bDeleted", 30), ("PATIENT_NEW", "nvcMemo", 8), ("PATIENT_NEW", "dtCreated", 30),
             ("PATIENT_NEW", "sdtModified", 30), ("tblDiagnosis", "dtDx", 90), ("tblPayment", "mnAmount", 60),
-            ("tblPayment", "PayType", 60), ("tblVisit", "dtVisitUTC", 90), ("tblVisit", "mnFee", 90),
-            ("tblVisit", "bDeleted", 90))]
+            ("tblPayment", "PayType", 60), ("tblVisit", "dtVisitUTC", 90), ("tblVisit", "mnFee", 90))]
+    # the visits' soft-delete flag is their status (was an unmapped column: a deleted visit exported as finished)
+    assert entities["encounter"]["fields"]["status"]["column"] == "bDeleted"
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {
         ("patient", 30, 30, 0), ("encounter", 90, 88, 2), ("diagnosis", 90, 87, 3), ("receipt", 60, 58, 2)}
@@ -108,6 +110,9 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
     assert len(encounters) == 88 and clinic.dirty["orphan_visit"] not in encounters
     for key, resource in encounters.items():  # the local time, in Korean time (the UTC column is 9 hours off)
         assert resource["period"]["start"] == visits[key][3].isoformat() + "+09:00", key
+        # the visits the EMR deleted (bDeleted) say so; before, every visit was 'finished'
+        assert resource["status"] == ("entered-in-error" if visits[key][6] else "finished"), key
+    assert sum(r["status"] == "entered-in-error" for r in encounters.values()) == 2
     receipts = _by_source_key(_resources(bag, "Invoice"))
     assert len(receipts) == 58
     # every row of every table read or carried comes back exactly from the opened bag (FHIR + raw sidecars)

@@ -312,8 +312,10 @@ def test_cli_scaffold_json(demo_clinic, tmp_path: Path) -> None:
     assert data["encoding"] == "cp949"
     assert data["entities"]["patient"] == {
         "table": "PT_MASTER", "key": "PT_NO", "usable": True,
-        "fields": ["chart_number", "name", "sex", "birth_date", "rrn", "address", "phone", "first_visit"],
+        "fields": ["chart_number", "name", "sex", "birth_date", "rrn", "address", "phone", "first_visit", "active"],
     }
+    # the demo's DEL_YN ('Y' on a deleted patient): the Patient says active = false
+    assert load_spec(tmp_path / "cli-guess").entities["patient"].fields["active"].map == {"Y": False, "N": True}
     assert load_spec(tmp_path / "cli-guess").entities["encounter"].table == "VISIT"
     again = CliRunner().invoke(main, ["scaffold", "--source", str(demo_clinic.path), "--name", "cli-guess",
                                       "--out", str(tmp_path)])

@@ -120,8 +120,9 @@ def mask_chart_number(key: str) -> str:
 
 # --- records -------------------------------------------------------------------------------------
 
-#: Record status as the source EMR kept it (the optional ``status`` field of clinical records): None is
-#: an ordinary record; "inactive" is no longer current (a resolved problem, a stopped drug); and
+#: Record status as the source EMR kept it (the optional ``status`` field of clinical records): None (or "",
+#: what a connector's status map gives a deletion flag's 'N') is an ordinary record; "inactive" is no longer
+#: current (a resolved problem, a stopped drug); and
 #: "entered-in-error" was deleted or marked erroneous in the EMR but is exported, never dropped.
 RECORD_STATUSES: frozenset[str] = frozenset({"inactive", "entered-in-error"})
 

@@ -929,6 +929,34 @@ class FieldGuess:
 _SUPERSEDED = frozenset({"OLD", "BAK", "BACKUP", "BK", "ARCHIVE", "ARCH", "ARC", "PREV", "PREVIOUS", "LEGACY",
                          "TMP", "TEMP", "COPY", "DELETED", "DEL"})
 
+#: Words of a table's name that say it keeps one row per change of another table's rows (patient_hist, visit_log,
+#: tblPatientHistory, 환자이력): the change history beside the live table, never the records themselves.
+_HISTORY = frozenset({"HIST", "HISTORY", "HISTORIES", "LOG", "LOGS", "AUDIT", "CHG", "CHANGE", "CHANGES",
+                      "JOURNAL", "TRAIL", "VERSIONS"})
+#: Columns a history table adds to its table's: what was done to the row (I/U/D) and when it was changed.
+_HISTORY_OP = (r"(.*_)?(OP|OPER|OPERATION|ACTION|DML(_?(TYPE|GB|CD))?|"
+               r"(CHG|CHANGE|HIST|LOG|AUDIT)_?(TYPE|GB|CD|KIND|OP))|변경구분")
+_HISTORY_AT = (r"(CHANGED|CHG|CHANGE|HIST|LOG|AUDIT|OP)_?(AT|ON|DT|DTTM|DATE|DATETIME|TS|YMD|YMDHMS|TIME)|"
+               r"변경일(시|자)?")
+
+
+def _history_table(table: TableProfile) -> bool:
+    """Whether ``table`` is a change history (one row per change of another table's rows): named so, or with both
+    the operation and the time of each change as columns."""
+    if _HISTORY & set(_words(table.bare, table=True).split("_")) or "이력" in table.bare:
+        return True
+    return (any(_name_fits(_HISTORY_OP, c.name) for c in table.columns)
+            and any(_name_fits(_HISTORY_AT, c.name) for c in table.columns))
+
+
+#: A soft-delete flag (del_yn = 'Y', is_deleted = 1, 삭제여부): the row was deleted in the EMR but kept, as the law may
+#: require; never a date (deleted_at) nor who deleted it.
+_DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
+                  r"삭제(여부|구분|유무)?")
+#: The written pairs of such a flag, (deleted, not deleted); a flag is mapped only when each sampled value is in one.
+_DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
+                   ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
+
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
 _PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
 
@@ -1326,8 +1354,9 @@ class _Guesser:
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             score = (5.0 if hint else 0.0) + matched
             words = set(_words(table.bare, table=True).split("_"))
-            if _SUPERSEDED & words:
-                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use
+            if _SUPERSEDED & words or _history_table(table):
+                # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use;
+                # patient_hist, visit_log: a row per change of the table in use (the same columns and more)
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
@@ -1481,6 +1510,7 @@ class _Guesser:
                     f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
                     "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
+        self._deletion_flag(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1493,6 +1523,42 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    def _deletion_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A soft-delete flag (``del_yn``): a row the EMR deleted is still a record the law may require to keep, so
+        it is exported saying so, never as an ordinary one: ``status`` entered-in-error (the flag's other value an
+        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false."""
+        record = model.ENTITY_TYPES[guess.entity]
+        names = {f.name for f in dataclasses.fields(record)}
+        statuses = model.STATUS_VALUES.get(guess.entity, frozenset())
+        if "entered-in-error" in statuses and "status" in names:
+            target = "status"
+        elif "active" in names and not any(f.field == "active" for f in guess.fields):
+            target = "active"
+        else:
+            return
+        for column in table.columns:
+            if column.name in used or not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
+                continue
+            values = self.sampled_codes.get((table.name, column.name))
+            if not values:
+                continue
+            pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
+            if not pairs or not values <= {v for pair in pairs for v in pair}:
+                continue
+            mapping: dict[str, str | bool] = {}
+            for deleted, kept in pairs:
+                mapping.setdefault(deleted, "entered-in-error" if target == "status" else False)
+                mapping.setdefault(kept, "" if target == "status" else True)
+            used.add(column.name)
+            said = ("status entered-in-error, the others an ordinary record" if target == "status"
+                    else "active = false")
+            guess.fields.append(FieldGuess(
+                target, column.name, "status" if target == "status" else "bool",
+                f"column name says the row was deleted (a soft delete); every sampled value is one of "
+                f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
+                "ordinary one", map=mapping))
+            return
 
     @staticmethod
     def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
@@ -1836,7 +1902,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     """Distinct values of short, low-cardinality columns (sex, visit kind), kept in memory only to check a
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
-    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"]
+    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + _DELETION_FLAG
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
@@ -1850,7 +1916,9 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
                 value = row.get(column.name.lower())
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                values.add(value.decode("cp949", "replace") if isinstance(value, bytes) else str(value))
+                # as the transforms read it (a boolean column as a code is '1' or '0', never 'True')
+                values.add(value.decode("cp949", "replace") if isinstance(value, bytes)
+                           else ("1" if value else "0") if isinstance(value, bool) else str(value))
             out[(table.name, column.name)] = values
     return out
 
@@ -2149,6 +2217,13 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                 if _name_fits(pattern, table.bare, table=True):
                     kept = text.format(table=table.name)
                     break
+            else:
+                if _history_table(table):
+                    kept = ("a change history (a row per change of records, who changed them and when): the "
+                            "amendment history the chart must keep; it goes as it is")
+                elif _SUPERSEDED & set(_words(table.bare, table=True).split("_")):
+                    kept = ("an earlier generation, backup copy or the deleted rows of records: it may hold rows or "
+                            "values the table in use no longer has; it goes as it is")
         if kept is not None:
             carry += [f"# GUESS (name and shape; {table.row_count} rows)", f"{toml_key} = {_toml_str(kept)}"]
         elif reason is not None:

@@ -629,16 +629,17 @@ class _Validator:
         )
 
     def _status_field(self, table: str, name: str, mapping: Any, entity_kind: str) -> None:
-        """A source status: mapped values must be statuses of the entity; anything else is kept as recorded."""
+        """A source status: mapped values must be statuses of the entity, or "" for an ordinary record (the 'N' of
+        a deletion flag ``del_yn``: the resource's usual status); anything else is kept as recorded."""
         allowed = model.STATUS_VALUES.get(entity_kind)
         if name != "status" or allowed is None:
             raise self.fail(table, name, "type 'status' is for the field 'status' of an entity that has statuses")
         for source_value, status in (mapping or {}).items():
-            if status not in allowed:
+            if status != "" and status not in allowed:
                 raise self.fail(
                     table, name,
                     f"maps {source_value!r} to {status!r}, which is not a status of {entity_kind}; "
-                    f"statuses: {', '.join(sorted(allowed))}",
+                    f"statuses: {', '.join(sorted(allowed))}, or \"\" for an ordinary record",
                 )
 
     def _field(

@@ -341,6 +341,8 @@ def _status(
     for it — or, where the value set has none (``unknown=None``), makes the record unmappable.
     """
     status = getattr(record, "status", None)
+    if status == "":  # mapped to "an ordinary record" (a deletion flag's 'N'): the usual status
+        return usual
     if status is None:
         if getattr(record, "recorded_status", None):
             if unknown is None:
