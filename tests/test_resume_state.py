@@ -23,10 +23,23 @@ def test_state_round_trip_redacts_the_odbc_password(tmp_path: Path, monkeypatch:
     assert "s3cret" not in text
     loaded = resume.load_state()
     assert loaded is not None
-    assert loaded.odbc == "DRIVER={MariaDB};SERVER=x;UID=emr;PWD=***;"
+    # without the password at all: a masked PWD=*** would be tried as the password on resume (a "wrong
+    # password" for a founder who did not type it again); the password box asks for it instead
+    assert loaded.odbc == "DRIVER={MariaDB};SERVER=x;UID=emr"
+    assert "PWD" not in text and "***" not in text
     assert (loaded.step, loaded.institution_code, loaded.out_dir) == ("export", "12345678", str(tmp_path / "out"))
     resume.clear_state()
     assert resume.load_state() is None
+
+
+def test_a_state_an_older_version_saved_with_a_masked_password_resumes_without_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(resume.ENV_HOME, str(tmp_path))
+    resume.state_path().write_text(json.dumps(
+        {"step": "scan", "odbc": "DRIVER={MariaDB Unicode};SERVER=127.0.0.1;DATABASE=emr;UID=emr;Password=***"}),
+        encoding="utf-8")
+    loaded = resume.load_state()
+    assert loaded is not None and loaded.odbc == "DRIVER={MariaDB Unicode};SERVER=127.0.0.1;DATABASE=emr;UID=emr"
 
 
 def test_unreadable_or_foreign_state_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

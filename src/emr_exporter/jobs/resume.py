@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from emr_exporter.sources.drivers import redact_connection_string
+from emr_exporter.sources.drivers import without_password
 
 ENV_HOME = "EMR_EXPORTER_HOME"  # overrides the app-data folder (tests, portable installs)
 STATE_FILE = "wizard-state.json"
@@ -52,7 +52,7 @@ class WizardState:
     connector: str = ""
     database: str = ""
     dsn: str = ""  # an ODBC data source name
-    odbc: str = ""  # redacted: the password is asked again
+    odbc: str = ""  # without its password: the password is asked again
     attachments_root: str = ""
     out_dir: str = ""
     bundle_id: str = ""
@@ -61,13 +61,16 @@ class WizardState:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["odbc"] = redact_connection_string(self.odbc) if self.odbc else ""
+        data["odbc"] = without_password(self.odbc) if self.odbc else ""
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WizardState:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known and isinstance(v, type(getattr(cls(), k)))})
+        state = cls(**{k: v for k, v in data.items() if k in known and isinstance(v, type(getattr(cls(), k)))})
+        if state.odbc:  # a state saved by an older version holds PWD=***, which would be tried as the password
+            state.odbc = without_password(state.odbc)
+        return state
 
 
 def state_path() -> Path:

@@ -886,6 +886,14 @@ def with_password(conn_str: str, password: str) -> str:
     return build_connection_string(pairs)
 
 
+def without_password(conn_str: str) -> str:
+    """The connection string without its ``PWD``/``Password`` (to be kept on disk: the password is asked again),
+    anything else that looks secret masked (:func:`redact_connection_string`). A masked ``PWD=***`` is dropped
+    too: it is never the password, and connecting with it would fail as a wrong password."""
+    pairs = [(k, v) for k, v in parse_connection_string(conn_str) if k.strip().upper() not in PASSWORD_KEYS]
+    return redact_connection_string(build_connection_string(pairs))
+
+
 def has_password(conn_str: str) -> bool:
     return any(k.upper() in PASSWORD_KEYS for k, _ in parse_connection_string(conn_str))
 
