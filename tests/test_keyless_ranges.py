@@ -28,31 +28,14 @@ from emr_exporter.sources import base, paging
 from emr_exporter.sources.odbc import OdbcSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 from foreign_schemas import _fresh_database
 
+from test_keyless_pages import BUDGET, CONNECTOR  # a patient table and a keyless log; the page budget
+
 pytestmark = pytest.mark.db
 
-CONNECTOR = """
-[connector]
-name = "keyless"
-version = "1.0.0"
-product = "a patient table and a keyless log (synthetic)"
-
-[source]
-encoding = "utf-8"
-
-[entities.patient]
-table = "PATIENT"
-key = "PT_ID"
-
-[entities.patient.fields]
-chart_number = { column = "CHART_NO", required = true }
-name = { column = "PT_NM", required = true }
-"""
-
-#: PAGE_BYTES here: a page holds about ORDERED_PAGE_FACTOR times it (400 bytes of text: ~30 log rows).
-BUDGET = 100
 COLUMNS = ("lead", "act", "amount", "memo")
 
 #: An ENUM's values, in its order: not the order of their texts.

@@ -225,23 +225,20 @@ def test_client_killed_mid_patch_resumes_resending_at_most_one_chunk(
     assert result.receipt_number
 
 
-def test_receipt_is_polled_quickly_up_to_the_stores_retry_after(
-    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
-) -> None:
-    """After the last byte the store answers 202 + Retry-After: 1 while it verifies; the client asks again
-    after 20 ms, doubling, instead of sleeping the whole second (which dominated fast uploads)."""
-    bundle = random_file(tmp_path / "b.emrx", 100_000)
+def _checks_until(store: ReferenceStore, questions: int | None) -> tuple[threading.Event, dict[str, int]]:
+    """Make the store check each bundle until it has been asked for the receipt ``questions`` times (None: until
+    the test sets the returned event); the questions are counted."""
     release = threading.Event()
-    receipt_gets = {"count": 0}
+    asked = {"count": 0}
 
     def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
-        assert release.wait(30)
+        assert release.wait(60)
         return {}
 
     def count_receipt_gets(handler: Any, method: str, upload_id: str | None) -> bool:
         if method == "GET" and handler.path.endswith("/receipt"):
-            receipt_gets["count"] += 1
-            if receipt_gets["count"] == 4:  # the store finishes after the 4th question
+            asked["count"] += 1
+            if asked["count"] == questions:  # the store finishes after this question
                 release.set()
                 info = store.load(upload_id or "")
                 while info and info["state"] == "verifying":
@@ -249,8 +246,17 @@ def test_receipt_is_polled_quickly_up_to_the_stores_retry_after(
                     info = store.load(upload_id or "")
         return False
 
-    store.verifier = slow_verifier
-    store.fault_hook = count_receipt_gets
+    store.verifier, store.fault_hook = slow_verifier, count_receipt_gets
+    return release, asked
+
+
+def test_receipt_is_polled_quickly_up_to_the_stores_retry_after(
+    tmp_path: Path, server: StoreServer, store: ReferenceStore, store_public_pem: Path
+) -> None:
+    """After the last byte the store answers 202 + Retry-After: 1 while it verifies; the client asks again
+    after 20 ms, doubling, instead of sleeping the whole second (which dominated fast uploads)."""
+    bundle = random_file(tmp_path / "b.emrx", 100_000)
+    _, receipt_gets = _checks_until(store, 4)
     waits: list[float] = []
     result = make_uploader(
         server.url, store_public_pem, on_event=lambda n, d: waits.append(d["seconds"]) if n == "verifying" else None
@@ -267,25 +273,8 @@ def test_a_store_that_checks_for_long_is_waited_for_not_given_up_on(
     checking the bundle.)" (the wizard's resumed upload failed so on a busy PC). Here the store asks to be
     asked again at once (Retry-After: 0) and answers 202 sixty times before it has checked the file."""
     bundle = random_file(tmp_path / "b.emrx", 100_000)
-    release = threading.Event()
-    receipt_gets = {"count": 0}
-
-    def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
-        assert release.wait(60)
-        return {}
-
-    def count_receipt_gets(handler: Any, method: str, upload_id: str | None) -> bool:
-        if method == "GET" and handler.path.endswith("/receipt"):
-            receipt_gets["count"] += 1
-            if receipt_gets["count"] == 61:
-                release.set()
-                info = store.load(upload_id or "")
-                while info and info["state"] == "verifying":
-                    time.sleep(0.005)
-                    info = store.load(upload_id or "")
-        return False
-
-    store.verifier, store.fault_hook, store.verifying_retry_after = slow_verifier, count_receipt_gets, 0
+    _, receipt_gets = _checks_until(store, 61)
+    store.verifying_retry_after = 0
     result = make_uploader(server.url, store_public_pem).upload(bundle, bundle_id="F-long-check")
     assert result.receipt_number and receipt_gets["count"] == 61 and result.retries == 0
 
@@ -298,13 +287,8 @@ def test_a_store_still_checking_after_the_budget_says_so_and_a_later_run_collect
     from emr_exporter.upload.uploader import RetryPolicy
 
     bundle = random_file(tmp_path / "b.emrx", 100_000)
-    release = threading.Event()
-
-    def slow_verifier(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
-        assert release.wait(60)
-        return {}
-
-    store.verifier, store.verifying_retry_after = slow_verifier, 0
+    release, _ = _checks_until(store, None)
+    store.verifying_retry_after = 0
     patient = RetryPolicy(base_delay=0.01, max_delay=0.05, verification_budget=0.5)
     with pytest.raises(StoreStillChecking) as raised:
         make_uploader(server.url, store_public_pem, retry=patient).upload(bundle, bundle_id="F-budget")
