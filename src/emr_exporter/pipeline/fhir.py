@@ -235,6 +235,27 @@ SUBSTANCE_SYSTEMS: dict[str, str] = {
     "atc": ATC_SYSTEM,
     "rxnorm": RXNORM_SYSTEM,
 }
+#: What clinics write in an allergy's substance for "no known allergy" (compared without case, spaces and
+#: punctuation) → the SNOMED CT situation FHIR R4 records it with (AllergyIntolerance.code: "a negated/excluded
+#: statement … e.g. 716186003 No known allergy"). Without it, "NKDA" or "없음" is an allergy *to* "NKDA" or "없음".
+NO_KNOWN_ALLERGY: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("nka", "nkas", "noknownallergy", "noknownallergies", "none", "없음", "무", "해당없음",
+                     "알레르기없음", "알러지없음", "알레르기무", "알러지무", "특이사항없음", "특이없음"),
+                    ("716186003", "No known allergy")),
+    **dict.fromkeys(("nkda", "nkdas", "noknowndrugallergy", "noknowndrugallergies", "약물알레르기없음",
+                     "약물알러지없음", "약물부작용없음"), ("409137002", "No known drug allergy")),
+    **dict.fromkeys(("nkfa", "noknownfoodallergy", "noknownfoodallergies", "음식알레르기없음", "음식알러지없음",
+                     "식품알레르기없음"), ("429625007", "No known food allergy")),
+}
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def no_known_allergy(substance: str) -> tuple[str, str] | None:
+    """The SNOMED CT code and display of a substance text that records *no known allergy* ("NKDA", "없음",
+    "No known allergies."), else None."""
+    return NO_KNOWN_ALLERGY.get(_NOT_LETTERS.sub("", substance).casefold())
+
+
 VACCINE_SYSTEMS: dict[str, str] = {
     "kdca": KRCORE_VACCINATION_SYSTEM,
     "cvx": CVX_SYSTEM,
@@ -1204,6 +1225,8 @@ def _allergy(record: model.Allergy, institution: model.Institution) -> list[dict
             institution, "substance-code"
         )
         codings.append(_recorded_coding(record, "substance_code", system, record.substance))
+    elif (none := no_known_allergy(record.substance)) is not None:
+        codings.append(_coding(SNOMED_SYSTEM, *none))  # the text stays as recorded
     # KR Core requires code.coding with system and code: claimed only when a substance code is recorded.
     resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if codings else None)
     # The record status is the clinical status (active, resolved, inactive) or entered-in-error; one the
