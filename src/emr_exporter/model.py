@@ -480,7 +480,8 @@ class Immunization:
     vaccine_code: str | None = None  # as recorded
     vaccine_system: str | None = None  # kdca (KR Core 예방접종 유형) | cvx | kd | edi-medication | None: local
     vaccine_name: str | None = None
-    dose_number: int | None = None  # 차수
+    #: 차수 as recorded: 2 (a number column), or the text "2", "2차", "추가" (a text column, kept as written)
+    dose_number: str | int | None = None
     lot_number: str | None = None
     expiration: dt.date | None = None
     manufacturer: str | None = None
@@ -489,6 +490,10 @@ class Immunization:
     dose: Decimal | None = None
     dose_unit: str | None = None
     performer_id: str | None = None
+    #: False: not the clinic's own record of giving it (타기관 접종, from the patient's word or a 접종증명서);
+    #: None: not recorded, the clinic's own record unless ``report_origin`` is.
+    primary_source: bool | None = None
+    report_origin: str | None = None  # where the report came from, as recorded (보건소, 타 병원, 본인 진술 …)
     status_reason: str | None = None  # why it was not given, verbatim
     status_reason_code: str | None = None  # v3-ActReason: PATOBJ | IMMUNE | MEDPREC | OSTOCK | VACEFF
     subpotent: bool = False  # only part of the dose was given (partially administered)

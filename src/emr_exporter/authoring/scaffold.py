@@ -823,6 +823,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
         "status_reason": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)(_?(TXT|TEXT|NM|DESC))?", r"(사유|미접종).*"),
         "status_reason_code": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)_?(CD|CODE)",),
+        # given elsewhere (타기관 접종): the clinic or health centre named, written from the patient's word
+        "report_origin": (r"(OTHER|OTH|EXT|OUT|ETC)_?(INST|HOSP|ORG|CLINIC|HOSPITAL)_?(NM|NAME)?",
+                          r"타(기관|병원|의료기관).*"),
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),

@@ -1308,7 +1308,14 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)
     resource["occurrenceDateTime"] = fhir_datetime(record.occurred)
-    resource["primarySource"] = True  # recorded by the clinic that gave (or did not give) it
+    # Recorded by the clinic that gave (or did not give) it, unless the source says otherwise: a vaccination
+    # given elsewhere (타기관 접종) is written down from the patient's word or a certificate.
+    primary = record.primary_source if record.primary_source is not None else record.report_origin is None
+    resource["primarySource"] = primary
+    if record.report_origin:
+        if primary:
+            raise _fail(record, "report_origin", "is recorded for a vaccination the clinic's own record says it gave")
+        resource["reportOrigin"] = {"text": record.report_origin}
     if record.manufacturer:
         resource["manufacturer"] = {"display": record.manufacturer}
     if record.lot_number:
@@ -1331,10 +1338,29 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
     if record.subpotent:
         resource["isSubpotent"] = True
     if record.dose_number is not None:
-        if record.dose_number < 1:
-            raise _fail(record, "dose_number", "must be 1 or more")
-        resource["protocolApplied"] = [{"doseNumberPositiveInt": record.dose_number}]
+        resource["protocolApplied"] = [_dose_number(record)]
+        if "doseNumberString" in resource["protocolApplied"][0] and PROFILE_IMMUNIZATION in resource["meta"].get(
+                "profile", ()):
+            del resource["meta"]["profile"]  # KR Core: protocolApplied.doseNumber only positiveInt
     return [resource]
+
+
+_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def _dose_number(record: model.Immunization) -> dict[str, Any]:
+    """protocolApplied with the 차수 exactly as recorded: a number (or digits alone) as doseNumberPositiveInt,
+    any other text ("2차", "추가") as doseNumberString: FHIR R4's doseNumber[x] is positiveInt or string."""
+    number = record.dose_number
+    if isinstance(number, int):
+        if number < 1:
+            raise _fail(record, "dose_number", "must be 1 or more")
+        return {"doseNumberPositiveInt": number}
+    if number is None or not number.strip():
+        raise _fail(record, "dose_number", "is empty")
+    if _POSITIVE_INT.fullmatch(number):
+        return {"doseNumberPositiveInt": int(number)}
+    return {"doseNumberString": number}
 
 
 def _quantity(record: Any, field_name: str, unit: str | None) -> dict[str, Any]:
