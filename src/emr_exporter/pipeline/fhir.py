@@ -1472,7 +1472,8 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
         codings.append(_coding(PAYER_TYPE_SYSTEM, record.payer_type))
     resource["type"] = _concept(codings, record.payer_type)
     if record.subscriber_name:
-        resource["subscriberId"] = record.subscriber_name
+        # a name (피보험자, 세대주), not an id: subscriberId is the identifier the payer gives the subscriber
+        resource["subscriber"] = {"display": record.subscriber_name}
     resource["beneficiary"] = _ref("Patient", record.patient_id)
     if record.relationship:
         known = record.relationship in SUBSCRIBER_RELATIONSHIPS
