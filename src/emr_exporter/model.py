@@ -27,6 +27,50 @@ from decimal import Decimal
 from typing import Any, cast
 
 
+class PartialDate(dt.date):
+    """A date the source records to its year or month only ("2019", "2019.03": 발현 연도, a vaccination the
+    patient remembers by year): as a date it is the first day of that year or month (for ordering and ranges),
+    but it writes itself as what was recorded (``isoformat()`` "2019", "2019-03": FHIR's partial date), so
+    no day or month is invented."""
+
+    __slots__ = ("precision",)
+    precision: str  # "year" | "month"
+
+    def __new__(cls, year: int, month: int = 1, precision: str = "year") -> PartialDate:
+        if precision not in ("year", "month"):
+            raise ValueError("a partial date is known to its year or month")
+        self = super().__new__(cls, year, month if precision == "month" else 1, 1)
+        object.__setattr__(self, "precision", precision)
+        return self
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}" if self.precision == "year" else f"{self.year:04d}-{self.month:02d}"
+
+    __str__ = isoformat
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.isoformat()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PartialDate, (self.year, self.month, self.precision))
+
+    def _day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day)
+
+    # Arithmetic and replace() give a whole date: a day moved or set is a day, no longer a year or month.
+    def __add__(self, other: dt.timedelta) -> dt.date:  # type: ignore[override]
+        return self._day() + other
+
+    def __radd__(self, other: dt.timedelta) -> dt.date:  # type: ignore[override]
+        return self._day() + other
+
+    def __sub__(self, other: Any) -> Any:
+        return self._day() - other
+
+    def replace(self, *args: Any, **kwargs: Any) -> dt.date:  # type: ignore[override]
+        return self._day().replace(*args, **kwargs)
+
+
 class RetentionClass(enum.Enum):
     """Retention classes of the enforcement rule art. 15(1), with their minimum years."""
 
