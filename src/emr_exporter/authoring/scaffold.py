@@ -1092,14 +1092,10 @@ def _table_hint(entity: str, table: str) -> str | None:
     return None
 
 
-def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
-    """Whether another entity's hint names ``table`` more closely (a longer match) than ``hint`` does."""
-    for other in TABLE_HINTS:
-        if other != entity:
-            other_hint = _table_hint(other, table)
-            if other_hint is not None and len(other_hint) > len(hint):
-                return True
-    return False
+def _better_named_for(entity: str, table: str, hint: str) -> list[str]:
+    """The other entities whose hint names ``table`` more closely (a longer match) than ``hint`` does."""
+    return [other for other in TABLE_HINTS if other != entity
+            and (other_hint := _table_hint(other, table)) is not None and len(other_hint) > len(hint)]
 
 
 #: times of day as Korean EMR screens write them beside a date: 오후 3:05, 오후 3:05:10, 15:05, 15:05:00, 1505
@@ -1367,8 +1363,13 @@ class _Guesser:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
-            if hint is not None and matched == 0 and _better_named_for_another(entity, table.bare, hint):
-                continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
+            if hint is not None and any(
+                    matched <= sum(1 for patterns in FIELD_HINTS[other].values()
+                                   if self._match(table, patterns, set()) is not None)
+                    for other in _better_named_for(entity, table.bare, hint)):
+                # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'; MED_HIST, its
+                # DRUG_NM a prescription's name too: the medication list (more of its columns fit), not orders
+                continue
             if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
                     f", {matched} of {len(hints)} column names fit")
