@@ -188,6 +188,7 @@ def test_no_known_allergy_is_coded_as_fhir_records_it_not_as_an_allergy_to_nkda(
         assert resource["meta"]["profile"] == [fhir.PROFILE_ALLERGY]
     # a substance is no statement of absence; a recorded code is the clinic's, kept as it is
     assert _allergy("페니실린")["code"] == {"text": "페니실린"}
+    assert _allergy("무")["code"] == {"text": "무"}  # a radish, or "none": not guessed
     assert _allergy("없음", substance_code="X1")["code"]["coding"][0]["code"] == "X1"
 
 

@@ -239,7 +239,8 @@ SUBSTANCE_SYSTEMS: dict[str, str] = {
 #: punctuation) → the SNOMED CT situation FHIR R4 records it with (AllergyIntolerance.code: "a negated/excluded
 #: statement … e.g. 716186003 No known allergy"). Without it, "NKDA" or "없음" is an allergy *to* "NKDA" or "없음".
 NO_KNOWN_ALLERGY: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(("nka", "nkas", "noknownallergy", "noknownallergies", "none", "없음", "무", "해당없음",
+    # not "무" alone: it is also a radish (a food allergy)
+    **dict.fromkeys(("nka", "nkas", "noknownallergy", "noknownallergies", "none", "없음", "해당없음",
                      "알레르기없음", "알러지없음", "알레르기무", "알러지무", "특이사항없음", "특이없음"),
                     ("716186003", "No known allergy")),
     **dict.fromkeys(("nkda", "nkdas", "noknowndrugallergy", "noknowndrugallergies", "약물알레르기없음",
