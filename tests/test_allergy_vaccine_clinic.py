@@ -14,18 +14,21 @@ NULL); a medication list with free-text doses. A few bad values.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 
 from emr_exporter import model
 from emr_exporter.connectors.spec import load_spec
 from emr_exporter.errors import MappingError
 from emr_exporter.pipeline import fhir
+from emr_exporter.reports.preview import render_preview
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.odbc import OdbcSource
 from krcore_rules import assert_conforms
@@ -330,6 +333,15 @@ def test_an_allergy_and_vaccination_clinic_on_sqlite_goes_through_the_whole_flow
     _assert_clinic(bag, _rows())
     rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), SqliteFileSource(db))
     assert sum(rebuilt.rows.values()) == PATIENTS + ALLERGIES + VACCINATIONS + INSURANCE + MEDICATIONS
+    # the founder's 진료기록부 사본 names the 차수 and a vaccination given elsewhere (before: neither)
+    data, _count = render_preview(bag, "00000010", "medical-record-copy")
+    text = "".join("".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
+    for _key, patient, ymd, _cd, name, chasu, lot, _site, _yn, elsewhere in _rows()["VACCINATION"]:
+        if patient == "00000010":
+            line = f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:]}{name}접종" + (f"로트{lot}" if lot else "") + (
+                f"{int(chasu)}차" if chasu and chasu.isdigit() else chasu or "") + (
+                f"(타기관접종:{elsewhere})" if elsewhere else "")
+            assert line in text, line
 
 
 @pytest.mark.db
