@@ -217,6 +217,8 @@ def test_the_dose_number_is_written_as_recorded() -> None:
     assert _immunization(**kdca, dose_number="3")["meta"]["profile"] == [fhir.PROFILE_IMMUNIZATION]
     with pytest.raises(MappingError, match="dose_number: must be 1 or more"):
         _immunization(vaccine_name="B형간염", dose_number=0)
+    with pytest.raises(MappingError, match="dose_number: is neither a whole number nor text; leave out its type"):
+        _immunization(vaccine_name="B형간염", dose_number=dt.date(2024, 1, 2))  # type: ignore[arg-type]
 
 
 def test_a_vaccination_given_elsewhere_is_no_primary_source() -> None:

@@ -1352,12 +1352,14 @@ _POSITIVE_INT = re.compile(r"[1-9][0-9]{0,8}")
 def _dose_number(record: model.Immunization) -> dict[str, Any]:
     """protocolApplied with the 차수 exactly as recorded: a number (or digits alone) as doseNumberPositiveInt,
     any other text ("2차", "추가") as doseNumberString: FHIR R4's doseNumber[x] is positiveInt or string."""
-    number = record.dose_number
+    number: Any = record.dose_number
+    if isinstance(number, bool) or not isinstance(number, int | str):  # a connector's type = "date" / "decimal"
+        raise _fail(record, "dose_number", "is neither a whole number nor text; leave out its type")
     if isinstance(number, int):
         if number < 1:
             raise _fail(record, "dose_number", "must be 1 or more")
         return {"doseNumberPositiveInt": number}
-    if number is None or not number.strip():
+    if not number.strip():
         raise _fail(record, "dose_number", "is empty")
     if _POSITIVE_INT.fullmatch(number):
         return {"doseNumberPositiveInt": int(number)}
