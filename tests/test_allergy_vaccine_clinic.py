@@ -188,7 +188,8 @@ def test_no_known_allergy_is_coded_as_fhir_records_it_not_as_an_allergy_to_nkda(
                                 ("nkfa", "429625007", "No known food allergy")):
         resource = _allergy(text)
         assert resource["code"] == {"coding": [{"system": snomed, "code": code, "display": display}], "text": text}
-        assert resource["meta"]["profile"] == [fhir.PROFILE_ALLERGY]
+        # KR Core narrows code to the causative substance (원인물질만): a statement of absence claims no profile
+        assert "profile" not in resource["meta"]
     # a substance is no statement of absence; a recorded code is the clinic's, kept as it is
     assert _allergy("페니실린")["code"] == {"text": "페니실린"}
     assert _allergy("무")["code"] == {"text": "무"}  # a radish, or "none": not guessed

@@ -1228,8 +1228,9 @@ def _allergy(record: model.Allergy, institution: model.Institution) -> list[dict
         codings.append(_recorded_coding(record, "substance_code", system, record.substance))
     elif (none := no_known_allergy(record.substance)) is not None:
         codings.append(_coding(SNOMED_SYSTEM, *none))  # the text stays as recorded
-    # KR Core requires code.coding with system and code: claimed only when a substance code is recorded.
-    resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if codings else None)
+    # KR Core requires code.coding with system and code: claimed only when a substance code is recorded (its
+    # code is the causative substance only, 원인물질만: a no-known-allergy statement claims no profile).
+    resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if record.substance_code else None)
     # The record status is the clinical status (active, resolved, inactive) or entered-in-error; one the
     # connector could not map leaves clinicalStatus "not recorded" (counted, text kept verbatim).
     status = _status(record, "", "inactive", model.ALLERGY_CLINICAL_STATUSES, unknown="")
