@@ -253,19 +253,16 @@ def test_a_year_alone_is_a_year_not_the_first_of_january() -> None:
 # --- the contractor's flow ---------------------------------------------------------------------------
 
 def _finish(flow: Flow) -> None:
-    """What the contractor adds to the scaffold's connector: the coded columns it leaves to them, with maps."""
+    """What the contractor adds to the scaffold's connector: the onset year (no date shape the scaffold knows)."""
     toml = flow.connectors / "foreign" / "connector.toml"
     text = toml.read_text(encoding="utf-8")
     anchor = "\n[entities.immunization]"
     assert "[entities.allergy.fields]" in text and anchor in text
     added = """
-category = { column = "ALG_GB", type = "code", map = { "약물" = "medication", "음식" = "food", "환경" = "environment" } }
-severity = { column = "SEVERITY", type = "code", map = { "경증" = "mild", "중등" = "moderate", "중증" = "severe" } }
 onset = { column = "ONSET_YEAR", type = "date", format = "%Y" }
 """
     if 'column = "pt_no"' in text:  # PostgreSQL: the names as the server folded them
-        for name in ("ALG_GB", "SEVERITY", "ONSET_YEAR"):
-            added = added.replace(f'"{name}"', f'"{name.lower()}"')
+        added = added.replace('"ONSET_YEAR"', '"onset_year"')
     text = text.replace(anchor, added + anchor, 1)
     toml.write_text(text, encoding="utf-8")
 
@@ -273,9 +270,12 @@ onset = { column = "ONSET_YEAR", type = "date", format = "%Y" }
 def _assert_clinic(bag: Path, rows: dict[str, list[tuple[Any, ...]]]) -> None:
     allergies = _by_key(bag, "AllergyIntolerance")
     assert len(allergies) == ALLERGIES
-    for key, _pt, _gb, substance, _sev, _re, year, _reg in rows["ALLERGY"]:
+    for key, _pt, gb, substance, sev, _re, year, _reg in rows["ALLERGY"]:
         resource = allergies[str(key)]
         assert resource["code"]["text"] == substance
+        assert resource["category"] == [{"약물": "medication", "음식": "food", "환경": "environment"}[gb]]
+        assert resource.get("reaction", [{}])[0].get("severity") == {
+            "경증": "mild", "중등": "moderate", "중증": "severe", None: None}[sev]
         codes = [c["code"] for c in resource["code"].get("coding", [])]
         assert codes == ({"NKDA": ["409137002"], "없음": ["716186003"]}.get(substance, [])), (key, substance)
         # the year alone, as recorded ("19년경" is a field defect, kept raw)
@@ -318,6 +318,13 @@ def _the_flow(db: Any, tmp_path: Path, allergy_defects: dict[str, int]) -> tuple
     fields = spec.entities["immunization"].fields
     assert (fields["dose_number"].column.upper(), fields["report_origin"].column.upper()) == (
         "CHASU", "OTHER_INST_NM")
+    # the allergy's kind and severity in the Korean words every clinic screen uses (before: left unmapped)
+    allergy = spec.entities["allergy"].fields
+    assert (allergy["category"].column.upper(), allergy["severity"].column.upper()) == ("ALG_GB", "SEVERITY")
+    assert {k: allergy["category"].map[k] for k in KINDS} == {  # type: ignore[index]
+        "약물": "medication", "음식": "food", "환경": "environment"}
+    assert {k: allergy["severity"].map[k] for k in ("경증", "중등", "중증")} == {  # type: ignore[index]
+        "경증": "mild", "중등": "moderate", "중증": "severe"}
     _finish(flow)
     check = checked(flow)
     outcome = {e["entity"]: (e["exported"], e["quarantined"], e["field_defects"])
