@@ -27,6 +27,50 @@ from decimal import Decimal
 from typing import Any, cast
 
 
+class PartialDate(dt.date):
+    """A date the source records to its year or month only ("2019", "2019.03": 발현 연도, a vaccination the
+    patient remembers by year): as a date it is the first day of that year or month (for ordering and ranges),
+    but it writes itself as what was recorded (``isoformat()`` "2019", "2019-03": FHIR's partial date), so
+    no day or month is invented."""
+
+    __slots__ = ("precision",)
+    precision: str  # "year" | "month"
+
+    def __new__(cls, year: int, month: int = 1, precision: str = "year") -> PartialDate:
+        if precision not in ("year", "month"):
+            raise ValueError("a partial date is known to its year or month")
+        self = super().__new__(cls, year, month if precision == "month" else 1, 1)
+        object.__setattr__(self, "precision", precision)
+        return self
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}" if self.precision == "year" else f"{self.year:04d}-{self.month:02d}"
+
+    __str__ = isoformat
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.isoformat()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PartialDate, (self.year, self.month, self.precision))
+
+    def _day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day)
+
+    # Arithmetic and replace() give a whole date: a day moved or set is a day, no longer a year or month.
+    def __add__(self, other: dt.timedelta) -> dt.date:  # type: ignore[override]
+        return self._day() + other
+
+    def __radd__(self, other: dt.timedelta) -> dt.date:  # type: ignore[override]
+        return self._day() + other
+
+    def __sub__(self, other: Any) -> Any:
+        return self._day() - other
+
+    def replace(self, *args: Any, **kwargs: Any) -> dt.date:  # type: ignore[override]
+        return self._day().replace(*args, **kwargs)
+
+
 class RetentionClass(enum.Enum):
     """Retention classes of the enforcement rule art. 15(1), with their minimum years."""
 
@@ -480,7 +524,8 @@ class Immunization:
     vaccine_code: str | None = None  # as recorded
     vaccine_system: str | None = None  # kdca (KR Core 예방접종 유형) | cvx | kd | edi-medication | None: local
     vaccine_name: str | None = None
-    dose_number: int | None = None  # 차수
+    #: 차수 as recorded: 2 (a number column), or the text "2", "2차", "추가" (a text column, kept as written)
+    dose_number: str | int | None = None
     lot_number: str | None = None
     expiration: dt.date | None = None
     manufacturer: str | None = None
@@ -489,6 +534,10 @@ class Immunization:
     dose: Decimal | None = None
     dose_unit: str | None = None
     performer_id: str | None = None
+    #: False: not the clinic's own record of giving it (타기관 접종, from the patient's word or a 접종증명서);
+    #: None: not recorded, the clinic's own record unless ``report_origin`` is.
+    primary_source: bool | None = None
+    report_origin: str | None = None  # where the report came from, as recorded (보건소, 타 병원, 본인 진술 …)
     status_reason: str | None = None  # why it was not given, verbatim
     status_reason_code: str | None = None  # v3-ActReason: PATOBJ | IMMUNE | MEDPREC | OSTOCK | VACEFF
     subpotent: bool = False  # only part of the dose was given (partially administered)

@@ -798,13 +798,19 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
         "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)"),
     },
-    # Coded fields (category, severity, statuses, relationship, code systems) are left to the contractor:
-    # their values need a map, and a wrong one would quarantine rows. Only plain values are guessed here.
+    # Coded fields (statuses, relationship, code systems) are left to the contractor: their values need a map,
+    # and a wrong one would quarantine rows. Only plain values are guessed here, and an allergy's category and
+    # severity when every sampled value is a key of a built-in map of the words clinics use (_CODE_MAPS).
     "allergy": {
         "substance": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(NM|NAME)", r"ALLERGEN",
                       r"SUBSTANCE", r"(.*_)?NM", r"(.*_)?NAME", r"(원인|알레르기|알러지).*"),
         "substance_code": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(CD|CODE)", r"(ATC|EDI)_?CD"),
         "reaction": (r"REACT(ION)?(_?(NM|TXT|TEXT|DESC))?", r"SYMPTOM.*", r"(반응|증상).*"),
+        # coded: written only when every sampled value is a key of a built-in map (_CODE_MAPS)
+        "category": (r"(ALG|ALRG|ALLERGY|ALLERGEN)_?(GB|GUBUN|KIND|TYPE|TP|CLS|CLASS|CAT|CATEGORY)", r"CATEGORY",
+                     r"(알레르기|알러지|원인)?(구분|종류|분류)"),
+        "severity": (r"SEVERITY(_?(CD|GB))?", r"SEV(_?(CD|GB))?", r"(ALG|ALRG|ALLERGY)_?(SEV|GRADE|LVL|LEVEL)",
+                     r"중증도|심각도"),
         "onset": (r"ONSET.*", r"(발현|발생)일.*"),
         "recorded": (r"(REC|REG|WRITE|WRT|CRE|INPUT)_?(YMD|DT|DATE|DTTM)",),
         "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
@@ -823,6 +829,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
         "status_reason": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)(_?(TXT|TEXT|NM|DESC))?", r"(사유|미접종).*"),
         "status_reason_code": (r"(REASON|REFUSE|REFUSAL|NOT_?DONE)_?(CD|CODE)",),
+        # given elsewhere (타기관 접종): the clinic or health centre named, written from the patient's word
+        "report_origin": (r"(OTHER|OTH|EXT|OUT|ETC)_?(INST|HOSP|ORG|CLINIC|HOSPITAL)_?(NM|NAME)?",
+                          r"타(기관|병원|의료기관).*"),
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
@@ -886,6 +895,17 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
         {"M": "male", "F": "female", "O": "other", "U": "unknown"},
     ),
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
+    # an allergy's kind and severity as Korean EMR screens word them (약물/음식/환경, 경증/중등/중증), or FHIR's own
+    ("allergy", "category"): (
+        {"약물": "medication", "약제": "medication", "의약품": "medication", "음식": "food", "식품": "food",
+         "환경": "environment", "생물": "biologic", "생물학적제제": "biologic"},
+        {"medication": "medication", "food": "food", "environment": "environment", "biologic": "biologic"},
+    ),
+    ("allergy", "severity"): (
+        {"경증": "mild", "경도": "mild", "중등": "moderate", "중등도": "moderate", "중등증": "moderate",
+         "중증": "severe", "고도": "severe"},
+        {"mild": "mild", "moderate": "moderate", "severe": "severe"},
+    ),
 }
 _DATE_SHAPES = ("yyyymmdd", "yyyymmddhhmmss", "iso_date", "iso_datetime", "iso_minute", "dotted_date", "yymmdd",
                 "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
@@ -1089,14 +1109,10 @@ def _table_hint(entity: str, table: str) -> str | None:
     return None
 
 
-def _better_named_for_another(entity: str, table: str, hint: str) -> bool:
-    """Whether another entity's hint names ``table`` more closely (a longer match) than ``hint`` does."""
-    for other in TABLE_HINTS:
-        if other != entity:
-            other_hint = _table_hint(other, table)
-            if other_hint is not None and len(other_hint) > len(hint):
-                return True
-    return False
+def _better_named_for(entity: str, table: str, hint: str) -> list[str]:
+    """The other entities whose hint names ``table`` more closely (a longer match) than ``hint`` does."""
+    return [other for other in TABLE_HINTS if other != entity
+            and (other_hint := _table_hint(other, table)) is not None and len(other_hint) > len(hint)]
 
 
 #: times of day as Korean EMR screens write them beside a date: 오후 3:05, 오후 3:05:10, 15:05, 15:05:00, 1505
@@ -1364,8 +1380,13 @@ class _Guesser:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
-            if hint is not None and matched == 0 and _better_named_for_another(entity, table.bare, hint):
-                continue  # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'
+            if hint is not None and any(
+                    matched <= sum(1 for patterns in FIELD_HINTS[other].values()
+                                   if self._match(table, patterns, set()) is not None)
+                    for other in _better_named_for(entity, table.bare, hint)):
+                # LAB_REPORTS, no lab-result column in it: the lab reports' table, not the results'; MED_HIST, its
+                # DRUG_NM a prescription's name too: the medication list (more of its columns fit), not orders
+                continue
             if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
                     f", {matched} of {len(hints)} column names fit")
@@ -1902,7 +1923,8 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     """Distinct values of short, low-cardinality columns (sex, visit kind), kept in memory only to check a
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
-    patterns = FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + _DELETION_FLAG
+    patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
+                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG)
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]

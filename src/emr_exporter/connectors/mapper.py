@@ -117,7 +117,7 @@ _referenced_record_id = functools.lru_cache(maxsize=4096)(model.record_id)
 _CACHE_SIZE = 4096
 
 #: Answers a cache may hand out to many records: values nobody can change in place.
-_IMMUTABLE = frozenset({str, int, bool, float, Decimal, dt.date, dt.datetime, bytes})
+_IMMUTABLE = frozenset({str, int, bool, float, Decimal, dt.date, dt.datetime, bytes, model.PartialDate})
 
 _MISS = object()
 

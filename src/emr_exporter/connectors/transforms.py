@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from emr_exporter import codepage
+from emr_exporter import codepage, model
 from emr_exporter.connectors.paths import prefix_path, relative_to_base, rooted, stored_path_form
 from emr_exporter.connectors.spec import JULIAN_FORMAT, ConnectorSpec, FieldSpec
 from emr_exporter.connectors.zones import KST, zone
@@ -502,7 +502,37 @@ def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
     if not parsed:
         raise RowRejected("invalid-date", f"field '{field.name}' is not a valid calendar date")
     # a time with its UTC offset is on the day it is in the field's zone ('2024-03-05T20:00:00Z': the 6th in Seoul)
-    return _local(parsed, field, ctx).date() if parsed.tzinfo is not None else parsed.date()
+    day = _local(parsed, field, ctx).date() if parsed.tzinfo is not None else parsed.date()
+    formats = (field.format, ctx.spec.date_formats, ctx.spec.datetime_formats)
+    return _as_recorded(day, text, formats, pivot, birth) if _any_partial(*formats) else day
+
+
+@functools.cache
+def _partial_precision(fmt: str) -> str | None:
+    """"year" or "month" for a format that names no day ("%Y", "%Y.%m", "%Y년 %m월"), else None."""
+    bare = fmt.replace("%%", "")
+    if any(d in bare for d in ("%d", "%j", "%c", "%x", "%U", "%W", "%a", "%A", "%w", "%u", "%s")):
+        return None
+    if not any(y in bare for y in ("%Y", "%y", "%G")):
+        return None
+    return "month" if any(m in bare for m in ("%m", "%b", "%B")) else "year"
+
+
+@functools.cache
+def _any_partial(*formats: tuple[str, ...] | None) -> bool:
+    return any(_partial_precision(fmt) for group in formats if group for fmt in group)
+
+
+def _as_recorded(parsed: dt.date, text: str, formats: tuple[tuple[str, ...] | None, ...], pivot: int | None,
+                 birth: bool) -> dt.date:
+    """``parsed`` as a :class:`model.PartialDate` when the format that read ``text`` names no day: "2019" read
+    with "%Y" is the year 2019, not 1 January 2019 (FHIR writes it "2019")."""
+    for group in formats:
+        for fmt in group or ():
+            if _parse_date_text(text, (fmt,), pivot, birth) is not None:
+                precision = _partial_precision(fmt)
+                return model.PartialDate(parsed.year, parsed.month, precision) if precision else parsed
+    return parsed
 
 
 def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:

@@ -231,13 +231,15 @@ def parse_leaf(leaf: Any, kind: str, table: Mapping[str, Any] | None) -> Any:
         return MISSING
     if kind == "date":
         try:
-            return dt.date.fromisoformat(leaf) if len(leaf) == 10 else MISSING
+            return dt.date.fromisoformat(leaf) if len(leaf) == 10 else _partial_date(leaf)
         except ValueError:
             return MISSING
     if kind == "datetime":
         try:
             if len(leaf) == 10:
                 return dt.date.fromisoformat(leaf)
+            if len(leaf) in (4, 7):
+                return _partial_date(leaf)
             moment = dt.datetime.fromisoformat(leaf)
         except ValueError:
             return MISSING
@@ -245,6 +247,15 @@ def parse_leaf(leaf: Any, kind: str, table: Mapping[str, Any] | None) -> Any:
             return moment.replace(tzinfo=None)  # clinic time stays naive, as in the pipeline
         return moment
     return leaf
+
+
+def _partial_date(leaf: str) -> Any:
+    """A FHIR partial date ("2019", "2019-03") as the :class:`model.PartialDate` it was written from."""
+    if len(leaf) == 4 and leaf.isascii() and leaf.isdigit():
+        return model.PartialDate(int(leaf))
+    if len(leaf) == 7 and leaf[4] == "-" and leaf[:4].isascii() and leaf[:4].isdigit() and leaf[5:].isdigit():
+        return model.PartialDate(int(leaf[:4]), int(leaf[5:]), "month")
+    return MISSING
 
 
 def _table_key(leaf: Any) -> str:

@@ -235,6 +235,28 @@ SUBSTANCE_SYSTEMS: dict[str, str] = {
     "atc": ATC_SYSTEM,
     "rxnorm": RXNORM_SYSTEM,
 }
+#: What clinics write in an allergy's substance for "no known allergy" (compared without case, spaces and
+#: punctuation) → the SNOMED CT situation FHIR R4 records it with (AllergyIntolerance.code: "a negated/excluded
+#: statement … e.g. 716186003 No known allergy"). Without it, "NKDA" or "없음" is an allergy *to* "NKDA" or "없음".
+NO_KNOWN_ALLERGY: dict[str, tuple[str, str]] = {
+    # not "무" alone: it is also a radish (a food allergy)
+    **dict.fromkeys(("nka", "nkas", "noknownallergy", "noknownallergies", "none", "없음", "해당없음",
+                     "알레르기없음", "알러지없음", "알레르기무", "알러지무", "특이사항없음", "특이없음"),
+                    ("716186003", "No known allergy")),
+    **dict.fromkeys(("nkda", "nkdas", "noknowndrugallergy", "noknowndrugallergies", "약물알레르기없음",
+                     "약물알러지없음", "약물부작용없음"), ("409137002", "No known drug allergy")),
+    **dict.fromkeys(("nkfa", "noknownfoodallergy", "noknownfoodallergies", "음식알레르기없음", "음식알러지없음",
+                     "식품알레르기없음"), ("429625007", "No known food allergy")),
+}
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def no_known_allergy(substance: str) -> tuple[str, str] | None:
+    """The SNOMED CT code and display of a substance text that records *no known allergy* ("NKDA", "없음",
+    "No known allergies."), else None."""
+    return NO_KNOWN_ALLERGY.get(_NOT_LETTERS.sub("", substance).casefold())
+
+
 VACCINE_SYSTEMS: dict[str, str] = {
     "kdca": KRCORE_VACCINATION_SYSTEM,
     "cvx": CVX_SYSTEM,
@@ -1204,8 +1226,11 @@ def _allergy(record: model.Allergy, institution: model.Institution) -> list[dict
             institution, "substance-code"
         )
         codings.append(_recorded_coding(record, "substance_code", system, record.substance))
-    # KR Core requires code.coding with system and code: claimed only when a substance code is recorded.
-    resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if codings else None)
+    elif (none := no_known_allergy(record.substance)) is not None:
+        codings.append(_coding(SNOMED_SYSTEM, *none))  # the text stays as recorded
+    # KR Core requires code.coding with system and code: claimed only when a substance code is recorded (its
+    # code is the causative substance only, 원인물질만: a no-known-allergy statement claims no profile).
+    resource = _base("AllergyIntolerance", record, PROFILE_ALLERGY if record.substance_code else None)
     # The record status is the clinical status (active, resolved, inactive) or entered-in-error; one the
     # connector could not map leaves clinicalStatus "not recorded" (counted, text kept verbatim).
     status = _status(record, "", "inactive", model.ALLERGY_CLINICAL_STATUSES, unknown="")
@@ -1285,7 +1310,14 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)
     resource["occurrenceDateTime"] = fhir_datetime(record.occurred)
-    resource["primarySource"] = True  # recorded by the clinic that gave (or did not give) it
+    # Recorded by the clinic that gave (or did not give) it, unless the source says otherwise: a vaccination
+    # given elsewhere (타기관 접종) is written down from the patient's word or a certificate.
+    primary = record.primary_source if record.primary_source is not None else record.report_origin is None
+    resource["primarySource"] = primary
+    if record.report_origin:
+        if primary:
+            raise _fail(record, "report_origin", "is recorded for a vaccination the clinic's own record says it gave")
+        resource["reportOrigin"] = {"text": record.report_origin}
     if record.manufacturer:
         resource["manufacturer"] = {"display": record.manufacturer}
     if record.lot_number:
@@ -1308,10 +1340,31 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
     if record.subpotent:
         resource["isSubpotent"] = True
     if record.dose_number is not None:
-        if record.dose_number < 1:
-            raise _fail(record, "dose_number", "must be 1 or more")
-        resource["protocolApplied"] = [{"doseNumberPositiveInt": record.dose_number}]
+        resource["protocolApplied"] = [_dose_number(record)]
+        if "doseNumberString" in resource["protocolApplied"][0] and PROFILE_IMMUNIZATION in resource["meta"].get(
+                "profile", ()):
+            del resource["meta"]["profile"]  # KR Core: protocolApplied.doseNumber only positiveInt
     return [resource]
+
+
+_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,8}")
+
+
+def _dose_number(record: model.Immunization) -> dict[str, Any]:
+    """protocolApplied with the 차수 exactly as recorded: a number (or digits alone) as doseNumberPositiveInt,
+    any other text ("2차", "추가") as doseNumberString: FHIR R4's doseNumber[x] is positiveInt or string."""
+    number: Any = record.dose_number
+    if isinstance(number, bool) or not isinstance(number, int | str):  # a connector's type = "date" / "decimal"
+        raise _fail(record, "dose_number", "is neither a whole number nor text; leave out its type")
+    if isinstance(number, int):
+        if number < 1:
+            raise _fail(record, "dose_number", "must be 1 or more")
+        return {"doseNumberPositiveInt": number}
+    if not number.strip():
+        raise _fail(record, "dose_number", "is empty")
+    if _POSITIVE_INT.fullmatch(number):
+        return {"doseNumberPositiveInt": int(number)}
+    return {"doseNumberString": number}
 
 
 def _quantity(record: Any, field_name: str, unit: str | None) -> dict[str, Any]:
@@ -1423,7 +1476,8 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
         codings.append(_coding(PAYER_TYPE_SYSTEM, record.payer_type))
     resource["type"] = _concept(codings, record.payer_type)
     if record.subscriber_name:
-        resource["subscriberId"] = record.subscriber_name
+        # a name (피보험자, 세대주), not an id: subscriberId is the identifier the payer gives the subscriber
+        resource["subscriber"] = {"display": record.subscriber_name}
     resource["beneficiary"] = _ref("Patient", record.patient_id)
     if record.relationship:
         known = record.relationship in SUBSCRIBER_RELATIONSHIPS

@@ -394,11 +394,12 @@ def _render_medical_record_copy(pdf: Any, view: BagView) -> int:
     (주호소, 현병력, 경과, 계획), diagnoses, vital signs and orders."""
     encounters = sorted(view.of_patient("Encounter"), key=_start)
     documents = [d for d in view.of_patient("DocumentReference") if _category(d) == "chart-note"]
-    if not encounters and not documents:
-        return 0
+    allergies = view.of_patient("AllergyIntolerance")
+    immunizations = sorted(view.of_patient("Immunization"), key=lambda i: str(i.get("occurrenceDateTime", "")))
+    if not encounters and not documents and not allergies and not immunizations:
+        return 0  # (a record of vaccinations or allergies alone is still a copy to give)
     _page(pdf, "진 료 기 록 부 (사본)")
     _patient_grid(pdf, view)
-    allergies = view.of_patient("AllergyIntolerance")
     if allergies:
         _bold(pdf, "알레르기·부작용")
         for allergy in allergies:
@@ -407,15 +408,22 @@ def _render_medical_record_copy(pdf: Any, view: BagView) -> int:
             )
             status = ((allergy.get("clinicalStatus") or {}).get("coding") or [{}])[0].get("code", "기록 없음")
             _text(pdf, f"- {allergy.get('code', {}).get('text', '')}: {reaction} ({status})")
-    immunizations = sorted(view.of_patient("Immunization"), key=lambda i: str(i.get("occurrenceDateTime", "")))
     if immunizations:
         _bold(pdf, "예방접종")
         for immunization in immunizations:
             given = "접종" if immunization.get("status") == "completed" else "미접종"
             lot = f" 로트 {immunization['lotNumber']}" if immunization.get("lotNumber") else ""
             reason = (immunization.get("statusReason") or {}).get("text")
+            # the 차수 as recorded (a number is written N차), and a vaccination given elsewhere says so
+            applied = (immunization.get("protocolApplied") or [{}])[0]
+            number = applied.get("doseNumberPositiveInt")
+            dose = f" {number}차" if number is not None else (
+                f" {applied['doseNumberString']}" if "doseNumberString" in applied else "")
+            origin = (immunization.get("reportOrigin") or {}).get("text")
+            elsewhere = "" if immunization.get("primarySource", True) else (
+                f" (타기관 접종: {origin})" if origin else " (타기관 접종)")
             _text(pdf, f"- {str(immunization.get('occurrenceDateTime', ''))[:10]} "
-                       f"{immunization.get('vaccineCode', {}).get('text', '')} {given}{lot}"
+                       f"{immunization.get('vaccineCode', {}).get('text', '')} {given}{lot}{dose}{elsewhere}"
                        + (f" ({reason})" if reason else ""))
     notes = _by_encounter(documents, "context")
     conditions = _conditions_by_encounter(view)
