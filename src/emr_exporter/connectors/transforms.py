@@ -133,7 +133,7 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
     if isinstance(value, int):
         return value
     try:
-        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+        number = Decimal(decimal_text(_as_text(value, field, ctx)))
         if number != number.to_integral_value():
             raise InvalidOperation
         return int(number)
@@ -141,8 +141,23 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
         raise RowRejected("invalid-number", f"field '{field.name}' is not a whole number") from None
 
 
-#: What Korean EMRs write around an amount: "12,000원", "₩12,000", "\\12,000", "12 000".
-_AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
+#: What Korean EMRs write around an amount: "₩12,000", "\\12,000", "12,000원".
+_AMOUNT_NOISE = re.compile(r"^[₩￦\\]\s*|\s*원$")
+#: Digits grouped by thousands with commas or spaces ("12,000", "1,234,567.5", "12 000"): the separators go.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:(,)\d{3}(?:,\d{3})*|( )\d{3}(?: \d{3})*)(?:\.\d+)?")
+#: A decimal comma ("36,5" ℃, "1,25"): one comma between digits that is no thousands grouping.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def decimal_text(text: str) -> str:
+    """``text`` as :class:`Decimal` reads it: a currency sign or 원 and thousands separators dropped, a decimal comma
+    read as the point ("36,5" is 36.5, never 365). Any other comma or space is left, for Decimal to refuse."""
+    text = _AMOUNT_NOISE.sub("", text.strip())
+    if _THOUSANDS.fullmatch(text):
+        return text.replace(",", "").replace(" ", "")
+    if _DECIMAL_COMMA.fullmatch(text):
+        return text.replace(",", ".")
+    return text
 
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
@@ -152,7 +167,7 @@ def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
         number = Decimal(str(value))  # float8 'Infinity' / 'NaN' as well
     else:
         try:
-            number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+            number = Decimal(decimal_text(_as_text(value, field, ctx)))
         except InvalidOperation:
             raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
     # a stored REAL 1e999 (SQLite, PostgreSQL float8 'Infinity') or numeric NaN too: FHIR has no such number
