@@ -1,0 +1,168 @@
+"""A Korean clinic EMR's vital signs and lab results as they are really kept, through the IT contractor's flow
+(``scaffold`` → ``connector check`` → dry run → sealed ``export`` → ``verify`` → ``open``), compared cell by cell.
+
+Vital signs in one wide row per visit (``VITAL``): blood pressure as one text column ``"120/80"``, pulse,
+temperature in ℃ written with a decimal comma (``"36,5"``), height ㎝, weight ㎏, BMI, SpO2 as ``"98%"``, fasting
+and post-meal blood sugar, a pain score; blanks, zeros meaning "not measured", an impossible 1200/80. Lab results
+(``LAB_RSLT``) with values as text (``"<5.0"``, ``">1000"``, ``"음성"``, ``"양성(+)"``, ``"1+"``, ``"trace"``, ``"재검"``,
+``"12.3 H"``), reference ranges as text, units in CJK compatibility characters (㎎/㎗, ㎕, ㎖), H/L/* flags, corrected
+results (a second row with ``CORR_YN = 'Y'``), an outside lab's results (수탁검사), a CBC panel (``LAB_PANEL``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter import model
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal
+from emr_exporter.pipeline import fhir
+from krcore_rules import assert_conforms
+
+INSTITUTION = model.Institution(code="12345678", name="가상내과의원")
+PATIENT_ID = model.record_id("t", "PATIENT", "1")
+CTX = TransformContext(spec=ConnectorSpec(name="t", version="1", path=Path(".")), attachments_root=None)
+
+PATIENTS = 120
+VISITS = 300
+UNITS = {"GLU": "㎎/㎗", "AST": "IU/L", "ALT": "IU/L", "CRE": "㎎/㎗", "HBA1C": "%", "TSH": "μIU/㎖",
+         "WBC": "10^3/uL", "HB": "g/㎗", "PLT": "10^3/㎕", "K": "mmol/L", "UPRO": None, "B12": "pg/㎖"}
+NAMES = {"GLU": "Glucose", "AST": "AST(GOT)", "ALT": "ALT(GPT)", "CRE": "Creatinine", "HBA1C": "HbA1c",
+         "TSH": "TSH", "WBC": "WBC", "HB": "Hemoglobin", "PLT": "Platelet", "K": "Potassium", "UPRO": "요단백",
+         "B12": "Vitamin B12"}
+RANGES = {"GLU": "70~110", "AST": "<40", "ALT": "<40", "CRE": "0.7-1.4", "HBA1C": "4.0~6.0", "TSH": "0.4~4.0",
+          "WBC": "4.0~10.0", "HB": "남 13-17 / 여 12-16", "PLT": "150~450", "K": "3.5~5.5", "UPRO": "음성",
+          "B12": "200~900"}
+#: values as they are typed: a number, a comparator, a word, a value with its flag glued on
+VALUES = {"GLU": ["95", "126", "250 H", "재검", "88"], "AST": ["25", "<5.0", "120", "31", "18"],
+          "ALT": ["33", "12", ">1000", "45", "0"], "CRE": ["0.9", "1.10", "1.8", "0.70", "1"],
+          "HBA1C": ["5.6", "7.2", "6.0", "5.9", "12.3 H"], "TSH": ["1.2", "<0.01", "2.50", ">100", "0.8"],
+          "WBC": ["6.5", "11.2", "3.1", "7.0", "8"], "HB": ["14.2", "11.0", "16.5", "12.9", "13"],
+          "PLT": ["250", "98", "480", "300", "210"], "K": ["4.1", "3.2", "5.8", "4.5", "4"],
+          "UPRO": ["음성", "양성(+)", "1+", "trace", "±"], "B12": ["450", ">2000", "180", "600", "1,200"]}
+FLAGS = {"250 H": "H", "126": "H", "120": "H", ">1000": "H", "1.8": "H", "7.2": "H", "12.3 H": "H", ">100": "H",
+         "<0.01": "L", "11.2": "H", "3.1": "L", "11.0": "L", "16.5": "*", "98": "L", "480": "H", "3.2": "L",
+         "5.8": "H", "양성(+)": "*", "1+": "*", ">2000": "H", "180": "L"}
+CBC = ("WBC", "HB", "PLT")
+OUTSIDE = ("TSH", "B12")  # 수탁검사: sent to an outside lab
+
+
+def build_lab_vitals_clinic(path: Path) -> dict[str, int]:
+    """The clinic's SQLite file; the number of rows of each table."""
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+    CREATE TABLE PATIENT (CHART_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
+    CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO), VISIT_YMD TEXT,
+        DEPT_CD TEXT);
+    CREATE TABLE VITAL (VS_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
+        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), MSR_DTTM TEXT, BP TEXT, PULSE INTEGER, BT TEXT, HT REAL,
+        WT REAL, BMI REAL, SPO2 TEXT, FBS INTEGER, PP2 INTEGER, PAIN INTEGER, MEMO TEXT);
+    CREATE TABLE LAB_PANEL (PANEL_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
+        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_CD TEXT, PANEL_NM TEXT, RPT_DTTM TEXT);
+    CREATE TABLE LAB_RSLT (RSLT_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
+        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_NO INTEGER REFERENCES LAB_PANEL(PANEL_NO),
+        RSLT_DTTM TEXT, TEST_CD TEXT, TEST_NM TEXT, RSLT_VAL TEXT, UNIT TEXT, REF_RANGE TEXT, HL_FLAG TEXT,
+        CORR_YN TEXT DEFAULT 'N', ORG_RSLT_NO INTEGER, OUT_LAB_NM TEXT, RCV_DTTM TEXT, RPT_DTTM TEXT);
+    """)
+    rows = {"PATIENT": 0, "VISIT": 0, "VITAL": 0, "LAB_PANEL": 0, "LAB_RSLT": 0}
+    for i in range(1, PATIENTS + 1):
+        conn.execute("INSERT INTO PATIENT VALUES (?,?,?,?)",
+                     (f"{i:06d}", f"환자{i}", "MF"[i % 2], f"19{40 + i % 60:02d}{i % 12 + 1:02d}{i % 28 + 1:02d}"))
+        rows["PATIENT"] += 1
+    rslt_no = 0
+    for v in range(1, VISITS + 1):
+        chart = f"{v % PATIENTS + 1:06d}"
+        day = f"2024-{v % 12 + 1:02d}-{v % 28 + 1:02d}"
+        conn.execute("INSERT INTO VISIT VALUES (?,?,?,?)", (v, chart, day.replace("-", ""), "IM"))
+        rows["VISIT"] += 1
+        bp = "" if v % 17 == 0 else ("0/0" if v % 29 == 0 else f"{110 + v % 40}/{70 + v % 20}")
+        if v == 150:
+            bp = "1200/80"  # a typing slip: the clinic's value, kept as it is
+        bt = None if v % 13 == 0 else f"36,{v % 10}"
+        spo2 = "" if v % 11 == 0 else f"{95 + v % 5}%"
+        conn.execute("INSERT INTO VITAL VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (v, chart, v, f"{day} 09:{v % 60:02d}", bp, 0 if v % 19 == 0 else 60 + v % 40, bt,
+                      None if v % 3 else 150.0 + v % 40 + 0.5, 0.0 if v % 7 == 0 else 50.0 + v % 45 + 0.1 * (v % 10),
+                      None if v % 3 else round(20 + v % 10 + 0.1 * (v % 7), 1), spo2,
+                      None if v % 4 else 90 + v % 50, None if v % 8 else 130 + v % 60, v % 11, "식후" if v % 8 == 0 else None))
+        rows["VITAL"] += 1
+        if v % 2:
+            continue
+        panel = None
+        if v % 4 == 0:
+            cur = conn.execute("INSERT INTO LAB_PANEL (CHART_NO, VISIT_NO, PANEL_CD, PANEL_NM, RPT_DTTM) "
+                               "VALUES (?,?,?,?,?)", (chart, v, "CBC", "CBC (일반혈액검사)", f"{day} 15:00"))
+            panel = cur.lastrowid
+            rows["LAB_PANEL"] += 1
+        codes = [c for c in VALUES if c not in CBC or panel is not None]
+        for code in codes:
+            rslt_no += 1
+            value = VALUES[code][(v // 2) % 5]
+            outside = code in OUTSIDE
+            conn.execute(
+                "INSERT INTO LAB_RSLT VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rslt_no, chart, v, panel if code in CBC else None, f"{day} 10:30", code, NAMES[code], value,
+                 UNITS[code], RANGES[code], FLAGS.get(value), "N", None, "씨젠의료재단" if outside else None,
+                 f"{day} 18:00" if outside else None, f"2024-12-{v % 28 + 1:02d} 11:20" if outside else None))
+            if code == "GLU" and value == "재검":  # re-tested: a corrected result row for the same test
+                rslt_no += 1
+                conn.execute(
+                    "INSERT INTO LAB_RSLT VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (rslt_no, chart, v, None, f"{day} 16:00", code, NAMES[code], "101", UNITS[code], RANGES[code],
+                     None, "Y", rslt_no - 1, None, None, None))
+    rows["LAB_RSLT"] = rslt_no
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_a_decimal_comma_is_the_point_and_only_thousands_groups_lose_their_commas() -> None:
+    # Before: every comma and space was dropped, amounts' thousands and a temperature's decimal comma alike:
+    # '36,5' (℃) became 365, '1,2,3' 123, '12,34.5' 1234.5 — the FHIR Observation said 365 ℃.
+    field = FieldSpec(name="temperature", type="decimal")
+    read = {text: to_decimal(text, field, CTX) for text in (
+        "36,5", " 36,5 ", "-0,25", "12,000", "12,000원", "₩1,234,567.5", "\\12 000", "15000", "36.5", "0,125")}
+    assert read == {"36,5": Decimal("36.5"), " 36,5 ": Decimal("36.5"), "-0,25": Decimal("-0.25"),
+                    "12,000": Decimal(12000), "12,000원": Decimal(12000), "₩1,234,567.5": Decimal("1234567.5"),
+                    "\\12 000": Decimal(12000), "15000": Decimal(15000), "36.5": Decimal("36.5"),
+                    "0,125": Decimal("0.125")}
+    for text in ("1,2,3", "12,34.5", "3 6,5", "36,5,0"):
+        with pytest.raises(RowRejected) as caught:
+            to_decimal(text, field, CTX)
+        assert (caught.value.reason_code, caught.value.reason) == (
+            "invalid-number", "field 'temperature' is not a number"), text
+
+
+def _lab(value: str, unit: str | None) -> dict[str, Any]:
+    record = model.LabResult(id="l" * 32, provenance=model.Provenance("t", "LAB_RSLT", "1"), patient_id=PATIENT_ID,
+                             observed=dt.datetime(2024, 3, 5, 10, 30), code="AST", value=value, unit=unit)
+    (resource,) = fhir.to_fhir(record, institution=INSTITUTION)
+    assert_conforms(resource)
+    return {k: v for k, v in resource.items() if k.startswith("value")}
+
+
+def test_a_lab_value_after_a_comparator_is_a_quantity_with_fhirs_comparator_and_its_unit_as_written() -> None:
+    # Before: '<5.0' and '>1000' were valueString (no number to compare), and no unit had a UCUM code.
+    assert _lab("<5.0", "IU/L") == {"valueQuantity": {
+        "value": 5, "_value": {"extension": [{"url": fhir.EXACT_DECIMAL_URL, "valueString": "5.0"}]},
+        "comparator": "<", "unit": "IU/L", "system": fhir.UCUM_SYSTEM, "code": "[IU]/L"}}
+    assert _lab(">1000", "IU/L")["valueQuantity"]["comparator"] == ">"
+    assert _lab("≤ 0.50", "㎎/㎗") == {"valueQuantity": {
+        "value": 0.5, "_value": {"extension": [{"url": fhir.EXACT_DECIMAL_URL, "valueString": "0.50"}]},
+        "comparator": "<=", "unit": "㎎/㎗", "system": fhir.UCUM_SYSTEM, "code": "mg/dL"}}
+    assert _lab("126", "㎎/㎗") == {"valueQuantity": {"value": 126, "unit": "㎎/㎗", "system": fhir.UCUM_SYSTEM,
+                                                     "code": "mg/dL"}}
+    assert _lab("4.5", "10^3/㎕")["valueQuantity"]["code"] == "10*3/uL"
+    assert _lab("2.1", "μIU/㎖")["valueQuantity"]["code"] == "u[IU]/mL"
+    assert _lab("3.5", "cells/HPF") == {"valueQuantity": {"value": 3.5, "unit": "cells/HPF"}}  # no code guessed
+    # what is no number as written stays the text the doctor saw
+    for text in ("음성", "양성(+)", "1+", "trace", "재검", "12.3 H", "1,200", "<", "5.0<"):
+        assert _lab(text, "㎎/㎗") == {"valueString": text}
+    assert _lab("<5.0", None) == {"valueString": "<5.0"}
+
