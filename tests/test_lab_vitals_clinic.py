@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 
 from emr_exporter import model
+from emr_exporter.connectors.discovery import load_connector
+from emr_exporter.connectors.mapper import EntityMapper
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal
 from emr_exporter.pipeline import fhir
@@ -166,3 +168,60 @@ def test_a_lab_value_after_a_comparator_is_a_quantity_with_fhirs_comparator_and_
         assert _lab(text, "㎎/㎗") == {"valueString": text}
     assert _lab("<5.0", None) == {"valueString": "<5.0"}
 
+
+def test_a_vital_sign_of_zero_is_not_measured_and_carried_not_an_observation_of_zero(tmp_path: Path) -> None:
+    # Before: a weight of 0 (the EMR's "not measured") became an Observation 'Body weight 0', a pulse of 0 a
+    # heart rate of 0 — a measurement the clinic never took. An oxygen flow of 0 L/min (room air) stays.
+    (tmp_path / "c" / "vs").mkdir(parents=True)
+    (tmp_path / "c" / "vs" / "connector.toml").write_text("""
+[connector]
+name = "vs"
+version = "1"
+
+[entities.patient]
+table = "PATIENT"
+key = "CHART_NO"
+
+[entities.patient.fields]
+chart_number = { column = "CHART_NO", required = true }
+name = { column = "PT_NM", required = true }
+
+[entities.vital_signs]
+table = "VITAL"
+key = "VS_NO"
+
+[entities.vital_signs.fields]
+patient_id = { column = "CHART_NO", type = "ref", ref = "patient", required = true }
+observed = { column = "MSR_DTTM", type = "datetime", required = true }
+pulse = { column = "PULSE", type = "decimal" }
+weight = { column = "WT", type = "decimal" }
+temperature = { column = "BT", type = "decimal" }
+oxygen_flow_rate = { column = "O2", type = "decimal" }
+""", encoding="utf-8")
+    spec = load_connector("vs", [tmp_path / "c"])
+    row = {"vs_no": 1, "chart_no": "1", "msr_dttm": "2024-03-05 09:30:00", "pulse": 0, "wt": "0.0", "bt": "36,5",
+           "o2": 0}
+    for compiled in (True, False):
+        mapper = EntityMapper(spec, spec.entities["vital_signs"], attachments_root=None, quarantined_keys={})
+        values = mapper._values(row) if compiled else mapper._values_loop(row)
+        assert (values["pulse"], values["weight"], values["temperature"], values["oxygen_flow_rate"]) == (
+            None, None, Decimal("36.5"), Decimal(0))
+        assert mapper.defects == [("pulse", "pulse", "invalid-number"), ("weight", "wt", "invalid-number")]
+    record = EntityMapper(spec, spec.entities["vital_signs"], attachments_root=None, quarantined_keys={}).map_row(row)
+    assert isinstance(record, model.VitalSigns)
+    assert [r["id"].rsplit("-", 1)[1] for r in fhir.to_fhir(record, institution=INSTITUTION)] == ["temp"]
+
+
+def test_units_written_in_compatibility_characters_claim_the_vital_sign_profiles_with_their_text_kept() -> None:
+    # Before: '㎏' and '㎝' had no UCUM code (only 'kg', 'cm' did): no code, and no body-weight/height profile.
+    record = model.VitalSigns(id="v" * 32, provenance=model.Provenance("t", "VITAL", "1"), patient_id=PATIENT_ID,
+                              observed=dt.datetime(2024, 3, 5, 9, 30), weight=Decimal("70.5"), weight_unit="㎏",
+                              height=Decimal("171"), height_unit="㎝")
+    resources = {r["id"].rsplit("-", 1)[1]: r for r in fhir.to_fhir(record, institution=INSTITUTION)}
+    for resource in resources.values():
+        assert_conforms(resource)
+    assert resources["weight"]["valueQuantity"] == {"value": 70.5, "unit": "㎏", "system": fhir.UCUM_SYSTEM,
+                                                    "code": "kg"}
+    assert resources["weight"]["meta"]["profile"] == [fhir.KRCORE_PROFILE_BASE + "krcore-bodyweight"]
+    assert resources["height"]["valueQuantity"]["code"] == "cm"
+    assert resources["height"]["meta"]["profile"] == [fhir.KRCORE_PROFILE_BASE + "krcore-bodyheight"]

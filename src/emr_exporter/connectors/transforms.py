@@ -176,6 +176,16 @@ def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     return number
 
 
+def to_measurement(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
+    """A vital sign (blood pressure, pulse, temperature, weight, SpO2 …) as :func:`to_decimal` reads it; 0, which
+    clinic EMRs write for "not measured" (no body weighs 0 kg), is no measurement: the field is dropped and its
+    cell carried raw, never an Observation saying 0."""
+    number = to_decimal(value, field, ctx)
+    if number == 0:
+        raise RowRejected("invalid-number", f"field '{field.name}' is 0: no measurement")
+    return number
+
+
 def to_bool(value: Any, field: FieldSpec, ctx: TransformContext) -> bool:
     if field.map is not None:
         key = _as_text(value, field, ctx)
