@@ -13,19 +13,29 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
+import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+from foreign_schemas import _fresh_database
+
 from emr_exporter import model
 from emr_exporter.connectors.discovery import load_connector
 from emr_exporter.connectors.mapper import EntityMapper
-from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
-from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec, load_spec
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal, to_measurement
 from emr_exporter.pipeline import fhir
+from emr_exporter.sources.base import Source, SqliteFileSource
+from emr_exporter.sources.odbc import OdbcSource
 from krcore_rules import assert_conforms
+from lossless_kit import check_bag_against_source, lines
+from test_foreign_schemas import checked, exported, scaffolded
 
 INSTITUTION = model.Institution(code="12345678", name="가상내과의원")
 PATIENT_ID = model.record_id("t", "PATIENT", "1")
@@ -55,23 +65,38 @@ CBC = ("WBC", "HB", "PLT")
 OUTSIDE = ("TSH", "B12")  # 수탁검사: sent to an outside lab
 
 
+SCHEMA = (
+    "CREATE TABLE PATIENT (CHART_NO VARCHAR(10) PRIMARY KEY, PT_NM VARCHAR(40), SEX CHAR(1), BIRTH_YMD CHAR(8))",
+    "CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10) REFERENCES PATIENT(CHART_NO), "
+    "VISIT_YMD CHAR(8), DEPT_CD VARCHAR(4))",
+    "CREATE TABLE VITAL (VS_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10) REFERENCES PATIENT(CHART_NO), "
+    "VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), MSR_DTTM VARCHAR(16), BP VARCHAR(10), PULSE INTEGER, BT VARCHAR(6), "
+    "HT REAL, WT REAL, BMI REAL, SPO2 VARCHAR(5), FBS INTEGER, PP2 INTEGER, PAIN INTEGER, MEMO VARCHAR(100))",
+    "CREATE TABLE LAB_PANEL (PANEL_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10) REFERENCES PATIENT(CHART_NO), "
+    "VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_CD VARCHAR(10), PANEL_NM VARCHAR(40), RPT_DTTM VARCHAR(16))",
+    "CREATE TABLE LAB_RSLT (RSLT_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10) REFERENCES PATIENT(CHART_NO), "
+    "VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_NO INTEGER REFERENCES LAB_PANEL(PANEL_NO), "
+    "RSLT_DTTM VARCHAR(16), TEST_CD VARCHAR(10), TEST_NM VARCHAR(40), RSLT_VAL VARCHAR(20), UNIT VARCHAR(20), "
+    "REF_RANGE VARCHAR(40), HL_FLAG VARCHAR(2), CORR_YN CHAR(1) DEFAULT 'N', ORG_RSLT_NO INTEGER, "
+    "OUT_LAB_NM VARCHAR(40), RCV_DTTM VARCHAR(16), RPT_DTTM VARCHAR(16))",
+)
+
+
 def build_lab_vitals_clinic(path: Path) -> dict[str, int]:
     """The clinic's SQLite file; the number of rows of each table."""
     conn = sqlite3.connect(path)
-    conn.executescript("""
-    CREATE TABLE PATIENT (CHART_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
-    CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO), VISIT_YMD TEXT,
-        DEPT_CD TEXT);
-    CREATE TABLE VITAL (VS_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
-        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), MSR_DTTM TEXT, BP TEXT, PULSE INTEGER, BT TEXT, HT REAL,
-        WT REAL, BMI REAL, SPO2 TEXT, FBS INTEGER, PP2 INTEGER, PAIN INTEGER, MEMO TEXT);
-    CREATE TABLE LAB_PANEL (PANEL_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
-        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_CD TEXT, PANEL_NM TEXT, RPT_DTTM TEXT);
-    CREATE TABLE LAB_RSLT (RSLT_NO INTEGER PRIMARY KEY, CHART_NO TEXT REFERENCES PATIENT(CHART_NO),
-        VISIT_NO INTEGER REFERENCES VISIT(VISIT_NO), PANEL_NO INTEGER REFERENCES LAB_PANEL(PANEL_NO),
-        RSLT_DTTM TEXT, TEST_CD TEXT, TEST_NM TEXT, RSLT_VAL TEXT, UNIT TEXT, REF_RANGE TEXT, HL_FLAG TEXT,
-        CORR_YN TEXT DEFAULT 'N', ORG_RSLT_NO INTEGER, OUT_LAB_NM TEXT, RCV_DTTM TEXT, RPT_DTTM TEXT);
-    """)
+    try:
+        rows = fill_lab_vitals_clinic(conn)
+        conn.commit()
+    finally:
+        conn.close()
+    return rows
+
+
+def fill_lab_vitals_clinic(conn: Any) -> dict[str, int]:
+    """Create and fill the clinic's tables through a DB-API connection with '?' parameters (sqlite3, pyodbc)."""
+    for statement in SCHEMA:
+        conn.execute(statement)
     rows = {"PATIENT": 0, "VISIT": 0, "VITAL": 0, "LAB_PANEL": 0, "LAB_RSLT": 0}
     for i in range(1, PATIENTS + 1):
         conn.execute("INSERT INTO PATIENT VALUES (?,?,?,?)",
@@ -98,10 +123,10 @@ def build_lab_vitals_clinic(path: Path) -> dict[str, int]:
             continue
         panel = None
         if v % 4 == 0:
-            cur = conn.execute("INSERT INTO LAB_PANEL (CHART_NO, VISIT_NO, PANEL_CD, PANEL_NM, RPT_DTTM) "
-                               "VALUES (?,?,?,?,?)", (chart, v, "CBC", "CBC (일반혈액검사)", f"{day} 15:00"))
-            panel = cur.lastrowid
             rows["LAB_PANEL"] += 1
+            panel = rows["LAB_PANEL"]
+            conn.execute("INSERT INTO LAB_PANEL VALUES (?,?,?,?,?,?)",
+                         (panel, chart, v, "CBC", "CBC (일반혈액검사)", f"{day} 15:00"))
         codes = [c for c in VALUES if c not in CBC or panel is not None]
         for code in codes:
             rslt_no += 1
@@ -119,8 +144,6 @@ def build_lab_vitals_clinic(path: Path) -> dict[str, int]:
                     (rslt_no, chart, v, None, f"{day} 16:00", code, NAMES[code], "101", UNITS[code], RANGES[code],
                      None, "Y", rslt_no - 1, None, None, None))
     rows["LAB_RSLT"] = rslt_no
-    conn.commit()
-    conn.close()
     return rows
 
 
@@ -212,6 +235,84 @@ oxygen_flow_rate = { column = "O2", type = "decimal" }
     assert [r["id"].rsplit("-", 1)[1] for r in fhir.to_fhir(record, institution=INSTITUTION)] == ["temp"]
 
 
+@dataclass
+class Clinic:
+    """The clinic as ``scaffolded`` takes it: a SQLite file or an ODBC connection string."""
+
+    path: Path | None = None
+    odbc: str | None = None
+
+    def source(self) -> Source:
+        return SqliteFileSource(self.path) if self.path is not None else OdbcSource(str(self.odbc))
+
+
+def _contractors_flow(clinic: Clinic, rows: dict[str, int], tmp_path: Path) -> None:
+    # Before: the scaffold left BT ('36,5') unmapped (and the decimal transform read it as 365), a 0 weight or
+    # pulse (not measured) was an Observation of 0, '<5.0' a valueString, a corrected result (CORR_YN = 'Y')
+    # 'final' like the one it replaced.
+    flow = scaffolded(clinic, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    vital_fields, lab_fields = spec["entities"]["vital_signs"]["fields"], spec["entities"]["lab_result"]["fields"]
+    assert vital_fields["temperature"] == {"column": "BT", "type": "decimal"}
+    assert vital_fields["spo2"] == {"column": "SPO2", "type": "decimal"}
+    assert lab_fields["status"] == {"column": "CORR_YN", "type": "status", "map": {"Y": "corrected", "N": ""}}
+    check = checked(flow)
+    [vitals] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "vital_signs"]
+    zeros = len([v for v in range(1, VISITS + 1) if v % 19 == 0]) + len([v for v in range(1, VISITS + 1) if v % 7 == 0])
+    assert vitals["field_defects"] == {"invalid-number": zeros}  # each 0 carried raw with its reason
+    _dry, _sealed, bag = exported(flow, tmp_path)
+    observations = list(lines(bag, "fhir/Observation"))
+    vital = [o for o in observations if o["category"][0]["coding"][0]["code"] == "vital-signs"]
+    temperatures = {o["identifier"][0]["value"]: o["valueQuantity"]["value"] for o in vital
+                    if o["id"].endswith("-temp")}
+    assert temperatures == {str(v): float(f"36.{v % 10}") if v % 10 else 36 for v in range(1, VISITS + 1)
+                            if v % 13}
+    assert {o["identifier"][0]["value"]: o["valueQuantity"]["value"] for o in vital if o["id"].endswith("-spo2")} == {
+        str(v): 95 + v % 5 for v in range(1, VISITS + 1) if v % 11}
+    assert not [o["id"] for o in vital if o.get("valueQuantity", {}).get("value") == 0]
+    labs = {int(o["identifier"][0]["value"]): o for o in observations
+            if o["category"][0]["coding"][0]["code"] == "laboratory"}
+    assert len(labs) == rows["LAB_RSLT"]
+    source = clinic.source()
+    try:
+        recorded = {int(r["rslt_no"]): (r["rslt_val"], r["unit"], r["corr_yn"])
+                    for r in source.rows("SELECT RSLT_NO, RSLT_VAL, UNIT, CORR_YN FROM LAB_RSLT")}
+        compared = [(labs[k]["valueQuantity"].get("comparator"), v[0][0]) for k, v in recorded.items()
+                    if v[1] and v[0][0] in "<>"]
+        assert len(compared) == 150 and all(c == first for c, first in compared)
+        assert {labs[k]["valueQuantity"]["code"] for k, v in recorded.items() if v[1] == "㎎/㎗" and v[0][0].isdigit()
+                and "valueQuantity" in labs[k]} == {"mg/dL"}
+        words = ("음성", "양성(+)", "1+", "trace", "재검", "12.3 H", "1,200")
+        assert {labs[k]["valueString"] for k, v in recorded.items() if v[0] in words} == set(words)
+        assert sorted(k for k, o in labs.items() if o["status"] == "corrected") == sorted(
+            k for k, v in recorded.items() if v[2] == "Y")
+        # every cell of every table comes back exactly from the opened bag ('36,5', 0, '<5.0', '㎎/㎗' included)
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == {table.lower(): count for table, count in rows.items()}
+
+
+def test_the_clinics_vitals_and_lab_results_go_through_the_contractors_flow_exactly(tmp_path: Path) -> None:
+    rows = build_lab_vitals_clinic(tmp_path / "clinic.db")
+    _contractors_flow(Clinic(path=tmp_path / "clinic.db"), rows, tmp_path)
+
+
+@pytest.mark.db
+def test_the_same_clinic_on_mariadb_goes_through_the_contractors_flow_exactly(tmp_path: Path,
+                                                                              mariadb_conn_str: str) -> None:
+    import pyodbc
+
+    target = _fresh_database(mariadb_conn_str, "emr_lab_vitals", "mariadb")
+    conn = pyodbc.connect(target, autocommit=False)
+    conn.setencoding(encoding="utf-8")
+    try:
+        rows = fill_lab_vitals_clinic(conn)
+        conn.commit()
+    finally:
+        conn.close()
+    _contractors_flow(Clinic(odbc=target), rows, tmp_path)
+
 def test_units_written_in_compatibility_characters_claim_the_vital_sign_profiles_with_their_text_kept() -> None:
     # Before: '㎏' and '㎝' had no UCUM code (only 'kg', 'cm' did): no code, and no body-weight/height profile.
     record = model.VitalSigns(id="v" * 32, provenance=model.Provenance("t", "VITAL", "1"), patient_id=PATIENT_ID,
@@ -225,3 +326,15 @@ def test_units_written_in_compatibility_characters_claim_the_vital_sign_profiles
     assert resources["weight"]["meta"]["profile"] == [fhir.KRCORE_PROFILE_BASE + "krcore-bodyweight"]
     assert resources["height"]["valueQuantity"]["code"] == "cm"
     assert resources["height"]["meta"]["profile"] == [fhir.KRCORE_PROFILE_BASE + "krcore-bodyheight"]
+
+
+def test_a_vital_signs_own_unit_written_in_its_cell_is_read_off_and_no_other() -> None:
+    # Before: '98%' (SpO2) was no number: the field was dropped (and the scaffold left the column unmapped).
+    spo2, pulse = FieldSpec(name="spo2", type="decimal"), FieldSpec(name="pulse", type="decimal")
+    assert [to_measurement(t, spo2, CTX) for t in ("98%", " 97 % ", "96", "99,5%")] == [
+        Decimal(98), Decimal(97), Decimal(96), Decimal("99.5")]
+    assert to_measurement("36,5℃", FieldSpec(name="temperature", type="decimal"), CTX) == Decimal("36.5")
+    for text, field in (("98%", pulse), ("0%", spo2), ("98 kg", spo2)):
+        with pytest.raises(RowRejected) as caught:
+            to_measurement(text, field, CTX)
+        assert caught.value.reason_code == "invalid-number", text

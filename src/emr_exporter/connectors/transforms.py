@@ -176,10 +176,25 @@ def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     return number
 
 
+#: The unit a clinic writes into a vital sign's own cell ('98%', '36.5℃', '70kg'): only the kind's own unit is read
+#: off (the cell, as written, is carried raw); any other text is still no number.
+_GLUED_UNITS: dict[str, tuple[str, ...]] = {
+    "spo2": ("%",), "temperature": ("℃", "°C"), "weight": ("kg", "㎏"), "height": ("cm", "㎝"), "waist": ("cm", "㎝"),
+    "head": ("cm", "㎝"), "pulse": ("회/분", "bpm", "/min"), "respiration": ("회/분", "/min"), "systolic": ("mmHg",),
+    "diastolic": ("mmHg",),
+}
+
+
 def to_measurement(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
-    """A vital sign (blood pressure, pulse, temperature, weight, SpO2 …) as :func:`to_decimal` reads it; 0, which
-    clinic EMRs write for "not measured" (no body weighs 0 kg), is no measurement: the field is dropped and its
-    cell carried raw, never an Observation saying 0."""
+    """A vital sign (blood pressure, pulse, temperature, weight, SpO2 …) as :func:`to_decimal` reads it, its own unit
+    read off where the clinic wrote it in ('98%'); 0, which clinic EMRs write for "not measured" (no body weighs
+    0 kg), is no measurement: the field is dropped and its cell carried raw, never an Observation saying 0."""
+    if isinstance(value, str):
+        text = value.strip()
+        for unit in _GLUED_UNITS.get(field.name, ()):
+            if text.endswith(unit):
+                value = text[: -len(unit)]
+                break
     number = to_decimal(value, field, ctx)
     if number == 0:
         raise RowRejected("invalid-number", f"field '{field.name}' is 0: no measurement")
