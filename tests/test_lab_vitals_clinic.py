@@ -253,12 +253,19 @@ def _contractors_flow(clinic: Clinic, rows: dict[str, int], tmp_path: Path) -> N
     flow = scaffolded(clinic, tmp_path)
     spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
     vital_fields, lab_fields = spec["entities"]["vital_signs"]["fields"], spec["entities"]["lab_result"]["fields"]
-    assert vital_fields["temperature"] == {"column": "BT", "type": "decimal"}
-    assert vital_fields["spo2"] == {"column": "SPO2", "type": "decimal"}
-    assert lab_fields["status"] == {"column": "CORR_YN", "type": "status", "map": {"Y": "corrected", "N": ""}}
+    def upper(field: dict[str, Any]) -> dict[str, Any]:  # PostgreSQL's names are folded to lower case
+        return {k: v.upper() if k == "column" else v for k, v in field.items()}
+
+    assert upper(vital_fields["temperature"]) == {"column": "BT", "type": "decimal"}
+    assert upper(vital_fields["spo2"]) == {"column": "SPO2", "type": "decimal"}
+    assert vital_fields["systolic"]["type"] == vital_fields["diastolic"]["type"] == "decimal"
+    assert "BP" in next(iter(vital_fields["systolic"]["expr"].values())).upper()  # read out of '120/80'
+    assert upper(lab_fields["status"]) == {"column": "CORR_YN", "type": "status",
+                                           "map": {"Y": "corrected", "N": ""}}
     check = checked(flow)
     [vitals] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "vital_signs"]
     zeros = len([v for v in range(1, VISITS + 1) if v % 19 == 0]) + len([v for v in range(1, VISITS + 1) if v % 7 == 0])
+    zeros += 2 * len([v for v in range(1, VISITS + 1) if v % 29 == 0 and v % 17])  # '0/0': both parts
     assert vitals["field_defects"] == {"invalid-number": zeros}  # each 0 carried raw with its reason
     _dry, _sealed, bag = exported(flow, tmp_path)
     observations = list(lines(bag, "fhir/Observation"))
@@ -270,6 +277,10 @@ def _contractors_flow(clinic: Clinic, rows: dict[str, int], tmp_path: Path) -> N
     assert {o["identifier"][0]["value"]: o["valueQuantity"]["value"] for o in vital if o["id"].endswith("-spo2")} == {
         str(v): 95 + v % 5 for v in range(1, VISITS + 1) if v % 11}
     assert not [o["id"] for o in vital if o.get("valueQuantity", {}).get("value") == 0]
+    pressures = {o["identifier"][0]["value"]: [c["valueQuantity"]["value"] for c in o["component"]] for o in vital
+                 if o["id"].endswith("-bp")}
+    expected = {str(v): [110 + v % 40, 70 + v % 20] for v in range(1, VISITS + 1) if v % 17 and v % 29}
+    assert pressures == expected | {"150": [1200, 80]}  # the slip as the clinic recorded it
     labs = {int(o["identifier"][0]["value"]): o for o in observations
             if o["category"][0]["coding"][0]["code"] == "laboratory"}
     assert len(labs) == rows["LAB_RSLT"]
@@ -338,3 +349,18 @@ def test_a_vital_signs_own_unit_written_in_its_cell_is_read_off_and_no_other() -
         with pytest.raises(RowRejected) as caught:
             to_measurement(text, field, CTX)
         assert caught.value.reason_code == "invalid-number", text
+
+
+@pytest.mark.db
+def test_the_same_clinic_on_postgresql_goes_through_the_contractors_flow_exactly(tmp_path: Path,
+                                                                                 postgres_conn_str: str) -> None:
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_lab_vitals", "postgresql")
+    conn = pyodbc.connect(target, autocommit=False)
+    try:
+        rows = fill_lab_vitals_clinic(conn)
+        conn.commit()
+    finally:
+        conn.close()
+    _contractors_flow(Clinic(odbc=target), rows, tmp_path)

@@ -76,6 +76,7 @@ SHAPES: dict[str, str] = {
     "amount_text": "amount written with commas or 원 (12,000원)",
     "decimal_comma": "number written with a decimal comma (36,5)",
     "percent": "number with a percent sign (98%)",
+    "bp_text": "blood pressure written as systolic/diastolic (120/80)",
     "rrn": "13-digit resident registration number",
     "kcd": "KCD diagnosis code",
     "edi": "HIRA EDI code",
@@ -100,6 +101,7 @@ _EPOCH_MS = (_EPOCH_S[0] * 1000, _EPOCH_S[1] * 1000)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 _PERCENT = re.compile(r"^\d+(\.\d+)?\s*%$")
+_BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -238,6 +240,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("amount_text")
     elif _DECIMAL_COMMA.match(text):
         shapes.add("decimal_comma")  # 36,5 (℃): the decimal transform reads it as 36.5
+    if _BP_TEXT.match(text):
+        shapes.add("bp_text")
     if _PERCENT.match(text):
         shapes.add("percent")  # SpO2 98%: a vital sign's own unit, read off (transforms.to_measurement)
     rrn = _RRN.match(text)
@@ -931,6 +935,9 @@ class FieldGuess:
     prefixes_why: str = ""
     #: ``tz`` of a date/time field whose column says its times are UTC (dtVisitUTC, created_utc)
     tz: str = ""
+    #: A blood pressure kept as one text '120/80': 1 (systolic) or 2 (diastolic), the part read out by ``expr``
+    #: (:func:`_bp_part_sql`, for ``engine``); the column itself is carried raw as written.
+    bp_part: int = 0
 
 
 #: Words of a table's name that say it is an earlier generation of the records or a copy of them.
@@ -977,6 +984,24 @@ _ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
 _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
+
+
+#: A column keeping blood pressure as one text (BP '120/80', 혈압).
+_BP_COLUMN = (r"(.*_)?BP", r"BLOOD_?PRESS(URE)?", r"혈압")
+
+
+def _bp_part_sql(engine: str, part: int, column: str) -> str:
+    """The systolic (``part`` 1) or diastolic (2) number of a blood pressure written '120/80' in ``column``; NULL
+    where the text has no '/' (an empty or odd cell is no measurement; the cell is carried raw as written)."""
+    if engine in ("sqlite", "sqlite-odbc"):
+        at = f"instr({column}, '/')"
+        return (f"CASE WHEN {at} > 0 THEN trim(substr({column}, 1, {at} - 1)) END" if part == 1
+                else f"CASE WHEN {at} > 0 THEN trim(substr({column}, {at} + 1)) END")
+    if engine == "postgresql":
+        return f"CASE WHEN strpos({column}, '/') > 0 THEN trim(split_part({column}, '/', {part})) END"
+    at = f"LOCATE('/', {column})"
+    return (f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING_INDEX({column}, '/', 1)) END" if part == 1
+            else f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING({column}, {at} + 1)) END")
 
 
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
@@ -1528,6 +1553,8 @@ class _Guesser:
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
+        if entity == "vital_signs":
+            self._blood_pressure_text(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1575,6 +1602,26 @@ class _Guesser:
                 f"column name says the row was deleted (a soft delete); every sampled value is one of "
                 f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
                 "ordinary one", map=mapping))
+            return
+
+    def _blood_pressure_text(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """Blood pressure kept as one text column ('120/80', BP, 혈압) and no systolic/diastolic columns: both read
+        out of it by ``expr`` (on the engines :data:`_KEY_FORM_ENGINES`); the column is carried raw as written.
+        Before, it was only carried raw: no blood-pressure Observation."""
+        if any(f.field in ("systolic", "diastolic") for f in guess.fields) or (
+                self.profile.engine not in _KEY_FORM_ENGINES):
+            return
+        for column in table.columns:
+            if (column.name in used or not IDENTIFIER.match(column.name) or not column.has("bp_text", 0.8)
+                    or not any(_name_fits(p, column.name) for p in _BP_COLUMN)):
+                continue
+            why = (f"column name matches a blood pressure and {100 * column.share('bp_text'):.0f} % of "
+                   f"{column.non_empty} sampled values look like {SHAPES['bp_text']}s: the {{}} number read out "
+                   "(expr); the column is carried raw as written")
+            for part, name in ((1, "systolic"), (2, "diastolic")):
+                guess.fields.append(FieldGuess(name, column.name, "decimal", why.format(name), bp_part=part,
+                                               engine=self.profile.engine))
+            used.add(column.name)
             return
 
     def _correction_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
@@ -2076,6 +2123,9 @@ def _field_line(f: FieldGuess) -> str:
     if f.key_form is not None:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.bp_part:
+        engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
+        parts = [f"expr = {{ {engine} = {_toml_str(_bp_part_sql(f.engine, f.bp_part, f.column))} }}"]
     elif f.large_object:
         column = f.column if re.fullmatch(r"[a-z_][a-z0-9_]*", f.column) else '"' + f.column.replace('"', '""') + '"'
         parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]
