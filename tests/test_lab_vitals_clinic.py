@@ -364,3 +364,21 @@ def test_the_same_clinic_on_postgresql_goes_through_the_contractors_flow_exactly
     finally:
         conn.close()
     _contractors_flow(Clinic(odbc=target), rows, tmp_path)
+
+
+def test_a_lab_flag_in_any_case_and_a_panic_value_get_their_interpretation_codes_with_the_text_as_recorded() -> None:
+    # Before: only 'H', 'L', 'N', 'A' exactly had a code; 'HH'/'LL' (panic values) and 'h' were text alone.
+    def interpretation(flag: str) -> list[dict[str, Any]]:
+        record = model.LabResult(id="l" * 32, provenance=model.Provenance("t", "LAB_RSLT", "1"),
+                                 patient_id=PATIENT_ID, observed=dt.datetime(2024, 3, 5), code="K", value="6.9",
+                                 unit="mmol/L", flag=flag)
+        (resource,) = fhir.to_fhir(record, institution=INSTITUTION)
+        assert_conforms(resource)
+        return list(resource["interpretation"])
+
+    system = fhir.V3_INTERPRETATION_SYSTEM
+    assert interpretation("HH") == [{"coding": [{"system": system, "code": "HH", "display": "Critical high"}],
+                                     "text": "HH"}]
+    assert interpretation("LL")[0]["coding"][0]["code"] == "LL"
+    assert interpretation("h") == [{"coding": [{"system": system, "code": "H", "display": "High"}], "text": "h"}]
+    assert interpretation("*") == [{"text": "*"}]

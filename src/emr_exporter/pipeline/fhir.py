@@ -172,7 +172,10 @@ _ENCOUNTER_CLASS = {
     "outpatient": ("AMB", "ambulatory"),
     "inpatient": ("IMP", "inpatient encounter"),
 }
-_INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal"}
+#: A lab result's H/L flag as recorded (any case) → its v3 ObservationInterpretation code; HH/LL, a laboratory's panic
+#: values, are its critical codes. Any other flag ('*', '↑') keeps its text alone.
+_INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal", "HH": "Critical high",
+                         "LL": "Critical low", "AA": "Critical abnormal"}
 #: A lab value that is a number, perhaps after a comparator: '<5.0', '>1000', '<= 0.5', '≥1.020'.
 _LAB_NUMBER = re.compile(r"(?:(<=|>=|≤|≥|<|>)\s*)?([+-]?(?:\d+(?:\.\d*)?|\.\d+))")
 _COMPARATORS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "≤": "<=", "≥": ">="}
@@ -1047,8 +1050,9 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
     resource["effectiveDateTime"] = fhir_datetime(record.observed)
     resource.update(_lab_value(record))
     if record.flag:
-        display = _INTERPRETATION_FLAGS.get(record.flag)
-        codings = [_coding(V3_INTERPRETATION_SYSTEM, record.flag, display)] if display else []
+        code = record.flag.strip().upper()
+        display = _INTERPRETATION_FLAGS.get(code)
+        codings = [_coding(V3_INTERPRETATION_SYSTEM, code, display)] if display else []
         resource["interpretation"] = [_concept(codings, record.flag)]
     if record.reference_range:
         resource["referenceRange"] = [{"text": record.reference_range}]
