@@ -575,6 +575,8 @@ def test_lab_results(resources: dict[str, dict[str, Any]]) -> None:
         "value": 5.6,
         "_value": {"extension": [{"url": fhir.EXACT_DECIMAL_URL, "valueString": "5.60"}]},
         "unit": "mg/dL",
+        "system": fhir.UCUM_SYSTEM,
+        "code": "mg/dL",
     }
     assert numeric["effectiveDateTime"] == "2024-03-05T20:00:00+09:00"
     assert numeric["referenceRange"] == [{"text": "0-0.5"}]

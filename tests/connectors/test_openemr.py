@@ -510,11 +510,15 @@ def test_scaffold_guesses_a_first_connector_that_exports_most_of_openemr(
     counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
     # The first guess exports what the generator planted as ordinary rows; the quarantines are its planted
     # defects (a patient with an empty pubpid, a zero-date visit) and their orphans, and the lab orders the scaffold
-    # mistakes for procedures (no performed date: every row kept raw, none lost).
+    # mistakes for procedures (no performed date: every row kept raw, none lost); and the vitals form with nothing
+    # measured (every value 0, OpenEMR's "not measured": no Observation of 0 kg, kept raw as the built-in connector
+    # keeps it).
     assert {k: counts[k] for k in ("patient", "encounter", "chart_note", "order_line", "immunization",
                                    "vital_signs")} == {
         "patient": (21, 1), "encounter": (14, 3), "chart_note": (7, 1), "order_line": (7, 1),
-        "immunization": (7, 1), "vital_signs": (14, 3)}
+        "immunization": (7, 1), "vital_signs": (13, 4)}
+    [vitals] = [e for e in result.reconciliation.to_dict()["entities"] if e["entity"] == "vital_signs"]
+    assert vitals["quarantine_reasons"] == {"orphan": 3, "unmappable": 1}
 
 
 

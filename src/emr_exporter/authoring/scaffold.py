@@ -74,6 +74,9 @@ SHAPES: dict[str, str] = {
     "julian": "Julian day number (SQLite's julianday(), 1900-2100)",
     "julian_time": "Julian day number with a time of day",
     "amount_text": "amount written with commas or 원 (12,000원)",
+    "decimal_comma": "number written with a decimal comma (36,5)",
+    "percent": "number with a percent sign (98%)",
+    "bp_text": "blood pressure written as systolic/diastolic (120/80)",
     "rrn": "13-digit resident registration number",
     "kcd": "KCD diagnosis code",
     "edi": "HIRA EDI code",
@@ -96,6 +99,9 @@ _AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$"
 _EPOCH_S = (946_684_800, 2_208_988_800)
 _EPOCH_MS = (_EPOCH_S[0] * 1000, _EPOCH_S[1] * 1000)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+_PERCENT = re.compile(r"^\d+(\.\d+)?\s*%$")
+_BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -232,6 +238,12 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("time_read")  # no flag of its own (not in SHAPES): a time the date-time patterns below read
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
+    elif _DECIMAL_COMMA.match(text):
+        shapes.add("decimal_comma")  # 36,5 (℃): the decimal transform reads it as 36.5
+    if _BP_TEXT.match(text):
+        shapes.add("bp_text")
+    if _PERCENT.match(text):
+        shapes.add("percent")  # SpO2 98%: a vital sign's own unit, read off (transforms.to_measurement)
     rrn = _RRN.match(text)
     if rrn and _valid_date(rrn.group(1), "%y%m%d"):
         shapes.add("rrn")
@@ -943,6 +955,9 @@ class FieldGuess:
     prefixes_why: str = ""
     #: ``tz`` of a date/time field whose column says its times are UTC (dtVisitUTC, created_utc)
     tz: str = ""
+    #: A blood pressure kept as one text '120/80': 1 (systolic) or 2 (diastolic), the part read out by ``expr``
+    #: (:func:`_bp_part_sql`, for ``engine``); the column itself is carried raw as written.
+    bp_part: int = 0
 
 
 #: Words of a table's name that say it is an earlier generation of the records or a copy of them.
@@ -977,6 +992,10 @@ _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)
 _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
                    ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
 
+#: A correction flag (corr_yn = 'Y', 정정여부): the row is a corrected result, the one that replaced an earlier one.
+_CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?(YN|FLAG|FLG|FG|GB|YESNO)?",
+                    r"(정정|수정)(여부|구분|유무)")
+
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
 _PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
 
@@ -985,6 +1004,24 @@ _ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
 
 #: Engines a key's form can be rewritten on by SQL (scaffold: a child's 1 for its parent's '0000001').
 _KEY_FORM_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
+
+
+#: A column keeping blood pressure as one text (BP '120/80', 혈압).
+_BP_COLUMN = (r"(.*_)?BP", r"BLOOD_?PRESS(URE)?", r"혈압")
+
+
+def _bp_part_sql(engine: str, part: int, column: str) -> str:
+    """The systolic (``part`` 1) or diastolic (2) number of a blood pressure written '120/80' in ``column``; NULL
+    where the text has no '/' (an empty or odd cell is no measurement; the cell is carried raw as written)."""
+    if engine in ("sqlite", "sqlite-odbc"):
+        at = f"instr({column}, '/')"
+        return (f"CASE WHEN {at} > 0 THEN trim(substr({column}, 1, {at} - 1)) END" if part == 1
+                else f"CASE WHEN {at} > 0 THEN trim(substr({column}, {at} + 1)) END")
+    if engine == "postgresql":
+        return f"CASE WHEN strpos({column}, '/') > 0 THEN trim(split_part({column}, '/', {part})) END"
+    at = f"LOCATE('/', {column})"
+    return (f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING_INDEX({column}, '/', 1)) END" if part == 1
+            else f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING({column}, {at} + 1)) END")
 
 
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
@@ -1209,8 +1246,9 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
 _LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
 
 
-def _fits(column: ColumnProfile, field_type: str) -> bool:
-    """Whether the sampled values are compatible with the field's transform (an empty column fits)."""
+def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool:
+    """Whether the sampled values are compatible with the field's transform (an empty column fits); ``percent``: the
+    field is a vital sign in % (SpO2), whose transform reads '98%' too."""
     if column.type_name.upper() == "COMPOSITE" or column.type_name.startswith("_"):
         # a PostgreSQL composite type's row ('("서울","가상로 1길",01234)') or an array ('{페니실린,NULL}'): its
         # text is no address, name or code (was: a composite address column guessed as the patient's address,
@@ -1225,9 +1263,12 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5) or column.has("julian", 0.8):
             return False  # a Unix time or a Julian day, not an amount
-        if field_type == "decimal" and column.share("amount_text") + column.share("number") >= 0.8:
+        if field_type == "decimal" and column.share("amount_text") + column.share("number") + column.share(
+                "decimal_comma") >= 0.8:
             # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
             # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.
+            return True
+        if field_type == "decimal" and percent and column.share("percent") + column.share("number") >= 0.8:
             return True
         return column.numeric == column.non_empty or column.has("number", 1.0) or column.type_name.startswith(
             ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "MONEY", "BIGINT", "SMALLINT"))
@@ -1532,6 +1573,9 @@ class _Guesser:
                     "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
         self._deletion_flag(guess, table, used)
+        self._correction_flag(guess, table, used)
+        if entity == "vital_signs":
+            self._blood_pressure_text(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1579,6 +1623,54 @@ class _Guesser:
                 f"column name says the row was deleted (a soft delete); every sampled value is one of "
                 f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
                 "ordinary one", map=mapping))
+            return
+
+    def _blood_pressure_text(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """Blood pressure kept as one text column ('120/80', BP, 혈압) and no systolic/diastolic columns: both read
+        out of it by ``expr`` (on the engines :data:`_KEY_FORM_ENGINES`); the column is carried raw as written.
+        Before, it was only carried raw: no blood-pressure Observation."""
+        if any(f.field in ("systolic", "diastolic") for f in guess.fields) or (
+                self.profile.engine not in _KEY_FORM_ENGINES):
+            return
+        for column in table.columns:
+            if (column.name in used or not IDENTIFIER.match(column.name) or not column.has("bp_text", 0.8)
+                    or not any(_name_fits(p, column.name) for p in _BP_COLUMN)):
+                continue
+            why = (f"column name matches a blood pressure and {100 * column.share('bp_text'):.0f} % of "
+                   f"{column.non_empty} sampled values look like {SHAPES['bp_text']}s: the {{}} number read out "
+                   "(expr); the column is carried raw as written")
+            for part, name in ((1, "systolic"), (2, "diastolic")):
+                guess.fields.append(FieldGuess(name, column.name, "decimal", why.format(name), bp_part=part,
+                                               engine=self.profile.engine))
+            used.add(column.name)
+            return
+
+    def _correction_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A correction flag (``corr_yn``) on a result the EMR corrected (a second row replacing the first): the
+        corrected row is exported with ``status`` corrected, the flag's other value an ordinary (final) one; where
+        no status is mapped yet (a deletion flag takes it first) and the entity has the status (lab results, vital
+        signs, lab reports). Before, both rows were 'final', and only the raw sidecar told which one replaced."""
+        names = {f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}
+        if ("corrected" not in model.STATUS_VALUES.get(guess.entity, frozenset()) or "status" not in names
+                or any(f.field == "status" for f in guess.fields)):
+            return
+        for column in table.columns:
+            if column.name in used or not any(_name_fits(p, column.name) for p in _CORRECTION_FLAG):
+                continue
+            values = self.sampled_codes.get((table.name, column.name))
+            pairs = [pair for pair in _DELETION_PAIRS if values and values & set(pair)]
+            if not values or not pairs or not values <= {v for pair in pairs for v in pair}:
+                continue
+            mapping: dict[str, str | bool] = {}
+            for corrected, ordinary in pairs:
+                mapping.setdefault(corrected, "corrected")
+                mapping.setdefault(ordinary, "")
+            used.add(column.name)
+            guess.fields.append(FieldGuess(
+                "status", column.name, "status",
+                f"column name says the row is a correction; every sampled value is one of "
+                f"{', '.join(sorted(mapping))}: a corrected row is exported with status corrected, the others as "
+                "ordinary ones", map=mapping))
             return
 
     @staticmethod
@@ -1839,7 +1931,7 @@ class _Guesser:
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
-            if not _fits(column, field_type):
+            if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
                 continue
             why = f"column name matches {pattern}"
             shape = self._shape_note(column, field_type)
@@ -1872,7 +1964,7 @@ class _Guesser:
                       "us_date", "dmon_date", "dmon_long_date", "iso_datetime_fraction",
                       *_KO_FORMATS, "rrn",
                       "kcd", "edi",
-                      "amount_text", "amount"):
+                      "amount_text", "decimal_comma", "percent", "amount"):
             if column.has(shape, 0.8):
                 return (f"; {100 * column.share(shape):.0f} % of {column.non_empty} sampled values look like "
                         f"{_plural(shape)}")
@@ -1924,7 +2016,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
-                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG)
+                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG)
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
@@ -2053,6 +2145,9 @@ def _field_line(f: FieldGuess) -> str:
     if f.key_form is not None:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.bp_part:
+        engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
+        parts = [f"expr = {{ {engine} = {_toml_str(_bp_part_sql(f.engine, f.bp_part, f.column))} }}"]
     elif f.large_object:
         column = f.column if re.fullmatch(r"[a-z_][a-z0-9_]*", f.column) else '"' + f.column.replace('"', '""') + '"'
         parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]

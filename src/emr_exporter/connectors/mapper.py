@@ -24,6 +24,7 @@ from emr_exporter.connectors.transforms import (
     TransformContext,
     is_empty,
     settle_birth_date,
+    to_measurement,
     to_text,
 )
 from emr_exporter.errors import ConnectorSpecError
@@ -33,6 +34,8 @@ from emr_exporter.errors import ConnectorSpecError
 REF_COLUMN_PREFIX = INTERNAL_PREFIX
 
 Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
+#: The vital-sign fields that are measurements of the body, where 0 means "not measured" (to_measurement).
+VITAL_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
 
 
 def _a(entity: str) -> str:
@@ -393,9 +396,12 @@ class EntityMapper:
         # source row): (field name, field, lower-case column or None, transform or None, required).
         # A field the record cannot be built without counts as required even if the connector says not.
         record_required = set(_required_fields(entity.record_type))
+        # A vital sign of 0 is "not measured" (to_measurement); an oxygen flow of 0 L/min (room air) is not.
+        measured = VITAL_MEASUREMENTS if entity.canonical == "vital_signs" else frozenset()
         self._plan = [
             (name, field, field.source_column.lower() if field.source_column is not None else None,
-             TRANSFORMS.get(field.type), field.required or name in record_required)
+             to_measurement if field.type == "decimal" and name in measured else TRANSFORMS.get(field.type),
+             field.required or name in record_required)
             for name, field in entity.fields.items()
         ]
         self._key_column = entity.key.lower()

@@ -133,7 +133,7 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
     if isinstance(value, int):
         return value
     try:
-        number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+        number = Decimal(decimal_text(_as_text(value, field, ctx)))
         if number != number.to_integral_value():
             raise InvalidOperation
         return int(number)
@@ -141,8 +141,23 @@ def to_int(value: Any, field: FieldSpec, ctx: TransformContext) -> int:
         raise RowRejected("invalid-number", f"field '{field.name}' is not a whole number") from None
 
 
-#: What Korean EMRs write around an amount: "12,000원", "₩12,000", "\\12,000", "12 000".
-_AMOUNT_NOISE = re.compile(r"[,\s원₩￦\\]")
+#: What Korean EMRs write around an amount: "₩12,000", "\\12,000", "12,000원".
+_AMOUNT_NOISE = re.compile(r"^[₩￦\\]\s*|\s*원$")
+#: Digits grouped by thousands with commas or spaces ("12,000", "1,234,567.5", "12 000"): the separators go.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:(,)\d{3}(?:,\d{3})*|( )\d{3}(?: \d{3})*)(?:\.\d+)?")
+#: A decimal comma ("36,5" ℃, "1,25"): one comma between digits that is no thousands grouping.
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def decimal_text(text: str) -> str:
+    """``text`` as :class:`Decimal` reads it: a currency sign or 원 and thousands separators dropped, a decimal comma
+    read as the point ("36,5" is 36.5, never 365). Any other comma or space is left, for Decimal to refuse."""
+    text = _AMOUNT_NOISE.sub("", text.strip())
+    if _THOUSANDS.fullmatch(text):
+        return text.replace(",", "").replace(" ", "")
+    if _DECIMAL_COMMA.fullmatch(text):
+        return text.replace(",", ".")
+    return text
 
 
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
@@ -152,12 +167,37 @@ def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
         number = Decimal(str(value))  # float8 'Infinity' / 'NaN' as well
     else:
         try:
-            number = Decimal(_AMOUNT_NOISE.sub("", _as_text(value, field, ctx)))
+            number = Decimal(decimal_text(_as_text(value, field, ctx)))
         except InvalidOperation:
             raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
     # a stored REAL 1e999 (SQLite, PostgreSQL float8 'Infinity') or numeric NaN too: FHIR has no such number
     if not number.is_finite():
         raise RowRejected("invalid-number", f"field '{field.name}' is not a finite number")
+    return number
+
+
+#: The unit a clinic writes into a vital sign's own cell ('98%', '36.5℃', '70kg'): only the kind's own unit is read
+#: off (the cell, as written, is carried raw); any other text is still no number.
+_GLUED_UNITS: dict[str, tuple[str, ...]] = {
+    "spo2": ("%",), "temperature": ("℃", "°C"), "weight": ("kg", "㎏"), "height": ("cm", "㎝"), "waist": ("cm", "㎝"),
+    "head": ("cm", "㎝"), "pulse": ("회/분", "bpm", "/min"), "respiration": ("회/분", "/min"), "systolic": ("mmHg",),
+    "diastolic": ("mmHg",),
+}
+
+
+def to_measurement(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
+    """A vital sign (blood pressure, pulse, temperature, weight, SpO2 …) as :func:`to_decimal` reads it, its own unit
+    read off where the clinic wrote it in ('98%'); 0, which clinic EMRs write for "not measured" (no body weighs
+    0 kg), is no measurement: the field is dropped and its cell carried raw, never an Observation saying 0."""
+    if isinstance(value, str):
+        text = value.strip()
+        for unit in _GLUED_UNITS.get(field.name, ()):
+            if text.endswith(unit):
+                value = text[: -len(unit)]
+                break
+    number = to_decimal(value, field, ctx)
+    if number == 0:
+        raise RowRejected("invalid-number", f"field '{field.name}' is 0: no measurement")
     return number
 
 

@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -171,8 +172,13 @@ _ENCOUNTER_CLASS = {
     "outpatient": ("AMB", "ambulatory"),
     "inpatient": ("IMP", "inpatient encounter"),
 }
-_INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal"}
-_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: A lab result's H/L flag as recorded (any case) → its v3 ObservationInterpretation code; HH/LL, a laboratory's panic
+#: values, are its critical codes. Any other flag ('*', '↑') keeps its text alone.
+_INTERPRETATION_FLAGS = {"H": "High", "L": "Low", "N": "Normal", "A": "Abnormal", "HH": "Critical high",
+                         "LL": "Critical low", "AA": "Critical abnormal"}
+#: A lab value that is a number, perhaps after a comparator: '<5.0', '>1000', '<= 0.5', '≥1.020'.
+_LAB_NUMBER = re.compile(r"(?:(<=|>=|≤|≥|<|>)\s*)?([+-]?(?:\d+(?:\.\d*)?|\.\d+))")
+_COMPARATORS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "≤": "<=", "≥": ">="}
 _FHIR_CODE = re.compile(r"[^\s]+( [^\s]+)*")
 _KCD_EDITION = re.compile(r"kcd-(\d+)")
 #: What a KCD code looks like, as clinics write it: a letter, two digits, then up to four more characters
@@ -270,6 +276,40 @@ UCUM_UNITS: dict[str, str] = {
     "F": "[degF]", "kg": "kg", "g": "g", "lb": "[lb_av]", "lbs": "[lb_av]", "cm": "cm", "m": "m", "in": "[in_i]",
     "kg/m2": "kg/m2", "kg/㎡": "kg/m2", "%": "%", "L/min": "L/min", "mL": "mL", "ml": "mL",
 }
+#: Units as clinics write them, with CJK compatibility characters (㎎/㎗, ㎕, ㎖, ㎏, ㎝), μ, µ or u for micro,
+#: 10^3, 10³ or x10^3, in any case → their UCUM code; the key is :func:`_unit_key`'s spelling. Only units whose
+#: UCUM code is certain: an unknown one keeps its text alone (``unit``), never a guessed code.
+_UCUM_SPELLINGS: dict[str, str] = {
+    **{k.lower(): v for k, v in UCUM_UNITS.items() if k not in ("C", "F", "m")},  # 'c', 'f', 'm' are too short
+    "°c": "Cel", "mg/dl": "mg/dL", "g/dl": "g/dL", "ug/dl": "ug/dL", "ng/dl": "ng/dL", "mg/l": "mg/L",
+    "g/l": "g/L", "ug/l": "ug/L", "ng/ml": "ng/mL", "pg/ml": "pg/mL", "ug/ml": "ug/mL", "mg/ml": "mg/mL",
+    "mmol/l": "mmol/L", "umol/l": "umol/L", "nmol/l": "nmol/L", "pmol/l": "pmol/L", "meq/l": "meq/L",
+    "mmol/mol": "mmol/mol", "mosm/kg": "mosm/kg", "iu/l": "[IU]/L", "iu/ml": "[IU]/mL", "miu/ml": "m[IU]/mL",
+    "miu/l": "m[IU]/L", "uiu/ml": "u[IU]/mL", "u/l": "U/L", "u/ml": "U/mL", "10^3/ul": "10*3/uL",
+    "10^6/ul": "10*6/uL", "10^9/l": "10*9/L", "10^12/l": "10*12/L", "/ul": "/uL", "/hpf": "/[HPF]", "/lpf": "/[LPF]",
+    "fl": "fL", "pg": "pg", "ng": "ng", "ug": "ug", "mg": "mg", "ul": "uL", "dl": "dL", "l": "L", "sec": "s",
+    "mm/hr": "mm/h", "mm/h": "mm/h", "ml/min": "mL/min", "ml/min/1.73m2": "mL/min/{1.73_m2}", "mmhg": "mm[Hg]",
+    "kg/m^2": "kg/m2",
+}
+_SUPERSCRIPT_POWERS = str.maketrans({"²": "^2", "³": "^3", "⁶": "^6", "⁹": "^9"})
+
+
+def _unit_key(unit: str) -> str:
+    """A unit's spelling for :data:`_UCUM_SPELLINGS`: compatibility characters unfolded (㎎ → mg, ㎕ → μl), micro as
+    u, no spaces, lower case, a leading 'x' or '×' before a power of ten dropped (x10^3/uL)."""
+    text = unicodedata.normalize("NFKC", unit.translate(_SUPERSCRIPT_POWERS))
+    text = text.replace("μ", "u").replace(" ", "").lower()
+    if text[:3] in ("x10", "×10"):
+        text = text[1:]
+    return text
+
+
+def ucum_code(unit: str) -> str | None:
+    """The UCUM code of a unit as recorded (mmHg, ㎎/㎗, ㎕, 10^3/uL, IU/L …), or None when it is not certain."""
+    code = UCUM_UNITS.get(unit)
+    return code if code is not None else _UCUM_SPELLINGS.get(_unit_key(unit))
+
+
 DISCHARGE_DISPOSITIONS: dict[str, str] = {
     "home": "Home", "alt-home": "Alternative home", "other-hcf": "Other healthcare facility", "hosp": "Hospice",
     "long": "Long-term care", "aadvice": "Left against advice", "exp": "Expired", "psy": "Psychiatric hospital",
@@ -987,18 +1027,27 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
 
 
 def _lab_value(record: model.LabResult) -> dict[str, Any]:
-    """valueQuantity when the recorded value is a plain number with a unit, else valueString."""
+    """valueQuantity when the recorded value is a plain number with a unit, perhaps after a comparator (``<5.0``,
+    ``>1000``, ``≤ 0.01``: FHIR's ``comparator``); else valueString ("음성", "1+", "12.3 H", "1,200" as written).
+    The unit stays as recorded (㎎/㎗), with its UCUM code beside it where that is certain."""
     value = record.value
     if value is None:
         return {}
-    if record.unit and _NUMERIC_TEXT.fullmatch(value):
-        try:
-            number = Decimal(value)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-            number = None
-        if number is not None:
-            quantity = decimal_element("value", number, recorded_text=value)
+    if record.unit:
+        found = _LAB_NUMBER.fullmatch(value)
+        if found is not None:
+            comparator, number_text = found.group(1), found.group(2)
+            try:
+                number = Decimal(number_text)
+            except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+                return {"valueString": value}
+            quantity = decimal_element("value", number, recorded_text=number_text)
+            if comparator:
+                quantity["comparator"] = _COMPARATORS[comparator]
             quantity["unit"] = record.unit
+            code = ucum_code(record.unit)
+            if code is not None:
+                quantity.update({"system": UCUM_SYSTEM, "code": code})
             return {"valueQuantity": quantity}
     return {"valueString": value}
 
@@ -1023,8 +1072,9 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
     resource["effectiveDateTime"] = fhir_datetime(record.observed)
     resource.update(_lab_value(record))
     if record.flag:
-        display = _INTERPRETATION_FLAGS.get(record.flag)
-        codings = [_coding(V3_INTERPRETATION_SYSTEM, record.flag, display)] if display else []
+        code = record.flag.strip().upper()
+        display = _INTERPRETATION_FLAGS.get(code)
+        codings = [_coding(V3_INTERPRETATION_SYSTEM, code, display)] if display else []
         resource["interpretation"] = [_concept(codings, record.flag)]
     if record.reference_range:
         resource["referenceRange"] = [{"text": record.reference_range}]
@@ -1332,8 +1382,9 @@ def _immunization(record: model.Immunization, institution: model.Institution) ->
         quantity = decimal_element("value", record.dose)
         if record.dose_unit:
             quantity["unit"] = record.dose_unit
-            if record.dose_unit in UCUM_UNITS:
-                quantity.update({"system": UCUM_SYSTEM, "code": UCUM_UNITS[record.dose_unit]})
+            code = ucum_code(record.dose_unit)
+            if code is not None:
+                quantity.update({"system": UCUM_SYSTEM, "code": code})
         resource["doseQuantity"] = quantity
     if record.performer_id:
         resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
@@ -1375,8 +1426,9 @@ def _quantity(record: Any, field_name: str, unit: str | None) -> dict[str, Any]:
         raise _fail(record, field_name, "is not a finite number") from None
     if unit:
         quantity["unit"] = unit  # as recorded
-        if unit in UCUM_UNITS:
-            quantity.update({"system": UCUM_SYSTEM, "code": UCUM_UNITS[unit]})
+        code = ucum_code(unit)
+        if code is not None:
+            quantity.update({"system": UCUM_SYSTEM, "code": code})
     return quantity
 
 
@@ -1410,7 +1462,7 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
     effective = fhir_datetime(record.observed)
     resources = []
     if record.systolic is not None or record.diastolic is not None:
-        unit_code = UCUM_UNITS.get(record.bp_unit or "")
+        unit_code = ucum_code(record.bp_unit) if record.bp_unit else None
         bp_profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
         resource = _vital_base(record, "bp", bp_profile, "85354-9", "Blood pressure panel with all children optional",
                                status, effective)
@@ -1432,7 +1484,7 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
         if profile_and_unit is None:
             profile: str | None = PROFILE_VITAL_SIGNS
         else:
-            profile = profile_and_unit[0] if UCUM_UNITS.get(unit or "") == profile_and_unit[1] else None
+            profile = profile_and_unit[0] if unit and ucum_code(unit) == profile_and_unit[1] else None
         resource = _vital_base(record, slug, profile, loinc, display, status, effective)
         resource["valueQuantity"] = _quantity(record, kind, unit)
         if kind == "temperature" and record.temperature_method:

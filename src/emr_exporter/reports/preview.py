@@ -361,7 +361,7 @@ def _quantity(quantity: dict[str, Any] | None) -> str:
         return ""
     exact = ((quantity.get("_value") or {}).get("extension") or [{}])[0].get("valueString")
     value = exact if exact is not None else quantity["value"]
-    return f"{value} {quantity.get('unit', '')}".strip()
+    return f"{quantity.get('comparator', '')}{value} {quantity.get('unit', '')}".strip()
 
 
 def _vital_line(observations: list[dict[str, Any]]) -> str:
