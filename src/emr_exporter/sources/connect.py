@@ -234,7 +234,8 @@ def _with_connect_timeout(conn_str: str, timeout: int, read_timeout: int | None 
     return conn_str
 
 
-def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 15, read_only: bool = True) -> Any:
+def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 15, read_only: bool = True,
+                 read_timeout: int = QUERY_READ_TIMEOUT) -> Any:
     """Open a pyodbc connection; failures become :class:`SourceUnavailable` with a readable hint and no
     password in it. With ``read_only`` the engine's read-only session statement is run, if it has one."""
     import pyodbc
@@ -242,7 +243,7 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
     full = with_password(conn_str, password) if password else conn_str
     try:
         connection = pyodbc.connect(
-            _with_connect_timeout(full, timeout, QUERY_READ_TIMEOUT), timeout=timeout, autocommit=True
+            _with_connect_timeout(full, timeout, read_timeout), timeout=timeout, autocommit=True
         )
     except pyodbc.Error as exc:
         problem = problem_from_exception(exc, conn_str, password)
