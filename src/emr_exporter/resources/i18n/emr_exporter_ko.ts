@@ -1216,7 +1216,7 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/texts.py" line="156" />
             <source>The EMR's database server stopped answering: its answer does not arrive through the network. Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then press Start again. Nothing is lost.</source>
-            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이 또는 VPN을 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
+            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="160" />
