@@ -211,18 +211,23 @@ def without_password(conn_str: str) -> str:
                     for k, v in parse_connection_string(conn_str) if k.upper() != "PWD")
 
 
+@pytest.mark.parametrize("network", ["fine", "dead"])
 @pytest.mark.parametrize("engine", ENGINES)
-def test_ctrl_c_ends_the_command_inside_a_waiting_query(engine: str, servers: dict[str, Any]) -> None:
+def test_ctrl_c_ends_the_command_inside_a_waiting_query(engine: str, network: str, servers: dict[str, Any]) -> None:
+    """The query waits for a locked table; with a dead network (no byte passes any more, not even SQLCancel's
+    KILL QUERY or cancel request) the driver cannot be interrupted at all and the command still ends."""
     conn_str = servers["targets"][engine]
     env = {**os.environ, PASSWORD_ENV: get_option(conn_str, "PWD") or "",
            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    with table_locked(conn_str, LOCKED_TABLE):
+    with table_locked(conn_str, LOCKED_TABLE), relay_to(conn_str) as relay:
         command = subprocess.Popen(
             [sys.executable, "-c", "from emr_exporter.cli import main; main()", "export", "--connector", "demo", "--odbc",
-             without_password(conn_str), "--dry-run", "--attachments-root", str(servers["attachments"])],
+             without_password(relay.conn_str), "--dry-run", "--attachments-root", str(servers["attachments"])],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for_lock_waiter(conn_str)
+            if network == "dead":
+                relay.stall(new_connections_too=True)
             command.send_signal(signal.SIGINT)
             started = time.monotonic()
             _out, err = command.communicate(timeout=WITHIN)
