@@ -237,3 +237,33 @@ def test_ctrl_c_ends_the_command_inside_a_waiting_query(engine: str, network: st
     assert command.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."
+
+
+def test_ctrl_c_ends_the_command_while_it_is_still_connecting(servers: dict[str, Any]) -> None:
+    """A dead network from the start: the driver waits its whole login timeout (15 s) inside the connect, where
+    Python never sees Ctrl-C; the command ends at once instead."""
+    conn_str = servers["targets"]["mariadb"]
+    env = {**os.environ, PASSWORD_ENV: get_option(conn_str, "PWD") or "",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with relay_to(conn_str) as relay:
+        relay.stall(new_connections_too=True)
+        command = subprocess.Popen(
+            [sys.executable, "-c", "from emr_exporter.cli import main; main()", "export", "--connector", "demo", "--odbc",
+             without_password(relay.conn_str), "--dry-run", "--attachments-root", str(servers["attachments"])],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + WITHIN
+            while not relay.links:
+                assert time.monotonic() < deadline, "the command never connected"
+                time.sleep(0.05)
+            time.sleep(1.0)
+            command.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            _out, err = command.communicate(timeout=WITHIN)
+            took = time.monotonic() - started
+        finally:
+            command.kill()
+    assert took < 8  # not the 15 s login timeout
+    assert command.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."

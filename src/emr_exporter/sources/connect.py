@@ -25,6 +25,7 @@ from emr_exporter.sources.drivers import (
     set_options,
     with_password,
 )
+from emr_exporter.sources.waiting import wait_interruptibly
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 #: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT): long enough
@@ -242,9 +243,9 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
 
     full = with_password(conn_str, password) if password else conn_str
     try:
-        connection = pyodbc.connect(
+        connection = wait_interruptibly(lambda: pyodbc.connect(  # Ctrl-C within the login timeout too
             _with_connect_timeout(full, timeout, read_timeout), timeout=timeout, autocommit=True
-        )
+        ))
     except pyodbc.Error as exc:
         problem = problem_from_exception(exc, conn_str, password)
         raise SourceUnavailable(

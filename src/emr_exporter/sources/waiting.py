@@ -123,6 +123,20 @@ def _in_thread(function: Callable[[], Any], name: str) -> tuple[threading.Event,
     return done, box
 
 
+def wait_interruptibly(function: Callable[[], T], name: str = "emr-exporter-db-connect") -> T:
+    """``function()`` (a blocking driver call outside any query: connecting) in a helper thread, waited for in
+    short steps: Ctrl-C in the main thread (a KeyboardInterrupt is raised only between Python steps, never inside a
+    driver call) then ends the wait at once, and the call is left to its driver (a connection made after all is
+    closed when it is freed)."""
+    done, box = _in_thread(function, name)
+    while not done.wait(POLL_SECONDS):
+        pass
+    ok, value = box
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
 @dataclass
 class Waiter:
     """Runs one source's driver calls so that they can be cancelled and a stalled server is noticed."""
