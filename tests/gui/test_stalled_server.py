@@ -75,6 +75,12 @@ def test_stop_answers_within_seconds_while_the_export_waits_for_a_locked_table(
         assert export.stage_label.text() == "일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다."
         assert lock_waiters(target, server) == 0  # the query was cancelled on the server too
         qtbot.waitUntil(lambda: not export.busy(), timeout=10_000)
+    # nothing sealed half-way: the unsealed file and its journal wait for Start (the resume design, docs/wizard.md)
+    usb = tmp_path / "usb"
+    names = sorted(p.name for p in usb.iterdir())
+    assert not [n for n in names if n.endswith(".emrx")], names
+    assert len([n for n in names if n.endswith(".emrx.partial")]) == 1, names
+    assert len([n for n in names if n.startswith(".emrx-") and n.endswith(".journal.json")]) == 1, names
 
 
 def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
