@@ -28,9 +28,11 @@ from emr_exporter.sources.drivers import (
 from emr_exporter.sources.waiting import wait_interruptibly
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
-#: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT): long enough
-#: for one keyset page on a slow clinic PC, short enough that a dead connection is noticed.
-QUERY_READ_TIMEOUT = 600
+#: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT: the driver then drops
+#: the connection, even while the server still works on the query). Only a last resort: a server that stops
+#: answering is noticed within minutes by asking it (sources/waiting.py), which leaves a query it is still working
+#: on alone; 600 s here stopped a keyless sort of millions of rows that takes over 10 minutes before its first row.
+QUERY_READ_TIMEOUT = 3600
 
 # Problem kinds, stable for --json and tests.
 DRIVER_NOT_FOUND = "driver-not-found"
