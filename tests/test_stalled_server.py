@@ -7,6 +7,7 @@ the command. Real MariaDB and PostgreSQL over their ODBC drivers, a real TCP rel
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -267,3 +268,21 @@ def test_ctrl_c_ends_the_command_while_it_is_still_connecting(servers: dict[str,
     assert command.returncode == 130
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."
+
+
+def test_the_command_stops_a_stall_with_its_exit_code_and_message(servers: dict[str, Any]) -> None:
+    conn_str = servers["targets"]["postgresql"]
+    env = {**os.environ, PASSWORD_ENV: get_option(conn_str, "PWD") or "", waiting.STALL_ENV: "2",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with table_locked(conn_str, LOCKED_TABLE):
+        done = subprocess.run(
+            [sys.executable, "-c", "from emr_exporter.cli import main; main()", "export", "--connector", "demo", "--odbc",
+             without_password(conn_str), "--dry-run", "--attachments-root", str(servers["attachments"]), "--json"],
+            env=env, capture_output=True, text=True, timeout=WITHIN * 2)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    error = json.loads(done.stdout.strip().splitlines()[-1])["error"]
+    assert error == {"code": "source-stalled", "message": (
+        "The clinic database server has been waiting for 2 s for a table that another program has locked (often the "
+        "EMR program itself, still open on some PC). Close the EMR program on every PC, then run the export again. "
+        "Nothing was lost.")}
