@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from emr_exporter.errors import EXPORT_CANCELLED_MESSAGE, EmrExporterError, ExportCancelled, SourceStalled
@@ -137,6 +138,47 @@ def wait_interruptibly(function: Callable[[], T], name: str = "emr-exporter-db-c
     raise value
 
 
+class _CallThread:
+    """One helper thread that runs a source's driver calls one after the other (starting a thread per call cost
+    ~1 ms a query on a slow PC); it ends after a few idle seconds and starts again with the next call. A thread
+    left blocked in a driver is never handed another call: the source is interrupted for good by then."""
+
+    IDLE_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], threading.Event, list[Any]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._running = False
+
+    def submit(self, function: Callable[[], Any]) -> tuple[threading.Event, list[Any]]:
+        done = threading.Event()
+        box: list[Any] = []
+        with self._lock:
+            self._jobs.put((function, done, box))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._serve, name="emr-exporter-db-call", daemon=True).start()
+        return done, box
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                function, done, box = self._jobs.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._running = False
+                        return
+                continue
+            try:
+                box[:] = [True, function()]
+            except BaseException as exc:  # handed to the waiting thread, which raises it
+                box[:] = [False, exc]
+            finally:
+                done.set()
+            del function, box
+
+
 @dataclass
 class Waiter:
     """Runs one source's driver calls so that they can be cancelled and a stalled server is noticed."""
@@ -152,12 +194,13 @@ class Waiter:
     abandoned: bool = False
     #: The error every later call raises at once, once one was interrupted.
     interrupted: EmrExporterError | None = None
+    _thread: _CallThread = field(default_factory=_CallThread)
 
     def call(self, function: Callable[[], T], interrupt: Callable[[], None]) -> T:
         """``function()`` (a driver call); ``interrupt`` cancels it from another thread (``cursor.cancel``)."""
         if self.interrupted is not None:
             raise self.interrupted
-        done, box = _in_thread(function, "emr-exporter-db-call")
+        done, box = self._thread.submit(function)
         started = time.monotonic()
         stall_after = self.stall_after if self.stall_after is not None else stall_seconds()
         next_look = started + stall_after
