@@ -286,3 +286,29 @@ def test_the_command_stops_a_stall_with_its_exit_code_and_message(servers: dict[
         "The clinic database server has been waiting for 2 s for a table that another program has locked (often the "
         "EMR program itself, still open on some PC). Close the EMR program on every PC, then run the export again. "
         "Nothing was lost.")}
+
+
+def test_cancel_answers_while_the_server_is_being_asked_about_a_stall(
+    servers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question over a second connection to a dead server waits up to its own 20 s bound; Stop meanwhile is
+    not made to wait for it."""
+    monkeypatch.setenv(waiting.STALL_ENV, "1")
+    cancel = threading.Event()
+    with relay_to(servers["targets"]["mariadb"]) as relay:
+        request = export_request(servers, relay.conn_str)
+
+        def cancel_while_asking() -> None:
+            while not relay.stall_new:
+                time.sleep(0.05)
+            time.sleep(3.0)  # 1 s of stall, then the question hangs on the dead network
+            cancelled_at.append(time.monotonic())
+            cancel.set()
+
+        cancelled_at: list[float] = []
+        threading.Thread(target=cancel_while_asking, daemon=True).start()
+        outcome, _took = run_limited(lambda: run_export(request, progress=stall_on_first_rows(relay), cancel=cancel))
+        ended_at = time.monotonic()
+    assert isinstance(outcome, ExportCancelled), outcome
+    assert str(outcome) == EXPORT_CANCELLED_MESSAGE
+    assert ended_at - cancelled_at[0] < 8  # 2 s grace and a little; not what is left of the question's 20 s

@@ -230,9 +230,13 @@ class Waiter:
     def _ask_server(self) -> str:
         assert self.probe is not None
         done, box = _in_thread(self.probe, "emr-exporter-db-probe")
-        if not done.wait(PROBE_SECONDS + 5) or not box[0]:
-            return NO_ANSWER
-        return str(box[1])
+        deadline = time.monotonic() + PROBE_SECONDS + 5
+        while not done.wait(self.poll):
+            if self.cancel is not None and self.cancel.is_set():
+                return RUNNING  # no verdict: the caller sees the cancel at once
+            if time.monotonic() >= deadline:
+                return NO_ANSWER
+        return str(box[1]) if box[0] else NO_ANSWER
 
     def _stop(self, done: threading.Event, interrupt: Callable[[], None]) -> None:
         if done.is_set():
