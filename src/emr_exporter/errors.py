@@ -13,6 +13,7 @@ files, settings, tables and row keys instead.
     │   └── ConnectorNotFound
     ├── SourceError                 the clinic database
     │   ├── SourceUnavailable       cannot connect / driver missing / login failed
+    │   │   └── SourceStalled       the server stopped answering mid-query (bounded wait, docs/databases.md)
     │   └── SourceQueryError        a query failed while reading
     │       └── SourceConnectionLost    the connection dropped mid-export (retried from the checkpoint)
     ├── ExportError                 the export pipeline
@@ -129,6 +130,13 @@ class SourceConnectionLost(SourceQueryError):
     code = "source-connection-lost"
 
 
+class SourceStalled(SourceUnavailable):
+    """The clinic database server stopped answering in the middle of a query (a hung server, a stalling network,
+    a table locked by another program): the export stopped instead of waiting for ever; nothing was lost."""
+
+    code = "source-stalled"
+
+
 class ExportError(EmrExporterError):
     """The export could not finish."""
 
@@ -140,6 +148,10 @@ class ExportCancelled(ExportError):
 
     code = "cancelled"
     exit_code = 130
+
+
+#: What :class:`ExportCancelled` says when the founder stopped the export (between pages, or in a waiting query).
+EXPORT_CANCELLED_MESSAGE = "The export was cancelled. Nothing was written; run it again to start over."
 
 
 class ReconciliationError(ExportError):

@@ -33,7 +33,7 @@ from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream
 from emr_exporter.sources.address import SourceAddress
-from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source
+from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, watch_cancel
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -543,6 +543,7 @@ def scan_database(
 
     spec = load_connector(connector, tuple(connectors_dirs))
     source = address.open_for(spec)
+    watch_cancel(source, cancel)
     try:
         if attachments_root is None:
             attachments_root = address.attachments_root_for(spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import socket
 import sys
 import threading
@@ -194,9 +195,19 @@ def run_wizard(app: QApplication, wizard: QWidget, instance: SingleInstance | No
     wizard.finished.connect(app.quit)  # type: ignore[attr-defined]
     wizard.show()
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         instance.close()
+    from emr_exporter.gui.workers import jobs_left_running
+
+    if jobs_left_running():
+        # A job blocked in a database driver that cannot be interrupted (a network that stalls) was left running
+        # when the window closed: its connection is abandoned, nothing is half-written (the bundle's journal keeps
+        # the sealed parts). Python would destroy its running QThread on the way out, which aborts the process.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,8 @@ def error_summary(error: BaseException) -> str:
                 "Texts", "This certificate is not valid yet. Check the computer's date and time."
             )
         return QCoreApplication.translate("Texts", "This certificate cannot be used for signing.")
+    if isinstance(error, errors.SourceStalled):
+        return stalled(error.reason)
     if isinstance(error, errors.SourceUnavailable) and error.reason:
         refused = connection_refused(error.reason)
         if refused:
@@ -140,6 +142,25 @@ def error_summary(error: BaseException) -> str:
     return QCoreApplication.translate(
         "Texts", "An unexpected problem occurred. Please send the details below to your IT contractor."
     )
+
+
+def stalled(reason: str) -> str:
+    """What to check when the EMR's database server stopped answering in the middle of the work (sources/waiting.py's
+    verdicts: a table locked by another program, an answer stuck in the network, no answer at all)."""
+    if reason == "locked":
+        return QCoreApplication.translate(
+            "Texts", "The EMR's database server stopped answering: another program (often the EMR program itself) "
+            "keeps part of the records locked. Close the EMR program on every PC, then press Start again. Nothing "
+            "is lost.")
+    if reason in ("answer-stuck", "gone"):
+        return QCoreApplication.translate(
+            "Texts", "The EMR's database server stopped answering: its answer does not arrive through the network. "
+            "Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then press Start again. Nothing "
+            "is lost.")
+    return QCoreApplication.translate(
+        "Texts", "The EMR's database server stopped answering. Check that the PC where the EMR's database runs is "
+        "switched on and the EMR program works there, and the network to it, then press Start again. Nothing is "
+        "lost.")
 
 
 def connection_refused(reason: str) -> str:

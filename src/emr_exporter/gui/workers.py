@@ -6,7 +6,9 @@ connections and are re-emitted there, so pages and tests only ever see signals e
 (desktop.md §1.3: pytest-qt must wait on those).
 
 Rules kept here (desktop.md §1.3): no ``deleteLater`` on the Python-owned job (Python frees it once the
-thread has finished); a running QThread is never destroyed — :meth:`JobRunner.stop` cancels and waits.
+thread has finished); a running QThread is never destroyed — :meth:`JobRunner.stop` cancels and waits a few
+seconds, and a job still running then (a database driver that cannot be interrupted) is kept in
+:data:`_LEFT_RUNNING` until the process ends (gui/app.py then ends it with ``os._exit``).
 Cycles are collected in the GUI thread only (gui/collector.py): a collection started by a job's
 allocations in its worker thread would free widgets from the wrong thread and crash Qt.
 """
@@ -21,6 +23,19 @@ from typing import Any
 
 from emr_exporter.errors import DEBUG_ENV, EmrExporterError, InternalError
 from emr_exporter.gui.qt import QObject, Qt, QThread, Signal, Slot
+
+#: Seconds :meth:`JobRunner.stop` waits for a job's thread (Back, closing the window). A job waiting for a stalled
+#: database stops within sources/waiting.py's CANCEL_GRACE (2 s): this is a bound, never a freeze.
+STOP_WAIT_SECONDS = 4.0
+
+#: (thread, job) of jobs that did not stop in time: referenced for ever, so that neither is destroyed while running.
+_LEFT_RUNNING: list[tuple[QThread, QObject]] = []
+
+
+def jobs_left_running() -> int:
+    """How many jobs :meth:`JobRunner.stop` had to leave running (their threads blocked in a driver)."""
+    return sum(1 for thread, _job in _LEFT_RUNNING if thread.isRunning())
+
 
 #: A job: called in the worker thread with (report progress, cancel event); returns the result.
 JobFunction = Callable[[Callable[[Any], None], threading.Event], Any]
@@ -101,16 +116,34 @@ class JobRunner(QObject):
     def request_cancel(self) -> None:
         self._cancel.set()
 
-    def stop(self) -> None:
-        """Cancel and wait until the thread has ended (when the window closes: nothing half-done is left).
+    def stop(self, wait_seconds: float = STOP_WAIT_SECONDS) -> bool:
+        """Cancel and wait until the thread has ended (when the window closes: nothing half-done is left);
+        True when it has.
 
-        Waits without a time limit: destroying a running QThread aborts the process. Core jobs check the
-        cancel event between pages of rows / parts / upload blocks, so this is short.
+        Core jobs check the cancel event between pages of rows / parts / upload blocks, and a query waiting for
+        the database is cancelled at once (sources/waiting.py), so this is short. Waits at most ``wait_seconds``:
+        a job still running then is left to end in the background (never destroyed while running: that aborts
+        the process), and this runner is free for a new job.
         """
         self._cancel.set()
-        if self._worker_thread is not None:
-            self._worker_thread.quit()
-            self._worker_thread.wait()
+        thread = self._worker_thread
+        if thread is None:
+            return True
+        thread.quit()
+        if thread.wait(max(1, int(wait_seconds * 1000))):
+            return True
+        assert self._job is not None
+        _LEFT_RUNNING.append((thread, self._job))
+        # its outcome, when it comes, belongs to no page any more (its own quit() connections stay)
+        self._job.progressed.disconnect(self._on_progress)
+        self._job.succeeded.disconnect(self._on_success)
+        self._job.failed.disconnect(self._on_failure)
+        thread.finished.disconnect(self._on_thread_finished)
+        thread.setParent(None)
+        self._worker_thread, self._job = None, None
+        self._active = False
+        self.ended.emit()
+        return False
 
     @Slot(object)
     def _on_progress(self, event: Any) -> None:

@@ -14,7 +14,7 @@ def run_readiness(
     request: ExportRequest, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
 ) -> Readiness:
     """The ``readiness`` job: read the database as an export would (source fields of ``request`` only)."""
-    with open_export_source(request) as (spec, source, institution, attachments_root):
+    with open_export_source(request, cancel) as (spec, source, institution, attachments_root):
         return readiness_for(
             spec, source, institution=institution, attachments_root=attachments_root, progress=progress, cancel=cancel
         )

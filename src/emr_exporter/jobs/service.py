@@ -21,7 +21,7 @@ from emr_exporter.demo.material import ensure_demo_clinic
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
 from emr_exporter.reports.readiness import ReadinessObserver
 from emr_exporter.sources.address import SourceAddress
-from emr_exporter.sources.base import Source
+from emr_exporter.sources.base import Source, watch_cancel
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -112,12 +112,13 @@ def default_created() -> dt.datetime:
 
 @contextlib.contextmanager
 def open_export_source(
-    request: ExportRequest,
+    request: ExportRequest, cancel: threading.Event | None = None,
 ) -> Iterator[tuple[ConnectorSpec, Source, model.Institution, Path | None]]:
     """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
     # counts and rows from one snapshot, even if the EMR writes; timestamptz in the connector's zone
     source = request.source.open_for(spec, snapshot=True)
+    watch_cancel(source, cancel)  # a query waiting for a stalled server stops at once, not at the next page
     try:
         institution = read_institution(
             spec, source, {"code": request.institution_code, "name": request.institution_name}
@@ -149,7 +150,7 @@ def run_export(
             raise ConfigError(
                 f"Checking every resource against the FHIR structure needs fhir.resources: {ENABLE_HINT}."
             )
-    with open_export_source(request) as (spec, source, institution, attachments_root):
+    with open_export_source(request, cancel) as (spec, source, institution, attachments_root):
         if request.out_dir is None:
             created = request.created or default_created()
             readiness = ReadinessObserver(institution)

@@ -41,6 +41,7 @@ from emr_exporter.connectors.selectlist import unchanged_columns
 from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
 from emr_exporter.errors import (
+    EXPORT_CANCELLED_MESSAGE,
     ConfigError,
     ExportCancelled,
     ExportError,
@@ -987,7 +988,7 @@ class ExportRun:
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
-            raise ExportCancelled("The export was cancelled. Nothing was written; run it again to start over.")
+            raise ExportCancelled(EXPORT_CANCELLED_MESSAGE)
 
     def _expr(self, entity: EntitySpec, name: str, exprs: Mapping[str, str]) -> str:
         engine = "sqlite" if self.source.engine == "sqlite-odbc" else self.source.engine

@@ -369,6 +369,14 @@ class SqliteFileSource:
         self.conn.close()
 
 
+def watch_cancel(source: Source, cancel: Any) -> None:
+    """A source whose waiting query can be stopped from another thread (:class:`~.odbc.OdbcSource`) stops it as
+    soon as ``cancel`` (a ``threading.Event``) is set, not at the next page; others check it between pages only."""
+    watch = getattr(source, "watch", None)
+    if cancel is not None and watch is not None:
+        watch(cancel)
+
+
 def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
                 password: str | None = None, snapshot: bool = False, time_zone: str | None = None,
                 attach: Sequence[tuple[str, Path]] = ()) -> Source:

@@ -25,11 +25,14 @@ from emr_exporter.sources.drivers import (
     set_options,
     with_password,
 )
+from emr_exporter.sources.waiting import wait_interruptibly
 
 PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
-#: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT): long enough
-#: for one keyset page on a slow clinic PC, short enough that a dead connection is noticed.
-QUERY_READ_TIMEOUT = 600
+#: Seconds a single read may wait for the server during an export (MariaDB READ_TIMEOUT: the driver then drops
+#: the connection, even while the server still works on the query). Only a last resort: a server that stops
+#: answering is noticed within minutes by asking it (sources/waiting.py), which leaves a query it is still working
+#: on alone; 600 s here stopped a keyless sort of millions of rows that takes over 10 minutes before its first row.
+QUERY_READ_TIMEOUT = 3600
 
 # Problem kinds, stable for --json and tests.
 DRIVER_NOT_FOUND = "driver-not-found"
@@ -234,16 +237,17 @@ def _with_connect_timeout(conn_str: str, timeout: int, read_timeout: int | None 
     return conn_str
 
 
-def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 15, read_only: bool = True) -> Any:
+def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 15, read_only: bool = True,
+                 read_timeout: int = QUERY_READ_TIMEOUT) -> Any:
     """Open a pyodbc connection; failures become :class:`SourceUnavailable` with a readable hint and no
     password in it. With ``read_only`` the engine's read-only session statement is run, if it has one."""
     import pyodbc
 
     full = with_password(conn_str, password) if password else conn_str
     try:
-        connection = pyodbc.connect(
-            _with_connect_timeout(full, timeout, QUERY_READ_TIMEOUT), timeout=timeout, autocommit=True
-        )
+        connection = wait_interruptibly(lambda: pyodbc.connect(  # Ctrl-C within the login timeout too
+            _with_connect_timeout(full, timeout, read_timeout), timeout=timeout, autocommit=True
+        ))
     except pyodbc.Error as exc:
         problem = problem_from_exception(exc, conn_str, password)
         raise SourceUnavailable(

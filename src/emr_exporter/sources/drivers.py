@@ -200,6 +200,13 @@ class DriverCaps:
     #: A query answering 1 when the database allows the snapshot (SQL Server: ALLOW_SNAPSHOT_ISOLATION is
     #: ON); anything else means: no snapshot, fall back to one statement at a time. None: always allowed.
     snapshot_precondition: str | None = None
+    #: A query answering this connection's session id on the server (see :attr:`session_state_sql`).
+    session_id_query: str | None = None
+    #: Asked over a second connection about a query that has had no answer for a while (docs/databases.md,
+    #: "A server that stops answering"): one row (what the session does, what it waits for) for the session id
+    #: bound as ``?``, no row when the server no longer knows the session. None: the engine is not asked, and a
+    #: query waits as long as its driver lets it.
+    session_state_sql: str | None = None
     #: pyodbc 5 only uses the ODBC "W" (UTF-16) API; False where the usual Linux driver breaks on it.
     unicode_api: bool = True
     #: Encoding for text *parameters* (``connection.setencoding(encoding=...)``); None = pyodbc default
@@ -344,6 +351,8 @@ _CAPS: dict[str, DriverCaps] = {
         ),
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
+        session_id_query="SELECT CONNECTION_ID()",
+        session_state_sql="SELECT COMMAND, STATE FROM information_schema.PROCESSLIST WHERE ID = ?",
         snapshot_statements=(
             "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
             "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
@@ -413,6 +422,8 @@ _CAPS: dict[str, DriverCaps] = {
         unsortable_types=("JSON", "XML", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE", "COMPOSITE"),
         binary_type="BYTEA",
         read_only_statement="SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        session_id_query="SELECT pg_backend_pid()",
+        session_state_sql="SELECT state, wait_event_type FROM pg_stat_activity WHERE pid = ?",
         # psqlODBC sends BEGIN before the first statement once autocommit is off (UseDeclareFetch needs
         # a transaction anyway); SET TRANSACTION must come before any read in it, which takes the snapshot.
         snapshot_statements=("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", "SELECT 1"),

@@ -13,7 +13,8 @@ import dataclasses
 import logging
 import math
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from emr_exporter.sources.drivers import (
     sqlite_keyset_marker,
 )
 from emr_exporter.sources.paging import sized_batches
+from emr_exporter.sources.waiting import PROBE_SECONDS, Waiter, classify_session
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +192,10 @@ class OdbcSource:
         self.conn = connect_odbc(connection_string, password, read_only=True)
         self.engine = detect_engine_of_connection(self.conn)
         self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
+        #: Runs the queries' driver calls: cancellable from another thread, a stalled server noticed (waiting.py).
+        self.waiter = Waiter()
+        self._session_id: Any = None
+        self._learn_session_id()
         self.snapshot = snapshot
         self.consistent = False
         self.snapshot_generation = 0
@@ -197,6 +203,49 @@ class OdbcSource:
         self._set_time_zone()
         if snapshot:
             self._begin_snapshot()
+
+    def watch(self, cancel: threading.Event | None) -> None:
+        """Stop a query that is waiting for the server as soon as ``cancel`` is set (see :mod:`.waiting`)."""
+        self.waiter.cancel = cancel
+
+    def _learn_session_id(self) -> None:
+        """This connection's session id on the server, so that a query without an answer can be asked about over
+        a second connection (:meth:`_ask_server`); none where the engine has no such question."""
+        import pyodbc
+
+        self._session_id = None
+        self.waiter.probe = None
+        if self.caps.session_id_query is None or self.caps.session_state_sql is None:
+            return
+        try:
+            self._session_id = self.conn.execute(self.caps.session_id_query).fetchone()[0]
+        except (pyodbc.Error, TypeError):  # not allowed for this account: queries wait as the driver lets them
+            log.warning("the database did not tell its session id; a query that stops answering is not noticed")
+            return
+        self.waiter.probe = self._ask_server
+
+    def _ask_server(self) -> str:
+        """What the server says this connection's query is doing, asked over a second, short-lived connection (its
+        answer is waited for at most PROBE_SECONDS + 5 s by the waiter: psqlODBC refuses a connection's query
+        timeout)."""
+        from emr_exporter.sources.connect import connect_odbc
+
+        assert self.caps.session_state_sql is not None
+        side = connect_odbc(self._connection_string, self._password, timeout=PROBE_SECONDS, read_only=False,
+                            read_timeout=PROBE_SECONDS)
+        try:
+            row = side.execute(self.caps.session_state_sql, self._session_id).fetchone()
+        finally:
+            side.close()
+        return classify_session(tuple(row) if row is not None else None)
+
+    def _call(self, cursor: Any, function: Callable[[], Any]) -> Any:
+        """One driver call on ``cursor`` through :attr:`waiter`."""
+        return self.waiter.call(function, cursor.cancel)
+
+    def _close_cursor(self, cursor: Any) -> None:
+        if not self.waiter.abandoned:  # else a call on it is still blocked in the driver: closing would wait
+            cursor.close()
 
     @property
     def streams_results(self) -> bool:
@@ -360,6 +409,8 @@ class OdbcSource:
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
 
+        if self.waiter.interrupted is not None:  # cancelled or stalled: no more queries on this connection
+            raise self.waiter.interrupted
         try:
             cursor = self.conn.cursor()
         except pyodbc.Error:
@@ -367,11 +418,11 @@ class OdbcSource:
             # the page reader tries to reconnect again instead of stopping the export.
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
-            _execute(cursor, sql, params)
+            self._call(cursor, lambda: _execute(cursor, sql, params))
             if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
                 return
             names = row_keys(_result_names(cursor))
-            for batch in sized_batches(cursor.fetchmany, self, _FETCH_ROWS):
+            for batch in sized_batches(lambda n: self._call(cursor, lambda: cursor.fetchmany(n)), self, _FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
         except pyodbc.Error as exc:
@@ -385,7 +436,7 @@ class OdbcSource:
                 "is kept and the row is quarantined instead."
             ) from None
         finally:
-            cursor.close()
+            self._close_cursor(cursor)
 
     @property
     def text_as_stored_bytes(self) -> bool:
@@ -417,7 +468,7 @@ class OdbcSource:
                                     for i, n in enumerate(derived))
                 _execute(cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0")
             else:
-                _execute(cursor, empty)
+                self._call(cursor, lambda: _execute(cursor, empty))
                 names = _result_names(cursor)
             # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
             # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
@@ -425,7 +476,7 @@ class OdbcSource:
         except pyodbc.Error as exc:
             raise self._query_error(exc) from None
         finally:
-            cursor.close()
+            self._close_cursor(cursor)
         expr = self.caps.result_type_expr
         if expr is None or not names or len(set(names)) != len(names):
             return list(zip(names, described, strict=True))
@@ -486,10 +537,13 @@ class OdbcSource:
         """
         from emr_exporter.sources.connect import connect_odbc
 
+        if self.waiter.interrupted is not None:  # cancelled or stalled: not a dropped connection to open again
+            raise self.waiter.interrupted
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):
             self.conn.close()
         self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
+        self._learn_session_id()
         self._set_time_zone()
         if self.snapshot:
             self.snapshot_generation += 1
@@ -531,4 +585,6 @@ class OdbcSource:
         return sqlite_keyset_marker(self.scalar, inner_sql, key_sql, after)
 
     def close(self) -> None:
+        if self.waiter.abandoned:  # a query on it is still blocked in the driver, which ends it in the background
+            return
         self.conn.close()

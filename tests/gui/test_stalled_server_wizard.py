@@ -1,0 +1,124 @@
+"""The wizard on a clinic database server that stops answering: Stop, Back and closing the window answer within
+seconds even while the export waits inside a query (a table locked by the still-running EMR, a network that stalls),
+and a stall nobody stops ends with a Korean message saying what to check. Real MariaDB/PostgreSQL over ODBC, real Qt
+offscreen. On the old code Stop waited for the locked table for ever and closing the window froze the GUI thread."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emr_exporter.gui.qt import Qt
+
+pytestmark = [pytest.mark.gui, pytest.mark.db]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_server_clinic_wizard import click_next, open_emr_page, server_clinic, without_password  # noqa: E402
+
+from stall_kit import relay_to, table_locked  # noqa: E402
+
+
+def lock_waiters(conn_str: str, server: str) -> int:
+    import pyodbc
+
+    sql = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'" if server == "postgres" else
+           "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE LIKE '%lock%'")
+    with pyodbc.connect(conn_str, autocommit=True) as connection:
+        return int(connection.execute(sql).fetchone()[0])
+
+
+def on_export_page(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str,
+                   monkeypatch: pytest.MonkeyPatch) -> Any:
+    wizard, keys = open_emr_page(qtbot, make_wizard, tmp_path)
+    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
+    emr = wizard.emr_page
+    emr.odbc_edit.setText(connection)
+    qtbot.keyClicks(emr.db_password_edit, password)
+    with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
+        qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(wizard.scan_page.jobFinished, timeout=120_000):
+        click_next(qtbot, wizard)
+    click_next(qtbot, wizard)
+    wizard.export_page.destination_edit.setText(str(tmp_path / "usb"))
+    return wizard
+
+
+def locked_table(target: str) -> str:
+    import pyodbc
+
+    with pyodbc.connect(target) as conn:
+        names = [row.table_name for row in conn.cursor().tables(tableType="TABLE")]
+    return next(n for n in names if n.lower() == "jubsu")  # the visits: read by an entity, after the patients
+
+
+@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+def test_stop_answers_within_seconds_while_the_export_waits_for_a_locked_table(
+    server: str, qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mariadb_conn_str: str, postgres_conn_str: str,
+) -> None:
+    _, target, password = server_clinic(
+        tmp_path, server, mariadb_conn_str if server == "mariadb" else postgres_conn_str, monkeypatch)
+    wizard = on_export_page(qtbot, make_wizard, tmp_path, without_password(target), password, monkeypatch)
+    export = wizard.export_page
+    with table_locked(target, locked_table(target)):
+        qtbot.mouseClick(export.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: lock_waiters(target, server) > 0, timeout=60_000)
+        pressed = time.monotonic()
+        with qtbot.waitSignal(export.jobFailed, timeout=30_000):
+            qtbot.mouseClick(export.cancel_button, Qt.MouseButton.LeftButton)
+        assert time.monotonic() - pressed < 10  # not the 600 s READ_TIMEOUT, not for ever
+        assert export.error_label.text() == "멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다."
+        assert export.stage_label.text() == "일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다."
+        assert lock_waiters(target, server) == 0  # the query was cancelled on the server too
+        qtbot.waitUntil(lambda: not export.busy(), timeout=10_000)
+    # nothing sealed half-way: the unsealed file and its journal wait for Start (the resume design, docs/wizard.md)
+    usb = tmp_path / "usb"
+    names = sorted(p.name for p in usb.iterdir())
+    assert not [n for n in names if n.endswith(".emrx")], names
+    assert len([n for n in names if n.endswith(".emrx.partial")]) == 1, names
+    assert len([n for n in names if n.startswith(".emrx-") and n.endswith(".journal.json")]) == 1, names
+
+
+def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
+    qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mariadb_conn_str: str,
+) -> None:
+    from emr_exporter.sources import waiting
+
+    monkeypatch.setenv(waiting.STALL_ENV, "2")
+    _, target, password = server_clinic(tmp_path, "mariadb", mariadb_conn_str, monkeypatch)
+    wizard = on_export_page(qtbot, make_wizard, tmp_path, without_password(target), password, monkeypatch)
+    export = wizard.export_page
+    with table_locked(target, locked_table(target)), qtbot.waitSignal(export.jobFailed, timeout=60_000):
+        qtbot.mouseClick(export.start_button, Qt.MouseButton.LeftButton)
+    summary, detail = export.error_label.text().split("\n", 1)
+    assert summary == (
+        "EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 "
+        "있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.")
+    assert detail.startswith("The clinic database server has been waiting for 2 s for a table that another program")
+    assert export.start_button.isEnabled()
+
+
+def test_closing_the_window_never_freezes_on_a_driver_that_cannot_be_interrupted(
+    qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mariadb_conn_str: str,
+) -> None:
+    from emr_exporter.gui.workers import jobs_left_running
+
+    _, target, password = server_clinic(tmp_path, "mariadb", mariadb_conn_str, monkeypatch)
+    with relay_to(target) as relay:
+        wizard = on_export_page(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password, monkeypatch)
+        export = wizard.export_page
+        relay.stall(new_connections_too=True)  # the network died: even connecting waits (15 s) in the driver
+        qtbot.mouseClick(export.start_button, Qt.MouseButton.LeftButton)
+        qtbot.wait(500)
+        closing = time.monotonic()
+        wizard.close()
+        assert time.monotonic() - closing < 10  # the GUI thread was back within the stop bound
+        assert not wizard.isVisible() and not export.busy()
+        assert jobs_left_running() == 1  # still in the driver, in the background
+    qtbot.waitUntil(lambda: jobs_left_running() == 0, timeout=60_000)  # the driver gave up once the relay closed

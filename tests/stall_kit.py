@@ -1,0 +1,113 @@
+"""A database server that stops answering, for real: a TCP relay on 127.0.0.1 in front of the test MariaDB or
+PostgreSQL that can be told to stop forwarding (the connection stays open, no byte passes: a half-dead VPN, a hung
+server), and a table locked by another connection (the still-running EMR writing)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pyodbc
+
+from emr_exporter.sources.drivers import detect_engine_of_connection, get_option, set_options
+
+
+class _Link:
+    def __init__(self, client: socket.socket, upstream: socket.socket, stalled: bool) -> None:
+        self.client, self.upstream = client, upstream
+        self.stalled = stalled
+        self.closed = threading.Event()
+
+    def pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while not self.closed.is_set():
+                data = source.recv(65536)
+                if not data:
+                    break
+                while self.stalled and not self.closed.is_set():  # hold the bytes: nothing passes any more
+                    self.closed.wait(0.05)
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.closed.set()
+        for sock in (self.client, self.upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+class Relay:
+    """Forwards 127.0.0.1:<port> to the server of ``conn_str``; :meth:`stall` stops the forwarding."""
+
+    def __init__(self, conn_str: str) -> None:
+        self.target = (get_option(conn_str, "SERVER") or "127.0.0.1", int(get_option(conn_str, "PORT") or 0))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.conn_str = set_options(conn_str, [("PORT", str(self.port))])
+        self.links: list[_Link] = []
+        self.stall_new = False
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                link = _Link(client, upstream, self.stall_new)
+                self.links.append(link)
+            threading.Thread(target=link.pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=link.pump, args=(upstream, client), daemon=True).start()
+
+    def stall(self, new_connections_too: bool) -> None:
+        """No byte passes any more on the open connections; with ``new_connections_too`` none on later ones either
+        (a dead network), else later connections work (one connection's path is stuck, the server is fine)."""
+        with self.lock:
+            self.stall_new = new_connections_too
+            for link in self.links:
+                link.stalled = True
+
+    def close(self) -> None:
+        self.listener.close()
+        with self.lock:
+            for link in self.links:
+                link.close()
+
+
+@contextlib.contextmanager
+def relay_to(conn_str: str) -> Iterator[Relay]:
+    relay = Relay(conn_str)
+    try:
+        yield relay
+    finally:
+        relay.close()  # ends what is still blocked on it (the driver sees the connection reset)
+
+
+@contextlib.contextmanager
+def table_locked(conn_str: str, table: str) -> Iterator[Any]:
+    """``table`` locked for writing by another connection (MariaDB ``LOCK TABLES … WRITE``, PostgreSQL
+    ``LOCK TABLE … IN ACCESS EXCLUSIVE MODE``) until the block ends."""
+    connection = pyodbc.connect(conn_str, autocommit=False)
+    try:
+        engine = detect_engine_of_connection(connection)
+        if engine == "postgresql":
+            connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        else:
+            connection.execute(f"LOCK TABLES {table} WRITE")
+        yield connection
+    finally:
+        if detect_engine_of_connection(connection) == "postgresql":
+            connection.rollback()
+        else:
+            connection.execute("UNLOCK TABLES")
+        connection.close()
