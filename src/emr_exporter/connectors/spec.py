@@ -83,8 +83,9 @@ FIELD_TYPES = frozenset(
     {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file",
      "status", "ref_list"}
 )
-#: Fields every record has that the framework fills in itself.
-FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention"})
+#: Fields every record has that the framework fills in itself (and a patient's merge links, which the export
+#: resolves from ``merged_into`` over the whole patient table).
+FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention", "replaced_by", "replaces"})
 #: The attachment's content is given by these two pseudo-fields.
 ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 
