@@ -938,6 +938,8 @@ class ExportRun:
         self._pool_tried = False
         self._parallel_rows = 0  # rows of the entities big enough for the workers (set by _stream)
         self._quarantined_keys: dict[str, set[str]] = {}
+        #: Per patient section with merged charts (환자 통합): what became of them (the connector check shows it).
+        self.merged_charts: dict[str, dict[str, Any]] = {}
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
@@ -2096,6 +2098,12 @@ class ExportRun:
             assert merge_values is not None
             yield from self._merged_charts(entity, mapper, deferred, counts, quarantined_keys, groups, state,
                                            merge_values)
+        final = state.rows.merges
+        if final is not None:
+            self.merged_charts[entity.name] = {
+                "replaced": len(final.replaced_by), "survivors": len(final.replaces),
+                "defects": dict(sorted(Counter(final.notes.values()).items())),
+            }
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
                 yield from self._quarantine_null_key(entity, convert_row(row, converters), counts, groups)
