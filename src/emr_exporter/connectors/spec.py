@@ -676,6 +676,9 @@ class _Validator:
             kind = raw.get("type", "file")
         if kind not in FIELD_TYPES:
             raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
+        if name == "merged_into" and kind != "text":
+            raise self.fail(table, name, "merged_into is the surviving chart's number (or key) as recorded: leave out "
+                            "the type; the export finds that patient and links the two itself")
         if kind in _VALUE_TYPES and _holds_text(entity_kind, name):
             # a lab result's value typed decimal stopped the export with 'an unexpected problem (TypeError) …
             # This is a bug' (a Decimal where FHIR's valueString wants the text as recorded)
