@@ -1,5 +1,5 @@
 """Merged charts (환자 통합) through the IT contractor's flow (``scaffold`` → ``connector check`` → dry run → sealed
-``export`` → ``verify`` → ``open``), on a SQLite file and on a real PostgreSQL server over ODBC.
+``export`` → ``verify`` → ``open``), on a SQLite file and on real PostgreSQL and MariaDB servers over ODBC.
 
 A clinic that registered one person twice and later merged the charts keeps the old chart, saying which chart it
 was merged into: a column on the patient row (``MERGE_CHART_NO``) or a merge table (``pt_merge(old_chart_no,
@@ -79,12 +79,13 @@ def build_sqlite(path: Path, merge_table: bool) -> None:
     conn.close()
 
 
-def build_postgres(conn_str: str, merge_table: bool) -> str:
+def build_server(engine: str, conn_str: str, merge_table: bool) -> str:
     import pyodbc
     from foreign_schemas import _fresh_database
 
-    target = _fresh_database(conn_str, "emr_merged_charts_pg", "postgresql")
+    target = _fresh_database(conn_str, "emr_merged_charts", engine)
     conn = pyodbc.connect(target, autocommit=True)
+    conn.setencoding(encoding="utf-8")
     c = conn.cursor()
     merge_column = "" if merge_table else ", merge_chart_no VARCHAR(10)"
     c.execute("CREATE TABLE pt_master (pt_no INT PRIMARY KEY, chart_no VARCHAR(10) UNIQUE, pt_nm VARCHAR(20), "
@@ -203,9 +204,12 @@ def test_a_merge_column_whose_values_are_no_chart_numbers_is_not_taken_for_one(t
 
 @pytest.mark.db
 @pytest.mark.parametrize("merge_table", [False, True], ids=["column", "table"])
-def test_merged_charts_on_postgresql(tmp_path: Path, postgres_conn_str: str, merge_table: bool) -> None:
-    # Before: on PostgreSQL as on SQLite, two unrelated Patients per merged person.
-    target = build_postgres(postgres_conn_str, merge_table)
+@pytest.mark.parametrize("engine", ["postgresql", "mariadb"])
+def test_merged_charts_on_a_server(tmp_path: Path, request: pytest.FixtureRequest, engine: str,
+                                   merge_table: bool) -> None:
+    # Before: on a server as on SQLite, two unrelated Patients per merged person.
+    conn_str = request.getfixturevalue("postgres_conn_str" if engine == "postgresql" else "mariadb_conn_str")
+    target = build_server(engine, conn_str, merge_table)
     spec, check, bag = _flow(_Db(odbc=target), tmp_path, lambda: OdbcSource(target, get_option(target, "PWD")))
     field = spec["entities"]["patient"]["fields"]["merged_into"]
     assert field == ({"expr": "(SELECT MAX(m.new_chart_no) FROM pt_merge m WHERE m.old_chart_no = s.chart_no)"}
