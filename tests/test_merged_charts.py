@@ -215,3 +215,24 @@ def test_merged_charts_on_a_server(tmp_path: Path, request: pytest.FixtureReques
     assert field == ({"expr": "(SELECT MAX(m.new_chart_no) FROM pt_merge m WHERE m.old_chart_no = s.chart_no)"}
                      if merge_table else {"column": "merge_chart_no"})
     assert_merges(check, bag)
+
+
+def test_links_to_patients_written_later_pass_the_reference_check_only_while_expected() -> None:
+    # Merged charts' Patients link to each other both ways, so one of two is always written first: the export's
+    # reference check lets the links through while their targets are expected, and only those.
+    from emr_exporter.pipeline.bag import canonical_json_line
+    from emr_exporter.pipeline.check import ResourceCheck
+
+    old, survivor, stranger = "a" * 32, "b" * 32, "c" * 32
+    line = canonical_json_line({"resourceType": "Patient", "id": old, "active": False,
+                                "link": [{"other": {"reference": f"Patient/{survivor}"}, "type": "replaced-by"}]})
+    with ResourceCheck() as check:
+        assert check.claim("Patient", old) is not None
+        assert check.dangling(None, line) == ("link.0.other.reference", "Patient")
+        check.expect("Patient", [survivor])
+        assert check.dangling(None, line) is None
+        check.expect("Patient", [stranger])
+        assert check.dangling(None, line) == ("link.0.other.reference", "Patient")
+        check.expect("Patient", ())
+        assert check.claim("Patient", survivor) is not None
+        assert check.dangling(None, line) is None
