@@ -191,15 +191,20 @@ def test_a_merge_table_links_the_old_chart_to_its_survivor(tmp_path: Path) -> No
 
 
 def test_a_merge_column_whose_values_are_no_chart_numbers_is_not_taken_for_one(tmp_path: Path) -> None:
-    # A column named like a merge whose values are not the patient table's chart numbers (a flag, a date) is
-    # left as it is (carried raw), never read as links.
-    build_sqlite(tmp_path / "clinic.db", merge_table=False)
+    # A column named like a merge whose values are not the patient table's chart numbers (a flag) is left as it is
+    # (carried raw), never read as links: the merge table beside it, whose values are, is read instead.
+    build_sqlite(tmp_path / "clinic.db", merge_table=True)
     with sqlite3.connect(tmp_path / "clinic.db") as conn:
-        conn.execute("UPDATE PT_MASTER SET MERGE_CHART_NO = 'Y' WHERE MERGE_CHART_NO IS NOT NULL")
+        conn.execute("ALTER TABLE PT_MASTER ADD COLUMN MERGE_PT_NO TEXT")
+        conn.execute("UPDATE PT_MASTER SET MERGE_PT_NO = 'Y' WHERE CHART_NO IN (SELECT OLD_CHART_NO FROM PT_MERGE)")
     conn.close()
     flow = scaffolded(_Db(tmp_path / "clinic.db"), tmp_path)
     spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
-    assert "merged_into" not in spec["entities"]["patient"]["fields"]
+    assert spec["entities"]["patient"]["fields"]["merged_into"] == {
+        "expr": "(SELECT MAX(m.NEW_CHART_NO) FROM PT_MERGE m WHERE m.OLD_CHART_NO = s.CHART_NO)"}
+    check = checked(flow)
+    assert {(c["table"], c["column"]): c["cells"] for c in check["unmapped_columns"]} == {
+        ("PT_MASTER", "MERGE_PT_NO"): len(MERGES)}
 
 
 @pytest.mark.db
