@@ -117,15 +117,20 @@ def test_soft_deleted_visits_and_patients_are_exported_saying_they_were_deleted(
     assert entities["patient"]["fields"]["active"] == {"column": "del_yn", "type": "bool",
                                                        "map": {"Y": False, "N": True}}
     check = checked(flow)
-    # the history tables and the backup copies are carried whole, each with why; only the merges and the
-    # prescription revisions (no date of their own) are left to the contractor
+    # the history tables, the backup copies and the log of merged charts (the patients' merged_into says it in
+    # FHIR: tests/test_merged_charts.py) are carried whole, each with why; only the prescription revisions (no
+    # date of their own) are left to the contractor
     history = ("a change history (a row per change of records, who changed them and when): the amendment history "
                "the chart must keep; it goes as it is")
     copy = ("an earlier generation, backup copy or the deleted rows of records: it may hold rows or values the "
             "table in use no longer has; it goes as it is")
+    merges = ("a log of merged charts (환자 통합: which chart was merged into which): the patients' merged_into says "
+              "it in FHIR (Patient.link); it goes as it is")
     assert {t["table"]: t["reason"] for t in check["carried_tables"]} == {
-        "patient_hist": history, "visit_hist": history, "patient_bak_20231231": copy, "visit_old": copy}
-    assert [t["table"] for t in check["unmapped_tables"]] == ["chart_merge", "rx"]
+        "patient_hist": history, "visit_hist": history, "patient_bak_20231231": copy, "visit_old": copy,
+        "chart_merge": merges}
+    assert [t["table"] for t in check["unmapped_tables"]] == ["rx"]
+    assert entities["patient"]["fields"]["merged_into"] == {"column": "merged_into"}
     _dry, _sealed, bag = exported(flow, tmp_path)
     encounters = _resources(bag, "Encounter")
     assert len(encounters) == VISITS - ORPHAN_VISITS
@@ -138,9 +143,15 @@ def test_soft_deleted_visits_and_patients_are_exported_saying_they_were_deleted(
     assert all("clinicalStatus" not in c for c in conditions)  # an ordinary diagnosis says no status it did not have
     patients = _resources(bag, "Patient")
     assert len(patients) == PATIENTS
-    assert sorted(p["identifier"][0]["value"] for p in patients if p["active"] is False) == [
-        f"{i:07d}" for i in DELETED_PATIENTS]
-    assert sum(p["active"] is True for p in patients) == PATIENTS - len(DELETED_PATIENTS)
+    # deleted, or merged into another chart (291..300 into 141..150: replaced-by it, which replaces them)
+    merged = {f"{i:07d}": f"{i - 150:07d}" for i in range(291, 301)}
+    assert sorted(p["identifier"][0]["value"] for p in patients if p["active"] is False) == sorted(
+        {f"{i:07d}" for i in DELETED_PATIENTS} | set(merged))
+    assert sum(p["active"] is True for p in patients) == PATIENTS - len(set(DELETED_PATIENTS) | set(range(291, 301)))
+    ids = {p["identifier"][0]["value"]: p["id"] for p in patients}
+    assert {p["identifier"][0]["value"]: p["link"] for p in patients if "link" in p} == {
+        **{old: [{"other": {"reference": f"Patient/{ids[new]}"}, "type": "replaced-by"}] for old, new in merged.items()},
+        **{new: [{"other": {"reference": f"Patient/{ids[old]}"}, "type": "replaces"}] for old, new in merged.items()}}
     # every cell of every table comes back exactly from the opened bag ('N' and 'Y' included)
     source = SqliteFileSource(tmp_path / "clinic.db")
     try:

@@ -245,6 +245,14 @@ class Patient:
     death_date: dt.date | dt.datetime | None = None
     #: False for a record the EMR no longer uses (voided, merged into another): exported with active = false
     active: bool | None = None
+    #: 환자 통합: the chart this one was merged into, as the source records it (the surviving patient's chart
+    #: number or key: a ``merged_into`` / ``MERGE_PT_NO`` column, or a merge table read by an ``expr``)
+    merged_into: str | None = None
+    #: Filled in by the export, never by a connector (it resolves ``merged_into`` over the whole patient table):
+    #: the surviving Patient's id (FHIR ``link`` replaced-by; the record is then exported with active = false)
+    replaced_by: str | None = None
+    #: ... and on the survivor, the ids of the charts merged into it (FHIR ``link`` replaces)
+    replaces: tuple[str, ...] = ()
     retention: RetentionClass = RetentionClass.PATIENT_ROSTER
 
 

@@ -65,6 +65,13 @@ def test_minimal_spec_loads(tmp_path: Path) -> None:
          "entities.patients", 9, "unknown entity"),
         (('version = "0.1"', 'version = "0.1"\nauthor = "x"'),
          "connector.author", 4, "unknown setting"),
+        # a merged chart's survivor, as recorded: the export links the Patients itself (a self-reference of the
+        # patient section said 'refers to entity patient, which this connector does not define')
+        (('name = { column = "NM", type = "text" }',
+          'name = { column = "NM", type = "text" }\nmerged_into = { column = "MRG", type = "ref", ref = "patient" }'),
+         "entities.patient.fields.merged_into", 16, "merged_into is the surviving chart's number (or key) as recorded"),
+        (('name = { column = "NM", type = "text" }', 'name = { column = "NM", type = "text" }\nreplaced_by = "MRG"'),
+         "entities.patient.fields.replaced_by", 16, "Patient has no field 'replaced_by'"),
     ],
 )
 def test_errors_name_file_line_and_field(tmp_path: Path, edit, field, line, problem) -> None:

@@ -40,6 +40,7 @@ from emr_exporter.pipeline.export import (
     selected_columns,
     tables_in_sql,
 )
+from emr_exporter.pipeline.merges import MERGE_REASONS
 from emr_exporter.sources.address import SourceAddress, unattached_database_hints
 from emr_exporter.sources.base import Source
 from emr_exporter.sources.catalog import CatalogTable, list_tables, no_snapshot_warning
@@ -110,6 +111,8 @@ class CheckReport:
     large_objects: dict[str, Any] | None = None
     #: What to do about quarantined rows the contractor can fix in connector.toml (stored_prefixes).
     hints: list[str] = field(default_factory=list)
+    #: Merged charts (환자 통합) per patient section: {"replaced", "survivors", "defects": {code: n}}.
+    merged_charts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -138,6 +141,8 @@ class CheckReport:
             "orphans": [o.to_dict() for o in self.orphans],
             "defects": [d.to_dict() for d in self.defects],
             "hints": self.hints,
+            **({"merged_charts": [{"section": name, **found} for name, found in sorted(self.merged_charts.items())]}
+               if self.merged_charts else {}),
             "fhir": {
                 "validated": self.fhir_validated,
                 "resources": dict(sorted(self.fhir_resources.items())),
@@ -189,6 +194,12 @@ class CheckReport:
         out += [f"  {d.section}.{d.field}{f' ({d.column})' if d.column else ''}: {d.reason_code} {d.rows}"
                 for d in self.defects] or ["  none"]
         out += [f"  hint: {h}" for h in self.hints]
+        for name, found in sorted(self.merged_charts.items()):
+            out += ["", f"Merged charts (환자 통합) of {name} (its merged_into):",
+                    f"  {found['replaced']} charts exported replaced-by the chart they were merged into (active "
+                    f"false); {found['survivors']} surviving charts link back (replaces). Their own records keep "
+                    "pointing at them, as recorded."]
+            out += [f"  {code} {n}: {MERGE_REASONS.get(code, '')}" for code, n in found["defects"].items()]
         total = sum(self.fhir_resources.values())
         out += ["", f"FHIR: {total} resources ("
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.fhir_resources.items())) + ")"]
@@ -457,6 +468,7 @@ def check_connector(
                 else:
                     report.empty_tables.append(entry["name"])
         report.fhir_resources = run.resources
+        report.merged_charts = dict(run.merged_charts)
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
         report.hints = stored_prefix_hints(run.absolute_paths)

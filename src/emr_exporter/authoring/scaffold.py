@@ -958,6 +958,28 @@ class FieldGuess:
     #: A blood pressure kept as one text '120/80': 1 (systolic) or 2 (diastolic), the part read out by ``expr``
     #: (:func:`_bp_part_sql`, for ``engine``); the column itself is carried raw as written.
     bp_part: int = 0
+    #: A computed field's SQL expression (``expr``; a patient's merged_into read from a merge table)
+    expr: str = ""
+
+
+#: A patient's column naming the chart it was merged into (환자 통합), and a merge table with its old and new chart
+#: columns (full-match patterns on the upper-case name or its words).
+_MERGE_COLUMN = (r"(.*_)?MERGED?_?(INTO|TO|TARGET|PT_?(NO|ID)|PAT(IENT)?_?(NO|ID)|CHART_?(NO|ID)|NO|ID)?",
+                 r"MRG_?(INTO|TO|PT_?(NO|ID)|CHART_?NO|NO)", r"(NEW|SURVIV(OR|ING))_?(PT|PAT|PATIENT|CHART)_?(NO|ID)",
+                 r"(통합|병합)(차트|환자)?(번호)?")
+_MERGE_TABLE = r"(.*_)?(MERGE[DS]?|MRG|통합|병합)(_.*)?|.*(MERGE|통합|병합).*"
+_MERGE_OLD = r"(OLD|FROM|SRC|SOURCE|BEFORE|PREV|ORIG)_?.*|.*_(OLD|FROM)|이전.*|기존.*"
+_MERGE_NEW = r"(NEW|TO|TGT|TARGET|AFTER|INTO|SURVIV(OR|ING)|MAIN)_?.*|.*_(NEW|TO|INTO)|신규.*|대표.*|통합.*"
+
+
+def _merge_table(table: TableProfile) -> tuple[str, str] | None:
+    """(old, new) chart columns of a table named as a merge of charts (chart_merge(old_no, new_no, merged_at)),
+    or None: by name only; the scaffold maps it only where both hold the patient table's chart numbers."""
+    if not _name_fits(_MERGE_TABLE, table.bare, table=True):
+        return None
+    olds = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_OLD, c.name)]
+    news = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_NEW, c.name)]
+    return (olds[0], news[0]) if len(olds) == 1 and len(news) == 1 and olds != news else None
 
 
 #: Words of a table's name that say it is an earlier generation of the records or a copy of them.
@@ -1213,7 +1235,7 @@ def _record_fields(entity: str) -> list[tuple[str, Any, bool]]:
     out = []
     for f in dataclasses.fields(record):
         if f.name in FRAMEWORK_FIELDS or f.name in ("status", "rrn_missing_reason", "amends_id", "other_codes",
-                                                     "encrypted", "kcd_edition"):
+                                                     "encrypted", "kcd_edition", "merged_into"):
             continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if entity == "attachment" and f.name == "content":
@@ -1576,6 +1598,8 @@ class _Guesser:
         self._correction_flag(guess, table, used)
         if entity == "vital_signs":
             self._blood_pressure_text(guess, table, used)
+        if entity == "patient":
+            self._merged_into(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1671,6 +1695,57 @@ class _Guesser:
                 f"column name says the row is a correction; every sampled value is one of "
                 f"{', '.join(sorted(mapping))}: a corrected row is exported with status corrected, the others as "
                 "ordinary ones", map=mapping))
+    def _merged_into(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """환자 통합: the chart a patient was merged into, from a column of the patient table named so (merged_into,
+        MERGE_PT_NO, 통합차트번호), else from a merge table named so (chart_merge(old_no, new_no, merged_at)) read by an
+        ``expr``; either only where the sampled values are chart numbers (or keys) of the patient table itself."""
+        chart = next((f for f in guess.fields if f.field == "chart_number" and not f.columns and not f.expr
+                      and f.key_form is None), None)
+        own = [c for c in ((chart.column if chart is not None else None),
+                           guess.key if isinstance(guess.key, str) else None) if c]
+        if not own or not table.plain:
+            return
+
+        def holds_charts(child: TableProfile, column: str) -> tuple[str, int, int] | None:
+            for parent_column in own:
+                sampled, hits = self.exact_hits(child, column, table.name, parent_column, None)
+                if sampled and hits >= 0.8 * sampled:
+                    return parent_column, sampled, hits
+            return None
+
+        for column in table.columns:
+            if column.name in used or column.non_empty == 0 or not any(
+                    _name_fits(p, column.name) for p in _MERGE_COLUMN):
+                continue
+            found = holds_charts(table, column.name)
+            if found is None:
+                continue
+            used.add(column.name)
+            guess.fields.append(FieldGuess(
+                "merged_into", column.name, "text",
+                f"column name says the chart was merged into another (환자 통합); {found[2]} of {found[1]} sampled "
+                f"values are {table.name}.{found[0]} of a patient: the Patient is exported replaced-by that one "
+                "(active false), which replaces it; a value naming no patient, the patient itself or a cycle is "
+                "kept as recorded with a field defect"))
+            return
+        for other in self.profile.tables:
+            pair = _merge_table(other) if other.name != table.name and other.plain else None
+            if pair is None:
+                continue
+            olds, news = [pair[0]], [pair[1]]
+            old_found, new_found = holds_charts(other, olds[0]), holds_charts(other, news[0])
+            if old_found is None or new_found is None or old_found[0] != new_found[0]:
+                continue
+            chart_column = old_found[0]
+            # the latest merge of the chart, if it was merged more than once (the highest new chart number)
+            expr = (f"(SELECT MAX(m.{news[0]}) FROM {self.relation(other.name)} m "
+                    f"WHERE m.{olds[0]} = s.{chart_column})")
+            guess.fields.append(FieldGuess(
+                "merged_into", f"{other.name}.{news[0]}", "text",
+                f"table {other.name} is named as a merge of charts (환자 통합): {olds[0]} ({old_found[2]} of "
+                f"{old_found[1]} sampled values) and {news[0]} ({new_found[2]} of {new_found[1]}) are "
+                f"{table.name}.{chart_column} of patients: each old chart is exported replaced-by the new one "
+                f"(active false); {other.name} itself is carried whole", expr=expr))
             return
 
     @staticmethod
@@ -2151,6 +2226,8 @@ def _field_line(f: FieldGuess) -> str:
     elif f.large_object:
         column = f.column if re.fullmatch(r"[a-z_][a-z0-9_]*", f.column) else '"' + f.column.replace('"', '""') + '"'
         parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]
+    elif f.expr:
+        parts = [f"expr = {_toml_str(f.expr)}"]
     elif f.columns:
         parts = [f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"]
     else:
@@ -2329,6 +2406,9 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             # (a BLOOD_TYPE table with a patient column holds the patients' blood types: read or carried)
             kept = (f"a code table of kinds: what the codes of other tables mean (look them up with lookup = "
                     f"{{ table = \"{table.name}\", … }})")
+        elif _merge_table(table):
+            kept = ("a log of merged charts (환자 통합: which chart was merged into which): the patients' merged_into "
+                    "says it in FHIR (Patient.link); it goes as it is")
         else:
             for pattern, text in _CARRY_KINDS:
                 if _name_fits(pattern, table.bare, table=True):

@@ -83,8 +83,9 @@ FIELD_TYPES = frozenset(
     {"text", "int", "decimal", "bool", "date", "datetime", "code", "rrn", "kcd_edition", "ref", "blob", "file",
      "status", "ref_list"}
 )
-#: Fields every record has that the framework fills in itself.
-FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention"})
+#: Fields every record has that the framework fills in itself (and a patient's merge links, which the export
+#: resolves from ``merged_into`` over the whole patient table).
+FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention", "replaced_by", "replaces"})
 #: The attachment's content is given by these two pseudo-fields.
 ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 
@@ -675,6 +676,9 @@ class _Validator:
             kind = raw.get("type", "file")
         if kind not in FIELD_TYPES:
             raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
+        if name == "merged_into" and kind != "text":
+            raise self.fail(table, name, "merged_into is the surviving chart's number (or key) as recorded: leave out "
+                            "the type; the export finds that patient and links the two itself")
         if kind in _VALUE_TYPES and _holds_text(entity_kind, name):
             # a lab result's value typed decimal stopped the export with 'an unexpected problem (TypeError) …
             # This is a bug' (a Decimal where FHIR's valueString wants the text as recorded)

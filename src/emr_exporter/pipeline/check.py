@@ -617,6 +617,8 @@ class ResourceCheck:
         self._verified: set[bytes] = set()  # references found before, as the line spells them
         #: The reference targets' indexes by their type as a line spells it (the look-up of a reference).
         self._targets: dict[bytes, IdIndex] = {}
+        #: References to resources written later in the same section (:meth:`expect`), as a line spells them.
+        self._expected: set[bytes] = set()
 
     def problem(self, resource: Mapping[str, Any], line: bytes) -> str | None:
         """The first rule ``resource`` (serialised canonically as ``line``) breaks, or None: its id, its
@@ -706,6 +708,12 @@ class ResourceCheck:
             self.ids[resource_type].discard(digest)
         self._verified.clear()  # a remembered reference may have been to one of them
 
+    def expect(self, resource_type: str, ids: Iterable[str]) -> None:
+        """Let references to these ids pass :meth:`dangling` as if written: the resources are written later in the
+        same section (merged charts' Patients link to each other both ways, so one of two is always first). The
+        caller checks they were written, after; ``expect(t, ())`` ends it."""
+        self._expected = {f"{resource_type}/{resource_id}".encode() for resource_id in ids}
+
     def dangling(
         self, resource: Mapping[str, Any] | None, line: bytes, paths: Iterable[tuple[str, str, str]] | None = None
     ) -> tuple[str, str] | None:
@@ -737,6 +745,8 @@ class ResourceCheck:
                         verified.add(found)
                         continue
                 if not index.runs:  # not in memory, nothing on disk: not in the bag
+                    if found in self._expected:
+                        continue
                     walk = paths if paths is not None else references(
                         resource if resource is not None else json.loads(line))
                     target_id = raw_id.decode("ascii")
@@ -748,7 +758,7 @@ class ResourceCheck:
                 self.references_checked -= 1
                 continue
             target_type, target_id = target
-            if not self.known(target_type, target_id):
+            if not self.known(target_type, target_id) and found not in self._expected:
                 # Rare: the path is found on the parsed resource, for the message.
                 walk = paths if paths is not None else references(
                     resource if resource is not None else json.loads(line))

@@ -57,6 +57,7 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
+from emr_exporter.pipeline.merges import MergePlan, plan_merges
 from emr_exporter.pipeline.parallel import (
     MIN_PARALLEL_ROWS,
     MIN_POOL_ROWS,
@@ -938,6 +939,8 @@ class ExportRun:
         self._pool_tried = False
         self._parallel_rows = 0  # rows of the entities big enough for the workers (set by _stream)
         self._quarantined_keys: dict[str, set[str]] = {}
+        #: Per patient section with merged charts (환자 통합): what became of them (the connector check shows it).
+        self.merged_charts: dict[str, dict[str, Any]] = {}
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
@@ -1150,6 +1153,47 @@ class ExportRun:
             sql, converters = readable_query(self.source, sql, self._compared_columns(entity))
             duplicates[name] = {next(iter(convert_row(row, converters).values())) for row in self.source.rows(sql)}
         return duplicates
+
+    def _merge_values(self, entity: EntitySpec) -> tuple[dict[str, str], dict[str, str]] | None:
+        """A patient section's merged charts (환자 통합): key -> ``merged_into`` text of every patient that has one, and
+        merged_into text -> the key of the patient it names (by chart number first, else by key). None without
+        a ``merged_into`` field. Reads two columns of the patient rows; holds only the merged ones."""
+        field = entity.fields.get("merged_into")
+        if entity.canonical != "patient" or field is None or field.source_column is None:
+            return None
+        joined = self._joined_sql(entity)
+        key, column = entity.key, field.source_column
+        sql, converters = readable_query(
+            self.source, f"SELECT q.{key} AS k, q.{column} AS m FROM ({joined}) q "
+            f"WHERE q.{column} IS NOT NULL AND q.{key} IS NOT NULL", {"k", "m"})
+        merged: dict[str, str] = {}
+        for row in self.source.rows(sql):
+            row = convert_row(row, converters)
+            text = key_text(row["m"])  # as a reference's value is compared with its parent's key
+            if text:
+                merged[key_text(row["k"])] = text
+        if not merged:
+            return merged, {}
+        wanted = set(merged.values())
+        chart = entity.fields.get("chart_number")
+        chart_column = chart.source_column if chart is not None else None
+        chart_select = f", q.{chart_column} AS c" if chart_column else ""
+        sql, converters = readable_query(
+            self.source, f"SELECT q.{key} AS k{chart_select} FROM ({joined}) q WHERE q.{key} IS NOT NULL "
+            f"ORDER BY q.{key}", {"k", "c"})
+        by_chart: dict[str, str] = {}
+        by_key: dict[str, str] = {}
+        for row in self.source.rows(sql):
+            row = convert_row(row, converters)
+            own = key_text(row["k"])
+            if own in wanted:
+                by_key.setdefault(own, own)
+            if chart_column and row.get("c") is not None:
+                text = key_text(row["c"])
+                if text in wanted:
+                    by_chart.setdefault(text, own)
+        targets = {v: by_chart.get(v, by_key.get(v)) for v in wanted}
+        return merged, {v: t for v, t in targets.items() if t is not None}
 
     @contextlib.contextmanager
     def _reading(self, name: str) -> Iterator[None]:
@@ -1984,6 +2028,10 @@ class ExportRun:
         quarantined_keys: set[str] = set()
         self._quarantined_keys[entity.name] = quarantined_keys
         duplicates = self._duplicate_values(entity)
+        merge_values = self._merge_values(entity)
+        merges = plan_merges(self.spec.name, entity.record_table, *merge_values) if merge_values else None
+        if merges is not None and not (merges.linked or merges.notes):
+            merges = None
         mapper = EntityMapper(
             self.spec,
             entity,
@@ -2004,7 +2052,11 @@ class ExportRun:
                                                 cells, self._summarisers))
         if type(self)._add_resource is not ExportRun._add_resource:
             state.fhir_groups = None
-        pool = self._worker_pool(entity, total, has_blobs, duplicates)
+        state.rows.merges = merges
+        # (merged charts: mapped in this process, which knows the plan)
+        pool = self._worker_pool(entity, total, has_blobs, duplicates) if merges is None else None
+        deferred: list[dict[str, Any]] = []  # the patients a merge links: after the others (_merged_charts)
+        linked = merges.linked if merges is not None else frozenset()
         if pool is not None:  # the pure part in worker processes, answers in order (pipeline/parallel.py)
             refs = {f.ref for f in entity.fields.values() if f.ref is not None}
             pool.begin_entity(entity.name, {k: v for k, v in self._quarantined_keys.items() if k in refs})
@@ -2035,11 +2087,24 @@ class ExportRun:
         for page in pages:
             self._check_cancel()
             for row in page:
+                if linked and key_text(row[state.key]) in linked:
+                    deferred.append(row)
+                    continue
                 yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
             done += len(page)
             self._emit("export", entity.name, done, total)
             self._more_than_counted(entity.name, entity.key, done, total)
             del page  # not alive while the next page is read (sources/base.py iter_keyset)
+        if deferred:
+            assert merge_values is not None
+            yield from self._merged_charts(entity, mapper, deferred, counts, quarantined_keys, groups, state,
+                                           merge_values)
+        final = state.rows.merges
+        if final is not None:
+            self.merged_charts[entity.name] = {
+                "replaced": len(final.replaced_by), "survivors": len(final.replaces),
+                "defects": dict(sorted(Counter(final.notes.values()).items())),
+            }
         if null_keys:
             for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
                 yield from self._quarantine_null_key(entity, convert_row(row, converters), counts, groups)
@@ -2055,6 +2120,41 @@ class ExportRun:
             )
         if snapshot_generation(self.source) != self._counted_generation:
             self._recheck_after_reconnect(entity, counts)
+
+    def _merged_charts(
+        self, entity: EntitySpec, mapper: EntityMapper, rows: list[dict[str, Any]], counts: EntityReconciliation,
+        quarantined_keys: set[str], groups: set[str], state: _EntityState,
+        merge_values: tuple[dict[str, str], dict[str, str]],
+    ) -> Iterator[bytes]:
+        """The patients a merge links (either way: few), after the section's others. Mapped once first to find the
+        rows that are quarantined whatever their links (no link may point at them: the plan is made again without
+        them, their partners then saying ``merge-target-quarantined``); then written, their links to each other
+        let through the reference check until all are written, and checked written after."""
+        mapping = state.rows
+        failed = set()
+        for row in rows:
+            mapped = mapping.map_one(row)
+            if isinstance(mapped.result, model.QuarantinedRow) or mapped.rejected is not None:
+                failed.add(key_text(row[state.key]))
+        plan = mapping.merges
+        assert plan is not None
+        if failed:
+            plan = mapping.merges = plan_merges(self.spec.name, entity.record_table, *merge_values, failed=failed)
+        ids = {model.record_id(self.spec.name, entity.record_table, key) for key in plan.linked}
+        check = self.output_check
+        check.expect("Patient", ids)
+        try:
+            for row in rows:
+                yield from self._handle_row(entity, mapper, row, counts, quarantined_keys, groups, state)
+        finally:
+            check.expect("Patient", ())
+        missing = sum(1 for resource_id in ids if not check.known("Patient", resource_id))
+        if missing:
+            raise ReconciliationError(
+                f"'{entity.name}': {missing} Patients of merged charts (환자 통합) were not written after their links "
+                "were made, so a link would point at nothing. The export was stopped; see the section's "
+                "quarantined rows in the connector check."
+            )
 
     @staticmethod
     def _more_than_counted(name: str, key: str, read: int, counted: int) -> None:
@@ -2482,6 +2582,11 @@ class RowMapping:
         self.summarisers = summarisers
         self._summaries = _summaries_of(summarisers)
         self.keep_records = keep_records
+        #: A patient section's merged charts (ExportRun._merged_charts): links given to the records here.
+        self.merges: MergePlan | None = None
+        field = entity.fields.get("merged_into")
+        column = next((c for n, _, c, _, _ in mapper._plan if n == "merged_into"), None)
+        self._merge_column = mapper._defect_column(field, column) if field is not None and column else "merged_into"
 
     def map_one(self, row: Mapping[str, Any]) -> MappedRow:
         mapper = self.mapper
@@ -2490,6 +2595,10 @@ class RowMapping:
             return MappedRow(result, [])
         # A copy: the mapper reuses its (empty) list for the next row, and a worker answers a whole batch.
         defects = tuple(mapper.defects)
+        if self.merges is not None and type(result) is model.Patient:
+            result, merge_note = self.merges.apply(result)
+            if merge_note is not None:  # why merged_into is no link (or links on): its value carried with the code
+                defects += (("merged_into", self._merge_column, merge_note),)
         try:
             resources = fhir.to_fhir(result, institution=self.institution)
         except MappingError as exc:
@@ -2530,7 +2639,8 @@ class RowMapping:
             carried = {c: encode_raw(row[c], encoding) for c in unmapped}
             defect_lines = []
             for field_name, column, code in defects:
-                carried[column] = encode_raw(row[column], encoding)
+                if not column.startswith(REF_COLUMN_PREFIX):  # (a computed column is no cell of the source)
+                    carried[column] = encode_raw(row[column], encoding)
                 defect_lines.append({"field": field_name, "column": column, "reason_code": code})
             if key_changed:
                 carried[self.key] = raw_key
@@ -2663,8 +2773,12 @@ def _without_key(table: CatalogTable) -> CatalogTable:
 
 
 def roster_line(patient: model.Patient) -> dict[str, Any]:
-    """A line of the patient roster (환자 명부). The RRN is masked: the Patient resource has it in full."""
-    return {
+    """A line of the patient roster (환자 명부). The RRN is masked: the Patient resource has it in full.
+
+    A merged chart (환자 통합) says so: ``merged_into`` as recorded and ``replaced_by`` (the surviving Patient's
+    id), and the survivor lists ``replaces``: the old chart's records keep its id (the per-type lists'
+    ``patient_id``), and these lead from either chart to the other."""
+    line: dict[str, Any] = {
         "id": patient.id,
         "chart_number": patient.chart_number,
         "name": patient.name,
@@ -2673,6 +2787,13 @@ def roster_line(patient: model.Patient) -> dict[str, Any]:
         "rrn_masked": model.mask_rrn(patient.rrn),
         "first_visit": patient.first_visit.isoformat() if patient.first_visit else None,
     }
+    if patient.merged_into is not None:
+        line["merged_into"] = patient.merged_into
+    if patient.replaced_by is not None:
+        line["replaced_by"] = patient.replaced_by
+    if patient.replaces:
+        line["replaces"] = list(patient.replaces)
+    return line
 
 
 def list_line(record: model.Record) -> dict[str, Any]:

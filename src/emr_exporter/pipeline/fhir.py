@@ -725,6 +725,12 @@ def _patient(record: model.Patient, institution: model.Institution) -> list[dict
     if record.address:
         resource["address"] = [{"text": record.address}]
     resource["managingOrganization"] = _ref("Organization", organization_id(institution))
+    # 환자 통합 (FHIR R4 Patient.link): the merged-away chart points forward to the one to use, the survivor back
+    # to every chart merged into it (the old chart's own records keep pointing at the old chart, as recorded)
+    links = [{"other": _ref("Patient", record.replaced_by), "type": "replaced-by"}] if record.replaced_by else []
+    links += [{"other": _ref("Patient", other), "type": "replaces"} for other in record.replaces]
+    if links:
+        resource["link"] = links
     return [resource]
 
 
