@@ -1,0 +1,110 @@
+"""An IT contractor on a clinic's billing tables kept the way Korean clinic EMRs keep them
+(tests/connectors/billing_clinic.py: 수납 / 수납상세 / 수납결제, amounts as DECIMAL(12,0), BIGINT 원 and '12,300원',
+the receipt number reused every year, a cancellation pointing at its original receipt, 10원 절사, quantities '0.5' and
+'1/2'), through the CLI: ``scaffold``, ``connector check``, a dry run, a sealed export, ``verify`` and ``open``;
+every row rebuilt from the opened bag and compared cell by cell; the receipts' FHIR and documents checked
+(``db``: MariaDB over its ODBC driver; fails, never skips, when the server is down).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from billing_clinic import (
+    BAD_AMOUNT,
+    BAD_DATE,
+    ORPHAN,
+    RECEIPTS_PER_YEAR,
+    BillingClinic,
+    create_sqlite_billing_clinic,
+)
+
+from emr_exporter.connectors.spec import load_spec
+from emr_exporter.sources.base import SqliteFileSource
+from lossless_kit import check_bag_against_source
+from test_foreign_schemas import checked, exported, scaffolded
+
+#: the receipt fields the scaffold guesses from the Korean column names (before: only covered_insurer,
+#: covered_full_self and non_covered; 급여본인부담, 진료비총액 and 수납액 were left unmapped)
+RECEIPT_FIELDS = {
+    "patient_id": {"column": "환자번호", "type": "ref", "ref": "patient", "required": True},
+    "encounter_id": {"column": "내원번호", "type": "ref", "ref": "encounter"},
+    "issued": {"column": "수납일자", "type": "date", "required": True},
+    "covered_patient": {"column": "급여본인부담", "type": "decimal"},
+    "covered_insurer": {"column": "공단부담", "type": "decimal"},
+    "covered_full_self": {"column": "전액본인부담", "type": "decimal"},
+    "non_covered": {"column": "비급여", "type": "decimal"},
+    "total": {"column": "진료비총액", "type": "decimal"},
+    "paid": {"column": "수납액", "type": "decimal"},
+}
+
+
+def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/fhir/{kind}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def _sidecar(bag: Path, entity: str) -> dict[str, dict[str, Any]]:
+    return {line["key"]: line["columns"] for path in sorted(bag.glob(f"data/raw/columns/{entity}.*.ndjson"))
+            for line in map(json.loads, path.read_bytes().splitlines())}
+
+
+def _amounts(invoice: dict[str, Any]) -> dict[str, Any]:
+    found = {c["code"]["coding"][0]["code"]: c["amount"] for c in invoice.get("totalPriceComponent", [])}
+    if "totalGross" in invoice:
+        found["total"] = invoice["totalGross"]
+    return found
+
+
+def _assert_receipts(db: BillingClinic, bag: Path, sealed: dict[str, Any]) -> None:
+    [receipt] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "receipt"]
+    assert (receipt["source_rows"], receipt["exported"], receipt["quarantined"]) == (2 * RECEIPTS_PER_YEAR,
+                                                                                     2 * RECEIPTS_PER_YEAR - 2, 2)
+    assert receipt["quarantine_reasons"] == {"invalid-date": 1, "orphan": 1}
+    assert receipt["field_defects"] == {"invalid-number": 1}
+    invoices = {i["identifier"][-1]["value"]: i for i in _resources(bag, "Invoice")}
+    assert len(invoices) == 2 * RECEIPTS_PER_YEAR - 2
+    assert f"{ORPHAN[0]}|{ORPHAN[1]}" not in invoices and f"{BAD_DATE[0]}|{BAD_DATE[1]}" not in invoices
+    for (year, no), row in db.receipts.items():
+        invoice = invoices.get(f"{year}|{no}")
+        if invoice is None:
+            continue
+        # every amount as FHIR Money in KRW, the exact whole won (no float, no drift), refunds negative
+        expected = {"covered-patient": row["급여본인부담"], "covered-insurer": row["공단부담"],
+                    "covered-full-self": row["전액본인부담"], "paid": row["수납액"], "total": row["진료비총액"]}
+        if (year, no) != BAD_AMOUNT:
+            expected["non-covered"] = int(row["비급여"].removesuffix("원").replace(",", ""))
+        assert _amounts(invoice) == {k: {"currency": "KRW", "value": int(v)} for k, v in expected.items()}, (year, no)
+    # the 12,3OO원 typed with letters O: the receipt kept, the value carried raw with its reason
+    sidecar = _sidecar(bag, "receipt")
+    assert sidecar[f"{BAD_AMOUNT[0]}|{BAD_AMOUNT[1]}"]["비급여"] == "12,3OO원"
+    assert sidecar["2022|1"]["보험구분"] == db.receipts[(2022, 1)]["보험구분"]
+
+
+def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path: Path) -> None:
+    db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
+    flow = scaffolded(db, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert spec["entities"]["receipt"]["table"] == "수납"
+    assert spec["entities"]["receipt"]["key"] == ["수납년도", "수납번호"]
+    assert spec["entities"]["receipt"]["fields"] == RECEIPT_FIELDS
+    db.check = checked(flow)
+    assert [(c["table"], c["column"]) for c in db.check["unmapped_columns"] if c["table"] == "수납"] == [
+        ("수납", c) for c in ("보험구분", "선택진료", "절사액", "취소여부", "원수납년도", "원수납번호", "현금영수증번호")]
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+    _assert_receipts(db, bag, sealed)
+    assert db.path is not None
+    source = SqliteFileSource(db.path)
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == db.rows
