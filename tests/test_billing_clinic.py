@@ -14,6 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from billing_clinic import (
@@ -22,11 +24,15 @@ from billing_clinic import (
     ORPHAN,
     RECEIPTS_PER_YEAR,
     BillingClinic,
+    create_mariadb_billing_clinic,
     create_sqlite_billing_clinic,
 )
 
 from emr_exporter.connectors.spec import load_spec
+from emr_exporter.errors import SourceQueryError
 from emr_exporter.sources.base import SqliteFileSource
+from emr_exporter.sources.drivers import get_option
+from emr_exporter.sources.odbc import OdbcSource, miscounted_by_mariadb, repair_described_names
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import checked, exported, scaffolded
 
@@ -103,6 +109,64 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     _assert_receipts(db, bag, sealed)
     assert db.path is not None
     source = SqliteFileSource(db.path)
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == db.rows
+
+
+@pytest.mark.db
+def test_mariadb_result_column_names_the_driver_cuts_short_come_back_whole(mariadb_conn_str: str) -> None:
+    # MariaDB Connector/ODBC 3.1 describes '보험구분' as '보험구', '동동xyz' as '동동xy' (a character whose UTF-16
+    # low byte is 0xD8-0xDB counted twice). Before, a section's query on such a column failed ("Unknown column
+    # 'd.보험구'"), and a carried table's raw rows named the column '보험구'.
+    db = create_mariadb_billing_clinic(mariadb_conn_str, "emr_billing_names")
+    assert db.odbc is not None
+    names = ["보험구분", "동동xyz", "Øx", "환자구분", "付ab", "험"]
+    assert [miscounted_by_mariadb(n) for n in names] == [1, 1, 1, 0, 1, 0]
+    source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
+    try:
+        sql = "SELECT " + ", ".join(f"{i} AS `{n}`" for i, n in enumerate(names))
+        assert list(source.rows(sql)) == [{n.lower(): i for i, n in enumerate(names)}]
+        assert [n for n, _ in source.result_columns(sql)] == names
+        # a table's own columns, read with SELECT *: named by the database's column names
+        [row] = source.rows("SELECT * FROM 내원 WHERE 내원번호 = 1")
+        assert list(row) == ["내원번호", "환자번호", "내원일자", "진료과", "보험구분"]
+    finally:
+        source.close()
+
+
+def test_a_name_two_columns_could_have_been_cut_to_is_a_clear_error() -> None:
+    assert repair_described_names(["보험구", "x"], {"보험구분", "x"}) == ["보험구분", "x"]
+    assert repair_described_names(["보험구분"], {"보험구분"}) == ["보험구분"]  # a driver that counts right
+    # 보험구 a column of its own, described as 보험: a name holding a miscounted character is never taken as whole
+    assert repair_described_names(["보험", "보험구"], {"보험구", "보험구분"}) == ["보험구", "보험구분"]
+    with pytest.raises(SourceQueryError) as caught:
+        repair_described_names(["a동"], {"a동x", "a동y"})
+    assert str(caught.value) == (
+        "The MariaDB ODBC driver described a result column as 'a동', a name it cuts short, and 2 columns could be "
+        "it. Give that column an alias of plain letters and digits in the connector's query (SELECT … AS col_name).")
+
+
+@pytest.mark.db
+def test_a_mariadb_billing_clinic_goes_through_the_whole_flow(mariadb_conn_str: str, tmp_path: Path) -> None:
+    db = create_mariadb_billing_clinic(mariadb_conn_str)
+    flow = scaffolded(db, tmp_path)
+    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert spec["entities"]["receipt"]["fields"] == RECEIPT_FIELDS
+    assert spec["entities"]["encounter"]["fields"]["payer_type"] == {"column": "보험구분"}
+    # before: connector check exited 1, "Unknown column 'd.보험구' in 'SELECT'"
+    db.check = checked(flow)
+    assert db.check["fhir"]["problems"] == {}
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+    payers = sorted({e["type"][0]["text"] for e in _resources(bag, "Encounter")})
+    assert payers == sorted({"건강보험", "의료급여1종", "의료급여2종", "산재", "자보", "일반"})
+    _assert_receipts(db, bag, sealed)
+    assert db.odbc is not None
+    source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
     try:
         rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
     finally:
