@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from billing_clinic import (
     create_sqlite_billing_clinic,
 )
 
-from emr_exporter.connectors.spec import load_spec
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec, load_spec
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal
 from emr_exporter.errors import SourceQueryError
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.drivers import get_option
@@ -167,6 +169,109 @@ def test_a_mariadb_billing_clinic_goes_through_the_whole_flow(mariadb_conn_str: 
     _assert_receipts(db, bag, sealed)
     assert db.odbc is not None
     source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == db.rows
+
+
+#: What the contractor writes after the scaffold: the receipt's number (year and number: the number alone is
+#: reused every year) and its cancel flag; the lines (수납상세) with their receipt's patient, day and number joined in.
+HAND_SECTIONS = """[entities.receipt]
+table = "수납"
+key = ["수납년도", "수납번호"]
+unique = ["number"]
+
+[entities.receipt.fields]
+patient_id = { column = "환자번호", type = "ref", ref = "patient", required = true }
+encounter_id = { column = "내원번호", type = "ref", ref = "encounter" }
+number = { expr = "수납년도 || '-' || 수납번호", required = true }
+issued = { column = "수납일자", type = "date", required = true }
+covered_patient = { column = "급여본인부담", type = "decimal" }
+covered_insurer = { column = "공단부담", type = "decimal" }
+covered_full_self = { column = "전액본인부담", type = "decimal" }
+non_covered = { column = "비급여", type = "decimal" }
+total = { column = "진료비총액", type = "decimal" }
+paid = { column = "수납액", type = "decimal" }
+status = { column = "취소여부", type = "status", map = { Y = "cancelled", N = "" } }
+
+[entities.fee_line]
+query = "SELECT D.*, H.환자번호 AS H_PT, H.수납일자 AS H_DAY, H.수납년도 || '-' || H.수납번호 AS H_NO FROM 수납상세 D LEFT JOIN 수납 H ON H.수납년도 = D.수납년도 AND H.수납번호 = D.수납번호"
+table = "수납상세"
+key = "상세번호"
+
+[entities.fee_line.fields]
+patient_id = { column = "H_PT", type = "ref", ref = "patient", required = true }
+receipt_id = { column = "H_NO", type = "ref", ref = "receipt.number" }
+service_date = { column = "H_DAY", type = "date", required = true }
+code = { column = "수가코드" }
+name = { column = "명칭" }
+unit_price = { column = "단가", type = "decimal" }
+count = { column = "수량", type = "decimal" }
+days = { column = "일수", type = "int" }
+total = { column = "금액", type = "decimal" }
+patient_share = { column = "본인부담", type = "decimal" }
+insurer_share = { column = "공단부담", type = "decimal" }
+
+"""
+
+
+def _hand_written(flow: Any) -> None:
+    """The scaffold's connector.toml with the receipt and fee-line sections the contractor wrote."""
+    path = flow.connectors / "foreign" / "connector.toml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("[entities.receipt]"), text.index("# --- attachment ---")
+    path.write_text(text[:start] + HAND_SECTIONS + text[end:], encoding="utf-8")
+
+
+def test_quantities_written_as_fractions_are_their_exact_decimals() -> None:
+    ctx = TransformContext(spec=ConnectorSpec(name="t", version="1", path=Path(".")), attachments_root=None)
+    count = FieldSpec(name="count", type="decimal", column="qty")
+    assert [to_decimal(t, count, ctx) for t in ("1/2", "1 1/2", "-1/2", "3/4", " 1/8 ", "1/1024", "2/1")] == [
+        Decimal("0.5"), Decimal("1.5"), Decimal("-0.5"), Decimal("0.75"), Decimal("0.125"), Decimal("0.0009765625"),
+        Decimal("2")]
+    for text, message in (("1/3", "field 'count' is a fraction no decimal number writes exactly"),
+                          ("1/0", "field 'count' is a fraction over zero"),
+                          ("1/2/3", "field 'count' is not a number")):
+        with pytest.raises(RowRejected) as caught:
+            to_decimal(text, count, ctx)
+        assert (caught.value.reason_code, str(caught.value)) == ("invalid-number", message), text
+
+
+def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exactly(tmp_path: Path) -> None:
+    db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
+    flow = scaffolded(db, tmp_path)
+    _hand_written(flow)
+    db.check = checked(flow)
+    dry, sealed, bag = exported(flow, tmp_path)
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"]
+    [lines] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "fee_line"]
+    # the lines of the orphan and the impossible-day receipts follow their receipt into quarantine; before, every
+    # quantity written '1/2' was a field defect (invalid-number 88): the line's count left out of FHIR
+    orphaned = len(db.lines[ORPHAN]) + len(db.lines[BAD_DATE])
+    assert (lines["exported"], lines["quarantined"]) == (sum(map(len, db.lines.values())) - orphaned, orphaned)
+    assert lines["quarantine_reasons"] == {"orphan": orphaned} and lines["field_defects"] == {}
+    items = {i["identifier"][-1]["value"]: i for i in _resources(bag, "ChargeItem")}
+    invoices = {i["id"]: i for i in _resources(bag, "Invoice")}
+    written = {"1": Decimal(1), "0.5": Decimal("0.5"), "1/2": Decimal("0.5"), "3": Decimal(3),
+               "1.25": Decimal("1.25")}
+    sidecar = _sidecar(bag, "fee_line")
+    for (year, no), rows in db.lines.items():
+        for row in rows:
+            item = items.get(str(row["상세번호"]))
+            if (year, no) in (ORPHAN, BAD_DATE):
+                assert item is None
+                continue
+            assert item is not None
+            assert Decimal(str(item["quantity"]["value"])) == written[row["수량"]]
+            invoice = invoices[item["extension"][0]["valueReference"]["reference"].removeprefix("Invoice/")]
+            assert invoice["identifier"][0]["value"] == f"{year}-{no}"
+            if row["수량"] == "1/2":  # as the clinic wrote it, carried raw beside FHIR's 0.5
+                assert sidecar[str(row["상세번호"])]["수량"] == "1/2"
+    assert db.path is not None
+    source = SqliteFileSource(db.path)
     try:
         rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
     finally:
