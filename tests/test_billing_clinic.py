@@ -8,6 +8,7 @@ every row rebuilt from the opened bag and compared cell by cell; the receipts' F
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import tomllib
@@ -15,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
@@ -22,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from billing_clinic import (
     BAD_AMOUNT,
     BAD_DATE,
+    CANCELLED,
+    CANCELLING,
     ORPHAN,
     RECEIPTS_PER_YEAR,
     BillingClinic,
@@ -32,6 +36,7 @@ from billing_clinic import (
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec, load_spec
 from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_decimal
 from emr_exporter.errors import SourceQueryError
+from emr_exporter.reports.preview import render_preview
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.drivers import get_option
 from emr_exporter.sources.odbc import OdbcSource, miscounted_by_mariadb, repair_described_names
@@ -51,6 +56,19 @@ RECEIPT_FIELDS = {
     "total": {"column": "진료비총액", "type": "decimal"},
     "paid": {"column": "수납액", "type": "decimal"},
 }
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _page_of(bag: Path, receipt: dict[str, Any]) -> str:
+    """The receipt document's page of ``receipt`` (its text, blanks squashed)."""
+    data, _ = render_preview(bag, str(receipt["환자번호"]), "receipt")
+    number = f" {receipt['수납년도']}-{receipt['수납번호']} "
+    [page] = [text for text in (squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+              if number in f" {text} "]
+    return page
 
 
 def _resources(bag: Path, kind: str) -> list[dict[str, Any]]:
@@ -109,6 +127,26 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
     _assert_receipts(db, bag, sealed)
+    # the documents: the cancelled receipt is drawn as cancelled (before: as an ordinary receipt, paid), the one
+    # that cancels it with its negative amounts; totals as the receipt recorded them (10원 절사: paid ≠ own share)
+    cancelled = db.receipts[CANCELLED]
+    for document, title in (("receipt", "진료비 계산서·영수증"), ("fee-statement", "진료비 세부산정내역")):
+        data, count = render_preview(bag, str(cancelled["환자번호"]), document)
+        pages = [squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+        assert len(pages) == count
+        [page] = [p for p in pages if f" {CANCELLED[0]}-{CANCELLED[1]} " in f" {p} "]
+        assert squash(f"{title} (취소된 수납)") in page
+        assert sum("(취소된 수납)" in p for p in pages) == 1
+    cancelling = db.receipts[CANCELLING]
+    page = _page_of(bag, cancelling)
+    assert "(취소된 수납)" not in page
+    total, own, paid = cancelling["진료비총액"], cancelling["급여본인부담"], cancelling["수납액"]
+    assert squash(f"진료비 총액 환자부담 총액 납부한 금액 {total:,} {own:,} {paid:,}") in page
+    assert total < 0 and own < 0
+    rounded = next(r for r in db.receipts.values() if r["절사액"] and r["취소여부"] == "N" and r["비급여"] == "0원"
+                   and (r["수납년도"], r["수납번호"]) not in (ORPHAN, BAD_DATE, CANCELLING))
+    page = _page_of(bag, rounded)
+    assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:
@@ -270,6 +308,26 @@ def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exac
             assert invoice["identifier"][0]["value"] == f"{year}-{no}"
             if row["수량"] == "1/2":  # as the clinic wrote it, carried raw beside FHIR's 0.5
                 assert sidecar[str(row["상세번호"])]["수량"] == "1/2"
+    # the documents: the cancelled receipt is drawn as cancelled (before: as an ordinary receipt, paid), the one
+    # that cancels it with its negative amounts; totals as the receipt recorded them (10원 절사: paid ≠ own share)
+    cancelled = db.receipts[CANCELLED]
+    for document, title in (("receipt", "진료비 계산서·영수증"), ("fee-statement", "진료비 세부산정내역")):
+        data, count = render_preview(bag, str(cancelled["환자번호"]), document)
+        pages = [squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+        assert len(pages) == count
+        [page] = [p for p in pages if f" {CANCELLED[0]}-{CANCELLED[1]} " in f" {p} "]
+        assert squash(f"{title} (취소된 수납)") in page
+        assert sum("(취소된 수납)" in p for p in pages) == 1
+    cancelling = db.receipts[CANCELLING]
+    page = _page_of(bag, cancelling)
+    assert "(취소된 수납)" not in page
+    total, own, paid = cancelling["진료비총액"], cancelling["급여본인부담"], cancelling["수납액"]
+    assert squash(f"진료비 총액 환자부담 총액 납부한 금액 {total:,} {own:,} {paid:,}") in page
+    assert total < 0 and own < 0
+    rounded = next(r for r in db.receipts.values() if r["절사액"] and r["취소여부"] == "N" and r["비급여"] == "0원"
+                   and (r["수납년도"], r["수납번호"]) not in (ORPHAN, BAD_DATE, CANCELLING))
+    page = _page_of(bag, rounded)
+    assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:
