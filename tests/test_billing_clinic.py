@@ -88,6 +88,28 @@ def _amounts(invoice: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _assert_scaffold_outcomes(db: BillingClinic, flow: Any, dry: dict[str, Any], sealed: dict[str, Any]) -> None:
+    """The fee lines (수납상세 holds only its receipt's key) read with their receipt's patient and day joined in
+    (before: the section was commented out, "no column found for required field 'patient_id'", and every line
+    carried raw); balanced, with the two joined columns counted (docs/connectors.md: every column of a
+    section's query counts); the impossible-day receipt's lines quarantined with it."""
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    section = tomllib.loads(text)["entities"]["fee_line"]
+    assert section["query"] == ("SELECT D.*, H.환자번호 AS SCAFFOLD_PATIENT, H.수납일자 AS SCAFFOLD_SVC_DATE FROM 수납상세 D "
+                                "LEFT JOIN 수납 H ON H.수납년도 = D.수납년도 AND H.수납번호 = D.수납번호")
+    fields = section["fields"]
+    assert fields["patient_id"] == {"column": "SCAFFOLD_PATIENT", "type": "ref", "ref": "patient", "required": True}
+    assert fields["service_date"] == {"column": "SCAFFOLD_SVC_DATE", "type": "date", "required": True}
+    assert (fields["code"], fields["name"]) == ({"column": "수가코드"}, {"column": "명칭"})
+    assert "# NOTE: 수납년도, 수납번호: the lines' receipt, by its key of 2 columns." in text
+    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells + 2 * db.rows["수납상세"]
+    [lines] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "fee_line"]
+    bad_day = len(db.lines[BAD_DATE])
+    assert (lines["exported"], lines["quarantined"]) == (db.rows["수납상세"] - bad_day, bad_day)
+    assert lines["quarantine_reasons"] == {"invalid-date": bad_day}
+
+
 def _assert_receipts(db: BillingClinic, bag: Path, sealed: dict[str, Any]) -> None:
     [receipt] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "receipt"]
     assert (receipt["source_rows"], receipt["exported"], receipt["quarantined"]) == (2 * RECEIPTS_PER_YEAR,
@@ -124,29 +146,8 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     assert [(c["table"], c["column"]) for c in db.check["unmapped_columns"] if c["table"] == "수납"] == [
         ("수납", c) for c in ("보험구분", "선택진료", "절사액", "취소여부", "원수납년도", "원수납번호", "현금영수증번호")]
     dry, sealed, bag = exported(flow, tmp_path)
-    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+    _assert_scaffold_outcomes(db, flow, dry, sealed)
     _assert_receipts(db, bag, sealed)
-    # the documents: the cancelled receipt is drawn as cancelled (before: as an ordinary receipt, paid), the one
-    # that cancels it with its negative amounts; totals as the receipt recorded them (10원 절사: paid ≠ own share)
-    cancelled = db.receipts[CANCELLED]
-    for document, title in (("receipt", "진료비 계산서·영수증"), ("fee-statement", "진료비 세부산정내역")):
-        data, count = render_preview(bag, str(cancelled["환자번호"]), document)
-        pages = [squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
-        assert len(pages) == count
-        [page] = [p for p in pages if f" {CANCELLED[0]}-{CANCELLED[1]} " in f" {p} "]
-        assert squash(f"{title} (취소된 수납)") in page
-        assert sum("(취소된 수납)" in p for p in pages) == 1
-    cancelling = db.receipts[CANCELLING]
-    page = _page_of(bag, cancelling)
-    assert "(취소된 수납)" not in page
-    total, own, paid = cancelling["진료비총액"], cancelling["급여본인부담"], cancelling["수납액"]
-    assert squash(f"진료비 총액 환자부담 총액 납부한 금액 {total:,} {own:,} {paid:,}") in page
-    assert total < 0 and own < 0
-    rounded = next(r for r in db.receipts.values() if r["절사액"] and r["취소여부"] == "N" and r["비급여"] == "0원"
-                   and (r["수납년도"], r["수납번호"]) not in (ORPHAN, BAD_DATE, CANCELLING))
-    page = _page_of(bag, rounded)
-    assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:
@@ -200,8 +201,7 @@ def test_a_mariadb_billing_clinic_goes_through_the_whole_flow(mariadb_conn_str: 
     db.check = checked(flow)
     assert db.check["fhir"]["problems"] == {}
     dry, sealed, bag = exported(flow, tmp_path)
-    for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells
+    _assert_scaffold_outcomes(db, flow, dry, sealed)
     payers = sorted({e["type"][0]["text"] for e in _resources(bag, "Encounter")})
     assert payers == sorted({"건강보험", "의료급여1종", "의료급여2종", "산재", "자보", "일반"})
     _assert_receipts(db, bag, sealed)
@@ -277,6 +277,29 @@ def test_quantities_written_as_fractions_are_their_exact_decimals() -> None:
         assert (caught.value.reason_code, str(caught.value)) == ("invalid-number", message), text
 
 
+def _assert_documents(db: BillingClinic, bag: Path) -> None:
+    # the documents: the cancelled receipt is drawn as cancelled (before: as an ordinary receipt, paid), the one
+    # that cancels it with its negative amounts; totals as the receipt recorded them (10원 절사: paid ≠ own share)
+    cancelled = db.receipts[CANCELLED]
+    for document, title in (("receipt", "진료비 계산서·영수증"), ("fee-statement", "진료비 세부산정내역")):
+        data, count = render_preview(bag, str(cancelled["환자번호"]), document)
+        pages = [squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+        assert len(pages) == count
+        [page] = [p for p in pages if f" {CANCELLED[0]}-{CANCELLED[1]} " in f" {p} "]
+        assert squash(f"{title} (취소된 수납)") in page
+        assert sum("(취소된 수납)" in p for p in pages) == 1
+    cancelling = db.receipts[CANCELLING]
+    page = _page_of(bag, cancelling)
+    assert "(취소된 수납)" not in page
+    total, own, paid = cancelling["진료비총액"], cancelling["급여본인부담"], cancelling["수납액"]
+    assert squash(f"진료비 총액 환자부담 총액 납부한 금액 {total:,} {own:,} {paid:,}") in page
+    assert total < 0 and own < 0
+    rounded = next(r for r in db.receipts.values() if r["절사액"] and r["취소여부"] == "N" and r["비급여"] == "0원"
+                   and (r["수납년도"], r["수납번호"]) not in (ORPHAN, BAD_DATE, CANCELLING))
+    page = _page_of(bag, rounded)
+    assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
+
+
 def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exactly(tmp_path: Path) -> None:
     db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
     flow = scaffolded(db, tmp_path)
@@ -328,6 +351,7 @@ def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exac
                    and (r["수납년도"], r["수납번호"]) not in (ORPHAN, BAD_DATE, CANCELLING))
     page = _page_of(bag, rounded)
     assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
+    _assert_documents(db, bag)
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:

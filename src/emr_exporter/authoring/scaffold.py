@@ -1515,6 +1515,8 @@ class _Guesser:
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
+        if entity == "fee_line" and ({"patient_id", "service_date"} & set(guess.missing)):
+            self._through_receipt(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
         self._cast_latin1(guess, table, key)
@@ -1710,6 +1712,48 @@ class _Guesser:
         guess.missing.remove("patient_id")
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
                                           required=True, ref=patient_ref.ref))
+
+    def _through_receipt(self, guess: EntityGuess, table: TableProfile) -> None:
+        """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient and
+        the day are the receipt header's (수납), joined in by its key, composite too (a LEFT JOIN keeps every
+        line). Their receipt is referred to by a single-column key; a composite one ((수납년도, 수납번호): the
+        number reused every year) needs a unique field of the receipt, which a note says how to write."""
+        receipt = self.guesses.get("receipt")
+        if receipt is None or not receipt.usable or receipt.table == table.name or guess.query or not receipt.key:
+            return
+        patient_ref = next((f for f in receipt.fields if f.field == "patient_id"), None)
+        issued = next((f for f in receipt.fields if f.field == "issued"), None)
+        keys = [receipt.key] if isinstance(receipt.key, str) else list(receipt.key)
+        own = {c.name.lower(): c.name for c in table.columns}
+        if patient_ref is None or issued is None or issued.columns or any(k.lower() not in own for k in keys):
+            return
+        on = " AND ".join(f"H.{k} = D.{own[k.lower()]}" for k in keys)
+        selects = []
+        if "patient_id" in guess.missing:
+            selects.append(f"{_ref_value(patient_ref, 'H')} AS SCAFFOLD_PATIENT")
+            guess.missing.remove("patient_id")
+            guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the receipt's patient "
+                                              "(see query)", required=True, ref=patient_ref.ref))
+        if "service_date" in guess.missing:
+            selects.append(f"H.{issued.column} AS SCAFFOLD_SVC_DATE")
+            guess.missing.remove("service_date")
+            guess.fields.append(FieldGuess("service_date", "SCAFFOLD_SVC_DATE", issued.type, "the receipt's day "
+                                           "(see query)", required=True, format=issued.format, tz=issued.tz))
+        guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
+                       f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
+        guess.query_why = (f"the lines hold only their receipt's key ({', '.join(keys)}): the receipt's patient and "
+                           "day are joined in (LEFT JOIN keeps every line)")
+        if any(f.field == "receipt_id" for f in guess.fields):
+            return
+        if len(keys) == 1:
+            guess.fields.insert(1, FieldGuess("receipt_id", own[keys[0].lower()], "ref", "the receipt's key",
+                                              ref="receipt"))
+        else:
+            guess.notes.append(
+                f"{', '.join(own[k.lower()] for k in keys)}: the lines' receipt, by its key of {len(keys)} columns. "
+                "For the fee statement to list them under their receipt, give the receipt a unique number "
+                "(unique = [\"number\"], number = { expr = … the key's columns joined … }) and the lines "
+                "receipt_id = { expr = … the same columns joined …, type = \"ref\", ref = \"receipt.number\" }")
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """The date the KCD edition follows: a date column of the diagnosis table, or its visit's date."""
