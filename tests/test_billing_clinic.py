@@ -95,19 +95,31 @@ def _assert_scaffold_outcomes(db: BillingClinic, flow: Any, dry: dict[str, Any],
     section's query counts); the impossible-day receipt's lines quarantined with it."""
     text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
     section = tomllib.loads(text)["entities"]["fee_line"]
-    assert section["query"] == ("SELECT D.*, H.환자번호 AS SCAFFOLD_PATIENT, H.수납일자 AS SCAFFOLD_SVC_DATE FROM 수납상세 D "
+    assert section["query"] == ("SELECT D.*, H.환자번호 AS SCAFFOLD_PATIENT, H.수납일자 AS SCAFFOLD_SVC_DATE, "
+                                "H.내원번호 AS SCAFFOLD_VISIT FROM 수납상세 D "
                                 "LEFT JOIN 수납 H ON H.수납년도 = D.수납년도 AND H.수납번호 = D.수납번호")
     fields = section["fields"]
     assert fields["patient_id"] == {"column": "SCAFFOLD_PATIENT", "type": "ref", "ref": "patient", "required": True}
     assert fields["service_date"] == {"column": "SCAFFOLD_SVC_DATE", "type": "date", "required": True}
+    assert fields["encounter_id"] == {"column": "SCAFFOLD_VISIT", "type": "ref", "ref": "encounter"}
     assert (fields["code"], fields["name"]) == ({"column": "수가코드"}, {"column": "명칭"})
     assert "# NOTE: 수납년도, 수납번호: the lines' receipt, by its key of 2 columns." in text
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells + 2 * db.rows["수납상세"]
+        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells + 3 * db.rows["수납상세"]
     [lines] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "fee_line"]
-    bad_day = len(db.lines[BAD_DATE])
-    assert (lines["exported"], lines["quarantined"]) == (db.rows["수납상세"] - bad_day, bad_day)
-    assert lines["quarantine_reasons"] == {"invalid-date": bad_day}
+    bad_day, orphan = len(db.lines[BAD_DATE]), len(db.lines[ORPHAN])  # as their receipts are
+    assert (lines["exported"], lines["quarantined"]) == (db.rows["수납상세"] - bad_day - orphan, bad_day + orphan)
+    assert lines["quarantine_reasons"] == {"invalid-date": bad_day, "orphan": orphan}
+
+
+def _assert_fee_statements_ready(bag: Path) -> None:
+    """Every billed visit can have its fee statement: the lines count for their receipt's visit (before, lines
+    without a visit of their own: 'fee-statement 0 of 218 billed visits', '218 billed visits lack any
+    fee-statement line', while the lines were there)."""
+    documents = json.loads((bag / "data/report/readiness.json").read_bytes())["documents"]
+    [fee] = [d for d in documents if d["id"] == "fee-statement"]
+    assert (fee["issuable"], fee["candidates"], fee["gaps"]) == (2 * RECEIPTS_PER_YEAR - 2, 2 * RECEIPTS_PER_YEAR - 2,
+                                                                  [])
 
 
 def _assert_receipts(db: BillingClinic, bag: Path, sealed: dict[str, Any]) -> None:
@@ -147,6 +159,7 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
         ("수납", c) for c in ("보험구분", "선택진료", "절사액", "취소여부", "원수납년도", "원수납번호", "현금영수증번호")]
     dry, sealed, bag = exported(flow, tmp_path)
     _assert_scaffold_outcomes(db, flow, dry, sealed)
+    _assert_fee_statements_ready(bag)
     _assert_receipts(db, bag, sealed)
     assert db.path is not None
     source = SqliteFileSource(db.path)

@@ -1714,9 +1714,9 @@ class _Guesser:
                                           required=True, ref=patient_ref.ref))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile) -> None:
-        """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient and
-        the day are the receipt header's (수납), joined in by its key, composite too (a LEFT JOIN keeps every
-        line). Their receipt is referred to by a single-column key; a composite one ((수납년도, 수납번호): the
+        """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient, the
+        day and the visit are the receipt header's (수납), joined in by its key, composite too (a LEFT JOIN keeps
+        every line). Their receipt is referred to by a single-column key; a composite one ((수납년도, 수납번호): the
         number reused every year) needs a unique field of the receipt, which a note says how to write."""
         receipt = self.guesses.get("receipt")
         if receipt is None or not receipt.usable or receipt.table == table.name or guess.query or not receipt.key:
@@ -1739,6 +1739,12 @@ class _Guesser:
             guess.missing.remove("service_date")
             guess.fields.append(FieldGuess("service_date", "SCAFFOLD_SVC_DATE", issued.type, "the receipt's day "
                                            "(see query)", required=True, format=issued.format, tz=issued.tz))
+        visit_ref = next((f for f in receipt.fields if f.field == "encounter_id"), None)
+        if visit_ref is not None and not any(f.field == "encounter_id" for f in guess.fields):
+            # the line's visit is its receipt's: the fee statement is counted for it (readiness: billed visits)
+            selects.append(f"{_ref_value(visit_ref, 'H')} AS SCAFFOLD_VISIT")
+            guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", "the receipt's visit "
+                                              "(see query)", ref=visit_ref.ref))
         guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
                        f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
         guess.query_why = (f"the lines hold only their receipt's key ({', '.join(keys)}): the receipt's patient and "
