@@ -423,6 +423,7 @@ class OdbcSource:
             # the page reader tries to reconnect again instead of stopping the export.
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
+            self._load_column_names()  # before the query: its result streams, and holds the connection till read
             _execute(cursor, sql, params)
             if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
                 return
@@ -446,20 +447,26 @@ class OdbcSource:
     def _names(self, cursor: Any, sql: str) -> list[str]:
         """The result column names of ``sql`` just run on ``cursor``; on MariaDB/MySQL each name the driver cut
         short (:func:`miscounted_by_mariadb`) given back whole from the database's column names (read as values
-        from information_schema, once) and the names the query's text spells (:func:`repair_described_names`)."""
+        from information_schema, once, before: :meth:`_load_column_names`) and the names the query's text spells
+        (:func:`repair_described_names`)."""
         names = _result_names(cursor)
         if self.engine not in ("mariadb", "mysql") or not names:
             return names
         key = (sql, tuple(names))
         found = self._described.get(key)
         if found is None:
-            if self._catalog_names is None:
-                self._catalog_names = self._database_column_names()
-            found = repair_described_names(names, self._catalog_names | names_in_sql(sql))
+            found = repair_described_names(names, (self._catalog_names or set()) | names_in_sql(sql))
             if len(self._described) > 512:
                 self._described.clear()
             self._described[key] = found
         return found
+
+    def _load_column_names(self) -> None:
+        """MariaDB/MySQL: every column name of the databases this account sees (information_schema's values,
+        whole), once, for :meth:`_names`; read before a query runs, never while its result streams (the
+        connection answers one statement at a time: 'Commands out of sync')."""
+        if self._catalog_names is None and self.engine in ("mariadb", "mysql"):
+            self._catalog_names = self._database_column_names()
 
     def _database_column_names(self) -> set[str]:
         """Every column name of the databases this account sees (information_schema's values, whole)."""
@@ -506,6 +513,7 @@ class OdbcSource:
                                     for i, n in enumerate(derived))
                 _execute(cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0")
             else:
+                self._load_column_names()
                 _execute(cursor, empty)
                 names = self._names(cursor, empty)
             # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
