@@ -79,6 +79,7 @@ SHAPES: dict[str, str] = {
     "edi": "HIRA EDI code",
     "amount": "amount of money (whole won)",
     "number": "number written as text",
+    "fraction": "quantity written as a fraction (1/2, 1 1/2)",
     "yn": "Y/N, 예/아니오 or 1/0 flag",
     "access_yn": "Access yes/no flag (-1 yes, 0 no)",
     "time_of_day": "time of day (오후 3:05, 15:05:00)",
@@ -96,6 +97,8 @@ _AMOUNT_TEXT = re.compile(r"^[₩￦\\]?\s*\d{1,3}(,\d{3})+\s*원?$|^\d+\s*원$"
 _EPOCH_S = (946_684_800, 2_208_988_800)
 _EPOCH_MS = (_EPOCH_S[0] * 1000, _EPOCH_S[1] * 1000)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# Half a tablet written '1/2', one and a half '1 1/2': the decimal transform reads them as 0.5, 1.5.
+_FRACTION_TEXT = re.compile(r"^-?(\d+\s+)?\d+\s*/\s*[1-9]\d*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -245,6 +248,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("access_yn")
     if _NUMBER.match(text):
         shapes.add("number")
+    elif _FRACTION_TEXT.match(text):
+        shapes.add("fraction")
     form = stored_path_form(text)
     if form != "relative" and prefix_path(text).is_absolute():
         shapes.add(f"{form}_path")
@@ -1210,7 +1215,8 @@ def _fits(column: ColumnProfile, field_type: str) -> bool:
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5) or column.has("julian", 0.8):
             return False  # a Unix time or a Julian day, not an amount
-        if field_type == "decimal" and column.share("amount_text") + column.share("number") >= 0.8:
+        if field_type == "decimal" and (column.share("amount_text") + column.share("number")
+                                        + column.share("fraction")) >= 0.8:
             # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
             # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.
             return True
