@@ -82,6 +82,7 @@ SHAPES: dict[str, str] = {
     "edi": "HIRA EDI code",
     "amount": "amount of money (whole won)",
     "number": "number written as text",
+    "fraction": "quantity written as a fraction (1/2, 1 1/2)",
     "yn": "Y/N, 예/아니오 or 1/0 flag",
     "access_yn": "Access yes/no flag (-1 yes, 0 no)",
     "time_of_day": "time of day (오후 3:05, 15:05:00)",
@@ -102,6 +103,8 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 _PERCENT = re.compile(r"^\d+(\.\d+)?\s*%$")
 _BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
+# Half a tablet written '1/2', one and a half '1 1/2': the decimal transform reads them as 0.5, 1.5.
+_FRACTION_TEXT = re.compile(r"^-?(\d+\s+)?\d+\s*/\s*[1-9]\d*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -257,6 +260,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("access_yn")
     if _NUMBER.match(text):
         shapes.add("number")
+    elif _FRACTION_TEXT.match(text):
+        shapes.add("fraction")
     form = stored_path_form(text)
     if form != "relative" and prefix_path(text).is_absolute():
         shapes.add(f"{form}_path")
@@ -781,20 +786,21 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "text": (r"CERT_?TXT", r"(.*_)?TXT", r"CONTENT.*"),
     },
     "receipt": {
-        "number": (r"RCPT_?NO", r"RECEIPT_?NO", r"SUNAP_?NO"),
-        "issued": (r"(RCPT|SUNAP|PAY|ISSUE)_?(YMD|DT|DATE|DTTM|TS|MS)",),
-        "covered_patient": (r"INS_?SELF.*", r"(BON|BONIN)_?.*AMT", r"SELF_?AMT", r"본인부담.*"),
-        "covered_insurer": (r"(INS_)?CORP.*", r"GONG.*", r"공단부담.*"),
-        "covered_full_self": (r"FULL_?SELF.*", r"전액본인.*"),
+        "number": (r"RCPT_?NO", r"RECEIPT_?NO", r"SUNAP_?NO", r"영수증_?번호"),
+        "issued": (r"(RCPT|SUNAP|PAY|ISSUE)_?(YMD|DT|DATE|DTTM|TS|MS)", r"(수납|영수|발행)_?(일자|일시|일)"),
+        "covered_patient": (r"INS_?SELF.*", r"(BON|BONIN)_?.*AMT", r"SELF_?AMT", r"(급여_?)?(일부_?)?본인부담.*"),
+        "covered_insurer": (r"(INS_)?CORP.*", r"GONG.*", r"(급여_?)?공단부담.*", r"공단_?청구(액|금액)?"),
+        "covered_full_self": (r"FULL_?SELF.*", r"전액_?본인.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
-        "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"총액"),
-        "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*"),
+        "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"(진료비_?)?총액", r"총_?진료비",
+                  r"진료비_?(합계|총계)"),
+        "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*", r"(실_?)?(수납|영수)_?(액|금액)"),
     },
     "fee_line": {
         "service_date": (r"SVC_?(YMD|DT|DATE)", r"(SERVICE|TREAT|JINRYO)_?(YMD|DT|DATE)"),
         "category": (r"ITEM_?NM", r"CATEGORY", r"HANGMOK.*", r"항목"),
-        "code": (r"EDI.*", r"SUGA_?CD", r"FEE_?CD"),
-        "name": (r"FEE_?NM", r"SUGA_?NM", r"(.*_)?NM"),
+        "code": (r"EDI.*", r"SUGA_?CD", r"FEE_?CD", r"(수가|청구|보험)_?코드"),
+        "name": (r"FEE_?NM", r"SUGA_?NM", r"(.*_)?NM", r"(수가|항목|코드)?_?명칭?", r"(수가|항목|코드)명"),
         "unit_price": (r"UNIT_?PR.*", r"PRICE", r"DANGA", r"단가"),
         "count": (r"QTY", r"CNT", r"COUNT", r"수량"),
         "days": (r"DAYS?", r"ILSU", r"일수"),
@@ -1285,8 +1291,8 @@ def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool
     if field_type in ("int", "decimal"):
         if column.has("epoch_s", 0.5) or column.has("epoch_ms", 0.5) or column.has("julian", 0.8):
             return False  # a Unix time or a Julian day, not an amount
-        if field_type == "decimal" and column.share("amount_text") + column.share("number") + column.share(
-                "decimal_comma") >= 0.8:
+        if field_type == "decimal" and (column.share("amount_text") + column.share("number")
+                                        + column.share("decimal_comma") + column.share("fraction")) >= 0.8:
             # Amounts kept as text, with or without commas (12,000 beside 15000): the decimal transform reads
             # both; a stray value (a refund written in words) is a field defect of its row, not a lost column.
             return True
@@ -1603,6 +1609,8 @@ class _Guesser:
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
+        if entity == "fee_line" and ({"patient_id", "service_date"} & set(guess.missing)):
+            self._through_receipt(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
         self._cast_latin1(guess, table, key)
@@ -1897,6 +1905,54 @@ class _Guesser:
         guess.missing.remove("patient_id")
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
                                           required=True, ref=patient_ref.ref))
+
+    def _through_receipt(self, guess: EntityGuess, table: TableProfile) -> None:
+        """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient, the
+        day and the visit are the receipt header's (수납), joined in by its key, composite too (a LEFT JOIN keeps
+        every line). Their receipt is referred to by a single-column key; a composite one ((수납년도, 수납번호): the
+        number reused every year) needs a unique field of the receipt, which a note says how to write."""
+        receipt = self.guesses.get("receipt")
+        if receipt is None or not receipt.usable or receipt.table == table.name or guess.query or not receipt.key:
+            return
+        patient_ref = next((f for f in receipt.fields if f.field == "patient_id"), None)
+        issued = next((f for f in receipt.fields if f.field == "issued"), None)
+        keys = [receipt.key] if isinstance(receipt.key, str) else list(receipt.key)
+        own = {c.name.lower(): c.name for c in table.columns}
+        if patient_ref is None or issued is None or issued.columns or any(k.lower() not in own for k in keys):
+            return
+        on = " AND ".join(f"H.{k} = D.{own[k.lower()]}" for k in keys)
+        selects = []
+        if "patient_id" in guess.missing:
+            selects.append(f"{_ref_value(patient_ref, 'H')} AS SCAFFOLD_PATIENT")
+            guess.missing.remove("patient_id")
+            guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the receipt's patient "
+                                              "(see query)", required=True, ref=patient_ref.ref))
+        if "service_date" in guess.missing:
+            selects.append(f"H.{issued.column} AS SCAFFOLD_SVC_DATE")
+            guess.missing.remove("service_date")
+            guess.fields.append(FieldGuess("service_date", "SCAFFOLD_SVC_DATE", issued.type, "the receipt's day "
+                                           "(see query)", required=True, format=issued.format, tz=issued.tz))
+        visit_ref = next((f for f in receipt.fields if f.field == "encounter_id"), None)
+        if visit_ref is not None and not any(f.field == "encounter_id" for f in guess.fields):
+            # the line's visit is its receipt's: the fee statement is counted for it (readiness: billed visits)
+            selects.append(f"{_ref_value(visit_ref, 'H')} AS SCAFFOLD_VISIT")
+            guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", "the receipt's visit "
+                                              "(see query)", ref=visit_ref.ref))
+        guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
+                       f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
+        guess.query_why = (f"the lines hold only their receipt's key ({', '.join(keys)}): the receipt's patient and "
+                           "day are joined in (LEFT JOIN keeps every line)")
+        if any(f.field == "receipt_id" for f in guess.fields):
+            return
+        if len(keys) == 1:
+            guess.fields.insert(1, FieldGuess("receipt_id", own[keys[0].lower()], "ref", "the receipt's key",
+                                              ref="receipt"))
+        else:
+            guess.notes.append(
+                f"{', '.join(own[k.lower()] for k in keys)}: the lines' receipt, by its key of {len(keys)} columns. "
+                "For the fee statement to list them under their receipt, give the receipt a unique number "
+                "(unique = [\"number\"], number = { expr = … the key's columns joined … }) and the lines "
+                "receipt_id = { expr = … the same columns joined …, type = \"ref\", ref = \"receipt.number\" }")
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """The date the KCD edition follows: a date column of the diagnosis table, or its visit's date."""

@@ -13,7 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +161,43 @@ def decimal_text(text: str) -> str:
     return text
 
 
+#: A quantity written as a fraction, as Korean prescriptions and fee statements write half a tablet: '1/2',
+#: '1 1/2' (one and a half), '-1/2'.
+_FRACTION = re.compile(r"([+-]?)(?:(\d+)\s+)?(\d+)\s*/\s*(\d+)")
+
+
+def _fraction(text: str, field: FieldSpec) -> Decimal | None:
+    """The exact decimal a fraction's text names ('1/2' is 0.5, '1 1/4' is 1.25); None for no fraction. A
+    fraction no decimal writes exactly ('1/3') or over zero is no number (the text is kept raw with its reason)."""
+    found = _FRACTION.fullmatch(text.strip())
+    if found is None:
+        return None
+    sign, whole, numerator, denominator = found.groups()
+    if int(denominator) == 0:
+        raise RowRejected("invalid-number", f"field '{field.name}' is a fraction over zero")
+    value = Fraction(int(numerator), int(denominator)) + int(whole or 0)
+    rest = value.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest != 1:
+        raise RowRejected("invalid-number", f"field '{field.name}' is a fraction no decimal number writes exactly")
+    with localcontext() as exact:  # enough digits for the whole quotient: it ends within bit_length places
+        exact.prec = len(str(value.numerator)) + value.denominator.bit_length() + 2
+        number = Decimal(value.numerator) / Decimal(value.denominator)
+    return -number if sign == "-" else number
+
+
 def to_decimal(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:
     if isinstance(value, Decimal):
         number = value  # PostgreSQL numeric 'NaN' (and 'Infinity' since 14) come as such a Decimal
     elif isinstance(value, int | float) and not isinstance(value, bool):
         number = Decimal(str(value))  # float8 'Infinity' / 'NaN' as well
     else:
+        text = _as_text(value, field, ctx)
+        fraction = _fraction(text, field) if "/" in text else None
         try:
-            number = Decimal(decimal_text(_as_text(value, field, ctx)))
+            number = fraction if fraction is not None else Decimal(decimal_text(text))
         except InvalidOperation:
             raise RowRejected("invalid-number", f"field '{field.name}' is not a number") from None
     # a stored REAL 1e999 (SQLite, PostgreSQL float8 'Infinity') or numeric NaN too: FHIR has no such number

@@ -153,6 +153,11 @@ def _footer(pdf: Any, view: BagView, when: str, doctor: str | None = None) -> No
         pdf.cell(0, 6, doctor, new_x="LMARGIN", new_y="NEXT")
 
 
+def _receipt_title(title: str, invoice: dict[str, Any]) -> str:
+    """A receipt the clinic cancelled (취소: Invoice.status cancelled) is drawn so, never as one still paid."""
+    return f"{title} (취소된 수납)" if invoice.get("status") == "cancelled" else title
+
+
 def _render_receipts(pdf: Any, view: BagView) -> int:
     invoices = sorted(view.of_patient("Invoice"), key=lambda r: r.get("date", ""))
     encounters = {e["id"]: e for e in view.of_patient("Encounter")}
@@ -167,7 +172,7 @@ def _render_receipts(pdf: Any, view: BagView) -> int:
         components = {
             c["code"]["coding"][0]["code"]: c["amount"]["value"] for c in invoice.get("totalPriceComponent", [])
         }
-        _page(pdf, "진료비 계산서·영수증")
+        _page(pdf, _receipt_title("진료비 계산서·영수증", invoice))
         io_class = "입원" if (encounter.get("class") or {}).get("code") == "IMP" else "외래"
         period = encounter.get("period", {})
         _grid(pdf, [
@@ -531,7 +536,7 @@ def _render_fee_statements(pdf: Any, view: BagView) -> int:
             lines.setdefault(invoice_id, []).append(item)
     invoices = sorted((i for i in view.of_patient("Invoice") if i["id"] in lines), key=lambda r: r.get("date", ""))
     for invoice in invoices:
-        _page(pdf, "진료비 세부산정내역")
+        _page(pdf, _receipt_title("진료비 세부산정내역", invoice))
         _grid(pdf, [["환자등록번호", "환자 성명", "영수증번호", "진료일"],
                     [_identifier(view.patient, ":chart-number") or "", view.name,
                      _identifier(invoice, ":receipt-number") or "", str(invoice.get("date", ""))]], (40, 45, 55, 34))

@@ -62,6 +62,60 @@ def _result_names(cursor: Any) -> list[str]:
     return [str(d[0]).split("\x00", 1)[0] for d in cursor.description or ()]
 
 
+def miscounted_by_mariadb(name: str) -> int:
+    """How many characters MariaDB Connector/ODBC (3.1) leaves off the end of the result column name ``name``. It
+    counts the name's characters reading each UTF-16 code unit byte-swapped: a unit whose low byte is 0xD8-0xDB
+    looks like a high surrogate, and it and the unit after it are counted as one character; the name is then cut
+    to that count. So '보험구분' (험 is U+D5D8) is described as '보험구', '동동xyz' as '동동xy', 'Øx' as 'Ø'; a
+    name ending in such a character is whole (the statement itself and the values are always whole).
+    tests/test_billing_clinic.py holds the rule to the driver."""
+    count = i = 0
+    while i < len(name):
+        count += 1
+        i += 2 if 0xD8 <= (ord(name[i]) & 0xFF) <= 0xDB and ord(name[i]) <= 0xFFFF else 1
+    return len(name) - count
+
+
+#: A name the SQL text of a query may give a result column: a backquoted or double-quoted identifier or a word.
+_SQL_NAMES = re.compile(r"`((?:[^`]|``)+)`|\"((?:[^\"]|\"\")+)\"|([^\W\d]\w*)")
+
+
+def repair_described_names(described: Sequence[str], candidates: Iterator[str] | Sequence[str] | set[str]) -> list[str]:
+    """The result column names ``described`` by MariaDB Connector/ODBC, each cut short by
+    :func:`miscounted_by_mariadb` given back whole from ``candidates`` (the names the query's tables and its
+    text hold): a described name is the one candidate it is the cut-short form of. A described name that is a
+    candidate itself and holds no miscounted character was whole; one that holds such a character cannot be
+    whole. A name no candidate is cut to stays as described (a driver that counts right changes nothing); two
+    candidates cut to it: a clear error naming it."""
+    cut: dict[str, set[str]] = {}
+    exact: set[str] = set()
+    for name in candidates:
+        exact.add(name)
+        missing = miscounted_by_mariadb(name)
+        if missing:
+            cut.setdefault(name[: len(name) - missing], set()).add(name)
+    repaired = []
+    for name in described:
+        whole = cut.get(name, set()) - {name}
+        if not whole or (name in exact and not miscounted_by_mariadb(name)):
+            repaired.append(name)  # as described: whole (a driver that counts right), or no name is cut to it
+        elif len(whole) == 1:
+            repaired.append(next(iter(whole)))
+        else:
+            raise SourceQueryError(
+                f"The MariaDB ODBC driver described a result column as '{name}', a name it cuts short, and "
+                f"{len(whole)} columns could be it. Give that column an alias of plain letters and digits in the "
+                "connector's query (SELECT … AS col_name)."
+            )
+    return repaired
+
+
+def names_in_sql(sql: str) -> set[str]:
+    """Every name the text of ``sql`` spells (quoted or not): where a result column's name may come from."""
+    return {(m[1] or "").replace("``", "`") or (m[2] or "").replace('""', '"') or m[3]
+            for m in _SQL_NAMES.finditer(sql)}
+
+
 def _execute(cursor: Any, sql: str, params: Sequence[Any] = ()) -> None:
     """``cursor.execute``; a result column name pyodbc cannot decode (the SQLite ODBC driver's, above) is said
     to be one, with what to do, rather than taken for a stored value."""
@@ -183,6 +237,8 @@ class OdbcSource:
         self._text_as_bytes: bool | None = None  # asked once (text_as_stored_bytes)
         self._sqlite_setup: tuple[str, bool] | None = None  # SQLite over ODBC: text encoding, atan2 known
         self._sqlite_exact: dict[str, tuple[str, list[str]] | None] = {}  # a query's exact read (see rows)
+        self._catalog_names: set[str] | None = None  # MariaDB: every column name of the database (see _names)
+        self._described: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # MariaDB: names repaired (_names)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
@@ -418,10 +474,11 @@ class OdbcSource:
             # the page reader tries to reconnect again instead of stopping the export.
             raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         try:
+            self._load_column_names()  # before the query: its result streams, and holds the connection till read
             self._call(cursor, lambda: _execute(cursor, sql, params))
             if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
                 return
-            names = row_keys(_result_names(cursor))
+            names = row_keys(self._names(cursor, sql))
             for batch in sized_batches(lambda n: self._call(cursor, lambda: cursor.fetchmany(n)), self, _FETCH_ROWS):
                 for row in batch:
                     yield dict(zip(names, row, strict=True))
@@ -437,6 +494,45 @@ class OdbcSource:
             ) from None
         finally:
             self._close_cursor(cursor)
+
+    def _names(self, cursor: Any, sql: str) -> list[str]:
+        """The result column names of ``sql`` just run on ``cursor``; on MariaDB/MySQL each name the driver cut
+        short (:func:`miscounted_by_mariadb`) given back whole from the database's column names (read as values
+        from information_schema, once, before: :meth:`_load_column_names`) and the names the query's text spells
+        (:func:`repair_described_names`)."""
+        names = _result_names(cursor)
+        if self.engine not in ("mariadb", "mysql") or not names:
+            return names
+        key = (sql, tuple(names))
+        found = self._described.get(key)
+        if found is None:
+            found = repair_described_names(names, (self._catalog_names or set()) | names_in_sql(sql))
+            if len(self._described) > 512:
+                self._described.clear()
+            self._described[key] = found
+        return found
+
+    def _load_column_names(self) -> None:
+        """MariaDB/MySQL: every column name of the databases this account sees (information_schema's values,
+        whole), once, for :meth:`_names`; read before a query runs, never while its result streams (the
+        connection answers one statement at a time: 'Commands out of sync')."""
+        if self._catalog_names is None and self.engine in ("mariadb", "mysql"):
+            self._catalog_names = self._database_column_names()
+
+    def _database_column_names(self) -> set[str]:
+        """Every column name of the databases this account sees (information_schema's values, whole)."""
+        import pyodbc
+
+        try:
+            cursor = self.conn.cursor()
+            try:
+                cursor.execute("SELECT DISTINCT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA "
+                               "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
+                return {str(row[0]) for row in cursor.fetchall()}
+            finally:
+                cursor.close()
+        except pyodbc.Error as exc:
+            raise self._query_error(exc) from None
 
     @property
     def text_as_stored_bytes(self) -> bool:
@@ -468,8 +564,9 @@ class OdbcSource:
                                     for i, n in enumerate(derived))
                 _execute(cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0")
             else:
+                self._load_column_names()
                 self._call(cursor, lambda: _execute(cursor, empty))
-                names = _result_names(cursor)
+                names = self._names(cursor, empty)
             # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
             # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
             described = ["FLOAT" if d[1] is float and d[3] == 7 else "" for d in cursor.description or ()]
