@@ -199,6 +199,9 @@ class CheckReport:
                     f"  {found['replaced']} charts exported replaced-by the chart they were merged into (active "
                     f"false); {found['survivors']} surviving charts link back (replaces). Their own records keep "
                     "pointing at them, as recorded."]
+            if found.get("chains"):
+                out += [f"  {found['chains']} of them merged into a chart that was itself merged on (A into B into "
+                        "C): linked as recorded, A replaced-by B, B replaced-by C (no defect)."]
             out += [f"  {code} {n}: {MERGE_REASONS.get(code, '')}" for code, n in found["defects"].items()]
         total = sum(self.fhir_resources.values())
         out += ["", f"FHIR: {total} resources ("

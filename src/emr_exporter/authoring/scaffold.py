@@ -1381,6 +1381,8 @@ class _Guesser:
                  parent_column: str) -> tuple[tuple[str, int], int, int] | None:
         """The form the child's values take the parent's keys in, when they are written otherwise (a visit's
         CHART_NO 123 for the patient's '0000123', or '0000123' for 123): the form and (sampled, hits) with it."""
+        from emr_exporter.connectors.mapper import KeyForm
+
         if self.source is None or self.profile.engine not in _KEY_FORM_ENGINES or not parent.plain:
             return None
         key_column = parent.column(parent_column)
@@ -1391,22 +1393,8 @@ class _Guesser:
                 f"SELECT q.{parent_column} AS k FROM ({_sample_sql(self.source, parent, None, parent_column, 200)}) q")]
         except SourceQueryError:
             return None
-        keys = [k for k in keys if k is not None]
-        if not keys:
-            return None
-        form: tuple[str, int]
-        if all(type(k) is str and k.isdigit() for k in keys) and len({len(k) for k in keys}) == 1 \
-                and any(k.startswith("0") for k in keys):
-            form = ("pad", len(keys[0]))
-        elif all(type(k) is int for k in keys):
-            form = ("number", 0)
-        elif all(type(k) is str for k in keys) and all(k == k.lower() for k in keys) \
-                and any(k != k.upper() for k in keys):
-            form = ("lower", 0)
-        elif all(type(k) is str for k in keys) and all(k == k.upper() for k in keys) \
-                and any(k != k.lower() for k in keys):
-            form = ("upper", 0)
-        else:
+        form = KeyForm.of(keys)
+        if form is None:
             return None
         sampled, hits = self.exact_hits(child, column, parent.name, parent_column, form)
         return (form, sampled, hits) if sampled and hits / sampled >= 0.5 else None
@@ -1715,8 +1703,13 @@ class _Guesser:
             return
 
         def holds_charts(child: TableProfile, column: str) -> tuple[str, int, int] | None:
+            # as recorded, else written in another form of them (141 for '0000141', 'c0031' for 'C0031'): the
+            # forms a visit's reference may take the patient's key in (key_form), which the export reads alike
             for parent_column in own:
                 sampled, hits = self.exact_hits(child, column, table.name, parent_column, None)
+                if not (sampled and hits >= 0.8 * sampled):
+                    rewritten = self.key_form(child, column, table, parent_column)
+                    sampled, hits = rewritten[1:] if rewritten is not None else (0, 0)
                 if sampled and hits >= 0.8 * sampled:
                     return parent_column, sampled, hits
             return None

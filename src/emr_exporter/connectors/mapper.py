@@ -8,7 +8,7 @@ import functools
 import importlib.util
 import traceback
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -54,6 +54,73 @@ def key_text(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value).strip() if isinstance(value, str) else str(value)
+
+
+class KeyForm:
+    """The one form every key of a table is written in, when a reference may write it otherwise (the scaffold's
+    ``key_form``, the export's merged charts): ``("pad", W)``, digits zero-padded to W ('0000123'); ``("number",
+    0)``, integers; ``("upper", 0)`` / ``("lower", 0)``, text all in one case. Fed the keys as read (``add``); no
+    form where they are mixed, so that a value rewritten into it can name only the key it means."""
+
+    __slots__ = ("_cased_lower", "_cased_upper", "_digits", "_ints", "_lower", "_seen", "_upper", "_widths", "_zero")
+
+    def __init__(self) -> None:
+        self._digits = self._ints = self._lower = self._upper = True
+        self._widths: set[int] = set()
+        self._zero = self._cased_lower = self._cased_upper = self._seen = False
+
+    @classmethod
+    def of(cls, keys: Iterable[Any]) -> tuple[str, int] | None:
+        found = cls()
+        for key in keys:
+            found.add(key)
+        return found.form
+
+    def add(self, key: Any) -> None:
+        if key is None:
+            return
+        self._seen = True
+        text = type(key) is str
+        self._ints = self._ints and type(key) is int
+        self._digits = self._digits and text and key.isdigit()
+        if self._digits:
+            self._widths.add(len(key))
+            self._zero = self._zero or key.startswith("0")
+        self._lower = self._lower and text and key == key.lower()
+        self._upper = self._upper and text and key == key.upper()
+        if text:
+            self._cased_lower = self._cased_lower or key != key.upper()
+            self._cased_upper = self._cased_upper or key != key.lower()
+
+    @property
+    def form(self) -> tuple[str, int] | None:
+        if not self._seen:
+            return None
+        if self._digits and len(self._widths) == 1 and self._zero:
+            return "pad", next(iter(self._widths))
+        if self._ints:
+            return "number", 0
+        if self._lower and self._cased_lower:
+            return "lower", 0
+        if self._upper and self._cased_upper:
+            return "upper", 0
+        return None
+
+
+def in_key_form(text: str, form: tuple[str, int]) -> str | None:
+    """``text`` (a reference's :func:`key_text`) rewritten into ``form`` (:class:`KeyForm`) as the scaffold's SQL
+    rewrites it (141 → '0000141', '0000141' → 141, 'c0031' → 'C0031'); None where it cannot be written so."""
+    kind, width = form
+    if kind == "upper":
+        return text.upper()
+    if kind == "lower":
+        return text.lower()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = str(int(text))
+    if kind == "number":
+        return number
+    return number.zfill(width) if len(number) <= width else None
 
 
 def load_hooks(spec: ConnectorSpec) -> Hook | None:

@@ -33,7 +33,9 @@ from emr_exporter import __version__, model
 from emr_exporter.connectors.mapper import (
     REF_COLUMN_PREFIX,
     EntityMapper,
+    KeyForm,
     _referenced_record_id,
+    in_key_form,
     key_text,
     load_hooks,
 )
@@ -1175,6 +1177,14 @@ class ExportRun:
         if not merged:
             return merged, {}
         wanted = set(merged.values())
+        # a value written in another form of the charts' (141 for '0000141', 'c0031' for 'C0031'), as a visit's
+        # reference may write the patient's key (the scaffold's key_form): the texts it may be rewritten into
+        numbers = {int(v) for v in wanted if v.isascii() and v.isdigit()}
+        cased = {v.upper() for v in wanted} | {v.lower() for v in wanted}
+
+        def may_be_named(text: str) -> bool:
+            return text in cased or (text.isascii() and text.isdigit() and int(text) in numbers)
+
         chart = entity.fields.get("chart_number")
         chart_column = chart.source_column if chart is not None else None
         chart_select = f", q.{chart_column} AS c" if chart_column else ""
@@ -1183,17 +1193,35 @@ class ExportRun:
             f"ORDER BY q.{key}", {"k", "c"})
         by_chart: dict[str, str] = {}
         by_key: dict[str, str] = {}
+        other_chart: dict[str, str] = {}  # chart texts a value in another form may name -> key
+        other_key: dict[str, str] = {}
+        chart_form, key_form = KeyForm(), KeyForm()
         for row in self.source.rows(sql):
             row = convert_row(row, converters)
             own = key_text(row["k"])
+            key_form.add(row["k"])
             if own in wanted:
                 by_key.setdefault(own, own)
+            if may_be_named(own):
+                other_key.setdefault(own, own)
+            if chart_column:
+                chart_form.add(row.get("c"))
             if chart_column and row.get("c") is not None:
                 text = key_text(row["c"])
                 if text in wanted:
                     by_chart.setdefault(text, own)
-        targets = {v: by_chart.get(v, by_key.get(v)) for v in wanted}
-        return merged, {v: t for v, t in targets.items() if t is not None}
+                if may_be_named(text):
+                    other_chart.setdefault(text, own)
+        targets: dict[str, str] = {}
+        for value in wanted:
+            target = by_chart.get(value, by_key.get(value))
+            for form, found in ((chart_form.form, other_chart), (key_form.form, other_key)):
+                rewritten = in_key_form(value, form) if target is None and form is not None else None
+                if rewritten is not None:
+                    target = found.get(rewritten)
+            if target is not None:
+                targets[value] = target
+        return merged, targets
 
     @contextlib.contextmanager
     def _reading(self, name: str) -> Iterator[None]:
@@ -2102,7 +2130,7 @@ class ExportRun:
         final = state.rows.merges
         if final is not None:
             self.merged_charts[entity.name] = {
-                "replaced": len(final.replaced_by), "survivors": len(final.replaces),
+                "replaced": len(final.replaced_by), "survivors": len(final.replaces), "chains": len(final.chains),
                 "defects": dict(sorted(Counter(final.notes.values()).items())),
             }
         if null_keys:
@@ -2597,7 +2625,7 @@ class RowMapping:
         defects = tuple(mapper.defects)
         if self.merges is not None and type(result) is model.Patient:
             result, merge_note = self.merges.apply(result)
-            if merge_note is not None:  # why merged_into is no link (or links on): its value carried with the code
+            if merge_note is not None:  # why merged_into is no link: its value carried with the code
                 defects += (("merged_into", self._merge_column, merge_note),)
         try:
             resources = fhir.to_fhir(result, institution=self.institution)

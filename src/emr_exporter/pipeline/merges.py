@@ -9,7 +9,9 @@ every Patient its FHIR R4 ``link``: the old chart ``replaced-by`` the survivor (
 has them: nothing is re-pointed.
 
 What cannot be a link is never a crash nor a lost row: the patient is exported without the link and its
-``merged_into`` is carried in data/raw/columns with a field defect naming why (:data:`MERGE_REASONS`).
+``merged_into`` is carried in data/raw/columns with a field defect naming why (:data:`MERGE_REASONS`). A chain
+(A into B, B into C) is no defect: each chart is linked as recorded (A replaced-by B, B replaced-by C), its value
+carried as an ordinary link's is; the plan only counts them (``MergePlan.chains``).
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ MERGE_REASONS: dict[str, str] = {
                    "as recorded",
     "merge-target-quarantined": "names a chart whose row was quarantined (it is in data/raw): no link, the value "
                                 "kept as recorded",
-    "merge-chain": "names a chart that was itself merged into another: linked as recorded (replaced-by the chart "
-                   "it names, which links on); the value kept as recorded",
 }
 
 
@@ -40,6 +40,9 @@ class MergePlan:
     replaces: Mapping[str, tuple[str, ...]]  # survivor's key -> record ids of the charts merged into it
     notes: Mapping[str, str]  # key -> MERGE_REASONS code
     linked: frozenset[str]  # keys of every patient with a link (either way): their rows refer to each other
+    #: keys of the charts merged into a chart that was itself merged on (A of A into B into C): linked as recorded,
+    #: no defect; counted for the connector check only
+    chains: frozenset[str] = frozenset()
 
     def apply(self, record: model.Patient) -> tuple[model.Patient, str | None]:
         """The record with its links (a replaced chart inactive), and the defect code of its ``merged_into``."""
@@ -84,12 +87,10 @@ def plan_merges(connector: str, table: str, merged: Mapping[str, str], targets: 
     for old in cycle:
         del target[old]
         notes[old] = "merge-cycle"
-    for old, found in target.items():
-        if found in target or found in cycle:
-            notes[old] = "merge-chain"
+    chains = frozenset(old for old, found in target.items() if found in target or found in cycle)
     replaced_by = {old: model.record_id(connector, table, found) for old, found in target.items()}
     back: dict[str, list[str]] = {}
     for old in sorted(target):
         back.setdefault(target[old], []).append(model.record_id(connector, table, old))
     replaces = {key: tuple(sorted(ids)) for key, ids in back.items()}
-    return MergePlan(replaced_by, replaces, notes, frozenset(target) | frozenset(target.values()))
+    return MergePlan(replaced_by, replaces, notes, frozenset(target) | frozenset(target.values()), chains)
