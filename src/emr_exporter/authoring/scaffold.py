@@ -1056,8 +1056,11 @@ def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
     """``column`` (SQL) rewritten into its parent's key form: ``("pad", W)``, an integer (or digits) written
     zero-padded to W digits as the parent's text keys are ('0000123'); ``("number", 0)``, zero-padded digits read
     as the parent's integer keys; ``("upper", 0)`` / ``("lower", 0)``, text keys in the case the parent's are all
-    written in (a uniqueidentifier moved to CHAR(36): '5EED…' in one table, '5eed…' in another)."""
+    written in (a uniqueidentifier moved to CHAR(36): '5EED…' in one table, '5eed…' in another); ``("trim", 0)``,
+    the value without the spaces around it (as the export compares a reference, by its ``key_text``)."""
     kind, width = form
+    if kind == "trim":  # spaces around the value, which a key's text (key_text) never has
+        return f"TRIM({column})"
     if kind in ("upper", "lower"):  # a GUID written in the other case (SQL Server compares them ignoring it)
         return f"{kind.upper()}({column})"
     if kind == "pad":
@@ -1710,6 +1713,8 @@ class _Guesser:
                 if not (sampled and hits >= 0.8 * sampled):
                     rewritten = self.key_form(child, column, table, parent_column)
                     sampled, hits = rewritten[1:] if rewritten is not None else (0, 0)
+                if not (sampled and hits >= 0.8 * sampled):  # ' C0031 ': spaces the export's key_text ignores
+                    sampled, hits = self.exact_hits(child, column, table.name, parent_column, ("trim", 0))
                 if sampled and hits >= 0.8 * sampled:
                     return parent_column, sampled, hits
             return None
