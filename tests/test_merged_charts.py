@@ -305,3 +305,16 @@ def test_links_to_patients_written_later_pass_the_reference_check_only_while_exp
         check.expect("Patient", ())
         assert check.claim("Patient", survivor) is not None
         assert check.dangling(None, line) is None
+
+
+def test_the_connector_check_counts_chains_apart_from_the_defects() -> None:
+    # Before: a chain was counted as the field defect merge-chain (the founder's report: a damaged optional item)
+    from emr_exporter.authoring.check import CheckReport
+
+    report = CheckReport(connector="foreign", source_label="clinic")
+    report.merged_charts = {"patient": {"replaced": 5, "survivors": 5, "chains": 1, "defects": {"merge-self": 1}}}
+    text = report.text().splitlines()
+    assert ("  1 of them merged into a chart that was itself merged on (A into B into C): linked as recorded, A "
+            "replaced-by B, B replaced-by C (no defect).") in text
+    assert [line for line in text if line.startswith("  merge-")] == [
+        "  merge-self 1: names the patient's own chart: no link, the value kept as recorded"]

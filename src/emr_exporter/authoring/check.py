@@ -111,7 +111,7 @@ class CheckReport:
     large_objects: dict[str, Any] | None = None
     #: What to do about quarantined rows the contractor can fix in connector.toml (stored_prefixes).
     hints: list[str] = field(default_factory=list)
-    #: Merged charts (환자 통합) per patient section: {"replaced", "survivors", "defects": {code: n}}.
+    #: Merged charts (환자 통합) per patient section: {"replaced", "survivors", "chains", "defects": {code: n}}.
     merged_charts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
