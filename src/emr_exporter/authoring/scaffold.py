@@ -689,6 +689,8 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
+    "lab_report": (r"PANEL_?(NO|ID|SEQ)", r"(LAB_?)?(RPT|REPORT)_?(NO|ID|SEQ)",
+                   r"(EXAM|ORD(ER)?)_?(SET|GRP|GROUP)_?(NO|ID)"),
 }
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
@@ -2139,7 +2141,26 @@ class _Guesser:
             self.guesses[entity] = guess
             if guess.table and guess.usable:
                 taken.add(guess.table)
+        self._back_references()
         return self.guesses
+
+    def _back_references(self) -> None:
+        """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
+        ``LAB_RSLT.PANEL_NO`` → ``LAB_PANEL``): wired, as any reference, where the child's column holds the
+        parent table's keys in the sample; the export then lists each report's results (DiagnosticReport.result)."""
+        for (child_entity, name), (parent_entity, _listed) in model.BACK_REFERENCES.items():
+            child, parent = self.guesses.get(child_entity), self.guesses.get(parent_entity)
+            if child is None or parent is None or not (child.usable and parent.usable) or child.table is None \
+                    or any(f.field == name for f in child.fields):
+                continue
+            table = next((t for t in self.profile.tables if t.name == child.table), None)
+            if table is None:
+                continue
+            used = set(child.unnamable) | {c for f in child.fields for c in (*f.columns, f.column) if c}
+            ref = self._ref_field(table, name, parent_entity, False, used, child.key)
+            if ref is not None and ref.ref == parent_entity:  # by the report's key (not a unique field of it)
+                ref.why += f"; each {parent_entity} lists the rows naming it"
+                child.fields.append(ref)
 
 
 def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple[str, str], set[str]]:
