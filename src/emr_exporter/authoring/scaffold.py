@@ -898,7 +898,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 
 #: The entities the scaffold guesses: every canonical entity with hints (the later clinical-record ones too:
 #: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields and
-#: statuses, which need a map of the EMR's own codes, and lab_report's result list are left to the contractor).
+#: statuses, which need a map of the EMR's own codes, are left to the contractor; lab_report's result list comes
+#: from each lab result's report_id, wired by _back_references where the sample says so).
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
