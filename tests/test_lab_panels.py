@@ -7,10 +7,14 @@ Now a lab result's ``report_id`` (a reference to the lab_report section, which c
 ``result`` list each Observation of it in the order of the results' keys; a result naming no panel that exists
 is quarantined as an orphan (as one naming a visit that does not exist), a quarantined result is left out of its report's list,
 and the results of a quarantined report are Observations no report lists — never a dangling reference.
+An outside lab's result (수탁검사) names the lab (Observation.performer's display) and its report time
+(Observation.issued); before, both columns were carried raw only.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sqlite3
 import sys
 import tomllib
@@ -27,7 +31,7 @@ from emr_exporter.connectors.spec import load_spec
 from emr_exporter.errors import ConnectorSpecError
 from lossless_kit import check_bag_against_source, lines
 from test_foreign_schemas import checked, exported, scaffolded
-from test_lab_vitals_clinic import CBC, Clinic, fill_lab_vitals_clinic
+from test_lab_vitals_clinic import CBC, OUTSIDE, Clinic, fill_lab_vitals_clinic
 
 #: rows added to the clinic: a result naming a panel that does not exist, a panel with neither code nor name
 #: (quarantined: FHIR's DiagnosticReport needs a code) and its result, a CBC result with no date (quarantined).
@@ -58,13 +62,21 @@ def _flow(clinic: Clinic, rows: dict[str, int], tmp_path: Path) -> None:
     assert {k: v.upper() if k == "column" else v for k, v in report_ref.items()} == {
         "column": "PANEL_NO", "type": "ref", "ref": "lab_report"}
     assert spec["entities"]["lab_report"]["table"].upper() == "LAB_PANEL"
+    result_fields = spec["entities"]["lab_result"]["fields"]
+    assert (result_fields["performer_name"]["column"].upper(), result_fields["issued"]["column"].upper()) == (
+        "OUT_LAB_NM", "RPT_DTTM")  # the outside lab (수탁기관) and its report time
     check = checked(flow)
     [results] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "lab_result"]
     # 8888 names no panel: quarantined as an orphan, as a row naming a visit that does not exist
     assert results["quarantine_reasons"] == {"orphan": 1, "required-missing": 1}
     _dry, _sealed, bag = exported(flow, tmp_path)
-    observations = {o["id"]: int(o["identifier"][0]["value"]) for o in lines(bag, "fhir/Observation")
-                    if o["category"][0]["coding"][0]["code"] == "laboratory"}
+    labs = [o for o in lines(bag, "fhir/Observation") if o["category"][0]["coding"][0]["code"] == "laboratory"]
+    observations = {o["id"]: int(o["identifier"][0]["value"]) for o in labs}
+    outside = {(o["code"]["coding"][0]["code"], o["issued"][:8], json.dumps(o["performer"], ensure_ascii=False))
+               for o in labs if "performer" in o or "issued" in o}
+    assert outside == {(code, "2024-12-", '[{"display": "씨젠의료재단"}]') for code in OUTSIDE}
+    assert len([o for o in labs if "performer" in o]) == len([o for o in labs if o["code"]["coding"][0]["code"]
+                                                               in OUTSIDE and o["id"] in observations])
     reports = {int(r["identifier"][0]["value"]): r for r in lines(bag, "fhir/DiagnosticReport")}
     source = clinic.source()
     try:
@@ -217,3 +229,23 @@ def test_the_result_lists_are_the_same_on_worker_processes_and_whatever_the_page
         finally:
             source.close()
     assert len(set(bags.values())) == 1, bags
+
+
+def test_an_outside_labs_result_names_the_lab_and_its_report_time_in_fhirs_places() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from emr_exporter.pipeline import fhir
+    from krcore_rules import assert_conforms
+
+    seoul = ZoneInfo("Asia/Seoul")
+    record = model.LabResult(id="l" * 32, provenance=model.Provenance("t", "LAB_RSLT", "1"),
+                             patient_id=model.record_id("t", "PATIENT", "1"),
+                             observed=dt.datetime(2024, 3, 5, 10, 30, tzinfo=seoul), code="TSH", value="1.2",
+                             performer_name="씨젠의료재단", issued=dt.datetime(2024, 3, 6, 11, 20, tzinfo=seoul))
+    (resource,) = fhir.to_fhir(record, institution=model.Institution(code="12345678", name="가상내과의원"))
+    assert_conforms(resource)
+    assert (resource["performer"], resource["issued"]) == ([{"display": "씨젠의료재단"}], "2024-03-06T11:20:00+09:00")
+    (plain,) = fhir.to_fhir(dataclasses.replace(record, performer_name=None, issued=None),
+                            institution=model.Institution(code="12345678", name="가상내과의원"))
+    assert "performer" not in plain and "issued" not in plain

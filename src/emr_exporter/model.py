@@ -388,6 +388,9 @@ class LabResult:
     #: the report's side (DiagnosticReport.result; an Observation has no element naming its report), so the
     #: export lists each report's results from these (see BACK_REFERENCES); the cell itself is carried raw.
     report_id: str | None = None
+    #: An outside lab's result (수탁검사): the lab (수탁기관) as recorded, and when it reported the result.
+    performer_name: str | None = None
+    issued: dt.datetime | None = None
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 

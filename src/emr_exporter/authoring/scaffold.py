@@ -774,6 +774,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "unit": (r"UNIT",),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
+        # an outside lab (수탁검사): the lab's name and when it reported
+        "performer_name": (r"(OUT|OUTSIDE|EXT|REF|SUTAK)_?(LAB|ORG|INST)_?(NM|NAME)", r"SUTAK_?(NM|NAME|ORG)",
+                           r"수탁기관.*"),
+        "issued": (r"(RPT|REPORT|ISSUE|ISSUED|VERIFY|VRFY)_?(DTTM|DATETIME|TS)",),
     },
     "imaging_report": {
         "performed": (r"EXAM_?(YMD|DT|DATE)", r"(IMG|RAD|SHOOT)_?(YMD|DT|DATE)"),
