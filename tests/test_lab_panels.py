@@ -125,6 +125,21 @@ def test_the_same_panels_on_postgresql(tmp_path: Path, postgres_conn_str: str) -
     _flow(Clinic(odbc=target), rows, tmp_path)
 
 
+@pytest.mark.db
+def test_the_same_panels_on_mariadb(tmp_path: Path, mariadb_conn_str: str) -> None:
+    import pyodbc
+
+    target = _fresh_database(mariadb_conn_str, "emr_lab_panels", "mariadb")
+    conn = pyodbc.connect(target, autocommit=False)
+    conn.setencoding(encoding="utf-8")
+    try:
+        rows = fill_panels_clinic(conn, "SET FOREIGN_KEY_CHECKS = 0")  # (this session only)
+        conn.commit()
+    finally:
+        conn.close()
+    _flow(Clinic(odbc=target), rows, tmp_path)
+
+
 def _spec(tmp_path: Path, result_fields: str, report_fields: str = "") -> None:
     (tmp_path / "connector.toml").write_text(f"""
 [connector]
