@@ -384,6 +384,13 @@ class LabResult:
     flag: str | None = None  # H | L | N | A as recorded
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
+    #: The lab report (panel) the result belongs to: a reference to a lab_report record. FHIR R4 says it from
+    #: the report's side (DiagnosticReport.result; an Observation has no element naming its report), so the
+    #: export lists each report's results from these (see BACK_REFERENCES); the cell itself is carried raw.
+    report_id: str | None = None
+    #: An outside lab's result (수탁검사): the lab (수탁기관) as recorded, and when it reported the result.
+    performer_name: str | None = None
+    issued: dt.datetime | None = None
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
@@ -703,6 +710,14 @@ ENTITY_TYPES: dict[str, type] = {
 
 #: Export order: parents before children, so references can be checked while streaming.
 ENTITY_ORDER: tuple[str, ...] = tuple(ENTITY_TYPES)
+
+#: References a child makes to a *later* entity, which FHIR writes from the parent's side: (child entity,
+#: its field) → (parent entity, the parent's field listing the children). A lab result names its report
+#: (``LAB_RSLT.PANEL_NO``), and the report's DiagnosticReport.result lists its Observations: the export
+#: reads, per page of reports, the keys of the results naming them (pipeline/export.py).
+BACK_REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
+    ("lab_result", "report_id"): ("lab_report", "result_ids"),
+}
 
 Record = (
     Practitioner

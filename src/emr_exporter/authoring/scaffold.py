@@ -689,6 +689,8 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
+    "lab_report": (r"PANEL_?(NO|ID|SEQ)", r"(LAB_?)?(RPT|REPORT)_?(NO|ID|SEQ)",
+                   r"(EXAM|ORD(ER)?)_?(SET|GRP|GROUP)_?(NO|ID)"),
 }
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
@@ -772,6 +774,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "unit": (r"UNIT",),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
+        # an outside lab (수탁검사): the lab's name and when it reported
+        "performer_name": (r"(OUT|OUTSIDE|EXT|REF|SUTAK)_?(LAB|ORG|INST)_?(NM|NAME)", r"SUTAK_?(NM|NAME|ORG)",
+                           r"수탁기관.*"),
+        "issued": (r"(RPT|REPORT|ISSUE|ISSUED|VERIFY|VRFY)_?(DTTM|DATETIME|TS)",),
     },
     "imaging_report": {
         "performed": (r"EXAM_?(YMD|DT|DATE)", r"(IMG|RAD|SHOOT)_?(YMD|DT|DATE)"),
@@ -896,7 +902,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 
 #: The entities the scaffold guesses: every canonical entity with hints (the later clinical-record ones too:
 #: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields and
-#: statuses, which need a map of the EMR's own codes, and lab_report's result list are left to the contractor).
+#: statuses, which need a map of the EMR's own codes, are left to the contractor; lab_report's result list comes
+#: from each lab result's report_id, wired by _back_references where the sample says so).
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
@@ -2137,7 +2144,26 @@ class _Guesser:
             self.guesses[entity] = guess
             if guess.table and guess.usable:
                 taken.add(guess.table)
+        self._back_references()
         return self.guesses
+
+    def _back_references(self) -> None:
+        """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
+        ``LAB_RSLT.PANEL_NO`` → ``LAB_PANEL``): wired, as any reference, where the child's column holds the
+        parent table's keys in the sample; the export then lists each report's results (DiagnosticReport.result)."""
+        for (child_entity, name), (parent_entity, _listed) in model.BACK_REFERENCES.items():
+            child, parent = self.guesses.get(child_entity), self.guesses.get(parent_entity)
+            if child is None or parent is None or not (child.usable and parent.usable) or child.table is None \
+                    or any(f.field == name for f in child.fields):
+                continue
+            table = next((t for t in self.profile.tables if t.name == child.table), None)
+            if table is None:
+                continue
+            used = set(child.unnamable) | {c for f in child.fields for c in (*f.columns, f.column) if c}
+            ref = self._ref_field(table, name, parent_entity, False, used, child.key)
+            if ref is not None and ref.ref == parent_entity:  # by the report's key (not a unique field of it)
+                ref.why += f"; each {parent_entity} lists the rows naming it"
+                child.fields.append(ref)
 
 
 def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple[str, str], set[str]]:

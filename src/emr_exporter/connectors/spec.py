@@ -129,6 +129,9 @@ DEFAULT_TIMEZONE = "Asia/Seoul"
 #: Every column the pipeline adds to a row (reference checks, computed values, composite keys, look-ups)
 #: starts with this prefix; such columns are never part of a raw (quarantined or carried) row.
 INTERNAL_PREFIX = "_ref_"
+#: The computed column holding a parent's children's keys (a back reference: model.BACK_REFERENCES), filled
+#: by the export per page of parents; no cell of the source.
+BACK_COLUMN_PREFIX = INTERNAL_PREFIX + "back_"
 #: The computed key column of an entity with a composite key (``key = ["A", "B"]``).
 COMPOSITE_KEY_COLUMN = INTERNAL_PREFIX + "_key"
 #: Separator between the parts of a composite key's text (``"1042|3"``).
@@ -575,6 +578,7 @@ class _Validator:
                    for e in entities.values()):
                 entity = dataclasses.replace(entity, id_table=f"{entity.table}#{name}")
             entities[name] = entity
+        self._back_references(entities)
         return entities
 
     def _entity(self, name: str, section: Any, earlier: Mapping[str, EntitySpec], kind: str) -> EntitySpec:
@@ -628,6 +632,46 @@ class _Validator:
             name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size,
             kind="" if kind == name else kind, key_columns=key_columns,
         )
+
+    def _back_reference(self, table: str, name: str, ref: Any, ref_field: str | None,
+                        earlier: Mapping[str, EntitySpec], entity_kind: str) -> bool:
+        """Whether ``ref`` is a back reference (:data:`model.BACK_REFERENCES`: a lab result's report, a later
+        section) rather than an ordinary one to an earlier section."""
+        target = model.BACK_REFERENCES.get((entity_kind, name))
+        if target is None:
+            return False
+        sections = self.data.get("entities", {})
+        section = sections.get(ref) if isinstance(sections, dict) and isinstance(ref, str) else None
+        if not isinstance(section, dict) or section.get("entity", ref) != target[0]:
+            raise self.fail(table, name, f"'ref' must name a section of entity '{target[0]}', got {ref!r}")
+        if ref_field is not None:
+            raise self.fail(table, name, f"refers to {target[0]} by its key: write ref = \"{ref}\"")
+        return True
+
+    def _back_references(self, entities: dict[str, EntitySpec]) -> None:
+        """Give each parent of a back reference (a lab report its results) the field listing its children:
+        a ``ref_list`` the export fills per page of parents (the computed column ``_ref_back_<field>``)."""
+        for child in list(entities.values()):
+            for name, fld in child.fields.items():
+                target = model.BACK_REFERENCES.get((child.canonical, name))
+                if target is None or fld.type != "ref" or fld.ref is None:
+                    continue
+                parent = entities[fld.ref]
+                where = f"entities.{child.name}.fields"
+                if parent.composite:
+                    raise self.fail(where, name, f"{fld.ref} has a composite key: a {target[0]} it refers to needs "
+                                    "a key of one column")
+                listed = parent.fields.get(target[1])
+                if listed is not None:
+                    raise self.fail(f"entities.{fld.ref}.fields", target[1], (
+                        f"listed twice: {child.name}.{name} already names each {target[0]} of its rows"
+                        if listed.column and listed.column.startswith(BACK_COLUMN_PREFIX) else
+                        f"{child.name}.{name} lists them already (each result names its {target[0]}): "
+                        f"leave out '{target[1]}'"))
+                column = BACK_COLUMN_PREFIX + target[1]
+                fields = dict(parent.fields)
+                fields[target[1]] = FieldSpec(name=target[1], type="ref_list", column=column, ref=child.name)
+                entities[fld.ref] = dataclasses.replace(parent, fields=fields)
 
     def _status_field(self, table: str, name: str, mapping: Any, entity_kind: str) -> None:
         """A source status: mapped values must be statuses of the entity, or "" for an ordinary record (the 'N' of
@@ -706,12 +750,18 @@ class _Validator:
         elif kind == "ref":
             if isinstance(ref, str) and "." in ref:
                 ref, ref_field = ref.split(".", 1)
-            if not isinstance(ref, str) or (ref not in model.ENTITY_TYPES and ref not in earlier):
+            back = self._back_reference(table, name, ref, ref_field, earlier, entity_kind)
+            if back:
+                if columns:
+                    raise self.fail(table, name, "a 'ref' reads one column (or an 'expr')")
+            elif not isinstance(ref, str) or (ref not in model.ENTITY_TYPES and ref not in earlier):
                 raise self.fail(table, name, f"'ref' must name an entity, got {ref!r}")
-            if ref not in earlier:
+            elif ref not in earlier:
                 raise self.fail(table, name, f"refers to entity '{ref}', which this connector does not define")
-            parent = earlier[ref]
-            if ref_field is not None:
+            parent = earlier.get(ref) if isinstance(ref, str) else None
+            if parent is None:
+                pass  # a back reference: checked once its section is read (_back_references)
+            elif ref_field is not None:
                 if ref_field not in parent.fields or parent.fields[ref_field].source_column is None:
                     raise self.fail(
                         table, name, f"'{ref}.{ref_field}': {ref} maps no field '{ref_field}' from a column"

@@ -719,6 +719,8 @@ def to_status(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
 
 def to_key_list(value: Any, field: FieldSpec, ctx: TransformContext) -> tuple[str, ...]:
     """``"3,7,9"`` → ``("3", "7", "9")``: keys of referenced rows (a GROUP_CONCAT of child keys)."""
+    if type(value) is tuple:  # the keys the export looked up itself (a back reference: model.BACK_REFERENCES)
+        return value
     return tuple(part.strip() for part in _as_text(value, field, ctx).split(",") if part.strip())
 
 

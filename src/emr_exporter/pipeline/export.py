@@ -40,7 +40,7 @@ from emr_exporter.connectors.mapper import (
     load_hooks,
 )
 from emr_exporter.connectors.selectlist import unchanged_columns
-from emr_exporter.connectors.spec import COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
+from emr_exporter.connectors.spec import BACK_COLUMN_PREFIX, COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
 from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
 from emr_exporter.errors import (
     EXPORT_CANCELLED_MESSAGE,
@@ -1143,6 +1143,71 @@ class ExportRun:
             return self.source_sql(entity)
         return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}"
 
+    def _back_listed(self, entity: EntitySpec) -> list[tuple[str, EntitySpec, str]]:
+        """The fields of ``entity`` listing its children by a back reference (a lab report's results, from
+        each result's ``report_id``: model.BACK_REFERENCES): (computed column, child section, its column)."""
+        listed = []
+        for fld in entity.fields.values():
+            if fld.column is None or not fld.column.startswith(BACK_COLUMN_PREFIX) or fld.ref is None:
+                continue
+            child = self.spec.entities[fld.ref]
+            column = next(f.source_column for n, f in child.fields.items() if f.type == "ref"
+                          and f.ref == entity.name and model.BACK_REFERENCES.get((child.canonical, n)))
+            assert column is not None
+            listed.append((fld.column.lower(), child, column))
+        return listed
+
+    def _children_of_page(self, entity: EntitySpec, first: Any, last: Any) -> list[dict[str, tuple[str, ...]]]:
+        """Per back-listed field (:meth:`_back_listed`): parent key (its text) → the keys of the child rows
+        naming it, for the parents whose keys run from ``first`` to ``last`` (one page of the keyset), in the
+        order of the child's key. One query per page: the memory it takes is the page's children's keys."""
+        found: list[dict[str, tuple[str, ...]]] = []
+        for _column, child, column in self._back_listed(entity):
+            sql = (f"SELECT p.{entity.key} AS back_parent, c.{child.key} AS back_child "
+                   f"FROM ({self.source_sql(child)}) c JOIN ({self.source_sql(entity)}) p "
+                   f"ON p.{entity.key} = c.{column} "
+                   f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL "
+                   f"ORDER BY p.{entity.key}, c.{child.key}")
+            children: dict[str, list[str]] = {}
+            for row in self.source.rows(sql, (first, last)):
+                key = row["back_child"]
+                children.setdefault(key_text(row["back_parent"]), []).append(
+                    str(key) if type(key) is int else key_text(key))  # as its provenance key (mapper)
+            found.append({k: tuple(v) for k, v in children.items()})
+        return found
+
+    def _with_children(self, entity: EntitySpec, pages: Iterator[list[dict[str, Any]]]
+                       ) -> Iterator[list[dict[str, Any]]]:
+        """``pages`` with each back-listed field's computed column: the keys of the row's children."""
+        listed = self._back_listed(entity)
+        if not listed:
+            yield from pages
+            return
+        key = entity.key.lower()
+        for page in pages:
+            if page:
+                found = self._children_of_page(entity, page[0][key], page[-1][key])
+                for row in page:
+                    parent = key_text(row[key])
+                    for (column, _child, _c), children in zip(listed, found, strict=True):
+                        row[column] = children.get(parent)
+            yield page
+
+    def _with_children_values(self, entity: EntitySpec, pages: Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]
+                              ) -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
+        """:meth:`_with_children` for pages of value tuples (the worker processes' form)."""
+        listed = self._back_listed(entity)
+        if not listed:
+            yield from pages
+            return
+        for names, page in pages:
+            if page:
+                at = names.index(entity.key.lower())
+                found = self._children_of_page(entity, page[0][at], page[-1][at])
+                page = [(*values, *(children.get(key_text(values[at])) for children in found)) for values in page]
+                names = (*names, *(column for column, _child, _c in listed))
+            yield names, page
+
     def _duplicate_values(self, entity: EntitySpec) -> dict[str, set[Any]]:
         duplicates: dict[str, set[Any]] = {}
         for name in entity.unique:
@@ -2092,7 +2157,8 @@ class ExportRun:
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
             # Rows as value tuples (a worker makes the dicts); the parent makes a row's dict only to map it
             # itself or to quarantine it (_handle_row).
-            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size, converters)
+            value_pages = self._with_children_values(
+                entity, iter_keyset_values(self.source, joined, entity.key, page_size, converters))
             batches = batches_of(value_pages, entity_batch_rows(total, pool.size))
             for (names, batch), mapped_rows, sent_after in pool.map(batches, lambda values: in_parent):
                 self._check_cancel()
@@ -2111,7 +2177,8 @@ class ExportRun:
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
                 self._more_than_counted(entity.name, entity.key, done, total)
-        pages = iter_keyset(self.source, joined, entity.key, page_size, converters) if pool is None else iter(())
+        pages = (self._with_children(entity, iter_keyset(self.source, joined, entity.key, page_size, converters))
+                 if pool is None else iter(()))
         for page in pages:
             self._check_cancel()
             for row in page:

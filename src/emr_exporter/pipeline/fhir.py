@@ -1076,6 +1076,12 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)
     resource["effectiveDateTime"] = fhir_datetime(record.observed)
+    if record.issued is not None:  # an outside lab's report time (수탁검사 보고일시)
+        issued = _instant(record.issued)
+        if issued:
+            resource["issued"] = issued
+    if record.performer_name:  # the outside lab (수탁기관) by its name: FHIR's Reference.display, no resource
+        resource["performer"] = [{"display": record.performer_name}]
     resource.update(_lab_value(record))
     if record.flag:
         code = record.flag.strip().upper()

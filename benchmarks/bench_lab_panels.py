@@ -1,0 +1,133 @@
+"""What listing each lab report's results costs (docs/performance.md, "A lab report's results").
+
+A SQLite clinic of ``--results`` lab results in panels of ten (``LAB_PANEL`` / ``LAB_RSLT.PANEL_NO``), exported
+(dry: read, map, FHIR, NDJSON, tar, SHA-256) by one connector with ``report_id`` and by the same connector without
+it (no list; ``PANEL_NO`` carried raw), with and without an index on ``LAB_RSLT.PANEL_NO``. Each run in its own
+process: wall and CPU seconds, peak RSS (``ru_maxrss``).
+
+    PYTHONPATH=src python benchmarks/bench_lab_panels.py --results 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC = """
+[connector]
+name = "bench"
+version = "1"
+
+[source]
+datetime_formats = ["%Y-%m-%d %H:%M"]
+
+[entities.patient]
+table = "PATIENT"
+key = "CHART_NO"
+
+[entities.patient.fields]
+chart_number = {{ column = "CHART_NO", required = true }}
+name = {{ column = "PT_NM", required = true }}
+
+[entities.lab_result]
+table = "LAB_RSLT"
+key = "RSLT_NO"
+
+[entities.lab_result.fields]
+patient_id = {{ column = "CHART_NO", type = "ref", ref = "patient", required = true }}
+observed = {{ column = "RSLT_DTTM", required = true }}
+code = "TEST_CD"
+value = "RSLT_VAL"
+{report}
+
+[entities.lab_report]
+table = "LAB_PANEL"
+key = "PANEL_NO"
+
+[entities.lab_report.fields]
+patient_id = {{ column = "CHART_NO", type = "ref", ref = "patient", required = true }}
+effective = {{ column = "RPT_DTTM", required = true }}
+name = "PANEL_NM"
+"""
+
+
+def build(path: Path, results: int, index: bool) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE PATIENT (CHART_NO VARCHAR(10) PRIMARY KEY, PT_NM VARCHAR(40));"
+        "CREATE TABLE LAB_PANEL (PANEL_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10), PANEL_NM VARCHAR(40), "
+        "RPT_DTTM VARCHAR(16));"
+        "CREATE TABLE LAB_RSLT (RSLT_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10), PANEL_NO INTEGER, "
+        "RSLT_DTTM VARCHAR(16), TEST_CD VARCHAR(10), RSLT_VAL VARCHAR(20));")
+    patients = max(1, results // 100)
+    conn.executemany("INSERT INTO PATIENT VALUES (?,?)", ((f"{i:08d}", f"환자{i}") for i in range(patients)))
+    panels = results // 10
+    conn.executemany("INSERT INTO LAB_PANEL VALUES (?,?,?,?)", (
+        (p, f"{p % patients:08d}", "CBC", f"2024-{p % 12 + 1:02d}-{p % 28 + 1:02d} 15:00")
+        for p in range(1, panels + 1)))
+    # results interleaved across panels (not stored in panel order), as a clinic enters them over a day
+    conn.executemany("INSERT INTO LAB_RSLT VALUES (?,?,?,?,?,?)", (
+        (r, f"{((r * 7919) % panels + 1) % patients:08d}", (r * 7919) % panels + 1, "2024-03-05 10:30", "WBC",
+         str(r % 97)) for r in range(1, results + 1)))
+    if index:
+        conn.execute("CREATE INDEX LAB_RSLT_PANEL ON LAB_RSLT (PANEL_NO)")
+    conn.commit()
+    conn.close()
+
+
+def run_one(db: Path, connectors: Path, page_size: int) -> dict[str, float]:
+    from emr_exporter import model
+    from emr_exporter.connectors.spec import load_spec
+    from emr_exporter.pipeline.export import ExportRun, digest_stream
+    from emr_exporter.sources.base import SqliteFileSource
+
+    spec = load_spec(connectors)
+    source = SqliteFileSource(db)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        run = ExportRun(spec, source, institution=model.Institution(code="12345678", name="bench"),
+                        created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), workers=1, page_size=page_size)
+        digest_stream(run.stream())
+    finally:
+        source.close()
+    return {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", type=int, default=100_000)
+    parser.add_argument("--page-size", type=int, default=2000)  # the export's default
+    parser.add_argument("--no-index-only", action="store_true")
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(Path(args.one[0]), Path(args.one[1]), args.page_size)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {}
+        for index in (False,) if args.no_index_only else (True, False):
+            db = Path(tmp) / f"clinic-{index}.db"
+            build(db, args.results, index)
+            for listed in (False, True):
+                folder = Path(tmp) / f"c-{listed}"
+                folder.mkdir(exist_ok=True)
+                report = 'report_id = { column = "PANEL_NO", type = "ref", ref = "lab_report" }' if listed else ""
+                (folder / "connector.toml").write_text(SPEC.format(report=report), encoding="utf-8")
+                done = subprocess.run([sys.executable, __file__, "--one", str(db), str(folder),
+                                       "--page-size", str(args.page_size)], check=True,
+                                      capture_output=True, text=True)
+                out[f"index={index} report_id={listed}"] = json.loads(done.stdout)
+        print(json.dumps({"results": args.results, "page_size": args.page_size, "runs": out}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
