@@ -315,3 +315,28 @@ def test_cancel_answers_while_the_server_is_being_asked_about_a_stall(
     assert isinstance(outcome, ExportCancelled), outcome
     assert str(outcome) == DRY_RUN_CANCELLED
     assert ended_at - cancelled_at[0] < 8  # 2 s grace and a little; not what is left of the question's 20 s
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("statement", ["snapshot", "table check"])
+def test_cancel_stops_a_statement_of_the_connection_on_a_stalled_network(
+    engine: str, statement: str, servers: dict[str, Any]
+) -> None:
+    """The statements a source runs outside its queries (starting the snapshot, the session's time zone and id,
+    checking that a table exists) wait under the same stall check and cancel as every query: before, they sat in
+    the driver until the network came back (MariaDB's 3600 s READ_TIMEOUT, psqlODBC for ever)."""
+    cancel = threading.Event()
+    with relay_to(servers["targets"][engine]) as relay:
+        source = OdbcSource(relay.conn_str, snapshot=True)
+        source.watch(cancel)
+        relay.stall(new_connections_too=True)
+        threading.Timer(1.0, cancel.set).start()
+        try:
+            outcome, took = run_limited(
+                source._begin_snapshot if statement == "snapshot" else lambda: source.table_exists("VISIT"))
+        finally:
+            source.close()
+    assert isinstance(outcome, ExportCancelled), outcome
+    assert str(outcome) == "The export was cancelled."
+    assert took < 8  # 1 s, then the 2 s grace for a driver that cannot be interrupted, and a little
+    assert source.waiter.abandoned
