@@ -323,7 +323,7 @@ KO: dict[str, str] = {
     "Stopped.": "멈췄습니다.",
     "The part already exported is kept in the chosen folder: press Start export with the same folder and it "
     "continues where it stopped. Do not delete the files in that folder.":
-        "이미 내보낸 부분은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 "
+        "이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 "
         "합니다. 그 폴더의 파일은 지우지 마세요.",
     "Nothing was written to the folder yet: press Start export and it starts from the beginning.":
         "폴더에는 아직 아무것도 쓰지 않았습니다. [내보내기 시작]을 누르면 처음부터 시작합니다.",

@@ -22,7 +22,7 @@ from test_server_clinic_wizard import click_next, open_emr_page, server_clinic, 
 from stall_kit import relay_to, table_locked  # noqa: E402
 
 #: What the wizard says after a Stop or a stall once the unsealed file and its journal are kept (the resume design).
-KEPT = ("이미 내보낸 부분은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. "
+KEPT = ("이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. "
         "그 폴더의 파일은 지우지 마세요.")
 
 BACK_QUESTION = ("이 화면에서 작업이 진행 중입니다. 뒤로 가면 안전한 지점에서 멈춥니다. 잃어버리는 것은 없고 나중에 이어서 할 수 "

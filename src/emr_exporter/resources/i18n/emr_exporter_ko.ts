@@ -1216,7 +1216,7 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/texts.py" line="152" />
             <source>The part already exported is kept in the chosen folder: press Start export with the same folder and it continues where it stopped. Do not delete the files in that folder.</source>
-            <translation>이미 내보낸 부분은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. 그 폴더의 파일은 지우지 마세요.</translation>
+            <translation>이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. 그 폴더의 파일은 지우지 마세요.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="155" />
