@@ -320,8 +320,15 @@ KO: dict[str, str] = {
         "EMR 데이터베이스 서버가 응답을 멈췄습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 "
         "작동하는지, 그 PC까지의 네트워크가 괜찮은지 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 "
         "없습니다.",
-    "Stopped. Nothing is lost: press Start to continue where it stopped.":
-        "멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.",
+    "Stopped.": "멈췄습니다.",
+    "The part already exported is kept in the chosen folder: press Start export with the same folder and it "
+    "continues where it stopped. Do not delete the files in that folder.":
+        "이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 "
+        "합니다. 그 폴더의 파일은 지우지 마세요.",
+    "Nothing was written to the folder yet: press Start export and it starts from the beginning.":
+        "폴더에는 아직 아무것도 쓰지 않았습니다. [내보내기 시작]을 누르면 처음부터 시작합니다.",
+    "Paused before anything was written. Press Start to begin again.":
+        "아무것도 쓰기 전에 일시 정지됨. [내보내기 시작]을 누르면 처음부터 시작합니다.",
     "The store has received the whole file and is still checking it. Nothing needs to be sent again: press Resume "
     "later to get the receipt.":
         "보관시스템이 파일을 모두 받았고 아직 확인하고 있습니다. 다시 보낼 것은 없습니다. 잠시 뒤 [이어서 보내기]를 "

@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emr_exporter.demo.clinic import create_demo_clinic
 from emr_exporter.demo.load import load_demo_into
-from emr_exporter.errors import EXPORT_CANCELLED_MESSAGE, ExportCancelled, SourceStalled
+from emr_exporter.errors import ExportCancelled, SourceStalled
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.sources import waiting
 from emr_exporter.sources.address import SourceAddress
@@ -39,6 +39,9 @@ pytestmark = pytest.mark.db
 ENGINES = ["mariadb", "postgresql"]
 #: A behaviour bound, not a benchmark: far below MariaDB's 600 s READ_TIMEOUT and PostgreSQL's "for ever".
 WITHIN = 30.0
+#: What a stopped dry run says: it wrote nothing (tests/test_cancel_words.py: a sealed export keeps its parts).
+DRY_RUN = "It was a dry run: nothing was written; the next run starts over."
+DRY_RUN_CANCELLED = f"The export was cancelled. {DRY_RUN}"
 LOCKED_TABLE = "VISIT"
 
 
@@ -123,7 +126,7 @@ def test_cancel_stops_a_query_whose_answer_never_comes(engine: str, servers: dic
         threading.Thread(target=cancel_when_stalled, daemon=True).start()
         outcome, took = run_limited(export)
     assert isinstance(outcome, ExportCancelled), outcome
-    assert str(outcome) == EXPORT_CANCELLED_MESSAGE
+    assert str(outcome) == DRY_RUN_CANCELLED
     assert took < WITHIN
 
 
@@ -135,7 +138,7 @@ def test_cancel_stops_a_query_waiting_for_a_locked_table(engine: str, servers: d
         threading.Thread(target=lambda: (wait_for_lock_waiter(conn_str), cancel.set()), daemon=True).start()
         outcome, _took = run_limited(lambda: run_export(export_request(servers, conn_str), cancel=cancel))
         assert isinstance(outcome, ExportCancelled), outcome
-        assert str(outcome) == EXPORT_CANCELLED_MESSAGE
+        assert str(outcome) == DRY_RUN_CANCELLED
         # the query was cancelled on the server (SQLCancel), not only given up by this program
         assert lock_waiters(conn_str) == 0
 
@@ -153,7 +156,7 @@ def test_a_table_locked_by_another_program_stops_the_export_with_what_to_do(
         assert str(outcome) == (
             "The clinic database server has been waiting for 2 s for a table that another program has locked (often "
             "the EMR program itself, still open on some PC). Close the EMR program on every PC, then run the export "
-            "again. Nothing was lost.")
+            f"again. {DRY_RUN}")
         assert lock_waiters(conn_str) == 0
 
 
@@ -172,7 +175,7 @@ def test_an_answer_stuck_in_the_network_stops_the_export_with_what_to_check(
     assert outcome.reason == waiting.ANSWER_STUCK
     assert str(outcome) == (
         "The clinic database server's answer has not arrived for 2 s: the network to the server (cable, Wi-Fi, VPN) "
-        "is stalling. Check the network to the EMR server PC, then run the export again. Nothing was lost.")
+        f"is stalling. Check the network to the EMR server PC, then run the export again. {DRY_RUN}")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -189,7 +192,7 @@ def test_a_server_that_answers_nothing_at_all_stops_the_export(
     assert re.fullmatch(
         r"The clinic database server stopped answering: no answer for \d+ s, and it did not answer a second "
         r"connection either\. Check that the EMR server PC is on and its database service is running, and the "
-        r"network to it; then run the export again\. Nothing was lost\.", str(outcome)), str(outcome)
+        r"network to it; then run the export again\. " + re.escape(DRY_RUN), str(outcome)), str(outcome)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -237,7 +240,7 @@ def test_ctrl_c_ends_the_command_inside_a_waiting_query(engine: str, network: st
         assert time.monotonic() - started < WITHIN
     assert command.returncode == 130
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."
+    assert err.strip().splitlines()[-1] == DRY_RUN_CANCELLED
 
 
 def test_ctrl_c_ends_the_command_while_it_is_still_connecting(servers: dict[str, Any]) -> None:
@@ -267,7 +270,7 @@ def test_ctrl_c_ends_the_command_while_it_is_still_connecting(servers: dict[str,
     assert took < 8  # not the 15 s login timeout
     assert command.returncode == 130
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."
+    assert err.strip().splitlines()[-1] == DRY_RUN_CANCELLED
 
 
 def test_the_command_stops_a_stall_with_its_exit_code_and_message(servers: dict[str, Any]) -> None:
@@ -285,7 +288,7 @@ def test_the_command_stops_a_stall_with_its_exit_code_and_message(servers: dict[
     assert error == {"code": "source-stalled", "message": (
         "The clinic database server has been waiting for 2 s for a table that another program has locked (often the "
         "EMR program itself, still open on some PC). Close the EMR program on every PC, then run the export again. "
-        "Nothing was lost.")}
+        f"{DRY_RUN}")}
 
 
 def test_cancel_answers_while_the_server_is_being_asked_about_a_stall(
@@ -310,5 +313,30 @@ def test_cancel_answers_while_the_server_is_being_asked_about_a_stall(
         outcome, _took = run_limited(lambda: run_export(request, progress=stall_on_first_rows(relay), cancel=cancel))
         ended_at = time.monotonic()
     assert isinstance(outcome, ExportCancelled), outcome
-    assert str(outcome) == EXPORT_CANCELLED_MESSAGE
+    assert str(outcome) == DRY_RUN_CANCELLED
     assert ended_at - cancelled_at[0] < 8  # 2 s grace and a little; not what is left of the question's 20 s
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("statement", ["snapshot", "table check"])
+def test_cancel_stops_a_statement_of_the_connection_on_a_stalled_network(
+    engine: str, statement: str, servers: dict[str, Any]
+) -> None:
+    """The statements a source runs outside its queries (starting the snapshot, the session's time zone and id,
+    checking that a table exists) wait under the same stall check and cancel as every query: before, they sat in
+    the driver until the network came back (MariaDB's 3600 s READ_TIMEOUT, psqlODBC for ever)."""
+    cancel = threading.Event()
+    with relay_to(servers["targets"][engine]) as relay:
+        source = OdbcSource(relay.conn_str, snapshot=True)
+        source.watch(cancel)
+        relay.stall(new_connections_too=True)
+        threading.Timer(1.0, cancel.set).start()
+        try:
+            outcome, took = run_limited(
+                source._begin_snapshot if statement == "snapshot" else lambda: source.table_exists("VISIT"))
+        finally:
+            source.close()
+    assert isinstance(outcome, ExportCancelled), outcome
+    assert str(outcome) == "The export was cancelled."
+    assert took < 8  # 1 s, then the 2 s grace for a driver that cannot be interrupted, and a little
+    assert source.waiter.abandoned

@@ -47,6 +47,10 @@ class EmrExporterError(Exception):
     code: str = "error"
     #: Process exit code used by the CLI for this class of error.
     exit_code: int = 1
+    #: After an export was cancelled or stopped (jobs/service.py, ``after_interruption``): the unfinished bundle
+    #: (``<name>.emrx.partial``) kept on disk that the next run of the same export continues; "" when nothing was
+    #: kept (a dry run, or stopped before the bundle was started); None when not an export's (a scan's, a test's).
+    kept_partial: str | None = None
 
 
 class ConfigError(EmrExporterError):
@@ -150,8 +154,9 @@ class ExportCancelled(ExportError):
     exit_code = 130
 
 
-#: What :class:`ExportCancelled` says when the founder stopped the export (between pages, or in a waiting query).
-EXPORT_CANCELLED_MESSAGE = "The export was cancelled. Nothing was written; run it again to start over."
+#: What :class:`ExportCancelled` says where it is raised (between pages, in a waiting query); the export job
+#: (jobs/service.py, ``after_interruption``) replaces it by what is really on disk and what the next run does.
+EXPORT_CANCELLED_MESSAGE = "The export was cancelled."
 
 
 class ReconciliationError(ExportError):

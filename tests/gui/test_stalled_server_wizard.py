@@ -21,6 +21,13 @@ from test_server_clinic_wizard import click_next, open_emr_page, server_clinic, 
 
 from stall_kit import relay_to, table_locked  # noqa: E402
 
+#: What the wizard says after a Stop or a stall once the unsealed file and its journal are kept (the resume design).
+KEPT = ("이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. "
+        "그 폴더의 파일은 지우지 마세요.")
+
+BACK_QUESTION = ("이 화면에서 작업이 진행 중입니다. 뒤로 가면 안전한 지점에서 멈춥니다. 잃어버리는 것은 없고 나중에 이어서 할 수 "
+                 "있습니다. 뒤로 갈까요?")
+
 
 def lock_waiters(conn_str: str, server: str) -> int:
     import pyodbc
@@ -71,7 +78,7 @@ def test_stop_answers_within_seconds_while_the_export_waits_for_a_locked_table(
         with qtbot.waitSignal(export.jobFailed, timeout=30_000):
             qtbot.mouseClick(export.cancel_button, Qt.MouseButton.LeftButton)
         assert time.monotonic() - pressed < 10  # not the 600 s READ_TIMEOUT, not for ever
-        assert export.error_label.text() == "멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다."
+        assert export.error_label.text() == f"멈췄습니다. {KEPT}"
         assert export.stage_label.text() == "일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다."
         assert lock_waiters(target, server) == 0  # the query was cancelled on the server too
         qtbot.waitUntil(lambda: not export.busy(), timeout=10_000)
@@ -81,6 +88,54 @@ def test_stop_answers_within_seconds_while_the_export_waits_for_a_locked_table(
     assert not [n for n in names if n.endswith(".emrx")], names
     assert len([n for n in names if n.endswith(".emrx.partial")]) == 1, names
     assert len([n for n in names if n.startswith(".emrx-") and n.endswith(".journal.json")]) == 1, names
+
+
+def test_back_during_a_stalled_export_asks_then_stops_within_seconds_and_keeps_the_parts(
+    qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mariadb_conn_str: str,
+) -> None:
+    """Back while the export waits inside a query (a stalled network: the driver cannot be interrupted): the
+    "Stop and go back?" question first; No keeps it waiting on the page, Yes goes back within the stop bound
+    (not the driver's minutes), the query is given up, and the unsealed file waits for the next Start."""
+    from emr_exporter.gui import wizard as wizard_module
+    from emr_exporter.gui.qt import QWizard
+
+    _, target, password = server_clinic(tmp_path, "mariadb", mariadb_conn_str, monkeypatch)
+    with relay_to(target) as relay:
+        wizard = on_export_page(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password, monkeypatch)
+        export = wizard.export_page
+        asked: list[tuple[str, str]] = []
+
+        def answer(choice: Any) -> Any:
+            def question(parent: Any, title: str, text: str, *args: Any) -> Any:
+                asked.append((title, text))
+                return choice
+            return staticmethod(question)
+
+        def stall_when_exporting(event: Any) -> None:
+            if event.stage == "export" and event.done:
+                relay.stall(new_connections_too=True)  # no byte passes any more, SQLCancel's neither
+
+        export.export_runner.progressed.connect(stall_when_exporting)
+        qtbot.mouseClick(export.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: relay.stall_new, timeout=60_000)
+        qtbot.wait(1500)  # the next query waits for bytes that never come
+        assert export.busy()
+        back = wizard.button(QWizard.WizardButton.BackButton)
+        monkeypatch.setattr(wizard_module.QMessageBox, "question", answer(wizard_module.QMessageBox.StandardButton.No))
+        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+        assert asked == [("멈추고 뒤로 갈까요?", BACK_QUESTION)]
+        assert wizard.currentPage() is export and export.busy()
+        monkeypatch.setattr(wizard_module.QMessageBox, "question", answer(wizard_module.QMessageBox.StandardButton.Yes))
+        pressed = time.monotonic()
+        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+        assert time.monotonic() - pressed < 10  # the GUI thread is back within the stop bound, not frozen
+        assert len(asked) == 2 and wizard.currentPage() is wizard.scan_page
+        qtbot.waitUntil(lambda: not export.busy(), timeout=10_000)
+    usb = tmp_path / "usb"
+    names = sorted(p.name for p in usb.iterdir())
+    assert not [n for n in names if n.endswith(".emrx")], names
+    assert len([n for n in names if n.endswith(".emrx.partial")]) == 1, names
 
 
 def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
@@ -98,8 +153,10 @@ def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
     summary, detail = export.error_label.text().split("\n", 1)
     assert summary == (
         "EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 "
-        "있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.")
+        f"있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다. {KEPT}")
     assert detail.startswith("The clinic database server has been waiting for 2 s for a table that another program")
+    assert "Nothing is lost: the unfinished bundle stays in" in detail
+    assert [p.name for p in (tmp_path / "usb").iterdir() if p.name.endswith(".emrx.partial")]
     assert export.start_button.isEnabled()
 
 

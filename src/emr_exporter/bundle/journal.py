@@ -15,6 +15,7 @@ Nothing here is plaintext record data: only sizes, digests, signatures and the w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -94,6 +95,26 @@ class Journal:
         state_path, parts_path = journal_paths(out_dir, export_key)
         if not state_path.exists():
             return None
+        return cls._read(state_path, parts_path)
+
+    @classmethod
+    def unfinished(cls, out_dir: Path) -> list[Journal]:
+        """The journals of the bundles still being written in ``out_dir`` (their ``.emrx.partial`` beside them),
+        whatever their export: what a cancelled or stopped export leaves behind for the next run to continue."""
+        found: list[Journal] = []
+        with contextlib.suppress(OSError):
+            for state_path in sorted(Path(out_dir).glob(".emrx-*.journal.json")):
+                parts_path = state_path.with_name(state_path.name.removesuffix(".journal.json") + ".parts.jsonl")
+                try:
+                    journal = cls._read(state_path, parts_path)
+                except (OSError, ValueError, TypeError):
+                    continue  # not a journal this version can read: not one the next run continues either
+                if journal.state.state == "writing":
+                    found.append(journal)
+        return found
+
+    @classmethod
+    def _read(cls, state_path: Path, parts_path: Path) -> Journal:
         raw: dict[str, Any] = json.loads(state_path.read_text("utf-8"))
         state = JournalState(**_known(JournalState, raw))
         parts: list[JournalPart] = []

@@ -40,8 +40,8 @@ def run_command(fn: Callable[[], Any], *, as_json: bool = False) -> Any:
         end_line()  # an open progress bar line is finished first: progress and errors never share a line
         if as_json:
             click.echo(json.dumps({"error": {"code": exc.code, "message": str(exc)}}, ensure_ascii=False))
-        else:
-            click.echo(f"Error: {exc}", err=True)
+        else:  # stopped by the user is no error: said plainly
+            click.echo(str(exc) if exc.code == "cancelled" else f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         end_line()

@@ -58,6 +58,18 @@ def _run_with_cancel(job: Any) -> Any:
         raise
 
 
+def _run_export_with_cancel(job: Any, out_dir: Path | None) -> Any:
+    """:func:`_run_with_cancel` for an export: Ctrl+C ends the command saying what is on disk in ``out_dir`` (None:
+    a dry run) and what running it again does."""
+    from emr_exporter.errors import EXPORT_CANCELLED_MESSAGE, ExportCancelled
+    from emr_exporter.jobs.service import after_interruption
+
+    try:
+        return _run_with_cancel(job)
+    except KeyboardInterrupt:
+        raise after_interruption(ExportCancelled(EXPORT_CANCELLED_MESSAGE), out_dir) from None
+
+
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True,
               help="Folder for the demo clinic database, the demo keys and the sealed bundle.")
@@ -83,8 +95,9 @@ def demo(out_dir: Path, patients: int, dry_run: bool, load_into: str | None, rep
     def job() -> Any:
         if not as_json:
             click.echo(f"Demo clinic: {out_dir / DEMO_DB_NAME} (synthetic data only)", err=True)
-        return _run_with_cancel(
-            lambda cancel: run_demo(DemoRequest(out_dir, patients=patients, dry_run=dry_run), progress, cancel)
+        return _run_export_with_cancel(
+            lambda cancel: run_demo(DemoRequest(out_dir, patients=patients, dry_run=dry_run), progress, cancel),
+            None if dry_run else out_dir,
         )
 
     outcome = run_command(job, as_json=as_json)
@@ -173,7 +186,7 @@ def export(connector: str, database: Path | None, odbc: str | None, dsn: str | N
             institution_business_number=business_number, accept_signer_mismatch=accept_signer_mismatch,
             validate_structure=check_fhir_structure, workers=workers or None,
         )
-        return _run_with_cancel(lambda cancel: run_export(request, progress, cancel))
+        return _run_export_with_cancel(lambda cancel: run_export(request, progress, cancel), request.out_dir)
 
     outcome = run_command(job, as_json=as_json)
     progress.close()

@@ -95,7 +95,7 @@ def error_summary(error: BaseException) -> str:
             )
         return QCoreApplication.translate("Texts", "This certificate cannot be used for signing.")
     if isinstance(error, errors.SourceStalled):
-        return stalled(error.reason)
+        return " ".join(filter(None, (stalled(error.reason), kept_or_not(error))))
     if isinstance(error, errors.SourceUnavailable) and error.reason:
         refused = connection_refused(error.reason)
         if refused:
@@ -112,9 +112,7 @@ def error_summary(error: BaseException) -> str:
     if isinstance(error, errors.SourceError):
         return QCoreApplication.translate("Texts", "Reading the EMR database failed.")
     if isinstance(error, errors.ExportCancelled):
-        return QCoreApplication.translate(
-            "Texts", "Stopped. Nothing is lost: press Start to continue where it stopped."
-        )
+        return " ".join(filter(None, (QCoreApplication.translate("Texts", "Stopped."), kept_or_not(error))))
     if isinstance(error, errors.StoreFailing):
         return QCoreApplication.translate(
             "Texts", "The store keeps reporting an error, so sending stopped: trying again will not fix it. The "
@@ -142,6 +140,20 @@ def error_summary(error: BaseException) -> str:
     return QCoreApplication.translate(
         "Texts", "An unexpected problem occurred. Please send the details below to your IT contractor."
     )
+
+
+def kept_or_not(error: BaseException) -> str:
+    """After an export's Stop or stall: what is on disk and what Start export does next (the core's
+    ``kept_partial``); "" for another job's (a scan writes nothing)."""
+    kept = getattr(error, "kept_partial", None)
+    if kept is None:
+        return ""
+    if kept:
+        return QCoreApplication.translate(
+            "Texts", "The part already exported is kept in the chosen folder: press Start export with the same "
+            "folder and it continues where it stopped. Do not delete the files in that folder.")
+    return QCoreApplication.translate(
+        "Texts", "Nothing was written to the folder yet: press Start export and it starts from the beginning.")
 
 
 def stalled(reason: str) -> str:

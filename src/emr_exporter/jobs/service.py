@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter import model
+from emr_exporter.bundle.journal import Journal
 from emr_exporter.connectors import ConnectorSpec, load_connector
 from emr_exporter.demo import DEMO_CONNECTOR, DEMO_PATIENTS, DEMO_SEED, KEYS_FOLDER
 from emr_exporter.demo.material import ensure_demo_clinic
+from emr_exporter.errors import EmrExporterError, ExportCancelled, SourceStalled
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
 from emr_exporter.reports.readiness import ReadinessObserver
 from emr_exporter.sources.address import SourceAddress
@@ -150,6 +152,42 @@ def run_export(
             raise ConfigError(
                 f"Checking every resource against the FHIR structure needs fhir.resources: {ENABLE_HINT}."
             )
+    try:
+        return _run_export(request, progress, cancel)
+    except (ExportCancelled, SourceStalled) as error:
+        raise after_interruption(error, request.out_dir) from error
+
+
+def after_interruption(error: ExportCancelled | SourceStalled, out_dir: Path | None) -> EmrExporterError:
+    """``error`` (the founder cancelled, or the server stalled) saying what is on disk now and what the next run
+    does: a dry run wrote nothing; a sealed export keeps its unfinished bundle (``.emrx.partial`` and its hidden
+    journal, bundle/journal.py), which the same export run again continues (the finished parts are checked against
+    the regenerated stream and kept); stopped before the bundle was started, nothing was written."""
+    kept = [] if out_dir is None else Journal.unfinished(Path(out_dir))
+    if kept:
+        journal = kept[0]
+        partial = journal.state.file_name + ".partial"
+        parts = len(journal.parts)
+        what = (f"Nothing is lost: the unfinished bundle stays in '{out_dir}' ('{partial}', "
+                f"{parts} finished part{'' if parts == 1 else 's'}, and its hidden journal). Run the same export "
+                "again into the same folder and it continues that bundle: the finished parts are checked and kept, "
+                "only the rest is written. Do not delete those files.")
+    elif out_dir is None:
+        what = "It was a dry run: nothing was written; the next run starts over."
+    else:
+        what = "The bundle was not started yet: nothing was written; the next run starts over."
+    if isinstance(error, SourceStalled):
+        said = str(error).removesuffix(" Nothing was lost.")
+        told: EmrExporterError = SourceStalled(f"{said} {what}", reason=error.reason)
+    else:
+        told = ExportCancelled(f"The export was cancelled. {what}")
+    told.kept_partial = partial if kept else ""
+    return told
+
+
+def _run_export(
+    request: ExportRequest, progress: ProgressCallback | None, cancel: threading.Event | None
+) -> ExportOutcome:
     with open_export_source(request, cancel) as (spec, source, institution, attachments_root):
         if request.out_dir is None:
             created = request.created or default_created()

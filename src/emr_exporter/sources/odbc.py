@@ -274,7 +274,7 @@ class OdbcSource:
         if self.caps.session_id_query is None or self.caps.session_state_sql is None:
             return
         try:
-            self._session_id = self.conn.execute(self.caps.session_id_query).fetchone()[0]
+            self._session_id = self._statement(self.caps.session_id_query)[0][0]
         except (pyodbc.Error, TypeError):  # not allowed for this account: queries wait as the driver lets them
             log.warning("the database did not tell its session id; a query that stops answering is not noticed")
             return
@@ -298,6 +298,21 @@ class OdbcSource:
     def _call(self, cursor: Any, function: Callable[[], Any]) -> Any:
         """One driver call on ``cursor`` through :attr:`waiter`."""
         return self.waiter.call(function, cursor.cancel)
+
+    def _statement(self, sql: str) -> list[Any]:
+        """One statement of the connection's own (session id, time zone, snapshot, catalog) run through
+        :attr:`waiter` like every query, so that a server that stops answering right after the connect is noticed
+        and Ctrl-C or Stop end the wait; its rows (none for a statement without a result)."""
+        cursor = self.conn.cursor()
+        try:
+            def run() -> list[Any]:
+                cursor.execute(sql)
+                return cursor.fetchall() if cursor.description else []
+
+            rows: list[Any] = self._call(cursor, run)
+            return rows
+        finally:
+            self._close_cursor(cursor)
 
     def _close_cursor(self, cursor: Any) -> None:
         if not self.waiter.abandoned:  # else a call on it is still blocked in the driver: closing would wait
@@ -328,7 +343,7 @@ class OdbcSource:
                         "as is")
             return
         try:
-            self.conn.execute(statement).close()
+            self._statement(statement)
         except pyodbc.Error as exc:
             if self.engine != "postgresql":
                 # MariaDB knows a named zone only with its time zone tables loaded: the server's zone stays.
@@ -352,17 +367,16 @@ class OdbcSource:
             return
         try:
             if caps.snapshot_precondition is not None:
-                allowed = self.conn.execute(caps.snapshot_precondition).fetchone()
+                found = self._statement(caps.snapshot_precondition)
+                allowed = found[0] if found else None
                 if not allowed or allowed[0] != 1:
                     log.warning("the database does not allow snapshot reads (ALLOW_SNAPSHOT_ISOLATION is OFF); "
                                 "each query reads the database as it is then")
                     return
-            self.conn.autocommit = False
+            # a round trip on MariaDB (SET autocommit=0): under the waiter too; no statement of ours to cancel
+            self.waiter.call(lambda: setattr(self.conn, "autocommit", False), lambda: None)
             for statement in caps.snapshot_statements:
-                cursor = self.conn.execute(statement)
-                if cursor.description:
-                    cursor.fetchall()
-                cursor.close()
+                self._statement(statement)
         except pyodbc.Error as exc:
             raise SourceUnavailable(
                 "The clinic database could not start a consistent read of all its tables "
@@ -524,13 +538,9 @@ class OdbcSource:
         import pyodbc
 
         try:
-            cursor = self.conn.cursor()
-            try:
-                cursor.execute("SELECT DISTINCT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA "
-                               "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
-                return {str(row[0]) for row in cursor.fetchall()}
-            finally:
-                cursor.close()
+            rows = self._statement("SELECT DISTINCT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA "
+                                   "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')")
+            return {str(row[0]) for row in rows}
         except pyodbc.Error as exc:
             raise self._query_error(exc) from None
 
@@ -662,12 +672,14 @@ class OdbcSource:
         try:
             for schema_part, candidate in ((schema, table), (schema.lower(), table.lower()),
                                            (schema.upper(), table.upper())):
-                if cursor.tables(table=candidate, catalog=catalog or None,
-                                 schema=schema_part or None).fetchone() is not None:
+                def listed(table: str = candidate, schema: str = schema_part) -> Any:
+                    return cursor.tables(table=table, catalog=catalog or None, schema=schema or None).fetchone()
+
+                if self._call(cursor, listed) is not None:
                     return True
             return False
         finally:
-            cursor.close()
+            self._close_cursor(cursor)
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
         marker = "?" if first else self.keyset_marker(inner_sql, key, after)

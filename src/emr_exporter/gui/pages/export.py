@@ -232,7 +232,9 @@ class ExportPage(WizardPageBase):
         if is_pause(error):  # stopped by the founder: keep where the bar was, say "paused", not red, not 0 %
             if self.progress_bar.maximum() == 0:
                 self.progress_bar.setRange(0, 1)
-            self.stage_label.setText(self.tr("Paused. Press Start to continue where it stopped."))
+            self.stage_label.setText(
+                self.tr("Paused. Press Start to continue where it stopped.") if getattr(error, "kept_partial", "")
+                else self.tr("Paused before anything was written. Press Start to begin again."))
         else:
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)

@@ -435,9 +435,14 @@
             <translation>{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/export.py" line="235" />
+            <location filename="../../gui/pages/export.py" line="236" />
             <source>Paused. Press Start to continue where it stopped.</source>
             <translation>일시 정지됨. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/export.py" line="237" />
+            <source>Paused before anything was written. Press Start to begin again.</source>
+            <translation>아무것도 쓰기 전에 일시 정지됨. [내보내기 시작]을 누르면 처음부터 시작합니다.</translation>
         </message>
     </context>
     <context>
@@ -1165,135 +1170,145 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="115" />
-            <source>Stopped. Nothing is lost: press Start to continue where it stopped.</source>
-            <translation>멈췄습니다. 잃어버린 것은 없습니다. [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다.</translation>
+            <source>Stopped.</source>
+            <translation>멈췄습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="119" />
+            <location filename="../../gui/texts.py" line="117" />
             <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
             <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="124" />
+            <location filename="../../gui/texts.py" line="122" />
             <source>The store has received the whole file and is still checking it. Nothing needs to be sent again: press Resume later to get the receipt.</source>
             <translation>보관시스템이 파일을 모두 받았고 아직 확인하고 있습니다. 다시 보낼 것은 없습니다. 잠시 뒤 [이어서 보내기]를 누르면 접수번호를 받습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="129" />
+            <location filename="../../gui/texts.py" line="127" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="131" />
+            <location filename="../../gui/texts.py" line="129" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="135" />
+            <location filename="../../gui/texts.py" line="133" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="139" />
+            <location filename="../../gui/texts.py" line="137" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="141" />
+            <location filename="../../gui/texts.py" line="139" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="142" />
+            <location filename="../../gui/texts.py" line="140" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="151" />
+            <location filename="../../gui/texts.py" line="152" />
+            <source>The part already exported is kept in the chosen folder: press Start export with the same folder and it continues where it stopped. Do not delete the files in that folder.</source>
+            <translation>이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. 그 폴더의 파일은 지우지 마세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="155" />
+            <source>Nothing was written to the folder yet: press Start export and it starts from the beginning.</source>
+            <translation>폴더에는 아직 아무것도 쓰지 않았습니다. [내보내기 시작]을 누르면 처음부터 시작합니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="163" />
             <source>The EMR's database server stopped answering: another program (often the EMR program itself) keeps part of the records locked. Close the EMR program on every PC, then press Start again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="156" />
+            <location filename="../../gui/texts.py" line="168" />
             <source>The EMR's database server stopped answering: its answer does not arrive through the network. Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then press Start again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="160" />
+            <location filename="../../gui/texts.py" line="172" />
             <source>The EMR's database server stopped answering. Check that the PC where the EMR's database runs is switched on and the EMR program works there, and the network to it, then press Start again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 작동하는지, 그 PC까지의 네트워크가 괜찮은지 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="169" />
+            <location filename="../../gui/texts.py" line="181" />
             <source>The database did not accept the account name or the password. Type the database password again (capital letters matter). If it still fails, ask your IT contractor for the account name and password.</source>
             <translation>데이터베이스가 계정 이름이나 비밀번호를 받아들이지 않았습니다. 데이터베이스 비밀번호를 다시 입력하세요(대문자와 소문자를 구분합니다). 그래도 안 되면 전산 담당자에게 계정 이름과 비밀번호를 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="173" />
+            <location filename="../../gui/texts.py" line="185" />
             <source>The EMR's database server does not answer. Check that the PC where the EMR's database runs is switched on and that the EMR program works there, then press Test connection again. If it still fails, ask your IT contractor to check the server's name and port.</source>
             <translation>EMR 데이터베이스 서버가 응답하지 않습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 잘 열리는지 확인한 다음, 연결 확인을 다시 누르세요. 그래도 안 되면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="177" />
+            <location filename="../../gui/texts.py" line="189" />
             <source>The EMR's database server did not answer in time. Wait a moment and press Test connection again. If it keeps happening, ask your IT contractor to check the server's name and port.</source>
             <translation>EMR 데이터베이스 서버가 제때 응답하지 않았습니다. 잠시 기다린 다음 연결 확인을 다시 누르세요. 계속 그러면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="180" />
+            <location filename="../../gui/texts.py" line="192" />
             <source>The database server answered, but it has no database with that name. Ask your IT contractor or the EMR company for the database's exact name.</source>
             <translation>데이터베이스 서버에는 연결되었지만 그런 이름의 데이터베이스가 없습니다. 전산 담당자나 EMR 회사에 데이터베이스의 정확한 이름을 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="183" />
+            <location filename="../../gui/texts.py" line="195" />
             <source>The program this PC needs to reach that kind of database (its driver) is not installed. Ask your IT contractor to install it.</source>
             <translation>이 PC에 그 데이터베이스에 연결하는 프로그램(드라이버)이 설치되어 있지 않습니다. 전산 담당자에게 설치해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="186" />
+            <location filename="../../gui/texts.py" line="198" />
             <source>That EMR connection is not set up in Windows on this PC. Ask your IT contractor to set it up.</source>
             <translation>그 EMR 연결이 이 PC의 Windows 설정에 없습니다. 전산 담당자에게 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="188" />
+            <location filename="../../gui/texts.py" line="200" />
             <source>The EMR connection set up in Windows does not fit this program (32-bit or 64-bit). Ask your IT contractor to set it up again.</source>
             <translation>Windows에 설정된 EMR 연결이 이 프로그램과 맞지 않습니다(32비트/64비트). 전산 담당자에게 다시 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="210" />
+            <location filename="../../gui/texts.py" line="222" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="213" />
+            <location filename="../../gui/texts.py" line="225" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="215" />
+            <location filename="../../gui/texts.py" line="227" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="216" />
+            <location filename="../../gui/texts.py" line="228" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="222" />
+            <location filename="../../gui/texts.py" line="234" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="225" />
+            <location filename="../../gui/texts.py" line="237" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="226" />
+            <location filename="../../gui/texts.py" line="238" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
