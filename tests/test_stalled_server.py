@@ -207,7 +207,8 @@ def test_a_slow_query_the_server_is_working_on_is_not_stopped(
     finally:
         source.close()
     assert value == 7
-    assert took >= 5
+    # past four stall checks of 1 s (the server's 5 s and the client's clock may differ by a few ms: 4.99 s seen)
+    assert took >= 4.5
 
 
 def without_password(conn_str: str) -> str:
