@@ -195,7 +195,9 @@ def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard:
     with qtbot.waitSignal(export_page.jobFailed, timeout=600_000):
         qtbot.mouseClick(export_page.start_button, Qt.MouseButton.LeftButton)
     assert "cancelled" in cancelled[0]
-    assert "Nothing is lost: press Start to continue" in export_page.error_label.text()
+    assert export_page.error_label.text() == (
+        "Stopped. The part already exported is kept in the chosen folder: press Start export with the same folder "
+        "and it continues where it stopped. Do not delete the files in that folder.")
     assert wizard.session.outcome is None
     qtbot.waitUntil(export_page.start_button.isEnabled, timeout=10_000)
     out_dir = app_home / "exports"
