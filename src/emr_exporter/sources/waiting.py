@@ -247,6 +247,10 @@ class Waiter:
                 interrupt()
 
         # SQLCancel may itself block (MariaDB connects again to send KILL QUERY): never in the waiting thread.
-        _in_thread(cancel_quietly, "emr-exporter-db-cancel")
-        if not done.wait(self.grace):
+        cancelled, _ = _in_thread(cancel_quietly, "emr-exporter-db-cancel")
+        # The statement and its connection stay open until the cancel has returned as well as the call: a cursor
+        # or connection closed while SQLCancel still runs on its handle in the other thread is freed under it (a
+        # segmentation fault, seen when the server answered the KILL QUERY before the driver's cancel returned).
+        deadline = time.monotonic() + self.grace
+        if not done.wait(self.grace) or not cancelled.wait(max(0.0, deadline - time.monotonic())):
             self.abandoned = True
