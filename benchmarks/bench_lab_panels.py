@@ -6,6 +6,12 @@ it (no list; ``PANEL_NO`` carried raw), with and without an index on ``LAB_RSLT.
 process: wall and CPU seconds, peak RSS (``ru_maxrss``).
 
     PYTHONPATH=src python benchmarks/bench_lab_panels.py --results 100000
+
+``--before-src DIR`` (another version's ``src``, e.g. ``git archive bb3b0c1 src | tar -x -C /tmp/before``): the
+connector with ``report_id`` on the clinic without the index, exported by that version ("before": one query per
+page of reports) and by this one ("after": one ordered pass), each in its own process, and their bags' SHA-256.
+
+    PYTHONPATH=src python benchmarks/bench_lab_panels.py --results 1000000 --before-src /tmp/before/src
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -95,11 +102,28 @@ def run_one(db: Path, connectors: Path, page_size: int) -> dict[str, float]:
     try:
         run = ExportRun(spec, source, institution=model.Institution(code="12345678", name="bench"),
                         created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), workers=1, page_size=page_size)
-        digest_stream(run.stream())
+        digest = digest_stream(run.stream())
     finally:
         source.close()
+    read = getattr(run, "children_read", {}).get("lab_report")
     return {"wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "sha256": digest.sha256, "lists": read.how if read is not None else "per page"}
+
+
+def one_process(db: Path, folder: Path, page_size: int, src: str | None = None) -> dict[str, float]:
+    """:func:`run_one` in a process of its own; ``src``: the ``src`` folder it imports the exporter from."""
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    done = subprocess.run([sys.executable, __file__, "--one", str(db), str(folder), "--page-size", str(page_size)],
+                          check=True, capture_output=True, text=True, env=env)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def write_spec(folder: Path, listed: bool) -> Path:
+    folder.mkdir(exist_ok=True)
+    report = 'report_id = { column = "PANEL_NO", type = "ref", ref = "lab_report" }' if listed else ""
+    (folder / "connector.toml").write_text(SPEC.format(report=report), encoding="utf-8")
+    return folder
 
 
 def main() -> None:
@@ -107,6 +131,7 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=2000)  # the export's default
     parser.add_argument("--no-index-only", action="store_true")
+    parser.add_argument("--before-src", help="another version's src folder: before vs after, no index")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -114,18 +139,21 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         out = {}
+        if args.before_src:
+            db = Path(tmp) / "clinic.db"
+            build(db, args.results, False)
+            folder = write_spec(Path(tmp) / "c", True)
+            out["before"] = one_process(db, folder, args.page_size, args.before_src)
+            out["after"] = one_process(db, folder, args.page_size)
+            print(json.dumps({"results": args.results, "page_size": args.page_size, "index": False, "runs": out},
+                             indent=1))
+            return
         for index in (False,) if args.no_index_only else (True, False):
             db = Path(tmp) / f"clinic-{index}.db"
             build(db, args.results, index)
             for listed in (False, True):
-                folder = Path(tmp) / f"c-{listed}"
-                folder.mkdir(exist_ok=True)
-                report = 'report_id = { column = "PANEL_NO", type = "ref", ref = "lab_report" }' if listed else ""
-                (folder / "connector.toml").write_text(SPEC.format(report=report), encoding="utf-8")
-                done = subprocess.run([sys.executable, __file__, "--one", str(db), str(folder),
-                                       "--page-size", str(args.page_size)], check=True,
-                                      capture_output=True, text=True)
-                out[f"index={index} report_id={listed}"] = json.loads(done.stdout)
+                folder = write_spec(Path(tmp) / f"c-{listed}", listed)
+                out[f"index={index} report_id={listed}"] = one_process(db, folder, args.page_size)
         print(json.dumps({"results": args.results, "page_size": args.page_size, "runs": out}, indent=1))
 
 
