@@ -208,3 +208,27 @@ def test_an_ordered_pass_in_another_order_than_the_pages_falls_back_to_per_page_
     assert bag == reference
     assert {k: v for k, v in listed(bag).items() if v} == expected
 
+
+
+def test_after_a_reconnect_the_lists_are_read_per_page_in_the_new_snapshot(
+        merged_clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A page read again after a lost connection is read in a new snapshot; the pass's rows (and PostgreSQL's cursor)
+    # are the old one's: from that page on, the lists are read per page, in the new snapshot, as the pages are.
+    _engine, source, expected, _reports = merged_clinic
+    original = children_module.ChildLists.children
+    pages = []
+
+    def reconnected_after_two_pages(self: children_module.ChildLists, keys: Any) -> children_module.Found:
+        pages.append(len(keys))
+        if len(pages) == 3:
+            read.snapshot_generation = getattr(read, "snapshot_generation", 0) + 1  # as OdbcSource.reconnect does
+        return original(self, keys)
+
+    monkeypatch.setattr(children_module.ChildLists, "children", reconnected_after_two_pages)
+    read = source()
+    bag, how = export(tmp_path, read, 1)
+    assert how == "merged, then per page" and len(pages) > 3
+    monkeypatch.setattr(children_module.ChildLists, "children", original)
+    reference, _how = export(tmp_path, source(), 1)
+    assert bag == reference
+    assert {k: v for k, v in listed(bag).items() if v} == expected

@@ -142,6 +142,9 @@ class ChildLists:
 
     def children(self, keys: Sequence[Any]) -> Found:
         """The lists of one page whose parents' keys are ``keys`` (in the page's order)."""
+        if self.passes is not None and any(one.generation != snapshot_generation(one.source) for one in self.passes):
+            # reconnected (a page read again in a new snapshot): the pass's rows are the old snapshot's
+            self._stop("the connection was opened again")
         if self.passes is not None:
             try:
                 return [one.take(keys) for one in self.passes]
