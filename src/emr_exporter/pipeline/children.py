@@ -99,7 +99,7 @@ class _Pass:
         for parent in parents:
             text = key_text(parent)
             if self.head is None or self.head[0] != text:
-                raise OrderDiffers(text)
+                raise OrderDiffers  # (no key in it: a key may be a chart number)
             children = []
             while self.head is not None and self.head[0] == text:
                 if self.head[1] is not None:
