@@ -97,14 +97,10 @@ def build_postgres(conn_str: str, results: int) -> str:
     """:func:`build` on PostgreSQL (no index on PANEL_NO); the connection string of the new database."""
     import pyodbc
 
-    admin = pyodbc.connect(conn_str, autocommit=True)
-    try:
-        admin.execute("DROP DATABASE IF EXISTS emr_bench_lab")
-        admin.execute("CREATE DATABASE emr_bench_lab ENCODING 'UTF8' TEMPLATE template0")
-    finally:
-        admin.close()
-    target = ";".join("DATABASE=emr_bench_lab" if part.upper().startswith("DATABASE=") else part
-                      for part in conn_str.split(";"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "connectors"))
+    from foreign_schemas import _fresh_database  # the tests' new database on a server
+
+    target = _fresh_database(conn_str, "emr_bench_lab", "postgresql")
     patients, panels = max(1, results // 100), results // 10
     conn = pyodbc.connect(target, autocommit=True)
     try:
