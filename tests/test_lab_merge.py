@@ -124,8 +124,13 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "BATCH_ROWS", 29)
 
 
-def export(tmp_path: Path, source: Source, workers: int, page_size: int = 7) -> tuple[bytes, str]:
-    """The bag's bytes, and how the reports' lists were read."""
+ORPHAN_AND_UNDATED = (1, {"orphan": 1, "required-missing": 1})
+
+
+def export(tmp_path: Path, source: Source, workers: int, page_size: int = 7,
+           quarantined: tuple[int, dict[str, int]] | None = ORPHAN_AND_UNDATED) -> tuple[bytes, str]:
+    """The bag's bytes, and how the reports' lists were read; ``quarantined``: the reports quarantined, and the
+    results' reasons (the clinic of :func:`fill`)."""
     _spec(tmp_path, 'report_id = { column = "PANEL_NO", type = "ref", ref = "panel" }')
     try:
         run = ExportRun(load_spec(tmp_path), source, institution=model.Institution(code="12345678", name="가상내과의원"),
@@ -134,8 +139,9 @@ def export(tmp_path: Path, source: Source, workers: int, page_size: int = 7) -> 
         assert run._pool_tried == (workers > 1)
         [reports] = [e for e in run.reconciliation.entities if e.entity == "panel"]
         [results] = [e for e in run.reconciliation.entities if e.entity == "lab_result"]
-        assert reports.quarantined == 1 and results.to_dict()["quarantine_reasons"] == {
-            "orphan": 1, "required-missing": 1}, (reports.to_dict(), results.to_dict())
+        if quarantined is not None:
+            assert (reports.quarantined, results.to_dict()["quarantine_reasons"]) == quarantined, (
+                reports.to_dict(), results.to_dict())
         return data, run.children_read["panel"].how
     finally:
         source.close()
@@ -232,3 +238,52 @@ def test_after_a_reconnect_the_lists_are_read_per_page_in_the_new_snapshot(
     reference, _how = export(tmp_path, source(), 1)
     assert bag == reference
     assert {k: v for k, v in listed(bag).items() if v} == expected
+
+
+@pytest.mark.parametrize(("panel_type", "result_type"), [("INTEGER", "TEXT"), ("INTEGER", ""), ("TEXT", "INTEGER"),
+                                                         ("", "")])
+def test_sqlites_affinity_between_the_report_key_and_the_results_column_gives_the_same_lists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, panel_type: str, result_type: str) -> None:
+    # A result's PANEL_NO stored as text ('10') or as an integer (10), the report's key declared INTEGER, TEXT or with
+    # no type: SQLite compares them by the columns' affinities, and sorts integers before text. Whatever matches in
+    # the per-page query matches in the ordered pass, in the same order.
+    conn = sqlite3.connect(tmp_path / "clinic.db")
+    try:
+        conn.execute("CREATE TABLE PATIENT (CHART_NO VARCHAR(10) PRIMARY KEY, PT_NM VARCHAR(40))")
+        conn.execute(f"CREATE TABLE LAB_PANEL (PANEL_NO {panel_type} PRIMARY KEY, CHART_NO VARCHAR(10), "
+                     "PANEL_NM VARCHAR(40), RPT_DTTM VARCHAR(16))")
+        conn.execute(f"CREATE TABLE LAB_RSLT (RSLT_NO INTEGER PRIMARY KEY, CHART_NO VARCHAR(10), PANEL_NO {result_type}, "
+                     "RSLT_DTTM VARCHAR(16), TEST_CD VARCHAR(10))")
+        conn.execute("INSERT INTO PATIENT VALUES ('000001', '김하늘')")
+        panels: list[Any] = {"INTEGER": [2, 10, 100, 7, 3], "TEXT": ["2", "10", "100", "7", "10a", "검사", "03"],
+                             "": [2, "2x", 10, "10a", "검사", 3, "03"]}[panel_type]
+        panels += list(range(20, 60)) if panel_type != "TEXT" else [str(n) for n in range(20, 60)]
+        for key in panels:
+            conn.execute("INSERT INTO LAB_PANEL VALUES (?, '000001', 'CBC', '2024-05-05 15:00')", (key,))
+        named: list[Any] = [2, "2", 10, "10", "100", 100, "7", 7, "10a", "검사", "3", 3, "03", "3.0", " 3", None]
+        named += [n if n % 3 else str(n) for n in range(20, 60) for _ in range(n % 3)]
+        random.Random(11).shuffle(named)
+        for number, key in enumerate(named, 1000):
+            conn.execute("INSERT INTO LAB_RSLT VALUES (?, '000001', ?, '2024-05-05 10:30', 'WBC')", (number, key))
+        conn.commit()
+    finally:
+        conn.close()
+    merged, how = export(tmp_path, SqliteFileSource(tmp_path / "clinic.db", snapshot=True), 1, quarantined=None)
+    assert how == "merged"
+    with monkeypatch.context() as patched:
+        per_page(patched)
+        reference, how = export(tmp_path, SqliteFileSource(tmp_path / "clinic.db", snapshot=True), 1,
+                                quarantined=None)
+        assert how == "per page"
+    assert merged == reference
+    conn = sqlite3.connect(tmp_path / "clinic.db")
+    try:  # what SQLite's own join matches (affinity included), each report's results in the order of their keys
+        joined = conn.execute("SELECT p.PANEL_NO, c.RSLT_NO FROM LAB_RSLT c JOIN LAB_PANEL p ON p.PANEL_NO = c.PANEL_NO "
+                              "ORDER BY c.RSLT_NO").fetchall()
+    finally:
+        conn.close()
+    expected: dict[str, list[int]] = {}
+    for panel, result in joined:
+        expected.setdefault(str(panel), []).append(result)
+    assert {k: v for k, v in listed(merged).items() if v} == expected
+    assert sum(map(len, expected.values())) > 40
