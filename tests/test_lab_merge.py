@@ -73,7 +73,7 @@ def fill(conn: Any, engine: str) -> tuple[dict[str, list[int]], int]:
     return {k: v for k, v in expected.items() if v}, len(keys)
 
 
-Clinic = tuple[str, Callable[[], Source], dict[str, list[int]], int]
+Clinic = tuple[str, Callable[..., Source], dict[str, list[int]], int]
 SERVERS = ["sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)]
 
 
@@ -89,7 +89,8 @@ def merged_clinic(request: pytest.FixtureRequest, tmp_path: Path) -> Clinic:
 
 
 def make_clinic(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> Clinic:
-    """(engine, a new snapshot source on the clinic, the lists the reports must have, the number of reports)."""
+    """(engine, a new source on the clinic (in a snapshot unless ``snapshot=False``), the lists the reports must
+    have, the number of reports)."""
     if engine == "sqlite":
         conn = sqlite3.connect(tmp_path / "clinic.db")
         try:
@@ -97,7 +98,7 @@ def make_clinic(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> 
             conn.commit()
         finally:
             conn.close()
-        return engine, lambda: SqliteFileSource(tmp_path / "clinic.db", snapshot=True), expected, reports
+        return engine, lambda snapshot=True: SqliteFileSource(tmp_path / "clinic.db", snapshot=snapshot), expected, reports
     import pyodbc
     from foreign_schemas import _fresh_database
 
@@ -112,7 +113,7 @@ def make_clinic(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> 
         odbc.commit()
     finally:
         odbc.close()
-    return engine, lambda: OdbcSource(target, snapshot=True), expected, reports
+    return engine, lambda snapshot=True: OdbcSource(target, snapshot=snapshot), expected, reports
 
 
 @pytest.fixture
@@ -287,3 +288,17 @@ def test_sqlites_affinity_between_the_report_key_and_the_results_column_gives_th
         expected.setdefault(str(panel), []).append(result)
     assert {k: v for k, v in listed(merged).items() if v} == expected
     assert sum(map(len, expected.values())) > 40
+
+
+def test_outside_a_snapshot_the_ordered_pass_is_read_as_well(
+        merged_clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL without the export's transaction (each statement commits): a cursor WITH HOLD, which outlives its
+    # DECLARE; SQLite: a statement stepped beside the pages' without a read transaction held.
+    _engine, source, expected, _reports = merged_clinic
+    bag, how = export(tmp_path, source(snapshot=False), 1)
+    assert how == "merged"
+    with monkeypatch.context() as patched:
+        per_page(patched)
+        reference, _how = export(tmp_path, source(snapshot=False), 1)
+    assert bag == reference
+    assert {k: v for k, v in listed(bag).items() if v} == expected
