@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emr_exporter.demo.clinic import create_demo_clinic
 from emr_exporter.demo.load import load_demo_into
-from emr_exporter.errors import ExportCancelled, SourceStalled
+from emr_exporter.errors import ExportCancelled, SourceQueryError, SourceStalled
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.sources import waiting
 from emr_exporter.sources.address import SourceAddress
@@ -426,3 +426,41 @@ def test_cancel_stops_a_scan_inside_a_catalogue_read_on_a_dead_network(
     assert str(outcome) == "The scan was cancelled. Nothing was written."
     assert ended_at - cancelled_at[0] < 8  # the 2 s grace and a little
     assert [source.waiter.abandoned for source in closed] == [True]  # given up, not closed under the driver
+
+
+#: The read-only session statement each engine's source runs first after its session id (DriverCaps).
+READ_ONLY_REQUESTS = {"mariadb": b"SET SESSION TRANSACTION READ ONLY",
+                      "postgresql": b"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_network_that_stalls_right_after_the_connect_stops_opening_the_source(
+    engine: str, servers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only session statement right after the connect waits under the stall check too (before, connect_odbc
+    ran it on the bare connection: psqlODBC waited for ever, MariaDB Connector/ODBC its 3600 s READ_TIMEOUT)."""
+    monkeypatch.setenv(waiting.STALL_ENV, "2")
+    with relay_to(servers["targets"][engine]) as relay:
+        relay.stall_on(READ_ONLY_REQUESTS[engine], new_connections_too=False)
+        outcome, _took = run_limited(lambda: OdbcSource(relay.conn_str))
+        assert relay.stalled.is_set()
+    assert isinstance(outcome, SourceStalled), outcome
+    assert outcome.reason == waiting.ANSWER_STUCK
+    assert str(outcome) == NETWORK_STALLS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_sources_session_is_read_only_from_the_connect_and_after_a_reconnect(
+    engine: str, servers: dict[str, Any]
+) -> None:
+    conn_str = servers["targets"][engine]
+    source = OdbcSource(conn_str)
+    try:
+        for _ in range(2):
+            with pytest.raises(SourceQueryError, match=r"(?i)read.only transaction"):
+                list(source.rows("CREATE TABLE stall_read_only_probe (id INTEGER)"))
+            source.reconnect()
+    finally:
+        source.close()
+    with pyodbc.connect(conn_str, autocommit=True) as connection:
+        assert not [row for row in connection.cursor().tables(table="stall_read_only_probe")]

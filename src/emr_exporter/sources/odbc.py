@@ -246,13 +246,13 @@ class OdbcSource:
             connection_string = connection_string_for_streaming(engine_hint, connection_string)
         self.label = redact_connection_string(connection_string, password)
         self._connection_string = connection_string
-        self.conn = connect_odbc(connection_string, password, read_only=True)
+        self.conn = connect_odbc(connection_string, password, read_only=True, session_statement=False)
         self.engine = detect_engine_of_connection(self.conn)
         self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
         #: Runs the queries' driver calls: cancellable from another thread, a stalled server noticed (waiting.py).
         self.waiter = Waiter()
         self._session_id: Any = None
-        self._learn_session_id()
+        self._start_session()
         self.snapshot = snapshot
         self.consistent = False
         self.snapshot_generation = 0
@@ -264,6 +264,14 @@ class OdbcSource:
     def watch(self, cancel: threading.Event | None) -> None:
         """Stop a query that is waiting for the server as soon as ``cancel`` is set (see :mod:`.waiting`)."""
         self.waiter.cancel = cancel
+
+    def _start_session(self) -> None:
+        """A new connection's first statements: its session id (:meth:`_learn_session_id`), then the engine's read-only
+        session statement, before any other (run here, not by ``connect_odbc``, so that it waits under :attr:`waiter`
+        with the session id known: a network that stalls right after the connect is noticed there too)."""
+        self._learn_session_id()
+        if self.caps.read_only_statement:
+            self._statement(self.caps.read_only_statement)
 
     def _learn_session_id(self) -> None:
         """This connection's session id on the server, so that a query without an answer can be asked about over
@@ -671,8 +679,8 @@ class OdbcSource:
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):
             self.conn.close()
-        self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
-        self._learn_session_id()
+        self.conn = connect_odbc(self._connection_string, self._password, read_only=True, session_statement=False)
+        self._start_session()
         self._set_time_zone()
         if self.snapshot:
             self.snapshot_generation += 1
