@@ -38,15 +38,21 @@ def lock_waiters(conn_str: str, server: str) -> int:
         return int(connection.execute(sql).fetchone()[0])
 
 
-def on_export_page(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str,
-                   monkeypatch: pytest.MonkeyPatch) -> Any:
+def on_emr_page_connected(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str) -> Any:
+    """The wizard on the EMR page, the connection tested (the connector recognised); (wizard, demo keys)."""
     wizard, keys = open_emr_page(qtbot, make_wizard, tmp_path)
-    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
     emr = wizard.emr_page
     emr.odbc_edit.setText(connection)
     qtbot.keyClicks(emr.db_password_edit, password)
     with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
         qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
+    return wizard, keys
+
+
+def on_export_page(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str,
+                   monkeypatch: pytest.MonkeyPatch) -> Any:
+    wizard, keys = on_emr_page_connected(qtbot, make_wizard, tmp_path, connection, password)
+    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
     with qtbot.waitSignal(wizard.scan_page.jobFinished, timeout=120_000):
         click_next(qtbot, wizard)
     click_next(qtbot, wizard)
@@ -185,16 +191,6 @@ def test_closing_the_window_never_freezes_on_a_driver_that_cannot_be_interrupted
 COLUMNS_REQUEST = {"mariadb": b"CASE DATA_TYPE  WHEN 'bit'", "postgres": b"n.oid = c.relnamespace and c.relname like"}
 
 
-def on_emr_page_connected(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str) -> Any:
-    wizard, _keys = open_emr_page(qtbot, make_wizard, tmp_path)
-    emr = wizard.emr_page
-    emr.odbc_edit.setText(connection)
-    qtbot.keyClicks(emr.db_password_edit, password)
-    with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
-        qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
-    return wizard
-
-
 @pytest.mark.parametrize("server", ["mariadb", "postgres"])
 def test_back_while_the_scan_waits_inside_a_catalogue_read_goes_back_within_seconds_and_ends_the_scan(
     server: str, qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -210,7 +206,7 @@ def test_back_while_the_scan_waits_inside_a_catalogue_read_goes_back_within_seco
     _, target, password = server_clinic(
         tmp_path, server, mariadb_conn_str if server == "mariadb" else postgres_conn_str, monkeypatch)
     with relay_to(target) as relay:
-        wizard = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
+        wizard, _ = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
         scan = wizard.scan_page
         relay.stall_on(COLUMNS_REQUEST[server], new_connections_too=True)
         click_next(qtbot, wizard)  # the scan starts
@@ -238,7 +234,7 @@ def test_a_stall_in_the_scans_catalogue_read_says_what_to_check_in_korean(
     monkeypatch.setenv(waiting.STALL_ENV, "2")
     _, target, password = server_clinic(tmp_path, "postgres", postgres_conn_str, monkeypatch)
     with relay_to(target) as relay:
-        wizard = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
+        wizard, _ = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
         scan = wizard.scan_page
         relay.stall_on(COLUMNS_REQUEST["postgres"], new_connections_too=False)  # this connection's path is stuck
         with qtbot.waitSignal(scan.jobFailed, timeout=60_000):
