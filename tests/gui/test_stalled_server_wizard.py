@@ -159,7 +159,7 @@ def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
     summary, detail = export.error_label.text().split("\n", 1)
     assert summary == (
         "EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 "
-        f"있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다. {KEPT}")
+        f"있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 다시 해 보세요. 잃어버린 것은 없습니다. {KEPT}")
     assert detail.startswith("The clinic database server has been waiting for 2 s for a table that another program")
     assert "Nothing is lost: the unfinished bundle stays in" in detail
     assert [p.name for p in (tmp_path / "usb").iterdir() if p.name.endswith(".emrx.partial")]
@@ -243,7 +243,7 @@ def test_a_stall_in_the_scans_catalogue_read_says_what_to_check_in_korean(
     summary, detail = scan.error_label.text().split("\n", 1)
     assert summary == (
         "EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 "
-        "PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.")
+        "PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.")
     assert detail == (
         "The clinic database server's answer has not arrived for 2 s: the network to the server (cable, Wi-Fi, VPN) "
         "is stalling. Check the network to the EMR server PC, then run the export again. Nothing was lost.")
