@@ -17,10 +17,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
+from foreign_schemas import _fresh_database, _patients
 from random_server_clinic import ServerClinic, create_random_server_clinic
 
 from emr_exporter.connectors.spec import load_spec, session_time_zone
-from emr_exporter.sources.drivers import get_option
+from emr_exporter.sources.drivers import caps_for, get_option, limit_sql
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
 from test_foreign_schemas import checked, exported, scaffolded
@@ -35,7 +36,7 @@ SEEDS: dict[tuple[str, int], str] = {
     ("mariadb", 1): "camel", ("mariadb", 2): "abbreviated", ("mariadb", 7): "hangul", ("mariadb", 9): "romanised",
     ("mariadb", 10): "short",
     ("postgresql", 5): "short", ("postgresql", 13): "hangul", ("postgresql", 14): "abbreviated",
-    ("postgresql", 25): "romanised",
+    ("postgresql", 20): "camel", ("postgresql", 25): "romanised",
 }
 
 
@@ -79,3 +80,34 @@ def test_a_random_server_clinic_comes_back_cell_for_cell_from_the_opened_bag(
     assert clinic.style == SEEDS[(server, seed)]
     assert through_the_flow(clinic, tmp_path) > 0
 
+
+#: A keyless table whose only column is json: PostgreSQL has no ordering operator for json.
+JSON_ROWS = ('{"a": 1, "a": 2}', "[]", '"한글"', "null", '{"a": 1, "a": 2}', "  {\"b\" : 1.50}  ")
+
+
+def test_a_postgresql_keyless_table_of_json_alone_is_scaffolded_and_carried(
+    tmp_path: Path, postgres_conn_str: str
+) -> None:
+    """postgresql seed 20: the scaffold's sample ordered such a table by its json column (no other was sortable)
+    and stopped with 'could not identify an ordering operator for type json' (exit 1). It samples it in no
+    order now, as the export reads it, and the table is carried whole."""
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_rand_json", "postgresql")
+    conn = pyodbc.connect(target, autocommit=True)
+    try:
+        conn.execute("CREATE TABLE pt_master (pt_no integer PRIMARY KEY, chart_no text, pt_nm text, birth_ymd text, "
+                     "sex text)")
+        conn.cursor().executemany("INSERT INTO pt_master VALUES (?, ?, ?, ?, ?)", _patients())
+        conn.execute('CREATE TABLE "설정" ("값" json)')
+        for value in JSON_ROWS:
+            conn.execute('INSERT INTO "설정" VALUES (CAST(? AS json))', value)
+    finally:
+        conn.close()
+    clinic = ServerClinic("postgresql", target, "abbreviated")
+    assert through_the_flow(clinic, tmp_path) == 5 * len(_patients()) + len(JSON_ROWS)
+    bag = next(p.parent for p in (tmp_path / "opened").rglob("bag-info.txt"))
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    [entry] = [t for t in inventory if t["name"] == "설정"]
+    assert (entry["fate"], entry["rows"]) == ("carried", len(JSON_ROWS))
+    assert limit_sql(caps_for("postgresql"), ("설정",), None, [], 5) == 'SELECT * FROM "설정" LIMIT 5'
