@@ -10,6 +10,7 @@ Fixed seeds, so a failure is the same on every run; ``scripts/random_server_seed
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def _stored_bytes(bag: Path) -> dict[str, list[str]]:
 def through_the_flow(clinic: ServerClinic, tmp_path: Path) -> int:
     """The whole flow on ``clinic``; every cell rebuilt from the opened bag. The source's cell count."""
     flow = scaffolded(clinic, tmp_path)
+    if clinic.page_size is not None:  # the contractor's small pages: every section read in keyset pages of a few rows
+        toml = flow.connectors / "foreign" / "connector.toml"
+        text = re.sub(r"(?m)^(\[entities\.[^].\n]+\])$", rf"\1\npage_size = {clinic.page_size}",
+                      toml.read_text(encoding="utf-8"))
+        assert "page_size" in text
+        toml.write_text(text, encoding="utf-8")
     check = checked(flow)
     dry, sealed, bag = exported(flow, tmp_path)
     patients = next(e for e in dry["reconciliation"]["entities"] if e["entity"] == "patient")

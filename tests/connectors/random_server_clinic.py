@@ -155,6 +155,52 @@ PG_DATES = (("date", "iso"), ("timestamp", "iso"), ("varchar(10)", "iso"), ("cha
             ("integer", "ymd-number"), ("bigint", "unix-ms"), ("text", "dotted"))
 
 
+#: Patient key types beside INT and VARCHAR (with :func:`odd_key_value`'s values).
+ODD_MARIA_KEYS = ("BIGINT UNSIGNED", "DECIMAL(20,0)", "BIGINT", "CHAR(12)", "VARCHAR(40) COLLATE utf8mb4_bin",
+                  "DATE", "VARBINARY(16)", "VARCHAR(40) COLLATE utf8mb4_nopad_bin")
+ODD_PG_KEYS = ("uuid", "numeric(20,0)", "bigint", "char(12)", "text COLLATE \"C\"", "date", "bytea", "smallint", "varchar(40)")
+
+
+def odd_key_value(declared: str, i: int, rng: random.Random) -> Any:
+    """The ``i``-th patient's key in a column of ``declared`` (distinct for distinct ``i``): a literal of it."""
+    upper = declared.upper()
+    if upper == "BIGINT UNSIGNED":
+        return Raw(str(2**64 - 1 - i * 7_000_000_000_000_001))
+    if upper.startswith(("DECIMAL", "NUMERIC")):
+        return Raw(str(10**19 + i * 99_999_999_999))
+    if upper == "BIGINT":
+        return Raw(str(-(2**63) + i * 1_000_000_007))
+    if upper == "SMALLINT":
+        return Raw(str(-32768 + i * 13))
+    if upper == "UUID":
+        return Raw(f"'{random.Random(i).getrandbits(128):032x}'")
+    if upper == "DATE":
+        return Raw(f"'{1900 + i % 200:04d}-{1 + i // 200 % 12:02d}-{1 + i // 2400 % 28:02d}'")
+    if upper in ("VARBINARY(16)", "BYTEA"):
+        data = bytes([i % 256, 0, 0xFF, i // 256])
+        return Raw(f"X'{data.hex()}'" if upper.startswith("VAR") else f"'\\x{data.hex()}'::bytea")
+    if upper in ("VARCHAR(40) COLLATE UTF8MB4_NOPAD_BIN", "VARCHAR(40)"):
+        # keys that differ only by case, a trailing or leading blank, NFC/NFD, full width (told apart here)
+        return TWIN_KEYS[i % len(TWIN_KEYS)] + (str(i // len(TWIN_KEYS)) * (i >= len(TWIN_KEYS)))
+    # text: mixed case, Hangul, spaces, a leading zero, what a case-insensitive or padded collation folds
+    # (none equal under MariaDB's case-insensitive, trailing-space-blind utf8mb4_general_ci)
+    return ["Ab", "cD ", "가", "ㄱ", "0", " x", "Z", "환자 1", "a_b", "%"][i % 10] + (str(i // 10) if i >= 10 else "")
+
+
+TWIN_KEYS = ("Ab", "ab", "AB ", "ab ", "é", "e\u0301", "Ａb", " ab", "가", "\u1100\u1161", "a\tb", "ab\u00a0")
+
+
+#: Table and column names the SQL must quote with care (a quote of each kind, a dot, a reserved word, 60 characters,
+#: Hangul with a space, a percent and a question mark, which some drivers take for a parameter).
+ODD_TABLE_NAMES = ("it's", 'say "hi"', "a.b", "order", "x" * 60, "환자 메모", "50%", "why?", "back`tick", "세미;콜론")
+ODD_COLUMN_NAMES = ("it's", 'q"uote', "a.b", "from", "y" * 55, "메모 내용", "100%", "what?", "c`d", "ABC", "{fn x}",
+                    "--dash", "/*c*/")
+
+
+class Raw(str):
+    """An SQL literal, written as it is."""
+
+
 @dataclass
 class ServerClinic:
     """A random clinic on a server: its connection string (with the password), style, and how it was drawn."""
@@ -163,12 +209,16 @@ class ServerClinic:
     odbc: str
     style: str
     shapes: list[str] = field(default_factory=list)
+    #: the page size the flow gives every section (None: the connector's default)
+    page_size: int | None = None
     path: Path | None = None
 
 
 def _literal(engine: str, value: Any) -> str:
     if value is None:
         return "NULL"
+    if isinstance(value, Raw):
+        return str(value)
     if isinstance(value, int):
         return str(value)
     return maria_text(value) if engine == "mariadb" else pg_text(value)
@@ -218,8 +268,14 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     text = "VARCHAR(20)" if maria else rng.choice(["text", "varchar(20)"])
     integer = "INT" if maria else "integer"
     key_shape = rng.choice(["int", "text", "hangul"])
-    clinic.shapes.append(f"patient-key:{key_shape}")
-    key_type = integer if key_shape == "int" else text
+    # Drawn apart (another generator of the same seed), so the seeds' other draws stay as they were: an odd key
+    # type for the patients, a visit table with no key (NULL and duplicate visit numbers), small pages.
+    odd = random.Random(seed * 7919 + 1)
+    odd_key = odd.choice([None, None, *(ODD_MARIA_KEYS if maria else ODD_PG_KEYS)])
+    keyless_visits = odd.random() < 0.25
+    clinic.page_size = odd.choice([None, None, 1, 3, 7])
+    clinic.shapes += [f"patient-key:{odd_key or key_shape}", f"page-size:{clinic.page_size}"]
+    key_type = odd_key or (integer if key_shape == "int" else text)
     birth_type, birth_form = rng.choice(MARIA_DATES if maria else PG_DATES)
     visit_type, visit_form = rng.choice(MARIA_DATES if maria else PG_DATES)
     clinic.shapes += [f"birth:{birth_type}/{birth_form}", f"visit-date:{visit_type}/{visit_form}"]
@@ -239,6 +295,8 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     rows = []
     for i in range(rng.randint(5, 60)):
         key: Any = i + 1 if key_shape == "int" else (f"{i + 1:08d}" if key_shape == "text" else f"환자-{i + 1:04d}")
+        if odd_key:
+            key = odd_key_value(odd_key, i, odd)
         keys.append(key)
         rrn = (f"{rng.randint(30, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}-"
                f"{rng.choice('12')}{rng.randint(0, 999_999):06d}")
@@ -249,14 +307,19 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     insert(s["patients"], rows)
     text_visits = rng.random() < 0.3
     visit_key_type = text if text_visits else integer
-    run(f"CREATE TABLE {q(s['visits'])} ({q(s['visit_key'])} {visit_key_type} PRIMARY KEY, {q(s['key'])} {key_type}, "
+    if keyless_visits:
+        clinic.shapes.append("visits:keyless")
+    run(f"CREATE TABLE {q(s['visits'])} ({q(s['visit_key'])} {visit_key_type}"
+        f"{'' if keyless_visits else ' PRIMARY KEY'}, {q(s['key'])} {key_type}, "
         f"{q(s['visit_date'])} {visit_type}, dept {text}, doctor {text})")
     visit_keys: list[Any] = []
     rows = []
     for i in range(rng.randint(10, 200)):
         visit_key: Any = f"V{i:05d}" if text_visits else i + 1
+        if keyless_visits and visit_keys and odd.random() < 0.1:  # a visit number twice, or none
+            visit_key = odd.choice([None, visit_keys[-1]])
         visit_keys.append(visit_key)
-        orphan = 99999 if key_shape == "int" else "99999999"
+        orphan = odd_key_value(odd_key, 2000, odd) if odd_key else 99999 if key_shape == "int" else "99999999"
         patient = rng.choice(keys) if rng.random() > 0.03 else orphan
         rows.append([_literal(engine, visit_key), _literal(engine, patient),
                      _date_literal(engine, visit_type, str(written_date(rng, visit_form))),
@@ -296,6 +359,18 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
                       "keyless": [], "keyless-id": [rng.choice(["NULL", "1", "2", str(r)])]}[shape]
             rows.append([*prefix, *values])
         insert(table, rows)
+    if odd.random() < 0.5:  # names the SQL must quote with care
+        table = odd.choice(ODD_TABLE_NAMES)
+        names = odd.sample(ODD_COLUMN_NAMES, odd.randint(1, 4))
+        if not maria and odd.random() < 0.5:
+            names += ["Twin", "twin"]  # PostgreSQL: two columns whose names differ only by case
+        keyed = odd.random() < 0.6
+        column_types = [odd.choice(sorted(types)) for _ in names]
+        clinic.shapes.append(f"odd-names:{'keyed' if keyed else 'keyless'}:{table!r}:{names!r}")
+        ddl = ", ".join(f"{q(n)} {t}" for n, t in zip(names, column_types, strict=True))
+        run(f"CREATE TABLE {q(table)} ({q(names[0] + '#k') + f' {integer} PRIMARY KEY, ' if keyed else ''}{ddl})")
+        insert(table, [[*([str(r)] if keyed else []), *("NULL" if odd.random() < 0.12 else types[t](odd)
+                                                         for t in column_types)] for r in range(odd.choice([1, 3, 40]))])
     if rng.random() < 0.5:  # keyless, with duplicate rows
         clinic.shapes.append("sms-log:keyless-duplicates")
         run(f"CREATE TABLE {q('sms log')} (sent {text}, phone {text}, body {'TEXT' if maria else 'text'})")
