@@ -65,7 +65,7 @@ def through_the_flow(clinic: ServerClinic, tmp_path: Path) -> int:
     # as the export reads: a PostgreSQL session in the connector's [source] timezone
     source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(spec))
     try:
-        rebuilt = check_bag_against_source(bag, spec, source, _stored_bytes(bag))
+        rebuilt = check_bag_against_source(bag, spec, source, {**_stored_bytes(bag), **clinic.stored_bytes})
     finally:
         source.close()
     rebuilt_cells = rebuilt.mapped_cells + rebuilt.carried_cells + rebuilt.quarantined_cells

@@ -190,6 +190,28 @@ def odd_key_value(declared: str, i: int, rng: random.Random) -> Any:
 TWIN_KEYS = ("Ab", "ab", "AB ", "ab ", "é", "e\u0301", "Ａb", " ab", "가", "\u1100\u1161", "a\tb", "ab\u00a0")
 
 
+#: Types drawn apart (with literals of values they hold).
+MORE_MARIA_TYPES: dict[str, tuple[str, ...]] = {
+    "MEDIUMINT UNSIGNED": ("0", "16777215"), "DECIMAL(65,30)": ("-12345678901234567890123456789012345.5", "0"),
+    "FLOAT(10,2)": ("12345678.91", "-0.01"), "DOUBLE UNSIGNED": ("0", "1.5e300"), "BIT(63)": ("b'1'", "0x7FFFFFFFFFFFFFFF"),
+    "TIMESTAMP(6) NULL": ("'2024-01-05 13:05:00.000001'", "'0000-00-00 00:00:00'"), "INET6": ("'::1'", "'::ffff:1.2.3.4'"),
+    "UUID": ("'123e4567-e89b-12d3-a456-426655440000'", "'00000000-0000-0000-0000-000000000000'"),
+    "VARCHAR(10) CHARACTER SET ucs2": ("_utf8mb4 X'ed959c'", "'abc'", "''"), "TINYTEXT": ("''", "' '", "'x'"),
+    "LONGBLOB": ("X'00'", "''", "X'ffd8ffe0'"), "POINT": ("POINT(1, 2)", "POINT(-0.5, 1e300)"),
+    "SET('가','나','다')": ("_utf8mb4 X'eab080'", "''", "_utf8mb4 X'eab0802ceb8298'"),
+    "CHAR(4) CHARACTER SET binary": ("X'00000000'", "'ab'"), "YEAR(4)": ("0", "2155"),
+}
+MORE_PG_TYPES: dict[str, tuple[str, ...]] = {
+    "numrange": ("'[1.5,2)'", "'empty'", "'(,)'"), "int4range": ("'[1,10)'", "'empty'"),
+    "point": ("'(1,2)'", "'(-0.5,1e300)'"), "xml": ("'<a>한글</a>'", "'<?xml version=\"1.0\"?><b/>'"),
+    "bit varying(8)": ("B'101'", "B''"), "bit(3)": ("B'101'", "B'000'"), "tsvector": ("'a fat cat'", "''"),
+    "cidr": ("'10.0.0.0/8'", "'::/0'"), "macaddr": ("'08:00:2b:01:02:03'",), "json[]": ("ARRAY['{}'::json]", "'{}'"),
+    "timestamptz[]": ("'{\"2024-01-05 13:05:00+09\",infinity}'",), "char(1)": ("'a'", "' '", "''"),
+    "name": ("'이름'", "'x'"), "\"char\"": ("'a'", "''"), "oidvector": ("'1 2 3'",), "box": ("'(1,1),(0,0)'",),
+    "double precision[]": ("'{NaN,Infinity,-0}'",), "bytea[]": ("'{\"\\\\x00ff\"}'",),
+}
+
+
 #: Table and column names the SQL must quote with care (a quote of each kind, a dot, a reserved word, 60 characters,
 #: Hangul with a space, a percent and a question mark, which some drivers take for a parameter).
 ODD_TABLE_NAMES = ("it's", 'say "hi"', "a.b", "order", "x" * 60, "환자 메모", "50%", "why?", "back`tick", "세미;콜론")
@@ -209,6 +231,8 @@ class ServerClinic:
     odbc: str
     style: str
     shapes: list[str] = field(default_factory=list)
+    #: table → its columns (lower case) the kit compares as the bytes stored (besides those the inventory names)
+    stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     #: the page size the flow gives every section (None: the connector's default)
     page_size: int | None = None
     path: Path | None = None
@@ -283,6 +307,12 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     if maria and rng.random() < 0.3:
         name_type += " CHARACTER SET euckr"
         clinic.shapes.append("name:euckr")
+    # the legacy Korean EMR: names as CP949 bytes in a latin1 column (compared as the bytes stored)
+    cp949_names = maria and odd.random() < 0.25
+    if cp949_names:
+        name_type = "VARCHAR(30) CHARACTER SET latin1"
+        clinic.shapes.append("name:cp949-in-latin1")
+        clinic.stored_bytes[s["patients"].lower()] = [s["name"].lower()]
     # not latin1 here: a section reads such a column as the bytes stored or as text, by the connector's encoding
     # and the values (both whole); the carried tables' latin1 columns are compared as the bytes the inventory names
     extra = [(f"memo{i}" if rng.random() < 0.5 else f"비고{i}", rng.choice([t for t in sorted(types) if "latin1" not in t]))
@@ -300,7 +330,9 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
         keys.append(key)
         rrn = (f"{rng.randint(30, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}-"
                f"{rng.choice('12')}{rng.randint(0, 999_999):06d}")
-        rows.append([_literal(engine, key), _literal(engine, rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)),
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
+        rows.append([_literal(engine, key),
+                     f"X'{name.encode('cp949').hex()}'" if cp949_names else _literal(engine, name),
                      _date_literal(engine, birth_type, str(written_date(rng, birth_form))),
                      _literal(engine, rng.choice(["M", "F", "남", "여", "1", "2", None, "X"])), _literal(engine, rrn),
                      *("NULL" if rng.random() < 0.12 else types[t](rng) for _, t in extra)])
@@ -359,6 +391,16 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
                       "keyless": [], "keyless-id": [rng.choice(["NULL", "1", "2", str(r)])]}[shape]
             rows.append([*prefix, *values])
         insert(table, rows)
+    if odd.random() < 0.4:  # more of the server's types, keyed or not
+        more = MORE_MARIA_TYPES if maria else MORE_PG_TYPES
+        column_types = odd.sample(sorted(more), odd.randint(1, 5))
+        keyed = odd.random() < 0.5
+        clinic.shapes.append(f"more-types:{'keyed' if keyed else 'keyless'}:{','.join(column_types)}")
+        ddl = ", ".join(f"{q(f'c{i}')} {t}" for i, t in enumerate(column_types))
+        run(f"CREATE TABLE more_types ({f'id {integer} PRIMARY KEY, ' if keyed else ''}{ddl})")
+        insert("more_types", [[*([str(r)] if keyed else []), *("NULL" if odd.random() < 0.12 else odd.choice(more[t])
+                                                               for t in column_types)]
+                              for r in range(odd.choice([1, 3, 40]))])
     if odd.random() < 0.5:  # names the SQL must quote with care
         table = odd.choice(ODD_TABLE_NAMES)
         names = odd.sample(ODD_COLUMN_NAMES, odd.randint(1, 4))
