@@ -30,15 +30,20 @@ from test_random_clinics import balanced_reconciliation
 
 pytestmark = pytest.mark.db
 
-#: (server, seed) → its naming style (a change to the generator that moves them shows here). Chosen among the
-#: seeds scripts/random_server_seeds.py ran to cover the five styles, integer, text and Hangul patient keys, every
-#: table shape (integer, Hangul, composite key; keyless; an undeclared id with NULLs and duplicates) and latin1,
-#: euckr, JSON, BIT, zero-date, money, interval, array, enum, uuid and ±infinity columns.
-SEEDS: dict[tuple[str, int], str] = {
-    ("mariadb", 1): "camel", ("mariadb", 2): "abbreviated", ("mariadb", 7): "hangul", ("mariadb", 9): "romanised",
-    ("mariadb", 10): "short",
-    ("postgresql", 5): "short", ("postgresql", 13): "hangul", ("postgresql", 14): "abbreviated",
-    ("postgresql", 20): "camel", ("postgresql", 25): "romanised",
+#: (server, seed) → its naming style and patient key type (a change to the generator that moves them shows here).
+#: Chosen among the seeds scripts/random_server_seeds.py ran to cover the five styles, every table shape (integer,
+#: Hangul, composite key; keyless; an undeclared id with NULLs and duplicates), latin1, euckr, JSON, BIT, zero-date,
+#: money, interval, array, enum, uuid and ±infinity columns, and (drawn apart) patient keys of these types (text
+#: differing only by case, blank or NFC/NFD among them), names as CP949 bytes in latin1 (mariadb 1), keyless
+#: visits with NULL and duplicate numbers (mariadb 1, 15; postgresql 1, 4), pages of 1-7 rows, names to quote.
+SEEDS: dict[tuple[str, int], tuple[str, str]] = {
+    ("mariadb", 1): ("camel", "BIGINT UNSIGNED"), ("mariadb", 2): ("abbreviated", "VARCHAR(40) COLLATE utf8mb4_bin"),
+    ("mariadb", 7): ("hangul", "int"), ("mariadb", 9): ("romanised", "BIGINT"), ("mariadb", 10): ("short", "DATE"),
+    ("mariadb", 15): ("camel", "VARCHAR(40) COLLATE utf8mb4_nopad_bin"),
+    ("postgresql", 1): ("camel", "uuid"), ("postgresql", 4): ("camel", "varchar(40)"),
+    ("postgresql", 5): ("short", 'text COLLATE "C"'), ("postgresql", 13): ("hangul", 'text COLLATE "C"'),
+    ("postgresql", 14): ("abbreviated", "char(12)"), ("postgresql", 20): ("camel", "numeric(20,0)"),
+    ("postgresql", 25): ("romanised", "bytea"),
 }
 
 
@@ -79,7 +84,8 @@ def test_a_random_server_clinic_comes_back_cell_for_cell_from_the_opened_bag(
 ) -> None:
     conn_str = request.getfixturevalue("mariadb_conn_str" if server == "mariadb" else "postgres_conn_str")
     clinic = create_random_server_clinic(conn_str, server, seed)
-    assert clinic.style == SEEDS[(server, seed)]
+    style, key = SEEDS[(server, seed)]
+    assert (clinic.style, f"patient-key:{key}") == (style, clinic.shapes[0])
     assert through_the_flow(clinic, tmp_path) > 0
 
 
