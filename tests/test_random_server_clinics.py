@@ -22,6 +22,7 @@ from foreign_schemas import _fresh_database, _patients
 from random_server_clinic import ServerClinic, create_random_server_clinic
 
 from emr_exporter.connectors.spec import load_spec, session_time_zone
+from emr_exporter.sources.catalog import list_tables
 from emr_exporter.sources.drivers import caps_for, get_option, limit_sql
 from emr_exporter.sources.odbc import OdbcSource
 from lossless_kit import check_bag_against_source
@@ -50,7 +51,7 @@ SEEDS: dict[tuple[str, int], tuple[str, str]] = {
 def _stored_bytes(bag: Path) -> dict[str, list[str]]:
     """Table → the columns the inventory says were carried as the bytes the server stores (MariaDB latin1)."""
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
-    found = {t["name"]: [c["name"].lower() for c in t.get("columns", []) if "stored_bytes" in c] for t in inventory}
+    found = {t["name"]: [c["name"] for c in t.get("columns", []) if "stored_bytes" in c] for t in inventory}
     return {name: columns for name, columns in found.items() if columns}
 
 
@@ -70,7 +71,10 @@ def through_the_flow(clinic: ServerClinic, tmp_path: Path) -> int:
     # as the export reads: a PostgreSQL session in the connector's [source] timezone
     source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(spec))
     try:
-        rebuilt = check_bag_against_source(bag, spec, source, {**_stored_bytes(bag), **clinic.stored_bytes})
+        # PostgreSQL SQL_ASCII: every text column read as the bytes it stores, as the export reads it
+        stored = {t.name.lower(): [c.name for c in t.columns if c.byte_charset] for t in list_tables(source)}
+        stored = {**{t: c for t, c in stored.items() if c}, **_stored_bytes(bag), **clinic.stored_bytes}
+        rebuilt = check_bag_against_source(bag, spec, source, stored)
     finally:
         source.close()
     rebuilt_cells = rebuilt.mapped_cells + rebuilt.carried_cells + rebuilt.quarantined_cells

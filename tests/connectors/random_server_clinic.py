@@ -265,11 +265,16 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
 
     rng = random.Random(seed)
     maria = engine == "mariadb"
-    target = _fresh_database(conn_str, f"emr_rand_{seed}", engine)
+    odd = random.Random(seed * 7919 + 1)
+    # a legacy Korean PostgreSQL: a database created SQL_ASCII, CP949 bytes in its text (drawn last: see below)
+    sql_ascii = not maria and random.Random(seed * 7919 + 2).random() < 0.2
+    target = _fresh_database(conn_str, f"emr_rand_{seed}", engine, sql_ascii=sql_ascii)
     style = rng.choice(sorted(SERVER_STYLES))
     s = SERVER_STYLES[style]
     clinic = ServerClinic(engine, target, style)
     types = MARIA_TYPES if maria else PG_TYPES
+    if sql_ascii:  # char(n) counts bytes there: no Hangul fits in 10
+        types = {t: literal for t, literal in types.items() if t != "char(10)"}
     conn = pyodbc.connect(target, autocommit=True)
     if maria:  # the SQL's text as UTF-8 (psqlODBC takes it as UTF-16, pyodbc's default: UTF-8 there is mojibake)
         conn.setencoding(encoding="utf-8")
@@ -294,7 +299,6 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     key_shape = rng.choice(["int", "text", "hangul"])
     # Drawn apart (another generator of the same seed), so the seeds' other draws stay as they were: an odd key
     # type for the patients, a visit table with no key (NULL and duplicate visit numbers), small pages.
-    odd = random.Random(seed * 7919 + 1)
     odd_key = odd.choice([None, None, *(ODD_MARIA_KEYS if maria else ODD_PG_KEYS)])
     keyless_visits = odd.random() < 0.25
     clinic.page_size = odd.choice([None, None, 1, 3, 7])
@@ -313,6 +317,8 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
         name_type = "VARCHAR(30) CHARACTER SET latin1"
         clinic.shapes.append("name:cp949-in-latin1")
         clinic.stored_bytes[s["patients"].lower()] = [s["name"].lower()]
+    if sql_ascii:
+        clinic.shapes.append("database:sql_ascii,name:cp949")
     # not latin1 here: a section reads such a column as the bytes stored or as text, by the connector's encoding
     # and the values (both whole); the carried tables' latin1 columns are compared as the bytes the inventory names
     extra = [(f"memo{i}" if rng.random() < 0.5 else f"비고{i}", rng.choice([t for t in sorted(types) if "latin1" not in t]))
@@ -331,8 +337,10 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
         rrn = (f"{rng.randint(30, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}-"
                f"{rng.choice('12')}{rng.randint(0, 999_999):06d}")
         name = rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
-        rows.append([_literal(engine, key),
-                     f"X'{name.encode('cp949').hex()}'" if cp949_names else _literal(engine, name),
+        written = (f"X'{name.encode('cp949').hex()}'" if cp949_names
+                   else "E'" + "".join(f"\\x{b:02x}" for b in name.encode("cp949")) + "'" if sql_ascii
+                   else _literal(engine, name))
+        rows.append([_literal(engine, key), written,
                      _date_literal(engine, birth_type, str(written_date(rng, birth_form))),
                      _literal(engine, rng.choice(["M", "F", "남", "여", "1", "2", None, "X"])), _literal(engine, rrn),
                      *("NULL" if rng.random() < 0.12 else types[t](rng) for _, t in extra)])
