@@ -212,6 +212,13 @@ MORE_PG_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Dates a mapped date column of these types may hold that no calendar does.
+ODD_MARIA_DATES = {"DATE": ("'0000-00-00'", "'2024-00-10'", "'2024-02-00'", "'9999-12-31'"),
+                   "DATETIME": ("'0000-00-00 00:00:00'", "'2024-00-00 10:00:00'", "'1000-01-01 00:00:00'")}
+ODD_PG_DATES = {"DATE": ("'infinity'", "'-infinity'", "'0044-03-15 BC'", "'5874897-12-31'"),
+                "TIMESTAMP": ("'infinity'", "'-infinity'", "'0001-01-01 00:00:00 BC'", "'294276-12-31 23:59:59'")}
+
+
 #: Table and column names the SQL must quote with care (a quote of each kind, a dot, a reserved word, 60 characters,
 #: Hangul with a space, a percent and a question mark, which some drivers take for a parameter).
 ODD_TABLE_NAMES = ("it's", 'say "hi"', "a.b", "order", "x" * 60, "환자 메모", "50%", "why?", "back`tick", "세미;콜론")
@@ -431,5 +438,13 @@ def create_random_server_clinic(conn_str: str, engine: str, seed: int) -> Server
     if rng.random() < 0.5:
         clinic.shapes.append("view")
         run(f"CREATE VIEW v_patients AS SELECT * FROM {q(s['patients'])}")
+    # dates no calendar holds in the mapped date columns of the server's own types (zero dates, ±infinity, BC)
+    for table, column, declared in ((s["patients"], s["birth"], birth_type), (s["visits"], s["visit_date"], visit_type)):
+        odd_dates = ODD_MARIA_DATES if maria else ODD_PG_DATES
+        if declared.upper() in ("DATE", "DATETIME", "TIMESTAMP") and odd.random() < 0.5:
+            value = odd.choice(odd_dates[declared.upper()])
+            clinic.shapes.append(f"odd-date:{column}={value}")
+            run(f"UPDATE {q(table)} SET {q(column)} = {value} WHERE {q(column)} IN (SELECT * FROM (SELECT "
+                f"MIN({q(column)}) FROM {q(table)}) m)")
     conn.close()
     return clinic
