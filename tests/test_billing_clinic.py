@@ -27,10 +27,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from billing_clinic import (
     BAD_AMOUNT,
     BAD_DATE,
+    BAD_PAYMENT_RECEIPT,
     CANCELLED,
     CANCELLING,
     ORPHAN,
+    PAY_BAD_AMOUNT,
+    PAY_NO_RECEIPT,
+    PAY_ORPHAN,
+    PHONE,
+    PHONE_CASH_RECEIPT,
     RECEIPTS_PER_YEAR,
+    RRN,
+    RRN_CASH_RECEIPT,
     BillingClinic,
     create_mariadb_billing_clinic,
     create_sqlite_billing_clinic,
@@ -111,7 +119,9 @@ def _assert_scaffold_outcomes(db: BillingClinic, flow: Any, dry: dict[str, Any],
     assert fields["count"] == {"column": "수량", "type": "decimal"}
     assert "# NOTE: 수납년도, 수납번호: the lines' receipt, by its key of 2 columns." in text
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["cells"]["source"] == db.cells + 3 * db.rows["수납상세"]
+        # the fee lines' 3 joined columns, the payments' 2 (their receipt's patient and day)
+        assert outcome["balanced"] and outcome["cells"]["source"] == (db.cells + 3 * db.rows["수납상세"]
+                                                                      + 2 * db.rows["수납결제"])
     [lines] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "fee_line"]
     bad_day, orphan = len(db.lines[BAD_DATE]), len(db.lines[ORPHAN])  # as their receipts are
     assert (lines["exported"], lines["quarantined"]) == (db.rows["수납상세"] - bad_day - orphan, bad_day + orphan)
@@ -154,6 +164,95 @@ def _assert_receipts(db: BillingClinic, bag: Path, sealed: dict[str, Any]) -> No
     assert sidecar["2022|1"]["보험구분"] == db.receipts[(2022, 1)]["보험구분"]
 
 
+#: The payments section the scaffold writes for 수납결제 (before: no canonical record, the table carried raw): its
+#: patient and day are its receipt's, joined in by the receipt's key of two columns.
+PAYMENT_SECTION = {
+    "table": "수납결제", "key": "결제번호",
+    "query": "SELECT D.*, H.환자번호 AS SCAFFOLD_PATIENT, H.수납일자 AS SCAFFOLD_SVC_DATE FROM 수납결제 D "
+             "LEFT JOIN 수납 H ON H.수납년도 = D.수납년도 AND H.수납번호 = D.수납번호",
+    "fields": {
+        "patient_id": {"column": "SCAFFOLD_PATIENT", "type": "ref", "ref": "patient", "required": True},
+        "amount": {"column": "결제금액", "type": "decimal", "required": True},
+        "method_text": {"column": "결제수단"},
+        "approval_number": {"column": "승인번호"},
+        "cash_receipt_number": {"column": "현금영수증번호"},
+        "paid": {"column": "SCAFFOLD_SVC_DATE", "type": "date", "required": True},
+    },
+}
+METHODS = {"카드": "card", "현금": "cash", "계좌이체": "transfer"}
+
+
+def _paid_for(db: BillingClinic, receipt: tuple[int, int]) -> int:
+    """How many payments name ``receipt``."""
+    return sum(1 for p in db.payments.values() if (p["수납년도"], p["수납번호"]) == receipt)
+
+
+def _payment_outcome(db: BillingClinic, sealed: dict[str, Any], reasons: dict[str, int]) -> None:
+    [payment] = [e for e in sealed["reconciliation"]["entities"] if e["entity"] == "payment"]
+    assert payment["source_rows"] == len(db.payments) == db.rows["수납결제"]
+    quarantined = sum(reasons.values())
+    assert (payment["exported"], payment["quarantined"]) == (len(db.payments) - quarantined, quarantined)
+    assert payment["quarantine_reasons"] == reasons and payment["field_defects"] == {}
+
+
+def _assert_payment_lines(db: BillingClinic, bag: Path, linked: bool) -> dict[int, dict[str, Any]]:
+    """Every exported 수납결제 row is a PaymentReconciliation holding each of its cells: 결제번호 (the source
+    identifier), 결제수단 (the method's text as written, and its code), 결제금액 (exact whole won, refunds negative),
+    승인번호, 현금영수증번호; the day its receipt's; with ``linked`` its Invoice (detail.request)."""
+    found = {int(r["identifier"][-1]["value"]): r for r in _resources(bag, "PaymentReconciliation")}
+    invoices = {i["id"]: i for i in _resources(bag, "Invoice")}
+    patients = {p["id"]: p for p in _resources(bag, "Patient")}
+    quarantined = {PAY_ORPHAN, PAY_NO_RECEIPT, PAY_BAD_AMOUNT} | {
+        n for n, p in db.payments.items() if (p["수납년도"], p["수납번호"]) == BAD_DATE}
+    if linked:  # the orphan receipt's payments follow it into quarantine
+        quarantined |= {n for n, p in db.payments.items() if (p["수납년도"], p["수납번호"]) == ORPHAN}
+    assert set(found) == set(db.payments) - quarantined
+    for number, resource in found.items():
+        row = db.payments[number]
+        receipt = db.receipts[(row["수납년도"], row["수납번호"])]
+        amount = int(row["결제금액"].removesuffix("원").replace(",", ""))
+        assert resource["paymentAmount"] == {"value": amount, "currency": "KRW"}, number
+        assert resource["detail"][0]["amount"] == resource["paymentAmount"]
+        assert resource["detail"][0]["type"]["coding"][0]["code"] == ("adjustment" if amount < 0 else "payment")
+        day = receipt["수납일자"]
+        assert resource["paymentDate"] == resource["created"] == f"{day[:4]}-{day[4:6]}-{day[6:]}"
+        [method] = [e["valueCodeableConcept"] for e in resource["extension"] if e["url"].endswith(":payment-method")]
+        assert method == {"coding": [{"system": "urn:emr-exporter:payment-method", "code": METHODS[row["결제수단"]],
+                                      "display": row["결제수단"]}], "text": row["결제수단"]}
+        assert resource.get("paymentIdentifier") == (
+            {"type": {"text": "승인번호"}, "value": row["승인번호"]} if row["승인번호"] else None)
+        cash = [i["value"] for i in resource["identifier"] if i["system"] == "urn:emr-exporter:cash-receipt-number"]
+        assert cash == ([row["현금영수증번호"]] if row["현금영수증번호"] else [])
+        [patient] = [e["valueReference"]["reference"] for e in resource["extension"] if e["url"].endswith(":patient")]
+        chart = patients[patient.removeprefix("Patient/")]["identifier"]
+        assert any(i["value"] == str(receipt["환자번호"]) for i in chart)
+        request = resource["detail"][0].get("request")
+        if linked:
+            invoice = invoices[request["reference"].removeprefix("Invoice/")]
+            assert invoice["identifier"][0]["value"] == f"{row['수납년도']}-{row['수납번호']}"
+        else:
+            assert request is None
+    return found
+
+
+def _assert_payments_scaffolded(db: BillingClinic, flow: Any, sealed: dict[str, Any], bag: Path) -> None:
+    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+    section = tomllib.loads(text)["entities"]["payment"]
+    assert section == PAYMENT_SECTION
+    assert "# NOTE: 수납년도, 수납번호: the payments' receipt, by its key of 2 columns." in text
+    # without a receipt link the payment naming no receipt and the one naming a receipt that does not exist both
+    # have no patient (required-missing, it is the receipt's); the impossible-day receipt's payments no day; the
+    # amount with letters O is quarantined alone (its receipt, patient and the receipt's other payments exported)
+    assert _paid_for(db, BAD_DATE) > 0
+    _payment_outcome(db, sealed, {"invalid-date": _paid_for(db, BAD_DATE), "invalid-number": 1,
+                                  "required-missing": 2})
+    _assert_payment_lines(db, bag, linked=False)
+    # 수납년도 and 수납번호 (the receipt's key, no field of their own here) carried beside every payment, and
+    # 결제금액 as the clinic wrote it ('12,300원'); nothing else of 수납결제 is carried
+    carried = {column for columns in _sidecar(bag, "payment").values() for column in columns}
+    assert carried == {"수납년도", "수납번호", "결제금액"}
+
+
 def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path: Path) -> None:
     db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
     flow = scaffolded(db, tmp_path)
@@ -168,6 +267,7 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     _assert_scaffold_outcomes(db, flow, dry, sealed)
     _assert_fee_statements_ready(bag)
     _assert_receipts(db, bag, sealed)
+    _assert_payments_scaffolded(db, flow, sealed, bag)
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:
@@ -254,6 +354,7 @@ def test_a_mariadb_billing_clinic_goes_through_the_whole_flow(mariadb_conn_str: 
     assert db.check["fhir"]["problems"] == {}
     dry, sealed, bag = exported(flow, tmp_path)
     _assert_scaffold_outcomes(db, flow, dry, sealed)
+    _assert_payments_scaffolded(db, flow, sealed, bag)
     payers = sorted({e["type"][0]["text"] for e in _resources(bag, "Encounter")})
     assert payers == sorted({"건강보험", "의료급여1종", "의료급여2종", "산재", "자보", "일반"})
     _assert_receipts(db, bag, sealed)
@@ -277,6 +378,7 @@ unique = ["number"]
 patient_id = { column = "환자번호", type = "ref", ref = "patient", required = true }
 encounter_id = { column = "내원번호", type = "ref", ref = "encounter" }
 number = { expr = "수납년도 || '-' || 수납번호", required = true }
+cancels_id = { expr = "원수납년도 || '-' || 원수납번호", type = "ref", ref = "receipt.number" }
 issued = { column = "수납일자", type = "date", required = true }
 covered_patient = { column = "급여본인부담", type = "decimal" }
 covered_insurer = { column = "공단부담", type = "decimal" }
@@ -306,13 +408,30 @@ insurer_share = { column = "공단부담", type = "decimal" }
 
 """
 
+#: ... and the payments (수납결제) under their receipt, by its number.
+HAND_PAYMENTS = """[entities.payment]
+query = "SELECT P.*, H.환자번호 AS H_PT, H.수납일자 AS H_DAY, P.수납년도 || '-' || P.수납번호 AS P_NO FROM 수납결제 P LEFT JOIN 수납 H ON H.수납년도 = P.수납년도 AND H.수납번호 = P.수납번호"
+table = "수납결제"
+key = "결제번호"
+
+[entities.payment.fields]
+receipt_id = { column = "P_NO", type = "ref", ref = "receipt.number" }
+patient_id = { column = "H_PT", type = "ref", ref = "patient", required = true }
+paid = { column = "H_DAY", type = "date", required = true }
+amount = { column = "결제금액", type = "decimal", required = true }
+method_text = { column = "결제수단" }
+approval_number = { column = "승인번호" }
+cash_receipt_number = { column = "현금영수증번호" }
+"""
+
 
 def _hand_written(flow: Any) -> None:
     """The scaffold's connector.toml with the receipt and fee-line sections the contractor wrote."""
     path = flow.connectors / "foreign" / "connector.toml"
     text = path.read_text(encoding="utf-8")
     start, end = text.index("[entities.receipt]"), text.index("# --- attachment ---")
-    path.write_text(text[:start] + HAND_SECTIONS + text[end:], encoding="utf-8")
+    text = text[:start] + HAND_SECTIONS + text[end:]
+    path.write_text(text[:text.index("[entities.payment]")] + HAND_PAYMENTS, encoding="utf-8")
 
 
 def test_quantities_written_as_fractions_are_their_exact_decimals() -> None:
@@ -352,6 +471,70 @@ def _assert_documents(db: BillingClinic, bag: Path) -> None:
     assert squash(f"{rounded['진료비총액']:,} {rounded['급여본인부담']:,} {rounded['수납액']:,}") in page
 
 
+def _paid_lines(page: str) -> str:
+    """The 납부한 금액 lines of a receipt page (from the heading of their grid to the footer)."""
+    start = page.index("납부한 금액: 카드")
+    return page[start:]
+
+
+def _assert_linked_payments(db: BillingClinic, bag: Path, sealed: dict[str, Any]) -> None:
+    """The contractor's payments section: each payment under its receipt (detail.request → the Invoice); the one
+    naming a receipt that does not exist, and those of the quarantined receipts (visit deleted, impossible day)
+    are orphans, as a fee line of them is; the one naming none has no patient; the receipt documents show
+    납부한 금액 by 카드 / 현금영수증 / 현금 / 합계, and the refund receipt links to the receipt it cancels."""
+    _payment_outcome(db, sealed, {"orphan": 1 + _paid_for(db, BAD_DATE) + _paid_for(db, ORPHAN),
+                                  "invalid-number": 1, "required-missing": 1})
+    found = _assert_payment_lines(db, bag, linked=True)
+    # 수납년도 and 수납번호, the receipt's number the query makes of them (P_NO: a reference by a unique field of
+    # the receipt is carried beside FHIR's Invoice reference, as the fee lines' H_NO is) and 결제금액 as written
+    # are all that is carried
+    carried = {column for columns in _sidecar(bag, "payment").values() for column in columns}
+    assert carried == {"수납년도", "수납번호", "p_no", "결제금액"}
+    assert PAY_BAD_AMOUNT not in found and any(
+        (p["수납년도"], p["수납번호"]) == BAD_PAYMENT_RECEIPT for p in (db.payments[n] for n in found))
+    invoices = {i["identifier"][0]["value"]: i for i in _resources(bag, "Invoice")}
+    # the refund names the receipt it cancels (원수납년도, 원수납번호): Invoice extension cancels → that Invoice
+    cancels = [e for e in invoices[f"{CANCELLING[0]}-{CANCELLING[1]}"]["extension"] if e["url"].endswith(":cancels")]
+    assert cancels == [{"url": "urn:emr-exporter:fhir:extension:cancels",
+                        "valueReference": {"reference": f"Invoice/{invoices[f'{CANCELLED[0]}-{CANCELLED[1]}']['id']}"}}]
+    assert sum(any(e["url"].endswith(":cancels") for e in i.get("extension", [])) for i in invoices.values()) == 1
+
+    def expected(key: tuple[int, int]) -> str:
+        receipt = db.receipts[key]
+        sums = dict.fromkeys(("카드", "현금영수증", "현금"), 0)
+        for number in found:
+            row = db.payments[number]
+            if (row["수납년도"], row["수납번호"]) != key:
+                continue
+            line = "카드" if row["결제수단"] == "카드" else "현금영수증" if row["현금영수증번호"] else "현금"
+            sums[line] += int(row["결제금액"].removesuffix("원").replace(",", ""))
+        paid = sum(sums.values())
+        assert paid == receipt["수납액"]  # the parts add up to what the receipt says was paid
+        own = int(receipt["급여본인부담"]) + int(receipt["전액본인부담"]) + int(
+            receipt["비급여"].removesuffix("원").replace(",", ""))
+        return squash(f"납부한 금액: 카드 현금영수증 현금 합계 납부하지 않은 금액 {sums['카드']:,} "
+                      f"{sums['현금영수증']:,} {sums['현금']:,} {paid:,} {own - paid:,}")
+
+    # paid in parts: card + cash + 계좌이체 (cash without a 현금영수증); with one: 현금영수증; by card alone; a refund
+    for key, cash_receipt_line in (((2022, 3), None), ((2022, 12), "현금영수증 신분확인번호: 0012-2022"),
+                                   ((2022, 1), None), (CANCELLING, None), (BAD_PAYMENT_RECEIPT, None),
+                                   (PHONE_CASH_RECEIPT, "현금영수증 신분확인번호: 010-****-5678"),
+                                   (RRN_CASH_RECEIPT, "현금영수증 신분확인번호: 800101-1******")):
+        page = _page_of(bag, db.receipts[key])
+        lines = _paid_lines(page)
+        assert lines.startswith(expected(key)), (key, lines)
+        assert (cash_receipt_line in lines) if cash_receipt_line else ("현금영수증 신분확인번호" not in lines), key
+        assert PHONE not in page and RRN not in page and RRN.replace("-", "") not in page
+    refund = _paid_lines(_page_of(bag, db.receipts[CANCELLING]))
+    assert refund.split()[9].startswith("-")  # the card part of the refund, negative
+    # the 신분확인번호 (a phone, an RRN) is in the bundle only in its PaymentReconciliation: no report, log or
+    # sidecar holds it
+    for path in bag.rglob("*"):
+        if path.is_file() and not path.name.startswith("PaymentReconciliation."):
+            data = path.read_bytes()
+            assert RRN.encode() not in data and PHONE.encode() not in data, path
+
+
 def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exactly(tmp_path: Path) -> None:
     db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
     flow = scaffolded(db, tmp_path)
@@ -384,6 +567,7 @@ def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exac
             if row["수량"] == "1/2":  # as the clinic wrote it, carried raw beside FHIR's 0.5
                 assert sidecar[str(row["상세번호"])]["수량"] == "1/2"
     _assert_documents(db, bag)
+    _assert_linked_payments(db, bag, sealed)
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:

@@ -20,7 +20,7 @@ PATIENT_ID = model.record_id("demo", "PT", "1")
 VISIT_ID = model.record_id("demo", "VISIT", "1")
 DOCTOR_ID = model.record_id("demo", "DOCTOR", "D1")
 CLINICAL_TYPES = {model.Allergy, model.Immunization, model.VitalSigns, model.Coverage, model.MedicationStatement,
-                  model.LabReport}
+                  model.LabReport, model.Payment}
 
 
 def prov(table: str, key: str) -> model.Provenance:
@@ -36,8 +36,10 @@ def one(record: Any) -> dict[str, Any]:
 def test_every_new_type_has_a_resource_type() -> None:
     assert set(model.ENTITY_TYPES.values()) >= CLINICAL_TYPES
     assert {fhir.resource_type_of(e) for e in ("allergy", "immunization", "vital_signs", "coverage",
-                                                 "medication_statement", "lab_report")} == {
-        "AllergyIntolerance", "Immunization", "Observation", "Coverage", "MedicationStatement", "DiagnosticReport"}
+                                                 "medication_statement", "lab_report", "payment")} == {
+        "AllergyIntolerance", "Immunization", "Observation", "Coverage", "MedicationStatement", "DiagnosticReport",
+        "PaymentReconciliation"}
+    assert model.ENTITY_ORDER.index("payment") > model.ENTITY_ORDER.index("receipt")
     # Parents before children: a lab report refers to its results.
     assert model.ENTITY_ORDER.index("lab_report") > model.ENTITY_ORDER.index("lab_result")
 
@@ -168,6 +170,59 @@ def test_coverage_periods_with_hira_insurance_types() -> None:
     assert car["type"] == {"coding": [{"system": fhir.PAYER_TYPE_SYSTEM, "code": "자보"}], "text": "자보"}
     assert car["relationship"] == {"text": "배우자"}  # no HL7 code: as recorded
     assert car["status"] == "cancelled"
+
+
+def test_payments_are_payment_reconciliations_of_their_invoice() -> None:
+    receipt_id = model.record_id("demo", "RCPT", "7")
+    card = one(model.Payment(
+        id="p1", provenance=prov("PAY", "1"), patient_id=PATIENT_ID, receipt_id=receipt_id,
+        paid=dt.datetime(2023, 3, 4, 10, 5), amount=Decimal("12300"), method_text="신용카드", approval_number="30012345"))
+    assert card["status"] == "active"
+    assert (card["created"], card["paymentDate"]) == ("2023-03-04T10:05:00+09:00", "2023-03-04")
+    assert card["paymentAmount"] == {"value": 12300, "currency": "KRW"}
+    assert card["paymentIdentifier"] == {"type": {"text": "승인번호"}, "value": "30012345"}
+    assert card["extension"] == [
+        {"url": fhir.PATIENT_URL, "valueReference": {"reference": f"Patient/{PATIENT_ID}"}},
+        {"url": fhir.PAYMENT_METHOD_URL, "valueCodeableConcept": {"coding": [
+            {"system": fhir.PAYMENT_METHOD_SYSTEM, "code": "card", "display": "카드"}], "text": "신용카드"}}]
+    assert card["detail"] == [{
+        "type": {"coding": [{"system": fhir.PAYMENT_TYPE_SYSTEM, "code": "payment", "display": "Payment"}]},
+        "request": {"reference": f"Invoice/{receipt_id}"},
+        "payee": {"reference": f"Organization/{fhir.organization_id(INSTITUTION)}"},
+        "amount": {"value": 12300, "currency": "KRW"}}]
+    # a refund in cash with a 현금영수증 issued to a phone number; a method the clinic names its own way; none
+    refund = one(model.Payment(id="p2", provenance=prov("PAY", "2"), patient_id=PATIENT_ID, paid=dt.date(2023, 3, 5),
+                               amount=Decimal("-5000"), method_text="현금", cash_receipt_number="010-1234-5678"))
+    assert refund["detail"][0]["type"]["coding"][0]["code"] == "adjustment" and "request" not in refund["detail"][0]
+    assert refund["identifier"][0] == {"type": {"text": "현금영수증"}, "system": fhir.CASH_RECEIPT_SYSTEM,
+                                       "value": "010-1234-5678"}
+    assert [fhir.payment_method(t) for t in ("체크 카드", "CASH", "현금영수증", "무통장입금", "포인트", " ", None)] == [
+        "card", "cash", "cash-receipt", "transfer", "other", None, None]
+    coded = one(model.Payment(id="p3", provenance=prov("PAY", "3"), patient_id=PATIENT_ID, paid=dt.date(2023, 3, 5),
+                              amount=Decimal("1"), method="transfer", status="cancelled"))
+    assert coded["status"] == "cancelled"
+    assert coded["extension"][1]["valueCodeableConcept"] == {"coding": [
+        {"system": fhir.PAYMENT_METHOD_SYSTEM, "code": "transfer", "display": "계좌이체"}]}
+    assert "paymentIdentifier" not in coded
+    with pytest.raises(MappingError):
+        fhir.to_fhir(model.Payment(id="p4", provenance=prov("PAY", "4"), patient_id=PATIENT_ID,
+                                   paid=dt.date(2023, 3, 5), amount=Decimal("1"), method="voucher"),
+                     institution=INSTITUTION)
+    with pytest.raises(MappingError):  # no equivalent in the value set: quarantined, as a Coverage
+        fhir.to_fhir(model.Payment(id="p5", provenance=prov("PAY", "5"), patient_id=PATIENT_ID,
+                                   paid=dt.date(2023, 3, 5), amount=Decimal("1"), recorded_status="X"),
+                     institution=INSTITUTION)
+    # the 신분확인번호 on paper
+    assert [model.mask_id(v) for v in ("800101-1234567", "8001011234567", "01012345678", "02-123-4567", "A1")] == [
+        "800101-1******", "800101-1******", "010-****-5678", "02-***-4567", "A1"]
+
+
+def test_a_refund_receipt_links_to_the_receipt_it_cancels() -> None:
+    cancelled = model.record_id("demo", "RCPT", "20")
+    invoice = one(model.Receipt(id="r21", provenance=prov("RCPT", "21"), patient_id=PATIENT_ID,
+                                issued=dt.date(2023, 3, 5), paid=Decimal("-12300"), cancels_id=cancelled))
+    assert invoice["extension"] == [{"url": fhir.RECEIPT_CANCELS_URL,
+                                     "valueReference": {"reference": f"Invoice/{cancelled}"}}]
 
 
 def test_medication_statement_and_statuses() -> None:

@@ -194,6 +194,8 @@ STATUS_VALUES: dict[str, frozenset[str]] = {
                                        "not-taken"}),
     "lab_report": frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected", "appended",
                              "cancelled", "entered-in-error"}),
+    # PaymentReconciliation.status (FinancialResourceStatusCodes), as Coverage's
+    "payment": frozenset({"active", "cancelled", "draft", "entered-in-error"}),
 }
 ALLERGY_CLINICAL_STATUSES = frozenset({"active", "inactive", "resolved"})
 ALLERGY_VERIFICATION_STATUSES = frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})
@@ -442,6 +444,9 @@ class Receipt:
     paid: Decimal | None = None  # 납부한 금액
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
+    #: A refund or cancel receipt: the receipt it cancels (원영수증번호, 원수납번호: a reference to a receipt of the
+    #: same section, by its key or a unique field), written as the Invoice's link to the cancelled Invoice.
+    cancels_id: str | None = None
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -684,6 +689,50 @@ class LabReport:
     retention: RetentionClass = RetentionClass.TEST_RECORD
 
 
+#: How a payment was made (:attr:`Payment.method`): a small closed set; the source's own word stays in
+#: ``method_text``. "cash-receipt" is cash for which a 현금영수증 was issued.
+PAYMENT_METHODS: dict[str, str] = {
+    "card": "카드", "cash": "현금", "cash-receipt": "현금영수증", "transfer": "계좌이체", "other": "기타",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Payment:
+    """수납결제: one part of how a receipt was paid (a receipt paid by card and cash is two payments), or a
+    refund or cancellation of one (a negative amount, or a status)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    receipt_id: str | None = None  # the receipt (진료비 계산서·영수증) it pays
+    paid: dt.date | dt.datetime  # 결제일시
+    amount: Decimal  # negative: a refund or cancellation
+    method: str | None = None  # PAYMENT_METHODS; None: read from method_text by the FHIR mapper
+    method_text: str | None = None  # the source's own word for the method (카드, 현금, 계좌이체 …), verbatim
+    approval_number: str | None = None  # 승인번호 (card, or the 현금영수증's)
+    #: 현금영수증 number as recorded: its 승인번호, or the 신분확인번호 it was issued to (a phone, card or
+    #: resident registration number). Kept only inside the bundle; masked wherever a person sees it (mask_id).
+    cash_receipt_number: str | None = None
+    status: str | None = None  # None: active; see STATUS_VALUES["payment"]
+    recorded_status: str | None = None
+    retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
+
+
+_PHONE_LIKE = re.compile(r"(01[016789]|0\d{1,2})-?(\d{3,4})-?(\d{4})")
+
+
+def mask_id(value: str) -> str:
+    """A 현금영수증 신분확인번호 on paper: an RRN masked as :func:`mask_rrn` does, a phone number with its middle
+    hidden (010-****-5678); anything else (an approval number) as it is."""
+    text = value.strip()
+    if _RRN_LIKE.fullmatch(text):
+        return mask_rrn(text)
+    phone = _PHONE_LIKE.fullmatch(text)
+    if phone:
+        return f"{phone.group(1)}-{'*' * len(phone.group(2))}-{phone.group(3)}"
+    return value
+
+
 #: Canonical entity name → record class. Connector specs use these names.
 ENTITY_TYPES: dict[str, type] = {
     "practitioner": Practitioner,
@@ -706,7 +755,12 @@ ENTITY_TYPES: dict[str, type] = {
     "coverage": Coverage,
     "medication_statement": MedicationStatement,
     "lab_report": LabReport,  # after lab_result: a report refers to its results
+    "payment": Payment,  # after receipt: a payment refers to the receipt it pays
 }
+
+#: References a record makes to another record of its own entity: (entity, field). A refund receipt names
+#: the receipt it cancels (원수납번호); the connector's ``ref`` names the section itself.
+SELF_REFERENCES: frozenset[tuple[str, str]] = frozenset({("receipt", "cancels_id")})
 
 #: Export order: parents before children, so references can be checked while streaming.
 ENTITY_ORDER: tuple[str, ...] = tuple(ENTITY_TYPES)
@@ -739,6 +793,7 @@ Record = (
     | Coverage
     | MedicationStatement
     | LabReport
+    | Payment
 )
 
 

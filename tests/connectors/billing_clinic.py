@@ -6,10 +6,11 @@ header: the receipt number reused every year, so its key is (수납년도, 수�
 paid rounded down to 10원, so it differs from the sum of the lines; a cancellation as a cancel flag pointing at the
 original receipt, a refund as negative amounts), ``수납상세`` (receipt lines: EDI 수가코드 'AA154', 약가 codes,
 quantities '0.5' and '1/2', 일수, 가산율 '20%'), ``수납결제`` (a receipt paid in parts: card + cash + 계좌이체 with a
-현금영수증 number).
+현금영수증 number; refunds negative; a 현금영수증 issued to a phone number and one to an RRN).
 
 Planted: a receipt whose visit was deleted (orphan), an amount that is not a number ('12,3OO원'), an impossible
-receipt date.
+receipt date; payments naming a receipt that does not exist and naming none, and a payment amount that is not a
+number ('1,OOO원').
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ BAD_AMOUNT = (2022, 9)
 BAD_DATE = (2023, 11)
 #: (year, no) of the cancelled receipt and of the receipt that cancels it (negative amounts, pointing back)
 CANCELLED, CANCELLING = (2022, 20), (2022, 21)
+#: (year, no) of receipts paid in parts whose 현금영수증 was issued to a phone number / an RRN (신분확인번호)
+PHONE_CASH_RECEIPT, RRN_CASH_RECEIPT = (2022, 24), (2022, 36)
+PHONE, RRN = "010-1234-5678", "800101-1234567"
+#: 결제번호 of the planted payments, after the ordinary ones: a receipt that does not exist, no receipt at all, an
+#: amount with letters O (on receipt BAD_PAYMENT_RECEIPT, whose other payments are ordinary)
+PAY_ORPHAN, PAY_NO_RECEIPT, PAY_BAD_AMOUNT = 9001, 9002, 9003
+BAD_PAYMENT_RECEIPT = (2022, 2)
 
 
 def won(amount: int) -> str:
@@ -51,6 +59,8 @@ class BillingClinic(ForeignDb):
     receipts: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     #: (year, no) → its lines' rows as inserted
     lines: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
+    #: 결제번호 → the payment's row as inserted (column → value)
+    payments: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def _quantity(n: int) -> str:
@@ -127,10 +137,16 @@ def _build(db: BillingClinic, execute: Any, executemany: Any, decimal_type: str,
             receipts.append(tuple(receipt.values()))
             parts = [("카드", paid)] if no % 3 else [("카드", paid // 2), ("현금", paid // 4),
                                                       ("계좌이체", paid - paid // 2 - paid // 4)]
+            cash_receipt = {PHONE_CASH_RECEIPT: PHONE, RRN_CASH_RECEIPT: RRN}.get((year, no), receipt["현금영수증번호"])
             for method, amount in parts:
                 pay_no += 1
                 payments.append((pay_no, year, no, method, won(amount), f"A{pay_no:07d}" if method == "카드" else None,
-                                 receipt["현금영수증번호"] if method != "카드" else None))
+                                 cash_receipt if method != "카드" else None))
+    payments += [(PAY_ORPHAN, 2023, 999, "카드", won(1000), "A9999999", None),
+                 (PAY_NO_RECEIPT, None, None, "현금", won(2000), None, None),
+                 (PAY_BAD_AMOUNT, *BAD_PAYMENT_RECEIPT, "현금", "1,OOO원", None, None)]
+    names = ("결제번호", "수납년도", "수납번호", "결제수단", "결제금액", "승인번호", "현금영수증번호")
+    db.payments = {row[0]: dict(zip(names, row, strict=True)) for row in payments}
     executemany(f"INSERT INTO 수납 VALUES ({', '.join('?' * 18)})", receipts)
     executemany(f"INSERT INTO 수납상세 VALUES ({', '.join('?' * 14)})", lines)
     executemany("INSERT INTO 수납결제 VALUES (?, ?, ?, ?, ?, ?, ?)", payments)

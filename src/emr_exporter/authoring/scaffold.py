@@ -679,6 +679,11 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "medication_statement": ("MED_HIST", "MEDICATION_HISTORY", "MEDICATIONS", "DRUG_HIST", "CURRENT_MED",
                              "HOME_MED", "BOKYONG", "복용약", "복용", "투약력"),
     "lab_report": ("LAB_RPT", "LAB_REPORT", "LAB_REPORTS", "LABREPORT", "LAB_PANEL", "EXAM_RPT", "검사보고"),
+    # How a receipt was paid, part by part (card + cash + 계좌이체). Not PAY or PAYMENT alone: clinics name the
+    # receipt header so (korean_styles' PAY); 수납결제 is longer than the receipt's 수납, so it is the payments'.
+    "payment": ("PAY_DTL", "PAY_DETAIL", "PAY_METHOD", "PAY_HIST", "PAY_LIST", "PAYMENT_DETAIL", "PAYMENT_DETAILS",
+                "PAYMENT_METHOD", "PAYMENT_LINE", "SETTLE", "SETTLEMENT", "GYEOLJE", "GYULJE", "KYULJE",
+                "SUNAP_PAY", "RCPT_PAY", "수납결제", "결제", "결제내역", "결제수단"),
 }
 
 # Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
@@ -891,6 +896,16 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "ended": (r"(TO|END|STOP)_?(YMD|DT|DATE)", r"(중단|종료)일.*"),
         "recorded": (r"(REC|REG|WRITE|WRT|CRE|INPUT)_?(YMD|DT|DATE|DTTM)",),
         "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
+    },
+    "payment": {
+        "paid": (r"(PAY|PAID|SETTLE|GYEOLJE|GYULJE|APPR|APPROVAL)_?(DTTM|DT|YMD|DATE|TS|TIME)",
+                 r"결제_?(일시|일자|일|시각|시간)", r"승인_?(일시|일자)"),
+        "amount": (r"(PAY|PAID|SETTLE|GYEOLJE|GYULJE)_?(AMT|AMOUNT)", r"AMT", r"AMOUNT", r"결제_?(금액|액)", r"금액"),
+        "method_text": (r"(PAY|PAYMENT|SETTLE|GYEOLJE|GYULJE)_?(METHOD|MTHD|TYPE|TP|GB|KIND)", r"METHOD",
+                        r"결제_?(수단|방법|구분|종류)", r"(수단|방법)"),
+        "approval_number": (r"(APPR|APPROVAL|AUTH|SEUNGIN)_?(NO|NUM|NUMBER)", r"(카드)?_?승인_?번호"),
+        "cash_receipt_number": (r"CASH_?(RCPT|RECEIPT|RCT)_?(NO|NUM|NUMBER|ID)?",
+                                r"현금_?영수증_?(번호|신분확인번호|승인번호)?"),
     },
     "lab_report": {
         "effective": (r"(RPT|REPORT|PANEL|EXAM|TEST|RSLT|RESULT)_?(DTTM|DT|YMD|DATE|TS)", r"보고일.*|검사일.*"),
@@ -1610,6 +1625,8 @@ class _Guesser:
             self._service_date(guess, table, used)
         if entity == "fee_line" and ({"patient_id", "service_date"} & set(guess.missing)):
             self._through_receipt(guess, table)
+        if entity == "payment" and ({"patient_id", "paid"} & set(guess.missing)):
+            self._through_receipt(guess, table, "paid", "payments")
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
         self._cast_latin1(guess, table, key)
@@ -1912,11 +1929,13 @@ class _Guesser:
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
                                           required=True, ref=patient_ref.ref))
 
-    def _through_receipt(self, guess: EntityGuess, table: TableProfile) -> None:
-        """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient, the
-        day and the visit are the receipt header's (수납), joined in by its key, composite too (a LEFT JOIN keeps
-        every line). Their receipt is referred to by a single-column key; a composite one ((수납년도, 수납번호): the
-        number reused every year) needs a unique field of the receipt, which a note says how to write."""
+    def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
+                         rows: str = "lines") -> None:
+        """Fee lines (수납상세) or payments (수납결제, ``day`` paid) that hold only their receipt's key, the way Korean
+        EMRs keep them: the patient, the day and the visit are the receipt header's (수납), joined in by its key,
+        composite too (a LEFT JOIN keeps every row). Their receipt is referred to by a single-column key; a
+        composite one ((수납년도, 수납번호): the number reused every year) needs a unique field of the receipt, which
+        a note says how to write."""
         receipt = self.guesses.get("receipt")
         if receipt is None or not receipt.usable or receipt.table == table.name or guess.query or not receipt.key:
             return
@@ -1933,21 +1952,22 @@ class _Guesser:
             guess.missing.remove("patient_id")
             guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the receipt's patient "
                                               "(see query)", required=True, ref=patient_ref.ref))
-        if "service_date" in guess.missing:
+        if day in guess.missing:
             selects.append(f"H.{issued.column} AS SCAFFOLD_SVC_DATE")
-            guess.missing.remove("service_date")
-            guess.fields.append(FieldGuess("service_date", "SCAFFOLD_SVC_DATE", issued.type, "the receipt's day "
+            guess.missing.remove(day)
+            guess.fields.append(FieldGuess(day, "SCAFFOLD_SVC_DATE", issued.type, "the receipt's day "
                                            "(see query)", required=True, format=issued.format, tz=issued.tz))
         visit_ref = next((f for f in receipt.fields if f.field == "encounter_id"), None)
-        if visit_ref is not None and not any(f.field == "encounter_id" for f in guess.fields):
+        if (visit_ref is not None and "encounter_id" in {f.name for f in dataclasses.fields(
+                model.ENTITY_TYPES[guess.entity])} and not any(f.field == "encounter_id" for f in guess.fields)):
             # the line's visit is its receipt's: the fee statement is counted for it (readiness: billed visits)
             selects.append(f"{_ref_value(visit_ref, 'H')} AS SCAFFOLD_VISIT")
             guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", "the receipt's visit "
                                               "(see query)", ref=visit_ref.ref))
         guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
                        f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
-        guess.query_why = (f"the lines hold only their receipt's key ({', '.join(keys)}): the receipt's patient and "
-                           "day are joined in (LEFT JOIN keeps every line)")
+        guess.query_why = (f"the {rows} hold only their receipt's key ({', '.join(keys)}): the receipt's patient "
+                           f"and day are joined in (LEFT JOIN keeps every {rows.removesuffix('s')})")
         if any(f.field == "receipt_id" for f in guess.fields):
             return
         if len(keys) == 1:
@@ -1955,9 +1975,11 @@ class _Guesser:
                                               ref="receipt"))
         else:
             guess.notes.append(
-                f"{', '.join(own[k.lower()] for k in keys)}: the lines' receipt, by its key of {len(keys)} columns. "
-                "For the fee statement to list them under their receipt, give the receipt a unique number "
-                "(unique = [\"number\"], number = { expr = … the key's columns joined … }) and the lines "
+                f"{', '.join(own[k.lower()] for k in keys)}: the {rows}' receipt, by its key of {len(keys)} columns. "
+                + ("For the fee statement to list them under their receipt" if rows == "lines" else
+                   "For the receipt document to show how it was paid (카드 / 현금영수증 / 현금)")
+                + ", give the receipt a unique number "
+                "(unique = [\"number\"], number = { expr = … the key's columns joined … }) and the " + rows + " "
                 "receipt_id = { expr = … the same columns joined …, type = \"ref\", ref = \"receipt.number\" }")
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:

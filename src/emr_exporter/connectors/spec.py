@@ -628,6 +628,16 @@ class _Validator:
         for field_name in unique:
             if field_name not in fields or fields[field_name].source_column is None:
                 raise self.fail(table_path, "unique", f"'{field_name}' is not a field mapped from a column")
+        for field_name, fld in fields.items():
+            if (kind, field_name) not in model.SELF_REFERENCES or fld.ref != name:
+                continue
+            if fld.ref_field is not None and (fld.ref_field not in fields or fields[fld.ref_field].source_column
+                                              is None or fld.ref_field not in unique):
+                raise self.fail(f"{table_path}.fields", field_name, f"'{name}.{fld.ref_field}': map '{fld.ref_field}' "
+                                f"from a column and list it in unique = [...] to refer to it")
+            if fld.ref_field is None and len(key_columns) > 1:
+                raise self.fail(f"{table_path}.fields", field_name, f"{name} has a composite key: refer to one of "
+                                f"its unique fields (ref = \"{name}.<field>\")")
         return EntitySpec(
             name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size,
             kind="" if kind == name else kind, key_columns=key_columns,
@@ -750,7 +760,9 @@ class _Validator:
         elif kind == "ref":
             if isinstance(ref, str) and "." in ref:
                 ref, ref_field = ref.split(".", 1)
-            back = self._back_reference(table, name, ref, ref_field, earlier, entity_kind)
+            # a refund receipt's receipt it cancels (model.SELF_REFERENCES): its own section, checked once read
+            own = (entity_kind, name) in model.SELF_REFERENCES and table == f"entities.{ref}.fields"
+            back = own or self._back_reference(table, name, ref, ref_field, earlier, entity_kind)
             if back:
                 if columns:
                     raise self.fail(table, name, "a 'ref' reads one column (or an 'expr')")

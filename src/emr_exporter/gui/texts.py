@@ -33,6 +33,7 @@ def entity_name(entity: str) -> str:
         "coverage": QCoreApplication.translate("Texts", "Insurance coverage periods"),
         "medication_statement": QCoreApplication.translate("Texts", "Medication list"),
         "lab_report": QCoreApplication.translate("Texts", "Lab reports"),
+        "payment": QCoreApplication.translate("Texts", "Payments (card, cash)"),
     }
     return names.get(entity, entity)
 

@@ -127,6 +127,11 @@ ORDER_CODE_TYPE_SYSTEM = f"{PROJECT_URN}:order-code-type"  # drug | procedure | 
 DOCUMENT_CATEGORY_SYSTEM = f"{PROJECT_URN}:document-category"  # chart-note | certificate | attachment
 CERTIFICATE_KIND_SYSTEM = f"{PROJECT_URN}:certificate-kind"  # 진단서, 소견서 … as recorded
 RECEIPT_COMPONENT_SYSTEM = f"{PROJECT_URN}:receipt-component"
+PAYMENT_METHOD_SYSTEM = f"{PROJECT_URN}:payment-method"  # model.PAYMENT_METHODS: card | cash | cash-receipt | …
+#: A 현금영수증's number as recorded (its 승인번호 or the 신분확인번호 it was issued to): the national tax
+#: service publishes no identifier system for it.
+CASH_RECEIPT_SYSTEM = f"{PROJECT_URN}:cash-receipt-number"
+PAYMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/payment-type"
 LICENCE_SYSTEM_PREFIX = f"{PROJECT_URN}:mohw-licence:"  # + licence kind, for non-doctor licences
 
 _EXTENSION = f"{PROJECT_URN}:fhir:extension:"
@@ -140,6 +145,9 @@ PRIMARY_DIAGNOSIS_URL = _EXTENSION + "primary-diagnosis"
 OUTSIDE_PRESCRIPTION_URL = _EXTENSION + "outside-prescription"
 ENCOUNTER_URL = _EXTENSION + "encounter"
 RECEIPT_URL = _EXTENSION + "receipt"
+RECEIPT_CANCELS_URL = _EXTENSION + "cancels"  # a refund/cancel Invoice → the Invoice it cancels
+PATIENT_URL = _EXTENSION + "patient"  # PaymentReconciliation → the Patient who paid (R4 has no element for it)
+PAYMENT_METHOD_URL = _EXTENSION + "payment-method"  # CodeableConcept: PAYMENT_METHOD_SYSTEM + the source's word
 FEE_CATEGORY_URL = _EXTENSION + "fee-category"
 FEE_DAYS_URL = _EXTENSION + "fee-days"
 FEE_AMOUNTS_URL = _EXTENSION + "fee-amounts"  # complex: unit-price, total, patient-share, …
@@ -231,6 +239,7 @@ RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
     "coverage": ("Coverage",),
     "medication_statement": ("MedicationStatement",),
     "lab_report": ("DiagnosticReport",),
+    "payment": ("PaymentReconciliation",),
 }
 
 #: Allergy substance systems (``Allergy.substance_system``) → FHIR code system; anything else is the
@@ -1234,6 +1243,62 @@ def _receipt(record: model.Receipt, institution: model.Institution) -> list[dict
     total = _amount(record, "total")
     if total is not None:
         resource["totalGross"] = total
+    if record.cancels_id:
+        resource.setdefault("extension", []).append(
+            {"url": RECEIPT_CANCELS_URL, "valueReference": _ref("Invoice", record.cancels_id)})
+    return [resource]
+
+
+#: What clinics write for how a receipt was paid (compared without case, spaces and punctuation) →
+#: model.PAYMENT_METHODS; any other word is "other" (its text kept as written).
+PAYMENT_METHOD_WORDS: dict[str, str] = {
+    **dict.fromkeys(("카드", "신용카드", "체크카드", "직불카드", "신용", "체크", "card", "creditcard", "credit",
+                     "debitcard", "debit", "crd"), "card"),
+    **dict.fromkeys(("현금", "cash", "csh"), "cash"),
+    **dict.fromkeys(("현금영수증", "현금영수", "cashreceipt"), "cash-receipt"),
+    **dict.fromkeys(("계좌이체", "이체", "계좌", "무통장", "무통장입금", "송금", "transfer", "banktransfer", "bank",
+                     "wire"), "transfer"),
+}
+
+
+def payment_method(text: str | None) -> str | None:
+    """The model.PAYMENT_METHODS code for a source's word for a payment method (None for none)."""
+    if text is None or not text.strip():
+        return None
+    return PAYMENT_METHOD_WORDS.get(_NOT_LETTERS.sub("", text).lower(), "other")
+
+
+def _payment(record: model.Payment, institution: model.Institution) -> list[dict[str, Any]]:
+    """수납결제 → PaymentReconciliation: the payment's amount, day and method; detail[0].request the Invoice
+    it pays (R4 has no patient element: the payer is an extension)."""
+    resource = _base("PaymentReconciliation", record)
+    if record.cash_receipt_number:
+        resource["identifier"].insert(0, {"type": {"text": "현금영수증"}, "system": CASH_RECEIPT_SYSTEM,
+                                          "value": record.cash_receipt_number})
+    method = record.method or payment_method(record.method_text)
+    if method is not None and method not in model.PAYMENT_METHODS:
+        raise _fail(record, "method", "is not card, cash, cash-receipt, transfer or other")
+    extensions = [{"url": PATIENT_URL, "valueReference": _ref("Patient", record.patient_id)}]
+    if method is not None:
+        extensions.append({"url": PAYMENT_METHOD_URL, "valueCodeableConcept": _concept(
+            [_coding(PAYMENT_METHOD_SYSTEM, method, model.PAYMENT_METHODS[method])], record.method_text)})
+    resource["extension"] = extensions
+    resource["status"] = _status(record, "active", allowed=model.STATUS_VALUES["payment"], unknown=None)
+    resource["created"] = fhir_datetime(record.paid)
+    resource["paymentDate"] = fhir_date(record.paid)
+    amount = _amount(record, "amount")
+    assert amount is not None
+    resource["paymentAmount"] = amount
+    if record.approval_number:
+        resource["paymentIdentifier"] = {"type": {"text": "승인번호"}, "value": record.approval_number}
+    detail: dict[str, Any] = {"type": _concept([_coding(
+        PAYMENT_TYPE_SYSTEM, *(("adjustment", "Adjustment") if record.amount < 0 else ("payment", "Payment")))],
+        None)}
+    if record.receipt_id:
+        detail["request"] = _ref("Invoice", record.receipt_id)
+    detail["payee"] = _ref("Organization", organization_id(institution))
+    detail["amount"] = dict(amount)
+    resource["detail"] = [detail]
     return [resource]
 
 
@@ -1654,6 +1719,7 @@ _MAPPERS: dict[type, Callable[[Any, model.Institution], list[dict[str, Any]]]] =
     model.Coverage: _coverage,
     model.MedicationStatement: _medication_statement,
     model.LabReport: _lab_report,
+    model.Payment: _payment,
 }
 
 

@@ -69,7 +69,8 @@ def _patient_of(resource: dict[str, Any]) -> str | None:
         found = _ref_id(resource.get(name))
         if found:
             return found
-    return None
+    # PaymentReconciliation (수납결제): R4 has no patient element, the payer is an extension
+    return _ref_id((_extension(resource, fhir.PATIENT_URL) or {}).get("valueReference"))
 
 
 def _current(resource: dict[str, Any]) -> bool:
@@ -153,9 +154,45 @@ def _footer(pdf: Any, view: BagView, when: str, doctor: str | None = None) -> No
         pdf.cell(0, 6, doctor, new_x="LMARGIN", new_y="NEXT")
 
 
-def _receipt_title(title: str, invoice: dict[str, Any]) -> str:
-    """A receipt the clinic cancelled (취소: Invoice.status cancelled) is drawn so, never as one still paid."""
-    return f"{title} (취소된 수납)" if invoice.get("status") == "cancelled" else title
+def _receipt_title(title: str, invoice: dict[str, Any], cancelled: frozenset[str] = frozenset()) -> str:
+    """A receipt the clinic cancelled (취소: Invoice.status cancelled, or a refund receipt names it as the one it
+    cancels: ``cancelled``) is drawn so, never as one still paid."""
+    return f"{title} (취소된 수납)" if invoice.get("status") == "cancelled" or invoice["id"] in cancelled else title
+
+
+def _cancelled_ids(invoices: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The receipts a refund or cancel receipt names as the one it cancels (Invoice extension cancels)."""
+    return frozenset(filter(None, (_ref_id((_extension(i, fhir.RECEIPT_CANCELS_URL) or {}).get("valueReference"))
+                                   for i in invoices)))
+
+
+#: The 납부한 금액 lines of the receipt form (별지 제6호서식): a payment's method (PAYMENT_METHOD_SYSTEM) → its line;
+#: cash or a transfer with a 현금영수증 number counts as 현금영수증; any other method only in 합계.
+_PAID_LINES = {"card": "카드", "cash-receipt": "현금영수증", "cash": "현금", "transfer": "현금"}
+
+
+def _paid_by_method(payments: list[dict[str, Any]]) -> tuple[dict[str, float], list[str]]:
+    """The receipt's payments summed per 납부한 금액 line (카드, 현금영수증, 현금, 합계), and the 현금영수증 lines
+    (신분확인번호 masked, 승인번호) to print."""
+    sums = dict.fromkeys(("카드", "현금영수증", "현금", "합계"), 0.0)
+    cash_receipts: list[str] = []
+    for payment in payments:
+        amount = float(payment["paymentAmount"]["value"])
+        method = next((c.get("code") for c in ((_extension(payment, fhir.PAYMENT_METHOD_URL) or {}).get(
+            "valueCodeableConcept") or {}).get("coding", []) if c.get("system") == fhir.PAYMENT_METHOD_SYSTEM), None)
+        number = _identifier(payment, fhir.CASH_RECEIPT_SYSTEM)
+        line = _PAID_LINES.get(method or "")
+        if line == "현금" and number:
+            line = "현금영수증"
+        if line:
+            sums[line] += amount
+        sums["합계"] += amount
+        approval = (payment.get("paymentIdentifier") or {}).get("value")
+        if line == "현금영수증" and (number or approval):
+            parts = [f"현금영수증 신분확인번호: {model.mask_id(number)}"] if number else []
+            parts += [f"현금승인번호: {approval}"] if approval else []
+            cash_receipts.append("   ".join(parts))
+    return sums, list(dict.fromkeys(cash_receipts))
 
 
 def _render_receipts(pdf: Any, view: BagView) -> int:
@@ -166,13 +203,20 @@ def _render_receipts(pdf: Any, view: BagView) -> int:
         invoice_id = _ref_id((_extension(item, fhir.RECEIPT_URL) or {}).get("valueReference"))
         if invoice_id:
             lines.setdefault(invoice_id, []).append(item)
+    payments: dict[str, list[dict[str, Any]]] = {}
+    for payment in view.of_patient("PaymentReconciliation"):
+        for detail in payment.get("detail", []):
+            invoice_id = _ref_id(detail.get("request"))
+            if invoice_id:
+                payments.setdefault(invoice_id, []).append(payment)
+    cancelled = _cancelled_ids(invoices)
     for invoice in invoices:
         encounter = encounters.get(_ref_id((_extension(invoice, fhir.ENCOUNTER_URL) or {}).get("valueReference")) or "")
         encounter = encounter or {}
         components = {
             c["code"]["coding"][0]["code"]: c["amount"]["value"] for c in invoice.get("totalPriceComponent", [])
         }
-        _page(pdf, _receipt_title("진료비 계산서·영수증", invoice))
+        _page(pdf, _receipt_title("진료비 계산서·영수증", invoice, cancelled))
         io_class = "입원" if (encounter.get("class") or {}).get("code") == "IMP" else "외래"
         period = encounter.get("period", {})
         _grid(pdf, [
@@ -214,6 +258,16 @@ def _render_receipts(pdf: Any, view: BagView) -> int:
             ["진료비 총액", "환자부담 총액", "납부한 금액"],
             [_won(total), _won(patient_total), _won(components.get("paid"))],
         ], (58, 58, 58), heading=True)
+        if invoice["id"] in payments:  # how it was paid (수납결제): the form's 납부한 금액 lines
+            paid_sums, cash_receipts = _paid_by_method(payments[invoice["id"]])
+            known = any(k in components for k in patient_parts)
+            pdf.ln(3)
+            _grid(pdf, [
+                ["납부한 금액: 카드", "현금영수증", "현금", "합계", "납부하지 않은 금액"],
+                [*(_won(v) for v in paid_sums.values()), _won(patient_total - paid_sums["합계"]) if known else ""],
+            ], (38, 34, 34, 34, 34), heading=True)
+            for text in cash_receipts:
+                pdf.cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
         _footer(pdf, view, str(invoice.get("date", "")))
     return len(invoices)
 
@@ -534,9 +588,11 @@ def _render_fee_statements(pdf: Any, view: BagView) -> int:
         invoice_id = _ref_id((_extension(item, fhir.RECEIPT_URL) or {}).get("valueReference"))
         if invoice_id:
             lines.setdefault(invoice_id, []).append(item)
-    invoices = sorted((i for i in view.of_patient("Invoice") if i["id"] in lines), key=lambda r: r.get("date", ""))
+    every = view.of_patient("Invoice")
+    cancelled = _cancelled_ids(every)
+    invoices = sorted((i for i in every if i["id"] in lines), key=lambda r: r.get("date", ""))
     for invoice in invoices:
-        _page(pdf, _receipt_title("진료비 세부산정내역", invoice))
+        _page(pdf, _receipt_title("진료비 세부산정내역", invoice, cancelled))
         _grid(pdf, [["환자등록번호", "환자 성명", "영수증번호", "진료일"],
                     [_identifier(view.patient, ":chart-number") or "", view.name,
                      _identifier(invoice, ":receipt-number") or "", str(invoice.get("date", ""))]], (40, 45, 55, 34))
