@@ -575,3 +575,46 @@ def test_a_contractors_receipt_and_fee_statement_sections_export_every_line_exac
     finally:
         source.close()
     assert rebuilt.rows == db.rows
+
+
+def test_a_receipt_a_refund_names_is_drawn_cancelled_and_one_without_payments_as_before() -> None:
+    """From the FHIR alone (no status column mapped): the receipt the refund names says (취소된 수납) on its
+    document; a receipt without payments has no 납부한 금액 lines; other methods count only in 합계."""
+    import datetime as dt
+
+    from emr_exporter import model
+    from emr_exporter.pipeline import fhir
+    from emr_exporter.reports.preview import BagView
+
+    institution = model.Institution(code="12345678", name="햇살의원")
+    patient = model.Patient(id=model.record_id("t", "PT", "1"), provenance=model.Provenance("t", "PT", "1"),
+                            chart_number="C1", name="환자1")
+
+    def receipt(no: int, paid: int, cancels: int | None = None) -> model.Receipt:
+        return model.Receipt(id=model.record_id("t", "R", str(no)), provenance=model.Provenance("t", "R", str(no)),
+                             patient_id=patient.id, number=f"R-{no}", issued=dt.date(2023, 1, no),
+                             covered_patient=Decimal(paid), paid=Decimal(paid),
+                             cancels_id=None if cancels is None else model.record_id("t", "R", str(cancels)))
+
+    def payment(no: int, receipt_no: int, amount: int, method: str) -> model.Payment:
+        return model.Payment(id=model.record_id("t", "P", str(no)), provenance=model.Provenance("t", "P", str(no)),
+                             patient_id=patient.id, receipt_id=model.record_id("t", "R", str(receipt_no)),
+                             paid=dt.date(2023, 1, receipt_no), amount=Decimal(amount), method_text=method)
+
+    records: list[Any] = [patient, receipt(1, 9000), receipt(2, -9000, cancels=1), receipt(3, 5000),
+                          payment(1, 1, 7000, "카드"), payment(2, 1, 2000, "상품권"), payment(3, 2, -9000, "카드")]
+    resources: dict[str, list[dict[str, Any]]] = {"Organization": [fhir.organization_resource(institution)]}
+    for record in records:
+        for resource in fhir.to_fhir(record, institution=institution):
+            resources.setdefault(resource["resourceType"], []).append(resource)
+    data, count = render_preview(BagView(lambda kind: resources.get(kind, []), "C1"), "C1", "receipt")
+    pages = {no: next(squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(data)).pages
+                      if f" R-{no} " in f" {squash(p.extract_text())} ") for no in (1, 2, 3)}
+    assert count == 3
+    assert "진료비 계산서·영수증 (취소된 수납)" in pages[1]
+    assert "(취소된 수납)" not in pages[2] and "(취소된 수납)" not in pages[3]
+    # 상품권 (a method of its own: other) only in 합계
+    assert _paid_lines(pages[1]).startswith("납부한 금액: 카드 현금영수증 현금 합계 납부하지 않은 금액 7,000 0 0 9,000 0")
+    assert _paid_lines(pages[2]).startswith("납부한 금액: 카드 현금영수증 현금 합계 납부하지 않은 금액 -9,000 0 0 -9,000 0")
+    assert "납부한 금액: 카드" not in pages[3]
+    assert squash("진료비 총액 환자부담 총액 납부한 금액 5,000 5,000") in pages[3]

@@ -743,3 +743,42 @@ def test_the_new_generation_of_a_vendor_change_is_taken_before_the_earlier_one(t
     spec = load_spec(write_scaffold("gen", tmp_path / "out", SourceAddress(database=path)).connector_toml.parent)
     assert (spec.entities["patient"].table, spec.entities["encounter"].fields["patient_id"].column) == (
         "tblPatientNew", "PatientGUID")
+
+
+def test_a_payments_table_named_in_english_is_the_payment_section(tmp_path: Path) -> None:
+    """PAY_DTL beside the receipts (RECEIPTS): its own patient, receipt, time, amount, method, approval and
+    cash-receipt numbers guessed by their English names (before: no canonical record; the table carried raw)."""
+    path = tmp_path / "pay.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENTS (PATIENT_ID INTEGER PRIMARY KEY, CHART_NO TEXT, PATIENT_NAME TEXT, BIRTH_DATE TEXT);
+        CREATE TABLE RECEIPTS (RCPT_NO INTEGER PRIMARY KEY, PATIENT_ID INTEGER, RCPT_DATE TEXT, TOT_AMT INTEGER,
+            PAID_AMT INTEGER);
+        CREATE TABLE PAY_DTL (PAY_SEQ INTEGER PRIMARY KEY, RCPT_NO INTEGER, PATIENT_ID INTEGER, PAY_DTTM TEXT,
+            PAY_AMT INTEGER, PAY_METHOD TEXT, APPR_NO TEXT, CASH_RCPT_NO TEXT);
+    """)
+    for n in range(1, 41):
+        day = f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        conn.execute("INSERT INTO PATIENTS VALUES (?, ?, ?, ?)", (n, f"C{n:05d}", f"Patient {n}", "1960-01-01"))
+        conn.execute("INSERT INTO RECEIPTS VALUES (?, ?, ?, ?, ?)", (n, n, day, 10000 + n, 3000 + n))
+        conn.execute("INSERT INTO PAY_DTL VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (n, n, n, f"{day} 10:0{n % 10}:00", 3000 + n, ("CARD", "CASH")[n % 2],
+                      f"{n:08d}" if n % 2 == 0 else None, f"X{n:07d}" if n % 2 else None))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("pay", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    payment = spec.entities["payment"]
+    assert (payment.table, payment.key) == ("PAY_DTL", "PAY_SEQ")
+    assert {f: (s.column, s.type, s.ref) for f, s in payment.fields.items()} == {
+        "patient_id": ("PATIENT_ID", "ref", "patient"), "receipt_id": ("RCPT_NO", "ref", "receipt"),
+        "paid": ("PAY_DTTM", "datetime", None), "amount": ("PAY_AMT", "decimal", None),
+        "method_text": ("PAY_METHOD", "text", None), "approval_number": ("APPR_NO", "text", None),
+        "cash_receipt_number": ("CASH_RCPT_NO", "text", None)}
+    assert spec.entities["receipt"].table == "RECEIPTS"
+    exported = run_export(ExportRequest(connector="pay", source=SourceAddress(database=path),
+                                        connectors_dirs=(outcome.folder.parent,), institution_code="99350017",
+                                        institution_name="Test Clinic"))
+    assert exported.dry_run and exported.reconciliation.balanced
+    [row] = [e for e in exported.reconciliation.to_dict()["entities"] if e["entity"] == "payment"]
+    assert (row["exported"], row["quarantined"], row["field_defects"]) == (40, 0, {})

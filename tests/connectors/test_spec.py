@@ -340,3 +340,39 @@ def test_a_question_mark_in_a_query_is_refused_with_what_to_write(tmp_path: Path
         "holds a '?', which the database driver takes for a parameter of its own and fails on: for PostgreSQL's "
         "jsonb operators write jsonb_exists(col, 'key') for ?, jsonb_exists_any(col, array[…]) for ?| and "
         "jsonb_exists_all(col, array[…]) for ?&")
+
+
+RECEIPTS = MINIMAL + """
+[entities.receipt]
+table = "RCPT"
+key = "RCPT_NO"
+
+[entities.receipt.fields]
+patient_id = { column = "PT_ID", type = "ref", ref = "patient", required = true }
+issued = { column = "YMD", type = "date" }
+cancels_id = { column = "ORG_RCPT_NO", type = "ref", ref = "receipt" }
+"""
+
+
+def test_a_refund_receipt_refers_to_a_receipt_of_its_own_section(tmp_path: Path) -> None:
+    # model.SELF_REFERENCES: the one reference that may name its own section (any other said 'refers to entity
+    # receipt, which this connector does not define')
+    spec = load_spec(write(tmp_path, RECEIPTS))
+    cancels = spec.entities["receipt"].fields["cancels_id"]
+    assert (cancels.type, cancels.ref, cancels.ref_field) == ("ref", "receipt", None)
+    # by a unique field of its own section: mapped from a column and listed in unique
+    by_number = RECEIPTS.replace('key = "RCPT_NO"', 'key = "RCPT_NO"\nunique = ["number"]').replace(
+        'ref = "receipt" }', 'ref = "receipt.number" }\nnumber = "RCPT_TXT"')
+    assert load_spec(write(tmp_path, by_number, "by_number")).entities["receipt"].fields["cancels_id"].ref_field == (
+        "number")
+    not_unique = by_number.replace('unique = ["number"]', "")
+    with pytest.raises(ConnectorSpecError, match=r"'receipt.number': map 'number' from a column and list it in "
+                                                 r"unique"):
+        load_spec(write(tmp_path, not_unique, "not_unique"))
+    composite = RECEIPTS.replace('key = "RCPT_NO"', 'key = ["RCPT_YY", "RCPT_NO"]')
+    with pytest.raises(ConnectorSpecError, match="receipt has a composite key: refer to one of its unique fields"):
+        load_spec(write(tmp_path, composite, "composite"))
+    # only that field: a receipt's encounter_id naming the receipt section is still an error
+    other = RECEIPTS.replace("cancels_id = {", "encounter_id = {")
+    with pytest.raises(ConnectorSpecError, match="refers to entity 'receipt', which this connector does not define"):
+        load_spec(write(tmp_path, other, "other"))
