@@ -247,10 +247,12 @@ def _assert_payments_scaffolded(db: BillingClinic, flow: Any, sealed: dict[str, 
     _payment_outcome(db, sealed, {"invalid-date": _paid_for(db, BAD_DATE), "invalid-number": 1,
                                   "required-missing": 2})
     _assert_payment_lines(db, bag, linked=False)
-    # 수납년도 and 수납번호 (the receipt's key, no field of their own here) carried beside every payment, and
-    # 결제금액 as the clinic wrote it ('12,300원'); nothing else of 수납결제 is carried
+    # 수납년도 and 수납번호 (the receipt's key, no field of their own here) carried beside every payment; nothing
+    # else of 수납결제: 결제금액 as the clinic wrote it ('12,300원', '-4,500원') comes back from paymentAmount
     carried = {column for columns in _sidecar(bag, "payment").values() for column in columns}
-    assert carried == {"수납년도", "수납번호", "결제금액"}
+    assert carried == {"수납년도", "수납번호"}
+    assert json.loads((bag / "data/report/cells.json").read_bytes())["entities"]["payment"]["columns"]["결제금액"][
+        "source_type"] == "won"
 
 
 def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path: Path) -> None:
@@ -485,11 +487,10 @@ def _assert_linked_payments(db: BillingClinic, bag: Path, sealed: dict[str, Any]
     _payment_outcome(db, sealed, {"orphan": 1 + _paid_for(db, BAD_DATE) + _paid_for(db, ORPHAN),
                                   "invalid-number": 1, "required-missing": 1})
     found = _assert_payment_lines(db, bag, linked=True)
-    # 수납년도 and 수납번호, the receipt's number the query makes of them (P_NO: a reference by a unique field of
-    # the receipt is carried beside FHIR's Invoice reference, as the fee lines' H_NO is) and 결제금액 as written
-    # are all that is carried
+    # 수납년도 and 수납번호, and the receipt's number the query makes of them (P_NO: a reference by a unique field
+    # of the receipt is carried beside FHIR's Invoice reference, as the fee lines' H_NO is) are all that is carried
     carried = {column for columns in _sidecar(bag, "payment").values() for column in columns}
-    assert carried == {"수납년도", "수납번호", "p_no", "결제금액"}
+    assert carried == {"수납년도", "수납번호", "p_no"}
     assert PAY_BAD_AMOUNT not in found and any(
         (p["수납년도"], p["수납번호"]) == BAD_PAYMENT_RECEIPT for p in (db.payments[n] for n in found))
     invoices = {i["identifier"][0]["value"]: i for i in _resources(bag, "Invoice")}

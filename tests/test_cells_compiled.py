@@ -113,3 +113,20 @@ def test_generated_checks_match_the_reference_on_odd_leaves_and_values(
         source.close()
     assert len({entity for entity, _ in compared.samples}) == 20  # every entity of the demo
     assert compared.rows > 5000 + 20 * 5 * len(ODD_LEAVES) * len(ODD_VALUES)
+
+
+def test_amounts_written_in_won_are_a_source_type_of_their_own() -> None:
+    """'12,300원' (수납결제.결제금액, 수납.비급여): the first such value of a decimal column makes its source type
+    ``won``, and an amount comes back written so (before: every such cell was carried as transformed); a value
+    that is no whole won, or a column of plain numbers, is not written that way."""
+    from emr_exporter.pipeline.cells import MISSING, WON_TEXT, source_type_name, to_source
+
+    assert [source_type_name(v, "decimal") for v in ("12,300원", "-4,500원", "0원", "1234원", "12,3OO원", "12300",
+                                                     "1,23원")] == [WON_TEXT, WON_TEXT, WON_TEXT, "str", "str",
+                                                                    "str", "str"]  # 1234원: not as rebuilt
+    assert source_type_name("12,300원", "text") == "str"  # only an amount
+    assert [to_source(Decimal(v), WON_TEXT, "decimal", None, "utf-8") for v in ("12300", "-4500", "0", "1234567")] == [
+        "12,300원", "-4,500원", "0원", "1,234,567원"]
+    assert all(to_source(v, WON_TEXT, "decimal", None, "utf-8") is MISSING
+               for v in (Decimal("1.5"), Decimal("NaN"), 12300, "12,300원"))
+    assert to_source(None, WON_TEXT, "decimal", None, "utf-8") is None

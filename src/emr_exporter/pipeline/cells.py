@@ -42,6 +42,10 @@ _TYPES: dict[str, type] = {
     "datetime": dt.datetime, "bool": bool,
 }
 _TYPE_NAMES = {v: k for k, v in _TYPES.items()}
+#: A further source type of amounts (a ``decimal`` field): text written as whole won with thousands commas and
+#: 원, the way Korean EMRs keep amounts ('12,300원', '-4,500원', '0원'), learnt from the first non-empty value.
+WON_TEXT = "won"
+_WON_WRITTEN = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})*원")
 
 #: Field types whose FHIR value stands for itself (text, numbers, dates); codes and yes/no values go
 #: through a learnt table; references through the parent's key.
@@ -83,6 +87,11 @@ def to_source(value: Any, source_type: str | None, kind: str, fmt: str | None, e
     """The source value of type ``source_type`` a canonical ``value`` stands for (:data:`MISSING` if none)."""
     if value is None:
         return None
+    if source_type == WON_TEXT:
+        if type(value) is not Decimal or not value.is_finite() or value != value.to_integral_value():
+            return MISSING
+        text = f"{int(value):,}원"
+        return text if _WON_WRITTEN.fullmatch(text) else MISSING
     target = _TYPES.get(source_type or "")
     if target is None:
         return MISSING
@@ -499,7 +508,10 @@ def rebuild_cell(
     return to_source(value, plan.source_type, plan.kind, plan.fmt, encoding)
 
 
-def source_type_name(value: Any) -> str | None:
+def source_type_name(value: Any, kind: str = "") -> str | None:
+    """The source type a column's first non-empty ``value`` teaches (for a ``kind`` field)."""
+    if kind == "decimal" and type(value) is str and _WON_WRITTEN.fullmatch(value):
+        return WON_TEXT
     return _TYPE_NAMES.get(type(value))
 
 
@@ -775,9 +787,11 @@ def _compile_check(
                 test = (f"type(value) is str and (type({x}) is int or type({x}) is float) "
                         f"and ((value == repr({x}) and 'e' not in value and 'n' not in value) "
                         f"or str(Decimal(repr({x}))) == value)")
-            else:  # the number itself: int -> int, float -> float
+            elif st in _TYPES:  # the number itself: int -> int, float -> float
                 env[f"T{i}"] = _TYPES[st]
                 test = f"type(value) is T{i} and type({x}) is T{i} and {x} == value"
+            else:  # amounts written '12,300원' (WON_TEXT): the generic rebuild, as the reference does
+                test = "False"
             body += [f"    elif {test}:", "        pass", f"    elif {tail}: out.append({c})"]
         elif kind == "date" and plan.fmt == "%Y%m%d" and st == "str":
             # Per leaf (dates repeat: a bounded memo): its 8 digits when it is a real date with a 4-digit
@@ -1022,7 +1036,7 @@ class CellCheck:
                     out.append(column)
                 continue
             if plan.source_type is None and value is not None:
-                plan.source_type = source_type_name(value)
+                plan.source_type = source_type_name(value, kind)
             # Fast paths: each gives exactly what rebuild_cell would (and falls through when unsure).
             if value is None and get is not None and kind != "key":
                 if get(by_suffix) is None:  # nothing there: rebuilt as empty
