@@ -619,3 +619,30 @@ def test_a_receipt_a_refund_names_is_drawn_cancelled_and_one_without_payments_as
     assert _paid_lines(pages[2]).startswith("납부한 금액: 카드 현금영수증 현금 합계 납부하지 않은 금액 -9,000 0 0 -9,000 0")
     assert "납부한 금액: 카드" not in pages[3]
     assert squash("진료비 총액 환자부담 총액 납부한 금액 5,000 5,000") in pages[3]
+
+
+def test_the_output_checks_fast_paths_are_the_reference_on_every_payment_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contractor's connector on the billing clinic (PaymentReconciliation lines, an Invoice linking the one
+    it cancels, '12,300원' amounts): the line checks' fast paths give what their references give on every line."""
+    from dataclasses import dataclass
+
+    from test_output_check import _export_comparing
+
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.sources.address import SourceAddress
+
+    db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
+    assert db.path is not None
+    outcome = write_scaffold("foreign", tmp_path / "connectors", SourceAddress(database=db.path))
+
+    @dataclass
+    class Folder:
+        connectors: Path
+
+    _hand_written(Folder(tmp_path / "connectors"))
+    spec = load_spec(outcome.folder)
+    assert spec.entities["payment"].fields["receipt_id"].ref_field == "number"
+    lines, problems = _export_comparing(monkeypatch, spec, db.path, None)
+    assert lines > len(db.payments) + len(db.receipts) and problems == 0
