@@ -628,10 +628,9 @@ def test_the_output_checks_fast_paths_are_the_reference_on_every_payment_line(
     it cancels, '12,300원' amounts): the line checks' fast paths give what their references give on every line."""
     from dataclasses import dataclass
 
-    from test_output_check import _export_comparing
-
     from emr_exporter.authoring.scaffold import write_scaffold
     from emr_exporter.sources.address import SourceAddress
+    from test_output_check import _export_comparing
 
     db = create_sqlite_billing_clinic(tmp_path / "clinic.sqlite")
     assert db.path is not None
