@@ -82,15 +82,19 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
 def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:
     clinic = create_gnuhealth_clinic(postgres_conn_str)
     # every cell but the skipped res_user's (3 rows of 11 columns); the reconciliation also counts the four columns
-    # the patient section joins in from party_party (name, lastname, gender, dob), for each of the 40 patients
-    assert through_the_flow(clinic, tmp_path, 4 * 40) == clinic.cells - 3 * 11
+    # the patient section joins in from party_party (name, lastname, gender, dob), for each of the 40 patients, and
+    # the lab's patient the lab result section joins in for each of the 72 result lines
+    assert through_the_flow(clinic, tmp_path, 4 * 40 + 72) == clinic.cells - 3 * 11
     bag = _bag(tmp_path)
     read = {"gnuhealth_patient": ("patient",), "gnuhealth_patient_allergy": ("allergy",),
-            "gnuhealth_patient_evaluation": ("vital_signs",), "res_user": "skipped"}
+            "gnuhealth_patient_evaluation": ("vital_signs",), "gnuhealth_lab_test_critearea": ("lab_result",),
+            "res_user": "skipped"}
     assert _fates(bag) == {t: read.get(t, "carried") for t in GNUHEALTH_TABLES}
     # the patient whose party has no first name quarantined (incomplete name) with its 3 evaluations (orphans);
-    # the orphan evaluation (patient 999) and the 7 with nothing measured quarantined
+    # the orphan evaluation (patient 999) and the 7 with nothing measured quarantined; the 1 result line of that
+    # patient's lab an orphan too
     assert _entities(bag) == {("patient", "gnuhealth_patient", 40, 39, 1),
+                              ("lab_result", "gnuhealth_lab_test_critearea", 72, 71, 1),
                               ("allergy", "gnuhealth_patient_allergy", 12, 12, 0),
                               ("vital_signs", "gnuhealth_patient_evaluation", 120, 109, 11)}
     patients = _resources(bag, "Patient")
@@ -102,6 +106,6 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
     allergies = _resources(bag, "AllergyIntolerance")
     assert {k: a["patient"]["reference"] for k, a in allergies.items()} == {
         str(i): f"Patient/{patients[str(i * 5 % 40 + 1)]['id']}" for i in range(1, 13)}
-    vitals = [json.loads(line) for path in sorted(bag.glob("data/fhir/Observation.*.ndjson"))
+    observations = [json.loads(line) for path in sorted(bag.glob("data/fhir/Observation.*.ndjson"))
               for line in path.read_bytes().splitlines()]
-    assert len({v["id"].split("-")[0] for v in vitals}) == 109
+    assert len({v["id"].split("-")[0] for v in observations}) == 109 + 71  # the vital-sign sets and the lab results

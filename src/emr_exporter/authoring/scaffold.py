@@ -770,8 +770,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME"),
+        # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME", r"NAME"),
         "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT",),
@@ -1631,6 +1632,8 @@ class _Guesser:
             self._through_receipt(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_header(guess, table)
         self._cast_latin1(guess, table, key)
         folded = _folded_select(self.profile.engine, table)
         if folded and not guess.query:
@@ -1994,6 +1997,39 @@ class _Guesser:
         guess.missing.remove("patient_id")
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
                                           required=True, ref=patient_ref.ref))
+
+    def _patient_through_header(self, guess: EntityGuess, table: TableProfile) -> None:
+        """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's
+        result lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by
+        its key (a LEFT JOIN keeps every line)."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or guess.query or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        by_name = {t.name.lower(): t for t in self.profile.tables}
+        for column in table.columns:
+            base = re.sub(r"_?id$", "", column.name.lower())
+            header = by_name.get(base) or by_name.get(base + "s")
+            if (column.primary_key or header is None or header is table or header.name == patient.table
+                    or not header.plain or len(header.primary_key) != 1
+                    or _folded_select(self.profile.engine, header) is not None
+                    or any(part.upper() in SQL_RESERVED for part in header.parts)):
+                continue
+            parent_key = header.primary_key[0]
+            ref = self._ref_field(header, "patient_id", "patient", True, set(), parent_key)
+            sampled, hits = self.overlap(table, column.name, header.name, parent_key)
+            if ref is None or not sampled or hits * 2 < sampled:
+                continue
+            guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
+                           f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column.name}")
+            guess.query_why = (f"no patient column: {column.name} names {header.name} ({hits} of {sampled} sampled "
+                               f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
+                               "(LEFT JOIN keeps every row)")
+            guess.missing.remove("patient_id")
+            guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
+                                              f"the patient of its {header.name} (see query)", required=True,
+                                              ref=ref.ref))
+            return
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile) -> None:
         """Fee lines (수납상세) that hold only their receipt's key, the way Korean EMRs keep them: the patient, the
