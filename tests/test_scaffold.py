@@ -227,6 +227,9 @@ def test_a_tryton_shaped_schema_keyed_id_everywhere_refers_by_the_named_column_a
         CREATE TABLE hospital_patient (id INTEGER PRIMARY KEY, name INTEGER NOT NULL, active INTEGER);
         CREATE TABLE hospital_allergy (id INTEGER PRIMARY KEY, patient INTEGER, allergen TEXT);
         CREATE TABLE hospital_vaccination (id INTEGER PRIMARY KEY, vaccine_name TEXT, vaccine_date TEXT);
+        CREATE TABLE hospital_lab (id INTEGER PRIMARY KEY, patient INTEGER, test INTEGER);
+        CREATE TABLE hospital_lab_line (id INTEGER PRIMARY KEY, hospital_lab_id INTEGER, code TEXT, name TEXT,
+                                        result REAL, result_date TEXT);
     """)
     conn.executemany("INSERT INTO party_party VALUES (?, ?, '김', ?, ?)",
                      [(100 + i, f"민준{i}", f"19{50 + i}-01-0{1 + i % 9}", "mf"[i % 2]) for i in range(1, 31)])
@@ -234,6 +237,10 @@ def test_a_tryton_shaped_schema_keyed_id_everywhere_refers_by_the_named_column_a
     conn.executemany("INSERT INTO hospital_allergy VALUES (?, ?, '페니실린')", [(i, 31 - i) for i in range(1, 11)])
     conn.executemany("INSERT INTO hospital_vaccination VALUES (?, '인플루엔자', '2024-10-01')",
                      [(i,) for i in range(1, 11)])
+    # a lab's result lines hold only the lab's id; the lab holds the patient (GNU Health's gnuhealth_lab_id)
+    conn.executemany("INSERT INTO hospital_lab VALUES (?, ?, 1)", [(i, 30 - i) for i in range(1, 9)])
+    conn.executemany("INSERT INTO hospital_lab_line VALUES (?, ?, 'Hb', '혈색소', 13.5, '2024-03-02')",
+                     [(i, 1 + i % 8) for i in range(1, 17)])
     conn.commit()
     conn.close()
     outcome = write_scaffold("tryton", tmp_path / "out", SourceAddress(database=path))
@@ -255,7 +262,12 @@ def test_a_tryton_shaped_schema_keyed_id_everywhere_refers_by_the_named_column_a
                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
                                       institution_name="가상의원"))
     counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
-    assert counts == {"patient": (30, 0), "allergy": (10, 0)} and result.reconciliation.balanced
+    lab = spec.entities["lab_result"]
+    assert (lab.table, lab.query, lab.fields["patient_id"].column, lab.fields["code"].column) == (
+        "hospital_lab_line", "SELECT X.*, H.patient AS SCAFFOLD_PATIENT FROM hospital_lab_line X LEFT JOIN "
+                             "hospital_lab H ON H.id = X.hospital_lab_id", "SCAFFOLD_PATIENT", "code")
+    assert counts == {"patient": (30, 0), "allergy": (10, 0), "lab_result": (16, 0)}
+    assert result.reconciliation.balanced
 
 
 def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
