@@ -213,6 +213,63 @@ def test_a_table_that_lacks_what_the_record_needs_yields_to_the_next_likely_one(
     assert spec.entities["order_line"].table == "ORDERS"
 
 
+def test_a_tryton_shaped_schema_keyed_id_everywhere_refers_by_the_named_column_and_joins_the_party(
+        tmp_path: Path) -> None:
+    # GNU Health's shape (tests/test_opensource_shaped_clinics.py on PostgreSQL): every table keyed ``id``, a
+    # Many2One named after what it points at (``patient``), the patient's ``name`` the id of its party, which holds
+    # the name, birth date and sex. Before: the patient's name was its party's number (name = { column = "name" }),
+    # and every other table's own ``id`` was taken for its patient (the allergy of row 3 given to patient 3, the
+    # vaccination of row 5 to patient 5), as the overlap of two runs of small numbers always says "found".
+    path = tmp_path / "tryton.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE party_party (id INTEGER PRIMARY KEY, name TEXT, lastname TEXT, dob TEXT, gender TEXT);
+        CREATE TABLE hospital_patient (id INTEGER PRIMARY KEY, name INTEGER NOT NULL, active INTEGER);
+        CREATE TABLE hospital_allergy (id INTEGER PRIMARY KEY, patient INTEGER, allergen TEXT);
+        CREATE TABLE hospital_vaccination (id INTEGER PRIMARY KEY, vaccine_name TEXT, vaccine_date TEXT);
+        CREATE TABLE hospital_lab (id INTEGER PRIMARY KEY, patient INTEGER, test INTEGER);
+        CREATE TABLE hospital_lab_line (id INTEGER PRIMARY KEY, hospital_lab_id INTEGER, code TEXT, name TEXT,
+                                        result REAL, result_date TEXT);
+    """)
+    conn.executemany("INSERT INTO party_party VALUES (?, ?, '김', ?, ?)",
+                     [(100 + i, f"민준{i}", f"19{50 + i}-01-0{1 + i % 9}", "mf"[i % 2]) for i in range(1, 31)])
+    conn.executemany("INSERT INTO hospital_patient VALUES (?, ?, 1)", [(i, 100 + i) for i in range(1, 31)])
+    conn.executemany("INSERT INTO hospital_allergy VALUES (?, ?, '페니실린')", [(i, 31 - i) for i in range(1, 11)])
+    conn.executemany("INSERT INTO hospital_vaccination VALUES (?, '인플루엔자', '2024-10-01')",
+                     [(i,) for i in range(1, 11)])
+    # a lab's result lines hold only the lab's id; the lab holds the patient (GNU Health's gnuhealth_lab_id)
+    conn.executemany("INSERT INTO hospital_lab VALUES (?, ?, 1)", [(i, 30 - i) for i in range(1, 9)])
+    conn.executemany("INSERT INTO hospital_lab_line VALUES (?, ?, 'Hb', '혈색소', 13.5, '2024-03-02')",
+                     [(i, 1 + i % 8) for i in range(1, 17)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("tryton", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    patient = spec.entities["patient"]
+    assert (patient.table, patient.query) == (
+        "hospital_patient", "SELECT X.*, P.lastname AS SCAFFOLD_LASTNAME, P.name AS SCAFFOLD_NAME, P.gender AS "
+                            "SCAFFOLD_GENDER, P.dob AS SCAFFOLD_DOB FROM hospital_patient X LEFT JOIN party_party P "
+                            "ON P.id = X.name")
+    fields = patient.fields
+    assert (fields["name"].columns, fields["sex"].column, fields["sex"].map, fields["birth_date"].column) == (
+        ("SCAFFOLD_LASTNAME", "SCAFFOLD_NAME"), "SCAFFOLD_GENDER", {"m": "male", "f": "female", "o": "other",
+                                                                    "nb": "other", "other": "other", "u": "unknown"},
+        "SCAFFOLD_DOB")
+    assert spec.entities["allergy"].fields["patient_id"].column == "patient"
+    guess = outcome.guesses["immunization"]
+    assert (guess.table, guess.usable, guess.missing) == ("hospital_vaccination", False, ["patient_id"])
+    result = run_export(ExportRequest(connector="tryton", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상의원"))
+    counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
+    lab = spec.entities["lab_result"]
+    assert (lab.table, lab.query, lab.fields["patient_id"].column, lab.fields["code"].column) == (
+        "hospital_lab_line", "SELECT X.*, H.patient AS SCAFFOLD_PATIENT FROM hospital_lab_line X LEFT JOIN "
+                             "hospital_lab H ON H.id = X.hospital_lab_id", "SCAFFOLD_PATIENT", "code")
+    assert counts == {"patient": (30, 0), "allergy": (10, 0), "lab_result": (16, 0)}
+    assert result.reconciliation.balanced
+
+
 def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
     # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
     # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.

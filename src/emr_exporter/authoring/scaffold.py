@@ -688,10 +688,12 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
 
 # Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
 _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
+# A reference named by the bare noun (Tryton, Odoo and GNU Health name a Many2One column after the record it points
+# at: ``patient``, ``encounter``) counts as well, after the ``…_id`` forms.
 _REF_PATTERNS: dict[str, tuple[str, ...]] = {
-    "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PID", r"CHART_?NO", r"환자번호"),
+    "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PID", r"CHART_?NO", r"환자번호", r"PATIENT"),
     "encounter": (r"VISIT_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)", r"ENC(OUNTER)?_?(NO|ID)",
-                  r"RCV_?NO"),
+                  r"RCV_?NO", r"ENCOUNTER", r"VISIT"),
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
@@ -773,8 +775,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME"),
+        # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME", r"NAME"),
         "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT",),
@@ -867,13 +870,14 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
         "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"수축기.*"),
         "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"이완기.*"),
-        "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"맥박.*"),
-        "respiration": (r"RR", r"RESP(IRATION)?(_?RATE)?", r"호흡.*"),
+        # BPM, RESPIRATORY_RATE, OSAT: GNU Health's evaluation columns, as English-named EMRs write them
+        "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"BPM", r"맥박.*"),
+        "respiration": (r"RR", r"RESP(IRATION|IRATORY)?(_?RATE)?", r"호흡.*"),
         "temperature": (r"BT", r"TEMP(ERATURE)?", r"BODY_?TEMP(ERATURE)?", r"체온.*"),
         "weight": (r"BW", r"WT", r"WEIGHT", r"BODY_?WEIGHT", r"체중|몸무게"),
         "height": (r"BH", r"HT", r"HEIGHT", r"BODY_?HEIGHT", r"신장|키"),
         "bmi": (r"BMI",),
-        "spo2": (r"SPO2", r"SAO2", r"O2_?SAT(URATION)?", r"SAT(URATION)?", r"산소포화도"),
+        "spo2": (r"SPO2", r"SAO2", r"O2_?SAT(URATION)?", r"O_?SAT", r"SAT(URATION)?", r"산소포화도"),
         "waist": (r"WAIST(_?(CIRC|SIZE))?", r"허리둘레"),
         "head": (r"HEAD(_?CIRC)?", r"HC", r"머리둘레|두위"),
         "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
@@ -934,6 +938,9 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
         # HL7 administrative sex letters (an in-house EMR's enum 'M', 'F', 'U'): only where the first map's
         # keys do not cover the values (a U or an O), so a clinic of M and F keeps the map it had
         {"M": "male", "F": "female", "O": "other", "U": "unknown"},
+        # the same letters in lower case, as Tryton/GNU Health's selection stores them ('m', 'f'; 'nb' non-binary
+        # and 'other' are FHIR's "other")
+        {"m": "male", "f": "female", "o": "other", "nb": "other", "other": "other", "u": "unknown"},
     ),
     ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
     # an allergy's kind and severity as Korean EMR screens word them (약물/음식/환경, 경증/중등/중증), or FHIR's own
@@ -1036,9 +1043,9 @@ def _history_table(table: TableProfile) -> bool:
 
 
 #: A soft-delete flag (del_yn = 'Y', is_deleted = 1, 삭제여부): the row was deleted in the EMR but kept, as the law may
-#: require; never a date (deleted_at) nor who deleted it.
+#: require; never a date (deleted_at) nor who deleted it. OpenMRS and its kin say ``voided`` (1: voided, kept).
 _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
-                  r"삭제(여부|구분|유무)?")
+                  r"(IS_?)?VOID(ED)?(_?(YN|FLAG))?", r"삭제(여부|구분|유무)?")
 #: The written pairs of such a flag, (deleted, not deleted); a flag is mapped only when each sampled value is in one.
 _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
                    ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
@@ -1334,6 +1341,16 @@ def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool
     return not column.is_binary
 
 
+#: Fields that hold a name or a text, never a number: a column of an integer type is not guessed for them.
+_NAMED_FIELDS = frozenset({"name", "text", "substance", "reaction", "title"})
+_INTEGER_TYPE = re.compile(r"((BIG|SMALL|TINY|MEDIUM)?INT(EGER|\d)?|(BIG|SMALL)?SERIAL\d?|COUNTER)\b")
+
+
+def _integer_typed(column: ColumnProfile) -> bool:
+    """Whether the column is declared an integer (INT4, BIGINT, SMALLINT …: an id, a count; no text in it)."""
+    return _INTEGER_TYPE.match(column.type_name.upper()) is not None
+
+
 #: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
 _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "attachment": ("content_blob", "content_path"),
@@ -1595,6 +1612,9 @@ class _Guesser:
             if split_name is not None:
                 guess.missing.remove("name")
                 others.append(split_name)
+            elif from_parent := self._name_from_parent(entity, guess, table, used, {f.field for f in others}):
+                guess.missing.remove("name")
+                others += from_parent
         if entity == "patient" and not any(f.field == "rrn" for f in others):
             split = self._split_rrn(table, used)
             if split is not None:
@@ -1629,6 +1649,8 @@ class _Guesser:
             self._through_receipt(guess, table, "paid", "payments")
         if "patient_id" in guess.missing:
             self._patient_through_visit(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_header(guess, table)
         self._cast_latin1(guess, table, key)
         folded = _folded_select(self.profile.engine, table)
         if folded and not guess.query:
@@ -1889,6 +1911,70 @@ class _Guesser:
             return FieldGuess("name", aliases[0], "text", why, required=True)
         return None
 
+    def _name_from_parent(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
+                          present: set[str]) -> list[FieldGuess]:
+        """The person kept in a table the record points at (Tryton's party: ``gnuhealth_patient.name`` holds
+        ``party_party.id``, and the name, birth date and sex are the party's): joined in by that table's key (a LEFT
+        JOIN keeps every row); the name, and the birth date and sex the record's own table lacks, read from it.
+        Only a column named for the person (``name``, ``party``, ``person``, ``…_id``), of an integer type, most of
+        whose sampled values are the other table's keys."""
+        key = guess.key
+        if (not isinstance(key, str) or guess.query or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return []
+        links = [c for c in table.columns if c.name not in used and c.name != key and _integer_typed(c)
+                 and c.non_empty and _name_fits(r"(.*_)?(NAME|PARTY|PERSON|PEOPLE)(_?(ID|NO))?", c.name)]
+        for link in links:
+            for parent in self.profile.tables:
+                if (parent is table or not parent.plain or parent.row_count == 0 or len(parent.primary_key) != 1
+                        or _folded_select(self.profile.engine, parent) is not None
+                        or any(part.upper() in SQL_RESERVED for part in parent.parts)):
+                    continue
+                parts = self._split_name(parent, set())
+                columns: tuple[str, ...] = tuple(parts.columns or ()) if parts is not None else ()
+                if parts is None:
+                    whole = self._match(parent, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p],
+                                        set())
+                    if whole is None or _name_fits(_PART_NAME, whole[0].name) or _integer_typed(whole[0]):
+                        continue
+                    family = self._match(parent, (r"(L|LAST|FAMILY|SUR)_?NAME", r"(L|LAST|FAMILY|SUR)_?NM"), set())
+                    # Tryton's party: ``name`` the given name beside ``lastname``; joined family name first
+                    columns = (family[0].name, whole[0].name) if family is not None else (whole[0].name,)
+                parent_key = parent.primary_key[0]
+                sampled, hits = self.overlap(table, link.name, parent.name, parent_key)
+                if not sampled or hits * 2 < sampled:
+                    continue
+                found: list[FieldGuess] = []
+                selects = [f"P.{c} AS SCAFFOLD_{c.upper()}" for c in columns]
+                why = (f"the name from {parent.name} (see query: {table.name}.{link.name} holds its "
+                       f"{parent_key}, {hits} of {sampled} sampled values found)")
+                if len(columns) == 2:
+                    found.append(FieldGuess("name", f"SCAFFOLD_{columns[0].upper()}", "text", why + f": family name "
+                                            f"({columns[0]}) and given name ({columns[1]}) joined with a space; "
+                                            "check the order", required=True,
+                                            columns=tuple(f"SCAFFOLD_{c.upper()}" for c in columns), join=" "))
+                else:
+                    found.append(FieldGuess("name", f"SCAFFOLD_{columns[0].upper()}", "text", why, required=True))
+                parent_used = set(columns) | {parent_key}
+                for name, annotation, required in _record_fields(entity):
+                    if name not in ("birth_date", "sex") or name in present:
+                        continue
+                    own = self._plain_field(entity, parent, name, annotation, required, parent_used, parent_key)
+                    if own is None or own.columns:
+                        continue
+                    alias = f"SCAFFOLD_{own.column.upper()}"
+                    selects.append(f"P.{own.column} AS {alias}")
+                    found.append(dataclasses.replace(own, column=alias,
+                                                     why=own.why + f" (in {parent.name}, see query)"))
+                used.add(link.name)
+                guess.query = (f"SELECT X.*, {', '.join(selects)} FROM {self.relation(table.name)} X "
+                               f"LEFT JOIN {self.relation(parent.name)} P ON P.{parent_key} = X.{link.name}")
+                guess.query_why = (f"the person is kept in {parent.name}, which {link.name} points at: its name"
+                                   f"{' and ' + ', '.join(f.field for f in found[1:]) if found[1:] else ''} "
+                                   "joined in (LEFT JOIN keeps every row)")
+                return found
+        return []
+
     def _first_row(self, value: str, relation: str, where: str, order: str) -> str:
         """A sub-query of one value: the first row in ``order`` (each engine says "first row" its own way)."""
         engine = self.profile.engine
@@ -1928,6 +2014,39 @@ class _Guesser:
         guess.missing.remove("patient_id")
         guess.fields.insert(1, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the visit's patient (see query)",
                                           required=True, ref=patient_ref.ref))
+
+    def _patient_through_header(self, guess: EntityGuess, table: TableProfile) -> None:
+        """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's
+        result lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by
+        its key (a LEFT JOIN keeps every line)."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or guess.query or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        by_name = {t.name.lower(): t for t in self.profile.tables}
+        for column in table.columns:
+            base = re.sub(r"_?id$", "", column.name.lower())
+            header = by_name.get(base) or by_name.get(base + "s")
+            if (column.primary_key or header is None or header is table or header.name == patient.table
+                    or not header.plain or len(header.primary_key) != 1
+                    or _folded_select(self.profile.engine, header) is not None
+                    or any(part.upper() in SQL_RESERVED for part in header.parts)):
+                continue
+            parent_key = header.primary_key[0]
+            ref = self._ref_field(header, "patient_id", "patient", True, set(), parent_key)
+            sampled, hits = self.overlap(table, column.name, header.name, parent_key)
+            if ref is None or not sampled or hits * 2 < sampled:
+                continue
+            guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
+                           f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column.name}")
+            guess.query_why = (f"no patient column: {column.name} names {header.name} ({hits} of {sampled} sampled "
+                               f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
+                               "(LEFT JOIN keeps every row)")
+            guess.missing.remove("patient_id")
+            guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
+                                              f"the patient of its {header.name} (see query)", required=True,
+                                              ref=ref.ref))
+            return
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
@@ -2028,8 +2147,14 @@ class _Guesser:
         candidates: list[tuple[ColumnProfile, str]] = []
         remaining = set(used)
         while (match := self._match(table, patterns, remaining)) is not None:
-            candidates.append(match)
             remaining.add(match[0].name)
+            if match[0].name == key and not any(_name_fits(p, match[0].name) for p in _REF_PATTERNS.get(target, ())):
+                # The table's own key named only as the parent's is (``id`` in every table of a Tryton, Django or
+                # Rails schema): its values are found among the parent's ids by coincidence, each row given to
+                # the patient who happens to have its number. Only a key that names the parent (OpenMRS
+                # ``patient.patient_id``, the person's id) may point at it.
+                continue
+            candidates.append(match)
         # The table's own key (attachments.id, 1…44) is found among the patients' ids (1…300) by coincidence
         # as often as not: a column that names the parent and points at it (patient_id) comes first.
         best: tuple[tuple[bool, float], int, int, ColumnProfile, str, str, str] | None = None
@@ -2087,6 +2212,8 @@ class _Guesser:
                 continue
             if name == "name" and _name_fits(_PART_NAME, column.name):
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
+            if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
+                continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
