@@ -1104,8 +1104,8 @@ class ExportRun:
         return compared
 
     def _joined_sql(self, entity: EntitySpec) -> str:
-        """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
-        and per code look-up (the code table's value)."""
+        """The entity's rows, each once, plus per reference how many parent rows it names (a plain key) or the
+        parent's key (by a unique field, a composite key), and per code look-up the code table's value."""
         selects = ["q.*"]
         joins = []
         for number, (name, fld) in enumerate(sorted(entity.fields.items()), 1):
@@ -1128,8 +1128,13 @@ class ExportRun:
                 # _folded_select), is joined through that query, which names its columns as the connector does.
                 joined = (parent.table if self._table_ref(parent.table) == parent.table
                           and self._table_has_key(parent) else f"({self.source_sql(parent)})")
-                selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
-                joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
+                # How many parent rows the value names, as the engine compares it (NULL: none), counted by a
+                # correlated sub-query rather than joined: a value that names two (3 and '03' in a column of
+                # no type, 'a1' and 'A1' under a case-insensitive collation, a key stored twice) gives its
+                # row once, the reference then a field defect (ambiguous-ref), never the export's stop. On a
+                # parent key with an index, one index look-up per row (docs/connectors.md, "References").
+                selects.append(f"NULLIF((SELECT COUNT(*) FROM {joined} {alias} WHERE {alias}.{parent.key} = "
+                               f"q.{fld.source_column}), 0) AS {REF_COLUMN_PREFIX}{name}")
                 continue
             # By a unique field of the parent: one row per value (the lowest key, the one the export keeps
             # when the value repeats), so a child row is never repeated by the join.
@@ -1139,7 +1144,7 @@ class ExportRun:
                 f"LEFT JOIN (SELECT p.{value} AS v, MIN(p.{parent.key}) AS k FROM ({self.source_sql(parent)}) p "
                 f"WHERE p.{value} IS NOT NULL GROUP BY p.{value}) {alias} ON {alias}.v = q.{fld.source_column}"
             )
-        if not joins:
+        if len(selects) == 1:
             return self.source_sql(entity)
         return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}"
 
@@ -1163,10 +1168,13 @@ class ExportRun:
         order of the child's key. One query per page: the memory it takes is the page's children's keys."""
         found: list[dict[str, tuple[str, ...]]] = []
         for _column, child, column in self._back_listed(entity):
+            # a child whose value names two parents (see _joined_sql) is listed by neither: its own reference
+            # is an ambiguous-ref defect, and no report may list a result of another patient's
             sql = (f"SELECT p.{entity.key} AS back_parent, c.{child.key} AS back_child "
                    f"FROM ({self.source_sql(child)}) c JOIN ({self.source_sql(entity)}) p "
                    f"ON p.{entity.key} = c.{column} "
                    f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL "
+                   f"AND (SELECT COUNT(*) FROM ({self.source_sql(entity)}) o WHERE o.{entity.key} = c.{column}) = 1 "
                    f"ORDER BY p.{entity.key}, c.{child.key}")
             children: dict[str, list[str]] = {}
             for row in self.source.rows(sql, (first, last)):
