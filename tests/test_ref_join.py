@@ -222,3 +222,75 @@ def test_a_reference_naming_two_patients_on_sqlite(tmp_path: Path, request: pyte
 def test_a_reference_naming_two_patients_on_a_server(tmp_path: Path, request: pytest.FixtureRequest, engine: str,
                                                      name: str) -> None:
     _run(engine, name, tmp_path, request)
+
+
+SPEC = """
+[connector]
+name = "foreign"
+version = "0.1.0"
+engines = ["sqlite"]
+
+[source]
+date_formats = ["%Y%m%d"]
+
+[entities.patient]
+table = "PATIENT"
+key = "PT_SEQ"
+unique = ["chart_number"]
+
+[entities.patient.fields]
+chart_number = { column = "CHART_NO", required = true }
+name = { column = "PT_NM", required = true }
+
+[entities.encounter]
+table = "VISIT"
+key = "VISIT_NO"
+
+[entities.encounter.fields]
+patient_id = { column = "CHART_NO", type = "ref", ref = "patient.chart_number", required = true }
+start = { column = "VISIT_YMD", type = "date", required = true }
+department = { column = "DEPT_CD", lookup = { table = "DEPT", key = "CD", value = "NM" } }
+"""
+
+
+def test_by_a_unique_field_and_through_a_code_table_on_sqlite(tmp_path: Path, request: pytest.FixtureRequest
+                                                              ) -> None:
+    """A reference by chart number (``ref = "patient.chart_number"``) and a code look-up, joined on values of no
+    type (3 and '03', 1 and '01') from INTEGER columns: before, both joins gave such a visit twice and the export
+    stopped. Now the visit naming chart 3 is quarantined ``ambiguous-ref`` (its patient is required), the one naming
+    chart 5 links to the lowest key of the two patients recorded with it (the other is quarantined as ``duplicate``),
+    and department 1 is the code table's lowest name of the codes equal to it (as a code repeated in it is)."""
+    db = _Db(path=tmp_path / "clinic.db")
+    conn = sqlite3.connect(db.path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_SEQ INTEGER PRIMARY KEY, CHART_NO, PT_NM VARCHAR(20));
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, CHART_NO INTEGER, VISIT_YMD VARCHAR(8), DEPT_CD INTEGER);
+        CREATE TABLE DEPT (CD, NM VARCHAR(20));
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?,?,?)",
+                     [(i, i, f"환자{i}") for i in range(1, PATIENTS + 1)] + [(11, "03", "환자11"), (12, 5, "환자12")])
+    conn.executemany("INSERT INTO DEPT VALUES (?,?)", [(1, "외과"), ("01", "내과"), (2, "소아과")])
+    visits = [(v, (v - 1) % PATIENTS + 1, "20240102", v % 3 or None) for v in range(1, 2 * PATIENTS + 1)]
+    conn.executemany("INSERT INTO VISIT VALUES (?,?,?,?)", visits)
+    conn.commit()
+    conn.close()
+    flow = scaffolded(db, tmp_path)
+    (flow.connectors / "foreign" / "connector.toml").write_text(SPEC, encoding="utf-8")
+    check = checked(flow)
+    [encounters] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "encounter"]
+    no_patient = {v for v, chart, *_ in visits if chart == 3}
+    assert (encounters["exported"], encounters["quarantine_reasons"]) == (
+        len(visits) - len(no_patient), {"ambiguous-ref": len(no_patient)})
+    _dry, _sealed, bag = exported(flow, tmp_path)
+    patients = _keys_by_id(bag, "Patient", "PATIENT")
+    linked = {int(e["identifier"][0]["value"]): (patients[_referenced(e, "Patient")[0]],
+                                                 e.get("serviceType", {}).get("text"))
+              for e in lines(bag, "fhir/Encounter")}
+    names = {1: "내과", 2: "소아과", None: None}  # '내과' < '외과'
+    assert linked == {v: (str(chart), names[dept]) for v, chart, _, dept in visits if v not in no_patient}
+    source = db.source()
+    try:
+        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
+    finally:
+        source.close()
+    assert rebuilt.rows == {"patient": PATIENTS + 2, "visit": len(visits), "dept": 3}

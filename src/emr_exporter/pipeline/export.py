@@ -38,6 +38,7 @@ from emr_exporter.connectors.mapper import (
     in_key_form,
     key_text,
     load_hooks,
+    ref_count_column,
 )
 from emr_exporter.connectors.selectlist import unchanged_columns
 from emr_exporter.connectors.spec import BACK_COLUMN_PREFIX, COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
@@ -1107,17 +1108,16 @@ class ExportRun:
         """The entity's rows, each once, plus per reference how many parent rows it names (a plain key) or the
         parent's key (by a unique field, a composite key), and per code look-up the code table's value."""
         selects = ["q.*"]
-        joins = []
         for number, (name, fld) in enumerate(sorted(entity.fields.items()), 1):
             alias = f"r{number}"
             if fld.lookup is not None and fld.column is not None:
                 lk = fld.lookup
                 where = f" WHERE {lk.where}" if lk.where else ""
-                selects.append(f"{alias}.v AS {fld.source_column}")
-                joins.append(
-                    f"LEFT JOIN (SELECT {lk.key} AS k, MIN({lk.value}) AS v FROM {lk.table}{where} "
-                    f"GROUP BY {lk.key}) {alias} ON {alias}.k = q.{fld.column}"
-                )
+                # the lowest value of the code rows equal to the code (one, or a code the table repeats, or 1 and
+                # '01' in a column of no type): a correlated sub-query, as a reference's count below
+                codes = f"(SELECT {lk.key} AS k, {lk.value} AS v FROM {lk.table}{where})"
+                selects.append(f"(SELECT MIN({alias}.v) FROM {codes} {alias} WHERE {alias}.k = q.{fld.column}) "
+                               f"AS {fld.source_column}")
                 continue
             if fld.type != "ref" or fld.source_column is None or fld.ref is None:
                 continue
@@ -1136,17 +1136,16 @@ class ExportRun:
                 selects.append(f"NULLIF((SELECT COUNT(*) FROM {joined} {alias} WHERE {alias}.{parent.key} = "
                                f"q.{fld.source_column}), 0) AS {REF_COLUMN_PREFIX}{name}")
                 continue
-            # By a unique field of the parent: one row per value (the lowest key, the one the export keeps
-            # when the value repeats), so a child row is never repeated by the join.
+            # By a unique field of the parent (or a composite key): the lowest key (the one the export keeps when
+            # the value repeats) and how many distinct values name it (more than one: ambiguous-ref, as above).
             value = parent.fields[fld.ref_field].source_column if fld.ref_field else parent.key
-            selects.append(f"{alias}.k AS {REF_COLUMN_PREFIX}{name}")
-            joins.append(
-                f"LEFT JOIN (SELECT p.{value} AS v, MIN(p.{parent.key}) AS k FROM ({self.source_sql(parent)}) p "
-                f"WHERE p.{value} IS NOT NULL GROUP BY p.{value}) {alias} ON {alias}.v = q.{fld.source_column}"
-            )
+            assert value is not None
+            matching = f"FROM ({self.source_sql(parent)}) {alias} WHERE {alias}.{value} = q.{fld.source_column}"
+            selects += [f"(SELECT MIN({alias}.{parent.key}) {matching}) AS {REF_COLUMN_PREFIX}{name}",
+                        f"(SELECT COUNT(DISTINCT {alias}.{value}) {matching}) AS {ref_count_column(name)}"]
         if len(selects) == 1:
             return self.source_sql(entity)
-        return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}"
+        return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q"
 
     def _back_listed(self, entity: EntitySpec) -> list[tuple[str, EntitySpec, str]]:
         """The fields of ``entity`` listing its children by a back reference (a lab report's results, from
