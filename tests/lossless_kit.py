@@ -68,21 +68,30 @@ class Rebuilt:
 def source_rows(source: Source, table: CatalogTable, as_bytes: Collection[str] = ()) -> list[dict[str, Any]]:
     """Every row of ``table`` that is its own (PostgreSQL: not its inheritance children's, which are theirs),
     with a PostgreSQL uuid as the server writes it (psqlODBC gives it in upper case) and a boolean as the
-    boolean (it gives '1'/'0'), as the export reads them; the MariaDB/MySQL latin1 columns named in ``as_bytes``
-    (lower case) as the bytes they store (CP949 a section reads with CAST(… AS BINARY))."""
+    boolean (it gives '1'/'0'), a MariaDB FLOAT as the shortest decimal of its float32, as the export reads
+    them; the MariaDB/MySQL latin1 columns named in ``as_bytes`` (:func:`_named`) as the bytes they store (CP949 a
+    section reads with CAST(… AS BINARY))."""
     select = "*"
     converters: dict[str, Any] = {}
     if as_bytes:
         select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns],
-                                             [c.name for c in table.columns if c.name.lower() in as_bytes])
+                                             _named(table, as_bytes))
     elif table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
         caps = caps_for(source.engine)
         select = ", ".join(f"{caps.large_object_ref_expr.format(col=caps.quote(c.name))} AS {caps.quote(c.name)}"
                            if c.large_object else caps.quote(c.name) for c in table.columns)
-    elif source.engine == "postgresql":
+    elif source.engine in ("postgresql", "mariadb", "mysql"):  # MariaDB: a FLOAT as the float32's shortest decimal
         select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
     rows = list(source.rows(f"SELECT {select} FROM {from_name(source.engine, table)}"))
     return [convert_row(row, converters) for row in rows] if converters else rows
+
+
+def _named(table: CatalogTable, names: Collection[str]) -> list[str]:
+    """The columns of ``table`` that ``names`` names: by their very name, or in lower case where no other column's
+    name differs from theirs only by case (PostgreSQL "Twin" and "twin": the one named, not both)."""
+    lower = Counter(c.name.lower() for c in table.columns)
+    return [c.name for c in table.columns
+            if c.name in names or (c.name.lower() in names and lower[c.name.lower()] == 1)]
 
 
 def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,

@@ -1,13 +1,14 @@
 """A database server that stops answering, for real: a TCP relay on 127.0.0.1 in front of the test MariaDB or
 PostgreSQL that can be told to stop forwarding (the connection stays open, no byte passes: a half-dead VPN, a hung
-server), and a table locked by another connection (the still-running EMR writing)."""
+server), at once or as soon as the client sends a given query (:meth:`Relay.stall_on`), and a table locked by another
+connection (the still-running EMR writing)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyodbc
@@ -16,9 +17,11 @@ from emr_exporter.sources.drivers import detect_engine_of_connection, get_option
 
 
 class _Link:
-    def __init__(self, client: socket.socket, upstream: socket.socket, stalled: bool) -> None:
+    def __init__(self, client: socket.socket, upstream: socket.socket, stalled: bool,
+                 sent: Callable[[bytes], None]) -> None:
         self.client, self.upstream = client, upstream
         self.stalled = stalled
+        self.sent = sent  # told what the client sends, before it is passed on
         self.closed = threading.Event()
 
     def pump(self, source: socket.socket, target: socket.socket) -> None:
@@ -27,6 +30,8 @@ class _Link:
                 data = source.recv(65536)
                 if not data:
                     break
+                if source is self.client:
+                    self.sent(data)
                 while self.stalled and not self.closed.is_set():  # hold the bytes: nothing passes any more
                     self.closed.wait(0.05)
                 target.sendall(data)
@@ -53,6 +58,8 @@ class Relay:
         self.conn_str = set_options(conn_str, [("PORT", str(self.port))])
         self.links: list[_Link] = []
         self.stall_new = False
+        self.trigger: tuple[bytes, bool] | None = None  # see stall_on
+        self.stalled = threading.Event()  # set once stall() was called
         self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -64,7 +71,7 @@ class Relay:
                 return
             upstream = socket.create_connection(self.target)
             with self.lock:
-                link = _Link(client, upstream, self.stall_new)
+                link = _Link(client, upstream, self.stall_new, self._sent)
                 self.links.append(link)
             threading.Thread(target=link.pump, args=(client, upstream), daemon=True).start()
             threading.Thread(target=link.pump, args=(upstream, client), daemon=True).start()
@@ -76,6 +83,18 @@ class Relay:
             self.stall_new = new_connections_too
             for link in self.links:
                 link.stalled = True
+        self.stalled.set()
+
+    def stall_on(self, pattern: bytes, new_connections_too: bool) -> None:
+        """:meth:`stall` as soon as a client sends ``pattern`` (a part of a query's text, as the driver sends it):
+        that request and everything after it stay in the relay; :attr:`stalled` is set then."""
+        self.trigger = (pattern, new_connections_too)
+
+    def _sent(self, data: bytes) -> None:
+        trigger = self.trigger
+        if trigger is not None and trigger[0] in data:
+            self.trigger = None
+            self.stall(new_connections_too=trigger[1])
 
     def close(self) -> None:
         self.listener.close()

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import sys
 import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -174,6 +177,26 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     assert rebuilt.rows == db.rows
 
 
+#: The cut-short names, each with its position: a query naming them read as the driver describes them.
+CUT_NAMES = ["보험구분", "동동xyz", "Øx", "환자구분", "付ab", "험"]
+
+
+def _read_cut_short_names(conn_str: str) -> dict[str, Any]:
+    """In a child process: what OdbcSource reads from the billing clinic's columns whose names the driver cuts."""
+    source = OdbcSource(conn_str, get_option(conn_str, "PWD"))
+    try:
+        # the first query of a connection, streamed: the database's column names are read before it runs, never
+        # while its rows hold the connection (a first try did so: 'Commands out of sync', now and then)
+        lines = list(source.rows("SELECT * FROM 수납상세 ORDER BY 상세번호"))
+        sql = "SELECT " + ", ".join(f"{i} AS `{n}`" for i, n in enumerate(CUT_NAMES))
+        # a table's own columns, read with SELECT *: named by the database's column names
+        [visit] = source.rows("SELECT * FROM 내원 WHERE 내원번호 = 1")
+        return {"lines": len(lines), "first names": list(lines[0])[:4], "rows": list(source.rows(sql)),
+                "described": [n for n, _ in source.result_columns(sql)], "visit names": list(visit)}
+    finally:
+        source.close()
+
+
 @pytest.mark.db
 def test_mariadb_result_column_names_the_driver_cuts_short_come_back_whole(mariadb_conn_str: str) -> None:
     # MariaDB Connector/ODBC 3.1 describes '보험구분' as '보험구', '동동xyz' as '동동xy' (a character whose UTF-16
@@ -181,22 +204,30 @@ def test_mariadb_result_column_names_the_driver_cuts_short_come_back_whole(maria
     # 'd.보험구'"), and a carried table's raw rows named the column '보험구'.
     db = create_mariadb_billing_clinic(mariadb_conn_str, "emr_billing_names")
     assert db.odbc is not None
-    names = ["보험구분", "동동xyz", "Øx", "환자구분", "付ab", "험"]
-    assert [miscounted_by_mariadb(n) for n in names] == [1, 1, 1, 0, 1, 0]
-    source = OdbcSource(db.odbc, get_option(db.odbc, "PWD"))
-    try:
-        # the first query of a connection, streamed: the database's column names are read before it runs, never
-        # while its rows hold the connection (a first try did so: 'Commands out of sync', now and then)
-        lines = list(source.rows("SELECT * FROM 수납상세 ORDER BY 상세번호"))
-        assert len(lines) == db.rows["수납상세"] and list(lines[0])[:4] == ["상세번호", "수납년도", "수납번호", "수가코드"]
-        sql = "SELECT " + ", ".join(f"{i} AS `{n}`" for i, n in enumerate(names))
-        assert list(source.rows(sql)) == [{n.lower(): i for i, n in enumerate(names)}]
-        assert [n for n, _ in source.result_columns(sql)] == names
-        # a table's own columns, read with SELECT *: named by the database's column names
-        [row] = source.rows("SELECT * FROM 내원 WHERE 내원번호 = 1")
-        assert list(row) == ["내원번호", "환자번호", "내원일자", "진료과", "보험구분"]
-    finally:
-        source.close()
+    assert [miscounted_by_mariadb(n) for n in CUT_NAMES] == [1, 1, 1, 0, 1, 0]
+    # The reads run in a child process, tried up to three times: the driver itself (3.1.15 on Debian) now and
+    # then fails on these names with SQLSTATE 22018 or aborts the process (seen in about 1 run in 10 on a busy
+    # machine, on the code before the repair too), which would end the whole test run. Whatever a try returns is
+    # asserted in full below; only the driver's own failure is tried again.
+    seen: list[str] = []
+    for _ in range(3):
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            try:
+                read = pool.submit(_read_cut_short_names, db.odbc).result(timeout=300)
+                break
+            except BrokenProcessPool:
+                seen.append("the driver ended the process")
+            except Exception as exc:  # pyodbc.Error, or the source's SourceQueryError naming the SQLSTATE
+                if "22018" not in str(exc):
+                    raise
+                seen.append("SQLSTATE 22018")
+    else:
+        pytest.fail(f"the MariaDB driver failed three times on these names: {seen}")
+    assert read["lines"] == db.rows["수납상세"]
+    assert read["first names"] == ["상세번호", "수납년도", "수납번호", "수가코드"]
+    assert read["rows"] == [{n.lower(): i for i, n in enumerate(CUT_NAMES)}]
+    assert read["described"] == CUT_NAMES
+    assert read["visit names"] == ["내원번호", "환자번호", "내원일자", "진료과", "보험구분"]
 
 
 def test_a_name_two_columns_could_have_been_cut_to_is_a_clear_error() -> None:

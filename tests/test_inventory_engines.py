@@ -18,11 +18,12 @@ catalogue calls pad names; see docs/databases.md.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -153,6 +154,15 @@ class EngineOnSqlite:
 
     def table_exists(self, name: str) -> bool:
         return any(e[1].lower() == name.lower() for e in self.conn.entries)
+
+    def database_name(self) -> str:
+        return self.conn.getinfo(pyodbc.SQL_DATABASE_NAME)
+
+    @contextlib.contextmanager
+    def catalog_reader(self) -> Iterator[Callable[[Callable[[Any], Iterable[Any]]], list[Any]]]:
+        # as OdbcSource's, without its waiter: the fake driver answers at once
+        cursor = self.conn.cursor()
+        yield lambda call: list(call(cursor))
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
         return keyset_page_sql(self.caps, inner_sql, key, page_size=page_size, first=first)

@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emr_exporter.demo.clinic import create_demo_clinic
 from emr_exporter.demo.load import load_demo_into
-from emr_exporter.errors import ExportCancelled, SourceStalled
+from emr_exporter.errors import ExportCancelled, SourceQueryError, SourceStalled
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.sources import waiting
 from emr_exporter.sources.address import SourceAddress
@@ -341,3 +341,126 @@ def test_cancel_stops_a_statement_of_the_connection_on_a_stalled_network(
     assert str(outcome) == "The export was cancelled."
     assert took < 8  # 1 s, then the 2 s grace for a driver that cannot be interrupted, and a little
     assert source.waiter.abandoned
+
+
+#: A part of the request each engine's ODBC driver sends for a catalogue function (as the drivers here send it:
+#: MariaDB Connector/ODBC queries INFORMATION_SCHEMA, psqlODBC pg_catalog); the relay stalls as it passes.
+CATALOG_REQUESTS = {
+    "mariadb": {"SQLTables": b"TABLE_COMMENT AS REMARKS FROM INFORMATION_SCHEMA.TABLES",
+                "SQLColumns": b"CASE DATA_TYPE  WHEN 'bit'", "SQLPrimaryKeys": b"'PRIMARY' PK_NAME"},
+    "postgresql": {"SQLTables": b"select relname, nspname, relkind from pg_catalog.pg_class",
+                   "SQLColumns": b"n.oid = c.relnamespace and c.relname like",
+                   "SQLPrimaryKeys": b"i.indisprimary = 't'"},
+}
+DEMO_CONNECTOR = Path(__file__).resolve().parents[1] / "connectors" / "demo"
+#: What a scan, a scaffold or a connector check says when the network stalls (no export's bundle to speak of).
+NETWORK_STALLS = (
+    "The clinic database server's answer has not arrived for 2 s: the network to the server (cable, Wi-Fi, VPN) is "
+    "stalling. Check the network to the EMR server PC, then run the export again. Nothing was lost.")
+
+
+@pytest.mark.parametrize("command", ["scan", "scaffold", "connector check"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_network_that_stalls_in_a_catalogue_read_stops_the_command_with_its_message(
+    engine: str, command: str, servers: dict[str, Any], tmp_path: Path
+) -> None:
+    """``scan``, ``scaffold`` and ``connector check`` list the tables and columns with the driver's catalogue
+    functions; the network stalls as ``SQLColumns`` is sent. Before, psqlODBC waited for ever and MariaDB
+    Connector/ODBC its 3600 s READ_TIMEOUT; now the stall check stops the command with its message."""
+    conn_str = servers["targets"][engine]
+    env = {**os.environ, PASSWORD_ENV: get_option(conn_str, "PWD") or "", waiting.STALL_ENV: "2",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    attachments = ["--attachments-root", str(servers["attachments"])]
+    with relay_to(conn_str) as relay:
+        relay.stall_on(CATALOG_REQUESTS[engine]["SQLColumns"], new_connections_too=False)
+        source = ["--odbc", without_password(relay.conn_str)]
+        arguments = {
+            "scan": ["scan", "--connector", "demo", *source, *attachments, "--json"],
+            "scaffold": ["scaffold", *source, "--name", "stalled", "--out", str(tmp_path / "connectors"), "--json"],
+            "connector check": ["connector", "check", str(DEMO_CONNECTOR), *source, *attachments, "--json"],
+        }[command]
+        done = subprocess.run([sys.executable, "-c", "from emr_exporter.cli import main; main()", *arguments],
+                              env=env, capture_output=True, text=True, timeout=WITHIN * 2)
+        assert relay.stalled.is_set()
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "error": {"code": "source-stalled", "message": NETWORK_STALLS}}
+    assert not (tmp_path / "connectors" / "stalled" / "connector.toml").exists()
+
+
+@pytest.mark.parametrize("function", ["SQLTables", "SQLColumns", "SQLPrimaryKeys"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cancel_stops_a_scan_inside_a_catalogue_read_on_a_dead_network(
+    engine: str, function: str, servers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stop (or Back) while the scan waits for the answer of a catalogue function on a network where no byte
+    passes any more (not even the cancel request): the scan ends within the cancel grace, its connection given up."""
+    from emr_exporter.jobs.authoring import scan_database
+
+    closed: list[OdbcSource] = []
+    close = OdbcSource.close
+
+    def closing(source: OdbcSource) -> None:
+        closed.append(source)
+        close(source)
+
+    monkeypatch.setattr(OdbcSource, "close", closing)
+    cancel = threading.Event()
+    with relay_to(servers["targets"][engine]) as relay:
+        relay.stall_on(CATALOG_REQUESTS[engine][function], new_connections_too=True)
+
+        def cancel_when_stalled() -> None:
+            relay.stalled.wait(WITHIN)
+            time.sleep(1.0)  # the catalogue read waits for bytes that never come
+            cancelled_at.append(time.monotonic())
+            cancel.set()
+
+        cancelled_at: list[float] = []
+        threading.Thread(target=cancel_when_stalled, daemon=True).start()
+        outcome, _took = run_limited(lambda: scan_database(
+            "demo", SourceAddress(odbc=relay.conn_str), servers["attachments"], cancel=cancel))
+        ended_at = time.monotonic()
+        assert relay.stalled.is_set()
+    assert isinstance(outcome, ExportCancelled), outcome
+    assert str(outcome) == "The scan was cancelled. Nothing was written."
+    assert ended_at - cancelled_at[0] < 8  # the 2 s grace and a little
+    assert [source.waiter.abandoned for source in closed] == [True]  # given up, not closed under the driver
+
+
+#: The read-only session statement each engine's source runs first after its session id (DriverCaps).
+READ_ONLY_REQUESTS = {"mariadb": b"SET SESSION TRANSACTION READ ONLY",
+                      "postgresql": b"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_network_that_stalls_right_after_the_connect_stops_opening_the_source(
+    engine: str, servers: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-only session statement right after the connect waits under the stall check too (before, connect_odbc
+    ran it on the bare connection: psqlODBC waited for ever, MariaDB Connector/ODBC its 3600 s READ_TIMEOUT)."""
+    monkeypatch.setenv(waiting.STALL_ENV, "2")
+    with relay_to(servers["targets"][engine]) as relay:
+        relay.stall_on(READ_ONLY_REQUESTS[engine], new_connections_too=False)
+        outcome, _took = run_limited(lambda: OdbcSource(relay.conn_str))
+        assert relay.stalled.is_set()
+    assert isinstance(outcome, SourceStalled), outcome
+    assert outcome.reason == waiting.ANSWER_STUCK
+    assert str(outcome) == NETWORK_STALLS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_sources_session_is_read_only_from_the_connect_and_after_a_reconnect(
+    engine: str, servers: dict[str, Any]
+) -> None:
+    conn_str = servers["targets"][engine]
+    source = OdbcSource(conn_str)
+    try:
+        for _ in range(2):
+            with pytest.raises(SourceQueryError, match=r"(?i)read.only transaction"):
+                list(source.rows("CREATE TABLE stall_read_only_probe (id INTEGER)"))
+            source.reconnect()
+    finally:
+        source.close()
+    with pyodbc.connect(conn_str, autocommit=True) as connection:
+        assert not [row for row in connection.cursor().tables(table="stall_read_only_probe")]

@@ -168,8 +168,9 @@ def create_sqlite_foreign(path: Path) -> ForeignDb:
 # --- MariaDB and PostgreSQL ---------------------------------------------------------------------------------
 
 
-def _fresh_database(conn_str: str, database: str, engine: str) -> str:
-    """A new, empty database on the test server; the connection string to it."""
+def _fresh_database(conn_str: str, database: str, engine: str, *, sql_ascii: bool = False) -> str:
+    """A new, empty database on the test server (PostgreSQL ``sql_ascii``: created SQL_ASCII, as legacy Korean
+    installations holding CP949 bytes were); the connection string to it."""
     import pyodbc
 
     from emr_exporter.sources.drivers import parse_connection_string
@@ -178,7 +179,8 @@ def _fresh_database(conn_str: str, database: str, engine: str) -> str:
     try:
         admin.execute(f"DROP DATABASE IF EXISTS {database}")
         admin.execute(f"CREATE DATABASE {database} CHARACTER SET utf8mb4" if engine == "mariadb"
-                      else f"CREATE DATABASE {database} ENCODING 'UTF8' TEMPLATE template0")
+                      else f"CREATE DATABASE {database} ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' "
+                      "LC_CTYPE 'C'" if sql_ascii else f"CREATE DATABASE {database} ENCODING 'UTF8' TEMPLATE template0")
     finally:
         admin.close()
     pairs = [(k, database if k.upper() == "DATABASE" else v) for k, v in parse_connection_string(conn_str)]

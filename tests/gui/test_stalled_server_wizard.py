@@ -38,15 +38,21 @@ def lock_waiters(conn_str: str, server: str) -> int:
         return int(connection.execute(sql).fetchone()[0])
 
 
-def on_export_page(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str,
-                   monkeypatch: pytest.MonkeyPatch) -> Any:
+def on_emr_page_connected(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str) -> Any:
+    """The wizard on the EMR page, the connection tested (the connector recognised); (wizard, demo keys)."""
     wizard, keys = open_emr_page(qtbot, make_wizard, tmp_path)
-    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
     emr = wizard.emr_page
     emr.odbc_edit.setText(connection)
     qtbot.keyClicks(emr.db_password_edit, password)
     with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
         qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
+    return wizard, keys
+
+
+def on_export_page(qtbot: Any, make_wizard: Any, tmp_path: Path, connection: str, password: str,
+                   monkeypatch: pytest.MonkeyPatch) -> Any:
+    wizard, keys = on_emr_page_connected(qtbot, make_wizard, tmp_path, connection, password)
+    monkeypatch.setenv("EMR_EXPORTER_STORE_CERT", str(keys.store_cert))
     with qtbot.waitSignal(wizard.scan_page.jobFinished, timeout=120_000):
         click_next(qtbot, wizard)
     click_next(qtbot, wizard)
@@ -153,7 +159,7 @@ def test_a_stall_nobody_stops_ends_with_what_to_check_in_korean(
     summary, detail = export.error_label.text().split("\n", 1)
     assert summary == (
         "EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 "
-        f"있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다. {KEPT}")
+        f"있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 다시 해 보세요. 잃어버린 것은 없습니다. {KEPT}")
     assert detail.startswith("The clinic database server has been waiting for 2 s for a table that another program")
     assert "Nothing is lost: the unfinished bundle stays in" in detail
     assert [p.name for p in (tmp_path / "usb").iterdir() if p.name.endswith(".emrx.partial")]
@@ -179,3 +185,66 @@ def test_closing_the_window_never_freezes_on_a_driver_that_cannot_be_interrupted
         assert not wizard.isVisible() and not export.busy()
         assert jobs_left_running() == 1  # still in the driver, in the background
     qtbot.waitUntil(lambda: jobs_left_running() == 0, timeout=60_000)  # the driver gave up once the relay closed
+
+
+#: A part of the request each driver sends for SQLColumns (tests/test_stalled_server.py, CATALOG_REQUESTS).
+COLUMNS_REQUEST = {"mariadb": b"CASE DATA_TYPE  WHEN 'bit'", "postgres": b"n.oid = c.relnamespace and c.relname like"}
+
+
+@pytest.mark.parametrize("server", ["mariadb", "postgres"])
+def test_back_while_the_scan_waits_inside_a_catalogue_read_goes_back_within_seconds_and_ends_the_scan(
+    server: str, qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    mariadb_conn_str: str, postgres_conn_str: str,
+) -> None:
+    """The scan page lists the tables' columns (SQLColumns) as the network dies: no byte passes any more, not even
+    the cancel request. Back (Yes) goes back within the stop bound and the scan itself ends: its connection is given
+    up rather than its job left running in the background for ever (psqlODBC) or an hour (MariaDB)."""
+    from emr_exporter.gui import wizard as wizard_module
+    from emr_exporter.gui.qt import QMessageBox, QWizard
+    from emr_exporter.gui.workers import jobs_left_running
+
+    _, target, password = server_clinic(
+        tmp_path, server, mariadb_conn_str if server == "mariadb" else postgres_conn_str, monkeypatch)
+    with relay_to(target) as relay:
+        wizard, _ = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
+        scan = wizard.scan_page
+        relay.stall_on(COLUMNS_REQUEST[server], new_connections_too=True)
+        click_next(qtbot, wizard)  # the scan starts
+        qtbot.waitUntil(relay.stalled.is_set, timeout=60_000)
+        qtbot.wait(1000)  # the catalogue read waits for bytes that never come
+        assert wizard.currentPage() is scan and scan.busy()
+        monkeypatch.setattr(wizard_module.QMessageBox, "question",
+                            staticmethod(lambda *args: QMessageBox.StandardButton.Yes))
+        pressed = time.monotonic()
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+        assert time.monotonic() - pressed < 10  # the GUI thread is back within the stop bound, not frozen
+        assert wizard.currentPage() is wizard.emr_page
+        assert jobs_left_running() == 0  # the scan's thread ended: not left blocked in the driver
+        qtbot.waitUntil(lambda: not scan.busy(), timeout=10_000)  # its outcome, delivered to the page
+        assert scan.error_label.text() == "멈췄습니다."
+        assert wizard.session.scan_report is None
+
+
+def test_a_stall_in_the_scans_catalogue_read_says_what_to_check_in_korean(
+    qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    postgres_conn_str: str,
+) -> None:
+    from emr_exporter.sources import waiting
+
+    monkeypatch.setenv(waiting.STALL_ENV, "2")
+    _, target, password = server_clinic(tmp_path, "postgres", postgres_conn_str, monkeypatch)
+    with relay_to(target) as relay:
+        wizard, _ = on_emr_page_connected(qtbot, make_wizard, tmp_path, without_password(relay.conn_str), password)
+        scan = wizard.scan_page
+        relay.stall_on(COLUMNS_REQUEST["postgres"], new_connections_too=False)  # this connection's path is stuck
+        with qtbot.waitSignal(scan.jobFailed, timeout=60_000):
+            click_next(qtbot, wizard)
+        assert relay.stalled.is_set()
+    summary, detail = scan.error_label.text().split("\n", 1)
+    assert summary == (
+        "EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 "
+        "PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.")
+    assert detail == (
+        "The clinic database server's answer has not arrived for 2 s: the network to the server (cable, Wi-Fi, VPN) "
+        "is stalling. Check the network to the EMR server PC, then run the export again. Nothing was lost.")
+    assert scan.rescan_button.isEnabled() and not scan.isComplete()

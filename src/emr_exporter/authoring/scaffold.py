@@ -543,17 +543,17 @@ def _quote(source: Source, parts: tuple[str, ...]) -> str:
     return ".".join(caps_for(source.engine).quote(part) for part in parts)
 
 
-def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile] | None, order_by: str,
+def _sample_sql(source: Source, table: TableProfile, columns: list[ColumnProfile] | None, order_by: str | None,
                 n: int) -> str:
-    """The first ``n`` rows of ``table``. With ``columns`` (values are fetched), dates are read as the
-    server's text where the driver corrupts them (``readable_select``); without (a query over the sample,
-    nothing fetched), ``*``."""
+    """The first ``n`` rows of ``table`` (in ``order_by``; None: in no order). With ``columns`` (values are
+    fetched), dates are read as the server's text where the driver corrupts them (``readable_select``); without
+    (a query over the sample, nothing fetched), ``*``."""
     from emr_exporter.sources.catalog import readable_select
     from emr_exporter.sources.drivers import caps_for, limit_sql
 
     select = readable_select(source.engine, [(c.name, c.type_name) for c in columns],
                              stored_bytes=[c.name for c in columns if c.stored_bytes])[0] if columns else None
-    return limit_sql(caps_for(source.engine), table.parts, None, [order_by], n, select=select,
+    return limit_sql(caps_for(source.engine), table.parts, None, [order_by] if order_by else [], n, select=select,
                      only=bool(table.children))
 
 
@@ -598,11 +598,12 @@ def profile_table(source: Source, table: TableProfile, sample_rows: int) -> Tabl
     row_count = table.row_count
     if not columns or sample_rows <= 0 or row_count == 0:
         return table
-    # the key, else the first column the engine can sort by (PostgreSQL cannot sort by a point or a json)
+    # the key, else the first column the engine can sort by (PostgreSQL cannot sort by a point or a json);
+    # none (a keyless table of json columns only): the first rows the server gives, as the export reads it
     from emr_exporter.sources.drivers import sortable
 
-    order_by = (table.primary_key or [c.name for c in columns if sortable(source.engine, c.type_name)]
-                or (columns[0].name,))[0]
+    order_by: str | None = next(iter(table.primary_key or [c.name for c in columns
+                                                          if sortable(source.engine, c.type_name)]), None)
     from emr_exporter.sources.catalog import readable_select
 
     counters = {c.name.lower(): _ColumnCounter(c) for c in columns}

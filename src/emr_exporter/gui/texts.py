@@ -162,16 +162,16 @@ def stalled(reason: str) -> str:
     if reason == "locked":
         return QCoreApplication.translate(
             "Texts", "The EMR's database server stopped answering: another program (often the EMR program itself) "
-            "keeps part of the records locked. Close the EMR program on every PC, then press Start again. Nothing "
+            "keeps part of the records locked. Close the EMR program on every PC, then try again. Nothing "
             "is lost.")
     if reason in ("answer-stuck", "gone"):
         return QCoreApplication.translate(
             "Texts", "The EMR's database server stopped answering: its answer does not arrive through the network. "
-            "Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then press Start again. Nothing "
+            "Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then try again. Nothing "
             "is lost.")
     return QCoreApplication.translate(
         "Texts", "The EMR's database server stopped answering. Check that the PC where the EMR's database runs is "
-        "switched on and the EMR program works there, and the network to it, then press Start again. Nothing is "
+        "switched on and the EMR program works there, and the network to it, then try again. Nothing is "
         "lost.")
 
 

@@ -60,6 +60,7 @@ from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
 from emr_exporter.pipeline.check import ResourceCheck
+from emr_exporter.pipeline.children import ChildLists, child_key_text, children_pass_sql
 from emr_exporter.pipeline.merges import MergePlan, plan_merges
 from emr_exporter.pipeline.parallel import (
     MIN_PARALLEL_ROWS,
@@ -926,6 +927,8 @@ class ExportRun:
         self.cancel = cancel
         self.page_size = page_size
         self._cursors = 0  # server-side cursors declared (keyless tables on PostgreSQL: _ordered_cursor)
+        #: per section listing children by a back reference: how its lists were read (ChildLists.how)
+        self.children_read: dict[str, ChildLists] = {}
         #: Every table and view (list_tables), once asked for (a table's spelling, its partitions): by name too.
         self._tables: list[CatalogTable] | None = None
         self._catalog: dict[str, CatalogTable] = {}
@@ -1179,9 +1182,24 @@ class ExportRun:
             for row in self.source.rows(sql, (first, last)):
                 key = row["back_child"]
                 children.setdefault(key_text(row["back_parent"]), []).append(
-                    str(key) if type(key) is int else key_text(key))  # as its provenance key (mapper)
+                    child_key_text(key))  # as its provenance key (mapper)
             found.append({k: tuple(v) for k, v in children.items()})
         return found
+
+    def _child_lists(self, entity: EntitySpec) -> ChildLists:
+        """The lists of ``entity``'s back-listed fields for each of its pages: one ordered pass per field beside
+        the pages where the source allows (pipeline/children.py), else :meth:`_children_of_page`."""
+
+        def cursor_name() -> str:
+            self._cursors += 1
+            return f"emr_children_{self._cursors}"
+
+        sqls = [children_pass_sql(self.source_sql(entity), entity.key, self.source_sql(child), child.key, column)
+                for _column, child, column in self._back_listed(entity)]
+        lists = ChildLists(self.source, entity.name, sqls,
+                           functools.partial(self._children_of_page, entity), cursor_name)
+        self.children_read[entity.name] = lists
+        return lists
 
     def _with_children(self, entity: EntitySpec, pages: Iterator[list[dict[str, Any]]]
                        ) -> Iterator[list[dict[str, Any]]]:
@@ -1191,14 +1209,18 @@ class ExportRun:
             yield from pages
             return
         key = entity.key.lower()
-        for page in pages:
-            if page:
-                found = self._children_of_page(entity, page[0][key], page[-1][key])
-                for row in page:
-                    parent = key_text(row[key])
-                    for (column, _child, _c), children in zip(listed, found, strict=True):
-                        row[column] = children.get(parent)
-            yield page
+        lists = self._child_lists(entity)
+        try:
+            for page in pages:
+                if page:
+                    found = lists.children([row[key] for row in page])
+                    for row in page:
+                        parent = key_text(row[key])
+                        for (column, _child, _c), children in zip(listed, found, strict=True):
+                            row[column] = children.get(parent)
+                yield page
+        finally:
+            lists.close()
 
     def _with_children_values(self, entity: EntitySpec, pages: Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]
                               ) -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
@@ -1207,13 +1229,18 @@ class ExportRun:
         if not listed:
             yield from pages
             return
-        for names, page in pages:
-            if page:
-                at = names.index(entity.key.lower())
-                found = self._children_of_page(entity, page[0][at], page[-1][at])
-                page = [(*values, *(children.get(key_text(values[at])) for children in found)) for values in page]
-                names = (*names, *(column for column, _child, _c in listed))
-            yield names, page
+        lists = self._child_lists(entity)
+        try:
+            for names, page in pages:
+                if page:
+                    at = names.index(entity.key.lower())
+                    found = lists.children([values[at] for values in page])
+                    page = [(*values, *(children.get(key_text(values[at])) for children in found))
+                            for values in page]
+                    names = (*names, *(column for column, _child, _c in listed))
+                yield names, page
+        finally:
+            lists.close()
 
     def _duplicate_values(self, entity: EntitySpec) -> dict[str, set[Any]]:
         duplicates: dict[str, set[Any]] = {}

@@ -342,8 +342,7 @@ def no_snapshot_warning(tables: Sequence[tuple[str, str]]) -> str:
 
 def list_tables(source: Source) -> list[CatalogTable]:
     """Every user table and view, sorted by name (case-insensitively, then exactly)."""
-    conn: Any = getattr(source, "conn", None)
-    found = _sqlite_tables(conn) if source.engine == "sqlite" else _odbc_tables(source, conn)
+    found = _sqlite_tables(getattr(source, "conn", None)) if source.engine == "sqlite" else _odbc_tables(source)
     return sorted(found, key=lambda t: (t.name.lower(), t.name))
 
 
@@ -391,11 +390,15 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
     return found
 
 
-def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
+def _odbc_tables(source: Source) -> list[CatalogTable]:
+    """The catalogue of an ODBC source (an :class:`~emr_exporter.sources.odbc.OdbcSource`): every driver call made
+    and its whole answer fetched through the source's waiter (``catalog_reader``), as its queries are, so that Stop,
+    Back or Ctrl-C end a catalogue read within seconds and a server that stops answering in one is noticed."""
     import pyodbc
 
+    odbc: Any = source
     # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
-    catalog = conn.getinfo(pyodbc.SQL_DATABASE_NAME) if source.engine in ("mariadb", "mysql") else None
+    catalog = odbc.database_name() if source.engine in ("mariadb", "mysql") else None
     byte_charsets_query = caps_for(source.engine).byte_charsets_query
     decoded_charsets_query = caps_for(source.engine).decoded_charsets_query
     hidden_columns_query = caps_for(source.engine).hidden_columns_query
@@ -404,35 +407,24 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
     columns_pragma = caps_for(source.engine).columns_pragma
-    cursor = conn.cursor()
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
     links: list[tuple[str, str, str, str, int]] = []
-    try:
+    with odbc.catalog_reader() as read:
+        def rows_of(sql: str | None) -> list[Any]:
+            return [] if sql is None else read(lambda cursor: cursor.execute(sql).fetchall())
+
         # Once for the whole database: the columns the server converts from a single-byte character set.
-        byte_charsets: dict[tuple[str, str], str] = {}
-        if byte_charsets_query is not None:
-            byte_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
-                             cursor.execute(byte_charsets_query).fetchall()}
+        byte_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in rows_of(byte_charsets_query)}
         # and those it converts from a multi-byte legacy one (euckr), '?' for a character Unicode lacks
-        decoded_charsets: dict[tuple[str, str], str] = {}
-        if decoded_charsets_query is not None:
-            decoded_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in
-                                cursor.execute(decoded_charsets_query).fetchall()}
+        decoded_charsets = {(str(t), str(c)): str(cs).lower() for t, c, cs in rows_of(decoded_charsets_query)}
         # (schema, table, column) → the type its values are read as (a PostgreSQL domain's base type …)
-        bases: dict[tuple[str, str, str], str] = {}
-        if column_types_query is not None:
-            bases = {(str(s), str(t), str(c)): str(b or "") for s, t, c, b in
-                     cursor.execute(column_types_query).fetchall()}
-        filtered: set[tuple[str, str]] = set()
-        if row_security_query is not None:
-            filtered = {(str(s), str(t)) for s, t in cursor.execute(row_security_query).fetchall()}
-        hidden: set[tuple[str, str]] = set()
-        if hidden_columns_query is not None:
-            hidden = {(str(t), str(c)) for t, c in cursor.execute(hidden_columns_query).fetchall()}
+        bases = {(str(s), str(t), str(c)): str(b or "") for s, t, c, b in rows_of(column_types_query)}
+        filtered = {(str(s), str(t)) for s, t in rows_of(row_security_query)}
+        hidden = {(str(t), str(c)) for t, c in rows_of(hidden_columns_query)}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
-            for row in cursor.tables(catalog=catalog or None)
+            for row in read(lambda cursor: cursor.tables(catalog=catalog or None))
             if (row.table_type or "").upper() in ("TABLE", "VIEW", "BASE TABLE", *MATERIALIZED_VIEW_TYPES)
             and (row.table_schem or "").lower() not in SYSTEM_SCHEMAS
         ]
@@ -441,11 +433,13 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
             # Only this table's rows: MariaDB's driver matches the name case-insensitively, so on a case-
             # sensitive server PT_MASTER's columns came with pt_master's (and "_" matches any character).
             columns = [(row.column_name, (row.type_name or "").upper())
-                       for row in cursor.columns(table=table, **scope) if row.table_name == table]
+                       for row in read(lambda cursor, t=table, s=scope: cursor.columns(table=t, **s))
+                       if row.table_name == table]
             if columns_pragma is not None:
-                columns = _pragma_columns(cursor, columns_pragma, table, columns, source.engine)
+                columns = _pragma_columns(read, columns_pragma, table, columns, source.engine)
             try:
-                keys = {row.column_name for row in cursor.primaryKeys(table=table, **scope)
+                keys = {row.column_name
+                        for row in read(lambda cursor, t=table, s=scope: cursor.primaryKeys(table=t, **s))
                         if row.table_name == table}
             except pyodbc.Error:  # not every driver answers SQLPrimaryKeys (views never have one)
                 keys = set()
@@ -462,25 +456,23 @@ def _odbc_tables(source: Source, conn: Any) -> list[CatalogTable]:
                 schema="" if name == table else schema,
                 row_security=(schema, table) in filtered,
             ))
-        if inheritance_query is not None and found:
-            links = [(str(cs), str(ct), str(ps), str(pt), int(p)) for cs, ct, ps, pt, p in
-                     cursor.execute(inheritance_query).fetchall()]
-    finally:
-        cursor.close()
+        if found:
+            links = [(str(cs), str(ct), str(ps), str(pt), int(p)) for cs, ct, ps, pt, p in rows_of(inheritance_query)]
     return _with_inheritance(found, names, links) if links else found
 
 
-def _pragma_columns(cursor: Any, pragma: str, table: str, listed: list[tuple[str, str]],
-                    engine: str) -> list[tuple[str, str]]:
+def _pragma_columns(read: Callable[[Callable[[Any], Any]], list[Any]], pragma: str, table: str,
+                    listed: list[tuple[str, str]], engine: str) -> list[tuple[str, str]]:
     """A table's columns in ``SELECT *``'s order as ``pragma`` (``DriverCaps.columns_pragma``) lists them, each
     with the type SQLColumns gave it, or its declared type when SQLColumns left it out (a generated column).
     A hidden column (``hidden`` 1: a virtual table's) is left out, as ``SELECT *`` leaves it; a table the
-    pragma cannot describe (a view over a dropped table, a module this driver lacks) keeps ``listed``."""
+    pragma cannot describe (a view over a dropped table, a module this driver lacks) keeps ``listed``. ``read``:
+    the source's catalogue reader (:func:`_odbc_tables`)."""
     import pyodbc
 
     types = {name: kind for name, kind in listed}
     try:
-        rows = cursor.execute(pragma.format(table=caps_for(engine).quote(table))).fetchall()
+        rows = read(lambda cursor: cursor.execute(pragma.format(table=caps_for(engine).quote(table))).fetchall())
     except pyodbc.Error:
         return listed
     found = [(str(r[1]), types.get(str(r[1]), str(r[2] or "").upper())) for r in rows if int(r[6] or 0) != 1]

@@ -238,9 +238,11 @@ def _with_connect_timeout(conn_str: str, timeout: int, read_timeout: int | None 
 
 
 def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 15, read_only: bool = True,
-                 read_timeout: int = QUERY_READ_TIMEOUT) -> Any:
+                 read_timeout: int = QUERY_READ_TIMEOUT, session_statement: bool = True) -> Any:
     """Open a pyodbc connection; failures become :class:`SourceUnavailable` with a readable hint and no
-    password in it. With ``read_only`` the engine's read-only session statement is run, if it has one."""
+    password in it. With ``read_only`` the engine's read-only session statement is run, if it has one; with
+    ``session_statement`` False it is left to the caller (:class:`~emr_exporter.sources.odbc.OdbcSource` runs it
+    through its waiter, before any query of its own)."""
     import pyodbc
 
     full = with_password(conn_str, password) if password else conn_str
@@ -264,7 +266,7 @@ def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int = 1
         statement = caps.read_only_statement if caps else None
         if caps is not None:
             apply_connection_settings(connection, caps)
-        if statement:
+        if statement and session_statement:
             connection.execute(statement)
     return connection
 

@@ -663,15 +663,19 @@ def keyset_params(last_key: Sequence[object]) -> list[object]:
 
 
 def _limited_select(caps: DriverCaps, columns: str, rest: str, order_by: str, page_size: int) -> str:
+    """The first ``page_size`` rows in ``order_by``; with no ``order_by`` (a table with no column the engine can
+    sort by: PostgreSQL's json, point…), the first the server gives."""
     if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size <= 0:
         raise ConfigError(f"A page size must be a positive whole number, not {page_size!r}.")
+    order = f" ORDER BY {order_by}" if order_by else ""
     if caps.paging == "limit":
-        return f"SELECT {columns} {rest} ORDER BY {order_by} LIMIT {page_size}"
+        return f"SELECT {columns} {rest}{order} LIMIT {page_size}"
     if caps.paging == "top":
-        return f"SELECT TOP {page_size} {columns} {rest} ORDER BY {order_by}"
+        return f"SELECT TOP {page_size} {columns} {rest}{order}"
     if caps.paging == "first":
-        return f"SELECT FIRST {page_size} {columns} {rest} ORDER BY {order_by}"
-    return f"SELECT {columns} {rest} ORDER BY {order_by} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
+        return f"SELECT FIRST {page_size} {columns} {rest}{order}"
+    # OFFSET … FETCH needs an ORDER BY (SQL Server): an order by nothing
+    return f"SELECT {columns} {rest}{order or ' ORDER BY (SELECT NULL)'} OFFSET 0 ROWS FETCH NEXT {page_size} ROWS ONLY"
 
 
 #: The inventory's name of a database's large objects (PostgreSQL's catalogue holding their bytes).
@@ -787,7 +791,8 @@ def keyset_page_query(
 def limit_sql(caps: DriverCaps, table: str | tuple[str, ...], columns: Sequence[str] | None,
               order_by: Sequence[str], n: int, *, qualified: bool = True, select: str | None = None,
               only: bool = False) -> str:
-    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans). ``qualified``: ``table`` may be
+    """``SELECT`` the first ``n`` rows of a table in key order (samples, scans; no ``order_by``: in no order).
+    ``qualified``: ``table`` may be
     ``schema.table``; else it is one name, dots and all. A tuple is the name's parts as the catalogue has them
     ((schema, table) or (table,)). ``select``: a ready select list instead of ``columns``. ``only``: the table's
     own rows, not its inheritance children's (PostgreSQL ``FROM ONLY``)."""

@@ -14,7 +14,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -239,19 +239,20 @@ class OdbcSource:
         self._sqlite_exact: dict[str, tuple[str, list[str]] | None] = {}  # a query's exact read (see rows)
         self._catalog_names: set[str] | None = None  # MariaDB: every column name of the database (see _names)
         self._described: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # MariaDB: names repaired (_names)
+        self._database_name: str | None = None  # asked once (database_name)
         self._password = password  # kept in memory only, to reconnect after a dropped connection
         engine_hint = engine_from_connection_string(connection_string)
         if engine_hint:
             connection_string = connection_string_for_streaming(engine_hint, connection_string)
         self.label = redact_connection_string(connection_string, password)
         self._connection_string = connection_string
-        self.conn = connect_odbc(connection_string, password, read_only=True)
+        self.conn = connect_odbc(connection_string, password, read_only=True, session_statement=False)
         self.engine = detect_engine_of_connection(self.conn)
         self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
         #: Runs the queries' driver calls: cancellable from another thread, a stalled server noticed (waiting.py).
         self.waiter = Waiter()
         self._session_id: Any = None
-        self._learn_session_id()
+        self._start_session()
         self.snapshot = snapshot
         self.consistent = False
         self.snapshot_generation = 0
@@ -263,6 +264,14 @@ class OdbcSource:
     def watch(self, cancel: threading.Event | None) -> None:
         """Stop a query that is waiting for the server as soon as ``cancel`` is set (see :mod:`.waiting`)."""
         self.waiter.cancel = cancel
+
+    def _start_session(self) -> None:
+        """A new connection's first statements: its session id (:meth:`_learn_session_id`), then the engine's read-only
+        session statement, before any other (run here, not by ``connect_odbc``, so that it waits under :attr:`waiter`
+        with the session id known: a network that stalls right after the connect is noticed there too)."""
+        self._learn_session_id()
+        if self.caps.read_only_statement:
+            self._statement(self.caps.read_only_statement)
 
     def _learn_session_id(self) -> None:
         """This connection's session id on the server, so that a query without an answer can be asked about over
@@ -299,24 +308,58 @@ class OdbcSource:
         """One driver call on ``cursor`` through :attr:`waiter`."""
         return self.waiter.call(function, cursor.cancel)
 
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A new cursor for driver calls through :attr:`waiter` (:meth:`_call`), closed after the block unless a call
+        on it was given up (closing would wait for the call still blocked in the driver). None once a call was
+        interrupted (cancelled or stalled): the connection is not used again, and a driver may still hold it for the
+        given-up call, so that even a new statement handle could wait."""
+        import pyodbc
+
+        if self.waiter.interrupted is not None:
+            raise self.waiter.interrupted
+        try:
+            cursor = self.conn.cursor()
+        except pyodbc.Error:
+            # The connection is closed: a reconnect after a dropped connection failed. Say so, so that
+            # the page reader tries to reconnect again instead of stopping the export.
+            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
+        try:
+            yield cursor
+        finally:
+            if not self.waiter.abandoned:
+                cursor.close()
+
     def _statement(self, sql: str) -> list[Any]:
         """One statement of the connection's own (session id, time zone, snapshot, catalog) run through
         :attr:`waiter` like every query, so that a server that stops answering right after the connect is noticed
         and Ctrl-C or Stop end the wait; its rows (none for a statement without a result)."""
-        cursor = self.conn.cursor()
-        try:
+        with self._cursor() as cursor:
             def run() -> list[Any]:
                 cursor.execute(sql)
                 return cursor.fetchall() if cursor.description else []
 
             rows: list[Any] = self._call(cursor, run)
             return rows
-        finally:
-            self._close_cursor(cursor)
 
-    def _close_cursor(self, cursor: Any) -> None:
-        if not self.waiter.abandoned:  # else a call on it is still blocked in the driver: closing would wait
-            cursor.close()
+    @contextlib.contextmanager
+    def catalog_reader(self) -> Iterator[Callable[[Callable[[Any], Iterable[Any]]], list[Any]]]:
+        """For reading the engine's catalogue (:func:`~emr_exporter.sources.catalog.list_tables`): ``read`` with
+        one cursor, ``read(lambda cursor: cursor.columns(table=t))``, makes the driver call on the cursor and
+        fetches its whole answer through :attr:`waiter` like every query (``SQLTables``, ``SQLColumns`` and
+        ``SQLPrimaryKeys`` are queries on the server too, as long as one over a network that stalls)."""
+        with self._cursor() as cursor:
+            yield lambda call: self._call(cursor, lambda: list(call(cursor)))
+
+    def database_name(self) -> str:
+        """The connected database's name (``SQLGetInfo`` ``SQL_DATABASE_NAME``), asked once through :attr:`waiter`
+        (a driver may ask the server: there is no statement of ours to cancel then, the call is given up)."""
+        import pyodbc
+
+        if self._database_name is None:
+            self._database_name = str(
+                self.waiter.call(lambda: self.conn.getinfo(pyodbc.SQL_DATABASE_NAME), lambda: None) or "")
+        return self._database_name
 
     @property
     def streams_results(self) -> bool:
@@ -452,62 +495,53 @@ class OdbcSource:
         allowed"), so nothing else can run meanwhile."""
         import pyodbc
 
-        try:
-            cursor = self.conn.cursor()
-        except pyodbc.Error:  # closed after a failed reconnect: lost, so that the page reader reconnects
-            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
         read_only = self.caps.read_only_statement
-        try:
-            if read_only:
-                cursor.execute("PRAGMA query_only = 0")
-            try:
-                cursor.execute(f"DROP TABLE IF EXISTS temp.{_SQLITE_NAMES_TABLE}")
-                _execute(cursor, f"CREATE TEMP TABLE {_SQLITE_NAMES_TABLE} AS SELECT * FROM ({inner}\n) AS w "
-                         "WHERE 1 = 0", params)
-                names = [str(row[1]) for row in cursor.execute(
-                    f"PRAGMA temp.table_info({_SQLITE_NAMES_TABLE})").fetchall()]
-                cursor.execute(f"DROP TABLE temp.{_SQLITE_NAMES_TABLE}")
-            finally:
+        with self._cursor() as cursor:
+            def learn() -> list[str]:
                 if read_only:
-                    cursor.execute(read_only)
-        except pyodbc.Error as exc:
-            raise self._query_error(exc) from None
-        finally:
-            cursor.close()
-        return names
+                    cursor.execute("PRAGMA query_only = 0")
+                try:
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{_SQLITE_NAMES_TABLE}")
+                    _execute(cursor, f"CREATE TEMP TABLE {_SQLITE_NAMES_TABLE} AS SELECT * FROM ({inner}\n) AS w "
+                             "WHERE 1 = 0", params)
+                    names = [str(row[1]) for row in cursor.execute(
+                        f"PRAGMA temp.table_info({_SQLITE_NAMES_TABLE})").fetchall()]
+                    cursor.execute(f"DROP TABLE temp.{_SQLITE_NAMES_TABLE}")
+                finally:
+                    if read_only:
+                        cursor.execute(read_only)
+                return names
+
+            try:
+                found: list[str] = self._call(cursor, learn)
+            except pyodbc.Error as exc:
+                raise self._query_error(exc) from None
+        return found
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         import pyodbc
 
-        if self.waiter.interrupted is not None:  # cancelled or stalled: no more queries on this connection
-            raise self.waiter.interrupted
-        try:
-            cursor = self.conn.cursor()
-        except pyodbc.Error:
-            # The connection is closed: a reconnect after a dropped connection failed. Say so, so that
-            # the page reader tries to reconnect again instead of stopping the export.
-            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
-        try:
-            self._load_column_names()  # before the query: its result streams, and holds the connection till read
-            self._call(cursor, lambda: _execute(cursor, sql, params))
-            if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
-                return
-            names = row_keys(self._names(cursor, sql))
-            for batch in sized_batches(lambda n: self._call(cursor, lambda: cursor.fetchmany(n)), self, _FETCH_ROWS):
-                for row in batch:
-                    yield dict(zip(names, row, strict=True))
-        except pyodbc.Error as exc:
-            raise self._query_error(exc) from None
-        except ValueError as exc:
-            # pyodbc cannot turn an impossible stored date (MySQL-family zero dates like 2019-00-10)
-            # into a Python date. The connector must read such a column as text so the value is kept.
-            raise SourceQueryError(
-                f"The clinic database returned a value that cannot be read as a date or number ({exc}). "
-                "Read that column as text in the connector's query, e.g. CAST(col AS CHAR), so the raw value "
-                "is kept and the row is quarantined instead."
-            ) from None
-        finally:
-            self._close_cursor(cursor)
+        with self._cursor() as cursor:  # none once cancelled or stalled: no more queries on this connection
+            try:
+                self._load_column_names()  # before the query: its result streams, holding the connection till read
+                self._call(cursor, lambda: _execute(cursor, sql, params))
+                if cursor.description is None:  # a statement without a result (PostgreSQL's DECLARE, MOVE, CLOSE)
+                    return
+                names = row_keys(self._names(cursor, sql))
+                for batch in sized_batches(lambda n: self._call(cursor, lambda: cursor.fetchmany(n)), self,
+                                           _FETCH_ROWS):
+                    for row in batch:
+                        yield dict(zip(names, row, strict=True))
+            except pyodbc.Error as exc:
+                raise self._query_error(exc) from None
+            except ValueError as exc:
+                # pyodbc cannot turn an impossible stored date (MySQL-family zero dates like 2019-00-10)
+                # into a Python date. The connector must read such a column as text so the value is kept.
+                raise SourceQueryError(
+                    f"The clinic database returned a value that cannot be read as a date or number ({exc}). "
+                    "Read that column as text in the connector's query, e.g. CAST(col AS CHAR), so the raw value "
+                    "is kept and the row is quarantined instead."
+                ) from None
 
     def _names(self, cursor: Any, sql: str) -> list[str]:
         """The result column names of ``sql`` just run on ``cursor``; on MariaDB/MySQL each name the driver cut
@@ -562,28 +596,24 @@ class OdbcSource:
 
         inner = sql.strip().rstrip(";")
         empty = f"SELECT * FROM ({inner}) AS described WHERE 1 = 0"
-        try:
-            cursor = self.conn.cursor()
-        except pyodbc.Error:
-            raise SourceConnectionLost("The connection to the clinic database is closed.") from None
-        try:
-            if self.engine == "sqlite-odbc":  # the names as values, the driver's types by ASCII aliases
-                derived = self._sqlite_result_names(inner, ())
-                names = _sqlite_query_names(derived)
-                aliases = ", ".join('described."{}" AS c{}'.format(n.replace('"', '""'), i)
-                                    for i, n in enumerate(derived))
-                _execute(cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0")
-            else:
-                self._load_column_names()
-                self._call(cursor, lambda: _execute(cursor, empty))
-                names = self._names(cursor, empty)
-            # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
-            # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
-            described = ["FLOAT" if d[1] is float and d[3] == 7 else "" for d in cursor.description or ()]
-        except pyodbc.Error as exc:
-            raise self._query_error(exc) from None
-        finally:
-            self._close_cursor(cursor)
+        with self._cursor() as cursor:
+            try:
+                if self.engine == "sqlite-odbc":  # the names as values, the driver's types by ASCII aliases
+                    derived = self._sqlite_result_names(inner, ())
+                    names = _sqlite_query_names(derived)
+                    aliases = ", ".join('described."{}" AS c{}'.format(n.replace('"', '""'), i)
+                                        for i, n in enumerate(derived))
+                    self._call(cursor, lambda: _execute(
+                        cursor, f"SELECT {aliases} FROM ({inner}\n) AS described WHERE 1 = 0"))
+                else:
+                    self._load_column_names()
+                    self._call(cursor, lambda: _execute(cursor, empty))
+                    names = self._names(cursor, empty)
+                # a single-precision float as the driver describes it (7 digits): named FLOAT where no expression
+                # names the types (MariaDB), so that readable_select reads it as the decimal the EMR showed
+                described = ["FLOAT" if d[1] is float and d[3] == 7 else "" for d in cursor.description or ()]
+            except pyodbc.Error as exc:
+                raise self._query_error(exc) from None
         expr = self.caps.result_type_expr
         if expr is None or not names or len(set(names)) != len(names):
             return list(zip(names, described, strict=True))
@@ -649,8 +679,8 @@ class OdbcSource:
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):
             self.conn.close()
-        self.conn = connect_odbc(self._connection_string, self._password, read_only=True)
-        self._learn_session_id()
+        self.conn = connect_odbc(self._connection_string, self._password, read_only=True, session_statement=False)
+        self._start_session()
         self._set_time_zone()
         if self.snapshot:
             self.snapshot_generation += 1
@@ -662,14 +692,11 @@ class OdbcSource:
         return None
 
     def table_exists(self, name: str) -> bool:
-        import pyodbc
-
         # MariaDB/MySQL: without a catalog, SQLTables also lists other databases' tables on the server.
-        catalog = self.conn.getinfo(pyodbc.SQL_DATABASE_NAME) if self.engine in ("mariadb", "mysql") else None
+        catalog = self.database_name() if self.engine in ("mariadb", "mysql") else None
         # schema.table (a connector's table in its own schema); MariaDB's "schema" is the connected database.
         schema, _, table = name.rpartition(".") if catalog is None else ("", "", name)
-        cursor = self.conn.cursor()
-        try:
+        with self._cursor() as cursor:
             for schema_part, candidate in ((schema, table), (schema.lower(), table.lower()),
                                            (schema.upper(), table.upper())):
                 def listed(table: str = candidate, schema: str = schema_part) -> Any:
@@ -678,8 +705,6 @@ class OdbcSource:
                 if self._call(cursor, listed) is not None:
                     return True
             return False
-        finally:
-            self._close_cursor(cursor)
 
     def keyset_sql(self, inner_sql: str, key: str, page_size: int, first: bool, after: Any = None) -> str:
         marker = "?" if first else self.keyset_marker(inner_sql, key, after)

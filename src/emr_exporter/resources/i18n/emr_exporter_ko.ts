@@ -1225,18 +1225,18 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="163" />
-            <source>The EMR's database server stopped answering: another program (often the EMR program itself) keeps part of the records locked. Close the EMR program on every PC, then press Start again. Nothing is lost.</source>
-            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
+            <source>The EMR's database server stopped answering: another program (often the EMR program itself) keeps part of the records locked. Close the EMR program on every PC, then try again. Nothing is lost.</source>
+            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="168" />
-            <source>The EMR's database server stopped answering: its answer does not arrive through the network. Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then press Start again. Nothing is lost.</source>
-            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
+            <source>The EMR's database server stopped answering: its answer does not arrive through the network. Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then try again. Nothing is lost.</source>
+            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="172" />
-            <source>The EMR's database server stopped answering. Check that the PC where the EMR's database runs is switched on and the EMR program works there, and the network to it, then press Start again. Nothing is lost.</source>
-            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 작동하는지, 그 PC까지의 네트워크가 괜찮은지 확인한 다음 [내보내기 시작]을 다시 누르세요. 잃어버린 것은 없습니다.</translation>
+            <source>The EMR's database server stopped answering. Check that the PC where the EMR's database runs is switched on and the EMR program works there, and the network to it, then try again. Nothing is lost.</source>
+            <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 작동하는지, 그 PC까지의 네트워크가 괜찮은지 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="181" />
