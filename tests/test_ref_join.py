@@ -79,6 +79,8 @@ CASES: dict[str, dict[str, Case]] = {
     "sqlite": {
         # a key column of no type holds 3 and '03'; a visit's INTEGER column compares '03' as the number 3
         "number-and-text": Case("", "INTEGER", NUMBERS, "03", 3, (3, "3"), True),
+        # the same keys named from a column of no type either: compared as stored, 3 names 3 only
+        "no-type": Case("", "", NUMBERS, "03", 3, (3,), False),
     },
     "mariadb": {
         # a text key named by a number: '3' = 3 = '03' (compared as numbers)
@@ -93,14 +95,20 @@ CASES: dict[str, dict[str, Case]] = {
     "postgresql": {
         # a text key ('A3' and 'a3' two keys) named from a citext column: compared as citext
         "citext": Case("text", "citext", LETTERS, "a3", "A3", ("A3", "a3"), False),
+        # the same keys named from a text column: its very type, so an index on the key is searched per visit
+        "text": Case("text", "text", LETTERS, "a3", "A3", ("A3", "a3"), False),
     },
 }
 
 
-def _ddl(case: Case) -> list[str]:
-    return [f"CREATE TABLE PT_MASTER (PT_NO {case.key_type} PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(20), "
+def _ddl(case: Case, indexed: bool = True) -> list[str]:
+    """The clinic's tables; ``indexed`` False: the patient and doctor tables without PRIMARY KEY or any index (the
+    scaffold keys them by their column of unique values), so the export joins them grouped, never searching them
+    per visit (docs/connectors.md, "References")."""
+    key = " PRIMARY KEY" if indexed else ""
+    return [f"CREATE TABLE PT_MASTER (PT_NO {case.key_type}{key}, CHART_NO VARCHAR(10), PT_NM VARCHAR(20), "
             "SEX CHAR(1), BIRTH_YMD VARCHAR(8))",
-            f"CREATE TABLE DOCTOR (DR_ID {case.key_type} PRIMARY KEY, DR_NM VARCHAR(20))",
+            f"CREATE TABLE DOCTOR (DR_ID {case.key_type}{key}, DR_NM VARCHAR(20))",
             f"CREATE TABLE VISIT (VISIT_NO INT PRIMARY KEY, PT_NO {case.ref_type}, DR_ID {case.ref_type}, "
             "VISIT_YMD VARCHAR(8), DEPT_CD VARCHAR(5))"]
 
@@ -128,7 +136,7 @@ class _Db:
         return SqliteFileSource(self.path) if self.path is not None else OdbcSource(self.odbc or "")
 
 
-def _clinic(engine: str, case: Case, tmp_path: Path, request: pytest.FixtureRequest) -> _Db:
+def _clinic(engine: str, case: Case, tmp_path: Path, request: pytest.FixtureRequest, indexed: bool = True) -> _Db:
     if engine == "sqlite":
         db = _Db(path=tmp_path / "clinic.db")
     else:
@@ -138,7 +146,7 @@ def _clinic(engine: str, case: Case, tmp_path: Path, request: pytest.FixtureRequ
     try:
         if "citext" in (case.key_type, case.ref_type):
             conn.execute("CREATE EXTENSION IF NOT EXISTS citext")
-        for statement in _ddl(case):
+        for statement in _ddl(case, indexed):
             conn.execute(statement)
         _insert(conn, _clean_rows(case))
         conn.commit()
@@ -162,11 +170,14 @@ def _referenced(resource: dict[str, Any], resource_type: str) -> list[str]:
     return re.findall(rf'"{resource_type}/([0-9a-f]{{32}})"', text)
 
 
-def _run(engine: str, name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def _run(engine: str, name: str, tmp_path: Path, request: pytest.FixtureRequest, indexed: bool = True) -> Path:
+    """The flow on ``CASES[engine][name]``, every outcome asserted; the opened bag."""
     case = CASES[engine][name]
-    db = _clinic(engine, case, tmp_path, request)
+    db = _clinic(engine, case, tmp_path, request, indexed)
     flow = scaffolded(db, tmp_path)  # on the clinic as it was: every key once
     spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    assert (spec["entities"]["patient"]["key"].upper(), spec["entities"]["practitioner"]["key"].upper()) == (
+        "PT_NO", "DR_ID")
     fields = spec["entities"]["encounter"]["fields"]
     assert ({n: (f["column"].upper(), f.get("ref"), f.get("required", False)) for n, f in fields.items()
              if f.get("type") == "ref"} == {"patient_id": ("PT_NO", "patient", True),
@@ -210,18 +221,51 @@ def _run(engine: str, name: str, tmp_path: Path, request: pytest.FixtureRequest)
     finally:
         source.close()
     assert rebuilt.rows == {"pt_master": len(case.keys) + 1, "doctor": len(case.keys) + 1, "visit": len(visits)}
+    return bag
 
 
+@pytest.mark.parametrize("indexed", [True, False], ids=["primary-key", "no-index"])
 @pytest.mark.parametrize("name", sorted(CASES["sqlite"]))
-def test_a_reference_naming_two_patients_on_sqlite(tmp_path: Path, request: pytest.FixtureRequest, name: str) -> None:
-    _run("sqlite", name, tmp_path, request)
+def test_a_reference_naming_two_patients_on_sqlite(tmp_path: Path, request: pytest.FixtureRequest, name: str,
+                                                   indexed: bool) -> None:
+    _run("sqlite", name, tmp_path, request, indexed)
 
 
 @pytest.mark.db
+@pytest.mark.parametrize("indexed", [True, False], ids=["primary-key", "no-index"])
 @pytest.mark.parametrize(("engine", "name"), [(e, n) for e in ("mariadb", "postgresql") for n in sorted(CASES[e])])
 def test_a_reference_naming_two_patients_on_a_server(tmp_path: Path, request: pytest.FixtureRequest, engine: str,
-                                                     name: str) -> None:
-    _run(engine, name, tmp_path, request)
+                                                     name: str, indexed: bool) -> None:
+    _run(engine, name, tmp_path, request, indexed)
+
+
+#: per engine, a case whose references an index on the key serves (the key's very type): with it, each is one
+#: index look-up per visit; without it, a join of the table grouped by the key
+SAME_TYPE = {"sqlite": "no-type", "mariadb": "case", "postgresql": "text"}
+
+
+def _bag_files(bag: Path) -> dict[str, Any]:
+    """The bag's records and raw rows, by path, and its reconciliation but the time it was made."""
+    found: dict[str, Any] = {str(p.relative_to(bag)): p.read_bytes() for p in sorted((bag / "data").rglob("*.ndjson"))
+                             if p.parts[-2] in ("fhir", "raw", "columns")}
+    reconciliation = json.loads((bag / "data" / "report" / "reconciliation.json").read_text(encoding="utf-8"))
+    del reconciliation["created"]
+    found["reconciliation"] = reconciliation
+    return found
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db),
+                                    pytest.param("postgresql", marks=pytest.mark.db)])
+def test_an_unindexed_parent_key_gives_the_bag_an_indexed_one_does(tmp_path: Path, request: pytest.FixtureRequest,
+                                                                   engine: str) -> None:
+    """The same clinic with and without PRIMARY KEYs on the patient and doctor tables: counted per visit through
+    the index, or joined grouped, every record, raw row and count of the bag is the same, byte for byte."""
+    for name in ("indexed", "unindexed"):
+        (tmp_path / name).mkdir()
+    indexed = _bag_files(_run(engine, SAME_TYPE[engine], tmp_path / "indexed", request, True))
+    unindexed = _bag_files(_run(engine, SAME_TYPE[engine], tmp_path / "unindexed", request, False))
+    assert len([p for p in indexed if "/fhir/Encounter" in p]) == 1
+    assert unindexed == indexed
 
 
 SPEC = """
