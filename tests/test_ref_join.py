@@ -89,6 +89,9 @@ CASES: dict[str, dict[str, Case]] = {
         "case": Case("VARCHAR(10) COLLATE utf8mb4_bin", "VARCHAR(10) COLLATE utf8mb4_general_ci", LETTERS, "a3",
                      "A3", ("A3", "a3"), False),
         # a NO PAD key ('A3' and 'A3  ' two keys) named from a PAD SPACE column
+        # a key and a visit's column of one binary collation: 'A3' names 'A3' only, through the key's index
+        "same-collation": Case("VARCHAR(10) COLLATE utf8mb4_bin", "VARCHAR(10) COLLATE utf8mb4_bin", LETTERS, "a3",
+                               "A3", ("A3", "a3"), False),
         "pad-space": Case("VARCHAR(10) COLLATE utf8mb4_nopad_bin", "VARCHAR(10) COLLATE utf8mb4_general_ci",
                           LETTERS, "A3  ", "A3", ("A3",), False),
     },
@@ -241,7 +244,7 @@ def test_a_reference_naming_two_patients_on_a_server(tmp_path: Path, request: py
 
 #: per engine, a case whose references an index on the key serves (the key's very type): with it, each is one
 #: index look-up per visit; without it, a join of the table grouped by the key
-SAME_TYPE = {"sqlite": "no-type", "mariadb": "case", "postgresql": "text"}
+SAME_TYPE = {"sqlite": "no-type", "mariadb": "same-collation", "postgresql": "text"}
 
 
 def _bag_files(bag: Path) -> dict[str, Any]:
@@ -257,13 +260,29 @@ def _bag_files(bag: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db),
                                     pytest.param("postgresql", marks=pytest.mark.db)])
 def test_an_unindexed_parent_key_gives_the_bag_an_indexed_one_does(tmp_path: Path, request: pytest.FixtureRequest,
+                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                    engine: str) -> None:
     """The same clinic with and without PRIMARY KEYs on the patient and doctor tables: counted per visit through
     the index, or joined grouped, every record, raw row and count of the bag is the same, byte for byte."""
+    from emr_exporter.pipeline.export import ExportRun
+
+    joined = ExportRun._joined
+    grouped: list[tuple[str, ...]] = []  # per export of the visits: the references it joins grouped
+
+    def spy(run: ExportRun, entity: Any) -> Any:
+        sql, repeats = joined(run, entity)
+        if entity.name == "encounter":
+            grouped.append(tuple(sorted(count for count, _ in repeats.refs)))
+        return sql, repeats
+
+    monkeypatch.setattr(ExportRun, "_joined", spy)
     for name in ("indexed", "unindexed"):
         (tmp_path / name).mkdir()
     indexed = _bag_files(_run(engine, SAME_TYPE[engine], tmp_path / "indexed", request, True))
+    assert grouped and set(grouped) == {()}  # the check, the dry run, the sealed export: all through the index
+    grouped.clear()
     unindexed = _bag_files(_run(engine, SAME_TYPE[engine], tmp_path / "unindexed", request, False))
+    assert grouped and set(grouped) == {("_ref_patient_id", "_ref_practitioner_id")}
     assert len([p for p in indexed if "/fhir/Encounter" in p]) == 1
     assert unindexed == indexed
 
@@ -338,3 +357,44 @@ def test_by_a_unique_field_and_through_a_code_table_on_sqlite(tmp_path: Path, re
     finally:
         source.close()
     assert rebuilt.rows == {"patient": PATIENTS + 2, "visit": len(visits), "dept": 3}
+
+
+_INDEXES = {
+    "sqlite": ["CREATE INDEX t_e ON T (E) WHERE E IS NOT NULL", "CREATE INDEX t_f ON T (lower(F))"],
+    "mariadb": ["CREATE FULLTEXT INDEX t_e ON T (E)"],
+    "postgresql": ["CREATE INDEX t_e ON T (E) WHERE E IS NOT NULL", "CREATE INDEX t_f ON T (lower(F))"],
+}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db),
+                                    pytest.param("postgresql", marks=pytest.mark.db)])
+def test_the_catalogue_names_the_columns_an_index_leads(tmp_path: Path, request: pytest.FixtureRequest,
+                                                         engine: str) -> None:
+    """The columns whose ``=`` one index look-up serves, as the export reads them once (sources/catalog.py): the
+    first column of a PRIMARY KEY (SQLite's rowid too), of a UNIQUE index, of a plain one; never a second column,
+    a partial, expression or full-text index's, nor a column of a table without any."""
+    from emr_exporter.sources.catalog import list_tables
+
+    if engine == "sqlite":
+        db = _Db(path=tmp_path / "clinic.db")
+    else:
+        conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
+        db = _Db(odbc=_fresh_database(conn_str, "emr_ref_index", engine))
+    conn = db.connect()
+    try:
+        for sql in ["CREATE TABLE T (A INTEGER PRIMARY KEY, B INTEGER, C INTEGER, D INTEGER, E VARCHAR(10), "
+                    "F VARCHAR(10))", "CREATE UNIQUE INDEX t_b ON T (B)", "CREATE INDEX t_cd ON T (C, D)",
+                    "CREATE TABLE U (K VARCHAR(10), V INTEGER)", "CREATE TABLE W (K VARCHAR(10) PRIMARY KEY)",
+                    *_INDEXES[engine]]:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+    source = db.source()
+    try:
+        tables = list_tables(source)
+    finally:
+        source.close()
+    assert {(t.name.upper(), c.name.upper()): c.indexed for t in tables for c in t.columns} == {
+        ("T", "A"): True, ("T", "B"): True, ("T", "C"): True, ("T", "D"): False, ("T", "E"): False,
+        ("T", "F"): False, ("U", "K"): False, ("U", "V"): False, ("W", "K"): True}

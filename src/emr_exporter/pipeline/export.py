@@ -1117,14 +1117,15 @@ class ExportRun:
         """Whether an ``=`` of ``column`` of ``table`` with the child section's ``child_column`` is one index
         look-up, as far as the catalogue proves it: ``column`` leads an index of the table (not a view) and the
         child's column, of its own table (no query of the section's), has the very same declared type (so the
-        engine compares them as the index is sorted: no number against text, no other collation's type)."""
+        engine compares them as the index is sorted: no number against text, no other collation, which the
+        engine would compare them in, leaving the index unused)."""
         parent = self._listed(table)
         listed = self._listed(child.table) if child.query is None else None
         if parent is None or listed is None or parent.kind != "table":
             return False
         found = self._column_of(parent, column)
         other = self._column_of(listed, child_column)
-        return (found is not None and other is not None and found.indexed
+        return (found is not None and other is not None and found.indexed and found.collation == other.collation
                 and found.read_type.split("(")[0].strip() == other.read_type.split("(")[0].strip())
 
     def _column_of(self, table: CatalogTable, column: str) -> CatalogColumn | None:
@@ -1226,13 +1227,15 @@ class ExportRun:
         order of the child's key. One query per page: the memory it takes is the page's children's keys."""
         found: list[dict[str, tuple[str, ...]]] = []
         for _column, child, column in self._back_listed(entity):
-            # a child whose value names two parents (see _joined_sql) is listed by neither: its own reference
-            # is an ambiguous-ref defect, and no report may list a result of another patient's
+            # a child whose value names two parents (see _joined_sql) is listed by neither where the parent's
+            # key is proven indexed (one look-up per child): its own reference is an ambiguous-ref defect. Else
+            # not counted (a search of the parents per child), as the ordered pass (children.py) lists it.
+            once = (f"AND (SELECT COUNT(*) FROM ({self.source_sql(entity)}) o WHERE o.{entity.key} = c.{column}) = 1 "
+                    if entity.query is None and self._indexed(entity.table, entity.key, child, column) else "")
             sql = (f"SELECT p.{entity.key} AS back_parent, c.{child.key} AS back_child "
                    f"FROM ({self.source_sql(child)}) c JOIN ({self.source_sql(entity)}) p "
                    f"ON p.{entity.key} = c.{column} "
-                   f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL "
-                   f"AND (SELECT COUNT(*) FROM ({self.source_sql(entity)}) o WHERE o.{entity.key} = c.{column}) = 1 "
+                   f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL {once}"
                    f"ORDER BY p.{entity.key}, c.{child.key}")
             children: dict[str, list[str]] = {}
             for row in self.source.rows(sql, (first, last)):

@@ -84,6 +84,9 @@ class CatalogColumn:
     #: catalogue says (:attr:`~emr_exporter.sources.drivers.DriverCaps.indexed_columns_query`); False where it
     #: is not known.
     indexed: bool = False
+    #: The column's collation as the catalogue names it (MariaDB ``utf8mb4_bin``, PostgreSQL ``default``), ""
+    #: where it has none or it is not read (:attr:`~emr_exporter.sources.drivers.DriverCaps.collations_query`).
+    collation: str = ""
 
     @property
     def read_type(self) -> str:
@@ -424,6 +427,7 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
     indexed_columns_query = caps_for(source.engine).indexed_columns_query
+    collations_query = caps_for(source.engine).collations_query
     columns_pragma = caps_for(source.engine).columns_pragma
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -442,6 +446,7 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
         hidden = {(str(t), str(c)) for t, c in rows_of(hidden_columns_query)}
         # (schema, table, column) leading an index ('' for the schema: MariaDB, SQLite)
         indexed = {(str(s or ""), str(t), str(c)) for s, t, c in rows_of(indexed_columns_query)}
+        collations = {(str(s or ""), str(t), str(c)): str(co) for s, t, c, co in rows_of(collations_query)}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
             for row in read(lambda cursor: cursor.tables(catalog=catalog or None))
@@ -472,7 +477,8 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
                                             decoded_charsets.get((table, n), ""),
                                             (table, n) in hidden, t in large_object_types,
                                             bases.get((schema, table, n), ""),
-                                            (schema, table, n) in indexed or ("", table, n) in indexed)
+                                            (schema, table, n) in indexed or ("", table, n) in indexed,
+                                            collations.get((schema, table, n), collations.get(("", table, n), "")))
                               for n, t in columns),
                 schema="" if name == table else schema,
                 row_security=(schema, table) in filtered,

@@ -170,6 +170,11 @@ class DriverCaps:
     #: :attr:`CatalogColumn.indexed`. A reference to a parent key that is not one is counted by a join of the
     #: parent grouped once, never searched per child row (``ExportRun._joined_sql``). None: none is known.
     indexed_columns_query: str | None = None
+    #: A query listing (schema, table, column, collation) for the connected database's columns of a collation
+    #: (text): :attr:`CatalogColumn.collation`. Two columns of one type but another collation (MariaDB ``euckr``
+    #: beside ``utf8mb4``, ``_bin`` beside ``_ci``) are compared in one of them, which may leave the other's
+    #: index unused.
+    collations_query: str | None = None
     #: Declared column types (upper case; as :attr:`CatalogColumn.read_type` names them) the engine cannot sort
     #: by: a keyless table's ordered pass and the scaffold's samples leave them out of their ORDER BY. An array
     #: of one (PostgreSQL ``_JSON``) is one too.
@@ -375,6 +380,10 @@ _CAPS: dict[str, DriverCaps] = {
             "SELECT '', TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
             "WHERE TABLE_SCHEMA = DATABASE() AND SEQ_IN_INDEX = 1 AND INDEX_TYPE IN ('BTREE', 'HASH')"
         ),
+        collations_query=(
+            "SELECT '', TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL"
+        ),
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
         session_id_query="SELECT CONNECTION_ID()",
@@ -453,6 +462,14 @@ _CAPS: dict[str, DriverCaps] = {
             "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] "
             "WHERE i.indpred IS NULL AND i.indisvalid AND am.amname IN ('btree', 'hash') "
             "AND i.indcollation[0] = a.attcollation AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        ),
+        collations_query=(
+            "SELECT n.nspname, c.relname, a.attname, co.collname FROM pg_catalog.pg_attribute AS a "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_collation AS co ON co.oid = a.attcollation "
+            "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
         ),
         # No default b-tree operator class: 'could not identify an ordering operator for type point'
         unsortable_types=("JSON", "XML", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON", "CIRCLE", "COMPOSITE"),
