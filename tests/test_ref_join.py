@@ -178,7 +178,14 @@ def _run(engine: str, name: str, tmp_path: Path, request: pytest.FixtureRequest,
     case = CASES[engine][name]
     db = _clinic(engine, case, tmp_path, request, indexed)
     flow = scaffolded(db, tmp_path)  # on the clinic as it was: every key once
-    spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    toml = flow.connectors / "foreign" / "connector.toml"
+    if not indexed:  # pages of 3 visits: a visit given twice by the grouped join may be a page's last
+        text = toml.read_text(encoding="utf-8")
+        assert text.count("[entities.encounter]\n") == 1
+        toml.write_text(text.replace("[entities.encounter]\n", "[entities.encounter]\npage_size = 3\n"),
+                        encoding="utf-8")
+    spec = tomllib.loads(toml.read_text(encoding="utf-8"))
+    assert spec["entities"]["encounter"].get("page_size") == (None if indexed else 3)
     assert (spec["entities"]["patient"]["key"].upper(), spec["entities"]["practitioner"]["key"].upper()) == (
         "PT_NO", "DR_ID")
     fields = spec["entities"]["encounter"]["fields"]
@@ -269,9 +276,9 @@ def test_an_unindexed_parent_key_gives_the_bag_an_indexed_one_does(tmp_path: Pat
     joined = ExportRun._joined
     grouped: list[tuple[str, ...]] = []  # per export of the visits: the references it joins grouped
 
-    def spy(run: ExportRun, entity: Any) -> Any:
-        sql, repeats = joined(run, entity)
-        if entity.name == "encounter":
+    def spy(run: ExportRun, entity: Any, rows_sql: str | None = None) -> Any:
+        sql, repeats = joined(run, entity, rows_sql)
+        if entity.name == "encounter" and rows_sql is None:
             grouped.append(tuple(sorted(count for count, _ in repeats.refs)))
         return sql, repeats
 
@@ -398,3 +405,26 @@ def test_the_catalogue_names_the_columns_an_index_leads(tmp_path: Path, request:
     assert {(t.name.upper(), c.name.upper()): c.indexed for t in tables for c in t.columns} == {
         ("T", "A"): True, ("T", "B"): True, ("T", "C"): True, ("T", "D"): False, ("T", "E"): False,
         ("T", "F"): False, ("U", "K"): False, ("U", "V"): False, ("W", "K"): True}
+
+
+def test_a_key_repeated_by_grouped_joins_is_made_one_row_in_both_page_forms() -> None:
+    """Rows a grouped join gave twice (pipeline/references.py), as the one-core pages (dicts) and the worker pages
+    (value tuples) hold them: each key once, its count the distinct groups' sum where two groups matched (patient
+    3 and '03'), kept where one did (a doctor matched twice only because the patient was), and a look-up's lowest
+    value; every other cell as read."""
+    from emr_exporter.pipeline.references import Repeats
+
+    repeats = Repeats("visit_no", refs=(("_ref_patient_id", "_ref_patient_id_g"),
+                                        ("_ref_doctor_id", "_ref_doctor_id_g")), lookups=("_ref_lk_dept",))
+    names = ("visit_no", "pt_no", "_ref_patient_id", "_ref_patient_id_g", "_ref_doctor_id", "_ref_doctor_id_g",
+             "_ref_lk_dept")
+    page = [(1, 1, 1, 1, 1, "D1", "내과"),
+            (2, 3, 1, 3, 1, "D2", "외과"), (2, 3, 1, "03", 1, "D2", "내과"),
+            (3, 5, None, None, 1, "D1", None),
+            (4, 3, 1, "03", None, None, None), (4, 3, 1, 3, None, None, None)]
+    expected = [(1, 1, 1, 1, 1, "D1", "내과"), (2, 3, 2, 3, 1, "D2", "내과"), (3, 5, None, None, 1, "D1", None),
+                (4, 3, 2, "03", None, None, None)]
+    [(got_names, values)] = list(repeats.value_pages(iter([(names, page)])))
+    assert (got_names, values) == (names, expected)
+    [rows] = list(repeats.pages(iter([[dict(zip(names, v, strict=True)) for v in page]])))
+    assert rows == [dict(zip(names, v, strict=True)) for v in expected]

@@ -74,6 +74,7 @@ from emr_exporter.pipeline.raw import encode_raw, encode_raw_later, spliced_line
 from emr_exporter.pipeline.references import Repeats, group_column
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
+    PageSql,
     Source,
     _page_bytes,
     _read_page,
@@ -1136,13 +1137,14 @@ class ExportRun:
             return exact.get(folded)
         return next((c for c in table.columns if c.name.lower() == column.lower()), None)
 
-    def _joined(self, entity: EntitySpec) -> tuple[str, Repeats]:
+    def _joined(self, entity: EntitySpec, rows_sql: str | None = None) -> tuple[str, Repeats]:
         """The entity's rows plus, per reference, how many parent rows its value names as the engine compares it
         (a plain key; NULL: none) or the lowest key of the parent rows whose unique field (composite key) holds it
         and how many distinct values do; per code look-up, the code table's lowest value equal to the code. On a
         parent column the catalogue proves indexed (:meth:`_indexed`): correlated sub-queries, one index look-up
         per row; else a join of the parent grouped by the column, which may give a row once per group equal to
-        its value (pipeline/references.py): the :class:`Repeats` to make them one row again."""
+        its value (pipeline/references.py): the :class:`Repeats` to make them one row again. ``rows_sql``: the
+        section's rows to join (one page of them: :meth:`_grouped_pages`), else all of them."""
         selects = ["q.*"]
         joins = []
         repeats = Repeats(entity.key.lower())
@@ -1205,7 +1207,23 @@ class ExportRun:
                 repeats = dataclasses.replace(repeats, refs=(*repeats.refs, (ref_count_column(name), count)))
         if len(selects) == 1:
             return self.source_sql(entity), repeats
-        return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}".rstrip(), repeats
+        rows = rows_sql if rows_sql is not None else self.source_sql(entity)
+        return f"SELECT {', '.join(selects)} FROM ({rows}) q {' '.join(joins)}".rstrip(), repeats
+
+    def _grouped_pages(self, entity: EntitySpec, joined_sql: str, readable: str) -> PageSql:
+        """The page queries of a section with grouped joins (:meth:`_joined`): a keyset page of its own rows first,
+        then joined (so no engine joins and sorts every row after the page's first key, as PostgreSQL's hash join
+        did), in the key's order, a key's repeated rows in the page with it. ``readable``: ``joined_sql`` as
+        :func:`readable_query` wrapped it."""
+        assert joined_sql in readable
+        keyed = f"SELECT * FROM ({self.source_sql(entity)}) keyed WHERE keyed.{entity.key} IS NOT NULL"
+
+        def page_sql(rows: int, first: bool, after: Any) -> str:
+            own = self.source.keyset_sql(keyed, entity.key, rows, first=first, after=after)
+            page = readable.replace(joined_sql, self._joined(entity, own)[0], 1)
+            return f"SELECT * FROM ({page}) paged ORDER BY paged.{entity.key}"
+
+        return page_sql
 
     def _back_listed(self, entity: EntitySpec) -> list[tuple[str, EntitySpec, str]]:
         """The fields of ``entity`` listing its children by a back reference (a lab report's results, from
@@ -2232,6 +2250,7 @@ class ExportRun:
         # as the server's text), converted after paging: see readable_query.
         joined_sql, repeats = self._joined(entity)
         joined, converters = readable_query(self.source, joined_sql, self._compared_columns(entity))
+        paged = self._grouped_pages(entity, joined_sql, joined) if repeats else None
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)
@@ -2251,7 +2270,7 @@ class ExportRun:
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
             # Rows as value tuples (a worker makes the dicts); the parent makes a row's dict only to map it
             # itself or to quarantine it (_handle_row).
-            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size, converters, bool(repeats))
+            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size, converters, paged)
             value_pages = self._with_children_values(entity, repeats.value_pages(value_pages) if repeats
                                                      else value_pages)
             batches = batches_of(value_pages, entity_batch_rows(total, pool.size))
@@ -2272,7 +2291,7 @@ class ExportRun:
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
                 self._more_than_counted(entity.name, entity.key, done, total)
-        pages = iter_keyset(self.source, joined, entity.key, page_size, converters, bool(repeats)) \
+        pages = iter_keyset(self.source, joined, entity.key, page_size, converters, paged) \
             if pool is None else iter(())
         pages = self._with_children(entity, repeats.pages(pages) if repeats and pool is None else pages)
         for page in pages:

@@ -124,17 +124,13 @@ def _page_bytes(source: Source, page: list[dict[str, Any]], read_before: int | N
     return int(getattr(source, "value_bytes_read", 0)) - read_before
 
 
-def _last_run_start(keys: Sequence[Any]) -> int:
-    """Where the run of values equal to the last of ``keys`` begins (0: they are all one value)."""
-    last, at = keys[-1], len(keys) - 1
-    while at > 0 and keys[at - 1] == last:
-        at -= 1
-    return at
+#: A page's SQL from (rows, first page?, the last key read): its one parameter marker that key, after the first.
+PageSql = Callable[[int, bool, Any], str]
 
 
 def iter_keyset(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
-    converters: Mapping[str, Callable[[Any], Any]] | None = None, whole_runs: bool = False,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None, page_sql: PageSql | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of rows of ``inner_sql`` ordered by ``key`` (unique), ``page_size`` rows at most.
 
@@ -145,30 +141,24 @@ def iter_keyset(
     ``converters`` (by row key; :func:`~emr_exporter.sources.catalog.readable_query`) are applied to each
     page's values after its last key is taken as read: the keyset compares the values the query gives.
 
-    ``whole_runs``: ``inner_sql`` may give a key's row more than once (a join that repeats it, the repeats then
-    adjacent in the key's order): a full page's rows of its last key are left to the next page, which starts
-    after the key before them, so that all of a key's rows come in one page (a page of one key only is read
-    again twice as long).
+    ``page_sql``: how each page's query is made instead (``inner_sql`` then unused): one that takes ``rows`` keys
+    of a table and joins them to others, which may give a key's row more than once (ExportRun's grouped
+    references): every row of the page's keys, in the key's order. A page is full when it holds ``rows`` rows
+    or more.
     """
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
     sizer = PageSizer(page_size)
-    grow = 1
     while True:
-        rows = sizer.rows * grow
-        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
+        rows = sizer.rows
+        sql = (page_sql(rows, last is None, last) if page_sql is not None
+               else source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last))
         read_before = getattr(source, "value_bytes_read", None)
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == rows
-        if full and whole_runs:
-            end = _last_run_start([row[key_name] for row in page])
-            grow = 1 if end else grow * 2
-            if not end:
-                continue
-            del page[end:]
+        full = len(page) >= rows
         if full:
             last = page[-1][key_name]
         if converters:
@@ -187,30 +177,23 @@ def iter_keyset(
 
 def iter_keyset_values(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
-    converters: Mapping[str, Callable[[Any], Any]] | None = None, whole_runs: bool = False,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None, page_sql: PageSql | None = None,
 ) -> Iterator[ValuesPage]:
     """:func:`iter_keyset`'s pages as column names and value tuples (see :func:`_read_values_page`): the
     export's parent hands rows to its worker processes so, without making a dict of each. ``converters``,
-    ``whole_runs``: as in :func:`iter_keyset`."""
+    ``page_sql``: as in :func:`iter_keyset`."""
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
     sizer = PageSizer(page_size)
-    grow = 1
     while True:
-        rows = sizer.rows * grow
-        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
+        rows = sizer.rows
+        sql = (page_sql(rows, last is None, last) if page_sql is not None
+               else source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last))
         names, page = _read_values_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == rows
-        if full and whole_runs:
-            where = len(names) - 1 - names[::-1].index(key_name)  # (a name twice: the last, as below)
-            end = _last_run_start([values[where] for values in page])
-            grow = 1 if end else grow * 2
-            if not end:
-                continue
-            del page[end:]
+        full = len(page) >= rows
         if full:
             last = dict(zip(names, page[-1], strict=True))[key_name]  # as iter_keyset reads it (a name twice: the last)
         if converters:
