@@ -139,12 +139,16 @@ class _Db:
         return SqliteFileSource(self.path) if self.path is not None else OdbcSource(self.odbc or "")
 
 
-def _clinic(engine: str, case: Case, tmp_path: Path, request: pytest.FixtureRequest, indexed: bool = True) -> _Db:
+def _empty(engine: str, tmp_path: Path, request: pytest.FixtureRequest, name: str = "emr_ref_join") -> _Db:
+    """A new empty database: a SQLite file, or ``name`` on the engine's test server."""
     if engine == "sqlite":
-        db = _Db(path=tmp_path / "clinic.db")
-    else:
-        conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
-        db = _Db(odbc=_fresh_database(conn_str, "emr_ref_join", engine))
+        return _Db(path=tmp_path / "clinic.db")
+    conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
+    return _Db(odbc=_fresh_database(conn_str, name, engine))
+
+
+def _clinic(engine: str, case: Case, tmp_path: Path, request: pytest.FixtureRequest, indexed: bool = True) -> _Db:
+    db = _empty(engine, tmp_path, request)
     conn = db.connect()
     try:
         if "citext" in (case.key_type, case.ref_type):
@@ -382,11 +386,7 @@ def test_the_catalogue_names_the_columns_an_index_leads(tmp_path: Path, request:
     a partial, expression or full-text index's, nor a column of a table without any."""
     from emr_exporter.sources.catalog import list_tables
 
-    if engine == "sqlite":
-        db = _Db(path=tmp_path / "clinic.db")
-    else:
-        conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
-        db = _Db(odbc=_fresh_database(conn_str, "emr_ref_index", engine))
+    db = _empty(engine, tmp_path, request, "emr_ref_index")
     conn = db.connect()
     try:
         for sql in ["CREATE TABLE T (A INTEGER PRIMARY KEY, B INTEGER, C INTEGER, D INTEGER, E VARCHAR(10), "

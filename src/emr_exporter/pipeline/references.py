@@ -13,9 +13,10 @@ parent rows its value names, as the engine compares it. Two forms, chosen per re
 A group is one value as the parent column's own equality has it; the join compares it with the child's value
 as the engine compares the two types, which may hold two groups equal to one value (3 and '03' in a SQLite
 column of no type named from an INTEGER one, '3' and '03' in a MariaDB VARCHAR named from an INT): the child
-row then comes back once per group, adjacent in the key's order. The pages keep a key's rows together
-(``iter_keyset(whole_runs=True)``) and :class:`Repeats` makes them one row again, its count the groups' sum:
-more than one, ``ambiguous-ref``, as the correlated form gives it.
+row then comes back once per group, adjacent in the key's order. Such a section is paged on its own rows
+first, each page then joined (``ExportRun._grouped_pages``), so a key's rows come in one page, and
+:class:`Repeats` makes them one row again, its count the groups' sum: more than one, ``ambiguous-ref``, as the
+correlated form gives it.
 """
 
 from __future__ import annotations
