@@ -11,6 +11,7 @@ which chart is meant, never a stop.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
@@ -428,3 +429,81 @@ def test_a_key_repeated_by_grouped_joins_is_made_one_row_in_both_page_forms() ->
     assert (got_names, values) == (names, expected)
     [rows] = list(repeats.pages(iter([[dict(zip(names, v, strict=True)) for v in page]])))
     assert rows == [dict(zip(names, v, strict=True)) for v in expected]
+
+
+WORKER_SPEC = """
+[connector]
+name = "foreign"
+version = "0.1.0"
+
+[source]
+date_formats = ["%Y%m%d"]
+
+[entities.patient]
+table = "PT_MASTER"
+key = "PT_NO"
+
+[entities.patient.fields]
+chart_number = { column = "PT_NO", required = true }
+name = { column = "PT_NM", required = true }
+
+[entities.encounter]
+table = "VISIT"
+key = "VISIT_NO"
+page_size = 7
+
+[entities.encounter.fields]
+patient_id = { column = "PT_NO", type = "ref", ref = "patient", required = true }
+start = { column = "VISIT_YMD", type = "date", required = true }
+department = { column = "DEPT_CD", lookup = { table = "DEPT", key = "CD", value = "NM" } }
+"""
+
+
+def test_grouped_joins_give_one_bag_on_one_core_and_on_worker_processes(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patient table without any index holding 3 and '03' (no type) and a code table without key holding 1 and
+    '01', named from INTEGER columns, in pages of 7 visits: mapped on one core (pages of dicts) and by worker
+    processes (pages of value tuples), the same bag; every visit naming 3 quarantined ambiguous-ref, once."""
+    from emr_exporter import model
+    from emr_exporter.pipeline import export as export_module
+    from emr_exporter.pipeline import parallel
+    from emr_exporter.pipeline.export import ExportRun, digest_stream
+
+    monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 50)
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
+    monkeypatch.setattr(parallel, "BATCH_ROWS", 11)
+    path = tmp_path / "clinic.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_MASTER (PT_NO, PT_NM VARCHAR(20));
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD VARCHAR(8), DEPT_CD INTEGER);
+        CREATE TABLE DEPT (CD, NM VARCHAR(20));
+    """)
+    conn.executemany("INSERT INTO PT_MASTER VALUES (?,?)",
+                     [(i, f"환자{i}") for i in range(1, 31)] + [("03", "환자03")])
+    conn.executemany("INSERT INTO DEPT VALUES (?,?)", [(1, "외과"), ("01", "내과"), (2, "소아과")])
+    visits = [(v, v % 30 + 1, "20240102", v % 3 or None) for v in range(1, 301)]
+    conn.executemany("INSERT INTO VISIT VALUES (?,?,?,?)", visits)
+    conn.commit()
+    conn.close()
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    (folder / "connector.toml").write_text(WORKER_SPEC, encoding="utf-8")
+    spec = load_spec(folder)
+
+    def export(workers: int) -> tuple[str, dict[str, Any], bool]:
+        source = SqliteFileSource(path)
+        try:
+            run = ExportRun(spec, source, institution=model.Institution(code="12345678", name="의원"),
+                            created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), workers=workers)
+            digest = digest_stream(run.stream())
+            return digest.sha256, run.reconciliation.to_dict(), run._pool_tried
+        finally:
+            source.close()
+
+    one, many = export(1), export(2)
+    assert (one[2], many[2]) == (False, True)
+    assert many[:2] == one[:2]
+    [encounters] = [e for e in one[1]["entities"] if e["entity"] == "encounter"]
+    assert (encounters["source_rows"], encounters["exported"], encounters["quarantine_reasons"]) == (
+        300, 290, {"ambiguous-ref": 10})
