@@ -43,6 +43,18 @@ def _a(entity: str) -> str:
     return ("an " if entity[:1] in "aeiou" else "a ") + entity
 
 
+def ref_count_column(name: str) -> str:
+    """The computed column holding how many parent rows a reference resolved by the database (by a unique field,
+    a composite key) names: ExportRun._joined_sql. A plain reference's own computed column is that count."""
+    return f"{REF_COLUMN_PREFIX}{name}_n"
+
+
+def ambiguous_reference(field: FieldSpec) -> str:
+    """Why a reference that names more than one parent row, as the database compares keys, links to none."""
+    return (f"field '{field.name}' names more than one {field.ref} row (keys the database holds as equal): "
+            "which one is meant is not known")
+
+
 def key_text(value: Any) -> str:
     """The stable text form of a source key, the same on every engine."""
     if type(value) is int:  # the common case first (called for every key and reference)
@@ -377,11 +389,20 @@ def _field_lines(
             lines.append("        key = str(raw) if type(raw) is int else key_text(raw)")
             lines.append(f"        if {exists!r} in row and row[{exists!r}] is None:")
             lines.append(f"            raise RowRejected('orphan', O{i})")
-            if field.name in mapper._joined_refs:
-                lines.append(f"        key = key_text(row[{exists!r}])")
-            lines.append(f"        if key in m.quarantined_keys.get(R{i}, ()):")
-            lines.append(f"            raise RowRejected('orphan', Q{i})")
-            lines.append(f"        {target} = _record_id(connector, RT{i}, key)")
+            joined = field.name in mapper._joined_refs
+            count = ref_count_column(field.name) if joined else exists  # (ExportRun._joined_sql)
+            env[f"A{i}"] = ambiguous_reference(field)
+            env[f"C{i}"] = mapper._defect_column(field, column)
+            lines.append(f"        if {count!r} in row and int(row[{count!r}] or 0) > 1:")
+            lines += ([f"            raise RowRejected('ambiguous-ref', A{i})"] if required else [
+                f"            {target} = None", f"            defects.append(({key}, C{i}, 'ambiguous-ref'))"])
+            lines.append("        else:")
+            pad = "            "
+            if joined:
+                lines.append(f"{pad}key = key_text(row[{exists!r}])")
+            lines.append(f"{pad}if key in m.quarantined_keys.get(R{i}, ()):")
+            lines.append(f"{pad}    raise RowRejected('orphan', Q{i})")
+            lines.append(f"{pad}{target} = _record_id(connector, RT{i}, key)")
         elif field.type == "status":
             env[f"T{i}"] = TRANSFORMS["status"]
             lines.append(f"        recorded = T{i}(raw, F{i}, ctx)")
@@ -592,7 +613,13 @@ class EntityMapper:
                     raise RowRejected("required-missing", f"required field '{field.name}' is empty")
                 values[name] = None
             elif field.type == "ref":
-                values[name] = self._ref(row, field, raw)
+                try:
+                    values[name] = self._ref(row, field, raw)
+                except RowRejected as rejected:  # an ambiguous reference: a field defect, as the compiled form
+                    if required or rejected.reason_code != "ambiguous-ref":
+                        raise
+                    values[name] = None
+                    self.defects.append((name, self._defect_column(field, column), rejected.reason_code))
             elif field.type == "status":
                 recorded = TRANSFORMS["status"](raw, field, ctx)
                 values["recorded_status"] = recorded
@@ -660,7 +687,11 @@ class EntityMapper:
         exists_column = REF_COLUMN_PREFIX + field.name
         if exists_column in row and row[exists_column] is None:
             raise RowRejected("orphan", f"field '{field.name}' refers to {_a(field.ref)} that does not exist")
-        if field.name in self._joined_refs:
+        joined = field.name in self._joined_refs
+        count = ref_count_column(field.name) if joined else exists_column
+        if count in row and int(row[count] or 0) > 1:
+            raise RowRejected("ambiguous-ref", ambiguous_reference(field))
+        if joined:
             # Resolved by the database: the parent's key of the row whose unique field holds this value.
             key = key_text(row[exists_column])
         if key in self.quarantined_keys.get(field.ref, ()):

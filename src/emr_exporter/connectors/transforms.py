@@ -49,7 +49,7 @@ class FieldRepaired(Exception):
 #: and the raw value carried beside it); on a required field or a key they still quarantine the row.
 FIELD_LEVEL_REASONS = frozenset({
     "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
-    "invalid-rrn",
+    "invalid-rrn", "ambiguous-ref",
 })
 
 #: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).

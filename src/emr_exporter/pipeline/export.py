@@ -38,6 +38,7 @@ from emr_exporter.connectors.mapper import (
     in_key_form,
     key_text,
     load_hooks,
+    ref_count_column,
 )
 from emr_exporter.connectors.selectlist import unchanged_columns
 from emr_exporter.connectors.spec import BACK_COLUMN_PREFIX, COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
@@ -70,8 +71,10 @@ from emr_exporter.pipeline.parallel import (
     start_pool,
 )
 from emr_exporter.pipeline.raw import encode_raw, encode_raw_later, spliced_line
+from emr_exporter.pipeline.references import Repeats, group_column
 from emr_exporter.sources.base import (
     DEFAULT_PAGE_SIZE,
+    PageSql,
     Source,
     _page_bytes,
     _read_page,
@@ -1107,44 +1110,120 @@ class ExportRun:
         return compared
 
     def _joined_sql(self, entity: EntitySpec) -> str:
-        """The entity's rows plus one LEFT JOIN per reference (does the referenced row exist, and its key)
-        and per code look-up (the code table's value)."""
+        """The entity's rows plus per reference how many parent rows it names (a plain key) or the parent's key
+        (by a unique field, a composite key), and per code look-up the code table's value: :meth:`_joined`."""
+        return self._joined(entity)[0]
+
+    def _indexed(self, table: str, column: str, child: EntitySpec, child_column: str) -> bool:
+        """Whether an ``=`` of ``column`` of ``table`` with the child section's ``child_column`` is one index
+        look-up, as far as the catalogue proves it: ``column`` leads an index of the table (not a view) and the
+        child's column, of its own table (no query of the section's), has the very same declared type (so the
+        engine compares them as the index is sorted: no number against text, no other collation, which the
+        engine would compare them in, leaving the index unused)."""
+        parent = self._listed(table)
+        listed = self._listed(child.table) if child.query is None else None
+        if parent is None or listed is None or parent.kind != "table":
+            return False
+        found = self._column_of(parent, column)
+        other = self._column_of(listed, child_column)
+        return (found is not None and other is not None and found.indexed and found.collation == other.collation
+                and found.read_type.split("(")[0].strip() == other.read_type.split("(")[0].strip())
+
+    def _column_of(self, table: CatalogTable, column: str) -> CatalogColumn | None:
+        """The catalogue's column of ``table`` a connector's unquoted ``column`` names on this engine."""
+        folded = folded_identifier(self.source.engine, column)
+        exact = {c.name: c for c in table.columns}
+        if folded in exact or self.source.engine in ("postgresql", "firebird"):
+            return exact.get(folded)
+        return next((c for c in table.columns if c.name.lower() == column.lower()), None)
+
+    def _joined(self, entity: EntitySpec, rows_sql: str | None = None) -> tuple[str, Repeats]:
+        """The entity's rows plus, per reference, how many parent rows its value names as the engine compares it
+        (a plain key; NULL: none) or the lowest key of the parent rows whose unique field (composite key) holds it
+        and how many distinct values do; per code look-up, the code table's lowest value equal to the code. On a
+        parent column the catalogue proves indexed (:meth:`_indexed`): correlated sub-queries, one index look-up
+        per row; else a join of the parent grouped by the column, which may give a row once per group equal to
+        its value (pipeline/references.py): the :class:`Repeats` to make them one row again. ``rows_sql``: the
+        section's rows to join (one page of them: :meth:`_grouped_pages`), else all of them."""
         selects = ["q.*"]
         joins = []
+        repeats = Repeats(entity.key.lower())
         for number, (name, fld) in enumerate(sorted(entity.fields.items()), 1):
             alias = f"r{number}"
             if fld.lookup is not None and fld.column is not None:
                 lk = fld.lookup
+                assert fld.source_column is not None
                 where = f" WHERE {lk.where}" if lk.where else ""
-                selects.append(f"{alias}.v AS {fld.source_column}")
-                joins.append(
-                    f"LEFT JOIN (SELECT {lk.key} AS k, MIN({lk.value}) AS v FROM {lk.table}{where} "
-                    f"GROUP BY {lk.key}) {alias} ON {alias}.k = q.{fld.column}"
-                )
+                if self._indexed(lk.table, lk.key, entity, fld.column):
+                    # the lowest value of the code rows equal to the code (one, or a code the table repeats)
+                    codes = f"(SELECT {lk.key} AS k, {lk.value} AS v FROM {lk.table}{where})"
+                    selects.append(f"(SELECT MIN({alias}.v) FROM {codes} {alias} WHERE {alias}.k = q.{fld.column}) "
+                                   f"AS {fld.source_column}")
+                else:
+                    selects.append(f"{alias}.v AS {fld.source_column}")
+                    joins.append(f"LEFT JOIN (SELECT {lk.key} AS k, MIN({lk.value}) AS v FROM {lk.table}{where} "
+                                 f"GROUP BY {lk.key}) {alias} ON {alias}.k = q.{fld.column}")
+                    repeats = dataclasses.replace(repeats, lookups=(*repeats.lookups, fld.source_column))
                 continue
             if fld.type != "ref" or fld.source_column is None or fld.ref is None:
                 continue
             parent = self.spec.entities[fld.ref]
+            count = f"{REF_COLUMN_PREFIX}{name}"
             if fld.ref_field is None and not parent.composite:
                 # A table only its quoted name reaches ("PT_MASTER" on PostgreSQL), or whose key the connector
                 # names as only its section's query has it (a "PatientID" read AS patientid: scaffold's
                 # _folded_select), is joined through that query, which names its columns as the connector does.
-                joined = (parent.table if self._table_ref(parent.table) == parent.table
-                          and self._table_has_key(parent) else f"({self.source_sql(parent)})")
-                selects.append(f"{alias}.{parent.key} AS {REF_COLUMN_PREFIX}{name}")
-                joins.append(f"LEFT JOIN {joined} {alias} ON {alias}.{parent.key} = q.{fld.source_column}")
+                direct = self._table_ref(parent.table) == parent.table and self._table_has_key(parent)
+                joined = parent.table if direct else f"({self.source_sql(parent)})"
+                # How many parent rows the value names, as the engine compares it (NULL: none): a value that
+                # names two (3 and '03' in a column of no type) gives its row once, the reference then
+                # ambiguous-ref, never the export's stop (docs/connectors.md, "References").
+                if direct and parent.query is None and self._indexed(parent.table, parent.key, entity,
+                                                                     fld.source_column):
+                    selects.append(f"NULLIF((SELECT COUNT(*) FROM {joined} {alias} WHERE {alias}.{parent.key} = "
+                                   f"q.{fld.source_column}), 0) AS {count}")
+                else:
+                    group = group_column(name)
+                    selects += [f"{alias}.n AS {count}", f"{alias}.k AS {group}"]
+                    joins.append(f"LEFT JOIN (SELECT {parent.key} AS k, COUNT(*) AS n FROM {joined} {alias}x "
+                                 f"GROUP BY {parent.key}) {alias} ON {alias}.k = q.{fld.source_column}")
+                    repeats = dataclasses.replace(repeats, refs=(*repeats.refs, (count, group)))
                 continue
-            # By a unique field of the parent: one row per value (the lowest key, the one the export keeps
-            # when the value repeats), so a child row is never repeated by the join.
+            # By a unique field of the parent (or a composite key): the lowest key (the one the export keeps when
+            # the value repeats) and how many distinct values name it (more than one: ambiguous-ref, as above).
             value = parent.fields[fld.ref_field].source_column if fld.ref_field else parent.key
-            selects.append(f"{alias}.k AS {REF_COLUMN_PREFIX}{name}")
-            joins.append(
-                f"LEFT JOIN (SELECT p.{value} AS v, MIN(p.{parent.key}) AS k FROM ({self.source_sql(parent)}) p "
-                f"WHERE p.{value} IS NOT NULL GROUP BY p.{value}) {alias} ON {alias}.v = q.{fld.source_column}"
-            )
-        if not joins:
-            return self.source_sql(entity)
-        return f"SELECT {', '.join(selects)} FROM ({self.source_sql(entity)}) q {' '.join(joins)}"
+            assert value is not None
+            if parent.query is None and not parent.composite and not any(
+                    f.expr is not None for f in parent.fields.values()) and self._indexed(
+                    parent.table, value, entity, fld.source_column):
+                matching = f"FROM ({self.source_sql(parent)}) {alias} WHERE {alias}.{value} = q.{fld.source_column}"
+                selects += [f"(SELECT MIN({alias}.{parent.key}) {matching}) AS {count}",
+                            f"(SELECT COUNT(DISTINCT {alias}.{value}) {matching}) AS {ref_count_column(name)}"]
+            else:
+                selects += [f"{alias}.k AS {count}", f"{alias}.n AS {ref_count_column(name)}"]
+                joins.append(f"LEFT JOIN (SELECT p.{value} AS v, MIN(p.{parent.key}) AS k, 1 AS n "
+                             f"FROM ({self.source_sql(parent)}) p WHERE p.{value} IS NOT NULL GROUP BY p.{value}) "
+                             f"{alias} ON {alias}.v = q.{fld.source_column}")
+                repeats = dataclasses.replace(repeats, refs=(*repeats.refs, (ref_count_column(name), count)))
+        if len(selects) == 1:
+            return self.source_sql(entity), repeats
+        rows = rows_sql if rows_sql is not None else self.source_sql(entity)
+        return f"SELECT {', '.join(selects)} FROM ({rows}) q {' '.join(joins)}".rstrip(), repeats
+
+    def _grouped_pages(self, entity: EntitySpec, joined_sql: str, readable: str) -> PageSql:
+        """The page queries of a section with grouped joins (:meth:`_joined`): a keyset page of its own rows first,
+        then joined (so no engine joins and sorts every row after the page's first key, as PostgreSQL's hash join
+        did), in the key's order, a key's repeated rows in the page with it. ``readable``: ``joined_sql`` as
+        :func:`readable_query` wrapped it."""
+        assert joined_sql in readable
+        keyed = f"SELECT * FROM ({self.source_sql(entity)}) keyed WHERE keyed.{entity.key} IS NOT NULL"
+
+        def page_sql(rows: int, first: bool, after: Any) -> str:
+            own = self.source.keyset_sql(keyed, entity.key, rows, first=first, after=after)
+            page = readable.replace(joined_sql, self._joined(entity, own)[0], 1)
+            return f"SELECT * FROM ({page}) paged ORDER BY paged.{entity.key}"
+
+        return page_sql
 
     def _back_listed(self, entity: EntitySpec) -> list[tuple[str, EntitySpec, str]]:
         """The fields of ``entity`` listing its children by a back reference (a lab report's results, from
@@ -1166,10 +1245,15 @@ class ExportRun:
         order of the child's key. One query per page: the memory it takes is the page's children's keys."""
         found: list[dict[str, tuple[str, ...]]] = []
         for _column, child, column in self._back_listed(entity):
+            # a child whose value names two parents (see _joined_sql) is listed by neither where the parent's
+            # key is proven indexed (one look-up per child): its own reference is an ambiguous-ref defect. Else
+            # not counted (a search of the parents per child), as the ordered pass (children.py) lists it.
+            once = (f"AND (SELECT COUNT(*) FROM ({self.source_sql(entity)}) o WHERE o.{entity.key} = c.{column}) = 1 "
+                    if entity.query is None and self._indexed(entity.table, entity.key, child, column) else "")
             sql = (f"SELECT p.{entity.key} AS back_parent, c.{child.key} AS back_child "
                    f"FROM ({self.source_sql(child)}) c JOIN ({self.source_sql(entity)}) p "
                    f"ON p.{entity.key} = c.{column} "
-                   f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL "
+                   f"WHERE p.{entity.key} >= ? AND p.{entity.key} <= ? AND c.{child.key} IS NOT NULL {once}"
                    f"ORDER BY p.{entity.key}, c.{child.key}")
             children: dict[str, list[str]] = {}
             for row in self.source.rows(sql, (first, last)):
@@ -2164,7 +2248,9 @@ class ExportRun:
         page_size = entity.page_size or (BLOB_PAGE_SIZE if has_blobs else self.page_size)
         # Read so that the driver loses no value of the section's own columns (PostgreSQL: dates, times, uuids
         # as the server's text), converted after paging: see readable_query.
-        joined, converters = readable_query(self.source, self._joined_sql(entity), self._compared_columns(entity))
+        joined_sql, repeats = self._joined(entity)
+        joined, converters = readable_query(self.source, joined_sql, self._compared_columns(entity))
+        paged = self._grouped_pages(entity, joined_sql, joined) if repeats else None
         groups: set[str] = set()
         done = 0
         cells = _cell_check(self.spec, entity, mapper, self.institution)
@@ -2184,8 +2270,9 @@ class ExportRun:
             trusted_from = 0  # batches sent before this resync may hold rows decided on another cell check's
             # Rows as value tuples (a worker makes the dicts); the parent makes a row's dict only to map it
             # itself or to quarantine it (_handle_row).
-            value_pages = self._with_children_values(
-                entity, iter_keyset_values(self.source, joined, entity.key, page_size, converters))
+            value_pages = iter_keyset_values(self.source, joined, entity.key, page_size, converters, paged)
+            value_pages = self._with_children_values(entity, repeats.value_pages(value_pages) if repeats
+                                                     else value_pages)
             batches = batches_of(value_pages, entity_batch_rows(total, pool.size))
             for (names, batch), mapped_rows, sent_after in pool.map(batches, lambda values: in_parent):
                 self._check_cancel()
@@ -2204,8 +2291,9 @@ class ExportRun:
                 done += len(batch)
                 self._emit("export", entity.name, done, total)
                 self._more_than_counted(entity.name, entity.key, done, total)
-        pages = (self._with_children(entity, iter_keyset(self.source, joined, entity.key, page_size, converters))
-                 if pool is None else iter(()))
+        pages = iter_keyset(self.source, joined, entity.key, page_size, converters, paged) \
+            if pool is None else iter(())
+        pages = self._with_children(entity, repeats.pages(pages) if repeats and pool is None else pages)
         for page in pages:
             self._check_cancel()
             for row in page:
@@ -2227,9 +2315,11 @@ class ExportRun:
                 "replaced": len(final.replaced_by), "survivors": len(final.replaces), "chains": len(final.chains),
                 "defects": dict(sorted(Counter(final.notes.values()).items())),
             }
-        if null_keys:
-            for row in self.source.rows(f"SELECT * FROM ({joined}) q WHERE q.{entity.key} IS NULL"):
-                yield from self._quarantine_null_key(entity, convert_row(row, converters), counts, groups)
+        if null_keys:  # (their references unchecked: a join could repeat such a row, which no key tells apart)
+            plain, plain_converters = readable_query(self.source, self.source_sql(entity),
+                                                     self._compared_columns(entity))
+            for row in self.source.rows(f"SELECT * FROM ({plain}) q WHERE q.{entity.key} IS NULL"):
+                yield from self._quarantine_null_key(entity, convert_row(row, plain_converters), counts, groups)
         for group in sorted(groups):
             yield from self.bag.flush(group)
         self._cell_maps[entity.name] = cells.to_dict()

@@ -118,6 +118,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
     "ambiguous-key": ("기록 번호가 다른 기록과 공백만 다름", "its number differs from another only by spaces",
                       "EMR 업체에 같은 번호가 두 번 생긴 이유를 물어보세요. 원본 그대로 보관되어 있습니다.",
                       "Ask the EMR vendor why the number exists twice. It is kept verbatim."),
+    "ambiguous-ref": ("연결된 기록이 둘 이상이라 정할 수 없음", "refers to more than one record",
+                      "EMR 업체에 같은 번호(대소문자·공백·0만 다름)의 기록이 여럿인 이유를 물어보세요. "
+                      "연결 없이 이관했고 원래 값은 원본 그대로 보관되어 있습니다.",
+                      "Ask the EMR vendor why several records share the number (differing only in case, spaces "
+                      "or zeros). Transferred without the link; the value is kept verbatim."),
     "invalid-output": ("국가 표준 형식의 규칙에 맞지 않음", "breaks a rule of the national format",
                        "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
                        "Tell your IT contractor. The row is kept verbatim."),

@@ -124,9 +124,13 @@ def _page_bytes(source: Source, page: list[dict[str, Any]], read_before: int | N
     return int(getattr(source, "value_bytes_read", 0)) - read_before
 
 
+#: A page's SQL from (rows, first page?, the last key read): its one parameter marker that key, after the first.
+PageSql = Callable[[int, bool, Any], str]
+
+
 def iter_keyset(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
-    converters: Mapping[str, Callable[[Any], Any]] | None = None,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None, page_sql: PageSql | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages of rows of ``inner_sql`` ordered by ``key`` (unique), ``page_size`` rows at most.
 
@@ -136,6 +140,11 @@ def iter_keyset(
 
     ``converters`` (by row key; :func:`~emr_exporter.sources.catalog.readable_query`) are applied to each
     page's values after its last key is taken as read: the keyset compares the values the query gives.
+
+    ``page_sql``: how each page's query is made instead (``inner_sql`` then unused): one that takes ``rows`` keys
+    of a table and joins them to others, which may give a key's row more than once (ExportRun's grouped
+    references): every row of the page's keys, in the key's order. A page is full when it holds ``rows`` rows
+    or more.
     """
     last: Any = None
     key_name = key.lower()
@@ -143,12 +152,13 @@ def iter_keyset(
     sizer = PageSizer(page_size)
     while True:
         rows = sizer.rows
-        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
+        sql = (page_sql(rows, last is None, last) if page_sql is not None
+               else source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last))
         read_before = getattr(source, "value_bytes_read", None)
         page = _read_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == rows
+        full = len(page) >= rows
         if full:
             last = page[-1][key_name]
         if converters:
@@ -167,22 +177,23 @@ def iter_keyset(
 
 def iter_keyset_values(
     source: Source, inner_sql: str, key: str, page_size: int = DEFAULT_PAGE_SIZE,
-    converters: Mapping[str, Callable[[Any], Any]] | None = None,
+    converters: Mapping[str, Callable[[Any], Any]] | None = None, page_sql: PageSql | None = None,
 ) -> Iterator[ValuesPage]:
     """:func:`iter_keyset`'s pages as column names and value tuples (see :func:`_read_values_page`): the
-    export's parent hands rows to its worker processes so, without making a dict of each. ``converters``:
-    as in :func:`iter_keyset`."""
+    export's parent hands rows to its worker processes so, without making a dict of each. ``converters``,
+    ``page_sql``: as in :func:`iter_keyset`."""
     last: Any = None
     key_name = key.lower()
     keyed_sql = f"SELECT * FROM ({inner_sql}) keyed WHERE keyed.{key} IS NOT NULL"
     sizer = PageSizer(page_size)
     while True:
         rows = sizer.rows
-        sql = source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last)
+        sql = (page_sql(rows, last is None, last) if page_sql is not None
+               else source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last))
         names, page = _read_values_page(source, sql, () if last is None else (last,))
         if not page:
             return
-        full = len(page) == rows
+        full = len(page) >= rows
         if full:
             last = dict(zip(names, page[-1], strict=True))[key_name]  # as iter_keyset reads it (a name twice: the last)
         if converters:

@@ -80,6 +80,13 @@ class CatalogColumn:
     #: type's (``DATE``, ``VARCHAR``); an enum's ``ENUM``, a composite type's ``COMPOSITE``
     #: (:attr:`~emr_exporter.sources.drivers.DriverCaps.column_types_query`).
     base: str = ""
+    #: The column is the first column of an index an ``=`` searches (PRIMARY KEY, UNIQUE, a plain index), as the
+    #: catalogue says (:attr:`~emr_exporter.sources.drivers.DriverCaps.indexed_columns_query`); False where it
+    #: is not known.
+    indexed: bool = False
+    #: The column's collation as the catalogue names it (MariaDB ``utf8mb4_bin``, PostgreSQL ``default``), ""
+    #: where it has none or it is not read (:attr:`~emr_exporter.sources.drivers.DriverCaps.collations_query`).
+    collation: str = ""
 
     @property
     def read_type(self) -> str:
@@ -363,6 +370,7 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
         entries += [(schema, *entry) for entry in conn.execute(
             f'SELECT name, type, sql FROM "{schema}".sqlite_master '
             "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'").fetchall()]
+    indexed = _sqlite_indexed(conn)
     for schema, name, kind, sql in entries:
         name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
         prefix, quoted = (f'"{schema}".' if schema else ""), '"' + name.replace('"', '""') + '"'
@@ -371,7 +379,8 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
             # table_xinfo, not table_info: a generated column (hidden 2 virtual, 3 stored) is in every
             # SELECT * but not in table_info; hidden 1 is a virtual table's hidden column, which * leaves out.
             columns = tuple(
-                CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]))
+                CatalogColumn(name=str(r[1]), type=str(r[2] or "").upper(), primary_key=bool(r[5]),
+                              indexed=not schema and (name, str(r[1])) in indexed)
                 for r in conn.execute(f"PRAGMA {prefix}table_xinfo({quoted})") if r[6] != 1
             )
         except sqlite3.Error:
@@ -390,6 +399,17 @@ def _sqlite_tables(conn: Any) -> list[CatalogTable]:
     return found
 
 
+def _sqlite_indexed(conn: Any) -> set[tuple[str, str]]:
+    """(table, column) of the main file's columns that lead an index (``indexed_columns_query``)."""
+    import sqlite3
+
+    query = caps_for("sqlite").indexed_columns_query
+    try:  # (a table-valued pragma: SQLite 3.16; a table of a module this program lacks makes it fail)
+        return {(str(t), str(c)) for _s, t, c in conn.execute(query).fetchall()} if query else set()
+    except sqlite3.Error:
+        return set()
+
+
 def _odbc_tables(source: Source) -> list[CatalogTable]:
     """The catalogue of an ODBC source (an :class:`~emr_exporter.sources.odbc.OdbcSource`): every driver call made
     and its whole answer fetched through the source's waiter (``catalog_reader``), as its queries are, so that Stop,
@@ -406,6 +426,8 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
     row_security_query = caps_for(source.engine).row_security_query
     large_object_types = caps_for(source.engine).large_object_types
     column_types_query = caps_for(source.engine).column_types_query
+    indexed_columns_query = caps_for(source.engine).indexed_columns_query
+    collations_query = caps_for(source.engine).collations_query
     columns_pragma = caps_for(source.engine).columns_pragma
     found = []
     names: dict[tuple[str, str], str] = {}  # (schema, table) as the catalogue has them → the listed name
@@ -422,6 +444,9 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
         bases = {(str(s), str(t), str(c)): str(b or "") for s, t, c, b in rows_of(column_types_query)}
         filtered = {(str(s), str(t)) for s, t in rows_of(row_security_query)}
         hidden = {(str(t), str(c)) for t, c in rows_of(hidden_columns_query)}
+        # (schema, table, column) leading an index ('' for the schema: MariaDB, SQLite)
+        indexed = {(str(s or ""), str(t), str(c)) for s, t, c in rows_of(indexed_columns_query)}
+        collations = {(str(s or ""), str(t), str(c)): str(co) for s, t, c, co in rows_of(collations_query)}
         entries = [
             (row.table_schem or "", row.table_name, (row.table_type or "").upper())
             for row in read(lambda cursor: cursor.tables(catalog=catalog or None))
@@ -451,7 +476,9 @@ def _odbc_tables(source: Source) -> list[CatalogTable]:
                 columns=tuple(CatalogColumn(n, t, n in keys, byte_charsets.get((table, n), ""),
                                             decoded_charsets.get((table, n), ""),
                                             (table, n) in hidden, t in large_object_types,
-                                            bases.get((schema, table, n), ""))
+                                            bases.get((schema, table, n), ""),
+                                            (schema, table, n) in indexed or ("", table, n) in indexed,
+                                            collations.get((schema, table, n), collations.get(("", table, n), "")))
                               for n, t in columns),
                 schema="" if name == table else schema,
                 row_security=(schema, table) in filtered,

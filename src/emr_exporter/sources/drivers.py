@@ -164,6 +164,17 @@ class DriverCaps:
     #: back as 1980-01-01); an enum as ``ENUM`` and a composite type as ``COMPOSITE`` (read as the text the
     #: server writes, never parsed, never sorted by). :attr:`CatalogColumn.base`.
     column_types_query: str | None = None
+    #: A query listing (schema, table, column) for every column of the connected database's tables that is the
+    #: first column of an index an ``=`` can search (a PRIMARY KEY, a UNIQUE constraint, a plain index; not a
+    #: partial, expression, full-text or spatial one, nor one of another collation than its column's):
+    #: :attr:`CatalogColumn.indexed`. A reference to a parent key that is not one is counted by a join of the
+    #: parent grouped once, never searched per child row (``ExportRun._joined_sql``). None: none is known.
+    indexed_columns_query: str | None = None
+    #: A query listing (schema, table, column, collation) for the connected database's columns of a collation
+    #: (text): :attr:`CatalogColumn.collation`. Two columns of one type but another collation (MariaDB ``euckr``
+    #: beside ``utf8mb4``, ``_bin`` beside ``_ci``) are compared in one of them, which may leave the other's
+    #: index unused.
+    collations_query: str | None = None
     #: Declared column types (upper case; as :attr:`CatalogColumn.read_type` names them) the engine cannot sort
     #: by: a keyless table's ordered pass and the scaffold's samples leave them out of their ORDER BY. An array
     #: of one (PostgreSQL ``_JSON``) is one too.
@@ -284,6 +295,19 @@ def stored_text_decoder(charset: str) -> Callable[[Any], Any]:
     return decode
 
 
+#: SQLite (the file, and sqliteodbc): the first column of each index of the main file's tables as
+#: ``PRAGMA index_xinfo`` gives it (binary collation, a whole index), and a rowid table's INTEGER PRIMARY KEY (the
+#: rowid itself, in no index_list).
+SQLITE_INDEXED_COLUMNS = (
+    "SELECT '', m.name, x.name FROM sqlite_master AS m, pragma_index_list(m.name) AS l, "
+    "pragma_index_xinfo(l.name) AS x WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL%' "
+    "AND l.partial = 0 AND x.seqno = 0 AND x.key = 1 AND x.name IS NOT NULL AND x.coll = 'BINARY' "
+    "UNION SELECT '', m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c "
+    "WHERE m.type = 'table' AND m.sql NOT LIKE 'CREATE VIRTUAL%' AND m.sql NOT LIKE '%WITHOUT ROWID%' "
+    "AND c.pk = 1 AND upper(c.type) = 'INTEGER' "
+    "AND (SELECT COUNT(*) FROM pragma_table_info(m.name) AS o WHERE o.pk > 0) = 1"
+)
+
 _CAPS: dict[str, DriverCaps] = {
     "sqlite": DriverCaps(
         engine="sqlite",
@@ -296,6 +320,7 @@ _CAPS: dict[str, DriverCaps] = {
         read_only_statement="PRAGMA query_only = 1",
         # A deferred BEGIN takes its read lock (and WAL snapshot) at the first read, hence the count.
         snapshot_statements=("BEGIN DEFERRED", "SELECT count(*) FROM sqlite_master"),
+        indexed_columns_query=SQLITE_INDEXED_COLUMNS,
         notes="Opened read-only (URI mode=ro); the stdlib cursor steps lazily.",
     ),
     "sqlite-odbc": DriverCaps(
@@ -310,6 +335,7 @@ _CAPS: dict[str, DriverCaps] = {
         # sqliteodbc opens a transaction before the first statement once autocommit is off.
         snapshot_statements=("SELECT count(*) FROM sqlite_master",),
         columns_pragma="PRAGMA table_xinfo({table})",
+        indexed_columns_query=SQLITE_INDEXED_COLUMNS,
         notes="sqliteodbc materialises each result; read in keyset pages. NoCreat=1 avoids creating "
         "an empty file when the path is wrong.",
     ),
@@ -348,6 +374,15 @@ _CAPS: dict[str, DriverCaps] = {
         hidden_columns_query=(
             "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
             "WHERE TABLE_SCHEMA = DATABASE() AND EXTRA LIKE '%INVISIBLE%'"
+        ),
+        # (no schema: a MariaDB table is named by its database's name only, as byte_charsets_query's)
+        indexed_columns_query=(
+            "SELECT '', TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND SEQ_IN_INDEX = 1 AND INDEX_TYPE IN ('BTREE', 'HASH')"
+        ),
+        collations_query=(
+            "SELECT '', TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND COLLATION_NAME IS NOT NULL"
         ),
         binary_type="LONGBLOB",
         read_only_statement="SET SESSION TRANSACTION READ ONLY",
@@ -416,6 +451,24 @@ _CAPS: dict[str, DriverCaps] = {
             "LEFT JOIN pg_catalog.pg_type AS bb ON bb.oid = b.typbasetype "
             "WHERE a.attnum > 0 AND NOT a.attisdropped AND t.typtype IN ('d', 'e', 'c') "
             "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        ),
+        indexed_columns_query=(
+            "SELECT n.nspname, c.relname, a.attname FROM pg_catalog.pg_index AS i "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_class AS ic ON ic.oid = i.indexrelid "
+            "JOIN pg_catalog.pg_am AS am ON am.oid = ic.relam "
+            "JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] "
+            "WHERE i.indpred IS NULL AND i.indisvalid AND am.amname IN ('btree', 'hash') "
+            "AND i.indcollation[0] = a.attcollation AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        ),
+        collations_query=(
+            "SELECT n.nspname, c.relname, a.attname, co.collname FROM pg_catalog.pg_attribute AS a "
+            "JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid "
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_collation AS co ON co.oid = a.attcollation "
+            "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') "
             "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
         ),
         # No default b-tree operator class: 'could not identify an ordering operator for type point'
