@@ -385,6 +385,42 @@ def test_a_patient_table_that_is_a_subset_of_the_persons_is_the_patient_section_
     assert (counts["patient"], counts["encounter"]) == ((30, 0), (40, 0))  # persons 1 and 2 (staff): no Patient
 
 
+def test_trytons_link_named_name_is_the_patient_or_the_order_whose_patient_is_joined_in(tmp_path: Path) -> None:
+    # GNU Health's shape: a vaccination's ``name`` is its patient's id, a prescription line's ``name`` its order's
+    # (whose ``patient`` is the patient's); every table keyed ``id``, so the line's order ids (1-40) are patients'
+    # ids too. Before: neither had a patient: both commented out, carried raw.
+    path = tmp_path / "tryton_name.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE hospital_patient (id INTEGER PRIMARY KEY, chart_no TEXT, pt_name TEXT, sex TEXT);
+        CREATE TABLE hospital_vaccination (id INTEGER PRIMARY KEY, name INTEGER, vaccine_name TEXT,
+                                           vaccination_date TEXT);
+        CREATE TABLE hospital_prescription_order (id INTEGER PRIMARY KEY, patient INTEGER, prescription_date TEXT);
+        CREATE TABLE hospital_prescription_line (id INTEGER PRIMARY KEY, name INTEGER, drug_nm TEXT,
+                                                 start_date TEXT);
+    """)
+    conn.executemany("INSERT INTO hospital_patient VALUES (?, ?, ?, 'M')", [(i, f"C{i:04d}", f"환자{i}")
+                                                                           for i in range(1, 51)])
+    conn.executemany("INSERT INTO hospital_vaccination VALUES (?, ?, '인플루엔자', '2024-10-01')",
+                     [(i, 51 - i) for i in range(1, 21)])
+    conn.executemany("INSERT INTO hospital_prescription_order VALUES (?, ?, '2024-03-02')",
+                     [(i, 50 - i) for i in range(1, 41)])
+    conn.executemany("INSERT INTO hospital_prescription_line VALUES (?, ?, '타이레놀정', '2024-03-02')",
+                     [(i, 1 + i % 40) for i in range(1, 61)])
+    conn.commit()
+    outcome = write_scaffold("tryton_name", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    vaccination, line = spec.entities["immunization"], spec.entities["order_line"]
+    assert (vaccination.fields["patient_id"].column, vaccination.fields["patient_id"].ref) == ("name", "patient")
+    assert (line.table, line.fields["patient_id"].column) == ("hospital_prescription_line", "SCAFFOLD_PATIENT")
+    assert line.query is not None and "LEFT JOIN hospital_prescription_order H ON H.id = X.name" in line.query
+    assert conn.execute(f"SELECT id, SCAFFOLD_PATIENT FROM ({line.query}) ORDER BY id LIMIT 2").fetchall() == [
+        (1, 48), (2, 47)]  # line 1: order 2, patient 48 (not patient 2, its order's number)
+    conn.close()
+    counts = _export_counts("tryton_name", path, tmp_path / "out")
+    assert (counts["immunization"], counts["order_line"]) == ((20, 0), (60, 0))
+
+
 def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
     # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
     # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.

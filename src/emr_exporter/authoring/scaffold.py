@@ -2104,14 +2104,15 @@ class _Guesser:
         own = _words(table.bare, table=True).split("_")
         best: tuple[tuple[int, bool], TableProfile, int, int] | None = None
         for parent in self.profile.tables:
-            if parent is table or not self._linkable(parent):
+            words = _words(parent.bare, table=True).split("_")
+            shared = next((n for n, (a, b) in enumerate(zip(own, words, strict=False)) if a != b),
+                          min(len(own), len(words)))
+            if (parent is table or not self._linkable(parent)
+                    or not (shared or parent.name == patient.table)):  # a module's tables share its prefix
                 continue
             sampled, hits = self.exact_hits(table, link.name, parent.name, parent.primary_key[0], None)
             if not sampled or hits < 0.8 * sampled:
                 continue
-            words = _words(parent.bare, table=True).split("_")
-            shared = next((n for n, (a, b) in enumerate(zip(own, words, strict=False)) if a != b),
-                          min(len(own), len(words)))
             rank = (shared, parent.name == patient.table)
             if best is None or rank > best[0]:
                 best = (rank, parent, sampled, hits)
