@@ -47,27 +47,35 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     # name lives in person_name, so the patient had no name, and the visits no patient to point at.
     flow = scaffolded(clinic, tmp_path)
     spec = tomllib.loads((flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8"))
+    # patient holds the patients among the persons (patient_id is a person_id; the two doctors are persons too):
+    # the section reads it, the person's fields and its name from person_name joined in (patient → person →
+    # person_name). Was: the section read person, and the doctors were exported as Patients.
     first = "FROM person_name N WHERE N.person_id = X.person_id ORDER BY N.preferred DESC, N.person_name_id LIMIT 1"
-    assert spec["entities"]["patient"]["query"] == (
-        f"SELECT X.*, (SELECT N.family_name {first}) AS SCAFFOLD_FAMILY_NAME, (SELECT N.given_name {first}) AS "
-        "SCAFFOLD_GIVEN_NAME FROM person X")
+    person = (f"SELECT X.*, (SELECT N.family_name {first}) AS SCAFFOLD_FAMILY_NAME, (SELECT N.given_name {first}) AS "
+              "SCAFFOLD_GIVEN_NAME FROM person X")
+    assert (spec["entities"]["patient"]["table"], spec["entities"]["patient"]["query"]) == ("patient", (
+        "SELECT S.*, P.gender AS SCAFFOLD_P_GENDER, P.birthdate AS SCAFFOLD_P_BIRTHDATE, P.dead AS SCAFFOLD_P_DEAD, "
+        "P.death_date AS SCAFFOLD_P_DEATH_DATE, P.SCAFFOLD_FAMILY_NAME AS SCAFFOLD_FAMILY_NAME, P.SCAFFOLD_GIVEN_NAME "
+        f"AS SCAFFOLD_GIVEN_NAME, P.voided AS SCAFFOLD_P_VOIDED FROM patient S LEFT JOIN ({person}) P ON P.person_id = S.patient_id"))
     assert spec["entities"]["patient"]["fields"]["name"] == {
         "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
     # person.dead (TINYINT(1) 0/1) and person.death_date: a flag and a time (a bool | None field was guessed as
     # text, which FHIR's deceasedBoolean cannot take)
     assert {f: spec["entities"]["patient"]["fields"][f] for f in ("deceased", "death_date")} == {
-        "deceased": {"column": "dead", "type": "bool"}, "death_date": {"column": "death_date", "type": "datetime"}}
-    assert "# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N, 예/아니오 or 1/0 flags)\n" in (
-        flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
+        "deceased": {"column": "SCAFFOLD_P_DEAD", "type": "bool"},
+        "death_date": {"column": "SCAFFOLD_P_DEATH_DATE", "type": "datetime"}}
+    assert ("# GUESS (column name matches DEAD; 100 % of 32 sampled values look like Y/N, 예/아니오 or 1/0 flags (of the "
+            "person, person: see query))\n") in (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
     assert spec["entities"]["encounter"]["fields"]["patient_id"] == {
         "column": "patient_id", "type": "ref", "ref": "patient", "required": True}
-    # orders has the patient, visit and date but names no drug (drug_order, which names the dose, has no patient):
-    # commented out, not a section whose every row FHIR refuses (was: orders mapped, 31 of 33 rows unmappable)
-    assert "order_line" not in spec["entities"]
-    text = (flow.connectors / "foreign" / "connector.toml").read_text(encoding="utf-8")
-    assert ("# Commented out: no column found for required field 'edi_code or local_code or name'.\n"
-            "# [entities.order_line]\n# # GUESS (table name matches 'ORDER', 0 of 10 column names fit)\n"
-            '# table = "orders"\n') in text
+    # orders has the patient, visit and date, and names its drug by a concept's id (concept_id): the concept's code
+    # (concept.short_code) and name (concept_name, the preferred first) are joined in. Was: commented out, no drug
+    # name (before that: mapped, 31 of 33 rows unmappable)
+    order_line = spec["entities"]["order_line"]
+    assert (order_line["table"], order_line["fields"]["local_code"], order_line["fields"]["name"]) == (
+        "orders", {"column": "SCAFFOLD_LOCAL_CODE"}, {"column": "SCAFFOLD_NAME"})
+    assert order_line["query"].startswith("SELECT X.*, (SELECT LK_D.short_code FROM concept LK_D WHERE "
+                                          "LK_D.concept_id = X.concept_id) AS SCAFFOLD_LOCAL_CODE, ")
     # the staff's accounts with their password hashes are skipped (were "not recognised", so carried into the
     # archive unless the contractor thought of it); the settings and the tables of kinds are carried as they are
     # (what the codes of other tables mean), each with its reason
@@ -80,15 +88,21 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     check = checked(flow)
     assert {(s["entity"], s["table"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {
-        ("patient", "person", clinic.persons, clinic.persons - 1, 1),  # the person with no given name
-        ("encounter", "encounter", clinic.rows["encounter"], clinic.rows["encounter"] - 2, 2)}  # its visits
-    assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [("name", "incomplete-value", 1)]
+        # the person with no given name quarantined; the two doctors are no patients (rows of person, carried raw)
+        ("patient", "patient", clinic.persons - 2, clinic.persons - 3, 1),
+        ("encounter", "encounter", clinic.rows["encounter"], clinic.rows["encounter"] - 2, 2),  # its visits
+        ("order_line", "orders", 33, 31, 2),  # the 2 orders of the nameless person's visits: orphans
+        # the allergen is a concept's id (coded_allergen): its name joined in; the one given only as text
+        # (non_coded_allergen, no concept) is quarantined for want of a substance
+        ("allergy", "allergy", 3, 2, 1)}
+    assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [
+        ("substance", "required-missing", 1), ("name", "incomplete-value", 1)]
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"]
     patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
     assert (patients["1"]["name"], patients["2"]["name"], len(patients)) == (
-        [{"text": "이 서연"}], [{"text": "박 도윤"}], clinic.persons - 1)
+        [{"text": "이 서연"}], [{"text": "박 도윤"}], clinic.persons - 3)
     assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
 
 

@@ -54,22 +54,30 @@ def _resources(bag: Path, kind: str) -> dict[str, dict[str, Any]]:
 
 def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
     clinic = create_openmrs_clinic(mariadb_conn_str)
-    # every cell but the skipped users' (3 rows of 19 columns); the reconciliation also counts the two name
-    # columns the patient section joins in from person_name, for each of the 39 persons
-    assert through_the_flow(clinic, tmp_path, 2 * 39) == clinic.cells - 3 * 19
+    # every cell but the skipped users' (3 rows of 19 columns); the reconciliation also counts the cells the sections'
+    # queries join in: the person's 7 fields (gender, birth date, dead, death date, family and given name from
+    # person_name, voided) for each of the 36 patients; a diagnosis's ICD code and name from the concept it names
+    # and its visit's date (91 rows); an order's and an allergy's code and name from their concept (36 and 8 rows)
+    assert through_the_flow(clinic, tmp_path, 7 * 36 + 3 * 91 + 2 * 36 + 2 * 8) == clinic.cells - 3 * 19
     bag = _bag(tmp_path)
-    read = {"person": ("patient",), "encounter": ("encounter",)}
+    read = {"patient": ("patient",), "encounter": ("encounter",), "encounter_diagnosis": ("diagnosis",),
+            "orders": ("order_line",), "allergy": ("allergy",)}
     assert _fates(bag) == {t: read.get(t, "skipped" if t == "users" else "carried") for t in OPENMRS_TABLES}
-    # the person with no name row quarantined, and the 4 encounters of its 2 visits as orphans; the staff's
-    # persons (1-3) are persons too, so exported as patients (patient holds only the patients' ids, no name)
-    assert _entities(bag) == {("patient", "person", 39, 38, 1), ("encounter", "encounter", 144, 140, 4)}
+    # the patient with no name row quarantined, and the 4 encounters of its 2 visits as orphans (and its 4
+    # diagnoses); the 7 diagnoses given only as text (diagnosis_non_coded, no concept: no code) quarantined as
+    # required-missing; the staff's persons (1-3) are no patients: rows of person, carried raw
+    assert _entities(bag) == {("patient", "patient", 36, 35, 1), ("encounter", "encounter", 144, 140, 4),
+                              ("diagnosis", "encounter_diagnosis", 91, 80, 11), ("order_line", "orders", 36, 36, 0),
+                              ("allergy", "allergy", 8, 8, 0)}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     # voided (OpenMRS's soft delete): was not recognised, the voided patient exported as an ordinary one
     assert (spec["entities"]["patient"]["fields"]["active"], spec["entities"]["encounter"]["fields"]["status"]) == (
-        {"column": "voided", "type": "bool", "map": {"1": False, "0": True}},
+        {"column": "SCAFFOLD_P_VOIDED", "type": "bool", "map": {"1": False, "0": True}},
         {"column": "voided", "type": "status", "map": {"1": "entered-in-error", "0": ""}})
     patients = _resources(bag, "Patient")
     assert [k for k, p in patients.items() if not p["active"]] == [str(clinic.dirty["voided_patient"])]
+    # was: the admin, the doctor and the nurse (persons 1-3) exported as Patients
+    assert sorted(int(k) for k in patients) == sorted(p for p, (name, _, _) in clinic.people.items() if name)
     for pid, (name, gender, birth) in clinic.people.items():
         if name is not None:
             found = patients[str(pid)]
@@ -77,18 +85,29 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
                 [{"text": name}], {"M": "male", "F": "female", "O": "other"}[gender], birth.isoformat())
     # the preferred name, though its row comes second
     assert patients[str(clinic.dirty["two_names"])]["name"][0]["text"] != "옛이름"
+    # a diagnosis holds the concept's id: the ICD-10 code from concept_reference_term (through concept_reference_map),
+    # the name from concept_name (was: encounter_diagnosis carried raw)
+    conditions = _resources(bag, "Condition")
+    assert {k: (c["code"]["coding"][0]["code"], c["code"]["text"]) for k, c in conditions.items()
+            if k in ("1", "2", "3")} == {"1": ("J00", "Acute nasopharyngitis"), "2": ("I10", "Essential hypertension"),
+                                         "3": ("K29.7", "Gastritis, unspecified")}
+    allergies = _resources(bag, "AllergyIntolerance")
+    assert {a["code"]["text"] for a in allergies.values()} == {"Penicillin", "Acetaminophen"}
 
 
 def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:
     clinic = create_gnuhealth_clinic(postgres_conn_str)
-    # every cell but the skipped res_user's (3 rows of 11 columns); the reconciliation also counts the four columns
-    # the patient section joins in from party_party (name, lastname, gender, dob), for each of the 40 patients, and
-    # the lab's patient the lab result section joins in for each of the 72 result lines
-    assert through_the_flow(clinic, tmp_path, 4 * 40 + 72) == clinic.cells - 3 * 11
+    # every cell but the skipped res_user's (3 rows of 11 columns); the reconciliation also counts the cells the
+    # sections' queries join in: the four columns the patient section joins in from party_party (name, lastname,
+    # gender, dob), for each of the 40 patients; the lab's patient for each of the 72 result lines; a disease's code
+    # and name from its gnuhealth_pathology (40 rows); a prescription line's drug name from its gnuhealth_medicament
+    # and its order's patient (68 lines); a vaccination's vaccine name from its gnuhealth_medicament (24 rows)
+    assert through_the_flow(clinic, tmp_path, 4 * 40 + 72 + 2 * 40 + 2 * 68 + 24) == clinic.cells - 3 * 11
     bag = _bag(tmp_path)
     read = {"gnuhealth_patient": ("patient",), "gnuhealth_patient_allergy": ("allergy",),
             "gnuhealth_patient_evaluation": ("vital_signs",), "gnuhealth_lab_test_critearea": ("lab_result",),
-            "res_user": "skipped"}
+            "gnuhealth_patient_disease": ("diagnosis",), "gnuhealth_prescription_line": ("order_line",),
+            "gnuhealth_vaccination": ("immunization",), "res_user": "skipped"}
     assert _fates(bag) == {t: read.get(t, "carried") for t in GNUHEALTH_TABLES}
     # the patient whose party has no first name quarantined (incomplete name) with its 3 evaluations (orphans);
     # the orphan evaluation (patient 999) and the 7 with nothing measured quarantined; the 1 result line of that
@@ -96,7 +115,10 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
     assert _entities(bag) == {("patient", "gnuhealth_patient", 40, 39, 1),
                               ("lab_result", "gnuhealth_lab_test_critearea", 72, 71, 1),
                               ("allergy", "gnuhealth_patient_allergy", 12, 12, 0),
-                              ("vital_signs", "gnuhealth_patient_evaluation", 120, 109, 11)}
+                              ("vital_signs", "gnuhealth_patient_evaluation", 120, 109, 11),
+                              ("diagnosis", "gnuhealth_patient_disease", 40, 39, 1),
+                              ("order_line", "gnuhealth_prescription_line", 68, 68, 0),
+                              ("immunization", "gnuhealth_vaccination", 24, 23, 1)}
     patients = _resources(bag, "Patient")
     assert str(clinic.dirty["nameless_party"] - PARTY) not in patients
     assert [k for k, p in patients.items() if not p["active"]] == [str(clinic.dirty["archived_patient"])]
@@ -109,3 +131,17 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
     observations = [json.loads(line) for path in sorted(bag.glob("data/fhir/Observation.*.ndjson"))
               for line in path.read_bytes().splitlines()]
     assert len({v["id"].split("-")[0] for v in observations}) == 109 + 71  # the vital-sign sets and the lab results
+    # a disease, a vaccination and a prescription line hold their patient (or order) as the Many2One named ``name`` and
+    # the pathology, vaccine and drug as ids: the code and name are the dictionary's (were: carried raw)
+    conditions = _resources(bag, "Condition")
+    assert {k: (c["code"]["coding"][0]["code"], c["code"]["text"]) for k, c in conditions.items() if k in ("1", "2")} \
+        == {"1": ("I10", "본태성 고혈압"), "2": ("K29.7", "상세불명의 위염")}
+    assert conditions["1"]["subject"]["reference"] == f"Patient/{patients['4']['id']}"  # disease 1: name = patient 4
+    immunizations = _resources(bag, "Immunization")
+    assert {i["vaccineCode"]["text"] for i in immunizations.values()} == {"인플루엔자 백신"}
+    assert str(clinic.dirty["dateless_vaccination"]) not in immunizations
+    requests = _resources(bag, "ServiceRequest")  # an order line with no code system: a ServiceRequest
+    assert {k: r["code"]["text"] for k, r in requests.items() if k in ("1", "2")} == {
+        "1": "amlodipine", "2": "amoxicillin"}
+    # line 1's order is order 1, whose patient is 6 (the order's, joined in: the line's own ``name`` is the order)
+    assert requests["1"]["subject"]["reference"] == f"Patient/{patients['6']['id']}"

@@ -270,6 +270,157 @@ def test_a_tryton_shaped_schema_keyed_id_everywhere_refers_by_the_named_column_a
     assert result.reconciliation.balanced
 
 
+def _export_counts(name: str, path: Path, out: Path) -> dict[str, tuple[int, int]]:
+    result = run_export(ExportRequest(connector=name, source=SourceAddress(database=path), connectors_dirs=(out,),
+                                      institution_code="12345678", institution_name="가상의원"))
+    assert result.reconciliation.balanced
+    return {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
+
+
+def test_a_record_holding_a_dictionarys_id_gets_the_dictionarys_code_and_name_joined_in(tmp_path: Path) -> None:
+    # Before: the diagnosis and vaccination tables hold only ids of a disease table (with its ICD code) and of a
+    # vaccine table: no column for the diagnosis's code, none for the vaccine: both commented out, carried raw.
+    path = tmp_path / "dictionary.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE disease (id INTEGER PRIMARY KEY, code TEXT, name TEXT);
+        CREATE TABLE vaccine (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE diagnosis (id INTEGER PRIMARY KEY, patient_id INTEGER, diag_date TEXT, disease INTEGER);
+        CREATE TABLE vaccination (id INTEGER PRIMARY KEY, patient_id INTEGER, vaccination_date TEXT,
+                                  vaccine INTEGER);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 31)])
+    conn.executemany("INSERT INTO disease VALUES (?, ?, ?)", [(101, "J00", "급성 비인두염"), (102, "I10", "본태성 고혈압")])
+    conn.executemany("INSERT INTO vaccine VALUES (?, ?)", [(201, "인플루엔자 백신"), (202, "파상풍 백신")])
+    # disease 103 is no row of disease: the diagnosis is kept (LEFT JOIN), quarantined for its missing code
+    conn.executemany("INSERT INTO diagnosis VALUES (?, ?, '2024-03-02', ?)",
+                     [(i, 1 + i % 30, 101 + i % 2 if i != 20 else 103) for i in range(1, 41)])
+    conn.executemany("INSERT INTO vaccination VALUES (?, ?, '2024-10-01', ?)",
+                     [(i, 1 + i % 30, 201 + i % 2) for i in range(1, 21)])
+    conn.commit()
+    outcome = write_scaffold("dictionary", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    diagnosis, vaccination = spec.entities["diagnosis"], spec.entities["immunization"]
+    assert (diagnosis.table, diagnosis.fields["code"].column, diagnosis.fields["text"].column) == (
+        "diagnosis", "SCAFFOLD_CODE", "SCAFFOLD_TEXT")
+    assert (vaccination.table, vaccination.fields["vaccine_name"].column) == ("vaccination", "SCAFFOLD_VACCINE_NAME")
+    assert "disease" not in {f.column for f in diagnosis.fields.values()}  # the id: carried raw beside the section
+    assert diagnosis.query is not None and vaccination.query is not None
+    rows = conn.execute(f"SELECT id, disease, SCAFFOLD_CODE, SCAFFOLD_TEXT FROM ({diagnosis.query}) ORDER BY id "
+                        "LIMIT 3").fetchall()
+    assert rows == [(1, 102, "I10", "본태성 고혈압"), (2, 101, "J00", "급성 비인두염"), (3, 102, "I10", "본태성 고혈압")]
+    assert {r[0] for r in conn.execute(f"SELECT SCAFFOLD_VACCINE_NAME FROM ({vaccination.query})")} == {
+        "인플루엔자 백신", "파상풍 백신"}
+    conn.close()
+    counts = _export_counts("dictionary", path, tmp_path / "out")
+    assert (counts["diagnosis"], counts["immunization"]) == ((39, 1), (20, 0))
+
+
+def test_a_dictionary_whose_names_and_codes_are_tables_of_their_own_is_read_in_two_steps(tmp_path: Path) -> None:
+    # OpenMRS's shape: an allergy holds a concept's id; the concept's names are rows of concept_name (the preferred
+    # first), its codes terms reached through concept_reference_map. Before: no allergen: the allergy carried raw.
+    path = tmp_path / "concepts.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE concept (concept_id INTEGER PRIMARY KEY, retired INTEGER);
+        CREATE TABLE concept_name (concept_name_id INTEGER PRIMARY KEY, concept_id INTEGER, name TEXT,
+                                   locale_preferred INTEGER);
+        CREATE TABLE concept_reference_term (concept_reference_term_id INTEGER PRIMARY KEY, code TEXT);
+        CREATE TABLE concept_reference_map (concept_map_id INTEGER PRIMARY KEY, concept_id INTEGER,
+                                            concept_reference_term_id INTEGER);
+        CREATE TABLE allergy (allergy_id INTEGER PRIMARY KEY, patient_id INTEGER, coded_allergen INTEGER,
+                              severity_concept_id INTEGER);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'F')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO concept VALUES (?, 0)", [(c,) for c in (4001, 5001, 4003)])
+    conn.executemany("INSERT INTO concept_name VALUES (?, ?, ?, ?)", [
+        (1, 4001, "Penicillin G", 0), (2, 4001, "페니실린", 1), (3, 5001, "아세트아미노펜", 1), (4, 4003, "중등도", 1)])
+    conn.executemany("INSERT INTO concept_reference_term VALUES (?, ?)", [(1, "RXN-7980"), (2, "RXN-161")])
+    conn.executemany("INSERT INTO concept_reference_map VALUES (?, ?, ?)", [(1, 4001, 1), (2, 5001, 2)])
+    conn.executemany("INSERT INTO allergy VALUES (?, ?, ?, 4003)", [(i, i, 4001 if i % 2 else 5001) for i in range(1, 11)])
+    conn.commit()
+    outcome = write_scaffold("concepts", tmp_path / "out", SourceAddress(database=path))
+    allergy = load_spec(outcome.folder).entities["allergy"]
+    assert (allergy.fields["substance"].column, allergy.fields["substance_code"].column) == (
+        "SCAFFOLD_SUBSTANCE", "SCAFFOLD_SUBSTANCE_CODE")
+    assert allergy.query is not None and "coded_allergen" in allergy.query  # not the severity's concept
+    rows = conn.execute(f"SELECT allergy_id, SCAFFOLD_SUBSTANCE, SCAFFOLD_SUBSTANCE_CODE FROM ({allergy.query}) "
+                        "ORDER BY allergy_id LIMIT 2").fetchall()
+    assert rows == [(1, "페니실린", "RXN-7980"), (2, "아세트아미노펜", "RXN-161")]  # the preferred name, though second
+    conn.close()
+    assert _export_counts("concepts", path, tmp_path / "out")["allergy"] == (10, 0)
+
+
+def test_a_patient_table_that_is_a_subset_of_the_persons_is_the_patient_section_and_the_staff_stay_out(
+        tmp_path: Path) -> None:
+    # OpenMRS's shape: person (the staff too) with its names in person_name, patient keyed by the person's id and
+    # holding no demographics. Before: the section read person, and the admin and the doctor were exported as
+    # Patients. Now patient → person → person_name: two steps joined in, the staff rows of person carried raw.
+    path = tmp_path / "persons.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE person (person_id INTEGER PRIMARY KEY, gender TEXT, birthdate TEXT, voided INTEGER);
+        CREATE TABLE person_name (person_name_id INTEGER PRIMARY KEY, person_id INTEGER, preferred INTEGER,
+                                  given_name TEXT, family_name TEXT);
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, allergy_status TEXT, voided INTEGER);
+        CREATE TABLE encounter (encounter_id INTEGER PRIMARY KEY, patient_id INTEGER, encounter_datetime TEXT);
+    """)
+    conn.executemany("INSERT INTO person VALUES (?, ?, '1970-05-06', 0)", [(i, "MF"[i % 2]) for i in range(1, 33)])
+    conn.executemany("INSERT INTO person_name VALUES (?, ?, 1, ?, '김')", [(i, i, f"직원{i}" if i <= 2 else f"환자{i}")
+                                                                         for i in range(1, 33)])
+    conn.executemany("INSERT INTO patient VALUES (?, 'Unknown', 0)", [(i,) for i in range(3, 33)])
+    conn.executemany("INSERT INTO encounter VALUES (?, ?, '2024-03-04 09:00:00')", [(i, 3 + i % 30) for i in range(1, 41)])
+    conn.commit()
+    outcome = write_scaffold("persons", tmp_path / "out", SourceAddress(database=path))
+    patient = load_spec(outcome.folder).entities["patient"]
+    assert (patient.table, patient.key, patient.fields["chart_number"].column) == ("patient", "patient_id", "patient_id")
+    assert patient.query is not None
+    rows = conn.execute(f"SELECT patient_id, SCAFFOLD_FAMILY_NAME, SCAFFOLD_GIVEN_NAME, SCAFFOLD_P_GENDER FROM "
+                        f"({patient.query}) ORDER BY patient_id LIMIT 2").fetchall()
+    assert rows == [(3, "김", "환자3", "F"), (4, "김", "환자4", "M")]
+    conn.close()
+    counts = _export_counts("persons", path, tmp_path / "out")
+    assert (counts["patient"], counts["encounter"]) == ((30, 0), (40, 0))  # persons 1 and 2 (staff): no Patient
+
+
+def test_trytons_link_named_name_is_the_patient_or_the_order_whose_patient_is_joined_in(tmp_path: Path) -> None:
+    # GNU Health's shape: a vaccination's ``name`` is its patient's id, a prescription line's ``name`` its order's
+    # (whose ``patient`` is the patient's); every table keyed ``id``, so the line's order ids (1-40) are patients'
+    # ids too. Before: neither had a patient: both commented out, carried raw.
+    path = tmp_path / "tryton_name.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE hospital_patient (id INTEGER PRIMARY KEY, chart_no TEXT, pt_name TEXT, sex TEXT);
+        CREATE TABLE hospital_vaccination (id INTEGER PRIMARY KEY, name INTEGER, vaccine_name TEXT,
+                                           vaccination_date TEXT);
+        CREATE TABLE hospital_prescription_order (id INTEGER PRIMARY KEY, patient INTEGER, prescription_date TEXT);
+        CREATE TABLE hospital_prescription_line (id INTEGER PRIMARY KEY, name INTEGER, drug_nm TEXT,
+                                                 start_date TEXT);
+    """)
+    conn.executemany("INSERT INTO hospital_patient VALUES (?, ?, ?, 'M')", [(i, f"C{i:04d}", f"환자{i}")
+                                                                           for i in range(1, 51)])
+    conn.executemany("INSERT INTO hospital_vaccination VALUES (?, ?, '인플루엔자', '2024-10-01')",
+                     [(i, 51 - i) for i in range(1, 21)])
+    conn.executemany("INSERT INTO hospital_prescription_order VALUES (?, ?, '2024-03-02')",
+                     [(i, 50 - i) for i in range(1, 41)])
+    conn.executemany("INSERT INTO hospital_prescription_line VALUES (?, ?, '타이레놀정', '2024-03-02')",
+                     [(i, 1 + i % 40) for i in range(1, 61)])
+    conn.commit()
+    outcome = write_scaffold("tryton_name", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    vaccination, line = spec.entities["immunization"], spec.entities["order_line"]
+    assert (vaccination.fields["patient_id"].column, vaccination.fields["patient_id"].ref) == ("name", "patient")
+    assert (line.table, line.fields["patient_id"].column) == ("hospital_prescription_line", "SCAFFOLD_PATIENT")
+    assert line.query is not None and "LEFT JOIN hospital_prescription_order H ON H.id = X.name" in line.query
+    assert conn.execute(f"SELECT id, SCAFFOLD_PATIENT FROM ({line.query}) ORDER BY id LIMIT 2").fetchall() == [
+        (1, 48), (2, 47)]  # line 1: order 2, patient 48 (not patient 2, its order's number)
+    conn.close()
+    counts = _export_counts("tryton_name", path, tmp_path / "out")
+    assert (counts["immunization"], counts["order_line"]) == ((20, 0), (60, 0))
+
+
 def test_tables_of_passwords_and_of_kinds_are_skipped_unless_they_hold_patients(tmp_path: Path) -> None:
     # Before: both "not recognised", so the staff's password hashes were carried into the archive unless the
     # contractor thought of skipping them. A patients' web accounts table (a patient column) is never skipped.

@@ -204,7 +204,7 @@ def create_gnuhealth_clinic(conn_str: str, database: str = "emr_gnuhealth_shaped
     put("gnuhealth_medicament", [(1, 101, "acetaminophen", "정제", None, True, *audit()),
                                  (2, 102, "amlodipine", "정제", None, True, *audit()),
                                  (3, 103, "amoxicillin", "캡슐", None, True, *audit()),
-                                 (4, 201, None, "주사", "인플루엔자 백신", True, *audit())])
+                                 (4, 201, "인플루엔자 백신", "주사", "불활화 인플루엔자 항원 0.5 mL", True, *audit())])
     orders: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     for o in range(1, 46):

@@ -23,7 +23,7 @@ import math
 import re
 import typing
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -659,7 +659,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
                   "내원"),
-    "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM"),
+    "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
@@ -1130,6 +1130,10 @@ class EntityGuess:
     latin1_cast: list[str] = field(default_factory=list)
     #: what the contractor must know about columns no field reads (counts and names only, never a value)
     notes: list[str] = field(default_factory=list)
+    #: values joined in from dictionary tables (:meth:`_Guesser._from_dictionary`): sub-queries of the select list,
+    #: the section's table written as ``\x01`` (its alias in whatever query the section ends up with), and why
+    lookups: list[str] = field(default_factory=list)
+    lookups_why: str = ""
 
     @property
     def usable(self) -> bool:
@@ -1360,6 +1364,34 @@ _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "fee_line": ("code", "name"),
     "immunization": ("vaccine_code", "vaccine_name"),
 }
+#: Dictionary tables (a drug, a disease, a vaccine, a lab test's type, a concept): per entity, the code field and the
+#: name field a dictionary's row gives a record that holds only its id, and the words that name such a dictionary or
+#: the record's column pointing at it (:meth:`_Guesser._from_dictionary`).
+_DICTIONARY_FIELDS: dict[str, tuple[str, str, frozenset[str]]] = {
+    "diagnosis": ("code", "text", frozenset({"DIAG", "DIAGNOSIS", "DX", "PATHOLOGY", "DISEASE", "CONDITION", "PROBLEM",
+                                             "ICD", "KCD", "SANG", "SANGBYEONG"})),
+    "allergy": ("substance_code", "substance", frozenset({"ALLERGEN", "ALLERGY", "ALG", "ALRG", "SUBSTANCE", "SUBST",
+                                                          "CAUSE", "DRUG", "MEDICAMENT", "MEDICATION"})),
+    "immunization": ("vaccine_code", "vaccine_name", frozenset({"VACCINE", "VACC", "VAC", "IMMUN", "IMMUNIZATION",
+                                                                "MEDICAMENT", "DRUG", "PRODUCT"})),
+    "order_line": ("local_code", "name", frozenset({"DRUG", "MEDICAMENT", "MEDICATION", "MED", "ITEM", "PRODUCT",
+                                                    "YAK", "ORDERABLE"})),
+    "lab_result": ("code", "name", frozenset({"TEST", "EXAM", "ANALYTE", "LAB"})),
+    "lab_report": ("code", "name", frozenset({"TEST", "EXAM", "PANEL"})),
+}
+#: words of a dictionary of any kind: a terminology's concepts and terms, a code table
+_DICTIONARY_ANY = frozenset({"CONCEPT", "TERM", "CODE", "CODED"})
+#: words of a column that say only that it is a key (drug_inventory_id names the drug table by DRUG)
+_LINK_NOISE = frozenset({"ID", "NO", "CD", "CODE", "CODED", "KEY", "SEQ", "FK", "NUM", "NUMBER", "TYPE", "KIND",
+                         "CLASS", "STATUS", "GB", "TP"})
+#: words of an integer column that holds a number of its own, not an id (dx_rank, sort_weight)
+_NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
+                        "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
+_DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
+_DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)")
+_PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
+
+
 #: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
 _CANDIDATES_TRIED = 3
 
@@ -1596,6 +1628,7 @@ class _Guesser:
                 others.append(found)
             elif required:
                 guess.missing.append(name)
+        self._from_dictionary(entity, guess, table, used, others, key)
         one_of = _ONE_OF_FIELDS.get(entity, ())
         if one_of and not any(f.field in one_of for f in others):
             # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable)
@@ -1651,6 +1684,9 @@ class _Guesser:
             self._patient_through_visit(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_header(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_name(guess, table)
+        self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
         folded = _folded_select(self.profile.engine, table)
         if folded and not guess.query:
@@ -2016,9 +2052,9 @@ class _Guesser:
                                           required=True, ref=patient_ref.ref))
 
     def _patient_through_header(self, guess: EntityGuess, table: TableProfile) -> None:
-        """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's
-        result lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by
-        its key (a LEFT JOIN keeps every line)."""
+        """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's result
+        lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by its key (a
+        LEFT JOIN keeps every line)."""
         patient = self.guesses.get("patient")
         if (patient is None or not patient.usable or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
@@ -2028,25 +2064,71 @@ class _Guesser:
             base = re.sub(r"_?id$", "", column.name.lower())
             header = by_name.get(base) or by_name.get(base + "s")
             if (column.primary_key or header is None or header is table or header.name == patient.table
-                    or not header.plain or len(header.primary_key) != 1
-                    or _folded_select(self.profile.engine, header) is not None
-                    or any(part.upper() in SQL_RESERVED for part in header.parts)):
+                    or not self._linkable(header)):
                 continue
-            parent_key = header.primary_key[0]
-            ref = self._ref_field(header, "patient_id", "patient", True, set(), parent_key)
-            sampled, hits = self.overlap(table, column.name, header.name, parent_key)
-            if ref is None or not sampled or hits * 2 < sampled:
-                continue
-            guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
-                           f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column.name}")
-            guess.query_why = (f"no patient column: {column.name} names {header.name} ({hits} of {sampled} sampled "
-                               f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
-                               "(LEFT JOIN keeps every row)")
-            guess.missing.remove("patient_id")
-            guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
-                                              f"the patient of its {header.name} (see query)", required=True,
-                                              ref=ref.ref))
+            if self._patient_of_header(guess, table, column.name, header):
+                return
+
+    def _patient_of_header(self, guess: EntityGuess, table: TableProfile, column: str, header: TableProfile) -> bool:
+        """The patient of the row of ``header`` that ``column`` names, joined in (LEFT JOIN), where most sampled
+        values of the column are the header's keys and the header has a patient column."""
+        parent_key = header.primary_key[0]
+        ref = self._ref_field(header, "patient_id", "patient", True, set(), parent_key)
+        sampled, hits = self.overlap(table, column, header.name, parent_key)
+        if ref is None or not sampled or hits * 2 < sampled:
+            return False
+        guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
+                       f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column}")
+        guess.query_why = (f"no patient column: {column} names {header.name} ({hits} of {sampled} sampled "
+                           f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
+                           "(LEFT JOIN keeps every row)")
+        guess.missing.remove("patient_id")
+        guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
+                                          f"the patient of its {header.name} (see query)", required=True,
+                                          ref=ref.ref))
+        return True
+
+    def _patient_through_name(self, guess: EntityGuess, table: TableProfile) -> None:
+        """Tryton's link to the record a row belongs to is an integer column named ``name`` (a GNU Health
+        vaccination's or disease's patient, a prescription line's order): the table whose keys hold most of its
+        sampled values and whose name shares the most leading words with this one's (the patient table on a tie) is
+        that record. The patient's: a reference; another table's with a patient column: its patient joined in."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or not isinstance(patient.key, str) or guess.query
+                or not table.plain or _folded_select(self.profile.engine, table) is not None):
             return
+        link = next((c for c in table.columns if c.name.upper() == "NAME" and not c.primary_key and c.non_empty
+                     and _integer_typed(c) and not any(c.name in (f.column, *f.columns) for f in guess.fields)), None)
+        if link is None:
+            return
+        own = _words(table.bare, table=True).split("_")
+        best: tuple[tuple[int, bool], TableProfile, int, int] | None = None
+        for parent in self.profile.tables:
+            words = _words(parent.bare, table=True).split("_")
+            shared = next((n for n, (a, b) in enumerate(zip(own, words, strict=False)) if a != b),
+                          min(len(own), len(words)))
+            if (parent is table or not self._linkable(parent)
+                    or not (shared or parent.name == patient.table)):  # a module's tables share its prefix
+                continue
+            sampled, hits = self.exact_hits(table, link.name, parent.name, parent.primary_key[0], None)
+            if not sampled or hits < 0.8 * sampled:
+                continue
+            rank = (shared, parent.name == patient.table)
+            if best is None or rank > best[0]:
+                best = (rank, parent, sampled, hits)
+        if best is None:
+            return
+        _, parent, sampled, hits = best
+        if parent.name != patient.table:
+            self._patient_of_header(guess, table, link.name, parent)
+            return
+        if parent.primary_key[0] != patient.key:
+            return
+        guess.missing.remove("patient_id")
+        guess.fields.insert(0, FieldGuess(
+            "patient_id", link.name, "ref", f"an id named name (Tryton's link to the record the row belongs to): "
+            f"{hits} of {sampled} sampled values are found in {parent.name}.{patient.key}; rows whose patient is "
+            "missing are quarantined as orphans", required=True, ref="patient", engine=self.profile.engine))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
@@ -2132,6 +2214,221 @@ class _Guesser:
         why = "the visit's date (see query); the KCD edition follows the service date"
         guess.fields += [FieldGuess("kcd_edition", alias, "kcd_edition", why),
                          FieldGuess("recorded", alias, start.type, why)]
+
+    def _text_column(self, table: TableProfile, patterns: Sequence[str], skip: Collection[str] = ()) -> str | None:
+        """The first column of ``table`` named by ``patterns`` that holds text (no id, no bytes, some values)."""
+        for pattern in patterns:
+            for column in table.columns:
+                if (column.name not in skip and not column.primary_key and column.non_empty
+                        and not _integer_typed(column) and not column.is_binary and IDENTIFIER.match(column.name)
+                        and column.name.upper() not in SQL_RESERVED and not _name_fits(_PART_NAME, column.name)
+                        and _name_fits(pattern, column.name)):
+                    return column.name
+        return None
+
+    def _linkable(self, table: TableProfile) -> bool:
+        return (table.plain and table.row_count > 0 and len(table.primary_key) == 1
+                and _folded_select(self.profile.engine, table) is None
+                and not any(part.upper() in SQL_RESERVED for part in table.parts))
+
+    def _dictionary_values(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str]:
+        """SQL of the code and of the name the row of ``dictionary`` whose key is ``link`` gives (sub-queries), and
+        where they come from: its own columns; else a table of its names, one row per name (OpenMRS's
+        concept_name: the preferred one first, else the lowest key); else a table mapping it to a table of codes
+        (concept_reference_map → concept_reference_term: two steps, the lowest mapping first)."""
+        pk = dictionary.primary_key[0]
+        code = self._text_column(dictionary, _DICT_CODE)
+        name = self._text_column(dictionary, _DICT_NAME, {code or ""})
+        relation = self.relation(dictionary.name)
+        code_sql = f"(SELECT LK_D.{code} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if code else None
+        name_sql = f"(SELECT LK_D.{name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if name else None
+        said = [f"{dictionary.name}.{c}" for c in (code, name) if c]
+        if code and name:
+            return code_sql, name_sql, ", ".join(said)
+        by_key = {t.primary_key[0].upper(): t for t in self.profile.tables if self._linkable(t)}
+        for child in self.profile.tables:
+            if child is dictionary or not self._linkable(child):
+                continue
+            back = next((c.name for c in child.columns if c.name.upper() == pk.upper() and not c.primary_key), None)
+            if back is None:
+                continue
+            sampled, hits = self.overlap(child, back, dictionary.name, pk)
+            if not sampled or hits * 2 < sampled:
+                continue
+            order_key = f"LK_N.{child.primary_key[0]}"
+            if name_sql is None and (child_name := self._text_column(child, _DICT_NAME)) is not None:
+                preferred = next((c.name for c in child.columns if _name_fits(_PREFERRED_FLAG, c.name)), None)
+                order = (f"LK_N.{preferred} DESC, " if preferred else "") + order_key
+                name_sql = self._first_row(f"LK_N.{child_name}", f"{self.relation(child.name)} LK_N",
+                                           f"LK_N.{back} = {link}", order)
+                said.append(f"{child.name}.{child_name} by {back} ("
+                            + ("the preferred first" if preferred else "the lowest key first") + ")")
+            if code_sql is not None:
+                continue
+            if (child_code := self._text_column(child, _DICT_CODE)) is not None:
+                code_sql = self._first_row(f"LK_N.{child_code}", f"{self.relation(child.name)} LK_N",
+                                           f"LK_N.{back} = {link}", order_key)
+                said.append(f"{child.name}.{child_code} by {back}")
+                continue
+            for column in child.columns:  # a mapping row: its other column names a table of codes by that one's key
+                terms = by_key.get(column.name.upper())
+                if (column.primary_key or column.name == back or terms is None or terms in (child, dictionary)
+                        or (term_code := self._text_column(terms, _DICT_CODE)) is None):
+                    continue
+                code_sql = self._first_row(
+                    f"LK_T.{term_code}", f"{self.relation(child.name)} LK_N JOIN {self.relation(terms.name)} LK_T ON "
+                    f"LK_T.{terms.primary_key[0]} = LK_N.{column.name}", f"LK_N.{back} = {link}", order_key)
+                said.append(f"{terms.name}.{term_code} through {child.name} ({back} → {column.name})")
+                break
+        return code_sql, name_sql, ", ".join(said)
+
+    def _from_dictionary(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
+                         others: list[FieldGuess], key: str | list[str] | None) -> None:
+        """A record whose code and name are an id into a dictionary table (a drug, a disease with its ICD code, a
+        vaccine, a lab test's type, a terminology's concept): a column of an integer type, named for the dictionary
+        or for what the record codes, most of whose sampled values are the keys of a table named so, which holds a
+        code and/or a name (itself, or through a table of its names or of its codes). The dictionary's code and name
+        are joined in by sub-queries (one value per row: every row kept); the id stays a column of the row,
+        carried raw beside the section."""
+        spec = _DICTIONARY_FIELDS.get(entity)
+        if (spec is None or self.source is None or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        code_field, name_field, words = spec
+        if any(f.field in (code_field, name_field) for f in others):
+            return
+        keys = [key] if isinstance(key, str) else list(key or ())
+        parents = {g.table for g in self.guesses.values() if g.usable and g.table}
+        best: tuple[tuple[bool, bool, int, float], ColumnProfile, TableProfile, int, int] | None = None
+        for column in table.columns:
+            if (column.name in used or column.name in keys or column.primary_key or not column.non_empty
+                    or not _integer_typed(column) or not IDENTIFIER.match(column.name)
+                    or column.name.upper() in SQL_RESERVED):
+                continue
+            own = set(_words(column.name).split("_"))
+            if own & {"NAME", "NM"} or own & _NOT_AN_ID:
+                continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank
+            for dictionary in self.profile.tables:
+                if dictionary is table or dictionary.name in parents or not self._linkable(dictionary):
+                    continue
+                named = set(_words(dictionary.bare, table=True).split("_"))
+                linked = bool((own - _LINK_NOISE) & named)
+                if not linked and not (named & (words | _DICTIONARY_ANY) and own & (words | _DICTIONARY_ANY)):
+                    continue
+                sampled, hits = self.exact_hits(table, column.name, dictionary.name, dictionary.primary_key[0], None)
+                if not sampled or hits < 0.8 * sampled:
+                    continue
+                # a column named for what the record codes first (coded_allergen before severity_concept_id)
+                # and one saying it holds a code (diagnosis_coded) before any other
+                rank = (bool(own & words), bool(own & _DICTIONARY_ANY), 2 if linked else 1, hits / sampled)
+                if best is None or rank > best[0]:
+                    best = (rank, column, dictionary, sampled, hits)
+        if best is None:
+            return
+        _, column, dictionary, sampled, hits = best
+        code_sql, name_sql, said = self._dictionary_values(dictionary, f"\x01.{column.name}")
+        if code_sql is None and name_sql is None:
+            return
+        required = {name: req for name, _, req in _record_fields(entity)}
+        why = (f"{column.name} is an id into {dictionary.name} ({hits} of {sampled} sampled values are its "
+               f"{dictionary.primary_key[0]}): {said} (see query; the id is carried raw beside the section)")
+        for fname, sql in ((code_field, code_sql), (name_field, name_sql)):
+            if sql is None:
+                continue
+            alias = f"SCAFFOLD_{fname.upper()}"
+            guess.lookups.append(f"{sql} AS {alias}")
+            others.append(FieldGuess(fname, alias, "text", why, required=required.get(fname, False)))
+            if fname in guess.missing:
+                guess.missing.remove(fname)
+        used.add(column.name)
+        guess.lookups_why = (f"the {entity.replace('_', ' ')}'s code and name are those of the {dictionary.name} row "
+                             f"{column.name} names, joined in (one value per row: every row kept)")
+
+    def _join_lookups(self, guess: EntityGuess, table: TableProfile) -> None:
+        """The dictionary values of :meth:`_from_dictionary` put into the section's query (its own, or a new one);
+        where the query is not one to add them to, the fields are taken back (and a field the record needs is
+        missing again)."""
+        if not guess.lookups:
+            return
+        found = re.match(r"SELECT (\w+)\.\*, ", guess.query or "")
+        if guess.query is None or found:
+            alias = found.group(1) if found else "X"
+            selects = ", ".join(sql.replace("\x01", alias) for sql in guess.lookups)
+            if found and guess.query is not None:
+                guess.query = f"SELECT {alias}.*, {selects}, " + guess.query[found.end():]
+                guess.query_why += "; " + guess.lookups_why
+            else:
+                guess.query = f"SELECT X.*, {selects} FROM {self.relation(table.name)} X"
+                guess.query_why = guess.lookups_why
+            return
+        aliases = {sql.rsplit(" AS ", 1)[1] for sql in guess.lookups}
+        for taken_back in [f for f in guess.fields if f.column in aliases]:
+            guess.fields.remove(taken_back)
+            if taken_back.required:
+                guess.missing.append(taken_back.field)
+        guess.lookups = []
+
+    def _patient_subset(self, guess: EntityGuess) -> EntityGuess:
+        """A patient table that is a subset of the person table the guess reads (OpenMRS: ``patient.patient_id`` is
+        a ``person_id``; the staff are persons too, never patients): keyed by a column named for the patient whose
+        sampled values are the person table's keys, fewer rows, and no name, birth date or sex of its own. The
+        section then reads that table, the person's fields joined in by its key (LEFT JOIN: every patient kept, a
+        person's name read through its own table in two steps); persons who are not patients stay rows of the
+        person table, carried raw, never exported as Patients."""
+        if (not guess.usable or guess.table is None or not isinstance(guess.key, str) or self.source is None
+                or any(f.expr or f.key_form or f.bp_part or f.large_object for f in guess.fields)):
+            return guess
+        person = next((t for t in self.profile.tables if t.name == guess.table), None)
+        if person is None:
+            return guess
+        best: tuple[float, TableProfile, int, int] | None = None
+        for table in self.profile.tables:
+            if (table is person or not self._linkable(table) or table.row_count >= person.row_count
+                    or _table_hint("patient", table.bare) is None):
+                continue
+            key = table.primary_key[0]
+            if not any(_name_fits(p, key) for p in _REF_PATTERNS["patient"]):
+                # a key of its own (patient_identifier_id; ``id`` in every table of a Tryton schema) is found among
+                # the persons' by coincidence: only a key named for the patient (patient_id) is the person's
+                continue
+            if any(self._plain_field("patient", table, name, annotation, False, set(), key) is not None
+                   for name, annotation, _ in _record_fields("patient") if name in ("name", "birth_date", "sex")):
+                continue  # a patient table with the demographics of its own is no subset
+            sampled, hits = self.exact_hits(table, key, person.name, guess.key, None)
+            if sampled and hits >= 0.8 * sampled and (best is None or hits / sampled > best[0]):
+                best = (hits / sampled, table, sampled, hits)
+        if best is None:
+            return guess
+        _, table, sampled, hits = best
+        key = table.primary_key[0]
+        selects: list[str] = []
+        fields: list[FieldGuess] = []
+        for f in guess.fields:
+            if f.column == guess.key and not f.columns:
+                fields.append(dataclasses.replace(f, column=key, why=f.why + f" ({table.name}.{key}, the same number)"))
+                continue
+            renamed = {}
+            for column in (*f.columns, f.column):
+                alias = column if column.upper().startswith("SCAFFOLD_") else f"SCAFFOLD_P_{column.upper()}"
+                if column not in renamed:
+                    renamed[column] = alias
+                    if f"P.{column} AS {alias}" not in selects:
+                        selects.append(f"P.{column} AS {alias}")
+            fields.append(dataclasses.replace(
+                f, column=renamed[f.column], columns=tuple(renamed[c] for c in f.columns),
+                why=f.why + f" (of the person, {person.name}: see query)"))
+        inner = guess.query or f"SELECT * FROM {self.relation(person.name)}"
+        subset = EntityGuess(
+            entity="patient", table=table.name, key=key, key_why="the table's primary key",
+            why=(f"{table.name} holds the patients among the persons of {person.name}: {hits} of {sampled} sampled "
+                 f"{key} values are its {guess.key}, and it has no name, birth date or sex of its own; the persons "
+                 "who are not patients (the staff) stay rows of " + person.name + ", carried raw"),
+            query=(f"SELECT S.*, {', '.join(selects)} FROM {self.relation(table.name)} S "
+                   f"LEFT JOIN ({inner}) P ON P.{guess.key} = S.{key}"),
+            query_why=(f"the person's fields are {person.name}'s, joined in by {key} (LEFT JOIN keeps every patient)"
+                       + (f"; {guess.query_why}" if guess.query_why else "")),
+            fields=fields, notes=guess.notes)
+        return subset
 
     def _ref_field(self, table: TableProfile, name: str, target: str, required: bool,
                    used: set[str], key: str | list[str] | None = None) -> FieldGuess | None:
@@ -2291,6 +2588,8 @@ class _Guesser:
         taken: set[str] = set()
         for entity in SCAFFOLD_ENTITIES:
             guess = self.guess(entity, taken)
+            if entity == "patient":
+                guess = self._patient_subset(guess)
             self.guesses[entity] = guess
             if guess.table and guess.usable:
                 taken.add(guess.table)
