@@ -839,3 +839,53 @@ def test_a_payments_table_named_in_english_is_the_payment_section(tmp_path: Path
     assert exported.dry_run and exported.reconciliation.balanced
     [row] = [e for e in exported.reconciliation.to_dict()["entities"] if e["entity"] == "payment"]
     assert (row["exported"], row["quarantined"], row["field_defects"]) == (40, 0, {})
+
+
+def test_name_parts_named_after_the_word_name_are_the_patients_name(tmp_path: Path) -> None:
+    """Care2x's ``care_person``: ``name_last`` and ``name_first`` (the part after the word). Before, no name was
+    found, the patient table was unusable and the scaffold stopped (exit 2) on a Care2x-shaped clinic."""
+    path = tmp_path / "person.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE care_person (pid INTEGER PRIMARY KEY, name_first TEXT, name_2 TEXT, name_last TEXT,
+            name_others TEXT, date_birth TEXT, sex TEXT);
+        CREATE TABLE care_encounter (encounter_nr INTEGER PRIMARY KEY, pid INTEGER, encounter_date TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO care_person VALUES (?, ?, NULL, ?, '', '1960-01-02', ?)",
+                     (n, f"Given{n}", f"Family{n}", "mf"[n % 2]))
+        conn.execute("INSERT INTO care_encounter VALUES (?, ?, '2024-03-04 09:00:00')", (n, 1 + n % 20))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("person", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    name = spec.entities["patient"].fields["name"]
+    assert (spec.entities["patient"].table, name.columns, name.join) == (
+        "care_person", ("name_last", "name_first"), " ")
+    assert spec.entities["encounter"].fields["patient_id"].column == "pid"
+
+
+def test_a_medication_whose_only_name_column_is_empty_is_no_section(tmp_path: Path) -> None:
+    """OSCAR's ``drugs``: ``customName`` is the only column named like a name, and it is empty in every row (the
+    names are in BN and GN). Before, the order_line section read it and every prescription was quarantined as
+    unmappable; now neither the order_line nor the medication_statement section is written, and the table is
+    left for the contractor to map or carry whole."""
+    path = tmp_path / "drugs.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE demographic (demographic_no INTEGER PRIMARY KEY, chart_no TEXT, last_name TEXT,
+            first_name TEXT, sex TEXT);
+        CREATE TABLE drugs (drugid INTEGER PRIMARY KEY, demographic_no INTEGER, rx_date TEXT, end_date TEXT,
+            BN TEXT, GN TEXT, customName TEXT, dosage TEXT, route TEXT, unit TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO demographic VALUES (?, ?, ?, ?, ?)", (n, f"{n:06d}", "Kim", f"P{n}", "MF"[n % 2]))
+        conn.execute("INSERT INTO drugs VALUES (?, ?, '2024-01-02', '2024-02-01', 'TYLENOL 500MG', "
+                     "'ACETAMINOPHEN', NULL, '500', 'PO', 'mg')", (n, 1 + n % 20))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("drugs", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    assert {e.table for e in spec.entities.values()} == {"demographic"}
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'edi_code or local_code or name'." in text

@@ -1055,7 +1055,8 @@ _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?
                     r"(정정|수정)(여부|구분|유무)")
 
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
-_PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+_PART_NAME = (r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+              r"|NAME_?(FIRST|GIVEN|LAST|FAMILY|SUR|MIDDLE|MAIDEN|BIRTH|\d+|OTHERS?)")
 
 #: The map a bool field on an Access yes/no column gets (-1 is yes, as Access and Visual Basic write True).
 _ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
@@ -1359,6 +1360,7 @@ _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "lab_result": ("code", "name"),
     "fee_line": ("code", "name"),
     "immunization": ("vaccine_code", "vaccine_name"),
+    "medication_statement": ("edi_code", "local_code", "name"),
 }
 #: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
 _CANDIDATES_TRIED = 3
@@ -1597,8 +1599,11 @@ class _Guesser:
             elif required:
                 guess.missing.append(name)
         one_of = _ONE_OF_FIELDS.get(entity, ())
-        if one_of and not any(f.field in one_of for f in others):
-            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable)
+        sampled = {c.name: c for c in table.columns}
+        if one_of and not any(f.field in one_of and (f.column not in sampled or sampled[f.column].non_empty
+                                                     or not sampled[f.column].empty) for f in others):
+            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable), as
+            # it would be were the only one found empty in every sampled row (OSCAR's drugs.customName)
             guess.missing.append(" or ".join(one_of))
         if entity == "patient" and "chart_number" in guess.missing and isinstance(key, str):
             # No column named like a chart number: many EMRs show the patient's key as the chart number.
@@ -1852,8 +1857,11 @@ class _Guesser:
     def _split_name(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
         names are written (a Western EMR's order may need swapping)."""
-        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성"), used)
-        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름"), used)
+        # the part before or after NAME (Care2x: name_last, name_first)
+        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
+                                     r"NAME_?(LAST|FAMILY|SUR)"), used)
+        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름", r"NAME_?(FIRST|GIVEN)"),
+                            used)
         if family is None or given is None:
             return None
         if any(c.sampled and c.non_empty * 2 < c.sampled for c in (family[0], given[0])):
