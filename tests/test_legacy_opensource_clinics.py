@@ -70,11 +70,12 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
 
 def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
     clinic = create_care2x_clinic(mariadb_conn_str)
-    # the section tables' latin1 columns that hold Korean are read as their CP949 bytes; the rest of a section's
-    # columns as the server's latin1 reading (the diagnosis section's own query joins the visit in, so reads
-    # none as bytes: see the report); a carried table's every latin1 column as its bytes
+    # the section tables' latin1 columns that hold Korean are read as their CP949 bytes, the diagnosis section's
+    # too, whose query joins the visit in (was: read as the server's latin1 reading, '±èÀÇ»ç' for '김의사'); the
+    # rest of a section's columns as the server's latin1 reading; a carried table's every latin1 column as bytes
     clinic.stored_bytes = {"care_person": ["name_first", "name_last", "addr_str", "death_cause"],
-                           "care_encounter": ["referrer_diagnosis", "consulting_dr"], "care_encounter_diagnosis": []}
+                           "care_encounter": ["referrer_diagnosis", "consulting_dr"],
+                           "care_encounter_diagnosis": ["diagnosing_clinician"]}
     # every cell but the skipped care_users' (2 rows of 13 columns); the reconciliation also counts the visit's
     # date and patient the diagnosis section joins in, for each of its 73 rows
     assert through_the_flow(clinic, tmp_path, 2 * 73) == clinic.cells - 2 * 13

@@ -1844,11 +1844,22 @@ class _Guesser:
         atop connector.toml stands alone)."""
         flagged = [c.name for c in table.columns if c.cp949_as_latin1]
         keys = [key] if isinstance(key, str) else list(key or ())
-        if (not flagged or guess.query or self.profile.engine not in ("mariadb", "mysql") or any(
+        # the scaffold's own query that joins another table in (the visit's date and patient): its ``A.*``
+        # spelled out, the CP949 columns among them cast (Care2x's care_encounter_diagnosis)
+        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(table.name)} \1 (.+)", guess.query or "",
+                              re.S)
+        if (not flagged or (guess.query and not joined) or self.profile.engine not in ("mariadb", "mysql") or any(
                 c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
             return
-        select = ", ".join(f"CAST({c.name} AS BINARY) AS {c.name}" if c.name in flagged else c.name
+        alias = f"{joined.group(1)}." if joined else ""
+        select = ", ".join(f"CAST({alias}{c.name} AS BINARY) AS {c.name}" if c.name in flagged else f"{alias}{c.name}"
                            for c in table.columns)
+        if joined:
+            guess.query = f"SELECT {select}, {joined.group(2)} FROM {table.name} {joined.group(1)} {joined.group(3)}"
+            guess.query_why += (f"; {', '.join(flagged)}: CP949 text the server declares latin1, read as bytes "
+                                "and decoded with [source] encoding")
+            guess.latin1_cast = flagged
+            return
         guess.query = f"SELECT {select} FROM {table.name}"
         guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
                            "decoded with [source] encoding")
