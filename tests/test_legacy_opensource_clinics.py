@@ -52,9 +52,21 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_note"]), "orphan")]
     patients = _resources(bag, "Patient")
+    # the birth date kept in year_of_birth, month_of_birth and date_of_birth (was: not mapped): month and day
+    # '00' the year alone; the patient born on 30 February exported without it, the field's defect said (was, for
+    # a field read from several columns: the patient quarantined, and with it the whole chart)
+    births = {p: "-".join(b) for p, (_, _, b) in clinic.people.items()}
+    births.update({clinic.dirty["year_only"]: births[clinic.dirty["year_only"]][:4]})
+    for pid in (clinic.dirty["no_birth"], clinic.dirty["impossible_birth"]):
+        del births[pid]
     for pid, (name, sex, _) in clinic.people.items():
         found = patients[str(pid)]
-        assert (found["name"], found["gender"]) == ([{"text": name}], {"M": "male", "F": "female", "O": "other"}[sex])
+        assert (found["name"], found["gender"], found.get("birthDate")) == (
+            [{"text": name}], {"M": "male", "F": "female", "O": "other"}[sex], births.get(pid))
+    assert patients[str(clinic.dirty["impossible_birth"])]["_birthDate"]["extension"][0]["valueCode"] == "error"
+    report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    assert {e["entity"]: e["field_defects"] for e in report["entities"]} == {
+        "patient": {"invalid-date": 1}, "chart_note": {}}
     # each note is its demographic_no's (a VARCHAR holding the integer key of demographic)
     notes = _resources(bag, "DocumentReference")
     assert {k: n["subject"]["reference"] for k, n in notes.items()} == {
@@ -64,7 +76,7 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # as unmappable
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 9461, "mapped": 500, "quarantined": 14, "source": clinic.cells, "transformed": 80},
+        {"carried_raw": 9461, "mapped": 500, "quarantined": 14, "source": clinic.cells, "transformed": 199},
         [("patient", 40, 0), ("chart_note", 60, 1)])
 
 

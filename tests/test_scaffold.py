@@ -889,3 +889,31 @@ def test_a_medication_whose_only_name_column_is_empty_is_no_section(tmp_path: Pa
     assert {e.table for e in spec.entities.values()} == {"demographic"}
     text = outcome.connector_toml.read_text(encoding="utf-8")
     assert "# Commented out: no column found for required field 'edi_code or local_code or name'." in text
+
+
+def test_a_birth_date_kept_as_year_month_and_day_is_read_together(tmp_path: Path) -> None:
+    """OSCAR's ``demographic``: ``year_of_birth`` VARCHAR(4), ``month_of_birth`` and ``date_of_birth`` CHAR(2).
+    Read together as the birth date (was: not mapped), '00' as a day or month nobody knew (the year alone); a
+    day that does not exist drops the optional field only, said as its defect (was, for a field read from several
+    columns: the patient quarantined, and with it the whole chart)."""
+    path = tmp_path / "births.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE demographic (demographic_no INTEGER PRIMARY KEY, chart_no TEXT, last_name TEXT, "
+                 "first_name TEXT, year_of_birth TEXT, month_of_birth TEXT, date_of_birth TEXT, sex TEXT)")
+    births = {n: ("19" + f"{40 + n}", f"{1 + n % 12:02d}", f"{1 + n % 28:02d}") for n in range(1, 21)}
+    births[3], births[4], births[5] = ("1950", "00", "00"), ("1951", "07", "00"), ("1952", "02", "30")
+    for n, (year, month, day) in births.items():
+        conn.execute("INSERT INTO demographic VALUES (?, ?, 'Kim', ?, ?, ?, ?, 'F')",
+                     (n, f"{n:06d}", f"P{n}", year, month, day))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("births", tmp_path / "out", SourceAddress(database=path))
+    birth = load_spec(outcome.folder).entities["patient"].fields["birth_date"]
+    assert (birth.columns, birth.join, birth.type) == (("year_of_birth", "month_of_birth", "date_of_birth"), "-",
+                                                       "date")
+    exported = run_export(ExportRequest(connector="births", source=SourceAddress(database=path),
+                                        connectors_dirs=(outcome.folder.parent,), institution_code="99350017",
+                                        institution_name="Test Clinic"))
+    # '1950-00-00' and '1951-07-00' read (the year, the month), '1952-02-30' the one defect
+    [row] = exported.reconciliation.to_dict()["entities"]
+    assert (row["exported"], row["quarantined"], row["field_defects"]) == (20, 0, {"invalid-date": 1})

@@ -15,7 +15,7 @@ route); ``measurements`` (EAV vitals: ``type`` BP/HT/WT/TEMP/HR/A1C, ``dataField
 ``billingmaster`` (``service_date`` yyyymmdd text, ``bill_amount`` VARCHAR).
 
 Names are Korean and made up; no real data. Planted: a birth year with month and day '00' (only the year
-known), a patient whose birth columns are all empty, a zero ``roster_date`` and ``end_date``, a deceased and
+known), a patient whose birth columns are all empty, one born on 30 February, a zero ``roster_date`` and ``end_date``, a deceased and
 an inactive patient, a note of a patient nobody has (orphan), an archived allergy, an archived drug, a deleted
 prevention (``deleted`` '1'), a measurement of no patient (``demographicNo`` 0).
 """
@@ -166,6 +166,9 @@ def create_oscar_clinic(conn_str: str, database: str = "emr_oscar_shaped", *, se
         elif p == 8:
             birth = ("", "", "")
             db.dirty["no_birth"] = p
+        elif p == 10:
+            birth = ("1950", "02", "30")  # no such day
+            db.dirty["impossible_birth"] = p
         status = {11: "DE", 12: "IN"}.get(p, "AC")
         roster = "RO" if p % 3 else "NR"
         zero = "0000-00-00" if p % 5 == 0 else None

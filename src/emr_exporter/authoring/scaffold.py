@@ -1645,6 +1645,7 @@ class _Guesser:
             self._blood_pressure_text(guess, table, used)
         if entity == "patient":
             self._merged_into(guess, table, used)
+            self._birth_date_in_parts(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1805,6 +1806,31 @@ class _Guesser:
                 f"{table.name}.{chart_column} of patients: each old chart is exported replaced-by the new one "
                 f"(active false); {other.name} itself is carried whole", expr=expr))
             return
+
+    @staticmethod
+    def _birth_date_in_parts(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A birth date kept as its year, month and day in three columns (OSCAR's ``year_of_birth``,
+        ``month_of_birth``, ``date_of_birth``; ``birth_yy``/``birth_mm``/``birth_dd``): read together, joined with
+        '-'. Only where no column holds the whole date, and every sampled year is four digits and every month and
+        day one or two (a ``date_of_birth`` holding whole dates is the birth date itself)."""
+        if any(f.field == "birth_date" for f in guess.fields):
+            return
+        parts: list[ColumnProfile] = []
+        for word, digits in (("YEAR|YR|YYYY|YY|Y", 4), ("MONTH|MON|MM|M", 2), ("DAY|DATE|DD|D", 2)):
+            found = [c for c in table.columns if c.name not in used and c.non_empty and _name_fits(
+                rf"(BIRTH|BIRTHDAY|DOB|BIRTH_?DATE)_?({word})|({word})_?(OF_?)?(BIRTH|BIRTHDAY|DOB)", c.name)]
+            if len(found) != 1 or found[0].max_length > digits:
+                return
+            parts.append(found[0])
+        if not all(c.numeric == c.non_empty or c.shapes.get("number", 0) == c.non_empty for c in parts):
+            return  # digits only, as numbers or as text
+        names = tuple(c.name for c in parts)
+        guess.fields.append(FieldGuess(
+            "birth_date", names[0], "date", f"no column holds the whole birth date: its year ({names[0]}), month "
+            f"({names[1]}) and day ({names[2]}) read together, a day or month '00' as unknown (the year, or the "
+            "month, alone); a row with a part left empty keeps them raw, as every cell of a split value is",
+            columns=names, join="-", format=("%Y-%m-%d", "%Y-%m-00", "%Y-00-00")))
+        used.update(names)
 
     @staticmethod
     def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
