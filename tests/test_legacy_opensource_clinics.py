@@ -98,16 +98,21 @@ def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # the encounter of person 999 (nobody) quarantined as an orphan, and its diagnosis with it
     assert _entities(bag) == {("patient", "care_person", 36, 36, 0), ("encounter", "care_encounter", 73, 72, 1),
                               ("diagnosis", "care_encounter_diagnosis", 73, 72, 1)}
-    # the name kept as name_last and name_first (was: no name found, the scaffold stopped with exit 2)
+    # the name kept as name_last and name_first (was: no name found, the scaffold stopped with exit 2); the birth
+    # date in date_birth (was: not mapped), '0000-00-00' none
     patients = _resources(bag, "Patient")
-    for pid, (name, sex, _) in clinic.people.items():
+    for pid, (name, sex, birth) in clinic.people.items():
         found = patients[str(pid)]
-        assert (found["name"], found["gender"]) == ([{"text": name}], {"m": "male", "f": "female"}[sex])
+        assert (found["name"], found["gender"], found.get("birthDate")) == (
+            [{"text": name}], {"m": "male", "f": "female"}[sex], None if birth.startswith("0000") else birth)
+    # the person soft-deleted (status 'deleted') exported inactive (was: as an ordinary patient)
+    assert [k for k, p in patients.items() if "active" in p] == [str(clinic.dirty["deleted_person"])]
+    assert patients[str(clinic.dirty["deleted_person"])]["active"] is False
     # each visit is its pid's
     encounters = _resources(bag, "Encounter")
     assert {k: e["subject"]["reference"] for k, e in encounters.items()} == {
         str(e): f"Patient/{patients[str(pid)]['id']}" for e, pid in clinic.encounters.items()}
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 9536, "mapped": 684, "quarantined": 45, "source": clinic.cells - 2 * 13 + 2 * 73,
-         "transformed": 216}, [("patient", 36, 0), ("encounter", 72, 1), ("diagnosis", 72, 1)])
+        {"carried_raw": 9501, "mapped": 719, "quarantined": 45, "source": clinic.cells - 2 * 13 + 2 * 73,
+         "transformed": 252}, [("patient", 36, 0), ("encounter", 72, 1), ("diagnosis", 72, 1)])

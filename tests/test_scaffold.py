@@ -842,8 +842,9 @@ def test_a_payments_table_named_in_english_is_the_payment_section(tmp_path: Path
 
 
 def test_name_parts_named_after_the_word_name_are_the_patients_name(tmp_path: Path) -> None:
-    """Care2x's ``care_person``: ``name_last`` and ``name_first`` (the part after the word). Before, no name was
-    found, the patient table was unusable and the scaffold stopped (exit 2) on a Care2x-shaped clinic."""
+    """Care2x's ``care_person``: ``name_last`` and ``name_first`` (the part after the word), ``date_birth``.
+    Before, no name was found, the patient table was unusable and the scaffold stopped (exit 2) on a
+    Care2x-shaped clinic; the birth date was not mapped."""
     path = tmp_path / "person.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript("""
@@ -863,6 +864,7 @@ def test_name_parts_named_after_the_word_name_are_the_patients_name(tmp_path: Pa
     assert (spec.entities["patient"].table, name.columns, name.join) == (
         "care_person", ("name_last", "name_first"), " ")
     assert spec.entities["encounter"].fields["patient_id"].column == "pid"
+    assert spec.entities["patient"].fields["birth_date"].column == "date_birth"  # the date of birth, words reversed
 
 
 def test_a_medication_whose_only_name_column_is_empty_is_no_section(tmp_path: Path) -> None:
@@ -917,3 +919,27 @@ def test_a_birth_date_kept_as_year_month_and_day_is_read_together(tmp_path: Path
     # '1950-00-00' and '1951-07-00' read (the year, the month), '1952-02-30' the one defect
     [row] = exported.reconciliation.to_dict()["entities"]
     assert (row["exported"], row["quarantined"], row["field_defects"]) == (20, 0, {"invalid-date": 1})
+
+
+def test_a_row_status_that_only_says_deleted_is_a_soft_delete(tmp_path: Path) -> None:
+    """Care2x keeps ``status`` on every row: blank, or 'deleted', 'void', 'hidden' for a row deleted from the
+    screens. A patient so marked is exported inactive, a visit entered-in-error (was: as ordinary ones)."""
+    path = tmp_path / "status.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE care_person (pid INTEGER PRIMARY KEY, name_last TEXT, name_first TEXT, sex TEXT, status TEXT);
+        CREATE TABLE care_encounter (encounter_nr INTEGER PRIMARY KEY, pid INTEGER, encounter_date TEXT,
+            status TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO care_person VALUES (?, 'Kim', ?, 'f', ?)", (n, f"P{n}", "deleted" if n == 3 else ""))
+        conn.execute("INSERT INTO care_encounter VALUES (?, ?, '2024-03-04 09:00:00', ?)",
+                     (n, n, "void" if n == 4 else "hidden" if n == 5 else ""))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("status", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    active, status = spec.entities["patient"].fields["active"], spec.entities["encounter"].fields["status"]
+    assert (active.column, active.type, active.map) == ("status", "bool", {"deleted": False})
+    assert (status.column, status.type, status.map) == (
+        "status", "status", {"hidden": "entered-in-error", "void": "entered-in-error"})

@@ -719,7 +719,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"DOB", r"SAENGIL.*", r"생년월일"),
+        "birth_date": (r"BIRTH.*", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*", r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
@@ -1046,6 +1046,11 @@ def _history_table(table: TableProfile) -> bool:
 #: require; never a date (deleted_at) nor who deleted it. OpenMRS and its kin say ``voided`` (1: voided, kept).
 _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
                   r"(IS_?)?VOID(ED)?(_?(YN|FLAG))?", r"삭제(여부|구분|유무)?")
+#: A row's status column (Care2x's ``status`` on every table) that is a soft delete when its every sampled value
+#: is one of the words below (compared in lower case), at least one of them saying the row was deleted.
+_DELETION_STATUS = r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)"
+_DELETED_WORDS = frozenset({"deleted", "delete", "void", "voided", "hidden", "removed", "삭제"})
+_KEPT_WORDS = frozenset({"normal", "active", "live", "정상"})
 #: The written pairs of such a flag, (deleted, not deleted); a flag is mapped only when each sampled value is in one.
 _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
                    ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
@@ -1679,10 +1684,26 @@ class _Guesser:
         else:
             return
         for column in table.columns:
-            if column.name in used or not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
-                continue
             values = self.sampled_codes.get((table.name, column.name))
-            if not values:
+            if column.name in used or not values:
+                continue
+            if _name_fits(_DELETION_STATUS, column.name) and any(v.lower() in _DELETED_WORDS for v in values) and all(
+                    v.lower() in _DELETED_WORDS | _KEPT_WORDS for v in values):
+                # a row status whose only words say the row was deleted (Care2x: '' or 'deleted', 'void', 'hidden')
+                words = {v: v.lower() in _DELETED_WORDS for v in sorted(values)}
+                live: dict[str, str | bool] = {v: "" if target == "status" else True
+                                               for v, deleted in words.items() if not deleted}
+                dead: dict[str, str | bool] = {v: "entered-in-error" if target == "status" else False
+                                               for v, deleted in words.items() if deleted}
+                used.add(column.name)
+                guess.fields.append(FieldGuess(
+                    target, column.name, "status" if target == "status" else "bool",
+                    f"a row status whose every sampled value says the row was deleted ({', '.join(dead)}) or is "
+                    f"blank{' or ' + ', '.join(live) if live else ''}: a deleted row is exported with "
+                    f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
+                    "as an ordinary one", map={**dead, **live}))
+                return
+            if not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
             if not pairs or not values <= {v for pair in pairs for v in pair}:
@@ -2366,7 +2387,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
-                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG)
+                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,))
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
