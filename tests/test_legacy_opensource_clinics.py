@@ -40,8 +40,15 @@ def _scanned(clinic: Any, tmp_path: Path) -> dict[str, Any]:
     return found
 
 
-def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
+#: None: the export's own pages; 7: every section and carried table read in keyset pages of 7 rows
+PAGES = [None, 7]
+
+
+@pytest.mark.parametrize("page_size", PAGES)
+def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str,
+                                                         page_size: int | None) -> None:
     clinic = create_oscar_clinic(mariadb_conn_str)
+    clinic.page_size = page_size
     assert through_the_flow(clinic, tmp_path) == clinic.cells  # no table skipped, nothing joined in
     bag = _bag(tmp_path)
     read = {"demographic": ("patient",), "casemgmt_note": ("chart_note",)}
@@ -80,8 +87,11 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         [("patient", 40, 0), ("chart_note", 60, 1)])
 
 
-def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
+@pytest.mark.parametrize("page_size", PAGES)
+def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str,
+                                                         page_size: int | None) -> None:
     clinic = create_care2x_clinic(mariadb_conn_str)
+    clinic.page_size = page_size
     # the section tables' latin1 columns that hold Korean are read as their CP949 bytes, the diagnosis section's
     # too, whose query joins the visit in (was: read as the server's latin1 reading, '±èÀÇ»ç' for '김의사'); the
     # rest of a section's columns as the server's latin1 reading; a carried table's every latin1 column as bytes
