@@ -990,3 +990,107 @@ def test_a_payments_table_named_in_english_is_the_payment_section(tmp_path: Path
     assert exported.dry_run and exported.reconciliation.balanced
     [row] = [e for e in exported.reconciliation.to_dict()["entities"] if e["entity"] == "payment"]
     assert (row["exported"], row["quarantined"], row["field_defects"]) == (40, 0, {})
+
+
+def test_name_parts_named_after_the_word_name_are_the_patients_name(tmp_path: Path) -> None:
+    """Care2x's ``care_person``: ``name_last`` and ``name_first`` (the part after the word), ``date_birth``.
+    Before, no name was found, the patient table was unusable and the scaffold stopped (exit 2) on a
+    Care2x-shaped clinic; the birth date was not mapped."""
+    path = tmp_path / "person.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE care_person (pid INTEGER PRIMARY KEY, name_first TEXT, name_2 TEXT, name_last TEXT,
+            name_others TEXT, date_birth TEXT, sex TEXT);
+        CREATE TABLE care_encounter (encounter_nr INTEGER PRIMARY KEY, pid INTEGER, encounter_date TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO care_person VALUES (?, ?, NULL, ?, '', '1960-01-02', ?)",
+                     (n, f"Given{n}", f"Family{n}", "mf"[n % 2]))
+        conn.execute("INSERT INTO care_encounter VALUES (?, ?, '2024-03-04 09:00:00')", (n, 1 + n % 20))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("person", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    name = spec.entities["patient"].fields["name"]
+    assert (spec.entities["patient"].table, name.columns, name.join) == (
+        "care_person", ("name_last", "name_first"), " ")
+    assert spec.entities["encounter"].fields["patient_id"].column == "pid"
+    assert spec.entities["patient"].fields["birth_date"].column == "date_birth"  # the date of birth, words reversed
+
+
+def test_a_medication_whose_only_name_column_is_empty_is_no_section(tmp_path: Path) -> None:
+    """OSCAR's ``drugs``: ``customName`` is the only column named like a name, and it is empty in every row (the
+    names are in BN and GN). Before, the order_line section read it and every prescription was quarantined as
+    unmappable; now neither the order_line nor the medication_statement section is written, and the table is
+    left for the contractor to map or carry whole."""
+    path = tmp_path / "drugs.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE demographic (demographic_no INTEGER PRIMARY KEY, chart_no TEXT, last_name TEXT,
+            first_name TEXT, sex TEXT);
+        CREATE TABLE drugs (drugid INTEGER PRIMARY KEY, demographic_no INTEGER, rx_date TEXT, end_date TEXT,
+            BN TEXT, GN TEXT, customName TEXT, dosage TEXT, route TEXT, unit TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO demographic VALUES (?, ?, ?, ?, ?)", (n, f"{n:06d}", "Kim", f"P{n}", "MF"[n % 2]))
+        conn.execute("INSERT INTO drugs VALUES (?, ?, '2024-01-02', '2024-02-01', 'TYLENOL 500MG', "
+                     "'ACETAMINOPHEN', NULL, '500', 'PO', 'mg')", (n, 1 + n % 20))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("drugs", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    assert {e.table for e in spec.entities.values()} == {"demographic"}
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert "# Commented out: no column found for required field 'edi_code or local_code or name'." in text
+
+
+def test_a_birth_date_kept_as_year_month_and_day_is_read_together(tmp_path: Path) -> None:
+    """OSCAR's ``demographic``: ``year_of_birth`` VARCHAR(4), ``month_of_birth`` and ``date_of_birth`` CHAR(2).
+    Read together as the birth date (was: not mapped), '00' as a day or month nobody knew (the year alone); a
+    day that does not exist drops the optional field only, said as its defect (was, for a field read from several
+    columns: the patient quarantined, and with it the whole chart)."""
+    path = tmp_path / "births.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE demographic (demographic_no INTEGER PRIMARY KEY, chart_no TEXT, last_name TEXT, "
+                 "first_name TEXT, year_of_birth TEXT, month_of_birth TEXT, date_of_birth TEXT, sex TEXT)")
+    births = {n: ("19" + f"{40 + n}", f"{1 + n % 12:02d}", f"{1 + n % 28:02d}") for n in range(1, 21)}
+    births[3], births[4], births[5] = ("1950", "00", "00"), ("1951", "07", "00"), ("1952", "02", "30")
+    for n, (year, month, day) in births.items():
+        conn.execute("INSERT INTO demographic VALUES (?, ?, 'Kim', ?, ?, ?, ?, 'F')",
+                     (n, f"{n:06d}", f"P{n}", year, month, day))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("births", tmp_path / "out", SourceAddress(database=path))
+    birth = load_spec(outcome.folder).entities["patient"].fields["birth_date"]
+    assert (birth.columns, birth.join, birth.type) == (("year_of_birth", "month_of_birth", "date_of_birth"), "-",
+                                                       "date")
+    exported = run_export(ExportRequest(connector="births", source=SourceAddress(database=path),
+                                        connectors_dirs=(outcome.folder.parent,), institution_code="99350017",
+                                        institution_name="Test Clinic"))
+    # '1950-00-00' and '1951-07-00' read (the year, the month), '1952-02-30' the one defect
+    [row] = exported.reconciliation.to_dict()["entities"]
+    assert (row["exported"], row["quarantined"], row["field_defects"]) == (20, 0, {"invalid-date": 1})
+
+
+def test_a_row_status_that_only_says_deleted_is_a_soft_delete(tmp_path: Path) -> None:
+    """Care2x keeps ``status`` on every row: blank, or 'deleted', 'void', 'hidden' for a row deleted from the
+    screens. A patient so marked is exported inactive, a visit entered-in-error (was: as ordinary ones)."""
+    path = tmp_path / "status.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE care_person (pid INTEGER PRIMARY KEY, name_last TEXT, name_first TEXT, sex TEXT, status TEXT);
+        CREATE TABLE care_encounter (encounter_nr INTEGER PRIMARY KEY, pid INTEGER, encounter_date TEXT,
+            status TEXT);
+    """)
+    for n in range(1, 21):
+        conn.execute("INSERT INTO care_person VALUES (?, 'Kim', ?, 'f', ?)", (n, f"P{n}", "deleted" if n == 3 else ""))
+        conn.execute("INSERT INTO care_encounter VALUES (?, ?, '2024-03-04 09:00:00', ?)",
+                     (n, n, "void" if n == 4 else "hidden" if n == 5 else ""))
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("status", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    active, status = spec.entities["patient"].fields["active"], spec.entities["encounter"].fields["status"]
+    assert (active.column, active.type, active.map) == ("status", "bool", {"deleted": False})
+    assert (status.column, status.type, status.map) == (
+        "status", "status", {"hidden": "entered-in-error", "void": "entered-in-error"})

@@ -719,7 +719,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"DOB", r"SAENGIL.*", r"생년월일"),
+        "birth_date": (r"BIRTH.*", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*", r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
@@ -1046,6 +1046,11 @@ def _history_table(table: TableProfile) -> bool:
 #: require; never a date (deleted_at) nor who deleted it. OpenMRS and its kin say ``voided`` (1: voided, kept).
 _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
                   r"(IS_?)?VOID(ED)?(_?(YN|FLAG))?", r"삭제(여부|구분|유무)?")
+#: A row's status column (Care2x's ``status`` on every table) that is a soft delete when its every sampled value
+#: is one of the words below (compared in lower case), at least one of them saying the row was deleted.
+_DELETION_STATUS = r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)"
+_DELETED_WORDS = frozenset({"deleted", "delete", "void", "voided", "hidden", "removed", "삭제"})
+_KEPT_WORDS = frozenset({"normal", "active", "live", "정상"})
 #: The written pairs of such a flag, (deleted, not deleted); a flag is mapped only when each sampled value is in one.
 _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "false"), ("True", "False"),
                    ("TRUE", "FALSE"), ("예", "아니오"), ("예", "아니요"))
@@ -1055,7 +1060,8 @@ _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?
                     r"(정정|수정)(여부|구분|유무)")
 
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
-_PART_NAME = r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+_PART_NAME = (r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
+              r"|NAME_?(FIRST|GIVEN|LAST|FAMILY|SUR|MIDDLE|MAIDEN|BIRTH|\d+|OTHERS?)")
 
 #: The map a bool field on an Access yes/no column gets (-1 is yes, as Access and Visual Basic write True).
 _ACCESS_YES_NO: dict[str, str | bool] = {"-1": True, "0": False}
@@ -1363,6 +1369,7 @@ _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "lab_result": ("code", "name"),
     "fee_line": ("code", "name"),
     "immunization": ("vaccine_code", "vaccine_name"),
+    "medication_statement": ("edi_code", "local_code", "name"),
 }
 #: Dictionary tables (a drug, a disease, a vaccine, a lab test's type, a concept): per entity, the code field and the
 #: name field a dictionary's row gives a record that holds only its id, and the words that name such a dictionary or
@@ -1630,8 +1637,11 @@ class _Guesser:
                 guess.missing.append(name)
         self._from_dictionary(entity, guess, table, used, others, key)
         one_of = _ONE_OF_FIELDS.get(entity, ())
-        if one_of and not any(f.field in one_of for f in others):
-            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable)
+        sampled = {c.name: c for c in table.columns}
+        if one_of and not any(f.field in one_of and (f.column not in sampled or sampled[f.column].non_empty
+                                                     or not sampled[f.column].empty) for f in others):
+            # FHIR cannot hold the record without one of them: every row would be quarantined (unmappable), as
+            # it would be were the only one found empty in every sampled row (OSCAR's drugs.customName)
             guess.missing.append(" or ".join(one_of))
         if entity == "patient" and "chart_number" in guess.missing and isinstance(key, str):
             # No column named like a chart number: many EMRs show the patient's key as the chart number.
@@ -1673,6 +1683,7 @@ class _Guesser:
             self._blood_pressure_text(guess, table, used)
         if entity == "patient":
             self._merged_into(guess, table, used)
+            self._birth_date_in_parts(guess, table, used)
         self._time_beside_date(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
@@ -1709,10 +1720,26 @@ class _Guesser:
         else:
             return
         for column in table.columns:
-            if column.name in used or not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
-                continue
             values = self.sampled_codes.get((table.name, column.name))
-            if not values:
+            if column.name in used or not values:
+                continue
+            if _name_fits(_DELETION_STATUS, column.name) and any(v.lower() in _DELETED_WORDS for v in values) and all(
+                    v.lower() in _DELETED_WORDS | _KEPT_WORDS for v in values):
+                # a row status whose only words say the row was deleted (Care2x: '' or 'deleted', 'void', 'hidden')
+                words = {v: v.lower() in _DELETED_WORDS for v in sorted(values)}
+                live: dict[str, str | bool] = {v: "" if target == "status" else True
+                                               for v, deleted in words.items() if not deleted}
+                dead: dict[str, str | bool] = {v: "entered-in-error" if target == "status" else False
+                                               for v, deleted in words.items() if deleted}
+                used.add(column.name)
+                guess.fields.append(FieldGuess(
+                    target, column.name, "status" if target == "status" else "bool",
+                    f"a row status whose every sampled value says the row was deleted ({', '.join(dead)}) or is "
+                    f"blank{' or ' + ', '.join(live) if live else ''}: a deleted row is exported with "
+                    f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
+                    "as an ordinary one", map={**dead, **live}))
+                return
+            if not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
             if not pairs or not values <= {v for pair in pairs for v in pair}:
@@ -1838,6 +1865,31 @@ class _Guesser:
             return
 
     @staticmethod
+    def _birth_date_in_parts(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A birth date kept as its year, month and day in three columns (OSCAR's ``year_of_birth``,
+        ``month_of_birth``, ``date_of_birth``; ``birth_yy``/``birth_mm``/``birth_dd``): read together, joined with
+        '-'. Only where no column holds the whole date, and every sampled year is four digits and every month and
+        day one or two (a ``date_of_birth`` holding whole dates is the birth date itself)."""
+        if any(f.field == "birth_date" for f in guess.fields):
+            return
+        parts: list[ColumnProfile] = []
+        for word, digits in (("YEAR|YR|YYYY|YY|Y", 4), ("MONTH|MON|MM|M", 2), ("DAY|DATE|DD|D", 2)):
+            found = [c for c in table.columns if c.name not in used and c.non_empty and _name_fits(
+                rf"(BIRTH|BIRTHDAY|DOB|BIRTH_?DATE)_?({word})|({word})_?(OF_?)?(BIRTH|BIRTHDAY|DOB)", c.name)]
+            if len(found) != 1 or found[0].max_length > digits:
+                return
+            parts.append(found[0])
+        if not all(c.numeric == c.non_empty or c.shapes.get("number", 0) == c.non_empty for c in parts):
+            return  # digits only, as numbers or as text
+        names = tuple(c.name for c in parts)
+        guess.fields.append(FieldGuess(
+            "birth_date", names[0], "date", f"no column holds the whole birth date: its year ({names[0]}), month "
+            f"({names[1]}) and day ({names[2]}) read together, a day or month '00' as unknown (the year, or the "
+            "month, alone); a row with a part left empty keeps them raw, as every cell of a split value is",
+            columns=names, join="-", format=("%Y-%m-%d", "%Y-%m-00", "%Y-00-00")))
+        used.update(names)
+
+    @staticmethod
     def _time_beside_date(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """A date field whose time of day the EMR keeps in a column of its own (내원일자 and 내원시간): noted, for the
         contractor to read the two together (the time column is carried raw, exactly, meanwhile)."""
@@ -1875,11 +1927,22 @@ class _Guesser:
         atop connector.toml stands alone)."""
         flagged = [c.name for c in table.columns if c.cp949_as_latin1]
         keys = [key] if isinstance(key, str) else list(key or ())
-        if (not flagged or guess.query or self.profile.engine not in ("mariadb", "mysql") or any(
+        # the scaffold's own query that joins another table in (the visit's date and patient): its ``A.*``
+        # spelled out, the CP949 columns among them cast (Care2x's care_encounter_diagnosis)
+        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(table.name)} \1 (.+)", guess.query or "",
+                              re.S)
+        if (not flagged or (guess.query and not joined) or self.profile.engine not in ("mariadb", "mysql") or any(
                 c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
             return
-        select = ", ".join(f"CAST({c.name} AS BINARY) AS {c.name}" if c.name in flagged else c.name
+        alias = f"{joined.group(1)}." if joined else ""
+        select = ", ".join(f"CAST({alias}{c.name} AS BINARY) AS {c.name}" if c.name in flagged else f"{alias}{c.name}"
                            for c in table.columns)
+        if joined:
+            guess.query = f"SELECT {select}, {joined.group(2)} FROM {table.name} {joined.group(1)} {joined.group(3)}"
+            guess.query_why += (f"; {', '.join(flagged)}: CP949 text the server declares latin1, read as bytes "
+                                "and decoded with [source] encoding")
+            guess.latin1_cast = flagged
+            return
         guess.query = f"SELECT {select} FROM {table.name}"
         guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
                            "decoded with [source] encoding")
@@ -1888,8 +1951,11 @@ class _Guesser:
     def _split_name(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
         names are written (a Western EMR's order may need swapping)."""
-        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성"), used)
-        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름"), used)
+        # the part before or after NAME (Care2x: name_last, name_first)
+        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
+                                     r"NAME_?(LAST|FAMILY|SUR)"), used)
+        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름", r"NAME_?(FIRST|GIVEN)"),
+                            used)
         if family is None or given is None:
             return None
         if any(c.sampled and c.non_empty * 2 < c.sampled for c in (family[0], given[0])):
@@ -2620,7 +2686,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
-                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG)
+                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,))
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
                   and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]

@@ -679,7 +679,16 @@ class EntityMapper:
         elif any(is_empty(part) for part in parts):
             raise RowRejected("incomplete-value", f"field '{field.name}': some of its columns are empty")
         text = field.join.join(to_text(part, field, self.ctx).strip() for part in parts)
-        return TRANSFORMS[field.type](text, field, self.ctx)
+        try:
+            return TRANSFORMS[field.type](text, field, self.ctx)
+        except RowRejected as rejected:
+            # Field-level quarantine, as for a field of one column: a broken optional field (a birth date
+            # kept as year, month and day whose day is 30 February) drops only itself, not the row; its
+            # columns are carried raw, as every cell of a split value is
+            if field.required or rejected.reason_code not in FIELD_LEVEL_REASONS:
+                raise
+            self.defects.append((field.name, field.columns[0].lower(), rejected.reason_code))
+            return None
 
     def _ref(self, row: Mapping[str, Any], field: FieldSpec, raw: Any) -> str:
         assert field.ref is not None
