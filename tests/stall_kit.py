@@ -10,12 +10,35 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyodbc
 
 from emr_exporter.sources.drivers import detect_engine_of_connection, get_option, set_options
+
+#: A behaviour bound, not a benchmark: what a test waits for at most before it fails instead of hanging.
+WITHIN = 30.0
+
+
+def run_limited(function: Callable[[], Any], limit: float = WITHIN) -> tuple[Any, float]:
+    """(what ``function`` returned or raised, seconds it took); fails, never hangs, when it takes over ``limit``."""
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append(function())
+        except BaseException as exc:
+            box.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit)
+    took = time.monotonic() - started
+    assert not thread.is_alive(), f"still waiting after {limit:.0f} s (a freeze)"
+    return box[0], took
 
 
 class _Link:

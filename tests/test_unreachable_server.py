@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -35,13 +34,11 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import LOGIN_ENV, PASSWORD_ENV
 from emr_exporter.sources.drivers import get_option, parse_connection_string, set_options
 from emr_exporter.sources.odbc import OdbcSource
-from stall_kit import refusing_port, relay_to, silent_server, switched_off_server
+from stall_kit import WITHIN, refusing_port, relay_to, run_limited, silent_server, switched_off_server
 
 pytestmark = pytest.mark.db
 
 ENGINES = ["mariadb", "postgresql"]
-#: A behaviour bound, not a benchmark: what is waited for at most before a test fails instead of hanging.
-WITHIN = 30.0
 WRONG_PASSWORD = "Wr0ng-Pw;{x}}9"
 DEMO_CONNECTOR = Path(__file__).resolve().parents[1] / "connectors" / "demo"
 #: What the first bytes of each driver's login hold (the user name), where the relay stops: greeted, then silence.
@@ -117,24 +114,6 @@ def targets(mariadb_conn_str: str, postgres_conn_str: str) -> dict[str, str]:
 @pytest.fixture
 def short_login(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(LOGIN_ENV, "2")
-
-
-def run_limited(function: Any, limit: float = WITHIN) -> tuple[Any, float]:
-    """(what ``function`` returned or raised, seconds it took); fails, never hangs, past ``limit``."""
-    box: list[Any] = []
-
-    def run() -> None:
-        try:
-            box.append(function())
-        except BaseException as exc:
-            box.append(exc)
-
-    started = time.monotonic()
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still waiting after {limit:.0f} s (a freeze)"
-    return box[0], time.monotonic() - started
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -35,8 +35,9 @@ PASSWORD_ENV = "EMR_EXPORTER_DB_PASSWORD"
 #: one: without it a server PC that never answers the TCP SYN held the connect for over 40 s, see docs/databases.md).
 LOGIN_TIMEOUT = 15
 LOGIN_ENV = "EMR_EXPORTER_LOGIN_SECONDS"
-#: Seconds past the login timeout a connect is waited for before it is given up whatever the driver does (MariaDB
-#: Connector/ODBC reads the server's answers to its login with READ_TIMEOUT, an hour for an export).
+#: Seconds past the login timeout a connect is waited for before it is given up whatever the driver does: a guard
+#: for a driver (or a step of one, such as resolving the server's name) that does not keep its login timeout. Both
+#: drivers tested here keep it (MariaDB's CONN_TIMEOUT bounds the reads of its login too, whatever READ_TIMEOUT is).
 CONNECT_MARGIN = 5
 #: Seconds the check of a server's TCP port may take, after a connect failed for want of an answer (see
 #: :func:`_diagnose`).
