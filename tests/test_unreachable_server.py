@@ -237,6 +237,7 @@ def test_ctrl_c_ends_a_command_connecting_to_a_switched_off_server(
             process.kill()
     assert process.returncode == 130, err
     assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "Cancelled. Nothing was lost; run the same command again to continue."
     assert took < 5  # not the login timeout (60 s for doctor here)
 
 
