@@ -251,3 +251,29 @@ def test_the_login_timeout_comes_from_its_environment_variable(monkeypatch: pyte
         monkeypatch.setenv(LOGIN_ENV, wrong)
         with pytest.raises(ConfigError, match=re.escape(f"{LOGIN_ENV} must be a whole number of seconds")):
             connect.login_seconds()
+
+
+@contextlib.contextmanager
+def korean_process() -> Iterator[None]:
+    """The process's C locale Korean, as the wizard's on a Korean PC (Qt sets it from the desktop): libpq then says
+    its own messages in Korean ("연결이 거부됨", "시간 초과")."""
+    import locale
+
+    before = locale.setlocale(locale.LC_ALL)
+    locale.setlocale(locale.LC_ALL, "ko_KR.UTF-8")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_ALL, before)
+
+
+@pytest.mark.parametrize("case", ["switched off", "refused", "silent", "login unanswered"])
+def test_psqlodbc_speaking_korean_is_understood_too(case: str, targets: dict[str, str], short_login: None) -> None:
+    """Before, a Korean process got the generic "connection failed" for all four (libpq's Korean words were not
+    recognised, and 08001 is any of its failures); the TCP check and the connect's own length tell them apart."""
+    with korean_process(), case_server(case, targets["postgresql"]) as (conn_str, password, kind, hint):
+        outcome, _took = run_limited(lambda: OdbcSource(conn_str, password))
+    assert isinstance(outcome, SourceUnavailable), outcome
+    assert "서버에 접속 할 수 없음" in str(outcome)  # the driver really spoke Korean
+    assert outcome.reason == kind
+    assert_said(str(outcome), hint, password)

@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,9 +60,13 @@ SERVER_REFUSED = "server-refused"
 TIMEOUT = "timeout"
 UNKNOWN = "unknown"
 
+# libpq translates its own messages, and the server its FATAL ones, in the process's (Qt sets it from the desktop:
+# the wizard on a Korean PC) and the server's language: the Korean texts are PostgreSQL 15's ko.po and glibc's
+# ("연결이 거부됨"), as a psqlODBC in a Korean process gives them.
 #: A refused TCP connection: nothing listens on the port (psqlODBC/libpq's text; MariaDB Connector/ODBC's error
 #: numbers: 111 ECONNREFUSED and 115, which it reports for a refused non-blocking connect on Linux; Windows 10061).
-_REFUSED_RE = re.compile(r"connection refused|actively refused|\((?:111|115|10061)\)", re.IGNORECASE)
+_REFUSED_RE = re.compile(r"connection refused|actively refused|\((?:0x[0-9a-f]+/)?(?:111|115|10061)\)|"
+                         r"연결이 거부|연결을 거부", re.IGNORECASE)
 _UNREACHABLE_RE = re.compile(
     r"connection refused|can't connect|cannot connect|could not connect|unable to connect|"
     r"adaptive server is unavailable|no route to host|network is unreachable|"
@@ -71,16 +76,17 @@ _UNREACHABLE_RE = re.compile(
 )
 _TIMEOUT_RE = re.compile(
     r"timeout expired|timed out|login timeout|system error: 110|reading initial communication packet|"
-    r"reading authorization packet",
+    r"reading authorization packet|시간 초과",
     re.IGNORECASE,
 )
 _LOGIN_RE = re.compile(
     r"access denied|password authentication failed|login failed|authentication failed|"
-    r"invalid (username|password|authorization)|no password supplied|password is required",
+    r"invalid (username|password|authorization)|no password supplied|password is required|인증을 실패",
     re.IGNORECASE,
 )
 _DATABASE_RE = re.compile(
-    r"unknown database|database \"?[^\"]*\"? does not exist|cannot open database|unable to open database",
+    r"unknown database|database \"?[^\"]*\"? does not exist|cannot open database|unable to open database|"
+    r"데이터베이스 없음",
     re.IGNORECASE,
 )
 _DRIVER_FILE_RE = re.compile(r"can't open lib|file not found|driver.*not (found|installed)", re.IGNORECASE)
@@ -275,26 +281,39 @@ def _server_port(conn_str: str) -> tuple[str, int] | None:
         return None
 
 
-def _diagnose(problem: OdbcProblem, conn_str: str) -> OdbcProblem:
-    """A connect that failed for want of an answer (unreachable or timed out) told apart by one plain TCP
-    connection to the server's port: refused (the PC is on, no database listens), no answer at all (switched off,
-    the network down, or a firewall that drops), or taken (the PC and the port are there: the database hangs).
-    Drivers cannot tell these apart themselves: libpq says "timeout expired" both for a server PC that never
-    answers the SYN and for a database that never answers the login."""
+def _diagnose(problem: OdbcProblem, conn_str: str, waited_out: bool = False) -> OdbcProblem:
+    """A connect that failed for want of an answer (unreachable or timed out, by the driver's words or by its
+    SQLSTATE 08001/08S01 alone) told apart by one plain TCP connection to the server's port: refused (the PC is on,
+    no database listens), no answer at all (switched off, the network down, or a firewall that drops), or taken
+    (the PC and the port are there: the database hangs, if the driver said it timed out or the connect lasted its
+    whole login timeout, ``waited_out``). Drivers cannot tell these apart themselves: libpq says "timeout expired"
+    both for a server PC that never answers the SYN and for a database that never answers the login, and in a
+    Korean process (the wizard) it says it in Korean."""
     place = _server_port(conn_str)
-    said_unreachable = problem.kind == SERVER_UNREACHABLE and _UNREACHABLE_RE.search(problem.detail)
-    if place is None or not (problem.kind == TIMEOUT or said_unreachable):
-        return problem  # another failure (08001 is any of libpq's): the driver's word stands
+    if place is None or problem.kind not in (SERVER_UNREACHABLE, TIMEOUT):
+        return problem
     try:
         with socket.create_connection(place, timeout=PORT_CHECK_SECONDS):
-            kind = TIMEOUT
+            taken = True
     except ConnectionRefusedError:
-        kind = SERVER_REFUSED
+        taken, kind = False, SERVER_REFUSED
     except OSError:  # timed out, no route to host, name unknown
-        kind = SERVER_UNREACHABLE
-    if kind == problem.kind or (said_unreachable and kind == TIMEOUT):  # it could not connect: no "hung" guess
-        return problem
+        taken, kind = False, SERVER_UNREACHABLE
+    if taken:
+        said_unreachable = problem.kind == SERVER_UNREACHABLE and _UNREACHABLE_RE.search(problem.detail)
+        if problem.kind == TIMEOUT or (waited_out and not said_unreachable):
+            kind = TIMEOUT
+        else:
+            return problem  # it could not connect, or failed otherwise (08001 is any of libpq's): no "hung" guess
     return replace(problem, kind=kind, hint=_hint(kind, _server_of(conn_str)))
+
+
+class ConnectFailed(Exception):
+    """:func:`open_connection` could not connect; ``problem`` says why (no password in it)."""
+
+    def __init__(self, problem: OdbcProblem) -> None:
+        super().__init__(problem.hint)
+        self.problem = problem
 
 
 def login_seconds() -> int:
@@ -305,14 +324,6 @@ def login_seconds() -> int:
     if not value.isdigit() or not 1 <= int(value) <= 600:
         raise ConfigError(f"{LOGIN_ENV} must be a whole number of seconds from 1 to 600, not {value!r}.")
     return int(value)
-
-
-class ConnectFailed(Exception):
-    """:func:`open_connection` could not connect; ``problem`` says why (no password in it)."""
-
-    def __init__(self, problem: OdbcProblem) -> None:
-        super().__init__(problem.hint)
-        self.problem = problem
 
 
 def open_connection(conn_str: str, password: str | None = None, *, timeout: int | None = None,
@@ -328,6 +339,7 @@ def open_connection(conn_str: str, password: str | None = None, *, timeout: int 
     timeout = login_seconds() if timeout is None else timeout
     full = _with_connect_timeout(with_password(conn_str, password) if password else conn_str, timeout, read_timeout)
     limit = timeout + CONNECT_MARGIN
+    started = time.monotonic()
     try:
         return wait_interruptibly(lambda: pyodbc.connect(full, timeout=timeout, autocommit=True), cancel=cancel,
                                   limit=limit, discard=lambda connection: connection.close())
@@ -336,7 +348,8 @@ def open_connection(conn_str: str, password: str | None = None, *, timeout: int 
     except TimeoutError:
         problem = OdbcProblem(TIMEOUT, "HYT00", _hint(TIMEOUT, _server_of(conn_str)),
                               f"no answer within {limit} s; the driver's own login timeout did not end the wait")
-    raise ConnectFailed(_diagnose(problem, conn_str)) from None
+    waited_out = time.monotonic() - started >= timeout - 0.5
+    raise ConnectFailed(_diagnose(problem, conn_str, waited_out)) from None
 
 
 def connect_odbc(conn_str: str, password: str | None = None, *, timeout: int | None = None, read_only: bool = True,
