@@ -277,3 +277,31 @@ def test_psqlodbc_speaking_korean_is_understood_too(case: str, targets: dict[str
     assert "서버에 접속 할 수 없음" in str(outcome)  # the driver really spoke Korean
     assert outcome.reason == kind
     assert_said(str(outcome), hint, password)
+
+
+#: The read-only session statement doctor tries right after the login (DriverCaps.read_only_statement).
+READ_ONLY_REQUESTS = {"mariadb": b"SET SESSION TRANSACTION READ ONLY",
+                      "postgresql": b"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_doctor_gives_up_a_first_statement_that_is_never_answered(engine: str, targets: dict[str, str]) -> None:
+    """The login went through, then the network stalls as doctor sends its read-only statement: doctor says so
+    after its --timeout (before, psqlODBC waited for ever and MariaDB Connector/ODBC its READ_TIMEOUT)."""
+    password = get_option(targets[engine], "PWD") or ""
+    with relay_to(targets[engine]) as relay:
+        relay.stall_on(READ_ONLY_REQUESTS[engine], new_connections_too=False)
+        conn_str = ";".join(p for p in relay.conn_str.split(";") if not p.upper().startswith("PWD="))
+        done, took = run_limited(lambda: CliRunner().invoke(
+            main, ["doctor", "--odbc", conn_str, "--timeout", "2", "--json"], env={PASSWORD_ENV: password}))
+        assert relay.stalled.is_set()
+    assert done.exit_code == 1, done.output
+    problem = json.loads(done.output)["connection"]["problem"]
+    assert problem == {
+        "kind": "timeout", "sqlstate": "HYT00",
+        "hint": f"The database server '127.0.0.1:{relay.port}' took the login, then did not answer its first statement "
+                "within 2 s: the network to it stalls, or its database service hangs. Check the network to the EMR "
+                "server PC, wait a moment and try again.",
+        "detail": f"no answer to {READ_ONLY_REQUESTS[engine].decode()!r} within 2 s"}
+    assert password not in done.output
+    assert took < 10

@@ -15,18 +15,20 @@ from typing import Any
 
 from emr_exporter.errors import ConfigError
 from emr_exporter.sources.connect import (
+    CONNECT_MARGIN,
     LOGIN_TIMEOUT,
     TIMEOUT,
     ConnectFailed,
     OdbcProblem,
     _bitness,
-    _hint,
     _server_of,
     list_drivers,
     list_dsns,
     open_connection,
+    problem_from_exception,
 )
 from emr_exporter.sources.drivers import caps_for, detect_engine, redact_connection_string
+from emr_exporter.sources.odbc import is_connection_lost
 from emr_exporter.sources.waiting import wait_interruptibly
 
 
@@ -66,7 +68,9 @@ def check_connection(conn_str: str, password: str | None = None, *, timeout: int
 
     shown = redact_connection_string(conn_str, password)
     try:
-        connection = open_connection(conn_str, password, timeout=timeout, cancel=cancel)
+        # MariaDB's READ_TIMEOUT past the wait for the first statement below: that wait, not the driver, decides
+        connection = open_connection(conn_str, password, timeout=timeout, read_timeout=timeout + CONNECT_MARGIN,
+                                     cancel=cancel)
     except ConnectFailed as failed:
         return ConnectionReport(ok=False, connection=shown, problem=asdict(failed.problem))
     given_up = False
@@ -91,12 +95,21 @@ def check_connection(conn_str: str, password: str | None = None, *, timeout: int
                 wait_interruptibly(lambda: connection.execute(statement), "emr-exporter-doctor-statement",
                                    cancel=cancel, limit=timeout)
                 report.read_only_session = True
-            except pyodbc.Error:
-                report.read_only_session = False
+            except pyodbc.Error as exc:
+                if not is_connection_lost(exc):
+                    report.read_only_session = False  # refused: the account may write
+                else:  # the driver gave up the connection itself: no answer, as below
+                    lost = problem_from_exception(exc, conn_str, password)
+                    return ConnectionReport(ok=False, connection=shown, engine=report.engine, dbms_name=dbms_name,
+                                            driver_name=driver_name, problem=asdict(lost))
             except TimeoutError:
                 given_up = True
-                problem = OdbcProblem(TIMEOUT, "HYT00", _hint(TIMEOUT, _server_of(conn_str)),
-                                      f"connected, then no answer to the first statement within {timeout} s")
+                problem = OdbcProblem(
+                    TIMEOUT, "HYT00",
+                    f"The database server {_server_of(conn_str)} took the login, then did not answer its first "
+                    f"statement within {timeout} s: the network to it stalls, or its database service hangs. Check "
+                    "the network to the EMR server PC, wait a moment and try again.",
+                    f"no answer to {statement!r} within {timeout} s")
                 return ConnectionReport(ok=False, connection=shown, engine=report.engine, dbms_name=dbms_name,
                                         driver_name=driver_name, problem=asdict(problem))
             except BaseException:
