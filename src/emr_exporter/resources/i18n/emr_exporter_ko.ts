@@ -112,192 +112,192 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../gui/pages/emr.py" line="28" />
+            <location filename="../../gui/pages/emr.py" line="27" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="30" />
+            <location filename="../../gui/pages/emr.py" line="29" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="34" />
+            <location filename="../../gui/pages/emr.py" line="33" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="39" />
+            <location filename="../../gui/pages/emr.py" line="38" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="40" />
+            <location filename="../../gui/pages/emr.py" line="39" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="41" />
+            <location filename="../../gui/pages/emr.py" line="40" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="44" />
+            <location filename="../../gui/pages/emr.py" line="43" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="46" />
+            <location filename="../../gui/pages/emr.py" line="45" />
             <source>as given by your IT contractor</source>
             <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="50" />
+            <location filename="../../gui/pages/emr.py" line="49" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="53" />
+            <location filename="../../gui/pages/emr.py" line="52" />
             <source>Sto&amp;p</source>
             <translation>멈춤(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="56" />
+            <location filename="../../gui/pages/emr.py" line="55" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="61" />
+            <location filename="../../gui/pages/emr.py" line="60" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="63" />
+            <location filename="../../gui/pages/emr.py" line="62" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="67" />
+            <location filename="../../gui/pages/emr.py" line="66" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="68" />
+            <location filename="../../gui/pages/emr.py" line="67" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="69" />
+            <location filename="../../gui/pages/emr.py" line="68" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="70" />
+            <location filename="../../gui/pages/emr.py" line="69" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="71" />
+            <location filename="../../gui/pages/emr.py" line="70" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="81" />
+            <location filename="../../gui/pages/emr.py" line="80" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="112" />
+            <location filename="../../gui/pages/emr.py" line="111" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="158" />
+            <location filename="../../gui/pages/emr.py" line="157" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="168" />
+            <location filename="../../gui/pages/emr.py" line="167" />
             <source>EMR connection {name}</source>
             <translation>EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="171" />
+            <location filename="../../gui/pages/emr.py" line="170" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="173" />
+            <location filename="../../gui/pages/emr.py" line="172" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="185" />
+            <location filename="../../gui/pages/emr.py" line="184" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="189" />
+            <location filename="../../gui/pages/emr.py" line="188" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="210" />
+            <location filename="../../gui/pages/emr.py" line="209" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="214" />
+            <location filename="../../gui/pages/emr.py" line="213" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="220" />
+            <location filename="../../gui/pages/emr.py" line="219" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="241" />
+            <location filename="../../gui/pages/emr.py" line="240" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="246" />
+            <location filename="../../gui/pages/emr.py" line="245" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="272" />
+            <location filename="../../gui/pages/emr.py" line="271" />
             <source>the database {database} on the server {server}</source>
             <translation>서버 {server}의 데이터베이스 {database}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="275" />
+            <location filename="../../gui/pages/emr.py" line="274" />
             <source>the EMR connection {name} set up on this PC</source>
             <translation>이 PC에 등록된 EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="277" />
+            <location filename="../../gui/pages/emr.py" line="276" />
             <source>the database file {name}</source>
             <translation>데이터베이스 파일 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="291" />
+            <location filename="../../gui/pages/emr.py" line="290" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="299" />
+            <location filename="../../gui/pages/emr.py" line="298" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="304" />
+            <location filename="../../gui/pages/emr.py" line="303" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="308" />
+            <location filename="../../gui/pages/emr.py" line="307" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
