@@ -279,16 +279,26 @@ KO: dict[str, str] = {
     "letters matter). If it still fails, ask your IT contractor for the account name and password.":
         "데이터베이스가 계정 이름이나 비밀번호를 받아들이지 않았습니다. 데이터베이스 비밀번호를 다시 입력하세요"
         "(대문자와 소문자를 구분합니다). 그래도 안 되면 전산 담당자에게 계정 이름과 비밀번호를 물어보세요.",
-    "The EMR's database server does not answer. Check that the PC where the EMR's database runs is switched on "
-    "and that the EMR program works there, then press Test connection again. If it still fails, ask your IT "
+    "The EMR server PC does not answer: it may be switched off, or the network to it is down. Check that the EMR "
+    "server PC is switched on and connected to the network (cable or Wi-Fi), then try again. If it still fails, "
+    "ask your IT contractor to check the server's name and port.":
+        "EMR 서버 컴퓨터가 응답하지 않습니다. 꺼져 있거나 그 컴퓨터까지의 네트워크가 끊겼을 수 있습니다. EMR 서버 "
+        "컴퓨터가 켜져 있는지, 랜선이나 와이파이로 연결되어 있는지 확인한 다음 다시 해 보세요. 그래도 안 되면 "
+        "전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.",
+    "The EMR server PC is on, but its EMR database does not take the connection: the database is not running (or "
+    "still starting), or the port is wrong. Check that the EMR program works on the EMR server PC (if it does not, "
+    "restart that PC), then try again. If it still fails, ask your IT contractor to check the server's port.":
+        "EMR 서버 컴퓨터는 켜져 있지만 그 컴퓨터의 EMR 데이터베이스가 연결을 받지 않습니다. 데이터베이스가 꺼져 "
+        "있거나 아직 켜지는 중이거나, 포트 번호가 틀렸을 수 있습니다. EMR 서버 컴퓨터에서 EMR 프로그램이 잘 "
+        "열리는지 확인한 다음(열리지 않으면 그 컴퓨터를 다시 시작하세요) 다시 해 보세요. 그래도 안 되면 전산 "
+        "담당자에게 포트 번호를 확인해 달라고 하세요.",
+    "The EMR server PC took the connection, but its EMR database did not answer in time: it may be stuck or very "
+    "busy. Wait a moment and try again. If it keeps happening, restart the EMR server PC, or ask your IT "
     "contractor to check the server's name and port.":
-        "EMR 데이터베이스 서버가 응답하지 않습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR "
-        "프로그램이 잘 열리는지 확인한 다음, 연결 확인을 다시 누르세요. 그래도 안 되면 전산 담당자에게 서버 "
-        "이름과 포트 번호를 확인해 달라고 하세요.",
-    "The EMR's database server did not answer in time. Wait a moment and press Test connection again. If it "
-    "keeps happening, ask your IT contractor to check the server's name and port.":
-        "EMR 데이터베이스 서버가 제때 응답하지 않았습니다. 잠시 기다린 다음 연결 확인을 다시 누르세요. 계속 "
-        "그러면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.",
+        "EMR 서버 컴퓨터에 연결은 되었지만 그 컴퓨터의 EMR 데이터베이스가 제때 응답하지 않았습니다. 멈춰 있거나 "
+        "몹시 바쁠 수 있습니다. 잠시 기다린 다음 다시 해 보세요. 계속 그러면 EMR 서버 컴퓨터를 다시 시작하거나, "
+        "전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.",
+    "Sto&p": "멈춤(&P)",
     "The database server answered, but it has no database with that name. Ask your IT contractor or the EMR "
     "company for the database's exact name.":
         "데이터베이스 서버에는 연결되었지만 그런 이름의 데이터베이스가 없습니다. 전산 담당자나 EMR 회사에 "

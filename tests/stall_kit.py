@@ -1,19 +1,44 @@
 """A database server that stops answering, for real: a TCP relay on 127.0.0.1 in front of the test MariaDB or
 PostgreSQL that can be told to stop forwarding (the connection stays open, no byte passes: a half-dead VPN, a hung
 server), at once or as soon as the client sends a given query (:meth:`Relay.stall_on`), and a table locked by another
-connection (the still-running EMR writing)."""
+connection (the still-running EMR writing). And servers that cannot be reached at all: a port whose TCP SYNs are never
+answered (:func:`switched_off_server`), one that accepts and never says a word (:func:`silent_server`), and one
+that refuses (:func:`refusing_port`)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyodbc
 
 from emr_exporter.sources.drivers import detect_engine_of_connection, get_option, set_options
+
+#: A behaviour bound, not a benchmark: what a test waits for at most before it fails instead of hanging.
+WITHIN = 30.0
+
+
+def run_limited(function: Callable[[], Any], limit: float = WITHIN) -> tuple[Any, float]:
+    """(what ``function`` returned or raised, seconds it took); fails, never hangs, when it takes over ``limit``."""
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append(function())
+        except BaseException as exc:
+            box.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit)
+    took = time.monotonic() - started
+    assert not thread.is_alive(), f"still waiting after {limit:.0f} s (a freeze)"
+    return box[0], took
 
 
 class _Link:
@@ -85,6 +110,13 @@ class Relay:
                 link.stalled = True
         self.stalled.set()
 
+    def resume(self) -> None:
+        """Bytes pass again, on every connection (the network came back)."""
+        with self.lock:
+            self.stall_new = False
+            for link in self.links:
+                link.stalled = False
+
     def stall_on(self, pattern: bytes, new_connections_too: bool) -> None:
         """:meth:`stall` as soon as a client sends ``pattern`` (a part of a query's text, as the driver sends it):
         that request and everything after it stay in the relay; :attr:`stalled` is set then."""
@@ -130,3 +162,68 @@ def table_locked(conn_str: str, table: str) -> Iterator[Any]:
         else:
             connection.execute("UNLOCK TABLES")
         connection.close()
+
+
+def refusing_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: the kernel refuses (RST) every connection (a server PC that is on,
+    its database service not running)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def switched_off_server() -> Iterator[int]:
+    """A port on 127.0.0.1 whose TCP SYNs are never answered (a server PC switched off, a firewall that drops): a
+    listener that never accepts, with its accept queue (of one) filled, so that the kernel drops every later SYN and
+    the client's connect waits as for a PC that is not there."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = int(listener.getsockname()[1])
+    fillers = []
+    for _ in range(2):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    with socket.socket() as check:  # the queue is full: a further SYN is not answered
+        check.settimeout(0.5)
+        try:
+            check.connect(("127.0.0.1", port))
+            raise AssertionError("the port still answers a TCP SYN")
+        except TimeoutError:
+            pass
+    try:
+        yield port
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A port on 127.0.0.1 that accepts every TCP connection and never sends a byte (a database service that hangs:
+    no greeting, no answer to the login)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        for sock in (*held, listener):
+            sock.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from emr_exporter.cli import main
 from emr_exporter.errors import SourceUnavailable
 from emr_exporter.sources.connect import (
@@ -25,13 +24,14 @@ from emr_exporter.sources.connect import (
     DSN_NOT_FOUND,
     LOGIN_FAILED,
     PASSWORD_ENV,
-    SERVER_UNREACHABLE,
+    SERVER_REFUSED,
     TIMEOUT,
     classify_odbc_error,
     connect_odbc,
 )
 from emr_exporter.sources.doctor import check_connection
 from emr_exporter.sources.drivers import get_option, set_options
+from stall_kit import refusing_port, silent_server
 
 pytestmark = pytest.mark.db
 
@@ -39,36 +39,14 @@ WRONG_PASSWORD = "Wr0ng-p4ss;{not}}this"
 
 
 def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return refusing_port()
 
 
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A real TCP listener on 127.0.0.1 that accepts and never says a word (a hung server)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield int(server.getsockname()[1])
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_server() as port:
+        yield port
 
 
 def _problem(conn_str: str, password: str | None = None, timeout: int = 5) -> dict[str, str]:
@@ -130,11 +108,14 @@ def test_unknown_database(server: str, mariadb_conn_str: str, postgres_conn_str:
 @pytest.mark.parametrize(
     "driver", ["DRIVER={MariaDB Unicode}", "DRIVER={PostgreSQL Unicode}", "DRIVER={FreeTDS};TDS_Version=7.4"]
 )
-def test_closed_port_is_unreachable(driver: str) -> None:
+def test_closed_port_is_refused(driver: str) -> None:
     port = _closed_port()
     problem = _problem(f"{driver};SERVER=127.0.0.1;PORT={port};DATABASE=emr;UID=emr;PWD=pw")
-    assert problem["kind"] == SERVER_UNREACHABLE
-    assert f"'127.0.0.1:{port}'" in problem["hint"]
+    assert problem["kind"] == SERVER_REFUSED
+    assert problem["hint"] == (
+        f"The EMR server PC '127.0.0.1:{port}' answers, but no database takes connections on that port: its database "
+        "service is not running (or still starting), or the port is wrong. Check that the EMR program works on the "
+        "server PC (restart that PC if it does not) and the port; then try again.")
 
 
 @pytest.mark.parametrize(
@@ -143,7 +124,10 @@ def test_closed_port_is_unreachable(driver: str) -> None:
 def test_silent_server_is_a_timeout(driver: str, silent_port: int) -> None:
     problem = _problem(f"{driver};SERVER=127.0.0.1;PORT={silent_port};DATABASE=emr;UID=emr;PWD=pw", timeout=1)
     assert problem["kind"] == TIMEOUT
-    assert "did not answer in time" in problem["hint"]
+    assert problem["hint"] == (
+        f"The database server '127.0.0.1:{silent_port}' took the connection but did not answer the login in time: its "
+        "database service is hung or overloaded, or the port belongs to another program. Wait a moment and try "
+        "again; if it keeps happening, restart the EMR server PC (or its database service) and check the port.")
 
 
 def test_freetds_driver_loads_and_reports_sql_server_style_errors() -> None:
@@ -168,7 +152,8 @@ def test_successful_check_detects_engine_and_read_only(
 def test_connect_odbc_raises_source_unavailable_without_password() -> None:
     with pytest.raises(SourceUnavailable) as caught:
         connect_odbc(f"DRIVER={{MariaDB Unicode}};SERVER=127.0.0.1;PORT={_closed_port()};UID=emr", WRONG_PASSWORD)
-    assert "Cannot reach the database server" in str(caught.value)
+    assert str(caught.value).startswith("The EMR server PC '127.0.0.1:")
+    assert caught.value.reason == SERVER_REFUSED
     assert "Wr0ng" not in str(caught.value)
 
 

@@ -32,13 +32,11 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import PASSWORD_ENV
 from emr_exporter.sources.drivers import get_option, parse_connection_string
 from emr_exporter.sources.odbc import OdbcSource
-from stall_kit import relay_to, table_locked
+from stall_kit import WITHIN, relay_to, run_limited, table_locked
 
 pytestmark = pytest.mark.db
 
 ENGINES = ["mariadb", "postgresql"]
-#: A behaviour bound, not a benchmark: far below MariaDB's 600 s READ_TIMEOUT and PostgreSQL's "for ever".
-WITHIN = 30.0
 #: What a stopped dry run says: it wrote nothing (tests/test_cancel_words.py: a sealed export keeps its parts).
 DRY_RUN = "It was a dry run: nothing was written; the next run starts over."
 DRY_RUN_CANCELLED = f"The export was cancelled. {DRY_RUN}"
@@ -58,25 +56,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory, mariadb_conn_str: str, pos
 def export_request(servers: dict[str, Any], conn_str: str) -> ExportRequest:
     return ExportRequest(connector="demo", attachments_root=servers["attachments"], page_size=5,
                          created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), source=SourceAddress(odbc=conn_str))
-
-
-def run_limited(function: Callable[[], Any], limit: float = WITHIN) -> tuple[Any, float]:
-    """(what ``function`` returned or raised, seconds it took); fails, never hangs, when it takes over ``limit``."""
-    box: list[Any] = []
-
-    def run() -> None:
-        try:
-            box.append(function())
-        except BaseException as exc:
-            box.append(exc)
-
-    started = time.monotonic()
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    took = time.monotonic() - started
-    assert not thread.is_alive(), f"still waiting after {limit:.0f} s (a freeze)"
-    return box[0], took
 
 
 def lock_waiters(conn_str: str) -> int:

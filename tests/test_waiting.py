@@ -58,3 +58,55 @@ def test_a_cancel_that_returns_at_once_lets_the_source_close_as_usual() -> None:
     assert not waiter.abandoned
     with pytest.raises(ExportCancelled):  # and the connection takes no further query
         waiter.call(lambda: 1, lambda: None)
+
+
+class _Connection:
+    """What a connect returns: records in which thread it was closed."""
+
+    def __init__(self) -> None:
+        self.closed_in: str | None = None
+
+    def close(self) -> None:
+        self.closed_in = threading.current_thread().name
+
+
+def test_a_connect_given_up_has_its_late_connection_closed_in_the_connects_own_thread() -> None:
+    """Stop while the driver is still connecting: the wait ends at once; the connection the driver makes afterwards
+    is closed by the connect's own thread once the driver has returned, never by the waiting thread (which would free
+    a handle the driver may still use) and never left open."""
+    from emr_exporter.sources.waiting import wait_interruptibly
+
+    stop = threading.Event()
+    may_connect = threading.Event()
+    made = _Connection()
+
+    def connect() -> _Connection:
+        stop.set()  # Stop is pressed while the driver waits for the server
+        assert may_connect.wait(10)
+        return made
+
+    with pytest.raises(ExportCancelled, match=r"^The export was cancelled\.$"):
+        wait_interruptibly(connect, "test-connect", cancel=stop, discard=_Connection.close, poll=0.02)
+    assert made.closed_in is None  # the driver had not returned: nothing was touched
+    may_connect.set()
+    for _ in range(500):
+        if made.closed_in is not None:
+            break
+        threading.Event().wait(0.01)
+    assert made.closed_in == "test-connect"
+
+
+def test_a_connect_that_outlasts_its_limit_is_given_up_and_one_that_fails_says_why() -> None:
+    from emr_exporter.sources.waiting import wait_interruptibly
+
+    release = threading.Event()
+    with pytest.raises(TimeoutError, match=r"^no answer within 0\.1 s$"):
+        wait_interruptibly(lambda: release.wait(10), limit=0.1, poll=0.02)
+    release.set()
+
+    def refused() -> None:
+        raise ConnectionRefusedError("refused")
+
+    with pytest.raises(ConnectionRefusedError, match=r"^refused$"):
+        wait_interruptibly(refused, limit=5, poll=0.02)
+    assert wait_interruptibly(lambda: 7, limit=5, poll=0.02) == 7

@@ -111,8 +111,8 @@ class SourceUnavailable(SourceError):
     def __init__(self, message: str, reason: str = "") -> None:
         super().__init__(message)
         #: Why, when a connection was refused: a problem kind of :mod:`emr_exporter.sources.connect`
-        #: (``login-failed``, ``server-unreachable``, ``database-not-found``...), so that a front end can say
-        #: what to do in its own words; "" when not known.
+        #: (``login-failed``, ``server-unreachable``, ``server-refused``, ``timeout``, ``database-not-found``...), so
+        #: that a front end can say what to do in its own words; "" when not known.
         self.reason = reason
 
 

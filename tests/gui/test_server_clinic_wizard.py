@@ -101,7 +101,7 @@ def test_each_refused_connection_says_in_korean_what_to_do(
     # The server not running: nothing listens on the port (the database server's port + 1 is free here).
     stopped = set_options(connection, [("PORT", str(int(get_option(connection, "PORT") or 0) + 1))])
     down = try_connection(qtbot, emr, stopped, password)
-    assert down.startswith("EMR 데이터베이스 서버가 응답하지 않습니다. EMR 데이터베이스가 있는 PC가 켜져 있고")
+    assert down.startswith("EMR 서버 컴퓨터는 켜져 있지만 그 컴퓨터의 EMR 데이터베이스가 연결을 받지 않습니다.")
     assert password not in down
 
     missing = try_connection(qtbot, emr, set_options(connection, [("DATABASE", "emr_no_such_db")]), password)

@@ -182,9 +182,11 @@ def test_closing_the_window_never_freezes_on_a_driver_that_cannot_be_interrupted
         closing = time.monotonic()
         wizard.close()
         assert time.monotonic() - closing < 10  # the GUI thread was back within the stop bound
-        assert not wizard.isVisible() and not export.busy()
-        assert jobs_left_running() == 1  # still in the driver, in the background
-    qtbot.waitUntil(lambda: jobs_left_running() == 0, timeout=60_000)  # the driver gave up once the relay closed
+        assert not wizard.isVisible()
+        # the connect was given up at once (it waits under the cancel event): the job ended, its connect is left
+        # to the driver in the background (before, the job itself stayed blocked in the driver)
+        assert jobs_left_running() == 0
+        qtbot.waitUntil(lambda: not export.busy(), timeout=10_000)  # its outcome, delivered to the page
 
 
 #: A part of the request each driver sends for SQLColumns (tests/test_stalled_server.py, CATALOG_REQUESTS).

@@ -91,13 +91,15 @@ def detect_in_source(source: Source, specs: Iterable[ConnectorSpec]) -> list[Det
     return sorted(found, key=lambda d: (-d.confidence, d.connector))
 
 
-def detect_connectors(address: SourceAddress, connectors_dirs: Iterable[Path] = ()) -> list[Detection]:
-    """Open the database at ``address`` and score every connector.
+def detect_connectors(address: SourceAddress, connectors_dirs: Iterable[Path] = (), *,
+                      cancel: threading.Event | None = None) -> list[Detection]:
+    """Open the database at ``address`` and score every connector (``cancel``: Stop, watched from the connect on).
 
     Broken connectors are skipped here (``emr-export connectors`` lists their errors).
     """
     specs = [s for s in list_connectors(tuple(connectors_dirs)) if not isinstance(s, ConnectorSpecError)]
-    source = address.open()
+    source = address.open(cancel=cancel)
+    watch_cancel(source, cancel)
     try:
         return detect_in_source(source, specs)
     finally:
@@ -112,6 +114,9 @@ MAX_MATCHES_PER_PATTERN = 20
 NAME_MATCH_CONFIDENCE = 0.3
 #: Seconds to wait for a data source's server while searching: a switched-off server must not stall the wizard.
 DSN_TIMEOUT = 5
+
+#: What a scan stopped by the founder says (Stop, Back, closing the window), connecting or reading.
+SCAN_CANCELLED_MESSAGE = "The scan was cancelled. Nothing was written."
 
 # Candidate states.
 FOUND = "found"  # matched by place or name, not opened yet
@@ -238,20 +243,23 @@ def find_candidates(
     return list(found.values())
 
 
-def _open_candidate(kind: str, where: str) -> tuple[Source | None, str | None, str]:
-    """Open a place without a password: (source, None, "") or (None, status, reason)."""
+def _open_candidate(kind: str, where: str, cancel: threading.Event | None = None,
+                    ) -> tuple[Source | None, str | None, str]:
+    """Open a place without a password: (source, None, "") or (None, status, reason). ExportCancelled once
+    ``cancel`` is set, connecting included."""
     if kind == "dsn":
         from emr_exporter.sources.connect import LOGIN_FAILED
         from emr_exporter.sources.doctor import check_connection
 
-        report = check_connection(f"DSN={where}", timeout=DSN_TIMEOUT)
+        report = check_connection(f"DSN={where}", timeout=DSN_TIMEOUT, cancel=cancel)
         if not report.ok:
             problem = report.problem or {}
             if problem.get("kind") == LOGIN_FAILED:
                 return None, NEEDS_PASSWORD, "the data source needs a password: type it and press Test connection"
             return None, UNAVAILABLE, f"cannot connect: {problem.get('hint', 'unknown problem')}"
     try:
-        source = (SourceAddress(database=Path(where)) if kind == "file" else SourceAddress(dsn=where)).open()
+        address = SourceAddress(database=Path(where)) if kind == "file" else SourceAddress(dsn=where)
+        source = address.open(cancel=cancel)
     except SourceError as exc:
         return None, UNAVAILABLE, f"cannot be opened: {exc}"
     return source, None, ""
@@ -275,7 +283,10 @@ def detect_candidates(
     for (kind, where), named in places.items():
         if cancel is not None and cancel.is_set():
             break
-        source, status, reason = _open_candidate(kind, where)
+        try:
+            source, status, reason = _open_candidate(kind, where, cancel)
+        except ExportCancelled:  # stopped while connecting: the search ends as it would between places
+            break
         if source is None:
             factor = 1.0 if status == NEEDS_PASSWORD else 0.5
             result.extend(dataclasses.replace(c, status=status or UNAVAILABLE, reason=reason,
@@ -316,9 +327,11 @@ def search_this_pc(
     return detect_candidates(find_candidates(dirs, env), dirs, cancel)
 
 
-def test_connection(address: SourceAddress) -> str:
-    """Open and close the database once; return its safe label (no password). Raises SourceError."""
-    source = address.open()
+def test_connection(address: SourceAddress, *, cancel: threading.Event | None = None) -> str:
+    """Open and close the database once; return its safe label (no password). Raises SourceError, or
+    ExportCancelled once ``cancel`` is set (Stop: watched from the connect on)."""
+    source = address.open(cancel=cancel)
+    watch_cancel(source, cancel)
     try:
         source.scalar("SELECT 1")
         return source.label
@@ -503,7 +516,7 @@ def scan(
     try:
         digest_stream(run.stream())
     except ExportCancelled:
-        raise ExportCancelled("The scan was cancelled. Nothing was written.") from None
+        raise ExportCancelled(SCAN_CANCELLED_MESSAGE) from None
     for e in run.reconciliation.entities:
         report.entities.append(EntityScan(
             entity=e.entity, table=e.table, source_rows=e.source_rows, will_export=e.exported,
@@ -542,7 +555,10 @@ def scan_database(
     from emr_exporter.connectors import load_connector
 
     spec = load_connector(connector, tuple(connectors_dirs))
-    source = address.open_for(spec)
+    try:
+        source = address.open_for(spec, cancel=cancel)
+    except ExportCancelled:  # Stop while connecting
+        raise ExportCancelled(SCAN_CANCELLED_MESSAGE) from None
     watch_cancel(source, cancel)
     try:
         if attachments_root is None:

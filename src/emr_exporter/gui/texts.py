@@ -184,12 +184,18 @@ def connection_refused(reason: str) -> str:
             "again (capital letters matter). If it still fails, ask your IT contractor for the account name and "
             "password."),
         "server-unreachable": QCoreApplication.translate(
-            "Texts", "The EMR's database server does not answer. Check that the PC where the EMR's database runs is "
-            "switched on and that the EMR program works there, then press Test connection again. If it still "
-            "fails, ask your IT contractor to check the server's name and port."),
+            "Texts", "The EMR server PC does not answer: it may be switched off, or the network to it is down. Check "
+            "that the EMR server PC is switched on and connected to the network (cable or Wi-Fi), then try again. "
+            "If it still fails, ask your IT contractor to check the server's name and port."),
+        "server-refused": QCoreApplication.translate(
+            "Texts", "The EMR server PC is on, but its EMR database does not take the connection: the database is "
+            "not running (or still starting), or the port is wrong. Check that the EMR program works on the EMR "
+            "server PC (if it does not, restart that PC), then try again. If it still fails, ask your IT "
+            "contractor to check the server's port."),
         "timeout": QCoreApplication.translate(
-            "Texts", "The EMR's database server did not answer in time. Wait a moment and press Test connection "
-            "again. If it keeps happening, ask your IT contractor to check the server's name and port."),
+            "Texts", "The EMR server PC took the connection, but its EMR database did not answer in time: it may be "
+            "stuck or very busy. Wait a moment and try again. If it keeps happening, restart the EMR server PC, or "
+            "ask your IT contractor to check the server's name and port."),
         "database-not-found": QCoreApplication.translate(
             "Texts", "The database server answered, but it has no database with that name. Ask your IT contractor "
             "or the EMR company for the database's exact name."),

@@ -119,8 +119,9 @@ def open_export_source(
     """The connector, the open (read-only) source, the institution and the attachment root of a request."""
     spec = load_connector(request.connector, request.connectors_dirs)
     # counts and rows from one snapshot, even if the EMR writes; timestamptz in the connector's zone
-    source = request.source.open_for(spec, snapshot=True)
-    watch_cancel(source, cancel)  # a query waiting for a stalled server stops at once, not at the next page
+    # Stop while connecting ends the wait at once; a query waiting for a stalled server stops at once too
+    source = request.source.open_for(spec, snapshot=True, cancel=cancel)
+    watch_cancel(source, cancel)
     try:
         institution = read_institution(
             spec, source, {"code": request.institution_code, "name": request.institution_name}

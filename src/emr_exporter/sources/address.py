@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emr_exporter.connectors.spec import ConnectorSpec
@@ -84,14 +84,15 @@ class SourceAddress:
             return None
         return database.parent / spec.attachments_root
 
-    def open(self, *, snapshot: bool = False, time_zone: str | None = None) -> Source:
-        """Open it read-only (:func:`emr_exporter.sources.base.open_source`); raises SourceUnavailable."""
+    def open(self, *, snapshot: bool = False, time_zone: str | None = None, cancel: Any = None) -> Source:
+        """Open it read-only (:func:`emr_exporter.sources.base.open_source`, ``cancel`` watched from the connect
+        on); raises SourceUnavailable, or ExportCancelled once ``cancel`` is set."""
         from emr_exporter.sources.base import open_source
 
         return open_source(database=self.database, odbc=self.odbc, dsn=self.dsn, password=self.password,
-                           snapshot=snapshot, time_zone=time_zone)
+                           snapshot=snapshot, time_zone=time_zone, cancel=cancel)
 
-    def open_for(self, spec: ConnectorSpec, *, snapshot: bool = False) -> Source:
+    def open_for(self, spec: ConnectorSpec, *, snapshot: bool = False, cancel: Any = None) -> Source:
         """:meth:`open` to read ``spec``'s sections: a PostgreSQL or MariaDB session in the connector's time zone,
         so that a ``timestamptz`` or ``TIMESTAMP`` keeps its instant
         (:func:`emr_exporter.connectors.spec.session_time_zone`)."""
@@ -108,7 +109,7 @@ class SourceAddress:
             raise SourceUnavailable(  # over the SQLite ODBC driver the attached files' tables would be left out
                 f"The connector attaches {len(spec.attach)} other SQLite file(s) ([source] attach), which are read "
                 f"only when the database is given as a file: give {self.database_file.name} as --source.")
-        source = self.open(snapshot=snapshot, time_zone=session_time_zone(spec))
+        source = self.open(snapshot=snapshot, time_zone=session_time_zone(spec), cancel=cancel)
         own = fields_with_own_zone(spec)
         if own and source.engine in ("postgresql", "mariadb", "mysql"):
             kind = "timestamptz" if source.engine == "postgresql" else "TIMESTAMP"

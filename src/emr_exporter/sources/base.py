@@ -390,13 +390,15 @@ def watch_cancel(source: Source, cancel: Any) -> None:
 
 def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: str | None = None,
                 password: str | None = None, snapshot: bool = False, time_zone: str | None = None,
-                attach: Sequence[tuple[str, Path]] = ()) -> Source:
+                attach: Sequence[tuple[str, Path]] = (), cancel: Any = None) -> Source:
     """Open the clinic database given by exactly one of a file path, an ODBC connection string or a DSN.
 
     ``snapshot``: read one consistent snapshot for the life of the source (the export does; a scan,
     which may carry on after a failed query, does not — a failed query ends a PostgreSQL transaction).
     ``time_zone``: a PostgreSQL session's TimeZone (:func:`emr_exporter.connectors.spec.session_time_zone`);
     a SQLite file has no session zone.
+    ``cancel`` (a ``threading.Event``): a database server's source watches it from the connect on (Stop while
+    connecting ends the wait at once: :class:`~emr_exporter.errors.ExportCancelled`); a file opens at once.
     """
     given = [x for x in (database, odbc, dsn) if x]
     if len(given) != 1:
@@ -406,4 +408,4 @@ def open_source(*, database: Path | None = None, odbc: str | None = None, dsn: s
     from emr_exporter.sources.odbc import OdbcSource
 
     connection_string = odbc if odbc else f"DSN={dsn}"
-    return OdbcSource(connection_string, password=password, snapshot=snapshot, time_zone=time_zone)
+    return OdbcSource(connection_string, password=password, snapshot=snapshot, time_zone=time_zone, cancel=cancel)

@@ -9,23 +9,27 @@ into the connection string in memory only, and are scrubbed from every message
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from emr_exporter.errors import ConfigError
 from emr_exporter.sources.connect import (
+    CONNECT_MARGIN,
+    LOGIN_TIMEOUT,
+    TIMEOUT,
+    ConnectFailed,
+    OdbcProblem,
     _bitness,
-    _with_connect_timeout,
+    _server_of,
     list_drivers,
     list_dsns,
+    open_connection,
     problem_from_exception,
 )
-from emr_exporter.sources.drivers import (
-    caps_for,
-    detect_engine,
-    redact_connection_string,
-    with_password,
-)
+from emr_exporter.sources.drivers import caps_for, detect_engine, redact_connection_string
+from emr_exporter.sources.odbc import is_connection_lost
+from emr_exporter.sources.waiting import wait_interruptibly
 
 
 @dataclass
@@ -53,17 +57,23 @@ class DoctorReport:
         return asdict(self)
 
 
-def check_connection(conn_str: str, password: str | None = None, *, timeout: int = 10) -> ConnectionReport:
-    """Connect once, identify the engine, try the read-only session; never raises for ODBC failures."""
+def check_connection(conn_str: str, password: str | None = None, *, timeout: int = 10,
+                     cancel: threading.Event | None = None) -> ConnectionReport:
+    """Connect once, identify the engine, try the read-only session; never raises for ODBC failures. The same
+    connect as an export's (:func:`~emr_exporter.sources.connect.open_connection`: the login bounded by
+    ``timeout``, Ctrl-C and ``cancel`` answered at once), and the read-only statement after it waited for at most
+    ``timeout`` seconds too (a network that stalls right after the connect): then the connection is given up, never
+    closed under the driver still using it."""
     import pyodbc
 
-    full = with_password(conn_str, password) if password else conn_str
     shown = redact_connection_string(conn_str, password)
     try:
-        connection = pyodbc.connect(_with_connect_timeout(full, timeout), timeout=timeout, autocommit=True)
-    except pyodbc.Error as exc:
-        problem = problem_from_exception(exc, conn_str, password)
-        return ConnectionReport(ok=False, connection=shown, problem=asdict(problem))
+        # MariaDB's READ_TIMEOUT past the wait for the first statement below: that wait, not the driver, decides
+        connection = open_connection(conn_str, password, timeout=timeout, read_timeout=timeout + CONNECT_MARGIN,
+                                     cancel=cancel)
+    except ConnectFailed as failed:
+        return ConnectionReport(ok=False, connection=shown, problem=asdict(failed.problem))
+    given_up = False
     try:
         dbms_name = str(connection.getinfo(pyodbc.SQL_DBMS_NAME))
         driver_name = str(connection.getinfo(pyodbc.SQL_DRIVER_NAME))
@@ -82,16 +92,37 @@ def check_connection(conn_str: str, password: str | None = None, *, timeout: int
         statement = caps_for(report.engine).read_only_statement if report.engine else None
         if statement:
             try:
-                connection.execute(statement)
+                wait_interruptibly(lambda: connection.execute(statement), "emr-exporter-doctor-statement",
+                                   cancel=cancel, limit=timeout)
                 report.read_only_session = True
-            except pyodbc.Error:
-                report.read_only_session = False
+            except pyodbc.Error as exc:
+                if not is_connection_lost(exc):
+                    report.read_only_session = False  # refused: the account may write
+                else:  # the driver gave up the connection itself: no answer, as below
+                    lost = problem_from_exception(exc, conn_str, password)
+                    return ConnectionReport(ok=False, connection=shown, engine=report.engine, dbms_name=dbms_name,
+                                            driver_name=driver_name, problem=asdict(lost))
+            except TimeoutError:
+                given_up = True
+                problem = OdbcProblem(
+                    TIMEOUT, "HYT00",
+                    f"The database server {_server_of(conn_str)} took the login, then did not answer its first "
+                    f"statement within {timeout} s: the network to it stalls, or its database service hangs. Check "
+                    "the network to the EMR server PC, wait a moment and try again.",
+                    f"no answer to {statement!r} within {timeout} s")
+                return ConnectionReport(ok=False, connection=shown, engine=report.engine, dbms_name=dbms_name,
+                                        driver_name=driver_name, problem=asdict(problem))
+            except BaseException:
+                given_up = True
+                raise
         return report
     finally:
-        connection.close()
+        if not given_up:  # a statement given up still runs in the driver: its connection is left to it
+            connection.close()
 
 
-def run_doctor(conn_str: str | None = None, password: str | None = None, *, timeout: int = 10) -> DoctorReport:
+def run_doctor(conn_str: str | None = None, password: str | None = None, *,
+               timeout: int = LOGIN_TIMEOUT) -> DoctorReport:
     report = DoctorReport(python_bits=_bitness(), drivers=list_drivers(), dsns=list_dsns())
     if not report.drivers:
         report.notes.append(

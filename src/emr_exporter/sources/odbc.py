@@ -229,7 +229,7 @@ class OdbcSource:
     """
 
     def __init__(self, connection_string: str, password: str | None = None, *, snapshot: bool = False,
-                 time_zone: str | None = None) -> None:
+                 time_zone: str | None = None, cancel: threading.Event | None = None) -> None:
         from emr_exporter.sources.connect import connect_odbc
 
         self._secrets = (password,)
@@ -246,20 +246,27 @@ class OdbcSource:
             connection_string = connection_string_for_streaming(engine_hint, connection_string)
         self.label = redact_connection_string(connection_string, password)
         self._connection_string = connection_string
-        self.conn = connect_odbc(connection_string, password, read_only=True, session_statement=False)
-        self.engine = detect_engine_of_connection(self.conn)
-        self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
         #: Runs the queries' driver calls: cancellable from another thread, a stalled server noticed (waiting.py).
-        self.waiter = Waiter()
-        self._session_id: Any = None
-        self._start_session()
+        #: ``cancel`` is watched from the connect on: Stop while connecting ends the wait at once.
+        self.waiter = Waiter(cancel=cancel)
+        self.conn = connect_odbc(connection_string, password, read_only=True, session_statement=False,
+                                 cancel=cancel)
         self.snapshot = snapshot
         self.consistent = False
         self.snapshot_generation = 0
         self.time_zone = time_zone
-        self._set_time_zone()
-        if snapshot:
-            self._begin_snapshot()
+        self._session_id: Any = None
+        try:
+            self.engine = detect_engine_of_connection(self.conn)
+            self.caps = dataclasses.replace(caps_for(self.engine), quote=_unquoted)
+            self._start_session()
+            self._set_time_zone()
+            if snapshot:
+                self._begin_snapshot()
+        except BaseException:  # stopped, stalled or refused right after the connect: the connection is not kept
+            with contextlib.suppress(Exception):
+                self.close()
+            raise
 
     def watch(self, cancel: threading.Event | None) -> None:
         """Stop a query that is waiting for the server as soon as ``cancel`` is set (see :mod:`.waiting`)."""
@@ -679,7 +686,8 @@ class OdbcSource:
         # The old connection is already broken: closing it is best effort.
         with contextlib.suppress(Exception):
             self.conn.close()
-        self.conn = connect_odbc(self._connection_string, self._password, read_only=True, session_statement=False)
+        self.conn = connect_odbc(self._connection_string, self._password, read_only=True, session_statement=False,
+                                 cancel=self.waiter.cancel)
         self._start_session()
         self._set_time_zone()
         if self.snapshot:

@@ -124,14 +124,53 @@ def _in_thread(function: Callable[[], Any], name: str) -> tuple[threading.Event,
     return done, box
 
 
-def wait_interruptibly(function: Callable[[], T], name: str = "emr-exporter-db-connect") -> T:
+def wait_interruptibly(function: Callable[[], T], name: str = "emr-exporter-db-connect", *,
+                       cancel: threading.Event | None = None, limit: float | None = None,
+                       discard: Callable[[T], None] | None = None, poll: float = POLL_SECONDS) -> T:
     """``function()`` (a blocking driver call outside any query: connecting) in a helper thread, waited for in
-    short steps: Ctrl-C in the main thread (a KeyboardInterrupt is raised only between Python steps, never inside a
-    driver call) then ends the wait at once, and the call is left to its driver (a connection made after all is
-    closed when it is freed)."""
-    done, box = _in_thread(function, name)
-    while not done.wait(POLL_SECONDS):
-        pass
+    short steps, and given up when ``cancel`` is set (Stop, Back, closing the window: :class:`ExportCancelled`),
+    after ``limit`` seconds (a driver that does not keep its own login timeout: :class:`TimeoutError`), or on Ctrl-C
+    in the main thread (a KeyboardInterrupt is raised only between Python steps, never inside a driver call).
+
+    A call given up is left to its driver in its own thread; what it returns after all (a connection made late) is
+    handed to ``discard`` (closing it) in that same thread, once the driver has returned: never from this thread
+    while the driver may still use the handle (the use-after-free of :meth:`Waiter._stop`)."""
+    done = threading.Event()
+    lock = threading.Lock()
+    box: list[Any] = []
+    given_up = [False]
+
+    def run() -> None:
+        try:
+            value = function()
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            with lock:
+                box[:] = [False, exc]
+                done.set()
+            return
+        with lock:
+            late = given_up[0]
+            box[:] = [True, value]
+            done.set()
+        if late and discard is not None:
+            with contextlib.suppress(Exception):
+                discard(value)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    deadline = None if limit is None else time.monotonic() + limit
+    try:
+        while not done.wait(poll):
+            if cancel is not None and cancel.is_set():
+                raise ExportCancelled(EXPORT_CANCELLED_MESSAGE)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"no answer within {limit:g} s")
+    except BaseException:  # cancelled, timed out, or Ctrl-C in the waiting thread
+        with lock:
+            finished, given_up[0] = done.is_set(), True
+        if finished and box[0] and discard is not None:  # made just now: the driver is done with it
+            with contextlib.suppress(Exception):
+                discard(box[1])
+        raise
     ok, value = box
     if ok:
         return value  # type: ignore[no-any-return]

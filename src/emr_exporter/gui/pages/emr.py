@@ -13,7 +13,6 @@ from emr_exporter.gui.qt import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    Qt,
     Signal,
 )
 from emr_exporter.gui.session import Session
@@ -48,6 +47,10 @@ class EmrPage(WizardPageBase):
         self.db_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.attachments_edit = QLineEdit()
         self.test_button = QPushButton(self.tr("&Test connection"))
+        # Stops a test that waits for a server that does not answer (a server PC switched off): at once, not after
+        # the login timeout; the connection attempt is left to its driver (sources/waiting.py).
+        self.stop_button = QPushButton(self.tr("Sto&p"))
+        self.stop_button.setEnabled(False)
         self.connector_combo = QComboBox()
         self.status_label = message_label(self.tr("Connection result"))
         self.test_runner = self.new_runner()
@@ -67,7 +70,11 @@ class EmrPage(WizardPageBase):
         form.addRow(buddy(self.tr("&Attachments folder:"), self.attachments_edit), self.attachments_edit)
         layout = self.body_layout()
         layout.addLayout(form)
-        layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.stop_button)
+        test_row.addStretch(1)
+        layout.addLayout(test_row)
         layout.addWidget(self.status_label)
         connector_form = QFormLayout()
         connector_form.addRow(buddy(self.tr("&EMR program:"), self.connector_combo), self.connector_combo)
@@ -79,6 +86,7 @@ class EmrPage(WizardPageBase):
         self.dsn_combo.currentIndexChanged.connect(self.completeChanged)
         self.browse_button.clicked.connect(self._browse)
         self.test_button.clicked.connect(self.test_connection)
+        self.stop_button.clicked.connect(self.stop_test)
         self.connector_combo.currentIndexChanged.connect(self.completeChanged)
         for edit in (self.database_edit, self.odbc_edit, self.db_password_edit):
             edit.textChanged.connect(self.completeChanged)
@@ -236,6 +244,7 @@ class EmrPage(WizardPageBase):
         self.status_label.setStyleSheet("")
         self.status_label.setText(self.tr("Connecting…"))
         self.test_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
         self.connector_combo.clear()
         self.completeChanged.emit()
 
@@ -243,12 +252,17 @@ class EmrPage(WizardPageBase):
             from emr_exporter.errors import ConnectorSpecError
             from emr_exporter.jobs.authoring import detect_connectors, list_connectors, test_connection
 
-            label = test_connection(address)
-            detections = detect_connectors(address)
+            label = test_connection(address, cancel=cancel)
+            detections = detect_connectors(address, cancel=cancel)
             installed = [s for s in list_connectors() if not isinstance(s, ConnectorSpecError)]
             return address, label, detections, installed
 
         self.test_runner.start(test)
+
+    def stop_test(self) -> None:
+        """Stop: the test ends within a second (its connect given up), and the page says it stopped."""
+        self.stop_button.setEnabled(False)
+        self.test_runner.request_cancel()
 
     def _place_text(self, address: SourceAddress, label: str) -> str:
         """Where the connection went, in the founder's words: never a raw connection string."""
@@ -266,6 +280,7 @@ class EmrPage(WizardPageBase):
         tested, label, detections, installed = found
         label = self._place_text(tested, label)
         self.test_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
         self._tested = tested
         self.connector_combo.clear()
         detected = {d.connector for d in detections}
@@ -302,6 +317,7 @@ class EmrPage(WizardPageBase):
 
     def on_job_failed(self, error: BaseException) -> None:
         self.test_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
         self.status_label.clear()
 
     def isComplete(self) -> bool:  # Qt override

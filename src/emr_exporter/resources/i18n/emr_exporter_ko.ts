@@ -112,187 +112,192 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../gui/pages/emr.py" line="28" />
+            <location filename="../../gui/pages/emr.py" line="27" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="30" />
+            <location filename="../../gui/pages/emr.py" line="29" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="34" />
+            <location filename="../../gui/pages/emr.py" line="33" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="39" />
+            <location filename="../../gui/pages/emr.py" line="38" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="40" />
+            <location filename="../../gui/pages/emr.py" line="39" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="41" />
+            <location filename="../../gui/pages/emr.py" line="40" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="44" />
+            <location filename="../../gui/pages/emr.py" line="43" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="46" />
+            <location filename="../../gui/pages/emr.py" line="45" />
             <source>as given by your IT contractor</source>
             <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="50" />
+            <location filename="../../gui/pages/emr.py" line="49" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="52" />
+            <source>Sto&amp;p</source>
+            <translation>멈춤(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="55" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="57" />
+            <location filename="../../gui/pages/emr.py" line="60" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="59" />
+            <location filename="../../gui/pages/emr.py" line="62" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="63" />
+            <location filename="../../gui/pages/emr.py" line="66" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="64" />
+            <location filename="../../gui/pages/emr.py" line="67" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="65" />
+            <location filename="../../gui/pages/emr.py" line="68" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="66" />
+            <location filename="../../gui/pages/emr.py" line="69" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="67" />
+            <location filename="../../gui/pages/emr.py" line="70" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="73" />
+            <location filename="../../gui/pages/emr.py" line="80" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="103" />
+            <location filename="../../gui/pages/emr.py" line="111" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="149" />
+            <location filename="../../gui/pages/emr.py" line="157" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="159" />
+            <location filename="../../gui/pages/emr.py" line="167" />
             <source>EMR connection {name}</source>
             <translation>EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="162" />
+            <location filename="../../gui/pages/emr.py" line="170" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="164" />
+            <location filename="../../gui/pages/emr.py" line="172" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="176" />
+            <location filename="../../gui/pages/emr.py" line="184" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="180" />
+            <location filename="../../gui/pages/emr.py" line="188" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="201" />
+            <location filename="../../gui/pages/emr.py" line="209" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="205" />
+            <location filename="../../gui/pages/emr.py" line="213" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="211" />
+            <location filename="../../gui/pages/emr.py" line="219" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="232" />
+            <location filename="../../gui/pages/emr.py" line="240" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="237" />
+            <location filename="../../gui/pages/emr.py" line="245" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="257" />
+            <location filename="../../gui/pages/emr.py" line="271" />
             <source>the database {database} on the server {server}</source>
             <translation>서버 {server}의 데이터베이스 {database}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="260" />
+            <location filename="../../gui/pages/emr.py" line="274" />
             <source>the EMR connection {name} set up on this PC</source>
             <translation>이 PC에 등록된 EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="262" />
+            <location filename="../../gui/pages/emr.py" line="276" />
             <source>the database file {name}</source>
             <translation>데이터베이스 파일 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="275" />
+            <location filename="../../gui/pages/emr.py" line="290" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="283" />
+            <location filename="../../gui/pages/emr.py" line="298" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="288" />
+            <location filename="../../gui/pages/emr.py" line="303" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="292" />
+            <location filename="../../gui/pages/emr.py" line="307" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -1250,70 +1255,75 @@ Valid from {start} to {end}</source>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="186" />
-            <source>The EMR's database server does not answer. Check that the PC where the EMR's database runs is switched on and that the EMR program works there, then press Test connection again. If it still fails, ask your IT contractor to check the server's name and port.</source>
-            <translation>EMR 데이터베이스 서버가 응답하지 않습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 잘 열리는지 확인한 다음, 연결 확인을 다시 누르세요. 그래도 안 되면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
+            <source>The EMR server PC does not answer: it may be switched off, or the network to it is down. Check that the EMR server PC is switched on and connected to the network (cable or Wi-Fi), then try again. If it still fails, ask your IT contractor to check the server's name and port.</source>
+            <translation>EMR 서버 컴퓨터가 응답하지 않습니다. 꺼져 있거나 그 컴퓨터까지의 네트워크가 끊겼을 수 있습니다. EMR 서버 컴퓨터가 켜져 있는지, 랜선이나 와이파이로 연결되어 있는지 확인한 다음 다시 해 보세요. 그래도 안 되면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="190" />
-            <source>The EMR's database server did not answer in time. Wait a moment and press Test connection again. If it keeps happening, ask your IT contractor to check the server's name and port.</source>
-            <translation>EMR 데이터베이스 서버가 제때 응답하지 않았습니다. 잠시 기다린 다음 연결 확인을 다시 누르세요. 계속 그러면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
+            <source>The EMR server PC is on, but its EMR database does not take the connection: the database is not running (or still starting), or the port is wrong. Check that the EMR program works on the EMR server PC (if it does not, restart that PC), then try again. If it still fails, ask your IT contractor to check the server's port.</source>
+            <translation>EMR 서버 컴퓨터는 켜져 있지만 그 컴퓨터의 EMR 데이터베이스가 연결을 받지 않습니다. 데이터베이스가 꺼져 있거나 아직 켜지는 중이거나, 포트 번호가 틀렸을 수 있습니다. EMR 서버 컴퓨터에서 EMR 프로그램이 잘 열리는지 확인한 다음(열리지 않으면 그 컴퓨터를 다시 시작하세요) 다시 해 보세요. 그래도 안 되면 전산 담당자에게 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="193" />
+            <location filename="../../gui/texts.py" line="195" />
+            <source>The EMR server PC took the connection, but its EMR database did not answer in time: it may be stuck or very busy. Wait a moment and try again. If it keeps happening, restart the EMR server PC, or ask your IT contractor to check the server's name and port.</source>
+            <translation>EMR 서버 컴퓨터에 연결은 되었지만 그 컴퓨터의 EMR 데이터베이스가 제때 응답하지 않았습니다. 멈춰 있거나 몹시 바쁠 수 있습니다. 잠시 기다린 다음 다시 해 보세요. 계속 그러면 EMR 서버 컴퓨터를 다시 시작하거나, 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="199" />
             <source>The database server answered, but it has no database with that name. Ask your IT contractor or the EMR company for the database's exact name.</source>
             <translation>데이터베이스 서버에는 연결되었지만 그런 이름의 데이터베이스가 없습니다. 전산 담당자나 EMR 회사에 데이터베이스의 정확한 이름을 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="196" />
+            <location filename="../../gui/texts.py" line="202" />
             <source>The program this PC needs to reach that kind of database (its driver) is not installed. Ask your IT contractor to install it.</source>
             <translation>이 PC에 그 데이터베이스에 연결하는 프로그램(드라이버)이 설치되어 있지 않습니다. 전산 담당자에게 설치해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="199" />
+            <location filename="../../gui/texts.py" line="205" />
             <source>That EMR connection is not set up in Windows on this PC. Ask your IT contractor to set it up.</source>
             <translation>그 EMR 연결이 이 PC의 Windows 설정에 없습니다. 전산 담당자에게 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="201" />
+            <location filename="../../gui/texts.py" line="207" />
             <source>The EMR connection set up in Windows does not fit this program (32-bit or 64-bit). Ask your IT contractor to set it up again.</source>
             <translation>Windows에 설정된 EMR 연결이 이 프로그램과 맞지 않습니다(32비트/64비트). 전산 담당자에게 다시 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="223" />
+            <location filename="../../gui/texts.py" line="229" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="226" />
+            <location filename="../../gui/texts.py" line="232" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="228" />
+            <location filename="../../gui/texts.py" line="234" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="229" />
+            <location filename="../../gui/texts.py" line="235" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="235" />
+            <location filename="../../gui/texts.py" line="241" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="238" />
+            <location filename="../../gui/texts.py" line="244" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="239" />
+            <location filename="../../gui/texts.py" line="245" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
