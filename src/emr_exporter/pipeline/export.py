@@ -94,6 +94,7 @@ from emr_exporter.sources.catalog import (
     no_snapshot_tables,
     no_snapshot_warning,
     quoted_column,
+    readable_expression,
     readable_query,
     readable_select,
     type_family,
@@ -894,6 +895,12 @@ def read_institution(
     )
 
 
+#: The column a section's grouped pages (:meth:`ExportRun._grouped_pages`) page its own rows by where the pages'
+#: reader reads the key through an expression (:func:`~emr_exporter.sources.catalog.readable_expression`): that
+#: expression of the key, selected beside the section's columns (which the reader lists by name, so never read).
+PAGE_KEY_COLUMN = "emr_page_key"
+
+
 class ExportRun:
     """One export of one connector over one source. Iterate :meth:`stream` exactly once."""
 
@@ -1216,10 +1223,21 @@ class ExportRun:
         did), in the key's order, a key's repeated rows in the page with it. ``readable``: ``joined_sql`` as
         :func:`readable_query` wrapped it."""
         assert joined_sql in readable
-        keyed = f"SELECT * FROM ({self.source_sql(entity)}) keyed WHERE keyed.{entity.key} IS NOT NULL"
+        own_sql = self.source_sql(entity)
+        # The pages' reader takes the last key read as ``readable`` gives it and orders the page so: where that
+        # reads the key otherwise than the section's query (PostgreSQL SQL_ASCII: its stored bytes; a date: the
+        # server's text), the keyset pages on that very expression, or a later page compared the raw key with
+        # the read one (char(8) '19360406' > bytea '\x3139…' as text: no row after the first page).
+        expr = readable_expression(self.source, own_sql, entity.key) if readable != joined_sql else None
+        keyed = f"SELECT * FROM ({own_sql}) keyed WHERE keyed.{entity.key} IS NOT NULL"
+        page_key = entity.key
+        if expr is not None:
+            keyed = f"SELECT keyed.*, {expr} AS {PAGE_KEY_COLUMN} FROM ({own_sql}) keyed " \
+                    f"WHERE keyed.{entity.key} IS NOT NULL"
+            page_key = PAGE_KEY_COLUMN
 
         def page_sql(rows: int, first: bool, after: Any) -> str:
-            own = self.source.keyset_sql(keyed, entity.key, rows, first=first, after=after)
+            own = self.source.keyset_sql(keyed, page_key, rows, first=first, after=after)
             page = readable.replace(joined_sql, self._joined(entity, own)[0], 1)
             return f"SELECT * FROM ({page}) paged ORDER BY paged.{entity.key}"
 

@@ -307,8 +307,7 @@ def readable_query(source: Source, sql: str, compared: Collection[str] | None = 
         return sql, {}
     # PostgreSQL SQL_ASCII (legacy CP949 bytes): every text column as its stored bytes, the connector's
     # encoding decodes them (a text field) or the bag carries them (raw), as for MariaDB latin1.
-    as_bytes = [name for name, declared in columns if declared.split("(")[0].strip() in _TEXT_TYPES] \
-        if getattr(source, "text_as_stored_bytes", False) else []
+    as_bytes = _read_as_bytes(source, columns)
     decode: dict[str, str] = {}
     if decoding and compared is not None and charsets is not None:
         kept = {name.lower() for name in compared}
@@ -318,6 +317,33 @@ def readable_query(source: Source, sql: str, compared: Collection[str] | None = 
     if select == "*":
         return sql, converters
     return f"SELECT {select} FROM ({sql.strip().rstrip(';')}) AS readable_src", converters
+
+
+def _read_as_bytes(source: Source, columns: Sequence[tuple[str, str]]) -> list[str]:
+    """The ``columns`` :func:`readable_query` reads as their stored bytes whatever else: every text column of a
+    source that gives text as stored (PostgreSQL SQL_ASCII), else none."""
+    return [name for name, declared in columns if declared.split("(")[0].strip() in _TEXT_TYPES] \
+        if getattr(source, "text_as_stored_bytes", False) else []
+
+
+def readable_expression(source: Source, sql: str, column: str) -> str | None:
+    """The expression :func:`readable_query` (``column`` among its ``compared``) reads result column ``column`` of
+    ``sql`` with — naming the column as the engine quotes it, so that it can be selected over ``sql`` as a
+    derived table — or None where it reads the column as it is. A keyset over rows of ``sql`` whose pages are
+    then read through that query compares and orders by this expression, as the pages' reader sees the key
+    (PostgreSQL SQL_ASCII: the stored bytes of a text key, not its text; a date key: the server's text)."""
+    describe = getattr(source, "result_columns", None)
+    if describe is None or readable_query(source, sql, [column])[0] == sql:
+        return None
+    found = [(name, declared) for name, declared in describe(sql) if name.lower() == column.lower()]
+    if len(found) != 1:
+        return None
+    select, _ = readable_select(source.engine, found, stored_bytes=_read_as_bytes(source, found))
+    quoted = caps_for(source.engine).quote(found[0][0])
+    if select in ("*", quoted):
+        return None
+    assert select.endswith(f" AS {quoted}"), select
+    return select[: -len(f" AS {quoted}")]
 
 
 def convert_row(row: dict[str, Any], converters: Converters) -> dict[str, Any]:
