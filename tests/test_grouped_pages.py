@@ -79,9 +79,14 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_grouped_pages_read_every_visit_once(tmp_path: Path, request: pytest.FixtureRequest, case: str) -> None:
-    """Pages of 1, 3 and 7 visits give the bag one page of all of them gives, every visit exported once."""
+def test_grouped_pages_read_every_visit_once(tmp_path: Path, request: pytest.FixtureRequest, case: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 1, 3 and 7 visits give the bag one page of all of them gives, every visit exported once; pages of
+    7 read as value tuples for worker processes too."""
     import pyodbc
+
+    from emr_exporter.pipeline import export as export_module
+    from emr_exporter.pipeline import parallel
 
     engine, sql_ascii, key_type, kind = CASES[case]
     conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
@@ -101,8 +106,8 @@ def test_grouped_pages_read_every_visit_once(tmp_path: Path, request: pytest.Fix
         conn.close()
     encoding = 'encoding = "cp949"' if sql_ascii else ""
 
-    def export(page_size: int) -> tuple[str, dict[str, Any]]:
-        folder = tmp_path / f"foreign{page_size}"
+    def export(page_size: int, workers: int = 1) -> tuple[str, dict[str, Any]]:
+        folder = tmp_path / f"foreign{page_size}-{workers}"
         folder.mkdir()
         (folder / "connector.toml").write_text(SPEC.format(encoding=encoding, page_size=page_size),
                                                encoding="utf-8")
@@ -110,9 +115,10 @@ def test_grouped_pages_read_every_visit_once(tmp_path: Path, request: pytest.Fix
         source = OdbcSource(odbc)
         try:
             run = ExportRun(spec, source, institution=model.Institution(code="12345678", name="의원"),
-                            created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+                            created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), workers=workers)
             assert run._joined(spec.entities["encounter"])[1], "the visits' patient is not joined grouped"
             digest = digest_stream(run.stream())
+            assert run._pool_tried == (workers > 1)
             [encounters] = [e for e in run.reconciliation.to_dict()["entities"] if e["entity"] == "encounter"]
         finally:
             source.close()
@@ -122,3 +128,7 @@ def test_grouped_pages_read_every_visit_once(tmp_path: Path, request: pytest.Fix
     assert (whole[1]["source_rows"], whole[1]["exported"], whole[1]["quarantined"]) == (VISITS, VISITS, 0)
     for page_size in (1, 3, 7):
         assert export(page_size) == whole, page_size
+    monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 10)
+    monkeypatch.setattr(export_module, "MIN_POOL_ROWS", 0)
+    monkeypatch.setattr(parallel, "BATCH_ROWS", 5)
+    assert export(7, workers=2) == whole
