@@ -1417,6 +1417,8 @@ _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
 #: (:meth:`_Guesser._free_text`): words that say so alone (with the record's subject or none) …
 _FREE_TEXT_STRONG = re.compile(r"(?:^|_)(?:NON|UN|NOT)_?CODED(?=_|$)|(?:^|_)FREE_?(?:TEXT|TXT)(?=_|$)|직접_?입력"
                                r"|(?:^|_)JIKJEOP(?:_?IPRYEOK)?(?=_|$)")
+#: … of a column declared text (never a date, a number or JSON: allergen_other_date, drug_other_qty) …
+_FREE_TEXT_TYPE = re.compile(r"CHAR|TEXT|CLOB|STRING|MEMO")
 #: … and words that say so only beside the record's subject (allergen_other, 약품명_기타; never ``text`` alone)
 _FREE_TEXT_WEAK = frozenset({"TEXT", "TXT", "OTHER", "OTHERS", "ETC", "GITA", "MANUAL"})
 _FREE_TEXT_WEAK_KO = ("기타", "수기", "직접")
@@ -2480,7 +2482,8 @@ class _Guesser:
         hangul = (*_SUBJECT_KO.get(entity, ()), *(w for w in (link, dictionary.bare) if not w.isascii()))
         best: tuple[tuple[bool, bool], str] | None = None
         for column in table.columns:
-            if (column.name in used or column.name == link or column.primary_key or _integer_typed(column)
+            if (column.name in used or column.name == link or column.primary_key
+                    or not _FREE_TEXT_TYPE.search(column.type_name.upper() or "TEXT")  # "": SQLite's untyped column
                     or column.is_binary or column.cp949_as_latin1 or column.stored_bytes
                     or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED
                     or (self.profile.engine == "mssql" and column.type_name.upper() in ("TEXT", "NTEXT"))):
