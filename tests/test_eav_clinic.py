@@ -17,14 +17,17 @@ from typing import Any
 import pytest
 
 from emr_exporter.authoring.scaffold import profile_database
+from emr_exporter.connectors.spec import load_spec, session_time_zone
 from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.drivers import get_option
+from emr_exporter.sources.odbc import OdbcSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from eav_clinic import EAV_CONNECTOR, VITALS, EavClinic, create_eav_clinic
 
+from lossless_kit import check_bag_against_source, lines
 from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported, scaffolded
 
 pytestmark = pytest.mark.db
@@ -92,17 +95,36 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         ("patient", "patient", clinic.persons - 2, clinic.persons - 3, 1),
         ("encounter", "encounter", clinic.rows["encounter"], clinic.rows["encounter"] - 2, 2),  # its visits
         ("order_line", "orders", 33, 31, 2),  # the 2 orders of the nameless person's visits: orphans
-        # the allergen is a concept's id (coded_allergen): its name joined in; the one given only as text
-        # (non_coded_allergen, no concept) is quarantined for want of a substance
-        ("allergy", "allergy", 3, 2, 1)}
+        # the allergen is a concept's id (coded_allergen): its name joined in, else the text written beside it
+        # (non_coded_allergen: the one given only as text was quarantined for want of a substance)
+        ("allergy", "allergy", 3, 3, 0)}
     assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [
-        ("substance", "required-missing", 1), ("name", "incomplete-value", 1)]
+        ("name", "incomplete-value", 1)]
+    allergy = spec["entities"]["allergy"]
+    assert (allergy["fields"]["substance"], allergy["fields"]["substance_code"]) == (
+        {"column": "SCAFFOLD_SUBSTANCE", "required": True}, {"column": "SCAFFOLD_SUBSTANCE_CODE"})
+    assert ", X.non_coded_allergen) AS SCAFFOLD_SUBSTANCE" in allergy["query"]
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"]
     patients = {p["identifier"][0]["value"]: p for p in _resources(bag, "Patient")}
     assert (patients["1"]["name"], patients["2"]["name"], len(patients)) == (
         [{"text": "이 서연"}], [{"text": "박 도윤"}], clinic.persons - 3)
+    # the allergy given only as text (non_coded_allergen, no concept): an AllergyIntolerance with that text and no
+    # coding (no code is made from the text); the cell itself carried raw beside the record, as every cell found again
+    allergies = {a["identifier"][0]["value"]: a for a in _resources(bag, "AllergyIntolerance")}
+    assert {k: a["code"] for k, a in allergies.items()} == {
+        "1": {"text": "Penicillin"}, "2": {"text": "갑각류"}, "3": {"text": "Penicillin"}}
+    sidecar = {line["id"]: line["columns"] for line in lines(bag, "raw/columns/allergy")}
+    assert sidecar[allergies["2"]["id"]]["non_coded_allergen"] == "갑각류"
+    loaded = load_spec(flow.connectors / "foreign")
+    assert clinic.odbc is not None
+    source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(loaded))
+    try:
+        rebuilt = check_bag_against_source(bag, loaded, source)
+    finally:
+        source.close()
+    assert rebuilt.rows["allergy"] == 3
     assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
 
 

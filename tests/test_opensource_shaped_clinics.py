@@ -65,7 +65,8 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     assert _fates(bag) == {t: read.get(t, "skipped" if t == "users" else "carried") for t in OPENMRS_TABLES}
     # the patient with no name row quarantined, and the 4 encounters of its 2 visits as orphans (and its 4
     # diagnoses); the 7 diagnoses given only as text (diagnosis_non_coded, no concept: no code) quarantined as
-    # required-missing; the staff's persons (1-3) are no patients: rows of person, carried raw
+    # required-missing (their text read, their code wanting: below); the staff's persons (1-3) are no patients: rows
+    # of person, carried raw
     assert _entities(bag) == {("patient", "patient", 36, 35, 1), ("encounter", "encounter", 144, 140, 4),
                               ("diagnosis", "encounter_diagnosis", 91, 80, 11), ("order_line", "orders", 36, 36, 0),
                               ("allergy", "allergy", 8, 8, 0)}
@@ -93,6 +94,18 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
                                          "3": ("K29.7", "Gastritis, unspecified")}
     allergies = _resources(bag, "AllergyIntolerance")
     assert {a["code"]["text"] for a in allergies.values()} == {"Penicillin", "Acetaminophen"}
+    # allergies 4 and 8 name a concept and hold a text (non_coded_allergen '꽃가루') too: the concept's name wins, the
+    # text falls back only where no concept names the allergen (carried raw here, found again by the cell check)
+    assert (allergies["4"]["code"]["text"], allergies["8"]["code"]["text"]) == ("Penicillin", "Penicillin")
+    # a diagnosis given only as text (diagnosis_non_coded) now reads it as its text, where no concept names it; a
+    # Condition needs a code (model.Diagnosis.code, FHIR's coding), and none is made from the text: still quarantined
+    # for its code alone, the text kept in its raw row
+    quarantined = [json.loads(line) for path in sorted(bag.glob("data/raw/diagnosis.*.ndjson"))
+                   for line in path.read_bytes().splitlines()]
+    text_only = [q for q in quarantined if q["row"]["diagnosis_coded"] is None]
+    assert {(q["reason"], q["row"]["scaffold_code"], q["row"]["scaffold_text"]) for q in text_only} == {
+        ("required field 'code' is empty", None, "원인 미상의 어지럼증")}
+    assert len(text_only) == 7
 
 
 def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:

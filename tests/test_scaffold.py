@@ -353,6 +353,78 @@ def test_a_dictionary_whose_names_and_codes_are_tables_of_their_own_is_read_in_t
     assert _export_counts("concepts", path, tmp_path / "out")["allergy"] == (10, 0)
 
 
+def test_a_record_given_as_free_text_beside_its_dictionarys_id_reads_the_text_where_no_dictionary_row_names_it(
+        tmp_path: Path) -> None:
+    # OpenMRS's non_coded_allergen beside coded_allergen, drug_non_coded, a Korean EMR's …_기타: the text written where
+    # nothing in the dictionary fitted. Before: such a row had no name (NULL from the dictionary): an allergy
+    # quarantined for want of its substance, a prescription as unmappable; and 백신명_기타 was the vaccine's name
+    # itself, no dictionary joined: every vaccination given by its vaccine's id unmappable.
+    path = tmp_path / "freetext.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE allergen (id INTEGER PRIMARY KEY, code TEXT, name TEXT);
+        CREATE TABLE drug (id INTEGER PRIMARY KEY, code TEXT, name TEXT);
+        CREATE TABLE disease (id INTEGER PRIMARY KEY, code TEXT, name TEXT);
+        CREATE TABLE vaccine (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE allergy (id INTEGER PRIMARY KEY, patient_id INTEGER, coded_allergen INTEGER,
+                              non_coded_allergen TEXT, reaction_non_coded TEXT);
+        CREATE TABLE prescription (id INTEGER PRIMARY KEY, patient_id INTEGER, rx_date TEXT, drug_id INTEGER,
+                                   order_reason_non_coded TEXT, drug_non_coded TEXT);
+        CREATE TABLE diagnosis (id INTEGER PRIMARY KEY, patient_id INTEGER, diag_date TEXT, disease INTEGER,
+                                disease_free_text TEXT);
+        CREATE TABLE vaccination (id INTEGER PRIMARY KEY, patient_id INTEGER, vaccination_date TEXT,
+                                  vaccine INTEGER, 백신명_기타 TEXT);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 31)])
+    conn.executemany("INSERT INTO allergen VALUES (?, ?, ?)", [(1, "A-PCN", "페니실린"), (2, "A-ASA", "아스피린")])
+    conn.executemany("INSERT INTO drug VALUES (?, ?, ?)", [(1, "D-001", "타이레놀정"), (2, "D-002", "노바스크정")])
+    conn.executemany("INSERT INTO disease VALUES (?, ?, ?)", [(1, "J00", "급성 비인두염"), (2, "I10", "본태성 고혈압")])
+    conn.executemany("INSERT INTO vaccine VALUES (?, ?)", [(1, "인플루엔자 백신"), (2, "파상풍 백신")])
+    # every fifth given only as text (no id); allergy 10 with both (the dictionary's name wins, the text carried
+    # raw); allergy 20 with neither (no substance: quarantined)
+    conn.executemany("INSERT INTO allergy VALUES (?, ?, ?, ?, ?)", [
+        (i, i, None if i % 5 == 0 and i != 10 else 1 + i % 2,
+         "갑각류" if i % 5 == 0 and i != 20 else None, "두드러기" if i % 3 == 0 else None) for i in range(1, 21)])
+    conn.executemany("INSERT INTO prescription VALUES (?, ?, '2024-03-02', ?, ?, ?)", [
+        (i, 1 + i % 30, None if i % 5 == 0 else 1 + i % 2, "통증" if i % 4 == 0 else None,
+         "한약 (외부 처방)" if i % 5 == 0 else None) for i in range(1, 31)])
+    conn.executemany("INSERT INTO diagnosis VALUES (?, ?, '2024-03-02', ?, ?)", [
+        (i, 1 + i % 30, None if i % 5 == 0 else 1 + i % 2, "원인 미상의 어지럼증" if i % 5 == 0 else None)
+        for i in range(1, 31)])
+    conn.executemany("INSERT INTO vaccination VALUES (?, ?, '2024-10-01', ?, ?)", [
+        (i, 1 + i % 30, None if i % 5 == 0 else 1 + i % 2, "대상포진 백신 (타기관)" if i % 5 == 0 else None)
+        for i in range(1, 21)])
+    conn.commit()
+    outcome = write_scaffold("freetext", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    allergy, order, diagnosis, vaccination = (spec.entities[e] for e in ("allergy", "order_line", "diagnosis",
+                                                                         "immunization"))
+    assert (allergy.fields["substance"].column, allergy.fields["substance_code"].column, order.fields["name"].column,
+            diagnosis.fields["text"].column, vaccination.fields["vaccine_name"].column) == (
+        "SCAFFOLD_SUBSTANCE", "SCAFFOLD_SUBSTANCE_CODE", "SCAFFOLD_NAME", "SCAFFOLD_TEXT", "SCAFFOLD_VACCINE_NAME")
+    assert allergy.query is not None and order.query is not None
+    assert diagnosis.query is not None and vaccination.query is not None
+    # the text of the record's own subject, never another's (reaction_non_coded, order_reason_non_coded)
+    assert (", X.non_coded_allergen) AS SCAFFOLD_SUBSTANCE" in allergy.query, "reaction_non_coded" in allergy.query,
+            ", X.drug_non_coded) AS SCAFFOLD_NAME" in order.query, "order_reason" in order.query,
+            ", X.disease_free_text) AS SCAFFOLD_TEXT" in diagnosis.query,
+            ", X.백신명_기타) AS SCAFFOLD_VACCINE_NAME" in vaccination.query) == (True, False, True, False, True, True)
+    rows = conn.execute(f"SELECT id, SCAFFOLD_SUBSTANCE_CODE, SCAFFOLD_SUBSTANCE FROM ({allergy.query}) WHERE id IN "
+                        "(1, 5, 10, 20) ORDER BY id").fetchall()
+    # a code is only ever the dictionary's: none is made from the text
+    assert rows == [(1, "A-ASA", "아스피린"), (5, None, "갑각류"), (10, "A-PCN", "페니실린"), (20, None, None)]
+    assert conn.execute(f"SELECT SCAFFOLD_LOCAL_CODE, SCAFFOLD_NAME FROM ({order.query}) WHERE id = 5").fetchone() \
+        == (None, "한약 (외부 처방)")
+    conn.close()
+    counts = _export_counts("freetext", path, tmp_path / "out")
+    # was: allergy (17, 3), order line (24, 6), immunization (4, 16) (백신명_기타 was taken for the vaccine's name, so
+    # the 16 given by id had none); a diagnosis needs a code (FHIR's Condition coding, model.Diagnosis.code), so the 6
+    # given only as text stay quarantined, their text in their raw row
+    assert (counts["allergy"], counts["order_line"], counts["immunization"], counts["diagnosis"]) == (
+        (19, 1), (30, 0), (20, 0), (24, 6))
+
+
 def test_a_patient_table_that_is_a_subset_of_the_persons_is_the_patient_section_and_the_staff_stay_out(
         tmp_path: Path) -> None:
     # OpenMRS's shape: person (the staff too) with its names in person_name, patient keyed by the person's id and

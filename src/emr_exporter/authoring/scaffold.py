@@ -1356,6 +1356,21 @@ _NAMED_FIELDS = frozenset({"name", "text", "substance", "reaction", "title"})
 _INTEGER_TYPE = re.compile(r"((BIG|SMALL|TINY|MEDIUM)?INT(EGER|\d)?|(BIG|SMALL)?SERIAL\d?|COUNTER)\b")
 
 
+def _free_text_words(name: str) -> tuple[bool, set[str], list[str]] | None:
+    """Whether the column ``name`` says it holds free text (:data:`_FREE_TEXT_STRONG`, :data:`_FREE_TEXT_WEAK`), and
+    then whether strongly, and the words of what it is the text of (ASCII words; the Hangul left of a word once its
+    markers and name endings are taken off: 약품 of 약품명_기타). None: no such word."""
+    words = _words(name)
+    strong = _FREE_TEXT_STRONG.search(words) is not None
+    rest = _FREE_TEXT_STRONG.sub("_", words)
+    parts = {w for w in rest.split("_") if w} - _NAME_NOISE - _DICTIONARY_ANY
+    if not strong and not parts & _FREE_TEXT_WEAK and not any(k in rest for k in _FREE_TEXT_WEAK_KO):
+        return None
+    endings = r"명칭|명|코드|이름|입력|" + "|".join(_FREE_TEXT_WEAK_KO)
+    korean = [re.sub(endings, "", w) for w in parts if not w.isascii()]
+    return strong, {w for w in parts - _FREE_TEXT_WEAK if w.isascii()}, [k for k in korean if k]
+
+
 def _integer_typed(column: ColumnProfile) -> bool:
     """Whether the column is declared an integer (INT4, BIGINT, SMALLINT …: an id, a count; no text in it)."""
     return _INTEGER_TYPE.match(column.type_name.upper()) is not None
@@ -1397,6 +1412,27 @@ _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "
 _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
 _DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
+#: A free-text column beside a dictionary's id, filled where no dictionary row fitted (OpenMRS non_coded_allergen,
+#: diagnosis_non_coded, drug_non_coded; Tryton's …_text, …_other; Korean EMRs' …_etc, 기타, 직접입력, free_text)
+#: (:meth:`_Guesser._free_text`): words that say so alone (with the record's subject or none) …
+_FREE_TEXT_STRONG = re.compile(r"(?:^|_)(?:NON|UN|NOT)_?CODED(?=_|$)|(?:^|_)FREE_?(?:TEXT|TXT)(?=_|$)|직접_?입력"
+                               r"|(?:^|_)JIKJEOP(?:_?IPRYEOK)?(?=_|$)")
+#: … of a column declared text (never a date, a number or JSON: allergen_other_date, drug_other_qty) …
+_FREE_TEXT_TYPE = re.compile(r"CHAR|TEXT|CLOB|STRING|MEMO")
+#: … and words that say so only beside the record's subject (allergen_other, 약품명_기타; never ``text`` alone)
+_FREE_TEXT_WEAK = frozenset({"TEXT", "TXT", "OTHER", "OTHERS", "ETC", "GITA", "MANUAL"})
+_FREE_TEXT_WEAK_KO = ("기타", "수기", "직접")
+#: what a Hangul name of the record's subject holds (the ASCII words are _DICTIONARY_FIELDS')
+_SUBJECT_KO: dict[str, tuple[str, ...]] = {
+    "diagnosis": ("상병", "진단", "병명", "질병", "질환"),
+    "allergy": ("알러지", "알레르기", "알러젠", "원인", "약물", "약품"),
+    "immunization": ("백신", "접종"),
+    "order_line": ("약품", "약", "처방", "오더"),
+    "lab_result": ("검사",),
+    "lab_report": ("검사",),
+}
+#: the words of a name that say only that it names or codes something (drug_name_etc: DRUG is its subject)
+_NAME_NOISE = frozenset({"NAME", "NM", "DESC", "DESCRIPTION", "VALUE", "VAL", "CONTENT"})
 
 
 #: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
@@ -2361,7 +2397,11 @@ class _Guesser:
                 or _folded_select(self.profile.engine, table) is not None):
             return
         code_field, name_field, words = spec
-        if any(f.field in (code_field, name_field) for f in others):
+        # a name guessed on a column that says it is free text (약품명_기타) may be the text beside a dictionary's
+        # id: then the dictionary's name, falling back to it (below); any other code or name: no dictionary
+        written = next((f for f in others if f.field == name_field), None)
+        if any(f.field == code_field for f in others) or (written is not None and (
+                written.columns or written.expr or _free_text_words(written.column) is None)):
             return
         keys = [key] if isinstance(key, str) else list(key or ())
         parents = {g.table for g in self.guesses.values() if g.usable and g.table}
@@ -2398,17 +2438,84 @@ class _Guesser:
         required = {name: req for name, _, req in _record_fields(entity)}
         why = (f"{column.name} is an id into {dictionary.name} ({hits} of {sampled} sampled values are its "
                f"{dictionary.primary_key[0]}): {said} (see query; the id is carried raw beside the section)")
+        text = None
+        if name_sql is not None:
+            text = self._free_text(entity, table, column.name, dictionary,
+                                   used - {written.column} if written is not None else used)
+        if written is not None:
+            if text is None or text[0] != written.column:
+                return
+            others.remove(written)
+        falls_back = ""
+        if name_sql is not None and text is not None:
+            name_sql = f"COALESCE({name_sql}, \x01.{text[0]})"
+            falls_back = (f"; the {name_field.replace('_', ' ')}, where no {dictionary.name} row gives one, is "
+                          f"{text[0]}'s text ({text[1]}; carried raw as well; no code is made from it)")
+            used.add(text[0])
         for fname, sql in ((code_field, code_sql), (name_field, name_sql)):
             if sql is None:
                 continue
             alias = f"SCAFFOLD_{fname.upper()}"
             guess.lookups.append(f"{sql} AS {alias}")
-            others.append(FieldGuess(fname, alias, "text", why, required=required.get(fname, False)))
+            others.append(FieldGuess(fname, alias, "text", why + (falls_back if fname == name_field else ""),
+                                     required=required.get(fname, False)))
             if fname in guess.missing:
                 guess.missing.remove(fname)
         used.add(column.name)
         guess.lookups_why = (f"the {entity.replace('_', ' ')}'s code and name are those of the {dictionary.name} row "
-                             f"{column.name} names, joined in (one value per row: every row kept)")
+                             f"{column.name} names, joined in (one value per row: every row kept)"
+                             + (f", else the name written in {text[0]}" if text is not None else ""))
+
+    def _free_text(self, entity: str, table: TableProfile, link: str, dictionary: TableProfile,
+                   used: Collection[str]) -> tuple[str, str] | None:
+        """The column of ``table`` that holds as free text what ``link`` holds as an id into ``dictionary``, for the
+        rows no dictionary row fitted (OpenMRS ``non_coded_allergen`` beside ``coded_allergen``,
+        ``diagnosis_non_coded`` beside ``diagnosis_coded``; ``…_text``, ``…_other``, ``…_etc``, ``기타``,
+        ``직접입력``, ``free_text``), and what was found of it. By its name: a word saying it is free text
+        (:data:`_FREE_TEXT_STRONG`, alone or with the record's subject; :data:`_FREE_TEXT_WEAK` only with it), the
+        subject being a word of the id's name, of the dictionary's or of what the record codes. By its content:
+        empty in at least half of the sampled rows whose id is set (a name copied beside every id is no fallback).
+        A text column only, never one the server hands over as other bytes (CP949 read as latin1)."""
+        id_words = set(_words(link).split("_")) - _LINK_NOISE - _DICTIONARY_ANY
+        subjects = (id_words | set(_words(dictionary.bare, table=True).split("_")) | _DICTIONARY_FIELDS[entity][2]) \
+            - _DICTIONARY_ANY - _NAME_NOISE
+        hangul = (*_SUBJECT_KO.get(entity, ()), *(w for w in (link, dictionary.bare) if not w.isascii()))
+        best: tuple[tuple[bool, bool], str] | None = None
+        for column in table.columns:
+            if (column.name in used or column.name == link or column.primary_key
+                    or not _FREE_TEXT_TYPE.search(column.type_name.upper() or "TEXT")  # "": SQLite's untyped column
+                    or column.is_binary or column.cp949_as_latin1 or column.stored_bytes
+                    or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED
+                    or (self.profile.engine == "mssql" and column.type_name.upper() in ("TEXT", "NTEXT"))):
+                continue
+            said = _free_text_words(column.name)
+            if said is None:
+                continue
+            strong, own, korean = said
+            about = bool(own & subjects) or any(k in h or h in k for k in korean for h in hangul)
+            if not about and (not strong or own or korean):
+                continue  # reaction_non_coded, order_reason_non_coded: free text of something else
+            rank = (bool(own & id_words), strong)
+            if best is None or rank > best[0]:
+                best = (rank, column.name)
+        if best is None or self.source is None:
+            return None
+        text = best[1]
+        order_by = (table.primary_key or (link,))[0]
+        sample = _sample_sql(self.source, table, None, order_by, self.profile.sample_rows)
+        try:
+            row = next(self.source.rows(
+                f"SELECT SUM(CASE WHEN s.{link} IS NOT NULL THEN 1 ELSE 0 END) AS coded, SUM(CASE WHEN s.{link} IS "
+                f"NOT NULL AND s.{text} IS NOT NULL AND s.{text} <> '' THEN 1 ELSE 0 END) AS both_set, SUM(CASE WHEN "
+                f"s.{link} IS NULL AND s.{text} IS NOT NULL AND s.{text} <> '' THEN 1 ELSE 0 END) AS text_only "
+                f"FROM ({sample}) s"))
+        except (SourceQueryError, StopIteration):
+            return None
+        coded, both, alone = (int(row[k] or 0) for k in ("coded", "both_set", "text_only"))
+        if both * 2 > coded:
+            return None
+        return text, (f"of the sampled rows, {alone} hold only the text, {both} of {coded} with the id set hold it "
+                      "too")
 
     def _join_lookups(self, guess: EntityGuess, table: TableProfile) -> None:
         """The dictionary values of :meth:`_from_dictionary` put into the section's query (its own, or a new one);
