@@ -74,6 +74,8 @@ class Repeats:
             if any(page[i][key] == page[i - 1][key] for i in range(1, len(page))):
                 page = [group[0] if len(group) == 1 else self.merged(group) for group in _runs(page, key)]
             yield page
+            # let go of it before the next page is read (as sources/base.iter_keyset: two pages alive otherwise)
+            del page
 
     def value_pages(self, pages: Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]
                     ) -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
@@ -93,7 +95,9 @@ class Repeats:
                                                 for n, value in zip(names, page[start], strict=True)))
                         start = end
                 page = merged
+                del merged
             yield names, page
+            del page  # as in pages
 
 
 def _runs(page: list[dict[str, Any]], key: str) -> Iterator[list[dict[str, Any]]]:
