@@ -305,3 +305,54 @@ def test_doctor_gives_up_a_first_statement_that_is_never_answered(engine: str, t
         "detail": f"no answer to {READ_ONLY_REQUESTS[engine].decode()!r} within 2 s"}
     assert password not in done.output
     assert took < 10
+
+
+DSN_DRIVERS = {"mariadb": "MariaDB Unicode", "postgresql": "PostgreSQL Unicode"}
+#: The key each driver's DSN keeps its server under (psqlODBC's own name is Servername).
+DSN_SERVER_KEY = {"mariadb": "SERVER", "postgresql": "Servername"}
+
+
+@pytest.fixture
+def odbc_ini(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private user odbc.ini (unixODBC reads $ODBCINI at each connect) and no system one."""
+    ini = tmp_path / "odbc.ini"
+    monkeypatch.setenv("ODBCINI", str(ini))
+    monkeypatch.setenv("ODBCSYSINI", str(tmp_path / "no-system"))
+    return ini
+
+
+@pytest.mark.parametrize("case", ["switched off", "refused"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_dsn_to_a_server_that_cannot_be_reached_gets_the_tcp_check_too(
+    engine: str, case: str, targets: dict[str, str], short_login: None, odbc_ini: Path
+) -> None:
+    """A DSN whose settings name the server and port: the TCP check tells a switched-off PC from one where no database
+    listens, and the hint names the server, as for a connection string. Before, a DSN had no TCP check: psqlODBC's
+    "timeout expired" said "took the connection but did not answer" for a PC that is off, and MariaDB Connector/ODBC
+    (its own CONN_TIMEOUT not set for a DSN) waited for the driver's own default."""
+    with contextlib.ExitStack() as stack:
+        port = stack.enter_context(switched_off_server()) if case == "switched off" else refusing_port()
+        dsn = f"clinic_{engine}_{case.replace(' ', '_')}"  # unixODBC caches a DSN's settings by its name
+        odbc_ini.write_text(f"[{dsn}]\nDriver = {DSN_DRIVERS[engine]}\n{DSN_SERVER_KEY[engine]} = 127.0.0.1\n"
+                            f"Port = {port}\nDatabase = emr\nUID = emr\n", encoding="utf-8")
+        outcome, _took = run_limited(lambda: SourceAddress(dsn=dsn, password="Zz-dsn-pw").open())
+    assert isinstance(outcome, SourceUnavailable), outcome
+    kind, hint = (("server-unreachable", off_hint(f"127.0.0.1:{port}")) if case == "switched off" else
+                  ("server-refused", refused_hint(f"127.0.0.1:{port}")))
+    assert outcome.reason == kind
+    assert_said(str(outcome), hint, "Zz-dsn-pw")
+
+
+def test_a_mariadb_dsn_gets_the_login_timeout_of_the_connection_string(odbc_ini: Path) -> None:
+    """The DSN's driver, server and port are read from its settings for the login options: MariaDB's CONN_TIMEOUT and
+    READ_TIMEOUT are added to ``DSN=`` (the string's keys win over the DSN's), not its server or driver."""
+    odbc_ini.write_text("[clinic_emr]\nDriver=MariaDB Unicode\nSERVER=10.9.8.7\nPORT=3307\n", encoding="utf-8")
+    assert connect._located("DSN=clinic_emr") == "DSN=clinic_emr;DRIVER={MariaDB Unicode};SERVER=10.9.8.7;PORT=3307"
+    assert connect._with_connect_timeout("DSN=clinic_emr", 4, 60) == "DSN=clinic_emr;CONN_TIMEOUT=4;READ_TIMEOUT=60"
+    odbc_ini.write_text("[clinic_emr]\nDriver=PostgreSQL Unicode\nServername=10.9.8.7\n", encoding="utf-8")
+    assert connect._located("DSN=clinic_emr") == "DSN=clinic_emr;DRIVER={PostgreSQL Unicode};SERVER=10.9.8.7"
+    assert connect._with_connect_timeout("DSN=clinic_emr", 4, 60) == "DSN=clinic_emr"
+    # A FreeTDS DSN's Servername is an entry of freetds.conf, not a host: not read, as for a DSN not in odbc.ini.
+    odbc_ini.write_text("[clinic_emr]\nDriver=FreeTDS\nServername=EMRSERVER\n", encoding="utf-8")
+    assert connect._located("DSN=clinic_emr") == "DSN=clinic_emr;DRIVER={FreeTDS}"
+    assert connect._located("DSN=other") == "DSN=other"

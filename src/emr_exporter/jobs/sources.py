@@ -8,8 +8,23 @@ from pathlib import Path
 
 from emr_exporter.demo.load import LoadResult
 from emr_exporter.sources.address import SourceAddress
-from emr_exporter.sources.connect import list_dsns, resolve_password
+from emr_exporter.sources.connect import list_drivers, list_dsns, resolve_password
 from emr_exporter.sources.doctor import DoctorReport, run_doctor
+from emr_exporter.sources.servers import (
+    ServerFields,
+    ServerKind,
+    server_connection_string,
+    server_fields,
+    server_kinds,
+)
+
+
+def list_server_kinds() -> list[ServerKind]:
+    """The kinds of database server (SQL Server, MariaDB/MySQL, PostgreSQL) this PC has an ODBC driver for."""
+    try:
+        return server_kinds(list_drivers())
+    except Exception:  # no ODBC driver manager on this PC: no server can be reached
+        return []
 
 
 def load_demo_into(
@@ -24,5 +39,6 @@ def load_demo_into(
 
 
 __all__ = [
-    "DoctorReport", "LoadResult", "SourceAddress", "list_dsns", "load_demo_into", "resolve_password", "run_doctor",
+    "DoctorReport", "LoadResult", "ServerFields", "ServerKind", "SourceAddress", "list_dsns", "list_server_kinds",
+    "load_demo_into", "resolve_password", "run_doctor", "server_connection_string", "server_fields",
 ]

@@ -185,7 +185,7 @@ def classify_odbc_error(
             "connection string.",
             detail,
         )
-    where = _server_of(conn_str)
+    where = _server_of(_located(conn_str))
     if _REFUSED_RE.search(message):
         return OdbcProblem(SERVER_REFUSED, sqlstate, _hint(SERVER_REFUSED, where), detail)
     if _UNREACHABLE_RE.search(message):
@@ -254,10 +254,29 @@ def resolve_password(conn_str: str, *, ask: bool = False, prompt: Any = None) ->
     return os.environ.get(PASSWORD_ENV) or None
 
 
+def _located(conn_str: str) -> str:
+    """``conn_str``, and for a data source name (``DSN=`` without ``DRIVER=``) the driver, server and port its own
+    settings keep (:func:`~emr_exporter.sources.servers.dsn_server`; the string's own keys win, as in the driver
+    manager): what the login options and the TCP check of a failed connect go by. Never connected with: the driver
+    manager reads the DSN itself."""
+    dsn = get_option(conn_str, "DSN")
+    if not dsn or get_option(conn_str, "DRIVER"):
+        return conn_str
+    from emr_exporter.sources.servers import dsn_server
+
+    try:
+        driver = list_dsns().get(dsn)
+    except Exception:  # no driver manager: the settings' own Driver entry
+        driver = None
+    found = dsn_server(dsn, driver)
+    return set_options(conn_str, found, override=False) if found else conn_str
+
+
 def _with_connect_timeout(conn_str: str, timeout: int, read_timeout: int | None = None) -> str:
-    # MariaDB Connector/ODBC ignores the ODBC login timeout during the handshake; its own options work.
+    # MariaDB Connector/ODBC ignores the ODBC login timeout during the handshake; its own options work (over a DSN's
+    # settings too: the connection string's keys win over the DSN's).
     # READ_TIMEOUT also bounds every later query, so an export passes a generous one.
-    if engine_from_connection_string(conn_str) == "mariadb":
+    if engine_from_connection_string(_located(conn_str)) == "mariadb":
         read = read_timeout if read_timeout is not None else timeout
         return set_options(
             conn_str, [("CONN_TIMEOUT", str(timeout)), ("READ_TIMEOUT", str(read))], override=False
@@ -286,11 +305,15 @@ def _diagnose(problem: OdbcProblem, conn_str: str, waited_out: bool = False) -> 
     SQLSTATE 08001/08S01 alone) told apart by one plain TCP connection to the server's port: refused (the PC is on,
     no database listens), no answer at all (switched off, the network down, or a firewall that drops), or taken
     (the PC and the port are there: the database hangs, if the driver said it timed out or the connect lasted its
-    whole login timeout, ``waited_out``). Drivers cannot tell these apart themselves: libpq says "timeout expired"
+    whole login timeout, ``waited_out``). A DSN's server and port come from its settings (:func:`_located`). Drivers
+    cannot tell these apart themselves: libpq says "timeout expired"
     both for a server PC that never answers the SYN and for a database that never answers the login, and in a
     Korean process (the wizard) it says it in Korean."""
+    if problem.kind not in (SERVER_UNREACHABLE, TIMEOUT):
+        return problem
+    conn_str = _located(conn_str)  # a DSN: the server and port of its settings, where they can be read
     place = _server_port(conn_str)
-    if place is None or problem.kind not in (SERVER_UNREACHABLE, TIMEOUT):
+    if place is None:
         return problem
     try:
         with socket.create_connection(place, timeout=PORT_CHECK_SECONDS):

@@ -680,7 +680,12 @@ def detect_engine_of_connection(connection: object) -> str:
 def engine_from_connection_string(conn_str: str) -> str | None:
     """Best guess from the ``DRIVER=`` of a connection string, before connecting (None if no DRIVER)."""
     driver = get_option(conn_str, "DRIVER")
-    return _match(driver, _DRIVER_PATTERNS) if driver else None
+    return engine_of_driver(driver) if driver else None
+
+
+def engine_of_driver(driver: str) -> str | None:
+    """The engine an ODBC driver reaches, by its name or file (``MariaDB Unicode``, ``libmaodbc.so``), or None."""
+    return _match(driver, _DRIVER_PATTERNS)
 
 
 # --- SQL generation ------------------------------------------------------------------------------
