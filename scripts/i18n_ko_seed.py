@@ -60,6 +60,24 @@ KO: dict[str, str] = {
     "A database file on this PC": "이 PC에 있는 데이터베이스 파일",
     "An ODBC data source set up on this PC (DSN)": "이 PC에 설정된 ODBC 데이터 원본 (DSN)",
     "A database server (ODBC connection string)": "데이터베이스 서버 (ODBC 연결 문자열)",
+    "The EMR's database server (on this PC or the clinic's main PC)":
+        "EMR 데이터베이스 서버 (이 PC 또는 병원의 메인 PC)",
+    "empty: this PC; else the server PC's name or IP address":
+        "이 PC이면 비워 두세요. 다른 PC이면 그 PC의 이름이나 IP 주소",
+    "About the server": "서버 안내",
+    "Type of &database:": "데이터베이스 종류(&D):",
+    "Server add&ress:": "서버 주소(&R):",
+    "Port &number:": "포트 번호(&N):",
+    "Database na&me:": "데이터베이스 이름(&M):",
+    "Account &ID:": "계정 이름(&I):",
+    "If you do not know the database name, the account or its password, ask the EMR company. The port is the usual "
+    "one for the type of database.":
+        "데이터베이스 이름, 계정 이름, 비밀번호를 모르면 EMR 회사에 물어보세요. 포트 번호에는 그 종류의 데이터베이스가 "
+        "보통 쓰는 번호가 들어가 있습니다.",
+    "This PC has no program for reaching a database server (SQL Server, MariaDB/MySQL or PostgreSQL). Ask your IT "
+    "contractor or the EMR company to install the one your EMR uses.":
+        "이 PC에는 데이터베이스 서버(SQL Server, MariaDB/MySQL, PostgreSQL)에 연결하는 프로그램이 설치되어 있지 "
+        "않습니다. 전산 담당자나 EMR 회사에 EMR이 쓰는 것을 설치해 달라고 하세요.",
     "Data &source:": "데이터 원본(&S):",
     "&Browse…": "찾아보기(&B)…",
     "&Test connection": "연결 확인(&T)",

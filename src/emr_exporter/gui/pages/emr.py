@@ -1,4 +1,7 @@
-"""Which EMR database: search this PC, test the connection, recognise the connector."""
+"""Which EMR database: search this PC, test the connection, recognise the connector.
+
+The founder reaches a database server through plain fields (kind of database, server, port, database, account); the
+core builds the connection string from them (sources/servers.py). The connection text stays for IT contractors."""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from emr_exporter.gui.qt import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     Signal,
 )
 from emr_exporter.gui.session import Session
-from emr_exporter.jobs.sources import SourceAddress
+from emr_exporter.jobs.sources import ServerKind, SourceAddress
 
 
 class EmrPage(WizardPageBase):
@@ -36,9 +40,20 @@ class EmrPage(WizardPageBase):
         self._searched = False
         self.kind_combo = QComboBox()
         self.kind_combo.addItem(self.tr("A database file on this PC"), "file")
+        self.kind_combo.addItem(self.tr("The EMR's database server (on this PC or the clinic's main PC)"), "server")
         self.kind_combo.addItem(self.tr("An ODBC data source set up on this PC (DSN)"), "dsn")
         self.kind_combo.addItem(self.tr("A database server (ODBC connection string)"), "odbc")
         self.dsn_combo = QComboBox()
+        # The founder's server form: the kinds of server this PC has a driver for, by what they are.
+        self._server_kinds: list[ServerKind] = []
+        self.server_type_combo = QComboBox()
+        self.server_edit = QLineEdit()
+        self.server_edit.setPlaceholderText(self.tr("empty: this PC; else the server PC's name or IP address"))
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(1, 65535)
+        self.server_database_edit = QLineEdit()
+        self.user_edit = QLineEdit()
+        self.server_note_label = message_label(self.tr("About the server"))
         self.database_edit = QLineEdit()
         self.browse_button = QPushButton(self.tr("&Browse…"))
         self.odbc_edit = QLineEdit()
@@ -64,6 +79,16 @@ class EmrPage(WizardPageBase):
         file_row.addWidget(self.database_edit, 1)
         file_row.addWidget(self.browse_button)
         form.addRow(buddy(self.tr("Database &file:"), self.database_edit), file_row)
+        self._file_row = file_row
+        form.addRow(buddy(self.tr("Type of &database:"), self.server_type_combo), self.server_type_combo)
+        form.addRow(buddy(self.tr("Server add&ress:"), self.server_edit), self.server_edit)
+        form.addRow(buddy(self.tr("Port &number:"), self.port_spin), self.port_spin)
+        form.addRow(buddy(self.tr("Database na&me:"), self.server_database_edit), self.server_database_edit)
+        form.addRow(buddy(self.tr("Account &ID:"), self.user_edit), self.user_edit)
+        form.addRow(self.server_note_label)
+        self._form = form
+        self._server_rows = (self.server_type_combo, self.server_edit, self.port_spin, self.server_database_edit,
+                             self.user_edit, self.server_note_label)
         form.addRow(buddy(self.tr("Data &source:"), self.dsn_combo), self.dsn_combo)
         form.addRow(buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
         form.addRow(buddy(self.tr("Database pass&word:"), self.db_password_edit), self.db_password_edit)
@@ -88,8 +113,11 @@ class EmrPage(WizardPageBase):
         self.test_button.clicked.connect(self.test_connection)
         self.stop_button.clicked.connect(self.stop_test)
         self.connector_combo.currentIndexChanged.connect(self.completeChanged)
-        for edit in (self.database_edit, self.odbc_edit, self.db_password_edit):
+        for edit in (self.database_edit, self.odbc_edit, self.db_password_edit, self.server_edit,
+                     self.server_database_edit, self.user_edit):
             edit.textChanged.connect(self.completeChanged)
+        self.port_spin.valueChanged.connect(self.completeChanged)
+        self.server_type_combo.currentIndexChanged.connect(self._on_server_type)
         self.test_runner.succeeded.connect(self._on_tested)
         self.test_runner.failed.connect(self.show_failure)
         self.found_combo.activated.connect(self._on_candidate_chosen)
@@ -105,7 +133,61 @@ class EmrPage(WizardPageBase):
         self.browse_button.setEnabled(is_file)
         self.odbc_edit.setEnabled(kind == "odbc")
         self.db_password_edit.setEnabled(not is_file)
+        # Only the rows of the kind chosen: the page stays short, and the founder's server form shows no
+        # contractor's words (ODBC, DSN).
+        self._form.setRowVisible(self._file_row, is_file)
+        self._form.setRowVisible(self.dsn_combo, kind == "dsn")
+        self._form.setRowVisible(self.odbc_edit, kind == "odbc")
+        self._form.setRowVisible(self.db_password_edit, not is_file)
+        for widget in self._server_rows:
+            self._form.setRowVisible(widget, kind == "server")
         self.completeChanged.emit()
+
+    def _fill_server_kinds(self) -> None:
+        """The kinds of database server this PC has a driver for (quick: the driver list, no connection)."""
+        if self._server_kinds:
+            return
+        from emr_exporter.jobs.sources import list_server_kinds
+
+        self._server_kinds = list_server_kinds()
+        for index, kind in enumerate(self._server_kinds):
+            self.server_type_combo.addItem(kind.name, index)
+        if self._server_kinds:
+            self.server_note_label.setText(self.tr(
+                "If you do not know the database name, the account or its password, ask the EMR company. The port "
+                "is the usual one for the type of database."))
+        else:
+            self.server_note_label.setText(self.tr(
+                "This PC has no program for reaching a database server (SQL Server, MariaDB/MySQL or PostgreSQL). "
+                "Ask your IT contractor or the EMR company to install the one your EMR uses."))
+        self._on_server_type()
+
+    def _on_server_type(self) -> None:
+        kind = self._server_kind()
+        if kind is not None:
+            self.port_spin.setValue(kind.port)  # the usual port of that kind of server
+
+    def _server_kind(self) -> ServerKind | None:
+        index = self.server_type_combo.currentData()
+        return self._server_kinds[index] if index is not None else None
+
+    def _show_server(self, conn_str: str) -> bool:
+        """Fill the server form from a connection string it made (a saved session); False if it did not make it."""
+        from emr_exporter.jobs.sources import server_fields
+
+        fields = server_fields(conn_str)
+        engines = [kind.engine for kind in self._server_kinds]
+        if fields is None or fields.engine not in engines:
+            return False
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("server"))
+        self.server_type_combo.setCurrentIndex(engines.index(fields.engine))
+        self.server_edit.setText(fields.server)
+        self.port_spin.setValue(fields.port)
+        self.server_database_edit.setText(fields.database)
+        self.user_edit.setText(fields.user)
+        # The connection string must be the one saved (the same driver): else the saved session is shown as text.
+        shown = self.source_address()
+        return shown is not None and shown.odbc == conn_str
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose the EMR database file"))
@@ -127,6 +209,7 @@ class EmrPage(WizardPageBase):
 
     def initializePage(self) -> None:  # Qt override
         self._fill_dsns()
+        self._fill_server_kinds()
         session = self.session
         if session.demo and session.demo_material is not None and not self.database_edit.text():
             self.database_edit.setText(str(session.demo_material.database))
@@ -137,7 +220,7 @@ class EmrPage(WizardPageBase):
             elif session.source.dsn:
                 self.kind_combo.setCurrentIndex(self.kind_combo.findData("dsn"))
                 self.dsn_combo.setCurrentIndex(max(0, self.dsn_combo.findData(session.source.dsn)))
-            elif session.source.odbc:
+            elif session.source.odbc and not self._show_server(session.source.odbc):
                 self.kind_combo.setCurrentIndex(self.kind_combo.findData("odbc"))
                 self.odbc_edit.setText(session.source.odbc)
             if session.attachments_root:
@@ -229,6 +312,15 @@ class EmrPage(WizardPageBase):
         if self.kind_combo.currentData() == "dsn":
             dsn = self.dsn_combo.currentData()
             return SourceAddress(dsn=str(dsn), password=password) if dsn else None
+        if self.kind_combo.currentData() == "server":
+            from emr_exporter.jobs.sources import server_connection_string
+
+            kind = self._server_kind()
+            if kind is None:
+                return None
+            return SourceAddress(odbc=server_connection_string(
+                kind, server=self.server_edit.text(), port=self.port_spin.value(),
+                database=self.server_database_edit.text(), user=self.user_edit.text()), password=password)
         text = self.odbc_edit.text().strip()
         return SourceAddress(odbc=text, password=password) if text else None
 

@@ -8,6 +8,7 @@ from emr_exporter.gui import texts
 from emr_exporter.gui.pages.base import WizardPageBase, message_label
 from emr_exporter.gui.qt import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QProgressBar,
     QPushButton,
@@ -39,6 +40,9 @@ class ScanPage(WizardPageBase):
         self.range_label = message_label(self.tr("Date range"))
         self.sample_label = message_label(self.tr("Sample patient"))
         self.rescan_button = QPushButton(self.tr("&Scan again"))
+        # Ends a running scan at once, as Back does (a connect or a query that waits is given up: sources/waiting.py).
+        self.stop_button = QPushButton(self.tr("Sto&p"))
+        self.stop_button.setEnabled(False)
         self.scan_runner = self.new_runner()
         layout = self.body_layout()
         layout.addWidget(self.progress_bar)
@@ -47,8 +51,13 @@ class ScanPage(WizardPageBase):
         layout.addWidget(self.range_label)
         layout.addWidget(self.sample_label)
         layout.addWidget(self.error_label)
-        layout.addWidget(self.rescan_button, 0, Qt.AlignmentFlag.AlignLeft)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rescan_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         self.rescan_button.clicked.connect(self.start_scan)
+        self.stop_button.clicked.connect(self.stop_scan)
         self.scan_runner.progressed.connect(self._on_progress)
         self.scan_runner.succeeded.connect(self._on_scanned)
         self.scan_runner.failed.connect(self.show_failure)
@@ -70,6 +79,7 @@ class ScanPage(WizardPageBase):
         self.progress_bar.setRange(0, 0)
         self.progress_label.setText(self.tr("Reading the database…"))
         self.rescan_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
         # No database chosen (e.g. a restored session that skipped the EMR page): the job fails with the
         # core's message, shown on this page like any other failure.
         connector, address, attachments = session.connector, session.source or SourceAddress(), session.attachments_root
@@ -81,6 +91,11 @@ class ScanPage(WizardPageBase):
 
         self.completeChanged.emit()
         self.scan_runner.start(run)
+
+    def stop_scan(self) -> None:
+        """Stop: the scan ends at once (its connect or query given up), and the page says it stopped."""
+        self.stop_button.setEnabled(False)
+        self.scan_runner.request_cancel()
 
     def _on_progress(self, event: Any) -> None:
         if event.total:
@@ -94,6 +109,7 @@ class ScanPage(WizardPageBase):
     def _on_scanned(self, report: Any) -> None:
         self.session.scan_report = report
         self.rescan_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
         self._show(report)
         self.completeChanged.emit()
         self.jobFinished.emit()
@@ -142,6 +158,7 @@ class ScanPage(WizardPageBase):
 
     def on_job_failed(self, error: BaseException) -> None:
         self.rescan_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_label.clear()

@@ -112,192 +112,242 @@
     <context>
         <name>EmrPage</name>
         <message>
-            <location filename="../../gui/pages/emr.py" line="27" />
+            <location filename="../../gui/pages/emr.py" line="31" />
             <source>Which EMR</source>
             <translation>EMR 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="29" />
+            <location filename="../../gui/pages/emr.py" line="33" />
             <source>Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.</source>
             <translation>EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="33" />
+            <location filename="../../gui/pages/emr.py" line="37" />
             <source>Search result</source>
             <translation>검색 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="38" />
+            <location filename="../../gui/pages/emr.py" line="42" />
             <source>A database file on this PC</source>
             <translation>이 PC에 있는 데이터베이스 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="39" />
+            <location filename="../../gui/pages/emr.py" line="43" />
+            <source>The EMR's database server (on this PC or the clinic's main PC)</source>
+            <translation>EMR 데이터베이스 서버 (이 PC 또는 병원의 메인 PC)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="44" />
             <source>An ODBC data source set up on this PC (DSN)</source>
             <translation>이 PC에 등록된 EMR 연결 (Windows 설정)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="40" />
+            <location filename="../../gui/pages/emr.py" line="45" />
             <source>A database server (ODBC connection string)</source>
             <translation>데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="43" />
+            <location filename="../../gui/pages/emr.py" line="51" />
+            <source>empty: this PC; else the server PC's name or IP address</source>
+            <translation>이 PC이면 비워 두세요. 다른 PC이면 그 PC의 이름이나 IP 주소</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="56" />
+            <source>About the server</source>
+            <translation>서버 안내</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="58" />
             <source>&amp;Browse…</source>
             <translation>찾아보기(&amp;B)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="45" />
+            <location filename="../../gui/pages/emr.py" line="60" />
             <source>as given by your IT contractor</source>
             <translation>전산 담당자가 알려 준 연결 정보를 붙여 넣으세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="49" />
+            <location filename="../../gui/pages/emr.py" line="64" />
             <source>&amp;Test connection</source>
             <translation>연결 확인(&amp;T)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="52" />
+            <location filename="../../gui/pages/emr.py" line="67" />
             <source>Sto&amp;p</source>
             <translation>멈춤(&amp;P)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="55" />
+            <location filename="../../gui/pages/emr.py" line="70" />
             <source>Connection result</source>
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="60" />
+            <location filename="../../gui/pages/emr.py" line="75" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="62" />
+            <location filename="../../gui/pages/emr.py" line="77" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="66" />
+            <location filename="../../gui/pages/emr.py" line="81" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="67" />
+            <location filename="../../gui/pages/emr.py" line="82" />
+            <source>Type of &amp;database:</source>
+            <translation>데이터베이스 종류(&amp;D):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="83" />
+            <source>Server add&amp;ress:</source>
+            <translation>서버 주소(&amp;R):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="84" />
+            <source>Port &amp;number:</source>
+            <translation>포트 번호(&amp;N):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="85" />
+            <source>Database na&amp;me:</source>
+            <translation>데이터베이스 이름(&amp;M):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="86" />
+            <source>Account &amp;ID:</source>
+            <translation>계정 이름(&amp;I):</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="91" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="68" />
+            <location filename="../../gui/pages/emr.py" line="92" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="69" />
+            <location filename="../../gui/pages/emr.py" line="93" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="70" />
+            <location filename="../../gui/pages/emr.py" line="94" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="80" />
+            <location filename="../../gui/pages/emr.py" line="104" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="111" />
+            <location filename="../../gui/pages/emr.py" line="150" />
+            <source>If you do not know the database name, the account or its password, ask the EMR company. The port is the usual one for the type of database.</source>
+            <translation>데이터베이스 이름, 계정 이름, 비밀번호를 모르면 EMR 회사에 물어보세요. 포트 번호에는 그 종류의 데이터베이스가 보통 쓰는 번호가 들어가 있습니다.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="154" />
+            <source>This PC has no program for reaching a database server (SQL Server, MariaDB/MySQL or PostgreSQL). Ask your IT contractor or the EMR company to install the one your EMR uses.</source>
+            <translation>이 PC에는 데이터베이스 서버(SQL Server, MariaDB/MySQL, PostgreSQL)에 연결하는 프로그램이 설치되어 있지 않습니다. 전산 담당자나 EMR 회사에 EMR이 쓰는 것을 설치해 달라고 하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="186" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="157" />
+            <location filename="../../gui/pages/emr.py" line="233" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="167" />
+            <location filename="../../gui/pages/emr.py" line="243" />
             <source>EMR connection {name}</source>
             <translation>EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="170" />
+            <location filename="../../gui/pages/emr.py" line="246" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="172" />
+            <location filename="../../gui/pages/emr.py" line="248" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="184" />
+            <location filename="../../gui/pages/emr.py" line="260" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="188" />
+            <location filename="../../gui/pages/emr.py" line="264" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="209" />
+            <location filename="../../gui/pages/emr.py" line="285" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="213" />
+            <location filename="../../gui/pages/emr.py" line="289" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="219" />
+            <location filename="../../gui/pages/emr.py" line="295" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="240" />
+            <location filename="../../gui/pages/emr.py" line="325" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="245" />
+            <location filename="../../gui/pages/emr.py" line="330" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="271" />
+            <location filename="../../gui/pages/emr.py" line="356" />
             <source>the database {database} on the server {server}</source>
             <translation>서버 {server}의 데이터베이스 {database}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="274" />
+            <location filename="../../gui/pages/emr.py" line="359" />
             <source>the EMR connection {name} set up on this PC</source>
             <translation>이 PC에 등록된 EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="276" />
+            <location filename="../../gui/pages/emr.py" line="361" />
             <source>the database file {name}</source>
             <translation>데이터베이스 파일 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="290" />
+            <location filename="../../gui/pages/emr.py" line="375" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="298" />
+            <location filename="../../gui/pages/emr.py" line="383" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="303" />
+            <location filename="../../gui/pages/emr.py" line="388" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="307" />
+            <location filename="../../gui/pages/emr.py" line="392" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
         </message>
@@ -763,92 +813,97 @@ Valid from {start} to {end}</source>
     <context>
         <name>ScanPage</name>
         <message>
-            <location filename="../../gui/pages/scan.py" line="25" />
+            <location filename="../../gui/pages/scan.py" line="26" />
             <source>What will be exported</source>
             <translation>내보낼 기록 살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="26" />
+            <location filename="../../gui/pages/scan.py" line="27" />
             <source>The program reads the whole database once, without changing it.</source>
             <translation>데이터베이스 전체를 한 번 읽습니다. 아무것도 바꾸지 않습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="28" />
+            <location filename="../../gui/pages/scan.py" line="29" />
             <source>Scan progress</source>
             <translation>살펴보기 진행률</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="29" />
+            <location filename="../../gui/pages/scan.py" line="30" />
             <source>Scan status</source>
             <translation>살펴보기 상태</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="33" />
             <source>Record type</source>
             <translation>기록 종류</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="33" />
             <source>Records</source>
             <translation>건수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="33" />
             <source>Set aside</source>
             <translation>별도 보관</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="32" />
+            <location filename="../../gui/pages/scan.py" line="33" />
             <source>Why set aside</source>
             <translation>별도 보관 이유</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="34" />
+            <location filename="../../gui/pages/scan.py" line="35" />
             <source>Records per type</source>
             <translation>종류별 기록 수</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="39" />
+            <location filename="../../gui/pages/scan.py" line="40" />
             <source>Date range</source>
             <translation>기간</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="40" />
+            <location filename="../../gui/pages/scan.py" line="41" />
             <source>Sample patient</source>
             <translation>환자 예시</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="41" />
+            <location filename="../../gui/pages/scan.py" line="42" />
             <source>&amp;Scan again</source>
             <translation>다시 살펴보기(&amp;S)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="71" />
+            <location filename="../../gui/pages/scan.py" line="44" />
+            <source>Sto&amp;p</source>
+            <translation>멈춤(&amp;P)</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/scan.py" line="80" />
             <source>Reading the database…</source>
             <translation>데이터베이스를 읽는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="90" />
+            <location filename="../../gui/pages/scan.py" line="105" />
             <source>Reading {what}: {done} of {total}</source>
             <translation>{what} 읽는 중: {total}건 중 {done}건</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="105" />
+            <location filename="../../gui/pages/scan.py" line="121" />
             <source>{rows} records found; {aside} will be set aside with their reason.</source>
             <translation>기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="120" />
+            <location filename="../../gui/pages/scan.py" line="136" />
             <source>Other EMR data, kept exactly as it is ({tables} tables)</source>
             <translation>그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="133" />
+            <location filename="../../gui/pages/scan.py" line="149" />
             <source>Visits from {first} to {last}.</source>
             <translation>진료 기간: {first} ~ {last}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/scan.py" line="139" />
+            <location filename="../../gui/pages/scan.py" line="155" />
             <source>Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}</source>
             <translation>환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}</translation>
         </message>
