@@ -37,9 +37,9 @@ def fill_server_form(qtbot: Any, emr: Any, server: str, port: int, database: str
     name, usual = KINDS[server]
     if emr.server_type_combo.currentText() != name:
         emr.server_type_combo.setCurrentIndex(emr.server_type_combo.findText(name))
-        assert emr.port_spin.value() == usual  # filled with the type's usual port
-    emr.port_spin.clear()
-    qtbot.keyClicks(emr.port_spin, str(port))
+        assert emr.port_edit.text() == str(usual)  # filled with the type's usual port
+    emr.port_edit.clear()
+    qtbot.keyClicks(emr.port_edit, str(port))
     for edit, text in ((emr.server_database_edit, database), (emr.user_edit, user)):
         edit.clear()
         qtbot.keyClicks(edit, text)
@@ -84,8 +84,8 @@ def test_the_founder_fills_the_server_form_and_the_emr_is_recognised(
     again.session.source = wizard.session.source
     again.initializePage()
     assert again.kind_combo.currentData() == "server" and again.server_type_combo.currentText() == KINDS[server][0]
-    assert (again.port_spin.value(), again.server_database_edit.text(), again.user_edit.text()) == (
-        port, DATABASE, get_option(target, "UID"))
+    assert (again.port_edit.text(), again.server_database_edit.text(), again.user_edit.text()) == (
+        str(port), DATABASE, get_option(target, "UID"))
     again.test_runner.stop()
 
 

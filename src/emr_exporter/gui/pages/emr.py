@@ -16,7 +16,7 @@ from emr_exporter.gui.qt import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSpinBox,
+    QRegularExpressionValidator,
     Signal,
 )
 from emr_exporter.gui.session import Session
@@ -49,8 +49,8 @@ class EmrPage(WizardPageBase):
         self.server_type_combo = QComboBox()
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText(self.tr("empty: this PC; else the server PC's name or IP address"))
-        self.port_spin = QSpinBox()
-        self.port_spin.setRange(1, 65535)
+        self.port_edit = QLineEdit()
+        self.port_edit.setValidator(QRegularExpressionValidator(r"[1-9]\d{0,4}"))
         self.server_database_edit = QLineEdit()
         self.user_edit = QLineEdit()
         self.server_note_label = message_label(self.tr("About the server"))
@@ -82,12 +82,12 @@ class EmrPage(WizardPageBase):
         self._file_row = file_row
         form.addRow(buddy(self.tr("Type of &database:"), self.server_type_combo), self.server_type_combo)
         form.addRow(buddy(self.tr("Server add&ress:"), self.server_edit), self.server_edit)
-        form.addRow(buddy(self.tr("Port &number:"), self.port_spin), self.port_spin)
+        form.addRow(buddy(self.tr("Port &number:"), self.port_edit), self.port_edit)
         form.addRow(buddy(self.tr("Database na&me:"), self.server_database_edit), self.server_database_edit)
         form.addRow(buddy(self.tr("Account &ID:"), self.user_edit), self.user_edit)
         form.addRow(self.server_note_label)
         self._form = form
-        self._server_rows = (self.server_type_combo, self.server_edit, self.port_spin, self.server_database_edit,
+        self._server_rows = (self.server_type_combo, self.server_edit, self.port_edit, self.server_database_edit,
                              self.user_edit, self.server_note_label)
         form.addRow(buddy(self.tr("Data &source:"), self.dsn_combo), self.dsn_combo)
         form.addRow(buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
@@ -113,10 +113,9 @@ class EmrPage(WizardPageBase):
         self.test_button.clicked.connect(self.test_connection)
         self.stop_button.clicked.connect(self.stop_test)
         self.connector_combo.currentIndexChanged.connect(self.completeChanged)
-        for edit in (self.database_edit, self.odbc_edit, self.db_password_edit, self.server_edit,
+        for edit in (self.database_edit, self.odbc_edit, self.db_password_edit, self.server_edit, self.port_edit,
                      self.server_database_edit, self.user_edit):
             edit.textChanged.connect(self.completeChanged)
-        self.port_spin.valueChanged.connect(self.completeChanged)
         self.server_type_combo.currentIndexChanged.connect(self._on_server_type)
         self.test_runner.succeeded.connect(self._on_tested)
         self.test_runner.failed.connect(self.show_failure)
@@ -165,7 +164,7 @@ class EmrPage(WizardPageBase):
     def _on_server_type(self) -> None:
         kind = self._server_kind()
         if kind is not None:
-            self.port_spin.setValue(kind.port)  # the usual port of that kind of server
+            self.port_edit.setText(str(kind.port))  # the usual port of that kind of server
 
     def _server_kind(self) -> ServerKind | None:
         index = self.server_type_combo.currentData()
@@ -182,7 +181,7 @@ class EmrPage(WizardPageBase):
         self.kind_combo.setCurrentIndex(self.kind_combo.findData("server"))
         self.server_type_combo.setCurrentIndex(engines.index(fields.engine))
         self.server_edit.setText(fields.server)
-        self.port_spin.setValue(fields.port)
+        self.port_edit.setText(str(fields.port))
         self.server_database_edit.setText(fields.database)
         self.user_edit.setText(fields.user)
         # The connection string must be the one saved (the same driver): else the saved session is shown as text.
@@ -319,7 +318,7 @@ class EmrPage(WizardPageBase):
             if kind is None:
                 return None
             return SourceAddress(odbc=server_connection_string(
-                kind, server=self.server_edit.text(), port=self.port_spin.value(),
+                kind, server=self.server_edit.text(), port=int(self.port_edit.text() or 0) or None,
                 database=self.server_database_edit.text(), user=self.user_edit.text()), password=password)
         text = self.odbc_edit.text().strip()
         return SourceAddress(odbc=text, password=password) if text else None
