@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.db]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_server_clinic_wizard import DATABASE, click_next, open_emr_page, server_clinic  # noqa: E402
-from test_unreachable_server_wizard import REFUSED  # noqa: E402
+from test_unreachable_server_wizard import REFUSED, start_a_scan_that_waits  # noqa: E402
 
 from stall_kit import refusing_port, relay_to  # noqa: E402
 
@@ -162,13 +162,8 @@ def test_stop_on_the_scan_page_ends_a_scan_that_waits_and_scan_again_then_works(
         fill_server_form(qtbot, emr, server, relay.port, DATABASE, get_option(target, "UID") or "", password)
         with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
             qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
-        relay.stall(new_connections_too=True)
-        links = len(relay.links)
-        scan = wizard.scan_page
-        click_next(qtbot, wizard)  # the scan starts: its connect waits for bytes that never come
-        qtbot.waitUntil(lambda: len(relay.links) > links, timeout=10_000)
-        qtbot.wait(1000)
-        assert scan.busy() and scan.stop_button.isEnabled() and not scan.rescan_button.isEnabled()
+        scan = start_a_scan_that_waits(qtbot, wizard, relay)
+        assert scan.stop_button.isEnabled() and not scan.rescan_button.isEnabled()
         assert scan.stop_button.text() == "멈춤(&P)"
         with qtbot.waitSignal(scan.jobFailed, timeout=10_000):  # not the 15 s login timeout
             qtbot.mouseClick(scan.stop_button, Qt.MouseButton.LeftButton)

@@ -120,6 +120,19 @@ def test_back_while_test_connection_waits_goes_back_within_seconds_and_ends_the_
         qtbot.waitUntil(lambda: not emr.busy(), timeout=10_000)
 
 
+def start_a_scan_that_waits(qtbot: Any, wizard: Any, relay: Any) -> Any:
+    """The network to the server stalls (``relay``), then Next: the scan page, its scan's connect waiting a second
+    for bytes that never come."""
+    relay.stall(new_connections_too=True)
+    links = len(relay.links)
+    scan = wizard.scan_page
+    click_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: len(relay.links) > links, timeout=10_000)
+    qtbot.wait(1000)
+    assert wizard.currentPage() is scan and scan.busy()
+    return scan
+
+
 @pytest.mark.parametrize("server", ["mariadb", "postgres"])
 def test_back_while_the_scan_is_still_connecting_goes_back_within_seconds_and_ends_the_scan(
     server: str, qtbot: Any, korean_ui: Any, make_wizard: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -140,13 +153,7 @@ def test_back_while_the_scan_is_still_connecting_goes_back_within_seconds_and_en
         qtbot.keyClicks(emr.db_password_edit, password)
         with qtbot.waitSignal(emr.jobFinished, timeout=60_000):
             qtbot.mouseClick(emr.test_button, Qt.MouseButton.LeftButton)
-        relay.stall(new_connections_too=True)
-        links = len(relay.links)
-        scan = wizard.scan_page
-        click_next(qtbot, wizard)  # the scan starts: its connect waits for bytes that never come
-        qtbot.waitUntil(lambda: len(relay.links) > links, timeout=10_000)
-        qtbot.wait(1000)
-        assert wizard.currentPage() is scan and scan.busy()
+        scan = start_a_scan_that_waits(qtbot, wizard, relay)
         monkeypatch.setattr(wizard_module.QMessageBox, "question",
                             staticmethod(lambda *args: QMessageBox.StandardButton.Yes))
         pressed = time.monotonic()
