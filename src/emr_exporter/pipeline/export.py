@@ -941,6 +941,8 @@ class ExportRun:
         #: Every table and view (list_tables), once asked for (a table's spelling, its partitions): by name too.
         self._tables: list[CatalogTable] | None = None
         self._catalog: dict[str, CatalogTable] = {}
+        #: (section, result column) → the column of the section's table its own query gives back (_query_column)
+        self._query_columns: dict[tuple[str, str], CatalogColumn | None] = {}
         self.reconciliation = Reconciliation()
         self.observers = list(observers or [])
         #: Per observer, its pure per-record summary (run where the row is mapped: the parent gets it instead
@@ -1121,20 +1123,54 @@ class ExportRun:
         (by a unique field, a composite key), and per code look-up the code table's value: :meth:`_joined`."""
         return self._joined(entity)[0]
 
-    def _indexed(self, table: str, column: str, child: EntitySpec, child_column: str) -> bool:
+    def _indexed(self, table: str, column: str, child: EntitySpec, child_column: str, *,
+                 through_query: bool = True) -> bool:
         """Whether an ``=`` of ``column`` of ``table`` with the child section's ``child_column`` is one index
         look-up, as far as the catalogue proves it: ``column`` leads an index of the table (not a view) and the
-        child's column, of its own table (no query of the section's), has the very same declared type (so the
+        child's column, of its own table or given back unchanged by the section's own query
+        (:meth:`_query_column`; not where ``through_query`` is False), has the very same declared type (so the
         engine compares them as the index is sorted: no number against text, no other collation, which the
         engine would compare them in, leaving the index unused)."""
         parent = self._listed(table)
-        listed = self._listed(child.table) if child.query is None else None
-        if parent is None or listed is None or parent.kind != "table":
+        if parent is None or parent.kind != "table":
             return False
+        if child.query is None:
+            listed = self._listed(child.table)
+            other = self._column_of(listed, child_column) if listed is not None else None
+        else:
+            other = self._query_column(child, child_column) if through_query else None
         found = self._column_of(parent, column)
-        other = self._column_of(listed, child_column)
         return (found is not None and other is not None and found.indexed and found.collation == other.collation
                 and found.read_type.split("(")[0].strip() == other.read_type.split("(")[0].strip())
+
+    def _query_column(self, child: EntitySpec, column: str) -> CatalogColumn | None:
+        """The column of the child section's table that its own query's result column ``column`` (as the export's
+        SQL names it: ``q.column``) is, where that is proven: the query's text gives it back as a bare reference
+        under its own name (:func:`~emr_exporter.connectors.selectlist.unchanged_columns`, no ``CAST … AS
+        BINARY``: that is another type) and the section's rows have one result column of that name (not also an
+        ``A.*`` of a joined table's, SQLite's 'name:1'). None where not proven (an expression, another table's
+        column, a query not understood, a result the source cannot describe): then nothing is known of its type.
+        Asked once per section and column."""
+        cached = (child.name, column)
+        if cached in self._query_columns:
+            return self._query_columns[cached]
+        found: CatalogColumn | None = None
+        listed = self._listed(child.table)
+        own = self._column_of(listed, column) if listed is not None else None
+        if listed is not None and own is not None and child.query is not None:
+            unchanged = unchanged_columns(str(child.query), child.table, [c.name for c in listed.columns])
+            if unchanged is not None and own.name in unchanged:
+                try:
+                    names = query_result_columns(self.source, self.source_sql(child))
+                except SourceQueryError:
+                    names = None  # the section's query fails: it says so where it is read, as before
+                # SQLite names a repeated column 'name:1' in a derived table (the first one keeps its name: which
+                # table's that is, the text does not say here): counted as the name again
+                again = re.compile(re.escape(column.lower()) + r"(:\d+)?")
+                if names is not None and sum(bool(again.fullmatch(n.lower())) for n in names) == 1:
+                    found = own
+        self._query_columns[cached] = found
+        return found
 
     def _column_of(self, table: CatalogTable, column: str) -> CatalogColumn | None:
         """The catalogue's column of ``table`` a connector's unquoted ``column`` names on this engine."""
@@ -1185,8 +1221,9 @@ class ExportRun:
                 # How many parent rows the value names, as the engine compares it (NULL: none): a value that
                 # names two (3 and '03' in a column of no type) gives its row once, the reference then
                 # ambiguous-ref, never the export's stop (docs/connectors.md, "References").
-                if direct and parent.query is None and self._indexed(parent.table, parent.key, entity,
-                                                                     fld.source_column):
+                # Counted in the parent's table either way where it is ``direct`` (a parent section's own query
+                # is not what is counted: the same rows the grouped join below counts).
+                if direct and self._indexed(parent.table, parent.key, entity, fld.source_column):
                     selects.append(f"NULLIF((SELECT COUNT(*) FROM {joined} {alias} WHERE {alias}.{parent.key} = "
                                    f"q.{fld.source_column}), 0) AS {count}")
                 else:
@@ -1267,7 +1304,8 @@ class ExportRun:
             # key is proven indexed (one look-up per child): its own reference is an ambiguous-ref defect. Else
             # not counted (a search of the parents per child), as the ordered pass (children.py) lists it.
             once = (f"AND (SELECT COUNT(*) FROM ({self.source_sql(entity)}) o WHERE o.{entity.key} = c.{column}) = 1 "
-                    if entity.query is None and self._indexed(entity.table, entity.key, child, column) else "")
+                    if entity.query is None and self._indexed(entity.table, entity.key, child, column,
+                                                              through_query=False) else "")
             sql = (f"SELECT p.{entity.key} AS back_parent, c.{child.key} AS back_child "
                    f"FROM ({self.source_sql(child)}) c JOIN ({self.source_sql(entity)}) p "
                    f"ON p.{entity.key} = c.{column} "
@@ -1474,6 +1512,7 @@ class ExportRun:
         self._rereads = {}
         self._counted_generation = snapshot_generation(self.source)
         self._tables = None  # listed anew, in this snapshot; the inventory below takes the same list
+        self._query_columns = {}
         # tables no transaction holds still (MariaDB MyISAM, Aria): the snapshot promises nothing for them
         self.no_snapshot = no_snapshot_tables(self.source)
         if self.no_snapshot:

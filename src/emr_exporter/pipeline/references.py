@@ -4,11 +4,12 @@ A reference (``type = "ref"``) is checked by the page query itself (:meth:`Expor
 parent rows its value names, as the engine compares it. Two forms, chosen per reference from the catalogue
 (:attr:`~emr_exporter.sources.catalog.CatalogColumn.indexed`, read once per export):
 
-- the parent column leads an index and has the child column's very type: a correlated sub-query
+- the parent column leads an index and has the child column's very type (the child's table's column, or one a
+  section's own query gives back unchanged: ``ExportRun._query_column``): a correlated sub-query
   (``(SELECT COUNT(*) FROM parent r WHERE r.key = q.fk)``), one index look-up per child row;
-- anything else (no index, another type, a view, a section's own query): a join of the parent grouped by the
-  column (``LEFT JOIN (SELECT key AS k, COUNT(*) AS n FROM parent GROUP BY key) r ON r.k = q.fk``), grouped and
-  hashed (or indexed) once per page, never searched per child row.
+- anything else (no index, another type, a view, a query's column not proven its table's): a join of the parent
+  grouped by the column (``LEFT JOIN (SELECT key AS k, COUNT(*) AS n FROM parent GROUP BY key) r ON r.k = q.fk``),
+  grouped and hashed (or indexed) once per page, never searched per child row.
 
 A group is one value as the parent column's own equality has it; the join compares it with the child's value
 as the engine compares the two types, which may hold two groups equal to one value (3 and '03' in a SQLite
