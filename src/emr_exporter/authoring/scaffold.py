@@ -1140,6 +1140,9 @@ class EntityGuess:
     #: the section's table written as ``\x01`` (its alias in whatever query the section ends up with), and why
     lookups: list[str] = field(default_factory=list)
     lookups_why: str = ""
+    #: a section of its own beside the entity's (``[entities.<section>]`` with ``entity = …``): a measurement
+    #: table's rows of one type (authoring/eav.py); "" for the entity's own section
+    section: str = ""
 
     @property
     def usable(self) -> bool:
@@ -2816,7 +2819,11 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
 
 def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
     """Guess a table, key and fields for every canonical entity."""
-    guesses = _Guesser(profile, _sampled_code_values(source, profile), source).run()
+    from emr_exporter.authoring.eav import eav_guesses
+
+    guesser = _Guesser(profile, _sampled_code_values(source, profile), source)
+    guesses = guesser.run()
+    guesses.update(eav_guesses(guesser))  # measurement tables' sections, by section name
     for guess in guesses.values():
         table = next((t for t in profile.tables if t.name == guess.table), None)
         if not guess.usable or table is None:
@@ -3164,6 +3171,8 @@ def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
 
 def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """The guessed ``connector.toml`` (valid as written; every guess commented)."""
+    from emr_exporter.authoring.eav import render_eav_blocks
+
     lines: list[str] = [
         f"# Scaffold written by `emr-export scaffold` (emr-exporter {__version__}) from {profile.label}.",
         "# Every mapping below is a GUESS from table and column names and from value shapes in a sample of",
@@ -3233,6 +3242,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         lines += _entity_block(guesses[entity])
         for table in siblings.get(entity, []):
             lines += _sibling_block(guesses[entity], table)
+    lines += render_eav_blocks(guesses)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -3346,6 +3356,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
+    out += [f"| {g.entity} ({g.section}) | {g.table} | {g.key} | {len(g.fields)} | guessed |"
+            for g in guesses.values() if g.section]
     for g in guesses.values():
         table = next((t for t in profile.tables if t.name == g.table), None)
         for f in g.fields if g.usable and table is not None else ():
