@@ -13,29 +13,32 @@ read twice.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from emr_exporter.authoring.scaffold import (
-    _BP_TEXT,
-    _KEY_FORM_ENGINES,
-    SQL_RESERVED,
-    EntityGuess,
-    FieldGuess,
-    TableProfile,
-    _field_line,
-    _integer_typed,
-    _name_fits,
-    _toml_str,
-    _words,
-)
 from emr_exporter.connectors.spec import IDENTIFIER
 from emr_exporter.errors import SourceQueryError
 
-if TYPE_CHECKING:
-    from emr_exporter.authoring.scaffold import _Guesser
 
+@dataclass(frozen=True, slots=True)
+class ScaffoldKit:
+    """What this module uses of the scaffold's (authoring/scaffold.py passes it: the scaffold imports this module,
+    never the other way round): how it reads names, and the guess it makes a measurement field of."""
+
+    name_fits: Callable[[str, str], bool]
+    words: Callable[[str, bool], str]
+    integer_typed: Callable[[Any], bool]
+    reserved: frozenset[str]
+    field_guess: Callable[..., Any]
+
+
+#: a blood pressure written as one text, '120/80'
+_BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
+#: the engines whose SQL the scaffold splits such a text in (scaffold._bp_part_sql)
+_SPLIT_ENGINES = ("sqlite", "sqlite-odbc", "mariadb", "postgresql")
 #: the most types a table may have to be taken for a measurement table (a type column is a short list of kinds)
 MAX_TYPES = 200
 #: a type column: a kind, a concept, an item's code (항목코드), a measurement's type number
@@ -92,9 +95,9 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _fits(column_name: str, patterns: tuple[str, ...]) -> bool:
-    return IDENTIFIER.match(column_name) is not None and column_name.upper() not in SQL_RESERVED and any(
-        _name_fits(p, column_name) for p in patterns)
+def _fits(kit: ScaffoldKit, column_name: str, patterns: tuple[str, ...]) -> bool:
+    return IDENTIFIER.match(column_name) is not None and column_name.upper() not in kit.reserved and any(
+        kit.name_fits(p, column_name) for p in patterns)
 
 
 def _hangul_pairs(name: str) -> set[str]:
@@ -106,38 +109,38 @@ def _hangul_pairs(name: str) -> set[str]:
 class _EavTable:
     """One measurement table's guesses (:func:`eav_guesses`)."""
 
-    def __init__(self, guesser: _Guesser, table: TableProfile) -> None:
-        self.guesser, self.table = guesser, table
+    def __init__(self, guesser: Any, table: Any, kit: ScaffoldKit) -> None:
+        self.guesser, self.table, self.kit = guesser, table, kit
         self.source = guesser.source
         self.engine = guesser.profile.engine
         self.relation = guesser.relation(table.name)
 
     def type_column(self) -> str | None:
         found = [c for c in self.table.columns if not c.primary_key and c.non_empty and not c.distinct_capped
-                 and 2 <= c.distinct <= MAX_TYPES and not c.is_binary and _fits(c.name, _TYPE_COLUMN)]
+                 and 2 <= c.distinct <= MAX_TYPES and not c.is_binary and _fits(self.kit, c.name, _TYPE_COLUMN)]
         return found[0].name if found else None
 
     def value_column(self, type_column: str) -> str | None:
         found = [c for c in self.table.columns if c.name != type_column and not c.primary_key and c.non_empty
-                 and not c.is_binary and _fits(c.name, _VALUE_COLUMN)
-                 and not re.search(r"(CODED|DATETIME|DATE|_ID)$", _words(c.name))]
+                 and not c.is_binary and _fits(self.kit, c.name, _VALUE_COLUMN)
+                 and not re.search(r"(CODED|DATETIME|DATE|_ID)$", self.kit.words(c.name, False))]
         numeric = [c for c in found if c.numeric >= c.non_empty]  # OpenMRS value_numeric before value_text
         chosen = numeric or found
         return chosen[0].name if chosen else None
 
     def unit_column(self, taken: set[str]) -> str | None:
         return next((c.name for c in self.table.columns if c.name not in taken and not c.primary_key
-                     and not _integer_typed(c) and _fits(c.name, _UNIT_COLUMN)), None)
+                     and not self.kit.integer_typed(c) and _fits(self.kit, c.name, _UNIT_COLUMN)), None)
 
-    def dictionary(self, type_column: str) -> tuple[TableProfile, str, str | None, str | None] | None:
+    def dictionary(self, type_column: str) -> tuple[Any, str, str | None, str | None] | None:
         """The table the type column is an id into, and the SQL of its code and name for a row ``EAV_D``."""
-        own = set(_words(type_column).split("_")) - {"ID", "NO", "NR", "CD", "SEQ", "KEY", "FK", "NUM"}
+        own = set(self.kit.words(type_column, False).split("_")) - {"ID", "NO", "NR", "CD", "SEQ", "KEY", "FK", "NUM"}
         own |= _hangul_pairs(type_column)
-        best: tuple[tuple[int, float], TableProfile] | None = None
+        best: tuple[tuple[int, float], Any] | None = None
         for candidate in self.guesser.profile.tables:
             if candidate is self.table or not self.guesser._linkable(candidate):
                 continue
-            overlap = len(own & (set(_words(candidate.bare, table=True).split("_")) | _hangul_pairs(candidate.bare)))
+            overlap = len(own & (set(self.kit.words(candidate.bare, True).split("_")) | _hangul_pairs(candidate.bare)))
             if not overlap:
                 continue
             sampled, hits = self.guesser.exact_hits(self.table, type_column, candidate.name,
@@ -205,7 +208,7 @@ class _EavTable:
             1 for v in texts if _BP_TEXT.match(v)) >= 0.8 * len(texts)
 
 
-def _section_prefix(table: TableProfile, taken: set[str]) -> str:
+def _section_prefix(table: Any, taken: set[str]) -> str:
     bare = table.bare.lower()
     prefix = f"vital_{bare}" if re.fullmatch(r"[a-z0-9_]+", bare) else "vital_eav"
     n, name = 1, prefix
@@ -215,7 +218,7 @@ def _section_prefix(table: TableProfile, taken: set[str]) -> str:
     return name
 
 
-def eav_guesses(guesser: _Guesser) -> dict[str, EntityGuess]:
+def eav_guesses(guesser: Any, kit: ScaffoldKit) -> dict[str, Any]:
     """Section name → its guess, for every measurement table no other section reads (see the module's doc)."""
     if guesser.source is None:
         return {}
@@ -223,19 +226,21 @@ def eav_guesses(guesser: _Guesser) -> dict[str, EntityGuess]:
     if patient is None or not patient.usable:
         return {}
     read = {g.table.lower() for g in guesser.guesses.values() if g.usable and g.table}
-    out: dict[str, EntityGuess] = {}
+    out: dict[str, Any] = {}
     prefixes: set[str] = set()
     for table in guesser.profile.tables:
         if table.name.lower() in read or not guesser._linkable(table):
             continue
-        found = _table_guesses(guesser, table, prefixes)
+        found = _table_guesses(guesser, table, prefixes, kit)
         for guess in found:
             out[guess.section] = guess
     return out
 
 
-def _table_guesses(guesser: _Guesser, table: TableProfile, prefixes: set[str]) -> list[EntityGuess]:
-    eav = _EavTable(guesser, table)
+def _table_guesses(guesser: Any, table: Any, prefixes: set[str], kit: ScaffoldKit) -> list[Any]:
+    """The sections of one measurement table: the table's own vital-signs guess (its patient, visit and time, as
+    the scaffold finds them) made one section per vital kind, and one for the other types' rows."""
+    eav = _EavTable(guesser, table, kit)
     type_column = eav.type_column()
     value_column = eav.value_column(type_column) if type_column else None
     if type_column is None or value_column is None:
@@ -257,25 +262,25 @@ def _table_guesses(guesser: _Guesser, table: TableProfile, prefixes: set[str]) -
                  f"{said} tell the vital signs)")
     prefix = _section_prefix(table, prefixes)
     prefixes.add(prefix)
-    sections: list[EntityGuess] = []
+    sections: list[Any] = []
     named: list[_Type] = []
     for kind, types in kinds.items():
         fields = list(kept)
         if kind == "bp":
-            if eav.engine not in _KEY_FORM_ENGINES or not eav.bp_text(type_column, value_column, types):
+            if eav.engine not in _SPLIT_ENGINES or not eav.bp_text(type_column, value_column, types):
                 continue  # a blood pressure not written '120/80': which number it is is not known
             for part, name in ((1, "systolic"), (2, "diastolic")):
-                fields.append(FieldGuess(name, value_column, "decimal", f"{why_value}: the {name} number of "
+                fields.append(kit.field_guess(name, value_column, "decimal", f"{why_value}: the {name} number of "
                                          "'120/80' read out (expr); the value carried raw as written",
                                          bp_part=part, engine=eav.engine))
         else:
-            fields.append(FieldGuess(kind, value_column, "decimal", why_value))
+            fields.append(kit.field_guess(kind, value_column, "decimal", why_value))
         if unit is not None:
             unit_field = "bp_unit" if kind in ("bp", "systolic", "diastolic") else f"{kind}_unit"
-            fields.append(FieldGuess(unit_field, unit, "text", f"{unit}: the unit written beside the value"))
+            fields.append(kit.field_guess(unit_field, unit, "text", f"{unit}: the unit written beside the value"))
         condition = f"X.{type_column} IN ({', '.join(_literal(t.value) for t in types)})"
-        sections.append(EntityGuess(
-            entity="vital_signs", table=table.name, key=base.key, key_why=base.key_why, fields=fields,
+        sections.append(dataclasses.replace(
+            base, fields=fields, notes=[], unnamable=[],
             why=(f"an entity–attribute–value measurement table: one row per measurement, its type in {type_column}; "
                  f"the rows of the {kind} type{'s' if len(types) > 1 else ''} "
                  f"({'; '.join(t.label for t in types)})"),
@@ -287,8 +292,8 @@ def _table_guesses(guesser: _Guesser, table: TableProfile, prefixes: set[str]) -
         return []
     others = [t for t in every if t not in named]
     listed = ", ".join(_literal(t.value) for t in named)
-    sections.append(EntityGuess(
-        entity="vital_signs", table=table.name, key=base.key, key_why=base.key_why, fields=list(kept),
+    sections.append(dataclasses.replace(
+        base, fields=list(kept), notes=[], unnamable=[],
         why=(f"the rows of {table.name}'s other {type_column} types ({len(others)} seen, none named as a vital sign"
              + (f": {'; '.join(t.label for t in others[:20])}{' …' if len(others) > 20 else ''}" if others else "")
              + "): no measurement is mapped, so each row is kept whole as a raw row with its reason (no Observation "
@@ -297,22 +302,3 @@ def _table_guesses(guesser: _Guesser, table: TableProfile, prefixes: set[str]) -
         query_why="every row no other section of this table reads (the filters split the table exactly)",
         section=f"{prefix}_other"))
     return sections
-
-
-def render_eav_blocks(guesses: dict[str, EntityGuess]) -> list[str]:
-    """The ``[entities.<section>]`` blocks of the measurement sections (``entity = "vital_signs"``)."""
-    lines: list[str] = []
-    for guess in guesses.values():
-        if not guess.section:
-            continue
-        title = f"# --- {guess.section} (measurement rows) "
-        lines += [title + "-" * max(3, 100 - len(title)), "", f"[entities.{guess.section}]",
-                  f"# GUESS ({guess.why})", f"entity = {_toml_str(guess.entity)}",
-                  f"table = {_toml_str(guess.table or '')}",
-                  f"# GUESS ({guess.key_why})", f"key = {_toml_str(str(guess.key))}",
-                  f"# GUESS ({guess.query_why})", f"query = {_toml_str(guess.query or '')}", "",
-                  f"[entities.{guess.section}.fields]"]
-        for f in guess.fields:
-            lines += [f"# GUESS ({f.why})", _field_line(f)]
-        lines.append("")
-    return lines

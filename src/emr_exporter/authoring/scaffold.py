@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, codepage, model
+from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
@@ -2819,11 +2820,10 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
 
 def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
     """Guess a table, key and fields for every canonical entity."""
-    from emr_exporter.authoring.eav import eav_guesses
-
     guesser = _Guesser(profile, _sampled_code_values(source, profile), source)
     guesses = guesser.run()
-    guesses.update(eav_guesses(guesser))  # measurement tables' sections, by section name
+    # measurement tables kept as entity-attribute-value rows: a section per vital sign, by section name
+    guesses.update(eav_guesses(guesser, ScaffoldKit(_name_fits, _words, _integer_typed, SQL_RESERVED, FieldGuess)))
     for guess in guesses.values():
         table = next((t for t in profile.tables if t.name == guess.table), None)
         if not guess.usable or table is None:
@@ -3171,8 +3171,6 @@ def _encoding(profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
 
 def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str, EntityGuess]) -> str:
     """The guessed ``connector.toml`` (valid as written; every guess commented)."""
-    from emr_exporter.authoring.eav import render_eav_blocks
-
     lines: list[str] = [
         f"# Scaffold written by `emr-export scaffold` (emr-exporter {__version__}) from {profile.label}.",
         "# Every mapping below is a GUESS from table and column names and from value shapes in a sample of",
@@ -3242,7 +3240,9 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         lines += _entity_block(guesses[entity])
         for table in siblings.get(entity, []):
             lines += _sibling_block(guesses[entity], table)
-    lines += render_eav_blocks(guesses)
+    for guess in guesses.values():
+        if guess.section:
+            lines += _section_block(guess)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -3284,6 +3284,19 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
     out += [("# " + line) if line else "#" for line in body]
     return [*out, ""]
+
+
+def _section_block(guess: EntityGuess) -> list[str]:
+    """A section of its own beside the entity's (``entity = …``): a measurement table's rows of one type."""
+    lines = [f"# --- {guess.section} ({guess.entity}) ".ljust(100, "-"), "", f"[entities.{guess.section}]",
+             f"# GUESS ({guess.why})", f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(guess.table or '')}",
+             f"# GUESS ({guess.key_why})", f"key = {_toml_str(str(guess.key))}"]
+    if guess.query:
+        lines += [f"# GUESS ({guess.query_why})", f"query = {_toml_str(guess.query)}"]
+    lines += ["", f"[entities.{guess.section}.fields]"]
+    for f in guess.fields:
+        lines += [f"# GUESS ({f.why})", _field_line(f)]
+    return [*lines, ""]
 
 
 def _sibling_block(guess: EntityGuess, table: TableProfile) -> list[str]:
