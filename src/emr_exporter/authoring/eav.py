@@ -5,7 +5,9 @@ visit), a type — a code, or an id into a dictionary table —, a value and opt
 The scaffold (:func:`eav_guesses`) recognises such a table that no other section reads and, for every type it can
 name as a vital sign (by the type's code, or by the dictionary's code or name; Korean and English), writes one
 ``vital_signs`` section whose query selects that type's rows, the value read into that vital's field (a blood
-pressure written '120/80' split into systolic and diastolic). The rows of every other type are read by one more
+pressure written '120/80' split into systolic and diastolic). The types a dictionary classes as laboratory tests
+(OpenMRS's concept class 'Test'), where their values are numbers, are one ``lab_result`` section, the test's code
+and name joined in from the dictionary. The rows of every other type are read by one more
 section (``…_other``) that maps no measurement: each such row is kept whole as a raw row with its reason (no
 Observation is made of a type nobody named), so that the sections' filters split the table exactly and no row is
 read twice.
@@ -48,6 +50,11 @@ _TYPE_COLUMN = (r"(.*_)?(TYPE|KIND|CONCEPT|ITEM|ATTR|ATTRIBUTE)(_?(ID|NO|NR|CD|C
 #: a value column: the measurement's value as a number or as text
 _VALUE_COLUMN = (r"(.*_)?(VALUE|VAL)(_?(NUMERIC|NUM|NUMBER|TEXT|TXT|STR))?",
                  r"(.*_)?(RESULT|RSLT|READING)(_?VAL(UE)?)?", r"DATA_?FIELD", r"(결과|측정)(값|치)?", r".*값")
+#: a dictionary's column saying what kind of thing its row is (OpenMRS concept.class_id → concept_class.name)
+_CLASS_COLUMN = (r"(.*_)?(CLASS|CATEGORY|CATEG|GRP|GROUP)(_?(ID|NO|NR|CD|CODE|NM|NAME))?", r".*(분류|구분)(코드|명)?")
+#: the kinds a dictionary's class names a laboratory test by (OpenMRS 'Test', 'LabSet')
+_LAB_CLASSES = frozenset({"TEST", "LABSET", "LAB SET", "LAB", "LABORATORY", "LAB TEST", "검사", "진단검사", "임상병리",
+                          "검체검사"})
 _UNIT_COLUMN = (r"(.*_)?(UNIT|UNITS|UOM)(_?(NM|NAME|TEXT))?", r"단위.*")
 #: vital kind → what names it (a code or a name, upper case, as a whole or as the name's first words); the first
 #: kind that fits wins, so systolic and diastolic come before the blood pressure itself
@@ -132,6 +139,44 @@ class _EavTable:
         return next((c.name for c in self.table.columns if c.name not in taken and not c.primary_key
                      and not self.kit.integer_typed(c) and _fits(self.kit, c.name, _UNIT_COLUMN)), None)
 
+    def class_sql(self, dictionary: Any) -> str | None:
+        """SQL of the class (a name) of the dictionary's row ``EAV_D``: its own text column, or the name of the row of
+        a class table its id column names; None where it has none."""
+        for column in dictionary.columns:
+            if column.primary_key or not column.non_empty or not _fits(self.kit, column.name, _CLASS_COLUMN):
+                continue
+            if not self.kit.integer_typed(column):
+                return f"EAV_D.{column.name}"
+            own = set(self.kit.words(column.name, False).split("_")) - {"ID", "NO", "NR", "CD", "CODE"}
+            for table in self.guesser.profile.tables:
+                if table is dictionary or not self.guesser._linkable(table) or not own & set(
+                        self.kit.words(table.bare, True).split("_")):
+                    continue
+                sampled, hits = self.guesser.exact_hits(dictionary, column.name, table.name, table.primary_key[0],
+                                                        None)
+                if sampled and hits >= 0.8 * sampled:
+                    name_sql: str | None = self.guesser._dictionary_values(table, f"EAV_D.{column.name}")[1]
+                    return name_sql
+        return None
+
+    def sample(self, type_column: str, value_column: str, types: list[_Type]) -> list[Any]:
+        """The values of the rows of ``types`` (the first 200 in key order; none where the query fails)."""
+        assert self.source is not None
+        where = f"X.{type_column} IN ({', '.join(_literal(t.value) for t in types)})"
+        try:
+            return [row["v"] for row in self.source.rows(
+                f"SELECT X.{value_column} AS v FROM {self.relation} X WHERE {where} AND X.{value_column} IS NOT NULL "
+                f"ORDER BY X.{self.table.primary_key[0]} LIMIT 200")]
+        except SourceQueryError:
+            return []
+
+    def numeric(self, type_column: str, value_column: str, types: list[_Type]) -> bool:
+        """Whether the values of ``types`` are numbers (90 % of a sample of them)."""
+        sample = self.sample(type_column, value_column, types)
+        numbers = sum(1 for v in sample if (isinstance(v, (int, float)) and not isinstance(v, bool))
+                      or (isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", v)))
+        return bool(sample) and numbers >= 0.9 * len(sample)
+
     def dictionary(self, type_column: str) -> tuple[Any, str, str | None, str | None] | None:
         """The table the type column is an id into, and the SQL of its code and name for a row ``EAV_D``."""
         own = set(self.kit.words(type_column, False).split("_")) - {"ID", "NO", "NR", "CD", "SEQ", "KEY", "FK", "NUM"}
@@ -158,9 +203,9 @@ class _EavTable:
             return None
         return dictionary, dictionary.primary_key[0], code_sql, name_sql
 
-    def types(self, type_column: str) -> tuple[list[_Type], dict[str, list[_Type]], str] | None:
-        """Every type the table holds (its distinct values), those a vital kind names by kind, and where the
-        names come from."""
+    def types(self, type_column: str) -> tuple[list[_Type], dict[str, list[_Type]], list[_Type], Any, str] | None:
+        """Every type the table holds (its distinct values), those a vital kind names by kind, those the
+        dictionary classes as laboratory tests, the dictionary (or None), and where the names come from."""
         assert self.source is not None
         try:
             values = [row["v"] for row in self.source.rows(
@@ -170,20 +215,24 @@ class _EavTable:
         if len(values) > MAX_TYPES or any(isinstance(v, (bytes, bytearray, float)) for v in values):
             return None
         names: dict[str, tuple[str | None, str | None]] = {}
+        classes: dict[str, str] = {}
         said = f"the type's own code ({type_column})"
         found = self.dictionary(type_column)
         if found is not None:
             dictionary, pk, code_sql, name_sql = found
+            class_sql = self.class_sql(dictionary)
             try:
-                rows = self.source.rows(
-                    f"SELECT EAV_D.{pk} AS k, {code_sql or 'NULL'} AS c, {name_sql or 'NULL'} AS n "
-                    f"FROM {self.guesser.relation(dictionary.name)} EAV_D")
+                rows = list(self.source.rows(
+                    f"SELECT EAV_D.{pk} AS k, {code_sql or 'NULL'} AS c, {name_sql or 'NULL'} AS n, "
+                    f"{class_sql or 'NULL'} AS cl FROM {self.guesser.relation(dictionary.name)} EAV_D"))
                 names = {str(r["k"]): (r["c"], r["n"]) for r in rows}
+                classes = {str(r["k"]): str(r["cl"]).strip().upper() for r in rows if isinstance(r["cl"], str)}
             except SourceQueryError:
                 return None
             said = f"{type_column} is an id into {dictionary.name}: its code and name"
         kinds: dict[str, list[_Type]] = {}
         every: list[_Type] = []
+        labs: list[_Type] = []
         for value in sorted(values, key=lambda v: (str(type(v)), v)):
             code, name = names.get(str(value), (None, None))
             shown = " ".join(dict.fromkeys(str(p) for p in (value, code, name) if p not in (None, "")))
@@ -191,18 +240,13 @@ class _EavTable:
             every.append(_Type(value, shown))
             if kind is not None:
                 kinds.setdefault(kind, []).append(_Type(value, shown))
-        return every, kinds, said
+            elif classes.get(str(value)) in _LAB_CLASSES:
+                labs.append(_Type(value, shown))
+        return every, kinds, labs, found[0] if found else None, said
 
     def bp_text(self, type_column: str, value_column: str, types: list[_Type]) -> bool:
         """Whether the blood pressures of ``types`` are written '120/80' (80 % of a sample of them)."""
-        assert self.source is not None
-        where = f"X.{type_column} IN ({', '.join(_literal(t.value) for t in types)})"
-        try:
-            sample = [row["v"] for row in self.source.rows(
-                f"SELECT X.{value_column} AS v FROM {self.relation} X WHERE {where} AND X.{value_column} IS NOT NULL "
-                f"ORDER BY X.{self.table.primary_key[0]} LIMIT 200")]
-        except SourceQueryError:
-            return False
+        sample = self.sample(type_column, value_column, types)
         texts = [v for v in sample if isinstance(v, str)]
         return bool(texts) and len(texts) == len(sample) and sum(
             1 for v in texts if _BP_TEXT.match(v)) >= 0.8 * len(texts)
@@ -255,7 +299,7 @@ def _table_guesses(guesser: Any, table: Any, prefixes: set[str], kit: ScaffoldKi
     typed = eav.types(type_column)
     if typed is None:
         return []
-    every, kinds, said = typed
+    every, kinds, labs, dictionary, said = typed
     unit = eav.unit_column({type_column, value_column})
     kept = [f for f in base.fields if f.field in _KEPT]
     why_value = (f"{value_column} holds each row's value, whatever its type ({len(every)} {type_column} types seen; "
@@ -290,6 +334,10 @@ def _table_guesses(guesser: Any, table: Any, prefixes: set[str], kit: ScaffoldKi
         named += types
     if not sections:
         return []
+    lab = _lab_section(eav, base, query, type_column, value_column, unit, labs, dictionary, prefix)
+    if lab is not None:
+        sections.append(lab)
+        named += labs
     others = [t for t in every if t not in named]
     listed = ", ".join(_literal(t.value) for t in named)
     sections.append(dataclasses.replace(
@@ -302,3 +350,38 @@ def _table_guesses(guesser: Any, table: Any, prefixes: set[str], kit: ScaffoldKi
         query_why="every row no other section of this table reads (the filters split the table exactly)",
         section=f"{prefix}_other"))
     return sections
+
+
+def _lab_section(eav: _EavTable, base: Any, query: str, type_column: str, value_column: str, unit: str | None,
+                 labs: list[_Type], dictionary: Any, prefix: str) -> Any:
+    """The rows of the types the dictionary classes as laboratory tests, where their values are numbers: one
+    ``lab_result`` section, the test's code and name joined in from the dictionary; else None."""
+    if not labs or dictionary is None or not eav.numeric(type_column, value_column, labs):
+        return None
+    code_sql, name_sql, said = eav.guesser._dictionary_values(dictionary, f"X.{type_column}")
+    if code_sql is not None and f" FROM {eav.relation} LK_N " in code_sql:
+        code_sql = None  # "the code" found in the measurement table itself: its type column, which is the code
+    if code_sql is None and name_sql is None:
+        return None
+    selects = [f"{sql} AS SCAFFOLD_{name.upper()}" for name, sql in (("code", code_sql), ("name", name_sql)) if sql]
+    own_code = code_sql is None and not eav.kit.integer_typed(eav.table.column(type_column))
+    why = (f"{type_column} is an id into {dictionary.name}, whose class says a laboratory test: {said} "
+           "(see query; the id carried raw beside the section)")
+    fields = [f for f in base.fields if f.field in _KEPT and f.field not in ("performer_id",)]
+    fields += [eav.kit.field_guess(name, f"SCAFFOLD_{name.upper()}", "text", why)
+               for name, sql in (("code", code_sql), ("name", name_sql)) if sql]
+    if own_code:  # a code, not an id: the test's code as the row writes it
+        fields.insert(-1 if name_sql else len(fields), eav.kit.field_guess(
+            "code", type_column, "text", f"{type_column}: the test's code, as the row writes it"))
+    fields.append(eav.kit.field_guess("value", value_column, "text", f"{value_column}: the result as recorded"))
+    if unit is not None:
+        fields.append(eav.kit.field_guess("unit", unit, "text", f"{unit}: the unit written beside the value"))
+    condition = f"X.{type_column} IN ({', '.join(_literal(t.value) for t in labs)})"
+    return dataclasses.replace(
+        base, entity="lab_result", fields=fields, notes=[], unnamable=[],
+        why=(f"the rows of {eav.table.name}'s {type_column} types its dictionary classes as laboratory tests, whose "
+             f"values are numbers ({'; '.join(t.label for t in labs)})"),
+        query=query.replace("SELECT X.*", "SELECT X.*, " + ", ".join(selects), 1) + f" WHERE {condition}",
+        query_why=(base.query_why + "; " if base.query_why else "") + "only the laboratory tests' rows; their code "
+        f"and name joined in from {dictionary.name} (one value per row: every row kept)",
+        section=prefix.replace("vital_", "lab_", 1))
