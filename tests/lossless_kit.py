@@ -248,7 +248,7 @@ def _check_entity(
         original = by_key.get(key_of(rebuilt))
         assert original is not None, f"{entity_name} row {source_key}: its key was not rebuilt to a row of the table"
         if not entity.composite:
-            assert model.record_id(spec.name, entity.table, key_text(rebuilt[key])) == record_id
+            assert model.record_id(spec.name, entity.record_table, key_text(rebuilt[key])) == record_id
         _assert_same_row(entity_name, rebuilt, original)
         seen.add(key_of(rebuilt))
         result.rows[entity.table.lower()] += counted

@@ -97,9 +97,31 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         ("order_line", "orders", 33, 31, 2),  # the 2 orders of the nameless person's visits: orphans
         # the allergen is a concept's id (coded_allergen): its name joined in, else the text written beside it
         # (non_coded_allergen: the one given only as text was quarantined for want of a substance)
-        ("allergy", "allergy", 3, 3, 0)}
-    assert [(d["field"], d["reason_code"], d["rows"]) for d in check["defects"]] == [
-        ("name", "incomplete-value", 1)]
+        ("allergy", "allergy", 3, 3, 0),
+        # obs, one row per value of a concept (EAV): one vital-signs section per concept concept_name names as a
+        # vital sign, its value_numeric that vital's field (was: obs carried raw whole, no Observation). The patient
+        # is the visit's (obs.person_id is no patient column): the obs of person 9999 has no visit, so no patient
+        # (required-missing); the temperature with no value is no measurement (unmappable); the voided weight is
+        # exported; the nameless person's 2 visits make 2 orphans per concept
+        *((f"vital_obs_{kind}", "obs", clinic.vital_obs[concept] + extra, clinic.vital_obs[concept] - 2 + voided,
+           2 + extra - voided) for kind, concept, extra, voided in (
+            ("systolic", 5085, 0, 0), ("diastolic", 5086, 0, 0), ("pulse", 5087, 1, 0), ("temperature", 5088, 1, 0),
+            ("weight", 5089, 1, 1), ("height", 5090, 0, 0))),
+        # the rows of every other concept (diagnoses, notes, lab values, the vital-signs group, the onset date):
+        # no measurement mapped, each kept whole as a raw row with its reason; the sections split obs exactly
+        ("vital_obs_other", "obs", 234, 0, 234)}
+    assert sum(clinic.vital_obs.values()) + 3 + 234 == clinic.rows["obs"]
+    assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
+        ("patient", "name", "incomplete-value", 1), ("vital_obs_pulse", "patient_id", "required-missing", 1),
+        ("vital_obs_temperature", "measurements", "unmappable", 1),
+        ("vital_obs_other", "measurements", "unmappable", 226)}  # and 8 orphans (the nameless person's visits)
+    assert spec["entities"]["vital_obs_weight"]["query"] == (
+        "SELECT X.*, V.patient_id AS SCAFFOLD_PATIENT FROM obs X LEFT JOIN encounter V ON V.encounter_id = "
+        "X.encounter_id WHERE X.concept_id IN (5089)")
+    assert (spec["entities"]["vital_obs_weight"]["entity"], spec["entities"]["vital_obs_weight"]["fields"]["weight"]) \
+        == ("vital_signs", {"column": "value_numeric", "type": "decimal"})
+    assert spec["entities"]["vital_obs_other"]["query"].endswith(
+        " WHERE (X.concept_id NOT IN (5085, 5086, 5087, 5088, 5089, 5090) OR X.concept_id IS NULL)")
     allergy = spec["entities"]["allergy"]
     assert (allergy["fields"]["substance"], allergy["fields"]["substance_code"]) == (
         {"column": "SCAFFOLD_SUBSTANCE", "required": True}, {"column": "SCAFFOLD_SUBSTANCE_CODE"})
@@ -125,6 +147,19 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     finally:
         source.close()
     assert rebuilt.rows["allergy"] == 3
+    # each vital obs of a patient's visit, as the DOUBLE held it, in an Observation of its own kind
+    found: dict[str, tuple[str, Decimal]] = {}
+    for obs in _resources(bag, "Observation"):
+        for part in [obs, *obs.get("component", [])]:
+            if "valueQuantity" in part:
+                found[obs["identifier"][0]["value"]] = (part["code"]["coding"][0]["code"],
+                                                        Decimal(str(part["valueQuantity"]["value"])))
+    assert len(found) == sum(clinic.vital_obs.values()) - 12 + 1  # 2 orphans per concept; the voided weight
+    assert all(found[str(k)][1] == Decimal(v) for k, v in clinic.numeric.items() if str(k) in found)
+    assert {code for code, _ in found.values()} == {"8480-6", "8462-4", "8867-4", "8310-5", "29463-7", "8302-2"}
+    # a row of a concept no section names is kept whole with its reason, never an Observation
+    kept = [line for line in lines(bag, "raw/vital_obs_other")]
+    assert len(kept) == 234 and {k["reason_code"] for k in kept} == {"unmappable", "orphan"}
     assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
 
 

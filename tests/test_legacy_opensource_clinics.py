@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,17 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     clinic.page_size = page_size
     assert through_the_flow(clinic, tmp_path) == clinic.cells  # no table skipped, nothing joined in
     bag = _bag(tmp_path)
-    read = {"demographic": ("patient",), "casemgmt_note": ("chart_note",)}
+    kinds = ("bp", "pulse", "height", "temperature", "weight")
+    read = {"demographic": ("patient",), "casemgmt_note": ("chart_note",),
+            "measurements": tuple(sorted(f"vital_measurements_{k}" for k in (*kinds, "other")))}
     assert _fates(bag) == {t.lower(): read.get(t, "carried") for t in OSCAR_TABLES}
-    # the note of a patient nobody has (demographic_no '9999') quarantined as an orphan
-    assert _entities(bag) == {("patient", "demographic", 40, 40, 0), ("chart_note", "casemgmt_note", 61, 60, 1)}
+    # the note of a patient nobody has (demographic_no '9999') quarantined as an orphan; measurements (EAV: one row
+    # per value of a ``type``) read by a vital-signs section per type named as a vital sign (was: carried raw whole),
+    # the weight of demographicNo 0 (nobody) an orphan, and the A1C rows (no vital sign) kept whole with their reason
+    assert _entities(bag) == {("patient", "demographic", 40, 40, 0), ("chart_note", "casemgmt_note", 61, 60, 1),
+                              *((f"vital_measurements_{k}", "measurements", 58, 58, 0) for k in kinds if k != "weight"),
+                              ("vital_measurements_weight", "measurements", 59, 58, 1),
+                              ("vital_measurements_other", "measurements", 12, 0, 12)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/chart_note.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_note"]), "orphan")]
@@ -73,7 +81,20 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert patients[str(clinic.dirty["impossible_birth"])]["_birthDate"]["extension"][0]["valueCode"] == "error"
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     assert {e["entity"]: e["field_defects"] for e in report["entities"]} == {
-        "patient": {"invalid-date": 1}, "chart_note": {}}
+        "patient": {"invalid-date": 1}, "chart_note": {}, **{f"vital_measurements_{k}": {} for k in (*kinds, "other")}}
+    # measurement 1 (BP written '120/80' in dataField: split into the panel's systolic and diastolic components) and
+    # measurement 3 (WT, its text): exact values (OSCAR keeps no unit column: none is assumed)
+    observations = _resources(bag, "Observation")
+    bp, weight = observations["1"], observations["3"]
+    assert [(c["code"]["coding"][0]["code"], Decimal(str(c["valueQuantity"]["value"]))) for c in bp["component"]] \
+        == [("8480-6", Decimal(clinic.measured[1].split("/")[0])), ("8462-4", Decimal(clinic.measured[1].split("/")[1]))]
+    assert (weight["code"]["coding"][0]["code"], Decimal(str(weight["valueQuantity"]["value"]))) == (
+        "29463-7", Decimal(clinic.measured[3]))
+    assert (clinic.measured[1].count("/"), "unit" in weight["valueQuantity"]) == (1, False)
+    kept = [json.loads(line) for p in sorted(bag.glob("data/raw/vital_measurements_other.*.ndjson"))
+            for line in p.read_bytes().splitlines()]
+    assert {(k["row"]["type"], k["reason_code"]) for k in kept} == {("A1C", "unmappable")} and len(kept) == 12
+    assert "measurements: a vital-signs set needs at least one measurement" in kept[0]["reason"]
     # each note is its demographic_no's (a VARCHAR holding the integer key of demographic)
     notes = _resources(bag, "DocumentReference")
     assert {k: n["subject"]["reference"] for k, n in notes.items()} == {
@@ -83,8 +104,11 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # as unmappable
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 9461, "mapped": 500, "quarantined": 14, "source": clinic.cells, "transformed": 199},
-        [("patient", 40, 0), ("chart_note", 60, 1)])
+        # the measurements' cells now mapped (1096), or quarantined with their rows (the A1C rows and the orphan
+        # weight: 13 rows of 10 columns); was carried_raw 9461, mapped 500, quarantined 14, transformed 199
+        {"carried_raw": 8235, "mapped": 1596, "quarantined": 144, "source": clinic.cells, "transformed": 205},
+        [("patient", 40, 0), ("chart_note", 60, 1), *((f"vital_measurements_{k}", 58, int(k == "weight")) for k in kinds),
+         ("vital_measurements_other", 0, 12)])
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -97,17 +121,36 @@ def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # rest of a section's columns as the server's latin1 reading; a carried table's every latin1 column as bytes
     clinic.stored_bytes = {"care_person": ["name_first", "name_last", "addr_str", "death_cause"],
                            "care_encounter": ["referrer_diagnosis", "consulting_dr"],
-                           "care_encounter_diagnosis": ["diagnosing_clinician"]}
+                           "care_encounter_diagnosis": ["diagnosing_clinician"],
+                           "care_encounter_measurement": []}  # no Korean: every column the server's latin1 reading
     # every cell but the skipped care_users' (2 rows of 13 columns); the reconciliation also counts the visit's
-    # date and patient the diagnosis section joins in, for each of its 73 rows
-    assert through_the_flow(clinic, tmp_path, 2 * 73) == clinic.cells - 2 * 13
+    # date and patient the diagnosis section joins in, for each of its 73 rows, and the visit's patient each
+    # measurement section joins in, for each of the 300 measurements
+    assert through_the_flow(clinic, tmp_path, 2 * 73 + 300) == clinic.cells - 2 * 13
     bag = _bag(tmp_path)
+    kinds = ("weight", "height", "temperature", "systolic", "diastolic")
     read = {"care_person": ("patient",), "care_encounter": ("encounter",),
-            "care_encounter_diagnosis": ("diagnosis",), "care_users": "skipped"}
+            "care_encounter_diagnosis": ("diagnosis",), "care_users": "skipped",
+            "care_encounter_measurement": tuple(sorted(f"vital_care_encounter_measurement_{k}"
+                                                       for k in (*kinds, "other")))}
     assert _fates(bag) == {t: read.get(t, "carried") for t in CARE2X_TABLES}
-    # the encounter of person 999 (nobody) quarantined as an orphan, and its diagnosis with it
+    # the encounter of person 999 (nobody) quarantined as an orphan, and its diagnosis with it; the measurements
+    # (EAV: msr_type_nr an id into care_type_measurement, whose names say Weight, Height, Temperature, BP systolic,
+    # BP diastolic) one vital-signs section per type (was: carried raw whole); no row of another type
     assert _entities(bag) == {("patient", "care_person", 36, 36, 0), ("encounter", "care_encounter", 73, 72, 1),
-                              ("diagnosis", "care_encounter_diagnosis", 73, 72, 1)}
+                              ("diagnosis", "care_encounter_diagnosis", 73, 72, 1),
+                              *((f"vital_care_encounter_measurement_{k}", "care_encounter_measurement", 60, 60, 0)
+                                for k in kinds),
+                              ("vital_care_encounter_measurement_other", "care_encounter_measurement", 0, 0, 0)}
+    observations = _resources(bag, "Observation")
+    # measurement 1: visit 1's weight '51.1'; 4: its systolic '111' (a panel with that component alone); 13: the
+    # temperature whose row status says deleted, exported as entered-in-error
+    assert (observations["1"]["code"]["coding"][0]["code"], observations["1"]["valueQuantity"]) == (
+        "29463-7", {"value": 51.1})
+    assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]) for c in observations["4"]["component"]] == [
+        ("8480-6", {"value": 111})]
+    assert (observations["13"]["code"]["coding"][0]["code"], observations["13"]["status"]) == (
+        "8310-5", "entered-in-error")
     # the name kept as name_last and name_first (was: no name found, the scaffold stopped with exit 2); the birth
     # date in date_birth (was: not mapped), '0000-00-00' none
     patients = _resources(bag, "Patient")
@@ -124,5 +167,9 @@ def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         str(e): f"Patient/{patients[str(pid)]['id']}" for e, pid in clinic.encounters.items()}
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 9501, "mapped": 719, "quarantined": 45, "source": clinic.cells - 2 * 13 + 2 * 73,
-         "transformed": 252}, [("patient", 36, 0), ("encounter", 72, 1), ("diagnosis", 72, 1)])
+        # the measurements' cells now mapped (was: carried_raw 9501, mapped 719, transformed 252, a value of text
+        # read as a number is carried as written too)
+        {"carried_raw": 8312, "mapped": 2208, "quarantined": 45, "source": clinic.cells - 2 * 13 + 2 * 73 + 300,
+         "transformed": 563}, [("patient", 36, 0), ("encounter", 72, 1), ("diagnosis", 72, 1),
+                               *((f"vital_care_encounter_measurement_{k}", 60, 0) for k in kinds),
+                               ("vital_care_encounter_measurement_other", 0, 0)])

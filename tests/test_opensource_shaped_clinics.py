@@ -57,11 +57,15 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     # every cell but the skipped users' (3 rows of 19 columns); the reconciliation also counts the cells the sections'
     # queries join in: the person's 7 fields (gender, birth date, dead, death date, family and given name from
     # person_name, voided) for each of the 36 patients; a diagnosis's ICD code and name from the concept it names
-    # and its visit's date (91 rows); an order's and an allergy's code and name from their concept (36 and 8 rows)
-    assert through_the_flow(clinic, tmp_path, 7 * 36 + 3 * 91 + 2 * 36 + 2 * 8) == clinic.cells - 3 * 19
+    # and its visit's date (91 rows); an order's and an allergy's code and name from their concept (36 and 8 rows);
+    # an obs's patient from its visit (encounter), for each of its 475 rows; a lab obs's code and name from its
+    # concept (24 rows)
+    assert through_the_flow(clinic, tmp_path, 7 * 36 + 3 * 91 + 2 * 36 + 2 * 8 + 475 + 2 * 24) == clinic.cells - 3 * 19
     bag = _bag(tmp_path)
+    vitals = ("systolic", "diastolic", "pulse", "temperature", "weight")
     read = {"patient": ("patient",), "encounter": ("encounter",), "encounter_diagnosis": ("diagnosis",),
-            "orders": ("order_line",), "allergy": ("allergy",)}
+            "orders": ("order_line",), "allergy": ("allergy",),
+            "obs": tuple(sorted(["lab_obs", *(f"vital_obs_{k}" for k in (*vitals, "other"))]))}
     assert _fates(bag) == {t: read.get(t, "skipped" if t == "users" else "carried") for t in OPENMRS_TABLES}
     # the patient with no name row quarantined, and the 4 encounters of its 2 visits as orphans (and its 4
     # diagnoses); the 7 diagnoses given only as text (diagnosis_non_coded, no concept: no code) quarantined as
@@ -69,7 +73,16 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     # of person, carried raw
     assert _entities(bag) == {("patient", "patient", 36, 35, 1), ("encounter", "encounter", 144, 140, 4),
                               ("diagnosis", "encounter_diagnosis", 91, 80, 11), ("order_line", "orders", 36, 36, 0),
-                              ("allergy", "allergy", 8, 8, 0)}
+                              ("allergy", "allergy", 8, 8, 0),
+                              # obs (EAV: one row per value of a concept): a vital-signs section per concept
+                              # concept_name names as a vital sign (was: obs carried raw whole); the 2 obs of the
+                              # nameless patient's visit orphans, and the temperature of a deleted encounter
+                              *((f"vital_obs_{k}", "obs", 72, 70, 2) for k in vitals if k != "temperature"),
+                              ("vital_obs_temperature", "obs", 73, 70, 3),
+                              # the haemoglobin rows (a concept of class Test, numeric): lab results
+                              ("lab_obs", "obs", 24, 24, 0),
+                              # every other concept's row (the note, the vital-signs group) kept whole with its reason
+                              ("vital_obs_other", "obs", 90, 0, 90)}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     # voided (OpenMRS's soft delete): was not recognised, the voided patient exported as an ordinary one
     assert (spec["entities"]["patient"]["fields"]["active"], spec["entities"]["encounter"]["fields"]["status"]) == (
@@ -106,6 +119,24 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     assert {(q["reason"], q["row"]["scaffold_code"], q["row"]["scaffold_text"]) for q in text_only} == {
         ("required field 'code' is empty", None, "원인 미상의 어지럼증")}
     assert len(text_only) == 7
+    # the first visit's vitals (obs 2-6: systolic 110, diastolic 65, pulse 60, 36.4 ℃, 50.5 kg), each its own
+    # Observation with its LOINC code and the value as recorded (no unit: OpenMRS keeps it in the concept)
+    observations = _resources(bag, "Observation")
+    assert {k: (o["code"]["coding"][0]["code"], o.get("valueQuantity") or o["component"][0]["valueQuantity"])
+            for k, o in observations.items() if k in ("2", "3", "6")} == {
+        "2": ("85354-9", {"value": 110}), "3": ("85354-9", {"value": 65}), "6": ("29463-7", {"value": 50.5})}
+    assert observations["3"]["component"][0]["code"]["coding"][0]["code"] == "8462-4"  # the diastolic one
+    others = [json.loads(line) for path in sorted(bag.glob("data/raw/vital_obs_other.*.ndjson"))
+              for line in path.read_bytes().splitlines()]
+    assert {o["row"]["concept_id"] for o in others} == {160, 1114}
+    # obs 7: the first visit's haemoglobin (11.5; no unit, so the text as recorded), its code through
+    # concept_reference_map (the clinic's own lab-code system: the export does not claim LOINC), its name from
+    # concept_name (the preferred one)
+    lab = observations["7"]
+    assert (lab["code"], lab.get("valueString")) == ({"coding": [
+        {"code": "718-7", "display": "Hemoglobin", "system": "urn:emr-exporter:hira-krnpi:12345678:lab-code"}],
+        "text": "Hemoglobin"}, "11.5")
+    assert {o["reason_code"] for o in others if o["reason_code"] != "orphan"} == {"unmappable"}
 
 
 def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:

@@ -1166,3 +1166,61 @@ def test_a_row_status_that_only_says_deleted_is_a_soft_delete(tmp_path: Path) ->
     assert (active.column, active.type, active.map) == ("status", "bool", {"deleted": False})
     assert (status.column, status.type, status.map) == (
         "status", "status", {"hidden": "entered-in-error", "void": "entered-in-error"})
+
+
+def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_section_per_item(tmp_path: Path) -> None:
+    # A Korean EMR's 바이탈 table: one row per measurement, 항목코드 a code of 바이탈항목 (whose 항목명 says 체중, 신장,
+    # 혈압 …, its 분류 검사 for a laboratory test), 결과값 the value as text (혈압 '120/80'), 단위 the unit. Before: no
+    # section read it, every row carried raw whole (no Observation); now a vital-signs section per item named as a
+    # vital sign, the 혈당 rows (분류 검사, numbers) lab results, and the 메모 rows (neither) one more section keeping
+    # each row whole with its reason, the filters splitting the table exactly.
+    path = tmp_path / "vitals.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE 바이탈항목 (항목코드 TEXT PRIMARY KEY, 항목명 TEXT, 분류 TEXT);
+        CREATE TABLE 바이탈 (seq INTEGER PRIMARY KEY, 환자번호 INTEGER, 측정일시 TEXT, 항목코드 TEXT, 결과값 TEXT,
+                            단위 TEXT);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    items = {"V01": ("체중", "70.5", "kg"), "V02": ("신장", "172", "cm"), "V03": ("혈압", "120/80", "mmHg"),
+             "V04": ("맥박", "72", "회/분"), "V05": ("혈당", "98", "mg/dL"), "V06": ("체온", "36.5", "℃"),
+             "V07": ("메모", "식후 측정", None)}
+    conn.executemany("INSERT INTO 바이탈항목 VALUES (?, ?, ?)", [
+        (code, name, {"V05": "검사", "V07": "기타"}.get(code, "활력징후")) for code, (name, _, _) in items.items()])
+    rows = [(0, p, "2024-03-02 09:30:00", code, value, unit) for p in range(1, 21)
+            for code, (_, value, unit) in items.items()]
+    rows = [(n, *row[1:]) for n, row in enumerate(rows, 1)]
+    rows[0] = (1, 1, "2024-03-02 09:30:00", "V01", "측정 안 함", "kg")  # a weight that is no number
+    conn.executemany("INSERT INTO 바이탈 VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("vitals", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    sections = {n: e for n, e in spec.entities.items() if e.table == "바이탈"}
+    assert sorted(sections) == ["lab_eav", "vital_eav_bp", "vital_eav_height", "vital_eav_other", "vital_eav_pulse",
+                                "vital_eav_temperature", "vital_eav_weight"]
+    assert {n: e.canonical for n, e in sections.items() if e.canonical != "vital_signs"} == {"lab_eav": "lab_result"}
+    lab = sections["lab_eav"]
+    assert (lab.query, lab.fields["code"].column, lab.fields["name"].column, lab.fields["value"].column,
+            lab.fields["unit"].column) == (
+        "SELECT X.*, (SELECT LK_D.항목명 FROM 바이탈항목 LK_D WHERE LK_D.항목코드 = X.항목코드) AS SCAFFOLD_NAME "
+        "FROM 바이탈 X WHERE X.항목코드 IN ('V05')", "항목코드", "SCAFFOLD_NAME", "결과값", "단위")
+    weight = sections["vital_eav_weight"]
+    assert (weight.query, weight.fields["weight"].column, weight.fields["weight_unit"].column) == (
+        "SELECT X.* FROM 바이탈 X WHERE X.항목코드 IN ('V01')", "결과값", "단위")
+    assert sections["vital_eav_other"].query == (
+        "SELECT X.* FROM 바이탈 X WHERE (X.항목코드 NOT IN ('V01', 'V02', 'V03', 'V04', 'V06', 'V05') OR X.항목코드 IS "
+        "NULL)")
+    text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+    assert "the rows of 바이탈's other 항목코드 types (1 seen, none named as a vital sign: V07 메모)" in text
+    result = run_export(ExportRequest(connector="vitals", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상의원"))
+    assert result.reconciliation.balanced
+    counts = {e["entity"]: (e["source_rows"], e["exported"], e["quarantined"])
+              for e in result.reconciliation.to_dict()["entities"]}
+    # the weight that is no number: its row kept whole (no measurement left), the rest of the chart exported
+    assert counts == {"patient": (20, 20, 0), "vital_eav_weight": (20, 19, 1), "vital_eav_height": (20, 20, 0),
+                      "vital_eav_bp": (20, 20, 0), "vital_eav_pulse": (20, 20, 0),
+                      "vital_eav_temperature": (20, 20, 0), "lab_eav": (20, 20, 0), "vital_eav_other": (20, 0, 20)}

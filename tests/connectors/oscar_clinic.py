@@ -128,6 +128,8 @@ class OscarClinic(ForeignDb):
     people: dict[int, tuple[str, str, tuple[str, str, str]]] = field(default_factory=dict)
     #: note_id → its demographic_no
     notes: dict[int, int] = field(default_factory=dict)
+    #: measurements.id → its dataField as inserted ('120/80', '57.3')
+    measured: dict[int, str] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
 
@@ -253,6 +255,7 @@ def create_oscar_clinic(conn_str: str, database: str = "emr_oscar_shaped", *, se
                                  MEASURES[kind][1], None, at, at + dt.timedelta(minutes=5), a[0]))
     measurements.append((len(measurements) + 1, "WT", 0, "100001", "70", "", "환자 미지정", base, base, None))
     db.dirty["nobodys_measurement"] = len(measurements)
+    db.measured = {m[0]: m[4] for m in measurements}
     put("measurements", measurements)
     bills: list[tuple[Any, ...]] = []
     masters: list[tuple[Any, ...]] = []

@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, codepage, model
+from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
@@ -1140,6 +1141,9 @@ class EntityGuess:
     #: the section's table written as ``\x01`` (its alias in whatever query the section ends up with), and why
     lookups: list[str] = field(default_factory=list)
     lookups_why: str = ""
+    #: a section of its own beside the entity's (``[entities.<section>]`` with ``entity = …``): a measurement
+    #: table's rows of one type (authoring/eav.py); "" for the entity's own section
+    section: str = ""
 
     @property
     def usable(self) -> bool:
@@ -2816,7 +2820,10 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
 
 def guess_entities(source: Source, profile: DatabaseProfile) -> dict[str, EntityGuess]:
     """Guess a table, key and fields for every canonical entity."""
-    guesses = _Guesser(profile, _sampled_code_values(source, profile), source).run()
+    guesser = _Guesser(profile, _sampled_code_values(source, profile), source)
+    guesses = guesser.run()
+    # measurement tables kept as entity-attribute-value rows: a section per vital sign, by section name
+    guesses.update(eav_guesses(guesser, ScaffoldKit(_name_fits, _words, _integer_typed, SQL_RESERVED, FieldGuess)))
     for guess in guesses.values():
         table = next((t for t in profile.tables if t.name == guess.table), None)
         if not guess.usable or table is None:
@@ -3233,6 +3240,9 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         lines += _entity_block(guesses[entity])
         for table in siblings.get(entity, []):
             lines += _sibling_block(guesses[entity], table)
+    for guess in guesses.values():
+        if guess.section:
+            lines += _section_block(guess)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -3274,6 +3284,19 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
     out += [("# " + line) if line else "#" for line in body]
     return [*out, ""]
+
+
+def _section_block(guess: EntityGuess) -> list[str]:
+    """A section of its own beside the entity's (``entity = …``): a measurement table's rows of one type."""
+    lines = [f"# --- {guess.section} ({guess.entity}) ".ljust(100, "-"), "", f"[entities.{guess.section}]",
+             f"# GUESS ({guess.why})", f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(guess.table or '')}",
+             f"# GUESS ({guess.key_why})", f"key = {_toml_str(str(guess.key))}"]
+    if guess.query:
+        lines += [f"# GUESS ({guess.query_why})", f"query = {_toml_str(guess.query)}"]
+    lines += ["", f"[entities.{guess.section}.fields]"]
+    for f in guess.fields:
+        lines += [f"# GUESS ({f.why})", _field_line(f)]
+    return [*lines, ""]
 
 
 def _sibling_block(guess: EntityGuess, table: TableProfile) -> list[str]:
@@ -3346,6 +3369,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
+    out += [f"| {g.entity} ({g.section}) | {g.table} | {g.key} | {len(g.fields)} | guessed |"
+            for g in guesses.values() if g.section]
     for g in guesses.values():
         table = next((t for t in profile.tables if t.name == g.table), None)
         for f in g.fields if g.usable and table is not None else ():
