@@ -9,6 +9,10 @@ import pytest
 
 # Qt tests run offscreen everywhere (CI has no display).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Every row the fast NDJSON writer takes (pipeline/fastlines.py: vital signs) is also mapped the slow way and
+# must give the very same lines, cells and counts: every export test is a differential test of the writer
+# (worker processes inherit it).
+os.environ.setdefault("EMR_EXPORTER_FAST_CHECK", "1")
 
 
 @pytest.fixture(scope="session")

@@ -543,6 +543,14 @@ def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]
     return get
 
 
+def _lean_location(location: Sequence[Any] | None, readable: frozenset[tuple[Any, ...]]) -> bool:
+    """A location (or none) ``CellCheck.transformed_lean`` may read from a skeleton: nothing, the shape
+    itself, or one of ``readable`` (list positions as numbers; no selector, no data)."""
+    if location is None or len(location) == 0:
+        return True
+    return all(type(step) is str or type(step) is int for step in location[1:]) and tuple(location[1:]) in readable
+
+
 def _plain(location: Sequence[Any]) -> bool:
     """A location of plain steps only (names, positions, selectors by a name): read by inlined steps."""
     return all(type(s) is str or (type(s) is int and s >= 0)
@@ -875,6 +883,8 @@ class CellCheck:
         #: Rows answered by the reference (the only place anything is learnt): a worker process sees from it
         #: that a row taught its check something, and lets the parent check that row (pipeline/parallel.py).
         self.reference_rows = 0
+        #: transformed_lean's verdicts: shape key -> (the check it was given for, every location readable).
+        self._lean: dict[tuple[tuple[Any, str], ...], tuple[Any, bool]] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"encoding": self.encoding, "key": self.entity.key.lower(),
@@ -975,6 +985,32 @@ class CellCheck:
                                carried)
         out = check(row, by_suffix, record, carried)
         return self._learnt(row, record, resources, carried) if out is None else out
+
+    def transformed_lean(
+        self, row: Mapping[str, Any], record: model.Record, shape_key: tuple[tuple[str, str], ...],
+        by_suffix: Mapping[str, Mapping[str, Any]], readable: frozenset[tuple[Any, ...]], carried: Sequence[str],
+    ) -> list[str] | None:
+        """:meth:`transformed` for a record given as ``shape_key`` (its resources' types and id suffixes, in
+        order) and skeletons of its resources by id suffix (``pipeline/fastlines.py``): exactly its answer,
+        or None where it cannot be given without the whole resources (the shape's check is not generated
+        yet, the row would teach the check something, or a column of the shape is read at a location
+        outside ``readable``: each location's steps after the id suffix). The skeletons must hold every
+        ``readable`` location the whole resources hold, with the same value (the generated check and the
+        rebuild read nothing else: every read goes through the shape's learnt locations)."""
+        check = self._fast_many.get(shape_key)
+        if check is None:
+            return None
+        known = self._lean.get(shape_key)
+        if known is None or known[0] is not check:
+            shape = ",".join(sorted(f"{kind}:{suffix}" for kind, suffix in shape_key))
+            entries = self._compiled.get(shape)
+            fits = entries is not None and all(
+                plan is None or plan.kind == "key" or _lean_location(plan.locations.get(shape), readable)
+                for _, plan, _, _ in entries)
+            known = self._lean[shape_key] = (check, fits)
+        if not known[1]:
+            return None
+        return check(row, by_suffix, record, carried)
 
     def _first(
         self, cache: dict[Any, Callable[..., list[str] | None]], key: Any, shape: str, row: Mapping[str, Any],

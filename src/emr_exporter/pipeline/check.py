@@ -2,7 +2,9 @@
 
 One implementation, two callers (issue 13: every sealed bundle opens). :class:`ResourceCheck` holds
 them: the export (:mod:`emr_exporter.pipeline.export`) runs it on each resource while it streams and
-quarantines the row of a resource that fails; ``open`` (:mod:`emr_exporter.bundle.fhir_check`) runs it
+quarantines the row of a resource that fails (except the lines :mod:`emr_exporter.pipeline.fastlines`
+writes straight to bytes: that writer takes only values that cannot break the id and line rules, proven
+there, and leaves every other row to this check); ``open`` (:mod:`emr_exporter.bundle.fhir_check`) runs it
 on each line of the opened bag and rejects the bag. What is checked:
 
 * the resource's ``id``: present and matching FHIR's id pattern;

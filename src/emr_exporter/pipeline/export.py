@@ -55,7 +55,7 @@ from emr_exporter.errors import (
     SourcePermissionDenied,
     SourceQueryError,
 )
-from emr_exporter.pipeline import fhir
+from emr_exporter.pipeline import fastlines, fhir
 from emr_exporter.pipeline.allocator import limit_heap_growth
 from emr_exporter.pipeline.bag import BagStream, canonical_json_line
 from emr_exporter.pipeline.cells import CellCheck
@@ -2856,6 +2856,10 @@ class RowMapping:
         field = entity.fields.get("merged_into")
         column = next((c for n, _, c, _, _ in mapper._plan if n == "merged_into"), None)
         self._merge_column = mapper._defect_column(field, column) if field is not None and column else "merged_into"
+        # A writer of the entity's lines straight to bytes (pipeline/fastlines.py) where the resources' own
+        # rules it proves are all there is to check (no structure models asked for).
+        self._fast = fastlines.writer_for(entity.canonical) if check.validator is None else None
+        self._fast_check = self._fast is not None and fastlines.fast_check_on()
 
     def map_one(self, row: Mapping[str, Any]) -> MappedRow:
         mapper = self.mapper
@@ -2868,6 +2872,32 @@ class RowMapping:
             result, merge_note = self.merges.apply(result)
             if merge_note is not None:  # why merged_into is no link: its value carried with the code
                 defects += (("merged_into", self._merge_column, merge_note),)
+        if self._fast is not None and not defects:
+            fast = self._map_fast(row, result)
+            if fast is not None:
+                if self._fast_check:
+                    _same_mapped(fast, self._map_slow(row, result, defects), self.entity.name)
+                return fast
+        return self._map_slow(row, result, defects)
+
+    def _map_fast(self, row: Mapping[str, Any], result: Any) -> MappedRow | None:
+        """The row's lines written straight to bytes (pipeline/fastlines.py), the cell check run on the
+        writer's skeletons; None where the writer or the cell check needs the slow path."""
+        assert self._fast is not None
+        writer, readable = self._fast
+        written = writer(result)
+        if written is None:
+            return None
+        raw_key = row[self.key]
+        if type(raw_key) is str and raw_key != raw_key.strip():
+            return None
+        lines, shape_key, skeletons = written
+        transformed = self.cells.transformed_lean(row, result, shape_key, skeletons, readable, ())
+        if transformed is None:
+            return None
+        return self._finish(row, result, lines, (), False, transformed)
+
+    def _map_slow(self, row: Mapping[str, Any], result: Any, defects: tuple[tuple[str, str, str], ...]) -> MappedRow:
         try:
             resources = fhir.to_fhir(result, institution=self.institution)
         except MappingError as exc:
@@ -2884,23 +2914,29 @@ class RowMapping:
             status = resource.get("status")  # fhir.status_label's answer where it is a text (almost always)
             lines.append((resource["resourceType"], resource["id"], line,
                           status if type(status) is str else fhir.status_label(resource)))
-        record_id = result.id
-        key = result.provenance.key
         # Every column the mapping did not use, every dropped or repaired field and a changed key: carried
         # beside the resource, keyed by its id, so the exact source row can be rebuilt. And every mapped
         # cell the FHIR output cannot give back exactly (trimmed, normalised, re-formatted, looked up):
         # carried too, as "transformed" (pipeline/cells.py decides, cell by cell).
-        unmapped = self.unmapped
-        if unmapped is None:
-            consumed = mapper.consumed_columns
-            unmapped = self.unmapped = tuple(c for c in row if not c.startswith(REF_COLUMN_PREFIX)
-                                             and c not in consumed)
         raw_key = row[self.key]
         key_changed = type(raw_key) is str and raw_key != raw_key.strip()
         defect_columns = [column for _, column, _ in defects]
         if key_changed:
             defect_columns.append(self.key)
         transformed = self.cells.transformed(row, result, resources, defect_columns)
+        return self._finish(row, result, lines, defects, key_changed, transformed)
+
+    def _finish(self, row: Mapping[str, Any], result: Any, lines: list[tuple[str, str, bytes, str]],
+                defects: tuple[tuple[str, str, str], ...], key_changed: bool, transformed: list[str]) -> MappedRow:
+        """The row's raw/columns line, list line and summaries, around its resources' lines."""
+        mapper = self.mapper
+        record_id = result.id
+        key = result.provenance.key
+        unmapped = self.unmapped
+        if unmapped is None:
+            consumed = mapper.consumed_columns
+            unmapped = self.unmapped = tuple(c for c in row if not c.startswith(REF_COLUMN_PREFIX)
+                                             and c not in consumed)
         columns_line = None
         carried_cells = 0
         if unmapped or defects or key_changed or transformed:
@@ -2912,7 +2948,7 @@ class RowMapping:
                     carried[column] = encode_raw(row[column], encoding)
                 defect_lines.append({"field": field_name, "column": column, "reason_code": code})
             if key_changed:
-                carried[self.key] = raw_key
+                carried[self.key] = row[self.key]
             for column in transformed:
                 carried[column] = encode_raw(row[column], encoding)
             line_obj: dict[str, Any] = {"entity": self.entity.name, "id": record_id, "key": key, "columns": carried}
@@ -2930,6 +2966,20 @@ class RowMapping:
             canonical_json_line(roster_line(result)) if isinstance(result, model.Patient) else None,
             fhir.status_kept_as_recorded(result), columns_line, carried_cells, len(transformed), summaries,
         )
+
+
+_MAPPED_SLOTS = tuple(name for name in MappedRow.__slots__ if name != "result")
+
+
+def _same_mapped(fast: MappedRow, slow: MappedRow, entity: str) -> None:
+    """EMR_EXPORTER_FAST_CHECK: the fast writer's row must be the slow path's, slot for slot (the record is
+    the same object). The message names the entity and the slot, never a value."""
+    if fast.result is not slow.result:
+        raise fastlines.FastLinesMismatch(f"{entity}: the fast path's record is not the slow path's")
+    for name in _MAPPED_SLOTS:
+        if getattr(fast, name) != getattr(slow, name):
+            raise fastlines.FastLinesMismatch(
+                f"{entity}: the fast writer's {name} differs from the slow path's (pipeline/fastlines.py)")
 
 
 def _summaries_of(summarisers: tuple[Summariser, ...]) -> Callable[[model.Record], tuple[Any, ...]]:
