@@ -12,8 +12,8 @@ from emr_exporter.connectors import load_spec
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.sources.address import SourceAddress
 
-COMMON = [("SEX", "1", "남"), ("SEX", "2", "여"), ("PAY_MTHD", "1", "현금"), ("PAY_MTHD", "2", "카드"),
-          ("PAY_MTHD", "3", "계좌이체"), ("VST_TP", "O", "외래"), ("VST_TP", "I", "입원"), ("VST_TP", "E", "응급"),
+COMMON = [("SEX", "01", "남"), ("SEX", "02", "여"), ("PAY_MTHD", "01", "현금"), ("PAY_MTHD", "02", "카드"),
+          ("PAY_MTHD", "03", "계좌이체"), ("VST_TP", "O", "외래"), ("VST_TP", "I", "입원"), ("VST_TP", "E", "응급"),
           ("DEPT", "IM", "내과"), ("DEPT", "PD", "소아청소년과"), ("DEPT", "FM", "가정의학과"), ("DEPT", "OS", "정형외과"),
           ("ROUTE", "IM", "근육주사"), ("ROUTE", "PO", "경구")]
 
@@ -32,11 +32,11 @@ def _clinic(path: Path) -> sqlite3.Connection:
     """)
     conn.executemany("INSERT INTO TB_COMM_CD VALUES (?, ?, ?, 'Y')", COMMON)
     conn.executemany("INSERT INTO TB_PTNT VALUES (?, ?, ?, ?)",
-                     [(f"{i:08d}", f"환자{i}", f"19{50 + i}0102", "12"[i % 2]) for i in range(1, 31)])
-    # visit 5's department '99' is no code of DEPT; INS_CD's 1 and 2 are codes of SEX and of PAY_MTHD alike
+                     [(f"{i:08d}", f"환자{i}", f"19{50 + i}0102", ("01", "02")[i % 2]) for i in range(1, 31)])
+    # visit 5's department '99' is no code of DEPT; INS_CD's 01 and 02 are codes of SEX and of PAY_MTHD alike
     conn.executemany("INSERT INTO TB_VST VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [(v, f"{1 + v % 30:08d}", f"202403{1 + v % 28:02d}", f"{9 + v % 8:02d}{v % 60:02d}30",
-                       "OIE"[v % 3], "99" if v == 5 else ("IM", "PD", "FM", "OS")[v % 4], "12"[v % 2])
+                       "OIE"[v % 3], "99" if v == 5 else ("IM", "PD", "FM", "OS")[v % 4], ("01", "02")[v % 2])
                       for v in range(1, 61)])
     conn.executemany("INSERT INTO TB_DRUG_MST VALUES (?, ?, ?)",
                      [("D0001", "타이레놀정500mg", "645301200"), ("D0002", "노바스크정5mg", "643301010")])
@@ -58,6 +58,9 @@ def test_codes_of_a_common_code_table_read_through_the_group_their_values_are_fo
     spec = load_spec(outcome.folder)
     patient, visit, order = spec.entities["patient"], spec.entities["encounter"], spec.entities["order_line"]
     assert (patient.table, patient.fields["birth_date"].column) == ("TB_PTNT", "BRTH_DT")
+    # 01/02, no built-in map's keys, are codes of SEX and of PAY_MTHD alike: SEX_CD's name says which, and SEX's
+    # names 남/여 the sex map reads
+    assert (patient.fields["sex"].column, patient.fields["sex"].map) == ("SEX_CD", {"01": "male", "02": "female"})
     assert (visit.table, visit.fields["patient_id"].column, visit.fields["start"].columns) == (
         "TB_VST", "PTNT_NO", ("VST_DT", "VST_TM"))
     # the group whose codes the values are, found by the values (VST_TP's names 외래/입원/응급 read by the kind map)
@@ -67,7 +70,7 @@ def test_codes_of_a_common_code_table_read_through_the_group_their_values_are_fo
     assert visit.query is not None and visit.fields["department"].column == "SCAFFOLD_DEPARTMENT"
     rows = dict(conn.execute(f"SELECT VST_NO, SCAFFOLD_DEPARTMENT FROM ({visit.query}) WHERE VST_NO <= 5"))
     assert rows == {1: "소아청소년과", 2: "가정의학과", 3: "정형외과", 4: "내과", 5: None}
-    # INS_CD's 1 and 2 are SEX's and PAY_MTHD's, the name says neither: no group guessed, the codes as they are
+    # INS_CD's 01 and 02 are SEX's and PAY_MTHD's, the name says neither: no group guessed, the codes as they are
     assert visit.fields["payer_type"].column == "INS_CD"
     # the route from ROUTE (IM is 근육주사 there); the name and EDI code from the master holding the code
     assert order.query is not None

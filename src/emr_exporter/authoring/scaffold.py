@@ -1450,6 +1450,8 @@ _COMMON_CODE_ROWS = 20000
 _COMMON_GROUP = (r"(.*_)?(GRP|GROUP|GRUP)(_?(CD|CODE|ID|NO))?|(.*_)?(CD|CODE)_?(GRP|GROUP)(_?(CD|CODE|ID))?"
                  r"|(그룹|분류|대분류)(코드)?")
 _COMMON_CODE = (r"(.*_)?(CD|CODE)|(코드|상세코드|세부코드)")
+#: words of a common-code table's name (TB_COMM_CD, CODE_MST, CM_CODE); or its group column is named as one
+_COMMON_TABLE_WORDS = frozenset({"COMM", "COMMON", "COM", "CM", "CODE", "CODES", "CD", "CDS"})
 #: text fields never read as a code's name (they hold names, words or numbers of their own)
 _NOT_COMMON_CODED = frozenset({"name", "text", "reason", "chief_complaint", "history", "course", "plan", "memo",
                                "value", "address", "phone", "email"})
@@ -2687,10 +2689,14 @@ class _Guesser:
             texts = [c for c in table.columns if not c.is_binary and IDENTIFIER.match(c.name)
                      and c.name.upper() not in SQL_RESERVED]
             if len(table.primary_key) == 2:
-                pair = [c for c in texts if c.name in table.primary_key]
+                pair = [c for c in texts if c.name in table.primary_key and not _integer_typed(c)]
                 if len(pair) != 2:
                     continue
                 group, code = sorted(pair, key=lambda c: (c.distinct_capped, c.distinct))
+                named = set(_words(table.bare, table=True).split("_")) & _COMMON_TABLE_WORDS or any(
+                    w in table.bare for w in ("코드", "공통"))
+                if not named and not _name_fits(_COMMON_GROUP, group.name):
+                    continue  # a table keyed by two texts of something else (a visit and its line)
             elif not table.primary_key:
                 group_col = next((c for c in texts if _name_fits(_COMMON_GROUP, c.name)), None)
                 code_col = next((c for c in texts if c is not group_col and _name_fits(_COMMON_CODE, c.name)), None)
@@ -2713,11 +2719,12 @@ class _Guesser:
             self._common.append(_CommonCodes(table.name, group.name, code.name, name, names))
         return self._common
 
-    def _common_group(self, table: TableProfile, column: ColumnProfile) -> tuple[_CommonCodes, str, int, int] | None:
+    def _common_group(self, table: TableProfile,
+                      column: ColumnProfile) -> tuple[_CommonCodes, str, set[str], int] | None:
         """The common-code table and group whose codes ``column``'s values are: the group holding at least 80 % of
         its distinct sampled values, the most of them; on a tie, the one whose name shares a word with the
         column's (SEX_CD: SEX, where '1' and '2' are a sex and a payment method alike); none where still tied.
-        With (sampled distinct values, how many the group holds)."""
+        With the sampled distinct values and how many the group holds."""
         if (self.source is None or not table.plain or column.is_binary or _integer_typed(column)
                 or column.primary_key or not column.non_empty or column.distinct_capped or column.max_length > 20
                 or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
@@ -2749,26 +2756,28 @@ class _Guesser:
         if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
             return None  # two groups fit as well: which one is meant is not known
         _, common, group, hits = ranked[0]
-        return common, group, len(values), hits
+        return common, group, values, hits
 
     def _common_code_map(self, table: TableProfile, column: ColumnProfile,
                          maps: tuple[dict[str, str], ...]) -> tuple[dict[str, str | bool], str] | None:
         """A code map for a coded field (sex, a visit's kind) whose values are codes of a common-code group:
-        every sampled value is a code of the group, and the group's names are keys of one of the field's maps; the
-        map written is code → that map's value, for every code of the group whose name the map knows."""
+        every sampled value is a code of the group whose name is a key of one of the field's maps; the map written
+        is code → that map's value, for every code of the group whose name the map knows."""
         found = self._common_group(table, column)
         if found is None:
             return None
-        common, group, sampled, hits = found
+        common, group, values, hits = found
         codes = common.names[group]
-        if hits < sampled:
+        if hits < len(values):
             return None  # a code the group does not have: the field would fail on it
-        fitting = next((m for m in maps if all(codes[c] in m for c in codes)), None)
+        fitting = next((m for m in maps if all(codes[v] in m for v in values)), None)
         if fitting is None:
             return None
-        mapping: dict[str, str | bool] = {code: fitting[codes[code]] for code in sorted(codes)}
+        known = sorted(code for code in codes if codes[code] in fitting)
+        mapping: dict[str, str | bool] = {code: fitting[codes[code]] for code in known}
         return mapping, (f"; its values are the codes of group {group!r} of {common.table} ({common.group}, "
-                         f"{common.code}), whose names ({', '.join(sorted(set(codes.values())))}) this map reads")
+                         f"{common.code}), whose names ({', '.join(sorted({codes[c] for c in known}))}) this map "
+                         "reads")
 
     def _common_code_names(self, guess: EntityGuess, table: TableProfile) -> None:
         """A text field (a visit's department, an order's route) whose column holds codes of a common-code group
@@ -2784,14 +2793,14 @@ class _Guesser:
             found = self._common_group(table, column) if column is not None else None
             if found is None:
                 continue
-            common, group, sampled, hits = found
+            common, group, values, hits = found
             alias = f"SCAFFOLD_{f.field.upper()}"
             literal = group.replace("'", "''")
             guess.lookups.append(
                 f"(SELECT MIN(LK_C.{common.name}) FROM {self.relation(common.table)} LK_C WHERE LK_C.{common.group} "
                 f"= '{literal}' AND LK_C.{common.code} = \x01.{f.column}) AS {alias}")
             guess.fields[guess.fields.index(f)] = dataclasses.replace(
-                f, column=alias, why=f"{f.why}; {hits} of its {sampled} sampled distinct values are codes of group "
+                f, column=alias, why=f"{f.why}; {hits} of its {len(values)} sampled distinct values are codes of group "
                 f"{group!r} of {common.table}: the code's name {common.table}.{common.name} (see query; a code the "
                 f"group does not have leaves it empty; {f.column} is carried raw beside the section)")
             why = f"{f.column}'s name from {common.table} (group {group!r})"
