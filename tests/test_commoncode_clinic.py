@@ -98,6 +98,31 @@ def test_a_common_code_clinic_comes_back_cell_for_cell(engine: str, tmp_path: Pa
             found.get("serviceType", {}).get("text")]
         assert (names.get(dept) in departments) if dept in names else not found.get("serviceType"), (no, found)
         assert (found["status"] == "entered-in-error") == (deleted == "Y")
+    quarantined_visit = clinic.dirty["zero_visit_date"]
+    conditions = _resources(bag, "Condition")
+    assert len(conditions) == 191
+    for no, (visit, code, name) in clinic.diagnoses.items():
+        if visit == quarantined_visit:
+            assert str(no) not in conditions
+            continue
+        found = conditions[str(no)]
+        # the KCD code as written, the name where the row has one; the patient and the date through the visit
+        assert (found["code"]["coding"][0]["code"], found["code"].get("text")) == (code, name), found
+        assert found["subject"]["reference"] == f"Patient/{patients[clinic.visits[visit][0]]['id']}"
+        assert found["encounter"]["reference"] == f"Encounter/{encounters[str(visit)]['id']}"
+        assert found["recordedDate"] == dt.datetime.strptime(clinic.visits[visit][1], "%Y%m%d").date().isoformat()
+    invoices = _resources(bag, "Invoice")
+    assert len(invoices) == 154
+    for no, (visit, total, paid) in clinic.receipts.items():
+        if visit == quarantined_visit:
+            assert str(no) not in invoices
+            continue
+        found = invoices[str(no)]
+        assert (found["subject"]["reference"], found["totalGross"]["value"], found["date"]) == (
+            f"Patient/{patients[clinic.visits[visit][0]]['id']}", float(total),
+            dt.datetime.strptime(clinic.visits[visit][1], "%Y%m%d").date().isoformat()), found
+        assert [(c["code"]["coding"][0]["code"], c["amount"]["value"]) for c in found["totalPriceComponent"]] == [
+            ("paid", float(paid))]
     requests = {**_resources(bag, "ServiceRequest"), **_resources(bag, "MedicationRequest")}
     masters = {**{cd: (name, edi) for cd, (name, edi) in DRUGS.items()},
                **{cd: (name, edi) for cd, (name, edi, _) in SUGA.items()}}

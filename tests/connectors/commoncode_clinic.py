@@ -113,6 +113,9 @@ class CommonCodeClinic(ForeignDb):
     visits: dict[int, tuple[str, str, str, str, str, str, str]] = field(default_factory=dict)
     #: ORD_NO → (VST_NO, ORD_CD) (the duplicated number: its first row)
     orders: dict[int, tuple[int, str]] = field(default_factory=dict)
+    #: DIAG_NO → (VST_NO, KCD_CD, DIAG_NM); RCPT_NO → (VST_NO, TOT_AMT, PAY_AMT)
+    diagnoses: dict[int, tuple[int, str, str | None]] = field(default_factory=dict)
+    receipts: dict[int, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
@@ -210,6 +213,7 @@ def create_commoncode_clinic(conn_str: str, engine: str, database: str = "emr_co
             code = codes[(v + k * 2) % len(codes)]
             diagnoses.append((len(diagnoses) + 1, v, code, KCD[code] if v % 9 else None, "Y" if k == 0 else "N",
                               "N", *audit(len(diagnoses), v)))
+            db.diagnoses[len(diagnoses)] = diagnoses[-1][1:4]
     put("TB_DIAG", diagnoses)
     orders: list[tuple[Any, ...]] = []
     drugs, items = list(DRUGS), list(SUGA)
@@ -241,6 +245,7 @@ def create_commoncode_clinic(conn_str: str, engine: str, database: str = "emr_co
         total = Decimal(12590 + (v % 7) * 1000)
         receipts.append((len(receipts) + 1, v, db.visits[v][1] if v != 57 else "20230525", total,
                          (total * Decimal("0.3")).quantize(Decimal(1)), str(1 + v % 3), "N", *audit(v, v)))
+        db.receipts[len(receipts)] = (v, total, receipts[-1][4])
     put("TB_RCPT", receipts)
     conn.close()
     return db
