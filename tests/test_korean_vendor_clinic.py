@@ -84,7 +84,7 @@ def test_dates_written_four_ways_in_one_column_are_guessed_and_exported_exactly(
     assert spec["entities"]["encounter"]["fields"]["start"] == {
         "columns": ["내원일자", "내원시간"], "join": " ", "type": "datetime", "required": True,
         "format": [f"{day} {time}" for day in ("%Y%m%d", "%Y-%m-%d", "%Y.%m.%d", "%Y년 %m월 %d일")
-                   for time in ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M")]}
+                   for time in ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M", "%H%M%S")]}
     assert spec["entities"]["patient"]["fields"]["birth_date"] == {"column": "생년월일", "type": "date"}
     assert set(spec["source"]["date_formats"]) >= {"%Y.%m.%d", "%Y-%m-%d", "%Y년 %m월 %d일", "%Y%m%d"}
     # A table per year of the same shape: each read as visit_2019 is, by a section of its own. Before, visit_2020

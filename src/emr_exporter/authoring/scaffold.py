@@ -23,7 +23,7 @@ import math
 import re
 import typing
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -238,7 +238,7 @@ def _text_shapes(text: str) -> set[str]:
                 shapes.add(shape)
     if _TIME_OF_DAY.match(text):
         shapes.add("time_of_day")
-    if (_TIME_OF_DAY.match(text) or (len(text) == 4 and text.isdigit())) and parse_date_text(text, _TIME_FORMATS):
+    if (_TIME_OF_DAY.match(text) or (len(text) in (4, 6) and text.isdigit())) and parse_date_text(text, _TIME_FORMATS):
         shapes.add("time_read")  # no flag of its own (not in SHAPES): a time the date-time patterns below read
     if _AMOUNT_TEXT.match(text):
         shapes.add("amount_text")
@@ -659,7 +659,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "EUISA", "UISA", "의사", "STAFF"),
     "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
-                  "내원"),
+                  "내원", "VST"),
     "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
@@ -692,8 +692,10 @@ _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
 # A reference named by the bare noun (Tryton, Odoo and GNU Health name a Many2One column after the record it points
 # at: ``patient``, ``encounter``) counts as well, after the ``…_id`` forms.
 _REF_PATTERNS: dict[str, tuple[str, ...]] = {
-    "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PID", r"CHART_?NO", r"환자번호", r"PATIENT"),
-    "encounter": (r"VISIT_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)", r"ENC(OUNTER)?_?(NO|ID)",
+    "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PTNT_?(NO|ID|SEQ)", r"PID", r"CHART_?NO",
+                r"환자번호", r"PATIENT"),
+    "encounter": (r"VISIT_?(NO|ID|SEQ)", r"VST_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)",
+                  r"ENC(OUNTER)?_?(NO|ID)",
                   r"RCV_?NO", r"ENCOUNTER", r"VISIT"),
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
@@ -720,7 +722,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*", r"생년월일"),
+        "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*",
+                       r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
@@ -731,14 +734,15 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?", r"USE_?YN", r"사용여부"),
     },
     "encounter": {
-        "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
+        "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"VST_?(YMD|DT|DATE|DTTM|TS|MS)",
+                  r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
                   r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*"),
-        "end": (r"DISCH.*", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
-        "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"VISIT_?(GB|TYPE)"),
+        "end": (r"DISCH.*", r"DSCH_?(YMD|DT|DATE|DTTM)", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
+        "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"(VISIT|VST)_?(GB|TYPE|TP)(_?CD)?"),
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
-        "reason": (r"CHIEF_?COMPLAINTS?", r"주소증|주호소"),
+        "reason": (r"CHIEF_?COMPLAINTS?", r"CC(_?(TXT|TEXT))?", r"주소증|주호소"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
@@ -943,7 +947,12 @@ _CODE_MAPS: dict[tuple[str, str], tuple[dict[str, str], ...]] = {
         # and 'other' are FHIR's "other")
         {"m": "male", "f": "female", "o": "other", "nb": "other", "other": "other", "u": "unknown"},
     ),
-    ("encounter", "kind"): ({"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},),
+    ("encounter", "kind"): (
+        {"O": "outpatient", "I": "inpatient", "외래": "outpatient", "입원": "inpatient"},
+        # the names a common-code table gives a visit's kind (VST_TP: 외래/입원/응급): an emergency-room visit not
+        # admitted is an outpatient one, as the claim that pays it (외래 명세서); the code is carried raw as well
+        {"외래": "outpatient", "입원": "inpatient", "응급": "outpatient", "응급실": "outpatient"},
+    ),
     # an allergy's kind and severity as Korean EMR screens word them (약물/음식/환경, 경증/중등/중증), or FHIR's own
     ("allergy", "category"): (
         {"약물": "medication", "약제": "medication", "의약품": "medication", "음식": "food", "식품": "food",
@@ -1228,7 +1237,7 @@ def _better_named_for(entity: str, table: str, hint: str) -> list[str]:
 
 
 #: times of day as Korean EMR screens write them beside a date: 오후 3:05, 오후 3:05:10, 15:05, 15:05:00, 1505
-_TIME_FORMATS = ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M")
+_TIME_FORMATS = ("%p %I:%M", "%p %I:%M:%S", "%H:%M", "%H:%M:%S", "%H%M", "%H%M%S")
 
 
 def _holds_datetime(entity: str, name: str) -> bool:
@@ -1439,6 +1448,30 @@ _SUBJECT_KO: dict[str, tuple[str, ...]] = {
 _NAME_NOISE = frozenset({"NAME", "NM", "DESC", "DESCRIPTION", "VALUE", "VAL", "CONTENT"})
 
 
+#: A common-code table (공통코드) holding every code of the database under (group, code), read whole when at most this
+#: many rows (:meth:`_Guesser._common_code_tables`); with no key, its group and code columns are named so.
+_COMMON_CODE_ROWS = 20000
+_COMMON_GROUP = (r"(.*_)?(GRP|GROUP|GRUP)(_?(CD|CODE|ID|NO))?|(.*_)?(CD|CODE)_?(GRP|GROUP)(_?(CD|CODE|ID))?"
+                 r"|(그룹|분류|대분류)(코드)?")
+_COMMON_CODE = (r"(.*_)?(CD|CODE)|(코드|상세코드|세부코드)")
+#: words of a common-code table's name (TB_COMM_CD, CODE_MST, CM_CODE); or its group column is named as one
+_COMMON_TABLE_WORDS = frozenset({"COMM", "COMMON", "COM", "CM", "CODE", "CODES", "CD", "CDS"})
+#: text fields never read as a code's name (they hold names, words or numbers of their own)
+_NOT_COMMON_CODED = frozenset({"name", "text", "reason", "chief_complaint", "history", "course", "plan", "memo",
+                               "value", "address", "phone", "email"})
+
+
+@dataclass(frozen=True)
+class _CommonCodes:
+    """A common-code table as read: its name, group, code and name columns, and group → code → name."""
+
+    table: str
+    group: str
+    code: str
+    name: str
+    names: dict[str, dict[str, str]]
+
+
 #: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
 _CANDIDATES_TRIED = 3
 
@@ -1451,6 +1484,7 @@ class _Guesser:
         self.guesses: dict[str, EntityGuess] = {}
         self.source = source  # for value overlaps between columns (counts only)
         self._overlaps: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+        self._common: list[_CommonCodes] | None = None  # the common-code tables, read once (_common_code_tables)
 
     def overlap(self, child: TableProfile, column: str, parent: str, parent_column: str) -> tuple[int, int]:
         """(sampled non-empty values of child.column, how many of them parent.parent_column holds)."""
@@ -1594,6 +1628,35 @@ class _Guesser:
         for column in table.columns:
             if column.unique_in_sample and not column.is_binary:
                 return column.name, "unique in the sample; check it is unique in the table"
+        return self._composite_key(table)
+
+    def _composite_key(self, table: TableProfile) -> tuple[list[str] | None, str]:
+        """A table of a server with no key constraint and no column unique (an order number the program kept
+        unique itself, now twice): a column named like a key with another beside it, the pair unique in the whole
+        table (counted), no NULL in either in the sample, key-like names first. None elsewhere (SQLite has its
+        rowid, _guess_table)."""
+        if (self.source is None or self.profile.engine in ("sqlite", "sqlite-odbc") or not table.plain
+                or _folded_select(self.profile.engine, table) is not None
+                or any(part.upper() in SQL_RESERVED for part in table.parts)):
+            return None, ""
+        usable = [c for c in table.columns if c.sampled and c.empty == 0 and not c.is_binary
+                  and IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                  and not c.type_name.upper().endswith(("TEXT", "CLOB", "BLOB", "JSON", "XML"))]
+        keyish = [c for c in usable if _name_fits(r".*(NO|ID|SEQ|KEY|CD|CODE)", c.name)]
+        firsts = sorted((c for c in keyish if c.distinct * 2 >= c.sampled), key=lambda c: -c.distinct)[:2]
+        for first in firsts:
+            seconds = [c for c in keyish if c is not first] + [c for c in usable if c not in keyish][:3]
+            for second in seconds[:6]:
+                try:
+                    twice = self.source.scalar(
+                        f"SELECT COUNT(*) FROM (SELECT {first.name}, {second.name} FROM {self.relation(table.name)} "
+                        f"GROUP BY {first.name}, {second.name} HAVING COUNT(*) > 1) d")
+                except SourceQueryError:
+                    return None, ""
+                if int(twice or 0) == 0:
+                    return [first.name, second.name], (
+                        f"no key constraint and no column unique ({first.name} repeats): {first.name} with "
+                        f"{second.name} is unique in the table (counted); check the program keeps it so")
         return None, ""
 
     def guess(self, entity: str, taken: set[str]) -> EntityGuess:
@@ -1676,6 +1739,7 @@ class _Guesser:
             elif required:
                 guess.missing.append(name)
         self._from_dictionary(entity, guess, table, used, others, key)
+        self._from_code_masters(entity, guess, table, others)
         one_of = _ONE_OF_FIELDS.get(entity, ())
         sampled = {c.name: c for c in table.columns}
         if one_of and not any(f.field in one_of and (f.column not in sampled or sampled[f.column].non_empty
@@ -1737,6 +1801,7 @@ class _Guesser:
             self._patient_through_header(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_name(guess, table)
+        self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
         folded = _folded_select(self.profile.engine, table)
@@ -1934,7 +1999,9 @@ class _Guesser:
         """A date field whose time of day the EMR keeps in a column of its own (내원일자 and 내원시간): noted, for the
         contractor to read the two together (the time column is carried raw, exactly, meanwhile)."""
         dates = [f for f in guess.fields if f.type == "date" and not f.columns and f.key_form is None]
-        times = [c.name for c in table.columns if c.name not in used and c.has("time_of_day", 0.5)
+        # a time written with colons (15:05), or digits alone (1505, 150530) every one of which reads as one
+        times = [c.name for c in table.columns if c.name not in used and (c.has("time_of_day", 0.5) or (
+                 c.non_empty and c.shapes.get("time_read", 0) == c.non_empty))
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
         time = table.column(times[0]) if len(times) == 1 else None
         if dates and time is not None and dates[0].format is None and _holds_datetime(
@@ -2301,6 +2368,10 @@ class _Guesser:
         encounter = self.guesses.get("encounter")
         visit_ref = next((f for f in guess.fields if f.field == "encounter_id"), None)
         start = next((f for f in encounter.fields if f.field == "start"), None) if encounter else None
+        if start is not None and len(start.columns) == 2 and start.join == " " and start.type == "datetime":
+            # the visit's date with its time of day beside it (_time_beside_date): the date column alone, which
+            # [source] date_formats read
+            start = dataclasses.replace(start, column=start.columns[0], columns=(), join="", type="date", format=None)
         if (encounter is None or not encounter.usable or visit_ref is None or start is None
                 or start.format is not None or guess.key is None or not isinstance(encounter.key, str)):
             return
@@ -2545,6 +2616,201 @@ class _Guesser:
                 guess.missing.append(taken_back.field)
         guess.lookups = []
 
+    def _from_code_masters(self, entity: str, guess: EntityGuess, table: TableProfile,
+                           others: list[FieldGuess]) -> None:
+        """A record whose code is written as text and is the key of a master table, or of one of several (an
+        order's ORD_CD: a drug of TB_DRUG_MST or a fee item of TB_SUGA_MST), and which has no name of its own: the
+        name, and the EDI code where the record has one and the master holds it, are the master's, joined in by
+        sub-queries (one value per row: every row kept; the first master holding the code gives them). A master:
+        a table no other section reads, keyed by one text column holding at least 5 % of the sampled codes; the
+        masters together at least 80 %."""
+        spec = _DICTIONARY_FIELDS.get(entity)
+        if spec is None or self.source is None or not table.plain or _folded_select(self.profile.engine,
+                                                                                     table) is not None:
+            return
+        code_field, name_field, _ = spec
+        names = {name for name, _, _ in _record_fields(entity)}
+        coded = next((f for f in others if f.field == code_field and f.type == "text" and not f.columns
+                      and not f.expr and f.key_form is None), None)
+        column = table.column(coded.column) if coded is not None else None
+        if (column is None or any(f.field == name_field for f in others) or _integer_typed(column)
+                or column.is_binary):
+            return
+        parents = {g.table for g in self.guesses.values() if g.usable and g.table}
+        commons = {c.table for c in self._common_code_tables()}
+        found: list[tuple[int, TableProfile, str, str | None]] = []
+        sampled = 0
+        for master in self.profile.tables:
+            if (master is table or master.name in parents or master.name in commons or not self._linkable(master)
+                    or _integer_typed(master.column(master.primary_key[0]) or column)):
+                continue
+            pk = master.primary_key[0]
+            name = self._text_column(master, _DICT_NAME, {pk})
+            if name is None:
+                continue
+            sampled, hits = self.exact_hits(table, column.name, master.name, pk, None)
+            if sampled and hits >= 0.05 * sampled:
+                edi = self._text_column(master, (r"EDI.*", r"(.*_)?EDI_?(CD|CODE)"), {pk, name}) \
+                    if "edi_code" in names and not any(f.field == "edi_code" for f in others) else None
+                found.append((hits, master, name, edi))
+        if not found or sum(h for h, *_ in found) < 0.8 * sampled:
+            return
+        found.sort(key=lambda m: (-m[0], m[1].name))
+
+        def first(value: Callable[[TableProfile, str, str | None], str | None]) -> str | None:
+            subs = [f"(SELECT LK_M.{v} FROM {self.relation(m.name)} LK_M WHERE LK_M.{m.primary_key[0]} = "
+                    f"\x01.{column.name})" for _, m, n, e in found if (v := value(m, n, e)) is not None]
+            return None if not subs else subs[0] if len(subs) == 1 else f"COALESCE({', '.join(subs)})"
+
+        said = ", ".join(f"{m.name} ({h} of {sampled} sampled codes are its {m.primary_key[0]})"
+                         for h, m, _, _ in found)
+        for fname, sql in ((name_field, first(lambda m, n, e: n)), ("edi_code", first(lambda m, n, e: e))):
+            if sql is None or (fname == "edi_code" and "edi_code" not in names):
+                continue
+            alias = f"SCAFFOLD_{fname.upper()}"
+            guess.lookups.append(f"{sql} AS {alias}")
+            others.append(FieldGuess(fname, alias, "text", f"{coded.column if coded else ''} is the key of a "
+                                     f"master table: {said}; the {fname.replace('_', ' ')} is the master's "
+                                     "(see query)"))
+            if fname in guess.missing:
+                guess.missing.remove(fname)
+        why = f"the {entity.replace('_', ' ')}'s name from the master table its {column.name} names ({said})"
+        guess.lookups_why = f"{guess.lookups_why}; {why}" if guess.lookups_why else why
+
+    def _common_code_tables(self) -> list[_CommonCodes]:
+        """The database's common-code tables (공통코드: ``TB_COMM_CD (GRP_CD, CD, CD_NM)``), read whole once: a
+        table of at most :data:`_COMMON_CODE_ROWS` rows keyed by two columns (a group and a code within it; the
+        group the one of fewer distinct values), or with no key a column named as a code group beside one named as
+        a code, and a column named as their name."""
+        if self._common is not None:
+            return self._common
+        self._common = []
+        for table in self.profile.tables:
+            if (self.source is None or not table.plain or not 0 < table.row_count <= _COMMON_CODE_ROWS
+                    or _folded_select(self.profile.engine, table) is not None
+                    or any(part.upper() in SQL_RESERVED for part in table.parts)):
+                continue
+            texts = [c for c in table.columns if not c.is_binary and IDENTIFIER.match(c.name)
+                     and c.name.upper() not in SQL_RESERVED]
+            if len(table.primary_key) == 2:
+                pair = [c for c in texts if c.name in table.primary_key and not _integer_typed(c)]
+                if len(pair) != 2:
+                    continue
+                group, code = sorted(pair, key=lambda c: (c.distinct_capped, c.distinct))
+                named = set(_words(table.bare, table=True).split("_")) & _COMMON_TABLE_WORDS or any(
+                    w in table.bare for w in ("코드", "공통"))
+                if not named and not _name_fits(_COMMON_GROUP, group.name):
+                    continue  # a table keyed by two texts of something else (a visit and its line)
+            elif not table.primary_key:
+                group_col = next((c for c in texts if _name_fits(_COMMON_GROUP, c.name)), None)
+                code_col = next((c for c in texts if c is not group_col and _name_fits(_COMMON_CODE, c.name)), None)
+                if group_col is None or code_col is None:
+                    continue
+                group, code = group_col, code_col
+            else:
+                continue
+            name = self._text_column(table, _DICT_NAME, {group.name, code.name})
+            if name is None or group.distinct_capped or group.distinct < 2:
+                continue
+            names: dict[str, dict[str, str]] = {}
+            try:
+                for row in self.source.rows(f"SELECT {group.name} AS g, {code.name} AS c, {name} AS n "
+                                            f"FROM {self.relation(table.name)}"):
+                    if row["g"] is not None and row["c"] is not None and row["n"] is not None:
+                        names.setdefault(str(row["g"]).rstrip(), {})[str(row["c"]).rstrip()] = str(row["n"])
+            except SourceQueryError:
+                continue
+            self._common.append(_CommonCodes(table.name, group.name, code.name, name, names))
+        return self._common
+
+    def _common_group(self, table: TableProfile,
+                      column: ColumnProfile) -> tuple[_CommonCodes, str, set[str], int] | None:
+        """The common-code table and group whose codes ``column``'s values are: the group holding at least 80 % of
+        its distinct sampled values, the most of them; on a tie, the one whose name shares a word with the
+        column's (SEX_CD: SEX, where '1' and '2' are a sex and a payment method alike); none where still tied.
+        With the sampled distinct values and how many the group holds."""
+        if (self.source is None or not table.plain or column.is_binary or _integer_typed(column)
+                or column.primary_key or not column.non_empty or column.distinct_capped or column.max_length > 20
+                or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
+            return None
+        commons = [c for c in self._common_code_tables() if c.table != table.name]
+        if not commons:
+            return None
+        order_by = (table.primary_key or (column.name,))[0]
+        sample = _sample_sql(self.source, table, None, order_by, self.profile.sample_rows)
+        try:
+            values = {str(row["v"]).rstrip() for row in self.source.rows(
+                f"SELECT DISTINCT s.{column.name} AS v FROM ({sample}) s WHERE s.{column.name} IS NOT NULL")}
+        except SourceQueryError:
+            return None
+        values.discard("")
+        if not values:
+            return None
+        own = set(_words(column.name).split("_")) - _LINK_NOISE
+        ranked: list[tuple[tuple[int, bool], _CommonCodes, str, int]] = []
+        for common in commons:
+            for group, codes in common.names.items():
+                hits = len(values & set(codes))
+                if hits and hits >= 0.8 * len(values):
+                    named = bool(own & set(_words(group).split("_")))
+                    ranked.append(((hits, named), common, group, hits))
+        if not ranked:
+            return None
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        if len(ranked) > 1 and ranked[1][0] == ranked[0][0]:
+            return None  # two groups fit as well: which one is meant is not known
+        _, common, group, hits = ranked[0]
+        return common, group, values, hits
+
+    def _common_code_map(self, table: TableProfile, column: ColumnProfile,
+                         maps: tuple[dict[str, str], ...]) -> tuple[dict[str, str | bool], str] | None:
+        """A code map for a coded field (sex, a visit's kind) whose values are codes of a common-code group:
+        every sampled value is a code of the group whose name is a key of one of the field's maps; the map written
+        is code → that map's value, for every code of the group whose name the map knows."""
+        found = self._common_group(table, column)
+        if found is None:
+            return None
+        common, group, values, hits = found
+        codes = common.names[group]
+        if hits < len(values):
+            return None  # a code the group does not have: the field would fail on it
+        fitting = next((m for m in maps if all(codes[v] in m for v in values)), None)
+        if fitting is None:
+            return None
+        known = sorted(code for code in codes if codes[code] in fitting)
+        mapping: dict[str, str | bool] = {code: fitting[codes[code]] for code in known}
+        return mapping, (f"; its values are the codes of group {group!r} of {common.table} ({common.group}, "
+                         f"{common.code}), whose names ({', '.join(sorted({codes[c] for c in known}))}) this map "
+                         "reads")
+
+    def _common_code_names(self, guess: EntityGuess, table: TableProfile) -> None:
+        """A text field (a visit's department, an order's route) whose column holds codes of a common-code group
+        reads the code's name instead, joined in by a sub-query of (group, code) (one value per row: every row
+        kept; a code the group does not have leaves the field empty); the code itself is carried raw beside the
+        section."""
+        for f in list(guess.fields):
+            if (f.type != "text" or f.columns or f.expr or f.map is not None or f.key_form is not None
+                    or f.column.upper().startswith("SCAFFOLD_") or f.field in _NOT_COMMON_CODED
+                    or f.field.endswith(("code", "_id", "number"))):
+                continue
+            column = table.column(f.column)
+            found = self._common_group(table, column) if column is not None else None
+            if found is None:
+                continue
+            common, group, values, hits = found
+            alias = f"SCAFFOLD_{f.field.upper()}"
+            literal = group.replace("'", "''")
+            guess.lookups.append(
+                f"(SELECT MIN(LK_C.{common.name}) FROM {self.relation(common.table)} LK_C WHERE LK_C.{common.group} "
+                f"= '{literal}' AND LK_C.{common.code} = \x01.{f.column}) AS {alias}")
+            guess.fields[guess.fields.index(f)] = dataclasses.replace(
+                f, column=alias, why=f"{f.why}; {hits} of its {len(values)} sampled distinct values are codes of group "
+                f"{group!r} of {common.table}: the code's name {common.table}.{common.name} (see query; a code the "
+                f"group does not have leaves it empty; {f.column} is carried raw beside the section)")
+            why = f"{f.column}'s name from {common.table} (group {group!r})"
+            guess.lookups_why = f"{guess.lookups_why}; {why}" if guess.lookups_why else (
+                f"the codes' names joined in from the common-code table: {why}")
+
     def _patient_subset(self, guess: EntityGuess) -> EntityGuess:
         """A patient table that is a subset of the person table the guess reads (OpenMRS: ``patient.patient_id`` is
         a ``person_id``; the staff are persons too, never patients): keyed by a column named for the patient whose
@@ -2740,10 +3006,13 @@ class _Guesser:
             values = self.sampled_codes.get((table.name, column.name))
             fitting = next((m for m in maps if values is not None and values <= set(m)), None)
             mapping = dict(fitting) if fitting is not None else None
+            said = "; every sampled value is a key of this map"
+            if mapping is None and (coded := self._common_code_map(table, column, maps)) is not None:
+                mapping, said = coded  # codes whose names (in a common-code table) a map knows
             if mapping is None:
                 return None  # values no map knows: left for the contractor (see PROFILE.md)
             field_type = "code"
-            why += "; every sampled value is a key of this map"
+            why += said
         if field_type == "bool" and not column.has("yn", 0.99):
             mapping = dict(_ACCESS_YES_NO)  # -1/0: Access's yes/no, which the bool transform does not read alone
         used.add(column.name)
