@@ -1378,6 +1378,7 @@ def _integer_typed(column: ColumnProfile) -> bool:
 
 #: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
 _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
+    "diagnosis": model.REQUIRED_ONE_OF[model.Diagnosis],  # a diagnosis written only as text has no code
     "attachment": ("content_blob", "content_path"),
     "order_line": ("edi_code", "local_code", "name"),
     "procedure": ("edi_code", "name"),
