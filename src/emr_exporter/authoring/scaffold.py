@@ -1454,13 +1454,13 @@ _KIN_HINTS: dict[str, tuple[str, ...]] = {"diagnosis": ("CONDITION", "PROBLEM_LI
 
 def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
     """Why ``table`` may hold ``entity``'s records beside ``kin`` (the tables its sections read, the first section's
-    first: ``own``), or None. The
-    evidence asked: the table's name says the kind (TABLE_HINTS, or _KIN_HINTS) and no other kind more closely; no
-    word of it says an earlier generation, a copy, a change history or log, a merge log, a code table, settings or
-    a framework's table; it is no child of a table of ``kin`` (no column named as its key, no name extending its
-    name, as ``allergy_reaction`` of ``allergy``); and at least as many of its column names fit the kind as ``own``'s,
-    less one. The section guessed on it must then be usable (its patient column's sampled values found among the
-    patients, the record's required fields found): a wrong mapping is worse than a table carried raw."""
+    first: ``own``), or None. The evidence asked: the table's name says the kind (TABLE_HINTS, or _KIN_HINTS) and no
+    other kind more closely; no word of it says an earlier generation, a copy, a change history or log, a merge log,
+    a code table, settings or a framework's table; it is no child of a table of ``kin`` (no column named as its key,
+    no name extending its name, as ``allergy_reaction`` of ``allergy``) and in no PostgreSQL inheritance; and at
+    least as many of its column names fit the kind as ``own``'s, less one. The section guessed on it must then be
+    usable (its patient column's sampled values found among the patients, the record's required fields found): a
+    wrong mapping is worse than a table carried raw."""
     bare = table.bare
     parts = _parts(bare)
     hint = _table_hint(entity, bare) or next((h for h in _KIN_HINTS.get(entity, ()) if h in parts), None)
@@ -1471,9 +1471,10 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
             or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
         return None
     columns = {c.name.lower() for c in table.columns if not c.primary_key}
-    if any({k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
-           for parent in kin):
-        return None
+    if table.inherits or table.children or any(
+            {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
+            for parent in kin):
+        return None  # (a PostgreSQL table inheriting or inherited from: its family decided by hand)
     own = kin[0]
     hints = FIELD_HINTS[entity]
 
