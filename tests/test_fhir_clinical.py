@@ -4,8 +4,10 @@ with statuses from their own value sets and unknown source statuses kept as reco
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -304,3 +306,65 @@ def test_profile_rules_catch_a_resource_that_breaks_them() -> None:
                                       occurred=dt.date(2024, 1, 1), vaccine_code="35", vaccine_system="kdca"))
     broken = {**resource, "vaccineCode": {"text": "flu"}}
     assert check_profiles(broken) == ["krcore-immunization: vaccineCode.coding[VcntType] 1..* from krcore-vcnt-types"]
+
+
+def test_a_diagnosis_written_only_as_text_is_a_condition_of_that_text_and_no_code() -> None:
+    # OpenMRS's diagnosis_non_coded, a Korean EMR's 상병명 typed in without a code: was impossible (model.Diagnosis.code
+    # was required: every such row quarantined). Condition.code is a CodeableConcept that may hold its text alone.
+    record = model.Diagnosis(id="dx-text", provenance=prov("DIAG", "7"), patient_id=PATIENT_ID, encounter_id=VISIT_ID,
+                             text="원인 미상의 어지럼증", kcd_edition="kcd-8", recorded=dt.date(2024, 3, 11))
+    assert one(record) == {
+        "resourceType": "Condition", "id": "dx-text",
+        "meta": {"tag": [{"system": "urn:emr-exporter:retention", "code": "medical-record", "display": "10 years"}]},
+        "identifier": [{"use": "secondary", "system": "urn:emr-exporter:source:demo:DIAG", "value": "7"}],
+        "extension": [{"url": fhir.PRIMARY_DIAGNOSIS_URL, "valueBoolean": False}],
+        "category": [{"coding": [
+            {"system": fhir.KRCORE_CONDITION_CATEGORY_SYSTEM, "code": "진단"},
+            {"system": fhir.CONDITION_CATEGORY_SYSTEM, "code": "encounter-diagnosis",
+             "display": "Encounter Diagnosis"}]}],
+        "code": {"text": "원인 미상의 어지럼증"},  # no coding: no code made from the text, no KCD system claimed
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+        "encounter": {"reference": f"Encounter/{VISIT_ID}"},
+        "recordedDate": "2024-03-11"}
+    # the further codes recorded with it are still codings
+    with_other = one(dataclasses.replace(record, other_codes=("ICD10:R42",)))
+    assert with_other["code"] == {"coding": [{"system": fhir.RECORDED_CODE_SYSTEM, "code": "ICD10:R42"}],
+                                  "text": "원인 미상의 어지럼증"}
+    # neither code nor text: no diagnosis (the mapper quarantines such a row first, as required-missing)
+    with pytest.raises(MappingError, match="code"):
+        fhir.to_fhir(dataclasses.replace(record, text=None), institution=INSTITUTION)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_diagnosis_row_with_neither_code_nor_text_is_required_missing(compiled: bool, tmp_path: Path) -> None:
+    # the fused record build (mapper._compile_record) and the two-step one (_build) alike
+    from emr_exporter.connectors import load_connector
+    from emr_exporter.connectors.mapper import EntityMapper
+
+    folder = tmp_path / "connectors" / "dx"
+    folder.mkdir(parents=True)
+    (folder / "connector.toml").write_text("""
+[connector]
+name = "dx"
+version = "1"
+
+[entities.diagnosis]
+table = "DIAG"
+key = "DX_NO"
+
+[entities.diagnosis.fields]
+patient_id = { column = "PT_NO", required = true }
+code = "KCD_CD"
+text = "DIAG_NM"
+""", encoding="utf-8")
+    spec = load_connector("dx", [tmp_path / "connectors"])
+    mapper = EntityMapper(spec, spec.entities["diagnosis"], attachments_root=None, quarantined_keys={}, hook=None)
+    assert mapper._compiled_record is not None
+    if not compiled:
+        mapper._compiled_record = None
+    made = [mapper.map_row({"dx_no": n, "pt_no": "P1", "kcd_cd": code, "diag_nm": name})
+            for n, code, name in ((1, "J00", "급성 비인두염"), (2, None, "원인 미상의 어지럼증"), (3, None, None))]
+    assert [(r.code, r.text) for r in made[:2] if isinstance(r, model.Diagnosis)] == [
+        ("J00", "급성 비인두염"), (None, "원인 미상의 어지럼증")]
+    assert isinstance(made[2], model.QuarantinedRow)
+    assert (made[2].reason_code, made[2].reason) == ("required-missing", "required field 'code' or 'text' is empty")

@@ -92,7 +92,9 @@ def test_a_clinic_ported_from_sql_server_goes_through_the_whole_flow(clinic: Mig
     assert entities["encounter"]["fields"]["status"]["column"] == "bDeleted"
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} == {
-        ("patient", 30, 30, 0), ("encounter", 90, 88, 2), ("diagnosis", 90, 87, 3), ("receipt", 60, 58, 2)}
+        ("patient", 30, 30, 0), ("encounter", 90, 88, 2), ("diagnosis", 90, 88, 2), ("receipt", 60, 58, 2)}
+    # (diagnosis was 87, 3: the one without a code, 5040, has its name, and is now a Condition of that text alone;
+    # the two of the quarantined visits remain orphans)
     dry, sealed, bag = exported(flow, tmp_path)
     assert dry["reconciliation"]["balanced"] and sealed["reconciliation"]["balanced"]
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
@@ -140,7 +142,8 @@ def test_datetime2_text_with_seven_fraction_digits_is_read_and_kept_exactly(clin
     dry, sealed, bag = exported(flow, tmp_path)
     assert dry["reconciliation"]["field_defects"] == sealed["reconciliation"]["field_defects"] == {}
     conditions = _by_source_key(_resources(bag, "Condition"))
-    assert len(conditions) == 87
+    assert len(conditions) == 88  # with the diagnosis given only by its name (was quarantined for its code)
+    assert conditions[clinic.dirty["codeless_dx"]]["code"] == {"text": "상세불명의 위염"}
     written = {str(r[0]): r[4] for r in clinic.inserted["tblDiagnosis"]}
     assert {key: c["recordedDate"] for key, c in conditions.items()} == {key: written[key][:10] for key in conditions}
     # the time and its 7 digits are in the raw sidecar ('transformed'): every row rebuilt exactly

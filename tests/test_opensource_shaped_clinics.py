@@ -44,12 +44,14 @@ def _entities(bag: Path) -> set[tuple[str, str, int, int, int]]:
     return {(e["entity"], e["table"], e["source_rows"], e["exported"], e["quarantined"]) for e in report["entities"]}
 
 
-def _resources(bag: Path, kind: str) -> dict[str, dict[str, Any]]:
-    """Source key → the resource (its first source identifier)."""
+def _resources(bag: Path, kind: str, table: str | None = None) -> dict[str, dict[str, Any]]:
+    """Source key → the resource (its first source identifier); only the rows of ``table``, if given (two sections
+    of one kind: their keys may be the same)."""
     found = [json.loads(line) for path in sorted(bag.glob(f"data/fhir/{kind}.*.ndjson"))
              for line in path.read_bytes().splitlines()]
-    return {next(i["value"] for i in r["identifier"] if i["system"].startswith("urn:emr-exporter:source")): r
-            for r in found}
+    return {source["value"]: r for r in found
+            if (source := next(i for i in r["identifier"] if i["system"].startswith("urn:emr-exporter:source")))
+            and (table is None or source["system"].endswith(f":{table}"))}
 
 
 def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
@@ -57,22 +59,25 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     # every cell but the skipped users' (3 rows of 19 columns); the reconciliation also counts the cells the sections'
     # queries join in: the person's 7 fields (gender, birth date, dead, death date, family and given name from
     # person_name, voided) for each of the 36 patients; a diagnosis's ICD code and name from the concept it names
-    # and its visit's date (91 rows); an order's and an allergy's code and name from their concept (36 and 8 rows);
-    # an obs's patient from its visit (encounter), for each of its 475 rows; a lab obs's code and name from its
-    # concept (24 rows)
-    assert through_the_flow(clinic, tmp_path, 7 * 36 + 3 * 91 + 2 * 36 + 2 * 8 + 475 + 2 * 24) == clinic.cells - 3 * 19
+    # and its visit's date (91 rows), and so a condition's (10 rows); an order's and an allergy's code and name from
+    # their concept (36 and 8 rows); an obs's patient from its visit (encounter), for each of its 475 rows; a lab
+    # obs's code and name from its concept (24 rows)
+    assert through_the_flow(clinic, tmp_path, 7 * 36 + 3 * 91 + 3 * 10 + 2 * 36 + 2 * 8 + 475 + 2 * 24) == (
+        clinic.cells - 3 * 19)
     bag = _bag(tmp_path)
     vitals = ("systolic", "diastolic", "pulse", "temperature", "weight")
     read = {"patient": ("patient",), "encounter": ("encounter",), "encounter_diagnosis": ("diagnosis",),
-            "orders": ("order_line",), "allergy": ("allergy",),
+            "orders": ("order_line",), "allergy": ("allergy",), "conditions": ("diagnosis_conditions",),
             "obs": tuple(sorted(["lab_obs", *(f"vital_obs_{k}" for k in (*vitals, "other"))]))}
     assert _fates(bag) == {t: read.get(t, "skipped" if t == "users" else "carried") for t in OPENMRS_TABLES}
     # the patient with no name row quarantined, and the 4 encounters of its 2 visits as orphans (and its 4
-    # diagnoses); the 7 diagnoses given only as text (diagnosis_non_coded, no concept: no code) quarantined as
-    # required-missing (their text read, their code wanting: below); the staff's persons (1-3) are no patients: rows
-    # of person, carried raw
+    # diagnoses); the 7 diagnoses given only as text (diagnosis_non_coded, no concept: no code) exported as
+    # Conditions of that text (were quarantined as required-missing: below); the staff's persons (1-3) are no
+    # patients: rows of person, carried raw. conditions (the problem list, shaped otherwise than
+    # encounter_diagnosis) is read by a section of its own (was carried raw), its 5 conditions given only as text too
     assert _entities(bag) == {("patient", "patient", 36, 35, 1), ("encounter", "encounter", 144, 140, 4),
-                              ("diagnosis", "encounter_diagnosis", 91, 80, 11), ("order_line", "orders", 36, 36, 0),
+                              ("diagnosis", "encounter_diagnosis", 91, 87, 4),
+                              ("diagnosis_conditions", "conditions", 10, 10, 0), ("order_line", "orders", 36, 36, 0),
                               ("allergy", "allergy", 8, 8, 0),
                               # obs (EAV: one row per value of a concept): a vital-signs section per concept
                               # concept_name names as a vital sign (was: obs carried raw whole); the 2 obs of the
@@ -101,7 +106,7 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     assert patients[str(clinic.dirty["two_names"])]["name"][0]["text"] != "옛이름"
     # a diagnosis holds the concept's id: the ICD-10 code from concept_reference_term (through concept_reference_map),
     # the name from concept_name (was: encounter_diagnosis carried raw)
-    conditions = _resources(bag, "Condition")
+    conditions = _resources(bag, "Condition", "encounter_diagnosis")
     assert {k: (c["code"]["coding"][0]["code"], c["code"]["text"]) for k, c in conditions.items()
             if k in ("1", "2", "3")} == {"1": ("J00", "Acute nasopharyngitis"), "2": ("I10", "Essential hypertension"),
                                          "3": ("K29.7", "Gastritis, unspecified")}
@@ -110,15 +115,50 @@ def test_an_openmrs_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, maria
     # allergies 4 and 8 name a concept and hold a text (non_coded_allergen '꽃가루') too: the concept's name wins, the
     # text falls back only where no concept names the allergen (carried raw here, found again by the cell check)
     assert (allergies["4"]["code"]["text"], allergies["8"]["code"]["text"]) == ("Penicillin", "Penicillin")
-    # a diagnosis given only as text (diagnosis_non_coded) now reads it as its text, where no concept names it; a
-    # Condition needs a code (model.Diagnosis.code, FHIR's coding), and none is made from the text: still quarantined
-    # for its code alone, the text kept in its raw row
+    # a diagnosis given only as text (diagnosis_non_coded), where no concept names it: a Condition whose code is that
+    # text alone (FHIR's CodeableConcept may hold only text; no code made from it). Was quarantined (required field
+    # 'code' is empty); now only the orphans are
     quarantined = [json.loads(line) for path in sorted(bag.glob("data/raw/diagnosis.*.ndjson"))
                    for line in path.read_bytes().splitlines()]
-    text_only = [q for q in quarantined if q["row"]["diagnosis_coded"] is None]
-    assert {(q["reason"], q["row"]["scaffold_code"], q["row"]["scaffold_text"]) for q in text_only} == {
-        ("required field 'code' is empty", None, "원인 미상의 어지럼증")}
-    assert len(text_only) == 7
+    assert [q["reason"] for q in quarantined if q["row"]["diagnosis_coded"] is None] == []
+    text_only = {k: c for k, c in conditions.items() if "coding" not in c["code"]}
+    assert sorted(int(k) for k in text_only) == [10, 23, 35, 48, 61, 73, 86]
+    patient_ids = sorted(clinic.people)
+    encounters = _resources(bag, "Encounter")
+    # visit 7 (its consultation is encounter 16, its patient the 8th), diagnosis 10: a third one after its two coded
+    assert text_only["10"] == {
+        "resourceType": "Condition", "id": text_only["10"]["id"],
+        "identifier": [{"system": "urn:emr-exporter:source:foreign:encounter_diagnosis", "use": "secondary",
+                        "value": "10"}],
+        "meta": {"tag": [{"code": "medical-record", "display": "10 years", "system": "urn:emr-exporter:retention"}]},
+        "extension": [{"url": "urn:emr-exporter:fhir:extension:primary-diagnosis", "valueBoolean": False},
+                      {"url": "urn:emr-exporter:fhir:extension:recorded-status", "valueString": "0"}],
+        "category": [{"coding": [
+            {"code": "진단", "system": "http://www.hl7korea.or.kr/fhir/krcore/CodeSystem/krcore-condition-category-types"},
+            {"code": "encounter-diagnosis", "display": "Encounter Diagnosis",
+             "system": "http://terminology.hl7.org/CodeSystem/condition-category"}]}],
+        "code": {"text": "원인 미상의 어지럼증"},
+        "subject": {"reference": f"Patient/{patients[str(patient_ids[7])]['id']}"},
+        "encounter": {"reference": f"Encounter/{encounters['16']['id']}"},
+        "recordedDate": "2024-03-11"}
+    # conditions: its own section, ids of its own (its keys 1-10 are encounter_diagnosis's too); condition 1 names
+    # concept 3002 (I10), condition 2 only the text '만성 위염'; no encounter (none recorded): no visit date, so no
+    # KCD edition (the code's system says so) and no recordedDate; the onset is the condition's own
+    problems = _resources(bag, "Condition", "conditions")
+    assert len(problems) == 10 and not {c["id"] for c in problems.values()} & {c["id"] for c in conditions.values()}
+    assert problems["1"] == {
+        "resourceType": "Condition", "id": problems["1"]["id"],
+        "identifier": [{"system": "urn:emr-exporter:source:foreign:conditions", "use": "secondary", "value": "1"}],
+        "meta": {"tag": [{"code": "medical-record", "display": "10 years", "system": "urn:emr-exporter:retention"}]},
+        "extension": [{"url": "urn:emr-exporter:fhir:extension:primary-diagnosis", "valueBoolean": False},
+                      {"url": "urn:emr-exporter:fhir:extension:recorded-status", "valueString": "0"}],
+        "category": text_only["10"]["category"],
+        "code": {"coding": [{"code": "I10", "system": "urn:emr-exporter:kcd-edition-unknown"}],
+                 "text": "Essential hypertension"},
+        "subject": {"reference": f"Patient/{patients[str(patient_ids[3])]['id']}"},
+        "onsetDateTime": "2021-02-03"}
+    assert {k: c["code"] for k, c in problems.items() if "coding" not in c["code"]} == {
+        str(i): {"text": "만성 위염"} for i in (2, 4, 6, 8, 10)}
     # the first visit's vitals (obs 2-6: systolic 110, diastolic 65, pulse 60, 36.4 ℃, 50.5 kg), each its own
     # Observation with its LOINC code and the value as recorded (no unit: OpenMRS keeps it in the concept)
     observations = _resources(bag, "Observation")

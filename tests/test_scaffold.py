@@ -107,8 +107,12 @@ def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_cl
     assert outcome.reconciliation.table_totals["carried"] == sum(
         n for table, n in demo_clinic.source_rows.items() if fates[table.lower()] == "carried") > 0
     assert totals["exported"] + totals["quarantined"] == totals["source_rows"]
-    # Every planted dirty row is still caught (the scaffold may quarantine more, never fewer).
-    assert totals["quarantined"] >= len(demo_clinic.planted_defects)
+    # Every planted dirty row is still caught (the scaffold may quarantine more, never fewer), but the diagnosis whose
+    # code is NULL: it has its name, and the scaffold exports a diagnosis written only as text as a Condition of that
+    # text (the demo's own connector declares its code required, and quarantines it)
+    planted = [d for d in demo_clinic.planted_defects if (d.table, d.column) != ("DIAG", "KCD_CD")]
+    assert len(planted) == len(demo_clinic.planted_defects) - 1
+    assert totals["quarantined"] >= len(planted)
     assert outcome.institution.code == "99350017"
 
 
@@ -419,10 +423,10 @@ def test_a_record_given_as_free_text_beside_its_dictionarys_id_reads_the_text_wh
     conn.close()
     counts = _export_counts("freetext", path, tmp_path / "out")
     # was: allergy (17, 3), order line (24, 6), immunization (4, 16) (백신명_기타 was taken for the vaccine's name, so
-    # the 16 given by id had none); a diagnosis needs a code (FHIR's Condition coding, model.Diagnosis.code), so the 6
-    # given only as text stay quarantined, their text in their raw row
+    # the 16 given by id had none); diagnosis (24, 6): the 6 given only as text were quarantined for want of a code,
+    # now Conditions of their text alone (no code made from it)
     assert (counts["allergy"], counts["order_line"], counts["immunization"], counts["diagnosis"]) == (
-        (19, 1), (30, 0), (20, 0), (24, 6))
+        (19, 1), (30, 0), (20, 0), (30, 0))
 
 
 def test_a_patient_table_that_is_a_subset_of_the_persons_is_the_patient_section_and_the_staff_stay_out(
@@ -1224,3 +1228,81 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
     assert counts == {"patient": (20, 20, 0), "vital_eav_weight": (20, 19, 1), "vital_eav_height": (20, 20, 0),
                       "vital_eav_bp": (20, 20, 0), "vital_eav_pulse": (20, 20, 0),
                       "vital_eav_temperature": (20, 20, 0), "lab_eav": (20, 20, 0), "vital_eav_other": (20, 0, 20)}
+
+
+def _two_diagnosis_tables(path: Path) -> sqlite3.Connection:
+    """A Korean hospital's EMR: the outpatient diagnoses (외래진단, by visit) and the inpatient ones (입원진단, by
+    admission, with an onset) in tables of different shapes, and tables named like diagnoses that hold none: a
+    change history, an earlier generation, a code table, a child of 외래진단, and a 'conditions' table whose patients
+    are nobody's."""
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT);
+        CREATE TABLE 외래진단 (DX_SEQ INTEGER PRIMARY KEY, VISIT_NO INTEGER, PT_NO INTEGER, KCD_CD TEXT, DIAG_NM TEXT,
+                              MAIN_YN TEXT);
+        CREATE TABLE 입원진단 (ADM_DX_NO INTEGER PRIMARY KEY, PT_NO INTEGER, ADM_YMD TEXT, SANG_CD TEXT,
+                              SANG_NM TEXT, ONSET_YMD TEXT, JU_YN TEXT, WARD TEXT);
+        CREATE TABLE DIAG_HIST (HIST_NO INTEGER PRIMARY KEY, PT_NO INTEGER, KCD_CD TEXT, DIAG_NM TEXT, CHG_GB TEXT,
+                                CHG_DTTM TEXT);
+        CREATE TABLE DIAG_OLD (OLD_NO INTEGER PRIMARY KEY, PT_NO INTEGER, KCD_CD TEXT, DIAG_NM TEXT, DX_YMD TEXT);
+        CREATE TABLE DIAG_CODE (KCD_CD TEXT PRIMARY KEY, DIAG_NM TEXT);
+        CREATE TABLE 외래진단_MEMO (MEMO_NO INTEGER PRIMARY KEY, DX_SEQ INTEGER, PT_NO INTEGER, DIAG_NM TEXT);
+        CREATE TABLE conditions (condition_id INTEGER PRIMARY KEY, patient_id INTEGER, icd_code TEXT, name TEXT,
+                                 onset_date TEXT);
+    """)
+    kcd = [("J00", "급성 비인두염"), ("I10", "본태성 고혈압"), ("K29.7", "상세불명의 위염")]
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?)", [(i, 1 + i % 20, f"202403{1 + i % 28:02d}")
+                                                            for i in range(1, 41)])
+    conn.executemany("INSERT INTO 외래진단 VALUES (?, ?, ?, ?, ?, ?)", [
+        (i, i, 1 + i % 20, *kcd[i % 3], "Y") for i in range(1, 41)])
+    # 입원진단's keys 1-12 are 외래진단's keys too; row 12 has only its name (no code), row 11 neither
+    conn.executemany("INSERT INTO 입원진단 VALUES (?, ?, '20240310', ?, ?, '20240301', 'Y', '3병동')", [
+        (i, 1 + i % 20, None if i >= 11 else kcd[i % 3][0], None if i == 11 else kcd[i % 3][1])
+        for i in range(1, 13)])
+    conn.executemany("INSERT INTO DIAG_HIST VALUES (?, ?, 'J00', '급성 비인두염', 'U', '20240302120000')",
+                     [(i, i) for i in range(1, 6)])
+    conn.executemany("INSERT INTO DIAG_OLD VALUES (?, ?, 'I10', '본태성 고혈압', '20100101')", [(i, i) for i in range(1, 6)])
+    conn.executemany("INSERT INTO DIAG_CODE VALUES (?, ?)", kcd)
+    conn.executemany("INSERT INTO 외래진단_MEMO VALUES (?, ?, ?, '재진 시 확인')", [(i, i, 1 + i % 20) for i in range(1, 6)])
+    conn.executemany("INSERT INTO conditions VALUES (?, ?, 'E11.9', '당뇨병', '2020-01-01')",
+                     [(i, 900 + i) for i in range(1, 6)])
+    conn.commit()
+    return conn
+
+
+def test_a_second_table_of_a_kind_shaped_otherwise_is_read_by_a_section_of_its_own(tmp_path: Path) -> None:
+    # Before: the scaffold read one table per kind; 외래진단 (the outpatient diagnoses, another shape than 입원진단's,
+    # whose columns fit a diagnosis better: its section is the first) was "not recognised" and carried raw, every
+    # diagnosis in it outside FHIR.
+    path = tmp_path / "twokinds.sqlite"
+    _two_diagnosis_tables(path).close()
+    outcome = write_scaffold("twokinds", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    assert {name: (e.canonical, e.table) for name, e in spec.entities.items() if e.canonical == "diagnosis"} == {
+        "diagnosis": ("diagnosis", "입원진단"), "diagnosis_2": ("diagnosis", "외래진단")}
+    inpatient, outpatient = spec.entities["diagnosis"], spec.entities["diagnosis_2"]
+    assert (inpatient.key, inpatient.fields["patient_id"].source_column, inpatient.fields["code"].source_column,
+            inpatient.fields["text"].source_column, inpatient.fields["onset"].source_column) == (
+        "ADM_DX_NO", "PT_NO", "SANG_CD", "SANG_NM", "ONSET_YMD")
+    # its own links and fields: its visit, its code and name columns
+    assert {n: f.source_column for n, f in outpatient.fields.items()
+            if n in ("patient_id", "encounter_id", "code", "text")} == {
+        "patient_id": "PT_NO", "encounter_id": "VISIT_NO", "code": "KCD_CD", "text": "DIAG_NM"}
+    text = outcome.connector_toml.read_text(encoding="utf-8")
+    assert '[entities.diagnosis_2]\n# GUESS (table name matches \'진단\'' in text and 'entity = "diagnosis"' in text
+    # the history, the earlier generation and the code table carried with their reasons; the child of 외래진단 and
+    # 'conditions' (its patients are nobody's: a section would orphan every row) left for the contractor, carried
+    assert (set(spec.carry), set(spec.skip)) == ({"DIAG_HIST", "DIAG_OLD", "DIAG_CODE"}, set())
+    assert '# "외래진단_MEMO" = ' in text and "# conditions = " in text
+    result = run_export(ExportRequest(connector="twokinds", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상의원"))
+    assert result.reconciliation.balanced
+    # the inpatient diagnosis with only its name exported (a Condition of its text), the one with neither quarantined
+    # (required-missing); keys 1-12 of both tables give distinct record ids (from each section's table): no
+    # Condition refused as a duplicate id
+    assert {(e["entity"], e["table"], e["exported"], e["quarantined"])
+            for e in result.reconciliation.to_dict()["entities"] if e["table"] in ("외래진단", "입원진단")} == {
+        ("diagnosis_2", "외래진단", 40, 0), ("diagnosis", "입원진단", 11, 1)}

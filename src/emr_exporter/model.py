@@ -285,7 +285,10 @@ class Diagnosis:
     provenance: Provenance
     patient_id: str
     encounter_id: str | None = None
-    code: str  # as recorded
+    # as recorded; None: a diagnosis written only as text (OpenMRS diagnosis_non_coded): FHIR's Condition.code is a
+    # CodeableConcept that may hold its text alone, no code made up. One of code and text is required
+    # (REQUIRED_ONE_OF): a row with neither is quarantined as required-missing.
+    code: str | None = None
     kcd_edition: str | None = None  # "kcd-6" | "kcd-7" | "kcd-8" | "kcd-9", by service date
     text: str | None = None  # display text as recorded
     primary: bool = False
@@ -761,6 +764,11 @@ ENTITY_TYPES: dict[str, type] = {
 #: References a record makes to another record of its own entity: (entity, field). A refund receipt names
 #: the receipt it cancels (원수납번호); the connector's ``ref`` names the section itself.
 SELF_REFERENCES: frozenset[tuple[str, str]] = frozenset({("receipt", "cancels_id")})
+
+#: Fields of which a record needs at least one, beyond its required ones: record type → the fields. A diagnosis
+#: written only as its name (no code) is a Condition whose code is text alone; one with neither is no diagnosis
+#: (the mapper quarantines the row as required-missing, as it does a required field's empty value).
+REQUIRED_ONE_OF: dict[type, tuple[str, ...]] = {Diagnosis: ("code", "text")}
 
 #: Export order: parents before children, so references can be checked while streaming.
 ENTITY_ORDER: tuple[str, ...] = tuple(ENTITY_TYPES)

@@ -100,7 +100,8 @@ def _data(cp949: bool) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
         (1014, 9999, 1, "J00", h("급성 비인두염"), "Y"),  # its visit does not exist
         (1015, 102, 2, "ZZZ99", h("없는 코드"), "N"),  # a code in no code system
         (1016, 103, 3, "K29.7", h("위염\x1b[31m\x00"), "N"),  # control characters in the text
-        (1017, 104, 4, None, h("코드 없음"), "N"),  # no code
+        # no code and no name (a diagnosis with its name but no code is a Condition of that text: not a defect)
+        (1017, 104, 4, None, None, "N"),
     ]
     orders: list[tuple[Any, ...]] = []
     for i in range(1, PATIENTS + 1):
@@ -216,7 +217,7 @@ def _record(db: SectionsDb, tables: dict[str, tuple[list[str], list[tuple[Any, .
         Plant("sang", 1015, "sang_cd", "a code in no code system", f),
         Plant("sang", 1016, "상병명", "ESC and NUL in a Hangul-named column (the diagnosis name: exact text raw)",
               "raw"),
-        Plant("sang", 1017, "sang_cd", "NULL diagnosis code", f"{q}:required-missing"),
+        Plant("sang", 1017, "sang_cd", "NULL diagnosis code and name", f"{q}:required-missing"),
         Plant("cheobang", 5014, "ord_ymd", "20230231 as an integer", f"{q}:invalid-date"),
         Plant("cheobang", 5015, "ord_ymd", "0 as a date", f"{q}:invalid-date"),
         Plant("cheobang", 5016, "jubsu_no", "a visit that does not exist", f"{q}:orphan"),

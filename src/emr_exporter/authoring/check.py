@@ -249,7 +249,8 @@ class _SampleChart:
             day = record.start.date() if isinstance(record.start, dt.datetime) else record.start
             self.first = day if self.first is None or day < self.first else self.first
             self.last = day if self.last is None or day > self.last else self.last
-        if isinstance(record, model.Diagnosis) and len(self.codes) < 5 and record.code not in self.codes:
+        if (isinstance(record, model.Diagnosis) and record.code is not None and len(self.codes) < 5
+                and record.code not in self.codes):  # a diagnosis written only as text has no code to show
             self.codes.append(record.code)
 
     def report_members(self) -> list[tuple[str, bytes]]:

@@ -1151,7 +1151,8 @@ class EntityGuess:
     lookups: list[str] = field(default_factory=list)
     lookups_why: str = ""
     #: a section of its own beside the entity's (``[entities.<section>]`` with ``entity = …``): a measurement
-    #: table's rows of one type (authoring/eav.py); "" for the entity's own section
+    #: table's rows of one type (authoring/eav.py), or a further table of the entity of another shape
+    #: (:meth:`_Guesser._kin_sections`, ``diagnosis_conditions``); "" for the entity's own section
     section: str = ""
 
     @property
@@ -1391,6 +1392,7 @@ def _integer_typed(column: ColumnProfile) -> bool:
 
 #: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
 _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
+    "diagnosis": model.REQUIRED_ONE_OF[model.Diagnosis],  # a diagnosis written only as text has no code
     "attachment": ("content_blob", "content_path"),
     "order_line": ("edi_code", "local_code", "name"),
     "procedure": ("edi_code", "name"),
@@ -1474,6 +1476,63 @@ class _CommonCodes:
 
 #: How many likely tables an entity's guess tries before it gives up (each costs a few sampled queries).
 _CANDIDATES_TRIED = 3
+
+#: Kinds a clinic may keep in several tables of different shapes (encounter diagnoses and a problem list; 외래처방 and
+#: 입원처방), each read by a section of its own. Not the kinds other sections refer to (patient, visit, receipt, lab
+#: report …): a second section of one would leave the references pointing at the first alone.
+_KIN_KINDS: tuple[str, ...] = ("diagnosis", "chart_note", "order_line", "procedure", "lab_result", "imaging_report",
+                               "allergy", "immunization", "vital_signs", "medication_statement")
+#: Table names that say a kind only beside the names TABLE_HINTS knows, taken only for a further table of a kind,
+#: never its first: OpenMRS's and FHIR's ``conditions`` (the problem list), a ``problem_list``.
+_KIN_HINTS: dict[str, tuple[str, ...]] = {"diagnosis": ("CONDITION", "PROBLEM_LIST")}
+
+
+def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
+    """Why ``table`` may hold ``entity``'s records beside ``kin`` (the tables its sections read, the first section's
+    first: ``own``), or None. The evidence asked: the table's name says the kind (TABLE_HINTS, or _KIN_HINTS) and no
+    other kind more closely; no word of it says an earlier generation, a copy, a change history or log, a merge log,
+    a code table, settings or a framework's table; it is no child of a table of ``kin`` (no column named as its key,
+    no name extending its name, as ``allergy_reaction`` of ``allergy``) and in no PostgreSQL inheritance; and at
+    least as many of its column names fit the kind as ``own``'s, less one. The section guessed on it must then be
+    usable (its patient column's sampled values found among the patients, the record's required fields found): a
+    wrong mapping is worse than a table carried raw."""
+    bare = table.bare
+    parts = _parts(bare)
+    hint = _table_hint(entity, bare) or next((h for h in _KIN_HINTS.get(entity, ()) if h in parts), None)
+    if hint is None or _better_named_for(entity, bare, hint) or not table.plain:
+        return None
+    words = set(_words(bare, table=True).split("_"))
+    if (_SUPERSEDED & words or _history_table(table) or _merge_table(table) or _name_fits(r".+_TYPES?", bare, True)
+            or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
+        return None
+    columns = {c.name.lower() for c in table.columns if not c.primary_key}
+    if table.inherits or table.children or any(
+            {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
+            for parent in kin):
+        return None  # (a PostgreSQL table inheriting or inherited from: its family decided by hand)
+    own = kin[0]
+    hints = FIELD_HINTS[entity]
+
+    def fitting(t: TableProfile) -> int:
+        return sum(1 for patterns in hints.values() if _Guesser._match(t, patterns, set()) is not None)
+
+    matched = fitting(table)
+    if matched + 1 < fitting(own):
+        return None
+    return (f"table name matches '{hint}', {matched} of {len(hints)} column names fit: a further table of "
+            f"{entity} records, shaped otherwise than {own.name} (read by its own section)")
+
+
+def _kin_section_name(entity: str, table: TableProfile, taken: Collection[str]) -> str:
+    """``<entity>_<table>`` in lower case (a schema's dot as ``_``); a name no section may have (Hangul: 외래진단)
+    as ``<entity>_<n>``, the first n free."""
+    name = f"{entity}_{table.name.lower().replace('.', '_')}"
+    if NAME.match(name) and name not in taken:
+        return name
+    n = 2
+    while f"{entity}_{n}" in taken:
+        n += 1
+    return f"{entity}_{n}"
 
 
 class _Guesser:
@@ -3040,7 +3099,39 @@ class _Guesser:
             if guess.table and guess.usable:
                 taken.add(guess.table)
         self._back_references()
+        self._kin_sections()
         return self.guesses
+
+    def _kin_sections(self) -> None:
+        """A section of its own for each further table of a kind that is *differently shaped* from the kind's first
+        (OpenMRS: ``conditions`` beside ``encounter_diagnosis``; 외래진단 beside 입원진단):
+        ``[entities.<kind>_<table>]`` with ``entity = "<kind>"``, its own key, links and fields, its record ids
+        made from its own table. Only on the evidence :func:`_kin_evidence` asks of the table's name and shape,
+        and only where the section is usable as guessed (its patient found in the sample, what the record needs
+        found): else it stays carried."""
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        marks = {_generation_mark(name) for name in read}  # visit_2020 beside visit_2019: same_shape_tables'
+        referred = {f.ref.partition(".")[0] for g in self.guesses.values() if g.usable for f in g.fields if f.ref}
+        by_name = {t.name: t for t in self.profile.tables}
+        for entity in _KIN_KINDS:
+            first = self.guesses.get(entity)
+            own = by_name.get(first.table or "") if first is not None else None
+            if first is None or own is None or not first.usable or entity in referred:
+                continue  # a second section of a kind others refer to would leave their references one-sided
+            kin = [own]  # the kind's tables: a child of any of them is none of its records
+            for table in sorted(self.profile.tables, key=lambda t: t.name):
+                if table.name.lower() in read or _generation_mark(table.name) in marks or table.row_count == 0:
+                    continue
+                why = _kin_evidence(entity, table, kin)
+                if why is None:
+                    continue
+                guess = self._guess_table(entity, table, why)
+                if not guess.usable:
+                    continue
+                guess.section = _kin_section_name(entity, table, self.guesses)
+                self.guesses[guess.section] = guess
+                read.add(table.name.lower())
+                kin.append(table)
 
     def _back_references(self) -> None:
         """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
@@ -3327,7 +3418,8 @@ def same_shape_tables(profile: DatabaseProfile, guesses: dict[str, EntityGuess])
     found: dict[str, list[TableProfile]] = {}
     for entity, guess in guesses.items():
         own = by_name.get((guess.table or "").lower())
-        if not guess.usable or own is None or guess.query or guess.latin1_cast or not re.search(r"\d", own.name):
+        if (guess.section or not guess.usable or own is None or guess.query or guess.latin1_cast
+                or not re.search(r"\d", own.name)):
             continue
         shape = [c.name.lower() for c in own.columns]
         found[entity] = [t for t in sorted(profile.tables, key=lambda t: t.name)
@@ -3509,21 +3601,22 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
         lines += _entity_block(guesses[entity])
         for table in siblings.get(entity, []):
             lines += _sibling_block(guesses[entity], table)
-    for guess in guesses.values():
-        if guess.section:
-            lines += _section_block(guess)
+        lines += [line for g in guesses.values() if g.section and g.entity == entity for line in _entity_block(g)]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _entity_block(guess: EntityGuess) -> list[str]:
-    title = f"# --- {guess.entity} "
+    title = f"# --- {guess.section or guess.entity} "
     lines = [title + "-" * max(3, 100 - len(title)), ""]
     body: list[str] = []
     if guess.table is None:
         return [*lines, f"# No table guessed for {guess.entity}: {guess.why}.",
                 f"# [entities.{guess.entity}]", '# table = "…"', '# key = "…"', ""]
-    body.append(f"[entities.{guess.entity}]")
+    section = guess.section or guess.entity
+    body.append(f"[entities.{section}]")
     body.append(f"# GUESS ({guess.why})")
+    if guess.section:
+        body.append(f"entity = {_toml_str(guess.entity)}")
     body.append(f"table = {_toml_str(guess.table)}")
     if isinstance(guess.key, list):
         body.append(f"# GUESS ({guess.key_why})")
@@ -3543,7 +3636,7 @@ def _entity_block(guess: EntityGuess) -> list[str]:
                     f"a view with plain names can map them): {', '.join(guess.unnamable)}")
     body += [f"# NOTE: {note}." for note in guess.notes]
     body.append("")
-    body.append(f"[entities.{guess.entity}.fields]")
+    body.append(f"[entities.{section}.fields]")
     for f in guess.fields:
         body.append(f"# GUESS ({f.why})")
         body.append(_field_line(f))
@@ -3553,19 +3646,6 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     out = [*lines, f"# Commented out: {'; '.join(reasons)}."]
     out += [("# " + line) if line else "#" for line in body]
     return [*out, ""]
-
-
-def _section_block(guess: EntityGuess) -> list[str]:
-    """A section of its own beside the entity's (``entity = …``): a measurement table's rows of one type."""
-    lines = [f"# --- {guess.section} ({guess.entity}) ".ljust(100, "-"), "", f"[entities.{guess.section}]",
-             f"# GUESS ({guess.why})", f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(guess.table or '')}",
-             f"# GUESS ({guess.key_why})", f"key = {_toml_str(str(guess.key))}"]
-    if guess.query:
-        lines += [f"# GUESS ({guess.query_why})", f"query = {_toml_str(guess.query)}"]
-    lines += ["", f"[entities.{guess.section}.fields]"]
-    for f in guess.fields:
-        lines += [f"# GUESS ({f.why})", _field_line(f)]
-    return [*lines, ""]
 
 
 def _sibling_block(guess: EntityGuess, table: TableProfile) -> list[str]:
@@ -3638,8 +3718,8 @@ def render_profile_md(name: str, profile: DatabaseProfile, guesses: dict[str, En
         status = "guessed" if g.usable else ("no table" if g.table is None else "commented out: " + "; ".join(
             g.problems + [f"missing {m}" for m in g.missing]))
         out.append(f"| {entity} | {g.table or '—'} | {g.key or '—'} | {len(g.fields)} | {status} |")
-    out += [f"| {g.entity} ({g.section}) | {g.table} | {g.key} | {len(g.fields)} | guessed |"
-            for g in guesses.values() if g.section]
+        out += [f"| {k.entity} ({k.section}) | {k.table} | {k.key} | {len(k.fields)} | guessed |"
+                for k in guesses.values() if k.section and k.entity == entity]
     for g in guesses.values():
         table = next((t for t in profile.tables if t.name == g.table), None)
         for f in g.fields if g.usable and table is not None else ():

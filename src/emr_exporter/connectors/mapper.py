@@ -236,6 +236,10 @@ def _required_fields(record_type: type) -> tuple[str, ...]:
     )
 
 
+def _one_of_message(names: tuple[str, ...]) -> str:
+    return "required field " + " or ".join(f"'{name}'" for name in names) + " is empty"
+
+
 def _compile_values(mapper: EntityMapper) -> Callable[[Mapping[str, Any], TransformContext], dict[str, Any]]:
     """One Python function per entity doing :meth:`EntityMapper._values_loop`'s work for exactly its fields.
 
@@ -280,6 +284,9 @@ def _compile_record(mapper: EntityMapper) -> Callable[..., Any] | None:
         return None
     if any(name not in mapped and name != "recorded_status" for name in mapper._required):
         return None
+    one_of = [name for name in mapper._one_of if name in mapped]
+    if mapper._one_of and not one_of:  # none of them mapped: every row is rejected by _build
+        return None
     local = {name: f"a{i}" for i, name in enumerate(mapped)}
     if statuses:
         local["recorded_status"] = "a_rs"
@@ -298,6 +305,10 @@ def _compile_record(mapper: EntityMapper) -> Callable[..., Any] | None:
     for n, name in enumerate(mapper._required):  # _build's test, in its order
         env[f"MR{n}"] = f"required field '{name}' is empty"
         lines += [f"    if {local[name]} is None:", f"        raise RowRejected('required-missing', MR{n})"]
+    if one_of:  # _build's test of model.REQUIRED_ONE_OF (the unmapped ones are None)
+        env["MONE"] = _one_of_message(mapper._one_of)
+        lines += [f"    if {' and '.join(f'{local[name]} is None' for name in one_of)}:",
+                  "        raise RowRejected('required-missing', MONE)"]
     lines += ["    self = _new(cls)"]
     for i, f in enumerate(fields):  # model.record_maker's setters, the dict's look-ups replaced by the locals
         env[f"S{i}"] = record_type.__dict__[f.name].__set__
@@ -529,6 +540,8 @@ class EntityMapper:
         self._compiled_values: Callable[[Mapping[str, Any], TransformContext], dict[str, Any]] = self._first_values
         self._is_attachment = entity.canonical == "attachment"
         self._required = _required_fields(entity.record_type)
+        #: model.REQUIRED_ONE_OF: fields of which a row needs at least one (a diagnosis's code or its text)
+        self._one_of = model.REQUIRED_ONE_OF.get(entity.record_type, ())
         self._make = model.record_maker(entity.record_type)
         self._id_prefix = model.record_id_prefix(spec.name, entity.record_table)
         #: _build(_values(row)) in one step where they can be fused (_compile_record), else None.
@@ -752,6 +765,9 @@ class EntityMapper:
         for name in _required_fields(record_type):
             if name not in values:
                 raise RowRejected("required-missing", f"required field '{name}' is empty")
+        one_of = model.REQUIRED_ONE_OF.get(record_type, ())
+        if one_of and not any(name in values for name in one_of):
+            raise RowRejected("required-missing", _one_of_message(one_of))
         record_id = model.record_id(provenance.connector, self.entity.record_table, provenance.key)
         try:
             return cast(model.Record, record_type(id=record_id, provenance=provenance, **values))
@@ -771,6 +787,8 @@ class EntityMapper:
         for name in self._required:
             if values.get(name) is None:
                 raise RowRejected("required-missing", f"required field '{name}' is empty")
+        if self._one_of and all(values.get(name) is None for name in self._one_of):
+            raise RowRejected("required-missing", _one_of_message(self._one_of))
         # model.record_id, with its constant prefix encoded once per entity.
         record_id = model.record_id_after(self._id_prefix, provenance.key)
         try:

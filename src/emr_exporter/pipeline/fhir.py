@@ -862,10 +862,17 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
                 [_coding(CONDITION_VERIFICATION_SYSTEM, record.verification, record.verification.title())], None
             )
     extra = [_coding(RECORDED_CODE_SYSTEM, code) for code in record.other_codes if _FHIR_CODE.fullmatch(code)]
-    if not KCD_CODE.fullmatch(record.code or ""):
-        # Not a KCD code at all ('ZZZ99', a local code): kept as recorded without claiming it is in the KCD.
-        system = RECORDED_CODE_SYSTEM
-    resource["code"] = _concept([_recorded_coding(record, "code", system), *extra], record.text)
+    if record.code is None:
+        # Written only as its name (OpenMRS diagnosis_non_coded): Condition.code holds the text alone (a
+        # CodeableConcept may; KR Core's Condition.code binding is extensible), never a code made from it.
+        if not record.text:
+            raise _fail(record, "code", "is empty and so is the text: a diagnosis needs one of them")
+        resource["code"] = _concept(extra, record.text)
+    else:
+        if not KCD_CODE.fullmatch(record.code):
+            # Not a KCD code at all ('ZZZ99', a local code): kept as recorded without claiming it is in the KCD.
+            system = RECORDED_CODE_SYSTEM
+        resource["code"] = _concept([_recorded_coding(record, "code", system), *extra], record.text)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
         resource["encounter"] = _ref("Encounter", record.encounter_id)

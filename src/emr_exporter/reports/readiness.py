@@ -60,6 +60,7 @@ E_PRESCRIBER_SHIFT = 12  # bits 12-14: the prescribers of the prescription lines
 E_RX_NO_NAME, E_RX_NO_DOSE, E_RX_NO_FREQ, E_RX_NO_DAYS = 1 << 15, 1 << 16, 1 << 17, 1 << 18
 E_HAS_RECEIPT, E_HAS_FEE, E_FEE_NO_NAME, E_FEE_NO_TOTAL, E_FEE_NO_SPLIT = 1 << 19, 1 << 20, 1 << 21, 1 << 22, 1 << 23
 E_HAS_LAB, E_LAB_NO_VALUE = 1 << 24, 1 << 25
+E_DIAG_NO_CODE = 1 << 26  # a diagnosis written only as text (no KCD code): not enough for a 진단서
 # Record flags (receipt, kept certificate copy, operation).
 R_NO_NUMBER, R_NO_PATIENT_SHARE, R_NO_INSURER_SHARE, R_NO_TOTAL, R_NO_PAID = 1, 2, 4, 8, 16
 R_NO_TEXT, R_NO_PROCEDURE_NAME = 32, 64
@@ -109,6 +110,7 @@ _VISIT_CHECKS: dict[str, _Check] = {
     "diagnosis": ("E", E_HAS_DIAG, True),
     "diagnosis.kcd_edition": ("E", E_DIAG_NO_EDITION, False),
     "diagnosis.onset": ("E", E_DIAG_NO_ONSET, False),
+    "diagnosis.code": ("E", E_DIAG_NO_CODE, False),
     "order_line.name": ("E", E_RX_NO_NAME, False),
     "order_line.dose": ("E", E_RX_NO_DOSE, False),
     "order_line.frequency": ("E", E_RX_NO_FREQ, False),
@@ -622,7 +624,8 @@ def _encounter_summary(r: model.Encounter) -> tuple[Any, ...]:
 
 def _diagnosis_summary(r: model.Diagnosis) -> tuple[Any, ...]:
     return ("diagnosis", r.patient_id, r.encounter_id,
-            E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET))
+            E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
+            | (0 if r.code else E_DIAG_NO_CODE))
 
 
 def _chart_note_summary(r: model.ChartNote) -> tuple[Any, ...] | None:
