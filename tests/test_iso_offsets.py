@@ -154,7 +154,7 @@ def test_a_visit_time_kept_beside_its_date_is_read_with_it_and_a_missing_time_ke
     assert {k: v for k, v in start.items() if k != "format"} == {
         "columns": ["내원일자", "내원시간"], "join": " ", "type": "datetime", "required": True}
     assert start["format"] == ["%Y.%m.%d %p %I:%M", "%Y.%m.%d %p %I:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d %H:%M:%S",
-                               "%Y.%m.%d %H%M"]
+                               "%Y.%m.%d %H%M", "%Y.%m.%d %H%M%S"]
     assert "# NOTE: 내원시간" not in text
     assert checked(flow)["reconciliation"]["balanced"]
     _dry, sealed, bag = exported(flow, tmp_path)
