@@ -266,17 +266,40 @@ class ColumnsReconciliation(TableReconciliation):
 
 
 @dataclass
+class SectionReconciliation(TableReconciliation):
+    """The rows of a carried section (``carry = "…"``): every row its query gives, carried verbatim with the
+    section's reason (``source rows = carried rows``), each with ``columns`` cells of its table (those carried
+    beside the sections as unselected columns, if any, are counted there)."""
+
+    section: str = ""
+    reason: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SectionReconciliation:
+        return cls(
+            table=data["table"], source_rows=data["source_rows"], carried=data["carried"], columns=data["columns"],
+            read=data["read"], member=data["files"].removeprefix("data/").removesuffix(".*.ndjson"),
+            section=data["section"], reason=data["reason"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "reason": self.reason, **super().to_dict()}
+
+
+@dataclass
 class Reconciliation:
     entities: list[EntityReconciliation] = field(default_factory=list)
     tables: list[TableReconciliation] = field(default_factory=list)  # carried raw
     inventory: list[dict[str, Any]] = field(default_factory=list)  # every table and view, with its fate
     #: Per table its sections read: the columns none of their queries selects, carried raw beside them.
     columns: list[ColumnsReconciliation] = field(default_factory=list)
+    #: The carried sections' rows (``carry = "…"``), each section's carried raw with its reason.
+    sections: list[SectionReconciliation] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
         return (all(e.balanced for e in self.entities) and all(t.balanced for t in self.tables)
-                and all(c.balanced for c in self.columns))
+                and all(c.balanced for c in self.columns) and all(c.balanced for c in self.sections))
 
     @property
     def totals(self) -> dict[str, int]:
@@ -293,10 +316,11 @@ class Reconciliation:
         """Every source cell of every entity and carried table, and where it went."""
         return {
             "source": sum(e.source_cells for e in self.entities) + sum(t.source_cells for t in self.tables)
-            + sum(c.source_cells for c in self.columns),
+            + sum(c.source_cells for c in self.columns) + sum(c.source_cells for c in self.sections),
             "mapped": sum(e.mapped_cells for e in self.entities),
             "carried_raw": sum(e.carried_cells for e in self.entities)
-            + sum(t.carried * t.columns for t in self.tables) + sum(c.carried * c.columns for c in self.columns),
+            + sum(t.carried * t.columns for t in self.tables) + sum(c.carried * c.columns for c in self.columns)
+            + sum(c.carried * c.columns for c in self.sections),
             "quarantined": sum(e.quarantined_cells for e in self.entities),
             "transformed": sum(e.transformed_cells for e in self.entities),
         }
@@ -325,7 +349,8 @@ class Reconciliation:
             for t in data.get("tables", [])
         ]
         columns = [ColumnsReconciliation.from_dict(c) for c in data.get("unselected_columns", [])]
-        return cls(entities, tables, list(data.get("inventory", [])), columns)
+        sections = [SectionReconciliation.from_dict(c) for c in data.get("carried_sections", [])]
+        return cls(entities, tables, list(data.get("inventory", [])), columns, sections)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -336,6 +361,8 @@ class Reconciliation:
         }
         if self.columns:  # (only where there are some: a bag without them is the same as before)
             out["unselected_columns"] = [c.to_dict() for c in self.columns]
+        if self.sections:  # (likewise)
+            out["carried_sections"] = [c.to_dict() for c in self.sections]
         return out
 
     def table(self) -> str:
@@ -371,6 +398,8 @@ class Reconciliation:
             carried = sum(c.carried * c.columns for c in self.columns)
             lines.append(f"{'unselected cols':<{width}}{sum(c.source_cells for c in self.columns):>12}{0:>12}"
                          f"{carried:>13}{0:>13}")
+        for c in self.sections:
+            lines.append(f"{c.section:<{width}}{c.source_cells:>12}{0:>12}{c.carried * c.columns:>13}{0:>13}")
         cells = self.cell_totals
         lines.append(f"{'total':<{width}}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
                      f"{cells['quarantined']:>13}")
@@ -380,6 +409,10 @@ class Reconciliation:
         if self.field_defects:
             defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
             lines.append(f"field defects (row kept, field carried raw): {defects}")
+        for c in self.sections:
+            mark = "" if c.balanced else "  NOT BALANCED"
+            lines.append(f"rows of {c.table} carried raw by [entities.{c.section}] ({c.read}): {c.carried} of "
+                         f"{c.source_rows} rows, {c.reason}{mark}")
         for c in self.columns:
             mark = "" if c.balanced else "  NOT BALANCED"
             changed = (f" ({', '.join(c.changed)}: a query's column of that name holds something else)"
@@ -762,6 +795,10 @@ def large_objects_refused(account: str, which: str) -> str:
         f"GRANT SELECT ON LARGE OBJECT <number> TO {account}; for each one (SELECT oid FROM pg_largeobject_metadata "
         "lists them), or set lo_compat_privileges = on for the export. Then run the export again."
     )
+
+
+#: Where a carried section's rows go (``carry = "…"``), one group per section: data/raw/sections/<name>.
+CARRIED_SECTIONS = "raw/sections"
 
 
 def raw_table_member(name: str, taken: set[str], folder: str = "raw/tables") -> str:
@@ -1688,8 +1725,15 @@ class ExportRun:
                     inventory.append(entry)
                     continue
                 if entry["fate"] == "entities":
-                    self._take_unselected(table, entry, [self.spec.entities[n] for n in sections or ()], rows,
-                                          taken_unselected)
+                    mapped = [self.spec.entities[n] for n in sections or () if self.spec.entities[n].carry is None]
+                    if mapped:  # (a carried section's rows are carried whole: no column of theirs left behind)
+                        self._take_unselected(table, entry, mapped, rows, taken_unselected)
+                    carried_here = [self.spec.entities[n] for n in sorted(sections or ())
+                                    if self.spec.entities[n].carry is not None]
+                    if carried_here:
+                        entry["carried_sections"] = [
+                            {"section": e.name, "reason": e.carry,
+                             "files": f"data/{CARRIED_SECTIONS}/{e.name}.*.ndjson"} for e in carried_here]
                 if entry["fate"] == "carried":
                     read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
                     if table.partitions:
@@ -1872,8 +1916,9 @@ class ExportRun:
         if not self.bag.append_line(group, made):
             yield from self.bag.add_line(group, made)
 
-    def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
-        """Carry one table verbatim: every column, values in their carried form, in key order."""
+    def _stream_table(self, table: CatalogTable, counts: TableReconciliation, where: str = "") -> Iterator[bytes]:
+        """Carry one table verbatim: every column, values in their carried form, in key order (``where``: only
+        the rows it chooses, read on the table's key: a carried section's)."""
         self._check_cancel()
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
@@ -1906,7 +1951,7 @@ class ExportRun:
         if key is not None:
             names = [c.name for c in table.columns]
             key_lower = row_keys(names)[names.index(key)]
-            inner = f"SELECT {select} FROM {quoted}"
+            inner = f"SELECT {select} FROM {quoted}{where}"
             last: Any = None
             keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
             sizer = PageSizer(page_size)  # pages of RTF notes or scans: fewer rows (sources/paging.py)
@@ -2231,11 +2276,16 @@ class ExportRun:
 
     def _stream(self) -> Iterator[bytes]:
         counts = self.count_all()
-        self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
+        self._parallel_rows = sum(total for name, (total, _) in counts.items()
+                                  if total >= MIN_PARALLEL_ROWS and self.spec.entities[name].carry is None)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
             with self._reading(name):
-                yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+                entity = self.spec.entities[name]
+                if entity.carry is not None:
+                    yield from self._stream_carried_section(entity, total, null_keys)
+                else:
+                    yield from self._stream_entity(entity, total, null_keys)
         for table, column_counts in self._unselected:
             self.reconciliation.columns.append(column_counts)
             yield from (self._stream_unselected(table, column_counts) if column_counts.key
@@ -2280,6 +2330,33 @@ class ExportRun:
         self.output_check.claim("Organization", resource["id"])
         yield from self.bag.add_line("fhir/Organization", line)
         yield from self.bag.flush("fhir/Organization")
+
+    def _stream_carried_section(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
+        """A carried section (``carry = "…"``): each row its query gives written verbatim, every column of its
+        table as a carried table's (but those carried beside the sections as unselected columns), in pages on its
+        key, to ``data/raw/sections/<name>``; no record, no FHIR, no quarantine."""
+        table = self._listed(entity.table)
+        names = [c.name for c in table.columns] if table is not None else []
+        key = next((n for n in names if n == entity.key), None) or next(
+            (n for n in names if n.lower() == entity.key.lower()), None)
+        if table is None or key is None:
+            raise ConfigError(f"{self.spec.spec_file}: [entities.{entity.name}] carries its rows whole, by its key "
+                              f"{entity.key}: name a key that is a column of table {entity.table}.")
+        if null_keys:
+            raise ConfigError(f"{self.spec.spec_file}: [entities.{entity.name}]: {null_keys} of its rows have no "
+                              f"{entity.key} (NULL): a carried section reads its rows in the order of its key, which "
+                              "must name every row. Name another key.")
+        unselected = next((c.names for t, c in self._unselected if t.name == table.name), ())
+        kept = tuple(c for c in table.columns if c.name == key or row_keys([c.name])[0] not in unselected)
+        carried = dataclasses.replace(table, columns=tuple(  # read in pages on the section's key
+            dataclasses.replace(c, primary_key=c.name == key) for c in kept))
+        quoted = quoted_column(self.source, key)
+        counts = SectionReconciliation(
+            table=table.name.lower(), source_rows=total, columns=len(kept), read=f"keyset on {key.lower()}",
+            member=f"{CARRIED_SECTIONS}/{entity.name}", section=entity.name, reason=entity.carry or "")
+        self.reconciliation.sections.append(counts)
+        where = f" WHERE {quoted} IN (SELECT q.{entity.key} FROM ({self.source_sql(entity)}) q)"
+        yield from self._stream_table(carried, counts, where)
 
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
         self._check_cancel()
