@@ -1144,6 +1144,8 @@ class EntityGuess:
     #: a section of its own beside the entity's (``[entities.<section>]`` with ``entity = …``): a measurement
     #: table's rows of one type (authoring/eav.py); "" for the entity's own section
     section: str = ""
+    #: why the section's rows are carried whole, not mapped (``carry = "…"``: no fields); None: mapped
+    carry: str | None = None
 
     @property
     def usable(self) -> bool:
@@ -3288,11 +3290,15 @@ def _entity_block(guess: EntityGuess) -> list[str]:
 
 def _section_block(guess: EntityGuess) -> list[str]:
     """A section of its own beside the entity's (``entity = …``): a measurement table's rows of one type."""
-    lines = [f"# --- {guess.section} ({guess.entity}) ".ljust(100, "-"), "", f"[entities.{guess.section}]",
-             f"# GUESS ({guess.why})", f"entity = {_toml_str(guess.entity)}", f"table = {_toml_str(guess.table or '')}",
-             f"# GUESS ({guess.key_why})", f"key = {_toml_str(str(guess.key))}"]
+    kind = "rows carried whole" if guess.carry is not None else guess.entity  # (no record made: no entity)
+    lines = [f"# --- {guess.section} ({kind}) ".ljust(100, "-"), "", f"[entities.{guess.section}]",
+             f"# GUESS ({guess.why})", *([] if guess.carry is not None else [f"entity = {_toml_str(guess.entity)}"]),
+             f"table = {_toml_str(guess.table or '')}", f"# GUESS ({guess.key_why})",
+             f"key = {_toml_str(str(guess.key))}"]
     if guess.query:
         lines += [f"# GUESS ({guess.query_why})", f"query = {_toml_str(guess.query)}"]
+    if guess.carry is not None:  # its rows kept whole with the reason: no fields
+        return [*lines, f"carry = {_toml_str(guess.carry)}", ""]
     lines += ["", f"[entities.{guess.section}.fields]"]
     for f in guess.fields:
         lines += [f"# GUESS ({f.why})", _field_line(f)]
