@@ -2,7 +2,7 @@
 query as usual, in pages on its key, and writes each one verbatim, every column of its table, to
 ``data/raw/sections/<section>`` (counted as carried rows and cells with the reason, in the exact-split check of
 the table's sections); no record, no FHIR, no quarantine. A hand-written connector over a measurement table, on
-a real SQLite file and a real MariaDB server over ODBC (``db``: fails, never skips, when the server is down).
+a real SQLite file and real MariaDB and PostgreSQL servers over ODBC (``db``: fails, never skips, when the server is down).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _create(engine: str, conn_str: str | None, path: Path) -> str | None:
     conn = pyodbc.connect(target, autocommit=True)
     conn.setencoding(encoding="utf-8")
     for sql in statements:
-        conn.execute(sql + " CHARACTER SET utf8mb4")
+        conn.execute(sql + (" CHARACTER SET utf8mb4" if engine == "mariadb" else ""))
     conn.cursor().executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", PATIENTS)
     conn.cursor().executemany("INSERT INTO MEAS VALUES (?, ?, ?, ?, ?, ?)", MEASUREMENTS)
     conn.close()
@@ -132,7 +132,7 @@ def _run(folder: Path, source: Any, workers: int = 1) -> ExportRun:
 
 
 def _setup(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str | None, Path]:
-    conn_str = {"mariadb": "mariadb_conn_str"}.get(engine)
+    conn_str = {"mariadb": "mariadb_conn_str", "postgresql": "postgres_conn_str"}.get(engine)
     target = _create(engine, request.getfixturevalue(conn_str) if conn_str else None, tmp_path / "clinic.sqlite")
     folder = tmp_path / "carried"
     folder.mkdir()
@@ -166,9 +166,11 @@ FIRST_LINE = {
     "mariadb": '{"row":{"kind":"MEMO","meas_no":101,"note":"환자 메모 \' 따옴표","pt_id":2,'
                '"taken":{"date":"2024-01-18"},"val":null}}',
 }
+FIRST_LINE["postgresql"] = FIRST_LINE["mariadb"]
 
 
-@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db)])
+@pytest.mark.parametrize("engine", [
+    "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
 def test_a_carried_sections_rows_are_written_whole_counted_and_rebuilt(
         engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     target, folder = _setup(engine, request, tmp_path)

@@ -1916,9 +1916,11 @@ class ExportRun:
         if not self.bag.append_line(group, made):
             yield from self.bag.add_line(group, made)
 
-    def _stream_table(self, table: CatalogTable, counts: TableReconciliation, where: str = "") -> Iterator[bytes]:
+    def _stream_table(self, table: CatalogTable, counts: TableReconciliation,
+                      where: Callable[[str | None], str] | None = None) -> Iterator[bytes]:
         """Carry one table verbatim: every column, values in their carried form, in key order (``where``: only
-        the rows it chooses, read on the table's key: a carried section's)."""
+        the rows it chooses, read on the table's key: a carried section's; given the page's marker of the key
+        after the last row read, or None for the first page, its WHERE clause, holding that marker once)."""
         self._check_cancel()
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
@@ -1951,7 +1953,7 @@ class ExportRun:
         if key is not None:
             names = [c.name for c in table.columns]
             key_lower = row_keys(names)[names.index(key)]
-            inner = f"SELECT {select} FROM {quoted}{where}"
+            inner = f"SELECT {select} FROM {quoted}"
             last: Any = None
             keyset_marker = getattr(source, "keyset_marker", None)  # SQLite: a TEXT key read as bytes
             sizer = PageSizer(page_size)  # pages of RTF notes or scans: fewer rows (sources/paging.py)
@@ -1959,9 +1961,12 @@ class ExportRun:
                 marker = "?" if last is None or keyset_marker is None else keyset_marker(
                     inner, caps.quote(key), last)
                 rows = sizer.rows
-                sql = keyset_page_sql(caps, inner, key, page_size=rows, first=last is None, marker=marker)
+                # a carried section's rows: its page's start said inside too, so that no engine reads the
+                # section's rows before it again for every page (PostgreSQL's merge join would: pages × rows)
+                chosen = "" if where is None else where(None if last is None else marker)
+                sql = keyset_page_sql(caps, inner + chosen, key, page_size=rows, first=last is None, marker=marker)
                 read_before = getattr(source, "value_bytes_read", None)
-                page = _read_page(source, sql, () if last is None else (last,))
+                page = _read_page(source, sql, () if last is None else (last,) * (1 + bool(chosen)))
                 for row in page:
                     yield from self._add_carried(group, line(row))
                 done += len(page)
@@ -2355,7 +2360,12 @@ class ExportRun:
             table=table.name.lower(), source_rows=total, columns=len(kept), read=f"keyset on {key.lower()}",
             member=f"{CARRIED_SECTIONS}/{entity.name}", section=entity.name, reason=entity.carry or "")
         self.reconciliation.sections.append(counts)
-        where = f" WHERE {quoted} IN (SELECT q.{entity.key} FROM ({self.source_sql(entity)}) q)"
+        section_sql = self.source_sql(entity)
+
+        def where(marker: str | None) -> str:
+            after = "" if marker is None else f" WHERE q.{entity.key} > {marker}"
+            return f" WHERE {quoted} IN (SELECT q.{entity.key} FROM ({section_sql}) q{after})"
+
         yield from self._stream_table(carried, counts, where)
 
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
