@@ -291,3 +291,33 @@ def test_the_transfer_reports_inventory_says_which_rows_are_carried_and_why(
     assert (f"; the rows of meas_other carried verbatim, no record made (data/raw/sections): {REASON}"
             in texts["en"])
     assert f"; meas_other의 행은 기록으로 만들지 않고 원본 그대로 이관 (data/raw/sections): {REASON}" in texts["ko"]
+
+
+def test_columns_no_mapped_query_selects_are_carried_once_for_the_carried_rows_too(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # the weights' query leaves NOTE out: data/raw/unselected carries it for every row of MEAS, the carried
+    # section's rows among them, so their lines in data/raw/sections leave it out (each cell once)
+    target, folder = _setup("sqlite", request, tmp_path)
+    (folder / "connector.toml").write_text(_connector().replace(
+        "query = \"SELECT * FROM MEAS WHERE KIND IN ('WT')\"",
+        "query = \"SELECT MEAS_NO, PT_ID, KIND, VAL, TAKEN FROM MEAS WHERE KIND IN ('WT')\""), encoding="utf-8")
+    source = _source("sqlite", target, tmp_path / "clinic.sqlite")
+    try:
+        run = _run(folder, source)
+        tar = b"".join(run.stream())
+        with tarfile.open(fileobj=io.BytesIO(tar)) as bag:
+            bag.extractall(tmp_path / "bag", filter="data")
+        [bag_dir] = [p.parent for p in (tmp_path / "bag").rglob("bag-info.txt")]
+        rebuilt = check_bag_against_source(bag_dir, load_spec(folder), source)
+    finally:
+        source.close()
+    [columns] = run.reconciliation.columns
+    assert (columns.table, columns.names, columns.carried) == ("meas", ("note",), 120)
+    [section] = run.reconciliation.sections
+    assert (section.columns, section.carried) == (5, 20)
+    lines = [json.loads(line) for path in sorted(bag_dir.glob("data/raw/sections/meas_other.*.ndjson"))
+             for line in path.read_bytes().splitlines()]
+    assert [sorted(line["row"]) for line in lines] == [["kind", "meas_no", "pt_id", "taken", "val"]] * 20
+    assert run.reconciliation.balanced and dict(rebuilt.rows) == {"patient": 2, "meas": 120}
+    cells = run.reconciliation.cell_totals
+    assert cells["source"] == 2 * 3 + 100 * 5 + 120 * 1 + 20 * 5 == rebuilt.carried_cells + rebuilt.mapped_cells

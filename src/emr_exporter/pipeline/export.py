@@ -583,14 +583,16 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     return {table: sorted(readers) for table, readers in found.items()}
 
 
-def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
+def carried_select(engine: str, table: CatalogTable, listed: bool = False) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
     bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes; one
     in a multi-byte legacy character set (``euckr``) is read so and decoded here, a value holding a character
-    Unicode lacks (which the server gives as '?') kept as its bytes."""
+    Unicode lacks (which the server gives as '?') kept as its bytes. ``listed``: every column by name (``table``
+    holds some of its columns only: a carried section's rows, without the unselected ones)."""
     return readable_select(engine, [(c.name, c.read_type) for c in table.columns],
-                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden,
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset],
+                           listed=listed or table.has_hidden,
                            decoded={c.name: c.decoded_charset for c in table.columns if c.decoded_charset})
 
 
@@ -1934,7 +1936,7 @@ class ExportRun:
         width = len(table.columns)
         # Dates and times as the server's text where the driver would corrupt them (converted here, after
         # the paging has compared the text), single-byte (latin1) text as its stored bytes: see carried_select.
-        select, converters = carried_select(source.engine, table)
+        select, converters = carried_select(source.engine, table, listed=where is not None)
 
         def line(row: dict[str, Any]) -> bytes | bytearray:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
