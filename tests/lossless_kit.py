@@ -132,6 +132,9 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
         unselected = _Unselected(bag, entry["unselected_columns"]) if "unselected_columns" in entry else None
         for entity_name in entry["entities"]:
             entity = spec.entities[entity_name]
+            if entity.carry is not None:  # its rows carried whole (data/raw/sections/<name>): each is its row
+                _check_carried_section(bag, entry, entity_name, db_rows, result, unselected)
+                continue
             # a key the section's query makes (SQLite: SELECT rowid AS row_no, * for a table with no other key):
             # the rows as that query reads them
             own = entity.query and db_rows and entity.key.lower() not in db_rows[0] and not entity.composite
@@ -142,6 +145,23 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
             assert unselected.used == len(db_rows) == unselected.lines, (
                 f"{name}: {unselected.used} of {unselected.lines} lines of its unselected columns used")
     return result
+
+
+def _check_carried_section(bag: Path, entry: dict[str, Any], name: str, db_rows: list[dict[str, Any]],
+                           result: Rebuilt, unselected: _Unselected | None) -> None:
+    """A carried section's rows: each line a row of the table, every cell as stored (but its unselected ones)."""
+    [carried] = [c for c in entry["carried_sections"] if c["section"] == name]
+    assert carried["reason"], name
+    remaining = _multiset(db_rows)
+    for line in lines(bag, carried["files"].removeprefix("data/").removesuffix(".*.ndjson")):
+        row = {k: decode_raw(v) for k, v in line["row"].items()}
+        result.carried_cells += len(row)
+        if unselected is not None:
+            result.carried_cells += unselected.fill(row, 1)
+        whole = repr(sorted(row.items()))
+        assert remaining[whole] > 0, f"{name}: a carried row that is no row of {entry['name']} (or one twice)"
+        remaining[whole] -= 1
+        result.rows[entry["name"]] += 1
 
 
 def _member(entry: dict[str, Any]) -> str:

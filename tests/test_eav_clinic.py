@@ -107,14 +107,18 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
            2 + extra - voided) for kind, concept, extra, voided in (
             ("systolic", 5085, 0, 0), ("diastolic", 5086, 0, 0), ("pulse", 5087, 1, 0), ("temperature", 5088, 1, 0),
             ("weight", 5089, 1, 1), ("height", 5090, 0, 0))),
-        # the rows of every other concept (diagnoses, notes, lab values, the vital-signs group, the onset date):
-        # no measurement mapped, each kept whole as a raw row with its reason; the sections split obs exactly
-        ("vital_obs_other", "obs", 234, 0, 234)}
+    }
+    # the rows of every other concept (diagnoses, notes, lab values, the vital-signs group, the onset date): no
+    # record made, each carried whole with its reason (was: 234 quarantined, 226 unmappable and 8 orphans); the
+    # sections split obs exactly
+    assert check["carried_sections"] == [{"section": "vital_obs_other", "table": "obs", "rows": 234, "reason": (
+        "a measurement of a type that is no vital sign and no lab test: kept as recorded")}]
+    assert spec["entities"]["vital_obs_other"]["carry"] == check["carried_sections"][0]["reason"]
+    assert "fields" not in spec["entities"]["vital_obs_other"]
     assert sum(clinic.vital_obs.values()) + 3 + 234 == clinic.rows["obs"]
     assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
         ("patient", "name", "incomplete-value", 1), ("vital_obs_pulse", "patient_id", "required-missing", 1),
-        ("vital_obs_temperature", "measurements", "unmappable", 1),
-        ("vital_obs_other", "measurements", "unmappable", 226)}  # and 8 orphans (the nameless person's visits)
+        ("vital_obs_temperature", "measurements", "unmappable", 1)}
     assert spec["entities"]["vital_obs_weight"]["query"] == (
         "SELECT X.*, V.patient_id AS SCAFFOLD_PATIENT FROM obs X LEFT JOIN encounter V ON V.encounter_id = "
         "X.encounter_id WHERE X.concept_id IN (5089)")
@@ -157,9 +161,14 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert len(found) == sum(clinic.vital_obs.values()) - 12 + 1  # 2 orphans per concept; the voided weight
     assert all(found[str(k)][1] == Decimal(v) for k, v in clinic.numeric.items() if str(k) in found)
     assert {code for code, _ in found.values()} == {"8480-6", "8462-4", "8867-4", "8310-5", "29463-7", "8302-2"}
-    # a row of a concept no section names is kept whole with its reason, never an Observation
-    kept = [line for line in lines(bag, "raw/vital_obs_other")]
-    assert len(kept) == 234 and {k["reason_code"] for k in kept} == {"unmappable", "orphan"}
+    # a row of a concept no section names is carried whole with its reason, never an Observation, not quarantined
+    kept = [line for line in lines(bag, "raw/sections/vital_obs_other")]
+    assert len(kept) == 234 and not list(bag.glob("data/raw/vital_obs_other.*"))
+    assert sealed["reconciliation"]["carried_sections"] == [{  # every column of obs
+        "section": "vital_obs_other", "table": "obs", "source_rows": 234, "carried": 234, "columns": 15,
+        "cells": {"source": 234 * 15, "carried_raw": 234 * 15}, "read": "keyset on obs_id",
+        "reason": check["carried_sections"][0]["reason"], "files": "data/raw/sections/vital_obs_other.*.ndjson",
+        "balanced": True}]
     assert (patients["1"]["deceasedBoolean"], patients["11"]["deceasedDateTime"]) == (False, "2024-05-01T14:30:00+09:00")
 
 

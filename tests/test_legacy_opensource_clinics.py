@@ -61,8 +61,12 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # the weight of demographicNo 0 (nobody) an orphan, and the A1C rows (no vital sign) kept whole with their reason
     assert _entities(bag) == {("patient", "demographic", 40, 40, 0), ("chart_note", "casemgmt_note", 61, 60, 1),
                               *((f"vital_measurements_{k}", "measurements", 58, 58, 0) for k in kinds if k != "weight"),
-                              ("vital_measurements_weight", "measurements", 59, 58, 1),
-                              ("vital_measurements_other", "measurements", 12, 0, 12)}
+                              ("vital_measurements_weight", "measurements", 59, 58, 1)}
+    # the A1C rows (no vital sign) carried whole with their reason (were quarantined as unmappable)
+    report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    assert [(c["section"], c["table"], c["carried"], c["columns"], c["reason"]) for c in report["carried_sections"]] \
+        == [("vital_measurements_other", "measurements", 12, 10,
+             "a measurement of a type that is no vital sign and no lab test: kept as recorded")]
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/chart_note.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_note"]), "orphan")]
@@ -79,9 +83,8 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         assert (found["name"], found["gender"], found.get("birthDate")) == (
             [{"text": name}], {"M": "male", "F": "female", "O": "other"}[sex], births.get(pid))
     assert patients[str(clinic.dirty["impossible_birth"])]["_birthDate"]["extension"][0]["valueCode"] == "error"
-    report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     assert {e["entity"]: e["field_defects"] for e in report["entities"]} == {
-        "patient": {"invalid-date": 1}, "chart_note": {}, **{f"vital_measurements_{k}": {} for k in (*kinds, "other")}}
+        "patient": {"invalid-date": 1}, "chart_note": {}, **{f"vital_measurements_{k}": {} for k in kinds}}
     # measurement 1 (BP written '120/80' in dataField: split into the panel's systolic and diastolic components) and
     # measurement 3 (WT, its text): exact values (OSCAR keeps no unit column: none is assumed)
     observations = _resources(bag, "Observation")
@@ -91,10 +94,14 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert (weight["code"]["coding"][0]["code"], Decimal(str(weight["valueQuantity"]["value"]))) == (
         "29463-7", Decimal(clinic.measured[3]))
     assert (clinic.measured[1].count("/"), "unit" in weight["valueQuantity"]) == (1, False)
-    kept = [json.loads(line) for p in sorted(bag.glob("data/raw/vital_measurements_other.*.ndjson"))
+    kept = [line for p in sorted(bag.glob("data/raw/sections/vital_measurements_other.*.ndjson"))
             for line in p.read_bytes().splitlines()]
-    assert {(k["row"]["type"], k["reason_code"]) for k in kept} == {("A1C", "unmappable")} and len(kept) == 12
-    assert "measurements: a vital-signs set needs at least one measurement" in kept[0]["reason"]
+    assert {json.loads(k)["row"]["type"] for k in kept} == {"A1C"} and len(kept) == 12
+    assert not list(bag.glob("data/raw/vital_measurements_other.*"))  # none quarantined
+    assert kept[0].decode("utf-8") == (  # measurement 26, exactly as recorded: every column, no reason code
+        '{"row":{"appointmentno":5,"comments":null,"datafield":"6.6","dateentered":{"datetime":"2024-03-05T09:20:00"},'
+        '"dateobserved":{"datetime":"2024-03-05T09:15:00"},"demographicno":36,"id":26,"measuringinstruction":"검사실",'
+        '"providerno":"100001","type":"A1C"}}')
     # each note is its demographic_no's (a VARCHAR holding the integer key of demographic)
     notes = _resources(bag, "DocumentReference")
     assert {k: n["subject"]["reference"] for k, n in notes.items()} == {
@@ -104,11 +111,11 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # as unmappable
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        # the measurements' cells now mapped (1096), or quarantined with their rows (the A1C rows and the orphan
-        # weight: 13 rows of 10 columns); was carried_raw 9461, mapped 500, quarantined 14, transformed 199
-        {"carried_raw": 8235, "mapped": 1596, "quarantined": 144, "source": clinic.cells, "transformed": 205},
-        [("patient", 40, 0), ("chart_note", 60, 1), *((f"vital_measurements_{k}", 58, int(k == "weight")) for k in kinds),
-         ("vital_measurements_other", 0, 12)])
+        # the measurements' cells now mapped (1096), carried with their rows (the A1C rows: 12 rows of 10 columns,
+        # were quarantined: carried_raw 8235, quarantined 144) or quarantined (the orphan weight: 1 row of 10
+        # columns); was carried_raw 9461, mapped 500, quarantined 14, transformed 199
+        {"carried_raw": 8355, "mapped": 1596, "quarantined": 24, "source": clinic.cells, "transformed": 205},
+        [("patient", 40, 0), ("chart_note", 60, 1), *((f"vital_measurements_{k}", 58, int(k == "weight")) for k in kinds)])
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -140,8 +147,7 @@ def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert _entities(bag) == {("patient", "care_person", 36, 36, 0), ("encounter", "care_encounter", 73, 72, 1),
                               ("diagnosis", "care_encounter_diagnosis", 73, 72, 1),
                               *((f"vital_care_encounter_measurement_{k}", "care_encounter_measurement", 60, 60, 0)
-                                for k in kinds),
-                              ("vital_care_encounter_measurement_other", "care_encounter_measurement", 0, 0, 0)}
+                                for k in kinds)}
     observations = _resources(bag, "Observation")
     # measurement 1: visit 1's weight '51.1'; 4: its systolic '111' (a panel with that component alone); 13: the
     # temperature whose row status says deleted, exported as entered-in-error
@@ -171,5 +177,4 @@ def test_a_care2x_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         # read as a number is carried as written too)
         {"carried_raw": 8312, "mapped": 2208, "quarantined": 45, "source": clinic.cells - 2 * 13 + 2 * 73 + 300,
          "transformed": 563}, [("patient", 36, 0), ("encounter", 72, 1), ("diagnosis", 72, 1),
-                               *((f"vital_care_encounter_measurement_{k}", 60, 0) for k in kinds),
-                               ("vital_care_encounter_measurement_other", 0, 0)])
+                               *((f"vital_care_encounter_measurement_{k}", 60, 0) for k in kinds)])

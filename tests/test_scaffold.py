@@ -1204,7 +1204,8 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
     sections = {n: e for n, e in spec.entities.items() if e.table == "바이탈"}
     assert sorted(sections) == ["lab_eav", "vital_eav_bp", "vital_eav_height", "vital_eav_other", "vital_eav_pulse",
                                 "vital_eav_temperature", "vital_eav_weight"]
-    assert {n: e.canonical for n, e in sections.items() if e.canonical != "vital_signs"} == {"lab_eav": "lab_result"}
+    assert {n: e.canonical for n, e in sections.items() if e.canonical != "vital_signs" and e.carry is None} == {
+        "lab_eav": "lab_result"}
     lab = sections["lab_eav"]
     assert (lab.query, lab.fields["code"].column, lab.fields["name"].column, lab.fields["value"].column,
             lab.fields["unit"].column) == (
@@ -1217,7 +1218,13 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
         "SELECT X.* FROM 바이탈 X WHERE (X.항목코드 NOT IN ('V01', 'V02', 'V03', 'V04', 'V06', 'V05') OR X.항목코드 IS "
         "NULL)")
     text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
-    assert "the rows of 바이탈's other 항목코드 types (1 seen, none named as a vital sign: V07 메모)" in text
+    assert ("the rows of 바이탈's other 항목코드 types (1 seen, none named as a vital sign or a lab test: V07 메모): no "
+            "record is made of them, each row is carried whole with its reason") in text
+    assert (sections["vital_eav_other"].carry, sections["vital_eav_other"].fields) == (
+        "a measurement of a type that is no vital sign and no lab test: kept as recorded", {})
+    assert text.endswith('\ncarry = "a measurement of a type that is no vital sign and no lab test: kept as recorded"\n')
+    assert "[entities.vital_eav_other.fields]" not in text
+    assert '# --- vital_eav_other (rows carried whole) ---' in text  # and no entity: no record is made
     result = run_export(ExportRequest(connector="vitals", source=SourceAddress(database=path),
                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
                                       institution_name="가상의원"))
@@ -1227,7 +1234,12 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
     # the weight that is no number: its row kept whole (no measurement left), the rest of the chart exported
     assert counts == {"patient": (20, 20, 0), "vital_eav_weight": (20, 19, 1), "vital_eav_height": (20, 20, 0),
                       "vital_eav_bp": (20, 20, 0), "vital_eav_pulse": (20, 20, 0),
-                      "vital_eav_temperature": (20, 20, 0), "lab_eav": (20, 20, 0), "vital_eav_other": (20, 0, 20)}
+                      "vital_eav_temperature": (20, 20, 0), "lab_eav": (20, 20, 0)}
+    # the 메모 rows carried whole, every column as recorded (were: 20 quarantined, "a vital-signs set needs at least
+    # one measurement")
+    [other] = result.reconciliation.sections
+    assert (other.section, other.table, other.source_rows, other.carried, other.columns) == (
+        "vital_eav_other", "바이탈", 20, 20, 6)
 
 
 def _two_diagnosis_tables(path: Path) -> sqlite3.Connection:

@@ -121,6 +121,13 @@ class CheckReport:
         return (bool(self.reconciliation.get("balanced")) and not self.unmapped_tables and not self.lint
                 and not self.fhir_problems)
 
+    @property
+    def carried_sections(self) -> list[dict[str, Any]]:
+        """The sections whose rows are carried whole with their reason (``carry = "…"``), from the reconciliation:
+        section, table, rows, reason."""
+        return [{"section": c["section"], "table": c["table"], "rows": c["carried"], "reason": c["reason"]}
+                for c in self.reconciliation.get("carried_sections", [])]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "connector": self.connector,
@@ -131,6 +138,7 @@ class CheckReport:
             "empty_tables": self.empty_tables,
             "joined_tables": [{"table": t, "rows": n, "read_by": r} for t, n, r in self.joined_tables],
             "carried_tables": [{"table": t, "rows": n, "reason": r} for t, n, r in self.carried_tables],
+            **({"carried_sections": self.carried_sections} if self.carried_sections else {}),
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "unselected_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unselected_columns],
             "changed_columns": [{"table": t, "column": c} for t, c in self.changed_columns],
@@ -161,6 +169,10 @@ class CheckReport:
         if self.carried_tables:
             out += ["", "Tables carried as they are, on purpose ([carry]):"]
             out += [f"  {t:<28}{n:>10} rows  {r}" for t, n, r in self.carried_tables]
+        if self.carried_sections:
+            out += ["", "Rows carried whole by a section, on purpose (carry = ...; no record, none quarantined):"]
+            out += [f"  {c['section']:<28}{c['rows']:>10} rows of {c['table']}  {c['reason']}"
+                    for c in self.carried_sections]
         if self.joined_tables:
             out += ["", "Tables read through a join or look-up only (carried verbatim as well):"]
             out += [f"  {t:<28}{n:>10} rows  read by {', '.join(r)}" for t, n, r in self.joined_tables]

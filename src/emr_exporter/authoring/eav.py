@@ -8,9 +8,9 @@ name as a vital sign (by the type's code, or by the dictionary's code or name; K
 pressure written '120/80' split into systolic and diastolic). The types a dictionary classes as laboratory tests
 (OpenMRS's concept class 'Test'), where their values are numbers, are one ``lab_result`` section, the test's code
 and name joined in from the dictionary. The rows of every other type are read by one more
-section (``…_other``) that maps no measurement: each such row is kept whole as a raw row with its reason (no
-Observation is made of a type nobody named), so that the sections' filters split the table exactly and no row is
-read twice.
+section (``…_other``) that maps nothing (``carry = "…"``): each such row is carried whole with its reason (no
+Observation is made of a type nobody named, no row quarantined), so that the sections' filters split the table
+exactly and no row is read twice.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from typing import Any
 
 from emr_exporter.connectors.spec import IDENTIFIER
 from emr_exporter.errors import SourceQueryError
+
+#: Why the rows of a measurement table's other types are carried (``carry`` of its ``…_other`` section).
+OTHER_REASON = "a measurement of a type that is no vital sign and no lab test: kept as recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,11 +344,12 @@ def _table_guesses(guesser: Any, table: Any, prefixes: set[str], kit: ScaffoldKi
     others = [t for t in every if t not in named]
     listed = ", ".join(_literal(t.value) for t in named)
     sections.append(dataclasses.replace(
-        base, fields=list(kept), notes=[], unnamable=[],
+        base, fields=[], notes=[], unnamable=[], carry=OTHER_REASON,
         why=(f"the rows of {table.name}'s other {type_column} types ({len(others)} seen, none named as a vital sign"
+             + " or a lab test"
              + (f": {'; '.join(t.label for t in others[:20])}{' …' if len(others) > 20 else ''}" if others else "")
-             + "): no measurement is mapped, so each row is kept whole as a raw row with its reason (no Observation "
-             "of a type nobody named); give a type its own section to map it"),
+             + "): no record is made of them, each row is carried whole with its reason (no "
+             "Observation of a type nobody named); give a type its own section to map it"),
         query=f"{query} WHERE (X.{type_column} NOT IN ({listed}) OR X.{type_column} IS NULL)",
         query_why="every row no other section of this table reads (the filters split the table exactly)",
         section=f"{prefix}_other"))

@@ -1154,6 +1154,8 @@ class EntityGuess:
     #: table's rows of one type (authoring/eav.py), or a further table of the entity of another shape
     #: (:meth:`_Guesser._kin_sections`, ``diagnosis_conditions``); "" for the entity's own section
     section: str = ""
+    #: why the section's rows are carried whole, not mapped (``carry = "…"``: no fields); None: mapped
+    carry: str | None = None
 
     @property
     def usable(self) -> bool:
@@ -3606,7 +3608,7 @@ def render_connector_toml(name: str, profile: DatabaseProfile, guesses: dict[str
 
 
 def _entity_block(guess: EntityGuess) -> list[str]:
-    title = f"# --- {guess.section or guess.entity} "
+    title = f"# --- {guess.section or guess.entity} " + ("(rows carried whole) " if guess.carry is not None else "")
     lines = [title + "-" * max(3, 100 - len(title)), ""]
     body: list[str] = []
     if guess.table is None:
@@ -3615,7 +3617,7 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     section = guess.section or guess.entity
     body.append(f"[entities.{section}]")
     body.append(f"# GUESS ({guess.why})")
-    if guess.section:
+    if guess.section and guess.carry is None:  # (a section whose rows are carried makes no record: no entity)
         body.append(f"entity = {_toml_str(guess.entity)}")
     body.append(f"table = {_toml_str(guess.table)}")
     if isinstance(guess.key, list):
@@ -3629,6 +3631,8 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     if guess.query:
         body.append(f"# GUESS ({guess.query_why})")
         body.append(f"query = {_toml_str(guess.query)}")
+    if guess.carry is not None:  # its rows kept whole with the reason: no fields
+        return [*lines, *body, f"carry = {_toml_str(guess.carry)}", ""]
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
     if guess.unnamable:

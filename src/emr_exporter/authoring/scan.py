@@ -439,6 +439,8 @@ class ScanReport:
             "cells": self.reconciliation.get("cells", {}),
             "field_defects": self.reconciliation.get("field_defects", {}),
             "tables": self.reconciliation.get("tables", []),
+            **({"carried_sections": self.reconciliation["carried_sections"]}
+               if self.reconciliation.get("carried_sections") else {}),
             "inventory": self.reconciliation.get("inventory", []),
             "hints": self.hints,
         }

@@ -125,6 +125,9 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         how = f"read only through a join of {', '.join(readers)}" if readers else "no entity reads it"
         click.echo(f"Table {table['table']}: {how}; {table['source_rows']} rows will be carried raw"
                    + (" as well." if readers else "."))
+    for carried in rec.get("carried_sections", []):
+        click.echo(f"Table {carried['table']}: {carried['source_rows']} rows of [entities.{carried['section']}] "
+                   f"will be carried raw whole ({carried['reason']}).")
     for columns in rec.get("unselected_columns", []):
         n = len(columns["columns"])
         click.echo(f"Table {columns['table']}: {n} column{'s' if n != 1 else ''} no section's query selects "

@@ -110,7 +110,7 @@ def _bare_question_mark(sql: str) -> bool:
     return "?" in sql and all("?" in quoted.sub(" ", sql) for quoted in _SQL_QUOTED)
 
 
-_ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size"}
+_ENTITY_KEYS = {"entity", "table", "key", "query", "unique", "fields", "page_size", "carry"}
 _FIELD_KEYS = {
     "column", "columns", "join", "expr", "value", "type", "required", "default", "map", "ref", "root", "format",
     "tz", "lookup",
@@ -205,6 +205,9 @@ class EntitySpec:
     #: What record ids are made from with the key: the table, or ``TABLE#section`` for a section that
     #: reads a table an earlier section of the same entity reads too (the same row, two records).
     id_table: str = ""
+    #: Why the section's rows are carried, not mapped (``carry = "…"``): each row the query gives is written
+    #: verbatim (every column of its table) to ``data/raw/sections/<name>``, no record made of it. None: mapped.
+    carry: str | None = None
 
     @property
     def record_table(self) -> str:
@@ -560,7 +563,10 @@ class _Validator:
         for name, section in raw.items():
             kind = section.get("entity", name) if isinstance(section, dict) else name
             kind = kind if isinstance(kind, str) else ""
-            if kind not in model.ENTITY_TYPES:
+            carried = isinstance(section, dict) and "carry" in section and "entity" not in section
+            if carried and kind not in model.ENTITY_TYPES:
+                kind = ""  # rows carried whole: no record type needed (read after every mapped section)
+            elif kind not in model.ENTITY_TYPES:
                 where = "entity" if isinstance(section, dict) and "entity" in section else None
                 raise self.fail(
                     f"entities.{name}", where,
@@ -572,7 +578,8 @@ class _Validator:
             kinds[name] = kind
         entities: dict[str, EntitySpec] = {}
         # Validated in dependency order (then in file order) so refs point backwards.
-        for name in sorted(raw, key=lambda n: model.ENTITY_ORDER.index(kinds[n])):
+        order = {kind: i for i, kind in enumerate(model.ENTITY_ORDER)}
+        for name in sorted(raw, key=lambda n: order.get(kinds[n], len(order))):
             entity = self._entity(name, raw[name], entities, kinds[name])
             if any(e.canonical == entity.canonical and e.table.lower() == entity.table.lower()
                    for e in entities.values()):
@@ -600,6 +607,9 @@ class _Validator:
         page_size = section.get("page_size")
         if page_size is not None and (not isinstance(page_size, int) or not 1 <= page_size <= 100_000):
             raise self.fail(table_path, "page_size", "must be a whole number from 1 to 100000")
+        carry = self._str(table_path, section, "carry")
+        if carry is not None:
+            return self._carried(table_path, section, name, table, key, key_columns, query, page_size, kind, carry)
         record_type = model.ENTITY_TYPES[kind]
         allowed = {f.name for f in dataclasses.fields(record_type)} - FRAMEWORK_FIELDS
         if kind == "attachment":
@@ -642,6 +652,20 @@ class _Validator:
             name=name, table=table, key=key, fields=fields, query=query, unique=unique, page_size=page_size,
             kind="" if kind == name else kind, key_columns=key_columns,
         )
+
+    def _carried(self, table_path: str, section: Mapping[str, Any], name: str, table: str, key: str,
+                 key_columns: tuple[str, ...], query: str | None, page_size: int | None, kind: str,
+                 carry: str) -> EntitySpec:
+        """A section whose rows are carried raw with their reason (``carry``), not mapped: no fields."""
+        if not carry.strip():
+            raise self.fail(table_path, "carry", "say why the rows are carried (a reason, not empty)")
+        if "fields" in section or "unique" in section:
+            raise self.fail(table_path, "fields" if "fields" in section else "unique",
+                            "a carried section (carry = ...) maps no field: its rows are kept whole as recorded")
+        if len(key_columns) > 1:
+            raise self.fail(table_path, "key", "a carried section's key is one column of its table")
+        return EntitySpec(name=name, table=table, key=key, fields={}, query=query, page_size=page_size,
+                          kind="" if kind in ("", name) else kind, key_columns=key_columns, carry=carry.strip())
 
     def _back_reference(self, table: str, name: str, ref: Any, ref_field: str | None,
                         earlier: Mapping[str, EntitySpec], entity_kind: str) -> bool:
@@ -755,7 +779,7 @@ class _Validator:
         ref_field = None
         if kind == "ref_list":
             # A list of keys ("3,7,9", e.g. from GROUP_CONCAT) of rows of an earlier entity.
-            if not isinstance(ref, str) or ref not in earlier:
+            if not isinstance(ref, str) or ref not in earlier or earlier[ref].carry is not None:
                 raise self.fail(table, name, f"type 'ref_list' needs 'ref' naming an earlier entity, got {ref!r}")
         elif kind == "ref":
             if isinstance(ref, str) and "." in ref:
@@ -771,6 +795,8 @@ class _Validator:
             elif ref not in earlier:
                 raise self.fail(table, name, f"refers to entity '{ref}', which this connector does not define")
             parent = earlier.get(ref) if isinstance(ref, str) else None
+            if parent is not None and parent.carry is not None:
+                raise self.fail(table, name, f"refers to '{ref}', whose rows are carried (carry = ...), not records")
             if parent is None:
                 pass  # a back reference: checked once its section is read (_back_references)
             elif ref_field is not None:

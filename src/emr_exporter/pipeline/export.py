@@ -266,17 +266,40 @@ class ColumnsReconciliation(TableReconciliation):
 
 
 @dataclass
+class SectionReconciliation(TableReconciliation):
+    """The rows of a carried section (``carry = "…"``): every row its query gives, carried verbatim with the
+    section's reason (``source rows = carried rows``), each with ``columns`` cells of its table (those carried
+    beside the sections as unselected columns, if any, are counted there)."""
+
+    section: str = ""
+    reason: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SectionReconciliation:
+        return cls(
+            table=data["table"], source_rows=data["source_rows"], carried=data["carried"], columns=data["columns"],
+            read=data["read"], member=data["files"].removeprefix("data/").removesuffix(".*.ndjson"),
+            section=data["section"], reason=data["reason"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "reason": self.reason, **super().to_dict()}
+
+
+@dataclass
 class Reconciliation:
     entities: list[EntityReconciliation] = field(default_factory=list)
     tables: list[TableReconciliation] = field(default_factory=list)  # carried raw
     inventory: list[dict[str, Any]] = field(default_factory=list)  # every table and view, with its fate
     #: Per table its sections read: the columns none of their queries selects, carried raw beside them.
     columns: list[ColumnsReconciliation] = field(default_factory=list)
+    #: The carried sections' rows (``carry = "…"``), each section's carried raw with its reason.
+    sections: list[SectionReconciliation] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
         return (all(e.balanced for e in self.entities) and all(t.balanced for t in self.tables)
-                and all(c.balanced for c in self.columns))
+                and all(c.balanced for c in self.columns) and all(c.balanced for c in self.sections))
 
     @property
     def totals(self) -> dict[str, int]:
@@ -293,10 +316,11 @@ class Reconciliation:
         """Every source cell of every entity and carried table, and where it went."""
         return {
             "source": sum(e.source_cells for e in self.entities) + sum(t.source_cells for t in self.tables)
-            + sum(c.source_cells for c in self.columns),
+            + sum(c.source_cells for c in self.columns) + sum(c.source_cells for c in self.sections),
             "mapped": sum(e.mapped_cells for e in self.entities),
             "carried_raw": sum(e.carried_cells for e in self.entities)
-            + sum(t.carried * t.columns for t in self.tables) + sum(c.carried * c.columns for c in self.columns),
+            + sum(t.carried * t.columns for t in self.tables) + sum(c.carried * c.columns for c in self.columns)
+            + sum(c.carried * c.columns for c in self.sections),
             "quarantined": sum(e.quarantined_cells for e in self.entities),
             "transformed": sum(e.transformed_cells for e in self.entities),
         }
@@ -325,7 +349,8 @@ class Reconciliation:
             for t in data.get("tables", [])
         ]
         columns = [ColumnsReconciliation.from_dict(c) for c in data.get("unselected_columns", [])]
-        return cls(entities, tables, list(data.get("inventory", [])), columns)
+        sections = [SectionReconciliation.from_dict(c) for c in data.get("carried_sections", [])]
+        return cls(entities, tables, list(data.get("inventory", [])), columns, sections)
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -336,6 +361,8 @@ class Reconciliation:
         }
         if self.columns:  # (only where there are some: a bag without them is the same as before)
             out["unselected_columns"] = [c.to_dict() for c in self.columns]
+        if self.sections:  # (likewise)
+            out["carried_sections"] = [c.to_dict() for c in self.sections]
         return out
 
     def table(self) -> str:
@@ -371,6 +398,8 @@ class Reconciliation:
             carried = sum(c.carried * c.columns for c in self.columns)
             lines.append(f"{'unselected cols':<{width}}{sum(c.source_cells for c in self.columns):>12}{0:>12}"
                          f"{carried:>13}{0:>13}")
+        for c in self.sections:
+            lines.append(f"{c.section:<{width}}{c.source_cells:>12}{0:>12}{c.carried * c.columns:>13}{0:>13}")
         cells = self.cell_totals
         lines.append(f"{'total':<{width}}{cells['source']:>12}{cells['mapped']:>12}{cells['carried_raw']:>13}"
                      f"{cells['quarantined']:>13}")
@@ -380,6 +409,10 @@ class Reconciliation:
         if self.field_defects:
             defects = ", ".join(f"{code} {n}" for code, n in self.field_defects.items())
             lines.append(f"field defects (row kept, field carried raw): {defects}")
+        for c in self.sections:
+            mark = "" if c.balanced else "  NOT BALANCED"
+            lines.append(f"rows of {c.table} carried raw by [entities.{c.section}] ({c.read}): {c.carried} of "
+                         f"{c.source_rows} rows, {c.reason}{mark}")
         for c in self.columns:
             mark = "" if c.balanced else "  NOT BALANCED"
             changed = (f" ({', '.join(c.changed)}: a query's column of that name holds something else)"
@@ -550,14 +583,16 @@ def tables_in_sql(spec: ConnectorSpec) -> dict[str, list[str]]:
     return {table: sorted(readers) for table, readers in found.items()}
 
 
-def carried_select(engine: str, table: CatalogTable) -> tuple[str, Converters]:
+def carried_select(engine: str, table: CatalogTable, listed: bool = False) -> tuple[str, Converters]:
     """The select list of a carried table and its conversions (:func:`readable_select`): a column the server
     converts from a single-byte character set (MariaDB/MySQL ``latin1``, where legacy Korean EMRs keep CP949
     bytes that would come out as '±èÈ¯ÀÚ') is read as the bytes stored, so the bag holds the clinic's bytes; one
     in a multi-byte legacy character set (``euckr``) is read so and decoded here, a value holding a character
-    Unicode lacks (which the server gives as '?') kept as its bytes."""
+    Unicode lacks (which the server gives as '?') kept as its bytes. ``listed``: every column by name (``table``
+    holds some of its columns only: a carried section's rows, without the unselected ones)."""
     return readable_select(engine, [(c.name, c.read_type) for c in table.columns],
-                           stored_bytes=[c.name for c in table.columns if c.byte_charset], listed=table.has_hidden,
+                           stored_bytes=[c.name for c in table.columns if c.byte_charset],
+                           listed=listed or table.has_hidden,
                            decoded={c.name: c.decoded_charset for c in table.columns if c.decoded_charset})
 
 
@@ -762,6 +797,10 @@ def large_objects_refused(account: str, which: str) -> str:
         f"GRANT SELECT ON LARGE OBJECT <number> TO {account}; for each one (SELECT oid FROM pg_largeobject_metadata "
         "lists them), or set lo_compat_privileges = on for the export. Then run the export again."
     )
+
+
+#: Where a carried section's rows go (``carry = "…"``), one group per section: data/raw/sections/<name>.
+CARRIED_SECTIONS = "raw/sections"
 
 
 def raw_table_member(name: str, taken: set[str], folder: str = "raw/tables") -> str:
@@ -1688,8 +1727,15 @@ class ExportRun:
                     inventory.append(entry)
                     continue
                 if entry["fate"] == "entities":
-                    self._take_unselected(table, entry, [self.spec.entities[n] for n in sections or ()], rows,
-                                          taken_unselected)
+                    mapped = [self.spec.entities[n] for n in sections or () if self.spec.entities[n].carry is None]
+                    if mapped:  # (a carried section's rows are carried whole: no column of theirs left behind)
+                        self._take_unselected(table, entry, mapped, rows, taken_unselected)
+                    carried_here = [self.spec.entities[n] for n in sorted(sections or ())
+                                    if self.spec.entities[n].carry is not None]
+                    if carried_here:
+                        entry["carried_sections"] = [
+                            {"section": e.name, "reason": e.carry,
+                             "files": f"data/{CARRIED_SECTIONS}/{e.name}.*.ndjson"} for e in carried_here]
                 if entry["fate"] == "carried":
                     read = f"keyset on {key.lower()}" if key else "one ordered pass (no usable single-column key)"
                     if table.partitions:
@@ -1872,8 +1918,11 @@ class ExportRun:
         if not self.bag.append_line(group, made):
             yield from self.bag.add_line(group, made)
 
-    def _stream_table(self, table: CatalogTable, counts: TableReconciliation) -> Iterator[bytes]:
-        """Carry one table verbatim: every column, values in their carried form, in key order."""
+    def _stream_table(self, table: CatalogTable, counts: TableReconciliation,
+                      where: Callable[[str | None], str] | None = None) -> Iterator[bytes]:
+        """Carry one table verbatim: every column, values in their carried form, in key order (``where``: only
+        the rows it chooses, read on the table's key: a carried section's; given the page's marker of the key
+        after the last row read, or None for the first page, its WHERE clause, holding that marker once)."""
         self._check_cancel()
         self._emit("carry", table.name, 0, counts.source_rows)
         source = self.source
@@ -1887,7 +1936,7 @@ class ExportRun:
         width = len(table.columns)
         # Dates and times as the server's text where the driver would corrupt them (converted here, after
         # the paging has compared the text), single-byte (latin1) text as its stored bytes: see carried_select.
-        select, converters = carried_select(source.engine, table)
+        select, converters = carried_select(source.engine, table, listed=where is not None)
 
         def line(row: dict[str, Any]) -> bytes | bytearray:
             if len(row) != width:  # a column the row's dict does not hold would be counted but not carried
@@ -1914,9 +1963,12 @@ class ExportRun:
                 marker = "?" if last is None or keyset_marker is None else keyset_marker(
                     inner, caps.quote(key), last)
                 rows = sizer.rows
-                sql = keyset_page_sql(caps, inner, key, page_size=rows, first=last is None, marker=marker)
+                # a carried section's rows: its page's start said inside too, so that no engine reads the
+                # section's rows before it again for every page (PostgreSQL's merge join would: pages × rows)
+                chosen = "" if where is None else where(None if last is None else marker)
+                sql = keyset_page_sql(caps, inner + chosen, key, page_size=rows, first=last is None, marker=marker)
                 read_before = getattr(source, "value_bytes_read", None)
-                page = _read_page(source, sql, () if last is None else (last,))
+                page = _read_page(source, sql, () if last is None else (last,) * (1 + bool(chosen)))
                 for row in page:
                     yield from self._add_carried(group, line(row))
                 done += len(page)
@@ -2231,11 +2283,16 @@ class ExportRun:
 
     def _stream(self) -> Iterator[bytes]:
         counts = self.count_all()
-        self._parallel_rows = sum(total for total, _ in counts.values() if total >= MIN_PARALLEL_ROWS)
+        self._parallel_rows = sum(total for name, (total, _) in counts.items()
+                                  if total >= MIN_PARALLEL_ROWS and self.spec.entities[name].carry is None)
         yield from self._organization()
         for name, (total, null_keys) in counts.items():
             with self._reading(name):
-                yield from self._stream_entity(self.spec.entities[name], total, null_keys)
+                entity = self.spec.entities[name]
+                if entity.carry is not None:
+                    yield from self._stream_carried_section(entity, total, null_keys)
+                else:
+                    yield from self._stream_entity(entity, total, null_keys)
         for table, column_counts in self._unselected:
             self.reconciliation.columns.append(column_counts)
             yield from (self._stream_unselected(table, column_counts) if column_counts.key
@@ -2280,6 +2337,38 @@ class ExportRun:
         self.output_check.claim("Organization", resource["id"])
         yield from self.bag.add_line("fhir/Organization", line)
         yield from self.bag.flush("fhir/Organization")
+
+    def _stream_carried_section(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
+        """A carried section (``carry = "…"``): each row its query gives written verbatim, every column of its
+        table as a carried table's (but those carried beside the sections as unselected columns), in pages on its
+        key, to ``data/raw/sections/<name>``; no record, no FHIR, no quarantine."""
+        table = self._listed(entity.table)
+        names = [c.name for c in table.columns] if table is not None else []
+        key = next((n for n in names if n == entity.key), None) or next(
+            (n for n in names if n.lower() == entity.key.lower()), None)
+        if table is None or key is None:
+            raise ConfigError(f"{self.spec.spec_file}: [entities.{entity.name}] carries its rows whole, by its key "
+                              f"{entity.key}: name a key that is a column of table {entity.table}.")
+        if null_keys:
+            raise ConfigError(f"{self.spec.spec_file}: [entities.{entity.name}]: {null_keys} of its rows have no "
+                              f"{entity.key} (NULL): a carried section reads its rows in the order of its key, which "
+                              "must name every row. Name another key.")
+        unselected = next((c.names for t, c in self._unselected if t.name == table.name), ())
+        kept = tuple(c for c in table.columns if c.name == key or row_keys([c.name])[0] not in unselected)
+        carried = dataclasses.replace(table, columns=tuple(  # read in pages on the section's key
+            dataclasses.replace(c, primary_key=c.name == key) for c in kept))
+        quoted = quoted_column(self.source, key)
+        counts = SectionReconciliation(
+            table=table.name.lower(), source_rows=total, columns=len(kept), read=f"keyset on {key.lower()}",
+            member=f"{CARRIED_SECTIONS}/{entity.name}", section=entity.name, reason=entity.carry or "")
+        self.reconciliation.sections.append(counts)
+        section_sql = self.source_sql(entity)
+
+        def where(marker: str | None) -> str:
+            after = "" if marker is None else f" WHERE q.{entity.key} > {marker}"
+            return f" WHERE {quoted} IN (SELECT q.{entity.key} FROM ({section_sql}) q{after})"
+
+        yield from self._stream_table(carried, counts, where)
 
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
         self._check_cancel()

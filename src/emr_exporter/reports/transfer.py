@@ -226,6 +226,10 @@ LABELS: dict[str, dict[str, str]] = {
     "fate_entities": {"ko": "기록으로 이관: {names}", "en": "exported as records: {names}"},
     "fate_unselected": {"ko": "; 기록에 들어가지 않은 나머지 열 {n}개는 원본 그대로 이관 (data/raw/unselected)",
                         "en": "; its other {n} columns carried verbatim (data/raw/unselected)"},
+    "fate_carried_section": {"ko": "; {section}의 행은 기록으로 만들지 않고 원본 그대로 이관 (data/raw/sections): "
+                                   "{reason}",
+                             "en": "; the rows of {section} carried verbatim, no record made (data/raw/sections): "
+                                   "{reason}"},
     "fate_changed": {"ko": " (그중 {n}개는 조회문이 다른 값으로 바꾸어 읽으므로 원래 값을 함께 이관)",
                      "en": " ({n} of them read changed by a query: their stored values carried too)"},
     "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
@@ -533,8 +537,11 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
     rows = []
     for entry in inventory:
         if entry["fate"] == "entities":
-            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []))
+            carried = {c["section"]: c["reason"] for c in entry.get("carried_sections", [])}
+            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []) if n not in carried)
             fate = t("fate_entities").format(names=names)
+            for section, reason in carried.items():  # rows no record type fits, carried whole (carry = "…")
+                fate += t("fate_carried_section").format(section=section, reason=reason)
             if entry.get("unselected_columns"):  # columns no section's query reads, carried beside them
                 fate += t("fate_unselected").format(n=len(entry["unselected_columns"]["columns"]))
                 if entry["unselected_columns"].get("changed"):
