@@ -1222,7 +1222,10 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
             "record is made of them, each row is carried whole with its reason") in text
     assert (sections["vital_eav_other"].carry, sections["vital_eav_other"].fields) == (
         "a measurement of a type that is no vital sign and no lab test: kept as recorded", {})
-    assert text.endswith('\ncarry = "a measurement of a type that is no vital sign and no lab test: kept as recorded"\n')
+    other = text[text.index("[entities.vital_eav_other]"):]
+    other = other[:other.index("\n# ---")]
+    assert other.endswith('\ncarry = "a measurement of a type that is no vital sign and no lab test: kept as recorded"\n')
+    assert "\nentity = " not in other
     assert "[entities.vital_eav_other.fields]" not in text
     assert '# --- vital_eav_other (rows carried whole) ---' in text  # and no entity: no record is made
     result = run_export(ExportRequest(connector="vitals", source=SourceAddress(database=path),
