@@ -162,7 +162,11 @@ def test_batch_of_five_survives_kill_9_and_rerun(
     assert rows["clinic-3"]["result"] == "failed"
     for name, clinic in clinics.items():
         assert rows[name]["result"] == "uploaded" and rows[name]["receipt_number"] == clinic["receipt_number"]
-        assert int(rows[name]["source_rows"]) == clinic["reconciliation"]["totals"]["source_rows"]
+        # every row of the clinic: the mapped ones and the carried tables' (the demo's logs and settings)
+        carried = sum(t["carried"] for t in clinic["reconciliation"]["tables"])
+        assert carried > 0 and int(rows[name]["carried_whole"]) == carried
+        assert int(rows[name]["source_rows"]) == clinic["reconciliation"]["totals"]["source_rows"] + carried == (
+            int(rows[name]["exported"]) + carried + int(rows[name]["quarantined"]))
 
     # A third run redoes nothing and prints the text summary.
     third = subprocess.run([*CLI, "batch", str(plan_path)], cwd=tmp_path, env=_env(), capture_output=True,

@@ -321,3 +321,80 @@ def test_columns_no_mapped_query_selects_are_carried_once_for_the_carried_rows_t
     assert run.reconciliation.balanced and dict(rebuilt.rows) == {"patient": 2, "meas": 120}
     cells = run.reconciliation.cell_totals
     assert cells["source"] == 2 * 3 + 100 * 5 + 120 * 1 + 20 * 5 == rebuilt.carried_cells + rebuilt.mapped_cells
+
+
+#: Every row of the clinic: 2 patients, 100 weights exported, the section's 20 rows carried whole.
+EVERY_ROW = "122 source rows: 102 exported, 20 carried whole, 0 quarantined"
+
+
+def test_every_total_a_person_reads_counts_the_carried_rows(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # (run under C and again under ko_KR.UTF-8: .ci/run's Korean line; the counts are plain digits in both)
+    from test_foreign_schemas import _run as cli
+
+    target, _ = _setup("sqlite", request, tmp_path)
+    flow = _cli_flow(target, tmp_path)
+    connector = flow.connectors / "foreign"
+    check = cli(["connector", "check", str(connector), *flow.source], flow.env, 0, 4).stdout.splitlines()
+    assert f"  {EVERY_ROW}" in check
+    assert check[check.index(f"  {EVERY_ROW}") + 1] == "  balanced"
+    scan = cli(["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source],
+               flow.env, 0).stdout.splitlines()
+    assert scan[scan.index(f"{'total':<16}{102:>10}{102:>10}{0:>12}") + 1] == (
+        "122 source rows: 102 to export, 20 to carry whole, 0 to quarantine.")
+    assert f"Table meas: 20 rows of [entities.meas_other] will be carried raw whole ({REASON})." in scan
+    export = ["export", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source,
+              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1]]
+    dry = cli([*export, "--dry-run"], flow.env, 0).stdout.splitlines()
+    assert dry[-1] == f"{EVERY_ROW}. Dry run: nothing was written (the bag was streamed and hashed in memory)."
+    assert (f"rows of meas carried raw by [entities.meas_other] (keyset on meas_no): 20 of 20 rows, {REASON}"
+            in dry)
+    keys = flow.keys
+    sealed = cli([*export, "--out", str(tmp_path / "out"), "--cert", str(keys.institution_p12), "--store-cert",
+                  str(keys.store_cert), "--accept-signer-mismatch"], flow.env, 0).stdout.splitlines()
+    [bundle] = (tmp_path / "out").glob("*.emrx")
+    assert sealed[-1] == f"{EVERY_ROW}. Sealed bundle: {bundle}"
+    # `verify` (no store key): the signed summary counts them too, per carried section
+    verified = cli(["verify", str(bundle), "--trust-anchor", str(keys.ca_cert)], flow.env, 0).stdout.splitlines()
+    assert "Records:      122 source rows: 102 exported, 20 carried whole, 0 quarantined" in verified
+    assert "  section meas_other: 20 carried whole" in verified
+
+
+def test_row_totals_read_older_reconciliations_and_summaries(
+        tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    from emr_exporter.cli.bundle_commands import _print_report
+    from emr_exporter.pipeline.export import row_totals
+
+    target, folder = _setup("sqlite", request, tmp_path)
+    source = _source("sqlite", target, tmp_path / "clinic.sqlite")
+    try:
+        run = _run(folder, source)
+        digest_stream(run.stream())
+    finally:
+        source.close()
+    now = run.reconciliation.to_dict()
+    assert "row_totals" not in now  # no key holds the sum: a bag is byte for byte as before
+    every = {"source_rows": 122, "exported": 102, "carried": 20, "quarantined": 0, "carried_tables": 0,
+             "carried_sections": 20}
+    assert run.reconciliation.row_totals == row_totals(now) == Reconciliation.from_dict(now).row_totals == every
+    assert run.reconciliation.totals == {"source_rows": 102, "exported": 102, "quarantined": 0}  # the mapped rows'
+    # an older bag's reconciliation: no carried sections (and, older still, no cells, tables or inventory)
+    older = {k: v for k, v in now.items() if k != "carried_sections"}
+    oldest = {"balanced": True, "totals": now["totals"], "entities": [
+        {k: e[k] for k in ("entity", "table", "source_rows", "exported", "quarantined")} for e in now["entities"]]}
+    for old in (older, oldest):
+        loaded = Reconciliation.from_dict(old)
+        assert loaded.row_totals == row_totals(old) == {
+            **every, "source_rows": 102, "carried": 0, "carried_sections": 0}
+        assert loaded.totals == now["totals"] and loaded.balanced
+    # `verify` on a bundle whose signed summary predates "carried": the line it always printed
+    report = SimpleNamespace(path="b.emrx", bundle_id="x", institution_code="1", institution_name="의원", created="c",
+                             recipient_name="r", recipient_key_id="0" * 16, size=1, parts=1, plaintext_size=1,
+                             trusted=True, counts={"source_rows": 102, "exported": {"patient": 2, "vital_signs": 100},
+                                                   "quarantined": {"patient": 0, "vital_signs": 0}})
+    _print_report(report)
+    assert "Records:      102 source rows, 102 exported, 0 quarantined\n" in capsys.readouterr().out
+    report.counts["carried"] = {"section meas_other": 20}
+    _print_report(report)
+    printed = capsys.readouterr().out
+    assert "Records:      122 source rows: 102 exported, 20 carried whole, 0 quarantined\n" in printed
+    assert "  section meas_other: 20 carried whole\n" in printed

@@ -62,10 +62,18 @@ def test_korean_report_matches_the_source_and_the_bundle(sealed: ExportOutcome, 
     assert f"환자 환자 명부 (5) {patients_in_source:,} {patients.exported:,} {patients.quarantined:,}" in text
     [(receipts_in_source,)] = demo_rows(sealed, "SELECT COUNT(*) FROM RCPT")
     assert re.search(rf"진료비 영수증 청구 서류 \(5\) {receipts_in_source:,} ", text)
-    totals = sealed.reconciliation.totals
-    assert f"합계 {totals['source_rows']:,} {totals['exported']:,} {totals['quarantined']:,}" in text
-    assert (f"기록 수 원본 {totals['source_rows']:,}건 = 이관 {totals['exported']:,}건 + 별도 보관 "
-            f"{totals['quarantined']:,}건 — 모두 일치") in text
+    # every row of the database: the mapped ones, and the other tables' carried verbatim (이관 too)
+    every = sealed.reconciliation.row_totals
+    tables = demo_rows(sealed, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert every["source_rows"] == sum(demo_rows(sealed, f'SELECT COUNT(*) FROM "{name}"')[0][0] for (name,) in tables)
+    carried = sealed.reconciliation.tables
+    assert every["carried"] == sum(t.carried for t in carried) > 0 and every["carried_sections"] == 0
+    assert (f"그 밖의 EMR 자료, 원본 그대로 (표 {len(carried)}개) — {every['carried']:,} {every['carried']:,} 0"
+            in " ".join(text.split()))  # (the name wraps in its cell)
+    assert (f"합계 {every['source_rows']:,} {every['exported'] + every['carried']:,} {every['quarantined']:,}"
+            in text)
+    assert (f"기록 수 원본 {every['source_rows']:,}건 = 이관 {every['exported']:,}건 + 원본 그대로 이관 "
+            f"{every['carried']:,}건 + 별도 보관 {every['quarantined']:,}건 — 모두 일치") in text
     assert (f"환자 수 {patients.source_rows:,}명 = 환자 명부 {patients.exported:,}명 + 별도 보관 "
             f"{patients.quarantined:,}명") in text
     assert "환자 번호가 다른 기록과 겹침 2" in text  # two planted duplicate chart numbers

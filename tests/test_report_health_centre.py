@@ -81,13 +81,14 @@ def test_page_one_has_what_the_officer_checks_and_a_signature_block(sealed: Expo
                                  custodian_contact="010-1234-5678", receipt_number="R-20261202-0001")
     first, *rest = pages(render_transfer_report(report, "ko", printed=PRINTED))
     patients = next(e for e in sealed.reconciliation.entities if e.entity == "patient")
-    totals = sealed.reconciliation.totals
+    totals, every = sealed.reconciliation.totals, sealed.reconciliation.row_totals
     for line in (
         f"의료기관 명칭 {sealed.institution.name}", f"요양기관기호 {sealed.institution.code}",
         f"개설자 {sealed.institution.founder}", "휴·폐업일 2026년 6월 30일", "보관 책임자 김보관",
         "연락처 010-1234-5678", "보관시스템 접수번호 R-20261202-0001",
         f"환자 수 {patients.source_rows:,}명 = 환자 명부 {patients.exported:,}명 + 별도 보관 {patients.quarantined:,}명",
-        f"원본 {totals['source_rows']:,}건 = 이관 {totals['exported']:,}건 + 별도 보관 {totals['quarantined']:,}건 — 모두 일치",
+        f"원본 {every['source_rows']:,}건 = 이관 {every['exported']:,}건 + 원본 그대로 이관 {every['carried']:,}건 + "
+        f"별도 보관 {every['quarantined']:,}건 — 모두 일치",
         "위와 같이 진료기록을 진료기록보관시스템으로 이관하였음을 확인합니다.",
         f"개설자 {sealed.institution.founder} (서명 또는 인)", "보관 책임자 김보관 (서명 또는 인)", "관할 보건소장 귀하",
         f"별도 보관된 기록 {totals['quarantined']:,}건",

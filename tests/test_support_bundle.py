@@ -126,6 +126,12 @@ def test_support_bundle_has_what_the_help_desk_needs_and_no_planted_patient_data
     assert by_name["broken"]["result"] == "failed"
     assert by_name["broken"]["message"] == "broken.sqlite is not a readable SQLite database (file is not a database)."
     assert by_name["good"]["reconciliation"]["totals"] == exported["reconciliation"]["totals"]
+    # every row, the ones carried whole too (the demo's other tables), counts only
+    carried = sum(t["carried"] for t in exported["reconciliation"]["tables"])
+    assert by_name["good"]["reconciliation"]["row_totals"] == {
+        **{k: exported["reconciliation"]["totals"][k] for k in ("exported", "quarantined")},
+        "source_rows": exported["reconciliation"]["totals"]["source_rows"] + carried, "carried": carried,
+        "carried_tables": carried, "carried_sections": 0}
     (upload_run,) = [run for run in runs if run["kind"] == "upload"]
     assert upload_run["uploads"][0]["state"] == "accepted" and upload_run["uploads"][0]["receipt_number"]
     wizard = json.loads(members["wizard-state.json"])

@@ -37,6 +37,7 @@ from emr_exporter.pipeline.export import (
     digest_stream,
     named_table_problems,
     read_institution,
+    row_totals,
     selected_columns,
     tables_in_sql,
 )
@@ -198,6 +199,10 @@ class CheckReport:
         for e in self.reconciliation.get("entities", []):
             out.append(f"  {e['entity']:<20}{e['table']:<22}{e['source_rows']:>8}{e['exported']:>10}"
                        f"{e['quarantined']:>13}")
+        if self.reconciliation.get("totals"):  # every row: the carried tables' and sections' too
+            rows = row_totals(self.reconciliation)
+            out.append(f"  {rows['source_rows']} source rows: {rows['exported']} exported, {rows['carried']} carried "
+                       f"whole, {rows['quarantined']} quarantined")
         out.append("  balanced" if self.reconciliation.get("balanced") else "  NOT BALANCED")
         out += ["", "Orphans per reference:"]
         out += [f"  {o.section}.{o.field} → {o.ref}: {o.orphans} of {o.rows} rows ({100 * o.share:.2f} %)"

@@ -40,10 +40,19 @@ def _print_report(report: Any) -> None:
     exported, quarantined = counts.get("exported"), counts.get("quarantined")
     if isinstance(exported, dict) and isinstance(quarantined, dict):
         # The export's signed summary: records per type (no patient data).
-        click.echo(f"Records:      {counts.get('source_rows', 0):,} source rows, "
-                   f"{sum(exported.values()):,} exported, {sum(quarantined.values()):,} quarantined")
+        carried = counts.get("carried")
+        if isinstance(carried, dict):  # rows carried whole (carried tables and sections): in the total too
+            whole = sum(n for n in carried.values() if isinstance(n, int))
+            click.echo(f"Records:      {counts.get('source_rows', 0) + whole:,} source rows: "
+                       f"{sum(exported.values()):,} exported, {whole:,} carried whole, "
+                       f"{sum(quarantined.values()):,} quarantined")
+        else:  # an older bundle's summary does not say the rows carried whole: its source rows are the mapped ones
+            click.echo(f"Records:      {counts.get('source_rows', 0):,} source rows, "
+                       f"{sum(exported.values()):,} exported, {sum(quarantined.values()):,} quarantined")
         for entity in sorted(exported):
             click.echo(f"  {entity:<16}{exported[entity]:>10,} exported{quarantined.get(entity, 0):>8,} quarantined")
+        for name, n in sorted(carried.items()) if isinstance(carried, dict) else ():
+            click.echo(f"  {name}: {n:,} carried whole")
     else:
         for label, count in sorted(counts.items()):
             click.echo(f"  {label}: {count}")

@@ -88,6 +88,7 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
     """What an export will find: counts, visit date range, rows that will be quarantined and why."""
     from emr_exporter.cli.export_commands import _run_with_cancel
     from emr_exporter.jobs.authoring import scan_database
+    from emr_exporter.jobs.service import carried_whole
 
     progress = TerminalProgress(not as_json, prefix="scan")  # on stderr; the summary goes to stdout at the end
 
@@ -108,6 +109,9 @@ def scan(connector: str, attachments_root: Path | None, database: Path | None, o
         click.echo(f"{e.entity:<16}{e.source_rows:>10}{e.will_export:>10}{e.will_quarantine:>12}  {reasons}")
     t = report.totals
     click.echo(f"{'total':<16}{t['source_rows']:>10}{t['will_export']:>10}{t['will_quarantine']:>12}")
+    whole = carried_whole(report.reconciliation)  # the carried tables' and sections' rows, listed below
+    click.echo(f"{t['source_rows'] + whole['source_rows']} source rows: {t['will_export']} to export, "
+               f"{whole['source_rows']} to carry whole, {t['will_quarantine']} to quarantine.")
     for hint in report.hints:
         click.echo(f"Hint: {hint}")
     rec = report.reconciliation

@@ -375,7 +375,12 @@ class BatchOutcome:
                 "seconds": round(self.seconds, 3), "clinics": [asdict(c) for c in self.clinics]}
 
     def write_csv(self, path: Path) -> Path:
-        columns = ["name", "result", "stage", "source_rows", "exported", "quarantined", "balanced", "bundle",
+        from emr_exporter.pipeline.export import row_totals
+
+        # source_rows = exported + carried_whole + quarantined: every row of the clinic's database, the carried
+        # tables' and sections' too (the reconciliation's own totals leave those out)
+        columns = ["name", "result", "stage", "source_rows", "exported", "carried_whole", "quarantined", "balanced",
+                   "bundle",
                    "bundle_id", "bundle_bytes", "upload_state", "receipt_number", "receipt", "attempts",
                    "from_earlier_run", "seconds", "message"]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -383,11 +388,11 @@ class BatchOutcome:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             for c in self.clinics:
-                totals = (c.reconciliation or {}).get("totals", {})
+                totals = row_totals(c.reconciliation) if c.reconciliation and c.reconciliation.get("totals") else {}
                 writer.writerow({
                     "name": c.name, "result": c.result, "stage": c.stage,
                     "source_rows": totals.get("source_rows"), "exported": totals.get("exported"),
-                    "quarantined": totals.get("quarantined"),
+                    "carried_whole": totals.get("carried"), "quarantined": totals.get("quarantined"),
                     "balanced": (c.reconciliation or {}).get("balanced"), "bundle": c.bundle,
                     "bundle_id": c.bundle_id, "bundle_bytes": c.bundle_bytes, "upload_state": c.upload_state,
                     "receipt_number": c.receipt_number, "receipt": c.receipt, "attempts": c.attempts,
@@ -485,10 +490,12 @@ def _drain(events: Any, table: dict[str, ClinicProgress], on_update: Callable[..
 
 def summary_lines(outcome: BatchOutcome) -> Iterable[str]:
     """The end-of-batch summary, one line per clinic, for a person."""
+    from emr_exporter.pipeline.export import row_totals
+
     for c in outcome.clinics:
-        totals = (c.reconciliation or {}).get("totals", {})
-        counts = (f"{totals.get('source_rows', 0):,} rows = {totals.get('exported', 0):,} exported + "
-                  f"{totals.get('quarantined', 0):,} quarantined") if totals else "no export"
+        totals = row_totals(c.reconciliation) if c.reconciliation and c.reconciliation.get("totals") else {}
+        counts = (f"{totals['source_rows']:,} rows = {totals['exported']:,} exported + {totals['carried']:,} "
+                  f"carried whole + {totals['quarantined']:,} quarantined") if totals else "no export"
         line = f"{c.name}: {c.result or 'unfinished'} - {counts}"
         if c.bundle:
             line += f"; bundle {Path(c.bundle).name}"

@@ -21,6 +21,10 @@ from emr_exporter.demo import DEMO_CONNECTOR, DEMO_PATIENTS, DEMO_SEED, KEYS_FOL
 from emr_exporter.demo.material import ensure_demo_clinic
 from emr_exporter.errors import EmrExporterError, ExportCancelled, SourceStalled
 from emr_exporter.pipeline.export import ExportRun, ProgressEvent, Reconciliation, digest_stream, read_institution
+
+# Every row a person reads a total of, the ones carried whole too, for the CLI and the wizard (the door: jobs).
+from emr_exporter.pipeline.export import carried_whole as carried_whole
+from emr_exporter.pipeline.export import row_totals as row_totals
 from emr_exporter.reports.readiness import ReadinessObserver
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source, watch_cancel
@@ -94,15 +98,17 @@ class ExportOutcome:
         }
 
     def __str__(self) -> str:
-        totals = self.reconciliation.totals
+        # Every row of the database, the ones carried whole (carried tables and sections) too: a total that
+        # left them out would read as rows lost.
+        rows = self.reconciliation.row_totals
         where = (
             "Dry run: nothing was written (the bag was streamed and hashed in memory)."
             if self.bundle_path is None
             else f"Sealed bundle: {self.bundle_path}"
         )
         return (
-            f"{totals['source_rows']} source rows: {totals['exported']} exported, "
-            f"{totals['quarantined']} quarantined. {where}"
+            f"{rows['source_rows']} source rows: {rows['exported']} exported, {rows['carried']} carried whole, "
+            f"{rows['quarantined']} quarantined. {where}"
         )
 
 
@@ -266,6 +272,12 @@ def _sealed_export(
             "exported": {e.entity: e.exported for e in run.reconciliation.entities},
             "quarantined": {e.entity: e.quarantined for e in run.reconciliation.entities},
         })
+        # The rows carried whole, per carried table and section (not in source_rows, which stays the mapped
+        # sections'); only where there are some, as in the bag's reconciliation (bundle-format.md).
+        carried = {**{f"table {t.table}": t.carried for t in run.reconciliation.tables},
+                   **{f"section {s.section}": s.carried for s in run.reconciliation.sections}}
+        if carried:
+            summary["carried"] = carried
 
     sealed = writer.write(stream_then_summarise(), cancel=cancel, summary=summary)
     outcome = ExportOutcome(

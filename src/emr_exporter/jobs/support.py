@@ -9,6 +9,7 @@ registration number or a phone number before it is written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import platform
@@ -128,8 +129,14 @@ def _reconciliation(data: Any) -> dict[str, Any] | None:
                                         if isinstance(v, int)}})
     raw_totals = data.get("totals")
     totals: dict[str, Any] = raw_totals if isinstance(raw_totals, dict) else {}
-    return {"balanced": data.get("balanced"), "totals": {k: v for k, v in totals.items() if isinstance(v, int)},
-            "entities": entities}
+    from emr_exporter.pipeline.export import row_totals
+
+    out: dict[str, Any] = {"balanced": data.get("balanced"),
+                           "totals": {k: v for k, v in totals.items() if isinstance(v, int)}, "entities": entities}
+    # every row, the ones carried whole (carried tables and sections) too: counts only (a damaged summary: none)
+    with contextlib.suppress(TypeError, ValueError, AttributeError):
+        out["row_totals"] = row_totals(data)
+    return out
 
 
 def _pick(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -286,6 +286,37 @@ class SectionReconciliation(TableReconciliation):
         return {"section": self.section, "reason": self.reason, **super().to_dict()}
 
 
+def carried_whole(reconciliation: Mapping[str, Any]) -> dict[str, int]:
+    """The rows carried whole, from a reconciliation as :meth:`Reconciliation.to_dict` writes it: the carried
+    tables' (``tables``) and the carried sections' (``carried_sections``, absent from older ones), read from the
+    source (``source_rows``) and carried (``carried``, equal when balanced). None of them is in ``totals``."""
+    tables = [t for t in reconciliation.get("tables") or [] if isinstance(t, Mapping)]
+    sections = [s for s in reconciliation.get("carried_sections") or [] if isinstance(s, Mapping)]
+    return {
+        "source_rows": sum(int(t.get("source_rows", 0)) for t in [*tables, *sections]),
+        "carried": sum(int(t.get("carried", 0)) for t in [*tables, *sections]),
+        "tables": sum(int(t.get("carried", 0)) for t in tables),
+        "sections": sum(int(s.get("carried", 0)) for s in sections),
+    }
+
+
+def row_totals(reconciliation: Mapping[str, Any]) -> dict[str, int]:
+    """Every source row of the database counted once, and where it went: ``source_rows = exported + carried +
+    quarantined``, ``carried`` = rows carried whole (``carried_tables`` + ``carried_sections``). From a
+    reconciliation as :meth:`Reconciliation.to_dict` writes it, older ones too (no ``carried_sections``: none).
+    ``totals`` stays the mapped sections' (``source_rows = exported + quarantined``); this adds the rest."""
+    totals = reconciliation.get("totals") or {}
+    whole = carried_whole(reconciliation)
+    return {
+        "source_rows": int(totals.get("source_rows", 0)) + whole["source_rows"],
+        "exported": int(totals.get("exported", 0)),
+        "carried": whole["carried"],
+        "quarantined": int(totals.get("quarantined", 0)),
+        "carried_tables": whole["tables"],
+        "carried_sections": whole["sections"],
+    }
+
+
 @dataclass
 class Reconciliation:
     entities: list[EntityReconciliation] = field(default_factory=list)
@@ -324,6 +355,16 @@ class Reconciliation:
             "quarantined": sum(e.quarantined_cells for e in self.entities),
             "transformed": sum(e.transformed_cells for e in self.entities),
         }
+
+    @property
+    def row_totals(self) -> dict[str, int]:
+        """Every source row counted once: :attr:`totals` (mapped), and the rows carried whole by carried tables
+        and carried sections (see :func:`row_totals`). What a person reads as the export's total."""
+        return row_totals({
+            "totals": self.totals,
+            "tables": [{"source_rows": t.source_rows, "carried": t.carried} for t in self.tables],
+            "carried_sections": [{"source_rows": s.source_rows, "carried": s.carried} for s in self.sections],
+        })
 
     @property
     def table_totals(self) -> dict[str, int]:

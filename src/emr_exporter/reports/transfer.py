@@ -27,6 +27,7 @@ from typing import Any
 
 from emr_exporter import __version__, model
 from emr_exporter.errors import ConfigError
+from emr_exporter.pipeline.export import row_totals
 from emr_exporter.resources import resource_path
 
 SUMMARY_SUFFIX = ".summary.json"
@@ -179,8 +180,9 @@ LABELS: dict[str, dict[str, str]] = {
     "patients_text": {"ko": "{total}명 = 환자 명부 {roster}명 + 별도 보관 {held}명",
                       "en": "{total} = {roster} on the roster + {held} kept separately"},
     "records": {"ko": "기록 수", "en": "Records"},
-    "records_text": {"ko": "원본 {source}건 = 이관 {exported}건 + 별도 보관 {held}건",
-                     "en": "source {source} = exported {exported} + kept separately {held}"},
+    "records_text": {"ko": "원본 {source}건 = 이관 {exported}건 + 원본 그대로 이관 {carried}건 + 별도 보관 {held}건",
+                     "en": "source {source} = exported {exported} + carried verbatim {carried} + kept separately "
+                           "{held}"},
     "balanced": {"ko": "모두 일치", "en": "balanced"},
     "unbalanced": {"ko": "불일치 — 확인 필요", "en": "NOT balanced — check"},
     "receipt": {"ko": "보관시스템 접수번호", "en": "Store receipt number"},
@@ -211,6 +213,10 @@ LABELS: dict[str, dict[str, str]] = {
     "exported": {"ko": "이관", "en": "Exported"},
     "quarantined": {"ko": "별도 보관", "en": "Kept separately"},
     "total": {"ko": "합계", "en": "Total"},
+    "carried_tables_row": {"ko": "그 밖의 EMR 자료, 원본 그대로 (표 {n}개)",
+                           "en": "Other EMR data, carried verbatim ({n} tables)"},
+    "carried_section_row": {"ko": "{table} 표의 일부 ({section}), 원본 그대로",
+                            "en": "Part of {table} ({section}), carried verbatim"},
     "quarantine": {"ko": "3. 별도 보관된 기록 (원본 그대로 이관 파일에 들어 있음)",
                    "en": "3. Records kept separately (verbatim, inside the transfer file)"},
     "no_quarantine": {"ko": "없음", "en": "none"},
@@ -634,6 +640,8 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
 
     entities = report.reconciliation.get("entities", [])
     totals = report.reconciliation.get("totals", {})
+    # every row of the database: the ones carried verbatim (other tables, carried sections) too
+    every_row = row_totals(report.reconciliation)
     patient = next((e for e in entities if e["entity"] == "patient"), None)
     roster = patient["exported"] if patient else 0
     held_patients = patient["quarantined"] if patient else 0
@@ -652,8 +660,9 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
         (t("patients"), t("patients_text").format(
             total=f"{roster + held_patients:,}", roster=f"{roster:,}", held=f"{held_patients:,}")),
         (t("records"), t("records_text").format(
-            source=f"{totals.get('source_rows', 0):,}", exported=f"{totals.get('exported', 0):,}",
-            held=f"{totals.get('quarantined', 0):,}") + " — " + (t("balanced") if balanced else t("unbalanced"))),
+            source=f"{every_row['source_rows']:,}", exported=f"{every_row['exported']:,}",
+            carried=f"{every_row['carried']:,}", held=f"{every_row['quarantined']:,}")
+         + " — " + (t("balanced") if balanced else t("unbalanced"))),
         (t("receipt"), report.receipt_number or t("not_uploaded")),
         (t("exported_on"), kst_date(report.created, lang)),
         (t("signer"), report.signer or "—"),
@@ -699,8 +708,16 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
         )
         rows.append([name, retention_text, f"{entity['source_rows']:,}", f"{entity['exported']:,}",
                      f"{entity['quarantined']:,}"])
-    rows.append([t("total"), "", f"{totals.get('source_rows', 0):,}", f"{totals.get('exported', 0):,}",
-                 f"{totals.get('quarantined', 0):,}"])
+    # the rows carried verbatim are transferred too (이관): their own lines, and in the total
+    tables = report.reconciliation.get("tables") or []
+    if tables:
+        rows.append([t("carried_tables_row").format(n=len(tables)), "—",
+                     f"{sum(x['source_rows'] for x in tables):,}", f"{sum(x['carried'] for x in tables):,}", "0"])
+    for section in report.reconciliation.get("carried_sections") or []:
+        rows.append([t("carried_section_row").format(table=section["table"], section=section["section"]), "—",
+                     f"{section['source_rows']:,}", f"{section['carried']:,}", "0"])
+    rows.append([t("total"), "", f"{every_row['source_rows']:,}", f"{every_row['exported'] + every_row['carried']:,}",
+                 f"{every_row['quarantined']:,}"])
     _table(pdf, [t("type"), t("retention"), t("source"), t("exported"), t("quarantined")], rows, (40, 52, 26, 26, 30))
 
     _heading(pdf, t("quarantine"))
