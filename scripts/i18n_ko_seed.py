@@ -118,8 +118,10 @@ KO: dict[str, str] = {
     "&Scan again": "다시 살펴보기(&S)",
     "Reading the database…": "데이터베이스를 읽는 중…",
     "Reading {what}: {done} of {total}": "{what} 읽는 중: {total}건 중 {done}건",
-    "{rows} records found; {aside} will be set aside with their reason.":
-        "기록 {rows}건을 찾았습니다. 그중 {aside}건은 이유와 함께 별도 보관됩니다.",
+    "{rows} records found: {exported} to export, {kept} to keep exactly as they are, {aside} to set aside with "
+    "their reason.":
+        "기록 {rows}건을 찾았습니다: {exported}건은 내보내고, {kept}건은 원래 모습 그대로 보관하며, {aside}건은 이유와 "
+        "함께 별도 보관합니다.",
     "Visits from {first} to {last}.": "진료 기간: {first} ~ {last}",
     "Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}":
         "환자 예시: 차트번호 {chart}, {name}, 생년월일 {born}, 주민등록번호 {rrn}",
@@ -151,8 +153,8 @@ KO: dict[str, str] = {
     "Exporting {what}: {done} of {total}": "{what} 내보내는 중: {total}건 중 {done}건",
     "{rate} records/s · about {left} left": "초당 {rate}건 · 약 {left} 남음",
     "Sealed: {file} ({size}).": "봉인 완료: {file} ({size})",
-    "{exported} records exported, {aside} set aside with their reason.":
-        "{exported}건을 내보냈고, {aside}건은 이유와 함께 별도 보관했습니다.",
+    "{exported} records exported, {kept} kept exactly as they are, {aside} set aside with their reason.":
+        "{exported}건을 내보냈고, {kept}건은 원래 모습 그대로 보관했으며, {aside}건은 이유와 함께 별도 보관했습니다.",
     # verify
     "Check": "확인",
     "Nothing left behind, and the sealed file is intact and correctly signed.":
@@ -168,8 +170,10 @@ KO: dict[str, str] = {
     "they were beside the records, {aside} in the set-aside records.":
         "값 하나하나까지 확인: EMR의 값 {source}개 — {mapped}개는 새 기록에 담김, {carried}개는 기록 옆에 원래 "
         "모습 그대로 보관, {aside}개는 별도 보관된 기록에 있음.",
-    "Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {aside} set aside.":
-        "빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {aside}건 별도 보관.",
+    "Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, {kept} kept "
+    "exactly as they are, {aside} set aside.":
+        "빠진 기록 없음: EMR의 기록 {rows}건이 모두 확인되었습니다 — {exported}건 내보냄, {kept}건 원래 모습 그대로 "
+        "보관, {aside}건 별도 보관.",
     "The counts do not add up. Do not send this file; export again.":
         "건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.",
     "Set aside records are kept, unchanged, inside the sealed file with their reason:":
@@ -177,6 +181,8 @@ KO: dict[str, str] = {
     "No record had to be set aside.": "별도 보관한 기록이 없습니다.",
     "Other EMR data, kept exactly as it is ({tables} tables)":
         "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
+    "Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)":
+        "EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 (이유: “{reason}”)",
     "Checking the sealed file…": "봉인 파일을 확인하는 중…",
     "Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}":
         "봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}",

@@ -169,9 +169,12 @@ def test_a_founder_exports_a_server_clinic_and_the_password_is_never_written(
     assert outcome.reconciliation.balanced
     with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
         click_next(qtbot, wizard)
-    totals = outcome.reconciliation.totals
-    assert wizard.verify_page.summary_label.text().startswith(
-        f"빠진 기록 없음: EMR의 기록 {totals['source_rows']:,}건이")
+    # every row of every table on the server: the other tables' kept as they are, counted too
+    totals = outcome.reconciliation.row_totals
+    assert totals["source_rows"] == sum(every_row.values()) and totals["carried"] == sum(carried.values())
+    assert wizard.verify_page.summary_label.text() == (
+        f"빠진 기록 없음: EMR의 기록 {totals['source_rows']:,}건이 모두 확인되었습니다 — {totals['exported']:,}건 "
+        f"내보냄, {totals['carried']:,}건 원래 모습 그대로 보관, {totals['quarantined']:,}건 별도 보관.")
     assert verify_bundle(outcome.bundle_path).bundle_id == outcome.bundle_id
     opened = open_bundle(outcome.bundle_path, load_store_private_key(keys.store_key, None), tmp_path / "opened")
     for table, rows in carried.items():

@@ -74,6 +74,10 @@ def test_a_founder_exports_an_unseen_clinic_with_the_contractors_connector(
                          f"{sum(carried.values()):,}", "0", ""]
     assert sum(int(row[1].replace(",", "")) for row in shown) == scan.totals["source_rows"] + sum(carried.values())
     assert scan.totals["source_rows"] + sum(carried.values()) == sum(every_row.values())
+    assert wizard.scan_page.progress_label.text() == (
+        f"기록 {sum(every_row.values()):,}건을 찾았습니다: {scan.totals['will_export']:,}건은 내보내고, "
+        f"{sum(carried.values()):,}건은 원래 모습 그대로 보관하며, {scan.totals['will_quarantine']:,}건은 이유와 함께 "
+        "별도 보관합니다.")
 
     # No store certificate ships with the program and none is set on this PC: said before Start, not after.
     click_next(qtbot, wizard)
@@ -96,7 +100,8 @@ def test_a_founder_exports_an_unseen_clinic_with_the_contractors_connector(
     with qtbot.waitSignal(wizard.verify_page.jobFinished, timeout=60_000):
         click_next(qtbot, wizard)
     verify = wizard.verify_page
-    totals, tables = outcome.reconciliation.totals, outcome.reconciliation.table_totals
+    totals, tables = outcome.reconciliation.row_totals, outcome.reconciliation.table_totals
+    assert totals["source_rows"] == sum(every_row.values())  # every row of the database, the carried tables' too
     assert verify.summary_label.text().startswith(f"빠진 기록 없음: EMR의 기록 {totals['source_rows']:,}건이")
     assert table_rows(verify.table)[-1] == [f"그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {len(carried)}개)",
                                             f"{tables['source_rows']:,}", f"{tables['carried']:,}", "0"]

@@ -38,6 +38,14 @@ def entity_name(entity: str) -> str:
     return names.get(entity, entity)
 
 
+def carried_section(table: str, reason: str) -> str:
+    """A carried section's line (``carry = "…"``): rows of an EMR table no record type fits, kept exactly as they
+    are, with the connector's reason (quoted: the contractor's words, as written)."""
+    return QCoreApplication.translate(
+        "Texts", "Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)"
+    ).format(table=table, reason=reason)
+
+
 def reason_text(code: str) -> str:
     reasons = {
         "orphan": QCoreApplication.translate("Texts", "refers to a record that does not exist"),

@@ -217,11 +217,13 @@ class ExportPage(WizardPageBase):
         self.cancel_button.setEnabled(False)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
-        totals = outcome.reconciliation.totals
+        totals = outcome.reconciliation.row_totals  # the rows kept exactly as they are too
         self.stage_label.setText(self.tr("Sealed: {file} ({size}).").format(
             file=Path(outcome.bundle_path).name, size=texts.data_size(outcome.bundle_bytes or 0)))
-        self.rate_label.setText(self.tr("{exported} records exported, {aside} set aside with their reason.").format(
-            exported=texts.number(totals["exported"]), aside=texts.number(totals["quarantined"])))
+        self.rate_label.setText(self.tr(
+            "{exported} records exported, {kept} kept exactly as they are, {aside} set aside with their reason."
+        ).format(exported=texts.number(totals["exported"]), kept=texts.number(totals["carried"]),
+                 aside=texts.number(totals["quarantined"])))
         self.completeChanged.emit()
         self.jobFinished.emit()
 

@@ -117,10 +117,17 @@ class ScanPage(WizardPageBase):
     def _show(self, report: Any) -> None:
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
+        from emr_exporter.jobs.service import carried_whole
+
         totals = report.totals
-        found = self.tr("{rows} records found; {aside} will be set aside with their reason.")
+        # Every row of the EMR: the ones kept exactly as they are (other tables, carried sections) too.
+        whole = carried_whole(report.reconciliation)
+        found = self.tr("{rows} records found: {exported} to export, {kept} to keep exactly as they are, {aside} to "
+                        "set aside with their reason.")
         self.progress_label.setText(found.format(
-            rows=texts.number(totals["source_rows"]), aside=texts.number(totals["will_quarantine"])
+            rows=texts.number(totals["source_rows"] + whole["source_rows"]),
+            exported=texts.number(totals["will_export"]), kept=texts.number(whole["source_rows"]),
+            aside=texts.number(totals["will_quarantine"])
         ))
         lines = []
         for entity in report.entities:
@@ -136,6 +143,9 @@ class ScanPage(WizardPageBase):
             name = self.tr("Other EMR data, kept exactly as it is ({tables} tables)")
             lines.append([name.format(tables=texts.number(len(report.reconciliation["tables"]))),
                           texts.number(other_rows), texts.number(0), ""])
+        for section in report.reconciliation.get("carried_sections", []):  # kept as they are, with their reason
+            lines.append([texts.carried_section(section["table"], section["reason"]),
+                          texts.number(section["source_rows"]), texts.number(0), ""])
         self.table.setRowCount(len(lines))
         for row, cells in enumerate(lines):
             for column, text in enumerate(cells):

@@ -48,13 +48,14 @@ class VerifyPage(WizardPageBase):
     def initializePage(self) -> None:  # Qt override
         outcome = self.session.outcome
         reconciliation = outcome.reconciliation
-        totals = reconciliation.totals
+        # Every row of the EMR: the ones kept exactly as they are (other tables, carried sections) too.
+        totals = reconciliation.row_totals
         if reconciliation.balanced:
             self.summary_label.setText(self.tr(
                 "Nothing left behind: all {rows} records of the EMR are accounted for — {exported} exported, "
-                "{aside} set aside."
+                "{kept} kept exactly as they are, {aside} set aside."
             ).format(rows=texts.number(totals["source_rows"]), exported=texts.number(totals["exported"]),
-                     aside=texts.number(totals["quarantined"])))
+                     kept=texts.number(totals["carried"]), aside=texts.number(totals["quarantined"])))
             self.summary_label.setStyleSheet(OK_STYLE)
         else:
             self.summary_label.setText(self.tr("The counts do not add up. Do not send this file; export again."))
@@ -78,6 +79,9 @@ class VerifyPage(WizardPageBase):
             lines.append([self.tr("Other EMR data, kept exactly as it is ({tables} tables)").format(
                 tables=texts.number(len(reconciliation.tables))), texts.number(other["source_rows"]),
                 texts.number(other["carried"]), texts.number(0)])
+        for section in reconciliation.sections:  # rows no record type fits, kept as they are with their reason
+            lines.append([texts.carried_section(section.table, section.reason), texts.number(section.source_rows),
+                          texts.number(section.carried), texts.number(0)])
         self.table.setRowCount(len(lines))
         for row, cells in enumerate(lines):
             for column, text in enumerate(cells):
