@@ -140,6 +140,18 @@ def _setup(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> tuple
     return target, folder
 
 
+def _dry_run(tmp_path: Path, request: pytest.FixtureRequest) -> ExportRun:
+    """The SQLite clinic exported once (the bag hashed and thrown away): its reconciliation."""
+    target, folder = _setup("sqlite", request, tmp_path)
+    source = _source("sqlite", target, tmp_path / "clinic.sqlite")
+    try:
+        run = _run(folder, source)
+        digest_stream(run.stream())
+    finally:
+        source.close()
+    return run
+
+
 def _cli_flow(target: str | None, tmp_path: Path) -> Flow:
     """The connector as ``connectors/foreign`` for the CLI (``connector check``, export, verify, open)."""
     folder = tmp_path / "connectors" / "foreign"
@@ -275,13 +287,7 @@ def test_the_transfer_reports_inventory_says_which_rows_are_carried_and_why(
     from emr_exporter.reports.transfer import LABELS, _inventory_section, new_pdf
     from test_report import pdf_text
 
-    target, folder = _setup("sqlite", request, tmp_path)
-    source = _source("sqlite", target, tmp_path / "clinic.sqlite")
-    try:
-        run = _run(folder, source)
-        digest_stream(run.stream())
-    finally:
-        source.close()
+    run = _dry_run(tmp_path, request)
     texts = {}
     for lang, pick in (("ko", 0), ("en", 1)):
         pdf = new_pdf("inventory")
@@ -291,6 +297,20 @@ def test_the_transfer_reports_inventory_says_which_rows_are_carried_and_why(
     assert (f"; the rows of meas_other carried verbatim, no record made (data/raw/sections): {REASON}"
             in texts["en"])
     assert f"; meas_other의 행은 기록으로 만들지 않고 원본 그대로 이관 (data/raw/sections): {REASON}" in texts["ko"]
+    # the whole report: the summary's records line and the counts table count the carried rows (이관 too)
+    from emr_exporter.jobs.service import ExportOutcome
+    from emr_exporter.reports.transfer import render_transfer_report, report_from_outcome
+
+    outcome = ExportOutcome(reconciliation=run.reconciliation, bag_sha256="0" * 64, bag_bytes=1,
+                            institution=model.Institution(code="12345678", name="의원"), connector="carried",
+                            dry_run=True, created=run.created)
+    for lang, records, carried, total in (
+            ("ko", "기록 수 원본 122건 = 이관 102건 + 원본 그대로 이관 20건 + 별도 보관 0건 — 모두 일치",
+             "meas 표의 일부 (meas_other), 원본 그대로 — 20 20 0", "합계 122 122 0"),
+            ("en", "Records source 122 = exported 102 + carried verbatim 20 + kept separately 0 — balanced",
+             "Part of meas (meas_other), carried verbatim — 20 20 0", "Total 122 122 0")):
+        text = " ".join(pdf_text(render_transfer_report(report_from_outcome(outcome), lang)).split())
+        assert records in text and carried in text and total in text, lang
 
 
 def test_columns_no_mapped_query_selects_are_carried_once_for_the_carried_rows_too(
@@ -364,13 +384,7 @@ def test_row_totals_read_older_reconciliations_and_summaries(
     from emr_exporter.cli.bundle_commands import _print_report
     from emr_exporter.pipeline.export import row_totals
 
-    target, folder = _setup("sqlite", request, tmp_path)
-    source = _source("sqlite", target, tmp_path / "clinic.sqlite")
-    try:
-        run = _run(folder, source)
-        digest_stream(run.stream())
-    finally:
-        source.close()
+    run = _dry_run(tmp_path, request)
     now = run.reconciliation.to_dict()
     assert "row_totals" not in now  # no key holds the sum: a bag is byte for byte as before
     every = {"source_rows": 122, "exported": 102, "carried": 20, "quarantined": 0, "carried_tables": 0,
