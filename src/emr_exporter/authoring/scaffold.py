@@ -32,7 +32,14 @@ from typing import Any
 from emr_exporter import __version__, codepage, model
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
-from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
+from emr_exporter.connectors.spec import (
+    FRAMEWORK_FIELDS,
+    IDENTIFIER,
+    NAME,
+    QUOTED_NAME_REFUSED,
+    TABLE_NAME,
+    TOML_BARE_KEY,
+)
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
@@ -394,6 +401,12 @@ class TableProfile:
         return all(IDENTIFIER.match(part) for part in self.parts)
 
     @property
+    def nameable(self) -> bool:
+        """Whether a connector's SQL can name it: unquoted where plain, else quoted (a name with a space, Frappe's
+        "tabPatient Encounter"), unless it holds what no engine's quoting takes (a quote mark, a bracket)."""
+        return self.plain or not QUOTED_NAME_REFUSED.search(self.name)
+
+    @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
 
@@ -703,6 +716,16 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "lab_report": (r"PANEL_?(NO|ID|SEQ)", r"(LAB_?)?(RPT|REPORT)_?(NO|ID|SEQ)",
                    r"(EXAM|ORD(ER)?)_?(SET|GRP|GROUP)_?(NO|ID)"),
 }
+#: A record's copy of the name of its patient or of its doctor (Frappe's patient_name, practitioner_name on every
+#: encounter, procedure and lab test): no other record's name or text.
+_PERSON_NAME = {
+    "patient": r"(PT|PAT(IENT)?|PTNT|HWANJA)_?(NM|NAME)|환자_?(명|이름|성명)",
+    "practitioner": r"(DR|DOC(TOR)?|PRACTITIONER|PHYS(ICIAN)?|EUISA)_?(NM|NAME)|의사_?(명|이름|성명)",
+}
+#: A row's own audit stamp (when the row was written or changed, not when the care was given): Frappe's creation
+#: and modified, Rails' created_at/updated_at, Care2x's create_time/modify_time.
+_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|TIME|TS|DTTM|DATETIME))?"
+                r"|(CREATE|MODIFY|UPDATE|CHANGE)_?(TIME|TS|DTTM|DATETIME)|LAST_?(MODIFIED|UPDATED?)")
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
     "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
@@ -775,17 +798,17 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "procedure": {
         "performed": (r"PROC_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)"),
         "edi_code": (r"EDI.*",),
-        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
+        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"PROC(EDURE)?(_?TEMPLATE)?"),
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
         # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
         "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME", r"NAME"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(.*_)?(TEST|EXAM|LAB)_?NAME", r"NAME"),
         "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
-        "unit": (r"UNIT",),
+        "unit": (r"UNIT", r"(.*_)?UOM"),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
         # an outside lab (수탁검사): the lab's name and when it reported
@@ -873,8 +896,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
-        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"수축기.*"),
-        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"이완기.*"),
+        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS(TOLIC)?|HIGH|MAX|H)", r"수축기.*"),
+        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA(STOLIC)?|LOW|MIN|L)", r"이완기.*"),
         # BPM, RESPIRATORY_RATE, OSAT: GNU Health's evaluation columns, as English-named EMRs write them
         "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"BPM", r"맥박.*"),
         "respiration": (r"RR", r"RESP(IRATION|IRATORY)?(_?RATE)?", r"호흡.*"),
@@ -1553,7 +1576,7 @@ class _Guesser:
         if cache_key in self._overlaps:
             return self._overlaps[cache_key]
         found = (0, 0)
-        if self.source is not None and child.plain and TABLE_NAME.match(parent):
+        if self.source is not None and child.nameable and self._nameable(parent):
             order_by = (child.primary_key or (column,))[0]
             sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
             if _folded_select(self.profile.engine, child):  # PostgreSQL only (LIMIT)
@@ -1577,7 +1600,7 @@ class _Guesser:
         just equal to SQL, which finds 1 = '0000001' on SQLite and MariaDB while the export's record ids differ)."""
         from emr_exporter.connectors.mapper import key_text
 
-        if self.source is None or not child.plain or not TABLE_NAME.match(parent):
+        if self.source is None or not child.nameable or not self._nameable(parent):
             return 0, 0
         order_by = (child.primary_key or (column,))[0]
         sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
@@ -1621,7 +1644,17 @@ class _Guesser:
         from it), or its folded select (see _folded_select)."""
         table = next((t for t in self.profile.tables if t.name == name), None)
         folded = _folded_select(self.profile.engine, table) if table is not None else None
-        return f"({folded})" if folded else f"{table.only if table is not None else ''}{name}"
+        if folded:
+            return f"({folded})"
+        if table is not None and not table.plain:  # "tabPatient Encounter": quoted, as the catalogue spells it
+            from emr_exporter.sources.drivers import caps_for
+
+            return f"{table.only}{'.'.join(caps_for(self.profile.engine).quote(p) for p in table.parts)}"
+        return f"{table.only if table is not None else ''}{name}"
+
+    def _nameable(self, name: str) -> bool:
+        """Whether the connector's SQL can name the table ``name`` (see ``relation``)."""
+        return bool(TABLE_NAME.match(name)) or any(t.name == name and t.nameable for t in self.profile.tables)
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         ranked = self.tables_for(entity, taken)
@@ -1743,7 +1776,11 @@ class _Guesser:
         key, key_why = self.key_for(table)
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not table.plain:
-            guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
+            # a name with a space ("tabPatient Encounter", Frappe's): the export names it quoted; only quote
+            # marks, brackets and control characters no quoting of every engine takes
+            if QUOTED_NAME_REFUSED.search(table.name):
+                guess.problems.append(f"table name {table.name!r} holds a quote mark, bracket or control character: "
+                                      "make a view with another name")
         elif any(part.upper() in SQL_RESERVED for part in table.parts):
             guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
                                   "unquoted SQL cannot name: make a view with another name")
@@ -1862,6 +1899,8 @@ class _Guesser:
             self._patient_through_header(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_name(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_parent(guess, table)
         self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
@@ -2290,7 +2329,7 @@ class _Guesser:
         lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by its key (a
         LEFT JOIN keeps every line)."""
         patient = self.guesses.get("patient")
-        if (patient is None or not patient.usable or guess.query or not table.plain
+        if (patient is None or not patient.usable or guess.query or not table.nameable
                 or _folded_select(self.profile.engine, table) is not None):
             return
         by_name = {t.name.lower(): t for t in self.profile.tables}
@@ -2363,6 +2402,44 @@ class _Guesser:
             "patient_id", link.name, "ref", f"an id named name (Tryton's link to the record the row belongs to): "
             f"{hits} of {sampled} sampled values are found in {parent.name}.{patient.key}; rows whose patient is "
             "missing are quarantined as orphans", required=True, ref="patient", engine=self.profile.engine))
+
+    def _patient_through_parent(self, guess: EntityGuess, table: TableProfile) -> None:
+        """A child row hanging under its parent record by a column named ``parent`` (Frappe's child tables:
+        ``tabDrug Prescription.parent`` holds the ``name`` of its Patient Encounter; one child table may hang under
+        several, ``tabCodification Table`` under encounters and procedures), with no patient column of its own:
+        the patient of its parent, from each table whose keys hold some of the sampled values and which has a
+        patient column, the first holding the row's parent (scalar sub-queries on the parents' keys: every row
+        kept, once). Only where those tables together hold at least 80 % of the sampled values."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or guess.query or not table.nameable
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        link = next((c for c in table.columns if c.name.upper() in ("PARENT", "PARENT_ID") and not c.primary_key
+                     and c.non_empty and not any(c.name in (f.column, *f.columns) for f in guess.fields)), None)
+        if link is None:
+            return
+        found: list[tuple[int, TableProfile, FieldGuess]] = []
+        sampled = 0
+        for parent in self.profile.tables:
+            if parent is table or parent.name == patient.table or not self._linkable(parent):
+                continue
+            sampled, hits = self.exact_hits(table, link.name, parent.name, parent.primary_key[0], None)
+            ref = self._ref_field(parent, "patient_id", "patient", True, set(), parent.primary_key[0]) if hits else None
+            if ref is not None:
+                found.append((hits, parent, ref))
+        if not found or sum(h for h, _, _ in found) < 0.8 * sampled:
+            return
+        found.sort(key=lambda f: (-f[0], f[1].name))
+        values = [f"(SELECT {_ref_value(ref, f'H{n}')} FROM {self.relation(parent.name)} H{n} "
+                  f"WHERE H{n}.{parent.primary_key[0]} = X.{link.name})" for n, (_, parent, ref) in enumerate(found)]
+        value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
+        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X"
+        said = ", ".join(f"{parent.name} ({hits})" for hits, parent, _ in found)
+        guess.query_why = (f"no patient column: {link.name} names the parent record, {said} of {sampled} sampled "
+                           "values their keys; the parent's patient joined in (sub-queries keep every row)")
+        guess.missing.remove("patient_id")
+        guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the patient of its parent record "
+                                          "(see query)", required=True, ref=found[0][2].ref))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
@@ -2465,7 +2542,7 @@ class _Guesser:
         return None
 
     def _linkable(self, table: TableProfile) -> bool:
-        return (table.plain and table.row_count > 0 and len(table.primary_key) == 1
+        return (table.nameable and table.row_count > 0 and len(table.primary_key) == 1
                 and _folded_select(self.profile.engine, table) is None
                 and not any(part.upper() in SQL_RESERVED for part in table.parts))
 
@@ -3015,6 +3092,9 @@ class _Guesser:
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
                 continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
+            if (entity != "patient" and _name_fits(_PERSON_NAME["patient"], column.name)) or (
+                    entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
+                continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
@@ -3033,8 +3113,10 @@ class _Guesser:
                     return self._finish(entity, table, name, column, field_type, required, used,
                                         f"values look like {_plural(shape)}")
         if required and "date" in str(annotation):
-            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first)
-            for column in sorted(table.columns, key=lambda c: bool({"UTC", "GMT"} & set(_words(c.name).split("_")))):
+            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first); the
+            # row's own audit stamps (creation, modified, created_at) after the record's dates (encounter_date)
+            for column in sorted(table.columns, key=lambda c: (_name_fits(_AUDIT_STAMP, c.name),
+                                                               bool({"UTC", "GMT"} & set(_words(c.name).split("_"))))):
                 if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,
