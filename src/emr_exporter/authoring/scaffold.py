@@ -769,7 +769,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
-        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME"),
+        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME", r"(.*_)?DESC(RIPTION)?"),
         "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"JU_?YN", r"주상병.*"),
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
     },
@@ -1230,6 +1230,14 @@ def _words(name: str, table: bool = False) -> str:
     return "_".join(words).upper() or name.upper()
 
 
+def _kcd_coded(table: TableProfile) -> str | None:
+    """A column named as a code (``code``, ``…_cd``) most of whose sampled values look like KCD/ICD codes (J00,
+    E11.9): a table of diagnosis codes whatever its name (Frappe's ``tabCodification Table``, a child of the
+    encounter). Its name, or None."""
+    return next((c.name for c in table.columns if not c.primary_key and _name_fits(r"(.*_)?(CD|CODE)", c.name)
+                 and c.has("kcd", 0.8)), None)
+
+
 def _name_fits(pattern: str, name: str, table: bool = False) -> bool:
     """Whether a column or table name fits a hint's pattern, as written or as its words (:func:`_words`)."""
     return bool(re.fullmatch(pattern, name.upper()) or re.fullmatch(pattern, name)
@@ -1675,7 +1683,11 @@ class _Guesser:
                 continue
             hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
-            score = (5.0 if hint else 0.0) + matched
+            # a table of diagnosis codes whatever its name, unless its name says another kind (ORDERS: M0001 is
+            # an order code, shaped like a KCD code)
+            coded = _kcd_coded(table) if entity == "diagnosis" and hint is None and not any(
+                _table_hint(other, table.bare) for other in TABLE_HINTS if other != entity) else None
+            score = (5.0 if hint else 3.0 if coded else 0.0) + matched
             words = set(_words(table.bare, table=True).split("_"))
             if _SUPERSEDED & words or _history_table(table):
                 # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use;
@@ -1683,7 +1695,7 @@ class _Guesser:
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
-            if hint is None and matched < 3:
+            if hint is None and matched < 3 and coded is None:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
@@ -1696,7 +1708,8 @@ class _Guesser:
                 continue
             if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
-                    f", {matched} of {len(hints)} column names fit")
+                    f", {matched} of {len(hints)} column names fit") + (
+                    f"; the values of {coded} look like KCD/ICD codes" if coded else "")
                 found.append((score, table, why))
         found.sort(key=lambda candidate: -candidate[0])  # stable: equal scores keep the name order
         return [(table, why) for _, table, why in found]
@@ -2136,8 +2149,8 @@ class _Guesser:
         keys = [key] if isinstance(key, str) else list(key or ())
         # the scaffold's own query that joins another table in (the visit's date and patient): its ``A.*``
         # spelled out, the CP949 columns among them cast (Care2x's care_encounter_diagnosis)
-        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(table.name)} \1 (.+)", guess.query or "",
-                              re.S)
+        relation = self.relation(table.name)  # quoted where the name has a space
+        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(relation)} \1 (.+)", guess.query or "", re.S)
         if (not flagged or (guess.query and not joined) or self.profile.engine not in ("mariadb", "mysql") or any(
                 c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
             return
@@ -2145,12 +2158,12 @@ class _Guesser:
         select = ", ".join(f"CAST({alias}{c.name} AS BINARY) AS {c.name}" if c.name in flagged else f"{alias}{c.name}"
                            for c in table.columns)
         if joined:
-            guess.query = f"SELECT {select}, {joined.group(2)} FROM {table.name} {joined.group(1)} {joined.group(3)}"
+            guess.query = f"SELECT {select}, {joined.group(2)} FROM {relation} {joined.group(1)} {joined.group(3)}"
             guess.query_why += (f"; {', '.join(flagged)}: CP949 text the server declares latin1, read as bytes "
                                 "and decoded with [source] encoding")
             guess.latin1_cast = flagged
             return
-        guess.query = f"SELECT {select} FROM {table.name}"
+        guess.query = f"SELECT {select} FROM {relation}"
         guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
                            "decoded with [source] encoding")
         guess.latin1_cast = flagged
