@@ -32,7 +32,14 @@ from typing import Any
 from emr_exporter import __version__, codepage, model
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
-from emr_exporter.connectors.spec import FRAMEWORK_FIELDS, IDENTIFIER, NAME, TABLE_NAME, TOML_BARE_KEY
+from emr_exporter.connectors.spec import (
+    FRAMEWORK_FIELDS,
+    IDENTIFIER,
+    NAME,
+    QUOTED_NAME_REFUSED,
+    TABLE_NAME,
+    TOML_BARE_KEY,
+)
 from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
@@ -394,6 +401,12 @@ class TableProfile:
         return all(IDENTIFIER.match(part) for part in self.parts)
 
     @property
+    def nameable(self) -> bool:
+        """Whether a connector's SQL can name it: unquoted where plain, else quoted (a name with a space, Frappe's
+        "tabPatient Encounter"), unless it holds what no engine's quoting takes (a quote mark, a bracket)."""
+        return self.plain or not QUOTED_NAME_REFUSED.search(self.name)
+
+    @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
 
@@ -703,6 +716,16 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "lab_report": (r"PANEL_?(NO|ID|SEQ)", r"(LAB_?)?(RPT|REPORT)_?(NO|ID|SEQ)",
                    r"(EXAM|ORD(ER)?)_?(SET|GRP|GROUP)_?(NO|ID)"),
 }
+#: A record's copy of the name of its patient or of its doctor (Frappe's patient_name, practitioner_name on every
+#: encounter, procedure and lab test): no other record's name or text.
+_PERSON_NAME = {
+    "patient": r"(PT|PAT(IENT)?|PTNT|HWANJA)_?(NM|NAME)|환자_?(명|이름|성명)",
+    "practitioner": r"(DR|DOC(TOR)?|PRACTITIONER|PHYS(ICIAN)?|EUISA)_?(NM|NAME)|의사_?(명|이름|성명)",
+}
+#: A row's own audit stamp (when the row was written or changed, not when the care was given): Frappe's creation
+#: and modified, Rails' created_at/updated_at, Care2x's create_time/modify_time.
+_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|TIME|TS|DTTM|DATETIME))?"
+                r"|(CREATE|MODIFY|UPDATE|CHANGE)_?(TIME|TS|DTTM|DATETIME)|LAST_?(MODIFIED|UPDATED?)")
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
     "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
@@ -746,7 +769,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
-        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME"),
+        "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME", r"(.*_)?DESC(RIPTION)?"),
         "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"JU_?YN", r"주상병.*"),
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
     },
@@ -775,17 +798,17 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "procedure": {
         "performed": (r"PROC_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)"),
         "edi_code": (r"EDI.*",),
-        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME"),
+        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"PROC(EDURE)?(_?TEMPLATE)?"),
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
         # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
         "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME", r"NAME"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(.*_)?(TEST|EXAM|LAB)_?NAME", r"NAME"),
         "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
-        "unit": (r"UNIT",),
+        "unit": (r"UNIT", r"(.*_)?UOM"),
         "reference_range": (r"REF.*", r"NORMAL.*"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
         # an outside lab (수탁검사): the lab's name and when it reported
@@ -873,8 +896,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
-        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"수축기.*"),
-        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"이완기.*"),
+        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS(TOLIC)?|HIGH|MAX|H)", r"수축기.*"),
+        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA(STOLIC)?|LOW|MIN|L)", r"이완기.*"),
         # BPM, RESPIRATORY_RATE, OSAT: GNU Health's evaluation columns, as English-named EMRs write them
         "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"BPM", r"맥박.*"),
         "respiration": (r"RR", r"RESP(IRATION|IRATORY)?(_?RATE)?", r"호흡.*"),
@@ -1205,6 +1228,14 @@ def _words(name: str, table: bool = False) -> str:
     if table and len(words) > 1 and words[0].upper() in ("TBL", "TB"):
         words = words[1:]  # TBL_PATIENT
     return "_".join(words).upper() or name.upper()
+
+
+def _kcd_coded(table: TableProfile) -> str | None:
+    """A column named as a code (``code``, ``…_cd``) most of whose sampled values look like KCD/ICD codes (J00,
+    E11.9): a table of diagnosis codes whatever its name (Frappe's ``tabCodification Table``, a child of the
+    encounter). Its name, or None."""
+    return next((c.name for c in table.columns if not c.primary_key and _name_fits(r"(.*_)?(CD|CODE)", c.name)
+                 and c.has("kcd", 0.8)), None)
 
 
 def _name_fits(pattern: str, name: str, table: bool = False) -> bool:
@@ -1553,7 +1584,7 @@ class _Guesser:
         if cache_key in self._overlaps:
             return self._overlaps[cache_key]
         found = (0, 0)
-        if self.source is not None and child.plain and TABLE_NAME.match(parent):
+        if self.source is not None and child.nameable and self._nameable(parent):
             order_by = (child.primary_key or (column,))[0]
             sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
             if _folded_select(self.profile.engine, child):  # PostgreSQL only (LIMIT)
@@ -1577,7 +1608,7 @@ class _Guesser:
         just equal to SQL, which finds 1 = '0000001' on SQLite and MariaDB while the export's record ids differ)."""
         from emr_exporter.connectors.mapper import key_text
 
-        if self.source is None or not child.plain or not TABLE_NAME.match(parent):
+        if self.source is None or not child.nameable or not self._nameable(parent):
             return 0, 0
         order_by = (child.primary_key or (column,))[0]
         sample = _sample_sql(self.source, child, None, order_by, self.profile.sample_rows)
@@ -1621,7 +1652,17 @@ class _Guesser:
         from it), or its folded select (see _folded_select)."""
         table = next((t for t in self.profile.tables if t.name == name), None)
         folded = _folded_select(self.profile.engine, table) if table is not None else None
-        return f"({folded})" if folded else f"{table.only if table is not None else ''}{name}"
+        if folded:
+            return f"({folded})"
+        if table is not None and not table.plain:  # "tabPatient Encounter": quoted, as the catalogue spells it
+            from emr_exporter.sources.drivers import caps_for
+
+            return f"{table.only}{'.'.join(caps_for(self.profile.engine).quote(p) for p in table.parts)}"
+        return f"{table.only if table is not None else ''}{name}"
+
+    def _nameable(self, name: str) -> bool:
+        """Whether the connector's SQL can name the table ``name`` (see ``relation``)."""
+        return bool(TABLE_NAME.match(name)) or any(t.name == name and t.nameable for t in self.profile.tables)
 
     def table_for(self, entity: str, taken: set[str]) -> tuple[TableProfile | None, str]:
         ranked = self.tables_for(entity, taken)
@@ -1642,7 +1683,11 @@ class _Guesser:
                 continue
             hint = _table_hint(entity, table.bare)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
-            score = (5.0 if hint else 0.0) + matched
+            # a table of diagnosis codes whatever its name, unless its name says another kind (ORDERS: M0001 is
+            # an order code, shaped like a KCD code)
+            coded = _kcd_coded(table) if entity == "diagnosis" and hint is None and not any(
+                _table_hint(other, table.bare) for other in TABLE_HINTS if other != entity) else None
+            score = (5.0 if hint else 3.0 if coded else 0.0) + matched
             words = set(_words(table.bare, table=True).split("_"))
             if _SUPERSEDED & words or _history_table(table):
                 # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use;
@@ -1650,7 +1695,7 @@ class _Guesser:
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
-            if hint is None and matched < 3:
+            if hint is None and matched < 3 and coded is None:
                 continue
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
@@ -1663,7 +1708,8 @@ class _Guesser:
                 continue
             if score > 0:
                 why = (f"table name matches '{hint}'" if hint else "no name match") + (
-                    f", {matched} of {len(hints)} column names fit")
+                    f", {matched} of {len(hints)} column names fit") + (
+                    f"; the values of {coded} look like KCD/ICD codes" if coded else "")
                 found.append((score, table, why))
         found.sort(key=lambda candidate: -candidate[0])  # stable: equal scores keep the name order
         return [(table, why) for _, table, why in found]
@@ -1743,7 +1789,11 @@ class _Guesser:
         key, key_why = self.key_for(table)
         guess = EntityGuess(entity=entity, table=table.name, key=key, why=why, key_why=key_why)
         if not table.plain:
-            guess.problems.append(f"table name {table.name!r} is not a plain SQL identifier: make a view")
+            # a name with a space ("tabPatient Encounter", Frappe's): the export names it quoted; only quote
+            # marks, brackets and control characters no quoting of every engine takes
+            if QUOTED_NAME_REFUSED.search(table.name):
+                guess.problems.append(f"table name {table.name!r} holds a quote mark, bracket or control character: "
+                                      "make a view with another name")
         elif any(part.upper() in SQL_RESERVED for part in table.parts):
             guess.problems.append(f"table name {table.name!r} is an SQL reserved word, which the export's "
                                   "unquoted SQL cannot name: make a view with another name")
@@ -1862,6 +1912,8 @@ class _Guesser:
             self._patient_through_header(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_name(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_parent(guess, table)
         self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
@@ -2097,8 +2149,8 @@ class _Guesser:
         keys = [key] if isinstance(key, str) else list(key or ())
         # the scaffold's own query that joins another table in (the visit's date and patient): its ``A.*``
         # spelled out, the CP949 columns among them cast (Care2x's care_encounter_diagnosis)
-        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(table.name)} \1 (.+)", guess.query or "",
-                              re.S)
+        relation = self.relation(table.name)  # quoted where the name has a space
+        joined = re.fullmatch(rf"SELECT (\w+)\.\*, (.+) FROM {re.escape(relation)} \1 (.+)", guess.query or "", re.S)
         if (not flagged or (guess.query and not joined) or self.profile.engine not in ("mariadb", "mysql") or any(
                 c in keys for c in flagged) or not all(IDENTIFIER.match(c.name) for c in table.columns)):
             return
@@ -2106,12 +2158,12 @@ class _Guesser:
         select = ", ".join(f"CAST({alias}{c.name} AS BINARY) AS {c.name}" if c.name in flagged else f"{alias}{c.name}"
                            for c in table.columns)
         if joined:
-            guess.query = f"SELECT {select}, {joined.group(2)} FROM {table.name} {joined.group(1)} {joined.group(3)}"
+            guess.query = f"SELECT {select}, {joined.group(2)} FROM {relation} {joined.group(1)} {joined.group(3)}"
             guess.query_why += (f"; {', '.join(flagged)}: CP949 text the server declares latin1, read as bytes "
                                 "and decoded with [source] encoding")
             guess.latin1_cast = flagged
             return
-        guess.query = f"SELECT {select} FROM {table.name}"
+        guess.query = f"SELECT {select} FROM {relation}"
         guess.query_why = (f"{', '.join(flagged)}: CP949 text the server declares latin1, read as bytes and "
                            "decoded with [source] encoding")
         guess.latin1_cast = flagged
@@ -2290,7 +2342,7 @@ class _Guesser:
         lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by its key (a
         LEFT JOIN keeps every line)."""
         patient = self.guesses.get("patient")
-        if (patient is None or not patient.usable or guess.query or not table.plain
+        if (patient is None or not patient.usable or guess.query or not table.nameable
                 or _folded_select(self.profile.engine, table) is not None):
             return
         by_name = {t.name.lower(): t for t in self.profile.tables}
@@ -2363,6 +2415,44 @@ class _Guesser:
             "patient_id", link.name, "ref", f"an id named name (Tryton's link to the record the row belongs to): "
             f"{hits} of {sampled} sampled values are found in {parent.name}.{patient.key}; rows whose patient is "
             "missing are quarantined as orphans", required=True, ref="patient", engine=self.profile.engine))
+
+    def _patient_through_parent(self, guess: EntityGuess, table: TableProfile) -> None:
+        """A child row hanging under its parent record by a column named ``parent`` (Frappe's child tables:
+        ``tabDrug Prescription.parent`` holds the ``name`` of its Patient Encounter; one child table may hang under
+        several, ``tabCodification Table`` under encounters and procedures), with no patient column of its own:
+        the patient of its parent, from each table whose keys hold some of the sampled values and which has a
+        patient column, the first holding the row's parent (scalar sub-queries on the parents' keys: every row
+        kept, once). Only where those tables together hold at least 80 % of the sampled values."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or guess.query or not table.nameable
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        link = next((c for c in table.columns if c.name.upper() in ("PARENT", "PARENT_ID") and not c.primary_key
+                     and c.non_empty and not any(c.name in (f.column, *f.columns) for f in guess.fields)), None)
+        if link is None:
+            return
+        found: list[tuple[int, TableProfile, FieldGuess]] = []
+        sampled = 0
+        for parent in self.profile.tables:
+            if parent is table or parent.name == patient.table or not self._linkable(parent):
+                continue
+            sampled, hits = self.exact_hits(table, link.name, parent.name, parent.primary_key[0], None)
+            ref = self._ref_field(parent, "patient_id", "patient", True, set(), parent.primary_key[0]) if hits else None
+            if ref is not None:
+                found.append((hits, parent, ref))
+        if not found or sum(h for h, _, _ in found) < 0.8 * sampled:
+            return
+        found.sort(key=lambda f: (-f[0], f[1].name))
+        values = [f"(SELECT {_ref_value(ref, f'H{n}')} FROM {self.relation(parent.name)} H{n} "
+                  f"WHERE H{n}.{parent.primary_key[0]} = X.{link.name})" for n, (_, parent, ref) in enumerate(found)]
+        value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
+        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X"
+        said = ", ".join(f"{parent.name} ({hits})" for hits, parent, _ in found)
+        guess.query_why = (f"no patient column: {link.name} names the parent record, {said} of {sampled} sampled "
+                           "values their keys; the parent's patient joined in (sub-queries keep every row)")
+        guess.missing.remove("patient_id")
+        guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the patient of its parent record "
+                                          "(see query)", required=True, ref=found[0][2].ref))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
@@ -2465,7 +2555,7 @@ class _Guesser:
         return None
 
     def _linkable(self, table: TableProfile) -> bool:
-        return (table.plain and table.row_count > 0 and len(table.primary_key) == 1
+        return (table.nameable and table.row_count > 0 and len(table.primary_key) == 1
                 and _folded_select(self.profile.engine, table) is None
                 and not any(part.upper() in SQL_RESERVED for part in table.parts))
 
@@ -3015,6 +3105,9 @@ class _Guesser:
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
                 continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
+            if (entity != "patient" and _name_fits(_PERSON_NAME["patient"], column.name)) or (
+                    entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
+                continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
             if required and column.sampled and column.non_empty * 2 < column.sampled:
                 continue
             field_type = _field_type(entity, name, annotation, column)
@@ -3033,8 +3126,10 @@ class _Guesser:
                     return self._finish(entity, table, name, column, field_type, required, used,
                                         f"values look like {_plural(shape)}")
         if required and "date" in str(annotation):
-            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first)
-            for column in sorted(table.columns, key=lambda c: bool({"UTC", "GMT"} & set(_words(c.name).split("_")))):
+            # a local time before a UTC one beside it (dtVisitUTC, dtVisit: the clinic's own time first); the
+            # row's own audit stamps (creation, modified, created_at) after the record's dates (encounter_date)
+            for column in sorted(table.columns, key=lambda c: (_name_fits(_AUDIT_STAMP, c.name),
+                                                               bool({"UTC", "GMT"} & set(_words(c.name).split("_"))))):
                 if column.name not in used and _date_like(column) and column.non_empty * 2 >= column.sampled:
                     field_type = _field_type(entity, name, annotation, column)
                     return self._finish(entity, table, name, column, field_type, required, used,

@@ -69,6 +69,9 @@ IDENTIFIER = re.compile(rf"^{_PLAIN}$")
 #: A table a connector's SQL names unquoted: an identifier, or schema.table (a PostgreSQL or SQL Server
 #: clinic whose tables are in their own schema, outside the default one).
 TABLE_NAME = re.compile(rf"^{_PLAIN}(\.{_PLAIN})?$")
+#: What a table name the export quotes may not hold: a quote mark or bracket of any engine's quoting, or a
+#: control character (such a name is carried or skipped, never read by a section).
+QUOTED_NAME_REFUSED = re.compile(r'[\x00-\x1f\x7f"`\[\]]')
 #: A key TOML takes unquoted (a Hangul table name in ``[skip]`` is written quoted).
 TOML_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -380,6 +383,17 @@ class _Validator:
             )
         return value
 
+    def _section_table(self, table: str, value: Any) -> str:
+        """A section's table: a plain table name (the connector's SQL names it unquoted), or any other name the
+        database has ("tabPatient Encounter", as Frappe names its tables), which the export names quoted, as the
+        catalogue spells it, wherever it reads the table (docs/connectors.md, "Tables not read")."""
+        if isinstance(value, str) and TABLE_NAME.match(value):
+            return value
+        if not isinstance(value, str) or not value.strip() or QUOTED_NAME_REFUSED.search(value):
+            raise self.fail(table, "table", f"{value!r} is no table name (a name with no quote marks, brackets or "
+                                            "control characters)")
+        return value
+
     def spec(self) -> ConnectorSpec:
         for section in self.data:
             if section not in _SECTION_KEYS and section not in ("entities", "skip", "carry"):
@@ -593,7 +607,7 @@ class _Validator:
         if not isinstance(section, dict):
             raise self.fail(table_path, None, "must be a table")
         self._check_keys(table_path, section, _ENTITY_KEYS)
-        table = self._table_name(table_path, "table", section.get("table"))
+        table = self._section_table(table_path, section.get("table"))
         raw_key = section.get("key")
         if isinstance(raw_key, list):
             if len(raw_key) < 2:

@@ -41,7 +41,13 @@ from emr_exporter.connectors.mapper import (
     ref_count_column,
 )
 from emr_exporter.connectors.selectlist import unchanged_columns
-from emr_exporter.connectors.spec import BACK_COLUMN_PREFIX, COMPOSITE_KEY_SEPARATOR, ConnectorSpec, EntitySpec
+from emr_exporter.connectors.spec import (
+    BACK_COLUMN_PREFIX,
+    COMPOSITE_KEY_SEPARATOR,
+    TABLE_NAME,
+    ConnectorSpec,
+    EntitySpec,
+)
 from emr_exporter.connectors.transforms import FieldRepaired, RowRejected, TransformContext, to_text
 from emr_exporter.errors import (
     EXPORT_CANCELLED_MESSAGE,
@@ -1111,7 +1117,8 @@ class ExportRun:
         listed = self._listed(entity.table)
         if listed is not None and listed.has_hidden:  # MariaDB INVISIBLE: SELECT * leaves those cells out
             return f"SELECT {', '.join(quoted_column(self.source, c.name) for c in listed.columns)} FROM {ref}"
-        return f"SELECT * FROM {ref}" if ref.startswith("ONLY ") else entity.inner_sql
+        return f"SELECT * FROM {ref}" if ref.startswith("ONLY ") or not TABLE_NAME.match(entity.table) \
+            else entity.inner_sql
 
     def source_sql(self, entity: EntitySpec) -> str:
         """The entity's row source: its query plus computed columns (``expr``) and the composite key."""
@@ -1165,6 +1172,10 @@ class ExportRun:
         (created quoted, "PT_MASTER"): then quoted, as the catalogue spells it; after ``ONLY`` where the table
         has inheritance children (PostgreSQL), whose rows are theirs (see sources/catalog.py)."""
         engine = self.source.engine
+        if not TABLE_NAME.match(table):
+            # a name no unquoted SQL can say ("tabPatient Encounter"): quoted, as the catalogue spells it
+            listed = self._catalogue().get(table)
+            return caps_for(engine).quote(table) if listed is None else from_name(engine, listed)
         folded = folded_identifier(engine, table)
         if folded == table and caps_for(engine).inheritance_query is None:
             return table

@@ -1,0 +1,135 @@
+"""A clinic shaped like ERPNext Healthcare (Frappe on MariaDB, tests/connectors/frappe_clinic.py: tables named
+``tab<DocType>`` with spaces, string keys from naming series, generic child tables under their parent by
+``parent``/``parenttype``/``parentfield``), through the contractor's whole flow over MariaDB Connector/ODBC with
+the scaffold's connector untouched: ``scaffold`` → ``connector check`` → dry run → sealed ``export`` → ``verify`` →
+``open`` → ``scan``; then every row of every table is rebuilt from the opened bag and compared with the server's
+cell by cell (tests/lossless_kit.py). What the scaffold maps and what it carries is pinned per table (``db``:
+fails, never skips, when the server is down).
+
+Before: every table but ``tabPatient`` and ``tabSeries`` had a space in its name, which the connector refused
+("is not a plain SQL table name") and the scaffold commented out ("make a view"): the patients alone were mapped,
+every visit, vital sign, prescription and lab result carried raw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from foreign_schemas import _fresh_database
+from frappe_clinic import DDL as FRAPPE_TABLES
+from frappe_clinic import FrappeClinic, create_frappe_clinic
+
+from test_legacy_opensource_clinics import _scanned
+from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
+from test_random_server_clinics import through_the_flow
+
+pytestmark = pytest.mark.db
+
+#: the cells the sections' queries join in: the parent's patient of each drug prescription (101), of each normal
+#: test result (120) and of each diagnosis code (140), which the reconciliation counts as read
+JOINED = 101 + 120 + 140
+
+
+@pytest.mark.parametrize("page_size", [None, 7])
+def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str,
+                                                         page_size: int | None) -> None:
+    clinic = create_frappe_clinic(mariadb_conn_str)
+    clinic.page_size = page_size
+    assert through_the_flow(clinic, tmp_path, JOINED) == clinic.cells  # no table skipped
+    bag = _bag(tmp_path)
+    read = {"tabpatient": ("patient",), "tabpatient encounter": ("encounter",),
+            "tabhealthcare practitioner": ("practitioner",), "tabclinical procedure": ("procedure",),
+            "tabvital signs": ("vital_signs",),
+            # child tables: the patient their parent's (was: carried raw)
+            "tabdrug prescription": ("order_line",), "tabnormal test result": ("lab_result",),
+            # the diagnosis codes (code J00, I10 …: KCD/ICD-shaped values), a child of encounters AND procedures
+            "tabcodification table": ("diagnosis",)}
+    assert _fates(bag) == {t.lower(): read.get(t.lower(), "carried") for t in FRAPPE_TABLES}
+    # the vital signs of a patient nobody has (HLC-PAT-2026-09999) quarantined as an orphan, the prescription under
+    # an encounter nobody has (HLC-ENC-2026-09999: no parent, so no patient) as missing its patient
+    assert _entities(bag) == {("patient", "tabPatient", 40, 40, 0),
+                              ("practitioner", "tabHealthcare Practitioner", 3, 3, 0),
+                              ("encounter", "tabPatient Encounter", 80, 80, 0),
+                              ("procedure", "tabClinical Procedure", 20, 20, 0),
+                              ("vital_signs", "tabVital Signs", 81, 80, 1),
+                              ("order_line", "tabDrug Prescription", 101, 100, 1),
+                              ("lab_result", "tabNormal Test Result", 120, 120, 0),
+                              ("diagnosis", "tabCodification Table", 140, 140, 0)}
+    orphans = {json.loads(line)["key"]: json.loads(line)["reason_code"]
+               for p in sorted(bag.glob("data/raw/*.ndjson")) for line in p.read_bytes().splitlines()}
+    assert orphans == {clinic.dirty["orphan_vitals"]: "orphan", clinic.dirty["orphan_prescription"]: "required-missing"}
+    patients = _resources(bag, "Patient")
+    assert {k: (p["name"], p["gender"], p["birthDate"]) for k, p in patients.items()} == {
+        k: ([{"text": name}], sex.lower(), str(dob)) for k, (name, sex, dob) in clinic.people.items()}
+    # each visit is its patient's, on its encounter_date (was, when guessed at all: the row's creation stamp)
+    encounters = _resources(bag, "Encounter")
+    assert {k: (e["subject"]["reference"], e["period"]["start"]) for k, e in encounters.items()} == {
+        k: (f"Patient/{patients[pid]['id']}", (dt.date(2026, 2, 2) + dt.timedelta(days=int(k[-5:]))).isoformat())
+        for k, pid in clinic.encounters.items()}
+    # a vital-signs row's blood pressure from bp_systolic/bp_diastolic (Data: text; was not guessed), its
+    # temperature, pulse and respiratory rate Data (text) too, height and weight Float (DECIMAL(21,9)); on its
+    # signs_date (was: the row's creation stamp)
+    lines = [json.loads(line) for p in sorted(bag.glob("data/fhir/Observation.*.ndjson"))
+             for line in p.read_bytes().splitlines()]
+    first = [o for o in lines if o["identifier"][0]["value"] == "HLC-VTS-2026-00001"]
+    assert {o["effectiveDateTime"] for o in first} == {"2026-02-03"}
+    assert sorted((o["code"]["coding"][0]["code"], o.get("valueQuantity", {}).get("value"),
+                   [c["valueQuantity"]["value"] for c in o.get("component", [])]) for o in first) == sorted([
+        ("85354-9", None, [111, 71]), ("8867-4", 61, []), ("9279-1", 15, []), ("8310-5", 36.1, []),
+        ("29463-7", 51.1, []), ("8302-2", 1.56, []), ("39156-5", float(round(Decimal("51.1") / Decimal("1.56") ** 2, 9)), [])])
+    # a drug prescription's patient is its encounter's (the parent's, joined in by the section's query): drug1 under
+    # HLC-ENC-2026-00008
+    orders = _resources(bag, "ServiceRequest")
+    assert len(orders) == 100
+    assert {o["subject"]["reference"] for o in orders.values()} <= {f"Patient/{p['id']}" for p in patients.values()}
+    assert orders["7586e0fc58"]["subject"]["reference"] == encounters["HLC-ENC-2026-00008"]["subject"]["reference"]
+    # a diagnosis code under a procedure has the procedure's patient, one under an encounter the encounter's
+    conditions = _resources(bag, "Condition")
+    assert len(conditions) == 140
+    under_procedure = conditions[hashlib.sha1(b"codp1").hexdigest()[:10]]
+    assert (under_procedure["code"]["coding"][0]["code"], under_procedure["subject"]["reference"]) == (
+        "I10", f"Patient/{patients['HLC-PAT-2026-00002']['id']}")
+    under_encounter = conditions[hashlib.sha1(b"cod8.0").hexdigest()[:10]]
+    assert under_encounter["subject"]["reference"] == encounters["HLC-ENC-2026-00008"]["subject"]["reference"]
+    scan = _scanned(clinic, tmp_path)
+    assert scan["cells"] == {"carried_raw": 15200, "mapped": 2742, "quarantined": 50, "source": clinic.cells + JOINED,
+                             "transformed": 544}
+    assert sorted((e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]) == [
+        ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),
+        ("practitioner", 3, 0), ("procedure", 20, 0), ("vital_signs", 80, 1)]
+
+
+
+def test_a_latin1_table_named_with_a_space_is_read_as_its_cp949_bytes(tmp_path: Path, mariadb_conn_str: str) -> None:
+    """A latin1 table holding CP949 bytes, named with a space: the scaffold's query that reads those columns as
+    bytes names it quoted (was: ``… FROM care person``, unquoted, and ``connector check`` stopped on the syntax
+    error), and every name comes back in Hangul."""
+    import pyodbc
+
+    target = _fresh_database(mariadb_conn_str, "emr_spaced_latin1", "mariadb")
+    conn = pyodbc.connect(target, autocommit=True)
+    try:
+        conn.execute("CREATE TABLE `care person` (pid INT PRIMARY KEY, name_last VARCHAR(60), name_first VARCHAR(60), "
+                     "date_birth DATE, sex CHAR(1)) ENGINE=MyISAM DEFAULT CHARSET=latin1")
+        people = {p: (("김", "이", "박")[p % 3], ("민준", "서연", "도윤")[p % 3]) for p in range(1, 31)}
+        for p, (family, given) in people.items():
+            conn.execute(f"INSERT INTO `care person` VALUES (?, x'{family.encode('cp949').hex()}', "
+                         f"x'{given.encode('cp949').hex()}', ?, ?)", p, dt.date(1950 + p, 1, 1 + p % 28), "mf"[p % 2])
+    finally:
+        conn.close()
+    clinic = FrappeClinic("mariadb", odbc=target, patients="care person")
+    clinic.table("care person", 5, len(people))
+    clinic.stored_bytes = {"care person": ["name_last", "name_first"]}
+    assert through_the_flow(clinic, tmp_path) == clinic.cells
+    patients = _resources(_bag(tmp_path), "Patient")
+    assert {k: p["name"] for k, p in patients.items()} == {
+        str(p): [{"text": f"{family} {given}"}] for p, (family, given) in people.items()}
