@@ -23,7 +23,7 @@ from emr_exporter.connectors import load_connector
 from emr_exporter.pipeline import allocator
 from emr_exporter.pipeline.export import ExportRun, digest_stream, read_institution
 from emr_exporter.reports import readiness
-from emr_exporter.sources import paging
+from emr_exporter.sources import base, paging
 from emr_exporter.sources.base import SqliteFileSource
 from emr_exporter.sources.paging import value_bytes
 
@@ -50,6 +50,11 @@ class _WatchedSource(SqliteFileSource):
             self.read.append(weakref.ref(watched))
             yield watched
 
+    def row_values(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if " LIMIT " in sql:  # a page read as value tuples, its dicts made by iter_keyset (watched_dict below)
+            self.alive_at_query.append(sum(1 for ref in self.read if ref() is not None))
+        return super().row_values(sql, params)
+
 
 def _digest(demo_clinic, source: SqliteFileSource, **kwargs: Any) -> str:
     spec = load_connector("demo")
@@ -58,12 +63,19 @@ def _digest(demo_clinic, source: SqliteFileSource, **kwargs: Any) -> str:
     return digest_stream(run.stream()).sha256
 
 
-def test_a_page_of_rows_is_let_go_before_the_next_is_read(demo_clinic) -> None:
+def test_a_page_of_rows_is_let_go_before_the_next_is_read(demo_clinic, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before, the page just handled was still alive (the paging generator's and the caller's variable)
     # while the next one was read: two pages of row dicts at once, the export's largest transient.
-    source = _WatchedSource(demo_clinic.path)
-    small_pages = _digest(demo_clinic, source, page_size=40)  # every entity and carried table: many pages
     reference = _digest(demo_clinic, SqliteFileSource(demo_clinic.path))
+    source = _WatchedSource(demo_clinic.path)
+
+    def watched_dict(*args: Any, **kwargs: Any) -> _Row:  # a SQLite page's dicts, made in iter_keyset
+        row = _Row(*args, **kwargs)
+        source.read.append(weakref.ref(row))
+        return row
+
+    monkeypatch.setattr(base, "dict", watched_dict, raising=False)
+    small_pages = _digest(demo_clinic, source, page_size=40)  # every entity and carried table: many pages
     assert small_pages == reference  # the bag does not depend on the page size
     assert len(source.alive_at_query) > 100  # pages read
     # At most the last row handled (the caller's loop variable), never a page (40 rows) of them.

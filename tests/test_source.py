@@ -190,3 +190,42 @@ def test_source_address_is_one_typed_place_and_never_shows_its_password(tmp_path
         opened.close()
     with pytest.raises(SourceUnavailable, match="Give exactly one of a database file, an ODBC connection string"):
         SourceAddress().open()
+
+
+def test_sqlite_dict_pages_are_the_rows_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """iter_keyset on a SQLite file makes its dicts from row_values' tuples (no generator step and no Python
+    text decoding per value): the same pages as read through rows() (an ODBC source's way), page for page,
+    sized alike by their bytes (a small PAGE_BYTES makes the sizer decide every page); CP949 bytes on a later
+    page, NULLs, a name given twice, converters."""
+    from emr_exporter.sources import paging
+
+    monkeypatch.setattr(paging, "PAGE_BYTES", 300)
+    path = tmp_path / "t.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, w TEXT, x TEXT, y REAL)")
+        conn.executemany("INSERT INTO t VALUES (?, CAST(? AS TEXT), ?, ?)", [
+            (i, ("값" + str(i) * (i % 5)).encode("cp949" if i in (40, 41) else "utf-8"),
+             "\x00나\u2028" * (i % 7) if i % 2 else None, i / 7) for i in range(60)])
+    source = SqliteFileSource(path)
+
+    class RowsOnly:  # the same file read through rows(), as a source without row_values is
+        engine, label = source.engine, source.label
+        rows, keyset_sql = source.rows, source.keyset_sql
+
+        @property
+        def value_bytes_read(self) -> int:
+            return source.value_bytes_read
+
+    convert = {"y": lambda value: round(value, 2)}
+    try:
+        for sql in ("SELECT * FROM t", "SELECT t.*, t.w AS X FROM t"):
+            for page_size, converters in ((5, None), (1000, None), (1000, convert)):
+                expected = list(iter_keyset(RowsOnly(), sql, "k", page_size, converters))  # type: ignore[arg-type]
+                pages = list(iter_keyset(source, sql, "k", page_size, converters))
+                assert pages == expected and [len(p) for p in pages] == [len(p) for p in expected]
+                assert sum(len(page) for page in pages) == 60
+                assert len({len(page) for page in pages[:-1]}) > 1  # sized by their bytes, not by a count
+        assert [type(row["w"]) for page in pages for row in page] == [bytes if i in (40, 41) else str
+                                                                      for i in range(60)]
+    finally:
+        source.close()

@@ -2456,6 +2456,9 @@ class ExportRun:
                                                 cells, self._summarisers))
         if type(self)._add_resource is not ExportRun._add_resource:
             state.fhir_groups = None
+        state.observing = tuple(
+            (number, getattr(observer, "observe_summary", None), observer.observe if summarise is None else None)
+            for number, (observer, summarise) in enumerate(zip(self.observers, self._summarisers, strict=True)))
         state.rows.merges = merges
         # (merged charts: mapped in this process, which knows the plan)
         pool = self._worker_pool(entity, total, has_blobs, duplicates) if merges is None else None
@@ -2784,13 +2787,13 @@ class ExportRun:
         if not bag.append_line(group, mapped.list_line):
             yield from bag.add_line(group, mapped.list_line)
         summaries = mapped.summaries
-        for number, observer in enumerate(self.observers):
+        for number, observe_summary, observe in state.observing:
             summary = summaries[number]
             if summary is not None:
-                observer.observe_summary(summary)  # type: ignore[attr-defined]
-            elif self._summarisers[number] is None:
+                observe_summary(summary)  # type: ignore[misc]  # (a summary: its observer has the method)
+            elif observe is not None:
                 assert result is not None  # kept for every observer without a summary
-                observer.observe(result)
+                observe(result)
         counts.exported += 1
 
     def _invalid_output(
@@ -3215,6 +3218,10 @@ class _EntityState:
         #: Resource type -> its data/fhir group; None when the run's _add_resource is overridden (then
         #: every resource goes through it).
         self.fhir_groups: dict[str, str] | None = {}
+        #: Per observer (ExportRun.observers): its number, its ``observe_summary`` (called with a row's summary
+        #: where it has one) and its ``observe`` where it has no summariser (called with the record), bound
+        #: once per entity rather than looked up per row.
+        self.observing: tuple[tuple[int, Callable[[Any], None] | None, Callable[[Any], None] | None], ...] = ()
 
     def learn(self, row: Mapping[str, Any]) -> None:
         self.cells = sum(1 for k in row if not k.startswith(REF_COLUMN_PREFIX))

@@ -154,8 +154,19 @@ def iter_keyset(
         rows = sizer.rows
         sql = (page_sql(rows, last is None, last) if page_sql is not None
                else source.keyset_sql(keyed_sql, key, rows, first=last is None, after=last))
-        read_before = getattr(source, "value_bytes_read", None)
-        page = _read_page(source, sql, () if last is None else (last,))
+        params = () if last is None else (last,)
+        size, read_before = None, None
+        if getattr(source, "row_values", None) is not None:
+            # The page as value tuples (SQLite: text decoded by the module, no Python call per value, and no
+            # generator step per row), each row's dict made here: the very dicts rows() gives
+            # (_read_values_page), measured as sized_batches measures rows() (every value of the tuples).
+            names, values = _read_values_page(source, sql, params)
+            page = [dict(zip(names, row, strict=True)) for row in values]
+            size = value_bytes(values) if len(page) >= rows else 0
+            del values
+        else:
+            read_before = getattr(source, "value_bytes_read", None)
+            page = _read_page(source, sql, params)
         if not page:
             return
         full = len(page) >= rows
@@ -169,7 +180,7 @@ def iter_keyset(
         yield page
         if not full:
             return
-        sizer.measured(len(page), _page_bytes(source, page, read_before))
+        sizer.measured(len(page), _page_bytes(source, page, read_before) if size is None else size)
         # Let go of this page before the next one is read (the caller lets go of its own reference too):
         # otherwise two pages of row dicts are alive at once, the export's largest transient (flatmem).
         del page
