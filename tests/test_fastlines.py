@@ -171,7 +171,8 @@ def test_a_measurement_recorded_as_no_number_says_why_it_has_no_value() -> None:
     the code the text clearly says (else unknown) with the text as recorded; the kind's KR Core profile claimed (its
     quantity rules bind only a value there is), and the ResourceCheck's rules kept."""
     record = _record(absent=(("weight", " 측정 안 함 "), ("systolic", "refused"), ("pulse", ">200"),
-                             ("temperature", "tab\there"), ("spo2", None)), bp_unit="mmHg")
+                             ("temperature", "tab\there"), ("spo2", None), ("height", "-Infinity"), ("bmi", "nan")),
+                     bp_unit="mmHg")
     resources = fhir.to_fhir(record, institution=INSTITUTION)
     said = {r["id"].rpartition("-")[2]: (r["meta"].get("profile"), r.get("dataAbsentReason")
                                          or r["component"][0]["dataAbsentReason"]) for r in resources}
@@ -186,6 +187,12 @@ def test_a_measurement_recorded_as_no_number_says_why_it_has_no_value() -> None:
         "weight": ([fhir.VITAL_PROFILES["weight"][0]], {"coding": [{"system": dar, "code": "not-performed",
                                                                     "display": "Not Performed"}], "text": "측정 안 함"}),
         "spo2": ([fhir.VITAL_PROFILES["spo2"][0]], {"coding": [{"system": dar, "code": "unknown", "display": "Unknown"}]}),
+        # a float column's infinities and NaN (PostgreSQL float8): the code system's own codes
+        "height": ([fhir.VITAL_PROFILES["height"][0]], {"coding": [{"system": dar, "code": "negative-infinity",
+                                                                    "display": "Negative Infinity (NINF)"}],
+                                                        "text": "-Infinity"}),
+        "bmi": ([fhir.PROFILE_VITAL_SIGNS], {"coding": [{"system": dar, "code": "not-a-number",
+                                                         "display": "Not a Number (NaN)"}], "text": "nan"}),
     }
     assert not any("valueQuantity" in r or any("valueQuantity" in c for c in r.get("component", [])) for r in resources)
     check, validate = ResourceCheck(None), fhir.structure_validator()  # the dev extra holds fhir.resources

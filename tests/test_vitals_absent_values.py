@@ -24,16 +24,14 @@ from urllib.parse import quote
 
 import pytest
 
-from emr_exporter.connectors.spec import load_spec, session_time_zone
-from emr_exporter.sources.drivers import get_option
-from emr_exporter.sources.odbc import OdbcSource
+from emr_exporter.connectors.spec import load_spec
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from foreign_schemas import ForeignDb, _fresh_database
 
 from krcore_rules import check_profiles
-from lossless_kit import check_bag_against_source, lines
+from lossless_kit import check_bag_against_server, lines
 from test_foreign_schemas import checked, exported, scaffolded
 
 pytestmark = pytest.mark.db
@@ -167,13 +165,8 @@ def test_a_vital_recorded_as_no_number_is_an_observation_saying_why_and_a_measur
         "field_defects"]] == [("pulse", "invalid-number")]
     [declined] = by_key("활력징후", 9)
     assert (declined["code"]["coding"][0]["code"], _absent(declined)) == ("8867-4", ("asked-declined", "거부"))
-    loaded = load_spec(flow.connectors / "foreign")
     assert clinic.odbc is not None
-    source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(loaded))
-    try:
-        rebuilt = check_bag_against_source(bag, loaded, source)
-    finally:
-        source.close()
+    rebuilt = check_bag_against_server(bag, flow.connectors / "foreign", clinic.odbc)
     # every cell of every table found again: in a resource, carried raw with its reason, or in a quarantined row
     assert (rebuilt.rows["바이탈"], rebuilt.rows["활력징후"]) == (4 * PATIENTS + 1, PATIENTS)
     assert rebuilt.mapped_cells + rebuilt.carried_cells + rebuilt.quarantined_cells == clinic.cells == sealed[

@@ -1544,8 +1544,13 @@ def _vital_base(record: model.VitalSigns, slug: str, profile: str | None, loinc:
 #: FHIR R4's data-absent-reason code system (Observation.dataAbsentReason, the vital-signs profile's vs-2/vs-3).
 DATA_ABSENT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 #: What a measurement recorded as text that is no number says of why there is none: the first code whose words the
-#: text holds; any other text (a typo, '>200', '120/', 0) says only that the value is not known ("unknown").
+#: text holds (a float's NaN and infinities as the code system's own codes); any other text (a typo, '>200', 0)
+#: says only that the value is not known ("unknown").
 _ABSENT_SAYS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    # what a float column holds that is no number (PostgreSQL float8 'NaN', 'Infinity'; Python writes inf, nan)
+    ("not-a-number", "Not a Number (NaN)", re.compile(r"^\s*nan\s*$", re.IGNORECASE)),
+    ("positive-infinity", "Positive Infinity (PINF)", re.compile(r"^\s*\+?inf(inity)?\s*$", re.IGNORECASE)),
+    ("negative-infinity", "Negative Infinity (NINF)", re.compile(r"^\s*-inf(inity)?\s*$", re.IGNORECASE)),
     ("asked-declined", "Asked But Declined", re.compile(r"거부|거절|refus|declin", re.IGNORECASE)),
     ("not-performed", "Not Performed", re.compile(
         r"측정\s*(안|못|불가|않)|미\s*측정|안\s*함|안\s*했|못\s*함|못\s*했|불가|생략|not\s*(done|measured|performed|taken)",
