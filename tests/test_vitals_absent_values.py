@@ -135,6 +135,13 @@ def test_a_vital_recorded_as_no_number_is_an_observation_saying_why_and_a_measur
                                              "vital_eav_temperature", columns.name)
                for line in lines(bag, f"raw/columns/{name}")}
 
+    # the unit written beside a value that is no number: carried raw (no quantity holds it); the first weight row is
+    # such a one, and every later row's unit is still found in its Observation (a resource with no value is a shape
+    # of its own: cells.ABSENT_MARK; was: every weight row's unit carried as transformed)
+    assert {line["key"]: line["transformed"] for name in ("vital_eav_weight", "vital_eav_pulse")
+            for line in lines(bag, f"raw/columns/{name}") if "transformed" in line} == {
+        "10": ["단위"], "21": ["단위"], "51": ["단위"]}
+
     def by_key(table: str, key: int) -> list[dict[str, Any]]:
         return [o for o in observations
                 if o["identifier"][0]["system"].endswith(quote(table)) and o["identifier"][0]["value"] == str(key)]
