@@ -54,6 +54,16 @@ def _immunization(r: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _value_or_absent(r: dict[str, Any], grouped: bool = False) -> list[str]:
+    """FHIR R4 vital signs vs-2 (vs-3 for a component): a value or a reason it is absent, never both (obs-6)."""
+    values = [k for k in r if k.startswith("value")]
+    if values and "dataAbsentReason" in r:
+        return ["obs-6: dataAbsentReason only where there is no value[x]"]
+    if not grouped and not values and "dataAbsentReason" not in r:
+        return ["vs-2/vs-3: value[x] or dataAbsentReason"]
+    return []
+
+
 def _vital(loinc: str | None, ucum: str | None) -> Rule:
     def check(r: dict[str, Any]) -> list[str]:
         problems = _patient_ref(r, "subject")
@@ -62,7 +72,8 @@ def _vital(loinc: str | None, ucum: str | None) -> Rule:
             problems.append("category[VitalSigns] = observation-category#vital-signs")
         if not _has_coding(r.get("code"), fhir.LOINC_SYSTEM, loinc):
             problems.append(f"code.coding[LOINC] = {loinc or 'a LOINC code'}")
-        if ucum is not None:
+        problems += _value_or_absent(r, "component" in r or "hasMember" in r)
+        if ucum is not None and "dataAbsentReason" not in r:  # value[x] 0..1: its rules bind only where it is
             quantity = r.get("valueQuantity") or {}
             if "value" not in quantity or quantity.get("system") != fhir.UCUM_SYSTEM or quantity.get("code") != ucum:
                 problems.append(f"valueQuantity.value 1.., system UCUM, code {ucum}")
@@ -74,7 +85,8 @@ def _blood_pressure(r: dict[str, Any]) -> list[str]:
     problems = _vital("85354-9", None)(r)
     for component in r.get("component", []):
         codes = {c.get("code") for c in _codings(component.get("code"), fhir.LOINC_SYSTEM)}
-        if codes & {"8480-6", "8462-4"}:
+        problems += _value_or_absent(component)
+        if codes & {"8480-6", "8462-4"} and "dataAbsentReason" not in component:
             q = component.get("valueQuantity") or {}
             if "value" not in q or q.get("system") != fhir.UCUM_SYSTEM or q.get("code") != "mm[Hg]":
                 problems.append("component[Systolic/Diastolic].valueQuantity: value, UCUM mm[Hg]")

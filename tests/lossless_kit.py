@@ -94,6 +94,21 @@ def _named(table: CatalogTable, names: Collection[str]) -> list[str]:
             if c.name in names or (c.name.lower() in names and lower[c.name.lower()] == 1)]
 
 
+def check_bag_against_server(bag: Path, connector: Path, odbc: str) -> Rebuilt:
+    """:func:`check_bag_against_source` on the clinic server ``odbc`` (a connection string with its password), read
+    as the export reads it (a session in the connector's [source] timezone), for the connector in ``connector``."""
+    from emr_exporter.connectors.spec import load_spec, session_time_zone
+    from emr_exporter.sources.drivers import get_option
+    from emr_exporter.sources.odbc import OdbcSource
+
+    spec = load_spec(connector)
+    source = OdbcSource(odbc, get_option(odbc, "PWD"), time_zone=session_time_zone(spec))
+    try:
+        return check_bag_against_source(bag, spec, source)
+    finally:
+        source.close()
+
+
 def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
                              stored_bytes: Mapping[str, Collection[str]] | None = None) -> Rebuilt:
     """Rebuild every row of every table of ``source`` from ``bag``; raise AssertionError on any difference.

@@ -17,17 +17,15 @@ from typing import Any
 import pytest
 
 from emr_exporter.authoring.scaffold import profile_database
-from emr_exporter.connectors.spec import load_spec, session_time_zone
 from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.drivers import get_option
-from emr_exporter.sources.odbc import OdbcSource
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from eav_clinic import EAV_CONNECTOR, VITALS, EavClinic, create_eav_clinic
 
-from lossless_kit import check_bag_against_source, lines
+from lossless_kit import check_bag_against_server, lines
 from test_foreign_schemas import INSTITUTION, Flow, _run, _source_args, checked, exported, scaffolded
 
 pytestmark = pytest.mark.db
@@ -100,9 +98,10 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         ("allergy", "allergy", 3, 3, 0),
         # obs, one row per value of a concept (EAV): one vital-signs section per concept concept_name names as a
         # vital sign, its value_numeric that vital's field (was: obs carried raw whole, no Observation). The patient
-        # is the visit's (obs.person_id is no patient column): the obs of person 9999 has no visit, so no patient
-        # (required-missing); the temperature with no value is no measurement (unmappable); the voided weight is
-        # exported; the nameless person's 2 visits make 2 orphans per concept
+        # is the obs's own person_id (its values are patient.patient_id, the person's id), the visit where it has
+        # one: the weight entered outside any encounter is exported (was: the visit's patient, so no patient,
+        # required-missing); the obs of person 9999 is an orphan; the temperature with no value is no measurement
+        # (unmappable); the voided weight is exported; the nameless person's 2 visits make 2 orphans per concept
         *((f"vital_obs_{kind}", "obs", clinic.vital_obs[concept] + extra, clinic.vital_obs[concept] - 2 + voided,
            2 + extra - voided) for kind, concept, extra, voided in (
             ("systolic", 5085, 0, 0), ("diastolic", 5086, 0, 0), ("pulse", 5087, 1, 0), ("temperature", 5088, 1, 0),
@@ -117,13 +116,14 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert "fields" not in spec["entities"]["vital_obs_other"]
     assert sum(clinic.vital_obs.values()) + 3 + 234 == clinic.rows["obs"]
     assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
-        ("patient", "name", "incomplete-value", 1), ("vital_obs_pulse", "patient_id", "required-missing", 1),
-        ("vital_obs_temperature", "measurements", "unmappable", 1)}
-    assert spec["entities"]["vital_obs_weight"]["query"] == (
-        "SELECT X.*, V.patient_id AS SCAFFOLD_PATIENT FROM obs X LEFT JOIN encounter V ON V.encounter_id = "
-        "X.encounter_id WHERE X.concept_id IN (5089)")
-    assert (spec["entities"]["vital_obs_weight"]["entity"], spec["entities"]["vital_obs_weight"]["fields"]["weight"]) \
-        == ("vital_signs", {"column": "value_numeric", "type": "decimal"})
+        ("patient", "name", "incomplete-value", 1), ("vital_obs_temperature", "measurements", "unmappable", 1)}
+    assert spec["entities"]["vital_obs_weight"]["query"] == "SELECT X.* FROM obs X WHERE X.concept_id IN (5089)"
+    weight = spec["entities"]["vital_obs_weight"]
+    assert (weight["entity"], weight["fields"]["weight"], weight["fields"]["patient_id"],
+            weight["fields"]["encounter_id"]) == (
+        "vital_signs", {"column": "value_numeric", "type": "decimal"},
+        {"column": "person_id", "type": "ref", "ref": "patient", "required": True},
+        {"column": "encounter_id", "type": "ref", "ref": "encounter"})
     assert spec["entities"]["vital_obs_other"]["query"].endswith(
         " WHERE (X.concept_id NOT IN (5085, 5086, 5087, 5088, 5089, 5090) OR X.concept_id IS NULL)")
     allergy = spec["entities"]["allergy"]
@@ -143,13 +143,8 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         "1": {"text": "Penicillin"}, "2": {"text": "갑각류"}, "3": {"text": "Penicillin"}}
     sidecar = {line["id"]: line["columns"] for line in lines(bag, "raw/columns/allergy")}
     assert sidecar[allergies["2"]["id"]]["non_coded_allergen"] == "갑각류"
-    loaded = load_spec(flow.connectors / "foreign")
     assert clinic.odbc is not None
-    source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(loaded))
-    try:
-        rebuilt = check_bag_against_source(bag, loaded, source)
-    finally:
-        source.close()
+    rebuilt = check_bag_against_server(bag, flow.connectors / "foreign", clinic.odbc)
     assert rebuilt.rows["allergy"] == 3
     # each vital obs of a patient's visit, as the DOUBLE held it, in an Observation of its own kind
     found: dict[str, tuple[str, Decimal]] = {}
@@ -161,6 +156,11 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert len(found) == sum(clinic.vital_obs.values()) - 12 + 1  # 2 orphans per concept; the voided weight
     assert all(found[str(k)][1] == Decimal(v) for k, v in clinic.numeric.items() if str(k) in found)
     assert {code for code, _ in found.values()} == {"8480-6", "8462-4", "8867-4", "8310-5", "29463-7", "8302-2"}
+    # the weight entered outside any encounter: the patient's own Observation, no encounter named
+    [alone] = [o for o in _resources(bag, "Observation")
+               if o["identifier"][0]["value"] == str(clinic.dirty["no-encounter-obs"])]
+    assert ("encounter" in alone, alone["subject"], alone["valueQuantity"]["value"]) == (
+        False, {"reference": f"Patient/{patients['5']['id']}"}, 61.5)
     # a row of a concept no section names is carried whole with its reason, never an Observation, not quarantined
     kept = [line for line in lines(bag, "raw/sections/vital_obs_other")]
     assert len(kept) == 234 and not list(bag.glob("data/raw/vital_obs_other.*"))
@@ -214,10 +214,10 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
     assert "\n  vital_temp.measurements: unmappable 1\n" in text
     sections = {s["entity"]: (s["source_rows"], s["exported"], s["quarantined"])
                 for s in check["reconciliation"]["entities"]}
-    # obs: 663 rows split exactly by the sections' concept filters
+    # obs: 664 rows split exactly by the sections' concept filters
     assert sum(sections[s][0] for s in ("diagnosis", "chart_note", "lab_result", "vital_bp_sys", "vital_bp_dia",
                                         "vital_pulse", "vital_temp", "vital_weight", "vital_height")) \
-        == clinic.rows["obs"] == 663
+        == clinic.rows["obs"] == 664
     # the patient without a given name is the one quarantined; its visits and obs are orphans
     assert sections["patient"] == (30, 29, 1)
     # the same connector with the types of the date, time, flag and number fields left out (the docs' shorthand

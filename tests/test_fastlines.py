@@ -90,6 +90,10 @@ ODD = [
     {"pulse": Decimal("80"), "status": None, "recorded_status": "X"},
     {"pulse": Decimal("80"), "status": "unheard-of"},
     {"pulse": Decimal("80"), "id": "not an id"},
+    # a measurement recorded as no number (dataAbsentReason): alone, and (never set so by the export) beside another
+    {"absent": (("weight", "측정 안 함"),)},
+    {"absent": (("systolic", None),), "bp_unit": "mmHg"},
+    {"pulse": Decimal("80"), "absent": (("weight", "거부"),)},
 ]
 
 
@@ -160,3 +164,39 @@ def test_the_differential_check_finds_a_wrong_byte(demo_clinic: Any, monkeypatch
                     created=dt.datetime(2026, 7, 1, tzinfo=dt.UTC), attachments_root=demo_clinic.attachments_root)
     with pytest.raises(fastlines.FastLinesMismatch, match=r"^vital_signs: the fast writer's lines differs"):
         digest_stream(run.stream())
+
+
+def test_a_measurement_recorded_as_no_number_says_why_it_has_no_value() -> None:
+    """FHIR R4 vital signs vs-2 (vs-3 for the blood pressure's components): no valueQuantity, a dataAbsentReason of
+    the code the text clearly says (else unknown) with the text as recorded; the kind's KR Core profile claimed (its
+    quantity rules bind only a value there is), and the ResourceCheck's rules kept."""
+    record = _record(absent=(("weight", " 측정 안 함 "), ("systolic", "refused"), ("pulse", ">200"),
+                             ("temperature", "tab\there"), ("spo2", None), ("height", "-Infinity"), ("bmi", "nan")),
+                     bp_unit="mmHg")
+    resources = fhir.to_fhir(record, institution=INSTITUTION)
+    said = {r["id"].rpartition("-")[2]: (r["meta"].get("profile"), r.get("dataAbsentReason")
+                                         or r["component"][0]["dataAbsentReason"]) for r in resources}
+    dar = fhir.DATA_ABSENT_REASON_SYSTEM
+    assert said == {
+        "bp": ([fhir.PROFILE_BLOOD_PRESSURE], {"coding": [{"system": dar, "code": "asked-declined",
+                                                           "display": "Asked But Declined"}], "text": "refused"}),
+        "pulse": ([fhir.VITAL_PROFILES["pulse"][0]], {"coding": [{"system": dar, "code": "unknown", "display": "Unknown"}],
+                                                      "text": ">200"}),
+        "temp": ([fhir.VITAL_PROFILES["temperature"][0]], {"coding": [{"system": dar, "code": "unknown",
+                                                                       "display": "Unknown"}]}),  # no control character
+        "weight": ([fhir.VITAL_PROFILES["weight"][0]], {"coding": [{"system": dar, "code": "not-performed",
+                                                                    "display": "Not Performed"}], "text": "측정 안 함"}),
+        "spo2": ([fhir.VITAL_PROFILES["spo2"][0]], {"coding": [{"system": dar, "code": "unknown", "display": "Unknown"}]}),
+        # a float column's infinities and NaN (PostgreSQL float8): the code system's own codes
+        "height": ([fhir.VITAL_PROFILES["height"][0]], {"coding": [{"system": dar, "code": "negative-infinity",
+                                                                    "display": "Negative Infinity (NINF)"}],
+                                                        "text": "-Infinity"}),
+        "bmi": ([fhir.PROFILE_VITAL_SIGNS], {"coding": [{"system": dar, "code": "not-a-number",
+                                                         "display": "Not a Number (NaN)"}], "text": "nan"}),
+    }
+    assert not any("valueQuantity" in r or any("valueQuantity" in c for c in r.get("component", [])) for r in resources)
+    check, validate = ResourceCheck(None), fhir.structure_validator()  # the dev extra holds fhir.resources
+    assert validate is not None
+    for resource in resources:
+        assert (check.problem(resource, canonical_json_line(resource)), validate(resource)) == (None, None)
+    assert not fhir.vital_measured(record) and fastlines.vital_lines(record) is None

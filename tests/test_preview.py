@@ -196,3 +196,18 @@ def test_transfer_report_marks_the_documents_preview_can_draw(sealed: ExportOutc
     # and every document the readiness table calls issuable for someone is one preview draws
     issuable = {d["id"] for d in sealed.extra["readiness"]["documents"] if d["issuable"] and d["status"] == "confirmed"}
     assert issuable <= set(PREVIEW_DOCUMENTS)
+
+
+def test_a_vital_sign_with_no_value_says_why_on_the_chart_copy() -> None:
+    """A measurement recorded as no number is an Observation with dataAbsentReason (docs/fhir-mapping.md): the
+    medical-record copy prints the words it was recorded in (or the reason's code), not an empty value."""
+    from emr_exporter.reports.preview import _vital_line
+
+    dar = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+    assert _vital_line([
+        {"id": "v-bp", "code": {"text": "Blood pressure"}, "component": [
+            {"dataAbsentReason": {"coding": [{"system": dar, "code": "not-performed"}], "text": "측정불가"}}]},
+        {"id": "v-pulse", "code": {"text": "Heart rate"},
+         "dataAbsentReason": {"coding": [{"system": dar, "code": "unknown"}]}},
+        {"id": "v-weight", "code": {"text": "Body weight"}, "valueQuantity": {"value": 61.5, "unit": "kg"}},
+    ]) == "혈압 측정불가, Heart rate (unknown), Body weight 61.5 kg"

@@ -1234,8 +1234,10 @@ def test_a_korean_vital_table_of_item_codes_and_values_becomes_one_vital_signs_s
     assert result.reconciliation.balanced
     counts = {e["entity"]: (e["source_rows"], e["exported"], e["quarantined"])
               for e in result.reconciliation.to_dict()["entities"]}
-    # the weight that is no number: its row kept whole (no measurement left), the rest of the chart exported
-    assert counts == {"patient": (20, 20, 0), "vital_eav_weight": (20, 19, 1), "vital_eav_height": (20, 20, 0),
+    # the weight that is no number: its Observation says why it has no value (dataAbsentReason not-performed, the
+    # cell carried raw with its reason; was: the row quarantined whole, the visit's weight missing from the chart)
+    assert result.reconciliation.to_dict()["field_defects"] == {"invalid-number": 1}
+    assert counts == {"patient": (20, 20, 0), "vital_eav_weight": (20, 20, 0), "vital_eav_height": (20, 20, 0),
                       "vital_eav_bp": (20, 20, 0), "vital_eav_pulse": (20, 20, 0),
                       "vital_eav_temperature": (20, 20, 0), "lab_eav": (20, 20, 0)}
     # the 메모 rows carried whole, every column as recorded (were: 20 quarantined, "a vital-signs set needs at least

@@ -9,7 +9,8 @@ reactions, users (with password hashes), providers, locations, and a settings ta
 
 Planted dirty rows (what :class:`EavClinic` ``dirty`` names): an obs of a person who does not exist (orphan), a
 voided patient, a birth date ``2023-02-30`` (stored under ``ALLOW_INVALID_DATES``), a person with no given name
-(NULL), a numeric obs with a NULL value, and a voided obs.
+(NULL), a numeric obs with a NULL value, a voided obs, and a weight obs outside any encounter (``encounter_id``
+NULL).
 """
 
 from __future__ import annotations
@@ -270,6 +271,10 @@ def create_eav_clinic(conn_str: str, database: str = "emr_eav_clinic", *, patien
     db.dirty["null-value-obs"] = add_obs(1, 5088, 1, dt.datetime(2023, 5, 6, 10, 0))
     db.dirty["voided-obs"] = add_obs(2, 5089, 2, dt.datetime(2023, 5, 7, 10, 0), numeric=70.5, voided=1)
     add_obs(3, 1150, 3, dt.datetime(2023, 5, 8, 10, 0), datetime=dt.datetime(2023, 5, 1, 0, 0))
+    # a weight entered outside any encounter (encounter_id NULL, as OpenMRS's obs forms allow): the patient's own
+    db.dirty["no-encounter-obs"] = oid = add_obs(5, 5089, None, dt.datetime(2023, 5, 9, 10, 0), numeric=61.5)
+    db.numeric[oid] = "61.5"
+    db.vital_obs[5089] += 1
     insert("visit", visits)
     insert("encounter", encounters)
     insert("encounter_provider", enc_providers)

@@ -726,6 +726,9 @@ _PERSON_NAME = {
 #: and modified, Rails' created_at/updated_at, Care2x's create_time/modify_time.
 _AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|TIME|TS|DTTM|DATETIME))?"
                 r"|(CREATE|MODIFY|UPDATE|CHANGE)_?(TIME|TS|DTTM|DATETIME)|LAST_?(MODIFIED|UPDATED?)")
+#: A column naming a person (OpenMRS keeps every patient, doctor and relative as a person; a patient's key is its
+#: person's id): a patient link only where its values are the patients' keys (_Guesser._patient_as_person).
+_PERSON_COLUMN = r"(PERSON|PRSN)_?(ID|NO|NR|KEY)?"
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
     "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
@@ -1109,15 +1112,22 @@ _BP_COLUMN = (r"(.*_)?BP", r"BLOOD_?PRESS(URE)?", r"혈압")
 
 def _bp_part_sql(engine: str, part: int, column: str) -> str:
     """The systolic (``part`` 1) or diastolic (2) number of a blood pressure written '120/80' in ``column``; NULL
-    where the text has no '/' (an empty or odd cell is no measurement; the cell is carried raw as written)."""
+    where the text has no '/' (an empty or odd cell is no measurement; the cell is carried raw as written). A text
+    with no digit at all ('측정 안 함', 'refused') is the systolic part as written: no number, so a field defect,
+    and a set left with no measurement says why it has none (dataAbsentReason, pipeline/fhir.py); a lone number
+    ('120') is not guessed to be either part."""
     if engine in ("sqlite", "sqlite-odbc"):
         at = f"instr({column}, '/')"
-        return (f"CASE WHEN {at} > 0 THEN trim(substr({column}, 1, {at} - 1)) END" if part == 1
+        return (f"CASE WHEN {at} > 0 THEN trim(substr({column}, 1, {at} - 1)) WHEN {column} GLOB '*[0-9]*' THEN NULL "
+                f"ELSE trim({column}) END" if part == 1
                 else f"CASE WHEN {at} > 0 THEN trim(substr({column}, {at} + 1)) END")
     if engine == "postgresql":
-        return f"CASE WHEN strpos({column}, '/') > 0 THEN trim(split_part({column}, '/', {part})) END"
+        text = f"trim(split_part({column}, '/', {part}))"
+        return (f"CASE WHEN strpos({column}, '/') > 0 THEN {text} WHEN {column} ~ '[0-9]' THEN NULL "
+                f"ELSE trim({column}) END" if part == 1 else f"CASE WHEN strpos({column}, '/') > 0 THEN {text} END")
     at = f"LOCATE('/', {column})"
-    return (f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING_INDEX({column}, '/', 1)) END" if part == 1
+    return (f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING_INDEX({column}, '/', 1)) WHEN {column} REGEXP '[0-9]' THEN "
+            f"NULL ELSE TRIM({column}) END" if part == 1
             else f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING({column}, {at} + 1)) END")
 
 
@@ -2319,12 +2329,38 @@ class _Guesser:
                           f"{100 * front[0].share('yymmdd'):.0f} % YYMMDD; {back[0].name}: 7 digits)",
                           columns=(front[0].name, back[0].name))
 
+    def _patient_as_person(self, guess: EntityGuess, table: TableProfile) -> FieldGuess | None:
+        """A column named as a person (OpenMRS ``obs.person_id``) whose values are the patients' keys (the
+        patient's key is the person's id: 80 % of a sample found among them, as the export names records): the
+        row's own patient, so that a row with no visit (an obs entered outside an encounter) still has one."""
+        patient = self.guesses.get("patient")
+        if patient is None or not patient.usable or not isinstance(patient.key, str) or not patient.table:
+            return None
+        taken = {f.column for f in guess.fields}
+        for column in table.columns:
+            if column.name in taken or column.primary_key or not _name_fits(_PERSON_COLUMN, column.name):
+                continue
+            sampled, hits = self.exact_hits(table, column.name, patient.table, patient.key, None)
+            if sampled and hits >= 0.8 * sampled:
+                return FieldGuess("patient_id", column.name, "ref", (
+                    f"column name matches {_PERSON_COLUMN} and {hits} of {sampled} sampled values "
+                    f"({100 * hits / sampled:.0f} %) are found in {patient.table}.{patient.key} (the patient's key is "
+                    "the person's id): the row's own patient, its visit where it has one; rows whose patient is "
+                    "missing are quarantined as orphans"), required=True, ref="patient")
+        return None
+
     def _patient_through_visit(self, guess: EntityGuess, table: TableProfile) -> None:
-        """No patient column but a visit one: the patient comes from the visit (a LEFT JOIN keeps every row)."""
+        """No patient column but a visit one: the patient comes from the visit (a LEFT JOIN keeps every row);
+        but a person column that names the patients (:meth:`_patient_as_person`) is the patient itself."""
         encounter = self.guesses.get("encounter")
         visit_ref = next((f for f in guess.fields if f.field == "encounter_id"), None)
         patient_ref = next((f for f in encounter.fields if f.field == "patient_id"), None) if encounter else None
         if encounter is None or not encounter.usable or visit_ref is None or patient_ref is None:
+            return
+        person = self._patient_as_person(guess, table) if not guess.query else None
+        if person is not None:
+            guess.missing.remove("patient_id")
+            guess.fields.insert(1, person)
             return
         if not isinstance(encounter.key, str) or guess.query:
             return

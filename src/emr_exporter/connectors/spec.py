@@ -87,8 +87,9 @@ FIELD_TYPES = frozenset(
      "status", "ref_list"}
 )
 #: Fields every record has that the framework fills in itself (and a patient's merge links, which the export
-#: resolves from ``merged_into`` over the whole patient table).
-FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention", "replaced_by", "replaces"})
+#: resolves from ``merged_into`` over the whole patient table; a vital-signs set's ``absent`` measurements, which
+#: the export takes from the row's field defects).
+FRAMEWORK_FIELDS = frozenset({"id", "provenance", "retention", "replaced_by", "replaces", "absent"})
 #: The attachment's content is given by these two pseudo-fields.
 ATTACHMENT_CONTENT_FIELDS = ("content_blob", "content_path")
 

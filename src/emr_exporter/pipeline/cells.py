@@ -175,9 +175,27 @@ def _by_suffix(resources: Sequence[Mapping[str, Any]], record_id: str) -> dict[s
     return found
 
 
+#: Written after the id suffix of a resource that says its value is absent (a vital sign recorded as no number:
+#: ``dataAbsentReason``): such a resource is a shape of its own, its locations learnt apart from those of the
+#: resources with a value (else a section whose first row was one would carry every later row's unit as
+#: transformed: the unit is nowhere in a resource with no quantity).
+ABSENT_MARK = "!absent"
+
+
+def _absent_mark(resource: Mapping[str, Any]) -> str:
+    if "dataAbsentReason" in resource:
+        return ABSENT_MARK
+    components = resource.get("component")
+    if components and any("dataAbsentReason" in c for c in components):
+        return ABSENT_MARK
+    return ""
+
+
 def shape_of(resources: Sequence[Mapping[str, Any]], record_id: str) -> str:
-    """The resource types and id suffixes a record gave, e.g. ``"Observation:bp,Observation:weight"``."""
-    return ",".join(sorted(f"{r.get('resourceType')}:{s}" for s, r in _by_suffix(resources, record_id).items()))
+    """The resource types and id suffixes a record gave, e.g. ``"Observation:bp,Observation:weight"`` (a suffix
+    followed by :data:`ABSENT_MARK` for a resource whose value is absent)."""
+    return ",".join(sorted(f"{r.get('resourceType')}:{s}{_absent_mark(r)}"
+                           for s, r in _by_suffix(resources, record_id).items()))
 
 
 def _generalise(resource: Mapping[str, Any], path: Path) -> list[Any]:
@@ -977,7 +995,7 @@ class CellCheck:
             rid = str(resource.get("id", ""))
             suffix = rid[start:] if rid != record_id else ""
             by_suffix[suffix] = resource
-            names.append((resource.get("resourceType"), suffix))
+            names.append((resource.get("resourceType"), suffix + _absent_mark(resource)))
         shape_key = tuple(names)
         check = self._fast_many.get(shape_key)
         if check is None:

@@ -2969,6 +2969,26 @@ def _cell_check(spec: ConnectorSpec, entity: EntitySpec, mapper: EntityMapper,
     )
 
 
+#: The fields of a vital-signs set that are its measurements (an Observation each, or a component of the blood
+#: pressure's).
+_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
+
+
+def _absent_measurements(record: model.VitalSigns, row: Mapping[str, Any],
+                         defects: tuple[tuple[str, str, str], ...]) -> model.VitalSigns:
+    """A set left with no measurement because each recorded one was no number (a field defect: '측정 안 함', 0):
+    the record with those measurements ``absent`` (fhir.py writes each with dataAbsentReason, the text as
+    recorded), so the visit's record is in the chart; the cells are carried raw with their reason as for any
+    field defect. A set with no such defect is left as it is (to_fhir refuses it: unmappable)."""
+    absent: dict[str, str | None] = {}
+    for field_name, column, _ in defects:
+        if field_name in _MEASUREMENTS and field_name not in absent:
+            value = row.get(column)  # (a computed column: the text an expr read out of the cell, e.g. a BP's)
+            absent[field_name] = value if isinstance(value, str) else (
+                str(value) if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else None)
+    return dataclasses.replace(record, absent=tuple(absent.items())) if absent else record
+
+
 class RowMapping:
     """The pure part of a row's trip: connector mapping, FHIR, canonical JSON, each resource's own rules,
     the cell-by-cell rebuild check and the row's raw/columns line, the observers' summaries.
@@ -3012,6 +3032,8 @@ class RowMapping:
             return MappedRow(result, [])
         # A copy: the mapper reuses its (empty) list for the next row, and a worker answers a whole batch.
         defects = tuple(mapper.defects)
+        if defects and type(result) is model.VitalSigns and not fhir.vital_measured(result):
+            result = _absent_measurements(result, row, defects)
         if self.merges is not None and type(result) is model.Patient:
             result, merge_note = self.merges.apply(result)
             if merge_note is not None:  # why merged_into is no link: its value carried with the code

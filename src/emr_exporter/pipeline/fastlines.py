@@ -14,7 +14,9 @@ caller takes the slow path (``fhir.to_fhir`` + ``canonical_json_line`` + ``Resou
 * a text (id, key, unit, method, BMI status, note) that is not a ``str`` or that holds a quote, a backslash,
   a control character below U+0020 or DEL, or that orjson refuses (a lone surrogate);
 * a unit whose UCUM code is not plain printable ASCII; a record id that does not fit FHIR's id pattern;
-* no measurement at all (``to_fhir`` raises).
+* no measurement at all (``to_fhir`` raises), or a measurement ``absent`` (recorded as no number: ``to_fhir``
+  writes it with ``dataAbsentReason``; the export sets it only on a row with field defects, which never comes
+  here, and the writer refuses it anyway).
 
 **Which output rules this proves, so that the caller need not run them per line** (``check.problem``:
 the id pattern and :func:`~emr_exporter.pipeline.check.line_problem`; the structure models are never asked
@@ -249,6 +251,8 @@ def vital_lines(record: model.VitalSigns) -> Written | None:
     holding only what the cell check may read (see ``CellCheck.transformed_lean``). None: the slow path."""
     recorded = record.recorded_status
     if recorded and record.status is None:  # a status kept as recorded (counted): the slow path
+        return None
+    if record.absent:  # a measurement recorded as no number (dataAbsentReason): the slow path
         return None
     try:
         status = fhir._status(record, "final", allowed=_STATUSES)

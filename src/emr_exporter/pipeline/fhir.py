@@ -1541,11 +1541,54 @@ def _vital_base(record: model.VitalSigns, slug: str, profile: str | None, loinc:
     return resource
 
 
+#: FHIR R4's data-absent-reason code system (Observation.dataAbsentReason, the vital-signs profile's vs-2/vs-3).
+DATA_ABSENT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+#: What a measurement recorded as text that is no number says of why there is none: the first code whose words the
+#: text holds (a float's NaN and infinities as the code system's own codes); any other text (a typo, '>200', 0)
+#: says only that the value is not known ("unknown").
+_ABSENT_SAYS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    # what a float column holds that is no number (PostgreSQL float8 'NaN', 'Infinity'; Python writes inf, nan)
+    ("not-a-number", "Not a Number (NaN)", re.compile(r"^\s*nan\s*$", re.IGNORECASE)),
+    ("positive-infinity", "Positive Infinity (PINF)", re.compile(r"^\s*\+?inf(inity)?\s*$", re.IGNORECASE)),
+    ("negative-infinity", "Negative Infinity (NINF)", re.compile(r"^\s*-inf(inity)?\s*$", re.IGNORECASE)),
+    ("asked-declined", "Asked But Declined", re.compile(r"거부|거절|refus|declin", re.IGNORECASE)),
+    ("not-performed", "Not Performed", re.compile(
+        r"측정\s*(안|못|불가|않)|미\s*측정|안\s*함|안\s*했|못\s*함|못\s*했|불가|생략|not\s*(done|measured|performed|taken)",
+        re.IGNORECASE)),
+)
+#: A recorded text the FHIR line can hold as it is (no control character, not only blanks).
+_ABSENT_TEXT = re.compile(r"[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*")
+
+
+def absent_reason(text: str | None) -> dict[str, Any]:
+    """Observation.dataAbsentReason of a measurement recorded as ``text`` that is no number (None: no text): the
+    code its words clearly say (refused: asked-declined; not measured: not-performed), else unknown; the text as
+    recorded in ``text`` (where a FHIR string can hold it: its cell is carried raw with its reason either way)."""
+    code, display = "unknown", "Unknown"
+    for said, said_display, pattern in _ABSENT_SAYS:
+        if text is not None and pattern.search(text):
+            code, display = said, said_display
+            break
+    concept: dict[str, Any] = {"coding": [{"system": DATA_ABSENT_REASON_SYSTEM, "code": code, "display": display}]}
+    if text is not None and _ABSENT_TEXT.fullmatch(text) and unicodedata.is_normalized("NFC", text):
+        concept["text"] = text.strip()
+    return concept
+
+
+def vital_measured(record: model.VitalSigns) -> bool:
+    """Whether the set holds a measurement (to_fhir refuses one that holds none and has none ``absent``)."""
+    return record.systolic is not None or record.diastolic is not None or any(
+        getattr(record, kind) is not None for kind in model.VITAL_KINDS)
+
+
 def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> list[dict[str, Any]]:
     status = _status(record, "final", allowed=model.STATUS_VALUES["vital_signs"])
     effective = fhir_datetime(record.observed)
     resources = []
-    if record.systolic is not None or record.diastolic is not None:
+    # a measurement recorded as no number (the export sets ``absent`` only for a set with none left): its own
+    # Observation with dataAbsentReason (FHIR R4 vital signs vs-2 / vs-3: a value or a reason it is absent)
+    absent = dict(record.absent) if record.absent else {}
+    if record.systolic is not None or record.diastolic is not None or "systolic" in absent or "diastolic" in absent:
         unit_code = ucum_code(record.bp_unit) if record.bp_unit else None
         bp_profile = PROFILE_BLOOD_PRESSURE if unit_code == "mm[Hg]" else None
         resource = _vital_base(record, "bp", bp_profile, "85354-9", "Blood pressure panel with all children optional",
@@ -1558,18 +1601,27 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
                     "code": _concept([_coding(LOINC_SYSTEM, loinc, display)], display),
                     "valueQuantity": _quantity(record, field_name, record.bp_unit),
                 })
+            elif field_name in absent:
+                components.append({"code": _concept([_coding(LOINC_SYSTEM, loinc, display)], display),
+                                   "dataAbsentReason": absent_reason(absent[field_name])})
         resource["component"] = components
         resources.append(resource)
     for kind, (loinc, display, slug) in model.VITAL_KINDS.items():
-        if getattr(record, kind) is None:
+        if getattr(record, kind) is None and kind not in absent:
             continue
         unit = getattr(record, f"{kind}_unit")
         profile_and_unit = VITAL_PROFILES.get(kind)
         if profile_and_unit is None:
             profile: str | None = PROFILE_VITAL_SIGNS
+        elif getattr(record, kind) is None:  # no quantity, so no unit the profile could refuse
+            profile = profile_and_unit[0]
         else:
             profile = profile_and_unit[0] if unit and ucum_code(unit) == profile_and_unit[1] else None
         resource = _vital_base(record, slug, profile, loinc, display, status, effective)
+        if getattr(record, kind) is None:
+            resource["dataAbsentReason"] = absent_reason(absent[kind])
+            resources.append(resource)
+            continue
         resource["valueQuantity"] = _quantity(record, kind, unit)
         if kind == "temperature" and record.temperature_method:
             resource["method"] = {"text": record.temperature_method}

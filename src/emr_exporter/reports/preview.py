@@ -423,16 +423,25 @@ def _quantity(quantity: dict[str, Any] | None) -> str:
     return f"{quantity.get('comparator', '')}{value} {quantity.get('unit', '')}".strip()
 
 
+def _absent(part: dict[str, Any]) -> str:
+    """Why a measurement has no value, as recorded ('측정 안 함'), else the reason's code ('(unknown)'); '' if none."""
+    reason = part.get("dataAbsentReason")
+    if not isinstance(reason, dict):
+        return ""
+    return str(reason.get("text") or f"({((reason.get('coding') or [{}])[0]).get('code', '')})")
+
+
 def _vital_line(observations: list[dict[str, Any]]) -> str:
     parts = []
     for observation in sorted(observations, key=lambda o: o["id"]):
         name = str(observation.get("code", {}).get("text", ""))
         if observation.get("component") and "valueQuantity" not in observation:
-            values = "/".join(str(c.get("valueQuantity", {}).get("value", "")) for c in observation["component"])
+            values = "/".join(str(c.get("valueQuantity", {}).get("value", "")) or _absent(c)
+                              for c in observation["component"])
             unit = (observation["component"][0].get("valueQuantity") or {}).get("unit", "")
             parts.append(f"혈압 {values} {unit}".strip())
         else:
-            parts.append(f"{name} {_quantity(observation.get('valueQuantity'))}")
+            parts.append(f"{name} {_quantity(observation.get('valueQuantity')) or _absent(observation)}")
     return ", ".join(parts)
 
 
