@@ -1321,3 +1321,20 @@ def test_a_second_table_of_a_kind_shaped_otherwise_is_read_by_a_section_of_its_o
     assert {(e["entity"], e["table"], e["exported"], e["quarantined"])
             for e in result.reconciliation.to_dict()["entities"] if e["table"] in ("외래진단", "입원진단")} == {
         ("diagnosis_2", "외래진단", 40, 0), ("diagnosis", "입원진단", 11, 1)}
+
+
+def test_column_prefix_is_the_tables_abbreviation_every_column_starts_with() -> None:
+    from emr_exporter.authoring.scaffold import column_prefix
+
+    # Open Hospital's: the table's first letter, then others of its name in order
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_FNAME", "PAT_SEX"]) == "PAT_"
+    assert column_prefix("PATIENTEXAMINATION", ["PEX_ID", "PEX_PAT_ID", "PEX_AP_MAX"]) == "PEX_"
+    assert column_prefix("billpayments", ["blp_id", "blp_id_bill", "blp_amount"]) == "blp_"
+    assert column_prefix("tblVisit", ["VST_ID", "VST_PT_NO", "VST_DT"]) == "VST_"
+    # none: a column without it, a prefix the name does not spell, too few columns, not letters
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_FNAME", "NOTE"]) == ""
+    assert column_prefix("VISIT", ["PT_NO", "PT_VISIT_DT", "PT_DEPT"]) == ""
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_NM"]) == ""
+    assert column_prefix("P1", ["P1_ID", "P1_NM", "P1_DT"]) == ""
+    assert column_prefix("PATIENT", ["P_ID", "P_NM", "P_DT"]) == ""  # one letter: too little to say
+
