@@ -687,7 +687,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
-    "lab_result": ("LAB", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
+    "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
     "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
     "certificate": ("CERT", "CERTIFICATE", "JINDANSEO", "JDS", "진단서", "증명서"),
     "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
@@ -745,7 +745,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*",
+        "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"B_?(DATE|DT|YMD)",
+                       r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*",
                        r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
@@ -804,9 +805,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
         # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE",
+                 r"(TEST|EXAM?)_?ID(_?A)?"),
         "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(TEST|EXAM|LAB)_?NAME", r"NAME"),
-        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
+        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT|RES)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT",),
         "reference_range": (r"REF.*", r"NORMAL.*"),
@@ -878,7 +880,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "immunization": {
         "occurred": (r"(VAC|VACC|VACCINE|INJ|IMMUN|JEOPJONG|ADMIN|GIVEN)_?(YMD|DT|DATE|DTTM)", r"접종일.*"),
-        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?"),
+        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?", r"(VAC|VACC|VACCINE)_?ID(_?A)?"),
         "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
         "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
         "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
@@ -896,8 +898,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
-        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"수축기.*"),
-        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"이완기.*"),
+        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS|HIGH|MAX|H)", r"(AP|PA|ABP)_?(SYS|MAX)", r"수축기.*"),
+        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA|LOW|MIN|L)", r"(AP|PA|ABP)_?(DIA|MIN)",
+                      r"이완기.*"),
         # BPM, RESPIRATORY_RATE, OSAT: GNU Health's evaluation columns, as English-named EMRs write them
         "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"BPM", r"맥박.*"),
         "respiration": (r"RR", r"RESP(IRATION|IRATORY)?(_?RATE)?", r"호흡.*"),
@@ -1247,6 +1250,9 @@ def _parts(name: str) -> list[str]:
     parts = [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
     if words != upper:  # tblPatient: PATIENT; tblVisitOld: VISIT_OLD, VISIT, OLD
         parts += [words, *[p for p in words.split("_") if p]]
+    # a patient's records named as one upper-case word (PATIENTVACCINE, PATIENTALLERGY): the kind after it
+    parts += [p[len(glued):] for p in list(parts) for glued in ("PATIENT",)
+              if p.startswith(glued) and len(p) >= len(glued) + 3 and p.isalpha()]
     singular = [p[:-3] + "Y" if p.endswith("IES") else p[:-1] for p in parts
                 if len(p) > 3 and p.endswith("S") and not p.endswith("SS")]
     return parts + singular
