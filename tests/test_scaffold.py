@@ -1338,3 +1338,35 @@ def test_column_prefix_is_the_tables_abbreviation_every_column_starts_with() -> 
     assert column_prefix("P1", ["P1_ID", "P1_NM", "P1_DT"]) == ""
     assert column_prefix("PATIENT", ["P_ID", "P_NM", "P_DT"]) == ""  # one letter: too little to say
 
+
+def test_prefixed_columns_are_read_by_their_own_names(tmp_path: Path) -> None:
+    """A schema naming every column with a prefix of its table (PAT_SEX, VIS_PAT_ID): before, only the patients'
+    name was found (PAT_NAME); the sex, birth date (B_DATE), the visits' patient, the vitals (AP_MAX/AP_MIN the
+    arterial pressure) were not, and PAT_ACTIVE (1 in every row) stood for active while PAT_DELETED said which
+    patient was deleted."""
+    path = tmp_path / "prefixed.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE PATIENT (PAT_ID INTEGER PRIMARY KEY, PAT_NAME TEXT, PAT_SEX TEXT, PAT_BDATE TEXT, "
+                 "PAT_DELETED TEXT, PAT_ACTIVE INTEGER)")
+    conn.execute("CREATE TABLE VISIT (VIS_ID INTEGER PRIMARY KEY, VIS_PAT_ID INTEGER, VIS_DATE TEXT)")
+    conn.execute("CREATE TABLE PATIENTVITALS (PVT_ID INTEGER PRIMARY KEY, PVT_PAT_ID INTEGER, PVT_DATE TEXT, "
+                 "PVT_AP_MAX INTEGER, PVT_AP_MIN INTEGER, PVT_HR INTEGER)")
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?, ?, ?, 1)",
+                     [(i, f"환자{i}", "MF"[i % 2], f"1980-01-{i:02d}", "Y" if i == 3 else "N") for i in range(1, 9)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?)", [(i, 1 + i % 8, f"2024-01-{i:02d} 09:00:00")
+                                                            for i in range(1, 17)])
+    conn.executemany("INSERT INTO PATIENTVITALS VALUES (?, ?, ?, ?, ?, ?)",
+                     [(i, 1 + i % 8, f"2024-01-{i:02d} 09:10:00", 120 + i, 80 - i, 70) for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("prefixed", tmp_path / "out", SourceAddress(database=path)).folder)
+    patient = spec.entities["patient"].fields
+    assert {name: patient[name].column for name in ("name", "sex", "birth_date", "active")} == {
+        "name": "PAT_NAME", "sex": "PAT_SEX", "birth_date": "PAT_BDATE", "active": "PAT_DELETED"}
+    assert patient["active"].map == {"Y": False, "N": True}
+    assert (spec.entities["encounter"].table, spec.entities["encounter"].fields["patient_id"].column) == (
+        "VISIT", "VIS_PAT_ID")
+    vitals = spec.entities["vital_signs"]
+    assert (vitals.table, vitals.fields["patient_id"].column, vitals.fields["systolic"].column,
+            vitals.fields["diastolic"].column, vitals.fields["pulse"].column) == (
+        "PATIENTVITALS", "PVT_PAT_ID", "PVT_AP_MAX", "PVT_AP_MIN", "PVT_HR")

@@ -1908,21 +1908,36 @@ class _Guesser:
     def _deletion_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """A soft-delete flag (``del_yn``): a row the EMR deleted is still a record the law may require to keep, so
         it is exported saying so, never as an ordinary one: ``status`` entered-in-error (the flag's other value an
-        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false."""
+        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false. An
+        ``active`` column whose every sampled value is the same gives way to a flag that says a sampled row was
+        deleted (Open Hospital's PAT_ACTIVE always 1 beside PAT_DELETED 'Y'/'N'; was: the deleted patient exported
+        active)."""
         record = model.ENTITY_TYPES[guess.entity]
         names = {f.name for f in dataclasses.fields(record)}
         statuses = model.STATUS_VALUES.get(guess.entity, frozenset())
+        taken = next((f for f in guess.fields if f.field == "active"), None)
         if "entered-in-error" in statuses and "status" in names:
-            target = "status"
-        elif "active" in names and not any(f.field == "active" for f in guess.fields):
+            target, taken = "status", None
+        elif "active" in names and (taken is None or getattr(table.column(taken.column), "distinct", 0) == 1):
             target = "active"
         else:
             return
+
+        def instead(deleted: Collection[str]) -> bool:
+            """Whether the flag may be read: always where no ``active`` column is, else where it says a sampled row
+            was deleted (that column then given way, carried raw with the row's other unread columns)."""
+            if taken is None:
+                return True
+            if not deleted:
+                return False
+            guess.fields.remove(taken)
+            used.discard(taken.column)
+            return True
         for column in table.columns:
             values = self.sampled_codes.get((table.name, column.name))
             if column.name in used or not values:
                 continue
-            if _name_fits(_DELETION_STATUS, column.name) and any(v.lower() in _DELETED_WORDS for v in values) and all(
+            if _name_fits(_DELETION_STATUS, column) and any(v.lower() in _DELETED_WORDS for v in values) and all(
                     v.lower() in _DELETED_WORDS | _KEPT_WORDS for v in values):
                 # a row status whose only words say the row was deleted (Care2x: '' or 'deleted', 'void', 'hidden')
                 words = {v: v.lower() in _DELETED_WORDS for v in sorted(values)}
@@ -1930,6 +1945,8 @@ class _Guesser:
                                                for v, deleted in words.items() if not deleted}
                 dead: dict[str, str | bool] = {v: "entered-in-error" if target == "status" else False
                                                for v, deleted in words.items() if deleted}
+                if not instead(dead):
+                    return
                 used.add(column.name)
                 guess.fields.append(FieldGuess(
                     target, column.name, "status" if target == "status" else "bool",
@@ -1947,6 +1964,8 @@ class _Guesser:
             for deleted, kept in pairs:
                 mapping.setdefault(deleted, "entered-in-error" if target == "status" else False)
                 mapping.setdefault(kept, "" if target == "status" else True)
+            if not instead([v for v in values if mapping.get(v) in ("entered-in-error", False)]):
+                continue
             used.add(column.name)
             said = ("status entered-in-error, the others an ordinary record" if target == "status"
                     else "active = false")
