@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from openhospital_clinic import DDL as OPENHOSPITAL_TABLES
 from openhospital_clinic import create_openhospital_clinic
 
-from test_legacy_opensource_clinics import _scanned
+from test_legacy_opensource_clinics import PAGES, _scanned
 from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
 from test_random_server_clinics import through_the_flow
 
@@ -32,8 +32,11 @@ READ = {"patient": ("patient",), "opd": ("encounter",), "laboratory": ("lab_resu
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped"}
 
 
-def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
+@pytest.mark.parametrize("page_size", PAGES)
+def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str,
+                                                                 page_size: int | None) -> None:
     clinic = create_openhospital_clinic(mariadb_conn_str)
+    clinic.page_size = page_size  # None: the export's own pages; 7: every section read in keyset pages of 7 rows
     # every cell but the skipped USERS' (2 rows of 12 columns)
     assert through_the_flow(clinic, tmp_path) == clinic.cells - 2 * 12
     bag = _bag(tmp_path)
