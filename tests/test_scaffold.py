@@ -1359,7 +1359,13 @@ def test_prefixed_columns_are_read_by_their_own_names(tmp_path: Path) -> None:
                      [(i, 1 + i % 8, f"2024-01-{i:02d} 09:10:00", 120 + i, 80 - i, 70) for i in range(1, 9)])
     conn.commit()
     conn.close()
-    spec = load_spec(write_scaffold("prefixed", tmp_path / "out", SourceAddress(database=path)).folder)
+    folder = write_scaffold("prefixed", tmp_path / "out", SourceAddress(database=path)).folder
+    spec = load_spec(folder)
+    # the guess says which prefix it left out
+    text = (folder / "connector.toml").read_text(encoding="utf-8")
+    assert "# GUESS (column name after its table's column prefix PAT_ matches SEX.*; every sampled" in text
+    assert "# GUESS (column name after its table's column prefix VIS_ matches PAT_ID; 16 of 16 sampled" in text
+    assert "# GUESS (column name matches PAT(IENT)?_?(NM|NAME))" in text
     patient = spec.entities["patient"].fields
     assert {name: patient[name].column for name in ("name", "sex", "birth_date", "active")} == {
         "name": "PAT_NAME", "sex": "PAT_SEX", "birth_date": "PAT_BDATE", "active": "PAT_DELETED"}

@@ -1243,6 +1243,15 @@ def _name_fits(pattern: str, name: str | ColumnProfile, table: bool = False) -> 
                 or re.fullmatch(pattern, _words(name, table)))
 
 
+def _name_matches(pattern: str, column: ColumnProfile) -> str:
+    """Why a column was taken for a field by its name: the pattern it fits, and the prefix left out where only its
+    own name fits (:func:`column_prefix`)."""
+    if column.own and not _name_fits(pattern, column.name):
+        prefix = column.name[:len(column.name) - len(column.own)]
+        return f"column name after its table's column prefix {prefix} matches {pattern}"
+    return f"column name matches {pattern}"
+
+
 def _parts(name: str) -> list[str]:
     """The table name and its words, upper case, each also in the singular (VISITS, ALLERGIES: VISIT, ALLERGY)."""
     upper = name.upper()
@@ -3036,7 +3045,7 @@ class _Guesser:
         if self.source is not None and sampled and share < 0.5:
             return None  # most values point nowhere: a wrong guess would orphan every row
         used.add(column.name)
-        why = f"column name matches {pattern}"
+        why = _name_matches(pattern, column)
         if sampled:
             written = ""
             if form is not None:
@@ -3072,7 +3081,7 @@ class _Guesser:
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
                 continue
-            why = f"column name matches {pattern}"
+            why = _name_matches(pattern, column)
             shape = self._shape_note(column, field_type)
             return self._finish(entity, table, name, column, field_type, required, used, why + shape)
         # By shape only, for fields whose values say what they are.
