@@ -1323,3 +1323,58 @@ def test_a_second_table_of_a_kind_shaped_otherwise_is_read_by_a_section_of_its_o
     assert {(e["entity"], e["table"], e["exported"], e["quarantined"])
             for e in result.reconciliation.to_dict()["entities"] if e["table"] in ("외래진단", "입원진단")} == {
         ("diagnosis_2", "외래진단", 40, 0), ("diagnosis", "입원진단", 11, 1)}
+
+
+def test_column_prefix_is_the_tables_abbreviation_every_column_starts_with() -> None:
+    from emr_exporter.authoring.scaffold import column_prefix
+
+    # Open Hospital's: the table's first letter, then others of its name in order
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_FNAME", "PAT_SEX"]) == "PAT_"
+    assert column_prefix("PATIENTEXAMINATION", ["PEX_ID", "PEX_PAT_ID", "PEX_AP_MAX"]) == "PEX_"
+    assert column_prefix("billpayments", ["blp_id", "blp_id_bill", "blp_amount"]) == "blp_"
+    assert column_prefix("tblVisit", ["VST_ID", "VST_PT_NO", "VST_DT"]) == "VST_"
+    # none: a column without it, a prefix the name does not spell, too few columns, not letters
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_FNAME", "NOTE"]) == ""
+    assert column_prefix("VISIT", ["PT_NO", "PT_VISIT_DT", "PT_DEPT"]) == ""
+    assert column_prefix("PATIENT", ["PAT_ID", "PAT_NM"]) == ""
+    assert column_prefix("P1", ["P1_ID", "P1_NM", "P1_DT"]) == ""
+    assert column_prefix("PATIENT", ["P_ID", "P_NM", "P_DT"]) == ""  # one letter: too little to say
+
+
+def test_prefixed_columns_are_read_by_their_own_names(tmp_path: Path) -> None:
+    """A schema naming every column with a prefix of its table (PAT_SEX, VIS_PAT_ID): before, only the patients'
+    name was found (PAT_NAME); the sex, birth date (B_DATE), the visits' patient, the vitals (AP_MAX/AP_MIN the
+    arterial pressure) were not, and PAT_ACTIVE (1 in every row) stood for active while PAT_DELETED said which
+    patient was deleted."""
+    path = tmp_path / "prefixed.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE PATIENT (PAT_ID INTEGER PRIMARY KEY, PAT_NAME TEXT, PAT_SEX TEXT, PAT_BDATE TEXT, "
+                 "PAT_DELETED TEXT, PAT_ACTIVE INTEGER)")
+    conn.execute("CREATE TABLE VISIT (VIS_ID INTEGER PRIMARY KEY, VIS_PAT_ID INTEGER, VIS_DATE TEXT)")
+    conn.execute("CREATE TABLE PATIENTVITALS (PVT_ID INTEGER PRIMARY KEY, PVT_PAT_ID INTEGER, PVT_DATE TEXT, "
+                 "PVT_AP_MAX INTEGER, PVT_AP_MIN INTEGER, PVT_HR INTEGER)")
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?, ?, ?, 1)",
+                     [(i, f"환자{i}", "MF"[i % 2], f"1980-01-{i:02d}", "Y" if i == 3 else "N") for i in range(1, 9)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?)", [(i, 1 + i % 8, f"2024-01-{i:02d} 09:00:00")
+                                                            for i in range(1, 17)])
+    conn.executemany("INSERT INTO PATIENTVITALS VALUES (?, ?, ?, ?, ?, ?)",
+                     [(i, 1 + i % 8, f"2024-01-{i:02d} 09:10:00", 120 + i, 80 - i, 70) for i in range(1, 9)])
+    conn.commit()
+    conn.close()
+    folder = write_scaffold("prefixed", tmp_path / "out", SourceAddress(database=path)).folder
+    spec = load_spec(folder)
+    # the guess says which prefix it left out
+    text = (folder / "connector.toml").read_text(encoding="utf-8")
+    assert "# GUESS (column name after its table's column prefix PAT_ matches SEX.*; every sampled" in text
+    assert "# GUESS (column name after its table's column prefix VIS_ matches PAT_ID; 16 of 16 sampled" in text
+    assert "# GUESS (column name matches PAT(IENT)?_?(NM|NAME))" in text
+    patient = spec.entities["patient"].fields
+    assert {name: patient[name].column for name in ("name", "sex", "birth_date", "active")} == {
+        "name": "PAT_NAME", "sex": "PAT_SEX", "birth_date": "PAT_BDATE", "active": "PAT_DELETED"}
+    assert patient["active"].map == {"Y": False, "N": True}
+    assert (spec.entities["encounter"].table, spec.entities["encounter"].fields["patient_id"].column) == (
+        "VISIT", "VIS_PAT_ID")
+    vitals = spec.entities["vital_signs"]
+    assert (vitals.table, vitals.fields["patient_id"].column, vitals.fields["systolic"].column,
+            vitals.fields["diastolic"].column, vitals.fields["pulse"].column) == (
+        "PATIENTVITALS", "PVT_PAT_ID", "PVT_AP_MAX", "PVT_AP_MIN", "PVT_HR")

@@ -336,6 +336,8 @@ class ColumnProfile:
     numeric: int = 0  # values that arrived as numbers
     #: read as the bytes the server stores (PostgreSQL SQL_ASCII: it refuses to hand them over as text)
     stored_bytes: bool = False
+    #: the name without the prefix every column of its table starts with (:func:`column_prefix`), else ""
+    own: str = ""
 
     @property
     def sampled(self) -> int:
@@ -534,13 +536,34 @@ def _list_tables(source: Source) -> list[TableProfile]:
     return _table_profiles(list_tables(source))
 
 
+def column_prefix(table: str, columns: Sequence[str]) -> str:
+    """The prefix every column of ``table`` starts with, where it abbreviates the table's name: 2-5 letters and
+    ``_``, the table's first letter first and the others in its name in order (Open Hospital's ``PAT_`` of
+    ``PATIENT``, ``PEX_`` of ``PATIENTEXAMINATION``, ``BLP_`` of ``BILLPAYMENTS``; a ``TB_PATIENT`` whose columns
+    are ``PAT_ID``, ``PAT_NM``). "" elsewhere: a column without it, fewer than 3 columns, or a prefix the name
+    does not spell (``PT_`` of ``VISIT``). The hints are written for the names after it (``OPD_PAT_ID``: a
+    patient reference ``PAT_ID``; ``PAT_SEX``: ``SEX``)."""
+    heads = {c.split("_", 1)[0].upper() if "_" in c.strip("_") else "" for c in columns}
+    if len(columns) < 3 or len(heads) != 1:
+        return ""
+    head = heads.pop()
+    letters = re.sub(r"[^A-Z]", "", _words(table, table=True).upper())
+    if not (2 <= len(head) <= 5 and head.isascii() and head.isalpha()) or not letters.startswith(head[0]):
+        return ""
+    rest = iter(letters[1:])
+    return columns[0][:len(head) + 1] if all(letter in rest for letter in head[1:]) else ""
+
+
 def _table_profiles(listed: Sequence[CatalogTable]) -> list[TableProfile]:
     """:func:`_list_tables` of the catalogue's tables ``listed``."""
+    prefixes = {id(t): len(column_prefix(t.name[len(t.schema) + 1:] if t.schema else t.name,
+                                         [c.name for c in t.columns])) for t in listed}
     return sorted(
         (TableProfile(name=t.name, row_count=0, schema=t.schema,
                       columns=[ColumnProfile(name=c.name, type_name=c.read_type, primary_key=c.primary_key,
                                              stored_bytes=c.byte_charset == "sql_ascii",
-                                             byte_charset=c.byte_charset)
+                                             byte_charset=c.byte_charset, own=c.name[prefixes[id(t)]:]
+                                             if prefixes[id(t)] else "")
                                for c in t.columns],
                       partitions=t.partitions, inherits=t.inherits, children=t.children,
                       row_security=t.row_security)
@@ -677,7 +700,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
-    "lab_result": ("LAB", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
+    "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
     "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
     "certificate": ("CERT", "CERTIFICATE", "JINDANSEO", "JDS", "진단서", "증명서"),
     "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
@@ -748,7 +771,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
                          r"(PT|PAT|PATIENT|HWANJA)_?NO"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
-        "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*",
+        "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"B_?(DATE|DT|YMD)",
+                       r"(DATE|DT)_?(OF_?)?BIRTH", r"SAENGIL.*",
                        r"생년월일"),
         "rrn": (r"JUMIN.*", r"RRN", r"RES(ID)?_?NO", r"SSN", r"주민.*"),
         "address": (r"ADDR.*", r"주소"),
@@ -807,9 +831,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
         # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
-        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE"),
+        "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE",
+                 r"(TEST|EXAM?)_?ID(_?A)?"),
         "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(.*_)?(TEST|EXAM|LAB)_?NAME", r"NAME"),
-        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT)(_?VALUE)?", r"VAL(UE)?",
+        "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT|RES)(_?VALUE)?", r"VAL(UE)?",
                   r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
         "unit": (r"UNIT", r"(.*_)?UOM"),
         "reference_range": (r"REF.*", r"NORMAL.*"),
@@ -881,7 +906,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "immunization": {
         "occurred": (r"(VAC|VACC|VACCINE|INJ|IMMUN|JEOPJONG|ADMIN|GIVEN)_?(YMD|DT|DATE|DTTM)", r"접종일.*"),
-        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?"),
+        "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?", r"(VAC|VACC|VACCINE)_?ID(_?A)?"),
         "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
         "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
         "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
@@ -899,8 +924,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "vital_signs": {
         "observed": (r"(MSR|MEAS|MEASURE|VS|CHK|CHECK|REC|TAKEN)_?(DTTM|DT|YMD|DATE|TS|TIME)", r"측정.*"),
-        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS(TOLIC)?|HIGH|MAX|H)", r"수축기.*"),
-        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA(STOLIC)?|LOW|MIN|L)", r"이완기.*"),
+        "systolic": (r"SBP", r"SYS(TOLIC)?(_?BP)?", r"BP_?(SYS(TOLIC)?|HIGH|MAX|H)", r"(AP|PA|ABP)_?(SYS|MAX)",
+                     r"수축기.*"),
+        "diastolic": (r"DBP", r"DIA(STOLIC)?(_?BP)?", r"BP_?(DIA(STOLIC)?|LOW|MIN|L)", r"(AP|PA|ABP)_?(DIA|MIN)",
+                      r"이완기.*"),
         # BPM, RESPIRATORY_RATE, OSAT: GNU Health's evaluation columns, as English-named EMRs write them
         "pulse": (r"PR", r"PULSE(_?RATE)?", r"HR", r"HEART_?RATE", r"BPM", r"맥박.*"),
         "respiration": (r"RR", r"RESP(IRATION|IRATORY)?(_?RATE)?", r"호흡.*"),
@@ -1049,8 +1076,8 @@ def _merge_table(table: TableProfile) -> tuple[str, str] | None:
     or None: by name only; the scaffold maps it only where both hold the patient table's chart numbers."""
     if not _name_fits(_MERGE_TABLE, table.bare, table=True):
         return None
-    olds = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_OLD, c.name)]
-    news = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_NEW, c.name)]
+    olds = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_OLD, c)]
+    news = [c.name for c in table.columns if c.non_empty and _name_fits(_MERGE_NEW, c)]
     return (olds[0], news[0]) if len(olds) == 1 and len(news) == 1 and olds != news else None
 
 
@@ -1074,8 +1101,8 @@ def _history_table(table: TableProfile) -> bool:
     the operation and the time of each change as columns."""
     if _HISTORY & set(_words(table.bare, table=True).split("_")) or "이력" in table.bare:
         return True
-    return (any(_name_fits(_HISTORY_OP, c.name) for c in table.columns)
-            and any(_name_fits(_HISTORY_AT, c.name) for c in table.columns))
+    return (any(_name_fits(_HISTORY_OP, c) for c in table.columns)
+            and any(_name_fits(_HISTORY_AT, c) for c in table.columns))
 
 
 #: A soft-delete flag (del_yn = 'Y', is_deleted = 1, 삭제여부): the row was deleted in the EMR but kept, as the law may
@@ -1248,10 +1275,23 @@ def _kcd_coded(table: TableProfile) -> str | None:
                  and c.has("kcd", 0.8)), None)
 
 
-def _name_fits(pattern: str, name: str, table: bool = False) -> bool:
-    """Whether a column or table name fits a hint's pattern, as written or as its words (:func:`_words`)."""
+def _name_fits(pattern: str, name: str | ColumnProfile, table: bool = False) -> bool:
+    """Whether a column or table name fits a hint's pattern, as written or as its words (:func:`_words`); a
+    column's also as its own name, without the prefix every column of its table starts with (``OPD_PAT_ID``:
+    ``PAT_ID``; :func:`column_prefix`)."""
+    if isinstance(name, ColumnProfile):
+        return _name_fits(pattern, name.name) or bool(name.own and _name_fits(pattern, name.own))
     return bool(re.fullmatch(pattern, name.upper()) or re.fullmatch(pattern, name)
                 or re.fullmatch(pattern, _words(name, table)))
+
+
+def _name_matches(pattern: str, column: ColumnProfile) -> str:
+    """Why a column was taken for a field by its name: the pattern it fits, and the prefix left out where only its
+    own name fits (:func:`column_prefix`)."""
+    if column.own and not _name_fits(pattern, column.name):
+        prefix = column.name[:len(column.name) - len(column.own)]
+        return f"column name after its table's column prefix {prefix} matches {pattern}"
+    return f"column name matches {pattern}"
 
 
 def _parts(name: str) -> list[str]:
@@ -1261,6 +1301,9 @@ def _parts(name: str) -> list[str]:
     parts = [upper, *[p for p in re.split(r"[_\s]+", upper) if p]]
     if words != upper:  # tblPatient: PATIENT; tblVisitOld: VISIT_OLD, VISIT, OLD
         parts += [words, *[p for p in words.split("_") if p]]
+    # a patient's records named as one upper-case word (PATIENTVACCINE, PATIENTALLERGY): the kind after it
+    parts += [p[len(glued):] for p in list(parts) for glued in ("PATIENT",)
+              if p.startswith(glued) and len(p) >= len(glued) + 3 and p.isalpha()]
     singular = [p[:-3] + "Y" if p.endswith("IES") else p[:-1] for p in parts
                 if len(p) > 3 and p.endswith("S") and not p.endswith("SS")]
     return parts + singular
@@ -1730,7 +1773,7 @@ class _Guesser:
             for column in table.columns:
                 if column.name in used:
                     continue
-                if _name_fits(pattern, column.name):
+                if _name_fits(pattern, column):
                     return column, pattern
         return None
 
@@ -1740,7 +1783,7 @@ class _Guesser:
         if len(table.primary_key) > 1:
             return list(table.primary_key), f"the table's primary key of {len(table.primary_key)} columns"
         for column in table.columns:
-            if column.unique_in_sample and _name_fits(r".*(NO|ID|SEQ|KEY|CD)", column.name):
+            if column.unique_in_sample and _name_fits(r".*(NO|ID|SEQ|KEY|CD)", column):
                 return column.name, "unique in the sample and named like a key; check it is unique in the table"
         for column in table.columns:
             if column.unique_in_sample and not column.is_binary:
@@ -1759,7 +1802,7 @@ class _Guesser:
         usable = [c for c in table.columns if c.sampled and c.empty == 0 and not c.is_binary
                   and IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
                   and not c.type_name.upper().endswith(("TEXT", "CLOB", "BLOB", "JSON", "XML"))]
-        keyish = [c for c in usable if _name_fits(r".*(NO|ID|SEQ|KEY|CD|CODE)", c.name)]
+        keyish = [c for c in usable if _name_fits(r".*(NO|ID|SEQ|KEY|CD|CODE)", c)]
         firsts = sorted((c for c in keyish if c.distinct * 2 >= c.sampled), key=lambda c: -c.distinct)[:2]
         for first in firsts:
             seconds = [c for c in keyish if c is not first] + [c for c in usable if c not in keyish][:3]
@@ -1937,21 +1980,36 @@ class _Guesser:
     def _deletion_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """A soft-delete flag (``del_yn``): a row the EMR deleted is still a record the law may require to keep, so
         it is exported saying so, never as an ordinary one: ``status`` entered-in-error (the flag's other value an
-        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false."""
+        ordinary record, ``""``); on a record with no status but ``active`` (a patient), active = false. An
+        ``active`` column whose every sampled value is the same gives way to a flag that says a sampled row was
+        deleted (Open Hospital's PAT_ACTIVE always 1 beside PAT_DELETED 'Y'/'N'; was: the deleted patient exported
+        active)."""
         record = model.ENTITY_TYPES[guess.entity]
         names = {f.name for f in dataclasses.fields(record)}
         statuses = model.STATUS_VALUES.get(guess.entity, frozenset())
+        taken = next((f for f in guess.fields if f.field == "active"), None)
         if "entered-in-error" in statuses and "status" in names:
-            target = "status"
-        elif "active" in names and not any(f.field == "active" for f in guess.fields):
+            target, taken = "status", None
+        elif "active" in names and (taken is None or getattr(table.column(taken.column), "distinct", 0) == 1):
             target = "active"
         else:
             return
+
+        def instead(deleted: Collection[str]) -> bool:
+            """Whether the flag may be read: always where no ``active`` column is, else where it says a sampled row
+            was deleted (that column then given way, carried raw with the row's other unread columns)."""
+            if taken is None:
+                return True
+            if not deleted:
+                return False
+            guess.fields.remove(taken)
+            used.discard(taken.column)
+            return True
         for column in table.columns:
             values = self.sampled_codes.get((table.name, column.name))
             if column.name in used or not values:
                 continue
-            if _name_fits(_DELETION_STATUS, column.name) and any(v.lower() in _DELETED_WORDS for v in values) and all(
+            if _name_fits(_DELETION_STATUS, column) and any(v.lower() in _DELETED_WORDS for v in values) and all(
                     v.lower() in _DELETED_WORDS | _KEPT_WORDS for v in values):
                 # a row status whose only words say the row was deleted (Care2x: '' or 'deleted', 'void', 'hidden')
                 words = {v: v.lower() in _DELETED_WORDS for v in sorted(values)}
@@ -1959,6 +2017,8 @@ class _Guesser:
                                                for v, deleted in words.items() if not deleted}
                 dead: dict[str, str | bool] = {v: "entered-in-error" if target == "status" else False
                                                for v, deleted in words.items() if deleted}
+                if not instead(dead):
+                    return
                 used.add(column.name)
                 guess.fields.append(FieldGuess(
                     target, column.name, "status" if target == "status" else "bool",
@@ -1967,7 +2027,7 @@ class _Guesser:
                     f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
                     "as an ordinary one", map={**dead, **live}))
                 return
-            if not any(_name_fits(p, column.name) for p in _DELETION_FLAG):
+            if not any(_name_fits(p, column) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
             if not pairs or not values <= {v for pair in pairs for v in pair}:
@@ -1976,6 +2036,8 @@ class _Guesser:
             for deleted, kept in pairs:
                 mapping.setdefault(deleted, "entered-in-error" if target == "status" else False)
                 mapping.setdefault(kept, "" if target == "status" else True)
+            if not instead([v for v in values if mapping.get(v) in ("entered-in-error", False)]):
+                continue
             used.add(column.name)
             said = ("status entered-in-error, the others an ordinary record" if target == "status"
                     else "active = false")
@@ -1995,7 +2057,7 @@ class _Guesser:
             return
         for column in table.columns:
             if (column.name in used or not IDENTIFIER.match(column.name) or not column.has("bp_text", 0.8)
-                    or not any(_name_fits(p, column.name) for p in _BP_COLUMN)):
+                    or not any(_name_fits(p, column) for p in _BP_COLUMN)):
                 continue
             why = (f"column name matches a blood pressure and {100 * column.share('bp_text'):.0f} % of "
                    f"{column.non_empty} sampled values look like {SHAPES['bp_text']}s: the {{}} number read out "
@@ -2016,7 +2078,7 @@ class _Guesser:
                 or any(f.field == "status" for f in guess.fields)):
             return
         for column in table.columns:
-            if column.name in used or not any(_name_fits(p, column.name) for p in _CORRECTION_FLAG):
+            if column.name in used or not any(_name_fits(p, column) for p in _CORRECTION_FLAG):
                 continue
             values = self.sampled_codes.get((table.name, column.name))
             pairs = [pair for pair in _DELETION_PAIRS if values and values & set(pair)]
@@ -2059,7 +2121,7 @@ class _Guesser:
 
         for column in table.columns:
             if column.name in used or column.non_empty == 0 or not any(
-                    _name_fits(p, column.name) for p in _MERGE_COLUMN):
+                    _name_fits(p, column) for p in _MERGE_COLUMN):
                 continue
             found = holds_charts(table, column.name)
             if found is None:
@@ -2103,7 +2165,7 @@ class _Guesser:
         parts: list[ColumnProfile] = []
         for word, digits in (("YEAR|YR|YYYY|YY|Y", 4), ("MONTH|MON|MM|M", 2), ("DAY|DATE|DD|D", 2)):
             found = [c for c in table.columns if c.name not in used and c.non_empty and _name_fits(
-                rf"(BIRTH|BIRTHDAY|DOB|BIRTH_?DATE)_?({word})|({word})_?(OF_?)?(BIRTH|BIRTHDAY|DOB)", c.name)]
+                rf"(BIRTH|BIRTHDAY|DOB|BIRTH_?DATE)_?({word})|({word})_?(OF_?)?(BIRTH|BIRTHDAY|DOB)", c)]
             if len(found) != 1 or found[0].max_length > digits:
                 return
             parts.append(found[0])
@@ -2125,7 +2187,7 @@ class _Guesser:
         # a time written with colons (15:05), or digits alone (1505, 150530) every one of which reads as one
         times = [c.name for c in table.columns if c.name not in used and (c.has("time_of_day", 0.5) or (
                  c.non_empty and c.shapes.get("time_read", 0) == c.non_empty))
-                 and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c.name)]
+                 and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c)]
         time = table.column(times[0]) if len(times) == 1 else None
         if dates and time is not None and dates[0].format is None and _holds_datetime(
                 guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
@@ -2214,13 +2276,13 @@ class _Guesser:
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
-            if parts is None and (whole is None or _name_fits(_PART_NAME, whole[0].name)):
+            if parts is None and (whole is None or _name_fits(_PART_NAME, whole[0])):
                 continue
             sampled, hits = self.overlap(child, link.name, table.name, key)
             if not sampled or hits * 2 < sampled:
                 continue
             preferred = next((c.name for c in child.columns
-                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c.name)), None)
+                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c)), None)
             order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
             columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
             selects = []
@@ -2267,7 +2329,7 @@ class _Guesser:
                 if parts is None:
                     whole = self._match(parent, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p],
                                         set())
-                    if whole is None or _name_fits(_PART_NAME, whole[0].name) or _integer_typed(whole[0]):
+                    if whole is None or _name_fits(_PART_NAME, whole[0]) or _integer_typed(whole[0]):
                         continue
                     family = self._match(parent, (r"(L|LAST|FAMILY|SUR)_?NAME", r"(L|LAST|FAMILY|SUR)_?NM"), set())
                     # Tryton's party: ``name`` the given name beside ``lastname``; joined family name first
@@ -2319,9 +2381,9 @@ class _Guesser:
     def _split_rrn(self, table: TableProfile, used: set[str]) -> FieldGuess | None:
         """The RRN over two columns: 6 digits that are a YYMMDD date, then 7 digits starting 1-8."""
         front = [c for c in table.columns if c.name not in used and c.has("yymmdd", 0.8)
-                 and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
+                 and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c)]
         back = [c for c in table.columns if c.name not in used and c.max_length == 7 and c.has("number", 0.8)
-                and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c.name)]
+                and _name_fits(r"(JUMIN|RRN|RES|SSN|주민).*", c)]
         if not front or not back:
             return None
         used.update({front[0].name, back[0].name})
@@ -2585,8 +2647,8 @@ class _Guesser:
             for column in table.columns:
                 if (column.name not in skip and not column.primary_key and column.non_empty
                         and not _integer_typed(column) and not column.is_binary and IDENTIFIER.match(column.name)
-                        and column.name.upper() not in SQL_RESERVED and not _name_fits(_PART_NAME, column.name)
-                        and _name_fits(pattern, column.name)):
+                        and column.name.upper() not in SQL_RESERVED and not _name_fits(_PART_NAME, column)
+                        and _name_fits(pattern, column)):
                     return column.name
         return None
 
@@ -2621,7 +2683,7 @@ class _Guesser:
                 continue
             order_key = f"LK_N.{child.primary_key[0]}"
             if name_sql is None and (child_name := self._text_column(child, _DICT_NAME)) is not None:
-                preferred = next((c.name for c in child.columns if _name_fits(_PREFERRED_FLAG, c.name)), None)
+                preferred = next((c.name for c in child.columns if _name_fits(_PREFERRED_FLAG, c)), None)
                 order = (f"LK_N.{preferred} DESC, " if preferred else "") + order_key
                 name_sql = self._first_row(f"LK_N.{child_name}", f"{self.relation(child.name)} LK_N",
                                            f"LK_N.{back} = {link}", order)
@@ -2889,8 +2951,8 @@ class _Guesser:
                 if not named and not _name_fits(_COMMON_GROUP, group.name):
                     continue  # a table keyed by two texts of something else (a visit and its line)
             elif not table.primary_key:
-                group_col = next((c for c in texts if _name_fits(_COMMON_GROUP, c.name)), None)
-                code_col = next((c for c in texts if c is not group_col and _name_fits(_COMMON_CODE, c.name)), None)
+                group_col = next((c for c in texts if _name_fits(_COMMON_GROUP, c)), None)
+                code_col = next((c for c in texts if c is not group_col and _name_fits(_COMMON_CODE, c)), None)
                 if group_col is None or code_col is None:
                     continue
                 group, code = group_col, code_col
@@ -3075,7 +3137,7 @@ class _Guesser:
         remaining = set(used)
         while (match := self._match(table, patterns, remaining)) is not None:
             remaining.add(match[0].name)
-            if match[0].name == key and not any(_name_fits(p, match[0].name) for p in _REF_PATTERNS.get(target, ())):
+            if match[0].name == key and not any(_name_fits(p, match[0]) for p in _REF_PATTERNS.get(target, ())):
                 # The table's own key named only as the parent's is (``id`` in every table of a Tryton, Django or
                 # Rails schema): its values are found among the parent's ids by coincidence, each row given to
                 # the patient who happens to have its number. Only a key that names the parent (OpenMRS
@@ -3110,7 +3172,7 @@ class _Guesser:
         if self.source is not None and sampled and share < 0.5:
             return None  # most values point nowhere: a wrong guess would orphan every row
         used.add(column.name)
-        why = f"column name matches {pattern}"
+        why = _name_matches(pattern, column)
         if sampled:
             written = ""
             if form is not None:
@@ -3137,7 +3199,7 @@ class _Guesser:
         for column, pattern in candidates:
             if column.name == key and name != "chart_number":
                 continue
-            if name == "name" and _name_fits(_PART_NAME, column.name):
+            if name == "name" and _name_fits(_PART_NAME, column):
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
                 continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
@@ -3149,7 +3211,7 @@ class _Guesser:
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
                 continue
-            why = f"column name matches {pattern}"
+            why = _name_matches(pattern, column)
             shape = self._shape_note(column, field_type)
             return self._finish(entity, table, name, column, field_type, required, used, why + shape)
         # By shape only, for fields whose values say what they are.
@@ -3293,7 +3355,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,))
     for table in profile.tables:
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
-                  and any(_name_fits(p, c.name) for p in patterns) and IDENTIFIER.match(c.name)]
+                  and any(_name_fits(p, c) for p in patterns) and IDENTIFIER.match(c.name)]
         if not wanted or not table.plain:
             continue
         for column in wanted:
@@ -3577,7 +3639,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
              "skipped with the reason."]
 
     def patients_in(table: TableProfile) -> bool:
-        return any(_name_fits(p, c.name) for p in _REF_PATTERNS["patient"] for c in table.columns)
+        return any(_name_fits(p, c) for p in _REF_PATTERNS["patient"] for c in table.columns)
 
     open_lines: list[str] = []
     for table in sorted(profile.tables, key=lambda t: t.name):
@@ -3597,7 +3659,7 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
             reason = "empty"
         elif institution_sql and re.search(rf"\bFROM (?:ONLY )?{re.escape(table.name)}\b", institution_sql):
             kept = "the clinic's own row: read by [institution], carried whole"
-        elif any(_name_fits(_PASSWORD_COLUMN.pattern, c.name) for c in table.columns) and not patients_in(table):
+        elif any(_name_fits(_PASSWORD_COLUMN.pattern, c) for c in table.columns) and not patients_in(table):
             # (a patients' web accounts table, with a patient column, holds their contact data: never skipped)
             reason = ("the program's user accounts and their passwords (hashes); no patient data (a doctor's name "
                       "kept here is mapped as a practitioner by a section)")
