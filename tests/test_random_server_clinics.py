@@ -55,10 +55,13 @@ def _stored_bytes(bag: Path) -> dict[str, list[str]]:
     return {name: columns for name, columns in found.items() if columns}
 
 
-def through_the_flow(clinic: ServerClinic, tmp_path: Path, joined: int = 0) -> int:
+def through_the_flow(clinic: ServerClinic, tmp_path: Path, joined: int = 0, attachments: Path | None = None) -> int:
     """The whole flow on ``clinic``; every cell rebuilt from the opened bag. The source's cell count (less the
-    ``joined`` cells the scaffold's queries join in from other tables, which the reconciliation counts as read)."""
+    ``joined`` cells the scaffold's queries join in from other tables, which the reconciliation counts as read).
+    ``attachments``: the folder the connector's file paths start from (``--attachments-root`` of check and export)."""
     flow = scaffolded(clinic, tmp_path)
+    if attachments is not None:
+        flow.source.extend(["--attachments-root", str(attachments)])
     if clinic.page_size is not None:  # the contractor's small pages: every section read in keyset pages of a few rows
         toml = flow.connectors / "foreign" / "connector.toml"
         text = re.sub(r"(?m)^(\[entities\.[^].\n]+\])$", rf"\1\npage_size = {clinic.page_size}",

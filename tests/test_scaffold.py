@@ -1378,3 +1378,52 @@ def test_prefixed_columns_are_read_by_their_own_names(tmp_path: Path) -> None:
     assert (vitals.table, vitals.fields["patient_id"].column, vitals.fields["systolic"].column,
             vitals.fields["diastolic"].column, vitals.fields["pulse"].column) == (
         "PATIENTVITALS", "PVT_PAT_ID", "PVT_AP_MAX", "PVT_AP_MIN", "PVT_HR")
+
+
+def test_an_implant_table_is_no_vaccination_and_an_image_table_is_the_attachments(tmp_path: Path) -> None:
+    """A dental clinic's implant records (``IMPL_REC``: ``MAKER_NM``, ``FIXTURE_NM``, ``LOT_NO``, ``SURG_YMD``) were
+    guessed Immunizations (no name match, three columns 'fit': a bare ``…_NM`` as the vaccine, the lot, the date);
+    the bare name no longer counts, and the table is carried. Its X-ray images (``XRAY_IMG``: paths and a date, no
+    reading) were an imaging report of no text with the paths raw; they are the attachments now, the media type read
+    off each path's extension, and the export reads the files: a ``.jpg`` image/jpeg, a ``.pdf`` application/pdf,
+    a ``.raw`` application/octet-stream, a path climbing out of the folder refused with its row kept whole."""
+    path = tmp_path / "dental.sqlite"
+    images = tmp_path / "images"
+    (images / "xray").mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PT_INFO (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, SEX_CD TEXT);
+        CREATE TABLE IMPL_REC (IMPL_NO INTEGER PRIMARY KEY, PT_NO INTEGER, TOOTH_NO TEXT, MAKER_NM TEXT,
+            FIXTURE_NM TEXT, LOT_NO TEXT, SURG_YMD TEXT);
+        CREATE TABLE XRAY_IMG (IMG_NO INTEGER PRIMARY KEY, PT_NO INTEGER, IMG_TP TEXT, TAKE_YMD TEXT, FILE_PATH TEXT);
+    """)
+    kinds = {1: "jpg", 2: "PDF", 3: "raw"}
+    for n in range(1, 13):
+        conn.execute("INSERT INTO PT_INFO VALUES (?, ?, ?, ?)", (n, f"D{n:05d}", f"환자{n}", "MF"[n % 2]))
+        conn.execute("INSERT INTO IMPL_REC VALUES (?, ?, '36', '오스템', 'TSIII SA', ?, '20220301')",
+                     (n, n, f"LOT{2022000 + n}"))
+        stored = "..\\..\\Windows\\win.ini" if n == 12 else f"xray\\{n:03d}.{kinds[n % 3 + 1]}"
+        if n != 12:
+            (images / "xray" / f"{n:03d}.{kinds[n % 3 + 1]}").write_bytes(bytes([n]) * (10 + n))
+        conn.execute("INSERT INTO XRAY_IMG VALUES (?, ?, 'PANO', '20220302', ?)", (n, n, stored))
+    conn.commit()
+    conn.close()
+    write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(tmp_path / "out" / "dental")
+    assert {name: e.table for name, e in spec.entities.items()} == {"patient": "PT_INFO", "attachment": "XRAY_IMG"}
+    attachment = spec.entities["attachment"]
+    assert (attachment.fields["content_path"].column, attachment.fields["created"].column) == ("FILE_PATH",
+                                                                                                 "TAKE_YMD")
+    result = run_export(ExportRequest(connector="dental", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), attachments_root=images,
+                                      institution_code="12345678", institution_name="가상치과"))
+    counts = {e["entity"]: (e["exported"], e["quarantined"]) for e in result.reconciliation.to_dict()["entities"]}
+    assert counts == {"patient": (12, 0), "attachment": (11, 1)}
+    assert result.reconciliation.balanced  # the climbing path's row quarantined (path-outside-root), every cell kept
+    media = (attachment.fields["media_type"].expr or {})["default"]  # the same SQL on every engine
+    conn = sqlite3.connect(path)
+    try:
+        types = dict(conn.execute(f"SELECT IMG_NO, {media} FROM XRAY_IMG WHERE IMG_NO < 4").fetchall())
+    finally:
+        conn.close()
+    assert types == {1: "application/pdf", 2: "application/octet-stream", 3: "image/jpeg"}

@@ -121,8 +121,13 @@ def test_a_wal_clinic_copied_to_a_read_only_stick_goes_through_the_whole_flow(
     check = checked(flow)
     # the visits are Encounters at the instants their ISO-8601 text names (before: carried raw, no date the
     # scaffold knew in '2024-03-05T09:30:00+09:00')
+    # the scans are a section too (their media type read off each path's extension; before: carried whole, no
+    # file read): no attachments folder is on the stick, so each is quarantined file-missing ('../secret.txt'
+    # path-outside-root), its row kept whole
     rows = PATIENTS + VISITS
-    assert check["reconciliation"]["totals"] == {"exported": rows, "quarantined": 0, "source_rows": rows}
+    assert check["reconciliation"]["totals"] == {"exported": rows, "quarantined": 44, "source_rows": rows + 44}
+    [attachment] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "attachment"]
+    assert attachment["quarantine_reasons"] == {"file-missing": 43, "path-outside-root": 1}
     _dry, _sealed, bag = exported(flow, tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     assert {t["name"]: t["rows"] for t in inventory} == {"attachments": 44, "patients": PATIENTS, "visits": VISITS}
@@ -188,7 +193,8 @@ def test_the_app_writing_during_the_export_is_not_seen_and_every_cell_comes_back
     dry, sealed, bag = exported(flow, tmp_path)
     assert len(writes) == 1
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
-        assert outcome["balanced"] and outcome["totals"]["source_rows"] == PATIENTS + VISITS, outcome["totals"]
+        # the 44 scans read by the scaffold's attachment section (no folder of them: quarantined file-missing)
+        assert outcome["balanced"] and outcome["totals"]["source_rows"] == PATIENTS + VISITS + 44, outcome["totals"]
     patients = [json.loads(line) for p in sorted(bag.glob("data/fhir/Patient*.ndjson"))
                 for line in p.read_bytes().splitlines()]
     assert len(patients) == PATIENTS
@@ -218,25 +224,12 @@ def test_the_scaffold_takes_the_column_naming_the_patient_not_the_tables_own_key
     flow = scaffolded(type("Db", (), {"path": tmp_path / "app" / "patients.db"})(), tmp_path)
     app.close()
     toml = (flow.connectors / "foreign" / "connector.toml").read_text()
-    section = toml[toml.index("# [entities.attachment]"):]
+    section = toml[toml.index("[entities.attachment]"):]
     section = section[:section.index("# ---")]
-    [guess] = [line for line in section.splitlines() if line.startswith("# patient_id =")]
-    assert guess == '# patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }'
+    [guess] = [line for line in section.splitlines() if line.startswith("patient_id =")]
+    assert guess == 'patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }'
 
 
-CONNECTOR = '''
-[entities.attachment]
-table = "attachments"
-key = "id"
-query = "SELECT a.*, CASE a.kind WHEN 'xray' THEN 'image/jpeg' ELSE 'application/pdf' END AS mime FROM attachments a"
-
-[entities.attachment.fields]
-patient_id = { column = "patient_id", type = "ref", ref = "patient", required = true }
-created = { column = "taken_ms", type = "datetime", format = "epoch_ms", required = true }
-media_type = { column = "mime", required = true }
-title = { column = "kind" }
-content_path = { column = "rel_path", type = "file" }
-'''
 # the visits (ISO-8601 with +09:00, keyed on two columns) are read by the scaffold's own [entities.encounter]
 
 
@@ -252,7 +245,11 @@ def test_attachment_files_beside_the_database_are_read_over_the_file_and_over_od
                          "odbc": f"DRIVER={{SQLite3}};Database={database}"})()
     flow = scaffolded(db, tmp_path)
     toml = flow.connectors / "foreign" / "connector.toml"
-    toml.write_text(toml.read_text().replace("[carry]\n", '[attachments]\nroot = "files"\n\n[carry]\n', 1) + CONNECTOR)
+    # the scaffold's own attachment section (its media type read off each path's extension; before: commented
+    # out for want of a media-type column, and this test wrote the section by hand), its folder named
+    scaffold = toml.read_text()
+    assert '[entities.attachment]\n' in scaffold
+    toml.write_text(scaffold.replace('root = "attachments"', 'root = "files"', 1))
     check = checked(flow)
     [attachment] = [e for e in check["reconciliation"]["entities"] if e["entity"] == "attachment"]
     assert (attachment["source_rows"], attachment["exported"], attachment["quarantine_reasons"]) == (
@@ -341,8 +338,8 @@ def test_a_second_file_the_app_attaches_is_read_in_the_same_snapshot_when_the_co
     assert sorted(_carried_rows(bag, inventory, "rec.prescriptions"), key=lambda r: r["id"]) == expected
     assert expected[6] == {"id": 7, "patient_id": 8, "drug": "약7", "dose": 3.5, "issued_at": "2024-04-01T00:00:00Z",
                            "meta": '{"route": "PO"}'}
-    # the carried tables (the visits are Encounters)
-    assert sealed["reconciliation"]["table_totals"]["source_rows"] == 44 + PRESCRIPTIONS
+    # the carried tables (the visits are Encounters, the scans the attachment section's)
+    assert sealed["reconciliation"]["table_totals"]["source_rows"] == PRESCRIPTIONS
     # a file the connector names but the folder lacks: said plainly
     (tmp_path / "app" / "records.db").rename(tmp_path / "records.db")
     app.close()

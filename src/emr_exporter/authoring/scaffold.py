@@ -695,17 +695,19 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "practitioner": ("DOCTOR", "DR", "DOC", "PHYSICIAN", "PRACTITIONER", "EUISA", "UISA", "의사", "STAFF"),
     "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
-                  "내원", "VST"),
+                  "내원", "VST", "RCV"),
     "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
-    "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "처치", "수술"),
+    "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "TX", "처치", "수술", "치료", "시술"),
     "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
     "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
     "certificate": ("CERT", "CERTIFICATE", "JINDANSEO", "JDS", "진단서", "증명서"),
     "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
     "fee_line": ("FEE", "BILL", "MYEONGSE", "명세", "CHARGE", "SUGA"),
-    "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부"),
+    # IMG/XRAY/영상 too: a table of image files with no reading is left to it by imaging_report (Guesser.tables_for)
+    "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부", "IMG", "IMAGE", "XRAY", "이미지",
+                   "영상"),
     # The clinical-record entities: English names, their common abbreviations, romanised and Korean names.
     "allergy": ("ALLERGY", "ALLERGIES", "ALLERGEN", "ALG", "ALRG", "ALLER", "ADR", "HYPERSENSITIVITY", "알레르기",
                 "알러지", "과민반응"),
@@ -823,9 +825,11 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"WONOE.*", r"원외.*"),
     },
     "procedure": {
-        "performed": (r"PROC_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)"),
-        "edi_code": (r"EDI.*",),
-        "name": (r"PROC_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"PROC(EDURE)?(_?TEMPLATE)?"),
+        "performed": (r"(PROC|TX|TREAT)_?(YMD|DT|DATE)", r"(OP|PERF|EXEC)_?(YMD|DT|DATE)",
+                      r"(치료|시술|처치|수술|시행)일(자|시)?"),
+        "edi_code": (r"EDI.*", r"SUGA_?CD", r"(행위|수가|보험)코드"),
+        "name": (r"(PROC|TX|TREAT)_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"PROC(EDURE)?(_?TEMPLATE)?",
+                 r"(행위|처치|수술|시술|치료)명(칭)?"),
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
     },
     "lab_result": {
@@ -881,11 +885,12 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
     },
     "attachment": {
-        "created": (r"(CRE|REG|SCAN|UPLOAD)_?(YMD|DT|DATE|DTTM)", r"CREATED.*"),
+        "created": (r"(CRE|REG|SCAN|UPLOAD|TAKE|SHOOT)_?(YMD|DT|DATE|DTTM)", r"CREATED.*",
+                    r"(등록|작성|생성|촬영|스캔)(일자|일시|일)"),
         "media_type": (r"MIME.*", r"(CONTENT|FILE|MEDIA)_?(TYPE|TP)"),
-        "title": (r"TITLE", r"(FILE|DOC)_?NM", r"(.*_)?NAME"),
+        "title": (r"TITLE", r"(FILE|DOC)_?NM", r"(.*_)?NAME", r"(파일|문서)?(명|설명|제목)"),
         "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
-        "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)"),
+        "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)", r"(파일|저장|이미지)?(경로|위치)"),
     },
     # Coded fields (statuses, relationship, code systems) are left to the contractor: their values need a map,
     # and a wrong one would quarantine rows. Only plain values are guessed here, and an allergy's category and
@@ -1487,6 +1492,9 @@ _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "immunization": ("vaccine_code", "vaccine_name"),
     "medication_statement": ("edi_code", "local_code", "name"),
 }
+#: Column patterns any table's name column fits (a maker's, a file's, a code's name): no evidence of a kind, for a
+#: table whose name says nothing of it (Guesser.tables_for).
+_BARE_NAME_PATTERNS = frozenset({r"(.*_)?NM", r"(.*_)?NAME"})
 #: Dictionary tables (a drug, a disease, a vaccine, a lab test's type, a concept): per entity, the code field and the
 #: name field a dictionary's row gives a record that holds only its id, and the words that name such a dictionary or
 #: the record's column pointing at it (:meth:`_Guesser._from_dictionary`).
@@ -1748,8 +1756,14 @@ class _Guesser:
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
-            if hint is None and matched < 3 and coded is None:
+            if hint is None and coded is None and (matched < 3 or (entity not in ("patient", "practitioner") and sum(
+                    1 for patterns in hints.values() if self._match(
+                        table, [p for p in patterns if p not in _BARE_NAME_PATTERNS], set()) is not None) < 3)):
+                # a record table whose name says nothing of its kind: three of its columns named for it, a bare
+                # …_NM/…_NAME not counted (an implant's MAKER_NM, LOT_NO and a date were guessed a vaccination)
                 continue
+            if entity == "imaging_report" and not matched and self._holds_files(table):
+                continue  # XRAY_IMG of paths (or bytes) and a date, no reading: the images, left to attachment
             if needs_patient and not self._match(table, patient_columns, set()):
                 score -= 2.0  # a record of a patient without a patient column: likely a code or lookup table
             if hint is not None and any(
@@ -1766,6 +1780,32 @@ class _Guesser:
                 found.append((score, table, why))
         found.sort(key=lambda candidate: -candidate[0])  # stable: equal scores keep the name order
         return [(table, why) for _, table, why in found]
+
+    @staticmethod
+    def _media_type_from_path(guess: EntityGuess) -> None:
+        """An attachment table that names its files by path but keeps no media type (X-ray and scan folders):
+        the type read off the path's extension in the section's query (``.jpg`` image/jpeg, ``.pdf``
+        application/pdf …; any other ``application/octet-stream``, the bytes as they are), the path itself read
+        by ``content_path``."""
+        path = next((f for f in guess.fields if f.field == "content_path" and f.column and not f.expr), None)
+        if path is None or "media_type" not in guess.missing or any(f.field == "media_type" for f in guess.fields):
+            return
+        from emr_exporter.pipeline.fhir import ATTACHMENT_EXTENSIONS
+
+        extensions = {ext: kind for kind, ext in ATTACHMENT_EXTENSIONS.items()}
+        extensions.update({"jpeg": "image/jpeg", "tiff": "image/tiff"})
+        column = f"LOWER({path.column})"
+        cases = " ".join(f"WHEN {column} LIKE '%.{ext}' THEN '{kind}'" for ext, kind in sorted(extensions.items()))
+        guess.missing.remove("media_type")
+        guess.fields.append(FieldGuess(
+            "media_type", "", "text", f"no column for it: read off the extension of {path.column}'s file name "
+            "(any other: application/octet-stream, the bytes as they are)", required=True,
+            expr=f"CASE {cases} ELSE 'application/octet-stream' END"))
+
+    def _holds_files(self, table: TableProfile) -> bool:
+        """Whether a column of ``table`` is named as an attachment's file path or bytes."""
+        fields = FIELD_HINTS["attachment"]
+        return any(self._match(table, fields[name], set()) is not None for name in ("content_path", "content_blob"))
 
     @staticmethod
     def _match(table: TableProfile, patterns: Sequence[str], used: set[str]) -> tuple[ColumnProfile, str] | None:
@@ -1947,6 +1987,8 @@ class _Guesser:
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
+        if entity == "attachment":
+            self._media_type_from_path(guess)
         if entity == "vital_signs":
             self._blood_pressure_text(guess, table, used)
         if entity == "patient":

@@ -1,0 +1,132 @@
+"""A dental clinic (치과, MariaDB, UPPER_SNAKE abbreviations, an euckr memo column) and a Korean-medicine clinic
+(한의원, PostgreSQL, Korean table and column names) (tests/connectors/dental_hanbang_clinic.py) through the
+contractor's whole flow over the real ODBC drivers with the scaffold's connector untouched: ``scaffold`` →
+``connector check`` → dry run → sealed ``export`` → ``verify`` → ``open`` (``--attachments-root`` the clinic's image
+folder); every row of every table rebuilt from the opened bag and compared with the server's cell by cell
+(tests/lossless_kit.py). What the scaffold maps and what it carries raw is pinned per table (``db``: fails, never
+skips, when a server is down).
+
+Tooth numbers (``TOOTH_NO '11,12,21'``), surfaces, plan/done, implant lot numbers, 경혈, 사상체질, 맥진/설진 and the herbs
+of a 한약 prescription have no canonical field: they stay in the bag as raw cells (docs/connectors.md, "Dental and
+Korean-medicine clinics", says why FHIR's ex-tooth and a MedicationRequest per 처방 were not used).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from dental_hanbang_clinic import CLIMBING, DENTAL_FEES, HANBANG_FEES, create_dental_clinic, create_hanbang_clinic
+
+from test_opensource_shaped_clinics import _bag, _fates
+from test_random_server_clinics import through_the_flow
+
+pytestmark = pytest.mark.db
+
+#: the cells the sections' queries join in (the reconciliation counts them as read): a dental diagnosis's date
+#: through its visit (120); a 한의원 diagnosis's patient and date (2 × 150), an acupuncture line's patient (240) and a
+#: receipt's patient (120), each through the visit
+DENTAL_JOINED = 120
+HANBANG_JOINED = 2 * 150 + 240 + 120
+
+
+def _counts(bag: Path) -> set[tuple[str, int, int, int]]:
+    report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    return {(e["entity"], e["source_rows"], e["exported"], e["quarantined"]) for e in report["entities"]}
+
+
+def _lines(bag: Path, member: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in sorted(bag.glob(f"data/{member}.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+
+
+def _quarantined(bag: Path, entity: str) -> dict[str, tuple[str, str]]:
+    return {q["key"]: (q["reason_code"], q["reason"]) for q in _lines(bag, f"raw/{entity}")}
+
+
+def _by_source_key(bag: Path, kind: str) -> dict[str, dict[str, Any]]:
+    return {next(i["value"] for i in r["identifier"] if i["system"].startswith("urn:emr-exporter:source")): r
+            for r in _lines(bag, f"fhir/{kind}")}
+
+
+def _files_back(bag: Path, clinic: Any) -> None:
+    """Every DocumentReference's bytes are the file its row names, under the attachments folder; every row but the
+    two refused has one."""
+    documents = _by_source_key(bag, "DocumentReference")
+    assert set(documents) == {str(n) for n in clinic.files} - {str(clinic.dirty["climbing"]), str(clinic.dirty["missing"])}
+    for key, found in documents.items():
+        attachment = found["content"][0]["attachment"]
+        stored = clinic.files[int(key)].replace("\\", "/")
+        assert attachment["contentType"] == "image/jpeg"  # read off the path's extension (no media-type column)
+        assert (bag / "data" / attachment["url"].removeprefix("../")).read_bytes() == (
+            clinic.attachments / stored).read_bytes()
+
+
+def test_a_dental_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_str: str) -> None:
+    clinic = create_dental_clinic(mariadb_conn_str, tmp_path / "images")
+    assert through_the_flow(clinic, tmp_path, DENTAL_JOINED, clinic.attachments) == clinic.cells
+    bag = _bag(tmp_path)
+    # JIN_RCV (진료접수, keyed RCV_NO) the visits (was: carried); TX_DTL the treatment lines, Procedures (was:
+    # carried); XRAY_IMG the images, DocumentReferences (was: an imaging report of no reading, the paths raw);
+    # IMPL_REC carried (was: Immunizations — a maker's name, a lot number and a date are no vaccination)
+    assert _fates(bag) == {
+        "cm_code": "carried", "dr_info": ("practitioner",), "pt_info": ("patient",), "jin_rcv": ("encounter",),
+        "diag": ("diagnosis",), "tx_dtl": ("procedure",), "impl_rec": "carried", "xray_img": ("attachment",),
+        "rcpt": ("receipt",)}
+    assert _counts(bag) == {("practitioner", 2, 2, 0), ("patient", 36, 36, 0), ("encounter", 120, 120, 0),
+                            ("diagnosis", 120, 120, 0), ("procedure", 360, 359, 1), ("receipt", 120, 120, 0),
+                            ("attachment", 24, 22, 2)}
+    assert not list(bag.glob("data/fhir/Immunization.*"))
+    # the path climbing out of the folder refused, its row kept whole; the file not there said so; the treatment
+    # dated 20220231 quarantined
+    assert _quarantined(bag, "attachment") == {
+        str(clinic.dirty["climbing"]): ("path-outside-root", "field 'content_path' points outside the attachment folder"),
+        str(clinic.dirty["missing"]): ("file-missing", "field 'content_path': the attachment file does not exist")}
+    [climbed] = [q["row"] for q in _lines(bag, "raw/attachment") if q["reason_code"] == "path-outside-root"]
+    assert climbed["file_path"] == CLIMBING
+    assert _quarantined(bag, "procedure") == {
+        str(clinic.dirty["bad_tx_date"]): ("invalid-date", "field 'performed' is not a valid calendar date")}
+    _files_back(bag, clinic)
+    # a treatment line: the fee code (치과 U-code) and its name; its tooth numbers, surface and plan/done as raw
+    # cells of the record, as written
+    procedures = _by_source_key(bag, "Procedure")
+    teeth = {c["key"]: c["columns"]["tooth_no"] for c in _lines(bag, "raw/columns/procedure")}
+    for no, (_, fee, tooth) in clinic.lines.items():
+        if no == clinic.dirty["bad_tx_date"]:
+            continue
+        found = procedures[str(no)]
+        assert (found["code"]["coding"][0]["code"], found["code"]["text"]) == (fee, DENTAL_FEES[fee])
+        assert "bodySite" not in found
+        assert teeth[str(no)] == (tooth or None)
+
+
+def test_a_korean_medicine_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:
+    clinic = create_hanbang_clinic(postgres_conn_str, tmp_path / "files")
+    assert through_the_flow(clinic, tmp_path, HANBANG_JOINED, clinic.attachments) == clinic.cells
+    bag = _bag(tmp_path)
+    # 침구치료 (acupuncture, moxibustion, cupping) Procedures by 행위코드/행위명/치료일자 (was: carried); 첨부파일 by
+    # 파일경로 and 등록일자 (was: commented out, no path column and no media type); the herbal prescriptions and
+    # their herbs carried (no column names the medicine as order_line reads it, and a 처방 is no single drug)
+    assert _fates(bag) == {
+        "공통코드": "carried", "환자": ("patient",), "내원": ("encounter",), "상병": ("diagnosis",),
+        "침구치료": ("procedure",), "한약처방": "carried", "한약처방_약재": "carried", "첨부파일": ("attachment",),
+        "수납": ("receipt",)}
+    assert _counts(bag) == {("patient", 36, 36, 0), ("encounter", 120, 120, 0), ("diagnosis", 150, 150, 0),
+                            ("procedure", 240, 240, 0), ("receipt", 120, 120, 0), ("attachment", 18, 16, 2)}
+    assert _quarantined(bag, "attachment") == {
+        str(clinic.dirty["climbing"]): ("path-outside-root", "field 'content_path' points outside the attachment folder"),
+        str(clinic.dirty["missing"]): ("file-missing", "field 'content_path': the attachment file does not exist")}
+    _files_back(bag, clinic)
+    procedures, encounters = _by_source_key(bag, "Procedure"), _by_source_key(bag, "Encounter")
+    points = {c["key"]: c["columns"]["경혈"] for c in _lines(bag, "raw/columns/procedure")}
+    for no, (visit, fee, written) in clinic.lines.items():
+        found = procedures[str(no)]
+        assert (found["code"]["coding"][0]["code"], found["code"]["text"]) == (fee, HANBANG_FEES[fee])
+        assert found["encounter"]["reference"] == f"Encounter/{encounters[str(visit)]['id']}"
+        assert points[str(no)] == (written or None)  # the acupuncture points as written, a raw cell
