@@ -511,16 +511,17 @@ def test_scaffold_guesses_a_first_connector_that_exports_most_of_openemr(
     # The first guess exports what the generator planted as ordinary rows; the quarantines are its planted
     # defects (a patient with an empty pubpid, a zero-date visit) and their orphans, and the lab orders the scaffold
     # mistakes for procedures (no performed date: every row kept raw, none lost); and the vitals form with nothing
-    # measured (every value 0, OpenEMR's "not measured": no Observation of 0 kg, kept raw as the built-in connector
-    # keeps it). Before, the scaffold took each vitals form's own key (form_vitals.id) for its visit's
+    # measured (every value 0, OpenEMR's "not measured": no Observation of 0 kg) is exported as Observations with a
+    # dataAbsentReason, the 0s carried raw with their reason (a visit's vitals form stays in the chart). Before, the
+    # scaffold took each vitals form's own key (form_vitals.id) for its visit's
     # (form_encounter.id): every form given to whichever visit had its number, one more quarantined as an orphan
     # where none had; the forms, the SOAP notes, the prescriptions and the immunizations no longer point at a visit.
     assert {k: counts[k] for k in ("patient", "encounter", "chart_note", "order_line", "immunization",
                                    "vital_signs")} == {
         "patient": (21, 1), "encounter": (14, 3), "chart_note": (7, 1), "order_line": (7, 1),
-        "immunization": (7, 1), "vital_signs": (14, 3)}
+        "immunization": (7, 1), "vital_signs": (15, 2)}
     [vitals] = [e for e in result.reconciliation.to_dict()["entities"] if e["entity"] == "vital_signs"]
-    assert vitals["quarantine_reasons"] == {"orphan": 2, "unmappable": 1}
+    assert vitals["quarantine_reasons"] == {"orphan": 2}
     assert not any("encounter_id" in spec.entities[e].fields for e in ("vital_signs", "chart_note", "order_line",
                                                                   "immunization"))
 
