@@ -272,6 +272,33 @@ night_or_holiday = { column = "NIGHT_YN", type = "bool", map = { "Y" = true, "N"
         "a 'bool' map gives true or false (without quotes) for each source value; the value for 'N' is not")
 
 
+@pytest.mark.parametrize(("value", "problem"), [
+    ('value = "Y", type = "bool"', "a 'bool' value is true or false (without quotes)"),
+    ('value = "1", type = "int"', "an 'int' value is a whole number (without quotes)"),
+    ('value = "2024-01-05", type = "date"', "a constant 'value' is given as written: type 'date' does not apply "
+     "(leave out the type for text; 'bool' and 'int' take true/false and numbers)"),
+])
+def test_a_constant_value_is_of_its_type_as_written(tmp_path: Path, value: str, problem: str) -> None:
+    # Before: night_or_holiday = { value = "Y", type = "bool" } loaded, and the record's bool field held the text
+    # "Y": FHIR's valueBoolean "Y" in the bag (a constant is given to the record untransformed).
+    folder = write(tmp_path, MINIMAL + f"""
+[entities.encounter]
+table = "VISIT"
+key = "V_ID"
+
+[entities.encounter.fields]
+patient_id = {{ column = "PT_ID", type = "ref", ref = "patient", required = true }}
+start = {{ column = "V_DT", type = "date", required = true }}
+night_or_holiday = {{ {value} }}
+""")
+    with pytest.raises(ConnectorSpecError) as caught:
+        load_spec(folder)
+    assert (caught.value.field, caught.value.line, caught.value.problem) == (
+        "entities.encounter.fields.night_or_holiday", 24, problem)
+    good = write(tmp_path, (folder / "connector.toml").read_text(encoding="utf-8").replace(value, "value = true"))
+    assert load_spec(good).entities["encounter"].fields["night_or_holiday"].value is True
+
+
 def test_a_field_without_type_reads_the_kind_of_value_its_record_holds(tmp_path: Path) -> None:
     # Before: every field without `type` was text, so `birth_date = { column = "BIRTH" }` gave the Patient a
     # str and the export stopped with an AttributeError in the FHIR mapping ("This is a bug").

@@ -769,6 +769,17 @@ class _Validator:
             kind = raw.get("type", "file")
         if kind not in FIELD_TYPES:
             raise self.fail(table, name, f"unknown type {kind!r}; types: {', '.join(sorted(FIELD_TYPES))}")
+        if "value" in raw and "type" in raw:
+            # a constant is given to the record as written, no transform: value = "Y" with type = "bool" made
+            # FHIR's valueBoolean the text "Y"
+            value = raw["value"]
+            if kind == "bool" and not isinstance(value, bool):
+                raise self.fail(table, name, "a 'bool' value is true or false (without quotes)")
+            if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise self.fail(table, name, "an 'int' value is a whole number (without quotes)")
+            if kind not in ("text", "bool", "int"):
+                raise self.fail(table, name, f"a constant 'value' is given as written: type {kind!r} does not "
+                                "apply (leave out the type for text; 'bool' and 'int' take true/false and numbers)")
         if name == "merged_into" and kind != "text":
             raise self.fail(table, name, "merged_into is the surviving chart's number (or key) as recorded: leave out "
                             "the type; the export finds that patient and links the two itself")
