@@ -170,6 +170,8 @@ class OpenHospitalClinic(ForeignDb):
     people: dict[int, tuple[str, str, str | None]] = field(default_factory=dict)
     #: OPD_ID → OPD_PAT_ID
     visits: dict[int, int] = field(default_factory=dict)
+    #: OPD_ID → (OPD_DIS_ID_A, OPD_DIS_ID_A_2, OPD_DIS_ID_A_3)
+    diagnoses: dict[int, tuple[str | None, ...]] = field(default_factory=dict)
     #: PEX_ID → (PEX_PAT_ID, height, weight, ap_min, ap_max, hr, temp, sat)
     vitals: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
@@ -233,9 +235,11 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
                        0, "R" if o % 10 == 0 else None, None, pid, "두통 호소" if o % 4 == 0 else None, "admin",
                        "OPD", *audit(at)))
         db.visits[o] = pid
+        db.diagnoses[o] = visits[-1][6:9]
     visits.append((81, base, "N", 81, "M", 50, "J00", None, None, 0, None, None, 999, None, "admin", "OPD",
                    *audit(base)))
     db.dirty["orphan_visit"] = 81
+    db.diagnoses[81] = visits[-1][6:9]
     put("OPD", visits)
     admissions: list[tuple[Any, ...]] = []
     for a in range(1, 21):

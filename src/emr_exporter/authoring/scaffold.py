@@ -1064,6 +1064,8 @@ class FieldGuess:
     bp_part: int = 0
     #: A computed field's SQL expression (``expr``; a patient's merged_into read from a merge table)
     expr: str = ""
+    #: A constant (``value``: a visit's main diagnosis read out of its visit row, ``primary = { value = true }``)
+    value: str | bool = ""
 
 
 #: A patient's column naming the chart it was merged into (환자 통합), and a merge table with its old and new chart
@@ -1629,6 +1631,65 @@ def _kin_section_name(entity: str, table: TableProfile, taken: Collection[str]) 
     return f"{entity}_{n}"
 
 
+#: A visit row's columns holding its diagnoses' codes (:meth:`_Guesser._visit_diagnoses`): Open Hospital's
+#: ``OPD_DIS_ID_A``/``_2``/``_3``, Korean EMRs' 주상병코드/부상병코드, ``MAIN_DX_CD``, ``SUB_DX_CD1``, ``SANG_CD1..5``:
+#: a word of the name saying diagnosis (or a Hangul name holding one) …
+_VISIT_DX_WORDS = frozenset({"DX", "DIAG", "DIAGNOSIS", "DIS", "DISEASE", "SANG", "SANGBYEONG", "SANGBYUNG", "ICD",
+                             "KCD", "ILLNESS", "JINDAN"})
+_VISIT_DX_KO = ("상병", "진단", "병명", "질병")
+#: … never one that names, dates, flags or counts it (주상병명, DX_YMD, 주상병여부, DX_CNT) …
+_VISIT_DX_NOT = frozenset({"NM", "NAME", "DESC", "DESCRIPTION", "TEXT", "TXT", "YN", "FLAG", "FLG", "GB", "CNT",
+                           "COUNT", "SEQ", "DATE", "DT", "YMD", "DTTM", "TIME", "EDITION", "VER", "VERSION", "TYPE",
+                           "KIND", "CLASS", "CLS", "DEPT", "DR", "DOCTOR", "MEMO", "NOTE", "REMARK", "OUT", "DISCH",
+                           "DISCHARGE", "DIST", "DISTRICT", "DISP", "DISPOSITION", "DISC", "DISCOUNT"})
+_VISIT_DX_NOT_KO = ("명", "여부", "일자", "일시", "구분", "차수", "메모", "비고")
+#: … and the words saying which is the visit's main diagnosis (주상병) and which the others (부상병)
+_VISIT_DX_MAIN = frozenset({"MAIN", "PRIMARY", "PRIM", "PRINCIPAL", "JU", "FIRST", "PRI"})
+_VISIT_DX_SUB = frozenset({"SUB", "SECONDARY", "SEC", "BU", "SECOND", "OTHER", "ADD", "ADDITIONAL", "EXTRA"})
+#: a code word of the name and the name words put in its place for the name column beside it (주상병코드 → 주상병명)
+_CODE_TO_NAME = (("CODE", ("NAME", "NM", "DESC")), ("CD", ("NM", "NAME")), ("ID", ("NM", "NAME")),
+                 ("코드", ("명", "명칭")))
+_VISIT_DX_MAX = 9  # more code columns than this on one visit row is no list of its diagnoses
+
+
+def _dx_words(name: str) -> list[str]:
+    """The words of a column's name, a number ending one split off (``SANG_CD1``: SANG, CD, 1)."""
+    out: list[str] = []
+    for word in _words(name).split("_"):
+        found = re.fullmatch(r"(\D+?)(\d+)", word)
+        out += [found.group(1), found.group(2)] if found else [word]
+    return [w for w in out if w]
+
+
+def _dx_number(words: Sequence[str]) -> int:
+    """The number ending a column's name (``SANG_CD2``: 2; ``OPD_DIS_ID_A``: 0)."""
+    return int(words[-1]) if words and words[-1].isdigit() else 0
+
+
+def _dx_rank(name: str, words: Sequence[str]) -> bool | None:
+    """True: the name says the visit's main diagnosis (주상병, MAIN_DX_CD); False: another (부상병, SUB_DX_CD1);
+    None: it says neither."""
+    if not name.isascii():
+        return True if "주상병" in name or "주진단" in name else False if "부상병" in name or "부진단" in name else None
+    own = set(words)
+    return True if own & _VISIT_DX_MAIN else False if own & _VISIT_DX_SUB else None
+
+
+def _name_beside(table: TableProfile, column: ColumnProfile) -> str | None:
+    """The column of ``table`` holding the name of the code in ``column``: its name with the code word put as a
+    name word (주상병코드 → 주상병명, MAIN_DX_CD → MAIN_DX_NM, SANG_CD1 → SANG_NM1), a text column."""
+    by_upper = {c.name.upper(): c for c in table.columns}
+    upper = column.name.upper()
+    for code, replacements in _CODE_TO_NAME:
+        for found in re.finditer(rf"(?<![A-Z]){code}(?![A-Z])" if code.isascii() else code, upper):
+            for replacement in replacements:
+                other = by_upper.get(upper[:found.start()] + replacement + upper[found.end():])
+                if (other is not None and other is not column and not _integer_typed(other) and not other.is_binary
+                        and IDENTIFIER.match(other.name)):
+                    return other.name
+    return None
+
+
 class _Guesser:
     def __init__(self, profile: DatabaseProfile, sampled_codes: dict[tuple[str, str], set[str]],
                  source: Source | None = None) -> None:
@@ -1638,6 +1699,8 @@ class _Guesser:
         self.source = source  # for value overlaps between columns (counts only)
         self._overlaps: dict[tuple[str, str, str, str], tuple[int, int]] = {}
         self._common: list[_CommonCodes] | None = None  # the common-code tables, read once (_common_code_tables)
+        #: (visit table, column) → the dictionary of diagnoses its codes are keys of, and its name column
+        self._dx_dictionary: dict[tuple[str, str], tuple[TableProfile, str] | None] = {}
 
     def overlap(self, child: TableProfile, column: str, parent: str, parent_column: str) -> tuple[int, int]:
         """(sampled non-empty values of child.column, how many of them parent.parent_column holds)."""
@@ -3337,6 +3400,7 @@ class _Guesser:
                 taken.add(guess.table)
         self._back_references()
         self._kin_sections()
+        self._visit_diagnoses()
         return self.guesses
 
     def _kin_sections(self) -> None:
@@ -3369,6 +3433,137 @@ class _Guesser:
                 self.guesses[guess.section] = guess
                 read.add(table.name.lower())
                 kin.append(table)
+
+    def _visit_diagnoses(self) -> None:
+        """A diagnosis section per diagnosis-code column of the visit table (Open Hospital's ``OPD_DIS_ID_A``,
+        ``_2``, ``_3``; 접수's 주상병코드/부상병코드, ``MAIN_DX_CD``, ``SANG_CD1..5``): by its name (a word saying
+        diagnosis, none naming, dating or flagging it: :data:`_VISIT_DX_WORDS`) AND by its values (KCD/ICD-shaped in
+        the sample, or most of them keys of a dictionary table named for diagnoses, whose name is joined in).
+        ``[entities.diagnosis_<column>]`` reads the visit rows again whose code is set (its ``WHERE`` leaves out NULL
+        and blank codes: no empty Condition), with the visit's key as its key and encounter link, the visit's
+        patient and date, the code, the name (the column beside it, 주상병명, else the dictionary's) and the rank
+        where the names say it (주/MAIN; else the first of a numbered series). Its record ids are
+        ``TABLE#section``'s (one per visit and position). The visit's own section still carries the columns raw:
+        a section that reads rows again adds nothing to what its table's sections select (docs/connectors.md)."""
+        visit = self.guesses.get("encounter")
+        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+            return
+        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        dx = self.guesses.get("diagnosis")
+        if (table is None or not table.plain or _folded_select(self.profile.engine, table) is not None
+                or (dx is not None and dx.table == table.name) or not self._linkable(table)):
+            return
+        fields = {f.field: f for f in visit.fields}
+        names = {c.name for c in table.columns}
+
+        def plain(f: FieldGuess | None) -> bool:
+            return f is not None and f.column in names and not (
+                f.expr or f.columns or f.join or f.key_form or f.bp_part or f.large_object)
+
+        patient, start = fields.get("patient_id"), fields.get("start")
+        if not plain(patient) or not plain(start) or patient is None or start is None:
+            return  # the visit's patient or date read through a query or a join: not one to read again here
+        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        found: list[tuple[ColumnProfile, list[str], str]] = []  # column, its words, why
+        for column in table.columns:
+            if (column.name in used or column.primary_key or not column.non_empty or not IDENTIFIER.match(column.name)
+                    or column.name.upper() in SQL_RESERVED or column.is_binary or column.cp949_as_latin1
+                    or column.stored_bytes or _integer_typed(column) or column.dated):
+                continue
+            words = _dx_words(column.own or column.name)
+            korean = not column.name.isascii()
+            if korean:
+                if not any(k in column.name for k in _VISIT_DX_KO) or any(
+                        column.name.endswith(k) for k in _VISIT_DX_NOT_KO):
+                    continue
+            elif not set(words) & _VISIT_DX_WORDS or set(words) & _VISIT_DX_NOT:
+                continue
+            why = self._dx_values(table, column)
+            if why is not None:
+                found.append((column, words, why))
+        if not found or len(found) > _VISIT_DX_MAX:
+            return
+        ranks = [_dx_rank(c.name, w) for c, w, _ in found]
+        if not any(r is not None for r in ranks) and len(found) > 1:
+            first = min(range(len(found)), key=lambda i: (_dx_number(found[i][1]), i))
+            ranks = [True if i == first else None for i in range(len(found))]
+            series = "the first of the visit's numbered diagnosis columns: taken for its main diagnosis"
+        else:
+            series = "its name says it is the visit's main diagnosis (주상병)"
+        for (column, _words_of, why), rank in zip(found, ranks, strict=True):
+            self._visit_diagnosis(visit, table, column, why, rank, series, patient, start)
+
+    def _dx_values(self, table: TableProfile, column: ColumnProfile) -> str | None:
+        """Why ``column``'s values are diagnosis codes (KCD/ICD-shaped, or the keys of a dictionary of diagnoses,
+        named so: its name joined in, see :meth:`_visit_diagnosis`), or None."""
+        dictionary: tuple[TableProfile, str] | None = None
+        parents = {g.table for g in self.guesses.values() if g.usable and g.table}
+        for candidate in self.profile.tables:
+            words = set(_words(candidate.bare, table=True).split("_"))
+            if (candidate is table or candidate.name in parents or not self._linkable(candidate)
+                    or not (words & (_VISIT_DX_WORDS | _DICTIONARY_FIELDS["diagnosis"][2])
+                            or any(k in candidate.bare for k in _VISIT_DX_KO))):
+                continue
+            sampled, hits = self.exact_hits(table, column.name, candidate.name, candidate.primary_key[0], None)
+            set_ = min(sampled, column.non_empty)  # blank codes (a CHAR column's '') are no code of any dictionary
+            if set_ and hits >= 0.8 * set_:
+                name = (self._text_column(candidate, _DICT_NAME, {candidate.primary_key[0]})
+                        or self._text_column(candidate, (r"(.*_)?(DESC|DESCRIPTION)",), {candidate.primary_key[0]}))
+                dictionary = (candidate, name or "")
+                break
+        self._dx_dictionary[(table.name, column.name)] = dictionary
+        if dictionary is not None:
+            return (f"most sampled values are keys of {dictionary[0].name} ({dictionary[0].primary_key[0]}), a table "
+                    "named for diagnoses")
+        if column.has("kcd", 0.8):
+            return "KCD/ICD-shaped codes in the sample"
+        return None
+
+    def _visit_diagnosis(self, visit: EntityGuess, table: TableProfile, column: ColumnProfile, why: str,
+                         primary: bool | None, primary_why: str, patient: FieldGuess, start: FieldGuess) -> None:
+        """The section of :meth:`_visit_diagnoses` reading one diagnosis-code column of the visit table."""
+        assert isinstance(visit.key, str)
+        taken = set(self.guesses)
+        section = f"diagnosis_{column.name.lower()}"
+        if not NAME.match(section) or section in taken:
+            section = _kin_section_name("diagnosis", table, taken)
+        beside = _name_beside(table, column)
+        dictionary = self._dx_dictionary.get((table.name, column.name))
+        selects = [visit.key, patient.column, start.column, column.name]
+        text: FieldGuess | None = None
+        if beside is not None:
+            selects.append(beside)
+            text = FieldGuess("text", beside, "text", f"the name written beside the code ({beside})")
+        elif dictionary is not None and dictionary[1]:
+            d, name = dictionary
+            selects.append(f"(SELECT LK_D.{name} FROM {self.relation(d.name)} LK_D WHERE LK_D.{d.primary_key[0]} = "
+                           f"X.{column.name}) AS SCAFFOLD_TEXT")
+            text = FieldGuess("text", "SCAFFOLD_TEXT", "text", f"the name of the {d.name} row the code is the key of "
+                              f"({d.name}.{name}, joined in: one value per row)")
+        columns = list(dict.fromkeys(s if s.startswith(("(", "'")) else f"X.{s}" for s in selects))
+        guess = EntityGuess(
+            "diagnosis", table.name, key=visit.key, section=section,
+            why=(f"{column.name} of the visit table {table.name} holds a diagnosis code of each visit ({why}): one "
+                 f"diagnosis per visit whose {column.name} is set"),
+            key_why="the visit's key: one diagnosis per visit and column (the record ids of a second section of "
+                    f"{table.name} are made from {table.name}#<section>)",
+            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL "
+                   f"AND TRIM(X.{column.name}) <> ''"),
+            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; the "
+                       "visit's section carries every cell of the row)"))
+        guess.fields = [
+            dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+            FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
+            FieldGuess("recorded", start.column, "date", f"the visit's date ({start.why})", format=start.format,
+                       tz=start.tz),
+            FieldGuess("code", column.name, "text", why),
+        ]
+        if text is not None:
+            guess.fields.append(text)
+        if primary:
+            guess.fields.append(FieldGuess("primary", "", "bool", primary_why, value=True))
+        self.guesses[section] = guess
+
 
     def _back_references(self) -> None:
         """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
@@ -3534,6 +3729,8 @@ def _field_line(f: FieldGuess) -> str:
         parts = [f"expr = {{ postgresql = {_toml_str(f'lo_get({column})')} }}"]
     elif f.expr:
         parts = [f"expr = {_toml_str(f.expr)}"]
+    elif f.value != "":
+        parts = [f"value = {_toml_value(f.value)}"]
     elif f.columns:
         parts = [f"columns = [{', '.join(_toml_str(c) for c in f.columns)}]"]
     else:
