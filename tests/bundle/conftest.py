@@ -22,3 +22,15 @@ def signer(ca: CA) -> Signer:
 def store(ca: CA) -> tuple[Recipient, object]:
     """(recipient, private key) of an RSA store."""
     return make_store(ca, "rsa")
+
+
+@pytest.fixture(params=["python", "by-hand"])
+def tar_extraction(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The bag extracted by tarfile's filters (Python ≥ 3.11.4) and by the reader's own checks, as on a Python
+    without them (Debian 12's 3.11.2): the second forced here, the only way to run it on a newer Python."""
+    from emr_exporter.bundle import reader
+
+    if request.param == "by-hand":
+        monkeypatch.setattr(reader, "_TAR_FILTERS", False)
+        monkeypatch.setattr(reader, "_TAR_FILTER_ERROR", ())
+    return str(request.param)

@@ -172,7 +172,8 @@ def _tar(*members: tarfile.TarInfo, data: bytes = b"x") -> bytes:
 
 
 @pytest.mark.parametrize("evil", ["../escape.txt", "/tmp/absolute-escape.txt", "bag/../../escape.txt"])
-def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, store, evil: str) -> None:
+def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, store, evil: str,
+                                                    tar_extraction: str) -> None:
     member = tarfile.TarInfo(evil)
     member.size = 1
     sealed = _seal_raw_tar(tmp_path / "out", signer, store[0], _tar(member))
@@ -185,9 +186,10 @@ def test_extraction_cannot_write_outside_its_folder(tmp_path: Path, signer, stor
     assert list(out.iterdir()) == []  # the staging folder is removed
 
 
-def test_links_are_refused(tmp_path: Path, signer, store) -> None:
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.FIFOTYPE, tarfile.CHRTYPE])
+def test_links_are_refused(tmp_path: Path, signer, store, kind: bytes, tar_extraction: str) -> None:
     link = tarfile.TarInfo("bag/data/link")
-    link.type = tarfile.SYMTYPE
+    link.type = kind
     link.linkname = "/etc/passwd"
     sealed = _seal_raw_tar(tmp_path / "out", signer, store[0], _tar(link))
     with pytest.raises(BundleError, match="contains a link or special file"):

@@ -41,7 +41,7 @@ def plaintext_of(writer: BundleWriter) -> bytes:
     return b"".join(bag_stream(writer.bundle_id, writer.sign_tagmanifest))
 
 
-def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca) -> None:
+def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca, tar_extraction: str) -> None:
     recipient, store_key = store
     writer, sealed = seal(tmp_path / "out", signer, recipient)
     plaintext = plaintext_of(writer)  # same stream again: deterministic, inner signature cached

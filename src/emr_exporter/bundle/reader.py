@@ -637,9 +637,14 @@ def _check_archive_end(plaintext: _PlaintextReader, name: str, end: int) -> None
         raise BundleError(f"'{name}' has data after the end of its tar archive.")
 
 
+#: tarfile's extraction filters (PEP 706) came with Python 3.11.4; Debian 12's python3.11 (3.11.2) has none.
+_TAR_FILTERS = hasattr(tarfile, "data_filter")
+_TAR_FILTER_ERROR: tuple[type[Exception], ...] = (tarfile.FilterError,) if _TAR_FILTERS else ()
+
+
 def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> int:
     """Extract the bag into ``staging``; where the last member's data ends in the plaintext."""
-    def only_plain_files(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    def plain_member(member: tarfile.TarInfo) -> None:
         if not (member.isfile() or member.isdir()):
             raise BundleError(
                 f"The bag inside '{name}' contains a link or special file ({member.name!r}); refused."
@@ -648,13 +653,19 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> int:
             raise BundleError(
                 f"The bag inside '{name}' tries to write outside its folder ({member.name!r}); refused."
             )
+
+    def only_plain_files(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        plain_member(member)
         return tarfile.data_filter(member, dest)
 
     try:
         with tarfile.open(fileobj=plaintext, mode="r|", bufsize=READ_CHUNK, encoding="utf-8") as tar:  # type: ignore[call-overload]
-            tar.extractall(staging, filter=only_plain_files)
+            if _TAR_FILTERS:
+                tar.extractall(staging, filter=only_plain_files)
+            else:
+                _extract_plain_files(tar, staging, plain_member, name)
             end: int = tar.offset
-    except tarfile.FilterError as exc:
+    except _TAR_FILTER_ERROR as exc:
         raise BundleError(
             f"The bag inside '{name}' tries to write outside its folder ({exc}); refused. Nothing was "
             "extracted outside the output folder."
@@ -662,6 +673,29 @@ def _extract(plaintext: _PlaintextReader, staging: Path, name: str) -> int:
     except tarfile.TarError as exc:
         raise BundleError(f"The bag inside '{name}' is not a valid tar archive ({exc}).") from None
     return end
+
+
+def _extract_plain_files(tar: tarfile.TarFile, staging: Path, plain_member: Callable[[tarfile.TarInfo], None],
+                         name: str) -> None:
+    """What ``extractall(filter=...)`` does for a bag, on a Python without extraction filters: each member in
+    stream order, checked first (files and folders only, no absolute or climbing name), written under ``staging``
+    only (its resolved path checked too), plain permissions, no owner or time taken from the archive."""
+    root = staging.resolve()
+    for member in tar:
+        plain_member(member)
+        target = (root / member.name).resolve()
+        if target != root and root not in target.parents:
+            raise BundleError(
+                f"The bag inside '{name}' tries to write outside its folder ({member.name!r}); refused."
+            )
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(member)
+        assert source is not None  # (a regular file always has its data)
+        with open(target, "wb") as out:
+            shutil.copyfileobj(source, out, READ_CHUNK)
 
 
 def _find_bag_root(staging: Path, name: str) -> Path:
