@@ -892,9 +892,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
         "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)", r"(파일|저장|이미지)?(경로|위치)"),
     },
-    # Coded fields (statuses, relationship, code systems) are left to the contractor: their values need a map,
-    # and a wrong one would quarantine rows. Only plain values are guessed here, and an allergy's category and
-    # severity when every sampled value is a key of a built-in map of the words clinics use (_CODE_MAPS).
+    # Coded fields (relationship, code systems) are left to the contractor: their values need a map, and a wrong
+    # one would quarantine rows. Only plain values are guessed here, and an allergy's category and severity when
+    # every sampled value is a key of a built-in map of the words clinics use (_CODE_MAPS); a record's status only
+    # where its values read as status words (_Guesser._record_status).
     "allergy": {
         "substance": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(NM|NAME)", r"ALLERGEN",
                       r"SUBSTANCE", r"(.*_)?NM", r"(.*_)?NAME", r"(원인|알레르기|알러지).*"),
@@ -984,9 +985,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 #: The entities the scaffold guesses: every canonical entity with hints (the later clinical-record ones too:
-#: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields and
-#: statuses, which need a map of the EMR's own codes, are left to the contractor; lab_report's result list comes
-#: from each lab result's report_id, wired by _back_references where the sample says so).
+#: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields are left to
+#: the contractor, their statuses read by _Guesser._record_status and the deletion/correction flags; lab_report's
+#: result list comes from each lab result's report_id, wired by _back_references where the sample says so).
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
