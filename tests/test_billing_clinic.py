@@ -66,6 +66,9 @@ RECEIPT_FIELDS = {
     "non_covered": {"column": "비급여", "type": "decimal"},
     "total": {"column": "진료비총액", "type": "decimal"},
     "paid": {"column": "수납액", "type": "decimal"},
+    # the cancellation flag read as the contractor's own connector reads it (was: carried raw, the cancelled
+    # receipt 'issued'): Y a receipt cancelled, N an ordinary one
+    "status": {"column": "취소여부", "type": "status", "map": {"N": "", "Y": "cancelled"}},
 }
 
 
@@ -264,12 +267,15 @@ def test_the_scaffold_reads_a_korean_receipt_header_by_its_column_names(tmp_path
     assert spec["entities"]["receipt"]["fields"] == RECEIPT_FIELDS
     db.check = checked(flow)
     assert [(c["table"], c["column"]) for c in db.check["unmapped_columns"] if c["table"] == "수납"] == [
-        ("수납", c) for c in ("보험구분", "선택진료", "절사액", "취소여부", "원수납년도", "원수납번호", "현금영수증번호")]
+        ("수납", c) for c in ("보험구분", "선택진료", "절사액", "원수납년도", "원수납번호", "현금영수증번호")]
     dry, sealed, bag = exported(flow, tmp_path)
     _assert_scaffold_outcomes(db, flow, dry, sealed)
     _assert_fee_statements_ready(bag)
     _assert_receipts(db, bag, sealed)
     _assert_payments_scaffolded(db, flow, sealed, bag)
+    # the one receipt 취소여부 'Y' is an Invoice cancelled, every other issued
+    statuses = sorted(i["status"] for i in _resources(bag, "Invoice"))
+    assert (statuses.count("cancelled"), set(statuses)) == (1, {"cancelled", "issued"})
     assert db.path is not None
     source = SqliteFileSource(db.path)
     try:

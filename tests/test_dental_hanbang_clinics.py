@@ -6,7 +6,7 @@ folder); every row of every table rebuilt from the opened bag and compared with 
 (tests/lossless_kit.py). What the scaffold maps and what it carries raw is pinned per table (``db``: fails, never
 skips, when a server is down).
 
-Tooth numbers (``TOOTH_NO '11,12,21'``), surfaces, plan/done, implant lot numbers, 경혈, 사상체질, 맥진/설진 and the herbs
+Tooth numbers (``TOOTH_NO '11,12,21'``), surfaces, implant lot numbers, 경혈, 사상체질, 맥진/설진 and the herbs
 of a 한약 prescription have no canonical field: they stay in the bag as raw cells (docs/connectors.md, "Dental and
 Korean-medicine clinics", says why FHIR's ex-tooth and a MedicationRequest per 처방 were not used).
 """
@@ -104,6 +104,19 @@ def test_a_dental_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_s
         assert (found["code"]["coding"][0]["code"], found["code"]["text"]) == (fee, DENTAL_FEES[fee])
         assert "bodySite" not in found
         assert teeth[str(no)] == (tooth or None)
+    # plan/done read (was: every treatment 'completed', TX_STAT raw): TX_STAT's codes named 계획/완료/취소 in CM_CODE,
+    # P a Procedure in preparation, D completed, C (취소) not-done; the row DEL_YN 'Y' entered-in-error whatever its
+    # TX_STAT says; both columns still raw cells as written
+    said = {"P": "preparation", "D": "completed", "C": "not-done"}
+    raw = {c["key"]: c["columns"] for c in _lines(bag, "raw/columns/procedure")}
+    for no, (stat, deleted) in clinic.statuses.items():
+        if no == clinic.dirty["bad_tx_date"]:
+            continue
+        assert procedures[str(no)]["status"] == ("entered-in-error" if deleted == "Y" else said[stat])
+        assert (raw[str(no)]["tx_stat"], raw[str(no)]["del_yn"]) == (stat, deleted)
+    assert (procedures[str(clinic.dirty["cancelled_tx"])]["status"], procedures[str(clinic.dirty["deleted_tx"])][
+        "status"]) == ("not-done", "entered-in-error")
+    assert {s for s, _ in clinic.statuses.values()} == {"P", "D", "C"}
 
 
 def test_a_korean_medicine_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:

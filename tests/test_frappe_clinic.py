@@ -75,6 +75,14 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert {k: (e["subject"]["reference"], e["period"]["start"]) for k, e in encounters.items()} == {
         k: (f"Patient/{patients[pid]['id']}", (dt.date(2026, 2, 2) + dt.timedelta(days=int(k[-5:]))).isoformat())
         for k, pid in clinic.encounters.items()}
+    # the encounter's status column read (was: carried raw, every encounter 'finished', the cancelled one too):
+    # Completed finished, Cancelled cancelled (docstatus 2), Open in-progress (the draft, docstatus 0; status reads
+    # all three of its values, docstatus two: 0 has no Encounter status); a procedure's Completed/In Progress
+    assert {k: e["status"] for k, e in encounters.items()} == {
+        k: {clinic.dirty["cancelled_encounter"]: "cancelled", clinic.dirty["draft_encounter"]: "in-progress"}.get(
+            k, "finished") for k in clinic.encounters}
+    assert {k: p["status"] for k, p in _resources(bag, "Procedure").items()} == {
+        f"HLC-CPR-2026-{p:05d}": ("completed", "in-progress")[p % 2] for p in range(1, 21)}
     # a vital-signs row's blood pressure from bp_systolic/bp_diastolic (Data: text; was not guessed), its
     # temperature, pulse and respiratory rate Data (text) too, height and weight Float (DECIMAL(21,9)); on its
     # signs_date (was: the row's creation stamp)
@@ -101,7 +109,7 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     under_encounter = conditions[hashlib.sha1(b"cod8.0").hexdigest()[:10]]
     assert under_encounter["subject"]["reference"] == encounters["HLC-ENC-2026-00008"]["subject"]["reference"]
     scan = _scanned(clinic, tmp_path)
-    assert scan["cells"] == {"carried_raw": 15200, "mapped": 2742, "quarantined": 50, "source": clinic.cells + JOINED,
+    assert scan["cells"] == {"carried_raw": 15100, "mapped": 2842, "quarantined": 50, "source": clinic.cells + JOINED,
                              "transformed": 544}
     assert sorted((e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]) == [
         ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),

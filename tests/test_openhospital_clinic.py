@@ -104,9 +104,9 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         # (before the visit's diagnosis columns were read): carried_raw 8275, mapped 1620, quarantined 21, source
         # less 24, transformed 80; now the diagnosis sections' 115 rows of 5 cells more (4 read again, the name joined
         # in), each exported one's recorded date (OPD_DATE, a DATETIME as a date) and joined name carried raw as
-        # transformed
+        # transformed; LAB_STATUS (all 'DONE') read as the lab result's status, map DONE → final: 60 more transformed
         {"carried_raw": 8503, "mapped": 1962, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes,
-         "transformed": 308},
+         "transformed": 368},
         [("patient", 40, 0), ("encounter", 80, 1), ("diagnosis_opd_dis_id_a", 80, 1),
          ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
          ("immunization", 40, 0), ("vital_signs", 60, 0)])

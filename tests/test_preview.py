@@ -211,3 +211,35 @@ def test_a_vital_sign_with_no_value_says_why_on_the_chart_copy() -> None:
          "dataAbsentReason": {"coding": [{"system": dar, "code": "unknown"}]}},
         {"id": "v-weight", "code": {"text": "Body weight"}, "valueQuantity": {"value": 61.5, "unit": "kg"}},
     ]) == "혈압 측정불가, Heart rate (unknown), Body weight 61.5 kg"
+
+
+def test_a_planned_or_cancelled_record_is_on_no_confirmation_as_given() -> None:
+    """A cancelled visit and a planned or not-done treatment are in the bundle with their status but no document
+    says they happened (model.NOT_DONE_STATUSES): 통원확인서 counts the finished visit only, 진료확인서 lists the
+    treatment done only (was: the cancelled visit counted, the planned 임플란트 식립 listed as given)."""
+    import io
+
+    from emr_exporter.reports.preview import BagView
+
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"text": "김민준"}],
+               "identifier": [{"system": "urn:emr-exporter:chart-number", "value": "C1"}]}
+    subject = {"reference": "Patient/p1"}
+    visits = [{"resourceType": "Encounter", "id": f"e{n}", "subject": subject, "status": status,
+               "period": {"start": f"2026-03-0{n}"}} for n, status in ((1, "finished"), (2, "cancelled"), (3, "planned"))]
+    treatments = [{"resourceType": "Procedure", "id": f"t{n}", "subject": subject, "encounter": {"reference": "Encounter/e1"},
+                   "status": status, "code": {"text": name}}
+                  for n, (status, name) in enumerate((("completed", "치석제거"), ("preparation", "임플란트 식립"),
+                                                      ("not-done", "발치-단근치"), ("entered-in-error", "근관충전")))]
+    shots = [{"resourceType": "Immunization", "id": "i1", "patient": subject, "encounter": {"reference": "Encounter/e1"},
+              "status": "not-done", "vaccineCode": {"text": "인플루엔자"}}]
+    by_type = {"Patient": [patient], "Encounter": visits, "Procedure": treatments, "Immunization": shots}
+    view = BagView(lambda kind: iter(by_type.get(kind, [])), "C1")
+
+    def text(document: str) -> str:
+        data, _ = render_preview(view, "C1", document)
+        return squash("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages))
+    outpatient = text("outpatient-confirmation")
+    assert squash("1회 통원") in outpatient and "2026-03-02" not in outpatient and "2026-03-03" not in outpatient
+    treatment = text("treatment-confirmation")
+    assert squash("1회 진료를") in treatment and squash("치석제거") in treatment
+    assert not any(squash(name) in treatment for name in ("임플란트 식립", "발치-단근치", "근관충전", "인플루엔자"))

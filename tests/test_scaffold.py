@@ -1427,3 +1427,34 @@ def test_an_implant_table_is_no_vaccination_and_an_image_table_is_the_attachment
     finally:
         conn.close()
     assert types == {1: "application/pdf", 2: "application/octet-stream", 3: "image/jpeg"}
+
+
+def test_a_docstatus_beside_a_soft_delete_is_one_status_the_draft_kept_as_recorded(tmp_path: Path) -> None:
+    """A visit's integer ``docstatus`` (0 draft, 1 submitted, 2 cancelled) beside ``del_yn``: one computed status,
+    the number read as text; 2 cancelled, 1 an ordinary record, a deleted row entered-in-error whatever its
+    docstatus; 0, a draft no Encounter status says, left out of the map (kept as recorded, unknown) with a # CHECK
+    line. Before: both carried raw, every visit 'finished', the cancelled one too."""
+    path = tmp_path / "docstatus.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE visit (visit_id INTEGER PRIMARY KEY, patient_id INTEGER, visit_date TEXT, docstatus INTEGER,
+                            del_yn TEXT);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 31)])
+    conn.executemany("INSERT INTO visit VALUES (?, ?, '2024-03-02', ?, ?)",
+                     [(i, 1 + i % 30, 2 if i % 10 == 0 else 0 if i % 10 == 5 else 1, "Y" if i == 7 else "N")
+                      for i in range(1, 41)])
+    conn.commit()
+    outcome = write_scaffold("docstatus", tmp_path / "out", SourceAddress(database=path))
+    status = load_spec(outcome.folder).entities["encounter"].fields["status"]
+    assert (status.expr, status.map) == (
+        {"default": "CASE WHEN del_yn IN ('Y') THEN 'entered-in-error' ELSE CAST(docstatus AS CHAR(20)) END"},
+        {"1": "", "2": "cancelled", "entered-in-error": "entered-in-error"})
+    text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+    assert ("# CHECK (0 of docstatus not read: kept as recorded, the resource's status unknown; add it to the map "
+            "if you know what it says)") in text
+    read = dict(conn.execute(f"SELECT visit_id, {status.expr['default']} FROM visit").fetchall())
+    assert (read[5], read[7], read[10], read[11]) == ("0", "entered-in-error", "2", "1")
+    conn.close()
+    assert _export_counts("docstatus", path, tmp_path / "out")["encounter"] == (40, 0)

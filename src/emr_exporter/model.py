@@ -197,6 +197,10 @@ STATUS_VALUES: dict[str, frozenset[str]] = {
     # PaymentReconciliation.status (FinancialResourceStatusCodes), as Coverage's
     "payment": frozenset({"active", "cancelled", "draft", "entered-in-error"}),
 }
+#: The statuses saying a visit, treatment or order did not (yet) happen: planned or cancelled, in preparation, not
+#: done, a draft. Such a record is exported with its status, never dropped, but no document says it was given
+#: (통원확인서, 진료확인서: reports/preview.py; readiness).
+NOT_DONE_STATUSES = frozenset({"planned", "cancelled", "preparation", "not-done", "draft"})
 ALLERGY_CLINICAL_STATUSES = frozenset({"active", "inactive", "resolved"})
 ALLERGY_VERIFICATION_STATUSES = frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})
 CONDITION_VERIFICATION_STATUSES = frozenset(

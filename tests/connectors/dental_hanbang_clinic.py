@@ -62,6 +62,8 @@ class SpecialtyClinic(ForeignDb):
     lines: dict[int, tuple[int, str, str]] = field(default_factory=dict)
     #: the rows of the images/attachments table → stored path
     files: dict[int, str] = field(default_factory=dict)
+    #: a dental treatment row's key → its TX_STAT and DEL_YN as stored
+    statuses: dict[int, tuple[str, str]] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
@@ -194,7 +196,13 @@ def create_dental_clinic(conn_str: str, attachments: Path, database: str = "emr_
                                "D01" if v % 3 else "D02", "N"))
             db.lines[no] = (v, fee, teeth or "")
     db.dirty["bad_tx_date"] = treatments[40][0]
+    # a cancelled treatment (TX_STAT 'C', 취소) and a deleted planned one (DEL_YN 'Y'): a Procedure not-done and one
+    # entered-in-error, never 'completed'
+    db.dirty["cancelled_tx"], db.dirty["deleted_tx"] = treatments[60][0], treatments[70][0]
+    treatments[60] = (*treatments[60][:9], "C", *treatments[60][10:])
+    treatments[70] = (*treatments[70][:9], "P", treatments[70][10], "Y")
     treatments[40] = (*treatments[40][:3], "20220231", *treatments[40][4:])
+    db.statuses = {t[0]: (t[9], t[11]) for t in treatments}
     _put(c, db, "TX_DTL", treatments)
     implants = []
     for tx in treatments:

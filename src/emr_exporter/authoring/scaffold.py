@@ -892,9 +892,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "content_blob": (r"FILE_?DATA", r"(.*_)?(DATA|BLOB|CONTENT|IMG|IMAGE)"),
         "content_path": (r"FILE_?PATH", r"(.*_)?(PATH|URL|FILE_?NM)", r"(파일|저장|이미지)?(경로|위치)"),
     },
-    # Coded fields (statuses, relationship, code systems) are left to the contractor: their values need a map,
-    # and a wrong one would quarantine rows. Only plain values are guessed here, and an allergy's category and
-    # severity when every sampled value is a key of a built-in map of the words clinics use (_CODE_MAPS).
+    # Coded fields (relationship, code systems) are left to the contractor: their values need a map, and a wrong
+    # one would quarantine rows. Only plain values are guessed here, and an allergy's category and severity when
+    # every sampled value is a key of a built-in map of the words clinics use (_CODE_MAPS); a record's status only
+    # where its values read as status words (_Guesser._record_status).
     "allergy": {
         "substance": (r"(ALG|ALRG|ALLERGY|ALLERGEN|SUBST(ANCE)?|DRUG|CAUSE)_?(NM|NAME)", r"ALLERGEN",
                       r"SUBSTANCE", r"(.*_)?NM", r"(.*_)?NAME", r"(원인|알레르기|알러지).*"),
@@ -984,9 +985,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 #: The entities the scaffold guesses: every canonical entity with hints (the later clinical-record ones too:
-#: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields and
-#: statuses, which need a map of the EMR's own codes, are left to the contractor; lab_report's result list comes
-#: from each lab result's report_id, wired by _back_references where the sample says so).
+#: allergy, immunization, vital_signs, coverage, medication_statement, lab_report; their coded fields are left to
+#: the contractor, their statuses read by _Guesser._record_status and the deletion/correction flags; lab_report's
+#: result list comes from each lab result's report_id, wired by _back_references where the sample says so).
 SCAFFOLD_ENTITIES: tuple[str, ...] = tuple(e for e in model.ENTITY_ORDER if e in FIELD_HINTS)
 
 # Code maps written for common Korean EMR conventions (constants, not values read from the database):
@@ -1066,6 +1067,8 @@ class FieldGuess:
     expr: str = ""
     #: A constant (``value``: a visit's main diagnosis read out of its visit row, ``primary = { value = true }``)
     value: str | bool = ""
+    #: What the contractor must check (a status map leaving sampled values unread): a ``# CHECK`` line
+    check: str = ""
 
 
 #: A patient's column naming the chart it was merged into (환자 통합), and a merge table with its old and new chart
@@ -1128,6 +1131,53 @@ _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "fal
 #: A correction flag (corr_yn = 'Y', 정정여부): the row is a corrected result, the one that replaced an earlier one.
 _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?(YN|FLAG|FLG|FG|GB|YESNO)?",
                     r"(정정|수정)(여부|구분|유무)")
+
+#: A record's status column (TX_STAT, visit_status, 진행상태, Frappe's docstatus, CANCEL_YN, 취소여부): read for what
+#: its values say (planned, done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`).
+_RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)", r"([A-Z0-9]+_?)?(STATUS|STAT|STS)(_?(CD|CODE))?",
+                  r"(진행|처리|진료|예약|접수|처방|검사|시술|치료|수납)?상태(코드|구분|값)?", r"진행(구분|단계)")
+#: A Frappe/ERPNext ``docstatus`` (0 draft, 1 submitted, 2 cancelled): the only name whose numbers are read.
+_DOC_STATUS = r"DOC_?STATUS"
+#: A cancellation flag (CANCEL_YN = 'Y', 취소여부): 'Y' a cancelled record, 'N' an ordinary one.
+_CANCEL_FLAG = (r"(IS_?)?(CANCEL|CANCELED|CANCELLED|CNCL|CANC|CXL)_?(YN|FLAG|FLG|FG|GB|YESNO)?",
+                r"취소(여부|구분|유무)")
+#: What a status word says, one of: planned, arrived, in-progress, done, cancelled, draft, error (compared in lower
+#: case, blanks and hyphens as spaces); Korean EMRs' 예약/접수/진료중/완료/취소 among them.
+_STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(("plan", "planned", "scheduled", "booked", "reserved", "계획", "예약", "예정", "치료계획"),
+                    "planned"),
+    **dict.fromkeys(("arrived", "checked in", "check in", "waiting", "접수", "내원", "대기", "수진대기"), "arrived"),
+    **dict.fromkeys(("in progress", "inprogress", "ongoing", "started", "open", "진료중", "진행", "진행중", "처치중",
+                     "검사중", "시술중", "치료중"), "in-progress"),
+    **dict.fromkeys(("done", "completed", "complete", "finished", "closed", "checked out", "approved", "완료", "종료",
+                     "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"), "done"),
+    **dict.fromkeys(("cancelled", "canceled", "cancel", "취소", "예약취소", "진료취소", "접수취소"), "cancelled"),
+    **dict.fromkeys(("draft", "임시", "임시저장"), "draft"),
+    **dict.fromkeys(("entered in error", "error", "오류", "오입력"), "error"),
+}
+#: Codes read only as a whole set (P/D/C: planned, done, cancelled), two of them at least sampled.
+_STATUS_LETTERS: dict[str, str] = {"P": "planned", "D": "done", "C": "cancelled"}
+#: What each entity's FHIR status is for such a word ("": the resource's usual status, an ordinary record); a word
+#: an entity has no status for is kept as recorded. Procedure: planned → preparation, cancelled → not-done (never
+#: done); Encounter: done → finished; MedicationRequest/ServiceRequest: planned → draft; Observation: done → final.
+_STATUS_OF: dict[str, dict[str, str]] = {
+    "procedure": {"planned": "preparation", "arrived": "preparation", "in-progress": "in-progress", "done": "completed",
+                  "cancelled": "not-done"},
+    "encounter": {"planned": "planned", "arrived": "arrived", "in-progress": "in-progress", "done": "finished",
+                  "cancelled": "cancelled"},
+    "order_line": {"planned": "draft", "draft": "draft", "arrived": "active", "in-progress": "active",
+                   "done": "completed", "cancelled": "cancelled"},
+    "lab_result": {"planned": "registered", "arrived": "registered", "in-progress": "preliminary",
+                   "draft": "preliminary", "done": "final", "cancelled": "cancelled"},
+    "immunization": {"done": "completed", "cancelled": "not-done"},
+    "receipt": {"draft": "draft", "done": "", "cancelled": "cancelled"},
+    "coverage": {"draft": "draft", "in-progress": "active", "done": "", "cancelled": "cancelled"},
+}
+_STATUS_OF["vital_signs"] = _STATUS_OF["lab_report"] = _STATUS_OF["lab_result"]
+_STATUS_OF["payment"] = _STATUS_OF["coverage"]
+#: The entities whose resource writes a status it cannot read as ``unknown`` (the others' would be unmappable): a
+#: map leaving some sampled values unread is written only for them.
+_STATUS_UNKNOWN_OK = frozenset({"procedure", "encounter", "order_line", "lab_result", "vital_signs", "lab_report"})
 
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
 _PART_NAME = (r"(F|FIRST|GIVEN|L|LAST|FAMILY|SUR|MIDDLE|M|MAIDEN|BIRTH)_?(NAME|NM)"
@@ -2050,6 +2100,7 @@ class _Guesser:
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
+        self._record_status(guess, table, used)
         if entity == "attachment":
             self._media_type_from_path(guess)
         if entity == "vital_signs":
@@ -2152,6 +2203,114 @@ class _Guesser:
                 f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
                 "ordinary one", map=mapping))
             return
+
+    def _record_status(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A record's status column (TX_STAT P/D/C, visit_status, 진행상태 예약/접수/진료중/완료/취소, Frappe's
+        docstatus 0/1/2, CANCEL_YN) read for what its sampled values say: a ``map`` onto the entity's FHIR status
+        (a planned treatment is a Procedure in preparation, a cancelled visit an Encounter cancelled), where no
+        deletion or correction flag took the status first. Values are read as words (:data:`_STATUS_WORDS`), as
+        the names a common-code table gives the codes, as the set P/D/C, as a docstatus's 0/1/2 only where the
+        column is named so, and a cancellation flag's Y/N; a value none of these reads is kept as recorded (the
+        resource's ``unknown``, counted) with a ``# CHECK`` line, on the entities whose resource can say so. Before,
+        the column was carried raw and every row exported with the usual status (a planned treatment 'completed',
+        a cancelled encounter 'finished'). Where two columns are read, the one reading more of its values wins; on
+        a tie the docstatus (the record's own lifecycle)."""
+        states = _STATUS_OF.get(guess.entity)
+        taken = next((f for f in guess.fields if f.field == "status"), None)
+        deletion = taken if (taken is not None and taken.map and not taken.expr and not taken.columns
+                             and "entered-in-error" in taken.map.values()) else None
+        if states is None or (taken is not None and deletion is None) or "status" not in {
+                f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}:
+            return
+        best: tuple[tuple[int, int, bool], FieldGuess] | None = None
+        for column in table.columns:
+            values = self.sampled_codes.get((table.name, column.name))
+            if column.name in used or not values:
+                continue
+            read = self._status_words(table, column, values)
+            if read is None:
+                continue
+            words, how = read
+            mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else states[w] for v, w in sorted(words.items())
+                                              if w in states or w == "ordinary"}
+            unread = sorted(values - set(mapping))
+            if all(m == "" for m in mapping.values()) or (unread and guess.entity not in _STATUS_UNKNOWN_OK):
+                # nothing but ordinary records read (docstatus all 1): the usual status, the column carried raw
+                continue
+            said = ", ".join(f"{v} {'an ordinary record' if s == '' else s}" for v, s in sorted(mapping.items()))
+            check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, the resource's status unknown; "
+                     "add it to the map if you know what it says") if unread else ""
+            found = FieldGuess("status", column.name, "status", f"{how}: {said}", map=mapping, check=check)
+            rank = (len(mapping), -len(unread), _name_fits(_DOC_STATUS, column))
+            if best is None or rank > best[0]:
+                best = (rank, found)
+        if best is None:
+            return
+        found = best[1]
+        used.add(found.column)
+        if deletion is not None:
+            # a soft-delete flag took the status first (DEL_YN beside TX_STAT): one status of both, the deleted row
+            # entered-in-error whatever its status says; both columns carried raw as written (a computed field's)
+            found = self._status_beside_deletion(table, deletion, found)
+            guess.fields.remove(deletion)
+        guess.fields.append(found)
+
+    def _status_beside_deletion(self, table: TableProfile, deletion: FieldGuess, found: FieldGuess) -> FieldGuess:
+        """One ``status`` of a soft-delete flag and a record status column: ``CASE WHEN <flag> IN (<deleted>) THEN
+        'entered-in-error' ELSE <status> END`` (a status column of integers read as text)."""
+        assert deletion.map is not None and found.map is not None
+        fold = _folded_select(self.profile.engine, table) is not None
+        flag_column, status_column = table.column(deletion.column), table.column(found.column)
+        flag, status = (deletion.column.lower(), found.column.lower()) if fold else (deletion.column, found.column)
+        numbers = flag_column is not None and _integer_typed(flag_column)
+        deleted = ", ".join(v if numbers else "'" + v.replace("'", "''") + "'"
+                            for v, s in sorted(deletion.map.items()) if s == "entered-in-error")
+        read = f"CAST({status} AS CHAR(20))" if status_column is not None and _integer_typed(status_column) else status
+        return dataclasses.replace(
+            found, column="", expr=f"CASE WHEN {flag} IN ({deleted}) THEN 'entered-in-error' ELSE {read} END",
+            map={**found.map, "entered-in-error": "entered-in-error"},
+            why=f"{found.why}; and {deletion.column} a soft delete ({deletion.why.split(':')[0]}): a deleted row "
+                f"entered-in-error whatever {found.column} says; both columns carried raw as written")
+
+    def _status_words(self, table: TableProfile, column: ColumnProfile,
+                      values: set[str]) -> tuple[dict[str, str], str] | None:
+        """What each sampled value of a status-named column says (:data:`_STATUS_WORDS`), and how it was read; None
+        where the name is no status's or no value is read."""
+        if _name_fits(_DOC_STATUS, column):
+            if values <= {"0", "1", "2"}:
+                return ({v: w for v, w in (("0", "draft"), ("1", "ordinary"), ("2", "cancelled")) if v in values},
+                        "a Frappe/ERPNext docstatus (0 draft, 1 submitted, 2 cancelled), every sampled value one of "
+                        "them")
+            return None
+        if any(_name_fits(p, column) for p in _CANCEL_FLAG):
+            pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
+            if not pairs or not values <= {v for pair in pairs for v in pair}:
+                return None
+            words = {v: "cancelled" if any(v == yes for yes, _ in pairs) else "ordinary" for v in values}
+            return words, ("column name says the record was cancelled (a cancellation flag), every sampled value a "
+                           "yes or no")
+        if not any(_name_fits(p, column) for p in _RECORD_STATUS):
+            return None
+
+        def word(text: str) -> str | None:
+            return _STATUS_WORDS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+        words = {v: w for v in values if (w := word(v)) is not None}
+        how = "column name says a record status; its sampled values are status words"
+        found = self._common_group(table, column) if len(words) < len(values) else None
+        if found is not None:
+            common, group, _, _ = found
+            names = common.names[group]
+            # every code of the group whose name reads (취소 too where no sampled row was cancelled yet)
+            named = {v: w for v, name in names.items() if (w := word(name)) is not None}
+            if len(set(named) & values) > len(words):
+                said = ", ".join(sorted(names[v] for v in named))
+                words, how = named, (f"column name says a record status; its sampled values are codes of group "
+                                     f"{group!r} of {common.table}, whose names ({said}) are status words")
+        if not words and values <= set(_STATUS_LETTERS) and len(values) >= 2:
+            words, how = ({v: _STATUS_LETTERS[v] for v in values},
+                          "column name says a record status; its sampled values are the codes P/D/C (planned, done, "
+                          "cancelled)")
+        return (words, how) if words else None
 
     def _blood_pressure_text(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """Blood pressure kept as one text column ('120/80', BP, 혈압) and no systolic/diastolic columns: both read
@@ -3590,10 +3749,13 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,))
+    statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG)
     for table in profile.tables:
-        wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and c.max_length <= 7
-                  and any(_name_fits(p, c) for p in patterns) and IDENTIFIER.match(c.name)]
-        if not wanted or not table.plain:
+        # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters
+        wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and IDENTIFIER.match(c.name)
+                  and ((c.max_length <= 7 and any(_name_fits(p, c) for p in patterns))
+                       or (c.max_length <= 30 and any(_name_fits(p, c) for p in statuses)))]
+        if not wanted or not table.nameable:  # read quoted where needed (Frappe's "tabPatient Encounter")
             continue
         for column in wanted:
             order_by = (table.primary_key or (column.name,))[0]
@@ -4075,6 +4237,8 @@ def _entity_block(guess: EntityGuess) -> list[str]:
     body.append(f"[entities.{section}.fields]")
     for f in guess.fields:
         body.append(f"# GUESS ({f.why})")
+        if f.check:
+            body.append(f"# CHECK ({f.check})")
         body.append(_field_line(f))
     if guess.usable:
         return [*lines, *body, ""]

@@ -81,6 +81,12 @@ def _current(resource: dict[str, Any]) -> bool:
     return not any(c.get("code") == "entered-in-error" for c in codings)
 
 
+def _given(resource: dict[str, Any]) -> bool:
+    """A visit, treatment or order that happened: not planned, cancelled, in preparation, not done nor a draft
+    (model.NOT_DONE_STATUSES); before, a planned treatment or a cancelled visit was listed as given."""
+    return resource.get("status") not in model.NOT_DONE_STATUSES
+
+
 class BagView:
     """The resources of one patient, from an opened bag folder or collected from a bundle in memory."""
 
@@ -341,7 +347,8 @@ def _render_diagnosis_certificates(
 
 
 def _render_outpatient_confirmation(pdf: Any, view: BagView) -> int:
-    encounters = sorted(view.of_patient("Encounter"), key=lambda e: e.get("period", {}).get("start", ""))
+    encounters = sorted(filter(_given, view.of_patient("Encounter")),
+                        key=lambda e: e.get("period", {}).get("start", ""))
     if not encounters:
         return 0
     _page(pdf, "통 원 확 인 서")
@@ -648,12 +655,13 @@ def _render_admission_confirmations(pdf: Any, view: BagView) -> int:
 
 def _render_treatment_confirmation(pdf: Any, view: BagView) -> int:
     """진료확인서: every visit with its diagnoses and the treatments given."""
-    encounters = sorted(view.of_patient("Encounter"), key=_start)
+    encounters = sorted(filter(_given, view.of_patient("Encounter")), key=_start)
     if not encounters:
         return 0
     conditions = _conditions_by_encounter(view)
-    treatments = _by_encounter([*view.of_patient("Procedure"), *view.of_patient("MedicationRequest"),
-                                *view.of_patient("ServiceRequest"), *view.of_patient("Immunization")])
+    treatments = _by_encounter(filter(_given, [
+        *view.of_patient("Procedure"), *view.of_patient("MedicationRequest"), *view.of_patient("ServiceRequest"),
+        *view.of_patient("Immunization")]))
     _page(pdf, "진 료 확 인 서")
     _patient_grid(pdf, view, with_rrn=False)
     rows = [["진료일", "상병", "진료 내용"]]

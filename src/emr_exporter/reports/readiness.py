@@ -613,7 +613,9 @@ def _patient_summary(r: model.Patient) -> tuple[Any, ...]:
             | (0 if r.sex and r.sex != "unknown" else P_NO_SEX))
 
 
-def _encounter_summary(r: model.Encounter) -> tuple[Any, ...]:
+def _encounter_summary(r: model.Encounter) -> tuple[Any, ...] | None:
+    if r.status in model.NOT_DONE_STATUSES:  # a planned or cancelled visit: exported, on no document
+        return None
     flags = (0 if r.department else E_NO_DEPT) | (0 if r.payer_type else E_NO_PAYER)
     if r.kind == "inpatient":
         flags |= E_INPATIENT | (0 if r.end else E_NO_END)
@@ -634,7 +636,9 @@ def _chart_note_summary(r: model.ChartNote) -> tuple[Any, ...] | None:
     return ("chart_note", r.patient_id, r.author_id, P_HAS_NOTE | (0 if r.chief_complaint else P_NOTE_NO_CC))
 
 
-def _order_line_summary(r: model.OrderLine) -> tuple[Any, ...]:
+def _order_line_summary(r: model.OrderLine) -> tuple[Any, ...] | None:
+    if r.status in model.NOT_DONE_STATUSES:  # a draft or cancelled order: exported, on no prescription
+        return None
     if not r.outside_prescription or r.code_type not in ("drug", None):
         return ("order_line", r.patient_id, None, None, None)
     return ("order_line", r.patient_id, r.encounter_id, r.prescriber_id,
@@ -650,7 +654,9 @@ def _immunization_summary(r: model.Immunization) -> tuple[Any, ...] | None:
     return ("immunization", r.patient_id) if r.status != "not-done" else None
 
 
-def _procedure_summary(r: model.ProcedureRecord) -> tuple[Any, ...]:
+def _procedure_summary(r: model.ProcedureRecord) -> tuple[Any, ...] | None:
+    if r.status in model.NOT_DONE_STATUSES:  # planned or not done: exported, on no document as given
+        return None
     if not r.is_operation:
         return ("procedure", r.patient_id, None, None)
     return ("procedure", r.patient_id, r.performer_id, 0 if (r.name or r.edi_code) else R_NO_PROCEDURE_NAME)
