@@ -29,7 +29,11 @@ pytestmark = pytest.mark.db
 
 #: table → the sections that read it; every other table is carried whole (skipped: USERS, its password hashes)
 READ = {"patient": ("patient",), "opd": ("encounter",), "laboratory": ("lab_result",),
-        "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped"}
+        "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
+        "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",)}
+#: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
+#: patient (30; its own BLP_DATE is its day)
+JOINED = 60 * 2 + 30
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -38,7 +42,7 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     clinic = create_openhospital_clinic(mariadb_conn_str)
     clinic.page_size = page_size  # None: the export's own pages; 7: every section read in keyset pages of 7 rows
     # every cell but the skipped USERS' (2 rows of 12 columns)
-    assert through_the_flow(clinic, tmp_path) == clinic.cells - 2 * 12
+    assert through_the_flow(clinic, tmp_path, JOINED) == clinic.cells - 2 * 12
     bag = _bag(tmp_path)
     # the names after each table's column prefix read (PAT_SEX: SEX, OPD_PAT_ID: PAT_ID, PEX_AP_MAX: AP_MAX); a
     # PATIENTVACCINE the patients' vaccinations (not VACCINE, the vaccines' list), LABORATORY the lab results (was:
@@ -47,7 +51,8 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # the OPD visit of patient 999 (nobody) quarantined as an orphan
     assert _entities(bag) == {("patient", "PATIENT", 40, 40, 0), ("encounter", "OPD", 81, 80, 1),
                               ("lab_result", "LABORATORY", 60, 60, 0), ("immunization", "PATIENTVACCINE", 40, 40, 0),
-                              ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0)}
+                              ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0), ("receipt", "BILLS", 30, 30, 0),
+                              ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_visit"]), "orphan")]
@@ -72,10 +77,28 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     assert {k: r["valueQuantity"]["value"] for k, r in first.items() if k != "85354-9"} == {
         "8302-2": height, "29463-7": weight, "8867-4": hr, "8310-5": temp, "2708-6": sat, "9279-1": 13}
     assert {r["subject"]["reference"] for r in first.values()} == {f"Patient/{patients[str(pid)]['id']}"}
+    # a bill is a receipt (Invoice: its patient BLL_ID_PAT, the target's name last; its total BLL_AMOUNT), its
+    # items fee lines and its payments payments, each of the bill's patient (joined in through BLI_ID_BILL and
+    # BLP_ID_BILL); the item's day the bill's, not BLI_CREATED_DATE (when it was typed); the payment's its own
+    invoices = _resources(bag, "Invoice")
+    assert {k: (r["subject"]["reference"], r["totalGross"]["value"]) for k, r in invoices.items()} == {
+        str(b): (f"Patient/{patients[str(pid)]['id']}", amount) for b, (pid, amount, _) in clinic.bills.items()}
+    items = _resources(bag, "ChargeItem")
+    assert sorted((i["code"]["text"], i["subject"]["reference"], i["extension"][0]["valueReference"]["reference"],
+                   i["occurrenceDateTime"] == invoices[str(1 + (int(k) - 1) // 2)]["date"]) for k, i in items.items()
+                  ) == sorted((name, f"Patient/{patients[str(pid)]['id']}", f"Invoice/{invoices[str(b)]['id']}", True)
+                              for b, (pid, _, _) in clinic.bills.items() for name in ("진찰료", "약제비"))
+    paid = _resources(bag, "PaymentReconciliation")
+    assert {k: (p["extension"][0]["valueReference"]["reference"], p["paymentAmount"]["value"],
+                p["detail"][0]["request"]["reference"]) for k, p in paid.items()} == {
+        str(b): (f"Patient/{patients[str(pid)]['id']}", amount, f"Invoice/{invoices[str(b)]['id']}")
+        for b, (pid, _, amount) in clinic.bills.items()}
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
         # was (the names after the prefix unread): carried_raw 9860, mapped 80 (the patients' key and name), source
-        # 9940: USERS carried with its password hashes (US_PASSWD, now read as PASSWD: the table skipped)
-        {"carried_raw": 8275, "mapped": 1620, "quarantined": 21, "source": clinic.cells - 2 * 12, "transformed": 80},
-        [("patient", 40, 0), ("encounter", 80, 1), ("lab_result", 60, 0), ("immunization", 40, 0),
-         ("vital_signs", 60, 0)])
+        # 9940: USERS carried with its password hashes (US_PASSWD, now read as PASSWD: the table skipped); was
+        # (BILLS, BILLITEMS, BILLPAYMENTS carried): carried_raw 8275, mapped 1620, transformed 80
+        {"carried_raw": 7825, "mapped": 2220, "quarantined": 21, "source": clinic.cells - 2 * 12 + JOINED,
+         "transformed": 170},
+        [("patient", 40, 0), ("encounter", 80, 1), ("lab_result", 60, 0), ("receipt", 30, 0), ("fee_line", 60, 0),
+         ("immunization", 40, 0), ("vital_signs", 60, 0), ("payment", 30, 0)])

@@ -172,6 +172,8 @@ class OpenHospitalClinic(ForeignDb):
     visits: dict[int, int] = field(default_factory=dict)
     #: PEX_ID → (PEX_PAT_ID, height, weight, ap_min, ap_max, hr, temp, sat)
     vitals: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: BLL_ID → (BLL_ID_PAT, BLL_AMOUNT, the amount its one BILLPAYMENTS row paid)
+    bills: dict[int, tuple[int, float, float]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
 
@@ -316,6 +318,7 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
         items.append((len(items) + 1, b, 1, "EXA.HB", "진찰료", 10000.0, 1, *audit(at)))
         items.append((len(items) + 1, b, 0, None, "약제비", amount - 10000.0, 1, *audit(at)))
         payments.append((len(payments) + 1, b, at + dt.timedelta(minutes=20), paid, "admin", *audit(at)))
+        db.bills[b] = (pid, amount, paid)
     db.dirty["deleted_bill"] = 6
     put("BILLS", bills)
     put("BILLITEMS", items)
