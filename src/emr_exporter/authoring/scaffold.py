@@ -2657,7 +2657,8 @@ class _Guesser:
                                               "(see query)", ref=visit_ref.ref))
         guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
                        f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
-        guess.query_why = (f"the {rows} hold only their receipt's key ({', '.join(keys)}): the receipt's patient "
+        held = ", ".join(k if own[k.lower()] == k else f"{k}, as {own[k.lower()]}" for k in keys)
+        guess.query_why = (f"the {rows} hold only their receipt's key ({held}): the receipt's patient "
                            f"and day are joined in (LEFT JOIN keeps every {rows.removesuffix('s')})")
         if any(f.field == "receipt_id" for f in guess.fields):
             return
