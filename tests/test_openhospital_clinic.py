@@ -18,6 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from openhospital_clinic import DDL as OPENHOSPITAL_TABLES
+from openhospital_clinic import EXAMS, MEDICALS, VACCINES
 from openhospital_clinic import create_openhospital_clinic
 
 from test_legacy_opensource_clinics import PAGES, _scanned
@@ -30,10 +31,12 @@ pytestmark = pytest.mark.db
 #: table → the sections that read it; every other table is carried whole (skipped: USERS, its password hashes)
 READ = {"patient": ("patient",), "opd": ("encounter",), "laboratory": ("lab_result",),
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
-        "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",)}
+        "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
+        "therapies": ("medication_statement",)}
 #: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
-#: patient (30; its own BLP_DATE is its day)
-JOINED = 60 * 2 + 30
+#: patient (30; its own BLP_DATE is its day); from MEDICALDSR each therapy's drug code and name (40 × 2); from EXAM
+#: each lab result's name (60) and from VACCINE each vaccination's vaccine name (40), their masters' …_DESC
+JOINED = 60 * 2 + 30 + 40 * 2 + 60 + 40
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -52,7 +55,8 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     assert _entities(bag) == {("patient", "PATIENT", 40, 40, 0), ("encounter", "OPD", 81, 80, 1),
                               ("lab_result", "LABORATORY", 60, 60, 0), ("immunization", "PATIENTVACCINE", 40, 40, 0),
                               ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0), ("receipt", "BILLS", 30, 30, 0),
-                              ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0)}
+                              ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0),
+                              ("medication_statement", "THERAPIES", 40, 40, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_visit"]), "orphan")]
@@ -93,12 +97,26 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
                 p["detail"][0]["request"]["reference"]) for k, p in paid.items()} == {
         str(b): (f"Patient/{patients[str(pid)]['id']}", amount, f"Invoice/{invoices[str(b)]['id']}")
         for b, (pid, _, amount) in clinic.bills.items()}
+    # a therapy's drug is THR_MDSR_ID, an integer id into MEDICALDSR (named by its column prefix MDSR_): its code
+    # and name (MDSR_CODE, MDSR_DESC) joined in (was: no name column, THERAPIES carried)
+    statements = _resources(bag, "MedicationStatement")
+    assert {k: (m["subject"]["reference"], m["medicationCodeableConcept"]["text"],
+                m["medicationCodeableConcept"]["coding"][0]["code"]) for k, m in statements.items()} == {
+        str(t): (f"Patient/{patients[str(pid)]['id']}", MEDICALS[drug][1], MEDICALS[drug][0])
+        for t, (pid, drug) in clinic.therapies.items()}
+    # a master's description is its name (EXAM.EXA_DESC, VACCINE.VAC_DESC; was: the code alone)
+    labs = _resources(bag, "Observation", "LABORATORY")
+    assert {k: o["code"]["text"] for k, o in labs.items()} == {
+        str(n): EXAMS[list(EXAMS)[n % 4]][0] for n in range(1, 61)}
+    shots = _resources(bag, "Immunization")
+    assert {k: i["vaccineCode"]["text"] for k, i in shots.items()} == {
+        str(s): VACCINES[list(VACCINES)[s % 4]][0] for s in range(1, 41)}
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
         # was (the names after the prefix unread): carried_raw 9860, mapped 80 (the patients' key and name), source
         # 9940: USERS carried with its password hashes (US_PASSWD, now read as PASSWD: the table skipped); was
-        # (BILLS, BILLITEMS, BILLPAYMENTS carried): carried_raw 8275, mapped 1620, transformed 80
-        {"carried_raw": 7825, "mapped": 2220, "quarantined": 21, "source": clinic.cells - 2 * 12 + JOINED,
-         "transformed": 170},
+        # (BILLS, BILLITEMS, BILLPAYMENTS, THERAPIES carried): carried_raw 8275, mapped 1620, transformed 80
+        {"carried_raw": 7705, "mapped": 2520, "quarantined": 21, "source": clinic.cells - 2 * 12 + JOINED,
+         "transformed": 250},
         [("patient", 40, 0), ("encounter", 80, 1), ("lab_result", 60, 0), ("receipt", 30, 0), ("fee_line", 60, 0),
-         ("immunization", 40, 0), ("vital_signs", 60, 0), ("payment", 30, 0)])
+         ("immunization", 40, 0), ("vital_signs", 60, 0), ("medication_statement", 40, 0), ("payment", 30, 0)])

@@ -1516,6 +1516,8 @@ _DICTIONARY_FIELDS: dict[str, tuple[str, str, frozenset[str]]] = {
                                                                 "MEDICAMENT", "DRUG", "PRODUCT"})),
     "order_line": ("local_code", "name", frozenset({"DRUG", "MEDICAMENT", "MEDICATION", "MED", "ITEM", "PRODUCT",
                                                     "YAK", "ORDERABLE"})),
+    "medication_statement": ("local_code", "name", frozenset({"DRUG", "MEDICAMENT", "MEDICATION", "MED", "PRODUCT",
+                                                              "YAK"})),
     "lab_result": ("code", "name", frozenset({"TEST", "EXAM", "ANALYTE", "LAB"})),
     "lab_report": ("code", "name", frozenset({"TEST", "EXAM", "PANEL"})),
 }
@@ -1528,7 +1530,8 @@ _LINK_NOISE = frozenset({"ID", "NO", "CD", "CODE", "CODED", "KEY", "SEQ", "FK", 
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
 _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
-_DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)")
+_DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
+              r"(.*_)?DESC(RIPTION)?")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
 #: A free-text column beside a dictionary's id, filled where no dictionary row fitted (OpenMRS non_coded_allergen,
 #: diagnosis_non_coded, drug_non_coded; Tryton's …_text, …_other; Korean EMRs' …_etc, 기타, 직접입력, free_text)
@@ -2811,6 +2814,10 @@ class _Guesser:
                 if dictionary is table or dictionary.name in parents or not self._linkable(dictionary):
                     continue
                 named = set(_words(dictionary.bare, table=True).split("_"))
+                # a schema that names every column with a prefix of its table (Open Hospital: MDSR_ of
+                # MEDICALDSR) names a link to a table by that prefix (THR_MDSR_ID)
+                named |= {c.name[:len(c.name) - len(c.own)].strip("_").upper() for c in dictionary.columns[:1]
+                          if c.own}
                 linked = bool((own - _LINK_NOISE) & named)
                 if not linked and not (named & (words | _DICTIONARY_ANY) and own & (words | _DICTIONARY_ANY)):
                     continue
