@@ -18,8 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from openhospital_clinic import DDL as OPENHOSPITAL_TABLES
-from openhospital_clinic import EXAMS, MEDICALS, VACCINES
-from openhospital_clinic import create_openhospital_clinic
+from openhospital_clinic import EXAMS, MEDICALS, VACCINES, create_openhospital_clinic
 
 from test_legacy_opensource_clinics import PAGES, _scanned
 from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
@@ -28,7 +27,9 @@ from test_random_server_clinics import through_the_flow
 pytestmark = pytest.mark.db
 
 
-#: table → the sections that read it; every other table is carried whole (skipped: USERS, its password hashes)
+#: table → the sections that read it; every other table is carried whole (skipped: USERS, its password hashes);
+#: BILLS, BILLITEMS, BILLPAYMENTS and THERAPIES were carried (the bill's patient BLL_ID_PAT named the other way round,
+#: a therapy's drug an integer id into MEDICALDSR)
 READ = {"patient": ("patient",), "opd": ("encounter",), "laboratory": ("lab_result",),
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
         "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
