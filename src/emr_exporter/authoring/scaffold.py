@@ -729,6 +729,11 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
                 "INVOICE_PAYMENT", "INVOICEPAYMENT"),
 }
 
+#: A bare amount is a receipt's total only on a table named a bill or an invoice (Open Hospital's BLL_AMOUNT); on a
+#: table of payments taken for the receipts (tblPayment's mnAmount) it is what was paid, left to the contractor.
+_BILL_AMOUNT = r"AMOUNT"
+_BILL_TABLES = frozenset({"BILL", "INVOICE"})
+
 # Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
 _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
 # A reference named by the bare noun (Tryton, Odoo and GNU Health name a Many2One column after the record it points
@@ -876,7 +881,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "covered_full_self": (r"FULL_?SELF.*", r"전액_?본인.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
         "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"(진료비_?)?총액", r"총_?진료비",
-                  r"진료비_?(합계|총계)", r"(BILL|INVOICE|INV|GRAND)_?(TOTAL|AMOUNT|AMT)", r"AMOUNT"),
+                  r"진료비_?(합계|총계)", r"(BILL|INVOICE|INV|GRAND)_?(TOTAL|AMOUNT|AMT)", _BILL_AMOUNT),
         "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*", r"(실_?)?(수납|영수)_?(액|금액)"),
     },
     "fee_line": {
@@ -3283,6 +3288,8 @@ class _Guesser:
                     entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
                 continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
             if required and column.sampled and column.non_empty * 2 < column.sampled:
+                continue
+            if entity == "receipt" and pattern == _BILL_AMOUNT and _table_hint(entity, table.bare) not in _BILL_TABLES:
                 continue
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
