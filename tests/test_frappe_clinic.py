@@ -52,7 +52,10 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
             # child tables: the patient their parent's (was: carried raw)
             "tabdrug prescription": ("order_line",), "tabnormal test result": ("lab_result",),
             # the diagnosis codes (code J00, I10 …: KCD/ICD-shaped values), a child of encounters AND procedures
-            "tabcodification table": ("diagnosis",)}
+            "tabcodification table": ("diagnosis",),
+            # an invoice is a receipt (진료비 영수증: its patient, posting_date, grand_total and paid_amount; was:
+            # carried, "invoice" no receipt's name to the scaffold)
+            "tabsales invoice": ("receipt",)}
     assert _fates(bag) == {t.lower(): read.get(t.lower(), "carried") for t in FRAPPE_TABLES}
     # the vital signs of a patient nobody has (HLC-PAT-2026-09999) quarantined as an orphan, the prescription under
     # an encounter nobody has (HLC-ENC-2026-09999: no parent, so no patient) as missing its patient
@@ -63,7 +66,8 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
                               ("vital_signs", "tabVital Signs", 81, 80, 1),
                               ("order_line", "tabDrug Prescription", 101, 100, 1),
                               ("lab_result", "tabNormal Test Result", 120, 120, 0),
-                              ("diagnosis", "tabCodification Table", 140, 140, 0)}
+                              ("diagnosis", "tabCodification Table", 140, 140, 0),
+                              ("receipt", "tabSales Invoice", 50, 50, 0)}
     orphans = {json.loads(line)["key"]: json.loads(line)["reason_code"]
                for p in sorted(bag.glob("data/raw/*.ndjson")) for line in p.read_bytes().splitlines()}
     assert orphans == {clinic.dirty["orphan_vitals"]: "orphan", clinic.dirty["orphan_prescription"]: "required-missing"}
@@ -108,12 +112,18 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         "I10", f"Patient/{patients['HLC-PAT-2026-00002']['id']}")
     under_encounter = conditions[hashlib.sha1(b"cod8.0").hexdigest()[:10]]
     assert under_encounter["subject"]["reference"] == encounters["HLC-ENC-2026-00008"]["subject"]["reference"]
+    invoices = _resources(bag, "Invoice")
+    assert {k: (i["totalGross"]["value"], i["date"], i["subject"]["reference"] in {
+        f"Patient/{p['id']}" for p in patients.values()}) for k, i in invoices.items()} == {
+        f"ACC-SINV-2026-{s:05d}": (15000 + 500 * s, (dt.date(2026, 2, 2) + dt.timedelta(days=s)).isoformat(), True)
+        for s in range(1, 51)}
     scan = _scanned(clinic, tmp_path)
-    assert scan["cells"] == {"carried_raw": 15100, "mapped": 2842, "quarantined": 50, "source": clinic.cells + JOINED,
-                             "transformed": 544}
+    # was (tabSales Invoice carried, the statuses raw): carried_raw 15200, mapped 2742, transformed 544
+    assert scan["cells"] == {"carried_raw": 14950, "mapped": 2992, "quarantined": 50, "source": clinic.cells + JOINED,
+                             "transformed": 644}
     assert sorted((e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]) == [
         ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),
-        ("practitioner", 3, 0), ("procedure", 20, 0), ("vital_signs", 80, 1)]
+        ("practitioner", 3, 0), ("procedure", 20, 0), ("receipt", 50, 0), ("vital_signs", 80, 1)]
 
 
 

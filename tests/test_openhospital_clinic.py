@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from openhospital_clinic import DDL as OPENHOSPITAL_TABLES
-from openhospital_clinic import DISEASES, create_openhospital_clinic
+from openhospital_clinic import DISEASES, EXAMS, MEDICALS, VACCINES, create_openhospital_clinic
 
 from test_legacy_opensource_clinics import PAGES, _scanned
 from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
@@ -28,10 +28,18 @@ pytestmark = pytest.mark.db
 
 
 #: table → the sections that read it; every other table is carried whole (skipped: USERS, its password hashes)
-#: OPD: the visits, and a diagnosis section per diagnosis-code column (was: the encounter alone, the codes carried raw)
+#: OPD: the visits, and a diagnosis section per diagnosis-code column (was: the encounter alone, the codes carried raw);
+#: BILLS, BILLITEMS, BILLPAYMENTS and THERAPIES were carried (the bill's patient BLL_ID_PAT named the other way round,
+#: a therapy's drug an integer id into MEDICALDSR)
 DX_SECTIONS = ("diagnosis_opd_dis_id_a", "diagnosis_opd_dis_id_a_2", "diagnosis_opd_dis_id_a_3")
 READ = {"patient": ("patient",), "opd": (*DX_SECTIONS, "encounter"), "laboratory": ("lab_result",),
-        "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped"}
+        "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
+        "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
+        "therapies": ("medication_statement",)}
+#: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
+#: patient (30; its own BLP_DATE is its day); from MEDICALDSR each therapy's drug code and name (40 × 2); from EXAM
+#: each lab result's name (60) and from VACCINE each vaccination's vaccine name (40), their masters' …_DESC
+JOINED = 60 * 2 + 30 + 40 * 2 + 60 + 40
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -43,7 +51,7 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # 4 cells each (OPD_ID, OPD_PAT_ID, OPD_DATE and the code), counted again as the reconciliation counts them, and
     # the reconciliation also counts the diagnosis names they join in from DISEASE (one per code set)
     codes = sum(code is not None for codes in clinic.diagnoses.values() for code in codes)
-    assert through_the_flow(clinic, tmp_path, joined=codes) == clinic.cells - 2 * 12 + 4 * codes
+    assert through_the_flow(clinic, tmp_path, joined=codes + JOINED) == clinic.cells - 2 * 12 + 4 * codes
     bag = _bag(tmp_path)
     # the names after each table's column prefix read (PAT_SEX: SEX, OPD_PAT_ID: PAT_ID, PEX_AP_MAX: AP_MAX); a
     # PATIENTVACCINE the patients' vaccinations (not VACCINE, the vaccines' list), LABORATORY the lab results (was:
@@ -56,7 +64,9 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
                               ("diagnosis_opd_dis_id_a", "OPD", 81, 80, 1), ("diagnosis_opd_dis_id_a_2", "OPD", 26, 26, 0),
                               ("diagnosis_opd_dis_id_a_3", "OPD", 8, 8, 0),
                               ("lab_result", "LABORATORY", 60, 60, 0), ("immunization", "PATIENTVACCINE", 40, 40, 0),
-                              ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0)}
+                              ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0), ("receipt", "BILLS", 30, 30, 0),
+                              ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0),
+                              ("medication_statement", "THERAPIES", 40, 40, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_visit"]), "orphan")]
@@ -96,17 +106,47 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     assert {k: r["valueQuantity"]["value"] for k, r in first.items() if k != "85354-9"} == {
         "8302-2": height, "29463-7": weight, "8867-4": hr, "8310-5": temp, "2708-6": sat, "9279-1": 13}
     assert {r["subject"]["reference"] for r in first.values()} == {f"Patient/{patients[str(pid)]['id']}"}
+    # a bill is a receipt (Invoice: its patient BLL_ID_PAT, the target's name last; its total BLL_AMOUNT), its
+    # items fee lines and its payments payments, each of the bill's patient (joined in through BLI_ID_BILL and
+    # BLP_ID_BILL); the item's day the bill's, not BLI_CREATED_DATE (when it was typed); the payment's its own
+    invoices = _resources(bag, "Invoice")
+    assert {k: (r["subject"]["reference"], r["totalGross"]["value"]) for k, r in invoices.items()} == {
+        str(b): (f"Patient/{patients[str(pid)]['id']}", amount) for b, (pid, amount, _) in clinic.bills.items()}
+    items = _resources(bag, "ChargeItem")
+    assert sorted((i["code"]["text"], i["subject"]["reference"], i["extension"][0]["valueReference"]["reference"],
+                   i["occurrenceDateTime"] == invoices[str(1 + (int(k) - 1) // 2)]["date"]) for k, i in items.items()
+                  ) == sorted((name, f"Patient/{patients[str(pid)]['id']}", f"Invoice/{invoices[str(b)]['id']}", True)
+                              for b, (pid, _, _) in clinic.bills.items() for name in ("진찰료", "약제비"))
+    paid = _resources(bag, "PaymentReconciliation")
+    assert {k: (p["extension"][0]["valueReference"]["reference"], p["paymentAmount"]["value"],
+                p["detail"][0]["request"]["reference"]) for k, p in paid.items()} == {
+        str(b): (f"Patient/{patients[str(pid)]['id']}", amount, f"Invoice/{invoices[str(b)]['id']}")
+        for b, (pid, _, amount) in clinic.bills.items()}
+    # a therapy's drug is THR_MDSR_ID, an integer id into MEDICALDSR (named by its column prefix MDSR_): its code
+    # and name (MDSR_CODE, MDSR_DESC) joined in (was: no name column, THERAPIES carried)
+    statements = _resources(bag, "MedicationStatement")
+    assert {k: (m["subject"]["reference"], m["medicationCodeableConcept"]["text"],
+                m["medicationCodeableConcept"]["coding"][0]["code"]) for k, m in statements.items()} == {
+        str(t): (f"Patient/{patients[str(pid)]['id']}", MEDICALS[drug][1], MEDICALS[drug][0])
+        for t, (pid, drug) in clinic.therapies.items()}
+    # a master's description is its name (EXAM.EXA_DESC, VACCINE.VAC_DESC; was: the code alone)
+    labs = _resources(bag, "Observation", "LABORATORY")
+    assert {k: o["code"]["text"] for k, o in labs.items()} == {
+        str(n): EXAMS[list(EXAMS)[n % 4]][0] for n in range(1, 61)}
+    shots = _resources(bag, "Immunization")
+    assert {k: i["vaccineCode"]["text"] for k, i in shots.items()} == {
+        str(s): VACCINES[list(VACCINES)[s % 4]][0] for s in range(1, 41)}
     scan = _scanned(clinic, tmp_path)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
         # was (the names after the prefix unread): carried_raw 9860, mapped 80 (the patients' key and name), source
-        # 9940: USERS carried with its password hashes (US_PASSWD, now read as PASSWD: the table skipped)
         # 9940: USERS carried with its password hashes (US_PASSWD, now read as PASSWD: the table skipped). Then
-        # (before the visit's diagnosis columns were read): carried_raw 8275, mapped 1620, quarantined 21, source
-        # less 24, transformed 80; now the diagnosis sections' 115 rows of 5 cells more (4 read again, the name joined
-        # in), each exported one's recorded date (OPD_DATE, a DATETIME as a date) and joined name carried raw as
-        # transformed; LAB_STATUS (all 'DONE') read as the lab result's status, map DONE → final: 60 more transformed
-        {"carried_raw": 8503, "mapped": 1962, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes,
-         "transformed": 368},
+        # carried_raw 8275, mapped 1620, quarantined 21, source less 24, transformed 80; now the diagnosis sections'
+        # rows of 5 cells more (4 read again, the name joined in), each exported one's recorded date (OPD_DATE, a
+        # DATETIME as a date) and joined name carried raw as transformed; LAB_STATUS (all 'DONE') read as the lab
+        # result's status (DONE → final); BILLS, BILLITEMS, BILLPAYMENTS, THERAPIES read (their joined cells)
+        {"carried_raw": 7933, "mapped": 2862, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
+         "transformed": 538},
         [("patient", 40, 0), ("encounter", 80, 1), ("diagnosis_opd_dis_id_a", 80, 1),
          ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
-         ("immunization", 40, 0), ("vital_signs", 60, 0)])
+         ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0), ("vital_signs", 60, 0),
+         ("medication_statement", 40, 0), ("payment", 30, 0)])

@@ -190,8 +190,16 @@ def test_every_schema_partition_and_cell_goes_through_the_whole_flow(clinic: Sch
     assert (len(prescriptions), prescriptions[1]["order"], prescriptions[2]["order"]) == (120, "1T tid", "2C bid")
     progress = {r["note_id"]: r for r in _rows(bag, inventory, "clinical.progress_note")}
     assert sorted(progress) == list(range(101, 161)) and progress[101]["order"] == 101 % 3
-    invoices = {r["invoice_id"]: r for r in _rows(bag, inventory, "billing.invoice")}
-    assert invoices[2]["total"] == decode_raw({"decimal": "2100.60"}) and invoices[5]["issued"] is None
+    # billing.invoice is the receipts (진료비 영수증: its patient, issued day and total; was carried whole): the
+    # generated total read as the server computes it; an invoice never issued (issued NULL, every fifth)
+    # quarantined as missing its day, its row kept whole; those of patient 7 (no name: quarantined) as orphans
+    invoices = {json.loads(line)["identifier"][0]["value"]: json.loads(line)
+                for p in sorted(bag.glob("data/fhir/Invoice.*.ndjson")) for line in p.read_bytes().splitlines()}
+    assert (len(invoices), invoices["2"]["totalGross"]["value"], invoices["2"]["date"]) == (78, 2100.6, "2024-05-03")
+    unissued = [json.loads(line) for p in sorted(bag.glob("data/raw/receipt.*.ndjson"))
+                for line in p.read_bytes().splitlines()]
+    assert sorted((int(r["key"]), r["reason_code"]) for r in unissued) == sorted(
+        [(6, "orphan"), (66, "orphan"), *((n, "required-missing") for n in range(5, 101, 5))])
     assert sorted(r["id"] for r in _rows(bag, inventory, "billing.receipt_no")) == list(range(1, 31))
     reports = {r["report_id"]: r["findings"] for r in _rows(bag, inventory, "clinical.imaging_report")}
     assert reports == {1: BIG_TEXT, 2: "정상"}

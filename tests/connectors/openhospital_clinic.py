@@ -174,6 +174,10 @@ class OpenHospitalClinic(ForeignDb):
     diagnoses: dict[int, tuple[str | None, ...]] = field(default_factory=dict)
     #: PEX_ID → (PEX_PAT_ID, height, weight, ap_min, ap_max, hr, temp, sat)
     vitals: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: BLL_ID → (BLL_ID_PAT, BLL_AMOUNT, the amount its one BILLPAYMENTS row paid)
+    bills: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: THR_ID → (THR_PAT_ID, THR_MDSR_ID)
+    therapies: dict[int, tuple[int, int]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
 
@@ -296,6 +300,7 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
         start = base + dt.timedelta(days=t)
         therapies.append((t, pid, start, start + dt.timedelta(days=5), 1 + t % 4, 1.0 + t % 2, 1, 1 + t % 3, 1,
                           "식후 30분" if t % 2 else None, 0, 0, *audit(start)))
+        db.therapies[t] = (pid, 1 + t % 4)
     put("THERAPIES", therapies)
     put("VACCINETYPE", [("C", "소아 예방접종", *audit()), ("P", "임신부 예방접종", *audit())])
     put("VACCINE", [(k, d, t, 0, *audit()) for k, (d, t) in VACCINES.items()])
@@ -320,6 +325,7 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
         items.append((len(items) + 1, b, 1, "EXA.HB", "진찰료", 10000.0, 1, *audit(at)))
         items.append((len(items) + 1, b, 0, None, "약제비", amount - 10000.0, 1, *audit(at)))
         payments.append((len(payments) + 1, b, at + dt.timedelta(minutes=20), paid, "admin", *audit(at)))
+        db.bills[b] = (pid, amount, paid)
     db.dirty["deleted_bill"] = 6
     put("BILLS", bills)
     put("BILLITEMS", items)

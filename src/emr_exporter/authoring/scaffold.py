@@ -703,8 +703,11 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
     "imaging_report": ("IMG", "IMAGE", "RAD", "XRAY", "PACS", "RPT", "판독", "영상"),
     "certificate": ("CERT", "CERTIFICATE", "JINDANSEO", "JDS", "진단서", "증명서"),
-    "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT"),
-    "fee_line": ("FEE", "BILL", "MYEONGSE", "명세", "CHARGE", "SUGA"),
+    # a bill or an invoice is the receipt's header (its total, its day, its patient; Open Hospital's BILLS,
+    # an INVOICE); its items are the fee lines (BILLITEMS, INVOICE_LINE) and its payments the payments
+    "receipt": ("RCPT", "RECEIPT", "SUNAP", "수납", "영수증", "PAY", "PAYMENT", "BILL", "INVOICE"),
+    "fee_line": ("FEE", "MYEONGSE", "명세", "CHARGE", "SUGA", "BILL_ITEM", "BILLITEM", "BILL_LINE", "BILL_DETAIL",
+                 "INVOICE_ITEM", "INVOICEITEM", "INVOICE_LINE", "INVOICE_DETAIL"),
     # IMG/XRAY/영상 too: a table of image files with no reading is left to it by imaging_report (Guesser.tables_for)
     "attachment": ("ATTACH", "ATTACHMENT", "FILE", "SCAN", "DOCUMENT", "첨부", "IMG", "IMAGE", "XRAY", "이미지",
                    "영상"),
@@ -722,8 +725,14 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     # receipt header so (korean_styles' PAY); 수납결제 is longer than the receipt's 수납, so it is the payments'.
     "payment": ("PAY_DTL", "PAY_DETAIL", "PAY_METHOD", "PAY_HIST", "PAY_LIST", "PAYMENT_DETAIL", "PAYMENT_DETAILS",
                 "PAYMENT_METHOD", "PAYMENT_LINE", "SETTLE", "SETTLEMENT", "GYEOLJE", "GYULJE", "KYULJE",
-                "SUNAP_PAY", "RCPT_PAY", "수납결제", "결제", "결제내역", "결제수단"),
+                "SUNAP_PAY", "RCPT_PAY", "수납결제", "결제", "결제내역", "결제수단", "BILL_PAYMENT", "BILLPAYMENT",
+                "INVOICE_PAYMENT", "INVOICEPAYMENT"),
 }
+
+#: A bare amount is a receipt's total only on a table named a bill or an invoice (Open Hospital's BLL_AMOUNT); on a
+#: table of payments taken for the receipts (tblPayment's mnAmount) it is what was paid, left to the contractor.
+_BILL_AMOUNT = r"AMOUNT"
+_BILL_TABLES = frozenset({"BILL", "INVOICE"})
 
 # Column-name patterns per canonical field, best first (full-match regexes on the uppercase name).
 _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
@@ -731,13 +740,17 @@ _DATE = r"(.*_)?(YMD|DT|DATE|DAY|DTTM|YMDHMS|DATETIME|TIME)"
 # at: ``patient``, ``encounter``) counts as well, after the ``…_id`` forms.
 _REF_PATTERNS: dict[str, tuple[str, ...]] = {
     "patient": (r"PT_?NO", r"PT_?ID", r"PAT(IENT)?_?(NO|ID|SEQ)", r"PTNT_?(NO|ID|SEQ)", r"PID", r"CHART_?NO",
-                r"환자번호", r"PATIENT"),
+                r"환자번호", r"PATIENT",
+                # the target's name last (Open Hospital's BLL_ID_PAT, a PAT_REF): after every …_ID form
+                r"(ID|NO|REF|FK)_?(PAT(IENT)?|PT|PTNT)", r"(PAT(IENT)?|PT|PTNT)_?REF"),
     "encounter": (r"VISIT_?(NO|ID|SEQ)", r"VST_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)",
                   r"ENC(OUNTER)?_?(NO|ID)",
                   r"RCV_?NO", r"ENCOUNTER", r"VISIT"),
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
-    "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)"),
+    "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)",
+                # a bill's or an invoice's lines and payments (Open Hospital's BLI_ID_BILL, an INVOICE_ID)
+                r"(BILL|INVOICE|INV)_?(NO|ID|SEQ)", r"(ID|NO|REF)_?(BILL|INVOICE)", r"(BILL|INVOICE)_?REF"),
     "lab_report": (r"PANEL_?(NO|ID|SEQ)", r"(LAB_?)?(RPT|REPORT)_?(NO|ID|SEQ)",
                    r"(EXAM|ORD(ER)?)_?(SET|GRP|GROUP)_?(NO|ID)"),
 }
@@ -868,18 +881,19 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "covered_full_self": (r"FULL_?SELF.*", r"전액_?본인.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
         "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"(진료비_?)?총액", r"총_?진료비",
-                  r"진료비_?(합계|총계)"),
+                  r"진료비_?(합계|총계)", r"(BILL|INVOICE|INV|GRAND)_?(TOTAL|AMOUNT|AMT)", _BILL_AMOUNT),
         "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*", r"(실_?)?(수납|영수)_?(액|금액)"),
     },
     "fee_line": {
         "service_date": (r"SVC_?(YMD|DT|DATE)", r"(SERVICE|TREAT|JINRYO)_?(YMD|DT|DATE)"),
         "category": (r"ITEM_?NM", r"CATEGORY", r"HANGMOK.*", r"항목"),
         "code": (r"EDI.*", r"SUGA_?CD", r"FEE_?CD", r"(수가|청구|보험)_?코드"),
-        "name": (r"FEE_?NM", r"SUGA_?NM", r"(.*_)?NM", r"(수가|항목|코드)?_?명칭?", r"(수가|항목|코드)명"),
+        "name": (r"FEE_?NM", r"SUGA_?NM", r"(.*_)?NM", r"(수가|항목|코드)?_?명칭?", r"(수가|항목|코드)명",
+                 r"(ITEM_?)?DESC(RIPTION)?"),
         "unit_price": (r"UNIT_?PR.*", r"PRICE", r"DANGA", r"단가"),
         "count": (r"QTY", r"CNT", r"COUNT", r"수량"),
         "days": (r"DAYS?", r"ILSU", r"일수"),
-        "total": (r"TOT(AL)?_?AMT", r"AMT", r"금액"),
+        "total": (r"TOT(AL)?_?AMT", r"AMT", r"금액", r"(ITEM_?|LINE_?)?AMOUNT"),
         "patient_share": (r"SELF_?AMT", r"BON.*AMT", r"본인부담.*"),
         "insurer_share": (r"CORP_?AMT", r"GONG.*AMT", r"공단부담.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
@@ -1559,6 +1573,8 @@ _DICTIONARY_FIELDS: dict[str, tuple[str, str, frozenset[str]]] = {
                                                                 "MEDICAMENT", "DRUG", "PRODUCT"})),
     "order_line": ("local_code", "name", frozenset({"DRUG", "MEDICAMENT", "MEDICATION", "MED", "ITEM", "PRODUCT",
                                                     "YAK", "ORDERABLE"})),
+    "medication_statement": ("local_code", "name", frozenset({"DRUG", "MEDICAMENT", "MEDICATION", "MED", "PRODUCT",
+                                                              "YAK"})),
     "lab_result": ("code", "name", frozenset({"TEST", "EXAM", "ANALYTE", "LAB"})),
     "lab_report": ("code", "name", frozenset({"TEST", "EXAM", "PANEL"})),
 }
@@ -1571,7 +1587,8 @@ _LINK_NOISE = frozenset({"ID", "NO", "CD", "CODE", "CODED", "KEY", "SEQ", "FK", 
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
 _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
-_DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)")
+_DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
+              r"(.*_)?DESC(RIPTION)?")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
 #: A free-text column beside a dictionary's id, filled where no dictionary row fitted (OpenMRS non_coded_allergen,
 #: diagnosis_non_coded, drug_non_coded; Tryton's …_text, …_other; Korean EMRs' …_etc, 기타, 직접입력, free_text)
@@ -2822,7 +2839,10 @@ class _Guesser:
         EMRs keep them: the patient, the day and the visit are the receipt header's (수납), joined in by its key,
         composite too (a LEFT JOIN keeps every row). Their receipt is referred to by a single-column key; a
         composite one ((수납년도, 수납번호): the number reused every year) needs a unique field of the receipt, which
-        a note says how to write."""
+        a note says how to write. A line whose receipt column is named otherwise than the receipt's key (Open
+        Hospital's ``BLI_ID_BILL`` of ``BLL_ID``) is joined by it where its values were found among the receipts'
+        keys (its receipt_id, :meth:`_ref_field`); a day guessed only by its values on a column named as the row's
+        audit stamp (``BLI_CREATED_DATE``: when the line was typed) gives way to the receipt's."""
         receipt = self.guesses.get("receipt")
         if receipt is None or not receipt.usable or receipt.table == table.name or guess.query or not receipt.key:
             return
@@ -2830,8 +2850,22 @@ class _Guesser:
         issued = next((f for f in receipt.fields if f.field == "issued"), None)
         keys = [receipt.key] if isinstance(receipt.key, str) else list(receipt.key)
         own = {c.name.lower(): c.name for c in table.columns}
-        if patient_ref is None or issued is None or issued.columns or any(k.lower() not in own for k in keys):
+        link = next((f for f in guess.fields if f.field == "receipt_id" and f.ref == "receipt" and f.column
+                     and f.key_form is None), None)
+        if patient_ref is None or issued is None or issued.columns:
             return
+        if any(k.lower() not in own for k in keys):
+            if link is None or len(keys) != 1:
+                return
+            own = {keys[0].lower(): link.column}  # the line's own name for its receipt's key
+        columns = {c.name: c for c in table.columns}
+        guessed_day = next((f for f in guess.fields if f.field == day and f.why.startswith("first unused column")
+                            and f.column in columns and any(_name_fits(p, columns[f.column]) for p in (
+                                _AUDIT_STAMP, r"(CREATED?|MODIFIED|UPDATED?|LAST_?MODIFIED)_?(DATE|DT|YMD)"))),
+                           None)
+        if guessed_day is not None:
+            guess.fields.remove(guessed_day)
+            guess.missing.append(day)
         on = " AND ".join(f"H.{k} = D.{own[k.lower()]}" for k in keys)
         selects = []
         if "patient_id" in guess.missing:
@@ -2853,7 +2887,8 @@ class _Guesser:
                                               "(see query)", ref=visit_ref.ref))
         guess.query = (f"SELECT D.*, {', '.join(selects)} FROM {self.relation(table.name)} D "
                        f"LEFT JOIN {self.relation(receipt.table or '')} H ON {on}")
-        guess.query_why = (f"the {rows} hold only their receipt's key ({', '.join(keys)}): the receipt's patient "
+        held = ", ".join(k if own[k.lower()] == k else f"{k}, as {own[k.lower()]}" for k in keys)
+        guess.query_why = (f"the {rows} hold only their receipt's key ({held}): the receipt's patient "
                            f"and day are joined in (LEFT JOIN keeps every {rows.removesuffix('s')})")
         if any(f.field == "receipt_id" for f in guess.fields):
             return
@@ -3006,6 +3041,10 @@ class _Guesser:
                 if dictionary is table or dictionary.name in parents or not self._linkable(dictionary):
                     continue
                 named = set(_words(dictionary.bare, table=True).split("_"))
+                # a schema that names every column with a prefix of its table (Open Hospital: MDSR_ of
+                # MEDICALDSR) names a link to a table by that prefix (THR_MDSR_ID)
+                named |= {c.name[:len(c.name) - len(c.own)].strip("_").upper() for c in dictionary.columns[:1]
+                          if c.own}
                 linked = bool((own - _LINK_NOISE) & named)
                 if not linked and not (named & (words | _DICTIONARY_ANY) and own & (words | _DICTIONARY_ANY)):
                     continue
@@ -3471,6 +3510,8 @@ class _Guesser:
                     entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
                 continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
             if required and column.sampled and column.non_empty * 2 < column.sampled:
+                continue
+            if entity == "receipt" and pattern == _BILL_AMOUNT and _table_hint(entity, table.bare) not in _BILL_TABLES:
                 continue
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
