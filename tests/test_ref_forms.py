@@ -192,6 +192,10 @@ class _Recording(SqliteFileSource):
         self.queries.append((sql, tuple(params)))
         return super().rows(sql, params)
 
+    def row_values(self, sql: str, params: Sequence[Any] = ()) -> Any:  # (the keyset pages on a SQLite file)
+        self.queries.append((sql, tuple(params)))
+        return super().row_values(sql, params)
+
 
 def _demo_export(demo_clinic: Any, grouped: bool) -> tuple[str, list[tuple[str, tuple[Any, ...]]]]:
     spec = load_connector("demo")
