@@ -302,6 +302,7 @@ class Diagnosis:
     verification: str | None = None  # CONDITION_VERIFICATION_STATUSES (확진, 의증 …) when recorded
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
+    teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -370,6 +371,7 @@ class ProcedureRecord:
     is_operation: bool = False
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
+    teeth: str | None = None  # the teeth treated, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
     def __post_init__(self) -> None:
@@ -727,6 +729,42 @@ class Payment:
     status: str | None = None  # None: active; see STATUS_VALUES["payment"]
     recorded_status: str | None = None
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
+
+
+#: A tooth in FDI two-digit notation (ISO 3950), the one Korean dental charts use: a quadrant 1-4 (permanent teeth)
+#: with a tooth 1-8, or 5-8 (deciduous) with a tooth 1-5.
+_FDI_TOOTH = re.compile(r"#?([1-4][1-8]|[5-8][1-5])")
+#: The arch a quadrant shares with the quadrant across the midline (upper right 1 / upper left 2, lower left 3 /
+#: lower right 4; deciduous 5/6, 7/8): a range such as '13-23' (a bridge across the front teeth) crosses it.
+_ACROSS_MIDLINE = {1: 2, 2: 1, 3: 4, 4: 3, 5: 6, 6: 5, 7: 8, 8: 7}
+_TOOTH_RANGE = re.compile(r"\s*[-~～]\s*")
+_TOOTH_SEPARATORS = re.compile(r"[,;/·、\s]+")
+
+
+def fdi_teeth(text: str) -> tuple[str, ...] | None:
+    """The teeth a chart's tooth column names, each as its FDI two-digit number, in the order written: a list
+    (``'11,12,21'``, ``'11 12'``, ``'#36'``), ranges within a quadrant or across the midline of one arch
+    (``'11-13'`` → 11, 12, 13; ``'13-23'`` → 13, 12, 11, 21, 22, 23), each tooth once. None where the text is not
+    wholly such a list (a tooth number FDI does not have, ``'19'``, ``'59'``; a word, ``'전악'``; a range across arches,
+    ``'17-47'``; Universal numbering ``'3'``): nothing is guessed."""
+    found: list[str] = []
+    for token in _TOOTH_SEPARATORS.split(_TOOTH_RANGE.sub("-", text.strip())):
+        if not token:
+            continue
+        ends = token.split("-")
+        if len(ends) > 2 or not all(_FDI_TOOTH.fullmatch(end) for end in ends):
+            return None
+        first, last = (int(end.lstrip("#")) for end in (ends[0], ends[-1]))
+        (q1, n1), (q2, n2) = divmod(first, 10), divmod(last, 10)
+        if q1 == q2:
+            step = 1 if n2 >= n1 else -1
+            teeth = [q1 * 10 + n for n in range(n1, n2 + step, step)]
+        elif _ACROSS_MIDLINE[q1] == q2:
+            teeth = [q1 * 10 + n for n in range(n1, 0, -1)] + [q2 * 10 + n for n in range(1, n2 + 1)]
+        else:
+            return None
+        found.extend(str(t) for t in teeth if str(t) not in found)
+    return tuple(found) or None
 
 
 _PHONE_LIKE = re.compile(r"(01[016789]|0\d{1,2})-?(\d{3,4})-?(\d{4})")

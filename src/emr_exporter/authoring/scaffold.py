@@ -773,6 +773,10 @@ _REF_TARGET = {
     "reader_id": "practitioner", "doctor_id": "practitioner", "receipt_id": "receipt",
     "recorder_id": "practitioner",
 }
+#: A column of tooth numbers (a dental chart's treatment line or diagnosis): TOOTH_NO, TEETH, tooth_number, 치아번호,
+#: 치식, CHIA_NO.
+_TEETH = (r"TOOTH(_?(NO|NOS|NUM|NUMS|NUMBERS?|CD|CODE|LIST|SITE))?", r"TEETH(_?(NO|NOS|NUM|NUMS|NUMBERS?|LIST))?",
+          r"CHIA_?(NO|NUM|BUNHO)", r"치아(_?(번호|부위))?", r"치식")
 FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "practitioner": {
         "name": (r"DR_?NM", r"DOC(TOR)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름"),
@@ -814,6 +818,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "text": (r"(DIAG|SANG|DX)_?(NM|NAME|TXT)", r"(.*_)?NM", r"상병명", r"NAME", r"(.*_)?DESC(RIPTION)?"),
         "primary": (r"MAIN.*", r"PRIM.*", r"JU_?SANG.*", r"JU_?YN", r"주상병.*"),
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
+        # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
+        "teeth": _TEETH,
     },
     "chart_note": {
         "recorded": (r"REC_?(DTTM|DT|YMD|DATE)", r"(WRITE|WRT|CRE|REG)_?(DTTM|DT|YMD|DATE|TS|MS)",
@@ -844,6 +850,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "name": (r"(PROC|TX|TREAT)_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"PROC(EDURE)?(_?TEMPLATE)?",
                  r"(행위|처치|수술|시술|치료)명(칭)?"),
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
+        # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
+        "teeth": _TEETH,
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),

@@ -25,6 +25,7 @@ from emr_exporter.connectors.transforms import (
     is_empty,
     settle_birth_date,
     to_measurement,
+    to_teeth,
     to_text,
 )
 from emr_exporter.errors import ConnectorSpecError
@@ -36,6 +37,8 @@ REF_COLUMN_PREFIX = INTERNAL_PREFIX
 Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
 #: The vital-sign fields that are measurements of the body, where 0 means "not measured" (to_measurement).
 VITAL_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
+#: Fields holding tooth numbers as written (a procedure's, a diagnosis's): read by to_teeth.
+TOOTH_FIELDS = frozenset({"teeth"})
 
 
 def _a(entity: str) -> str:
@@ -499,7 +502,8 @@ class EntityMapper:
         measured = VITAL_MEASUREMENTS if entity.canonical == "vital_signs" else frozenset()
         self._plan = [
             (name, field, field.source_column.lower() if field.source_column is not None else None,
-             to_measurement if field.type == "decimal" and name in measured else TRANSFORMS.get(field.type),
+             to_measurement if field.type == "decimal" and name in measured
+             else to_teeth if field.type == "text" and name in TOOTH_FIELDS else TRANSFORMS.get(field.type),
              field.required or name in record_required)
             for name, field in entity.fields.items()
         ]

@@ -49,7 +49,7 @@ class FieldRepaired(Exception):
 #: and the raw value carried beside it); on a required field or a key they still quarantine the row.
 FIELD_LEVEL_REASONS = frozenset({
     "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
-    "invalid-rrn", "ambiguous-ref",
+    "invalid-rrn", "ambiguous-ref", "unreadable-teeth",
 })
 
 #: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).
@@ -213,6 +213,17 @@ _GLUED_UNITS: dict[str, tuple[str, ...]] = {
     "head": ("cm", "㎝"), "pulse": ("회/분", "bpm", "/min"), "respiration": ("회/분", "/min"), "systolic": ("mmHg",),
     "diastolic": ("mmHg",),
 }
+
+
+def to_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """A tooth column (a procedure's or a diagnosis's ``teeth``) as :func:`to_text` reads it, kept as written, once
+    :func:`~emr_exporter.model.fdi_teeth` reads it as FDI tooth numbers ('11,12,21', '13-23'); a text it cannot
+    read ('전악', '19', Universal numbering) drops the field (``unreadable-teeth``: the row kept, the cell carried raw
+    with that reason), never a tooth guessed."""
+    text = to_text(value, field, ctx)
+    if model.fdi_teeth(text) is None:
+        raise RowRejected("unreadable-teeth", f"field '{field.name}' is not a list of FDI tooth numbers (11-48, 51-85)")
+    return text
 
 
 def to_measurement(value: Any, field: FieldSpec, ctx: TransformContext) -> Decimal:

@@ -133,6 +133,10 @@ PAYMENT_METHOD_SYSTEM = f"{PROJECT_URN}:payment-method"  # model.PAYMENT_METHODS
 CASH_RECEIPT_SYSTEM = f"{PROJECT_URN}:cash-receipt-number"
 PAYMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/payment-type"
 LICENCE_SYSTEM_PREFIX = f"{PROJECT_URN}:mohw-licence:"  # + licence kind, for non-doctor licences
+#: A tooth in FDI two-digit notation (ISO 3950: 11-48 permanent, 51-85 deciduous), as Korean dental charts number
+#: them. HL7's ex-tooth is an example code set (a few FDI codes, not every deciduous tooth) and ISO 3950 has no
+#: HL7-registered URI, so the codes are the project's, the notation's own numbers (docs/fhir-mapping.md).
+TOOTH_SYSTEM = f"{PROJECT_URN}:fdi-tooth"
 
 _EXTENSION = f"{PROJECT_URN}:fhir:extension:"
 EXACT_DECIMAL_URL = _EXTENSION + "exact-decimal"
@@ -155,6 +159,8 @@ SOURCE_ENCRYPTED_URL = _EXTENSION + "source-encrypted"  # attachment bytes encry
 #: The source EMR's own status text, verbatim, on every resource whose record had one (a status column).
 RECORDED_STATUS_URL = _EXTENSION + "recorded-status"
 ADMIT_SOURCE_URL = _EXTENSION + "admitted-from"
+#: The tooth column as written ('11,12,21', '13-23'), beside the bodySite it gives (one per tooth).
+RECORDED_TEETH_URL = _EXTENSION + "recorded-teeth"
 RECORDED_CODE_SYSTEM = f"{PROJECT_URN}:recorded-code"  # a further code kept verbatim, e.g. "ICD10:R05"
 CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -880,7 +886,20 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
         resource["onsetDateTime"] = fhir_date(record.onset)
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)
+    _teeth(resource, record.teeth)
     return [resource]
+
+
+def _teeth(resource: dict[str, Any], written: str | None) -> None:
+    """A record's teeth: ``bodySite`` one concept per tooth (FDI, :data:`TOOTH_SYSTEM`), in the order written, and
+    the column as written in :data:`RECORDED_TEETH_URL`; a text that names no teeth (the connector's transform
+    lets none through) the extension alone."""
+    if not written:
+        return
+    resource.setdefault("extension", []).append({"url": RECORDED_TEETH_URL, "valueString": written})
+    teeth = model.fdi_teeth(written)
+    if teeth:
+        resource["bodySite"] = [_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth]
 
 
 _CHART_SECTIONS = (
@@ -1045,6 +1064,7 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     resource["performedDateTime"] = fhir_date(record.performed)
     if record.performer_id:
         resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
+    _teeth(resource, record.teeth)
     return [resource]
 
 

@@ -1,0 +1,128 @@
+"""Tooth numbers (a dental chart's treatment lines and diagnoses): read as FDI (ISO 3950) by model.fdi_teeth, kept
+as written by the connector transform to_teeth (an unreadable list drops only the field, carried raw as
+``unreadable-teeth``), written as Procedure/Condition.bodySite one tooth each beside the column as written, and
+found by the scaffold under the names dental schemas give the column (TOOTH_NO, tooth_number, 치아번호, 치식)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from emr_exporter import model
+from emr_exporter.authoring.scaffold import write_scaffold
+from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
+from emr_exporter.connectors.transforms import FIELD_LEVEL_REASONS, RowRejected, TransformContext, to_teeth
+from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.pipeline import fhir
+from emr_exporter.sources.address import SourceAddress
+from krcore_rules import assert_conforms
+
+CTX = TransformContext(spec=ConnectorSpec(name="t", version="1", path=Path(".")), attachments_root=None)
+INSTITUTION = model.Institution(code="12345678", name="하얀치과의원")
+PATIENT_ID = model.record_id("demo", "PT", "1")
+
+
+@pytest.mark.parametrize(("written", "teeth"), [
+    ("11,12,21", ("11", "12", "21")),
+    (" 11 ; 12/21 ", ("11", "12", "21")),
+    ("#36", ("36",)),
+    ("55,85", ("55", "85")),  # deciduous
+    ("11-13", ("11", "12", "13")),
+    ("13~11", ("13", "12", "11")),
+    ("#44 - 46", ("44", "45", "46")),
+    ("13-23", ("13", "12", "11", "21", "22", "23")),  # across the midline of the upper arch
+    ("33-43", ("33", "32", "31", "41", "42", "43")),
+    ("61-51", ("61", "51")),
+    ("11,11-12", ("11", "12")),  # each tooth once
+])
+def test_fdi_tooth_lists_and_ranges_read_as_written(written: str, teeth: tuple[str, ...]) -> None:
+    assert model.fdi_teeth(written) == teeth
+
+
+@pytest.mark.parametrize("written", [
+    "", " ", "19", "59", "91", "10", "3", "32,3", "전악", "상악 전치부", "UR", "17-47", "11-51", "11-", "11--13",
+    "11-13-15", "111",
+])
+def test_anything_else_names_no_tooth(written: str) -> None:
+    assert model.fdi_teeth(written) is None
+
+
+def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone() -> None:
+    field = FieldSpec(name="teeth", type="text")
+    assert to_teeth("13-23", field, CTX) == "13-23"
+    assert to_teeth(b"11,21", field, CTX) == "11,21"
+    with pytest.raises(RowRejected) as caught:
+        to_teeth("전악", field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (
+        "unreadable-teeth", "field 'teeth' is not a list of FDI tooth numbers (11-48, 51-85)")
+    assert "unreadable-teeth" in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
+
+
+def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_written() -> None:
+    procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 3, 4), edi_code="U2240", name="근관충전", teeth="13-11, 21")
+    (resource,) = fhir.to_fhir(procedure, institution=INSTITUTION)
+    assert_conforms(resource)
+    assert resource["bodySite"] == [{"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": code}]}
+                                    for code in ("13", "12", "11", "21")]
+    assert resource["extension"] == [{"url": "urn:emr-exporter:fhir:extension:recorded-teeth",
+                                      "valueString": "13-11, 21"}]
+    diagnosis = model.Diagnosis(id="d1", provenance=model.Provenance("demo", "DX", "1"), patient_id=PATIENT_ID,
+                                code="K02.1", kcd_edition="kcd-8", primary=True, teeth="85")
+    (condition,) = fhir.to_fhir(diagnosis, institution=INSTITUTION)
+    assert condition["bodySite"] == [{"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": "85"}]}]
+    assert condition["extension"][-1] == {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "85"}
+    # without teeth nothing is added; a text naming none (set by hand, not through the transform) is kept alone
+    (plain,) = fhir.to_fhir(model.ProcedureRecord(id="p2", provenance=model.Provenance("demo", "TX", "2"),
+                                                  patient_id=PATIENT_ID, performed=dt.date(2024, 3, 4), name="스케일링"),
+                            institution=INSTITUTION)
+    assert "bodySite" not in plain and "extension" not in plain
+    (words,) = fhir.to_fhir(model.ProcedureRecord(id="p3", provenance=model.Provenance("demo", "TX", "3"),
+                                                  patient_id=PATIENT_ID, performed=dt.date(2024, 3, 4), name="스케일링",
+                                                  teeth="전악"), institution=INSTITUTION)
+    assert "bodySite" not in words
+    assert words["extension"] == [{"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "전악"}]
+
+
+def _dental_sqlite(path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
+    patient, code, name, day = names
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE {treatments} (TX_ID INTEGER PRIMARY KEY, {patient} INTEGER, {day} TEXT, {code} TEXT,
+                                   {name} TEXT, {tooth_column} TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
+    conn.executemany(f"INSERT INTO {treatments} VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
+                     [(i, 1 + i % 8, ("16,17", "13-23", None, "전악", "85")[i % 5]) for i in range(1, 21)])
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(("tooth_column", "treatments", "names"), [
+    ("TOOTH_NO", "TX_DTL", ("PT_NO", "SUGA_CD", "TX_NM", "TX_YMD")),
+    ("tooth_number", "dental_procedures", ("PT_NO", "edi_code", "proc_name", "proc_date")),
+    ("치아번호", "치료내역", ("PT_NO", "수가코드", "치료명", "치료일자")),
+    ("치식", "치료내역", ("PT_NO", "행위코드", "처치명", "시술일자")),
+])
+def test_the_scaffold_maps_a_tooth_column_whatever_the_schema_calls_it(
+        tmp_path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
+    path = tmp_path / "dental.sqlite"
+    _dental_sqlite(path, tooth_column, treatments, names)
+    outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert (guess.table, guess.usable) == (treatments, True)
+    assert {f.field: f.column for f in guess.fields}["teeth"] == tooth_column
+    written = tomllib.loads((outcome.folder / "connector.toml").read_text("utf-8"))
+    assert written["entities"]["procedure"]["fields"]["teeth"] == {"column": tooth_column}
+    result = run_export(ExportRequest(connector="dental", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="하얀치과의원"))
+    entities = {e["entity"]: e for e in result.reconciliation.to_dict()["entities"]}
+    assert result.reconciliation.balanced
+    # 20 lines kept, '전악' (4 of them) dropping only its tooth field
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {"unreadable-teeth": 4})
