@@ -6,9 +6,10 @@ folder); every row of every table rebuilt from the opened bag and compared with 
 (tests/lossless_kit.py). What the scaffold maps and what it carries raw is pinned per table (``db``: fails, never
 skips, when a server is down).
 
-Tooth numbers (``TOOTH_NO '11,12,21'``), surfaces, implant lot numbers, 경혈, 사상체질, 맥진/설진 and the herbs
-of a 한약 prescription have no canonical field: they stay in the bag as raw cells (docs/connectors.md, "Dental and
-Korean-medicine clinics", says why FHIR's ex-tooth and a MedicationRequest per 처방 were not used).
+Tooth numbers (``TOOTH_NO '11,12,21'``, ``'13-23'``) are a treatment line's and a diagnosis's ``teeth``: a bodySite
+per FDI tooth and the column as written (an unreadable ``'전악'`` raw as ``unreadable-teeth``). Surfaces, implant lot
+numbers, 경혈, 사상체질, 맥진/설진 and the herbs of a 한약 prescription have no canonical field: they stay in the
+bag as raw cells (docs/connectors.md, "Dental and Korean-medicine clinics", says why).
 """
 
 from __future__ import annotations
@@ -55,6 +56,19 @@ def _by_source_key(bag: Path, kind: str) -> dict[str, dict[str, Any]]:
             for r in _lines(bag, f"fhir/{kind}")}
 
 
+def _teeth_of(resource: dict[str, Any]) -> tuple[list[str], str | None]:
+    """A resource's teeth: the FDI code of each bodySite (each one coding of the tooth system), and the tooth column
+    as written (the recorded-teeth extension)."""
+    codes = []
+    for site in resource.get("bodySite", []):
+        [coding] = site["coding"]
+        assert coding["system"] == "urn:emr-exporter:fdi-tooth"
+        codes.append(coding["code"])
+    written = [e["valueString"] for e in resource.get("extension", [])
+               if e["url"] == "urn:emr-exporter:fhir:extension:recorded-teeth"]
+    return codes, (written[0] if written else None)
+
+
 def _files_back(bag: Path, clinic: Any) -> None:
     """Every DocumentReference's bytes are the file its row names, under the attachments folder; every row but the
     two refused has one."""
@@ -93,17 +107,38 @@ def test_a_dental_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_s
     assert _quarantined(bag, "procedure") == {
         str(clinic.dirty["bad_tx_date"]): ("invalid-date", "field 'performed' is not a valid calendar date")}
     _files_back(bag, clinic)
-    # a treatment line: the fee code (치과 U-code) and its name; its tooth numbers, surface and plan/done as raw
-    # cells of the record, as written
+    # a treatment line: the fee code (치과 U-code) and its name; its teeth (was: TOOTH_NO a raw cell) a bodySite per
+    # tooth, FDI in the project's system, in the order written, and the column as written beside them; surface and
+    # plan/done raw cells of the record, as written
     procedures = _by_source_key(bag, "Procedure")
-    teeth = {c["key"]: c["columns"]["tooth_no"] for c in _lines(bag, "raw/columns/procedure")}
+    raw = {c["key"]: c for c in _lines(bag, "raw/columns/procedure")}
+    spelled = {clinic.dirty["bridge_teeth"]: ["13", "12", "11", "21", "22", "23"],
+               clinic.dirty["range_teeth"]: ["44", "45", "46"]}
     for no, (_, fee, tooth) in clinic.lines.items():
         if no == clinic.dirty["bad_tx_date"]:
             continue
         found = procedures[str(no)]
         assert (found["code"]["coding"][0]["code"], found["code"]["text"]) == (fee, DENTAL_FEES[fee])
-        assert "bodySite" not in found
-        assert teeth[str(no)] == (tooth or None)
+        if no == clinic.dirty["unreadable_teeth"]:
+            continue
+        assert _teeth_of(found) == (spelled.get(no, tooth.split(",") if tooth else []), tooth or None)
+        assert "tooth_no" not in raw[str(no)]["columns"]
+    # '전악' (the whole mouth) is no tooth number: the Procedure kept without a bodySite, the cell raw with its reason
+    unread = str(clinic.dirty["unreadable_teeth"])
+    assert _teeth_of(procedures[unread]) == ([], None)
+    assert (raw[unread]["columns"]["tooth_no"], raw[unread]["field_defects"]) == (
+        "전악", [{"column": "tooth_no", "field": "teeth", "reason_code": "unreadable-teeth"}])
+    # a diagnosis's teeth the same way (Condition.bodySite); '상악 전치부' raw with its reason
+    conditions = _by_source_key(bag, "Condition")
+    raw_dx = {c["key"]: c for c in _lines(bag, "raw/columns/diagnosis")}
+    for no, tooth in clinic.diagnosis_teeth.items():
+        if no != clinic.dirty["unreadable_dx_teeth"]:
+            assert _teeth_of(conditions[str(no)]) == (tooth.split(",") if tooth else [], tooth)
+    unread = str(clinic.dirty["unreadable_dx_teeth"])
+    assert _teeth_of(conditions[unread]) == ([], None)
+    assert (raw_dx[unread]["columns"]["tooth_no"], raw_dx[unread]["field_defects"]) == (
+        "상악 전치부", [{"column": "tooth_no", "field": "teeth", "reason_code": "unreadable-teeth"}])
+    assert sum(1 for c in raw_dx.values() if "tooth_no" in c["columns"]) == 1
     # plan/done read (was: every treatment 'completed', TX_STAT raw): TX_STAT's codes named 계획/완료/취소 in CM_CODE,
     # P a Procedure in preparation, D completed, C (취소) not-done; the row DEL_YN 'Y' entered-in-error whatever its
     # TX_STAT says; both columns still raw cells as written

@@ -4,7 +4,8 @@
   a common-code table ``CM_CODE``; patients with a masked 주민등록번호 (``800101-1******``), ``BIRTH_YMD CHAR(8)``;
   receptions (``RCV_YMD CHAR(8)``, ``RCV_TM CHAR(4)``); KCD diagnoses (K02.1 치아우식 …); treatment lines
   ``TX_DTL`` with the fee code (치과 U-codes ``U0010`` …), tooth numbers (FDI, permanent 11-48 and deciduous 51-85)
-  as ``'11,12,21'`` in one text column, the surfaces (``M``/``O``/``D``/``B``/``L``, ``'MOD'``) and plan vs done
+  as ``'11,12,21'`` in one text column (one line ``'13-23'``, one ``'#44 - 46'``, one ``'전악'`` and a diagnosis
+  ``'상악 전치부'``, no tooth number), the surfaces (``M``/``O``/``D``/``B``/``L``, ``'MOD'``) and plan vs done
   (``TX_STAT`` ``P``/``D``); implant/prosthesis records with their lot numbers; X-ray and panorama images as paths to
   files; receipts; ``DEL_YN`` soft deletes;
 * a Korean-medicine clinic (한의원) on PostgreSQL, Korean table and column names: ``공통코드``; ``환자`` with an
@@ -62,6 +63,8 @@ class SpecialtyClinic(ForeignDb):
     lines: dict[int, tuple[int, str, str]] = field(default_factory=dict)
     #: the rows of the images/attachments table → stored path
     files: dict[int, str] = field(default_factory=dict)
+    #: a dental diagnosis row's key → its TOOTH_NO as stored
+    diagnosis_teeth: dict[int, str | None] = field(default_factory=dict)
     #: a dental treatment row's key → its TX_STAT and DEL_YN as stored
     statuses: dict[int, tuple[str, str]] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
@@ -179,6 +182,10 @@ def create_dental_clinic(conn_str: str, attachments: Path, database: str = "emr_
         code = codes[v % len(codes)]
         teeth = _teeth(v, patient_of[v])
         diagnoses.append((v, v, patient_of[v], code, DENTAL_KCD[code] if v % 7 else None, "Y", teeth, "N"))
+    # a diagnosis of the upper front teeth written as words: kept, its tooth cell raw as unreadable-teeth
+    diagnoses[9] = (*diagnoses[9][:6], "상악 전치부", *diagnoses[9][7:])
+    db.dirty["unreadable_dx_teeth"] = diagnoses[9][0]
+    db.diagnosis_teeth = {d[0]: d[6] for d in diagnoses}
     _put(c, db, "DIAG", diagnoses)
     treatments: list[tuple[Any, ...]] = []
     fees = list(DENTAL_FEES)
@@ -202,6 +209,17 @@ def create_dental_clinic(conn_str: str, attachments: Path, database: str = "emr_
     treatments[60] = (*treatments[60][:9], "C", *treatments[60][10:])
     treatments[70] = (*treatments[70][:9], "P", treatments[70][10], "Y")
     treatments[40] = (*treatments[40][:3], "20220231", *treatments[40][4:])
+    # tooth columns as charts also write them: a range across the midline (a bridge 13-23), a range in one quadrant
+    # with spaces and a '#', and a word no tooth number reads ('전악', the whole mouth, of a scaling): its row kept,
+    # the cell carried raw as unreadable-teeth
+    planted = {"bridge_teeth": ("U2240", "13-23"), "range_teeth": ("U2233", "#44 - 46"),
+               "unreadable_teeth": ("U0010", "전악")}
+    for name, (fee, written) in planted.items():
+        row = next(i for i, t in enumerate(treatments) if t[4] == fee and t[6] and i not in (40, 60, 70)
+                   and t[0] not in db.dirty.values())
+        treatments[row] = (*treatments[row][:6], written, *treatments[row][7:])
+        db.dirty[name] = treatments[row][0]
+        db.lines[treatments[row][0]] = (*db.lines[treatments[row][0]][:2], written)
     db.statuses = {t[0]: (t[9], t[11]) for t in treatments}
     _put(c, db, "TX_DTL", treatments)
     implants = []
