@@ -18,6 +18,7 @@ from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
 from emr_exporter.connectors.transforms import FIELD_LEVEL_REASONS, RowRejected, TransformContext, to_teeth
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
+from emr_exporter.reports.transfer import QUARANTINE_REASONS
 from emr_exporter.sources.address import SourceAddress
 from krcore_rules import assert_conforms
 
@@ -60,6 +61,9 @@ def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_fi
     assert (caught.value.reason_code, caught.value.reason) == (
         "unreadable-teeth", "field 'teeth' is not a list of FDI tooth numbers (11-48, 51-85)")
     assert "unreadable-teeth" in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
+    # every field defect has words of its own in the transfer report (was: 'unreadable-teeth' an "other reason")
+    assert set(QUARANTINE_REASONS) >= FIELD_LEVEL_REASONS
+    assert QUARANTINE_REASONS["unreadable-teeth"][:2] == ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read")
 
 
 def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_written() -> None:

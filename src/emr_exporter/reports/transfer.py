@@ -111,6 +111,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
     "invalid-rrn": ("주민등록번호 형식이 올바르지 않음", "a resident registration number that is not valid",
                     "EMR의 환자 정보에서 주민등록번호를 확인해 고친 뒤 다시 내보내세요.",
                     "Check the resident registration number in the EMR and export again."),
+    "unreadable-teeth": ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read",
+                         "치아 번호(11~48, 51~85)가 아닌 표기(예: 전악)는 치아 없이 이관했고 원래 값은 원본 그대로 "
+                         "보관되어 있습니다. 따로 할 일은 없습니다.",
+                         "Written otherwise than as tooth numbers (11-48, 51-85), e.g. 'whole mouth': transferred "
+                         "without the teeth; the value is kept verbatim. Nothing to do."),
     "unmapped-code": ("프로그램이 모르는 코드", "a code the program does not know",
                       "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
                       "Tell your IT contractor. The row is kept verbatim."),
