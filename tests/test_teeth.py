@@ -80,6 +80,15 @@ def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_
     (condition,) = fhir.to_fhir(diagnosis, institution=INSTITUTION)
     assert condition["bodySite"] == [{"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": "85"}]}]
     assert condition["extension"][-1] == {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "85"}
+    # a dental fee line's teeth: ChargeItem.bodysite (R4 spells it so)
+    fee = model.FeeLine(id="f1", provenance=model.Provenance("demo", "FEE", "1"), patient_id=PATIENT_ID,
+                        service_date=dt.date(2024, 3, 4), code="U1010", name="광중합형 복합레진 충전", teeth="16, 17")
+    (charge,) = fhir.to_fhir(fee, institution=INSTITUTION)
+    assert charge["bodysite"] == [{"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": code}]}
+                                  for code in ("16", "17")]
+    assert "bodySite" not in charge
+    assert charge["extension"][-1] == {"url": "urn:emr-exporter:fhir:extension:recorded-teeth",
+                                       "valueString": "16, 17"}
     # without teeth nothing is added; a text naming none (set by hand, not through the transform) is kept alone
     (plain,) = fhir.to_fhir(model.ProcedureRecord(id="p2", provenance=model.Provenance("demo", "TX", "2"),
                                                   patient_id=PATIENT_ID, performed=dt.date(2024, 3, 4), name="스케일링"),
@@ -94,15 +103,17 @@ def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_
 
 def _dental_sqlite(path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
     patient, code, name, day = names
+    whole = tooth_column.endswith(" INTEGER")  # one tooth a line, kept as a number
     conn = sqlite3.connect(path)
     conn.executescript(f"""
         CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
         CREATE TABLE {treatments} (TX_ID INTEGER PRIMARY KEY, {patient} INTEGER, {day} TEXT, {code} TEXT,
-                                   {name} TEXT, {tooth_column} TEXT);
+                                   {name} TEXT, {tooth_column if whole else tooth_column + " TEXT"});
     """)
     conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
     conn.executemany(f"INSERT INTO {treatments} VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
-                     [(i, 1 + i % 8, ("16,17", "13-23", None, "전악", "85")[i % 5]) for i in range(1, 21)])
+                     [(i, 1 + i % 8, ((16, 36, None, 19, 85) if whole else ("16,17", "13-23", None, "전악", "85"))[i % 5])
+                      for i in range(1, 21)])
     conn.commit()
     conn.close()
 
@@ -112,12 +123,14 @@ def _dental_sqlite(path: Path, tooth_column: str, treatments: str, names: tuple[
     ("tooth_number", "dental_procedures", ("PT_NO", "edi_code", "proc_name", "proc_date")),
     ("치아번호", "치료내역", ("PT_NO", "수가코드", "치료명", "치료일자")),
     ("치식", "치료내역", ("PT_NO", "행위코드", "처치명", "시술일자")),
+    ("TOOTH INTEGER", "TX_DTL", ("PT_NO", "SUGA_CD", "TX_NM", "TX_YMD")),  # 19: no FDI tooth
 ])
 def test_the_scaffold_maps_a_tooth_column_whatever_the_schema_calls_it(
         tmp_path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
     path = tmp_path / "dental.sqlite"
     _dental_sqlite(path, tooth_column, treatments, names)
     outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    tooth_column = tooth_column.removesuffix(" INTEGER")
     guess = outcome.guesses["procedure"]
     assert (guess.table, guess.usable) == (treatments, True)
     assert {f.field: f.column for f in guess.fields}["teeth"] == tooth_column
@@ -128,5 +141,30 @@ def test_the_scaffold_maps_a_tooth_column_whatever_the_schema_calls_it(
                                       institution_name="하얀치과의원"))
     entities = {e["entity"]: e for e in result.reconciliation.to_dict()["entities"]}
     assert result.reconciliation.balanced
-    # 20 lines kept, '전악' (4 of them) dropping only its tooth field
+    # 20 lines kept, '전악' or 19 (4 of them) dropping only its tooth field
     assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {"unreadable-teeth": 4})
+
+
+def test_a_dental_fee_statements_tooth_column_is_its_lines_teeth(tmp_path: Path) -> None:
+    path = tmp_path / "fees.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
+        CREATE TABLE FEE_DTL (FEE_NO INTEGER PRIMARY KEY, PT_NO INTEGER, SVC_YMD TEXT, SUGA_CD TEXT, FEE_NM TEXT,
+                              QTY INTEGER, TOT_AMT INTEGER, TOOTH_NO TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
+    conn.executemany("INSERT INTO FEE_DTL VALUES (?, ?, '20240102', 'U1010', '광중합형 복합레진 충전', 1, 52000, ?)",
+                     [(i, 1 + i % 8, ("16", "36,37", None, "상악")[i % 4]) for i in range(1, 13)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("fees", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["fee_line"]
+    assert (guess.table, guess.usable) == ("FEE_DTL", True)
+    assert {f.field: f.column for f in guess.fields}["teeth"] == "TOOTH_NO"
+    result = run_export(ExportRequest(connector="fees", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="하얀치과의원"))
+    [fees] = [e for e in result.reconciliation.to_dict()["entities"] if e["entity"] == "fee_line"]
+    assert result.reconciliation.balanced
+    assert (fees["exported"], fees["field_defects"]) == (12, {"unreadable-teeth": 3})

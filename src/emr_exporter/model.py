@@ -481,6 +481,7 @@ class FeeLine:
     non_covered: Decimal | None = None
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
+    teeth: str | None = None  # a dental fee's teeth, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 

@@ -905,6 +905,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "patient_share": (r"SELF_?AMT", r"BON.*AMT", r"본인부담.*"),
         "insurer_share": (r"CORP_?AMT", r"GONG.*AMT", r"공단부담.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
+        # a dental fee's teeth (치과 세부산정내역): ChargeItem.bodysite
+        "teeth": _TEETH,
     },
     "attachment": {
         "created": (r"(CRE|REG|SCAN|UPLOAD|TAKE|SHOOT)_?(YMD|DT|DATE|DTTM)", r"CREATED.*",

@@ -890,16 +890,16 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
     return [resource]
 
 
-def _teeth(resource: dict[str, Any], written: str | None) -> None:
-    """A record's teeth: ``bodySite`` one concept per tooth (FDI, :data:`TOOTH_SYSTEM`), in the order written, and
-    the column as written in :data:`RECORDED_TEETH_URL`; a text that names no teeth (the connector's transform
-    lets none through) the extension alone."""
+def _teeth(resource: dict[str, Any], written: str | None, element: str = "bodySite") -> None:
+    """A record's teeth: ``bodySite`` (``element``) one concept per tooth (FDI, :data:`TOOTH_SYSTEM`), in the order
+    written, and the column as written in :data:`RECORDED_TEETH_URL`; a text that names no teeth (the connector's
+    transform lets none through) the extension alone."""
     if not written:
         return
     resource.setdefault("extension", []).append({"url": RECORDED_TEETH_URL, "valueString": written})
     teeth = model.fdi_teeth(written)
     if teeth:
-        resource["bodySite"] = [_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth]
+        resource[element] = [_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth]
 
 
 _CHART_SECTIONS = (
@@ -1361,6 +1361,7 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
             resource["quantity"] = decimal_element("value", record.count)
         except ValueError:
             raise _fail(record, "count", "is not a finite number") from None
+    _teeth(resource, record.teeth, "bodysite")  # (ChargeItem's element is spelt so in R4)
     return [resource]
 
 
