@@ -101,21 +101,22 @@ def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_
     assert words["extension"] == [{"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "전악"}]
 
 
-def _dental_sqlite(path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
-    patient, code, name, day = names
-    whole = tooth_column.endswith(" INTEGER")  # one tooth a line, kept as a number
+def _clinic_with(path: Path, table_ddl: str, insert: str, rows: list[tuple[object, ...]]) -> None:
+    """A SQLite clinic of eight patients (``PATIENT``) and the table ``table_ddl`` creates, ``rows`` put by ``insert``."""
     conn = sqlite3.connect(path)
-    conn.executescript(f"""
-        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
-        CREATE TABLE {treatments} (TX_ID INTEGER PRIMARY KEY, {patient} INTEGER, {day} TEXT, {code} TEXT,
-                                   {name} TEXT, {tooth_column if whole else tooth_column + " TEXT"});
-    """)
+    conn.executescript(f"CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT); {table_ddl};")
     conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
-    conn.executemany(f"INSERT INTO {treatments} VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
-                     [(i, 1 + i % 8, ((16, 36, None, 19, 85) if whole else ("16,17", "13-23", None, "전악", "85"))[i % 5])
-                      for i in range(1, 21)])
+    conn.executemany(insert, rows)
     conn.commit()
     conn.close()
+
+
+def _exported(name: str, path: Path, out: Path) -> dict[str, dict[str, object]]:
+    """The export's reconciliation per entity, with the scaffold's connector as written (it balances)."""
+    result = run_export(ExportRequest(connector=name, source=SourceAddress(database=path), connectors_dirs=(out,),
+                                      institution_code="12345678", institution_name="하얀치과의원"))
+    assert result.reconciliation.balanced
+    return {e["entity"]: e for e in result.reconciliation.to_dict()["entities"]}
 
 
 @pytest.mark.parametrize(("tooth_column", "treatments", "names"), [
@@ -128,7 +129,13 @@ def _dental_sqlite(path: Path, tooth_column: str, treatments: str, names: tuple[
 def test_the_scaffold_maps_a_tooth_column_whatever_the_schema_calls_it(
         tmp_path: Path, tooth_column: str, treatments: str, names: tuple[str, ...]) -> None:
     path = tmp_path / "dental.sqlite"
-    _dental_sqlite(path, tooth_column, treatments, names)
+    whole = tooth_column.endswith(" INTEGER")  # one tooth a line, kept as a number
+    patient, code, name, day = names
+    _clinic_with(path, f"CREATE TABLE {treatments} (TX_ID INTEGER PRIMARY KEY, {patient} INTEGER, {day} TEXT, "
+                       f"{code} TEXT, {name} TEXT, {tooth_column if whole else tooth_column + ' TEXT'})",
+                 f"INSERT INTO {treatments} VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
+                 [(i, 1 + i % 8, ((16, 36, None, 19, 85) if whole else ("16,17", "13-23", None, "전악", "85"))[i % 5])
+                  for i in range(1, 21)])
     outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
     tooth_column = tooth_column.removesuffix(" INTEGER")
     guess = outcome.guesses["procedure"]
@@ -136,35 +143,20 @@ def test_the_scaffold_maps_a_tooth_column_whatever_the_schema_calls_it(
     assert {f.field: f.column for f in guess.fields}["teeth"] == tooth_column
     written = tomllib.loads((outcome.folder / "connector.toml").read_text("utf-8"))
     assert written["entities"]["procedure"]["fields"]["teeth"] == {"column": tooth_column}
-    result = run_export(ExportRequest(connector="dental", source=SourceAddress(database=path),
-                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
-                                      institution_name="하얀치과의원"))
-    entities = {e["entity"]: e for e in result.reconciliation.to_dict()["entities"]}
-    assert result.reconciliation.balanced
+    entities = _exported("dental", path, tmp_path / "out")
     # 20 lines kept, '전악' or 19 (4 of them) dropping only its tooth field
     assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {"unreadable-teeth": 4})
 
 
 def test_a_dental_fee_statements_tooth_column_is_its_lines_teeth(tmp_path: Path) -> None:
     path = tmp_path / "fees.sqlite"
-    conn = sqlite3.connect(path)
-    conn.executescript("""
-        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT);
-        CREATE TABLE FEE_DTL (FEE_NO INTEGER PRIMARY KEY, PT_NO INTEGER, SVC_YMD TEXT, SUGA_CD TEXT, FEE_NM TEXT,
-                              QTY INTEGER, TOT_AMT INTEGER, TOOTH_NO TEXT);
-    """)
-    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?)", [(i, f"C{i:04d}", f"환자{i}") for i in range(1, 9)])
-    conn.executemany("INSERT INTO FEE_DTL VALUES (?, ?, '20240102', 'U1010', '광중합형 복합레진 충전', 1, 52000, ?)",
-                     [(i, 1 + i % 8, ("16", "36,37", None, "상악")[i % 4]) for i in range(1, 13)])
-    conn.commit()
-    conn.close()
+    _clinic_with(path, "CREATE TABLE FEE_DTL (FEE_NO INTEGER PRIMARY KEY, PT_NO INTEGER, SVC_YMD TEXT, SUGA_CD TEXT, "
+                       "FEE_NM TEXT, QTY INTEGER, TOT_AMT INTEGER, TOOTH_NO TEXT)",
+                 "INSERT INTO FEE_DTL VALUES (?, ?, '20240102', 'U1010', '광중합형 복합레진 충전', 1, 52000, ?)",
+                 [(i, 1 + i % 8, ("16", "36,37", None, "상악")[i % 4]) for i in range(1, 13)])
     outcome = write_scaffold("fees", tmp_path / "out", SourceAddress(database=path))
     guess = outcome.guesses["fee_line"]
     assert (guess.table, guess.usable) == ("FEE_DTL", True)
     assert {f.field: f.column for f in guess.fields}["teeth"] == "TOOTH_NO"
-    result = run_export(ExportRequest(connector="fees", source=SourceAddress(database=path),
-                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
-                                      institution_name="하얀치과의원"))
-    [fees] = [e for e in result.reconciliation.to_dict()["entities"] if e["entity"] == "fee_line"]
-    assert result.reconciliation.balanced
+    fees = _exported("fees", path, tmp_path / "out")["fee_line"]
     assert (fees["exported"], fees["field_defects"]) == (12, {"unreadable-teeth": 3})
