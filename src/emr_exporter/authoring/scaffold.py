@@ -3749,8 +3749,9 @@ class _Guesser:
                     f"{table.name} are made from {table.name}#<section>)",
             query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL "
                    f"AND TRIM(X.{column.name}) <> ''"),
-            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; the "
-                       "visit's section carries every cell of the row)"))
+            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; "
+                       f"their {column.name} is this section's, the visit's section carries it only where it is not "
+                       "set)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
             FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
