@@ -281,8 +281,8 @@ def _check_entity(
         rebuilt: dict[str, Any] = {}
         elsewhere: list[str] = []
         for column in table_columns:
-            if unselected is not None and column in unselected.names:
-                continue  # from data/raw/unselected, below
+            if unselected is not None and column in unselected.names and column not in unselected.key:
+                continue  # from data/raw/unselected, below (the key too, where no query is read: rebuilt to find it)
             if source_key in held.get(column, ()):
                 # another section reads this cell again: in its resource or raw columns (checked with its rows),
                 # never carried here a second time

@@ -963,6 +963,25 @@ def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequen
     return given or set()
 
 
+#: Why every column of a table is carried beside a section whose query is not read (the inventory's
+#: ``unselected_columns.queries_not_read``, the connector check's "queries not read").
+QUERY_NOT_READ_REASON = (
+    "which stored values this query gives back cannot be known from its text (WITH RECURSIVE, a CTE with a column "
+    "list, a UNION of another table or of other select lists, INTERSECT, EXCEPT, DISTINCT, GROUP BY, a self-join): "
+    "every column of the table is carried beside it, so the cells it maps are in the bag twice (in FHIR and here); "
+    "write it as a plain SELECT … FROM the table (a WITH over it, or a UNION ALL of arms with the same select list, "
+    "is read) to have each cell once")
+
+
+def queries_not_read(source: Source, sections: list[EntitySpec], columns: Sequence[str],
+                     rereads: Collection[str] = ()) -> list[str]:
+    """The names of the ``sections`` (but those reading again rows another reads whole) whose own query's text is not
+    read (:func:`~emr_exporter.connectors.selectlist.unchanged_columns` is None): for them every column of the table
+    is carried beside the sections (:func:`selected_columns`)."""
+    return [e.name for e in sections if e.query and e.name not in rereads and unchanged_columns(
+        str(e.query), e.table, columns, byte_casts=_byte_casts(source)) is None]
+
+
 def changed_in_queries(source: Source, sections: list[EntitySpec], columns: Sequence[str]) -> set[str]:
     """The result column names (lower case) of the ``sections``' own queries that are a column's name of the table
     (``columns``) but not that column's stored value unchanged (:func:`selected_columns`): ``UPPER(name) AS name``."""
@@ -1386,6 +1405,11 @@ class ExportRun:
             return self.source_sql(entity), repeats
         rows = rows_sql if rows_sql is not None else self.source_sql(entity)
         return f"SELECT {', '.join(selects)} FROM ({rows}) q {' '.join(joins)}".rstrip(), repeats
+
+    @property
+    def rereads(self) -> Mapping[str, str]:
+        """Section → the section whose rows it reads again (known once counted: count_all)."""
+        return self._rereads
 
     def _read_again(self, entity: EntitySpec) -> list[tuple[int, EntitySpec]]:
         """The sections that read again some rows of the table ``entity`` reads whole (``rereads``, known once
@@ -1909,6 +1933,9 @@ class ExportRun:
         }
         if changed:  # named by a query's result column that is not their stored value: carried all the same
             entry["unselected_columns"].update(changed=list(changed), changed_reason=CHANGED_REASON)
+        unread = queries_not_read(self.source, sections, [c.name for c in table.columns], self._rereads)
+        if unread:  # said plainly: their cells are carried here although they read them
+            entry["unselected_columns"].update(queries_not_read=unread, queries_not_read_reason=QUERY_NOT_READ_REASON)
         self._unselected.append((table if key else _without_key(table), counts))
 
     def _take_large_objects(self, tables: list[CatalogTable], inventory: list[dict[str, Any]],
