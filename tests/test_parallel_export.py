@@ -322,12 +322,11 @@ def test_the_workers_leave_a_visits_read_again_cells_to_its_diagnosis_sections(
     import sys
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from test_scaffold_visit_dx import _clinic
-
     from emr_exporter.authoring.scaffold import write_scaffold
     from emr_exporter.connectors import load_spec
     from emr_exporter.model import Institution
     from emr_exporter.sources.address import SourceAddress
+    from test_scaffold_visit_dx import _clinic
 
     monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 1)
     path = tmp_path / "visitdx.sqlite"
