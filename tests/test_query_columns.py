@@ -29,6 +29,10 @@ QUERY = ("SELECT PT_ID, CHART_NO AS CHART, SUBSTR(PT_NM, 1, 1) AS PT_NM, COALESC
          "'' AS BORN, MEMO FROM PATIENT")
 
 
+#: A real SQLite file and real MariaDB and PostgreSQL servers over ODBC.
+ENGINES = ["sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)]
+
+
 def _patient_only(engine: str) -> str:
     connector = _connector(engine).split("[entities.encounter]")[0]
     connector = connector.replace('"SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT"', f'"{QUERY}"').replace(
@@ -37,8 +41,7 @@ def _patient_only(engine: str) -> str:
     return connector
 
 
-@pytest.mark.parametrize("engine", [
-    "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_columns_a_query_changes_or_renames_are_carried_and_rebuild_exactly(
         engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     # Before: "patient: column(s) ['pt_nm', 'born'] not rebuilt exactly": only chart_no (no result column of its
@@ -241,8 +244,7 @@ def _cte_union(engine: str) -> str:
     return connector
 
 
-@pytest.mark.parametrize("engine", [
-    "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_cte_and_a_union_of_the_tables_rows_carry_each_cell_once(
         engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     # Before: a query with WITH or UNION was not read, so every column of PATIENT and NOTE_LOG was carried beside the
