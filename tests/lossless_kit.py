@@ -145,6 +145,15 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
             result.carried_cells += sum(len(r) for r in carried)
             continue
         unselected = _Unselected(bag, entry["unselected_columns"]) if "unselected_columns" in entry else None
+        # columns a section reads again for some rows (a visit's diagnosis codes): per section read whole, per
+        # column, the keys of the rows the rereading section holds (exported or quarantined): kept there only
+        held: dict[str, dict[str, set[str]]] = {}
+        for again in entry.get("read_again", []):
+            section = spec.entities[again["section"]]
+            keys = set(context.keys[again["section"]].values()) | {
+                key_text(decode_raw(line["row"][section.key.lower()])) for line in lines(bag, f"raw/{section.name}")}
+            for column in again["columns"]:
+                held.setdefault(again["by"], {}).setdefault(column, set()).update(keys)
         for entity_name in entry["entities"]:
             entity = spec.entities[entity_name]
             if entity.carry is not None:  # its rows carried whole (data/raw/sections/<name>): each is its row
@@ -160,7 +169,7 @@ def check_bag_against_source(bag: Path, spec: ConnectorSpec, source: Source,
                 read = next(iter(source.rows(entity.query)), None)
                 given = [c for c in db_rows[0] if read is not None and c in {k.lower() for k in read}]
                 rows = [{c: r[c] for c in given} for r in db_rows]
-            _check_entity(bag, spec, entity_name, rows, context, result, unselected)
+            _check_entity(bag, spec, entity_name, rows, context, result, unselected, held.get(entity_name, {}))
         assert result.rows[name] == len(db_rows), f"{name}: {result.rows[name]} rows rebuilt of {len(db_rows)}"
         if unselected is not None:
             assert unselected.used == len(db_rows) == unselected.lines, (
@@ -227,9 +236,11 @@ class _Unselected:
 
 def _check_entity(
     bag: Path, spec: ConnectorSpec, entity_name: str, db_rows: list[dict[str, Any]], context: _BagContext,
-    result: Rebuilt, unselected: _Unselected | None = None,
+    result: Rebuilt, unselected: _Unselected | None = None, held: Mapping[str, set[str]] | None = None,
 ) -> None:
+    """``held``: per column, the keys (text) of the rows another section reads it again of: there only."""
     entity = spec.entities[entity_name]
+    held = held or {}
     key = entity.key.lower()
     # A composite key (key = ["A", "B"]) is its columns' values together.
     key_columns = [c.lower() for c in entity.key_columns] if entity.composite else [key]
@@ -268,9 +279,17 @@ def _check_entity(
         # Every column of the table: carried raw if the sidecar has it, else rebuilt from its FHIR location
         # (cells.json), else empty (a mapped column whose location could not be learnt is carried when not).
         rebuilt: dict[str, Any] = {}
+        elsewhere: list[str] = []
         for column in table_columns:
-            if unselected is not None and column in unselected.names:
-                continue  # from data/raw/unselected, below
+            if unselected is not None and column in unselected.names and column not in unselected.key:
+                continue  # from data/raw/unselected, below (the key too, where no query is read: rebuilt to find it)
+            if source_key in held.get(column, ()):
+                # another section reads this cell again: in its resource or raw columns (checked with its rows),
+                # never carried here a second time
+                assert column not in carried, f"{entity_name} row {source_key}: {column} carried twice"
+                elsewhere.append(column)
+                rebuilt[column] = None
+                continue
             if column in carried:
                 rebuilt[column] = carried[column]
                 result.carried_cells += 1
@@ -288,6 +307,7 @@ def _check_entity(
             rebuilt = {c: rebuilt[c] for c in table_columns}
         original = by_key.get(key_of(rebuilt))
         assert original is not None, f"{entity_name} row {source_key}: its key was not rebuilt to a row of the table"
+        rebuilt.update({c: original[c] for c in elsewhere})  # (the rereading section's rebuild compares them)
         if not entity.composite:
             assert model.record_id(spec.name, entity.record_table, key_text(rebuilt[key])) == record_id
         _assert_same_row(entity_name, rebuilt, original)

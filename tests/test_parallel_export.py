@@ -313,3 +313,38 @@ def test_answers_read_in_place_are_what_connection_recv_reads() -> None:
     with pytest.raises(OSError, match="end of file during message"):
         receive()
     reader.close()
+
+
+def test_the_workers_leave_a_visits_read_again_cells_to_its_diagnosis_sections(
+        tmp_path: Path, small_batches, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The visit rows' diagnosis codes (export.READ_AGAIN_PREFIX: each row says whether a diagnosis section reads
+    it) left out of the Encounter's raw columns by the workers as on one core: the same bag, the same counts."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.model import Institution
+    from emr_exporter.sources.address import SourceAddress
+    from test_scaffold_visit_dx import _clinic
+
+    monkeypatch.setattr(export_module, "MIN_PARALLEL_ROWS", 1)
+    path = tmp_path / "visitdx.sqlite"
+    _clinic(path)
+    spec = load_spec(write_scaffold("visitdx", tmp_path / "out", SourceAddress(database=path)).folder)
+
+    def export(workers: int) -> tuple[str, dict[str, Any], bool]:
+        source = SqliteFileSource(path)
+        try:
+            run = ExportRun(spec, source, institution=Institution(code="12345678", name="가상의원"), created=CREATED,
+                            workers=workers, page_size=7)
+            return digest_stream(run.stream()).sha256, run.reconciliation.to_dict(), run._pool_tried
+        finally:
+            source.close()
+
+    one, many = export(1), export(2)
+    assert (one[2], many[2]) == (False, True)
+    assert many[:2] == one[:2]
+    cells = {e["entity"]: e["cells"]["source"] for e in one[1]["entities"]}
+    # 40 visits of 12 columns less MAIN_DX_CD and MAIN_DX_NM of the 39 the main section reads, SUB_DX_CD1 of 13
+    assert cells["encounter"] == 40 * 12 - 2 * 39 - 13

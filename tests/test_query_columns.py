@@ -29,6 +29,10 @@ QUERY = ("SELECT PT_ID, CHART_NO AS CHART, SUBSTR(PT_NM, 1, 1) AS PT_NM, COALESC
          "'' AS BORN, MEMO FROM PATIENT")
 
 
+#: A real SQLite file and real MariaDB and PostgreSQL servers over ODBC.
+ENGINES = ["sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)]
+
+
 def _patient_only(engine: str) -> str:
     connector = _connector(engine).split("[entities.encounter]")[0]
     connector = connector.replace('"SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT"', f'"{QUERY}"').replace(
@@ -37,8 +41,7 @@ def _patient_only(engine: str) -> str:
     return connector
 
 
-@pytest.mark.parametrize("engine", [
-    "sqlite", pytest.param("mariadb", marks=pytest.mark.db), pytest.param("postgresql", marks=pytest.mark.db)])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_columns_a_query_changes_or_renames_are_carried_and_rebuild_exactly(
         engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     # Before: "patient: column(s) ['pt_nm', 'born'] not rebuilt exactly": only chart_no (no result column of its
@@ -124,7 +127,21 @@ COLUMNS = ["id", "name", "amount", "a", "b", "memo", "birth", "Note"]
     ("SELECT DISTINCT name FROM patient", None),
     ("SELECT name, COUNT(*) AS n FROM patient GROUP BY name", None),
     ("SELECT a.name FROM patient a JOIN patient b ON a.id = b.a", None),
-    ("WITH x AS (SELECT 1) SELECT name FROM patient", None),
+    # a CTE read as the derived table it stands for (was: not understood, every column carried); x is not read
+    ("WITH x AS (SELECT 1) SELECT name FROM patient", {"name"}),
+    ("WITH v AS (SELECT * FROM patient WHERE a = 1) SELECT v.* FROM v", set(COLUMNS)),
+    ("WITH v AS (SELECT id, UPPER(name) AS name, memo FROM patient) SELECT p.id, p.name, p.memo FROM v p",
+     {"id", "memo"}),
+    ("WITH RECURSIVE v AS (SELECT * FROM patient) SELECT * FROM v", None),
+    ("WITH v (i) AS (SELECT id FROM patient) SELECT * FROM v", None),
+    ("WITH v AS (SELECT * FROM patient), w AS (SELECT * FROM patient) SELECT v.id FROM v JOIN w ON v.id = w.id", None),
+    # a UNION of arms over the table with the same select list: what each gives back (was: not understood)
+    ("SELECT id, name FROM patient WHERE a = 1 UNION ALL SELECT id, name FROM patient WHERE a <> 1 ORDER BY id",
+     {"id", "name"}),
+    ("SELECT id, UPPER(name) AS name FROM patient WHERE a = 1 UNION SELECT id, UPPER(name) AS name FROM patient",
+     {"id"}),
+    ("SELECT id, name FROM patient WHERE a = 1 UNION SELECT name, id FROM patient WHERE a <> 1", None),
+    ("SELECT id FROM patient UNION SELECT id FROM patient INTERSECT SELECT id FROM patient", None),
     # through a derived table over it (the scaffold's join on PostgreSQL names created in capitals)
     ('SELECT D.*, V.VISIT_DT AS SVC FROM (SELECT "id" AS id, "Note" AS note, "memo" AS memo FROM "patient") D '
      'LEFT JOIN (SELECT "id" AS id, "VISIT_DT" AS visit_dt FROM "VISIT") V ON V.id = D.id', {"id", "Note", "memo"}),
@@ -208,3 +225,84 @@ def test_sections_splitting_a_table_count_a_column_only_where_each_gives_it_back
     entry = inventory["note_log"]["unselected_columns"]
     assert (entry["columns"], entry["changed"], entry["key"]) == (["note_day", "extra"], ["extra"], [])
     assert run.reconciliation.balanced
+
+
+#: PATIENT's rows split by the filters of a UNION ALL's arms (the same select list in each), NOTE_LOG's read through a CTE.
+UNION = ("SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT WHERE PT_ID = 1 UNION ALL "
+         "SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT WHERE PT_ID <> 1")
+CTE = "WITH N AS (SELECT NOTE_NO, PT_ID, NOTE_DAY, BODY FROM NOTE_LOG) SELECT N.* FROM N"
+
+
+def _cte_union(engine: str) -> str:
+    """PATIENT and NOTE_LOG read so; VISIT carried whole (its section's key is made by its query: the kit rebuilds
+    such a section's rows only where no column of its table is carried beside it)."""
+    before, after = _connector(engine).split("[entities.encounter]")
+    connector = (before + "[entities.chart_note]" + after.split("[entities.chart_note]")[1]).replace(
+        '"SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT"', f'"{UNION}"').replace(
+        '"SELECT NOTE_NO, PT_ID, NOTE_DAY, BODY FROM NOTE_LOG"', f'"{CTE}"')
+    assert CTE in connector and UNION in connector and "VISIT" not in connector
+    return connector
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_cte_and_a_union_of_the_tables_rows_carry_each_cell_once(
+        engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # Before: a query with WITH or UNION was not read, so every column of PATIENT and NOTE_LOG was carried beside the
+    # sections as well: the cells the sections read twice in the bag (PATIENT 9 + 18, NOTE_LOG 12 + 15 cells).
+    members, run = _bag(engine, request, tmp_path, _cte_union(engine))
+    assert dict(run.rebuilt.rows) == {"patient": 3, "visit": 3, "note_log": 3}  # type: ignore[attr-defined]
+    inventory = {t["name"]: t for t in json.loads(members["data/report/inventory.json"])["tables"]}
+    assert inventory["patient"]["unselected_columns"]["columns"] == ["email", "memo", "born"]
+    assert inventory["note_log"]["unselected_columns"]["columns"] == ["extra"]
+    assert not any("queries_not_read" in t.get("unselected_columns", {}) for t in inventory.values())
+    reconciliation = json.loads(members["data/report/reconciliation.json"])["reconciliation"]
+    entities = {e["entity"]: e["cells"]["source"] for e in reconciliation["entities"]}
+    columns = {c["table"]: c["cells"]["source"] for c in reconciliation["unselected_columns"]}
+    assert (entities, columns) == ({"patient": 3 * 3, "chart_note": 3 * 4}, {"patient": 3 * 3, "note_log": 3 * 1})
+    # every cell of the three tables once (6 + 6 + 5 columns of 3 rows; VISIT's carried whole)
+    assert reconciliation["cells"]["source"] == 3 * (6 + 6 + 5)
+    assert reconciliation["balanced"]
+    carried = [(_decoded(line["key"]), _decoded(line["columns"])) for line in _lines(members, "raw/unselected/patient")]
+    assert carried == [({"pt_id": p[0]}, {"email": p[3], "memo": p[4], "born": _value(engine, p[5])})
+                       for p in PATIENTS]
+
+
+def test_a_query_not_read_is_said_so_in_the_check_and_the_inventory(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+
+    # arms with other select lists: which stored values PT_NM holds is not known from the text
+    query = ("SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT WHERE PT_ID = 1 UNION ALL "
+             "SELECT PT_ID, CHART_NO, UPPER(PT_NM) FROM PATIENT WHERE PT_ID <> 1")
+    connector = _connector("sqlite").split("[entities.encounter]")[0].replace(
+        '"SELECT PT_ID, CHART_NO, PT_NM FROM PATIENT"', f'"{query}"')
+    path = tmp_path / "clinic.sqlite"
+    _create("sqlite", None, path)
+    folder = tmp_path / "connectors" / "unread"
+    folder.mkdir(parents=True)
+    (folder / "connector.toml").write_text(connector.replace(
+        "\n[source]", '\n[carry]\nVISIT = "synthetic"\nNOTE_LOG = "synthetic"\n\n[source]'), encoding="utf-8")
+    args = ["connector", "check", str(folder), "--source", str(path), "--institution-code", "12345678",
+            "--institution-name", "의원"]
+    check = CliRunner().invoke(main, [*args, "--json"])
+    assert check.exit_code == 0, check.output
+    report: dict[str, Any] = json.loads(check.output)
+    assert [(q["table"], q["section"]) for q in report["queries_not_read"]] == [("PATIENT", "patient")]
+    assert [c["column"] for c in report["unselected_columns"]] == ["PT_ID", "CHART_NO", "PT_NM", "EMAIL", "MEMO", "BORN"]
+    text = CliRunner().invoke(main, args).output
+    assert ("  [entities.patient]'s query over PATIENT is not read here, so every column of PATIENT is carried and "
+            "the cells it maps are in the bag twice: which stored values this query gives back cannot be known from "
+            "its text (WITH RECURSIVE, a CTE with a column list, a UNION of another table or of other select lists, "
+            "INTERSECT, EXCEPT, DISTINCT, GROUP BY, a self-join). Write it as a plain SELECT … FROM the table (a WITH "
+            "over it, or a UNION ALL of arms with the same select list, is read) to have each cell once\n") in text
+    # the inventory says it too; every cell is still in the bag (rebuilt), PATIENT's mapped ones twice
+    (tmp_path / "export").mkdir()
+    members, run = _bag("sqlite", request, tmp_path / "export", connector)
+    assert dict(run.rebuilt.rows) == {"patient": 3, "visit": 3, "note_log": 3}  # type: ignore[attr-defined]
+    entry = {t["name"]: t for t in json.loads(members["data/report/inventory.json"])["tables"]}["patient"]
+    assert (entry["unselected_columns"]["columns"], entry["unselected_columns"]["queries_not_read"]) == (
+        ["pt_id", "chart_no", "pt_nm", "email", "memo", "born"], ["patient"])
+    assert entry["unselected_columns"]["queries_not_read_reason"].startswith(
+        "which stored values this query gives back cannot be known from its text")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,16 @@ def _stored_bytes(bag: Path) -> dict[str, list[str]]:
     return {name: columns for name, columns in found.items() if columns}
 
 
-def through_the_flow(clinic: ServerClinic, tmp_path: Path, joined: int = 0, attachments: Path | None = None) -> int:
+def through_the_flow(clinic: ServerClinic, tmp_path: Path, joined: int = 0, attachments: Path | None = None,
+                     edit: Callable[[str], str] | None = None) -> int:
     """The whole flow on ``clinic``; every cell rebuilt from the opened bag. The source's cell count (less the
     ``joined`` cells the scaffold's queries join in from other tables, which the reconciliation counts as read).
-    ``attachments``: the folder the connector's file paths start from (``--attachments-root`` of check and export)."""
+    ``attachments``: the folder the connector's file paths start from (``--attachments-root`` of check and export).
+    ``edit``: what the contractor changes in the scaffold's connector.toml (its text to the new text) first."""
     flow = scaffolded(clinic, tmp_path)
+    if edit is not None:
+        toml = flow.connectors / "foreign" / "connector.toml"
+        toml.write_text(edit(toml.read_text(encoding="utf-8")), encoding="utf-8")
     if attachments is not None:
         flow.source.extend(["--attachments-root", str(attachments)])
     if clinic.page_size is not None:  # the contractor's small pages: every section read in keyset pages of a few rows

@@ -59,3 +59,40 @@ def test_a_visit_rows_diagnosis_code_columns_get_sections_of_their_own(tmp_path:
     rows = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
     # visit 7's blank main code makes no Condition; SUB_DX_CD1 is set in every third visit
     assert (rows["diagnosis_main_dx_cd"], rows["diagnosis_sub_dx_cd1"]) == ((39, 39, 0), (13, 13, 0))
+
+
+def test_an_integer_id_of_a_diagnosis_dictionary_gets_a_section_and_its_cells_are_counted_once(tmp_path: Path) -> None:
+    # Before: an integer column was never taken (OPD_DIS_ID INT into DISEASE.DIS_ID: carried raw with the visit);
+    # now as the id of a dictionary of diagnoses only (VISIT_CNT, a count, stays the visit's)
+    path = tmp_path / "intdx.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE DISEASE (DIS_ID INTEGER PRIMARY KEY, DIS_DESC TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, DIS_ID INTEGER,
+                            VISIT_CNT INTEGER);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO DISEASE VALUES (?, ?)", [(d, f"질병{d}") for d in range(101, 106)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?, ?)", [
+        (v, 1 + v % 10, f"202403{1 + v % 28:02d}", None if v % 4 == 0 else 101 + v % 5, 1 + v % 3)
+        for v in range(1, 31)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("intdx", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    [(name, section)] = [(n, e) for n, e in spec.entities.items() if e.canonical == "diagnosis"]
+    assert (name, section.fields["code"].source_column, section.fields["text"].source_column) == (
+        "diagnosis_dis_id", "DIS_ID", "SCAFFOLD_TEXT")
+    assert section.query is not None and section.query.endswith("FROM VISIT X WHERE X.DIS_ID IS NOT NULL")
+    result = run_export(ExportRequest(connector="intdx", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상의원"))
+    assert result.reconciliation.balanced
+    cells = {e.entity: (e.source_rows, e.exported, e.source_cells) for e in result.reconciliation.entities}
+    # 23 visits with an id: their DIS_ID is the diagnosis section's (its 4 columns and the joined name), the visit's
+    # section counts the other 4 of their 5 cells (and all 5 of the 7 without one)
+    assert (cells["encounter"], cells["diagnosis_dis_id"]) == ((30, 30, 30 * 5 - 23), (23, 23, 23 * 5))
+    [visits] = [t for t in result.reconciliation.inventory if t["name"] == "visit"]
+    assert [(a["section"], a["by"], a["columns"]) for a in visits["read_again"]] == [
+        ("diagnosis_dis_id", "encounter", ["dis_id"])]

@@ -42,10 +42,31 @@ def test_a_visits_diagnosis_columns_become_conditions(tmp_path: Path, postgres_c
     subs = [code for v in clinic.visits.values() for code in v[4:6] if _set(code)]
     # every cell; the diagnosis sections read the visit rows whose code is set again (the main's 5 cells: 접수번호,
     # 환자번호, 접수일자, 주상병코드, 주상병명; each 부상병's 4), counted again as the reconciliation counts them; it
-    # also counts the names the 부상병 sections join in from 상병마스터 (one per row)
+    # also counts the names the 부상병 sections join in from 상병마스터 (one per row). The codes and the main's name
+    # of those rows are theirs only: the visit's section neither carries nor counts them (was: 5 and 4 more, each
+    # code and name carried raw with the Encounter too) — but the orphan visit's, quarantined whole with its
+    # diagnoses' rows
+    orphan = clinic.dirty["orphan"]
+    twice = 2 * _set(clinic.visits[orphan][2]) + sum(_set(c) for c in clinic.visits[orphan][4:6])
     rebuilt = through_the_flow(clinic, tmp_path, joined=len(subs))
-    assert rebuilt == clinic.cells + 5 * len(main) + 4 * len(subs)
+    assert twice == 3
+    assert rebuilt == clinic.cells + 3 * len(main) + 3 * len(subs) + twice
     bag = _bag(tmp_path)
+    # each code cell once in the bag: the Encounter's raw columns carry 주상병코드/주상병명/부상병코드n only where no
+    # diagnosis section reads that visit (NULL or blank), and the inventory says which section holds them
+    carried = {line["key"]: line["columns"] for path in sorted(bag.glob("data/raw/columns/encounter.*.ndjson"))
+               for line in map(json.loads, path.read_bytes().splitlines())}
+    for v, (_, _, code, _, sub1_code, sub2_code) in clinic.visits.items():
+        if v == orphan:
+            continue
+        held = carried.get(str(v), {})
+        assert ("주상병코드" in held, "주상병명" in held) == (not _set(code), not _set(code)), v
+        assert ("부상병코드1" in held, "부상병코드2" in held) == (not _set(sub1_code), not _set(sub2_code)), v
+    inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
+    [visits] = [t for t in inventory if t["name"] == "접수"]
+    assert [(a["section"], a["by"], a["columns"]) for a in visits["read_again"]] == [
+        ("diagnosis_2", "encounter", ["주상병명", "주상병코드"]), ("diagnosis_3", "encounter", ["부상병코드1"]),
+        ("diagnosis_4", "encounter", ["부상병코드2"])]
     toml = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     sections = {name: (s.get("entity", name), s["table"], s["key"]) for name, s in toml["entities"].items()}
     assert {n: sections[n] for n in SECTIONS} == {
@@ -57,7 +78,6 @@ def test_a_visits_diagnosis_columns_become_conditions(tmp_path: Path, postgres_c
                      ("부상병코드1", {"column": "SCAFFOLD_TEXT"}, None), ("부상병코드2", {"column": "SCAFFOLD_TEXT"}, None)]
     # 상병마스터 is a dictionary: carried whole
     assert _fates(bag) == {"환자": ("patient",), "접수": (*SECTIONS[1:], "encounter"), "상병마스터": "carried"}
-    orphan = clinic.dirty["orphan"]
     sub1 = sum(_set(v[4]) for v in clinic.visits.values())
     sub2 = sum(_set(v[5]) for v in clinic.visits.values())
     # the visits whose code is NULL or blank make no Condition (each section's WHERE leaves them out); the orphan

@@ -32,10 +32,12 @@ from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
 from emr_exporter.errors import EmrExporterError
 from emr_exporter.pipeline.export import (
+    QUERY_NOT_READ_REASON,
     ExportRun,
     changed_in_queries,
     digest_stream,
     named_table_problems,
+    queries_not_read,
     read_institution,
     row_totals,
     selected_columns,
@@ -101,6 +103,9 @@ class CheckReport:
     #: Of those, the ones a query has a result column of the same name for that is not the stored value
     #: (``UPPER(name) AS name``): (table, column). Their stored values are carried raw all the same.
     changed_columns: list[tuple[str, str]] = field(default_factory=list)
+    #: Sections whose own query's text is not read (table, section): every column of their table is carried beside
+    #: them, the cells they map twice in the bag (export.QUERY_NOT_READ_REASON).
+    queries_not_read: list[tuple[str, str]] = field(default_factory=list)
     reconciliation: dict[str, Any] = field(default_factory=dict)
     orphans: list[Orphans] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
@@ -143,6 +148,8 @@ class CheckReport:
             "unmapped_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unmapped_columns],
             "unselected_columns": [{"table": t, "column": c, "cells": n} for t, c, n in self.unselected_columns],
             "changed_columns": [{"table": t, "column": c} for t, c in self.changed_columns],
+            **({"queries_not_read": [{"table": t, "section": n, "reason": QUERY_NOT_READ_REASON}
+                                     for t, n in self.queries_not_read]} if self.queries_not_read else {}),
             **({} if self.large_objects is None else {"large_objects": {
                 k: self.large_objects[k] for k in ("rows", "referenced_by", "unreferenced", "files")
                 if k in self.large_objects}}),
@@ -194,6 +201,11 @@ class CheckReport:
                 out.append("  of them, a query's result column of the same name holds something else (an expression, "
                            "another column or a constant), so the stored values are carried too: "
                            + ", ".join(f"{t}.{c}" for t, c in self.changed_columns))
+            for t, n in self.queries_not_read:
+                out.append(f"  [entities.{n}]'s query over {t} is not read here, so every column of {t} is carried "
+                           f"and the cells it maps are in the bag twice: {QUERY_NOT_READ_REASON.split(': ', 1)[0]}. "
+                           "Write it as a plain SELECT … FROM the table (a WITH over it, or a UNION ALL of arms with "
+                           "the same select list, is read) to have each cell once")
         out += ["", "Reconciliation (source rows = exported + quarantined):"]
         out.append(f"  {'section':<20}{'table':<22}{'source':>8}{'exported':>10}{'quarantined':>13}")
         for e in self.reconciliation.get("entities", []):
@@ -465,6 +477,9 @@ def check_connector(
             given = run.selected[lower] if lower in run.selected else selected_columns(
                 source, sections, tables[table][1])
             named = changed_in_queries(source, sections, tables[table][1]) if given is not None else set()
+            if given is not None:
+                report.queries_not_read += [(table, n) for n in queries_not_read(
+                    source, [e for e in sections if e.carry is None], tables[table][1], run.rereads)]
             for column in tables[table][1]:
                 if given is not None and column.lower() not in given:
                     cells = int(source.scalar(f"SELECT COUNT({quote(column)}) FROM {tables[table][0]}") or 0)

@@ -3653,8 +3653,9 @@ class _Guesser:
         and blank codes: no empty Condition), with the visit's key as its key and encounter link, the visit's
         patient and date, the code, the name (the column beside it, 주상병명, else the dictionary's) and the rank
         where the names say it (주/MAIN; else the first of a numbered series). Its record ids are
-        ``TABLE#section``'s (one per visit and position). The visit's own section still carries the columns raw:
-        a section that reads rows again adds nothing to what its table's sections select (docs/connectors.md)."""
+        ``TABLE#section``'s (one per visit and position). The code and name of a visit such a section reads are
+        its own: the visit's section carries them only for the visits it does not read (the export's
+        ``read_again``, docs/connectors.md). An integer column is taken only as the id of such a dictionary."""
         visit = self.guesses.get("encounter")
         if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
             return
@@ -3678,7 +3679,7 @@ class _Guesser:
         for column in table.columns:
             if (column.name in used or column.primary_key or not column.non_empty or not IDENTIFIER.match(column.name)
                     or column.name.upper() in SQL_RESERVED or column.is_binary or column.cp949_as_latin1
-                    or column.stored_bytes or _integer_typed(column) or column.dated):
+                    or column.stored_bytes or column.dated):
                 continue
             words = _dx_words(column.own or column.name)
             korean = not column.name.isascii()
@@ -3689,7 +3690,10 @@ class _Guesser:
             elif not set(words) & _VISIT_DX_WORDS or set(words) & _VISIT_DX_NOT:
                 continue
             why = self._dx_values(table, column)
-            if why is not None:
+            # an integer column only as the id of a dictionary of diagnoses (Open Hospital's DIS_ID INT): no count,
+            # number or kind is a code by its shape
+            if why is not None and (not _integer_typed(column)
+                                    or self._dx_dictionary.get((table.name, column.name)) is not None):
                 found.append((column, words, why))
         if not found or len(found) > _VISIT_DX_MAX:
             return
@@ -3757,10 +3761,11 @@ class _Guesser:
                  f"diagnosis per visit whose {column.name} is set"),
             key_why="the visit's key: one diagnosis per visit and column (the record ids of a second section of "
                     f"{table.name} are made from {table.name}#<section>)",
-            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL "
-                   f"AND TRIM(X.{column.name}) <> ''"),
-            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; the "
-                       "visit's section carries every cell of the row)"))
+            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL"
+                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")),
+            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; "
+                       f"their {column.name} is this section's, the visit's section carries it only where it is not "
+                       "set)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
             FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),

@@ -5,11 +5,12 @@ A result column named as a table column is not always that column's value: ``SEL
 of the table for something else, and the stored value would be in no resource and no sidecar. A column counts
 as given back unchanged only where the query's top-level select list has, under that column's own name, a bare
 reference to it (``name``, ``p.name``, ``"name"``, ``p.*``, ``*``) on the section's own table, and the query is a
-plain ``SELECT … FROM`` over it (no ``UNION``, ``WITH``, ``DISTINCT``, ``GROUP BY``; the table once in its
-``FROM``: by its name, or in one derived table that gives the column back so itself, as the scaffold's joins
-do). Anything else is not understood, and then no column counts: the caller carries the originals too (a cell
-twice in a sidecar is cheap, a lost one is not). The same text reads the same on SQLite, MariaDB and
-PostgreSQL, so the same connector carries the same columns on each.
+plain ``SELECT … FROM`` over it (no ``DISTINCT``, ``GROUP BY``; the table once in its ``FROM``: by its name, or
+in one derived table that gives the column back so itself, as the scaffold's joins do). A ``WITH``'s common table
+expressions are read as the derived tables they stand for; a ``UNION`` of such arms with the same select list
+counts what every arm gives back. Anything else is not understood, and then no column counts: the caller carries
+the originals too (a cell twice in a sidecar is cheap, a lost one is not) and says so (``queries_not_read``).
+The same text reads the same on SQLite, MariaDB and PostgreSQL, so the same connector carries the same columns on each.
 """
 
 from __future__ import annotations
@@ -221,9 +222,22 @@ def unchanged_columns(sql: str | Sequence[_Token], table: str, columns: Sequence
             return readings[1] if readings[0] is None else readings[0]
         return readings[0] & readings[1]
     tokens = list(sql)
+    if tokens and tokens[0].word == "with":
+        plain = _without_ctes(tokens)
+        if plain is None:
+            return None
+        tokens = plain
     if not tokens or tokens[0].word != "select":
         return None
     words = _top_words(tokens)
+    arms = _union_arms(tokens, words)
+    if arms is not None:
+        # each arm over the table, the same select list in each (so a result column is the same column in every
+        # arm): what every arm gives back unchanged
+        readings = [unchanged_columns(arm, table, columns, byte_casts=byte_casts) for arm in arms]
+        if any(r is None for r in readings):
+            return None
+        return set.intersection(*(r for r in readings if r is not None))
     if any(w in _NOT_PLAIN for _, w in words):
         return None
     start = 1
@@ -305,3 +319,77 @@ def _alias(item: Sequence[_Token]) -> str | None:
     if item and item[-1].kind in ("word", "qid"):
         return item[-1].text
     return None
+
+
+def _without_ctes(tokens: Sequence[_Token]) -> list[_Token] | None:
+    """``WITH a AS (…), b AS (…) SELECT …`` as the ``SELECT`` with each name the ``FROM`` clause reads of them made
+    the derived table it stands for (``FROM a x`` → ``FROM (…) x``, ``FROM a`` → ``FROM (…) a``); None where that is
+    not the query's shape (``RECURSIVE``, a CTE's own column list, a name read outside the top ``FROM``)."""
+    bodies: dict[str, list[_Token]] = {}
+    i = 1
+    while True:
+        if i + 2 >= len(tokens) or tokens[i].kind not in ("word", "qid") or tokens[i].word == "recursive":
+            return None
+        name = tokens[i].text.lower()
+        if tokens[i + 1].word != "as" or tokens[i + 2].text != "(" or tokens[i + 2].kind != "op":
+            return None  # WITH a (x, y) AS …, MATERIALIZED: not read here
+        close = _closing(tokens[i + 2:])
+        if not close:
+            return None
+        bodies[name] = list(tokens[i + 3:i + 2 + close])
+        i += 3 + close
+        if i < len(tokens) and tokens[i].kind == "op" and tokens[i].text == ",":
+            i += 1
+            continue
+        break
+    main = list(tokens[i:])
+    words = _top_words(main)
+    from_at = next((j for j, w in words if w == "from"), None)
+    if from_at is None:
+        return None
+    end = next((j for j, w in words if j > from_at and w in _FROM_ENDS), len(main))
+    out = main[:from_at + 1]
+    j = from_at + 1
+    while j < end:
+        token = main[j]
+        before = main[j - 1]
+        named = token.kind in ("word", "qid") and token.text.lower() in bodies
+        after = main[j + 1] if j + 1 < end else None
+        if named and (before.word in ("from", *_JOIN_WORDS) or (before.kind == "op" and before.text == ",")) and (
+                after is None or not (after.kind == "op" and after.text in ".(")):
+            body = bodies[token.text.lower()]
+            out += [_Token("op", "("), *body, _Token("op", ")")]
+            if after is None or not (after.kind in ("word", "qid") and after.word not in _FROM_ENDS
+                                     and after.word not in _JOIN_WORDS and after.word not in ("on", "using")):
+                out.append(token)  # no alias of its own: the CTE's name is the derived table's
+            j += 1
+            continue
+        out.append(token)
+        j += 1
+    out += main[end:]
+    return out
+
+
+def _union_arms(tokens: Sequence[_Token], words: Sequence[tuple[int, str]]) -> list[list[_Token]] | None:
+    """The arms of ``SELECT … UNION [ALL] SELECT …`` where each is a plain ``SELECT`` with the same select list as
+    the first (token for token) and none is cut by ``INTERSECT``/``EXCEPT``; None otherwise (then ``UNION`` is not
+    read here). A trailing ``ORDER BY``/``LIMIT`` stays with the last arm (it orders, it changes no value)."""
+    cuts = [i for i, w in words if w == "union"]
+    if not cuts or any(w in ("intersect", "except", "minus") for _, w in words):
+        return None
+    arms: list[list[_Token]] = []
+    start = 0
+    for cut in [*cuts, len(tokens)]:
+        arms.append(list(tokens[start:cut]))
+        start = cut + 1
+        if start < len(tokens) and tokens[start].word in ("all", "distinct"):
+            start += 1
+    lists = []
+    for arm in arms:
+        if not arm or arm[0].word != "select":
+            return None
+        from_at = next((i for i, w in _top_words(arm) if w == "from"), None)
+        if from_at is None:
+            return None
+        lists.append([(t.kind, t.text.lower() if t.kind == "word" else t.text) for t in arm[1:from_at]])
+    return arms if all(item == lists[0] for item in lists) else None

@@ -874,6 +874,43 @@ UNSELECTED_WHOLE_ROWS = ("whole rows, one ordered pass (no usable key to name a 
                          "the ones the sections read too")
 
 
+#: Why a section reading a table's rows whole leaves some of their cells to a section that reads them again (the
+#: inventory's ``read_again``: a visit row's diagnosis-code columns, each read by its own diagnosis section).
+READ_AGAIN_REASON = ("read again, unchanged, by the section named: counted and kept there (its resource, its raw "
+                     "columns with their reasons, or its quarantined row); carried raw with the row of the section "
+                     "named `by` only where that section reads no row of that key (a NULL or blank code)")
+#: The computed column (0/1) telling, per row of a section read whole, whether another section reads it again:
+#: followed by that section's number in the connector's order (:func:`read_again_columns`).
+READ_AGAIN_PREFIX = f"{REF_COLUMN_PREFIX}read_again_"
+
+
+def _consumed(entity: EntitySpec) -> frozenset[str]:
+    """The columns (lower case) the section's fields read (as EntityMapper.consumed_columns)."""
+    return frozenset([entity.key.lower(), *(c.lower() for c in entity.key_columns)]
+                     + [f.column.lower() for f in entity.fields.values() if f.column is not None]
+                     + [c.lower() for f in entity.fields.values() for c in f.columns])
+
+
+def read_again_columns(full: EntitySpec, again: EntitySpec, columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns (lower case, of ``columns``: the table's, or the rows of ``full`` as read) that ``full``, a
+    section reading its table's rows whole, maps no field from (it would carry them raw) and that ``again``, a
+    section reading some of those rows again by the same key, gives back unchanged under their own names
+    (:func:`~emr_exporter.connectors.selectlist.unchanged_columns`): for the rows ``again`` reads, those cells are
+    its own (mapped, carried with their reasons, or quarantined there), not carried a second time with ``full``'s.
+    Empty where its query (or ``full``'s own) is not read so, or the sections are not keyed alike."""
+    if (again.query is None or again.carry is not None or full.carry is not None or again.composite
+            or full.composite or again.key.lower() != full.key.lower()):
+        return ()
+    given = unchanged_columns(str(again.query), again.table, columns)
+    if given is None or full.key.lower() not in {c.lower() for c in given}:
+        return ()
+    if full.query is not None:
+        own = unchanged_columns(str(full.query), full.table, columns)
+        given = {c for c in given if own is not None and c in own}
+    consumed = _consumed(full)
+    return tuple(sorted({c.lower() for c in given} - consumed))
+
+
 def query_result_columns(source: Source, sql: str) -> list[str] | None:
     """The result column names of a SELECT (as written, in order), without reading a row of it; None where the
     source cannot say (neither an ODBC source's ``result_columns`` nor a SQLite file's cursor)."""
@@ -924,6 +961,25 @@ def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequen
             str(entity.query), entity.table, columns, byte_casts=_byte_casts(source)) or ()}
         given = unchanged & once if given is None else given & unchanged & once
     return given or set()
+
+
+#: Why every column of a table is carried beside a section whose query is not read (the inventory's
+#: ``unselected_columns.queries_not_read``, the connector check's "queries not read").
+QUERY_NOT_READ_REASON = (
+    "which stored values this query gives back cannot be known from its text (WITH RECURSIVE, a CTE with a column "
+    "list, a UNION of another table or of other select lists, INTERSECT, EXCEPT, DISTINCT, GROUP BY, a self-join): "
+    "every column of the table is carried beside it, so the cells it maps are in the bag twice (in FHIR and here); "
+    "write it as a plain SELECT … FROM the table (a WITH over it, or a UNION ALL of arms with the same select list, "
+    "is read) to have each cell once")
+
+
+def queries_not_read(source: Source, sections: list[EntitySpec], columns: Sequence[str],
+                     rereads: Collection[str] = ()) -> list[str]:
+    """The names of the ``sections`` (but those reading again rows another reads whole) whose own query's text is not
+    read (:func:`~emr_exporter.connectors.selectlist.unchanged_columns` is None): for them every column of the table
+    is carried beside the sections (:func:`selected_columns`)."""
+    return [e.name for e in sections if e.query and e.name not in rereads and unchanged_columns(
+        str(e.query), e.table, columns, byte_casts=_byte_casts(source)) is None]
 
 
 def changed_in_queries(source: Source, sections: list[EntitySpec], columns: Sequence[str]) -> set[str]:
@@ -1340,10 +1396,31 @@ class ExportRun:
                              f"FROM ({self.source_sql(parent)}) p WHERE p.{value} IS NOT NULL GROUP BY p.{value}) "
                              f"{alias} ON {alias}.v = q.{fld.source_column}")
                 repeats = dataclasses.replace(repeats, refs=(*repeats.refs, (ref_count_column(name), count)))
+        for number, again in self._read_again(entity):
+            # per row, whether that section reads it again (one index look-up on the key, as its own rows)
+            alias = f"a{number}"
+            selects.append(f"CASE WHEN EXISTS (SELECT 1 FROM ({self.source_sql(again)}) {alias} WHERE "
+                           f"{alias}.{again.key} = q.{entity.key}) THEN 1 ELSE 0 END AS {READ_AGAIN_PREFIX}{number}")
         if len(selects) == 1:
             return self.source_sql(entity), repeats
         rows = rows_sql if rows_sql is not None else self.source_sql(entity)
         return f"SELECT {', '.join(selects)} FROM ({rows}) q {' '.join(joins)}".rstrip(), repeats
+
+    @property
+    def rereads(self) -> Mapping[str, str]:
+        """Section → the section whose rows it reads again (known once counted: count_all)."""
+        return self._rereads
+
+    def _read_again(self, entity: EntitySpec) -> list[tuple[int, EntitySpec]]:
+        """The sections that read again some rows of the table ``entity`` reads whole (``rereads``, known once
+        counted) and leave it columns it would carry (:func:`read_again_columns`), with their numbers in the
+        connector's order: per row, the export asks whether each reads it (:data:`READ_AGAIN_PREFIX`)."""
+        listed = self._listed(entity.table) if any(v == entity.name for v in self._rereads.values()) else None
+        if listed is None:
+            return []
+        columns = [c.name for c in listed.columns]
+        return [(number, again) for number, (name, again) in enumerate(self.spec.entities.items())
+                if self._rereads.get(name) == entity.name and read_again_columns(entity, again, columns)]
 
     def _grouped_pages(self, entity: EntitySpec, joined_sql: str, readable: str) -> PageSql:
         """The page queries of a section with grouped joins (:meth:`_joined`): a keyset page of its own rows first,
@@ -1782,6 +1859,12 @@ class ExportRun:
                     mapped = [self.spec.entities[n] for n in sections or () if self.spec.entities[n].carry is None]
                     if mapped:  # (a carried section's rows are carried whole: no column of theirs left behind)
                         self._take_unselected(table, entry, mapped, rows, taken_unselected)
+                    again = [{"section": e.name, "by": self._rereads[e.name], "columns": list(columns),
+                              "reason": READ_AGAIN_REASON} for e in mapped if e.name in self._rereads
+                             for columns in [read_again_columns(self.spec.entities[self._rereads[e.name]], e,
+                                                                [c.name for c in table.columns])] if columns]
+                    if again:
+                        entry["read_again"] = again
                     carried_here = [self.spec.entities[n] for n in sorted(sections or ())
                                     if self.spec.entities[n].carry is not None]
                     if carried_here:
@@ -1850,6 +1933,9 @@ class ExportRun:
         }
         if changed:  # named by a query's result column that is not their stored value: carried all the same
             entry["unselected_columns"].update(changed=list(changed), changed_reason=CHANGED_REASON)
+        unread = queries_not_read(self.source, sections, [c.name for c in table.columns], self._rereads)
+        if unread:  # said plainly: their cells are carried here although they read them
+            entry["unselected_columns"].update(queries_not_read=unread, queries_not_read_reason=QUERY_NOT_READ_REASON)
         self._unselected.append((table if key else _without_key(table), counts))
 
     def _take_large_objects(self, tables: list[CatalogTable], inventory: list[dict[str, Any]],
@@ -2775,9 +2861,10 @@ class ExportRun:
             if not bag.append_line(group, columns_line):
                 yield from bag.add_line(group, columns_line)
             counts.carried_cells += mapped.carried_cells
-            counts.mapped_cells += state.cells - mapped.carried_cells
+            counts.mapped_cells += state.cells - mapped.carried_cells - mapped.taken_cells
         else:
-            counts.mapped_cells += state.cells
+            counts.mapped_cells += state.cells - mapped.taken_cells
+        counts.source_cells -= mapped.taken_cells  # (another section's: RowMapping.read_again)
         if mapped.roster is not None:
             groups.add("report/roster")
             if not bag.append_line("report/roster", mapped.roster):
@@ -2907,6 +2994,7 @@ class MappedRow:
         "result",
         "roster",
         "summaries",
+        "taken_cells",
         "transformed_cells",
     )
 
@@ -2915,7 +3003,7 @@ class MappedRow:
         defects: tuple[tuple[str, str, str], ...] = (), rejected: tuple[str, str, str] | None = None,
         record_id: str = "", key: str = "", list_line: bytes = b"", roster: bytes | None = None,
         kept_as_recorded: bool = False, columns_line: bytes | None = None, carried_cells: int = 0,
-        transformed_cells: int = 0, summaries: tuple[Any, ...] = (),
+        transformed_cells: int = 0, summaries: tuple[Any, ...] = (), taken_cells: int = 0,
     ) -> None:
         self.result = result
         self.lines = lines
@@ -2935,11 +3023,13 @@ class MappedRow:
         self.transformed_cells = transformed_cells
         #: Per observer, its summary of the record (None: the observer takes the record, or nothing).
         self.summaries = summaries
+        #: Its cells another section reads again (RowMapping.read_again): counted there, not here.
+        self.taken_cells = taken_cells
 
     def __reduce__(self) -> tuple[Any, ...]:  # a plain tuple: far cheaper to unpickle than per-slot state
         return (MappedRow, (self.result, self.lines, self.defects, self.rejected, self.record_id, self.key,
                             self.list_line, self.roster, self.kept_as_recorded, self.columns_line,
-                            self.carried_cells, self.transformed_cells, self.summaries))
+                            self.carried_cells, self.transformed_cells, self.summaries, self.taken_cells))
 
 
 class MapInParent:
@@ -3012,6 +3102,10 @@ class RowMapping:
         self.encoding = spec.encoding
         self.key = entity.key.lower()
         self.unmapped: tuple[str, ...] | None = None  # columns no field reads: learnt from the first row
+        #: Per section reading some of these rows again (the row's READ_AGAIN_PREFIX column: whether it reads this
+        #: one), the unmapped columns it holds for them: learnt from the first row too.
+        self.read_again: tuple[tuple[str, frozenset[str]], ...] = ()
+        self._sections = tuple(spec.entities.values())
         self.summarisers = summarisers
         self._summaries = _summaries_of(summarisers)
         self.keep_records = keep_records
@@ -3103,6 +3197,16 @@ class RowMapping:
             consumed = mapper.consumed_columns
             unmapped = self.unmapped = tuple(c for c in row if not c.startswith(REF_COLUMN_PREFIX)
                                              and c not in consumed)
+            names = [c for c in row if not c.startswith(REF_COLUMN_PREFIX)]
+            self.read_again = tuple(
+                (c, frozenset(read_again_columns(self.entity, self._sections[int(c[len(READ_AGAIN_PREFIX):])], names))
+                 & frozenset(unmapped)) for c in row if c.startswith(READ_AGAIN_PREFIX))
+        taken_cells = 0
+        if self.read_again:  # cells another section reads again for this row: counted and kept there
+            taken = frozenset().union(*(columns for flag, columns in self.read_again if row[flag]))
+            if taken:
+                unmapped = tuple(c for c in unmapped if c not in taken)
+                taken_cells = len(taken)
         columns_line = None
         carried_cells = 0
         if unmapped or defects or key_changed or transformed:
@@ -3131,6 +3235,7 @@ class RowMapping:
             canonical_json_line(list_line(result)),
             canonical_json_line(roster_line(result)) if isinstance(result, model.Patient) else None,
             fhir.status_kept_as_recorded(result), columns_line, carried_cells, len(transformed), summaries,
+            taken_cells,
         )
 
 
