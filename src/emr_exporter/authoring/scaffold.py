@@ -745,7 +745,9 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
                 r"(ID|NO|REF|FK)_?(PAT(IENT)?|PT|PTNT)", r"(PAT(IENT)?|PT|PTNT)_?REF"),
     "encounter": (r"VISIT_?(NO|ID|SEQ)", r"VST_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)",
                   r"ENC(OUNTER)?_?(NO|ID)",
-                  r"RCV_?NO", r"ENCOUNTER", r"VISIT"),
+                  r"RCV_?NO", r"ENCOUNTER", r"VISIT",
+                  # the target's name last, after a mark (GNUmed's fk_encounter), as the patient's
+                  r"(ID|NO|REF|FK)_?(ENC(OUNTER)?|VISIT|VST)"),
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)",
@@ -762,7 +764,7 @@ _PERSON_NAME = {
 }
 #: A row's own audit stamp (when the row was written or changed, not when the care was given): Frappe's creation
 #: and modified, Rails' created_at/updated_at, Care2x's create_time/modify_time.
-_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|TIME|TS|DTTM|DATETIME))?"
+_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|WHEN|TIME|TS|DTTM|DATETIME))?"
                 r"|(CREATE|MODIFY|UPDATE|CHANGE)_?(TIME|TS|DTTM|DATETIME)|LAST_?(MODIFIED|UPDATED?)")
 #: A column naming a person (OpenMRS keeps every patient, doctor and relative as a person; a patient's key is its
 #: person's id): a patient link only where its values are the patients' keys (_Guesser._patient_as_person).
@@ -1583,6 +1585,17 @@ _DICTIONARY_ANY = frozenset({"CONCEPT", "TERM", "CODE", "CODED"})
 #: words of a column that say only that it is a key (drug_inventory_id names the drug table by DRUG)
 _LINK_NOISE = frozenset({"ID", "NO", "CD", "CODE", "CODED", "KEY", "SEQ", "FK", "NUM", "NUMBER", "TYPE", "KIND",
                          "CLASS", "STATUS", "GB", "TP"})
+#: words of a column that say it holds the record's kind (fk_type, kind_id)
+_KIND_WORDS = frozenset({"TYPE", "KIND", "CLASS"})
+
+
+def _chart_rows(table: TableProfile) -> bool:
+    """Whether a table's rows are records of a chart, each naming its patient or its visit (GNUmed's clin.episode
+    and its fk_encounter): no dictionary of codes, whatever its name."""
+    return any(not c.primary_key and _name_fits(p, c) for target in ("patient", "encounter")
+               for p in _REF_PATTERNS[target] for c in table.columns)
+
+
 #: words of an integer column that holds a number of its own, not an id (dx_rank, sort_weight)
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
@@ -1590,6 +1603,15 @@ _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r
 _DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
               r"(.*_)?DESC(RIPTION)?")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
+#: A flag saying a row of a person's names or numbers is the one in use (GNUmed's ``dem.names.active``)
+_IN_USE_FLAG = r"(IS_?)?(ACTIVE|CURRENT|IN_?USE)(_?YN)?|USE_?YN|사용여부"
+
+
+def _names_table(column: str, table: TableProfile) -> bool:
+    """Whether a column's name says it holds ``table``'s key: the table's own name with an id mark before or after
+    it (GNUmed's ``dem.names.id_identity`` of ``dem.identity``; ``fk_identity``, ``identity_id``, ``person_pk``)."""
+    bare = re.escape(table.bare.upper())
+    return re.fullmatch(rf"(ID|FK|PK)_?{bare}S?|{bare}S?_?(ID|FK|PK|NO)", column.upper()) is not None
 #: A free-text column beside a dictionary's id, filled where no dictionary row fitted (OpenMRS non_coded_allergen,
 #: diagnosis_non_coded, drug_non_coded; Tryton's …_text, …_other; Korean EMRs' …_etc, 기타, 직접입력, free_text)
 #: (:meth:`_Guesser._free_text`): words that say so alone (with the record's subject or none) …
@@ -2525,10 +2547,11 @@ class _Guesser:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
         names are written (a Western EMR's order may need swapping)."""
         # the part before or after NAME (Care2x: name_last, name_first)
-        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
+        # plural too: all of a person's names in one column (GNUmed's dem.names: lastnames, firstnames)
+        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAMES?", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
                                      r"NAME_?(LAST|FAMILY|SUR)"), used)
-        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름", r"NAME_?(FIRST|GIVEN)"),
-                            used)
+        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAMES?", r"(F|FIRST|GIVEN)_?NM", r"이름",
+                                    r"NAME_?(FIRST|GIVEN)"), used)
         if family is None or given is None:
             return None
         if any(c.sampled and c.non_empty * 2 < c.sampled for c in (family[0], given[0])):
@@ -2551,7 +2574,8 @@ class _Guesser:
                     or _folded_select(self.profile.engine, child) is not None
                     or any(part.upper() in SQL_RESERVED for part in child.parts)):
                 continue
-            link = next((c for c in child.columns if c.name.upper() == key.upper() and not c.primary_key), None)
+            link = next((c for c in child.columns if not c.primary_key and (
+                c.name.upper() == key.upper() or (_integer_typed(c) and _names_table(c.name, table)))), None)
             if link is None:
                 continue
             parts = self._split_name(child, set())
@@ -2562,9 +2586,12 @@ class _Guesser:
             sampled, hits = self.overlap(child, link.name, table.name, key)
             if not sampled or hits * 2 < sampled:
                 continue
-            preferred = next((c.name for c in child.columns
-                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c)), None)
-            order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
+            # the name in use first (a flag, never a text column named so: GNUmed's ``preferred`` is a nickname),
+            # then the preferred one; NULL last (PostgreSQL sorts it first when descending)
+            last = " NULLS LAST" if self.profile.engine in ("postgresql", "oracle") else ""
+            flags = [c.name for pattern in (_IN_USE_FLAG, r"(IS_?)?PREF(ERRED)?(_YN)?") for c in child.columns
+                     if c.has("yn", 0.8) and _name_fits(pattern, c)]
+            order = "".join(f"N.{flag} DESC{last}, " for flag in dict.fromkeys(flags)) + f"N.{child.primary_key[0]}"
             columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
             selects = []
             aliases = []
@@ -2574,7 +2601,8 @@ class _Guesser:
                 selects.append(self._first_row(f"N.{column}", f"{self.relation(child.name)} N",
                                                f"N.{link.name} = X.{key}", order) + f" AS {alias}")
             guess.query = f"SELECT X.*, {', '.join(selects)} FROM {self.relation(table.name)} X"
-            first = "the preferred first" if preferred else f"the lowest {child.primary_key[0]} first"
+            first = (f"the one {' then '.join(dict.fromkeys(flags))} marks first" if flags
+                     else f"the lowest {child.primary_key[0]} first")
             guess.query_why = (f"the name is kept in {child.name}, one row per name ({link.name}: {hits} of "
                                f"{sampled} sampled values are found in {table.name}.{key}): one row per "
                                f"{table.name} by sub-queries, {first}; filter out rows the EMR marks deleted")
@@ -3038,7 +3066,8 @@ class _Guesser:
             if own & {"NAME", "NM"} or own & _NOT_AN_ID:
                 continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank
             for dictionary in self.profile.tables:
-                if dictionary is table or dictionary.name in parents or not self._linkable(dictionary):
+                if (dictionary is table or dictionary.name in parents or not self._linkable(dictionary)
+                        or _chart_rows(dictionary)):
                     continue
                 named = set(_words(dictionary.bare, table=True).split("_"))
                 # a schema that names every column with a prefix of its table (Open Hospital: MDSR_ of
@@ -3046,14 +3075,18 @@ class _Guesser:
                 named |= {c.name[:len(c.name) - len(c.own)].strip("_").upper() for c in dictionary.columns[:1]
                           if c.own}
                 linked = bool((own - _LINK_NOISE) & named)
-                if not linked and not (named & (words | _DICTIONARY_ANY) and own & (words | _DICTIONARY_ANY)):
+                # a column saying only that it is the record's type (GNUmed's clin.test_result.fk_type) into the
+                # table of those types, named for what the record codes (clin.test_type)
+                typed = bool(own <= _LINK_NOISE and own & named & _KIND_WORDS and named & words)
+                if not linked and not typed and not (named & (words | _DICTIONARY_ANY)
+                                                     and own & (words | _DICTIONARY_ANY)):
                     continue
                 sampled, hits = self.exact_hits(table, column.name, dictionary.name, dictionary.primary_key[0], None)
                 if not sampled or hits < 0.8 * sampled:
                     continue
                 # a column named for what the record codes first (coded_allergen before severity_concept_id)
                 # and one saying it holds a code (diagnosis_coded) before any other
-                rank = (bool(own & words), bool(own & _DICTIONARY_ANY), 2 if linked else 1, hits / sampled)
+                rank = (bool(own & words) or typed, bool(own & _DICTIONARY_ANY), 2 if linked else 1, hits / sampled)
                 if best is None or rank > best[0]:
                     best = (rank, column, dictionary, sampled, hits)
         if best is None:
