@@ -697,7 +697,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
                   "내원", "VST", "RCV"),
     "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
-    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
+    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "NARRATIVE", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "TX", "처치", "수술", "치료", "시술"),
     "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
@@ -719,7 +719,9 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "vital_signs": ("VITAL", "VITALS", "VITAL_SIGN", "VITAL_SIGNS", "VS", "VITALSIGN", "활력징후", "활력"),
     "coverage": ("COVERAGE", "INSURANCE", "INSUR", "INS_HIST", "INS_INFO", "BOHUM", "JAGYEOK", "자격", "보험자격"),
     "medication_statement": ("MED_HIST", "MEDICATION_HISTORY", "MEDICATIONS", "DRUG_HIST", "CURRENT_MED",
-                             "HOME_MED", "BOKYONG", "복용약", "복용", "투약력"),
+                             "HOME_MED", "BOKYONG", "복용약", "복용", "투약력",
+                             # what the patient takes (GNUmed's clin.substance_intake)
+                             "SUBSTANCE_INTAKE", "DRUG_INTAKE", "MED_INTAKE", "MEDICATION_INTAKE"),
     "lab_report": ("LAB_RPT", "LAB_REPORT", "LAB_REPORTS", "LABREPORT", "LAB_PANEL", "EXAM_RPT", "검사보고"),
     # How a receipt was paid, part by part (card + cash + 계좌이체). Not PAY or PAYMENT alone: clinics name the
     # receipt header so (korean_styles' PAY); 수납결제 is longer than the receipt's 수납, so it is the payments'.
@@ -824,7 +826,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "history": (r"HPI", r"HIST.*", r"PI", r"현병력", r"O_?(TXT|TEXT|NOTE)"),
         "course": (r"COURSE.*", r"PROGRESS.*", r"O(BJ(ECTIVE)?)?", r"경과.*", r"A_?(TXT|TEXT|NOTE)"),
         "plan": (r"PLAN.*", r"P", r"계획", r"P_?(TXT|TEXT|NOTE)"),
-        "text": (r"(MEMO|NOTE|CHART)_?(TXT|TEXT|CONTENT|NAEYONG)?", r"CONTENT.*", r"NAEYONG", r"내용"),
+        "text": (r"(MEMO|NOTE|CHART)_?(TXT|TEXT|CONTENT|NAEYONG)?", r"CONTENT.*", r"NAEYONG", r"내용",
+                 r"NARRATIVE"),
     },
     "order_line": {
         "ordered": (r"ORD_?(YMD|DT|DATE|DTTM)", r"RX_?(YMD|DT|DATE)", r"PRESC.*_(YMD|DT|DATE)",
@@ -1914,6 +1917,9 @@ class _Guesser:
                 # a record table whose name says nothing of its kind: three of its columns named for it, a bare
                 # …_NM/…_NAME not counted (an implant's MAKER_NM, LOT_NO and a date were guessed a vaccination)
                 continue
+            if (entity != "patient" and _name_fits(r".+_TYPES?", table.bare, table=True)
+                    and not any(_name_fits(p, c) for p in _REF_PATTERNS["patient"] for c in table.columns)):
+                continue  # a code table of kinds (GNUmed's blobs.doc_type, named DOC…: no practitioner), carried
             if entity == "imaging_report" and not matched and self._holds_files(table):
                 continue  # XRAY_IMG of paths (or bytes) and a date, no reading: the images, left to attachment
             if needs_patient and not self._match(table, patient_columns, set()):
@@ -2129,6 +2135,10 @@ class _Guesser:
             if found.required:
                 guess.missing.append(found.field)
         guess.fields = refs + others
+        if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
+            from_child = self._rrn_from_child(guess, table)
+            if from_child is not None:
+                guess.fields.append(from_child)
         if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
             hidden = [c.name for c in table.columns if c.non_empty and not c.has("rrn", 0.5)
                       and _name_fits(r"(JUMIN|RRN|RES(ID)?_?NO|SSN|주민).*", c.name)]
@@ -2569,15 +2579,7 @@ class _Guesser:
         if (not isinstance(key, str) or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
             return None
-        for child in self.profile.tables:
-            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
-                    or _folded_select(self.profile.engine, child) is not None
-                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
-                continue
-            link = next((c for c in child.columns if not c.primary_key and (
-                c.name.upper() == key.upper() or (_integer_typed(c) and _names_table(c.name, table)))), None)
-            if link is None:
-                continue
+        for child, link in self._person_links(table, key):
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
@@ -2612,6 +2614,76 @@ class _Guesser:
                                   f"({columns[1]}) joined with a space; check the order", required=True,
                                   columns=(aliases[0], aliases[1]), join=" ")
             return FieldGuess("name", aliases[0], "text", why, required=True)
+        return None
+
+    def _person_links(self, table: TableProfile, key: str) -> Iterator[tuple[TableProfile, ColumnProfile]]:
+        """The tables whose rows hang under a row of ``table`` (a person's names, its numbers), with the column
+        holding its key: named as the key (OpenMRS ``person_id``), or, of an integer type, as the table itself after
+        or before an id mark (GNUmed's ``id_identity`` of ``dem.identity``)."""
+        for child in self.profile.tables:
+            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
+                    or _folded_select(self.profile.engine, child) is not None
+                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
+                continue
+            link = next((c for c in child.columns if not c.primary_key and (
+                c.name.upper() == key.upper() or (_integer_typed(c) and _names_table(c.name, table)))), None)
+            if link is not None:
+                yield child, link
+
+    def _rrn_from_child(self, guess: EntityGuess, table: TableProfile) -> FieldGuess | None:
+        """The RRN kept in a table of the person's numbers, one row per number (GNUmed's ``dem.lnk_identity2ext_id``:
+        ``external_id`` beside ``fk_origin``, the number's kind): a column of which at least 30 % of the sampled
+        values are RRNs; where the table holds other numbers too, a column of the kind whose one value every
+        sampled RRN has (and no other number) keeps the sub-query to that kind (a masked RRN of that kind is then
+        the patient's field defect, never another number). Read by a sub-query (one row per person, the lowest
+        key first) added to the section's query."""
+        key = guess.key
+        if (not isinstance(key, str) or self.source is None or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return None
+        own = re.fullmatch(rf"SELECT X\.\*(, .+)? FROM {re.escape(self.relation(table.name))} X", guess.query or "",
+                           re.S)
+        if guess.query and own is None:
+            return None  # a query of another shape: the sub-query is left to the contractor
+        for child, link in self._person_links(table, key):
+            numbers = [c for c in child.columns if c.name != link.name and not c.primary_key and c.has("rrn", 0.3)
+                       and IDENTIFIER.match(c.name)]
+            if not numbers:
+                continue
+            column = numbers[0]
+            sampled, hits = self.overlap(child, link.name, table.name, key)
+            if not sampled or hits * 2 < sampled:
+                continue
+            rows = list(self.source.rows(_sample_sql(self.source, child, child.columns, child.primary_key[0],
+                                                     self.profile.sample_rows)))
+            shaped = [r for r in rows if _RRN.match(str(r.get(column.name.lower()) or "").strip())]
+            where = f"N.{link.name} = X.{key}"
+            kind_said = ""
+            if len(shaped) < len(rows):
+                kinds = [c for c in child.columns if c not in (link, column) and not c.primary_key
+                         and _integer_typed(c) and IDENTIFIER.match(c.name)
+                         and len({r.get(c.name.lower()) for r in shaped}) == 1]
+                kind = next((c for c in kinds if (value := shaped[0].get(c.name.lower())) is not None
+                             and not any(r.get(c.name.lower()) == value for r in rows if r not in shaped
+                                         and not str(r.get(column.name.lower()) or "").count("*"))), None)
+                if kind is None:
+                    continue  # other numbers beside the RRNs and nothing telling them apart: carried raw
+                number = int(shaped[0][kind.name.lower()])
+                where += f" AND N.{kind.name} = {number}"
+                kind_said = f", those whose {kind.name} is {number} (every sampled RRN's; no other number's)"
+            alias = "SCAFFOLD_RRN"
+            select = self._first_row(f"N.{column.name}", f"{self.relation(child.name)} N", where,
+                                     f"N.{child.primary_key[0]}") + f" AS {alias}"
+            said = (f"the RRN is kept in {child.name}.{column.name}, one row per number of the person "
+                    f"({link.name} holds {table.name}.{key}){kind_said}: the lowest {child.primary_key[0]} first")
+            if own is not None:
+                guess.query = f"SELECT X.*{own.group(1) or ''}, {select} FROM {self.relation(table.name)} X"
+                guess.query_why += "; " + said
+            else:
+                guess.query = f"SELECT X.*, {select} FROM {self.relation(table.name)} X"
+                guess.query_why = said
+            return FieldGuess("rrn", alias, "rrn", f"{100 * column.share('rrn'):.0f} % of the sampled values of "
+                              f"{child.name}.{column.name} are RRNs (see query; a masked one is no RRN)")
         return None
 
     def _name_from_parent(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
