@@ -11,6 +11,7 @@ what it carries is pinned per table (``db``: fails, never skips, when the server
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -20,29 +21,37 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from gnumed_clinic import DDL, LOGGED, create_gnumed_clinic
 
+from test_legacy_opensource_clinics import _scanned
 from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
 from test_random_server_clinics import through_the_flow
 
 pytestmark = pytest.mark.db
 
 
-def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:
+def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     clinic = create_gnumed_clinic(postgres_conn_str)
     # every cell (the empty parents audit.audit_fields, audit.audit_trail and clin.clin_root_item skipped: no rows
     # of their own); the reconciliation also counts the cells the sections' queries join in: the family and given
-    # name from dem.names for each of the 30 people, a test result's LOINC and name from clin.test_type and its
-    # encounter's patient (48 rows), an allergy's encounter's patient (12 rows)
-    assert through_the_flow(clinic, tmp_path, 2 * 30 + 3 * 48 + 12) == clinic.cells
+    # name from dem.names and the RRN from dem.lnk_identity2ext_id for each of the 30 people, a test result's LOINC and name from clin.test_type and its
+    # encounter's patient (48 rows), an allergy's and a SOAP note's encounter's patient (12 and 120 rows), a
+    # substance intake's ATC code and name from ref.substance and its encounter's patient (24 rows)
+    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24) == clinic.cells
     bag = _bag(tmp_path)
     read = {"dem.identity": ("patient",), "clin.encounter": ("encounter",), "clin.test_result": ("lab_result",),
-            "clin.allergy": ("allergy",), "blobs.doc_type": ("practitioner",),
+            "clin.allergy": ("allergy",), "clin.clin_narrative": ("chart_note",),
+            "clin.substance_intake": ("medication_statement",),
             **{t: "skipped" for t in ("audit.audit_fields", "audit.audit_trail", "clin.clin_root_item")}}
     # pg_largeobject listed (and carried, empty) as the oid columns of the audit trail (orig_tableoid) may name
     # large objects for all the inventory knows
     assert _fates(bag) == {t: read.get(t, "carried") for t in (*DDL, *LOGGED, "pg_largeobject")}
     assert _entities(bag) == {("patient", "dem.identity", 30, 30, 0), ("encounter", "clin.encounter", 60, 60, 0),
                               ("lab_result", "clin.test_result", 48, 48, 0), ("allergy", "clin.allergy", 12, 12, 0),
-                              ("practitioner", "blobs.doc_type", 2, 2, 0)}
+                              ("chart_note", "clin.clin_narrative", 120, 120, 0),
+                              ("medication_statement", "clin.substance_intake", 24, 24, 0)}
+    # blobs.doc_type (the kinds of documents, named DOC…) carried as a code table of kinds (was: read as the
+    # practitioners, its two kinds exported as Practitioners)
     # the person has no name of its own: the active row of dem.names (id_identity names dem.identity), family name
     # first (was: no name found, the patient section commented out and every clinical table left undecided); the
     # renamed person (an inactive maiden name kept first, by key) under the active one
@@ -57,7 +66,11 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     encounters = _resources(bag, "Encounter")
     assert {k: e["subject"]["reference"] for k, e in encounters.items()} == {
         str(e): f"Patient/{patients[str(p)]['id']}" for e, p in clinic.encounters.items()}
-    for kind, table in (("AllergyIntolerance", "clin.allergy"), ("Observation", "clin.test_result")):
+    # (what the patient takes, clin.substance_intake, too: its substance's name and ATC code from ref.substance;
+    # the SOAP notes of clin.clin_narrative too: a table named NARRATIVE, its text the column narrative, one
+    # note a row, its soap_cat carried raw beside it; was: left undecided, carried raw whole)
+    for kind, table in (("AllergyIntolerance", "clin.allergy"), ("Observation", "clin.test_result"),
+                        ("DocumentReference", "clin.clin_narrative"), ("MedicationStatement", "clin.substance_intake")):
         found = _resources(bag, kind, table)
         subject = "patient" if kind == "AllergyIntolerance" else "subject"
         assert {k: r[subject]["reference"] for k, r in found.items()} == {
@@ -66,15 +79,34 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # record, no dictionary; was: '에피소드 n' for every result's name)
     results = _resources(bag, "Observation", "clin.test_result")
     assert {r["code"]["text"] for r in results.values()} == {"공복혈당", "당화혈색소", "요단백"}
-    # the 주민등록번호 stays a row of dem.lnk_identity2ext_id, carried whole (not yet an identifier of the patient),
-    # and in no report, log or message of the bag
+    intakes = _resources(bag, "MedicationStatement", "clin.substance_intake")
+    assert {k: r["medicationCodeableConcept"]["text"] for k, r in intakes.items()} == {
+        str(s): ["암로디핀", "메트포르민"][s % 2] for s in range(1, 25)}
+    # the 주민등록번호 kept as a row of dem.lnk_identity2ext_id (fk_origin 1; old chart numbers beside it, fk_origin
+    # 2) is the patient's identifier (was: only carried raw with the table); a masked one is no RRN: the patient
+    # exported without it, the field's defect said (never the chart number of another kind)
+    whole = {pk: r for pk, r in clinic.rrns.items() if not r.endswith("*")}
+    assert len(whole) == 20
+    rrn_system = "http://www.hl7korea.or.kr/Identifier/rrn"
+    assert {k: [i["value"] for i in p["identifier"] if i["system"] == rrn_system] for k, p in patients.items()} == {
+        str(pk): [whole[pk]] if pk in whole else [] for pk in clinic.people}
+    report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
+    assert {e["entity"]: e["field_defects"] for e in report["entities"]}["patient"] == {"invalid-rrn": 10}
+    # the table itself carried whole, every number as stored
     carried = [json.loads(line)["row"] for p in sorted(bag.glob("data/raw/tables/dem_lnk_identity2ext_id.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert sorted(r["external_id"] for r in carried if r["fk_origin"] == 1) == sorted(clinic.rrns.values())
-    whole = [r for r in clinic.rrns.values() if not r.endswith("*")]
-    assert len(whole) == 20
+    # and no RRN, whole or masked, in any log record of the flow, in scan's output, or in any report of the bag
+    # (the FHIR resources and the raw rows hold them)
+    scan = _scanned(clinic, tmp_path)
+    assert [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]] == [
+        ("patient", 30, 0), ("encounter", 60, 0), ("chart_note", 120, 0),
+        ("lab_result", 48, 0), ("allergy", 12, 0), ("medication_statement", 24, 0)]
+    said = caplog.text + json.dumps(scan, ensure_ascii=False)
+    assert "SCAFFOLD_RRN" in (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+    assert not any(r in said or r.replace("-", "") in said for r in clinic.rrns.values())
     for path in bag.rglob("*"):
-        if path.is_file() and "raw" not in path.relative_to(bag).parts:
+        if path.is_file() and not {"raw", "fhir"} & set(path.relative_to(bag).parts):
             text = path.read_bytes()
-            assert not any(r.encode() in text or r.replace("-", "").encode() in text for r in whole), path
-    assert not any(r.encode() in (bag / "data/report/inventory.json").read_bytes() for r in clinic.rrns.values())
+            assert not any(r.encode() in text or r.replace("-", "").encode() in text for r in clinic.rrns.values()), \
+                path
