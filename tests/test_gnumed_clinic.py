@@ -19,8 +19,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
+from foreign_schemas import _fresh_database, _patients
 from gnumed_clinic import DDL, LOGGED, create_gnumed_clinic
+from random_server_clinic import ServerClinic
 
+from test_foreign_schemas import checked, scaffolded
 from test_legacy_opensource_clinics import _scanned
 from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
 from test_random_server_clinics import through_the_flow
@@ -110,3 +113,32 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
             text = path.read_bytes()
             assert not any(r.encode() in text or r.replace("-", "").encode() in text for r in clinic.rrns.values()), \
                 path
+
+
+def test_an_empty_parent_other_tables_inherit_is_skipped_and_the_check_goes_through(
+    tmp_path: Path, postgres_conn_str: str
+) -> None:
+    """An empty table every other table inherits (GNUmed's audit.audit_fields), skipped as empty: the check asked
+    PostgreSQL whether the account may read 'ONLY audit.audit_fields' ("invalid name syntax", exit 1, nothing
+    exported). It asks of the table's name now, and the parent is listed skipped, its children read apart."""
+    import pyodbc
+
+    target = _fresh_database(postgres_conn_str, "emr_gnumed_parent", "postgresql")
+    conn = pyodbc.connect(target, autocommit=True)
+    try:
+        conn.execute("CREATE SCHEMA audit")
+        conn.execute("CREATE TABLE audit.audit_fields (row_version integer NOT NULL DEFAULT 0, "
+                     "modified_when timestamptz NOT NULL DEFAULT now())")
+        conn.execute("CREATE TABLE pt_master (pt_no integer PRIMARY KEY, chart_no text, pt_nm text, birth_ymd text, "
+                     "sex text) INHERITS (audit.audit_fields)")
+        conn.cursor().executemany("INSERT INTO pt_master (pt_no, chart_no, pt_nm, birth_ymd, sex) "
+                                  "VALUES (?, ?, ?, ?, ?)", _patients())
+    finally:
+        conn.close()
+    flow = scaffolded(ServerClinic("postgresql", target, "abbreviated"), tmp_path)
+    check = checked(flow)
+    listed = {t["name"]: t for t in check["reconciliation"]["inventory"]}
+    assert {n: (t["fate"], t["rows"], t.get("children"), t.get("inherits")) for n, t in listed.items()} == {
+        "audit.audit_fields": ("skipped", 0, ["pt_master"], None),
+        "pt_master": ("entities", len(_patients()), None, ["audit.audit_fields"])}
+    assert check["reconciliation"]["totals"] == {"exported": 20, "quarantined": 0, "source_rows": 20}
