@@ -76,12 +76,14 @@ def source_rows(source: Source, table: CatalogTable, as_bytes: Collection[str] =
     if as_bytes:
         select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns],
                                              _named(table, as_bytes))
-    elif table.has_large_objects:  # the numbers they hold (psqlODBC reads an lo column as the object's bytes)
+    elif source.engine in ("postgresql", "mariadb", "mysql"):  # MariaDB: a FLOAT as the float32's shortest decimal
+        # a large object's column as the number it holds (psqlODBC reads an lo column as the object's bytes), and
+        # the table's other columns as the export reads them (an oid beside a timestamptz: GNUmed's audit.log_*)
+        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
+    elif table.has_large_objects:
         caps = caps_for(source.engine)
         select = ", ".join(f"{caps.large_object_ref_expr.format(col=caps.quote(c.name))} AS {caps.quote(c.name)}"
                            if c.large_object else caps.quote(c.name) for c in table.columns)
-    elif source.engine in ("postgresql", "mariadb", "mysql"):  # MariaDB: a FLOAT as the float32's shortest decimal
-        select, converters = readable_select(source.engine, [(c.name, c.type) for c in table.columns])
     rows = list(source.rows(f"SELECT {select} FROM {from_name(source.engine, table)}"))
     return [convert_row(row, converters) for row in rows] if converters else rows
 

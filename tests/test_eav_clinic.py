@@ -52,14 +52,18 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     # the section reads it, the person's fields and its name from person_name joined in (patient → person →
     # person_name). Was: the section read person, and the doctors were exported as Patients.
     first = "FROM person_name N WHERE N.person_id = X.person_id ORDER BY N.preferred DESC, N.person_name_id LIMIT 1"
+    # and the RRN from person_attribute, the rows of the attribute type every sampled RRN has (was: no RRN, though
+    # every person has one there, as the hand-written connector reads it: OpenMRS keeps it an attribute)
     person = (f"SELECT X.*, (SELECT N.family_name {first}) AS SCAFFOLD_FAMILY_NAME, (SELECT N.given_name {first}) AS "
-              "SCAFFOLD_GIVEN_NAME FROM person X")
+              "SCAFFOLD_GIVEN_NAME, (SELECT N.value FROM person_attribute N WHERE N.person_id = X.person_id AND "
+              "N.person_attribute_type_id = 2 ORDER BY N.person_attribute_id LIMIT 1) AS SCAFFOLD_RRN FROM person X")
     assert (spec["entities"]["patient"]["table"], spec["entities"]["patient"]["query"]) == ("patient", (
         "SELECT S.*, P.gender AS SCAFFOLD_P_GENDER, P.birthdate AS SCAFFOLD_P_BIRTHDATE, P.dead AS SCAFFOLD_P_DEAD, "
         "P.death_date AS SCAFFOLD_P_DEATH_DATE, P.SCAFFOLD_FAMILY_NAME AS SCAFFOLD_FAMILY_NAME, P.SCAFFOLD_GIVEN_NAME "
-        f"AS SCAFFOLD_GIVEN_NAME, P.voided AS SCAFFOLD_P_VOIDED FROM patient S LEFT JOIN ({person}) P ON P.person_id = S.patient_id"))
+        f"AS SCAFFOLD_GIVEN_NAME, P.SCAFFOLD_RRN AS SCAFFOLD_RRN, P.voided AS SCAFFOLD_P_VOIDED FROM patient S LEFT JOIN ({person}) P ON P.person_id = S.patient_id"))
     assert spec["entities"]["patient"]["fields"]["name"] == {
         "columns": ["SCAFFOLD_FAMILY_NAME", "SCAFFOLD_GIVEN_NAME"], "join": " ", "required": True}
+    assert spec["entities"]["patient"]["fields"]["rrn"] == {"column": "SCAFFOLD_RRN", "type": "rrn"}
     # person.dead (TINYINT(1) 0/1) and person.death_date: a flag and a time (a bool | None field was guessed as
     # text, which FHIR's deceasedBoolean cannot take)
     assert {f: spec["entities"]["patient"]["fields"][f] for f in ("deceased", "death_date")} == {

@@ -697,7 +697,7 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
                   "내원", "VST", "RCV"),
     "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
-    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "경과", "진료기록"),
+    "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "NARRATIVE", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "TX", "처치", "수술", "치료", "시술"),
     "lab_result": ("LAB", "LABORATORY", "RSLT", "RESULT", "TEST", "EXAM_RSLT", "검사", "LIS"),
@@ -719,7 +719,9 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "vital_signs": ("VITAL", "VITALS", "VITAL_SIGN", "VITAL_SIGNS", "VS", "VITALSIGN", "활력징후", "활력"),
     "coverage": ("COVERAGE", "INSURANCE", "INSUR", "INS_HIST", "INS_INFO", "BOHUM", "JAGYEOK", "자격", "보험자격"),
     "medication_statement": ("MED_HIST", "MEDICATION_HISTORY", "MEDICATIONS", "DRUG_HIST", "CURRENT_MED",
-                             "HOME_MED", "BOKYONG", "복용약", "복용", "투약력"),
+                             "HOME_MED", "BOKYONG", "복용약", "복용", "투약력",
+                             # what the patient takes (GNUmed's clin.substance_intake)
+                             "SUBSTANCE_INTAKE", "DRUG_INTAKE", "MED_INTAKE", "MEDICATION_INTAKE"),
     "lab_report": ("LAB_RPT", "LAB_REPORT", "LAB_REPORTS", "LABREPORT", "LAB_PANEL", "EXAM_RPT", "검사보고"),
     # How a receipt was paid, part by part (card + cash + 계좌이체). Not PAY or PAYMENT alone: clinics name the
     # receipt header so (korean_styles' PAY); 수납결제 is longer than the receipt's 수납, so it is the payments'.
@@ -745,7 +747,9 @@ _REF_PATTERNS: dict[str, tuple[str, ...]] = {
                 r"(ID|NO|REF|FK)_?(PAT(IENT)?|PT|PTNT)", r"(PAT(IENT)?|PT|PTNT)_?REF"),
     "encounter": (r"VISIT_?(NO|ID|SEQ)", r"VST_?(NO|ID|SEQ)", r"JUBSU_?(NO|ID|SEQ)", r"RECEPT_?(NO|ID|SEQ)",
                   r"ENC(OUNTER)?_?(NO|ID)",
-                  r"RCV_?NO", r"ENCOUNTER", r"VISIT"),
+                  r"RCV_?NO", r"ENCOUNTER", r"VISIT",
+                  # the target's name last, after a mark (GNUmed's fk_encounter), as the patient's
+                  r"(ID|NO|REF|FK)_?(ENC(OUNTER)?|VISIT|VST)"),
     "practitioner": (r"DR_?(ID|NO|CD)", r"DOC(TOR)?_?(ID|NO|CD)", r"EUISA_?(ID|NO|CD)", r"PHYS(ICIAN)?_?(ID|NO)",
                      r"USER_?ID"),
     "receipt": (r"RCPT_?(SEQ|NO|ID)", r"RECEIPT_?(NO|ID)", r"SUNAP_?(NO|SEQ)",
@@ -762,7 +766,7 @@ _PERSON_NAME = {
 }
 #: A row's own audit stamp (when the row was written or changed, not when the care was given): Frappe's creation
 #: and modified, Rails' created_at/updated_at, Care2x's create_time/modify_time.
-_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|TIME|TS|DTTM|DATETIME))?"
+_AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|WHEN|TIME|TS|DTTM|DATETIME))?"
                 r"|(CREATE|MODIFY|UPDATE|CHANGE)_?(TIME|TS|DTTM|DATETIME)|LAST_?(MODIFIED|UPDATED?)")
 #: A column naming a person (OpenMRS keeps every patient, doctor and relative as a person; a patient's key is its
 #: person's id): a patient link only where its values are the patients' keys (_Guesser._patient_as_person).
@@ -828,7 +832,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "history": (r"HPI", r"HIST.*", r"PI", r"현병력", r"O_?(TXT|TEXT|NOTE)"),
         "course": (r"COURSE.*", r"PROGRESS.*", r"O(BJ(ECTIVE)?)?", r"경과.*", r"A_?(TXT|TEXT|NOTE)"),
         "plan": (r"PLAN.*", r"P", r"계획", r"P_?(TXT|TEXT|NOTE)"),
-        "text": (r"(MEMO|NOTE|CHART)_?(TXT|TEXT|CONTENT|NAEYONG)?", r"CONTENT.*", r"NAEYONG", r"내용"),
+        "text": (r"(MEMO|NOTE|CHART)_?(TXT|TEXT|CONTENT|NAEYONG)?", r"CONTENT.*", r"NAEYONG", r"내용",
+                 r"NARRATIVE"),
     },
     "order_line": {
         "ordered": (r"ORD_?(YMD|DT|DATE|DTTM)", r"RX_?(YMD|DT|DATE)", r"PRESC.*_(YMD|DT|DATE)",
@@ -1593,6 +1598,17 @@ _DICTIONARY_ANY = frozenset({"CONCEPT", "TERM", "CODE", "CODED"})
 #: words of a column that say only that it is a key (drug_inventory_id names the drug table by DRUG)
 _LINK_NOISE = frozenset({"ID", "NO", "CD", "CODE", "CODED", "KEY", "SEQ", "FK", "NUM", "NUMBER", "TYPE", "KIND",
                          "CLASS", "STATUS", "GB", "TP"})
+#: words of a column that say it holds the record's kind (fk_type, kind_id)
+_KIND_WORDS = frozenset({"TYPE", "KIND", "CLASS"})
+
+
+def _chart_rows(table: TableProfile) -> bool:
+    """Whether a table's rows are records of a chart, each naming its patient or its visit (GNUmed's clin.episode
+    and its fk_encounter): no dictionary of codes, whatever its name."""
+    return any(not c.primary_key and _name_fits(p, c) for target in ("patient", "encounter")
+               for p in _REF_PATTERNS[target] for c in table.columns)
+
+
 #: words of an integer column that holds a number of its own, not an id (dx_rank, sort_weight)
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
@@ -1600,6 +1616,15 @@ _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r
 _DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
               r"(.*_)?DESC(RIPTION)?")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
+#: A flag saying a row of a person's names or numbers is the one in use (GNUmed's ``dem.names.active``)
+_IN_USE_FLAG = r"(IS_?)?(ACTIVE|CURRENT|IN_?USE)(_?YN)?|USE_?YN|사용여부"
+
+
+def _names_table(column: str, table: TableProfile) -> bool:
+    """Whether a column's name says it holds ``table``'s key: the table's own name with an id mark before or after
+    it (GNUmed's ``dem.names.id_identity`` of ``dem.identity``; ``fk_identity``, ``identity_id``, ``person_pk``)."""
+    bare = re.escape(table.bare.upper())
+    return re.fullmatch(rf"(ID|FK|PK)_?{bare}S?|{bare}S?_?(ID|FK|PK|NO)", column.upper()) is not None
 #: A free-text column beside a dictionary's id, filled where no dictionary row fitted (OpenMRS non_coded_allergen,
 #: diagnosis_non_coded, drug_non_coded; Tryton's …_text, …_other; Korean EMRs' …_etc, 기타, 직접입력, free_text)
 #: (:meth:`_Guesser._free_text`): words that say so alone (with the record's subject or none) …
@@ -1902,6 +1927,9 @@ class _Guesser:
                 # a record table whose name says nothing of its kind: three of its columns named for it, a bare
                 # …_NM/…_NAME not counted (an implant's MAKER_NM, LOT_NO and a date were guessed a vaccination)
                 continue
+            if (entity != "patient" and _name_fits(r".+_TYPES?", table.bare, table=True)
+                    and not any(_name_fits(p, c) for p in _REF_PATTERNS["patient"] for c in table.columns)):
+                continue  # a code table of kinds (GNUmed's blobs.doc_type, named DOC…: no practitioner), carried
             if entity == "imaging_report" and not matched and self._holds_files(table):
                 continue  # XRAY_IMG of paths (or bytes) and a date, no reading: the images, left to attachment
             if needs_patient and not self._match(table, patient_columns, set()):
@@ -2117,6 +2145,10 @@ class _Guesser:
             if found.required:
                 guess.missing.append(found.field)
         guess.fields = refs + others
+        if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
+            from_child = self._rrn_from_child(guess, table)
+            if from_child is not None:
+                guess.fields.append(from_child)
         if entity == "patient" and not any(f.field == "rrn" for f in guess.fields):
             hidden = [c.name for c in table.columns if c.non_empty and not c.has("rrn", 0.5)
                       and _name_fits(r"(JUMIN|RRN|RES(ID)?_?NO|SSN|주민).*", c.name)]
@@ -2535,10 +2567,11 @@ class _Guesser:
         """A name kept as family and given name columns (LNAME, FNAME): joined, family name first as Korean
         names are written (a Western EMR's order may need swapping)."""
         # the part before or after NAME (Care2x: name_last, name_first)
-        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAME", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
+        # plural too: all of a person's names in one column (GNUmed's dem.names: lastnames, firstnames)
+        family = self._match(table, (r"(L|LAST|FAMILY|SUR)_?NAMES?", r"SUR_?NM", r"(L|LAST|FAMILY)_?NM", r"성",
                                      r"NAME_?(LAST|FAMILY|SUR)"), used)
-        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAME", r"(F|FIRST|GIVEN)_?NM", r"이름", r"NAME_?(FIRST|GIVEN)"),
-                            used)
+        given = self._match(table, (r"(F|FIRST|GIVEN)_?NAMES?", r"(F|FIRST|GIVEN)_?NM", r"이름",
+                                    r"NAME_?(FIRST|GIVEN)"), used)
         if family is None or given is None:
             return None
         if any(c.sampled and c.non_empty * 2 < c.sampled for c in (family[0], given[0])):
@@ -2556,14 +2589,7 @@ class _Guesser:
         if (not isinstance(key, str) or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
             return None
-        for child in self.profile.tables:
-            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
-                    or _folded_select(self.profile.engine, child) is not None
-                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
-                continue
-            link = next((c for c in child.columns if c.name.upper() == key.upper() and not c.primary_key), None)
-            if link is None:
-                continue
+        for child, link in self._person_links(table, key):
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
@@ -2572,9 +2598,12 @@ class _Guesser:
             sampled, hits = self.overlap(child, link.name, table.name, key)
             if not sampled or hits * 2 < sampled:
                 continue
-            preferred = next((c.name for c in child.columns
-                              if _name_fits(r"(IS_?)?PREF(ERRED)?(_YN)?", c)), None)
-            order = (f"N.{preferred} DESC, " if preferred else "") + f"N.{child.primary_key[0]}"
+            # the name in use first (a flag, never a text column named so: GNUmed's ``preferred`` is a nickname),
+            # then the preferred one; NULL last (PostgreSQL sorts it first when descending)
+            last = " NULLS LAST" if self.profile.engine in ("postgresql", "oracle") else ""
+            flags = [c.name for pattern in (_IN_USE_FLAG, r"(IS_?)?PREF(ERRED)?(_YN)?") for c in child.columns
+                     if c.has("yn", 0.8) and _name_fits(pattern, c)]
+            order = "".join(f"N.{flag} DESC{last}, " for flag in dict.fromkeys(flags)) + f"N.{child.primary_key[0]}"
             columns = parts.columns if parts is not None and parts.columns else (whole[0].name,) if whole else ()
             selects = []
             aliases = []
@@ -2584,7 +2613,8 @@ class _Guesser:
                 selects.append(self._first_row(f"N.{column}", f"{self.relation(child.name)} N",
                                                f"N.{link.name} = X.{key}", order) + f" AS {alias}")
             guess.query = f"SELECT X.*, {', '.join(selects)} FROM {self.relation(table.name)} X"
-            first = "the preferred first" if preferred else f"the lowest {child.primary_key[0]} first"
+            first = (f"the one {' then '.join(dict.fromkeys(flags))} marks first" if flags
+                     else f"the lowest {child.primary_key[0]} first")
             guess.query_why = (f"the name is kept in {child.name}, one row per name ({link.name}: {hits} of "
                                f"{sampled} sampled values are found in {table.name}.{key}): one row per "
                                f"{table.name} by sub-queries, {first}; filter out rows the EMR marks deleted")
@@ -2594,6 +2624,76 @@ class _Guesser:
                                   f"({columns[1]}) joined with a space; check the order", required=True,
                                   columns=(aliases[0], aliases[1]), join=" ")
             return FieldGuess("name", aliases[0], "text", why, required=True)
+        return None
+
+    def _person_links(self, table: TableProfile, key: str) -> Iterator[tuple[TableProfile, ColumnProfile]]:
+        """The tables whose rows hang under a row of ``table`` (a person's names, its numbers), with the column
+        holding its key: named as the key (OpenMRS ``person_id``), or, of an integer type, as the table itself after
+        or before an id mark (GNUmed's ``id_identity`` of ``dem.identity``)."""
+        for child in self.profile.tables:
+            if (child is table or not child.plain or child.row_count == 0 or len(child.primary_key) != 1
+                    or _folded_select(self.profile.engine, child) is not None
+                    or any(part.upper() in SQL_RESERVED for part in child.parts)):
+                continue
+            link = next((c for c in child.columns if not c.primary_key and (
+                c.name.upper() == key.upper() or (_integer_typed(c) and _names_table(c.name, table)))), None)
+            if link is not None:
+                yield child, link
+
+    def _rrn_from_child(self, guess: EntityGuess, table: TableProfile) -> FieldGuess | None:
+        """The RRN kept in a table of the person's numbers, one row per number (GNUmed's ``dem.lnk_identity2ext_id``:
+        ``external_id`` beside ``fk_origin``, the number's kind): a column of which at least 30 % of the sampled
+        values are RRNs; where the table holds other numbers too, a column of the kind whose one value every
+        sampled RRN has (and no other number) keeps the sub-query to that kind (a masked RRN of that kind is then
+        the patient's field defect, never another number). Read by a sub-query (one row per person, the lowest
+        key first) added to the section's query."""
+        key = guess.key
+        if (not isinstance(key, str) or self.source is None or not table.plain
+                or _folded_select(self.profile.engine, table) is not None):
+            return None
+        own = re.fullmatch(rf"SELECT X\.\*(, .+)? FROM {re.escape(self.relation(table.name))} X", guess.query or "",
+                           re.S)
+        if guess.query and own is None:
+            return None  # a query of another shape: the sub-query is left to the contractor
+        for child, link in self._person_links(table, key):
+            numbers = [c for c in child.columns if c.name != link.name and not c.primary_key and c.has("rrn", 0.3)
+                       and IDENTIFIER.match(c.name)]
+            if not numbers:
+                continue
+            column = numbers[0]
+            sampled, hits = self.overlap(child, link.name, table.name, key)
+            if not sampled or hits * 2 < sampled:
+                continue
+            rows = list(self.source.rows(_sample_sql(self.source, child, child.columns, child.primary_key[0],
+                                                     self.profile.sample_rows)))
+            shaped = [r for r in rows if _RRN.match(str(r.get(column.name.lower()) or "").strip())]
+            where = f"N.{link.name} = X.{key}"
+            kind_said = ""
+            if len(shaped) < len(rows):
+                kinds = [c for c in child.columns if c not in (link, column) and not c.primary_key
+                         and _integer_typed(c) and IDENTIFIER.match(c.name)
+                         and len({r.get(c.name.lower()) for r in shaped}) == 1]
+                kind = next((c for c in kinds if (value := shaped[0].get(c.name.lower())) is not None
+                             and not any(r.get(c.name.lower()) == value for r in rows if r not in shaped
+                                         and not str(r.get(column.name.lower()) or "").count("*"))), None)
+                if kind is None:
+                    continue  # other numbers beside the RRNs and nothing telling them apart: carried raw
+                number = int(shaped[0][kind.name.lower()])
+                where += f" AND N.{kind.name} = {number}"
+                kind_said = f", those whose {kind.name} is {number} (every sampled RRN's; no other number's)"
+            alias = "SCAFFOLD_RRN"
+            select = self._first_row(f"N.{column.name}", f"{self.relation(child.name)} N", where,
+                                     f"N.{child.primary_key[0]}") + f" AS {alias}"
+            said = (f"the RRN is kept in {child.name}.{column.name}, one row per number of the person "
+                    f"({link.name} holds {table.name}.{key}){kind_said}: the lowest {child.primary_key[0]} first")
+            if own is not None:
+                guess.query = f"SELECT X.*{own.group(1) or ''}, {select} FROM {self.relation(table.name)} X"
+                guess.query_why += "; " + said
+            else:
+                guess.query = f"SELECT X.*, {select} FROM {self.relation(table.name)} X"
+                guess.query_why = said
+            return FieldGuess("rrn", alias, "rrn", f"{100 * column.share('rrn'):.0f} % of the sampled values of "
+                              f"{child.name}.{column.name} are RRNs (see query; a masked one is no RRN)")
         return None
 
     def _name_from_parent(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
@@ -3048,7 +3148,8 @@ class _Guesser:
             if own & {"NAME", "NM"} or own & _NOT_AN_ID:
                 continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank
             for dictionary in self.profile.tables:
-                if dictionary is table or dictionary.name in parents or not self._linkable(dictionary):
+                if (dictionary is table or dictionary.name in parents or not self._linkable(dictionary)
+                        or _chart_rows(dictionary)):
                     continue
                 named = set(_words(dictionary.bare, table=True).split("_"))
                 # a schema that names every column with a prefix of its table (Open Hospital: MDSR_ of
@@ -3056,14 +3157,18 @@ class _Guesser:
                 named |= {c.name[:len(c.name) - len(c.own)].strip("_").upper() for c in dictionary.columns[:1]
                           if c.own}
                 linked = bool((own - _LINK_NOISE) & named)
-                if not linked and not (named & (words | _DICTIONARY_ANY) and own & (words | _DICTIONARY_ANY)):
+                # a column saying only that it is the record's type (GNUmed's clin.test_result.fk_type) into the
+                # table of those types, named for what the record codes (clin.test_type)
+                typed = bool(own <= _LINK_NOISE and own & named & _KIND_WORDS and named & words)
+                if not linked and not typed and not (named & (words | _DICTIONARY_ANY)
+                                                     and own & (words | _DICTIONARY_ANY)):
                     continue
                 sampled, hits = self.exact_hits(table, column.name, dictionary.name, dictionary.primary_key[0], None)
                 if not sampled or hits < 0.8 * sampled:
                     continue
                 # a column named for what the record codes first (coded_allergen before severity_concept_id)
                 # and one saying it holds a code (diagnosis_coded) before any other
-                rank = (bool(own & words), bool(own & _DICTIONARY_ANY), 2 if linked else 1, hits / sampled)
+                rank = (bool(own & words) or typed, bool(own & _DICTIONARY_ANY), 2 if linked else 1, hits / sampled)
                 if best is None or rank > best[0]:
                     best = (rank, column, dictionary, sampled, hits)
         if best is None:

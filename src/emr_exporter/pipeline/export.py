@@ -1194,11 +1194,15 @@ class ExportRun:
 
     def _may_read(self, quoted: str) -> bool:
         """Whether this database account may read the table ``quoted`` (asked only of a skipped table: the
-        export reads every other one, and a refusal there stops it with what to do)."""
+        export reads every other one, and a refusal there stops it with what to do). ``quoted`` as a FROM names
+        it: the privilege is asked of the table's name, without the ``ONLY`` of a table others inherit from (was:
+        PostgreSQL's "invalid name syntax", and the check and export stopped on a GNUmed-shaped clinic, whose
+        empty audit.audit_fields every audited table inherits)."""
         ask = caps_for(self.source.engine).select_privilege_sql
         if ask is not None:
+            name = quoted.removeprefix("ONLY ")
             try:
-                return bool(self.source.scalar(ask.format(name="'" + quoted.replace("'", "''") + "'")))
+                return bool(self.source.scalar(ask.format(name="'" + name.replace("'", "''") + "'")))
             except SourcePermissionDenied:
                 # the name cannot even be looked up: PostgreSQL, a schema this account has no USAGE on
                 # ("permission denied for schema"). Before, a table skipped as the refusal's message advises
