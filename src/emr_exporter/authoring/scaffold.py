@@ -2053,6 +2053,10 @@ class _Guesser:
         tried: list[EntityGuess] = []
         for table, why in ranked[:_CANDIDATES_TRIED]:
             guess = self._guess_table(entity, table, why)
+            if entity == "vital_signs" and not any(f.field in _VITAL_MEASUREMENTS for f in guess.fields):
+                # a set of no measurement is quarantined whole (unmappable): every row of the table was. (Not in
+                # _guess_table: a measurement table of one row per value, authoring/eav.py, adds its value itself.)
+                guess.missing.append("a measurement (" + ", ".join(_VITAL_MEASUREMENTS) + ")")
             if guess.usable:
                 if tried and tried[0].missing and not tried[0].problems:
                     guess.why += (f"; {tried[0].table} fits as well but has no column for "
@@ -2177,9 +2181,6 @@ class _Guesser:
         if entity == "vital_signs":
             self._blood_pressure_text(guess, table, used)
             self._json_vitals(guess, table, used)
-            if not any(f.field in _VITAL_MEASUREMENTS for f in guess.fields):
-                # a set of no measurement is quarantined whole (unmappable): every row of the table was
-                guess.missing.append("a measurement (" + ", ".join(_VITAL_MEASUREMENTS) + ")")
         if entity == "patient":
             self._merged_into(guess, table, used)
             self._birth_date_in_parts(guess, table, used)
