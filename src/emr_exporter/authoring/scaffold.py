@@ -2202,6 +2202,7 @@ class _Guesser:
         self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
+        self._json_documents_note(guess, table)
         folded = _folded_select(self.profile.engine, table)
         if folded and not guess.query:
             guess.query = folded
@@ -2407,6 +2408,21 @@ class _Guesser:
                                                engine=self.profile.engine))
             used.add(column.name)
             return
+
+    @staticmethod
+    def _json_documents_note(guess: EntityGuess, table: TableProfile) -> None:
+        """Say which columns hold JSON documents no field reads whole, and that they are carried raw as written
+        (counts and names only)."""
+        whole = {f.column for f in guess.fields if f.column and not (f.expr or f.json_keys or f.bp_part)}
+        documents = [c for c in table.columns if c.name not in whole and c.non_empty
+                     and c.json.objects >= 0.5 * c.non_empty]
+        if documents:
+            said = ", ".join(f"{c.name} ({c.json.objects} of {c.non_empty} sampled values JSON objects)"
+                             for c in documents)
+            guess.notes.append(
+                f"{said}: JSON documents, carried raw as written, every key (a vital sign's keys read out by expr "
+                "where they are named so); to read another key, an expr: PostgreSQL (col ->> 'key'), MariaDB "
+                "JSON_VALUE(col, '$.key'), SQLite json_extract(col, '$.key') (docs/connectors.md, JSON columns)")
 
     def _json_vitals(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """Vital signs kept as keys of a JSON document column of the vital-signs table (``data = {"혈압": "130/85",
