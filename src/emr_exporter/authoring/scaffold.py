@@ -31,6 +31,7 @@ from typing import Any
 
 from emr_exporter import __version__, codepage, model
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
+from emr_exporter.authoring.json_columns import LIFT_ENGINES, LIFTABLE_KEY, JsonKeys, json_column_type, lift_sql
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import (
     FRAMEWORK_FIELDS,
@@ -338,6 +339,8 @@ class ColumnProfile:
     stored_bytes: bool = False
     #: the name without the prefix every column of its table starts with (:func:`column_prefix`), else ""
     own: str = ""
+    #: the sampled values that are JSON objects, and their keys (names only: authoring/json_columns.py)
+    json: JsonKeys = field(default_factory=JsonKeys)
 
     @property
     def sampled(self) -> int:
@@ -488,6 +491,8 @@ class _ColumnCounter:
                 if p.byte_charset and cp949_read_as_latin1(value):
                     p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
+            if value.lstrip()[:1] == "{":
+                p.json.add(value)
         elif isinstance(value, bytes | bytearray | memoryview):
             raw = bytes(value)
             p.max_length = max(p.max_length, len(raw))
@@ -1092,6 +1097,10 @@ class FieldGuess:
     #: A blood pressure kept as one text '120/80': 1 (systolic) or 2 (diastolic), the part read out by ``expr``
     #: (:func:`_bp_part_sql`, for ``engine``); the column itself is carried raw as written.
     bp_part: int = 0
+    #: A value read out of the JSON object kept in ``column`` (``vitals->>'pulse'``): its keys, the SQL for
+    #: ``engine`` (:func:`json_columns.lift_sql`); with ``bp_part``, the blood pressure's part of that value. The
+    #: column itself is carried raw as written (keys no field reads are kept).
+    json_keys: tuple[str, ...] = ()
     #: A computed field's SQL expression (``expr``; a patient's merged_into read from a merge table)
     expr: str = ""
     #: A constant (``value``: a visit's main diagnosis read out of its visit row, ``primary = { value = true }``)
@@ -1242,6 +1251,51 @@ def _bp_part_sql(engine: str, part: int, column: str) -> str:
     return (f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING_INDEX({column}, '/', 1)) WHEN {column} REGEXP '[0-9]' THEN "
             f"NULL ELSE TRIM({column}) END" if part == 1
             else f"CASE WHEN {at} > 0 THEN TRIM(SUBSTRING({column}, {at} + 1)) END")
+
+
+#: The measurement fields of a vital-signs set (a blood pressure is its two parts).
+_VITAL_MEASUREMENTS = ("systolic", "diastolic", *model.VITAL_KINDS)
+
+
+def _json_vital_keys(engine: str, column: ColumnProfile,
+                     have: Collection[str]) -> list[tuple[str, tuple[str, ...], int, str]]:
+    """The vital signs kept as keys of the JSON objects in ``column`` (``{"bp": "120/80", "pulse": 72}``, ``{"혈압":
+    …, "맥박": …}``): (field, keys, blood-pressure part, why) for each measurement not in ``have`` whose keys' names
+    are the field's (the hints of FIELD_HINTS, Korean too; every such key, the most held first: one measurement
+    written ``bp`` by one screen and ``혈압`` by another) and whose sampled values are numbers (a blood pressure:
+    '120/80' texts), 80 % of them at least. None unless most sampled values are JSON objects and two measurements
+    or more are found (one key named like a vital sign in a settings object is no set of measurements)."""
+    keys = column.json
+    if (engine not in LIFT_ENGINES or not json_column_type(engine, column.type_name)
+            or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED or not column.non_empty
+            or keys.objects < 0.5 * column.non_empty):
+        return []
+    found: list[tuple[str, tuple[str, ...], int, str]] = []
+    taken: set[str] = set()
+    ranked = sorted(keys.keys.items(), key=lambda item: (-item[1].held, item[0]))
+
+    def said(names: list[str]) -> str:
+        return ", ".join(f"{keys.keys[k].held} of {keys.objects} sampled objects of {column.name} hold the key {k!r}"
+                         for k in names)
+
+    for name in _VITAL_MEASUREMENTS:
+        if name in have or (name == "diastolic" and any(f == "systolic" and part for f, _, part, _ in found)):
+            continue
+        bp = [k for k, count in ranked if k not in taken and LIFTABLE_KEY.fullmatch(k) and name == "systolic"
+              and count.bp_text >= 0.8 * count.held and any(_name_fits(p, k) for p in _BP_COLUMN)]
+        if bp:
+            why = f"{said(bp)}, named as a blood pressure, its values '120/80' texts: the {{}} number read out"
+            found += [("systolic", tuple(bp), 1, why.format("systolic")),
+                      ("diastolic", tuple(bp), 2, why.format("diastolic"))]
+            taken.update(bp)
+            continue
+        fit = [k for k, count in ranked if k not in taken and LIFTABLE_KEY.fullmatch(k)
+               and count.numbers >= 0.8 * count.held
+               and any(_name_fits(p, k) for p in FIELD_HINTS["vital_signs"][name])]
+        if fit:
+            found.append((name, tuple(fit), 0, f"{said(fit)}, named as the {name}, its values numbers: read out"))
+            taken.update(fit)
+    return found if len({f for f, *_ in found} - {"diastolic"}) >= 2 else []
 
 
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
@@ -2037,6 +2091,10 @@ class _Guesser:
         tried: list[EntityGuess] = []
         for table, why in ranked[:_CANDIDATES_TRIED]:
             guess = self._guess_table(entity, table, why)
+            if entity == "vital_signs" and not any(f.field in _VITAL_MEASUREMENTS for f in guess.fields):
+                # a set of no measurement is quarantined whole (unmappable): every row of the table was. (Not in
+                # _guess_table: a measurement table of one row per value, authoring/eav.py, adds its value itself.)
+                guess.missing.append("a measurement (" + ", ".join(_VITAL_MEASUREMENTS) + ")")
             if guess.usable:
                 if tried and tried[0].missing and not tried[0].problems:
                     guess.why += (f"; {tried[0].table} fits as well but has no column for "
@@ -2164,6 +2222,7 @@ class _Guesser:
             self._media_type_from_path(guess)
         if entity == "vital_signs":
             self._blood_pressure_text(guess, table, used)
+            self._json_vitals(guess, table, used)
         if entity == "patient":
             self._merged_into(guess, table, used)
             self._birth_date_in_parts(guess, table, used)
@@ -2185,6 +2244,7 @@ class _Guesser:
         self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
+        self._json_documents_note(guess, table)
         folded = _folded_select(self.profile.engine, table)
         if folded and not guess.query:
             guess.query = folded
@@ -2390,6 +2450,39 @@ class _Guesser:
                                                engine=self.profile.engine))
             used.add(column.name)
             return
+
+    @staticmethod
+    def _json_documents_note(guess: EntityGuess, table: TableProfile) -> None:
+        """Say which columns hold JSON documents no field reads whole, and that they are carried raw as written
+        (counts and names only)."""
+        whole = {f.column for f in guess.fields if f.column and not (f.expr or f.json_keys or f.bp_part)}
+        documents = [c for c in table.columns if c.name not in whole and c.non_empty
+                     and c.json.objects >= 0.5 * c.non_empty]
+        if documents:
+            said = ", ".join(f"{c.name} ({c.json.objects} of {c.non_empty} sampled values JSON objects)"
+                             for c in documents)
+            guess.notes.append(
+                f"{said}: JSON documents, carried raw as written, every key (a vital sign's keys read out by expr "
+                "where they are named so); to read another key, an expr: PostgreSQL (col ->> 'key'), MariaDB "
+                "JSON_VALUE(col, '$.key'), SQLite json_extract(col, '$.key') (docs/connectors.md, JSON columns)")
+
+    def _json_vitals(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """Vital signs kept as keys of a JSON document column of the vital-signs table (``data = {"혈압": "130/85",
+        "맥박": 80}``): each measurement no column gave read out of it by ``expr`` (:func:`_json_vital_keys`); the
+        document itself is carried raw as written, keys no field reads with it. Before, the table's measurements
+        were not found: a vital-signs section of no measurement, every row quarantined."""
+        have = {f.field for f in guess.fields}
+        for column in table.columns:
+            if column.name in used:
+                continue
+            lifted = _json_vital_keys(self.profile.engine, column, have)
+            for name, keys, part, why in lifted:
+                guess.fields.append(FieldGuess(name, column.name, "decimal", why + " (expr); the document is carried "
+                                               "raw as written", json_keys=keys, bp_part=part,
+                                               engine=self.profile.engine))
+            if lifted:
+                used.add(column.name)
+                have |= {f for f, *_ in lifted}
 
     def _correction_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """A correction flag (``corr_yn``) on a result the EMR corrected (a second row replacing the first): the
@@ -3716,7 +3809,61 @@ class _Guesser:
         self._back_references()
         self._kin_sections()
         self._visit_diagnoses()
+        self._visit_json_vitals()
         return self.guesses
+
+    def _visit_json_vitals(self) -> None:
+        """The measurements of a visit kept as a JSON document of the visit row (``vitals = {"bp": "120/80",
+        "pulse": 72}``, Korean keys too; :func:`_json_vital_keys`): ``[entities.vital_signs_<column>]`` reads the
+        visit rows again whose document holds one of them, each measurement read out of it by ``expr``
+        (PostgreSQL ``->>``, MariaDB ``JSON_VALUE``, SQLite ``json_extract``), with the visit's key as its key and
+        encounter link, its patient, and its date as the time observed. The document is carried raw as written
+        (every key of it, those read out too) by the visit's section and by this one. Before, the document was only
+        carried raw: no vital-sign Observation."""
+        visit = self.guesses.get("encounter")
+        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+            return
+        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        vitals = self.guesses.get("vital_signs")
+        if (table is None or not table.plain or (vitals is not None and vitals.table == table.name)
+                or not self._linkable(table)):
+            return
+        fields = {f.field: f for f in visit.fields}
+        patient, start = fields.get("patient_id"), fields.get("start")
+        names = {c.name for c in table.columns}
+        if patient is None or start is None or any(
+                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
+                or f.large_object for f in (patient, start)):
+            return  # the visit's patient or date read through a query or a join: not one to read again here
+        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        engine = self.profile.engine
+        for column in table.columns:
+            lifted = [] if column.name in used else _json_vital_keys(engine, column, ())
+            section = f"vital_signs_{column.name.lower()}"
+            if not lifted or not NAME.match(section) or section in self.guesses:
+                continue
+            selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column)))
+            read = ", ".join(sorted({k for _, keys, _, _ in lifted for k in keys}))
+            guess = EntityGuess(
+                "vital_signs", table.name, key=visit.key, section=section,
+                why=(f"{column.name} of the visit table {table.name} keeps the visit's vital signs as a JSON document "
+                     f"({read}): one set of measurements per visit whose document holds one"),
+                key_why="the visit's key: one set of measurements per visit",
+                query_why=(f"the visits whose {column.name} holds a measurement, each read out of the document; the "
+                           f"visit's section carries {column.name} raw as written, every key of it"))
+            guess.fields = [
+                dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+                FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
+                dataclasses.replace(start, field="observed", why=f"the visit's time ({start.why})", required=True),
+            ]
+            conditions = [f"{lift_sql(engine, f'X.{column.name}', keys)} IS NOT NULL"
+                          for _, keys, part, _ in lifted if part != 2]  # a blood pressure's keys once
+            selects.append(f"X.{column.name}")
+            guess.fields += [FieldGuess(name, column.name, "decimal", why + " (expr)", json_keys=keys, bp_part=part,
+                                        engine=engine) for name, keys, part, why in lifted]
+            guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
+                           + " OR ".join(conditions))
+            self.guesses[section] = guess
 
     def _kin_sections(self) -> None:
         """A section of its own for each further table of a kind that is *differently shaped* from the kind's first
@@ -4044,6 +4191,11 @@ def _field_line(f: FieldGuess) -> str:
     if f.key_form is not None:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
+    elif f.json_keys:
+        engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
+        lifted = lift_sql(f.engine, f.column, f.json_keys)
+        lifted = _bp_part_sql(f.engine, f.bp_part, lifted) if f.bp_part else lifted
+        parts = [f"expr = {{ {engine} = {_toml_str(lifted)} }}"]
     elif f.bp_part:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
         parts = [f"expr = {{ {engine} = {_toml_str(_bp_part_sql(f.engine, f.bp_part, f.column))} }}"]

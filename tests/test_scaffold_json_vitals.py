@@ -1,0 +1,128 @@
+"""The scaffold's vital signs read out of JSON documents kept in a column (docs/connectors.md, "JSON columns"), on
+SQLite: which keys are lifted (English and Korean names, numbers and '120/80' texts), which columns are not (a
+settings object with one vital-looking key, a SOAP note), malformed JSON read as no value, and a vital-signs table
+whose measurements are nowhere left unmapped. The flow over real servers: tests/test_jsondoc_clinic.py."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from emr_exporter.authoring.json_columns import JsonKeys, lift_sql
+from emr_exporter.authoring.scaffold import write_scaffold
+from emr_exporter.connectors import load_spec
+from emr_exporter.jobs.service import ExportRequest, run_export
+from emr_exporter.sources.address import SourceAddress
+
+MALFORMED = '{"혈압": "120/80", "맥박": 7'
+
+
+def _vitals(i: int) -> str | None:
+    if i == 4:
+        return None
+    if i == 8:
+        return MALFORMED
+    if i == 12:
+        return "{}"
+    if i % 2:
+        return json.dumps({"bp": f"{110 + i}/{70 + i}", "pulse": 60 + i, "temp": 36.5, "memo": "안정"})
+    return json.dumps({"혈압": f"{120 + i}/{80 + i}", "맥박": 70 + i, "체중": 60.5 + i, "측정": {"자세": "좌위"}},
+                      ensure_ascii=False)
+
+
+def _clinic(path: Path, station: bool = True) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT, SETTINGS TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, VITALS TEXT, SOAP TEXT);
+        CREATE TABLE VITAL_SIGN (VS_NO INTEGER PRIMARY KEY, PT_NO INTEGER, MSR_DTTM TEXT, DATA TEXT);
+    """)
+    # SETTINGS: one key named like a vital sign (ht: the screen's height in rows), no set of measurements
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M', ?)",
+                     [(i, f"환자{i}", json.dumps({"ht": 40, "lang": "ko"})) for i in range(1, 21)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?, ?)", [
+        (i, 1 + i % 20, f"202403{1 + i % 28:02d}", _vitals(i), json.dumps({"s": "기침", "a": "J00"}, ensure_ascii=False))
+        for i in range(1, 41)])
+    conn.executemany("INSERT INTO VITAL_SIGN VALUES (?, ?, ?, ?)", [
+        (i, 1 + i % 20, f"2024-03-{1 + i % 28:02d} 09:00:00",
+         json.dumps({"산소포화도": 97, "체온": 36.4} if station else {"비고": "정상", "측정자": "간호사"},
+                    ensure_ascii=False) if i != 3 else "not json")
+        for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+
+
+def _export(path: Path, tmp_path: Path) -> dict[str, tuple[int, int, int]]:
+    result = run_export(ExportRequest(connector="jsonvs", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상의원"))
+    assert result.reconciliation.balanced
+    return {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
+
+
+def test_vital_signs_kept_in_json_documents_are_read_out(tmp_path: Path) -> None:
+    # Before: VITALS and DATA were carried raw only; VITAL_SIGN was mapped with no measurement, every row
+    # quarantined unmappable
+    path = tmp_path / "jsonvs.sqlite"
+    _clinic(path)
+    outcome = write_scaffold("jsonvs", tmp_path / "out", SourceAddress(database=path))
+    text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+    # what happens to each document column said beside its section (counts and names only)
+    assert ("# NOTE: VITALS (38 of 39 sampled values JSON objects), SOAP (40 of 40 sampled values JSON objects): "
+            "JSON documents, carried raw as written, every key") in text
+    assert "# NOTE: SETTINGS (20 of 20 sampled values JSON objects): JSON documents" in text
+    spec = load_spec(outcome.folder)
+    sections = {name: e for name, e in spec.entities.items() if e.canonical == "vital_signs"}
+    assert {n: (e.table, e.key) for n, e in sections.items()} == {
+        "vital_signs": ("VITAL_SIGN", "VS_NO"), "vital_signs_vitals": ("VISIT", "VISIT_NO")}
+    visit = sections["vital_signs_vitals"]
+    # bp and 혈압, pulse and 맥박: one measurement under two spellings; 체중 alone; memo and the nested 측정 not
+    assert {n: f.source_column if f.expr is None else "expr" for n, f in visit.fields.items()} == {
+        "patient_id": "PT_NO", "encounter_id": "VISIT_NO", "observed": "VISIT_YMD", "systolic": "expr",
+        "diastolic": "expr", "pulse": "expr", "temperature": "expr", "weight": "expr"}
+    assert visit.query is not None and visit.query.startswith("SELECT X.VISIT_NO, X.PT_NO, X.VISIT_YMD, X.VITALS FROM")
+    station = sections["vital_signs"]
+    assert set(station.fields) == {"patient_id", "observed", "spo2", "temperature"}
+    # SETTINGS (one vital-looking key) and SOAP (no vital key) are read by no expr: carried raw
+    assert not any(f.expr and ("SETTINGS" in str(f.expr) or "SOAP" in str(f.expr))
+                   for e in spec.entities.values() for f in e.fields.values())
+    # the lifts, run on the file as written: a malformed document and "not json" give no value, never an error
+    lifts = {n: f.expr["sqlite"] for n, f in visit.fields.items() if f.expr is not None}
+    conn = sqlite3.connect(path)
+    pulse = conn.execute(f"SELECT VISIT_NO, {lifts['pulse']} FROM VISIT").fetchall()
+    systolic = dict(conn.execute(f"SELECT VISIT_NO, {lifts['systolic']} FROM VISIT").fetchall())
+    conn.close()
+    assert dict(pulse) == {i: (None if i in (4, 8, 12) else 60 + i if i % 2 else 70 + i) for i in range(1, 41)}
+    assert systolic[1] == "111" and systolic[2] == "122" and systolic[8] is None
+    rows = _export(path, tmp_path)
+    # 37 visits hold a measurement (not 4's NULL, 8's malformed text, 12's {}); the station's 'not json' row
+    # quarantined (no measurement), its cells kept
+    assert rows["vital_signs_vitals"] == (37, 37, 0)
+    assert rows["vital_signs"] == (30, 29, 1)
+    assert rows["encounter"] == (40, 40, 0)
+
+
+def test_a_vital_signs_table_with_no_measurement_found_is_left_unmapped(tmp_path: Path) -> None:
+    # Before: vital_signs ← VITAL_SIGN with only its patient and time, all 30 rows quarantined 'unmappable'
+    path = tmp_path / "jsonvs.sqlite"
+    _clinic(path, station=False)
+    outcome = write_scaffold("jsonvs", tmp_path / "out", SourceAddress(database=path))
+    text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+    assert "# [entities.vital_signs]" in text and "no column found for required field 'a measurement (systolic, diastolic, pulse" in text
+    spec = load_spec(outcome.folder)
+    assert "vital_signs" not in spec.entities and spec.entities["vital_signs_vitals"].table == "VISIT"
+    rows = _export(path, tmp_path)
+    assert "vital_signs" not in rows and rows["vital_signs_vitals"] == (37, 37, 0)
+
+
+def test_the_sample_counts_keys_never_values() -> None:
+    keys = JsonKeys()
+    for text in ('{"bp": "120/80", "pulse": 72, "x": {"y": 1}, "n": null, "ok": true}', '{"pulse": "측정거부"}',
+                 MALFORMED, "[1, 2]", '"text"'):
+        keys.add(text)
+    assert keys.objects == 2
+    assert {k: (c.held, c.numbers, c.bp_text) for k, c in keys.keys.items()} == {
+        "bp": (1, 0, 1), "pulse": (2, 1, 0)}
+    assert lift_sql("postgresql", "v", ["bp", "혈압"]) == "COALESCE((v ->> 'bp'), (v ->> '혈압'))"
+    assert lift_sql("mariadb", "v", ["맥박"]) == "CASE WHEN JSON_VALID(v) THEN JSON_VALUE(v, '$.\"맥박\"') END"
