@@ -84,8 +84,8 @@ def test_the_pages_count_and_name_the_carried_sections_rows_in_korean(
 
 
 def test_a_section_is_named_by_its_record_type_and_the_scaffolds_reason_in_korean(korean_ui: Any) -> None:
-    from emr_exporter.authoring.eav import OTHER_REASON
     from emr_exporter.gui import texts
+    from emr_exporter.jobs.authoring import OTHER_REASON
 
     assert texts.section_name("vital_weight", "vital_signs") == "활력징후 (“vital_weight”)"
     assert texts.section_name("problem", "diagnosis") == "상병 (“problem”)"

@@ -64,7 +64,7 @@ def carried_section(table: str, reason: str) -> str:
     """A carried section's line (``carry = "…"``): rows of an EMR table no record type fits, kept exactly as they
     are, with the connector's reason: in the founder's words where the reason is one the scaffold writes,
     else quoted (the contractor's words, as written)."""
-    from emr_exporter.authoring.eav import OTHER_REASON
+    from emr_exporter.jobs.authoring import OTHER_REASON
 
     if reason == OTHER_REASON:
         return QCoreApplication.translate(

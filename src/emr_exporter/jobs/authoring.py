@@ -6,6 +6,7 @@ a connector) and the installed ``connectors``."""
 from __future__ import annotations
 
 from emr_exporter.authoring.check import CheckReport, assert_connector_finished, check_connector
+from emr_exporter.authoring.eav import OTHER_REASON
 from emr_exporter.authoring.scaffold import DEFAULT_SAMPLE_ROWS, ScaffoldOutcome, write_scaffold
 from emr_exporter.authoring.scan import (
     Candidate,
@@ -21,6 +22,7 @@ from emr_exporter.errors import EmrExporterError
 
 __all__ = [
     "DEFAULT_SAMPLE_ROWS",
+    "OTHER_REASON",
     "Candidate",
     "CheckReport",
     "ConnectorSpec",
