@@ -182,174 +182,179 @@
             <translation>연결 결과</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="75" />
+            <location filename="../../gui/pages/emr.py" line="76" />
             <source>Fo&amp;und on this PC:</source>
             <translation>이 PC에서 찾음(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="77" />
+            <location filename="../../gui/pages/emr.py" line="78" />
             <source>&amp;Kind:</source>
             <translation>종류(&amp;K):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="81" />
+            <location filename="../../gui/pages/emr.py" line="82" />
             <source>Database &amp;file:</source>
             <translation>데이터베이스 파일(&amp;F):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="83" />
+            <location filename="../../gui/pages/emr.py" line="84" />
             <source>Type of &amp;database:</source>
             <translation>데이터베이스 종류(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="84" />
+            <location filename="../../gui/pages/emr.py" line="85" />
             <source>Server add&amp;ress:</source>
             <translation>서버 주소(&amp;R):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="85" />
+            <location filename="../../gui/pages/emr.py" line="86" />
             <source>Port &amp;number:</source>
             <translation>포트 번호(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="86" />
+            <location filename="../../gui/pages/emr.py" line="87" />
             <source>Database na&amp;me:</source>
             <translation>데이터베이스 이름(&amp;M):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="87" />
+            <location filename="../../gui/pages/emr.py" line="88" />
             <source>Account &amp;ID:</source>
             <translation>계정 이름(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="92" />
+            <location filename="../../gui/pages/emr.py" line="93" />
             <source>Data &amp;source:</source>
             <translation>등록된 연결(&amp;S):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="93" />
+            <location filename="../../gui/pages/emr.py" line="94" />
             <source>&amp;ODBC connection:</source>
             <translation>연결 정보(&amp;O):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="94" />
+            <location filename="../../gui/pages/emr.py" line="95" />
             <source>Database pass&amp;word:</source>
             <translation>데이터베이스 비밀번호(&amp;W):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="95" />
+            <location filename="../../gui/pages/emr.py" line="96" />
             <source>&amp;Attachments folder:</source>
             <translation>첨부파일 폴더(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="105" />
+            <location filename="../../gui/pages/emr.py" line="106" />
             <source>&amp;EMR program:</source>
             <translation>EMR 프로그램(&amp;E):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="156" />
+            <location filename="../../gui/pages/emr.py" line="158" />
             <source>If you do not know the database name, the account or its password, ask the EMR company. The port is the usual one for the type of database.</source>
             <translation>데이터베이스 이름, 계정 이름, 비밀번호를 모르면 EMR 회사에 물어보세요. 포트 번호에는 그 종류의 데이터베이스가 보통 쓰는 번호가 들어가 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="160" />
+            <location filename="../../gui/pages/emr.py" line="162" />
             <source>This PC has no program for reaching a database server (SQL Server, MariaDB/MySQL or PostgreSQL). Ask your IT contractor or the EMR company to install the one your EMR uses.</source>
             <translation>이 PC에는 데이터베이스 서버(SQL Server, MariaDB/MySQL, PostgreSQL)에 연결하는 프로그램이 설치되어 있지 않습니다. 전산 담당자나 EMR 회사에 EMR이 쓰는 것을 설치해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="192" />
+            <location filename="../../gui/pages/emr.py" line="194" />
             <source>Choose the EMR database file</source>
             <translation>EMR 데이터베이스 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="239" />
+            <location filename="../../gui/pages/emr.py" line="241" />
             <source>Looking for the EMR on this PC…</source>
             <translation>이 PC에서 EMR을 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="249" />
+            <location filename="../../gui/pages/emr.py" line="251" />
             <source>EMR connection {name}</source>
             <translation>EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="252" />
+            <location filename="../../gui/pages/emr.py" line="254" />
             <source>{product} — {place} (needs the database password)</source>
             <translation>{product} — {place} (데이터베이스 비밀번호 필요)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="254" />
+            <location filename="../../gui/pages/emr.py" line="256" />
             <source>{product} — {percent}% sure — {place}</source>
             <translation>{product} — {percent}% 확실 — {place}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="266" />
+            <location filename="../../gui/pages/emr.py" line="268" />
             <source>No EMR database was found where the installed connectors look. Choose the file or data source below.</source>
             <translation>이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="270" />
+            <location filename="../../gui/pages/emr.py" line="272" />
             <source>Found {count} possible EMR database(s) on this PC.</source>
             <translation>이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="291" />
+            <location filename="../../gui/pages/emr.py" line="293" />
             <source>Found {product} at {place}. It needs the database password: type it and press Test connection.</source>
             <translation>{place}에서 {product}을(를) 찾았습니다. 데이터베이스 비밀번호가 필요합니다: 입력한 뒤 연결 확인을 누르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="295" />
+            <location filename="../../gui/pages/emr.py" line="297" />
             <source>Found {product} at {place} ({percent}% sure).</source>
             <translation>{place}에서 {product}을(를) 찾았습니다 ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="301" />
+            <location filename="../../gui/pages/emr.py" line="303" />
             <source>The search of this PC did not finish. Choose the file or data source below.</source>
             <translation>이 PC 검색을 마치지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="331" />
+            <location filename="../../gui/pages/emr.py" line="333" />
             <source>Choose the database file or type the connection first.</source>
             <translation>먼저 데이터베이스 파일을 고르거나 연결 정보를 입력하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="336" />
+            <location filename="../../gui/pages/emr.py" line="338" />
             <source>Connecting…</source>
             <translation>연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="362" />
+            <location filename="../../gui/pages/emr.py" line="364" />
             <source>the database {database} on the server {server}</source>
             <translation>서버 {server}의 데이터베이스 {database}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="365" />
+            <location filename="../../gui/pages/emr.py" line="367" />
             <source>the EMR connection {name} set up on this PC</source>
             <translation>이 PC에 등록된 EMR 연결 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="367" />
+            <location filename="../../gui/pages/emr.py" line="369" />
             <source>the database file {name}</source>
             <translation>데이터베이스 파일 {name}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="381" />
+            <location filename="../../gui/pages/emr.py" line="383" />
             <source>{product} — {percent}% match, version {version}</source>
             <translation>{product} — {percent}% 확실, 버전 {version}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="389" />
+            <location filename="../../gui/pages/emr.py" line="391" />
             <source>{product} — not recognised in this database</source>
             <translation>{product} — 이 데이터베이스에서는 확인되지 않음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="394" />
+            <location filename="../../gui/pages/emr.py" line="396" />
             <source>Connected to {label}. Recognised: {product} ({percent}% sure).</source>
             <translation>{label}에 연결했습니다. 확인된 EMR: {product} ({percent}% 확실).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/emr.py" line="398" />
+            <location filename="../../gui/pages/emr.py" line="400" />
             <source>Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.</source>
             <translation>{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 전산 담당자에게 문의하세요.</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/emr.py" line="421" />
+            <source>Press Test connection to check the database chosen now.</source>
+            <translation>[연결 확인]을 눌러 지금 고른 데이터베이스를 확인하세요.</translation>
         </message>
     </context>
     <context>
@@ -562,250 +567,250 @@
     <context>
         <name>InstitutionPage</name>
         <message>
-            <location filename="../../gui/pages/institution.py" line="31" />
+            <location filename="../../gui/pages/institution.py" line="32" />
             <source>Institution and certificate</source>
             <translation>기관 정보와 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="33" />
+            <location filename="../../gui/pages/institution.py" line="34" />
             <source>The clinic's 요양기관기호 and name, the closing date, and the certificate that signs the records.</source>
             <translation>의원의 요양기관기호와 이름, 폐업(휴업) 일자, 그리고 기록에 서명할 인증서입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="44" />
+            <location filename="../../gui/pages/institution.py" line="45" />
             <source>&amp;File…</source>
             <translation>파일(&amp;F)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="45" />
+            <location filename="../../gui/pages/institution.py" line="46" />
             <source>F&amp;older…</source>
             <translation>폴더(&amp;O)…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="48" />
+            <location filename="../../gui/pages/institution.py" line="49" />
             <source>&amp;Load certificate</source>
             <translation>인증서 불러오기(&amp;L)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="49" />
+            <location filename="../../gui/pages/institution.py" line="50" />
             <source>Certificate</source>
             <translation>인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="50" />
+            <location filename="../../gui/pages/institution.py" line="51" />
             <source>Institution code check</source>
             <translation>요양기관기호 확인</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="51" />
+            <location filename="../../gui/pages/institution.py" line="52" />
             <source>Where to find the institution code</source>
             <translation>요양기관기호 찾는 곳</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="53" />
+            <location filename="../../gui/pages/institution.py" line="54" />
             <source>8 digits, on the clinic's opening certificate (개설신고증), on every claim, and in the EMR's clinic settings.</source>
             <translation>8자리 숫자입니다. 의료기관 개설신고증, 모든 청구서, EMR의 병원 정보 설정 화면에 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="59" />
+            <location filename="../../gui/pages/institution.py" line="60" />
             <source>phone number</source>
             <translation>전화번호</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>User</source>
             <translation>사용자</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>Purpose</source>
             <translation>용도</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>Issuer</source>
             <translation>발급자</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="63" />
+            <location filename="../../gui/pages/institution.py" line="64" />
             <source>Expires</source>
             <translation>만료일</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="64" />
+            <location filename="../../gui/pages/institution.py" line="65" />
             <source>Where</source>
             <translation>위치</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="65" />
+            <location filename="../../gui/pages/institution.py" line="66" />
             <source>Certificates found on this PC</source>
             <translation>이 PC에서 찾은 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="67" />
+            <location filename="../../gui/pages/institution.py" line="68" />
             <source>Certificates found</source>
             <translation>찾은 인증서</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="68" />
+            <location filename="../../gui/pages/institution.py" line="69" />
             <source>Certificate and institution</source>
             <translation>인증서와 기관 대조</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="74" />
+            <location filename="../../gui/pages/institution.py" line="75" />
             <source>요양기관기호 (&amp;institution code):</source>
             <translation>요양기관기호(&amp;I):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="77" />
+            <location filename="../../gui/pages/institution.py" line="78" />
             <source>Clinic &amp;name:</source>
             <translation>기관 이름(&amp;N):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="78" />
+            <location filename="../../gui/pages/institution.py" line="79" />
             <source>Closing &amp;date:</source>
             <translation>폐업(휴업) 일자(&amp;D):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="79" />
+            <location filename="../../gui/pages/institution.py" line="80" />
             <source>Records c&amp;ustodian:</source>
             <translation>보관 책임자(&amp;U):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="80" />
+            <location filename="../../gui/pages/institution.py" line="81" />
             <source>Custodian's &amp;contact:</source>
             <translation>보관 책임자 연락처(&amp;C):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="81" />
+            <location filename="../../gui/pages/institution.py" line="82" />
             <source>Certificates:</source>
             <translation>인증서 목록:</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="87" />
+            <location filename="../../gui/pages/institution.py" line="88" />
             <source>Cer&amp;tificate:</source>
             <translation>인증서(&amp;T):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="91" />
+            <location filename="../../gui/pages/institution.py" line="92" />
             <source>Certificate &amp;password:</source>
             <translation>인증서 비밀번호(&amp;P):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="98" />
+            <location filename="../../gui/pages/institution.py" line="99" />
             <source>Choose a certificate file</source>
             <translation>인증서 파일 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="99" />
+            <location filename="../../gui/pages/institution.py" line="100" />
             <source>Choose a 공동인증서 folder</source>
             <translation>공동인증서 폴더 선택</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="129" />
+            <location filename="../../gui/pages/institution.py" line="130" />
             <source>Looking for certificates on this PC and USB sticks…</source>
             <translation>이 PC와 USB 메모리에서 인증서를 찾는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="132" />
+            <location filename="../../gui/pages/institution.py" line="133" />
             <source>Preparing the demo clinic…</source>
             <translation>데모 의원을 준비하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="147" />
+            <location filename="../../gui/pages/institution.py" line="148" />
             <source>Demo clinic ready. Its demo certificate's password is “demo”.</source>
             <translation>데모 의원이 준비되었습니다. 데모 인증서 비밀번호는 “demo”입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="159" />
             <location filename="../../gui/pages/institution.py" line="160" />
+            <location filename="../../gui/pages/institution.py" line="161" />
             <source>this PC</source>
             <translation>이 PC</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="159" />
+            <location filename="../../gui/pages/institution.py" line="160" />
             <source>USB stick / other drive</source>
             <translation>USB 메모리 / 다른 드라이브</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="164" />
+            <location filename="../../gui/pages/institution.py" line="165" />
             <source>(shown after the password)</source>
             <translation>(비밀번호를 넣으면 표시)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="168" />
+            <location filename="../../gui/pages/institution.py" line="169" />
             <source>(expired)</source>
             <translation>(만료됨)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="179" />
+            <location filename="../../gui/pages/institution.py" line="180" />
             <source>{count} certificate(s) found. Choose one, or use File… / Folder… below.</source>
             <translation>인증서 {count}개를 찾았습니다. 목록에서 고르거나 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="181" />
+            <location filename="../../gui/pages/institution.py" line="182" />
             <source>No other certificate in the usual places; the one chosen below is used.</source>
             <translation>표준 위치에는 다른 인증서가 없습니다. 아래에서 고른 인증서를 씁니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="183" />
+            <location filename="../../gui/pages/institution.py" line="184" />
             <source>No certificate found on this PC or a USB stick. Use File… or Folder… below.</source>
             <translation>이 PC와 USB 메모리에서 인증서를 찾지 못했습니다. 아래의 [파일]/[폴더]로 직접 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="193" />
+            <location filename="../../gui/pages/institution.py" line="194" />
             <source>The 요양기관기호 has 8 digits.</source>
             <translation>요양기관기호는 숫자 8자리입니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="206" />
+            <location filename="../../gui/pages/institution.py" line="207" />
             <source>Choose the certificate file</source>
             <translation>인증서 파일을 선택하세요</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="206" />
+            <location filename="../../gui/pages/institution.py" line="207" />
             <source>Certificates (*.p12 *.pfx *.der);;All files (*)</source>
             <translation>인증서 (*.p12 *.pfx *.der);;모든 파일 (*)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="212" />
+            <location filename="../../gui/pages/institution.py" line="213" />
             <source>Choose the 공동인증서 folder (with signCert.der)</source>
             <translation>공동인증서 폴더를 선택하세요 (“signCert.der” 파일이 있는 폴더)</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="221" />
+            <location filename="../../gui/pages/institution.py" line="222" />
             <source>Choose the certificate file or folder first.</source>
             <translation>먼저 인증서 파일이나 폴더를 선택하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="226" />
+            <location filename="../../gui/pages/institution.py" line="227" />
             <source>Opening the certificate…</source>
             <translation>인증서를 여는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="249" />
+            <location filename="../../gui/pages/institution.py" line="251" />
             <source>Certificate holder: {holder}
 Valid from {start} to {end}</source>
             <translation>인증서 소유자: {holder}
 유효기간: {start} ~ {end}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="254" />
+            <location filename="../../gui/pages/institution.py" line="257" />
             <source>It expires in {days} days: finish the export before then.</source>
             <translation>{days}일 뒤에 만료됩니다. 그 전에 이관을 마치세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="275" />
+            <location filename="../../gui/pages/institution.py" line="278" />
             <source>This certificate seems to belong to another institution ({subject}). Choose the certificate of this clinic ({code}).</source>
             <translation>선택한 인증서는 다른 기관의 것으로 보입니다({subject}). 이 의원({code})의 인증서를 고르세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="280" />
+            <location filename="../../gui/pages/institution.py" line="283" />
             <source>The certificate belongs to this clinic.</source>
             <translation>이 의원의 인증서임을 확인했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/institution.py" line="284" />
+            <location filename="../../gui/pages/institution.py" line="287" />
             <source>The certificate names no institution to compare; make sure it is this clinic's certificate.</source>
             <translation>인증서에 기관 정보가 없어 대조하지 못했습니다. 이 의원의 인증서가 맞는지 확인하세요.</translation>
         </message>
@@ -1458,17 +1463,18 @@ Valid from {start} to {end}</source>
             <translation>파일을 옮기는 방법</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="56" />
+            <location filename="../../gui/pages/upload.py" line="59" />
             <source>Store &amp;address:</source>
+            <extracomment>The demo's practice store, started in a worker (it loads the store key and the bundle checks, and opens a port: the window stays responsive meanwhile).</extracomment>
             <translation>보관시스템 주소(&amp;A):</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="87" />
+            <location filename="../../gui/pages/upload.py" line="115" />
             <source>Demo: a practice storage system is running on this PC. Press Upload to send the file to it.</source>
             <translation>데모: 연습용 보관시스템이 이 PC에서 실행 중입니다. [보내기]를 누르면 파일을 그곳으로 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="93" />
+            <location filename="../../gui/pages/upload.py" line="94" />
             <source>1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.
 2. On a PC with internet, install this program, choose "Send a sealed file brought from another PC" on its first page and pick the file on the USB stick.
 3. Keep the USB stick until the receipt number is shown. The file is encrypted: only the national store can open it.</source>
@@ -1477,89 +1483,94 @@ Valid from {start} to {end}</source>
 3. 접수번호가 나올 때까지 USB 메모리를 보관하세요. 파일은 암호화되어 있어 진료기록보관시스템만 열 수 있습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="103" />
+            <location filename="../../gui/pages/upload.py" line="90" />
+            <source>Demo: starting a practice storage system on this PC…</source>
+            <translation>데모: 이 PC에서 연습용 보관시스템을 시작하는 중…</translation>
+        </message>
+        <message>
+            <location filename="../../gui/pages/upload.py" line="104" />
             <source>Continuing the transfer: press Resume and sending goes on from where the store stopped.</source>
             <translation>이어서 합니다: [이어서 보내기]를 누르면 보관시스템이 받은 곳부터 계속 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="127" />
+            <location filename="../../gui/pages/upload.py" line="140" />
             <source>Connecting to the store…</source>
             <translation>보관시스템에 연결하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="138" />
+            <location filename="../../gui/pages/upload.py" line="151" />
             <source>Pausing…</source>
             <translation>일시 정지하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="144" />
+            <location filename="../../gui/pages/upload.py" line="157" />
             <source>Connection problem: retrying automatically…</source>
             <translation>연결 문제: 자동으로 다시 시도하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="145" />
+            <location filename="../../gui/pages/upload.py" line="158" />
             <source>Waiting before the next try…</source>
             <translation>다음 시도를 기다리는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="146" />
+            <location filename="../../gui/pages/upload.py" line="159" />
             <source>Reconnected; continuing where the store stopped.</source>
             <translation>다시 연결됨: 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="147" />
+            <location filename="../../gui/pages/upload.py" line="160" />
             <source>The store is checking the file…</source>
             <translation>보관시스템이 파일을 확인하는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="148" />
+            <location filename="../../gui/pages/upload.py" line="161" />
             <source>Sending…</source>
             <translation>보내는 중…</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="149" />
+            <location filename="../../gui/pages/upload.py" line="162" />
             <source>Accepted by the store.</source>
             <translation>보관시스템이 접수했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="154" />
+            <location filename="../../gui/pages/upload.py" line="167" />
             <source>Retrying automatically: {reason}.</source>
             <translation>자동으로 다시 시도합니다: {reason}.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="159" />
+            <location filename="../../gui/pages/upload.py" line="172" />
             <source>Next try in {time} ({reason}).</source>
             <translation>{time} 뒤에 다시 시도합니다 ({reason}).</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="174" />
+            <location filename="../../gui/pages/upload.py" line="187" />
             <source>{done} of {size} · {speed}/s · about {left} left</source>
             <translation>{size} 중 {done} · 초당 {speed} · 약 {left} 남음</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="178" />
-            <location filename="../../gui/pages/upload.py" line="187" />
+            <location filename="../../gui/pages/upload.py" line="191" />
+            <location filename="../../gui/pages/upload.py" line="200" />
             <source>{done} of {size}</source>
             <translation>{size} 중 {done}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="193" />
+            <location filename="../../gui/pages/upload.py" line="206" />
             <source>The store holds the whole file but gives no receipt. Keep the bundle until the store confirms in writing that it has it.</source>
             <translation>보관시스템이 파일 전체를 받았지만 접수증을 주지 않습니다. 보관시스템이 받았다고 서면으로 확인해 줄 때까지 이관 파일을 지우지 말고 보관하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="197" />
+            <location filename="../../gui/pages/upload.py" line="210" />
             <source>Accepted by the store. Receipt number: {number}</source>
             <translation>보관시스템이 접수했습니다. 접수번호: {number}</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="206" />
+            <location filename="../../gui/pages/upload.py" line="219" />
             <source>Paused.</source>
             <translation>일시 정지됨.</translation>
         </message>
         <message>
-            <location filename="../../gui/pages/upload.py" line="101" />
-            <location filename="../../gui/pages/upload.py" line="207" />
+            <location filename="../../gui/pages/upload.py" line="102" />
+            <location filename="../../gui/pages/upload.py" line="220" />
             <source>&amp;Resume</source>
             <translation>이어서 보내기(&amp;R)</translation>
         </message>
