@@ -183,6 +183,14 @@ KO: dict[str, str] = {
         "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
     "Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)":
         "EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 (이유: “{reason}”)",
+    "Part of the EMR's table “{table}”, kept exactly as it is (why: measurements that are neither vital signs nor "
+    "lab results, kept as they were written)":
+        "EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 "
+        "(이유: 활력징후도 검사 결과도 아닌 측정 기록, 기록된 그대로)",
+    "{kind} (“{section}”)": "{kind} (“{section}”)",
+    "the EMR's table “{table}”": "EMR 표 “{table}”",
+    "Demo: starting a practice storage system on this PC…": "데모: 이 PC에서 연습용 보관시스템을 시작하는 중…",
+    "Press Test connection to check the database chosen now.": "[연결 확인]을 눌러 지금 고른 데이터베이스를 확인하세요.",
     "Checking the sealed file…": "봉인 파일을 확인하는 중…",
     "Sealed file verified: signature valid, {parts} part(s) intact, {size}. File: {path}":
         "봉인 파일 확인 완료: 서명 유효, {parts}개 부분 모두 온전, {size}. 파일: {path}",

@@ -47,6 +47,20 @@ def shoot(wizard: object, app: object, path: Path) -> None:
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
+def shoot_server_form(wizard: object, app: object, path: Path) -> None:
+    """The EMR page's form for a database server (the founder's words, no connection string), filled as a founder
+    would for an EMR whose database runs on this PC (made-up names, no password), then put back as it was."""
+    emr = wizard.emr_page  # type: ignore[attr-defined]
+    kind = emr.kind_combo.currentIndex()
+    emr.kind_combo.setCurrentIndex(emr.kind_combo.findData("server"))
+    emr.server_database_edit.setText("emr")
+    emr.user_edit.setText("emr_reader")
+    shoot(wizard, app, path)
+    emr.server_database_edit.clear()
+    emr.user_edit.clear()
+    emr.kind_combo.setCurrentIndex(kind)
+
+
 def run_language(app: object, lang: str, out: Path, home: Path, size: tuple[int, int] = (1024, 768)) -> None:
     from emr_exporter.gui.app import install_translators
     from emr_exporter.gui.qt import QLocale, QWizard
@@ -74,6 +88,7 @@ def run_language(app: object, lang: str, out: Path, home: Path, size: tuple[int,
     go_next()
     wait_until(app, wizard.emr_page.isComplete, "connection tested")
     shoot(wizard, app, name("emr"))
+    shoot_server_form(wizard, app, out / f"{PAGES.index('emr') + 1}-emr-server-{lang}.png")
     go_next()
     wait_until(app, wizard.scan_page.isComplete, "scan finished")
     shoot(wizard, app, name("scan"))
@@ -88,6 +103,7 @@ def run_language(app: object, lang: str, out: Path, home: Path, size: tuple[int,
     wait_until(app, wizard.verify_page.isComplete, "bundle verified")
     shoot(wizard, app, name("verify"))
     go_next()  # in demo mode the wizard runs its own reference store on 127.0.0.1
+    wait_until(app, wizard.upload_page.upload_button.isEnabled, "practice store started")
     wizard.upload_page.upload_button.click()
     wait_until(app, lambda: wizard.session.upload_result is not None and wizard.upload_page.isComplete(),
                "upload accepted", timeout=900)

@@ -379,6 +379,29 @@ def test_every_total_a_person_reads_counts_the_carried_rows(tmp_path: Path, requ
     assert "  section meas_other: 20 carried whole" in verified
 
 
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db)])
+def test_scan_json_totals_every_row_as_the_text_does(engine: str, tmp_path: Path,
+                                                    request: pytest.FixtureRequest) -> None:
+    # `scan --json`: ``totals`` is the mapped sections' (as the export's ``totals``), ``row_totals`` every row of
+    # the database, the carried section's 20 too, with the keys of ``Reconciliation.row_totals``.
+    from test_foreign_schemas import _run as cli
+
+    target, _ = _setup(engine, request, tmp_path)
+    flow = _cli_flow(target, tmp_path)
+    scanned = json.loads(cli(["scan", "--connector", "foreign", "--connectors-dir", str(flow.connectors),
+                              *flow.source, "--json"], flow.env, 0).stdout)
+    assert scanned["totals"] == {"source_rows": 102, "will_export": 102, "will_quarantine": 0}
+    assert scanned["row_totals"] == {"source_rows": 122, "exported": 102, "carried": 20, "quarantined": 0,
+                                     "carried_tables": 0, "carried_sections": 20}
+    [section] = scanned["carried_sections"]
+    assert (section["section"], section["source_rows"], section["carried"]) == ("meas_other", 20, 20)
+    # the same numbers as the export's own reconciliation
+    export = ["export", "--connector", "foreign", "--connectors-dir", str(flow.connectors), *flow.source,
+              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--dry-run", "--json"]
+    dry = json.loads(cli(export, flow.env, 0).stdout)
+    assert Reconciliation.from_dict(dry["reconciliation"]).row_totals == scanned["row_totals"]
+
+
 def test_row_totals_read_older_reconciliations_and_summaries(
         tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> None:
     from emr_exporter.cli.bundle_commands import _print_report

@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
+#: Korean Standard Time (+09:00, no daylight saving since 1988): the dates a founder reads (a file's name, a
+#: certificate's validity, a receipt number) are the dates in Korea, not UTC's (09:00 KST is 00:00 UTC).
+KST = dt.timezone(dt.timedelta(hours=9), "KST")
+
 
 class PartialDate(dt.date):
     """A date the source records to its year or month only ("2019", "2019.03": 발현 연도, a vaccination the

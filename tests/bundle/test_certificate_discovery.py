@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from emr_exporter.bundle.keys import encrypt_npki_private_key
 from emr_exporter.jobs.certificates import SearchPlace, check_certificate, find_certificates, standard_places
+from emr_exporter.model import KST
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -70,7 +71,8 @@ def test_finds_npki_folders_on_this_pc_and_a_usb_stick_and_p12_files(tmp_path: P
     assert (first.kind, first.place, first.holder) == ("npki", "this-pc", "햇살가정의원")
     assert first.purpose == ("사업자 범용", "business, all purposes")
     assert first.issuer == ("금융결제원", "KFTC (yessign)")
-    assert first.not_after == (NOW + dt.timedelta(days=200)).date() and not first.expired()
+    # 만료일: the day in Korea (a certificate ending at 15:30 UTC ends on the next day there)
+    assert first.not_after == (NOW + dt.timedelta(days=200)).astimezone(KST).date() and not first.expired()
     assert found[personal].purpose[0] == "개인 범용" and found[personal].issuer[0] == "한국전자인증"
     assert found[personal].holder == "한가상" and found[personal].expired()
     assert found[stick].place == "removable" and found[stick].issuer[0] == "코스콤"
@@ -104,3 +106,17 @@ def test_a_damaged_signcert_is_not_offered(tmp_path: Path, broken: bytes) -> Non
     folder.mkdir(parents=True)
     (folder / "signCert.der").write_bytes(broken)
     assert find_certificates([SearchPlace(tmp_path / "NPKI", "home", True)]) == []
+
+
+def test_the_expiry_date_is_the_day_in_korea() -> None:
+    from emr_exporter.bundle.certificates import describe
+
+    certificate, _ = make_certificate("의원", "yessign", "1.2.410.200005.1.1.4", 10)
+    assert describe(certificate)["not_after"] == certificate.not_valid_after_utc.astimezone(KST).date()
+    # one ending at 15:30 UTC on 31 December ends on 1 January in Korea
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "의원")])
+    late = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+            .not_valid_after(dt.datetime(2027, 12, 31, 15, 30, tzinfo=dt.UTC)).sign(key, hashes.SHA256()))
+    assert describe(late)["not_after"] == dt.date(2028, 1, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import subprocess
@@ -23,7 +24,8 @@ from bundle_testkit import (
 
 from emr_exporter.bundle import format as fmt
 from emr_exporter.bundle.reader import open_bundle, verify_bundle
-from emr_exporter.bundle.writer import BundleWriter
+from emr_exporter.bundle.writer import BundleWriter, bundle_file_name
+from emr_exporter.model import KST
 
 PART = 64 * 1024
 
@@ -48,7 +50,7 @@ def test_round_trip_gives_back_identical_bag(tmp_path: Path, signer, store, ca, 
     assert sealed.plaintext_sha256 == hashlib.sha256(plaintext).hexdigest()
     assert sealed.plaintext_size == len(plaintext)
     assert sealed.parts == len(plaintext) // PART + 1
-    assert sealed.path.name == f"12345678-{writer.created:%Y%m%d}-{writer.bundle_id[:8]}.emrx"
+    assert sealed.path.name == f"12345678-{writer.created.astimezone(KST):%Y%m%d}-{writer.bundle_id[:8]}.emrx"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [sealed.path.name]  # no journal left
 
     report = verify_bundle(sealed.path, [ca.cert])
@@ -185,3 +187,11 @@ def test_anything_but_the_record_padding_after_the_archive_is_refused(tmp_path: 
     sealed = writer.write([*bag_stream(writer.bundle_id, writer.sign_tagmanifest), after])
     with pytest.raises(BundleError, match=r"has data after the end of its tar archive\.$"):
         open_bundle(sealed.path, store_key, tmp_path / "opened")
+
+
+def test_the_file_name_has_the_day_in_korea() -> None:
+    # 20:00 UTC on 5 December is 05:00 KST on the 6th: the founder's file says the 6th; 14:59 UTC is still the 5th
+    late = dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC)
+    assert bundle_file_name("12345678", late, "0123456789abcdef") == "12345678-20261206-01234567.emrx"
+    assert bundle_file_name("12345678", late.replace(hour=14, minute=59), "0123456789abcdef") == (
+        "12345678-20261205-01234567.emrx")

@@ -72,9 +72,15 @@ def main() -> int:
         upload.upload_runner.progressed.connect(
             lambda item: stop_now() if item[0] == "progress" and item[1] > 0 else None)
 
+        def press_upload() -> None:  # once the practice store has started (in a worker)
+            if upload.upload_button.isEnabled():
+                upload.upload_button.click()
+            else:
+                later(press_upload)
+
         def on_upload_page(page_id: int) -> None:
             if wizard.page(page_id) is upload:
-                later(upload.upload_button.click)
+                later(press_upload)
 
         wizard.currentIdChanged.connect(on_upload_page)
         QTimer.singleShot(0, wizard.next)

@@ -55,8 +55,9 @@ def test_the_pages_count_and_name_the_carried_sections_rows_in_korean(
         "기록 122건을 찾았습니다: 102건은 내보내고, 20건은 원래 모습 그대로 보관하며, 0건은 이유와 함께 별도 "
         "보관합니다.")
     shown = table_rows(scan.table)
-    assert shown[-1] == [CARRIED, "20", "0", ""]
-    assert sum(int(row[1]) for row in shown) == 122
+    # each section by its record type: the weights' section (vital_weight, of vital_signs) as 활력징후, its own name
+    # quoted after it so two sections of one type stay apart
+    assert shown == [["환자", "2", "0", ""], ["활력징후 (“vital_weight”)", "100", "0", ""], [CARRIED, "20", "0", ""]]
 
     outcome = run_export(ExportRequest(connector="carried", source=address, institution_code="12345678",
                                        institution_name="의원", connectors_dirs=(tmp_path,)))
@@ -74,10 +75,26 @@ def test_the_pages_count_and_name_the_carried_sections_rows_in_korean(
         "빠진 기록 없음: EMR의 기록 122건이 모두 확인되었습니다 — 102건 내보냄, 20건 원래 모습 그대로 보관, "
         "0건 별도 보관.")
     rows = table_rows(verify.table)
-    assert rows[-1] == [CARRIED, "20", "20", "0"]
-    assert sum(int(row[1]) for row in rows) == 122
+    assert rows == [["환자", "2", "2", "0"], ["활력징후 (“vital_weight”)", "100", "100", "0"],
+                    [CARRIED, "20", "20", "0"]]
     # plain Korean (the glossary): the table's and the reason's own words are “quoted”
     for text in [scan.progress_label.text(), export.rate_label.text(), verify.summary_label.text(),
                  *(cell for row in shown + rows for cell in row[:1])]:
-        if "vital_weight" not in text:  # (a section name the wizard has no Korean word for, shown as it is)
-            assert glossary_problems(text) == [], text
+        assert glossary_problems(text) == [], text
+
+
+def test_a_section_is_named_by_its_record_type_and_the_scaffolds_reason_in_korean(korean_ui: Any) -> None:
+    from emr_exporter.gui import texts
+    from emr_exporter.jobs.authoring import OTHER_REASON
+
+    assert texts.section_name("vital_weight", "vital_signs") == "활력징후 (“vital_weight”)"
+    assert texts.section_name("problem", "diagnosis") == "상병 (“problem”)"
+    assert texts.section_name("nursing_note", "chart_note") == "간호기록"  # a name of its own
+    assert texts.section_name("patient", "patient") == "환자"
+    assert texts.section_name("vital_weight", "") == "vital_weight"  # connector not installed here: as it is
+    assert texts.reading_what("export", "vital_weight", {"vital_weight": "vital_signs"}) == "활력징후 (“vital_weight”)"
+    assert texts.reading_what("carry", "sms_log", {}) == "EMR 표 “sms_log”"
+    # the reason the scaffold writes for a measurement table's other rows, in the founder's words
+    line = texts.carried_section("MEAS", OTHER_REASON)
+    assert line == "EMR 표 “MEAS”의 일부 기록, 원래 모습 그대로 보관 (이유: 활력징후도 검사 결과도 아닌 측정 기록, 기록된 그대로)"
+    assert glossary_problems(line) == []

@@ -116,6 +116,7 @@ def test_the_usb_path_sends_a_carried_file_to_a_receipt_without_a_terminal(
     upload_page = wizard.upload_page
     assert not upload_page.carry_radio.isVisible()  # already on the other PC
     assert wizard.session.carried and wizard.session.demo
+    qtbot.waitUntil(upload_page.upload_button.isEnabled, timeout=30_000)  # the practice store started
     with qtbot.waitSignal(upload_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(upload_page.upload_button, Qt.MouseButton.LeftButton)
     number = wizard.session.upload_result.receipt_number
@@ -139,6 +140,7 @@ def test_a_carried_file_without_its_summary_is_sent_and_says_what_the_report_nee
     wizard.start_page.send_file_radio.setChecked(True)
     wizard.start_page.send_file_edit.setText(str(bundle))
     click_next(qtbot, wizard)
+    qtbot.waitUntil(wizard.upload_page.upload_button.isEnabled, timeout=30_000)  # the practice store started
     with qtbot.waitSignal(wizard.upload_page.jobFinished, timeout=600_000):
         qtbot.mouseClick(wizard.upload_page.upload_button, Qt.MouseButton.LeftButton)
     click_next(qtbot, wizard)
@@ -311,6 +313,8 @@ def test_resuming_a_saved_transfer_goes_straight_to_sending_and_says_so(
     assert wizard.currentPage() is page  # not the institution, EMR, scan, export and check pages again
     assert page.state_label.text().startswith("Continuing the transfer")
     assert page.upload_button.text() == "&Resume"
+    qtbot.waitUntil(page.upload_button.isEnabled, timeout=30_000)  # the practice store started (in a worker)
+    assert page.state_label.text().startswith("Continuing the transfer")  # still said
     with qtbot.waitSignal(page.jobFinished, timeout=600_000):
         qtbot.mouseClick(page.upload_button, Qt.MouseButton.LeftButton)
     assert wizard.session.upload_result.receipt_number

@@ -95,6 +95,9 @@ def test_whole_demo_flow_to_a_verified_bundle_and_a_receipt(qtbot: Any, make_wiz
     # verifies and opens what it receives, and signs a receipt.
     click_next(qtbot, wizard)
     upload_page = wizard.upload_page
+    # the practice store starts in a worker: the page says so, Upload waits for it
+    assert upload_page.state_label.text() == "Demo: starting a practice storage system on this PC…"
+    qtbot.waitUntil(upload_page.upload_button.isEnabled, timeout=30_000)
     server = session.demo_server
     store = server.store
     assert upload_page.store_edit.text() == server.url and server.url.startswith("http://127.0.0.1:")
@@ -562,6 +565,14 @@ def test_emr_page_finds_the_demo_clinic_on_this_pc_and_preselects_it(
     assert page.kind_combo.currentData() == "file" and page.database_edit.text() == str(database)
     assert page.connector_combo.currentData() == "demo" and "3.2.1" in page.connector_combo.currentText()
     assert page.isComplete()
-    # The founder can still choose another file by hand.
+    tested = "Connected to the database file demo-clinic.sqlite. Recognised: Demo clinic (synthetic, 가상 의원) (100% sure)."
+    assert page.status_label.text() == tested
+    # The founder can still choose another file by hand: the page no longer says the old one is connected.
     page.database_edit.setText(str(tmp_path / "other.sqlite"))
     assert not page.isComplete()
+    assert page.status_label.text() == "Press Test connection to check the database chosen now."
+    page.kind_combo.setCurrentIndex(page.kind_combo.findData("server"))  # (another kind: the same)
+    assert page.status_label.text() == "Press Test connection to check the database chosen now."
+    page.kind_combo.setCurrentIndex(page.kind_combo.findData("file"))
+    page.database_edit.setText(str(database))  # the tested one again: its result, and Next
+    assert page.status_label.text() == tested and page.isComplete()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from upload_testkit import make_uploader, random_file
@@ -108,3 +109,19 @@ def test_store_rejects_wrong_whole_file_digest(
     assert "rejected it: the file's SHA-256 does not match the one announced when the upload began" in str(caught.value)
     entry = UploadJournal.beside(bundle).get("B-4", server.url)
     assert entry is not None and entry.state == "rejected"
+
+
+def test_the_receipt_number_has_the_day_in_korea(tmp_path: Path, store_signing_key: Any,
+                                                  store_public_pem: Path) -> None:
+    # the store's clock at 20:00 UTC on 5 December: 05:00 KST on the 6th, the day the founder reads
+    import datetime as dt
+
+    late = dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC).timestamp()
+    store = ReferenceStore(tmp_path / "store", store_signing_key, clock=lambda: late)
+    running = store.serve("127.0.0.1", 0).start()
+    try:
+        bundle = random_file(tmp_path / "b.emrx", 1000)
+        result = make_uploader(running.url, store_public_pem).upload(bundle, bundle_id="B-K", institution="12345678")
+    finally:
+        running.stop()
+    assert result.receipt_number is not None and result.receipt_number.startswith("R-20261206-")

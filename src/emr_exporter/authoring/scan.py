@@ -31,7 +31,7 @@ from emr_exporter import model
 from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors import ConnectorSpec, list_connectors
 from emr_exporter.errors import ConnectorSpecError, ExportCancelled, SourceError
-from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream
+from emr_exporter.pipeline.export import ExportRun, ProgressEvent, digest_stream, row_totals
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import DEFAULT_PAGE_SIZE, Source, watch_cancel
 
@@ -430,6 +430,9 @@ class ScanReport:
             "connector": self.connector,
             "source": self.source_label,
             "totals": self.totals,
+            # Every row of the database, the carried tables' and sections' too (as ``Reconciliation.row_totals``):
+            # ``totals`` counts the mapped sections' rows only.
+            "row_totals": row_totals(self.reconciliation),
             "encounters": {
                 "first": self.first_encounter.isoformat() if self.first_encounter else None,
                 "last": self.last_encounter.isoformat() if self.last_encounter else None,

@@ -27,6 +27,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from emr_exporter.model import KST
+
 #: Certificate policy OIDs of the Korean accredited CAs, by what they are for (용도).
 _PERSONAL = ("1.2.410.200004.5.1.1.5", "1.2.410.200005.1.1.1", "1.2.410.200004.5.2.1.2", "1.2.410.200004.5.3.1.9",
              "1.2.410.200004.5.4.1.1", "1.2.410.200012.1.1.1", "1.2.410.200004.5.5.1.1")
@@ -147,7 +149,7 @@ def describe(certificate: x509.Certificate) -> dict[str, object]:
         "holder": holder.holder_name or certificate.subject.rfc4514_string(),
         "purpose": purpose,
         "issuer": issuer,
-        "not_after": certificate.not_valid_after_utc.date(),
+        "not_after": certificate.not_valid_after_utc.astimezone(KST).date(),  # the day in Korea
         "subject": holder.subject,
     }
 

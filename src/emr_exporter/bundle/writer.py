@@ -30,6 +30,7 @@ from emr_exporter.bundle.journal import Journal, JournalPart, JournalState, fsyn
 from emr_exporter.bundle.keys import Recipient, Signer, check_signing_certificate, describe_certificate
 from emr_exporter.bundle.keywrap import unwrap_key, wrap_key
 from emr_exporter.errors import BundleError, ExportCancelled
+from emr_exporter.model import KST
 
 # The Cobblestone API is imported lazily by the functions using it: see _encryptor().
 
@@ -50,8 +51,11 @@ class SealedBundle:
 
 
 def bundle_file_name(institution_code: str, created: dt.datetime, bundle_id: str) -> str:
+    """``<code>-<YYYYMMDD>-<id8>.emrx``; the date is the day in Korea (an export at 08:00 KST is on that day, not
+    on the day before in UTC)."""
     safe_code = "".join(c for c in institution_code if c.isalnum() or c in "-_") or "institution"
-    return f"{safe_code}-{created:%Y%m%d}-{bundle_id[:8]}.emrx"
+    day = created.astimezone(KST) if created.tzinfo is not None else created
+    return f"{safe_code}-{day:%Y%m%d}-{bundle_id[:8]}.emrx"
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -70,6 +70,17 @@ class Session:
     #: A sealed file brought from another PC ("보관 파일 보내기"): send it, no export here.
     carried: bool = False
     demo_server: Any = None  # emr_exporter.upload.store.StoreServer: the demo's local reference store
+    #: (connector, its sections' record types): loaded once per connector (``section_kinds``).
+    _kinds: tuple[str, dict[str, str]] | None = field(default=None, repr=False)
+
+    def section_kinds(self) -> dict[str, str]:
+        """The chosen connector's sections and the record type each one's rows become, so the pages name a
+        section by its type (``jobs.authoring.section_kinds``; empty if the connector is not installed here)."""
+        if self._kinds is None or self._kinds[0] != self.connector:
+            from emr_exporter.jobs.authoring import section_kinds
+
+            self._kinds = (self.connector, section_kinds(self.connector) if self.connector else {})
+        return self._kinds[1]
 
     # --- the demo's own store ----------------------------------------------------------------------
 

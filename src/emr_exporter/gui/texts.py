@@ -38,9 +38,38 @@ def entity_name(entity: str) -> str:
     return names.get(entity, entity)
 
 
+def section_name(section: str, kind: str = "") -> str:
+    """A section's line on the scan and check pages: its record type in the founder's words. A section named
+    otherwise than its type (``vital_weight`` of ``vital_signs``, ``problem`` of ``diagnosis``) is its type's
+    name with the section's own name quoted after it, so that two sections of one type stay apart ("활력징후
+    (“vital_weight”)"); a section whose type has no name here is shown by its own name."""
+    own = entity_name(section)
+    if own != section or not kind or kind == section:
+        return own
+    named = entity_name(kind)
+    if named == kind:
+        return section
+    return QCoreApplication.translate("Texts", "{kind} (“{section}”)").format(kind=named, section=section)
+
+
+def reading_what(stage: str, name: str, kinds: dict[str, str]) -> str:
+    """What a scan or export progress event is reading: a section by its record type (``section_name``), a table
+    carried as it is (stage ``carry``) as the EMR's table, quoted."""
+    if stage == "carry":
+        return QCoreApplication.translate("Texts", "the EMR's table “{table}”").format(table=name)
+    return section_name(name, kinds.get(name, ""))
+
+
 def carried_section(table: str, reason: str) -> str:
     """A carried section's line (``carry = "…"``): rows of an EMR table no record type fits, kept exactly as they
-    are, with the connector's reason (quoted: the contractor's words, as written)."""
+    are, with the connector's reason: in the founder's words where the reason is one the scaffold writes,
+    else quoted (the contractor's words, as written)."""
+    from emr_exporter.jobs.authoring import OTHER_REASON
+
+    if reason == OTHER_REASON:
+        return QCoreApplication.translate(
+            "Texts", "Part of the EMR's table “{table}”, kept exactly as it is (why: measurements that are neither "
+            "vital signs nor lab results, kept as they were written)").format(table=table)
     return QCoreApplication.translate(
         "Texts", "Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)"
     ).format(table=table, reason=reason)

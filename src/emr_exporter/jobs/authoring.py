@@ -6,6 +6,7 @@ a connector) and the installed ``connectors``."""
 from __future__ import annotations
 
 from emr_exporter.authoring.check import CheckReport, assert_connector_finished, check_connector
+from emr_exporter.authoring.eav import OTHER_REASON
 from emr_exporter.authoring.scaffold import DEFAULT_SAMPLE_ROWS, ScaffoldOutcome, write_scaffold
 from emr_exporter.authoring.scan import (
     Candidate,
@@ -17,9 +18,11 @@ from emr_exporter.authoring.scan import (
     test_connection,
 )
 from emr_exporter.connectors import ConnectorSpec, list_connectors, load_connector
+from emr_exporter.errors import EmrExporterError
 
 __all__ = [
     "DEFAULT_SAMPLE_ROWS",
+    "OTHER_REASON",
     "Candidate",
     "CheckReport",
     "ConnectorSpec",
@@ -33,6 +36,19 @@ __all__ = [
     "load_connector",
     "scan_database",
     "search_this_pc",
+    "section_kinds",
     "test_connection",
     "write_scaffold",
 ]
+
+
+def section_kinds(connector: str) -> dict[str, str]:
+    """Each section of an installed connector and the record type its rows become (``vital_weight`` →
+    ``vital_signs``; a section named as its type, or a carried one with no ``entity``, → its own name), so a
+    screen can name a section by its record type. Empty when the connector cannot be loaded (a sealed file
+    brought from a PC with a connector this one lacks): the caller shows the section names as they are."""
+    try:
+        spec = load_connector(connector)
+    except (EmrExporterError, OSError):
+        return {}
+    return {name: section.canonical for name, section in spec.entities.items()}

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from emr_exporter.errors import EmrExporterError
+from emr_exporter.model import KST
 from emr_exporter.upload.receipt import PrivateKey, public_key_sha256, sign_receipt
 from emr_exporter.upload.tus import BUNDLE_STATE_HEADER, TUS_VERSION, decode_metadata
 
@@ -262,7 +263,7 @@ class ReferenceStore:
             return
         now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         receipt: dict[str, Any] = {
-            "receipt_number": f"R-{now:%Y%m%d}-{secrets.token_hex(5).upper()}",
+            "receipt_number": f"R-{now.astimezone(KST):%Y%m%d}-{secrets.token_hex(5).upper()}",  # the day in Korea
             "bundle_id": metadata.get("bundle_id", ""),
             "institution": metadata.get("institution", ""),
             "filename": metadata.get("filename", ""),

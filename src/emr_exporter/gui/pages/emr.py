@@ -70,6 +70,7 @@ class EmrPage(WizardPageBase):
         self.status_label = message_label(self.tr("Connection result"))
         self.test_runner = self.new_runner()
         self._tested: SourceAddress | None = None  # the database the last successful test opened
+        self._tested_message = ""  # what that test found (shown again when that database is chosen again)
 
         form = QFormLayout()
         form.addRow(buddy(self.tr("Fo&und on this PC:"), self.found_combo), self.found_combo)
@@ -116,6 +117,7 @@ class EmrPage(WizardPageBase):
         for edit in (self.database_edit, self.odbc_edit, self.db_password_edit, self.server_edit, self.port_edit,
                      self.server_database_edit, self.user_edit):
             edit.textChanged.connect(self.completeChanged)
+        self.completeChanged.connect(self._show_whether_tested)
         self.server_type_combo.currentIndexChanged.connect(self._on_server_type)
         self.test_runner.succeeded.connect(self._on_tested)
         self.test_runner.failed.connect(self.show_failure)
@@ -401,10 +403,23 @@ class EmrPage(WizardPageBase):
             index = self.connector_combo.findData(self.session.connector)
             if index >= 0:
                 self.connector_combo.setCurrentIndex(index)
+        self._tested_message = message
         self.status_label.setText(message)
         self.status_label.setStyleSheet(OK_STYLE)
         self.completeChanged.emit()
         self.jobFinished.emit()
+
+    def _show_whether_tested(self) -> None:
+        """The result of the last test stays on screen only while the database chosen is the one tested: after
+        another kind or file is chosen, the page says to test that one (Next is off until then)."""
+        if self._tested is None or self.test_runner.running:
+            return
+        if self._tested == self.source_address():
+            self.status_label.setText(self._tested_message)
+            self.status_label.setStyleSheet(OK_STYLE)
+        else:
+            self.status_label.setText(self.tr("Press Test connection to check the database chosen now."))
+            self.status_label.setStyleSheet("")
 
     def on_job_failed(self, error: BaseException) -> None:
         self.test_button.setEnabled(True)

@@ -187,7 +187,8 @@ class ExportPage(WizardPageBase):
 
     def _on_progress(self, event: Any) -> None:
         if event.stage == "count":
-            self.stage_label.setText(self.tr("Counting: {what}").format(what=texts.entity_name(event.entity or "")))
+            self.stage_label.setText(self.tr("Counting: {what}").format(
+                what=texts.reading_what(event.stage, event.entity or "", self.session.section_kinds())))
             return
         if event.stage == "finish":
             self.stage_label.setText(self.tr("Sealing the file…"))
@@ -203,7 +204,8 @@ class ExportPage(WizardPageBase):
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(done)
         self.stage_label.setText(self.tr("Exporting {what}: {done} of {total}").format(
-            what=texts.entity_name(event.entity), done=texts.number(event.done), total=texts.number(event.total)))
+            what=texts.reading_what(event.stage, event.entity, self.session.section_kinds()),
+            done=texts.number(event.done), total=texts.number(event.total)))
         elapsed = now - self._started_at
         if elapsed > 0.5 and done:
             rate = done / elapsed

@@ -23,6 +23,7 @@ from emr_exporter.gui.qt import (
 )
 from emr_exporter.gui.session import DEMO_FOLDER, Session, prepare_demo_material
 from emr_exporter.jobs import resume
+from emr_exporter.model import KST
 
 
 class InstitutionPage(WizardPageBase):
@@ -245,11 +246,13 @@ class InstitutionPage(WizardPageBase):
 
         names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         holder = str(names[0].value) if names else certificate.subject.rfc4514_string()
-        valid_to = certificate.not_valid_after_utc.date()
+        # the days in Korea (a certificate valid from 00:00 KST starts the day before in UTC)
+        valid_to = certificate.not_valid_after_utc.astimezone(KST).date()
         text = self.tr("Certificate holder: {holder}\nValid from {start} to {end}").format(
-            holder=holder, start=certificate.not_valid_before_utc.date().isoformat(), end=valid_to.isoformat()
+            holder=holder, start=certificate.not_valid_before_utc.astimezone(KST).date().isoformat(),
+            end=valid_to.isoformat()
         )
-        days_left = (valid_to - dt.date.today()).days
+        days_left = (valid_to - dt.datetime.now(KST).date()).days
         if days_left < 30:
             text += "\n" + self.tr("It expires in {days} days: finish the export before then.").format(days=days_left)
         self.cert_info_label.setText(text)

@@ -103,8 +103,8 @@ class ScanPage(WizardPageBase):
             self.progress_bar.setValue(event.done)
         if event.entity:
             self.progress_label.setText(self.tr("Reading {what}: {done} of {total}").format(
-                what=texts.entity_name(event.entity), done=texts.number(event.done), total=texts.number(event.total)
-            ))
+                what=texts.reading_what(event.stage, event.entity, self.session.section_kinds()),
+                done=texts.number(event.done), total=texts.number(event.total)))
 
     def _on_scanned(self, report: Any) -> None:
         self.session.scan_report = report
@@ -130,12 +130,13 @@ class ScanPage(WizardPageBase):
             aside=texts.number(totals["will_quarantine"])
         ))
         lines = []
+        kinds = self.session.section_kinds()  # a section by its record type (vital_weight: 활력징후)
         for entity in report.entities:
             reasons = ", ".join(
                 f"{texts.reason_text(code)} ({texts.number(n)})" for code, n in sorted(entity.reasons.items())
             )
-            lines.append([texts.entity_name(entity.entity), texts.number(entity.source_rows),
-                          texts.number(entity.will_quarantine), reasons])
+            lines.append([texts.section_name(entity.entity, kinds.get(entity.entity, "")),
+                          texts.number(entity.source_rows), texts.number(entity.will_quarantine), reasons])
         # The EMR's other tables (settings, code lists, logs, whatever the EMR kept that no record type
         # holds): the founder sees they go too, as they are.
         other_rows = report.reconciliation.get("table_totals", {}).get("source_rows", 0)

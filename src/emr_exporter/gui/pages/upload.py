@@ -48,6 +48,9 @@ class UploadPage(WizardPageBase):
         self.state_label = message_label(self.tr("Upload state"))
         self.carry_label = message_label(self.tr("How to carry the file"))
         self.upload_runner = self.new_runner()
+        #: The demo's practice store, started in a worker (it loads the store key and the bundle checks, and
+        #: opens a port: the window stays responsive meanwhile).
+        self.store_runner = self.new_runner()
         self._started_at = 0.0
         self._start_position = 0
         self._retry_reason = ""
@@ -76,18 +79,16 @@ class UploadPage(WizardPageBase):
         self.upload_runner.progressed.connect(self._on_progress)
         self.upload_runner.succeeded.connect(self._on_uploaded)
         self.upload_runner.failed.connect(self.show_failure)
+        self.store_runner.succeeded.connect(self._on_demo_store)
+        self.store_runner.failed.connect(self._on_demo_store_failed)
 
     def initializePage(self) -> None:  # Qt override
         if not self.store_edit.text():
             self.store_edit.setText(self.session.store_url)
-        if self.session.demo and not self.store_edit.text():
-            try:
-                self.store_edit.setText(self.session.start_demo_store())
-                self.state_label.setText(self.tr(
-                    "Demo: a practice storage system is running on this PC. Press Upload to send the file to it."
-                ))
-            except Exception as exc:  # the demo can still be carried instead
-                self.show_error(exc)
+        if self.session.demo and not self.store_edit.text() and not self.store_runner.running:
+            # (a failure is shown by show_failure: the demo can still be carried instead)
+            self.state_label.setText(self.tr("Demo: starting a practice storage system on this PC…"))
+            self.store_runner.start(lambda progress, cancel: self.session.start_demo_store())
         path = Path(self.session.outcome.bundle_path)
         self.carry_label.setText(self.tr(
             "1. Copy {file} and {file}.summary.json (both in {folder}) to a USB stick.\n"
@@ -108,9 +109,22 @@ class UploadPage(WizardPageBase):
             self.send_radio.setChecked(True)
         self._on_mode()
 
+    def _on_demo_store(self, url: str) -> None:
+        self.store_edit.setText(url)
+        if not (self.session.resumed_from_state and self.session.upload_result is None):  # else: "Continuing…"
+            self.state_label.setText(self.tr(
+                "Demo: a practice storage system is running on this PC. Press Upload to send the file to it."))
+        self._on_mode()
+
+    def _on_demo_store_failed(self, error: BaseException) -> None:
+        self.state_label.clear()
+        self.show_error(error)  # the demo can still be carried instead
+        self._on_mode()
+        self.jobFailed.emit(str(error))
+
     def _on_mode(self) -> None:
         sending = self.send_radio.isChecked()
-        running = self.upload_runner.running
+        running = self.upload_runner.running or self.store_runner.running
         self.store_edit.setEnabled(sending and not running)
         self.upload_button.setEnabled(
             sending and not running and bool(self.store_edit.text().strip()) and self.session.upload_result is None

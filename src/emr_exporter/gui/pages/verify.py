@@ -69,8 +69,10 @@ class VerifyPage(WizardPageBase):
                  carried=texts.number(cells["carried_raw"]), aside=texts.number(cells["quarantined"])))
         lines = []
         reasons: dict[str, int] = {}
+        kinds = self.session.section_kinds()  # a section by its record type, as on the scan page
         for entity in reconciliation.entities:
-            lines.append([texts.entity_name(entity.entity), texts.number(entity.source_rows),
+            lines.append([texts.section_name(entity.entity, kinds.get(entity.entity, "")),
+                          texts.number(entity.source_rows),
                           texts.number(entity.exported), texts.number(entity.quarantined)])
             for code, count in entity.reasons.items():
                 reasons[code] = reasons.get(code, 0) + count
