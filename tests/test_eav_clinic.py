@@ -104,11 +104,12 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
         # vital sign, its value_numeric that vital's field (was: obs carried raw whole, no Observation). The patient
         # is the obs's own person_id (its values are patient.patient_id, the person's id), the visit where it has
         # one: the weight entered outside any encounter is exported (was: the visit's patient, so no patient,
-        # required-missing); the obs of person 9999 is an orphan; the temperature with no value is no measurement
-        # (unmappable); the voided weight is exported; the nameless person's 2 visits make 2 orphans per concept
-        *((f"vital_obs_{kind}", "obs", clinic.vital_obs[concept] + extra, clinic.vital_obs[concept] - 2 + voided,
-           2 + extra - voided) for kind, concept, extra, voided in (
-            ("systolic", 5085, 0, 0), ("diastolic", 5086, 0, 0), ("pulse", 5087, 1, 0), ("temperature", 5088, 1, 0),
+        # required-missing); the obs of person 9999 is an orphan; the temperature with no value (NULL) is exported,
+        # its Observation saying the value is absent (was: unmappable, quarantined though it broke no rule); the
+        # voided weight is exported; the nameless person's 2 visits make 2 orphans per concept
+        *((f"vital_obs_{kind}", "obs", clinic.vital_obs[concept] + extra, clinic.vital_obs[concept] - 2 + kept,
+           2 + extra - kept) for kind, concept, extra, kept in (
+            ("systolic", 5085, 0, 0), ("diastolic", 5086, 0, 0), ("pulse", 5087, 1, 0), ("temperature", 5088, 1, 1),
             ("weight", 5089, 1, 1), ("height", 5090, 0, 0))),
     }
     # the rows of every other concept (diagnoses, notes, lab values, the vital-signs group, the onset date): no
@@ -120,7 +121,7 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert "fields" not in spec["entities"]["vital_obs_other"]
     assert sum(clinic.vital_obs.values()) + 3 + 234 == clinic.rows["obs"]
     assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
-        ("patient", "name", "incomplete-value", 1), ("vital_obs_temperature", "measurements", "unmappable", 1)}
+        ("patient", "name", "incomplete-value", 1)}
     assert spec["entities"]["vital_obs_weight"]["query"] == "SELECT X.* FROM obs X WHERE X.concept_id IN (5089)"
     weight = spec["entities"]["vital_obs_weight"]
     assert (weight["entity"], weight["fields"]["weight"], weight["fields"]["patient_id"],
@@ -150,6 +151,13 @@ def test_the_untouched_scaffold_reads_the_name_from_person_name_and_goes_through
     assert clinic.odbc is not None
     rebuilt = check_bag_against_server(bag, flow.connectors / "foreign", clinic.odbc)
     assert rebuilt.rows["allergy"] == 3
+    # the temperature obs with no value (NULL): its Observation, no value and the reason it is absent unknown (NULL
+    # says nothing of why); its cells rebuilt above like every other (was: quarantined unmappable)
+    assert [(o["identifier"][0]["value"], o["id"].rsplit("-", 1)[1], o["dataAbsentReason"], "valueQuantity" in o)
+            for o in _resources(bag, "Observation") if "dataAbsentReason" in o] == [
+        (str(clinic.dirty["null-value-obs"]), "temp", {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "unknown",
+            "display": "Unknown"}]}, False)]
     # each vital obs of a patient's visit, as the DOUBLE held it, in an Observation of its own kind
     found: dict[str, tuple[str, Decimal]] = {}
     for obs in _resources(bag, "Observation"):
@@ -209,13 +217,13 @@ def test_the_contractors_finished_connector_exports_every_obs_exactly(clinic: Ea
                              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
                             flow.env, 0).output)
     assert check["ok"] and check["lint"] == []
-    # the numeric obs with no value: a vital-signs row with no measurement (was "vital_temp.(row) (): unmappable 1")
+    # the numeric obs with no value (NULL): exported, its Observation with dataAbsentReason unknown (was
+    # "vital_temp.measurements: unmappable 1", before that "vital_temp.(row) (): unmappable 1")
     assert {(d["section"], d["field"], d["column"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
-        ("patient", "name", "family_name+given_name", "incomplete-value", 1),
-        ("vital_temp", "measurements", "", "unmappable", 1)}
+        ("patient", "name", "family_name+given_name", "incomplete-value", 1)}
     text = _run(["connector", "check", str(flow.connectors / "foreign"), *flow.source,
                  "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1]], flow.env, 0).output
-    assert "\n  vital_temp.measurements: unmappable 1\n" in text
+    assert "unmappable" not in text and "\n  patient.name (family_name+given_name): incomplete-value 1\n" in text
     sections = {s["entity"]: (s["source_rows"], s["exported"], s["quarantined"])
                 for s in check["reconciliation"]["entities"]}
     # obs: 664 rows split exactly by the sections' concept filters

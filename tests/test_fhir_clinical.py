@@ -102,12 +102,27 @@ def test_refused_immunization_is_not_done_with_its_reason() -> None:
         "text": "보호자 거부"}
 
 
-def test_immunization_status_with_no_fhir_code_is_unmappable_not_guessed() -> None:
-    record = model.Immunization(id="i3", provenance=prov("VACC", "3"), patient_id=PATIENT_ID,
-                                occurred=dt.date(2024, 1, 1), vaccine_name="BCG", recorded_status="보류")
-    with pytest.raises(MappingError, match="recorded status has no equivalent") as caught:
-        fhir.to_fhir(record, institution=INSTITUTION)
-    assert "보류" not in str(caught.value)
+def test_a_status_no_value_set_code_reads_on_a_resource_with_no_unknown_keeps_the_record_with_its_usual_status() -> None:
+    # Immunization, Invoice, Coverage and PaymentReconciliation have no 'unknown': the record stays in the chart with
+    # the status of a record whose EMR keeps none, the value as recorded beside it on the resource (and its cell
+    # carried raw as status-unread by the export), counted; never a guessed entered-in-error, not-done or cancelled.
+    # Before 2026-12: MappingError ("the recorded status has no equivalent"), the row quarantined unmappable.
+    records = {
+        "Immunization": model.Immunization(id="i3", provenance=prov("VACC", "3"), patient_id=PATIENT_ID,
+                                           occurred=dt.date(2024, 1, 1), vaccine_name="BCG", recorded_status="보류"),
+        "Invoice": model.Receipt(id="r3", provenance=prov("RCPT", "3"), patient_id=PATIENT_ID,
+                                 issued=dt.date(2024, 1, 1), recorded_status="보류"),
+        "Coverage": model.Coverage(id="c3", provenance=prov("INS", "3"), patient_id=PATIENT_ID, payer_type="건강보험",
+                                   recorded_status="보류"),
+        "PaymentReconciliation": model.Payment(id="p3", provenance=prov("PAY", "3"), patient_id=PATIENT_ID,
+                                               paid=dt.date(2023, 3, 5), amount=Decimal("1"), recorded_status="보류"),
+    }
+    for resource_type, record in records.items():
+        [resource] = [r for r in fhir.to_fhir(record, institution=INSTITUTION) if r["resourceType"] == resource_type]
+        assert (resource["status"], resource["extension"][-1]) == (
+            {"Immunization": "completed", "Invoice": "issued"}.get(resource_type, "active"),
+            {"url": fhir.RECORDED_STATUS_URL, "valueString": "보류"}), resource_type
+        assert fhir.status_kept_as_recorded(record) == "보류"
 
 
 def vitals(**values: Any) -> model.VitalSigns:
@@ -210,10 +225,11 @@ def test_payments_are_payment_reconciliations_of_their_invoice() -> None:
         fhir.to_fhir(model.Payment(id="p4", provenance=prov("PAY", "4"), patient_id=PATIENT_ID,
                                    paid=dt.date(2023, 3, 5), amount=Decimal("1"), method="voucher"),
                      institution=INSTITUTION)
-    with pytest.raises(MappingError):  # no equivalent in the value set: quarantined, as a Coverage
-        fhir.to_fhir(model.Payment(id="p5", provenance=prov("PAY", "5"), patient_id=PATIENT_ID,
-                                   paid=dt.date(2023, 3, 5), amount=Decimal("1"), recorded_status="X"),
-                     institution=INSTITUTION)
+    # no equivalent in the value set, which has no unknown: the usual status, the value as recorded beside it
+    # (was: MappingError, quarantined)
+    unread = one(model.Payment(id="p5", provenance=prov("PAY", "5"), patient_id=PATIENT_ID,
+                               paid=dt.date(2023, 3, 5), amount=Decimal("1"), recorded_status="X"))
+    assert (unread["status"], unread["extension"][-1]["valueString"]) == ("active", "X")
     # the 신분확인번호 on paper
     assert [model.mask_id(v) for v in ("800101-1234567", "8001011234567", "01012345678", "02-123-4567", "A1")] == [
         "800101-1******", "800101-1******", "010-****-5678", "02-***-4567", "A1"]

@@ -277,10 +277,26 @@ def _contractors_flow(clinic: Clinic, rows: dict[str, int], tmp_path: Path) -> N
     assert {o["identifier"][0]["value"]: o["valueQuantity"]["value"] for o in vital if o["id"].endswith("-spo2")} == {
         str(v): 95 + v % 5 for v in range(1, VISITS + 1) if v % 11}
     assert not [o["id"] for o in vital if o.get("valueQuantity", {}).get("value") == 0]
-    pressures = {o["identifier"][0]["value"]: [c["valueQuantity"]["value"] for c in o["component"]] for o in vital
+    def said(part: dict[str, Any]) -> Any:  # a value, or (the reason it is absent, the text as recorded)
+        if "valueQuantity" in part:
+            return part["valueQuantity"]["value"]
+        reason = part["dataAbsentReason"]
+        return reason["coding"][0]["code"], reason.get("text")
+
+    pressures = {o["identifier"][0]["value"]: [said(c) for c in o["component"]] for o in vital
                  if o["id"].endswith("-bp")}
     expected = {str(v): [110 + v % 40, 70 + v % 20] for v in range(1, VISITS + 1) if v % 17 and v % 29}
-    assert pressures == expected | {"150": [1200, 80]}  # the slip as the clinic recorded it
+    # a '0/0' (not measured) in a set with other measurements: the blood pressure's Observation with both parts
+    # absent, each saying why with its text as recorded (before 2026-12: no Observation, the zeros carried raw
+    # alone); an empty BP ('') is no measurement in a set with others: no Observation
+    zero_zero = {str(v): [("unknown", "0"), ("unknown", "0")] for v in range(1, VISITS + 1) if v % 29 == 0 and v % 17}
+    assert pressures == expected | {"150": [1200, 80]} | zero_zero  # 1200: the slip as the clinic recorded it
+    # so the pulse of 0 and the weight of 0.0: their Observations, absent, with the text as read
+    assert {o["identifier"][0]["value"] for o in vital if o["id"].endswith("-pulse") and "dataAbsentReason" in o} == {
+        str(v) for v in range(1, VISITS + 1) if v % 19 == 0}
+    assert {said(o) for o in vital if o["id"].endswith("-weight") and "dataAbsentReason" in o} == {("unknown", "0.0")}
+    assert len([o for o in vital if o["id"].endswith("-weight") and "dataAbsentReason" in o]) == VISITS // 7
+    assert not [o for o in vital if o["id"].endswith("-temp") and "dataAbsentReason" in o]  # NULL BT: no Observation
     labs = {int(o["identifier"][0]["value"]): o for o in observations
             if o["category"][0]["coding"][0]["code"] == "laboratory"}
     assert len(labs) == rows["LAB_RSLT"]

@@ -117,6 +117,14 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     invoices = _resources(bag, "Invoice")
     assert {k: (r["subject"]["reference"], r["totalGross"]["value"]) for k, r in invoices.items()} == {
         str(b): (f"Patient/{patients[str(pid)]['id']}", amount) for b, (pid, amount, _) in clinic.bills.items()}
+    # BLL_STATUS (D, C, O: no rule reads them) mapped all the same with no map: every bill issued (Invoice has no
+    # unknown), the value as recorded on it and carried raw as status-unread (was: not mapped, carried raw, nothing
+    # said; the deleted bill 6 is still no guessed entered-in-error)
+    assert {k: (r["status"], r["extension"][-1]["valueString"]) for k, r in invoices.items()} == {
+        str(b): ("issued", "D" if b == 6 else "C" if b % 3 else "O") for b in clinic.bills}
+    [bills] = [e for e in json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"][
+        "entities"] if e["entity"] == "receipt"]
+    assert (bills["statuses_kept_as_recorded"], bills["field_defects"]) == (30, {"status-unread": 30})
     items = _resources(bag, "ChargeItem")
     assert sorted((i["code"]["text"], i["subject"]["reference"], i["extension"][0]["valueReference"]["reference"],
                    i["occurrenceDateTime"] == invoices[str(1 + (int(k) - 1) // 2)]["date"]) for k, i in items.items()

@@ -197,12 +197,13 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
             "gnuhealth_vaccination": ("immunization",), "res_user": "skipped"}
     assert _fates(bag) == {t: read.get(t, "carried") for t in GNUHEALTH_TABLES}
     # the patient whose party has no first name quarantined (incomplete name) with its 3 evaluations (orphans);
-    # the orphan evaluation (patient 999) and the 7 with nothing measured quarantined; the 1 result line of that
+    # the orphan evaluation (patient 999) quarantined; the 7 with nothing measured exported, each mapped measurement
+    # an Observation with dataAbsentReason unknown (were quarantined unmappable); the 1 result line of that
     # patient's lab an orphan too
     assert _entities(bag) == {("patient", "gnuhealth_patient", 40, 39, 1),
                               ("lab_result", "gnuhealth_lab_test_critearea", 72, 71, 1),
                               ("allergy", "gnuhealth_patient_allergy", 12, 12, 0),
-                              ("vital_signs", "gnuhealth_patient_evaluation", 120, 109, 11),
+                              ("vital_signs", "gnuhealth_patient_evaluation", 120, 116, 4),
                               ("diagnosis", "gnuhealth_patient_disease", 40, 39, 1),
                               ("order_line", "gnuhealth_prescription_line", 68, 68, 0),
                               ("immunization", "gnuhealth_vaccination", 24, 23, 1)}
@@ -217,7 +218,12 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
         str(i): f"Patient/{patients[str(i * 5 % 40 + 1)]['id']}" for i in range(1, 13)}
     observations = [json.loads(line) for path in sorted(bag.glob("data/fhir/Observation.*.ndjson"))
               for line in path.read_bytes().splitlines()]
-    assert len({v["id"].split("-")[0] for v in observations}) == 109 + 71  # the vital-sign sets and the lab results
+    assert len({v["id"].split("-")[0] for v in observations}) == 116 + 71  # the vital-sign sets and the lab results
+    blank = {v["id"].split("-")[0] for v in observations if "dataAbsentReason" in v or any(
+        "dataAbsentReason" in c for c in v.get("component", []))}
+    assert len(blank) == 7 and all(  # every Observation of those 7 sets without a value, unknown
+        "valueQuantity" not in str(v) and "'code': 'unknown'" in str(v)
+        for v in observations if v["id"].split("-")[0] in blank)
     # a disease, a vaccination and a prescription line hold their patient (or order) as the Many2One named ``name`` and
     # the pathology, vaccine and drug as ids: the code and name are the dictionary's (were: carried raw)
     conditions = _resources(bag, "Condition")

@@ -212,8 +212,8 @@ def test_every_entity_through_the_workers_gives_the_one_core_bag_and_readiness(
     reasons = {code for e in crossed for code in e["quarantine_reasons"]}
     assert {"ambiguous-key", "orphan", "invalid-date", "required-missing"} <= reasons
     assert sum(e["cells"]["transformed"] for e in crossed) > 1000
-    assert {code for e in crossed for code in e["field_defects"]} == {
-        "bad-encoding", "control-characters", "invalid-date", "lossy-text"}
+    assert {code for e in crossed for code in e["field_defects"]} == {  # status-unread: the demo's unread statuses
+        "bad-encoding", "control-characters", "invalid-date", "lossy-text", "status-unread"}
     # The workers mapped most rows: the parent maps a worker's teaching rows, keys with spaces, and the
     # batches sent before a resync.
     rows_crossed = sum(entities[name]["source_rows"] for name in entities_crossed)

@@ -79,9 +79,24 @@ def test_scaffold_loads_and_guesses_the_demo_tables(scaffolded: ScaffoldOutcome)
 def test_every_mapping_in_the_scaffold_says_why(scaffolded: ScaffoldOutcome) -> None:
     lines = scaffolded.connector_toml.read_text(encoding="utf-8").splitlines()
     mapping = re.compile(r"^(table|key|query|encoding|date_formats|tables|\w+ = \{ column)")
+    checks = []
     for number, line in enumerate(lines):
         if mapping.match(line):
-            assert lines[number - 1].startswith("# GUESS ("), f"line {number + 1} has no GUESS comment: {line}"
+            before = number - 1
+            if lines[before].startswith("# CHECK ("):  # what the contractor must check, after the guess's why
+                checks.append(lines[before])
+                before -= 1
+            assert lines[before].startswith("# GUESS ("), f"line {number + 1} has no GUESS comment: {line}"
+    # the STAT columns of the vaccinations, vital signs, coverages and lab reports (codes no rule reads) mapped all
+    # the same, with no map: each value kept as recorded, carried raw as status-unread and named by connector check
+    # (was: not mapped, the column carried raw and every record the usual status, a vaccination not given or
+    # entered in error 'completed', nothing said)
+    unknown, usual = "the resource's status unknown", "the resource's usual status (its value set has no unknown)"
+    assert checks == [f"# CHECK ({values} of STAT not read: kept as recorded, {kept}; add it to the map if you know "
+                      "what it says)" for values, kept in (
+                          ("1, 2, 9", usual), ("C, E, F, Q", unknown), ("E, N, Y", usual),
+                          ("A, C, F, P, X, Z", unknown))]
+    assert lines.count('status = { column = "STAT", type = "status" }') == 4
 
 
 def test_scaffold_dry_run_export_reconciles(scaffolded: ScaffoldOutcome, demo_clinic) -> None:
@@ -1458,3 +1473,40 @@ def test_a_docstatus_beside_a_soft_delete_is_one_status_the_draft_kept_as_record
     assert (read[5], read[7], read[10], read[11]) == ("0", "entered-in-error", "2", "1")
     conn.close()
     assert _export_counts("docstatus", path, tmp_path / "out")["encounter"] == (40, 0)
+
+
+def test_a_status_no_rule_reads_is_mapped_all_the_same_on_every_entity(tmp_path: Path) -> None:
+    """A vaccination's 진행상태 완료/취소/보류: 완료 completed, 취소 not-done, and 보류, which no rule reads, kept as
+    recorded with a # CHECK line saying the resource's usual status stands (Immunization has no unknown; before
+    2026-12 the column was not mapped at all on an immunization, receipt, coverage or payment, and every
+    vaccination exported 'completed', the cancelled ones too). A visit's own ``status`` none of whose values reads
+    (A1/B2): mapped with no map, every value kept as recorded, unknown (before: carried raw, every visit
+    'finished', nothing said). Each such record exported, none quarantined."""
+    path = tmp_path / "statuses.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE visit (visit_id INTEGER PRIMARY KEY, patient_id INTEGER, visit_date TEXT, status TEXT);
+        CREATE TABLE vaccination (vacc_id INTEGER PRIMARY KEY, patient_id INTEGER, vacc_date TEXT, vaccine_name TEXT,
+                                  진행상태 TEXT);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 31)])
+    conn.executemany("INSERT INTO visit VALUES (?, ?, '2024-03-02', ?)",
+                     [(i, 1 + i % 30, "A1" if i % 3 else "B2") for i in range(1, 41)])
+    conn.executemany("INSERT INTO vaccination VALUES (?, ?, '2024-03-02', '인플루엔자', ?)",
+                     [(i, 1 + i % 30, "보류" if i % 10 == 0 else "취소" if i % 10 == 5 else "완료")
+                      for i in range(1, 41)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("statuses", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    vaccine, visit = spec.entities["immunization"].fields["status"], spec.entities["encounter"].fields["status"]
+    assert (vaccine.column, vaccine.map, visit.column, visit.map) == (
+        "진행상태", {"완료": "completed", "취소": "not-done"}, "status", None)
+    text = (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+    assert ("# CHECK (보류 of 진행상태 not read: kept as recorded, the resource's usual status (its value set has no "
+            "unknown); add it to the map if you know what it says)") in text
+    assert ("# CHECK (A1, B2 of status not read: kept as recorded, the resource's status unknown; add it to the map "
+            "if you know what it says)") in text
+    counts = _export_counts("statuses", path, tmp_path / "out")
+    assert (counts["immunization"], counts["encounter"]) == ((40, 0), (40, 0))

@@ -115,9 +115,9 @@ def test_a_vital_recorded_as_no_number_is_an_observation_saying_why_and_a_measur
         "환자번호", "patient", "내원번호", False)
     [columns] = [e for e in spec.entities.values() if e.table == "활력징후"]
     check = checked(flow)
-    # the only row quarantined: the temperature with no value at all (NULL: nothing recorded, no reason to give)
-    assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
-        ("vital_eav_temperature", "measurements", "unmappable", 1)}
+    # no row quarantined: the temperature with no value at all (NULL) is its Observation saying the value is unknown
+    # (was: the only row quarantined, unmappable)
+    assert check["defects"] == []
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
         assert outcome["balanced"]
@@ -127,7 +127,7 @@ def test_a_vital_recorded_as_no_number_is_an_observation_saying_why_and_a_measur
         assert {e["entity"]: (e["source_rows"], e["exported"], e["quarantined"]) for e in outcome["entities"]
                 if e["table"] in ("바이탈", "활력징후")} == {
             "vital_eav_weight": (21, 21, 0), "vital_eav_pulse": (20, 20, 0), "vital_eav_bp": (20, 20, 0),
-            "vital_eav_temperature": (20, 19, 1), columns.name: (20, 20, 0)}
+            "vital_eav_temperature": (20, 20, 0), columns.name: (20, 20, 0)}
     observations = _observations(bag)
     for observation in observations:  # every vital sign, absent or not, within the KR Core profile it claims
         assert check_profiles(observation) == [], observation["id"]
@@ -160,14 +160,24 @@ def test_a_vital_recorded_as_no_number_is_an_observation_saying_why_and_a_measur
     assert found == {1: ("29463-7", "not-performed", "측정 안 함"), 2: ("8867-4", "asked-declined", "거부"),
                      3: ("8310-5", "unknown", "0"), 4: ("85354-9", "not-performed", "측정불가"),
                      5: ("8867-4", "unknown", ">200")}
+    # the temperature recorded NULL: its Observation, no value, unknown and no text (NULL says nothing of why); its
+    # cells found again below like every other (no field defect: it broke no rule)
+    [blank] = by_key("바이탈", 10 * 7 + list(ITEMS).index("V04"))
+    assert (blank["code"]["coding"][0]["code"], _absent(blank), "valueQuantity" in blank) == (
+        "8310-5", ("unknown", None), False)
+    assert "field_defects" not in sidecar[blank["id"].rsplit("-", 1)[0]]
     # the weight taken outside any visit: its patient's, no encounter (was: quarantined where the patient came
     # from the visit)
     [alone] = by_key("바이탈", NO_VISIT)
     assert ("encounter" in alone, alone["valueQuantity"]["value"], alone["subject"]) == (
         False, 65.2, by_key("바이탈", 60)[0]["subject"])
-    # 활력징후: the row with one broken measurement keeps the others (the pulse's cell carried raw with its reason, no
-    # Observation made of it); the row whose only measurement is '거부' is a pulse Observation saying so
-    assert sorted(o["code"]["coding"][0]["code"] for o in by_key("활력징후", 8)) == ["29463-7", "8310-5", "85354-9"]
+    # 활력징후: the row with one broken measurement keeps the others, and the broken one is its Observation saying why
+    # (the pulse's cell carried raw with its reason; was: no Observation made of it); the row whose only measurement
+    # is '거부' is a pulse Observation saying so, its NULL blood pressure, temperature and weight none
+    assert sorted(o["code"]["coding"][0]["code"] for o in by_key("활력징후", 8)) == [
+        "29463-7", "8310-5", "85354-9", "8867-4"]
+    [pulse] = [o for o in by_key("활력징후", 8) if o["id"].endswith("-pulse")]
+    assert _absent(pulse) == ("not-performed", "측정불가")
     assert [(d["field"], d["reason_code"]) for d in sidecar[by_key("활력징후", 8)[0]["id"].rsplit("-", 1)[0]][
         "field_defects"]] == [("pulse", "invalid-number")]
     [declined] = by_key("활력징후", 9)

@@ -109,17 +109,19 @@ def test_the_contractors_finished_connector_reads_the_jsonb_vitals_and_the_array
                              "--institution-code", INSTITUTION[0], "--institution-name", INSTITUTION[1], "--json"],
                             flow.env, 0).output)
     assert (check["ok"], check["lint"], check["unmapped_tables"]) == (True, [], [])
-    # the vitals whose jsonb is a list: no measurement, quarantined whole (with its jsonb)
+    # the vitals whose jsonb is a list: its sbp and dbp read as NULL, so a set recorded with nothing in it, exported
+    # with the blood pressure's parts absent (unknown), its jsonb carried raw beside it (was: quarantined whole,
+    # unmappable, though it broke no rule)
     assert {(d["section"], d["field"], d["reason_code"], d["rows"]) for d in check["defects"]} == {
-        ("patient", "name", "required-missing", 1), ("vital_signs", "measurements", "unmappable", 1)}
+        ("patient", "name", "required-missing", 1)}
     assert {(s["entity"], s["source_rows"], s["exported"], s["quarantined"])
             for s in check["reconciliation"]["entities"]} >= {
-        ("visit_code", 270, 265, 5), ("vital_signs", 120, 116, 4)}
+        ("visit_code", 270, 265, 5), ("vital_signs", 120, 117, 3)}
     dry, sealed, bag = exported(flow, tmp_path)
     assert dry["reconciliation"]["balanced"] and sealed["reconciliation"]["balanced"]
     observations = _resources(bag, "Observation")
     bp = {r["identifier"][0]["value"]: [c["valueQuantity"]["value"] for c in r["component"]]
-          for r in observations if r["id"].endswith("-bp")}
+          for r in observations if r["id"].endswith("-bp") and r["identifier"][0]["value"] != clinic.dirty["list_vitals"]}
     assert len(bp) == 116
     for uid, values in bp.items():
         vit = json.loads(clinic.vitals[uid])
@@ -127,10 +129,14 @@ def test_the_contractors_finished_connector_reads_the_jsonb_vitals_and_the_array
     # the jsonb itself (its "position", which no field maps) is carried beside each exported row
     carried = _raw_columns(bag, "vital_signs")
     assert all(json.loads(carried[uid]["vitals"]) == json.loads(clinic.vitals[uid]) for uid in bp)
-    quarantine = [json.loads(line) for path in sorted(bag.glob("data/raw/vital_signs.*.ndjson"))
-                  for line in path.read_bytes().splitlines()]
-    [listed] = [q for q in quarantine if q["key"] == clinic.dirty["list_vitals"]]
-    assert (listed["reason_code"], listed["row"]["vitals"], listed["row"]["sbp"]) == ("unmappable", "[120, 80]", None)
+    # each measurement the section maps (sbp, dbp, hr, temp from the jsonb) absent, unknown
+    listed = {r["id"].rsplit("-", 1)[1]: r for r in observations
+              if r["identifier"][0]["value"] == clinic.dirty["list_vitals"]}
+    assert sorted(listed) == ["bp", "pulse", "temp"]
+    assert [c["dataAbsentReason"]["coding"][0]["code"] for c in listed["bp"]["component"]] == ["unknown", "unknown"]
+    assert (listed["pulse"]["dataAbsentReason"]["coding"][0]["code"],
+            listed["temp"]["dataAbsentReason"]["coding"][0]["code"]) == ("unknown", "unknown")
+    assert "valueQuantity" not in str(listed) and json.loads(carried[clinic.dirty["list_vitals"]]["vitals"]) == [120, 80]
     # a boolean column through a code map of '1'/'0' (psqlODBC's text; now read as the boolean): 12 of 15 active
     allergies = _resources(bag, "AllergyIntolerance")
     assert sorted(a["clinicalStatus"]["coding"][0]["code"] for a in allergies) == ["active"] * 10 + ["inactive"] * 5

@@ -637,9 +637,10 @@ class VitalSigns:
     note: str | None = None
     status: str | None = None  # None: final; see STATUS_VALUES["vital_signs"]
     recorded_status: str | None = None
-    #: Set by the export, never by a connector: a set with no measurement left because each recorded one was
-    #: no number ('측정 안 함', 'refused', '>200', 0): (measurement field, the text as recorded, None where it
-    #: was no text). Each becomes its Observation with ``dataAbsentReason`` (docs/fhir-mapping.md).
+    #: Set by the export, never by a connector: the measurements recorded as no number ('측정 안 함', 'refused',
+    #: '>200', 0), or, in a set whose every mapped measurement is NULL, each of them: (measurement field, the text
+    #: as recorded, None where there was no text). Each becomes its Observation with ``dataAbsentReason``
+    #: (docs/fhir-mapping.md).
     absent: tuple[tuple[str, str | None], ...] = ()
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 

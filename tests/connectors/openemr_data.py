@@ -263,12 +263,14 @@ def populate(conn: pyodbc.Connection, documents_root: Path, seed: int = 8) -> Ex
             encounter_id=first_encounter, completion_status=completion, administration_site="left_deltoid",
             refusal_reason="parental_decision" if pid == 2 else None, expiration_date="2025-06-30")
         immunization_id = _last_id(ins)
-        if pid == 7:  # Immunization has no "unknown" status: the row is kept raw, never guessed
-            exp.bad("immunization", "unmappable")
-        else:
-            exp.ok("immunization")
-            exp.fhir_statuses[("immunization", immunization_id)] = (
-                "entered-in-error" if pid == 5 else "not-done" if pid in (2, 3) else "completed")
+        # Immunization has no "unknown" status: "Maybe later" is exported with the usual status (completed), the
+        # value as recorded beside it and its cell carried raw as status-unread, counted; never a guessed not-done
+        # (before 2026-12: quarantined unmappable)
+        exp.ok("immunization")
+        exp.fhir_statuses[("immunization", immunization_id)] = (
+            "entered-in-error" if pid == 5 else "not-done" if pid in (2, 3) else "completed")
+        if pid == 7:
+            exp.kept_as_recorded["immunization"] += 1
 
         # lab order with two codes, a report and results (abnormal flags from list_options)
         if pid <= 4:

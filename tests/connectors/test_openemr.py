@@ -279,8 +279,15 @@ def test_immunizations_given_refused_not_given_partial_and_in_error(
                                                  "display": "Immunization CVX 140"}
     assert (given["lotNumber"], given["site"], given["expirationDate"]) == ("LOT1", {"text": "Left Deltoid"},
                                                                             "2025-06-30")
-    (unknown,) = exported.raw("immunization")  # "Maybe later": no Immunization status says that
-    assert (unknown["reason_code"], unknown["row"]["completion_status"]) == ("unmappable", "Maybe later")
+    # "Maybe later": no Immunization status says that, and the value set has no unknown: the record kept with the
+    # usual status, the value as recorded on it and carried raw with its reason (was: quarantined unmappable)
+    assert not exported.raw("immunization")
+    [maybe] = [i for i in immunizations.values()
+               if {"url": fhir.RECORDED_STATUS_URL, "valueString": "Maybe later"} in i.get("extension", [])]
+    assert (maybe["status"], maybe["lotNumber"]) == ("completed", "LOT7")
+    [carried] = [c for c in exported.ndjson("raw/columns/immunization") if c["id"] == maybe["id"]]
+    assert (carried["columns"]["completion_status"], carried["field_defects"]) == ("Maybe later", [
+        {"field": "status", "column": "completion_status", "reason_code": "status-unread"}])
 
 
 def test_medication_list_insurance_and_admissions(openemr: OpenEmrDatabase, exported: ConformantExport) -> None:
@@ -323,11 +330,12 @@ def test_every_status_is_counted_and_none_is_lost(openemr: OpenEmrDatabase, expo
     for section, n in openemr.expected.kept_as_recorded.items():
         assert entities[section].statuses_kept_as_recorded == n
     assert sum(e.statuses_kept_as_recorded for e in entities.values()) == sum(
-        openemr.expected.kept_as_recorded.values()) == 1
+        openemr.expected.kept_as_recorded.values()) == 2
     for entity in entities.values():  # one status per resource written
         resources = sum(entity.statuses.values())
         assert resources >= entity.exported
-    assert entities["immunization"].statuses == {"completed": 4, "not-done": 2, "entered-in-error": 1}
+    assert entities["immunization"].statuses == {"completed": 5, "not-done": 2, "entered-in-error": 1}
+    assert entities["immunization"].field_defects == {"status-unread": 1}  # its cell carried raw with why
 
 
 def test_notes_from_soap_clinical_notes_and_patient_notes(exported: ConformantExport) -> None:

@@ -119,6 +119,11 @@ class CheckReport:
     hints: list[str] = field(default_factory=list)
     #: Merged charts (환자 통합) per patient section: {"replaced", "survivors", "chains", "defects": {code: n}}.
     merged_charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Status values no map or value-set code reads, each kept as recorded (the resource's unknown, or its usual
+    #: status where it has none) and carried raw as ``status-unread``: (section, field, column, value, records).
+    #: The values are the EMR's status codes (no patient data), each cut to :data:`_VALUE_SHOWN` characters and
+    #: at most :data:`_VALUES_SHOWN` per field, the rest counted in one line.
+    unread_statuses: list[tuple[str, str, str, str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -157,6 +162,8 @@ class CheckReport:
             "orphans": [o.to_dict() for o in self.orphans],
             "defects": [d.to_dict() for d in self.defects],
             "hints": self.hints,
+            **({"unread_statuses": [{"section": s, "field": f, "column": c, "value": v, "records": n}
+                                    for s, f, c, v, n in self.unread_statuses]} if self.unread_statuses else {}),
             **({"merged_charts": [{"section": name, **found} for name, found in sorted(self.merged_charts.items())]}
                if self.merged_charts else {}),
             "fhir": {
@@ -223,6 +230,10 @@ class CheckReport:
         out += [f"  {d.section}.{d.field}{f' ({d.column})' if d.column else ''}: {d.reason_code} {d.rows}"
                 for d in self.defects] or ["  none"]
         out += [f"  hint: {h}" for h in self.hints]
+        if self.unread_statuses:
+            out += ["", "Status values not read (each record kept with its status unknown, or the usual one where "
+                        "the resource has no unknown; the value carried raw as status-unread: add it to the map):"]
+            out += [f"  {s}.{f}{f' ({c})' if c else ''}: {v} {n}" for s, f, c, v, n in self.unread_statuses]
         for name, found in sorted(self.merged_charts.items()):
             out += ["", f"Merged charts (환자 통합) of {name} (its merged_into):",
                     f"  {found['replaced']} charts exported replaced-by the chart they were merged into (active "
@@ -505,6 +516,7 @@ def check_connector(
                     report.empty_tables.append(entry["name"])
         report.fhir_resources = run.resources
         report.merged_charts = dict(run.merged_charts)
+        report.unread_statuses = _unread_statuses(spec, run.unread_statuses)
         report.fhir_problems = run.problems
         report.sample_chart = sample.lines()
         report.hints = stored_prefix_hints(run.absolute_paths)
@@ -530,6 +542,31 @@ def check_connector(
         return report
     finally:
         source.close()
+
+
+#: How much of an unread status value the check shows (a status is a code; a longer value is cut), and how many
+#: values per field (the others counted in one line).
+_VALUE_SHOWN = 24
+_VALUES_SHOWN = 10
+
+
+def _unread_statuses(spec: ConnectorSpec, found: Counter[tuple[str, str]]) -> list[tuple[str, str, str, str, int]]:
+    """The check's lines of status values not read: per section, its most frequent values first (then by value),
+    quoted and cut to :data:`_VALUE_SHOWN` characters; past :data:`_VALUES_SHOWN` values, one line of the rest."""
+    out: list[tuple[str, str, str, str, int]] = []
+    for section in sorted({s for s, _ in found}):
+        entity = spec.entities[section]
+        fld = next((f for f in entity.fields.values() if f.type == "status"), None)
+        name = fld.name if fld is not None else "status"
+        column = (fld.column or "+".join(fld.columns) or ("expr" if fld.expr else "")) if fld is not None else ""
+        values = sorted(((n, v) for (s, v), n in found.items() if s == section), key=lambda nv: (-nv[0], nv[1]))
+        for n, value in values[:_VALUES_SHOWN]:
+            shown = value if len(value) <= _VALUE_SHOWN else value[:_VALUE_SHOWN] + "…"
+            out.append((section, name, column, repr(shown), n))
+        rest = values[_VALUES_SHOWN:]
+        if rest:
+            out.append((section, name, column, f"({len(rest)} more values)", sum(n for n, _ in rest)))
+    return out
 
 
 def assert_connector_finished(

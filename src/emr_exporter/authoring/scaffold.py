@@ -1174,6 +1174,9 @@ _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?
 #: its values say (planned, done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`).
 _RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)", r"([A-Z0-9]+_?)?(STATUS|STAT|STS)(_?(CD|CODE))?",
                   r"(진행|처리|진료|예약|접수|처방|검사|시술|치료|수납)?상태(코드|구분|값)?", r"진행(구분|단계)")
+#: A record's own status by name (``STATUS``, ``REC_STAT``, ``VST_STAT_CD`` on the table whose columns all start
+#: ``VST_``, 진행상태): read even when none of its values is a status word, unlike ``BMI_STATUS`` or ``PAY_STATUS``.
+_OWN_STATUS = (r"((REC(ORD)?|ROW)_?)?(STATUS|STAT|STS)(_?(CD|CODE))?", r"(진행|진료|처리)?상태(코드|구분|값)?")
 #: A Frappe/ERPNext ``docstatus`` (0 draft, 1 submitted, 2 cancelled): the only name whose numbers are read.
 _DOC_STATUS = r"DOC_?STATUS"
 #: A cancellation flag (CANCEL_YN = 'Y', 취소여부): 'Y' a cancelled record, 'N' an ordinary one.
@@ -1213,8 +1216,8 @@ _STATUS_OF: dict[str, dict[str, str]] = {
 }
 _STATUS_OF["vital_signs"] = _STATUS_OF["lab_report"] = _STATUS_OF["lab_result"]
 _STATUS_OF["payment"] = _STATUS_OF["coverage"]
-#: The entities whose resource writes a status it cannot read as ``unknown`` (the others' would be unmappable): a
-#: map leaving some sampled values unread is written only for them.
+#: The entities whose resource writes a status it cannot read as ``unknown`` (the others' value sets have none:
+#: there the usual status, the value kept as recorded beside it); the ``# CHECK`` line says which.
 _STATUS_UNKNOWN_OK = frozenset({"procedure", "encounter", "order_line", "lab_result", "vital_signs", "lab_report"})
 
 #: A column holding a part of a person's name (family, given, middle, maiden): never the whole name.
@@ -2353,13 +2356,20 @@ class _Guesser:
             mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else states[w] for v, w in sorted(words.items())
                                               if w in states or w == "ordinary"}
             unread = sorted(values - set(mapping))
-            if all(m == "" for m in mapping.values()) or (unread and guess.entity not in _STATUS_UNKNOWN_OK):
+            if mapping and all(m == "" for m in mapping.values()):
                 # nothing but ordinary records read (docstatus all 1): the usual status, the column carried raw
                 continue
             said = ", ".join(f"{v} {'an ordinary record' if s == '' else s}" for v, s in sorted(mapping.items()))
-            check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, the resource's status unknown; "
-                     "add it to the map if you know what it says") if unread else ""
-            found = FieldGuess("status", column.name, "status", f"{how}: {said}", map=mapping, check=check)
+            # a value not read: kept as recorded (the recorded-status extension, its cell carried raw as
+            # status-unread, counted, named by connector check); the resource's unknown, or, where its value set has
+            # none (immunization, receipt, coverage, payment), its usual status. Before 2026-12 such a column was
+            # not mapped on those four (the export quarantined the row).
+            kept = ("the resource's status unknown" if guess.entity in _STATUS_UNKNOWN_OK
+                    else "the resource's usual status (its value set has no unknown)")
+            check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, {kept}; add it to the map "
+                     "if you know what it says") if unread else ""
+            found = FieldGuess("status", column.name, "status", f"{how}: {said}" if said else how, map=mapping,
+                               check=check)
             rank = (len(mapping), -len(unread), _name_fits(_DOC_STATUS, column))
             if best is None or rank > best[0]:
                 best = (rank, found)
@@ -2429,6 +2439,10 @@ class _Guesser:
             words, how = ({v: _STATUS_LETTERS[v] for v in values},
                           "column name says a record status; its sampled values are the codes P/D/C (planned, done, "
                           "cancelled)")
+        if not words and any(_name_fits(p, column) for p in _OWN_STATUS):
+            # the record's own status none of whose values reads: mapped all the same, every value kept as recorded
+            # (before 2026-12: carried raw, every record the usual status, nothing said)
+            return {}, "column name says the record's own status; none of its sampled values is a status word"
         return (words, how) if words else None
 
     def _blood_pressure_text(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:

@@ -422,6 +422,9 @@ def _field_lines(
             lines.append(f"        recorded = T{i}(raw, F{i}, ctx)")
             lines.append(f"        {recorded_target} = recorded")
             lines.append(f"        {target} = m._status(F{i}, recorded)")
+            env[f"C{i}"] = mapper._defect_column(field, column)
+            lines.append(f"        if {target} is None:")  # not read: kept as recorded, carried with why
+            lines.append(f"            defects.append(({key}, C{i}, 'status-unread'))")
         elif field.type == "ref_list":
             env[f"T{i}"] = TRANSFORMS["ref_list"]
             lines.append(f"        {target} = m._ref_list(F{i}, T{i}(raw, F{i}, ctx))")
@@ -640,7 +643,9 @@ class EntityMapper:
             elif field.type == "status":
                 recorded = TRANSFORMS["status"](raw, field, ctx)
                 values["recorded_status"] = recorded
-                values[name] = self._status(field, recorded)
+                values[name] = status = self._status(field, recorded)
+                if status is None:  # not read: kept as recorded (the resource's unknown), carried with why
+                    self.defects.append((name, self._defect_column(field, column), "status-unread"))
             elif field.type == "ref_list":
                 values[name] = self._ref_list(field, TRANSFORMS["ref_list"](raw, field, ctx))
             else:
@@ -728,7 +733,8 @@ class EntityMapper:
 
     def _status(self, field: FieldSpec, recorded: str) -> str | None:
         """The record status for a source status: mapped, or a value set code as is; else None (kept as
-        recorded in ``recorded_status``, never guessed: the FHIR mapper writes it as unknown and counts it)."""
+        recorded in ``recorded_status``, never guessed: the FHIR mapper writes it as unknown, or the usual
+        status where the value set has no unknown, and counts it; the cell a ``status-unread`` field defect)."""
         if field.map and recorded in field.map:
             return str(field.map[recorded])
         allowed = model.STATUS_VALUES.get(self.entity.canonical, frozenset())

@@ -1100,6 +1100,9 @@ class ExportRun:
         self._quarantined_keys: dict[str, set[str]] = {}
         #: Per patient section with merged charts (환자 통합): what became of them (the connector check shows it).
         self.merged_charts: dict[str, dict[str, Any]] = {}
+        #: (section, status as recorded) → records whose status no map or value-set code reads (kept as recorded:
+        #: the resource's unknown, or its usual status where it has none); the connector check names them.
+        self.unread_statuses: Counter[tuple[str, str]] = Counter()
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
@@ -2853,8 +2856,9 @@ class ExportRun:
                 groups.add(group)
                 if not bag.append_line(group, line):
                     yield from bag.add_line(group, line)
-        if mapped.kept_as_recorded:
+        if mapped.kept_as_recorded is not None:
             counts.statuses_kept_as_recorded += 1
+            self.unread_statuses[(entity.name, mapped.kept_as_recorded)] += 1
         columns_line = mapped.columns_line  # made with the row's mapping (RowMapping.map_one)
         if columns_line is not None:
             for _, _, code in mapped.defects:
@@ -3006,7 +3010,7 @@ class MappedRow:
         self, result: model.Record | model.QuarantinedRow | None, lines: list[tuple[str, str, bytes, str]],
         defects: tuple[tuple[str, str, str], ...] = (), rejected: tuple[str, str, str] | None = None,
         record_id: str = "", key: str = "", list_line: bytes = b"", roster: bytes | None = None,
-        kept_as_recorded: bool = False, columns_line: bytes | None = None, carried_cells: int = 0,
+        kept_as_recorded: str | None = None, columns_line: bytes | None = None, carried_cells: int = 0,
         transformed_cells: int = 0, summaries: tuple[Any, ...] = (), taken_cells: int = 0,
     ) -> None:
         self.result = result
@@ -3014,7 +3018,7 @@ class MappedRow:
         self.defects = defects
         self.rejected = rejected
         # Of an exported record: its id and source key, its lines in report/lists and report/roster and
-        # whether its status was kept as recorded.
+        # its status as recorded where no FHIR status was read from it (None: read, or none recorded).
         self.record_id = record_id
         self.key = key
         self.list_line = list_line
@@ -3069,17 +3073,26 @@ _MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
 
 
 def _absent_measurements(record: model.VitalSigns, row: Mapping[str, Any],
-                         defects: tuple[tuple[str, str, str], ...]) -> model.VitalSigns:
-    """A set left with no measurement because each recorded one was no number (a field defect: '측정 안 함', 0):
-    the record with those measurements ``absent`` (fhir.py writes each with dataAbsentReason, the text as
-    recorded), so the visit's record is in the chart; the cells are carried raw with their reason as for any
-    field defect. A set with no such defect is left as it is (to_fhir refuses it: unmappable)."""
+                         defects: tuple[tuple[str, str, str], ...], measured: tuple[str, ...]) -> model.VitalSigns:
+    """A vital-signs set whose measurements say nothing of a value, as FHIR R4's vital signs expect (vs-2, vs-3: a
+    value or the reason it is absent): the record with those measurements ``absent`` (fhir.py writes each as its
+    Observation with dataAbsentReason), so the visit's record is in the chart, never quarantined nor dropped.
+
+    * A measurement recorded as no number ('측정 안 함', 'refused', '>200', 0: a field defect, its cell carried raw
+      with its reason) is absent with the text as recorded, in any set (before 2026-12 only in a set with no number
+      left; in one with numbers it was the field defect alone, no Observation).
+    * A NULL or empty measurement records nothing: no Observation where the set holds anything else (a height not
+      taken at this visit is no measurement of unknown height). Only a set that holds nothing at all, every mapped
+      measurement (``measured``) NULL, has each of them absent with no text (``unknown``: NULL says nothing of why,
+      so never ``not-performed``); before, that row was quarantined ``unmappable`` though it broke no rule."""
     absent: dict[str, str | None] = {}
     for field_name, column, _ in defects:
         if field_name in _MEASUREMENTS and field_name not in absent:
             value = row.get(column)  # (a computed column: the text an expr read out of the cell, e.g. a BP's)
             absent[field_name] = value if isinstance(value, str) else (
                 str(value) if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else None)
+    if not absent and not fhir.vital_measured(record):
+        absent = dict.fromkeys(measured)
     return dataclasses.replace(record, absent=tuple(absent.items())) if absent else record
 
 
@@ -3118,6 +3131,8 @@ class RowMapping:
         field = entity.fields.get("merged_into")
         column = next((c for n, _, c, _, _ in mapper._plan if n == "merged_into"), None)
         self._merge_column = mapper._defect_column(field, column) if field is not None and column else "merged_into"
+        #: The measurements the section maps (each absent, ``unknown``, in a set whose every one is NULL).
+        self._measured = tuple(n for n, _, _, _, _ in mapper._plan if n in _MEASUREMENTS)
         # A writer of the entity's lines straight to bytes (pipeline/fastlines.py) where the resources' own
         # rules it proves are all there is to check (no structure models asked for).
         self._fast = fastlines.writer_for(entity.canonical) if check.validator is None else None
@@ -3130,8 +3145,8 @@ class RowMapping:
             return MappedRow(result, [])
         # A copy: the mapper reuses its (empty) list for the next row, and a worker answers a whole batch.
         defects = tuple(mapper.defects)
-        if defects and type(result) is model.VitalSigns and not fhir.vital_measured(result):
-            result = _absent_measurements(result, row, defects)
+        if type(result) is model.VitalSigns and (defects or not fhir.vital_measured(result)):
+            result = _absent_measurements(result, row, defects, self._measured)
         if self.merges is not None and type(result) is model.Patient:
             result, merge_note = self.merges.apply(result)
             if merge_note is not None:  # why merged_into is no link: its value carried with the code

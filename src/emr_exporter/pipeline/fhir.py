@@ -415,15 +415,17 @@ def _status(
     ``allowed``: value-set codes passed through as they are (``renamed`` first maps a canonical status
     onto this resource's code, e.g. stopped → revoked). A status recorded by the source that the connector
     could not map (``recorded_status`` without ``status``) becomes ``unknown`` — the value set's own code
-    for it — or, where the value set has none (``unknown=None``), makes the record unmappable.
+    for it — or, where the value set has none (``unknown=None``: Immunization, Invoice, Coverage,
+    PaymentReconciliation), the ``usual`` one, the status of a record whose EMR keeps none: the record stays
+    in the chart (until 2026-12 it was quarantined unmappable), the value as recorded beside it (the
+    recorded-status extension on every resource of the record, the cell carried raw as ``status-unread``),
+    counted; never a guessed entered-in-error or cancelled.
     """
     status = getattr(record, "status", None)
     if status == "":  # mapped to "an ordinary record" (a deletion flag's 'N'): the usual status
         return usual
     if status is None:
-        if getattr(record, "recorded_status", None):
-            if unknown is None:
-                raise _fail(record, "status", "the recorded status has no equivalent in this resource's value set")
+        if getattr(record, "recorded_status", None) and unknown is not None:
             return unknown
         return usual
     status = str((renamed or {}).get(status, status))
@@ -436,9 +438,10 @@ def _status(
     raise _fail(record, "status", "is not a known record status")
 
 
-def status_kept_as_recorded(record: Any) -> bool:
-    """True when the source recorded a status that no FHIR status was derived from (it is counted)."""
-    return getattr(record, "status", None) is None and bool(getattr(record, "recorded_status", None))
+def status_kept_as_recorded(record: Any) -> str | None:
+    """The status the source recorded where no FHIR status was derived from it (it is counted), else None."""
+    recorded = getattr(record, "recorded_status", None)
+    return recorded if recorded and getattr(record, "status", None) is None else None
 
 
 def status_label(resource: dict[str, Any]) -> str:
@@ -1606,8 +1609,8 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
     status = _status(record, "final", allowed=model.STATUS_VALUES["vital_signs"])
     effective = fhir_datetime(record.observed)
     resources = []
-    # a measurement recorded as no number (the export sets ``absent`` only for a set with none left): its own
-    # Observation with dataAbsentReason (FHIR R4 vital signs vs-2 / vs-3: a value or a reason it is absent)
+    # a measurement recorded as no number, or every measurement of a set recorded NULL (the export sets ``absent``):
+    # its own Observation with dataAbsentReason (FHIR R4 vital signs vs-2 / vs-3: a value or a reason it is absent)
     absent = dict(record.absent) if record.absent else {}
     if record.systolic is not None or record.diastolic is not None or "systolic" in absent or "diastolic" in absent:
         unit_code = ucum_code(record.bp_unit) if record.bp_unit else None

@@ -136,6 +136,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                      "설치를 도와준 업체에 알려 주세요. 먼저 읽힌 기록은 이관되었고, 두 번째는 원본 그대로 "
                      "보관되어 있습니다.",
                      "Tell your IT contractor. The first copy was transferred; the second is kept verbatim."),
+    "status-unread": ("프로그램이 모르는 진행 상태 값", "a status value the program does not read",
+                      "기록은 이관했고 상태는 '알 수 없음'(없는 형식은 보통 상태)으로 적었습니다. "
+                      "원래 값은 원본 그대로 보관되어 있습니다. 설치를 도와준 업체에 알려 주세요.",
+                      "The record is transferred, its status written as unknown (or the usual one where the format "
+                      "has no unknown); the value is kept verbatim. Tell your IT contractor."),
     "control-characters": ("보이지 않는 제어 문자가 들어 있음", "invisible control characters",
                            "기호(␀ 등)로 바꿔 이관했고 원래 값은 원본 그대로 보관되어 있습니다.",
                            "Shown as symbols (␀ …); the exact value is kept verbatim."),
