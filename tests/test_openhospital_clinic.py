@@ -35,7 +35,9 @@ DX_SECTIONS = ("diagnosis_opd_dis_id_a", "diagnosis_opd_dis_id_a_2", "diagnosis_
 READ = {"patient": ("patient",), "opd": (*DX_SECTIONS, "encounter"), "laboratory": ("lab_result",),
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
         "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
-        "therapies": ("medication_statement",)}
+        "therapies": ("medication_statement",),
+        # ADMISSION: the in-patient stays, an encounter section of their own (was: carried, a second visit table)
+        "admission": ("encounter_admission",)}
 #: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
 #: patient (30; its own BLP_DATE is its day); from MEDICALDSR each therapy's drug code and name (40 × 2); from EXAM
 #: each lab result's name (60) and from VACCINE each vaccination's vaccine name (40), their masters' …_DESC
@@ -66,7 +68,8 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
                               ("lab_result", "LABORATORY", 60, 60, 0), ("immunization", "PATIENTVACCINE", 40, 40, 0),
                               ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0), ("receipt", "BILLS", 30, 30, 0),
                               ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0),
-                              ("medication_statement", "THERAPIES", 40, 40, 0)}
+                              ("medication_statement", "THERAPIES", 40, 40, 0),
+                              ("encounter_admission", "ADMISSION", 20, 20, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_visit"]), "orphan")]
@@ -77,9 +80,21 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         found = patients[str(pid)]
         assert (found["name"], found["gender"], found.get("birthDate"), found["active"]) == (
             [{"text": name}], {"M": "male", "F": "female"}[sex], birth, pid != clinic.dirty["deleted_patient"])
-    encounters = _resources(bag, "Encounter")
-    assert {k: e["subject"]["reference"] for k, e in encounters.items()} == {
-        str(o): f"Patient/{patients[str(pid)]['id']}" for o, pid in clinic.visits.items()}
+    encounters = _resources(bag, "Encounter", "OPD")
+    assert {k: (e["subject"]["reference"], e["class"]["code"]) for k, e in encounters.items()} == {
+        str(o): (f"Patient/{patients[str(pid)]['id']}", "AMB") for o, pid in clinic.visits.items()}
+    # each admission an in-patient encounter (class IMP) of its patient, its period from ADM_DATE_ADM to ADM_DATE_DIS
+    # (none while the patient is still in: ADM_IN 1, carried raw; finished as any record of a closed clinic), the
+    # one ADM_DELETED 'Y' entered-in-error (was: ADMISSION carried raw); ids apart from the OPD visits' though both
+    # tables' keys run 1, 2, 3 …
+    stays = _resources(bag, "Encounter", "ADMISSION")
+    assert {k: (e["subject"]["reference"], e["class"]["code"], e["period"]["start"], e["period"].get("end"),
+                e["status"]) for k, e in stays.items()} == {
+        str(a): (f"Patient/{patients[str(pid)]['id']}", "IMP", at.isoformat() + "+09:00",
+                 out.isoformat() + "+09:00" if out else None,
+                 "entered-in-error" if a == clinic.dirty["deleted_admission"] else "finished")
+        for a, (pid, at, out) in clinic.admissions.items()}
+    assert not {e["id"] for e in stays.values()} & {e["id"] for e in encounters.values()}
     # the visit's diagnoses as Conditions (was: OPD_DIS_ID_A, _2, _3 carried raw): each with its visit, patient and
     # day, the code and DISEASE's name of it, the first column's the primary one; ids unique per visit and column
     conditions = [json.loads(line) for path in sorted(bag.glob("data/fhir/Condition.*.ndjson"))
@@ -143,10 +158,12 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         # carried_raw 8275, mapped 1620, quarantined 21, source less 24, transformed 80; now the diagnosis sections'
         # rows of 5 cells more (4 read again, the name joined in), each exported one's recorded date (OPD_DATE, a
         # DATETIME as a date) and joined name carried raw as transformed; LAB_STATUS (all 'DONE') read as the lab
-        # result's status (DONE → final); BILLS, BILLITEMS, BILLPAYMENTS, THERAPIES read (their joined cells)
-        {"carried_raw": 7933, "mapped": 2862, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
+        # result's status (DONE → final); BILLS, BILLITEMS, BILLPAYMENTS, THERAPIES read (their joined cells). Then
+        # carried_raw 7933, mapped 2862: ADMISSION's key, patient, admission and discharge days and deletion flag
+        # (20 rows × 5) mapped as in-patient encounters
+        {"carried_raw": 7833, "mapped": 2962, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
          "transformed": 538},
-        [("patient", 40, 0), ("encounter", 80, 1), ("diagnosis_opd_dis_id_a", 80, 1),
+        [("patient", 40, 0), ("encounter", 80, 1), ("encounter_admission", 20, 0), ("diagnosis_opd_dis_id_a", 80, 1),
          ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
          ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0), ("vital_signs", 60, 0),
          ("medication_statement", 40, 0), ("payment", 30, 0)])

@@ -176,6 +176,8 @@ class OpenHospitalClinic(ForeignDb):
     vitals: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     #: BLL_ID → (BLL_ID_PAT, BLL_AMOUNT, the amount its one BILLPAYMENTS row paid)
     bills: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: ADM_ID → (ADM_PAT_ID, ADM_DATE_ADM, ADM_DATE_DIS or None while admitted)
+    admissions: dict[int, tuple[int, dt.datetime, dt.datetime | None]] = field(default_factory=dict)
     #: THR_ID → (THR_PAT_ID, THR_MDSR_ID)
     therapies: dict[int, tuple[int, int]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
@@ -253,6 +255,7 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
         admissions.append((a, 0 if out else 1, "N", "M", a, pid, at, "ER", None, codes[a % 5],
                            codes[(a + 1) % 5] if out else None, out, "HOME" if out else None, "경과 관찰", 0.0, None, 0,
                            "Y" if a == 5 else "N", *audit(at)))
+        db.admissions[a] = (pid, at, out)
     db.dirty["deleted_admission"] = 5
     put("ADMISSION", admissions)
     put("EXAMTYPE", [(t, d, *audit()) for t, d in (("HE", "혈액학"), ("CH", "생화학"), ("PA", "기생충"),

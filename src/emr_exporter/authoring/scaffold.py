@@ -801,13 +801,20 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"VST_?(YMD|DT|DATE|DTTM|TS|MS)",
                   r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
-                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*"),
-        "end": (r"DISCH.*", r"DSCH_?(YMD|DT|DATE|DTTM)", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
+                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*",
+                  # an admission's day, the date word first or the noun spelled out (Open Hospital's
+                  # ADM_DATE_ADM, an ADMISSION_DATE, 입원일자)
+                  r"(YMD|DT|DATE|DTTM)_?ADM(IT|ISSION)?", r"ADMI(T|SSION)_?(YMD|DT|DATE|DTTM)", r"입원일.*"),
+        "end": (r"DISCH.*", r"DSCH_?(YMD|DT|DATE|DTTM)", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*",
+                # a discharge day, the date word first (Open Hospital's ADM_DATE_DIS)
+                r"(YMD|DT|DATE|DTTM)_?(DIS|DSCH|OUT)"),
         "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"(VISIT|VST)_?(GB|TYPE|TP)(_?CD)?"),
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
         "reason": (r"CHIEF_?COMPLAINTS?", r"CC(_?(TXT|TEXT))?", r"주소증|주호소"),
+        # an admission's route as recorded (외래, 응급실, 전원: Encounter.hospitalization.admitSource's text)
+        "admitted_from": (r"ADM(IT|ISSION)?_?(ROUTE|PATH|FROM|SRC|SOURCE)(_?(CD|NM))?", r"입원경로.*"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
@@ -1650,6 +1657,22 @@ _KIN_KINDS: tuple[str, ...] = ("diagnosis", "chart_note", "order_line", "procedu
 _KIN_HINTS: dict[str, tuple[str, ...]] = {"diagnosis": ("CONDITION", "PROBLEM_LIST")}
 
 
+def _no_records_of_kin(table: TableProfile, kin: Sequence[TableProfile]) -> bool:
+    """Whether ``table`` holds no further records beside ``kin`` whatever its name: a word of its name says an
+    earlier generation, a copy, a change history or log, a merge log, a code table (``…_TYPE``), settings or a
+    framework's table; or it is a child of a table of ``kin`` (a column named as its key, a name extending its
+    name, as ``allergy_reaction`` of ``allergy``), or in a PostgreSQL inheritance (its family decided by hand)."""
+    bare = table.bare
+    words = set(_words(bare, table=True).split("_"))
+    if (_SUPERSEDED & words or _history_table(table) or _merge_table(table) or _name_fits(r".+_TYPES?", bare, True)
+            or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
+        return True
+    columns = {c.name.lower() for c in table.columns if not c.primary_key}
+    return bool(table.inherits or table.children or any(
+        {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
+        for parent in kin))
+
+
 def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
     """Why ``table`` may hold ``entity``'s records beside ``kin`` (the tables its sections read, the first section's
     first: ``own``), or None. The evidence asked: the table's name says the kind (TABLE_HINTS, or _KIN_HINTS) and no
@@ -1664,15 +1687,8 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
     hint = _table_hint(entity, bare) or next((h for h in _KIN_HINTS.get(entity, ()) if h in parts), None)
     if hint is None or _better_named_for(entity, bare, hint) or not table.plain:
         return None
-    words = set(_words(bare, table=True).split("_"))
-    if (_SUPERSEDED & words or _history_table(table) or _merge_table(table) or _name_fits(r".+_TYPES?", bare, True)
-            or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
+    if _no_records_of_kin(table, kin):
         return None
-    columns = {c.name.lower() for c in table.columns if not c.primary_key}
-    if table.inherits or table.children or any(
-            {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
-            for parent in kin):
-        return None  # (a PostgreSQL table inheriting or inherited from: its family decided by hand)
     own = kin[0]
     hints = FIELD_HINTS[entity]
 
@@ -1684,6 +1700,33 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
         return None
     return (f"table name matches '{hint}', {matched} of {len(hints)} column names fit: a further table of "
             f"{entity} records, shaped otherwise than {own.name} (read by its own section)")
+
+
+#: Words of a table's name saying it holds in-patient stays (an admission: admitted, discharged, a ward), not visits:
+#: Open Hospital's ``ADMISSION``, an ``ADM``, ``INPATIENT`` or ``IPD`` table, romanised ``IPWON``; in Hangul 입원 or
+#: 입퇴원 anywhere in the name (입원내역, 입퇴원관리).
+_INPATIENT_WORDS = frozenset({"ADMISSION", "ADMIT", "ADMITTED", "ADM", "INPATIENT", "IPD", "IPWON",
+                              "HOSPITALIZATION", "HOSPITALISATION"})
+_INPATIENT_HANGUL = ("입원", "입퇴원")
+
+
+def _inpatient_evidence(table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
+    """Why ``table`` holds in-patient stays (one row per admission, an Encounter of class IMP with a period), or
+    None: a word of its name says admission or in-patient (:data:`_INPATIENT_WORDS`; 입원, 입퇴원), no other
+    kind's table name but a patient's says it (``ADMISSION_DIAG`` a diagnosis, 입원처방 an order, 입원진단 a
+    diagnosis), and it is none of the tables :func:`_no_records_of_kin` names (a copy, a history, a type table, a
+    child of a table of ``kin``)."""
+    bare = table.bare
+    parts = set(_parts(bare))
+    word = next((w for w in sorted(_INPATIENT_WORDS) if w in parts), None) or next(
+        (w for w in _INPATIENT_HANGUL if w in bare), None)
+    if word is None or not table.plain or _no_records_of_kin(table, kin):
+        return None
+    others = [other for other in TABLE_HINTS if other not in ("patient", "encounter")
+              and _table_hint(other, bare) is not None]
+    if others:
+        return None
+    return f"table name says in-patient stays ('{word}'): each row an admission, an in-patient encounter"
 
 
 def _kin_section_name(entity: str, table: TableProfile, taken: Collection[str]) -> str:
@@ -3600,6 +3643,7 @@ class _Guesser:
                 taken.add(guess.table)
         self._back_references()
         self._kin_sections()
+        self._inpatient_stays()
         self._visit_diagnoses()
         return self.guesses
 
@@ -3633,6 +3677,45 @@ class _Guesser:
                 self.guesses[guess.section] = guess
                 read.add(table.name.lower())
                 kin.append(table)
+
+    def _inpatient_stays(self) -> None:
+        """In-patient stays are encounters of class IMP with a period (입퇴원확인서 lists them): a visit section
+        on a table named for admissions (:func:`_inpatient_evidence`) gets ``kind = { value = "inpatient" }``
+        where no column gives the kind; each further such table beside the visit table (Open Hospital's
+        ``ADMISSION`` beside ``OPD``) a section of its own, ``[entities.encounter_<table>]`` (``entity =
+        "encounter"``, its own key, patient, admission and discharge dates), where it is usable as guessed (its
+        patient found in the sample, its admission date found). No other section refers to it: a record naming its
+        visit names the first section's (the references stay one-sided, as a carried table's would be)."""
+        visit = self.guesses.get("encounter")
+        by_name = {t.name: t for t in self.profile.tables}
+        own = by_name.get(visit.table or "") if visit is not None else None
+        if visit is None or own is None or not visit.usable:
+            return
+        if _inpatient_evidence(own, []) is not None:
+            self._inpatient_kind(visit)
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        kin = [own]
+        for table in sorted(self.profile.tables, key=lambda t: t.name):
+            if table.name.lower() in read or table.row_count == 0:
+                continue
+            why = _inpatient_evidence(table, kin)
+            if why is None:
+                continue
+            guess = self._guess_table("encounter", table, why)
+            if not guess.usable or not isinstance(guess.key, str):
+                continue
+            self._inpatient_kind(guess)
+            guess.section = _kin_section_name("encounter", table, self.guesses)
+            self.guesses[guess.section] = guess
+            read.add(table.name.lower())
+            kin.append(table)
+
+    @staticmethod
+    def _inpatient_kind(guess: EntityGuess) -> None:
+        """``kind = { value = "inpatient" }`` on a section of admissions whose kind no column gives."""
+        if not any(f.field == "kind" for f in guess.fields):
+            guess.fields.append(FieldGuess("kind", "", "text", "the table's name says in-patient stays: every row "
+                                           "an admission", value="inpatient"))
 
     def _visit_diagnoses(self) -> None:
         """A diagnosis section per diagnosis-code column of the visit table (Open Hospital's ``OPD_DIS_ID_A``,
