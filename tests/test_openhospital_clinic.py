@@ -124,9 +124,13 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # a bill is a receipt (Invoice: its patient BLL_ID_PAT, the target's name last; its total BLL_AMOUNT), its
     # items fee lines and its payments payments, each of the bill's patient (joined in through BLI_ID_BILL and
     # BLP_ID_BILL); the item's day the bill's, not BLI_CREATED_DATE (when it was typed); the payment's its own
+    # BLL_STATUS read as the codes O/C/D (open, closed, deleted): the deleted bill entered-in-error, so on no
+    # receipt of the national documents (was: carried raw, the deleted bill an issued Invoice like any other)
     invoices = _resources(bag, "Invoice")
-    assert {k: (r["subject"]["reference"], r["totalGross"]["value"]) for k, r in invoices.items()} == {
-        str(b): (f"Patient/{patients[str(pid)]['id']}", amount) for b, (pid, amount, _) in clinic.bills.items()}
+    assert {k: (r["subject"]["reference"], r["totalGross"]["value"], r["status"]) for k, r in invoices.items()} == {
+        str(b): (f"Patient/{patients[str(pid)]['id']}", amount,
+                 "entered-in-error" if b == clinic.dirty["deleted_bill"] else "issued")
+        for b, (pid, amount, _) in clinic.bills.items()}
     items = _resources(bag, "ChargeItem")
     assert sorted((i["code"]["text"], i["subject"]["reference"], i["extension"][0]["valueReference"]["reference"],
                    i["occurrenceDateTime"] == invoices[str(1 + (int(k) - 1) // 2)]["date"]) for k, i in items.items()
@@ -160,9 +164,11 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         # DATETIME as a date) and joined name carried raw as transformed; LAB_STATUS (all 'DONE') read as the lab
         # result's status (DONE → final); BILLS, BILLITEMS, BILLPAYMENTS, THERAPIES read (their joined cells). Then
         # carried_raw 7933, mapped 2862: ADMISSION's key, patient, admission and discharge days and deletion flag
-        # (20 rows × 5) mapped as in-patient encounters
-        {"carried_raw": 7833, "mapped": 2962, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
-         "transformed": 538},
+        # (20 rows × 5) mapped as in-patient encounters; then carried_raw 7833, mapped 2962, transformed 538:
+        # BLL_STATUS read, the deleted bill's D mapped (entered-in-error), the 29 others' O and C an ordinary
+        # Invoice (issued), their letters kept in the column sidecar (transformed)
+        {"carried_raw": 7832, "mapped": 2963, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
+         "transformed": 567},
         [("patient", 40, 0), ("encounter", 80, 1), ("encounter_admission", 20, 0), ("diagnosis_opd_dis_id_a", 80, 1),
          ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
          ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0), ("vital_signs", 60, 0),

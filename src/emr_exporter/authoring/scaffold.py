@@ -1174,10 +1174,16 @@ _STATUS_WORDS: dict[str, str] = {
                      "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"), "done"),
     **dict.fromkeys(("cancelled", "canceled", "cancel", "취소", "예약취소", "진료취소", "접수취소"), "cancelled"),
     **dict.fromkeys(("draft", "임시", "임시저장"), "draft"),
-    **dict.fromkeys(("entered in error", "error", "오류", "오입력"), "error"),
+    **dict.fromkeys(("entered in error", "error", "오류", "오입력", "deleted", "void", "voided", "삭제", "삭제됨"),
+                    "error"),
 }
-#: Codes read only as a whole set (P/D/C: planned, done, cancelled), two of them at least sampled.
-_STATUS_LETTERS: dict[str, str] = {"P": "planned", "D": "done", "C": "cancelled"}
+#: Codes read only as a whole set, two of them at least sampled, the set's first code among them: P/D/C (planned,
+#: done, cancelled: a treatment plan's), O/C/D (open, closed, deleted: Open Hospital's BLL_STATUS, a bill's). A
+#: sample of C and D alone reads as the first set.
+_STATUS_LETTER_SETS: tuple[tuple[dict[str, str], str], ...] = (
+    ({"P": "planned", "D": "done", "C": "cancelled"}, "P/D/C (planned, done, cancelled)"),
+    ({"O": "in-progress", "C": "done", "D": "error"}, "O/C/D (open, closed, deleted)"),
+)
 #: What each entity's FHIR status is for such a word ("": the resource's usual status, an ordinary record); a word
 #: an entity has no status for is kept as recorded. Procedure: planned → preparation, cancelled → not-done (never
 #: done); Encounter: done → finished; MedicationRequest/ServiceRequest: planned → draft; Observation: done → final.
@@ -1191,7 +1197,8 @@ _STATUS_OF: dict[str, dict[str, str]] = {
     "lab_result": {"planned": "registered", "arrived": "registered", "in-progress": "preliminary",
                    "draft": "preliminary", "done": "final", "cancelled": "cancelled"},
     "immunization": {"done": "completed", "cancelled": "not-done"},
-    "receipt": {"draft": "draft", "done": "", "cancelled": "cancelled"},
+    # an open bill (not paid off yet) is an issued Invoice, as a closed one
+    "receipt": {"draft": "draft", "in-progress": "", "done": "", "cancelled": "cancelled"},
     "coverage": {"draft": "draft", "in-progress": "active", "done": "", "cancelled": "cancelled"},
 }
 _STATUS_OF["vital_signs"] = _STATUS_OF["lab_report"] = _STATUS_OF["lab_result"]
@@ -2291,8 +2298,12 @@ class _Guesser:
             if read is None:
                 continue
             words, how = read
-            mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else states[w] for v, w in sorted(words.items())
-                                              if w in states or w == "ordinary"}
+            # entered in error (deleted) wherever the entity's resource can say it
+            erroneous = {"error": "entered-in-error"} if "entered-in-error" in model.STATUS_VALUES.get(
+                guess.entity, frozenset()) else {}
+            mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else {**erroneous, **states}[w]
+                                              for v, w in sorted(words.items())
+                                              if w in states or w in erroneous or w == "ordinary"}
             unread = sorted(values - set(mapping))
             if all(m == "" for m in mapping.values()) or (unread and guess.entity not in _STATUS_UNKNOWN_OK):
                 # nothing but ordinary records read (docstatus all 1): the usual status, the column carried raw
@@ -2366,10 +2377,11 @@ class _Guesser:
                 said = ", ".join(sorted(names[v] for v in named))
                 words, how = named, (f"column name says a record status; its sampled values are codes of group "
                                      f"{group!r} of {common.table}, whose names ({said}) are status words")
-        if not words and values <= set(_STATUS_LETTERS) and len(values) >= 2:
-            words, how = ({v: _STATUS_LETTERS[v] for v in values},
-                          "column name says a record status; its sampled values are the codes P/D/C (planned, done, "
-                          "cancelled)")
+        letters = next(((codes, said) for n, (codes, said) in enumerate(_STATUS_LETTER_SETS)
+                        if values <= set(codes) and (n == 0 or next(iter(codes)) in values)), None)
+        if not words and letters is not None and len(values) >= 2:
+            words, how = ({v: letters[0][v] for v in values},
+                          f"column name says a record status; its sampled values are the codes {letters[1]}")
         return (words, how) if words else None
 
     def _blood_pressure_text(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
