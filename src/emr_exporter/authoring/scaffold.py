@@ -2880,13 +2880,28 @@ class _Guesser:
         values = [f"(SELECT {_ref_value(ref, f'H{n}')} FROM {self.relation(parent.name)} H{n} "
                   f"WHERE H{n}.{parent.primary_key[0]} = X.{link.name})" for n, (_, parent, ref) in enumerate(found)]
         value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
-        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X"
+        visit = self.guesses.get("encounter")
+        under_visit = next((parent for _, parent, _ in found if visit is not None and visit.usable
+                            and parent.name == visit.table and visit.key == parent.primary_key[0]), None)
+        if under_visit is not None and (
+                "encounter_id" not in {f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}
+                or any(f.field == "encounter_id" for f in guess.fields)):
+            under_visit = None
+        visit_key = under_visit.primary_key[0] if under_visit is not None else ""
+        visit_value = (f", (SELECT V.{visit_key} FROM {self.relation(under_visit.name)} V WHERE V.{visit_key} = "
+                       f"X.{link.name}) AS SCAFFOLD_VISIT" if under_visit is not None else "")
+        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT{visit_value} FROM {self.relation(table.name)} X"
         said = ", ".join(f"{parent.name} ({hits})" for hits, parent, _ in found)
         guess.query_why = (f"no patient column: {link.name} names the parent record, {said} of {sampled} sampled "
                            "values their keys; the parent's patient joined in (sub-queries keep every row)")
         guess.missing.remove("patient_id")
         guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the patient of its parent record "
                                           "(see query)", required=True, ref=found[0][2].ref))
+        if under_visit is not None:
+            # a diagnosis or an order under a visit is that visit's (the parent's key where the parent is a visit;
+            # none where it hangs under another record, a procedure)
+            guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", f"its parent record where "
+                                              f"that is a visit ({under_visit.name}; see query)", ref="encounter"))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
