@@ -32,16 +32,22 @@ pytestmark = pytest.mark.db
 #: BILLS, BILLITEMS, BILLPAYMENTS and THERAPIES were carried (the bill's patient BLL_ID_PAT named the other way round,
 #: a therapy's drug an integer id into MEDICALDSR)
 DX_SECTIONS = ("diagnosis_opd_dis_id_a", "diagnosis_opd_dis_id_a_2", "diagnosis_opd_dis_id_a_3")
-READ = {"patient": ("patient",), "opd": (*DX_SECTIONS, "encounter"), "laboratory": ("lab_result",),
+READ = {"patient": ("patient",), "opd": (*DX_SECTIONS, "encounter"),
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
         "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
         "therapies": ("medication_statement",),
         # ADMISSION: the in-patient stays, an encounter section of their own (was: carried, a second visit table)
-        "admission": ("encounter_admission",)}
+        "admission": ("encounter_admission",),
+        # LABORATORYROW: a multi-row exam's rows, lab results of the exam's lab report (was: carried)
+        "laboratory": ("lab_report", "lab_result"), "laboratoryrow": ("lab_result_laboratoryrow",)}
 #: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
 #: patient (30; its own BLP_DATE is its day); from MEDICALDSR each therapy's drug code and name (40 × 2); from EXAM
 #: each lab result's name (60) and from VACCINE each vaccination's vaccine name (40), their masters' …_DESC
 JOINED = 60 * 2 + 30 + 40 * 2 + 60 + 40
+#: the exams with rows (URI: every 4th of the 60), each a lab report reading its LABORATORY row again (19 columns)
+#: and its name from EXAM; their rows (2 each) the exam's patient, day and code joined in
+EXAMS_WITH_ROWS = 15
+REPORTS_READ, REPORTS_JOINED = EXAMS_WITH_ROWS * 19, EXAMS_WITH_ROWS + 2 * EXAMS_WITH_ROWS * 3
 
 
 @pytest.mark.parametrize("page_size", PAGES)
@@ -53,7 +59,8 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # 4 cells each (OPD_ID, OPD_PAT_ID, OPD_DATE and the code), counted again as the reconciliation counts them, and
     # the reconciliation also counts the diagnosis names they join in from DISEASE (one per code set)
     codes = sum(code is not None for codes in clinic.diagnoses.values() for code in codes)
-    assert through_the_flow(clinic, tmp_path, joined=codes + JOINED) == clinic.cells - 2 * 12 + 4 * codes
+    assert through_the_flow(clinic, tmp_path, joined=codes + JOINED + REPORTS_JOINED) == (
+        clinic.cells - 2 * 12 + 4 * codes + REPORTS_READ)
     bag = _bag(tmp_path)
     # the names after each table's column prefix read (PAT_SEX: SEX, OPD_PAT_ID: PAT_ID, PEX_AP_MAX: AP_MAX); a
     # PATIENTVACCINE the patients' vaccinations (not VACCINE, the vaccines' list), LABORATORY the lab results (was:
@@ -69,7 +76,9 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
                               ("vital_signs", "PATIENTEXAMINATION", 60, 60, 0), ("receipt", "BILLS", 30, 30, 0),
                               ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0),
                               ("medication_statement", "THERAPIES", 40, 40, 0),
-                              ("encounter_admission", "ADMISSION", 20, 20, 0)}
+                              ("encounter_admission", "ADMISSION", 20, 20, 0),
+                              ("lab_report", "LABORATORY", 15, 15, 0),
+                              ("lab_result_laboratoryrow", "LABORATORYROW", 30, 30, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
                for line in p.read_bytes().splitlines()]
     assert [(o["key"], o["reason_code"]) for o in orphans] == [(str(clinic.dirty["orphan_visit"]), "orphan")]
@@ -152,6 +161,18 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     labs = _resources(bag, "Observation", "LABORATORY")
     assert {k: o["code"]["text"] for k, o in labs.items()} == {
         str(n): EXAMS[list(EXAMS)[n % 4]][0] for n in range(1, 61)}
+    # a multi-row exam (URI) a DiagnosticReport listing its LABORATORYROW rows, each an Observation of the exam's
+    # patient, day and code, its LABR_DESC the value (was: LABORATORYROW carried raw, no report)
+    reports = _resources(bag, "DiagnosticReport")
+    rows = _resources(bag, "Observation", "LABORATORYROW")
+    by_id = {o["id"]: o for o in rows.values()}
+    assert {k: (r["subject"], r["code"]["text"], [(by_id[x["reference"].removeprefix("Observation/")]["valueString"],
+                                                   by_id[x["reference"].removeprefix("Observation/")]["subject"])
+                                                  for x in r["result"]]) for k, r in reports.items()} == {
+        str(n): (labs[str(n)]["subject"], EXAMS["URI"][0], [("단백", labs[str(n)]["subject"]),
+                                                          ("당", labs[str(n)]["subject"])])
+        for n in range(1, 61) if list(EXAMS)[n % 4] == "URI"}
+    assert {o["effectiveDateTime"] for o in rows.values()} <= {o["effectiveDateTime"] for o in labs.values()}
     shots = _resources(bag, "Immunization")
     assert {k: i["vaccineCode"]["text"] for k, i in shots.items()} == {
         str(s): VACCINES[list(VACCINES)[s % 4]][0] for s in range(1, 41)}
@@ -166,10 +187,13 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         # carried_raw 7933, mapped 2862: ADMISSION's key, patient, admission and discharge days and deletion flag
         # (20 rows × 5) mapped as in-patient encounters; then carried_raw 7833, mapped 2962, transformed 538:
         # BLL_STATUS read, the deleted bill's D mapped (entered-in-error), the 29 others' O and C an ordinary
-        # Invoice (issued), their letters kept in the column sidecar (transformed)
-        {"carried_raw": 7832, "mapped": 2963, "quarantined": 26, "source": clinic.cells - 2 * 12 + 5 * codes + JOINED,
-         "transformed": 567},
+        # Invoice (issued), their letters kept in the column sidecar (transformed); then carried_raw 7832, mapped
+        # 2963, transformed 567: the 15 exams with rows read again as lab reports (their 19 cells each, the name
+        # joined in), their 30 rows lab results (the exam's patient, day and code joined in; LABR_LAB_ID, the
+        # report_id, kept in the column sidecar)
+        {"carried_raw": 8012, "mapped": 3173, "quarantined": 26,
+         "source": clinic.cells - 2 * 12 + 5 * codes + JOINED + REPORTS_READ + REPORTS_JOINED, "transformed": 612},
         [("patient", 40, 0), ("encounter", 80, 1), ("encounter_admission", 20, 0), ("diagnosis_opd_dis_id_a", 80, 1),
          ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
-         ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0), ("vital_signs", 60, 0),
-         ("medication_statement", 40, 0), ("payment", 30, 0)])
+         ("lab_result_laboratoryrow", 30, 0), ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0),
+         ("vital_signs", 60, 0), ("medication_statement", 40, 0), ("lab_report", 15, 0), ("payment", 30, 0)])

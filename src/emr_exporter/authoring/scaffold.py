@@ -3671,6 +3671,7 @@ class _Guesser:
         self._back_references()
         self._kin_sections()
         self._inpatient_stays()
+        self._lab_result_rows()
         self._visit_diagnoses()
         return self.guesses
 
@@ -3736,6 +3737,90 @@ class _Guesser:
             self.guesses[guess.section] = guess
             read.add(table.name.lower())
             kin.append(table)
+
+    def _lab_result_rows(self) -> None:
+        """The result rows of a multi-row exam kept under the lab result table (Open Hospital's ``LABORATORYROW``
+        under ``LABORATORY`` by ``LABR_LAB_ID``; a ``LAB_RSLT_DTL``): each exam that has rows a lab report
+        (``[entities.lab_report]`` reading the lab result table's rows again, those with rows under them: its patient,
+        day, code and name the lab result section's), each row a lab result of that report
+        (``[entities.lab_result_<table>]``: the exam's patient, day, code and name joined in by sub-queries, the row's
+        text its value, ``report_id`` the exam), so each DiagnosticReport lists its rows (*A lab report's results*).
+        Only where no lab report section is usable yet, the lab result section reads its patient, day and code as
+        plain columns, and the child table is named after the lab result table (its name extending it) with a column
+        named as that table's key (after its column prefix: ``LABR_LAB_ID`` as ``LAB_ID``) whose sampled values are
+        all its keys, no patient column of its own, and one text column left for the value."""
+        labs, report = self.guesses.get("lab_result"), self.guesses.get("lab_report")
+        if labs is None or not labs.usable or not isinstance(labs.key, str) or labs.table is None or (
+                report is not None and report.usable):
+            return
+        parent = next((t for t in self.profile.tables if t.name == labs.table), None)
+        if parent is None or not self._linkable(parent) or parent.primary_key[0] != labs.key:
+            return
+        fields = {f.field: f for f in labs.fields}
+        names = {c.name for c in parent.columns}
+        plain = {n: f for n, f in fields.items() if f.column in names and not f.expr and not f.columns
+                 and f.key_form is None}
+        if not {"patient_id", "observed", "code"} <= set(plain):
+            return
+        query = labs.query or f"SELECT X.* FROM {self.relation(parent.name)} X"
+        if not re.fullmatch(rf"SELECT X\.\*(, .*)? FROM {re.escape(self.relation(parent.name))} X", query):
+            return  # a query of another shape: the rows' sub-queries could not repeat it
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        for child in sorted(self.profile.tables, key=lambda t: t.name):
+            if (child.name.lower() in read or not self._linkable(child) or child is parent
+                    or not child.bare.upper().startswith(parent.bare.upper())):
+                continue
+            link = next((c for c in child.columns
+                         if not c.primary_key and (c.own or c.name).upper() == labs.key.upper()), None)
+            if link is None or self._match(child, list(_REF_PATTERNS["patient"]), set()) is not None:
+                continue
+            sampled, hits = self.exact_hits(child, link.name, parent.name, labs.key, None)
+            if not sampled or hits < sampled:
+                continue
+            value = next((c for c in child.columns if not c.primary_key and c is not link and c.non_empty
+                          and not c.is_binary and not _date_like(c) and not _integer_typed(c)
+                          and not any(_name_fits(p, c) for p in (_AUDIT_STAMP, r"(.*_)?(CREATED|MODIFIED|UPDATED)_?BY",
+                                                                  r"(.*_)?LOCK", r"(.*_)?ACTIVE"))), None)
+            if value is None:
+                continue
+            self._lab_rows_sections(labs, parent, child, link, value, query, plain)
+            return
+
+    def _lab_rows_sections(self, labs: EntityGuess, parent: TableProfile, child: TableProfile, link: ColumnProfile,
+                           value: ColumnProfile, query: str, plain: dict[str, FieldGuess]) -> None:
+        """The lab report section over ``parent`` (its rows with rows under them) and the lab result section over
+        ``child`` (:meth:`_lab_result_rows`)."""
+        key = parent.primary_key[0]
+        under = f"EXISTS (SELECT 1 FROM {self.relation(child.name)} R WHERE R.{link.name} = X.{key})"
+        why = (f"{child.name}'s rows are the results of a {parent.name} exam ({link.name} names it: every sampled "
+               f"value one of its keys): each exam with rows a lab report")
+        report = EntityGuess(entity="lab_report", table=parent.name, key=key, why=why,
+                             key_why="the lab result table's key: the report is the exam")
+        report.query = f"{query} WHERE {under}"
+        report.query_why = f"the {parent.name} rows that have rows in {child.name} (read again: a report each)"
+        named = next((g for g in labs.fields if g.field == "name"), None)
+        for own, name in (("patient_id", "patient_id"), ("observed", "effective"), ("code", "code"),
+                          ("name", "name")):
+            f = named if own == "name" else plain[own]
+            if f is not None:
+                report.fields.append(dataclasses.replace(f, field=name, why=f"the exam's {own}, as its lab result"))
+        self.guesses["lab_report"] = report
+        joined = ", ".join(f"(SELECT H.{plain[f].column} FROM {self.relation(parent.name)} H WHERE H.{key} = "
+                           f"R.{link.name}) AS SCAFFOLD_{f.upper()}" for f in ("patient_id", "observed", "code"))
+        rows = EntityGuess(entity="lab_result", table=child.name, key=child.primary_key[0],
+                           why=f"{child.name}: a {parent.name} exam's result rows ({link.name})",
+                           key_why="the table's primary key")
+        rows.query = f"SELECT R.*, {joined} FROM {self.relation(child.name)} R"
+        rows.query_why = (f"the rows hold only their exam's key ({link.name}): its patient, day and code joined in "
+                          "(sub-queries keep every row)")
+        for part in ("patient_id", "observed", "code"):
+            rows.fields.append(dataclasses.replace(plain[part], column=f"SCAFFOLD_{part.upper()}",
+                                                   why=f"the exam's {part.removesuffix('_id')} (see query)"))
+        rows.fields.append(FieldGuess("value", value.name, "text", "the row's text: its result as recorded"))
+        rows.fields.append(FieldGuess("report_id", link.name, "ref", f"the exam ({parent.name}), its lab report",
+                                      ref="lab_report"))
+        rows.section = _kin_section_name("lab_result", child, self.guesses)
+        self.guesses[rows.section] = rows
 
     @staticmethod
     def _inpatient_kind(guess: EntityGuess) -> None:
