@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from foreign_schemas import ForeignDb, _fresh_database
+from foreign_schemas import ForeignDb, _fresh_database, mariadb_tables
 
 SURNAMES = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"]
 GIVEN = ["민준", "서연", "도윤", "지우", "하준", "서윤", "시우", "하은", "주원", "지민"]
@@ -63,21 +63,9 @@ class InpatientClinic(ForeignDb):
 
 def create_inpatient_clinic(conn_str: str, database: str = "emr_inpatient_hospital") -> InpatientClinic:
     """Build the hospital on the MariaDB server of ``conn_str`` (a fresh database ``database``)."""
-    import pyodbc
-
     target = _fresh_database(conn_str, database, "mariadb")
     db = InpatientClinic("mariadb", odbc=target, patients="pt_mst")
-    conn = pyodbc.connect(target, autocommit=True)
-    conn.setencoding(encoding="utf-8")
-    c = conn.cursor()
-    c.execute("SET SESSION time_zone = '+09:00'")
-    for name, columns in DDL.items():
-        c.execute(f"CREATE TABLE {name} ({columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
-
-    def put(table: str, rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" for _ in rows[0])
-        c.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-        db.table(table.lower(), len(rows[0]), len(rows))
+    conn, put = mariadb_tables(db, target, DDL, time_zone="+09:00")
 
     people: list[tuple[Any, ...]] = []
     for p in range(1, PATIENTS + 1):
