@@ -36,8 +36,9 @@ READ = {"patient": ("patient",), "opd": (*DX_SECTIONS, "encounter"),
         "patientvaccine": ("immunization",), "patientexamination": ("vital_signs",), "users": "skipped",
         "bills": ("receipt",), "billitems": ("fee_line",), "billpayments": ("payment",),
         "therapies": ("medication_statement",),
-        # ADMISSION: the in-patient stays, an encounter section of their own (was: carried, a second visit table)
-        "admission": ("encounter_admission",),
+        # ADMISSION: the in-patient stays, an encounter section of their own (was: carried, a second visit table),
+        # and their diagnoses in and out
+        "admission": ("diagnosis_adm_in_dis_id_a", "diagnosis_adm_out_dis_id_a", "encounter_admission"),
         # LABORATORYROW: a multi-row exam's rows, lab results of the exam's lab report (was: carried)
         "laboratory": ("lab_report", "lab_result"), "laboratoryrow": ("lab_result_laboratoryrow",)}
 #: the cells the scaffold's queries join in from BILLS: each bill item's patient and day (60 × 2), each payment's
@@ -58,7 +59,9 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # every cell but the skipped USERS' (2 rows of 12 columns); the diagnosis sections read the visit rows again,
     # 4 cells each (OPD_ID, OPD_PAT_ID, OPD_DATE and the code), counted again as the reconciliation counts them, and
     # the reconciliation also counts the diagnosis names they join in from DISEASE (one per code set)
-    codes = sum(code is not None for codes in clinic.diagnoses.values() for code in codes)
+    # (and so do the admissions' diagnoses in and out, the admission rows read again)
+    codes = sum(code is not None for codes in (*clinic.diagnoses.values(), *clinic.stay_diagnoses.values())
+                for code in codes)
     assert through_the_flow(clinic, tmp_path, joined=codes + JOINED + REPORTS_JOINED) == (
         clinic.cells - 2 * 12 + 4 * codes + REPORTS_READ)
     bag = _bag(tmp_path)
@@ -77,6 +80,8 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
                               ("fee_line", "BILLITEMS", 60, 60, 0), ("payment", "BILLPAYMENTS", 30, 30, 0),
                               ("medication_statement", "THERAPIES", 40, 40, 0),
                               ("encounter_admission", "ADMISSION", 20, 20, 0),
+                              ("diagnosis_adm_in_dis_id_a", "ADMISSION", 20, 20, 0),
+                              ("diagnosis_adm_out_dis_id_a", "ADMISSION", 15, 15, 0),
                               ("lab_report", "LABORATORY", 15, 15, 0),
                               ("lab_result_laboratoryrow", "LABORATORYROW", 30, 30, 0)}
     orphans = [json.loads(line) for p in sorted(bag.glob("data/raw/encounter.*.ndjson"))
@@ -108,10 +113,21 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
     # day, the code and DISEASE's name of it, the first column's the primary one; ids unique per visit and column
     conditions = [json.loads(line) for path in sorted(bag.glob("data/fhir/Condition.*.ndjson"))
                   for line in path.read_bytes().splitlines()]
-    assert len({c["id"] for c in conditions}) == len(conditions) == 114
+    assert len({c["id"] for c in conditions}) == len(conditions) == 114 + 20 + 15
     by_visit = {e["id"]: int(k) for k, e in encounters.items()}
+    # an admission's diagnoses in and out (ADM_IN_DIS_ID_A, ADM_OUT_DIS_ID_A: none out while admitted) that stay's,
+    # neither taken for the main one (was: carried raw in ADMISSION)
+    by_stay = {e["id"]: int(k) for k, e in stays.items()}
+    found_stay: dict[int, list[tuple[str, str, str, bool]]] = {}
+    for c in [c for c in conditions if c["encounter"]["reference"].removeprefix("Encounter/") in by_stay]:
+        stay = by_stay[c["encounter"]["reference"].removeprefix("Encounter/")]
+        primary = [x["valueBoolean"] for x in c.get("extension", []) if x["url"].endswith("primary-diagnosis")]
+        found_stay.setdefault(stay, []).append((c["code"]["coding"][0]["code"], c["code"]["text"],
+                                                c["subject"]["reference"], primary == [True]))
+    assert found_stay == {a: [(code, DISEASES[code][0], stays[str(a)]["subject"]["reference"], False)
+                              for code in codes if code is not None] for a, codes in clinic.stay_diagnoses.items()}
     found_dx: dict[int, list[tuple[str, str, bool]]] = {}
-    for c in conditions:
+    for c in [c for c in conditions if c["encounter"]["reference"].removeprefix("Encounter/") not in by_stay]:
         visit = by_visit[c["encounter"]["reference"].removeprefix("Encounter/")]
         assert c["subject"] == encounters[str(visit)]["subject"]
         assert c["recordedDate"] == encounters[str(visit)]["period"]["start"][:10]
@@ -190,10 +206,11 @@ def test_an_openhospital_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, 
         # Invoice (issued), their letters kept in the column sidecar (transformed); then carried_raw 7832, mapped
         # 2963, transformed 567: the 15 exams with rows read again as lab reports (their 19 cells each, the name
         # joined in), their 30 rows lab results (the exam's patient, day and code joined in; LABR_LAB_ID, the
-        # report_id, kept in the column sidecar)
-        {"carried_raw": 8012, "mapped": 3173, "quarantined": 26,
-         "source": clinic.cells - 2 * 12 + 5 * codes + JOINED + REPORTS_READ + REPORTS_JOINED, "transformed": 612},
+        # report_id, kept in the column sidecar); then carried_raw 8012, mapped 3173, transformed 612: the 35
+        # diagnoses in and out of the admissions (codes counts them), read as the visits' are
+        {"carried_raw": 8082, "mapped": 3278, "quarantined": 26,
+         "source": clinic.cells - 2 * 12 + 5 * codes + JOINED + REPORTS_READ + REPORTS_JOINED, "transformed": 682},
         [("patient", 40, 0), ("encounter", 80, 1), ("encounter_admission", 20, 0), ("diagnosis_opd_dis_id_a", 80, 1),
-         ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("lab_result", 60, 0),
-         ("lab_result_laboratoryrow", 30, 0), ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0),
+         ("diagnosis_opd_dis_id_a_2", 26, 0), ("diagnosis_opd_dis_id_a_3", 8, 0), ("diagnosis_adm_in_dis_id_a", 20, 0),
+         ("diagnosis_adm_out_dis_id_a", 15, 0), ("lab_result", 60, 0), ("lab_result_laboratoryrow", 30, 0), ("receipt", 30, 0), ("fee_line", 60, 0), ("immunization", 40, 0),
          ("vital_signs", 60, 0), ("medication_statement", 40, 0), ("lab_report", 15, 0), ("payment", 30, 0)])

@@ -14,9 +14,11 @@ from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.sources.address import SourceAddress
 
 
-def _stays(i: int) -> tuple[int, int, str, str | None, str]:
-    """Stay ``i``: its key, patient, admission and discharge days (none while in the ward), ward."""
-    return i, 1 + i % 20, f"2024-03-{1 + i % 20:02d} 14:00:00", None if i % 5 == 0 else f"2024-03-{3 + i % 20:02d}", "5W"
+def _stays(i: int) -> tuple[int, int, str, str | None, str, str, str | None]:
+    """Stay ``i``: its key, patient, admission and discharge days (none while in the ward), ward, diagnoses in and
+    out (none out while in the ward)."""
+    out = None if i % 5 == 0 else f"2024-03-{3 + i % 20:02d}"
+    return i, 1 + i % 20, f"2024-03-{1 + i % 20:02d} 14:00:00", out, "5W", "J18.9", "J18.9" if out else None
 
 
 def _hospital(path: Path) -> None:
@@ -25,7 +27,7 @@ def _hospital(path: Path) -> None:
         CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
         CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT);
         CREATE TABLE IPD_STAY (STAY_NO INTEGER PRIMARY KEY, PT_NO INTEGER, ADMISSION_DATE TEXT, DISCHARGE_DATE TEXT,
-                               WARD TEXT);
+                               WARD TEXT, ADM_DX_CD TEXT, DSCH_DX_CD TEXT);
         CREATE TABLE IPD_STAY_HIST (HIST_NO INTEGER PRIMARY KEY, STAY_NO INTEGER, PT_NO INTEGER, ADMISSION_DATE TEXT,
                                     CHG_DTTM TEXT, CHG_TYPE TEXT);
         CREATE TABLE ADM_DIAG (ADM_DIAG_NO INTEGER PRIMARY KEY, PT_NO INTEGER, DIAG_CD TEXT, DIAG_YMD TEXT);
@@ -34,7 +36,7 @@ def _hospital(path: Path) -> None:
     conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
     conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?)", [(i, 1 + i % 20, f"202403{1 + i % 28:02d}")
                                                            for i in range(1, 41)])
-    conn.executemany("INSERT INTO IPD_STAY VALUES (?, ?, ?, ?, ?)", [_stays(i) for i in range(1, 16)])
+    conn.executemany("INSERT INTO IPD_STAY VALUES (?, ?, ?, ?, ?, ?, ?)", [_stays(i) for i in range(1, 16)])
     conn.executemany("INSERT INTO IPD_STAY_HIST VALUES (?, ?, ?, ?, ?, ?)", [
         (i, i, 1 + i % 20, f"2024-03-{1 + i % 20:02d}", f"2024-03-{1 + i % 20:02d} 15:00:00", "U")
         for i in range(1, 16)])
@@ -62,12 +64,20 @@ def test_a_table_of_admissions_beside_the_visits_is_read_as_inpatient_encounters
         "patient_id": ("PT_NO", None), "start": ("ADMISSION_DATE", None), "end": ("DISCHARGE_DATE", None),
         "kind": (None, "inpatient")}
     assert "kind" not in encounters["encounter"].fields
+    # the stay's diagnoses in and out (DSCH_DX_CD: a discharge word, which on a visit row names no diagnosis) the
+    # stay's, neither the main one (no numbered series)
+    diagnoses = {n: e for n, e in spec.entities.items() if e.canonical == "diagnosis" and e.table == "IPD_STAY"}
+    assert {n: (e.table, e.fields["encounter_id"].ref, e.fields["code"].source_column, "primary" in e.fields)
+            for n, e in diagnoses.items()} == {
+        "diagnosis_adm_dx_cd": ("IPD_STAY", "encounter_ipd_stay", "ADM_DX_CD", False),
+        "diagnosis_dsch_dx_cd": ("IPD_STAY", "encounter_ipd_stay", "DSCH_DX_CD", False)}
     result = run_export(ExportRequest(connector="hospital", source=SourceAddress(database=path),
                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
                                       institution_name="가상병원"))  # a dry run
     assert result.reconciliation.balanced
     rows = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
-    assert (rows["encounter"], rows["encounter_ipd_stay"]) == ((40, 40, 0), (15, 15, 0))
+    assert (rows["encounter"], rows["encounter_ipd_stay"], rows["diagnosis_adm_dx_cd"],
+            rows["diagnosis_dsch_dx_cd"]) == ((40, 40, 0), (15, 15, 0), (15, 15, 0), (12, 12, 0))
 
 
 def test_a_visit_table_named_for_admissions_is_inpatient(tmp_path: Path) -> None:

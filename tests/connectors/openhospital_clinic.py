@@ -178,6 +178,8 @@ class OpenHospitalClinic(ForeignDb):
     bills: dict[int, tuple[int, float, float]] = field(default_factory=dict)
     #: ADM_ID → (ADM_PAT_ID, ADM_DATE_ADM, ADM_DATE_DIS or None while admitted)
     admissions: dict[int, tuple[int, dt.datetime, dt.datetime | None]] = field(default_factory=dict)
+    #: ADM_ID → (ADM_IN_DIS_ID_A, ADM_OUT_DIS_ID_A or None while admitted)
+    stay_diagnoses: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     #: THR_ID → (THR_PAT_ID, THR_MDSR_ID)
     therapies: dict[int, tuple[int, int]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
@@ -244,6 +246,7 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
                            codes[(a + 1) % 5] if out else None, out, "HOME" if out else None, "경과 관찰", 0.0, None, 0,
                            "Y" if a == 5 else "N", *audit(at)))
         db.admissions[a] = (pid, at, out)
+        db.stay_diagnoses[a] = admissions[-1][9:11]
     db.dirty["deleted_admission"] = 5
     put("ADMISSION", admissions)
     put("EXAMTYPE", [(t, d, *audit()) for t, d in (("HE", "혈액학"), ("CH", "생화학"), ("PA", "기생충"),

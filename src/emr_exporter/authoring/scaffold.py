@@ -1760,6 +1760,8 @@ _VISIT_DX_NOT = frozenset({"NM", "NAME", "DESC", "DESCRIPTION", "TEXT", "TXT", "
                            "KIND", "CLASS", "CLS", "DEPT", "DR", "DOCTOR", "MEMO", "NOTE", "REMARK", "OUT", "DISCH",
                            "DISCHARGE", "DIST", "DISTRICT", "DISP", "DISPOSITION", "DISC", "DISCOUNT"})
 _VISIT_DX_NOT_KO = ("명", "여부", "일자", "일시", "구분", "차수", "메모", "비고")
+#: … but on an in-patient stay's row the words of its discharge (ADM_OUT_DIS_ID_A: the diagnosis it left with)
+_STAY_DX_WORDS = frozenset({"OUT", "DISCH", "DISCHARGE"})
 #: … and the words saying which is the visit's main diagnosis (주상병) and which the others (부상병)
 _VISIT_DX_MAIN = frozenset({"MAIN", "PRIMARY", "PRIM", "PRINCIPAL", "JU", "FIRST", "PRI"})
 _VISIT_DX_SUB = frozenset({"SUB", "SECONDARY", "SEC", "BU", "SECOND", "OTHER", "ADD", "ADDITIONAL", "EXTRA"})
@@ -3839,9 +3841,17 @@ class _Guesser:
         patient and date, the code, the name (the column beside it, 주상병명, else the dictionary's) and the rank
         where the names say it (주/MAIN; else the first of a numbered series). Its record ids are
         ``TABLE#section``'s (one per visit and position). The visit's own section still carries the columns raw:
-        a section that reads rows again adds nothing to what its table's sections select (docs/connectors.md)."""
-        visit = self.guesses.get("encounter")
-        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+        a section that reads rows again adds nothing to what its table's sections select (docs/connectors.md).
+        So too for each table of in-patient stays (:meth:`_inpatient_stays`: an admission's diagnoses in and out,
+        Open Hospital's ``ADM_IN_DIS_ID_A``/``ADM_OUT_DIS_ID_A``), the Conditions that stay's."""
+        visits = [g for g in list(self.guesses.values()) if g.entity == "encounter" and not g.section] + [
+            g for g in list(self.guesses.values()) if g.entity == "encounter" and g.section]
+        for visit in visits:
+            self._visit_diagnoses_of(visit)
+
+    def _visit_diagnoses_of(self, visit: EntityGuess) -> None:
+        """:meth:`_visit_diagnoses` of one visit section."""
+        if not visit.usable or not isinstance(visit.key, str) or visit.table is None:
             return
         table = next((t for t in self.profile.tables if t.name == visit.table), None)
         dx = self.guesses.get("diagnosis")
@@ -3859,6 +3869,8 @@ class _Guesser:
         if not plain(patient) or not plain(start) or patient is None or start is None:
             return  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        # an in-patient stay's row: its discharge diagnosis (ADM_OUT_DIS_ID_A, 퇴원진단) is one of its diagnoses
+        staying = any(f.field == "kind" and f.value == "inpatient" for f in visit.fields)
         found: list[tuple[ColumnProfile, list[str], str]] = []  # column, its words, why
         for column in table.columns:
             if (column.name in used or column.primary_key or not column.non_empty or not IDENTIFIER.match(column.name)
@@ -3871,7 +3883,8 @@ class _Guesser:
                 if not any(k in column.name for k in _VISIT_DX_KO) or any(
                         column.name.endswith(k) for k in _VISIT_DX_NOT_KO):
                     continue
-            elif not set(words) & _VISIT_DX_WORDS or set(words) & _VISIT_DX_NOT:
+            elif not set(words) & _VISIT_DX_WORDS or set(words) & (
+                    _VISIT_DX_NOT - _STAY_DX_WORDS if staying else _VISIT_DX_NOT):
                 continue
             why = self._dx_values(table, column)
             if why is not None:
@@ -3879,7 +3892,8 @@ class _Guesser:
         if not found or len(found) > _VISIT_DX_MAX:
             return
         ranks = [_dx_rank(c.name, w) for c, w, _ in found]
-        if not any(r is not None for r in ranks) and len(found) > 1:
+        if not any(r is not None for r in ranks) and len(found) > 1 and not staying:
+            # (a stay's diagnoses in and out are no numbered series: neither is taken for the main one)
             first = min(range(len(found)), key=lambda i: (_dx_number(found[i][1]), i))
             ranks = [True if i == first else None for i in range(len(found))]
             series = "the first of the visit's numbered diagnosis columns: taken for its main diagnosis"
@@ -3948,7 +3962,7 @@ class _Guesser:
                        "visit's section carries every cell of the row)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
-            FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
+            FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter"),
             FieldGuess("recorded", start.column, "date", f"the visit's date ({start.why})", format=start.format,
                        tz=start.tz),
             FieldGuess("code", column.name, "text", why),
