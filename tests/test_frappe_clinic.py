@@ -35,8 +35,10 @@ from test_random_server_clinics import through_the_flow
 pytestmark = pytest.mark.db
 
 #: the cells the sections' queries join in: the parent's patient of each drug prescription (101), of each normal
-#: test result (120) and of each diagnosis code (140), which the reconciliation counts as read
-JOINED = 101 + 120 + 140
+#: test result (120) and of each diagnosis code (140), which the reconciliation counts as read; and the visit of
+#: each diagnosis code (140: its parent's key where that is a Patient Encounter, NULL under a procedure) and of each
+#: drug prescription (101: NULL under the encounter nobody has)
+JOINED = 101 + 120 + 140 + 140 + 101
 
 
 @pytest.mark.parametrize("page_size", [None, 7])
@@ -112,14 +114,24 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
         "I10", f"Patient/{patients['HLC-PAT-2026-00002']['id']}")
     under_encounter = conditions[hashlib.sha1(b"cod8.0").hexdigest()[:10]]
     assert under_encounter["subject"]["reference"] == encounters["HLC-ENC-2026-00008"]["subject"]["reference"]
+    # ... and is that encounter's (its parent's key, where the parent is a visit; was: no encounter link), the one
+    # under a procedure none; so every prescription is its encounter's
+    assert under_encounter["encounter"]["reference"] == f"Encounter/{encounters['HLC-ENC-2026-00008']['id']}"
+    assert "encounter" not in under_procedure
+    assert sum("encounter" in c for c in conditions.values()) == 120
+    assert orders["7586e0fc58"]["encounter"]["reference"] == f"Encounter/{encounters['HLC-ENC-2026-00008']['id']}"
+    assert {o["encounter"]["reference"] for o in orders.values()} <= {
+        f"Encounter/{e['id']}" for e in encounters.values()}
     invoices = _resources(bag, "Invoice")
     assert {k: (i["totalGross"]["value"], i["date"], i["subject"]["reference"] in {
         f"Patient/{p['id']}" for p in patients.values()}) for k, i in invoices.items()} == {
         f"ACC-SINV-2026-{s:05d}": (15000 + 500 * s, (dt.date(2026, 2, 2) + dt.timedelta(days=s)).isoformat(), True)
         for s in range(1, 51)}
     scan = _scanned(clinic, tmp_path)
-    # was (tabSales Invoice carried, the statuses raw): carried_raw 15200, mapped 2742, transformed 544
-    assert scan["cells"] == {"carried_raw": 14950, "mapped": 2992, "quarantined": 50, "source": clinic.cells + JOINED,
+    # was (tabSales Invoice carried, the statuses raw): carried_raw 15200, mapped 2742, transformed 544; then (no
+    # visit of a child row) mapped 2992, quarantined 50: the visit joined in of 140 diagnosis codes and 100
+    # prescriptions mapped, of the orphan prescription quarantined with it
+    assert scan["cells"] == {"carried_raw": 14950, "mapped": 3232, "quarantined": 51, "source": clinic.cells + JOINED,
                              "transformed": 644}
     assert sorted((e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]) == [
         ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),

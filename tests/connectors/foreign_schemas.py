@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -185,6 +186,29 @@ def _fresh_database(conn_str: str, database: str, engine: str, *, sql_ascii: boo
         admin.close()
     pairs = [(k, database if k.upper() == "DATABASE" else v) for k, v in parse_connection_string(conn_str)]
     return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}" for k, v in pairs)
+
+
+def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str],
+                   time_zone: str | None = None) -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
+    """The tables of ``ddl`` (name → columns) created InnoDB utf8mb4 in the MariaDB database ``target`` (a session in
+    ``time_zone``, if given): the connection, and ``put(table, rows)`` that inserts rows and counts them in ``db``
+    (the table's name in lower case, as the bag's inventory names it)."""
+    import pyodbc
+
+    conn = pyodbc.connect(target, autocommit=True)
+    conn.setencoding(encoding="utf-8")
+    cursor = conn.cursor()
+    if time_zone is not None:
+        cursor.execute(f"SET SESSION time_zone = '{time_zone}'")
+    for name, columns in ddl.items():
+        cursor.execute(f"CREATE TABLE {name} ({columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+
+    def put(table: str, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" for _ in rows[0])
+        cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        db.table(table.lower(), len(rows[0]), len(rows))
+
+    return conn, put
 
 
 def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -> ForeignDb:

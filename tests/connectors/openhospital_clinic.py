@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from foreign_schemas import ForeignDb, _fresh_database
+from foreign_schemas import ForeignDb, _fresh_database, mariadb_tables
 
 SURNAMES = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"]
 GIVEN = ["민준", "서연", "도윤", "지우", "하준", "서윤", "시우", "하은", "주원", "지민"]
@@ -176,6 +176,10 @@ class OpenHospitalClinic(ForeignDb):
     vitals: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     #: BLL_ID → (BLL_ID_PAT, BLL_AMOUNT, the amount its one BILLPAYMENTS row paid)
     bills: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    #: ADM_ID → (ADM_PAT_ID, ADM_DATE_ADM, ADM_DATE_DIS or None while admitted)
+    admissions: dict[int, tuple[int, dt.datetime, dt.datetime | None]] = field(default_factory=dict)
+    #: ADM_ID → (ADM_IN_DIS_ID_A, ADM_OUT_DIS_ID_A or None while admitted)
+    stay_diagnoses: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     #: THR_ID → (THR_PAT_ID, THR_MDSR_ID)
     therapies: dict[int, tuple[int, int]] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
@@ -184,21 +188,9 @@ class OpenHospitalClinic(ForeignDb):
 
 def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_shaped") -> OpenHospitalClinic:
     """Build the clinic on the MariaDB server of ``conn_str`` (a fresh database ``database``)."""
-    import pyodbc
-
     target = _fresh_database(conn_str, database, "mariadb")
     db = OpenHospitalClinic("mariadb", odbc=target, patients="patient")
-    conn = pyodbc.connect(target, autocommit=True)
-    conn.setencoding(encoding="utf-8")
-    c = conn.cursor()
-    c.execute("SET SESSION time_zone = '+09:00'")
-    for name, columns in DDL.items():
-        c.execute(f"CREATE TABLE {name} ({columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
-
-    def put(table: str, rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" for _ in rows[0])
-        c.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-        db.table(table.lower(), len(rows[0]), len(rows))
+    conn, put = mariadb_tables(db, target, DDL, time_zone="+09:00")
 
     stamp = dt.datetime(2023, 5, 2, 8, 30)
 
@@ -253,6 +245,8 @@ def create_openhospital_clinic(conn_str: str, database: str = "emr_openhospital_
         admissions.append((a, 0 if out else 1, "N", "M", a, pid, at, "ER", None, codes[a % 5],
                            codes[(a + 1) % 5] if out else None, out, "HOME" if out else None, "경과 관찰", 0.0, None, 0,
                            "Y" if a == 5 else "N", *audit(at)))
+        db.admissions[a] = (pid, at, out)
+        db.stay_diagnoses[a] = admissions[-1][9:11]
     db.dirty["deleted_admission"] = 5
     put("ADMISSION", admissions)
     put("EXAMTYPE", [(t, d, *audit()) for t, d in (("HE", "혈액학"), ("CH", "생화학"), ("PA", "기생충"),

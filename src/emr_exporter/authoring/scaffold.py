@@ -814,13 +814,20 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"VST_?(YMD|DT|DATE|DTTM|TS|MS)",
                   r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
-                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*"),
-        "end": (r"DISCH.*", r"DSCH_?(YMD|DT|DATE|DTTM)", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*"),
+                  r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*",
+                  # an admission's day, the date word first or the noun spelled out (Open Hospital's
+                  # ADM_DATE_ADM, an ADMISSION_DATE, 입원일자)
+                  r"(YMD|DT|DATE|DTTM)_?ADM(IT|ISSION)?", r"ADMI(T|SSION)_?(YMD|DT|DATE|DTTM)", r"입원일.*"),
+        "end": (r"DISCH.*", r"DSCH_?(YMD|DT|DATE|DTTM)", r"(OUT|END)_?(YMD|DT|DATE)", r"퇴원.*",
+                # a discharge day, the date word first (Open Hospital's ADM_DATE_DIS)
+                r"(YMD|DT|DATE|DTTM)_?(DIS|DSCH|OUT)"),
         "kind": (r"IO_?(GB|CD|TYPE)?", r"IN_?OUT.*", r"(VISIT|VST)_?(GB|TYPE|TP)(_?CD)?"),
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
         "reason": (r"CHIEF_?COMPLAINTS?", r"CC(_?(TXT|TEXT))?", r"주소증|주호소"),
+        # an admission's route as recorded (외래, 응급실, 전원: Encounter.hospitalization.admitSource's text)
+        "admitted_from": (r"ADM(IT|ISSION)?_?(ROUTE|PATH|FROM|SRC|SOURCE)(_?(CD|NM))?", r"입원경로.*"),
     },
     "diagnosis": {
         "code": (r"KCD.*", r"(DIAG|SANG|DX)_?(CD|CODE)", r"ICD.*", r"상병코드"),
@@ -1194,10 +1201,16 @@ _STATUS_WORDS: dict[str, str] = {
                      "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"), "done"),
     **dict.fromkeys(("cancelled", "canceled", "cancel", "취소", "예약취소", "진료취소", "접수취소"), "cancelled"),
     **dict.fromkeys(("draft", "임시", "임시저장"), "draft"),
-    **dict.fromkeys(("entered in error", "error", "오류", "오입력"), "error"),
+    **dict.fromkeys(("entered in error", "error", "오류", "오입력", "deleted", "void", "voided", "삭제", "삭제됨"),
+                    "error"),
 }
-#: Codes read only as a whole set (P/D/C: planned, done, cancelled), two of them at least sampled.
-_STATUS_LETTERS: dict[str, str] = {"P": "planned", "D": "done", "C": "cancelled"}
+#: Codes read only as a whole set, two of them at least sampled, the set's first code among them: P/D/C (planned,
+#: done, cancelled: a treatment plan's), O/C/D (open, closed, deleted: Open Hospital's BLL_STATUS, a bill's). A
+#: sample of C and D alone reads as the first set.
+_STATUS_LETTER_SETS: tuple[tuple[dict[str, str], str], ...] = (
+    ({"P": "planned", "D": "done", "C": "cancelled"}, "P/D/C (planned, done, cancelled)"),
+    ({"O": "in-progress", "C": "done", "D": "error"}, "O/C/D (open, closed, deleted)"),
+)
 #: What each entity's FHIR status is for such a word ("": the resource's usual status, an ordinary record); a word
 #: an entity has no status for is kept as recorded. Procedure: planned → preparation, cancelled → not-done (never
 #: done); Encounter: done → finished; MedicationRequest/ServiceRequest: planned → draft; Observation: done → final.
@@ -1211,7 +1224,8 @@ _STATUS_OF: dict[str, dict[str, str]] = {
     "lab_result": {"planned": "registered", "arrived": "registered", "in-progress": "preliminary",
                    "draft": "preliminary", "done": "final", "cancelled": "cancelled"},
     "immunization": {"done": "completed", "cancelled": "not-done"},
-    "receipt": {"draft": "draft", "done": "", "cancelled": "cancelled"},
+    # an open bill (not paid off yet) is an issued Invoice, as a closed one
+    "receipt": {"draft": "draft", "in-progress": "", "done": "", "cancelled": "cancelled"},
     "coverage": {"draft": "draft", "in-progress": "active", "done": "", "cancelled": "cancelled"},
 }
 _STATUS_OF["vital_signs"] = _STATUS_OF["lab_report"] = _STATUS_OF["lab_result"]
@@ -1742,6 +1756,22 @@ _KIN_KINDS: tuple[str, ...] = ("diagnosis", "chart_note", "order_line", "procedu
 _KIN_HINTS: dict[str, tuple[str, ...]] = {"diagnosis": ("CONDITION", "PROBLEM_LIST")}
 
 
+def _no_records_of_kin(table: TableProfile, kin: Sequence[TableProfile]) -> bool:
+    """Whether ``table`` holds no further records beside ``kin`` whatever its name: a word of its name says an
+    earlier generation, a copy, a change history or log, a merge log, a code table (``…_TYPE``), settings or a
+    framework's table; or it is a child of a table of ``kin`` (a column named as its key, a name extending its
+    name, as ``allergy_reaction`` of ``allergy``), or in a PostgreSQL inheritance (its family decided by hand)."""
+    bare = table.bare
+    words = set(_words(bare, table=True).split("_"))
+    if (_SUPERSEDED & words or _history_table(table) or _merge_table(table) or _name_fits(r".+_TYPES?", bare, True)
+            or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
+        return True
+    columns = {c.name.lower() for c in table.columns if not c.primary_key}
+    return bool(table.inherits or table.children or any(
+        {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
+        for parent in kin))
+
+
 def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
     """Why ``table`` may hold ``entity``'s records beside ``kin`` (the tables its sections read, the first section's
     first: ``own``), or None. The evidence asked: the table's name says the kind (TABLE_HINTS, or _KIN_HINTS) and no
@@ -1756,15 +1786,8 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
     hint = _table_hint(entity, bare) or next((h for h in _KIN_HINTS.get(entity, ()) if h in parts), None)
     if hint is None or _better_named_for(entity, bare, hint) or not table.plain:
         return None
-    words = set(_words(bare, table=True).split("_"))
-    if (_SUPERSEDED & words or _history_table(table) or _merge_table(table) or _name_fits(r".+_TYPES?", bare, True)
-            or any(_name_fits(pattern, bare, table=True) for pattern, _ in (*_CARRY_KINDS, *_FRAMEWORK_KINDS))):
+    if _no_records_of_kin(table, kin):
         return None
-    columns = {c.name.lower() for c in table.columns if not c.primary_key}
-    if table.inherits or table.children or any(
-            {k.lower() for k in parent.primary_key} & columns or bare.lower().startswith(parent.bare.lower() + "_")
-            for parent in kin):
-        return None  # (a PostgreSQL table inheriting or inherited from: its family decided by hand)
     own = kin[0]
     hints = FIELD_HINTS[entity]
 
@@ -1776,6 +1799,33 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
         return None
     return (f"table name matches '{hint}', {matched} of {len(hints)} column names fit: a further table of "
             f"{entity} records, shaped otherwise than {own.name} (read by its own section)")
+
+
+#: Words of a table's name saying it holds in-patient stays (an admission: admitted, discharged, a ward), not visits:
+#: Open Hospital's ``ADMISSION``, an ``ADM``, ``INPATIENT`` or ``IPD`` table, romanised ``IPWON``; in Hangul 입원 or
+#: 입퇴원 anywhere in the name (입원내역, 입퇴원관리).
+_INPATIENT_WORDS = frozenset({"ADMISSION", "ADMIT", "ADMITTED", "ADM", "INPATIENT", "IPD", "IPWON",
+                              "HOSPITALIZATION", "HOSPITALISATION"})
+_INPATIENT_HANGUL = ("입원", "입퇴원")
+
+
+def _inpatient_evidence(table: TableProfile, kin: Sequence[TableProfile]) -> str | None:
+    """Why ``table`` holds in-patient stays (one row per admission, an Encounter of class IMP with a period), or
+    None: a word of its name says admission or in-patient (:data:`_INPATIENT_WORDS`; 입원, 입퇴원), no other
+    kind's table name but a patient's says it (``ADMISSION_DIAG`` a diagnosis, 입원처방 an order, 입원진단 a
+    diagnosis), and it is none of the tables :func:`_no_records_of_kin` names (a copy, a history, a type table, a
+    child of a table of ``kin``)."""
+    bare = table.bare
+    parts = set(_parts(bare))
+    word = next((w for w in sorted(_INPATIENT_WORDS) if w in parts), None) or next(
+        (w for w in _INPATIENT_HANGUL if w in bare), None)
+    if word is None or not table.plain or _no_records_of_kin(table, kin):
+        return None
+    others = [other for other in TABLE_HINTS if other not in ("patient", "encounter")
+              and _table_hint(other, bare) is not None]
+    if others:
+        return None
+    return f"table name says in-patient stays ('{word}'): each row an admission, an in-patient encounter"
 
 
 def _kin_section_name(entity: str, table: TableProfile, taken: Collection[str]) -> str:
@@ -1802,6 +1852,8 @@ _VISIT_DX_NOT = frozenset({"NM", "NAME", "DESC", "DESCRIPTION", "TEXT", "TXT", "
                            "KIND", "CLASS", "CLS", "DEPT", "DR", "DOCTOR", "MEMO", "NOTE", "REMARK", "OUT", "DISCH",
                            "DISCHARGE", "DIST", "DISTRICT", "DISP", "DISPOSITION", "DISC", "DISCOUNT"})
 _VISIT_DX_NOT_KO = ("명", "여부", "일자", "일시", "구분", "차수", "메모", "비고")
+#: … but on an in-patient stay's row the words of its discharge (ADM_OUT_DIS_ID_A: the diagnosis it left with)
+_STAY_DX_WORDS = frozenset({"OUT", "DISCH", "DISCHARGE"})
 #: … and the words saying which is the visit's main diagnosis (주상병) and which the others (부상병)
 _VISIT_DX_MAIN = frozenset({"MAIN", "PRIMARY", "PRIM", "PRINCIPAL", "JU", "FIRST", "PRI"})
 _VISIT_DX_SUB = frozenset({"SUB", "SECONDARY", "SEC", "BU", "SECOND", "OTHER", "ADD", "ADDITIONAL", "EXTRA"})
@@ -2353,8 +2405,12 @@ class _Guesser:
             if read is None:
                 continue
             words, how = read
-            mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else states[w] for v, w in sorted(words.items())
-                                              if w in states or w == "ordinary"}
+            # entered in error (deleted) wherever the entity's resource can say it
+            erroneous = {"error": "entered-in-error"} if "entered-in-error" in model.STATUS_VALUES.get(
+                guess.entity, frozenset()) else {}
+            mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else {**erroneous, **states}[w]
+                                              for v, w in sorted(words.items())
+                                              if w in states or w in erroneous or w == "ordinary"}
             unread = sorted(values - set(mapping))
             if mapping and all(m == "" for m in mapping.values()):
                 # nothing but ordinary records read (docstatus all 1): the usual status, the column carried raw
@@ -2435,10 +2491,11 @@ class _Guesser:
                 said = ", ".join(sorted(names[v] for v in named))
                 words, how = named, (f"column name says a record status; its sampled values are codes of group "
                                      f"{group!r} of {common.table}, whose names ({said}) are status words")
-        if not words and values <= set(_STATUS_LETTERS) and len(values) >= 2:
-            words, how = ({v: _STATUS_LETTERS[v] for v in values},
-                          "column name says a record status; its sampled values are the codes P/D/C (planned, done, "
-                          "cancelled)")
+        letters = next(((codes, said) for n, (codes, said) in enumerate(_STATUS_LETTER_SETS)
+                        if values <= set(codes) and (n == 0 or next(iter(codes)) in values)), None)
+        if not words and letters is not None and len(values) >= 2:
+            words, how = ({v: letters[0][v] for v in values},
+                          f"column name says a record status; its sampled values are the codes {letters[1]}")
         if not words and any(_name_fits(p, column) for p in _OWN_STATUS):
             # the record's own status none of whose values reads: mapped all the same, every value kept as recorded
             # (before 2026-12: carried raw, every record the usual status, nothing said)
@@ -3042,13 +3099,28 @@ class _Guesser:
         values = [f"(SELECT {_ref_value(ref, f'H{n}')} FROM {self.relation(parent.name)} H{n} "
                   f"WHERE H{n}.{parent.primary_key[0]} = X.{link.name})" for n, (_, parent, ref) in enumerate(found)]
         value = values[0] if len(values) == 1 else f"COALESCE({', '.join(values)})"
-        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X"
+        visit = self.guesses.get("encounter")
+        under_visit = next((parent for _, parent, _ in found if visit is not None and visit.usable
+                            and parent.name == visit.table and visit.key == parent.primary_key[0]), None)
+        if under_visit is not None and (
+                "encounter_id" not in {f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}
+                or any(f.field == "encounter_id" for f in guess.fields)):
+            under_visit = None
+        visit_key = under_visit.primary_key[0] if under_visit is not None else ""
+        visit_value = (f", (SELECT V.{visit_key} FROM {self.relation(under_visit.name)} V WHERE V.{visit_key} = "
+                       f"X.{link.name}) AS SCAFFOLD_VISIT" if under_visit is not None else "")
+        guess.query = f"SELECT X.*, {value} AS SCAFFOLD_PATIENT{visit_value} FROM {self.relation(table.name)} X"
         said = ", ".join(f"{parent.name} ({hits})" for hits, parent, _ in found)
         guess.query_why = (f"no patient column: {link.name} names the parent record, {said} of {sampled} sampled "
                            "values their keys; the parent's patient joined in (sub-queries keep every row)")
         guess.missing.remove("patient_id")
         guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", "the patient of its parent record "
                                           "(see query)", required=True, ref=found[0][2].ref))
+        if under_visit is not None:
+            # a diagnosis or an order under a visit is that visit's (the parent's key where the parent is a visit;
+            # none where it hangs under another record, a procedure)
+            guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", f"its parent record where "
+                                              f"that is a visit ({under_visit.name}; see query)", ref="encounter"))
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
@@ -3822,6 +3894,8 @@ class _Guesser:
                 taken.add(guess.table)
         self._back_references()
         self._kin_sections()
+        self._inpatient_stays()
+        self._lab_result_rows()
         self._visit_diagnoses()
         self._visit_json_vitals()
         return self.guesses
@@ -3910,6 +3984,129 @@ class _Guesser:
                 read.add(table.name.lower())
                 kin.append(table)
 
+    def _inpatient_stays(self) -> None:
+        """In-patient stays are encounters of class IMP with a period (입퇴원확인서 lists them): a visit section
+        on a table named for admissions (:func:`_inpatient_evidence`) gets ``kind = { value = "inpatient" }``
+        where no column gives the kind; each further such table beside the visit table (Open Hospital's
+        ``ADMISSION`` beside ``OPD``) a section of its own, ``[entities.encounter_<table>]`` (``entity =
+        "encounter"``, its own key, patient, admission and discharge dates), where it is usable as guessed (its
+        patient found in the sample, its admission date found). No other section refers to it: a record naming its
+        visit names the first section's (the references stay one-sided, as a carried table's would be)."""
+        visit = self.guesses.get("encounter")
+        by_name = {t.name: t for t in self.profile.tables}
+        own = by_name.get(visit.table or "") if visit is not None else None
+        if visit is None or own is None or not visit.usable:
+            return
+        if _inpatient_evidence(own, []) is not None:
+            self._inpatient_kind(visit)
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        kin = [own]
+        for table in sorted(self.profile.tables, key=lambda t: t.name):
+            if table.name.lower() in read or table.row_count == 0:
+                continue
+            why = _inpatient_evidence(table, kin)
+            if why is None:
+                continue
+            guess = self._guess_table("encounter", table, why)
+            if not guess.usable or not isinstance(guess.key, str):
+                continue
+            self._inpatient_kind(guess)
+            guess.section = _kin_section_name("encounter", table, self.guesses)
+            self.guesses[guess.section] = guess
+            read.add(table.name.lower())
+            kin.append(table)
+
+    def _lab_result_rows(self) -> None:
+        """The result rows of a multi-row exam kept under the lab result table (Open Hospital's ``LABORATORYROW``
+        under ``LABORATORY`` by ``LABR_LAB_ID``; a ``LAB_RSLT_DTL``): each exam that has rows a lab report
+        (``[entities.lab_report]`` reading the lab result table's rows again, those with rows under them: its patient,
+        day, code and name the lab result section's), each row a lab result of that report
+        (``[entities.lab_result_<table>]``: the exam's patient, day, code and name joined in by sub-queries, the row's
+        text its value, ``report_id`` the exam), so each DiagnosticReport lists its rows (*A lab report's results*).
+        Only where no lab report section is usable yet, the lab result section reads its patient, day and code as
+        plain columns, and the child table is named after the lab result table (its name extending it) with a column
+        named as that table's key (after its column prefix: ``LABR_LAB_ID`` as ``LAB_ID``) whose sampled values are
+        all its keys, no patient column of its own, and one text column left for the value."""
+        labs, report = self.guesses.get("lab_result"), self.guesses.get("lab_report")
+        if labs is None or not labs.usable or not isinstance(labs.key, str) or labs.table is None or (
+                report is not None and report.usable):
+            return
+        parent = next((t for t in self.profile.tables if t.name == labs.table), None)
+        if parent is None or not self._linkable(parent) or parent.primary_key[0] != labs.key:
+            return
+        fields = {f.field: f for f in labs.fields}
+        names = {c.name for c in parent.columns}
+        plain = {n: f for n, f in fields.items() if f.column in names and not f.expr and not f.columns
+                 and f.key_form is None}
+        if not {"patient_id", "observed", "code"} <= set(plain):
+            return
+        query = labs.query or f"SELECT X.* FROM {self.relation(parent.name)} X"
+        if not re.fullmatch(rf"SELECT X\.\*(, .*)? FROM {re.escape(self.relation(parent.name))} X", query):
+            return  # a query of another shape: the rows' sub-queries could not repeat it
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        for child in sorted(self.profile.tables, key=lambda t: t.name):
+            if (child.name.lower() in read or not self._linkable(child) or child is parent
+                    or not child.bare.upper().startswith(parent.bare.upper())):
+                continue
+            link = next((c for c in child.columns
+                         if not c.primary_key and (c.own or c.name).upper() == labs.key.upper()), None)
+            if link is None or self._match(child, list(_REF_PATTERNS["patient"]), set()) is not None:
+                continue
+            sampled, hits = self.exact_hits(child, link.name, parent.name, labs.key, None)
+            if not sampled or hits < sampled:
+                continue
+            value = next((c for c in child.columns if not c.primary_key and c is not link and c.non_empty
+                          and not c.is_binary and not _date_like(c) and not _integer_typed(c)
+                          and not any(_name_fits(p, c) for p in (_AUDIT_STAMP, r"(.*_)?(CREATED|MODIFIED|UPDATED)_?BY",
+                                                                  r"(.*_)?LOCK", r"(.*_)?ACTIVE"))), None)
+            if value is None:
+                continue
+            self._lab_rows_sections(labs, parent, child, link, value, query, plain)
+            return
+
+    def _lab_rows_sections(self, labs: EntityGuess, parent: TableProfile, child: TableProfile, link: ColumnProfile,
+                           value: ColumnProfile, query: str, plain: dict[str, FieldGuess]) -> None:
+        """The lab report section over ``parent`` (its rows with rows under them) and the lab result section over
+        ``child`` (:meth:`_lab_result_rows`)."""
+        key = parent.primary_key[0]
+        under = f"EXISTS (SELECT 1 FROM {self.relation(child.name)} R WHERE R.{link.name} = X.{key})"
+        why = (f"{child.name}'s rows are the results of a {parent.name} exam ({link.name} names it: every sampled "
+               f"value one of its keys): each exam with rows a lab report")
+        report = EntityGuess(entity="lab_report", table=parent.name, key=key, why=why,
+                             key_why="the lab result table's key: the report is the exam")
+        report.query = f"{query} WHERE {under}"
+        report.query_why = f"the {parent.name} rows that have rows in {child.name} (read again: a report each)"
+        named = next((g for g in labs.fields if g.field == "name"), None)
+        for own, name in (("patient_id", "patient_id"), ("observed", "effective"), ("code", "code"),
+                          ("name", "name")):
+            f = named if own == "name" else plain[own]
+            if f is not None:
+                report.fields.append(dataclasses.replace(f, field=name, why=f"the exam's {own}, as its lab result"))
+        self.guesses["lab_report"] = report
+        joined = ", ".join(f"(SELECT H.{plain[f].column} FROM {self.relation(parent.name)} H WHERE H.{key} = "
+                           f"R.{link.name}) AS SCAFFOLD_{f.upper()}" for f in ("patient_id", "observed", "code"))
+        rows = EntityGuess(entity="lab_result", table=child.name, key=child.primary_key[0],
+                           why=f"{child.name}: a {parent.name} exam's result rows ({link.name})",
+                           key_why="the table's primary key")
+        rows.query = f"SELECT R.*, {joined} FROM {self.relation(child.name)} R"
+        rows.query_why = (f"the rows hold only their exam's key ({link.name}): its patient, day and code joined in "
+                          "(sub-queries keep every row)")
+        for part in ("patient_id", "observed", "code"):
+            rows.fields.append(dataclasses.replace(plain[part], column=f"SCAFFOLD_{part.upper()}",
+                                                   why=f"the exam's {part.removesuffix('_id')} (see query)"))
+        rows.fields.append(FieldGuess("value", value.name, "text", "the row's text: its result as recorded"))
+        rows.fields.append(FieldGuess("report_id", link.name, "ref", f"the exam ({parent.name}), its lab report",
+                                      ref="lab_report"))
+        rows.section = _kin_section_name("lab_result", child, self.guesses)
+        self.guesses[rows.section] = rows
+
+    @staticmethod
+    def _inpatient_kind(guess: EntityGuess) -> None:
+        """``kind = { value = "inpatient" }`` on a section of admissions whose kind no column gives."""
+        if not any(f.field == "kind" for f in guess.fields):
+            guess.fields.append(FieldGuess("kind", "", "text", "the table's name says in-patient stays: every row "
+                                           "an admission", value="inpatient"))
+
     def _visit_diagnoses(self) -> None:
         """A diagnosis section per diagnosis-code column of the visit table (Open Hospital's ``OPD_DIS_ID_A``,
         ``_2``, ``_3``; 접수's 주상병코드/부상병코드, ``MAIN_DX_CD``, ``SANG_CD1..5``): by its name (a word saying
@@ -3921,9 +4118,17 @@ class _Guesser:
         where the names say it (주/MAIN; else the first of a numbered series). Its record ids are
         ``TABLE#section``'s (one per visit and position). The code and name of a visit such a section reads are
         its own: the visit's section carries them only for the visits it does not read (the export's
-        ``read_again``, docs/connectors.md). An integer column is taken only as the id of such a dictionary."""
-        visit = self.guesses.get("encounter")
-        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+        ``read_again``, docs/connectors.md). An integer column is taken only as the id of such a dictionary.
+        So too for each table of in-patient stays (:meth:`_inpatient_stays`: an admission's diagnoses in and out,
+        Open Hospital's ``ADM_IN_DIS_ID_A``/``ADM_OUT_DIS_ID_A``), the Conditions that stay's."""
+        visits = [g for g in list(self.guesses.values()) if g.entity == "encounter" and not g.section] + [
+            g for g in list(self.guesses.values()) if g.entity == "encounter" and g.section]
+        for visit in visits:
+            self._visit_diagnoses_of(visit)
+
+    def _visit_diagnoses_of(self, visit: EntityGuess) -> None:
+        """:meth:`_visit_diagnoses` of one visit section."""
+        if not visit.usable or not isinstance(visit.key, str) or visit.table is None:
             return
         table = next((t for t in self.profile.tables if t.name == visit.table), None)
         dx = self.guesses.get("diagnosis")
@@ -3941,6 +4146,8 @@ class _Guesser:
         if not plain(patient) or not plain(start) or patient is None or start is None:
             return  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        # an in-patient stay's row: its discharge diagnosis (ADM_OUT_DIS_ID_A, 퇴원진단) is one of its diagnoses
+        staying = any(f.field == "kind" and f.value == "inpatient" for f in visit.fields)
         found: list[tuple[ColumnProfile, list[str], str]] = []  # column, its words, why
         for column in table.columns:
             if (column.name in used or column.primary_key or not column.non_empty or not IDENTIFIER.match(column.name)
@@ -3953,7 +4160,8 @@ class _Guesser:
                 if not any(k in column.name for k in _VISIT_DX_KO) or any(
                         column.name.endswith(k) for k in _VISIT_DX_NOT_KO):
                     continue
-            elif not set(words) & _VISIT_DX_WORDS or set(words) & _VISIT_DX_NOT:
+            elif not set(words) & _VISIT_DX_WORDS or set(words) & (
+                    _VISIT_DX_NOT - _STAY_DX_WORDS if staying else _VISIT_DX_NOT):
                 continue
             why = self._dx_values(table, column)
             # an integer column only as the id of a dictionary of diagnoses (Open Hospital's DIS_ID INT): no count,
@@ -3964,7 +4172,8 @@ class _Guesser:
         if not found or len(found) > _VISIT_DX_MAX:
             return
         ranks = [_dx_rank(c.name, w) for c, w, _ in found]
-        if not any(r is not None for r in ranks) and len(found) > 1:
+        if not any(r is not None for r in ranks) and len(found) > 1 and not staying:
+            # (a stay's diagnoses in and out are no numbered series: neither is taken for the main one)
             first = min(range(len(found)), key=lambda i: (_dx_number(found[i][1]), i))
             ranks = [True if i == first else None for i in range(len(found))]
             series = "the first of the visit's numbered diagnosis columns: taken for its main diagnosis"
@@ -4034,7 +4243,7 @@ class _Guesser:
                        "set)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
-            FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
+            FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter"),
             FieldGuess("recorded", start.column, "date", f"the visit's date ({start.why})", format=start.format,
                        tz=start.tz),
             FieldGuess("code", column.name, "text", why),
