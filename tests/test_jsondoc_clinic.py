@@ -104,7 +104,8 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     station_fields = entities["vital_signs"]["fields"]
     assert set(station_fields) == {"patient_id", "observed", "systolic", "diastolic", "pulse", "temperature", "spo2"}
     assert "'$.\"맥박\"'" in station_fields["pulse"]["expr"][engine] if engine == "mariadb" else (
-        station_fields["pulse"]["expr"][engine] == "(data ->> '맥박')")
+        station_fields["pulse"]["expr"][engine] == ("(CASE WHEN jsonb_typeof(CAST(data -> '맥박' AS jsonb)) IN "
+                                                    "('object', 'array') THEN NULL ELSE data ->> '맥박' END)"))
     visits = _observations(bag, "js_visit")
     assert len(visits) == 157
     for n, (_, _, document) in clinic.visits.items():

@@ -124,5 +124,10 @@ def test_the_sample_counts_keys_never_values() -> None:
     assert keys.objects == 2
     assert {k: (c.held, c.numbers, c.bp_text) for k, c in keys.keys.items()} == {
         "bp": (1, 0, 1), "pulse": (2, 1, 0)}
-    assert lift_sql("postgresql", "v", ["bp", "혈압"]) == "COALESCE((v ->> 'bp'), (v ->> '혈압'))"
-    assert lift_sql("mariadb", "v", ["맥박"]) == "CASE WHEN JSON_VALID(v) THEN JSON_VALUE(v, '$.\"맥박\"') END"
+    assert lift_sql("postgresql", "v", ["bp", "혈압"]) == (
+        "COALESCE((CASE WHEN jsonb_typeof(CAST(v -> 'bp' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> 'bp' "
+        "END), (CASE WHEN jsonb_typeof(CAST(v -> '혈압' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> '혈압' "
+        "END))")
+    assert lift_sql("mariadb", "v", ["맥박"]) == (
+        "CASE WHEN JSON_VALID(v) THEN CASE WHEN JSON_TYPE(JSON_EXTRACT(v, '$.\"맥박\"')) = 'BOOLEAN' THEN "
+        "JSON_EXTRACT(v, '$.\"맥박\"') ELSE JSON_VALUE(v, '$.\"맥박\"') END END")
