@@ -46,6 +46,9 @@ def _observations(bag: Path, table: str) -> dict[str, dict[str, Any]]:
                 continue  # the other table's
             [key] = keys
             slug = resource["id"].rsplit("-", 1)[1]
+            if "dataAbsentReason" in resource or any("dataAbsentReason" in c for c in resource.get("component", ())):
+                found.setdefault(key, {})[slug] = "absent"  # (a measurement the set records no number of)
+                continue
             value = (tuple(c["valueQuantity"]["value"] for c in resource["component"]) if slug == "bp"
                      else resource["valueQuantity"]["value"])
             found.setdefault(key, {})[slug] = value
@@ -64,7 +67,9 @@ def _expected(document: str | None) -> dict[str, Any]:
         if slug == "bp":
             out[slug] = tuple(int(v) for v in value.split("/"))
         elif slug is not None and isinstance(value, int | float):
-            out[slug] = value  # '측정거부': no pulse Observation, the set keeps its others (a field defect)
+            out[slug] = value
+        elif slug is not None and isinstance(value, str):
+            out[slug] = "absent"  # '측정거부': a field defect, its Observation with dataAbsentReason (the text)
     return out
 
 
@@ -76,7 +81,7 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     # every cell of the four tables, the documents whole in the raw columns and the prescriptions' carried table;
     # the visits whose vitals hold a measurement read again (key, patient, time, the document), their cells counted
     # as read twice by the reconciliation and rebuilt twice
-    assert through_the_flow(clinic, tmp_path) == clinic.cells + 157 * 4
+    assert through_the_flow(clinic, tmp_path) == clinic.cells + 157 * 3
     bag = _bag(tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     # the visit table read twice: its visits, and the vital signs of its vitals document (was: the document only
@@ -88,13 +93,12 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
         t.lower(): read.get(t.lower(), "carried") for t in ddl(engine)}
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     # the visits whose vitals hold a measurement (not the NULL, {} or [120, 80] ones); the refused pulse a field
-    # defect, its set kept; the station's {} quarantined (no measurement), and on MariaDB its two malformed
-    # documents too (was, before JSON_VALID: MariaDB's JSON_VALUE read '{"혈압": "120/80", "맥박": 7' up to the break)
-    station_quarantined = 3 if engine == "mariadb" else 1
+    # defect, its set kept; the station's {}, and on MariaDB its two malformed documents (JSON_VALID: MariaDB's
+    # JSON_VALUE alone read '{"혈압": "120/80", "맥박": 7' up to the break), a set of absent measurements
     assert {(e["entity"], e["source_rows"], e["exported"], e["quarantined"], json.dumps(e["field_defects"]))
             for e in report["entities"]} == {
         ("patient", 40, 40, 0, "{}"), ("encounter", 160, 160, 0, "{}"),
-        ("vital_signs", 120, 120 - station_quarantined, station_quarantined, "{}"),
+        ("vital_signs", 120, 120, 0, "{}"),
         ("vital_signs_vitals", 157, 157, 0, '{"invalid-number": 1}')}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     entities = spec["entities"]
@@ -111,15 +115,28 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     for n, (_, _, document) in clinic.visits.items():
         expected = _expected(document)
         assert visits.get(str(n), {}) == expected, (n, document)
-    assert set(visits[str(clinic.dirty["refused_pulse"])]) == {"bp", "temp"}
+    assert visits[str(clinic.dirty["refused_pulse"])]["pulse"] == "absent"
     assert set(visits["3"]) == {"bp", "pulse", "temp", "weight"}  # {"혈압": …, "맥박": …, "체온": …, "체중": …}
     station = _observations(bag, "js_vital_rec")
     for n, (_, _, document) in clinic.station.items():
-        assert station.get(str(n), {}) == _expected(document), (n, document)
-    assert not set(clinic.dirty.get("malformed_station", ())) & {int(k) for k in station}
-    # each document whole beside its record: the nested object, the key no field reads, the array
-    raw = {line["key"]: line["columns"] for path in sorted(bag.glob("data/raw/columns/encounter.*.ndjson"))
-           for line in map(json.loads, path.read_bytes().splitlines())}
-    nested = json.loads(raw[str(clinic.dirty["nested_vitals"])][next(c for c in raw["1"] if c.lower() == "vitals")])
+        # a document the lifts read nothing out of ({}, and on MariaDB a malformed one): a set recording nothing,
+        # each measurement absent (unknown), the document carried raw as written (was, before the NULL-vitals rule
+        # merged in: quarantined unmappable)
+        assert station.get(str(n), {}) == (_expected(document) or dict.fromkeys(("bp", "pulse", "temp", "spo2"),
+                                                                                 "absent")), (n, document)
+    assert {n for n, found in station.items() if set(found.values()) == {"absent"}} == {
+        str(n) for n in (clinic.dirty["empty_station"], *clinic.dirty.get("malformed_station", ()))}
+    # each document whole beside its record: the nested object, the key no field reads, the array; a visit whose
+    # document holds a measurement has it carried once, beside its vital-signs set that reads it again (read_again;
+    # was: beside the visit too), the others beside the visit
+    def raw(section: str) -> dict[str, dict[str, Any]]:
+        return {line["key"]: {c.lower(): v for c, v in line["columns"].items()}
+                for path in sorted(bag.glob(f"data/raw/columns/{section}.*.ndjson"))
+                for line in map(json.loads, path.read_bytes().splitlines())}
+    visit_raw, again_raw = raw("encounter"), raw("vital_signs_vitals")
+    assert {k for k, columns in visit_raw.items() if columns.get("vitals") is not None} == {
+        str(n) for n, (_, _, document) in clinic.visits.items() if document is not None} - set(visits)
+    assert {k for k, columns in again_raw.items() if columns.get("vitals") is not None} == set(visits)
+    nested = json.loads(again_raw[str(clinic.dirty["nested_vitals"])]["vitals"])
     assert nested["extra"] == {"o2": 98, "자세": "좌위"}
     assert Decimal(str(nested["pulse"])) == 77
