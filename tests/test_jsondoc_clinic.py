@@ -46,13 +46,11 @@ def _observations(bag: Path, table: str) -> dict[str, dict[str, Any]]:
                 continue  # the other table's
             [key] = keys
             slug = resource["id"].rsplit("-", 1)[1]
-            parts = resource.get("component", [resource])  # a blood pressure's two, else the Observation
-            if all("dataAbsentReason" in p for p in parts):  # recorded with no value: the reason it has none
-                value: Any = parts[0]["dataAbsentReason"]["coding"][0]["code"]
-            elif slug == "bp":
-                value = tuple(c["valueQuantity"]["value"] for c in parts)
-            else:
-                value = resource["valueQuantity"]["value"]
+            if "dataAbsentReason" in resource or any("dataAbsentReason" in c for c in resource.get("component", ())):
+                found.setdefault(key, {})[slug] = "absent"  # (a measurement the set records no number of)
+                continue
+            value = (tuple(c["valueQuantity"]["value"] for c in resource["component"]) if slug == "bp"
+                     else resource["valueQuantity"]["value"])
             found.setdefault(key, {})[slug] = value
     return found
 
@@ -71,9 +69,7 @@ def _expected(document: str | None) -> dict[str, Any]:
         elif slug is not None and isinstance(value, int | float):
             out[slug] = value
         elif slug is not None and isinstance(value, str):
-            # '측정거부': a pulse Observation with no value, the reason it has none (the absent merge; was: no pulse
-            # Observation, the set keeps its others, a field defect)
-            out[slug] = "asked-declined"
+            out[slug] = "absent"  # '측정거부': a field defect, its Observation with dataAbsentReason (the text)
     return out
 
 
@@ -83,9 +79,8 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
     clinic = create_jsondoc_clinic(conn_str, engine)
     # every cell of the four tables, the documents whole in the raw columns and the prescriptions' carried table;
-    # the visits whose vitals hold a measurement read again (key, patient, time), their cells counted as read twice
-    # by the reconciliation and rebuilt twice; the document of such a visit is the vital-sign section's only (read
-    # again unchanged: inventory `read_again`), carried raw by the visit's section only where that reads no row
+    # the visits whose vitals hold a measurement read again (key, patient, time, the document), their cells counted
+    # as read twice by the reconciliation and rebuilt twice
     assert through_the_flow(clinic, tmp_path) == clinic.cells + 157 * 3
     bag = _bag(tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
@@ -98,15 +93,12 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
         t.lower(): read.get(t.lower(), "carried") for t in ddl(engine)}
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     # the visits whose vitals hold a measurement (not the NULL, {} or [120, 80] ones); the refused pulse a field
-    # defect, its set kept; the station's {} exported as a set of measurements recorded without a value (each
-    # dataAbsentReason unknown, the document raw: the absent merge; was quarantined, no measurement), and on
-    # MariaDB its two malformed documents too (JSON_VALID: no value read; was, before JSON_VALID, MariaDB's
-    # JSON_VALUE read '{"혈압": "120/80", "맥박": 7' up to the break), each document whole in the raw sidecar
-    station_quarantined = 0
+    # defect, its set kept; the station's {}, and on MariaDB its two malformed documents (JSON_VALID: MariaDB's
+    # JSON_VALUE alone read '{"혈압": "120/80", "맥박": 7' up to the break), a set of absent measurements
     assert {(e["entity"], e["source_rows"], e["exported"], e["quarantined"], json.dumps(e["field_defects"]))
             for e in report["entities"]} == {
         ("patient", 40, 40, 0, "{}"), ("encounter", 160, 160, 0, "{}"),
-        ("vital_signs", 120, 120 - station_quarantined, station_quarantined, "{}"),
+        ("vital_signs", 120, 120, 0, "{}"),
         ("vital_signs_vitals", 157, 157, 0, '{"invalid-number": 1}')}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     entities = spec["entities"]
@@ -116,31 +108,35 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     station_fields = entities["vital_signs"]["fields"]
     assert set(station_fields) == {"patient_id", "observed", "systolic", "diastolic", "pulse", "temperature", "spo2"}
     assert "'$.\"맥박\"'" in station_fields["pulse"]["expr"][engine] if engine == "mariadb" else (
-        station_fields["pulse"]["expr"][engine] == "(data ->> '맥박')")
+        station_fields["pulse"]["expr"][engine] == ("(CASE WHEN jsonb_typeof(CAST(data -> '맥박' AS jsonb)) IN "
+                                                    "('object', 'array') THEN NULL ELSE data ->> '맥박' END)"))
     visits = _observations(bag, "js_visit")
     assert len(visits) == 157
     for n, (_, _, document) in clinic.visits.items():
         expected = _expected(document)
         assert visits.get(str(n), {}) == expected, (n, document)
-    # the refused pulse an Observation of its own with no value, asked-declined (was: none, the set's others kept)
-    assert visits[str(clinic.dirty["refused_pulse"])]["pulse"] == "asked-declined"
-    assert set(visits[str(clinic.dirty["refused_pulse"])]) == {"bp", "temp", "pulse"}
+    assert visits[str(clinic.dirty["refused_pulse"])]["pulse"] == "absent"
     assert set(visits["3"]) == {"bp", "pulse", "temp", "weight"}  # {"혈압": …, "맥박": …, "체온": …, "체중": …}
     station = _observations(bag, "js_vital_rec")
-    # a station row with no measurement in its document ({}, and on MariaDB the malformed ones) a set of the
-    # station's measurements each recorded with no value, dataAbsentReason unknown (the absent merge; was quarantined)
-    nothing = dict.fromkeys(("bp", "pulse", "temp", "spo2"), "unknown")
     for n, (_, _, document) in clinic.station.items():
-        assert station.get(str(n), {}) == (_expected(document) or nothing), (n, document)
-    assert all(station[str(n)] == nothing for n in clinic.dirty.get("malformed_station", ()))
-    # each document whole beside its record: the nested object, the key no field reads, the array; a visit's document
-    # with the vital-sign set read out of it (read again: that section's own), the others with the Encounter
-    raw = {line["key"]: line["columns"] for name in ("encounter", "vital_signs_vitals")
-           for path in sorted(bag.glob(f"data/raw/columns/{name}.*.ndjson"))
-           for line in map(json.loads, path.read_bytes().splitlines()) if "vitals" in map(str.lower, line["columns"])}
-    documents = {k: next(v for c, v in columns.items() if c.lower() == "vitals") for k, columns in raw.items()}
-    assert {k: json.loads(v) for k, v in documents.items() if v is not None} == {
-        str(n): json.loads(document) for n, (_, _, document) in clinic.visits.items() if document is not None}
-    nested = json.loads(raw[str(clinic.dirty["nested_vitals"])][next(c for c in raw["1"] if c.lower() == "vitals")])
+        # a document the lifts read nothing out of ({}, and on MariaDB a malformed one): a set recording nothing,
+        # each measurement absent (unknown), the document carried raw as written (was, before the NULL-vitals rule
+        # merged in: quarantined unmappable)
+        assert station.get(str(n), {}) == (_expected(document) or dict.fromkeys(("bp", "pulse", "temp", "spo2"),
+                                                                                 "absent")), (n, document)
+    assert {n for n, found in station.items() if set(found.values()) == {"absent"}} == {
+        str(n) for n in (clinic.dirty["empty_station"], *clinic.dirty.get("malformed_station", ()))}
+    # each document whole beside its record: the nested object, the key no field reads, the array; a visit whose
+    # document holds a measurement has it carried once, beside its vital-signs set that reads it again (read_again;
+    # was: beside the visit too), the others beside the visit
+    def raw(section: str) -> dict[str, dict[str, Any]]:
+        return {line["key"]: {c.lower(): v for c, v in line["columns"].items()}
+                for path in sorted(bag.glob(f"data/raw/columns/{section}.*.ndjson"))
+                for line in map(json.loads, path.read_bytes().splitlines())}
+    visit_raw, again_raw = raw("encounter"), raw("vital_signs_vitals")
+    assert {k for k, columns in visit_raw.items() if columns.get("vitals") is not None} == {
+        str(n) for n, (_, _, document) in clinic.visits.items() if document is not None} - set(visits)
+    assert {k for k, columns in again_raw.items() if columns.get("vitals") is not None} == set(visits)
+    nested = json.loads(again_raw[str(clinic.dirty["nested_vitals"])]["vitals"])
     assert nested["extra"] == {"o2": 98, "자세": "좌위"}
     assert Decimal(str(nested["pulse"])) == 77

@@ -96,9 +96,8 @@ def test_vital_signs_kept_in_json_documents_are_read_out(tmp_path: Path) -> None
     assert dict(pulse) == {i: (None if i in (4, 8, 12) else 60 + i if i % 2 else 70 + i) for i in range(1, 41)}
     assert systolic[1] == "111" and systolic[2] == "122" and systolic[8] is None
     rows = _export(path, tmp_path)
-    # 37 visits hold a measurement (not 4's NULL, 8's malformed text, 12's {}); the station's 'not json' row reads
-    # no value: exported as measurements recorded with none (dataAbsentReason unknown), its text raw beside it (the
-    # absent merge; was quarantined, no measurement)
+    # 37 visits hold a measurement (not 4's NULL, 8's malformed text, 12's {}); the station's 'not json' row a set
+    # recording nothing, its measurements absent (unknown), the text carried raw (was: quarantined unmappable)
     assert rows["vital_signs_vitals"] == (37, 37, 0)
     assert rows["vital_signs"] == (30, 30, 0)
     assert rows["encounter"] == (40, 40, 0)
@@ -125,5 +124,10 @@ def test_the_sample_counts_keys_never_values() -> None:
     assert keys.objects == 2
     assert {k: (c.held, c.numbers, c.bp_text) for k, c in keys.keys.items()} == {
         "bp": (1, 0, 1), "pulse": (2, 1, 0)}
-    assert lift_sql("postgresql", "v", ["bp", "혈압"]) == "COALESCE((v ->> 'bp'), (v ->> '혈압'))"
-    assert lift_sql("mariadb", "v", ["맥박"]) == "CASE WHEN JSON_VALID(v) THEN JSON_VALUE(v, '$.\"맥박\"') END"
+    assert lift_sql("postgresql", "v", ["bp", "혈압"]) == (
+        "COALESCE((CASE WHEN jsonb_typeof(CAST(v -> 'bp' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> 'bp' "
+        "END), (CASE WHEN jsonb_typeof(CAST(v -> '혈압' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> '혈압' "
+        "END))")
+    assert lift_sql("mariadb", "v", ["맥박"]) == (
+        "CASE WHEN JSON_VALID(v) THEN CASE WHEN JSON_TYPE(JSON_EXTRACT(v, '$.\"맥박\"')) = 'BOOLEAN' THEN "
+        "JSON_EXTRACT(v, '$.\"맥박\"') ELSE JSON_VALUE(v, '$.\"맥박\"') END END")

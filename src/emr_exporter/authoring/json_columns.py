@@ -87,7 +87,8 @@ def json_column_type(engine: str, type_name: str) -> bool:
 def lift_sql(engine: str, column: str, keys: Sequence[str]) -> str:
     """The SQL reading the value of the first of ``keys`` the JSON object in ``column`` holds, as text (one
     measurement written under two spellings, ``bp`` by one screen and ``혈압`` by another: the first found); NULL
-    where the cell is NULL, no object, has none of the keys or holds an object or list there. On MariaDB
+    where the cell is NULL, no object, has none of the keys or holds an object or list there; a JSON ``true`` or
+    ``false`` as that text on every engine (no number: the field's defect, never 1 or 0). On MariaDB
     (``JSON_VALID``) and SQLite (``json_valid``) a malformed cell is NULL, never partly read (the query never stops
     on one);
     PostgreSQL's ``->>`` is only written for its json types, which hold no malformed text. Each key must fit
@@ -102,12 +103,19 @@ def lift_sql(engine: str, column: str, keys: Sequence[str]) -> str:
 
 
 def _lift_one(engine: str, column: str, key: str) -> str:
+    # A JSON true/false is read as its JSON text, as PostgreSQL's ->> gives it ('true': no number, the field's
+    # defect), never as MariaDB's JSON_VALUE and SQLite's json_extract read it (1/0: {"pulse": true} was a heart
+    # rate of 1/min); an object or list is no value on every engine (PostgreSQL's ->> alone gives its JSON text)
     if engine == "postgresql":
-        return f"({column} ->> '{key}')"
+        return (f"(CASE WHEN jsonb_typeof(CAST({column} -> '{key}' AS jsonb)) IN ('object', 'array') THEN NULL "
+                f"ELSE {column} ->> '{key}' END)")
     if engine == "mariadb":
-        return f"JSON_VALUE({column}, '$.\"{key}\"')"
+        path = f"'$.\"{key}\"'"
+        return (f"CASE WHEN JSON_TYPE(JSON_EXTRACT({column}, {path})) = 'BOOLEAN' THEN JSON_EXTRACT({column}, {path}) "
+                f"ELSE JSON_VALUE({column}, {path}) END")
     if engine in ("sqlite", "sqlite-odbc"):
         path = f"'$.\"{key}\"'"
         return (f"CASE WHEN json_valid({column}) THEN CASE WHEN json_type({column}, {path}) IN ('object', 'array') "
-                f"THEN NULL ELSE json_extract({column}, {path}) END END")
+                f"THEN NULL WHEN json_type({column}, {path}) IN ('true', 'false') THEN json_type({column}, {path}) "
+                f"ELSE json_extract({column}, {path}) END END")
     raise ValueError(f"no JSON lift written for {engine}")

@@ -1106,6 +1106,7 @@ class ExportRun:
         #: Per entity, where each mapped column lives in FHIR (data/report/cells.json; pipeline/cells.py).
         self._cell_maps: dict[str, dict[str, Any]] = {}
         self._rereads: dict[str, str] = {}  # section → the section whose rows it reads again (count_all)
+        self._again_names: dict[str, list[str] | None] = {}  # such a section → its query's result names
         #: Per table the sections read (its inventory name): the columns their queries give back unchanged for
         #: every row (:func:`selected_columns`; None: a section reads the whole table). The others are carried.
         self.selected: dict[str, set[str] | None] = {}
@@ -1427,7 +1428,21 @@ class ExportRun:
             return []
         columns = [c.name for c in listed.columns]
         return [(number, again) for number, (name, again) in enumerate(self.spec.entities.items())
-                if self._rereads.get(name) == entity.name and read_again_columns(entity, again, columns)]
+                if self._rereads.get(name) == entity.name and self._again_columns(entity, again, columns)]
+
+    def _again_columns(self, full: EntitySpec, again: EntitySpec, columns: Sequence[str]) -> tuple[str, ...]:
+        """:func:`read_again_columns`, where ``again``'s result holds each of them under its name once; else none
+        (the rows ``full`` reads keep every column they would carry). A name twice in a result (``SELECT * FROM visit
+        v LEFT JOIN dept d``: ``memo`` of both) is one key of the row, the last column's (the joined table's, on
+        PostgreSQL): the cell of ``full``'s table would be in no row ``again`` reads (was: in neither section's)."""
+        found = read_again_columns(full, again, columns)
+        if not found:
+            return ()
+        if again.name not in self._again_names:  # (asked once a section: _joined runs per page)
+            self._again_names[again.name] = query_result_columns(self.source, str(again.query))
+        names = self._again_names[again.name]
+        once = {n for n, k in Counter(name.lower() for name in names or ()).items() if k == 1}
+        return found if names is not None and set(found) <= once else ()
 
     def _grouped_pages(self, entity: EntitySpec, joined_sql: str, readable: str) -> PageSql:
         """The page queries of a section with grouped joins (:meth:`_joined`): a keyset page of its own rows first,
@@ -1868,8 +1883,8 @@ class ExportRun:
                         self._take_unselected(table, entry, mapped, rows, taken_unselected)
                     again = [{"section": e.name, "by": self._rereads[e.name], "columns": list(columns),
                               "reason": READ_AGAIN_REASON} for e in mapped if e.name in self._rereads
-                             for columns in [read_again_columns(self.spec.entities[self._rereads[e.name]], e,
-                                                                [c.name for c in table.columns])] if columns]
+                             for columns in [self._again_columns(self.spec.entities[self._rereads[e.name]], e,
+                                                                 [c.name for c in table.columns])] if columns]
                     if again:
                         entry["read_again"] = again
                     carried_here = [self.spec.entities[n] for n in sorted(sections or ())
