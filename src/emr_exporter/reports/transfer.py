@@ -582,9 +582,13 @@ def _pairs(pdf: Any, rows: list[tuple[str, str]]) -> None:
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
 
-def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, lang: str, named: Callable[[str], str]
-                       ) -> None:
-    """Every table and view of the source database with its fate, and the cell-level reconciliation."""
+def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, lang: str,
+                       named: Callable[[str], str] | None = None) -> None:
+    """Every table and view of the source database with its fate, and the cell-level reconciliation; ``named``
+    names a section (default: by its own name where its record type is not known)."""
+    if named is None:
+        def named(section: str) -> str:
+            return section_name(section, "", lang)
     inventory = reconciliation.get("inventory") or []
     if not inventory:
         return  # a summary from before the inventory existed
