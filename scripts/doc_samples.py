@@ -3,8 +3,10 @@
     .venv/bin/python scripts/doc_samples.py [--only demo|hwanja|openemr ...] [--check]
 
 * ``docs/connectors.md``: ``connector check`` of the demo connector on a fresh demo clinic (the block that starts
-  "connector check: demo on"), and step 2 of the romanised walkthrough (``scaffold`` then ``connector check`` on
-  ``tests/connectors/korean_styles.py``'s hwanja clinic: the part from "Unmapped columns" to the field defects).
+  "connector check: demo on"), and steps 1, 2 and 4 of the romanised walkthrough on ``tests/connectors/
+  korean_styles.py``'s hwanja clinic: ``scaffold``'s output, the first ``connector check`` (the part from
+  "Unmapped columns" to the field defects) and the check of the finished ``HWANJA_CONNECTOR`` (from its
+  reconciliation to the field defects).
 * ``docs/connectors/openemr.md``: ``connector check`` of the OpenEMR connector on the generated OpenEMR test
   database (``tests/connectors/openemr_data.py`` on OpenEMR's schema, loaded into the MariaDB server of
   ``EMR_TEST_MARIADB``, as ``tests/connectors/test_openemr.py`` does; the server's port is shown as 3306, the
@@ -54,16 +56,25 @@ def demo_check(work: Path) -> str:
     return cli(["connector", "check", str(ROOT / "connectors" / "demo"), "--source", "demo-clinic.sqlite"], work)
 
 
-def hwanja_check(work: Path) -> str:
-    from korean_styles import create_hwanja_clinic
+def hwanja_walkthrough(work: Path) -> tuple[str, str, str]:
+    """The romanised walkthrough as a contractor runs it: step 1's scaffold output, step 2's first check (the part
+    from the unmapped columns to the field defects) and step 4's check of the finished connector.toml
+    (``HWANJA_CONNECTOR``: its reconciliation, orphans and field defects)."""
+    from korean_styles import HWANJA_CONNECTOR, create_hwanja_clinic
 
     create_hwanja_clinic(work / "hwanja.sqlite")
-    cli(["scaffold", "--source", "hwanja.sqlite", "--name", "hwanja", "--out", "my-connectors"], work)
-    out = cli(["connector", "check", "my-connectors/hwanja", "--source", "hwanja.sqlite"], work)
-    # the walkthrough shows the part from the unmapped columns to the field defects
-    start = out.index("Unmapped columns of read tables")
-    end = out.index("\nFHIR:", start)
-    return out[start:end].rstrip("\n") + "\n\n"
+    scaffolded = cli(["scaffold", "--source", "hwanja.sqlite", "--name", "hwanja", "--out", "my-connectors"], work)
+    first = cli(["connector", "check", "my-connectors/hwanja", "--source", "hwanja.sqlite"], work)
+    (work / "my-connectors" / "hwanja" / "connector.toml").write_text(HWANJA_CONNECTOR, encoding="utf-8")
+    finished = cli(["connector", "check", "my-connectors/hwanja", "--source", "hwanja.sqlite"], work)
+    if "Result: finished" not in finished:
+        raise SystemExit(f"the finished hwanja connector is not finished:\n{finished[-3000:]}")
+
+    def part(out: str, start: str) -> str:
+        begin = out.index(start)
+        return out[begin:out.index("\nFHIR:", begin)].rstrip("\n") + "\n\n"
+
+    return scaffolded, part(first, "Unmapped columns of read tables"), part(finished, "Reconciliation (source rows")
 
 
 def openemr_database(work: Path) -> tuple[str, str, Path]:
@@ -134,7 +145,10 @@ def main() -> int:
     changes: list[tuple[Path, str, str]] = []  # (file, first line of the block, new content)
     jobs: dict[str, Callable[[Path], None]] = {
         "demo": lambda w: changes.append((CONNECTORS_MD, "connector check: demo on", demo_check(w))),
-        "hwanja": lambda w: changes.append((CONNECTORS_MD, "Unmapped columns of read tables", hwanja_check(w))),
+        "hwanja": lambda w: changes.extend(
+            (CONNECTORS_MD, first, new) for first, new in zip(
+                ("Profiled ", "Unmapped columns of read tables", "Reconciliation (source rows"),
+                hwanja_walkthrough(w), strict=True)),
         "openemr": lambda w: changes.extend(
             (OPENEMR_MD, first, new) for first, new in zip(
                 ("connector check: openemr on", "entity "), openemr_samples(w), strict=True)),

@@ -289,10 +289,10 @@ def test_the_transfer_reports_inventory_says_which_rows_are_carried_and_why(
 
     run = _dry_run(tmp_path, request)
     texts = {}
-    for lang, pick in (("ko", 0), ("en", 1)):
+    for lang in ("ko", "en"):
         pdf = new_pdf("inventory")
         pdf.add_page()
-        _inventory_section(pdf, run.reconciliation.to_dict(), lambda key, lang=lang: LABELS[key][lang], pick)
+        _inventory_section(pdf, run.reconciliation.to_dict(), lambda key, lang=lang: LABELS[key][lang], lang)
         texts[lang] = " ".join(pdf_text(bytes(pdf.output())).split())
     assert (f"; the rows of meas_other carried verbatim, no record made (data/raw/sections): {REASON}"
             in texts["en"])

@@ -176,10 +176,10 @@ def test_the_transfer_reports_inventory_says_how_many_a_query_changes(
 
     _, run = _bag("sqlite", request, tmp_path, _patient_only("sqlite"))
     texts = {}
-    for lang, pick in (("ko", 0), ("en", 1)):
+    for lang in ("ko", "en"):
         pdf = new_pdf("inventory")
         pdf.add_page()
-        _inventory_section(pdf, run.reconciliation.to_dict(), lambda key, lang=lang: LABELS[key][lang], pick)
+        _inventory_section(pdf, run.reconciliation.to_dict(), lambda key, lang=lang: LABELS[key][lang], lang)
         texts[lang] = " ".join(pdf_text(bytes(pdf.output())).split())
     assert "its other 4 columns carried verbatim (data/raw/unselected) (3 of them read changed by a query: their " \
            "stored values carried too)" in texts["en"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
+from emr_exporter.model import KST
+
+__all__ = ["KST", "zone"]
 
 
 @functools.cache

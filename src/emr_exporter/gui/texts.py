@@ -39,17 +39,12 @@ def entity_name(entity: str) -> str:
 
 
 def section_name(section: str, kind: str = "") -> str:
-    """A section's line on the scan and check pages: its record type in the founder's words. A section named
-    otherwise than its type (``vital_weight`` of ``vital_signs``, ``problem`` of ``diagnosis``) is its type's
-    name with the section's own name quoted after it, so that two sections of one type stay apart ("활력징후
-    (“vital_weight”)"); a section whose type has no name here is shown by its own name."""
-    own = entity_name(section)
-    if own != section or not kind or kind == section:
-        return own
-    named = entity_name(kind)
-    if named == kind:
-        return section
-    return QCoreApplication.translate("Texts", "{kind} (“{section}”)").format(kind=named, section=section)
+    """A section's line on the scan and check pages: its record type in the founder's words, named as the transfer
+    report names it (``jobs.report.name_section``): a section named otherwise than its type (``vital_weight`` of
+    ``vital_signs``) is its type's name with the section's own name quoted after it ("활력징후 (“vital_weight”)")."""
+    from emr_exporter.jobs.report import name_section
+
+    return name_section(section, kind, entity_name, QCoreApplication.translate("Texts", "{kind} (“{section}”)"))
 
 
 def reading_what(stage: str, name: str, kinds: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ from emr_exporter.errors import ConfigError
 from emr_exporter.reports.transfer import (
     TransferReport,
     load_summary,
+    name_section,
     reason_names,
     receipt_number_beside,
     remember_in_summary,
@@ -87,4 +88,6 @@ def report_inputs(outcome: Any, **known: str | None) -> TransferReport:
     return report_from_outcome(outcome, **known)
 
 
-__all__ = ["default_report_path", "report_inputs", "write_report_for_bundle", "write_report_for_outcome"]
+__all__ = [
+    "default_report_path", "name_section", "report_inputs", "write_report_for_bundle", "write_report_for_outcome",
+]

@@ -160,6 +160,9 @@ class EntityReconciliation:
     #: The section whose rows this one reads again (the chief complaint of the visit table): its rows are
     #: reconciled here but not counted twice in the totals.
     rereads: str | None = None
+    #: The record type the section's rows become (``vital_signs`` of ``vital_weight``), for the founder's
+    #: words (the transfer report); not written to the bundle's reconciliation.json, so its bytes stay as they were.
+    kind: str = ""
     source_cells: int = 0
     mapped_cells: int = 0
     carried_cells: int = 0  # unmapped columns, dropped or repaired fields, changed keys (data/raw/columns)
@@ -2533,7 +2536,7 @@ class ExportRun:
     def _stream_entity(self, entity: EntitySpec, total: int, null_keys: int) -> Iterator[bytes]:
         self._check_cancel()
         counts = EntityReconciliation(entity=entity.name, table=entity.table, source_rows=total,
-                                      rereads=self._rereads.get(entity.name))
+                                      rereads=self._rereads.get(entity.name), kind=entity.canonical)
         self.reconciliation.entities.append(counts)
         quarantined_keys: set[str] = set()
         self._quarantined_keys[entity.name] = quarantined_keys

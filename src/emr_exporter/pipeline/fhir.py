@@ -168,7 +168,7 @@ CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-cli
 #: Institution-scoped identifier/code systems: ``urn:emr-exporter:hira-krnpi:<요양기관기호>:<what>``.
 INSTITUTION_SYSTEM_TEMPLATE = PROJECT_URN + ":hira-krnpi:{code}:{what}"
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
+KST = model.KST
 CURRENCY = "KRW"
 
 # Licence kinds whose numbers are MOHW physician licences (KR Core "진료의 면허").

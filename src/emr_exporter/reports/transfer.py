@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,14 @@ LABELS: dict[str, dict[str, str]] = {
                                    "{reason}"},
     "fate_changed": {"ko": " (그중 {n}개는 조회문이 다른 값으로 바꾸어 읽으므로 원래 값을 함께 이관)",
                      "en": " ({n} of them read changed by a query: their stored values carried too)"},
+    # (inventory ``read_again``) a visit row's diagnosis-code columns, each read again by its own diagnosis section
+    "fate_read_again": {"ko": "; 열 {n}개는 {section} 기록으로 다시 읽어 그쪽에 이관 (두 번 세지 않음)",
+                        "en": "; {n} of its columns read again as {section} and transferred there (counted once)"},
+    # (``unselected_columns.queries_not_read``) a section's query the program cannot take apart
+    "fate_queries_not_read": {"ko": " ({names}의 조회문은 프로그램이 풀어 읽을 수 없어, 이 표의 모든 열을 원본 그대로 "
+                                    "함께 이관)",
+                              "en": " (the query of {names} cannot be taken apart by the program: every column of "
+                                    "the table is carried verbatim too)"},
     "fate_carried": {"ko": "원본 그대로 이관 (data/raw/tables)", "en": "carried verbatim (data/raw/tables)"},
     "fate_joined": {"ko": "원본 그대로 이관 (data/raw/tables); {names} 기록에도 일부 반영",
                     "en": "carried verbatim (data/raw/tables); partly read into: {names}"},
@@ -288,7 +297,7 @@ LABELS: dict[str, dict[str, str]] = {
     "page": {"ko": "{page} / {pages} 쪽", "en": "page {page} of {pages}"},
 }
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
+KST = model.KST
 
 
 def kst_date(value: str | dt.date | dt.datetime | None, lang: str) -> str:
@@ -321,6 +330,31 @@ def size_text(value: int | None, lang: str) -> str:
         if value >= factor:
             return f"{value / factor:,.1f} {unit}"
     return f"{value:,} " + ("바이트" if lang == "ko" else "bytes")
+
+
+#: A section named otherwise than its type: the type's name, the section's own name quoted after it.
+SECTION_OF_TYPE = "{kind} (“{section}”)"
+
+
+def name_section(section: str, kind: str, type_name: Callable[[str], str], template: str = SECTION_OF_TYPE) -> str:
+    """A section in the founder's words (the wizard's pages and the transfer report): its record type's name
+    (``type_name``), with the section's own name quoted after it where the section is named otherwise than its
+    type (``vital_weight`` of ``vital_signs`` → "활력징후 (“vital_weight”)"), so that two sections of one type stay
+    apart; a section with a name of its own (the demo's ``nursing_note``) is that name, and a section whose type
+    has no name is shown by its own name."""
+    own = type_name(section)
+    if own != section or not kind or kind == section:
+        return own
+    named = type_name(kind)
+    if named == kind:
+        return section
+    return template.format(kind=named, section=section)
+
+
+def section_name(section: str, kind: str, lang: str) -> str:
+    """:func:`name_section` with the report's record-type names (``ENTITY_NAMES``) in ``lang``."""
+    pick = 0 if lang == "ko" else 1
+    return name_section(section, kind, lambda name: ENTITY_NAMES.get(name, (name, name))[pick])
 
 
 def reason_names(code: str, lang: str) -> tuple[str, str]:
@@ -362,6 +396,9 @@ class TransferReport:
     quarantined_patients: list[str] = field(default_factory=list)
     software: str = f"emr-exporter {__version__}"
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Sections named otherwise than their record type (``vital_weight`` → ``vital_signs``), so the report names
+    #: them by their type (a summary from before this field names them by their own name).
+    section_types: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True, indent=1)
@@ -402,6 +439,7 @@ def report_from_outcome(outcome: Any, **overrides: Any) -> TransferReport:
         readiness=outcome.extra.get("readiness"),
         demo=is_demo(outcome.connector, institution.code),
         quarantined_patients=list(outcome.extra.get("quarantined_patients", [])),
+        section_types={e.entity: e.kind for e in outcome.reconciliation.entities if e.kind and e.kind != e.entity},
     )
     for name, value in overrides.items():
         if value is not None:
@@ -544,8 +582,13 @@ def _pairs(pdf: Any, rows: list[tuple[str, str]]) -> None:
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
 
 
-def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: int) -> None:
-    """Every table and view of the source database with its fate, and the cell-level reconciliation."""
+def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, lang: str,
+                       named: Callable[[str], str] | None = None) -> None:
+    """Every table and view of the source database with its fate, and the cell-level reconciliation; ``named``
+    names a section (default: by its own name where its record type is not known)."""
+    if named is None:
+        def named(section: str) -> str:
+            return section_name(section, "", lang)
     inventory = reconciliation.get("inventory") or []
     if not inventory:
         return  # a summary from before the inventory existed
@@ -554,7 +597,7 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
     for entry in inventory:
         if entry["fate"] == "entities":
             carried = {c["section"]: c["reason"] for c in entry.get("carried_sections", [])}
-            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry.get("entities", []) if n not in carried)
+            names = ", ".join(named(n) for n in entry.get("entities", []) if n not in carried)
             fate = t("fate_entities").format(names=names)
             for section, reason in carried.items():  # rows no record type fits, carried whole (carry = "…")
                 fate += t("fate_carried_section").format(section=section, reason=reason)
@@ -562,8 +605,13 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
                 fate += t("fate_unselected").format(n=len(entry["unselected_columns"]["columns"]))
                 if entry["unselected_columns"].get("changed"):
                     fate += t("fate_changed").format(n=len(entry["unselected_columns"]["changed"]))
+                if entry["unselected_columns"].get("queries_not_read"):
+                    fate += t("fate_queries_not_read").format(
+                        names=", ".join(named(n) for n in entry["unselected_columns"]["queries_not_read"]))
+            for again in entry.get("read_again", []):
+                fate += t("fate_read_again").format(n=len(again["columns"]), section=named(again["section"]))
         elif entry["fate"] == "carried" and entry.get("also_read_by"):
-            names = ", ".join(ENTITY_NAMES.get(n, (n, n))[pick] for n in entry["also_read_by"])
+            names = ", ".join(named(n) for n in entry["also_read_by"])
             fate = t("fate_joined").format(names=names)
         elif entry["fate"] == "carried":
             fate = t("fate_carried")
@@ -587,7 +635,7 @@ def _inventory_section(pdf: Any, reconciliation: dict[str, Any], t: Any, pick: i
                            new_x="LMARGIN", new_y="NEXT")
     defects = reconciliation.get("field_defects") or {}
     if defects:
-        listed = ", ".join(f"{reason_names(code, 'ko' if pick == 0 else 'en')[0]} {n:,}" for code, n in defects.items())
+        listed = ", ".join(f"{reason_names(code, lang)[0]} {n:,}" for code, n in defects.items())
         pdf.multi_cell(0, 5.5, t("field_defects_line").format(list=listed), new_x="LMARGIN", new_y="NEXT")
 
 
@@ -625,6 +673,9 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
 
     pick = 0 if lang == "ko" else 1
     printed = printed or dt.datetime.now(dt.UTC)
+
+    def named(section: str) -> str:  # a section by its record type, as the wizard names it
+        return section_name(section, report.section_types.get(section, ""), lang)
 
     def footer(pdf: Any) -> None:
         pdf.set_y(-14)
@@ -711,8 +762,8 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
     _heading(pdf, t("counts"))
     rows = []
     for entity in entities:
-        name = ENTITY_NAMES.get(entity["entity"], (entity["entity"], entity["entity"]))[pick]
-        retention = _retention_of(entity["entity"])
+        name = named(entity["entity"])
+        retention = _retention_of(entity["entity"]) or _retention_of(report.section_types.get(entity["entity"], ""))
         retention_text = (
             f"{RETENTION_NAMES[retention.slug][pick]} ({retention.years})" if retention is not None else "—"
         )
@@ -736,7 +787,7 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
         for code, count in sorted(e.get("quarantine_reasons", {}).items()):
             reason, advice = reason_names(code, lang)
             quarantine_rows.append(
-                [ENTITY_NAMES.get(e["entity"], (e["entity"], e["entity"]))[pick], reason, f"{count:,}", advice]
+                [named(e["entity"]), reason, f"{count:,}", advice]
             )
     if quarantine_rows:
         _table(pdf, [t("type"), t("reason"), t("count"), t("advice")], quarantine_rows, (30, 44, 16, 84))
@@ -748,7 +799,7 @@ def render_transfer_report(report: TransferReport, lang: str = "ko", printed: dt
         pdf.multi_cell(0, 5.5, t("held_patients").format(list=", ".join(report.quarantined_patients)),
                        new_x="LMARGIN", new_y="NEXT")
 
-    _inventory_section(pdf, report.reconciliation, t, pick)
+    _inventory_section(pdf, report.reconciliation, t, lang, named)
 
     _heading(pdf, t("readiness"))
     if report.readiness:
