@@ -65,6 +65,13 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     assert patients[str(renamed)]["name"] == [{"text": clinic.people[renamed][0]}]
     assert {k: (p["gender"], p["birthDate"]) for k, p in patients.items()} == {
         str(pk): ({"m": "male", "f": "female"}[g], born.isoformat()) for pk, (_, g, born) in clinic.people.items()}
+    # dem.identity.deceased is the time of death (timestamptz, NULL for the living): the dead patient's
+    # deceasedDateTime, the living with no deceased* at all (was: guessed as an Access -1/0 yes/no flag, the time
+    # of death no yes/no value)
+    assert {k: {f: v for f, v in p.items() if f.startswith("deceased")} for k, p in patients.items()} == {
+        str(pk): {"deceasedDateTime": clinic.dead[pk].isoformat()} if pk in clinic.dead else {}
+        for pk in clinic.people}
+    assert clinic.dead and len(clinic.dead) < len(clinic.people)
     # rows two hops from the patient (row → fk_encounter → clin.encounter.fk_patient) get their patient
     encounters = _resources(bag, "Encounter")
     assert {k: e["subject"]["reference"] for k, e in encounters.items()} == {

@@ -585,6 +585,32 @@ def test_a_web_frameworks_own_tables_are_skipped_and_its_words_for_sex_mapped(tm
     assert spec.entities["diagnosis"].fields["text"].column == "name"
 
 
+def test_a_deceased_column_declared_a_time_is_the_time_of_death_and_a_declared_flag_stays_a_flag(
+    tmp_path: Path
+) -> None:
+    # Before: a column named DECEASED of a timestamp type (GNUmed's dem.identity.deceased, the time of death) was
+    # guessed as the yes/no flag with Access's -1/0 map, since an empty column "fits" any field: NULL for the
+    # living, and a dead patient's time no yes/no value. A date or time type is never a flag, nor a flag type a
+    # date; a column named only DECEASED, DEAD or 사망 that is a date is the time of death (deceasedDateTime).
+    fields = {}
+    for name, column, values in (("timed", "deceased TIMESTAMP", [None, None]),
+                                 ("flag", "deceased BOOLEAN", [None, None]),
+                                 ("written", "사망 TEXT", ["2024-01-02", None])):
+        path = tmp_path / f"{name}.sqlite"
+        conn = sqlite3.connect(path)
+        conn.execute(f"CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, {column})")
+        conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?, ?)",
+                         [(i, f"C{i}", f"환자{i}", v) for i, v in enumerate(values, 1)])
+        conn.commit()
+        conn.close()
+        spec = load_spec(write_scaffold(name, tmp_path / name, SourceAddress(database=path)).folder)
+        fields[name] = {f: (g.column, g.type, g.map) for f, g in spec.entities["patient"].fields.items()
+                        if f in ("deceased", "death_date")}
+    assert fields == {"timed": {"death_date": ("deceased", "datetime", None)},
+                      "flag": {"deceased": ("deceased", "bool", {"-1": True, "0": False})},
+                      "written": {"death_date": ("사망", "date", None)}}
+
+
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:
     path = tmp_path / "small.sqlite"
     conn = sqlite3.connect(path)

@@ -807,7 +807,11 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
         "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
-        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
+        # the date or time of death; a column named only DECEASED, DEAD or 사망 too once it is declared a date or
+        # holds dates (GNUmed's dem.identity.deceased, a timestamptz: no yes/no flag, see _fits)
+        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME|TS)", r"DOD", r"(DATE|DT)_?(OF_?)?DEATH",
+                       r"DECEASED_?(DATE|DT|YMD|DTTM|DATETIME|TIME|TS|ON|AT|WHEN)", r"사망(일|시).*",
+                       r"DECEASED", r"DEAD", r"DEATH", r"사망"),
         # a web application's soft-delete flag (Django/Rails is_active): false for a record no longer in use
         "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?", r"USE_?YN", r"사용여부"),
     },
@@ -1574,6 +1578,12 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
 _LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
 
 
+#: Declared types of dates and times (DATE, DATETIME2, DATETIMEOFFSET, SMALLDATETIME, TIMESTAMPTZ, TIME …) and of
+#: yes/no flags (BOOLEAN, BOOL, BIT, YESNO): a column of the one is never guessed for a field of the other.
+_TIME_TYPES = ("DATE", "TIME", "SMALLDATETIME", "INTERVAL")
+_FLAG_TYPES = ("BOOL", "BIT", "YESNO")
+
+
 def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits); ``percent``: the
     field is a vital sign in % (SpO2), whose transform reads '98%' too."""
@@ -1582,6 +1592,11 @@ def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool
         # text is no address, name or code (was: a composite address column guessed as the patient's address,
         # Patient.address.text the row literal); carried raw, for the contractor to read out in a query
         return False
+    declared = column.type_name.upper()
+    if field_type == "bool" and declared.startswith(_TIME_TYPES):
+        return False  # a date or time (GNUmed's deceased timestamptz) is no yes/no flag, even with no value sampled
+    if field_type in ("date", "datetime") and declared.startswith(_FLAG_TYPES):
+        return False  # nor is a yes/no flag a date
     if column.non_empty == 0:
         return True
     if field_type in ("date", "datetime"):
