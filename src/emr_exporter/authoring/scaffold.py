@@ -960,7 +960,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?", r"(VAC|VACC|VACCINE)_?ID(_?A)?"),
         "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
         "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
-        "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
+        "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"BATCH(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
         "expiration": (r"EXP(IRY|IRATION|IRE)?_?(YMD|DT|DATE)", r"유효기간.*"),
         "manufacturer": (r"MAKER(_?NM)?", r"MANUF.*", r"MFR(_?NM)?", r"제조사.*"),
         "site": (r"SITE", r"(INJ_?)?PART", r"부위"),
@@ -3260,20 +3260,25 @@ class _Guesser:
                 and _folded_select(self.profile.engine, table) is None
                 and not any(part.upper() in SQL_RESERVED for part in table.parts))
 
-    def _dictionary_values(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str]:
+    def _dictionary_values(self, dictionary: TableProfile, link: str, alias: str = "LK_D",
+                           step: bool = True) -> tuple[str | None, str | None, str]:
         """SQL of the code and of the name the row of ``dictionary`` whose key is ``link`` gives (sub-queries), and
         where they come from: its own columns; else a table of its names, one row per name (OpenMRS's
         concept_name: the preferred one first, else the lowest key); else a table mapping it to a table of codes
-        (concept_reference_map → concept_reference_term: two steps, the lowest mapping first)."""
+        (concept_reference_map → concept_reference_term: two steps, the lowest mapping first); else, where it
+        holds neither code nor name, the table one of its ids names (GNUmed's ref.vaccine → ref.drug_product:
+        the product's name and ATC code; ``step`` False: own columns only, one such step at most)."""
         pk = dictionary.primary_key[0]
         code = self._text_column(dictionary, _DICT_CODE)
         name = self._text_column(dictionary, _DICT_NAME, {code or ""})
         relation = self.relation(dictionary.name)
-        code_sql = f"(SELECT LK_D.{code} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if code else None
-        name_sql = f"(SELECT LK_D.{name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if name else None
+        code_sql = f"(SELECT {alias}.{code} FROM {relation} {alias} WHERE {alias}.{pk} = {link})" if code else None
+        name_sql = f"(SELECT {alias}.{name} FROM {relation} {alias} WHERE {alias}.{pk} = {link})" if name else None
         said = [f"{dictionary.name}.{c}" for c in (code, name) if c]
-        if code and name:
+        if (code and name) or not step:
             return code_sql, name_sql, ", ".join(said)
+        if not code and not name and (stepped := self._dictionary_parent(dictionary, link)) is not None:
+            return stepped
         by_key = {t.primary_key[0].upper(): t for t in self.profile.tables if self._linkable(t)}
         for child in self.profile.tables:
             if child is dictionary or not self._linkable(child):
@@ -3310,6 +3315,29 @@ class _Guesser:
                 said.append(f"{terms.name}.{term_code} through {child.name} ({back} → {column.name})")
                 break
         return code_sql, name_sql, ", ".join(said)
+
+    def _dictionary_parent(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str] | None:
+        """The code and name of a dictionary that holds neither, through one of its ids: a column of an integer
+        type named for another table (fk_drug_product: ref.drug_product), most of whose sampled values are that
+        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query)."""
+        pk, relation = dictionary.primary_key[0], self.relation(dictionary.name)
+        for column in dictionary.columns:
+            if (column.primary_key or not column.non_empty or not _integer_typed(column)
+                    or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
+                continue
+            own = set(_words(column.name).split("_")) - _LINK_NOISE
+            for parent in self.profile.tables:
+                if (parent is dictionary or not self._linkable(parent) or _chart_rows(parent)
+                        or not own & set(_words(parent.bare, table=True).split("_"))):
+                    continue
+                sampled, hits = self.exact_hits(dictionary, column.name, parent.name, parent.primary_key[0], None)
+                if not sampled or hits < 0.8 * sampled:
+                    continue
+                inner = f"(SELECT LK_D.{column.name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})"
+                code_sql, name_sql, said = self._dictionary_values(parent, inner, "LK_P", step=False)
+                if code_sql is not None or name_sql is not None:
+                    return code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}"
+        return None
 
     def _from_dictionary(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
                          others: list[FieldGuess], key: str | list[str] | None) -> None:
