@@ -39,12 +39,14 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # of their own); the reconciliation also counts the cells the sections' queries join in: the family and given
     # name from dem.names and the RRN from dem.lnk_identity2ext_id for each of the 30 people, a test result's LOINC and name from clin.test_type and its
     # encounter's patient (48 rows), an allergy's and a SOAP note's encounter's patient (12 and 120 rows), a
-    # substance intake's ATC code and name from ref.substance and its encounter's patient (24 rows)
-    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24) == clinic.cells
+    # substance intake's ATC code and name from ref.substance and its encounter's patient (24 rows), a
+    # vaccination's vaccine code and name from ref.drug_product through ref.vaccine and its encounter's patient
+    # (18 rows)
+    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24 + 3 * 18) == clinic.cells
     bag = _bag(tmp_path)
     read = {"dem.identity": ("patient",), "clin.encounter": ("encounter",), "clin.test_result": ("lab_result",),
             "clin.allergy": ("allergy",), "clin.clin_narrative": ("chart_note",),
-            "clin.substance_intake": ("medication_statement",),
+            "clin.substance_intake": ("medication_statement",), "clin.vaccination": ("immunization",),
             **{t: "skipped" for t in ("audit.audit_fields", "audit.audit_trail", "clin.clin_root_item")}}
     # pg_largeobject listed (and carried, empty) as the oid columns of the audit trail (orig_tableoid) may name
     # large objects for all the inventory knows
@@ -52,7 +54,8 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     assert _entities(bag) == {("patient", "dem.identity", 30, 30, 0), ("encounter", "clin.encounter", 60, 60, 0),
                               ("lab_result", "clin.test_result", 48, 48, 0), ("allergy", "clin.allergy", 12, 12, 0),
                               ("chart_note", "clin.clin_narrative", 120, 120, 0),
-                              ("medication_statement", "clin.substance_intake", 24, 24, 0)}
+                              ("medication_statement", "clin.substance_intake", 24, 24, 0),
+                              ("immunization", "clin.vaccination", 18, 17, 1)}
     # blobs.doc_type (the kinds of documents, named DOC…) carried as a code table of kinds (was: read as the
     # practitioners, its two kinds exported as Practitioners)
     # the person has no name of its own: the active row of dem.names (id_identity names dem.identity), family name
@@ -65,6 +68,13 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     assert patients[str(renamed)]["name"] == [{"text": clinic.people[renamed][0]}]
     assert {k: (p["gender"], p["birthDate"]) for k, p in patients.items()} == {
         str(pk): ({"m": "male", "f": "female"}[g], born.isoformat()) for pk, (_, g, born) in clinic.people.items()}
+    # dem.identity.deceased is the time of death (timestamptz, NULL for the living): the dead patient's
+    # deceasedDateTime, the living with no deceased* at all (was: guessed as an Access -1/0 yes/no flag, the time
+    # of death no yes/no value)
+    assert {k: {f: v for f, v in p.items() if f.startswith("deceased")} for k, p in patients.items()} == {
+        str(pk): {"deceasedDateTime": clinic.dead[pk].isoformat()} if pk in clinic.dead else {}
+        for pk in clinic.people}
+    assert clinic.dead and len(clinic.dead) < len(clinic.people)
     # rows two hops from the patient (row → fk_encounter → clin.encounter.fk_patient) get their patient
     encounters = _resources(bag, "Encounter")
     assert {k: e["subject"]["reference"] for k, e in encounters.items()} == {
@@ -73,15 +83,24 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # the SOAP notes of clin.clin_narrative too: a table named NARRATIVE, its text the column narrative, one
     # note a row, its soap_cat carried raw beside it; was: left undecided, carried raw whole)
     for kind, table in (("AllergyIntolerance", "clin.allergy"), ("Observation", "clin.test_result"),
-                        ("DocumentReference", "clin.clin_narrative"), ("MedicationStatement", "clin.substance_intake")):
+                        ("DocumentReference", "clin.clin_narrative"), ("MedicationStatement", "clin.substance_intake"),
+                        ("Immunization", "clin.vaccination")):
         found = _resources(bag, kind, table)
-        subject = "patient" if kind == "AllergyIntolerance" else "subject"
+        subject = "patient" if kind in ("AllergyIntolerance", "Immunization") else "subject"
         assert {k: r[subject]["reference"] for k, r in found.items()} == {
             str(pk): f"Patient/{patients[str(p)]['id']}" for (t, pk), p in clinic.reaches.items() if t == table}
     # a result's name is its clin.test_type's (fk_type), never its episode's description (fk_episode: a chart's
     # record, no dictionary; was: '에피소드 n' for every result's name)
     results = _resources(bag, "Observation", "clin.test_result")
     assert {r["code"]["text"] for r in results.values()} == {"공복혈당", "당화혈색소", "요단백"}
+    # a vaccination names its vaccine (fk_vaccine: ref.vaccine), which names its product (fk_drug_product:
+    # ref.drug_product, the name and ATC code): both joined in, a step further (was: no vaccine code or name found,
+    # the vaccinations carried raw); its batch_no the lot number; the one of an encounter nobody has quarantined
+    vaccinations = _resources(bag, "Immunization", "clin.vaccination")
+    assert {k: ([c["code"] for c in v["vaccineCode"]["coding"]], v["vaccineCode"]["text"], v["lotNumber"])
+            for k, v in vaccinations.items()} == {
+        str(v): ([["J07BB02", "J07BC01"][v % 2]], ["인플루엔자 백신", "B형간염 백신"][v % 2], f"LOT{v:04d}")
+        for v in range(1, 19) if v != clinic.dirty["orphan_vaccination"]}
     intakes = _resources(bag, "MedicationStatement", "clin.substance_intake")
     assert {k: r["medicationCodeableConcept"]["text"] for k, r in intakes.items()} == {
         str(s): ["암로디핀", "메트포르민"][s % 2] for s in range(1, 25)}
@@ -104,7 +123,7 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     scan = _scanned(clinic, tmp_path)
     assert [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]] == [
         ("patient", 30, 0), ("encounter", 60, 0), ("chart_note", 120, 0),
-        ("lab_result", 48, 0), ("allergy", 12, 0), ("medication_statement", 24, 0)]
+        ("lab_result", 48, 0), ("allergy", 12, 0), ("immunization", 17, 1), ("medication_statement", 24, 0)]
     said = caplog.text + json.dumps(scan, ensure_ascii=False)
     assert "SCAFFOLD_RRN" in (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
     assert not any(r in said or r.replace("-", "") in said for r in clinic.rrns.values())

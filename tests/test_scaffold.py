@@ -336,6 +336,38 @@ def test_a_record_holding_a_dictionarys_id_gets_the_dictionarys_code_and_name_jo
     assert (counts["diagnosis"], counts["immunization"]) == ((39, 1), (20, 0))
 
 
+def test_a_dictionary_that_only_names_another_table_gives_that_ones_code_and_name(tmp_path: Path) -> None:
+    # GNUmed's shape: a vaccination holds a vaccine's id; the vaccine row holds no code and no name, only its
+    # product's id, the product its name and ATC code. Before: no vaccine code or name: the vaccinations carried raw.
+    path = tmp_path / "stepped.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+        CREATE TABLE drug_product (id INTEGER PRIMARY KEY, description TEXT, atc_code TEXT);
+        CREATE TABLE vaccine (id INTEGER PRIMARY KEY, fk_drug_product INTEGER, is_live INTEGER);
+        CREATE TABLE vaccination (id INTEGER PRIMARY KEY, patient_id INTEGER, vaccination_date TEXT,
+                                  fk_vaccine INTEGER, batch_no TEXT);
+    """)
+    conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO drug_product VALUES (?, ?, ?)", [(1, "인플루엔자 백신", "J07BB02"),
+                                                                  (2, "B형간염 백신", "J07BC01")])
+    conn.executemany("INSERT INTO vaccine VALUES (?, ?, 0)", [(11, 1), (12, 2), (13, None)])  # 13: no product
+    conn.executemany("INSERT INTO vaccination VALUES (?, ?, '2024-10-01', ?, ?)",
+                     [(i, i, 11 + i % 3, f"LOT{i}") for i in range(1, 13)])
+    conn.commit()
+    outcome = write_scaffold("stepped", tmp_path / "out", SourceAddress(database=path))
+    vaccination = load_spec(outcome.folder).entities["immunization"]
+    assert {f: vaccination.fields[f].column for f in ("vaccine_code", "vaccine_name", "lot_number")} == {
+        "vaccine_code": "SCAFFOLD_VACCINE_CODE", "vaccine_name": "SCAFFOLD_VACCINE_NAME", "lot_number": "batch_no"}
+    assert vaccination.query is not None
+    rows = conn.execute(f"SELECT id, SCAFFOLD_VACCINE_CODE, SCAFFOLD_VACCINE_NAME FROM ({vaccination.query}) "
+                        "ORDER BY id LIMIT 3").fetchall()
+    assert rows == [(1, "J07BC01", "B형간염 백신"), (2, None, None), (3, "J07BB02", "인플루엔자 백신")]
+    conn.close()
+    # the vaccinations of the vaccine with no product: no code, no name, quarantined as unmappable
+    assert _export_counts("stepped", path, tmp_path / "out")["immunization"] == (8, 4)
+
+
 def test_a_dictionary_whose_names_and_codes_are_tables_of_their_own_is_read_in_two_steps(tmp_path: Path) -> None:
     # OpenMRS's shape: an allergy holds a concept's id; the concept's names are rows of concept_name (the preferred
     # first), its codes terms reached through concept_reference_map. Before: no allergen: the allergy carried raw.
@@ -583,6 +615,32 @@ def test_a_web_frameworks_own_tables_are_skipped_and_its_words_for_sex_mapped(tm
     assert (sex.column, sex.map) == ("sex", {"male": "male", "female": "female", "other": "other",
                                              "unknown": "unknown"})
     assert spec.entities["diagnosis"].fields["text"].column == "name"
+
+
+def test_a_deceased_column_declared_a_time_is_the_time_of_death_and_a_declared_flag_stays_a_flag(
+    tmp_path: Path
+) -> None:
+    # Before: a column named DECEASED of a timestamp type (GNUmed's dem.identity.deceased, the time of death) was
+    # guessed as the yes/no flag with Access's -1/0 map, since an empty column "fits" any field: NULL for the
+    # living, and a dead patient's time no yes/no value. A date or time type is never a flag, nor a flag type a
+    # date; a column named only DECEASED, DEAD or 사망 that is a date is the time of death (deceasedDateTime).
+    fields = {}
+    for name, column, values in (("timed", "deceased TIMESTAMP", [None, None]),
+                                 ("flag", "deceased BOOLEAN", [None, None]),
+                                 ("written", "사망 TEXT", ["2024-01-02", None])):
+        path = tmp_path / f"{name}.sqlite"
+        conn = sqlite3.connect(path)
+        conn.execute(f"CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, CHART_NO TEXT, PT_NM TEXT, {column})")
+        conn.executemany("INSERT INTO PATIENT VALUES (?, ?, ?, ?)",
+                         [(i, f"C{i}", f"환자{i}", v) for i, v in enumerate(values, 1)])
+        conn.commit()
+        conn.close()
+        spec = load_spec(write_scaffold(name, tmp_path / name, SourceAddress(database=path)).folder)
+        fields[name] = {f: (g.column, g.type, g.map) for f, g in spec.entities["patient"].fields.items()
+                        if f in ("deceased", "death_date")}
+    assert fields == {"timed": {"death_date": ("deceased", "datetime", None)},
+                      "flag": {"deceased": ("deceased", "bool", {"-1": True, "0": False})},
+                      "written": {"death_date": ("사망", "date", None)}}
 
 
 def test_entity_without_required_fields_is_commented_out(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ patient only through its encounter (two hops). Documents: ``blobs.doc_med`` (its
 pages ``blobs.doc_obj`` (``data`` bytea).
 
 Names are Korean and made up; no real data. Planted: a person with two names (the old one inactive), a
-vaccination of an encounter nobody has (orphan), a test result of text only (no number).
+vaccination of an encounter nobody has (orphan), a test result of text only (no number), a patient who died
+(``dem.identity.deceased``: the time of death, NULL for the living).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ PATIENTS = 30
 ENCOUNTERS = 60  # encounter e is patient (e % PATIENTS) + 1's
 KST = dt.timezone(dt.timedelta(hours=9))
 AT = dt.datetime(2024, 3, 4, 9, 30, tzinfo=KST)
+DEAD = 9  # the one patient who died
 
 _AUDITED = "INHERITS (audit.audit_fields)"
 _ITEM = "INHERITS (clin.clin_root_item)"
@@ -135,6 +137,8 @@ class GnumedClinic(ForeignDb):
     people: dict[int, tuple[str, str, dt.date]] = field(default_factory=dict)
     #: identity pk → its 주민등록번호 as stored in dem.lnk_identity2ext_id (whole or masked)
     rrns: dict[int, str] = field(default_factory=dict)
+    #: identity pk → the time of death stored in dem.identity.deceased (the others living: NULL)
+    dead: dict[int, dt.datetime] = field(default_factory=dict)
     #: encounter pk → identity pk
     encounters: dict[int, int] = field(default_factory=dict)
     #: (clinical table, its pk) → the identity pk it reaches through its encounter
@@ -185,13 +189,16 @@ def create_gnumed_clinic(conn_str: str, database: str = "emr_gnumed_shaped") -> 
         born = dt.date(1940 + pk * 2, pk % 12 + 1, pk % 27 + 1)
         dob = dt.datetime(born.year, born.month, born.day, 11, 0, tzinfo=KST)
         surname, given = SURNAMES[pk % len(SURNAMES)], GIVEN[pk % len(GIVEN)]
-        people.append((*audited(pk % 3), pk, None, gender, None, dob.isoformat(), None, "KR", None,
+        if pk == DEAD:
+            db.dead[pk] = dt.datetime(2024, 11, 2, 4, 15, tzinfo=KST)
+        died = db.dead[pk].isoformat() if pk in db.dead else None
+        people.append((*audited(pk % 3), pk, None, gender, None, dob.isoformat(), None, "KR", died,
                        "박사" if pk == 4 else None, None, pk == 6, None))
         if pk % 5 == 0:  # married: the maiden name kept, inactive, before the active one
             names.append((len(names) + 1, pk, False, SURNAMES[(pk + 3) % len(SURNAMES)], given, None, "결혼 전 성"))
         names.append((len(names) + 1, pk, True, surname, given, given[:1] if pk % 4 == 0 else None, None))
         db.people[pk] = (f"{surname} {given}", gender, born)
-    put("dem.identity", people, casts={AUDIT_FIELDS + 4: "timestamptz"})
+    put("dem.identity", people, casts={AUDIT_FIELDS + 4: "timestamptz", AUDIT_FIELDS + 7: "timestamptz"})
     put("dem.names", names)
     db.dirty["renamed"] = 5
     put("dem.enum_ext_id_types", [(1, "주민등록번호", "행정안전부", "p"), (2, "구 차트번호", "이전 EMR", "p")])

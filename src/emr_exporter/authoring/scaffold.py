@@ -807,7 +807,11 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": (r"TEL.*", r"PHONE.*", r"HP(_?NO)?", r"MOBILE.*", r"전화.*"),
         "first_visit": (r"FIRST_?VISIT.*", r"FST_?.*", r"초진.*"),
         "deceased": (r"DEAD", r"DECEASED", r"(IS_?)?DEAD_?YN", r"DEATH_?YN", r"사망여부"),
-        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME)", r"DOD", r"DECEASED_?(DATE|DT)", r"사망일.*"),
+        # the date or time of death; a column named only DECEASED, DEAD or 사망 too once it is declared a date or
+        # holds dates (GNUmed's dem.identity.deceased, a timestamptz: no yes/no flag, see _fits)
+        "death_date": (r"DEATH_?(DATE|DT|YMD|DTTM|DATETIME|TIME|TS)", r"DOD", r"(DATE|DT)_?(OF_?)?DEATH",
+                       r"DECEASED_?(DATE|DT|YMD|DTTM|DATETIME|TIME|TS|ON|AT|WHEN)", r"사망(일|시).*",
+                       r"DECEASED", r"DEAD", r"DEATH", r"사망"),
         # a web application's soft-delete flag (Django/Rails is_active): false for a record no longer in use
         "active": (r"IS_?ACTIVE", r"ACTIVE(_?YN)?", r"USE_?YN", r"사용여부"),
     },
@@ -956,7 +960,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "vaccine_code": (r"(VAC|VACC|VACCINE|IMMUN)_?(CD|CODE)", r"CVX(_?(CD|CODE))?", r"(VAC|VACC|VACCINE)_?ID(_?A)?"),
         "vaccine_name": (r"(VAC|VACC|VACCINE|IMMUN)_?(NM|NAME)", r"(.*_)?NM", r"백신.*"),
         "dose_number": (r"DOSE_?(NO|SEQ|NUM|ORD)", r"CHASU", r"SERIES_?(NO|SEQ)", r"차수"),
-        "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
+        "lot_number": (r"LOT(_?(NO|NUM|NUMBER))?", r"BATCH(_?(NO|NUM|NUMBER))?", r"제조번호|로트.*"),
         "expiration": (r"EXP(IRY|IRATION|IRE)?_?(YMD|DT|DATE)", r"유효기간.*"),
         "manufacturer": (r"MAKER(_?NM)?", r"MANUF.*", r"MFR(_?NM)?", r"제조사.*"),
         "site": (r"SITE", r"(INJ_?)?PART", r"부위"),
@@ -1574,6 +1578,12 @@ def _field_type(entity: str, name: str, annotation: Any, column: ColumnProfile) 
 _LARGE_OBJECT_TYPES = frozenset({"OID", "LO"})
 
 
+#: Declared types of dates and times (DATE, DATETIME2, DATETIMEOFFSET, SMALLDATETIME, TIMESTAMPTZ, TIME …) and of
+#: yes/no flags (BOOLEAN, BOOL, BIT, YESNO): a column of the one is never guessed for a field of the other.
+_TIME_TYPES = ("DATE", "TIME", "SMALLDATETIME", "INTERVAL")
+_FLAG_TYPES = ("BOOL", "BIT", "YESNO")
+
+
 def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool:
     """Whether the sampled values are compatible with the field's transform (an empty column fits); ``percent``: the
     field is a vital sign in % (SpO2), whose transform reads '98%' too."""
@@ -1582,6 +1592,11 @@ def _fits(column: ColumnProfile, field_type: str, percent: bool = False) -> bool
         # text is no address, name or code (was: a composite address column guessed as the patient's address,
         # Patient.address.text the row literal); carried raw, for the contractor to read out in a query
         return False
+    declared = column.type_name.upper()
+    if field_type == "bool" and declared.startswith(_TIME_TYPES):
+        return False  # a date or time (GNUmed's deceased timestamptz) is no yes/no flag, even with no value sampled
+    if field_type in ("date", "datetime") and declared.startswith(_FLAG_TYPES):
+        return False  # nor is a yes/no flag a date
     if column.non_empty == 0:
         return True
     if field_type in ("date", "datetime"):
@@ -3245,20 +3260,25 @@ class _Guesser:
                 and _folded_select(self.profile.engine, table) is None
                 and not any(part.upper() in SQL_RESERVED for part in table.parts))
 
-    def _dictionary_values(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str]:
+    def _dictionary_values(self, dictionary: TableProfile, link: str, alias: str = "LK_D",
+                           step: bool = True) -> tuple[str | None, str | None, str]:
         """SQL of the code and of the name the row of ``dictionary`` whose key is ``link`` gives (sub-queries), and
         where they come from: its own columns; else a table of its names, one row per name (OpenMRS's
         concept_name: the preferred one first, else the lowest key); else a table mapping it to a table of codes
-        (concept_reference_map → concept_reference_term: two steps, the lowest mapping first)."""
+        (concept_reference_map → concept_reference_term: two steps, the lowest mapping first); else, where it
+        holds neither code nor name, the table one of its ids names (GNUmed's ref.vaccine → ref.drug_product:
+        the product's name and ATC code; ``step`` False: own columns only, one such step at most)."""
         pk = dictionary.primary_key[0]
         code = self._text_column(dictionary, _DICT_CODE)
         name = self._text_column(dictionary, _DICT_NAME, {code or ""})
         relation = self.relation(dictionary.name)
-        code_sql = f"(SELECT LK_D.{code} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if code else None
-        name_sql = f"(SELECT LK_D.{name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})" if name else None
+        code_sql = f"(SELECT {alias}.{code} FROM {relation} {alias} WHERE {alias}.{pk} = {link})" if code else None
+        name_sql = f"(SELECT {alias}.{name} FROM {relation} {alias} WHERE {alias}.{pk} = {link})" if name else None
         said = [f"{dictionary.name}.{c}" for c in (code, name) if c]
-        if code and name:
+        if (code and name) or not step:
             return code_sql, name_sql, ", ".join(said)
+        if not code and not name and (stepped := self._dictionary_parent(dictionary, link)) is not None:
+            return stepped
         by_key = {t.primary_key[0].upper(): t for t in self.profile.tables if self._linkable(t)}
         for child in self.profile.tables:
             if child is dictionary or not self._linkable(child):
@@ -3295,6 +3315,29 @@ class _Guesser:
                 said.append(f"{terms.name}.{term_code} through {child.name} ({back} → {column.name})")
                 break
         return code_sql, name_sql, ", ".join(said)
+
+    def _dictionary_parent(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str] | None:
+        """The code and name of a dictionary that holds neither, through one of its ids: a column of an integer
+        type named for another table (fk_drug_product: ref.drug_product), most of whose sampled values are that
+        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query)."""
+        pk, relation = dictionary.primary_key[0], self.relation(dictionary.name)
+        for column in dictionary.columns:
+            if (column.primary_key or not column.non_empty or not _integer_typed(column)
+                    or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
+                continue
+            own = set(_words(column.name).split("_")) - _LINK_NOISE
+            for parent in self.profile.tables:
+                if (parent is dictionary or not self._linkable(parent) or _chart_rows(parent)
+                        or not own & set(_words(parent.bare, table=True).split("_"))):
+                    continue
+                sampled, hits = self.exact_hits(dictionary, column.name, parent.name, parent.primary_key[0], None)
+                if not sampled or hits < 0.8 * sampled:
+                    continue
+                inner = f"(SELECT LK_D.{column.name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})"
+                code_sql, name_sql, said = self._dictionary_values(parent, inner, "LK_P", step=False)
+                if code_sql is not None or name_sql is not None:
+                    return code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}"
+        return None
 
     def _from_dictionary(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
                          others: list[FieldGuess], key: str | list[str] | None) -> None:
