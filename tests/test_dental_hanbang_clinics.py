@@ -8,14 +8,16 @@ skips, when a server is down).
 
 Tooth numbers (``TOOTH_NO '11,12,21'``, ``'13-23'``) are a treatment line's and a diagnosis's ``teeth``: a bodySite
 per FDI tooth and the column as written (an unreadable ``'전악'`` raw as ``unreadable-teeth``). Surfaces, implant lot
-numbers, 경혈, 사상체질, 맥진/설진 and the herbs of a 한약 prescription have no canonical field: they stay in the
-bag as raw cells (docs/connectors.md, "Dental and Korean-medicine clinics", says why).
+numbers, 경혈, 사상체질, 맥진/설진 and a 한약 prescription's name, 첩수 and 용법 have no canonical field: they stay
+in the bag as raw cells; its herbs are order lines, MedicationRequests grouped by the prescription
+(docs/connectors.md, "Dental and Korean-medicine clinics", says why).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
-from dental_hanbang_clinic import CLIMBING, DENTAL_FEES, HANBANG_FEES, create_dental_clinic, create_hanbang_clinic
+from dental_hanbang_clinic import (
+    CLIMBING,
+    DENTAL_FEES,
+    FORMULAS,
+    HANBANG_FEES,
+    create_dental_clinic,
+    create_hanbang_clinic,
+)
 
 from test_opensource_shaped_clinics import _bag, _fates
 from test_random_server_clinics import through_the_flow
@@ -32,9 +41,10 @@ pytestmark = pytest.mark.db
 
 #: the cells the sections' queries join in (the reconciliation counts them as read): a dental diagnosis's date
 #: through its visit (120); a 한의원 diagnosis's patient and date (2 × 150), an acupuncture line's patient (240) and a
-#: receipt's patient (120), each through the visit
+#: receipt's patient (120), each through the visit; a herb's visit, patient, day, status and days from its
+#: prescription (5 × 200)
 DENTAL_JOINED = 120
-HANBANG_JOINED = 2 * 150 + 240 + 120
+HANBANG_JOINED = 2 * 150 + 240 + 120 + 5 * 200
 
 
 def _counts(bag: Path) -> set[tuple[str, int, int, int]]:
@@ -159,18 +169,30 @@ def test_a_korean_medicine_clinic_comes_back_cell_for_cell(tmp_path: Path, postg
     assert through_the_flow(clinic, tmp_path, HANBANG_JOINED, clinic.attachments) == clinic.cells
     bag = _bag(tmp_path)
     # 침구치료 (acupuncture, moxibustion, cupping) Procedures by 행위코드/행위명/치료일자 (was: carried); 첨부파일 by
-    # 파일경로 and 등록일자 (was: commented out, no path column and no media type); the herbal prescriptions and
-    # their herbs carried (no column names the medicine as order_line reads it, and a 처방 is no single drug)
+    # 파일경로 and 등록일자 (was: commented out, no path column and no media type); each herb of a 한약처방 an order
+    # line, a MedicationRequest grouped by its 처방번호 (was: carried; tests/test_herbal_clinic.py reads them), the
+    # prescription header carried (its 처방명, 첩수, 팩수 and 복용법 have no place in an order line)
     assert _fates(bag) == {
         "공통코드": "carried", "환자": ("patient",), "내원": ("encounter",), "상병": ("diagnosis",),
-        "침구치료": ("procedure",), "한약처방": "carried", "한약처방_약재": "carried", "첨부파일": ("attachment",),
+        "침구치료": ("procedure",), "한약처방": "carried", "한약처방_약재": ("order_line",), "첨부파일": ("attachment",),
         "수납": ("receipt",)}
     assert _counts(bag) == {("patient", 36, 36, 0), ("encounter", 120, 120, 0), ("diagnosis", 150, 150, 0),
-                            ("procedure", 240, 240, 0), ("receipt", 120, 120, 0), ("attachment", 18, 16, 2)}
+                            ("procedure", 240, 240, 0), ("receipt", 120, 120, 0), ("attachment", 18, 16, 2),
+                            ("order_line", 200, 200, 0)}
     assert _quarantined(bag, "attachment") == {
         str(clinic.dirty["climbing"]): ("path-outside-root", "field 'content_path' points outside the attachment folder"),
         str(clinic.dirty["missing"]): ("file-missing", "field 'content_path': the attachment file does not exist")}
     _files_back(bag, clinic)
+    # each herb a MedicationRequest: 약재명 its medication's text, 용량 its dose in 단위 g, the prescription's
+    # 처방번호 its groupIdentifier; the herbs of one prescription are one formula's, in its grams
+    herbs: dict[str, list[tuple[str, Decimal]]] = {}
+    for found in _lines(bag, "fhir/MedicationRequest"):
+        dose = found["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]
+        assert (dose["unit"], found["category"][0]["coding"][0]["code"]) == ("g", "drug")
+        herbs.setdefault(found["groupIdentifier"]["value"], []).append(
+            (found["medicationCodeableConcept"]["text"], Decimal(str(dose["value"]))))
+    assert len(herbs) == 30
+    assert all(sorted(found) in [sorted(f) for f in FORMULAS.values()] for found in herbs.values())
     procedures, encounters = _by_source_key(bag, "Procedure"), _by_source_key(bag, "Encounter")
     points = {c["key"]: c["columns"]["경혈"] for c in _lines(bag, "raw/columns/procedure")}
     for no, (visit, fee, written) in clinic.lines.items():

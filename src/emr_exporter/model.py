@@ -357,6 +357,9 @@ class OrderLine:
     route: str | None = None
     prescriber_id: str | None = None
     outside_prescription: bool = False  # 원외처방 (a 처방전 was issued)
+    #: the prescription the line is one line of, as the source keys it (a 한약 처방's herb rows: its 처방번호):
+    #: the lines of one prescription share it (MedicationRequest.groupIdentifier, ServiceRequest.requisition)
+    group_id: str | None = None
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.PRESCRIPTION

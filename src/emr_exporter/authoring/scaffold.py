@@ -860,7 +860,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK)_?(QTY|AMT|RYANG)", r"투여량"),
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
         "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL|TUYAK)_?CNT", r"횟수"),
-        "days": (r"DAYS?", r"ILSU", r"일수"),
+        "days": (r"DAYS?(_?(CNT|QTY))?", r"ILSU", r"(복용|투약|투여)?일수"),
         "route": (r"ROUTE.*", r"용법"),
         "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"WONOE.*", r"원외.*"),
     },
@@ -3939,6 +3939,7 @@ class _Guesser:
         self._kin_sections()
         self._inpatient_stays()
         self._lab_result_rows()
+        self._prescription_rows()
         self._visit_diagnoses()
         self._visit_json_vitals()
         return self.guesses
@@ -4142,6 +4143,108 @@ class _Guesser:
                                       ref="lab_report"))
         rows.section = _kin_section_name("lab_result", child, self.guesses)
         self.guesses[rows.section] = rows
+
+    #: header fields of a prescription each of its ingredient rows takes as its own (:meth:`_prescription_rows`)
+    _PRESCRIPTION_HEADER_FIELDS = ("patient_id", "encounter_id", "ordered", "status", "prescriber_id", "days",
+                                   "frequency", "route", "outside_prescription")
+
+    def _prescription_rows(self) -> None:
+        """A prescription kept as a header and its ingredient rows (a 한약 처방 and its herbs, 약재명 and 용량 g per
+        첩): where the order line section found the header (its table's name a prescription's, its patient and its
+        day) but no column naming a medicine, and a table named after it (its name extending the header's) has a
+        column named as the header's key whose sampled values are all its keys, no patient column of its own, one
+        text column naming the ingredient and a decimal column its amount, each ingredient row is an order line
+        (``[entities.order_line]`` over that table): its name, its amount a dose (a unit column named so its unit),
+        a drug, ``group_id`` the header's key (MedicationRequest.groupIdentifier: the lines of one prescription
+        share it), and the header's patient, visit, day and status (the fields the header's section found) joined
+        in from the header's query (a LEFT JOIN keeps every row). The header table is then carried whole (its
+        name, 첩수 and 용법 raw cells: FHIR R4 has no place for a formula of lines). Where the header's section is
+        usable (a column names the formula), it stays an order line of its own, a drug, ``group_id`` its own key,
+        and the ingredient rows are a section beside it (``[entities.order_line_<table>]``), the same group."""
+        header = self.guesses.get("order_line")
+        if (header is None or header.table is None or header.problems or not isinstance(header.key, str)
+                or header.missing not in ([], ["edi_code or local_code or name"])):
+            return
+        parent = next((t for t in self.profile.tables if t.name == header.table), None)
+        if parent is None or not self._linkable(parent) or parent.primary_key[0] != header.key:
+            return
+        plain = {f.field: f for f in header.fields if not f.expr and not f.columns and f.key_form is None
+                 and f.field in self._PRESCRIPTION_HEADER_FIELDS}
+        if not {"patient_id", "ordered"} <= set(plain):
+            return
+        read = {g.table.lower() for g in self.guesses.values() if g.usable and g.table}
+        for child in sorted(self.profile.tables, key=lambda t: t.name):
+            if (child.name.lower() in read or child is parent or not child.nameable or child.row_count == 0
+                    or not child.primary_key or _folded_select(self.profile.engine, child) is not None
+                    or any(part.upper() in SQL_RESERVED for part in child.parts)
+                    or not child.bare.upper().startswith(parent.bare.upper())):
+                continue
+            link = next((c for c in child.columns if (c.own or c.name).upper() == header.key.upper()), None)
+            if link is None or self._match(child, list(_REF_PATTERNS["patient"]), set()) is not None:
+                continue
+            rest = [c for c in child.columns if c is not link and c.non_empty and not c.is_binary
+                    and not _date_like(c) and not _integer_typed(c)]
+            unit = next((c for c in rest if any(_name_fits(p, c) for p in (r"(.*_)?UNIT", r"(.*_)?DANWI", r"단위"))),
+                        None)
+            amounts = [c for c in rest if c is not unit and c.numeric == c.non_empty]
+            names = [c for c in rest if c is not unit and c.numeric == 0]
+            # a name column among other texts (원산지, a note): the one named a name, then the one never empty
+            for narrow in (lambda c: any(_name_fits(p, c) for p in (r"(.*_)?(NM|NAME)", r".*(명|명칭|이름)")),
+                           lambda c: c.empty == 0):
+                if len(names) > 1:
+                    names = [c for c in names if narrow(c)] or names
+            if len(amounts) != 1 or len(names) != 1:
+                continue  # which column is the ingredient or its amount is not clear
+            sampled, hits = self.exact_hits(child, link.name, parent.name, header.key, None)
+            if not sampled or hits < sampled:
+                continue
+            self._prescription_rows_section(header, parent, child, link, names[0], amounts[0], unit, plain)
+            return
+
+    def _prescription_rows_section(self, header: EntityGuess, parent: TableProfile, child: TableProfile,
+                                   link: ColumnProfile, name: ColumnProfile, amount: ColumnProfile,
+                                   unit: ColumnProfile | None, plain: dict[str, FieldGuess]) -> None:
+        """The order line section over ``child``, the ingredient rows of ``parent``'s prescriptions
+        (:meth:`_prescription_rows`)."""
+        key = parent.primary_key[0]
+        query = header.query or f"SELECT X.* FROM {self.relation(parent.name)} X"
+        joined = ", ".join(f"H.{f.column} AS SCAFFOLD_RX_{part.upper()}" for part, f in plain.items())
+        rows = EntityGuess(entity="order_line", table=child.name,
+                           key=child.primary_key[0] if len(child.primary_key) == 1 else list(child.primary_key),
+                           why=(f"{child.name}: the ingredient rows of a {parent.name} prescription ({link.name} names "
+                                f"it: every sampled value one of its keys), each with its amount ({amount.name})"),
+                           key_why="the table's primary key")
+        rows.query = (f"SELECT R.*, {joined} FROM {self.relation(child.name)} R "
+                      f"LEFT JOIN ({query}) H ON H.{key} = R.{link.name}")
+        rows.query_why = (f"the rows hold only their prescription's key ({link.name}): its "
+                          f"{', '.join(plain)} joined in from {parent.name} (LEFT JOIN keeps every row)")
+        for part, f in plain.items():
+            rows.fields.append(dataclasses.replace(f, column=f"SCAFFOLD_RX_{part.upper()}",
+                                                   why=f"the prescription's {part.removesuffix('_id')} (see query)"))
+        rows.fields.append(FieldGuess("name", name.name, "text", "the row's one text column: the ingredient's name"))
+        rows.fields.append(FieldGuess("dose", amount.name, "decimal", "the row's one decimal column: the ingredient's "
+                                      "amount"))
+        said = re.fullmatch(r"(?:.*_)?(G|MG|ML)", amount.name.upper())
+        if unit is not None:
+            rows.fields.append(FieldGuess("dose_unit", unit.name, "text", f"column name says a unit ({unit.name})"))
+        elif said:  # DOSE_G, AMT_MG: the amount's name says its unit
+            rows.fields.append(FieldGuess("dose_unit", "", "text", f"{amount.name}'s name says its unit",
+                                          value={"G": "g", "MG": "mg", "ML": "mL"}[said.group(1)]))
+        rows.fields.append(FieldGuess("code_type", "", "text", "an ingredient with an amount of a prescription: a "
+                                      "medicine (MedicationRequest)", value="drug"))
+        rows.fields.append(FieldGuess("group_id", link.name, "text", f"the prescription ({parent.name}) the row is "
+                                      "one line of: MedicationRequest.groupIdentifier"))
+        if not header.usable:
+            self.guesses["order_line"] = rows
+            return
+        # the header an order line of its own (its formula's name): the same group as its rows, a medicine too
+        rows.section = _kin_section_name("order_line", child, self.guesses)
+        self.guesses[rows.section] = rows
+        header.fields.append(FieldGuess("group_id", key, "text", f"the prescription itself ({child.name}'s rows are "
+                                        "its lines): MedicationRequest.groupIdentifier"))
+        if not any(f.field == "code_type" for f in header.fields):
+            header.fields.append(FieldGuess("code_type", "", "text", f"its rows in {child.name} are ingredients with "
+                                            "an amount: a medicine (MedicationRequest)", value="drug"))
 
     @staticmethod
     def _inpatient_kind(guess: EntityGuess) -> None:

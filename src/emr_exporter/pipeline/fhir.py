@@ -977,6 +977,13 @@ def _days(days: int) -> dict[str, Any]:
     return {"value": days, "unit": "days", "system": UCUM_SYSTEM, "code": "d"}
 
 
+def _order_group(record: model.OrderLine) -> dict[str, Any]:
+    """The prescription an order line is one line of (its lines share it): the line's own table's source system
+    with ``:group``, value the prescription's key as the source keys it."""
+    provenance = record.provenance
+    return {"system": f"{_source_system(provenance.connector, provenance.table)}:group", "value": record.group_id}
+
+
 def _medication_request(record: model.OrderLine, institution: model.Institution) -> dict[str, Any]:
     # No KR Core profile: it requires a medication-ingredient extension the source does not record.
     resource = _base("MedicationRequest", record)
@@ -1008,6 +1015,8 @@ def _medication_request(record: model.OrderLine, institution: model.Institution)
         resource["dosageInstruction"] = [dosage]
     if record.days is not None:
         resource["dispenseRequest"] = {"expectedSupplyDuration": _days(record.days)}
+    if record.group_id:
+        resource["groupIdentifier"] = _order_group(record)
     if not resource["category"]:
         del resource["category"]
     return resource
@@ -1048,6 +1057,8 @@ def _service_request(record: model.OrderLine, institution: model.Institution) ->
     resource["authoredOn"] = fhir_date(record.ordered)
     if record.prescriber_id:
         resource["requester"] = _ref("Practitioner", record.prescriber_id)
+    if record.group_id:
+        resource["requisition"] = _order_group(record)
     return resource
 
 
