@@ -1350,6 +1350,14 @@ def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple
     return found if len(found) >= 3 else []
 
 
+def _visit_links(key: str, patient: FieldGuess, start: FieldGuess, when: str) -> list[FieldGuess]:
+    """A section reading the visit rows again: its patient the visit's, its encounter the visit itself (``key``),
+    its time (``when``: observed, recorded) the visit's date."""
+    return [dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+            FieldGuess("encounter_id", key, "ref", "the visit itself", ref="encounter"),
+            dataclasses.replace(start, field=when, why=f"the visit's time ({start.why})", required=True)]
+
+
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
     """``column`` (SQL) rewritten into its parent's key form: ``("pad", W)``, an integer (or digits) written
     zero-padded to W digits as the parent's text keys are ('0000123'); ``("number", 0)``, zero-padded digits read
@@ -3936,6 +3944,27 @@ class _Guesser:
         self._visit_json_notes()
         return self.guesses
 
+    def _visit_read_again(self) -> tuple[EntityGuess, TableProfile, FieldGuess, FieldGuess,
+                                         list[ColumnProfile]] | None:
+        """The visit's section, table, patient and date fields, and the columns of the visit table no field of it
+        reads, where a section may read the visit rows again for what a column's JSON document keeps (the visit's
+        patient and date plain columns of the table, not read through a query or a join); else None."""
+        visit = self.guesses.get("encounter")
+        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+            return None
+        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        if table is None or not table.plain or not self._linkable(table):
+            return None
+        fields = {f.field: f for f in visit.fields}
+        patient, start = fields.get("patient_id"), fields.get("start")
+        names = {c.name for c in table.columns}
+        if patient is None or start is None or any(
+                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
+                or f.large_object for f in (patient, start)):
+            return None  # the visit's patient or date read through a query or a join: not one to read again here
+        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        return visit, table, patient, start, [c for c in table.columns if c.name not in used]
+
     def _visit_json_vitals(self) -> None:
         """The measurements of a visit kept as a JSON document of the visit row (``vitals = {"bp": "120/80",
         "pulse": 72}``, Korean keys too; :func:`_json_vital_keys`): ``[entities.vital_signs_<column>]`` reads the
@@ -3944,25 +3973,15 @@ class _Guesser:
         encounter link, its patient, and its date as the time observed. The document is carried raw as written
         (every key of it, those read out too) by the visit's section and by this one. Before, the document was only
         carried raw: no vital-sign Observation."""
-        visit = self.guesses.get("encounter")
-        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
-            return
-        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        found = self._visit_read_again()
         vitals = self.guesses.get("vital_signs")
-        if (table is None or not table.plain or (vitals is not None and vitals.table == table.name)
-                or not self._linkable(table)):
+        if found is None or (vitals is not None and vitals.table == found[1].name):
             return
-        fields = {f.field: f for f in visit.fields}
-        patient, start = fields.get("patient_id"), fields.get("start")
-        names = {c.name for c in table.columns}
-        if patient is None or start is None or any(
-                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
-                or f.large_object for f in (patient, start)):
-            return  # the visit's patient or date read through a query or a join: not one to read again here
-        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
         engine = self.profile.engine
-        for column in table.columns:
-            lifted = [] if column.name in used else _json_vital_keys(engine, column, ())
+        for column in unread:
+            lifted = _json_vital_keys(engine, column, ())
             section = f"vital_signs_{column.name.lower()}"
             if not lifted or not NAME.match(section) or section in self.guesses:
                 continue
@@ -3975,11 +3994,7 @@ class _Guesser:
                 key_why="the visit's key: one set of measurements per visit",
                 query_why=(f"the visits whose {column.name} holds a measurement, each read out of the document; the "
                            f"visit's section carries {column.name} raw as written, every key of it"))
-            guess.fields = [
-                dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
-                FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
-                dataclasses.replace(start, field="observed", why=f"the visit's time ({start.why})", required=True),
-            ]
+            guess.fields = _visit_links(visit.key, patient, start, "observed")
             conditions = [f"{lift_sql(engine, f'X.{column.name}', keys)} IS NOT NULL"
                           for _, keys, part, _ in lifted if part != 2]  # a blood pressure's keys once
             selects.append(f"X.{column.name}")
@@ -3996,23 +4011,14 @@ class _Guesser:
         with the visit's key as its key and encounter link, its patient, and its date as the time recorded. The
         document is carried raw as written by the visit's section and by this one. Before, it was only carried raw:
         no chart note."""
-        visit = self.guesses.get("encounter")
-        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+        found = self._visit_read_again()
+        if found is None:
             return
-        table = next((t for t in self.profile.tables if t.name == visit.table), None)
-        if table is None or not table.plain or not self._linkable(table):
-            return
-        fields = {f.field: f for f in visit.fields}
-        patient, start = fields.get("patient_id"), fields.get("start")
-        names = {c.name for c in table.columns}
-        if patient is None or start is None or any(
-                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
-                or f.large_object for f in (patient, start)):
-            return  # the visit's patient or date read through a query or a join: not one to read again here
-        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
         engine = self.profile.engine
-        for column in table.columns:
-            parts = [] if column.name in used else _json_note_keys(engine, column)
+        for column in unread:
+            parts = _json_note_keys(engine, column)
             section = f"chart_note_{column.name.lower()}"
             if not parts or not NAME.match(section) or section in self.guesses:
                 continue
@@ -4024,11 +4030,7 @@ class _Guesser:
                 key_why="the visit's key: one chart note per visit",
                 query_why=(f"the visits whose {column.name} holds a part of the note, each read out of the document; "
                            f"the visit's section carries {column.name} raw as written, every key of it"))
-            guess.fields = [
-                dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
-                FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
-                dataclasses.replace(start, field="recorded", why=f"the visit's time ({start.why})", required=True),
-            ]
+            guess.fields = _visit_links(visit.key, patient, start, "recorded")
             guess.fields += [FieldGuess(name, column.name, "text", why + " (expr)", json_keys=keys, json_nested=True,
                                         engine=engine) for name, keys, why in parts]
             selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column, column.name)))
