@@ -9,6 +9,7 @@ fails, never skips, when a server is down).
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 import tomllib
@@ -47,7 +48,7 @@ def _observations(bag: Path, table: str) -> dict[str, dict[str, Any]]:
             [key] = keys
             slug = resource["id"].rsplit("-", 1)[1]
             if "dataAbsentReason" in resource or any("dataAbsentReason" in c for c in resource.get("component", ())):
-                found.setdefault(key, {})[slug] = "absent"  # (a measurement the set records no number of)
+                found.setdefault(key, {})[slug] = None  # a blank set's measurement, absent (unknown)
                 continue
             value = (tuple(c["valueQuantity"]["value"] for c in resource["component"]) if slug == "bp"
                      else resource["valueQuantity"]["value"])
@@ -66,10 +67,9 @@ def _expected(document: str | None) -> dict[str, Any]:
         slug = _FIELDS.get(key)
         if slug == "bp":
             out[slug] = tuple(int(v) for v in value.split("/"))
-        elif slug is not None and isinstance(value, int | float):
-            out[slug] = value
-        elif slug is not None and isinstance(value, str):
-            out[slug] = "absent"  # '측정거부': a field defect, its Observation with dataAbsentReason (the text)
+        elif slug is not None:
+            # '측정거부': the pulse an absent Observation (merge18's blank vital signs; was none), a field defect
+            out[slug] = value if isinstance(value, int | float) else None
     return out
 
 
@@ -79,27 +79,34 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
     clinic = create_jsondoc_clinic(conn_str, engine)
     # every cell of the four tables, the documents whole in the raw columns and the prescriptions' carried table;
-    # the visits whose vitals hold a measurement read again (key, patient, time, the document), their cells counted
-    # as read twice by the reconciliation and rebuilt twice
-    assert through_the_flow(clinic, tmp_path) == clinic.cells + 157 * 3
+    # the visits whose vitals hold a measurement read again, and those whose soap holds a part of the note: their
+    # key, patient and time counted as read twice by the reconciliation and rebuilt twice, each document once (in
+    # the raw columns of the section that reads it again; the visit's section keeps the others: NULL, {}, [120, 80])
+    notes = [n for n, note in clinic.notes.items() if _note_parts(note)]
+    assert len(notes) == (141 if engine == "mariadb" else 142)  # 17 NULL, a {}, on MariaDB a cut-off one
+    assert through_the_flow(clinic, tmp_path) == clinic.cells + (157 + len(notes)) * 3
     bag = _bag(tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     # the visit table read twice: its visits, and the vital signs of its vitals document (was: the document only
     # carried raw, no Observation); the station's table a vital-signs set per row (was: guessed vital_signs with no
     # measurement, every row quarantined unmappable); the prescriptions, whose drugs are a JSON array, carried whole
-    read = {"js_patient": ("patient",), "js_visit": ("encounter", "vital_signs_vitals"),
+    read = {"js_patient": ("patient",), "js_visit": ("chart_note_soap", "encounter", "vital_signs_vitals"),
             "js_vital_rec": ("vital_signs",)}
     assert {t["name"].lower(): tuple(t["entities"]) if t.get("entities") else t["fate"] for t in inventory} == {
         t.lower(): read.get(t.lower(), "carried") for t in ddl(engine)}
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     # the visits whose vitals hold a measurement (not the NULL, {} or [120, 80] ones); the refused pulse a field
-    # defect, its set kept; the station's {}, and on MariaDB its two malformed documents (JSON_VALID: MariaDB's
-    # JSON_VALUE alone read '{"혈압": "120/80", "맥박": 7' up to the break), a set of absent measurements
+    # defect, its set kept; the station's {}, and on MariaDB its two malformed documents, sets of absent
+    # measurements (since merge18's blank vital signs: were quarantined, this pin not updated then; before
+    # JSON_VALID, MariaDB's JSON_VALUE read '{"혈압": "120/80", "맥박": 7' up to the break); a chart note per visit
+    # whose soap holds a part (not the NULL, {} or, on MariaDB, cut-off ones)
+    station_quarantined = 0
     assert {(e["entity"], e["source_rows"], e["exported"], e["quarantined"], json.dumps(e["field_defects"]))
             for e in report["entities"]} == {
         ("patient", 40, 40, 0, "{}"), ("encounter", 160, 160, 0, "{}"),
-        ("vital_signs", 120, 120, 0, "{}"),
-        ("vital_signs_vitals", 157, 157, 0, '{"invalid-number": 1}')}
+        ("vital_signs", 120, 120 - station_quarantined, station_quarantined, "{}"),
+        ("vital_signs_vitals", 157, 157, 0, '{"invalid-number": 1}'),
+        ("chart_note_soap", len(notes), len(notes), 0, "{}")}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     entities = spec["entities"]
     assert set(entities["vital_signs_vitals"]["fields"]) == {
@@ -107,6 +114,25 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     # the station's Korean keys; 측정자 (who measured) no vital sign, kept in the document carried raw
     station_fields = entities["vital_signs"]["fields"]
     assert set(station_fields) == {"patient_id", "observed", "systolic", "diastolic", "pulse", "temperature", "spo2"}
+    # the note's parts in S/O/A/P order as the product's chart notes are (S_TXT/O_TXT/A_TXT/P_TXT), each under
+    # both spellings, the most held first
+    note_fields = entities["chart_note_soap"]["fields"]
+    assert list(note_fields) == ["patient_id", "encounter_id", "recorded", "chief_complaint", "history", "course",
+                                 "plan"]
+    assert note_fields["course"]["expr"][engine] == (
+        "COALESCE((soap ->> 'a'), (soap ->> '평가'))" if engine == "postgresql" else
+        "CASE WHEN JSON_VALID(SOAP) THEN COALESCE(CASE WHEN JSON_TYPE(JSON_EXTRACT(SOAP, '$.\"a\"')) IN ('OBJECT', "
+        "'ARRAY', 'BOOLEAN') THEN JSON_EXTRACT(SOAP, '$.\"a\"') ELSE JSON_VALUE(SOAP, '$.\"a\"') END, CASE WHEN "
+        "JSON_TYPE(JSON_EXTRACT(SOAP, '$.\"평가\"')) IN ('OBJECT', 'ARRAY', 'BOOLEAN') THEN JSON_EXTRACT(SOAP, "
+        "'$.\"평가\"') ELSE JSON_VALUE(SOAP, '$.\"평가\"') END) END")
+    written = _chart_notes(bag)
+    assert sorted(written, key=int) == [str(n) for n in notes]
+    for n in notes:
+        assert written[str(n)] == _note_parts(clinic.notes[n]), n
+    assert [title for title, _ in written["1"]] == ["주호소", "현병력", "경과", "계획"]  # S, O, A, P
+    assert written[str(clinic.dirty["plan_only_note"])] == [("계획", "경과 관찰")]
+    assert written[str(clinic.dirty["null_assessment_note"])] == [("주호소", "두통"), ("현병력", "특이소견 없음"),
+                                                                  ("계획", "재진")]
     assert "'$.\"맥박\"'" in station_fields["pulse"]["expr"][engine] if engine == "mariadb" else (
         station_fields["pulse"]["expr"][engine] == ("(CASE WHEN jsonb_typeof(CAST(data -> '맥박' AS jsonb)) IN "
                                                     "('object', 'array') THEN NULL ELSE data ->> '맥박' END)"))
@@ -115,28 +141,65 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
     for n, (_, _, document) in clinic.visits.items():
         expected = _expected(document)
         assert visits.get(str(n), {}) == expected, (n, document)
-    assert visits[str(clinic.dirty["refused_pulse"])]["pulse"] == "absent"
+    assert visits[str(clinic.dirty["refused_pulse"])] == {"bp": (118, 76), "temp": 36.6, "pulse": None}
     assert set(visits["3"]) == {"bp", "pulse", "temp", "weight"}  # {"혈압": …, "맥박": …, "체온": …, "체중": …}
     station = _observations(bag, "js_vital_rec")
+    # {} and the malformed: each mapped measurement absent (merge18's blank vital signs), no value read part-way
+    blank = {str(n) for n in (clinic.dirty["empty_station"], *clinic.dirty.get("malformed_station", ()))}
+    assert len(blank) == (3 if engine == "mariadb" else 1)
     for n, (_, _, document) in clinic.station.items():
-        # a document the lifts read nothing out of ({}, and on MariaDB a malformed one): a set recording nothing,
-        # each measurement absent (unknown), the document carried raw as written (was, before the NULL-vitals rule
-        # merged in: quarantined unmappable)
-        assert station.get(str(n), {}) == (_expected(document) or dict.fromkeys(("bp", "pulse", "temp", "spo2"),
-                                                                                 "absent")), (n, document)
-    assert {n for n, found in station.items() if set(found.values()) == {"absent"}} == {
-        str(n) for n in (clinic.dirty["empty_station"], *clinic.dirty.get("malformed_station", ()))}
-    # each document whole beside its record: the nested object, the key no field reads, the array; a visit whose
-    # document holds a measurement has it carried once, beside its vital-signs set that reads it again (read_again;
-    # was: beside the visit too), the others beside the visit
-    def raw(section: str) -> dict[str, dict[str, Any]]:
-        return {line["key"]: {c.lower(): v for c, v in line["columns"].items()}
-                for path in sorted(bag.glob(f"data/raw/columns/{section}.*.ndjson"))
-                for line in map(json.loads, path.read_bytes().splitlines())}
-    visit_raw, again_raw = raw("encounter"), raw("vital_signs_vitals")
-    assert {k for k, columns in visit_raw.items() if columns.get("vitals") is not None} == {
-        str(n) for n, (_, _, document) in clinic.visits.items() if document is not None} - set(visits)
-    assert {k for k, columns in again_raw.items() if columns.get("vitals") is not None} == set(visits)
-    nested = json.loads(again_raw[str(clinic.dirty["nested_vitals"])]["vitals"])
+        expected = dict.fromkeys(("bp", "pulse", "temp", "spo2")) if str(n) in blank else _expected(document)
+        assert station.get(str(n), {}) == expected, (n, document)
+    # each document whole beside its record: the nested object, the key no field reads, the array
+    raw, with_vitals, reread = (_raw_columns(bag, section) for section in ("encounter", "vital_signs_vitals",
+                                                                          "chart_note_soap"))
+    [vitals] = with_vitals["1"]
+    nested = json.loads(with_vitals[str(clinic.dirty["nested_vitals"])][vitals])
     assert nested["extra"] == {"o2": 98, "자세": "좌위"}
     assert Decimal(str(nested["pulse"])) == 77
+    # a note's document whole beside its chart note; the {} and the cut-off one (no note) beside their visit
+    [soap] = reread["4"]
+    assert json.loads(reread["4"][soap]) == json.loads(clinic.notes[4] or "")
+    for planted in ("empty_note", "malformed_note"):
+        if planted in clinic.dirty:
+            n = clinic.dirty[planted]
+            assert str(n) not in reread and raw[str(n)][soap] == clinic.notes[n], planted
+    assert raw[str(clinic.dirty["array_vitals"])][vitals] == "[120, 80]"
+
+
+def _raw_columns(bag: Path, section: str) -> dict[str, dict[str, Any]]:
+    """Record key → the raw columns ``section``'s sidecar keeps of it."""
+    return {line["key"]: line["columns"] for path in sorted(bag.glob(f"data/raw/columns/{section}.*.ndjson"))
+            for line in map(json.loads, path.read_bytes().splitlines())}
+
+
+#: a SOAP document's keys as the chart note's sections: S, O, A, P in that order
+_PARTS = (("주호소", ("s", "주관적")), ("현병력", ("o", "객관적")), ("경과", ("a", "평가")), ("계획", ("p", "계획")))
+
+
+def _note_parts(document: str | None) -> list[tuple[str, Any]]:
+    """The sections a chart note read out of ``document`` holds: (title, the part: a text, or an object or list
+    as parsed from its JSON text); none for NULL, malformed JSON, no object or no part."""
+    try:
+        parsed = json.loads(document) if document is not None else None
+    except ValueError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return [(title, value) for title, keys in _PARTS
+            for value in [next((parsed[k] for k in keys if parsed.get(k) is not None), None)] if value is not None]
+
+
+def _chart_notes(bag: Path) -> dict[str, list[tuple[str, Any]]]:
+    """Visit key → the sections of its chart note as the DocumentReference carries them (an object or list part
+    parsed from the JSON text it was read as)."""
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for path in sorted(bag.glob("data/fhir/DocumentReference.*.ndjson")):
+        for resource in map(json.loads, path.read_bytes().splitlines()):
+            [key] = [i["value"] for i in resource["identifier"] if i["system"].lower().endswith(":js_visit")]
+            parts = []
+            for content in resource["content"]:
+                text = base64.b64decode(content["attachment"]["data"]).decode("utf-8")
+                parts.append((content["attachment"]["title"], json.loads(text) if text[:1] in "{[" else text))
+            found[key] = parts
+    return found

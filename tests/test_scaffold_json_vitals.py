@@ -122,12 +122,64 @@ def test_the_sample_counts_keys_never_values() -> None:
                  MALFORMED, "[1, 2]", '"text"'):
         keys.add(text)
     assert keys.objects == 2
-    assert {k: (c.held, c.numbers, c.bp_text) for k, c in keys.keys.items()} == {
-        "bp": (1, 0, 1), "pulse": (2, 1, 0)}
+    # a key holding an object or list counted as such (a SOAP note's "o": {...}, "p": [...]), none of its values
+    assert {k: (c.held, c.numbers, c.bp_text, c.nested) for k, c in keys.keys.items()} == {
+        "bp": (1, 0, 1, 0), "pulse": (2, 1, 0, 0), "x": (0, 0, 0, 1)}
     assert lift_sql("postgresql", "v", ["bp", "혈압"]) == (
         "COALESCE((CASE WHEN jsonb_typeof(CAST(v -> 'bp' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> 'bp' "
         "END), (CASE WHEN jsonb_typeof(CAST(v -> '혈압' AS jsonb)) IN ('object', 'array') THEN NULL ELSE v ->> '혈압' "
         "END))")
     assert lift_sql("mariadb", "v", ["맥박"]) == (
-        "CASE WHEN JSON_VALID(v) THEN CASE WHEN JSON_TYPE(JSON_EXTRACT(v, '$.\"맥박\"')) = 'BOOLEAN' THEN "
+        "CASE WHEN JSON_VALID(v) THEN CASE WHEN JSON_TYPE(JSON_EXTRACT(v, '$.\"맥박\"')) IN ('BOOLEAN') THEN "
         "JSON_EXTRACT(v, '$.\"맥박\"') ELSE JSON_VALUE(v, '$.\"맥박\"') END END")
+
+
+def _note(i: int) -> str | None:
+    """Visit ``i``'s SOAP note as the program wrote it: Korean keys, the objective part an object; planted: NULL,
+    a malformed document, {}, a part held as a JSON null."""
+    if i == 4:
+        return None
+    if i == 8:
+        return '{"주관적": "두통", "객관적": "'
+    if i == 12:
+        return "{}"
+    if i == 16:
+        return json.dumps({"주관적": "두통", "평가": None, "계획": "재진"}, ensure_ascii=False)
+    return json.dumps({"주관적": f"기침 {i}일", "객관적": {"인후": "발적"}, "평가": "J00", "계획": ["타이레놀"]},
+                      ensure_ascii=False)
+
+
+def test_a_soap_note_kept_as_a_json_document_is_read_into_a_chart_note(tmp_path: Path) -> None:
+    # Before: NOTE was carried raw only, no chart note; a settings object of single-letter keys holding numbers
+    # ({"s": 1, "o": 2, "a": 3, "p": 4}) is no note
+    path = tmp_path / "jsonnote.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT, SETTINGS TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, NOTE TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M', ?)",
+                     [(i, f"환자{i}", json.dumps({"s": 1, "o": 2, "a": 3, "p": 4})) for i in range(1, 21)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?)",
+                     [(i, 1 + i % 20, f"202403{1 + i % 28:02d}", _note(i)) for i in range(1, 41)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("jsonvs", tmp_path / "out", SourceAddress(database=path))
+    spec = load_spec(outcome.folder)
+    assert {n: (e.canonical, e.table, e.key) for n, e in spec.entities.items() if e.canonical == "chart_note"} == {
+        "chart_note_note": ("chart_note", "VISIT", "VISIT_NO")}
+    note = spec.entities["chart_note_note"]
+    assert list(note.fields) == ["patient_id", "encounter_id", "recorded", "chief_complaint", "history", "course",
+                                 "plan"]
+    assert not any("SETTINGS" in str(f.expr) for e in spec.entities.values() for f in e.fields.values())
+    # the lifts, run on the file as written: the object and the list as their JSON text, the malformed document,
+    # {} and the JSON null give no value, never an error
+    lifts = {n: f.expr["sqlite"] for n, f in note.fields.items() if f.expr is not None}
+    conn = sqlite3.connect(path)
+    read = {n: dict(conn.execute(f"SELECT VISIT_NO, {sql} FROM VISIT").fetchall()) for n, sql in lifts.items()}
+    conn.close()
+    assert {n: (values[1], values[8], values[12], values[16]) for n, values in read.items()} == {
+        "chief_complaint": ("기침 1일", None, None, "두통"), "history": ('{"인후":"발적"}', None, None, None),
+        "course": ("J00", None, None, None), "plan": ('["타이레놀"]', None, None, "재진")}
+    # a note per visit whose document holds a part (not 4's NULL, 8's malformed text, 12's {}): its cells kept
+    assert _export(path, tmp_path)["chart_note_note"] == (37, 37, 0)

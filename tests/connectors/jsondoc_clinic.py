@@ -5,18 +5,20 @@ same rows on PostgreSQL and on MariaDB).
 ``{"sms": true, "lang": "ko"}``, ``{}`` or NULL); ``JS_VISIT`` (the visit row: date, department, and ``vitals``, a
 JSON object of the measurements taken at the visit, ``{"bp": "120/80", "pulse": 72, "temp": 36.5, "bw": 63.2}`` in
 English keys or ``{"혈압": "130/85", "맥박": 80, "체온": 36.8, "체중": 70.1}`` in Korean ones; ``soap``, the note
-as ``{"s": …, "o": …, "a": …, "p": …}``); ``JS_VITAL_REC`` (measurements taken at the nurses' station, one JSON
+as ``{"s": …, "o": {…}, "a": …, "p": [...]}``, every fourth in Korean keys ``{"주관적": …, "객관적": …, "평가": …,
+"계획": …}``, NULL every ninth); ``JS_VITAL_REC`` (measurements taken at the nurses' station, one JSON
 document ``data`` per row, Korean keys); ``JS_RX`` (a prescription: ``items``, a JSON array of
 ``{"code", "name", "dose", "days"}``).
 
 PostgreSQL: ``jsonb`` (vitals, soap, items, data) and ``json`` (extra, kept as written: spaces, key order). MariaDB:
-``JSON`` (a ``LONGTEXT`` with ``CHECK (json_valid(…))``) for vitals, soap, items and extra; the station's ``data`` a
-plain ``LONGTEXT`` holding JSON as an older program wrote it, some rows malformed.
+``JSON`` (a ``LONGTEXT`` with ``CHECK (json_valid(…))``) for vitals, items and extra; the station's ``data`` and the
+visit's ``soap`` plain ``LONGTEXT`` holding JSON as an older program wrote it, some rows malformed.
 
 Planted (:attr:`JsonDocClinic.dirty`): a visit with no vitals (NULL), one with ``{}``, one with nested objects
 (``{"bp": …, "extra": {"o2": 98}}``), one whose pulse is ``"측정거부"`` (no number), one whose vitals are a JSON
 array; on MariaDB two station rows of malformed JSON (``{"혈압": "120/80", "맥박": 7``), and a station row whose
-``data`` is ``{}``.
+``data`` is ``{}``; notes: one holding only its plan, one whose assessment is a JSON null, one ``{}``, and on
+MariaDB one cut off (``{"s": "두통", "o": "``).
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ def ddl(engine: str) -> dict[str, str]:
     """Table → its columns, for ``engine``."""
     pg = engine == "postgresql"
     ts, doc, text_doc = ("TIMESTAMP(0)", "JSONB", "JSON") if pg else ("DATETIME", "JSON", "JSON")
-    station = "JSONB" if pg else "LONGTEXT"
+    station = note = "JSONB" if pg else "LONGTEXT"
     return {
         "JS_PATIENT": "PT_ID INT PRIMARY KEY, CHART_NO VARCHAR(10) NOT NULL, PT_NAME VARCHAR(40), BIRTH_DATE DATE, "
                       f"SEX CHAR(1), PHONE VARCHAR(20), EXTRA {text_doc}",
         "JS_VISIT": f"VISIT_ID INT PRIMARY KEY, PT_ID INT NOT NULL, VISIT_AT {ts} NOT NULL, DEPT VARCHAR(20), "
-                    f"VITALS {doc}, SOAP {doc}",
+                    f"VITALS {doc}, SOAP {note}",
         "JS_VITAL_REC": f"REC_ID INT PRIMARY KEY, PT_ID INT NOT NULL, MEASURED_AT {ts} NOT NULL, DATA {station}",
         "JS_RX": f"RX_ID INT PRIMARY KEY, VISIT_ID INT NOT NULL, PT_ID INT NOT NULL, RX_DATE DATE, ITEMS {doc}",
     }
@@ -60,6 +62,8 @@ class JsonDocClinic(ForeignDb):
 
     #: VISIT_ID → (PT_ID, VISIT_AT, the vitals as written (None: NULL))
     visits: dict[int, tuple[int, dt.datetime, str | None]] = field(default_factory=dict)
+    #: VISIT_ID → the soap note as written (None: NULL)
+    notes: dict[int, str | None] = field(default_factory=dict)
     #: REC_ID → (PT_ID, MEASURED_AT, the data as written)
     station: dict[int, tuple[int, dt.datetime, str | None]] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +81,14 @@ def _vitals(n: int) -> dict[str, Any]:
     if n % 4 == 0:
         out["spo2"] = 95 + n % 5
     return out
+
+
+def _note(n: int) -> dict[str, Any]:
+    """The SOAP note of visit ``n``: the objective part an object, the plan a list; every fourth in Korean keys."""
+    s, o, a, p = f"기침 {n % 5}일", {"인후": "발적", "청진": "정상"}, "J00", ["타이레놀", "수분 섭취"]
+    if n % 4 == 0:
+        return {"주관적": s, "객관적": o, "평가": a, "계획": p}
+    return {"s": s, "o": o, "a": a, "p": p}
 
 
 def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsondoc") -> JsonDocClinic:
@@ -122,11 +134,19 @@ def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsond
             db.dirty["refused_pulse"] = n
         elif n == 30:
             vitals, db.dirty["array_vitals"] = json.dumps([120, 80]), n
-        soap = None if n % 9 == 0 else json.dumps(
-            {"s": f"기침 {n % 5}일", "o": {"인후": "발적", "청진": "정상"}, "a": "J00", "p": ["타이레놀", "수분 섭취"]},
-            ensure_ascii=False)
+        soap = None if n % 9 == 0 else json.dumps(_note(n), ensure_ascii=False)
+        if n == 40:
+            soap, db.dirty["plan_only_note"] = json.dumps({"p": "경과 관찰"}, ensure_ascii=False), n
+        elif n == 41:
+            soap = json.dumps({"s": "두통", "o": "특이소견 없음", "a": None, "p": "재진"}, ensure_ascii=False)
+            db.dirty["null_assessment_note"] = n
+        elif n == 43:
+            soap, db.dirty["empty_note"] = "{}", n
+        elif n == 44 and engine == "mariadb":
+            soap, db.dirty["malformed_note"] = '{"s": "두통", "o": "', n  # cut off: LONGTEXT, no check
         visits.append((n, pt, at, DEPTS[n % 3], vitals, soap))
         db.visits[n] = (pt, at, vitals)
+        db.notes[n] = soap
     put("JS_VISIT", visits)
     station = []
     for n in range(1, STATION + 1):

@@ -1112,6 +1112,8 @@ class FieldGuess:
     #: ``engine`` (:func:`json_columns.lift_sql`); with ``bp_part``, the blood pressure's part of that value. The
     #: column itself is carried raw as written (keys no field reads are kept).
     json_keys: tuple[str, ...] = ()
+    #: With ``json_keys``: an object or list kept under the key is read as its JSON text (a note's part), not NULL
+    json_nested: bool = False
     #: A computed field's SQL expression (``expr``; a patient's merged_into read from a merge table)
     expr: str = ""
     #: A constant (``value``: a visit's main diagnosis read out of its visit row, ``primary = { value = true }``)
@@ -1317,6 +1319,47 @@ def _json_vital_keys(engine: str, column: ColumnProfile,
             found.append((name, tuple(fit), 0, f"{said(fit)}, named as the {name}, its values numbers: read out"))
             taken.update(fit)
     return found if len({f for f, *_ in found} - {"diastolic"}) >= 2 else []
+
+
+#: The parts of a SOAP note kept as keys of one JSON document (``{"s": …, "o": …, "a": …, "p": …}``, ``{"주관적": …,
+#: "객관적": …, "평가": …, "계획": …}``), in the chart note's fields as a table's S_TXT/O_TXT/A_TXT/P_TXT columns are
+#: (S the chief complaint, O the history, A the course, P the plan: the note's sections in S/O/A/P order).
+_NOTE_KEYS: dict[str, str] = {
+    "chief_complaint": r"S|SUBJ(ECTIVE)?|CC|CHIEF_?COMPLAINT|주관적?(소견)?|주호소|증상",
+    "history": r"O|OBJ(ECTIVE)?|HPI|HISTORY|객관적?(소견)?|현병력|소견",
+    "course": r"A|ASSESS(MENT)?|IMPRESSION|COURSE|PROGRESS|평가|사정|경과",
+    "plan": r"P|PLAN|계획|치료계획",
+}
+
+
+def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple[str, ...], str]]:
+    """The parts of a SOAP note kept as keys of the JSON objects in ``column`` (:data:`_NOTE_KEYS`): (field, keys,
+    why) for each part whose keys (every spelling, the most held first) hold text, an object or a list (a number
+    is no note). None unless most sampled values are JSON objects and three parts or more are found (``{"a": 1,
+    "p": 2}`` in a settings object is no note)."""
+    keys = column.json
+    if (engine not in LIFT_ENGINES or not json_column_type(engine, column.type_name)
+            or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED or not column.non_empty
+            or keys.objects < 0.5 * column.non_empty):
+        return []
+    ranked = sorted(keys.keys.items(), key=lambda item: (-(item[1].held + item[1].nested), item[0]))
+    found: list[tuple[str, tuple[str, ...], str]] = []
+    for name, pattern in _NOTE_KEYS.items():
+        fit = tuple(k for k, count in ranked if LIFTABLE_KEY.fullmatch(k) and re.fullmatch(pattern, k.upper())
+                    and count.numbers <= 0.5 * count.held)
+        if fit:
+            held = ", ".join(f"{keys.keys[k].held + keys.keys[k].nested} of {keys.objects} sampled objects of "
+                             f"{column.name} hold the key {k!r}" for k in fit)
+            found.append((name, fit, f"{held}, a SOAP note's part: read out as text (an object or list as its JSON)"))
+    return found if len(found) >= 3 else []
+
+
+def _visit_links(key: str, patient: FieldGuess, start: FieldGuess, when: str) -> list[FieldGuess]:
+    """A section reading the visit rows again: its patient the visit's, its encounter the visit itself (``key``),
+    its time (``when``: observed, recorded) the visit's date."""
+    return [dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+            FieldGuess("encounter_id", key, "ref", "the visit itself", ref="encounter"),
+            dataclasses.replace(start, field=when, why=f"the visit's time ({start.why})", required=True)]
 
 
 def _key_form_sql(engine: str, form: tuple[str, int], column: str) -> str:
@@ -3942,7 +3985,29 @@ class _Guesser:
         self._prescription_rows()
         self._visit_diagnoses()
         self._visit_json_vitals()
+        self._visit_json_notes()
         return self.guesses
+
+    def _visit_read_again(self) -> tuple[EntityGuess, TableProfile, FieldGuess, FieldGuess,
+                                         list[ColumnProfile]] | None:
+        """The visit's section, table, patient and date fields, and the columns of the visit table no field of it
+        reads, where a section may read the visit rows again for what a column's JSON document keeps (the visit's
+        patient and date plain columns of the table, not read through a query or a join); else None."""
+        visit = self.guesses.get("encounter")
+        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
+            return None
+        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        if table is None or not table.plain or not self._linkable(table):
+            return None
+        fields = {f.field: f for f in visit.fields}
+        patient, start = fields.get("patient_id"), fields.get("start")
+        names = {c.name for c in table.columns}
+        if patient is None or start is None or any(
+                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
+                or f.large_object for f in (patient, start)):
+            return None  # the visit's patient or date read through a query or a join: not one to read again here
+        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        return visit, table, patient, start, [c for c in table.columns if c.name not in used]
 
     def _visit_json_vitals(self) -> None:
         """The measurements of a visit kept as a JSON document of the visit row (``vitals = {"bp": "120/80",
@@ -3952,25 +4017,15 @@ class _Guesser:
         encounter link, its patient, and its date as the time observed. The document is carried raw as written
         (every key of it, those read out too) by the visit's section and by this one. Before, the document was only
         carried raw: no vital-sign Observation."""
-        visit = self.guesses.get("encounter")
-        if visit is None or not visit.usable or not isinstance(visit.key, str) or visit.table is None:
-            return
-        table = next((t for t in self.profile.tables if t.name == visit.table), None)
+        found = self._visit_read_again()
         vitals = self.guesses.get("vital_signs")
-        if (table is None or not table.plain or (vitals is not None and vitals.table == table.name)
-                or not self._linkable(table)):
+        if found is None or (vitals is not None and vitals.table == found[1].name):
             return
-        fields = {f.field: f for f in visit.fields}
-        patient, start = fields.get("patient_id"), fields.get("start")
-        names = {c.name for c in table.columns}
-        if patient is None or start is None or any(
-                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
-                or f.large_object for f in (patient, start)):
-            return  # the visit's patient or date read through a query or a join: not one to read again here
-        used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
         engine = self.profile.engine
-        for column in table.columns:
-            lifted = [] if column.name in used else _json_vital_keys(engine, column, ())
+        for column in unread:
+            lifted = _json_vital_keys(engine, column, ())
             section = f"vital_signs_{column.name.lower()}"
             if not lifted or not NAME.match(section) or section in self.guesses:
                 continue
@@ -3983,11 +4038,7 @@ class _Guesser:
                 key_why="the visit's key: one set of measurements per visit",
                 query_why=(f"the visits whose {column.name} holds a measurement, each read out of the document; the "
                            f"visit's section carries {column.name} raw as written, every key of it"))
-            guess.fields = [
-                dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
-                FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref="encounter"),
-                dataclasses.replace(start, field="observed", why=f"the visit's time ({start.why})", required=True),
-            ]
+            guess.fields = _visit_links(visit.key, patient, start, "observed")
             conditions = [f"{lift_sql(engine, f'X.{column.name}', keys)} IS NOT NULL"
                           for _, keys, part, _ in lifted if part != 2]  # a blood pressure's keys once
             selects.append(f"X.{column.name}")
@@ -3995,6 +4046,41 @@ class _Guesser:
                                         engine=engine) for name, keys, part, why in lifted]
             guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
                            + " OR ".join(conditions))
+            self.guesses[section] = guess
+
+    def _visit_json_notes(self) -> None:
+        """The visit's SOAP note kept as a JSON document of the visit row (``soap = {"s": …, "o": …, "a": …, "p":
+        …}``, Korean keys too; :func:`_json_note_keys`): ``[entities.chart_note_<column>]`` reads the visit rows again
+        whose document holds a part, each part read out of it by ``expr`` into the note's sections in S/O/A/P order,
+        with the visit's key as its key and encounter link, its patient, and its date as the time recorded. The
+        document is carried raw as written by the visit's section and by this one. Before, it was only carried raw:
+        no chart note."""
+        found = self._visit_read_again()
+        if found is None:
+            return
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
+        engine = self.profile.engine
+        for column in unread:
+            parts = _json_note_keys(engine, column)
+            section = f"chart_note_{column.name.lower()}"
+            if not parts or not NAME.match(section) or section in self.guesses:
+                continue
+            guess = EntityGuess(
+                "chart_note", table.name, key=visit.key, section=section,
+                why=(f"{column.name} of the visit table {table.name} keeps the visit's SOAP note as a JSON document "
+                     f"({', '.join(k for _, keys, _ in parts for k in keys)}): one chart note per visit whose "
+                     "document holds a part"),
+                key_why="the visit's key: one chart note per visit",
+                query_why=(f"the visits whose {column.name} holds a part of the note, each read out of the document; "
+                           f"the visit's section carries {column.name} raw as written, every key of it"))
+            guess.fields = _visit_links(visit.key, patient, start, "recorded")
+            guess.fields += [FieldGuess(name, column.name, "text", why + " (expr)", json_keys=keys, json_nested=True,
+                                        engine=engine) for name, keys, why in parts]
+            selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column, column.name)))
+            guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
+                           + " OR ".join(f"{lift_sql(engine, f'X.{column.name}', keys, nested=True)} IS NOT NULL"
+                                         for _, keys, _ in parts))
             self.guesses[section] = guess
 
     def _kin_sections(self) -> None:
@@ -4562,7 +4648,7 @@ def _field_line(f: FieldGuess) -> str:
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
     elif f.json_keys:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
-        lifted = lift_sql(f.engine, f.column, f.json_keys)
+        lifted = lift_sql(f.engine, f.column, f.json_keys, nested=f.json_nested)
         lifted = _bp_part_sql(f.engine, f.bp_part, lifted) if f.bp_part else lifted
         parts = [f"expr = {{ {engine} = {_toml_str(lifted)} }}"]
     elif f.bp_part:
