@@ -554,8 +554,8 @@ _CODE_DIGIT_RUN = 4
 #: How many values per field the check shows (the others counted in one line).
 _VALUES_SHOWN = 10
 _CODE_CHARS = re.compile(r"[!-~\u3131-\u318e\uac00-\ud7a3]*")
-_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]{%d,}" % (_CODE_HANGUL_RUN + 1))
-_DIGIT_RUN = re.compile(r"[0-9]{%d,}" % (_CODE_DIGIT_RUN + 1))
+_HANGUL_RUN = re.compile(rf"[\uac00-\ud7a3]{{{_CODE_HANGUL_RUN + 1},}}")
+_DIGIT_RUN = re.compile(rf"[0-9]{{{_CODE_DIGIT_RUN + 1},}}")
 
 
 def _status_shown(value: str) -> str:
