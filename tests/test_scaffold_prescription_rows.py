@@ -54,7 +54,8 @@ def test_a_prescriptions_ingredient_rows_are_its_order_lines(tmp_path: Path) -> 
     assert {n: (f.source_column, f.ref, f.value) for n, f in rows.fields.items()} == {
         "patient_id": ("SCAFFOLD_RX_PATIENT_ID", "patient", None), "ordered": ("SCAFFOLD_RX_ORDERED", None, None),
         "name": ("YAKJAE", None, None), "dose": ("AMT_G", None, None), "dose_unit": (None, None, "g"),
-        "code_type": (None, None, "drug"), "group_id": ("RX_NO", None, None)}
+        "code_type": (None, None, "drug"), "group_id": ("RX_NO", None, None),
+        "group_table": (None, None, "RX")}  # the group's system names the prescription's table, not RX_DTL
     result = run_export(ExportRequest(connector="rx", source=SourceAddress(database=path),
                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
                                       institution_name="가상한의원"))  # a dry run

@@ -4234,6 +4234,8 @@ class _Guesser:
                                       "medicine (MedicationRequest)", value="drug"))
         rows.fields.append(FieldGuess("group_id", link.name, "text", f"the prescription ({parent.name}) the row is "
                                       "one line of: MedicationRequest.groupIdentifier"))
+        rows.fields.append(FieldGuess("group_table", "", "text", f"group_id is a key of {parent.name}: the group's "
+                                      "system names it, as the prescription's own line's does", value=parent.name))
         if not header.usable:
             self.guesses["order_line"] = rows
             return
