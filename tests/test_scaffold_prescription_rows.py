@@ -62,3 +62,27 @@ def test_a_prescriptions_ingredient_rows_are_its_order_lines(tmp_path: Path) -> 
     assert result.reconciliation.balanced
     counts = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
     assert counts["order_line"] == (48, 48, 0)
+
+
+def test_an_ingredient_row_takes_no_frequency_from_its_prescription(tmp_path: Path) -> None:
+    # An ingredient's amount is per 첩 (a packet of the formula), the prescription's 복용 횟수 the packs of its
+    # decoction a day: the two together would say 6 g of 황기 taken twice a day (was: the frequency joined in, each
+    # herb's MedicationRequest timing 2/d beside its grams). The frequency stays the prescription's raw cell.
+    path = tmp_path / "rx.sqlite"
+    _clinic(path)
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE RX ADD COLUMN TIMES INTEGER")
+    conn.execute("UPDATE RX SET TIMES = 2")
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("rx", tmp_path / "out", SourceAddress(database=path)).folder)
+    rows = spec.entities["order_line"]
+    assert rows.table == "RX_DTL" and "frequency" not in rows.fields
+    assert rows.query == ("SELECT R.*, H.PT_NO AS SCAFFOLD_RX_PATIENT_ID, H.RX_YMD AS SCAFFOLD_RX_ORDERED FROM RX_DTL "
+                          "R LEFT JOIN (SELECT X.* FROM RX X) H ON H.RX_NO = R.RX_NO")
+    result = run_export(ExportRequest(connector="rx", source=SourceAddress(database=path),
+                                      connectors_dirs=(tmp_path / "out",), institution_code="12345678",
+                                      institution_name="가상한의원"))  # a dry run: RX (its TIMES) carried whole
+    assert result.reconciliation.balanced
+    counts = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
+    assert counts["order_line"] == (48, 48, 0)

@@ -4144,9 +4144,11 @@ class _Guesser:
         rows.section = _kin_section_name("lab_result", child, self.guesses)
         self.guesses[rows.section] = rows
 
-    #: header fields of a prescription each of its ingredient rows takes as its own (:meth:`_prescription_rows`)
+    #: header fields of a prescription each of its ingredient rows takes as its own (:meth:`_prescription_rows`).
+    #: Not its frequency: an ingredient's amount is per 첩, the prescription's 횟수 the packs of its decoction a day
+    #: (the two on one MedicationRequest would say 6 g of 황기 taken twice a day); it stays the header's cell
     _PRESCRIPTION_HEADER_FIELDS = ("patient_id", "encounter_id", "ordered", "status", "prescriber_id", "days",
-                                   "frequency", "route", "outside_prescription")
+                                   "route", "outside_prescription")
 
     def _prescription_rows(self) -> None:
         """A prescription kept as a header and its ingredient rows (a 한약 처방 and its herbs, 약재명 and 용량 g per
