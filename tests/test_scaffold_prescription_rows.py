@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from emr_exporter.authoring.scaffold import write_scaffold
 from emr_exporter.connectors import load_spec
 from emr_exporter.jobs.service import ExportRequest, run_export
@@ -86,3 +88,25 @@ def test_an_ingredient_row_takes_no_frequency_from_its_prescription(tmp_path: Pa
     assert result.reconciliation.balanced
     counts = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
     assert counts["order_line"] == (48, 48, 0)
+
+
+@pytest.mark.parametrize(("table", "columns"), [
+    ("RX_B_COST", "COST_NM TEXT, AMT DECIMAL(9, 2)"),  # the table's name says money: 탕전료 and its won
+    ("RX_B_ITEM", "ITEM_NM TEXT, PRICE DECIMAL(9, 2)"),  # the amount's name says money
+    ("RX_B_ITEM", "ITEM_NM TEXT, 금액 DECIMAL(9, 2)"),
+    ("RX_B_ITEM", "ITEM_NM TEXT, TOT_G DECIMAL(9, 2)"),  # a total of the prescription, not an amount per 첩
+])
+def test_a_prescriptions_rows_of_money_or_totals_are_no_ingredients(tmp_path: Path, table: str, columns: str) -> None:
+    # Was: the first such table by name (before RX_DTL) taken as the ingredient rows: 탕전료 a medicine, its
+    # 12000.50 won its dose (TOT_G: a dose in g that is the whole prescription's), the herbs in RX_DTL carried.
+    path = tmp_path / "rx.sqlite"
+    _clinic(path)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE RX_B_COST")
+    conn.execute(f"CREATE TABLE {table} (ROW_ID INTEGER PRIMARY KEY, RX_NO INTEGER, {columns})")
+    conn.executemany(f"INSERT INTO {table} VALUES (?, ?, '탕전료', 12000.5)", [(n, n) for n in range(1, 7)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("rx", tmp_path / "out", SourceAddress(database=path)).folder)
+    assert {n: (e.table, e.fields["name"].column, e.fields["dose"].column) for n, e in spec.entities.items()
+            if e.table.startswith("RX")} == {"order_line": ("RX_DTL", "YAKJAE", "AMT_G")}

@@ -4150,6 +4150,12 @@ class _Guesser:
     _PRESCRIPTION_HEADER_FIELDS = ("patient_id", "encounter_id", "ordered", "status", "prescriber_id", "days",
                                    "route", "outside_prescription")
 
+    #: names of money (a 탕전료 and its won) and of totals (the whole prescription's grams, not a 첩's): a table of the
+    #: one is no ingredient rows, a column of either no ingredient's amount (:meth:`_prescription_rows`)
+    _MONEY = (r"(.*_)?(COST|PRICE|FEE|CHARGE|PAY|BILL|DANGA|SUGA|GEUMAEK|KUMAEK|WON)(_.*)?",
+              r".*(금액|단가|수가|비용|가격|수납).*")
+    _TOTAL = (r"(.*_)?(TOT|TOTAL|SUM|SUMMARY)(_.*)?", r"(총|합계).*")
+
     def _prescription_rows(self) -> None:
         """A prescription kept as a header and its ingredient rows (a 한약 처방 and its herbs, 약재명 and 용량 g per
         첩): where the order line section found the header (its table's name a prescription's, its patient and its
@@ -4179,7 +4185,9 @@ class _Guesser:
             if (child.name.lower() in read or child is parent or not child.nameable or child.row_count == 0
                     or not child.primary_key or _folded_select(self.profile.engine, child) is not None
                     or any(part.upper() in SQL_RESERVED for part in child.parts)
-                    or not child.bare.upper().startswith(parent.bare.upper())):
+                    or not child.bare.upper().startswith(parent.bare.upper())
+                    or any(_name_fits(p, child.bare[len(parent.bare):].strip("_") or child.bare, table=True)
+                           for p in self._MONEY)):
                 continue
             link = next((c for c in child.columns if (c.own or c.name).upper() == header.key.upper()), None)
             if link is None or self._match(child, list(_REF_PATTERNS["patient"]), set()) is not None:
@@ -4188,7 +4196,8 @@ class _Guesser:
                     and not _date_like(c) and not _integer_typed(c)]
             unit = next((c for c in rest if any(_name_fits(p, c) for p in (r"(.*_)?UNIT", r"(.*_)?DANWI", r"단위"))),
                         None)
-            amounts = [c for c in rest if c is not unit and c.numeric == c.non_empty]
+            amounts = [c for c in rest if c is not unit and c.numeric == c.non_empty
+                       and not any(_name_fits(p, c) for p in self._MONEY + self._TOTAL)]
             names = [c for c in rest if c is not unit and c.numeric == 0]
             # a name column among other texts (원산지, a note): the one named a name, then the one never empty
             for narrow in (lambda c: any(_name_fits(p, c) for p in (r"(.*_)?(NM|NAME)", r".*(명|명칭|이름)")),
