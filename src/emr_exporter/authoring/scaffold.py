@@ -3316,19 +3316,31 @@ class _Guesser:
                 break
         return code_sql, name_sql, ", ".join(said)
 
+    #: words of a table of makers or people: a dictionary's id into one names who made or entered the row, never
+    #: what it is (a vaccine's fk_manufacturer: its name is no vaccine's; fk_staff: a person's name)
+    _NOT_WHAT = frozenset({"MANUFACTURER", "MANUFACTURERS", "MAKER", "MAKERS", "MANUF", "MFR", "COMPANY", "VENDOR",
+                           "SUPPLIER", "ORG", "ORGANIZATION", "ORGANISATION", "STAFF", "USER", "USERS", "DOCTOR",
+                           "PROVIDER", "EMPLOYEE", "PRACTITIONER", "PERSON", "IDENTITY", "AUTHOR", "OWNER"})
+    _NOT_WHAT_KO = ("제조", "회사", "업체", "직원", "의사", "사용자", "작성자")
+
     def _dictionary_parent(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str] | None:
         """The code and name of a dictionary that holds neither, through one of its ids: a column of an integer
         type named for another table (fk_drug_product: ref.drug_product), most of whose sampled values are that
-        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query)."""
+        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query). Never a table
+        of makers or people (:data:`_NOT_WHAT`); of several such tables, the one sharing most words with its
+        column (drug_product before product), and none where that is not one (two ids each leading to a name)."""
         pk, relation = dictionary.primary_key[0], self.relation(dictionary.name)
+        found: list[tuple[int, str, tuple[str | None, str | None, str]]] = []
         for column in dictionary.columns:
             if (column.primary_key or not column.non_empty or not _integer_typed(column)
                     or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
                 continue
             own = set(_words(column.name).split("_")) - _LINK_NOISE
             for parent in self.profile.tables:
+                words = set(_words(parent.bare, table=True).split("_"))
                 if (parent is dictionary or not self._linkable(parent) or _chart_rows(parent)
-                        or not own & set(_words(parent.bare, table=True).split("_"))):
+                        or not own & words or (own | words) & self._NOT_WHAT
+                        or any(w in parent.bare or w in column.name for w in self._NOT_WHAT_KO)):
                     continue
                 sampled, hits = self.exact_hits(dictionary, column.name, parent.name, parent.primary_key[0], None)
                 if not sampled or hits < 0.8 * sampled:
@@ -3336,8 +3348,11 @@ class _Guesser:
                 inner = f"(SELECT LK_D.{column.name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})"
                 code_sql, name_sql, said = self._dictionary_values(parent, inner, "LK_P", step=False)
                 if code_sql is not None or name_sql is not None:
-                    return code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}"
-        return None
+                    found.append((len(own & words), column.name,
+                                  (code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}")))
+        best = max((n for n, _, _ in found), default=0)
+        chosen = [values for n, _, values in found if n == best]
+        return chosen[0] if len(chosen) == 1 else None
 
     def _from_dictionary(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
                          others: list[FieldGuess], key: str | list[str] | None) -> None:
