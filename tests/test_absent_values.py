@@ -98,7 +98,10 @@ VITALS = [
 #: (VAC_NO, PT_ID, GIVEN, VAC_NM, STAT)
 VACCINES = [(1, 1, "2024-01-02", "BCG", "Y"), (2, 2, "2024-01-03", "MMR", "N"), (3, 1, "2024-01-04", "DTaP", "보류")]
 #: (RCPT_NO, PT_ID, ISSUED, STAT)
-RECEIPTS = [(1, 1, "2024-03-05", None), (2, 2, "2024-03-06", "C"), (3, 2, "2024-03-07", "H"), (4, 1, "2024-03-08", "H")]
+RECEIPTS = [(1, 1, "2024-03-05", None), (2, 2, "2024-03-06", "C"), (3, 2, "2024-03-07", "H"), (4, 1, "2024-03-08", "H"),
+            # free text where a status belongs (a note naming the patient; a sentence written without spaces): the
+            # check names neither, only their lengths
+            (5, 1, "2024-03-09", "김환자 보호자 요청으로 취소"), (6, 2, "2024-03-10", "보호자가전화로취소요청함")]
 
 STATEMENTS = [
     "CREATE TABLE PATIENT (PT_ID INTEGER PRIMARY KEY, CHART_NO VARCHAR(10), PT_NM VARCHAR(20))",
@@ -106,7 +109,7 @@ STATEMENTS = [
     "DBP VARCHAR(10), PULSE VARCHAR(10), BT VARCHAR(20), WT VARCHAR(10), STAT VARCHAR(4))",
     "CREATE TABLE VACC (VAC_NO INTEGER PRIMARY KEY, PT_ID INTEGER, GIVEN VARCHAR(10), VAC_NM VARCHAR(20), "
     "STAT VARCHAR(10))",
-    "CREATE TABLE RCPT (RCPT_NO INTEGER PRIMARY KEY, PT_ID INTEGER, ISSUED VARCHAR(10), STAT VARCHAR(4))",
+    "CREATE TABLE RCPT (RCPT_NO INTEGER PRIMARY KEY, PT_ID INTEGER, ISSUED VARCHAR(10), STAT VARCHAR(40))",
 ]
 INSERTS = [("PATIENT", PATIENTS), ("VITAL", VITALS), ("VACC", VACCINES), ("RCPT", RECEIPTS)]
 
@@ -165,18 +168,24 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
     check = checked(flow)
     assert {(e["entity"], e["source_rows"], e["exported"], e["quarantined"])
             for e in check["reconciliation"]["entities"]} == {
-        ("patient", 2, 2, 0), ("vital_signs", 6, 6, 0), ("immunization", 3, 3, 0), ("receipt", 4, 4, 0)}
+        ("patient", 2, 2, 0), ("vital_signs", 6, 6, 0), ("immunization", 3, 3, 0), ("receipt", 6, 6, 0)}
     assert check["defects"] == [] and check["unmapped_tables"] == []
     assert check["unread_statuses"] == [
         {"section": "immunization", "field": "status", "column": "STAT", "value": "'보류'", "records": 1},
         {"section": "receipt", "field": "status", "column": "STAT", "value": "'H'", "records": 2},
+        {"section": "receipt", "field": "status", "column": "STAT", "value": "(text of 12 characters, not shown)",
+         "records": 1},
+        {"section": "receipt", "field": "status", "column": "STAT", "value": "(text of 15 characters, not shown)",
+         "records": 1},
         {"section": "vital_signs", "field": "status", "column": "STAT", "value": "'?'", "records": 1}]
     text = _run(["connector", "check", str(folder), *flow.source], flow.env, 0, 4).output
     assert ("\nStatus values not read (each record kept with its status unknown, or the usual one where the resource "
             "has no unknown; the value carried raw as status-unread: add it to the map):\n"
             "  immunization.status (STAT): '보류' 1\n  receipt.status (STAT): 'H' 2\n"
+            "  receipt.status (STAT): (text of 12 characters, not shown) 1\n"
+            "  receipt.status (STAT): (text of 15 characters, not shown) 1\n"
             "  vital_signs.status (STAT): '?' 1\n") in text
-    assert "김환자" not in text and "이환자" not in text
+    assert "김환자" not in text and "이환자" not in text and "보호자" not in text
 
     dry, sealed, bag = exported(flow, tmp_path)
     for outcome in (dry["reconciliation"], sealed["reconciliation"]):
@@ -188,7 +197,7 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
             # the text measurements carried raw as invalid-number; the unread status as status-unread
             "vital_signs": (0, 1, {"invalid-number": 2, "status-unread": 1}),
             "immunization": (0, 1, {"status-unread": 1}),
-            "receipt": (0, 2, {"status-unread": 2})}
+            "receipt": (0, 4, {"status-unread": 4})}
 
     # the vital signs: each set's Observations, a value or why it is absent
     observations: dict[str, dict[str, Any]] = {}
@@ -220,7 +229,7 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
         "1": ("completed", "Y"), "2": ("not-done", "N"), "3": ("completed", "보류")}
     invoices = {i["identifier"][0]["value"]: i for i in lines(bag, "fhir/Invoice")}
     assert {k: i["status"] for k, i in invoices.items()} == {"1": "issued", "2": "cancelled", "3": "issued",
-                                                             "4": "issued"}
+                                                             "4": "issued", "5": "issued", "6": "issued"}
     # each unread status value carried raw beside its record with its reason
     carried = Counter((c["entity"], d["column"], c["columns"][d["column"]], d["reason_code"])
                       for group in ("vital_signs", "immunization", "receipt")
@@ -228,7 +237,9 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
     assert carried == {("vital_signs", "stat", "?", "status-unread"): 1,
                        ("vital_signs", "bt", "측정 안 함", "invalid-number"): 1,
                        ("vital_signs", "pulse", "거부", "invalid-number"): 1,
-                       ("immunization", "stat", "보류", "status-unread"): 1, ("receipt", "stat", "H", "status-unread"): 2}
+                       ("immunization", "stat", "보류", "status-unread"): 1, ("receipt", "stat", "H", "status-unread"): 2,
+                       ("receipt", "stat", "김환자 보호자 요청으로 취소", "status-unread"): 1,
+                       ("receipt", "stat", "보호자가전화로취소요청함", "status-unread"): 1}
 
     # every cell of every table rebuilt from the opened bag: NULL, '' and '  ' each as stored
     source = SqliteFileSource(tmp_path / "clinic.sqlite") if target is None else OdbcSource(target)
@@ -236,4 +247,19 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
         rebuilt = check_bag_against_source(bag, load_spec(folder), source)
     finally:
         source.close()
-    assert dict(rebuilt.rows) == {"patient": 2, "vital": 6, "vacc": 3, "rcpt": 4}
+    assert dict(rebuilt.rows) == {"patient": 2, "vital": 6, "vacc": 3, "rcpt": 6}
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("H", "'H'"), ("보류", "'보류'"), ("?", "'?'"), ("", "''"), ("수납대기중", "'수납대기중'"),  # codes and status words
+    ("CANCELLED", "'CANCELLED'"), ("D/C", "'D/C'"), ("10", "'10'"), ("9999", "'9999'"), ("취소(환불)", "'취소(환불)'"),
+    ("진료 완료", "(text of 5 characters, not shown)"),  # a space: words, not a code
+    ("보호자요청취소", "(text of 7 characters, not shown)"),  # a Hangul run longer than a status word
+    ("01012345678", "(text of 11 characters, not shown)"),  # a long number: a telephone, an RRN, a date
+    ("800101-1", "(text of 8 characters, not shown)"),
+    ("金患者", "(text of 3 characters, not shown)"),  # Hanja: a name as well as a word
+    ("A\tB", "(text of 3 characters, not shown)"), ("ABCDEFGHIJKLMNOPQ", "(text of 17 characters, not shown)"),
+])
+def test_the_check_shows_an_unread_status_only_when_it_looks_like_a_code(value: str, shown: str) -> None:
+    from emr_exporter.authoring.check import _status_shown
+    assert _status_shown(value) == shown

@@ -56,6 +56,10 @@ def test_a_herbal_prescription_is_its_herbs_grouped_cell_for_cell(tmp_path: Path
         lines = [r for r in groups[str(n)] if _of_items(r)]
         # the formula its own MedicationRequest, by name; each herb one, its grams the dose, the days its formula's
         assert [h["medicationCodeableConcept"]["text"] for h in header] == [formula]
+        # one group: the formula and its herbs name the same prescription table, HANYAK_RX (was: each line its
+        # own table's system, the herbs' HANYAK_RX_ITEM, so the formula and its herbs were two groups)
+        [system] = {r["groupIdentifier"]["system"] for r in header + lines}
+        assert system.lower() == "urn:emr-exporter:source:foreign:hanyak_rx:group"
         assert sorted((r["medicationCodeableConcept"]["text"],
                        Decimal(str(r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"])))
                       for r in lines) == sorted((h, g) for h, g, _ in herbs)

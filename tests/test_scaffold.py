@@ -368,6 +368,47 @@ def test_a_dictionary_that_only_names_another_table_gives_that_ones_code_and_nam
     assert _export_counts("stepped", path, tmp_path / "out")["immunization"] == (8, 4)
 
 
+def test_a_dictionary_names_no_other_tables_maker_or_staff_as_its_code_and_name(tmp_path: Path) -> None:
+    # The step to the table one of a dictionary's ids names takes a product, not its maker nor the staff member who
+    # entered it: was the first id column's table, the vaccine's name its manufacturer's ("GSK"), or none where two
+    # ids lead to a name (which one is the vaccine's is not clear: carried, not guessed).
+    for name, extra, expected in (
+            ("maker", "fk_manufacturer INTEGER, fk_drug_product INTEGER", ("J07BC01", "B형간염 백신")),
+            ("staff", "fk_staff INTEGER, fk_drug_product INTEGER", ("J07BC01", "B형간염 백신")),
+            ("only_maker", "fk_manufacturer INTEGER, is_live INTEGER", None),
+            ("two", "fk_drug INTEGER, fk_substance INTEGER", None)):
+        path = tmp_path / f"{name}.sqlite"
+        conn = sqlite3.connect(path)
+        conn.executescript(f"""
+            CREATE TABLE patient (patient_id INTEGER PRIMARY KEY, pt_name TEXT, birth_date TEXT, sex TEXT);
+            CREATE TABLE drug_product (id INTEGER PRIMARY KEY, description TEXT, atc_code TEXT);
+            CREATE TABLE substance (id INTEGER PRIMARY KEY, description TEXT, atc_code TEXT);
+            CREATE TABLE manufacturer (id INTEGER PRIMARY KEY, name TEXT);
+            CREATE TABLE staff (id INTEGER PRIMARY KEY, name TEXT);
+            CREATE TABLE vaccine (id INTEGER PRIMARY KEY, {extra});
+            CREATE TABLE vaccination (id INTEGER PRIMARY KEY, patient_id INTEGER, vaccination_date TEXT,
+                                      fk_vaccine INTEGER, batch_no TEXT);
+        """)
+        conn.executemany("INSERT INTO patient VALUES (?, ?, '1980-01-02', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+        for table in ("drug_product", "substance"):
+            conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", [(1, "B형간염 백신", "J07BC01"),
+                                                                       (2, "B형간염 백신", "J07BC01")])
+        conn.executemany("INSERT INTO manufacturer VALUES (?, ?)", [(1, "GSK"), (2, "GSK")])
+        conn.executemany("INSERT INTO staff VALUES (?, ?)", [(1, "김의사"), (2, "김의사")])
+        conn.executemany("INSERT INTO vaccine VALUES (?, ?, ?)", [(11, 1, 1), (12, 2, 2)])
+        conn.executemany("INSERT INTO vaccination VALUES (?, ?, '2024-10-01', ?, ?)",
+                         [(i, i, 11 + i % 2, f"LOT{i}") for i in range(1, 13)])
+        conn.commit()
+        vaccination = load_spec(write_scaffold(name, tmp_path / name, SourceAddress(database=path)).folder
+                                ).entities.get("immunization")
+        found = None
+        if vaccination is not None and vaccination.query is not None and "vaccine_code" in vaccination.fields:
+            found = conn.execute(f"SELECT DISTINCT SCAFFOLD_VACCINE_CODE, SCAFFOLD_VACCINE_NAME FROM "
+                                 f"({vaccination.query})").fetchall()
+        conn.close()
+        assert (name, found) == (name, [expected] if expected else None)
+
+
 def test_a_dictionary_whose_names_and_codes_are_tables_of_their_own_is_read_in_two_steps(tmp_path: Path) -> None:
     # OpenMRS's shape: an allergy holds a concept's id; the concept's names are rows of concept_name (the preferred
     # first), its codes terms reached through concept_reference_map. Before: no allergen: the allergy carried raw.

@@ -360,6 +360,9 @@ class OrderLine:
     #: the prescription the line is one line of, as the source keys it (a 한약 처방's herb rows: its 처방번호):
     #: the lines of one prescription share it (MedicationRequest.groupIdentifier, ServiceRequest.requisition)
     group_id: str | None = None
+    #: the table whose key ``group_id`` is (a herb row's: its prescription's table); None: the line's own table.
+    #: Every line of one prescription must name the same one: the group's system names it
+    group_table: str | None = None
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     retention: RetentionClass = RetentionClass.PRESCRIPTION

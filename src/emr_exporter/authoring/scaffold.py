@@ -3359,19 +3359,31 @@ class _Guesser:
                 break
         return code_sql, name_sql, ", ".join(said)
 
+    #: words of a table of makers or people: a dictionary's id into one names who made or entered the row, never
+    #: what it is (a vaccine's fk_manufacturer: its name is no vaccine's; fk_staff: a person's name)
+    _NOT_WHAT = frozenset({"MANUFACTURER", "MANUFACTURERS", "MAKER", "MAKERS", "MANUF", "MFR", "COMPANY", "VENDOR",
+                           "SUPPLIER", "ORG", "ORGANIZATION", "ORGANISATION", "STAFF", "USER", "USERS", "DOCTOR",
+                           "PROVIDER", "EMPLOYEE", "PRACTITIONER", "PERSON", "IDENTITY", "AUTHOR", "OWNER"})
+    _NOT_WHAT_KO = ("제조", "회사", "업체", "직원", "의사", "사용자", "작성자")
+
     def _dictionary_parent(self, dictionary: TableProfile, link: str) -> tuple[str | None, str | None, str] | None:
         """The code and name of a dictionary that holds neither, through one of its ids: a column of an integer
         type named for another table (fk_drug_product: ref.drug_product), most of whose sampled values are that
-        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query)."""
+        table's keys, which holds a code and/or a name of its own (sub-queries within the sub-query). Never a table
+        of makers or people (:data:`_NOT_WHAT`); of several such tables, the one sharing most words with its
+        column (drug_product before product), and none where that is not one (two ids each leading to a name)."""
         pk, relation = dictionary.primary_key[0], self.relation(dictionary.name)
+        found: list[tuple[int, str, tuple[str | None, str | None, str]]] = []
         for column in dictionary.columns:
             if (column.primary_key or not column.non_empty or not _integer_typed(column)
                     or not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED):
                 continue
             own = set(_words(column.name).split("_")) - _LINK_NOISE
             for parent in self.profile.tables:
+                words = set(_words(parent.bare, table=True).split("_"))
                 if (parent is dictionary or not self._linkable(parent) or _chart_rows(parent)
-                        or not own & set(_words(parent.bare, table=True).split("_"))):
+                        or not own & words or (own | words) & self._NOT_WHAT
+                        or any(w in parent.bare or w in column.name for w in self._NOT_WHAT_KO)):
                     continue
                 sampled, hits = self.exact_hits(dictionary, column.name, parent.name, parent.primary_key[0], None)
                 if not sampled or hits < 0.8 * sampled:
@@ -3379,8 +3391,11 @@ class _Guesser:
                 inner = f"(SELECT LK_D.{column.name} FROM {relation} LK_D WHERE LK_D.{pk} = {link})"
                 code_sql, name_sql, said = self._dictionary_values(parent, inner, "LK_P", step=False)
                 if code_sql is not None or name_sql is not None:
-                    return code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}"
-        return None
+                    found.append((len(own & words), column.name,
+                                  (code_sql, name_sql, f"{said} through {dictionary.name}.{column.name}")))
+        best = max((n for n, _, _ in found), default=0)
+        chosen = [values for n, _, values in found if n == best]
+        return chosen[0] if len(chosen) == 1 else None
 
     def _from_dictionary(self, entity: str, guess: EntityGuess, table: TableProfile, used: set[str],
                          others: list[FieldGuess], key: str | list[str] | None) -> None:
@@ -4230,9 +4245,17 @@ class _Guesser:
         rows.section = _kin_section_name("lab_result", child, self.guesses)
         self.guesses[rows.section] = rows
 
-    #: header fields of a prescription each of its ingredient rows takes as its own (:meth:`_prescription_rows`)
+    #: header fields of a prescription each of its ingredient rows takes as its own (:meth:`_prescription_rows`).
+    #: Not its frequency: an ingredient's amount is per 첩, the prescription's 횟수 the packs of its decoction a day
+    #: (the two on one MedicationRequest would say 6 g of 황기 taken twice a day); it stays the header's cell
     _PRESCRIPTION_HEADER_FIELDS = ("patient_id", "encounter_id", "ordered", "status", "prescriber_id", "days",
-                                   "frequency", "route", "outside_prescription")
+                                   "route", "outside_prescription")
+
+    #: names of money (a 탕전료 and its won) and of totals (the whole prescription's grams, not a 첩's): a table of the
+    #: one is no ingredient rows, a column of either no ingredient's amount (:meth:`_prescription_rows`)
+    _MONEY = (r"(.*_)?(COST|PRICE|FEE|CHARGE|PAY|BILL|DANGA|SUGA|GEUMAEK|KUMAEK|WON)(_.*)?",
+              r".*(금액|단가|수가|비용|가격|수납).*")
+    _TOTAL = (r"(.*_)?(TOT|TOTAL|SUM|SUMMARY)(_.*)?", r"(총|합계).*")
 
     def _prescription_rows(self) -> None:
         """A prescription kept as a header and its ingredient rows (a 한약 처방 and its herbs, 약재명 and 용량 g per
@@ -4263,7 +4286,9 @@ class _Guesser:
             if (child.name.lower() in read or child is parent or not child.nameable or child.row_count == 0
                     or not child.primary_key or _folded_select(self.profile.engine, child) is not None
                     or any(part.upper() in SQL_RESERVED for part in child.parts)
-                    or not child.bare.upper().startswith(parent.bare.upper())):
+                    or not child.bare.upper().startswith(parent.bare.upper())
+                    or any(_name_fits(p, child.bare[len(parent.bare):].strip("_") or child.bare, table=True)
+                           for p in self._MONEY)):
                 continue
             link = next((c for c in child.columns if (c.own or c.name).upper() == header.key.upper()), None)
             if link is None or self._match(child, list(_REF_PATTERNS["patient"]), set()) is not None:
@@ -4272,7 +4297,8 @@ class _Guesser:
                     and not _date_like(c) and not _integer_typed(c)]
             unit = next((c for c in rest if any(_name_fits(p, c) for p in (r"(.*_)?UNIT", r"(.*_)?DANWI", r"단위"))),
                         None)
-            amounts = [c for c in rest if c is not unit and c.numeric == c.non_empty]
+            amounts = [c for c in rest if c is not unit and c.numeric == c.non_empty
+                       and not any(_name_fits(p, c) for p in self._MONEY + self._TOTAL)]
             names = [c for c in rest if c is not unit and c.numeric == 0]
             # a name column among other texts (원산지, a note): the one named a name, then the one never empty
             for narrow in (lambda c: any(_name_fits(p, c) for p in (r"(.*_)?(NM|NAME)", r".*(명|명칭|이름)")),
@@ -4320,6 +4346,8 @@ class _Guesser:
                                       "medicine (MedicationRequest)", value="drug"))
         rows.fields.append(FieldGuess("group_id", link.name, "text", f"the prescription ({parent.name}) the row is "
                                       "one line of: MedicationRequest.groupIdentifier"))
+        rows.fields.append(FieldGuess("group_table", "", "text", f"group_id is a key of {parent.name}: the group's "
+                                      "system names it, as the prescription's own line's does", value=parent.name))
         if not header.usable:
             self.guesses["order_line"] = rows
             return

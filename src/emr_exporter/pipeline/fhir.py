@@ -978,10 +978,12 @@ def _days(days: int) -> dict[str, Any]:
 
 
 def _order_group(record: model.OrderLine) -> dict[str, Any]:
-    """The prescription an order line is one line of (its lines share it): the line's own table's source system
-    with ``:group``, value the prescription's key as the source keys it."""
+    """The prescription an order line is one line of (its lines share it): the source system of the table whose key
+    the group is (``group_table``, else the line's own table) with ``:group``, value the prescription's key as the
+    source keys it."""
     provenance = record.provenance
-    return {"system": f"{_source_system(provenance.connector, provenance.table)}:group", "value": record.group_id}
+    table = record.group_table or provenance.table
+    return {"system": f"{_source_system(provenance.connector, table)}:group", "value": record.group_id}
 
 
 def _medication_request(record: model.OrderLine, institution: model.Institution) -> dict[str, Any]:
