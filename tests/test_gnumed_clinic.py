@@ -41,12 +41,13 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # encounter's patient (48 rows), an allergy's and a SOAP note's encounter's patient (12 and 120 rows), a
     # substance intake's ATC code and name from ref.substance and its encounter's patient (24 rows), a
     # vaccination's vaccine code and name from ref.drug_product through ref.vaccine and its encounter's patient
-    # (18 rows)
-    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24 + 3 * 18) == clinic.cells
+    # (18 rows), a page's patient, visit and date through its document (blobs.doc_obj, 17 rows)
+    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24 + 3 * 18 + 3 * 17) == clinic.cells
     bag = _bag(tmp_path)
     read = {"dem.identity": ("patient",), "clin.encounter": ("encounter",), "clin.test_result": ("lab_result",),
             "clin.allergy": ("allergy",), "clin.clin_narrative": ("chart_note",),
             "clin.substance_intake": ("medication_statement",), "clin.vaccination": ("immunization",),
+            "blobs.doc_obj": ("attachment",),
             **{t: "skipped" for t in ("audit.audit_fields", "audit.audit_trail", "clin.clin_root_item")}}
     # pg_largeobject listed (and carried, empty) as the oid columns of the audit trail (orig_tableoid) may name
     # large objects for all the inventory knows
@@ -55,7 +56,8 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
                               ("lab_result", "clin.test_result", 48, 48, 0), ("allergy", "clin.allergy", 12, 12, 0),
                               ("chart_note", "clin.clin_narrative", 120, 120, 0),
                               ("medication_statement", "clin.substance_intake", 24, 24, 0),
-                              ("immunization", "clin.vaccination", 18, 17, 1)}
+                              ("immunization", "clin.vaccination", 18, 17, 1),
+                              ("attachment", "blobs.doc_obj", 17, 16, 1)}
     # blobs.doc_type (the kinds of documents, named DOC…) carried as a code table of kinds (was: read as the
     # practitioners, its two kinds exported as Practitioners)
     # the person has no name of its own: the active row of dem.names (id_identity names dem.identity), family name
@@ -101,6 +103,26 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
             for k, v in vaccinations.items()} == {
         str(v): ([["J07BB02", "J07BC01"][v % 2]], ["인플루엔자 백신", "B형간염 백신"][v % 2], f"LOT{v:04d}")
         for v in range(1, 19) if v != clinic.dirty["orphan_vaccination"]}
+    # the pages of blobs.doc_obj (bytea data beside a filename; no ATTACH/FILE/SCAN in any name) are the
+    # attachments, each page's patient three hops away (fk_doc → blobs.doc_med, its fk_encounter → clin.encounter,
+    # its fk_patient), its visit and its date the document's (clin_when; never the page's own audit stamp
+    # modified_when); the bytes in the bag, application/pdf from the filename (was: blobs.doc_obj carried raw, no
+    # DocumentReference)
+    pages = _resources(bag, "DocumentReference", "blobs.doc_obj")
+    assert {k: (r["subject"]["reference"], r["context"]["encounter"][0]["reference"]) for k, r in pages.items()} == {
+        str(pk): (f"Patient/{patients[str(p)]['id']}", f"Encounter/{encounters[str(((pk - 1) // 2 + 1) * 5)]['id']}")
+        for (t, pk), p in clinic.reaches.items() if t == "blobs.doc_obj"}
+    for k, page in pages.items():
+        (content,) = page["content"]
+        assert content["attachment"]["contentType"] == "application/pdf"
+        assert content["attachment"]["creation"] == f"2024-03-{4 + (int(k) - 1) // 2 + 1:02d}"
+        stored = (bag / "data/fhir" / content["attachment"]["url"]).read_bytes()  # ../attachments/<id>.pdf
+        assert stored == b"%PDF-1.4\n" + bytes(range(256)) + int(k).to_bytes(2, "big")
+    # the page whose document is missing (a dead chain: fk_doc 99) is quarantined with its bytes, never lost
+    dead = [json.loads(line) for path in sorted(bag.glob("data/raw/attachment.*.ndjson"))
+            for line in path.read_bytes().splitlines()]
+    assert [(q["row"]["pk"], q["row"]["fk_doc"], q["row"]["scaffold_patient"], q["reason"]) for q in dead] == [
+        (clinic.dirty["dead_page"], 99, None, "required field 'patient_id' is empty")]
     intakes = _resources(bag, "MedicationStatement", "clin.substance_intake")
     assert {k: r["medicationCodeableConcept"]["text"] for k, r in intakes.items()} == {
         str(s): ["암로디핀", "메트포르민"][s % 2] for s in range(1, 25)}
@@ -123,7 +145,7 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     scan = _scanned(clinic, tmp_path)
     assert [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]] == [
         ("patient", 30, 0), ("encounter", 60, 0), ("chart_note", 120, 0),
-        ("lab_result", 48, 0), ("allergy", 12, 0), ("immunization", 17, 1), ("medication_statement", 24, 0)]
+        ("lab_result", 48, 0), ("attachment", 16, 1), ("allergy", 12, 0), ("immunization", 17, 1), ("medication_statement", 24, 0)]
     said = caplog.text + json.dumps(scan, ensure_ascii=False)
     assert "SCAFFOLD_RRN" in (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
     assert not any(r in said or r.replace("-", "") in said for r in clinic.rrns.values())

@@ -15,11 +15,13 @@ GNUmed's habits: tables spread over schemas (``dem`` the people, ``clin`` the ch
 (``clin.clin_narrative``), ``clin.allergy``, ``clin.vaccination``, ``clin.test_result`` (``val_num``,
 ``val_alpha``, ``val_unit``, ``fk_type`` of ``clin.test_type``), ``clin.substance_intake``; such a row reaches its
 patient only through its encounter (two hops). Documents: ``blobs.doc_med`` (its encounter and episode) and its
-pages ``blobs.doc_obj`` (``data`` bytea).
+pages ``blobs.doc_obj`` (``data`` bytea, ``filename``): a page reaches its patient three hops away (page → document
+→ encounter → patient).
 
 Names are Korean and made up; no real data. Planted: a person with two names (the old one inactive), a
 vaccination of an encounter nobody has (orphan), a test result of text only (no number), a patient who died
-(``dem.identity.deceased``: the time of death, NULL for the living).
+(``dem.identity.deceased``: the time of death, NULL for the living), a page whose document is missing (a dead
+chain: ``fk_doc`` 99).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ENCOUNTERS = 60  # encounter e is patient (e % PATIENTS) + 1's
 KST = dt.timezone(dt.timedelta(hours=9))
 AT = dt.datetime(2024, 3, 4, 9, 30, tzinfo=KST)
 DEAD = 9  # the one patient who died
+PAGES = 17  # blobs.doc_obj: two pages a document (8 documents), and one page of a document nobody has
 
 _AUDITED = "INHERITS (audit.audit_fields)"
 _ITEM = "INHERITS (clin.clin_root_item)"
@@ -110,7 +113,8 @@ DDL: dict[str, tuple[str, str]] = {
                       "clin_when timestamptz NOT NULL, ext_ref text, "
                       "fk_encounter integer NOT NULL REFERENCES clin.encounter(pk), fk_episode integer NOT NULL "
                       "REFERENCES clin.episode(pk)", _AUDITED),
-    "blobs.doc_obj": ("pk serial PRIMARY KEY, fk_doc integer NOT NULL REFERENCES blobs.doc_med(pk), "
+    # fk_doc without its constraint: a page whose document was deleted (a dead chain) stays behind
+    "blobs.doc_obj": ("pk serial PRIMARY KEY, fk_doc integer NOT NULL, "
                       "seq_idx integer, comment text, fk_intended_reviewer integer, data bytea NOT NULL, "
                       "filename text", _AUDITED),
 }
@@ -286,9 +290,12 @@ def create_gnumed_clinic(conn_str: str, database: str = "emr_gnumed_shaped") -> 
     put("blobs.doc_type", [(*audited(), 1, "의뢰서"), (*audited(), 2, "검사 결과지")])
     put("blobs.doc_med", [(*audited(), d, 1 + d % 2, f"문서 {d}", (AT + dt.timedelta(days=d)).isoformat(), None, d * 5,
                            episode_of(d * 5)) for d in range(1, 9)], casts={AUDIT_FIELDS + 3: "timestamptz"})
-    put("blobs.doc_obj", [(*audited(), o, (o - 1) // 2 + 1, o % 2 + 1, None, None,
+    put("blobs.doc_obj", [(*audited(), o, (o - 1) // 2 + 1 if o < PAGES else 99, o % 2 + 1, None, None,
                            b"%PDF-1.4\n" + bytes(range(256)) + o.to_bytes(2, "big"), f"scan{o}.pdf")
-                          for o in range(1, 17)])
+                          for o in range(1, PAGES + 1)])
+    db.dirty["dead_page"] = PAGES  # the last page's document (fk_doc 99) is nobody's: its chain breaks
+    for o in range(1, PAGES):
+        db.reaches[("blobs.doc_obj", o)] = db.encounters[((o - 1) // 2 + 1) * 5]
     # the audit trail: what each row was before an UPDATE or DELETE, the RRN among them
     trail = [(9000 + n, 0, AT.isoformat(), "any-doc", 0, "UPDATE", (AT + dt.timedelta(days=n)).isoformat(), "gm-dbo")
              for n in range(1, 31)]

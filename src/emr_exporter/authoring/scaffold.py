@@ -776,6 +776,11 @@ _AUDIT_STAMP = (r"CREATION|(CREATED|MODIFIED|UPDATED|CHANGED)(_?(AT|ON|WHEN|TIME
 #: A column naming a person (OpenMRS keeps every patient, doctor and relative as a person; a patient's key is its
 #: person's id): a patient link only where its values are the patients' keys (_Guesser._patient_as_person).
 _PERSON_COLUMN = r"(PERSON|PRSN)_?(ID|NO|NR|KEY)?"
+#: Key names every table may have: naming one is naming no table in particular (_Guesser._links_named)
+_GENERIC_KEYS = frozenset({"id", "pk", "no", "seq", "key", "oid", "rowid", "uuid", "guid"})
+#: A stored file's own name (GNUmed's doc_obj.filename, ORIG_FILE_NM): its extension the media type of bytes kept
+#: beside it (_Guesser._media_type_from_path)
+_FILE_NAME_COLUMNS = (r"(ORIG(INAL)?_?)?FILE_?(NAME|NM)", r"ORIG(INAL)?_?(NAME|NM)", r"파일(명|이름)")
 _REF_TARGET = {
     "patient_id": "patient", "encounter_id": "encounter", "practitioner_id": "practitioner",
     "author_id": "practitioner", "prescriber_id": "practitioner", "performer_id": "practitioner",
@@ -2080,7 +2085,8 @@ class _Guesser:
             # an order code, shaped like a KCD code)
             coded = _kcd_coded(table) if entity == "diagnosis" and hint is None and not any(
                 _table_hint(other, table.bare) for other in TABLE_HINTS if other != entity) else None
-            score = (5.0 if hint else 3.0 if coded else 0.0) + matched
+            stores = entity == "attachment" and hint is None and self._stores_documents(table)
+            score = (5.0 if hint or stores else 3.0 if coded else 0.0) + matched
             words = set(_words(table.bare, table=True).split("_"))
             if _SUPERSEDED & words or _history_table(table):
                 # tblVisitOld, PATIENT_BAK: an EMR's earlier generation or a copy, below the table in use;
@@ -2088,7 +2094,8 @@ class _Guesser:
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
-            if hint is None and coded is None and (matched < 3 or (entity not in ("patient", "practitioner") and sum(
+            if hint is None and coded is None and not stores and (matched < 3 or (entity not in (
+                    "patient", "practitioner") and sum(
                     1 for patterns in hints.values() if self._match(
                         table, [p for p in patterns if p not in _BARE_NAME_PATTERNS], set()) is not None) < 3)):
                 # a record table whose name says nothing of its kind: three of its columns named for it, a bare
@@ -2109,7 +2116,8 @@ class _Guesser:
                 # DRUG_NM a prescription's name too: the medication list (more of its columns fit), not orders
                 continue
             if score > 0:
-                why = (f"table name matches '{hint}'" if hint else "no name match") + (
+                why = (f"table name matches '{hint}'" if hint else "stored document bytes (a binary column beside "
+                       "a file name or media type)" if stores else "no name match") + (
                     f", {matched} of {len(hints)} column names fit") + (
                     f"; the values of {coded} look like KCD/ICD codes" if coded else "")
                 found.append((score, table, why))
@@ -2117,13 +2125,20 @@ class _Guesser:
         return [(table, why) for _, table, why in found]
 
     @staticmethod
-    def _media_type_from_path(guess: EntityGuess) -> None:
+    def _media_type_from_path(guess: EntityGuess, table: TableProfile | None = None) -> None:
         """An attachment table that names its files by path but keeps no media type (X-ray and scan folders):
         the type read off the path's extension in the section's query (``.jpg`` image/jpeg, ``.pdf``
         application/pdf …; any other ``application/octet-stream``, the bytes as they are), the path itself read
         by ``content_path``."""
         path = next((f for f in guess.fields if f.field == "content_path" and f.column and not f.expr), None)
-        if path is None or "media_type" not in guess.missing or any(f.field == "media_type" for f in guess.fields):
+        if "media_type" not in guess.missing or any(f.field == "media_type" for f in guess.fields):
+            return
+        if path is None and table is not None and any(f.field == "content_blob" for f in guess.fields):
+            # bytes kept beside the file's own name (scan3.pdf): the type read off that name's extension
+            named = next((c for p in _FILE_NAME_COLUMNS for c in table.columns if _name_fits(p, c)
+                          and not c.is_binary and not _integer_typed(c)), None)
+            path = FieldGuess("", named.name, "text", "") if named is not None else None
+        if path is None:
             return
         from emr_exporter.pipeline.fhir import ATTACHMENT_EXTENSIONS
 
@@ -2136,6 +2151,15 @@ class _Guesser:
             "media_type", "", "text", f"no column for it: read off the extension of {path.column}'s file name "
             "(any other: application/octet-stream, the bytes as they are)", required=True,
             expr=f"CASE {cases} ELSE 'application/octet-stream' END"))
+
+    @staticmethod
+    def _stores_documents(table: TableProfile) -> bool:
+        """Whether ``table`` keeps documents' bytes, whatever its name (GNUmed's ``blobs.doc_obj``, a page's
+        ``data`` bytea beside its ``filename``): a binary column (bytea, BLOB, VARBINARY, IMAGE) holding bytes in
+        the sample, beside a column naming the file or its media type."""
+        return any(c.is_binary and c.non_empty for c in table.columns) and any(
+            _name_fits(p, c) for p in _FILE_NAME_COLUMNS + FIELD_HINTS["attachment"]["media_type"]
+            for c in table.columns)
 
     def _holds_files(self, table: TableProfile) -> bool:
         """Whether a column of ``table`` is named as an attachment's file path or bytes."""
@@ -2332,7 +2356,7 @@ class _Guesser:
         self._correction_flag(guess, table, used)
         self._record_status(guess, table, used)
         if entity == "attachment":
-            self._media_type_from_path(guess)
+            self._media_type_from_path(guess, table)
         if entity == "vital_signs":
             self._blood_pressure_text(guess, table, used)
             self._json_vitals(guess, table, used)
@@ -2354,6 +2378,8 @@ class _Guesser:
             self._patient_through_name(guess, table)
         if "patient_id" in guess.missing:
             self._patient_through_parent(guess, table)
+        if "patient_id" in guess.missing:
+            self._patient_through_chain(guess, table)
         self._common_code_names(guess, table)
         self._join_lookups(guess, table)
         self._cast_latin1(guess, table, key)
@@ -3179,6 +3205,144 @@ class _Guesser:
             # none where it hangs under another record, a procedure)
             guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", f"its parent record where "
                                               f"that is a visit ({under_visit.name}; see query)", ref="encounter"))
+
+    def _links_named(self, table: TableProfile, skip: set[str]) -> list[tuple[str, TableProfile, int, int]]:
+        """The tables ``table`` points at by an id named for them: (column, table, sampled, hits) for each integer
+        or uuid column (never the key) whose name, less its marks (``fk_``, ``id_``, ``_id``, ``_no`` …), is the
+        table's name, its plural or its leading words (``fk_doc`` → ``doc_med``), or whose name is the table's key's
+        (``RCV_NO`` of ``JIN_RCV``; never a bare ``id``, ``pk``, ``no``, ``seq``), at least 80 % of whose sampled
+        values are that table's keys; a column naming two such tables names neither."""
+        found: list[tuple[str, TableProfile, int, int]] = []
+        for column in table.columns:
+            if (column.primary_key or not column.non_empty or not IDENTIFIER.match(column.name)
+                    or not (_integer_typed(column) or column.type_name.upper() in ("UUID", "UNIQUEIDENTIFIER"))):
+                continue
+            words = _words(column.name).lower().split("_")
+            while words and words[0] in ("fk", "id", "pk", "ref"):
+                words = words[1:]
+            while words and words[-1] in ("fk", "id", "pk", "no", "key", "ref"):
+                words = words[:-1]
+            if not words:
+                continue
+            named: list[tuple[str, TableProfile, int, int]] = []
+            for other in self.profile.tables:
+                if other is table or other.name in skip or not self._linkable(other):
+                    continue
+                theirs = _words(other.bare, table=True).lower().split("_")
+                key = other.primary_key[0].lower()
+                if not (theirs[:len(words)] == words or theirs == [*words[:-1], words[-1] + "s"]
+                        or (key == column.name.lower() and key not in _GENERIC_KEYS)):
+                    continue
+                sampled, hits = self.exact_hits(table, column.name, other.name, other.primary_key[0], None)
+                if sampled and hits >= 0.8 * sampled:
+                    named.append((column.name, other, sampled, hits))
+            if len(named) == 1:
+                found += named
+        return found
+
+    def _patient_through_chain(self, guess: EntityGuess, table: TableProfile) -> None:
+        """No patient column, and none a step away: the patient found through a chain of ids, each named for the
+        next table (:meth:`_links_named`), up to three hops with the patient column of the last table (GNUmed's
+        ``blobs.doc_obj.fk_doc`` → ``blobs.doc_med.fk_encounter`` → ``clin.encounter.fk_patient``), joined in
+        (LEFT JOINs keep every row: a row whose chain breaks has no patient and is quarantined, never lost). The
+        shortest chain wins; where two chains of that length give a sampled row different patients, none is
+        taken (a note says so). Where the chain passes through the visits' table, the row's visit is its own."""
+        patient = self.guesses.get("patient")
+        if (patient is None or not patient.usable or guess.query or not table.nameable or not table.primary_key
+                or _folded_select(self.profile.engine, table) is not None):
+            return
+        skip = {str(patient.table)}
+        paths: list[list[tuple[str, TableProfile]]] = [[]]
+        chains: list[tuple[list[tuple[str, TableProfile]], FieldGuess]] = []
+        for _ in range(2):  # two ids, then the patient column of the last table: three hops
+            grown: list[list[tuple[str, TableProfile]]] = []
+            for path in paths:
+                here = path[-1][1] if path else table
+                seen = {table.name, *(t.name for _, t in path)}
+                for column, there, _, _ in self._links_named(here, skip | seen):
+                    grown.append([*path, (column, there)])
+            for path in grown:
+                last = path[-1][1]
+                ref = self._ref_field(last, "patient_id", "patient", True, set(), last.primary_key[0])
+                if ref is not None:
+                    chains.append((path, ref))
+            if chains:
+                break
+            paths = grown
+        if not chains:
+            return
+
+        def joins(path: list[tuple[str, TableProfile]], mark: str) -> str:
+            return " ".join(f"LEFT JOIN {self.relation(there.name)} {mark}{n} ON {mark}{n}.{there.primary_key[0]} = "
+                            f"{'X' if n == 0 else f'{mark}{n - 1}'}.{column}" for n, (column, there) in enumerate(path))
+
+        def value(chain: tuple[list[tuple[str, TableProfile]], FieldGuess], mark: str) -> str:
+            return _ref_value(chain[1], f"{mark}{len(chain[0]) - 1}")
+
+        if len(chains) > 1:
+            order_by = table.primary_key[0]
+            sample = _sample_sql(self.source, table, None, order_by, self.profile.sample_rows) if self.source else ""
+            pairs = [(joins(c[0], f"H{n}_"), value(c, f"H{n}_")) for n, c in enumerate(chains)]
+            differ = " OR ".join(f"{pairs[0][1]} <> {v}" for _, v in pairs[1:])
+            try:
+                disagree = self.source is None or int(self.source.scalar(
+                    f"SELECT COUNT(*) FROM ({sample}) X {' '.join(j for j, _ in pairs)} WHERE {differ}") or 0) > 0
+            except SourceQueryError:
+                disagree = True
+            if disagree:
+                guess.notes.append(
+                    f"no patient column; {len(chains)} chains of ids reach one "
+                    f"({'; '.join(' → '.join(f'{c} ({t.name})' for c, t in path) for path, _ in chains)}) and "
+                    "do not give every sampled row the same patient: none taken, choose the one the EMR means")
+                return
+        path, ref = chains[0]
+        guess.query = f"SELECT X.*, {value(chains[0], 'H')} AS SCAFFOLD_PATIENT"
+        visit = self.guesses.get("encounter")
+        step = next((n for n, (_, there) in enumerate(path) if visit is not None and visit.usable
+                     and there.name == visit.table and visit.key == there.primary_key[0]), None)
+        if step is not None and (
+                "encounter_id" not in {f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}
+                or any(f.field == "encounter_id" for f in guess.fields)):
+            step = None
+        if step is not None:
+            guess.query += f", {'X' if step == 0 else f'H{step - 1}'}.{path[step][0]} AS SCAFFOLD_VISIT"
+        dated = self._header_date(guess, table, path[0][1])
+        if dated is not None:
+            guess.query += f", H0.{dated} AS SCAFFOLD_DATE"
+        guess.query += f" FROM {self.relation(table.name)} X {joins(path, 'H')}"
+        said = " → ".join(f"{column} ({there.name})" for column, there in path)
+        guess.query_why = (f"no patient column: {said} → {ref.column}, the patient's (each id's sampled values "
+                           "mostly the next table's keys; the shortest chain); joined in (LEFT JOINs keep every row)")
+        guess.missing.remove("patient_id")
+        guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref", f"the patient {len(path) + 1} "
+                                          "hops away (see query)", required=True, ref=ref.ref))
+        if step is not None:
+            guess.fields.insert(1, FieldGuess("encounter_id", "SCAFFOLD_VISIT", "ref", f"the visit its chain passes "
+                                              f"through ({path[step][1].name}; see query)", ref="encounter"))
+
+    def _header_date(self, guess: EntityGuess, table: TableProfile, header: TableProfile) -> str | None:
+        """A row whose required date was guessed only on its own audit stamp (a page's ``modified_when``: when the
+        row was last changed) takes its header's date instead (the document's ``clin_when``), the header's first
+        date column that is no audit stamp, most of its sampled values set. The header's column, or None."""
+        columns = {c.name: c for c in table.columns}
+        stamp = next((f for f in guess.fields if f.required and f.why.startswith("first unused column")
+                      and f.column in columns and _name_fits(_AUDIT_STAMP, columns[f.column])), None)
+        if stamp is None:
+            return None
+        annotation = next(a for n, a, _ in _record_fields(guess.entity) if n == stamp.field)
+        for column in header.columns:
+            if (_name_fits(_AUDIT_STAMP, column) or not _date_like(column) or column.non_empty * 2 < column.sampled
+                    or not IDENTIFIER.match(column.name)):
+                continue
+            found = self._finish(guess.entity, header, stamp.field, column,
+                                 _field_type(guess.entity, stamp.field, annotation, column), True, set(),
+                                 f"its {header.name}'s date ({column.name}; see query), not its own audit stamp "
+                                 f"{stamp.column}")
+            if found is None:
+                continue
+            guess.fields[guess.fields.index(stamp)] = dataclasses.replace(found, column="SCAFFOLD_DATE")
+            return column.name
+        return None
 
     def _through_receipt(self, guess: EntityGuess, table: TableProfile, day: str = "service_date",
                          rows: str = "lines") -> None:
