@@ -32,7 +32,7 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import PASSWORD_ENV
 from emr_exporter.sources.drivers import get_option, parse_connection_string
 from emr_exporter.sources.odbc import OdbcSource
-from stall_kit import WITHIN, relay_to, run_limited, table_locked
+from stall_kit import WITHIN, interruptible, relay_to, run_limited, table_locked
 
 pytestmark = pytest.mark.db
 
@@ -207,7 +207,8 @@ def test_ctrl_c_ends_the_command_inside_a_waiting_query(engine: str, network: st
         command = subprocess.Popen(
             [sys.executable, "-c", "from emr_exporter.cli import main; main()", "export", "--connector", "demo", "--odbc",
              without_password(relay.conn_str), "--dry-run", "--attachments-root", str(servers["attachments"])],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=interruptible)
         try:
             wait_for_lock_waiter(conn_str)
             if network == "dead":
@@ -234,7 +235,8 @@ def test_ctrl_c_ends_the_command_while_it_is_still_connecting(servers: dict[str,
         command = subprocess.Popen(
             [sys.executable, "-c", "from emr_exporter.cli import main; main()", "export", "--connector", "demo", "--odbc",
              without_password(relay.conn_str), "--dry-run", "--attachments-root", str(servers["attachments"])],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=interruptible)
         try:
             deadline = time.monotonic() + WITHIN
             while not relay.links:

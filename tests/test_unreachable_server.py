@@ -34,7 +34,7 @@ from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.connect import LOGIN_ENV, PASSWORD_ENV
 from emr_exporter.sources.drivers import get_option, parse_connection_string, set_options
 from emr_exporter.sources.odbc import OdbcSource
-from stall_kit import WITHIN, refusing_port, relay_to, run_limited, silent_server, switched_off_server
+from stall_kit import WITHIN, interruptible, refusing_port, relay_to, run_limited, silent_server, switched_off_server
 
 pytestmark = pytest.mark.db
 
@@ -225,7 +225,8 @@ def test_ctrl_c_ends_a_command_connecting_to_a_switched_off_server(
         arguments = (["doctor", "--odbc", conn_str, "--timeout", "60"] if command == "doctor" else
                      ["scan", "--connector", "demo", "--odbc", conn_str, "--attachments-root", str(tmp_path)])
         process = subprocess.Popen([sys.executable, "-c", "from emr_exporter.cli import main; main()", *arguments],
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=interruptible)
         try:
             time.sleep(3.0)  # past the interpreter's start: inside the connect
             assert process.poll() is None
