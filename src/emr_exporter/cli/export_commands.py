@@ -44,8 +44,18 @@ def _print_outcome(outcome: Any, as_json: bool) -> None:
     click.echo("Reconciliation (source rows = exported + quarantined):")
     click.echo(outcome.reconciliation.table())
     click.echo("")
+    click.echo(set_aside_summary(outcome))
+    click.echo("")
     click.echo(f"Bag stream: {outcome.bag_bytes} bytes, SHA-256 {outcome.bag_sha256}")
     click.echo(str(outcome))
+
+
+def set_aside_summary(outcome: Any) -> str:
+    """What was set aside and why, in the founder's words: Korean under a Korean locale (ko_KR), else English —
+    the wording of the wizard's check page (``jobs.report.set_aside_text``)."""
+    from emr_exporter.jobs.report import locale_language, set_aside_text
+
+    return set_aside_text(outcome.reconciliation, locale_language())
 
 
 def _run_with_cancel(job: Any) -> Any:

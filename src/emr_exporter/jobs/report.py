@@ -12,6 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from emr_exporter.errors import ConfigError
+from emr_exporter.reports.set_aside import (
+    SetAsideLine,
+    locale_language,
+    set_aside_heading,
+    set_aside_lines,
+    set_aside_text,
+)
 from emr_exporter.reports.transfer import (
     TransferReport,
     load_summary,
@@ -89,5 +96,6 @@ def report_inputs(outcome: Any, **known: str | None) -> TransferReport:
 
 
 __all__ = [
-    "default_report_path", "name_section", "report_inputs", "write_report_for_bundle", "write_report_for_outcome",
+    "SetAsideLine", "default_report_path", "locale_language", "name_section", "report_inputs", "set_aside_heading",
+    "set_aside_lines", "set_aside_text", "write_report_for_bundle", "write_report_for_outcome",
 ]
