@@ -176,9 +176,6 @@ KO: dict[str, str] = {
         "보관, {aside}건 별도 보관.",
     "The counts do not add up. Do not send this file; export again.":
         "건수가 맞지 않습니다. 이 파일을 보내지 말고 다시 내보내세요.",
-    "Set aside records are kept, unchanged, inside the sealed file with their reason:":
-        "별도 보관한 기록도 원래 내용 그대로, 이유와 함께 봉인 파일 안에 들어 있습니다:",
-    "No record had to be set aside.": "별도 보관한 기록이 없습니다.",
     "Other EMR data, kept exactly as it is ({tables} tables)":
         "그 밖의 EMR 자료, 원래 모습 그대로 보관 (표 {tables}개)",
     "Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)":

@@ -7,6 +7,8 @@ the core's exact message under it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from emr_exporter import errors
 from emr_exporter.gui.qt import QCoreApplication, QLocale
 
@@ -94,7 +96,21 @@ def reason_text(code: str) -> str:
     # transfer report's wording, in the wizard's language, so a raw code never reaches the founder.
     from emr_exporter.jobs.report import reason_name
 
-    return reason_name(code, "ko" if QLocale().language() == QLocale.Language.Korean else "en")
+    return reason_name(code, language())
+
+
+def language() -> str:
+    """The wizard's language for the core's own wording: "ko" or "en"."""
+    return "ko" if QLocale().language() == QLocale.Language.Korean else "en"
+
+
+def set_aside(reconciliation: Any, kinds: dict[str, str]) -> str:
+    """What was set aside and why (무엇이 따로 보관되었나요), one line per reason, in the core's words
+    (``jobs.report.set_aside_text``: the command line prints the same), each section named as on these pages."""
+    from emr_exporter.jobs.report import set_aside_text
+
+    return set_aside_text(reconciliation, language(),
+                          lambda section, kind: section_name(section, kinds.get(section, kind)))
 
 
 def step_name(step: str) -> str:

@@ -68,14 +68,11 @@ class VerifyPage(WizardPageBase):
         ).format(source=texts.number(cells["source"]), mapped=texts.number(cells["mapped"]),
                  carried=texts.number(cells["carried_raw"]), aside=texts.number(cells["quarantined"])))
         lines = []
-        reasons: dict[str, int] = {}
         kinds = self.session.section_kinds()  # a section by its record type, as on the scan page
         for entity in reconciliation.entities:
             lines.append([texts.section_name(entity.entity, kinds.get(entity.entity, "")),
                           texts.number(entity.source_rows),
                           texts.number(entity.exported), texts.number(entity.quarantined)])
-            for code, count in entity.reasons.items():
-                reasons[code] = reasons.get(code, 0) + count
         if reconciliation.tables:  # the EMR's other tables, carried as they are (as on the scan page)
             other = reconciliation.table_totals
             lines.append([self.tr("Other EMR data, kept exactly as it is ({tables} tables)").format(
@@ -91,13 +88,9 @@ class VerifyPage(WizardPageBase):
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-        if reasons:
-            why = [f"• {texts.reason_text(code)}: {texts.number(n)}" for code, n in sorted(reasons.items())]
-            self.quarantine_label.setText(self.tr(
-                "Set aside records are kept, unchanged, inside the sealed file with their reason:"
-            ) + "\n" + "\n".join(why))
-        else:
-            self.quarantine_label.setText(self.tr("No record had to be set aside."))
+        # What was set aside and why, per reason, and whether there is anything to do: the core's wording (the
+        # same as `emr-export export` prints), each section named as in the table above.
+        self.quarantine_label.setText(texts.set_aside(reconciliation, kinds))
         if self.session.verify_report is None:
             self.bundle_label.setText(self.tr("Checking the sealed file…"))
             self.verify_runner.start(self.session.verify)
