@@ -114,34 +114,25 @@ def _checked(qtbot: Any, make_wizard: Any, clinic: Clinic, out: Path, monkeypatc
     return verify
 
 
-def reconciliation_of(page: Any) -> Any:
-    return page.session.outcome.reconciliation
+@pytest.mark.parametrize(("ui", "expected"), [("korean_ui", PAGE_KO), ("english_ui", PAGE_EN)])
+def test_the_check_page_says_what_was_set_aside_and_why(
+        qtbot: Any, make_wizard: Any, clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest, ui: str, expected: list[str]) -> None:
+    from emr_exporter.jobs.report import set_aside_text
 
-
-def test_the_check_page_says_what_was_set_aside_and_why_in_korean(
-        qtbot: Any, korean_ui: Any, make_wizard: Any, clinic: Clinic, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    request.getfixturevalue(ui)  # the wizard in Korean (our translations, Qt's), or in English
     verify = _checked(qtbot, make_wizard, clinic, tmp_path / "out", monkeypatch)
+    assert verify.quarantine_label.isVisible()
     shown = verify.quarantine_label.text().split("\n")
-    assert shown == PAGE_KO
+    assert shown == expected
+    check_against_bag(shown[1:], clinic)
+    if ui != "korean_ui":
+        return
     # the sections as the page's own table names them
     table = {verify.table.item(r, 0).text() for r in range(verify.table.rowCount())}
     assert {"검사 결과", "영수증", "보험 자격 이력", "내원", "처방·오더", "예방접종", "활력징후", "환자", "상병",
             "알레르기·부작용"} <= table
-    check_against_bag(shown[1:], clinic)
     # one wording: the core's text of this very export, with the command line's section names, is what it prints
-    from emr_exporter.jobs.report import set_aside_text
-
-    assert set_aside_text(reconciliation_of(verify), "ko").split("\n") == CLI_KO
+    assert set_aside_text(verify.session.outcome.reconciliation, "ko").split("\n") == CLI_KO
     for line in shown:
         assert glossary_problems(line) == [], line
-    assert verify.quarantine_label.isVisible()
-
-
-def test_the_check_page_says_it_in_english_too(
-        qtbot: Any, english_ui: Any, make_wizard: Any, clinic: Clinic, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    verify = _checked(qtbot, make_wizard, clinic, tmp_path / "out", monkeypatch)
-    shown = verify.quarantine_label.text().split("\n")
-    assert shown == PAGE_EN
-    check_against_bag(shown[1:], clinic)
