@@ -63,6 +63,8 @@ def test_an_openeyes_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mari
                                   "it was superseded): the amendment history the chart must keep, never a second "
                                   "chart; it goes as it is")
     assert len(_resources(bag, "Patient")) == 30 and len(_resources(bag, "Condition")) == 45
+    assert [(r["id"], r["hos_num"]) for r in _carried_rows(bag, inventory, "patient_version")] == [
+        (clinic.dirty["corrected_patient"], "OLD-1"), (clinic.dirty["corrected_patient"], "OLD-2")]
     # the name from contact, which patient.contact_id points at, family name first (was: audit.server_name
     # 'oe.local', the name of the server that logged a view of the chart, for every patient); the chart number
     # hos_num (was: the table's key); the made-up 주민등록번호 in nhs_num

@@ -21,7 +21,7 @@ Medications the 2013 way (``medication``: ``patient_id``, ``drug_id``, ``route_i
 change) and ``audit``.
 
 Names are Korean and made up; no real data. Planted: deleted events (``deleted`` 1) with their elements, a
-patient whose name was corrected (two ``patient_version`` rows), diagnoses changed twice
+patient whose chart number changed twice (two ``patient_version`` rows), diagnoses changed twice
 (``secondary_diagnosis_version``), a visual acuity of one eye only (``eye_id`` 1, no right reading).
 """
 
@@ -223,8 +223,8 @@ def create_openeyes_clinic(conn_str: str, database: str = "emr_openeyes_shaped")
         db.people[p] = (f"{family} {given}", sex, dob.isoformat())
     put("contact", contacts)
     put("patient", patients)
-    # patient 5's name corrected twice: the rows as they were (a history copy, never a second patient)
-    put("patient_version", [(*patients[4][:-2], patients[4][-2], 0, stamp + dt.timedelta(days=v), None)
+    # patient 5's chart number changed twice: the rows as they were (a history copy, never a second patient)
+    put("patient_version", [(*patients[4][:4], f"OLD-{v}", *patients[4][5:], stamp + dt.timedelta(days=v), None)
                             for v in (1, 2)])
     db.dirty["corrected_patient"] = 5
     episodes: list[tuple[Any, ...]] = []
