@@ -801,7 +801,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "patient": {
         "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호", r"MRN",
                          r"MR_?(NO|NUM|NUMBER)", r"MED(ICAL)?_?REC(ORD)?_?(NO|NUM|NUMBER)", r"PUB_?PID",
-                         r"(PT|PAT|PATIENT|HWANJA)_?NO"),
+                         r"(PT|PAT|PATIENT|HWANJA)_?NO",
+                         r"HOS(PITAL)?_?NUM(BER)?"),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
         "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"B_?(DATE|DT|YMD)",
@@ -822,6 +823,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "encounter": {
         "start": (r"VISIT_?(YMD|DT|DATE|DTTM|TS|MS)", r"VST_?(YMD|DT|DATE|DTTM|TS|MS)",
+                  r"(ENC(OUNTER)?|EVENT)_?(YMD|DT|DATE|DTTM|TS)",
                   r"(JUBSU|RECEPT)_?(YMD|DT|DATE|DTTM|TS|MS)",
                   r"(IN|ADM|START)_?(YMD|DT|DATE)", r"(JINRYO|JIN|J)_?(YMD|DT|DATE|IL)", r"내원일.*|진료일.*",
                   # an admission's day, the date word first or the noun spelled out (Open Hospital's
@@ -1162,10 +1164,22 @@ _HISTORY_AT = (r"(CHANGED|CHG|CHANGE|HIST|LOG|AUDIT|OP)_?(AT|ON|DT|DTTM|DATE|DAT
                r"변경일(시|자)?")
 
 
+#: The column a versioned copy of a table adds to its table's: when the row was superseded.
+_VERSION_AT = r"VERSION_?(AT|ON|DT|DTTM|DATE|DATETIME|TS|TIME)"
+
+
+def _versioned_copy(table: TableProfile) -> bool:
+    """Whether ``table`` is a versioned copy of another table's rows: named ``…_version`` with the time each version
+    was superseded (OpenEyes' ``patient_version``: every column of ``patient`` plus ``version_date`` and its key
+    ``version_id``)."""
+    words = _words(table.bare, table=True).split("_")
+    return len(words) > 1 and words[-1] == "VERSION" and any(_name_fits(_VERSION_AT, c) for c in table.columns)
+
+
 def _history_table(table: TableProfile) -> bool:
     """Whether ``table`` is a change history (one row per change of another table's rows): named so, or with both
-    the operation and the time of each change as columns."""
-    if _HISTORY & set(_words(table.bare, table=True).split("_")) or "이력" in table.bare:
+    the operation and the time of each change as columns, or a versioned copy (:func:`_versioned_copy`)."""
+    if _HISTORY & set(_words(table.bare, table=True).split("_")) or "이력" in table.bare or _versioned_copy(table):
         return True
     return (any(_name_fits(_HISTORY_OP, c) for c in table.columns)
             and any(_name_fits(_HISTORY_AT, c) for c in table.columns))
@@ -1518,12 +1532,19 @@ def _parts(name: str) -> list[str]:
     return parts + singular
 
 
+#: Names that say the entity only as a table's whole name (tblEvents too), never as a word of a longer one
+#: (event_type, adverse_event, event_log): an event-based EMR's encounters (OpenEyes' ``event``: one examination,
+#: operation note or letter, in an episode of care, with its ``event_date``).
+_WHOLE_NAME_HINTS: dict[str, tuple[str, ...]] = {"encounter": ("EVENT",)}
+
+
 def _table_hint(entity: str, table: str) -> str | None:
     parts = _parts(table)
     for hint in TABLE_HINTS[entity]:
         if hint.upper() in parts or (not hint.isascii() and hint in table):
             return hint
-    return None
+    words = _words(table, table=True)
+    return next((hint for hint in _WHOLE_NAME_HINTS.get(entity, ()) if words in (hint, hint + "S")), None)
 
 
 def _better_named_for(entity: str, table: str, hint: str) -> list[str]:
@@ -2838,6 +2859,8 @@ class _Guesser:
                 or _folded_select(self.profile.engine, table) is not None):
             return None
         for child, link in self._person_links(table, key):
+            if _history_table(child):
+                continue  # a log of what was done to the record (OpenEyes' audit: server_name), never its names
             parts = self._split_name(child, set())
             whole = None if parts else self._match(
                 child, [p for p in FIELD_HINTS[entity]["name"] if "NAME" in p or "NM" in p], set())
@@ -2949,19 +2972,25 @@ class _Guesser:
         """The person kept in a table the record points at (Tryton's party: ``gnuhealth_patient.name`` holds
         ``party_party.id``, and the name, birth date and sex are the party's): joined in by that table's key (a LEFT
         JOIN keeps every row); the name, and the birth date and sex the record's own table lacks, read from it.
-        Only a column named for the person (``name``, ``party``, ``person``, ``…_id``), of an integer type, most of
-        whose sampled values are the other table's keys."""
+        Only a column named for the person (``name``, ``party``, ``person``, ``…_id``), or named for the other table
+        with a value of its own in every sampled row (OpenEyes' ``patient.contact_id`` of ``contact``: one contact a
+        patient, never a doctor or user many records share), of an integer type, most of whose sampled values are
+        the other table's keys."""
         key = guess.key
         if (not isinstance(key, str) or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
             return []
         links = [c for c in table.columns if c.name not in used and c.name != key and _integer_typed(c)
-                 and c.non_empty and _name_fits(r"(.*_)?(NAME|PARTY|PERSON|PEOPLE)(_?(ID|NO))?", c.name)]
+                 and c.non_empty]
         for link in links:
+            named = _name_fits(r"(.*_)?(NAME|PARTY|PERSON|PEOPLE)(_?(ID|NO))?", link.name)
             for parent in self.profile.tables:
                 if (parent is table or not parent.plain or parent.row_count == 0 or len(parent.primary_key) != 1
                         or _folded_select(self.profile.engine, parent) is not None
                         or any(part.upper() in SQL_RESERVED for part in parent.parts)):
+                    continue
+                if not named and not (_names_table(link.name, parent) and link.unique_in_sample
+                                      and not self._NOT_WHAT & set(_words(parent.bare, table=True).split("_"))):
                     continue
                 parts = self._split_name(parent, set())
                 columns: tuple[str, ...] = tuple(parts.columns or ()) if parts is not None else ()
@@ -5041,7 +5070,11 @@ def _skip_block(profile: DatabaseProfile, guesses: dict[str, EntityGuess], insti
                     kept = text.format(table=table.name)
                     break
             else:
-                if _history_table(table):
+                if _versioned_copy(table):
+                    kept = ("a versioned copy of a table's rows (each row as it was before a change, and when it "
+                            "was superseded): the amendment history the chart must keep, never a second chart; it "
+                            "goes as it is")
+                elif _history_table(table):
                     kept = ("a change history (a row per change of records, who changed them and when): the "
                             "amendment history the chart must keep; it goes as it is")
                 elif _SUPERSEDED & set(_words(table.bare, table=True).split("_")):
