@@ -1,10 +1,11 @@
 """A clinic whose prescriptions keep their drugs as a JSON array in one column (tests/connectors/rxarray_clinic.py:
-PostgreSQL jsonb and json, MariaDB LONGTEXT, a SQLite file's TEXT; English and Korean keys; NULL, ``[]``, an object,
-a string, malformed text, elements naming no drug), through the contractor's whole flow with the scaffold's connector
-untouched: ``scaffold`` → ``connector check`` → dry run → sealed ``export`` → ``verify`` → ``open``; every cell of
-every table rebuilt from the opened bag (tests/lossless_kit.py: the order lines' rows as their query reads them out of
-the document, the documents whole with the prescriptions' rows), and each element naming a drug one
-MedicationRequest with its dose, frequency, days and route (``db``: fails, never skips, when a server is down).
+PostgreSQL jsonb and json, MariaDB LONGTEXT, a SQLite file's TEXT read as a file and over the SQLite3 ODBC driver;
+English and Korean keys; NULL, ``[]``, an object, a string, malformed text, elements naming no drug), through the
+contractor's whole flow with the scaffold's connector untouched: ``scaffold`` → ``connector check`` → dry run →
+sealed ``export`` → ``verify`` → ``open``; every cell of every table rebuilt from the opened bag
+(tests/lossless_kit.py: the order lines' rows as their query reads them out of the document, the documents whole
+with the prescriptions' rows), and each element naming a drug one MedicationRequest with its dose, frequency, days
+and route (``db``: fails, never skips, when a server is down).
 """
 
 from __future__ import annotations
@@ -21,12 +22,9 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
 from rxarray_clinic import KINDS, RxArrayClinic, create_rxarray_clinic
 
-from emr_exporter.connectors.spec import load_spec
 from emr_exporter.pipeline.raw import decode_raw
-from emr_exporter.sources.base import SqliteFileSource
-from lossless_kit import check_bag_against_source, lines
-from test_foreign_schemas import checked, exported, scaffolded
-from test_random_clinics import balanced_reconciliation
+from lossless_kit import lines
+from test_random_clinics import sqlite_through_the_flow
 from test_random_server_clinics import through_the_flow
 
 pytestmark = pytest.mark.db
@@ -64,23 +62,6 @@ def _expected(clinic: RxArrayClinic) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-def _sqlite_flow(clinic: RxArrayClinic, tmp_path: Path) -> int:
-    """:func:`through_the_flow` on a SQLite file: every cell rebuilt from the opened bag; the cells rebuilt."""
-    flow = scaffolded(clinic, tmp_path)
-    check = checked(flow)
-    dry, sealed, bag = exported(flow, tmp_path)
-    reconciliation = balanced_reconciliation(check, dry, sealed, bag)
-    assert clinic.path is not None
-    source = SqliteFileSource(clinic.path)
-    try:
-        rebuilt = check_bag_against_source(bag, load_spec(flow.connectors / "foreign"), source)
-    finally:
-        source.close()
-    cells = rebuilt.mapped_cells + rebuilt.carried_cells + rebuilt.quarantined_cells
-    assert cells == reconciliation["cells"]["source"], (cells, reconciliation["cells"])
-    return cells
-
-
 def _by_identifier(bag: Path, resource_type: str, table: str) -> dict[str, dict[str, Any]]:
     """The key → the resource of ``resource_type`` made from ``table``'s rows."""
     found: dict[str, dict[str, Any]] = {}
@@ -107,18 +88,21 @@ def _line(request: dict[str, Any], patients: dict[str, str], visits: dict[str, s
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_prescriptions_json_array_of_drugs_is_one_order_line_per_element(kind: str, tmp_path: Path,
                                                                            request: pytest.FixtureRequest) -> None:
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):  # the file itself, or over the SQLite3 ODBC driver (json_each either way)
         clinic = create_rxarray_clinic(kind, path=tmp_path / "rxarray.sqlite")
-        cells = _sqlite_flow(clinic, tmp_path)
+        assert clinic.path is not None
+        cells = sqlite_through_the_flow(clinic.path, tmp_path, over_odbc=kind == "sqlite-odbc")
     else:
         server = request.getfixturevalue("mariadb_conn_str" if kind == "mariadb" else "postgres_conn_str")
         clinic = create_rxarray_clinic(kind, server)
+        if kind != "postgresql-jsonb":  # keyset pages of a few rows: the order lines paged on (key, position)
+            clinic.page_size = 7
         cells = through_the_flow(clinic, tmp_path)
     expected = _expected(clinic)
     # 80 prescriptions of 1 to 4 drugs; none from NULL, [], an object, a string (and MariaDB's/SQLite's cut-off
     # one), the nameless and the string element: each cell of the tables once, and each order line's cells (the
     # prescription's key, patient, visit and day read again, the position and the element's values read out)
-    assert len(expected) == (178 if kind in ("mariadb", "sqlite") else 182)
+    assert len(expected) == (178 if kind in ("mariadb", "sqlite", "sqlite-odbc") else 182)
     assert cells == clinic.cells + len(expected) * _LINE_COLUMNS
     [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
     inventory = {t["name"]: t for t in json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]}

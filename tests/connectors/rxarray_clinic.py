@@ -1,5 +1,6 @@
 """A synthetic Korean clinic whose prescriptions keep their drugs as a JSON array in one column (test data only; the
-same rows on PostgreSQL ``jsonb`` or ``json``, MariaDB ``LONGTEXT`` and a SQLite file's ``TEXT``).
+same rows on PostgreSQL ``jsonb`` or ``json``, MariaDB ``LONGTEXT`` and a SQLite file's ``TEXT``, read as a file
+or over ODBC).
 
 ``RA_PATIENT`` (chart number, name, birth date, sex); ``RA_VISIT`` (the visit: patient, time, department);
 ``RA_RX`` (a prescription: visit, patient, day, and ``RX_ITEMS``, its drugs as ``[{"code": "642102570", "name":
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foreign_schemas import ForeignDb, _fresh_database
+from foreign_schemas import ForeignDb, _fresh_database, mariadb_tables
 
 SURNAMES = ["김", "이", "박", "최", "정", "강"]
 GIVEN = ["민준", "서연", "도윤", "지우", "하준", "서윤", "시우"]
@@ -32,12 +33,12 @@ PATIENTS = 30
 VISITS = 90
 PRESCRIPTIONS = 80
 #: the kinds of clinic: the engine and the prescriptions' document column
-KINDS = ("postgresql-jsonb", "postgresql-json", "mariadb", "sqlite")
+KINDS = ("postgresql-jsonb", "postgresql-json", "mariadb", "sqlite", "sqlite-odbc")
 
 
 def ddl(kind: str) -> dict[str, str]:
     """Table → its columns, for ``kind``."""
-    doc = {"postgresql-jsonb": "JSONB", "postgresql-json": "JSON", "mariadb": "LONGTEXT", "sqlite": "TEXT"}[kind]
+    doc = {"postgresql-jsonb": "JSONB", "postgresql-json": "JSON", "mariadb": "LONGTEXT"}.get(kind, "TEXT")
     ts = "TIMESTAMP(0)" if kind.startswith("postgresql") else "DATETIME"
     return {
         "RA_PATIENT": "PT_ID INT PRIMARY KEY, CHART_NO VARCHAR(10) NOT NULL, PT_NAME VARCHAR(40), BIRTH_DATE DATE, "
@@ -115,7 +116,7 @@ def _rows(engine: str, db: RxArrayClinic) -> dict[str, list[tuple[Any, ...]]]:
 
 def create_rxarray_clinic(kind: str, conn_str: str | None = None, path: Path | None = None) -> RxArrayClinic:
     """Build the clinic of ``kind`` (:data:`KINDS`): on the server of ``conn_str`` (a fresh database), or in the
-    SQLite file ``path``."""
+    SQLite file ``path`` (``sqlite-odbc``: the same file, read over the SQLite3 ODBC driver)."""
     engine = kind.split("-")[0]
     if engine == "sqlite":
         assert path is not None
@@ -131,19 +132,11 @@ def create_rxarray_clinic(kind: str, conn_str: str | None = None, path: Path | N
         conn.commit()
         conn.close()
         return db
-    import pyodbc
-
     assert conn_str is not None
     target = _fresh_database(conn_str, "emr_rxarray", engine)
     db = RxArrayClinic(engine, odbc=target, patients="ra_patient")
-    conn = pyodbc.connect(target, autocommit=True)
-    conn.setencoding(encoding="utf-8")
-    c = conn.cursor()
-    for name, columns in ddl(kind).items():
-        suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if engine == "mariadb" else ""
-        c.execute(f"CREATE TABLE {name} ({columns}){suffix}")
+    conn, put = mariadb_tables(db, target, ddl(kind), engine=engine)
     for name, rows in _rows(engine, db).items():
-        c.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-        db.table(name.lower(), len(rows[0]), len(rows))
+        put(name, rows)
     conn.close()
     return db
