@@ -1434,10 +1434,18 @@ class EntityGuess:
     section: str = ""
     #: why the section's rows are carried whole, not mapped (``carry = "…"``: no fields); None: mapped
     carry: str | None = None
+    #: rows per page where not the export's default (``page_size = …``), and why
+    page_size: int | None = None
+    page_size_why: str = ""
 
     @property
     def usable(self) -> bool:
         return bool(self.table and self.key and not self.missing and not self.problems)
+
+
+#: Rows per page of a section reading the elements of a JSON array as rows (:meth:`_Guesser._prescription_json_items`):
+#: the most a connector may give (connectors/spec.py), each page a read of every document of the table.
+ELEMENT_PAGE_ROWS = 100_000
 
 
 #: Words reserved in the SQL of at least one supported engine that a clinic's schema may well use as a name
@@ -4548,6 +4556,10 @@ class _Guesser:
             key_why=f"the prescription's key and the element's position in {column.name} (1 for the first)")
         rows.query = elements_sql(engine, self.relation(parent.name), column.name, selects, aliases["pos"], lifted,
                                   needed)
+        # each page unnests every document again (no index orders the element's position): few, large pages
+        rows.page_size, rows.page_size_why = ELEMENT_PAGE_ROWS, (
+            "each page reads every document of the table again (no index orders an element's position): the "
+            "largest pages, as many rows as 16 MB of them hold (docs/performance.md)")
         rows.query_why = (f"one row per element of {column.name} whose code or name is set, read out of the document "
                           f"(NULL, malformed or no array: no row); [entities.prescription_...] carries {parent.name}'s "
                           f"rows whole, {column.name} as written")
@@ -5283,6 +5295,8 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"query = {_toml_str(guess.query)}")
     if guess.carry is not None:  # its rows kept whole with the reason: no fields
         return [*lines, *body, f"carry = {_toml_str(guess.carry)}", ""]
+    if guess.page_size is not None:
+        body += [f"# GUESS ({guess.page_size_why})", f"page_size = {guess.page_size}"]
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
     if guess.unnamable:
