@@ -4560,9 +4560,10 @@ class _Guesser:
         rows.page_size, rows.page_size_why = ELEMENT_PAGE_ROWS, (
             "each page reads every document of the table again (no index orders an element's position): the "
             "largest pages, as many rows as 16 MB of them hold (docs/performance.md)")
+        whole = _kin_section_name("prescription", parent, self.guesses)
         rows.query_why = (f"one row per element of {column.name} whose code or name is set, read out of the document "
-                          f"(NULL, malformed or no array: no row); [entities.prescription_...] carries {parent.name}'s "
-                          f"rows whole, {column.name} as written")
+                          f"(NULL, malformed or no array: no row); [entities.{whole}] carries {parent.name}'s rows "
+                          f"whole, {column.name} as written")
         rows.fields = [dataclasses.replace(f, why=f"the prescription's {part.removesuffix('_id')} ({f.why})")
                        for part, f in header_fields.items()]
         for name, k in found.items():
@@ -4576,7 +4577,6 @@ class _Guesser:
         rows.fields.append(FieldGuess("group_id", key, "text", f"the prescription ({parent.name}) the element is "
                                       "one line of: MedicationRequest.groupIdentifier"))
         self.guesses["order_line"] = rows
-        whole = _kin_section_name("prescription", parent, self.guesses)
         self.guesses[whole] = EntityGuess(
             entity="order_line", table=parent.name, key=key, section=whole,
             why=(f"{parent.name}'s rows, each a prescription whose drugs {column.name} keeps: no record type holds "
