@@ -221,3 +221,35 @@ def test_a_soap_note_kept_as_a_json_document_is_read_into_a_chart_note(tmp_path:
         "course": ("J00", None, None, None), "plan": ('["타이레놀"]', None, None, "재진")}
     # a note per visit whose document holds a part (not 4's NULL, 8's malformed text, 12's {}): its cells kept
     assert _export(path, tmp_path)["chart_note_note"] == (37, 37, 0)
+
+
+def _rx_clinic(path: Path, column: str) -> str:
+    """A SQLite clinic whose prescriptions keep their drugs as a JSON array in ``column``: the scaffold's
+    connector.toml."""
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE RX (RX_NO INTEGER PRIMARY KEY, PT_NO INTEGER, RX_YMD TEXT, "{column}" TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO RX VALUES (?, ?, ?, ?)", [
+        (i, 1 + i % 20, f"202403{1 + i % 28:02d}", json.dumps(
+            [{"약품코드": "642102570", "약품명": "타이레놀정500mg", "1회량": 1, "횟수": 3, "일수": 1 + i % 5}],
+            ensure_ascii=False)) for i in range(1, 41)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("rxjson", path.parent / "out", SourceAddress(database=path))
+    return (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+
+
+def test_a_drug_array_is_read_per_element_only_where_the_query_can_name_its_column(tmp_path: Path) -> None:
+    for column in ("ITEMS", "처방내역"):  # a Korean EMR's own names are plain identifiers
+        (tmp_path / column).mkdir()
+        toml = _rx_clinic(tmp_path / column / "rx.sqlite", column)
+        assert f'key = ["RX_NO", "{column}_POS"]' in toml and toml.count("\npage_size = 100000\n") == 1
+        assert "[entities.prescription_rx]" in toml and "\n[entities.order_line.fields]" in toml
+        assert f'edi_code = {{ column = "{column}_CODE" }}' in toml and "json_each(" in toml
+    # a name with a space, which the export's unquoted SQL cannot write: no section reads it, the table carried
+    (tmp_path / "spaced").mkdir()
+    toml = _rx_clinic(tmp_path / "spaced" / "rx.sqlite", "DRUG LIST")
+    assert "[entities.prescription_rx]" not in toml and "json_each(" not in toml

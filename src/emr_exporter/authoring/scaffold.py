@@ -4527,6 +4527,8 @@ class _Guesser:
         names = {c.name.upper() for c in parent.columns}
         for column in parent.columns:
             keys = column.json
+            if not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED:
+                continue  # a name the query could not write unquoted (Hangul, a space, a reserved word): carried
             found = drug_array_keys(keys) if json_column_type(engine, column.type_name) else None
             if not found or keys.arrays * 2 < column.non_empty:
                 continue
