@@ -78,20 +78,25 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
                                                                       request: pytest.FixtureRequest) -> None:
     conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
     clinic = create_jsondoc_clinic(conn_str, engine)
-    # every cell of the four tables, the documents whole in the raw columns and the prescriptions' carried table;
+    # every cell of the four tables, the documents whole in the raw columns and the prescriptions' carried rows;
     # the visits whose vitals hold a measurement read again, and those whose soap holds a part of the note: their
     # key, patient and time counted as read twice by the reconciliation and rebuilt twice, each document once (in
     # the raw columns of the section that reads it again; the visit's section keeps the others: NULL, {}, [120, 80])
     notes = [n for n, note in clinic.notes.items() if _note_parts(note)]
     assert len(notes) == (141 if engine == "mariadb" else 142)  # 17 NULL, a {}, on MariaDB a cut-off one
-    assert through_the_flow(clinic, tmp_path) == clinic.cells + (157 + len(notes)) * 3
+    # and each drug of a prescription an order line (its key, patient, visit and day read again, its position,
+    # code, name, dose and days read out of the document; tests/test_rxarray_clinic.py)
+    drugs = sum(len(json.loads(items)) for items in clinic.prescriptions.values())
+    assert drugs == 197  # 100 prescriptions of 1 to 3 drugs, one []
+    assert through_the_flow(clinic, tmp_path) == clinic.cells + (157 + len(notes)) * 3 + drugs * 9
     bag = _bag(tmp_path)
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     # the visit table read twice: its visits, and the vital signs of its vitals document (was: the document only
     # carried raw, no Observation); the station's table a vital-signs set per row (was: guessed vital_signs with no
-    # measurement, every row quarantined unmappable); the prescriptions, whose drugs are a JSON array, carried whole
+    # measurement, every row quarantined unmappable); the prescriptions' rows carried whole by a section of their
+    # own, each drug of their JSON array an order line (was: the table carried whole, no MedicationRequest)
     read = {"js_patient": ("patient",), "js_visit": ("chart_note_soap", "encounter", "vital_signs_vitals"),
-            "js_vital_rec": ("vital_signs",)}
+            "js_vital_rec": ("vital_signs",), "js_rx": ("order_line", "prescription_js_rx")}
     assert {t["name"].lower(): tuple(t["entities"]) if t.get("entities") else t["fate"] for t in inventory} == {
         t.lower(): read.get(t.lower(), "carried") for t in ddl(engine)}
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
@@ -106,7 +111,7 @@ def test_a_clinic_charting_in_json_documents_comes_back_cell_for_cell(engine: st
         ("patient", 40, 40, 0, "{}"), ("encounter", 160, 160, 0, "{}"),
         ("vital_signs", 120, 120 - station_quarantined, station_quarantined, "{}"),
         ("vital_signs_vitals", 157, 157, 0, '{"invalid-number": 1}'),
-        ("chart_note_soap", len(notes), len(notes), 0, "{}")}
+        ("chart_note_soap", len(notes), len(notes), 0, "{}"), ("order_line", drugs, drugs, 0, "{}")}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     entities = spec["entities"]
     assert set(entities["vital_signs_vitals"]["fields"]) == {

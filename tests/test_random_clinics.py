@@ -51,7 +51,9 @@ def balanced_reconciliation(check: dict[str, Any], dry: dict[str, Any], sealed: 
     return result
 
 
-def _through_the_flow(database: Path, tmp_path: Path, over_odbc: bool) -> None:
+def sqlite_through_the_flow(database: Path, tmp_path: Path, over_odbc: bool) -> int:
+    """The whole flow on the SQLite file ``database`` (over the SQLite3 ODBC driver with ``over_odbc``), every cell
+    rebuilt from the opened bag; the cells rebuilt (the reconciliation's source cells)."""
     odbc = f"DRIVER={{SQLite3}};Database={database}" if over_odbc else None
     flow = scaffolded(RandomDb(None if over_odbc else database, odbc), tmp_path)
     check = checked(flow)
@@ -64,17 +66,18 @@ def _through_the_flow(database: Path, tmp_path: Path, over_odbc: bool) -> None:
         source.close()
     rebuilt_cells = rebuilt.mapped_cells + rebuilt.carried_cells + rebuilt.quarantined_cells
     assert rebuilt_cells == reconciliation["cells"]["source"], (rebuilt_cells, reconciliation["cells"])
+    return rebuilt_cells
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS))
 def test_a_random_clinic_comes_back_cell_for_cell_from_the_opened_bag(seed: int, tmp_path: Path) -> None:
     database = tmp_path / "clinic.db"
     assert create_random_clinic(database, seed) == SEEDS[seed]
-    _through_the_flow(database, tmp_path, over_odbc=False)
+    sqlite_through_the_flow(database, tmp_path, over_odbc=False)
 
 
 @pytest.mark.parametrize("seed", [2, 5])
 def test_a_random_clinic_comes_back_cell_for_cell_through_the_sqlite_odbc_driver(seed: int, tmp_path: Path) -> None:
     database = tmp_path / "clinic.db"
     create_random_clinic(database, seed)
-    _through_the_flow(database, tmp_path, over_odbc=True)
+    sqlite_through_the_flow(database, tmp_path, over_odbc=True)

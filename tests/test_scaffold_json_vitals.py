@@ -9,7 +9,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from emr_exporter.authoring.json_columns import JsonKeys, lift_sql
+from emr_exporter.authoring.json_columns import JsonKeys, drug_array_keys, drug_code_field, elements_sql, lift_sql
 from emr_exporter.authoring.scaffold import write_scaffold
 from emr_exporter.connectors import load_spec
 from emr_exporter.jobs.service import ExportRequest, run_export
@@ -134,6 +134,44 @@ def test_the_sample_counts_keys_never_values() -> None:
         "JSON_EXTRACT(v, '$.\"맥박\"') ELSE JSON_VALUE(v, '$.\"맥박\"') END END")
 
 
+
+def test_an_array_of_drug_objects_is_told_by_its_keys() -> None:
+    """A prescription's drugs (a code or name key and two amounts whose values are numbers) are read per element;
+    an array of other objects, or of drugs with one amount, is not; the sample keeps shapes, never a value."""
+    drugs = JsonKeys()
+    for text in ('[{"code": "642102570", "name": "타이레놀정500mg", "dose": 1, "times": 3, "days": 5}, "메모"]',
+                 '[{"약품코드": "643301010", "약품명": "노바스크정5mg", "1회량": 0.5, "횟수": 2, "일수": 7, "용법": "식전"}]',
+                 '[{"code": "642102570", "name": "타이레놀정500mg", "dose": "반알", "times": 3, "days": 5}]',
+                 '[]', '[1, 2]', '{"code": "x"}', '[{"code": "642102570", "name": "타이레'):
+        drugs.add(text)
+    assert (drugs.objects, drugs.arrays, drugs.elements) == (1, 3, 3)
+    assert {k: (c.held, c.numbers, c.drug_codes) for k, c in drugs.element_keys.items() if "code" in k or "코드" in k
+            } == {"code": (2, 2, 2), "약품코드": (1, 1, 1)}
+    found = drug_array_keys(drugs)
+    # dose: 2 of 3 values numbers ("반알" none) is below 80 %, so 1회량 (all numbers) alone reads it
+    assert found == {"code": ("code", "약품코드"), "name": ("name", "약품명"), "dose": ("1회량",),
+                     "frequency": ("times", "횟수"), "days": ("days", "일수"), "route": ("용법",)}
+    assert drug_code_field(drugs, found["code"]) == "edi_code"
+    # settings objects in an array, drugs with one amount, a "name" that is a number: no prescription
+    for texts in (['[{"name": "알림", "on": true}]'], ['[{"code": "642102570", "name": "타이레놀정500mg", "days": 5}]'],
+                  ['[{"name": 2, "dose": 3, "days": 4}]']):
+        other = JsonKeys()
+        for text in texts:
+            other.add(text)
+        assert drug_array_keys(other) is None, texts
+    local = JsonKeys()
+    local.add('[{"drug_cd": "TYL500", "drug_nm": "타이레놀", "dose": 1, "days": 3}]')
+    assert drug_code_field(local, ("drug_cd",)) == "local_code"
+    assert elements_sql("sqlite", "RX", "ITEMS", ["X.RX_ID"], "ITEMS_POS", [("ITEMS_NM", ("name",))],
+                        [("name",)]) == (
+        "SELECT X.RX_ID, (J.key + 1) AS ITEMS_POS, CASE WHEN json_valid(J.value) THEN CASE WHEN json_type(J.value, "
+        "'$.\"name\"') IN ('object', 'array') THEN NULL WHEN json_type(J.value, '$.\"name\"') IN ('true', 'false') "
+        "THEN json_type(J.value, '$.\"name\"') ELSE json_extract(J.value, '$.\"name\"') END END AS ITEMS_NM FROM RX X, "
+        "json_each(CASE WHEN json_valid(X.ITEMS) THEN CASE WHEN json_type(X.ITEMS) = 'array' THEN X.ITEMS END END) J "
+        "WHERE CASE WHEN json_valid(J.value) THEN CASE WHEN json_type(J.value, '$.\"name\"') IN ('object', 'array') "
+        "THEN NULL WHEN json_type(J.value, '$.\"name\"') IN ('true', 'false') THEN json_type(J.value, "
+        "'$.\"name\"') ELSE json_extract(J.value, '$.\"name\"') END END IS NOT NULL")
+
 def _note(i: int) -> str | None:
     """Visit ``i``'s SOAP note as the program wrote it: Korean keys, the objective part an object; planted: NULL,
     a malformed document, {}, a part held as a JSON null."""
@@ -183,3 +221,35 @@ def test_a_soap_note_kept_as_a_json_document_is_read_into_a_chart_note(tmp_path:
         "course": ("J00", None, None, None), "plan": ('["타이레놀"]', None, None, "재진")}
     # a note per visit whose document holds a part (not 4's NULL, 8's malformed text, 12's {}): its cells kept
     assert _export(path, tmp_path)["chart_note_note"] == (37, 37, 0)
+
+
+def _rx_clinic(path: Path, column: str) -> str:
+    """A SQLite clinic whose prescriptions keep their drugs as a JSON array in ``column``: the scaffold's
+    connector.toml."""
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE RX (RX_NO INTEGER PRIMARY KEY, PT_NO INTEGER, RX_YMD TEXT, "{column}" TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO RX VALUES (?, ?, ?, ?)", [
+        (i, 1 + i % 20, f"202403{1 + i % 28:02d}", json.dumps(
+            [{"약품코드": "642102570", "약품명": "타이레놀정500mg", "1회량": 1, "횟수": 3, "일수": 1 + i % 5}],
+            ensure_ascii=False)) for i in range(1, 41)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("rxjson", path.parent / "out", SourceAddress(database=path))
+    return (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+
+
+def test_a_drug_array_is_read_per_element_only_where_the_query_can_name_its_column(tmp_path: Path) -> None:
+    for column in ("ITEMS", "처방내역"):  # a Korean EMR's own names are plain identifiers
+        (tmp_path / column).mkdir()
+        toml = _rx_clinic(tmp_path / column / "rx.sqlite", column)
+        assert f'key = ["RX_NO", "{column}_POS"]' in toml and toml.count("\npage_size = 100000\n") == 1
+        assert "[entities.prescription_rx]" in toml and "\n[entities.order_line.fields]" in toml
+        assert f'edi_code = {{ column = "{column}_CODE" }}' in toml and "json_each(" in toml
+    # a name with a space, which the export's unquoted SQL cannot write: no section reads it, the table carried
+    (tmp_path / "spaced").mkdir()
+    toml = _rx_clinic(tmp_path / "spaced" / "rx.sqlite", "DRUG LIST")
+    assert "[entities.prescription_rx]" not in toml and "json_each(" not in toml

@@ -188,11 +188,12 @@ def _fresh_database(conn_str: str, database: str, engine: str, *, sql_ascii: boo
     return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}" for k, v in pairs)
 
 
-def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str],
-                   time_zone: str | None = None) -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
+def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str], time_zone: str | None = None,
+                   engine: str = "mariadb") -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
     """The tables of ``ddl`` (name → columns) created InnoDB utf8mb4 in the MariaDB database ``target`` (a session in
-    ``time_zone``, if given): the connection, and ``put(table, rows)`` that inserts rows and counts them in ``db``
-    (the table's name in lower case, as the bag's inventory names it)."""
+    ``time_zone``, if given; ``engine`` "postgresql": plain tables in that PostgreSQL database): the connection, and
+    ``put(table, rows)`` that inserts rows and counts them in ``db`` (the table's name in lower case, as the bag's
+    inventory names it)."""
     import pyodbc
 
     conn = pyodbc.connect(target, autocommit=True)
@@ -201,7 +202,8 @@ def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str],
     if time_zone is not None:
         cursor.execute(f"SET SESSION time_zone = '{time_zone}'")
     for name, columns in ddl.items():
-        cursor.execute(f"CREATE TABLE {name} ({columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+        suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if engine == "mariadb" else ""
+        cursor.execute(f"CREATE TABLE {name} ({columns}){suffix}")
 
     def put(table: str, rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" for _ in rows[0])

@@ -66,6 +66,8 @@ class JsonDocClinic(ForeignDb):
     notes: dict[int, str | None] = field(default_factory=dict)
     #: REC_ID → (PT_ID, MEASURED_AT, the data as written)
     station: dict[int, tuple[int, dt.datetime, str | None]] = field(default_factory=dict)
+    #: RX_ID → the drugs as written (a JSON array)
+    prescriptions: dict[int, str] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
     stored_bytes: dict[str, list[str]] = field(default_factory=dict)
     page_size: int | None = None
@@ -168,8 +170,8 @@ def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsond
         visit = 1 + (n * 3) % VISITS
         items = [{"code": DRUGS[(n + k) % 3][0], "name": DRUGS[(n + k) % 3][1], "dose": 1 + k, "days": 3 + n % 5}
                  for k in range(1 + n % 3)]
-        rx.append((n, visit, db.visits[visit][0], db.visits[visit][1].date(),
-                   "[]" if n == 50 else json.dumps(items, ensure_ascii=False)))
+        db.prescriptions[n] = "[]" if n == 50 else json.dumps(items, ensure_ascii=False)
+        rx.append((n, visit, db.visits[visit][0], db.visits[visit][1].date(), db.prescriptions[n]))
     put("JS_RX", rx)
     conn.close()
     return db

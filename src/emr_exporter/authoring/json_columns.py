@@ -26,6 +26,8 @@ LIFTABLE_KEY = re.compile(r"[\w -]{1,40}")
 LIFT_ENGINES = ("postgresql", "mariadb", "sqlite", "sqlite-odbc")
 _BP = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+#: A HIRA drug code (약품코드, nine digits) as a prescription's array writes it: a text, so never a dose
+_DRUG_CODE = re.compile(r"^[0-9]{9}$")
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class KeyCount:
     numbers: int = 0
     bp_text: int = 0
     nested: int = 0
+    #: how many are texts shaped as a HIRA drug code (nine digits, ``"642102570"``): the shape counted, never kept
+    drug_codes: int = 0
 
 
 @dataclass(slots=True)
@@ -47,28 +51,42 @@ class JsonKeys:
     objects: int = 0
     keys: dict[str, KeyCount] = field(default_factory=dict)
     capped: bool = False
+    #: the sampled values that are JSON arrays holding an object (a prescription's drugs), and those objects' keys
+    arrays: int = 0
+    elements: int = 0
+    element_keys: dict[str, KeyCount] = field(default_factory=dict)
 
     def add(self, text: str) -> None:
         """Count ``text`` if it is a JSON object (anything else, malformed JSON too, is not counted)."""
         stripped = text.strip()
-        if not stripped.startswith("{") or len(stripped) > PARSED_UP_TO:
+        if not stripped.startswith(("{", "[")) or len(stripped) > PARSED_UP_TO:
             return
         try:
             document = json.loads(stripped)
         except ValueError:
             return
+        if isinstance(document, list):  # an array of objects (a prescription's drugs): each object's keys
+            elements = [e for e in document if isinstance(e, dict)]
+            self.arrays += bool(elements)
+            self.elements += len(elements)
+            for element in elements:
+                self._count(self.element_keys, element)
+            return
         if not isinstance(document, dict):
             return
         self.objects += 1
+        self._count(self.keys, document)
+
+    def _count(self, keys: dict[str, KeyCount], document: dict[str, object]) -> None:
         for key, value in document.items():
             if value is None or isinstance(value, bool):
                 continue
-            count = self.keys.get(key)
+            count = keys.get(key)
             if count is None:
-                if len(self.keys) >= KEYS_CAP:
+                if len(keys) >= KEYS_CAP:
                     self.capped = True
                     continue
-                count = self.keys[key] = KeyCount()
+                count = keys[key] = KeyCount()
             if isinstance(value, dict | list):
                 count.nested += 1
                 continue
@@ -77,6 +95,8 @@ class JsonKeys:
                 count.numbers += 1
             elif isinstance(value, str) and _BP.match(value):
                 count.bp_text += 1
+            if isinstance(value, str) and _DRUG_CODE.match(value):
+                count.drug_codes += 1
 
 
 def json_column_type(engine: str, type_name: str) -> bool:
@@ -134,3 +154,81 @@ def _lift_one(engine: str, column: str, key: str, nested: bool) -> str:
                 f"THEN NULL WHEN json_type({column}, {path}) IN ('true', 'false') THEN json_type({column}, {path}) "
                 f"ELSE json_extract({column}, {path}) END END")
     raise ValueError(f"no JSON lift written for {engine}")
+
+
+#: The order-line fields a prescription's array of drug objects holds, each by the names its keys are given (whole
+#: key, any case; English and Korean): ``[{"code": "642102570", "name": "타이레놀정500mg", "dose": 1, "times": 3,
+#: "days": 5}]``, ``[{"약품코드": …, "약품명": …, "1회량": …, "횟수": …, "일수": …, "용법": …}]``.
+DRUG_ARRAY_KEYS: dict[str, tuple[str, ...]] = {
+    "code": (r"(drug_?|med_?|yak_?|edi_?)?(code|cd)", r"(약품|약가|약|청구|보험)?코드"),
+    "name": (r"(drug_?|med_?|yak_?)?(name|nm)", r"drug", r"medication", r"(약품|약)(명|이름)", r"약품명칭"),
+    "dose": (r"dose", r"(once_?)?(qty|amt)", r"1회(투여)?량", r"(1회)?투여량", r"용량"),
+    "frequency": (r"freq(uency)?", r"times", r"(day_?)?cnt", r"(1일)?(투여)?횟수"),
+    "days": (r"days?", r"(총)?(투약|투여|복용)?일수"),
+    "dose_unit": (r"(dose_?)?unit", r"단위"),
+    "route": (r"route", r"용법"),
+}
+#: Of those, the amounts: numbers (80 % of the values the sample saw under the key), and two of them at least with
+#: a drug's code or name before an array is read as a prescription's drugs (a name is no number: ``[{"name": 2,
+#: "dose": 3, "days": 4}]`` is not; a code may be, the clinic's own).
+DRUG_AMOUNTS = ("dose", "frequency", "days")
+
+
+def drug_array_keys(keys: JsonKeys) -> dict[str, tuple[str, ...]] | None:
+    """The order-line field → the keys of the drug objects that hold it (the most held first: one field written
+    under two spellings, ``name`` by one screen and ``약품명`` by another, is read from whichever an element holds),
+    where the sampled arrays of ``keys`` are a prescription's drugs (:data:`DRUG_ARRAY_KEYS`): a code or a name key,
+    and two amounts or more whose values are numbers. None otherwise. Keys only: no value is looked at here (the
+    sample counted their shapes)."""
+    if not keys.elements:
+        return None
+    found: dict[str, tuple[str, ...]] = {}
+    for name, patterns in DRUG_ARRAY_KEYS.items():
+        fits = sorted(((count.held, key) for key, count in keys.element_keys.items()
+                       if LIFTABLE_KEY.fullmatch(key) and any(re.fullmatch(p, key, re.IGNORECASE) for p in patterns)
+                       and (name not in DRUG_AMOUNTS or count.numbers >= 0.8 * count.held > 0)
+                       and (name != "name" or count.numbers < count.held)), key=lambda fit: (-fit[0], fit[1]))
+        taken = {k for ks in found.values() for k in ks}
+        if fits := [fit for fit in fits if fit[1] not in taken]:
+            found[name] = tuple(key for _, key in fits)
+    if not ({"code", "name"} & set(found)) or sum(name in found for name in DRUG_AMOUNTS) < 2:
+        return None
+    return found
+
+
+def drug_code_field(keys: JsonKeys, codes: Sequence[str]) -> str:
+    """``edi_code`` where the values the sample saw under the ``codes`` keys are HIRA drug codes (nine digits: 80 %),
+    as a column of them is read; ``local_code`` otherwise (the clinic's own codes)."""
+    held = sum(keys.element_keys[key].held for key in codes)
+    return "edi_code" if sum(keys.element_keys[key].drug_codes for key in codes) >= 0.8 * held > 0 else "local_code"
+
+
+def elements_sql(engine: str, relation: str, column: str, selects: Sequence[str], position: str,
+                 lifted: Sequence[tuple[str, Sequence[str]]], needed: Sequence[Sequence[str]]) -> str:
+    """The query reading ONE ROW PER ELEMENT of the JSON array kept in ``column`` of ``relation`` (aliased ``X``):
+    ``selects`` of the row (``X.RX_ID``…), the element's position in the array (1 for the first) as ``position``,
+    and per (alias, keys) of ``lifted`` the value of the first of the keys the element holds (:func:`lift_sql`).
+    Only the elements where one of the keys of ``needed`` holds a value (a drug's code or name): another element's
+    values stay in the document, which the row's own section carries whole. Each engine's own unnesting:
+    PostgreSQL ``jsonb_array_elements … WITH ORDINALITY`` (a ``json`` cell cast to ``jsonb``, which cannot fail),
+    MariaDB ``JSON_TABLE`` (10.6+; ``FOR ORDINALITY``), SQLite ``json_each`` (its ``key`` is the position from 0).
+    A document that is NULL, malformed or no array gives no row (never read part-way; the query never stops on
+    one)."""
+    if engine == "postgresql":
+        document = f"CAST(X.{column} AS jsonb)"
+        source = (f"{relation} X CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof({document}) = "
+                  f"'array' THEN {document} END) WITH ORDINALITY AS J(elem, pos)")
+        element, at = "J.elem", "J.pos"
+    elif engine == "mariadb":
+        source = (f"{relation} X, JSON_TABLE(CASE WHEN JSON_VALID(X.{column}) THEN CASE WHEN JSON_TYPE(X.{column}) "
+                  f"= 'ARRAY' THEN X.{column} END END, '$[*]' COLUMNS (pos FOR ORDINALITY, elem JSON PATH '$')) J")
+        element, at = "J.elem", "J.pos"
+    elif engine in ("sqlite", "sqlite-odbc"):
+        source = (f"{relation} X, json_each(CASE WHEN json_valid(X.{column}) THEN CASE WHEN json_type(X.{column}) "
+                  f"= 'array' THEN X.{column} END END) J")
+        element, at = "J.value", "(J.key + 1)"
+    else:
+        raise ValueError(f"no JSON array read written for {engine}")
+    values = [f"{lift_sql(engine, element, keys)} AS {alias}" for alias, keys in lifted]
+    where = " OR ".join(f"{lift_sql(engine, element, keys)} IS NOT NULL" for keys in needed)
+    return f"SELECT {', '.join([*selects, f'{at} AS {position}', *values])} FROM {source} WHERE {where}"

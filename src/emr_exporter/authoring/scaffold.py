@@ -31,7 +31,16 @@ from typing import Any
 
 from emr_exporter import __version__, codepage, model
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
-from emr_exporter.authoring.json_columns import LIFT_ENGINES, LIFTABLE_KEY, JsonKeys, json_column_type, lift_sql
+from emr_exporter.authoring.json_columns import (
+    LIFT_ENGINES,
+    LIFTABLE_KEY,
+    JsonKeys,
+    drug_array_keys,
+    drug_code_field,
+    elements_sql,
+    json_column_type,
+    lift_sql,
+)
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
 from emr_exporter.connectors.spec import (
     FRAMEWORK_FIELDS,
@@ -491,7 +500,7 @@ class _ColumnCounter:
                 if p.byte_charset and cp949_read_as_latin1(value):
                     p.cp949_as_latin1 += 1
             shapes = _text_shapes(value)
-            if value.lstrip()[:1] == "{":
+            if value.lstrip()[:1] in ("{", "["):
                 p.json.add(value)
         elif isinstance(value, bytes | bytearray | memoryview):
             raw = bytes(value)
@@ -1439,10 +1448,18 @@ class EntityGuess:
     section: str = ""
     #: why the section's rows are carried whole, not mapped (``carry = "…"``: no fields); None: mapped
     carry: str | None = None
+    #: rows per page where not the export's default (``page_size = …``), and why
+    page_size: int | None = None
+    page_size_why: str = ""
 
     @property
     def usable(self) -> bool:
         return bool(self.table and self.key and not self.missing and not self.problems)
+
+
+#: Rows per page of a section reading the elements of a JSON array as rows (:meth:`_Guesser._prescription_json_items`):
+#: the most a connector may give (connectors/spec.py), each page a read of every document of the table.
+ELEMENT_PAGE_ROWS = 100_000
 
 
 #: Words reserved in the SQL of at least one supported engine that a clinic's schema may well use as a name
@@ -4191,6 +4208,7 @@ class _Guesser:
         self._inpatient_stays()
         self._lab_result_rows()
         self._prescription_rows()
+        self._prescription_json_items()
         self._visit_diagnoses()
         self._visit_json_vitals()
         self._visit_json_notes()
@@ -4505,6 +4523,98 @@ class _Guesser:
                 continue
             self._prescription_rows_section(header, parent, child, link, names[0], amounts[0], unit, plain)
             return
+
+    #: The order-line field each key of a prescription's drug objects is read into (json_columns.DRUG_ARRAY_KEYS;
+    #: ``code`` by the shape of its values, :func:`json_columns.drug_code_field`), and its type.
+    _DRUG_ITEM_FIELDS: typing.ClassVar[dict[str, str]] = {
+        "name": "text", "dose": "decimal", "dose_unit": "text", "frequency": "int", "days": "int", "route": "text"}
+
+    def _prescription_json_items(self) -> None:
+        """A prescription whose drugs are a JSON array in one column of its row (``ITEMS = [{"code": "642102570",
+        "name": "타이레놀정500mg", "dose": 1, "times": 3, "days": 5}, …]``, Korean keys too: 약품코드/약품명/1회량/
+        횟수/일수/용법; :func:`json_columns.drug_array_keys`): where the order line section found the prescription
+        table (its patient and its day) but no column naming a medicine, and most sampled values of a column of it
+        are arrays of drug objects, each element is an order line (``[entities.order_line]``, a drug) read by the
+        engine's own unnesting (:func:`json_columns.elements_sql`), keyed by the prescription's key and the
+        element's position, with the prescription's patient, visit and day, ``group_id`` its key. The rows
+        themselves, the document whole as written, are carried by a section of their own
+        (``[entities.prescription_<table>]``, ``carry``): the order lines are read out of them again, so an element
+        no field reads (no code or name) or a key of it none reads stays in the document. Before, the table was
+        carried whole: no MedicationRequest."""
+        header = self.guesses.get("order_line")
+        if (header is None or header.table is None or header.problems or not isinstance(header.key, str)
+                or header.missing != ["edi_code or local_code or name"]):
+            return
+        parent = next((t for t in self.profile.tables if t.name == header.table), None)
+        if parent is None or not self._linkable(parent) or parent.primary_key[0] != header.key:
+            return
+        plain = {f.field: f for f in header.fields if not f.expr and not f.columns and f.key_form is None
+                 and not f.join and f.field in self._PRESCRIPTION_HEADER_FIELDS}
+        if not {"patient_id", "ordered"} <= set(plain):
+            return
+        engine = self.profile.engine
+        names = {c.name.upper() for c in parent.columns}
+        for column in parent.columns:
+            keys = column.json
+            if not IDENTIFIER.match(column.name) or column.name.upper() in SQL_RESERVED:
+                continue  # a name the query could not write unquoted (Hangul, a space, a reserved word): carried
+            found = drug_array_keys(keys) if json_column_type(engine, column.type_name) else None
+            if not found or keys.arrays * 2 < column.non_empty:
+                continue
+            aliases = {name: f"{column.name}_{name.lower() if column.name.islower() else name.upper()}"
+                       for name in (*found, "pos")}
+            if any(alias.upper() in names for alias in aliases.values()):
+                continue
+            self._prescription_json_section(header, parent, column, found, aliases, plain)
+            return
+
+    def _prescription_json_section(self, header: EntityGuess, parent: TableProfile, column: ColumnProfile,
+                                   found: dict[str, tuple[str, ...]], aliases: dict[str, str],
+                                   plain: dict[str, FieldGuess]) -> None:
+        """The order line section over the elements of ``column``'s arrays and the carried section of ``parent``'s
+        rows (:meth:`_prescription_json_items`)."""
+        key = parent.primary_key[0]
+        engine = self.profile.engine
+        shown = ", ".join(f"{'/'.join(k)} ({name})" for name, k in found.items())
+        header_fields = {part: f for part, f in plain.items() if part not in found}  # an element's days its own
+        selects = list(dict.fromkeys(f"X.{c}" for c in (key, *(f.column for f in header_fields.values()))))
+        lifted = [(aliases[name], k) for name, k in found.items()]
+        needed = [found[name] for name in ("code", "name") if name in found]
+        rows = EntityGuess(
+            entity="order_line", table=parent.name, key=[key, aliases["pos"]],
+            why=(f"{column.name} of {parent.name} keeps the prescription's drugs as a JSON array of objects ({shown}): "
+                 "one order line per element naming a drug"),
+            key_why=f"the prescription's key and the element's position in {column.name} (1 for the first)")
+        rows.query = elements_sql(engine, self.relation(parent.name), column.name, selects, aliases["pos"], lifted,
+                                  needed)
+        # each page unnests every document again (no index orders the element's position): few, large pages
+        rows.page_size, rows.page_size_why = ELEMENT_PAGE_ROWS, (
+            "each page reads every document of the table again (no index orders an element's position): the "
+            "largest pages, as many rows as 16 MB of them hold (docs/performance.md)")
+        whole = _kin_section_name("prescription", parent, self.guesses)
+        rows.query_why = (f"one row per element of {column.name} whose code or name is set, read out of the document "
+                          f"(NULL, malformed or no array: no row); [entities.{whole}] carries {parent.name}'s rows "
+                          f"whole, {column.name} as written")
+        rows.fields = [dataclasses.replace(f, why=f"the prescription's {part.removesuffix('_id')} ({f.why})")
+                       for part, f in header_fields.items()]
+        for name, k in found.items():
+            field_name = drug_code_field(column.json, k) if name == "code" else name
+            said = "/".join(k)
+            kind = "a HIRA drug code" if field_name == "edi_code" else "the clinic's code" if name == "code" else name
+            rows.fields.append(FieldGuess(field_name, aliases[name], self._DRUG_ITEM_FIELDS.get(name, "text"),
+                                          f"the element's {said}: {kind} (see query)"))
+        rows.fields.append(FieldGuess("code_type", "", "text", f"an element of {column.name}, a prescription's "
+                                      "drugs: a medicine (MedicationRequest)", value="drug"))
+        rows.fields.append(FieldGuess("group_id", key, "text", f"the prescription ({parent.name}) the element is "
+                                      "one line of: MedicationRequest.groupIdentifier"))
+        self.guesses["order_line"] = rows
+        self.guesses[whole] = EntityGuess(
+            entity="order_line", table=parent.name, key=key, section=whole,
+            why=(f"{parent.name}'s rows, each a prescription whose drugs {column.name} keeps: no record type holds "
+                 "a prescription's header, its drugs are order lines ([entities.order_line])"),
+            key_why="the table's primary key",
+            carry=(f"a prescription's row: {column.name} (its drugs, a JSON array) kept whole as written, each "
+                   "element naming a drug read out of it as an order line by [entities.order_line]"))
 
     def _prescription_rows_section(self, header: EntityGuess, parent: TableProfile, child: TableProfile,
                                    link: ColumnProfile, name: ColumnProfile, amount: ColumnProfile,
@@ -5220,6 +5330,8 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"query = {_toml_str(guess.query)}")
     if guess.carry is not None:  # its rows kept whole with the reason: no fields
         return [*lines, *body, f"carry = {_toml_str(guess.carry)}", ""]
+    if guess.page_size is not None:
+        body += [f"# GUESS ({guess.page_size_why})", f"page_size = {guess.page_size}"]
     if guess.entity == "patient" and any(f.field == "chart_number" for f in guess.fields):
         body.append('unique = ["chart_number"]')
     if guess.unnamable:

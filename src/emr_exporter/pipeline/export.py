@@ -963,6 +963,10 @@ def selected_columns(source: Source, sections: list[EntitySpec], columns: Sequen
         unchanged = {name.lower() for name in unchanged_columns(
             str(entity.query), entity.table, columns, byte_casts=_byte_casts(source)) or ()}
         given = unchanged & once if given is None else given & unchanged & once
+    if given is None and sections:
+        # every section reads again rows one reads whole that is not among ``sections``: a section carrying them
+        # whole (a prescription's rows, whose JSON array of drugs an order line section reads element by element)
+        return None
     return given or set()
 
 
