@@ -1754,6 +1754,17 @@ _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
 _IN_USE_FLAG = r"(IS_?)?(ACTIVE|CURRENT|IN_?USE)(_?YN)?|USE_?YN|사용여부"
 
 
+#: A column naming the person a patient's or doctor's row points at (:meth:`_Guesser._name_from_parent`)
+_PERSON_LINK = r"(.*_)?(NAME|PARTY|PERSON|PEOPLE|PARTNER)(_?(ID|NO))?"
+
+
+def _link_names_table(column: str, table: TableProfile) -> bool:
+    """Whether a person link's name (:data:`_PERSON_LINK`) names ``table``: :func:`_names_table`, or the link's word
+    (``partner`` of ``partner_id``) the last word of the table's name (Odoo's ``res_partner``, ``crm_partner``)."""
+    word = re.sub(r"_?(ID|NO)$", "", column.upper()).rsplit("_", 1)[-1]
+    return _names_table(column, table) or table.bare.upper().rsplit("_", 1)[-1] in (word, word + "S")
+
+
 def _names_table(column: str, table: TableProfile) -> bool:
     """Whether a column's name says it holds ``table``'s key: the table's own name with an id mark before or after
     it (GNUmed's ``dem.names.id_identity`` of ``dem.identity``; ``fk_identity``, ``identity_id``, ``person_pk``)."""
@@ -2949,16 +2960,19 @@ class _Guesser:
         """The person kept in a table the record points at (Tryton's party: ``gnuhealth_patient.name`` holds
         ``party_party.id``, and the name, birth date and sex are the party's): joined in by that table's key (a LEFT
         JOIN keeps every row); the name, and the birth date and sex the record's own table lacks, read from it.
-        Only a column named for the person (``name``, ``party``, ``person``, ``…_id``), of an integer type, most of
-        whose sampled values are the other table's keys."""
+        Only a column named for the person (``name``, ``party``, ``person``, ``partner`` — Odoo's
+        ``medical_patient.partner_id`` of ``res_partner`` —, ``…_id``), of an integer type, most of whose sampled
+        values are the other table's keys; a table the column names (``partner_id``: a table whose name ends in
+        ``partner``) is tried before the others, whose small serial keys may hold the same numbers (an
+        appointment's ``name`` is no person's)."""
         key = guess.key
         if (not isinstance(key, str) or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
             return []
         links = [c for c in table.columns if c.name not in used and c.name != key and _integer_typed(c)
-                 and c.non_empty and _name_fits(r"(.*_)?(NAME|PARTY|PERSON|PEOPLE)(_?(ID|NO))?", c.name)]
+                 and c.non_empty and _name_fits(_PERSON_LINK, c.name)]
         for link in links:
-            for parent in self.profile.tables:
+            for parent in sorted(self.profile.tables, key=lambda t: not _link_names_table(link.name, t)):
                 if (parent is table or not parent.plain or parent.row_count == 0 or len(parent.primary_key) != 1
                         or _folded_select(self.profile.engine, parent) is not None
                         or any(part.upper() in SQL_RESERVED for part in parent.parts)):
