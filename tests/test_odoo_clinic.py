@@ -1,0 +1,83 @@
+"""A clinic shaped like an Odoo medical EMR on PostgreSQL (tests/connectors/odoo_clinic.py: every person one
+``res_partner`` row, patients, physicians, the insurer and the companies alike; ``medical_patient`` only its
+``partner_id`` and clinical flags; ``ir_attachment`` and ``mail_message`` rows of ANY model by ``res_model`` /
+``model`` + ``res_id``), through the contractor's whole flow over the PostgreSQL ODBC driver with the scaffold's
+connector untouched: ``scaffold`` → ``connector check`` → dry run → sealed ``export`` → ``verify`` → ``open`` →
+``scan``; then every row of every table is rebuilt from the opened bag and compared with the server's cell by cell
+(tests/lossless_kit.py). What the scaffold maps and what it carries is pinned per table (``db``: fails, never
+skips, when the server is down).
+
+Before: the scaffold took ``res_partner`` as the patients' table (``medical_patient`` has no name of its own and
+``partner_id`` was no person link to it): the clinic, the insurer and both physicians exported as Patients, and
+every disease's ``patient_id`` (a ``medical_patient`` id) read as a partner's id: diagnoses on the wrong person.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "connectors"))
+sys.path.insert(0, str(Path(__file__).parent))
+from odoo_clinic import DDL as ODOO_TABLES
+from odoo_clinic import PATHOLOGIES, create_odoo_clinic
+
+from test_legacy_opensource_clinics import _scanned
+from test_opensource_shaped_clinics import _bag, _entities, _fates, _resources
+from test_random_server_clinics import through_the_flow
+
+pytestmark = pytest.mark.db
+
+#: the cells the sections' queries join in: the partner's name of each of the 40 patients and 2 physicians, a
+#: disease's code and name from its medical_pathology (35 rows)
+JOINED = 40 + 2 + 2 * 35
+
+
+@pytest.mark.parametrize("page_size", [None, 7])
+def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str,
+                                                        page_size: int | None) -> None:
+    clinic = create_odoo_clinic(postgres_conn_str)
+    clinic.page_size = page_size
+    # every cell but the skipped res_users' (2 rows of 12 columns)
+    assert through_the_flow(clinic, tmp_path, JOINED) == clinic.cells - 2 * 12
+    bag = _bag(tmp_path)
+    read = {"medical_patient": ("patient",), "medical_physician": ("practitioner",),
+            "medical_patient_disease": ("diagnosis",), "medical_prescription_order": ("order_line",),
+            "res_users": "skipped"}
+    # res_partner (every person), ir_attachment and mail_message (rows of any model), the framework's ir_* tables
+    # and the many2many link of appointments and pathologies: carried whole
+    assert _fates(bag) == {t: read.get(t, "carried") for t in ODOO_TABLES}
+    # nothing quarantined: no orphan among the sections' rows (the orphan appointment is carried, as every
+    # appointment is: no table of visits but appointments, and an appointment is no visit to the scaffold)
+    assert _entities(bag) == {("patient", "medical_patient", 40, 40, 0), ("practitioner", "medical_physician", 2, 2, 0),
+                              ("diagnosis", "medical_patient_disease", 35, 35, 0),
+                              ("order_line", "medical_prescription_order", 40, 40, 0)}
+    spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    # the patient's name is its partner's (was: res_partner the patients' table): joined in by partner_id
+    assert spec["entities"]["patient"]["query"] == (
+        "SELECT X.*, P.name AS SCAFFOLD_NAME FROM medical_patient X LEFT JOIN res_partner P ON P.id = X.partner_id")
+    patients = _resources(bag, "Patient")
+    # only the medical_patient rows: no company, insurer or physician partner is a patient (were: all 44 partners)
+    assert {k: (p["name"], p["gender"], p["birthDate"]) for k, p in patients.items()} == {
+        str(p): ([{"text": name}], {"m": "male", "f": "female"}[sex], birth.isoformat())
+        for p, (name, sex, birth) in clinic.people.items()}
+    assert [k for k, p in patients.items() if p.get("active") is False] == [str(clinic.dirty["archived_patient"])]
+    # each disease is its medical_patient's (was: the partner whose id is the same number: disease 1's patient_id
+    # 4 read as res_partner 4, the physician 이의사)
+    conditions = _resources(bag, "Condition")
+    assert {k: (c["subject"]["reference"], c["code"]["coding"][0]["code"]) for k, c in conditions.items()} == {
+        str(i): (f"Patient/{patients[str(1 + (i * 3) % 40)]['id']}", PATHOLOGIES[1 + i % 5][0]) for i in range(1, 36)}
+    # the physicians' names are their partners'
+    practitioners = _resources(bag, "Practitioner")
+    assert {k: p["name"][0]["text"] for k, p in practitioners.items()} == {"1": "김의사", "2": "이의사"}
+    # every attachment and message kept whole in its table's raw rows, res_model / model and res_id as recorded:
+    # none attached to a patient by a res_id that is another model's row
+    assert not list(bag.glob("data/fhir/DocumentReference.*"))
+    scan = _scanned(clinic, tmp_path)
+    # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners)
+    assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
+        {"carried_raw": 5562, "mapped": 509, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
+         "transformed": 75}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 40, 0)])
