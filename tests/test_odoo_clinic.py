@@ -14,11 +14,14 @@ every disease's ``patient_id`` (a ``medical_patient`` id) read as a partner's id
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from emr_exporter.pipeline.raw import decode_raw
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -73,11 +76,26 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     # the physicians' names are their partners'
     practitioners = _resources(bag, "Practitioner")
     assert {k: p["name"][0]["text"] for k, p in practitioners.items()} == {"1": "김의사", "2": "이의사"}
+    # a prescription's ``state`` (Odoo's selection: done, cancel) read as its status (was: carried raw, the three
+    # cancelled prescriptions exported completed). The section reads the order header, whose ``name`` is its record
+    # number (RX/2024/0001), taken for the drug's name: the drugs are three hops from the lines (see the docs)
+    requests = _resources(bag, "ServiceRequest")
+    assert {k: (r["status"], r["code"]["text"]) for k, r in requests.items()} == {
+        str(o): ("revoked" if o % 13 == 0 else "completed", f"RX/2024/{o:04d}") for o in range(1, 41)}
     # every attachment and message kept whole in its table's raw rows, res_model / model and res_id as recorded:
     # none attached to a patient by a res_id that is another model's row
     assert not list(bag.glob("data/fhir/DocumentReference.*"))
+    carried = {t: [json.loads(line)["row"] for p in sorted(bag.glob(f"data/raw/tables/{t}.*.ndjson"))
+                   for line in p.read_bytes().splitlines()] for t in ("ir_attachment", "mail_message")}
+    assert {r["id"]: (r["res_model"], r["res_id"]) for r in carried["ir_attachment"]} == clinic.attachments
+    assert {r["id"]: (r["model"], r["res_id"]) for r in carried["mail_message"]} == clinic.messages
+    # patient 1's consent form, its bytes in db_datas (bytea) as stored; patient 2's a filestore path alone
+    first, second = carried["ir_attachment"][0], carried["ir_attachment"][1]
+    assert (decode_raw(first["db_datas"]), first["store_fname"]) == (b"%PDF-1.4\n% synthetic\n\x01", None)
+    assert (second["db_datas"], second["store_fname"]) == (None, "02/" + f"{2:040x}")
     scan = _scanned(clinic, tmp_path)
-    # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners)
+    # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners; then, the
+    # prescriptions' state carried raw: carried_raw 5562, mapped 509)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 5562, "mapped": 509, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
+        {"carried_raw": 5522, "mapped": 549, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
          "transformed": 75}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 40, 0)])

@@ -207,6 +207,12 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
                               ("diagnosis", "gnuhealth_patient_disease", 40, 39, 1),
                               ("order_line", "gnuhealth_prescription_line", 68, 68, 0),
                               ("immunization", "gnuhealth_vaccination", 24, 23, 1)}
+    # Tryton's ``state`` (a selection) read as the record's status: an evaluation signed or done is final, a
+    # vaccination done completed (was carried raw; read so, a signed one would be kept as recorded: unknown)
+    spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    assert [spec["entities"][e]["fields"]["status"] for e in ("vital_signs", "immunization")] == [
+        {"column": "state", "type": "status", "map": {"done": "final", "signed": "final"}},
+        {"column": "state", "type": "status", "map": {"done": "completed"}}]
     patients = _resources(bag, "Patient")
     assert str(clinic.dirty["nameless_party"] - PARTY) not in patients
     assert [k for k, p in patients.items() if not p["active"]] == [str(clinic.dirty["archived_patient"])]

@@ -1188,9 +1188,12 @@ _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "fal
 _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?(YN|FLAG|FLG|FG|GB|YESNO)?",
                     r"(정정|수정)(여부|구분|유무)")
 
-#: A record's status column (TX_STAT, visit_status, 진행상태, Frappe's docstatus, CANCEL_YN, 취소여부): read for what
-#: its values say (planned, done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`).
-_RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)", r"([A-Z0-9]+_?)?(STATUS|STAT|STS)(_?(CD|CODE))?",
+#: A record's status column (TX_STAT, visit_status, 진행상태, Frappe's docstatus, CANCEL_YN, 취소여부; the ``state``
+#: of an ORM's workflow, Odoo's and Tryton's draft/confirmed/done/cancel): read for what its values say (planned,
+#: done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`); a ``state`` of no status
+#: word (an address's 'CA') is never read, as it is named for no record's own status (:data:`_OWN_STATUS`).
+_RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS|STATE)",
+                  r"([A-Z0-9]+_?)?(STATUS|STAT|STS|STATE)(_?(CD|CODE))?",
                   r"(진행|처리|진료|예약|접수|처방|검사|시술|치료|수납)?상태(코드|구분|값)?", r"진행(구분|단계)")
 #: A record's own status by name (``STATUS``, ``REC_STAT``, ``VST_STAT_CD`` on the table whose columns all start
 #: ``VST_``, 진행상태): read even when none of its values is a status word, unlike ``BMI_STATUS`` or ``PAY_STATUS``.
@@ -1208,8 +1211,9 @@ _STATUS_WORDS: dict[str, str] = {
     **dict.fromkeys(("arrived", "checked in", "check in", "waiting", "접수", "내원", "대기", "수진대기"), "arrived"),
     **dict.fromkeys(("in progress", "inprogress", "ongoing", "started", "open", "진료중", "진행", "진행중", "처치중",
                      "검사중", "시술중", "치료중"), "in-progress"),
-    **dict.fromkeys(("done", "completed", "complete", "finished", "closed", "checked out", "approved", "완료", "종료",
-                     "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"), "done"),
+    **dict.fromkeys(("done", "completed", "complete", "finished", "closed", "checked out", "approved", "signed",
+                     "완료", "종료", "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"),
+                    "done"),
     **dict.fromkeys(("cancelled", "canceled", "cancel", "취소", "예약취소", "진료취소", "접수취소"), "cancelled"),
     **dict.fromkeys(("draft", "임시", "임시저장"), "draft"),
     **dict.fromkeys(("entered in error", "error", "오류", "오입력", "deleted", "void", "voided", "삭제", "삭제됨"),
