@@ -35,8 +35,9 @@ from test_random_server_clinics import through_the_flow
 pytestmark = pytest.mark.db
 
 #: the cells the sections' queries join in: the partner's name of each of the 40 patients and 2 physicians, a
-#: disease's code and name from its medical_pathology (35 rows)
-JOINED = 40 + 2 + 2 * 35
+#: disease's code and name from its medical_pathology (35 rows), a prescription line's drug from its
+#: medical_medicament, its patient and state from its medical_prescription_order (60 lines)
+JOINED = 40 + 2 + 2 * 35 + 3 * 60
 
 
 @pytest.mark.parametrize("page_size", [None, 7])
@@ -48,7 +49,7 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     assert through_the_flow(clinic, tmp_path, JOINED) == clinic.cells - 2 * 12
     bag = _bag(tmp_path)
     read = {"medical_patient": ("patient",), "medical_physician": ("practitioner",),
-            "medical_patient_disease": ("diagnosis",), "medical_prescription_order": ("order_line",),
+            "medical_patient_disease": ("diagnosis",), "medical_prescription_order_line": ("order_line",),
             "res_users": "skipped"}
     # res_partner (every person), ir_attachment and mail_message (rows of any model), the framework's ir_* tables
     # and the many2many link of appointments and pathologies: carried whole
@@ -57,7 +58,7 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     # appointment is: no table of visits but appointments, and an appointment is no visit to the scaffold)
     assert _entities(bag) == {("patient", "medical_patient", 40, 40, 0), ("practitioner", "medical_physician", 2, 2, 0),
                               ("diagnosis", "medical_patient_disease", 35, 35, 0),
-                              ("order_line", "medical_prescription_order", 40, 40, 0)}
+                              ("order_line", "medical_prescription_order_line", 60, 60, 0)}
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     # the patient's name is its partner's (was: res_partner the patients' table): joined in by partner_id
     assert spec["entities"]["patient"]["query"] == (
@@ -76,12 +77,20 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     # the physicians' names are their partners'
     practitioners = _resources(bag, "Practitioner")
     assert {k: p["name"][0]["text"] for k, p in practitioners.items()} == {"1": "김의사", "2": "이의사"}
-    # a prescription's ``state`` (Odoo's selection: done, cancel) read as its status (was: carried raw, the three
-    # cancelled prescriptions exported completed). The section reads the order header, whose ``name`` is its record
-    # number (RX/2024/0001), taken for the drug's name: the drugs are three hops from the lines (see the docs)
+    # the prescription lines are the orders (was: the header, medical_prescription_order, whose ``name`` is its
+    # record number RX/2024/0001, taken for the drug's name; then a company_id, res_company's name): the drug's name
+    # the active_component of the medical_medicament its medicament_id names, the patient its order's (the line's
+    # prescription_order_id names medical_prescription_order, the module's prefix left off)
     requests = _resources(bag, "ServiceRequest")
-    assert {k: (r["status"], r["code"]["text"]) for k, r in requests.items()} == {
-        str(o): ("revoked" if o % 13 == 0 else "completed", f"RX/2024/{o:04d}") for o in range(1, 41)}
+    drugs = ("acetaminophen", "amlodipine", "amoxicillin")
+    lines = [(o, n) for o in range(1, 41) for n in range(1 + o % 2)]
+    assert {k: (r["code"]["text"], r["subject"]["reference"]) for k, r in requests.items()} == {
+        str(k): (drugs[(o + n) % 3], f"Patient/{patients[str(1 + (o * 5) % 40)]['id']}")
+        for k, (o, n) in enumerate(lines, 1)}
+    # a line has no status of its own: its order's ``state`` (Odoo's selection done/cancel) joined in, the lines of
+    # the three cancelled prescriptions revoked (was: status unknown, the state carried raw with the header)
+    assert {k: r["status"] for k, r in requests.items()} == {
+        str(k): "revoked" if o % 13 == 0 else "completed" for k, (o, _) in enumerate(lines, 1)}
     # every attachment and message kept whole in its table's raw rows, res_model / model and res_id as recorded:
     # none attached to a patient by a res_id that is another model's row
     assert not list(bag.glob("data/fhir/DocumentReference.*"))
@@ -94,8 +103,9 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     assert (decode_raw(first["db_datas"]), first["store_fname"]) == (b"%PDF-1.4\n% synthetic\n\x01", None)
     assert (second["db_datas"], second["store_fname"]) == (None, "02/" + f"{2:040x}")
     scan = _scanned(clinic, tmp_path)
-    # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners; then, the
-    # prescriptions' state carried raw: carried_raw 5562, mapped 509)
+    # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners; then the 40
+    # prescription headers as the orders: carried_raw 5522, mapped 549, transformed 75; then the 60 lines without
+    # their headers' state: mapped 649)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 5522, "mapped": 549, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
-         "transformed": 75}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 40, 0)])
+        {"carried_raw": 5542, "mapped": 709, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
+         "transformed": 95}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 60, 0)])

@@ -112,6 +112,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 _PERCENT = re.compile(r"^\d+(\.\d+)?\s*%$")
 _BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
+#: A record's number from a document sequence: letters, a four-digit year, a serial (Odoo's ``name`` RX/2024/0001,
+#: APT/2024/0001; Frappe's naming series HLC-ENC-2026-00001; INV-2024-0003). No flag of its own (not in SHAPES):
+#: a column of such numbers, one per row, is never a record's name or text (:meth:`_Guesser._plain_field`).
+_RECORD_NUMBER = re.compile(r"^[A-Za-z]{1,8}(?:[/-][A-Za-z]{1,8})*[/-](?:19|20)\d{2}[/-]\d{2,8}$")
 # Half a tablet written '1/2', one and a half '1 1/2': the decimal transform reads them as 0.5, 1.5.
 _FRACTION_TEXT = re.compile(r"^-?(\d+\s+)?\d+\s*/\s*[1-9]\d*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
@@ -254,6 +258,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("decimal_comma")  # 36,5 (℃): the decimal transform reads it as 36.5
     if _BP_TEXT.match(text):
         shapes.add("bp_text")
+    if _RECORD_NUMBER.match(text):
+        shapes.add("record_number")
     if _PERCENT.match(text):
         shapes.add("percent")  # SpO2 98%: a vital sign's own unit, read off (transforms.to_measurement)
     rrn = _RRN.match(text)
@@ -1750,6 +1756,9 @@ def _chart_rows(table: TableProfile) -> bool:
 #: words of an integer column that holds a number of its own, not an id (dx_rank, sort_weight)
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
+#: words of a column that link the row to its owner, never to a dictionary of what it codes: the company (Odoo's and
+#: ERPs' ``company_id``), the currency, the user who wrote it (``create_uid``, ``write_uid``, ``user_id``)
+_NOT_A_DICTIONARY = frozenset({"COMPANY", "CURRENCY", "UID", "USER", "USERS"})
 _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
 _DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
               r"(.*_)?DESC(RIPTION)?")
@@ -2495,6 +2504,22 @@ class _Guesser:
         if states is None or (taken is not None and deletion is None) or "status" not in {
                 f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}:
             return
+        best = self._best_status(guess.entity, table, used)
+        if best is None:
+            return
+        found = best
+        used.add(found.column)
+        if deletion is not None:
+            # a soft-delete flag took the status first (DEL_YN beside TX_STAT): one status of both, the deleted row
+            # entered-in-error whatever its status says; both columns carried raw as written (a computed field's)
+            found = self._status_beside_deletion(table, deletion, found)
+            guess.fields.remove(deletion)
+        guess.fields.append(found)
+
+    def _best_status(self, entity: str, table: TableProfile, used: set[str]) -> FieldGuess | None:
+        """The status field of ``entity`` read off the column of ``table`` whose sampled values read best (see
+        :meth:`_record_status`), or None."""
+        states = _STATUS_OF[entity]
         best: tuple[tuple[int, int, bool], FieldGuess] | None = None
         for column in table.columns:
             values = self.sampled_codes.get((table.name, column.name))
@@ -2506,7 +2531,7 @@ class _Guesser:
             words, how = read
             # entered in error (deleted) wherever the entity's resource can say it
             erroneous = {"error": "entered-in-error"} if "entered-in-error" in model.STATUS_VALUES.get(
-                guess.entity, frozenset()) else {}
+                entity, frozenset()) else {}
             mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else {**erroneous, **states}[w]
                                               for v, w in sorted(words.items())
                                               if w in states or w in erroneous or w == "ordinary"}
@@ -2519,7 +2544,7 @@ class _Guesser:
             # status-unread, counted, named by connector check); the resource's unknown, or, where its value set has
             # none (immunization, receipt, coverage, payment), its usual status. Before 2026-12 such a column was
             # not mapped on those four (the export quarantined the row).
-            kept = ("the resource's status unknown" if guess.entity in _STATUS_UNKNOWN_OK
+            kept = ("the resource's status unknown" if entity in _STATUS_UNKNOWN_OK
                     else "the resource's usual status (its value set has no unknown)")
             check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, {kept}; add it to the map "
                      "if you know what it says") if unread else ""
@@ -2528,16 +2553,7 @@ class _Guesser:
             rank = (len(mapping), -len(unread), _name_fits(_DOC_STATUS, column))
             if best is None or rank > best[0]:
                 best = (rank, found)
-        if best is None:
-            return
-        found = best[1]
-        used.add(found.column)
-        if deletion is not None:
-            # a soft-delete flag took the status first (DEL_YN beside TX_STAT): one status of both, the deleted row
-            # entered-in-error whatever its status says; both columns carried raw as written (a computed field's)
-            found = self._status_beside_deletion(table, deletion, found)
-            guess.fields.remove(deletion)
-        guess.fields.append(found)
+        return best[1] if best is not None else None
 
     def _status_beside_deletion(self, table: TableProfile, deletion: FieldGuess, found: FieldGuess) -> FieldGuess:
         """One ``status`` of a soft-delete flag and a record status column: ``CASE WHEN <flag> IN (<deleted>) THEN
@@ -3094,16 +3110,20 @@ class _Guesser:
 
     def _patient_through_header(self, guess: EntityGuess, table: TableProfile) -> None:
         """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's result
-        lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by its key (a
-        LEFT JOIN keeps every line)."""
+        lines: ``gnuhealth_lab``, whose ``patient`` is the patient's; or after it less the module's prefix the two
+        tables share, Odoo's ``prescription_order_id`` of ``medical_prescription_order_line``:
+        ``medical_prescription_order``): the header's patient is joined in by its key (a LEFT JOIN keeps every
+        line)."""
         patient = self.guesses.get("patient")
         if (patient is None or not patient.usable or guess.query or not table.nameable
                 or _folded_select(self.profile.engine, table) is not None):
             return
         by_name = {t.name.lower(): t for t in self.profile.tables}
+        module = table.name.lower().split("_")[0] + "_" if "_" in table.name else ""
         for column in table.columns:
             base = re.sub(r"_?id$", "", column.name.lower())
-            header = by_name.get(base) or by_name.get(base + "s")
+            header = next((by_name[n] for n in (base, base + "s", module + base, module + base + "s")
+                           if n in by_name), None)
             if (column.primary_key or header is None or header is table or header.name == patient.table
                     or not self._linkable(header)):
                 continue
@@ -3118,15 +3138,27 @@ class _Guesser:
         sampled, hits = self.overlap(table, column, header.name, parent_key)
         if ref is None or not sampled or hits * 2 < sampled:
             return False
-        guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
-                       f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column}")
+        # a line with no status of its own has its header's (Odoo's medical_prescription_order.state: the lines of
+        # a cancelled prescription are cancelled orders, never ordinary ones)
+        status = (self._best_status(guess.entity, header, set()) if guess.entity in _STATUS_OF and "status" in {
+            f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])} and not any(
+            f.field == "status" for f in guess.fields) else None)
+        status_sql = f", H.{status.column} AS SCAFFOLD_STATUS" if status is not None else ""
+        guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT{status_sql} FROM "
+                       f"{self.relation(table.name)} X LEFT JOIN {self.relation(header.name)} H ON "
+                       f"H.{parent_key} = X.{column}")
         guess.query_why = (f"no patient column: {column} names {header.name} ({hits} of {sampled} sampled "
                            f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
-                           "(LEFT JOIN keeps every row)")
+                           "(LEFT JOIN keeps every row)" + (f"; and its {status.column}, the line's status" if status
+                                                            is not None else ""))
         guess.missing.remove("patient_id")
         guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
                                           f"the patient of its {header.name} (see query)", required=True,
                                           ref=ref.ref))
+        if status is not None:
+            guess.fields.append(dataclasses.replace(status, column="SCAFFOLD_STATUS", why=(
+                f"no status of its own: its {header.name}'s {status.column} (see query; carried raw with that "
+                f"table): {status.why}")))
         return True
 
     def _patient_through_name(self, guess: EntityGuess, table: TableProfile) -> None:
@@ -3607,8 +3639,9 @@ class _Guesser:
                     or column.name.upper() in SQL_RESERVED):
                 continue
             own = set(_words(column.name).split("_"))
-            if own & {"NAME", "NM"} or own & _NOT_AN_ID:
-                continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank
+            if own & {"NAME", "NM"} or own & _NOT_AN_ID or own & _NOT_A_DICTIONARY:
+                continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank;
+                # the row's company, currency or user (Odoo's company_id of res_company: a clinic's name, no drug's)
             for dictionary in self.profile.tables:
                 if (dictionary is table or dictionary.name in parents or not self._linkable(dictionary)
                         or _chart_rows(dictionary)):
@@ -4083,6 +4116,9 @@ class _Guesser:
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
                 continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
+            if (name in _NAMED_FIELDS or name.endswith("_name")) and column.unique_in_sample and column.has(
+                    "record_number", 0.9):
+                continue  # Odoo's ``name`` of a document, RX/2024/0001 (one per row): the record's number, no name
             if (entity != "patient" and _name_fits(_PERSON_NAME["patient"], column.name)) or (
                     entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
                 continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
