@@ -188,8 +188,9 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
     # sections' queries join in: the four columns the patient section joins in from party_party (name, lastname,
     # gender, dob), for each of the 40 patients; the lab's patient for each of the 72 result lines; a disease's code
     # and name from its gnuhealth_pathology (40 rows); a prescription line's drug name from its gnuhealth_medicament
-    # and its order's patient (68 lines); a vaccination's vaccine name from its gnuhealth_medicament (24 rows)
-    assert through_the_flow(clinic, tmp_path, 4 * 40 + 72 + 2 * 40 + 2 * 68 + 24) == clinic.cells - 3 * 11
+    # and its order's patient and state (68 lines); a vaccination's vaccine name from its gnuhealth_medicament (24
+    # rows)
+    assert through_the_flow(clinic, tmp_path, 4 * 40 + 72 + 2 * 40 + 3 * 68 + 24) == clinic.cells - 3 * 11
     bag = _bag(tmp_path)
     read = {"gnuhealth_patient": ("patient",), "gnuhealth_patient_allergy": ("allergy",),
             "gnuhealth_patient_evaluation": ("vital_signs",), "gnuhealth_lab_test_critearea": ("lab_result",),
@@ -207,6 +208,12 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
                               ("diagnosis", "gnuhealth_patient_disease", 40, 39, 1),
                               ("order_line", "gnuhealth_prescription_line", 68, 68, 0),
                               ("immunization", "gnuhealth_vaccination", 24, 23, 1)}
+    # Tryton's ``state`` (a selection) read as the record's status: an evaluation signed or done is final, a
+    # vaccination done completed (was carried raw; read so, a signed one would be kept as recorded: unknown)
+    spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    assert [spec["entities"][e]["fields"]["status"] for e in ("vital_signs", "immunization")] == [
+        {"column": "state", "type": "status", "map": {"done": "final", "signed": "final"}},
+        {"column": "state", "type": "status", "map": {"done": "completed"}}]
     patients = _resources(bag, "Patient")
     assert str(clinic.dirty["nameless_party"] - PARTY) not in patients
     assert [k for k, p in patients.items() if not p["active"]] == [str(clinic.dirty["archived_patient"])]
@@ -238,3 +245,7 @@ def test_a_gnuhealth_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, post
         "1": "amlodipine", "2": "amoxicillin"}
     # line 1's order is order 1, whose patient is 6 (the order's, joined in: the line's own ``name`` is the order)
     assert requests["1"]["subject"]["reference"] == f"Patient/{patients['6']['id']}"
+    # a line has no status of its own: its order's state (done completed, draft draft; was: every line unknown)
+    lines = [o for o in range(1, 46) for _ in range(1 + o % 2)]
+    assert {k: r["status"] for k, r in requests.items()} == {
+        str(k): "completed" if o % 6 else "draft" for k, o in enumerate(lines, 1)}

@@ -188,12 +188,11 @@ def _fresh_database(conn_str: str, database: str, engine: str, *, sql_ascii: boo
     return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}" for k, v in pairs)
 
 
-def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str], time_zone: str | None = None,
-                   engine: str = "mariadb") -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
+def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str],
+                   time_zone: str | None = None) -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
     """The tables of ``ddl`` (name → columns) created InnoDB utf8mb4 in the MariaDB database ``target`` (a session in
-    ``time_zone``, if given; ``engine`` "postgresql": plain tables in that PostgreSQL database): the connection, and
-    ``put(table, rows)`` that inserts rows and counts them in ``db`` (the table's name in lower case, as the bag's
-    inventory names it)."""
+    ``time_zone``, if given): the connection, and ``put(table, rows)`` that inserts rows and counts them in ``db``
+    (the table's name in lower case, as the bag's inventory names it). PostgreSQL: :func:`postgres_tables`."""
     import pyodbc
 
     conn = pyodbc.connect(target, autocommit=True)
@@ -201,16 +200,32 @@ def mariadb_tables(db: ForeignDb, target: str, ddl: dict[str, str], time_zone: s
     cursor = conn.cursor()
     if time_zone is not None:
         cursor.execute(f"SET SESSION time_zone = '{time_zone}'")
+    return conn, _created(db, cursor, ddl, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+
+
+def _created(db: ForeignDb, cursor: Any, ddl: dict[str, str],
+             options: str = "") -> Callable[[str, list[tuple[Any, ...]]], None]:
+    """The tables of ``ddl`` created by ``cursor`` (each with ``options``); ``put(table, rows)`` that inserts rows
+    and counts them in ``db`` (the table's name in lower case, as the bag's inventory names it)."""
     for name, columns in ddl.items():
-        suffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if engine == "mariadb" else ""
-        cursor.execute(f"CREATE TABLE {name} ({columns}){suffix}")
+        cursor.execute(f"CREATE TABLE {name} ({columns}){options}")
 
     def put(table: str, rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" for _ in rows[0])
         cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
         db.table(table.lower(), len(rows[0]), len(rows))
 
-    return conn, put
+    return put
+
+
+def postgres_tables(db: ForeignDb, target: str,
+                    ddl: dict[str, str]) -> tuple[Any, Callable[[str, list[tuple[Any, ...]]], None]]:
+    """The tables of ``ddl`` (name → columns) created in the PostgreSQL database ``target``: the connection, and
+    ``put(table, rows)`` that inserts rows and counts them in ``db`` (:func:`mariadb_tables`' sibling)."""
+    import pyodbc
+
+    conn = pyodbc.connect(target, autocommit=True)
+    return conn, _created(db, conn.cursor(), ddl)
 
 
 def create_mariadb_foreign(conn_str: str, database: str = "emr_foreign_maria") -> ForeignDb:

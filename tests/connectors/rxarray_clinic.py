@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from foreign_schemas import ForeignDb, _fresh_database, mariadb_tables
+from foreign_schemas import ForeignDb, _fresh_database, mariadb_tables, postgres_tables
 
 SURNAMES = ["김", "이", "박", "최", "정", "강"]
 GIVEN = ["민준", "서연", "도윤", "지우", "하준", "서윤", "시우"]
@@ -135,7 +135,7 @@ def create_rxarray_clinic(kind: str, conn_str: str | None = None, path: Path | N
     assert conn_str is not None
     target = _fresh_database(conn_str, "emr_rxarray", engine)
     db = RxArrayClinic(engine, odbc=target, patients="ra_patient")
-    conn, put = mariadb_tables(db, target, ddl(kind), engine=engine)
+    conn, put = (postgres_tables if engine == "postgresql" else mariadb_tables)(db, target, ddl(kind))
     for name, rows in _rows(engine, db).items():
         put(name, rows)
     conn.close()

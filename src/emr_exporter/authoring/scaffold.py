@@ -121,6 +121,10 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 _PERCENT = re.compile(r"^\d+(\.\d+)?\s*%$")
 _BP_TEXT = re.compile(r"^\s*\d{1,3}\s*/\s*\d{1,3}\s*$")
+#: A record's number from a document sequence: letters, a four-digit year, a serial (Odoo's ``name`` RX/2024/0001,
+#: APT/2024/0001; Frappe's naming series HLC-ENC-2026-00001; INV-2024-0003). No flag of its own (not in SHAPES):
+#: a column of such numbers, one per row, is never a record's name or text (:meth:`_Guesser._plain_field`).
+_RECORD_NUMBER = re.compile(r"^[A-Za-z]{1,8}(?:[/-][A-Za-z]{1,8})*[/-](?:19|20)\d{2}[/-]\d{2,8}$")
 # Half a tablet written '1/2', one and a half '1 1/2': the decimal transform reads them as 0.5, 1.5.
 _FRACTION_TEXT = re.compile(r"^-?(\d+\s+)?\d+\s*/\s*[1-9]\d*$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
@@ -263,6 +267,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("decimal_comma")  # 36,5 (℃): the decimal transform reads it as 36.5
     if _BP_TEXT.match(text):
         shapes.add("bp_text")
+    if _RECORD_NUMBER.match(text):
+        shapes.add("record_number")
     if _PERCENT.match(text):
         shapes.add("percent")  # SpO2 98%: a vital sign's own unit, read off (transforms.to_measurement)
     rrn = _RRN.match(text)
@@ -1211,9 +1217,12 @@ _DELETION_PAIRS = (("Y", "N"), ("y", "n"), ("1", "0"), ("T", "F"), ("true", "fal
 _CORRECTION_FLAG = (r"(IS_?)?(CORR|CORRECT|CORRECTED|CORRECTION|AMEND|AMENDED)_?(YN|FLAG|FLG|FG|GB|YESNO)?",
                     r"(정정|수정)(여부|구분|유무)")
 
-#: A record's status column (TX_STAT, visit_status, 진행상태, Frappe's docstatus, CANCEL_YN, 취소여부): read for what
-#: its values say (planned, done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`).
-_RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)", r"([A-Z0-9]+_?)?(STATUS|STAT|STS)(_?(CD|CODE))?",
+#: A record's status column (TX_STAT, visit_status, 진행상태, Frappe's docstatus, CANCEL_YN, 취소여부; the ``state``
+#: of an ORM's workflow, Odoo's and Tryton's draft/confirmed/done/cancel): read for what its values say (planned,
+#: done, cancelled …) where the scaffold can read them (:meth:`_Guesser._record_status`); a ``state`` of no status
+#: word (an address's 'CA') is never read, as it is named for no record's own status (:data:`_OWN_STATUS`).
+_RECORD_STATUS = (r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS|STATE)",
+                  r"([A-Z0-9]+_?)?(STATUS|STAT|STS|STATE)(_?(CD|CODE))?",
                   r"(진행|처리|진료|예약|접수|처방|검사|시술|치료|수납)?상태(코드|구분|값)?", r"진행(구분|단계)")
 #: A record's own status by name (``STATUS``, ``REC_STAT``, ``VST_STAT_CD`` on the table whose columns all start
 #: ``VST_``, 진행상태): read even when none of its values is a status word, unlike ``BMI_STATUS`` or ``PAY_STATUS``.
@@ -1231,8 +1240,9 @@ _STATUS_WORDS: dict[str, str] = {
     **dict.fromkeys(("arrived", "checked in", "check in", "waiting", "접수", "내원", "대기", "수진대기"), "arrived"),
     **dict.fromkeys(("in progress", "inprogress", "ongoing", "started", "open", "진료중", "진행", "진행중", "처치중",
                      "검사중", "시술중", "치료중"), "in-progress"),
-    **dict.fromkeys(("done", "completed", "complete", "finished", "closed", "checked out", "approved", "완료", "종료",
-                     "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"), "done"),
+    **dict.fromkeys(("done", "completed", "complete", "finished", "closed", "checked out", "approved", "signed",
+                     "완료", "종료", "진료완료", "시행", "실시", "처치완료", "치료완료", "검사완료", "시술완료"),
+                    "done"),
     **dict.fromkeys(("cancelled", "canceled", "cancel", "취소", "예약취소", "진료취소", "접수취소"), "cancelled"),
     **dict.fromkeys(("draft", "임시", "임시저장"), "draft"),
     **dict.fromkeys(("entered in error", "error", "오류", "오입력", "deleted", "void", "voided", "삭제", "삭제됨"),
@@ -1784,12 +1794,26 @@ def _chart_rows(table: TableProfile) -> bool:
 #: words of an integer column that holds a number of its own, not an id (dx_rank, sort_weight)
 _NOT_AN_ID = frozenset({"RANK", "PRIORITY", "COUNT", "CNT", "QTY", "QUANTITY", "DOSE", "DAYS", "DURATION", "AMOUNT",
                         "AMT", "SORT", "WEIGHT", "LEVEL", "SEQUENCE", "ORDINAL", "VERSION", "AGE"})
+#: words of a column that link the row to its owner, never to a dictionary of what it codes: the company (Odoo's and
+#: ERPs' ``company_id``), the currency, the user who wrote it (``create_uid``, ``write_uid``, ``user_id``)
+_NOT_A_DICTIONARY = frozenset({"COMPANY", "CURRENCY", "UID", "USER", "USERS"})
 _DICT_CODE = (r"(.*_)?(CODE|CD)", r"(ICD|KCD|CVX|EDI|LOINC|ATC|SNOMED)(_.*)?", r".*코드")
 _DICT_NAME = (r"(.*_)?(NAME|NM|TITLE|LABEL)", r"(.*_)?(COMPONENT|INGREDIENT)S?(_?(NM|NAME))?", r".*(명|명칭)",
               r"(.*_)?DESC(RIPTION)?")
 _PREFERRED_FLAG = r"(.*_)?PREF(ERRED)?(_YN)?"
 #: A flag saying a row of a person's names or numbers is the one in use (GNUmed's ``dem.names.active``)
 _IN_USE_FLAG = r"(IS_?)?(ACTIVE|CURRENT|IN_?USE)(_?YN)?|USE_?YN|사용여부"
+
+
+#: A column naming the person a patient's or doctor's row points at (:meth:`_Guesser._name_from_parent`)
+_PERSON_LINK = r"(.*_)?(NAME|PARTY|PERSON|PEOPLE|PARTNER)(_?(ID|NO))?"
+
+
+def _link_names_table(column: str, table: TableProfile) -> bool:
+    """Whether a person link's name (:data:`_PERSON_LINK`) names ``table``: :func:`_names_table`, or the link's word
+    (``partner`` of ``partner_id``) the last word of the table's name (Odoo's ``res_partner``, ``crm_partner``)."""
+    word = re.sub(r"_?(ID|NO)$", "", column.upper()).rsplit("_", 1)[-1]
+    return _names_table(column, table) or table.bare.upper().rsplit("_", 1)[-1] in (word, word + "S")
 
 
 def _names_table(column: str, table: TableProfile) -> bool:
@@ -2518,6 +2542,22 @@ class _Guesser:
         if states is None or (taken is not None and deletion is None) or "status" not in {
                 f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])}:
             return
+        best = self._best_status(guess.entity, table, used)
+        if best is None:
+            return
+        found = best
+        used.add(found.column)
+        if deletion is not None:
+            # a soft-delete flag took the status first (DEL_YN beside TX_STAT): one status of both, the deleted row
+            # entered-in-error whatever its status says; both columns carried raw as written (a computed field's)
+            found = self._status_beside_deletion(table, deletion, found)
+            guess.fields.remove(deletion)
+        guess.fields.append(found)
+
+    def _best_status(self, entity: str, table: TableProfile, used: set[str]) -> FieldGuess | None:
+        """The status field of ``entity`` read off the column of ``table`` whose sampled values read best (see
+        :meth:`_record_status`), or None."""
+        states = _STATUS_OF[entity]
         best: tuple[tuple[int, int, bool], FieldGuess] | None = None
         for column in table.columns:
             values = self.sampled_codes.get((table.name, column.name))
@@ -2529,7 +2569,7 @@ class _Guesser:
             words, how = read
             # entered in error (deleted) wherever the entity's resource can say it
             erroneous = {"error": "entered-in-error"} if "entered-in-error" in model.STATUS_VALUES.get(
-                guess.entity, frozenset()) else {}
+                entity, frozenset()) else {}
             mapping: dict[str, str | bool] = {v: "" if w == "ordinary" else {**erroneous, **states}[w]
                                               for v, w in sorted(words.items())
                                               if w in states or w in erroneous or w == "ordinary"}
@@ -2542,7 +2582,7 @@ class _Guesser:
             # status-unread, counted, named by connector check); the resource's unknown, or, where its value set has
             # none (immunization, receipt, coverage, payment), its usual status. Before 2026-12 such a column was
             # not mapped on those four (the export quarantined the row).
-            kept = ("the resource's status unknown" if guess.entity in _STATUS_UNKNOWN_OK
+            kept = ("the resource's status unknown" if entity in _STATUS_UNKNOWN_OK
                     else "the resource's usual status (its value set has no unknown)")
             check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, {kept}; add it to the map "
                      "if you know what it says") if unread else ""
@@ -2551,16 +2591,7 @@ class _Guesser:
             rank = (len(mapping), -len(unread), _name_fits(_DOC_STATUS, column))
             if best is None or rank > best[0]:
                 best = (rank, found)
-        if best is None:
-            return
-        found = best[1]
-        used.add(found.column)
-        if deletion is not None:
-            # a soft-delete flag took the status first (DEL_YN beside TX_STAT): one status of both, the deleted row
-            # entered-in-error whatever its status says; both columns carried raw as written (a computed field's)
-            found = self._status_beside_deletion(table, deletion, found)
-            guess.fields.remove(deletion)
-        guess.fields.append(found)
+        return best[1] if best is not None else None
 
     def _status_beside_deletion(self, table: TableProfile, deletion: FieldGuess, found: FieldGuess) -> FieldGuess:
         """One ``status`` of a soft-delete flag and a record status column: ``CASE WHEN <flag> IN (<deleted>) THEN
@@ -2989,10 +3020,12 @@ class _Guesser:
         """The person kept in a table the record points at (Tryton's party: ``gnuhealth_patient.name`` holds
         ``party_party.id``, and the name, birth date and sex are the party's): joined in by that table's key (a LEFT
         JOIN keeps every row); the name, and the birth date and sex the record's own table lacks, read from it.
-        Only a column named for the person (``name``, ``party``, ``person``, ``…_id``), or named for the other table
-        with a value of its own in every sampled row (OpenEyes' ``patient.contact_id`` of ``contact``: one contact a
-        patient, never a doctor or user many records share), of an integer type, most of whose sampled values are
-        the other table's keys."""
+        Only a column named for the person (``name``, ``party``, ``person``, ``partner`` — Odoo's
+        ``medical_patient.partner_id`` of ``res_partner`` —, ``…_id``), or named for the other table with a value of
+        its own in every sampled row (OpenEyes' ``patient.contact_id`` of ``contact``: one contact a patient, never a
+        doctor or user many records share), of an integer type, most of whose sampled values are the other table's
+        keys; a table the column names (``partner_id``: a table whose name ends in ``partner``) is tried before the
+        others, whose small serial keys may hold the same numbers (an appointment's ``name`` is no person's)."""
         key = guess.key
         if (not isinstance(key, str) or guess.query or not table.plain
                 or _folded_select(self.profile.engine, table) is not None):
@@ -3000,8 +3033,8 @@ class _Guesser:
         links = [c for c in table.columns if c.name not in used and c.name != key and _integer_typed(c)
                  and c.non_empty]
         for link in links:
-            named = _name_fits(r"(.*_)?(NAME|PARTY|PERSON|PEOPLE)(_?(ID|NO))?", link.name)
-            for parent in self.profile.tables:
+            named = _name_fits(_PERSON_LINK, link.name)
+            for parent in sorted(self.profile.tables, key=lambda t: not _link_names_table(link.name, t)):
                 if (parent is table or not parent.plain or parent.row_count == 0 or len(parent.primary_key) != 1
                         or _folded_select(self.profile.engine, parent) is not None
                         or any(part.upper() in SQL_RESERVED for part in parent.parts)):
@@ -3122,16 +3155,20 @@ class _Guesser:
 
     def _patient_through_header(self, guess: EntityGuess, table: TableProfile) -> None:
         """No patient column, but a column named after a table that has one (``gnuhealth_lab_id`` of a lab's result
-        lines: ``gnuhealth_lab``, whose ``patient`` is the patient's): the header's patient is joined in by its key (a
-        LEFT JOIN keeps every line)."""
+        lines: ``gnuhealth_lab``, whose ``patient`` is the patient's; or after it less the module's prefix the two
+        tables share, Odoo's ``prescription_order_id`` of ``medical_prescription_order_line``:
+        ``medical_prescription_order``): the header's patient is joined in by its key (a LEFT JOIN keeps every
+        line)."""
         patient = self.guesses.get("patient")
         if (patient is None or not patient.usable or guess.query or not table.nameable
                 or _folded_select(self.profile.engine, table) is not None):
             return
         by_name = {t.name.lower(): t for t in self.profile.tables}
+        module = table.name.lower().split("_")[0] + "_" if "_" in table.name else ""
         for column in table.columns:
             base = re.sub(r"_?id$", "", column.name.lower())
-            header = by_name.get(base) or by_name.get(base + "s")
+            header = next((by_name[n] for n in (base, base + "s", module + base, module + base + "s")
+                           if n in by_name), None)
             if (column.primary_key or header is None or header is table or header.name == patient.table
                     or not self._linkable(header)):
                 continue
@@ -3146,15 +3183,27 @@ class _Guesser:
         sampled, hits = self.overlap(table, column, header.name, parent_key)
         if ref is None or not sampled or hits * 2 < sampled:
             return False
-        guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT FROM {self.relation(table.name)} X "
-                       f"LEFT JOIN {self.relation(header.name)} H ON H.{parent_key} = X.{column}")
+        # a line with no status of its own has its header's (Odoo's medical_prescription_order.state: the lines of
+        # a cancelled prescription are cancelled orders, never ordinary ones)
+        status = (self._best_status(guess.entity, header, set()) if guess.entity in _STATUS_OF and "status" in {
+            f.name for f in dataclasses.fields(model.ENTITY_TYPES[guess.entity])} and not any(
+            f.field == "status" for f in guess.fields) else None)
+        status_sql = f", H.{status.column} AS SCAFFOLD_STATUS" if status is not None else ""
+        guess.query = (f"SELECT X.*, {_ref_value(ref, 'H')} AS SCAFFOLD_PATIENT{status_sql} FROM "
+                       f"{self.relation(table.name)} X LEFT JOIN {self.relation(header.name)} H ON "
+                       f"H.{parent_key} = X.{column}")
         guess.query_why = (f"no patient column: {column} names {header.name} ({hits} of {sampled} sampled "
                            f"values are its {parent_key}), whose {ref.column} is the patient's: joined in "
-                           "(LEFT JOIN keeps every row)")
+                           "(LEFT JOIN keeps every row)" + (f"; and its {status.column}, the line's status" if status
+                                                            is not None else ""))
         guess.missing.remove("patient_id")
         guess.fields.insert(0, FieldGuess("patient_id", "SCAFFOLD_PATIENT", "ref",
                                           f"the patient of its {header.name} (see query)", required=True,
                                           ref=ref.ref))
+        if status is not None:
+            guess.fields.append(dataclasses.replace(status, column="SCAFFOLD_STATUS", why=(
+                f"no status of its own: its {header.name}'s {status.column} (see query; carried raw with that "
+                f"table): {status.why}")))
         return True
 
     def _patient_through_name(self, guess: EntityGuess, table: TableProfile) -> None:
@@ -3635,8 +3684,9 @@ class _Guesser:
                     or column.name.upper() in SQL_RESERVED):
                 continue
             own = set(_words(column.name).split("_"))
-            if own & {"NAME", "NM"} or own & _NOT_AN_ID:
-                continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank
+            if own & {"NAME", "NM"} or own & _NOT_AN_ID or own & _NOT_A_DICTIONARY:
+                continue  # the id of a name row (diagnosis_coded_name), Tryton's link to the parent record; a rank;
+                # the row's company, currency or user (Odoo's company_id of res_company: a clinic's name, no drug's)
             for dictionary in self.profile.tables:
                 if (dictionary is table or dictionary.name in parents or not self._linkable(dictionary)
                         or _chart_rows(dictionary)):
@@ -4111,6 +4161,9 @@ class _Guesser:
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
                 continue  # a Tryton Many2One named ``name`` (gnuhealth_patient.name: the party's id): no name
+            if (name in _NAMED_FIELDS or name.endswith("_name")) and column.unique_in_sample and column.has(
+                    "record_number", 0.9):
+                continue  # Odoo's ``name`` of a document, RX/2024/0001 (one per row): the record's number, no name
             if (entity != "patient" and _name_fits(_PERSON_NAME["patient"], column.name)) or (
                     entity != "practitioner" and _name_fits(_PERSON_NAME["practitioner"], column.name)):
                 continue  # a record's copy of its patient's or doctor's name (patient_name): not what it names
