@@ -9,7 +9,8 @@ runs through the real CLI, one subprocess each, with the root logger at DEBUG in
 file): ``doctor``, ``detect``, ``scaffold`` (text and ``--json``), ``connector check`` (text and ``--json``),
 ``scan`` (both), ``readiness`` (both), ``export --dry-run``, a sealed ``export``, ``verify``, ``open``, ``report``,
 ``preview``, ``status``, ``support-bundle``; then runs that fail on purpose: a wrong database password (servers),
-a wrong certificate password, a bundle with one byte changed (``verify`` and ``open``).
+a wrong certificate password, the server gone mid-export (a relay in front of it closes every connection when the
+visits are asked for: tests/stall_kit.py), a bundle with one byte changed (``verify`` and ``open``).
 
 Collected: every command's stdout and stderr, every log file, and every file under the test's folder — HOME,
 EMR_EXPORTER_HOME and TMPDIR point into it, so app data and temporary files land there and are listed afterwards
@@ -32,6 +33,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,8 +46,10 @@ sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 from foreign_schemas import _fresh_database
 from sentinel_clinic import SentinelClinic, create_sentinel_clinic
 
+sys.path.insert(0, str(Path(__file__).parent))
 from emr_exporter.demo.keys import make_demo_keys
 from emr_exporter.sources.drivers import get_option, parse_connection_string
+from stall_kit import relay_to
 
 pytestmark = pytest.mark.db
 
@@ -151,6 +155,11 @@ def _environment(root: Path, locale: str) -> dict[str, str]:
             "LANG": locale, "LC_ALL": locale, "PYTHONFAULTHANDLER": "1", "COLUMNS": "200"}
 
 
+def _without_password(conn_str: str) -> str:
+    return ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
+                    for k, v in parse_connection_string(conn_str) if k.upper() != "PWD")
+
+
 def _clinic(engine: str, root: Path, request: pytest.FixtureRequest) -> tuple[SentinelClinic, list[str], str]:
     """The clinic; the CLI's source options; the database password ('' for a file)."""
     if engine == "sqlite":
@@ -158,9 +167,7 @@ def _clinic(engine: str, root: Path, request: pytest.FixtureRequest) -> tuple[Se
     conn_str = request.getfixturevalue("mariadb_conn_str" if engine == "mariadb" else "postgres_conn_str")
     target = _fresh_database(conn_str, "emr_sentinel", engine)
     clinic = create_sentinel_clinic(engine, target)
-    without = ";".join(f"{k}={{{v}}}" if k.upper() == "DRIVER" else f"{k}={v}"
-                       for k, v in parse_connection_string(target) if k.upper() != "PWD")
-    return clinic, ["--odbc", without], get_option(target, "PWD") or ""
+    return clinic, ["--odbc", _without_password(target)], get_option(target, "PWD") or ""
 
 
 FLOWS = [("sqlite", "ko_KR.UTF-8"), ("sqlite", "C.UTF-8"), ("mariadb", "ko_KR.UTF-8"), ("postgresql", "ko_KR.UTF-8")]
@@ -208,9 +215,8 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
     export = ["export", *by_connector, *institution]
     dry = json.loads(sweep.run("export dry run", [*export, "--dry-run", "--json"], 0))
     assert dry["reconciliation"]["balanced"]
-    sealing = ["--out", str(out), "--cert", str(keys.institution_p12), "--store-cert", str(keys.store_cert),
-               "--accept-signer-mismatch"]
-    sweep.run("export", [*export, *sealing], 0)
+    certificates = ["--cert", str(keys.institution_p12), "--store-cert", str(keys.store_cert), "--accept-signer-mismatch"]
+    sweep.run("export", [*export, "--out", str(out), *certificates], 0)
     [bundle] = out.glob("*.emrx")
     sweep.run("verify", ["verify", str(bundle), "--trust-anchor", str(keys.ca_cert)], 0)
     sweep.run("open", ["open", str(bundle), "--key", str(keys.store_key), "--out", str(opened),
@@ -224,12 +230,23 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
     sweep.run("support bundle", ["support-bundle", str(tmp_path / "support.zip"), "--runs", str(out)], 0)
 
     # runs that fail on purpose
-    sweep.run("wrong certificate password", [*export, *sealing[:-1], "--out", str(tmp_path / "out-bad")], 1,
+    sweep.run("wrong certificate password", [*export, "--out", str(tmp_path / "out-bad"), *certificates], 1,
               env={"EMR_EXPORTER_CERT_PASSWORD": "not-the-password"})
     if password:
         sweep.run("wrong database password", [*export, "--dry-run"], 1, env={"EMR_EXPORTER_DB_PASSWORD": "wrong"})
         sweep.run("check, wrong database password", ["connector", "check", str(connectors / "foreign"), *source], 1,
                   env={"EMR_EXPORTER_DB_PASSWORD": "wrong"})
+        # the server gone mid-export: a relay in front of it (tests/stall_kit.py) closes every connection, and takes
+        # no new one, as soon as the export asks for the visits (a sealed export: its unfinished parts stay behind)
+        assert clinic.odbc is not None
+        with relay_to(clinic.odbc) as relay:
+            relay.stall_on(b"visit_stat", new_connections_too=True)
+            threading.Thread(target=lambda: relay.stalled.wait(120) and relay.close(), daemon=True).start()
+            gone = sweep.run("export, server gone", [
+                "export", "--connector", "foreign", "--connectors-dir", str(connectors), "--odbc",
+                _without_password(relay.conn_str), *institution, "--out", str(tmp_path / "out-stopped"), *certificates], 1)
+            assert relay.stalled.is_set(), gone
+        assert b"Error: The connection to the clinic database was lost" in sweep.outputs["export, server gone stderr"]
     tampered = tmp_path / "tampered" / bundle.name
     tampered.parent.mkdir()
     data = bytearray(bundle.read_bytes())
