@@ -8,21 +8,29 @@ runs through the real CLI, one subprocess each, with the root logger at DEBUG in
 ``--verbose``; the wrapper turns every logger of the product on), under ko_KR.UTF-8 (and C.UTF-8 for the SQLite
 file): ``doctor``, ``detect``, ``scaffold`` (text and ``--json``), ``connector check`` (text and ``--json``),
 ``scan`` (both), ``readiness`` (both), ``export --dry-run``, a sealed ``export``, ``verify``, ``open``, ``report``,
-``preview``, ``status``, ``support-bundle``; then runs that fail on purpose: a wrong database password (servers),
-a wrong certificate password, the server gone mid-export (a relay in front of it closes every connection when the
-visits are asked for: tests/stall_kit.py), a bundle with one byte changed (``verify`` and ``open``).
+``preview``, ``status``, ``support-bundle``, a ``batch`` of the clinic and of one that fails; then runs that fail
+on purpose: a wrong database password (servers), a wrong certificate password, the server gone mid-export (a relay
+in front of it closes every connection when the visits are asked for: tests/stall_kit.py), a bundle with one byte
+changed (``verify`` and ``open``).
 
 Collected: every command's stdout and stderr, every log file, and every file under the test's folder — HOME,
 EMR_EXPORTER_HOME and TMPDIR point into it, so app data and temporary files land there and are listed afterwards
 — but for the places patient data belongs:
 
-* the clinic database itself (the source);
+* the clinic database itself (the source), and the broken copy of the SQLite file the batch fails on;
 * ``opened/``: the bag ``open`` extracts (the store's side) and the patient document ``preview`` draws from it;
 * nothing else: the sealed ``.emrx`` is checked too (it is enciphered: no sentinel may show in its bytes).
 
 Each sentinel is looked for by its unique token (three syllables no word has) or its digits (an RRN or a telephone
 number with and without hyphens), in UTF-8, CP949, ``\\uXXXX`` JSON escapes and Python's ``\\xNN`` bytes repr; PDFs
-by their extracted text, zip files member by member (``db``: fails, never skips, when a server is down).
+by their extracted text, zip files member by member. Masked forms are what the product shows by design and no
+sentinel: a name's first and last syllables (김*준), an RRN's birth date and sex digit (800101-1******), a chart
+number's ends (00****01). The sentinels are first found in the opened bag, so the sweep looks for what is there.
+
+The wizard (``gui``): its export of the same SQLite clinic in Korean with the contractor's scaffolded connector;
+every label, button, field, combo, table and tree text of every page as it is shown, every log record at DEBUG,
+stdout, stderr, the app-data folder, TMPDIR and the export folder (but the sealed file) hold no sentinel
+(``db``: fails, never skips, when a server is down).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import base64
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -229,6 +238,28 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
     sweep.run("status", ["status", str(out)], 0)
     sweep.run("support bundle", ["support-bundle", str(tmp_path / "support.zip"), "--runs", str(out)], 0)
 
+    # a contractor's batch: this clinic, and one that fails (its server's password wrong; a copy of the SQLite file
+    # without its visit table) with its message: the live lines, the summary, its CSV beside the plan
+    if clinic.path is not None:
+        broken = tmp_path / "copies" / "broken.sqlite"
+        broken.parent.mkdir()
+        broken.write_bytes(clinic.path.read_bytes())
+        with sqlite3.connect(broken) as conn:
+            conn.execute("DROP TABLE visit")
+        good, bad = f'source = "{clinic.path}"', f'source = "{broken}"'
+    else:
+        good = f'odbc = "{source[1]}"\npassword_env = "EMR_EXPORTER_DB_PASSWORD"'
+        bad = f'odbc = "{source[1]}"\npassword_env = "WRONG_PW"'
+    (tmp_path / "plan.toml").write_text(
+        f'concurrency = 1\n[defaults]\nconnector = "foreign"\nconnectors_dir = "{connectors}"\n'
+        f'certificate = "{keys.institution_p12}"\nstore_cert = "{keys.store_cert}"\n'
+        f'institution_code = "{INSTITUTION[0]}"\ninstitution_name = "{INSTITUTION[1]}"\n'
+        f'[[clinic]]\nname = "good"\n{good}\nout = "batch/good"\n'
+        f'[[clinic]]\nname = "broken"\n{bad}\nout = "batch/broken"\n', encoding="utf-8")
+    sweep.run("batch", ["batch", str(tmp_path / "plan.toml")], 1, env={"WRONG_PW": "not-the-password"})
+    summary = (tmp_path / "plan-summary.csv").read_text(encoding="utf-8-sig")
+    assert "\ngood,exported," in summary and "\nbroken,failed," in summary, summary
+
     # runs that fail on purpose
     sweep.run("wrong certificate password", [*export, "--out", str(tmp_path / "out-bad"), *certificates], 1,
               env={"EMR_EXPORTER_CERT_PASSWORD": "not-the-password"})
@@ -261,7 +292,7 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
     in_bag += b"".join(base64.b64decode(b) for b in re.findall(rb'"base64": ?"([^"]+)"', in_bag))
     assert [s for s, marks in clinic.marks.items() if not any(f in in_bag for m in marks for f in forms(m))] == []
     # … and nowhere else
-    allowed = [opened] + ([clinic.path] if clinic.path is not None else [])
+    allowed = [opened] + ([clinic.path, tmp_path / "copies"] if clinic.path is not None else [])
     found = leaks(sweep, allowed)
     assert not found, "\n".join(found)
     assert len(list((tmp_path / "logs").iterdir())) == sweep.count
