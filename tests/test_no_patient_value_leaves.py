@@ -8,10 +8,10 @@ runs through the real CLI, one subprocess each, with the root logger at DEBUG in
 ``--verbose``; the wrapper turns every logger of the product on), under ko_KR.UTF-8 (and C.UTF-8 for the SQLite
 file): ``doctor``, ``detect``, ``scaffold`` (text and ``--json``), ``connector check`` (text and ``--json``),
 ``scan`` (both), ``readiness`` (both), ``export --dry-run``, a sealed ``export``, ``verify``, ``open``, ``report``,
-``preview``, ``status``, ``support-bundle``, a ``batch`` of the clinic and of one that fails; then runs that fail
-on purpose: a wrong database password (servers), a wrong certificate password, the server gone mid-export (a relay
-in front of it closes every connection when the visits are asked for: tests/stall_kit.py), a bundle with one byte
-changed (``verify`` and ``open``).
+``preview``, ``upload`` to ``store serve``, ``status``, ``support-bundle``, a ``batch`` of the clinic and of one that
+fails; then runs that fail on purpose: a wrong database password (servers), a wrong certificate password, the
+server gone mid-export (a relay in front of it closes every connection when the visits are asked for:
+tests/stall_kit.py), a bundle with one byte changed (``verify`` and ``open``).
 
 Collected: every command's stdout and stderr, every log file, and every file under the test's folder — HOME,
 EMR_EXPORTER_HOME and TMPDIR point into it, so app data and temporary files land there and are listed afterwards
@@ -19,6 +19,8 @@ EMR_EXPORTER_HOME and TMPDIR point into it, so app data and temporary files land
 
 * the clinic database itself (the source), and the broken copy of the SQLite file the batch fails on;
 * ``opened/``: the bag ``open`` extracts (the store's side) and the patient document ``preview`` draws from it;
+* ``store/opened/``: the bag the reference store (``store serve``) opens to check an upload (the store's side; its
+  uploads, receipts, output and log are checked);
 * nothing else: the sealed ``.emrx`` is checked too (it is enciphered: no sentinel may show in its bytes).
 
 Each sentinel is looked for by its unique token (three syllables no word has) or its digits (an RRN or a telephone
@@ -39,10 +41,12 @@ import base64
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -153,6 +157,23 @@ def _listed(root: Path, allowed: list[Path]) -> set[str]:
             if p.is_file() and not any(p == a or a in p.parents for a in allowed)}
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_for_port(port: int) -> None:
+    for _ in range(400):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"the reference store did not listen on {port}")
+
+
 def _environment(root: Path, locale: str) -> dict[str, str]:
     home, tmp = root / "home", root / "tmp"
     for folder in (home, tmp):
@@ -235,6 +256,22 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
                          "02-000-0000", "--out", str(tmp_path / "report.pdf")], 0)
     sweep.run("preview", ["preview", str(bundle), "--key", str(keys.store_key), "--patient", "00000001",
                           "--document", "outpatient-confirmation", "--out", str(opened / "preview.pdf")], 0)
+    # the reference store (the CLI's own, at DEBUG too) on 127.0.0.1, and the upload to it
+    port = _free_port()
+    store_log = tmp_path / "logs" / "store.log"
+    with (tmp_path / "logs" / "store.out").open("wb") as store_out:
+        store = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, "store", "serve", "--dir", str(tmp_path / "store"), "--key",
+             str(keys.store_key), "--listen", f"127.0.0.1:{port}"], stdout=store_out, stderr=subprocess.STDOUT,
+            env={**env, "SENTINEL_LOG": str(store_log)})
+        try:
+            _wait_for_port(port)
+            sweep.run("upload", ["upload", str(bundle), "--store", f"http://127.0.0.1:{port}/files/", "--store-cert",
+                                 str(keys.store_cert)], 0)
+        finally:
+            store.terminate()
+            store.wait(30)
+    assert (out / f"{bundle.name}.receipt.json").is_file()
     sweep.run("status", ["status", str(out)], 0)
     sweep.run("support bundle", ["support-bundle", str(tmp_path / "support.zip"), "--runs", str(out)], 0)
 
@@ -292,10 +329,11 @@ def test_no_patient_value_leaves_the_bag(engine: str, locale: str, tmp_path: Pat
     in_bag += b"".join(base64.b64decode(b) for b in re.findall(rb'"base64": ?"([^"]+)"', in_bag))
     assert [s for s, marks in clinic.marks.items() if not any(f in in_bag for m in marks for f in forms(m))] == []
     # … and nowhere else
-    allowed = [opened] + ([clinic.path, tmp_path / "copies"] if clinic.path is not None else [])
+    allowed = [opened, tmp_path / "store" / "opened"] + (
+        [clinic.path, tmp_path / "copies"] if clinic.path is not None else [])
     found = leaks(sweep, allowed)
     assert not found, "\n".join(found)
-    assert len(list((tmp_path / "logs").iterdir())) == sweep.count
+    assert len(list((tmp_path / "logs").iterdir())) == sweep.count + 2  # and the store's log and output
     assert _listed(tmp_path, allowed) >= {"report.pdf", "support.zip", f"out/{bundle.name}",
                                           "connectors/foreign/connector.toml", "connectors/foreign/PROFILE.md"}
 
