@@ -258,8 +258,12 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
     ("01012345678", "(text of 11 characters, not shown)"),  # a long number: a telephone, an RRN, a date
     ("800101-1", "(text of 8 characters, not shown)"),
     ("金患者", "(text of 3 characters, not shown)"),  # Hanja: a name as well as a word
+    # a name typed into the status box: three syllables, as short as a status word (was shown, quoted)
+    ("김철수", "(text of 3 characters, not shown)"), ("정상미", "(text of 3 characters, not shown)"),
+    ("오재미", "(text of 3 characters, not shown)"), ("이서", "(text of 2 characters, not shown)"),
+    ("미확인", "'미확인'"), ("재접수", "'재접수'"), ("진행중", "'진행중'"), ("삭제됨", "'삭제됨'"),  # words of statuses
     ("A\tB", "(text of 3 characters, not shown)"), ("ABCDEFGHIJKLMNOPQ", "(text of 17 characters, not shown)"),
 ])
 def test_the_check_shows_an_unread_status_only_when_it_looks_like_a_code(value: str, shown: str) -> None:
-    from emr_exporter.authoring.check import _status_shown
-    assert _status_shown(value) == shown
+    from emr_exporter.model import shown_value
+    assert shown_value(value) == shown

@@ -145,7 +145,7 @@ def test_scan_date_range_and_masked_sample(demo_clinic: DemoClinic) -> None:
     assert len(sample.rrn_masked) == 14
     # The JSON form (what the CLI may print or save) carries no patient data at all.
     text = json.dumps(report.to_dict(), ensure_ascii=False)
-    assert sample.name not in text
+    assert sample.name_masked not in text
     assert sample.rrn_masked[:6] not in text
 
 
@@ -183,7 +183,7 @@ def test_cli_detect_and_scan(demo_clinic: DemoClinic) -> None:
     assert scanned.exit_code == 0, scanned.output
     report = scan_database("demo", SourceAddress(database=demo_clinic.path), demo_clinic.attachments_root)
     assert report.sample_patient is not None
-    assert report.sample_patient.name not in scanned.output  # no patient data on the terminal
+    assert report.sample_patient.name_masked not in scanned.output  # no patient data on the terminal
     assert "duplicate 2 (" in scanned.output
     assert f"Visits from {report.first_encounter} to {report.last_encounter}." in scanned.output
     missing = runner.invoke(main, ["scan", "--connector", "demo", "--source", "/nonexistent.sqlite"])

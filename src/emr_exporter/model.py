@@ -155,6 +155,56 @@ def display_key(key: str) -> str:
     return _RRN_LIKE.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", key)
 
 
+#: The words a Korean EMR writes in a status or code column (진료완료, 수납대기중, 취소(환불)): a Hangul run of a
+#: value is shown only when it is made of these alone. A name is three syllables no rule of shape can tell from a
+#: word (김철수 passed "at most five Hangul syllables"); a status written in other words is counted, not shown.
+#: Left: a two-syllable name that is also one of these words (a 전원, a 방문) is shown as the word it spells.
+_STATUS_MORPHEMES = (
+    "예약", "접수", "내원", "방문", "진료", "진찰", "진행", "완료", "취소", "보류", "대기", "수납", "수진", "처방",
+    "처치", "검사", "시술", "치료", "수술", "상담", "입원", "퇴원", "귀가", "전원", "외래", "응급", "재진", "초진",
+    "삭제", "종결", "종료", "중지", "중단", "재개", "정지", "미수", "완납", "미납", "환불", "청구", "심사", "반송",
+    "반려", "승인", "확인", "처리", "결과", "보고", "판독", "촬영", "계획", "예정", "시행", "실시", "오류", "입력",
+    "임시", "저장", "작성", "등록", "해지", "변경", "정상", "유효", "무효", "만료", "사용", "활성", "발행", "발급",
+    "출력", "신청", "요청", "불가", "가능", "부재", "노쇼", "오입력", "가접수",
+)
+#: A word may take a prefix (미확인, 재접수, 비활성) and a suffix (진료중, 삭제됨, 수납전, 퇴원후); a syllable alone is
+#: never a status (오, 전, 차 are surnames; 정상미 a name).
+_SHOWABLE_HANGUL = re.compile("(?:(?:미|재|비)?(?:" + "|".join(sorted(_STATUS_MORPHEMES, key=len, reverse=True))
+                              + ")(?:중|됨|전|후)?)+")
+#: A value that may be a code is at most this many characters, each printable ASCII (no blank) or Hangul, with no
+#: run of digits longer than a code's (a longer one is a telephone number, an RRN, a date).
+_SHOWABLE_LENGTH = 16
+_SHOWABLE_CHARS = re.compile(r"[!-~\uac00-\ud7a3]*")
+_LONG_DIGITS = re.compile(r"[0-9]{5,}")
+_HANGUL_RUNS = re.compile(r"[\uac00-\ud7a3]+")
+
+
+def may_show(value: str) -> bool:
+    """May a value read from the clinic's database be shown as it is (a terminal, a log, a report, a file written
+    outside the sealed bundle)? Only when it looks like a code or a status word: at most 16 characters, printable
+    ASCII without blanks or Hangul, no run of more than 4 digits, every run of Hangul made of the words of
+    :data:`_STATUS_MORPHEMES` (보류, 수납대기중, 취소(환불)). A name (김철수), a telephone number, an RRN, a memo, Hanja
+    (金患者) is never shown: the one test every place that names a database value goes through."""
+    return (len(value) <= _SHOWABLE_LENGTH and _SHOWABLE_CHARS.fullmatch(value) is not None
+            and _LONG_DIGITS.search(value) is None
+            and all(_SHOWABLE_HANGUL.fullmatch(run) for run in _HANGUL_RUNS.findall(value)))
+
+
+def shown_value(value: str) -> str:
+    """A database value as a person is shown it: quoted where :func:`may_show`, else only its length."""
+    return repr(value) if may_show(value) else f"(text of {len(value)} characters, not shown)"
+
+
+def mask_name(name: str) -> str:
+    """A patient's name as a person is shown it: 김민준 → 김*준, 이서 → 이*; no more than the first and last
+    characters."""
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_chart_number(key: str) -> str:
     """A chart number (환자등록번호) on paper: enough to find the chart, not enough to name the patient
     (``C000123`` -> ``C0***23``; a key that looks like an RRN is masked as one first)."""

@@ -181,7 +181,7 @@ def test_saved_state_has_no_patient_data_or_password(qtbot: Any, make_wizard: An
     assert state["step"] == "export" and state["demo"] is True and state["connector"] == "demo"
     assert set(state) == {f.name for f in dataclasses.fields(resume.WizardState)}  # no password field
     sample = wizard.session.scan_report.sample_patient
-    assert sample.name not in text and sample.chart_number not in text
+    assert sample.name_masked not in text and sample.chart_masked not in text
 
 
 def test_cancel_during_export_then_resume_after_restart(qtbot: Any, make_wizard: Any, app_home: Path) -> None:

@@ -121,7 +121,7 @@ class CheckReport:
     merged_charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Status values no map or value-set code reads, each kept as recorded (the resource's unknown, or its usual
     #: status where it has none) and carried raw as ``status-unread``: (section, field, column, value, records).
-    #: A value is shown only when it looks like a code (:func:`_status_shown`; free text mapped as a status is shown
+    #: A value is shown only when it looks like a code (:func:`model.may_show`; free text mapped as a status is shown
     #: as its length), at most :data:`_VALUES_SHOWN` per field, the rest counted in one line.
     unread_statuses: list[tuple[str, str, str, str, int]] = field(default_factory=list)
 
@@ -258,15 +258,6 @@ class CheckReport:
         return "\n".join(out) + "\n"
 
 
-def mask_name(name: str) -> str:
-    """김민준 → 김*준, 이서 → 이*; no more than the first and last characters."""
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
 class _SampleChart:
     """Counts the first exported patient's records (bounded state: one patient id and counters)."""
 
@@ -305,7 +296,7 @@ class _SampleChart:
         birth = f"{p.birth_date.year}년생" if p.birth_date else "생년 미상"
         sex = {"male": "남", "female": "여"}.get(p.sex or "", "성별 미상")
         lines = [
-            f"환자 {mask_name(p.name)} (차트번호 {masked_chart}), {sex}, {birth}, "
+            f"환자 {model.mask_name(p.name)} (차트번호 {masked_chart}), {sex}, {birth}, "
             f"주민등록번호 {model.mask_rrn(p.rrn) or '없음'}",
             f"내원 {self.counts['Encounter']}회"
             + (f" ({self.first.isoformat()} ~ {self.last.isoformat()})" if self.first and self.last else ""),
@@ -544,31 +535,13 @@ def check_connector(
         source.close()
 
 
-#: An unread status value the check shows as it is only when it looks like a code: at most this many characters,
-#: each ASCII (no blank) or Hangul, no run of Hangul syllables longer than a status word (수납대기중) and no run of
-#: digits longer than a status code (a longer one is a telephone number, an RRN, a date). Anything else may be
-#: free text a hand-written connector mapped as a status (a note naming the patient): shown as its length only.
-_CODE_LENGTH = 16
-_CODE_HANGUL_RUN = 5
-_CODE_DIGIT_RUN = 4
 #: How many values per field the check shows (the others counted in one line).
 _VALUES_SHOWN = 10
-_CODE_CHARS = re.compile(r"[!-~\u3131-\u318e\uac00-\ud7a3]*")
-_HANGUL_RUN = re.compile(rf"[\uac00-\ud7a3]{{{_CODE_HANGUL_RUN + 1},}}")
-_DIGIT_RUN = re.compile(rf"[0-9]{{{_CODE_DIGIT_RUN + 1},}}")
-
-
-def _status_shown(value: str) -> str:
-    """An unread status value as the check prints it: quoted when it looks like a code, else only its length."""
-    if (len(value) <= _CODE_LENGTH and _CODE_CHARS.fullmatch(value) and not _HANGUL_RUN.search(value)
-            and not _DIGIT_RUN.search(value)):
-        return repr(value)
-    return f"(text of {len(value)} characters, not shown)"
 
 
 def _unread_statuses(spec: ConnectorSpec, found: Counter[tuple[str, str]]) -> list[tuple[str, str, str, str, int]]:
     """The check's lines of status values not read: per section, its most frequent values first (then the codes
-    before the texts not shown, each by what is shown), as :func:`_status_shown` prints them; past
+    before the texts not shown, each by what is shown), as :func:`model.shown_value` prints them; past
     :data:`_VALUES_SHOWN` values, one line of the rest."""
     out: list[tuple[str, str, str, str, int]] = []
     for section in sorted({s for s, _ in found}):
@@ -576,7 +549,7 @@ def _unread_statuses(spec: ConnectorSpec, found: Counter[tuple[str, str]]) -> li
         fld = next((f for f in entity.fields.values() if f.type == "status"), None)
         name = fld.name if fld is not None else "status"
         column = (fld.column or "+".join(fld.columns) or ("expr" if fld.expr else "")) if fld is not None else ""
-        values = sorted(((n, _status_shown(v), v) for (s, v), n in found.items() if s == section),
+        values = sorted(((n, model.shown_value(v), v) for (s, v), n in found.items() if s == section),
                         key=lambda nsv: (-nsv[0], nsv[1], nsv[2]))
         for n, shown, _ in values[:_VALUES_SHOWN]:
             out.append((section, name, column, shown, n))

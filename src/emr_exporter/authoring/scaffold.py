@@ -2584,7 +2584,13 @@ class _Guesser:
             # not mapped on those four (the export quarantined the row).
             kept = ("the resource's status unknown" if entity in _STATUS_UNKNOWN_OK
                     else "the resource's usual status (its value set has no unknown)")
-            check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, {kept}; add it to the map "
+            # named only where it may be shown (model.may_show): a name typed into the status box is counted
+            # (connector.toml is written outside the sealed bundle; before, every unread value was written as it was)
+            named = [v for v in unread if model.may_show(v)]
+            hidden = len(unread) - len(named)
+            said_unread = ", ".join([*named, *([f"{hidden} value{'s' if hidden > 1 else ''} of free text (not shown)"]
+                                               if hidden else [])])
+            check = (f"{said_unread} of {column.name} not read: kept as recorded, {kept}; add it to the map "
                      "if you know what it says") if unread else ""
             found = FieldGuess("status", column.name, "status", f"{how}: {said}" if said else how, map=mapping,
                                check=check)

@@ -379,10 +379,12 @@ class EntityScan:
 
 @dataclass(frozen=True, slots=True)
 class SamplePatient:
-    """One patient shown on screen so the founder recognises the data. The RRN is masked."""
+    """One patient shown on screen so the founder recognises the data, masked as on paper: the chart number, the
+    name (김*준) and the RRN (the report never holds them whole: a sample shown whole was a patient's name on the
+    founder's screen)."""
 
-    chart_number: str
-    name: str
+    chart_masked: str
+    name_masked: str
     sex: str | None
     birth_date: dt.date | None
     rrn_masked: str
@@ -469,7 +471,8 @@ class _ScanObserver:
                 report.last_encounter = day
         elif isinstance(record, model.Patient) and report.sample_patient is None:
             report.sample_patient = SamplePatient(
-                chart_number=record.chart_number, name=record.name, sex=record.sex, birth_date=record.birth_date,
+                chart_masked=model.mask_chart_number(record.chart_number), name_masked=model.mask_name(record.name),
+                sex=record.sex, birth_date=record.birth_date,
                 rrn_masked=model.mask_rrn(record.rrn),
             )
         elif isinstance(record, model.Attachment):

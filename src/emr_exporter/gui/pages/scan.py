@@ -164,7 +164,7 @@ class ScanPage(WizardPageBase):
         if sample is not None:
             self.sample_label.setText(self.tr(
                 "Sample patient: chart {chart}, {name}, born {born}, 주민등록번호 {rrn}"
-            ).format(chart=sample.chart_number, name=sample.name,
+            ).format(chart=sample.chart_masked, name=sample.name_masked,
                      born=sample.birth_date.isoformat() if sample.birth_date else "?", rrn=sample.rrn_masked))
 
     def on_job_failed(self, error: BaseException) -> None:
