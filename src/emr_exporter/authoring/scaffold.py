@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, codepage, model
+from emr_exporter.authoring.column_groups import ColumnGroup, column_groups, group_entity, group_fields
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.authoring.json_columns import LIFT_ENGINES, LIFTABLE_KEY, JsonKeys, json_column_type, lift_sql
 from emr_exporter.connectors.paths import prefix_path, stored_path_form
@@ -1357,6 +1358,20 @@ def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple
                              f"{column.name} hold the key {k!r}" for k in fit)
             found.append((name, fit, f"{held}, a SOAP note's part: read out as text (an object or list as its JSON)"))
     return found if len(found) >= 3 else []
+
+
+def _visit_day(start: FieldGuess, names: Collection[str]) -> FieldGuess | None:
+    """The visit's date as a section reading its rows again takes it: ``start`` itself where it reads one plain
+    column of the visit table; its date column alone (which [source] date_formats read) where the EMR keeps the
+    time of day beside it (VISIT_DATE CHAR(8) and VISIT_TIME CHAR(6), read together: :meth:`_time_beside_date`);
+    else None (read through a query, a join or an expression)."""
+    if start.expr or (start.join and start.join != " ") or start.key_form or start.bp_part or start.large_object:
+        return None
+    if not start.columns:
+        return start if start.column in names else None
+    if len(start.columns) == 2 and start.type == "datetime" and all(c in names for c in start.columns):
+        return dataclasses.replace(start, column=start.columns[0], columns=(), join="", type="date", format=None)
+    return None
 
 
 def _visit_links(key: str, patient: FieldGuess, start: FieldGuess, when: str) -> list[FieldGuess]:
@@ -4163,6 +4178,7 @@ class _Guesser:
         self._lab_result_rows()
         self._prescription_rows()
         self._visit_diagnoses()
+        self._column_groups()
         self._visit_json_vitals()
         self._visit_json_notes()
         return self.guesses
@@ -4181,9 +4197,10 @@ class _Guesser:
         fields = {f.field: f for f in visit.fields}
         patient, start = fields.get("patient_id"), fields.get("start")
         names = {c.name for c in table.columns}
-        if patient is None or start is None or any(
-                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
-                or f.large_object for f in (patient, start)):
+        start = _visit_day(start, names) if start is not None else None
+        if patient is None or start is None or start.json_keys or (
+                patient.column not in names or patient.expr or patient.columns or patient.join or patient.key_form
+                or patient.bp_part or patient.json_keys or patient.large_object):
             return None  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
         return visit, table, patient, start, [c for c in table.columns if c.name not in used]
@@ -4567,6 +4584,7 @@ class _Guesser:
                 f.expr or f.columns or f.join or f.key_form or f.bp_part or f.large_object)
 
         patient, start = fields.get("patient_id"), fields.get("start")
+        start = _visit_day(start, names) if start is not None else None
         if not plain(patient) or not plain(start) or patient is None or start is None:
             return  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
@@ -4678,6 +4696,118 @@ class _Guesser:
             guess.fields.append(FieldGuess("primary", "", "bool", primary_why, value=True))
         self.guesses[section] = guess
 
+
+    #: What a section of a repeated column group needs set to make a record (its WHERE): entity → fields, any one
+    _GROUP_SET: typing.ClassVar[dict[str, tuple[str, ...]]] = {
+        "order_line": ("code", "name"), "fee_line": ("code", "name"), "allergy": ("substance",)}
+    #: The field each made of the row's date, and the constant fields of each entity's group
+    _GROUP_WHEN: typing.ClassVar[dict[str, str]] = {"order_line": "ordered", "fee_line": "service_date",
+                                                     "allergy": ""}
+
+    def _column_groups(self) -> None:
+        """Repeated column groups of the visit row (``RX1_CODE, RX1_NAME, RX1_DOSE … RX15_…``: drug orders;
+        ``수가1코드, 수가1금액 …``: fee lines) and of the patient row (``ALLERGY1..ALLERGY5``) that no field of its
+        section reads (:func:`~emr_exporter.authoring.column_groups.column_groups`: ``<stem><n>_<part>``,
+        ``<stem>_<part><n>``, Hangul ``<stem><n><part>``, two numbers or more): ``[entities.<entity>_<stem><n>]``
+        per group number reads the row again where the group's code or name is set (its ``WHERE``: an empty group
+        is no record), with the row's key as its key, the visit's patient, the visit itself and its date (the
+        patient's own key for a patient's group), each part as the field its name says (a part no field reads, or
+        whose values do not fit it, a raw cell of the section). Each cell of a group is its section's for the rows
+        it reads, the row's section's for the others (the export's ``read_again``). Before, every group was carried
+        raw with its row: no MedicationRequest, no fee line, no allergy."""
+        found = self._visit_read_again()
+        if found is not None:
+            visit, table, patient, start, unread = found
+            assert isinstance(visit.key, str)
+            links = [dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+                     FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter")]
+            self._group_sections(table, visit.key, unread, links, start, ("order_line", "fee_line", "allergy"))
+        person = self.guesses.get("patient")
+        own_table = next((t for t in self.profile.tables if person is not None and t.name == person.table), None)
+        if person is None or own_table is None or not person.usable or not isinstance(person.key, str) or (
+                not own_table.plain or not self._linkable(own_table)):
+            return
+        used = {c for f in person.fields for c in (*f.columns, f.column) if c} | set(person.unnamable) | {person.key}
+        own = FieldGuess("patient_id", person.key, "ref", "the patient's own row", ref="patient", required=True)
+        self._group_sections(own_table, person.key, [c for c in own_table.columns if c.name not in used], [own], None,
+                             ("allergy",))
+
+    def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],
+                        start: FieldGuess | None, entities: Sequence[str]) -> None:
+        """:meth:`_column_groups` on one table's ``unread`` columns: a section per group of an entity of
+        ``entities``."""
+        by_name = {c.name: c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                   and not c.is_binary and not c.cp949_as_latin1 and not c.stored_bytes}
+        hints = typing.get_type_hints
+        for stem, groups in column_groups(list(by_name)).items():
+            entity = group_entity(stem)
+            if entity is None or entity not in entities or (entity != "allergy" and start is None):
+                continue
+            annotations = hints(model.ENTITY_TYPES[entity])
+            found: list[tuple[ColumnGroup, dict[str, tuple[ColumnProfile, str]], list[str]]] = []
+            for group in groups:
+                fields = {}
+                for name, column_name in group_fields(entity, group).items():
+                    column = by_name[column_name]
+                    field_type = _field_type(entity, "substance" if name == "substance" else name,
+                                             annotations.get(name, str), column)
+                    if name == "code":
+                        name = "edi_code" if entity == "order_line" and column.has("edi", 0.8) else (
+                            "local_code" if entity == "order_line" else "code")
+                        field_type = "text"
+                    if _fits(column, field_type):
+                        fields[name] = (column, field_type)
+                wanted = [f for f in (*self._GROUP_SET[entity], "edi_code", "local_code") if f in fields]
+                if wanted:
+                    found.append((group, fields, wanted))
+            # every group of a series one of whose groups is set in the sample (RX15 set in no sampled visit may
+            # be set in a later one)
+            if any(fields[f][0].non_empty for _, fields, wanted in found for f in wanted):
+                for group, fields, wanted in found:
+                    self._group_section(table, key, entity, stem, group, fields, wanted, links, start)
+
+    def _group_section(self, table: TableProfile, key: str, entity: str, stem: str, group: ColumnGroup,
+                       fields: dict[str, tuple[ColumnProfile, str]], wanted: list[str], links: list[FieldGuess],
+                       start: FieldGuess | None) -> None:
+        """The section of :meth:`_group_sections` reading group number ``group.number`` of ``stem``."""
+        section = f"{entity}_{stem.strip('_').lower()}{group.number}"
+        if not NAME.match(section) or section in self.guesses:
+            section = f"{entity}_{table.name.lower()}_{group.number}"
+        if not NAME.match(section) or section in self.guesses:
+            section = f"{entity}_group{group.number}"
+        if section in self.guesses:
+            return
+        columns = list(group.parts.values())
+        read = " or ".join(fields[f][0].name for f in wanted)
+        guess = EntityGuess(
+            entity, table.name, key=key, section=section,
+            why=(f"{', '.join(columns)}: group {group.number} of the repeated column group {stem} of {table.name} "
+                 f"(one {entity} per row whose {read} is set)"),
+            key_why=f"the row's key: one {entity} per row and group (the record ids of a second section of "
+                    f"{table.name} are made from {table.name}#<section>)")
+        selects = [key, *(f.column for f in links), *([start.column] if start is not None else []), *columns]
+        conditions = [f"(X.{fields[f][0].name} IS NOT NULL" + ("" if _integer_typed(fields[f][0]) else
+                                                                f" AND TRIM(X.{fields[f][0].name}) <> ''") + ")"
+                      for f in wanted]
+        guess.query = (f"SELECT {', '.join(dict.fromkeys(f'X.{c}' for c in selects))} FROM "
+                       f"{self.relation(table.name)} X WHERE {' OR '.join(conditions)}")
+        guess.query_why = (f"the rows whose group {group.number} is set (an empty group is no {entity}); its columns "
+                           "are this section's for those rows, the row's own section carries them for the others")
+        guess.fields = list(links)
+        if start is not None and self._GROUP_WHEN[entity]:
+            guess.fields.append(dataclasses.replace(start, field=self._GROUP_WHEN[entity], required=True,
+                                                    why=f"the visit's date ({start.why})"))
+        for name, (column, field_type) in fields.items():
+            guess.fields.append(FieldGuess(name, column.name, field_type,
+                                           f"part {column.name} of group {group.number} of {stem}"))
+        if entity == "order_line":
+            guess.fields.append(FieldGuess("code_type", "", "text", f"{stem}: a group of the visit's drug orders "
+                                           "(MedicationRequest)", value="drug"))
+            guess.fields.append(FieldGuess("group_id", key, "text", "the visit: its drug orders are one prescription "
+                                           "(MedicationRequest.groupIdentifier)"))
+            guess.fields.append(FieldGuess("group_table", "", "text", f"group_id is a key of {table.name}",
+                                           value=table.name))
+        self.guesses[section] = guess
 
     def _back_references(self) -> None:
         """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
