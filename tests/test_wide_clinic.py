@@ -68,12 +68,12 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
     rx = {v: x["rx"] for v, x in visits.items()}
     fee = {v: x["fee"] for v, x in visits.items()}
     rows = {"dx": sum(map(len, dx.values())), "rx": sum(map(len, rx.values())), "fee": sum(map(len, fee.values())),
-            "allergy": sum(map(len, allergies.values()))}
-    assert rows == {"dx": 399, "rx": 465, "fee": 399, "allergy": 26}
+            "allergy": sum(map(len, allergies.values())), "vitals": sum(x["vitals"] for x in visits.values())}
+    assert rows == {"dx": 399, "rx": 465, "fee": 399, "allergy": 26, "vitals": 133}
     rebuilt = through_the_flow(clinic, tmp_path)
     # every cell once; each section reading the visit row again counts the visit's key, patient and date again
     # (3 cells a row), each reading the patient row again its key (1): the group's own cells are its alone
-    assert rebuilt == clinic.cells + 3 * (rows["dx"] + rows["rx"] + rows["fee"]) + rows["allergy"]
+    assert rebuilt == clinic.cells + 3 * (rows["dx"] + rows["rx"] + rows["fee"] + rows["vitals"]) + rows["allergy"]
     bag = _bag(tmp_path)
     toml = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     sections = {name: (s.get("entity", name), s["table"]) for name, s in toml["entities"].items()}
@@ -86,7 +86,11 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
                         **{s: ("diagnosis", "VISIT") for s in dx_sections},
                         **{s: ("order_line", "VISIT") for s in rx_sections},
                         **{s: ("fee_line", "VISIT") for s in fee_sections},
-                        **{s: ("allergy", "PT_MST") for s in allergy_sections}}
+                        **{s: ("allergy", "PT_MST") for s in allergy_sections},
+                        "vital_signs_visit": ("vital_signs", "VISIT")}
+    # the birth date alone: REG_TIME beside it is when the chart was made (was: read as the time of birth)
+    assert toml["entities"]["patient"]["fields"]["birth_date"] == {"column": "BIRTH_DATE", "type": "date"}
+    assert toml["entities"]["vital_signs_visit"]["fields"]["temperature"] == {"column": "TEMP", "type": "decimal"}
     assert toml["entities"]["order_line_rx2"]["fields"] == {
         "patient_id": {"column": "PT_NO", "type": "ref", "ref": "patient", "required": True},
         "encounter_id": {"column": "VISIT_NO", "type": "ref", "ref": "encounter"},
@@ -97,13 +101,15 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         "group_id": {"column": "VISIT_NO"}, "group_table": {"value": "VISIT"}}
     assert toml["entities"]["fee_line_visit_1"]["fields"]["total"] == {"column": "수가1금액", "type": "decimal"}
     assert _fates(bag) == {"pt_mst": (*allergy_sections, "patient"),
-                           "visit": (*dx_sections, "encounter", *sorted(fee_sections), *sorted(rx_sections))}
+                           "visit": (*dx_sections, "encounter", *sorted(fee_sections), *sorted(rx_sections),
+                                     "vital_signs_visit")}
 
     def count(n: int, of: dict[Any, list[Any]]) -> int:
         return sum(any(g[0] == n for g in groups) for groups in of.values())
 
     # one record per set group, none of an empty one (RX13..15, 수가4..10: sections that read no row), no defect
-    expected = {("patient", "PT_MST", 40, 40, 0), ("encounter", "VISIT", 200, 200, 0)}
+    expected = {("patient", "PT_MST", 40, 40, 0), ("encounter", "VISIT", 200, 200, 0),
+                ("vital_signs_visit", "VISIT", rows["vitals"], rows["vitals"], 0)}
     expected |= {(s, "VISIT", count(n, dx), count(n, dx), 0) for n, s in enumerate(dx_sections, 1)}
     expected |= {(s, "VISIT", count(n, rx), count(n, rx), 0) for n, s in enumerate(rx_sections, 1)}
     expected |= {(s, "VISIT", count(n, fee), count(n, fee), 0) for n, s in enumerate(fee_sections, 1)}
@@ -121,10 +127,11 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         read = {n for n, *_ in rx[v]}
         assert {n for n in range(1, RX_GROUPS + 1) if f"rx{n}_name" in held} == set(range(1, RX_GROUPS + 1)) - read
         assert ("수가1코드" in held) == (not fee[v]), v
-        assert "dx8_name" in held and "bp_sys" in held  # no section reads DX8 or the vital signs
+        assert ("bp_sys" in held, "dx8_name" in held) == (not visits[v]["vitals"], True), v  # DX8: no section
     inventory = json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]
     [visit_table] = [t for t in inventory if t["name"] == "visit"]
-    assert [a["section"] for a in visit_table["read_again"]] == [*dx_sections, *rx_sections, *fee_sections]
+    assert [a["section"] for a in visit_table["read_again"]] == [*dx_sections, *rx_sections, *fee_sections,
+                                                                 "vital_signs_visit"]
     encounters = _resources(bag, "Encounter")
     by_id = {e["id"]: int(k) for k, e in encounters.items()}
     for kind in ("MedicationRequest", "Condition", "ChargeItem", "AllergyIntolerance"):
@@ -152,6 +159,11 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         v = by_id[c["encounter"]["reference"].removeprefix("Encounter/")]
         conditions.setdefault(v, []).append((c["code"]["coding"][0]["code"], c["code"].get("text")))
     assert conditions == {v: [(c, m or None) for _, c, m in x] for v, x in dx.items() if x}
+    # the vital signs: one set per visit with a measurement, its temperature as written
+    temperatures = {by_id[o["encounter"]["reference"].removeprefix("Encounter/")]:
+                    Decimal(str(o["valueQuantity"]["value"]))
+                    for o in _lines(bag, "Observation") if o["code"]["coding"][0]["code"] == "8310-5"}
+    assert temperatures == {v: x["temp"] for v, x in visits.items() if x["vitals"]}
     # the allergies: one per set ALLERGYn, the patient's, the text as written
     substances: dict[str, list[str]] = {}
     patients = {p["id"]: k for k, p in _resources(bag, "Patient").items()}

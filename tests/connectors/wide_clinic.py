@@ -60,7 +60,7 @@ class WideClinic(ForeignDb):
     """The database as built and what was planted."""
 
     #: VISIT_NO → {"pt": …, "date": …, "dx": [(n, code, name)], "rx": [(n, code, name, dose, times, days)],
-    #: "fee": [(n, code, amount)], "vitals": bool}: the non-empty groups only
+    #: "fee": [(n, code, amount)], "vitals": bool, "temp": …}: the non-empty groups only
     visits: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: PT_NO → [(n, allergen)]: the non-empty ALLERGYn
     allergies: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
@@ -132,7 +132,7 @@ def _visit(db: WideClinic, v: int) -> tuple[Any, ...]:
                     "dx": [(n + 1, c, m) for n, (c, m) in enumerate(dx) if _set(c) or _set(m)],
                     "rx": [(n + 1, *g) for n, g in enumerate(rx) if _set(g[0]) or _set(g[1])],
                     "fee": [(n + 1, *g) for n, g in enumerate(fee) if _set(g[0])],
-                    "vitals": any(x is not None for x in vitals)}
+                    "vitals": any(x is not None for x in vitals), "temp": vitals[3]}
     return (v, patient, day, f"{9 + v % 9:02d}{v % 60:02d}{v % 7:02d}", ("IM", "FM", "ENT")[v % 3],
             *(x for g in dx for x in g), *(x for g in rx for x in g), *(x for g in fee for x in g), *vitals,
             "재진, 약 처방 유지" if v % 5 == 0 else "" if v % 5 == 1 else None)

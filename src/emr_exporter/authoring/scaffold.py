@@ -1360,6 +1360,19 @@ def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple
     return found if len(found) >= 3 else []
 
 
+#: The word ending a date's or a time's column name, taken off to compare what each is of (_same_moment)
+_MOMENT_WORD = re.compile(r"_?(YMD|DATE|DT|DTTM|DAY|YYYYMMDD|TIME|TM|HHMM|HHMMSS|HMS|HOUR)$"
+                          r"|(일자|일시|날짜|시간|시각|일)$")
+
+
+def _same_moment(date: str, time: str) -> bool:
+    """Whether a time column may be the time of day of a date column by their names: the words before the date
+    and time words are the same (VISIT_DATE, VISIT_TIME; 내원일자, 내원시간), or one of them has none (VST_DT beside
+    TIME); not REG_TIME beside BIRTH_DATE, nor 접수시간 beside 생년월일."""
+    stems = [_MOMENT_WORD.sub("", _words(n)).strip("_") for n in (date, time)]
+    return not stems[0] or not stems[1] or stems[0] == stems[1]
+
+
 def _visit_day(start: FieldGuess, names: Collection[str]) -> FieldGuess | None:
     """The visit's date as a section reading its rows again takes it: ``start`` itself where it reads one plain
     column of the visit table; its date column alone (which [source] date_formats read) where the EMR keeps the
@@ -2774,6 +2787,8 @@ class _Guesser:
         times = [c.name for c in table.columns if c.name not in used and (c.has("time_of_day", 0.5) or (
                  c.non_empty and c.shapes.get("time_read", 0) == c.non_empty))
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c)]
+        if dates:  # never another event's time (REG_TIME beside BIRTH_DATE: when the chart was made, not the birth)
+            times = [t for t in times if _same_moment(dates[0].column, t)]
         time = table.column(times[0]) if len(times) == 1 else None
         if dates and time is not None and dates[0].format is None and _holds_datetime(
                 guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
@@ -4179,6 +4194,7 @@ class _Guesser:
         self._prescription_rows()
         self._visit_diagnoses()
         self._column_groups()
+        self._visit_plain_vitals()
         self._visit_json_vitals()
         self._visit_json_notes()
         return self.guesses
@@ -4731,6 +4747,57 @@ class _Guesser:
         own = FieldGuess("patient_id", person.key, "ref", "the patient's own row", ref="patient", required=True)
         self._group_sections(own_table, person.key, [c for c in own_table.columns if c.name not in used], [own], None,
                              ("allergy",))
+
+    #: The measurements a visit row may keep as plain columns (BP_SYS, PULSE, 체온), in the order they are matched
+    _VISIT_VITALS = ("systolic", "diastolic", "pulse", "respiration", "temperature", "weight", "height", "bmi", "spo2")
+
+    def _visit_plain_vitals(self) -> None:
+        """The vital signs a visit row keeps as plain columns of its own (``BP_SYS, BP_DIA, PULSE, TEMP, HEIGHT,
+        WEIGHT``; 수축기혈압, 체온), named as a vital-signs table's are (:data:`FIELD_HINTS`), two measurements or
+        more, numbers in the sample, no field of the visit's section reading them: ``[entities.vital_signs_<table>]``
+        reads the visit rows again where one of them is set (its ``WHERE``: a visit with none measured has no
+        vital signs), with the visit's key as its key and encounter link, its patient, and its date as the time
+        observed. Each such cell is this section's for the visits it reads, the visit's section's for the others
+        (the export's ``read_again``). Before, they were carried raw with the visit: no vital-sign Observation."""
+        found = self._visit_read_again()
+        vitals = self.guesses.get("vital_signs")
+        if found is None or (vitals is not None and vitals.usable):
+            return  # a table of vital signs of its own: the visit's columns are no second set of them
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
+        section = f"vital_signs_{table.name.lower()}"
+        if not NAME.match(section) or section in self.guesses:
+            return
+        free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty and _fits(c, "decimal")]
+        measured: list[tuple[str, ColumnProfile, str]] = []
+        for name in self._VISIT_VITALS:
+            for pattern in FIELD_HINTS["vital_signs"][name]:
+                column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in measured]), None)
+                if column is not None:
+                    measured.append((name, column, pattern))
+                    break
+        if len(measured) < 2:
+            return  # one column named HT or BT alone is no set of measurements
+        numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
+        conditions = [f"X.{c.name} IS NOT NULL" + ("" if c.type_name.upper().startswith(numbers) else
+                                                   f" AND TRIM(X.{c.name}) <> ''") for _, c, _ in measured]
+        guess = EntityGuess(
+            "vital_signs", table.name, key=visit.key, section=section,
+            why=(f"{', '.join(c.name for _, c, _ in measured)} of the visit table {table.name} are named as vital "
+                 "signs are: one set of measurements per visit with one of them"),
+            key_why="the visit's key: one set of measurements per visit",
+            query_why=("the visits with a measurement (a visit with none measured has no vital signs); their "
+                       "measurements are this section's, the visit's section carries them for the others"))
+        selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column,
+                                                        *(c.name for _, c, _ in measured))))
+        guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
+                       + " OR ".join(f"({c})" for c in conditions))
+        guess.fields = _visit_links(visit.key, patient, start, "observed")
+        guess.fields[1] = dataclasses.replace(guess.fields[1], ref=visit.section or "encounter")
+        guess.fields += [FieldGuess(name, c.name, "decimal", f"column name matches {pattern}")
+                         for name, c, pattern in measured]
+        self.guesses[section] = guess
 
     def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],
                         start: FieldGuess | None, entities: Sequence[str]) -> None:
