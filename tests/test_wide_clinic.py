@@ -7,7 +7,9 @@ the database's cell by cell (tests/lossless_kit.py). The scaffold writes one sec
 wide row again (docs/connectors.md, "Repeated column groups"): one Condition per DXn group with a code, one
 MedicationRequest per RXn group with a code or a name, one fee line per 수가n group, one AllergyIntolerance per
 ALLERGYn; an empty group is no resource and no defect. Was: every RX, 수가 and ALLERGY cell carried raw with its row,
-and not even the DX groups read (the visit's date was read with its time, which the diagnosis rule did not take).
+and not even the DX groups read (the visit's date was read with its time, which the diagnosis rule did not take);
+a diagnosis group with a name and no code a Condition of its text (was: raw). The vital signs on the visit row are a
+vital-signs section reading it again too.
 """
 
 from __future__ import annotations
@@ -64,12 +66,12 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         clinic = create_wide_clinic(engine, _fresh_database(request.getfixturevalue("mariadb_conn_str"), "emr_wide",
                                                             engine))
     visits, allergies = clinic.visits, clinic.allergies
-    dx = {v: [(n, c, m) for n, c, m in x["dx"] if _set(c)] for v, x in visits.items()}
+    dx = {v: x["dx"] for v, x in visits.items()}  # a group with a code, or a name alone
     rx = {v: x["rx"] for v, x in visits.items()}
     fee = {v: x["fee"] for v, x in visits.items()}
     rows = {"dx": sum(map(len, dx.values())), "rx": sum(map(len, rx.values())), "fee": sum(map(len, fee.values())),
             "allergy": sum(map(len, allergies.values())), "vitals": sum(x["vitals"] for x in visits.values())}
-    assert rows == {"dx": 399, "rx": 465, "fee": 399, "allergy": 26, "vitals": 133}
+    assert rows == {"dx": 418, "rx": 465, "fee": 399, "allergy": 26, "vitals": 133}
     rebuilt = through_the_flow(clinic, tmp_path)
     # every cell once; each section reading the visit row again counts the visit's key, patient and date again
     # (3 cells a row), each reading the patient row again its key (1): the group's own cells are its alone
@@ -80,8 +82,8 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
     rx_sections = [f"order_line_rx{n}" for n in range(1, RX_GROUPS + 1)]
     fee_sections = [f"fee_line_visit_{n}" for n in range(1, FEE_GROUPS + 1)]
     allergy_sections = [f"allergy_allergy{n}" for n in range(1, 6)]
-    # DX4..DX8 hold no code in any visit (DX4 a name alone in some): no diagnosis section of theirs
-    dx_sections = [f"diagnosis_dx{n}_code" for n in range(1, 4)]
+    # DX4..DX8 hold no code in any visit (DX4 a name alone in some): sections all the same, as groups of the series
+    dx_sections = [f"diagnosis_dx{n}_code" for n in range(1, 9)]
     assert sections == {"patient": ("patient", "PT_MST"), "encounter": ("encounter", "VISIT"),
                         **{s: ("diagnosis", "VISIT") for s in dx_sections},
                         **{s: ("order_line", "VISIT") for s in rx_sections},
@@ -154,11 +156,14 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
     assert {name for x in found.values() for code, name, *_ in x if code is None} == {"비급여 영양제"}
     assert {code for x in found.values() for code, *_ in x} - {None} <= set(DRUGS)
     # the Conditions: one per DXn group with a code, the first the visit's main one
-    conditions: dict[int, list[tuple[str, str | None]]] = {}
+    conditions: dict[int, list[tuple[str | None, str | None]]] = {}
     for c in _lines(bag, "Condition"):
         v = by_id[c["encounter"]["reference"].removeprefix("Encounter/")]
-        conditions.setdefault(v, []).append((c["code"]["coding"][0]["code"], c["code"].get("text")))
-    assert conditions == {v: [(c, m or None) for _, c, m in x] for v, x in dx.items() if x}
+        conditions.setdefault(v, []).append((next((x["code"] for x in c["code"].get("coding", [])), None),
+                                             c["code"].get("text")))
+    assert conditions == {v: [(c or None, m or None) for _, c, m in x] for v, x in dx.items() if x}
+    # a diagnosis written as its name alone (DX2..DX4_NAME, the code blank): a Condition of its text (was: raw)
+    assert sum(c is None for x in conditions.values() for c, _ in x) == 19
     # the vital signs: one set per visit with a measurement, its temperature as written
     temperatures = {by_id[o["encounter"]["reference"].removeprefix("Encounter/")]:
                     Decimal(str(o["valueQuantity"]["value"]))

@@ -4627,7 +4627,25 @@ class _Guesser:
             if why is not None and (not _integer_typed(column)
                                     or self._dx_dictionary.get((table.name, column.name)) is not None):
                 found.append((column, words, why))
-        if not found or len(found) > _VISIT_DX_MAX:
+        if not found:
+            return
+        # the other groups of a numbered series one of whose code columns is found (DX1_CODE … DX8_CODE; 진단1코드 …):
+        # set in no sampled visit, or only with a name (DX4_NAME written, DX4_CODE blank), they are the visit's
+        # diagnoses all the same; never one whose sampled values are no codes (SUB_DX_CD2 of free text)
+        by_name = {c.name: c for c in table.columns}
+        for groups in column_groups([c.name for c in table.columns if c.name not in used]).values():
+            parts = [p for p, c in groups[0].parts.items() if c in {f[0].name for f in found}]
+            for part in parts:
+                head = groups[0].parts[part]
+                for group in groups:
+                    other = by_name.get(group.parts.get(part, ""))
+                    if other is not None and other.name not in {f[0].name for f in found} and (
+                            not _integer_typed(other) and not other.is_binary and not other.dated) and (
+                            other.non_empty == 0 or self._dx_values(table, other) is not None):
+                        found.append((other, _dx_words(other.own or other.name),
+                                      f"group {group.number} of the numbered series whose first, {head}, holds them"))
+        found.sort(key=lambda f: table.columns.index(f[0]))
+        if len(found) > _VISIT_DX_MAX:
             return
         ranks = [_dx_rank(c.name, w) for c, w, _ in found]
         if not any(r is not None for r in ranks) and len(found) > 1 and not staying:
@@ -4694,11 +4712,15 @@ class _Guesser:
                  f"diagnosis per visit whose {column.name} is set"),
             key_why="the visit's key: one diagnosis per visit and column (the record ids of a second section of "
                     f"{table.name} are made from {table.name}#<section>)",
-            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL"
-                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")),
-            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; "
-                       f"their {column.name} is this section's, the visit's section carries it only where it is not "
-                       "set)"))
+            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE "
+                   + ("(" if beside is not None else "") + f"X.{column.name} IS NOT NULL"
+                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")
+                   # a diagnosis written as its name alone (DX4_NAME, no code): a Condition of its text
+                   + (f") OR (X.{beside} IS NOT NULL AND TRIM(X.{beside}) <> '')" if beside is not None else "")),
+            query_why=(f"the visits whose {column.name} is set" + (f" or, without it, {beside} (a diagnosis written "
+                                                                   "as its name alone)" if beside else "")
+                       + f" (no empty diagnosis made of a NULL or blank one; their {column.name} is this section's, "
+                       "the visit's section carries it only where it is not set)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
             FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter"),
