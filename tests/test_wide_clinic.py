@@ -75,7 +75,9 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
     rebuilt = through_the_flow(clinic, tmp_path)
     # every cell once; each section reading the visit row again counts the visit's key, patient and date again
     # (3 cells a row), each reading the patient row again its key (1): the group's own cells are its alone
-    assert rebuilt == clinic.cells + 3 * (rows["dx"] + rows["rx"] + rows["fee"] + rows["vitals"]) + rows["allergy"]
+    # (the coverage section reads every patient row again: 40 keys more)
+    assert rebuilt == (clinic.cells + 3 * (rows["dx"] + rows["rx"] + rows["fee"] + rows["vitals"]) + rows["allergy"]
+                       + 40)
     bag = _bag(tmp_path)
     toml = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     sections = {name: (s.get("entity", name), s["table"]) for name, s in toml["entities"].items()}
@@ -89,7 +91,7 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
                         **{s: ("order_line", "VISIT") for s in rx_sections},
                         **{s: ("fee_line", "VISIT") for s in fee_sections},
                         **{s: ("allergy", "PT_MST") for s in allergy_sections},
-                        "vital_signs_visit": ("vital_signs", "VISIT")}
+                        "vital_signs_visit": ("vital_signs", "VISIT"), "coverage_pt_mst": ("coverage", "PT_MST")}
     # the birth date alone: REG_TIME beside it is when the chart was made (was: read as the time of birth)
     assert toml["entities"]["patient"]["fields"]["birth_date"] == {"column": "BIRTH_DATE", "type": "date"}
     assert toml["entities"]["vital_signs_visit"]["fields"]["temperature"] == {"column": "TEMP", "type": "decimal"}
@@ -102,7 +104,7 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         "days": {"column": "RX2_DAYS", "type": "int"}, "code_type": {"value": "drug"},
         "group_id": {"column": "VISIT_NO"}, "group_table": {"value": "VISIT"}}
     assert toml["entities"]["fee_line_visit_1"]["fields"]["total"] == {"column": "수가1금액", "type": "decimal"}
-    assert _fates(bag) == {"pt_mst": (*allergy_sections, "patient"),
+    assert _fates(bag) == {"pt_mst": (*allergy_sections, "coverage_pt_mst", "patient"),
                            "visit": (*dx_sections, "encounter", *sorted(fee_sections), *sorted(rx_sections),
                                      "vital_signs_visit")}
 
@@ -111,7 +113,8 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
 
     # one record per set group, none of an empty one (RX13..15, 수가4..10: sections that read no row), no defect
     expected = {("patient", "PT_MST", 40, 40, 0), ("encounter", "VISIT", 200, 200, 0),
-                ("vital_signs_visit", "VISIT", rows["vitals"], rows["vitals"], 0)}
+                ("vital_signs_visit", "VISIT", rows["vitals"], rows["vitals"], 0),
+                ("coverage_pt_mst", "PT_MST", 40, 40, 0)}
     expected |= {(s, "VISIT", count(n, dx), count(n, dx), 0) for n, s in enumerate(dx_sections, 1)}
     expected |= {(s, "VISIT", count(n, rx), count(n, rx), 0) for n, s in enumerate(rx_sections, 1)}
     expected |= {(s, "VISIT", count(n, fee), count(n, fee), 0) for n, s in enumerate(fee_sections, 1)}
@@ -176,3 +179,10 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
         substances.setdefault(patients[a["patient"]["reference"].removeprefix("Patient/")], []).append(
             a["code"]["text"])
     assert substances == {p: [a for _, a in x] for p, x in allergies.items() if x}
+    # the insurance on the patient row: one Coverage per patient, its kind and number as recorded (was: raw)
+    coverages = {patients[c["beneficiary"]["reference"].removeprefix("Patient/")]:
+                 (c["type"]["text"], next((i["value"] for i in c["identifier"]
+                                           if i["system"] == "urn:emr-exporter:insured-number"), None))
+                 for c in _lines(bag, "Coverage")}
+    assert coverages == {f"P{i:05d}": (("NH", "MD", "GN")[i % 3], f"{i:011d}" if i % 7 else None)
+                         for i in range(1, 41)}

@@ -4767,8 +4767,46 @@ class _Guesser:
             return
         used = {c for f in person.fields for c in (*f.columns, f.column) if c} | set(person.unnamable) | {person.key}
         own = FieldGuess("patient_id", person.key, "ref", "the patient's own row", ref="patient", required=True)
-        self._group_sections(own_table, person.key, [c for c in own_table.columns if c.name not in used], [own], None,
-                             ("allergy",))
+        unread = [c for c in own_table.columns if c.name not in used]
+        self._group_sections(own_table, person.key, unread, [own], None, ("allergy",))
+        self._patient_row_coverage(own_table, person.key, unread, own)
+
+    def _patient_row_coverage(self, table: TableProfile, key: str, unread: list[ColumnProfile],
+                              own: FieldGuess) -> None:
+        """The patient's insurance kept on the patient row (``INS_TYPE``, ``INS_NO``; 보험구분, 보험증번호), where no
+        table of coverage was found: ``[entities.coverage_<table>]`` reads the patient rows again whose kind of
+        insurance is set, one Coverage each, the patient's own key its key and ``patient_id``; the number beside it
+        its ``insured_number``. Before, both were carried raw with the patient."""
+        coverage = self.guesses.get("coverage")
+        section = f"coverage_{table.name.lower()}"
+        if (coverage is not None and coverage.usable) or not NAME.match(section) or section in self.guesses:
+            return
+        plain = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                 and not c.is_binary and not c.cp949_as_latin1 and not c.stored_bytes and not _date_like(c)]
+        found: dict[str, tuple[ColumnProfile, str]] = {}
+        for name in ("payer_type", "insured_number"):
+            for pattern in FIELD_HINTS["coverage"][name]:
+                column = next((c for c in plain if _name_fits(pattern, c) and c.non_empty
+                               and all(c is not f[0] for f in found.values())), None)
+                if column is not None:
+                    found[name] = (column, pattern)
+                    break
+        if "payer_type" not in found:
+            return
+        kind = found["payer_type"][0]
+        guess = EntityGuess(
+            "coverage", table.name, key=key, section=section,
+            why=(f"{', '.join(c.name for c, _ in found.values())} of the patient table {table.name} are named as a "
+                 "patient's insurance is: one coverage per patient whose kind of insurance is set"),
+            key_why="the patient's key: one coverage per patient",
+            query_why=(f"the patients whose {kind.name} is set; their insurance columns are this section's, the "
+                       "patient's section carries them for the others"))
+        selects = list(dict.fromkeys(f"X.{c}" for c in (key, *(c.name for c, _ in found.values()))))
+        guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE X.{kind.name} IS NOT "
+                       "NULL" + ("" if _integer_typed(kind) else f" AND TRIM(X.{kind.name}) <> ''"))
+        guess.fields = [own] + [FieldGuess(name, c.name, "text", f"column name matches {pattern}",
+                                           required=name == "payer_type") for name, (c, pattern) in found.items()]
+        self.guesses[section] = guess
 
     #: The measurements a visit row may keep as plain columns (BP_SYS, PULSE, 체온), in the order they are matched
     _VISIT_VITALS = ("systolic", "diastolic", "pulse", "respiration", "temperature", "weight", "height", "bmi", "spo2")
