@@ -186,3 +186,34 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
                  for c in _lines(bag, "Coverage")}
     assert coverages == {f"P{i:05d}": (("NH", "MD", "GN")[i % 3], f"{i:011d}" if i % 7 else None)
                          for i in range(1, 41)}
+
+
+def test_an_order_group_says_a_drug_only_where_its_stem_does(tmp_path: Path) -> None:
+    # ORD1_CD…: an order of any kind (no code_type); YAK_CD1, YAK_NM1… (the <stem>_<part><n> form): drugs
+    import sqlite3
+
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.sources.address import SourceAddress
+
+    path = tmp_path / "orders.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, ORD1_CD TEXT, ORD1_NM TEXT,
+                            ORD2_CD TEXT, ORD2_NM TEXT, YAK_CD1 TEXT, YAK_NM1 TEXT, YAK_CD2 TEXT, YAK_NM2 TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        (v, 1 + v % 10, f"202403{1 + v % 28:02d}", "C5211", "CRP", "" if v % 2 else "B1010", "혈액검사",
+         "645301200", "타이레놀정500mg", None, None) for v in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("orders", tmp_path / "out", SourceAddress(database=path)).folder)
+    lines = {n: e for n, e in spec.entities.items() if e.canonical == "order_line"}
+    assert sorted(lines) == ["order_line_ord1", "order_line_ord2", "order_line_yak1", "order_line_yak2"]
+    assert {n: (e.fields["local_code"].source_column if "local_code" in e.fields else
+                e.fields["edi_code"].source_column, e.fields["name"].source_column,
+                e.fields["code_type"].value if "code_type" in e.fields else None) for n, e in lines.items()} == {
+        "order_line_ord1": ("ORD1_CD", "ORD1_NM", None), "order_line_ord2": ("ORD2_CD", "ORD2_NM", None),
+        "order_line_yak1": ("YAK_CD1", "YAK_NM1", "drug"), "order_line_yak2": ("YAK_CD2", "YAK_NM2", "drug")}

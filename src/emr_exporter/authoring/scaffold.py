@@ -4928,8 +4928,10 @@ class _Guesser:
             guess.fields.append(FieldGuess(name, column.name, field_type,
                                            f"part {column.name} of group {group.number} of {stem}"))
         if entity == "order_line":
-            guess.fields.append(FieldGuess("code_type", "", "text", f"{stem}: a group of the visit's drug orders "
-                                           "(MedicationRequest)", value="drug"))
+            if set(stem.strip("_").split("_")) & {"RX", "MED", "MEDI", "DRUG", "PRESC", "YAK"} or any(
+                    k in stem for k in ("투약", "약품", "약")):  # (ORD, 처방: an order of any kind, no code_type said)
+                guess.fields.append(FieldGuess("code_type", "", "text", f"{stem}: a group of the visit's drug orders "
+                                               "(MedicationRequest)", value="drug"))
             guess.fields.append(FieldGuess("group_id", key, "text", "the visit: its drug orders are one prescription "
                                            "(MedicationRequest.groupIdentifier)"))
             guess.fields.append(FieldGuess("group_table", "", "text", f"group_id is a key of {table.name}",
