@@ -23,6 +23,7 @@ from foreign_schemas import _fresh_database, _patients
 from random_server_clinic import ServerClinic, create_random_server_clinic
 
 from emr_exporter.connectors.spec import load_spec, session_time_zone
+from emr_exporter.sources.base import Source, SqliteFileSource
 from emr_exporter.sources.catalog import list_tables
 from emr_exporter.sources.drivers import caps_for, get_option, limit_sql
 from emr_exporter.sources.odbc import OdbcSource
@@ -78,8 +79,10 @@ def through_the_flow(clinic: ServerClinic, tmp_path: Path, joined: int = 0, atta
     dry, sealed, bag = exported(flow, tmp_path)
     reconciliation = balanced_reconciliation(check, dry, sealed, bag)
     spec = load_spec(flow.connectors / "foreign")
-    # as the export reads: a PostgreSQL session in the connector's [source] timezone
-    source = OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(spec))
+    # as the export reads: a PostgreSQL session in the connector's [source] timezone (a clinic without a server:
+    # its SQLite file)
+    source: Source = (SqliteFileSource(clinic.path) if clinic.odbc is None else
+                      OdbcSource(clinic.odbc, get_option(clinic.odbc, "PWD"), time_zone=session_time_zone(spec)))
     try:
         # PostgreSQL SQL_ASCII: every text column read as the bytes it stores, as the export reads it
         stored = {t.name.lower(): [c.name for c in t.columns if c.byte_charset] for t in list_tables(source)}

@@ -50,15 +50,19 @@ def test_a_visit_rows_diagnosis_code_columns_get_sections_of_their_own(tmp_path:
         "code": ("MAIN_DX_CD", None), "text": ("MAIN_DX_NM", None), "primary": (None, True)}
     assert (sub.fields["code"].source_column, "text" in sub.fields, "primary" in sub.fields) == (
         "SUB_DX_CD1", False, False)
+    # a visit whose main code is blank but whose name is written is read too: a Condition of its text (was: none,
+    # the name carried raw with the visit)
     assert main.query == ("SELECT X.VISIT_NO, X.PT_NO, X.VISIT_YMD, X.MAIN_DX_CD, X.MAIN_DX_NM FROM VISIT X "
-                          "WHERE X.MAIN_DX_CD IS NOT NULL AND TRIM(X.MAIN_DX_CD) <> ''")
+                          "WHERE (X.MAIN_DX_CD IS NOT NULL AND TRIM(X.MAIN_DX_CD) <> '') "
+                          "OR (X.MAIN_DX_NM IS NOT NULL AND TRIM(X.MAIN_DX_NM) <> '')")
     result = run_export(ExportRequest(connector="visitdx", source=SourceAddress(database=path),
                                       connectors_dirs=(tmp_path / "out",), institution_code="12345678",
                                       institution_name="가상의원"))
     assert result.reconciliation.balanced
     rows = {e.entity: (e.source_rows, e.exported, e.quarantined) for e in result.reconciliation.entities}
-    # visit 7's blank main code makes no Condition; SUB_DX_CD1 is set in every third visit
-    assert (rows["diagnosis_main_dx_cd"], rows["diagnosis_sub_dx_cd1"]) == ((39, 39, 0), (13, 13, 0))
+    # visit 7's blank main code beside its name (상병2) makes a Condition of that text; SUB_DX_CD1 is set in every
+    # third visit
+    assert (rows["diagnosis_main_dx_cd"], rows["diagnosis_sub_dx_cd1"]) == ((40, 40, 0), (13, 13, 0))
 
 
 def test_an_integer_id_of_a_diagnosis_dictionary_gets_a_section_and_its_cells_are_counted_once(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, codepage, model
+from emr_exporter.authoring.column_groups import ColumnGroup, column_groups, group_entity, group_fields
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.authoring.json_columns import (
     LIFT_ENGINES,
@@ -1390,6 +1391,33 @@ def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple
                              f"{column.name} hold the key {k!r}" for k in fit)
             found.append((name, fit, f"{held}, a SOAP note's part: read out as text (an object or list as its JSON)"))
     return found if len(found) >= 3 else []
+
+
+#: The word ending a date's or a time's column name, taken off to compare what each is of (_same_moment)
+_MOMENT_WORD = re.compile(r"_?(YMD|DATE|DT|DTTM|DAY|YYYYMMDD|TIME|TM|HHMM|HHMMSS|HMS|HOUR)$"
+                          r"|(일자|일시|날짜|시간|시각|일)$")
+
+
+def _same_moment(date: str, time: str) -> bool:
+    """Whether a time column may be the time of day of a date column by their names: the words before the date
+    and time words are the same (VISIT_DATE, VISIT_TIME; 내원일자, 내원시간), or one of them has none (VST_DT beside
+    TIME); not REG_TIME beside BIRTH_DATE, nor 접수시간 beside 생년월일."""
+    stems = [_MOMENT_WORD.sub("", _words(n)).strip("_") for n in (date, time)]
+    return not stems[0] or not stems[1] or stems[0] == stems[1]
+
+
+def _visit_day(start: FieldGuess, names: Collection[str]) -> FieldGuess | None:
+    """The visit's date as a section reading its rows again takes it: ``start`` itself where it reads one plain
+    column of the visit table; its date column alone (which [source] date_formats read) where the EMR keeps the
+    time of day beside it (VISIT_DATE CHAR(8) and VISIT_TIME CHAR(6), read together: :meth:`_time_beside_date`);
+    else None (read through a query, a join or an expression)."""
+    if start.expr or (start.join and start.join != " ") or start.key_form or start.bp_part or start.large_object:
+        return None
+    if not start.columns:
+        return start if start.column in names else None
+    if len(start.columns) == 2 and start.type == "datetime" and all(c in names for c in start.columns):
+        return dataclasses.replace(start, column=start.columns[0], columns=(), join="", type="date", format=None)
+    return None
 
 
 def _visit_links(key: str, patient: FieldGuess, start: FieldGuess, when: str) -> list[FieldGuess]:
@@ -2834,6 +2862,8 @@ class _Guesser:
         times = [c.name for c in table.columns if c.name not in used and (c.has("time_of_day", 0.5) or (
                  c.non_empty and c.shapes.get("time_read", 0) == c.non_empty))
                  and _name_fits(r"(.*_)?(TIME|TM|HHMM|HMS)|.*(시간|시각)", c)]
+        if dates:  # never another event's time (REG_TIME beside BIRTH_DATE: when the chart was made, not the birth)
+            times = [t for t in times if _same_moment(dates[0].column, t)]
         time = table.column(times[0]) if len(times) == 1 else None
         if dates and time is not None and dates[0].format is None and _holds_datetime(
                 guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
@@ -4269,6 +4299,8 @@ class _Guesser:
         self._prescription_rows()
         self._prescription_json_items()
         self._visit_diagnoses()
+        self._column_groups()
+        self._visit_plain_vitals()
         self._visit_json_vitals()
         self._visit_json_notes()
         return self.guesses
@@ -4287,9 +4319,10 @@ class _Guesser:
         fields = {f.field: f for f in visit.fields}
         patient, start = fields.get("patient_id"), fields.get("start")
         names = {c.name for c in table.columns}
-        if patient is None or start is None or any(
-                f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part or f.json_keys
-                or f.large_object for f in (patient, start)):
+        start = _visit_day(start, names) if start is not None else None
+        if patient is None or start is None or start.json_keys or (
+                patient.column not in names or patient.expr or patient.columns or patient.join or patient.key_form
+                or patient.bp_part or patient.json_keys or patient.large_object):
             return None  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
         return visit, table, patient, start, [c for c in table.columns if c.name not in used]
@@ -4765,6 +4798,7 @@ class _Guesser:
                 f.expr or f.columns or f.join or f.key_form or f.bp_part or f.large_object)
 
         patient, start = fields.get("patient_id"), fields.get("start")
+        start = _visit_day(start, names) if start is not None else None
         if not plain(patient) or not plain(start) or patient is None or start is None:
             return  # the visit's patient or date read through a query or a join: not one to read again here
         used = {c for f in visit.fields for c in (*f.columns, f.column) if c} | set(visit.unnamable) | {visit.key}
@@ -4791,7 +4825,25 @@ class _Guesser:
             if why is not None and (not _integer_typed(column)
                                     or self._dx_dictionary.get((table.name, column.name)) is not None):
                 found.append((column, words, why))
-        if not found or len(found) > _VISIT_DX_MAX:
+        if not found:
+            return
+        # the other groups of a numbered series one of whose code columns is found (DX1_CODE … DX8_CODE; 진단1코드 …):
+        # set in no sampled visit, or only with a name (DX4_NAME written, DX4_CODE blank), they are the visit's
+        # diagnoses all the same; never one whose sampled values are no codes (SUB_DX_CD2 of free text)
+        by_name = {c.name: c for c in table.columns}
+        for groups in column_groups([c.name for c in table.columns if c.name not in used]).values():
+            parts = [p for p, c in groups[0].parts.items() if c in {f[0].name for f in found}]
+            for part in parts:
+                head = groups[0].parts[part]
+                for group in groups:
+                    other = by_name.get(group.parts.get(part, ""))
+                    if other is not None and other.name not in {f[0].name for f in found} and (
+                            not _integer_typed(other) and not other.is_binary and not other.dated) and (
+                            other.non_empty == 0 or self._dx_values(table, other) is not None):
+                        found.append((other, _dx_words(other.own or other.name),
+                                      f"group {group.number} of the numbered series whose first, {head}, holds them"))
+        found.sort(key=lambda f: table.columns.index(f[0]))
+        if len(found) > _VISIT_DX_MAX:
             return
         ranks = [_dx_rank(c.name, w) for c, w, _ in found]
         if not any(r is not None for r in ranks) and len(found) > 1 and not staying:
@@ -4858,11 +4910,15 @@ class _Guesser:
                  f"diagnosis per visit whose {column.name} is set"),
             key_why="the visit's key: one diagnosis per visit and column (the record ids of a second section of "
                     f"{table.name} are made from {table.name}#<section>)",
-            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE X.{column.name} IS NOT NULL"
-                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")),
-            query_why=(f"the visits whose {column.name} is set (no empty diagnosis made of a NULL or blank one; "
-                       f"their {column.name} is this section's, the visit's section carries it only where it is not "
-                       "set)"))
+            query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE "
+                   + ("(" if beside is not None else "") + f"X.{column.name} IS NOT NULL"
+                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")
+                   # a diagnosis written as its name alone (DX4_NAME, no code): a Condition of its text
+                   + (f") OR (X.{beside} IS NOT NULL AND TRIM(X.{beside}) <> '')" if beside is not None else "")),
+            query_why=(f"the visits whose {column.name} is set" + (f" or, without it, {beside} (a diagnosis written "
+                                                                   "as its name alone)" if beside else "")
+                       + f" (no empty diagnosis made of a NULL or blank one; their {column.name} is this section's, "
+                       "the visit's section carries it only where it is not set)"))
         guess.fields = [
             dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
             FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter"),
@@ -4876,6 +4932,209 @@ class _Guesser:
             guess.fields.append(FieldGuess("primary", "", "bool", primary_why, value=True))
         self.guesses[section] = guess
 
+
+    #: What a section of a repeated column group needs set to make a record (its WHERE): entity → fields, any one
+    _GROUP_SET: typing.ClassVar[dict[str, tuple[str, ...]]] = {
+        "order_line": ("code", "name"), "fee_line": ("code", "name"), "allergy": ("substance",)}
+    #: The field each made of the row's date, and the constant fields of each entity's group
+    _GROUP_WHEN: typing.ClassVar[dict[str, str]] = {"order_line": "ordered", "fee_line": "service_date",
+                                                     "allergy": ""}
+
+    def _column_groups(self) -> None:
+        """Repeated column groups of the visit row (``RX1_CODE, RX1_NAME, RX1_DOSE … RX15_…``: drug orders;
+        ``수가1코드, 수가1금액 …``: fee lines) and of the patient row (``ALLERGY1..ALLERGY5``) that no field of its
+        section reads (:func:`~emr_exporter.authoring.column_groups.column_groups`: ``<stem><n>_<part>``,
+        ``<stem>_<part><n>``, Hangul ``<stem><n><part>``, two numbers or more): ``[entities.<entity>_<stem><n>]``
+        per group number reads the row again where the group's code or name is set (its ``WHERE``: an empty group
+        is no record), with the row's key as its key, the visit's patient, the visit itself and its date (the
+        patient's own key for a patient's group), each part as the field its name says (a part no field reads, or
+        whose values do not fit it, a raw cell of the section). Each cell of a group is its section's for the rows
+        it reads, the row's section's for the others (the export's ``read_again``). Before, every group was carried
+        raw with its row: no MedicationRequest, no fee line, no allergy."""
+        found = self._visit_read_again()
+        if found is not None:
+            visit, table, patient, start, unread = found
+            assert isinstance(visit.key, str)
+            links = [dataclasses.replace(patient, why=f"the visit's patient ({patient.why})", required=True),
+                     FieldGuess("encounter_id", visit.key, "ref", "the visit itself", ref=visit.section or "encounter")]
+            self._group_sections(table, visit.key, unread, links, start, ("order_line", "fee_line", "allergy"))
+        person = self.guesses.get("patient")
+        own_table = next((t for t in self.profile.tables if person is not None and t.name == person.table), None)
+        if person is None or own_table is None or not person.usable or not isinstance(person.key, str) or (
+                not own_table.plain or not self._linkable(own_table)):
+            return
+        used = {c for f in person.fields for c in (*f.columns, f.column) if c} | set(person.unnamable) | {person.key}
+        own = FieldGuess("patient_id", person.key, "ref", "the patient's own row", ref="patient", required=True)
+        unread = [c for c in own_table.columns if c.name not in used]
+        self._group_sections(own_table, person.key, unread, [own], None, ("allergy",))
+        self._patient_row_coverage(own_table, person.key, unread, own)
+
+    def _patient_row_coverage(self, table: TableProfile, key: str, unread: list[ColumnProfile],
+                              own: FieldGuess) -> None:
+        """The patient's insurance kept on the patient row (``INS_TYPE``, ``INS_NO``; 보험구분, 보험증번호), where no
+        table of coverage was found: ``[entities.coverage_<table>]`` reads the patient rows again whose kind of
+        insurance is set, one Coverage each, the patient's own key its key and ``patient_id``; the number beside it
+        its ``insured_number``. Before, both were carried raw with the patient."""
+        coverage = self.guesses.get("coverage")
+        section = f"coverage_{table.name.lower()}"
+        if (coverage is not None and coverage.usable) or not NAME.match(section) or section in self.guesses:
+            return
+        plain = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                 and not c.is_binary and not c.cp949_as_latin1 and not c.stored_bytes and not _date_like(c)]
+        found: dict[str, tuple[ColumnProfile, str]] = {}
+        for name in ("payer_type", "insured_number"):
+            for pattern in FIELD_HINTS["coverage"][name]:
+                column = next((c for c in plain if _name_fits(pattern, c) and c.non_empty
+                               and all(c is not f[0] for f in found.values())), None)
+                if column is not None:
+                    found[name] = (column, pattern)
+                    break
+        if "payer_type" not in found:
+            return
+        kind = found["payer_type"][0]
+        guess = EntityGuess(
+            "coverage", table.name, key=key, section=section,
+            why=(f"{', '.join(c.name for c, _ in found.values())} of the patient table {table.name} are named as a "
+                 "patient's insurance is: one coverage per patient whose kind of insurance is set"),
+            key_why="the patient's key: one coverage per patient",
+            query_why=(f"the patients whose {kind.name} is set; their insurance columns are this section's, the "
+                       "patient's section carries them for the others"))
+        selects = list(dict.fromkeys(f"X.{c}" for c in (key, *(c.name for c, _ in found.values()))))
+        guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE X.{kind.name} IS NOT "
+                       "NULL" + ("" if _integer_typed(kind) else f" AND TRIM(X.{kind.name}) <> ''"))
+        guess.fields = [own] + [FieldGuess(name, c.name, "text", f"column name matches {pattern}",
+                                           required=name == "payer_type") for name, (c, pattern) in found.items()]
+        self.guesses[section] = guess
+
+    #: The measurements a visit row may keep as plain columns (BP_SYS, PULSE, 체온), in the order they are matched
+    _VISIT_VITALS = ("systolic", "diastolic", "pulse", "respiration", "temperature", "weight", "height", "bmi", "spo2")
+
+    def _visit_plain_vitals(self) -> None:
+        """The vital signs a visit row keeps as plain columns of its own (``BP_SYS, BP_DIA, PULSE, TEMP, HEIGHT,
+        WEIGHT``; 수축기혈압, 체온), named as a vital-signs table's are (:data:`FIELD_HINTS`), two measurements or
+        more, numbers in the sample, no field of the visit's section reading them: ``[entities.vital_signs_<table>]``
+        reads the visit rows again where one of them is set (its ``WHERE``: a visit with none measured has no
+        vital signs), with the visit's key as its key and encounter link, its patient, and its date as the time
+        observed. Each such cell is this section's for the visits it reads, the visit's section's for the others
+        (the export's ``read_again``). Before, they were carried raw with the visit: no vital-sign Observation."""
+        found = self._visit_read_again()
+        vitals = self.guesses.get("vital_signs")
+        if found is None or (vitals is not None and vitals.usable):
+            return  # a table of vital signs of its own: the visit's columns are no second set of them
+        visit, table, patient, start, unread = found
+        assert isinstance(visit.key, str)
+        section = f"vital_signs_{table.name.lower()}"
+        if not NAME.match(section) or section in self.guesses:
+            return
+        free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty and _fits(c, "decimal")]
+        measured: list[tuple[str, ColumnProfile, str]] = []
+        for name in self._VISIT_VITALS:
+            for pattern in FIELD_HINTS["vital_signs"][name]:
+                column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in measured]), None)
+                if column is not None:
+                    measured.append((name, column, pattern))
+                    break
+        if len(measured) < 2:
+            return  # one column named HT or BT alone is no set of measurements
+        numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
+        conditions = [f"X.{c.name} IS NOT NULL" + ("" if c.type_name.upper().startswith(numbers) else
+                                                   f" AND TRIM(X.{c.name}) <> ''") for _, c, _ in measured]
+        guess = EntityGuess(
+            "vital_signs", table.name, key=visit.key, section=section,
+            why=(f"{', '.join(c.name for _, c, _ in measured)} of the visit table {table.name} are named as vital "
+                 "signs are: one set of measurements per visit with one of them"),
+            key_why="the visit's key: one set of measurements per visit",
+            query_why=("the visits with a measurement (a visit with none measured has no vital signs); their "
+                       "measurements are this section's, the visit's section carries them for the others"))
+        selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column,
+                                                        *(c.name for _, c, _ in measured))))
+        guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
+                       + " OR ".join(f"({c})" for c in conditions))
+        guess.fields = _visit_links(visit.key, patient, start, "observed")
+        guess.fields[1] = dataclasses.replace(guess.fields[1], ref=visit.section or "encounter")
+        guess.fields += [FieldGuess(name, c.name, "decimal", f"column name matches {pattern}")
+                         for name, c, pattern in measured]
+        self.guesses[section] = guess
+
+    def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],
+                        start: FieldGuess | None, entities: Sequence[str]) -> None:
+        """:meth:`_column_groups` on one table's ``unread`` columns: a section per group of an entity of
+        ``entities``."""
+        by_name = {c.name: c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                   and not c.is_binary and not c.cp949_as_latin1 and not c.stored_bytes}
+        hints = typing.get_type_hints
+        for stem, groups in column_groups(list(by_name)).items():
+            entity = group_entity(stem)
+            if entity is None or entity not in entities or (entity != "allergy" and start is None):
+                continue
+            annotations = hints(model.ENTITY_TYPES[entity])
+            found: list[tuple[ColumnGroup, dict[str, tuple[ColumnProfile, str]], list[str]]] = []
+            for group in groups:
+                fields = {}
+                for name, column_name in group_fields(entity, group).items():
+                    column = by_name[column_name]
+                    field_type = _field_type(entity, "substance" if name == "substance" else name,
+                                             annotations.get(name, str), column)
+                    if name == "code":
+                        name = "edi_code" if entity == "order_line" and column.has("edi", 0.8) else (
+                            "local_code" if entity == "order_line" else "code")
+                        field_type = "text"
+                    if _fits(column, field_type):
+                        fields[name] = (column, field_type)
+                wanted = [f for f in (*self._GROUP_SET[entity], "edi_code", "local_code") if f in fields]
+                if wanted:
+                    found.append((group, fields, wanted))
+            # every group of a series one of whose groups is set in the sample (RX15 set in no sampled visit may
+            # be set in a later one)
+            if any(fields[f][0].non_empty for _, fields, wanted in found for f in wanted):
+                for group, fields, wanted in found:
+                    self._group_section(table, key, entity, stem, group, fields, wanted, links, start)
+
+    def _group_section(self, table: TableProfile, key: str, entity: str, stem: str, group: ColumnGroup,
+                       fields: dict[str, tuple[ColumnProfile, str]], wanted: list[str], links: list[FieldGuess],
+                       start: FieldGuess | None) -> None:
+        """The section of :meth:`_group_sections` reading group number ``group.number`` of ``stem``."""
+        section = f"{entity}_{stem.strip('_').lower()}{group.number}"
+        if not NAME.match(section) or section in self.guesses:
+            section = f"{entity}_{table.name.lower()}_{group.number}"
+        if not NAME.match(section) or section in self.guesses:
+            section = f"{entity}_group{group.number}"
+        if section in self.guesses:
+            return
+        columns = list(group.parts.values())
+        read = " or ".join(fields[f][0].name for f in wanted)
+        guess = EntityGuess(
+            entity, table.name, key=key, section=section,
+            why=(f"{', '.join(columns)}: group {group.number} of the repeated column group {stem} of {table.name} "
+                 f"(one {entity} per row whose {read} is set)"),
+            key_why=f"the row's key: one {entity} per row and group (the record ids of a second section of "
+                    f"{table.name} are made from {table.name}#<section>)")
+        selects = [key, *(f.column for f in links), *([start.column] if start is not None else []), *columns]
+        conditions = [f"(X.{fields[f][0].name} IS NOT NULL" + ("" if _integer_typed(fields[f][0]) else
+                                                                f" AND TRIM(X.{fields[f][0].name}) <> ''") + ")"
+                      for f in wanted]
+        guess.query = (f"SELECT {', '.join(dict.fromkeys(f'X.{c}' for c in selects))} FROM "
+                       f"{self.relation(table.name)} X WHERE {' OR '.join(conditions)}")
+        guess.query_why = (f"the rows whose group {group.number} is set (an empty group is no {entity}); its columns "
+                           "are this section's for those rows, the row's own section carries them for the others")
+        guess.fields = list(links)
+        if start is not None and self._GROUP_WHEN[entity]:
+            guess.fields.append(dataclasses.replace(start, field=self._GROUP_WHEN[entity], required=True,
+                                                    why=f"the visit's date ({start.why})"))
+        for name, (column, field_type) in fields.items():
+            guess.fields.append(FieldGuess(name, column.name, field_type,
+                                           f"part {column.name} of group {group.number} of {stem}"))
+        if entity == "order_line":
+            if set(stem.strip("_").split("_")) & {"RX", "MED", "MEDI", "DRUG", "PRESC", "YAK"} or any(
+                    k in stem for k in ("투약", "약품", "약")):  # (ORD, 처방: an order of any kind, no code_type said)
+                guess.fields.append(FieldGuess("code_type", "", "text", f"{stem}: a group of the visit's drug orders "
+                                               "(MedicationRequest)", value="drug"))
+            guess.fields.append(FieldGuess("group_id", key, "text", "the visit: its drug orders are one prescription "
+                                           "(MedicationRequest.groupIdentifier)"))
+            guess.fields.append(FieldGuess("group_table", "", "text", f"group_id is a key of {table.name}",
+                                           value=table.name))
+        self.guesses[section] = guess
 
     def _back_references(self) -> None:
         """A child's reference to an entity guessed after it (model.BACK_REFERENCES: a lab result's report,
