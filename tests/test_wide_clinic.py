@@ -217,3 +217,41 @@ def test_an_order_group_says_a_drug_only_where_its_stem_does(tmp_path: Path) -> 
                 e.fields["code_type"].value if "code_type" in e.fields else None) for n, e in lines.items()} == {
         "order_line_ord1": ("ORD1_CD", "ORD1_NM", None), "order_line_ord2": ("ORD2_CD", "ORD2_NM", None),
         "order_line_yak1": ("YAK_CD1", "YAK_NM1", "drug"), "order_line_yak2": ("YAK_CD2", "YAK_NM2", "drug")}
+
+
+def test_a_group_named_by_a_word_that_merely_holds_a_drug_word_is_no_drug_order(tmp_path: Path) -> None:
+    # 예약 (a booking), 특약 (an insurance rider), 요약 (a summary) hold the syllable 약 but are no drugs; a
+    # DRUG_ALLERGY group is the patient's allergies (to drugs), not drug orders
+    import sqlite3
+
+    from emr_exporter.authoring.column_groups import group_entity
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.sources.address import SourceAddress
+
+    assert {stem: group_entity(stem) for stem in ("예약", "특약", "요약", "계약", "약", "약품", "처방약", "투약",
+                                                  "DRUG_ALLERGY", "ALLERGY_DRUG", "약물알레르기", "RX")} == {
+        "예약": None, "특약": None, "요약": None, "계약": None, "약": "order_line", "약품": "order_line",
+        "처방약": "order_line", "투약": "order_line", "DRUG_ALLERGY": "allergy", "ALLERGY_DRUG": "allergy",
+        "약물알레르기": "allergy", "RX": "order_line"}
+    path = tmp_path / "booked.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT,
+                              DRUG_ALLERGY1_NM TEXT, DRUG_ALLERGY2_NM TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT,
+                            예약1코드 TEXT, 예약1명 TEXT, 예약2코드 TEXT, 예약2명 TEXT,
+                            DRUG_ALLERGY1_NM TEXT, DRUG_ALLERGY2_NM TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M', ?, NULL)",
+                     [(i, f"환자{i}", "페니실린" if i % 3 == 0 else None) for i in range(1, 11)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        (v, 1 + v % 10, f"202403{1 + v % 28:02d}", "R01", "재진 예약", "" if v % 2 else "R02", "검사 예약",
+         "아스피린" if v % 4 == 0 else None, None) for v in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("booked", tmp_path / "out", SourceAddress(database=path)).folder)
+    assert sorted(n for n, e in spec.entities.items() if e.canonical == "order_line") == []
+    assert sorted((e.table, n) for n, e in spec.entities.items() if e.canonical == "allergy") == [
+        ("PATIENT", "allergy_patient_1"), ("PATIENT", "allergy_patient_2"), ("VISIT", "allergy_drug_allergy1"),
+        ("VISIT", "allergy_drug_allergy2")]

@@ -74,22 +74,36 @@ GROUP_PARTS: dict[str, tuple[tuple[str, str], ...]] = {
                 ("substance_code", r"CODE|CD|코드")),
 }
 
-#: The stems that say what a group is: entity → (words of an ASCII stem, what a Hangul stem holds)
-GROUP_STEMS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "order_line": (frozenset({"RX", "MED", "MEDI", "DRUG", "ORD", "ORDER", "PRESC", "YAK", "CHEOBANG"}),
-                   ("처방", "투약", "약품", "약")),
-    "fee_line": (frozenset({"FEE", "SUGA", "CHARGE", "BILL"}), ("수가", "진료비")),
-    "allergy": (frozenset({"ALLERGY", "ALLERGIES", "ALLERGEN", "ALG", "ALRG", "ALLER"}), ("알레르기", "알러지")),
+#: A Hangul stem that says a drug: 약 alone, or a word of drugs in it (투약, 약품, 약제, 약물, 복약; 처방약, 복용약 …),
+#: never the syllable 약 inside another word (예약 a booking, 특약 an insurance rider, 요약 a summary, 계약)
+_DRUG_HANGUL = r"약|.*(투약|약품|약제|약물|복약|(처방|복용|원내|원외|내복|외용|주사|상비)약).*"
+
+#: The words of an ASCII stem that say a drug (a group of ``ORD`` or 처방 is an order of any kind)
+_DRUG_WORDS = frozenset({"RX", "MED", "MEDI", "DRUG", "PRESC", "YAK"})
+
+#: The stems that say what a group is: entity → (words of an ASCII stem, a pattern a whole Hangul stem matches);
+#: in this order, the first that fits (DRUG_ALLERGY, 약물알레르기: a patient's allergies to drugs, no drug order)
+GROUP_STEMS: dict[str, tuple[frozenset[str], str]] = {
+    "allergy": (frozenset({"ALLERGY", "ALLERGIES", "ALLERGEN", "ALG", "ALRG", "ALLER"}), r".*(알레르기|알러지).*"),
+    "order_line": (_DRUG_WORDS | {"ORD", "ORDER", "CHEOBANG"}, rf".*처방.*|{_DRUG_HANGUL}"),
+    "fee_line": (frozenset({"FEE", "SUGA", "CHARGE", "BILL"}), r".*(수가|진료비).*"),
 }
 
 
 def group_entity(stem: str) -> str | None:
     """The entity a group's stem names (RX: order_line, 수가: fee_line, ALLERGY: allergy), or None."""
     words = set(stem.strip("_").split("_"))
-    for entity, (ascii_words, hangul) in GROUP_STEMS.items():
-        if words & ascii_words or (not stem.isascii() and any(h in stem for h in hangul)):
+    hangul = "".join(c for c in stem if not c.isascii())
+    for entity, (ascii_words, pattern) in GROUP_STEMS.items():
+        if words & ascii_words or (hangul and re.fullmatch(pattern, hangul)):
             return entity
     return None
+
+
+def drug_stem(stem: str) -> bool:
+    """Whether an order group's stem says a drug (RX, YAK, 투약, 약 …), not an order of any kind (ORD, 처방)."""
+    hangul = "".join(c for c in stem if not c.isascii())
+    return bool(set(stem.strip("_").split("_")) & _DRUG_WORDS or (hangul and re.fullmatch(_DRUG_HANGUL, hangul)))
 
 
 def group_fields(entity: str, group: ColumnGroup) -> dict[str, str]:

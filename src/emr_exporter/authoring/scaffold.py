@@ -30,7 +30,13 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from emr_exporter import __version__, codepage, model
-from emr_exporter.authoring.column_groups import ColumnGroup, column_groups, group_entity, group_fields
+from emr_exporter.authoring.column_groups import (
+    ColumnGroup,
+    column_groups,
+    drug_stem,
+    group_entity,
+    group_fields,
+)
 from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.authoring.json_columns import (
     LIFT_ENGINES,
@@ -5126,8 +5132,7 @@ class _Guesser:
             guess.fields.append(FieldGuess(name, column.name, field_type,
                                            f"part {column.name} of group {group.number} of {stem}"))
         if entity == "order_line":
-            if set(stem.strip("_").split("_")) & {"RX", "MED", "MEDI", "DRUG", "PRESC", "YAK"} or any(
-                    k in stem for k in ("투약", "약품", "약")):  # (ORD, 처방: an order of any kind, no code_type said)
+            if drug_stem(stem):  # (ORD, 처방: an order of any kind, no code_type said)
                 guess.fields.append(FieldGuess("code_type", "", "text", f"{stem}: a group of the visit's drug orders "
                                                "(MedicationRequest)", value="drug"))
             guess.fields.append(FieldGuess("group_id", key, "text", "the visit: its drug orders are one prescription "
