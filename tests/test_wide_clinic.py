@@ -57,13 +57,14 @@ def test_the_column_group_names_are_read_in_each_form() -> None:
         "CODE": "RX2_CODE", "NAME": "RX2_NAME"}
 
 
-@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db)])
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("mariadb", marks=pytest.mark.db),
+                                    pytest.param("postgres", marks=pytest.mark.db)])
 def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp_path: Path,
                                                                  request: pytest.FixtureRequest) -> None:
     if engine == "sqlite":
         clinic = create_wide_clinic(engine, tmp_path / "wide.db")
     else:
-        clinic = create_wide_clinic(engine, _fresh_database(request.getfixturevalue("mariadb_conn_str"), "emr_wide",
+        clinic = create_wide_clinic(engine, _fresh_database(request.getfixturevalue(f"{engine}_conn_str"), "emr_wide",
                                                             engine))
     visits, allergies = clinic.visits, clinic.allergies
     dx = {v: x["dx"] for v, x in visits.items()}  # a group with a code, or a name alone
@@ -80,6 +81,13 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
                        + 40)
     bag = _bag(tmp_path)
     toml = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
+    if engine == "postgres":  # its unquoted names folded to lower case: compared as the DDL wrote them
+        for s in toml["entities"].values():
+            s["table"] = s["table"].upper()
+            for f in s["fields"].values():
+                for part in ("column", "value"):
+                    if f.get(part) == s["table"].lower() or (part == "column" and part in f):
+                        f[part] = f[part].upper()
     sections = {name: (s.get("entity", name), s["table"]) for name, s in toml["entities"].items()}
     rx_sections = [f"order_line_rx{n}" for n in range(1, RX_GROUPS + 1)]
     fee_sections = [f"fee_line_visit_{n}" for n in range(1, FEE_GROUPS + 1)]
@@ -120,7 +128,7 @@ def test_a_clinic_of_wide_rows_gives_one_resource_per_set_group(engine: str, tmp
     expected |= {(s, "VISIT", count(n, fee), count(n, fee), 0) for n, s in enumerate(fee_sections, 1)}
     expected |= {(s, "PT_MST", count(n, allergies), count(n, allergies), 0)
                  for n, s in enumerate(allergy_sections, 1)}
-    assert _entities(bag) == expected
+    assert {(s, t.upper(), *n) for s, t, *n in _entities(bag)} == expected
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     defects = {e["entity"]: e["field_defects"] for e in reconciliation["entities"] if e["field_defects"]}
     assert defects == {"patient": {"invalid-date": 1}}  # the birth date '00000000' (kept raw with its reason)
@@ -255,3 +263,35 @@ def test_a_group_named_by_a_word_that_merely_holds_a_drug_word_is_no_drug_order(
     assert sorted((e.table, n) for n, e in spec.entities.items() if e.canonical == "allergy") == [
         ("PATIENT", "allergy_patient_1"), ("PATIENT", "allergy_patient_2"), ("VISIT", "allergy_drug_allergy1"),
         ("VISIT", "allergy_drug_allergy2")]
+
+
+@pytest.mark.db
+def test_numbers_kept_in_number_columns_of_a_wide_row_are_read_on_postgres(
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    # a kind of insurance and drug codes declared NUMERIC (an old schema's NUMBER): PostgreSQL has no TRIM of a
+    # number, so a section's "set" test on them is IS NOT NULL alone (was: every query of theirs failed there)
+    from foreign_schemas import postgres_tables
+    from wide_clinic import WideClinic
+
+    db = WideClinic("postgres", odbc=_fresh_database(request.getfixturevalue("postgres_conn_str"), "emr_wide_num",
+                                                    "postgres"), patients="pt_mst", also_read=("visit",))
+    conn, put = postgres_tables(db, str(db.odbc), {
+        "PT_MST": "PT_NO VARCHAR(10) PRIMARY KEY, PT_NM VARCHAR(40) NOT NULL, BIRTH_DATE CHAR(8), SEX CHAR(1), "
+                  "INS_TYPE NUMERIC(1), INS_NO VARCHAR(20)",
+        "VISIT": "VISIT_NO INTEGER PRIMARY KEY, PT_NO VARCHAR(10) NOT NULL, VISIT_DATE CHAR(8) NOT NULL, "
+                 "RX1_CODE NUMERIC(9), RX1_NAME VARCHAR(40), RX2_CODE NUMERIC(9), RX2_NAME VARCHAR(40), "
+                 "BP_SYS INTEGER, BP_DIA INTEGER, TEMP NUMERIC(4,1)"})
+    try:
+        put("PT_MST", [(f"P{i:03d}", f"환자{i}", f"19{50 + i}0102", "MF"[i % 2], None if i % 5 == 0 else 1 + i % 2,
+                        f"{i:011d}") for i in range(1, 21)])
+        put("VISIT", [(v, f"P{1 + v % 20:03d}", f"202403{1 + v % 28:02d}", 645301200 + v % 3, "타이레놀정500mg",
+                       None if v % 3 else 642102570, None if v % 3 else "아목시실린캡슐", 120 + v % 20, 80, None)
+                      for v in range(1, 41)])
+    finally:
+        conn.close()
+    # each section reading a visit row again counts its key, patient and date again; the coverage its patient key
+    assert through_the_flow(db, tmp_path) == db.cells + 3 * (40 + 13 + 40) + 16
+    bag = _bag(tmp_path)
+    assert {(s, n) for s, _, n, *_ in _entities(bag)} == {
+        ("patient", 20), ("encounter", 40), ("order_line_rx1", 40), ("order_line_rx2", 13),
+        ("vital_signs_visit", 40), ("coverage_pt_mst", 16)}

@@ -1778,6 +1778,18 @@ def _integer_typed(column: ColumnProfile) -> bool:
     return _INTEGER_TYPE.match(column.type_name.upper()) is not None
 
 
+#: Declared types of numbers (PostgreSQL's numeric, double precision; MariaDB's decimal, mediumint …): no blank in them
+_NUMBER_TYPE = re.compile(r"(BIG|SMALL|TINY|MEDIUM)?INT|NUM|DEC|REAL|FLOAT|DOUBLE|(SMALL)?MONEY|(BIG|SMALL)?SERIAL")
+
+
+def _set_sql(column: ColumnProfile) -> str:
+    """The SQL test that ``X.<column>`` holds a value: not NULL, and for a column of text not blank (the vendor's
+    ``''``); a column declared a number is never blank, and PostgreSQL has no TRIM of a number."""
+    if _integer_typed(column) or _NUMBER_TYPE.match(column.type_name.upper()):
+        return f"X.{column.name} IS NOT NULL"
+    return f"X.{column.name} IS NOT NULL AND TRIM(X.{column.name}) <> ''"
+
+
 #: Fields of which a record needs at least one (pipeline/fhir.py refuses it otherwise, as unmappable).
 _ONE_OF_FIELDS: dict[str, tuple[str, ...]] = {
     "diagnosis": model.REQUIRED_ONE_OF[model.Diagnosis],  # a diagnosis written only as text has no code
@@ -4917,8 +4929,7 @@ class _Guesser:
             key_why="the visit's key: one diagnosis per visit and column (the record ids of a second section of "
                     f"{table.name} are made from {table.name}#<section>)",
             query=(f"SELECT {', '.join(columns)} FROM {self.relation(table.name)} X WHERE "
-                   + ("(" if beside is not None else "") + f"X.{column.name} IS NOT NULL"
-                   + ("" if _integer_typed(column) else f" AND TRIM(X.{column.name}) <> ''")
+                   + ("(" if beside is not None else "") + _set_sql(column)
                    # a diagnosis written as its name alone (DX4_NAME, no code): a Condition of its text
                    + (f") OR (X.{beside} IS NOT NULL AND TRIM(X.{beside}) <> '')" if beside is not None else "")),
             query_why=(f"the visits whose {column.name} is set" + (f" or, without it, {beside} (a diagnosis written "
@@ -5006,8 +5017,7 @@ class _Guesser:
             query_why=(f"the patients whose {kind.name} is set; their insurance columns are this section's, the "
                        "patient's section carries them for the others"))
         selects = list(dict.fromkeys(f"X.{c}" for c in (key, *(c.name for c, _ in found.values()))))
-        guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE X.{kind.name} IS NOT "
-                       "NULL" + ("" if _integer_typed(kind) else f" AND TRIM(X.{kind.name}) <> ''"))
+        guess.query = f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE {_set_sql(kind)}"
         guess.fields = [own] + [FieldGuess(name, c.name, "text", f"column name matches {pattern}",
                                            required=name == "payer_type") for name, (c, pattern) in found.items()]
         self.guesses[section] = guess
@@ -5043,9 +5053,7 @@ class _Guesser:
                     break
         if len(measured) < 2:
             return  # one column named HT or BT alone is no set of measurements
-        numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
-        conditions = [f"X.{c.name} IS NOT NULL" + ("" if c.type_name.upper().startswith(numbers) else
-                                                   f" AND TRIM(X.{c.name}) <> ''") for _, c, _ in measured]
+        conditions = [_set_sql(c) for _, c, _ in measured]
         guess = EntityGuess(
             "vital_signs", table.name, key=visit.key, section=section,
             why=(f"{', '.join(c.name for _, c, _ in measured)} of the visit table {table.name} are named as vital "
@@ -5117,9 +5125,7 @@ class _Guesser:
             key_why=f"the row's key: one {entity} per row and group (the record ids of a second section of "
                     f"{table.name} are made from {table.name}#<section>)")
         selects = [key, *(f.column for f in links), *([start.column] if start is not None else []), *columns]
-        conditions = [f"(X.{fields[f][0].name} IS NOT NULL" + ("" if _integer_typed(fields[f][0]) else
-                                                                f" AND TRIM(X.{fields[f][0].name}) <> ''") + ")"
-                      for f in wanted]
+        conditions = [f"({_set_sql(fields[f][0])})" for f in wanted]
         guess.query = (f"SELECT {', '.join(dict.fromkeys(f'X.{c}' for c in selects))} FROM "
                        f"{self.relation(table.name)} X WHERE {' OR '.join(conditions)}")
         guess.query_why = (f"the rows whose group {group.number} is set (an empty group is no {entity}); its columns "
