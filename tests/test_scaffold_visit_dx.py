@@ -100,3 +100,23 @@ def test_an_integer_id_of_a_diagnosis_dictionary_gets_a_section_and_its_cells_ar
     [visits] = [t for t in result.reconciliation.inventory if t["name"] == "visit"]
     assert [(a["section"], a["by"], a["columns"]) for a in visits["read_again"]] == [
         ("diagnosis_dis_id", "encounter", ["dis_id"])]
+
+
+def test_a_series_of_ten_diagnosis_slots_gets_a_section_per_slot(tmp_path: Path) -> None:
+    # DX1_CD … DX10_CD, the first three written in the sample: each slot is one of the visit's diagnoses (was: the
+    # empty slots joined the series, ten columns passed the nine a visit row may hold, and no slot got a section)
+    path = tmp_path / "tenslots.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);"
+                       "CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, "
+                       + ", ".join(f"DX{n}_CD TEXT" for n in range(1, 11)) + ");")
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 21)])
+    conn.executemany(f"INSERT INTO VISIT VALUES ({', '.join('?' * 13)})", [
+        (i, 1 + i % 20, f"202403{1 + i % 28:02d}", KCD[i % 5], KCD[(i + 1) % 5] if i % 2 else None,
+         KCD[(i + 2) % 5] if i % 3 == 0 else "", *([None] * 7)) for i in range(1, 41)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("tenslots", tmp_path / "out", SourceAddress(database=path)).folder)
+    assert sorted((e.fields["code"].source_column, "primary" in e.fields) for e in spec.entities.values()
+                  if e.canonical == "diagnosis") == sorted([("DX1_CD", True)] + [(f"DX{n}_CD", False)
+                                                                                  for n in range(2, 11)])

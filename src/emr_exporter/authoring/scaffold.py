@@ -4843,7 +4843,7 @@ class _Guesser:
             if why is not None and (not _integer_typed(column)
                                     or self._dx_dictionary.get((table.name, column.name)) is not None):
                 found.append((column, words, why))
-        if not found:
+        if not found or len(found) > _VISIT_DX_MAX:
             return
         # the other groups of a numbered series one of whose code columns is found (DX1_CODE … DX8_CODE; 진단1코드 …):
         # set in no sampled visit, or only with a name (DX4_NAME written, DX4_CODE blank), they are the visit's
@@ -4860,9 +4860,9 @@ class _Guesser:
                             other.non_empty == 0 or self._dx_values(table, other) is not None):
                         found.append((other, _dx_words(other.own or other.name),
                                       f"group {group.number} of the numbered series whose first, {head}, holds them"))
+        # (the groups of a series added: no more than the slots the vendor made, not counted against the columns
+        # found by their own values, _VISIT_DX_MAX above: DX1_CD … DX10_CD is ten of the visit's diagnoses)
         found.sort(key=lambda f: table.columns.index(f[0]))
-        if len(found) > _VISIT_DX_MAX:
-            return
         ranks = [_dx_rank(c.name, w) for c, w, _ in found]
         if not any(r is not None for r in ranks) and len(found) > 1 and not staying:
             # (a stay's diagnoses in and out are no numbered series: neither is taken for the main one)
