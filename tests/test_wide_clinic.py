@@ -295,3 +295,28 @@ def test_numbers_kept_in_number_columns_of_a_wide_row_are_read_on_postgres(
     assert {(s, n) for s, _, n, *_ in _entities(bag)} == {
         ("patient", 20), ("encounter", 40), ("order_line_rx1", 40), ("order_line_rx2", 13),
         ("vital_signs_visit", 40), ("coverage_pt_mst", 16)}
+
+
+def test_numbered_check_boxes_are_no_allergies(tmp_path: Path) -> None:
+    # ALLERGY1..3 ticked Y or N (the chart's check boxes): a flag is no substance (was: an AllergyIntolerance to
+    # "N" for every unticked box); ALLERGEN1..2 beside them name the substances and are the patient's allergies
+    import sqlite3
+
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.sources.address import SourceAddress
+
+    path = tmp_path / "boxes.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT, ALLERGY1 TEXT,
+                              ALLERGY2 TEXT, ALLERGY3 TEXT, ALLERGEN1 TEXT, ALLERGEN2 TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M', ?, ?, 'N', ?, NULL)", [
+        (i, f"환자{i}", "Y" if i % 3 == 0 else "N", "N" if i % 2 else "Y", "페니실린" if i % 4 == 0 else None)
+        for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("boxes", tmp_path / "out", SourceAddress(database=path)).folder)
+    assert sorted((n, e.fields["substance"].source_column) for n, e in spec.entities.items()
+                  if e.canonical == "allergy") == [("allergy_allergen1", "ALLERGEN1"), ("allergy_allergen2", "ALLERGEN2")]

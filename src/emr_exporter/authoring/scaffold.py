@@ -5094,6 +5094,8 @@ class _Guesser:
                         name = "edi_code" if entity == "order_line" and column.has("edi", 0.8) else (
                             "local_code" if entity == "order_line" else "code")
                         field_type = "text"
+                    if column.has("yn") and name in (*self._GROUP_SET[entity], "edi_code", "local_code"):
+                        continue  # ALLERGY1 = 'Y'/'N': a check box of the chart, no substance, code or name
                     if _fits(column, field_type):
                         fields[name] = (column, field_type)
                 wanted = [f for f in (*self._GROUP_SET[entity], "edi_code", "local_code") if f in fields]
