@@ -242,6 +242,12 @@ def test_a_group_named_by_a_word_that_merely_holds_a_drug_word_is_no_drug_order(
         "예약": None, "특약": None, "요약": None, "계약": None, "약": "order_line", "약품": "order_line",
         "처방약": "order_line", "투약": "order_line", "DRUG_ALLERGY": "allergy", "ALLERGY_DRUG": "allergy",
         "약물알레르기": "allergy", "RX": "order_line"}
+    # MED is a drug (MED1_CODE) but also the care a clinic gives (MED_DEPT 진료과, MED_DR 진료의): a group of
+    # departments or doctors is no drug order; a drug's or care's fee (DRUG_FEE 약제비, MED_FEE) a fee line
+    assert {stem: group_entity(stem) for stem in ("MED", "MED_DEPT", "MED_DR", "RX_DOCTOR", "DRUG_FEE", "MED_FEE",
+                                                  "약제비", "ORD_USER")} == {
+        "MED": "order_line", "MED_DEPT": None, "MED_DR": None, "RX_DOCTOR": None, "DRUG_FEE": "fee_line",
+        "MED_FEE": "fee_line", "약제비": "fee_line", "ORD_USER": None}
     path = tmp_path / "booked.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript("""

@@ -82,18 +82,26 @@ _DRUG_HANGUL = r"약|.*(투약|약품|약제|약물|복약|(처방|복용|원내
 _DRUG_WORDS = frozenset({"RX", "MED", "MEDI", "DRUG", "PRESC", "YAK"})
 
 #: The stems that say what a group is: entity → (words of an ASCII stem, a pattern a whole Hangul stem matches);
-#: in this order, the first that fits (DRUG_ALLERGY, 약물알레르기: a patient's allergies to drugs, no drug order)
+#: in this order, the first that fits (DRUG_ALLERGY, 약물알레르기: a patient's allergies to drugs, no drug order;
+#: DRUG_FEE, 약제비: the fee of drugs, no drug order)
 GROUP_STEMS: dict[str, tuple[frozenset[str], str]] = {
     "allergy": (frozenset({"ALLERGY", "ALLERGIES", "ALLERGEN", "ALG", "ALRG", "ALLER"}), r".*(알레르기|알러지).*"),
+    "fee_line": (frozenset({"FEE", "SUGA", "CHARGE", "BILL"}), r".*(수가|진료비|약제비|약값).*"),
     "order_line": (_DRUG_WORDS | {"ORD", "ORDER", "CHEOBANG"}, rf".*처방.*|{_DRUG_HANGUL}"),
-    "fee_line": (frozenset({"FEE", "SUGA", "CHARGE", "BILL"}), r".*(수가|진료비).*"),
 }
+
+#: Words of a stem that say a group of people or places, never of orders, fees or allergies (MED_DEPT1 진료과,
+#: MED_DR1 진료의, RX_DOCTOR1 처방의: MED is the care a clinic gives as often as a drug)
+_NOT_A_GROUP = frozenset({"DEPT", "DR", "DOC", "DOCTOR", "USER", "EMP", "NURSE", "STAFF", "WARD", "ROOM"})
+_NOT_A_GROUP_HANGUL = r".*(진료과|의사|담당|직원|처방의|진료의).*"
 
 
 def group_entity(stem: str) -> str | None:
     """The entity a group's stem names (RX: order_line, 수가: fee_line, ALLERGY: allergy), or None."""
     words = set(stem.strip("_").split("_"))
     hangul = "".join(c for c in stem if not c.isascii())
+    if words & _NOT_A_GROUP or (hangul and re.fullmatch(_NOT_A_GROUP_HANGUL, hangul)):
+        return None
     for entity, (ascii_words, pattern) in GROUP_STEMS.items():
         if words & ascii_words or (hangul and re.fullmatch(pattern, hangul)):
             return entity
