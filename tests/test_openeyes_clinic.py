@@ -143,3 +143,20 @@ def test_a_patients_name_is_its_own_contacts_never_a_shared_doctors_nor_a_logs(t
     assert carried["patient_version"] == ("a versioned copy of a table's rows (each row as it was before a change, "
                                           "and when it was superseded): the amendment history the chart must keep, "
                                           "never a second chart; it goes as it is")
+
+
+def test_a_hospital_number_the_same_on_every_patient_is_no_chart_number(tmp_path: Path) -> None:
+    # HOSPITAL_NUM holding the clinic's own number on every row (a 요양기관번호): no chart number, as every patient
+    # but one would be a duplicate of the first (was: chart_number = HOSPITAL_NUM, unique); OpenEyes' hos_num,
+    # one a patient, is the chart number (test_an_openeyes_shaped_clinic_comes_back_cell_for_cell)
+    path = tmp_path / "hosnum.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE PATIENT (PT_ID INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT, "
+                 "HOSPITAL_NUM TEXT)")
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800101', 'M', '31234567')",
+                     [(i, f"환자{i}") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("hosnum", tmp_path / "out", SourceAddress(database=path)).folder)
+    assert (spec.entities["patient"].fields["chart_number"].source_column, spec.entities["patient"].unique) == (
+        "PT_ID", ("chart_number",))

@@ -813,6 +813,9 @@ _REF_TARGET = {
 #: 치식, CHIA_NO.
 _TEETH = (r"TOOTH(_?(NO|NOS|NUM|NUMS|NUMBERS?|CD|CODE|LIST|SITE))?", r"TEETH(_?(NO|NOS|NUM|NUMS|NUMBERS?|LIST))?",
           r"CHIA_?(NO|NUM|BUNHO)", r"치아(_?(번호|부위))?", r"치식")
+#: OpenEyes' ``hos_num`` (the hospital's number for the patient): a chart number only where one a patient in the
+#: sample, never the clinic's own number on every row (HOSPITAL_NUM = its 요양기관번호)
+_HOSPITAL_NUMBER = r"HOS(PITAL)?_?NUM(BER)?"
 FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "practitioner": {
         "name": (r"DR_?NM", r"DOC(TOR)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름"),
@@ -824,7 +827,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "chart_number": (r"CHART_?NO", r"CHART.*", r"PT_?CHART.*", r"환자등록번호|차트번호", r"MRN",
                          r"MR_?(NO|NUM|NUMBER)", r"MED(ICAL)?_?REC(ORD)?_?(NO|NUM|NUMBER)", r"PUB_?PID",
                          r"(PT|PAT|PATIENT|HWANJA)_?NO",
-                         r"HOS(PITAL)?_?NUM(BER)?"),
+                         _HOSPITAL_NUMBER),
         "name": (r"PT_?NM", r"PAT(IENT)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"P_?(NM|NAME)", r"성명|이름|환자명"),
         "sex": (r"SEX.*", r"GENDER.*", r"성별"),
         "birth_date": (r"BIRTH.*", r"BRTH_?(YMD|DT|DATE|DAY)", r"DOB", r"B_?(DATE|DT|YMD)",
@@ -4211,6 +4214,9 @@ class _Guesser:
         for column, pattern in candidates:
             if column.name == key and name != "chart_number":
                 continue
+            if name == "chart_number" and ((pattern == _HOSPITAL_NUMBER and not column.unique_in_sample) or (
+                    column.distinct == 1 and column.non_empty > 1)):
+                continue  # the clinic's own number on every row, no patient's chart number
             if name == "name" and _name_fits(_PART_NAME, column):
                 continue  # FamilyName, first_name: a part of the name (see _split_name), not the whole one
             if (name in _NAMED_FIELDS or name.endswith("_name")) and _integer_typed(column):
