@@ -39,7 +39,7 @@ PAGE_KO = [
     "무엇이 따로 보관되었나요",
     "• 날짜를 읽을 수 없는 기록 8건 (내원 3, 처방·오더 2, 예방접종 1, 활력징후 2)" + KEPT,
     "• 꼭 필요한 값(예: 환자 성명)이 비어 있는 기록 7건 (환자 1, 내원 3, 상병 1, 검사 결과 1, 알레르기·부작용 1)" + KEPT,
-    "• 연결된 환자나 내원 기록이 없는 기록 4건 (내원 1, 상병 1, 처방·오더 1, 예방접종 1)" + KEPT,
+    "• 연결된 환자나 내원 기록이 없거나 따로 보관된 기록 4건 (내원 1, 상병 1, 처방·오더 1, 예방접종 1)" + KEPT,
     "• 번호가 다른 기록과 띄어쓰기만 다른 기록 1건 (검사 결과 1)" + KEPT,
     "• 번호가 다른 기록과 겹치는 기록 1건 (환자 1)" + KEPT,
     "• 기록 번호가 없는 기록 1건 (검사 결과 1)" + KEPT,
@@ -56,7 +56,7 @@ PAGE_EN = [
     "2)" + KEPT_EN,
     "• 7 records with a needed value empty (e.g. the patient's name) (Patients 1, Visits 3, Diagnoses 1, Lab results "
     "1, Allergies and adverse reactions 1)" + KEPT_EN,
-    "• 4 records linked to a patient or visit that does not exist (Visits 1, Diagnoses 1, Orders and prescriptions 1, "
+    "• 4 records linked to a patient or visit that does not exist or was set aside itself (Visits 1, Diagnoses 1, Orders and prescriptions 1, "
     "Vaccinations 1)" + KEPT_EN,
     "• 1 record with a number differing from another's only by spaces (Lab results 1)" + ONE_KEPT_EN,
     "• 1 record with a number another record has too (Patients 1)" + ONE_KEPT_EN,

@@ -24,7 +24,10 @@ from emr_exporter.reports.transfer import section_name
 WHAT: dict[str, tuple[str, str]] = {
     "invalid-date": ("날짜를 읽을 수 없는", "with a date that cannot be read"),
     "invalid-number": ("숫자로 읽을 수 없는", "with a number that cannot be read"),
-    "orphan": ("연결된 환자나 내원 기록이 없는", "linked to a patient or visit that does not exist"),
+    # (a record whose visit was set aside itself, for its date or as an orphan, is one too: a visit row read again
+    # by a diagnosis, order or fee section sets those aside with it)
+    "orphan": ("연결된 환자나 내원 기록이 없거나 따로 보관된",
+               "linked to a patient or visit that does not exist or was set aside itself"),
     "duplicate": ("번호가 다른 기록과 겹치는", "with a number another record has too"),
     "duplicate-key": ("번호가 다른 기록과 겹치는", "with a number another record has too"),
     "ambiguous-key": ("번호가 다른 기록과 띄어쓰기만 다른", "with a number differing from another's only by spaces"),
