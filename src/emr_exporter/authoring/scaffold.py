@@ -1349,7 +1349,9 @@ def _bp_part_sql(engine: str, part: int, column: str) -> str:
 
 
 #: The measurement fields of a vital-signs set (a blood pressure is its two parts).
-_VITAL_MEASUREMENTS = ("systolic", "diastolic", *model.VITAL_KINDS, *model.EYE_FIELDS)
+_BODY_MEASUREMENTS = ("systolic", "diastolic", *model.VITAL_KINDS)
+#: ... and an eye clinic's (each eye's, or the eye a side column says; no JSON key is read as one).
+_VITAL_MEASUREMENTS = (*_BODY_MEASUREMENTS, *model.EYE_FIELDS)
 
 
 def _json_vital_keys(engine: str, column: ColumnProfile,
@@ -1373,7 +1375,7 @@ def _json_vital_keys(engine: str, column: ColumnProfile,
         return ", ".join(f"{keys.keys[k].held} of {keys.objects} sampled objects of {column.name} hold the key {k!r}"
                          for k in names)
 
-    for name in _VITAL_MEASUREMENTS:
+    for name in _BODY_MEASUREMENTS:
         if name in have or (name == "diastolic" and any(f == "systolic" and part for f, _, part, _ in found)):
             continue
         bp = [k for k, count in ranked if k not in taken and LIFTABLE_KEY.fullmatch(k) and name == "systolic"
@@ -2358,8 +2360,7 @@ class _Guesser:
             if entity == "vital_signs" and not any(f.field in _VITAL_MEASUREMENTS for f in guess.fields):
                 # a set of no measurement is quarantined whole (unmappable): every row of the table was. (Not in
                 # _guess_table: a measurement table of one row per value, authoring/eav.py, adds its value itself.)
-                guess.missing.append("a measurement (" + ", ".join(_VITAL_MEASUREMENTS[:-len(model.EYE_FIELDS)])
-                                     + ")")
+                guess.missing.append("a measurement (" + ", ".join(_BODY_MEASUREMENTS) + ")")
             if guess.usable:
                 if tried and tried[0].missing and not tried[0].problems:
                     guess.why += (f"; {tried[0].table} fits as well but has no column for "
