@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dental_hanbang_clinic import birth_of, name_of, rrn_of
-from foreign_schemas import ForeignDb
+from foreign_schemas import ForeignDb, _created, mariadb_tables
 
 PATIENTS = 30
 VISITS = 150
@@ -115,26 +115,22 @@ def _exams(db: EyeClinic) -> list[tuple[Any, ...]]:
 def create_eye_clinic(engine: str, target: Path | str) -> EyeClinic:
     """Build the clinic on SQLite (``target`` a path) or MariaDB (``target`` a connection string to a fresh
     database)."""
-    import pyodbc
-
     db = EyeClinic(engine, path=target if isinstance(target, Path) else None,
                    odbc=target if isinstance(target, str) else None, patients="patient", also_read=("visit",))
     db.dirty = {"unmeasured": 50, "no_eye_dx": 7, "no_eye_exam": 5}
-    conn: Any = sqlite3.connect(target) if isinstance(target, Path) else pyodbc.connect(target, autocommit=True)
-    if not isinstance(target, Path):
-        conn.setencoding(encoding="utf-8")
+    conn: Any
+    if isinstance(target, Path):
+        conn = sqlite3.connect(target)
+        put = _created(db, conn.cursor(), DDL)
+    else:
+        conn, put = mariadb_tables(db, target, DDL)
     try:
-        cursor = conn.cursor()
-        tail = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4" if engine == "mariadb" else ""
-        for name, columns in DDL.items():
-            cursor.execute(f"CREATE TABLE {name} ({columns}){tail}")
         visits = [_visit(db, v) for v in range(1, VISITS + 1)]
         for table, rows in (("PATIENT", _patients()), ("VISIT", visits), ("DIAG", _diagnoses(db)),
                             ("EYE_EXAM", _exams(db))):
             if engine == "sqlite":  # its driver binds no Decimal: the text, which NUMERIC affinity stores as a number
                 rows = [tuple(str(x) if isinstance(x, Decimal) else x for x in row) for row in rows]
-            cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-            db.table(table.lower(), len(rows[0]), len(rows))
+            put(table, rows)
         conn.commit()
     finally:
         conn.close()
