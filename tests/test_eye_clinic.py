@@ -191,3 +191,44 @@ def test_an_eye_clinic_keeps_each_eye_on_its_own_observation(engine: str, tmp_pa
     [line] = [line for line in raw if line["entity"] == "diagnosis" and line["key"] == "7"]
     assert (line["columns"]["eye_id"], line["field_defects"]) == (
         "X", [{"column": "eye_id", "field": "eye", "reason_code": "unreadable-eye"}])
+
+
+def test_korean_names_and_a_readings_table_of_one_row_per_eye_are_read_by_the_same_rule(tmp_path: Path) -> None:
+    # 우안시력/좌안안압 on the visit row (the eye first, in Korean); 안압검사 one row per eye, its side in 안측; a
+    # SIDE column of a knee (정형외과 in the same schema) named otherwise is no eye; an integer EYE_ID (OpenEyes'
+    # lookup id) neither
+    import sqlite3
+
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.sources.address import SourceAddress
+
+    path = tmp_path / "eyes.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE 환자 (환자번호 TEXT PRIMARY KEY, 성명 TEXT, 생년월일 TEXT, 성별 TEXT);
+        CREATE TABLE 내원 (내원번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 내원일자 TEXT, 우안시력 TEXT, 좌안시력 TEXT,
+                           우안안압 NUMERIC, 좌안안압 NUMERIC);
+        CREATE TABLE 안압검사 (검사번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 내원번호 INTEGER, 측정일자 TEXT, 안측 TEXT,
+                              안압 NUMERIC);
+        CREATE TABLE DIAG (DX_NO INTEGER PRIMARY KEY, PT_NO TEXT, VISIT_NO INTEGER, DX_YMD TEXT, KCD_CD TEXT,
+                           SIDE TEXT, EYE_ID INTEGER);
+    """)
+    conn.executemany("INSERT INTO 환자 VALUES (?, ?, '19800102', 'M')", [(f"P{i}", f"환자{i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO 내원 VALUES (?, ?, ?, ?, ?, ?, ?)", [
+        (v, f"P{1 + v % 10}", f"202403{1 + v % 28:02d}", ("1.0", "FC", "0.5")[v % 3], "0.8", 14 + v % 5, 15)
+        for v in range(1, 31)])
+    conn.executemany("INSERT INTO 안압검사 VALUES (?, ?, ?, ?, ?, ?)", [
+        (n, f"P{1 + n % 10}", n, f"202403{1 + n % 28:02d}", ("우안", "좌안")[n % 2], 12 + n % 6) for n in range(1, 31)])
+    conn.executemany("INSERT INTO DIAG VALUES (?, ?, ?, ?, 'M17.1', ?, ?)", [
+        (n, f"P{1 + n % 10}", n, f"202403{1 + n % 28:02d}", ("R", "L")[n % 2], 1 + n % 3) for n in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("eyes", tmp_path / "out", SourceAddress(database=path)).folder)
+    fields = {n: {f: x.source_column for f, x in e.fields.items()} for n, e in spec.entities.items()}
+    assert fields["vital_signs"] == {"patient_id": "환자번호", "encounter_id": "내원번호", "observed": "측정일자",
+                                     "iop": "안압", "eye": "안측"}
+    visit_vitals = [n for n, e in spec.entities.items() if e.canonical == "vital_signs" and n != "vital_signs"]
+    assert [{f: c for f, c in fields[n].items() if f not in ("patient_id", "encounter_id", "observed")}
+            for n in visit_vitals] == [{"va_right": "우안시력", "va_left": "좌안시력"}]  # 안압: the readings table's kind
+    assert "eye" not in fields["diagnosis"]  # SIDE (a knee's?) and the integer EYE_ID: no side as written

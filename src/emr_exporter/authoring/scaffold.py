@@ -5069,8 +5069,10 @@ class _Guesser:
         visit, table, patient, start, unread = found
         assert isinstance(visit.key, str)
         section = f"vital_signs_{table.name.lower()}"
-        if not NAME.match(section) or section in self.guesses:
+        if section in self.guesses:
             return
+        if not NAME.match(section):  # a Hangul visit table (내원): vital_signs_2 (was: no section, the columns raw)
+            section = _kin_section_name("vital_signs", table, self.guesses)
         free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
                 and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty]
         measured: list[tuple[str, ColumnProfile, str]] = []
