@@ -90,8 +90,11 @@ def test_an_openeyes_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mari
     pressures = {r["id"]: (r["element_id"], r["eye_id"], r["reading_id"])
                  for r in _carried_rows(bag, inventory, "ophciexamination_intraocularpressure_value")}
     assert pressures == clinic.iop_values
-    # every diagnosis its patient's (the eye each concerns carried beside the section: no laterality field yet)
+    # every diagnosis its patient's; the eye each concerns carried beside the section: its eye_id is an id into the
+    # eye lookup (1 Left, 2 Right, 3 Both), no side as written, so never the diagnosis's eye (docs/connectors.md, "An
+    # eye clinic's measurements"): no Condition has a bodySite
     conditions = _resources(bag, "Condition")
+    assert not any("bodySite" in c for c in conditions.values())
     assert {k: c["subject"]["reference"] for k, c in conditions.items()} == {
         str(s): f"Patient/{patients[str(pid)]['id']}" for s, (pid, _, _) in clinic.diagnoses.items()}
     scan = _scanned(clinic, tmp_path)

@@ -357,6 +357,7 @@ class Diagnosis:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
@@ -650,6 +651,38 @@ VITAL_KINDS: dict[str, tuple[str, str, str]] = {
     "head": ("9843-4", "Head Occipital-frontal circumference", "head"),
 }
 
+#: Per-eye measurements of a :class:`VitalSigns` set (an eye clinic's 시력, 안압, 굴절): field → (LOINC or None where
+#: no LOINC code names the measurement as recorded, display, slug, a number). Each is kept three ways: ``<kind>_right``
+#: and ``<kind>_left`` (a visit row's per-eye columns, VA_OD / IOP_OS), and ``<kind>`` whose eye ``eye`` says (a
+#: readings table of one row per eye). A number kind is a decimal (its text that is no number: ``absent``); visual
+#: acuity is text as written (0.8, 'FC', 'HM', 'LP', '20/40'), never read as a number.
+EYE_KINDS: dict[str, tuple[str | None, str, str, bool]] = {
+    "iop": ("56844-4", "Intraocular pressure of Eye", "iop", True),
+    "va": (None, "Visual acuity, uncorrected", "va", False),
+    "va_corrected": (None, "Visual acuity, corrected", "vacc", False),
+    "sphere": (None, "Refraction, sphere", "sph", True),
+    "cylinder": (None, "Refraction, cylinder", "cyl", True),
+    "axis": (None, "Refraction, axis", "axis", True),
+}
+#: The eye fields of a :class:`VitalSigns` set (the measurements of :data:`EYE_KINDS`, each eye's and the one ``eye``
+#: names) → (kind, side: "right", "left" or None where ``eye`` says it).
+EYE_FIELDS: dict[str, tuple[str, str | None]] = {
+    f"{kind}{suffix}": (kind, side) for kind in EYE_KINDS
+    for suffix, side in (("_right", "right"), ("_left", "left"), ("", None))}
+
+#: What a side column writes for an eye (upper case, blanks removed) → right, left or both.
+_EYE_WORDS: dict[str, str] = {
+    **dict.fromkeys(("R", "RE", "OD", "RT", "RIGHT", "우", "우안", "오른쪽", "오른눈", "우측"), "right"),
+    **dict.fromkeys(("L", "LE", "OS", "LT", "LEFT", "좌", "좌안", "왼쪽", "왼눈", "좌측"), "left"),
+    **dict.fromkeys(("B", "BE", "OU", "BOTH", "양", "양안", "양측", "양쪽", "BILATERAL"), "both"),
+}
+
+
+def eye_side(text: str) -> str | None:
+    """The eye a side column names: ``'right'`` (R, OD, 우안), ``'left'`` (L, OS, 좌안), ``'both'`` (B, OU, 양안), else
+    None (a number, an empty text, a word it does not know): nothing is guessed."""
+    return _EYE_WORDS.get(re.sub(r"\s+", "", text).upper())
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VitalSigns:
@@ -690,6 +723,28 @@ class VitalSigns:
     waist_unit: str | None = None
     head: Decimal | None = None
     head_unit: str | None = None
+    #: an eye clinic's measurements (:data:`EYE_KINDS`): each eye's, and the one ``eye`` names (as recorded:
+    #: 'R', 'OS', '좌안'; :func:`eye_side`)
+    iop_right: Decimal | None = None
+    iop_left: Decimal | None = None
+    iop: Decimal | None = None
+    iop_unit: str | None = None
+    va_right: str | None = None
+    va_left: str | None = None
+    va: str | None = None
+    va_corrected_right: str | None = None
+    va_corrected_left: str | None = None
+    va_corrected: str | None = None
+    sphere_right: Decimal | None = None
+    sphere_left: Decimal | None = None
+    sphere: Decimal | None = None
+    cylinder_right: Decimal | None = None
+    cylinder_left: Decimal | None = None
+    cylinder: Decimal | None = None
+    axis_right: Decimal | None = None
+    axis_left: Decimal | None = None
+    axis: Decimal | None = None
+    eye: str | None = None
     note: str | None = None
     status: str | None = None  # None: final; see STATUS_VALUES["vital_signs"]
     recorded_status: str | None = None

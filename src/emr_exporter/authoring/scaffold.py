@@ -289,6 +289,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("yn")
     if text in ("-1", "0"):
         shapes.add("access_yn")
+    if model.eye_side(text) is not None:
+        shapes.add("eye")  # R, OD, 우안, OU (model.eye_side); no flag of its own (not in SHAPES)
     if _NUMBER.match(text):
         shapes.add("number")
     elif _FRACTION_TEXT.match(text):
@@ -743,7 +745,10 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
                 "알러지", "과민반응"),
     "immunization": ("VACCINATION", "VACCINATIONS", "VACCINE", "VAC", "VACC", "IMMUN", "IMMUNIZATION",
                      "IMMUNIZATIONS", "NIP", "JEOPJONG", "예방접종", "접종"),
-    "vital_signs": ("VITAL", "VITALS", "VITAL_SIGN", "VITAL_SIGNS", "VS", "VITALSIGN", "활력징후", "활력"),
+    "vital_signs": ("VITAL", "VITALS", "VITAL_SIGN", "VITAL_SIGNS", "VS", "VITALSIGN", "활력징후", "활력",
+                    # an eye clinic's readings (one row per eye and exam: EYE_EXAM, 안과검사, 시력검사, 굴절검사)
+                    "EYE_EXAM", "EYE_EXAMS", "EYE_READING", "EYE_READINGS", "EYE_MEASUREMENT", "EYE_MEASUREMENTS",
+                    "OPHTHALMIC_EXAM", "안과검사", "시력검사", "굴절검사", "안압검사"),
     "coverage": ("COVERAGE", "INSURANCE", "INSUR", "INS_HIST", "INS_INFO", "BOHUM", "JAGYEOK", "자격", "보험자격"),
     "medication_statement": ("MED_HIST", "MEDICATION_HISTORY", "MEDICATIONS", "DRUG_HIST", "CURRENT_MED",
                              "HOME_MED", "BOKYONG", "복용약", "복용", "투약력",
@@ -816,6 +821,28 @@ _TEETH = (r"TOOTH(_?(NO|NOS|NUM|NUMS|NUMBERS?|CD|CODE|LIST|SITE))?", r"TEETH(_?(
 #: OpenEyes' ``hos_num`` (the hospital's number for the patient): a chart number only where one a patient in the
 #: sample, never the clinic's own number on every row (HOSPITAL_NUM = its 요양기관번호)
 _HOSPITAL_NUMBER = r"HOS(PITAL)?_?NUM(BER)?"
+#: An eye clinic's measurements as a column names them (model.EYE_KINDS): 안압 IOP, 나안시력 VA (UCVA, VA_SC),
+#: 교정시력 BCVA (VA_CC), refraction's sphere, cylinder and axis (SPH, CYL, AXIS; 구면, 난시, 축).
+_EYE_MEASURE_WORDS: dict[str, str] = {
+    "iop": r"(IOP|NCT|TONO(METRY)?|안압)",
+    "va": r"(VA|UCVA|VA_?(SC|UC|UNCORR(ECTED)?|NAKED)|NAKED_?VA|나안시력|나안|시력)",
+    "va_corrected": r"(BCVA|CVA|VA_?(CC|BC|CORR(ECTED)?)|교정시력|교정)",
+    "sphere": r"(SPH|SPHERE|구면|구면굴절)",
+    "cylinder": r"(CYL|CYLINDER|난시|원주)",
+    "axis": r"(AXIS|AX|축)",
+}
+#: An eye as a column's name says it (VA_OD, IOP_L, R_SPH, 우안안압, 안압_좌).
+_EYE_SIDE_WORDS = {"right": r"(OD|R|RE|RT|RIGHT|우|우안)", "left": r"(OS|L|LE|LT|LEFT|좌|좌안)"}
+#: The measurement fields of one eye (``iop_right``) a column named for the measurement and the eye fits, either
+#: way round (IOP_OD, OD_IOP, R_VA_CC, 안압_우); no pattern of an unsided measurement field fits one eye's column.
+_EYE_HINTS: dict[str, tuple[str, ...]] = {
+    f"{kind}_{side}": (rf"{words}_?{side_words}", rf"{side_words}_?{words}")
+    for kind, words in _EYE_MEASURE_WORDS.items() for side, side_words in _EYE_SIDE_WORDS.items()}
+#: The eye a row concerns, as a column names it (EYE, EYE_ID, EYE_SIDE, 안측, 좌우안): a side column named otherwise
+#: (SIDE, 좌우, LATERALITY) may be a knee's or an ear's, never taken for an eye.
+_EYE_SIDE_HINTS = (r"EYES?(_?(ID|SIDE|CD|CODE|LR|GB|TP|TYPE))?", r"SIDE_?EYE", r"LATERALITY_?EYE", r"안측|좌우안|눈")
+
+
 FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
     "practitioner": {
         "name": (r"DR_?NM", r"DOC(TOR)?_?(NM|NAME)", r"(.*_)?NAME", r"(.*_)?NM", r"성명|이름"),
@@ -872,6 +899,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
         # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
         "teeth": _TEETH,
+        # the eye, as written ('R', 'OU', '좌안'): Condition.bodySite (model.eye_side)
+        "eye": _EYE_SIDE_HINTS,
     },
     "chart_note": {
         "recorded": (r"REC_?(DTTM|DT|YMD|DATE)", r"(WRITE|WRT|CRE|REG)_?(DTTM|DT|YMD|DATE|TS|MS)",
@@ -1021,6 +1050,10 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "spo2": (r"SPO2", r"SAO2", r"O2_?SAT(URATION)?", r"O_?SAT", r"SAT(URATION)?", r"산소포화도"),
         "waist": (r"WAIST(_?(CIRC|SIZE))?", r"허리둘레"),
         "head": (r"HEAD(_?CIRC)?", r"HC", r"머리둘레|두위"),
+        # an eye clinic's: each eye's (IOP_OD, VA_OS), and one eye's whose eye a side column says (IOP beside EYE)
+        **_EYE_HINTS,
+        **{kind: (words,) for kind, words in _EYE_MEASURE_WORDS.items()},
+        "eye": _EYE_SIDE_HINTS,
         "note": (r"(NOTE|MEMO|RMK|REMARK|COMMENT)(_?(TXT|TEXT))?", r"비고"),
     },
     "coverage": {
@@ -1325,7 +1358,9 @@ def _bp_part_sql(engine: str, part: int, column: str) -> str:
 
 
 #: The measurement fields of a vital-signs set (a blood pressure is its two parts).
-_VITAL_MEASUREMENTS = ("systolic", "diastolic", *model.VITAL_KINDS)
+_BODY_MEASUREMENTS = ("systolic", "diastolic", *model.VITAL_KINDS)
+#: ... and an eye clinic's (each eye's, or the eye a side column says; no JSON key is read as one).
+_VITAL_MEASUREMENTS = (*_BODY_MEASUREMENTS, *model.EYE_FIELDS)
 
 
 def _json_vital_keys(engine: str, column: ColumnProfile,
@@ -1349,7 +1384,7 @@ def _json_vital_keys(engine: str, column: ColumnProfile,
         return ", ".join(f"{keys.keys[k].held} of {keys.objects} sampled objects of {column.name} hold the key {k!r}"
                          for k in names)
 
-    for name in _VITAL_MEASUREMENTS:
+    for name in _BODY_MEASUREMENTS:
         if name in have or (name == "diastolic" and any(f == "systolic" and part for f, _, part, _ in found)):
             continue
         bp = [k for k, count in ranked if k not in taken and LIFTABLE_KEY.fullmatch(k) and name == "systolic"
@@ -2339,10 +2374,14 @@ class _Guesser:
         tried: list[EntityGuess] = []
         for table, why in ranked[:_CANDIDATES_TRIED]:
             guess = self._guess_table(entity, table, why)
+            if entity == "vital_signs" and not any(f.field == "eye" for f in guess.fields):
+                # an eye's measurement whose eye no column says (IOP beside no EYE column) would be an Observation of
+                # no eye: left to the columns carried raw
+                guess.fields = [f for f in guess.fields if model.EYE_FIELDS.get(f.field, ("", "?"))[1] is not None]
             if entity == "vital_signs" and not any(f.field in _VITAL_MEASUREMENTS for f in guess.fields):
                 # a set of no measurement is quarantined whole (unmappable): every row of the table was. (Not in
                 # _guess_table: a measurement table of one row per value, authoring/eav.py, adds its value itself.)
-                guess.missing.append("a measurement (" + ", ".join(_VITAL_MEASUREMENTS) + ")")
+                guess.missing.append("a measurement (" + ", ".join(_BODY_MEASUREMENTS) + ")")
             if guess.usable:
                 if tried and tried[0].missing and not tried[0].problems:
                     guess.why += (f"; {tried[0].table} fits as well but has no column for "
@@ -4234,6 +4273,8 @@ class _Guesser:
             field_type = _field_type(entity, name, annotation, column)
             if not _fits(column, field_type, percent=entity == "vital_signs" and name == "spo2"):
                 continue
+            if name == "eye" and column.non_empty and not column.has("eye", 0.8):
+                continue  # an EYE_ID into a lookup of eyes (OpenEyes' 1 Left, 2 Right): no side as written
             why = _name_matches(pattern, column)
             shape = self._shape_note(column, field_type)
             return self._finish(entity, table, name, column, field_type, required, used, why + shape)
@@ -5040,20 +5081,31 @@ class _Guesser:
         observed. Each such cell is this section's for the visits it reads, the visit's section's for the others
         (the export's ``read_again``). Before, they were carried raw with the visit: no vital-sign Observation."""
         found = self._visit_read_again()
+        if found is None:
+            return
         vitals = self.guesses.get("vital_signs")
-        if found is None or (vitals is not None and vitals.usable):
-            return  # a table of vital signs of its own: the visit's columns are no second set of them
+        # a table of vital signs of its own: the visit's columns are no second set of them; an eye's measurements
+        # that table does not keep (its kinds: a refraction table beside a visit's VA_OD, IOP_OS) still are read
+        kept = None if vitals is None or not vitals.usable else {
+            model.EYE_FIELDS[f.field][0] for f in vitals.fields if f.field in model.EYE_FIELDS}
         visit, table, patient, start, unread = found
         assert isinstance(visit.key, str)
         section = f"vital_signs_{table.name.lower()}"
-        if not NAME.match(section) or section in self.guesses:
+        if section in self.guesses:
             return
+        if not NAME.match(section):  # a Hangul visit table (내원): vital_signs_2 (was: no section, the columns raw)
+            section = _kin_section_name("vital_signs", table, self.guesses)
         free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
-                and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty and _fits(c, "decimal")]
+                and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty]
         measured: list[tuple[str, ColumnProfile, str]] = []
-        for name in self._VISIT_VITALS:
+        names = [*self._VISIT_VITALS, *_EYE_HINTS] if kept is None else [
+            name for name in _EYE_HINTS if model.EYE_FIELDS[name][0] not in kept]
+        annotations = typing.get_type_hints(model.VitalSigns)
+        for name in names:
+            field_type = "decimal" if annotations[name] != (str | None) else "text"
             for pattern in FIELD_HINTS["vital_signs"][name]:
-                column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in measured]), None)
+                column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in measured]
+                               and _fits(c, field_type)), None)
                 if column is not None:
                     measured.append((name, column, pattern))
                     break
@@ -5073,8 +5125,8 @@ class _Guesser:
                        + " OR ".join(f"({c})" for c in conditions))
         guess.fields = _visit_links(visit.key, patient, start, "observed")
         guess.fields[1] = dataclasses.replace(guess.fields[1], ref=visit.section or "encounter")
-        guess.fields += [FieldGuess(name, c.name, "decimal", f"column name matches {pattern}")
-                         for name, c, pattern in measured]
+        guess.fields += [FieldGuess(name, c.name, "text" if annotations[name] == (str | None) else "decimal",
+                                    f"column name matches {pattern}") for name, c, pattern in measured]
         self.guesses[section] = guess
 
     def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],

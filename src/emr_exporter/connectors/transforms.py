@@ -49,7 +49,7 @@ class FieldRepaired(Exception):
 #: and the raw value carried beside it); on a required field or a key they still quarantine the row.
 FIELD_LEVEL_REASONS = frozenset({
     "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
-    "invalid-rrn", "ambiguous-ref", "unreadable-teeth",
+    "invalid-rrn", "ambiguous-ref", "unreadable-teeth", "unreadable-eye",
 })
 
 #: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).
@@ -223,6 +223,17 @@ def to_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     text = to_text(value, field, ctx)
     if model.fdi_teeth(text) is None:
         raise RowRejected("unreadable-teeth", f"field '{field.name}' is not a list of FDI tooth numbers (11-48, 51-85)")
+    return text
+
+
+def to_eye(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """A side column (a diagnosis's or an eye reading's ``eye``) as :func:`to_text` reads it, kept as written, once
+    :func:`~emr_exporter.model.eye_side` reads it as an eye ('R', 'OD', '우안'; 'L', 'OS', '좌안'; 'B', 'OU', '양안'); a
+    text it cannot read ('3', 'X') drops the field (``unreadable-eye``: the row kept, the cell carried raw with that
+    reason), never an eye guessed."""
+    text = to_text(value, field, ctx)
+    if model.eye_side(text) is None:
+        raise RowRejected("unreadable-eye", f"field '{field.name}' names no eye (R/OD/우안, L/OS/좌안, B/OU/양안)")
     return text
 
 

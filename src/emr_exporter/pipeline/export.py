@@ -3091,7 +3091,8 @@ def _cell_check(spec: ConnectorSpec, entity: EntitySpec, mapper: EntityMapper,
 
 #: The fields of a vital-signs set that are its measurements (an Observation each, or a component of the blood
 #: pressure's).
-_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
+_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS, *(
+    name for name, (kind, _) in model.EYE_FIELDS.items() if model.EYE_KINDS[kind][3])})
 
 
 def _absent_measurements(record: model.VitalSigns, row: Mapping[str, Any],

@@ -90,6 +90,7 @@ def _assert_plain(fragment: bytes) -> bytes:
 
 
 _STATUSES = model.STATUS_VALUES["vital_signs"]
+_EYE_FIELDS = tuple(model.EYE_FIELDS)
 _BP_CODES = {
     "systolic": ("8480-6", "Systolic blood pressure"),
     "diastolic": ("8462-4", "Diastolic blood pressure"),
@@ -254,6 +255,8 @@ def vital_lines(record: model.VitalSigns) -> Written | None:
         return None
     if record.absent:  # a measurement recorded as no number (dataAbsentReason): the slow path
         return None
+    if record.eye is not None or any(getattr(record, name) is not None for name in _EYE_FIELDS):
+        return None  # an eye clinic's measurements (category exam, bodySite): the slow path
     try:
         status = fhir._status(record, "final", allowed=_STATUSES)
     except MappingError:

@@ -161,6 +161,14 @@ RECORDED_STATUS_URL = _EXTENSION + "recorded-status"
 ADMIT_SOURCE_URL = _EXTENSION + "admitted-from"
 #: The tooth column as written ('11,12,21', '13-23'), beside the bodySite it gives (one per tooth).
 RECORDED_TEETH_URL = _EXTENSION + "recorded-teeth"
+#: The side column as written ('R', 'OU', '좌안'), beside the bodySite it gives (the eye).
+RECORDED_EYE_URL = _EXTENSION + "recorded-eye"
+#: The eye a bodySite names (SNOMED CT body structures): right eye, left eye, both eyes.
+EYE_SITES: dict[str, tuple[str, str]] = {
+    "right": ("18944008", "Right eye structure"),
+    "left": ("8966001", "Left eye structure"),
+    "both": ("40638003", "Structure of both eyes"),
+}
 RECORDED_CODE_SYSTEM = f"{PROJECT_URN}:recorded-code"  # a further code kept verbatim, e.g. "ICD10:R05"
 CONDITION_VERIFICATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -890,6 +898,7 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)
     _teeth(resource, record.teeth)
+    _eye(resource, record.eye)
     return [resource]
 
 
@@ -903,6 +912,23 @@ def _teeth(resource: dict[str, Any], written: str | None, element: str = "bodySi
     teeth = model.fdi_teeth(written)
     if teeth:
         resource[element] = [_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth]
+
+
+def _eye_site(side: str) -> dict[str, Any]:
+    code, display = EYE_SITES[side]
+    return _concept([_coding(SNOMED_SYSTEM, code, display)], None)
+
+
+def _eye(resource: dict[str, Any], written: str | None) -> None:
+    """A record's eye: ``bodySite`` the eye :func:`~emr_exporter.model.eye_side` reads (right, left or both eyes,
+    :data:`EYE_SITES`), and the column as written in :data:`RECORDED_EYE_URL`; a text that names no eye (the
+    connector's transform lets none through) the extension alone."""
+    if not written:
+        return
+    resource.setdefault("extension", []).append({"url": RECORDED_EYE_URL, "valueString": written})
+    side = model.eye_side(written)
+    if side is not None:
+        resource["bodySite"] = [_eye_site(side)] if resource.get("resourceType") == "Condition" else _eye_site(side)
 
 
 _CHART_SECTIONS = (
@@ -1615,7 +1641,8 @@ def absent_reason(text: str | None) -> dict[str, Any]:
 def vital_measured(record: model.VitalSigns) -> bool:
     """Whether the set holds a measurement (to_fhir refuses one that holds none and has none ``absent``)."""
     return record.systolic is not None or record.diastolic is not None or any(
-        getattr(record, kind) is not None for kind in model.VITAL_KINDS)
+        getattr(record, kind) is not None for kind in model.VITAL_KINDS) or any(
+        getattr(record, name) is not None for name in model.EYE_FIELDS)
 
 
 def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> list[dict[str, Any]]:
@@ -1679,11 +1706,71 @@ def _vital_signs(record: model.VitalSigns, institution: model.Institution) -> li
             if components:
                 resource["component"] = components
         resources.append(resource)
+    resources += _eye_observations(record, status, effective, absent)
     if not resources:
         raise _fail(record, "measurements", "a vital-signs set needs at least one measurement")
     if record.note:
         for resource in resources:
             resource["note"] = [{"text": record.note}]
+    return resources
+
+
+#: An eye's slug in an eye measurement's Observation id (``<set>-iop-od``).
+_EYE_SLUGS = {"right": "od", "left": "os", "both": "ou"}
+
+
+def _eye_observations(record: model.VitalSigns, status: str, effective: str,
+                      absent: dict[str, str | None]) -> list[dict[str, Any]]:
+    """The set's eye measurements (:data:`~emr_exporter.model.EYE_KINDS`): one Observation per measurement and eye,
+    category exam, ``bodySite`` the eye (:data:`EYE_SITES`: a ``_right`` field's the right eye, a ``_left`` field's
+    the left, the others' the one ``eye`` names, with ``eye`` as written in :data:`RECORDED_EYE_URL`: ids
+    ``<set>-iop-od`` / ``-iop-os`` for each eye's field, ``<set>-iop`` for the other); its LOINC code
+    where one names it (intraocular pressure), else ``code.text`` alone. A number as ``valueQuantity`` (its unit only
+    where recorded), visual acuity as ``valueString``, the text as written ('0.8', 'FC', '20/40'); a number recorded
+    as no number its ``dataAbsentReason``. A measurement of the set's own eye where ``eye`` is not set (unreadable:
+    the connector drops it) has no Observation: that row's readings stay in its raw line."""
+    resources: list[dict[str, Any]] = []
+    written_side = model.eye_side(record.eye) if record.eye else None
+    tag = _RETENTION_TAGS[record.retention.slug]
+    for name, (kind, side) in model.EYE_FIELDS.items():
+        value = getattr(record, name)
+        if value is None and name not in absent:
+            continue
+        if side is None and not record.eye:
+            continue  # a reading of no eye (its side column unreadable: dropped by the connector)
+        loinc, display, slug, number = model.EYE_KINDS[kind]
+        code: dict[str, Any] = {"coding": [{"system": LOINC_SYSTEM, "code": loinc, "display": display}],
+                                "text": display} if loinc else {"text": display}
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            # one eye's own field: the eye in the id (a visit's VA_OD and VA_OS); a reading of the eye ``eye`` says:
+            # one per set, whatever eye it is
+            "id": f"{record.id}-{slug}-{_EYE_SLUGS[side]}" if side else f"{record.id}-{slug}",
+            "meta": {"tag": [tag]},
+            "identifier": [source_identifier(record.provenance)],
+            "status": status,
+            "category": [{"coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": "exam", "display": "Exam"}]}],
+            "code": code,
+            "subject": {"reference": f"Patient/{record.patient_id}"},
+        }
+        if record.encounter_id:
+            resource["encounter"] = {"reference": f"Encounter/{record.encounter_id}"}
+        resource["effectiveDateTime"] = effective
+        if record.performer_id:
+            resource["performer"] = [{"reference": f"Practitioner/{record.performer_id}"}]
+        if value is None:
+            resource["dataAbsentReason"] = absent_reason(absent[name])
+        elif number:
+            resource["valueQuantity"] = _quantity(record, name, record.iop_unit if kind == "iop" else None)
+        else:
+            resource["valueString"] = value
+        if side is None:
+            assert record.eye is not None
+            resource["extension"] = [{"url": RECORDED_EYE_URL, "valueString": record.eye}]
+            side = written_side
+        if side is not None:
+            resource["bodySite"] = _eye_site(side)
+        resources.append(resource)
     return resources
 
 

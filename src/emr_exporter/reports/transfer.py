@@ -117,6 +117,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                          "보관되어 있습니다. 따로 할 일은 없습니다.",
                          "Written otherwise than as tooth numbers (11-48, 51-85), e.g. 'whole mouth': transferred "
                          "without the teeth; the value is kept verbatim. Nothing to do."),
+    "unreadable-eye": ("어느 눈인지 읽을 수 없는 표기", "an eye side that cannot be read",
+                       "우안·좌안·양안(R/L/OU)으로 읽을 수 없는 표기는 눈 없이 이관했고 원래 값은 원본 그대로 "
+                       "보관되어 있습니다. 따로 할 일은 없습니다.",
+                       "Written otherwise than as an eye (R/OD, L/OS, B/OU): transferred without the eye; the value "
+                       "is kept verbatim. Nothing to do."),
     "unmapped-code": ("프로그램이 모르는 코드", "a code the program does not know",
                       "설치를 도와준 업체에 알려 주세요. 원본 그대로 보관되어 있습니다.",
                       "Tell your IT contractor. The row is kept verbatim."),
