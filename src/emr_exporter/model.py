@@ -457,6 +457,9 @@ class LabResult:
     observed: dt.date | dt.datetime
     code: str | None = None
     name: str | None = None
+    #: The analyte's LOINC code where the source names the analyte, not codes it: a check-up row's lab column
+    #: (GLU, TCHOL …; the scaffold's table of analytes, docs/fhir-mapping.md), a constant of its section
+    loinc: str | None = None
     value: str | None = None  # as recorded
     unit: str | None = None
     reference_range: str | None = None
