@@ -24,6 +24,7 @@ from typing import Any
 
 from dental_hanbang_clinic import birth_of, name_of, rrn_of
 from foreign_schemas import ForeignDb
+from wide_clinic import put_rows
 
 PATIENTS = 40
 VISITS = 120
@@ -140,10 +141,7 @@ def create_checkup_clinic(engine: str, target: Path | str) -> CheckupClinic:
         checkups = [_checkup(db, n) for n in range(1, VISITS + 1)]
         for table, rows in (("PT_MST", patients), ("VISIT", visits), ("CHKUP", checkups),
                             ("검사결과", [_narrow(n) for n in range(1, NARROW + 1)])):
-            if engine == "sqlite":  # its driver binds no Decimal: the text, which NUMERIC affinity stores as a number
-                rows = [tuple(str(x) if isinstance(x, Decimal) else x for x in row) for row in rows]
-            cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-            db.table(table.lower(), len(rows[0]), len(rows))
+            put_rows(cursor, db, table, rows)
         conn.commit()
     finally:
         conn.close()
