@@ -119,6 +119,14 @@ def new_provenance(connector: str, table: str, key: str) -> Provenance:
     return provenance
 
 
+#: Canonical entities written as one FHIR resource type (pipeline/fhir.py RESOURCE_TYPES): two sections of one table
+#: among them give their records ids of their own (EntitySpec.id_table), as two sections of one entity do, or a
+#: check-up row's lab value (lab_result) and its vital signs (vital_signs) were two Observations under one id.
+SAME_RESOURCE: tuple[frozenset[str], ...] = (frozenset({"lab_result", "vital_signs"}),
+                                             frozenset({"chart_note", "certificate", "attachment"}),
+                                             frozenset({"imaging_report", "lab_report"}))
+
+
 def record_id(connector: str, table: str, key: str) -> str:
     """Deterministic id of the record from ``table`` row ``key`` read by ``connector``.
 
@@ -450,6 +458,9 @@ class LabResult:
     observed: dt.date | dt.datetime
     code: str | None = None
     name: str | None = None
+    #: The analyte's LOINC code where the source names the analyte, not codes it: a check-up row's lab column
+    #: (GLU, TCHOL …; the scaffold's table of analytes, docs/fhir-mapping.md), a constant of its section
+    loinc: str | None = None
     value: str | None = None  # as recorded
     unit: str | None = None
     reference_range: str | None = None

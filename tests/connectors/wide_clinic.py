@@ -138,6 +138,14 @@ def _visit(db: WideClinic, v: int) -> tuple[Any, ...]:
             "재진, 약 처방 유지" if v % 5 == 0 else "" if v % 5 == 1 else None)
 
 
+def put_rows(cursor: Any, db: ForeignDb, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into ``table`` and count them in ``db`` (the table's name in lower case)."""
+    if db.engine == "sqlite":  # its driver binds no Decimal: the text, which NUMERIC affinity stores as a number
+        rows = [tuple(str(x) if isinstance(x, Decimal) else x for x in row) for row in rows]
+    cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    db.table(table.lower(), len(rows[0]), len(rows))
+
+
 def create_wide_clinic(engine: str, target: Path | str) -> WideClinic:
     """Build the clinic on SQLite (``target`` a path) or MariaDB (``target`` a connection string to a fresh
     database)."""
@@ -155,10 +163,7 @@ def create_wide_clinic(engine: str, target: Path | str) -> WideClinic:
         for name, columns in _ddl().items():
             cursor.execute(f"CREATE TABLE {name} ({columns}){tail}")
         for table, rows in (("PT_MST", _patients(db)), ("VISIT", [_visit(db, v) for v in range(1, VISITS + 1)])):
-            if engine == "sqlite":  # its driver binds no Decimal: the text, which NUMERIC affinity stores as a number
-                rows = [tuple(str(x) if isinstance(x, Decimal) else x for x in row) for row in rows]
-            cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-            db.table(table.lower(), len(rows[0]), len(rows))
+            put_rows(cursor, db, table, rows)
         conn.commit()
     finally:
         conn.close()

@@ -936,15 +936,17 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "teeth": _TEETH,
     },
     "lab_result": {
-        "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)"),
-        # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소)
+        "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)",
+                     r"(검사|결과)_?(일자|일시|일)"),
+        # the bare CODE and NAME last: an English-named result line's analyte (GNU Health's critearea: Hb, 혈색소);
+        # a Korean one's 검사코드, 검사명, 결과값, 단위, 참고치
         "code": (r"TEST_?CD", r"EXAM_?CD", r"LAB_?CD", r"EDI.*", r"(TEST|EXAM|LAB)_?CODE", r"CODE",
-                 r"(TEST|EXAM?)_?ID(_?A)?"),
-        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(.*_)?(TEST|EXAM|LAB)_?NAME", r"NAME"),
+                 r"(TEST|EXAM?)_?ID(_?A)?", r"검사_?코드"),
+        "name": (r"TEST_?NM", r"EXAM_?NM", r"(.*_)?NM", r"(.*_)?(TEST|EXAM|LAB)_?NAME", r"NAME", r"검사_?(명|이름)"),
         "value": (r"RSLT_?VAL.*", r"(RESULT|RSLT|RES)(_?VALUE)?", r"VAL(UE)?",
-                  r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)"),
-        "unit": (r"UNIT", r"(.*_)?UOM"),
-        "reference_range": (r"REF.*", r"NORMAL.*"),
+                  r"(RESULT_?)?VAL(UE)?_?(NUM(ERIC)?|TXT|TEXT|STR(ING)?)", r"(검사_?)?결과_?(값|치)?"),
+        "unit": (r"UNIT", r"(.*_)?UOM", r"단위"),
+        "reference_range": (r"REF.*", r"NORMAL.*", r"참고_?(치|범위|값)", r"정상_?(치|범위)"),
         "flag": (r"HL_?FLAG", r"(.*_)?FLAG", r"HL"),
         # an outside lab (수탁검사): the lab's name and when it reported
         "performer_name": (r"(OUT|OUTSIDE|EXT|REF|SUTAK)_?(LAB|ORG|INST)_?(NM|NAME)", r"SUTAK_?(NM|NAME|ORG)",
@@ -1435,6 +1437,29 @@ def _json_note_keys(engine: str, column: ColumnProfile) -> list[tuple[str, tuple
                              f"{column.name} hold the key {k!r}" for k in fit)
             found.append((name, fit, f"{held}, a SOAP note's part: read out as text (an object or list as its JSON)"))
     return found if len(found) >= 3 else []
+
+
+#: The lab analytes a row may keep as a column of its own (a check-up row's GLU, TCHOL …): analyte → (its column
+#: names, the name the Observation's code.text takes, the unit the column implies — a check-up form's, never stored
+#: — and its LOINC code where one is certain, else None: code.text alone). The LOINC codes were looked up, not
+#: recalled (docs/fhir-mapping.md, "Lab values kept as columns"); HDL and LDL (direct or calculated?), eGFR (which
+#: equation?) and the urine protein strip's grade are left uncoded rather than guessed.
+LAB_ANALYTES: dict[str, tuple[tuple[str, ...], str, str | None, str | None]] = {
+    "glucose": ((r"GLU(COSE)?", r"FBS", r"FBG", r"FAST(ING)?_?(GLU(COSE)?|BS|BST)", r"(공복)?혈당"), "혈당",
+                "mg/dL", "2345-7"),
+    "total_cholesterol": ((r"T_?CHOL", r"TOT(AL)?_?CHOL(ESTEROL)?", r"CHOL(ESTEROL)?(_?T(OTAL)?)?",
+                           r"총_?콜레스테롤"), "총콜레스테롤", "mg/dL", "2093-3"),
+    "hdl": ((r"HDL(_?C(HOL(ESTEROL)?)?)?", r"HDL_?콜레스테롤"), "HDL 콜레스테롤", "mg/dL", None),
+    "ldl": ((r"LDL(_?C(HOL(ESTEROL)?)?)?", r"LDL_?콜레스테롤"), "LDL 콜레스테롤", "mg/dL", None),
+    "triglyceride": ((r"TG", r"TRIG(LYCERIDES?)?", r"중성지방"), "중성지방", "mg/dL", "2571-8"),
+    "ast": ((r"AST", r"S?GOT", r"AST_?S?GOT"), "AST(SGOT)", "U/L", "1920-8"),
+    "alt": ((r"ALT", r"S?GPT", r"ALT_?S?GPT"), "ALT(SGPT)", "U/L", "1742-6"),
+    "ggt": ((r"GGT", r"[RG]_?GTP", r"GAMMA_?G?GTP?", r"감마_?지티피"), "감마지티피", "U/L", "2324-2"),
+    "hemoglobin": ((r"HGB", r"HB", r"HEMOGLOBIN", r"혈색소"), "혈색소", "g/dL", "718-7"),
+    "creatinine": ((r"CREAT(ININE)?", r"S_?CREA?T?", r"(혈청)?_?크레아티닌"), "혈청크레아티닌", "mg/dL", "2160-0"),
+    "egfr": ((r"E_?GFR", r"GFR", r"신사구체여과율"), "신사구체여과율(eGFR)", "mL/min/1.73m2", None),
+    "urine_protein": ((r"(U|URINE)_?PRO(TEIN)?", r"요_?단백"), "요단백", None, None),
+}
 
 
 #: The word ending a date's or a time's column name, taken off to compare what each is of (_same_moment)
@@ -4366,6 +4391,7 @@ class _Guesser:
         self._visit_diagnoses()
         self._column_groups()
         self._visit_plain_vitals()
+        self._row_lab_values()
         self._visit_json_vitals()
         self._visit_json_notes()
         return self.guesses
@@ -5128,6 +5154,92 @@ class _Guesser:
         guess.fields += [FieldGuess(name, c.name, "text" if annotations[name] == (str | None) else "decimal",
                                     f"column name matches {pattern}") for name, c, pattern in measured]
         self.guesses[section] = guess
+
+    def _measured_rows(self) -> list[tuple[EntityGuess, TableProfile, list[FieldGuess], list[ColumnProfile]]]:
+        """The rows a section may read again for the measurements kept as plain columns beside them: the visit's
+        (:meth:`_visit_read_again`) and a vital-signs table's, where its patient, its time and its visit link are
+        plain columns of its own (a check-up row: 신장, 혈압, then its lab values). Each: the row's section, its
+        table, the fields linking a record read out of it (patient, visit, time observed) and the columns no field
+        of the row's section reads."""
+        found: list[tuple[EntityGuess, TableProfile, list[FieldGuess], list[ColumnProfile]]] = []
+        visit = self._visit_read_again()
+        if visit is not None:
+            guess, table, patient, start, unread = visit
+            assert isinstance(guess.key, str)
+            links = _visit_links(guess.key, patient, start, "observed")
+            links[1] = dataclasses.replace(links[1], ref=guess.section or "encounter")
+            found.append((guess, table, links, unread))
+        vitals = self.guesses.get("vital_signs")
+        if vitals is None or not vitals.usable or not isinstance(vitals.key, str) or vitals.table is None or (
+                visit is not None and vitals.table == visit[1].name):
+            return found
+        own = next((t for t in self.profile.tables if t.name == vitals.table), None)
+        fields = {f.field: f for f in vitals.fields}
+        names = {c.name for c in own.columns} if own is not None else set()
+        if own is None or not own.plain or not self._linkable(own) or any(
+                f is not None and (f.column not in names or f.expr or f.columns or f.join or f.key_form or f.bp_part
+                                   or f.json_keys or f.large_object or f.value)
+                for f in (fields.get("patient_id"), fields.get("observed"), fields.get("encounter_id"))) or (
+                "patient_id" not in fields or "observed" not in fields):
+            return found  # its patient or time read through a query or a join: not one to read again here
+        links = [dataclasses.replace(fields[f], required=f != "encounter_id")
+                 for f in ("patient_id", "encounter_id", "observed") if f in fields]
+        used = {c for f in vitals.fields for c in (*f.columns, f.column) if c} | set(vitals.unnamable) | {vitals.key}
+        found.append((vitals, own, links, [c for c in own.columns if c.name not in used]))
+        return found
+
+    def _row_lab_values(self) -> None:
+        """The lab values a row keeps as plain columns named by their analyte (a check-up row's ``GLU, TCHOL, HDL,
+        AST, ALT, GGT, HGB, CREAT, 요단백``, in English or Korean; :data:`LAB_ANALYTES`), two analytes or more, on
+        a visit row or a vital-signs row (:meth:`_measured_rows`): ``[entities.lab_result_<analyte>]`` per column
+        reads those rows again where it is set (its ``WHERE``: a value not written is no result), with the row's
+        key as its key, its patient, visit and time, the column as the value as written (a comparator kept:
+        '<0.5' is valueQuantity with comparator '<'; '미실시', '1+' valueString) and, as constants, the analyte's
+        name, the unit its column implies and its LOINC code where one is certain. Each cell is the lab section's
+        for the rows it reads, the row's section's for the others (the export's ``read_again``), as the visit's
+        vital signs are (:meth:`_visit_plain_vitals`). Before, they were carried raw with the row."""
+        for row, table, links, unread in self._measured_rows():
+            assert isinstance(row.key, str)
+            free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
+                    and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty
+                    and not c.cp949_as_latin1 and not c.stored_bytes]
+            found: list[tuple[str, ColumnProfile, str]] = []
+            for analyte, (patterns, _, _, _) in LAB_ANALYTES.items():
+                for pattern in patterns:
+                    column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in found]),
+                                  None)
+                    if column is not None:
+                        found.append((analyte, column, pattern))
+                        break
+            if len(found) < 2:
+                continue  # one column named ALT or TG alone is no panel of lab values
+            numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
+            for analyte, column, pattern in found:
+                section = f"lab_result_{analyte}"
+                if section in self.guesses:
+                    section = f"lab_result_{analyte}_{table.name.lower()}"
+                if not NAME.match(section) or section in self.guesses:
+                    continue
+                _, name, unit, loinc = LAB_ANALYTES[analyte]
+                condition = f"X.{column.name} IS NOT NULL" + (
+                    "" if column.type_name.upper().startswith(numbers) else f" AND TRIM(X.{column.name}) <> ''")
+                guess = EntityGuess(
+                    "lab_result", table.name, key=row.key, section=section,
+                    why=f"{column.name} of {table.name} is named as the lab analyte {name} is (its unit implied)",
+                    key_why=f"the {table.name} row's key: one {name} per row with one",
+                    query_why=(f"the rows with a {column.name} (a value not written is no result); its values are "
+                               f"this section's, the {table.name} section carries the column for the others"))
+                selects = list(dict.fromkeys(f"X.{c}" for c in (row.key, *(f.column for f in links), column.name)))
+                guess.query = f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE {condition}"
+                guess.fields = [*links, FieldGuess("value", column.name, "text",
+                                                   f"column name matches {pattern}: the value as written"),
+                                FieldGuess("name", "", "text", f"the analyte {column.name} names", value=name)]
+                if unit:
+                    guess.fields.append(FieldGuess("unit", "", "text", f"the unit {column.name} implies "
+                                                   "(never stored)", value=unit))
+                if loinc:
+                    guess.fields.append(FieldGuess("loinc", "", "text", f"the LOINC code of {name}", value=loinc))
+                self.guesses[section] = guess
 
     def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],
                         start: FieldGuess | None, entities: Sequence[str]) -> None:

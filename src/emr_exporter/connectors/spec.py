@@ -596,8 +596,9 @@ class _Validator:
         order = {kind: i for i, kind in enumerate(model.ENTITY_ORDER)}
         for name in sorted(raw, key=lambda n: order.get(kinds[n], len(order))):
             entity = self._entity(name, raw[name], entities, kinds[name])
-            if any(e.canonical == entity.canonical and e.table.lower() == entity.table.lower()
-                   for e in entities.values()):
+            if any((e.canonical == entity.canonical or any({e.canonical, entity.canonical} <= kin
+                                                           for kin in model.SAME_RESOURCE))
+                   and e.table.lower() == entity.table.lower() for e in entities.values()):
                 entity = dataclasses.replace(entity, id_table=f"{entity.table}#{name}")
             entities[name] = entity
         self._back_references(entities)

@@ -1137,7 +1137,7 @@ def _lab_value(record: model.LabResult) -> dict[str, Any]:
 
 
 def _lab_result(record: model.LabResult, institution: model.Institution) -> list[dict[str, Any]]:
-    if not (record.code or record.name):
+    if not (record.code or record.name or record.loinc):
         raise _fail(record, "code/name", "a lab result needs a test code or name")
     # No KR Core profile: its laboratory-result profile requires `issued` (report time, not recorded).
     resource = _base("Observation", record)
@@ -1149,6 +1149,8 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
         if record.code
         else []
     )
+    if record.loinc:  # the analyte a check-up row's column names (GLU: 2345-7), beside any code of the lab's own
+        codings.append(_coding(LOINC_SYSTEM, record.loinc, None))
     resource["code"] = _concept(codings, record.name)
     resource["subject"] = _ref("Patient", record.patient_id)
     if record.encounter_id:
