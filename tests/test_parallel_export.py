@@ -346,5 +346,6 @@ def test_the_workers_leave_a_visits_read_again_cells_to_its_diagnosis_sections(
     assert (one[2], many[2]) == (False, True)
     assert many[:2] == one[:2]
     cells = {e["entity"]: e["cells"]["source"] for e in one[1]["entities"]}
-    # 40 visits of 12 columns less MAIN_DX_CD and MAIN_DX_NM of the 39 the main section reads, SUB_DX_CD1 of 13
-    assert cells["encounter"] == 40 * 12 - 2 * 39 - 13
+    # 40 visits of 12 columns less MAIN_DX_CD and MAIN_DX_NM of the 40 the main section reads (visit 7's by its name
+    # alone, its code blank: a Condition of the text since the wide-row rules), SUB_DX_CD1 of 13
+    assert cells["encounter"] == 40 * 12 - 2 * 40 - 13
