@@ -93,13 +93,17 @@ def test_a_checkup_row_gives_one_lab_result_per_set_analyte_column(engine: str, 
     assert {(e, t.upper(), *n) for e, t, *n in _entities(bag)} == expected
     reconciliation = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     assert {e["entity"]: e["field_defects"] for e in reconciliation["entities"] if e["field_defects"]} == {}
-    # vision, hearing, the X-ray's reading, the verdict and the questionnaire's answers: carried raw with the
-    # check-up row, every one of them, as written; a lab column only where its section reads no value of that row
+    # vision (시력_좌/우) is the eye clinic's rule's: each eye's visual acuity on the vital-signs section (a value
+    # the Observation does not give back as stored, SQLite's integer 1 of a DECIMAL column, stays raw beside it)
+    assert {f: v["column"] for f, v in toml["entities"]["vital_signs"]["fields"].items() if f.startswith("va_")} == {
+        "va_right": "시력_우", "va_left": "시력_좌"}
+    # hearing, the X-ray's reading, the verdict and the questionnaire's answers: carried raw with the check-up row,
+    # every one of them, as written; a lab column only where its section reads no value of that row
     carried = {line["key"]: line["columns"] for path in sorted(bag.glob("data/raw/columns/vital_signs.*.ndjson"))
                for line in map(json.loads, path.read_bytes().splitlines())}
     for n, checkup in checkups.items():
         held = carried[str(n)]
-        assert {"시력_좌", "시력_우", "청력_좌", "청력_우", "흉부방사선", "판정", "q_smoke", "q_drink",
+        assert {"청력_좌", "청력_우", "흉부방사선", "판정", "q_smoke", "q_drink",
                 "q_exer"} <= {k if not k.isascii() else k.lower() for k in held}, n
         assert {c for c in LABS if c.lower() in held or c in held} == set(LABS) - set(checkup["labs"]), n
     assert sorted(line["columns"]["판정"] for line in (
