@@ -366,9 +366,14 @@ NFD_DEPARTMENT = unicodedata.normalize("NFD", "내과")
 PLANTED_DATE = b"20200105"
 
 
+#: A clinic's own diagnosis code (not KCD-shaped): written under the recorded-code system, not a KCD one.
+LOCAL_DIAGNOSIS_CODE = "ZZLOCAL7"
+
+
 def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
     """A trailing blank, NFD Korean, a mixed-case code, a date in an odd format and a number with a trailing
-    zero in a demo clinic database: the planted rows' keys."""
+    zero in a demo clinic database, and two diagnosis codes after the first row: a KCD code with a trailing
+    blank (not given back as stored) and a local code (given back as is): the planted rows' keys."""
     assert NFD_DEPARTMENT != "내과"
     dr_id = conn.execute("SELECT MIN(DR_ID) FROM DOCTOR WHERE DEPT_NM IS NOT NULL AND DR_ID = TRIM(DR_ID) "
                          "AND DR_ID <> ''").fetchone()[0]
@@ -381,4 +386,9 @@ def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
     conn.execute("UPDATE PT_MASTER SET FIRST_VISIT_YMD = ? WHERE PT_NO = ?", (PLANTED_DATE, pt_no))
     ord_no = conn.execute("SELECT MIN(ORD_NO) FROM ORD_DTL WHERE DOSE IS NOT NULL").fetchone()[0]
     conn.execute("UPDATE ORD_DTL SET DOSE = '1.50' WHERE ORD_NO = ?", (ord_no,))
-    return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no}
+    blank_dx, local_dx = (row[0] for row in conn.execute(
+        "SELECT DIAG_NO FROM DIAG WHERE KCD_CD IS NOT NULL ORDER BY DIAG_NO DESC LIMIT 2"))
+    conn.execute("UPDATE DIAG SET KCD_CD = KCD_CD || ' ' WHERE DIAG_NO = ?", (blank_dx,))
+    conn.execute("UPDATE DIAG SET KCD_CD = ? WHERE DIAG_NO = ?", (LOCAL_DIAGNOSIS_CODE, local_dx))
+    return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no, "blank_dx": blank_dx,
+            "local_dx": local_dx}

@@ -21,7 +21,14 @@ from emr_exporter.pipeline import fhir
 from emr_exporter.pipeline.raw import decode_raw
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import SqliteFileSource
-from lossless_kit import NFD_DEPARTMENT, PLANTED_DATE, check_bag_against_source, lines, plant_transformed_cells
+from lossless_kit import (
+    LOCAL_DIAGNOSIS_CODE,
+    NFD_DEPARTMENT,
+    PLANTED_DATE,
+    check_bag_against_source,
+    lines,
+    plant_transformed_cells,
+)
 
 PATIENTS = 25
 
@@ -255,3 +262,18 @@ def test_planted_cells_fhir_cannot_give_back_are_carried_and_every_row_rebuilds(
     # The unplanted rows of the same columns stay mapped (rebuilt from FHIR, not carried).
     plain = [x for x in lines(bag, "raw/columns/order_line") if "dose" in x.get("transformed", [])]
     assert len(plain) < 5
+    # A diagnosis code is looked for where the builder writes it for its shape: the first coding, under its
+    # edition's KCD system for a KCD code, under the recorded-code one for a local code. So the codes FHIR holds
+    # as stored are not carried twice, whatever their edition or shape; one it does not (a trailing blank) is.
+    blank_dx, local_dx = planted_keys["blank_dx"], planted_keys["local_dx"]
+    carried_dx = [x for x in lines(bag, "raw/columns/diagnosis") if "kcd_cd" in x.get("transformed", [])]
+    assert [x["key"] for x in carried_dx] == [str(blank_dx)] and carried_dx[0]["columns"]["kcd_cd"].endswith(" ")
+    codings = {c["identifier"][0]["value"]: c["code"]["coding"][0] for c in lines(bag, "fhir/Condition")
+               if c["code"].get("coding")}
+    assert codings[str(local_dx)] == {"system": fhir.RECORDED_CODE_SYSTEM, "code": LOCAL_DIAGNOSIS_CODE}
+    assert codings[str(blank_dx)]["code"] == carried_dx[0]["columns"]["kcd_cd"].rstrip()
+    editions = {c["system"] for c in codings.values() if c["system"].startswith(fhir.KCD_SYSTEM_PREFIX)}
+    assert len(editions) >= 3  # the edition follows the visit date
+    cells_map = json.loads((bag / "data" / "report" / "cells.json").read_text(encoding="utf-8"))
+    assert cells_map["entities"]["diagnosis"]["columns"]["kcd_cd"]["locations"] == {
+        "Condition:": ["", "code", "coding", 0, "code"]}

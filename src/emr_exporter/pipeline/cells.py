@@ -12,7 +12,9 @@ carried is what the reader gets back.
 Locations are learnt once per entity and per *shape* (the resource types and id suffixes a record gives,
 e.g. an order line giving a MedicationRequest or a ServiceRequest): the record is rebuilt in FHIR with the
 field set to a probe value and the leaves that changed are the field's location, written as a path whose
-list steps select by ``url`` / ``system`` / attachment title rather than by position. Codes and yes/no
+list steps select by ``url`` / ``system`` / attachment title rather than by position — but by position where
+the value itself picks that system (a diagnosis code goes under the KCD system when it is KCD-shaped, under
+the recorded-code one otherwise: the probe's system is not the record's; see :func:`_location`). Codes and yes/no
 values learn the FHIR leaf of every canonical value the same way. The map (per entity: column → field,
 source type, path per shape, code table) goes into the bag once, as ``data/report/cells.json``; it is all a
 reader needs (:func:`rebuild_cell`). A location that cannot be learnt just means that column's non-empty
@@ -457,8 +459,12 @@ def learn(
         value, probed_by_suffix = probes[0]
         exact = [p for p in changed if read_leaf(probed_by_suffix, _location(probed_by_suffix, p)) == value]
         changed = exact or changed
+    # The record's own resources, where they hold the field's own value at the same place as the probe: their
+    # list elements there tell which selectors the value itself decides (see _location).
+    alike = _by_suffix(resources, record.id) if plan.kind not in _TABLED and current is not None else None
     for path in changed:
-        location = _location(probes[0][1], path)
+        location = _location(probes[0][1], path, alike if alike is not None and original.get(path) is not None
+                             and same(parse_leaf(original[path], plan.kind, None), current) else None)
         if plan.kind in _TABLED:
             table: dict[str, Any] = {}
             clashes: set[str] = set()
@@ -479,8 +485,30 @@ def learn(
         return
 
 
-def _location(by_suffix: Mapping[str, Mapping[str, Any]], path: Path) -> list[Any]:
-    return [path[0], *_generalise(by_suffix[path[0]], path[1:])]
+def _location(
+    by_suffix: Mapping[str, Mapping[str, Any]], path: Path, alike: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Any]:
+    """``path`` in ``by_suffix`` (a probe's resources) as a location. ``alike``: the record's own resources, which
+    hold the field's own value at the same ``path``. Where a list element on the way is selected by ``system``
+    (url, title) and the two elements there name different ones, the builder chose that system by the value
+    (a KCD-shaped diagnosis code under its edition's KCD system, any other code under the recorded-code one):
+    the selector would find only values shaped like the probe's, so that step keeps the element's position."""
+    steps = _generalise(by_suffix[path[0]], path[1:])
+    if alike is None:
+        return [path[0], *steps]
+    node: Any = alike.get(path[0])
+    for n, step in enumerate(path[1:]):
+        if type(step) is int:
+            if type(node) is not list or step >= len(node):
+                break
+            if type(steps[n]) is list and _selector(node[step]) != tuple(steps[n]):
+                steps[n] = step
+            node = node[step]
+        else:
+            if type(node) is not dict:
+                break
+            node = node.get(step)
+    return [path[0], *steps]
 
 
 # --- the rebuild (the same code at export time and for a reader of the bag) -----------------------------
