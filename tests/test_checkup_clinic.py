@@ -336,3 +336,59 @@ def test_of_two_sections_reading_every_row_the_one_with_no_query_reads_the_table
                       if name.startswith("data/fhir/Observation.") for line in body.splitlines()
                       if json.loads(line)["code"].get("text") == "종합판정")
     assert verdicts == sorted(("정상A", "정상B", "유질환자")[n % 3] for n in range(1, 10))
+
+
+def test_findings_named_otherwise_on_a_visit_row_are_read_by_the_general_rule(tmp_path: Path) -> None:
+    """The finding rule is the names', not this clinic's: a visit row's ``HEARING_R``, ``HEARING_L``, ``CXR_RESULT``,
+    ``TOTAL_JUDGE``, ``SMOKING_YN`` and 음주여부 are a finding section each (``CHEST`` alone, a chest circumference,
+    is none); the category and the ear as constants, and an Observation of a finding section says them."""
+    import datetime as dt
+    import sqlite3
+
+    from emr_exporter import model
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.pipeline import fhir
+    from emr_exporter.sources.address import SourceAddress
+
+    path = tmp_path / "visits.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, BP_SYS INTEGER,
+                            BP_DIA INTEGER, HEARING_R TEXT, HEARING_L TEXT, CXR_RESULT TEXT, TOTAL_JUDGE TEXT,
+                            SMOKING_YN TEXT, 음주여부 TEXT, CHEST INTEGER);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, 120, 80, '정상', ?, '정상', '정상B', ?, 'N', 90)",
+                     [(v, 1 + v % 10, f"202403{1 + v % 28:02d}", str(20 + v % 3), "YN"[v % 2]) for v in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("visits", tmp_path / "out", SourceAddress(database=path)).folder)
+    constants = {name: {f: v.value for f, v in e.fields.items() if v.value is not None}
+                 for name, e in spec.entities.items() if name.startswith("finding_")}
+    assert {name: spec.entities[name].fields["value"].column for name in constants} == {
+        "finding_hearing_right": "HEARING_R", "finding_hearing_left": "HEARING_L",
+        "finding_chest_xray": "CXR_RESULT", "finding_verdict": "TOTAL_JUDGE", "finding_smoking": "SMOKING_YN",
+        "finding_drinking": "음주여부"}
+    assert constants["finding_hearing_left"] == {"name": "청력", "category": "exam", "unit": "dB",
+                                                 "body_site": "89644007"}
+    assert constants["finding_drinking"] == {"name": "음주", "category": "social-history"}
+    assert constants["finding_chest_xray"] == {"name": "흉부방사선검사", "category": "imaging"}
+    # the Observation: its category, the ear, the number a quantity in dB; a category or site of a connector's own
+    # words (no FHIR code, no SNOMED CT id) is their text alone
+    provenance = model.Provenance(connector="visits", table="VISIT", key="1")
+    record = model.LabResult(id="x", provenance=provenance, patient_id="p", observed=dt.date(2024, 3, 2),
+                             name="청력", category="exam", body_site="89644007", value="25", unit="dB")
+    institution = model.Institution(code="12345678", name="의원")
+    (resource,) = fhir.to_fhir(record, institution=institution)
+    assert (resource["category"], resource["bodySite"], resource["valueQuantity"]) == (
+        [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam",
+                      "display": "Exam"}]}],
+        {"coding": [{"system": "http://snomed.info/sct", "code": "89644007", "display": "Left ear structure"}]},
+        {"value": 25, "unit": "dB"})
+    (resource,) = fhir.to_fhir(model.LabResult(id="y", provenance=provenance, patient_id="p",
+                                               observed=dt.date(2024, 3, 2), name="문진", category="문진표",
+                                               body_site="좌측 귀", value="N"), institution=institution)
+    assert (resource["category"], resource["bodySite"], resource["valueString"]) == (
+        [{"text": "문진표"}], {"text": "좌측 귀"}, "N")
