@@ -11,8 +11,9 @@ valueQuantity with comparator '<', '미실시' and '1+' a valueString). Was: eve
 the narrow 검사결과 (검사코드, 검사명, 결과값, 단위, 참고치) unread (commented out: "no column for code or name").
 Its other findings (docs/fhir-mapping.md, "A check-up row's other findings") are a section each reading the row
 again: each ear's hearing an Observation of that ear (bodySite), '정상' a valueString, '35' a valueQuantity in dB;
-the chest X-ray's reading (category imaging), the verdict 종합판정 (exam) and each questionnaire answer
-(social-history) an Observation whose value is the text as written, an answer 'N' kept as 'N'. Was: all carried raw
+the chest X-ray's reading (category imaging), the verdict 종합판정 (exam), each questionnaire answer
+(social-history) and past-history check box (survey) an Observation whose value is the text as written, an answer
+'N' kept as 'N'. Was: all carried raw
 with the row.
 """
 
@@ -45,6 +46,8 @@ FINDINGS = {
     "Q_SMOKE": ("finding_smoking", "흡연", "social-history", None),
     "Q_DRINK": ("finding_drinking", "음주", "social-history", None),
     "Q_EXER": ("finding_exercise", "운동", "social-history", None),
+    "과거력_고혈압": ("finding_history_hypertension", "과거력 고혈압", "survey", None),
+    "HX_DM": ("finding_history_diabetes", "과거력 당뇨병", "survey", None),
 }
 
 #: CHKUP's lab column → (its section, code.text, unit, LOINC): the unit table of docs/fhir-mapping.md
@@ -81,7 +84,7 @@ def test_a_checkup_row_gives_one_lab_result_per_set_analyte_column(engine: str, 
     as_written = {c: {n: v for n in checkups if (v := _finding(checkups[n], c))} for c in FINDINGS}
     set_findings = {c: len(v) for c, v in as_written.items()}
     assert set_findings == {"청력_우": 116, "청력_좌": 120, "흉부방사선": 110, "판정": 120, "Q_SMOKE": 96,
-                            "Q_DRINK": 96, "Q_EXER": 96}
+                            "Q_DRINK": 96, "Q_EXER": 96, "과거력_고혈압": 111, "HX_DM": 120}
     rebuilt = through_the_flow(clinic, tmp_path)
     # every cell once; each lab or finding section reading the check-up row again counts its key, patient, visit
     # and date again (4 cells a row): the value is its alone
@@ -188,6 +191,8 @@ def test_a_checkup_row_gives_one_lab_result_per_set_analyte_column(engine: str, 
             assert "bodySite" not in o
     # an answer N is an Observation 'N' (never dropped as false); the verdicts and readings as the form writes them
     assert sum(o["valueString"] == "N" for (_, c), o in seen.items() if c.startswith("Q_")) == 144
+    assert {c: sum(o["valueString"] == "N" for (_, x), o in seen.items() if x == c) for c in ("과거력_고혈압", "HX_DM")} == {
+        "과거력_고혈압": 95, "HX_DM": 107}
     assert {o["valueString"] for (_, c), o in seen.items() if c == "판정"} == {
         "정상A", "정상B", "일반질환의심", "고혈압·당뇨병 질환의심", "유질환자"}
     assert {o["valueString"] for (_, c), o in seen.items() if c == "흉부방사선"} == {
@@ -230,11 +235,11 @@ def test_one_analyte_column_alone_is_no_panel_and_two_observation_sections_of_a_
     # verdict of what?); the vital signs are read
     assert sorted(spec.entities) == ["encounter", "patient", "vital_signs_visit"]
     # a lab value and the vital signs of one row: both Observations, each record an id of its own (was: one id);
-    # 12 lab sections, 7 finding sections (was: 13 in all, the findings raw) and the vital signs
+    # 12 lab sections, 9 finding sections (was: 13 in all, the findings raw) and the vital signs
     checkup = load_spec(_checkup_connector(tmp_path))
     ids = {name: model.record_id("c", e.record_table, "1") for name, e in checkup.entities.items()
            if e.table.upper() == "CHKUP"}
-    assert len(set(ids.values())) == len(ids) == 20
+    assert len(set(ids.values())) == len(ids) == 22
 
 
 def _checkup_connector(tmp_path: Path) -> Path:

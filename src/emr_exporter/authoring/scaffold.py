@@ -1488,6 +1488,24 @@ CHECKUP_FINDINGS: dict[str, tuple[tuple[str, ...], str, str, str | None, str | N
     "exercise": ((rf"(Q_?)?(EXER(CISE)?|PHYS(ICAL)?_?ACT(IVITY)?){_ANSWER}", rf"(문진_?)?(운동|신체활동){_ANSWER}"),
                  "운동", "social-history", None, None),
 }
+#: The questionnaire's past-history check boxes (과거력_고혈압, HX_DM, STROKE_HX): disease → (its Korean name, its
+#: Korean words, its English words); each a finding ``history_<disease>`` of category survey (an answer of the
+#: questionnaire, not a diagnosis: 'N' is an answer too), code.text ``과거력 <name>``
+_PAST_HISTORY: dict[str, tuple[str, str, str]] = {
+    "hypertension": ("고혈압", r"고혈압", r"HTN|HT|HYPERTENSION|HBP"),
+    "diabetes": ("당뇨병", r"당뇨(병)?", r"DM|DIABETES"),
+    "dyslipidemia": ("이상지질혈증", r"이상지질혈증|고지혈증", r"DYSLIPID(EMIA)?|HYPERLIPID(EMIA)?|HLD"),
+    "stroke": ("뇌졸중", r"뇌졸중|뇌졸증|중풍", r"STROKE|CVA"),
+    "heart_disease": ("심장병", r"심장(병|질환)|심근경색|협심증", r"HEART(_?DISEASE)?|CAD|IHD|MI|ANGINA"),
+    "tuberculosis": ("폐결핵", r"(폐)?결핵", r"TB|TUBERCULOSIS"),
+    "cancer": ("암", r"암", r"CANCER|CA|MALIGNANCY"),
+}
+CHECKUP_FINDINGS.update({
+    f"history_{disease}": ((rf"(문진_?)?(과거력|병력|기왕력|진단력)_?({ko})(_?(여부|유무|진단))?",
+                            rf"({ko})_?(과거력|병력|기왕력|진단력)(_?(여부|유무))?",
+                            rf"(Q_?)?(HX|PMH|PHX|PAST_?HX|PAST_?HIST(ORY)?)_?({en})(_?YN)?",
+                            rf"(Q_?)?({en})_?(HX|HIST(ORY)?)(_?YN)?"), f"과거력 {name}", "survey", None, None)
+    for disease, (name, ko, en) in _PAST_HISTORY.items()})
 
 #: The word ending a date's or a time's column name, taken off to compare what each is of (_same_moment)
 _MOMENT_WORD = re.compile(r"_?(YMD|DATE|DT|DTTM|DAY|YYYYMMDD|TIME|TM|HHMM|HHMMSS|HMS|HOUR)$"
@@ -5240,7 +5258,8 @@ class _Guesser:
 
     def _row_findings(self) -> None:
         """A check-up row's other findings kept as plain columns (:data:`CHECKUP_FINDINGS`: 청력_우/청력_좌 each ear's
-        hearing, 흉부방사선 the chest X-ray's reading, 판정 the verdict, 흡연/음주/운동 the questionnaire's answers),
+        hearing, 흉부방사선 the chest X-ray's reading, 판정 the verdict, 흡연/음주/운동 the questionnaire's answers,
+        과거력_고혈압/HX_DM its past-history check boxes),
         two or more on a visit row or a vital-signs row: ``[entities.finding_<kind>]`` per column, a lab_result
         reading those rows again where it is set (:meth:`_row_column_sections`), with as constants its name
         (code.text), its observation-category, the unit a number in it implies (a hearing column's dB: '정상' stays
