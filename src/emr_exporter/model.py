@@ -461,6 +461,13 @@ class LabResult:
     #: The analyte's LOINC code where the source names the analyte, not codes it: a check-up row's lab column
     #: (GLU, TCHOL …; the scaffold's table of analytes, docs/fhir-mapping.md), a constant of its section
     loinc: str | None = None
+    #: What kind of finding it is where it is no laboratory's (FHIR observation-category: ``exam``, ``imaging``,
+    #: ``social-history``, ``survey``): a check-up row's hearing, chest X-ray reading, verdict or questionnaire
+    #: answer, a constant of its section (docs/fhir-mapping.md, "A check-up row's other findings"); None: laboratory
+    category: str | None = None
+    #: The body site the finding is of, a SNOMED CT body structure (:data:`BODY_SITES`): a check-up row's hearing
+    #: column of one ear (청력_우: the right ear), a constant of its section
+    body_site: str | None = None
     value: str | None = None  # as recorded
     unit: str | None = None
     reference_range: str | None = None
@@ -686,6 +693,21 @@ _EYE_WORDS: dict[str, str] = {
     **dict.fromkeys(("R", "RE", "OD", "RT", "RIGHT", "우", "우안", "오른쪽", "오른눈", "우측"), "right"),
     **dict.fromkeys(("L", "LE", "OS", "LT", "LEFT", "좌", "좌안", "왼쪽", "왼눈", "좌측"), "left"),
     **dict.fromkeys(("B", "BE", "OU", "BOTH", "양", "양안", "양측", "양쪽", "BILATERAL"), "both"),
+}
+
+
+#: The body sites a finding kept as a column of its own names (:attr:`LabResult.body_site`): SNOMED CT body
+#: structure → display. Looked up, not recalled (docs/fhir-mapping.md): 25577004 right ear, 89644007 left ear.
+BODY_SITES: dict[str, str] = {
+    "25577004": "Right ear structure",
+    "89644007": "Left ear structure",
+}
+
+#: The FHIR observation-category codes a finding may have (:attr:`LabResult.category`) → display
+OBSERVATION_CATEGORIES: dict[str, str] = {
+    "social-history": "Social History", "vital-signs": "Vital Signs", "imaging": "Imaging",
+    "laboratory": "Laboratory", "procedure": "Procedure", "survey": "Survey", "exam": "Exam", "therapy": "Therapy",
+    "activity": "Activity",
 }
 
 

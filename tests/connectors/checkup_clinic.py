@@ -4,8 +4,10 @@ columns (test data only; the same builder on SQLite and on PostgreSQL).
 ``PT_MST`` the patients, ``VISIT`` the visits (접수), ``CHKUP`` the check-up row of a visit: its body measurements
 (``HEIGHT, WEIGHT, 허리둘레, BMI, SBP, DBP``), its lab values as text columns named by their analyte (``GLU, TCHOL,
 HDL, LDL, TG, AST, ALT, GGT, HGB, CREAT, EGFR, 요단백``; the unit implied by the column, never stored), its vision
-and hearing (``시력_좌, 시력_우, 청력_좌, 청력_우``), the chest X-ray's reading (``흉부방사선``), the verdict
-(``판정``: 정상A/정상B/질환의심) and the questionnaire's Y/N answers (``Q_SMOKE, Q_DRINK, Q_EXER``). For contrast, a
+and hearing (``시력_좌, 시력_우, 청력_좌, 청력_우``: 정상/비정상, or a threshold in dB), the chest X-ray's reading
+(``흉부방사선``: 정상, 비활동성 폐결핵, a finding in words), the verdict (``판정``: 정상A/정상B/일반질환의심/고혈압·당뇨병
+질환의심/유질환자) and the questionnaire's Y/N answers (``Q_SMOKE, Q_DRINK, Q_EXER``; past history ``과거력_고혈압,
+HX_DM``). For contrast, a
 narrow lab table ``검사결과`` (one row per test: 검사코드, 결과값, 단위, 참고치).
 
 Planted: a value with a comparator ('<5', '>500'), a test not done ('미실시'), a urine protein as written ('-',
@@ -32,7 +34,10 @@ NARROW = 150
 #: The lab columns of CHKUP in their order (the column's name is its analyte)
 LABS = ("GLU", "TCHOL", "HDL", "LDL", "TG", "AST", "ALT", "GGT", "HGB", "CREAT", "EGFR", "요단백")
 ANSWERS = ("Q_SMOKE", "Q_DRINK", "Q_EXER")
-VERDICTS = ("정상A", "정상B", "질환의심")
+#: The questionnaire's past-history check boxes (Y/N), named two ways
+HISTORY = ("과거력_고혈압", "HX_DM")
+#: 종합판정 as the national check-up's result letter writes it
+VERDICTS = ("정상A", "정상B", "일반질환의심", "고혈압·당뇨병 질환의심", "유질환자")
 
 
 def _ddl() -> dict[str, str]:
@@ -45,8 +50,8 @@ def _ddl() -> dict[str, str]:
                             "CHK_DATE CHAR(8) NOT NULL", "HEIGHT DECIMAL(5,1)", "WEIGHT DECIMAL(5,1)",
                             "허리둘레 DECIMAL(5,1)", "BMI DECIMAL(4,1)", "SBP INTEGER", "DBP INTEGER",
                             *(f"{c} VARCHAR(10)" for c in LABS), "시력_좌 DECIMAL(3,1)", "시력_우 DECIMAL(3,1)",
-                            "청력_좌 VARCHAR(6)", "청력_우 VARCHAR(6)", "흉부방사선 VARCHAR(100)", "판정 VARCHAR(10)",
-                            *(f"{c} CHAR(1)" for c in ANSWERS)]),
+                            "청력_좌 VARCHAR(6)", "청력_우 VARCHAR(6)", "흉부방사선 VARCHAR(100)", "판정 VARCHAR(30)",
+                            *(f"{c} CHAR(1)" for c in (*ANSWERS, *HISTORY))]),
         "검사결과": "결과번호 INTEGER PRIMARY KEY, VISIT_NO INTEGER NOT NULL, PT_NO VARCHAR(10) NOT NULL, "
                 "검사일자 CHAR(8) NOT NULL, 검사코드 VARCHAR(10) NOT NULL, 검사명 VARCHAR(40), 결과값 VARCHAR(20), "
                 "단위 VARCHAR(10), 참고치 VARCHAR(20)",
@@ -101,10 +106,15 @@ def _checkup(db: CheckupClinic, n: int) -> tuple[Any, ...]:
     if n % 15 == 0:
         body = (None,) * 6
     sight = (Decimal(f"{n % 10 + 1}") / 10 + Decimal("0.5"), Decimal("1.0"))
-    hearing = ("정상" if n % 8 else "비정상", "정상")
-    xray = "정상" if n % 6 else "폐결절 의심, 추적검사 요함" if n % 12 else None
-    return (n, n, patient, day, *body, *(labs[c] for c in LABS), *sight, *hearing, xray, VERDICTS[n % 3],
-            *("YN"[(n + i) % 2] if (n + i) % 5 else None for i in range(len(ANSWERS))))
+    db.checkups[n]["hearing"] = hearing = (
+        "비정상" if n % 8 == 0 else "35" if n % 10 == 3 else "정상",  # left: a pure-tone threshold in dB on some
+        "" if n % 29 == 0 else "20" if n % 10 == 7 else "정상")  # right: the program's blank on some
+    xray = "정상" if n % 6 else None if n % 12 == 0 else "비활동성 폐결핵" if n % 18 == 0 else "폐결절 의심, 추적검사 요함"
+    answers = (*("YN"[(n + i) % 2] if (n + i) % 5 else None for i in range(len(ANSWERS))),
+               None if n % 13 == 0 else "Y" if n % 7 == 0 else "N", "Y" if n % 9 == 0 else "N")
+    verdict = VERDICTS[n % len(VERDICTS)]
+    db.checkups[n].update(xray=xray, verdict=verdict, answers=dict(zip((*ANSWERS, *HISTORY), answers, strict=True)))
+    return (n, n, patient, day, *body, *(labs[c] for c in LABS), *sight, *hearing, xray, verdict, *answers)
 
 
 def _narrow(n: int) -> tuple[Any, ...]:

@@ -1462,6 +1462,51 @@ LAB_ANALYTES: dict[str, tuple[tuple[str, ...], str, str | None, str | None]] = {
 }
 
 
+#: A check-up row's other findings kept as columns of their own, beside its lab values (국가건강검진: each ear's
+#: hearing, the chest X-ray's reading, the overall verdict, the questionnaire's answers): finding → (its column
+#: names, the Observation's code.text, its FHIR observation-category, the unit a number in it implies, the SNOMED CT
+#: body structure it is of). No LOINC code is claimed (none was verified for a finding as a check-up row records
+#: it: docs/fhir-mapping.md, "A check-up row's other findings"); the ear codes were looked up (model.BODY_SITES).
+_RIGHT = r"(R|RT|RIGHT|AD)"
+_LEFT = r"(L|LT|LEFT|AS)"
+_RESULT = r"(_?(결과|판정|소견|판독|구분|코드|CD|RESULT|RSLT|FINDINGS?|READ(ING)?|JUDG(E|MENT)?))?"
+_ANSWER = r"(_?(YN|FLAG|STAT(US)?|여부|유무|상태|력))?"
+CHECKUP_FINDINGS: dict[str, tuple[tuple[str, ...], str, str, str | None, str | None]] = {
+    "hearing_right": ((r"청력_?(우|우측|우이)", r"(우|우측|우이)_?청력", rf"HEAR(ING)?_?{_RIGHT}",
+                       rf"{_RIGHT}_?HEAR(ING)?", rf"AUDIO(METRY)?_?{_RIGHT}"), "청력", "exam", "dB", "25577004"),
+    "hearing_left": ((r"청력_?(좌|좌측|좌이)", r"(좌|좌측|좌이)_?청력", rf"HEAR(ING)?_?{_LEFT}",
+                      rf"{_LEFT}_?HEAR(ING)?", rf"AUDIO(METRY)?_?{_LEFT}"), "청력", "exam", "dB", "89644007"),
+    "chest_xray": ((rf"흉부_?(방사선|X_?(선|RAY)|엑스(선|레이)|촬영|사진){_RESULT}", rf"CXR{_RESULT}",
+                    rf"CHEST_?(X_?RAY|XR|PA){_RESULT}", r"CHEST_?(RESULT|RSLT|FINDINGS?|READ(ING)?)"),
+                   "흉부방사선검사", "imaging", None, None),
+    "verdict": ((r"종합_?판정(_?(결과|구분|코드|CD))?", r"판정(_?(결과|구분|코드|CD))?",
+                 r"(TOT(AL)?|FINAL|OVERALL)_?(JUDG(E|MENT)?|PANJ(EONG|UNG)?|VERDICT|OPINION)(_?(CD|CODE))?",
+                 r"(JUDG(E|MENT)|PANJ(EONG|UNG))(_?(RESULT|CD|CODE))?"), "종합판정", "exam", None, None),
+    "smoking": ((rf"(Q_?)?SMOK(E|ING|ER){_ANSWER}", rf"(문진_?)?흡연{_ANSWER}"), "흡연", "social-history", None, None),
+    "drinking": ((rf"(Q_?)?(DRINK(ING)?|ALCOHOL){_ANSWER}", rf"(문진_?)?음주{_ANSWER}"), "음주", "social-history",
+                 None, None),
+    "exercise": ((rf"(Q_?)?(EXER(CISE)?|PHYS(ICAL)?_?ACT(IVITY)?){_ANSWER}", rf"(문진_?)?(운동|신체활동){_ANSWER}"),
+                 "운동", "social-history", None, None),
+}
+#: The questionnaire's past-history check boxes (과거력_고혈압, HX_DM, STROKE_HX): disease → (its Korean name, its
+#: Korean words, its English words); each a finding ``history_<disease>`` of category survey (an answer of the
+#: questionnaire, not a diagnosis: 'N' is an answer too), code.text ``과거력 <name>``
+_PAST_HISTORY: dict[str, tuple[str, str, str]] = {
+    "hypertension": ("고혈압", r"고혈압", r"HTN|HT|HYPERTENSION|HBP"),
+    "diabetes": ("당뇨병", r"당뇨(병)?", r"DM|DIABETES"),
+    "dyslipidemia": ("이상지질혈증", r"이상지질혈증|고지혈증", r"DYSLIPID(EMIA)?|HYPERLIPID(EMIA)?|HLD"),
+    "stroke": ("뇌졸중", r"뇌졸중|뇌졸증|중풍", r"STROKE|CVA"),
+    "heart_disease": ("심장병", r"심장(병|질환)|심근경색|협심증", r"HEART(_?DISEASE)?|CAD|IHD|MI|ANGINA"),
+    "tuberculosis": ("폐결핵", r"(폐)?결핵", r"TB|TUBERCULOSIS"),
+    "cancer": ("암", r"암", r"CANCER|CA|MALIGNANCY"),
+}
+CHECKUP_FINDINGS.update({
+    f"history_{disease}": ((rf"(문진_?)?(과거력|병력|기왕력|진단력)_?({ko})(_?(여부|유무|진단))?",
+                            rf"({ko})_?(과거력|병력|기왕력|진단력)(_?(여부|유무))?",
+                            rf"(Q_?)?(HX|PMH|PHX|PAST_?HX|PAST_?HIST(ORY)?)_?({en})(_?YN)?",
+                            rf"(Q_?)?({en})_?(HX|HIST(ORY)?)(_?YN)?"), f"과거력 {name}", "survey", None, None)
+    for disease, (name, ko, en) in _PAST_HISTORY.items()})
+
 #: The word ending a date's or a time's column name, taken off to compare what each is of (_same_moment)
 _MOMENT_WORD = re.compile(r"_?(YMD|DATE|DT|DTTM|DAY|YYYYMMDD|TIME|TM|HHMM|HHMMSS|HMS|HOUR)$"
                           r"|(일자|일시|날짜|시간|시각|일)$")
@@ -4392,6 +4437,7 @@ class _Guesser:
         self._column_groups()
         self._visit_plain_vitals()
         self._row_lab_values()
+        self._row_findings()
         self._visit_json_vitals()
         self._visit_json_notes()
         return self.guesses
@@ -5192,53 +5238,96 @@ class _Guesser:
         """The lab values a row keeps as plain columns named by their analyte (a check-up row's ``GLU, TCHOL, HDL,
         AST, ALT, GGT, HGB, CREAT, 요단백``, in English or Korean; :data:`LAB_ANALYTES`), two analytes or more, on
         a visit row or a vital-signs row (:meth:`_measured_rows`): ``[entities.lab_result_<analyte>]`` per column
-        reads those rows again where it is set (its ``WHERE``: a value not written is no result), with the row's
-        key as its key, its patient, visit and time, the column as the value as written (a comparator kept:
-        '<0.5' is valueQuantity with comparator '<'; '미실시', '1+' valueString) and, as constants, the analyte's
-        name, the unit its column implies and its LOINC code where one is certain. Each cell is the lab section's
-        for the rows it reads, the row's section's for the others (the export's ``read_again``), as the visit's
-        vital signs are (:meth:`_visit_plain_vitals`). Before, they were carried raw with the row."""
+        reads those rows again where it is set (:meth:`_row_column_sections`), with the column as the value as
+        written (a comparator kept: '<0.5' is valueQuantity with comparator '<'; '미실시', '1+' valueString) and,
+        as constants, the analyte's name, the unit its column implies and its LOINC code where one is certain.
+        Before, they were carried raw with the row."""
+
+        def constants(analyte: str, column: ColumnProfile, table: TableProfile) -> tuple[str, str, list[FieldGuess]]:
+            _, name, unit, loinc = LAB_ANALYTES[analyte]
+            fields = [FieldGuess("name", "", "text", f"the analyte {column.name} names", value=name)]
+            if unit:
+                fields.append(FieldGuess("unit", "", "text", f"the unit {column.name} implies (never stored)",
+                                         value=unit))
+            if loinc:
+                fields.append(FieldGuess("loinc", "", "text", f"the LOINC code of {name}", value=loinc))
+            return name, f"{column.name} of {table.name} is named as the lab analyte {name} is (its unit implied)", \
+                fields
+
+        self._row_column_sections({a: p for a, (p, *_) in LAB_ANALYTES.items()}, "lab_result", "result", constants)
+
+    def _row_findings(self) -> None:
+        """A check-up row's other findings kept as plain columns (:data:`CHECKUP_FINDINGS`: 청력_우/청력_좌 each ear's
+        hearing, 흉부방사선 the chest X-ray's reading, 판정 the verdict, 흡연/음주/운동 the questionnaire's answers,
+        과거력_고혈압/HX_DM its past-history check boxes),
+        two or more on a visit row or a vital-signs row: ``[entities.finding_<kind>]`` per column, a lab_result
+        reading those rows again where it is set (:meth:`_row_column_sections`), with as constants its name
+        (code.text), its observation-category, the unit a number in it implies (a hearing column's dB: '정상' stays
+        valueString) and the ear it is of (bodySite). The value as written: an answer 'N' is an Observation 'N',
+        never dropped as false. Before, they were carried raw with the row."""
+
+        def constants(kind: str, column: ColumnProfile, table: TableProfile) -> tuple[str, str, list[FieldGuess]]:
+            _, name, category, unit, site = CHECKUP_FINDINGS[kind]
+            fields = [FieldGuess("name", "", "text", f"the finding {column.name} names", value=name),
+                      FieldGuess("category", "", "text", f"a {name} is an Observation of {category}",
+                                 value=category)]
+            if unit:
+                fields.append(FieldGuess("unit", "", "text", f"the unit a number in {column.name} implies (never "
+                                         "stored)", value=unit))
+            if site:
+                fields.append(FieldGuess("body_site", "", "text", f"the ear {column.name} names (SNOMED CT "
+                                         f"{model.BODY_SITES[site]})", value=site))
+            return name, f"{column.name} of {table.name} is named as a check-up's {name} is ({category})", fields
+
+        self._row_column_sections({k: p for k, (p, *_) in CHECKUP_FINDINGS.items()}, "finding", "finding",
+                                  constants)
+
+    def _row_column_sections(self, kinds: dict[str, tuple[str, ...]], prefix: str, noun: str,
+                             constants: Callable[[str, ColumnProfile, TableProfile],
+                                                 tuple[str, str, list[FieldGuess]]]) -> None:
+        """A lab_result section ``<prefix>_<kind>`` (``<prefix>_<kind>_<table>`` where another table took the name)
+        per column named as one of ``kinds`` (kind → name patterns, the first column fitting each), two kinds or
+        more on a row a section may read again (:meth:`_measured_rows`) and no section of its table reading it:
+        its query reads those rows again where the column is set (a value not written is no ``noun``), with the
+        row's key as its key, its patient, visit and time, the column as ``value`` as written, and the fields
+        ``constants`` gives (kind, column, table → the name said, why, the constant fields). Each cell is that
+        section's for the rows it reads, the row's section's for the others (the export's ``read_again``), as
+        the visit's vital signs are (:meth:`_visit_plain_vitals`)."""
+        taken = {(g.table, f.column) for g in self.guesses.values() for f in g.fields if f.column}
+        numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
         for row, table, links, unread in self._measured_rows():
             assert isinstance(row.key, str)
             free = [c for c in unread if IDENTIFIER.match(c.name) and c.name.upper() not in SQL_RESERVED
                     and not c.is_binary and not c.primary_key and not _date_like(c) and c.non_empty
-                    and not c.cp949_as_latin1 and not c.stored_bytes]
+                    and not c.cp949_as_latin1 and not c.stored_bytes and (table.name, c.name) not in taken]
             found: list[tuple[str, ColumnProfile, str]] = []
-            for analyte, (patterns, _, _, _) in LAB_ANALYTES.items():
+            for kind, patterns in kinds.items():
                 for pattern in patterns:
                     column = next((c for c in free if _name_fits(pattern, c) and c not in [m[1] for m in found]),
                                   None)
                     if column is not None:
-                        found.append((analyte, column, pattern))
+                        found.append((kind, column, pattern))
                         break
             if len(found) < 2:
-                continue  # one column named ALT or TG alone is no panel of lab values
-            numbers = ("INT", "NUM", "DEC", "REAL", "FLOAT", "DOUBLE", "SMALLINT", "BIGINT", "TINYINT", "MONEY")
-            for analyte, column, pattern in found:
-                section = f"lab_result_{analyte}"
+                continue  # one column named ALT, TG or 판정 alone is no panel of lab values, no check-up's findings
+            for kind, column, pattern in found:
+                section = f"{prefix}_{kind}"
                 if section in self.guesses:
-                    section = f"lab_result_{analyte}_{table.name.lower()}"
+                    section = f"{prefix}_{kind}_{table.name.lower()}"
                 if not NAME.match(section) or section in self.guesses:
                     continue
-                _, name, unit, loinc = LAB_ANALYTES[analyte]
+                name, why, fields = constants(kind, column, table)
                 condition = f"X.{column.name} IS NOT NULL" + (
                     "" if column.type_name.upper().startswith(numbers) else f" AND TRIM(X.{column.name}) <> ''")
                 guess = EntityGuess(
-                    "lab_result", table.name, key=row.key, section=section,
-                    why=f"{column.name} of {table.name} is named as the lab analyte {name} is (its unit implied)",
+                    "lab_result", table.name, key=row.key, section=section, why=why,
                     key_why=f"the {table.name} row's key: one {name} per row with one",
-                    query_why=(f"the rows with a {column.name} (a value not written is no result); its values are "
+                    query_why=(f"the rows with a {column.name} (a value not written is no {noun}); its values are "
                                f"this section's, the {table.name} section carries the column for the others"))
                 selects = list(dict.fromkeys(f"X.{c}" for c in (row.key, *(f.column for f in links), column.name)))
                 guess.query = f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE {condition}"
                 guess.fields = [*links, FieldGuess("value", column.name, "text",
-                                                   f"column name matches {pattern}: the value as written"),
-                                FieldGuess("name", "", "text", f"the analyte {column.name} names", value=name)]
-                if unit:
-                    guess.fields.append(FieldGuess("unit", "", "text", f"the unit {column.name} implies "
-                                                   "(never stored)", value=unit))
-                if loinc:
-                    guess.fields.append(FieldGuess("loinc", "", "text", f"the LOINC code of {name}", value=loinc))
+                                                   f"column name matches {pattern}: the value as written"), *fields]
                 self.guesses[section] = guess
 
     def _group_sections(self, table: TableProfile, key: str, unread: list[ColumnProfile], links: list[FieldGuess],

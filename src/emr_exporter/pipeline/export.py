@@ -1734,7 +1734,11 @@ class ExportRun:
             if sum(read) == table_rows:
                 continue
             if table_rows in read:
-                full = sections[read.index(table_rows)][0]
+                # the section reading the table whole, where two read every row (a check-up row's vital signs and
+                # its 판정, set on every row, read again by a section of its own): the one with no query of its own
+                # first (was: the first in order, the one reading again, and the other columns were lost to it)
+                whole = [name for name, n in sections if n == table_rows]
+                full = next((name for name in whole if self.spec.entities[name].query is None), whole[0])
                 self._rereads.update({name: full for name, _ in sections if name != full})
                 continue
             detail = ", ".join(f"[entities.{name}] {n}" for name, n in sections)

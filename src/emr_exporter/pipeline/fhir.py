@@ -1143,7 +1143,12 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
     resource = _base("Observation", record)
     # Without a recorded status, the value the closed clinic holds is its last word.
     resource["status"] = _status(record, "final", allowed=model.STATUS_VALUES["lab_result"])
-    resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, "laboratory", "Laboratory")], None)]
+    # a check-up row's other findings (hearing: exam, a chest X-ray's reading: imaging, smoking: social-history)
+    # say their own category; a category no code of FHIR's is its text alone
+    category = record.category or "laboratory"
+    display = model.OBSERVATION_CATEGORIES.get(category)
+    resource["category"] = [_concept([_coding(OBSERVATION_CATEGORY_SYSTEM, category, display)] if display else [],
+                                     None if display else category)]
     codings = (
         [_recorded_coding(record, "code", institution_system(institution, "lab-code"), record.name)]
         if record.code
@@ -1162,6 +1167,11 @@ def _lab_result(record: model.LabResult, institution: model.Institution) -> list
             resource["issued"] = issued
     if record.performer_name:  # the outside lab (수탁기관) by its name: FHIR's Reference.display, no resource
         resource["performer"] = [{"display": record.performer_name}]
+    if record.body_site:  # the ear a check-up row's hearing column names (SNOMED CT body structure); a text that
+        # is no SNOMED CT id (a connector's own '우측 귀') its text alone
+        site = record.body_site.strip()
+        resource["bodySite"] = _concept([_coding(SNOMED_SYSTEM, site, model.BODY_SITES.get(site))], None) if (
+            site.isascii() and site.isdigit()) else _concept([], record.body_site)
     resource.update(_lab_value(record))
     if record.flag:
         code = record.flag.strip().upper()
