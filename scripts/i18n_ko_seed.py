@@ -90,7 +90,7 @@ KO: dict[str, str] = {
     "C&onnection details:":
         "연결 정보(&O):",
     "Database pass&word:": "데이터베이스 비밀번호(&W):",
-    "&Attachments folder:": "첨부파일 폴더(&A):",
+    "&Attachments folder:": "첨부 파일 폴더(&A):",
     "&EMR program:": "EMR 프로그램(&E):",
     "Choose the EMR database file": "EMR 데이터베이스 파일을 선택하세요",
     "Choose the database file or type the connection first.":
@@ -259,9 +259,9 @@ KO: dict[str, str] = {
     "a required value is empty": "꼭 필요한 값이 비어 있음",
     "text that cannot be read (damaged characters)": "읽을 수 없는 글자(깨진 문자)",
     "text that would lose characters": "글자가 손실될 수 있는 텍스트",
-    "the attached file is missing": "첨부파일이 없음",
-    "the attached file cannot be read": "첨부파일을 읽을 수 없음",
-    "the file is outside the attachments folder": "첨부파일 폴더 밖의 파일",
+    "the attached file is missing": "첨부 파일이 없음",
+    "the attached file cannot be read": "첨부 파일을 읽을 수 없음",
+    "the file is outside the attachments folder": "첨부 파일 폴더 밖의 파일",
     "the record has no number": "기록 번호가 없음",
     "a number that is not valid": "올바르지 않은 숫자",
     "a code the program does not know":

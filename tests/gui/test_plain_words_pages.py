@@ -39,9 +39,7 @@ def shown_texts(page: Any) -> list[str]:
         if not widget.isVisibleTo(page):
             continue
         texts.append(widget.toolTip())
-        if isinstance(widget, QLabel):
-            texts.append(widget.text())
-        elif isinstance(widget, QAbstractButton):
+        if isinstance(widget, (QLabel, QAbstractButton)):
             texts.append(widget.text())
         elif isinstance(widget, QGroupBox):
             texts.append(widget.title())

@@ -71,6 +71,18 @@ def test_the_wizard_keeps_no_second_table_of_names() -> None:
     assert found == []
 
 
+def test_no_translation_spells_a_record_types_name_otherwise() -> None:
+    """A name written with a space (첨부 파일, 검사 결과) is never written without it in another sentence of the wizard
+    (첨부파일 폴더, 검사결과): one spelling for one word."""
+    squeezed = {pair[0].replace(" ", "") for pair in ENTITY_NAMES.values() if " " in pair[0]}
+    assert "첨부파일" in squeezed and "검사결과" in squeezed
+    found = []
+    for message in ET.parse(resource_path("i18n", "emr_exporter_ko.ts")).getroot().iter("message"):
+        korean = message.findtext("translation") or ""
+        found += [(word, korean) for word in squeezed if word in korean]
+    assert found == []
+
+
 @pytest.mark.parametrize(("ui", "pick"), [("korean_ui", 0), ("english_ui", 1)])
 def test_the_wizard_names_every_record_type_and_section_by_the_one_table(
         request: pytest.FixtureRequest, qapp: Any, ui: str, pick: int) -> None:

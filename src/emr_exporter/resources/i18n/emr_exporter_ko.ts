@@ -249,7 +249,7 @@
         <message>
             <location filename="../../gui/pages/emr.py" line="96" />
             <source>&amp;Attachments folder:</source>
-            <translation>첨부파일 폴더(&amp;A):</translation>
+            <translation>첨부 파일 폴더(&amp;A):</translation>
         </message>
         <message>
             <location filename="../../gui/pages/emr.py" line="106" />
@@ -1036,17 +1036,17 @@ Valid from {start} to {end}</source>
         <message>
             <location filename="../../gui/texts.py" line="65" />
             <source>the attached file is missing</source>
-            <translation>첨부파일이 없음</translation>
+            <translation>첨부 파일이 없음</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="66" />
             <source>the attached file cannot be read</source>
-            <translation>첨부파일을 읽을 수 없음</translation>
+            <translation>첨부 파일을 읽을 수 없음</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="67" />
             <source>the file is outside the attachments folder</source>
-            <translation>첨부파일 폴더 밖의 파일</translation>
+            <translation>첨부 파일 폴더 밖의 파일</translation>
         </message>
         <message>
             <location filename="../../gui/texts.py" line="68" />
