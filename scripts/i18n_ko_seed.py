@@ -58,8 +58,10 @@ KO: dict[str, str] = {
     "Where the EMR keeps its database. Press Test connection: the program recognises the EMR by itself.":
         "EMR 데이터베이스가 있는 곳을 알려 주세요. [연결 확인]을 누르면 어떤 EMR인지 스스로 알아냅니다.",
     "A database file on this PC": "이 PC에 있는 데이터베이스 파일",
-    "An ODBC data source set up on this PC (DSN)": "이 PC에 설정된 ODBC 데이터 원본 (DSN)",
-    "A database server (ODBC connection string)": "데이터베이스 서버 (ODBC 연결 문자열)",
+    "An EMR connection set up in Windows on this PC":
+        "이 PC에 등록된 EMR 연결 (Windows 설정)",
+    "A database server (connection details from your IT contractor)":
+        "데이터베이스 서버 (전산 담당자가 알려 준 연결 정보)",
     "The EMR's database server (on this PC or the clinic's main PC)":
         "EMR 데이터베이스 서버 (이 PC 또는 병원의 메인 PC)",
     "empty: this PC; else the server PC's name or IP address":
@@ -78,15 +80,17 @@ KO: dict[str, str] = {
     "contractor or the EMR company to install the one your EMR uses.":
         "이 PC에는 데이터베이스 서버(SQL Server, MariaDB/MySQL, PostgreSQL)에 연결하는 프로그램이 설치되어 있지 "
         "않습니다. 전산 담당자나 EMR 회사에 EMR이 쓰는 것을 설치해 달라고 하세요.",
-    "Data &source:": "데이터 원본(&S):",
+    "EMR connection &set up in Windows:":
+        "등록된 연결(&S):",
     "&Browse…": "찾아보기(&B)…",
     "&Test connection": "연결 확인(&T)",
     "Connection result": "연결 결과",
     "&Kind:": "종류(&K):",
     "Database &file:": "데이터베이스 파일(&F):",
-    "&ODBC connection:": "ODBC 연결(&O):",
+    "C&onnection details:":
+        "연결 정보(&O):",
     "Database pass&word:": "데이터베이스 비밀번호(&W):",
-    "&Attachments folder:": "첨부파일 폴더(&A):",
+    "&Attachments folder:": "첨부 파일 폴더(&A):",
     "&EMR program:": "EMR 프로그램(&E):",
     "Choose the EMR database file": "EMR 데이터베이스 파일을 선택하세요",
     "Choose the database file or type the connection first.":
@@ -100,8 +104,10 @@ KO: dict[str, str] = {
     "the database file {name}": "데이터베이스 파일 {name}",
     "Connected to {label}. Recognised: {product} ({percent}% sure).":
         "{label}에 연결했습니다. 확인된 EMR: {product} (확신도 {percent}%).",
-    "Connected to {label}, but no installed EMR connector recognises it. Choose one, or ask your IT contractor.":
-        "{label}에 연결했지만 설치된 EMR 커넥터 중 맞는 것이 없습니다. 직접 고르거나 전산 담당자에게 문의하세요.",
+    "Connected to {label}, but the program could not tell which EMR it is. Choose the EMR program below, or ask "
+    "your IT contractor.":
+        "{label}에 연결했지만 어떤 EMR인지 알아내지 못했습니다. 아래에서 EMR 프로그램을 직접 고르거나 "
+        "전산 담당자에게 문의하세요.",
     # scan
     "What will be exported": "내보낼 기록 살펴보기",
     "The program reads the whole database once, without changing it.":
@@ -184,7 +190,6 @@ KO: dict[str, str] = {
     "lab results, kept as they were written)":
         "EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 "
         "(이유: 활력징후도 검사 결과도 아닌 측정 기록, 기록된 그대로)",
-    "{kind} (“{section}”)": "{kind} (“{section}”)",
     "the EMR's table “{table}”": "EMR 표 “{table}”",
     "Demo: starting a practice storage system on this PC…": "데모: 이 PC에서 연습용 보관시스템을 시작하는 중…",
     "Press Test connection to check the database chosen now.": "[연결 확인]을 눌러 지금 고른 데이터베이스를 확인하세요.",
@@ -247,28 +252,6 @@ KO: dict[str, str] = {
     "Save a copy of the transfer report": "이관 보고서 사본 저장",
     "PDF (*.pdf)": "PDF (*.pdf)",
     "Saved: {path}": "저장함: {path}",
-    # texts: record types
-    "Doctors and staff": "의료인",
-    "Patients": "환자",
-    "Visits": "내원",
-    "Diagnoses": "상병",
-    "Chart notes": "진료기록",
-    "Orders and prescriptions": "처방·오더",
-    "Procedures": "처치·수술",
-    "Lab results": "검사 결과",
-    "Imaging reports": "영상 판독",
-    "Certificates issued": "발급한 증명서",
-    "Receipts": "영수증",
-    "Fee details": "진료비 세부내역",
-    "Attached files": "첨부파일",
-    "Nursing records": "간호기록",
-    "Allergies and adverse reactions": "알레르기·부작용",
-    "Vaccinations": "예방접종",
-    "Vital signs": "활력징후",
-    "Insurance coverage periods": "보험 자격 이력",
-    "Medication list": "복용 약 목록",
-    "Lab reports": "검사 보고서",
-    "Payments (card, cash)": "수납 결제 (카드·현금)",
     # texts: reasons
     "refers to a record that does not exist": "없는 기록을 가리킴",
     "repeats another record's number": "다른 기록과 번호가 중복됨",
@@ -276,12 +259,13 @@ KO: dict[str, str] = {
     "a required value is empty": "꼭 필요한 값이 비어 있음",
     "text that cannot be read (damaged characters)": "읽을 수 없는 글자(깨진 문자)",
     "text that would lose characters": "글자가 손실될 수 있는 텍스트",
-    "the attached file is missing": "첨부파일이 없음",
-    "the attached file cannot be read": "첨부파일을 읽을 수 없음",
-    "the file is outside the attachments folder": "첨부파일 폴더 밖의 파일",
+    "the attached file is missing": "첨부 파일이 없음",
+    "the attached file cannot be read": "첨부 파일을 읽을 수 없음",
+    "the file is outside the attachments folder": "첨부 파일 폴더 밖의 파일",
     "the record has no number": "기록 번호가 없음",
     "a number that is not valid": "올바르지 않은 숫자",
-    "a code the EMR connector does not know": "EMR 커넥터가 모르는 코드",
+    "a code the program does not know":
+        "프로그램이 모르는 코드",
     "a yes/no value that is not valid": "올바르지 않은 예/아니오 값",
     "stored data that is not valid": "올바르지 않은 저장 데이터",
     "cannot be written in the national format": "표준 형식으로 옮길 수 없음",
@@ -391,8 +375,8 @@ KO: dict[str, str] = {
     "Looking for the EMR on this PC…": "이 PC에서 EMR을 찾는 중…",
     "{product} — {place} (needs the database password)": "{product} — {place} (데이터베이스 비밀번호 필요)",
     "{product} — {percent}% sure — {place}": "{product} — {percent}% 확실 — {place}",
-    "No EMR database was found where the installed connectors look. Choose the file or data source below.":
-        "설치된 커넥터가 찾는 위치에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 데이터 원본을 고르세요.",
+    "No EMR database was found on this PC. Choose the file or the EMR connection below.":
+        "이 PC에서 EMR 데이터베이스를 찾지 못했습니다. 아래에서 파일이나 등록된 연결을 고르세요.",
     "Found {count} possible EMR database(s) on this PC.":
         "이 PC에서 EMR 데이터베이스로 보이는 것을 {count}개 찾았습니다.",
     "Found {product} at {place}. It needs the database password: type it and press Test connection.":

@@ -47,16 +47,17 @@ BAG_COUNTS = {
 NOTHING = " 따로 하실 일은 없습니다."
 KEPT = ": 환자 기록으로 옮기지 않고, 원래 모습 그대로 봉인 파일 안에 별도 보관했습니다." + NOTHING
 STAYS = ": 기록은 환자 기록으로 옮겼고, 이 값은 원래 값 그대로 보관되어 환자 기록에 함께 남습니다." + NOTHING
-#: `emr-export export` under ko_KR.UTF-8 (sections named as the transfer report names them)
+#: `emr-export export` under ko_KR.UTF-8 (sections named as the transfer report and the wizard name them: one table,
+#: ``reports/transfer.py`` ``ENTITY_NAMES``)
 CLI_KO = [
     "무엇이 따로 보관되었나요",
     "• 날짜를 읽을 수 없는 기록 8건 (내원 3, 처방·오더 2, 예방접종 1, 활력징후 2)" + KEPT,
-    "• 꼭 필요한 값(예: 환자 성명)이 비어 있는 기록 7건 (환자 1, 내원 3, 상병 1, 검사결과 1, 알레르기·부작용 1)" + KEPT,
+    "• 꼭 필요한 값(예: 환자 성명)이 비어 있는 기록 7건 (환자 1, 내원 3, 상병 1, 검사 결과 1, 알레르기·부작용 1)" + KEPT,
     "• 연결된 환자나 내원 기록이 없거나 따로 보관된 기록 4건 (내원 1, 상병 1, 처방·오더 1, 예방접종 1)" + KEPT,
-    "• 번호가 다른 기록과 띄어쓰기만 다른 기록 1건 (검사결과 1)" + KEPT,
+    "• 번호가 다른 기록과 띄어쓰기만 다른 기록 1건 (검사 결과 1)" + KEPT,
     "• 번호가 다른 기록과 겹치는 기록 1건 (환자 1)" + KEPT,
-    "• 기록 번호가 없는 기록 1건 (검사결과 1)" + KEPT,
-    "• 날짜를 읽을 수 없는 값 3개 (환자 1, 알레르기·부작용 1, 보험 자격 1)" + STAYS,
+    "• 기록 번호가 없는 기록 1건 (검사 결과 1)" + KEPT,
+    "• 날짜를 읽을 수 없는 값 3개 (환자 1, 알레르기·부작용 1, 보험 자격 이력 1)" + STAYS,
     "• 보이지 않는 특수 문자가 들어 있는 값 2개 (환자 1, 상병 1)" + STAYS,
     "• 숫자로 읽을 수 없는 값 2개 (진료비 영수증 1, 활력징후 1)" + STAYS,
     "• 글자가 깨져 읽을 수 없는 값 1개 (환자 1)" + STAYS,
@@ -70,16 +71,17 @@ ONE_STAYS_EN = ": the record went into the patient records; this value is kept a
 #: `emr-export export` under C.UTF-8
 CLI_EN = [
     "What was set aside",
-    "• 8 records with a date that cannot be read (Visits 3, Orders and prescription lines 2, Immunizations 1, Vital "
+    "• 8 records with a date that cannot be read (Visits 3, Orders and prescriptions 2, Vaccinations 1, Vital "
     "signs 2)" + KEPT_EN,
     "• 7 records with a needed value empty (e.g. the patient's name) (Patients 1, Visits 3, Diagnoses 1, Lab results "
-    "1, Allergies 1)" + KEPT_EN,
-    "• 4 records linked to a patient or visit that does not exist or was set aside itself (Visits 1, Diagnoses 1, Orders and prescription "
-    "lines 1, Immunizations 1)" + KEPT_EN,
+    "1, Allergies and adverse reactions 1)" + KEPT_EN,
+    "• 4 records linked to a patient or visit that does not exist or was set aside itself (Visits 1, Diagnoses 1, Orders and "
+    "prescriptions 1, Vaccinations 1)" + KEPT_EN,
     "• 1 record with a number differing from another's only by spaces (Lab results 1)" + ONE_KEPT_EN,
     "• 1 record with a number another record has too (Patients 1)" + ONE_KEPT_EN,
     "• 1 record without a record number (Lab results 1)" + ONE_KEPT_EN,
-    "• 3 values with a date that cannot be read (Patients 1, Allergies 1, Coverage periods 1)" + STAYS_EN,
+    "• 3 values with a date that cannot be read (Patients 1, Allergies and adverse reactions 1, "
+    "Insurance coverage periods 1)" + STAYS_EN,
     "• 2 values holding invisible special characters (Patients 1, Diagnoses 1)" + STAYS_EN,
     "• 2 values with a number that cannot be read (Receipts 1, Vital signs 1)" + STAYS_EN,
     "• 1 value with damaged characters (Patients 1)" + ONE_STAYS_EN,
@@ -202,13 +204,13 @@ def test_what_the_founder_must_do_is_said_where_something_is_not_in_the_sealed_f
         ("records", "new-reason", 1, True), ("records", "path-outside-root", 1, True),
         ("tables", "unreadable", 1, True)]
     assert [line.text for line in lines] == [
-        "첨부 파일을 찾을 수 없는 기록 2건 (첨부(스캔·영상) 2)" + KEPT.removesuffix(NOTHING)
+        "첨부 파일을 찾을 수 없는 기록 2건 (첨부 파일 2)" + KEPT.removesuffix(NOTHING)
         + " 하실 일: EMR의 첨부(스캔) 폴더가 이 PC에 모두 있는지 확인한 뒤 다시 내보내세요.",
-        "첨부 파일을 열 수 없는 기록 1건 (첨부(스캔·영상) 1)" + KEPT.removesuffix(NOTHING)
+        "첨부 파일을 열 수 없는 기록 1건 (첨부 파일 1)" + KEPT.removesuffix(NOTHING)
         + " 하실 일: 그 파일을 연 다른 프로그램을 모두 닫은 뒤 다시 내보내세요.",
-        "그 밖의 이유로 옮기지 못한 기록 1건 (첨부(스캔·영상) 1)" + KEPT.removesuffix(NOTHING)
+        "그 밖의 이유로 옮기지 못한 기록 1건 (첨부 파일 1)" + KEPT.removesuffix(NOTHING)
         + " 하실 일: 설치를 도와준 업체에 알려 주세요.",
-        "첨부 파일이 첨부 폴더 밖에 있는 기록 1건 (첨부(스캔·영상) 1)" + KEPT.removesuffix(NOTHING)
+        "첨부 파일이 첨부 폴더 밖에 있는 기록 1건 (첨부 파일 1)" + KEPT.removesuffix(NOTHING)
         + " 하실 일: 설치를 도와준 업체에 첨부 파일의 위치를 확인해 달라고 하세요.",
         "이 PC의 EMR 계정이 읽을 수 없는 EMR 표 1개 (“acct_secret”): 봉인 파일에 들어가지 않았습니다. 하실 일: 설치를 "
         "도와준 업체에 이 표를 읽을 권한을 달라고 한 뒤 다시 내보내세요."]

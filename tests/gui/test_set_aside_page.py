@@ -19,55 +19,19 @@ pytestmark = pytest.mark.gui
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_set_aside import (  # noqa: E402
+    CLI_EN,
     CLI_KO,
     INSTITUTION,
-    KEPT,
-    KEPT_EN,
-    ONE_KEPT_EN,
-    ONE_STAYS_EN,
-    STAYS,
-    STAYS_EN,
     Clinic,
     build_clinic,
     check_against_bag,
 )
 
-#: The check page in Korean: the command line's wording, each section named as the page's table names it (the
-#: wizard's names: 검사 결과, 영수증, 보험 자격 이력 where the transfer report and the command line say 검사결과, 진료비
-#: 영수증, 보험 자격).
-PAGE_KO = [
-    "무엇이 따로 보관되었나요",
-    "• 날짜를 읽을 수 없는 기록 8건 (내원 3, 처방·오더 2, 예방접종 1, 활력징후 2)" + KEPT,
-    "• 꼭 필요한 값(예: 환자 성명)이 비어 있는 기록 7건 (환자 1, 내원 3, 상병 1, 검사 결과 1, 알레르기·부작용 1)" + KEPT,
-    "• 연결된 환자나 내원 기록이 없거나 따로 보관된 기록 4건 (내원 1, 상병 1, 처방·오더 1, 예방접종 1)" + KEPT,
-    "• 번호가 다른 기록과 띄어쓰기만 다른 기록 1건 (검사 결과 1)" + KEPT,
-    "• 번호가 다른 기록과 겹치는 기록 1건 (환자 1)" + KEPT,
-    "• 기록 번호가 없는 기록 1건 (검사 결과 1)" + KEPT,
-    "• 날짜를 읽을 수 없는 값 3개 (환자 1, 알레르기·부작용 1, 보험 자격 이력 1)" + STAYS,
-    "• 보이지 않는 특수 문자가 들어 있는 값 2개 (환자 1, 상병 1)" + STAYS,
-    "• 숫자로 읽을 수 없는 값 2개 (영수증 1, 활력징후 1)" + STAYS,
-    "• 글자가 깨져 읽을 수 없는 값 1개 (환자 1)" + STAYS,
-    "• 주민등록번호 형식이 올바르지 않은 값 1개 (환자 1)" + STAYS,
-]
-#: The check page in English (`emr-exporter --lang en`)
-PAGE_EN = [
-    "What was set aside",
-    "• 8 records with a date that cannot be read (Visits 3, Orders and prescriptions 2, Vaccinations 1, Vital signs "
-    "2)" + KEPT_EN,
-    "• 7 records with a needed value empty (e.g. the patient's name) (Patients 1, Visits 3, Diagnoses 1, Lab results "
-    "1, Allergies and adverse reactions 1)" + KEPT_EN,
-    "• 4 records linked to a patient or visit that does not exist or was set aside itself (Visits 1, Diagnoses 1, Orders and prescriptions 1, "
-    "Vaccinations 1)" + KEPT_EN,
-    "• 1 record with a number differing from another's only by spaces (Lab results 1)" + ONE_KEPT_EN,
-    "• 1 record with a number another record has too (Patients 1)" + ONE_KEPT_EN,
-    "• 1 record without a record number (Lab results 1)" + ONE_KEPT_EN,
-    "• 3 values with a date that cannot be read (Patients 1, Allergies and adverse reactions 1, Insurance coverage "
-    "periods 1)" + STAYS_EN,
-    "• 2 values holding invisible special characters (Patients 1, Diagnoses 1)" + STAYS_EN,
-    "• 2 values with a number that cannot be read (Receipts 1, Vital signs 1)" + STAYS_EN,
-    "• 1 value with damaged characters (Patients 1)" + ONE_STAYS_EN,
-    "• 1 value with a resident registration number that is not valid (Patients 1)" + ONE_STAYS_EN,
-]
+#: The check page says what the command line prints, word for word: one wording, one table of section names (the
+#: core's ``ENTITY_NAMES``: 검사 결과, 진료비 영수증, 보험 자격 이력 on the page, in the terminal and in the report alike).
+PAGE_KO = CLI_KO
+#: The check page in English (`emr-exporter --lang en`), as `emr-export export` prints under C.UTF-8
+PAGE_EN = CLI_EN
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +94,9 @@ def test_the_check_page_says_what_was_set_aside_and_why(
         return
     # the sections as the page's own table names them
     table = {verify.table.item(r, 0).text() for r in range(verify.table.rowCount())}
-    assert {"검사 결과", "영수증", "보험 자격 이력", "내원", "처방·오더", "예방접종", "활력징후", "환자", "상병",
+    assert {"검사 결과", "진료비 영수증", "보험 자격 이력", "내원", "처방·오더", "예방접종", "활력징후", "환자", "상병",
             "알레르기·부작용"} <= table
-    # one wording: the core's text of this very export, with the command line's section names, is what it prints
-    assert set_aside_text(verify.session.outcome.reconciliation, "ko").split("\n") == CLI_KO
+    # one wording: the core's text of this very export, as the command line prints it, is what the page shows
+    assert set_aside_text(verify.session.outcome.reconciliation, "ko").split("\n") == shown
     for line in shown:
         assert glossary_problems(line) == [], line

@@ -14,39 +14,21 @@ from emr_exporter.gui.qt import QCoreApplication, QLocale
 
 
 def entity_name(entity: str) -> str:
-    names = {
-        "practitioner": QCoreApplication.translate("Texts", "Doctors and staff"),
-        "patient": QCoreApplication.translate("Texts", "Patients"),
-        "encounter": QCoreApplication.translate("Texts", "Visits"),
-        "diagnosis": QCoreApplication.translate("Texts", "Diagnoses"),
-        "chart_note": QCoreApplication.translate("Texts", "Chart notes"),
-        "order_line": QCoreApplication.translate("Texts", "Orders and prescriptions"),
-        "procedure": QCoreApplication.translate("Texts", "Procedures"),
-        "lab_result": QCoreApplication.translate("Texts", "Lab results"),
-        "imaging_report": QCoreApplication.translate("Texts", "Imaging reports"),
-        "certificate": QCoreApplication.translate("Texts", "Certificates issued"),
-        "receipt": QCoreApplication.translate("Texts", "Receipts"),
-        "fee_line": QCoreApplication.translate("Texts", "Fee details"),
-        "attachment": QCoreApplication.translate("Texts", "Attached files"),
-        "nursing_note": QCoreApplication.translate("Texts", "Nursing records"),
-        "allergy": QCoreApplication.translate("Texts", "Allergies and adverse reactions"),
-        "immunization": QCoreApplication.translate("Texts", "Vaccinations"),
-        "vital_signs": QCoreApplication.translate("Texts", "Vital signs"),
-        "coverage": QCoreApplication.translate("Texts", "Insurance coverage periods"),
-        "medication_statement": QCoreApplication.translate("Texts", "Medication list"),
-        "lab_report": QCoreApplication.translate("Texts", "Lab reports"),
-        "payment": QCoreApplication.translate("Texts", "Payments (card, cash)"),
-    }
-    return names.get(entity, entity)
+    """A record type in the founder's words, in the wizard's language: the core's one table of names
+    (``jobs.report.entity_name``), the same words the command line and the transfer report use."""
+    from emr_exporter.jobs.report import entity_name as core_entity_name
+
+    return core_entity_name(entity, language())
 
 
 def section_name(section: str, kind: str = "") -> str:
     """A section's line on the scan and check pages: its record type in the founder's words, named as the transfer
-    report names it (``jobs.report.name_section``): a section named otherwise than its type (``vital_weight`` of
-    ``vital_signs``) is its type's name with the section's own name quoted after it ("활력징후 (“vital_weight”)")."""
-    from emr_exporter.jobs.report import name_section
+    report and the command line name it (``jobs.report.section_name``, one function): a section named otherwise
+    than its type (``vital_weight`` of ``vital_signs``) is its type's name with the section's own name quoted after
+    it ("활력징후 (“vital_weight”)")."""
+    from emr_exporter.jobs.report import section_name as core_section_name
 
-    return name_section(section, kind, entity_name, QCoreApplication.translate("Texts", "{kind} (“{section}”)"))
+    return core_section_name(section, kind, language())
 
 
 def reading_what(stage: str, name: str, kinds: dict[str, str]) -> str:
@@ -85,7 +67,7 @@ def reason_text(code: str) -> str:
         "path-outside-root": QCoreApplication.translate("Texts", "the file is outside the attachments folder"),
         "null-key": QCoreApplication.translate("Texts", "the record has no number"),
         "invalid-number": QCoreApplication.translate("Texts", "a number that is not valid"),
-        "unmapped-code": QCoreApplication.translate("Texts", "a code the EMR connector does not know"),
+        "unmapped-code": QCoreApplication.translate("Texts", "a code the program does not know"),
         "invalid-bool": QCoreApplication.translate("Texts", "a yes/no value that is not valid"),
         "invalid-blob": QCoreApplication.translate("Texts", "stored data that is not valid"),
         "mapping": QCoreApplication.translate("Texts", "cannot be written in the national format"),
@@ -106,7 +88,8 @@ def language() -> str:
 
 def set_aside(reconciliation: Any, kinds: dict[str, str]) -> str:
     """What was set aside and why (무엇이 따로 보관되었나요), one line per reason, in the core's words
-    (``jobs.report.set_aside_text``: the command line prints the same), each section named as on these pages."""
+    (``jobs.report.set_aside_text``: the command line prints the same lines, the same section names), each section
+    by its record type as the chosen connector declares it (``kinds``)."""
     from emr_exporter.jobs.report import set_aside_text
 
     return set_aside_text(reconciliation, language(),

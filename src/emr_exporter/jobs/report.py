@@ -21,12 +21,14 @@ from emr_exporter.reports.set_aside import (
 )
 from emr_exporter.reports.transfer import (
     TransferReport,
+    entity_name,
     load_summary,
     name_section,
     reason_names,
     receipt_number_beside,
     remember_in_summary,
     report_from_outcome,
+    section_name,
     write_transfer_report,
 )
 
@@ -96,6 +98,7 @@ def report_inputs(outcome: Any, **known: str | None) -> TransferReport:
 
 
 __all__ = [
-    "SetAsideLine", "default_report_path", "locale_language", "name_section", "report_inputs", "set_aside_heading",
-    "set_aside_lines", "set_aside_text", "write_report_for_bundle", "write_report_for_outcome",
+    "SetAsideLine", "default_report_path", "entity_name", "locale_language", "name_section", "report_inputs",
+    "section_name", "set_aside_heading", "set_aside_lines", "set_aside_text", "write_report_for_bundle",
+    "write_report_for_outcome",
 ]

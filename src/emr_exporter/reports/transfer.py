@@ -34,24 +34,27 @@ from emr_exporter.resources import resource_path
 SUMMARY_SUFFIX = ".summary.json"
 FONT_FAMILY = "NanumGothic"
 
+#: THE founder's words for each record type (entity), (Korean, English): the one table the wizard's pages, the command
+#: line's set-aside lines and this report name a section by (``entity_name``, ``section_name``); the wizard keeps no
+#: names of its own (tests/test_section_words.py).
 ENTITY_NAMES: dict[str, tuple[str, str]] = {
-    "practitioner": ("의료인", "Practitioners"),
+    "practitioner": ("의료인", "Doctors and staff"),
     "patient": ("환자", "Patients"),
     "encounter": ("내원", "Visits"),
     "diagnosis": ("상병", "Diagnoses"),
     "chart_note": ("진료기록", "Chart notes"),
-    "order_line": ("처방·오더", "Orders and prescription lines"),
+    "order_line": ("처방·오더", "Orders and prescriptions"),
     "procedure": ("처치·수술", "Procedures"),
-    "lab_result": ("검사결과", "Lab results"),
-    "imaging_report": ("영상판독", "Imaging reports"),
-    "certificate": ("제증명 부본", "Certificate copies"),
+    "lab_result": ("검사 결과", "Lab results"),
+    "imaging_report": ("영상 판독", "Imaging reports"),
+    "certificate": ("발급한 증명서", "Certificates issued"),
     "receipt": ("진료비 영수증", "Receipts"),
-    "fee_line": ("세부산정내역", "Fee-statement lines"),
-    "attachment": ("첨부(스캔·영상)", "Attachments"),
-    "allergy": ("알레르기·부작용", "Allergies"),
-    "immunization": ("예방접종", "Immunizations"),
+    "fee_line": ("진료비 세부내역", "Fee details"),
+    "attachment": ("첨부 파일", "Attached files"),
+    "allergy": ("알레르기·부작용", "Allergies and adverse reactions"),
+    "immunization": ("예방접종", "Vaccinations"),
     "vital_signs": ("활력징후", "Vital signs"),
-    "coverage": ("보험 자격", "Coverage periods"),
+    "coverage": ("보험 자격 이력", "Insurance coverage periods"),
     "medication_statement": ("복용 약 목록", "Medication list"),
     "lab_report": ("검사 보고서", "Lab reports"),
     "payment": ("수납 결제", "Payments"),
@@ -356,10 +359,15 @@ def name_section(section: str, kind: str, type_name: Callable[[str], str], templ
     return template.format(kind=named, section=section)
 
 
+def entity_name(entity: str, lang: str) -> str:
+    """A record type in the founder's words (``ENTITY_NAMES``) in ``lang``; a type with no name as it is."""
+    return ENTITY_NAMES.get(entity, (entity, entity))[0 if lang == "ko" else 1]
+
+
 def section_name(section: str, kind: str, lang: str) -> str:
-    """:func:`name_section` with the report's record-type names (``ENTITY_NAMES``) in ``lang``."""
-    pick = 0 if lang == "ko" else 1
-    return name_section(section, kind, lambda name: ENTITY_NAMES.get(name, (name, name))[pick])
+    """:func:`name_section` with the founder's record-type names (``ENTITY_NAMES``) in ``lang``: the wizard's pages,
+    the set-aside lines and this report name a section by this one function."""
+    return name_section(section, kind, lambda name: entity_name(name, lang))
 
 
 def reason_names(code: str, lang: str) -> tuple[str, str]:

@@ -41,8 +41,8 @@ class EmrPage(WizardPageBase):
         self.kind_combo = QComboBox()
         self.kind_combo.addItem(self.tr("A database file on this PC"), "file")
         self.kind_combo.addItem(self.tr("The EMR's database server (on this PC or the clinic's main PC)"), "server")
-        self.kind_combo.addItem(self.tr("An ODBC data source set up on this PC (DSN)"), "dsn")
-        self.kind_combo.addItem(self.tr("A database server (ODBC connection string)"), "odbc")
+        self.kind_combo.addItem(self.tr("An EMR connection set up in Windows on this PC"), "dsn")
+        self.kind_combo.addItem(self.tr("A database server (connection details from your IT contractor)"), "odbc")
         self.dsn_combo = QComboBox()
         # The founder's server form: the kinds of server this PC has a driver for, by what they are.
         self._server_kinds: list[ServerKind] = []
@@ -90,8 +90,8 @@ class EmrPage(WizardPageBase):
         self._form = form
         self._server_rows = (self.server_type_combo, self.server_edit, self.port_edit, self.server_database_edit,
                              self.user_edit, self.server_note_label)
-        form.addRow(buddy(self.tr("Data &source:"), self.dsn_combo), self.dsn_combo)
-        form.addRow(buddy(self.tr("&ODBC connection:"), self.odbc_edit), self.odbc_edit)
+        form.addRow(buddy(self.tr("EMR connection &set up in Windows:"), self.dsn_combo), self.dsn_combo)
+        form.addRow(buddy(self.tr("C&onnection details:"), self.odbc_edit), self.odbc_edit)
         form.addRow(buddy(self.tr("Database pass&word:"), self.db_password_edit), self.db_password_edit)
         form.addRow(buddy(self.tr("&Attachments folder:"), self.attachments_edit), self.attachments_edit)
         layout = self.body_layout()
@@ -265,8 +265,7 @@ class EmrPage(WizardPageBase):
         self.found_combo.setEnabled(bool(self._candidates))
         if not self._candidates:
             self.search_label.setText(self.tr(
-                "No EMR database was found where the installed connectors look. Choose the file or data "
-                "source below."))
+                "No EMR database was found on this PC. Choose the file or the EMR connection below."))
         elif self.source_address() is not None or self.test_runner.running:
             # The founder (or the saved session) already chose a database: only offer what was found.
             self.search_label.setText(self.tr("Found {count} possible EMR database(s) on this PC.").format(
@@ -397,8 +396,8 @@ class EmrPage(WizardPageBase):
                 label=label, product=best.product, percent=best.percent
             )
         else:
-            message = self.tr("Connected to {label}, but no installed EMR connector recognises it. "
-                              "Choose one, or ask your IT contractor.").format(label=label)
+            message = self.tr("Connected to {label}, but the program could not tell which EMR it is. "
+                              "Choose the EMR program below, or ask your IT contractor.").format(label=label)
         if self.session.connector:
             index = self.connector_combo.findData(self.session.connector)
             if index >= 0:
