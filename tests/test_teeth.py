@@ -1,7 +1,9 @@
 """Tooth numbers (a dental chart's treatment lines and diagnoses): read as FDI (ISO 3950) by model.fdi_teeth, kept
 as written by the connector transform to_teeth (an unreadable list drops only the field, carried raw as
 ``unreadable-teeth``), written as Procedure/Condition.bodySite one tooth each beside the column as written, and
-found by the scaffold under the names dental schemas give the column (TOOTH_NO, tooth_number, 치아번호, 치식)."""
+found by the scaffold under the names dental schemas give the column (TOOTH_NO, tooth_number, 치아번호, 치식). Tooth
+surfaces the same way (model.tooth_surfaces, to_surfaces, ``unreadable-surface``): a bodySite per surface in HL7's
+FDI-surface codes after the teeth, the column as written beside them (SURF, TOOTH_SURFACE, 치면)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ import pytest
 from emr_exporter import model
 from emr_exporter.authoring.scaffold import write_scaffold
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
-from emr_exporter.connectors.transforms import FIELD_LEVEL_REASONS, RowRejected, TransformContext, to_teeth
+from emr_exporter.connectors.transforms import (
+    FIELD_LEVEL_REASONS,
+    RowRejected,
+    TransformContext,
+    to_surfaces,
+    to_teeth,
+)
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
 from emr_exporter.reports.transfer import QUARANTINE_REASONS
@@ -160,3 +168,104 @@ def test_a_dental_fee_statements_tooth_column_is_its_lines_teeth(tmp_path: Path)
     assert {f.field: f.column for f in guess.fields}["teeth"] == "TOOTH_NO"
     fees = _exported("fees", path, tmp_path / "out")["fee_line"]
     assert (fees["exported"], fees["field_defects"]) == (12, {"unreadable-teeth": 3})
+
+
+SURFACE = "http://terminology.hl7.org/CodeSystem/FDI-surface"
+
+
+@pytest.mark.parametrize(("written", "surfaces"), [
+    ("MOD", ("M", "O", "D")),  # one code a surface, though FDI-surface has MOD too (and MO, DO, DI, no more)
+    ("DO", ("D", "O")),
+    ("mo", ("M", "O")),
+    ("DL", ("D", "L")),
+    ("B, O", ("B", "O")),
+    ("O/B", ("O", "B")),
+    ("I", ("I",)),
+    ("V", ("V",)),
+    ("P", ("L",)),  # palatal: the surface of an upper tooth facing the tongue, FDI-surface's L
+    ("MOO", ("M", "O")),  # each surface once
+    ("근심", ("M",)),
+    ("교합면", ("O",)),
+    ("원심면, 설측", ("D", "L")),
+    ("근심교합원심", ("M", "O", "D")),
+    ("협측", ("B",)),
+    ("구개측", ("L",)),
+    ("순측면", ("V",)),
+    ("절단연", ("I",)),
+])
+def test_tooth_surfaces_read_as_fdi_surface_codes(written: str, surfaces: tuple[str, ...]) -> None:
+    assert model.tooth_surfaces(written) == surfaces
+    assert set(surfaces) <= set(model.TOOTH_SURFACES)
+
+
+@pytest.mark.parametrize("written", ["", " ", "F", "MF", "X", "3", "전면", "근심x", "치아", "16MO", "Mesial"])
+def test_anything_else_names_no_surface(written: str) -> None:
+    # F (facial) is the buccal surface of a back tooth and the labial of a front one: the letter does not say which
+    assert model.tooth_surfaces(written) is None
+
+
+def test_the_surface_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone() -> None:
+    field = FieldSpec(name="surfaces", type="text")
+    assert to_surfaces("MOD", field, CTX) == "MOD"
+    assert to_surfaces(b"DO", field, CTX) == "DO"
+    with pytest.raises(RowRejected) as caught:
+        to_surfaces("F", field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (
+        "unreadable-surface", "field 'surfaces' is not a list of tooth surfaces (M, O, I, D, B, V, L, P; 근심, 교합 …)")
+    assert "unreadable-surface" in FIELD_LEVEL_REASONS
+    assert QUARANTINE_REASONS["unreadable-surface"][:2] == ("치아 면으로 읽을 수 없는 표기",
+                                                            "tooth surfaces that cannot be read")
+
+
+def test_surfaces_follow_the_teeth_one_body_site_each_and_the_text_as_written() -> None:
+    procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 3, 4), edi_code="U1010", name="레진충전", teeth="16",
+                                      surfaces="MOD")
+    (resource,) = fhir.to_fhir(procedure, institution=INSTITUTION)
+    assert_conforms(resource)
+    assert resource["bodySite"] == [
+        {"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": "16"}]},
+        {"coding": [{"system": SURFACE, "code": "M", "display": "Mesial"}]},
+        {"coding": [{"system": SURFACE, "code": "O", "display": "Occlusal"}]},
+        {"coding": [{"system": SURFACE, "code": "D", "display": "Distal"}]}]
+    assert resource["extension"] == [
+        {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "16"},
+        {"url": "urn:emr-exporter:fhir:extension:recorded-surfaces", "valueString": "MOD"}]
+    # a caries of one surface (Condition), a fee line's (ChargeItem.bodysite); surfaces of no tooth named stand alone
+    diagnosis = model.Diagnosis(id="d1", provenance=model.Provenance("demo", "DX", "1"), patient_id=PATIENT_ID,
+                                code="K02.1", kcd_edition="kcd-8", primary=True, teeth="전악", surfaces="구개측")
+    (condition,) = fhir.to_fhir(diagnosis, institution=INSTITUTION)
+    assert condition["bodySite"] == [{"coding": [{"system": SURFACE, "code": "L", "display": "Lingual"}]}]
+    assert condition["extension"][-2:] == [
+        {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "전악"},
+        {"url": "urn:emr-exporter:fhir:extension:recorded-surfaces", "valueString": "구개측"}]
+    fee = model.FeeLine(id="f1", provenance=model.Provenance("demo", "FEE", "1"), patient_id=PATIENT_ID,
+                        service_date=dt.date(2024, 3, 4), code="U1010", name="광중합형 복합레진 충전", teeth="36",
+                        surfaces="DO")
+    (charge,) = fhir.to_fhir(fee, institution=INSTITUTION)
+    assert [s["coding"][0]["code"] for s in charge["bodysite"]] == ["36", "D", "O"]
+
+
+@pytest.mark.parametrize(("surface_column", "values", "mapped"), [
+    ("SURF", ("MOD", "O", None, "F", "DL", "B", "MO", None, "D", "O"), True),
+    ("tooth_surface", ("MO", "B", None, "F", "L", "DO", "I", None, "M", "V"), True),
+    ("치면", ("근심", "교합면", None, "F", "설측", "원심", "협측", None, "근심교합", "구개측"), True),
+    # a code into a lookup, a body surface area: no surface as written
+    ("SURFACE", ("1", "2", None, "3", "1", "2", "2", None, "1", "3"), False),
+    ("SURFACE_AREA", ("1.73", "1.8", None, "1.6", "2.0", "1.5", "1.9", None, "1.7", "1.6"), False),
+])
+def test_the_scaffold_maps_a_surface_column_whose_values_are_surfaces(
+        tmp_path: Path, surface_column: str, values: tuple[str | None, ...], mapped: bool) -> None:
+    path = tmp_path / "dental.sqlite"
+    _clinic_with(path, f"CREATE TABLE TX_DTL (TX_ID INTEGER PRIMARY KEY, PT_NO INTEGER, TX_YMD TEXT, SUGA_CD TEXT, "
+                       f"TX_NM TEXT, TOOTH_NO TEXT, {surface_column} TEXT)",
+                 "INSERT INTO TX_DTL VALUES (?, ?, '20240102', 'U1010', '레진충전', '16', ?)",
+                 [(i, 1 + i % 8, values[i % 10]) for i in range(1, 21)])
+    outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert {f.field: f.column for f in guess.fields}.get("surfaces") == (surface_column if mapped else None)
+    entities = _exported("dental", path, tmp_path / "out")
+    # 20 lines kept; 'F' (2 of them) drops only its surfaces field, carried raw
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
+        20, {"unreadable-surface": 2} if mapped else {})
+

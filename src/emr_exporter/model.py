@@ -365,6 +365,7 @@ class Diagnosis:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    surfaces: str | None = None  # the tooth surfaces it concerns, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
@@ -441,6 +442,7 @@ class ProcedureRecord:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth treated, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    surfaces: str | None = None  # the tooth surfaces treated, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
     def __post_init__(self) -> None:
@@ -554,6 +556,7 @@ class FeeLine:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # a dental fee's teeth, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    surfaces: str | None = None  # a dental fee's tooth surfaces, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -892,6 +895,57 @@ def fdi_teeth(text: str) -> tuple[str, ...] | None:
         else:
             return None
         found.extend(str(t) for t in teeth if str(t) not in found)
+    return tuple(found) or None
+
+
+#: A tooth surface as HL7's FDI-surface code system (http://terminology.hl7.org/CodeSystem/FDI-surface, R4 4.0.1)
+#: codes it, one surface each: the code → its display there.
+TOOTH_SURFACES: dict[str, str] = {"M": "Mesial", "O": "Occlusal", "I": "Incisal", "D": "Distal", "B": "Buccal",
+                                  "V": "Ventral", "L": "Lingual"}
+#: A surface letter as charts write it → the FDI-surface code: the system's own letters, and P (palatal, the surface
+#: of an upper tooth facing the tongue: FDI-surface's L, "facing the tongue"). F (facial) is not here: it is the
+#: buccal surface (B) of a back tooth and the labial (V) of a front one, which the letter alone does not say.
+_SURFACE_LETTERS = {**{code: code for code in TOOTH_SURFACES}, "P": "L"}
+#: A surface as Korean charts name it (근심면 mesial, 교합면 occlusal, 원심면 distal, 협측 buccal, 순측 labial, 설측
+#: lingual, 구개측 palatal, 절단연 incisal), with or without 면/측, longest first so that a run ('근심교합원심') splits.
+_SURFACE_WORDS = sorted({
+    **{w + end: "M" for w in ("근심",) for end in ("", "면")},
+    **{w + end: "D" for w in ("원심",) for end in ("", "면")},
+    **{w + end: "O" for w in ("교합",) for end in ("", "면")},
+    **{w + end: "I" for w in ("절단", "절연") for end in ("", "면", "연")},
+    **{w + end: "B" for w in ("협", "협측") for end in ("", "면")},
+    **{w + end: "V" for w in ("순", "순측") for end in ("", "면")},
+    **{w + end: "L" for w in ("설", "설측") for end in ("", "면")},
+    **{w + end: "L" for w in ("구개", "구개측") for end in ("", "면")},
+}.items(), key=lambda item: -len(item[0]))
+_SURFACE_SEPARATORS = re.compile(r"[,;/·、+\s]+")
+
+
+def tooth_surfaces(text: str) -> tuple[str, ...] | None:
+    """The tooth surfaces a chart's surface column names, each as its FDI-surface code (:data:`TOOTH_SURFACES`), in
+    the order written, each once: letters (``'MOD'`` → M, O, D; ``'DL'``; ``'m, o'``; P palatal → L) or Korean words
+    (``'근심'``, ``'교합면'``, ``'근심교합원심'``, ``'설측'``). A combination is one code per surface, also where
+    FDI-surface has a code for the whole (MO, DO, DI, MOD: four of the many a chart writes), so that the same surfaces
+    are coded one way. None where the text is not wholly such surfaces (F facial, buccal or labial by the tooth;
+    ``'전면'``; a digit): nothing is guessed."""
+    found: list[str] = []
+    for token in _SURFACE_SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        if token.isascii():
+            codes = [_SURFACE_LETTERS.get(letter) for letter in token.upper()]
+        else:
+            codes = []
+            rest = token
+            while rest:
+                word = next(((w, c) for w, c in _SURFACE_WORDS if rest.startswith(w)), None)
+                if word is None:
+                    return None
+                codes.append(word[1])
+                rest = rest[len(word[0]):]
+        if not all(codes):
+            return None
+        found.extend(code for code in codes if code is not None and code not in found)
     return tuple(found) or None
 
 

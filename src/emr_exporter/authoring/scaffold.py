@@ -291,6 +291,8 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("access_yn")
     if model.eye_side(text) is not None:
         shapes.add("eye")  # R, OD, 우안, OU (model.eye_side); no flag of its own (not in SHAPES)
+    if len(text) <= 20 and model.tooth_surfaces(text) is not None:
+        shapes.add("surface")  # MOD, DO, 근심 (model.tooth_surfaces); no flag of its own (not in SHAPES)
     if _NUMBER.match(text):
         shapes.add("number")
     elif _FRACTION_TEXT.match(text):
@@ -818,6 +820,11 @@ _REF_TARGET = {
 #: 치식, CHIA_NO.
 _TEETH = (r"TOOTH(_?(NO|NOS|NUM|NUMS|NUMBERS?|CD|CODE|LIST|SITE))?", r"TEETH(_?(NO|NOS|NUM|NUMS|NUMBERS?|LIST))?",
           r"CHIA_?(NO|NUM|BUNHO)", r"치아(_?(번호|부위))?", r"치식")
+
+#: A column of tooth surfaces (MOD, DO, 근심): SURF, SURFACE, TOOTH_SURFACE, 치면, 치아면, 와동면; mapped only where
+#: the sample's values read as surfaces (model.tooth_surfaces), never a body surface area.
+_SURFACES = (r"(TOOTH_?|TX_?)?SURF(ACE)?S?(_?(CD|CODE|NM|TXT))?", r"CHI_?MYEON", r"치면", r"치아_?(표)?면",
+             r"와동(_?면)?", r"충전_?면")
 #: OpenEyes' ``hos_num`` (the hospital's number for the patient): a chart number only where one a patient in the
 #: sample, never the clinic's own number on every row (HOSPITAL_NUM = its 요양기관번호)
 _HOSPITAL_NUMBER = r"HOS(PITAL)?_?NUM(BER)?"
@@ -899,6 +906,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
         # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
         "teeth": _TEETH,
+        # the tooth surfaces as written ('MOD', '근심'): bodySite beside the teeth (model.tooth_surfaces)
+        "surfaces": _SURFACES,
         # the eye, as written ('R', 'OU', '좌안'): Condition.bodySite (model.eye_side)
         "eye": _EYE_SIDE_HINTS,
     },
@@ -934,6 +943,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
         # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
         "teeth": _TEETH,
+        # the tooth surfaces as written ('MOD', '근심'): bodySite beside the teeth (model.tooth_surfaces)
+        "surfaces": _SURFACES,
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)",
@@ -989,8 +1000,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "patient_share": (r"SELF_?AMT", r"BON.*AMT", r"본인부담.*"),
         "insurer_share": (r"CORP_?AMT", r"GONG.*AMT", r"공단부담.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
-        # a dental fee's teeth (치과 세부산정내역): ChargeItem.bodysite
+        # a dental fee's teeth (치과 세부산정내역): ChargeItem.bodysite; its surfaces beside them
         "teeth": _TEETH,
+        "surfaces": _SURFACES,
     },
     "attachment": {
         "created": (r"(CRE|REG|SCAN|UPLOAD|TAKE|SHOOT)_?(YMD|DT|DATE|DTTM)", r"CREATED.*",
@@ -4300,6 +4312,8 @@ class _Guesser:
                 continue
             if name == "eye" and column.non_empty and not column.has("eye", 0.8):
                 continue  # an EYE_ID into a lookup of eyes (OpenEyes' 1 Left, 2 Right): no side as written
+            if name == "surfaces" and column.non_empty and not column.has("surface", 0.8):
+                continue  # a body surface area (SURFACE_AREA 1.73), a code into a lookup: no tooth surface as written
             why = _name_matches(pattern, column)
             shape = self._shape_note(column, field_type)
             return self._finish(entity, table, name, column, field_type, required, used, why + shape)
