@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,18 +61,26 @@ def test_anything_else_names_no_tooth(written: str) -> None:
     assert model.fdi_teeth(written) is None
 
 
-def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone() -> None:
-    field = FieldSpec(name="teeth", type="text")
-    assert to_teeth("13-23", field, CTX) == "13-23"
-    assert to_teeth(b"11,21", field, CTX) == "11,21"
+@pytest.mark.parametrize(("transform", "name", "kept", "refused", "code", "reason", "words"), [
+    (to_teeth, "teeth", ("13-23", b"11,21"), "전악", "unreadable-teeth",
+     "is not a list of FDI tooth numbers (11-48, 51-85)", ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read")),
+    (to_surfaces, "surfaces", ("MOD", b"DO"), "F", "unreadable-surface",
+     "is not a list of tooth surfaces (M, O, I, D, B, V, L, P; 근심, 교합 …)",
+     ("치아 면으로 읽을 수 없는 표기", "tooth surfaces that cannot be read")),
+])
+def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone(
+        transform: Any, name: str, kept: tuple[str | bytes, ...], refused: str, code: str, reason: str,
+        words: tuple[str, str]) -> None:
+    field = FieldSpec(name=name, type="text")
+    assert [transform(value, field, CTX) for value in kept] == [
+        value.decode() if isinstance(value, bytes) else value for value in kept]
     with pytest.raises(RowRejected) as caught:
-        to_teeth("전악", field, CTX)
-    assert (caught.value.reason_code, caught.value.reason) == (
-        "unreadable-teeth", "field 'teeth' is not a list of FDI tooth numbers (11-48, 51-85)")
-    assert "unreadable-teeth" in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
+        transform(refused, field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (code, f"field '{name}' {reason}")
+    assert code in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
     # every field defect has words of its own in the transfer report (was: 'unreadable-teeth' an "other reason")
     assert set(QUARANTINE_REASONS) >= FIELD_LEVEL_REASONS
-    assert QUARANTINE_REASONS["unreadable-teeth"][:2] == ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read")
+    assert QUARANTINE_REASONS[code][:2] == words
 
 
 def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_written() -> None:
@@ -204,19 +213,6 @@ def test_anything_else_names_no_surface(written: str) -> None:
     assert model.tooth_surfaces(written) is None
 
 
-def test_the_surface_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone() -> None:
-    field = FieldSpec(name="surfaces", type="text")
-    assert to_surfaces("MOD", field, CTX) == "MOD"
-    assert to_surfaces(b"DO", field, CTX) == "DO"
-    with pytest.raises(RowRejected) as caught:
-        to_surfaces("F", field, CTX)
-    assert (caught.value.reason_code, caught.value.reason) == (
-        "unreadable-surface", "field 'surfaces' is not a list of tooth surfaces (M, O, I, D, B, V, L, P; 근심, 교합 …)")
-    assert "unreadable-surface" in FIELD_LEVEL_REASONS
-    assert QUARANTINE_REASONS["unreadable-surface"][:2] == ("치아 면으로 읽을 수 없는 표기",
-                                                            "tooth surfaces that cannot be read")
-
-
 def test_surfaces_follow_the_teeth_one_body_site_each_and_the_text_as_written() -> None:
     procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
                                       performed=dt.date(2024, 3, 4), edi_code="U1010", name="레진충전", teeth="16",
@@ -269,3 +265,42 @@ def test_the_scaffold_maps_a_surface_column_whose_values_are_surfaces(
     assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
         20, {"unreadable-surface": 2} if mapped else {})
 
+
+@pytest.mark.parametrize(("written", "teeth"), [
+    ("3", ("3",)), ("#19, 30", ("19", "30")), ("a", ("A",)), ("3-5", ("3", "5")), ("16", ("16",)), ("K,T", ("K", "T")),
+])
+def test_universal_numbers_are_told_apart_never_converted(written: str, teeth: tuple[str, ...]) -> None:
+    assert model.universal_teeth(written) == teeth
+    assert model.universal_teeth("33") is None and model.universal_teeth("U") is None
+    assert model.universal_teeth("전악") is None and model.universal_teeth("36") is None
+
+
+@pytest.mark.parametrize(("values", "mapped"), [
+    # Universal (US): 1-32 and A-T, 3 19 30 8 10 A K 2 31 no FDI tooth: left out, carried raw with a note
+    (("3", "14", "19", "30", "8-10", "A", "K", None, "2,3", "31"), False),
+    (("3", "14", "19", "30", "8", "1", "K", None, "2", "31"), False),
+    # FDI of the upper teeth alone (11-28 are Universal numbers too, none only Universal): FDI
+    (("11", "12", "21", "16", "26", "13-23", "17", None, "22,23", "14"), True),
+    # FDI with one slip ('19', a number FDI has no tooth of): FDI, the slip unreadable-teeth
+    (("16", "36", "19", "46", "85", "11", "47", None, "31", "24"), True),
+])
+def test_the_scaffold_leaves_a_universal_numbered_tooth_column_out_with_its_reason(
+        tmp_path: Path, values: tuple[str | None, ...], mapped: bool) -> None:
+    path = tmp_path / "dental.sqlite"
+    _clinic_with(path, "CREATE TABLE TX_DTL (TX_ID INTEGER PRIMARY KEY, PT_NO INTEGER, TX_YMD TEXT, SUGA_CD TEXT, "
+                       "TX_NM TEXT, TOOTH_NO TEXT)",
+                 "INSERT INTO TX_DTL VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
+                 [(i, 1 + i % 8, values[i % 10]) for i in range(1, 21)])
+    outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert {f.field: f.column for f in guess.fields}.get("teeth") == ("TOOTH_NO" if mapped else None)
+    note = ("TOOTH_NO: named for teeth, but the sampled values look like Universal (US) tooth numbers (1-32, A-T), "
+            "some of them no FDI tooth (1-10, 19, 20, 29-32, letters): not read as FDI teeth (11-18 and 21-28 are "
+            "teeth in both numberings, different ones), carried raw as written. To map teeth, renumber the column "
+            "to FDI in the section's query or in hooks.py")
+    assert (note in guess.notes) is not mapped
+    written = (outcome.folder / "connector.toml").read_text("utf-8")
+    assert (f"# NOTE: {note}." in written) is not mapped
+    entities = _exported("dental", path, tmp_path / "out")
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
+        20, {"unreadable-teeth": 2} if mapped and "19" in values else {})

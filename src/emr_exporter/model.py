@@ -872,20 +872,32 @@ _TOOTH_RANGE = re.compile(r"\s*[-~～]\s*")
 _TOOTH_SEPARATORS = re.compile(r"[,;/·、\s]+")
 
 
+def _tooth_ranges(text: str, tooth: re.Pattern[str]) -> list[list[str]] | None:
+    """A tooth column's parts, each a tooth or a range of two (``'#11-13, 21'`` → [11, 13], [21]) without its '#',
+    or None where a part is no ``tooth``."""
+    ranges: list[list[str]] = []
+    for token in _TOOTH_SEPARATORS.split(_TOOTH_RANGE.sub("-", text.strip())):
+        if not token:
+            continue
+        ends = token.split("-")
+        if len(ends) > 2 or not all(tooth.fullmatch(end) for end in ends):
+            return None
+        ranges.append([end.lstrip("#") for end in ends])
+    return ranges
+
+
 def fdi_teeth(text: str) -> tuple[str, ...] | None:
     """The teeth a chart's tooth column names, each as its FDI two-digit number, in the order written: a list
     (``'11,12,21'``, ``'11 12'``, ``'#36'``), ranges within a quadrant or across the midline of one arch
     (``'11-13'`` → 11, 12, 13; ``'13-23'`` → 13, 12, 11, 21, 22, 23), each tooth once. None where the text is not
     wholly such a list (a tooth number FDI does not have, ``'19'``, ``'59'``; a word, ``'전악'``; a range across arches,
     ``'17-47'``; Universal numbering ``'3'``): nothing is guessed."""
+    ranges = _tooth_ranges(text, _FDI_TOOTH)
+    if ranges is None:
+        return None
     found: list[str] = []
-    for token in _TOOTH_SEPARATORS.split(_TOOTH_RANGE.sub("-", text.strip())):
-        if not token:
-            continue
-        ends = token.split("-")
-        if len(ends) > 2 or not all(_FDI_TOOTH.fullmatch(end) for end in ends):
-            return None
-        first, last = (int(end.lstrip("#")) for end in (ends[0], ends[-1]))
+    for ends in ranges:
+        first, last = (int(end) for end in (ends[0], ends[-1]))
         (q1, n1), (q2, n2) = divmod(first, 10), divmod(last, 10)
         if q1 == q2:
             step = 1 if n2 >= n1 else -1
@@ -895,6 +907,24 @@ def fdi_teeth(text: str) -> tuple[str, ...] | None:
         else:
             return None
         found.extend(str(t) for t in teeth if str(t) not in found)
+    return tuple(found) or None
+
+
+#: A tooth in the Universal (ADA, US) numbering: 1-32 permanent (1 the upper right third molar round to 32 the lower
+#: right one), A-T deciduous. Never read as FDI (11-18 and 21-28 are teeth in both, other teeth): fdi_teeth refuses
+#: 1-10, 19, 20, 29-32 and letters; a column mostly so is Universal (the scaffold leaves such a column out).
+_UNIVERSAL_TOOTH = re.compile(r"#?([1-9]|[12][0-9]|3[0-2]|[A-Ta-t])")
+
+
+def universal_teeth(text: str) -> tuple[str, ...] | None:
+    """The teeth a tooth column names if it is in the Universal (US) numbering, as written (``'3'``, ``'#19, 30'``,
+    ``'A'``, ``'3-5'``), else None: nothing is converted, the answer only says the text could be Universal (a
+    text such as ``'16'`` is both Universal and FDI; :func:`fdi_teeth` says whether it is FDI too)."""
+    ranges = _tooth_ranges(text, _UNIVERSAL_TOOTH)
+    found: list[str] = []
+    for end in (end.upper() for ends in ranges or () for end in ends):
+        if end not in found:
+            found.append(end)
     return tuple(found) or None
 
 
