@@ -7,6 +7,7 @@ FDI-surface codes after the teeth, the column as written beside them (SURF, TOOT
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import tomllib
@@ -24,7 +25,9 @@ from emr_exporter.connectors.transforms import (
     TransformContext,
     to_surfaces,
     to_teeth,
+    to_universal_teeth,
 )
+from emr_exporter.errors import MappingError
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
 from emr_exporter.reports.transfer import QUARANTINE_REASONS
@@ -296,11 +299,59 @@ def test_the_scaffold_leaves_a_universal_numbered_tooth_column_out_with_its_reas
     assert {f.field: f.column for f in guess.fields}.get("teeth") == ("TOOTH_NO" if mapped else None)
     note = ("TOOTH_NO: named for teeth, but the sampled values look like Universal (US) tooth numbers (1-32, A-T), "
             "some of them no FDI tooth (1-10, 19, 20, 29-32, letters): not read as FDI teeth (11-18 and 21-28 are "
-            "teeth in both numberings, different ones), carried raw as written. To map teeth, renumber the column "
-            "to FDI in the section's query or in hooks.py")
+            "teeth in both numberings, different ones), carried raw as written. If the chart is Universal, add "
+            "teeth = { column = \"TOOTH_NO\" } and teeth_numbering = { value = \"universal\" } to the fields (each "
+            "tooth coded by its FDI number)")
     assert (note in guess.notes) is not mapped
     written = (outcome.folder / "connector.toml").read_text("utf-8")
     assert (f"# NOTE: {note}." in written) is not mapped
     entities = _exported("dental", path, tmp_path / "out")
     assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
         20, {"unreadable-teeth": 2} if mapped and "19" in values else {})
+    if not mapped:  # the contractor does as the note says: the teeth read as Universal, none refused
+        fields = "[entities.procedure.fields]\n"
+        (outcome.folder / "connector.toml").write_text(written.replace(fields, fields + (
+            'teeth = { column = "TOOTH_NO" }\nteeth_numbering = { value = "universal" }\n')), "utf-8")
+        entities = _exported("dental", path, tmp_path / "out")
+        assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {})
+
+
+@pytest.mark.parametrize(("written", "teeth"), [
+    ("1", ("18",)), ("8", ("11",)), ("9", ("21",)), ("16", ("28",)), ("17", ("38",)), ("24", ("31",)),
+    ("25", ("41",)), ("32", ("48",)), ("3, 14", ("16", "26")), ("#19/30", ("36", "46")),
+    ("6-11", ("13", "12", "11", "21", "22", "23")),  # the upper front teeth, canine to canine
+    ("A", ("55",)), ("e", ("51",)), ("F", ("61",)), ("J", ("65",)), ("K-M", ("75", "74", "73")), ("T", ("85",)),
+])
+def test_universal_numbers_read_as_fdi_where_the_connector_says_so(written: str, teeth: tuple[str, ...]) -> None:
+    assert model.universal_as_fdi(written) == teeth
+
+
+@pytest.mark.parametrize("written", ["", "0", "33", "16-17", "J-K", "3-C", "U", "전악", "3-5-7"])
+def test_anything_else_names_no_universal_tooth(written: str) -> None:
+    assert model.universal_as_fdi(written) is None
+
+
+def test_universal_teeth_are_coded_by_their_fdi_numbers_and_kept_as_written() -> None:
+    field = FieldSpec(name="teeth", type="text")
+    assert to_universal_teeth("3, 14", field, CTX) == "3, 14"
+    with pytest.raises(RowRejected) as caught:
+        to_universal_teeth("33", field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (
+        "unreadable-teeth", "field 'teeth' is not a list of Universal tooth numbers (1-32, A-T)")
+    procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 3, 4), name="레진충전", teeth="3, 14", surfaces="O",
+                                      teeth_numbering="universal")
+    (resource,) = fhir.to_fhir(procedure, institution=INSTITUTION)
+    assert_conforms(resource)
+    assert [s["coding"][0]["code"] for s in resource["bodySite"]] == ["16", "26", "O"]
+    assert resource["extension"][0] == {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "3, 14"}
+    # FDI said so, or not said: FDI; a word the product does not know refuses the record, never a numbering guessed
+    for numbering in ("fdi", None):
+        (fdi,) = fhir.to_fhir(dataclasses.replace(procedure, teeth="36", teeth_numbering=numbering),
+                              institution=INSTITUTION)
+        assert [s["coding"][0]["code"] for s in fdi["bodySite"]] == ["36", "O"]
+    with pytest.raises(MappingError) as refused:
+        fhir.to_fhir(dataclasses.replace(procedure, teeth_numbering="US"), institution=INSTITUTION)
+    assert str(refused.value) == (
+        "ProcedureRecord from table 'TX' key '1': teeth_numbering: is neither 'fdi' nor 'universal'. The row is kept "
+        "as a raw row; check the connector's mapping of this field.")

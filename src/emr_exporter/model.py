@@ -365,6 +365,7 @@ class Diagnosis:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
     surfaces: str | None = None  # the tooth surfaces it concerns, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
@@ -442,6 +443,7 @@ class ProcedureRecord:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth treated, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
     surfaces: str | None = None  # the tooth surfaces treated, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
@@ -556,6 +558,7 @@ class FeeLine:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # a dental fee's teeth, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
     surfaces: str | None = None  # a dental fee's tooth surfaces, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
@@ -914,6 +917,44 @@ def fdi_teeth(text: str) -> tuple[str, ...] | None:
 #: right one), A-T deciduous. Never read as FDI (11-18 and 21-28 are teeth in both, other teeth): fdi_teeth refuses
 #: 1-10, 19, 20, 29-32 and letters; a column mostly so is Universal (the scaffold leaves such a column out).
 _UNIVERSAL_TOOTH = re.compile(r"#?([1-9]|[12][0-9]|3[0-2]|[A-Ta-t])")
+
+
+#: How a tooth column numbers teeth, as a connector says (``teeth_numbering = { value = "universal" }``): FDI (ISO
+#: 3950, the default, Korean charts) or Universal (ADA, US). Never guessed from the values.
+TOOTH_NUMBERINGS = ("fdi", "universal")
+#: A Universal tooth → its FDI number: 1-8 the upper right (18 … 11), 9-16 the upper left (21 … 28), 17-24 the lower
+#: left (38 … 31), 25-32 the lower right (41 … 48); A-E (55 … 51), F-J (61 … 65), K-O (75 … 71), P-T (81 … 85).
+_UNIVERSAL_TO_FDI: dict[str, str] = {
+    **{str(n): f"1{9 - n}" for n in range(1, 9)}, **{str(n): f"2{n - 8}" for n in range(9, 17)},
+    **{str(n): f"3{25 - n}" for n in range(17, 25)}, **{str(n): f"4{n - 24}" for n in range(25, 33)},
+    **{chr(64 + n): f"5{6 - n}" for n in range(1, 6)}, **{chr(64 + n): f"6{n - 5}" for n in range(6, 11)},
+    **{chr(64 + n): f"7{16 - n}" for n in range(11, 16)}, **{chr(64 + n): f"8{n - 15}" for n in range(16, 21)},
+}
+
+
+def universal_as_fdi(text: str) -> tuple[str, ...] | None:
+    """The teeth a tooth column in the Universal (US) numbering names, each as its FDI number, in the order written:
+    a list (``'3, 14'`` → 16, 26; ``'A'`` → 55) or a range of one arch (``'6-11'``, the upper front teeth → 13, 12,
+    11, 21, 22, 23; ``'K-M'``), each tooth once. None where the text is not wholly such a list (``'33'``, ``'16-17'``
+    across the arches, a number and a letter in one range): only where the connector says the column is Universal."""
+    ranges = _tooth_ranges(text, _UNIVERSAL_TOOTH)
+    if ranges is None:
+        return None
+    found: list[str] = []
+    for ends in ranges:
+        first, last = (end.upper() for end in (ends[0], ends[-1]))
+        if first.isdigit() != last.isdigit():
+            return None
+        low, high = (int(end) if end.isdigit() else ord(end) - 64 for end in (first, last))
+        arch = 16 if first.isdigit() else 10  # 1-16 upper, 17-32 lower; A-J upper, K-T lower
+        if (low - 1) // arch != (high - 1) // arch:
+            return None
+        step = 1 if high >= low else -1
+        for n in range(low, high + step, step):
+            tooth = _UNIVERSAL_TO_FDI[str(n) if first.isdigit() else chr(64 + n)]
+            if tooth not in found:
+                found.append(tooth)
+    return tuple(found) or None
 
 
 def universal_teeth(text: str) -> tuple[str, ...] | None:

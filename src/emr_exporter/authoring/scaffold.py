@@ -2563,7 +2563,8 @@ class _Guesser:
                     f"{', '.join(universal)}: named for teeth, but the sampled values look like Universal (US) tooth "
                     "numbers (1-32, A-T), some of them no FDI tooth (1-10, 19, 20, 29-32, letters): not read as FDI "
                     "teeth (11-18 and 21-28 are teeth in both numberings, different ones), carried raw as written. "
-                    "To map teeth, renumber the column to FDI in the section's query or in hooks.py")
+                    f"If the chart is Universal, add teeth = {{ column = \"{universal[0]}\" }} and "
+                    "teeth_numbering = { value = \"universal\" } to the fields (each tooth coded by its FDI number)")
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
         self._record_status(guess, table, used)

@@ -227,6 +227,17 @@ def to_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
 
 
 
+def to_universal_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """:func:`to_teeth` of a tooth column the connector says is in the Universal (US) numbering
+    (``teeth_numbering = { value = "universal" }``): kept as written once
+    :func:`~emr_exporter.model.universal_as_fdi` reads it (1-32, A-T, lists and ranges of one arch), else
+    ``unreadable-teeth`` for the field alone."""
+    text = to_text(value, field, ctx)
+    if model.universal_as_fdi(text) is None:
+        raise RowRejected("unreadable-teeth",
+                          f"field '{field.name}' is not a list of Universal tooth numbers (1-32, A-T)")
+    return text
+
 def to_surfaces(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     """A tooth-surface column (a procedure's, a diagnosis's or a dental fee's ``surfaces``) as :func:`to_text` reads
     it, kept as written, once :func:`~emr_exporter.model.tooth_surfaces` reads it as surfaces ('MOD', 'DO', '근심');

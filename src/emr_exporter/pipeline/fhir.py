@@ -901,22 +901,32 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
         resource["onsetDateTime"] = fhir_date(record.onset)
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)
-    _teeth(resource, record.teeth, record.surfaces)
+    _teeth(resource, record.teeth, record.surfaces, numbering=_numbering(record))
     _eye(resource, record.eye)
     return [resource]
 
 
+def _numbering(record: model.Diagnosis | model.ProcedureRecord | model.FeeLine) -> str | None:
+    """How the record's teeth are numbered (model.TOOTH_NUMBERINGS; None: FDI); another word is the connector's
+    mistake, the record refused rather than its teeth read in a numbering it does not say."""
+    if record.teeth_numbering not in (None, *model.TOOTH_NUMBERINGS):
+        raise _fail(record, "teeth_numbering", "is neither 'fdi' nor 'universal'")
+    return record.teeth_numbering
+
+
 def _teeth(resource: dict[str, Any], written: str | None, surfaces: str | None = None,
-           element: str = "bodySite") -> None:
+           element: str = "bodySite", numbering: str | None = None) -> None:
     """A record's teeth: ``bodySite`` (``element``) one concept per tooth (FDI, :data:`TOOTH_SYSTEM`), in the order
     written, and the column as written in :data:`RECORDED_TEETH_URL`; a text that names no teeth (the connector's
     transform lets none through) the extension alone. Its surfaces after the teeth, one concept per surface
     (:data:`TOOTH_SURFACE_SYSTEM`), never a second coding of a tooth's concept (a coding says the same thing as
-    its siblings; a surface is not the tooth), the column as written in :data:`RECORDED_SURFACES_URL`."""
+    its siblings; a surface is not the tooth), the column as written in :data:`RECORDED_SURFACES_URL`. Teeth in the
+    Universal (US) numbering (``numbering``, as the connector says) are coded by their FDI numbers."""
     sites: list[dict[str, Any]] = []
     if written:
         resource.setdefault("extension", []).append({"url": RECORDED_TEETH_URL, "valueString": written})
-        sites.extend(_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in model.fdi_teeth(written) or ())
+        teeth = model.universal_as_fdi(written) if numbering == "universal" else model.fdi_teeth(written)
+        sites.extend(_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth or ())
     if surfaces:
         resource.setdefault("extension", []).append({"url": RECORDED_SURFACES_URL, "valueString": surfaces})
         sites.extend(_concept([_coding(TOOTH_SURFACE_SYSTEM, code, model.TOOTH_SURFACES[code])], None)
@@ -1117,7 +1127,7 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     resource["performedDateTime"] = fhir_date(record.performed)
     if record.performer_id:
         resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
-    _teeth(resource, record.teeth, record.surfaces)
+    _teeth(resource, record.teeth, record.surfaces, numbering=_numbering(record))
     return [resource]
 
 
@@ -1416,7 +1426,8 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
             resource["quantity"] = decimal_element("value", record.count)
         except ValueError:
             raise _fail(record, "count", "is not a finite number") from None
-    _teeth(resource, record.teeth, record.surfaces, "bodysite")  # (ChargeItem's element is spelt so in R4)
+    # (ChargeItem's element is spelt so in R4)
+    _teeth(resource, record.teeth, record.surfaces, "bodysite", _numbering(record))
     return [resource]
 
 
