@@ -7,10 +7,11 @@ folder); every row of every table rebuilt from the opened bag and compared with 
 skips, when a server is down).
 
 Tooth numbers (``TOOTH_NO '11,12,21'``, ``'13-23'``) are a treatment line's and a diagnosis's ``teeth``: a bodySite
-per FDI tooth and the column as written (an unreadable ``'전악'`` raw as ``unreadable-teeth``). Surfaces, implant lot
-numbers, 경혈, 사상체질, 맥진/설진 and a 한약 prescription's name, 첩수 and 용법 have no canonical field: they stay
-in the bag as raw cells; its herbs are order lines, MedicationRequests grouped by the prescription
-(docs/connectors.md, "Dental and Korean-medicine clinics", says why).
+per FDI tooth and the column as written (an unreadable ``'전악'`` raw as ``unreadable-teeth``); their surfaces
+(``SURF 'MOD'``, ``'근심'``) a bodySite per surface in HL7's FDI-surface codes after them (``'F'`` raw as
+``unreadable-surface``). Implant lot numbers, 경혈, 사상체질, 맥진/설진 and a 한약 prescription's name, 첩수 and
+용법 have no canonical field: they stay in the bag as raw cells; its herbs are order lines, MedicationRequests
+grouped by the prescription (docs/connectors.md, "Dental and Korean-medicine clinics", says why).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ pytestmark = pytest.mark.db
 #: receipt's patient (120), each through the visit; a herb's visit, patient, day, status and days from its
 #: prescription (5 × 200)
 DENTAL_JOINED = 120
+SURFACE = "http://terminology.hl7.org/CodeSystem/FDI-surface"
 HANBANG_JOINED = 2 * 150 + 240 + 120 + 5 * 200
 
 
@@ -66,16 +68,24 @@ def _by_source_key(bag: Path, kind: str) -> dict[str, dict[str, Any]]:
             for r in _lines(bag, f"fhir/{kind}")}
 
 
-def _teeth_of(resource: dict[str, Any]) -> tuple[list[str], str | None]:
-    """A resource's teeth: the FDI code of each bodySite (each one coding of the tooth system), and the tooth column
-    as written (the recorded-teeth extension)."""
+#: a bodySite's code system → the extension holding its column as written
+_SITES = {"urn:emr-exporter:fdi-tooth": "urn:emr-exporter:fhir:extension:recorded-teeth",
+          "http://terminology.hl7.org/CodeSystem/FDI-surface": "urn:emr-exporter:fhir:extension:recorded-surfaces"}
+
+
+def _teeth_of(resource: dict[str, Any], system: str = "urn:emr-exporter:fdi-tooth") -> tuple[list[str], str | None]:
+    """A resource's teeth (or, by ``system``, its tooth surfaces): the code of each bodySite of that system (each
+    concept one coding of the tooth or the surface system, the teeth first), and the column as written (the
+    recorded-teeth or recorded-surfaces extension)."""
     codes = []
+    systems = []
     for site in resource.get("bodySite", []):
         [coding] = site["coding"]
-        assert coding["system"] == "urn:emr-exporter:fdi-tooth"
-        codes.append(coding["code"])
-    written = [e["valueString"] for e in resource.get("extension", [])
-               if e["url"] == "urn:emr-exporter:fhir:extension:recorded-teeth"]
+        systems.append(coding["system"])
+        if coding["system"] == system:
+            codes.append(coding["code"])
+    assert set(systems) <= set(_SITES) and systems == sorted(systems, key=list(_SITES).index)
+    written = [e["valueString"] for e in resource.get("extension", []) if e["url"] == _SITES[system]]
     return codes, (written[0] if written else None)
 
 
@@ -149,10 +159,29 @@ def test_a_dental_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_s
     assert (raw_dx[unread]["columns"]["tooth_no"], raw_dx[unread]["field_defects"]) == (
         "상악 전치부", [{"column": "tooth_no", "field": "teeth", "reason_code": "unreadable-teeth"}])
     assert sum(1 for c in raw_dx.values() if "tooth_no" in c["columns"]) == 1
-    # plan/done read (was: every treatment 'completed', TX_STAT raw): TX_STAT's codes named 계획/완료/취소 in CM_CODE,
-    # P a Procedure in preparation, D completed, C (취소) not-done; the row DEL_YN 'Y' entered-in-error whatever its
+    # the surfaces (was: SURF a raw cell): after the teeth, one bodySite per surface in HL7's FDI-surface codes
+    # ('MOD' M, O, D; '근심' M; '교합면' O), the column as written beside them; 'F' (facial: buccal or labial by the
+    # tooth) raw with its reason
+    surface_codes = {"MOD": ["M", "O", "D"], "O": ["O"], "B": ["B"], "DL": ["D", "L"], "근심": ["M"], "교합면": ["O"]}
+    surfaced = 0
+    for no, written in clinic.surfaces.items():
+        if no in (clinic.dirty["bad_tx_date"], clinic.dirty["unreadable_surface"]):
+            continue
+        assert _teeth_of(procedures[str(no)], SURFACE) == (surface_codes[written] if written else [], written)
+        assert "surf" not in raw[str(no)]["columns"]
+        surfaced += written is not None
+    assert surfaced == 29
+    assert {s["coding"][0]["display"] for p in procedures.values() for s in p.get("bodySite", [])
+            if s["coding"][0]["system"] == SURFACE} == {"Mesial", "Occlusal", "Distal", "Buccal", "Lingual"}
+    unread = str(clinic.dirty["unreadable_surface"])
+    assert _teeth_of(procedures[unread], SURFACE) == ([], None)
+    assert (raw[unread]["columns"]["surf"], raw[unread]["field_defects"]) == (
+        "F", [{"column": "surf", "field": "surfaces", "reason_code": "unreadable-surface"}])
+    # plan/done read (was: every treatment 'completed', TX_STAT raw): TX_STAT's codes named 계획/진행중/완료/취소 in
+    # CM_CODE, P a Procedure in preparation, I (진행중, a root canal or an implant between visits) in-progress, D
+    # completed, C (취소) not-done; the row DEL_YN 'Y' entered-in-error whatever its
     # TX_STAT says; both columns still raw cells as written
-    said = {"P": "preparation", "D": "completed", "C": "not-done"}
+    said = {"P": "preparation", "I": "in-progress", "D": "completed", "C": "not-done"}
     raw = {c["key"]: c["columns"] for c in _lines(bag, "raw/columns/procedure")}
     for no, (stat, deleted) in clinic.statuses.items():
         if no == clinic.dirty["bad_tx_date"]:
@@ -161,7 +190,7 @@ def test_a_dental_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb_conn_s
         assert (raw[str(no)]["tx_stat"], raw[str(no)]["del_yn"]) == (stat, deleted)
     assert (procedures[str(clinic.dirty["cancelled_tx"])]["status"], procedures[str(clinic.dirty["deleted_tx"])][
         "status"]) == ("not-done", "entered-in-error")
-    assert {s for s, _ in clinic.statuses.values()} == {"P", "D", "C"}
+    assert {s for s, _ in clinic.statuses.values()} == {"P", "I", "D", "C"}
 
 
 def test_a_korean_medicine_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres_conn_str: str) -> None:

@@ -1,21 +1,33 @@
 """Tooth numbers (a dental chart's treatment lines and diagnoses): read as FDI (ISO 3950) by model.fdi_teeth, kept
 as written by the connector transform to_teeth (an unreadable list drops only the field, carried raw as
 ``unreadable-teeth``), written as Procedure/Condition.bodySite one tooth each beside the column as written, and
-found by the scaffold under the names dental schemas give the column (TOOTH_NO, tooth_number, 치아번호, 치식)."""
+found by the scaffold under the names dental schemas give the column (TOOTH_NO, tooth_number, 치아번호, 치식). Tooth
+surfaces the same way (model.tooth_surfaces, to_surfaces, ``unreadable-surface``): a bodySite per surface in HL7's
+FDI-surface codes after the teeth, the column as written beside them (SURF, TOOTH_SURFACE, 치면)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from emr_exporter import model
 from emr_exporter.authoring.scaffold import write_scaffold
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
-from emr_exporter.connectors.transforms import FIELD_LEVEL_REASONS, RowRejected, TransformContext, to_teeth
+from emr_exporter.connectors.transforms import (
+    FIELD_LEVEL_REASONS,
+    RowRejected,
+    TransformContext,
+    to_surfaces,
+    to_teeth,
+    to_universal_teeth,
+)
+from emr_exporter.errors import MappingError
 from emr_exporter.jobs.service import ExportRequest, run_export
 from emr_exporter.pipeline import fhir
 from emr_exporter.reports.transfer import QUARANTINE_REASONS
@@ -52,18 +64,26 @@ def test_anything_else_names_no_tooth(written: str) -> None:
     assert model.fdi_teeth(written) is None
 
 
-def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone() -> None:
-    field = FieldSpec(name="teeth", type="text")
-    assert to_teeth("13-23", field, CTX) == "13-23"
-    assert to_teeth(b"11,21", field, CTX) == "11,21"
+@pytest.mark.parametrize(("transform", "name", "kept", "refused", "code", "reason", "words"), [
+    (to_teeth, "teeth", ("13-23", b"11,21"), "전악", "unreadable-teeth",
+     "is not a list of FDI tooth numbers (11-48, 51-85)", ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read")),
+    (to_surfaces, "surfaces", ("MOD", b"DO"), "F", "unreadable-surface",
+     "is not a list of tooth surfaces (M, O, I, D, B, V, L, P; 근심, 교합 …)",
+     ("치아 면으로 읽을 수 없는 표기", "tooth surfaces that cannot be read")),
+])
+def test_the_transform_keeps_the_text_and_refuses_what_it_cannot_read_for_the_field_alone(
+        transform: Any, name: str, kept: tuple[str | bytes, ...], refused: str, code: str, reason: str,
+        words: tuple[str, str]) -> None:
+    field = FieldSpec(name=name, type="text")
+    assert [transform(value, field, CTX) for value in kept] == [
+        value.decode() if isinstance(value, bytes) else value for value in kept]
     with pytest.raises(RowRejected) as caught:
-        to_teeth("전악", field, CTX)
-    assert (caught.value.reason_code, caught.value.reason) == (
-        "unreadable-teeth", "field 'teeth' is not a list of FDI tooth numbers (11-48, 51-85)")
-    assert "unreadable-teeth" in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
+        transform(refused, field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (code, f"field '{name}' {reason}")
+    assert code in FIELD_LEVEL_REASONS  # the row kept, the cell carried raw
     # every field defect has words of its own in the transfer report (was: 'unreadable-teeth' an "other reason")
     assert set(QUARANTINE_REASONS) >= FIELD_LEVEL_REASONS
-    assert QUARANTINE_REASONS["unreadable-teeth"][:2] == ("치아 번호로 읽을 수 없는 표기", "tooth numbers that cannot be read")
+    assert QUARANTINE_REASONS[code][:2] == words
 
 
 def test_a_procedure_and_a_diagnosis_give_a_body_site_per_tooth_and_the_text_as_written() -> None:
@@ -160,3 +180,178 @@ def test_a_dental_fee_statements_tooth_column_is_its_lines_teeth(tmp_path: Path)
     assert {f.field: f.column for f in guess.fields}["teeth"] == "TOOTH_NO"
     fees = _exported("fees", path, tmp_path / "out")["fee_line"]
     assert (fees["exported"], fees["field_defects"]) == (12, {"unreadable-teeth": 3})
+
+
+SURFACE = "http://terminology.hl7.org/CodeSystem/FDI-surface"
+
+
+@pytest.mark.parametrize(("written", "surfaces"), [
+    ("MOD", ("M", "O", "D")),  # one code a surface, though FDI-surface has MOD too (and MO, DO, DI, no more)
+    ("DO", ("D", "O")),
+    ("mo", ("M", "O")),
+    ("DL", ("D", "L")),
+    ("B, O", ("B", "O")),
+    ("O/B", ("O", "B")),
+    ("I", ("I",)),
+    ("V", ("V",)),
+    ("P", ("L",)),  # palatal: the surface of an upper tooth facing the tongue, FDI-surface's L
+    ("MOO", ("M", "O")),  # each surface once
+    ("근심", ("M",)),
+    ("교합면", ("O",)),
+    ("원심면, 설측", ("D", "L")),
+    ("근심교합원심", ("M", "O", "D")),
+    ("협측", ("B",)),
+    ("구개측", ("L",)),
+    ("순측면", ("V",)),
+    ("절단연", ("I",)),
+])
+def test_tooth_surfaces_read_as_fdi_surface_codes(written: str, surfaces: tuple[str, ...]) -> None:
+    assert model.tooth_surfaces(written) == surfaces
+    assert set(surfaces) <= set(model.TOOTH_SURFACES)
+
+
+@pytest.mark.parametrize("written", ["", " ", "F", "MF", "X", "3", "전면", "근심x", "치아", "16MO", "Mesial"])
+def test_anything_else_names_no_surface(written: str) -> None:
+    # F (facial) is the buccal surface of a back tooth and the labial of a front one: the letter does not say which
+    assert model.tooth_surfaces(written) is None
+
+
+def test_surfaces_follow_the_teeth_one_body_site_each_and_the_text_as_written() -> None:
+    procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 3, 4), edi_code="U1010", name="레진충전", teeth="16",
+                                      surfaces="MOD")
+    (resource,) = fhir.to_fhir(procedure, institution=INSTITUTION)
+    assert_conforms(resource)
+    assert resource["bodySite"] == [
+        {"coding": [{"system": "urn:emr-exporter:fdi-tooth", "code": "16"}]},
+        {"coding": [{"system": SURFACE, "code": "M", "display": "Mesial"}]},
+        {"coding": [{"system": SURFACE, "code": "O", "display": "Occlusal"}]},
+        {"coding": [{"system": SURFACE, "code": "D", "display": "Distal"}]}]
+    assert resource["extension"] == [
+        {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "16"},
+        {"url": "urn:emr-exporter:fhir:extension:recorded-surfaces", "valueString": "MOD"}]
+    # a caries of one surface (Condition), a fee line's (ChargeItem.bodysite); surfaces of no tooth named stand alone
+    diagnosis = model.Diagnosis(id="d1", provenance=model.Provenance("demo", "DX", "1"), patient_id=PATIENT_ID,
+                                code="K02.1", kcd_edition="kcd-8", primary=True, teeth="전악", surfaces="구개측")
+    (condition,) = fhir.to_fhir(diagnosis, institution=INSTITUTION)
+    assert condition["bodySite"] == [{"coding": [{"system": SURFACE, "code": "L", "display": "Lingual"}]}]
+    assert condition["extension"][-2:] == [
+        {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "전악"},
+        {"url": "urn:emr-exporter:fhir:extension:recorded-surfaces", "valueString": "구개측"}]
+    fee = model.FeeLine(id="f1", provenance=model.Provenance("demo", "FEE", "1"), patient_id=PATIENT_ID,
+                        service_date=dt.date(2024, 3, 4), code="U1010", name="광중합형 복합레진 충전", teeth="36",
+                        surfaces="DO")
+    (charge,) = fhir.to_fhir(fee, institution=INSTITUTION)
+    assert [s["coding"][0]["code"] for s in charge["bodysite"]] == ["36", "D", "O"]
+
+
+@pytest.mark.parametrize(("surface_column", "values", "mapped"), [
+    ("SURF", ("MOD", "O", None, "F", "DL", "B", "MO", None, "D", "O"), True),
+    ("tooth_surface", ("MO", "B", None, "F", "L", "DO", "I", None, "M", "V"), True),
+    ("치면", ("근심", "교합면", None, "F", "설측", "원심", "협측", None, "근심교합", "구개측"), True),
+    # a code into a lookup, a body surface area: no surface as written
+    ("SURFACE", ("1", "2", None, "3", "1", "2", "2", None, "1", "3"), False),
+    ("SURFACE_AREA", ("1.73", "1.8", None, "1.6", "2.0", "1.5", "1.9", None, "1.7", "1.6"), False),
+])
+def test_the_scaffold_maps_a_surface_column_whose_values_are_surfaces(
+        tmp_path: Path, surface_column: str, values: tuple[str | None, ...], mapped: bool) -> None:
+    path = tmp_path / "dental.sqlite"
+    _clinic_with(path, f"CREATE TABLE TX_DTL (TX_ID INTEGER PRIMARY KEY, PT_NO INTEGER, TX_YMD TEXT, SUGA_CD TEXT, "
+                       f"TX_NM TEXT, TOOTH_NO TEXT, {surface_column} TEXT)",
+                 "INSERT INTO TX_DTL VALUES (?, ?, '20240102', 'U1010', '레진충전', '16', ?)",
+                 [(i, 1 + i % 8, values[i % 10]) for i in range(1, 21)])
+    outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert {f.field: f.column for f in guess.fields}.get("surfaces") == (surface_column if mapped else None)
+    entities = _exported("dental", path, tmp_path / "out")
+    # 20 lines kept; 'F' (2 of them) drops only its surfaces field, carried raw
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
+        20, {"unreadable-surface": 2} if mapped else {})
+
+
+@pytest.mark.parametrize(("written", "teeth"), [
+    ("3", ("3",)), ("#19, 30", ("19", "30")), ("a", ("A",)), ("3-5", ("3", "5")), ("16", ("16",)), ("K,T", ("K", "T")),
+])
+def test_universal_numbers_are_told_apart_never_converted(written: str, teeth: tuple[str, ...]) -> None:
+    assert model.universal_teeth(written) == teeth
+    assert model.universal_teeth("33") is None and model.universal_teeth("U") is None
+    assert model.universal_teeth("전악") is None and model.universal_teeth("36") is None
+
+
+@pytest.mark.parametrize(("values", "mapped"), [
+    # Universal (US): 1-32 and A-T, 3 19 30 8 10 A K 2 31 no FDI tooth: left out, carried raw with a note
+    (("3", "14", "19", "30", "8-10", "A", "K", None, "2,3", "31"), False),
+    (("3", "14", "19", "30", "8", "1", "K", None, "2", "31"), False),
+    # FDI of the upper teeth alone (11-28 are Universal numbers too, none only Universal): FDI
+    (("11", "12", "21", "16", "26", "13-23", "17", None, "22,23", "14"), True),
+    # FDI with one slip ('19', a number FDI has no tooth of): FDI, the slip unreadable-teeth
+    (("16", "36", "19", "46", "85", "11", "47", None, "31", "24"), True),
+])
+def test_the_scaffold_leaves_a_universal_numbered_tooth_column_out_with_its_reason(
+        tmp_path: Path, values: tuple[str | None, ...], mapped: bool) -> None:
+    path = tmp_path / "dental.sqlite"
+    _clinic_with(path, "CREATE TABLE TX_DTL (TX_ID INTEGER PRIMARY KEY, PT_NO INTEGER, TX_YMD TEXT, SUGA_CD TEXT, "
+                       "TX_NM TEXT, TOOTH_NO TEXT)",
+                 "INSERT INTO TX_DTL VALUES (?, ?, '20240102', 'U1010', '레진충전', ?)",
+                 [(i, 1 + i % 8, values[i % 10]) for i in range(1, 21)])
+    outcome = write_scaffold("dental", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert {f.field: f.column for f in guess.fields}.get("teeth") == ("TOOTH_NO" if mapped else None)
+    note = ("TOOTH_NO: named for teeth, but the sampled values look like Universal (US) tooth numbers (1-32, A-T), "
+            "some of them no FDI tooth (1-10, 19, 20, 29-32, letters): not read as FDI teeth (11-18 and 21-28 are "
+            "teeth in both numberings, different ones), carried raw as written. If the chart is Universal, add "
+            "teeth = { column = \"TOOTH_NO\" } and teeth_numbering = { value = \"universal\" } to the fields (each "
+            "tooth coded by its FDI number)")
+    assert (note in guess.notes) is not mapped
+    written = (outcome.folder / "connector.toml").read_text("utf-8")
+    assert (f"# NOTE: {note}." in written) is not mapped
+    entities = _exported("dental", path, tmp_path / "out")
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (
+        20, {"unreadable-teeth": 2} if mapped and "19" in values else {})
+    if not mapped:  # the contractor does as the note says: the teeth read as Universal, none refused
+        fields = "[entities.procedure.fields]\n"
+        (outcome.folder / "connector.toml").write_text(written.replace(fields, fields + (
+            'teeth = { column = "TOOTH_NO" }\nteeth_numbering = { value = "universal" }\n')), "utf-8")
+        entities = _exported("dental", path, tmp_path / "out")
+        assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {})
+
+
+@pytest.mark.parametrize(("written", "teeth"), [
+    ("1", ("18",)), ("8", ("11",)), ("9", ("21",)), ("16", ("28",)), ("17", ("38",)), ("24", ("31",)),
+    ("25", ("41",)), ("32", ("48",)), ("3, 14", ("16", "26")), ("#19/30", ("36", "46")),
+    ("6-11", ("13", "12", "11", "21", "22", "23")),  # the upper front teeth, canine to canine
+    ("A", ("55",)), ("e", ("51",)), ("F", ("61",)), ("J", ("65",)), ("K-M", ("75", "74", "73")), ("T", ("85",)),
+])
+def test_universal_numbers_read_as_fdi_where_the_connector_says_so(written: str, teeth: tuple[str, ...]) -> None:
+    assert model.universal_as_fdi(written) == teeth
+
+
+@pytest.mark.parametrize("written", ["", "0", "33", "16-17", "J-K", "3-C", "U", "전악", "3-5-7"])
+def test_anything_else_names_no_universal_tooth(written: str) -> None:
+    assert model.universal_as_fdi(written) is None
+
+
+def test_universal_teeth_are_coded_by_their_fdi_numbers_and_kept_as_written() -> None:
+    field = FieldSpec(name="teeth", type="text")
+    assert to_universal_teeth("3, 14", field, CTX) == "3, 14"
+    with pytest.raises(RowRejected) as caught:
+        to_universal_teeth("33", field, CTX)
+    assert (caught.value.reason_code, caught.value.reason) == (
+        "unreadable-teeth", "field 'teeth' is not a list of Universal tooth numbers (1-32, A-T)")
+    procedure = model.ProcedureRecord(id="p1", provenance=model.Provenance("demo", "TX", "1"), patient_id=PATIENT_ID,
+                                      performed=dt.date(2024, 3, 4), name="레진충전", teeth="3, 14", surfaces="O",
+                                      teeth_numbering="universal")
+    (resource,) = fhir.to_fhir(procedure, institution=INSTITUTION)
+    assert_conforms(resource)
+    assert [s["coding"][0]["code"] for s in resource["bodySite"]] == ["16", "26", "O"]
+    assert resource["extension"][0] == {"url": "urn:emr-exporter:fhir:extension:recorded-teeth", "valueString": "3, 14"}
+    # FDI said so, or not said: FDI; a word the product does not know refuses the record, never a numbering guessed
+    for numbering in ("fdi", None):
+        (fdi,) = fhir.to_fhir(dataclasses.replace(procedure, teeth="36", teeth_numbering=numbering),
+                              institution=INSTITUTION)
+        assert [s["coding"][0]["code"] for s in fdi["bodySite"]] == ["36", "O"]
+    with pytest.raises(MappingError) as refused:
+        fhir.to_fhir(dataclasses.replace(procedure, teeth_numbering="US"), institution=INSTITUTION)
+    assert str(refused.value) == (
+        "ProcedureRecord from table 'TX' key '1': teeth_numbering: is neither 'fdi' nor 'universal'. The row is kept "
+        "as a raw row; check the connector's mapping of this field.")

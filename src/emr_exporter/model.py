@@ -365,6 +365,8 @@ class Diagnosis:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
+    surfaces: str | None = None  # the tooth surfaces it concerns, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
@@ -441,6 +443,8 @@ class ProcedureRecord:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth treated, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
+    surfaces: str | None = None  # the tooth surfaces treated, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
     def __post_init__(self) -> None:
@@ -561,6 +565,8 @@ class FeeLine:
     status: str | None = None  # see RECORD_STATUSES / STATUS_VALUES
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # a dental fee's teeth, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
+    teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
+    surfaces: str | None = None  # a dental fee's tooth surfaces, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
@@ -891,20 +897,32 @@ _TOOTH_RANGE = re.compile(r"\s*[-~～]\s*")
 _TOOTH_SEPARATORS = re.compile(r"[,;/·、\s]+")
 
 
+def _tooth_ranges(text: str, tooth: re.Pattern[str]) -> list[list[str]] | None:
+    """A tooth column's parts, each a tooth or a range of two (``'#11-13, 21'`` → [11, 13], [21]) without its '#',
+    or None where a part is no ``tooth``."""
+    ranges: list[list[str]] = []
+    for token in _TOOTH_SEPARATORS.split(_TOOTH_RANGE.sub("-", text.strip())):
+        if not token:
+            continue
+        ends = token.split("-")
+        if len(ends) > 2 or not all(tooth.fullmatch(end) for end in ends):
+            return None
+        ranges.append([end.lstrip("#") for end in ends])
+    return ranges
+
+
 def fdi_teeth(text: str) -> tuple[str, ...] | None:
     """The teeth a chart's tooth column names, each as its FDI two-digit number, in the order written: a list
     (``'11,12,21'``, ``'11 12'``, ``'#36'``), ranges within a quadrant or across the midline of one arch
     (``'11-13'`` → 11, 12, 13; ``'13-23'`` → 13, 12, 11, 21, 22, 23), each tooth once. None where the text is not
     wholly such a list (a tooth number FDI does not have, ``'19'``, ``'59'``; a word, ``'전악'``; a range across arches,
     ``'17-47'``; Universal numbering ``'3'``): nothing is guessed."""
+    ranges = _tooth_ranges(text, _FDI_TOOTH)
+    if ranges is None:
+        return None
     found: list[str] = []
-    for token in _TOOTH_SEPARATORS.split(_TOOTH_RANGE.sub("-", text.strip())):
-        if not token:
-            continue
-        ends = token.split("-")
-        if len(ends) > 2 or not all(_FDI_TOOTH.fullmatch(end) for end in ends):
-            return None
-        first, last = (int(end.lstrip("#")) for end in (ends[0], ends[-1]))
+    for ends in ranges:
+        first, last = (int(end) for end in (ends[0], ends[-1]))
         (q1, n1), (q2, n2) = divmod(first, 10), divmod(last, 10)
         if q1 == q2:
             step = 1 if n2 >= n1 else -1
@@ -914,6 +932,113 @@ def fdi_teeth(text: str) -> tuple[str, ...] | None:
         else:
             return None
         found.extend(str(t) for t in teeth if str(t) not in found)
+    return tuple(found) or None
+
+
+#: A tooth in the Universal (ADA, US) numbering: 1-32 permanent (1 the upper right third molar round to 32 the lower
+#: right one), A-T deciduous. Never read as FDI (11-18 and 21-28 are teeth in both, other teeth): fdi_teeth refuses
+#: 1-10, 19, 20, 29-32 and letters; a column mostly so is Universal (the scaffold leaves such a column out).
+_UNIVERSAL_TOOTH = re.compile(r"#?([1-9]|[12][0-9]|3[0-2]|[A-Ta-t])")
+
+
+#: How a tooth column numbers teeth, as a connector says (``teeth_numbering = { value = "universal" }``): FDI (ISO
+#: 3950, the default, Korean charts) or Universal (ADA, US). Never guessed from the values.
+TOOTH_NUMBERINGS = ("fdi", "universal")
+#: A Universal tooth → its FDI number: 1-8 the upper right (18 … 11), 9-16 the upper left (21 … 28), 17-24 the lower
+#: left (38 … 31), 25-32 the lower right (41 … 48); A-E (55 … 51), F-J (61 … 65), K-O (75 … 71), P-T (81 … 85).
+_UNIVERSAL_TO_FDI: dict[str, str] = {
+    **{str(n): f"1{9 - n}" for n in range(1, 9)}, **{str(n): f"2{n - 8}" for n in range(9, 17)},
+    **{str(n): f"3{25 - n}" for n in range(17, 25)}, **{str(n): f"4{n - 24}" for n in range(25, 33)},
+    **{chr(64 + n): f"5{6 - n}" for n in range(1, 6)}, **{chr(64 + n): f"6{n - 5}" for n in range(6, 11)},
+    **{chr(64 + n): f"7{16 - n}" for n in range(11, 16)}, **{chr(64 + n): f"8{n - 15}" for n in range(16, 21)},
+}
+
+
+def universal_as_fdi(text: str) -> tuple[str, ...] | None:
+    """The teeth a tooth column in the Universal (US) numbering names, each as its FDI number, in the order written:
+    a list (``'3, 14'`` → 16, 26; ``'A'`` → 55) or a range of one arch (``'6-11'``, the upper front teeth → 13, 12,
+    11, 21, 22, 23; ``'K-M'``), each tooth once. None where the text is not wholly such a list (``'33'``, ``'16-17'``
+    across the arches, a number and a letter in one range): only where the connector says the column is Universal."""
+    ranges = _tooth_ranges(text, _UNIVERSAL_TOOTH)
+    if ranges is None:
+        return None
+    found: list[str] = []
+    for ends in ranges:
+        first, last = (end.upper() for end in (ends[0], ends[-1]))
+        if first.isdigit() != last.isdigit():
+            return None
+        low, high = (int(end) if end.isdigit() else ord(end) - 64 for end in (first, last))
+        arch = 16 if first.isdigit() else 10  # 1-16 upper, 17-32 lower; A-J upper, K-T lower
+        if (low - 1) // arch != (high - 1) // arch:
+            return None
+        step = 1 if high >= low else -1
+        for n in range(low, high + step, step):
+            tooth = _UNIVERSAL_TO_FDI[str(n) if first.isdigit() else chr(64 + n)]
+            if tooth not in found:
+                found.append(tooth)
+    return tuple(found) or None
+
+
+def universal_teeth(text: str) -> tuple[str, ...] | None:
+    """The teeth a tooth column names if it is in the Universal (US) numbering, as written (``'3'``, ``'#19, 30'``,
+    ``'A'``, ``'3-5'``), else None: nothing is converted, the answer only says the text could be Universal (a
+    text such as ``'16'`` is both Universal and FDI; :func:`fdi_teeth` says whether it is FDI too)."""
+    ranges = _tooth_ranges(text, _UNIVERSAL_TOOTH)
+    found: list[str] = []
+    for end in (end.upper() for ends in ranges or () for end in ends):
+        if end not in found:
+            found.append(end)
+    return tuple(found) or None
+
+
+#: A tooth surface as HL7's FDI-surface code system (http://terminology.hl7.org/CodeSystem/FDI-surface, R4 4.0.1)
+#: codes it, one surface each: the code → its display there.
+TOOTH_SURFACES: dict[str, str] = {"M": "Mesial", "O": "Occlusal", "I": "Incisal", "D": "Distal", "B": "Buccal",
+                                  "V": "Ventral", "L": "Lingual"}
+#: A surface letter as charts write it → the FDI-surface code: the system's own letters, and P (palatal, the surface
+#: of an upper tooth facing the tongue: FDI-surface's L, "facing the tongue"). F (facial) is not here: it is the
+#: buccal surface (B) of a back tooth and the labial (V) of a front one, which the letter alone does not say.
+_SURFACE_LETTERS = {**{code: code for code in TOOTH_SURFACES}, "P": "L"}
+#: A surface as Korean charts name it (근심면 mesial, 교합면 occlusal, 원심면 distal, 협측 buccal, 순측 labial, 설측
+#: lingual, 구개측 palatal, 절단연 incisal), with or without 면/측, longest first so that a run ('근심교합원심') splits.
+_SURFACE_WORDS = sorted({
+    **{w + end: "M" for w in ("근심",) for end in ("", "면")},
+    **{w + end: "D" for w in ("원심",) for end in ("", "면")},
+    **{w + end: "O" for w in ("교합",) for end in ("", "면")},
+    **{w + end: "I" for w in ("절단", "절연") for end in ("", "면", "연")},
+    **{w + end: "B" for w in ("협", "협측") for end in ("", "면")},
+    **{w + end: "V" for w in ("순", "순측") for end in ("", "면")},
+    **{w + end: "L" for w in ("설", "설측") for end in ("", "면")},
+    **{w + end: "L" for w in ("구개", "구개측") for end in ("", "면")},
+}.items(), key=lambda item: -len(item[0]))
+_SURFACE_SEPARATORS = re.compile(r"[,;/·、+\s]+")
+
+
+def tooth_surfaces(text: str) -> tuple[str, ...] | None:
+    """The tooth surfaces a chart's surface column names, each as its FDI-surface code (:data:`TOOTH_SURFACES`), in
+    the order written, each once: letters (``'MOD'`` → M, O, D; ``'DL'``; ``'m, o'``; P palatal → L) or Korean words
+    (``'근심'``, ``'교합면'``, ``'근심교합원심'``, ``'설측'``). A combination is one code per surface, also where
+    FDI-surface has a code for the whole (MO, DO, DI, MOD: four of the many a chart writes), so that the same surfaces
+    are coded one way. None where the text is not wholly such surfaces (F facial, buccal or labial by the tooth;
+    ``'전면'``; a digit): nothing is guessed."""
+    found: list[str] = []
+    for token in _SURFACE_SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        if token.isascii():
+            codes = [_SURFACE_LETTERS.get(letter) for letter in token.upper()]
+        else:
+            codes = []
+            rest = token
+            while rest:
+                word = next(((w, c) for w, c in _SURFACE_WORDS if rest.startswith(w)), None)
+                if word is None:
+                    return None
+                codes.append(word[1])
+                rest = rest[len(word[0]):]
+        if not all(codes):
+            return None
+        found.extend(code for code in codes if code is not None and code not in found)
     return tuple(found) or None
 
 

@@ -5,9 +5,9 @@
   receptions (``RCV_YMD CHAR(8)``, ``RCV_TM CHAR(4)``); KCD diagnoses (K02.1 치아우식 …); treatment lines
   ``TX_DTL`` with the fee code (치과 U-codes ``U0010`` …), tooth numbers (FDI, permanent 11-48 and deciduous 51-85)
   as ``'11,12,21'`` in one text column (one line ``'13-23'``, one ``'#44 - 46'``, one ``'전악'`` and a diagnosis
-  ``'상악 전치부'``, no tooth number), the surfaces (``M``/``O``/``D``/``B``/``L``, ``'MOD'``) and plan vs done
-  (``TX_STAT`` ``P``/``D``); implant/prosthesis records with their lot numbers; X-ray and panorama images as paths to
-  files; receipts; ``DEL_YN`` soft deletes;
+  ``'상악 전치부'``, no tooth number), the surfaces (``'MOD'``, ``'DL'``, ``'근심'``, ``'교합면'``; one ``'F'``) and
+  plan, under way and done (``TX_STAT`` ``P``/``I``/``D``, ``C`` cancelled); implant/prosthesis records with their
+  lot numbers; X-ray and panorama images as paths to files; receipts; ``DEL_YN`` soft deletes;
 * a Korean-medicine clinic (한의원) on PostgreSQL, Korean table and column names: ``공통코드``; ``환자`` with an
   unmasked 주민등록번호, ``생년월일`` 'YYYYMMDD' and 사상체질; ``내원`` with 맥진/설진 findings; ``상병`` (KCD with
   the Korean-medicine U-codes); ``침구치료`` (침/뜸/부항, 행위코드 of the 40000 series, 경혈 as ``'LI4,ST36'``);
@@ -65,6 +65,8 @@ class SpecialtyClinic(ForeignDb):
     files: dict[int, str] = field(default_factory=dict)
     #: a dental diagnosis row's key → its TOOTH_NO as stored
     diagnosis_teeth: dict[int, str | None] = field(default_factory=dict)
+    #: a dental treatment row's key → its SURF as stored
+    surfaces: dict[int, str | None] = field(default_factory=dict)
     #: a dental treatment row's key → its TX_STAT and DEL_YN as stored
     statuses: dict[int, tuple[str, str]] = field(default_factory=dict)
     dirty: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +106,7 @@ def _files(folder: Path, names: list[str]) -> None:
 
 DENTAL_CODES: dict[tuple[str, str], str] = {
     ("SEX", "M"): "남", ("SEX", "F"): "여",
-    ("TX_STAT", "P"): "계획", ("TX_STAT", "D"): "완료", ("TX_STAT", "C"): "취소",
+    ("TX_STAT", "P"): "계획", ("TX_STAT", "I"): "진행중", ("TX_STAT", "D"): "완료", ("TX_STAT", "C"): "취소",
     ("SURF", "M"): "근심면", ("SURF", "O"): "교합면", ("SURF", "D"): "원심면", ("SURF", "B"): "협면",
     ("SURF", "L"): "설면",
     ("IMG_TP", "PANO"): "파노라마", ("IMG_TP", "PA"): "치근단", ("IMG_TP", "CT"): "CBCT",
@@ -195,8 +197,10 @@ def create_dental_clinic(conn_str: str, attachments: Path, database: str = "emr_
         for k in range(1 + v % 3):
             fee = fees[2 + (v + k) % (len(fees) - 2)]
             teeth = _teeth(v + k, patient_of[v])
-            surface = ("MOD", "O", "B", "DL", None)[(v + k) % 5] if fee == "U1010" else None
-            rows.append((fee, teeth, surface, Decimal("1.0") if k else Decimal("2.0"), "P" if (v + k) % 6 == 0 else "D"))
+            surface = ("MOD", "O", "B", "DL", None, "근심", "교합면")[(v // 7 + k) % 7] if fee == "U1010" else None
+            # a root canal or an implant over several visits: 진행중 (I) until its last
+            stat = "P" if (v + k) % 6 == 0 else "I" if fee in ("U2233", "UX001") and (v + k) % 4 == 1 else "D"
+            rows.append((fee, teeth, surface, Decimal("1.0") if k else Decimal("2.0"), stat))
         for fee, teeth, surface, qty, stat in rows:
             no = len(treatments) + 1
             treatments.append((no, v, patient_of[v], visit_day[v], fee, DENTAL_FEES[fee], teeth, surface, qty, stat,
@@ -220,6 +224,12 @@ def create_dental_clinic(conn_str: str, attachments: Path, database: str = "emr_
         treatments[row] = (*treatments[row][:6], written, *treatments[row][7:])
         db.dirty[name] = treatments[row][0]
         db.lines[treatments[row][0]] = (*db.lines[treatments[row][0]][:2], written)
+    # a surface written 'F' (facial: buccal on a back tooth, labial on a front one): its row kept, the cell carried
+    # raw as unreadable-surface
+    row = next(i for i, t in enumerate(treatments) if t[7] and t[0] not in db.dirty.values() and i not in (40, 60, 70))
+    treatments[row] = (*treatments[row][:7], "F", *treatments[row][8:])
+    db.dirty["unreadable_surface"] = treatments[row][0]
+    db.surfaces = {t[0]: t[7] for t in treatments}
     db.statuses = {t[0]: (t[9], t[11]) for t in treatments}
     _put(c, db, "TX_DTL", treatments)
     implants = []

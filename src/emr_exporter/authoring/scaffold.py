@@ -291,6 +291,12 @@ def _text_shapes(text: str) -> set[str]:
         shapes.add("access_yn")
     if model.eye_side(text) is not None:
         shapes.add("eye")  # R, OD, 우안, OU (model.eye_side); no flag of its own (not in SHAPES)
+    if len(text) <= 20 and model.tooth_surfaces(text) is not None:
+        shapes.add("surface")  # MOD, DO, 근심 (model.tooth_surfaces); no flag of its own (not in SHAPES)
+    if len(text) <= 40 and model.universal_teeth(text) is not None:
+        shapes.add("us_teeth")  # 3, #19, A: Universal (US) tooth numbers (model.universal_teeth); not in SHAPES
+        if model.fdi_teeth(text) is None:
+            shapes.add("us_only_teeth")  # ... and no FDI tooth (1-10, 19, 20, 29-32, A-T)
     if _NUMBER.match(text):
         shapes.add("number")
     elif _FRACTION_TEXT.match(text):
@@ -312,6 +318,10 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
     if value in (0, -1):
         shapes.add("access_yn")  # Access's yes/no: -1 is yes
     whole = value == int(value)
+    if whole and 1 <= value <= 32:
+        shapes.add("us_teeth")  # a Universal (US) tooth number kept as a number (_text_shapes says so of text)
+        if not 11 <= value <= 28 or value in (19, 20):
+            shapes.add("us_only_teeth")
     if JULIAN_DAYS[0] <= value <= JULIAN_DAYS[1]:
         # a day kept as SQLite's julianday() (2460000.5 is 2023-02-25 00:00): far below the Unix times of
         # 2000-2040, so never taken for one; a fraction other than .0/.5 is a time of day
@@ -818,6 +828,19 @@ _REF_TARGET = {
 #: 치식, CHIA_NO.
 _TEETH = (r"TOOTH(_?(NO|NOS|NUM|NUMS|NUMBERS?|CD|CODE|LIST|SITE))?", r"TEETH(_?(NO|NOS|NUM|NUMS|NUMBERS?|LIST))?",
           r"CHIA_?(NO|NUM|BUNHO)", r"치아(_?(번호|부위))?", r"치식")
+
+
+def _universal_teeth(column: ColumnProfile) -> bool:
+    """Whether a tooth column's sampled values are Universal (US) tooth numbers, not FDI: nearly all readable so
+    (1-32, A-T), and a tenth or more no FDI tooth at all (1-10, 19, 20, 29-32, letters). An FDI chart's 11-28 alone
+    is both and stays FDI; its odd '19' is too few."""
+    return column.has("us_teeth", 0.8) and column.share("us_only_teeth") >= 0.1
+
+
+#: A column of tooth surfaces (MOD, DO, 근심): SURF, SURFACE, TOOTH_SURFACE, 치면, 치아면, 와동면; mapped only where
+#: the sample's values read as surfaces (model.tooth_surfaces), never a body surface area.
+_SURFACES = (r"(TOOTH_?|TX_?)?SURF(ACE)?S?(_?(CD|CODE|NM|TXT))?", r"CHI_?MYEON", r"치면", r"치아_?(표)?면",
+             r"와동(_?면)?", r"충전_?면")
 #: OpenEyes' ``hos_num`` (the hospital's number for the patient): a chart number only where one a patient in the
 #: sample, never the clinic's own number on every row (HOSPITAL_NUM = its 요양기관번호)
 _HOSPITAL_NUMBER = r"HOS(PITAL)?_?NUM(BER)?"
@@ -899,6 +922,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "onset": (r"ONSET.*", r"BALBYEONG.*", r"발병.*"),
         # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
         "teeth": _TEETH,
+        # the tooth surfaces as written ('MOD', '근심'): bodySite beside the teeth (model.tooth_surfaces)
+        "surfaces": _SURFACES,
         # the eye, as written ('R', 'OU', '좌안'): Condition.bodySite (model.eye_side)
         "eye": _EYE_SIDE_HINTS,
     },
@@ -934,6 +959,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "is_operation": (r"OP_?YN", r"(IS_)?OPER.*"),
         # the teeth, FDI numbers as written ('11,12,21', '13-23'): Procedure/Condition.bodySite (model.fdi_teeth)
         "teeth": _TEETH,
+        # the tooth surfaces as written ('MOD', '근심'): bodySite beside the teeth (model.tooth_surfaces)
+        "surfaces": _SURFACES,
     },
     "lab_result": {
         "observed": (r"RSLT_?(DTTM|DT|YMD|DATE)", r"(TEST|EXAM|OBS)_?(DTTM|DT|YMD|DATE)",
@@ -989,8 +1016,9 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "patient_share": (r"SELF_?AMT", r"BON.*AMT", r"본인부담.*"),
         "insurer_share": (r"CORP_?AMT", r"GONG.*AMT", r"공단부담.*"),
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
-        # a dental fee's teeth (치과 세부산정내역): ChargeItem.bodysite
+        # a dental fee's teeth (치과 세부산정내역): ChargeItem.bodysite; its surfaces beside them
         "teeth": _TEETH,
+        "surfaces": _SURFACES,
     },
     "attachment": {
         "created": (r"(CRE|REG|SCAN|UPLOAD|TAKE|SHOOT)_?(YMD|DT|DATE|DTTM)", r"CREATED.*",
@@ -2572,6 +2600,16 @@ class _Guesser:
                     f"{', '.join(hidden)}: named as the RRN, but no sampled value is a 13-digit RRN (encrypted "
                     "at rest, or masked): carried raw as stored, and no Patient has an RRN. To map rrn, decrypt it "
                     "in the section's query (MariaDB AES_DECRYPT, PostgreSQL pgp_sym_decrypt) or in hooks.py")
+        if entity in ("procedure", "diagnosis", "fee_line") and not any(f.field == "teeth" for f in guess.fields):
+            universal = [c.name for c in table.columns if c.name not in used and _universal_teeth(c)
+                         and any(_name_fits(pattern, c) for pattern in _TEETH)]
+            if universal:
+                guess.notes.append(
+                    f"{', '.join(universal)}: named for teeth, but the sampled values look like Universal (US) tooth "
+                    "numbers (1-32, A-T), some of them no FDI tooth (1-10, 19, 20, 29-32, letters): not read as FDI "
+                    "teeth (11-18 and 21-28 are teeth in both numberings, different ones), carried raw as written. "
+                    f"If the chart is Universal, add teeth = {{ column = \"{universal[0]}\" }} and "
+                    "teeth_numbering = { value = \"universal\" } to the fields (each tooth coded by its FDI number)")
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
         self._record_status(guess, table, used)
@@ -4345,6 +4383,10 @@ class _Guesser:
                 continue
             if name == "eye" and column.non_empty and not column.has("eye", 0.8):
                 continue  # an EYE_ID into a lookup of eyes (OpenEyes' 1 Left, 2 Right): no side as written
+            if name == "teeth" and _universal_teeth(column):
+                continue  # Universal (US) numbers: 11-18 and 21-28 would read as other FDI teeth (a note says so)
+            if name == "surfaces" and column.non_empty and not column.has("surface", 0.8):
+                continue  # a body surface area (SURFACE_AREA 1.73), a code into a lookup: no tooth surface as written
             why = _name_matches(pattern, column)
             shape = self._shape_note(column, field_type)
             return self._finish(entity, table, name, column, field_type, required, used, why + shape)

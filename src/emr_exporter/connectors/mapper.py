@@ -26,8 +26,10 @@ from emr_exporter.connectors.transforms import (
     settle_birth_date,
     to_eye,
     to_measurement,
+    to_surfaces,
     to_teeth,
     to_text,
+    to_universal_teeth,
 )
 from emr_exporter.errors import ConnectorSpecError
 
@@ -40,6 +42,8 @@ Hook = Callable[[str, Mapping[str, Any], dict[str, Any]], dict[str, Any]]
 VITAL_MEASUREMENTS = frozenset({"systolic", "diastolic", *model.VITAL_KINDS})
 #: Fields holding tooth numbers as written (a procedure's, a diagnosis's): read by to_teeth.
 TOOTH_FIELDS = frozenset({"teeth"})
+#: Fields holding tooth surfaces as written (a procedure's, a diagnosis's, a dental fee's): read by to_surfaces.
+SURFACE_FIELDS = frozenset({"surfaces"})
 #: Fields holding the eye a record concerns as written (a diagnosis's, an eye reading's): read by to_eye.
 EYE_SIDE_FIELDS = frozenset({"eye"})
 
@@ -506,10 +510,14 @@ class EntityMapper:
         record_required = set(_required_fields(entity.record_type))
         # A vital sign of 0 is "not measured" (to_measurement); an oxygen flow of 0 L/min (room air) is not.
         measured = VITAL_MEASUREMENTS if entity.canonical == "vital_signs" else frozenset()
+        # Tooth numbers in the Universal (US) numbering where the connector says so, a constant (model.TOOTH_NUMBERINGS)
+        numbering = entity.fields.get("teeth_numbering")
+        universal = numbering is not None and numbering.source_column is None and numbering.value == "universal"
         self._plan = [
             (name, field, field.source_column.lower() if field.source_column is not None else None,
              to_measurement if field.type == "decimal" and name in measured
-             else to_teeth if field.type == "text" and name in TOOTH_FIELDS
+             else (to_universal_teeth if universal else to_teeth) if field.type == "text" and name in TOOTH_FIELDS
+             else to_surfaces if field.type == "text" and name in SURFACE_FIELDS
              else to_eye if field.type == "text" and name in EYE_SIDE_FIELDS else TRANSFORMS.get(field.type),
              field.required or name in record_required)
             for name, field in entity.fields.items()

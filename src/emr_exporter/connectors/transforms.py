@@ -49,7 +49,7 @@ class FieldRepaired(Exception):
 #: and the raw value carried beside it); on a required field or a key they still quarantine the row.
 FIELD_LEVEL_REASONS = frozenset({
     "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
-    "invalid-rrn", "ambiguous-ref", "unreadable-teeth", "unreadable-eye",
+    "invalid-rrn", "ambiguous-ref", "unreadable-teeth", "unreadable-surface", "unreadable-eye",
 })
 
 #: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).
@@ -225,6 +225,29 @@ def to_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
         raise RowRejected("unreadable-teeth", f"field '{field.name}' is not a list of FDI tooth numbers (11-48, 51-85)")
     return text
 
+
+
+def to_universal_teeth(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """:func:`to_teeth` of a tooth column the connector says is in the Universal (US) numbering
+    (``teeth_numbering = { value = "universal" }``): kept as written once
+    :func:`~emr_exporter.model.universal_as_fdi` reads it (1-32, A-T, lists and ranges of one arch), else
+    ``unreadable-teeth`` for the field alone."""
+    text = to_text(value, field, ctx)
+    if model.universal_as_fdi(text) is None:
+        raise RowRejected("unreadable-teeth",
+                          f"field '{field.name}' is not a list of Universal tooth numbers (1-32, A-T)")
+    return text
+
+def to_surfaces(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
+    """A tooth-surface column (a procedure's, a diagnosis's or a dental fee's ``surfaces``) as :func:`to_text` reads
+    it, kept as written, once :func:`~emr_exporter.model.tooth_surfaces` reads it as surfaces ('MOD', 'DO', '근심');
+    a text it cannot read ('F', buccal or labial by the tooth; '전면') drops the field (``unreadable-surface``: the row
+    kept, the cell carried raw with that reason), never a surface guessed."""
+    text = to_text(value, field, ctx)
+    if model.tooth_surfaces(text) is None:
+        raise RowRejected("unreadable-surface", f"field '{field.name}' is not a list of tooth surfaces "
+                                                "(M, O, I, D, B, V, L, P; 근심, 교합 …)")
+    return text
 
 def to_eye(value: Any, field: FieldSpec, ctx: TransformContext) -> str:
     """A side column (a diagnosis's or an eye reading's ``eye``) as :func:`to_text` reads it, kept as written, once

@@ -137,6 +137,8 @@ LICENCE_SYSTEM_PREFIX = f"{PROJECT_URN}:mohw-licence:"  # + licence kind, for no
 #: them. HL7's ex-tooth is an example code set (a few FDI codes, not every deciduous tooth) and ISO 3950 has no
 #: HL7-registered URI, so the codes are the project's, the notation's own numbers (docs/fhir-mapping.md).
 TOOTH_SYSTEM = f"{PROJECT_URN}:fdi-tooth"
+#: A tooth surface: HL7's own code system (the one R4's Claim.item.subSite binds), M O I D B V L (model.TOOTH_SURFACES).
+TOOTH_SURFACE_SYSTEM = "http://terminology.hl7.org/CodeSystem/FDI-surface"
 
 _EXTENSION = f"{PROJECT_URN}:fhir:extension:"
 EXACT_DECIMAL_URL = _EXTENSION + "exact-decimal"
@@ -161,6 +163,8 @@ RECORDED_STATUS_URL = _EXTENSION + "recorded-status"
 ADMIT_SOURCE_URL = _EXTENSION + "admitted-from"
 #: The tooth column as written ('11,12,21', '13-23'), beside the bodySite it gives (one per tooth).
 RECORDED_TEETH_URL = _EXTENSION + "recorded-teeth"
+#: The tooth-surface column as written ('MOD', '근심'), beside the bodySite concepts it gives (one per surface).
+RECORDED_SURFACES_URL = _EXTENSION + "recorded-surfaces"
 #: The side column as written ('R', 'OU', '좌안'), beside the bodySite it gives (the eye).
 RECORDED_EYE_URL = _EXTENSION + "recorded-eye"
 #: The eye a bodySite names (SNOMED CT body structures): right eye, left eye, both eyes.
@@ -897,21 +901,38 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
         resource["onsetDateTime"] = fhir_date(record.onset)
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)
-    _teeth(resource, record.teeth)
+    _teeth(resource, record.teeth, record.surfaces, numbering=_numbering(record))
     _eye(resource, record.eye)
     return [resource]
 
 
-def _teeth(resource: dict[str, Any], written: str | None, element: str = "bodySite") -> None:
+def _numbering(record: model.Diagnosis | model.ProcedureRecord | model.FeeLine) -> str | None:
+    """How the record's teeth are numbered (model.TOOTH_NUMBERINGS; None: FDI); another word is the connector's
+    mistake, the record refused rather than its teeth read in a numbering it does not say."""
+    if record.teeth_numbering not in (None, *model.TOOTH_NUMBERINGS):
+        raise _fail(record, "teeth_numbering", "is neither 'fdi' nor 'universal'")
+    return record.teeth_numbering
+
+
+def _teeth(resource: dict[str, Any], written: str | None, surfaces: str | None = None,
+           element: str = "bodySite", numbering: str | None = None) -> None:
     """A record's teeth: ``bodySite`` (``element``) one concept per tooth (FDI, :data:`TOOTH_SYSTEM`), in the order
     written, and the column as written in :data:`RECORDED_TEETH_URL`; a text that names no teeth (the connector's
-    transform lets none through) the extension alone."""
-    if not written:
-        return
-    resource.setdefault("extension", []).append({"url": RECORDED_TEETH_URL, "valueString": written})
-    teeth = model.fdi_teeth(written)
-    if teeth:
-        resource[element] = [_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth]
+    transform lets none through) the extension alone. Its surfaces after the teeth, one concept per surface
+    (:data:`TOOTH_SURFACE_SYSTEM`), never a second coding of a tooth's concept (a coding says the same thing as
+    its siblings; a surface is not the tooth), the column as written in :data:`RECORDED_SURFACES_URL`. Teeth in the
+    Universal (US) numbering (``numbering``, as the connector says) are coded by their FDI numbers."""
+    sites: list[dict[str, Any]] = []
+    if written:
+        resource.setdefault("extension", []).append({"url": RECORDED_TEETH_URL, "valueString": written})
+        teeth = model.universal_as_fdi(written) if numbering == "universal" else model.fdi_teeth(written)
+        sites.extend(_concept([_coding(TOOTH_SYSTEM, tooth)], None) for tooth in teeth or ())
+    if surfaces:
+        resource.setdefault("extension", []).append({"url": RECORDED_SURFACES_URL, "valueString": surfaces})
+        sites.extend(_concept([_coding(TOOTH_SURFACE_SYSTEM, code, model.TOOTH_SURFACES[code])], None)
+                     for code in model.tooth_surfaces(surfaces) or ())
+    if sites:
+        resource[element] = sites
 
 
 def _eye_site(side: str) -> dict[str, Any]:
@@ -1106,7 +1127,7 @@ def _procedure(record: model.ProcedureRecord, institution: model.Institution) ->
     resource["performedDateTime"] = fhir_date(record.performed)
     if record.performer_id:
         resource["performer"] = [{"actor": _ref("Practitioner", record.performer_id)}]
-    _teeth(resource, record.teeth)
+    _teeth(resource, record.teeth, record.surfaces, numbering=_numbering(record))
     return [resource]
 
 
@@ -1415,7 +1436,8 @@ def _fee_line(record: model.FeeLine, institution: model.Institution) -> list[dic
             resource["quantity"] = decimal_element("value", record.count)
         except ValueError:
             raise _fail(record, "count", "is not a finite number") from None
-    _teeth(resource, record.teeth, "bodysite")  # (ChargeItem's element is spelt so in R4)
+    # (ChargeItem's element is spelt so in R4)
+    _teeth(resource, record.teeth, record.surfaces, "bodysite", _numbering(record))
     return [resource]
 
 

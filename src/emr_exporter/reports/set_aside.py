@@ -40,6 +40,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "control-characters": ("보이지 않는 특수 문자가 들어 있는", "holding invisible special characters"),
     "status-unread": ("진행 상태를 읽을 수 없는", "with a status that cannot be read"),
     "unreadable-teeth": ("치아 번호를 읽을 수 없는", "with tooth numbers that cannot be read"),
+    "unreadable-surface": ("치아 면을 읽을 수 없는", "with tooth surfaces that cannot be read"),
     "unreadable-eye": ("어느 눈인지 읽을 수 없는", "with an eye side that cannot be read"),
     "invalid-rrn": ("주민등록번호 형식이 올바르지 않은", "with a resident registration number that is not valid"),
     "invalid-bool": ("예/아니오로 읽을 수 없는", "with a yes/no value that cannot be read"),

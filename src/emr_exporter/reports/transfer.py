@@ -120,6 +120,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                          "보관되어 있습니다. 따로 할 일은 없습니다.",
                          "Written otherwise than as tooth numbers (11-48, 51-85), e.g. 'whole mouth': transferred "
                          "without the teeth; the value is kept verbatim. Nothing to do."),
+    "unreadable-surface": ("치아 면으로 읽을 수 없는 표기", "tooth surfaces that cannot be read",
+                           "치아 면(근심·교합·원심·협측·설측, M/O/D/B/L)으로 읽을 수 없는 표기(예: F, 전면)는 면 없이 "
+                           "이관했고 원래 값은 원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
+                           "Written otherwise than as tooth surfaces (M/O/D/B/L, mesial, occlusal …), e.g. 'F': "
+                           "transferred without the surfaces; the value is kept verbatim. Nothing to do."),
     "unreadable-eye": ("어느 눈인지 읽을 수 없는 표기", "an eye side that cannot be read",
                        "우안·좌안·양안(R/L/OU)으로 읽을 수 없는 표기는 눈 없이 이관했고 원래 값은 원본 그대로 "
                        "보관되어 있습니다. 따로 할 일은 없습니다.",
