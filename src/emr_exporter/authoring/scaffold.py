@@ -57,7 +57,7 @@ from emr_exporter.connectors.spec import (
     TABLE_NAME,
     TOML_BARE_KEY,
 )
-from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
+from emr_exporter.connectors.transforms import JULIAN_DAYS, SENTINEL_DATES, parse_date_text
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -163,9 +163,11 @@ def cp949_read_as_latin1(text: str) -> bool:
     return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
 
 
-#: "No end yet" as Korean EMRs write it (coverage, prescriptions: 99991231): a date for the date shape (it maps
-#: as the date 9999-12-31), though no other year past 2100 is.
-OPEN_END_DATE = dt.date(9999, 12, 31)
+#: The days Windows EMRs write for "no date" (transforms.SENTINEL_DATES: 1900-01-01, 1899-12-30, 1753-01-01,
+#: 0001-01-01, and 9999-12-31, "no end yet" as Korean EMRs write it on coverage and prescriptions): a date for the
+#: date shape, though no other year outside 1900-2100 is: a column of them is a date column, and the export reads
+#: each of them as no date (the cell carried raw, ``sentinel-date``).
+_SENTINEL_NUMBERS = frozenset(int(day.strftime("%Y%m%d")) for day in SENTINEL_DATES)
 
 
 def _valid_date(text: str, fmt: str) -> bool:
@@ -174,7 +176,7 @@ def _valid_date(text: str, fmt: str) -> bool:
     except ValueError:
         return False
     # An 8-digit institution code (31234567) is not the year 3123.
-    return 1900 <= parsed.year <= 2100 or parsed.date() == OPEN_END_DATE
+    return 1900 <= parsed.year <= 2100 or parsed.date() in SENTINEL_DATES
 
 
 #: Dates and times as Korean Windows, .NET and web pages write them: shape -> the format that reads them
@@ -318,7 +320,7 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
         shapes.add("julian")
         if value * 2 % 1:
             shapes.add("julian_time")
-    if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
+    if isinstance(value, int) and (19000101 <= value <= 21001231 or value in _SENTINEL_NUMBERS) \
             and _valid_date(str(value), "%Y%m%d"):
         shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
     elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
