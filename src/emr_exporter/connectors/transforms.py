@@ -583,19 +583,17 @@ SENTINEL_DATES: dict[dt.date, str] = {
     dt.date(1, 1, 1): "the first day of the calendar (.NET DateTime.MinValue, datetime2's default)",
     dt.date(9999, 12, 31): "the last day of the calendar (an open end: no end yet)",
 }
+
+
 def sentinel_date(value: dt.date) -> str | None:
     """What the sentinel day ``value`` (a date or a date-time) stands for (:data:`SENTINEL_DATES`), else None."""
     return SENTINEL_DATES.get(value.date() if isinstance(value, dt.datetime) else value)
 
 
-def _sentinel(field: FieldSpec, what: str) -> RowRejected:
-    return RowRejected("sentinel-date", f"field '{field.name}' holds {what}: no date")
-
-
 def _no_sentinel(day: dt.date, field: FieldSpec) -> None:
     what = sentinel_date(day)
     if what is not None:
-        raise _sentinel(field, what)
+        raise RowRejected("sentinel-date", f"field '{field.name}' holds {what}: no date")
 
 
 def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
