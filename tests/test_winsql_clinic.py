@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import sys
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from emr_exporter.authoring.scaffold import write_scaffold
+from emr_exporter.connectors import load_spec
 from emr_exporter.connectors.spec import ConnectorSpec, FieldSpec
 from emr_exporter.connectors.transforms import TRANSFORMS, RowRejected, TransformContext
+from emr_exporter.sources.address import SourceAddress
 
 sys.path.insert(0, str(Path(__file__).parent / "connectors"))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -37,6 +42,7 @@ from winsql_clinic import (
     VISITS,
     WinSqlClinic,
     create_winsql_clinic,
+    guid,
     patient_guid,
     visit_guid,
 )
@@ -84,14 +90,18 @@ def test_a_sql_server_shaped_clinic_keeps_sentinel_dates_raw_and_soft_deleted_ro
     assert fields == {
         "patient": {"chart_number": "PT_NO", "name": "PT_NM", "sex": "SEX_CD", "birth_date": "BIRTH_DT",
                     "rrn": "JUMIN_NO", "phone": "TEL_NO", "active": "DEL_YN"},
-        "encounter": {"patient_id": "PT_GUID", "start": "VISIT_DT", "department": "DEPT_CD", "status": "DEL_YN"},
+        "encounter": {"patient_id": "PT_GUID", "start": "VISIT_DT", "department": "DEPT_CD", "reason": "CHIEF_CMPL",
+                      "status": "DEL_YN"},
         "diagnosis": {"patient_id": "PT_GUID", "encounter_id": "VISIT_ID", "code": "DIAG_CD", "text": "DIAG_NM",
                       "primary": "MAIN_YN", "onset": "ONSET_DT", "kcd_edition": "SCAFFOLD_SVC_DATE",
-                      "recorded": "SCAFFOLD_SVC_DATE"},
+                      "recorded": "SCAFFOLD_SVC_DATE", "status": "USE_YN"},
         "order_line": {"patient_id": "PT_GUID", "encounter_id": "VISIT_ID", "ordered": "ORD_DT",
                        "local_code": "ORD_CD", "name": "ORD_NM", "status": "DEL_YN"},
         "receipt": {"patient_id": "PT_GUID", "encounter_id": "VISIT_ID", "issued": "RCPT_DT",
-                    "covered_patient": "SELF_AMT", "covered_insurer": "CORP_AMT", "status": "CNCL_YN"}}
+                    "covered_patient": "SELF_AMT", "covered_insurer": "CORP_AMT", "paid": "RCPT_AMT",
+                    "status": "CNCL_YN"}}
+    # a UTF-8 database: the receipts' BINARY(16) GUIDs that happen to decode as CP949 are no CP949 text
+    assert toml["source"]["encoding"] == "utf-8"
     # the audit columns are no clinical date nor anything else: REG_DT (the day before the visit) is not its date
     assert not {c for f in fields.values() for c in f.values()} & AUDIT
     assert {s: e["key"].upper() for s, e in toml["entities"].items()} == {
@@ -144,6 +154,21 @@ def test_a_sql_server_shaped_clinic_keeps_sentinel_dates_raw_and_soft_deleted_ro
         assert encounter["period"]["start"].startswith(day.isoformat()) and day != written, key
     conditions = _resources(bag, "Condition")
     assert len(conditions) == 245 and all(r["subject"]["reference"].startswith("Patient/") for r in conditions.values())
+    # a diagnosis no longer in use (USE_YN '0': the in-use flag the other way round) was deleted: entered-in-error,
+    # kept (was: exported as an ordinary Condition, the flag carried raw)
+    diag_of = {str(guid("diag", d)): d for d in range(1, DIAGNOSES + 1)}
+    assert {diag_of[k] for k, r in conditions.items()
+            if r.get("verificationStatus", {}).get("coding", [{}])[0].get("code") == "entered-in-error"} == set(
+        planted["diag_unused"])
+    # the receipts, keyed by their BINARY(16)/bytea GUID (its hex), the money column as what the patient paid
+    invoices = _resources(bag, "Invoice")
+    assert len(invoices) == VISITS - len(lost_visits)
+    paid = {v: Decimal(12000 + (v % 7) * 1500) * Decimal("0.3") for v in range(1, VISITS + 1)}
+    for key, invoice in invoices.items():
+        v = next(n for n in range(1, VISITS + 1) if guid("rcpt", n).hex == key)
+        components = {c["code"]["coding"][0]["code"]: Decimal(str(c["amount"]["value"]))
+                      for c in invoice["totalPriceComponent"]}
+        assert components["paid"] == components["covered-patient"] == paid[v], key
     # an onset of 1899-12-30 is none (its cell raw), as is a NULL one
     kept = [d for d in range(1, DIAGNOSES + 1) if 1 + (d * 3) % VISITS not in lost_visits]
     assert sum("onsetDateTime" in r for r in conditions.values()) == sum(d % 9 not in (4, 8) for d in kept) == 191
@@ -171,3 +196,28 @@ def test_a_sentinel_day_is_no_date(value: Any, kind: str) -> None:
     ("99991230", dt.date(9999, 12, 30)), (dt.datetime(2024, 1, 1), dt.date(2024, 1, 1))])
 def test_the_days_beside_a_sentinel_are_dates(value: Any, day: dt.date) -> None:
     assert TRANSFORMS["date"](value, FieldSpec("start", "date", column="X"), _ctx()) == day
+
+
+@pytest.mark.parametrize(("flag", "stored"), [("USE_YN", ("Y", "N")), ("사용여부", ("1", "0")), ("USE_FLAG", ("T", "F"))])
+def test_an_in_use_flag_on_a_record_is_a_soft_delete_the_other_way_round(flag: str, stored: tuple[str, str],
+                                                                         tmp_path: Path) -> None:
+    """A diagnosis's USE_YN 'N' (사용여부 '0'): the row no longer in use was deleted: entered-in-error, the others an
+    ordinary record; a patient's USE_YN stays ``active``. Was: the flag carried raw, every row exported as live."""
+    path = tmp_path / "in_use.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE PT_MST (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD CHAR(8), USE_YN CHAR(1));
+        CREATE TABLE DIAG (DIAG_SEQ INTEGER PRIMARY KEY, PT_NO INTEGER, DIAG_YMD CHAR(8), DIAG_CD TEXT,
+                           DIAG_NM TEXT, "{flag}" CHAR(1));
+    """)
+    for i in range(1, 21):
+        conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?, ?)", (i, f"환자{i}", f"198001{i:02d}", "YN"[i == 4]))
+        conn.execute("INSERT INTO DIAG VALUES (?, ?, ?, 'J00', '급성 비인두염', ?)",
+                     (i, i, f"202401{i:02d}", stored[i % 7 == 3]))
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("in_use", tmp_path / "out", SourceAddress(database=path)).folder)
+    status = spec.entities["diagnosis"].fields["status"]
+    assert (status.column, dict(status.map or {})) == (flag, {stored[1]: "entered-in-error", stored[0]: ""})
+    active = spec.entities["patient"].fields["active"]
+    assert (active.column, active.type) == ("USE_YN", "bool")

@@ -8,7 +8,7 @@ visits, diagnoses, orders and receipts; tables prefixed ``T_``/``TB_``/``TBL_``,
 abbreviations romanised (PT_NO, PT_NM, JUMIN_NO, BIRTH_DT, SEX_CD, DIAG_CD, DIAG_NM, ORD_CD, ORD_NM, RCPT_AMT …);
 audit columns on every table (REG_DT, REG_ID, UPD_DT, UPD_ID, INS_USER, ROWVERSION as 8 bytes); Korean text in
 ``CHAR(n)`` padded with blanks (PT_NM, the chart number); money as PostgreSQL ``money`` and ``numeric(19,4)``, MariaDB
-``DECIMAL(19,4)``; flags as ``boolean``/``TINYINT(1)`` (a visit's DEL_YN), ``CHAR(1)`` 'Y'/'N' (a patient's and an
+``DECIMAL(19,4)`` (RCPT_AMT what the patient paid at the desk, SELF_AMT and CORP_AMT the two shares); flags as ``boolean``/``TINYINT(1)`` (a visit's DEL_YN), ``CHAR(1)`` 'Y'/'N' (a patient's and an
 order's DEL_YN) and '1'/'0' (a diagnosis's USE_YN, 0 = deleted); "empty" dates as sentinels:
 
 * ``T_PATIENT.BIRTH_DT`` CHAR(8) 'YYYYMMDD': '19000101' (SQL Server's zero date) for an unknown birth date,
@@ -202,7 +202,7 @@ def _receipts(db: WinSqlClinic) -> list[tuple[Any, ...]]:
         self_pay = (total * Decimal("0.3")).quantize(Decimal("1.0000"))
         receipt_day = (written + dt.timedelta(days=1)).strftime("%Y%m%d")
         rows.append((guid("rcpt", v).bytes, visit_guid(v), patient_guid(patient, db.engine), receipt_day,
-                     f"{total}.00" if db.engine == "postgresql" else total, self_pay, total - self_pay,
+                     f"{self_pay:.2f}" if db.engine == "postgresql" else self_pay, self_pay, total - self_pay,
                      "Y" if v % 40 == 9 else "N", *_audit(v, written, db.engine)))
     return rows
 
