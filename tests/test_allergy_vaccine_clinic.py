@@ -297,7 +297,8 @@ def _assert_clinic(bag: Path, rows: dict[str, list[tuple[Any, ...]]]) -> None:
         resource = coverages[str(key)]
         assert resource["subscriber"] == {"display": head} and "subscriberId" not in resource
         assert resource["type"]["text"] == payer and resource["identifier"][0]["value"] == card
-        iso = [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in (start, end) if d]
+        # the open end 99991231 is no end (sentinel-date, carried raw): an open period, never one ending in 9999
+        iso = [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in (start, end) if d and d != "99991231"]
         assert resource["period"] == dict(zip(("start", "end"), iso, strict=False)), key
     # the medication list is MedicationStatements, not this clinic's orders
     statements = _by_key(bag, "MedicationStatement")
@@ -330,7 +331,8 @@ def _the_flow(db: Any, tmp_path: Path, allergy_defects: dict[str, int]) -> tuple
     outcome = {e["entity"]: (e["exported"], e["quarantined"], e["field_defects"])
                for e in check["reconciliation"]["entities"]}
     assert outcome == {"patient": (PATIENTS, 0, {}), "allergy": (ALLERGIES, 0, allergy_defects),
-                       "immunization": (VACCINATIONS, 0, {}), "coverage": (INSURANCE, 0, {}),
+                       "immunization": (VACCINATIONS, 0, {}),
+                       "coverage": (INSURANCE, 0, {"sentinel-date": INSURANCE // 6}),
                        "medication_statement": (MEDICATIONS, 0, {})}, outcome
     _dry, _sealed, bag = exported(flow, tmp_path)
     return flow, bag

@@ -38,6 +38,8 @@ BAG_COUNTS = {
     ("records", "duplicate"): {"patient": 1},
     ("records", "null-key"): {"lab_result": 1},
     ("values", "invalid-date"): {"patient": 1, "allergy": 1, "coverage": 1},
+    # the insurance's open ends (99991231): no end, the cell kept as written (sentinel-date)
+    ("values", "sentinel-date"): {"coverage": 13},
     ("values", "control-characters"): {"patient": 1, "diagnosis": 1},
     ("values", "invalid-number"): {"receipt": 1, "vital_signs": 1},
     ("values", "bad-encoding"): {"patient": 1},
@@ -57,6 +59,7 @@ CLI_KO = [
     "• 번호가 다른 기록과 띄어쓰기만 다른 기록 1건 (검사 결과 1)" + KEPT,
     "• 번호가 다른 기록과 겹치는 기록 1건 (환자 1)" + KEPT,
     "• 기록 번호가 없는 기록 1건 (검사 결과 1)" + KEPT,
+    "• 날짜 없음을 뜻하는 자리표시 날짜(1900-01-01 등)인 값 13개 (보험 자격 이력 13)" + STAYS,
     "• 날짜를 읽을 수 없는 값 3개 (환자 1, 알레르기·부작용 1, 보험 자격 이력 1)" + STAYS,
     "• 보이지 않는 특수 문자가 들어 있는 값 2개 (환자 1, 상병 1)" + STAYS,
     "• 숫자로 읽을 수 없는 값 2개 (진료비 영수증 1, 활력징후 1)" + STAYS,
@@ -80,6 +83,7 @@ CLI_EN = [
     "• 1 record with a number differing from another's only by spaces (Lab results 1)" + ONE_KEPT_EN,
     "• 1 record with a number another record has too (Patients 1)" + ONE_KEPT_EN,
     "• 1 record without a record number (Lab results 1)" + ONE_KEPT_EN,
+    "• 13 values with a placeholder date meaning no date (1900-01-01 and the like) (Insurance coverage periods 13)" + STAYS_EN,
     "• 3 values with a date that cannot be read (Patients 1, Allergies and adverse reactions 1, "
     "Insurance coverage periods 1)" + STAYS_EN,
     "• 2 values holding invisible special characters (Patients 1, Diagnoses 1)" + STAYS_EN,
@@ -141,7 +145,7 @@ def check_against_bag(lines: list[str], clinic: Clinic) -> None:
     """The lines' totals are the bag's: records kept separately and values kept as they were; no patient value,
     no engineering word."""
     report = json.loads((clinic.bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
-    assert shown_totals(lines) == (report["totals"]["quarantined"], sum(report["field_defects"].values())) == (22, 9)
+    assert shown_totals(lines) == (report["totals"]["quarantined"], sum(report["field_defects"].values())) == (22, 9 + 13)  # + the open ends
     assert bag_counts(clinic.bag) == BAG_COUNTS
     text = "\n".join(lines)
     assert not [secret for secret in clinic.db.secrets if secret in text]

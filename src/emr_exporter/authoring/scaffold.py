@@ -57,7 +57,7 @@ from emr_exporter.connectors.spec import (
     TABLE_NAME,
     TOML_BARE_KEY,
 )
-from emr_exporter.connectors.transforms import JULIAN_DAYS, parse_date_text
+from emr_exporter.connectors.transforms import JULIAN_DAYS, SENTINEL_DATES, parse_date_text
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
@@ -163,9 +163,11 @@ def cp949_read_as_latin1(text: str) -> bool:
     return any("\uac00" <= ch <= "\ud7a3" for ch in decoded)
 
 
-#: "No end yet" as Korean EMRs write it (coverage, prescriptions: 99991231): a date for the date shape (it maps
-#: as the date 9999-12-31), though no other year past 2100 is.
-OPEN_END_DATE = dt.date(9999, 12, 31)
+#: The days Windows EMRs write for "no date" (transforms.SENTINEL_DATES: 1900-01-01, 1899-12-30, 1753-01-01,
+#: 0001-01-01, and 9999-12-31, "no end yet" as Korean EMRs write it on coverage and prescriptions): a date for the
+#: date shape, though no other year outside 1900-2100 is: a column of them is a date column, and the export reads
+#: each of them as no date (the cell carried raw, ``sentinel-date``).
+_SENTINEL_NUMBERS = frozenset(int(day.strftime("%Y%m%d")) for day in SENTINEL_DATES)
 
 
 def _valid_date(text: str, fmt: str) -> bool:
@@ -174,7 +176,7 @@ def _valid_date(text: str, fmt: str) -> bool:
     except ValueError:
         return False
     # An 8-digit institution code (31234567) is not the year 3123.
-    return 1900 <= parsed.year <= 2100 or parsed.date() == OPEN_END_DATE
+    return 1900 <= parsed.year <= 2100 or parsed.date() in SENTINEL_DATES
 
 
 #: Dates and times as Korean Windows, .NET and web pages write them: shape -> the format that reads them
@@ -328,7 +330,7 @@ def _number_shapes(value: int | float | Decimal) -> set[str]:
         shapes.add("julian")
         if value * 2 % 1:
             shapes.add("julian_time")
-    if isinstance(value, int) and (19000101 <= value <= 21001231 or value == 99991231) \
+    if isinstance(value, int) and (19000101 <= value <= 21001231 or value in _SENTINEL_NUMBERS) \
             and _valid_date(str(value), "%Y%m%d"):
         shapes.add("yyyymmdd")  # a date kept as the number 20230101 (INTEGER or NUMBER(8) columns)
     elif whole and _EPOCH_S[0] <= value < _EPOCH_S[1]:
@@ -473,7 +475,11 @@ class DatabaseProfile:
 
     @property
     def cp949_seen(self) -> bool:
-        return any(c.cp949_only_text for t in self.tables for c in t.columns)
+        """Whether a column holds text that is CP949, not UTF-8. Bytes of a binary column (a GUID kept as
+        BINARY(16) or bytea, 16 random bytes) that happen to decode as CP949 are no text: such a column counts only
+        where its CP949 values outnumber its binary ones (was: a receipt's BINARY(16) GUIDs set ``encoding =
+        "cp949"`` on a UTF-8 database)."""
+        return any(c.cp949_only_text > c.shapes.get("binary", 0) for t in self.tables for c in t.columns)
 
     @property
     def cp949_as_latin1(self) -> list[str]:
@@ -911,7 +917,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "department": (r"DEPT.*", r"진료과"),
         "payer_type": (r"INS_?(GB|KIND|TYPE|CD)", r"PAYER.*", r"BOHUM.*", r"보험.*"),
         "night_or_holiday": (r"NIGHT.*", r"HOLI.*", r"YAGAN.*"),
-        "reason": (r"CHIEF_?COMPLAINTS?", r"CC(_?(TXT|TEXT))?", r"주소증|주호소"),
+        "reason": (r"CHIEF_?(COMPLAINTS?|CMPL|CMPLNT)", r"CC(_?(TXT|TEXT))?", r"주소증|주호소"),
         # an admission's route as recorded (외래, 응급실, 전원: Encounter.hospitalization.admitSource's text)
         "admitted_from": (r"ADM(IT|ISSION)?_?(ROUTE|PATH|FROM|SRC|SOURCE)(_?(CD|NM))?", r"입원경로.*"),
     },
@@ -1001,7 +1007,7 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "non_covered": (r"NON_?INS.*", r"BIGUP.*", r"비급여.*"),
         "total": (r"TOT(AL)?_?AMT", r"TOTAL", r"CHONG_?(AMT|AEK)", r"(진료비_?)?총액", r"총_?진료비",
                   r"진료비_?(합계|총계)", r"(BILL|INVOICE|INV|GRAND)_?(TOTAL|AMOUNT|AMT)", _BILL_AMOUNT),
-        "paid": (r"PAID.*", r"PAY_?AMT", r"SUNAP_?AMT", r"납부.*", r"(실_?)?(수납|영수)_?(액|금액)"),
+        "paid": (r"PAID.*", r"PAY_?AMT", r"(SUNAP|RCPT|RECEIPT)_?AMT", r"납부.*", r"(실_?)?(수납|영수)_?(액|금액)"),
     },
     "fee_line": {
         "service_date": (r"SVC_?(YMD|DT|DATE)", r"(SERVICE|TREAT|JINRYO)_?(YMD|DT|DATE)"),
@@ -1277,6 +1283,10 @@ def _history_table(table: TableProfile) -> bool:
 #: require; never a date (deleted_at) nor who deleted it. OpenMRS and its kin say ``voided`` (1: voided, kept).
 _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)?REMOVED(_?YN)?",
                   r"(IS_?)?VOID(ED)?(_?(YN|FLAG))?", r"삭제(여부|구분|유무)?")
+#: An in-use flag of a record's row (a diagnosis's USE_YN, 사용여부 'N'/'0'): the soft-delete flag the other way round,
+#: the row no longer in use was deleted (read so only on an entity with a status; a patient's is ``active``).
+#: Never ``ACTIVE``/``IS_ACTIVE``: on a diagnosis or an allergy that is the clinical status, not a deletion.
+_IN_USE_ROW = r"USE_?(YN|FLAG|FLG|FG|YESNO)|사용(여부|유무)"
 #: A row's status column (Care2x's ``status`` on every table) that is a soft delete when its every sampled value
 #: is one of the words below (compared in lower case), at least one of them saying the row was deleted.
 _DELETION_STATUS = r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)"
@@ -2699,13 +2709,15 @@ class _Guesser:
                     f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
                     "as an ordinary one", map={**dead, **live}))
                 return
-            if not any(_name_fits(p, column) for p in _DELETION_FLAG):
+            in_use = target == "status" and _name_fits(_IN_USE_ROW, column)
+            if not in_use and not any(_name_fits(p, column) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
             if not pairs or not values <= {v for pair in pairs for v in pair}:
                 continue
             mapping: dict[str, str | bool] = {}
-            for deleted, kept in pairs:
+            for yes, no in pairs:
+                deleted, kept = (no, yes) if in_use else (yes, no)
                 mapping.setdefault(deleted, "entered-in-error" if target == "status" else False)
                 mapping.setdefault(kept, "" if target == "status" else True)
             if not instead([v for v in values if mapping.get(v) in ("entered-in-error", False)]):
@@ -2713,9 +2725,11 @@ class _Guesser:
             used.add(column.name)
             said = ("status entered-in-error, the others an ordinary record" if target == "status"
                     else "active = false")
+            names_says = ("whether the row is in use (one no longer in use was deleted)" if in_use
+                          else "the row was deleted (a soft delete)")
             guess.fields.append(FieldGuess(
                 target, column.name, "status" if target == "status" else "bool",
-                f"column name says the row was deleted (a soft delete); every sampled value is one of "
+                f"column name says {names_says}; every sampled value is one of "
                 f"{', '.join(sorted(mapping))}: a deleted row is exported with {said}, never dropped nor as an "
                 "ordinary one", map=mapping))
             return
@@ -5474,7 +5488,8 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     code map's keys against them; they are never written anywhere."""
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
-                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,))
+                + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG
+                + (_DELETION_STATUS, _IN_USE_ROW))
     statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG)
     for table in profile.tables:
         # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters

@@ -49,7 +49,7 @@ class FieldRepaired(Exception):
 #: and the raw value carried beside it); on a required field or a key they still quarantine the row.
 FIELD_LEVEL_REASONS = frozenset({
     "bad-encoding", "lossy-text", "invalid-date", "invalid-number", "invalid-bool", "unmapped-code",
-    "invalid-rrn", "ambiguous-ref", "unreadable-teeth", "unreadable-surface", "unreadable-eye",
+    "invalid-rrn", "ambiguous-ref", "unreadable-teeth", "unreadable-surface", "unreadable-eye", "sentinel-date",
 })
 
 #: Code points a FHIR string may not hold: below U+0020 other than tab, LF and CR (and DEL, as invisible).
@@ -594,7 +594,38 @@ def _no_offset(field: FieldSpec) -> RowRejected:
                                        "reads: the zone of a value without one is unknown")
 
 
+#: Days Windows EMRs (SQL Server, Access, Delphi, .NET) write for "no date" (docs/connectors.md, "Sentinel dates"):
+#: no patient was born, seen or insured on them, so such a value is no date: the field is dropped and its cell carried
+#: raw with the reason ``sentinel-date`` (a required field's row is quarantined with it), never exported as a birth
+#: in 1900 or a visit in 9999. The day decides, whatever the time of day: SQL Server keeps a time alone as
+#: 1900-01-01 hh:mm, OLE Automation as 1899-12-30 hh:mm.
+SENTINEL_DATES: dict[dt.date, str] = {
+    dt.date(1900, 1, 1): "SQL Server's zero date (datetime 0, what an empty string stored in a datetime becomes)",
+    dt.date(1899, 12, 30): "the OLE Automation zero date (Access, Delphi, Excel, VB: day 0)",
+    dt.date(1753, 1, 1): "SQL Server datetime's first day (its minimum)",
+    dt.date(1, 1, 1): "the first day of the calendar (.NET DateTime.MinValue, datetime2's default)",
+    dt.date(9999, 12, 31): "the last day of the calendar (an open end: no end yet)",
+}
+
+
+def sentinel_date(value: dt.date) -> str | None:
+    """What the sentinel day ``value`` (a date or a date-time) stands for (:data:`SENTINEL_DATES`), else None."""
+    return SENTINEL_DATES.get(value.date() if isinstance(value, dt.datetime) else value)
+
+
+def _no_sentinel(day: dt.date, field: FieldSpec) -> None:
+    what = sentinel_date(day)
+    if what is not None:
+        raise RowRejected("sentinel-date", f"field '{field.name}' holds {what}: no date")
+
+
 def to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
+    day = _to_date(value, field, ctx)
+    _no_sentinel(day, field)
+    return day
+
+
+def _to_date(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date:
     if _is_epoch(field):
         return _epoch(value, field, ctx).date()
     if _is_julian(field):
@@ -651,6 +682,12 @@ def _as_recorded(parsed: dt.date, text: str, formats: tuple[tuple[str, ...] | No
 
 
 def to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:
+    moment = _to_datetime(value, field, ctx)
+    _no_sentinel(moment, field)
+    return moment
+
+
+def _to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.datetime | dt.date:
     if _is_epoch(field):
         return _epoch(value, field, ctx)
     if _is_julian(field):

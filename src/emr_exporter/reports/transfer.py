@@ -125,6 +125,11 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                            "이관했고 원래 값은 원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
                            "Written otherwise than as tooth surfaces (M/O/D/B/L, mesial, occlusal …), e.g. 'F': "
                            "transferred without the surfaces; the value is kept verbatim. Nothing to do."),
+    "sentinel-date": ("날짜 없음을 뜻하는 자리표시 날짜", "a placeholder date that means no date",
+                      "1900-01-01, 1899-12-30, 9999-12-31처럼 EMR이 '날짜 없음' 대신 적는 날짜는 날짜 없이 "
+                      "이관했고 원래 값은 원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
+                      "A date the EMR writes for 'no date' (1900-01-01, 1899-12-30, 9999-12-31): transferred without "
+                      "the date; the value is kept verbatim. Nothing to do."),
     "unreadable-eye": ("어느 눈인지 읽을 수 없는 표기", "an eye side that cannot be read",
                        "우안·좌안·양안(R/L/OU)으로 읽을 수 없는 표기는 눈 없이 이관했고 원래 값은 원본 그대로 "
                        "보관되어 있습니다. 따로 할 일은 없습니다.",
