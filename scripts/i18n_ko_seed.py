@@ -269,6 +269,7 @@ KO: dict[str, str] = {
     "Medication list": "복용 약 목록",
     "Lab reports": "검사 보고서",
     "Payments (card, cash)": "수납 결제 (카드·현금)",
+    "Appointments (bookings)": "예약",
     # texts: reasons
     "refers to a record that does not exist": "없는 기록을 가리킴",
     "repeats another record's number": "다른 기록과 번호가 중복됨",

@@ -36,6 +36,7 @@ def entity_name(entity: str) -> str:
         "medication_statement": QCoreApplication.translate("Texts", "Medication list"),
         "lab_report": QCoreApplication.translate("Texts", "Lab reports"),
         "payment": QCoreApplication.translate("Texts", "Payments (card, cash)"),
+        "appointment": QCoreApplication.translate("Texts", "Appointments (bookings)"),
     }
     return names.get(entity, entity)
 

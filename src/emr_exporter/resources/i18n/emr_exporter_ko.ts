@@ -1094,316 +1094,321 @@ Valid from {start} to {end}</source>
             <translation>수납 결제 (카드·현금)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="49" />
+            <location filename="../../gui/texts.py" line="39" />
+            <source>Appointments (bookings)</source>
+            <translation>예약</translation>
+        </message>
+        <message>
+            <location filename="../../gui/texts.py" line="50" />
             <source>{kind} (“{section}”)</source>
             <translation>{kind} (“{section}”)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="56" />
+            <location filename="../../gui/texts.py" line="57" />
             <source>the EMR's table “{table}”</source>
             <translation>EMR 표 “{table}”</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="67" />
+            <location filename="../../gui/texts.py" line="68" />
             <source>Part of the EMR's table “{table}”, kept exactly as it is (why: measurements that are neither vital signs nor lab results, kept as they were written)</source>
             <translation>EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 (이유: 활력징후도 검사 결과도 아닌 측정 기록, 기록된 그대로)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="70" />
+            <location filename="../../gui/texts.py" line="71" />
             <source>Part of the EMR's table “{table}”, kept exactly as it is (why: “{reason}”)</source>
             <translation>EMR 표 “{table}”의 일부 기록, 원래 모습 그대로 보관 (이유: “{reason}”)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="77" />
+            <location filename="../../gui/texts.py" line="78" />
             <source>refers to a record that does not exist</source>
             <translation>없는 기록을 가리킴</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="78" />
+            <location filename="../../gui/texts.py" line="79" />
             <source>repeats another record's number</source>
             <translation>다른 기록과 번호가 중복됨</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="79" />
+            <location filename="../../gui/texts.py" line="80" />
             <source>has an impossible date</source>
             <translation>있을 수 없는 날짜</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="80" />
+            <location filename="../../gui/texts.py" line="81" />
             <source>a required value is empty</source>
             <translation>꼭 필요한 값이 비어 있음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="81" />
+            <location filename="../../gui/texts.py" line="82" />
             <source>text that cannot be read (damaged characters)</source>
             <translation>읽을 수 없는 글자(깨진 문자)</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="82" />
+            <location filename="../../gui/texts.py" line="83" />
             <source>text that would lose characters</source>
             <translation>글자가 손실될 수 있는 텍스트</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="83" />
+            <location filename="../../gui/texts.py" line="84" />
             <source>the attached file is missing</source>
             <translation>첨부파일이 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="84" />
+            <location filename="../../gui/texts.py" line="85" />
             <source>the attached file cannot be read</source>
             <translation>첨부파일을 읽을 수 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="85" />
+            <location filename="../../gui/texts.py" line="86" />
             <source>the file is outside the attachments folder</source>
             <translation>첨부파일 폴더 밖의 파일</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="86" />
+            <location filename="../../gui/texts.py" line="87" />
             <source>the record has no number</source>
             <translation>기록 번호가 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="87" />
+            <location filename="../../gui/texts.py" line="88" />
             <source>a number that is not valid</source>
             <translation>올바르지 않은 숫자</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="88" />
+            <location filename="../../gui/texts.py" line="89" />
             <source>a code the EMR connector does not know</source>
             <translation>프로그램이 모르는 코드</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="89" />
+            <location filename="../../gui/texts.py" line="90" />
             <source>a yes/no value that is not valid</source>
             <translation>올바르지 않은 예/아니오 값</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="90" />
+            <location filename="../../gui/texts.py" line="91" />
             <source>stored data that is not valid</source>
             <translation>올바르지 않은 저장 데이터</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="91" />
+            <location filename="../../gui/texts.py" line="92" />
             <source>cannot be written in the national format</source>
             <translation>표준 형식으로 옮길 수 없음</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="118" />
+            <location filename="../../gui/texts.py" line="119" />
             <source>institution</source>
             <translation>기관 정보</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="119" />
+            <location filename="../../gui/texts.py" line="120" />
             <source>EMR</source>
             <translation>EMR</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="120" />
+            <location filename="../../gui/texts.py" line="121" />
             <source>scan</source>
             <translation>살펴보기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="121" />
+            <location filename="../../gui/texts.py" line="122" />
             <source>export</source>
             <translation>내보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="122" />
+            <location filename="../../gui/texts.py" line="123" />
             <source>check</source>
             <translation>확인</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="123" />
+            <location filename="../../gui/texts.py" line="124" />
             <source>sending</source>
             <translation>보내기</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="124" />
+            <location filename="../../gui/texts.py" line="125" />
             <source>done</source>
             <translation>완료</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="134" />
+            <location filename="../../gui/texts.py" line="135" />
             <source>The certificate password is wrong. Type it again (capital letters matter).</source>
             <translation>인증서 비밀번호가 틀렸습니다. 다시 입력하세요(대소문자를 구분합니다).</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="138" />
+            <location filename="../../gui/texts.py" line="139" />
             <source>This certificate has expired. Renew the institution's certificate (공동인증서) and load it.</source>
             <translation>인증서 유효기간이 지났습니다. 기관 인증서(공동인증서)를 갱신한 뒤 다시 불러오세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="142" />
+            <location filename="../../gui/texts.py" line="143" />
             <source>This certificate is not valid yet. Check the computer's date and time.</source>
             <translation>아직 사용할 수 없는 인증서입니다. 컴퓨터의 날짜와 시간을 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="145" />
+            <location filename="../../gui/texts.py" line="146" />
             <source>This certificate cannot be used for signing.</source>
             <translation>이 인증서로는 서명할 수 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="153" />
+            <location filename="../../gui/texts.py" line="154" />
             <source>The EMR database cannot be opened. Check the file or the connection details.</source>
             <translation>EMR 데이터베이스를 열 수 없습니다. 파일이나 연결 정보를 확인하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="157" />
+            <location filename="../../gui/texts.py" line="158" />
             <source>This EMR account is not allowed to read part of the records. Ask your IT contractor or the EMR company to allow it to read everything, then start again.</source>
             <translation>이 EMR 계정으로는 진료기록 일부를 읽을 수 없습니다. 전산 담당자나 EMR 회사에 모두 읽을 수 있게 해 달라고 요청한 뒤 다시 시작하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="162" />
+            <location filename="../../gui/texts.py" line="163" />
             <source>Reading the EMR database failed.</source>
             <translation>EMR 데이터베이스를 읽지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="164" />
+            <location filename="../../gui/texts.py" line="165" />
             <source>Stopped.</source>
             <translation>멈췄습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="166" />
+            <location filename="../../gui/texts.py" line="167" />
             <source>The store keeps reporting an error, so sending stopped: trying again will not fix it. The file is safe on this PC. Tell the store's help desk the message below.</source>
             <translation>보관시스템이 계속 오류를 알려 보내기를 멈췄습니다. 다시 시도해도 해결되지 않습니다. 파일은 이 PC에 안전하게 있습니다. 아래 메시지를 보관시스템 고객센터에 알려 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="171" />
+            <location filename="../../gui/texts.py" line="172" />
             <source>The store has received the whole file and is still checking it. Nothing needs to be sent again: press Resume later to get the receipt.</source>
             <translation>보관시스템이 파일을 모두 받았고 아직 확인하고 있습니다. 다시 보낼 것은 없습니다. 잠시 뒤 [이어서 보내기]를 누르면 접수번호를 받습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="176" />
+            <location filename="../../gui/texts.py" line="177" />
             <source>Upload paused. Press Resume to continue from where it stopped.</source>
             <translation>보내기를 멈췄습니다. [이어서 보내기]를 누르면 멈춘 곳부터 이어서 보냅니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="178" />
+            <location filename="../../gui/texts.py" line="179" />
             <source>The upload did not succeed. The file is safe on this PC; try again later or carry it.</source>
             <translation>보내지 못했습니다. 파일은 이 PC에 안전하게 있습니다. 나중에 다시 보내거나 다른 PC로 옮겨서 보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="182" />
+            <location filename="../../gui/texts.py" line="183" />
             <source>The sealed file did not pass the check. Do not send it; export again.</source>
             <translation>봉인 파일이 확인을 통과하지 못했습니다. 보내지 말고 다시 내보내세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="186" />
+            <location filename="../../gui/texts.py" line="187" />
             <source>A setting is missing or wrong.</source>
             <translation>설정이 빠졌거나 잘못되었습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="188" />
+            <location filename="../../gui/texts.py" line="189" />
             <source>The step did not finish.</source>
             <translation>이 단계를 마치지 못했습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="189" />
+            <location filename="../../gui/texts.py" line="190" />
             <source>An unexpected problem occurred. Please send the details below to your IT contractor.</source>
             <translation>예상하지 못한 문제가 생겼습니다. 아래 내용을 전산 담당자에게 보내 주세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="201" />
+            <location filename="../../gui/texts.py" line="202" />
             <source>The part already exported is kept in the chosen folder: press Start export with the same folder and it continues where it stopped. Do not delete the files in that folder.</source>
             <translation>이미 내보낸 기록은 고른 폴더에 그대로 있습니다. 같은 폴더로 [내보내기 시작]을 누르면 멈춘 곳부터 이어서 합니다. 그 폴더의 파일은 지우지 마세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="204" />
+            <location filename="../../gui/texts.py" line="205" />
             <source>Nothing was written to the folder yet: press Start export and it starts from the beginning.</source>
             <translation>폴더에는 아직 아무것도 쓰지 않았습니다. [내보내기 시작]을 누르면 처음부터 시작합니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="212" />
+            <location filename="../../gui/texts.py" line="213" />
             <source>The EMR's database server stopped answering: another program (often the EMR program itself) keeps part of the records locked. Close the EMR program on every PC, then try again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 다른 프로그램(대개 EMR 프로그램 자신)이 진료기록 일부를 잠그고 있습니다. 모든 PC에서 EMR 프로그램을 닫은 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="217" />
+            <location filename="../../gui/texts.py" line="218" />
             <source>The EMR's database server stopped answering: its answer does not arrive through the network. Check the cable, Wi-Fi or VPN to the PC where the EMR's database runs, then try again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. 서버의 응답이 네트워크를 통해 도착하지 않습니다. EMR 데이터베이스가 있는 PC까지의 랜선, 와이파이, 가상 사설망(원격 접속)을 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="221" />
+            <location filename="../../gui/texts.py" line="222" />
             <source>The EMR's database server stopped answering. Check that the PC where the EMR's database runs is switched on and the EMR program works there, and the network to it, then try again. Nothing is lost.</source>
             <translation>EMR 데이터베이스 서버가 응답을 멈췄습니다. EMR 데이터베이스가 있는 PC가 켜져 있고 그 PC에서 EMR 프로그램이 작동하는지, 그 PC까지의 네트워크가 괜찮은지 확인한 다음 다시 해 보세요. 잃어버린 것은 없습니다.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="230" />
+            <location filename="../../gui/texts.py" line="231" />
             <source>The database did not accept the account name or the password. Type the database password again (capital letters matter). If it still fails, ask your IT contractor for the account name and password.</source>
             <translation>데이터베이스가 계정 이름이나 비밀번호를 받아들이지 않았습니다. 데이터베이스 비밀번호를 다시 입력하세요(대문자와 소문자를 구분합니다). 그래도 안 되면 전산 담당자에게 계정 이름과 비밀번호를 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="234" />
+            <location filename="../../gui/texts.py" line="235" />
             <source>The EMR server PC does not answer: it may be switched off, or the network to it is down. Check that the EMR server PC is switched on and connected to the network (cable or Wi-Fi), then try again. If it still fails, ask your IT contractor to check the server's name and port.</source>
             <translation>EMR 서버 컴퓨터가 응답하지 않습니다. 꺼져 있거나 그 컴퓨터까지의 네트워크가 끊겼을 수 있습니다. EMR 서버 컴퓨터가 켜져 있는지, 랜선이나 와이파이로 연결되어 있는지 확인한 다음 다시 해 보세요. 그래도 안 되면 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="238" />
+            <location filename="../../gui/texts.py" line="239" />
             <source>The EMR server PC is on, but its EMR database does not take the connection: the database is not running (or still starting), or the port is wrong. Check that the EMR program works on the EMR server PC (if it does not, restart that PC), then try again. If it still fails, ask your IT contractor to check the server's port.</source>
             <translation>EMR 서버 컴퓨터는 켜져 있지만 그 컴퓨터의 EMR 데이터베이스가 연결을 받지 않습니다. 데이터베이스가 꺼져 있거나 아직 켜지는 중이거나, 포트 번호가 틀렸을 수 있습니다. EMR 서버 컴퓨터에서 EMR 프로그램이 잘 열리는지 확인한 다음(열리지 않으면 그 컴퓨터를 다시 시작하세요) 다시 해 보세요. 그래도 안 되면 전산 담당자에게 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="243" />
+            <location filename="../../gui/texts.py" line="244" />
             <source>The EMR server PC took the connection, but its EMR database did not answer in time: it may be stuck or very busy. Wait a moment and try again. If it keeps happening, restart the EMR server PC, or ask your IT contractor to check the server's name and port.</source>
             <translation>EMR 서버 컴퓨터에 연결은 되었지만 그 컴퓨터의 EMR 데이터베이스가 제때 응답하지 않았습니다. 멈춰 있거나 몹시 바쁠 수 있습니다. 잠시 기다린 다음 다시 해 보세요. 계속 그러면 EMR 서버 컴퓨터를 다시 시작하거나, 전산 담당자에게 서버 이름과 포트 번호를 확인해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="247" />
+            <location filename="../../gui/texts.py" line="248" />
             <source>The database server answered, but it has no database with that name. Ask your IT contractor or the EMR company for the database's exact name.</source>
             <translation>데이터베이스 서버에는 연결되었지만 그런 이름의 데이터베이스가 없습니다. 전산 담당자나 EMR 회사에 데이터베이스의 정확한 이름을 물어보세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="250" />
+            <location filename="../../gui/texts.py" line="251" />
             <source>The program this PC needs to reach that kind of database (its driver) is not installed. Ask your IT contractor to install it.</source>
             <translation>이 PC에 그 데이터베이스에 연결하는 프로그램(드라이버)이 설치되어 있지 않습니다. 전산 담당자에게 설치해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="253" />
+            <location filename="../../gui/texts.py" line="254" />
             <source>That EMR connection is not set up in Windows on this PC. Ask your IT contractor to set it up.</source>
             <translation>그 EMR 연결이 이 PC의 Windows 설정에 없습니다. 전산 담당자에게 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="255" />
+            <location filename="../../gui/texts.py" line="256" />
             <source>The EMR connection set up in Windows does not fit this program (32-bit or 64-bit). Ask your IT contractor to set it up again.</source>
             <translation>Windows에 설정된 EMR 연결이 이 프로그램과 맞지 않습니다(32비트/64비트). 전산 담당자에게 다시 설정해 달라고 하세요.</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="277" />
+            <location filename="../../gui/texts.py" line="278" />
             <source>the store reported an error ({status})</source>
             <translation>보관시스템이 오류({status})를 알렸습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="280" />
+            <location filename="../../gui/texts.py" line="281" />
             <source>the store did not answer in time</source>
             <translation>보관시스템이 제때 응답하지 않았습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="282" />
+            <location filename="../../gui/texts.py" line="283" />
             <source>the store closed the connection without answering</source>
             <translation>보관시스템이 응답 없이 연결을 끊었습니다</translation>
         </message>
         <message>
-            <location filename="../../gui/texts.py" line="283" />
+            <location filename="../../gui/texts.py" line="284" />
             <source>the connection to the store failed (check the internet)</source>
             <translation>보관시스템에 연결하지 못했습니다(인터넷 연결을 확인하세요)</translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="289" />
+            <location filename="../../gui/texts.py" line="290" />
             <source>%n s</source>
             <translation>
                 <numerusform>%n초</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="292" />
+            <location filename="../../gui/texts.py" line="293" />
             <source>%n min</source>
             <translation>
                 <numerusform>%n분</numerusform>
             </translation>
         </message>
         <message numerus="yes">
-            <location filename="../../gui/texts.py" line="293" />
+            <location filename="../../gui/texts.py" line="294" />
             <source>%n h</source>
             <translation>
                 <numerusform>%n시간</numerusform>
