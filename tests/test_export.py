@@ -70,8 +70,9 @@ def test_reconciliation_balances_for_every_entity(demo_clinic, exported) -> None
     assert rec.balanced
     by_entity = {e.entity: e for e in rec.entities}
     spec = load_connector("demo")  # several sections may feed one entity (nursing notes are chart notes)
-    # every entity but payment: the demo clinic keeps no payments table (수납결제; tests/test_billing_clinic.py has one)
-    assert {spec.entities[name].canonical for name in by_entity} == set(model.ENTITY_TYPES) - {"payment"}
+    # every entity but payment and appointment: the demo clinic keeps no payments table (수납결제;
+    # tests/test_billing_clinic.py has one) and no bookings (예약; tests/test_appointments_clinic.py has them)
+    assert {spec.entities[name].canonical for name in by_entity} == set(model.ENTITY_TYPES) - {"payment", "appointment"}
     with sqlite3.connect(demo_clinic.path) as conn:
         for e in rec.entities:
             table_rows = conn.execute(f"SELECT COUNT(*) FROM {e.table}").fetchone()[0]

@@ -22,7 +22,7 @@ PATIENT_ID = model.record_id("demo", "PT", "1")
 VISIT_ID = model.record_id("demo", "VISIT", "1")
 DOCTOR_ID = model.record_id("demo", "DOCTOR", "D1")
 CLINICAL_TYPES = {model.Allergy, model.Immunization, model.VitalSigns, model.Coverage, model.MedicationStatement,
-                  model.LabReport, model.Payment}
+                  model.LabReport, model.Payment, model.Appointment}
 
 
 def prov(table: str, key: str) -> model.Provenance:
@@ -38,9 +38,9 @@ def one(record: Any) -> dict[str, Any]:
 def test_every_new_type_has_a_resource_type() -> None:
     assert set(model.ENTITY_TYPES.values()) >= CLINICAL_TYPES
     assert {fhir.resource_type_of(e) for e in ("allergy", "immunization", "vital_signs", "coverage",
-                                                 "medication_statement", "lab_report", "payment")} == {
+                                                 "medication_statement", "lab_report", "payment", "appointment")} == {
         "AllergyIntolerance", "Immunization", "Observation", "Coverage", "MedicationStatement", "DiagnosticReport",
-        "PaymentReconciliation"}
+        "PaymentReconciliation", "Appointment"}
     assert model.ENTITY_ORDER.index("payment") > model.ENTITY_ORDER.index("receipt")
     # Parents before children: a lab report refers to its results.
     assert model.ENTITY_ORDER.index("lab_report") > model.ENTITY_ORDER.index("lab_result")
@@ -116,11 +116,14 @@ def test_a_status_no_value_set_code_reads_on_a_resource_with_no_unknown_keeps_th
                                    recorded_status="보류"),
         "PaymentReconciliation": model.Payment(id="p3", provenance=prov("PAY", "3"), patient_id=PATIENT_ID,
                                                paid=dt.date(2023, 3, 5), amount=Decimal("1"), recorded_status="보류"),
+        # a booking's 보류: booked (Appointment's value set has no unknown either)
+        "Appointment": model.Appointment(id="a3", provenance=prov("RESV", "3"), patient_id=PATIENT_ID,
+                                         start=dt.datetime(2024, 1, 1, 9, 30), recorded_status="보류"),
     }
     for resource_type, record in records.items():
         [resource] = [r for r in fhir.to_fhir(record, institution=INSTITUTION) if r["resourceType"] == resource_type]
         assert (resource["status"], resource["extension"][-1]) == (
-            {"Immunization": "completed", "Invoice": "issued"}.get(resource_type, "active"),
+            {"Immunization": "completed", "Invoice": "issued", "Appointment": "booked"}.get(resource_type, "active"),
             {"url": fhir.RECORDED_STATUS_URL, "valueString": "보류"}), resource_type
         assert fhir.status_kept_as_recorded(record) == "보류"
 

@@ -57,7 +57,9 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
             "tabcodification table": ("diagnosis",),
             # an invoice is a receipt (진료비 영수증: its patient, posting_date, grand_total and paid_amount; was:
             # carried, "invoice" no receipt's name to the scaffold)
-            "tabsales invoice": ("receipt",)}
+            "tabsales invoice": ("receipt",),
+            # the bookings are appointments (was: carried, no appointment entity)
+            "tabpatient appointment": ("appointment",)}
     assert _fates(bag) == {t.lower(): read.get(t.lower(), "carried") for t in FRAPPE_TABLES}
     # the vital signs of a patient nobody has (HLC-PAT-2026-09999) quarantined as an orphan, the prescription under
     # an encounter nobody has (HLC-ENC-2026-09999: no parent, so no patient) as missing its patient
@@ -69,7 +71,8 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
                               ("order_line", "tabDrug Prescription", 101, 100, 1),
                               ("lab_result", "tabNormal Test Result", 120, 120, 0),
                               ("diagnosis", "tabCodification Table", 140, 140, 0),
-                              ("receipt", "tabSales Invoice", 50, 50, 0)}
+                              ("receipt", "tabSales Invoice", 50, 50, 0),
+                              ("appointment", "tabPatient Appointment", 60, 60, 0)}
     orphans = {json.loads(line)["key"]: json.loads(line)["reason_code"]
                for p in sorted(bag.glob("data/raw/*.ndjson")) for line in p.read_bytes().splitlines()}
     assert orphans == {clinic.dirty["orphan_vitals"]: "orphan", clinic.dirty["orphan_prescription"]: "required-missing"}
@@ -122,6 +125,13 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert orders["7586e0fc58"]["encounter"]["reference"] == f"Encounter/{encounters['HLC-ENC-2026-00008']['id']}"
     assert {o["encounter"]["reference"] for o in orders.values()} <= {
         f"Encounter/{e['id']}" for e in encounters.values()}
+    # each booking an Appointment at its appointment_datetime for its duration (minutes), Scheduled booked, Closed and
+    # Checked Out fulfilled, Cancelled cancelled; never an Encounter (80 Encounters, the encounters' own)
+    appointments = _resources(bag, "Appointment")
+    assert {k: (a["status"], a["start"], a["minutesDuration"]) for k, a in appointments.items()} == {
+        f"HLC-APP-2026-{a:05d}": (("booked", "fulfilled", "cancelled", "fulfilled")[a % 4], (dt.datetime(
+            2026, 2, 2, 9, 0) + dt.timedelta(days=a, minutes=30 * (a % 8))).isoformat() + "+09:00", 15)
+        for a in range(1, 61)}
     invoices = _resources(bag, "Invoice")
     assert {k: (i["totalGross"]["value"], i["date"], i["subject"]["reference"] in {
         f"Patient/{p['id']}" for p in patients.values()}) for k, i in invoices.items()} == {
@@ -132,11 +142,12 @@ def test_a_frappe_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # visit of a child row) mapped 2992, quarantined 50: the visit joined in of 140 diagnosis codes and 100
     # prescriptions mapped, of the orphan prescription quarantined with it; then carried_raw 14950, mapped 3232,
     # transformed 644: the 140 diagnosis codes each also carried raw (looked for under the recorded-code system, a
-    # KCD-shaped code is under the KCD one), now read from their coding
-    assert scan["cells"] == {"carried_raw": 14810, "mapped": 3372, "quarantined": 51, "source": clinic.cells + JOINED,
-                             "transformed": 504}
+    # KCD-shaped code is under the KCD one), now read from their coding; the bookings, carried whole until they
+    # became Appointments, now mapped
+    assert scan["cells"] == {"carried_raw": 14360, "mapped": 3822, "quarantined": 51, "source": clinic.cells + JOINED,
+                             "transformed": 594}
     assert sorted((e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]) == [
-        ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),
+        ("appointment", 60, 0), ("diagnosis", 140, 0), ("encounter", 80, 0), ("lab_result", 120, 0), ("order_line", 100, 1), ("patient", 40, 0),
         ("practitioner", 3, 0), ("procedure", 20, 0), ("receipt", 50, 0), ("vital_signs", 80, 1)]
 
 

@@ -53,7 +53,8 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert through_the_flow(clinic, tmp_path) == clinic.cells  # no table skipped, nothing joined in
     bag = _bag(tmp_path)
     kinds = ("bp", "pulse", "height", "temperature", "weight")
-    read = {"demographic": ("patient",), "casemgmt_note": ("chart_note",),
+    # the bookings are appointments (was: carried raw whole, "the visits")
+    read = {"demographic": ("patient",), "casemgmt_note": ("chart_note",), "appointment": ("appointment",),
             "measurements": tuple(sorted(f"vital_measurements_{k}" for k in (*kinds, "other")))}
     assert _fates(bag) == {t.lower(): read.get(t, "carried") for t in OSCAR_TABLES}
     # the note of a patient nobody has (demographic_no '9999') quarantined as an orphan; measurements (EAV: one row
@@ -61,7 +62,14 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     # the weight of demographicNo 0 (nobody) an orphan, and the A1C rows (no vital sign) kept whole with their reason
     assert _entities(bag) == {("patient", "demographic", 40, 40, 0), ("chart_note", "casemgmt_note", 61, 60, 1),
                               *((f"vital_measurements_{k}", "measurements", 58, 58, 0) for k in kinds if k != "weight"),
-                              ("vital_measurements_weight", "measurements", 59, 58, 1)}
+                              ("vital_measurements_weight", "measurements", 59, 58, 1),
+                              ("appointment", "appointment", 80, 77, 3)}
+    # a booking is an Appointment (was: carried raw whole): its day with its start and end times of day
+    # (appointment_date + start_time, + end_time), the reason as its description; never an Encounter
+    appointments = _resources(bag, "Appointment")
+    assert (appointments["1"]["start"], appointments["1"]["end"], appointments["1"]["description"]) == (
+        "2024-03-04T09:15:00+09:00", "2024-03-04T09:30:00+09:00", "감기")
+    assert not list(bag.glob("data/fhir/Encounter.*"))
     # the A1C rows (no vital sign) carried whole with their reason (were quarantined as unmappable)
     report = json.loads((bag / "data/report/reconciliation.json").read_bytes())["reconciliation"]
     assert [(c["section"], c["table"], c["carried"], c["columns"], c["reason"]) for c in report["carried_sections"]] \
@@ -84,7 +92,10 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
             [{"text": name}], {"M": "male", "F": "female", "O": "other"}[sex], births.get(pid))
     assert patients[str(clinic.dirty["impossible_birth"])]["_birthDate"]["extension"][0]["valueCode"] == "error"
     assert {e["entity"]: e["field_defects"] for e in report["entities"]} == {
-        "patient": {"invalid-date": 1}, "chart_note": {}, **{f"vital_measurements_{k}": {} for k in kinds}}
+        "patient": {"invalid-date": 1}, "chart_note": {}, **{f"vital_measurements_{k}": {} for k in kinds},
+        # OSCAR's one-letter booking statuses (B billed, N no show) are read by no rule (a letter says nothing by
+        # itself): each kept as recorded, the Appointment booked, counted
+        "appointment": {"status-unread": 77}}
     # measurement 1 (BP written '120/80' in dataField: split into the panel's systolic and diastolic components) and
     # measurement 3 (WT, its text): exact values (OSCAR keeps no unit column: none is assumed)
     observations = _resources(bag, "Observation")
@@ -113,9 +124,12 @@ def test_an_oscar_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, mariadb
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
         # the measurements' cells now mapped (1096), carried with their rows (the A1C rows: 12 rows of 10 columns,
         # were quarantined: carried_raw 8235, quarantined 144) or quarantined (the orphan weight: 1 row of 10
-        # columns); was carried_raw 9461, mapped 500, quarantined 14, transformed 199
-        {"carried_raw": 8355, "mapped": 1596, "quarantined": 24, "source": clinic.cells, "transformed": 205},
-        [("patient", 40, 0), ("chart_note", 60, 1), *((f"vital_measurements_{k}", 58, int(k == "weight")) for k in kinds)])
+        # columns); was carried_raw 9461, mapped 500, quarantined 14, transformed 199; then, the bookings carried raw
+        # whole: carried_raw 8355, mapped 1596, quarantined 24, transformed 205 (now appointments, the 3 slots of
+        # nobody's quarantined as orphans: 3 rows of 15 columns)
+        {"carried_raw": 7925, "mapped": 1981, "quarantined": 69, "source": clinic.cells, "transformed": 436},
+        [("patient", 40, 0), ("chart_note", 60, 1), *((f"vital_measurements_{k}", 58, int(k == "weight")) for k in kinds),
+         ("appointment", 77, 3)])
 
 
 @pytest.mark.parametrize("page_size", PAGES)

@@ -50,15 +50,24 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     bag = _bag(tmp_path)
     read = {"medical_patient": ("patient",), "medical_physician": ("practitioner",),
             "medical_patient_disease": ("diagnosis",), "medical_prescription_order_line": ("order_line",),
-            "res_users": "skipped"}
+            "medical_appointment": ("appointment",), "res_users": "skipped"}
     # res_partner (every person), ir_attachment and mail_message (rows of any model), the framework's ir_* tables
     # and the many2many link of appointments and pathologies: carried whole
     assert _fates(bag) == {t: read.get(t, "carried") for t in ODOO_TABLES}
-    # nothing quarantined: no orphan among the sections' rows (the orphan appointment is carried, as every
-    # appointment is: no table of visits but appointments, and an appointment is no visit to the scaffold)
+    # the bookings are Appointments (were carried raw whole: no appointment entity), never Encounters; the orphan
+    # appointment (patient 999) quarantined, nothing else
     assert _entities(bag) == {("patient", "medical_patient", 40, 40, 0), ("practitioner", "medical_physician", 2, 2, 0),
                               ("diagnosis", "medical_patient_disease", 35, 35, 0),
-                              ("order_line", "medical_prescription_order_line", 60, 60, 0)}
+                              ("order_line", "medical_prescription_order_line", 60, 60, 0),
+                              ("appointment", "medical_appointment", 90, 89, 1)}
+    # state done fulfilled, cancel cancelled, confirmed booked, draft proposed; the duration (hours, a double:
+    # 0.25) is no number of minutes: carried raw
+    appointments = _resources(bag, "Appointment")
+    assert {k: a["status"] for k, a in appointments.items()} == {
+        str(a): {"done": "fulfilled", "cancel": "cancelled", "confirmed": "booked", "draft": "proposed"}[state]
+        for a, (_pid, state) in clinic.appointments.items() if a != clinic.dirty["orphan_appointment"]}
+    assert not any("minutesDuration" in a for a in appointments.values())
+    assert not list(bag.glob("data/fhir/Encounter.*"))
     spec = tomllib.loads((tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8"))
     # the patient's name is its partner's (was: res_partner the patients' table): joined in by partner_id
     assert spec["entities"]["patient"]["query"] == (
@@ -106,7 +115,9 @@ def test_an_odoo_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgres
     # the per-table outcome the scan reports (was: 44 partners as patients, 35 diagnoses of partners; then the 40
     # prescription headers as the orders: carried_raw 5522, mapped 549, transformed 75; then the 60 lines without
     # their headers' state: mapped 649; then carried_raw 5542, mapped 709, transformed 95: the 35 diagnoses' KCD
-    # codes each also carried raw, looked for under the recorded-code system)
+    # codes each also carried raw, looked for under the recorded-code system; and the appointments carried raw
+    # whole, now Appointments, the orphan appointment's 14 cells quarantined)
     assert (scan["cells"], [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]]) == (
-        {"carried_raw": 5507, "mapped": 744, "quarantined": 0, "source": clinic.cells - 2 * 12 + JOINED,
-         "transformed": 60}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 60, 0)])
+        {"carried_raw": 4870, "mapped": 1367, "quarantined": 14, "source": clinic.cells - 2 * 12 + JOINED,
+         "transformed": 60}, [("practitioner", 2, 0), ("patient", 40, 0), ("diagnosis", 35, 0), ("order_line", 60, 0),
+                              ("appointment", 89, 1)])

@@ -258,6 +258,9 @@ STATUS_VALUES: dict[str, frozenset[str]] = {
                              "cancelled", "entered-in-error"}),
     # PaymentReconciliation.status (FinancialResourceStatusCodes), as Coverage's
     "payment": frozenset({"active", "cancelled", "draft", "entered-in-error"}),
+    # Appointment.status (AppointmentStatus): a booking, never a visit
+    "appointment": frozenset({"proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
+                              "entered-in-error", "checked-in", "waitlist"}),
 }
 #: The statuses saying a visit, treatment or order did not (yet) happen: planned or cancelled, in preparation, not
 #: done, a draft. Such a record is exported with its status, never dropped, but no document says it was given
@@ -887,6 +890,30 @@ class Payment:
     retention: RetentionClass = RetentionClass.CLAIMS_DOCUMENT
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Appointment:
+    """예약: a booking of a visit for a day and time, with its doctor and department. A booking is no visit: it
+    is never an Encounter, and no document says care was given on its day (진료사실확인서 counts visits only)."""
+
+    id: str
+    provenance: Provenance
+    patient_id: str
+    #: 예약일시; a booking kept to its day only (a date column and no time) is a date: the whole of that day
+    start: dt.date | dt.datetime
+    end: dt.date | dt.datetime | None = None  # 예약 종료시각, where kept
+    minutes: int | None = None  # 소요시간 in minutes, where kept (end = start + minutes where no end is)
+    practitioner_id: str | None = None  # the doctor booked
+    department: str | None = None  # 진료과 as recorded
+    service_type: str | None = None  # what was booked (초진/재진, 검진, 상담 …) as recorded
+    reason: str | None = None  # 예약사유, 내원목적 as recorded
+    note: str | None = None  # 예약메모 as recorded
+    created: dt.date | dt.datetime | None = None  # when the booking was made (예약등록일시)
+    status: str | None = None  # None: booked; see STATUS_VALUES["appointment"]
+    recorded_status: str | None = None  # the source's own status text, verbatim
+    #: 환자 명부: an appointment book is no 진료기록부 (art. 15 keeps the roster of patients 5 years)
+    retention: RetentionClass = RetentionClass.PATIENT_ROSTER
+
+
 #: A tooth in FDI two-digit notation (ISO 3950), the one Korean dental charts use: a quadrant 1-4 (permanent teeth)
 #: with a tooth 1-8, or 5-8 (deciduous) with a tooth 1-5.
 _FDI_TOOTH = re.compile(r"#?([1-4][1-8]|[5-8][1-5])")
@@ -1080,6 +1107,7 @@ ENTITY_TYPES: dict[str, type] = {
     "medication_statement": MedicationStatement,
     "lab_report": LabReport,  # after lab_result: a report refers to its results
     "payment": Payment,  # after receipt: a payment refers to the receipt it pays
+    "appointment": Appointment,  # last: a booking refers to its patient and doctor only
 }
 
 #: References a record makes to another record of its own entity: (entity, field). A refund receipt names
@@ -1123,6 +1151,7 @@ Record = (
     | MedicationStatement
     | LabReport
     | Payment
+    | Appointment
 )
 
 

@@ -41,6 +41,7 @@ WORDS = {
     "medication_statement": ("복용 약 목록", "Medication list"),
     "lab_report": ("검사 보고서", "Lab reports"),
     "payment": ("수납 결제", "Payments"),
+    "appointment": ("예약", "Appointments"),
 }
 
 

@@ -777,7 +777,16 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
                 "PAYMENT_METHOD", "PAYMENT_LINE", "SETTLE", "SETTLEMENT", "GYEOLJE", "GYULJE", "KYULJE",
                 "SUNAP_PAY", "RCPT_PAY", "수납결제", "결제", "결제내역", "결제수단", "BILL_PAYMENT", "BILLPAYMENT",
                 "INVOICE_PAYMENT", "INVOICEPAYMENT"),
+    # Bookings (예약, 예약관리, appointment, booking, reservation, a calendar's events): taken only by these names and
+    # only with a patient link (_Guesser.tables_for); a table so named is never the visits' (encounter), and a visit
+    # table never the bookings'
+    "appointment": ("APPOINTMENT", "APPOINT", "APPT", "APPTS", "BOOKING", "RESERVATION", "RESERVE", "RESV", "RSV",
+                    "RSRV", "YEYAK", "YEAK", "SCHEDULE", "SCHED", "CALENDAR_EVENT", "CALENDAR_EVENTS", "예약"),
 }
+
+#: A word naming a booking in a column's name (APPT_DATE, RESV_TIME, booking_type, YEYAK_YMD)
+_BOOKING = (r"(APPT|APPOINTMENT|APPOINT|RESV|RSV|RSRV|RESERV|RESERVE|RESERVATION|BOOK|BOOKING|BOOKED|YEYAK|SCHED"
+            r"|SCHEDULE)")
 
 #: A bare amount is a receipt's total only on a table named a bill or an invoice (Open Hospital's BLL_AMOUNT); on a
 #: table of payments taken for the receipts (tblPayment's mnAmount) it is what was paid, left to the contractor.
@@ -1121,6 +1130,31 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "cash_receipt_number": (r"CASH_?(RCPT|RECEIPT|RCT)_?(NO|NUM|NUMBER|ID)?",
                                 r"현금_?영수증_?(번호|신분확인번호|승인번호)?"),
     },
+    "appointment": {
+        # the booked day or moment: named for the booking, then a start, then any date (the required-date fallback
+        # puts the row's audit stamps last); a time of day kept in a column of its own is read with it
+        # (_Guesser._time_beside_date: 예약일자 + 예약시간)
+        "start": (rf"{_BOOKING}_?(YMD|DT|DATE|DTTM|DATETIME|TS|DAY|AT|ON|TIME|START(_?(YMD|DT|DATE|DTTM|DATETIME|TS|"
+                  r"TIME))?)", r"(START|BEGIN|FROM)_?(YMD|DT|DATE|DTTM|DATETIME|TS|AT|TIME)",
+                  r"(EVENT|SLOT|VISIT|VST)_?(YMD|DT|DATE|DTTM|DATETIME|TS)", r"예약_?(일시|일자|일|날짜|시각)",
+                  r"(.*_)?(YMD|DT|DATE|DTTM|DATETIME)", r"일시|일자|날짜"),
+        "end": (rf"({_BOOKING}_?)?(END|FINISH|TO|UNTIL)_?(YMD|DT|DATE|DTTM|DATETIME|TS|AT|TIME)",
+                r"(예약_?)?(종료|끝)_?(일시|시각)"),
+        # minutes, as named; a bare DURATION only on a column of whole numbers (_Guesser._booking_minutes)
+        "minutes": (r"(DURATION|DUR|LENGTH|LEN|SLOT|TIME)_?(MIN|MINS|MINUTE|MINUTES|M)", r"(MIN|MINS|MINUTES)",
+                    r"DURATION", r"소요_?(시간|분)?(_?분)?", r"(예약|진료)_?분"),
+        "department": (r"DEPT.*", r"DEPARTMENT.*", r"진료과.*"),
+        "service_type": (rf"({_BOOKING}|VISIT|VST|SERVICE|SVC)_?(TYPE|TP|GB|KIND|CAT|CATEGORY)(_?(NM|NAME))?",
+                         r"(예약|진료|내원)_?(구분|종류|유형)"),
+        "reason": (rf"({_BOOKING}_?)?(REASON|PURPOSE|PURP)(_?(TXT|TEXT|DESC|NM|NAME))?", r"CHIEF_?COMPLAINTS?",
+                   r"(예약|내원)?_?(사유|목적|이유)", r"주호소|주소증"),
+        "note": (rf"({_BOOKING}_?)?(NOTE|NOTES|MEMO|RMK|REMARK|REMARKS|COMMENT|COMMENTS)(_?(TXT|TEXT))?",
+                 r"(예약_?)?(메모|비고)"),
+        "created": (r"(REG|CRE|CREATED?|INPUT|WRITE|WRT|ENTRY|ENTERED|BOOKED|MADE)_?"
+                    r"(YMD|DT|DATE|DTTM|DATETIME|TS|AT|ON)",
+                    r"CREATION",
+                    r"(등록|작성|입력)_?(일시|일자|일)"),
+    },
     "lab_report": {
         "effective": (r"(RPT|REPORT|PANEL|EXAM|TEST|RSLT|RESULT)_?(DTTM|DT|YMD|DATE|TS)", r"보고일.*|검사일.*"),
         "issued": (r"(ISSUE|ISSUED|VERIFY|VRFY|CONFIRM)_?(DTTM|DT|TS)",),
@@ -1331,6 +1365,15 @@ _STATUS_WORDS: dict[str, str] = {
     **dict.fromkeys(("entered in error", "error", "오류", "오입력", "deleted", "void", "voided", "삭제", "삭제됨"),
                     "error"),
 }
+#: Words only a booking's status says (read on the appointment entity alone: a visit table's 부도 or an order's
+#: 'confirmed' stays as it was read before): a patient who did not come, a booking confirmed, one on a waiting list.
+_BOOKING_STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(("no show", "noshow", "부도", "노쇼", "미내원", "불참", "미방문", "예약부도"), "noshow"),
+    **dict.fromkeys(("confirmed", "confirm", "확정", "예약확정", "예약완료"), "planned"),
+    **dict.fromkeys(("waitlist", "wait list", "waiting list", "대기예약", "예약대기"), "waitlist"),
+    **dict.fromkeys(("checked in", "check in", "접수완료"), "checked-in"),
+    **dict.fromkeys(("fulfilled", "내원완료"), "done"),
+}
 #: Codes read only as a whole set, two of them at least sampled, the set's first code among them: P/D/C (planned,
 #: done, cancelled: a treatment plan's), O/C/D (open, closed, deleted: Open Hospital's BLL_STATUS, a bill's). A
 #: sample of C and D alone reads as the first set.
@@ -1354,6 +1397,11 @@ _STATUS_OF: dict[str, dict[str, str]] = {
     # an open bill (not paid off yet) is an issued Invoice, as a closed one
     "receipt": {"draft": "draft", "in-progress": "", "done": "", "cancelled": "cancelled"},
     "coverage": {"draft": "draft", "in-progress": "active", "done": "", "cancelled": "cancelled"},
+    # a booking: 예약 booked, 접수/내원 arrived, 진료중 arrived (the patient came), 완료 fulfilled, 취소 cancelled,
+    # 부도 noshow (_BOOKING_STATUS_WORDS); never an Encounter's status
+    "appointment": {"planned": "booked", "arrived": "arrived", "checked-in": "checked-in", "in-progress": "arrived",
+                    "done": "fulfilled", "cancelled": "cancelled", "draft": "proposed", "noshow": "noshow",
+                    "waitlist": "waitlist"},
 }
 _STATUS_OF["vital_signs"] = _STATUS_OF["lab_report"] = _STATUS_OF["lab_result"]
 _STATUS_OF["payment"] = _STATUS_OF["coverage"]
@@ -1556,6 +1604,14 @@ def _same_moment(date: str, time: str) -> bool:
     TIME); not REG_TIME beside BIRTH_DATE, nor 접수시간 beside 생년월일."""
     stems = [_MOMENT_WORD.sub("", _words(n)).strip("_") for n in (date, time)]
     return not stems[0] or not stems[1] or stems[0] == stems[1]
+
+
+def _day_time_formats(column: ColumnProfile | None) -> tuple[str, ...]:
+    """The ``format`` patterns of a day and a time of day kept in two columns, read together joined by a space: each
+    way the day column's sampled values are written, with each way clinics write a time (:data:`_TIME_FORMATS`)."""
+    day_formats = [fmt for shape, fmt in _SOURCE_DATE_FORMATS if column is not None and column.shapes.get(
+        shape)] or ["%Y-%m-%d"]
+    return tuple(f"{day} {time}" for day in day_formats for time in _TIME_FORMATS)
 
 
 def _visit_day(start: FieldGuess, names: Collection[str]) -> FieldGuess | None:
@@ -2334,6 +2390,13 @@ class _Guesser:
             if table.name in taken or table.row_count == 0:
                 continue
             hint = _table_hint(entity, table.bare)
+            booking = _table_hint("appointment", table.bare)
+            if entity == "appointment" and (hint is None or not self._match(table, patient_columns, set())):
+                continue  # bookings only by a booking's name with a patient link (a doctor's SCHEDULE has none)
+            if entity != "appointment" and booking is not None and (hint is None or len(hint) <= len(booking)):
+                # 예약, appointment, tabPatient Appointment, 예약접수: a booking is no visit (nor a patient, nor a
+                # note): left to appointment, whose name says it more closely
+                continue
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             # a table of diagnosis codes whatever its name, unless its name says another kind (ORDERS: M0001 is
             # an order code, shaped like a KCD code)
@@ -2632,6 +2695,9 @@ class _Guesser:
             self._merged_into(guess, table, used)
             self._birth_date_in_parts(guess, table, used)
         self._time_beside_date(guess, table, used)
+        if entity == "appointment":
+            self._booking_minutes(guess, table, used)
+            self._booking_times(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
         if entity == "fee_line" and ({"patient_id", "service_date"} & set(guess.missing)):
@@ -2658,6 +2724,69 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    @staticmethod
+    def _booking_minutes(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A booking's length is minutes only on a column of whole numbers: a fraction of an hour (Odoo's duration
+        0.25, a DOUBLE) or an INTERVAL is carried raw as written; a bare DURATION is read as minutes with a
+        ``# CHECK`` line (a program may keep seconds)."""
+        found = next((f for f in guess.fields if f.field == "minutes"), None)
+        column = table.column(found.column) if found is not None and found.column else None
+        if found is None or column is None:
+            return
+        fraction = column.type_name.upper().startswith(("FLOAT", "DOUBLE", "REAL", "INTERVAL", "DEC", "NUM", "MONEY"))
+        if not _integer_typed(column) and (fraction or (column.numeric < column.non_empty
+                                                        and not column.has("number", 1.0))):
+            guess.fields.remove(found)
+            used.discard(found.column)
+            return
+        if not _name_fits(r"(.*_)?(MIN|MINS|MINUTE|MINUTES|M)|.*분", column):
+            index = guess.fields.index(found)
+            guess.fields[index] = dataclasses.replace(found, check=f"{column.name} read as the booking's length in "
+                                                      "minutes: check the program keeps minutes (not seconds or hours)")
+
+    @staticmethod
+    def _booking_times(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A booking's day in one column and its start and end times of day in two others (OSCAR's
+        appointment_date, start_time, end_time; 예약일자, 시작시간, 종료시간): the start is the day with the start
+        time, the end the day with the end time, each read together (a row without a time keeps its day). Before,
+        the start was the day alone (the whole day) and both times were carried raw."""
+        start = next((f for f in guess.fields if f.field == "start"), None)
+        if start is None or start.type != "date" or start.columns or start.format is not None or start.key_form:
+            return
+        named = FIELD_HINTS["appointment"]["start"][:3]  # named for the booking or its start, not any date
+        moment = next((c for c in table.columns if c.name not in used and _date_like(c) and c.non_empty
+                       and _time_type(c, "datetime") == "datetime" and any(_name_fits(p, c) for p in named)), None)
+        if moment is not None:
+            # the booked moment beside the booked day (Frappe's appointment_datetime beside appointment_date and
+            # appointment_time): the moment is the start; the day and the time carried raw as written
+            guess.fields[guess.fields.index(start)] = dataclasses.replace(
+                start, column=moment.name, type="datetime",
+                why=f"column {moment.name} holds the booked date and time, beside the day alone in {start.column}")
+            used.add(moment.name)
+            used.discard(start.column)
+            return
+
+        def time_of_day(pattern: str) -> ColumnProfile | None:
+            # a time the patterns read (0930, 09:30) or a column declared TIME (a time of day, no shape sampled)
+            return next((c for c in table.columns if c.name not in used and _name_fits(pattern, c) and c.non_empty
+                         and (c.shapes.get("time_read", 0) == c.non_empty
+                              or re.fullmatch(r"TIME(\(\d\))?", c.type_name.upper()))), None)
+        begin = time_of_day(r"(.*_)?(START|BEGIN|FROM)_?(TIME|TM|HHMM|HMS)|시작_?(시간|시각)")
+        if begin is None:
+            return
+        patterns = _day_time_formats(table.column(start.column))
+        guess.fields[guess.fields.index(start)] = dataclasses.replace(
+            start, columns=(start.column, begin.name), join=" ", type="datetime", format=patterns,
+            why=start.why + f"; with its start time of day kept beside it in {begin.name}: read together (a booking "
+                            "without a time keeps its day)")
+        used.add(begin.name)
+        finish = time_of_day(r"(.*_)?(END|FINISH|UNTIL)_?(TIME|TM|HHMM|HMS)|(종료|끝)_?(시간|시각)")
+        if finish is not None and not any(f.field == "end" for f in guess.fields):
+            guess.fields.append(FieldGuess(
+                "end", "", "datetime", f"the booking's end time of day {finish.name}, on the day of {start.column}: "
+                "read together", columns=(start.column, finish.name), join=" ", format=patterns))
+            used.add(finish.name)
 
     def _deletion_flag(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """A soft-delete flag (``del_yn``): a row the EMR deleted is still a record the law may require to keep, so
@@ -2773,7 +2902,7 @@ class _Guesser:
             values = self.sampled_codes.get((table.name, column.name))
             if column.name in used or not values:
                 continue
-            read = self._status_words(table, column, values)
+            read = self._status_words(table, column, values, entity)
             if read is None:
                 continue
             words, how = read
@@ -2826,8 +2955,8 @@ class _Guesser:
             why=f"{found.why}; and {deletion.column} a soft delete ({deletion.why.split(':')[0]}): a deleted row "
                 f"entered-in-error whatever {found.column} says; both columns carried raw as written")
 
-    def _status_words(self, table: TableProfile, column: ColumnProfile,
-                      values: set[str]) -> tuple[dict[str, str], str] | None:
+    def _status_words(self, table: TableProfile, column: ColumnProfile, values: set[str],
+                      entity: str = "") -> tuple[dict[str, str], str] | None:
         """What each sampled value of a status-named column says (:data:`_STATUS_WORDS`), and how it was read; None
         where the name is no status's or no value is read."""
         if _name_fits(_DOC_STATUS, column):
@@ -2847,7 +2976,8 @@ class _Guesser:
             return None
 
         def word(text: str) -> str | None:
-            return _STATUS_WORDS.get(re.sub(r"[\s_-]+", " ", text.strip().lower()))
+            said = re.sub(r"[\s_-]+", " ", text.strip().lower())
+            return (_BOOKING_STATUS_WORDS.get(said) if entity == "appointment" else None) or _STATUS_WORDS.get(said)
         words = {v: w for v in values if (w := word(v)) is not None}
         how = "column name says a record status; its sampled values are status words"
         found = self._common_group(table, column) if len(words) < len(values) else None
@@ -3051,10 +3181,7 @@ class _Guesser:
                 guess.entity, dates[0].field) and time.shapes.get("time_read", 0) == time.non_empty:
             # sure: one time column beside a text date, every sampled time in a form the patterns read, and a
             # field that can hold the time
-            column = table.column(dates[0].column)
-            day_formats = [fmt for shape, fmt in _SOURCE_DATE_FORMATS if column is not None and column.shapes.get(
-                shape)] or ["%Y-%m-%d"]
-            patterns = tuple(f"{day} {time}" for day in day_formats for time in _TIME_FORMATS)
+            patterns = _day_time_formats(table.column(dates[0].column))
             index = guess.fields.index(dates[0])
             guess.fields[index] = dataclasses.replace(
                 dates[0], columns=(dates[0].column, times[0]), join=" ", type="datetime", format=patterns,

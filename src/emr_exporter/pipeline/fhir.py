@@ -258,6 +258,7 @@ RESOURCE_TYPES: dict[str, tuple[str, ...]] = {
     "medication_statement": ("MedicationStatement",),
     "lab_report": ("DiagnosticReport",),
     "payment": ("PaymentReconciliation",),
+    "appointment": ("Appointment",),
 }
 
 #: Allergy substance systems (``Allergy.substance_system``) → FHIR code system; anything else is the
@@ -1851,6 +1852,50 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
     return [resource]
 
 
+def _appointment_instant(value: dt.date | dt.datetime, end: bool) -> str:
+    """Appointment.start/end are instants: a date-time as written (clinic time where naive); a booking kept to its
+    day only spans that day (00:00 of the day to 00:00 of the next, clinic time), no hour invented within it."""
+    if isinstance(value, dt.datetime):
+        return fhir_datetime(value)
+    day = value + dt.timedelta(days=1) if end else value
+    return fhir_datetime(dt.datetime(day.year, day.month, day.day))
+
+
+def _appointment(record: model.Appointment, institution: model.Institution) -> list[dict[str, Any]]:
+    """예약 → Appointment (never an Encounter: a booking is no visit). ``start``/``end`` the booked time (a day
+    alone: the whole day), ``minutesDuration`` as kept, the end where none is kept but the minutes are; the patient
+    and the doctor as participants (accepted: the clinic booked them); the department as ``specialty`` text, what
+    was booked as ``serviceType`` text, the reason as ``description``, the memo as ``comment``."""
+    resource = _base("Appointment", record)
+    resource["status"] = _status(record, "booked", allowed=model.STATUS_VALUES["appointment"], unknown=None)
+    if record.service_type:
+        resource["serviceType"] = [{"text": record.service_type}]
+    if record.department:
+        resource["specialty"] = [{"text": record.department}]
+    if record.reason:
+        resource["description"] = record.reason
+    resource["start"] = _appointment_instant(record.start, end=False)
+    if record.minutes is not None and record.minutes < 1:
+        raise _fail(record, "minutes", "must be 1 or more")
+    if record.end is not None:
+        resource["end"] = _appointment_instant(record.end, end=True)
+    elif not isinstance(record.start, dt.datetime):
+        resource["end"] = _appointment_instant(record.start, end=True)
+    elif record.minutes is not None:
+        resource["end"] = fhir_datetime(record.start + dt.timedelta(minutes=record.minutes))
+    if record.minutes is not None:
+        resource["minutesDuration"] = record.minutes
+    if record.created is not None:
+        resource["created"] = fhir_datetime(record.created)
+    if record.note:
+        resource["comment"] = record.note
+    participants = [{"actor": _ref("Patient", record.patient_id), "status": "accepted"}]
+    if record.practitioner_id:
+        participants.append({"actor": _ref("Practitioner", record.practitioner_id), "status": "accepted"})
+    resource["participant"] = participants
+    return [resource]
+
+
 def _medication_statement(record: model.MedicationStatement, institution: model.Institution) -> list[dict[str, Any]]:
     if not (record.edi_code or record.local_code or record.name):
         raise _fail(record, "edi_code/local_code/name", "a medication needs a code or a name")
@@ -1937,6 +1982,7 @@ _MAPPERS: dict[type, Callable[[Any, model.Institution], list[dict[str, Any]]]] =
     model.MedicationStatement: _medication_statement,
     model.LabReport: _lab_report,
     model.Payment: _payment,
+    model.Appointment: _appointment,
 }
 
 

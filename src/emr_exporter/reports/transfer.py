@@ -58,6 +58,7 @@ ENTITY_NAMES: dict[str, tuple[str, str]] = {
     "medication_statement": ("복용 약 목록", "Medication list"),
     "lab_report": ("검사 보고서", "Lab reports"),
     "payment": ("수납 결제", "Payments"),
+    "appointment": ("예약", "Appointments"),
     "nursing_note": ("간호기록", "Nursing records"),
 }
 RETENTION_NAMES: dict[str, tuple[str, str]] = {
