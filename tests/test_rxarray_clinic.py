@@ -174,7 +174,6 @@ def test_a_mariadb_without_json_table_reads_each_element_at_its_position_as_json
     reads: the same clinic through the whole flow gives a bag whose FHIR resources and raw records are the JSON_TABLE
     run's byte for byte."""
     from emr_exporter.sources import drivers
-
     from emr_exporter.sources.odbc import OdbcSource
 
     clinic = create_rxarray_clinic("mariadb", mariadb_conn_str)
@@ -231,3 +230,32 @@ def test_a_mariadb_without_json_functions_carries_the_prescriptions_whole_and_sa
     assert not list(bag.glob("data/fhir/MedicationRequest*"))
     inventory = {t["name"]: t for t in json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]}
     assert inventory["ra_rx"]["fate"] != "entities"
+
+
+def test_connector_check_on_an_older_server_says_plainly_json_table_is_missing(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connector scaffolded against MariaDB 10.6+ (JSON_TABLE) and checked on a server without it: connector check
+    stops before its dry run and says what to do, in plain words (was: the server's syntax error)."""
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+    from emr_exporter.sources import drivers
+    from test_foreign_schemas import _source_args
+
+    clinic = create_rxarray_clinic("mariadb", mariadb_conn_str)
+    source, env = _source_args(clinic)
+    out = tmp_path / "connectors"
+    assert CliRunner().invoke(main, ["scaffold", *source, "--name", "rx", "--out", str(out)], env=env).exit_code == 0
+    assert "JSON_TABLE(" in (out / "rx/connector.toml").read_text(encoding="utf-8")
+    said = {}
+    for version in ("10.5.27-MariaDB", "5.7.44-log", "10.1.48-MariaDB"):
+        monkeypatch.setattr(drivers, "server_version", lambda source, version=version: version)
+        check = CliRunner().invoke(main, ["connector", "check", str(out / "rx"), *source], env=env)
+        said[version] = (check.exit_code, "Traceback" in check.output, " ".join(check.output.split()))
+    assert said["10.5.27-MariaDB"][:2] == said["5.7.44-log"][:2] == said["10.1.48-MariaDB"][:2] == (2, False)
+    assert ("[entities.order_line] reads a JSON array with JSON_TABLE, which this server (5.7.44-log) does not have "
+            "(MariaDB 10.6 and MySQL 8.0.21 have it): write the scaffold again against this server, which then reads "
+            "each element of the array at its position.") in said["5.7.44-log"][2]
+    assert ("[entities.order_line] reads JSON documents with JSON functions, which this server (10.1.48-MariaDB) does "
+            "not have (MariaDB 10.2.3 and MySQL 5.7.8 have them): leave out the section or the fields that read them, "
+            "and the documents are carried whole as written.") in said["10.1.48-MariaDB"][2]
