@@ -267,8 +267,12 @@ def _positions_sql(relation: str, column: str, selects: Sequence[str], position:
     for level in range(POSITION_DIGITS - 1, -1, -1):
         parts.append(f"D{level}.d * {10 ** level}" if level else f"D{level}.d")
         at = " + ".join(parts)
+        # the first digit's test says the document is a whole array (its 0 always tested): the others', reached
+        # only past it, count its elements alone (one parse of it, not three)
+        length = (positions_length_sql(document) if level == POSITION_DIGITS - 1
+                  else f"JSON_LENGTH({document})")
         joins.append(f"STRAIGHT_JOIN {_DIGITS} D{level} ON ({at}) * 2 + 1 < CHAR_LENGTH({document}) AND {at} < "
-                     f"{positions_length_sql(document)}")
+                     f"{length}")
     at = " + ".join(parts)
     values = [f"{_portable_lift(document, at, keys)} AS {alias}" for alias, keys in lifted]
     where = " OR ".join(f"{_portable_lift(document, at, keys)} IS NOT NULL" for keys in needed)
