@@ -8,12 +8,16 @@ prescription's JSON array of drugs".
 the connection string from EMR_TEST_MARIADB / EMR_TEST_POSTGRES); its connector written by ``scaffold``; each
 export once per ``--runs``, alternated, one worker.
 
+``--server-version`` (MariaDB): the version the scaffold is told the server has, so that it writes the query that
+version reads (``10.5.27-MariaDB``: each element at its position, no JSON_TABLE; drivers.json_array_reading).
+
 Run: ``.venv/bin/python benchmarks/bench_rxarray.py --engine postgresql --rows 20000 --runs 2``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -45,6 +49,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=("sqlite", "mariadb", "postgresql"), required=True)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--server-version", help="MariaDB: the VERSION() the scaffold reads (10.5.27-MariaDB)")
     args = parser.parse_args()
     import rxarray_clinic
 
@@ -64,7 +69,13 @@ def main() -> None:
             server = os.environ["EMR_TEST_MARIADB" if args.engine == "mariadb" else "EMR_TEST_POSTGRES"]
             clinic = rxarray_clinic.create_rxarray_clinic(kind, server)
             address = SourceAddress(odbc=clinic.odbc, password=get_option(clinic.odbc or "", "PWD"))
-        spec = load_spec(write_scaffold("bench", Path(folder) / "out", address).folder)
+        told = args.server_version
+        with (mock.patch("emr_exporter.sources.drivers.server_version", lambda source: told) if told
+              else contextlib.nullcontext()):
+            spec = load_spec(write_scaffold("bench", Path(folder) / "out", address).folder)
+        query = spec.entities["order_line"].query or ""
+        print("order lines read by", "JSON_TABLE" if "JSON_TABLE(" in query else
+              "positions" if "STRAIGHT_JOIN" in query else "the engine's own unnesting")
         carried = dataclasses.replace(spec, entities={
             n: e for n, e in spec.entities.items() if e.table.lower() != "ra_rx"})
         times: dict[str, list[float]] = {"lines": [], "carried": []}

@@ -263,7 +263,37 @@ def test_blank_measurements_and_unread_statuses_keep_the_chart_whole_and_every_c
     ("오재미", "(text of 3 characters, not shown)"), ("이서", "(text of 2 characters, not shown)"),
     ("미확인", "'미확인'"), ("재접수", "'재접수'"), ("진행중", "'진행중'"), ("삭제됨", "'삭제됨'"),  # words of statuses
     ("A\tB", "(text of 3 characters, not shown)"), ("ABCDEFGHIJKLMNOPQ", "(text of 17 characters, not shown)"),
+    # a one-word Latin name typed into the status box (was shown, quoted): a run of Latin letters that is no status,
+    # code or unit word may be a person's name, romanized Korean surnames (Na, Oh, In) too
+    ("KIM", "(text of 3 characters, not shown)"), ("Smith", "(text of 5 characters, not shown)"),
+    ("JOHN", "(text of 4 characters, not shown)"), ("Lee", "(text of 3 characters, not shown)"),
+    ("PARK", "(text of 4 characters, not shown)"), ("Na", "(text of 2 characters, not shown)"),
+    ("IN", "(text of 2 characters, not shown)"), ("JOHN_DOE", "(text of 8 characters, not shown)"),
+    ("J20.9/KIM", "(text of 9 characters, not shown)"),
+    # a two-syllable status word that is a name as well (전원: 전 원), its first syllable a surname's
+    ("전원", "(text of 2 characters, not shown)"), ("정상", "(text of 2 characters, not shown)"),
+    ("방문", "(text of 2 characters, not shown)"),
+    # what founders and contractors need to see: flags, letters, numbers, status words, KCD codes, units
+    ("Y", "'Y'"), ("N", "'N'"), ("A", "'A'"), ("B", "'B'"), ("C", "'C'"), ("01", "'01'"), ("DONE", "'DONE'"),
+    ("CANCEL", "'CANCEL'"), ("Done", "'Done'"), ("on-hold", "'on-hold'"), ("entered-in-error", "'entered-in-error'"),
+    ("취소", "'취소'"), ("완료", "'완료'"), ("예약", "'예약'"), ("진료완료", "'진료완료'"), ("J20.9", "'J20.9'"),
+    ("AA157", "'AA157'"), ("mg/dL", "'mg/dL'"), ("mmHg", "'mmHg'"), ("OPD", "'OPD'"),
 ])
 def test_the_check_shows_an_unread_status_only_when_it_looks_like_a_code(value: str, shown: str) -> None:
     from emr_exporter.model import shown_value
     assert shown_value(value) == shown
+
+
+def test_every_status_word_the_scaffold_reads_and_every_fhir_status_is_shown() -> None:
+    """The Latin words of the statuses the scaffold reads (its status, deletion and kept words) and the FHIR statuses
+    a column may hold as written are each shown (model._LATIN_WORDS keeps them), and no Korean surname syllable
+    alone or romanized surname is among those words."""
+    from emr_exporter import model
+    from emr_exporter.authoring import scaffold
+
+    words = {w for w in (*scaffold._STATUS_WORDS, *scaffold._DELETED_WORDS, *scaffold._KEPT_WORDS) if w.isascii()}
+    words |= {v for values in model.STATUS_VALUES.values() for v in values}
+    hidden = sorted(w for w in words for spelt in (w, w.upper(), w.replace(" ", "-"))
+                    if " " not in spelt and not model.may_show(spelt))
+    assert (len(words), hidden) == (59, [])
+    assert not {"no", "na", "do", "oh", "an", "in", "on", "ok", "min", "sun", "kim", "lee"} & model._LATIN_WORDS

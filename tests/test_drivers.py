@@ -209,3 +209,17 @@ def test_demo_load_ddl_parses_and_stores_cp949_as_binary(engine: str, dialect: s
               "mssql": exp.DataType.Type.VARBINARY}[engine]
     assert types["PT_NM"] == binary
     assert types["PT_NO"] == exp.DataType.Type.BIGINT
+
+
+@pytest.mark.parametrize(("version", "reading"), [
+    ("10.11.19-MariaDB-0+deb12u1", "json_table"), ("10.6.0-MariaDB", "json_table"), ("11.4.2-MariaDB", "json_table"),
+    ("10.5.27-MariaDB-log", "positions"), ("10.2.3-MariaDB", "positions"), ("10.2.2-MariaDB", None),
+    ("5.5.5-10.1.48-MariaDB", None), ("10.1.48-MariaDB", None),  # no JSON function before MariaDB 10.2.3
+    ("8.0.36-0ubuntu0.22.04.1", "json_table"), ("8.0.21", "json_table"), ("8.0.20", "positions"),  # JSON_VALUE
+    ("5.7.44-log", "positions"), ("5.7.8", "positions"), ("5.7.7", None), ("5.6.51", None),
+    (None, "json_table"), ("a server that does not say", "json_table"),
+])
+def test_a_mariadb_or_mysql_version_says_how_a_json_array_is_read(version: str | None, reading: str | None) -> None:
+    from emr_exporter.sources.drivers import json_array_reading
+
+    assert json_array_reading(version) == reading

@@ -152,3 +152,110 @@ def test_a_prescriptions_json_array_of_drugs_is_one_order_line_per_element(kind:
     assert expected[f"{dirty['name_only']}|1"][2:4] == (None, "한약 과립")
     assert expected[f"{dirty['dose_object']}|1"][4] is None
     assert expected["1|1"] == ("9", "8", "643301010", "노바스크정5mg", Decimal(1), 3, 4, "식전")
+
+
+def _bag_files(tmp_path: Path) -> dict[str, bytes]:
+    """The opened bag's FHIR resources and raw records (``data/fhir``, ``data/raw``): path → bytes."""
+    [bag] = [p.parent for p in (tmp_path / "opened").rglob("bag-info.txt")]
+    return {str(p.relative_to(bag)): p.read_bytes() for part in ("data/fhir", "data/raw")
+            for p in sorted((bag / part).rglob("*")) if p.is_file()}
+
+
+def _seven_rows(toml: str) -> str:
+    assert toml.count("page_size = 100000") == 1
+    return toml.replace("page_size = 100000", "page_size = 7")
+
+
+def test_a_mariadb_without_json_table_reads_each_element_at_its_position_as_json_table_does(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MariaDB 10.2.3–10.5 and MySQL 5.7.8–8.0.20 have no JSON_TABLE (was: the export stopped at the order line
+    section with the server's syntax error): the scaffold reads the server's version and writes the positions'
+    query (json_columns._positions_sql). Forced here on this machine's MariaDB (10.6+) by the version the scaffold
+    reads: the same clinic through the whole flow gives a bag whose FHIR resources and raw records are the JSON_TABLE
+    run's byte for byte."""
+    from emr_exporter.sources import drivers
+    from emr_exporter.sources.odbc import OdbcSource
+
+    clinic = create_rxarray_clinic("mariadb", mariadb_conn_str)
+    source = OdbcSource(mariadb_conn_str)
+    try:  # the server's own version, as the scaffold reads it: 10.6 or later here
+        version = drivers.server_version(source)
+    finally:
+        source.close()
+    assert version is not None and "MariaDB" in version and drivers.json_array_reading(version) == "json_table"
+    cells = through_the_flow(clinic, tmp_path / "json_table", edit=_seven_rows)
+    monkeypatch.setattr(drivers, "server_version", lambda source: "10.5.27-MariaDB-log")
+    assert through_the_flow(clinic, tmp_path / "positions", edit=_seven_rows) == cells
+    queries = {run: (tmp_path / run / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+               for run in ("json_table", "positions")}
+    assert ("JSON_TABLE(" in queries["json_table"], "STRAIGHT_JOIN" in queries["json_table"]) == (True, False)
+    assert ("JSON_TABLE(" in queries["positions"], "STRAIGHT_JOIN" in queries["positions"]) == (False, True)
+    assert "this server (10.5.27-MariaDB-log) has no JSON_TABLE" in queries["positions"]
+    read, fallback = _bag_files(tmp_path / "json_table"), _bag_files(tmp_path / "positions")
+    assert sorted(fallback) == sorted(read)
+    # the FHIR manifest's transactionTime is the export's own moment; every other byte the same
+    assert [path for path in read if fallback[path] != read[path]] == ["data/fhir/manifest.json"]
+    manifests = [{k: v for k, v in json.loads(files["data/fhir/manifest.json"]).items() if k != "transactionTime"}
+                 for files in (read, fallback)]
+    assert manifests[0] == manifests[1] and len(manifests[0]) > 1
+    requests = [line for path, data in read.items() if "MedicationRequest" in path for line in data.splitlines()]
+    assert len(requests) == len(_expected(clinic)) == 178
+
+
+def test_a_mariadb_without_json_functions_carries_the_prescriptions_whole_and_says_so(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MariaDB before 10.2.3 and MySQL before 5.7.8 have no JSON function: the scaffold says so in plain words
+    before any export, writes no order line section over the array, and the table is carried whole, every drug in
+    its document as written (connector check and the export as before the array was read)."""
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+    from emr_exporter.sources import drivers
+    from test_foreign_schemas import _source_args
+
+    monkeypatch.setattr(drivers, "server_version", lambda source: "10.1.48-MariaDB")
+    clinic = create_rxarray_clinic("mariadb", mariadb_conn_str)
+    source, env = _source_args(clinic)
+    said = CliRunner().invoke(main, ["scaffold", *source, "--name", "old", "--out", str(tmp_path / "said")], env=env)
+    assert said.exit_code == 0, said.output
+    assert ("  order_line       RA_RX? commented out: RX_ITEMS of RA_RX keeps the prescription's drugs as a JSON "
+            "array, which this server (10.1.48-MariaDB) cannot read: it has no JSON functions (MariaDB 10.2.3 and "
+            "MySQL 5.7.8 have them); RA_RX is carried whole, every drug in its document as written, and no order "
+            "line or MedicationRequest is made of it; no column for edi_code or local_code or name") in said.output
+    toml = (tmp_path / "said/old/connector.toml").read_text(encoding="utf-8")
+    assert "JSON_" not in toml and "\n[entities.order_line]" not in toml
+    cells = through_the_flow(clinic, tmp_path / "flow")
+    assert cells == clinic.cells  # no order line read again: each cell of the tables once
+    [bag] = [p.parent for p in (tmp_path / "flow/opened").rglob("bag-info.txt")]
+    assert not list(bag.glob("data/fhir/MedicationRequest*"))
+    inventory = {t["name"]: t for t in json.loads((bag / "data/report/inventory.json").read_bytes())["tables"]}
+    assert inventory["ra_rx"]["fate"] != "entities"
+
+
+def test_connector_check_on_an_older_server_says_plainly_json_table_is_missing(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connector scaffolded against MariaDB 10.6+ (JSON_TABLE) and checked on a server without it: connector check
+    stops before its dry run and says what to do, in plain words (was: the server's syntax error)."""
+    from click.testing import CliRunner
+
+    from emr_exporter.cli import main
+    from emr_exporter.sources import drivers
+    from test_foreign_schemas import _source_args
+
+    clinic = create_rxarray_clinic("mariadb", mariadb_conn_str)
+    source, env = _source_args(clinic)
+    out = tmp_path / "connectors"
+    assert CliRunner().invoke(main, ["scaffold", *source, "--name", "rx", "--out", str(out)], env=env).exit_code == 0
+    assert "JSON_TABLE(" in (out / "rx/connector.toml").read_text(encoding="utf-8")
+    said = {}
+    for version in ("10.5.27-MariaDB", "5.7.44-log", "10.1.48-MariaDB"):
+        monkeypatch.setattr(drivers, "server_version", lambda source, version=version: version)
+        check = CliRunner().invoke(main, ["connector", "check", str(out / "rx"), *source], env=env)
+        said[version] = (check.exit_code, "Traceback" in check.output, " ".join(check.output.split()))
+    assert said["10.5.27-MariaDB"][:2] == said["5.7.44-log"][:2] == said["10.1.48-MariaDB"][:2] == (2, False)
+    assert ("[entities.order_line] reads a JSON array with JSON_TABLE, which this server (5.7.44-log) does not have "
+            "(MariaDB 10.6 and MySQL 8.0.21 have it): write the scaffold again against this server, which then reads "
+            "each element of the array at its position.") in said["5.7.44-log"][2]
+    assert ("[entities.order_line] reads JSON documents with JSON functions, which this server (10.1.48-MariaDB) does "
+            "not have (MariaDB 10.2.3 and MySQL 5.7.8 have them): leave out the section or the fields that read them, "
+            "and the documents are carried whole as written.") in said["10.1.48-MariaDB"][2]

@@ -179,6 +179,41 @@ _STATUS_MORPHEMES = (
 #: never a status (오, 전, 차 are surnames; 정상미 a name).
 _SHOWABLE_HANGUL = re.compile("(?:(?:미|재|비)?(?:" + "|".join(sorted(_STATUS_MORPHEMES, key=len, reverse=True))
                               + ")(?:중|됨|전|후)?)+")
+#: The syllables Korean surnames are written with (those of some 10,000 people or more, 2015 census): a Hangul run of
+#: two syllables, a status word, whose first is one of them is also a name (전원, 정상, 방문, 유효, 임시, 오류, 진료,
+#: 노쇼: 전 원, 정 상 …), never shown; a longer run (진료완료, 진행중) or one of another first syllable (취소, 완료,
+#: 보류, 예약, 접수, 대기) is.
+_SURNAME_SYLLABLES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추"
+    "도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용")
+#: The Latin words a status, code or unit column is written with, in lower case: the English status words of
+#: every EMR the scaffold reads (authoring/scaffold.py _STATUS_WORDS, _DELETED_WORDS, _KEPT_WORDS; a test keeps them
+#: in here), the FHIR statuses of :data:`STATUS_VALUES` (added below), yes/no flags, departments and units. A run of
+#: two Latin letters or more that is none of them (``KIM``, ``Smith``, ``JOHN``, ``Lee``) may be a person's name,
+#: never shown; one letter (``Y``, ``A/B/C``) or letters beside a digit (``J20.9``, ``AA157``, ``3T``) are a code's.
+#: No word here is a romanized Korean surname (``No``, ``Na``, ``Do``, ``Oh``, ``An``, ``In``, ``On``, ``Ok``,
+#: ``Min``, ``Sun``): ``in``/``on``/``not``/``of`` only between the other words of one value (``in-progress``).
+_LATIN_WORDS = frozenset({
+    # statuses (the scaffold's, one word each)
+    "plan", "planned", "scheduled", "booked", "reserved", "arrived", "checked", "check", "checkin", "checkout",
+    "waiting", "wait", "progress", "inprogress", "ongoing", "started", "open", "opened", "done", "completed",
+    "complete", "finished", "finish", "closed", "close", "out", "approved", "signed", "cancelled", "canceled",
+    "cancel", "draft", "entered", "error", "deleted", "delete", "void", "voided", "hidden", "removed", "normal",
+    "active", "inactive", "live",
+    # and more of what a status column says
+    "pending", "hold", "onhold", "paid", "unpaid", "refund", "refunded", "new", "visit", "visited", "discharged",
+    "admitted", "transfer", "transferred", "stop", "stopped", "reject", "rejected", "confirmed", "unconfirmed",
+    "ready", "yes", "true", "false", "null", "none", "unknown", "invalid", "valid", "expired", "suspended", "issued",
+    "printed", "sent", "received", "read", "unread",
+    # departments and visit kinds, units
+    "opd", "ipd", "er", "icu", "dc", "mg", "mcg", "ug", "kg", "dl", "ml", "cc", "mm", "cm", "mmhg", "bpm", "iu",
+    "meq", "mmol", "umol", "pg", "hr", "hrs", "sec", "tab", "cap", "amp", "vial", "bid", "tid", "qid", "qd", "prn",
+    "po", "iv", "sc", "od", "os", "ou",
+})
+#: Words that join two of :data:`_LATIN_WORDS` in one value (``in-progress``, ``on-hold``, ``not-done``,
+#: ``entered-in-error``), never shown alone: each is a surname as well (In, On) or no status by itself.
+_LATIN_JOINING = frozenset({"in", "on", "not", "of", "to"})
+_LATIN_RUNS = re.compile(r"[A-Za-z]+")
 #: A value that may be a code is at most this many characters, each printable ASCII (no blank) or Hangul, with no
 #: run of digits longer than a code's (a longer one is a telephone number, an RRN, a date).
 _SHOWABLE_LENGTH = 16
@@ -195,7 +230,22 @@ def may_show(value: str) -> bool:
     (金患者) is never shown: the one test every place that names a database value goes through."""
     return (len(value) <= _SHOWABLE_LENGTH and _SHOWABLE_CHARS.fullmatch(value) is not None
             and _LONG_DIGITS.search(value) is None
-            and all(_SHOWABLE_HANGUL.fullmatch(run) for run in _HANGUL_RUNS.findall(value)))
+            and all(_SHOWABLE_HANGUL.fullmatch(run) and not (len(run) == 2 and run[0] in _SURNAME_SYLLABLES)
+                    for run in _HANGUL_RUNS.findall(value))
+            and _latin_shown(value))
+
+
+def _latin_shown(value: str) -> bool:
+    """Whether every run of Latin letters of ``value`` is a code's or a word of :data:`_LATIN_WORDS` (a joining word
+    only beside one of them): ``Y``, ``J20.9``, ``mg/dL``, ``DONE``, ``in-progress``, not ``KIM``, ``Smith``."""
+    words = []
+    for run in _LATIN_RUNS.finditer(value):
+        start, end = run.span()
+        if end - start == 1 or (start and value[start - 1].isdigit()) or (end < len(value) and value[end].isdigit()):
+            continue  # one letter (Y, A/B/C, D/C), or letters beside a digit (J20.9, AA157, 3T): a code's
+        words.append(run.group().lower())
+    return all(w in _LATIN_WORDS or w in _LATIN_JOINING for w in words) and (
+        not words or any(w in _LATIN_WORDS for w in words))
 
 
 def shown_value(value: str) -> str:
@@ -262,6 +312,8 @@ STATUS_VALUES: dict[str, frozenset[str]] = {
     "appointment": frozenset({"proposed", "pending", "booked", "arrived", "fulfilled", "cancelled", "noshow",
                               "entered-in-error", "checked-in", "waitlist"}),
 }
+# every FHIR status a column may hold as written (completed, entered-in-error, on-hold): its words may be shown
+_LATIN_WORDS |= {w for values in STATUS_VALUES.values() for v in values for w in v.split("-")} - _LATIN_JOINING
 #: The statuses saying a visit, treatment or order did not (yet) happen: planned or cancelled, in preparation, not
 #: done, a draft. Such a record is exported with its status, never dropped, but no document says it was given
 #: (통원확인서, 진료확인서: reports/preview.py; readiness).

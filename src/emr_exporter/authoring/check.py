@@ -30,7 +30,7 @@ from typing import Any
 from emr_exporter import model
 from emr_exporter.authoring.attachment_paths import absolute_path_field, stored_prefix_hints
 from emr_exporter.connectors.spec import ConnectorSpec, load_spec
-from emr_exporter.errors import EmrExporterError
+from emr_exporter.errors import ConfigError, EmrExporterError
 from emr_exporter.pipeline.export import (
     QUERY_NOT_READ_REASON,
     ExportRun,
@@ -393,6 +393,31 @@ def _used_columns(spec: ConnectorSpec, table: str, words: set[str]) -> set[str]:
     return used
 
 
+def _json_functions_missing(spec: ConnectorSpec, source: Source) -> None:
+    """Stop, in plain words, before the dry run where a section reads JSON with a function this MariaDB/MySQL server
+    has not (a connector scaffolded against a newer server; the dry run stopped with the server's syntax error):
+    ``JSON_TABLE`` (MariaDB 10.6, MySQL 8.0.21), or any JSON function (MariaDB 10.2.3, MySQL 5.7.8)."""
+    from emr_exporter.sources.drivers import JSON_TABLE, json_array_reading, server_version
+
+    if source.engine not in ("mariadb", "mysql"):
+        return
+    version = server_version(source)
+    reading = json_array_reading(version)
+    for name, entity in spec.entities.items():
+        exprs = [f.expr.get(source.engine, f.expr.get("default", "")) for f in entity.fields.values() if f.expr]
+        sql = " ".join([entity.query or "", *exprs]).upper()
+        if reading is None and "JSON_" in sql:
+            raise ConfigError(
+                f"[entities.{name}] reads JSON documents with JSON functions, which this server ({version}) does not "
+                "have (MariaDB 10.2.3 and MySQL 5.7.8 have them): leave out the section or the fields that read "
+                "them, and the documents are carried whole as written.")
+        if reading != JSON_TABLE and "JSON_TABLE(" in sql:
+            raise ConfigError(
+                f"[entities.{name}] reads a JSON array with JSON_TABLE, which this server ({version}) does not have "
+                "(MariaDB 10.6 and MySQL 8.0.21 have it): write the scaffold again against this server, which then "
+                "reads each element of the array at its position.")
+
+
 def check_connector(
     folder: Path,
     address: SourceAddress,
@@ -424,6 +449,7 @@ def check_connector(
             spec = dataclasses.replace(
                 spec, skip={k: v for k, v in spec.skip.items() if ("skip", k) not in {r[:2] for r in refused}},
                 carry={k: v for k, v in spec.carry.items() if ("carry", k) not in {r[:2] for r in refused}})
+        _json_functions_missing(spec, source)
         from emr_exporter.sources.drivers import caps_for
 
         quote = caps_for(source.engine).quote  # catalogue names as stored: `keys` is a reserved word

@@ -41,6 +41,7 @@ from emr_exporter.authoring.eav import ScaffoldKit, eav_guesses
 from emr_exporter.authoring.json_columns import (
     LIFT_ENGINES,
     LIFTABLE_KEY,
+    POSITION_DIGITS,
     JsonKeys,
     drug_array_keys,
     drug_code_field,
@@ -61,6 +62,7 @@ from emr_exporter.connectors.transforms import JULIAN_DAYS, SENTINEL_DATES, pars
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
+from emr_exporter.sources.drivers import JSON_POSITIONS, JSON_TABLE, json_array_reading
 
 if typing.TYPE_CHECKING:
     from emr_exporter.sources.catalog import CatalogTable
@@ -472,6 +474,9 @@ class DatabaseProfile:
     #: PostgreSQL: how many large objects the database holds (files kept in pg_largeobject, apart from every
     #: table; the export carries them all), None where the engine has none.
     large_objects: int | None = None
+    #: MariaDB/MySQL: the server's ``VERSION()`` (``10.4.32-MariaDB``, ``5.7.44``), which decides how a JSON array is
+    #: read (drivers.json_array_reading); None on another engine
+    server_version: str | None = None
 
     @property
     def cp949_seen(self) -> bool:
@@ -724,13 +729,13 @@ def profile_database(source: Source, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> 
     """Profile every table of an open (read-only) source. Holds statistics only, never a value."""
     if sample_rows < 1:
         raise ConfigError("--sample-rows must be at least 1.")
-    from emr_exporter.sources.drivers import caps_for
+    from emr_exporter.sources.drivers import caps_for, server_version
 
     tables = [profile_table(source, table, sample_rows) for table in _list_tables(source)]
     count_sql = caps_for(source.engine).large_objects_count_sql
     large_objects = None if count_sql is None else int(source.scalar(count_sql) or 0)
     return DatabaseProfile(engine=source.engine, label=source.label, sample_rows=sample_rows, tables=tables,
-                           large_objects=large_objects)
+                           large_objects=large_objects, server_version=server_version(source))
 
 
 # --- guessing the mapping --------------------------------------------------------------------------
@@ -4977,14 +4982,23 @@ class _Guesser:
                        for name in (*found, "pos")}
             if any(alias.upper() in names for alias in aliases.values()):
                 continue
-            self._prescription_json_section(header, parent, column, found, aliases, plain)
+            reading = json_array_reading(self.profile.server_version) if engine == "mariadb" else JSON_TABLE
+            if reading is None:  # MariaDB before 10.2.3, MySQL before 5.7.8: no JSON function to read it with
+                header.problems.append(
+                    f"{column.name} of {parent.name} keeps the prescription's drugs as a JSON array, which this "
+                    f"server ({self.profile.server_version}) cannot read: it has no JSON functions (MariaDB 10.2.3 "
+                    f"and MySQL 5.7.8 have them); {parent.name} is carried whole, every drug in its document as "
+                    "written, and no order line or MedicationRequest is made of it")
+                return
+            self._prescription_json_section(header, parent, column, found, aliases, plain, reading)
             return
 
     def _prescription_json_section(self, header: EntityGuess, parent: TableProfile, column: ColumnProfile,
                                    found: dict[str, tuple[str, ...]], aliases: dict[str, str],
-                                   plain: dict[str, FieldGuess]) -> None:
+                                   plain: dict[str, FieldGuess], reading: str) -> None:
         """The order line section over the elements of ``column``'s arrays and the carried section of ``parent``'s
-        rows (:meth:`_prescription_json_items`)."""
+        rows (:meth:`_prescription_json_items`); ``reading``: how a MariaDB/MySQL server of the profile's version
+        unnests them (drivers.json_array_reading)."""
         key = parent.primary_key[0]
         engine = self.profile.engine
         shown = ", ".join(f"{'/'.join(k)} ({name})" for name, k in found.items())
@@ -4998,7 +5012,7 @@ class _Guesser:
                  "one order line per element naming a drug"),
             key_why=f"the prescription's key and the element's position in {column.name} (1 for the first)")
         rows.query = elements_sql(engine, self.relation(parent.name), column.name, selects, aliases["pos"], lifted,
-                                  needed)
+                                  needed, reading)
         # each page unnests every document again (no index orders the element's position): few, large pages
         rows.page_size, rows.page_size_why = ELEMENT_PAGE_ROWS, (
             "each page reads every document of the table again (no index orders an element's position): the "
@@ -5007,6 +5021,10 @@ class _Guesser:
         rows.query_why = (f"one row per element of {column.name} whose code or name is set, read out of the document "
                           f"(NULL, malformed or no array: no row); [entities.{whole}] carries {parent.name}'s rows "
                           f"whole, {column.name} as written")
+        if reading == JSON_POSITIONS:
+            rows.query_why += (f"; this server ({self.profile.server_version}) has no JSON_TABLE (MariaDB 10.6, MySQL "
+                               f"8.0.21): each element read at its position, the first {10 ** POSITION_DIGITS} of an "
+                               "array (docs/connectors.md)")
         rows.fields = [dataclasses.replace(f, why=f"the prescription's {part.removesuffix('_id')} ({f.why})")
                        for part, f in header_fields.items()]
         for name, k in found.items():

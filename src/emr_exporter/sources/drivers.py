@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from emr_exporter import codepage
-from emr_exporter.errors import ConfigError
+from emr_exporter.errors import ConfigError, SourceQueryError
 
 Engine = Literal["sqlite", "sqlite-odbc", "mariadb", "postgresql", "mssql", "firebird"]
 Paging = Literal["limit", "top", "offset-fetch", "first"]
@@ -686,6 +686,54 @@ def engine_from_connection_string(conn_str: str) -> str | None:
 def engine_of_driver(driver: str) -> str | None:
     """The engine an ODBC driver reaches, by its name or file (``MariaDB Unicode``, ``libmaodbc.so``), or None."""
     return _match(driver, _DRIVER_PATTERNS)
+
+
+# --- what a MariaDB/MySQL server's version can read ----------------------------------------------
+
+#: How a JSON array kept in a column is read one row per element on MariaDB/MySQL (:func:`json_array_reading`):
+#: ``JSON_TABLE`` (MariaDB 10.6+, MySQL 8.0.21+: its JSON_VALUE too); ``positions``, each element read at its
+#: position out of a small sequence of them joined to the row (``JSON_EXTRACT(doc, CONCAT('$[', n, ']'))`` below
+#: ``JSON_LENGTH``: MariaDB 10.2.3+, MySQL 5.7.8+, which have no JSON_TABLE).
+JSON_TABLE, JSON_POSITIONS = "json_table", "positions"
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_MARIADB_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)-mariadb", re.IGNORECASE)
+
+
+def server_version(source: object) -> str | None:
+    """A MariaDB/MySQL server's ``VERSION()`` (``10.4.32-MariaDB``, ``5.7.44-log``), None on another engine or
+    where the server does not say."""
+    if getattr(source, "engine", None) not in ("mariadb", "mysql"):
+        return None
+    try:
+        found = source.scalar("SELECT VERSION()")  # type: ignore[attr-defined]
+    except SourceQueryError:  # a server that does not say is read as the newest (JSON_TABLE)
+        return None
+    return str(found) if found is not None else None
+
+
+def parsed_server_version(version: str) -> tuple[str, tuple[int, int, int]] | None:
+    """``("mariadb" | "mysql", (major, minor, patch))`` of a ``VERSION()`` text, None where it holds no version
+    (MariaDB's ``5.5.5-10.1.48-MariaDB`` is 10.1.48)."""
+    mariadb = _MARIADB_VERSION.search(version)
+    found = mariadb or _VERSION.match(version.strip())
+    if found is None:
+        return None
+    major, minor, patch = (int(part) for part in found.groups())
+    return ("mariadb" if mariadb or "mariadb" in version.lower() else "mysql"), (major, minor, patch)
+
+
+def json_array_reading(version: str | None) -> str | None:
+    """How a MariaDB/MySQL server of ``version`` reads a JSON array one row per element: :data:`JSON_TABLE`,
+    :data:`JSON_POSITIONS`, or None where it has no JSON functions at all (MariaDB before 10.2.3, MySQL before
+    5.7.8: the document can only be carried whole). A version not known (None, not parsed) is read as the newest."""
+    parsed = parsed_server_version(version) if version else None
+    if parsed is None:
+        return JSON_TABLE
+    kind, number = parsed
+    table_from, json_from = ((10, 6, 0), (10, 2, 3)) if kind == "mariadb" else ((8, 0, 21), (5, 7, 8))
+    if number >= table_from:
+        return JSON_TABLE
+    return JSON_POSITIONS if number >= json_from else None
 
 
 # --- SQL generation ------------------------------------------------------------------------------
