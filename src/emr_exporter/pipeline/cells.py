@@ -14,7 +14,10 @@ e.g. an order line giving a MedicationRequest or a ServiceRequest): the record i
 field set to a probe value and the leaves that changed are the field's location, written as a path whose
 list steps select by ``url`` / ``system`` / attachment title rather than by position — but by position where
 the value itself picks that system (a diagnosis code goes under the KCD system when it is KCD-shaped, under
-the recorded-code one otherwise: the probe's system is not the record's; see :func:`_location`). Codes and yes/no
+the recorded-code one otherwise: the probe's system is not the record's; see :func:`_location`). A text field
+is also set to a plain number: where the builder writes that elsewhere, as a JSON number (a lab value in
+``valueQuantity.value`` rather than ``valueString``), the location names both places (:func:`alternatives`,
+:func:`_number_location`), the number read back as its JSON text. Codes and yes/no
 values learn the FHIR leaf of every canonical value the same way. The map (per entity: column → field,
 source type, path per shape, code table) goes into the bag once, as ``data/report/cells.json``; it is all a
 reader needs (:func:`rebuild_cell`). A location that cannot be learnt just means that column's non-empty
@@ -30,7 +33,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from emr_exporter import codepage, model
 from emr_exporter.connectors.spec import NUMBER_FORMATS, ConnectorSpec, EntitySpec, FieldSpec
@@ -214,8 +217,21 @@ def _generalise(resource: Mapping[str, Any], path: Path) -> list[Any]:
     return steps
 
 
+def alternatives(location: Sequence[Any]) -> bool:
+    """Whether ``location`` names alternatives (``[[suffix, step...], [suffix, step...]]``: the first that holds
+    a leaf is the field's; see :func:`learn`) rather than one place (``[suffix, step...]``)."""
+    return len(location) > 0 and type(location[0]) is list
+
+
 def read_leaf(resources: Mapping[str, Mapping[str, Any]], location: Sequence[Any]) -> Any:
-    """The leaf at ``location`` (``[suffix, step...]``), a text attachment's data decoded; None if absent."""
+    """The leaf at ``location`` (``[suffix, step...]``), a text attachment's data decoded; None if absent.
+    For alternatives, the leaf of the first one that holds one (None if none does)."""
+    if alternatives(location):
+        for one in location:
+            leaf = read_leaf(resources, one)
+            if leaf is not None:
+                return leaf
+        return None
     node: Any = resources.get(location[0])
     parent: Any = None
     for step in location[1:]:
@@ -481,8 +497,45 @@ def learn(
             if not table:
                 continue
             plan.tables[shape] = table
+        elif plan.kind == "text":
+            number = _number_location(plan, shape, record, build, original, location)
+            if number is not None:
+                location = [location, number]
         plan.locations[shape] = location
         return
+
+
+#: The text a text field is set to once more when learning its location: a plain number, which a builder may
+#: write elsewhere than other text (a lab result's value: ``valueQuantity.value`` rather than ``valueString``).
+NUMBER_PROBE = "7919.19"
+
+
+def _number_location(
+    plan: ColumnPlan, shape: str, record: model.Record, build: Callable[[model.Record], list[dict[str, Any]]],
+    original: Mapping[Path, Any], location: list[Any],
+) -> list[Any] | None:
+    """Where the builder writes a text field's value when it is a plain number, if that is a JSON number at
+    another place than ``location`` (learnt from the other probe) in the same shape; else None. Its leaf is
+    read back as the number's JSON text (``repr``: 5.1 -> '5.1'), so a cell is given back from there only when
+    it is that very text ('5.10', '+5', ' 5.1' are not)."""
+    assert plan.field is not None
+    if getattr(record, plan.field, None) == NUMBER_PROBE:
+        return None
+    try:
+        probed = build(dataclasses.replace(record, **{plan.field: cast(Any, NUMBER_PROBE)}))
+    except Exception:  # a value the builder refuses: no alternative
+        return None
+    if shape_of(probed, record.id) != shape:
+        return None
+    by_suffix = _by_suffix(probed, record.id)
+    flat: dict[Path, Any] = {}
+    for suffix, resource in by_suffix.items():
+        _flatten(resource, (suffix,), flat)
+    for path, leaf in flat.items():
+        if (type(leaf) is int or type(leaf) is float) and repr(leaf) == NUMBER_PROBE and original.get(path) != leaf:
+            number = _location(by_suffix, path)
+            return number if number != location else None
+    return None
 
 
 def _location(
@@ -535,6 +588,8 @@ def rebuild_cell(
         value = plan.reverse.get(value if isinstance(value, str) else _table_key(value), MISSING)
         return MISSING if value is MISSING else to_source(value, plan.source_type, plan.kind, plan.fmt, encoding)
     leaf = read_leaf(resources, location)
+    if plan.kind == "text" and (type(leaf) is int or type(leaf) is float) and alternatives(location):
+        leaf = repr(leaf)  # a plain number written as a JSON number (see _number_location): its JSON text
     if plan.kind == "blob":
         return attachment(leaf) if isinstance(leaf, str) else None
     value = parse_leaf(leaf, plan.kind, plan.tables.get(shape))
@@ -564,7 +619,8 @@ def source_type_name(value: Any, kind: str = "") -> str | None:
 def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]]], Any]:
     """:func:`read_leaf` for one location, compiled once: the same result without its per-step tests."""
     suffix, steps = location[0], tuple(location[1:])
-    if not steps or steps[-1] == "data" or any(type(s) is not str and type(s) is not list for s in steps):
+    if alternatives(location) or not steps or steps[-1] == "data" or any(
+            type(s) is not str and type(s) is not list for s in steps):
         return lambda resources: read_leaf(resources, location)
     plain = tuple((s, None) if type(s) is str else (s[0], s[1]) for s in steps)
 
@@ -594,12 +650,14 @@ def _lean_location(location: Sequence[Any] | None, readable: frozenset[tuple[Any
     itself, or one of ``readable`` (list positions as numbers; no selector, no data)."""
     if location is None or len(location) == 0:
         return True
+    if alternatives(location):
+        return False
     return all(type(step) is str or type(step) is int for step in location[1:]) and tuple(location[1:]) in readable
 
 
 def _plain(location: Sequence[Any]) -> bool:
     """A location of plain steps only (names, positions, selectors by a name): read by inlined steps."""
-    return all(type(s) is str or (type(s) is int and s >= 0)
+    return not alternatives(location) and all(type(s) is str or (type(s) is int and s >= 0)
                or (type(s) is list and len(s) == 2 and type(s[0]) is str and type(s[1]) is str)
                for s in location[1:])
 
