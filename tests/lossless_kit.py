@@ -396,8 +396,15 @@ def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
         "SELECT RSLT_NO FROM LAB_RSLT WHERE UNIT IS NOT NULL ORDER BY RSLT_NO DESC LIMIT ?", (len(PLANTED_LAB_VALUES),))]
     for rslt_no, (value, unit) in zip(lab_rows, PLANTED_LAB_VALUES, strict=True):
         conn.execute("UPDATE LAB_RSLT SET RSLT_VAL = ?, UNIT = COALESCE(?, UNIT) WHERE RSLT_NO = ?", (value, unit, rslt_no))
+    # Procedure orders (a ServiceRequest, whose 원외처방 extension is written only when true) after the first row:
+    # one empty, one 'n' (read as false): neither given back by FHIR as stored.
+    empty_rx, lower_rx = (row[0] for row in conn.execute(
+        "SELECT ORD_NO FROM ORD_DTL WHERE CD_GB = '2' AND OUT_RX_YN = 'N' ORDER BY ORD_NO DESC LIMIT 2"))
+    conn.execute("UPDATE ORD_DTL SET OUT_RX_YN = NULL WHERE ORD_NO = ?", (empty_rx,))
+    conn.execute("UPDATE ORD_DTL SET OUT_RX_YN = 'n' WHERE ORD_NO = ?", (lower_rx,))
     return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no, "blank_dx": blank_dx,
-            "local_dx": local_dx, "lab": dict(zip(lab_rows, PLANTED_LAB_VALUES, strict=True))}
+            "local_dx": local_dx, "lab": dict(zip(lab_rows, PLANTED_LAB_VALUES, strict=True)), "empty_rx": empty_rx,
+            "lower_rx": lower_rx}
 
 
 #: Lab result values planted by plant_transformed_cells (value, unit or None for the row's own): plain numbers

@@ -304,3 +304,10 @@ def test_planted_cells_fhir_cannot_give_back_are_carried_and_every_row_rebuilds(
     others = [x["columns"]["rslt_val"] for k, x in lab_sidecars.items() if "rslt_val" in x.get("transformed", [])
               and int(k) not in planted_keys["lab"]]
     assert others and all(v.endswith(".0") for v in others)
+    # A procedure order's 원외처방 yes/no is written only when true: in that shape no extension is false ('N'),
+    # so the 'N' cells are given back, not carried; an empty one and a lower-case 'n' are carried as stored.
+    rx = cells_map["entities"]["order_line"]["columns"]["out_rx_yn"]["tables"]
+    assert rx["ServiceRequest:"] == {f"str:{fhir.OUTSIDE_PRESCRIPTION_URL}": True, "NoneType:None": False}
+    carried_rx = {x["key"]: x["columns"]["out_rx_yn"] for x in lines(bag, "raw/columns/order_line")
+                  if "out_rx_yn" in x.get("transformed", [])}
+    assert carried_rx == {str(planted_keys["empty_rx"]): None, str(planted_keys["lower_rx"]): "n"}

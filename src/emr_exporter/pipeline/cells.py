@@ -18,7 +18,8 @@ the recorded-code one otherwise: the probe's system is not the record's; see :fu
 is also set to a plain number: where the builder writes that elsewhere, as a JSON number (a lab value in
 ``valueQuantity.value`` rather than ``valueString``), the location names both places (:func:`alternatives`,
 :func:`_number_location`), the number read back as its JSON text. Codes and yes/no
-values learn the FHIR leaf of every canonical value the same way. The map (per entity: column → field,
+values learn the FHIR leaf of every canonical value the same way (a yes/no written only when true: no leaf is
+false, :data:`ABSENT_LEAF`). The map (per entity: column → field,
 source type, path per shape, code table) goes into the bag once, as ``data/report/cells.json``; it is all a
 reader needs (:func:`rebuild_cell`). A location that cannot be learnt just means that column's non-empty
 cells are carried raw: never wrong, at worst carried twice.
@@ -307,6 +308,11 @@ def _table_key(leaf: Any) -> str:
     return f"{type(leaf).__name__}:{leaf}"
 
 
+#: The table key of an absent leaf: in a shape where the builder writes one yes/no value as nothing (an
+#: extension only when true), that value (see :func:`learn`).
+ABSENT_LEAF = _table_key(None)
+
+
 # --- the map written into the bag ---------------------------------------------------------------------
 
 
@@ -429,10 +435,11 @@ def flat_resources(resources: Sequence[Mapping[str, Any]], record_id: str) -> di
 def learn(
     plan: ColumnPlan, shape: str, record: model.Record, resources: Sequence[Mapping[str, Any]],
     build: Callable[[model.Record], list[dict[str, Any]]], field: FieldSpec | None,
-    original: Mapping[Path, Any] | None = None,
+    original: Mapping[Path, Any] | None = None, cell: Any = None,
 ) -> None:
     """Learn where ``plan``'s field lives in this shape's resources (once per shape). ``original``:
-    :func:`flat_resources` of ``resources`` when the caller has it (the same for every column of a row)."""
+    :func:`flat_resources` of ``resources`` when the caller has it (the same for every column of a row);
+    ``cell``: the row's own value of the column (a yes/no whose one value has no leaf: see below)."""
     if plan.kind == "blob" and isinstance(record, model.Attachment):
         plan.locations[shape] = ["", "content", 0, "attachment", "url"]  # the bytes are the bag member it names
         return
@@ -496,6 +503,11 @@ def learn(
                 del table[key]
             if not table:
                 continue
+            # A yes/no written only for one value (an extension when true): no leaf is the other value, unless
+            # the shape's first row is empty (then no leaf stays empty: an empty cell is rebuilt as such).
+            nothing = [value for value, probed_by_suffix in probes if read_leaf(probed_by_suffix, location) is None]
+            if plan.kind == "bool" and cell is not None and len(nothing) == 1 and nothing[0] not in table.values():
+                table[ABSENT_LEAF] = nothing[0]
             plan.tables[shape] = table
         elif plan.kind == "text":
             number = _number_location(plan, shape, record, build, original, location)
@@ -592,7 +604,11 @@ def rebuild_cell(
         leaf = repr(leaf)  # a plain number written as a JSON number (see _number_location): its JSON text
     if plan.kind == "blob":
         return attachment(leaf) if isinstance(leaf, str) else None
-    value = parse_leaf(leaf, plan.kind, plan.tables.get(shape))
+    table = plan.tables.get(shape)
+    if leaf is None and table is not None and ABSENT_LEAF in table:
+        value = table[ABSENT_LEAF]  # the yes/no value written as nothing (see learn)
+    else:
+        value = parse_leaf(leaf, plan.kind, table)
     if value is MISSING or value is None:
         return value
     if plan.kind == "ref":
@@ -865,7 +881,10 @@ def _compile_check(
         location = plan.locations[shape]
         assert location is not None  # a getter means a location
         x = "SHAPE_LEAF" if location == [] else leaves.add(i, location)  # the shape gives it: one "leaf"
-        body += ["    if value is None:", f"        if {x} is not None and {tail}: out.append({c})"]
+        # A yes/no written as nothing for one value: no leaf is that value (rebuild_cell), not an empty cell.
+        absent = kind in _TABLED and ABSENT_LEAF in plan.tables.get(shape, ())
+        empty = tail if absent else f"{x} is not None and {tail}"
+        body += ["    if value is None:", f"        if {empty}: out.append({c})"]
         if st is None:  # never reached: the guard sends a non-empty value to the reference
             body.append(f"    elif {tail}: out.append({c})")
         elif kind in ("text", "rrn") and st == "str":
@@ -933,8 +952,8 @@ def _compile_check(
                      f"            rebuilt = memo[{x}] = RB(P{i}, SHAPE, by_suffix, record, value)",
                      "        if not (type(value) is str and type(rebuilt) is str and rebuilt == value) "
                      f"and not same(rebuilt, value) and {c} not in carried: out.append({c})",
-                     f"    elif {x} is None:  # nothing there: rebuilt as empty, not the value",
-                     f"        if {c} not in carried: out.append({c})",
+                     f"    elif {x} is None:  # nothing there: rebuilt as empty (or the value written as nothing)",
+                     f"        if {tail if absent else f'{c} not in carried'}: out.append({c})",
                      f"    elif {tail}: out.append({c})"]
         elif kind == "int" and st == "int":
             body += [f"    elif {x} == value and type({x}) is type(value):", "        pass",
@@ -1043,7 +1062,7 @@ class CellCheck:
                 if original is None:
                     original = flat_resources(resources, record.id)
                 learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None,
-                      original)
+                      original, row[column])
             location = plan.locations[shape]
             if location == []:  # the shape gives the value: one constant "leaf" (see the memo in transformed)
                 get: Any = lambda resources: "\x00shape"  # noqa: E731
@@ -1179,8 +1198,8 @@ class CellCheck:
                 plan.source_type = source_type_name(value, kind)
             # Fast paths: each gives exactly what rebuild_cell would (and falls through when unsure).
             if value is None and get is not None and kind != "key":
-                if get(by_suffix) is None:  # nothing there: rebuilt as empty
-                    continue
+                if get(by_suffix) is None and ABSENT_LEAF not in plan.tables.get(shape, ()):
+                    continue  # nothing there: rebuilt as empty
             elif kind == "text" and get is not None and plan.source_type == "str":
                 if get(by_suffix) == value and type(value) is str:
                     continue
@@ -1231,7 +1250,7 @@ class CellCheck:
             elif kind in _TABLED and get is not None and plan.source_type is not None:
                 leaf = get(by_suffix)
                 if leaf is None:
-                    if value is None:
+                    if value is None and ABSENT_LEAF not in plan.tables.get(shape, ()):
                         continue
                 elif type(leaf) is str or type(leaf) is bool or type(leaf) is int:
                     memo = self._memo.setdefault((shape, column), {})
