@@ -390,5 +390,26 @@ def plant_transformed_cells(conn: sqlite3.Connection) -> dict[str, Any]:
         "SELECT DIAG_NO FROM DIAG WHERE KCD_CD IS NOT NULL ORDER BY DIAG_NO DESC LIMIT 2"))
     conn.execute("UPDATE DIAG SET KCD_CD = KCD_CD || ' ' WHERE DIAG_NO = ?", (blank_dx,))
     conn.execute("UPDATE DIAG SET KCD_CD = ? WHERE DIAG_NO = ?", (LOCAL_DIAGNOSIS_CODE, local_dx))
+    # Lab results after the first row, each with a unit (a plain number is then written as valueQuantity.value):
+    # the value as stored -> (key, unit or None to keep the row's).
+    lab_rows = [row[0] for row in conn.execute(
+        "SELECT RSLT_NO FROM LAB_RSLT WHERE UNIT IS NOT NULL ORDER BY RSLT_NO DESC LIMIT ?", (len(PLANTED_LAB_VALUES),))]
+    for rslt_no, (value, unit) in zip(lab_rows, PLANTED_LAB_VALUES, strict=True):
+        conn.execute("UPDATE LAB_RSLT SET RSLT_VAL = ?, UNIT = COALESCE(?, UNIT) WHERE RSLT_NO = ?", (value, unit, rslt_no))
+    # Procedure orders (a ServiceRequest, whose 원외처방 extension is written only when true) after the first row:
+    # one empty, one 'n' (read as false): neither given back by FHIR as stored.
+    empty_rx, lower_rx = (row[0] for row in conn.execute(
+        "SELECT ORD_NO FROM ORD_DTL WHERE CD_GB = '2' AND OUT_RX_YN = 'N' ORDER BY ORD_NO DESC LIMIT 2"))
+    conn.execute("UPDATE ORD_DTL SET OUT_RX_YN = NULL WHERE ORD_NO = ?", (empty_rx,))
+    conn.execute("UPDATE ORD_DTL SET OUT_RX_YN = 'n' WHERE ORD_NO = ?", (lower_rx,))
     return {"dr_id": dr_id, "visit_no": visit_no, "pt_no": pt_no, "ord_no": ord_no, "blank_dx": blank_dx,
-            "local_dx": local_dx}
+            "local_dx": local_dx, "lab": dict(zip(lab_rows, PLANTED_LAB_VALUES, strict=True)), "empty_rx": empty_rx,
+            "lower_rx": lower_rx}
+
+
+#: Lab result values planted by plant_transformed_cells (value, unit or None for the row's own): plain numbers
+#: FHIR holds as valueQuantity.value, written otherwise than that number's JSON text or not, and text.
+PLANTED_LAB_VALUES: list[tuple[str, str | None]] = [
+    ("5.10", None), (" 5.1", None), ("5.1 ", None), ("+5", None), ("5e0", None), ("5.1", None),
+    ("5.1", "밀리그램"), ("5.1 단위", None), ("<5.1", None),
+]

@@ -277,3 +277,37 @@ def test_planted_cells_fhir_cannot_give_back_are_carried_and_every_row_rebuilds(
     cells_map = json.loads((bag / "data" / "report" / "cells.json").read_text(encoding="utf-8"))
     assert cells_map["entities"]["diagnosis"]["columns"]["kcd_cd"]["locations"] == {
         "Condition:": ["", "code", "coding", 0, "code"]}
+    # A lab result's value is where the builder writes it for its shape: valueString, or valueQuantity.value for a
+    # plain number with a unit, read back as the number's JSON text. A number written otherwise than that text
+    # ('5.10', '+5', a comparator, a trailing blank the reader trims) is carried; one written as it ('5.1', with
+    # any unit) and text FHIR holds as written (' 5.1', '5e0', '5.1 단위') are not carried twice.
+    assert cells_map["entities"]["lab_result"]["columns"]["rslt_val"]["locations"] == {
+        "Observation:": [["", "valueString"], ["", "valueQuantity", "value"]]}
+    observations = {o["id"]: o for o in lines(bag, "fhir/Observation")}
+    lab_ids = {item["source_key"]: item["id"] for item in lines(bag, "report/lists/lab_result")}
+    lab_sidecars = {x["key"]: x for x in lines(bag, "raw/columns/lab_result")}
+    carried_lab = {value for key, (value, _) in planted_keys["lab"].items()
+                   if "rslt_val" in lab_sidecars.get(str(key), {}).get("transformed", [])}
+    assert carried_lab == {"5.10", "5.1 ", "+5", "<5.1"}
+    for key, (value, unit) in planted_keys["lab"].items():
+        if value in carried_lab:
+            assert lab_sidecars[str(key)]["columns"]["rslt_val"] == value
+            continue
+        observation = observations[lab_ids[str(key)]]
+        if value == "5.1":
+            assert observation["valueQuantity"]["value"] == 5.1 and "valueString" not in observation
+            assert unit is None or observation["valueQuantity"]["unit"] == unit
+        else:
+            assert observation["valueString"] == value
+    # Every other result FHIR holds as a number is given back from it: only those written with a trailing zero
+    # ('9.0', the demo's own) are carried besides the planted ones.
+    others = [x["columns"]["rslt_val"] for k, x in lab_sidecars.items() if "rslt_val" in x.get("transformed", [])
+              and int(k) not in planted_keys["lab"]]
+    assert others and all(v.endswith(".0") for v in others)
+    # A procedure order's 원외처방 yes/no is written only when true: in that shape no extension is false ('N'),
+    # so the 'N' cells are given back, not carried; an empty one and a lower-case 'n' are carried as stored.
+    rx = cells_map["entities"]["order_line"]["columns"]["out_rx_yn"]["tables"]
+    assert rx["ServiceRequest:"] == {f"str:{fhir.OUTSIDE_PRESCRIPTION_URL}": True, "NoneType:None": False}
+    carried_rx = {x["key"]: x["columns"]["out_rx_yn"] for x in lines(bag, "raw/columns/order_line")
+                  if "out_rx_yn" in x.get("transformed", [])}
+    assert carried_rx == {str(planted_keys["empty_rx"]): None, str(planted_keys["lower_rx"]): "n"}

@@ -14,8 +14,12 @@ e.g. an order line giving a MedicationRequest or a ServiceRequest): the record i
 field set to a probe value and the leaves that changed are the field's location, written as a path whose
 list steps select by ``url`` / ``system`` / attachment title rather than by position — but by position where
 the value itself picks that system (a diagnosis code goes under the KCD system when it is KCD-shaped, under
-the recorded-code one otherwise: the probe's system is not the record's; see :func:`_location`). Codes and yes/no
-values learn the FHIR leaf of every canonical value the same way. The map (per entity: column → field,
+the recorded-code one otherwise: the probe's system is not the record's; see :func:`_location`). A text field
+is also set to a plain number: where the builder writes that elsewhere, as a JSON number (a lab value in
+``valueQuantity.value`` rather than ``valueString``), the location names both places (:func:`alternatives`,
+:func:`_number_location`), the number read back as its JSON text. Codes and yes/no
+values learn the FHIR leaf of every canonical value the same way (a yes/no written only when true: no leaf is
+false, :data:`ABSENT_LEAF`). The map (per entity: column → field,
 source type, path per shape, code table) goes into the bag once, as ``data/report/cells.json``; it is all a
 reader needs (:func:`rebuild_cell`). A location that cannot be learnt just means that column's non-empty
 cells are carried raw: never wrong, at worst carried twice.
@@ -30,7 +34,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from emr_exporter import codepage, model
 from emr_exporter.connectors.spec import NUMBER_FORMATS, ConnectorSpec, EntitySpec, FieldSpec
@@ -214,8 +218,21 @@ def _generalise(resource: Mapping[str, Any], path: Path) -> list[Any]:
     return steps
 
 
+def alternatives(location: Sequence[Any]) -> bool:
+    """Whether ``location`` names alternatives (``[[suffix, step...], [suffix, step...]]``: the first that holds
+    a leaf is the field's; see :func:`learn`) rather than one place (``[suffix, step...]``)."""
+    return len(location) > 0 and type(location[0]) is list
+
+
 def read_leaf(resources: Mapping[str, Mapping[str, Any]], location: Sequence[Any]) -> Any:
-    """The leaf at ``location`` (``[suffix, step...]``), a text attachment's data decoded; None if absent."""
+    """The leaf at ``location`` (``[suffix, step...]``), a text attachment's data decoded; None if absent.
+    For alternatives, the leaf of the first one that holds one (None if none does)."""
+    if alternatives(location):
+        for one in location:
+            leaf = read_leaf(resources, one)
+            if leaf is not None:
+                return leaf
+        return None
     node: Any = resources.get(location[0])
     parent: Any = None
     for step in location[1:]:
@@ -289,6 +306,11 @@ def _partial_date(leaf: str) -> Any:
 
 def _table_key(leaf: Any) -> str:
     return f"{type(leaf).__name__}:{leaf}"
+
+
+#: The table key of an absent leaf: in a shape where the builder writes one yes/no value as nothing (an
+#: extension only when true), that value (see :func:`learn`).
+ABSENT_LEAF = _table_key(None)
 
 
 # --- the map written into the bag ---------------------------------------------------------------------
@@ -413,10 +435,11 @@ def flat_resources(resources: Sequence[Mapping[str, Any]], record_id: str) -> di
 def learn(
     plan: ColumnPlan, shape: str, record: model.Record, resources: Sequence[Mapping[str, Any]],
     build: Callable[[model.Record], list[dict[str, Any]]], field: FieldSpec | None,
-    original: Mapping[Path, Any] | None = None,
+    original: Mapping[Path, Any] | None = None, cell: Any = None,
 ) -> None:
     """Learn where ``plan``'s field lives in this shape's resources (once per shape). ``original``:
-    :func:`flat_resources` of ``resources`` when the caller has it (the same for every column of a row)."""
+    :func:`flat_resources` of ``resources`` when the caller has it (the same for every column of a row);
+    ``cell``: the row's own value of the column (a yes/no whose one value has no leaf: see below)."""
     if plan.kind == "blob" and isinstance(record, model.Attachment):
         plan.locations[shape] = ["", "content", 0, "attachment", "url"]  # the bytes are the bag member it names
         return
@@ -480,9 +503,51 @@ def learn(
                 del table[key]
             if not table:
                 continue
+            # A yes/no written only for one value (an extension when true): no leaf is the other value, unless
+            # the shape's first row is empty (then no leaf stays empty: an empty cell is rebuilt as such).
+            nothing = [value for value, probed_by_suffix in probes if read_leaf(probed_by_suffix, location) is None]
+            if plan.kind == "bool" and cell is not None and len(nothing) == 1 and nothing[0] not in table.values():
+                table[ABSENT_LEAF] = nothing[0]
             plan.tables[shape] = table
+        elif plan.kind == "text":
+            number = _number_location(plan, shape, record, build, original, location)
+            if number is not None:
+                location = [location, number]
         plan.locations[shape] = location
         return
+
+
+#: The text a text field is set to once more when learning its location: a plain number, which a builder may
+#: write elsewhere than other text (a lab result's value: ``valueQuantity.value`` rather than ``valueString``).
+NUMBER_PROBE = "7919.19"
+
+
+def _number_location(
+    plan: ColumnPlan, shape: str, record: model.Record, build: Callable[[model.Record], list[dict[str, Any]]],
+    original: Mapping[Path, Any], location: list[Any],
+) -> list[Any] | None:
+    """Where the builder writes a text field's value when it is a plain number, if that is a JSON number at
+    another place than ``location`` (learnt from the other probe) in the same shape; else None. Its leaf is
+    read back as the number's JSON text (``repr``: 5.1 -> '5.1'), so a cell is given back from there only when
+    it is that very text ('5.10', '+5', ' 5.1' are not)."""
+    assert plan.field is not None
+    if getattr(record, plan.field, None) == NUMBER_PROBE:
+        return None
+    try:
+        probed = build(dataclasses.replace(record, **{plan.field: cast(Any, NUMBER_PROBE)}))
+    except Exception:  # a value the builder refuses: no alternative
+        return None
+    if shape_of(probed, record.id) != shape:
+        return None
+    by_suffix = _by_suffix(probed, record.id)
+    flat: dict[Path, Any] = {}
+    for suffix, resource in by_suffix.items():
+        _flatten(resource, (suffix,), flat)
+    for path, leaf in flat.items():
+        if (type(leaf) is int or type(leaf) is float) and repr(leaf) == NUMBER_PROBE and original.get(path) != leaf:
+            number = _location(by_suffix, path)
+            return number if number != location else None
+    return None
 
 
 def _location(
@@ -535,9 +600,15 @@ def rebuild_cell(
         value = plan.reverse.get(value if isinstance(value, str) else _table_key(value), MISSING)
         return MISSING if value is MISSING else to_source(value, plan.source_type, plan.kind, plan.fmt, encoding)
     leaf = read_leaf(resources, location)
+    if plan.kind == "text" and (type(leaf) is int or type(leaf) is float) and alternatives(location):
+        leaf = repr(leaf)  # a plain number written as a JSON number (see _number_location): its JSON text
     if plan.kind == "blob":
         return attachment(leaf) if isinstance(leaf, str) else None
-    value = parse_leaf(leaf, plan.kind, plan.tables.get(shape))
+    table = plan.tables.get(shape)
+    if leaf is None and table is not None and ABSENT_LEAF in table:
+        value = table[ABSENT_LEAF]  # the yes/no value written as nothing (see learn)
+    else:
+        value = parse_leaf(leaf, plan.kind, table)
     if value is MISSING or value is None:
         return value
     if plan.kind == "ref":
@@ -564,7 +635,8 @@ def source_type_name(value: Any, kind: str = "") -> str | None:
 def _getter(location: Sequence[Any]) -> Callable[[Mapping[str, Mapping[str, Any]]], Any]:
     """:func:`read_leaf` for one location, compiled once: the same result without its per-step tests."""
     suffix, steps = location[0], tuple(location[1:])
-    if not steps or steps[-1] == "data" or any(type(s) is not str and type(s) is not list for s in steps):
+    if alternatives(location) or not steps or steps[-1] == "data" or any(
+            type(s) is not str and type(s) is not list for s in steps):
         return lambda resources: read_leaf(resources, location)
     plain = tuple((s, None) if type(s) is str else (s[0], s[1]) for s in steps)
 
@@ -594,12 +666,14 @@ def _lean_location(location: Sequence[Any] | None, readable: frozenset[tuple[Any
     itself, or one of ``readable`` (list positions as numbers; no selector, no data)."""
     if location is None or len(location) == 0:
         return True
+    if alternatives(location):
+        return False
     return all(type(step) is str or type(step) is int for step in location[1:]) and tuple(location[1:]) in readable
 
 
 def _plain(location: Sequence[Any]) -> bool:
     """A location of plain steps only (names, positions, selectors by a name): read by inlined steps."""
-    return all(type(s) is str or (type(s) is int and s >= 0)
+    return not alternatives(location) and all(type(s) is str or (type(s) is int and s >= 0)
                or (type(s) is list and len(s) == 2 and type(s[0]) is str and type(s[1]) is str)
                for s in location[1:])
 
@@ -807,7 +881,10 @@ def _compile_check(
         location = plan.locations[shape]
         assert location is not None  # a getter means a location
         x = "SHAPE_LEAF" if location == [] else leaves.add(i, location)  # the shape gives it: one "leaf"
-        body += ["    if value is None:", f"        if {x} is not None and {tail}: out.append({c})"]
+        # A yes/no written as nothing for one value: no leaf is that value (rebuild_cell), not an empty cell.
+        absent = kind in _TABLED and ABSENT_LEAF in plan.tables.get(shape, ())
+        empty = tail if absent else f"{x} is not None and {tail}"
+        body += ["    if value is None:", f"        if {empty}: out.append({c})"]
         if st is None:  # never reached: the guard sends a non-empty value to the reference
             body.append(f"    elif {tail}: out.append({c})")
         elif kind in ("text", "rrn") and st == "str":
@@ -875,8 +952,8 @@ def _compile_check(
                      f"            rebuilt = memo[{x}] = RB(P{i}, SHAPE, by_suffix, record, value)",
                      "        if not (type(value) is str and type(rebuilt) is str and rebuilt == value) "
                      f"and not same(rebuilt, value) and {c} not in carried: out.append({c})",
-                     f"    elif {x} is None:  # nothing there: rebuilt as empty, not the value",
-                     f"        if {c} not in carried: out.append({c})",
+                     f"    elif {x} is None:  # nothing there: rebuilt as empty (or the value written as nothing)",
+                     f"        if {tail if absent else f'{c} not in carried'}: out.append({c})",
                      f"    elif {tail}: out.append({c})"]
         elif kind == "int" and st == "int":
             body += [f"    elif {x} == value and type({x}) is type(value):", "        pass",
@@ -985,7 +1062,7 @@ class CellCheck:
                 if original is None:
                     original = flat_resources(resources, record.id)
                 learn(plan, shape, record, resources, self.build, fields.get(plan.field) if plan.field else None,
-                      original)
+                      original, row[column])
             location = plan.locations[shape]
             if location == []:  # the shape gives the value: one constant "leaf" (see the memo in transformed)
                 get: Any = lambda resources: "\x00shape"  # noqa: E731
@@ -1121,8 +1198,8 @@ class CellCheck:
                 plan.source_type = source_type_name(value, kind)
             # Fast paths: each gives exactly what rebuild_cell would (and falls through when unsure).
             if value is None and get is not None and kind != "key":
-                if get(by_suffix) is None:  # nothing there: rebuilt as empty
-                    continue
+                if get(by_suffix) is None and ABSENT_LEAF not in plan.tables.get(shape, ()):
+                    continue  # nothing there: rebuilt as empty
             elif kind == "text" and get is not None and plan.source_type == "str":
                 if get(by_suffix) == value and type(value) is str:
                     continue
@@ -1173,7 +1250,7 @@ class CellCheck:
             elif kind in _TABLED and get is not None and plan.source_type is not None:
                 leaf = get(by_suffix)
                 if leaf is None:
-                    if value is None:
+                    if value is None and ABSENT_LEAF not in plan.tables.get(shape, ()):
                         continue
                 elif type(leaf) is str or type(leaf) is bool or type(leaf) is int:
                     memo = self._memo.setdefault((shape, column), {})
