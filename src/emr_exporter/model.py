@@ -366,6 +366,10 @@ class Diagnosis:
     recorded_status: str | None = None  # the source's own status text, verbatim
     teeth: str | None = None  # the teeth it concerns, FDI numbers as recorded ('11,12,21', '13-23'): fdi_teeth
     eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
+    #: an entry of the patient's problem list (문제목록, 주요병력, 과거력, a health issue) rather than a visit's
+    #: diagnosis: FHIR category problem-list-item; never read as a visit's diagnosis (진료사실확인서, 진단서)
+    problem_list: bool = False
+    abatement: dt.date | None = None  # when it resolved (해결일): Condition.abatementDateTime
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 
