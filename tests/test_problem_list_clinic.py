@@ -28,6 +28,7 @@ from test_random_server_clinics import through_the_flow
 
 pytestmark = pytest.mark.db
 
+CERTAINTY = {"확진": "confirmed", "의증": "provisional"}
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 
 
@@ -45,6 +46,7 @@ def test_a_problem_list_becomes_problem_list_conditions(tmp_path: Path, mariadb_
     toml = (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
     assert 'problem_list = { value = true, type = "bool" }' in toml
     assert 'abatement = { column = "해결일", type = "date" }' in toml
+    assert 'verification = { column = "확진여부", type = "code", map = { "의증" = "provisional", "확진" = "confirmed" } }' in toml
     assert ('status = { column = "상태", type = "status", map = { "비활동" = "inactive", "해결" = "resolved", '
             '"활동" = "active" } }') in toml
     problems, visits = (_resources(bag, "Condition", quote("문제목록")),
@@ -56,18 +58,22 @@ def test_a_problem_list_becomes_problem_list_conditions(tmp_path: Path, mariadb_
                for c in visits.values())
     patients = {k: f"Patient/{r['id']}" for k, r in _resources(bag, "Patient").items()}
     expected = {}
-    for p, (patient, code, name, onset, resolved, state) in clinic.problems.items():
+    for p, (patient, code, name, onset, resolved, state, certainty) in clinic.problems.items():
         status = PROBLEM_STATES[state] if state else "resolved"  # no 상태 but a 해결일: resolved
         expected[str(p)] = (patients[patient], code, name, onset.isoformat() if onset else None,
-                            resolved.isoformat() if resolved else None, status)
+                            resolved.isoformat() if resolved else None, status, CERTAINTY.get(certainty))
     got = {k: (r["subject"]["reference"], next((c["code"] for c in r["code"].get("coding", [])), None),
                r["code"]["text"],
                r.get("onsetDateTime"), r.get("abatementDateTime"),
-               r["clinicalStatus"]["coding"][0]["code"]) for k, r in problems.items()}
+               r["clinicalStatus"]["coding"][0]["code"],
+               r.get("verificationStatus", {}).get("coding", [{}])[0].get("code")) for k, r in problems.items()}
     assert got == expected
     # exact counts per clinical status; the problem whose 상태 is empty resolved by its 해결일
-    statuses = [s for *_, s in got.values()]
+    statuses = [s for *_, s, _ in got.values()]
     assert {s: statuses.count(s) for s in set(statuses)} == {"active": 15, "resolved": 15, "inactive": 15}
-    assert got[str(clinic.dirty["resolved_by_date"])][4:] == ("2024-05-05", "resolved")
+    assert got[str(clinic.dirty["resolved_by_date"])][4:6] == ("2024-05-05", "resolved")
+    # 확진여부 확진/의증 the verification status (confirmed, provisional); none where none was recorded
+    certainties = [v for *_, v in got.values()]
+    assert {v: certainties.count(v) for v in set(certainties)} == {"confirmed": 26, "provisional": 12, None: 7}
     # a problem written only as its name: a Condition of its text, no code made up
     assert sum(code is None for _, code, *_ in got.values()) == 9

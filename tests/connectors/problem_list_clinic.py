@@ -4,7 +4,7 @@ made-up Korean patients), on MariaDB with Korean table and column names:
 * ``환자`` (환자번호, 성명, 생년월일 'YYYYMMDD', 성별);
 * ``내원`` (내원번호, 환자번호, 내원일자) and ``상병`` (a visit's diagnoses: 내원번호, 상병코드 KCD, 상병명, 주상병여부);
 * ``문제목록`` (the patient's problem list, no visit link: 환자번호, 상병코드 — empty for a problem written only as
-  its name —, 상병명, 발병일, 해결일, 상태 활동/해결/비활동).
+  its name —, 상병명, 발병일, 해결일, 상태 활동/해결/비활동, 확진여부 확진/의증).
 
 Planted: problems with no code (their name alone), resolved ones with their 해결일, one resolved by its 해결일 whose
 상태 is left empty, inactive ones.
@@ -32,14 +32,14 @@ PROBLEM_DDL: dict[str, str] = {
     "상병": "상병번호 integer PRIMARY KEY, 내원번호 integer NOT NULL, 환자번호 varchar(10) NOT NULL, "
           "상병코드 varchar(10) NOT NULL, 상병명 varchar(100), 주상병여부 char(1) NOT NULL",
     "문제목록": "문제번호 integer PRIMARY KEY, 환자번호 varchar(10) NOT NULL, 상병코드 varchar(10), "
-              "상병명 varchar(100) NOT NULL, 발병일 date, 해결일 date, 상태 varchar(10)",
+              "상병명 varchar(100) NOT NULL, 발병일 date, 해결일 date, 상태 varchar(10), 확진여부 varchar(10)",
 }
 
 
 @dataclass
 class ProblemListClinic(SpecialtyClinic):
-    #: problem key → (patient, code or None, name, onset, resolved, 상태) as stored
-    problems: dict[int, tuple[str, str | None, str, dt.date | None, dt.date | None, str | None]] = field(
+    #: problem key → (patient, code or None, name, onset, resolved, 상태, 확진여부) as stored
+    problems: dict[int, tuple[str, str | None, str, dt.date | None, dt.date | None, str | None, str | None]] = field(
         default_factory=dict)
     #: visit diagnosis key → (visit, code)
     diagnoses: dict[int, tuple[int, str]] = field(default_factory=dict)
@@ -80,7 +80,8 @@ def create_problem_list_clinic(conn_str: str, database: str = "emr_problems") ->
             if p == 7:  # resolved, its 상태 left empty: the 해결일 says it
                 state, resolved = None, dt.date(2024, 5, 5)
             written: str | None = None if p % 5 == 0 else code  # a problem written only as its name
-            row = (p, f"P{1 + (p * 11) % PATIENTS:04d}", written, DIAGNOSES[code], onset, resolved, state)
+            certainty = None if p % 6 == 0 else "의증" if p % 4 == 1 else "확진"
+            row = (p, f"P{1 + (p * 11) % PATIENTS:04d}", written, DIAGNOSES[code], onset, resolved, state, certainty)
             problems.append(row)
             db.problems[p] = row[1:]
         db.dirty.update(resolved_by_date=7)

@@ -2049,6 +2049,17 @@ _ABATEMENT = (r"(RESOLVED?|RESOLUTION|ABATE(MENT)?|CURED?|END(ED)?)_?(YMD|DT|DAT
               r"(해결|완치|치유|종료)(일|일자)")
 #: A problem's active flag (is_active, ACTIVE_YN, 활동여부): yes active, no inactive
 _ACTIVE_FLAG = (r"(IS_?)?(ACTIVE|CURRENT)(_?(YN|FLAG|FLG|FG))?", r"(활동|활성)(여부|구분)")
+#: A problem's certainty (GNUmed's diagnostic_certainty_classification, 확진여부, 진단확실성): its verification status
+_CERTAINTY = (r"((DIAG(NOSTIC)?|DX)_?)?(CERTAINTY|VERIFICATION)(_?(CLASSIFICATION|STATUS|CD|CODE))?",
+              r"(확진|진단)(여부|구분|확실성)|확실성")
+#: What a certainty word says (Condition.verificationStatus), compared in lower case: only words that say it clearly
+_CERTAINTY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("confirmed", "확진", "확정"), "confirmed"),
+    **dict.fromkeys(("provisional", "suspected", "r/o", "의증", "의심"), "provisional"),
+    **dict.fromkeys(("differential", "감별"), "differential"),
+    **dict.fromkeys(("refuted", "ruled out", "배제"), "refuted"),
+    **dict.fromkeys(("unconfirmed", "미확진"), "unconfirmed"),
+}
 #: What a problem's status word says (Condition.clinicalStatus), compared in lower case
 _CLINICAL_STATUS_WORDS: dict[str, str] = {
     **dict.fromkeys(("active", "current", "ongoing", "활동", "활성", "현재", "진행", "진행중", "유지"), "active"),
@@ -3732,6 +3743,8 @@ class _Guesser:
                 used.add(found[0].name)
                 guess.fields.append(FieldGuess("abatement", found[0].name, "date",
                                                f"column name matches {found[1]}: the date it resolved"))
+        if "verification" not in have:
+            self._certainty(guess, table, used)
         if "status" in have:
             return
         for column in table.columns:
@@ -3759,6 +3772,24 @@ class _Guesser:
                      "to the map if you know what it says") if unread else ""
             used.add(column.name)
             guess.fields.append(FieldGuess("status", column.name, "status", why, map=mapping, check=check))
+            return
+
+    def _certainty(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A problem's certainty column (:data:`_CERTAINTY`) as its verification status, only where every sampled
+        value is a word that says it clearly (확진 confirmed, 의증 provisional …: :data:`_CERTAINTY_WORDS`); else the
+        column is carried raw."""
+        for column in table.columns:
+            values = self.sampled_codes.get((table.name, column.name))
+            if column.name in used or not values or not any(_name_fits(p, column) for p in _CERTAINTY):
+                continue
+            mapping: dict[str, str | bool] = {v: w for v in sorted(values)
+                                              if (w := _CERTAINTY_WORDS.get(v.strip().lower()))}
+            if len(mapping) < len(values):
+                continue
+            used.add(column.name)
+            guess.fields.append(FieldGuess(
+                "verification", column.name, "code", "column name says the diagnosis's certainty; every sampled "
+                "value says it clearly: " + ", ".join(f"{v} {w}" for v, w in mapping.items()), map=mapping))
             return
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
@@ -5519,7 +5550,7 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG + (_DELETION_STATUS,)
                 + _ACTIVE_FLAG)
-    statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG)
+    statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG, *_CERTAINTY)
     for table in profile.tables:
         # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and IDENTIFIER.match(c.name)
