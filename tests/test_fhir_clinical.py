@@ -354,6 +354,24 @@ def test_a_diagnosis_written_only_as_text_is_a_condition_of_that_text_and_no_cod
         fhir.to_fhir(dataclasses.replace(record, text=None), institution=INSTITUTION)
 
 
+def test_a_problem_list_entry_is_a_problem_list_item_with_its_abatement() -> None:
+    # 문제목록/주요병력 (model.Diagnosis.problem_list): category problem-list-item alone, never encounter-diagnosis;
+    # 해결일 the abatementDateTime, and with no status recorded the clinicalStatus resolved (con-4)
+    record = model.Diagnosis(id="pl1", provenance=prov("PROBLEMS", "3"), patient_id=PATIENT_ID, text="본태성 고혈압",
+                             code="I10", problem_list=True, onset=dt.date(2019, 5, 1), abatement=dt.date(2024, 6, 2))
+    resource = one(record)
+    assert resource["category"] == [{"coding": [{"system": fhir.CONDITION_CATEGORY_SYSTEM,
+                                                 "code": "problem-list-item", "display": "Problem List Item"}]}]
+    assert (resource["onsetDateTime"], resource["abatementDateTime"]) == ("2019-05-01", "2024-06-02")
+    assert resource["clinicalStatus"]["coding"][0]["code"] == "resolved" and "encounter" not in resource
+    assert one(dataclasses.replace(record, status="inactive"))["clinicalStatus"]["coding"][0]["code"] == "inactive"
+    active = one(dataclasses.replace(record, abatement=None, status="active"))
+    assert active["clinicalStatus"]["coding"][0]["code"] == "active" and "abatementDateTime" not in active
+    # still active beside a resolution date: a contradiction, the row kept raw (never a resolved guessed over it)
+    with pytest.raises(MappingError, match="abatement"):
+        fhir.to_fhir(dataclasses.replace(record, status="active"), institution=INSTITUTION)
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_diagnosis_row_with_neither_code_nor_text_is_required_missing(compiled: bool, tmp_path: Path) -> None:
     # the fused record build (mapper._compile_record) and the two-step one (_build) alike

@@ -41,13 +41,15 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # encounter's patient (48 rows), an allergy's and a SOAP note's encounter's patient (12 and 120 rows), a
     # substance intake's ATC code and name from ref.substance and its encounter's patient (24 rows), a
     # vaccination's vaccine code and name from ref.drug_product through ref.vaccine and its encounter's patient
-    # (18 rows), a page's patient, visit and date through its document (blobs.doc_obj, 17 rows)
-    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24 + 3 * 18 + 3 * 17) == clinic.cells
+    # (18 rows), a page's patient, visit and date through its document (blobs.doc_obj, 17 rows), a health issue's
+    # encounter's patient and date (5 rows)
+    assert through_the_flow(clinic, tmp_path, 3 * 30 + 3 * 48 + 12 + 120 + 3 * 24 + 3 * 18 + 3 * 17 + 2 * 5) == (
+        clinic.cells)
     bag = _bag(tmp_path)
     read = {"dem.identity": ("patient",), "clin.encounter": ("encounter",), "clin.test_result": ("lab_result",),
             "clin.allergy": ("allergy",), "clin.clin_narrative": ("chart_note",),
             "clin.substance_intake": ("medication_statement",), "clin.vaccination": ("immunization",),
-            "blobs.doc_obj": ("attachment",),
+            "blobs.doc_obj": ("attachment",), "clin.health_issue": ("diagnosis",),
             **{t: "skipped" for t in ("audit.audit_fields", "audit.audit_trail", "clin.clin_root_item")}}
     # pg_largeobject listed (and carried, empty) as the oid columns of the audit trail (orig_tableoid) may name
     # large objects for all the inventory knows
@@ -57,7 +59,16 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
                               ("chart_note", "clin.clin_narrative", 120, 120, 0),
                               ("medication_statement", "clin.substance_intake", 24, 24, 0),
                               ("immunization", "clin.vaccination", 18, 17, 1),
-                              ("attachment", "blobs.doc_obj", 17, 16, 1)}
+                              ("attachment", "blobs.doc_obj", 17, 16, 1),
+                              ("diagnosis", "clin.health_issue", 5, 5, 0)}
+    # clin.health_issue, the patient's problem list (a table named HEALTH_ISSUE: its fk_encounter the visit it was
+    # noted in), Conditions of category problem-list-item, of their description alone (no codes), is_active the
+    # clinical status (was: carried raw, no Condition)
+    issues = _resources(bag, "Condition", "clin.health_issue")
+    assert {k: (c["code"], c["category"][0]["coding"][0]["code"], c["clinicalStatus"]["coding"][0]["code"])
+            for k, c in issues.items()} == {
+        str(i): ({"text": text}, "problem-list-item", "inactive" if i == 3 else "active")
+        for i, text in enumerate(["본태성 고혈압", "2형 당뇨병", "위염", "요통", "알레르기 비염"], 1)}
     # blobs.doc_type (the kinds of documents, named DOC…) carried as a code table of kinds (was: read as the
     # practitioners, its two kinds exported as Practitioners)
     # the person has no name of its own: the active row of dem.names (id_identity names dem.identity), family name
@@ -144,7 +155,7 @@ def test_a_gnumed_shaped_clinic_comes_back_cell_for_cell(tmp_path: Path, postgre
     # (the FHIR resources and the raw rows hold them)
     scan = _scanned(clinic, tmp_path)
     assert [(e["entity"], e["will_export"], e["will_quarantine"]) for e in scan["entities"]] == [
-        ("patient", 30, 0), ("encounter", 60, 0), ("chart_note", 120, 0),
+        ("patient", 30, 0), ("encounter", 60, 0), ("diagnosis", 5, 0), ("chart_note", 120, 0),
         ("lab_result", 48, 0), ("attachment", 16, 1), ("allergy", 12, 0), ("immunization", 17, 1), ("medication_statement", 24, 0)]
     said = caplog.text + json.dumps(scan, ensure_ascii=False)
     assert "SCAFFOLD_RRN" in (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")

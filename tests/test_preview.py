@@ -243,3 +243,19 @@ def test_a_planned_or_cancelled_record_is_on_no_confirmation_as_given() -> None:
     treatment = text("treatment-confirmation")
     assert squash("1회 진료를") in treatment and squash("치석제거") in treatment
     assert not any(squash(name) in treatment for name in ("임플란트 식립", "발치-단근치", "근관충전", "인플루엔자"))
+
+
+def test_a_problem_list_entry_is_no_visits_diagnosis() -> None:
+    # the 진료사실확인서 and 진단서 read diagnoses per visit: a problem-list item naming the visit it was noted in
+    # (GNUmed's health issue, a 문제목록 row) is not one of them
+    from emr_exporter.reports.preview import _conditions_by_encounter
+
+    def condition(code: str, category: str) -> dict[str, Any]:
+        return {"resourceType": "Condition", "code": {"text": code}, "encounter": {"reference": "Encounter/v1"},
+                "category": [{"coding": [{"code": category}]}]}
+
+    class View:
+        def of_patient(self, kind: str) -> list[dict[str, Any]]:
+            return [condition("J00", "encounter-diagnosis"), condition("I10", "problem-list-item")]
+
+    assert _conditions_by_encounter(View()) == {"v1": [condition("J00", "encounter-diagnosis")]}  # type: ignore[arg-type]

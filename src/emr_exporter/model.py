@@ -423,6 +423,10 @@ class Diagnosis:
     teeth_numbering: str | None = None  # TOOTH_NUMBERINGS: 'universal' where the connector says so; else FDI
     surfaces: str | None = None  # the tooth surfaces it concerns, as recorded ('MOD', 'DO', '근심'): tooth_surfaces
     eye: str | None = None  # the eye it concerns, as recorded ('R', 'OU', '좌안'): eye_side
+    #: an entry of the patient's problem list (문제목록, 주요병력, 과거력, a health issue) rather than a visit's
+    #: diagnosis: FHIR category problem-list-item; never read as a visit's diagnosis (진료사실확인서, 진단서)
+    problem_list: bool = False
+    abatement: dt.date | None = None  # when it resolved (해결일): Condition.abatementDateTime
     retention: RetentionClass = RetentionClass.MEDICAL_RECORD
 
 

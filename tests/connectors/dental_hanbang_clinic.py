@@ -75,7 +75,7 @@ class SpecialtyClinic(ForeignDb):
 
 
 def _put(c: Any, db: ForeignDb, table: str, rows: list[tuple[Any, ...]], inventory_name: str | None = None) -> None:
-    quoted = table if table.isascii() else f'"{table}"'
+    quoted = table if table.isascii() else f"`{table}`" if db.engine == "mariadb" else f'"{table}"'
     c.executemany(f"INSERT INTO {quoted} VALUES ({', '.join('?' * len(rows[0]))})", rows)
     db.table(inventory_name or table.lower(), len(rows[0]), len(rows))
 

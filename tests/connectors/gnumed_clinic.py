@@ -225,8 +225,8 @@ def create_gnumed_clinic(conn_str: str, database: str = "emr_gnumed_shaped") -> 
         db.encounters[e] = patient
     put("clin.encounter", encounters, casts={AUDIT_FIELDS + 4: "interval", AUDIT_FIELDS + 7: "timestamptz",
                                              AUDIT_FIELDS + 8: "timestamptz"})
-    issues = [(*audited(), i, desc, None, "2 years" if i % 2 else None, True, True, False, False, i, None, None,
-               None) for i, desc in enumerate(["본태성 고혈압", "2형 당뇨병", "위염", "요통", "알레르기 비염"], 1)]
+    issues = [(*audited(), i, desc, None, "2 years" if i % 2 else None, i != 3, True, False, False, i, None,
+               None, None) for i, desc in enumerate(["본태성 고혈압", "2형 당뇨병", "위염", "요통", "알레르기 비염"], 1)]
     put("clin.health_issue", issues, casts={AUDIT_FIELDS + 3: "interval"})
     episodes = [(*audited(), e, (e - 1) % 5 + 1 if e <= 10 else None, f"에피소드 {e}", e % 3 != 0, e, None, None)
                 for e in range(1, 21)]

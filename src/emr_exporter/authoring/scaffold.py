@@ -746,7 +746,9 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
     "patient": ("PT", "PAT", "PATIENT", "PTNT", "HWANJA", "HJ", "환자", "PT_MASTER", "PT_INFO", "PERSON"),
     "encounter": ("VISIT", "JUBSU", "JEOPSU", "JINRYO", "RECEPT", "RECEPTION", "ENCOUNTER", "ENC", "OPD", "ADM", "접수",
                   "내원", "VST", "RCV"),
-    "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE"),
+    "diagnosis": ("DIAG", "DIAGNOSIS", "JINDAN", "SANG", "SANGBYEONG", "DX", "상병", "진단", "PROBLEM", "DISEASE",
+                  # a problem list (_PROBLEM_LIST_WORDS): 문제목록, 주요병력, 과거력, a health issue
+                  "HEALTH_ISSUE", "문제목록", "병력", "과거력"),
     "chart_note": ("CHART", "NOTE", "NOTES", "SOAP", "MEMO", "PROGRESS", "EMR", "NARRATIVE", "경과", "진료기록"),
     "order_line": ("ORD", "ORDER", "ORDERS", "RX", "PRESC", "PRESCRIPTION", "CHEOBANG", "처방", "MED"),
     "procedure": ("PROC", "PROCEDURE", "OP", "SURGERY", "TREAT", "TX", "처치", "수술", "치료", "시술"),
@@ -2132,6 +2134,45 @@ _KIN_KINDS: tuple[str, ...] = ("diagnosis", "chart_note", "order_line", "procedu
 #: Table names that say a kind only beside the names TABLE_HINTS knows, taken only for a further table of a kind,
 #: never its first: OpenMRS's and FHIR's ``conditions`` (the problem list), a ``problem_list``.
 _KIN_HINTS: dict[str, tuple[str, ...]] = {"diagnosis": ("CONDITION", "PROBLEM_LIST")}
+#: A table of diagnoses named as the patient's problem list (problems, conditions, health issues, past history,
+#: 문제목록, 주요병력, 과거력): with no visit link its rows are problem-list entries (:meth:`_Guesser._problem_list`).
+_PROBLEM_LIST_WORDS = frozenset({"PROBLEM", "PROBLEMS", "PROBLEM_LIST", "CONDITION", "CONDITIONS", "ISSUE",
+                                 "ISSUES", "HEALTH_ISSUE", "PMH", "PAST_HISTORY", "MEDICAL_HISTORY"})
+_PROBLEM_LIST_KO = ("문제", "병력", "과거력")
+#: … and names that say nothing else: such a table is the problem list even where its rows name a visit (the one
+#: the problem was noted in: GNUmed's clin.health_issue.fk_encounter)
+_PROBLEM_LIST_ONLY = frozenset({"PROBLEM_LIST", "PROBLEMLIST", "HEALTH_ISSUE", "HEALTH_ISSUES"})
+_PROBLEM_LIST_ONLY_KO = ("문제목록", "주요병력", "과거력", "과거병력")
+#: A problem's resolution date (해결일, resolved_date, END_DT): Condition.abatementDateTime
+_ABATEMENT = (r"(RESOLVED?|RESOLUTION|ABATE(MENT)?|CURED?|END(ED)?)_?(YMD|DT|DATE|ON|AT)?",
+              r"(해결|완치|치유|종료)(일|일자)")
+#: A problem's active flag (is_active, ACTIVE_YN, 활동여부): yes active, no inactive
+_ACTIVE_FLAG = (r"(IS_?)?(ACTIVE|CURRENT)(_?(YN|FLAG|FLG|FG))?", r"(활동|활성)(여부|구분)")
+#: A problem's certainty (GNUmed's diagnostic_certainty_classification, 확진여부, 진단확실성): its verification status
+_CERTAINTY = (r"((DIAG(NOSTIC)?|DX)_?)?(CERTAINTY|VERIFICATION)(_?(CLASSIFICATION|STATUS|CD|CODE))?",
+              r"(확진|진단)(여부|구분|확실성)|확실성")
+#: What a certainty word says (Condition.verificationStatus), compared in lower case: only words that say it clearly
+_CERTAINTY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("confirmed", "확진", "확정"), "confirmed"),
+    **dict.fromkeys(("provisional", "suspected", "r/o", "의증", "의심"), "provisional"),
+    **dict.fromkeys(("differential", "감별"), "differential"),
+    **dict.fromkeys(("refuted", "ruled out", "배제"), "refuted"),
+    **dict.fromkeys(("unconfirmed", "미확진"), "unconfirmed"),
+}
+#: What a problem's status word says (Condition.clinicalStatus), compared in lower case
+_CLINICAL_STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(("active", "current", "ongoing", "활동", "활성", "현재", "진행", "진행중", "유지"), "active"),
+    **dict.fromkeys(("resolved", "cured", "해결", "완치", "치유", "종결"), "resolved"),
+    **dict.fromkeys(("inactive", "past", "비활동", "비활성", "과거"), "inactive"),
+    **dict.fromkeys(("remission", "관해"), "remission"),
+    **dict.fromkeys(("recurrence", "relapse", "재발"), "recurrence"),
+    **dict.fromkeys(("entered in error", "error", "deleted", "오류", "오입력", "삭제"), "entered-in-error"),
+}
+
+
+def _problem_list_named(table: TableProfile) -> bool:
+    """Whether a table's name says the patient's problem list (:data:`_PROBLEM_LIST_WORDS`, 문제목록, 주요병력)."""
+    return bool(_PROBLEM_LIST_WORDS & set(_parts(table.bare))) or any(w in table.bare for w in _PROBLEM_LIST_KO)
 
 
 def _no_records_of_kin(table: TableProfile, kin: Sequence[TableProfile]) -> bool:
@@ -2416,6 +2457,8 @@ class _Guesser:
                 score -= 1.0
             elif hint is not None and words & {"NEW", "CURRENT", "CUR"}:
                 score += 0.5  # tblPatientNew beside tblPatient: the generation a vendor change brought in
+            if entity == "diagnosis" and _problem_list_named(table):
+                score -= 0.5  # a problem list after the visits' diagnoses: the first section is theirs
             if hint is None and coded is None and not stores and (matched < 3 or (entity not in (
                     "patient", "practitioner") and sum(
                     1 for patterns in hints.values() if self._match(
@@ -2705,6 +2748,7 @@ class _Guesser:
             self._booking_times(guess, table, used)
         if entity == "diagnosis":
             self._service_date(guess, table, used)
+            self._problem_list(guess, table, used)
         if entity == "fee_line" and ({"patient_id", "service_date"} & set(guess.missing)):
             self._through_receipt(guess, table)
         if entity == "payment" and ({"patient_id", "paid"} & set(guess.missing)):
@@ -3859,6 +3903,78 @@ class _Guesser:
                 + ", give the receipt a unique number "
                 "(unique = [\"number\"], number = { expr = … the key's columns joined … }) and the " + rows + " "
                 "receipt_id = { expr = … the same columns joined …, type = \"ref\", ref = \"receipt.number\" }")
+
+    def _problem_list(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A patient-level table of conditions with no visit link, named as a problem list (문제목록, 주요병력,
+        problems, health issues: :func:`_problem_list_named`), or one whose name says nothing else whatever its visit
+        link (:data:`_PROBLEM_LIST_ONLY`: problem_list, health_issue, 문제목록): ``problem_list = { value = true }``
+        (Condition category problem-list-item, never read as a visit's diagnosis), its resolution date the abatement
+        (:data:`_ABATEMENT`), its status words (활동/해결/비활동, active/resolved) or its active flag the clinical
+        status. Before, such a table was carried raw, or read as visits' diagnoses."""
+        only = bool(_PROBLEM_LIST_ONLY & set(_parts(table.bare))) or any(w in table.bare for w in _PROBLEM_LIST_ONLY_KO)
+        linked = any(f.field == "encounter_id" for f in guess.fields)
+        if (not only and (linked or not _problem_list_named(table))) or any(
+                f.field == "problem_list" for f in guess.fields):
+            return
+        guess.fields.append(FieldGuess("problem_list", "", "bool", (
+            "table name says the patient's problem list (its visit the one the problem was noted in)" if linked else
+            "table name says the patient's problem list and it has no visit link")
+            + ": problem-list entries, not a visit's diagnoses", value=True))
+        have = {f.field for f in guess.fields}
+        if "abatement" not in have:
+            found = self._match(table, _ABATEMENT, used)
+            if found is not None and _date_like(found[0]):
+                used.add(found[0].name)
+                guess.fields.append(FieldGuess("abatement", found[0].name, "date",
+                                               f"column name matches {found[1]}: the date it resolved"))
+        if "verification" not in have:
+            self._certainty(guess, table, used)
+        if "status" in have:
+            return
+        for column in table.columns:
+            values = self.sampled_codes.get((table.name, column.name))
+            if column.name in used or not values:
+                continue
+            mapping: dict[str, str | bool] = {}
+            if any(_name_fits(p, column) for p in _ACTIVE_FLAG):
+                pair = next((pair for pair in _DELETION_PAIRS if values <= set(pair)), None)
+                if pair is None:
+                    continue
+                mapping = {pair[0]: "active", pair[1]: "inactive"}
+                why = "column name says the problem is active (a yes/no flag): yes active, no inactive"
+            elif any(_name_fits(p, column) for p in _RECORD_STATUS):
+                mapping = {v: w for v in sorted(values)
+                           if (w := _CLINICAL_STATUS_WORDS.get(re.sub(r"[\s_-]+", " ", v.strip().lower())))}
+                if not mapping:
+                    continue
+                why = ("column name says a status; its sampled values are a problem's status words: "
+                       + ", ".join(f"{v} {w}" for v, w in mapping.items()))
+            else:
+                continue
+            unread = sorted(v for v in values - set(mapping) if model.may_show(v))
+            check = (f"{', '.join(unread)} of {column.name} not read: kept as recorded, no clinical status; add it "
+                     "to the map if you know what it says") if unread else ""
+            used.add(column.name)
+            guess.fields.append(FieldGuess("status", column.name, "status", why, map=mapping, check=check))
+            return
+
+    def _certainty(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A problem's certainty column (:data:`_CERTAINTY`) as its verification status, only where every sampled
+        value is a word that says it clearly (확진 confirmed, 의증 provisional …: :data:`_CERTAINTY_WORDS`); else the
+        column is carried raw."""
+        for column in table.columns:
+            values = self.sampled_codes.get((table.name, column.name))
+            if column.name in used or not values or not any(_name_fits(p, column) for p in _CERTAINTY):
+                continue
+            mapping: dict[str, str | bool] = {v: w for v in sorted(values)
+                                              if (w := _CERTAINTY_WORDS.get(v.strip().lower()))}
+            if len(mapping) < len(values):
+                continue
+            used.add(column.name)
+            guess.fields.append(FieldGuess(
+                "verification", column.name, "code", "column name says the diagnosis's certainty; every sampled "
+                "value says it clearly: " + ", ".join(f"{v} {w}" for v, w in mapping.items()), map=mapping))
+            return
 
     def _service_date(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """The date the KCD edition follows: a date column of the diagnosis table, or its visit's date."""
@@ -5634,8 +5750,8 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG
-                + (_DELETION_STATUS, _IN_USE_ROW))
-    statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG)
+                + (_DELETION_STATUS, _IN_USE_ROW) + _ACTIVE_FLAG)
+    statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG, *_CERTAINTY)
     for table in profile.tables:
         # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters
         wanted = [c for c in table.columns if c.distinct <= 20 and not c.distinct_capped and IDENTIFIER.match(c.name)

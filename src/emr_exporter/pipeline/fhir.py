@@ -859,7 +859,11 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
     # KCD-8 coding (archives mix editions); the shape follows it anyway.
     resource = _base("Condition", record)
     resource["extension"] = [{"url": PRIMARY_DIAGNOSIS_URL, "valueBoolean": record.primary}]
+    # A problem-list entry (문제목록, 주요병력) is the patient's, not a visit's: category problem-list-item alone
+    # (KR Core's condition-category-types has no code for it), never read as a visit's diagnosis.
     resource["category"] = [
+        _concept([_coding(CONDITION_CATEGORY_SYSTEM, "problem-list-item", "Problem List Item")], None)
+        if record.problem_list else
         _concept(
             [
                 _coding(KRCORE_CONDITION_CATEGORY_SYSTEM, "진단"),
@@ -868,8 +872,15 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
             None,
         )
     ]
-    # No clinicalStatus unless recorded; a recorded status without a Condition code is kept as recorded.
+    # No clinicalStatus unless recorded; a recorded status without a Condition code is kept as recorded. A
+    # resolution date with no status says it resolved (con-4: an abated Condition is inactive, resolved or in
+    # remission; a recorded 'active' beside one is a contradiction, the row kept raw).
     status = _status(record, "", "inactive", model.STATUS_VALUES["diagnosis"], unknown="")
+    if record.abatement is not None:
+        if not status:  # none recorded (or none read: the text as recorded stays beside it)
+            status = "resolved"
+        elif status not in ("inactive", "resolved", "remission", "entered-in-error"):
+            raise _fail(record, "abatement", "is given but the status says the condition is still current")
     if status == "entered-in-error":  # clinicalStatus must then be absent (con-5)
         resource["verificationStatus"] = _concept(
             [_coding(CONDITION_VERIFICATION_SYSTEM, "entered-in-error", "Entered in Error")], None
@@ -900,6 +911,8 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
         resource["encounter"] = _ref("Encounter", record.encounter_id)
     if record.onset:
         resource["onsetDateTime"] = fhir_date(record.onset)
+    if record.abatement:
+        resource["abatementDateTime"] = fhir_date(record.abatement)
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)
     _teeth(resource, record.teeth, record.surfaces, numbering=_numbering(record))

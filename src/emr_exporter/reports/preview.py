@@ -291,11 +291,18 @@ def _payer(encounter: dict[str, Any]) -> str:
     return str((encounter.get("type") or [{}])[0].get("text", ""))
 
 
+def _problem_list_item(condition: dict[str, Any]) -> bool:
+    return any(coding.get("code") == "problem-list-item" for category in condition.get("category", [])
+               for coding in category.get("coding", []))
+
+
 def _conditions_by_encounter(view: BagView) -> dict[str, list[dict[str, Any]]]:
+    """Each visit's diagnoses; a problem-list entry (category problem-list-item: the patient's, not a visit's, even
+    where it names the visit it was noted in) is none of them."""
     by_encounter: dict[str, list[dict[str, Any]]] = {}
     for condition in view.of_patient("Condition"):
         encounter_id = _ref_id(condition.get("encounter"))
-        if encounter_id:
+        if encounter_id and not _problem_list_item(condition):
             by_encounter.setdefault(encounter_id, []).append(condition)
     return by_encounter
 
