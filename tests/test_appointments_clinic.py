@@ -99,6 +99,43 @@ def test_a_booking_is_an_appointment_with_its_time_its_doctor_and_its_status() -
         _appointment(start=dt.datetime(2024, 3, 4, 9, 30), status="finished")  # an Encounter's, not a booking's
 
 
+#: R4's Appointment invariants on start and end: app-2 both or neither; app-3 only these statuses may have neither.
+_UNPLACED = ("proposed", "cancelled", "waitlist")
+
+
+def _assert_r4_start_and_end(resource: dict[str, Any]) -> None:
+    assert ("start" in resource) == ("end" in resource), resource  # app-2
+    assert "start" in resource or resource["status"] in _UNPLACED, resource  # app-3
+    assert "start" not in resource or resource["start"] <= resource["end"], resource
+
+
+@pytest.mark.parametrize("status", sorted(model.STATUS_VALUES["appointment"]))
+def test_a_booked_time_with_no_end_or_length_keeps_start_and_end_together(status: str) -> None:
+    """R4's app-2 (start and end together or neither) and app-3 (only proposed, cancelled and waitlist may have
+    neither): a booked time with no end and no length is no ``start`` alone. No length is invented and the time is
+    not lost: the booked time is the ``requestedPeriod``'s start; a booking the status places (booked, arrived,
+    noshow …) spans the booked day, as one kept to its day alone; proposed, cancelled and waitlist need no place."""
+    resource = _appointment(start=dt.datetime(2024, 3, 4, 9, 30), status=status)
+    _assert_r4_start_and_end(resource)
+    assert resource["requestedPeriod"] == [{"start": "2024-03-04T09:30:00+09:00"}]
+    assert "minutesDuration" not in resource
+    if status in _UNPLACED:
+        assert "start" not in resource
+    else:
+        assert (resource["start"], resource["end"]) == ("2024-03-04T00:00:00+09:00", "2024-03-05T00:00:00+09:00")
+    # a time with a zone elsewhere: the day is the clinic's (23:00 UTC is 08:00 the next day in Korea)
+    utc = _appointment(start=dt.datetime(2024, 3, 4, 23, 0, tzinfo=dt.UTC), status=status)
+    _assert_r4_start_and_end(utc)
+    assert utc["requestedPeriod"] == [{"start": "2024-03-04T23:00:00+00:00"}]
+    if status not in _UNPLACED:
+        assert (utc["start"], utc["end"]) == ("2024-03-05T00:00:00+09:00", "2024-03-06T00:00:00+09:00")
+    # with an end or a length, the time is the start itself and no requested period is written
+    for kept in (_appointment(start=dt.datetime(2024, 3, 4, 9, 30), minutes=15, status=status),
+                 _appointment(start=dt.datetime(2024, 3, 4, 9, 30), end=dt.datetime(2024, 3, 4, 10), status=status)):
+        _assert_r4_start_and_end(kept)
+        assert (kept["start"], "requestedPeriod" in kept) == ("2024-03-04T09:30:00+09:00", False)
+
+
 def test_the_scaffold_takes_bookings_by_name_with_a_patient_link_and_never_for_visits(tmp_path: Path) -> None:
     """General rules, on names no clinic here uses: a table named as bookings with a patient link is appointments (its
     DOUBLE duration, hours, carried raw); a booking table is never taken for visits, even with no visit table beside
@@ -147,7 +184,17 @@ def _assert_bookings(bag: Path, bookings: list[tuple[Any, ...]], statuses: dict[
             continue
         resource, (start, end, minutes) = appointments[str(key)], read[key]
         expected_status[statuses[row[6 if len(row) == 10 else 9]]] += 1
-        assert (resource["start"], resource.get("end"), resource.get("minutesDuration")) == (start, end, minutes), key
+        _assert_r4_start_and_end(resource)
+        if end is None:  # a time with neither an end nor a length: the requested period's start
+            assert resource["requestedPeriod"] == [{"start": start}], key
+            day = f"{start[:10]}T00:00:00+09:00"
+            following = f"{dt.date.fromisoformat(start[:10]) + dt.timedelta(days=1)}T00:00:00+09:00"
+            placed = None if resource["status"] in _UNPLACED else (day, following)
+            assert (resource.get("start"), resource.get("end")) == (placed or (None, None)), key
+            assert "minutesDuration" not in resource, key
+        else:
+            assert (resource["start"], resource["end"], resource.get("minutesDuration")) == (start, end, minutes), key
+            assert "requestedPeriod" not in resource, key
         assert resource["participant"] == [
             {"actor": {"reference": f"Patient/{patients[str(row[1])]}"}, "status": "accepted"},
             {"actor": {"reference": f"Practitioner/{doctors[str(row[4 if len(row) == 10 else 2])]}"},
