@@ -198,6 +198,20 @@ def test_the_days_beside_a_sentinel_are_dates(value: Any, day: dt.date) -> None:
     assert TRANSFORMS["date"](value, FieldSpec("start", "date", column="X"), _ctx()) == day
 
 
+@pytest.mark.parametrize(("text", "fmt", "precision"), [
+    ("1900", "%Y", "year"), ("1753", "%Y", "year"), ("1900.01", "%Y.%m", "month"), ("1899-12", "%Y-%m", "month"),
+    ("2019", "%Y", "year"), ("2019.03", "%Y.%m", "month")])
+def test_a_year_or_a_month_written_alone_is_no_sentinel_day(text: str, fmt: str, precision: str) -> None:
+    """A sentinel is a day a Windows EMR stores for "no date"; a year or a month written alone ('1900' read with
+    "%Y": a family member's birth year, an onset) names no day, so it is no sentinel: kept as the year (or month)
+    it is, never dropped as SQL Server's zero date. A date-time field read so is the year too (was: 1 January at
+    00:00 invented, '2019' a datetime 2019-01-01T00:00)."""
+    for kind in ("date", "datetime"):
+        read = TRANSFORMS[kind](text, FieldSpec("onset", kind, column="X", format=(fmt,)), _ctx())
+        assert (read.isoformat()[:len(text)], getattr(read, "precision", None)) == (text.replace(".", "-"),
+                                                                                    precision), kind
+
+
 @pytest.mark.parametrize(("flag", "stored"), [("USE_YN", ("Y", "N")), ("사용여부", ("1", "0")), ("USE_FLAG", ("T", "F"))])
 def test_an_in_use_flag_on_a_record_is_a_soft_delete_the_other_way_round(flag: str, stored: tuple[str, str],
                                                                          tmp_path: Path) -> None:
