@@ -169,6 +169,50 @@ def test_the_scaffold_takes_bookings_by_name_with_a_patient_link_and_never_for_v
                                     "취소": "cancelled"}
 
 
+def test_a_dose_schedule_or_an_rsv_test_is_no_booking(tmp_path: Path) -> None:
+    """SCHEDULE and RSV name bookings only where the table's name names no clinical record: a drug's or a vaccine's
+    schedule of doses (MED_SCHEDULE, VACC_SCHEDULE: each dose due, with a patient link) is no appointment the patient
+    booked, nor an RSV (virus) test; they are left for the contractor (carried raw), never Appointments 'booked' on
+    each day a dose falls due. A schedule the doctors' or the patients' own name qualifies (DR_SCHEDULE with a
+    patient link) is still the bookings'."""
+    db = tmp_path / "c.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE PT (PT_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO TEXT, VISIT_YMD TEXT, DEPT TEXT);
+        CREATE TABLE MED_SCHEDULE (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, DRUG_CD TEXT, SCHED_YMD TEXT, DOSE TEXT);
+        CREATE TABLE VACC_SCHEDULE (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, VACC_CD TEXT, SCHED_YMD TEXT, DOSE_NO INT);
+        CREATE TABLE RSV_TEST (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, RSV_YMD TEXT, RESULT TEXT);
+    """)
+    patients = [f"{i:06d}" for i in range(1, 41)]
+    conn.executemany("INSERT INTO PT VALUES (?, ?, ?, ?)",
+                     [(p, f"환자{i}", "MF"[i % 2], f"19{50 + i:02d}0101") for i, p in enumerate(patients)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?)",
+                     [(i, patients[i % 40], f"202403{i % 28 + 1:02d}", "소아과") for i in range(1, 61)])
+    for table, what in (("MED_SCHEDULE", "A01"), ("VACC_SCHEDULE", "DTaP")):
+        conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)",
+                         [(i, patients[i % 40], what, f"202404{i % 28 + 1:02d}", "1") for i in range(1, 31)])
+    conn.executemany("INSERT INTO RSV_TEST VALUES (?, ?, ?, ?)",
+                     [(i, patients[i % 40], f"202403{i % 28 + 1:02d}", ("양성", "음성")[i % 2]) for i in range(1, 31)])
+    conn.commit()
+
+    def sections() -> dict[str, str]:
+        out = tmp_path / f"c{len(list(tmp_path.glob('c*')))}"
+        text = write_scaffold("c", out, SourceAddress(database=db)).connector_toml.read_text(encoding="utf-8")
+        return dict(re.findall(r'\[entities\.(\w+)\]\n# GUESS \([^)]*\)\ntable = "(\w+)"', text))
+
+    found = sections()
+    assert "appointment" not in found and not {"MED_SCHEDULE", "VACC_SCHEDULE"} & set(found.values()), found
+    conn.executescript("""
+        CREATE TABLE DR_SCHEDULE (SEQ INTEGER PRIMARY KEY, DR_ID TEXT, PT_NO TEXT, SCHED_YMD TEXT, ROOM TEXT);
+    """)
+    conn.executemany("INSERT INTO DR_SCHEDULE VALUES (?, 'D1', ?, ?, '1진료실')",
+                     [(i, patients[i % 40], f"202404{i % 28 + 1:02d}") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    assert sections()["appointment"] == "DR_SCHEDULE"
+
+
 def _assert_bookings(bag: Path, bookings: list[tuple[Any, ...]], statuses: dict[str, str],
                      read: dict[int, tuple[str, str | None, str | None]]) -> None:
     """Every booking but the orphan an Appointment: its status, start and end, its patient and doctor. ``read``: key

@@ -789,6 +789,12 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
                     "RSRV", "YEYAK", "YEAK", "SCHEDULE", "SCHED", "CALENDAR_EVENT", "CALENDAR_EVENTS", "예약"),
 }
 
+#: Booking names that name other things as well: a schedule of doses (MED_SCHEDULE, VACC_SCHEDULE), RSV the virus
+#: (RSV_TEST). Such a table is the bookings' only where no other record's name but these qualifies it (DR_SCHEDULE,
+#: PT_SCHEDULE, VISIT_SCHEDULE are); else it is left to the contractor (neither section takes it: carried raw).
+_WEAK_BOOKING_HINTS = frozenset({"SCHEDULE", "SCHED", "RSV"})
+_BOOKED_BY = frozenset({"appointment", "practitioner", "patient", "encounter"})
+
 #: A word naming a booking in a column's name (APPT_DATE, RESV_TIME, booking_type, YEYAK_YMD)
 _BOOKING = (r"(APPT|APPOINTMENT|APPOINT|RESV|RSV|RSRV|RESERV|RESERVE|RESERVATION|BOOK|BOOKING|BOOKED|YEYAK|SCHED"
             r"|SCHEDULE)")
@@ -2398,6 +2404,9 @@ class _Guesser:
             booking = _table_hint("appointment", table.bare)
             if entity == "appointment" and (hint is None or not self._match(table, patient_columns, set())):
                 continue  # bookings only by a booking's name with a patient link (a doctor's SCHEDULE has none)
+            if entity == "appointment" and hint in _WEAK_BOOKING_HINTS and any(
+                    _table_hint(other, table.bare) for other in TABLE_HINTS if other not in _BOOKED_BY):
+                continue  # MED_SCHEDULE, VACC_SCHEDULE (doses due), RSV_TEST (the virus): no booking (nor the other's)
             if entity != "appointment" and booking is not None and (hint is None or len(hint) <= len(booking)):
                 # 예약, appointment, tabPatient Appointment, 예약접수: a booking is no visit (nor a patient, nor a
                 # note): left to appointment, whose name says it more closely
