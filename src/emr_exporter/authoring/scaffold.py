@@ -2640,6 +2640,9 @@ class _Guesser:
                 others.append(found)
             elif required:
                 guess.missing.append(name)
+        if not any(f.field == "teeth" for f in others):
+            # surfaces with no tooth beside them are no tooth's (a hand's D dorsal, V volar, P palmar): carried raw
+            others = [f for f in others if f.field != "surfaces"]
         self._from_dictionary(entity, guess, table, used, others, key)
         self._from_code_masters(entity, guess, table, others)
         one_of = _ONE_OF_FIELDS.get(entity, ())
