@@ -1332,6 +1332,9 @@ _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)
 #: the row no longer in use was deleted (read so only on an entity with a status; a patient's is ``active``).
 #: Never ``ACTIVE``/``IS_ACTIVE``: on a diagnosis or an allergy that is the clinical status, not a deletion.
 _IN_USE_ROW = r"USE_?(YN|FLAG|FLG|FG|YESNO)|사용(여부|유무)"
+#: Where "in use" is whether the record is current, not whether its row was deleted: an insurance no longer the
+#: patient's (a past 자격), a drug no longer taken (복용약 사용여부 'N'). Such a flag is no soft delete (carried raw).
+_IN_USE_IS_CURRENT = frozenset({"coverage", "medication_statement"})
 #: A row's status column (Care2x's ``status`` on every table) that is a soft delete when its every sampled value
 #: is one of the words below (compared in lower case), at least one of them saying the row was deleted.
 _DELETION_STATUS = r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)"
@@ -2855,7 +2858,7 @@ class _Guesser:
                     f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
                     "as an ordinary one", map={**dead, **live}))
                 return
-            in_use = target == "status" and _name_fits(_IN_USE_ROW, column)
+            in_use = target == "status" and guess.entity not in _IN_USE_IS_CURRENT and _name_fits(_IN_USE_ROW, column)
             if not in_use and not any(_name_fits(p, column) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
