@@ -5487,6 +5487,9 @@ class _Guesser:
             fields = [FieldGuess("name", "", "text", f"the finding {column.name} names", value=name),
                       FieldGuess("category", "", "text", f"a {name} is an Observation of {category}",
                                  value=category)]
+            sampled = self.sampled_codes.get((table.name, column.name)) or set()
+            if unit and sampled and all(v.strip().isdigit() and int(v) <= 3 for v in sampled):
+                unit = None  # the national form's codes (1 정상, 2 비정상), no threshold in dB: the code as written
             if unit:
                 fields.append(FieldGuess("unit", "", "text", f"the unit a number in {column.name} implies (never "
                                          "stored)", value=unit))
@@ -5649,7 +5652,9 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG
-                + (_DELETION_STATUS, _IN_USE_ROW))
+                + (_DELETION_STATUS, _IN_USE_ROW)
+                # a hearing column's values: the national form's codes 1/2 or thresholds in dB (_row_findings)
+                + CHECKUP_FINDINGS["hearing_right"][0] + CHECKUP_FINDINGS["hearing_left"][0])
     statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG)
     for table in profile.tables:
         # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters
