@@ -213,6 +213,34 @@ def test_a_dose_schedule_or_an_rsv_test_is_no_booking(tmp_path: Path) -> None:
     assert sections()["appointment"] == "DR_SCHEDULE"
 
 
+@pytest.mark.parametrize(("table", "day"), [
+    ("예약금", "입금일자"),  # deposits paid for bookings: payments
+    ("예약문자발송", "발송일자"),  # the text messages reminding of bookings
+    ("APPT_SMS_LOG", "SEND_YMD"), ("RESV_REMINDER", "SEND_YMD"), ("BOOKING_DEPOSIT", "PAY_YMD"),
+])
+def test_a_bookings_deposit_or_reminder_is_no_booking(tmp_path: Path, table: str, day: str) -> None:
+    """A table named for bookings that keeps something else about them — the deposit paid (예약금), the reminders
+    sent (예약문자발송, APPT_SMS_LOG) — is no booking: each row was an Appointment 'booked' on the day the money came
+    or the message went. Left for the contractor (carried raw)."""
+    db = tmp_path / "c.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(f"""
+        CREATE TABLE PT (PT_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO TEXT, VISIT_YMD TEXT, DEPT TEXT);
+        CREATE TABLE "{table}" (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, "{day}" TEXT, AMT_OR_TEXT TEXT);
+    """)
+    conn.executemany("INSERT INTO PT VALUES (?, ?, ?, ?)",
+                     [(f"{i:06d}", f"환자{i}", "MF"[i % 2], f"19{50 + i:02d}0101") for i in range(1, 41)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?)",
+                     [(i, f"{i % 40 + 1:06d}", f"202403{i % 28 + 1:02d}", "내과") for i in range(1, 61)])
+    conn.executemany(f'INSERT INTO "{table}" VALUES (?, ?, ?, ?)',
+                     [(i, f"{i % 40 + 1:06d}", f"202404{i % 28 + 1:02d}", "10000") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    text = write_scaffold("c", tmp_path / "c", SourceAddress(database=db)).connector_toml.read_text(encoding="utf-8")
+    assert re.search(r"^\[entities\.appointment\]", text, re.MULTILINE) is None, text
+
+
 def _assert_bookings(bag: Path, bookings: list[tuple[Any, ...]], statuses: dict[str, str],
                      read: dict[int, tuple[str, str | None, str | None]]) -> None:
     """Every booking but the orphan an Appointment: its status, start and end, its patient and doctor. ``read``: key

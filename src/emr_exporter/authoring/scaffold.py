@@ -794,6 +794,10 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
 #: PT_SCHEDULE, VISIT_SCHEDULE are); else it is left to the contractor (neither section takes it: carried raw).
 _WEAK_BOOKING_HINTS = frozenset({"SCHEDULE", "SCHED", "RSV"})
 _BOOKED_BY = frozenset({"appointment", "practitioner", "patient", "encounter"})
+#: A table named for bookings that keeps something else about them: the deposit paid, the reminders sent. No booking.
+_NOT_A_BOOKING = frozenset({"SMS", "MMS", "MSG", "MESSAGE", "MESSAGES", "REMINDER", "REMINDERS", "NOTI", "NOTIFICATION",
+                            "ALARM", "ALIMTALK", "DEPOSIT", "DEPOSITS", "PAY", "PAYMENT", "PAYMENTS"})
+_NOT_A_BOOKING_KO = r"예약(금|비|문자|메시지|메세지|알림|발송|톡)"
 
 #: A word naming a booking in a column's name (APPT_DATE, RESV_TIME, booking_type, YEYAK_YMD)
 _BOOKING = (r"(APPT|APPOINTMENT|APPOINT|RESV|RSV|RSRV|RESERV|RESERVE|RESERVATION|BOOK|BOOKING|BOOKED|YEYAK|SCHED"
@@ -2407,6 +2411,9 @@ class _Guesser:
             booking = _table_hint("appointment", table.bare)
             if entity == "appointment" and (hint is None or not self._match(table, patient_columns, set())):
                 continue  # bookings only by a booking's name with a patient link (a doctor's SCHEDULE has none)
+            if entity == "appointment" and (_NOT_A_BOOKING & set(_parts(table.bare))
+                                            or re.search(_NOT_A_BOOKING_KO, table.bare)):
+                continue  # a booking's deposit (예약금), its reminders (예약문자, APPT_SMS_LOG): no booking
             if entity == "appointment" and hint in _WEAK_BOOKING_HINTS and any(
                     _table_hint(other, table.bare) for other in TABLE_HINTS if other not in _BOOKED_BY):
                 continue  # MED_SCHEDULE, VACC_SCHEDULE (doses due), RSV_TEST (the virus): no booking (nor the other's)
