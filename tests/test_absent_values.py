@@ -297,3 +297,19 @@ def test_every_status_word_the_scaffold_reads_and_every_fhir_status_is_shown() -
                     if " " not in spelt and not model.may_show(spelt))
     assert (len(words), hidden) == (65, [])  # 59, and the bookings' noshow, waitlist, fulfilled … (branch appoint)
     assert not {"no", "na", "do", "oh", "an", "in", "on", "ok", "min", "sun", "kim", "lee"} & model._LATIN_WORDS
+
+
+def test_every_booking_status_word_the_scaffold_reads_is_shown_but_a_surname_pair() -> None:
+    """The words the scaffold reads on bookings alone (부도, 불참, 확정, no-show, confirm, wait-list …; branch appoint)
+    are status words as much as the others (branch jsonver's may_show did not know them): where one is not read — a
+    visit table's 부도, a connector written by hand — connector check and the scaffold name it rather than count
+    it as free text. Only 노쇼 stays hidden: its first syllable a surname's (노 쇼), as 전원 and 정상."""
+    from emr_exporter import model
+    from emr_exporter.authoring import scaffold
+
+    hidden = sorted({spelt for w in scaffold._BOOKING_STATUS_WORDS
+                     for spelt in (w, w.upper(), w.title(), w.replace(" ", "-"), w.replace(" ", "_"))
+                     if " " not in spelt and not model.may_show(spelt)})
+    assert hidden == ["노쇼"]
+    # and still no name: a romanized surname alone, or beside a word no status has
+    assert [model.may_show(v) for v in ("No", "NO", "No-Kim", "Show-Lee", "부도김")] == [False] * 5

@@ -99,6 +99,43 @@ def test_a_booking_is_an_appointment_with_its_time_its_doctor_and_its_status() -
         _appointment(start=dt.datetime(2024, 3, 4, 9, 30), status="finished")  # an Encounter's, not a booking's
 
 
+#: R4's Appointment invariants on start and end: app-2 both or neither; app-3 only these statuses may have neither.
+_UNPLACED = ("proposed", "cancelled", "waitlist")
+
+
+def _assert_r4_start_and_end(resource: dict[str, Any]) -> None:
+    assert ("start" in resource) == ("end" in resource), resource  # app-2
+    assert "start" in resource or resource["status"] in _UNPLACED, resource  # app-3
+    assert "start" not in resource or resource["start"] <= resource["end"], resource
+
+
+@pytest.mark.parametrize("status", sorted(model.STATUS_VALUES["appointment"]))
+def test_a_booked_time_with_no_end_or_length_keeps_start_and_end_together(status: str) -> None:
+    """R4's app-2 (start and end together or neither) and app-3 (only proposed, cancelled and waitlist may have
+    neither): a booked time with no end and no length is no ``start`` alone. No length is invented and the time is
+    not lost: the booked time is the ``requestedPeriod``'s start; a booking the status places (booked, arrived,
+    noshow …) spans the booked day, as one kept to its day alone; proposed, cancelled and waitlist need no place."""
+    resource = _appointment(start=dt.datetime(2024, 3, 4, 9, 30), status=status)
+    _assert_r4_start_and_end(resource)
+    assert resource["requestedPeriod"] == [{"start": "2024-03-04T09:30:00+09:00"}]
+    assert "minutesDuration" not in resource
+    if status in _UNPLACED:
+        assert "start" not in resource
+    else:
+        assert (resource["start"], resource["end"]) == ("2024-03-04T00:00:00+09:00", "2024-03-05T00:00:00+09:00")
+    # a time with a zone elsewhere: the day is the clinic's (23:00 UTC is 08:00 the next day in Korea)
+    utc = _appointment(start=dt.datetime(2024, 3, 4, 23, 0, tzinfo=dt.UTC), status=status)
+    _assert_r4_start_and_end(utc)
+    assert utc["requestedPeriod"] == [{"start": "2024-03-04T23:00:00+00:00"}]
+    if status not in _UNPLACED:
+        assert (utc["start"], utc["end"]) == ("2024-03-05T00:00:00+09:00", "2024-03-06T00:00:00+09:00")
+    # with an end or a length, the time is the start itself and no requested period is written
+    for kept in (_appointment(start=dt.datetime(2024, 3, 4, 9, 30), minutes=15, status=status),
+                 _appointment(start=dt.datetime(2024, 3, 4, 9, 30), end=dt.datetime(2024, 3, 4, 10), status=status)):
+        _assert_r4_start_and_end(kept)
+        assert (kept["start"], "requestedPeriod" in kept) == ("2024-03-04T09:30:00+09:00", False)
+
+
 def test_the_scaffold_takes_bookings_by_name_with_a_patient_link_and_never_for_visits(tmp_path: Path) -> None:
     """General rules, on names no clinic here uses: a table named as bookings with a patient link is appointments (its
     DOUBLE duration, hours, carried raw); a booking table is never taken for visits, even with no visit table beside
@@ -132,6 +169,78 @@ def test_the_scaffold_takes_bookings_by_name_with_a_patient_link_and_never_for_v
                                     "취소": "cancelled"}
 
 
+def test_a_dose_schedule_or_an_rsv_test_is_no_booking(tmp_path: Path) -> None:
+    """SCHEDULE and RSV name bookings only where the table's name names no clinical record: a drug's or a vaccine's
+    schedule of doses (MED_SCHEDULE, VACC_SCHEDULE: each dose due, with a patient link) is no appointment the patient
+    booked, nor an RSV (virus) test; they are left for the contractor (carried raw), never Appointments 'booked' on
+    each day a dose falls due. A schedule the doctors' or the patients' own name qualifies (DR_SCHEDULE with a
+    patient link) is still the bookings'."""
+    db = tmp_path / "c.db"
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE PT (PT_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO TEXT, VISIT_YMD TEXT, DEPT TEXT);
+        CREATE TABLE MED_SCHEDULE (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, DRUG_CD TEXT, SCHED_YMD TEXT, DOSE TEXT);
+        CREATE TABLE VACC_SCHEDULE (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, VACC_CD TEXT, SCHED_YMD TEXT, DOSE_NO INT);
+        CREATE TABLE RSV_TEST (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, RSV_YMD TEXT, RESULT TEXT);
+    """)
+    patients = [f"{i:06d}" for i in range(1, 41)]
+    conn.executemany("INSERT INTO PT VALUES (?, ?, ?, ?)",
+                     [(p, f"환자{i}", "MF"[i % 2], f"19{50 + i:02d}0101") for i, p in enumerate(patients)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?)",
+                     [(i, patients[i % 40], f"202403{i % 28 + 1:02d}", "소아과") for i in range(1, 61)])
+    for table, what in (("MED_SCHEDULE", "A01"), ("VACC_SCHEDULE", "DTaP")):
+        conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)",
+                         [(i, patients[i % 40], what, f"202404{i % 28 + 1:02d}", "1") for i in range(1, 31)])
+    conn.executemany("INSERT INTO RSV_TEST VALUES (?, ?, ?, ?)",
+                     [(i, patients[i % 40], f"202403{i % 28 + 1:02d}", ("양성", "음성")[i % 2]) for i in range(1, 31)])
+    conn.commit()
+
+    def sections() -> dict[str, str]:
+        out = tmp_path / f"c{len(list(tmp_path.glob('c*')))}"
+        text = write_scaffold("c", out, SourceAddress(database=db)).connector_toml.read_text(encoding="utf-8")
+        return dict(re.findall(r'\[entities\.(\w+)\]\n# GUESS \([^)]*\)\ntable = "(\w+)"', text))
+
+    found = sections()
+    assert "appointment" not in found and not {"MED_SCHEDULE", "VACC_SCHEDULE"} & set(found.values()), found
+    conn.executescript("""
+        CREATE TABLE DR_SCHEDULE (SEQ INTEGER PRIMARY KEY, DR_ID TEXT, PT_NO TEXT, SCHED_YMD TEXT, ROOM TEXT);
+    """)
+    conn.executemany("INSERT INTO DR_SCHEDULE VALUES (?, 'D1', ?, ?, '1진료실')",
+                     [(i, patients[i % 40], f"202404{i % 28 + 1:02d}") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    assert sections()["appointment"] == "DR_SCHEDULE"
+
+
+@pytest.mark.parametrize(("table", "day"), [
+    ("예약금", "입금일자"),  # deposits paid for bookings: payments
+    ("예약문자발송", "발송일자"),  # the text messages reminding of bookings
+    ("APPT_SMS_LOG", "SEND_YMD"), ("RESV_REMINDER", "SEND_YMD"), ("BOOKING_DEPOSIT", "PAY_YMD"),
+])
+def test_a_bookings_deposit_or_reminder_is_no_booking(tmp_path: Path, table: str, day: str) -> None:
+    """A table named for bookings that keeps something else about them — the deposit paid (예약금), the reminders
+    sent (예약문자발송, APPT_SMS_LOG) — is no booking: each row was an Appointment 'booked' on the day the money came
+    or the message went. Left for the contractor (carried raw)."""
+    db = tmp_path / "c.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(f"""
+        CREATE TABLE PT (PT_NO TEXT PRIMARY KEY, PT_NM TEXT, SEX TEXT, BIRTH_YMD TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO TEXT, VISIT_YMD TEXT, DEPT TEXT);
+        CREATE TABLE "{table}" (SEQ INTEGER PRIMARY KEY, PT_NO TEXT, "{day}" TEXT, AMT_OR_TEXT TEXT);
+    """)
+    conn.executemany("INSERT INTO PT VALUES (?, ?, ?, ?)",
+                     [(f"{i:06d}", f"환자{i}", "MF"[i % 2], f"19{50 + i:02d}0101") for i in range(1, 41)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, ?)",
+                     [(i, f"{i % 40 + 1:06d}", f"202403{i % 28 + 1:02d}", "내과") for i in range(1, 61)])
+    conn.executemany(f'INSERT INTO "{table}" VALUES (?, ?, ?, ?)',
+                     [(i, f"{i % 40 + 1:06d}", f"202404{i % 28 + 1:02d}", "10000") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    text = write_scaffold("c", tmp_path / "c", SourceAddress(database=db)).connector_toml.read_text(encoding="utf-8")
+    assert re.search(r"^\[entities\.appointment\]", text, re.MULTILINE) is None, text
+
+
 def _assert_bookings(bag: Path, bookings: list[tuple[Any, ...]], statuses: dict[str, str],
                      read: dict[int, tuple[str, str | None, str | None]]) -> None:
     """Every booking but the orphan an Appointment: its status, start and end, its patient and doctor. ``read``: key
@@ -147,7 +256,17 @@ def _assert_bookings(bag: Path, bookings: list[tuple[Any, ...]], statuses: dict[
             continue
         resource, (start, end, minutes) = appointments[str(key)], read[key]
         expected_status[statuses[row[6 if len(row) == 10 else 9]]] += 1
-        assert (resource["start"], resource.get("end"), resource.get("minutesDuration")) == (start, end, minutes), key
+        _assert_r4_start_and_end(resource)
+        if end is None:  # a time with neither an end nor a length: the requested period's start
+            assert resource["requestedPeriod"] == [{"start": start}], key
+            day = f"{start[:10]}T00:00:00+09:00"
+            following = f"{dt.date.fromisoformat(start[:10]) + dt.timedelta(days=1)}T00:00:00+09:00"
+            placed = None if resource["status"] in _UNPLACED else (day, following)
+            assert (resource.get("start"), resource.get("end")) == (placed or (None, None)), key
+            assert "minutesDuration" not in resource, key
+        else:
+            assert (resource["start"], resource["end"], resource.get("minutesDuration")) == (start, end, minutes), key
+            assert "requestedPeriod" not in resource, key
         assert resource["participant"] == [
             {"actor": {"reference": f"Patient/{patients[str(row[1])]}"}, "status": "accepted"},
             {"actor": {"reference": f"Practitioner/{doctors[str(row[4 if len(row) == 10 else 2])]}"},

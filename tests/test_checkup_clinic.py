@@ -397,3 +397,32 @@ def test_findings_named_otherwise_on_a_visit_row_are_read_by_the_general_rule(tm
                                                body_site="좌측 귀", value="N"), institution=institution)
     assert (resource["category"], resource["bodySite"], resource["valueString"]) == (
         [{"text": "문진표"}], {"text": "좌측 귀"}, "N")
+
+
+def test_a_hearing_column_of_codes_is_no_threshold_in_db(tmp_path: Path) -> None:
+    """The national check-up form codes each ear's hearing 1 정상 / 2 비정상 (the NHIS files' 청력(좌)/청력(우)): a
+    column of such codes says no threshold, so its finding section has no dB (1 was an Observation of 1 dB, 2 of
+    2 dB); the code as written, a plain value. A column of thresholds (20, 25, 40 …) keeps its dB."""
+    import sqlite3
+
+    from emr_exporter.authoring.scaffold import write_scaffold
+    from emr_exporter.connectors import load_spec
+    from emr_exporter.sources.address import SourceAddress
+
+    path = tmp_path / "visits.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE PATIENT (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD TEXT, SEX TEXT);
+        CREATE TABLE VISIT (VISIT_NO INTEGER PRIMARY KEY, PT_NO INTEGER, VISIT_YMD TEXT, BP_SYS INTEGER,
+                            BP_DIA INTEGER, HEARING_R TEXT, HEARING_L TEXT, TOTAL_JUDGE TEXT);
+    """)
+    conn.executemany("INSERT INTO PATIENT VALUES (?, ?, '19800102', 'M')", [(i, f"환자{i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO VISIT VALUES (?, ?, ?, 120, 80, ?, ?, '정상B')",
+                     [(v, 1 + v % 10, f"202403{1 + v % 28:02d}", "12"[v % 7 == 0], str(20 + 5 * (v % 4)))
+                      for v in range(1, 31)])
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("visits", tmp_path / "out", SourceAddress(database=path)).folder)
+    units = {name: spec.entities[name].fields.get("unit") for name in ("finding_hearing_right", "finding_hearing_left")}
+    assert units["finding_hearing_right"] is None
+    assert units["finding_hearing_left"] is not None and units["finding_hearing_left"].value == "dB"

@@ -269,6 +269,22 @@ def test_the_scaffold_maps_a_surface_column_whose_values_are_surfaces(
         20, {"unreadable-surface": 2} if mapped else {})
 
 
+def test_a_surface_column_beside_no_tooth_is_no_tooths_surface(tmp_path: Path) -> None:
+    """A hand or wound clinic's procedure SURFACE (D dorsal, V volar, P palmar, M medial, L lateral) reads as tooth
+    surfaces letter for letter; with no tooth column beside it, it names no tooth's surface: not mapped (carried raw),
+    never an FDI-surface bodySite (distal, vestibular …) on a procedure of no tooth."""
+    path = tmp_path / "hand.sqlite"
+    _clinic_with(path, "CREATE TABLE TX_DTL (TX_ID INTEGER PRIMARY KEY, PT_NO INTEGER, TX_YMD TEXT, SUGA_CD TEXT, "
+                       "TX_NM TEXT, SURFACE TEXT)",
+                 "INSERT INTO TX_DTL VALUES (?, ?, '20240102', 'N0632', '건봉합술', ?)",
+                 [(i, 1 + i % 8, ("D", "V", "P", "M", "L")[i % 5]) for i in range(1, 21)])
+    outcome = write_scaffold("hand", tmp_path / "out", SourceAddress(database=path))
+    guess = outcome.guesses["procedure"]
+    assert guess.table == "TX_DTL" and "surfaces" not in {f.field for f in guess.fields}
+    entities = _exported("hand", path, tmp_path / "out")
+    assert (entities["procedure"]["exported"], entities["procedure"]["field_defects"]) == (20, {})
+
+
 @pytest.mark.parametrize(("written", "teeth"), [
     ("3", ("3",)), ("#19, 30", ("19", "30")), ("a", ("A",)), ("3-5", ("3", "5")), ("16", ("16",)), ("K,T", ("K", "T")),
 ])

@@ -198,6 +198,20 @@ def test_the_days_beside_a_sentinel_are_dates(value: Any, day: dt.date) -> None:
     assert TRANSFORMS["date"](value, FieldSpec("start", "date", column="X"), _ctx()) == day
 
 
+@pytest.mark.parametrize(("text", "fmt", "precision"), [
+    ("1900", "%Y", "year"), ("1753", "%Y", "year"), ("1900.01", "%Y.%m", "month"), ("1899-12", "%Y-%m", "month"),
+    ("2019", "%Y", "year"), ("2019.03", "%Y.%m", "month")])
+def test_a_year_or_a_month_written_alone_is_no_sentinel_day(text: str, fmt: str, precision: str) -> None:
+    """A sentinel is a day a Windows EMR stores for "no date"; a year or a month written alone ('1900' read with
+    "%Y": a family member's birth year, an onset) names no day, so it is no sentinel: kept as the year (or month)
+    it is, never dropped as SQL Server's zero date. A date-time field read so is the year too (was: 1 January at
+    00:00 invented, '2019' a datetime 2019-01-01T00:00)."""
+    for kind in ("date", "datetime"):
+        read = TRANSFORMS[kind](text, FieldSpec("onset", kind, column="X", format=(fmt,)), _ctx())
+        assert (read.isoformat()[:len(text)], getattr(read, "precision", None)) == (text.replace(".", "-"),
+                                                                                    precision), kind
+
+
 @pytest.mark.parametrize(("flag", "stored"), [("USE_YN", ("Y", "N")), ("사용여부", ("1", "0")), ("USE_FLAG", ("T", "F"))])
 def test_an_in_use_flag_on_a_record_is_a_soft_delete_the_other_way_round(flag: str, stored: tuple[str, str],
                                                                          tmp_path: Path) -> None:
@@ -221,3 +235,34 @@ def test_an_in_use_flag_on_a_record_is_a_soft_delete_the_other_way_round(flag: s
     assert (status.column, dict(status.map or {})) == (flag, {stored[1]: "entered-in-error", stored[0]: ""})
     active = spec.entities["patient"].fields["active"]
     assert (active.column, active.type) == ("USE_YN", "bool")
+
+
+@pytest.mark.parametrize(("table", "columns", "row"), [
+    # 보험 자격: USE_YN 'N' is the insurance no longer the patient's (a past one), no deleted row
+    ("INS_HIST", "INS_TYPE TEXT, INS_NO TEXT, VALID_FROM TEXT, VALID_TO TEXT", ("건강보험", "1234567", "20200101",
+                                                                             "20231231")),
+    # 복용약: 사용여부 '0' is a drug the patient no longer takes, no deleted row
+    ("CURRENT_MED", "DRUG_NM TEXT, EDI_CD TEXT, START_YMD TEXT, END_YMD TEXT", ("아스피린", "645101470", "20200101",
+                                                                                 "20231231")),
+])
+def test_an_in_use_flag_of_an_insurance_or_a_drug_taken_is_no_soft_delete(
+        table: str, columns: str, row: tuple[str, ...], tmp_path: Path) -> None:
+    """Whether an insurance is the patient's current one, whether a drug is still taken (USE_YN, 사용여부): 'N' is a
+    past insurance, a drug stopped — true records, never entered-in-error (what a diagnosis's or an order's in-use
+    flag says: the row deleted). Not read as a status: the flag carried raw, nothing claimed."""
+    path = tmp_path / "in_use.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE PT_MST (PT_NO INTEGER PRIMARY KEY, PT_NM TEXT, BIRTH_YMD CHAR(8));
+        CREATE TABLE {table} (SEQ INTEGER PRIMARY KEY, PT_NO INTEGER, {columns}, USE_YN CHAR(1));
+    """)
+    for i in range(1, 21):
+        conn.execute("INSERT INTO PT_MST VALUES (?, ?, ?)", (i, f"환자{i}", f"198001{i:02d}"))
+        conn.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)", (i, i, *row, "YN"[i % 3 == 0]))
+    conn.commit()
+    conn.close()
+    spec = load_spec(write_scaffold("in_use", tmp_path / "out", SourceAddress(database=path)).folder)
+    (section,) = [e for e in spec.entities.values() if e.table == table]
+    assert section.canonical in ("coverage", "medication_statement")
+    status = section.fields.get("status")
+    assert status is None or "USE_YN" not in (status.column, *status.columns, status.expr or ""), status

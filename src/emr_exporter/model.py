@@ -174,6 +174,8 @@ _STATUS_MORPHEMES = (
     "반려", "승인", "확인", "처리", "결과", "보고", "판독", "촬영", "계획", "예정", "시행", "실시", "오류", "입력",
     "임시", "저장", "작성", "등록", "해지", "변경", "정상", "유효", "무효", "만료", "사용", "활성", "발행", "발급",
     "출력", "신청", "요청", "불가", "가능", "부재", "노쇼", "오입력", "가접수",
+    # a booking's (authoring/scaffold.py _BOOKING_STATUS_WORDS: 부도, 예약부도, 불참, 확정, 예약확정)
+    "부도", "불참", "확정",
 )
 #: A word may take a prefix (미확인, 재접수, 비활성) and a suffix (진료중, 삭제됨, 수납전, 퇴원후); a syllable alone is
 #: never a status (오, 전, 차 are surnames; 정상미 a name).
@@ -205,14 +207,16 @@ _LATIN_WORDS = frozenset({
     "admitted", "transfer", "transferred", "stop", "stopped", "reject", "rejected", "confirmed", "unconfirmed",
     "ready", "yes", "true", "false", "null", "none", "unknown", "invalid", "valid", "expired", "suspended", "issued",
     "printed", "sent", "received", "read", "unread",
+    # a booking's (no-show, confirm, wait-list: authoring/scaffold.py _BOOKING_STATUS_WORDS)
+    "show", "confirm", "list",
     # departments and visit kinds, units
     "opd", "ipd", "er", "icu", "dc", "mg", "mcg", "ug", "kg", "dl", "ml", "cc", "mm", "cm", "mmhg", "bpm", "iu",
     "meq", "mmol", "umol", "pg", "hr", "hrs", "sec", "tab", "cap", "amp", "vial", "bid", "tid", "qid", "qd", "prn",
     "po", "iv", "sc", "od", "os", "ou",
 })
 #: Words that join two of :data:`_LATIN_WORDS` in one value (``in-progress``, ``on-hold``, ``not-done``,
-#: ``entered-in-error``), never shown alone: each is a surname as well (In, On) or no status by itself.
-_LATIN_JOINING = frozenset({"in", "on", "not", "of", "to"})
+#: ``entered-in-error``, ``no-show``), never shown alone: each is a surname as well (In, On, No) or no status by itself.
+_LATIN_JOINING = frozenset({"in", "on", "not", "of", "to", "no"})
 _LATIN_RUNS = re.compile(r"[A-Za-z]+")
 #: A value that may be a code is at most this many characters, each printable ASCII (no blank) or Hangul, with no
 #: run of digits longer than a code's (a longer one is a telephone number, an RRN, a date).

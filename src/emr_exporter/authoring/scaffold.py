@@ -791,6 +791,16 @@ TABLE_HINTS: dict[str, tuple[str, ...]] = {
                     "RSRV", "YEYAK", "YEAK", "SCHEDULE", "SCHED", "CALENDAR_EVENT", "CALENDAR_EVENTS", "예약"),
 }
 
+#: Booking names that name other things as well: a schedule of doses (MED_SCHEDULE, VACC_SCHEDULE), RSV the virus
+#: (RSV_TEST). Such a table is the bookings' only where no other record's name but these qualifies it (DR_SCHEDULE,
+#: PT_SCHEDULE, VISIT_SCHEDULE are); else it is left to the contractor (neither section takes it: carried raw).
+_WEAK_BOOKING_HINTS = frozenset({"SCHEDULE", "SCHED", "RSV"})
+_BOOKED_BY = frozenset({"appointment", "practitioner", "patient", "encounter"})
+#: A table named for bookings that keeps something else about them: the deposit paid, the reminders sent. No booking.
+_NOT_A_BOOKING = frozenset({"SMS", "MMS", "MSG", "MESSAGE", "MESSAGES", "REMINDER", "REMINDERS", "NOTI", "NOTIFICATION",
+                            "ALARM", "ALIMTALK", "DEPOSIT", "DEPOSITS", "PAY", "PAYMENT", "PAYMENTS"})
+_NOT_A_BOOKING_KO = r"예약(금|비|문자|메시지|메세지|알림|발송|톡)"
+
 #: A word naming a booking in a column's name (APPT_DATE, RESV_TIME, booking_type, YEYAK_YMD)
 _BOOKING = (r"(APPT|APPOINTMENT|APPOINT|RESV|RSV|RSRV|RESERV|RESERVE|RESERVATION|BOOK|BOOKING|BOOKED|YEYAK|SCHED"
             r"|SCHEDULE)")
@@ -1328,6 +1338,9 @@ _DELETION_FLAG = (r"(IS_?)?DEL(ETE|ETED)?_?(YN|FLAG|FLG|FG|GB|YESNO)?", r"(IS_?)
 #: the row no longer in use was deleted (read so only on an entity with a status; a patient's is ``active``).
 #: Never ``ACTIVE``/``IS_ACTIVE``: on a diagnosis or an allergy that is the clinical status, not a deletion.
 _IN_USE_ROW = r"USE_?(YN|FLAG|FLG|FG|YESNO)|사용(여부|유무)"
+#: Where "in use" is whether the record is current, not whether its row was deleted: an insurance no longer the
+#: patient's (a past 자격), a drug no longer taken (복용약 사용여부 'N'). Such a flag is no soft delete (carried raw).
+_IN_USE_IS_CURRENT = frozenset({"coverage", "medication_statement"})
 #: A row's status column (Care2x's ``status`` on every table) that is a soft delete when its every sampled value
 #: is one of the words below (compared in lower case), at least one of them saying the row was deleted.
 _DELETION_STATUS = r"((REC(ORD)?|ROW|DEL(ETE)?)_?)?(STATUS|STAT|STS)"
@@ -2439,6 +2452,12 @@ class _Guesser:
             booking = _table_hint("appointment", table.bare)
             if entity == "appointment" and (hint is None or not self._match(table, patient_columns, set())):
                 continue  # bookings only by a booking's name with a patient link (a doctor's SCHEDULE has none)
+            if entity == "appointment" and (_NOT_A_BOOKING & set(_parts(table.bare))
+                                            or re.search(_NOT_A_BOOKING_KO, table.bare)):
+                continue  # a booking's deposit (예약금), its reminders (예약문자, APPT_SMS_LOG): no booking
+            if entity == "appointment" and hint in _WEAK_BOOKING_HINTS and any(
+                    _table_hint(other, table.bare) for other in TABLE_HINTS if other not in _BOOKED_BY):
+                continue  # MED_SCHEDULE, VACC_SCHEDULE (doses due), RSV_TEST (the virus): no booking (nor the other's)
             if entity != "appointment" and booking is not None and (hint is None or len(hint) <= len(booking)):
                 # 예약, appointment, tabPatient Appointment, 예약접수: a booking is no visit (nor a patient, nor a
                 # note): left to appointment, whose name says it more closely
@@ -2674,6 +2693,9 @@ class _Guesser:
                 others.append(found)
             elif required:
                 guess.missing.append(name)
+        if not any(f.field == "teeth" for f in others):
+            # surfaces with no tooth beside them are no tooth's (a hand's D dorsal, V volar, P palmar): carried raw
+            others = [f for f in others if f.field != "surfaces"]
         self._from_dictionary(entity, guess, table, used, others, key)
         self._from_code_masters(entity, guess, table, others)
         one_of = _ONE_OF_FIELDS.get(entity, ())
@@ -2887,7 +2909,7 @@ class _Guesser:
                     f"{'status entered-in-error' if target == 'status' else 'active = false'}, never dropped nor "
                     "as an ordinary one", map={**dead, **live}))
                 return
-            in_use = target == "status" and _name_fits(_IN_USE_ROW, column)
+            in_use = target == "status" and guess.entity not in _IN_USE_IS_CURRENT and _name_fits(_IN_USE_ROW, column)
             if not in_use and not any(_name_fits(p, column) for p in _DELETION_FLAG):
                 continue
             pairs = [pair for pair in _DELETION_PAIRS if values & set(pair)]
@@ -5588,6 +5610,9 @@ class _Guesser:
             fields = [FieldGuess("name", "", "text", f"the finding {column.name} names", value=name),
                       FieldGuess("category", "", "text", f"a {name} is an Observation of {category}",
                                  value=category)]
+            sampled = self.sampled_codes.get((table.name, column.name)) or set()
+            if unit and sampled and all(v.strip().isdigit() and int(v) <= 3 for v in sampled):
+                unit = None  # the national form's codes (1 정상, 2 비정상), no threshold in dB: the code as written
             if unit:
                 fields.append(FieldGuess("unit", "", "text", f"the unit a number in {column.name} implies (never "
                                          "stored)", value=unit))
@@ -5750,7 +5775,9 @@ def _sampled_code_values(source: Source, profile: DatabaseProfile) -> dict[tuple
     out: dict[tuple[str, str], set[str]] = {}
     patterns = (FIELD_HINTS["patient"]["sex"] + FIELD_HINTS["encounter"]["kind"] + FIELD_HINTS["allergy"]["category"]
                 + FIELD_HINTS["allergy"]["severity"] + _DELETION_FLAG + _CORRECTION_FLAG
-                + (_DELETION_STATUS, _IN_USE_ROW) + _ACTIVE_FLAG)
+                + (_DELETION_STATUS, _IN_USE_ROW) + _ACTIVE_FLAG
+                # a hearing column's values: the national form's codes 1/2 or thresholds in dB (_row_findings)
+                + CHECKUP_FINDINGS["hearing_right"][0] + CHECKUP_FINDINGS["hearing_left"][0])
     statuses = (*_RECORD_STATUS, _DOC_STATUS, *_CANCEL_FLAG, *_CERTAINTY)
     for table in profile.tables:
         # a status word is longer ('Checked Out', '진료완료'): a record status column's words up to 30 characters

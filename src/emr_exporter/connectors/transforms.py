@@ -614,6 +614,8 @@ def sentinel_date(value: dt.date) -> str | None:
 
 
 def _no_sentinel(day: dt.date, field: FieldSpec) -> None:
+    if isinstance(day, model.PartialDate):
+        return  # a year or a month written alone ('1900' read with "%Y") names no day: no sentinel
     what = sentinel_date(day)
     if what is not None:
         raise RowRejected("sentinel-date", f"field '{field.name}' holds {what}: no date")
@@ -704,6 +706,12 @@ def _to_datetime(value: Any, field: FieldSpec, ctx: TransformContext) -> dt.date
         raise _no_offset(field)
     parsed = parsed or _parse_date_text(text, ctx.spec.datetime_formats, pivot, birth)
     if parsed:
+        formats = (field.format, ctx.spec.datetime_formats)
+        if _any_partial(*formats):
+            # read by a format naming no day ('2019' with "%Y"): the year or month it is, no 1 January 00:00 invented
+            recorded = _as_recorded(parsed.date(), text, formats, pivot, birth)
+            if isinstance(recorded, model.PartialDate):
+                return recorded
         return _local(parsed, field, ctx)
     # A date-only value stays a date: no time is invented.
     return to_date(text, field, ctx)

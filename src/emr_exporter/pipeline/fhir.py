@@ -1865,6 +1865,10 @@ def _coverage(record: model.Coverage, institution: model.Institution) -> list[di
     return [resource]
 
 
+#: The Appointment statuses R4 lets go without start and end (invariant app-3).
+_APPOINTMENT_UNPLACED = frozenset({"proposed", "cancelled", "waitlist"})
+
+
 def _appointment_instant(value: dt.date | dt.datetime, end: bool) -> str:
     """Appointment.start/end are instants: a date-time as written (clinic time where naive); a booking kept to its
     day only spans that day (00:00 of the day to 00:00 of the next, clinic time), no hour invented within it."""
@@ -1876,7 +1880,8 @@ def _appointment_instant(value: dt.date | dt.datetime, end: bool) -> str:
 
 def _appointment(record: model.Appointment, institution: model.Institution) -> list[dict[str, Any]]:
     """예약 → Appointment (never an Encounter: a booking is no visit). ``start``/``end`` the booked time (a day
-    alone: the whole day), ``minutesDuration`` as kept, the end where none is kept but the minutes are; the patient
+    alone: the whole day), ``minutesDuration`` as kept, the end where none is kept but the minutes are (a time with
+    neither: ``requestedPeriod.start``, the day its place where the status needs one, R4's app-2/app-3); the patient
     and the doctor as participants (accepted: the clinic booked them); the department as ``specialty`` text, what
     was booked as ``serviceType`` text, the reason as ``description``, the memo as ``comment``."""
     resource = _base("Appointment", record)
@@ -1887,9 +1892,19 @@ def _appointment(record: model.Appointment, institution: model.Institution) -> l
         resource["specialty"] = [{"text": record.department}]
     if record.reason:
         resource["description"] = record.reason
-    resource["start"] = _appointment_instant(record.start, end=False)
     if record.minutes is not None and record.minutes < 1:
         raise _fail(record, "minutes", "must be 1 or more")
+    if isinstance(record.start, dt.datetime) and record.end is None and record.minutes is None:
+        # A booked time with no end and no length: R4 wants start and end together (app-2), and only a proposed,
+        # cancelled or waitlisted booking may have neither (app-3). No length is invented and the time is kept: it
+        # is the requested period's start; a booking its status places spans the booked day (clinic time).
+        resource["requestedPeriod"] = [{"start": fhir_datetime(record.start)}]
+        if resource["status"] not in _APPOINTMENT_UNPLACED:
+            day = (record.start.astimezone(KST) if record.start.tzinfo else record.start).date()
+            resource["start"] = _appointment_instant(day, end=False)
+            resource["end"] = _appointment_instant(day, end=True)
+    else:
+        resource["start"] = _appointment_instant(record.start, end=False)
     if record.end is not None:
         resource["end"] = _appointment_instant(record.end, end=True)
     elif not isinstance(record.start, dt.datetime):

@@ -23,7 +23,7 @@ from emr_exporter.reports.transfer import section_name
 #: (Korean, English). English reads "{n} records {what}" / "1 value {what}": one phrase for one and for more.
 WHAT: dict[str, tuple[str, str]] = {
     "invalid-date": ("날짜를 읽을 수 없는", "with a date that cannot be read"),
-    "sentinel-date": ("날짜 없음을 뜻하는 자리표시 날짜(1900-01-01 등)인", "with a placeholder date meaning no date "
+    "sentinel-date": ("'날짜 없음' 대신 적힌 날짜(1900-01-01 등)인", "with a placeholder date meaning no date "
                       "(1900-01-01 and the like)"),
     "invalid-number": ("숫자로 읽을 수 없는", "with a number that cannot be read"),
     # (a record whose visit was set aside itself, for its date or as an orphan, is one too: a visit row read again

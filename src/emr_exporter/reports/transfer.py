@@ -126,7 +126,7 @@ QUARANTINE_REASONS: dict[str, tuple[str, str, str, str]] = {
                            "이관했고 원래 값은 원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
                            "Written otherwise than as tooth surfaces (M/O/D/B/L, mesial, occlusal …), e.g. 'F': "
                            "transferred without the surfaces; the value is kept verbatim. Nothing to do."),
-    "sentinel-date": ("날짜 없음을 뜻하는 자리표시 날짜", "a placeholder date that means no date",
+    "sentinel-date": ("'날짜 없음' 대신 적힌 날짜", "a placeholder date that means no date",
                       "1900-01-01, 1899-12-30, 9999-12-31처럼 EMR이 '날짜 없음' 대신 적는 날짜는 날짜 없이 "
                       "이관했고 원래 값은 원본 그대로 보관되어 있습니다. 따로 할 일은 없습니다.",
                       "A date the EMR writes for 'no date' (1900-01-01, 1899-12-30, 9999-12-31): transferred without "
