@@ -258,3 +258,26 @@ def test_a_mysql_without_json_value_reads_the_documents_as_json_value_does(
     assert notes["50"][0] == ("주호소", '"두통" 3일, 경로 C:\\EMR\\note')
     # the text "null" a section, "" none; a number as written
     assert notes["51"] == [("주호소", "null"), ("경과", "Aé\n둘째 줄"), ("계획", "1e2")]
+
+
+def test_a_server_without_json_functions_gets_no_json_lift_and_keeps_every_document_whole(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MariaDB before 10.2.3 and MySQL before 5.7.8 have no JSON function (was: the vital signs' and the note's
+    sections written with JSON_VALUE, the export stopping with the server's error): the scaffold lifts no key, no
+    section reads the documents again, and every document is carried whole as written in its table's records."""
+    from emr_exporter.sources import drivers
+
+    monkeypatch.setattr(drivers, "server_version", lambda source: "10.1.48-MariaDB")
+    clinic = create_jsondoc_clinic(mariadb_conn_str, "mariadb", awkward=True)
+    assert through_the_flow(clinic, tmp_path) == clinic.cells  # each cell once: nothing read again
+    toml = (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+    assert [line for line in toml.splitlines() if "JSON_" in line and not line.startswith("#")] == []
+    spec = tomllib.loads(toml)["entities"]
+    assert not {"vital_signs_vitals", "chart_note_soap", "order_line"} & set(spec)
+    bag = _bag(tmp_path)
+    assert not list(bag.glob("data/fhir/DocumentReference*")) and not _observations(bag, "js_visit")
+    raw = _raw_columns(bag, "encounter")
+    [vitals] = [c for c in raw["1"] if c.lower() == "vitals"]
+    [soap] = [c for c in raw["1"] if c.lower() == "soap"]
+    assert {n: (raw[str(n)][vitals], raw[str(n)][soap]) for n in clinic.visits} == {
+        n: (document, clinic.notes[n]) for n, (_, _, document) in clinic.visits.items()}
