@@ -223,3 +223,32 @@ def test_a_mariadb_or_mysql_version_says_how_a_json_array_is_read(version: str |
     from emr_exporter.sources.drivers import json_array_reading
 
     assert json_array_reading(version) == reading
+
+
+@pytest.mark.parametrize(("version", "reading"), [
+    ("10.11.19-MariaDB-0+deb12u1", "json_value"), ("10.5.27-MariaDB-log", "json_value"),
+    ("10.2.3-MariaDB", "json_value"), ("10.2.2-MariaDB", None), ("5.5.5-10.1.48-MariaDB", None),
+    ("8.0.36-0ubuntu0.22.04.1", "json_value"), ("8.0.21", "json_value"), ("8.0.20", "extract"),
+    ("5.7.44-log", "extract"), ("5.7.8", "extract"), ("5.7.7", None), (None, "json_value"), ("unsaid", "json_value"),
+])
+def test_a_mariadb_or_mysql_version_says_how_a_json_value_is_read(version: str | None, reading: str | None) -> None:
+    from emr_exporter.sources.drivers import json_value_reading
+
+    assert json_value_reading(version) == reading
+
+
+def test_the_json_functions_a_server_lacks_are_named_with_the_versions_that_have_them() -> None:
+    from emr_exporter.sources.drivers import json_functions_lacking
+
+    sql = ("SELECT JSON_VALUE(doc, '$.a'), json_arrayagg (x), JSON_EXTRACT(doc, '$.b'), MY_JSON_VALUE(doc) FROM t "
+           "WHERE JSON_OVERLAPS(doc, '[1]') AND JSON_EQUALS(doc, '{}')")
+    assert json_functions_lacking("5.7.44-log", sql) == [
+        ("JSON_VALUE", "MariaDB 10.2.3 and MySQL 8.0.21"), ("JSON_OVERLAPS", "MariaDB 10.9.0 and MySQL 8.0.17"),
+        ("JSON_EQUALS", "MariaDB 10.7.0")]
+    assert json_functions_lacking("5.7.21", "SELECT JSON_ARRAYAGG(x)") == [
+        ("JSON_ARRAYAGG", "MariaDB 10.5.0 and MySQL 5.7.22")]
+    assert json_functions_lacking("8.0.36", sql) == [("JSON_EQUALS", "MariaDB 10.7.0")]
+    assert json_functions_lacking("10.4.32-MariaDB", sql) == [
+        ("JSON_ARRAYAGG", "MariaDB 10.5.0 and MySQL 5.7.22"), ("JSON_OVERLAPS", "MariaDB 10.9.0 and MySQL 8.0.17"),
+        ("JSON_EQUALS", "MariaDB 10.7.0")]
+    assert json_functions_lacking("11.4.2-MariaDB", sql) == json_functions_lacking(None, sql) == []

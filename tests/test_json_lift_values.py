@@ -84,3 +84,46 @@ def test_a_json_boolean_is_no_measurement_on_any_engine(engine: str, request: py
     assert read == {'{"pulse": 72}': Decimal(72), '{"맥박": 80, "memo": "안정"}': Decimal(80),
                     '{"pulse": "88"}': Decimal(88), '{"pulse": true}': "invalid-number",
                     '{"pulse": false}': "invalid-number", '{"pulse": true, "맥박": 64}': "invalid-number"}
+
+
+#: documents whose values JSON_VALUE and the lift without it (MySQL 5.7.8–8.0.20) must read alike: JSON nulls, missing
+#: keys, numbers as written (36.5, 36.50, 120, 1e2, -0, a long one), Korean, quotes, backslashes, \u escapes (a
+#: surrogate pair too), a tab, a newline, the text "null", "" , true/false, an object, a list, a malformed document
+AWKWARD = [
+    '{"pulse": null}', '{"맥박": null, "pulse": 36.5}', '{"pulse": 36.50}', '{"pulse": 120}', '{"pulse": 1e2}',
+    '{"pulse": 1.0E-3}', '{"pulse": -0}', '{"pulse": 12345678901234567890123}', '{"pulse": "null"}', '{"pulse": ""}',
+    '{"pulse": "한국어 \\"인용\\" C:\\\\EMR\\\\note"}', '{"pulse": "\\u0039\\u0030"}', '{"pulse": "\\uD55C\\uAE00"}',
+    '{"pulse": "\\ud83d\\ude00 \\/ \\t탭\\n줄"}', '{"맥박": "측정거부"}', '{"pulse": true}', '{"pulse": false}',
+    '{"pulse": {"v": "\\"70\\""}}', '{"pulse": [70, "칠십"]}', '{"pulse": 7', '{}', '[{"pulse": 1}]', '"pulse"',
+    '{"pulse": 1, "pulse": 2}', '{"other": 1}', ' {"pulse":\t"  88 "} ',
+]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_the_lift_without_json_value_reads_what_json_value_reads(nested: bool, mariadb_conn_str: str) -> None:
+    """MySQL has no JSON_VALUE before 8.0.21: the lift written for such a server (``reading="extract"``,
+    JSON_UNQUOTE(JSON_EXTRACT(…)) behind a JSON_TYPE test) reads on this machine's MariaDB the very same text as the
+    JSON_VALUE one, NULL for NULL (a JSON null none, never the text 'null' JSON_UNQUOTE alone gives)."""
+    lifts = {reading: lift_sql("mariadb", "doc", ["pulse", "맥박"], nested=nested, reading=reading)
+             for reading in ("json_value", "extract")}
+    assert ("JSON_VALUE(" in lifts["json_value"], "JSON_VALUE(" in lifts["extract"]) == (True, False)
+    odbc = pyodbc.connect(mariadb_conn_str, autocommit=True)
+    odbc.setencoding(encoding="utf-8")
+    cursor = odbc.cursor()
+    cursor.execute("DROP TABLE IF EXISTS lift_probe")
+    cursor.execute("CREATE TABLE lift_probe (n INTEGER PRIMARY KEY, doc LONGTEXT) DEFAULT CHARSET=utf8mb4")
+    cursor.executemany("INSERT INTO lift_probe VALUES (?, ?)", list(enumerate(AWKWARD)))
+    read = {reading: [tuple(r) for r in cursor.execute(
+        f"SELECT n, HEX({lift}), {lift} FROM lift_probe ORDER BY n").fetchall()] for reading, lift in lifts.items()}
+    cursor.execute("DROP TABLE lift_probe")
+    odbc.close()
+    assert read["extract"] == read["json_value"]
+    values = {AWKWARD[n]: v for n, _, v in read["json_value"]}
+    assert sum(v is not None for v in values.values()) == (20 if nested else 18)
+    assert (values['{"pulse": null}'], values['{"pulse": "null"}'], values['{"pulse": 1e2}']) == (None, "null", "1e2")
+    assert (values['{"맥박": null, "pulse": 36.5}'], values['{"pulse": 36.50}']) == ("36.5", "36.50")
+    assert values['{"pulse": "한국어 \\"인용\\" C:\\\\EMR\\\\note"}'] == '한국어 "인용" C:\\EMR\\note'
+    assert (values['{"pulse": "\\u0039\\u0030"}'], values['{"pulse": "\\ud83d\\ude00 \\/ \\t탭\\n줄"}']) == (
+        "90", "\U0001f600 / \t탭\n줄")
+    assert values['{"pulse": [70, "칠십"]}'] == ('[70, "칠십"]' if nested else None)
+    assert (values['{"pulse": 7'], values['{"pulse": 1, "pulse": 2}'], values['{"other": 1}']) == (None, "1", None)

@@ -208,3 +208,76 @@ def _chart_notes(bag: Path) -> dict[str, list[tuple[str, Any]]]:
                 parts.append((content["attachment"]["title"], json.loads(text) if text[:1] in "{[" else text))
             found[key] = parts
     return found
+
+
+def test_a_mysql_without_json_value_reads_the_documents_as_json_value_does(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MySQL has no JSON_VALUE before 8.0.21 (was: the vital signs' and the note's sections stopped the export with
+    the server's error, and connector check let them through): the scaffold reads the server's version and lifts
+    each key with JSON_UNQUOTE(JSON_EXTRACT(…)) behind a JSON_TYPE test. Forced here on this machine's MariaDB by the
+    version the scaffold reads (8.0.20), with documents holding JSON nulls, missing keys, 1e2, 36.50, \\u escapes,
+    Korean, quotes and backslashes: the bag's FHIR resources and raw records are the JSON_VALUE run's byte for byte.
+    A connector written with JSON_VALUE and checked on such a server: connector check says so before its dry run."""
+    from click.testing import CliRunner
+    from jsondoc_clinic import AWKWARD_NOTES
+
+    from emr_exporter.cli import main
+    from emr_exporter.sources import drivers
+    from test_foreign_schemas import _source_args
+    from test_rxarray_clinic import same_bags
+
+    clinic = create_jsondoc_clinic(mariadb_conn_str, "mariadb", awkward=True)
+    cells = through_the_flow(clinic, tmp_path / "json_value")
+    source, env = _source_args(clinic)
+    monkeypatch.setattr(drivers, "server_version", lambda source: "8.0.20")
+    check = CliRunner().invoke(main, ["connector", "check", str(tmp_path / "json_value/connectors/foreign"), *source],
+                               env=env)
+    said = " ".join(check.output.split())
+    assert (check.exit_code, "Traceback" in check.output) == (2, False), check.output
+    for section in ("vital_signs", "vital_signs_vitals", "chart_note_soap"):
+        assert (f"[entities.{section}] reads JSON with JSON_VALUE, which this server (8.0.20) does not have (MariaDB "
+                "10.2.3 and MySQL 8.0.21 have it): write the scaffold again against this server, which then reads "
+                "each value with JSON_EXTRACT and JSON_UNQUOTE.") in said, section
+    assert "[entities.order_line] reads a JSON array with JSON_TABLE, which this server (8.0.20)" in said
+    assert through_the_flow(clinic, tmp_path / "extract") == cells
+    queries = {run: (tmp_path / run / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+               for run in ("json_value", "extract")}
+    assert (queries["json_value"].count("JSON_VALUE("), queries["extract"].count("JSON_VALUE(")) == (65, 0)
+    assert "JSON_UNQUOTE(JSON_EXTRACT(VITALS, '$.\\\"pulse\\\"'))" in queries["extract"]
+    read = same_bags(tmp_path / "json_value", tmp_path / "extract")
+    assert sum(data.count(b"\n") for path, data in read.items() if "Observation" in path) > 600
+    # what was read out of the awkward documents (the same in both bags)
+    bag = _bag(tmp_path / "extract")
+    visits, notes = _observations(bag, "js_visit"), _chart_notes(bag)
+    assert visits["50"] == {"bp": (120, 80), "pulse": 100, "temp": 36.5}
+    assert visits["51"] == {"pulse": 120, "temp": 36.5}
+    assert visits["52"] == {"bp": (120, 80), "pulse": 90, "temp": 36.5, "weight": 62.5}
+    assert _observations(bag, "js_vital_rec")["13"] == {"bp": (120, 80), "pulse": 100, "temp": 36.5}
+    for n in (50, 52):
+        assert notes[str(n)] == _note_parts(AWKWARD_NOTES[n]), n
+    assert notes["50"][0] == ("주호소", '"두통" 3일, 경로 C:\\EMR\\note')
+    # the text "null" a section, "" none; a number as written
+    assert notes["51"] == [("주호소", "null"), ("경과", "Aé\n둘째 줄"), ("계획", "1e2")]
+
+
+def test_a_server_without_json_functions_gets_no_json_lift_and_keeps_every_document_whole(
+        tmp_path: Path, mariadb_conn_str: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MariaDB before 10.2.3 and MySQL before 5.7.8 have no JSON function (was: the vital signs' and the note's
+    sections written with JSON_VALUE, the export stopping with the server's error): the scaffold lifts no key, no
+    section reads the documents again, and every document is carried whole as written in its table's records."""
+    from emr_exporter.sources import drivers
+
+    monkeypatch.setattr(drivers, "server_version", lambda source: "10.1.48-MariaDB")
+    clinic = create_jsondoc_clinic(mariadb_conn_str, "mariadb", awkward=True)
+    assert through_the_flow(clinic, tmp_path) == clinic.cells  # each cell once: nothing read again
+    toml = (tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+    assert [line for line in toml.splitlines() if "JSON_" in line and not line.startswith("#")] == []
+    spec = tomllib.loads(toml)["entities"]
+    assert not {"vital_signs_vitals", "chart_note_soap", "order_line"} & set(spec)
+    bag = _bag(tmp_path)
+    assert not list(bag.glob("data/fhir/DocumentReference*")) and not _observations(bag, "js_visit")
+    raw = _raw_columns(bag, "encounter")
+    [vitals] = [c for c in raw["1"] if c.lower() == "vitals"]
+    [soap] = [c for c in raw["1"] if c.lower() == "soap"]
+    assert {n: (raw[str(n)][vitals], raw[str(n)][soap]) for n in clinic.visits} == {
+        n: (document, clinic.notes[n]) for n, (_, _, document) in clinic.visits.items()}

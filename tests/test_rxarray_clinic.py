@@ -161,6 +161,18 @@ def _bag_files(tmp_path: Path) -> dict[str, bytes]:
             for p in sorted((bag / part).rglob("*")) if p.is_file()}
 
 
+def same_bags(first: Path, second: Path) -> dict[str, bytes]:
+    """Assert the bags opened under ``first`` and ``second`` hold the same FHIR resources and raw records byte for
+    byte, but the FHIR manifest's transactionTime (the export's own moment); the first's files (path → bytes)."""
+    read, other = _bag_files(first), _bag_files(second)
+    assert sorted(other) == sorted(read)
+    assert [path for path in read if other[path] != read[path]] == ["data/fhir/manifest.json"]
+    manifests = [{k: v for k, v in json.loads(files["data/fhir/manifest.json"]).items() if k != "transactionTime"}
+                 for files in (read, other)]
+    assert manifests[0] == manifests[1] and len(manifests[0]) > 1
+    return read
+
+
 def _seven_rows(toml: str) -> str:
     assert toml.count("page_size = 100000") == 1
     return toml.replace("page_size = 100000", "page_size = 7")
@@ -191,13 +203,7 @@ def test_a_mariadb_without_json_table_reads_each_element_at_its_position_as_json
     assert ("JSON_TABLE(" in queries["json_table"], "STRAIGHT_JOIN" in queries["json_table"]) == (True, False)
     assert ("JSON_TABLE(" in queries["positions"], "STRAIGHT_JOIN" in queries["positions"]) == (False, True)
     assert "this server (10.5.27-MariaDB-log) has no JSON_TABLE" in queries["positions"]
-    read, fallback = _bag_files(tmp_path / "json_table"), _bag_files(tmp_path / "positions")
-    assert sorted(fallback) == sorted(read)
-    # the FHIR manifest's transactionTime is the export's own moment; every other byte the same
-    assert [path for path in read if fallback[path] != read[path]] == ["data/fhir/manifest.json"]
-    manifests = [{k: v for k, v in json.loads(files["data/fhir/manifest.json"]).items() if k != "transactionTime"}
-                 for files in (read, fallback)]
-    assert manifests[0] == manifests[1] and len(manifests[0]) > 1
+    read = same_bags(tmp_path / "json_table", tmp_path / "positions")
     requests = [line for path, data in read.items() if "MedicationRequest" in path for line in data.splitlines()]
     assert len(requests) == len(_expected(clinic)) == 178
 

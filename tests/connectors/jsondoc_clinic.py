@@ -93,8 +93,27 @@ def _note(n: int) -> dict[str, Any]:
     return {"s": s, "o": o, "a": a, "p": p}
 
 
-def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsondoc") -> JsonDocClinic:
-    """Build the clinic on the ``engine`` ("mariadb" or "postgresql") server of ``conn_str`` (a fresh database)."""
+#: With ``awkward``: documents written by hand (not by json.dumps) in place of those of visits 50–52 (vitals, soap)
+#: and station row 13: JSON nulls, missing keys, numbers as ``1e2``, ``36.50`` and ``120``, digits written as
+#: ``\u`` escapes, Korean, quotes, backslashes, a tab and a newline, an emoji as a surrogate pair, the text "null"
+AWKWARD_VITALS = {
+    50: r'{"bp": "120/80", "pulse": 1e2, "temp": 36.5, "bw": null, "메모": "\"재측정\" C:\\EMR"}',
+    51: r'{"맥박": 120, "체온": 36.50, "혈압": null}',
+    52: r'{"pulse": "\u0039\u0030", "temp": "36.5", "bp": "1\u0032\u0030/80", "bw": 6.25e1}',
+}
+AWKWARD_NOTES = {
+    50: r'{"s": "\"두통\" 3일, 경로 C:\\EMR\\note", "o": {"인후": "발\"적", "메모": "a\\b"}, "a": null, '
+        r'"p": ["탭\t", "\uD55C\uAE00"]}',
+    51: r'{"s": "null", "o": "", "a": "\u0041\u00e9\n둘째 줄", "p": 1e2}',
+    52: r'{"주관적": "\ud83d\ude00 웃음 \/ 슬래시", "평가": null}',
+}
+AWKWARD_STATION = {13: r'{"혈압": "120/80", "맥박": 1e2, "체온": 36.5, "산소포화도": null, "측정자": "\"간호사\" \\ 김"}'}
+
+
+def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsondoc",
+                          awkward: bool = False) -> JsonDocClinic:
+    """Build the clinic on the ``engine`` ("mariadb" or "postgresql") server of ``conn_str`` (a fresh database);
+    with ``awkward``, the documents of :data:`AWKWARD_VITALS`, :data:`AWKWARD_NOTES` and :data:`AWKWARD_STATION`."""
     import pyodbc
 
     target = _fresh_database(conn_str, database, engine)
@@ -146,6 +165,8 @@ def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsond
             soap, db.dirty["empty_note"] = "{}", n
         elif n == 44 and engine == "mariadb":
             soap, db.dirty["malformed_note"] = '{"s": "두통", "o": "', n  # cut off: LONGTEXT, no check
+        if awkward and n in AWKWARD_VITALS:
+            vitals, soap = AWKWARD_VITALS[n], AWKWARD_NOTES[n]
         visits.append((n, pt, at, DEPTS[n % 3], vitals, soap))
         db.visits[n] = (pt, at, vitals)
         db.notes[n] = soap
@@ -162,6 +183,7 @@ def create_jsondoc_clinic(conn_str: str, engine: str, database: str = "emr_jsond
         elif n in (11, 12) and engine == "mariadb":
             data = '{"혈압": "120/80", "맥박": 7'  # cut off: an older program's malformed JSON
             db.dirty.setdefault("malformed_station", []).append(n)
+        data = AWKWARD_STATION.get(n, data) if awkward else data
         station.append((n, pt, at, data))
         db.station[n] = (pt, at, data)
     put("JS_VITAL_REC", station)

@@ -396,26 +396,37 @@ def _used_columns(spec: ConnectorSpec, table: str, words: set[str]) -> set[str]:
 def _json_functions_missing(spec: ConnectorSpec, source: Source) -> None:
     """Stop, in plain words, before the dry run where a section reads JSON with a function this MariaDB/MySQL server
     has not (a connector scaffolded against a newer server; the dry run stopped with the server's syntax error):
-    ``JSON_TABLE`` (MariaDB 10.6, MySQL 8.0.21), or any JSON function (MariaDB 10.2.3, MySQL 5.7.8)."""
-    from emr_exporter.sources.drivers import JSON_TABLE, json_array_reading, server_version
+    ``JSON_TABLE`` (MariaDB 10.6, MySQL 8.0.21), any JSON function (MariaDB 10.2.3, MySQL 5.7.8), or one of the
+    later ones (drivers.JSON_FUNCTIONS_FROM: ``JSON_VALUE``, MySQL 8.0.21)."""
+    from emr_exporter.sources.drivers import JSON_TABLE, json_array_reading, json_functions_lacking, server_version
 
     if source.engine not in ("mariadb", "mysql"):
         return
     version = server_version(source)
     reading = json_array_reading(version)
+    said: list[str] = []  # one line per section, its first missing function
     for name, entity in spec.entities.items():
         exprs = [f.expr.get(source.engine, f.expr.get("default", "")) for f in entity.fields.values() if f.expr]
         sql = " ".join([entity.query or "", *exprs]).upper()
         if reading is None and "JSON_" in sql:
-            raise ConfigError(
+            said.append(
                 f"[entities.{name}] reads JSON documents with JSON functions, which this server ({version}) does not "
                 "have (MariaDB 10.2.3 and MySQL 5.7.8 have them): leave out the section or the fields that read "
                 "them, and the documents are carried whole as written.")
-        if reading != JSON_TABLE and "JSON_TABLE(" in sql:
-            raise ConfigError(
+        elif reading != JSON_TABLE and "JSON_TABLE(" in sql:
+            said.append(
                 f"[entities.{name}] reads a JSON array with JSON_TABLE, which this server ({version}) does not have "
                 "(MariaDB 10.6 and MySQL 8.0.21 have it): write the scaffold again against this server, which then "
                 "reads each element of the array at its position.")
+        elif lacking := json_functions_lacking(version, sql):
+            function, have = lacking[0]
+            again = ("write the scaffold again against this server, which then reads each value with JSON_EXTRACT "
+                     "and JSON_UNQUOTE." if function == "JSON_VALUE" else
+                     "write those fields' expr or the section's query with functions this server has.")
+            said.append(f"[entities.{name}] reads JSON with {function}, which this server ({version}) does not have "
+                        f"({have} {'have' if ' and ' in have else 'has'} it): {again}")
+    if said:
+        raise ConfigError("\n".join(said))
 
 
 def check_connector(

@@ -111,7 +111,7 @@ def json_column_type(engine: str, type_name: str) -> bool:
     return engine in LIFT_ENGINES and not upper.endswith(("BLOB", "BINARY")) and upper not in ("BYTEA", "IMAGE")
 
 
-def lift_sql(engine: str, column: str, keys: Sequence[str], nested: bool = False) -> str:
+def lift_sql(engine: str, column: str, keys: Sequence[str], nested: bool = False, reading: str = "json_value") -> str:
     """The SQL reading the value of the first of ``keys`` the JSON object in ``column`` holds, as text (one
     measurement written under two spellings, ``bp`` by one screen and ``혈압`` by another: the first found); NULL
     where the cell is NULL, no object, has none of the keys or holds a JSON null, or (unless ``nested``) an object
@@ -121,17 +121,19 @@ def lift_sql(engine: str, column: str, keys: Sequence[str], nested: bool = False
     (``JSON_VALID``) and SQLite (``json_valid``) a malformed cell is NULL, never partly read (the query never stops
     on one);
     PostgreSQL's ``->>`` is only written for its json types, which hold no malformed text. Each key must fit
-    :data:`LIFTABLE_KEY`."""
+    :data:`LIFTABLE_KEY`. On MariaDB/MySQL ``reading`` (drivers.json_value_reading) ``"extract"`` writes no
+    ``JSON_VALUE`` (MySQL 5.7.8–8.0.20 has none): ``JSON_UNQUOTE(JSON_EXTRACT(…))`` behind a ``JSON_TYPE`` test
+    (a JSON null none, not the text 'null' JSON_UNQUOTE gives), the same values."""
     if not keys or not all(LIFTABLE_KEY.fullmatch(key) for key in keys):
         raise ValueError("a JSON key the lift cannot name")
-    lifts = [_lift_one(engine, column, key, nested) for key in keys]
+    lifts = [_lift_one(engine, column, key, nested, reading) for key in keys]
     lifted = lifts[0] if len(lifts) == 1 else f"COALESCE({', '.join(lifts)})"
     # MariaDB's JSON_VALUE reads a malformed document up to where it breaks ('{"혈압": "120/80", "맥박": 7' gave
     # 120/80): no value is taken from a document that is not whole
     return f"CASE WHEN JSON_VALID({column}) THEN {lifted} END" if engine == "mariadb" else lifted
 
 
-def _lift_one(engine: str, column: str, key: str, nested: bool) -> str:
+def _lift_one(engine: str, column: str, key: str, nested: bool, reading: str) -> str:
     # A JSON true/false is read as its JSON text, as PostgreSQL's ->> gives it ('true': no number, the field's
     # defect), never as MariaDB's JSON_VALUE and SQLite's json_extract read it (1/0: {"pulse": true} was a heart
     # rate of 1/min); an object or list is no value on every engine (PostgreSQL's ->> alone gives its JSON text)
@@ -141,6 +143,8 @@ def _lift_one(engine: str, column: str, key: str, nested: bool) -> str:
             return f"({column} ->> '{key}')"
         return (f"(CASE WHEN jsonb_typeof(CAST({column} -> '{key}' AS jsonb)) IN ('object', 'array') THEN NULL "
                 f"ELSE {column} ->> '{key}' END)")
+    if engine == "mariadb" and reading == "extract":
+        return _extract_one(column, key, nested)
     if engine == "mariadb":
         path = f"'$.\"{key}\"'"
         part = f"JSON_EXTRACT({column}, {path})"
@@ -300,9 +304,16 @@ def _portable_lift(element: str, keys: Sequence[str]) -> str:
     object, none), with the functions of MariaDB 10.2.3 and MySQL 5.7.8."""
     if not keys or not all(LIFTABLE_KEY.fullmatch(key) for key in keys):
         raise ValueError("a JSON key the lift cannot name")
-    lifts = []
-    for key in keys:
-        part = f"JSON_EXTRACT({element}, '$.\"{key}\"')"
-        lifts.append(f"CASE JSON_TYPE({part}) WHEN 'OBJECT' THEN NULL WHEN 'ARRAY' THEN NULL WHEN 'NULL' THEN NULL "
-                     f"WHEN 'BOOLEAN' THEN {part} ELSE JSON_UNQUOTE({part}) END")
+    lifts = [_extract_one(element, key, nested=False) for key in keys]
     return lifts[0] if len(lifts) == 1 else f"COALESCE({', '.join(lifts)})"
+
+
+def _extract_one(column: str, key: str, nested: bool) -> str:
+    """One key's value as MariaDB's ``JSON_VALUE`` reads it (a string unquoted, its escapes read, a number as
+    written), with ``JSON_EXTRACT``, ``JSON_TYPE`` and ``JSON_UNQUOTE`` only (MariaDB 10.2.3, MySQL 5.7.8): a JSON
+    null none (JSON_UNQUOTE alone gives the text 'null'), true/false as their text, an object or a list none or,
+    with ``nested``, its JSON text."""
+    part = f"JSON_EXTRACT({column}, '$.\"{key}\"')"
+    kept = part if nested else "NULL"
+    return (f"CASE JSON_TYPE({part}) WHEN 'OBJECT' THEN {kept} WHEN 'ARRAY' THEN {kept} WHEN 'NULL' THEN NULL "
+            f"WHEN 'BOOLEAN' THEN {part} ELSE JSON_UNQUOTE({part}) END")

@@ -62,7 +62,14 @@ from emr_exporter.connectors.transforms import JULIAN_DAYS, SENTINEL_DATES, pars
 from emr_exporter.errors import ConfigError, SourcePermissionDenied, SourceQueryError
 from emr_exporter.sources.address import SourceAddress
 from emr_exporter.sources.base import Source
-from emr_exporter.sources.drivers import JSON_POSITIONS, JSON_TABLE, json_array_reading
+from emr_exporter.sources.drivers import (
+    JSON_EXTRACT,
+    JSON_POSITIONS,
+    JSON_TABLE,
+    JSON_VALUE,
+    json_array_reading,
+    json_value_reading,
+)
 
 if typing.TYPE_CHECKING:
     from emr_exporter.sources.catalog import CatalogTable
@@ -1266,6 +1273,8 @@ class FieldGuess:
     json_keys: tuple[str, ...] = ()
     #: With ``json_keys``: an object or list kept under the key is read as its JSON text (a note's part), not NULL
     json_nested: bool = False
+    #: With ``json_keys`` on MariaDB/MySQL: how the server reads a value (drivers.json_value_reading)
+    json_reading: str = JSON_VALUE
     #: A computed field's SQL expression (``expr``; a patient's merged_into read from a merge table)
     expr: str = ""
     #: A constant (``value``: a visit's main diagnosis read out of its visit row, ``primary = { value = true }``)
@@ -2414,6 +2423,14 @@ class _Guesser:
         sampled, hits = self.exact_hits(child, column, parent.name, parent_column, form)
         return (form, sampled, hits) if sampled and hits / sampled >= 0.5 else None
 
+    def json_value_reading(self) -> str | None:
+        """How the server reads a value out of a JSON object (drivers.json_value_reading): ``JSON_VALUE`` on every
+        engine but MariaDB/MySQL, there by the server's version; None where it has no JSON functions (MariaDB before
+        10.2.3, MySQL before 5.7.8: no key is lifted, the documents carried whole as written)."""
+        if self.profile.engine != "mariadb":
+            return JSON_VALUE
+        return json_value_reading(self.profile.server_version)
+
     def relation(self, name: str) -> str:
         """How a connector's SQL names the table ``name``: itself (its own rows: ``ONLY`` where others inherit
         from it), or its folded select (see _folded_select)."""
@@ -3092,20 +3109,21 @@ class _Guesser:
             used.add(column.name)
             return
 
-    @staticmethod
-    def _json_documents_note(guess: EntityGuess, table: TableProfile) -> None:
+    def _json_documents_note(self, guess: EntityGuess, table: TableProfile) -> None:
         """Say which columns hold JSON documents no field reads whole, and that they are carried raw as written
-        (counts and names only)."""
+        (counts and names only); how to read a key on MariaDB/MySQL as the server can (json_value_reading)."""
         whole = {f.column for f in guess.fields if f.column and not (f.expr or f.json_keys or f.bp_part)}
         documents = [c for c in table.columns if c.name not in whole and c.non_empty
                      and c.json.objects >= 0.5 * c.non_empty]
         if documents:
+            mariadb = ("JSON_UNQUOTE(JSON_EXTRACT(col, '$.key')) (this server has no JSON_VALUE; a JSON null reads "
+                       "'null')" if self.json_value_reading() == JSON_EXTRACT else "JSON_VALUE(col, '$.key')")
             said = ", ".join(f"{c.name} ({c.json.objects} of {c.non_empty} sampled values JSON objects)"
                              for c in documents)
             guess.notes.append(
                 f"{said}: JSON documents, carried raw as written, every key (a vital sign's keys read out by expr "
                 "where they are named so); to read another key, an expr: PostgreSQL (col ->> 'key'), MariaDB "
-                "JSON_VALUE(col, '$.key'), SQLite json_extract(col, '$.key') (docs/connectors.md, JSON columns)")
+                f"{mariadb}, SQLite json_extract(col, '$.key') (docs/connectors.md, JSON columns)")
 
     def _json_vitals(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
         """Vital signs kept as keys of a JSON document column of the vital-signs table (``data = {"혈압": "130/85",
@@ -3113,14 +3131,15 @@ class _Guesser:
         document itself is carried raw as written, keys no field reads with it. Before, the table's measurements
         were not found: a vital-signs section of no measurement, every row quarantined."""
         have = {f.field for f in guess.fields}
+        reading = self.json_value_reading()
         for column in table.columns:
-            if column.name in used:
+            if column.name in used or reading is None:
                 continue
             lifted = _json_vital_keys(self.profile.engine, column, have)
             for name, keys, part, why in lifted:
                 guess.fields.append(FieldGuess(name, column.name, "decimal", why + " (expr); the document is carried "
                                                "raw as written", json_keys=keys, bp_part=part,
-                                               engine=self.profile.engine))
+                                               engine=self.profile.engine, json_reading=reading))
             if lifted:
                 used.add(column.name)
                 have |= {f for f, *_ in lifted}
@@ -4805,6 +4824,9 @@ class _Guesser:
         visit, table, patient, start, unread = found
         assert isinstance(visit.key, str)
         engine = self.profile.engine
+        reading = self.json_value_reading()
+        if reading is None:
+            return
         for column in unread:
             lifted = _json_vital_keys(engine, column, ())
             section = f"vital_signs_{column.name.lower()}"
@@ -4820,11 +4842,11 @@ class _Guesser:
                 query_why=(f"the visits whose {column.name} holds a measurement, each read out of the document; the "
                            f"visit's section carries {column.name} raw as written, every key of it"))
             guess.fields = _visit_links(visit.key, patient, start, "observed")
-            conditions = [f"{lift_sql(engine, f'X.{column.name}', keys)} IS NOT NULL"
+            conditions = [f"{lift_sql(engine, f'X.{column.name}', keys, reading=reading)} IS NOT NULL"
                           for _, keys, part, _ in lifted if part != 2]  # a blood pressure's keys once
             selects.append(f"X.{column.name}")
             guess.fields += [FieldGuess(name, column.name, "decimal", why + " (expr)", json_keys=keys, bp_part=part,
-                                        engine=engine) for name, keys, part, why in lifted]
+                                        engine=engine, json_reading=reading) for name, keys, part, why in lifted]
             guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
                            + " OR ".join(conditions))
             self.guesses[section] = guess
@@ -4842,6 +4864,9 @@ class _Guesser:
         visit, table, patient, start, unread = found
         assert isinstance(visit.key, str)
         engine = self.profile.engine
+        reading = self.json_value_reading()
+        if reading is None:
+            return
         for column in unread:
             parts = _json_note_keys(engine, column)
             section = f"chart_note_{column.name.lower()}"
@@ -4857,10 +4882,11 @@ class _Guesser:
                            f"the visit's section carries {column.name} raw as written, every key of it"))
             guess.fields = _visit_links(visit.key, patient, start, "recorded")
             guess.fields += [FieldGuess(name, column.name, "text", why + " (expr)", json_keys=keys, json_nested=True,
-                                        engine=engine) for name, keys, why in parts]
+                                        engine=engine, json_reading=reading) for name, keys, why in parts]
             selects = list(dict.fromkeys(f"X.{c}" for c in (visit.key, patient.column, start.column, column.name)))
             guess.query = (f"SELECT {', '.join(selects)} FROM {self.relation(table.name)} X WHERE "
-                           + " OR ".join(f"{lift_sql(engine, f'X.{column.name}', keys, nested=True)} IS NOT NULL"
+                           + " OR ".join(f"{lift_sql(engine, f'X.{column.name}', keys, nested=True, reading=reading)} "
+                                         "IS NOT NULL"
                                          for _, keys, _ in parts))
             self.guesses[section] = guess
 
@@ -5914,7 +5940,7 @@ def _field_line(f: FieldGuess) -> str:
         parts = [f"expr = {{ {engine} = {_toml_str(_key_form_sql(f.engine, f.key_form, f.column))} }}"]
     elif f.json_keys:
         engine = "sqlite" if f.engine == "sqlite-odbc" else f.engine
-        lifted = lift_sql(f.engine, f.column, f.json_keys, nested=f.json_nested)
+        lifted = lift_sql(f.engine, f.column, f.json_keys, nested=f.json_nested, reading=f.json_reading)
         lifted = _bp_part_sql(f.engine, f.bp_part, lifted) if f.bp_part else lifted
         parts = [f"expr = {{ {engine} = {_toml_str(lifted)} }}"]
     elif f.bp_part:

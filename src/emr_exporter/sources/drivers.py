@@ -736,6 +736,57 @@ def json_array_reading(version: str | None) -> str | None:
     return JSON_POSITIONS if number >= json_from else None
 
 
+#: How one value is read out of a JSON object on MariaDB/MySQL (:func:`json_value_reading`): ``JSON_VALUE``
+#: (MariaDB 10.2.3+, MySQL 8.0.21+); ``extract``, ``JSON_UNQUOTE(JSON_EXTRACT(…))`` behind a ``JSON_TYPE`` test
+#: (MySQL 5.7.8–8.0.20, which has no JSON_VALUE), which reads the same values (json_columns.lift_sql).
+JSON_VALUE, JSON_EXTRACT = "json_value", "extract"
+
+
+def json_value_reading(version: str | None) -> str | None:
+    """How a MariaDB/MySQL server of ``version`` reads one value of a JSON object: :data:`JSON_VALUE`,
+    :data:`JSON_EXTRACT`, or None where it has no JSON functions at all (as :func:`json_array_reading`). A version
+    not known is read as the newest."""
+    parsed = parsed_server_version(version) if version else None
+    if parsed is None:
+        return JSON_VALUE
+    if json_array_reading(version) is None:
+        return None
+    kind, number = parsed
+    return JSON_VALUE if kind == "mariadb" or number >= (8, 0, 21) else JSON_EXTRACT
+
+
+#: The JSON functions MariaDB and MySQL have had only from some version on (their manuals): name → (MariaDB's first,
+#: MySQL's first), None where that server has it in no version. The others (JSON_EXTRACT, JSON_UNQUOTE, JSON_TYPE,
+#: JSON_VALID, JSON_LENGTH…) are there wherever any JSON function is (MariaDB 10.2.3, MySQL 5.7.8).
+JSON_FUNCTIONS_FROM: dict[str, tuple[tuple[int, int, int] | None, tuple[int, int, int] | None]] = {
+    "JSON_TABLE": ((10, 6, 0), (8, 0, 21)),  # MySQL's from 8.0.4; the scaffold's elements read with JSON_VALUE
+    "JSON_VALUE": ((10, 2, 3), (8, 0, 21)),
+    "JSON_ARRAYAGG": ((10, 5, 0), (5, 7, 22)),
+    "JSON_OBJECTAGG": ((10, 5, 0), (5, 7, 22)),
+    "JSON_OVERLAPS": ((10, 9, 0), (8, 0, 17)),
+    "JSON_SCHEMA_VALID": ((11, 1, 0), (8, 0, 17)),
+    "JSON_EQUALS": ((10, 7, 0), None),
+    "JSON_NORMALIZE": ((10, 7, 0), None),
+}
+
+
+def json_functions_lacking(version: str | None, sql: str) -> list[tuple[str, str]]:
+    """The JSON functions ``sql`` calls that a MariaDB/MySQL server of ``version`` lacks (:data:`JSON_FUNCTIONS_FROM`),
+    each with the versions that have it in words (``"MariaDB 10.2.3 and MySQL 8.0.21"``), in the table's order. None
+    where the version is not known (read as the newest)."""
+    parsed = parsed_server_version(version) if version else None
+    if parsed is None:
+        return []
+    kind, number = parsed
+    lacking = []
+    for name, (mariadb, mysql) in JSON_FUNCTIONS_FROM.items():
+        first = mariadb if kind == "mariadb" else mysql
+        if (first is None or number < first) and re.search(rf"\b{name}\s*\(", sql, re.IGNORECASE):
+            have = [f"{server} {'.'.join(map(str, v))}" for server, v in (("MariaDB", mariadb), ("MySQL", mysql)) if v]
+            lacking.append((name, " and ".join(have)))
+    return lacking
+
+
 # --- SQL generation ------------------------------------------------------------------------------
 
 
