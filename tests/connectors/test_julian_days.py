@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emr_exporter.connectors.spec import ConnectorSpec, ConnectorSpecError, FieldSpec, load_spec
-from emr_exporter.connectors.transforms import RowRejected, TransformContext, to_date, to_datetime
+from emr_exporter.connectors.transforms import RowRejected, TransformContext, sentinel_date, to_date, to_datetime
 from emr_exporter.pipeline.fhir import fhir_datetime
 
 CTX = TransformContext(spec=ConnectorSpec(name="t", version="1", path=Path(".")), attachments_root=None)
@@ -41,6 +41,13 @@ def test_julian_days_are_read_as_sqlite_reads_them() -> None:
     for value in values:
         sqlite_datetime, sqlite_date = db.execute("SELECT datetime(?), date(?)", (value, value)).fetchone()
         for stored in (value, repr(value), repr(value).encode(), Decimal(repr(value))):
+            if sentinel_date(dt.date.fromisoformat(sqlite_date.zfill(10))) is not None:
+                # 2415020.5 is 1900-01-01, SQL Server's zero date: no date, the cell kept as written (sentinel-date)
+                for read, spec in ((to_datetime, WHEN), (to_date, DAY)):
+                    with pytest.raises(RowRejected) as rejected:
+                        read(stored, spec, CTX)  # type: ignore[operator]
+                    assert rejected.value.reason_code == "sentinel-date"
+                continue
             assert _sqlite_text(to_datetime(stored, WHEN, CTX)) == sqlite_datetime, stored  # type: ignore[arg-type]
             assert to_date(stored, DAY, CTX).isoformat().zfill(10) == sqlite_date, stored
     assert to_datetime(2460001, WHEN, CTX) == dt.datetime(2023, 2, 25, 12)  # an INTEGER: noon
