@@ -1611,3 +1611,31 @@ def test_a_status_no_rule_reads_is_mapped_all_the_same_on_every_entity(tmp_path:
             "if you know what it says)") in text
     counts = _export_counts("statuses", path, tmp_path / "out")
     assert (counts["immunization"], counts["encounter"]) == ((40, 0), (40, 0))
+
+
+@pytest.mark.parametrize("family", ["가족병력", "가족과거력", "FAMILY_PROBLEM"])
+def test_a_family_history_table_is_no_section_of_the_patients_own_conditions(tmp_path: Path, family: str) -> None:
+    # 가족병력/가족과거력 (a relative's diseases, KCD-coded, by the patient's number): its name holds 병력/과거력
+    # (PROBLEM), the problem list's words, but its rows are not the patient's conditions. Before: a diagnosis
+    # section with problem_list = true (the relatives' diseases the patient's problem list). Now carried raw.
+    path = tmp_path / "family.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE 환자 (환자번호 TEXT PRIMARY KEY, 성명 TEXT, 생년월일 TEXT, 성별 TEXT);
+        CREATE TABLE 내원 (내원번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 내원일자 TEXT);
+        CREATE TABLE 상병 (상병번호 INTEGER PRIMARY KEY, 내원번호 INTEGER, 환자번호 TEXT, 상병코드 TEXT, 상병명 TEXT);
+        CREATE TABLE {family} (번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 관계 TEXT, 상병코드 TEXT, 상병명 TEXT);
+    """)
+    conn.executemany("INSERT INTO 환자 VALUES (?, ?, '19800101', 'M')", [(f"P{i:03d}", f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO 내원 VALUES (?, ?, '20240102')", [(i, f"P{1 + i % 20:03d}") for i in range(1, 41)])
+    conn.executemany("INSERT INTO 상병 VALUES (?, ?, ?, 'I10', '본태성 고혈압')",
+                     [(i, i, f"P{1 + i % 20:03d}") for i in range(1, 41)])
+    conn.executemany(f"INSERT INTO {family} VALUES (?, ?, '부', 'E11.9', '당뇨병')",
+                     [(i, f"P{1 + i % 20:03d}") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    outcome = write_scaffold("family", tmp_path / "out", SourceAddress(database=path))
+    diagnoses = {k: g.table for k, g in outcome.guesses.items() if k.startswith("diagnosis")}
+    assert diagnoses == {"diagnosis": "상병"}
+    spec = load_spec(outcome.folder)
+    assert [e.table for e in spec.entities.values() if e.table == family] == []
