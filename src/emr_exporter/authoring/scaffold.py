@@ -2180,9 +2180,18 @@ def _family_named(table: TableProfile) -> bool:
     return bool(_FAMILY_WORDS & set(_parts(table.bare))) or "가족" in table.bare
 
 
+#: Words before ISSUE that make it an issuance (진단서 발급: DIAG_ISSUE, CERT_ISSUE), not a health issue
+_ISSUED_WORDS = frozenset({"DIAG", "DIAGNOSIS", "DX", "SANG", "JINDAN", "CERT", "CERTIFICATE", "DOC", "DOCUMENT"})
+
+
 def _problem_list_named(table: TableProfile) -> bool:
-    """Whether a table's name says the patient's problem list (:data:`_PROBLEM_LIST_WORDS`, 문제목록, 주요병력)."""
-    return bool(_PROBLEM_LIST_WORDS & set(_parts(table.bare))) or any(w in table.bare for w in _PROBLEM_LIST_KO)
+    """Whether a table's name says the patient's problem list (:data:`_PROBLEM_LIST_WORDS`, 문제목록, 주요병력); ISSUE
+    beside a diagnosis or certificate word (DIAG_ISSUE: certificates issued) does not."""
+    parts = set(_parts(table.bare))
+    words = _PROBLEM_LIST_WORDS & parts
+    if words <= {"ISSUE", "ISSUES"} and parts & _ISSUED_WORDS:
+        words = frozenset()
+    return bool(words) or any(w in table.bare for w in _PROBLEM_LIST_KO)
 
 
 def _no_records_of_kin(table: TableProfile, kin: Sequence[TableProfile]) -> bool:
