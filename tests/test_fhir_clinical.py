@@ -372,6 +372,42 @@ def test_a_problem_list_entry_is_a_problem_list_item_with_its_abatement() -> Non
         fhir.to_fhir(dataclasses.replace(record, status="active"), institution=INSTITUTION)
 
 
+def _condition_invariants(resource: dict[str, Any]) -> list[str]:
+    """The R4 Condition rules broken: con-4 (abated: clinicalStatus inactive, resolved or remission), con-5
+    (verificationStatus entered-in-error: no clinicalStatus)."""
+    clinical = {c["code"] for c in resource.get("clinicalStatus", {}).get("coding", [])
+                if c["system"] == fhir.CONDITION_CLINICAL_SYSTEM}
+    erroneous = any(c["system"] == fhir.CONDITION_VERIFICATION_SYSTEM and c["code"] == "entered-in-error"
+                    for c in resource.get("verificationStatus", {}).get("coding", []))
+    broken = []
+    if any(k.startswith("abatement") for k in resource) and not clinical & {"inactive", "resolved", "remission"}:
+        broken.append("con-4")
+    if erroneous and "clinicalStatus" in resource:
+        broken.append("con-5")
+    return broken
+
+
+@pytest.mark.parametrize(("status", "verification"), [
+    ("entered-in-error", None), (None, "entered-in-error"), ("active", "entered-in-error"),
+    ("resolved", "entered-in-error")])
+def test_a_problem_entered_in_error_keeps_the_condition_invariants(status: str | None, verification: str | None) -> None:
+    # A problem marked entered in error (its status 오류/삭제, or its certainty) that also has a 해결일: con-5 allows
+    # no clinicalStatus, and con-4 then allows no abatement. Before: abatementDateTime beside no clinicalStatus
+    # (con-4 broken), or clinicalStatus beside verificationStatus entered-in-error (con-5 broken). The date and
+    # the status stay in the bag: not in FHIR, their cells are carried raw (the cell check finds no leaf).
+    record = model.Diagnosis(id="pl2", provenance=prov("PROBLEMS", "4"), patient_id=PATIENT_ID, text="본태성 고혈압",
+                             code="I10", problem_list=True, abatement=dt.date(2024, 6, 2), status=status,
+                             verification=verification)
+    resource = one(record)
+    assert _condition_invariants(resource) == []
+    assert resource["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
+    assert "clinicalStatus" not in resource and "abatementDateTime" not in resource
+    # a visit's diagnosis entered in error with a status: the same rule (con-5)
+    visit = one(dataclasses.replace(record, problem_list=False, abatement=None, status="active",
+                                    verification="entered-in-error"))
+    assert _condition_invariants(visit) == [] and "clinicalStatus" not in visit
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_diagnosis_row_with_neither_code_nor_text_is_required_missing(compiled: bool, tmp_path: Path) -> None:
     # the fused record build (mapper._compile_record) and the two-step one (_build) alike

@@ -298,9 +298,8 @@ def test_a_records_summary_is_what_the_observer_reads_of_it_and_crosses_processe
     assert b'"issuable"' in by_records.report_members()[0][1]
 
 
-def test_a_diagnosis_written_only_as_text_is_not_enough_for_a_certificate_that_needs_its_kcd_code() -> None:
-    # A Condition of its text alone (model.Diagnosis.code None): the visit is diagnosed, but a 진단서, 상해진단서,
-    # 처방전 or 입퇴원확인서 prints the KCD code, which it has not: a gap of its own, never counted as issuable.
+def _two_visits() -> tuple[ReadinessObserver, model.Provenance, dt.date]:
+    """An observer that has seen a doctor, a patient and two outpatient visits (v1, v2) on one day."""
     institution = model.Institution(code="12345678", name="가상의원", address="서울", phone="02-000-0000")
     prov = model.Provenance("t", "T", "0")
     day = dt.date(2024, 3, 4)
@@ -312,6 +311,13 @@ def test_a_diagnosis_written_only_as_text_is_not_enough_for_a_certificate_that_n
     for visit in ("v1", "v2"):
         observer.observe(model.Encounter(id=visit, provenance=prov, patient_id="p", start=day, kind="outpatient",
                                          practitioner_id="dr", department="내과", payer_type="건강보험"))
+    return observer, prov, day
+
+
+def test_a_diagnosis_written_only_as_text_is_not_enough_for_a_certificate_that_needs_its_kcd_code() -> None:
+    # A Condition of its text alone (model.Diagnosis.code None): the visit is diagnosed, but a 진단서, 상해진단서,
+    # 처방전 or 입퇴원확인서 prints the KCD code, which it has not: a gap of its own, never counted as issuable.
+    observer, prov, day = _two_visits()
     observer.observe(model.Diagnosis(id="d1", provenance=prov, patient_id="p", encounter_id="v1", code="J00",
                                      text="급성 비인두염", kcd_edition="kcd-8", onset=day))
     observer.observe(model.Diagnosis(id="d2", provenance=prov, patient_id="p", encounter_id="v2",
@@ -320,3 +326,19 @@ def test_a_diagnosis_written_only_as_text_is_not_enough_for_a_certificate_that_n
     certificate = result.document("diagnosis-certificate")
     assert (certificate.candidates, certificate.issuable, [(g.requirement, g.count) for g in certificate.gaps]) == (
         2, 1, [("diagnosis.code", 1)])
+
+
+def test_a_problem_list_entry_makes_no_visit_diagnosed_nor_counts_unlinked() -> None:
+    # A problem-list entry (model.Diagnosis.problem_list: 문제목록, a health issue) is the patient's, not a visit's:
+    # the documents skip it (reports/preview.py), so readiness must not count the visit it names as diagnosed, nor
+    # one naming no visit as a diagnosis without its visit. Before: v1 a 진단서 candidate (issuable) from it alone.
+    observer, prov, day = _two_visits()
+    observer.observe(model.Diagnosis(id="d1", provenance=prov, patient_id="p", encounter_id="v2", code="J00",
+                                     text="급성 비인두염", kcd_edition="kcd-8", onset=day))
+    for n, visit_id in enumerate(("v1", None)):
+        observer.observe(model.Diagnosis(id=f"pl{n}", provenance=prov, patient_id="p", encounter_id=visit_id,
+                                         code="I10", text="본태성 고혈압", kcd_edition="kcd-8", onset=day,
+                                         problem_list=True))
+    assert observer.unlinked == {}
+    certificate = observer.result().document("diagnosis-certificate")
+    assert (certificate.candidates, certificate.issuable) == (1, 1)

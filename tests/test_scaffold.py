@@ -1611,3 +1611,47 @@ def test_a_status_no_rule_reads_is_mapped_all_the_same_on_every_entity(tmp_path:
             "if you know what it says)") in text
     counts = _export_counts("statuses", path, tmp_path / "out")
     assert (counts["immunization"], counts["encounter"]) == ((40, 0), (40, 0))
+
+
+def _visit_and_other_diagnoses(tmp_path: Path, other: str) -> ScaffoldOutcome:
+    """A clinic with visits' diagnoses (상병, linked to 내원) and ``other``: KCD-coded rows by the patient's number,
+    no visit link, a 관계 column."""
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
+        CREATE TABLE 환자 (환자번호 TEXT PRIMARY KEY, 성명 TEXT, 생년월일 TEXT, 성별 TEXT);
+        CREATE TABLE 내원 (내원번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 내원일자 TEXT);
+        CREATE TABLE 상병 (상병번호 INTEGER PRIMARY KEY, 내원번호 INTEGER, 환자번호 TEXT, 상병코드 TEXT, 상병명 TEXT);
+        CREATE TABLE {other} (번호 INTEGER PRIMARY KEY, 환자번호 TEXT, 관계 TEXT, 상병코드 TEXT, 상병명 TEXT);
+    """)
+    conn.executemany("INSERT INTO 환자 VALUES (?, ?, '19800101', 'M')", [(f"P{i:03d}", f"환자{i}") for i in range(1, 21)])
+    conn.executemany("INSERT INTO 내원 VALUES (?, ?, '20240102')", [(i, f"P{1 + i % 20:03d}") for i in range(1, 41)])
+    conn.executemany("INSERT INTO 상병 VALUES (?, ?, ?, 'I10', '본태성 고혈압')",
+                     [(i, i, f"P{1 + i % 20:03d}") for i in range(1, 41)])
+    conn.executemany(f"INSERT INTO {other} VALUES (?, ?, '부', 'E11.9', '당뇨병')",
+                     [(i, f"P{1 + i % 20:03d}") for i in range(1, 31)])
+    conn.commit()
+    conn.close()
+    return write_scaffold("other", tmp_path / "out", SourceAddress(database=path))
+
+
+@pytest.mark.parametrize("issued", ["DIAG_ISSUE", "DX_ISSUES", "CERT_ISSUE"])
+def test_a_table_of_issued_diagnoses_is_no_problem_list(tmp_path: Path, issued: str) -> None:
+    # ISSUE after a diagnosis or certificate word is an issuance (진단서 발급: DIAG_ISSUE), not a health issue: the
+    # table's diagnoses are no problem-list entries. Before: DIAG_ISSUE read with problem_list = true (category
+    # problem-list-item, skipped by the per-visit documents).
+    outcome = _visit_and_other_diagnoses(tmp_path, issued)
+    assert [f.field for g in outcome.guesses.values() for f in g.fields if f.field == "problem_list"] == []
+    assert "problem_list" not in (outcome.folder / "connector.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("family", ["가족병력", "가족과거력", "FAMILY_PROBLEM"])
+def test_a_family_history_table_is_no_section_of_the_patients_own_conditions(tmp_path: Path, family: str) -> None:
+    # 가족병력/가족과거력 (a relative's diseases, KCD-coded, by the patient's number): its name holds 병력/과거력
+    # (PROBLEM), the problem list's words, but its rows are not the patient's conditions. Before: a diagnosis
+    # section with problem_list = true (the relatives' diseases the patient's problem list). Now carried raw.
+    outcome = _visit_and_other_diagnoses(tmp_path, family)
+    diagnoses = {k: g.table for k, g in outcome.guesses.items() if k.startswith("diagnosis")}
+    assert diagnoses == {"diagnosis": "상병"}
+    spec = load_spec(outcome.folder)
+    assert [e.table for e in spec.entities.values() if e.table == family] == []

@@ -2192,9 +2192,28 @@ _CLINICAL_STATUS_WORDS: dict[str, str] = {
 }
 
 
+#: A table named as a relative's history (가족력, 가족병력, FAMILY_HISTORY, FHX): its conditions are not the patient's,
+#: so it is no diagnosis section (nor a problem list) whatever its codes: carried raw
+_FAMILY_WORDS = frozenset({"FAMILY", "FAM", "FHX", "FAMHX", "FAM_HX", "FAMILY_HISTORY", "RELATIVE", "RELATIVES"})
+
+
+def _family_named(table: TableProfile) -> bool:
+    """Whether a table's name says a relative's (family) history (:data:`_FAMILY_WORDS`, 가족)."""
+    return bool(_FAMILY_WORDS & set(_parts(table.bare))) or "가족" in table.bare
+
+
+#: Words before ISSUE that make it an issuance (진단서 발급: DIAG_ISSUE, CERT_ISSUE), not a health issue
+_ISSUED_WORDS = frozenset({"DIAG", "DIAGNOSIS", "DX", "SANG", "JINDAN", "CERT", "CERTIFICATE", "DOC", "DOCUMENT"})
+
+
 def _problem_list_named(table: TableProfile) -> bool:
-    """Whether a table's name says the patient's problem list (:data:`_PROBLEM_LIST_WORDS`, 문제목록, 주요병력)."""
-    return bool(_PROBLEM_LIST_WORDS & set(_parts(table.bare))) or any(w in table.bare for w in _PROBLEM_LIST_KO)
+    """Whether a table's name says the patient's problem list (:data:`_PROBLEM_LIST_WORDS`, 문제목록, 주요병력); ISSUE
+    beside a diagnosis or certificate word (DIAG_ISSUE: certificates issued) does not."""
+    parts = set(_parts(table.bare))
+    words = _PROBLEM_LIST_WORDS & parts
+    if words <= {"ISSUE", "ISSUES"} and parts & _ISSUED_WORDS:
+        words = frozenset()
+    return bool(words) or any(w in table.bare for w in _PROBLEM_LIST_KO)
 
 
 def _no_records_of_kin(table: TableProfile, kin: Sequence[TableProfile]) -> bool:
@@ -2227,6 +2246,8 @@ def _kin_evidence(entity: str, table: TableProfile, kin: Sequence[TableProfile])
     hint = _table_hint(entity, bare) or next((h for h in _KIN_HINTS.get(entity, ()) if h in parts), None)
     if hint is None or _better_named_for(entity, bare, hint) or not table.plain:
         return None
+    if entity == "diagnosis" and _family_named(table):
+        return None  # 가족병력: a relative's conditions, not the patient's (carried raw)
     if _no_records_of_kin(table, kin):
         return None
     own = kin[0]
@@ -2479,6 +2500,8 @@ class _Guesser:
                 # 예약, appointment, tabPatient Appointment, 예약접수: a booking is no visit (nor a patient, nor a
                 # note): left to appointment, whose name says it more closely
                 continue
+            if entity == "diagnosis" and _family_named(table):
+                continue  # 가족병력, FAMILY_PROBLEM: a relative's conditions, not the patient's (carried raw)
             matched = sum(1 for patterns in hints.values() if self._match(table, patterns, set()) is not None)
             # a table of diagnosis codes whatever its name, unless its name says another kind (ORDERS: M0001 is
             # an order code, shaped like a KCD code)

@@ -875,13 +875,16 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
     # No clinicalStatus unless recorded; a recorded status without a Condition code is kept as recorded. A
     # resolution date with no status says it resolved (con-4: an abated Condition is inactive, resolved or in
     # remission; a recorded 'active' beside one is a contradiction, the row kept raw).
+    # Entered in error (its status, or its verification): no clinicalStatus (con-5), so no abatement either (con-4
+    # asks an abated Condition for one); the status and the date are then carried raw (no leaf in FHIR).
     status = _status(record, "", "inactive", model.STATUS_VALUES["diagnosis"], unknown="")
-    if record.abatement is not None:
+    erroneous = status == "entered-in-error" or record.verification == "entered-in-error"
+    if record.abatement is not None and not erroneous:
         if not status:  # none recorded (or none read: the text as recorded stays beside it)
             status = "resolved"
-        elif status not in ("inactive", "resolved", "remission", "entered-in-error"):
+        elif status not in ("inactive", "resolved", "remission"):
             raise _fail(record, "abatement", "is given but the status says the condition is still current")
-    if status == "entered-in-error":  # clinicalStatus must then be absent (con-5)
+    if erroneous:  # clinicalStatus must then be absent (con-5)
         resource["verificationStatus"] = _concept(
             [_coding(CONDITION_VERIFICATION_SYSTEM, "entered-in-error", "Entered in Error")], None
         )
@@ -911,7 +914,7 @@ def _diagnosis(record: model.Diagnosis, institution: model.Institution) -> list[
         resource["encounter"] = _ref("Encounter", record.encounter_id)
     if record.onset:
         resource["onsetDateTime"] = fhir_date(record.onset)
-    if record.abatement:
+    if record.abatement and not erroneous:
         resource["abatementDateTime"] = fhir_date(record.abatement)
     if record.recorded:
         resource["recordedDate"] = fhir_date(record.recorded)

@@ -625,7 +625,8 @@ def _encounter_summary(r: model.Encounter) -> tuple[Any, ...] | None:
 
 
 def _diagnosis_summary(r: model.Diagnosis) -> tuple[Any, ...]:
-    return ("diagnosis", r.patient_id, r.encounter_id,
+    # A problem-list entry is the patient's, no visit's (the documents skip it): no visit of its own (False).
+    return ("diagnosis", r.patient_id, False if r.problem_list else r.encounter_id,
             E_HAS_DIAG | (0 if r.kcd_edition else E_DIAG_NO_EDITION) | (0 if r.onset else E_DIAG_NO_ONSET)
             | (0 if r.code else E_DIAG_NO_CODE))
 
@@ -821,7 +822,8 @@ class ReadinessObserver:
     def _on_diagnosis(self, s: tuple[Any, ...]) -> None:
         _, patient_id, encounter_id, flags = s
         self._mark_patient(patient_id, P_HAS_DIAG)
-        self._mark_visit("Diagnosis", encounter_id, flags)
+        if encounter_id is not False:  # False: a problem-list entry, no visit's diagnosis (_diagnosis_summary)
+            self._mark_visit("Diagnosis", encounter_id, flags)
 
     def _on_chart_note(self, s: tuple[Any, ...]) -> None:
         _, patient_id, author_id, flags = s
