@@ -979,7 +979,8 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         # also as Windows/SQL Server EMRs abbreviate them (ORD_QTY, ONCE_QTY, 1회량, TOT_DAYS, 투약일수); a bare QTY
         # is a quantity of anything (a flag row's), no dose; a bare count (CNT, ORD_CNT, DAY_CNT: times a day in
         # some programs, days in others) is decided by its values and neighbours (_Guesser._dose_counts)
-        "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK|DOSE|ORD|RX|DRUG|MED)_?(QTY|AMT|RYANG)", r"(1회_?(투여)?|투여)량"),
+        "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK|DOSE|ORD|RX|DRUG|MED)_?(QTY|AMT|RYANG)", r"(1회_?|회당_?)(투여|투약)?량",
+                 r"(투여|투약)량"),
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
         "frequency": (r"FREQ.*", r"TIMES", r"(1IL|TUYAK|DOSE|ONCE)_?CNT", r"(1일_?)?(투여|투약|복용)?횟수"),
         "days": (r"DAYS(_?(CNT|QTY))?", r"DAY_?QTY", r"(.*_)?DAYS", r"(TOT|TOTAL)_?DAYS?", r"ILSU",
