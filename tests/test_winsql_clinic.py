@@ -96,7 +96,8 @@ def test_a_sql_server_shaped_clinic_keeps_sentinel_dates_raw_and_soft_deleted_ro
                       "primary": "MAIN_YN", "onset": "ONSET_DT", "kcd_edition": "SCAFFOLD_SVC_DATE",
                       "recorded": "SCAFFOLD_SVC_DATE", "status": "USE_YN"},
         "order_line": {"patient_id": "PT_GUID", "encounter_id": "VISIT_ID", "ordered": "ORD_DT",
-                       "local_code": "ORD_CD", "name": "ORD_NM", "status": "DEL_YN"},
+                       "local_code": "ORD_CD", "name": "ORD_NM", "dose": "ORD_QTY", "days": "ORD_DAYS",
+                       "frequency": "ORD_CNT", "status": "DEL_YN"},
         "receipt": {"patient_id": "PT_GUID", "encounter_id": "VISIT_ID", "issued": "RCPT_DT",
                     "covered_patient": "SELF_AMT", "covered_insurer": "CORP_AMT", "paid": "RCPT_AMT",
                     "status": "CNCL_YN"}}
@@ -146,6 +147,13 @@ def test_a_sql_server_shaped_clinic_keeps_sentinel_dates_raw_and_soft_deleted_ro
     orders = _resources(bag, "MedicationRequest") | _resources(bag, "ServiceRequest")
     assert len(orders) == 294
     assert sum(r["status"] == "entered-in-error" for r in orders.values()) == 10
+    # the dose (ORD_QTY), times a day (ORD_CNT: a bare count, all 1-3, beside ORD_DAYS's days) and days (ORD_DAYS)
+    # of every line (was: the three carried raw); ORD_CNT decided by its values and neighbour, said in its GUESS
+    assert "(.*_)?CNT (times a day or days); whole numbers 1-6, and another column holds the days" in (
+        tmp_path / "connectors/foreign/connector.toml").read_text(encoding="utf-8")
+    order_of = {str(guid("ord", o)): o for o in range(1, ORDERS + 1)}
+    schedule = {order_of[k.lower()]: _schedule(r) for k, r in orders.items()}
+    assert schedule == {o: (Decimal("1") if o % 3 else Decimal("0.5"), 1 + o % 3, 3 + o % 5) for o in schedule}
     # --- GUID references: each visit's subject is its patient, whatever the case of the GUID stored ---
     patient_ids = {guid_of[k]: r["id"] for k, r in patients.items()}
     for key, encounter in encounters.items():
@@ -172,6 +180,16 @@ def test_a_sql_server_shaped_clinic_keeps_sentinel_dates_raw_and_soft_deleted_ro
     # an onset of 1899-12-30 is none (its cell raw), as is a NULL one
     kept = [d for d in range(1, DIAGNOSES + 1) if 1 + (d * 3) % VISITS not in lost_visits]
     assert sum("onsetDateTime" in r for r in conditions.values()) == sum(d % 9 not in (4, 8) for d in kept) == 191
+
+
+def _schedule(order: dict[str, Any]) -> tuple[Decimal, int, int]:
+    """A MedicationRequest's or ServiceRequest's dose, times a day and days."""
+    if order["resourceType"] == "MedicationRequest":
+        dosage = order["dosageInstruction"][0]
+        return (Decimal(str(dosage["doseAndRate"][0]["doseQuantity"]["value"])),
+                dosage["timing"]["repeat"]["frequency"], order["dispenseRequest"]["expectedSupplyDuration"]["value"])
+    repeat = order["occurrenceTiming"]["repeat"]
+    return Decimal(str(order["quantityQuantity"]["value"])), repeat["frequency"], repeat["boundsDuration"]["value"]
 
 
 def _ctx() -> TransformContext:

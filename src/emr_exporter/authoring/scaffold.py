@@ -251,6 +251,8 @@ def _text_shapes(text: str) -> set[str]:
     shapes |= _ko_shapes(text)
     shapes |= _iso_8601_shapes(text)
     if text.isdigit():
+        if len(text) <= 3:
+            shapes |= _count_shapes(int(text))
         if len(text) == 8 and _valid_date(text, "%Y%m%d"):
             shapes.add("yyyymmdd")
         if len(text) == 14 and _valid_date(text, "%Y%m%d%H%M%S"):
@@ -320,10 +322,19 @@ def _text_shapes(text: str) -> set[str]:
     return shapes
 
 
+def _count_shapes(value: int | float | Decimal) -> set[str]:
+    """A whole number a prescription line counts with (not in SHAPES: the profile does not list them): ``per_day``
+    1-6 (times a day), ``day_count`` 1-365 (days of a prescription)."""
+    if value != int(value) or not 1 <= value <= 365:
+        return set()
+    return {"day_count", "per_day"} if value <= 6 else {"day_count"}
+
+
 def _number_shapes(value: int | float | Decimal) -> set[str]:
     shapes: set[str] = set()
     if not isinstance(value, int) and not math.isfinite(value):
         return shapes  # NaN and ±Infinity (SQLite REAL, PostgreSQL float8/numeric): no shape, and no int() of them
+    shapes |= _count_shapes(value)
     if value in (0, 1, -1):  # -1: Access's True
         shapes.add("yn")
     if value in (0, -1):
@@ -982,10 +993,15 @@ FIELD_HINTS: dict[str, dict[str, tuple[str, ...]]] = {
         "local_code": (r"LOCAL_?CD", r"ORD_?CD", r"SUGA_?CD", r"ITEM_?CD", r"YAK_?CD", r"DRUG_?CD"),
         "edi_code": (r"EDI.*", r"INS_?CD", r"BOHUM_?CD"),
         "name": (r"ORD_?NM", r"(DRUG|MED|ITEM)_?NM", r"(.*_)?NM", r"(.*_)?NAME", r"DRUG", r"MEDICATION"),
-        "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK)_?(QTY|AMT|RYANG)", r"투여량"),
+        # also as Windows/SQL Server EMRs abbreviate them (ORD_QTY, ONCE_QTY, 1회량, TOT_DAYS, 투약일수); a bare QTY
+        # is a quantity of anything (a flag row's), no dose; a bare count (CNT, ORD_CNT, DAY_CNT: times a day in
+        # some programs, days in others) is decided by its values and neighbours (_Guesser._dose_counts)
+        "dose": (r"DOSE", r"(ONCE|1HOE|TUYAK|DOSE|ORD|RX|DRUG|MED)_?(QTY|AMT|RYANG)", r"(1회_?|회당_?)(투여|투약)?량",
+                 r"(투여|투약)량"),
         "dose_unit": (r"DOSE_?UNIT", r"UNIT"),
-        "frequency": (r"FREQ.*", r"TIMES", r"(DAY|1IL|TUYAK)_?CNT", r"횟수"),
-        "days": (r"DAYS?(_?(CNT|QTY))?", r"ILSU", r"(복용|투약|투여)?일수"),
+        "frequency": (r"FREQ.*", r"TIMES", r"(1IL|TUYAK|DOSE|ONCE)_?CNT", r"(1일_?)?(투여|투약|복용)?횟수"),
+        "days": (r"DAYS(_?(CNT|QTY))?", r"DAY_?QTY", r"(.*_)?DAYS", r"(TOT|TOTAL)_?DAYS?", r"ILSU",
+                 r"(총_?)?(복용|투약|투여)?일수"),
         "route": (r"ROUTE.*", r"용법"),
         "outside_prescription": (r"OUT_?RX.*", r"OUTSIDE.*", r"WONOE.*", r"원외.*"),
     },
@@ -1282,6 +1298,10 @@ class FieldGuess:
     #: What the contractor must check (a status map leaving sampled values unread): a ``# CHECK`` line
     check: str = ""
 
+
+#: A prescription line's count named neither for times a day nor for days (CNT, ORD_CNT, DAY_CNT, 횟수일수):
+#: decided by its values (:meth:`_Guesser._dose_counts`)
+_AMBIGUOUS_COUNT = (r"(.*_)?CNT", r"COUNT")
 
 #: A patient's column naming the chart it was merged into (환자 통합), and a merge table with its old and new chart
 #: columns (full-match patterns on the upper-case name or its words).
@@ -1713,6 +1733,9 @@ class EntityGuess:
     latin1_cast: list[str] = field(default_factory=list)
     #: what the contractor must know about columns no field reads (counts and names only, never a value)
     notes: list[str] = field(default_factory=list)
+    #: columns no field reads that the contractor must decide (a prescription's count: times a day or days?):
+    #: ``# CHECK`` lines
+    checks: list[str] = field(default_factory=list)
     #: values joined in from dictionary tables (:meth:`_Guesser._from_dictionary`): sub-queries of the select list,
     #: the section's table written as ``\x01`` (its alias in whatever query the section ends up with), and why
     lookups: list[str] = field(default_factory=list)
@@ -2796,6 +2819,8 @@ class _Guesser:
         self._deletion_flag(guess, table, used)
         self._correction_flag(guess, table, used)
         self._record_status(guess, table, used)
+        if entity == "order_line":
+            self._dose_counts(guess, table, used)
         if entity == "attachment":
             self._media_type_from_path(guess, table)
         if entity == "vital_signs":
@@ -2835,6 +2860,39 @@ class _Guesser:
             guess.query_why = ("PostgreSQL folds unquoted names to lower case and this table's were created with "
                                "capitals: read under their lower-case names")
         return guess
+
+    def _dose_counts(self, guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
+        """A prescription line's count named neither for times a day nor for days (CNT, ORD_CNT, DAY_CNT: a daily
+        count in some programs, the days in others), decided by its sampled values and its neighbours: a value
+        above 6 (up to 365, all whole) says days; all of 1-6 says times a day where a neighbour already holds the
+        days, days where one holds the times a day. Undecided (both open, every value 1-6; or values neither fits),
+        it stays raw with a ``# CHECK`` line naming it."""
+        for column in table.columns:
+            if column.name in used or not column.non_empty or not any(
+                    _name_fits(p, column) for p in _AMBIGUOUS_COUNT):
+                continue
+            have = {f.field for f in guess.fields}
+            open_fields = [n for n in ("frequency", "days") if n not in have]
+            if not open_fields:
+                return
+            whole = column.has("day_count", 1.0) and _fits(column, "int")
+            longer = whole and column.shapes.get("day_count", 0) > column.shapes.get("per_day", 0)
+            if longer and "days" in open_fields:
+                name, why = "days", "whole numbers, some above 6 and none above 365: days, no times a day"
+            elif whole and not longer and len(open_fields) == 1:
+                name = open_fields[0]
+                beside = "days" if name == "frequency" else "times a day"
+                why = f"whole numbers 1-6, and another column holds the {beside}"
+            else:
+                guess.checks.append(
+                    f"{column.name}: named as a count, times a day or days; the sampled values do not say which "
+                    f"(both fit, or neither): carried raw. Map it as frequency or days if it is one")
+                continue
+            found = self._finish("order_line", table, name, column, "int", False, used,
+                                 f"{_name_matches(next(p for p in _AMBIGUOUS_COUNT if _name_fits(p, column)), column)}"
+                                 f" (times a day or days); {why}")
+            if found is not None:
+                guess.fields.append(found)
 
     @staticmethod
     def _booking_minutes(guess: EntityGuess, table: TableProfile, used: set[str]) -> None:
@@ -6322,6 +6380,7 @@ def _entity_block(guess: EntityGuess) -> list[str]:
         body.append(f"# Not guessed (names that are not plain SQL identifiers or are reserved words; carried raw; "
                     f"a view with plain names can map them): {', '.join(guess.unnamable)}")
     body += [f"# NOTE: {note}." for note in guess.notes]
+    body += [f"# CHECK ({check})" for check in guess.checks]
     body.append("")
     body.append(f"[entities.{section}.fields]")
     for f in guess.fields:
